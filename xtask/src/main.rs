@@ -2,9 +2,11 @@
 //!
 //! ```text
 //! cargo xtask schema [--check] [--source DIR]   resolve ../shared/ocsf-schema into ocsf-schema/
+//! cargo xtask codegen [--check]                 generate crates/ocsf-model/src/generated/
 //! cargo xtask conformance [--oracle DIR]         compare ocsf-schema/ with the official exports
 //! ```
 
+mod codegen;
 mod conformance;
 mod schema;
 
@@ -18,6 +20,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("schema") => schema::run(&args[1..]),
+        Some("codegen") => codegen::run(&args[1..]),
         Some("conformance") => conformance::run(&args[1..]),
         _ => Err(USAGE.to_string()),
     };
@@ -30,8 +33,7 @@ fn main() -> ExitCode {
     }
 }
 
-const USAGE: &str =
-    "usage: cargo xtask <schema [--check] [--source DIR] | conformance [--oracle DIR]>";
+const USAGE: &str = "usage: cargo xtask <schema [--check] [--source DIR] | codegen [--check] | conformance [--oracle DIR]>";
 
 /// The repository root (the parent of `xtask/`).
 pub fn repo_root() -> PathBuf {

@@ -1,0 +1,71 @@
+//! What writers and readers need to know about an event class, generically.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// An OCSF event class of one schema version.
+///
+/// Implemented by every generated event struct, so writers and readers can be generic over
+/// classes: `fn write<E: OcsfEvent>(events: &[E])`.
+pub trait OcsfEvent: Serialize + DeserializeOwned + Clone + Send + Sync + 'static {
+    /// The version's `metadata` object type.
+    type Metadata;
+
+    /// The class's `class_uid`.
+    const CLASS_UID: i32;
+    /// The class's name in the schema (`authentication`; scoped for extensions: `win/...`).
+    const CLASS_NAME: &'static str;
+    /// The class's caption (`Authentication`), which `class_name` carries in data.
+    const CLASS_CAPTION: &'static str;
+    /// The class's `category_uid`.
+    const CATEGORY_UID: i32;
+    /// The category's caption, which `category_name` carries in data.
+    const CATEGORY_CAPTION: &'static str;
+    /// The OCSF version of the generated type (`1.1.0`).
+    const OCSF_VERSION: &'static str;
+
+    /// The event time, epoch milliseconds UTC.
+    fn time(&self) -> i64;
+    /// The event's metadata.
+    fn metadata(&self) -> &Self::Metadata;
+    /// The event's `type_uid` (`class_uid * 100 + activity_id`).
+    fn type_uid(&self) -> i64;
+}
+
+/// An event of any class and version, kept as JSON: for classes or versions that are not
+/// compiled in, or data that does not fit a typed class.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct DynamicEvent(pub serde_json::Map<String, serde_json::Value>);
+
+impl DynamicEvent {
+    /// The event's `class_uid`, if present and an integer.
+    pub fn class_uid(&self) -> Option<i64> {
+        self.0.get("class_uid").and_then(serde_json::Value::as_i64)
+    }
+
+    /// The event's `time` (epoch milliseconds), if present and an integer.
+    pub fn time(&self) -> Option<i64> {
+        self.0.get("time").and_then(serde_json::Value::as_i64)
+    }
+
+    /// The event's `metadata.version`, if present.
+    pub fn version(&self) -> Option<&str> {
+        self.0.get("metadata")?.get("version")?.as_str()
+    }
+
+    /// An attribute by dotted path (`src_endpoint.ip`).
+    pub fn get(&self, path: &str) -> Option<&serde_json::Value> {
+        let mut parts = path.split('.');
+        let mut current = self.0.get(parts.next()?)?;
+        for p in parts {
+            current = current.get(p)?;
+        }
+        Some(current)
+    }
+
+    /// Converts into a typed event, failing if it does not fit the class.
+    pub fn to_typed<E: OcsfEvent>(&self) -> Result<E, serde_json::Error> {
+        E::deserialize(serde_json::Value::Object(self.0.clone()))
+    }
+}
