@@ -1,0 +1,1350 @@
+//! Syslog line parsing: RFC 3164, RFC 5424 and RFC 3339-prefixed lines.
+//!
+//! [`parse`] recognises three header shapes, each with an optional `<PRI>`:
+//!
+//! * **RFC 5424** — `<PRI>VERSION TIMESTAMP HOST APP PROCID MSGID SD [MSG]`, with
+//!   `-` nil values, structured data with `\"` `\\` `\]` escapes and an optional
+//!   UTF-8 BOM before the message. A `<PRI>` is required for this shape.
+//! * **RFC 3339 prefix** — rsyslog's high-precision file format,
+//!   `2024-01-02T03:04:05.123456+01:00 host prog[pid]: msg`.
+//! * **RFC 3164** — `Mmm dd hh:mm:ss host prog[pid]: msg`. These timestamps have
+//!   no year and no zone: the [`SyslogContext`] supplies the sender's UTC offset
+//!   and a reference clock, and the year is inferred so that the timestamp is
+//!   never more than [`SyslogContext::max_future_ms`] (31 days by default) after
+//!   the reference — so a December line read in January lands in the previous
+//!   year, and the result is at most ~11 months before the reference.
+//!
+//! For the 3164 and 3339 shapes the hostname is optional (a token that is itself
+//! a tag such as `sshd[1]:` is not taken as a hostname, and an empty hostname
+//! field is accepted) and the tag may be `prog:`, `prog[pid]:`, `prog[pid]` or
+//! `prog(sub)[pid]:`. A line whose tag is not recognisable still parses: `app`
+//! is then `None` and the message is everything after the hostname.
+//!
+//! Messages have rsyslog's control-character escapes (`#011` tab, `#012`
+//! newline, ...) decoded; [`SyslogRecord::message_raw`] keeps the text as written.
+//!
+//! [`Multiline`] joins continuation lines (sudo's `(command continued)`) to the
+//! record they continue.
+
+use std::borrow::Cow;
+
+use crate::error::{Error, ErrorKind, Format};
+use crate::formats::text::{decode_octal_escapes, trim_eol};
+use crate::formats::time::{
+    civil_to_epoch_ms, days_in_month, digits, local_year, month_from_abbrev, parse_hms,
+    parse_rfc3339_prefix,
+};
+
+const DAY_MS: i64 = 86_400_000;
+
+/// Caller-supplied context for timestamps that lack a year or zone.
+///
+/// RFC 3164 timestamps (`Jun 14 15:16:01`) carry neither. The year is chosen
+/// relative to [`reference_ms`](Self::reference_ms) (normally the time the log
+/// was received or the file's modification time), and the wall-clock time is
+/// interpreted at the fixed offset [`utc_offset_secs`](Self::utc_offset_secs).
+/// The same reference is used for RFC 5424 lines whose timestamp is `-`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SyslogContext {
+    /// The reference clock, milliseconds since the Unix epoch (UTC).
+    pub reference_ms: i64,
+    /// The sender's fixed UTC offset in seconds (east positive), applied to
+    /// timestamps without a zone.
+    pub utc_offset_secs: i32,
+    /// How far after the reference an inferred timestamp may lie.
+    pub max_future_ms: i64,
+}
+
+impl SyslogContext {
+    /// Default for [`max_future_ms`](Self::max_future_ms): 31 days.
+    pub const DEFAULT_MAX_FUTURE_MS: i64 = 31 * DAY_MS;
+
+    /// A context with the given reference clock, UTC offset 0 and the default
+    /// future tolerance.
+    pub fn new(reference_ms: i64) -> Self {
+        SyslogContext {
+            reference_ms,
+            utc_offset_secs: 0,
+            max_future_ms: Self::DEFAULT_MAX_FUTURE_MS,
+        }
+    }
+
+    /// Sets the sender's UTC offset in seconds (e.g. `-5 * 3600` for UTC-05:00).
+    #[must_use]
+    pub fn with_utc_offset_secs(mut self, secs: i32) -> Self {
+        self.utc_offset_secs = secs;
+        self
+    }
+
+    /// Sets how far after the reference an inferred RFC 3164 timestamp may lie.
+    #[must_use]
+    pub fn with_max_future_ms(mut self, ms: i64) -> Self {
+        self.max_future_ms = ms;
+        self
+    }
+}
+
+/// Which header shape a line had.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SyslogFormat {
+    /// BSD syslog, `Mmm dd hh:mm:ss`.
+    Rfc3164,
+    /// IETF syslog with a version number.
+    Rfc5424,
+    /// A BSD-style line whose timestamp is RFC 3339 (rsyslog high precision).
+    Rfc3339,
+}
+
+/// Where [`SyslogRecord::time_ms`] came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TimeSource {
+    /// A complete timestamp with date and zone was in the line.
+    Explicit,
+    /// The line had month, day and time; the year and UTC offset came from the
+    /// [`SyslogContext`].
+    YearInferred,
+    /// The line had a nil timestamp; the context's reference clock was used.
+    Reference,
+}
+
+/// One `name="value"` parameter of an RFC 5424 structured-data element.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SdParam<'a> {
+    /// The parameter name.
+    pub name: &'a str,
+    /// The value with `\"`, `\\` and `\]` unescaped.
+    pub value: Cow<'a, str>,
+}
+
+/// One `[id name="value" ...]` RFC 5424 structured-data element.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SdElement<'a> {
+    /// The SD-ID, e.g. `exampleSDID@32473`.
+    pub id: &'a str,
+    /// The parameters in order; names may repeat.
+    pub params: Vec<SdParam<'a>>,
+}
+
+impl SdElement<'_> {
+    /// The value of the first parameter called `name`.
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|p| p.name == name)
+            .map(|p| p.value.as_ref())
+    }
+}
+
+/// A parsed syslog line. String fields borrow from the line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyslogRecord<'a> {
+    /// The whole line as given (without its line terminator).
+    pub raw: &'a str,
+    /// The header shape.
+    pub format: SyslogFormat,
+    /// The timestamp as milliseconds since the Unix epoch, UTC.
+    pub time_ms: i64,
+    /// How [`time_ms`](Self::time_ms) was obtained.
+    pub time_source: TimeSource,
+    /// The UTC offset (seconds) of the wall-clock time in the line: written in
+    /// the timestamp, or the context's for RFC 3164; `None` for a nil timestamp.
+    pub utc_offset_secs: Option<i32>,
+    /// The facility (`PRI / 8`) when a `<PRI>` was present.
+    pub facility: Option<u8>,
+    /// The severity (`PRI % 8`) when a `<PRI>` was present.
+    pub severity: Option<u8>,
+    /// The RFC 5424 version.
+    pub version: Option<u16>,
+    /// The hostname; `None` when absent, empty or `-`.
+    pub hostname: Option<&'a str>,
+    /// The application / program name (tag); `None` when absent or `-`.
+    pub app: Option<&'a str>,
+    /// The sub-facility in parentheses after the program, e.g. `pam_unix` in
+    /// `sshd(pam_unix)[123]:`.
+    pub sub_program: Option<&'a str>,
+    /// The process id field as written (`[...]` content or RFC 5424 PROCID).
+    pub procid: Option<&'a str>,
+    /// [`procid`](Self::procid) as a number, when it is one.
+    pub pid: Option<u32>,
+    /// The RFC 5424 MSGID.
+    pub msgid: Option<&'a str>,
+    /// RFC 5424 structured data (empty otherwise).
+    pub structured_data: Vec<SdElement<'a>>,
+    /// The message exactly as in the line (BOM removed).
+    pub message_raw: &'a str,
+    /// The message with rsyslog `#ooo` control-character escapes decoded.
+    pub message: Cow<'a, str>,
+}
+
+impl SyslogRecord<'_> {
+    /// The `<PRI>` value, when present.
+    pub fn priority(&self) -> Option<u8> {
+        Some(self.facility? * 8 + self.severity?)
+    }
+
+    /// The value of parameter `name` in the first structured-data element `id`.
+    pub fn sd_param(&self, id: &str, name: &str) -> Option<&str> {
+        self.structured_data
+            .iter()
+            .find(|e| e.id == id)
+            .and_then(|e| e.param(name))
+    }
+}
+
+fn err(kind: ErrorKind, offset: usize, detail: &'static str) -> Error {
+    Error::new(Format::Syslog, kind, detail).at(offset)
+}
+
+/// Parses one syslog line (RFC 5424, RFC 3339-prefixed or RFC 3164; see the
+/// [module docs](self)). A trailing `\r`/`\n` is ignored.
+///
+/// ```
+/// use ocsf_mappers::formats::syslog::{self, SyslogContext, SyslogFormat, TimeSource};
+///
+/// // 2024-01-10T00:00:00Z; the December line belongs to 2023.
+/// let ctx = SyslogContext::new(1_704_844_800_000);
+/// let r = syslog::parse("Dec 31 23:59:59 web1 su(pam_unix)[42]: session opened#011for root", &ctx)?;
+/// assert_eq!(r.format, SyslogFormat::Rfc3164);
+/// assert_eq!(r.time_ms, 1_704_067_199_000); // 2023-12-31T23:59:59Z
+/// assert_eq!(r.time_source, TimeSource::YearInferred);
+/// assert_eq!((r.app, r.sub_program, r.pid), (Some("su"), Some("pam_unix"), Some(42)));
+/// assert_eq!(r.message, "session opened\tfor root");
+///
+/// let r = syslog::parse(
+///     r#"<165>1 2003-10-11T22:14:15.003Z host app 77 ID47 [x@1 k="a\"b"] hello"#,
+///     &ctx,
+/// )?;
+/// assert_eq!((r.facility, r.severity), (Some(20), Some(5)));
+/// assert_eq!(r.sd_param("x@1", "k"), Some("a\"b"));
+/// assert_eq!(r.message, "hello");
+/// # Ok::<(), ocsf_mappers::Error>(())
+/// ```
+pub fn parse<'a>(line: &'a str, ctx: &SyslogContext) -> Result<SyslogRecord<'a>, Error> {
+    let line = trim_eol(line);
+    if line.trim().is_empty() {
+        return Err(err(ErrorKind::Empty, 0, "empty syslog line"));
+    }
+    let b = line.as_bytes();
+    let start = if line.starts_with('\u{feff}') { 3 } else { 0 };
+    let (pri, i) = parse_pri(b, start)?;
+    if pri.is_some()
+        && let Some((version, next)) = rfc5424_version(b, i)
+    {
+        return parse_5424(line, pri, version, next, ctx);
+    }
+    if digits(b, i, 4).is_some() && b.get(i + 4) == Some(&b'-') {
+        return parse_3339_line(line, pri, i);
+    }
+    parse_3164(line, pri, i, ctx)
+}
+
+/// Parses a syslog header that precedes an embedded payload (CEF, LEEF):
+/// `line[..payload_start]` is the header; the record's message is the payload.
+pub(crate) fn parse_framing<'a>(
+    line: &'a str,
+    payload_start: usize,
+    ctx: &SyslogContext,
+) -> Result<SyslogRecord<'a>, Error> {
+    let header = line.get(..payload_start).unwrap_or(line).trim_end();
+    let mut rec = parse(header, ctx)?;
+    let payload = line.get(payload_start..).unwrap_or("");
+    rec.raw = line;
+    rec.message_raw = payload;
+    rec.message = Cow::Borrowed(payload);
+    Ok(rec)
+}
+
+fn split_pri(pri: Option<u8>) -> (Option<u8>, Option<u8>) {
+    match pri {
+        Some(p) => (Some(p >> 3), Some(p & 7)),
+        None => (None, None),
+    }
+}
+
+/// Reads an optional `<PRI>` at `b[at..]`.
+fn parse_pri(b: &[u8], at: usize) -> Result<(Option<u8>, usize), Error> {
+    if b.get(at) != Some(&b'<') {
+        return Ok((None, at));
+    }
+    let mut i = at + 1;
+    let mut v: u32 = 0;
+    while let Some(c) = b.get(i).filter(|c| c.is_ascii_digit()) {
+        v = v * 10 + u32::from(c - b'0');
+        i += 1;
+        if i - at > 4 {
+            return Err(err(
+                ErrorKind::InvalidPriority,
+                at,
+                "PRI has more than 3 digits",
+            ));
+        }
+    }
+    if i == at + 1 {
+        return Err(err(
+            ErrorKind::InvalidPriority,
+            i,
+            "expected digits after '<'",
+        ));
+    }
+    if b.get(i) != Some(&b'>') {
+        return Err(err(ErrorKind::InvalidPriority, i, "expected '>' after PRI"));
+    }
+    let pri = u8::try_from(v)
+        .ok()
+        .filter(|p| *p <= 191)
+        .ok_or_else(|| err(ErrorKind::InvalidPriority, at + 1, "PRI above 191"))?;
+    Ok((Some(pri), i + 1))
+}
+
+/// Recognises an RFC 5424 `VERSION SP` at `b[at..]`.
+fn rfc5424_version(b: &[u8], at: usize) -> Option<(u16, usize)> {
+    let first = *b.get(at)?;
+    if !(b'1'..=b'9').contains(&first) {
+        return None;
+    }
+    let mut i = at;
+    let mut v: u16 = 0;
+    while let Some(c) = b.get(i).filter(|c| c.is_ascii_digit()) {
+        v = v * 10 + u16::from(c - b'0');
+        i += 1;
+        if i - at > 3 {
+            return None;
+        }
+    }
+    (b.get(i) == Some(&b' ')).then_some((v, i + 1))
+}
+
+/// Reads a space-terminated RFC 5424 header field at `at`; returns it (`None`
+/// for `-`) and the index after the separating space.
+fn field_5424<'a>(
+    line: &'a str,
+    at: usize,
+    what: &'static str,
+) -> Result<(Option<&'a str>, usize), Error> {
+    let rest = line.get(at..).unwrap_or("");
+    let end = memchr::memchr(b' ', rest.as_bytes())
+        .ok_or_else(|| err(ErrorKind::Truncated, line.len(), what))?;
+    if end == 0 {
+        return Err(err(
+            ErrorKind::InvalidHeader,
+            at,
+            "empty RFC 5424 header field",
+        ));
+    }
+    let v = &rest[..end];
+    Ok(((v != "-").then_some(v), at + end + 1))
+}
+
+fn parse_5424<'a>(
+    line: &'a str,
+    pri: Option<u8>,
+    version: u16,
+    mut i: usize,
+    ctx: &SyslogContext,
+) -> Result<SyslogRecord<'a>, Error> {
+    let b = line.as_bytes();
+    let (time_ms, time_source, utc_offset_secs) = if b.get(i) == Some(&b'-') {
+        i += 1;
+        (ctx.reference_ms, TimeSource::Reference, None)
+    } else {
+        let (t, used) =
+            parse_rfc3339_prefix(&b[i..]).map_err(|e| e.in_format(Format::Syslog).shifted(i))?;
+        i += used;
+        (t.epoch_ms, TimeSource::Explicit, Some(t.offset_secs))
+    };
+    match b.get(i) {
+        Some(b' ') => i += 1,
+        None => return Err(err(ErrorKind::Truncated, i, "line ends after timestamp")),
+        Some(_) => {
+            return Err(err(
+                ErrorKind::InvalidTimestamp,
+                i,
+                "expected ' ' after timestamp",
+            ));
+        }
+    }
+    let (hostname, i) = field_5424(line, i, "line ends in HOSTNAME")?;
+    let (app, i) = field_5424(line, i, "line ends in APP-NAME")?;
+    let (procid, i) = field_5424(line, i, "line ends in PROCID")?;
+    let (msgid, mut i) = field_5424(line, i, "line ends in MSGID")?;
+    let structured_data = match b.get(i) {
+        Some(b'-') => {
+            i += 1;
+            Vec::new()
+        }
+        Some(b'[') => {
+            let (sd, next) = parse_sd(line, i)?;
+            i = next;
+            sd
+        }
+        None => {
+            return Err(err(
+                ErrorKind::Truncated,
+                i,
+                "line ends before STRUCTURED-DATA",
+            ));
+        }
+        Some(_) => {
+            return Err(err(
+                ErrorKind::InvalidStructuredData,
+                i,
+                "expected '-' or '[' for STRUCTURED-DATA",
+            ));
+        }
+    };
+    let message_raw = match b.get(i) {
+        None => "",
+        Some(b' ') => {
+            let m = &line[i + 1..];
+            m.strip_prefix('\u{feff}').unwrap_or(m)
+        }
+        Some(_) => {
+            return Err(err(
+                ErrorKind::InvalidStructuredData,
+                i,
+                "expected ' ' after STRUCTURED-DATA",
+            ));
+        }
+    };
+    let (facility, severity) = split_pri(pri);
+    Ok(SyslogRecord {
+        raw: line,
+        format: SyslogFormat::Rfc5424,
+        time_ms,
+        time_source,
+        utc_offset_secs,
+        facility,
+        severity,
+        version: Some(version),
+        hostname,
+        app,
+        sub_program: None,
+        procid,
+        pid: procid.and_then(parse_pid),
+        msgid,
+        structured_data,
+        message_raw,
+        message: decode_octal_escapes(message_raw),
+    })
+}
+
+/// Parses one or more `[id name="value" ...]` elements starting at `line[at]`.
+fn parse_sd(line: &str, at: usize) -> Result<(Vec<SdElement<'_>>, usize), Error> {
+    let b = line.as_bytes();
+    let mut out = Vec::new();
+    let mut i = at;
+    while b.get(i) == Some(&b'[') {
+        i += 1;
+        let id_start = i;
+        while let Some(c) = b.get(i) {
+            if matches!(c, b' ' | b']') {
+                break;
+            }
+            if matches!(c, b'=' | b'"') {
+                return Err(err(
+                    ErrorKind::InvalidStructuredData,
+                    i,
+                    "invalid character in SD-ID",
+                ));
+            }
+            i += 1;
+        }
+        if i == id_start {
+            return Err(err(ErrorKind::InvalidStructuredData, i, "empty SD-ID"));
+        }
+        let id = &line[id_start..i];
+        let mut params = Vec::new();
+        loop {
+            match b.get(i) {
+                None => {
+                    return Err(err(ErrorKind::Truncated, i, "unterminated SD-ELEMENT"));
+                }
+                Some(b']') => {
+                    i += 1;
+                    break;
+                }
+                Some(b' ') => i += 1,
+                Some(_) => {
+                    let name_start = i;
+                    while let Some(c) = b.get(i) {
+                        if matches!(c, b'=' | b' ' | b']' | b'"') {
+                            break;
+                        }
+                        i += 1;
+                    }
+                    if i == name_start || b.get(i) != Some(&b'=') {
+                        return Err(err(
+                            ErrorKind::InvalidStructuredData,
+                            i,
+                            "expected PARAM-NAME=\"value\"",
+                        ));
+                    }
+                    let name = &line[name_start..i];
+                    i += 1;
+                    if b.get(i) != Some(&b'"') {
+                        return Err(err(
+                            ErrorKind::InvalidStructuredData,
+                            i,
+                            "expected '\"' before PARAM-VALUE",
+                        ));
+                    }
+                    i += 1;
+                    let v_start = i;
+                    let mut escaped = false;
+                    loop {
+                        match b.get(i) {
+                            None => {
+                                return Err(err(
+                                    ErrorKind::Truncated,
+                                    v_start,
+                                    "unterminated PARAM-VALUE",
+                                ));
+                            }
+                            Some(b'\\') => {
+                                escaped = true;
+                                i += 2;
+                            }
+                            Some(b'"') => break,
+                            Some(_) => i += 1,
+                        }
+                    }
+                    let raw = &line[v_start..i];
+                    i += 1;
+                    let value = if escaped {
+                        Cow::Owned(unescape_sd(raw))
+                    } else {
+                        Cow::Borrowed(raw)
+                    };
+                    params.push(SdParam { name, value });
+                }
+            }
+        }
+        out.push(SdElement { id, params });
+    }
+    Ok((out, i))
+}
+
+fn unescape_sd(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next() {
+                Some(n @ ('"' | '\\' | ']')) => out.push(n),
+                Some(n) => {
+                    out.push('\\');
+                    out.push(n);
+                }
+                None => out.push('\\'),
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn parse_pid(s: &str) -> Option<u32> {
+    if s.is_empty() || !s.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+fn parse_3339_line(line: &str, pri: Option<u8>, at: usize) -> Result<SyslogRecord<'_>, Error> {
+    let b = line.as_bytes();
+    let (t, used) =
+        parse_rfc3339_prefix(&b[at..]).map_err(|e| e.in_format(Format::Syslog).shifted(at))?;
+    let i = at + used;
+    let i = match b.get(i) {
+        None => i,
+        Some(b' ') => i + 1,
+        Some(_) => {
+            return Err(err(
+                ErrorKind::InvalidTimestamp,
+                i,
+                "expected ' ' after timestamp",
+            ));
+        }
+    };
+    Ok(bsd_body(
+        line,
+        i,
+        SyslogFormat::Rfc3339,
+        pri,
+        t.epoch_ms,
+        TimeSource::Explicit,
+        t.offset_secs,
+    ))
+}
+
+fn parse_3164<'a>(
+    line: &'a str,
+    pri: Option<u8>,
+    at: usize,
+    ctx: &SyslogContext,
+) -> Result<SyslogRecord<'a>, Error> {
+    let b = line.as_bytes();
+    let month = b
+        .get(at..at + 3)
+        .and_then(month_from_abbrev)
+        .ok_or_else(|| {
+            err(
+                ErrorKind::InvalidTimestamp,
+                at,
+                "expected a timestamp (`Mmm dd hh:mm:ss`, RFC 3339 or RFC 5424 header)",
+            )
+        })?;
+    let mut i = at + 3;
+    if b.get(i) != Some(&b' ') {
+        return Err(err(
+            ErrorKind::InvalidTimestamp,
+            i,
+            "expected ' ' after month",
+        ));
+    }
+    i += 1;
+    if b.get(i) == Some(&b' ') {
+        i += 1;
+    }
+    let day_start = i;
+    let mut day = 0u32;
+    while let Some(c) = b.get(i).filter(|c| c.is_ascii_digit()) {
+        day = day * 10 + u32::from(c - b'0');
+        i += 1;
+        if i - day_start > 2 {
+            return Err(err(
+                ErrorKind::InvalidTimestamp,
+                day_start,
+                "day has more than 2 digits",
+            ));
+        }
+    }
+    if i == day_start || day == 0 || day > days_in_month(2000, month) {
+        return Err(err(
+            ErrorKind::InvalidTimestamp,
+            day_start,
+            "invalid day of month",
+        ));
+    }
+    if b.get(i) != Some(&b' ') {
+        return Err(err(
+            ErrorKind::InvalidTimestamp,
+            i,
+            "expected ' ' after day",
+        ));
+    }
+    let (hour, minute, second, millis, end) =
+        parse_hms(b, i + 1).map_err(|e| e.in_format(Format::Syslog))?;
+    let i = match b.get(end) {
+        None => end,
+        Some(b' ') => end + 1,
+        Some(_) => {
+            return Err(err(
+                ErrorKind::InvalidTimestamp,
+                end,
+                "expected ' ' after time",
+            ));
+        }
+    };
+    let time_ms = infer_year(month, day, hour, minute, second, millis, ctx).ok_or_else(|| {
+        err(
+            ErrorKind::InvalidTimestamp,
+            at,
+            "no year fits the reference clock",
+        )
+    })?;
+    Ok(bsd_body(
+        line,
+        i,
+        SyslogFormat::Rfc3164,
+        pri,
+        time_ms,
+        TimeSource::YearInferred,
+        ctx.utc_offset_secs,
+    ))
+}
+
+/// Picks the latest year (from the reference's year + 1 downwards) in which the
+/// date exists and the instant is at most `max_future_ms` after the reference.
+fn infer_year(
+    month: u32,
+    day: u32,
+    hour: u32,
+    minute: u32,
+    second: u32,
+    millis: u32,
+    ctx: &SyslogContext,
+) -> Option<i64> {
+    let ref_year = local_year(ctx.reference_ms, ctx.utc_offset_secs);
+    let limit = ctx.reference_ms.saturating_add(ctx.max_future_ms);
+    // Feb 29 may need to go back up to 8 years to find a leap year.
+    (ref_year - 8..=ref_year + 1).rev().find_map(|year| {
+        if day > days_in_month(year, month) {
+            return None;
+        }
+        let t = civil_to_epoch_ms(year, month, day, hour, minute, second, millis)
+            - i64::from(ctx.utc_offset_secs) * 1000;
+        (t <= limit).then_some(t)
+    })
+}
+
+/// A BSD tag: `prog`, optional `(sub)`, optional `[pid]`, then `:` (or `[pid]`
+/// followed by a space or the end).
+struct Tag<'a> {
+    app: &'a str,
+    sub: Option<&'a str>,
+    procid: Option<&'a str>,
+    /// Bytes used, including the colon and one following space.
+    len: usize,
+}
+
+fn parse_tag(s: &str) -> Option<Tag<'_>> {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() && !matches!(b[i], b' ' | b':' | b'[' | b']' | b'(' | b')') {
+        i += 1;
+    }
+    if i == 0 {
+        return None;
+    }
+    let app = &s[..i];
+    let mut sub = None;
+    if b.get(i) == Some(&b'(') {
+        let close = i
+            + 1
+            + b[i + 1..]
+                .iter()
+                .position(|c| matches!(c, b')' | b' ' | b'('))?;
+        if b[close] != b')' {
+            return None;
+        }
+        sub = Some(&s[i + 1..close]);
+        i = close + 1;
+    }
+    let mut procid = None;
+    if b.get(i) == Some(&b'[') {
+        let close = i
+            + 1
+            + b[i + 1..]
+                .iter()
+                .position(|c| matches!(c, b']' | b' ' | b'['))?;
+        if b[close] != b']' {
+            return None;
+        }
+        procid = Some(&s[i + 1..close]);
+        i = close + 1;
+    }
+    match b.get(i) {
+        Some(b':') => {
+            i += 1;
+            if b.get(i) == Some(&b' ') {
+                i += 1;
+            }
+        }
+        Some(b' ') if procid.is_some() => i += 1,
+        None if procid.is_some() => {}
+        _ => return None,
+    }
+    Some(Tag {
+        app,
+        sub,
+        procid,
+        len: i,
+    })
+}
+
+/// Parses `[HOST SP] [TAG] MSG` starting at `line[at]` for the BSD shapes.
+fn bsd_body(
+    line: &str,
+    at: usize,
+    format: SyslogFormat,
+    pri: Option<u8>,
+    time_ms: i64,
+    time_source: TimeSource,
+    offset: i32,
+) -> SyslogRecord<'_> {
+    let rest = &line[at..];
+    let (hostname, tag_at) = if rest.is_empty() {
+        (None, at)
+    } else if let Some(after_space) = rest.strip_prefix(' ') {
+        // An empty hostname field.
+        (None, line.len() - after_space.len())
+    } else if parse_tag(rest).is_some_and(|t| !rest[..t.len].trim_end().contains(' ')) {
+        // The first token is itself a tag: the hostname was omitted.
+        (None, at)
+    } else {
+        let end = memchr::memchr(b' ', rest.as_bytes()).unwrap_or(rest.len());
+        (Some(&rest[..end]), (at + end + 1).min(line.len()))
+    };
+    let tail = &line[tag_at..];
+    let (app, sub_program, procid, message_raw) = match parse_tag(tail) {
+        Some(t) => (Some(t.app), t.sub, t.procid, &tail[t.len..]),
+        None => (None, None, None, tail),
+    };
+    let (facility, severity) = split_pri(pri);
+    SyslogRecord {
+        raw: line,
+        format,
+        time_ms,
+        time_source,
+        utc_offset_secs: Some(offset),
+        facility,
+        severity,
+        version: None,
+        hostname,
+        app,
+        sub_program,
+        procid,
+        pid: procid.and_then(parse_pid),
+        msgid: None,
+        structured_data: Vec::new(),
+        message_raw,
+        message: decode_octal_escapes(message_raw),
+    }
+}
+
+/// A syslog line assembled by [`Multiline`] from a record and its continuations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JoinedLine {
+    text: String,
+    lines: usize,
+}
+
+impl JoinedLine {
+    /// The joined line: the first line, then each continuation's text after the
+    /// marker, separated by single spaces.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// How many input lines were joined (1 when there was no continuation).
+    pub fn line_count(&self) -> usize {
+        self.lines
+    }
+
+    /// Parses the joined line.
+    pub fn parse(&self, ctx: &SyslogContext) -> Result<SyslogRecord<'_>, Error> {
+        parse(&self.text, ctx)
+    }
+
+    /// The joined line as an owned string.
+    pub fn into_text(self) -> String {
+        self.text
+    }
+}
+
+#[derive(Debug)]
+struct Pending {
+    text: String,
+    lines: usize,
+    hostname: Option<String>,
+    app: Option<String>,
+    procid: Option<String>,
+}
+
+/// Joins continuation lines to the record they continue.
+///
+/// A line is a continuation when its message — after optional leading spaces
+/// and an optional `word : ` prefix, as in sudo's `  alice : (command
+/// continued) ...` — starts with one of the markers (default `(command
+/// continued)`), and its hostname, program and process id equal those of the
+/// immediately preceding record. Its text after the marker is appended to that
+/// record with one space. Anything else starts a new record; a continuation
+/// with nothing to continue is kept as a record of its own, so no line is lost.
+///
+/// ```
+/// use ocsf_mappers::formats::syslog::{Multiline, SyslogContext};
+///
+/// let ctx = SyslogContext::new(1_704_844_800_000);
+/// let mut ml = Multiline::new(ctx);
+/// let mut out = Vec::new();
+/// for line in [
+///     "Jan  9 10:00:00 h sudo:    alice : TTY=pts/0 ; PWD=/ ; USER=root ; COMMAND=/bin/echo a",
+///     "Jan  9 10:00:00 h sudo:    alice : (command continued) b c",
+///     "Jan  9 10:00:01 h cron[7]: tick",
+/// ] {
+///     out.extend(ml.push(line)?);
+/// }
+/// out.extend(ml.finish());
+/// assert_eq!(out.len(), 2);
+/// assert_eq!(out[0].line_count(), 2);
+/// let rec = out[0].parse(&ctx)?;
+/// assert!(rec.message.ends_with("COMMAND=/bin/echo a b c"));
+/// # Ok::<(), ocsf_mappers::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct Multiline {
+    ctx: SyslogContext,
+    markers: Vec<String>,
+    max_len: usize,
+    pending: Option<Pending>,
+}
+
+impl Multiline {
+    /// Default [`with_max_len`](Self::with_max_len): 1 MiB.
+    pub const DEFAULT_MAX_LEN: usize = 1 << 20;
+
+    /// A combiner with the sudo `(command continued)` marker.
+    pub fn new(ctx: SyslogContext) -> Self {
+        Multiline {
+            ctx,
+            markers: vec!["(command continued)".to_owned()],
+            max_len: Self::DEFAULT_MAX_LEN,
+            pending: None,
+        }
+    }
+
+    /// Adds another continuation marker.
+    #[must_use]
+    pub fn with_marker(mut self, marker: impl Into<String>) -> Self {
+        self.markers.push(marker.into());
+        self
+    }
+
+    /// Caps the joined length in bytes: a continuation that would exceed it
+    /// starts a new record instead.
+    #[must_use]
+    pub fn with_max_len(mut self, max_len: usize) -> Self {
+        self.max_len = max_len;
+        self
+    }
+
+    /// The text after a continuation marker, if `msg` is a continuation.
+    fn continuation<'m>(markers: &[String], msg: &'m str) -> Option<&'m str> {
+        let m = msg.trim_start();
+        let after_user = m
+            .split_once(" : ")
+            .filter(|(user, _)| !user.is_empty() && !user.contains(' '))
+            .map(|(_, rest)| rest);
+        [Some(m), after_user].into_iter().flatten().find_map(|c| {
+            markers
+                .iter()
+                .find_map(|mk| c.strip_prefix(mk.as_str()))
+                .map(str::trim_start)
+        })
+    }
+
+    /// Feeds one line. Returns the previous record when this line does not
+    /// continue it. A line that does not parse is reported as an error and
+    /// leaves the pending record untouched.
+    pub fn push(&mut self, line: &str) -> Result<Option<JoinedLine>, Error> {
+        let line = trim_eol(line);
+        let rec = parse(line, &self.ctx)?;
+        if let Some(p) = self.pending.as_mut()
+            && p.hostname.as_deref() == rec.hostname
+            && p.app.as_deref() == rec.app
+            && p.procid.as_deref() == rec.procid
+            && let Some(more) = Self::continuation(&self.markers, rec.message_raw)
+            && p.text.len() + 1 + more.len() <= self.max_len
+        {
+            p.text.push(' ');
+            p.text.push_str(more);
+            p.lines += 1;
+            return Ok(None);
+        }
+        let next = Pending {
+            text: line.to_owned(),
+            lines: 1,
+            hostname: rec.hostname.map(str::to_owned),
+            app: rec.app.map(str::to_owned),
+            procid: rec.procid.map(str::to_owned),
+        };
+        Ok(self.pending.replace(next).map(|p| JoinedLine {
+            text: p.text,
+            lines: p.lines,
+        }))
+    }
+
+    /// Returns the record still being assembled, if any.
+    pub fn finish(&mut self) -> Option<JoinedLine> {
+        self.pending.take().map(|p| JoinedLine {
+            text: p.text,
+            lines: p.lines,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::formats::time::days_from_civil;
+
+    fn ms(y: i64, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> i64 {
+        civil_to_epoch_ms(y, mo, d, h, mi, s, 0)
+    }
+
+    fn ctx_at(y: i64, mo: u32, d: u32) -> SyslogContext {
+        SyslogContext::new(days_from_civil(y, mo, d) * DAY_MS)
+    }
+
+    #[test]
+    fn rfc3164_full_header() {
+        let ctx = ctx_at(2024, 6, 20);
+        let r = parse(
+            "<38>Jun 14 15:16:01 combo sshd[19939]: Accepted password\r\n",
+            &ctx,
+        );
+        let r = r.expect("parses");
+        assert_eq!(r.format, SyslogFormat::Rfc3164);
+        assert_eq!(
+            r.raw,
+            "<38>Jun 14 15:16:01 combo sshd[19939]: Accepted password"
+        );
+        assert_eq!(r.priority(), Some(38));
+        assert_eq!((r.facility, r.severity), (Some(4), Some(6)));
+        assert_eq!(r.time_ms, ms(2024, 6, 14, 15, 16, 1));
+        assert_eq!(r.time_source, TimeSource::YearInferred);
+        assert_eq!(r.utc_offset_secs, Some(0));
+        assert_eq!(r.hostname, Some("combo"));
+        assert_eq!(r.app, Some("sshd"));
+        assert_eq!(r.procid, Some("19939"));
+        assert_eq!(r.pid, Some(19939));
+        assert_eq!(r.message, "Accepted password");
+        assert!(matches!(r.message, Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn rfc3164_without_pri_space_padded_day_and_offset() {
+        let ctx = ctx_at(2024, 7, 20).with_utc_offset_secs(2 * 3600);
+        let r = parse("Jul  7 08:06:15 combo kernel: Linux version", &ctx).expect("parses");
+        assert_eq!(r.facility, None);
+        assert_eq!(r.time_ms, ms(2024, 7, 7, 6, 6, 15));
+        assert_eq!(r.utc_offset_secs, Some(7200));
+        assert_eq!((r.app, r.pid), (Some("kernel"), None));
+        assert_eq!(r.message, "Linux version");
+        // A single-digit day with one space and fractional seconds.
+        let r = parse("Jul 7 08:06:15.250 combo kernel: x", &ctx).expect("parses");
+        assert_eq!(r.time_ms, ms(2024, 7, 7, 6, 6, 15) + 250);
+    }
+
+    #[test]
+    fn rfc3164_year_inference_rolls_over_december_and_january() {
+        // Reference early January: a December line is from last year.
+        let ctx = ctx_at(2024, 1, 3);
+        let r = parse("Dec 31 23:59:59 h p: m", &ctx).expect("parses");
+        assert_eq!(r.time_ms, ms(2023, 12, 31, 23, 59, 59));
+        // A line from earlier in the same year stays in that year.
+        let r = parse("Jan  2 00:00:00 h p: m", &ctx).expect("parses");
+        assert_eq!(r.time_ms, ms(2024, 1, 2, 0, 0, 0));
+        // Up to 31 days ahead of the reference stays in the reference year...
+        let r = parse("Feb  1 00:00:00 h p: m", &ctx).expect("parses");
+        assert_eq!(r.time_ms, ms(2024, 2, 1, 0, 0, 0));
+        // ...anything later would be months in the future, so it is last year.
+        let r = parse("Feb  5 00:00:00 h p: m", &ctx).expect("parses");
+        assert_eq!(r.time_ms, ms(2023, 2, 5, 0, 0, 0));
+        let r = parse("Mar  5 00:00:00 h p: m", &ctx).expect("parses");
+        assert_eq!(r.time_ms, ms(2023, 3, 5, 0, 0, 0));
+        // Reference late December, sender clock slightly ahead: next year.
+        let ctx = ctx_at(2023, 12, 31);
+        let r = parse("Jan  1 00:00:30 h p: m", &ctx).expect("parses");
+        assert_eq!(r.time_ms, ms(2024, 1, 1, 0, 0, 30));
+        // Never more than max_future after the reference.
+        let ctx = ctx_at(2023, 12, 31).with_max_future_ms(0);
+        let r = parse("Jan  1 00:00:30 h p: m", &ctx).expect("parses");
+        assert_eq!(r.time_ms, ms(2023, 1, 1, 0, 0, 30));
+    }
+
+    #[test]
+    fn rfc3164_feb_29_picks_a_leap_year() {
+        let ctx = ctx_at(2023, 6, 1);
+        let r = parse("Feb 29 12:00:00 h p: m", &ctx).expect("parses");
+        assert_eq!(r.time_ms, ms(2020, 2, 29, 12, 0, 0));
+        let ctx = ctx_at(2024, 3, 1);
+        let r = parse("Feb 29 12:00:00 h p: m", &ctx).expect("parses");
+        assert_eq!(r.time_ms, ms(2024, 2, 29, 12, 0, 0));
+        let e = parse("Feb 30 12:00:00 h p: m", &ctx).expect_err("no Feb 30");
+        assert_eq!(e.kind(), ErrorKind::InvalidTimestamp);
+        assert_eq!(e.offset(), Some(4));
+    }
+
+    #[test]
+    fn tags_with_sub_program_pid_and_plain() {
+        let ctx = ctx_at(2024, 7, 1);
+        let r = parse(
+            "Jun 14 15:16:01 combo sshd(pam_unix)[19939]: check pass",
+            &ctx,
+        )
+        .expect("parses");
+        assert_eq!(r.app, Some("sshd"));
+        assert_eq!(r.sub_program, Some("pam_unix"));
+        assert_eq!(r.pid, Some(19939));
+        assert_eq!(r.message, "check pass");
+        let r = parse("Jun 14 15:16:01 combo logrotate: ALERT exited", &ctx).expect("parses");
+        assert_eq!(
+            (r.app, r.sub_program, r.pid),
+            (Some("logrotate"), None, None)
+        );
+        let r = parse("Jun 14 15:16:01 combo gdm(pam_unix): x", &ctx).expect("parses");
+        assert_eq!(
+            (r.app, r.sub_program, r.pid),
+            (Some("gdm"), Some("pam_unix"), None)
+        );
+        // `prog[pid]` without a colon.
+        let r = parse("Jun 14 15:16:01 combo ftpd[123] connection from x", &ctx).expect("parses");
+        assert_eq!((r.app, r.pid), (Some("ftpd"), Some(123)));
+        assert_eq!(r.message, "connection from x");
+        // Non-numeric pid text is kept but not converted.
+        let r = parse("Jun 14 15:16:01 combo app[main]: x", &ctx).expect("parses");
+        assert_eq!((r.procid, r.pid), (Some("main"), None));
+        // Only one space after the colon is part of the tag.
+        let r = parse("Jun 14 15:16:01 combo kernel:  BIOS-e820: x", &ctx).expect("parses");
+        assert_eq!(r.message, " BIOS-e820: x");
+        // A line whose tag is not recognisable keeps the text as message.
+        let r = parse("Jun 14 15:16:01 combo syslogd 1.4.1: restart.", &ctx).expect("parses");
+        assert_eq!((r.hostname, r.app), (Some("combo"), None));
+        assert_eq!(r.message, "syslogd 1.4.1: restart.");
+        let r = parse("Jun 14 15:16:01 combo  -- root[2421]: ROOT LOGIN", &ctx).expect("parses");
+        assert_eq!((r.hostname, r.app), (Some("combo"), None));
+        assert_eq!(r.message, " -- root[2421]: ROOT LOGIN");
+    }
+
+    #[test]
+    fn missing_and_empty_hostnames() {
+        let ctx = ctx_at(2024, 7, 1);
+        let r = parse("<13>Jun 14 15:16:01 sshd[1]: hello", &ctx).expect("parses");
+        assert_eq!((r.hostname, r.app, r.pid), (None, Some("sshd"), Some(1)));
+        assert_eq!(r.message, "hello");
+        let r = parse("Jun 14 15:16:01 su: hello", &ctx).expect("parses");
+        assert_eq!((r.hostname, r.app), (None, Some("su")));
+        // Empty hostname field: two spaces.
+        let r = parse("Jun 14 15:16:01  cron[5]: job", &ctx).expect("parses");
+        assert_eq!((r.hostname, r.app, r.pid), (None, Some("cron"), Some(5)));
+        // Header only.
+        let r = parse("Jun 14 15:16:01 onlyhost", &ctx).expect("parses");
+        assert_eq!((r.hostname, r.app), (Some("onlyhost"), None));
+        assert_eq!(r.message, "");
+        let r = parse("Jun 14 15:16:01", &ctx).expect("parses");
+        assert_eq!((r.hostname, r.app, r.message_raw), (None, None, ""));
+    }
+
+    #[test]
+    fn octal_escapes_in_messages() {
+        let ctx = ctx_at(2024, 7, 1);
+        let r = parse("Jun 14 15:16:01 h p[1]: a#011b#012c", &ctx).expect("parses");
+        assert_eq!(r.message, "a\tb\nc");
+        assert_eq!(r.message_raw, "a#011b#012c");
+        assert!(matches!(r.message, Cow::Owned(_)));
+    }
+
+    #[test]
+    fn rfc5424_full() {
+        let ctx = ctx_at(2024, 7, 1);
+        let line = "<165>1 2003-08-24T05:14:15.000003-07:00 192.0.2.1 myproc 8710 - - %% It's time";
+        let r = parse(line, &ctx).expect("parses");
+        assert_eq!(r.format, SyslogFormat::Rfc5424);
+        assert_eq!(r.version, Some(1));
+        assert_eq!(r.time_ms, ms(2003, 8, 24, 12, 14, 15));
+        assert_eq!(r.utc_offset_secs, Some(-7 * 3600));
+        assert_eq!(r.time_source, TimeSource::Explicit);
+        assert_eq!(r.hostname, Some("192.0.2.1"));
+        assert_eq!(r.app, Some("myproc"));
+        assert_eq!((r.procid, r.pid), (Some("8710"), Some(8710)));
+        assert_eq!(r.msgid, None);
+        assert!(r.structured_data.is_empty());
+        assert_eq!(r.message, "%% It's time");
+    }
+
+    #[test]
+    fn rfc5424_nil_values_bom_and_no_message() {
+        let ctx = ctx_at(2024, 7, 1);
+        let r = parse("<34>1 - - - - - -", &ctx).expect("parses");
+        assert_eq!(r.time_ms, ctx.reference_ms);
+        assert_eq!(r.time_source, TimeSource::Reference);
+        assert_eq!(r.utc_offset_secs, None);
+        assert_eq!(
+            (r.hostname, r.app, r.procid, r.msgid),
+            (None, None, None, None)
+        );
+        assert_eq!(r.message, "");
+        let r = parse(
+            "<34>1 2003-10-11T22:14:15.003Z mymachine su - ID47 - \u{feff}'su root' failed",
+            &ctx,
+        )
+        .expect("parses");
+        assert_eq!(r.msgid, Some("ID47"));
+        assert_eq!(r.message, "'su root' failed");
+        assert_eq!(r.time_ms, ms(2003, 10, 11, 22, 14, 15) + 3);
+    }
+
+    #[test]
+    fn rfc5424_structured_data_with_escapes() {
+        let ctx = ctx_at(2024, 7, 1);
+        let line = r#"<165>1 2003-10-11T22:14:15.003Z h evntslog - ID47 [exampleSDID@32473 iut="3" eventSource="App\"li\]c\\a" eventID="1011"][examplePriority@32473 class="high" path="C:\tmp"]"#;
+        let r = parse(line, &ctx).expect("parses");
+        assert_eq!(r.structured_data.len(), 2);
+        let e = &r.structured_data[0];
+        assert_eq!(e.id, "exampleSDID@32473");
+        assert_eq!(e.params.len(), 3);
+        assert_eq!(e.param("eventSource"), Some(r#"App"li]c\a"#));
+        assert_eq!(r.sd_param("examplePriority@32473", "class"), Some("high"));
+        // Unknown escapes stay literal.
+        assert_eq!(r.sd_param("examplePriority@32473", "path"), Some(r"C:\tmp"));
+        assert_eq!(r.message, "");
+        let r = parse(r#"<1>1 - h a p m [id] msg"#, &ctx).expect("parses");
+        assert_eq!(r.structured_data[0].params.len(), 0);
+        assert_eq!(r.message, "msg");
+    }
+
+    #[test]
+    fn rfc5424_errors_name_the_problem() {
+        let ctx = ctx_at(2024, 7, 1);
+        let cases: &[(&str, ErrorKind, u64)] = &[
+            (
+                "<34>1 2003-10-11T22:14:15Z host app",
+                ErrorKind::Truncated,
+                35,
+            ),
+            (
+                "<34>1 2003-10-11T22:14:15Z h a p m x",
+                ErrorKind::InvalidStructuredData,
+                35,
+            ),
+            (
+                "<34>1 2003-10-11T22:14:15Z h a p m [x k=\"v]",
+                ErrorKind::Truncated,
+                41,
+            ),
+            (
+                "<34>1 2003-10-11T22:14:15Z h a p m [x k=v]",
+                ErrorKind::InvalidStructuredData,
+                40,
+            ),
+            (
+                "<34>1 2003-10-11T22:14:15Z h a p m [x k=\"v\"]x",
+                ErrorKind::InvalidStructuredData,
+                44,
+            ),
+            (
+                "<34>1 2003-13-11T22:14:15Z h a p m -",
+                ErrorKind::InvalidTimestamp,
+                11,
+            ),
+            (
+                "<34>1 2003-10-11T22:14:15Z  a p m -",
+                ErrorKind::InvalidHeader,
+                27,
+            ),
+        ];
+        for (line, kind, off) in cases {
+            let e = parse(line, &ctx).expect_err(line);
+            assert_eq!(e.kind(), *kind, "{line}: {e}");
+            assert_eq!(e.offset(), Some(*off), "{line}: {e}");
+            assert_eq!(e.format(), Format::Syslog);
+            assert!(!e.is_retryable());
+        }
+    }
+
+    #[test]
+    fn rfc3339_prefixed_lines() {
+        let ctx = ctx_at(2024, 7, 1);
+        let r = parse(
+            "2024-01-02T03:04:05.123456+01:00 host prog[77]: hi#011there",
+            &ctx,
+        )
+        .expect("parses");
+        assert_eq!(r.format, SyslogFormat::Rfc3339);
+        assert_eq!(r.time_ms, ms(2024, 1, 2, 2, 4, 5) + 123);
+        assert_eq!(r.utc_offset_secs, Some(3600));
+        assert_eq!(
+            (r.hostname, r.app, r.pid),
+            (Some("host"), Some("prog"), Some(77))
+        );
+        assert_eq!(r.message, "hi\tthere");
+        let r = parse("<30>2024-01-02T03:04:05Z host systemd[1]: Started", &ctx).expect("parses");
+        assert_eq!(r.severity, Some(6));
+        assert_eq!(r.time_ms, ms(2024, 1, 2, 3, 4, 5));
+    }
+
+    #[test]
+    fn header_errors() {
+        let ctx = ctx_at(2024, 7, 1);
+        let cases: &[(&str, ErrorKind, u64)] = &[
+            ("", ErrorKind::Empty, 0),
+            ("  \r\n", ErrorKind::Empty, 0),
+            ("<>Jun 14 15:16:01 h p: m", ErrorKind::InvalidPriority, 1),
+            ("<192>Jun 14 15:16:01 h p: m", ErrorKind::InvalidPriority, 1),
+            (
+                "<1234>Jun 14 15:16:01 h p: m",
+                ErrorKind::InvalidPriority,
+                0,
+            ),
+            ("<12Jun 14 15:16:01 h p: m", ErrorKind::InvalidPriority, 3),
+            ("hello world", ErrorKind::InvalidTimestamp, 0),
+            ("Jun 14 25:16:01 h p: m", ErrorKind::InvalidTimestamp, 7),
+            ("Jun 14 15:16:01x h p: m", ErrorKind::InvalidTimestamp, 15),
+            ("Jun 144 15:16:01 h", ErrorKind::InvalidTimestamp, 4),
+            ("Jun 00 15:16:01 h", ErrorKind::InvalidTimestamp, 4),
+            (
+                "2024-01-02T03:04:05 h p: m",
+                ErrorKind::InvalidTimestamp,
+                19,
+            ),
+        ];
+        for (line, kind, off) in cases {
+            let e = parse(line, &ctx).expect_err(line);
+            assert_eq!(e.kind(), *kind, "{line:?}: {e}");
+            assert_eq!(e.offset(), Some(*off), "{line:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn multiline_joins_sudo_continuations() {
+        let ctx = ctx_at(2024, 7, 1);
+        let mut ml = Multiline::new(ctx);
+        let lines = [
+            "Jun 14 10:00:00 h sudo:    alice : TTY=pts/0 ; PWD=/ ; USER=root ; COMMAND=/bin/cp a",
+            "Jun 14 10:00:00 h sudo:    alice : (command continued) b#011c",
+            "Jun 14 10:00:00 h sudo:    alice : (command continued) d",
+            "Jun 14 10:00:01 h sshd[9]: other",
+            // A continuation whose program differs from the previous record.
+            "Jun 14 10:00:02 h sudo: (command continued) orphan",
+        ];
+        let mut out = Vec::new();
+        for l in lines {
+            out.extend(ml.push(l).expect("parses"));
+        }
+        out.extend(ml.finish());
+        assert_eq!(out.len(), 3);
+        assert_eq!(out[0].line_count(), 3);
+        let r = out[0].parse(&ctx).expect("joined parses");
+        assert_eq!(r.app, Some("sudo"));
+        assert_eq!(
+            r.message,
+            "   alice : TTY=pts/0 ; PWD=/ ; USER=root ; COMMAND=/bin/cp a b\tc d"
+        );
+        assert_eq!(out[1].line_count(), 1);
+        assert_eq!(out[2].text(), lines[4]);
+        assert_eq!(out[2].clone().into_text(), lines[4]);
+        assert!(ml.finish().is_none());
+    }
+
+    #[test]
+    fn multiline_respects_pid_errors_and_limits() {
+        let ctx = ctx_at(2024, 7, 1);
+        let mut ml = Multiline::new(ctx).with_marker("(cont)").with_max_len(60);
+        assert!(
+            ml.push("Jun 14 10:00:00 h app[1]: start")
+                .expect("ok")
+                .is_none()
+        );
+        // Same program, other pid: not joined.
+        let out = ml.push("Jun 14 10:00:00 h app[2]: (cont) x").expect("ok");
+        assert_eq!(out.map(|j| j.line_count()), Some(1));
+        // A bad line is an error and leaves the pending record alone.
+        assert!(ml.push("garbage").is_err());
+        assert!(
+            ml.push("Jun 14 10:00:00 h app[2]: (cont) y")
+                .expect("ok")
+                .is_none()
+        );
+        // Over the length cap: starts a new record instead of growing.
+        let out = ml
+            .push("Jun 14 10:00:00 h app[2]: (cont) zzzzzzzzzzzzzzzzzzzzzzzz")
+            .expect("ok")
+            .expect("previous emitted");
+        assert_eq!(out.text(), "Jun 14 10:00:00 h app[2]: (cont) x y");
+        assert_eq!(out.line_count(), 2);
+        assert_eq!(ml.finish().map(|j| j.line_count()), Some(1));
+    }
+}
