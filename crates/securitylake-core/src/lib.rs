@@ -1,0 +1,84 @@
+//! The foundation of the Security Lake crates: the lake's object layout, an
+//! object-store abstraction with a local and an S3 backend, AWS configuration
+//! with role assumption, and the shared error type. It knows nothing about
+//! OCSF classes.
+//!
+//! # Layout rules
+//!
+//! A custom source's objects are stored at
+//!
+//! ```text
+//! <provider.location>region=<region>/accountId=<account>/eventDay=<YYYYMMDD>/<32 hex>.<codec>.parquet
+//! ```
+//!
+//! * `provider.location` is what Security Lake returned for the source
+//!   (`s3://<bucket>/ext/<name>/`, or `s3://<bucket>/ext/<name>/<version>/` for
+//!   sources created with a `sourceVersion`). Parse it with
+//!   [`SourceLocation::parse`](layout::SourceLocation::parse); never build the
+//!   prefix by hand when the API gave one. Native sources live under
+//!   `aws/<SOURCE>/<1.0|2.0>/`.
+//! * `region` is the lake's region; `accountId` is the 12-digit account the
+//!   records pertain to, or `external` / `external_<id>` for data from outside
+//!   AWS. The partition names are cased exactly `accountId=` and `eventDay=`.
+//! * `eventDay` is the UTC day of each record's own event time (`time`, epoch
+//!   milliseconds), never the write time, so one flush can span several
+//!   partitions.
+//! * File names are 32 lowercase hex digits with a codec infix
+//!   (`.zstd.parquet`, `.gz.parquet`, `.snappy.parquet`). Deriving the hex from
+//!   the content ([`ObjectName::from_content`](layout::ObjectName::from_content))
+//!   makes retried uploads idempotent.
+//!
+//! [`ParsedKey::parse`](layout::ParsedKey::parse) is the inverse: it recognises
+//! custom and native keys and reports tolerated deviations (lowercase
+//! `accountid=` / `eventday=`) as flags.
+//!
+//! ```
+//! use securitylake_core::layout::{AccountId, Codec, ObjectName, PartitionKey, Region, SourceLocation};
+//!
+//! let location = SourceLocation::parse("s3://aws-security-data-lake-us-east-1-abc/ext/myapp/")?;
+//! // 2024-02-29T23:59:59.999Z: the event's own time decides the day.
+//! let partition = PartitionKey::for_event_time(
+//!     Region::new("us-east-1")?,
+//!     AccountId::parse("123456789012")?,
+//!     1_709_251_199_999,
+//! )?;
+//! assert_eq!(partition.to_string(), "region=us-east-1/accountId=123456789012/eventDay=20240229/");
+//!
+//! let name = ObjectName::from_content(b"parquet bytes", Codec::Zstd);
+//! assert_eq!(name.to_string().len(), 32 + ".zstd.parquet".len());
+//! let key = location.object_key(&partition, &name);
+//! assert_eq!(
+//!     key,
+//!     format!("ext/myapp/region=us-east-1/accountId=123456789012/eventDay=20240229/{name}")
+//! );
+//! # Ok::<(), securitylake_core::Error>(())
+//! ```
+//!
+//! # Object stores
+//!
+//! [`ObjectStore`](store::ObjectStore) is implemented by
+//! [`LocalLake`](store::LocalLake) (a directory with the same key layout,
+//! atomic writes) and [`S3Store`](store::S3Store) (multipart uploads,
+//! checksums, conditional puts, bounded retries with backoff and jitter).
+//! Every put and get runs in a `tracing` span named `object_put` /
+//! `object_get` with the backend and key as fields.
+//!
+//! # AWS configuration
+//!
+//! [`AwsConfig`](aws::AwsConfig) loads the SDK's standard configuration with
+//! explicit overrides for tests, and assumes Security Lake's provider or
+//! subscriber roles with an external id, refreshing the temporary credentials
+//! before they expire.
+//!
+//! # Errors
+//!
+//! Every fallible function returns [`Error`]; branch on [`Error::kind`] and
+//! ask [`Error::is_retryable`]. Foreign errors are only reachable through
+//! [`std::error::Error::source`].
+
+pub mod aws;
+pub mod error;
+pub mod layout;
+pub mod store;
+
+pub use error::{Error, ErrorKind, Result};
