@@ -483,12 +483,13 @@ fn generate(schema: &Schema) -> Result<BTreeMap<String, String>, String> {
         ));
     }
     files.insert("enums.rs".into(), format_rust(&enums)?);
+    files.insert("schema.rs".into(), format_rust(&tables_code(schema))?);
 
     let mut m = format!(
         "{HEADER}//! OCSF {} ([schema](https://schema.ocsf.io/{}/)).\n\n",
         schema.version, schema.version
     );
-    m.push_str("pub mod enums;\npub mod events;\npub mod objects;\n\n");
+    m.push_str("pub mod enums;\npub mod events;\npub mod objects;\nmod schema;\n\npub use schema::SCHEMA;\n\n");
     let _ = writeln!(
         m,
         "/// The OCSF version of this module.\npub const VERSION: &str = {};\n",
@@ -513,6 +514,127 @@ fn generate(schema: &Schema) -> Result<BTreeMap<String, String>, String> {
     m.push_str("];\n");
     files.insert("mod.rs".into(), format_rust(&m)?);
     Ok(files)
+}
+
+/// The static schema tables of a version (`<version>::SCHEMA`).
+fn tables_code(schema: &Schema) -> String {
+    fn strs(list: &[String]) -> String {
+        format!("&[{}]", list.iter().map(|p| lit(p)).collect::<Vec<_>>().join(", "))
+    }
+    fn deprecated(d: &Option<ocsf_compiler::Deprecation>) -> String {
+        match d {
+            Some(d) => format!("Some({})", lit(d.since.as_deref().unwrap_or(""))),
+            None => "None".into(),
+        }
+    }
+    fn attrs(enum_ids: &mut BTreeMap<EnumSig, usize>, attributes: &BTreeMap<String, Attribute>) -> String {
+        let mut s = String::from("&[\n");
+        for (name, a) in attributes {
+            let object = match (&a.object_type, a.type_name.as_str()) {
+                (Some(o), "object_t") => format!("Some({})", lit(o)),
+                _ => "None".into(),
+            };
+            let requirement = match a.requirement {
+                Requirement::Required => "Required",
+                Requirement::Recommended => "Recommended",
+                Requirement::Optional => "Optional",
+            };
+            let enumeration = match enum_sig(a) {
+                None => "None".to_string(),
+                Some(sig) => {
+                    let id = enum_ids.len();
+                    let id = *enum_ids.entry(sig).or_insert(id);
+                    format!("Some(E{id})")
+                }
+            };
+            let _ = writeln!(
+                s,
+                "S::AttributeDef {{ name: {}, caption: {}, type_name: {}, object: {object}, is_array: {}, \
+                 requirement: S::Requirement::{requirement}, profiles: {}, enumeration: {enumeration}, \
+                 sibling: {}, deprecated: {} }},",
+                lit(name),
+                lit(&a.caption),
+                lit(&a.type_name),
+                a.is_array,
+                strs(&a.profiles),
+                a.sibling.as_deref().map_or("None".into(), |x| format!("Some({})", lit(x))),
+                deprecated(&a.deprecated),
+            );
+        }
+        s.push(']');
+        s
+    }
+    let mut enum_ids: BTreeMap<EnumSig, usize> = BTreeMap::new();
+    let mut s = String::new();
+    let _ = writeln!(s, "/// The schema facts of OCSF {}: classes, objects, attributes and data types.", schema.version);
+    // A data table: one line per attribute reads better than rustfmt's one line per field.
+    s.push_str("#[rustfmt::skip]\npub static SCHEMA: S::SchemaVersion = S::SchemaVersion {\n");
+    let _ = writeln!(s, "version: {},", lit(&schema.version));
+    s.push_str("classes: &[\n");
+    for (name, c) in &schema.classes {
+        let _ = writeln!(
+            s,
+            "S::ItemDef {{ name: {}, caption: {}, uid: {}, category_uid: {}, profiles: {}, attributes: {}, \
+             at_least_one: {}, just_one: {}, deprecated: {} }},",
+            lit(name),
+            lit(&c.caption),
+            c.uid,
+            c.category_uid,
+            strs(&c.profiles),
+            attrs(&mut enum_ids, &c.attributes),
+            strs(&c.constraints.at_least_one),
+            strs(&c.constraints.just_one),
+            deprecated(&c.deprecated),
+        );
+    }
+    s.push_str("],\nobjects: &[\n");
+    for (name, o) in &schema.objects {
+        let _ = writeln!(
+            s,
+            "S::ItemDef {{ name: {}, caption: {}, uid: 0, category_uid: 0, profiles: {}, attributes: {}, \
+             at_least_one: {}, just_one: {}, deprecated: {} }},",
+            lit(name),
+            lit(&o.caption),
+            strs(&o.profiles),
+            attrs(&mut enum_ids, &o.attributes),
+            strs(&o.constraints.at_least_one),
+            strs(&o.constraints.just_one),
+            deprecated(&o.deprecated),
+        );
+    }
+    s.push_str("],\ntypes: &[\n");
+    for (name, t) in &schema.types {
+        let _ = writeln!(
+            s,
+            "S::TypeDef {{ name: {}, base: {}, regex: {}, max_len: {}, range: {} }},",
+            lit(name),
+            t.base.as_deref().map_or("None".into(), |b| format!("Some({})", lit(b))),
+            t.regex.as_deref().map_or("None".into(), |r| format!("Some({})", lit(r))),
+            t.max_len.map_or("None".into(), |m| format!("Some({m})")),
+            t.range.map_or("None".into(), |[a, b]| format!("Some(({a}, {b}))")),
+        );
+    }
+    s.push_str("],\n};\n");
+    // The enumerations, each once, referenced by number.
+    let mut by_id: Vec<(&usize, &EnumSig)> = enum_ids.iter().map(|(sig, id)| (id, sig)).collect();
+    by_id.sort();
+    let mut head = format!("{HEADER}//! The schema facts of OCSF {}.\n\nuse crate::schema as S;\n\n", schema.version);
+    for (id, sig) in by_id {
+        let values = if sig.string_keyed {
+            format!(
+                "S::EnumValues::Str(&[{}])",
+                sig.values.iter().map(|(k, c)| format!("({}, {})", lit(k), lit(c))).collect::<Vec<_>>().join(", ")
+            )
+        } else {
+            format!(
+                "S::EnumValues::Int(&[{}])",
+                sig.values.iter().map(|(k, c)| format!("({k}, {})", lit(c))).collect::<Vec<_>>().join(", ")
+            )
+        };
+        let _ = writeln!(head, "const E{id}: S::EnumValues = {values};");
+    }
+    head.push('\n');
+    head + &s
 }
 
 fn struct_fields(
@@ -741,7 +863,7 @@ fn class_code(ctx: &Ctx, name: &str, class: &Class) -> String {
         s,
         "///\n/// [Schema](https://schema.ocsf.io/{v}/classes/{name})"
     );
-    s.push_str("#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]\n#[non_exhaustive]\n");
+    s.push_str("#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]\n#[cfg_attr(feature = \"schemars\", derive(schemars::JsonSchema))]\n#[non_exhaustive]\n");
     let _ = writeln!(s, "pub struct {ty} {{");
     s.push_str(&struct_fields(ctx, &owner, None, &class.attributes, true));
     s.push_str("}\n\n");
@@ -905,6 +1027,11 @@ fn class_code(ctx: &Ctx, name: &str, class: &Class) -> String {
         "fn time(&self) -> i64 {{ {} }}",
         get("time", "self.time", "self.time.unwrap_or_default()")
     );
+    let _ = writeln!(
+        s,
+        "fn schema() -> &'static crate::schema::SchemaVersion {{ &crate::{}::SCHEMA }}",
+        ctx.module
+    );
     // `metadata` is required by the base event of every version, hence a plain field.
     s.push_str("fn metadata(&self) -> &Self::Metadata { &self.metadata }\n");
     let _ = writeln!(
@@ -985,7 +1112,7 @@ fn object_code(ctx: &Ctx, name: &str, object: &Object) -> String {
         s,
         "///\n/// [Schema](https://schema.ocsf.io/{v}/objects/{name})"
     );
-    s.push_str("#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]\n#[non_exhaustive]\n");
+    s.push_str("#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]\n#[cfg_attr(feature = \"schemars\", derive(schemars::JsonSchema))]\n#[non_exhaustive]\n");
     let _ = writeln!(s, "pub struct {ty} {{");
     s.push_str(&struct_fields(
         ctx,

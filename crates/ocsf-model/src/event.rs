@@ -24,6 +24,9 @@ pub trait OcsfEvent: Serialize + DeserializeOwned + Clone + Send + Sync + 'stati
     /// The OCSF version of the generated type (`1.1.0`).
     const OCSF_VERSION: &'static str;
 
+    /// The schema facts of the class's OCSF version.
+    fn schema() -> &'static crate::schema::SchemaVersion;
+
     /// The event time, epoch milliseconds UTC.
     fn time(&self) -> i64;
     /// The event's metadata.

@@ -66,6 +66,7 @@ mod event;
 
 #[doc(hidden)]
 pub mod de;
+pub mod schema;
 
 pub use enums::{OcsfEnum, UnknownCaption};
 pub use event::{DynamicEvent, OcsfEvent};

@@ -115,3 +115,38 @@ fn missing_base_required_attributes_are_refused() {
     let err = serde_json::from_value::<Authentication>(value).expect_err("time is required");
     assert!(err.to_string().contains("time"), "{err}");
 }
+
+#[test]
+fn schema_tables_agree_with_the_types() {
+    let schema = <Authentication as OcsfEvent>::schema();
+    assert_eq!(schema.version, "1.1.0");
+    let auth = schema.class("authentication").expect("class");
+    assert_eq!(auth.uid, Authentication::CLASS_UID);
+    assert_eq!(
+        schema.class_by_uid(3002).map(|c| c.name),
+        Some("authentication")
+    );
+    let user = auth.attribute("user").expect("user");
+    assert_eq!(user.object, Some("user"));
+    assert_eq!(user.requirement, ocsf_model::schema::Requirement::Required);
+    let sev = auth
+        .attribute("severity_id")
+        .and_then(|a| a.enumeration)
+        .expect("enum");
+    assert_eq!(sev.int_caption(4), Some(SeverityId::High.as_str()));
+    assert_eq!(
+        auth.attribute("severity_id").and_then(|a| a.sibling),
+        Some("severity")
+    );
+    let chain: Vec<&str> = schema.type_chain("port_t").iter().map(|t| t.name).collect();
+    assert_eq!(chain, ["port_t", "integer_t"]);
+    assert_eq!(
+        schema.data_type("port_t").and_then(|t| t.range),
+        Some((0, 65535))
+    );
+    assert!(
+        schema
+            .object("user")
+            .is_some_and(|u| u.attribute("name").is_some())
+    );
+}

@@ -4,6 +4,9 @@
 pub mod enums;
 pub mod events;
 pub mod objects;
+mod schema;
+
+pub use schema::SCHEMA;
 
 /// The OCSF version of this module.
 pub const VERSION: &str = "1.0.0-rc.2";

@@ -41,6 +41,7 @@ Other = 99 => "Other",
 ///
 /// [Schema](https://schema.ocsf.io/1.0.0-rc.2/classes/network_activity)
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct NetworkActivity {
     /// **Activity ID** (`activity_id`, `integer_t`, required).
@@ -352,6 +353,9 @@ impl crate::OcsfEvent for NetworkActivity {
     const OCSF_VERSION: &'static str = "1.0.0-rc.2";
     fn time(&self) -> i64 {
         self.time
+    }
+    fn schema() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_0_0_rc2::SCHEMA
     }
     fn metadata(&self) -> &Self::Metadata {
         &self.metadata

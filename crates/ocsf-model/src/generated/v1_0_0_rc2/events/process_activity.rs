@@ -59,6 +59,7 @@ Other = 99 => "Other",
 ///
 /// [Schema](https://schema.ocsf.io/1.0.0-rc.2/classes/process_activity)
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct ProcessActivity {
     /// **Activity ID** (`activity_id`, `integer_t`, required).
@@ -383,6 +384,9 @@ impl crate::OcsfEvent for ProcessActivity {
     const OCSF_VERSION: &'static str = "1.0.0-rc.2";
     fn time(&self) -> i64 {
         self.time
+    }
+    fn schema() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_0_0_rc2::SCHEMA
     }
     fn metadata(&self) -> &Self::Metadata {
         &self.metadata

@@ -8,6 +8,7 @@
 ///
 /// [Schema](https://schema.ocsf.io/1.0.0-rc.2/objects/actor)
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct Actor {
     /// **Authorization Information** (`authorizations`, object `authorization` array, optional).

@@ -69,6 +69,7 @@ Other = 99 => "Other",
 ///
 /// [Schema](https://schema.ocsf.io/1.0.0-rc.2/objects/device)
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct Device {
     /// **Autoscale UID** (`autoscale_uid`, `string_t`, optional).

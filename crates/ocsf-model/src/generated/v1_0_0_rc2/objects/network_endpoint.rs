@@ -6,6 +6,7 @@
 ///
 /// [Schema](https://schema.ocsf.io/1.0.0-rc.2/objects/network_endpoint)
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct NetworkEndpoint {
     /// **Domain** (`domain`, `string_t`, optional).

@@ -4,6 +4,7 @@
 ///
 /// [Schema](https://schema.ocsf.io/1.0.0-rc.2/objects/peripheral_device)
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct PeripheralDevice {
     /// **Class** (`class`, `string_t`, required).

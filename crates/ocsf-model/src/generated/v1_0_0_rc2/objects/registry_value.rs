@@ -51,6 +51,7 @@ Other = 99 => "Other",
 ///
 /// [Schema](https://schema.ocsf.io/1.0.0-rc.2/objects/registry_value)
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct RegistryValue {
     /// **Data** (`data`, `json_t`, optional).

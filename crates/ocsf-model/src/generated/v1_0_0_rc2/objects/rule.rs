@@ -4,6 +4,7 @@
 ///
 /// [Schema](https://schema.ocsf.io/1.0.0-rc.2/objects/rule)
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct Rule {
     /// **Category** (`category`, `string_t`, optional).

@@ -6,6 +6,7 @@
 ///
 /// [Schema](https://schema.ocsf.io/1.0.0-rc.2/objects/session)
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct Session {
     /// **Created Time** (`created_time`, `timestamp_t`, recommended).

@@ -274,6 +274,7 @@ Marijuana = 121 => "Marijuana",
 ///
 /// [Schema](https://schema.ocsf.io/1.0.0-rc.2/objects/url)
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct Url {
     /// **Website Categorization** (`categories`, `string_t` array, optional).

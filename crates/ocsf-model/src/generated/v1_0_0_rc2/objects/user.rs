@@ -63,6 +63,7 @@ Other = 99 => "Other",
 ///
 /// [Schema](https://schema.ocsf.io/1.0.0-rc.2/objects/user)
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct User {
     /// **Account Type** (`account_type`, `string_t`, optional).

@@ -130,6 +130,7 @@ Other = 99 => "Other",
 ///
 /// [Schema](https://schema.ocsf.io/1.0.0-rc.2/objects/win_resource)
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct WinResource {
     /// **Details** (`details`, `string_t`, optional).

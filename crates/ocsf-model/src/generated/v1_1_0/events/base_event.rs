@@ -23,6 +23,7 @@ Other = 99 => "Other",
 ///
 /// [Schema](https://schema.ocsf.io/1.1.0/classes/base_event)
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct BaseEvent {
     /// **Activity ID** (`activity_id`, `integer_t`, required).
@@ -257,6 +258,9 @@ impl crate::OcsfEvent for BaseEvent {
     const OCSF_VERSION: &'static str = "1.1.0";
     fn time(&self) -> i64 {
         self.time
+    }
+    fn schema() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
     }
     fn metadata(&self) -> &Self::Metadata {
         &self.metadata

@@ -30,6 +30,7 @@ Other = 99 => "Other",
 ///
 /// [Schema](https://schema.ocsf.io/1.1.0/classes/patch_state)
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct PatchState {
     /// **Activity ID** (`activity_id`, `integer_t`, required).
@@ -273,6 +274,9 @@ impl crate::OcsfEvent for PatchState {
     const OCSF_VERSION: &'static str = "1.1.0";
     fn time(&self) -> i64 {
         self.time
+    }
+    fn schema() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
     }
     fn metadata(&self) -> &Self::Metadata {
         &self.metadata

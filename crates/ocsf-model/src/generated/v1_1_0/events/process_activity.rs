@@ -59,6 +59,7 @@ Other = 99 => "Other",
 ///
 /// [Schema](https://schema.ocsf.io/1.1.0/classes/process_activity)
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct ProcessActivity {
     /// **Action** (`action`, `string_t`, optional, profile `security_control`).
@@ -400,6 +401,9 @@ impl crate::OcsfEvent for ProcessActivity {
     const OCSF_VERSION: &'static str = "1.1.0";
     fn time(&self) -> i64 {
         self.time
+    }
+    fn schema() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
     }
     fn metadata(&self) -> &Self::Metadata {
         &self.metadata

@@ -29,6 +29,7 @@ Other = 99 => "Other",
 ///
 /// [Schema](https://schema.ocsf.io/1.1.0/classes/user_inventory)
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct UserInventory {
     /// **Activity ID** (`activity_id`, `integer_t`, required).
@@ -272,6 +273,9 @@ impl crate::OcsfEvent for UserInventory {
     const OCSF_VERSION: &'static str = "1.1.0";
     fn time(&self) -> i64 {
         self.time
+    }
+    fn schema() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
     }
     fn metadata(&self) -> &Self::Metadata {
         &self.metadata

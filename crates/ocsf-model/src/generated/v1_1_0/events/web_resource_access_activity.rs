@@ -36,6 +36,7 @@ Other = 99 => "Other",
 ///
 /// [Schema](https://schema.ocsf.io/1.1.0/classes/web_resource_access_activity)
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct WebResourceAccessActivity {
     /// **Activity ID** (`activity_id`, `integer_t`, required).
@@ -330,6 +331,9 @@ impl crate::OcsfEvent for WebResourceAccessActivity {
     const OCSF_VERSION: &'static str = "1.1.0";
     fn time(&self) -> i64 {
         self.time
+    }
+    fn schema() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
     }
     fn metadata(&self) -> &Self::Metadata {
         &self.metadata

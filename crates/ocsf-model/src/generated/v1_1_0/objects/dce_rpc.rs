@@ -4,6 +4,7 @@
 ///
 /// [Schema](https://schema.ocsf.io/1.1.0/objects/dce_rpc)
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct DceRpc {
     /// **Command** (`command`, `string_t`, recommended).

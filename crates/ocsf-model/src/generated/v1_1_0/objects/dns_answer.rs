@@ -37,6 +37,7 @@ Other = 99 => "Other",
 ///
 /// [Schema](https://schema.ocsf.io/1.1.0/objects/dns_answer)
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct DnsAnswer {
     /// **Resource Record Class** (`class`, `string_t`, recommended).

@@ -34,6 +34,7 @@ DsoMessage = 6 => "DSO Message",
 ///
 /// [Schema](https://schema.ocsf.io/1.1.0/objects/dns_query)
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct DnsQuery {
     /// **Resource Record Class** (`class`, `string_t`, recommended).

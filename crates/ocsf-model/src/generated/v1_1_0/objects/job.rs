@@ -33,6 +33,7 @@ Other = 99 => "Other",
 ///
 /// [Schema](https://schema.ocsf.io/1.1.0/objects/job)
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct Job {
     /// **Command Line** (`cmd_line`, `string_t`, recommended).

@@ -6,6 +6,7 @@
 ///
 /// [Schema](https://schema.ocsf.io/1.1.0/objects/metadata)
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct Metadata {
     /// **Correlation UID** (`correlation_uid`, `string_t`, optional).

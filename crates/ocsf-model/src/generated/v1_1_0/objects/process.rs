@@ -41,6 +41,7 @@ Other = 99 => "Other",
 ///
 /// [Schema](https://schema.ocsf.io/1.1.0/objects/process)
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct Process {
     /// **Audit User ID** (`auid`, `integer_t`, optional, profile `linux/linux_users`).

@@ -4,6 +4,7 @@
 ///
 /// [Schema](https://schema.ocsf.io/1.1.0/objects/rpc_interface)
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct RpcInterface {
     /// **Acknowledgement Reason** (`ack_reason`, `integer_t`, recommended).

@@ -4,6 +4,7 @@
 ///
 /// [Schema](https://schema.ocsf.io/1.1.0/objects/san)
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct San {
     /// **Name** (`name`, `string_t`, required).

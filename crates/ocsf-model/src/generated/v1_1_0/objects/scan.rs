@@ -42,6 +42,7 @@ Other = 99 => "Other",
 ///
 /// [Schema](https://schema.ocsf.io/1.1.0/objects/scan)
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct Scan {
     /// **Name** (`name`, `string_t`, recommended).

@@ -6,6 +6,7 @@
 ///
 /// [Schema](https://schema.ocsf.io/1.1.0/objects/sub_technique)
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct SubTechnique {
     /// **Name** (`name`, `string_t`, optional).

@@ -8,6 +8,7 @@
 ///
 /// [Schema](https://schema.ocsf.io/1.1.0/objects/table)
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct Table {
     /// **Created Time** (`created_time`, `timestamp_t`, optional).

@@ -132,6 +132,7 @@ Other = 99 => "Other",
 ///
 /// [Schema](https://schema.ocsf.io/1.1.0/objects/win/win_resource)
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct WinWinResource {
     /// **Data** (`data`, `json_t`, optional).

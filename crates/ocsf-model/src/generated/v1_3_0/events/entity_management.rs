@@ -62,6 +62,7 @@ Other = 99 => "Other",
 ///
 /// [Schema](https://schema.ocsf.io/1.3.0/classes/entity_management)
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct EntityManagement {
     /// **Access List** (`access_list`, `string_t` array, optional).
@@ -337,6 +338,9 @@ impl crate::OcsfEvent for EntityManagement {
     const OCSF_VERSION: &'static str = "1.3.0";
     fn time(&self) -> i64 {
         self.time
+    }
+    fn schema() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
     }
     fn metadata(&self) -> &Self::Metadata {
         &self.metadata

@@ -26,6 +26,7 @@ Other = 99 => "Other",
 ///
 /// [Schema](https://schema.ocsf.io/1.3.0/classes/session_query)
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct SessionQuery {
     /// **Activity ID** (`activity_id`, `integer_t`, required).
@@ -303,6 +304,9 @@ impl crate::OcsfEvent for SessionQuery {
     const OCSF_VERSION: &'static str = "1.3.0";
     fn time(&self) -> i64 {
         self.time
+    }
+    fn schema() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
     }
     fn metadata(&self) -> &Self::Metadata {
         &self.metadata

@@ -29,6 +29,7 @@ Other = 99 => "Other",
 ///
 /// [Schema](https://schema.ocsf.io/1.3.0/classes/software_info)
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct SoftwareInfo {
     /// **Activity ID** (`activity_id`, `integer_t`, required).
@@ -285,6 +286,9 @@ impl crate::OcsfEvent for SoftwareInfo {
     const OCSF_VERSION: &'static str = "1.3.0";
     fn time(&self) -> i64 {
         self.time
+    }
+    fn schema() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
     }
     fn metadata(&self) -> &Self::Metadata {
         &self.metadata

@@ -47,6 +47,7 @@ Other = 99 => "Other",
 ///
 /// [Schema](https://schema.ocsf.io/1.3.0/classes/web_resources_activity)
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct WebResourcesActivity {
     /// **Action** (`action`, `string_t`, optional, profile `security_control`).
@@ -402,6 +403,9 @@ impl crate::OcsfEvent for WebResourcesActivity {
     const OCSF_VERSION: &'static str = "1.3.0";
     fn time(&self) -> i64 {
         self.time
+    }
+    fn schema() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
     }
     fn metadata(&self) -> &Self::Metadata {
         &self.metadata

@@ -6,6 +6,7 @@
 ///
 /// [Schema](https://schema.ocsf.io/1.3.0/objects/certificate)
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct Certificate {
     /// **Created Time** (`created_time`, `timestamp_t`, recommended).

@@ -4,6 +4,7 @@
 ///
 /// [Schema](https://schema.ocsf.io/1.3.0/objects/cis_csc)
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct CisCsc {
     /// **Security Control** (`control`, `string_t`, required).

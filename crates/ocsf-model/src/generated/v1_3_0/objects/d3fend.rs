@@ -6,6 +6,7 @@
 ///
 /// [Schema](https://schema.ocsf.io/1.3.0/objects/d3fend)
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct D3fend {
     /// **MITRE DEFEND™ Tactic** (`d3f_tactic`, object `d3f_tactic`, recommended).

@@ -4,6 +4,7 @@
 ///
 /// [Schema](https://schema.ocsf.io/1.3.0/objects/device_hw_info)
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct DeviceHwInfo {
     /// **BIOS Date** (`bios_date`, `string_t`, optional).

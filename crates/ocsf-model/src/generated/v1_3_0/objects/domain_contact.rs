@@ -34,6 +34,7 @@ Other = 99 => "Other",
 ///
 /// [Schema](https://schema.ocsf.io/1.3.0/objects/domain_contact)
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct DomainContact {
     /// **Contact Email** (`email_addr`, `email_t`, recommended).

@@ -37,6 +37,7 @@ Trace = "TRACE" => "Trace",
 ///
 /// [Schema](https://schema.ocsf.io/1.3.0/objects/http_request)
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct HttpRequest {
     /// **HTTP Arguments** (`args`, `string_t`, optional).

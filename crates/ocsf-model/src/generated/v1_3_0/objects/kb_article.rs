@@ -30,6 +30,7 @@ Other = 99 => "Other",
 ///
 /// [Schema](https://schema.ocsf.io/1.3.0/objects/kb_article)
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct KbArticle {
     /// **Average Timespan** (`avg_timespan`, object `timespan`, optional).

@@ -36,6 +36,7 @@ Other = 99 => "Other",
 ///
 /// [Schema](https://schema.ocsf.io/1.3.0/objects/module)
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct Module {
     /// **Base Address** (`base_address`, `string_t`, recommended).

@@ -8,6 +8,7 @@
 ///
 /// [Schema](https://schema.ocsf.io/1.3.0/objects/network_proxy)
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct NetworkProxy {
     /// **Agent List** (`agent_list`, object `agent` array, optional).

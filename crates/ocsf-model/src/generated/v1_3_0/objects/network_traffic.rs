@@ -4,6 +4,7 @@
 ///
 /// [Schema](https://schema.ocsf.io/1.3.0/objects/network_traffic)
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct NetworkTraffic {
     /// **Total Bytes** (`bytes`, `long_t`, recommended).

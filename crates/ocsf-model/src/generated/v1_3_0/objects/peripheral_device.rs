@@ -6,6 +6,7 @@
 ///
 /// [Schema](https://schema.ocsf.io/1.3.0/objects/peripheral_device)
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct PeripheralDevice {
     /// **Class** (`class`, `string_t`, required).

@@ -4,6 +4,7 @@
 ///
 /// [Schema](https://schema.ocsf.io/1.3.0/objects/related_event)
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct RelatedEvent {
     /// **MITRE ATT&CK® Details** (`attacks`, object `attack` array, optional).

@@ -51,6 +51,7 @@ Other = 99 => "Other",
 ///
 /// [Schema](https://schema.ocsf.io/1.3.0/objects/win/reg_value)
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct WinRegValue {
     /// **Data** (`data`, `json_t`, optional).

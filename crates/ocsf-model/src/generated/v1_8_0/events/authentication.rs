@@ -117,6 +117,7 @@ Other = 99 => "Other",
 ///
 /// [Schema](https://schema.ocsf.io/1.8.0/classes/authentication)
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct Authentication {
     /// **Account Switch Type** (`account_switch_type`, `string_t`, recommended).
@@ -618,6 +619,9 @@ impl crate::OcsfEvent for Authentication {
     const OCSF_VERSION: &'static str = "1.8.0";
     fn time(&self) -> i64 {
         self.time
+    }
+    fn schema() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
     }
     fn metadata(&self) -> &Self::Metadata {
         &self.metadata

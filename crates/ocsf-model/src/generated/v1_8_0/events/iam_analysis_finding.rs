@@ -66,6 +66,7 @@ Other = 99 => "Other",
 ///
 /// [Schema](https://schema.ocsf.io/1.8.0/classes/iam_analysis_finding)
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct IamAnalysisFinding {
     /// **Access Analysis Result** (`access_analysis_result`, object `access_analysis_result`, optional).
@@ -571,6 +572,9 @@ impl crate::OcsfEvent for IamAnalysisFinding {
     const OCSF_VERSION: &'static str = "1.8.0";
     fn time(&self) -> i64 {
         self.time
+    }
+    fn schema() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
     }
     fn metadata(&self) -> &Self::Metadata {
         &self.metadata

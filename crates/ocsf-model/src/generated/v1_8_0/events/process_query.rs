@@ -27,6 +27,7 @@ Other = 99 => "Other",
 ///
 /// [Schema](https://schema.ocsf.io/1.8.0/classes/process_query)
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct ProcessQuery {
     /// **Action** (`action`, `string_t`, optional, profile `security_control`).
@@ -432,6 +433,9 @@ impl crate::OcsfEvent for ProcessQuery {
     const OCSF_VERSION: &'static str = "1.8.0";
     fn time(&self) -> i64 {
         self.time
+    }
+    fn schema() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
     }
     fn metadata(&self) -> &Self::Metadata {
         &self.metadata

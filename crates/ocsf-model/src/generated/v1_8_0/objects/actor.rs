@@ -8,6 +8,7 @@
 ///
 /// [Schema](https://schema.ocsf.io/1.8.0/objects/actor)
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct Actor {
     /// **Application Name** (`app_name`, `string_t`, optional).

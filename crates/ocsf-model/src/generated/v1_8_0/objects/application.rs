@@ -8,6 +8,7 @@
 ///
 /// [Schema](https://schema.ocsf.io/1.8.0/objects/application)
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct Application {
     /// **Business Criticality** (`criticality`, `string_t`, optional).

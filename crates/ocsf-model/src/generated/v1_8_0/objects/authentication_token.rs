@@ -42,6 +42,7 @@ Other = 99 => "Other",
 ///
 /// [Schema](https://schema.ocsf.io/1.8.0/objects/authentication_token)
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct AuthenticationToken {
     /// **Created Time** (`created_time`, `timestamp_t`, recommended).

@@ -4,6 +4,7 @@
 ///
 /// [Schema](https://schema.ocsf.io/1.8.0/objects/cloud)
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct Cloud {
     /// **Account** (`account`, object `account`, optional).

@@ -22,6 +22,7 @@ Temporal = "Temporal" => "Temporal",
 ///
 /// [Schema](https://schema.ocsf.io/1.8.0/objects/cvss)
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct Cvss {
     /// **Base Score** (`base_score`, `float_t`, required).

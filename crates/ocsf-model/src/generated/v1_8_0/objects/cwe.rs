@@ -4,6 +4,7 @@
 ///
 /// [Schema](https://schema.ocsf.io/1.8.0/objects/cwe)
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct Cwe {
     /// **Caption** (`caption`, `string_t`, optional).

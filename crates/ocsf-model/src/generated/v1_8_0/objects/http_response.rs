@@ -4,6 +4,7 @@
 ///
 /// [Schema](https://schema.ocsf.io/1.8.0/objects/http_response)
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct HttpResponse {
     /// **Response Body Length** (`body_length`, `integer_t`, optional).

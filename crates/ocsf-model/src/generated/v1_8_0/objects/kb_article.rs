@@ -8,6 +8,7 @@
 ///
 /// [Schema](https://schema.ocsf.io/1.8.0/objects/kb_article)
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct KbArticle {
     /// **Average Timespan** (`avg_timespan`, object `timespan`, optional).

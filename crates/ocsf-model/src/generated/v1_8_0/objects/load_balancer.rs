@@ -8,6 +8,7 @@
 ///
 /// [Schema](https://schema.ocsf.io/1.8.0/objects/load_balancer)
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct LoadBalancer {
     /// **Classification** (`classification`, `string_t`, optional).

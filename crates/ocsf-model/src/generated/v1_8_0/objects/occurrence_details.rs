@@ -6,6 +6,7 @@
 ///
 /// [Schema](https://schema.ocsf.io/1.8.0/objects/occurrence_details)
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct OccurrenceDetails {
     /// **Cell Name** (`cell_name`, `string_t`, optional).

@@ -49,6 +49,7 @@ HpUx = 402 => "HP-UX",
 ///
 /// [Schema](https://schema.ocsf.io/1.8.0/objects/os)
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct Os {
     /// **OS Build** (`build`, `string_t`, optional).

@@ -25,6 +25,7 @@ Other = 99 => "Other",
 ///
 /// [Schema](https://schema.ocsf.io/1.8.0/objects/package)
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct Package {
     /// **Architecture** (`architecture`, `string_t`, recommended).

@@ -6,6 +6,7 @@
 ///
 /// [Schema](https://schema.ocsf.io/1.8.0/objects/permission_analysis_result)
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct PermissionAnalysisResult {
     /// **Analyzed Privileges Count** (`analyzed_privileges_count`, `integer_t`, optional).

@@ -8,6 +8,7 @@
 ///
 /// [Schema](https://schema.ocsf.io/1.8.0/objects/process_entity)
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct ProcessEntity {
     /// **Command Line** (`cmd_line`, `string_t`, recommended).

@@ -122,6 +122,7 @@ Closing = 11 => "CLOSING",
 ///
 /// [Schema](https://schema.ocsf.io/1.8.0/objects/query_evidence)
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct QueryEvidence {
     /// **Connection Info** (`connection_info`, object `network_connection_info`, recommended).

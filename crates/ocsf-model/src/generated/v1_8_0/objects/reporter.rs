@@ -6,6 +6,7 @@
 ///
 /// [Schema](https://schema.ocsf.io/1.8.0/objects/reporter)
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct Reporter {
     /// **Hostname** (`hostname`, `hostname_t`, recommended).

@@ -46,6 +46,7 @@ Other = 99 => "Other",
 ///
 /// [Schema](https://schema.ocsf.io/1.8.0/objects/software_component)
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct SoftwareComponent {
     /// **Author** (`author`, `string_t`, recommended).

@@ -63,6 +63,7 @@ Other = 99 => "Other",
 ///
 /// [Schema](https://schema.ocsf.io/1.8.0/objects/unmanned_aerial_system)
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct UnmannedAerialSystem {
     /// **UAS Hardware Information** (`hw_info`, object `device_hw_info`, optional).

@@ -32,6 +32,7 @@ Other = 99 => "Other",
 ///
 /// [Schema](https://schema.ocsf.io/1.8.0/objects/unmanned_system_operating_area)
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct UnmannedSystemOperatingArea {
     /// **Aerial Height** (`aerial_height`, `string_t`, optional).

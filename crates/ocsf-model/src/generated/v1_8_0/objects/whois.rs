@@ -27,6 +27,7 @@ Other = 99 => "Other",
 ///
 /// [Schema](https://schema.ocsf.io/1.8.0/objects/whois)
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct Whois {
     /// **Autonomous System** (`autonomous_system`, object `autonomous_system`, optional).

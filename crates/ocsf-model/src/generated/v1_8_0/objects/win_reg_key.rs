@@ -6,6 +6,7 @@
 ///
 /// [Schema](https://schema.ocsf.io/1.8.0/objects/win/reg_key)
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct WinRegKey {
     /// **System** (`is_system`, `boolean_t`, optional).
