@@ -1,0 +1,46 @@
+//! Amazon Security Lake custom sources: registration, Glue partitions, and
+//! (in later modules) typed writers.
+//!
+//! * [`registration`]: a validated [`CustomSource`] specification, reconciled
+//!   idempotently with Security Lake by a [`Registrar`] (list, create if
+//!   absent, report [`Drift`], delete), returning the [`RegisteredSource`]
+//!   whose provider role and location the writers use.
+//! * [`glue`]: after writing, make the new partitions queryable with
+//!   `BatchCreatePartition` or by starting the source's crawler.
+//! * [`error`]: the crate's single [`Error`] type.
+//!
+//! ```no_run
+//! use securitylake_source::glue::GluePartitioner;
+//! use securitylake_source::{CustomSource, Registrar};
+//!
+//! # async fn run(written: Vec<securitylake_core::layout::PartitionKey>) -> Result<(), securitylake_source::Error> {
+//! let sdk = aws_config::load_from_env().await;
+//! let spec = CustomSource::builder("my-app")
+//!     .version("1.0")
+//!     .event_class("AUTHENTICATION")
+//!     .principal("123456789012")
+//!     .external_id("my-external-id")
+//!     .crawler_role_arn("arn:aws:iam::123456789012:role/GlueCrawler")
+//!     .build()?;
+//! let source = Registrar::new(aws_sdk_securitylake::Client::new(&sdk))
+//!     .reconcile(&spec)
+//!     .await?
+//!     .source;
+//! // ... assume source.provider_role_arn with the external id, write objects
+//! // under source.location ...
+//! GluePartitioner::new(aws_sdk_glue::Client::new(&sdk))
+//!     .make_queryable(&source, &written)
+//!     .await?;
+//! # Ok(())
+//! # }
+//! ```
+
+pub mod error;
+pub mod glue;
+pub mod registration;
+
+pub use error::{Error, ErrorKind, Result};
+pub use registration::{
+    CustomSource, CustomSourceBuilder, Drift, DriftedField, Outcome, Reconciliation,
+    RegisteredSource, Registrar,
+};
