@@ -287,7 +287,6 @@ struct Ctx<'a> {
     version: String,
     plan: EnumPlan,
     type_names: BTreeMap<String, String>,
-    boxed: BTreeSet<(String, String)>,
     plain_required: BTreeSet<String>,
 }
 
@@ -298,13 +297,7 @@ impl Ctx<'_> {
     }
 
     /// The Rust type of a value of the attribute (without `Option`).
-    fn value_type(
-        &self,
-        owner: &str,
-        owner_object: Option<&str>,
-        name: &str,
-        a: &Attribute,
-    ) -> String {
+    fn value_type(&self, owner: &str, name: &str, a: &Attribute) -> String {
         let scalar = if let Some(e) = self.plan.names.get(&(owner.to_string(), name.to_string())) {
             if self.plan.shared.contains_key(e) {
                 format!("crate::{}::enums::{e}", self.module)
@@ -314,15 +307,11 @@ impl Ctx<'_> {
         } else if a.type_name == "object_t" {
             let obj = a.object_type.as_deref().unwrap_or("object");
             match self.object_path(obj) {
-                Some(path) => {
-                    let boxed = owner_object
-                        .is_some_and(|o| self.boxed.contains(&(o.to_string(), name.to_string())));
-                    if boxed && !a.is_array {
-                        format!("Box<{path}>")
-                    } else {
-                        path
-                    }
-                }
+                // Objects are boxed: an event then stays small to move (a few hundred bytes
+                // instead of tens of kilobytes of nested `Option`s), and recursion
+                // (`process.parent_process`) needs the indirection anyway.
+                Some(path) if !a.is_array => format!("Box<{path}>"),
+                Some(path) => path,
                 None => "serde_json::Map<String, serde_json::Value>".to_string(),
             }
         } else {
@@ -332,6 +321,15 @@ impl Ctx<'_> {
             format!("Vec<{scalar}>")
         } else {
             scalar
+        }
+    }
+
+    /// The type a constructor takes for the attribute: objects unboxed (the constructor boxes).
+    fn param_type(&self, owner: &str, name: &str, a: &Attribute) -> String {
+        let t = self.value_type(owner, name, a);
+        match t.strip_prefix("Box<").and_then(|r| r.strip_suffix('>')) {
+            Some(inner) => inner.to_string(),
+            None => t,
         }
     }
 
@@ -415,7 +413,6 @@ fn generate(schema: &Schema) -> Result<BTreeMap<String, String>, String> {
         type_names.insert(format!("object:{name}"), unique(camel(name), &mut taken));
     }
     let plan = plan_enums(schema, &mut taken);
-    let boxed: BTreeSet<(String, String)> = schema.recursion_edges().into_iter().collect();
     let plain_required = schema
         .classes
         .get("base_event")
@@ -433,7 +430,6 @@ fn generate(schema: &Schema) -> Result<BTreeMap<String, String>, String> {
         version: schema.version.clone(),
         plan,
         type_names,
-        boxed,
         plain_required,
     };
 
@@ -511,7 +507,19 @@ fn generate(schema: &Schema) -> Result<BTreeMap<String, String>, String> {
             c.category_uid
         );
     }
-    m.push_str("];\n");
+    m.push_str("];\n\n");
+    m.push_str("/// Calls `visitor.visit::<E>()` for every event class of this version, in `class_uid` order.\n");
+    m.push_str("pub fn visit_classes<V: crate::ClassVisitor>(visitor: &mut V) {\n");
+    let mut by_uid: Vec<(&String, &Class)> = schema.classes.iter().collect();
+    by_uid.sort_by_key(|(_, c)| c.uid);
+    for (name, _) in by_uid {
+        let _ = writeln!(
+            m,
+            "visitor.visit::<events::{}>();",
+            ctx.type_names[&format!("class:{name}")]
+        );
+    }
+    m.push_str("}\n");
     files.insert("mod.rs".into(), format_rust(&m)?);
     Ok(files)
 }
@@ -519,7 +527,10 @@ fn generate(schema: &Schema) -> Result<BTreeMap<String, String>, String> {
 /// The static schema tables of a version (`<version>::SCHEMA`).
 fn tables_code(schema: &Schema) -> String {
     fn strs(list: &[String]) -> String {
-        format!("&[{}]", list.iter().map(|p| lit(p)).collect::<Vec<_>>().join(", "))
+        format!(
+            "&[{}]",
+            list.iter().map(|p| lit(p)).collect::<Vec<_>>().join(", ")
+        )
     }
     fn deprecated(d: &Option<ocsf_compiler::Deprecation>) -> String {
         match d {
@@ -527,7 +538,10 @@ fn tables_code(schema: &Schema) -> String {
             None => "None".into(),
         }
     }
-    fn attrs(enum_ids: &mut BTreeMap<EnumSig, usize>, attributes: &BTreeMap<String, Attribute>) -> String {
+    fn attrs(
+        enum_ids: &mut BTreeMap<EnumSig, usize>,
+        attributes: &BTreeMap<String, Attribute>,
+    ) -> String {
         let mut s = String::from("&[\n");
         for (name, a) in attributes {
             let object = match (&a.object_type, a.type_name.as_str()) {
@@ -557,7 +571,9 @@ fn tables_code(schema: &Schema) -> String {
                 lit(&a.type_name),
                 a.is_array,
                 strs(&a.profiles),
-                a.sibling.as_deref().map_or("None".into(), |x| format!("Some({})", lit(x))),
+                a.sibling
+                    .as_deref()
+                    .map_or("None".into(), |x| format!("Some({})", lit(x))),
                 deprecated(&a.deprecated),
             );
         }
@@ -566,7 +582,11 @@ fn tables_code(schema: &Schema) -> String {
     }
     let mut enum_ids: BTreeMap<EnumSig, usize> = BTreeMap::new();
     let mut s = String::new();
-    let _ = writeln!(s, "/// The schema facts of OCSF {}: classes, objects, attributes and data types.", schema.version);
+    let _ = writeln!(
+        s,
+        "/// The schema facts of OCSF {}: classes, objects, attributes and data types.",
+        schema.version
+    );
     // A data table: one line per attribute reads better than rustfmt's one line per field.
     s.push_str("#[rustfmt::skip]\npub static SCHEMA: S::SchemaVersion = S::SchemaVersion {\n");
     let _ = writeln!(s, "version: {},", lit(&schema.version));
@@ -608,27 +628,43 @@ fn tables_code(schema: &Schema) -> String {
             s,
             "S::TypeDef {{ name: {}, base: {}, regex: {}, max_len: {}, range: {} }},",
             lit(name),
-            t.base.as_deref().map_or("None".into(), |b| format!("Some({})", lit(b))),
-            t.regex.as_deref().map_or("None".into(), |r| format!("Some({})", lit(r))),
+            t.base
+                .as_deref()
+                .map_or("None".into(), |b| format!("Some({})", lit(b))),
+            t.regex
+                .as_deref()
+                .map_or("None".into(), |r| format!("Some({})", lit(r))),
             t.max_len.map_or("None".into(), |m| format!("Some({m})")),
-            t.range.map_or("None".into(), |[a, b]| format!("Some(({a}, {b}))")),
+            t.range
+                .map_or("None".into(), |[a, b]| format!("Some(({a}, {b}))")),
         );
     }
     s.push_str("],\n};\n");
     // The enumerations, each once, referenced by number.
     let mut by_id: Vec<(&usize, &EnumSig)> = enum_ids.iter().map(|(sig, id)| (id, sig)).collect();
     by_id.sort();
-    let mut head = format!("{HEADER}//! The schema facts of OCSF {}.\n\nuse crate::schema as S;\n\n", schema.version);
+    let mut head = format!(
+        "{HEADER}//! The schema facts of OCSF {}.\n\nuse crate::schema as S;\n\n",
+        schema.version
+    );
     for (id, sig) in by_id {
         let values = if sig.string_keyed {
             format!(
                 "S::EnumValues::Str(&[{}])",
-                sig.values.iter().map(|(k, c)| format!("({}, {})", lit(k), lit(c))).collect::<Vec<_>>().join(", ")
+                sig.values
+                    .iter()
+                    .map(|(k, c)| format!("({}, {})", lit(k), lit(c)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )
         } else {
             format!(
                 "S::EnumValues::Int(&[{}])",
-                sig.values.iter().map(|(k, c)| format!("({k}, {})", lit(c))).collect::<Vec<_>>().join(", ")
+                sig.values
+                    .iter()
+                    .map(|(k, c)| format!("({k}, {})", lit(c)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )
         };
         let _ = writeln!(head, "const E{id}: S::EnumValues = {values};");
@@ -640,14 +676,13 @@ fn tables_code(schema: &Schema) -> String {
 fn struct_fields(
     ctx: &Ctx,
     owner: &str,
-    owner_object: Option<&str>,
     attrs: &BTreeMap<String, Attribute>,
     is_class: bool,
 ) -> String {
     let mut s = String::new();
     for (name, a) in attrs {
         let ident = field_ident(name);
-        let ty = ctx.value_type(owner, owner_object, name, a);
+        let ty = ctx.value_type(owner, name, a);
         s.push_str(&ctx.attr_doc(name, a));
         let derived = is_class && DERIVED.contains(&name.as_str());
         let vis = if derived { "" } else { "pub " };
@@ -737,7 +772,7 @@ fn enum_setters(
             continue;
         }
         let Some(sibling) = &a.sibling else { continue };
-        let ty = ctx.value_type(owner, None, name, a);
+        let ty = ctx.value_type(owner, name, a);
         let ident = field_ident(name);
         let sib = field_ident(sibling);
         let _ = writeln!(
@@ -865,7 +900,7 @@ fn class_code(ctx: &Ctx, name: &str, class: &Class) -> String {
     );
     s.push_str("#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]\n#[cfg_attr(feature = \"schemars\", derive(schemars::JsonSchema))]\n#[non_exhaustive]\n");
     let _ = writeln!(s, "pub struct {ty} {{");
-    s.push_str(&struct_fields(ctx, &owner, None, &class.attributes, true));
+    s.push_str(&struct_fields(ctx, &owner, &class.attributes, true));
     s.push_str("}\n\n");
 
     // Constructor: the required attributes the caller must give; the rest derived.
@@ -905,7 +940,7 @@ fn class_code(ctx: &Ctx, name: &str, class: &Class) -> String {
     }
     let params: Vec<String> = required
         .iter()
-        .map(|(n, a)| format!("{}: {}", field_ident(n), ctx.value_type(&owner, None, n, a)))
+        .map(|(n, a)| format!("{}: {}", field_ident(n), ctx.param_type(&owner, n, a)))
         .collect();
     let _ = writeln!(s, "pub fn new({}) -> Self {{", params.join(", "));
     let _ = writeln!(s, "let mut event = {ty} {{");
@@ -920,6 +955,15 @@ fn class_code(ctx: &Ctx, name: &str, class: &Class) -> String {
             "type_uid" => "i64::from(Self::CLASS_UID) * 100".to_string(),
             "class_name" => "Some(Self::CLASS_CAPTION.to_string())".to_string(),
             "category_name" => "Some(Self::CATEGORY_CAPTION.to_string())".to_string(),
+            _ if is_required_param
+                && a.type_name == "object_t"
+                && !a.is_array
+                && ctx
+                    .object_path(a.object_type.as_deref().unwrap_or(""))
+                    .is_some() =>
+            {
+                format!("Box::new({ident})")
+            }
             _ if is_required_param => ident.clone(),
             _ => "None".to_string(),
         };
@@ -958,7 +1002,7 @@ fn class_code(ctx: &Ctx, name: &str, class: &Class) -> String {
             continue;
         };
         let plain = is_plain(ctx, true, derived, a);
-        let t = ctx.value_type(&owner, None, derived, a);
+        let t = ctx.value_type(&owner, derived, a);
         let _ = writeln!(
             s,
             "/// `{derived}` as set by the constructor and setters (or as read)."
@@ -1051,7 +1095,21 @@ fn class_code(ctx: &Ctx, name: &str, class: &Class) -> String {
             },
         )
     );
-    s.push_str("}\n");
+    s.push_str("}\n\n");
+    let index = ctx
+        .schema
+        .classes
+        .keys()
+        .position(|k| k == name)
+        .unwrap_or(0);
+    s.push_str(&columnar_code(
+        ctx,
+        &owner,
+        ty,
+        &format!("classes[{index}]"),
+        &class.attributes,
+        true,
+    ));
     s
 }
 
@@ -1114,13 +1172,7 @@ fn object_code(ctx: &Ctx, name: &str, object: &Object) -> String {
     );
     s.push_str("#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]\n#[cfg_attr(feature = \"schemars\", derive(schemars::JsonSchema))]\n#[non_exhaustive]\n");
     let _ = writeln!(s, "pub struct {ty} {{");
-    s.push_str(&struct_fields(
-        ctx,
-        &owner,
-        Some(name),
-        &object.attributes,
-        false,
-    ));
+    s.push_str(&struct_fields(ctx, &owner, &object.attributes, false));
     s.push_str("}\n\n");
     let required: Vec<(&String, &Attribute)> = object
         .attributes
@@ -1134,13 +1186,7 @@ fn object_code(ctx: &Ctx, name: &str, object: &Object) -> String {
     }
     let params: Vec<String> = required
         .iter()
-        .map(|(n, a)| {
-            format!(
-                "{}: {}",
-                field_ident(n),
-                ctx.value_type(&owner, Some(name), n, a)
-            )
-        })
+        .map(|(n, a)| format!("{}: {}", field_ident(n), ctx.param_type(&owner, n, a)))
         .collect();
     let _ = writeln!(s, "pub fn new({}) -> Self {{", params.join(", "));
     if required.is_empty() {
@@ -1156,10 +1202,14 @@ fn object_code(ctx: &Ctx, name: &str, object: &Object) -> String {
         } else {
             "let mut object = Self {\n"
         });
-        for (n, _) in &required {
+        for (n, a) in &required {
             if !setters.contains(n) {
                 let ident = field_ident(n);
-                let _ = writeln!(s, "{ident}: Some({ident}),");
+                if ctx.param_type(&owner, n, a) != ctx.value_type(&owner, n, a) {
+                    let _ = writeln!(s, "{ident}: Some(Box::new({ident})),");
+                } else {
+                    let _ = writeln!(s, "{ident}: Some({ident}),");
+                }
             }
         }
         if setters.is_empty() {
@@ -1179,7 +1229,21 @@ fn object_code(ctx: &Ctx, name: &str, object: &Object) -> String {
         &BTreeSet::new(),
         None,
     ));
-    s.push_str("}\n");
+    s.push_str("}\n\n");
+    let index = ctx
+        .schema
+        .objects
+        .keys()
+        .position(|k| k == name)
+        .unwrap_or(0);
+    s.push_str(&columnar_code(
+        ctx,
+        &owner,
+        ty,
+        &format!("objects[{index}]"),
+        &object.attributes,
+        false,
+    ));
     s
 }
 
@@ -1198,6 +1262,273 @@ fn enum_is_string(ctx: &Ctx, owner: &str, attr: &str) -> bool {
             .into_iter()
             .flatten()
             .any(|(n, _, sig)| n == e && sig.string_keyed)
+}
+
+/// How a field is held in Rust, for the columnar encode / decode code.
+enum Kind {
+    IntEnum(String),
+    StrEnum(String),
+    I32,
+    I64,
+    F64,
+    Bool,
+    Str,
+    DateTime,
+    Json,
+    Map,
+    Object(String, bool),
+}
+
+fn kind(ctx: &Ctx, owner: &str, name: &str, a: &Attribute) -> Kind {
+    if let Some(e) = ctx.plan.names.get(&(owner.to_string(), name.to_string())) {
+        let path = if ctx.plan.shared.contains_key(e) {
+            format!("crate::{}::enums::{e}", ctx.module)
+        } else {
+            e.clone()
+        };
+        return if enum_is_string(ctx, owner, name) {
+            Kind::StrEnum(path)
+        } else {
+            Kind::IntEnum(path)
+        };
+    }
+    if a.type_name == "object_t" {
+        let obj = a.object_type.as_deref().unwrap_or("object");
+        return match ctx.object_path(obj) {
+            Some(path) => Kind::Object(path, !a.is_array),
+            None => Kind::Map,
+        };
+    }
+    let mut t = a.type_name.clone();
+    for _ in 0..8 {
+        if t == "datetime_t" {
+            return Kind::DateTime;
+        }
+        match ctx.schema.types.get(&t).and_then(|d| d.base.clone()) {
+            Some(b) => t = b,
+            None => break,
+        }
+    }
+    match primitive_type(ctx.schema, &a.type_name) {
+        "i32" => Kind::I32,
+        "i64" => Kind::I64,
+        "f64" => Kind::F64,
+        "bool" => Kind::Bool,
+        "serde_json::Value" => Kind::Json,
+        _ => Kind::Str,
+    }
+}
+
+/// `impl Columnar` for a class or object (feature `arrow`).
+fn columnar_code(
+    ctx: &Ctx,
+    owner: &str,
+    ty: &str,
+    table: &str,
+    attributes: &BTreeMap<String, Attribute>,
+    is_class: bool,
+) -> String {
+    let m = &ctx.module;
+    let mut enc = String::new();
+    let mut dec = String::new();
+    for (i, (name, a)) in attributes.iter().enumerate() {
+        let f = field_ident(name);
+        let plain = is_plain(ctx, is_class, name, a);
+        let k = kind(ctx, owner, name, a);
+        let (e, d) = if a.is_array {
+            let src = if plain {
+                format!("Some(self.{f}.as_slice())")
+            } else {
+                format!("self.{f}.as_deref()")
+            };
+            let conv = |body: &str| {
+                if plain {
+                    format!("Some(self.{f}.iter().map({body}).collect::<Vec<_>>()).as_deref()")
+                } else {
+                    format!(
+                        "self.{f}.as_ref().map(|v| v.iter().map({body}).collect::<Vec<_>>()).as_deref()"
+                    )
+                }
+            };
+            match &k {
+                Kind::IntEnum(t) => (
+                    format!("e.int_list({i}, {});", conv("|x| i64::from(x.id())")),
+                    format!(
+                        "d.int32_list({i})?.map(|v| v.into_iter().map({t}::from_id).collect())"
+                    ),
+                ),
+                Kind::StrEnum(t) => (
+                    format!("e.str_list({i}, {});", conv("|x| x.value()")),
+                    format!(
+                        "d.string_list({i})?.map(|v| v.iter().map(|s| {t}::from_value(s)).collect())"
+                    ),
+                ),
+                Kind::I32 => (
+                    format!("e.int_list({i}, {});", conv("|x| i64::from(*x)")),
+                    format!("d.int32_list({i})?"),
+                ),
+                Kind::I64 => (
+                    format!("e.int_list({i}, {src});"),
+                    format!("d.int_list({i})?"),
+                ),
+                Kind::F64 => (
+                    format!("e.float_list({i}, {src});"),
+                    format!("d.float_list({i})?"),
+                ),
+                Kind::Bool => (
+                    format!("e.bool_list({i}, {src});"),
+                    format!("d.bool_list({i})?"),
+                ),
+                Kind::Str | Kind::DateTime => (
+                    format!("e.str_list({i}, {src});"),
+                    format!("d.string_list({i})?"),
+                ),
+                Kind::Json => (
+                    format!("e.json_list({i}, {src});"),
+                    format!("d.json_list({i})?"),
+                ),
+                Kind::Map => (
+                    format!("e.map_list({i}, {src});"),
+                    format!("d.map_list({i})?"),
+                ),
+                Kind::Object(t, _) => (
+                    format!("e.object_list({i}, {src});"),
+                    format!("d.object_list::<{t}>({i})?"),
+                ),
+            }
+        } else {
+            let opt = |o: &str, p: &str| if plain { p.to_string() } else { o.to_string() };
+            match &k {
+                Kind::IntEnum(t) => (
+                    format!(
+                        "e.int({i}, {});",
+                        opt(
+                            &format!("self.{f}.map(|v| i64::from(v.id()))"),
+                            &format!("Some(i64::from(self.{f}.id()))")
+                        )
+                    ),
+                    format!("d.int32({i})?.map({t}::from_id)"),
+                ),
+                Kind::StrEnum(t) => (
+                    format!(
+                        "e.str({i}, {});",
+                        opt(
+                            &format!("self.{f}.as_ref().map(|v| v.value())"),
+                            &format!("Some(self.{f}.value())")
+                        )
+                    ),
+                    format!("d.string({i})?.map(|s| {t}::from_value(&s))"),
+                ),
+                Kind::I32 if is_class && name == "class_uid" => (
+                    format!(
+                        "e.int({i}, {});",
+                        opt(
+                            &format!("self.{f}.map(i64::from)"),
+                            &format!("Some(i64::from(self.{f}))")
+                        )
+                    ),
+                    format!("CLASS_UID {i}"),
+                ),
+                Kind::I32 => (
+                    format!(
+                        "e.int({i}, {});",
+                        opt(
+                            &format!("self.{f}.map(i64::from)"),
+                            &format!("Some(i64::from(self.{f}))")
+                        )
+                    ),
+                    format!("d.int32({i})?"),
+                ),
+                Kind::I64 => (
+                    format!(
+                        "e.int({i}, {});",
+                        opt(&format!("self.{f}"), &format!("Some(self.{f})"))
+                    ),
+                    format!("d.int64({i})?"),
+                ),
+                Kind::F64 => (
+                    format!(
+                        "e.float({i}, {});",
+                        opt(&format!("self.{f}"), &format!("Some(self.{f})"))
+                    ),
+                    format!("d.float({i})?"),
+                ),
+                Kind::Bool => (
+                    format!(
+                        "e.bool({i}, {});",
+                        opt(&format!("self.{f}"), &format!("Some(self.{f})"))
+                    ),
+                    format!("d.bool({i})?"),
+                ),
+                Kind::Str => (
+                    format!(
+                        "e.str({i}, {});",
+                        opt(
+                            &format!("self.{f}.as_deref()"),
+                            &format!("Some(self.{f}.as_str())")
+                        )
+                    ),
+                    format!("d.string({i})?"),
+                ),
+                Kind::DateTime => (
+                    format!(
+                        "e.datetime({i}, {});",
+                        opt(
+                            &format!("self.{f}.as_deref()"),
+                            &format!("Some(self.{f}.as_str())")
+                        )
+                    ),
+                    format!("d.datetime({i})?"),
+                ),
+                Kind::Json => (
+                    format!(
+                        "e.json({i}, {});",
+                        opt(&format!("self.{f}.as_ref()"), &format!("Some(&self.{f})"))
+                    ),
+                    format!("d.json({i})?"),
+                ),
+                Kind::Map => (
+                    format!(
+                        "e.map({i}, {});",
+                        opt(&format!("self.{f}.as_ref()"), &format!("Some(&self.{f})"))
+                    ),
+                    format!("d.map({i})?"),
+                ),
+                Kind::Object(t, boxed) => {
+                    let src = match (plain, boxed) {
+                        (false, false) => format!("self.{f}.as_ref()"),
+                        (false, true) => format!("self.{f}.as_deref()"),
+                        (true, false) => format!("Some(&self.{f})"),
+                        (true, true) => format!("Some(&*self.{f})"),
+                    };
+                    let read = if *boxed {
+                        format!("d.object::<{t}>({i})?.map(Box::new)")
+                    } else {
+                        format!("d.object::<{t}>({i})?")
+                    };
+                    (format!("e.object({i}, {src});"), read)
+                }
+            }
+        };
+        enc.push_str(&e);
+        enc.push('\n');
+        let d = if let Some(idx) = d.strip_prefix("CLASS_UID ") {
+            format!("d.class_uid({idx}, Self::CLASS_UID)?")
+        } else if plain {
+            format!("d.required({i}, {d})?")
+        } else {
+            d
+        };
+        let _ = writeln!(dec, "{f}: {d},");
+    }
+    format!(
+        "#[cfg(feature = \"arrow\")]\nimpl crate::columnar::Columnar for {ty} {{\n\
+         fn schema_version() -> &'static crate::schema::SchemaVersion {{ &crate::{m}::SCHEMA }}\n\
+         fn item() -> &'static crate::schema::ItemDef {{ &crate::{m}::SCHEMA.{table} }}\n\
+         fn encode(&self, e: &mut crate::columnar::StructEncoder) {{\n{enc}e.unknown(&self.unknown);\n}}\n\
+         fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {{\n\
+         Ok(Self {{\n{dec}unknown: d.unknown()?,\n}})\n}}\n}}\n"
+    )
 }
 
 /// Formats Rust source with rustfmt (edition 2024, default style).

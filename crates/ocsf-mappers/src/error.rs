@@ -26,6 +26,8 @@ pub enum Format {
     JournaldJson,
     /// A stand-alone timestamp (see [`crate::formats::time`]).
     Timestamp,
+    /// A stream of lines read by the mapping layer (see [`crate::stream`]).
+    Lines,
 }
 
 impl Format {
@@ -39,6 +41,7 @@ impl Format {
             Format::JournaldExport => "journald export",
             Format::JournaldJson => "journald json",
             Format::Timestamp => "timestamp",
+            Format::Lines => "lines",
         }
     }
 }

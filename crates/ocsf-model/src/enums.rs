@@ -4,6 +4,12 @@
 //! value the schema defines and an `Unrecognized` variant that carries any other value unchanged,
 //! so that data from a newer schema round-trips instead of failing. (OCSF itself uses `Unknown`
 //! for 0 and `Other` for 99, hence the different name.)
+//!
+//! With the `schemars` feature every enum implements `schemars::JsonSchema` as its JSON type
+//! (`integer` or `string`) with an `anyOf` of the defined values (`const`, captioned by `title`)
+//! and a final `Unrecognized` branch admitting any other value of that type: the schema describes
+//! what the type accepts, which is every value. The per-class schemas of
+//! [`json_schema`](crate::json_schema), built from the schema tables, are the strict ones.
 
 /// An enumerated OCSF attribute with integer values (`activity_id`, `severity_id`, ...).
 pub trait OcsfEnum: Copy + Eq + std::fmt::Debug + std::fmt::Display + 'static {
@@ -145,6 +151,51 @@ macro_rules! ocsf_int_enum {
             }
         }
 
+        #[cfg(feature = "schemars")]
+        impl ::schemars::JsonSchema for $name {
+            fn schema_name() -> ::std::borrow::Cow<'static, str> {
+                ::std::borrow::Cow::Borrowed(stringify!($name))
+            }
+
+            fn schema_id() -> ::std::borrow::Cow<'static, str> {
+                ::std::borrow::Cow::Borrowed(concat!(module_path!(), "::", stringify!($name)))
+            }
+
+            /// An integer; `anyOf` lists the defined values (`const` + `title` caption) and ends
+            /// with an `Unrecognized` branch that admits any other integer, as the type does.
+            fn json_schema(_: &mut ::schemars::SchemaGenerator) -> ::schemars::Schema {
+                let mut schema = ::serde_json::Map::new();
+                schema.insert("type".into(), "integer".into());
+                schema.insert(
+                    "description".into(),
+                    concat!(
+                        "OCSF enum `", stringify!($name), "`: one of the listed values, or any ",
+                        "other integer (kept as `Unrecognized`)."
+                    ).into(),
+                );
+                let known: &[($repr, &str)] = &[$( ($value, $caption), )*];
+                let mut any: ::std::vec::Vec<::serde_json::Value> = known
+                    .iter()
+                    .map(|(value, caption)| {
+                        let mut one = ::serde_json::Map::new();
+                        one.insert("const".into(), (*value).into());
+                        one.insert("title".into(), (*caption).into());
+                        ::serde_json::Value::Object(one)
+                    })
+                    .collect();
+                let mut other = ::serde_json::Map::new();
+                other.insert("title".into(), "Unrecognized".into());
+                other.insert(
+                    "description".into(),
+                    "A value this schema version does not define.".into(),
+                );
+                other.insert("type".into(), "integer".into());
+                any.push(::serde_json::Value::Object(other));
+                schema.insert("anyOf".into(), ::serde_json::Value::Array(any));
+                ::schemars::Schema::from(schema)
+            }
+        }
+
         impl<'de> ::serde::Deserialize<'de> for $name {
             fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 <$repr as ::serde::Deserialize>::deserialize(d).map($name::from_id)
@@ -214,6 +265,51 @@ macro_rules! ocsf_str_enum {
         impl ::serde::Serialize for $name {
             fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 s.serialize_str(self.value())
+            }
+        }
+
+        #[cfg(feature = "schemars")]
+        impl ::schemars::JsonSchema for $name {
+            fn schema_name() -> ::std::borrow::Cow<'static, str> {
+                ::std::borrow::Cow::Borrowed(stringify!($name))
+            }
+
+            fn schema_id() -> ::std::borrow::Cow<'static, str> {
+                ::std::borrow::Cow::Borrowed(concat!(module_path!(), "::", stringify!($name)))
+            }
+
+            /// A string; `anyOf` lists the defined values (`const` + `title` caption) and ends
+            /// with an `Unrecognized` branch that admits any other string, as the type does.
+            fn json_schema(_: &mut ::schemars::SchemaGenerator) -> ::schemars::Schema {
+                let mut schema = ::serde_json::Map::new();
+                schema.insert("type".into(), "string".into());
+                schema.insert(
+                    "description".into(),
+                    concat!(
+                        "OCSF enum `", stringify!($name), "`: one of the listed values, or any ",
+                        "other string (kept as `Unrecognized`)."
+                    ).into(),
+                );
+                let known: &[(&str, &str)] = &[$( ($value, $caption), )*];
+                let mut any: ::std::vec::Vec<::serde_json::Value> = known
+                    .iter()
+                    .map(|(value, caption)| {
+                        let mut one = ::serde_json::Map::new();
+                        one.insert("const".into(), (*value).into());
+                        one.insert("title".into(), (*caption).into());
+                        ::serde_json::Value::Object(one)
+                    })
+                    .collect();
+                let mut other = ::serde_json::Map::new();
+                other.insert("title".into(), "Unrecognized".into());
+                other.insert(
+                    "description".into(),
+                    "A value this schema version does not define.".into(),
+                );
+                other.insert("type".into(), "string".into());
+                any.push(::serde_json::Value::Object(other));
+                schema.insert("anyOf".into(), ::serde_json::Value::Array(any));
+                ::schemars::Schema::from(schema)
             }
         }
 

@@ -3,11 +3,26 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::validate::{Report, ValidateOptions};
+
 /// An OCSF event class of one schema version.
 ///
 /// Implemented by every generated event struct, so writers and readers can be generic over
 /// classes: `fn write<E: OcsfEvent>(events: &[E])`.
-pub trait OcsfEvent: Serialize + DeserializeOwned + Clone + Send + Sync + 'static {
+///
+/// With the `arrow` feature every event class is also [`Columnar`](crate::columnar::Columnar),
+/// so code generic over `OcsfEvent` can write and read Parquet.
+pub trait OcsfEvent:
+    Serialize
+    + DeserializeOwned
+    + Clone
+    + PartialEq
+    + std::fmt::Debug
+    + Send
+    + Sync
+    + MaybeColumnar
+    + 'static
+{
     /// The version's `metadata` object type.
     type Metadata;
 
@@ -33,6 +48,25 @@ pub trait OcsfEvent: Serialize + DeserializeOwned + Clone + Send + Sync + 'stati
     fn metadata(&self) -> &Self::Metadata;
     /// The event's `type_uid` (`class_uid * 100 + activity_id`).
     fn type_uid(&self) -> i64;
+
+    /// Validates the event against its class in [`Self::schema`], with the default options:
+    /// serializes it to JSON and runs the [validator](crate::validate) on that, so attributes
+    /// kept in `unknown`, captions set by hand and values outside the enums are all checked.
+    fn validate(&self) -> Report {
+        self.validate_with(&ValidateOptions::new())
+    }
+
+    /// [`Self::validate`] with options.
+    fn validate_with(&self, options: &ValidateOptions) -> Report {
+        let schema = Self::schema();
+        match (serde_json::to_value(self), schema.class(Self::CLASS_NAME)) {
+            (Ok(value), Some(class)) => {
+                crate::validate::validate_as_class(&value, schema, class, options)
+            }
+            (Ok(value), None) => crate::validate::validate_value_with(&value, schema, options),
+            (Err(e), _) => crate::validate::serialize_failed(&e),
+        }
+    }
 }
 
 /// An event of any class and version, kept as JSON: for classes or versions that are not
@@ -67,8 +101,42 @@ impl DynamicEvent {
         Some(current)
     }
 
+    /// Validates the event against a schema version, finding its class by `class_uid`, with the
+    /// default options (see [`crate::validate`]).
+    pub fn validate(&self, schema: &crate::schema::SchemaVersion) -> Report {
+        crate::validate::validate_map(&self.0, schema, &ValidateOptions::new())
+    }
+
+    /// [`Self::validate`] with options.
+    pub fn validate_with(
+        &self,
+        schema: &crate::schema::SchemaVersion,
+        options: &ValidateOptions,
+    ) -> Report {
+        crate::validate::validate_map(&self.0, schema, options)
+    }
+
     /// Converts into a typed event, failing if it does not fit the class.
     pub fn to_typed<E: OcsfEvent>(&self) -> Result<E, serde_json::Error> {
         E::deserialize(serde_json::Value::Object(self.0.clone()))
     }
+}
+
+/// [`Columnar`](crate::columnar::Columnar) when the `arrow` feature is on; nothing otherwise.
+#[cfg(feature = "arrow")]
+pub trait MaybeColumnar: crate::columnar::Columnar {}
+#[cfg(feature = "arrow")]
+impl<T: crate::columnar::Columnar> MaybeColumnar for T {}
+
+/// [`Columnar`](crate::columnar::Columnar) when the `arrow` feature is on; nothing otherwise.
+#[cfg(not(feature = "arrow"))]
+pub trait MaybeColumnar {}
+#[cfg(not(feature = "arrow"))]
+impl<T> MaybeColumnar for T {}
+
+/// Visits event class types: each version module's `visit_classes` calls [`ClassVisitor::visit`]
+/// once per class, so code can be generic over every class of a version (registries, tests).
+pub trait ClassVisitor {
+    /// Called with one class type.
+    fn visit<E: OcsfEvent>(&mut self);
 }

@@ -29,7 +29,20 @@
 //!   captions.
 //! - Attributes a schema version does not define are kept in `unknown` and written back; the
 //!   free-form `unmapped` object is a JSON map.
-//! - Recursive objects (`process.parent_process`, ...) are boxed.
+//! - Object attributes are boxed (`Option<Box<User>>`): an event stays a few hundred bytes to move
+//!   instead of tens of kilobytes of nested `Option`s, and recursion (`process.parent_process`)
+//!   needs the indirection anyway. Constructors take objects by value; assign with
+//!   `event.src_endpoint = Some(endpoint.into())`.
+//!
+//! ## Validation and JSON Schema
+//!
+//! [`validate`] checks an event (typed, [`DynamicEvent`] or raw JSON) against the schema tables
+//! of its version and reports every issue with a stable code, a severity and a JSON Pointer:
+//! required attributes (profile-aware), enums, caption siblings, uid arithmetic, data-type
+//! constraints, `at_least_one` / `just_one`, unknown and deprecated attributes.
+//! [`json_schema`] exports a per-class JSON Schema (draft 2020-12) from the same tables; with
+//! the `jsonschema` feature it validates raw JSON against it, and with the `schemars` feature
+//! every generated type implements `schemars::JsonSchema`.
 //!
 //! ## Example
 //!
@@ -37,7 +50,7 @@
 //! # #[cfg(feature = "v1_1_0")] {
 //! use ocsf_model::OcsfEvent;
 //! use ocsf_model::v1_1_0::events::{Authentication, AuthenticationActivityId, SeverityId};
-//! use ocsf_model::v1_1_0::objects::{Metadata, Product, User};
+//! use ocsf_model::v1_1_0::objects::{Metadata, Product, Service, User};
 //!
 //! let mut product = Product::default();
 //! product.name = Some("sshd".into());
@@ -46,7 +59,7 @@
 //! let mut user = User::default();
 //! user.name = Some("root".into());
 //!
-//! let event = Authentication::new(
+//! let mut event = Authentication::new(
 //!     AuthenticationActivityId::Logon,
 //!     metadata,
 //!     SeverityId::Informational,
@@ -58,18 +71,64 @@
 //! assert_eq!(event.activity_name.as_deref(), Some("Logon"));
 //! let json = serde_json::to_value(&event).unwrap();
 //! assert_eq!(json["class_name"], "Authentication");
+//!
+//! // The class requires at least one of `service` and `dst_endpoint`, which `new` cannot know.
+//! assert_eq!(event.validate().errors().next().map(|i| i.code.as_str()), Some("at-least-one"));
+//! let mut service = Service::default();
+//! service.name = Some("ssh".into());
+//! event.service = Some(service.into());
+//! assert!(event.validate().is_valid());
+//! # }
+//! ```
+//!
+//! A Detection Finding, validated, then broken (see [`validate`] for every rule):
+//!
+//! ```
+//! # #[cfg(feature = "v1_1_0")] {
+//! use ocsf_model::OcsfEvent;
+//! use ocsf_model::v1_1_0::events::{DetectionFinding, DetectionFindingActivityId, SeverityId};
+//! use ocsf_model::v1_1_0::objects::{FindingInfo, Metadata, Product};
+//! use ocsf_model::validate::IssueCode;
+//!
+//! let mut product = Product::default();
+//! product.name = Some("GuardDuty".into());
+//! product.vendor_name = Some("AWS".into());
+//! let mut finding = DetectionFinding::new(
+//!     DetectionFindingActivityId::Create,
+//!     FindingInfo::new("Credential stuffing".into(), "finding-1".into()),
+//!     Metadata::new(product, "1.1.0".into()),
+//!     SeverityId::High,
+//!     1_700_000_000_000,
+//! );
+//! assert!(finding.validate().is_valid());
+//!
+//! finding.severity = Some("Low".into()); // not the caption of High
+//! finding.unknown.insert("x_score".into(), 7.into()); // not an attribute
+//! let report = finding.validate();
+//! let codes: Vec<_> = report.errors().map(|i| (i.code, i.path.as_str())).collect();
+//! assert_eq!(
+//!     codes,
+//!     [(IssueCode::SiblingMismatch, "/severity"), (IssueCode::UnknownAttribute, "/x_score")]
+//! );
 //! # }
 //! ```
 
 mod enums;
 mod event;
 
+#[cfg(feature = "arrow")]
+pub mod columnar;
 #[doc(hidden)]
 pub mod de;
+pub mod json_schema;
 pub mod schema;
+#[cfg(feature = "arrow")]
+mod time;
+pub mod validate;
 
 pub use enums::{OcsfEnum, UnknownCaption};
-pub use event::{DynamicEvent, OcsfEvent};
+pub use event::{ClassVisitor, DynamicEvent, MaybeColumnar, OcsfEvent};
+pub use validate::{Issue, IssueCode, Report, Severity, ValidateOptions};
 
 #[cfg(feature = "v1_0_0_rc2")]
 #[path = "generated/v1_0_0_rc2/mod.rs"]

@@ -48,3 +48,36 @@ pub const CLASSES: &[(i32, &str, &str, i32)] = &[
     (5001, "inventory_info", "Device Inventory Info", 5),
     (5002, "config_state", "Device Config State", 5),
 ];
+
+/// Calls `visitor.visit::<E>()` for every event class of this version, in `class_uid` order.
+pub fn visit_classes<V: crate::ClassVisitor>(visitor: &mut V) {
+    visitor.visit::<events::BaseEvent>();
+    visitor.visit::<events::FileActivity>();
+    visitor.visit::<events::KernelExtension>();
+    visitor.visit::<events::KernelActivity>();
+    visitor.visit::<events::MemoryActivity>();
+    visitor.visit::<events::ModuleActivity>();
+    visitor.visit::<events::ScheduledJobActivity>();
+    visitor.visit::<events::ProcessActivity>();
+    visitor.visit::<events::RegistryKeyActivity>();
+    visitor.visit::<events::RegistryValueActivity>();
+    visitor.visit::<events::ResourceActivity>();
+    visitor.visit::<events::SecurityFinding>();
+    visitor.visit::<events::AccountChange>();
+    visitor.visit::<events::Authentication>();
+    visitor.visit::<events::Authorization>();
+    visitor.visit::<events::EntityManagement>();
+    visitor.visit::<events::ApiActivity>();
+    visitor.visit::<events::AccessActivity>();
+    visitor.visit::<events::NetworkActivity>();
+    visitor.visit::<events::HttpActivity>();
+    visitor.visit::<events::DnsActivity>();
+    visitor.visit::<events::DhcpActivity>();
+    visitor.visit::<events::RdpActivity>();
+    visitor.visit::<events::SmbActivity>();
+    visitor.visit::<events::SshActivity>();
+    visitor.visit::<events::FtpActivity>();
+    visitor.visit::<events::EmailActivity>();
+    visitor.visit::<events::InventoryInfo>();
+    visitor.visit::<events::ConfigState>();
+}

@@ -89,3 +89,57 @@ pub const CLASSES: &[(i32, &str, &str, i32)] = &[
     (205005, "win/registry_value_info", "Registry Value Info", 5),
     (205019, "win/prefetch_info", "Prefetch Info", 5),
 ];
+
+/// Calls `visitor.visit::<E>()` for every event class of this version, in `class_uid` order.
+pub fn visit_classes<V: crate::ClassVisitor>(visitor: &mut V) {
+    visitor.visit::<events::BaseEvent>();
+    visitor.visit::<events::FileActivity>();
+    visitor.visit::<events::KernelExtension>();
+    visitor.visit::<events::KernelActivity>();
+    visitor.visit::<events::MemoryActivity>();
+    visitor.visit::<events::ModuleActivity>();
+    visitor.visit::<events::ScheduledJobActivity>();
+    visitor.visit::<events::ProcessActivity>();
+    visitor.visit::<events::SecurityFinding>();
+    visitor.visit::<events::VulnerabilityFinding>();
+    visitor.visit::<events::ComplianceFinding>();
+    visitor.visit::<events::DetectionFinding>();
+    visitor.visit::<events::IncidentFinding>();
+    visitor.visit::<events::AccountChange>();
+    visitor.visit::<events::Authentication>();
+    visitor.visit::<events::AuthorizeSession>();
+    visitor.visit::<events::EntityManagement>();
+    visitor.visit::<events::UserAccess>();
+    visitor.visit::<events::GroupManagement>();
+    visitor.visit::<events::NetworkActivity>();
+    visitor.visit::<events::HttpActivity>();
+    visitor.visit::<events::DnsActivity>();
+    visitor.visit::<events::DhcpActivity>();
+    visitor.visit::<events::RdpActivity>();
+    visitor.visit::<events::SmbActivity>();
+    visitor.visit::<events::SshActivity>();
+    visitor.visit::<events::FtpActivity>();
+    visitor.visit::<events::EmailActivity>();
+    visitor.visit::<events::NetworkFileActivity>();
+    visitor.visit::<events::EmailFileActivity>();
+    visitor.visit::<events::EmailUrlActivity>();
+    visitor.visit::<events::NtpActivity>();
+    visitor.visit::<events::InventoryInfo>();
+    visitor.visit::<events::ConfigState>();
+    visitor.visit::<events::UserInventory>();
+    visitor.visit::<events::PatchState>();
+    visitor.visit::<events::DeviceConfigStateChange>();
+    visitor.visit::<events::WebResourcesActivity>();
+    visitor.visit::<events::ApplicationLifecycle>();
+    visitor.visit::<events::ApiActivity>();
+    visitor.visit::<events::WebResourceAccessActivity>();
+    visitor.visit::<events::DatastoreActivity>();
+    visitor.visit::<events::FileHosting>();
+    visitor.visit::<events::ScanActivity>();
+    visitor.visit::<events::WinRegistryKeyActivity>();
+    visitor.visit::<events::WinRegistryValueActivity>();
+    visitor.visit::<events::WinResourceActivity>();
+    visitor.visit::<events::WinRegistryKeyInfo>();
+    visitor.visit::<events::WinRegistryValueInfo>();
+    visitor.visit::<events::WinPrefetchInfo>();
+}

@@ -47,10 +47,10 @@ pub struct AccessActivity {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_0_0_rc2::objects::Actor>,
+    pub actor: Option<Box<crate::v1_0_0_rc2::objects::Actor>>,
     /// **API details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_0_0_rc2::objects::Api>,
+    pub api: Option<Box<crate::v1_0_0_rc2::objects::Api>>,
     /// **Category** (`category_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     category_name: Option<String>,
@@ -68,7 +68,7 @@ pub struct AccessActivity {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_0_0_rc2::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_0_0_rc2::objects::Cloud>>,
     /// **Confidence** (`confidence`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confidence: Option<i32>,
@@ -80,7 +80,7 @@ pub struct AccessActivity {
     pub data: Option<serde_json::Value>,
     /// **Device** (`device`, object `device`, recommended, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_0_0_rc2::objects::Device>,
+    pub device: Option<Box<crate::v1_0_0_rc2::objects::Device>>,
     /// **Duration** (`duration`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i32>,
@@ -95,21 +95,21 @@ pub struct AccessActivity {
     pub enrichments: Option<Vec<crate::v1_0_0_rc2::objects::Enrichment>>,
     /// **HTTP Request** (`http_request`, object `http_request`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub http_request: Option<crate::v1_0_0_rc2::objects::HttpRequest>,
+    pub http_request: Option<Box<crate::v1_0_0_rc2::objects::HttpRequest>>,
     /// **HTTP Response** (`http_response`, object `http_response`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub http_response: Option<crate::v1_0_0_rc2::objects::HttpResponse>,
+    pub http_response: Option<Box<crate::v1_0_0_rc2::objects::HttpResponse>>,
     /// **Message** (`message`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_0_0_rc2::objects::Metadata,
+    pub metadata: Box<crate::v1_0_0_rc2::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_0_0_rc2::objects::Observable>>,
     /// **Proxy** (`proxy`, object `network_proxy`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy: Option<crate::v1_0_0_rc2::objects::NetworkProxy>,
+    pub proxy: Option<Box<crate::v1_0_0_rc2::objects::NetworkProxy>>,
     /// **Raw Data** (`raw_data`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
@@ -122,7 +122,7 @@ pub struct AccessActivity {
     pub severity_id: crate::v1_0_0_rc2::enums::SeverityId,
     /// **Source Endpoint** (`src_endpoint`, object `network_endpoint`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub src_endpoint: Option<crate::v1_0_0_rc2::objects::NetworkEndpoint>,
+    pub src_endpoint: Option<Box<crate::v1_0_0_rc2::objects::NetworkEndpoint>>,
     /// **Start Time** (`start_time`, `timestamp_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
@@ -153,7 +153,7 @@ pub struct AccessActivity {
     pub timezone_offset: Option<i32>,
     /// **TLS** (`tls`, object `tls`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tls: Option<crate::v1_0_0_rc2::objects::Tls>,
+    pub tls: Option<Box<crate::v1_0_0_rc2::objects::Tls>>,
     /// **Type Name** (`type_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     type_name: Option<String>,
@@ -207,10 +207,10 @@ impl AccessActivity {
             end_time: None,
             end_time_dt: None,
             enrichments: None,
-            http_request: Some(http_request),
-            http_response: Some(http_response),
+            http_request: Some(Box::new(http_request)),
+            http_response: Some(Box::new(http_response)),
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             proxy: None,
             raw_data: None,
@@ -317,5 +317,131 @@ impl crate::OcsfEvent for AccessActivity {
     }
     fn type_uid(&self) -> i64 {
         i64::from(self.type_uid)
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for AccessActivity {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_0_0_rc2::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_0_0_rc2::SCHEMA.classes[0]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, Some(i64::from(self.activity_id.id())));
+        e.str(1, self.activity_name.as_deref());
+        e.object(2, self.actor.as_deref());
+        e.object(3, self.api.as_deref());
+        e.str(4, self.category_name.as_deref());
+        e.int(5, Some(i64::from(self.category_uid)));
+        e.str(6, self.class_name.as_deref());
+        e.int(7, Some(i64::from(self.class_uid)));
+        e.object(8, self.cloud.as_deref());
+        e.int(9, self.confidence.map(i64::from));
+        e.int(10, self.count.map(i64::from));
+        e.json(11, self.data.as_ref());
+        e.object(12, self.device.as_deref());
+        e.int(13, self.duration.map(i64::from));
+        e.int(14, self.end_time);
+        e.datetime(15, self.end_time_dt.as_deref());
+        e.object_list(16, self.enrichments.as_deref());
+        e.object(17, self.http_request.as_deref());
+        e.object(18, self.http_response.as_deref());
+        e.str(19, self.message.as_deref());
+        e.object(20, Some(&*self.metadata));
+        e.object_list(21, self.observables.as_deref());
+        e.object(22, self.proxy.as_deref());
+        e.str(23, self.raw_data.as_deref());
+        e.str(24, self.severity.as_deref());
+        e.int(25, Some(i64::from(self.severity_id.id())));
+        e.object(26, self.src_endpoint.as_deref());
+        e.int(27, self.start_time);
+        e.datetime(28, self.start_time_dt.as_deref());
+        e.str(29, self.status.as_deref());
+        e.str(30, self.status_code.as_deref());
+        e.str(31, self.status_detail.as_deref());
+        e.int(32, self.status_id.map(|v| i64::from(v.id())));
+        e.int(33, Some(self.time));
+        e.datetime(34, self.time_dt.as_deref());
+        e.int(35, self.timezone_offset.map(i64::from));
+        e.object(36, self.tls.as_deref());
+        e.str(37, self.type_name.as_deref());
+        e.int(38, Some(i64::from(self.type_uid)));
+        e.map(39, self.unmapped.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            activity_id: d.required(0, d.int32(0)?.map(AccessActivityActivityId::from_id))?,
+            activity_name: d.string(1)?,
+            actor: d
+                .object::<crate::v1_0_0_rc2::objects::Actor>(2)?
+                .map(Box::new),
+            api: d
+                .object::<crate::v1_0_0_rc2::objects::Api>(3)?
+                .map(Box::new),
+            category_name: d.string(4)?,
+            category_uid: d.required(5, d.int32(5)?)?,
+            class_name: d.string(6)?,
+            class_uid: d.class_uid(7, Self::CLASS_UID)?,
+            cloud: d
+                .object::<crate::v1_0_0_rc2::objects::Cloud>(8)?
+                .map(Box::new),
+            confidence: d.int32(9)?,
+            count: d.int32(10)?,
+            data: d.json(11)?,
+            device: d
+                .object::<crate::v1_0_0_rc2::objects::Device>(12)?
+                .map(Box::new),
+            duration: d.int32(13)?,
+            end_time: d.int64(14)?,
+            end_time_dt: d.datetime(15)?,
+            enrichments: d.object_list::<crate::v1_0_0_rc2::objects::Enrichment>(16)?,
+            http_request: d
+                .object::<crate::v1_0_0_rc2::objects::HttpRequest>(17)?
+                .map(Box::new),
+            http_response: d
+                .object::<crate::v1_0_0_rc2::objects::HttpResponse>(18)?
+                .map(Box::new),
+            message: d.string(19)?,
+            metadata: d.required(
+                20,
+                d.object::<crate::v1_0_0_rc2::objects::Metadata>(20)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_0_0_rc2::objects::Observable>(21)?,
+            proxy: d
+                .object::<crate::v1_0_0_rc2::objects::NetworkProxy>(22)?
+                .map(Box::new),
+            raw_data: d.string(23)?,
+            severity: d.string(24)?,
+            severity_id: d.required(
+                25,
+                d.int32(25)?
+                    .map(crate::v1_0_0_rc2::enums::SeverityId::from_id),
+            )?,
+            src_endpoint: d
+                .object::<crate::v1_0_0_rc2::objects::NetworkEndpoint>(26)?
+                .map(Box::new),
+            start_time: d.int64(27)?,
+            start_time_dt: d.datetime(28)?,
+            status: d.string(29)?,
+            status_code: d.string(30)?,
+            status_detail: d.string(31)?,
+            status_id: d
+                .int32(32)?
+                .map(crate::v1_0_0_rc2::enums::StatusId::from_id),
+            time: d.required(33, d.int64(33)?)?,
+            time_dt: d.datetime(34)?,
+            timezone_offset: d.int32(35)?,
+            tls: d
+                .object::<crate::v1_0_0_rc2::objects::Tls>(36)?
+                .map(Box::new),
+            type_name: d.string(37)?,
+            type_uid: d.required(38, d.int32(38)?)?,
+            unmapped: d.map(39)?,
+            unknown: d.unknown()?,
+        })
     }
 }

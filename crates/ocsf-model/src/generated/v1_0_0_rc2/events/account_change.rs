@@ -62,10 +62,10 @@ pub struct AccountChange {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_0_0_rc2::objects::Actor>,
+    pub actor: Option<Box<crate::v1_0_0_rc2::objects::Actor>>,
     /// **API details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_0_0_rc2::objects::Api>,
+    pub api: Option<Box<crate::v1_0_0_rc2::objects::Api>>,
     /// **Category** (`category_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     category_name: Option<String>,
@@ -83,7 +83,7 @@ pub struct AccountChange {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_0_0_rc2::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_0_0_rc2::objects::Cloud>>,
     /// **Confidence** (`confidence`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confidence: Option<i32>,
@@ -95,7 +95,7 @@ pub struct AccountChange {
     pub data: Option<serde_json::Value>,
     /// **Device** (`device`, object `device`, recommended, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_0_0_rc2::objects::Device>,
+    pub device: Option<Box<crate::v1_0_0_rc2::objects::Device>>,
     /// **Duration** (`duration`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i32>,
@@ -110,12 +110,12 @@ pub struct AccountChange {
     pub enrichments: Option<Vec<crate::v1_0_0_rc2::objects::Enrichment>>,
     /// **HTTP Request** (`http_request`, object `http_request`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub http_request: Option<crate::v1_0_0_rc2::objects::HttpRequest>,
+    pub http_request: Option<Box<crate::v1_0_0_rc2::objects::HttpRequest>>,
     /// **Message** (`message`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_0_0_rc2::objects::Metadata,
+    pub metadata: Box<crate::v1_0_0_rc2::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_0_0_rc2::objects::Observable>>,
@@ -131,7 +131,7 @@ pub struct AccountChange {
     pub severity_id: crate::v1_0_0_rc2::enums::SeverityId,
     /// **Source Endpoint** (`src_endpoint`, object `network_endpoint`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub src_endpoint: Option<crate::v1_0_0_rc2::objects::NetworkEndpoint>,
+    pub src_endpoint: Option<Box<crate::v1_0_0_rc2::objects::NetworkEndpoint>>,
     /// **Start Time** (`start_time`, `timestamp_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
@@ -172,10 +172,10 @@ pub struct AccountChange {
     pub unmapped: Option<serde_json::Map<String, serde_json::Value>>,
     /// **User** (`user`, object `user`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<crate::v1_0_0_rc2::objects::User>,
+    pub user: Option<Box<crate::v1_0_0_rc2::objects::User>>,
     /// **User Result** (`user_result`, object `user`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_result: Option<crate::v1_0_0_rc2::objects::User>,
+    pub user_result: Option<Box<crate::v1_0_0_rc2::objects::User>>,
     /// Attributes this schema version does not define, kept as read and written back.
     #[serde(flatten)]
     pub unknown: serde_json::Map<String, serde_json::Value>,
@@ -203,7 +203,7 @@ impl AccountChange {
         let mut event = AccountChange {
             activity_id,
             activity_name: None,
-            actor: Some(actor),
+            actor: Some(Box::new(actor)),
             api: None,
             category_name: Some(Self::CATEGORY_CAPTION.to_string()),
             category_uid: Self::CATEGORY_UID,
@@ -220,7 +220,7 @@ impl AccountChange {
             enrichments: None,
             http_request: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             raw_data: None,
             severity: None,
@@ -327,5 +327,127 @@ impl crate::OcsfEvent for AccountChange {
     }
     fn type_uid(&self) -> i64 {
         i64::from(self.type_uid)
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for AccountChange {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_0_0_rc2::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_0_0_rc2::SCHEMA.classes[1]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, Some(i64::from(self.activity_id.id())));
+        e.str(1, self.activity_name.as_deref());
+        e.object(2, self.actor.as_deref());
+        e.object(3, self.api.as_deref());
+        e.str(4, self.category_name.as_deref());
+        e.int(5, Some(i64::from(self.category_uid)));
+        e.str(6, self.class_name.as_deref());
+        e.int(7, Some(i64::from(self.class_uid)));
+        e.object(8, self.cloud.as_deref());
+        e.int(9, self.confidence.map(i64::from));
+        e.int(10, self.count.map(i64::from));
+        e.json(11, self.data.as_ref());
+        e.object(12, self.device.as_deref());
+        e.int(13, self.duration.map(i64::from));
+        e.int(14, self.end_time);
+        e.datetime(15, self.end_time_dt.as_deref());
+        e.object_list(16, self.enrichments.as_deref());
+        e.object(17, self.http_request.as_deref());
+        e.str(18, self.message.as_deref());
+        e.object(19, Some(&*self.metadata));
+        e.object_list(20, self.observables.as_deref());
+        e.str(21, self.raw_data.as_deref());
+        e.str(22, self.severity.as_deref());
+        e.int(23, Some(i64::from(self.severity_id.id())));
+        e.object(24, self.src_endpoint.as_deref());
+        e.int(25, self.start_time);
+        e.datetime(26, self.start_time_dt.as_deref());
+        e.str(27, self.status.as_deref());
+        e.str(28, self.status_code.as_deref());
+        e.str(29, self.status_detail.as_deref());
+        e.int(30, self.status_id.map(|v| i64::from(v.id())));
+        e.int(31, Some(self.time));
+        e.datetime(32, self.time_dt.as_deref());
+        e.int(33, self.timezone_offset.map(i64::from));
+        e.str(34, self.type_name.as_deref());
+        e.int(35, Some(i64::from(self.type_uid)));
+        e.map(36, self.unmapped.as_ref());
+        e.object(37, self.user.as_deref());
+        e.object(38, self.user_result.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            activity_id: d.required(0, d.int32(0)?.map(AccountChangeActivityId::from_id))?,
+            activity_name: d.string(1)?,
+            actor: d
+                .object::<crate::v1_0_0_rc2::objects::Actor>(2)?
+                .map(Box::new),
+            api: d
+                .object::<crate::v1_0_0_rc2::objects::Api>(3)?
+                .map(Box::new),
+            category_name: d.string(4)?,
+            category_uid: d.required(5, d.int32(5)?)?,
+            class_name: d.string(6)?,
+            class_uid: d.class_uid(7, Self::CLASS_UID)?,
+            cloud: d
+                .object::<crate::v1_0_0_rc2::objects::Cloud>(8)?
+                .map(Box::new),
+            confidence: d.int32(9)?,
+            count: d.int32(10)?,
+            data: d.json(11)?,
+            device: d
+                .object::<crate::v1_0_0_rc2::objects::Device>(12)?
+                .map(Box::new),
+            duration: d.int32(13)?,
+            end_time: d.int64(14)?,
+            end_time_dt: d.datetime(15)?,
+            enrichments: d.object_list::<crate::v1_0_0_rc2::objects::Enrichment>(16)?,
+            http_request: d
+                .object::<crate::v1_0_0_rc2::objects::HttpRequest>(17)?
+                .map(Box::new),
+            message: d.string(18)?,
+            metadata: d.required(
+                19,
+                d.object::<crate::v1_0_0_rc2::objects::Metadata>(19)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_0_0_rc2::objects::Observable>(20)?,
+            raw_data: d.string(21)?,
+            severity: d.string(22)?,
+            severity_id: d.required(
+                23,
+                d.int32(23)?
+                    .map(crate::v1_0_0_rc2::enums::SeverityId::from_id),
+            )?,
+            src_endpoint: d
+                .object::<crate::v1_0_0_rc2::objects::NetworkEndpoint>(24)?
+                .map(Box::new),
+            start_time: d.int64(25)?,
+            start_time_dt: d.datetime(26)?,
+            status: d.string(27)?,
+            status_code: d.string(28)?,
+            status_detail: d.string(29)?,
+            status_id: d
+                .int32(30)?
+                .map(crate::v1_0_0_rc2::enums::StatusId::from_id),
+            time: d.required(31, d.int64(31)?)?,
+            time_dt: d.datetime(32)?,
+            timezone_offset: d.int32(33)?,
+            type_name: d.string(34)?,
+            type_uid: d.required(35, d.int32(35)?)?,
+            unmapped: d.map(36)?,
+            user: d
+                .object::<crate::v1_0_0_rc2::objects::User>(37)?
+                .map(Box::new),
+            user_result: d
+                .object::<crate::v1_0_0_rc2::objects::User>(38)?
+                .map(Box::new),
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -140,10 +140,10 @@ pub struct Authentication {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_0_0_rc2::objects::Actor>,
+    pub actor: Option<Box<crate::v1_0_0_rc2::objects::Actor>>,
     /// **API details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_0_0_rc2::objects::Api>,
+    pub api: Option<Box<crate::v1_0_0_rc2::objects::Api>>,
     /// **Auth Protocol** (`auth_protocol`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth_protocol: Option<String>,
@@ -169,7 +169,7 @@ pub struct Authentication {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_0_0_rc2::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_0_0_rc2::objects::Cloud>>,
     /// **Confidence** (`confidence`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confidence: Option<i32>,
@@ -181,10 +181,10 @@ pub struct Authentication {
     pub data: Option<serde_json::Value>,
     /// **Device** (`device`, object `device`, recommended, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_0_0_rc2::objects::Device>,
+    pub device: Option<Box<crate::v1_0_0_rc2::objects::Device>>,
     /// **Destination Endpoint** (`dst_endpoint`, object `network_endpoint`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dst_endpoint: Option<crate::v1_0_0_rc2::objects::NetworkEndpoint>,
+    pub dst_endpoint: Option<Box<crate::v1_0_0_rc2::objects::NetworkEndpoint>>,
     /// **Duration** (`duration`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i32>,
@@ -199,7 +199,7 @@ pub struct Authentication {
     pub enrichments: Option<Vec<crate::v1_0_0_rc2::objects::Enrichment>>,
     /// **HTTP Request** (`http_request`, object `http_request`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub http_request: Option<crate::v1_0_0_rc2::objects::HttpRequest>,
+    pub http_request: Option<Box<crate::v1_0_0_rc2::objects::HttpRequest>>,
     /// **Cleartext Credentials** (`is_cleartext`, `boolean_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_cleartext: Option<bool>,
@@ -208,7 +208,7 @@ pub struct Authentication {
     pub is_remote: Option<bool>,
     /// **Logon Process** (`logon_process`, object `process`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub logon_process: Option<crate::v1_0_0_rc2::objects::Process>,
+    pub logon_process: Option<Box<crate::v1_0_0_rc2::objects::Process>>,
     /// **Logon Type** (`logon_type`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logon_type: Option<String>,
@@ -221,7 +221,7 @@ pub struct Authentication {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_0_0_rc2::objects::Metadata,
+    pub metadata: Box<crate::v1_0_0_rc2::objects::Metadata>,
     /// **Multi Factor Authentication** (`mfa`, `boolean_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mfa: Option<bool>,
@@ -233,7 +233,7 @@ pub struct Authentication {
     pub raw_data: Option<String>,
     /// **User Session** (`session`, object `session`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub session: Option<crate::v1_0_0_rc2::objects::Session>,
+    pub session: Option<Box<crate::v1_0_0_rc2::objects::Session>>,
     /// **Severity** (`severity`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub severity: Option<String>,
@@ -243,7 +243,7 @@ pub struct Authentication {
     pub severity_id: crate::v1_0_0_rc2::enums::SeverityId,
     /// **Source Endpoint** (`src_endpoint`, object `network_endpoint`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub src_endpoint: Option<crate::v1_0_0_rc2::objects::NetworkEndpoint>,
+    pub src_endpoint: Option<Box<crate::v1_0_0_rc2::objects::NetworkEndpoint>>,
     /// **Start Time** (`start_time`, `timestamp_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
@@ -284,7 +284,7 @@ pub struct Authentication {
     pub unmapped: Option<serde_json::Map<String, serde_json::Value>>,
     /// **User** (`user`, object `user`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<crate::v1_0_0_rc2::objects::User>,
+    pub user: Option<Box<crate::v1_0_0_rc2::objects::User>>,
     /// Attributes this schema version does not define, kept as read and written back.
     #[serde(flatten)]
     pub unknown: serde_json::Map<String, serde_json::Value>,
@@ -326,7 +326,7 @@ impl Authentication {
             count: None,
             data: None,
             device: None,
-            dst_endpoint: Some(dst_endpoint),
+            dst_endpoint: Some(Box::new(dst_endpoint)),
             duration: None,
             end_time: None,
             end_time_dt: None,
@@ -338,7 +338,7 @@ impl Authentication {
             logon_type: None,
             logon_type_id: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             mfa: None,
             observables: None,
             raw_data: None,
@@ -358,7 +358,7 @@ impl Authentication {
             type_name: None,
             type_uid: Self::CLASS_UID * 100,
             unmapped: None,
-            user: Some(user),
+            user: Some(Box::new(user)),
             unknown: serde_json::Map::new(),
         };
         event.set_activity_id(activity_id);
@@ -466,5 +466,149 @@ impl crate::OcsfEvent for Authentication {
     }
     fn type_uid(&self) -> i64 {
         i64::from(self.type_uid)
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Authentication {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_0_0_rc2::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_0_0_rc2::SCHEMA.classes[3]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, Some(i64::from(self.activity_id.id())));
+        e.str(1, self.activity_name.as_deref());
+        e.object(2, self.actor.as_deref());
+        e.object(3, self.api.as_deref());
+        e.str(4, self.auth_protocol.as_deref());
+        e.int(5, self.auth_protocol_id.map(|v| i64::from(v.id())));
+        e.str(6, self.category_name.as_deref());
+        e.int(7, Some(i64::from(self.category_uid)));
+        e.str(8, self.class_name.as_deref());
+        e.int(9, Some(i64::from(self.class_uid)));
+        e.object(10, self.cloud.as_deref());
+        e.int(11, self.confidence.map(i64::from));
+        e.int(12, self.count.map(i64::from));
+        e.json(13, self.data.as_ref());
+        e.object(14, self.device.as_deref());
+        e.object(15, self.dst_endpoint.as_deref());
+        e.int(16, self.duration.map(i64::from));
+        e.int(17, self.end_time);
+        e.datetime(18, self.end_time_dt.as_deref());
+        e.object_list(19, self.enrichments.as_deref());
+        e.object(20, self.http_request.as_deref());
+        e.bool(21, self.is_cleartext);
+        e.bool(22, self.is_remote);
+        e.object(23, self.logon_process.as_deref());
+        e.str(24, self.logon_type.as_deref());
+        e.int(25, self.logon_type_id.map(|v| i64::from(v.id())));
+        e.str(26, self.message.as_deref());
+        e.object(27, Some(&*self.metadata));
+        e.bool(28, self.mfa);
+        e.object_list(29, self.observables.as_deref());
+        e.str(30, self.raw_data.as_deref());
+        e.object(31, self.session.as_deref());
+        e.str(32, self.severity.as_deref());
+        e.int(33, Some(i64::from(self.severity_id.id())));
+        e.object(34, self.src_endpoint.as_deref());
+        e.int(35, self.start_time);
+        e.datetime(36, self.start_time_dt.as_deref());
+        e.str(37, self.status.as_deref());
+        e.str(38, self.status_code.as_deref());
+        e.str(39, self.status_detail.as_deref());
+        e.int(40, self.status_id.map(|v| i64::from(v.id())));
+        e.int(41, Some(self.time));
+        e.datetime(42, self.time_dt.as_deref());
+        e.int(43, self.timezone_offset.map(i64::from));
+        e.str(44, self.type_name.as_deref());
+        e.int(45, Some(i64::from(self.type_uid)));
+        e.map(46, self.unmapped.as_ref());
+        e.object(47, self.user.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            activity_id: d.required(0, d.int32(0)?.map(AuthenticationActivityId::from_id))?,
+            activity_name: d.string(1)?,
+            actor: d
+                .object::<crate::v1_0_0_rc2::objects::Actor>(2)?
+                .map(Box::new),
+            api: d
+                .object::<crate::v1_0_0_rc2::objects::Api>(3)?
+                .map(Box::new),
+            auth_protocol: d.string(4)?,
+            auth_protocol_id: d.int32(5)?.map(AuthenticationAuthProtocolId::from_id),
+            category_name: d.string(6)?,
+            category_uid: d.required(7, d.int32(7)?)?,
+            class_name: d.string(8)?,
+            class_uid: d.class_uid(9, Self::CLASS_UID)?,
+            cloud: d
+                .object::<crate::v1_0_0_rc2::objects::Cloud>(10)?
+                .map(Box::new),
+            confidence: d.int32(11)?,
+            count: d.int32(12)?,
+            data: d.json(13)?,
+            device: d
+                .object::<crate::v1_0_0_rc2::objects::Device>(14)?
+                .map(Box::new),
+            dst_endpoint: d
+                .object::<crate::v1_0_0_rc2::objects::NetworkEndpoint>(15)?
+                .map(Box::new),
+            duration: d.int32(16)?,
+            end_time: d.int64(17)?,
+            end_time_dt: d.datetime(18)?,
+            enrichments: d.object_list::<crate::v1_0_0_rc2::objects::Enrichment>(19)?,
+            http_request: d
+                .object::<crate::v1_0_0_rc2::objects::HttpRequest>(20)?
+                .map(Box::new),
+            is_cleartext: d.bool(21)?,
+            is_remote: d.bool(22)?,
+            logon_process: d
+                .object::<crate::v1_0_0_rc2::objects::Process>(23)?
+                .map(Box::new),
+            logon_type: d.string(24)?,
+            logon_type_id: d.int32(25)?.map(AuthenticationLogonTypeId::from_id),
+            message: d.string(26)?,
+            metadata: d.required(
+                27,
+                d.object::<crate::v1_0_0_rc2::objects::Metadata>(27)?
+                    .map(Box::new),
+            )?,
+            mfa: d.bool(28)?,
+            observables: d.object_list::<crate::v1_0_0_rc2::objects::Observable>(29)?,
+            raw_data: d.string(30)?,
+            session: d
+                .object::<crate::v1_0_0_rc2::objects::Session>(31)?
+                .map(Box::new),
+            severity: d.string(32)?,
+            severity_id: d.required(
+                33,
+                d.int32(33)?
+                    .map(crate::v1_0_0_rc2::enums::SeverityId::from_id),
+            )?,
+            src_endpoint: d
+                .object::<crate::v1_0_0_rc2::objects::NetworkEndpoint>(34)?
+                .map(Box::new),
+            start_time: d.int64(35)?,
+            start_time_dt: d.datetime(36)?,
+            status: d.string(37)?,
+            status_code: d.string(38)?,
+            status_detail: d.string(39)?,
+            status_id: d
+                .int32(40)?
+                .map(crate::v1_0_0_rc2::enums::StatusId::from_id),
+            time: d.required(41, d.int64(41)?)?,
+            time_dt: d.datetime(42)?,
+            timezone_offset: d.int32(43)?,
+            type_name: d.string(44)?,
+            type_uid: d.required(45, d.int32(45)?)?,
+            unmapped: d.map(46)?,
+            user: d
+                .object::<crate::v1_0_0_rc2::objects::User>(47)?
+                .map(Box::new),
+            unknown: d.unknown()?,
+        })
     }
 }

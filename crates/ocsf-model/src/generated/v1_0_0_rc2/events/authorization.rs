@@ -41,10 +41,10 @@ pub struct Authorization {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_0_0_rc2::objects::Actor>,
+    pub actor: Option<Box<crate::v1_0_0_rc2::objects::Actor>>,
     /// **API details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_0_0_rc2::objects::Api>,
+    pub api: Option<Box<crate::v1_0_0_rc2::objects::Api>>,
     /// **Category** (`category_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     category_name: Option<String>,
@@ -62,7 +62,7 @@ pub struct Authorization {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_0_0_rc2::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_0_0_rc2::objects::Cloud>>,
     /// **Confidence** (`confidence`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confidence: Option<i32>,
@@ -74,10 +74,10 @@ pub struct Authorization {
     pub data: Option<serde_json::Value>,
     /// **Device** (`device`, object `device`, recommended, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_0_0_rc2::objects::Device>,
+    pub device: Option<Box<crate::v1_0_0_rc2::objects::Device>>,
     /// **Destination Endpoint** (`dst_endpoint`, object `network_endpoint`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dst_endpoint: Option<crate::v1_0_0_rc2::objects::NetworkEndpoint>,
+    pub dst_endpoint: Option<Box<crate::v1_0_0_rc2::objects::NetworkEndpoint>>,
     /// **Duration** (`duration`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i32>,
@@ -94,7 +94,7 @@ pub struct Authorization {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_0_0_rc2::objects::Metadata,
+    pub metadata: Box<crate::v1_0_0_rc2::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_0_0_rc2::objects::Observable>>,
@@ -106,7 +106,7 @@ pub struct Authorization {
     pub raw_data: Option<String>,
     /// **User Session** (`session`, object `session`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub session: Option<crate::v1_0_0_rc2::objects::Session>,
+    pub session: Option<Box<crate::v1_0_0_rc2::objects::Session>>,
     /// **Severity** (`severity`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub severity: Option<String>,
@@ -154,7 +154,7 @@ pub struct Authorization {
     pub unmapped: Option<serde_json::Map<String, serde_json::Value>>,
     /// **User** (`user`, object `user`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<crate::v1_0_0_rc2::objects::User>,
+    pub user: Option<Box<crate::v1_0_0_rc2::objects::User>>,
     /// Attributes this schema version does not define, kept as read and written back.
     #[serde(flatten)]
     pub unknown: serde_json::Map<String, serde_json::Value>,
@@ -195,13 +195,13 @@ impl Authorization {
             count: None,
             data: None,
             device: None,
-            dst_endpoint: Some(dst_endpoint),
+            dst_endpoint: Some(Box::new(dst_endpoint)),
             duration: None,
             end_time: None,
             end_time_dt: None,
             enrichments: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             privileges: Some(privileges),
             raw_data: None,
@@ -220,7 +220,7 @@ impl Authorization {
             type_name: None,
             type_uid: Self::CLASS_UID * 100,
             unmapped: None,
-            user: Some(user),
+            user: Some(Box::new(user)),
             unknown: serde_json::Map::new(),
         };
         event.set_activity_id(activity_id);
@@ -308,5 +308,125 @@ impl crate::OcsfEvent for Authorization {
     }
     fn type_uid(&self) -> i64 {
         i64::from(self.type_uid)
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Authorization {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_0_0_rc2::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_0_0_rc2::SCHEMA.classes[4]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, Some(i64::from(self.activity_id.id())));
+        e.str(1, self.activity_name.as_deref());
+        e.object(2, self.actor.as_deref());
+        e.object(3, self.api.as_deref());
+        e.str(4, self.category_name.as_deref());
+        e.int(5, Some(i64::from(self.category_uid)));
+        e.str(6, self.class_name.as_deref());
+        e.int(7, Some(i64::from(self.class_uid)));
+        e.object(8, self.cloud.as_deref());
+        e.int(9, self.confidence.map(i64::from));
+        e.int(10, self.count.map(i64::from));
+        e.json(11, self.data.as_ref());
+        e.object(12, self.device.as_deref());
+        e.object(13, self.dst_endpoint.as_deref());
+        e.int(14, self.duration.map(i64::from));
+        e.int(15, self.end_time);
+        e.datetime(16, self.end_time_dt.as_deref());
+        e.object_list(17, self.enrichments.as_deref());
+        e.str(18, self.message.as_deref());
+        e.object(19, Some(&*self.metadata));
+        e.object_list(20, self.observables.as_deref());
+        e.str_list(21, self.privileges.as_deref());
+        e.str(22, self.raw_data.as_deref());
+        e.object(23, self.session.as_deref());
+        e.str(24, self.severity.as_deref());
+        e.int(25, Some(i64::from(self.severity_id.id())));
+        e.int(26, self.start_time);
+        e.datetime(27, self.start_time_dt.as_deref());
+        e.str(28, self.status.as_deref());
+        e.str(29, self.status_code.as_deref());
+        e.str(30, self.status_detail.as_deref());
+        e.int(31, self.status_id.map(|v| i64::from(v.id())));
+        e.int(32, Some(self.time));
+        e.datetime(33, self.time_dt.as_deref());
+        e.int(34, self.timezone_offset.map(i64::from));
+        e.str(35, self.type_name.as_deref());
+        e.int(36, Some(i64::from(self.type_uid)));
+        e.map(37, self.unmapped.as_ref());
+        e.object(38, self.user.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            activity_id: d.required(0, d.int32(0)?.map(AuthorizationActivityId::from_id))?,
+            activity_name: d.string(1)?,
+            actor: d
+                .object::<crate::v1_0_0_rc2::objects::Actor>(2)?
+                .map(Box::new),
+            api: d
+                .object::<crate::v1_0_0_rc2::objects::Api>(3)?
+                .map(Box::new),
+            category_name: d.string(4)?,
+            category_uid: d.required(5, d.int32(5)?)?,
+            class_name: d.string(6)?,
+            class_uid: d.class_uid(7, Self::CLASS_UID)?,
+            cloud: d
+                .object::<crate::v1_0_0_rc2::objects::Cloud>(8)?
+                .map(Box::new),
+            confidence: d.int32(9)?,
+            count: d.int32(10)?,
+            data: d.json(11)?,
+            device: d
+                .object::<crate::v1_0_0_rc2::objects::Device>(12)?
+                .map(Box::new),
+            dst_endpoint: d
+                .object::<crate::v1_0_0_rc2::objects::NetworkEndpoint>(13)?
+                .map(Box::new),
+            duration: d.int32(14)?,
+            end_time: d.int64(15)?,
+            end_time_dt: d.datetime(16)?,
+            enrichments: d.object_list::<crate::v1_0_0_rc2::objects::Enrichment>(17)?,
+            message: d.string(18)?,
+            metadata: d.required(
+                19,
+                d.object::<crate::v1_0_0_rc2::objects::Metadata>(19)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_0_0_rc2::objects::Observable>(20)?,
+            privileges: d.string_list(21)?,
+            raw_data: d.string(22)?,
+            session: d
+                .object::<crate::v1_0_0_rc2::objects::Session>(23)?
+                .map(Box::new),
+            severity: d.string(24)?,
+            severity_id: d.required(
+                25,
+                d.int32(25)?
+                    .map(crate::v1_0_0_rc2::enums::SeverityId::from_id),
+            )?,
+            start_time: d.int64(26)?,
+            start_time_dt: d.datetime(27)?,
+            status: d.string(28)?,
+            status_code: d.string(29)?,
+            status_detail: d.string(30)?,
+            status_id: d
+                .int32(31)?
+                .map(crate::v1_0_0_rc2::enums::StatusId::from_id),
+            time: d.required(32, d.int64(32)?)?,
+            time_dt: d.datetime(33)?,
+            timezone_offset: d.int32(34)?,
+            type_name: d.string(35)?,
+            type_uid: d.required(36, d.int32(36)?)?,
+            unmapped: d.map(37)?,
+            user: d
+                .object::<crate::v1_0_0_rc2::objects::User>(38)?
+                .map(Box::new),
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -38,10 +38,10 @@ pub struct ConfigState {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_0_0_rc2::objects::Actor>,
+    pub actor: Option<Box<crate::v1_0_0_rc2::objects::Actor>>,
     /// **API details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_0_0_rc2::objects::Api>,
+    pub api: Option<Box<crate::v1_0_0_rc2::objects::Api>>,
     /// **Category** (`category_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     category_name: Option<String>,
@@ -51,7 +51,7 @@ pub struct ConfigState {
     category_uid: i32,
     /// **CIS Benchmark Result** (`cis_benchmark_result`, object `cis_benchmark_result`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cis_benchmark_result: Option<crate::v1_0_0_rc2::objects::CisBenchmarkResult>,
+    pub cis_benchmark_result: Option<Box<crate::v1_0_0_rc2::objects::CisBenchmarkResult>>,
     /// **Class** (`class_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     class_name: Option<String>,
@@ -62,7 +62,7 @@ pub struct ConfigState {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_0_0_rc2::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_0_0_rc2::objects::Cloud>>,
     /// **Confidence** (`confidence`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confidence: Option<i32>,
@@ -74,7 +74,7 @@ pub struct ConfigState {
     pub data: Option<serde_json::Value>,
     /// **Device** (`device`, object `device`, required, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_0_0_rc2::objects::Device>,
+    pub device: Option<Box<crate::v1_0_0_rc2::objects::Device>>,
     /// **Duration** (`duration`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i32>,
@@ -91,7 +91,7 @@ pub struct ConfigState {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_0_0_rc2::objects::Metadata,
+    pub metadata: Box<crate::v1_0_0_rc2::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_0_0_rc2::objects::Observable>>,
@@ -186,7 +186,7 @@ impl ConfigState {
             end_time_dt: None,
             enrichments: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             raw_data: None,
             severity: None,
@@ -290,5 +290,115 @@ impl crate::OcsfEvent for ConfigState {
     }
     fn type_uid(&self) -> i64 {
         i64::from(self.type_uid)
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for ConfigState {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_0_0_rc2::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_0_0_rc2::SCHEMA.classes[6]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, Some(i64::from(self.activity_id.id())));
+        e.str(1, self.activity_name.as_deref());
+        e.object(2, self.actor.as_deref());
+        e.object(3, self.api.as_deref());
+        e.str(4, self.category_name.as_deref());
+        e.int(5, Some(i64::from(self.category_uid)));
+        e.object(6, self.cis_benchmark_result.as_deref());
+        e.str(7, self.class_name.as_deref());
+        e.int(8, Some(i64::from(self.class_uid)));
+        e.object(9, self.cloud.as_deref());
+        e.int(10, self.confidence.map(i64::from));
+        e.int(11, self.count.map(i64::from));
+        e.json(12, self.data.as_ref());
+        e.object(13, self.device.as_deref());
+        e.int(14, self.duration.map(i64::from));
+        e.int(15, self.end_time);
+        e.datetime(16, self.end_time_dt.as_deref());
+        e.object_list(17, self.enrichments.as_deref());
+        e.str(18, self.message.as_deref());
+        e.object(19, Some(&*self.metadata));
+        e.object_list(20, self.observables.as_deref());
+        e.str(21, self.raw_data.as_deref());
+        e.str(22, self.severity.as_deref());
+        e.int(23, Some(i64::from(self.severity_id.id())));
+        e.int(24, self.start_time);
+        e.datetime(25, self.start_time_dt.as_deref());
+        e.str(26, self.status.as_deref());
+        e.str(27, self.status_code.as_deref());
+        e.str(28, self.status_detail.as_deref());
+        e.int(29, self.status_id.map(|v| i64::from(v.id())));
+        e.int(30, Some(self.time));
+        e.datetime(31, self.time_dt.as_deref());
+        e.int(32, self.timezone_offset.map(i64::from));
+        e.str(33, self.type_name.as_deref());
+        e.int(34, Some(i64::from(self.type_uid)));
+        e.map(35, self.unmapped.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            activity_id: d.required(0, d.int32(0)?.map(ConfigStateActivityId::from_id))?,
+            activity_name: d.string(1)?,
+            actor: d
+                .object::<crate::v1_0_0_rc2::objects::Actor>(2)?
+                .map(Box::new),
+            api: d
+                .object::<crate::v1_0_0_rc2::objects::Api>(3)?
+                .map(Box::new),
+            category_name: d.string(4)?,
+            category_uid: d.required(5, d.int32(5)?)?,
+            cis_benchmark_result: d
+                .object::<crate::v1_0_0_rc2::objects::CisBenchmarkResult>(6)?
+                .map(Box::new),
+            class_name: d.string(7)?,
+            class_uid: d.class_uid(8, Self::CLASS_UID)?,
+            cloud: d
+                .object::<crate::v1_0_0_rc2::objects::Cloud>(9)?
+                .map(Box::new),
+            confidence: d.int32(10)?,
+            count: d.int32(11)?,
+            data: d.json(12)?,
+            device: d
+                .object::<crate::v1_0_0_rc2::objects::Device>(13)?
+                .map(Box::new),
+            duration: d.int32(14)?,
+            end_time: d.int64(15)?,
+            end_time_dt: d.datetime(16)?,
+            enrichments: d.object_list::<crate::v1_0_0_rc2::objects::Enrichment>(17)?,
+            message: d.string(18)?,
+            metadata: d.required(
+                19,
+                d.object::<crate::v1_0_0_rc2::objects::Metadata>(19)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_0_0_rc2::objects::Observable>(20)?,
+            raw_data: d.string(21)?,
+            severity: d.string(22)?,
+            severity_id: d.required(
+                23,
+                d.int32(23)?
+                    .map(crate::v1_0_0_rc2::enums::SeverityId::from_id),
+            )?,
+            start_time: d.int64(24)?,
+            start_time_dt: d.datetime(25)?,
+            status: d.string(26)?,
+            status_code: d.string(27)?,
+            status_detail: d.string(28)?,
+            status_id: d
+                .int32(29)?
+                .map(crate::v1_0_0_rc2::enums::StatusId::from_id),
+            time: d.required(30, d.int64(30)?)?,
+            time_dt: d.datetime(31)?,
+            timezone_offset: d.int32(32)?,
+            type_name: d.string(33)?,
+            type_uid: d.required(34, d.int32(34)?)?,
+            unmapped: d.map(35)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -62,10 +62,10 @@ pub struct DhcpActivity {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_0_0_rc2::objects::Actor>,
+    pub actor: Option<Box<crate::v1_0_0_rc2::objects::Actor>>,
     /// **API details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_0_0_rc2::objects::Api>,
+    pub api: Option<Box<crate::v1_0_0_rc2::objects::Api>>,
     /// **Category** (`category_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     category_name: Option<String>,
@@ -83,7 +83,7 @@ pub struct DhcpActivity {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_0_0_rc2::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_0_0_rc2::objects::Cloud>>,
     /// **Confidence** (`confidence`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confidence: Option<i32>,
@@ -95,10 +95,10 @@ pub struct DhcpActivity {
     pub data: Option<serde_json::Value>,
     /// **Device** (`device`, object `device`, recommended, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_0_0_rc2::objects::Device>,
+    pub device: Option<Box<crate::v1_0_0_rc2::objects::Device>>,
     /// **Destination Endpoint** (`dst_endpoint`, object `network_endpoint`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dst_endpoint: Option<crate::v1_0_0_rc2::objects::NetworkEndpoint>,
+    pub dst_endpoint: Option<Box<crate::v1_0_0_rc2::objects::NetworkEndpoint>>,
     /// **Duration** (`duration`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i32>,
@@ -121,7 +121,7 @@ pub struct DhcpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_0_0_rc2::objects::Metadata,
+    pub metadata: Box<crate::v1_0_0_rc2::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_0_0_rc2::objects::Observable>>,
@@ -130,7 +130,7 @@ pub struct DhcpActivity {
     pub raw_data: Option<String>,
     /// **Relay** (`relay`, object `network_interface`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub relay: Option<crate::v1_0_0_rc2::objects::NetworkInterface>,
+    pub relay: Option<Box<crate::v1_0_0_rc2::objects::NetworkInterface>>,
     /// **Severity** (`severity`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub severity: Option<String>,
@@ -140,7 +140,7 @@ pub struct DhcpActivity {
     pub severity_id: crate::v1_0_0_rc2::enums::SeverityId,
     /// **Source Endpoint** (`src_endpoint`, object `network_endpoint`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub src_endpoint: Option<crate::v1_0_0_rc2::objects::NetworkEndpoint>,
+    pub src_endpoint: Option<Box<crate::v1_0_0_rc2::objects::NetworkEndpoint>>,
     /// **Start Time** (`start_time`, `timestamp_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
@@ -227,7 +227,7 @@ impl DhcpActivity {
             is_renewal: None,
             lease_dur: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             raw_data: None,
             relay: None,
@@ -334,5 +334,129 @@ impl crate::OcsfEvent for DhcpActivity {
     }
     fn type_uid(&self) -> i64 {
         i64::from(self.type_uid)
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for DhcpActivity {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_0_0_rc2::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_0_0_rc2::SCHEMA.classes[7]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, Some(i64::from(self.activity_id.id())));
+        e.str(1, self.activity_name.as_deref());
+        e.object(2, self.actor.as_deref());
+        e.object(3, self.api.as_deref());
+        e.str(4, self.category_name.as_deref());
+        e.int(5, Some(i64::from(self.category_uid)));
+        e.str(6, self.class_name.as_deref());
+        e.int(7, Some(i64::from(self.class_uid)));
+        e.object(8, self.cloud.as_deref());
+        e.int(9, self.confidence.map(i64::from));
+        e.int(10, self.count.map(i64::from));
+        e.json(11, self.data.as_ref());
+        e.object(12, self.device.as_deref());
+        e.object(13, self.dst_endpoint.as_deref());
+        e.int(14, self.duration.map(i64::from));
+        e.int(15, self.end_time);
+        e.datetime(16, self.end_time_dt.as_deref());
+        e.object_list(17, self.enrichments.as_deref());
+        e.bool(18, self.is_renewal);
+        e.int(19, self.lease_dur.map(i64::from));
+        e.str(20, self.message.as_deref());
+        e.object(21, Some(&*self.metadata));
+        e.object_list(22, self.observables.as_deref());
+        e.str(23, self.raw_data.as_deref());
+        e.object(24, self.relay.as_deref());
+        e.str(25, self.severity.as_deref());
+        e.int(26, Some(i64::from(self.severity_id.id())));
+        e.object(27, self.src_endpoint.as_deref());
+        e.int(28, self.start_time);
+        e.datetime(29, self.start_time_dt.as_deref());
+        e.str(30, self.status.as_deref());
+        e.str(31, self.status_code.as_deref());
+        e.str(32, self.status_detail.as_deref());
+        e.int(33, self.status_id.map(|v| i64::from(v.id())));
+        e.int(34, Some(self.time));
+        e.datetime(35, self.time_dt.as_deref());
+        e.int(36, self.timezone_offset.map(i64::from));
+        e.str(37, self.transaction_uid.as_deref());
+        e.str(38, self.type_name.as_deref());
+        e.int(39, Some(i64::from(self.type_uid)));
+        e.map(40, self.unmapped.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            activity_id: d.required(0, d.int32(0)?.map(DhcpActivityActivityId::from_id))?,
+            activity_name: d.string(1)?,
+            actor: d
+                .object::<crate::v1_0_0_rc2::objects::Actor>(2)?
+                .map(Box::new),
+            api: d
+                .object::<crate::v1_0_0_rc2::objects::Api>(3)?
+                .map(Box::new),
+            category_name: d.string(4)?,
+            category_uid: d.required(5, d.int32(5)?)?,
+            class_name: d.string(6)?,
+            class_uid: d.class_uid(7, Self::CLASS_UID)?,
+            cloud: d
+                .object::<crate::v1_0_0_rc2::objects::Cloud>(8)?
+                .map(Box::new),
+            confidence: d.int32(9)?,
+            count: d.int32(10)?,
+            data: d.json(11)?,
+            device: d
+                .object::<crate::v1_0_0_rc2::objects::Device>(12)?
+                .map(Box::new),
+            dst_endpoint: d
+                .object::<crate::v1_0_0_rc2::objects::NetworkEndpoint>(13)?
+                .map(Box::new),
+            duration: d.int32(14)?,
+            end_time: d.int64(15)?,
+            end_time_dt: d.datetime(16)?,
+            enrichments: d.object_list::<crate::v1_0_0_rc2::objects::Enrichment>(17)?,
+            is_renewal: d.bool(18)?,
+            lease_dur: d.int32(19)?,
+            message: d.string(20)?,
+            metadata: d.required(
+                21,
+                d.object::<crate::v1_0_0_rc2::objects::Metadata>(21)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_0_0_rc2::objects::Observable>(22)?,
+            raw_data: d.string(23)?,
+            relay: d
+                .object::<crate::v1_0_0_rc2::objects::NetworkInterface>(24)?
+                .map(Box::new),
+            severity: d.string(25)?,
+            severity_id: d.required(
+                26,
+                d.int32(26)?
+                    .map(crate::v1_0_0_rc2::enums::SeverityId::from_id),
+            )?,
+            src_endpoint: d
+                .object::<crate::v1_0_0_rc2::objects::NetworkEndpoint>(27)?
+                .map(Box::new),
+            start_time: d.int64(28)?,
+            start_time_dt: d.datetime(29)?,
+            status: d.string(30)?,
+            status_code: d.string(31)?,
+            status_detail: d.string(32)?,
+            status_id: d
+                .int32(33)?
+                .map(crate::v1_0_0_rc2::enums::StatusId::from_id),
+            time: d.required(34, d.int64(34)?)?,
+            time_dt: d.datetime(35)?,
+            timezone_offset: d.int32(36)?,
+            transaction_uid: d.string(37)?,
+            type_name: d.string(38)?,
+            type_uid: d.required(39, d.int32(39)?)?,
+            unmapped: d.map(40)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -131,13 +131,13 @@ pub struct DnsActivity {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_0_0_rc2::objects::Actor>,
+    pub actor: Option<Box<crate::v1_0_0_rc2::objects::Actor>>,
     /// **DNS Answer** (`answers`, object `dns_answer` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub answers: Option<Vec<crate::v1_0_0_rc2::objects::DnsAnswer>>,
     /// **API details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_0_0_rc2::objects::Api>,
+    pub api: Option<Box<crate::v1_0_0_rc2::objects::Api>>,
     /// **Application Name** (`app_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app_name: Option<String>,
@@ -161,13 +161,13 @@ pub struct DnsActivity {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_0_0_rc2::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_0_0_rc2::objects::Cloud>>,
     /// **Confidence** (`confidence`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confidence: Option<i32>,
     /// **Connection Info** (`connection_info`, object `network_connection_info`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_info: Option<crate::v1_0_0_rc2::objects::NetworkConnectionInfo>,
+    pub connection_info: Option<Box<crate::v1_0_0_rc2::objects::NetworkConnectionInfo>>,
     /// **Count** (`count`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i32>,
@@ -176,7 +176,7 @@ pub struct DnsActivity {
     pub data: Option<serde_json::Value>,
     /// **Device** (`device`, object `device`, recommended, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_0_0_rc2::objects::Device>,
+    pub device: Option<Box<crate::v1_0_0_rc2::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disposition: Option<String>,
@@ -187,7 +187,7 @@ pub struct DnsActivity {
     pub disposition_id: Option<crate::v1_0_0_rc2::enums::DispositionId>,
     /// **Destination Endpoint** (`dst_endpoint`, object `network_endpoint`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dst_endpoint: Option<crate::v1_0_0_rc2::objects::NetworkEndpoint>,
+    pub dst_endpoint: Option<Box<crate::v1_0_0_rc2::objects::NetworkEndpoint>>,
     /// **Duration** (`duration`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i32>,
@@ -207,16 +207,16 @@ pub struct DnsActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_0_0_rc2::objects::Metadata,
+    pub metadata: Box<crate::v1_0_0_rc2::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_0_0_rc2::objects::Observable>>,
     /// **Proxy** (`proxy`, object `network_proxy`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy: Option<crate::v1_0_0_rc2::objects::NetworkProxy>,
+    pub proxy: Option<Box<crate::v1_0_0_rc2::objects::NetworkProxy>>,
     /// **DNS Query** (`query`, object `dns_query`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub query: Option<crate::v1_0_0_rc2::objects::DnsQuery>,
+    pub query: Option<Box<crate::v1_0_0_rc2::objects::DnsQuery>>,
     /// **Query Time** (`query_time`, `timestamp_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query_time: Option<i64>,
@@ -249,7 +249,7 @@ pub struct DnsActivity {
     pub severity_id: crate::v1_0_0_rc2::enums::SeverityId,
     /// **Source Endpoint** (`src_endpoint`, object `network_endpoint`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub src_endpoint: Option<crate::v1_0_0_rc2::objects::NetworkEndpoint>,
+    pub src_endpoint: Option<Box<crate::v1_0_0_rc2::objects::NetworkEndpoint>>,
     /// **Start Time** (`start_time`, `timestamp_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
@@ -280,10 +280,10 @@ pub struct DnsActivity {
     pub timezone_offset: Option<i32>,
     /// **TLS** (`tls`, object `tls`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tls: Option<crate::v1_0_0_rc2::objects::Tls>,
+    pub tls: Option<Box<crate::v1_0_0_rc2::objects::Tls>>,
     /// **Traffic** (`traffic`, object `network_traffic`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub traffic: Option<crate::v1_0_0_rc2::objects::NetworkTraffic>,
+    pub traffic: Option<Box<crate::v1_0_0_rc2::objects::NetworkTraffic>>,
     /// **Type Name** (`type_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     type_name: Option<String>,
@@ -339,14 +339,14 @@ impl DnsActivity {
             device: None,
             disposition: None,
             disposition_id: None,
-            dst_endpoint: Some(dst_endpoint),
+            dst_endpoint: Some(Box::new(dst_endpoint)),
             duration: None,
             end_time: None,
             end_time_dt: None,
             enrichments: None,
             malware: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             proxy: None,
             query: None,
@@ -359,7 +359,7 @@ impl DnsActivity {
             response_time_dt: None,
             severity: None,
             severity_id,
-            src_endpoint: Some(src_endpoint),
+            src_endpoint: Some(Box::new(src_endpoint)),
             start_time: None,
             start_time_dt: None,
             status: None,
@@ -484,5 +484,165 @@ impl crate::OcsfEvent for DnsActivity {
     }
     fn type_uid(&self) -> i64 {
         i64::from(self.type_uid)
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for DnsActivity {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_0_0_rc2::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_0_0_rc2::SCHEMA.classes[8]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, Some(i64::from(self.activity_id.id())));
+        e.str(1, self.activity_name.as_deref());
+        e.object(2, self.actor.as_deref());
+        e.object_list(3, self.answers.as_deref());
+        e.object(4, self.api.as_deref());
+        e.str(5, self.app_name.as_deref());
+        e.object_list(6, self.attacks.as_deref());
+        e.str(7, self.category_name.as_deref());
+        e.int(8, Some(i64::from(self.category_uid)));
+        e.str(9, self.class_name.as_deref());
+        e.int(10, Some(i64::from(self.class_uid)));
+        e.object(11, self.cloud.as_deref());
+        e.int(12, self.confidence.map(i64::from));
+        e.object(13, self.connection_info.as_deref());
+        e.int(14, self.count.map(i64::from));
+        e.json(15, self.data.as_ref());
+        e.object(16, self.device.as_deref());
+        e.str(17, self.disposition.as_deref());
+        e.int(18, self.disposition_id.map(|v| i64::from(v.id())));
+        e.object(19, self.dst_endpoint.as_deref());
+        e.int(20, self.duration.map(i64::from));
+        e.int(21, self.end_time);
+        e.datetime(22, self.end_time_dt.as_deref());
+        e.object_list(23, self.enrichments.as_deref());
+        e.object_list(24, self.malware.as_deref());
+        e.str(25, self.message.as_deref());
+        e.object(26, Some(&*self.metadata));
+        e.object_list(27, self.observables.as_deref());
+        e.object(28, self.proxy.as_deref());
+        e.object(29, self.query.as_deref());
+        e.int(30, self.query_time);
+        e.datetime(31, self.query_time_dt.as_deref());
+        e.str(32, self.raw_data.as_deref());
+        e.str(33, self.rcode.as_deref());
+        e.int(34, self.rcode_id.map(|v| i64::from(v.id())));
+        e.int(35, self.response_time);
+        e.datetime(36, self.response_time_dt.as_deref());
+        e.str(37, self.severity.as_deref());
+        e.int(38, Some(i64::from(self.severity_id.id())));
+        e.object(39, self.src_endpoint.as_deref());
+        e.int(40, self.start_time);
+        e.datetime(41, self.start_time_dt.as_deref());
+        e.str(42, self.status.as_deref());
+        e.str(43, self.status_code.as_deref());
+        e.str(44, self.status_detail.as_deref());
+        e.int(45, self.status_id.map(|v| i64::from(v.id())));
+        e.int(46, Some(self.time));
+        e.datetime(47, self.time_dt.as_deref());
+        e.int(48, self.timezone_offset.map(i64::from));
+        e.object(49, self.tls.as_deref());
+        e.object(50, self.traffic.as_deref());
+        e.str(51, self.type_name.as_deref());
+        e.int(52, Some(i64::from(self.type_uid)));
+        e.map(53, self.unmapped.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            activity_id: d.required(0, d.int32(0)?.map(DnsActivityActivityId::from_id))?,
+            activity_name: d.string(1)?,
+            actor: d
+                .object::<crate::v1_0_0_rc2::objects::Actor>(2)?
+                .map(Box::new),
+            answers: d.object_list::<crate::v1_0_0_rc2::objects::DnsAnswer>(3)?,
+            api: d
+                .object::<crate::v1_0_0_rc2::objects::Api>(4)?
+                .map(Box::new),
+            app_name: d.string(5)?,
+            attacks: d.object_list::<crate::v1_0_0_rc2::objects::Attack>(6)?,
+            category_name: d.string(7)?,
+            category_uid: d.required(8, d.int32(8)?)?,
+            class_name: d.string(9)?,
+            class_uid: d.class_uid(10, Self::CLASS_UID)?,
+            cloud: d
+                .object::<crate::v1_0_0_rc2::objects::Cloud>(11)?
+                .map(Box::new),
+            confidence: d.int32(12)?,
+            connection_info: d
+                .object::<crate::v1_0_0_rc2::objects::NetworkConnectionInfo>(13)?
+                .map(Box::new),
+            count: d.int32(14)?,
+            data: d.json(15)?,
+            device: d
+                .object::<crate::v1_0_0_rc2::objects::Device>(16)?
+                .map(Box::new),
+            disposition: d.string(17)?,
+            disposition_id: d
+                .int32(18)?
+                .map(crate::v1_0_0_rc2::enums::DispositionId::from_id),
+            dst_endpoint: d
+                .object::<crate::v1_0_0_rc2::objects::NetworkEndpoint>(19)?
+                .map(Box::new),
+            duration: d.int32(20)?,
+            end_time: d.int64(21)?,
+            end_time_dt: d.datetime(22)?,
+            enrichments: d.object_list::<crate::v1_0_0_rc2::objects::Enrichment>(23)?,
+            malware: d.object_list::<crate::v1_0_0_rc2::objects::Malware>(24)?,
+            message: d.string(25)?,
+            metadata: d.required(
+                26,
+                d.object::<crate::v1_0_0_rc2::objects::Metadata>(26)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_0_0_rc2::objects::Observable>(27)?,
+            proxy: d
+                .object::<crate::v1_0_0_rc2::objects::NetworkProxy>(28)?
+                .map(Box::new),
+            query: d
+                .object::<crate::v1_0_0_rc2::objects::DnsQuery>(29)?
+                .map(Box::new),
+            query_time: d.int64(30)?,
+            query_time_dt: d.datetime(31)?,
+            raw_data: d.string(32)?,
+            rcode: d.string(33)?,
+            rcode_id: d.int32(34)?.map(DnsActivityRcodeId::from_id),
+            response_time: d.int64(35)?,
+            response_time_dt: d.datetime(36)?,
+            severity: d.string(37)?,
+            severity_id: d.required(
+                38,
+                d.int32(38)?
+                    .map(crate::v1_0_0_rc2::enums::SeverityId::from_id),
+            )?,
+            src_endpoint: d
+                .object::<crate::v1_0_0_rc2::objects::NetworkEndpoint>(39)?
+                .map(Box::new),
+            start_time: d.int64(40)?,
+            start_time_dt: d.datetime(41)?,
+            status: d.string(42)?,
+            status_code: d.string(43)?,
+            status_detail: d.string(44)?,
+            status_id: d
+                .int32(45)?
+                .map(crate::v1_0_0_rc2::enums::StatusId::from_id),
+            time: d.required(46, d.int64(46)?)?,
+            time_dt: d.datetime(47)?,
+            timezone_offset: d.int32(48)?,
+            tls: d
+                .object::<crate::v1_0_0_rc2::objects::Tls>(49)?
+                .map(Box::new),
+            traffic: d
+                .object::<crate::v1_0_0_rc2::objects::NetworkTraffic>(50)?
+                .map(Box::new),
+            type_name: d.string(51)?,
+            type_uid: d.required(52, d.int32(52)?)?,
+            unmapped: d.map(53)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -69,10 +69,10 @@ pub struct EmailActivity {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_0_0_rc2::objects::Actor>,
+    pub actor: Option<Box<crate::v1_0_0_rc2::objects::Actor>>,
     /// **API details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_0_0_rc2::objects::Api>,
+    pub api: Option<Box<crate::v1_0_0_rc2::objects::Api>>,
     /// **Attacks** (`attacks`, object `attack` array, recommended, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attacks: Option<Vec<crate::v1_0_0_rc2::objects::Attack>>,
@@ -99,7 +99,7 @@ pub struct EmailActivity {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_0_0_rc2::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_0_0_rc2::objects::Cloud>>,
     /// **Confidence** (`confidence`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confidence: Option<i32>,
@@ -111,7 +111,7 @@ pub struct EmailActivity {
     pub data: Option<serde_json::Value>,
     /// **Device** (`device`, object `device`, recommended, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_0_0_rc2::objects::Device>,
+    pub device: Option<Box<crate::v1_0_0_rc2::objects::Device>>,
     /// **Direction** (`direction`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub direction: Option<String>,
@@ -130,16 +130,16 @@ pub struct EmailActivity {
     pub disposition_id: Option<crate::v1_0_0_rc2::enums::DispositionId>,
     /// **Destination Endpoint** (`dst_endpoint`, object `network_endpoint`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dst_endpoint: Option<crate::v1_0_0_rc2::objects::NetworkEndpoint>,
+    pub dst_endpoint: Option<Box<crate::v1_0_0_rc2::objects::NetworkEndpoint>>,
     /// **Duration** (`duration`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i32>,
     /// **Email** (`email`, object `email`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<crate::v1_0_0_rc2::objects::Email>,
+    pub email: Option<Box<crate::v1_0_0_rc2::objects::Email>>,
     /// **Email Authentication** (`email_auth`, object `email_auth`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email_auth: Option<crate::v1_0_0_rc2::objects::EmailAuth>,
+    pub email_auth: Option<Box<crate::v1_0_0_rc2::objects::EmailAuth>>,
     /// **End Time** (`end_time`, `timestamp_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_time: Option<i64>,
@@ -156,7 +156,7 @@ pub struct EmailActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_0_0_rc2::objects::Metadata,
+    pub metadata: Box<crate::v1_0_0_rc2::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_0_0_rc2::objects::Observable>>,
@@ -175,7 +175,7 @@ pub struct EmailActivity {
     pub smtp_hello: Option<String>,
     /// **Source Endpoint** (`src_endpoint`, object `network_endpoint`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub src_endpoint: Option<crate::v1_0_0_rc2::objects::NetworkEndpoint>,
+    pub src_endpoint: Option<Box<crate::v1_0_0_rc2::objects::NetworkEndpoint>>,
     /// **Start Time** (`start_time`, `timestamp_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
@@ -261,14 +261,14 @@ impl EmailActivity {
             disposition_id: None,
             dst_endpoint: None,
             duration: None,
-            email: Some(email),
+            email: Some(Box::new(email)),
             email_auth: None,
             end_time: None,
             end_time_dt: None,
             enrichments: None,
             malware: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             raw_data: None,
             severity: None,
@@ -397,5 +397,147 @@ impl crate::OcsfEvent for EmailActivity {
     }
     fn type_uid(&self) -> i64 {
         i64::from(self.type_uid)
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for EmailActivity {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_0_0_rc2::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_0_0_rc2::SCHEMA.classes[9]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, self.activity_id.map(|v| i64::from(v.id())));
+        e.str(1, self.activity_name.as_deref());
+        e.object(2, self.actor.as_deref());
+        e.object(3, self.api.as_deref());
+        e.object_list(4, self.attacks.as_deref());
+        e.int(5, self.attempt.map(i64::from));
+        e.str(6, self.banner.as_deref());
+        e.str(7, self.category_name.as_deref());
+        e.int(8, Some(i64::from(self.category_uid)));
+        e.str(9, self.class_name.as_deref());
+        e.int(10, Some(i64::from(self.class_uid)));
+        e.object(11, self.cloud.as_deref());
+        e.int(12, self.confidence.map(i64::from));
+        e.int(13, self.count.map(i64::from));
+        e.json(14, self.data.as_ref());
+        e.object(15, self.device.as_deref());
+        e.str(16, self.direction.as_deref());
+        e.int(17, self.direction_id.map(|v| i64::from(v.id())));
+        e.str(18, self.disposition.as_deref());
+        e.int(19, self.disposition_id.map(|v| i64::from(v.id())));
+        e.object(20, self.dst_endpoint.as_deref());
+        e.int(21, self.duration.map(i64::from));
+        e.object(22, self.email.as_deref());
+        e.object(23, self.email_auth.as_deref());
+        e.int(24, self.end_time);
+        e.datetime(25, self.end_time_dt.as_deref());
+        e.object_list(26, self.enrichments.as_deref());
+        e.object_list(27, self.malware.as_deref());
+        e.str(28, self.message.as_deref());
+        e.object(29, Some(&*self.metadata));
+        e.object_list(30, self.observables.as_deref());
+        e.str(31, self.raw_data.as_deref());
+        e.str(32, self.severity.as_deref());
+        e.int(33, Some(i64::from(self.severity_id.id())));
+        e.str(34, self.smtp_hello.as_deref());
+        e.object(35, self.src_endpoint.as_deref());
+        e.int(36, self.start_time);
+        e.datetime(37, self.start_time_dt.as_deref());
+        e.str(38, self.status.as_deref());
+        e.str(39, self.status_code.as_deref());
+        e.str(40, self.status_detail.as_deref());
+        e.int(41, self.status_id.map(|v| i64::from(v.id())));
+        e.int(42, Some(self.time));
+        e.datetime(43, self.time_dt.as_deref());
+        e.int(44, self.timezone_offset.map(i64::from));
+        e.str(45, self.type_name.as_deref());
+        e.int(46, Some(i64::from(self.type_uid)));
+        e.map(47, self.unmapped.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            activity_id: d.int32(0)?.map(EmailActivityActivityId::from_id),
+            activity_name: d.string(1)?,
+            actor: d
+                .object::<crate::v1_0_0_rc2::objects::Actor>(2)?
+                .map(Box::new),
+            api: d
+                .object::<crate::v1_0_0_rc2::objects::Api>(3)?
+                .map(Box::new),
+            attacks: d.object_list::<crate::v1_0_0_rc2::objects::Attack>(4)?,
+            attempt: d.int32(5)?,
+            banner: d.string(6)?,
+            category_name: d.string(7)?,
+            category_uid: d.required(8, d.int32(8)?)?,
+            class_name: d.string(9)?,
+            class_uid: d.class_uid(10, Self::CLASS_UID)?,
+            cloud: d
+                .object::<crate::v1_0_0_rc2::objects::Cloud>(11)?
+                .map(Box::new),
+            confidence: d.int32(12)?,
+            count: d.int32(13)?,
+            data: d.json(14)?,
+            device: d
+                .object::<crate::v1_0_0_rc2::objects::Device>(15)?
+                .map(Box::new),
+            direction: d.string(16)?,
+            direction_id: d.int32(17)?.map(EmailActivityDirectionId::from_id),
+            disposition: d.string(18)?,
+            disposition_id: d
+                .int32(19)?
+                .map(crate::v1_0_0_rc2::enums::DispositionId::from_id),
+            dst_endpoint: d
+                .object::<crate::v1_0_0_rc2::objects::NetworkEndpoint>(20)?
+                .map(Box::new),
+            duration: d.int32(21)?,
+            email: d
+                .object::<crate::v1_0_0_rc2::objects::Email>(22)?
+                .map(Box::new),
+            email_auth: d
+                .object::<crate::v1_0_0_rc2::objects::EmailAuth>(23)?
+                .map(Box::new),
+            end_time: d.int64(24)?,
+            end_time_dt: d.datetime(25)?,
+            enrichments: d.object_list::<crate::v1_0_0_rc2::objects::Enrichment>(26)?,
+            malware: d.object_list::<crate::v1_0_0_rc2::objects::Malware>(27)?,
+            message: d.string(28)?,
+            metadata: d.required(
+                29,
+                d.object::<crate::v1_0_0_rc2::objects::Metadata>(29)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_0_0_rc2::objects::Observable>(30)?,
+            raw_data: d.string(31)?,
+            severity: d.string(32)?,
+            severity_id: d.required(
+                33,
+                d.int32(33)?
+                    .map(crate::v1_0_0_rc2::enums::SeverityId::from_id),
+            )?,
+            smtp_hello: d.string(34)?,
+            src_endpoint: d
+                .object::<crate::v1_0_0_rc2::objects::NetworkEndpoint>(35)?
+                .map(Box::new),
+            start_time: d.int64(36)?,
+            start_time_dt: d.datetime(37)?,
+            status: d.string(38)?,
+            status_code: d.string(39)?,
+            status_detail: d.string(40)?,
+            status_id: d
+                .int32(41)?
+                .map(crate::v1_0_0_rc2::enums::StatusId::from_id),
+            time: d.required(42, d.int64(42)?)?,
+            time_dt: d.datetime(43)?,
+            timezone_offset: d.int32(44)?,
+            type_name: d.string(45)?,
+            type_uid: d.required(46, d.int32(46)?)?,
+            unmapped: d.map(47)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -47,10 +47,10 @@ pub struct EntityManagement {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_0_0_rc2::objects::Actor>,
+    pub actor: Option<Box<crate::v1_0_0_rc2::objects::Actor>>,
     /// **API details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_0_0_rc2::objects::Api>,
+    pub api: Option<Box<crate::v1_0_0_rc2::objects::Api>>,
     /// **Category** (`category_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     category_name: Option<String>,
@@ -68,7 +68,7 @@ pub struct EntityManagement {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_0_0_rc2::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_0_0_rc2::objects::Cloud>>,
     /// **Comment** (`comment`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
@@ -83,7 +83,7 @@ pub struct EntityManagement {
     pub data: Option<serde_json::Value>,
     /// **Device** (`device`, object `device`, recommended, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_0_0_rc2::objects::Device>,
+    pub device: Option<Box<crate::v1_0_0_rc2::objects::Device>>,
     /// **Duration** (`duration`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i32>,
@@ -98,15 +98,15 @@ pub struct EntityManagement {
     pub enrichments: Option<Vec<crate::v1_0_0_rc2::objects::Enrichment>>,
     /// **Entity** (`entity`, object `managed_entity`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub entity: Option<crate::v1_0_0_rc2::objects::ManagedEntity>,
+    pub entity: Option<Box<crate::v1_0_0_rc2::objects::ManagedEntity>>,
     /// **Entity Result** (`entity_result`, object `managed_entity`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub entity_result: Option<crate::v1_0_0_rc2::objects::ManagedEntity>,
+    pub entity_result: Option<Box<crate::v1_0_0_rc2::objects::ManagedEntity>>,
     /// **Message** (`message`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_0_0_rc2::objects::Metadata,
+    pub metadata: Box<crate::v1_0_0_rc2::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_0_0_rc2::objects::Observable>>,
@@ -201,10 +201,10 @@ impl EntityManagement {
             end_time: None,
             end_time_dt: None,
             enrichments: None,
-            entity: Some(entity),
+            entity: Some(Box::new(entity)),
             entity_result: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             raw_data: None,
             severity: None,
@@ -308,5 +308,121 @@ impl crate::OcsfEvent for EntityManagement {
     }
     fn type_uid(&self) -> i64 {
         i64::from(self.type_uid)
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for EntityManagement {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_0_0_rc2::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_0_0_rc2::SCHEMA.classes[10]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, Some(i64::from(self.activity_id.id())));
+        e.str(1, self.activity_name.as_deref());
+        e.object(2, self.actor.as_deref());
+        e.object(3, self.api.as_deref());
+        e.str(4, self.category_name.as_deref());
+        e.int(5, Some(i64::from(self.category_uid)));
+        e.str(6, self.class_name.as_deref());
+        e.int(7, Some(i64::from(self.class_uid)));
+        e.object(8, self.cloud.as_deref());
+        e.str(9, self.comment.as_deref());
+        e.int(10, self.confidence.map(i64::from));
+        e.int(11, self.count.map(i64::from));
+        e.json(12, self.data.as_ref());
+        e.object(13, self.device.as_deref());
+        e.int(14, self.duration.map(i64::from));
+        e.int(15, self.end_time);
+        e.datetime(16, self.end_time_dt.as_deref());
+        e.object_list(17, self.enrichments.as_deref());
+        e.object(18, self.entity.as_deref());
+        e.object(19, self.entity_result.as_deref());
+        e.str(20, self.message.as_deref());
+        e.object(21, Some(&*self.metadata));
+        e.object_list(22, self.observables.as_deref());
+        e.str(23, self.raw_data.as_deref());
+        e.str(24, self.severity.as_deref());
+        e.int(25, Some(i64::from(self.severity_id.id())));
+        e.int(26, self.start_time);
+        e.datetime(27, self.start_time_dt.as_deref());
+        e.str(28, self.status.as_deref());
+        e.str(29, self.status_code.as_deref());
+        e.str(30, self.status_detail.as_deref());
+        e.int(31, self.status_id.map(|v| i64::from(v.id())));
+        e.int(32, Some(self.time));
+        e.datetime(33, self.time_dt.as_deref());
+        e.int(34, self.timezone_offset.map(i64::from));
+        e.str(35, self.type_name.as_deref());
+        e.int(36, Some(i64::from(self.type_uid)));
+        e.map(37, self.unmapped.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            activity_id: d.required(0, d.int32(0)?.map(EntityManagementActivityId::from_id))?,
+            activity_name: d.string(1)?,
+            actor: d
+                .object::<crate::v1_0_0_rc2::objects::Actor>(2)?
+                .map(Box::new),
+            api: d
+                .object::<crate::v1_0_0_rc2::objects::Api>(3)?
+                .map(Box::new),
+            category_name: d.string(4)?,
+            category_uid: d.required(5, d.int32(5)?)?,
+            class_name: d.string(6)?,
+            class_uid: d.class_uid(7, Self::CLASS_UID)?,
+            cloud: d
+                .object::<crate::v1_0_0_rc2::objects::Cloud>(8)?
+                .map(Box::new),
+            comment: d.string(9)?,
+            confidence: d.int32(10)?,
+            count: d.int32(11)?,
+            data: d.json(12)?,
+            device: d
+                .object::<crate::v1_0_0_rc2::objects::Device>(13)?
+                .map(Box::new),
+            duration: d.int32(14)?,
+            end_time: d.int64(15)?,
+            end_time_dt: d.datetime(16)?,
+            enrichments: d.object_list::<crate::v1_0_0_rc2::objects::Enrichment>(17)?,
+            entity: d
+                .object::<crate::v1_0_0_rc2::objects::ManagedEntity>(18)?
+                .map(Box::new),
+            entity_result: d
+                .object::<crate::v1_0_0_rc2::objects::ManagedEntity>(19)?
+                .map(Box::new),
+            message: d.string(20)?,
+            metadata: d.required(
+                21,
+                d.object::<crate::v1_0_0_rc2::objects::Metadata>(21)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_0_0_rc2::objects::Observable>(22)?,
+            raw_data: d.string(23)?,
+            severity: d.string(24)?,
+            severity_id: d.required(
+                25,
+                d.int32(25)?
+                    .map(crate::v1_0_0_rc2::enums::SeverityId::from_id),
+            )?,
+            start_time: d.int64(26)?,
+            start_time_dt: d.datetime(27)?,
+            status: d.string(28)?,
+            status_code: d.string(29)?,
+            status_detail: d.string(30)?,
+            status_id: d
+                .int32(31)?
+                .map(crate::v1_0_0_rc2::enums::StatusId::from_id),
+            time: d.required(32, d.int64(32)?)?,
+            time_dt: d.datetime(33)?,
+            timezone_offset: d.int32(34)?,
+            type_name: d.string(35)?,
+            type_uid: d.required(36, d.int32(36)?)?,
+            unmapped: d.map(37)?,
+            unknown: d.unknown()?,
+        })
     }
 }

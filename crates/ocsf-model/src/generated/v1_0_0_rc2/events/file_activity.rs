@@ -80,10 +80,10 @@ pub struct FileActivity {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_0_0_rc2::objects::Actor>,
+    pub actor: Option<Box<crate::v1_0_0_rc2::objects::Actor>>,
     /// **API details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_0_0_rc2::objects::Api>,
+    pub api: Option<Box<crate::v1_0_0_rc2::objects::Api>>,
     /// **Attacks** (`attacks`, object `attack` array, recommended, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attacks: Option<Vec<crate::v1_0_0_rc2::objects::Attack>>,
@@ -104,7 +104,7 @@ pub struct FileActivity {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_0_0_rc2::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_0_0_rc2::objects::Cloud>>,
     /// **Component** (`component`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub component: Option<String>,
@@ -125,7 +125,7 @@ pub struct FileActivity {
     pub data: Option<serde_json::Value>,
     /// **Device** (`device`, object `device`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_0_0_rc2::objects::Device>,
+    pub device: Option<Box<crate::v1_0_0_rc2::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disposition: Option<String>,
@@ -148,13 +148,13 @@ pub struct FileActivity {
     pub enrichments: Option<Vec<crate::v1_0_0_rc2::objects::Enrichment>>,
     /// **File** (`file`, object `file`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file: Option<crate::v1_0_0_rc2::objects::File>,
+    pub file: Option<Box<crate::v1_0_0_rc2::objects::File>>,
     /// **File Diff** (`file_diff`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file_diff: Option<String>,
     /// **File Result** (`file_result`, object `file`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file_result: Option<crate::v1_0_0_rc2::objects::File>,
+    pub file_result: Option<Box<crate::v1_0_0_rc2::objects::File>>,
     /// **Malware** (`malware`, object `malware` array, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub malware: Option<Vec<crate::v1_0_0_rc2::objects::Malware>>,
@@ -162,7 +162,7 @@ pub struct FileActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_0_0_rc2::objects::Metadata,
+    pub metadata: Box<crate::v1_0_0_rc2::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_0_0_rc2::objects::Observable>>,
@@ -244,7 +244,7 @@ impl FileActivity {
             access_mask: None,
             activity_id,
             activity_name: None,
-            actor: Some(actor),
+            actor: Some(Box::new(actor)),
             api: None,
             attacks: None,
             category_name: Some(Self::CATEGORY_CAPTION.to_string()),
@@ -258,19 +258,19 @@ impl FileActivity {
             count: None,
             create_mask: None,
             data: None,
-            device: Some(device),
+            device: Some(Box::new(device)),
             disposition: None,
             disposition_id: None,
             duration: None,
             end_time: None,
             end_time_dt: None,
             enrichments: None,
-            file: Some(file),
+            file: Some(Box::new(file)),
             file_diff: None,
             file_result: None,
             malware: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             raw_data: None,
             severity: None,
@@ -387,5 +387,139 @@ impl crate::OcsfEvent for FileActivity {
     }
     fn type_uid(&self) -> i64 {
         i64::from(self.type_uid)
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for FileActivity {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_0_0_rc2::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_0_0_rc2::SCHEMA.classes[11]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, self.access_mask.map(i64::from));
+        e.int(1, Some(i64::from(self.activity_id.id())));
+        e.str(2, self.activity_name.as_deref());
+        e.object(3, self.actor.as_deref());
+        e.object(4, self.api.as_deref());
+        e.object_list(5, self.attacks.as_deref());
+        e.str(6, self.category_name.as_deref());
+        e.int(7, Some(i64::from(self.category_uid)));
+        e.str(8, self.class_name.as_deref());
+        e.int(9, Some(i64::from(self.class_uid)));
+        e.object(10, self.cloud.as_deref());
+        e.str(11, self.component.as_deref());
+        e.int(12, self.confidence.map(i64::from));
+        e.str(13, self.connection_uid.as_deref());
+        e.int(14, self.count.map(i64::from));
+        e.str(15, self.create_mask.as_deref());
+        e.json(16, self.data.as_ref());
+        e.object(17, self.device.as_deref());
+        e.str(18, self.disposition.as_deref());
+        e.int(19, self.disposition_id.map(|v| i64::from(v.id())));
+        e.int(20, self.duration.map(i64::from));
+        e.int(21, self.end_time);
+        e.datetime(22, self.end_time_dt.as_deref());
+        e.object_list(23, self.enrichments.as_deref());
+        e.object(24, self.file.as_deref());
+        e.str(25, self.file_diff.as_deref());
+        e.object(26, self.file_result.as_deref());
+        e.object_list(27, self.malware.as_deref());
+        e.str(28, self.message.as_deref());
+        e.object(29, Some(&*self.metadata));
+        e.object_list(30, self.observables.as_deref());
+        e.str(31, self.raw_data.as_deref());
+        e.str(32, self.severity.as_deref());
+        e.int(33, Some(i64::from(self.severity_id.id())));
+        e.int(34, self.start_time);
+        e.datetime(35, self.start_time_dt.as_deref());
+        e.str(36, self.status.as_deref());
+        e.str(37, self.status_code.as_deref());
+        e.str(38, self.status_detail.as_deref());
+        e.int(39, self.status_id.map(|v| i64::from(v.id())));
+        e.int(40, Some(self.time));
+        e.datetime(41, self.time_dt.as_deref());
+        e.int(42, self.timezone_offset.map(i64::from));
+        e.str(43, self.type_name.as_deref());
+        e.int(44, Some(i64::from(self.type_uid)));
+        e.map(45, self.unmapped.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            access_mask: d.int32(0)?,
+            activity_id: d.required(1, d.int32(1)?.map(FileActivityActivityId::from_id))?,
+            activity_name: d.string(2)?,
+            actor: d
+                .object::<crate::v1_0_0_rc2::objects::Actor>(3)?
+                .map(Box::new),
+            api: d
+                .object::<crate::v1_0_0_rc2::objects::Api>(4)?
+                .map(Box::new),
+            attacks: d.object_list::<crate::v1_0_0_rc2::objects::Attack>(5)?,
+            category_name: d.string(6)?,
+            category_uid: d.required(7, d.int32(7)?)?,
+            class_name: d.string(8)?,
+            class_uid: d.class_uid(9, Self::CLASS_UID)?,
+            cloud: d
+                .object::<crate::v1_0_0_rc2::objects::Cloud>(10)?
+                .map(Box::new),
+            component: d.string(11)?,
+            confidence: d.int32(12)?,
+            connection_uid: d.string(13)?,
+            count: d.int32(14)?,
+            create_mask: d.string(15)?,
+            data: d.json(16)?,
+            device: d
+                .object::<crate::v1_0_0_rc2::objects::Device>(17)?
+                .map(Box::new),
+            disposition: d.string(18)?,
+            disposition_id: d
+                .int32(19)?
+                .map(crate::v1_0_0_rc2::enums::DispositionId::from_id),
+            duration: d.int32(20)?,
+            end_time: d.int64(21)?,
+            end_time_dt: d.datetime(22)?,
+            enrichments: d.object_list::<crate::v1_0_0_rc2::objects::Enrichment>(23)?,
+            file: d
+                .object::<crate::v1_0_0_rc2::objects::File>(24)?
+                .map(Box::new),
+            file_diff: d.string(25)?,
+            file_result: d
+                .object::<crate::v1_0_0_rc2::objects::File>(26)?
+                .map(Box::new),
+            malware: d.object_list::<crate::v1_0_0_rc2::objects::Malware>(27)?,
+            message: d.string(28)?,
+            metadata: d.required(
+                29,
+                d.object::<crate::v1_0_0_rc2::objects::Metadata>(29)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_0_0_rc2::objects::Observable>(30)?,
+            raw_data: d.string(31)?,
+            severity: d.string(32)?,
+            severity_id: d.required(
+                33,
+                d.int32(33)?
+                    .map(crate::v1_0_0_rc2::enums::SeverityId::from_id),
+            )?,
+            start_time: d.int64(34)?,
+            start_time_dt: d.datetime(35)?,
+            status: d.string(36)?,
+            status_code: d.string(37)?,
+            status_detail: d.string(38)?,
+            status_id: d
+                .int32(39)?
+                .map(crate::v1_0_0_rc2::enums::StatusId::from_id),
+            time: d.required(40, d.int64(40)?)?,
+            time_dt: d.datetime(41)?,
+            timezone_offset: d.int32(42)?,
+            type_name: d.string(43)?,
+            type_uid: d.required(44, d.int32(44)?)?,
+            unmapped: d.map(45)?,
+            unknown: d.unknown()?,
+        })
     }
 }

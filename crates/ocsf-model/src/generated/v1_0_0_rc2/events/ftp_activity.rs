@@ -53,10 +53,10 @@ pub struct FtpActivity {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_0_0_rc2::objects::Actor>,
+    pub actor: Option<Box<crate::v1_0_0_rc2::objects::Actor>>,
     /// **API details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_0_0_rc2::objects::Api>,
+    pub api: Option<Box<crate::v1_0_0_rc2::objects::Api>>,
     /// **Application Name** (`app_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app_name: Option<String>,
@@ -80,7 +80,7 @@ pub struct FtpActivity {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_0_0_rc2::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_0_0_rc2::objects::Cloud>>,
     /// **Response Codes** (`codes`, `integer_t` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub codes: Option<Vec<i32>>,
@@ -95,7 +95,7 @@ pub struct FtpActivity {
     pub confidence: Option<i32>,
     /// **Connection Info** (`connection_info`, object `network_connection_info`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_info: Option<crate::v1_0_0_rc2::objects::NetworkConnectionInfo>,
+    pub connection_info: Option<Box<crate::v1_0_0_rc2::objects::NetworkConnectionInfo>>,
     /// **Count** (`count`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i32>,
@@ -104,7 +104,7 @@ pub struct FtpActivity {
     pub data: Option<serde_json::Value>,
     /// **Device** (`device`, object `device`, recommended, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_0_0_rc2::objects::Device>,
+    pub device: Option<Box<crate::v1_0_0_rc2::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disposition: Option<String>,
@@ -115,7 +115,7 @@ pub struct FtpActivity {
     pub disposition_id: Option<crate::v1_0_0_rc2::enums::DispositionId>,
     /// **Destination Endpoint** (`dst_endpoint`, object `network_endpoint`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dst_endpoint: Option<crate::v1_0_0_rc2::objects::NetworkEndpoint>,
+    pub dst_endpoint: Option<Box<crate::v1_0_0_rc2::objects::NetworkEndpoint>>,
     /// **Duration** (`duration`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i32>,
@@ -135,7 +135,7 @@ pub struct FtpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_0_0_rc2::objects::Metadata,
+    pub metadata: Box<crate::v1_0_0_rc2::objects::Metadata>,
     /// **Name** (`name`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -147,7 +147,7 @@ pub struct FtpActivity {
     pub port: Option<i32>,
     /// **Proxy** (`proxy`, object `network_proxy`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy: Option<crate::v1_0_0_rc2::objects::NetworkProxy>,
+    pub proxy: Option<Box<crate::v1_0_0_rc2::objects::NetworkProxy>>,
     /// **Raw Data** (`raw_data`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
@@ -160,7 +160,7 @@ pub struct FtpActivity {
     pub severity_id: crate::v1_0_0_rc2::enums::SeverityId,
     /// **Source Endpoint** (`src_endpoint`, object `network_endpoint`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub src_endpoint: Option<crate::v1_0_0_rc2::objects::NetworkEndpoint>,
+    pub src_endpoint: Option<Box<crate::v1_0_0_rc2::objects::NetworkEndpoint>>,
     /// **Start Time** (`start_time`, `timestamp_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
@@ -191,10 +191,10 @@ pub struct FtpActivity {
     pub timezone_offset: Option<i32>,
     /// **TLS** (`tls`, object `tls`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tls: Option<crate::v1_0_0_rc2::objects::Tls>,
+    pub tls: Option<Box<crate::v1_0_0_rc2::objects::Tls>>,
     /// **Traffic** (`traffic`, object `network_traffic`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub traffic: Option<crate::v1_0_0_rc2::objects::NetworkTraffic>,
+    pub traffic: Option<Box<crate::v1_0_0_rc2::objects::NetworkTraffic>>,
     /// **Type** (`type`, `string_t`, recommended).
     #[serde(rename = "type")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -256,14 +256,14 @@ impl FtpActivity {
             device: None,
             disposition: None,
             disposition_id: None,
-            dst_endpoint: Some(dst_endpoint),
+            dst_endpoint: Some(Box::new(dst_endpoint)),
             duration: None,
             end_time: None,
             end_time_dt: None,
             enrichments: None,
             malware: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             name: None,
             observables: None,
             port: None,
@@ -271,7 +271,7 @@ impl FtpActivity {
             raw_data: None,
             severity: None,
             severity_id,
-            src_endpoint: Some(src_endpoint),
+            src_endpoint: Some(Box::new(src_endpoint)),
             start_time: None,
             start_time_dt: None,
             status: None,
@@ -387,5 +387,165 @@ impl crate::OcsfEvent for FtpActivity {
     }
     fn type_uid(&self) -> i64 {
         i64::from(self.type_uid)
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for FtpActivity {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_0_0_rc2::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_0_0_rc2::SCHEMA.classes[12]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, Some(i64::from(self.activity_id.id())));
+        e.str(1, self.activity_name.as_deref());
+        e.object(2, self.actor.as_deref());
+        e.object(3, self.api.as_deref());
+        e.str(4, self.app_name.as_deref());
+        e.object_list(5, self.attacks.as_deref());
+        e.str(6, self.category_name.as_deref());
+        e.int(7, Some(i64::from(self.category_uid)));
+        e.str(8, self.class_name.as_deref());
+        e.int(9, Some(i64::from(self.class_uid)));
+        e.object(10, self.cloud.as_deref());
+        e.int_list(
+            11,
+            self.codes
+                .as_ref()
+                .map(|v| v.iter().map(|x| i64::from(*x)).collect::<Vec<_>>())
+                .as_deref(),
+        );
+        e.str(12, self.command.as_deref());
+        e.str_list(13, self.command_responses.as_deref());
+        e.int(14, self.confidence.map(i64::from));
+        e.object(15, self.connection_info.as_deref());
+        e.int(16, self.count.map(i64::from));
+        e.json(17, self.data.as_ref());
+        e.object(18, self.device.as_deref());
+        e.str(19, self.disposition.as_deref());
+        e.int(20, self.disposition_id.map(|v| i64::from(v.id())));
+        e.object(21, self.dst_endpoint.as_deref());
+        e.int(22, self.duration.map(i64::from));
+        e.int(23, self.end_time);
+        e.datetime(24, self.end_time_dt.as_deref());
+        e.object_list(25, self.enrichments.as_deref());
+        e.object_list(26, self.malware.as_deref());
+        e.str(27, self.message.as_deref());
+        e.object(28, Some(&*self.metadata));
+        e.str(29, self.name.as_deref());
+        e.object_list(30, self.observables.as_deref());
+        e.int(31, self.port.map(i64::from));
+        e.object(32, self.proxy.as_deref());
+        e.str(33, self.raw_data.as_deref());
+        e.str(34, self.severity.as_deref());
+        e.int(35, Some(i64::from(self.severity_id.id())));
+        e.object(36, self.src_endpoint.as_deref());
+        e.int(37, self.start_time);
+        e.datetime(38, self.start_time_dt.as_deref());
+        e.str(39, self.status.as_deref());
+        e.str(40, self.status_code.as_deref());
+        e.str(41, self.status_detail.as_deref());
+        e.int(42, self.status_id.map(|v| i64::from(v.id())));
+        e.int(43, Some(self.time));
+        e.datetime(44, self.time_dt.as_deref());
+        e.int(45, self.timezone_offset.map(i64::from));
+        e.object(46, self.tls.as_deref());
+        e.object(47, self.traffic.as_deref());
+        e.str(48, self.type_.as_deref());
+        e.str(49, self.type_name.as_deref());
+        e.int(50, Some(i64::from(self.type_uid)));
+        e.map(51, self.unmapped.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            activity_id: d.required(0, d.int32(0)?.map(FtpActivityActivityId::from_id))?,
+            activity_name: d.string(1)?,
+            actor: d
+                .object::<crate::v1_0_0_rc2::objects::Actor>(2)?
+                .map(Box::new),
+            api: d
+                .object::<crate::v1_0_0_rc2::objects::Api>(3)?
+                .map(Box::new),
+            app_name: d.string(4)?,
+            attacks: d.object_list::<crate::v1_0_0_rc2::objects::Attack>(5)?,
+            category_name: d.string(6)?,
+            category_uid: d.required(7, d.int32(7)?)?,
+            class_name: d.string(8)?,
+            class_uid: d.class_uid(9, Self::CLASS_UID)?,
+            cloud: d
+                .object::<crate::v1_0_0_rc2::objects::Cloud>(10)?
+                .map(Box::new),
+            codes: d.int32_list(11)?,
+            command: d.string(12)?,
+            command_responses: d.string_list(13)?,
+            confidence: d.int32(14)?,
+            connection_info: d
+                .object::<crate::v1_0_0_rc2::objects::NetworkConnectionInfo>(15)?
+                .map(Box::new),
+            count: d.int32(16)?,
+            data: d.json(17)?,
+            device: d
+                .object::<crate::v1_0_0_rc2::objects::Device>(18)?
+                .map(Box::new),
+            disposition: d.string(19)?,
+            disposition_id: d
+                .int32(20)?
+                .map(crate::v1_0_0_rc2::enums::DispositionId::from_id),
+            dst_endpoint: d
+                .object::<crate::v1_0_0_rc2::objects::NetworkEndpoint>(21)?
+                .map(Box::new),
+            duration: d.int32(22)?,
+            end_time: d.int64(23)?,
+            end_time_dt: d.datetime(24)?,
+            enrichments: d.object_list::<crate::v1_0_0_rc2::objects::Enrichment>(25)?,
+            malware: d.object_list::<crate::v1_0_0_rc2::objects::Malware>(26)?,
+            message: d.string(27)?,
+            metadata: d.required(
+                28,
+                d.object::<crate::v1_0_0_rc2::objects::Metadata>(28)?
+                    .map(Box::new),
+            )?,
+            name: d.string(29)?,
+            observables: d.object_list::<crate::v1_0_0_rc2::objects::Observable>(30)?,
+            port: d.int32(31)?,
+            proxy: d
+                .object::<crate::v1_0_0_rc2::objects::NetworkProxy>(32)?
+                .map(Box::new),
+            raw_data: d.string(33)?,
+            severity: d.string(34)?,
+            severity_id: d.required(
+                35,
+                d.int32(35)?
+                    .map(crate::v1_0_0_rc2::enums::SeverityId::from_id),
+            )?,
+            src_endpoint: d
+                .object::<crate::v1_0_0_rc2::objects::NetworkEndpoint>(36)?
+                .map(Box::new),
+            start_time: d.int64(37)?,
+            start_time_dt: d.datetime(38)?,
+            status: d.string(39)?,
+            status_code: d.string(40)?,
+            status_detail: d.string(41)?,
+            status_id: d
+                .int32(42)?
+                .map(crate::v1_0_0_rc2::enums::StatusId::from_id),
+            time: d.required(43, d.int64(43)?)?,
+            time_dt: d.datetime(44)?,
+            timezone_offset: d.int32(45)?,
+            tls: d
+                .object::<crate::v1_0_0_rc2::objects::Tls>(46)?
+                .map(Box::new),
+            traffic: d
+                .object::<crate::v1_0_0_rc2::objects::NetworkTraffic>(47)?
+                .map(Box::new),
+            type_: d.string(48)?,
+            type_name: d.string(49)?,
+            type_uid: d.required(50, d.int32(50)?)?,
+            unmapped: d.map(51)?,
+            unknown: d.unknown()?,
+        })
     }
 }

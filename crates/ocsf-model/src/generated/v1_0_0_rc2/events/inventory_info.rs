@@ -38,10 +38,10 @@ pub struct InventoryInfo {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_0_0_rc2::objects::Actor>,
+    pub actor: Option<Box<crate::v1_0_0_rc2::objects::Actor>>,
     /// **API details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_0_0_rc2::objects::Api>,
+    pub api: Option<Box<crate::v1_0_0_rc2::objects::Api>>,
     /// **Category** (`category_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     category_name: Option<String>,
@@ -59,7 +59,7 @@ pub struct InventoryInfo {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_0_0_rc2::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_0_0_rc2::objects::Cloud>>,
     /// **Confidence** (`confidence`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confidence: Option<i32>,
@@ -71,7 +71,7 @@ pub struct InventoryInfo {
     pub data: Option<serde_json::Value>,
     /// **Device** (`device`, object `device`, recommended, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_0_0_rc2::objects::Device>,
+    pub device: Option<Box<crate::v1_0_0_rc2::objects::Device>>,
     /// **Duration** (`duration`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i32>,
@@ -88,7 +88,7 @@ pub struct InventoryInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_0_0_rc2::objects::Metadata,
+    pub metadata: Box<crate::v1_0_0_rc2::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_0_0_rc2::objects::Observable>>,
@@ -182,7 +182,7 @@ impl InventoryInfo {
             end_time_dt: None,
             enrichments: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             raw_data: None,
             severity: None,
@@ -286,5 +286,111 @@ impl crate::OcsfEvent for InventoryInfo {
     }
     fn type_uid(&self) -> i64 {
         i64::from(self.type_uid)
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for InventoryInfo {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_0_0_rc2::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_0_0_rc2::SCHEMA.classes[14]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, Some(i64::from(self.activity_id.id())));
+        e.str(1, self.activity_name.as_deref());
+        e.object(2, self.actor.as_deref());
+        e.object(3, self.api.as_deref());
+        e.str(4, self.category_name.as_deref());
+        e.int(5, Some(i64::from(self.category_uid)));
+        e.str(6, self.class_name.as_deref());
+        e.int(7, Some(i64::from(self.class_uid)));
+        e.object(8, self.cloud.as_deref());
+        e.int(9, self.confidence.map(i64::from));
+        e.int(10, self.count.map(i64::from));
+        e.json(11, self.data.as_ref());
+        e.object(12, self.device.as_deref());
+        e.int(13, self.duration.map(i64::from));
+        e.int(14, self.end_time);
+        e.datetime(15, self.end_time_dt.as_deref());
+        e.object_list(16, self.enrichments.as_deref());
+        e.str(17, self.message.as_deref());
+        e.object(18, Some(&*self.metadata));
+        e.object_list(19, self.observables.as_deref());
+        e.str(20, self.raw_data.as_deref());
+        e.str(21, self.severity.as_deref());
+        e.int(22, Some(i64::from(self.severity_id.id())));
+        e.int(23, self.start_time);
+        e.datetime(24, self.start_time_dt.as_deref());
+        e.str(25, self.status.as_deref());
+        e.str(26, self.status_code.as_deref());
+        e.str(27, self.status_detail.as_deref());
+        e.int(28, self.status_id.map(|v| i64::from(v.id())));
+        e.int(29, Some(self.time));
+        e.datetime(30, self.time_dt.as_deref());
+        e.int(31, self.timezone_offset.map(i64::from));
+        e.str(32, self.type_name.as_deref());
+        e.int(33, Some(i64::from(self.type_uid)));
+        e.map(34, self.unmapped.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            activity_id: d.required(0, d.int32(0)?.map(InventoryInfoActivityId::from_id))?,
+            activity_name: d.string(1)?,
+            actor: d
+                .object::<crate::v1_0_0_rc2::objects::Actor>(2)?
+                .map(Box::new),
+            api: d
+                .object::<crate::v1_0_0_rc2::objects::Api>(3)?
+                .map(Box::new),
+            category_name: d.string(4)?,
+            category_uid: d.required(5, d.int32(5)?)?,
+            class_name: d.string(6)?,
+            class_uid: d.class_uid(7, Self::CLASS_UID)?,
+            cloud: d
+                .object::<crate::v1_0_0_rc2::objects::Cloud>(8)?
+                .map(Box::new),
+            confidence: d.int32(9)?,
+            count: d.int32(10)?,
+            data: d.json(11)?,
+            device: d
+                .object::<crate::v1_0_0_rc2::objects::Device>(12)?
+                .map(Box::new),
+            duration: d.int32(13)?,
+            end_time: d.int64(14)?,
+            end_time_dt: d.datetime(15)?,
+            enrichments: d.object_list::<crate::v1_0_0_rc2::objects::Enrichment>(16)?,
+            message: d.string(17)?,
+            metadata: d.required(
+                18,
+                d.object::<crate::v1_0_0_rc2::objects::Metadata>(18)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_0_0_rc2::objects::Observable>(19)?,
+            raw_data: d.string(20)?,
+            severity: d.string(21)?,
+            severity_id: d.required(
+                22,
+                d.int32(22)?
+                    .map(crate::v1_0_0_rc2::enums::SeverityId::from_id),
+            )?,
+            start_time: d.int64(23)?,
+            start_time_dt: d.datetime(24)?,
+            status: d.string(25)?,
+            status_code: d.string(26)?,
+            status_detail: d.string(27)?,
+            status_id: d
+                .int32(28)?
+                .map(crate::v1_0_0_rc2::enums::StatusId::from_id),
+            time: d.required(29, d.int64(29)?)?,
+            time_dt: d.datetime(30)?,
+            timezone_offset: d.int32(31)?,
+            type_name: d.string(32)?,
+            type_uid: d.required(33, d.int32(33)?)?,
+            unmapped: d.map(34)?,
+            unknown: d.unknown()?,
+        })
     }
 }

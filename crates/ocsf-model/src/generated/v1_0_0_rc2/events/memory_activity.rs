@@ -59,13 +59,13 @@ pub struct MemoryActivity {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_0_0_rc2::objects::Actor>,
+    pub actor: Option<Box<crate::v1_0_0_rc2::objects::Actor>>,
     /// **Actual Permissions** (`actual_permissions`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actual_permissions: Option<i32>,
     /// **API details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_0_0_rc2::objects::Api>,
+    pub api: Option<Box<crate::v1_0_0_rc2::objects::Api>>,
     /// **Attacks** (`attacks`, object `attack` array, recommended, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attacks: Option<Vec<crate::v1_0_0_rc2::objects::Attack>>,
@@ -89,7 +89,7 @@ pub struct MemoryActivity {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_0_0_rc2::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_0_0_rc2::objects::Cloud>>,
     /// **Confidence** (`confidence`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confidence: Option<i32>,
@@ -101,7 +101,7 @@ pub struct MemoryActivity {
     pub data: Option<serde_json::Value>,
     /// **Device** (`device`, object `device`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_0_0_rc2::objects::Device>,
+    pub device: Option<Box<crate::v1_0_0_rc2::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disposition: Option<String>,
@@ -129,13 +129,13 @@ pub struct MemoryActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_0_0_rc2::objects::Metadata,
+    pub metadata: Box<crate::v1_0_0_rc2::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_0_0_rc2::objects::Observable>>,
     /// **Process** (`process`, object `process`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub process: Option<crate::v1_0_0_rc2::objects::Process>,
+    pub process: Option<Box<crate::v1_0_0_rc2::objects::Process>>,
     /// **Raw Data** (`raw_data`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
@@ -219,7 +219,7 @@ impl MemoryActivity {
         let mut event = MemoryActivity {
             activity_id,
             activity_name: None,
-            actor: Some(actor),
+            actor: Some(Box::new(actor)),
             actual_permissions: None,
             api: None,
             attacks: None,
@@ -232,7 +232,7 @@ impl MemoryActivity {
             confidence: None,
             count: None,
             data: None,
-            device: Some(device),
+            device: Some(Box::new(device)),
             disposition: None,
             disposition_id: None,
             duration: None,
@@ -241,9 +241,9 @@ impl MemoryActivity {
             enrichments: None,
             malware: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
-            process: Some(process),
+            process: Some(Box::new(process)),
             raw_data: None,
             requested_permissions: None,
             severity: None,
@@ -361,5 +361,133 @@ impl crate::OcsfEvent for MemoryActivity {
     }
     fn type_uid(&self) -> i64 {
         i64::from(self.type_uid)
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for MemoryActivity {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_0_0_rc2::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_0_0_rc2::SCHEMA.classes[17]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, Some(i64::from(self.activity_id.id())));
+        e.str(1, self.activity_name.as_deref());
+        e.object(2, self.actor.as_deref());
+        e.int(3, self.actual_permissions.map(i64::from));
+        e.object(4, self.api.as_deref());
+        e.object_list(5, self.attacks.as_deref());
+        e.str(6, self.base_address.as_deref());
+        e.str(7, self.category_name.as_deref());
+        e.int(8, Some(i64::from(self.category_uid)));
+        e.str(9, self.class_name.as_deref());
+        e.int(10, Some(i64::from(self.class_uid)));
+        e.object(11, self.cloud.as_deref());
+        e.int(12, self.confidence.map(i64::from));
+        e.int(13, self.count.map(i64::from));
+        e.json(14, self.data.as_ref());
+        e.object(15, self.device.as_deref());
+        e.str(16, self.disposition.as_deref());
+        e.int(17, self.disposition_id.map(|v| i64::from(v.id())));
+        e.int(18, self.duration.map(i64::from));
+        e.int(19, self.end_time);
+        e.datetime(20, self.end_time_dt.as_deref());
+        e.object_list(21, self.enrichments.as_deref());
+        e.object_list(22, self.malware.as_deref());
+        e.str(23, self.message.as_deref());
+        e.object(24, Some(&*self.metadata));
+        e.object_list(25, self.observables.as_deref());
+        e.object(26, self.process.as_deref());
+        e.str(27, self.raw_data.as_deref());
+        e.int(28, self.requested_permissions.map(i64::from));
+        e.str(29, self.severity.as_deref());
+        e.int(30, Some(i64::from(self.severity_id.id())));
+        e.int(31, self.size);
+        e.int(32, self.start_time);
+        e.datetime(33, self.start_time_dt.as_deref());
+        e.str(34, self.status.as_deref());
+        e.str(35, self.status_code.as_deref());
+        e.str(36, self.status_detail.as_deref());
+        e.int(37, self.status_id.map(|v| i64::from(v.id())));
+        e.int(38, Some(self.time));
+        e.datetime(39, self.time_dt.as_deref());
+        e.int(40, self.timezone_offset.map(i64::from));
+        e.str(41, self.type_name.as_deref());
+        e.int(42, Some(i64::from(self.type_uid)));
+        e.map(43, self.unmapped.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            activity_id: d.required(0, d.int32(0)?.map(MemoryActivityActivityId::from_id))?,
+            activity_name: d.string(1)?,
+            actor: d
+                .object::<crate::v1_0_0_rc2::objects::Actor>(2)?
+                .map(Box::new),
+            actual_permissions: d.int32(3)?,
+            api: d
+                .object::<crate::v1_0_0_rc2::objects::Api>(4)?
+                .map(Box::new),
+            attacks: d.object_list::<crate::v1_0_0_rc2::objects::Attack>(5)?,
+            base_address: d.string(6)?,
+            category_name: d.string(7)?,
+            category_uid: d.required(8, d.int32(8)?)?,
+            class_name: d.string(9)?,
+            class_uid: d.class_uid(10, Self::CLASS_UID)?,
+            cloud: d
+                .object::<crate::v1_0_0_rc2::objects::Cloud>(11)?
+                .map(Box::new),
+            confidence: d.int32(12)?,
+            count: d.int32(13)?,
+            data: d.json(14)?,
+            device: d
+                .object::<crate::v1_0_0_rc2::objects::Device>(15)?
+                .map(Box::new),
+            disposition: d.string(16)?,
+            disposition_id: d
+                .int32(17)?
+                .map(crate::v1_0_0_rc2::enums::DispositionId::from_id),
+            duration: d.int32(18)?,
+            end_time: d.int64(19)?,
+            end_time_dt: d.datetime(20)?,
+            enrichments: d.object_list::<crate::v1_0_0_rc2::objects::Enrichment>(21)?,
+            malware: d.object_list::<crate::v1_0_0_rc2::objects::Malware>(22)?,
+            message: d.string(23)?,
+            metadata: d.required(
+                24,
+                d.object::<crate::v1_0_0_rc2::objects::Metadata>(24)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_0_0_rc2::objects::Observable>(25)?,
+            process: d
+                .object::<crate::v1_0_0_rc2::objects::Process>(26)?
+                .map(Box::new),
+            raw_data: d.string(27)?,
+            requested_permissions: d.int32(28)?,
+            severity: d.string(29)?,
+            severity_id: d.required(
+                30,
+                d.int32(30)?
+                    .map(crate::v1_0_0_rc2::enums::SeverityId::from_id),
+            )?,
+            size: d.int64(31)?,
+            start_time: d.int64(32)?,
+            start_time_dt: d.datetime(33)?,
+            status: d.string(34)?,
+            status_code: d.string(35)?,
+            status_detail: d.string(36)?,
+            status_id: d
+                .int32(37)?
+                .map(crate::v1_0_0_rc2::enums::StatusId::from_id),
+            time: d.required(38, d.int64(38)?)?,
+            time_dt: d.datetime(39)?,
+            timezone_offset: d.int32(40)?,
+            type_name: d.string(41)?,
+            type_uid: d.required(42, d.int32(42)?)?,
+            unmapped: d.map(43)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -53,10 +53,10 @@ pub struct NetworkActivity {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_0_0_rc2::objects::Actor>,
+    pub actor: Option<Box<crate::v1_0_0_rc2::objects::Actor>>,
     /// **API details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_0_0_rc2::objects::Api>,
+    pub api: Option<Box<crate::v1_0_0_rc2::objects::Api>>,
     /// **Application Name** (`app_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app_name: Option<String>,
@@ -80,13 +80,13 @@ pub struct NetworkActivity {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_0_0_rc2::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_0_0_rc2::objects::Cloud>>,
     /// **Confidence** (`confidence`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confidence: Option<i32>,
     /// **Connection Info** (`connection_info`, object `network_connection_info`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_info: Option<crate::v1_0_0_rc2::objects::NetworkConnectionInfo>,
+    pub connection_info: Option<Box<crate::v1_0_0_rc2::objects::NetworkConnectionInfo>>,
     /// **Count** (`count`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i32>,
@@ -95,7 +95,7 @@ pub struct NetworkActivity {
     pub data: Option<serde_json::Value>,
     /// **Device** (`device`, object `device`, recommended, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_0_0_rc2::objects::Device>,
+    pub device: Option<Box<crate::v1_0_0_rc2::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disposition: Option<String>,
@@ -106,7 +106,7 @@ pub struct NetworkActivity {
     pub disposition_id: Option<crate::v1_0_0_rc2::enums::DispositionId>,
     /// **Destination Endpoint** (`dst_endpoint`, object `network_endpoint`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dst_endpoint: Option<crate::v1_0_0_rc2::objects::NetworkEndpoint>,
+    pub dst_endpoint: Option<Box<crate::v1_0_0_rc2::objects::NetworkEndpoint>>,
     /// **Duration** (`duration`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i32>,
@@ -126,13 +126,13 @@ pub struct NetworkActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_0_0_rc2::objects::Metadata,
+    pub metadata: Box<crate::v1_0_0_rc2::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_0_0_rc2::objects::Observable>>,
     /// **Proxy** (`proxy`, object `network_proxy`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy: Option<crate::v1_0_0_rc2::objects::NetworkProxy>,
+    pub proxy: Option<Box<crate::v1_0_0_rc2::objects::NetworkProxy>>,
     /// **Raw Data** (`raw_data`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
@@ -145,7 +145,7 @@ pub struct NetworkActivity {
     pub severity_id: crate::v1_0_0_rc2::enums::SeverityId,
     /// **Source Endpoint** (`src_endpoint`, object `network_endpoint`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub src_endpoint: Option<crate::v1_0_0_rc2::objects::NetworkEndpoint>,
+    pub src_endpoint: Option<Box<crate::v1_0_0_rc2::objects::NetworkEndpoint>>,
     /// **Start Time** (`start_time`, `timestamp_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
@@ -176,10 +176,10 @@ pub struct NetworkActivity {
     pub timezone_offset: Option<i32>,
     /// **TLS** (`tls`, object `tls`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tls: Option<crate::v1_0_0_rc2::objects::Tls>,
+    pub tls: Option<Box<crate::v1_0_0_rc2::objects::Tls>>,
     /// **Traffic** (`traffic`, object `network_traffic`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub traffic: Option<crate::v1_0_0_rc2::objects::NetworkTraffic>,
+    pub traffic: Option<Box<crate::v1_0_0_rc2::objects::NetworkTraffic>>,
     /// **Type Name** (`type_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     type_name: Option<String>,
@@ -234,20 +234,20 @@ impl NetworkActivity {
             device: None,
             disposition: None,
             disposition_id: None,
-            dst_endpoint: Some(dst_endpoint),
+            dst_endpoint: Some(Box::new(dst_endpoint)),
             duration: None,
             end_time: None,
             end_time_dt: None,
             enrichments: None,
             malware: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             proxy: None,
             raw_data: None,
             severity: None,
             severity_id,
-            src_endpoint: Some(src_endpoint),
+            src_endpoint: Some(Box::new(src_endpoint)),
             start_time: None,
             start_time_dt: None,
             status: None,
@@ -362,5 +362,147 @@ impl crate::OcsfEvent for NetworkActivity {
     }
     fn type_uid(&self) -> i64 {
         i64::from(self.type_uid)
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for NetworkActivity {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_0_0_rc2::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_0_0_rc2::SCHEMA.classes[19]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, Some(i64::from(self.activity_id.id())));
+        e.str(1, self.activity_name.as_deref());
+        e.object(2, self.actor.as_deref());
+        e.object(3, self.api.as_deref());
+        e.str(4, self.app_name.as_deref());
+        e.object_list(5, self.attacks.as_deref());
+        e.str(6, self.category_name.as_deref());
+        e.int(7, Some(i64::from(self.category_uid)));
+        e.str(8, self.class_name.as_deref());
+        e.int(9, Some(i64::from(self.class_uid)));
+        e.object(10, self.cloud.as_deref());
+        e.int(11, self.confidence.map(i64::from));
+        e.object(12, self.connection_info.as_deref());
+        e.int(13, self.count.map(i64::from));
+        e.json(14, self.data.as_ref());
+        e.object(15, self.device.as_deref());
+        e.str(16, self.disposition.as_deref());
+        e.int(17, self.disposition_id.map(|v| i64::from(v.id())));
+        e.object(18, self.dst_endpoint.as_deref());
+        e.int(19, self.duration.map(i64::from));
+        e.int(20, self.end_time);
+        e.datetime(21, self.end_time_dt.as_deref());
+        e.object_list(22, self.enrichments.as_deref());
+        e.object_list(23, self.malware.as_deref());
+        e.str(24, self.message.as_deref());
+        e.object(25, Some(&*self.metadata));
+        e.object_list(26, self.observables.as_deref());
+        e.object(27, self.proxy.as_deref());
+        e.str(28, self.raw_data.as_deref());
+        e.str(29, self.severity.as_deref());
+        e.int(30, Some(i64::from(self.severity_id.id())));
+        e.object(31, self.src_endpoint.as_deref());
+        e.int(32, self.start_time);
+        e.datetime(33, self.start_time_dt.as_deref());
+        e.str(34, self.status.as_deref());
+        e.str(35, self.status_code.as_deref());
+        e.str(36, self.status_detail.as_deref());
+        e.int(37, self.status_id.map(|v| i64::from(v.id())));
+        e.int(38, Some(self.time));
+        e.datetime(39, self.time_dt.as_deref());
+        e.int(40, self.timezone_offset.map(i64::from));
+        e.object(41, self.tls.as_deref());
+        e.object(42, self.traffic.as_deref());
+        e.str(43, self.type_name.as_deref());
+        e.int(44, Some(i64::from(self.type_uid)));
+        e.map(45, self.unmapped.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            activity_id: d.required(0, d.int32(0)?.map(NetworkActivityActivityId::from_id))?,
+            activity_name: d.string(1)?,
+            actor: d
+                .object::<crate::v1_0_0_rc2::objects::Actor>(2)?
+                .map(Box::new),
+            api: d
+                .object::<crate::v1_0_0_rc2::objects::Api>(3)?
+                .map(Box::new),
+            app_name: d.string(4)?,
+            attacks: d.object_list::<crate::v1_0_0_rc2::objects::Attack>(5)?,
+            category_name: d.string(6)?,
+            category_uid: d.required(7, d.int32(7)?)?,
+            class_name: d.string(8)?,
+            class_uid: d.class_uid(9, Self::CLASS_UID)?,
+            cloud: d
+                .object::<crate::v1_0_0_rc2::objects::Cloud>(10)?
+                .map(Box::new),
+            confidence: d.int32(11)?,
+            connection_info: d
+                .object::<crate::v1_0_0_rc2::objects::NetworkConnectionInfo>(12)?
+                .map(Box::new),
+            count: d.int32(13)?,
+            data: d.json(14)?,
+            device: d
+                .object::<crate::v1_0_0_rc2::objects::Device>(15)?
+                .map(Box::new),
+            disposition: d.string(16)?,
+            disposition_id: d
+                .int32(17)?
+                .map(crate::v1_0_0_rc2::enums::DispositionId::from_id),
+            dst_endpoint: d
+                .object::<crate::v1_0_0_rc2::objects::NetworkEndpoint>(18)?
+                .map(Box::new),
+            duration: d.int32(19)?,
+            end_time: d.int64(20)?,
+            end_time_dt: d.datetime(21)?,
+            enrichments: d.object_list::<crate::v1_0_0_rc2::objects::Enrichment>(22)?,
+            malware: d.object_list::<crate::v1_0_0_rc2::objects::Malware>(23)?,
+            message: d.string(24)?,
+            metadata: d.required(
+                25,
+                d.object::<crate::v1_0_0_rc2::objects::Metadata>(25)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_0_0_rc2::objects::Observable>(26)?,
+            proxy: d
+                .object::<crate::v1_0_0_rc2::objects::NetworkProxy>(27)?
+                .map(Box::new),
+            raw_data: d.string(28)?,
+            severity: d.string(29)?,
+            severity_id: d.required(
+                30,
+                d.int32(30)?
+                    .map(crate::v1_0_0_rc2::enums::SeverityId::from_id),
+            )?,
+            src_endpoint: d
+                .object::<crate::v1_0_0_rc2::objects::NetworkEndpoint>(31)?
+                .map(Box::new),
+            start_time: d.int64(32)?,
+            start_time_dt: d.datetime(33)?,
+            status: d.string(34)?,
+            status_code: d.string(35)?,
+            status_detail: d.string(36)?,
+            status_id: d
+                .int32(37)?
+                .map(crate::v1_0_0_rc2::enums::StatusId::from_id),
+            time: d.required(38, d.int64(38)?)?,
+            time_dt: d.datetime(39)?,
+            timezone_offset: d.int32(40)?,
+            tls: d
+                .object::<crate::v1_0_0_rc2::objects::Tls>(41)?
+                .map(Box::new),
+            traffic: d
+                .object::<crate::v1_0_0_rc2::objects::NetworkTraffic>(42)?
+                .map(Box::new),
+            type_name: d.string(43)?,
+            type_uid: d.required(44, d.int32(44)?)?,
+            unmapped: d.map(45)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -71,13 +71,13 @@ pub struct ProcessActivity {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_0_0_rc2::objects::Actor>,
+    pub actor: Option<Box<crate::v1_0_0_rc2::objects::Actor>>,
     /// **Actual Permissions** (`actual_permissions`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actual_permissions: Option<i32>,
     /// **API details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_0_0_rc2::objects::Api>,
+    pub api: Option<Box<crate::v1_0_0_rc2::objects::Api>>,
     /// **Attacks** (`attacks`, object `attack` array, recommended, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attacks: Option<Vec<crate::v1_0_0_rc2::objects::Attack>>,
@@ -98,7 +98,7 @@ pub struct ProcessActivity {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_0_0_rc2::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_0_0_rc2::objects::Cloud>>,
     /// **Confidence** (`confidence`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confidence: Option<i32>,
@@ -110,7 +110,7 @@ pub struct ProcessActivity {
     pub data: Option<serde_json::Value>,
     /// **Device** (`device`, object `device`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_0_0_rc2::objects::Device>,
+    pub device: Option<Box<crate::v1_0_0_rc2::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disposition: Option<String>,
@@ -149,16 +149,16 @@ pub struct ProcessActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_0_0_rc2::objects::Metadata,
+    pub metadata: Box<crate::v1_0_0_rc2::objects::Metadata>,
     /// **Module** (`module`, object `module`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub module: Option<crate::v1_0_0_rc2::objects::Module>,
+    pub module: Option<Box<crate::v1_0_0_rc2::objects::Module>>,
     /// **Observables** (`observables`, object `observable` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_0_0_rc2::objects::Observable>>,
     /// **Process** (`process`, object `process`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub process: Option<crate::v1_0_0_rc2::objects::Process>,
+    pub process: Option<Box<crate::v1_0_0_rc2::objects::Process>>,
     /// **Raw Data** (`raw_data`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
@@ -239,7 +239,7 @@ impl ProcessActivity {
         let mut event = ProcessActivity {
             activity_id,
             activity_name: None,
-            actor: Some(actor),
+            actor: Some(Box::new(actor)),
             actual_permissions: None,
             api: None,
             attacks: None,
@@ -251,7 +251,7 @@ impl ProcessActivity {
             confidence: None,
             count: None,
             data: None,
-            device: Some(device),
+            device: Some(Box::new(device)),
             disposition: None,
             disposition_id: None,
             duration: None,
@@ -263,10 +263,10 @@ impl ProcessActivity {
             injection_type_id: None,
             malware: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             module: None,
             observables: None,
-            process: Some(process),
+            process: Some(Box::new(process)),
             raw_data: None,
             requested_permissions: None,
             severity: None,
@@ -393,5 +393,139 @@ impl crate::OcsfEvent for ProcessActivity {
     }
     fn type_uid(&self) -> i64 {
         i64::from(self.type_uid)
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for ProcessActivity {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_0_0_rc2::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_0_0_rc2::SCHEMA.classes[20]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, Some(i64::from(self.activity_id.id())));
+        e.str(1, self.activity_name.as_deref());
+        e.object(2, self.actor.as_deref());
+        e.int(3, self.actual_permissions.map(i64::from));
+        e.object(4, self.api.as_deref());
+        e.object_list(5, self.attacks.as_deref());
+        e.str(6, self.category_name.as_deref());
+        e.int(7, Some(i64::from(self.category_uid)));
+        e.str(8, self.class_name.as_deref());
+        e.int(9, Some(i64::from(self.class_uid)));
+        e.object(10, self.cloud.as_deref());
+        e.int(11, self.confidence.map(i64::from));
+        e.int(12, self.count.map(i64::from));
+        e.json(13, self.data.as_ref());
+        e.object(14, self.device.as_deref());
+        e.str(15, self.disposition.as_deref());
+        e.int(16, self.disposition_id.map(|v| i64::from(v.id())));
+        e.int(17, self.duration.map(i64::from));
+        e.int(18, self.end_time);
+        e.datetime(19, self.end_time_dt.as_deref());
+        e.object_list(20, self.enrichments.as_deref());
+        e.int(21, self.exit_code.map(i64::from));
+        e.str(22, self.injection_type.as_deref());
+        e.int(23, self.injection_type_id.map(|v| i64::from(v.id())));
+        e.object_list(24, self.malware.as_deref());
+        e.str(25, self.message.as_deref());
+        e.object(26, Some(&*self.metadata));
+        e.object(27, self.module.as_deref());
+        e.object_list(28, self.observables.as_deref());
+        e.object(29, self.process.as_deref());
+        e.str(30, self.raw_data.as_deref());
+        e.int(31, self.requested_permissions.map(i64::from));
+        e.str(32, self.severity.as_deref());
+        e.int(33, Some(i64::from(self.severity_id.id())));
+        e.int(34, self.start_time);
+        e.datetime(35, self.start_time_dt.as_deref());
+        e.str(36, self.status.as_deref());
+        e.str(37, self.status_code.as_deref());
+        e.str(38, self.status_detail.as_deref());
+        e.int(39, self.status_id.map(|v| i64::from(v.id())));
+        e.int(40, Some(self.time));
+        e.datetime(41, self.time_dt.as_deref());
+        e.int(42, self.timezone_offset.map(i64::from));
+        e.str(43, self.type_name.as_deref());
+        e.int(44, Some(i64::from(self.type_uid)));
+        e.map(45, self.unmapped.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            activity_id: d.required(0, d.int32(0)?.map(ProcessActivityActivityId::from_id))?,
+            activity_name: d.string(1)?,
+            actor: d
+                .object::<crate::v1_0_0_rc2::objects::Actor>(2)?
+                .map(Box::new),
+            actual_permissions: d.int32(3)?,
+            api: d
+                .object::<crate::v1_0_0_rc2::objects::Api>(4)?
+                .map(Box::new),
+            attacks: d.object_list::<crate::v1_0_0_rc2::objects::Attack>(5)?,
+            category_name: d.string(6)?,
+            category_uid: d.required(7, d.int32(7)?)?,
+            class_name: d.string(8)?,
+            class_uid: d.class_uid(9, Self::CLASS_UID)?,
+            cloud: d
+                .object::<crate::v1_0_0_rc2::objects::Cloud>(10)?
+                .map(Box::new),
+            confidence: d.int32(11)?,
+            count: d.int32(12)?,
+            data: d.json(13)?,
+            device: d
+                .object::<crate::v1_0_0_rc2::objects::Device>(14)?
+                .map(Box::new),
+            disposition: d.string(15)?,
+            disposition_id: d
+                .int32(16)?
+                .map(crate::v1_0_0_rc2::enums::DispositionId::from_id),
+            duration: d.int32(17)?,
+            end_time: d.int64(18)?,
+            end_time_dt: d.datetime(19)?,
+            enrichments: d.object_list::<crate::v1_0_0_rc2::objects::Enrichment>(20)?,
+            exit_code: d.int32(21)?,
+            injection_type: d.string(22)?,
+            injection_type_id: d.int32(23)?.map(ProcessActivityInjectionTypeId::from_id),
+            malware: d.object_list::<crate::v1_0_0_rc2::objects::Malware>(24)?,
+            message: d.string(25)?,
+            metadata: d.required(
+                26,
+                d.object::<crate::v1_0_0_rc2::objects::Metadata>(26)?
+                    .map(Box::new),
+            )?,
+            module: d
+                .object::<crate::v1_0_0_rc2::objects::Module>(27)?
+                .map(Box::new),
+            observables: d.object_list::<crate::v1_0_0_rc2::objects::Observable>(28)?,
+            process: d
+                .object::<crate::v1_0_0_rc2::objects::Process>(29)?
+                .map(Box::new),
+            raw_data: d.string(30)?,
+            requested_permissions: d.int32(31)?,
+            severity: d.string(32)?,
+            severity_id: d.required(
+                33,
+                d.int32(33)?
+                    .map(crate::v1_0_0_rc2::enums::SeverityId::from_id),
+            )?,
+            start_time: d.int64(34)?,
+            start_time_dt: d.datetime(35)?,
+            status: d.string(36)?,
+            status_code: d.string(37)?,
+            status_detail: d.string(38)?,
+            status_id: d
+                .int32(39)?
+                .map(crate::v1_0_0_rc2::enums::StatusId::from_id),
+            time: d.required(40, d.int64(40)?)?,
+            time_dt: d.datetime(41)?,
+            timezone_offset: d.int32(42)?,
+            type_name: d.string(43)?,
+            type_uid: d.required(44, d.int32(44)?)?,
+            unmapped: d.map(45)?,
+            unknown: d.unknown()?,
+        })
     }
 }

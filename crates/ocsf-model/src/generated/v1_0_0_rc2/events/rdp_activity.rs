@@ -53,10 +53,10 @@ pub struct RdpActivity {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_0_0_rc2::objects::Actor>,
+    pub actor: Option<Box<crate::v1_0_0_rc2::objects::Actor>>,
     /// **API details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_0_0_rc2::objects::Api>,
+    pub api: Option<Box<crate::v1_0_0_rc2::objects::Api>>,
     /// **Application Name** (`app_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app_name: Option<String>,
@@ -86,13 +86,13 @@ pub struct RdpActivity {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_0_0_rc2::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_0_0_rc2::objects::Cloud>>,
     /// **Confidence** (`confidence`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confidence: Option<i32>,
     /// **Connection Info** (`connection_info`, object `network_connection_info`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_info: Option<crate::v1_0_0_rc2::objects::NetworkConnectionInfo>,
+    pub connection_info: Option<Box<crate::v1_0_0_rc2::objects::NetworkConnectionInfo>>,
     /// **Count** (`count`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i32>,
@@ -101,7 +101,7 @@ pub struct RdpActivity {
     pub data: Option<serde_json::Value>,
     /// **Device** (`device`, object `device`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_0_0_rc2::objects::Device>,
+    pub device: Option<Box<crate::v1_0_0_rc2::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disposition: Option<String>,
@@ -112,7 +112,7 @@ pub struct RdpActivity {
     pub disposition_id: Option<crate::v1_0_0_rc2::enums::DispositionId>,
     /// **Destination Endpoint** (`dst_endpoint`, object `network_endpoint`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dst_endpoint: Option<crate::v1_0_0_rc2::objects::NetworkEndpoint>,
+    pub dst_endpoint: Option<Box<crate::v1_0_0_rc2::objects::NetworkEndpoint>>,
     /// **Duration** (`duration`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i32>,
@@ -135,7 +135,7 @@ pub struct RdpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_0_0_rc2::objects::Metadata,
+    pub metadata: Box<crate::v1_0_0_rc2::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_0_0_rc2::objects::Observable>>,
@@ -144,19 +144,19 @@ pub struct RdpActivity {
     pub protocol_ver: Option<String>,
     /// **Proxy** (`proxy`, object `network_proxy`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy: Option<crate::v1_0_0_rc2::objects::NetworkProxy>,
+    pub proxy: Option<Box<crate::v1_0_0_rc2::objects::NetworkProxy>>,
     /// **Raw Data** (`raw_data`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
     /// **Remote Display** (`remote_display`, object `display`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub remote_display: Option<crate::v1_0_0_rc2::objects::Display>,
+    pub remote_display: Option<Box<crate::v1_0_0_rc2::objects::Display>>,
     /// **API Request Details** (`request`, object `request`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request: Option<crate::v1_0_0_rc2::objects::Request>,
+    pub request: Option<Box<crate::v1_0_0_rc2::objects::Request>>,
     /// **API Response Details** (`response`, object `response`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub response: Option<crate::v1_0_0_rc2::objects::Response>,
+    pub response: Option<Box<crate::v1_0_0_rc2::objects::Response>>,
     /// **Severity** (`severity`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub severity: Option<String>,
@@ -166,7 +166,7 @@ pub struct RdpActivity {
     pub severity_id: crate::v1_0_0_rc2::enums::SeverityId,
     /// **Source Endpoint** (`src_endpoint`, object `network_endpoint`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub src_endpoint: Option<crate::v1_0_0_rc2::objects::NetworkEndpoint>,
+    pub src_endpoint: Option<Box<crate::v1_0_0_rc2::objects::NetworkEndpoint>>,
     /// **Start Time** (`start_time`, `timestamp_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
@@ -197,10 +197,10 @@ pub struct RdpActivity {
     pub timezone_offset: Option<i32>,
     /// **TLS** (`tls`, object `tls`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tls: Option<crate::v1_0_0_rc2::objects::Tls>,
+    pub tls: Option<Box<crate::v1_0_0_rc2::objects::Tls>>,
     /// **Traffic** (`traffic`, object `network_traffic`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub traffic: Option<crate::v1_0_0_rc2::objects::NetworkTraffic>,
+    pub traffic: Option<Box<crate::v1_0_0_rc2::objects::NetworkTraffic>>,
     /// **Type Name** (`type_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     type_name: Option<String>,
@@ -257,7 +257,7 @@ impl RdpActivity {
             device: None,
             disposition: None,
             disposition_id: None,
-            dst_endpoint: Some(dst_endpoint),
+            dst_endpoint: Some(Box::new(dst_endpoint)),
             duration: None,
             end_time: None,
             end_time_dt: None,
@@ -265,7 +265,7 @@ impl RdpActivity {
             identifier_cookie: None,
             malware: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             protocol_ver: None,
             proxy: None,
@@ -275,7 +275,7 @@ impl RdpActivity {
             response: None,
             severity: None,
             severity_id,
-            src_endpoint: Some(src_endpoint),
+            src_endpoint: Some(Box::new(src_endpoint)),
             start_time: None,
             start_time_dt: None,
             status: None,
@@ -390,5 +390,167 @@ impl crate::OcsfEvent for RdpActivity {
     }
     fn type_uid(&self) -> i64 {
         i64::from(self.type_uid)
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for RdpActivity {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_0_0_rc2::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_0_0_rc2::SCHEMA.classes[21]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, Some(i64::from(self.activity_id.id())));
+        e.str(1, self.activity_name.as_deref());
+        e.object(2, self.actor.as_deref());
+        e.object(3, self.api.as_deref());
+        e.str(4, self.app_name.as_deref());
+        e.object_list(5, self.attacks.as_deref());
+        e.str_list(6, self.capabilities.as_deref());
+        e.str(7, self.category_name.as_deref());
+        e.int(8, Some(i64::from(self.category_uid)));
+        e.str_list(9, self.certificate_chain.as_deref());
+        e.str(10, self.class_name.as_deref());
+        e.int(11, Some(i64::from(self.class_uid)));
+        e.object(12, self.cloud.as_deref());
+        e.int(13, self.confidence.map(i64::from));
+        e.object(14, self.connection_info.as_deref());
+        e.int(15, self.count.map(i64::from));
+        e.json(16, self.data.as_ref());
+        e.object(17, self.device.as_deref());
+        e.str(18, self.disposition.as_deref());
+        e.int(19, self.disposition_id.map(|v| i64::from(v.id())));
+        e.object(20, self.dst_endpoint.as_deref());
+        e.int(21, self.duration.map(i64::from));
+        e.int(22, self.end_time);
+        e.datetime(23, self.end_time_dt.as_deref());
+        e.object_list(24, self.enrichments.as_deref());
+        e.str(25, self.identifier_cookie.as_deref());
+        e.object_list(26, self.malware.as_deref());
+        e.str(27, self.message.as_deref());
+        e.object(28, Some(&*self.metadata));
+        e.object_list(29, self.observables.as_deref());
+        e.str(30, self.protocol_ver.as_deref());
+        e.object(31, self.proxy.as_deref());
+        e.str(32, self.raw_data.as_deref());
+        e.object(33, self.remote_display.as_deref());
+        e.object(34, self.request.as_deref());
+        e.object(35, self.response.as_deref());
+        e.str(36, self.severity.as_deref());
+        e.int(37, Some(i64::from(self.severity_id.id())));
+        e.object(38, self.src_endpoint.as_deref());
+        e.int(39, self.start_time);
+        e.datetime(40, self.start_time_dt.as_deref());
+        e.str(41, self.status.as_deref());
+        e.str(42, self.status_code.as_deref());
+        e.str(43, self.status_detail.as_deref());
+        e.int(44, self.status_id.map(|v| i64::from(v.id())));
+        e.int(45, Some(self.time));
+        e.datetime(46, self.time_dt.as_deref());
+        e.int(47, self.timezone_offset.map(i64::from));
+        e.object(48, self.tls.as_deref());
+        e.object(49, self.traffic.as_deref());
+        e.str(50, self.type_name.as_deref());
+        e.int(51, Some(i64::from(self.type_uid)));
+        e.map(52, self.unmapped.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            activity_id: d.required(0, d.int32(0)?.map(RdpActivityActivityId::from_id))?,
+            activity_name: d.string(1)?,
+            actor: d
+                .object::<crate::v1_0_0_rc2::objects::Actor>(2)?
+                .map(Box::new),
+            api: d
+                .object::<crate::v1_0_0_rc2::objects::Api>(3)?
+                .map(Box::new),
+            app_name: d.string(4)?,
+            attacks: d.object_list::<crate::v1_0_0_rc2::objects::Attack>(5)?,
+            capabilities: d.string_list(6)?,
+            category_name: d.string(7)?,
+            category_uid: d.required(8, d.int32(8)?)?,
+            certificate_chain: d.string_list(9)?,
+            class_name: d.string(10)?,
+            class_uid: d.class_uid(11, Self::CLASS_UID)?,
+            cloud: d
+                .object::<crate::v1_0_0_rc2::objects::Cloud>(12)?
+                .map(Box::new),
+            confidence: d.int32(13)?,
+            connection_info: d
+                .object::<crate::v1_0_0_rc2::objects::NetworkConnectionInfo>(14)?
+                .map(Box::new),
+            count: d.int32(15)?,
+            data: d.json(16)?,
+            device: d
+                .object::<crate::v1_0_0_rc2::objects::Device>(17)?
+                .map(Box::new),
+            disposition: d.string(18)?,
+            disposition_id: d
+                .int32(19)?
+                .map(crate::v1_0_0_rc2::enums::DispositionId::from_id),
+            dst_endpoint: d
+                .object::<crate::v1_0_0_rc2::objects::NetworkEndpoint>(20)?
+                .map(Box::new),
+            duration: d.int32(21)?,
+            end_time: d.int64(22)?,
+            end_time_dt: d.datetime(23)?,
+            enrichments: d.object_list::<crate::v1_0_0_rc2::objects::Enrichment>(24)?,
+            identifier_cookie: d.string(25)?,
+            malware: d.object_list::<crate::v1_0_0_rc2::objects::Malware>(26)?,
+            message: d.string(27)?,
+            metadata: d.required(
+                28,
+                d.object::<crate::v1_0_0_rc2::objects::Metadata>(28)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_0_0_rc2::objects::Observable>(29)?,
+            protocol_ver: d.string(30)?,
+            proxy: d
+                .object::<crate::v1_0_0_rc2::objects::NetworkProxy>(31)?
+                .map(Box::new),
+            raw_data: d.string(32)?,
+            remote_display: d
+                .object::<crate::v1_0_0_rc2::objects::Display>(33)?
+                .map(Box::new),
+            request: d
+                .object::<crate::v1_0_0_rc2::objects::Request>(34)?
+                .map(Box::new),
+            response: d
+                .object::<crate::v1_0_0_rc2::objects::Response>(35)?
+                .map(Box::new),
+            severity: d.string(36)?,
+            severity_id: d.required(
+                37,
+                d.int32(37)?
+                    .map(crate::v1_0_0_rc2::enums::SeverityId::from_id),
+            )?,
+            src_endpoint: d
+                .object::<crate::v1_0_0_rc2::objects::NetworkEndpoint>(38)?
+                .map(Box::new),
+            start_time: d.int64(39)?,
+            start_time_dt: d.datetime(40)?,
+            status: d.string(41)?,
+            status_code: d.string(42)?,
+            status_detail: d.string(43)?,
+            status_id: d
+                .int32(44)?
+                .map(crate::v1_0_0_rc2::enums::StatusId::from_id),
+            time: d.required(45, d.int64(45)?)?,
+            time_dt: d.datetime(46)?,
+            timezone_offset: d.int32(47)?,
+            tls: d
+                .object::<crate::v1_0_0_rc2::objects::Tls>(48)?
+                .map(Box::new),
+            traffic: d
+                .object::<crate::v1_0_0_rc2::objects::NetworkTraffic>(49)?
+                .map(Box::new),
+            type_name: d.string(50)?,
+            type_uid: d.required(51, d.int32(51)?)?,
+            unmapped: d.map(52)?,
+            unknown: d.unknown()?,
+        })
     }
 }

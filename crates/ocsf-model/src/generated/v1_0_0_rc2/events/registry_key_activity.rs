@@ -65,10 +65,10 @@ pub struct RegistryKeyActivity {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_0_0_rc2::objects::Actor>,
+    pub actor: Option<Box<crate::v1_0_0_rc2::objects::Actor>>,
     /// **API details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_0_0_rc2::objects::Api>,
+    pub api: Option<Box<crate::v1_0_0_rc2::objects::Api>>,
     /// **Attacks** (`attacks`, object `attack` array, recommended, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attacks: Option<Vec<crate::v1_0_0_rc2::objects::Attack>>,
@@ -89,7 +89,7 @@ pub struct RegistryKeyActivity {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_0_0_rc2::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_0_0_rc2::objects::Cloud>>,
     /// **Confidence** (`confidence`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confidence: Option<i32>,
@@ -104,7 +104,7 @@ pub struct RegistryKeyActivity {
     pub data: Option<serde_json::Value>,
     /// **Device** (`device`, object `device`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_0_0_rc2::objects::Device>,
+    pub device: Option<Box<crate::v1_0_0_rc2::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disposition: Option<String>,
@@ -132,7 +132,7 @@ pub struct RegistryKeyActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_0_0_rc2::objects::Metadata,
+    pub metadata: Box<crate::v1_0_0_rc2::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_0_0_rc2::objects::Observable>>,
@@ -141,13 +141,13 @@ pub struct RegistryKeyActivity {
     pub open_mask: Option<i32>,
     /// **Previous Registry Key** (`prev_reg_key`, object `registry_key`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub prev_reg_key: Option<crate::v1_0_0_rc2::objects::RegistryKey>,
+    pub prev_reg_key: Option<Box<crate::v1_0_0_rc2::objects::RegistryKey>>,
     /// **Raw Data** (`raw_data`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
     /// **Registry Key** (`reg_key`, object `registry_key`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reg_key: Option<crate::v1_0_0_rc2::objects::RegistryKey>,
+    pub reg_key: Option<Box<crate::v1_0_0_rc2::objects::RegistryKey>>,
     /// **Severity** (`severity`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub severity: Option<String>,
@@ -223,7 +223,7 @@ impl RegistryKeyActivity {
             access_mask: None,
             activity_id,
             activity_name: None,
-            actor: Some(actor),
+            actor: Some(Box::new(actor)),
             api: None,
             attacks: None,
             category_name: Some(Self::CATEGORY_CAPTION.to_string()),
@@ -235,7 +235,7 @@ impl RegistryKeyActivity {
             count: None,
             create_mask: None,
             data: None,
-            device: Some(device),
+            device: Some(Box::new(device)),
             disposition: None,
             disposition_id: None,
             duration: None,
@@ -244,12 +244,12 @@ impl RegistryKeyActivity {
             enrichments: None,
             malware: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             open_mask: None,
             prev_reg_key: None,
             raw_data: None,
-            reg_key: Some(reg_key),
+            reg_key: Some(Box::new(reg_key)),
             severity: None,
             severity_id,
             start_time: None,
@@ -364,5 +364,135 @@ impl crate::OcsfEvent for RegistryKeyActivity {
     }
     fn type_uid(&self) -> i64 {
         i64::from(self.type_uid)
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for RegistryKeyActivity {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_0_0_rc2::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_0_0_rc2::SCHEMA.classes[22]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, self.access_mask.map(i64::from));
+        e.int(1, Some(i64::from(self.activity_id.id())));
+        e.str(2, self.activity_name.as_deref());
+        e.object(3, self.actor.as_deref());
+        e.object(4, self.api.as_deref());
+        e.object_list(5, self.attacks.as_deref());
+        e.str(6, self.category_name.as_deref());
+        e.int(7, Some(i64::from(self.category_uid)));
+        e.str(8, self.class_name.as_deref());
+        e.int(9, Some(i64::from(self.class_uid)));
+        e.object(10, self.cloud.as_deref());
+        e.int(11, self.confidence.map(i64::from));
+        e.int(12, self.count.map(i64::from));
+        e.str(13, self.create_mask.as_deref());
+        e.json(14, self.data.as_ref());
+        e.object(15, self.device.as_deref());
+        e.str(16, self.disposition.as_deref());
+        e.int(17, self.disposition_id.map(|v| i64::from(v.id())));
+        e.int(18, self.duration.map(i64::from));
+        e.int(19, self.end_time);
+        e.datetime(20, self.end_time_dt.as_deref());
+        e.object_list(21, self.enrichments.as_deref());
+        e.object_list(22, self.malware.as_deref());
+        e.str(23, self.message.as_deref());
+        e.object(24, Some(&*self.metadata));
+        e.object_list(25, self.observables.as_deref());
+        e.int(26, self.open_mask.map(i64::from));
+        e.object(27, self.prev_reg_key.as_deref());
+        e.str(28, self.raw_data.as_deref());
+        e.object(29, self.reg_key.as_deref());
+        e.str(30, self.severity.as_deref());
+        e.int(31, Some(i64::from(self.severity_id.id())));
+        e.int(32, self.start_time);
+        e.datetime(33, self.start_time_dt.as_deref());
+        e.str(34, self.status.as_deref());
+        e.str(35, self.status_code.as_deref());
+        e.str(36, self.status_detail.as_deref());
+        e.int(37, self.status_id.map(|v| i64::from(v.id())));
+        e.int(38, Some(self.time));
+        e.datetime(39, self.time_dt.as_deref());
+        e.int(40, self.timezone_offset.map(i64::from));
+        e.str(41, self.type_name.as_deref());
+        e.int(42, Some(i64::from(self.type_uid)));
+        e.map(43, self.unmapped.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            access_mask: d.int32(0)?,
+            activity_id: d.required(1, d.int32(1)?.map(RegistryKeyActivityActivityId::from_id))?,
+            activity_name: d.string(2)?,
+            actor: d
+                .object::<crate::v1_0_0_rc2::objects::Actor>(3)?
+                .map(Box::new),
+            api: d
+                .object::<crate::v1_0_0_rc2::objects::Api>(4)?
+                .map(Box::new),
+            attacks: d.object_list::<crate::v1_0_0_rc2::objects::Attack>(5)?,
+            category_name: d.string(6)?,
+            category_uid: d.required(7, d.int32(7)?)?,
+            class_name: d.string(8)?,
+            class_uid: d.class_uid(9, Self::CLASS_UID)?,
+            cloud: d
+                .object::<crate::v1_0_0_rc2::objects::Cloud>(10)?
+                .map(Box::new),
+            confidence: d.int32(11)?,
+            count: d.int32(12)?,
+            create_mask: d.string(13)?,
+            data: d.json(14)?,
+            device: d
+                .object::<crate::v1_0_0_rc2::objects::Device>(15)?
+                .map(Box::new),
+            disposition: d.string(16)?,
+            disposition_id: d
+                .int32(17)?
+                .map(crate::v1_0_0_rc2::enums::DispositionId::from_id),
+            duration: d.int32(18)?,
+            end_time: d.int64(19)?,
+            end_time_dt: d.datetime(20)?,
+            enrichments: d.object_list::<crate::v1_0_0_rc2::objects::Enrichment>(21)?,
+            malware: d.object_list::<crate::v1_0_0_rc2::objects::Malware>(22)?,
+            message: d.string(23)?,
+            metadata: d.required(
+                24,
+                d.object::<crate::v1_0_0_rc2::objects::Metadata>(24)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_0_0_rc2::objects::Observable>(25)?,
+            open_mask: d.int32(26)?,
+            prev_reg_key: d
+                .object::<crate::v1_0_0_rc2::objects::RegistryKey>(27)?
+                .map(Box::new),
+            raw_data: d.string(28)?,
+            reg_key: d
+                .object::<crate::v1_0_0_rc2::objects::RegistryKey>(29)?
+                .map(Box::new),
+            severity: d.string(30)?,
+            severity_id: d.required(
+                31,
+                d.int32(31)?
+                    .map(crate::v1_0_0_rc2::enums::SeverityId::from_id),
+            )?,
+            start_time: d.int64(32)?,
+            start_time_dt: d.datetime(33)?,
+            status: d.string(34)?,
+            status_code: d.string(35)?,
+            status_detail: d.string(36)?,
+            status_id: d
+                .int32(37)?
+                .map(crate::v1_0_0_rc2::enums::StatusId::from_id),
+            time: d.required(38, d.int64(38)?)?,
+            time_dt: d.datetime(39)?,
+            timezone_offset: d.int32(40)?,
+            type_name: d.string(41)?,
+            type_uid: d.required(42, d.int32(42)?)?,
+            unmapped: d.map(43)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -38,10 +38,10 @@ pub struct ResourceActivity {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_0_0_rc2::objects::Actor>,
+    pub actor: Option<Box<crate::v1_0_0_rc2::objects::Actor>>,
     /// **API details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_0_0_rc2::objects::Api>,
+    pub api: Option<Box<crate::v1_0_0_rc2::objects::Api>>,
     /// **Attacks** (`attacks`, object `attack` array, recommended, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attacks: Option<Vec<crate::v1_0_0_rc2::objects::Attack>>,
@@ -62,7 +62,7 @@ pub struct ResourceActivity {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_0_0_rc2::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_0_0_rc2::objects::Cloud>>,
     /// **Confidence** (`confidence`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confidence: Option<i32>,
@@ -74,7 +74,7 @@ pub struct ResourceActivity {
     pub data: Option<serde_json::Value>,
     /// **Device** (`device`, object `device`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_0_0_rc2::objects::Device>,
+    pub device: Option<Box<crate::v1_0_0_rc2::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disposition: Option<String>,
@@ -102,7 +102,7 @@ pub struct ResourceActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_0_0_rc2::objects::Metadata,
+    pub metadata: Box<crate::v1_0_0_rc2::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_0_0_rc2::objects::Observable>>,
@@ -156,7 +156,7 @@ pub struct ResourceActivity {
     pub unmapped: Option<serde_json::Map<String, serde_json::Value>>,
     /// **Windows Resource** (`win_resource`, object `win_resource`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub win_resource: Option<crate::v1_0_0_rc2::objects::WinResource>,
+    pub win_resource: Option<Box<crate::v1_0_0_rc2::objects::WinResource>>,
     /// Attributes this schema version does not define, kept as read and written back.
     #[serde(flatten)]
     pub unknown: serde_json::Map<String, serde_json::Value>,
@@ -186,7 +186,7 @@ impl ResourceActivity {
         let mut event = ResourceActivity {
             activity_id,
             activity_name: None,
-            actor: Some(actor),
+            actor: Some(Box::new(actor)),
             api: None,
             attacks: None,
             category_name: Some(Self::CATEGORY_CAPTION.to_string()),
@@ -197,7 +197,7 @@ impl ResourceActivity {
             confidence: None,
             count: None,
             data: None,
-            device: Some(device),
+            device: Some(Box::new(device)),
             disposition: None,
             disposition_id: None,
             duration: None,
@@ -206,7 +206,7 @@ impl ResourceActivity {
             enrichments: None,
             malware: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             raw_data: None,
             severity: None,
@@ -223,7 +223,7 @@ impl ResourceActivity {
             type_name: None,
             type_uid: Self::CLASS_UID * 100,
             unmapped: None,
-            win_resource: Some(win_resource),
+            win_resource: Some(Box::new(win_resource)),
             unknown: serde_json::Map::new(),
         };
         event.set_activity_id(activity_id);
@@ -324,5 +324,125 @@ impl crate::OcsfEvent for ResourceActivity {
     }
     fn type_uid(&self) -> i64 {
         i64::from(self.type_uid)
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for ResourceActivity {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_0_0_rc2::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_0_0_rc2::SCHEMA.classes[24]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, Some(i64::from(self.activity_id.id())));
+        e.str(1, self.activity_name.as_deref());
+        e.object(2, self.actor.as_deref());
+        e.object(3, self.api.as_deref());
+        e.object_list(4, self.attacks.as_deref());
+        e.str(5, self.category_name.as_deref());
+        e.int(6, Some(i64::from(self.category_uid)));
+        e.str(7, self.class_name.as_deref());
+        e.int(8, Some(i64::from(self.class_uid)));
+        e.object(9, self.cloud.as_deref());
+        e.int(10, self.confidence.map(i64::from));
+        e.int(11, self.count.map(i64::from));
+        e.json(12, self.data.as_ref());
+        e.object(13, self.device.as_deref());
+        e.str(14, self.disposition.as_deref());
+        e.int(15, self.disposition_id.map(|v| i64::from(v.id())));
+        e.int(16, self.duration.map(i64::from));
+        e.int(17, self.end_time);
+        e.datetime(18, self.end_time_dt.as_deref());
+        e.object_list(19, self.enrichments.as_deref());
+        e.object_list(20, self.malware.as_deref());
+        e.str(21, self.message.as_deref());
+        e.object(22, Some(&*self.metadata));
+        e.object_list(23, self.observables.as_deref());
+        e.str(24, self.raw_data.as_deref());
+        e.str(25, self.severity.as_deref());
+        e.int(26, Some(i64::from(self.severity_id.id())));
+        e.int(27, self.start_time);
+        e.datetime(28, self.start_time_dt.as_deref());
+        e.str(29, self.status.as_deref());
+        e.str(30, self.status_code.as_deref());
+        e.str(31, self.status_detail.as_deref());
+        e.int(32, self.status_id.map(|v| i64::from(v.id())));
+        e.int(33, Some(self.time));
+        e.datetime(34, self.time_dt.as_deref());
+        e.int(35, self.timezone_offset.map(i64::from));
+        e.str(36, self.type_name.as_deref());
+        e.int(37, Some(i64::from(self.type_uid)));
+        e.map(38, self.unmapped.as_ref());
+        e.object(39, self.win_resource.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            activity_id: d.required(0, d.int32(0)?.map(ResourceActivityActivityId::from_id))?,
+            activity_name: d.string(1)?,
+            actor: d
+                .object::<crate::v1_0_0_rc2::objects::Actor>(2)?
+                .map(Box::new),
+            api: d
+                .object::<crate::v1_0_0_rc2::objects::Api>(3)?
+                .map(Box::new),
+            attacks: d.object_list::<crate::v1_0_0_rc2::objects::Attack>(4)?,
+            category_name: d.string(5)?,
+            category_uid: d.required(6, d.int32(6)?)?,
+            class_name: d.string(7)?,
+            class_uid: d.class_uid(8, Self::CLASS_UID)?,
+            cloud: d
+                .object::<crate::v1_0_0_rc2::objects::Cloud>(9)?
+                .map(Box::new),
+            confidence: d.int32(10)?,
+            count: d.int32(11)?,
+            data: d.json(12)?,
+            device: d
+                .object::<crate::v1_0_0_rc2::objects::Device>(13)?
+                .map(Box::new),
+            disposition: d.string(14)?,
+            disposition_id: d
+                .int32(15)?
+                .map(crate::v1_0_0_rc2::enums::DispositionId::from_id),
+            duration: d.int32(16)?,
+            end_time: d.int64(17)?,
+            end_time_dt: d.datetime(18)?,
+            enrichments: d.object_list::<crate::v1_0_0_rc2::objects::Enrichment>(19)?,
+            malware: d.object_list::<crate::v1_0_0_rc2::objects::Malware>(20)?,
+            message: d.string(21)?,
+            metadata: d.required(
+                22,
+                d.object::<crate::v1_0_0_rc2::objects::Metadata>(22)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_0_0_rc2::objects::Observable>(23)?,
+            raw_data: d.string(24)?,
+            severity: d.string(25)?,
+            severity_id: d.required(
+                26,
+                d.int32(26)?
+                    .map(crate::v1_0_0_rc2::enums::SeverityId::from_id),
+            )?,
+            start_time: d.int64(27)?,
+            start_time_dt: d.datetime(28)?,
+            status: d.string(29)?,
+            status_code: d.string(30)?,
+            status_detail: d.string(31)?,
+            status_id: d
+                .int32(32)?
+                .map(crate::v1_0_0_rc2::enums::StatusId::from_id),
+            time: d.required(33, d.int64(33)?)?,
+            time_dt: d.datetime(34)?,
+            timezone_offset: d.int32(35)?,
+            type_name: d.string(36)?,
+            type_uid: d.required(37, d.int32(37)?)?,
+            unmapped: d.map(38)?,
+            win_resource: d
+                .object::<crate::v1_0_0_rc2::objects::WinResource>(39)?
+                .map(Box::new),
+            unknown: d.unknown()?,
+        })
     }
 }

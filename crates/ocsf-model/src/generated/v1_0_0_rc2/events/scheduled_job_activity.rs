@@ -53,10 +53,10 @@ pub struct ScheduledJobActivity {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_0_0_rc2::objects::Actor>,
+    pub actor: Option<Box<crate::v1_0_0_rc2::objects::Actor>>,
     /// **API details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_0_0_rc2::objects::Api>,
+    pub api: Option<Box<crate::v1_0_0_rc2::objects::Api>>,
     /// **Attacks** (`attacks`, object `attack` array, recommended, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attacks: Option<Vec<crate::v1_0_0_rc2::objects::Attack>>,
@@ -77,7 +77,7 @@ pub struct ScheduledJobActivity {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_0_0_rc2::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_0_0_rc2::objects::Cloud>>,
     /// **Confidence** (`confidence`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confidence: Option<i32>,
@@ -89,7 +89,7 @@ pub struct ScheduledJobActivity {
     pub data: Option<serde_json::Value>,
     /// **Device** (`device`, object `device`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_0_0_rc2::objects::Device>,
+    pub device: Option<Box<crate::v1_0_0_rc2::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disposition: Option<String>,
@@ -112,7 +112,7 @@ pub struct ScheduledJobActivity {
     pub enrichments: Option<Vec<crate::v1_0_0_rc2::objects::Enrichment>>,
     /// **Job** (`job`, object `job`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub job: Option<crate::v1_0_0_rc2::objects::Job>,
+    pub job: Option<Box<crate::v1_0_0_rc2::objects::Job>>,
     /// **Malware** (`malware`, object `malware` array, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub malware: Option<Vec<crate::v1_0_0_rc2::objects::Malware>>,
@@ -120,7 +120,7 @@ pub struct ScheduledJobActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_0_0_rc2::objects::Metadata,
+    pub metadata: Box<crate::v1_0_0_rc2::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_0_0_rc2::objects::Observable>>,
@@ -211,17 +211,17 @@ impl ScheduledJobActivity {
             confidence: None,
             count: None,
             data: None,
-            device: Some(device),
+            device: Some(Box::new(device)),
             disposition: None,
             disposition_id: None,
             duration: None,
             end_time: None,
             end_time_dt: None,
             enrichments: None,
-            job: Some(job),
+            job: Some(Box::new(job)),
             malware: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             raw_data: None,
             severity: None,
@@ -338,5 +338,125 @@ impl crate::OcsfEvent for ScheduledJobActivity {
     }
     fn type_uid(&self) -> i64 {
         i64::from(self.type_uid)
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for ScheduledJobActivity {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_0_0_rc2::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_0_0_rc2::SCHEMA.classes[25]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, Some(i64::from(self.activity_id.id())));
+        e.str(1, self.activity_name.as_deref());
+        e.object(2, self.actor.as_deref());
+        e.object(3, self.api.as_deref());
+        e.object_list(4, self.attacks.as_deref());
+        e.str(5, self.category_name.as_deref());
+        e.int(6, Some(i64::from(self.category_uid)));
+        e.str(7, self.class_name.as_deref());
+        e.int(8, Some(i64::from(self.class_uid)));
+        e.object(9, self.cloud.as_deref());
+        e.int(10, self.confidence.map(i64::from));
+        e.int(11, self.count.map(i64::from));
+        e.json(12, self.data.as_ref());
+        e.object(13, self.device.as_deref());
+        e.str(14, self.disposition.as_deref());
+        e.int(15, self.disposition_id.map(|v| i64::from(v.id())));
+        e.int(16, self.duration.map(i64::from));
+        e.int(17, self.end_time);
+        e.datetime(18, self.end_time_dt.as_deref());
+        e.object_list(19, self.enrichments.as_deref());
+        e.object(20, self.job.as_deref());
+        e.object_list(21, self.malware.as_deref());
+        e.str(22, self.message.as_deref());
+        e.object(23, Some(&*self.metadata));
+        e.object_list(24, self.observables.as_deref());
+        e.str(25, self.raw_data.as_deref());
+        e.str(26, self.severity.as_deref());
+        e.int(27, Some(i64::from(self.severity_id.id())));
+        e.int(28, self.start_time);
+        e.datetime(29, self.start_time_dt.as_deref());
+        e.str(30, self.status.as_deref());
+        e.str(31, self.status_code.as_deref());
+        e.str(32, self.status_detail.as_deref());
+        e.int(33, self.status_id.map(|v| i64::from(v.id())));
+        e.int(34, Some(self.time));
+        e.datetime(35, self.time_dt.as_deref());
+        e.int(36, self.timezone_offset.map(i64::from));
+        e.str(37, self.type_name.as_deref());
+        e.int(38, Some(i64::from(self.type_uid)));
+        e.map(39, self.unmapped.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            activity_id: d.required(0, d.int32(0)?.map(ScheduledJobActivityActivityId::from_id))?,
+            activity_name: d.string(1)?,
+            actor: d
+                .object::<crate::v1_0_0_rc2::objects::Actor>(2)?
+                .map(Box::new),
+            api: d
+                .object::<crate::v1_0_0_rc2::objects::Api>(3)?
+                .map(Box::new),
+            attacks: d.object_list::<crate::v1_0_0_rc2::objects::Attack>(4)?,
+            category_name: d.string(5)?,
+            category_uid: d.required(6, d.int32(6)?)?,
+            class_name: d.string(7)?,
+            class_uid: d.class_uid(8, Self::CLASS_UID)?,
+            cloud: d
+                .object::<crate::v1_0_0_rc2::objects::Cloud>(9)?
+                .map(Box::new),
+            confidence: d.int32(10)?,
+            count: d.int32(11)?,
+            data: d.json(12)?,
+            device: d
+                .object::<crate::v1_0_0_rc2::objects::Device>(13)?
+                .map(Box::new),
+            disposition: d.string(14)?,
+            disposition_id: d
+                .int32(15)?
+                .map(crate::v1_0_0_rc2::enums::DispositionId::from_id),
+            duration: d.int32(16)?,
+            end_time: d.int64(17)?,
+            end_time_dt: d.datetime(18)?,
+            enrichments: d.object_list::<crate::v1_0_0_rc2::objects::Enrichment>(19)?,
+            job: d
+                .object::<crate::v1_0_0_rc2::objects::Job>(20)?
+                .map(Box::new),
+            malware: d.object_list::<crate::v1_0_0_rc2::objects::Malware>(21)?,
+            message: d.string(22)?,
+            metadata: d.required(
+                23,
+                d.object::<crate::v1_0_0_rc2::objects::Metadata>(23)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_0_0_rc2::objects::Observable>(24)?,
+            raw_data: d.string(25)?,
+            severity: d.string(26)?,
+            severity_id: d.required(
+                27,
+                d.int32(27)?
+                    .map(crate::v1_0_0_rc2::enums::SeverityId::from_id),
+            )?,
+            start_time: d.int64(28)?,
+            start_time_dt: d.datetime(29)?,
+            status: d.string(30)?,
+            status_code: d.string(31)?,
+            status_detail: d.string(32)?,
+            status_id: d
+                .int32(33)?
+                .map(crate::v1_0_0_rc2::enums::StatusId::from_id),
+            time: d.required(34, d.int64(34)?)?,
+            time_dt: d.datetime(35)?,
+            timezone_offset: d.int32(36)?,
+            type_name: d.string(37)?,
+            type_uid: d.required(38, d.int32(38)?)?,
+            unmapped: d.map(39)?,
+            unknown: d.unknown()?,
+        })
     }
 }

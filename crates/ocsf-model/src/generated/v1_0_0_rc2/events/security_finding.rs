@@ -68,7 +68,7 @@ pub struct SecurityFinding {
     pub activity_name: Option<String>,
     /// **API details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_0_0_rc2::objects::Api>,
+    pub api: Option<Box<crate::v1_0_0_rc2::objects::Api>>,
     /// **Attacks** (`attacks`, object `attack` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attacks: Option<Vec<crate::v1_0_0_rc2::objects::Attack>>,
@@ -89,10 +89,10 @@ pub struct SecurityFinding {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_0_0_rc2::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_0_0_rc2::objects::Cloud>>,
     /// **Compliance** (`compliance`, object `compliance`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub compliance: Option<crate::v1_0_0_rc2::objects::Compliance>,
+    pub compliance: Option<Box<crate::v1_0_0_rc2::objects::Compliance>>,
     /// **Confidence** (`confidence`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confidence: Option<i32>,
@@ -116,7 +116,7 @@ pub struct SecurityFinding {
     pub enrichments: Option<Vec<crate::v1_0_0_rc2::objects::Enrichment>>,
     /// **Finding** (`finding`, object `finding`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub finding: Option<crate::v1_0_0_rc2::objects::Finding>,
+    pub finding: Option<Box<crate::v1_0_0_rc2::objects::Finding>>,
     /// **Malware** (`malware`, object `malware` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub malware: Option<Vec<crate::v1_0_0_rc2::objects::Malware>>,
@@ -124,13 +124,13 @@ pub struct SecurityFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_0_0_rc2::objects::Metadata,
+    pub metadata: Box<crate::v1_0_0_rc2::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_0_0_rc2::objects::Observable>>,
     /// **Process** (`process`, object `process`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub process: Option<crate::v1_0_0_rc2::objects::Process>,
+    pub process: Option<Box<crate::v1_0_0_rc2::objects::Process>>,
     /// **Raw Data** (`raw_data`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
@@ -236,10 +236,10 @@ impl SecurityFinding {
             end_time: None,
             end_time_dt: None,
             enrichments: None,
-            finding: Some(finding),
+            finding: Some(Box::new(finding)),
             malware: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             process: None,
             raw_data: None,
@@ -359,5 +359,127 @@ impl crate::OcsfEvent for SecurityFinding {
     }
     fn type_uid(&self) -> i64 {
         i64::from(self.type_uid)
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for SecurityFinding {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_0_0_rc2::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_0_0_rc2::SCHEMA.classes[26]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, Some(i64::from(self.activity_id.id())));
+        e.str(1, self.activity_name.as_deref());
+        e.object(2, self.api.as_deref());
+        e.object_list(3, self.attacks.as_deref());
+        e.str(4, self.category_name.as_deref());
+        e.int(5, Some(i64::from(self.category_uid)));
+        e.str(6, self.class_name.as_deref());
+        e.int(7, Some(i64::from(self.class_uid)));
+        e.object(8, self.cloud.as_deref());
+        e.object(9, self.compliance.as_deref());
+        e.int(10, self.confidence.map(i64::from));
+        e.int(11, self.count.map(i64::from));
+        e.json(12, self.data.as_ref());
+        e.int(13, self.duration.map(i64::from));
+        e.int(14, self.end_time);
+        e.datetime(15, self.end_time_dt.as_deref());
+        e.object_list(16, self.enrichments.as_deref());
+        e.object(17, self.finding.as_deref());
+        e.object_list(18, self.malware.as_deref());
+        e.str(19, self.message.as_deref());
+        e.object(20, Some(&*self.metadata));
+        e.object_list(21, self.observables.as_deref());
+        e.object(22, self.process.as_deref());
+        e.str(23, self.raw_data.as_deref());
+        e.object_list(24, self.resources.as_deref());
+        e.str(25, self.severity.as_deref());
+        e.int(26, Some(i64::from(self.severity_id.id())));
+        e.int(27, self.start_time);
+        e.datetime(28, self.start_time_dt.as_deref());
+        e.str(29, self.state.as_deref());
+        e.int(30, self.state_id.map(|v| i64::from(v.id())));
+        e.str(31, self.status.as_deref());
+        e.str(32, self.status_code.as_deref());
+        e.str(33, self.status_detail.as_deref());
+        e.int(34, self.status_id.map(|v| i64::from(v.id())));
+        e.int(35, Some(self.time));
+        e.datetime(36, self.time_dt.as_deref());
+        e.int(37, self.timezone_offset.map(i64::from));
+        e.str(38, self.type_name.as_deref());
+        e.int(39, Some(i64::from(self.type_uid)));
+        e.map(40, self.unmapped.as_ref());
+        e.object_list(41, self.vulnerabilities.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            activity_id: d.required(0, d.int32(0)?.map(SecurityFindingActivityId::from_id))?,
+            activity_name: d.string(1)?,
+            api: d
+                .object::<crate::v1_0_0_rc2::objects::Api>(2)?
+                .map(Box::new),
+            attacks: d.object_list::<crate::v1_0_0_rc2::objects::Attack>(3)?,
+            category_name: d.string(4)?,
+            category_uid: d.required(5, d.int32(5)?)?,
+            class_name: d.string(6)?,
+            class_uid: d.class_uid(7, Self::CLASS_UID)?,
+            cloud: d
+                .object::<crate::v1_0_0_rc2::objects::Cloud>(8)?
+                .map(Box::new),
+            compliance: d
+                .object::<crate::v1_0_0_rc2::objects::Compliance>(9)?
+                .map(Box::new),
+            confidence: d.int32(10)?,
+            count: d.int32(11)?,
+            data: d.json(12)?,
+            duration: d.int32(13)?,
+            end_time: d.int64(14)?,
+            end_time_dt: d.datetime(15)?,
+            enrichments: d.object_list::<crate::v1_0_0_rc2::objects::Enrichment>(16)?,
+            finding: d
+                .object::<crate::v1_0_0_rc2::objects::Finding>(17)?
+                .map(Box::new),
+            malware: d.object_list::<crate::v1_0_0_rc2::objects::Malware>(18)?,
+            message: d.string(19)?,
+            metadata: d.required(
+                20,
+                d.object::<crate::v1_0_0_rc2::objects::Metadata>(20)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_0_0_rc2::objects::Observable>(21)?,
+            process: d
+                .object::<crate::v1_0_0_rc2::objects::Process>(22)?
+                .map(Box::new),
+            raw_data: d.string(23)?,
+            resources: d.object_list::<crate::v1_0_0_rc2::objects::Resource>(24)?,
+            severity: d.string(25)?,
+            severity_id: d.required(
+                26,
+                d.int32(26)?
+                    .map(crate::v1_0_0_rc2::enums::SeverityId::from_id),
+            )?,
+            start_time: d.int64(27)?,
+            start_time_dt: d.datetime(28)?,
+            state: d.string(29)?,
+            state_id: d.int32(30)?.map(SecurityFindingStateId::from_id),
+            status: d.string(31)?,
+            status_code: d.string(32)?,
+            status_detail: d.string(33)?,
+            status_id: d
+                .int32(34)?
+                .map(crate::v1_0_0_rc2::enums::StatusId::from_id),
+            time: d.required(35, d.int64(35)?)?,
+            time_dt: d.datetime(36)?,
+            timezone_offset: d.int32(37)?,
+            type_name: d.string(38)?,
+            type_uid: d.required(39, d.int32(39)?)?,
+            unmapped: d.map(40)?,
+            vulnerabilities: d.object_list::<crate::v1_0_0_rc2::objects::Vulnerability>(41)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -53,10 +53,10 @@ pub struct SmbActivity {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_0_0_rc2::objects::Actor>,
+    pub actor: Option<Box<crate::v1_0_0_rc2::objects::Actor>>,
     /// **API details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_0_0_rc2::objects::Api>,
+    pub api: Option<Box<crate::v1_0_0_rc2::objects::Api>>,
     /// **Application Name** (`app_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app_name: Option<String>,
@@ -83,7 +83,7 @@ pub struct SmbActivity {
     pub client_dialects: Option<Vec<String>>,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_0_0_rc2::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_0_0_rc2::objects::Cloud>>,
     /// **Command** (`command`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command: Option<String>,
@@ -92,7 +92,7 @@ pub struct SmbActivity {
     pub confidence: Option<i32>,
     /// **Connection Info** (`connection_info`, object `network_connection_info`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_info: Option<crate::v1_0_0_rc2::objects::NetworkConnectionInfo>,
+    pub connection_info: Option<Box<crate::v1_0_0_rc2::objects::NetworkConnectionInfo>>,
     /// **Count** (`count`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i32>,
@@ -101,10 +101,10 @@ pub struct SmbActivity {
     pub data: Option<serde_json::Value>,
     /// **Distributed Computing Environment/Remote Procedure Call (DCE/RPC)** (`dce_rpc`, object `dce_rpc`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dce_rpc: Option<crate::v1_0_0_rc2::objects::DceRpc>,
+    pub dce_rpc: Option<Box<crate::v1_0_0_rc2::objects::DceRpc>>,
     /// **Device** (`device`, object `device`, recommended, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_0_0_rc2::objects::Device>,
+    pub device: Option<Box<crate::v1_0_0_rc2::objects::Device>>,
     /// **Dialect** (`dialect`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dialect: Option<String>,
@@ -118,7 +118,7 @@ pub struct SmbActivity {
     pub disposition_id: Option<crate::v1_0_0_rc2::enums::DispositionId>,
     /// **Destination Endpoint** (`dst_endpoint`, object `network_endpoint`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dst_endpoint: Option<crate::v1_0_0_rc2::objects::NetworkEndpoint>,
+    pub dst_endpoint: Option<Box<crate::v1_0_0_rc2::objects::NetworkEndpoint>>,
     /// **Duration** (`duration`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i32>,
@@ -133,7 +133,7 @@ pub struct SmbActivity {
     pub enrichments: Option<Vec<crate::v1_0_0_rc2::objects::Enrichment>>,
     /// **File** (`file`, object `file`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file: Option<crate::v1_0_0_rc2::objects::File>,
+    pub file: Option<Box<crate::v1_0_0_rc2::objects::File>>,
     /// **Malware** (`malware`, object `malware` array, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub malware: Option<Vec<crate::v1_0_0_rc2::objects::Malware>>,
@@ -141,7 +141,7 @@ pub struct SmbActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_0_0_rc2::objects::Metadata,
+    pub metadata: Box<crate::v1_0_0_rc2::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_0_0_rc2::objects::Observable>>,
@@ -150,13 +150,13 @@ pub struct SmbActivity {
     pub open_type: Option<String>,
     /// **Proxy** (`proxy`, object `network_proxy`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy: Option<crate::v1_0_0_rc2::objects::NetworkProxy>,
+    pub proxy: Option<Box<crate::v1_0_0_rc2::objects::NetworkProxy>>,
     /// **Raw Data** (`raw_data`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
     /// **API Response Details** (`response`, object `response`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub response: Option<crate::v1_0_0_rc2::objects::Response>,
+    pub response: Option<Box<crate::v1_0_0_rc2::objects::Response>>,
     /// **Severity** (`severity`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub severity: Option<String>,
@@ -172,7 +172,7 @@ pub struct SmbActivity {
     pub share_type: Option<String>,
     /// **Source Endpoint** (`src_endpoint`, object `network_endpoint`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub src_endpoint: Option<crate::v1_0_0_rc2::objects::NetworkEndpoint>,
+    pub src_endpoint: Option<Box<crate::v1_0_0_rc2::objects::NetworkEndpoint>>,
     /// **Start Time** (`start_time`, `timestamp_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
@@ -203,10 +203,10 @@ pub struct SmbActivity {
     pub timezone_offset: Option<i32>,
     /// **TLS** (`tls`, object `tls`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tls: Option<crate::v1_0_0_rc2::objects::Tls>,
+    pub tls: Option<Box<crate::v1_0_0_rc2::objects::Tls>>,
     /// **Traffic** (`traffic`, object `network_traffic`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub traffic: Option<crate::v1_0_0_rc2::objects::NetworkTraffic>,
+    pub traffic: Option<Box<crate::v1_0_0_rc2::objects::NetworkTraffic>>,
     /// **Tree UID** (`tree_uid`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tree_uid: Option<String>,
@@ -268,7 +268,7 @@ impl SmbActivity {
             dialect: None,
             disposition: None,
             disposition_id: None,
-            dst_endpoint: Some(dst_endpoint),
+            dst_endpoint: Some(Box::new(dst_endpoint)),
             duration: None,
             end_time: None,
             end_time_dt: None,
@@ -276,7 +276,7 @@ impl SmbActivity {
             file: None,
             malware: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             open_type: None,
             proxy: None,
@@ -286,7 +286,7 @@ impl SmbActivity {
             severity_id,
             share: None,
             share_type: None,
-            src_endpoint: Some(src_endpoint),
+            src_endpoint: Some(Box::new(src_endpoint)),
             start_time: None,
             start_time_dt: None,
             status: None,
@@ -402,5 +402,173 @@ impl crate::OcsfEvent for SmbActivity {
     }
     fn type_uid(&self) -> i64 {
         i64::from(self.type_uid)
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for SmbActivity {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_0_0_rc2::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_0_0_rc2::SCHEMA.classes[27]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, Some(i64::from(self.activity_id.id())));
+        e.str(1, self.activity_name.as_deref());
+        e.object(2, self.actor.as_deref());
+        e.object(3, self.api.as_deref());
+        e.str(4, self.app_name.as_deref());
+        e.object_list(5, self.attacks.as_deref());
+        e.str(6, self.category_name.as_deref());
+        e.int(7, Some(i64::from(self.category_uid)));
+        e.str(8, self.class_name.as_deref());
+        e.int(9, Some(i64::from(self.class_uid)));
+        e.str_list(10, self.client_dialects.as_deref());
+        e.object(11, self.cloud.as_deref());
+        e.str(12, self.command.as_deref());
+        e.int(13, self.confidence.map(i64::from));
+        e.object(14, self.connection_info.as_deref());
+        e.int(15, self.count.map(i64::from));
+        e.json(16, self.data.as_ref());
+        e.object(17, self.dce_rpc.as_deref());
+        e.object(18, self.device.as_deref());
+        e.str(19, self.dialect.as_deref());
+        e.str(20, self.disposition.as_deref());
+        e.int(21, self.disposition_id.map(|v| i64::from(v.id())));
+        e.object(22, self.dst_endpoint.as_deref());
+        e.int(23, self.duration.map(i64::from));
+        e.int(24, self.end_time);
+        e.datetime(25, self.end_time_dt.as_deref());
+        e.object_list(26, self.enrichments.as_deref());
+        e.object(27, self.file.as_deref());
+        e.object_list(28, self.malware.as_deref());
+        e.str(29, self.message.as_deref());
+        e.object(30, Some(&*self.metadata));
+        e.object_list(31, self.observables.as_deref());
+        e.str(32, self.open_type.as_deref());
+        e.object(33, self.proxy.as_deref());
+        e.str(34, self.raw_data.as_deref());
+        e.object(35, self.response.as_deref());
+        e.str(36, self.severity.as_deref());
+        e.int(37, Some(i64::from(self.severity_id.id())));
+        e.str(38, self.share.as_deref());
+        e.str(39, self.share_type.as_deref());
+        e.object(40, self.src_endpoint.as_deref());
+        e.int(41, self.start_time);
+        e.datetime(42, self.start_time_dt.as_deref());
+        e.str(43, self.status.as_deref());
+        e.str(44, self.status_code.as_deref());
+        e.str(45, self.status_detail.as_deref());
+        e.int(46, self.status_id.map(|v| i64::from(v.id())));
+        e.int(47, Some(self.time));
+        e.datetime(48, self.time_dt.as_deref());
+        e.int(49, self.timezone_offset.map(i64::from));
+        e.object(50, self.tls.as_deref());
+        e.object(51, self.traffic.as_deref());
+        e.str(52, self.tree_uid.as_deref());
+        e.str(53, self.type_name.as_deref());
+        e.int(54, Some(i64::from(self.type_uid)));
+        e.map(55, self.unmapped.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            activity_id: d.required(0, d.int32(0)?.map(SmbActivityActivityId::from_id))?,
+            activity_name: d.string(1)?,
+            actor: d
+                .object::<crate::v1_0_0_rc2::objects::Actor>(2)?
+                .map(Box::new),
+            api: d
+                .object::<crate::v1_0_0_rc2::objects::Api>(3)?
+                .map(Box::new),
+            app_name: d.string(4)?,
+            attacks: d.object_list::<crate::v1_0_0_rc2::objects::Attack>(5)?,
+            category_name: d.string(6)?,
+            category_uid: d.required(7, d.int32(7)?)?,
+            class_name: d.string(8)?,
+            class_uid: d.class_uid(9, Self::CLASS_UID)?,
+            client_dialects: d.string_list(10)?,
+            cloud: d
+                .object::<crate::v1_0_0_rc2::objects::Cloud>(11)?
+                .map(Box::new),
+            command: d.string(12)?,
+            confidence: d.int32(13)?,
+            connection_info: d
+                .object::<crate::v1_0_0_rc2::objects::NetworkConnectionInfo>(14)?
+                .map(Box::new),
+            count: d.int32(15)?,
+            data: d.json(16)?,
+            dce_rpc: d
+                .object::<crate::v1_0_0_rc2::objects::DceRpc>(17)?
+                .map(Box::new),
+            device: d
+                .object::<crate::v1_0_0_rc2::objects::Device>(18)?
+                .map(Box::new),
+            dialect: d.string(19)?,
+            disposition: d.string(20)?,
+            disposition_id: d
+                .int32(21)?
+                .map(crate::v1_0_0_rc2::enums::DispositionId::from_id),
+            dst_endpoint: d
+                .object::<crate::v1_0_0_rc2::objects::NetworkEndpoint>(22)?
+                .map(Box::new),
+            duration: d.int32(23)?,
+            end_time: d.int64(24)?,
+            end_time_dt: d.datetime(25)?,
+            enrichments: d.object_list::<crate::v1_0_0_rc2::objects::Enrichment>(26)?,
+            file: d
+                .object::<crate::v1_0_0_rc2::objects::File>(27)?
+                .map(Box::new),
+            malware: d.object_list::<crate::v1_0_0_rc2::objects::Malware>(28)?,
+            message: d.string(29)?,
+            metadata: d.required(
+                30,
+                d.object::<crate::v1_0_0_rc2::objects::Metadata>(30)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_0_0_rc2::objects::Observable>(31)?,
+            open_type: d.string(32)?,
+            proxy: d
+                .object::<crate::v1_0_0_rc2::objects::NetworkProxy>(33)?
+                .map(Box::new),
+            raw_data: d.string(34)?,
+            response: d
+                .object::<crate::v1_0_0_rc2::objects::Response>(35)?
+                .map(Box::new),
+            severity: d.string(36)?,
+            severity_id: d.required(
+                37,
+                d.int32(37)?
+                    .map(crate::v1_0_0_rc2::enums::SeverityId::from_id),
+            )?,
+            share: d.string(38)?,
+            share_type: d.string(39)?,
+            src_endpoint: d
+                .object::<crate::v1_0_0_rc2::objects::NetworkEndpoint>(40)?
+                .map(Box::new),
+            start_time: d.int64(41)?,
+            start_time_dt: d.datetime(42)?,
+            status: d.string(43)?,
+            status_code: d.string(44)?,
+            status_detail: d.string(45)?,
+            status_id: d
+                .int32(46)?
+                .map(crate::v1_0_0_rc2::enums::StatusId::from_id),
+            time: d.required(47, d.int64(47)?)?,
+            time_dt: d.datetime(48)?,
+            timezone_offset: d.int32(49)?,
+            tls: d
+                .object::<crate::v1_0_0_rc2::objects::Tls>(50)?
+                .map(Box::new),
+            traffic: d
+                .object::<crate::v1_0_0_rc2::objects::NetworkTraffic>(51)?
+                .map(Box::new),
+            tree_uid: d.string(52)?,
+            type_name: d.string(53)?,
+            type_uid: d.required(54, d.int32(54)?)?,
+            unmapped: d.map(55)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -53,10 +53,10 @@ pub struct SshActivity {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_0_0_rc2::objects::Actor>,
+    pub actor: Option<Box<crate::v1_0_0_rc2::objects::Actor>>,
     /// **API details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_0_0_rc2::objects::Api>,
+    pub api: Option<Box<crate::v1_0_0_rc2::objects::Api>>,
     /// **Application Name** (`app_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app_name: Option<String>,
@@ -80,16 +80,16 @@ pub struct SshActivity {
     class_uid: i32,
     /// **Client HASSH** (`client_hassh`, object `hassh`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_hassh: Option<crate::v1_0_0_rc2::objects::Hassh>,
+    pub client_hassh: Option<Box<crate::v1_0_0_rc2::objects::Hassh>>,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_0_0_rc2::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_0_0_rc2::objects::Cloud>>,
     /// **Confidence** (`confidence`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confidence: Option<i32>,
     /// **Connection Info** (`connection_info`, object `network_connection_info`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_info: Option<crate::v1_0_0_rc2::objects::NetworkConnectionInfo>,
+    pub connection_info: Option<Box<crate::v1_0_0_rc2::objects::NetworkConnectionInfo>>,
     /// **Count** (`count`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i32>,
@@ -98,7 +98,7 @@ pub struct SshActivity {
     pub data: Option<serde_json::Value>,
     /// **Device** (`device`, object `device`, recommended, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_0_0_rc2::objects::Device>,
+    pub device: Option<Box<crate::v1_0_0_rc2::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disposition: Option<String>,
@@ -109,7 +109,7 @@ pub struct SshActivity {
     pub disposition_id: Option<crate::v1_0_0_rc2::enums::DispositionId>,
     /// **Destination Endpoint** (`dst_endpoint`, object `network_endpoint`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dst_endpoint: Option<crate::v1_0_0_rc2::objects::NetworkEndpoint>,
+    pub dst_endpoint: Option<Box<crate::v1_0_0_rc2::objects::NetworkEndpoint>>,
     /// **Duration** (`duration`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i32>,
@@ -129,7 +129,7 @@ pub struct SshActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_0_0_rc2::objects::Metadata,
+    pub metadata: Box<crate::v1_0_0_rc2::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_0_0_rc2::objects::Observable>>,
@@ -138,13 +138,13 @@ pub struct SshActivity {
     pub protocol_ver: Option<String>,
     /// **Proxy** (`proxy`, object `network_proxy`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy: Option<crate::v1_0_0_rc2::objects::NetworkProxy>,
+    pub proxy: Option<Box<crate::v1_0_0_rc2::objects::NetworkProxy>>,
     /// **Raw Data** (`raw_data`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
     /// **Server HASSH** (`server_hassh`, object `hassh`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub server_hassh: Option<crate::v1_0_0_rc2::objects::Hassh>,
+    pub server_hassh: Option<Box<crate::v1_0_0_rc2::objects::Hassh>>,
     /// **Severity** (`severity`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub severity: Option<String>,
@@ -154,7 +154,7 @@ pub struct SshActivity {
     pub severity_id: crate::v1_0_0_rc2::enums::SeverityId,
     /// **Source Endpoint** (`src_endpoint`, object `network_endpoint`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub src_endpoint: Option<crate::v1_0_0_rc2::objects::NetworkEndpoint>,
+    pub src_endpoint: Option<Box<crate::v1_0_0_rc2::objects::NetworkEndpoint>>,
     /// **Start Time** (`start_time`, `timestamp_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
@@ -185,10 +185,10 @@ pub struct SshActivity {
     pub timezone_offset: Option<i32>,
     /// **TLS** (`tls`, object `tls`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tls: Option<crate::v1_0_0_rc2::objects::Tls>,
+    pub tls: Option<Box<crate::v1_0_0_rc2::objects::Tls>>,
     /// **Traffic** (`traffic`, object `network_traffic`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub traffic: Option<crate::v1_0_0_rc2::objects::NetworkTraffic>,
+    pub traffic: Option<Box<crate::v1_0_0_rc2::objects::NetworkTraffic>>,
     /// **Type Name** (`type_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     type_name: Option<String>,
@@ -244,14 +244,14 @@ impl SshActivity {
             device: None,
             disposition: None,
             disposition_id: None,
-            dst_endpoint: Some(dst_endpoint),
+            dst_endpoint: Some(Box::new(dst_endpoint)),
             duration: None,
             end_time: None,
             end_time_dt: None,
             enrichments: None,
             malware: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             protocol_ver: None,
             proxy: None,
@@ -259,7 +259,7 @@ impl SshActivity {
             server_hassh: None,
             severity: None,
             severity_id,
-            src_endpoint: Some(src_endpoint),
+            src_endpoint: Some(Box::new(src_endpoint)),
             start_time: None,
             start_time_dt: None,
             status: None,
@@ -374,5 +374,157 @@ impl crate::OcsfEvent for SshActivity {
     }
     fn type_uid(&self) -> i64 {
         i64::from(self.type_uid)
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for SshActivity {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_0_0_rc2::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_0_0_rc2::SCHEMA.classes[28]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, Some(i64::from(self.activity_id.id())));
+        e.str(1, self.activity_name.as_deref());
+        e.object(2, self.actor.as_deref());
+        e.object(3, self.api.as_deref());
+        e.str(4, self.app_name.as_deref());
+        e.object_list(5, self.attacks.as_deref());
+        e.str(6, self.category_name.as_deref());
+        e.int(7, Some(i64::from(self.category_uid)));
+        e.str(8, self.class_name.as_deref());
+        e.int(9, Some(i64::from(self.class_uid)));
+        e.object(10, self.client_hassh.as_deref());
+        e.object(11, self.cloud.as_deref());
+        e.int(12, self.confidence.map(i64::from));
+        e.object(13, self.connection_info.as_deref());
+        e.int(14, self.count.map(i64::from));
+        e.json(15, self.data.as_ref());
+        e.object(16, self.device.as_deref());
+        e.str(17, self.disposition.as_deref());
+        e.int(18, self.disposition_id.map(|v| i64::from(v.id())));
+        e.object(19, self.dst_endpoint.as_deref());
+        e.int(20, self.duration.map(i64::from));
+        e.int(21, self.end_time);
+        e.datetime(22, self.end_time_dt.as_deref());
+        e.object_list(23, self.enrichments.as_deref());
+        e.object_list(24, self.malware.as_deref());
+        e.str(25, self.message.as_deref());
+        e.object(26, Some(&*self.metadata));
+        e.object_list(27, self.observables.as_deref());
+        e.str(28, self.protocol_ver.as_deref());
+        e.object(29, self.proxy.as_deref());
+        e.str(30, self.raw_data.as_deref());
+        e.object(31, self.server_hassh.as_deref());
+        e.str(32, self.severity.as_deref());
+        e.int(33, Some(i64::from(self.severity_id.id())));
+        e.object(34, self.src_endpoint.as_deref());
+        e.int(35, self.start_time);
+        e.datetime(36, self.start_time_dt.as_deref());
+        e.str(37, self.status.as_deref());
+        e.str(38, self.status_code.as_deref());
+        e.str(39, self.status_detail.as_deref());
+        e.int(40, self.status_id.map(|v| i64::from(v.id())));
+        e.int(41, Some(self.time));
+        e.datetime(42, self.time_dt.as_deref());
+        e.int(43, self.timezone_offset.map(i64::from));
+        e.object(44, self.tls.as_deref());
+        e.object(45, self.traffic.as_deref());
+        e.str(46, self.type_name.as_deref());
+        e.int(47, Some(i64::from(self.type_uid)));
+        e.map(48, self.unmapped.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            activity_id: d.required(0, d.int32(0)?.map(SshActivityActivityId::from_id))?,
+            activity_name: d.string(1)?,
+            actor: d
+                .object::<crate::v1_0_0_rc2::objects::Actor>(2)?
+                .map(Box::new),
+            api: d
+                .object::<crate::v1_0_0_rc2::objects::Api>(3)?
+                .map(Box::new),
+            app_name: d.string(4)?,
+            attacks: d.object_list::<crate::v1_0_0_rc2::objects::Attack>(5)?,
+            category_name: d.string(6)?,
+            category_uid: d.required(7, d.int32(7)?)?,
+            class_name: d.string(8)?,
+            class_uid: d.class_uid(9, Self::CLASS_UID)?,
+            client_hassh: d
+                .object::<crate::v1_0_0_rc2::objects::Hassh>(10)?
+                .map(Box::new),
+            cloud: d
+                .object::<crate::v1_0_0_rc2::objects::Cloud>(11)?
+                .map(Box::new),
+            confidence: d.int32(12)?,
+            connection_info: d
+                .object::<crate::v1_0_0_rc2::objects::NetworkConnectionInfo>(13)?
+                .map(Box::new),
+            count: d.int32(14)?,
+            data: d.json(15)?,
+            device: d
+                .object::<crate::v1_0_0_rc2::objects::Device>(16)?
+                .map(Box::new),
+            disposition: d.string(17)?,
+            disposition_id: d
+                .int32(18)?
+                .map(crate::v1_0_0_rc2::enums::DispositionId::from_id),
+            dst_endpoint: d
+                .object::<crate::v1_0_0_rc2::objects::NetworkEndpoint>(19)?
+                .map(Box::new),
+            duration: d.int32(20)?,
+            end_time: d.int64(21)?,
+            end_time_dt: d.datetime(22)?,
+            enrichments: d.object_list::<crate::v1_0_0_rc2::objects::Enrichment>(23)?,
+            malware: d.object_list::<crate::v1_0_0_rc2::objects::Malware>(24)?,
+            message: d.string(25)?,
+            metadata: d.required(
+                26,
+                d.object::<crate::v1_0_0_rc2::objects::Metadata>(26)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_0_0_rc2::objects::Observable>(27)?,
+            protocol_ver: d.string(28)?,
+            proxy: d
+                .object::<crate::v1_0_0_rc2::objects::NetworkProxy>(29)?
+                .map(Box::new),
+            raw_data: d.string(30)?,
+            server_hassh: d
+                .object::<crate::v1_0_0_rc2::objects::Hassh>(31)?
+                .map(Box::new),
+            severity: d.string(32)?,
+            severity_id: d.required(
+                33,
+                d.int32(33)?
+                    .map(crate::v1_0_0_rc2::enums::SeverityId::from_id),
+            )?,
+            src_endpoint: d
+                .object::<crate::v1_0_0_rc2::objects::NetworkEndpoint>(34)?
+                .map(Box::new),
+            start_time: d.int64(35)?,
+            start_time_dt: d.datetime(36)?,
+            status: d.string(37)?,
+            status_code: d.string(38)?,
+            status_detail: d.string(39)?,
+            status_id: d
+                .int32(40)?
+                .map(crate::v1_0_0_rc2::enums::StatusId::from_id),
+            time: d.required(41, d.int64(41)?)?,
+            time_dt: d.datetime(42)?,
+            timezone_offset: d.int32(43)?,
+            tls: d
+                .object::<crate::v1_0_0_rc2::objects::Tls>(44)?
+                .map(Box::new),
+            traffic: d
+                .object::<crate::v1_0_0_rc2::objects::NetworkTraffic>(45)?
+                .map(Box::new),
+            type_name: d.string(46)?,
+            type_uid: d.required(47, d.int32(47)?)?,
+            unmapped: d.map(48)?,
+            unknown: d.unknown()?,
+        })
     }
 }

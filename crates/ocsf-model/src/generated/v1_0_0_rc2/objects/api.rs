@@ -12,13 +12,13 @@ pub struct Api {
     pub operation: Option<String>,
     /// **API Request Details** (`request`, object `request`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request: Option<crate::v1_0_0_rc2::objects::Request>,
+    pub request: Option<Box<crate::v1_0_0_rc2::objects::Request>>,
     /// **API Response Details** (`response`, object `response`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub response: Option<crate::v1_0_0_rc2::objects::Response>,
+    pub response: Option<Box<crate::v1_0_0_rc2::objects::Response>>,
     /// **Service** (`service`, object `service`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub service: Option<crate::v1_0_0_rc2::objects::Service>,
+    pub service: Option<Box<crate::v1_0_0_rc2::objects::Service>>,
     /// **Version** (`version`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
@@ -34,5 +34,39 @@ impl Api {
             operation: Some(operation),
             ..Self::default()
         }
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Api {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_0_0_rc2::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_0_0_rc2::SCHEMA.objects[1]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.operation.as_deref());
+        e.object(1, self.request.as_deref());
+        e.object(2, self.response.as_deref());
+        e.object(3, self.service.as_deref());
+        e.str(4, self.version.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            operation: d.string(0)?,
+            request: d
+                .object::<crate::v1_0_0_rc2::objects::Request>(1)?
+                .map(Box::new),
+            response: d
+                .object::<crate::v1_0_0_rc2::objects::Response>(2)?
+                .map(Box::new),
+            service: d
+                .object::<crate::v1_0_0_rc2::objects::Service>(3)?
+                .map(Box::new),
+            version: d.string(4)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -12,7 +12,7 @@ pub struct Attack {
     pub tactics: Option<Vec<crate::v1_0_0_rc2::objects::Tactic>>,
     /// **Technique** (`technique`, object `technique`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub technique: Option<crate::v1_0_0_rc2::objects::Technique>,
+    pub technique: Option<Box<crate::v1_0_0_rc2::objects::Technique>>,
     /// **Version** (`version`, `string_t`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
@@ -30,9 +30,35 @@ impl Attack {
     ) -> Self {
         Self {
             tactics: Some(tactics),
-            technique: Some(technique),
+            technique: Some(Box::new(technique)),
             version: Some(version),
             ..Self::default()
         }
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Attack {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_0_0_rc2::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_0_0_rc2::SCHEMA.objects[2]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.object_list(0, self.tactics.as_deref());
+        e.object(1, self.technique.as_deref());
+        e.str(2, self.version.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            tactics: d.object_list::<crate::v1_0_0_rc2::objects::Tactic>(0)?,
+            technique: d
+                .object::<crate::v1_0_0_rc2::objects::Technique>(1)?
+                .map(Box::new),
+            version: d.string(2)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -23,7 +23,7 @@ pub struct Certificate {
     pub expiration_time_dt: Option<String>,
     /// **Fingerprint** (`fingerprint`, object `fingerprint`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fingerprint: Option<crate::v1_0_0_rc2::objects::Fingerprint>,
+    pub fingerprint: Option<Box<crate::v1_0_0_rc2::objects::Fingerprint>>,
     /// **Issuer Distinguished Name** (`issuer_dn`, `string_t`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub issuer_dn: Option<String>,
@@ -49,10 +49,48 @@ impl Certificate {
         serial_number: String,
     ) -> Self {
         Self {
-            fingerprint: Some(fingerprint),
+            fingerprint: Some(Box::new(fingerprint)),
             issuer_dn: Some(issuer_dn),
             serial_number: Some(serial_number),
             ..Self::default()
         }
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Certificate {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_0_0_rc2::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_0_0_rc2::SCHEMA.objects[4]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, self.created_time);
+        e.datetime(1, self.created_time_dt.as_deref());
+        e.int(2, self.expiration_time);
+        e.datetime(3, self.expiration_time_dt.as_deref());
+        e.object(4, self.fingerprint.as_deref());
+        e.str(5, self.issuer_dn.as_deref());
+        e.str(6, self.serial_number.as_deref());
+        e.str(7, self.subject_dn.as_deref());
+        e.str(8, self.version.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            created_time: d.int64(0)?,
+            created_time_dt: d.datetime(1)?,
+            expiration_time: d.int64(2)?,
+            expiration_time_dt: d.datetime(3)?,
+            fingerprint: d
+                .object::<crate::v1_0_0_rc2::objects::Fingerprint>(4)?
+                .map(Box::new),
+            issuer_dn: d.string(5)?,
+            serial_number: d.string(6)?,
+            subject_dn: d.string(7)?,
+            version: d.string(8)?,
+            unknown: d.unknown()?,
+        })
     }
 }

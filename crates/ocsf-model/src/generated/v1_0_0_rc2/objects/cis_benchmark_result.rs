@@ -15,10 +15,10 @@ pub struct CisBenchmarkResult {
     pub name: Option<String>,
     /// **Remediation** (`remediation`, object `remediation`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub remediation: Option<crate::v1_0_0_rc2::objects::Remediation>,
+    pub remediation: Option<Box<crate::v1_0_0_rc2::objects::Remediation>>,
     /// **Rule** (`rule`, object `rule`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rule: Option<crate::v1_0_0_rc2::objects::Rule>,
+    pub rule: Option<Box<crate::v1_0_0_rc2::objects::Rule>>,
     /// Attributes this schema version does not define, kept as read and written back.
     #[serde(flatten)]
     pub unknown: serde_json::Map<String, serde_json::Value>,
@@ -31,5 +31,35 @@ impl CisBenchmarkResult {
             name: Some(name),
             ..Self::default()
         }
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for CisBenchmarkResult {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_0_0_rc2::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_0_0_rc2::SCHEMA.objects[5]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.desc.as_deref());
+        e.str(1, self.name.as_deref());
+        e.object(2, self.remediation.as_deref());
+        e.object(3, self.rule.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            desc: d.string(0)?,
+            name: d.string(1)?,
+            remediation: d
+                .object::<crate::v1_0_0_rc2::objects::Remediation>(2)?
+                .map(Box::new),
+            rule: d
+                .object::<crate::v1_0_0_rc2::objects::Rule>(3)?
+                .map(Box::new),
+            unknown: d.unknown()?,
+        })
     }
 }

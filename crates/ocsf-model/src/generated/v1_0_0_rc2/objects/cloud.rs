@@ -42,3 +42,35 @@ impl Cloud {
         }
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Cloud {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_0_0_rc2::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_0_0_rc2::SCHEMA.objects[6]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.account_name.as_deref());
+        e.str(1, self.account_uid.as_deref());
+        e.str(2, self.org_uid.as_deref());
+        e.str(3, self.project_uid.as_deref());
+        e.str(4, self.provider.as_deref());
+        e.str(5, self.region.as_deref());
+        e.str(6, self.zone.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            account_name: d.string(0)?,
+            account_uid: d.string(1)?,
+            org_uid: d.string(2)?,
+            project_uid: d.string(3)?,
+            provider: d.string(4)?,
+            region: d.string(5)?,
+            zone: d.string(6)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

@@ -27,3 +27,27 @@ impl Compliance {
         Self::default()
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Compliance {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_0_0_rc2::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_0_0_rc2::SCHEMA.objects[7]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str_list(0, self.requirements.as_deref());
+        e.str(1, self.status.as_deref());
+        e.str(2, self.status_detail.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            requirements: d.string_list(0)?,
+            status: d.string(1)?,
+            status_detail: d.string(2)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

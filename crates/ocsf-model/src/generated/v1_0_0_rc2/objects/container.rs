@@ -12,10 +12,10 @@ pub struct Container {
     pub exposed_port: Option<i32>,
     /// **Fingerprint** (`fingerprint`, object `fingerprint`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fingerprint: Option<crate::v1_0_0_rc2::objects::Fingerprint>,
+    pub fingerprint: Option<Box<crate::v1_0_0_rc2::objects::Fingerprint>>,
     /// **Image** (`image`, object `image`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image: Option<crate::v1_0_0_rc2::objects::Image>,
+    pub image: Option<Box<crate::v1_0_0_rc2::objects::Image>>,
     /// **Name** (`name`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -46,9 +46,51 @@ impl Container {
     /// A new object with its required attributes; the others are unset.
     pub fn new(image: crate::v1_0_0_rc2::objects::Image, uid: String) -> Self {
         Self {
-            image: Some(image),
+            image: Some(Box::new(image)),
             uid: Some(uid),
             ..Self::default()
         }
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Container {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_0_0_rc2::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_0_0_rc2::SCHEMA.objects[8]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, self.exposed_port.map(i64::from));
+        e.object(1, self.fingerprint.as_deref());
+        e.object(2, self.image.as_deref());
+        e.str(3, self.name.as_deref());
+        e.str(4, self.network_driver.as_deref());
+        e.str(5, self.orchestrator.as_deref());
+        e.str(6, self.runtime.as_deref());
+        e.int(7, self.size);
+        e.str(8, self.tag.as_deref());
+        e.str(9, self.uid.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            exposed_port: d.int32(0)?,
+            fingerprint: d
+                .object::<crate::v1_0_0_rc2::objects::Fingerprint>(1)?
+                .map(Box::new),
+            image: d
+                .object::<crate::v1_0_0_rc2::objects::Image>(2)?
+                .map(Box::new),
+            name: d.string(3)?,
+            network_driver: d.string(4)?,
+            orchestrator: d.string(5)?,
+            runtime: d.string(6)?,
+            size: d.int64(7)?,
+            tag: d.string(8)?,
+            uid: d.string(9)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -17,7 +17,7 @@ pub struct Cve {
     pub created_time_dt: Option<String>,
     /// **CVSS Score** (`cvss`, object `cvss`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cvss: Option<crate::v1_0_0_rc2::objects::Cvss>,
+    pub cvss: Option<Box<crate::v1_0_0_rc2::objects::Cvss>>,
     /// **CWE UID** (`cwe_uid`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cwe_uid: Option<String>,
@@ -32,7 +32,7 @@ pub struct Cve {
     pub modified_time_dt: Option<String>,
     /// **Product** (`product`, object `product`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub product: Option<crate::v1_0_0_rc2::objects::Product>,
+    pub product: Option<Box<crate::v1_0_0_rc2::objects::Product>>,
     /// **Vulnerability Type** (`type`, `string_t`, recommended).
     #[serde(rename = "type")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -52,5 +52,47 @@ impl Cve {
             uid: Some(uid),
             ..Self::default()
         }
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Cve {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_0_0_rc2::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_0_0_rc2::SCHEMA.objects[9]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, self.created_time);
+        e.datetime(1, self.created_time_dt.as_deref());
+        e.object(2, self.cvss.as_deref());
+        e.str(3, self.cwe_uid.as_deref());
+        e.str(4, self.cwe_url.as_deref());
+        e.int(5, self.modified_time);
+        e.datetime(6, self.modified_time_dt.as_deref());
+        e.object(7, self.product.as_deref());
+        e.str(8, self.type_.as_deref());
+        e.str(9, self.uid.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            created_time: d.int64(0)?,
+            created_time_dt: d.datetime(1)?,
+            cvss: d
+                .object::<crate::v1_0_0_rc2::objects::Cvss>(2)?
+                .map(Box::new),
+            cwe_uid: d.string(3)?,
+            cwe_url: d.string(4)?,
+            modified_time: d.int64(5)?,
+            modified_time_dt: d.datetime(6)?,
+            product: d
+                .object::<crate::v1_0_0_rc2::objects::Product>(7)?
+                .map(Box::new),
+            type_: d.string(8)?,
+            uid: d.string(9)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -40,3 +40,31 @@ impl DceRpc {
         }
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for DceRpc {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_0_0_rc2::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_0_0_rc2::SCHEMA.objects[11]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.command.as_deref());
+        e.str(1, self.command_response.as_deref());
+        e.str_list(2, self.flags.as_deref());
+        e.object_list(3, self.network_interfaces.as_deref());
+        e.int(4, self.opnum.map(i64::from));
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            command: d.string(0)?,
+            command_response: d.string(1)?,
+            flags: d.string_list(2)?,
+            network_interfaces: d.object_list::<crate::v1_0_0_rc2::objects::NetworkInterface>(3)?,
+            opnum: d.int32(4)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

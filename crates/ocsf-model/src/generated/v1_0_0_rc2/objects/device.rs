@@ -89,13 +89,13 @@ pub struct Device {
     pub hostname: Option<String>,
     /// **Hardware Info** (`hw_info`, object `device_hw_info`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hw_info: Option<crate::v1_0_0_rc2::objects::DeviceHwInfo>,
+    pub hw_info: Option<Box<crate::v1_0_0_rc2::objects::DeviceHwInfo>>,
     /// **Hypervisor** (`hypervisor`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hypervisor: Option<String>,
     /// **Image** (`image`, object `image`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image: Option<crate::v1_0_0_rc2::objects::Image>,
+    pub image: Option<Box<crate::v1_0_0_rc2::objects::Image>>,
     /// **IMEI** (`imei`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub imei: Option<String>,
@@ -125,7 +125,7 @@ pub struct Device {
     pub is_trusted: Option<bool>,
     /// **Detailed Geo Location** (`location`, object `location`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub location: Option<crate::v1_0_0_rc2::objects::Location>,
+    pub location: Option<Box<crate::v1_0_0_rc2::objects::Location>>,
     /// **MAC Address** (`mac`, `mac_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mac: Option<String>,
@@ -140,7 +140,7 @@ pub struct Device {
     pub org_unit: Option<String>,
     /// **OS** (`os`, object `os`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub os: Option<crate::v1_0_0_rc2::objects::Os>,
+    pub os: Option<Box<crate::v1_0_0_rc2::objects::Os>>,
     /// **Region** (`region`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
@@ -213,5 +213,102 @@ impl Device {
             self.type_ = Some(value.as_str().to_string());
         }
         self
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Device {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_0_0_rc2::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_0_0_rc2::SCHEMA.objects[12]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.autoscale_uid.as_deref());
+        e.str(1, self.desc.as_deref());
+        e.str(2, self.domain.as_deref());
+        e.object_list(3, self.groups.as_deref());
+        e.str(4, self.hostname.as_deref());
+        e.object(5, self.hw_info.as_deref());
+        e.str(6, self.hypervisor.as_deref());
+        e.object(7, self.image.as_deref());
+        e.str(8, self.imei.as_deref());
+        e.str(9, self.instance_uid.as_deref());
+        e.str(10, self.interface_name.as_deref());
+        e.str(11, self.interface_uid.as_deref());
+        e.str(12, self.ip.as_deref());
+        e.bool(13, self.is_compliant);
+        e.bool(14, self.is_managed);
+        e.bool(15, self.is_personal);
+        e.bool(16, self.is_trusted);
+        e.object(17, self.location.as_deref());
+        e.str(18, self.mac.as_deref());
+        e.str(19, self.name.as_deref());
+        e.object_list(20, self.network_interfaces.as_deref());
+        e.str(21, self.org_unit.as_deref());
+        e.object(22, self.os.as_deref());
+        e.str(23, self.region.as_deref());
+        e.str(24, self.risk_level.as_deref());
+        e.int(25, self.risk_level_id.map(|v| i64::from(v.id())));
+        e.int(26, self.risk_score.map(i64::from));
+        e.str(27, self.subnet.as_deref());
+        e.str(28, self.subnet_uid.as_deref());
+        e.str(29, self.type_.as_deref());
+        e.int(30, self.type_id.map(|v| i64::from(v.id())));
+        e.str(31, self.uid.as_deref());
+        e.str(32, self.uuid.as_deref());
+        e.str(33, self.vlan_uid.as_deref());
+        e.str(34, self.vpc_uid.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            autoscale_uid: d.string(0)?,
+            desc: d.string(1)?,
+            domain: d.string(2)?,
+            groups: d.object_list::<crate::v1_0_0_rc2::objects::Group>(3)?,
+            hostname: d.string(4)?,
+            hw_info: d
+                .object::<crate::v1_0_0_rc2::objects::DeviceHwInfo>(5)?
+                .map(Box::new),
+            hypervisor: d.string(6)?,
+            image: d
+                .object::<crate::v1_0_0_rc2::objects::Image>(7)?
+                .map(Box::new),
+            imei: d.string(8)?,
+            instance_uid: d.string(9)?,
+            interface_name: d.string(10)?,
+            interface_uid: d.string(11)?,
+            ip: d.string(12)?,
+            is_compliant: d.bool(13)?,
+            is_managed: d.bool(14)?,
+            is_personal: d.bool(15)?,
+            is_trusted: d.bool(16)?,
+            location: d
+                .object::<crate::v1_0_0_rc2::objects::Location>(17)?
+                .map(Box::new),
+            mac: d.string(18)?,
+            name: d.string(19)?,
+            network_interfaces: d
+                .object_list::<crate::v1_0_0_rc2::objects::NetworkInterface>(20)?,
+            org_unit: d.string(21)?,
+            os: d
+                .object::<crate::v1_0_0_rc2::objects::Os>(22)?
+                .map(Box::new),
+            region: d.string(23)?,
+            risk_level: d.string(24)?,
+            risk_level_id: d.int32(25)?.map(DeviceRiskLevelId::from_id),
+            risk_score: d.int32(26)?,
+            subnet: d.string(27)?,
+            subnet_uid: d.string(28)?,
+            type_: d.string(29)?,
+            type_id: d.int32(30)?.map(DeviceTypeId::from_id),
+            uid: d.string(31)?,
+            uuid: d.string(32)?,
+            vlan_uid: d.string(33)?,
+            vpc_uid: d.string(34)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -44,3 +44,35 @@ impl DigitalSignature {
         }
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for DigitalSignature {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_0_0_rc2::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_0_0_rc2::SCHEMA.objects[14]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.company_name.as_deref());
+        e.int(1, self.created_time);
+        e.datetime(2, self.created_time_dt.as_deref());
+        e.str(3, self.developer_uid.as_deref());
+        e.object_list(4, self.fingerprints.as_deref());
+        e.str(5, self.issuer_name.as_deref());
+        e.str(6, self.serial_number.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            company_name: d.string(0)?,
+            created_time: d.int64(1)?,
+            created_time_dt: d.datetime(2)?,
+            developer_uid: d.string(3)?,
+            fingerprints: d.object_list::<crate::v1_0_0_rc2::objects::Fingerprint>(4)?,
+            issuer_name: d.string(5)?,
+            serial_number: d.string(6)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

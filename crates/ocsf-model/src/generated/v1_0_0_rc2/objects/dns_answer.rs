@@ -80,3 +80,43 @@ impl DnsAnswer {
         }
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for DnsAnswer {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_0_0_rc2::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_0_0_rc2::SCHEMA.objects[16]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.class.as_deref());
+        e.int_list(
+            1,
+            self.flag_ids
+                .as_ref()
+                .map(|v| v.iter().map(|x| i64::from(x.id())).collect::<Vec<_>>())
+                .as_deref(),
+        );
+        e.str_list(2, self.flags.as_deref());
+        e.int(3, self.packet_uid.map(i64::from));
+        e.str(4, self.rdata.as_deref());
+        e.int(5, self.ttl.map(i64::from));
+        e.str(6, self.type_.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            class: d.string(0)?,
+            flag_ids: d
+                .int32_list(1)?
+                .map(|v| v.into_iter().map(DnsAnswerFlagIds::from_id).collect()),
+            flags: d.string_list(2)?,
+            packet_uid: d.int32(3)?,
+            rdata: d.string(4)?,
+            ttl: d.int32(5)?,
+            type_: d.string(6)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

@@ -72,3 +72,33 @@ impl DnsQuery {
         }
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for DnsQuery {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_0_0_rc2::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_0_0_rc2::SCHEMA.objects[17]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.class.as_deref());
+        e.str(1, self.hostname.as_deref());
+        e.str(2, self.opcode.as_deref());
+        e.int(3, self.opcode_id.map(|v| i64::from(v.id())));
+        e.int(4, self.packet_uid.map(i64::from));
+        e.str(5, self.type_.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            class: d.string(0)?,
+            hostname: d.string(1)?,
+            opcode: d.string(2)?,
+            opcode_id: d.int32(3)?.map(DnsQueryOpcodeId::from_id),
+            packet_uid: d.int32(4)?,
+            type_: d.string(5)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

@@ -47,3 +47,37 @@ impl DomainInfo {
         }
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for DomainInfo {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_0_0_rc2::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_0_0_rc2::SCHEMA.objects[18]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, self.created_time);
+        e.datetime(1, self.created_time_dt.as_deref());
+        e.str(2, self.domain.as_deref());
+        e.int(3, self.expiration_time);
+        e.datetime(4, self.expiration_time_dt.as_deref());
+        e.int(5, self.modified_time);
+        e.datetime(6, self.modified_time_dt.as_deref());
+        e.str(7, self.registrar.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            created_time: d.int64(0)?,
+            created_time_dt: d.datetime(1)?,
+            domain: d.string(2)?,
+            expiration_time: d.int64(3)?,
+            expiration_time_dt: d.datetime(4)?,
+            modified_time: d.int64(5)?,
+            modified_time_dt: d.datetime(6)?,
+            registrar: d.string(7)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

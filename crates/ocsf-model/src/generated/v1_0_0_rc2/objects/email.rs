@@ -62,3 +62,47 @@ impl Email {
         }
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Email {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_0_0_rc2::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_0_0_rc2::SCHEMA.objects[19]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str_list(0, self.cc.as_deref());
+        e.str(1, self.delivered_to.as_deref());
+        e.str(2, self.from.as_deref());
+        e.str(3, self.message_uid.as_deref());
+        e.str(4, self.raw_header.as_deref());
+        e.str(5, self.reply_to.as_deref());
+        e.int(6, self.size);
+        e.str(7, self.smtp_from.as_deref());
+        e.str_list(8, self.smtp_to.as_deref());
+        e.str(9, self.subject.as_deref());
+        e.str_list(10, self.to.as_deref());
+        e.str(11, self.uid.as_deref());
+        e.str_list(12, self.x_originating_ip.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            cc: d.string_list(0)?,
+            delivered_to: d.string(1)?,
+            from: d.string(2)?,
+            message_uid: d.string(3)?,
+            raw_header: d.string(4)?,
+            reply_to: d.string(5)?,
+            size: d.int64(6)?,
+            smtp_from: d.string(7)?,
+            smtp_to: d.string_list(8)?,
+            subject: d.string(9)?,
+            to: d.string_list(10)?,
+            uid: d.string(11)?,
+            x_originating_ip: d.string_list(12)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

@@ -37,3 +37,31 @@ impl Group {
         }
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Group {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_0_0_rc2::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_0_0_rc2::SCHEMA.objects[27]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.desc.as_deref());
+        e.str(1, self.name.as_deref());
+        e.str_list(2, self.privileges.as_deref());
+        e.str(3, self.type_.as_deref());
+        e.str(4, self.uid.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            desc: d.string(0)?,
+            name: d.string(1)?,
+            privileges: d.string_list(2)?,
+            type_: d.string(3)?,
+            uid: d.string(4)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

@@ -51,3 +51,39 @@ impl HttpCookie {
         }
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for HttpCookie {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_0_0_rc2::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_0_0_rc2::SCHEMA.objects[29]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.domain.as_deref());
+        e.int(1, self.expiration_time);
+        e.datetime(2, self.expiration_time_dt.as_deref());
+        e.bool(3, self.http_only);
+        e.str(4, self.name.as_deref());
+        e.str(5, self.path.as_deref());
+        e.str(6, self.samesite.as_deref());
+        e.bool(7, self.secure);
+        e.str(8, self.value.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            domain: d.string(0)?,
+            expiration_time: d.int64(1)?,
+            expiration_time_dt: d.datetime(2)?,
+            http_only: d.bool(3)?,
+            name: d.string(4)?,
+            path: d.string(5)?,
+            samesite: d.string(6)?,
+            secure: d.bool(7)?,
+            value: d.string(8)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

@@ -29,7 +29,7 @@ pub struct HttpRequest {
     pub uid: Option<String>,
     /// **URL** (`url`, object `url`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub url: Option<crate::v1_0_0_rc2::objects::Url>,
+    pub url: Option<Box<crate::v1_0_0_rc2::objects::Url>>,
     /// **HTTP User-Agent** (`user_agent`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_agent: Option<String>,
@@ -48,5 +48,45 @@ impl HttpRequest {
     /// A new object with its required attributes; the others are unset.
     pub fn new() -> Self {
         Self::default()
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for HttpRequest {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_0_0_rc2::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_0_0_rc2::SCHEMA.objects[31]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.args.as_deref());
+        e.object_list(1, self.http_headers.as_deref());
+        e.str(2, self.http_method.as_deref());
+        e.str(3, self.prefix.as_deref());
+        e.str(4, self.referrer.as_deref());
+        e.str(5, self.uid.as_deref());
+        e.object(6, self.url.as_deref());
+        e.str(7, self.user_agent.as_deref());
+        e.str(8, self.version.as_deref());
+        e.str_list(9, self.x_forwarded_for.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            args: d.string(0)?,
+            http_headers: d.object_list::<crate::v1_0_0_rc2::objects::HttpHeader>(1)?,
+            http_method: d.string(2)?,
+            prefix: d.string(3)?,
+            referrer: d.string(4)?,
+            uid: d.string(5)?,
+            url: d
+                .object::<crate::v1_0_0_rc2::objects::Url>(6)?
+                .map(Box::new),
+            user_agent: d.string(7)?,
+            version: d.string(8)?,
+            x_forwarded_for: d.string_list(9)?,
+            unknown: d.unknown()?,
+        })
     }
 }

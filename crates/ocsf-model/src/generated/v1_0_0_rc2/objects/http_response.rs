@@ -39,3 +39,33 @@ impl HttpResponse {
         }
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for HttpResponse {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_0_0_rc2::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_0_0_rc2::SCHEMA.objects[32]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, self.code.map(i64::from));
+        e.str(1, self.content_type.as_deref());
+        e.int(2, self.latency.map(i64::from));
+        e.int(3, self.length.map(i64::from));
+        e.str(4, self.message.as_deref());
+        e.str(5, self.status.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            code: d.int32(0)?,
+            content_type: d.string(1)?,
+            latency: d.int32(2)?,
+            length: d.int32(3)?,
+            message: d.string(4)?,
+            status: d.string(5)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

@@ -50,7 +50,7 @@ pub struct Job {
     pub desc: Option<String>,
     /// **File** (`file`, object `file`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file: Option<crate::v1_0_0_rc2::objects::File>,
+    pub file: Option<Box<crate::v1_0_0_rc2::objects::File>>,
     /// **Last Run** (`last_run_time`, `timestamp_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_run_time: Option<i64>,
@@ -76,7 +76,7 @@ pub struct Job {
     pub run_state_id: Option<JobRunStateId>,
     /// **User** (`user`, object `user`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<crate::v1_0_0_rc2::objects::User>,
+    pub user: Option<Box<crate::v1_0_0_rc2::objects::User>>,
     /// Attributes this schema version does not define, kept as read and written back.
     #[serde(flatten)]
     pub unknown: serde_json::Map<String, serde_json::Value>,
@@ -86,7 +86,7 @@ impl Job {
     /// A new object with its required attributes; the others are unset.
     pub fn new(file: crate::v1_0_0_rc2::objects::File, name: String) -> Self {
         Self {
-            file: Some(file),
+            file: Some(Box::new(file)),
             name: Some(name),
             ..Self::default()
         }
@@ -100,5 +100,53 @@ impl Job {
             self.run_state = Some(value.as_str().to_string());
         }
         self
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Job {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_0_0_rc2::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_0_0_rc2::SCHEMA.objects[35]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.cmd_line.as_deref());
+        e.int(1, self.created_time);
+        e.datetime(2, self.created_time_dt.as_deref());
+        e.str(3, self.desc.as_deref());
+        e.object(4, self.file.as_deref());
+        e.int(5, self.last_run_time);
+        e.datetime(6, self.last_run_time_dt.as_deref());
+        e.str(7, self.name.as_deref());
+        e.int(8, self.next_run_time);
+        e.datetime(9, self.next_run_time_dt.as_deref());
+        e.str(10, self.run_state.as_deref());
+        e.int(11, self.run_state_id.map(|v| i64::from(v.id())));
+        e.object(12, self.user.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            cmd_line: d.string(0)?,
+            created_time: d.int64(1)?,
+            created_time_dt: d.datetime(2)?,
+            desc: d.string(3)?,
+            file: d
+                .object::<crate::v1_0_0_rc2::objects::File>(4)?
+                .map(Box::new),
+            last_run_time: d.int64(5)?,
+            last_run_time_dt: d.datetime(6)?,
+            name: d.string(7)?,
+            next_run_time: d.int64(8)?,
+            next_run_time_dt: d.datetime(9)?,
+            run_state: d.string(10)?,
+            run_state_id: d.int32(11)?.map(JobRunStateId::from_id),
+            user: d
+                .object::<crate::v1_0_0_rc2::objects::User>(12)?
+                .map(Box::new),
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -33,3 +33,31 @@ impl KeyboardInfo {
         Self::default()
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for KeyboardInfo {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_0_0_rc2::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_0_0_rc2::SCHEMA.objects[38]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, self.function_keys.map(i64::from));
+        e.str(1, self.ime.as_deref());
+        e.str(2, self.keyboard_layout.as_deref());
+        e.int(3, self.keyboard_subtype.map(i64::from));
+        e.str(4, self.keyboard_type.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            function_keys: d.int32(0)?,
+            ime: d.string(1)?,
+            keyboard_layout: d.string(2)?,
+            keyboard_subtype: d.int32(3)?,
+            keyboard_type: d.string(4)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

@@ -51,3 +51,41 @@ impl Location {
         }
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Location {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_0_0_rc2::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_0_0_rc2::SCHEMA.objects[39]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.city.as_deref());
+        e.str(1, self.continent.as_deref());
+        e.float_list(2, self.coordinates.as_deref());
+        e.str(3, self.country.as_deref());
+        e.str(4, self.desc.as_deref());
+        e.bool(5, self.is_on_premises);
+        e.str(6, self.isp.as_deref());
+        e.str(7, self.postal_code.as_deref());
+        e.str(8, self.provider.as_deref());
+        e.str(9, self.region.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            city: d.string(0)?,
+            continent: d.string(1)?,
+            coordinates: d.float_list(2)?,
+            country: d.string(3)?,
+            desc: d.string(4)?,
+            is_on_premises: d.bool(5)?,
+            isp: d.string(6)?,
+            postal_code: d.string(7)?,
+            provider: d.string(8)?,
+            region: d.string(9)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

@@ -38,7 +38,7 @@ pub struct Metadata {
     pub processed_time_dt: Option<String>,
     /// **Product** (`product`, object `product`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub product: Option<crate::v1_0_0_rc2::objects::Product>,
+    pub product: Option<Box<crate::v1_0_0_rc2::objects::Product>>,
     /// **Profiles** (`profiles`, `string_t` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profiles: Option<Vec<String>>,
@@ -60,9 +60,57 @@ impl Metadata {
     /// A new object with its required attributes; the others are unset.
     pub fn new(product: crate::v1_0_0_rc2::objects::Product, version: String) -> Self {
         Self {
-            product: Some(product),
+            product: Some(Box::new(product)),
             version: Some(version),
             ..Self::default()
         }
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Metadata {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_0_0_rc2::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_0_0_rc2::SCHEMA.objects[42]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.correlation_uid.as_deref());
+        e.str_list(1, self.labels.as_deref());
+        e.int(2, self.logged_time);
+        e.datetime(3, self.logged_time_dt.as_deref());
+        e.int(4, self.modified_time);
+        e.datetime(5, self.modified_time_dt.as_deref());
+        e.str(6, self.original_time.as_deref());
+        e.int(7, self.processed_time);
+        e.datetime(8, self.processed_time_dt.as_deref());
+        e.object(9, self.product.as_deref());
+        e.str_list(10, self.profiles.as_deref());
+        e.int(11, self.sequence.map(i64::from));
+        e.str(12, self.uid.as_deref());
+        e.str(13, self.version.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            correlation_uid: d.string(0)?,
+            labels: d.string_list(1)?,
+            logged_time: d.int64(2)?,
+            logged_time_dt: d.datetime(3)?,
+            modified_time: d.int64(4)?,
+            modified_time_dt: d.datetime(5)?,
+            original_time: d.string(6)?,
+            processed_time: d.int64(7)?,
+            processed_time_dt: d.datetime(8)?,
+            product: d
+                .object::<crate::v1_0_0_rc2::objects::Product>(9)?
+                .map(Box::new),
+            profiles: d.string_list(10)?,
+            sequence: d.int32(11)?,
+            uid: d.string(12)?,
+            version: d.string(13)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -179,3 +179,41 @@ impl NetworkConnectionInfo {
         self
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for NetworkConnectionInfo {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_0_0_rc2::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_0_0_rc2::SCHEMA.objects[45]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.boundary.as_deref());
+        e.int(1, self.boundary_id.map(|v| i64::from(v.id())));
+        e.str(2, self.direction.as_deref());
+        e.int(3, self.direction_id.map(|v| i64::from(v.id())));
+        e.str(4, self.protocol_name.as_deref());
+        e.int(5, self.protocol_num.map(i64::from));
+        e.str(6, self.protocol_ver.as_deref());
+        e.int(7, self.protocol_ver_id.map(|v| i64::from(v.id())));
+        e.int(8, self.tcp_flags.map(i64::from));
+        e.str(9, self.uid.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            boundary: d.string(0)?,
+            boundary_id: d.int32(1)?.map(NetworkConnectionInfoBoundaryId::from_id),
+            direction: d.string(2)?,
+            direction_id: d.int32(3)?.map(NetworkConnectionInfoDirectionId::from_id),
+            protocol_name: d.string(4)?,
+            protocol_num: d.int32(5)?,
+            protocol_ver: d.string(6)?,
+            protocol_ver_id: d.int32(7)?.map(NetworkConnectionInfoProtocolVerId::from_id),
+            tcp_flags: d.int32(8)?,
+            uid: d.string(9)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

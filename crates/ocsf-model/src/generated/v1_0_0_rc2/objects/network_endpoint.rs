@@ -32,7 +32,7 @@ pub struct NetworkEndpoint {
     pub ip: Option<String>,
     /// **Detailed Geo Location** (`location`, object `location`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub location: Option<crate::v1_0_0_rc2::objects::Location>,
+    pub location: Option<Box<crate::v1_0_0_rc2::objects::Location>>,
     /// **MAC Address** (`mac`, `mac_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mac: Option<String>,
@@ -66,5 +66,57 @@ impl NetworkEndpoint {
     /// A new object with its required attributes; the others are unset.
     pub fn new() -> Self {
         Self::default()
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for NetworkEndpoint {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_0_0_rc2::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_0_0_rc2::SCHEMA.objects[46]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.domain.as_deref());
+        e.str(1, self.hostname.as_deref());
+        e.str(2, self.instance_uid.as_deref());
+        e.str(3, self.interface_name.as_deref());
+        e.str(4, self.interface_uid.as_deref());
+        e.str_list(5, self.intermediate_ips.as_deref());
+        e.str(6, self.ip.as_deref());
+        e.object(7, self.location.as_deref());
+        e.str(8, self.mac.as_deref());
+        e.str(9, self.name.as_deref());
+        e.int(10, self.port.map(i64::from));
+        e.str(11, self.subnet_uid.as_deref());
+        e.str(12, self.svc_name.as_deref());
+        e.str(13, self.uid.as_deref());
+        e.str(14, self.vlan_uid.as_deref());
+        e.str(15, self.vpc_uid.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            domain: d.string(0)?,
+            hostname: d.string(1)?,
+            instance_uid: d.string(2)?,
+            interface_name: d.string(3)?,
+            interface_uid: d.string(4)?,
+            intermediate_ips: d.string_list(5)?,
+            ip: d.string(6)?,
+            location: d
+                .object::<crate::v1_0_0_rc2::objects::Location>(7)?
+                .map(Box::new),
+            mac: d.string(8)?,
+            name: d.string(9)?,
+            port: d.int32(10)?,
+            subnet_uid: d.string(11)?,
+            svc_name: d.string(12)?,
+            uid: d.string(13)?,
+            vlan_uid: d.string(14)?,
+            vpc_uid: d.string(15)?,
+            unknown: d.unknown()?,
+        })
     }
 }

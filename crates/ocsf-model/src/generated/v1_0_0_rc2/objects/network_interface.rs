@@ -83,3 +83,37 @@ impl NetworkInterface {
         self
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for NetworkInterface {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_0_0_rc2::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_0_0_rc2::SCHEMA.objects[47]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.hostname.as_deref());
+        e.str(1, self.ip.as_deref());
+        e.str(2, self.mac.as_deref());
+        e.str(3, self.name.as_deref());
+        e.str(4, self.namespace.as_deref());
+        e.str(5, self.type_.as_deref());
+        e.int(6, self.type_id.map(|v| i64::from(v.id())));
+        e.str(7, self.uid.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            hostname: d.string(0)?,
+            ip: d.string(1)?,
+            mac: d.string(2)?,
+            name: d.string(3)?,
+            namespace: d.string(4)?,
+            type_: d.string(5)?,
+            type_id: d.int32(6)?.map(NetworkInterfaceTypeId::from_id),
+            uid: d.string(7)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

@@ -37,3 +37,31 @@ impl NetworkProxy {
         }
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for NetworkProxy {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_0_0_rc2::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_0_0_rc2::SCHEMA.objects[48]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.hostname.as_deref());
+        e.str(1, self.ip.as_deref());
+        e.int(2, self.port.map(i64::from));
+        e.str(3, self.svc_name.as_deref());
+        e.str(4, self.uid.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            hostname: d.string(0)?,
+            ip: d.string(1)?,
+            port: d.int32(2)?,
+            svc_name: d.string(3)?,
+            uid: d.string(4)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

@@ -36,3 +36,33 @@ impl NetworkTraffic {
         Self::default()
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for NetworkTraffic {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_0_0_rc2::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_0_0_rc2::SCHEMA.objects[49]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, self.bytes);
+        e.int(1, self.bytes_in);
+        e.int(2, self.bytes_out);
+        e.int(3, self.packets);
+        e.int(4, self.packets_in);
+        e.int(5, self.packets_out);
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            bytes: d.int64(0)?,
+            bytes_in: d.int64(1)?,
+            bytes_out: d.int64(2)?,
+            packets: d.int64(3)?,
+            packets_in: d.int64(4)?,
+            packets_out: d.int64(5)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

@@ -114,3 +114,43 @@ impl Os {
         self
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Os {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_0_0_rc2::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_0_0_rc2::SCHEMA.objects[52]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.build.as_deref());
+        e.str(1, self.country.as_deref());
+        e.int(2, self.cpu_bits.map(i64::from));
+        e.str(3, self.edition.as_deref());
+        e.str(4, self.lang.as_deref());
+        e.str(5, self.name.as_deref());
+        e.str(6, self.sp_name.as_deref());
+        e.int(7, self.sp_ver.map(i64::from));
+        e.str(8, self.type_.as_deref());
+        e.int(9, self.type_id.map(|v| i64::from(v.id())));
+        e.str(10, self.version.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            build: d.string(0)?,
+            country: d.string(1)?,
+            cpu_bits: d.int32(2)?,
+            edition: d.string(3)?,
+            lang: d.string(4)?,
+            name: d.string(5)?,
+            sp_name: d.string(6)?,
+            sp_ver: d.int32(7)?,
+            type_: d.string(8)?,
+            type_id: d.int32(9)?.map(OsTypeId::from_id),
+            version: d.string(10)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

@@ -12,7 +12,7 @@ pub struct Policy {
     pub desc: Option<String>,
     /// **Group** (`group`, object `group`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group: Option<crate::v1_0_0_rc2::objects::Group>,
+    pub group: Option<Box<crate::v1_0_0_rc2::objects::Group>>,
     /// **Name** (`name`, `string_t`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -34,5 +34,35 @@ impl Policy {
             name: Some(name),
             ..Self::default()
         }
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Policy {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_0_0_rc2::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_0_0_rc2::SCHEMA.objects[55]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.desc.as_deref());
+        e.object(1, self.group.as_deref());
+        e.str(2, self.name.as_deref());
+        e.str(3, self.uid.as_deref());
+        e.str(4, self.version.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            desc: d.string(0)?,
+            group: d
+                .object::<crate::v1_0_0_rc2::objects::Group>(1)?
+                .map(Box::new),
+            name: d.string(2)?,
+            uid: d.string(3)?,
+            version: d.string(4)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -55,7 +55,7 @@ pub struct Process {
     pub created_time_dt: Option<String>,
     /// **File** (`file`, object `file`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file: Option<crate::v1_0_0_rc2::objects::File>,
+    pub file: Option<Box<crate::v1_0_0_rc2::objects::File>>,
     /// **Integrity** (`integrity`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub integrity: Option<String>,
@@ -84,7 +84,7 @@ pub struct Process {
     pub sandbox: Option<String>,
     /// **User Session** (`session`, object `session`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub session: Option<crate::v1_0_0_rc2::objects::Session>,
+    pub session: Option<Box<crate::v1_0_0_rc2::objects::Session>>,
     /// **Terminated Time** (`terminated_time`, `timestamp_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub terminated_time: Option<i64>,
@@ -99,7 +99,7 @@ pub struct Process {
     pub uid: Option<String>,
     /// **User** (`user`, object `user`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<crate::v1_0_0_rc2::objects::User>,
+    pub user: Option<Box<crate::v1_0_0_rc2::objects::User>>,
     /// **Extended Attributes** (`xattributes`, object `object`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub xattributes: Option<serde_json::Map<String, serde_json::Value>>,
@@ -122,5 +122,69 @@ impl Process {
             self.integrity = Some(value.as_str().to_string());
         }
         self
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Process {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_0_0_rc2::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_0_0_rc2::SCHEMA.objects[56]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.cmd_line.as_deref());
+        e.int(1, self.created_time);
+        e.datetime(2, self.created_time_dt.as_deref());
+        e.object(3, self.file.as_deref());
+        e.str(4, self.integrity.as_deref());
+        e.int(5, self.integrity_id.map(|v| i64::from(v.id())));
+        e.str_list(6, self.lineage.as_deref());
+        e.str_list(7, self.loaded_modules.as_deref());
+        e.str(8, self.name.as_deref());
+        e.object(9, self.parent_process.as_deref());
+        e.int(10, self.pid.map(i64::from));
+        e.str(11, self.sandbox.as_deref());
+        e.object(12, self.session.as_deref());
+        e.int(13, self.terminated_time);
+        e.datetime(14, self.terminated_time_dt.as_deref());
+        e.int(15, self.tid.map(i64::from));
+        e.str(16, self.uid.as_deref());
+        e.object(17, self.user.as_deref());
+        e.map(18, self.xattributes.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            cmd_line: d.string(0)?,
+            created_time: d.int64(1)?,
+            created_time_dt: d.datetime(2)?,
+            file: d
+                .object::<crate::v1_0_0_rc2::objects::File>(3)?
+                .map(Box::new),
+            integrity: d.string(4)?,
+            integrity_id: d.int32(5)?.map(ProcessIntegrityId::from_id),
+            lineage: d.string_list(6)?,
+            loaded_modules: d.string_list(7)?,
+            name: d.string(8)?,
+            parent_process: d
+                .object::<crate::v1_0_0_rc2::objects::Process>(9)?
+                .map(Box::new),
+            pid: d.int32(10)?,
+            sandbox: d.string(11)?,
+            session: d
+                .object::<crate::v1_0_0_rc2::objects::Session>(12)?
+                .map(Box::new),
+            terminated_time: d.int64(13)?,
+            terminated_time_dt: d.datetime(14)?,
+            tid: d.int32(15)?,
+            uid: d.string(16)?,
+            user: d
+                .object::<crate::v1_0_0_rc2::objects::User>(17)?
+                .map(Box::new),
+            xattributes: d.map(18)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -9,7 +9,7 @@
 pub struct Product {
     /// **Feature** (`feature`, object `feature`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub feature: Option<crate::v1_0_0_rc2::objects::Feature>,
+    pub feature: Option<Box<crate::v1_0_0_rc2::objects::Feature>>,
     /// **Language** (`lang`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lang: Option<String>,
@@ -41,5 +41,39 @@ impl Product {
             vendor_name: Some(vendor_name),
             ..Self::default()
         }
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Product {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_0_0_rc2::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_0_0_rc2::SCHEMA.objects[57]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.object(0, self.feature.as_deref());
+        e.str(1, self.lang.as_deref());
+        e.str(2, self.name.as_deref());
+        e.str(3, self.path.as_deref());
+        e.str(4, self.uid.as_deref());
+        e.str(5, self.vendor_name.as_deref());
+        e.str(6, self.version.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            feature: d
+                .object::<crate::v1_0_0_rc2::objects::Feature>(0)?
+                .map(Box::new),
+            lang: d.string(1)?,
+            name: d.string(2)?,
+            path: d.string(3)?,
+            uid: d.string(4)?,
+            vendor_name: d.string(5)?,
+            version: d.string(6)?,
+            unknown: d.unknown()?,
+        })
     }
 }

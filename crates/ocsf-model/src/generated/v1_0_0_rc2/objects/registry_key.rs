@@ -38,3 +38,31 @@ impl RegistryKey {
         }
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for RegistryKey {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_0_0_rc2::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_0_0_rc2::SCHEMA.objects[58]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.bool(0, self.is_system);
+        e.int(1, self.modified_time);
+        e.datetime(2, self.modified_time_dt.as_deref());
+        e.str(3, self.path.as_deref());
+        e.str(4, self.security_descriptor.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            is_system: d.bool(0)?,
+            modified_time: d.int64(1)?,
+            modified_time_dt: d.datetime(2)?,
+            path: d.string(3)?,
+            security_descriptor: d.string(4)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

@@ -36,3 +36,29 @@ impl RelatedEvent {
         }
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for RelatedEvent {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_0_0_rc2::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_0_0_rc2::SCHEMA.objects[60]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.product_uid.as_deref());
+        e.str(1, self.type_.as_deref());
+        e.int(2, self.type_uid.map(i64::from));
+        e.str(3, self.uid.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            product_uid: d.string(0)?,
+            type_: d.string(1)?,
+            type_uid: d.int32(2)?,
+            uid: d.string(3)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

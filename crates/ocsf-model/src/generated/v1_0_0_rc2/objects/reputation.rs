@@ -92,3 +92,29 @@ impl Reputation {
         self
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Reputation {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_0_0_rc2::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_0_0_rc2::SCHEMA.objects[62]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.float(0, self.base_score);
+        e.str(1, self.provider.as_deref());
+        e.str(2, self.score.as_deref());
+        e.int(3, self.score_id.map(|v| i64::from(v.id())));
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            base_score: d.float(0)?,
+            provider: d.string(1)?,
+            score: d.string(2)?,
+            score_id: d.int32(3)?.map(ReputationScoreId::from_id),
+            unknown: d.unknown()?,
+        })
+    }
+}

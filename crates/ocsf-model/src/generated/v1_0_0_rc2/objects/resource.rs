@@ -21,7 +21,7 @@ pub struct Resource {
     pub details: Option<String>,
     /// **Device** (`device`, object `device`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_0_0_rc2::objects::Device>,
+    pub device: Option<Box<crate::v1_0_0_rc2::objects::Device>>,
     /// **Group Name** (`group_name`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group_name: Option<String>,
@@ -33,7 +33,7 @@ pub struct Resource {
     pub name: Option<String>,
     /// **Owner** (`owner`, object `user`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner: Option<crate::v1_0_0_rc2::objects::User>,
+    pub owner: Option<Box<crate::v1_0_0_rc2::objects::User>>,
     /// **Region** (`region`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
@@ -53,5 +53,51 @@ impl Resource {
     /// A new object with its required attributes; the others are unset.
     pub fn new() -> Self {
         Self::default()
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Resource {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_0_0_rc2::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_0_0_rc2::SCHEMA.objects[64]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.account_uid.as_deref());
+        e.str(1, self.cloud_partition.as_deref());
+        e.str(2, self.criticality.as_deref());
+        e.str(3, self.details.as_deref());
+        e.object(4, self.device.as_deref());
+        e.str(5, self.group_name.as_deref());
+        e.str_list(6, self.labels.as_deref());
+        e.str(7, self.name.as_deref());
+        e.object(8, self.owner.as_deref());
+        e.str(9, self.region.as_deref());
+        e.str(10, self.type_.as_deref());
+        e.str(11, self.uid.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            account_uid: d.string(0)?,
+            cloud_partition: d.string(1)?,
+            criticality: d.string(2)?,
+            details: d.string(3)?,
+            device: d
+                .object::<crate::v1_0_0_rc2::objects::Device>(4)?
+                .map(Box::new),
+            group_name: d.string(5)?,
+            labels: d.string_list(6)?,
+            name: d.string(7)?,
+            owner: d
+                .object::<crate::v1_0_0_rc2::objects::User>(8)?
+                .map(Box::new),
+            region: d.string(9)?,
+            type_: d.string(10)?,
+            uid: d.string(11)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -33,3 +33,31 @@ impl Response {
         Self::default()
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Response {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_0_0_rc2::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_0_0_rc2::SCHEMA.objects[65]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, self.code.map(i64::from));
+        e.str(1, self.error.as_deref());
+        e.str(2, self.error_message.as_deref());
+        e.str_list(3, self.flags.as_deref());
+        e.str(4, self.message.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            code: d.int32(0)?,
+            error: d.string(1)?,
+            error_message: d.string(2)?,
+            flags: d.string_list(3)?,
+            message: d.string(4)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

@@ -40,3 +40,33 @@ impl Rule {
         }
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Rule {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_0_0_rc2::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_0_0_rc2::SCHEMA.objects[66]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.category.as_deref());
+        e.str(1, self.desc.as_deref());
+        e.str(2, self.name.as_deref());
+        e.str(3, self.type_.as_deref());
+        e.str(4, self.uid.as_deref());
+        e.str(5, self.version.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            category: d.string(0)?,
+            desc: d.string(1)?,
+            name: d.string(2)?,
+            type_: d.string(3)?,
+            uid: d.string(4)?,
+            version: d.string(5)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

@@ -47,3 +47,39 @@ impl Session {
         Self::default()
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Session {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_0_0_rc2::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_0_0_rc2::SCHEMA.objects[69]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, self.created_time);
+        e.datetime(1, self.created_time_dt.as_deref());
+        e.str(2, self.credential_uid.as_deref());
+        e.int(3, self.expiration_time);
+        e.datetime(4, self.expiration_time_dt.as_deref());
+        e.str(5, self.issuer.as_deref());
+        e.bool(6, self.mfa);
+        e.str(7, self.uid.as_deref());
+        e.str(8, self.uuid.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            created_time: d.int64(0)?,
+            created_time_dt: d.datetime(1)?,
+            credential_uid: d.string(2)?,
+            expiration_time: d.int64(3)?,
+            expiration_time_dt: d.datetime(4)?,
+            issuer: d.string(5)?,
+            mfa: d.bool(6)?,
+            uid: d.string(7)?,
+            uuid: d.string(8)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

@@ -14,7 +14,7 @@ pub struct Tls {
     pub alert: Option<i32>,
     /// **Certificate** (`certificate`, object `certificate`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub certificate: Option<crate::v1_0_0_rc2::objects::Certificate>,
+    pub certificate: Option<Box<crate::v1_0_0_rc2::objects::Certificate>>,
     /// **Certificate Chain** (`certificate_chain`, `string_t` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub certificate_chain: Option<Vec<String>>,
@@ -32,13 +32,13 @@ pub struct Tls {
     pub handshake_dur: Option<i32>,
     /// **JA3 Fingerprint** (`ja3_fingerprint`, object `fingerprint`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ja3_fingerprint: Option<crate::v1_0_0_rc2::objects::Fingerprint>,
+    pub ja3_fingerprint: Option<Box<crate::v1_0_0_rc2::objects::Fingerprint>>,
     /// **JA3 String** (`ja3_string`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ja3_string: Option<String>,
     /// **JAS3 Fingerprint** (`ja3s_fingerprint`, object `fingerprint`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ja3s_fingerprint: Option<crate::v1_0_0_rc2::objects::Fingerprint>,
+    pub ja3s_fingerprint: Option<Box<crate::v1_0_0_rc2::objects::Fingerprint>>,
     /// **JAS3 String** (`ja3s_string`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ja3s_string: Option<String>,
@@ -69,5 +69,61 @@ impl Tls {
             version: Some(version),
             ..Self::default()
         }
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Tls {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_0_0_rc2::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_0_0_rc2::SCHEMA.objects[72]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, self.alert.map(i64::from));
+        e.object(1, self.certificate.as_deref());
+        e.str_list(2, self.certificate_chain.as_deref());
+        e.str(3, self.cipher.as_deref());
+        e.str_list(4, self.client_ciphers.as_deref());
+        e.object_list(5, self.extension_list.as_deref());
+        e.int(6, self.handshake_dur.map(i64::from));
+        e.object(7, self.ja3_fingerprint.as_deref());
+        e.str(8, self.ja3_string.as_deref());
+        e.object(9, self.ja3s_fingerprint.as_deref());
+        e.str(10, self.ja3s_string.as_deref());
+        e.int(11, self.key_length.map(i64::from));
+        e.object_list(12, self.sans.as_deref());
+        e.str_list(13, self.server_ciphers.as_deref());
+        e.str(14, self.sni.as_deref());
+        e.str(15, self.version.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            alert: d.int32(0)?,
+            certificate: d
+                .object::<crate::v1_0_0_rc2::objects::Certificate>(1)?
+                .map(Box::new),
+            certificate_chain: d.string_list(2)?,
+            cipher: d.string(3)?,
+            client_ciphers: d.string_list(4)?,
+            extension_list: d.object_list::<crate::v1_0_0_rc2::objects::TlsExtension>(5)?,
+            handshake_dur: d.int32(6)?,
+            ja3_fingerprint: d
+                .object::<crate::v1_0_0_rc2::objects::Fingerprint>(7)?
+                .map(Box::new),
+            ja3_string: d.string(8)?,
+            ja3s_fingerprint: d
+                .object::<crate::v1_0_0_rc2::objects::Fingerprint>(9)?
+                .map(Box::new),
+            ja3s_string: d.string(10)?,
+            key_length: d.int32(11)?,
+            sans: d.object_list::<crate::v1_0_0_rc2::objects::San>(12)?,
+            server_ciphers: d.string_list(13)?,
+            sni: d.string(14)?,
+            version: d.string(15)?,
+            unknown: d.unknown()?,
+        })
     }
 }

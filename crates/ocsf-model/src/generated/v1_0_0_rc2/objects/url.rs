@@ -322,3 +322,47 @@ impl Url {
         }
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Url {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_0_0_rc2::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_0_0_rc2::SCHEMA.objects[74]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str_list(0, self.categories.as_deref());
+        e.int_list(
+            1,
+            self.category_ids
+                .as_ref()
+                .map(|v| v.iter().map(|x| i64::from(x.id())).collect::<Vec<_>>())
+                .as_deref(),
+        );
+        e.str(2, self.hostname.as_deref());
+        e.str(3, self.path.as_deref());
+        e.int(4, self.port.map(i64::from));
+        e.str(5, self.query_string.as_deref());
+        e.str(6, self.resource_type.as_deref());
+        e.str(7, self.scheme.as_deref());
+        e.str(8, self.text.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            categories: d.string_list(0)?,
+            category_ids: d
+                .int32_list(1)?
+                .map(|v| v.into_iter().map(UrlCategoryIds::from_id).collect()),
+            hostname: d.string(2)?,
+            path: d.string(3)?,
+            port: d.int32(4)?,
+            query_string: d.string(5)?,
+            resource_type: d.string(6)?,
+            scheme: d.string(7)?,
+            text: d.string(8)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

@@ -141,3 +141,47 @@ impl User {
         self
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for User {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_0_0_rc2::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_0_0_rc2::SCHEMA.objects[75]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.account_type.as_deref());
+        e.int(1, self.account_type_id.map(|v| i64::from(v.id())));
+        e.str(2, self.account_uid.as_deref());
+        e.str(3, self.credential_uid.as_deref());
+        e.str(4, self.domain.as_deref());
+        e.str(5, self.email_addr.as_deref());
+        e.object_list(6, self.groups.as_deref());
+        e.str(7, self.name.as_deref());
+        e.str(8, self.org_uid.as_deref());
+        e.str(9, self.type_.as_deref());
+        e.int(10, self.type_id.map(|v| i64::from(v.id())));
+        e.str(11, self.uid.as_deref());
+        e.str(12, self.uuid.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            account_type: d.string(0)?,
+            account_type_id: d.int32(1)?.map(UserAccountTypeId::from_id),
+            account_uid: d.string(2)?,
+            credential_uid: d.string(3)?,
+            domain: d.string(4)?,
+            email_addr: d.string(5)?,
+            groups: d.object_list::<crate::v1_0_0_rc2::objects::Group>(6)?,
+            name: d.string(7)?,
+            org_uid: d.string(8)?,
+            type_: d.string(9)?,
+            type_id: d.int32(10)?.map(UserTypeId::from_id),
+            uid: d.string(11)?,
+            uuid: d.string(12)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

@@ -180,3 +180,33 @@ impl WinResource {
         self
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for WinResource {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_0_0_rc2::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_0_0_rc2::SCHEMA.objects[78]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.details.as_deref());
+        e.str(1, self.name.as_deref());
+        e.str(2, self.svc_name.as_deref());
+        e.str(3, self.type_.as_deref());
+        e.int(4, self.type_id.map(|v| i64::from(v.id())));
+        e.str(5, self.uid.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            details: d.string(0)?,
+            name: d.string(1)?,
+            svc_name: d.string(2)?,
+            type_: d.string(3)?,
+            type_id: d.int32(4)?.map(WinResourceTypeId::from_id),
+            uid: d.string(5)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

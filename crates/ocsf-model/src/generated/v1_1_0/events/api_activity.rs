@@ -47,10 +47,10 @@ pub struct ApiActivity {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_1_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_1_0::objects::Actor>>,
     /// **API Details** (`api`, object `api`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_1_0::objects::Api>,
+    pub api: Option<Box<crate::v1_1_0::objects::Api>>,
     /// **Category** (`category_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     category_name: Option<String>,
@@ -68,13 +68,13 @@ pub struct ApiActivity {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_1_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_1_0::objects::Cloud>>,
     /// **Count** (`count`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i32>,
     /// **Destination Endpoint** (`dst_endpoint`, object `network_endpoint`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dst_endpoint: Option<crate::v1_1_0::objects::NetworkEndpoint>,
+    pub dst_endpoint: Option<Box<crate::v1_1_0::objects::NetworkEndpoint>>,
     /// **Duration** (`duration`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i32>,
@@ -89,12 +89,12 @@ pub struct ApiActivity {
     pub enrichments: Option<Vec<crate::v1_1_0::objects::Enrichment>>,
     /// **HTTP Request** (`http_request`, object `http_request`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub http_request: Option<crate::v1_1_0::objects::HttpRequest>,
+    pub http_request: Option<Box<crate::v1_1_0::objects::HttpRequest>>,
     /// **Message** (`message`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_1_0::objects::Metadata,
+    pub metadata: Box<crate::v1_1_0::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_1_0::objects::Observable>>,
@@ -113,7 +113,7 @@ pub struct ApiActivity {
     pub severity_id: crate::v1_1_0::enums::SeverityId,
     /// **Source Endpoint** (`src_endpoint`, object `network_endpoint`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub src_endpoint: Option<crate::v1_1_0::objects::NetworkEndpoint>,
+    pub src_endpoint: Option<Box<crate::v1_1_0::objects::NetworkEndpoint>>,
     /// **Start Time** (`start_time`, `timestamp_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
@@ -181,8 +181,8 @@ impl ApiActivity {
         let mut event = ApiActivity {
             activity_id,
             activity_name: None,
-            actor: Some(actor),
-            api: Some(api),
+            actor: Some(Box::new(actor)),
+            api: Some(Box::new(api)),
             category_name: Some(Self::CATEGORY_CAPTION.to_string()),
             category_uid: Self::CATEGORY_UID,
             class_name: Some(Self::CLASS_CAPTION.to_string()),
@@ -196,13 +196,13 @@ impl ApiActivity {
             enrichments: None,
             http_request: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             raw_data: None,
             resources: None,
             severity: None,
             severity_id,
-            src_endpoint: Some(src_endpoint),
+            src_endpoint: Some(Box::new(src_endpoint)),
             start_time: None,
             start_time_dt: None,
             status: None,
@@ -302,5 +302,108 @@ impl crate::OcsfEvent for ApiActivity {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for ApiActivity {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.classes[1]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, Some(i64::from(self.activity_id.id())));
+        e.str(1, self.activity_name.as_deref());
+        e.object(2, self.actor.as_deref());
+        e.object(3, self.api.as_deref());
+        e.str(4, self.category_name.as_deref());
+        e.int(5, Some(i64::from(self.category_uid)));
+        e.str(6, self.class_name.as_deref());
+        e.int(7, Some(i64::from(self.class_uid)));
+        e.object(8, self.cloud.as_deref());
+        e.int(9, self.count.map(i64::from));
+        e.object(10, self.dst_endpoint.as_deref());
+        e.int(11, self.duration.map(i64::from));
+        e.int(12, self.end_time);
+        e.datetime(13, self.end_time_dt.as_deref());
+        e.object_list(14, self.enrichments.as_deref());
+        e.object(15, self.http_request.as_deref());
+        e.str(16, self.message.as_deref());
+        e.object(17, Some(&*self.metadata));
+        e.object_list(18, self.observables.as_deref());
+        e.str(19, self.raw_data.as_deref());
+        e.object_list(20, self.resources.as_deref());
+        e.str(21, self.severity.as_deref());
+        e.int(22, Some(i64::from(self.severity_id.id())));
+        e.object(23, self.src_endpoint.as_deref());
+        e.int(24, self.start_time);
+        e.datetime(25, self.start_time_dt.as_deref());
+        e.str(26, self.status.as_deref());
+        e.str(27, self.status_code.as_deref());
+        e.str(28, self.status_detail.as_deref());
+        e.int(29, self.status_id.map(|v| i64::from(v.id())));
+        e.int(30, Some(self.time));
+        e.datetime(31, self.time_dt.as_deref());
+        e.int(32, self.timezone_offset.map(i64::from));
+        e.str(33, self.type_name.as_deref());
+        e.int(34, Some(self.type_uid));
+        e.map(35, self.unmapped.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            activity_id: d.required(0, d.int32(0)?.map(ApiActivityActivityId::from_id))?,
+            activity_name: d.string(1)?,
+            actor: d.object::<crate::v1_1_0::objects::Actor>(2)?.map(Box::new),
+            api: d.object::<crate::v1_1_0::objects::Api>(3)?.map(Box::new),
+            category_name: d.string(4)?,
+            category_uid: d.required(5, d.int32(5)?)?,
+            class_name: d.string(6)?,
+            class_uid: d.class_uid(7, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_1_0::objects::Cloud>(8)?.map(Box::new),
+            count: d.int32(9)?,
+            dst_endpoint: d
+                .object::<crate::v1_1_0::objects::NetworkEndpoint>(10)?
+                .map(Box::new),
+            duration: d.int32(11)?,
+            end_time: d.int64(12)?,
+            end_time_dt: d.datetime(13)?,
+            enrichments: d.object_list::<crate::v1_1_0::objects::Enrichment>(14)?,
+            http_request: d
+                .object::<crate::v1_1_0::objects::HttpRequest>(15)?
+                .map(Box::new),
+            message: d.string(16)?,
+            metadata: d.required(
+                17,
+                d.object::<crate::v1_1_0::objects::Metadata>(17)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_1_0::objects::Observable>(18)?,
+            raw_data: d.string(19)?,
+            resources: d.object_list::<crate::v1_1_0::objects::ResourceDetails>(20)?,
+            severity: d.string(21)?,
+            severity_id: d.required(
+                22,
+                d.int32(22)?.map(crate::v1_1_0::enums::SeverityId::from_id),
+            )?,
+            src_endpoint: d
+                .object::<crate::v1_1_0::objects::NetworkEndpoint>(23)?
+                .map(Box::new),
+            start_time: d.int64(24)?,
+            start_time_dt: d.datetime(25)?,
+            status: d.string(26)?,
+            status_code: d.string(27)?,
+            status_detail: d.string(28)?,
+            status_id: d.int32(29)?.map(crate::v1_1_0::enums::StatusId::from_id),
+            time: d.required(30, d.int64(30)?)?,
+            time_dt: d.datetime(31)?,
+            timezone_offset: d.int32(32)?,
+            type_name: d.string(33)?,
+            type_uid: d.required(34, d.int64(34)?)?,
+            unmapped: d.map(35)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -144,10 +144,10 @@ pub struct Authentication {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_1_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_1_0::objects::Actor>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_1_0::objects::Api>,
+    pub api: Option<Box<crate::v1_1_0::objects::Api>>,
     /// **Auth Protocol** (`auth_protocol`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth_protocol: Option<String>,
@@ -165,7 +165,7 @@ pub struct Authentication {
     category_uid: i32,
     /// **Certificate** (`certificate`, object `certificate`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub certificate: Option<crate::v1_1_0::objects::Certificate>,
+    pub certificate: Option<Box<crate::v1_1_0::objects::Certificate>>,
     /// **Class** (`class_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     class_name: Option<String>,
@@ -176,16 +176,16 @@ pub struct Authentication {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_1_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_1_0::objects::Cloud>>,
     /// **Count** (`count`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i32>,
     /// **Device** (`device`, object `device`, recommended, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_1_0::objects::Device>,
+    pub device: Option<Box<crate::v1_1_0::objects::Device>>,
     /// **Destination Endpoint** (`dst_endpoint`, object `network_endpoint`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dst_endpoint: Option<crate::v1_1_0::objects::NetworkEndpoint>,
+    pub dst_endpoint: Option<Box<crate::v1_1_0::objects::NetworkEndpoint>>,
     /// **Duration** (`duration`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i32>,
@@ -200,7 +200,7 @@ pub struct Authentication {
     pub enrichments: Option<Vec<crate::v1_1_0::objects::Enrichment>>,
     /// **HTTP Request** (`http_request`, object `http_request`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub http_request: Option<crate::v1_1_0::objects::HttpRequest>,
+    pub http_request: Option<Box<crate::v1_1_0::objects::HttpRequest>>,
     /// **Cleartext Credentials** (`is_cleartext`, `boolean_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_cleartext: Option<bool>,
@@ -215,7 +215,7 @@ pub struct Authentication {
     pub is_remote: Option<bool>,
     /// **Logon Process** (`logon_process`, object `process`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub logon_process: Option<crate::v1_1_0::objects::Process>,
+    pub logon_process: Option<Box<crate::v1_1_0::objects::Process>>,
     /// **Logon Type** (`logon_type`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logon_type: Option<String>,
@@ -228,7 +228,7 @@ pub struct Authentication {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_1_0::objects::Metadata,
+    pub metadata: Box<crate::v1_1_0::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_1_0::objects::Observable>>,
@@ -237,10 +237,10 @@ pub struct Authentication {
     pub raw_data: Option<String>,
     /// **Service** (`service`, object `service`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub service: Option<crate::v1_1_0::objects::Service>,
+    pub service: Option<Box<crate::v1_1_0::objects::Service>>,
     /// **Session** (`session`, object `session`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub session: Option<crate::v1_1_0::objects::Session>,
+    pub session: Option<Box<crate::v1_1_0::objects::Session>>,
     /// **Severity** (`severity`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub severity: Option<String>,
@@ -250,7 +250,7 @@ pub struct Authentication {
     pub severity_id: crate::v1_1_0::enums::SeverityId,
     /// **Source Endpoint** (`src_endpoint`, object `network_endpoint`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub src_endpoint: Option<crate::v1_1_0::objects::NetworkEndpoint>,
+    pub src_endpoint: Option<Box<crate::v1_1_0::objects::NetworkEndpoint>>,
     /// **Start Time** (`start_time`, `timestamp_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
@@ -291,7 +291,7 @@ pub struct Authentication {
     pub unmapped: Option<serde_json::Map<String, serde_json::Value>>,
     /// **User** (`user`, object `user`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<crate::v1_1_0::objects::User>,
+    pub user: Option<Box<crate::v1_1_0::objects::User>>,
     /// Attributes this schema version does not define, kept as read and written back.
     #[serde(flatten)]
     pub unknown: serde_json::Map<String, serde_json::Value>,
@@ -345,7 +345,7 @@ impl Authentication {
             logon_type: None,
             logon_type_id: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             raw_data: None,
             service: None,
@@ -365,7 +365,7 @@ impl Authentication {
             type_name: None,
             type_uid: i64::from(Self::CLASS_UID) * 100,
             unmapped: None,
-            user: Some(user),
+            user: Some(Box::new(user)),
             unknown: serde_json::Map::new(),
         };
         event.set_activity_id(activity_id);
@@ -473,5 +473,144 @@ impl crate::OcsfEvent for Authentication {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Authentication {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.classes[3]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, Some(i64::from(self.activity_id.id())));
+        e.str(1, self.activity_name.as_deref());
+        e.object(2, self.actor.as_deref());
+        e.object(3, self.api.as_deref());
+        e.str(4, self.auth_protocol.as_deref());
+        e.int(5, self.auth_protocol_id.map(|v| i64::from(v.id())));
+        e.str(6, self.category_name.as_deref());
+        e.int(7, Some(i64::from(self.category_uid)));
+        e.object(8, self.certificate.as_deref());
+        e.str(9, self.class_name.as_deref());
+        e.int(10, Some(i64::from(self.class_uid)));
+        e.object(11, self.cloud.as_deref());
+        e.int(12, self.count.map(i64::from));
+        e.object(13, self.device.as_deref());
+        e.object(14, self.dst_endpoint.as_deref());
+        e.int(15, self.duration.map(i64::from));
+        e.int(16, self.end_time);
+        e.datetime(17, self.end_time_dt.as_deref());
+        e.object_list(18, self.enrichments.as_deref());
+        e.object(19, self.http_request.as_deref());
+        e.bool(20, self.is_cleartext);
+        e.bool(21, self.is_mfa);
+        e.bool(22, self.is_new_logon);
+        e.bool(23, self.is_remote);
+        e.object(24, self.logon_process.as_deref());
+        e.str(25, self.logon_type.as_deref());
+        e.int(26, self.logon_type_id.map(|v| i64::from(v.id())));
+        e.str(27, self.message.as_deref());
+        e.object(28, Some(&*self.metadata));
+        e.object_list(29, self.observables.as_deref());
+        e.str(30, self.raw_data.as_deref());
+        e.object(31, self.service.as_deref());
+        e.object(32, self.session.as_deref());
+        e.str(33, self.severity.as_deref());
+        e.int(34, Some(i64::from(self.severity_id.id())));
+        e.object(35, self.src_endpoint.as_deref());
+        e.int(36, self.start_time);
+        e.datetime(37, self.start_time_dt.as_deref());
+        e.str(38, self.status.as_deref());
+        e.str(39, self.status_code.as_deref());
+        e.str(40, self.status_detail.as_deref());
+        e.int(41, self.status_id.map(|v| i64::from(v.id())));
+        e.int(42, Some(self.time));
+        e.datetime(43, self.time_dt.as_deref());
+        e.int(44, self.timezone_offset.map(i64::from));
+        e.str(45, self.type_name.as_deref());
+        e.int(46, Some(self.type_uid));
+        e.map(47, self.unmapped.as_ref());
+        e.object(48, self.user.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            activity_id: d.required(0, d.int32(0)?.map(AuthenticationActivityId::from_id))?,
+            activity_name: d.string(1)?,
+            actor: d.object::<crate::v1_1_0::objects::Actor>(2)?.map(Box::new),
+            api: d.object::<crate::v1_1_0::objects::Api>(3)?.map(Box::new),
+            auth_protocol: d.string(4)?,
+            auth_protocol_id: d.int32(5)?.map(AuthenticationAuthProtocolId::from_id),
+            category_name: d.string(6)?,
+            category_uid: d.required(7, d.int32(7)?)?,
+            certificate: d
+                .object::<crate::v1_1_0::objects::Certificate>(8)?
+                .map(Box::new),
+            class_name: d.string(9)?,
+            class_uid: d.class_uid(10, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_1_0::objects::Cloud>(11)?.map(Box::new),
+            count: d.int32(12)?,
+            device: d
+                .object::<crate::v1_1_0::objects::Device>(13)?
+                .map(Box::new),
+            dst_endpoint: d
+                .object::<crate::v1_1_0::objects::NetworkEndpoint>(14)?
+                .map(Box::new),
+            duration: d.int32(15)?,
+            end_time: d.int64(16)?,
+            end_time_dt: d.datetime(17)?,
+            enrichments: d.object_list::<crate::v1_1_0::objects::Enrichment>(18)?,
+            http_request: d
+                .object::<crate::v1_1_0::objects::HttpRequest>(19)?
+                .map(Box::new),
+            is_cleartext: d.bool(20)?,
+            is_mfa: d.bool(21)?,
+            is_new_logon: d.bool(22)?,
+            is_remote: d.bool(23)?,
+            logon_process: d
+                .object::<crate::v1_1_0::objects::Process>(24)?
+                .map(Box::new),
+            logon_type: d.string(25)?,
+            logon_type_id: d.int32(26)?.map(AuthenticationLogonTypeId::from_id),
+            message: d.string(27)?,
+            metadata: d.required(
+                28,
+                d.object::<crate::v1_1_0::objects::Metadata>(28)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_1_0::objects::Observable>(29)?,
+            raw_data: d.string(30)?,
+            service: d
+                .object::<crate::v1_1_0::objects::Service>(31)?
+                .map(Box::new),
+            session: d
+                .object::<crate::v1_1_0::objects::Session>(32)?
+                .map(Box::new),
+            severity: d.string(33)?,
+            severity_id: d.required(
+                34,
+                d.int32(34)?.map(crate::v1_1_0::enums::SeverityId::from_id),
+            )?,
+            src_endpoint: d
+                .object::<crate::v1_1_0::objects::NetworkEndpoint>(35)?
+                .map(Box::new),
+            start_time: d.int64(36)?,
+            start_time_dt: d.datetime(37)?,
+            status: d.string(38)?,
+            status_code: d.string(39)?,
+            status_detail: d.string(40)?,
+            status_id: d.int32(41)?.map(crate::v1_1_0::enums::StatusId::from_id),
+            time: d.required(42, d.int64(42)?)?,
+            time_dt: d.datetime(43)?,
+            timezone_offset: d.int32(44)?,
+            type_name: d.string(45)?,
+            type_uid: d.required(46, d.int64(46)?)?,
+            unmapped: d.map(47)?,
+            user: d.object::<crate::v1_1_0::objects::User>(48)?.map(Box::new),
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -42,10 +42,10 @@ pub struct AuthorizeSession {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_1_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_1_0::objects::Actor>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_1_0::objects::Api>,
+    pub api: Option<Box<crate::v1_1_0::objects::Api>>,
     /// **Category** (`category_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     category_name: Option<String>,
@@ -63,16 +63,16 @@ pub struct AuthorizeSession {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_1_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_1_0::objects::Cloud>>,
     /// **Count** (`count`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i32>,
     /// **Device** (`device`, object `device`, recommended, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_1_0::objects::Device>,
+    pub device: Option<Box<crate::v1_1_0::objects::Device>>,
     /// **Destination Endpoint** (`dst_endpoint`, object `network_endpoint`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dst_endpoint: Option<crate::v1_1_0::objects::NetworkEndpoint>,
+    pub dst_endpoint: Option<Box<crate::v1_1_0::objects::NetworkEndpoint>>,
     /// **Duration** (`duration`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i32>,
@@ -87,12 +87,12 @@ pub struct AuthorizeSession {
     pub enrichments: Option<Vec<crate::v1_1_0::objects::Enrichment>>,
     /// **Group** (`group`, object `group`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group: Option<crate::v1_1_0::objects::Group>,
+    pub group: Option<Box<crate::v1_1_0::objects::Group>>,
     /// **Message** (`message`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_1_0::objects::Metadata,
+    pub metadata: Box<crate::v1_1_0::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_1_0::objects::Observable>>,
@@ -104,7 +104,7 @@ pub struct AuthorizeSession {
     pub raw_data: Option<String>,
     /// **Session** (`session`, object `session`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub session: Option<crate::v1_1_0::objects::Session>,
+    pub session: Option<Box<crate::v1_1_0::objects::Session>>,
     /// **Severity** (`severity`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub severity: Option<String>,
@@ -152,7 +152,7 @@ pub struct AuthorizeSession {
     pub unmapped: Option<serde_json::Map<String, serde_json::Value>>,
     /// **User** (`user`, object `user`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<crate::v1_1_0::objects::User>,
+    pub user: Option<Box<crate::v1_1_0::objects::User>>,
     /// Attributes this schema version does not define, kept as read and written back.
     #[serde(flatten)]
     pub unknown: serde_json::Map<String, serde_json::Value>,
@@ -196,7 +196,7 @@ impl AuthorizeSession {
             enrichments: None,
             group: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             privileges: None,
             raw_data: None,
@@ -215,7 +215,7 @@ impl AuthorizeSession {
             type_name: None,
             type_uid: i64::from(Self::CLASS_UID) * 100,
             unmapped: None,
-            user: Some(user),
+            user: Some(Box::new(user)),
             unknown: serde_json::Map::new(),
         };
         event.set_activity_id(activity_id);
@@ -303,5 +303,112 @@ impl crate::OcsfEvent for AuthorizeSession {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for AuthorizeSession {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.classes[4]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, Some(i64::from(self.activity_id.id())));
+        e.str(1, self.activity_name.as_deref());
+        e.object(2, self.actor.as_deref());
+        e.object(3, self.api.as_deref());
+        e.str(4, self.category_name.as_deref());
+        e.int(5, Some(i64::from(self.category_uid)));
+        e.str(6, self.class_name.as_deref());
+        e.int(7, Some(i64::from(self.class_uid)));
+        e.object(8, self.cloud.as_deref());
+        e.int(9, self.count.map(i64::from));
+        e.object(10, self.device.as_deref());
+        e.object(11, self.dst_endpoint.as_deref());
+        e.int(12, self.duration.map(i64::from));
+        e.int(13, self.end_time);
+        e.datetime(14, self.end_time_dt.as_deref());
+        e.object_list(15, self.enrichments.as_deref());
+        e.object(16, self.group.as_deref());
+        e.str(17, self.message.as_deref());
+        e.object(18, Some(&*self.metadata));
+        e.object_list(19, self.observables.as_deref());
+        e.str_list(20, self.privileges.as_deref());
+        e.str(21, self.raw_data.as_deref());
+        e.object(22, self.session.as_deref());
+        e.str(23, self.severity.as_deref());
+        e.int(24, Some(i64::from(self.severity_id.id())));
+        e.int(25, self.start_time);
+        e.datetime(26, self.start_time_dt.as_deref());
+        e.str(27, self.status.as_deref());
+        e.str(28, self.status_code.as_deref());
+        e.str(29, self.status_detail.as_deref());
+        e.int(30, self.status_id.map(|v| i64::from(v.id())));
+        e.int(31, Some(self.time));
+        e.datetime(32, self.time_dt.as_deref());
+        e.int(33, self.timezone_offset.map(i64::from));
+        e.str(34, self.type_name.as_deref());
+        e.int(35, Some(self.type_uid));
+        e.map(36, self.unmapped.as_ref());
+        e.object(37, self.user.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            activity_id: d.required(0, d.int32(0)?.map(AuthorizeSessionActivityId::from_id))?,
+            activity_name: d.string(1)?,
+            actor: d.object::<crate::v1_1_0::objects::Actor>(2)?.map(Box::new),
+            api: d.object::<crate::v1_1_0::objects::Api>(3)?.map(Box::new),
+            category_name: d.string(4)?,
+            category_uid: d.required(5, d.int32(5)?)?,
+            class_name: d.string(6)?,
+            class_uid: d.class_uid(7, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_1_0::objects::Cloud>(8)?.map(Box::new),
+            count: d.int32(9)?,
+            device: d
+                .object::<crate::v1_1_0::objects::Device>(10)?
+                .map(Box::new),
+            dst_endpoint: d
+                .object::<crate::v1_1_0::objects::NetworkEndpoint>(11)?
+                .map(Box::new),
+            duration: d.int32(12)?,
+            end_time: d.int64(13)?,
+            end_time_dt: d.datetime(14)?,
+            enrichments: d.object_list::<crate::v1_1_0::objects::Enrichment>(15)?,
+            group: d.object::<crate::v1_1_0::objects::Group>(16)?.map(Box::new),
+            message: d.string(17)?,
+            metadata: d.required(
+                18,
+                d.object::<crate::v1_1_0::objects::Metadata>(18)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_1_0::objects::Observable>(19)?,
+            privileges: d.string_list(20)?,
+            raw_data: d.string(21)?,
+            session: d
+                .object::<crate::v1_1_0::objects::Session>(22)?
+                .map(Box::new),
+            severity: d.string(23)?,
+            severity_id: d.required(
+                24,
+                d.int32(24)?.map(crate::v1_1_0::enums::SeverityId::from_id),
+            )?,
+            start_time: d.int64(25)?,
+            start_time_dt: d.datetime(26)?,
+            status: d.string(27)?,
+            status_code: d.string(28)?,
+            status_detail: d.string(29)?,
+            status_id: d.int32(30)?.map(crate::v1_1_0::enums::StatusId::from_id),
+            time: d.required(31, d.int64(31)?)?,
+            time_dt: d.datetime(32)?,
+            timezone_offset: d.int32(33)?,
+            type_name: d.string(34)?,
+            type_uid: d.required(35, d.int64(35)?)?,
+            unmapped: d.map(36)?,
+            user: d.object::<crate::v1_1_0::objects::User>(37)?.map(Box::new),
+            unknown: d.unknown()?,
+        })
     }
 }

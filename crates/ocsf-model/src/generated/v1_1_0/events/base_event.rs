@@ -35,7 +35,7 @@ pub struct BaseEvent {
     pub activity_name: Option<String>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_1_0::objects::Api>,
+    pub api: Option<Box<crate::v1_1_0::objects::Api>>,
     /// **Category** (`category_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     category_name: Option<String>,
@@ -53,7 +53,7 @@ pub struct BaseEvent {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_1_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_1_0::objects::Cloud>>,
     /// **Count** (`count`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i32>,
@@ -73,7 +73,7 @@ pub struct BaseEvent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_1_0::objects::Metadata,
+    pub metadata: Box<crate::v1_1_0::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_1_0::objects::Observable>>,
@@ -163,7 +163,7 @@ impl BaseEvent {
             end_time_dt: None,
             enrichments: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             raw_data: None,
             severity: None,
@@ -267,5 +267,92 @@ impl crate::OcsfEvent for BaseEvent {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for BaseEvent {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.classes[5]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, Some(i64::from(self.activity_id.id())));
+        e.str(1, self.activity_name.as_deref());
+        e.object(2, self.api.as_deref());
+        e.str(3, self.category_name.as_deref());
+        e.int(4, Some(i64::from(self.category_uid)));
+        e.str(5, self.class_name.as_deref());
+        e.int(6, Some(i64::from(self.class_uid)));
+        e.object(7, self.cloud.as_deref());
+        e.int(8, self.count.map(i64::from));
+        e.int(9, self.duration.map(i64::from));
+        e.int(10, self.end_time);
+        e.datetime(11, self.end_time_dt.as_deref());
+        e.object_list(12, self.enrichments.as_deref());
+        e.str(13, self.message.as_deref());
+        e.object(14, Some(&*self.metadata));
+        e.object_list(15, self.observables.as_deref());
+        e.str(16, self.raw_data.as_deref());
+        e.str(17, self.severity.as_deref());
+        e.int(18, Some(i64::from(self.severity_id.id())));
+        e.int(19, self.start_time);
+        e.datetime(20, self.start_time_dt.as_deref());
+        e.str(21, self.status.as_deref());
+        e.str(22, self.status_code.as_deref());
+        e.str(23, self.status_detail.as_deref());
+        e.int(24, self.status_id.map(|v| i64::from(v.id())));
+        e.int(25, Some(self.time));
+        e.datetime(26, self.time_dt.as_deref());
+        e.int(27, self.timezone_offset.map(i64::from));
+        e.str(28, self.type_name.as_deref());
+        e.int(29, Some(self.type_uid));
+        e.map(30, self.unmapped.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            activity_id: d.required(0, d.int32(0)?.map(BaseEventActivityId::from_id))?,
+            activity_name: d.string(1)?,
+            api: d.object::<crate::v1_1_0::objects::Api>(2)?.map(Box::new),
+            category_name: d.string(3)?,
+            category_uid: d.required(4, d.int32(4)?)?,
+            class_name: d.string(5)?,
+            class_uid: d.class_uid(6, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_1_0::objects::Cloud>(7)?.map(Box::new),
+            count: d.int32(8)?,
+            duration: d.int32(9)?,
+            end_time: d.int64(10)?,
+            end_time_dt: d.datetime(11)?,
+            enrichments: d.object_list::<crate::v1_1_0::objects::Enrichment>(12)?,
+            message: d.string(13)?,
+            metadata: d.required(
+                14,
+                d.object::<crate::v1_1_0::objects::Metadata>(14)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_1_0::objects::Observable>(15)?,
+            raw_data: d.string(16)?,
+            severity: d.string(17)?,
+            severity_id: d.required(
+                18,
+                d.int32(18)?.map(crate::v1_1_0::enums::SeverityId::from_id),
+            )?,
+            start_time: d.int64(19)?,
+            start_time_dt: d.datetime(20)?,
+            status: d.string(21)?,
+            status_code: d.string(22)?,
+            status_detail: d.string(23)?,
+            status_id: d.int32(24)?.map(crate::v1_1_0::enums::StatusId::from_id),
+            time: d.required(25, d.int64(25)?)?,
+            time_dt: d.datetime(26)?,
+            timezone_offset: d.int32(27)?,
+            type_name: d.string(28)?,
+            type_uid: d.required(29, d.int64(29)?)?,
+            unmapped: d.map(30)?,
+            unknown: d.unknown()?,
+        })
     }
 }

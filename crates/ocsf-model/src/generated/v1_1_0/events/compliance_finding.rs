@@ -71,10 +71,10 @@ pub struct ComplianceFinding {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_1_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_1_0::objects::Actor>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_1_0::objects::Api>,
+    pub api: Option<Box<crate::v1_1_0::objects::Api>>,
     /// **Category** (`category_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     category_name: Option<String>,
@@ -92,13 +92,13 @@ pub struct ComplianceFinding {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_1_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_1_0::objects::Cloud>>,
     /// **Comment** (`comment`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
     /// **Compliance** (`compliance`, object `compliance`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub compliance: Option<crate::v1_1_0::objects::Compliance>,
+    pub compliance: Option<Box<crate::v1_1_0::objects::Compliance>>,
     /// **Confidence** (`confidence`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confidence: Option<String>,
@@ -113,7 +113,7 @@ pub struct ComplianceFinding {
     pub count: Option<i32>,
     /// **Device** (`device`, object `device`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_1_0::objects::Device>,
+    pub device: Option<Box<crate::v1_1_0::objects::Device>>,
     /// **Duration** (`duration`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i32>,
@@ -128,12 +128,12 @@ pub struct ComplianceFinding {
     pub enrichments: Option<Vec<crate::v1_1_0::objects::Enrichment>>,
     /// **Finding Information** (`finding_info`, object `finding_info`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub finding_info: Option<crate::v1_1_0::objects::FindingInfo>,
+    pub finding_info: Option<Box<crate::v1_1_0::objects::FindingInfo>>,
     /// **Message** (`message`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_1_0::objects::Metadata,
+    pub metadata: Box<crate::v1_1_0::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_1_0::objects::Observable>>,
@@ -142,10 +142,10 @@ pub struct ComplianceFinding {
     pub raw_data: Option<String>,
     /// **Remediation Guidance** (`remediation`, object `remediation`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub remediation: Option<crate::v1_1_0::objects::Remediation>,
+    pub remediation: Option<Box<crate::v1_1_0::objects::Remediation>>,
     /// **Resource** (`resource`, object `resource_details`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resource: Option<crate::v1_1_0::objects::ResourceDetails>,
+    pub resource: Option<Box<crate::v1_1_0::objects::ResourceDetails>>,
     /// **Severity** (`severity`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub severity: Option<String>,
@@ -227,7 +227,7 @@ impl ComplianceFinding {
             class_uid: Self::CLASS_UID,
             cloud: None,
             comment: None,
-            compliance: Some(compliance),
+            compliance: Some(Box::new(compliance)),
             confidence: None,
             confidence_id: None,
             confidence_score: None,
@@ -237,9 +237,9 @@ impl ComplianceFinding {
             end_time: None,
             end_time_dt: None,
             enrichments: None,
-            finding_info: Some(finding_info),
+            finding_info: Some(Box::new(finding_info)),
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             raw_data: None,
             remediation: None,
@@ -345,5 +345,124 @@ impl crate::OcsfEvent for ComplianceFinding {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for ComplianceFinding {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.classes[6]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, Some(i64::from(self.activity_id.id())));
+        e.str(1, self.activity_name.as_deref());
+        e.object(2, self.actor.as_deref());
+        e.object(3, self.api.as_deref());
+        e.str(4, self.category_name.as_deref());
+        e.int(5, Some(i64::from(self.category_uid)));
+        e.str(6, self.class_name.as_deref());
+        e.int(7, Some(i64::from(self.class_uid)));
+        e.object(8, self.cloud.as_deref());
+        e.str(9, self.comment.as_deref());
+        e.object(10, self.compliance.as_deref());
+        e.str(11, self.confidence.as_deref());
+        e.int(12, self.confidence_id.map(|v| i64::from(v.id())));
+        e.int(13, self.confidence_score.map(i64::from));
+        e.int(14, self.count.map(i64::from));
+        e.object(15, self.device.as_deref());
+        e.int(16, self.duration.map(i64::from));
+        e.int(17, self.end_time);
+        e.datetime(18, self.end_time_dt.as_deref());
+        e.object_list(19, self.enrichments.as_deref());
+        e.object(20, self.finding_info.as_deref());
+        e.str(21, self.message.as_deref());
+        e.object(22, Some(&*self.metadata));
+        e.object_list(23, self.observables.as_deref());
+        e.str(24, self.raw_data.as_deref());
+        e.object(25, self.remediation.as_deref());
+        e.object(26, self.resource.as_deref());
+        e.str(27, self.severity.as_deref());
+        e.int(28, Some(i64::from(self.severity_id.id())));
+        e.int(29, self.start_time);
+        e.datetime(30, self.start_time_dt.as_deref());
+        e.str(31, self.status.as_deref());
+        e.str(32, self.status_code.as_deref());
+        e.str(33, self.status_detail.as_deref());
+        e.int(34, self.status_id.map(|v| i64::from(v.id())));
+        e.int(35, Some(self.time));
+        e.datetime(36, self.time_dt.as_deref());
+        e.int(37, self.timezone_offset.map(i64::from));
+        e.str(38, self.type_name.as_deref());
+        e.int(39, Some(self.type_uid));
+        e.map(40, self.unmapped.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            activity_id: d.required(0, d.int32(0)?.map(ComplianceFindingActivityId::from_id))?,
+            activity_name: d.string(1)?,
+            actor: d.object::<crate::v1_1_0::objects::Actor>(2)?.map(Box::new),
+            api: d.object::<crate::v1_1_0::objects::Api>(3)?.map(Box::new),
+            category_name: d.string(4)?,
+            category_uid: d.required(5, d.int32(5)?)?,
+            class_name: d.string(6)?,
+            class_uid: d.class_uid(7, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_1_0::objects::Cloud>(8)?.map(Box::new),
+            comment: d.string(9)?,
+            compliance: d
+                .object::<crate::v1_1_0::objects::Compliance>(10)?
+                .map(Box::new),
+            confidence: d.string(11)?,
+            confidence_id: d
+                .int32(12)?
+                .map(crate::v1_1_0::enums::ConfidenceId::from_id),
+            confidence_score: d.int32(13)?,
+            count: d.int32(14)?,
+            device: d
+                .object::<crate::v1_1_0::objects::Device>(15)?
+                .map(Box::new),
+            duration: d.int32(16)?,
+            end_time: d.int64(17)?,
+            end_time_dt: d.datetime(18)?,
+            enrichments: d.object_list::<crate::v1_1_0::objects::Enrichment>(19)?,
+            finding_info: d
+                .object::<crate::v1_1_0::objects::FindingInfo>(20)?
+                .map(Box::new),
+            message: d.string(21)?,
+            metadata: d.required(
+                22,
+                d.object::<crate::v1_1_0::objects::Metadata>(22)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_1_0::objects::Observable>(23)?,
+            raw_data: d.string(24)?,
+            remediation: d
+                .object::<crate::v1_1_0::objects::Remediation>(25)?
+                .map(Box::new),
+            resource: d
+                .object::<crate::v1_1_0::objects::ResourceDetails>(26)?
+                .map(Box::new),
+            severity: d.string(27)?,
+            severity_id: d.required(
+                28,
+                d.int32(28)?.map(crate::v1_1_0::enums::SeverityId::from_id),
+            )?,
+            start_time: d.int64(29)?,
+            start_time_dt: d.datetime(30)?,
+            status: d.string(31)?,
+            status_code: d.string(32)?,
+            status_detail: d.string(33)?,
+            status_id: d.int32(34)?.map(ComplianceFindingStatusId::from_id),
+            time: d.required(35, d.int64(35)?)?,
+            time_dt: d.datetime(36)?,
+            timezone_offset: d.int32(37)?,
+            type_name: d.string(38)?,
+            type_uid: d.required(39, d.int64(39)?)?,
+            unmapped: d.map(40)?,
+            unknown: d.unknown()?,
+        })
     }
 }

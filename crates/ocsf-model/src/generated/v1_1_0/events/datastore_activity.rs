@@ -81,10 +81,10 @@ pub struct DatastoreActivity {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_1_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_1_0::objects::Actor>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_1_0::objects::Api>,
+    pub api: Option<Box<crate::v1_1_0::objects::Api>>,
     /// **Category** (`category_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     category_name: Option<String>,
@@ -102,19 +102,19 @@ pub struct DatastoreActivity {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_1_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_1_0::objects::Cloud>>,
     /// **Count** (`count`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i32>,
     /// **Database** (`database`, object `database`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub database: Option<crate::v1_1_0::objects::Database>,
+    pub database: Option<Box<crate::v1_1_0::objects::Database>>,
     /// **Databucket** (`databucket`, object `databucket`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub databucket: Option<crate::v1_1_0::objects::Databucket>,
+    pub databucket: Option<Box<crate::v1_1_0::objects::Databucket>>,
     /// **Destination Endpoint** (`dst_endpoint`, object `network_endpoint`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dst_endpoint: Option<crate::v1_1_0::objects::NetworkEndpoint>,
+    pub dst_endpoint: Option<Box<crate::v1_1_0::objects::NetworkEndpoint>>,
     /// **Duration** (`duration`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i32>,
@@ -129,18 +129,18 @@ pub struct DatastoreActivity {
     pub enrichments: Option<Vec<crate::v1_1_0::objects::Enrichment>>,
     /// **HTTP Request** (`http_request`, object `http_request`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub http_request: Option<crate::v1_1_0::objects::HttpRequest>,
+    pub http_request: Option<Box<crate::v1_1_0::objects::HttpRequest>>,
     /// **Message** (`message`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_1_0::objects::Metadata,
+    pub metadata: Box<crate::v1_1_0::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_1_0::objects::Observable>>,
     /// **Query Info** (`query_info`, object `query_info`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub query_info: Option<crate::v1_1_0::objects::QueryInfo>,
+    pub query_info: Option<Box<crate::v1_1_0::objects::QueryInfo>>,
     /// **Raw Data** (`raw_data`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
@@ -153,7 +153,7 @@ pub struct DatastoreActivity {
     pub severity_id: crate::v1_1_0::enums::SeverityId,
     /// **Source Endpoint** (`src_endpoint`, object `network_endpoint`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub src_endpoint: Option<crate::v1_1_0::objects::NetworkEndpoint>,
+    pub src_endpoint: Option<Box<crate::v1_1_0::objects::NetworkEndpoint>>,
     /// **Start Time** (`start_time`, `timestamp_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
@@ -176,7 +176,7 @@ pub struct DatastoreActivity {
     pub status_id: Option<crate::v1_1_0::enums::StatusId>,
     /// **Table** (`table`, object `table`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub table: Option<crate::v1_1_0::objects::Table>,
+    pub table: Option<Box<crate::v1_1_0::objects::Table>>,
     /// **Event Time** (`time`, `timestamp_t`, required).
     pub time: i64,
     /// **Event Time** (`time_dt`, `datetime_t`, optional, profile `datetime`).
@@ -232,7 +232,7 @@ impl DatastoreActivity {
         let mut event = DatastoreActivity {
             activity_id,
             activity_name: None,
-            actor: Some(actor),
+            actor: Some(Box::new(actor)),
             api: None,
             category_name: Some(Self::CATEGORY_CAPTION.to_string()),
             category_uid: Self::CATEGORY_UID,
@@ -249,13 +249,13 @@ impl DatastoreActivity {
             enrichments: None,
             http_request: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             query_info: None,
             raw_data: None,
             severity: None,
             severity_id,
-            src_endpoint: Some(src_endpoint),
+            src_endpoint: Some(Box::new(src_endpoint)),
             start_time: None,
             start_time_dt: None,
             status: None,
@@ -368,5 +368,124 @@ impl crate::OcsfEvent for DatastoreActivity {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for DatastoreActivity {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.classes[8]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, Some(i64::from(self.activity_id.id())));
+        e.str(1, self.activity_name.as_deref());
+        e.object(2, self.actor.as_deref());
+        e.object(3, self.api.as_deref());
+        e.str(4, self.category_name.as_deref());
+        e.int(5, Some(i64::from(self.category_uid)));
+        e.str(6, self.class_name.as_deref());
+        e.int(7, Some(i64::from(self.class_uid)));
+        e.object(8, self.cloud.as_deref());
+        e.int(9, self.count.map(i64::from));
+        e.object(10, self.database.as_deref());
+        e.object(11, self.databucket.as_deref());
+        e.object(12, self.dst_endpoint.as_deref());
+        e.int(13, self.duration.map(i64::from));
+        e.int(14, self.end_time);
+        e.datetime(15, self.end_time_dt.as_deref());
+        e.object_list(16, self.enrichments.as_deref());
+        e.object(17, self.http_request.as_deref());
+        e.str(18, self.message.as_deref());
+        e.object(19, Some(&*self.metadata));
+        e.object_list(20, self.observables.as_deref());
+        e.object(21, self.query_info.as_deref());
+        e.str(22, self.raw_data.as_deref());
+        e.str(23, self.severity.as_deref());
+        e.int(24, Some(i64::from(self.severity_id.id())));
+        e.object(25, self.src_endpoint.as_deref());
+        e.int(26, self.start_time);
+        e.datetime(27, self.start_time_dt.as_deref());
+        e.str(28, self.status.as_deref());
+        e.str(29, self.status_code.as_deref());
+        e.str(30, self.status_detail.as_deref());
+        e.int(31, self.status_id.map(|v| i64::from(v.id())));
+        e.object(32, self.table.as_deref());
+        e.int(33, Some(self.time));
+        e.datetime(34, self.time_dt.as_deref());
+        e.int(35, self.timezone_offset.map(i64::from));
+        e.str(36, self.type_.as_deref());
+        e.int(37, self.type_id.map(|v| i64::from(v.id())));
+        e.str(38, self.type_name.as_deref());
+        e.int(39, Some(self.type_uid));
+        e.map(40, self.unmapped.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            activity_id: d.required(0, d.int32(0)?.map(DatastoreActivityActivityId::from_id))?,
+            activity_name: d.string(1)?,
+            actor: d.object::<crate::v1_1_0::objects::Actor>(2)?.map(Box::new),
+            api: d.object::<crate::v1_1_0::objects::Api>(3)?.map(Box::new),
+            category_name: d.string(4)?,
+            category_uid: d.required(5, d.int32(5)?)?,
+            class_name: d.string(6)?,
+            class_uid: d.class_uid(7, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_1_0::objects::Cloud>(8)?.map(Box::new),
+            count: d.int32(9)?,
+            database: d
+                .object::<crate::v1_1_0::objects::Database>(10)?
+                .map(Box::new),
+            databucket: d
+                .object::<crate::v1_1_0::objects::Databucket>(11)?
+                .map(Box::new),
+            dst_endpoint: d
+                .object::<crate::v1_1_0::objects::NetworkEndpoint>(12)?
+                .map(Box::new),
+            duration: d.int32(13)?,
+            end_time: d.int64(14)?,
+            end_time_dt: d.datetime(15)?,
+            enrichments: d.object_list::<crate::v1_1_0::objects::Enrichment>(16)?,
+            http_request: d
+                .object::<crate::v1_1_0::objects::HttpRequest>(17)?
+                .map(Box::new),
+            message: d.string(18)?,
+            metadata: d.required(
+                19,
+                d.object::<crate::v1_1_0::objects::Metadata>(19)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_1_0::objects::Observable>(20)?,
+            query_info: d
+                .object::<crate::v1_1_0::objects::QueryInfo>(21)?
+                .map(Box::new),
+            raw_data: d.string(22)?,
+            severity: d.string(23)?,
+            severity_id: d.required(
+                24,
+                d.int32(24)?.map(crate::v1_1_0::enums::SeverityId::from_id),
+            )?,
+            src_endpoint: d
+                .object::<crate::v1_1_0::objects::NetworkEndpoint>(25)?
+                .map(Box::new),
+            start_time: d.int64(26)?,
+            start_time_dt: d.datetime(27)?,
+            status: d.string(28)?,
+            status_code: d.string(29)?,
+            status_detail: d.string(30)?,
+            status_id: d.int32(31)?.map(crate::v1_1_0::enums::StatusId::from_id),
+            table: d.object::<crate::v1_1_0::objects::Table>(32)?.map(Box::new),
+            time: d.required(33, d.int64(33)?)?,
+            time_dt: d.datetime(34)?,
+            timezone_offset: d.int32(35)?,
+            type_: d.string(36)?,
+            type_id: d.int32(37)?.map(DatastoreActivityTypeId::from_id),
+            type_name: d.string(38)?,
+            type_uid: d.required(39, d.int64(39)?)?,
+            unmapped: d.map(40)?,
+            unknown: d.unknown()?,
+        })
     }
 }

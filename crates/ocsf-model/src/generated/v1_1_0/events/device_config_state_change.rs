@@ -89,10 +89,10 @@ pub struct DeviceConfigStateChange {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_1_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_1_0::objects::Actor>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_1_0::objects::Api>,
+    pub api: Option<Box<crate::v1_1_0::objects::Api>>,
     /// **Category** (`category_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     category_name: Option<String>,
@@ -110,13 +110,13 @@ pub struct DeviceConfigStateChange {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_1_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_1_0::objects::Cloud>>,
     /// **Count** (`count`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i32>,
     /// **Device** (`device`, object `device`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_1_0::objects::Device>,
+    pub device: Option<Box<crate::v1_1_0::objects::Device>>,
     /// **Duration** (`duration`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i32>,
@@ -133,7 +133,7 @@ pub struct DeviceConfigStateChange {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_1_0::objects::Metadata,
+    pub metadata: Box<crate::v1_1_0::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_1_0::objects::Observable>>,
@@ -242,13 +242,13 @@ impl DeviceConfigStateChange {
             class_uid: Self::CLASS_UID,
             cloud: None,
             count: None,
-            device: Some(device),
+            device: Some(Box::new(device)),
             duration: None,
             end_time: None,
             end_time_dt: None,
             enrichments: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             prev_security_level: None,
             prev_security_level_id: None,
@@ -384,5 +384,117 @@ impl crate::OcsfEvent for DeviceConfigStateChange {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for DeviceConfigStateChange {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.classes[10]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, Some(i64::from(self.activity_id.id())));
+        e.str(1, self.activity_name.as_deref());
+        e.object(2, self.actor.as_deref());
+        e.object(3, self.api.as_deref());
+        e.str(4, self.category_name.as_deref());
+        e.int(5, Some(i64::from(self.category_uid)));
+        e.str(6, self.class_name.as_deref());
+        e.int(7, Some(i64::from(self.class_uid)));
+        e.object(8, self.cloud.as_deref());
+        e.int(9, self.count.map(i64::from));
+        e.object(10, self.device.as_deref());
+        e.int(11, self.duration.map(i64::from));
+        e.int(12, self.end_time);
+        e.datetime(13, self.end_time_dt.as_deref());
+        e.object_list(14, self.enrichments.as_deref());
+        e.str(15, self.message.as_deref());
+        e.object(16, Some(&*self.metadata));
+        e.object_list(17, self.observables.as_deref());
+        e.str(18, self.prev_security_level.as_deref());
+        e.int(19, self.prev_security_level_id.map(|v| i64::from(v.id())));
+        e.object_list(20, self.prev_security_states.as_deref());
+        e.str(21, self.raw_data.as_deref());
+        e.str(22, self.security_level.as_deref());
+        e.int(23, self.security_level_id.map(|v| i64::from(v.id())));
+        e.object_list(24, self.security_states.as_deref());
+        e.str(25, self.severity.as_deref());
+        e.int(26, Some(i64::from(self.severity_id.id())));
+        e.int(27, self.start_time);
+        e.datetime(28, self.start_time_dt.as_deref());
+        e.str(29, self.status.as_deref());
+        e.str(30, self.status_code.as_deref());
+        e.str(31, self.status_detail.as_deref());
+        e.int(32, self.status_id.map(|v| i64::from(v.id())));
+        e.int(33, Some(self.time));
+        e.datetime(34, self.time_dt.as_deref());
+        e.int(35, self.timezone_offset.map(i64::from));
+        e.str(36, self.type_name.as_deref());
+        e.int(37, Some(self.type_uid));
+        e.map(38, self.unmapped.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            activity_id: d.required(
+                0,
+                d.int32(0)?.map(DeviceConfigStateChangeActivityId::from_id),
+            )?,
+            activity_name: d.string(1)?,
+            actor: d.object::<crate::v1_1_0::objects::Actor>(2)?.map(Box::new),
+            api: d.object::<crate::v1_1_0::objects::Api>(3)?.map(Box::new),
+            category_name: d.string(4)?,
+            category_uid: d.required(5, d.int32(5)?)?,
+            class_name: d.string(6)?,
+            class_uid: d.class_uid(7, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_1_0::objects::Cloud>(8)?.map(Box::new),
+            count: d.int32(9)?,
+            device: d
+                .object::<crate::v1_1_0::objects::Device>(10)?
+                .map(Box::new),
+            duration: d.int32(11)?,
+            end_time: d.int64(12)?,
+            end_time_dt: d.datetime(13)?,
+            enrichments: d.object_list::<crate::v1_1_0::objects::Enrichment>(14)?,
+            message: d.string(15)?,
+            metadata: d.required(
+                16,
+                d.object::<crate::v1_1_0::objects::Metadata>(16)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_1_0::objects::Observable>(17)?,
+            prev_security_level: d.string(18)?,
+            prev_security_level_id: d
+                .int32(19)?
+                .map(DeviceConfigStateChangePrevSecurityLevelId::from_id),
+            prev_security_states: d.object_list::<crate::v1_1_0::objects::SecurityState>(20)?,
+            raw_data: d.string(21)?,
+            security_level: d.string(22)?,
+            security_level_id: d
+                .int32(23)?
+                .map(DeviceConfigStateChangeSecurityLevelId::from_id),
+            security_states: d.object_list::<crate::v1_1_0::objects::SecurityState>(24)?,
+            severity: d.string(25)?,
+            severity_id: d.required(
+                26,
+                d.int32(26)?.map(crate::v1_1_0::enums::SeverityId::from_id),
+            )?,
+            start_time: d.int64(27)?,
+            start_time_dt: d.datetime(28)?,
+            status: d.string(29)?,
+            status_code: d.string(30)?,
+            status_detail: d.string(31)?,
+            status_id: d.int32(32)?.map(crate::v1_1_0::enums::StatusId::from_id),
+            time: d.required(33, d.int64(33)?)?,
+            time_dt: d.datetime(34)?,
+            timezone_offset: d.int32(35)?,
+            type_name: d.string(36)?,
+            type_uid: d.required(37, d.int64(37)?)?,
+            unmapped: d.map(38)?,
+            unknown: d.unknown()?,
+        })
     }
 }

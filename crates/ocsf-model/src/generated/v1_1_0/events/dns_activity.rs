@@ -130,13 +130,13 @@ pub struct DnsActivity {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_1_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_1_0::objects::Actor>>,
     /// **DNS Answer** (`answers`, object `dns_answer` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub answers: Option<Vec<crate::v1_1_0::objects::DnsAnswer>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_1_0::objects::Api>,
+    pub api: Option<Box<crate::v1_1_0::objects::Api>>,
     /// **Application Name** (`app_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app_name: Option<String>,
@@ -163,16 +163,16 @@ pub struct DnsActivity {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_1_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_1_0::objects::Cloud>>,
     /// **Connection Info** (`connection_info`, object `network_connection_info`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_info: Option<crate::v1_1_0::objects::NetworkConnectionInfo>,
+    pub connection_info: Option<Box<crate::v1_1_0::objects::NetworkConnectionInfo>>,
     /// **Count** (`count`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i32>,
     /// **Device** (`device`, object `device`, recommended, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_1_0::objects::Device>,
+    pub device: Option<Box<crate::v1_1_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disposition: Option<String>,
@@ -183,7 +183,7 @@ pub struct DnsActivity {
     pub disposition_id: Option<crate::v1_1_0::enums::DispositionId>,
     /// **Destination Endpoint** (`dst_endpoint`, object `network_endpoint`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dst_endpoint: Option<crate::v1_1_0::objects::NetworkEndpoint>,
+    pub dst_endpoint: Option<Box<crate::v1_1_0::objects::NetworkEndpoint>>,
     /// **Duration** (`duration`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i32>,
@@ -198,10 +198,10 @@ pub struct DnsActivity {
     pub enrichments: Option<Vec<crate::v1_1_0::objects::Enrichment>>,
     /// **Firewall Rule** (`firewall_rule`, object `firewall_rule`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub firewall_rule: Option<crate::v1_1_0::objects::FirewallRule>,
+    pub firewall_rule: Option<Box<crate::v1_1_0::objects::FirewallRule>>,
     /// **Load Balancer** (`load_balancer`, object `load_balancer`, recommended, profile `load_balancer`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub load_balancer: Option<crate::v1_1_0::objects::LoadBalancer>,
+    pub load_balancer: Option<Box<crate::v1_1_0::objects::LoadBalancer>>,
     /// **Malware** (`malware`, object `malware` array, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub malware: Option<Vec<crate::v1_1_0::objects::Malware>>,
@@ -209,7 +209,7 @@ pub struct DnsActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_1_0::objects::Metadata,
+    pub metadata: Box<crate::v1_1_0::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_1_0::objects::Observable>>,
@@ -217,28 +217,28 @@ pub struct DnsActivity {
     ///
     /// Deprecated since 1.1.0; use `proxy_endpoint`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy: Option<crate::v1_1_0::objects::NetworkProxy>,
+    pub proxy: Option<Box<crate::v1_1_0::objects::NetworkProxy>>,
     /// **Proxy Connection Info** (`proxy_connection_info`, object `network_connection_info`, recommended, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_connection_info: Option<crate::v1_1_0::objects::NetworkConnectionInfo>,
+    pub proxy_connection_info: Option<Box<crate::v1_1_0::objects::NetworkConnectionInfo>>,
     /// **Proxy Endpoint** (`proxy_endpoint`, object `network_proxy`, optional, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_endpoint: Option<crate::v1_1_0::objects::NetworkProxy>,
+    pub proxy_endpoint: Option<Box<crate::v1_1_0::objects::NetworkProxy>>,
     /// **Proxy HTTP Request** (`proxy_http_request`, object `http_request`, optional, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_http_request: Option<crate::v1_1_0::objects::HttpRequest>,
+    pub proxy_http_request: Option<Box<crate::v1_1_0::objects::HttpRequest>>,
     /// **Proxy HTTP Response** (`proxy_http_response`, object `http_response`, optional, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_http_response: Option<crate::v1_1_0::objects::HttpResponse>,
+    pub proxy_http_response: Option<Box<crate::v1_1_0::objects::HttpResponse>>,
     /// **Proxy TLS** (`proxy_tls`, object `tls`, recommended, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_tls: Option<crate::v1_1_0::objects::Tls>,
+    pub proxy_tls: Option<Box<crate::v1_1_0::objects::Tls>>,
     /// **Proxy Traffic** (`proxy_traffic`, object `network_traffic`, recommended, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_traffic: Option<crate::v1_1_0::objects::NetworkTraffic>,
+    pub proxy_traffic: Option<Box<crate::v1_1_0::objects::NetworkTraffic>>,
     /// **DNS Query** (`query`, object `dns_query`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub query: Option<crate::v1_1_0::objects::DnsQuery>,
+    pub query: Option<Box<crate::v1_1_0::objects::DnsQuery>>,
     /// **Query Time** (`query_time`, `timestamp_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query_time: Option<i64>,
@@ -271,7 +271,7 @@ pub struct DnsActivity {
     pub severity_id: crate::v1_1_0::enums::SeverityId,
     /// **Source Endpoint** (`src_endpoint`, object `network_endpoint`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub src_endpoint: Option<crate::v1_1_0::objects::NetworkEndpoint>,
+    pub src_endpoint: Option<Box<crate::v1_1_0::objects::NetworkEndpoint>>,
     /// **Start Time** (`start_time`, `timestamp_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
@@ -302,10 +302,10 @@ pub struct DnsActivity {
     pub timezone_offset: Option<i32>,
     /// **TLS** (`tls`, object `tls`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tls: Option<crate::v1_1_0::objects::Tls>,
+    pub tls: Option<Box<crate::v1_1_0::objects::Tls>>,
     /// **Traffic** (`traffic`, object `network_traffic`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub traffic: Option<crate::v1_1_0::objects::NetworkTraffic>,
+    pub traffic: Option<Box<crate::v1_1_0::objects::NetworkTraffic>>,
     /// **Type Name** (`type_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     type_name: Option<String>,
@@ -370,7 +370,7 @@ impl DnsActivity {
             load_balancer: None,
             malware: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             proxy: None,
             proxy_connection_info: None,
@@ -389,7 +389,7 @@ impl DnsActivity {
             response_time_dt: None,
             severity: None,
             severity_id,
-            src_endpoint: Some(src_endpoint),
+            src_endpoint: Some(Box::new(src_endpoint)),
             start_time: None,
             start_time_dt: None,
             status: None,
@@ -521,5 +521,186 @@ impl crate::OcsfEvent for DnsActivity {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for DnsActivity {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.classes[12]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.action.as_deref());
+        e.int(1, self.action_id.map(|v| i64::from(v.id())));
+        e.int(2, Some(i64::from(self.activity_id.id())));
+        e.str(3, self.activity_name.as_deref());
+        e.object(4, self.actor.as_deref());
+        e.object_list(5, self.answers.as_deref());
+        e.object(6, self.api.as_deref());
+        e.str(7, self.app_name.as_deref());
+        e.object_list(8, self.attacks.as_deref());
+        e.object_list(9, self.authorizations.as_deref());
+        e.str(10, self.category_name.as_deref());
+        e.int(11, Some(i64::from(self.category_uid)));
+        e.str(12, self.class_name.as_deref());
+        e.int(13, Some(i64::from(self.class_uid)));
+        e.object(14, self.cloud.as_deref());
+        e.object(15, self.connection_info.as_deref());
+        e.int(16, self.count.map(i64::from));
+        e.object(17, self.device.as_deref());
+        e.str(18, self.disposition.as_deref());
+        e.int(19, self.disposition_id.map(|v| i64::from(v.id())));
+        e.object(20, self.dst_endpoint.as_deref());
+        e.int(21, self.duration.map(i64::from));
+        e.int(22, self.end_time);
+        e.datetime(23, self.end_time_dt.as_deref());
+        e.object_list(24, self.enrichments.as_deref());
+        e.object(25, self.firewall_rule.as_deref());
+        e.object(26, self.load_balancer.as_deref());
+        e.object_list(27, self.malware.as_deref());
+        e.str(28, self.message.as_deref());
+        e.object(29, Some(&*self.metadata));
+        e.object_list(30, self.observables.as_deref());
+        e.object(31, self.proxy.as_deref());
+        e.object(32, self.proxy_connection_info.as_deref());
+        e.object(33, self.proxy_endpoint.as_deref());
+        e.object(34, self.proxy_http_request.as_deref());
+        e.object(35, self.proxy_http_response.as_deref());
+        e.object(36, self.proxy_tls.as_deref());
+        e.object(37, self.proxy_traffic.as_deref());
+        e.object(38, self.query.as_deref());
+        e.int(39, self.query_time);
+        e.datetime(40, self.query_time_dt.as_deref());
+        e.str(41, self.raw_data.as_deref());
+        e.str(42, self.rcode.as_deref());
+        e.int(43, self.rcode_id.map(|v| i64::from(v.id())));
+        e.int(44, self.response_time);
+        e.datetime(45, self.response_time_dt.as_deref());
+        e.str(46, self.severity.as_deref());
+        e.int(47, Some(i64::from(self.severity_id.id())));
+        e.object(48, self.src_endpoint.as_deref());
+        e.int(49, self.start_time);
+        e.datetime(50, self.start_time_dt.as_deref());
+        e.str(51, self.status.as_deref());
+        e.str(52, self.status_code.as_deref());
+        e.str(53, self.status_detail.as_deref());
+        e.int(54, self.status_id.map(|v| i64::from(v.id())));
+        e.int(55, Some(self.time));
+        e.datetime(56, self.time_dt.as_deref());
+        e.int(57, self.timezone_offset.map(i64::from));
+        e.object(58, self.tls.as_deref());
+        e.object(59, self.traffic.as_deref());
+        e.str(60, self.type_name.as_deref());
+        e.int(61, Some(self.type_uid));
+        e.map(62, self.unmapped.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            action: d.string(0)?,
+            action_id: d.int32(1)?.map(crate::v1_1_0::enums::ActionId::from_id),
+            activity_id: d.required(2, d.int32(2)?.map(DnsActivityActivityId::from_id))?,
+            activity_name: d.string(3)?,
+            actor: d.object::<crate::v1_1_0::objects::Actor>(4)?.map(Box::new),
+            answers: d.object_list::<crate::v1_1_0::objects::DnsAnswer>(5)?,
+            api: d.object::<crate::v1_1_0::objects::Api>(6)?.map(Box::new),
+            app_name: d.string(7)?,
+            attacks: d.object_list::<crate::v1_1_0::objects::Attack>(8)?,
+            authorizations: d.object_list::<crate::v1_1_0::objects::Authorization>(9)?,
+            category_name: d.string(10)?,
+            category_uid: d.required(11, d.int32(11)?)?,
+            class_name: d.string(12)?,
+            class_uid: d.class_uid(13, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_1_0::objects::Cloud>(14)?.map(Box::new),
+            connection_info: d
+                .object::<crate::v1_1_0::objects::NetworkConnectionInfo>(15)?
+                .map(Box::new),
+            count: d.int32(16)?,
+            device: d
+                .object::<crate::v1_1_0::objects::Device>(17)?
+                .map(Box::new),
+            disposition: d.string(18)?,
+            disposition_id: d
+                .int32(19)?
+                .map(crate::v1_1_0::enums::DispositionId::from_id),
+            dst_endpoint: d
+                .object::<crate::v1_1_0::objects::NetworkEndpoint>(20)?
+                .map(Box::new),
+            duration: d.int32(21)?,
+            end_time: d.int64(22)?,
+            end_time_dt: d.datetime(23)?,
+            enrichments: d.object_list::<crate::v1_1_0::objects::Enrichment>(24)?,
+            firewall_rule: d
+                .object::<crate::v1_1_0::objects::FirewallRule>(25)?
+                .map(Box::new),
+            load_balancer: d
+                .object::<crate::v1_1_0::objects::LoadBalancer>(26)?
+                .map(Box::new),
+            malware: d.object_list::<crate::v1_1_0::objects::Malware>(27)?,
+            message: d.string(28)?,
+            metadata: d.required(
+                29,
+                d.object::<crate::v1_1_0::objects::Metadata>(29)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_1_0::objects::Observable>(30)?,
+            proxy: d
+                .object::<crate::v1_1_0::objects::NetworkProxy>(31)?
+                .map(Box::new),
+            proxy_connection_info: d
+                .object::<crate::v1_1_0::objects::NetworkConnectionInfo>(32)?
+                .map(Box::new),
+            proxy_endpoint: d
+                .object::<crate::v1_1_0::objects::NetworkProxy>(33)?
+                .map(Box::new),
+            proxy_http_request: d
+                .object::<crate::v1_1_0::objects::HttpRequest>(34)?
+                .map(Box::new),
+            proxy_http_response: d
+                .object::<crate::v1_1_0::objects::HttpResponse>(35)?
+                .map(Box::new),
+            proxy_tls: d.object::<crate::v1_1_0::objects::Tls>(36)?.map(Box::new),
+            proxy_traffic: d
+                .object::<crate::v1_1_0::objects::NetworkTraffic>(37)?
+                .map(Box::new),
+            query: d
+                .object::<crate::v1_1_0::objects::DnsQuery>(38)?
+                .map(Box::new),
+            query_time: d.int64(39)?,
+            query_time_dt: d.datetime(40)?,
+            raw_data: d.string(41)?,
+            rcode: d.string(42)?,
+            rcode_id: d.int32(43)?.map(DnsActivityRcodeId::from_id),
+            response_time: d.int64(44)?,
+            response_time_dt: d.datetime(45)?,
+            severity: d.string(46)?,
+            severity_id: d.required(
+                47,
+                d.int32(47)?.map(crate::v1_1_0::enums::SeverityId::from_id),
+            )?,
+            src_endpoint: d
+                .object::<crate::v1_1_0::objects::NetworkEndpoint>(48)?
+                .map(Box::new),
+            start_time: d.int64(49)?,
+            start_time_dt: d.datetime(50)?,
+            status: d.string(51)?,
+            status_code: d.string(52)?,
+            status_detail: d.string(53)?,
+            status_id: d.int32(54)?.map(crate::v1_1_0::enums::StatusId::from_id),
+            time: d.required(55, d.int64(55)?)?,
+            time_dt: d.datetime(56)?,
+            timezone_offset: d.int32(57)?,
+            tls: d.object::<crate::v1_1_0::objects::Tls>(58)?.map(Box::new),
+            traffic: d
+                .object::<crate::v1_1_0::objects::NetworkTraffic>(59)?
+                .map(Box::new),
+            type_name: d.string(60)?,
+            type_uid: d.required(61, d.int64(61)?)?,
+            unmapped: d.map(62)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -53,10 +53,10 @@ pub struct EmailUrlActivity {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_1_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_1_0::objects::Actor>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_1_0::objects::Api>,
+    pub api: Option<Box<crate::v1_1_0::objects::Api>>,
     /// **MITRE ATT&CK® Details** (`attacks`, object `attack` array, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attacks: Option<Vec<crate::v1_1_0::objects::Attack>>,
@@ -80,13 +80,13 @@ pub struct EmailUrlActivity {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_1_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_1_0::objects::Cloud>>,
     /// **Count** (`count`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i32>,
     /// **Device** (`device`, object `device`, recommended, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_1_0::objects::Device>,
+    pub device: Option<Box<crate::v1_1_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disposition: Option<String>,
@@ -112,7 +112,7 @@ pub struct EmailUrlActivity {
     pub enrichments: Option<Vec<crate::v1_1_0::objects::Enrichment>>,
     /// **Firewall Rule** (`firewall_rule`, object `firewall_rule`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub firewall_rule: Option<crate::v1_1_0::objects::FirewallRule>,
+    pub firewall_rule: Option<Box<crate::v1_1_0::objects::FirewallRule>>,
     /// **Malware** (`malware`, object `malware` array, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub malware: Option<Vec<crate::v1_1_0::objects::Malware>>,
@@ -120,7 +120,7 @@ pub struct EmailUrlActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_1_0::objects::Metadata,
+    pub metadata: Box<crate::v1_1_0::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_1_0::objects::Observable>>,
@@ -174,7 +174,7 @@ pub struct EmailUrlActivity {
     pub unmapped: Option<serde_json::Map<String, serde_json::Value>>,
     /// **URL** (`url`, object `url`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub url: Option<crate::v1_1_0::objects::Url>,
+    pub url: Option<Box<crate::v1_1_0::objects::Url>>,
     /// Attributes this schema version does not define, kept as read and written back.
     #[serde(flatten)]
     pub unknown: serde_json::Map<String, serde_json::Value>,
@@ -225,7 +225,7 @@ impl EmailUrlActivity {
             firewall_rule: None,
             malware: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             raw_data: None,
             severity: None,
@@ -242,7 +242,7 @@ impl EmailUrlActivity {
             type_name: None,
             type_uid: i64::from(Self::CLASS_UID) * 100,
             unmapped: None,
-            url: Some(url),
+            url: Some(Box::new(url)),
             unknown: serde_json::Map::new(),
         };
         event.set_severity_id(severity_id);
@@ -349,5 +349,122 @@ impl crate::OcsfEvent for EmailUrlActivity {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for EmailUrlActivity {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.classes[15]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.action.as_deref());
+        e.int(1, self.action_id.map(|v| i64::from(v.id())));
+        e.int(2, self.activity_id.map(|v| i64::from(v.id())));
+        e.str(3, self.activity_name.as_deref());
+        e.object(4, self.actor.as_deref());
+        e.object(5, self.api.as_deref());
+        e.object_list(6, self.attacks.as_deref());
+        e.object_list(7, self.authorizations.as_deref());
+        e.str(8, self.category_name.as_deref());
+        e.int(9, Some(i64::from(self.category_uid)));
+        e.str(10, self.class_name.as_deref());
+        e.int(11, Some(i64::from(self.class_uid)));
+        e.object(12, self.cloud.as_deref());
+        e.int(13, self.count.map(i64::from));
+        e.object(14, self.device.as_deref());
+        e.str(15, self.disposition.as_deref());
+        e.int(16, self.disposition_id.map(|v| i64::from(v.id())));
+        e.int(17, self.duration.map(i64::from));
+        e.str(18, self.email_uid.as_deref());
+        e.int(19, self.end_time);
+        e.datetime(20, self.end_time_dt.as_deref());
+        e.object_list(21, self.enrichments.as_deref());
+        e.object(22, self.firewall_rule.as_deref());
+        e.object_list(23, self.malware.as_deref());
+        e.str(24, self.message.as_deref());
+        e.object(25, Some(&*self.metadata));
+        e.object_list(26, self.observables.as_deref());
+        e.str(27, self.raw_data.as_deref());
+        e.str(28, self.severity.as_deref());
+        e.int(29, Some(i64::from(self.severity_id.id())));
+        e.int(30, self.start_time);
+        e.datetime(31, self.start_time_dt.as_deref());
+        e.str(32, self.status.as_deref());
+        e.str(33, self.status_code.as_deref());
+        e.str(34, self.status_detail.as_deref());
+        e.int(35, self.status_id.map(|v| i64::from(v.id())));
+        e.int(36, Some(self.time));
+        e.datetime(37, self.time_dt.as_deref());
+        e.int(38, self.timezone_offset.map(i64::from));
+        e.str(39, self.type_name.as_deref());
+        e.int(40, Some(self.type_uid));
+        e.map(41, self.unmapped.as_ref());
+        e.object(42, self.url.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            action: d.string(0)?,
+            action_id: d.int32(1)?.map(crate::v1_1_0::enums::ActionId::from_id),
+            activity_id: d.int32(2)?.map(EmailUrlActivityActivityId::from_id),
+            activity_name: d.string(3)?,
+            actor: d.object::<crate::v1_1_0::objects::Actor>(4)?.map(Box::new),
+            api: d.object::<crate::v1_1_0::objects::Api>(5)?.map(Box::new),
+            attacks: d.object_list::<crate::v1_1_0::objects::Attack>(6)?,
+            authorizations: d.object_list::<crate::v1_1_0::objects::Authorization>(7)?,
+            category_name: d.string(8)?,
+            category_uid: d.required(9, d.int32(9)?)?,
+            class_name: d.string(10)?,
+            class_uid: d.class_uid(11, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_1_0::objects::Cloud>(12)?.map(Box::new),
+            count: d.int32(13)?,
+            device: d
+                .object::<crate::v1_1_0::objects::Device>(14)?
+                .map(Box::new),
+            disposition: d.string(15)?,
+            disposition_id: d
+                .int32(16)?
+                .map(crate::v1_1_0::enums::DispositionId::from_id),
+            duration: d.int32(17)?,
+            email_uid: d.string(18)?,
+            end_time: d.int64(19)?,
+            end_time_dt: d.datetime(20)?,
+            enrichments: d.object_list::<crate::v1_1_0::objects::Enrichment>(21)?,
+            firewall_rule: d
+                .object::<crate::v1_1_0::objects::FirewallRule>(22)?
+                .map(Box::new),
+            malware: d.object_list::<crate::v1_1_0::objects::Malware>(23)?,
+            message: d.string(24)?,
+            metadata: d.required(
+                25,
+                d.object::<crate::v1_1_0::objects::Metadata>(25)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_1_0::objects::Observable>(26)?,
+            raw_data: d.string(27)?,
+            severity: d.string(28)?,
+            severity_id: d.required(
+                29,
+                d.int32(29)?.map(crate::v1_1_0::enums::SeverityId::from_id),
+            )?,
+            start_time: d.int64(30)?,
+            start_time_dt: d.datetime(31)?,
+            status: d.string(32)?,
+            status_code: d.string(33)?,
+            status_detail: d.string(34)?,
+            status_id: d.int32(35)?.map(crate::v1_1_0::enums::StatusId::from_id),
+            time: d.required(36, d.int64(36)?)?,
+            time_dt: d.datetime(37)?,
+            timezone_offset: d.int32(38)?,
+            type_name: d.string(39)?,
+            type_uid: d.required(40, d.int64(40)?)?,
+            unmapped: d.map(41)?,
+            url: d.object::<crate::v1_1_0::objects::Url>(42)?.map(Box::new),
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -47,10 +47,10 @@ pub struct EntityManagement {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_1_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_1_0::objects::Actor>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_1_0::objects::Api>,
+    pub api: Option<Box<crate::v1_1_0::objects::Api>>,
     /// **Category** (`category_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     category_name: Option<String>,
@@ -68,7 +68,7 @@ pub struct EntityManagement {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_1_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_1_0::objects::Cloud>>,
     /// **Comment** (`comment`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
@@ -77,7 +77,7 @@ pub struct EntityManagement {
     pub count: Option<i32>,
     /// **Device** (`device`, object `device`, recommended, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_1_0::objects::Device>,
+    pub device: Option<Box<crate::v1_1_0::objects::Device>>,
     /// **Duration** (`duration`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i32>,
@@ -92,15 +92,15 @@ pub struct EntityManagement {
     pub enrichments: Option<Vec<crate::v1_1_0::objects::Enrichment>>,
     /// **Entity** (`entity`, object `managed_entity`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub entity: Option<crate::v1_1_0::objects::ManagedEntity>,
+    pub entity: Option<Box<crate::v1_1_0::objects::ManagedEntity>>,
     /// **Entity Result** (`entity_result`, object `managed_entity`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub entity_result: Option<crate::v1_1_0::objects::ManagedEntity>,
+    pub entity_result: Option<Box<crate::v1_1_0::objects::ManagedEntity>>,
     /// **Message** (`message`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_1_0::objects::Metadata,
+    pub metadata: Box<crate::v1_1_0::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_1_0::objects::Observable>>,
@@ -193,10 +193,10 @@ impl EntityManagement {
             end_time: None,
             end_time_dt: None,
             enrichments: None,
-            entity: Some(entity),
+            entity: Some(Box::new(entity)),
             entity_result: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             raw_data: None,
             severity: None,
@@ -300,5 +300,108 @@ impl crate::OcsfEvent for EntityManagement {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for EntityManagement {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.classes[16]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, Some(i64::from(self.activity_id.id())));
+        e.str(1, self.activity_name.as_deref());
+        e.object(2, self.actor.as_deref());
+        e.object(3, self.api.as_deref());
+        e.str(4, self.category_name.as_deref());
+        e.int(5, Some(i64::from(self.category_uid)));
+        e.str(6, self.class_name.as_deref());
+        e.int(7, Some(i64::from(self.class_uid)));
+        e.object(8, self.cloud.as_deref());
+        e.str(9, self.comment.as_deref());
+        e.int(10, self.count.map(i64::from));
+        e.object(11, self.device.as_deref());
+        e.int(12, self.duration.map(i64::from));
+        e.int(13, self.end_time);
+        e.datetime(14, self.end_time_dt.as_deref());
+        e.object_list(15, self.enrichments.as_deref());
+        e.object(16, self.entity.as_deref());
+        e.object(17, self.entity_result.as_deref());
+        e.str(18, self.message.as_deref());
+        e.object(19, Some(&*self.metadata));
+        e.object_list(20, self.observables.as_deref());
+        e.str(21, self.raw_data.as_deref());
+        e.str(22, self.severity.as_deref());
+        e.int(23, Some(i64::from(self.severity_id.id())));
+        e.int(24, self.start_time);
+        e.datetime(25, self.start_time_dt.as_deref());
+        e.str(26, self.status.as_deref());
+        e.str(27, self.status_code.as_deref());
+        e.str(28, self.status_detail.as_deref());
+        e.int(29, self.status_id.map(|v| i64::from(v.id())));
+        e.int(30, Some(self.time));
+        e.datetime(31, self.time_dt.as_deref());
+        e.int(32, self.timezone_offset.map(i64::from));
+        e.str(33, self.type_name.as_deref());
+        e.int(34, Some(self.type_uid));
+        e.map(35, self.unmapped.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            activity_id: d.required(0, d.int32(0)?.map(EntityManagementActivityId::from_id))?,
+            activity_name: d.string(1)?,
+            actor: d.object::<crate::v1_1_0::objects::Actor>(2)?.map(Box::new),
+            api: d.object::<crate::v1_1_0::objects::Api>(3)?.map(Box::new),
+            category_name: d.string(4)?,
+            category_uid: d.required(5, d.int32(5)?)?,
+            class_name: d.string(6)?,
+            class_uid: d.class_uid(7, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_1_0::objects::Cloud>(8)?.map(Box::new),
+            comment: d.string(9)?,
+            count: d.int32(10)?,
+            device: d
+                .object::<crate::v1_1_0::objects::Device>(11)?
+                .map(Box::new),
+            duration: d.int32(12)?,
+            end_time: d.int64(13)?,
+            end_time_dt: d.datetime(14)?,
+            enrichments: d.object_list::<crate::v1_1_0::objects::Enrichment>(15)?,
+            entity: d
+                .object::<crate::v1_1_0::objects::ManagedEntity>(16)?
+                .map(Box::new),
+            entity_result: d
+                .object::<crate::v1_1_0::objects::ManagedEntity>(17)?
+                .map(Box::new),
+            message: d.string(18)?,
+            metadata: d.required(
+                19,
+                d.object::<crate::v1_1_0::objects::Metadata>(19)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_1_0::objects::Observable>(20)?,
+            raw_data: d.string(21)?,
+            severity: d.string(22)?,
+            severity_id: d.required(
+                23,
+                d.int32(23)?.map(crate::v1_1_0::enums::SeverityId::from_id),
+            )?,
+            start_time: d.int64(24)?,
+            start_time_dt: d.datetime(25)?,
+            status: d.string(26)?,
+            status_code: d.string(27)?,
+            status_detail: d.string(28)?,
+            status_id: d.int32(29)?.map(crate::v1_1_0::enums::StatusId::from_id),
+            time: d.required(30, d.int64(30)?)?,
+            time_dt: d.datetime(31)?,
+            timezone_offset: d.int32(32)?,
+            type_name: d.string(33)?,
+            type_uid: d.required(34, d.int64(34)?)?,
+            unmapped: d.map(35)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -88,10 +88,10 @@ pub struct FileActivity {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_1_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_1_0::objects::Actor>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_1_0::objects::Api>,
+    pub api: Option<Box<crate::v1_1_0::objects::Api>>,
     /// **MITRE ATT&CK® Details** (`attacks`, object `attack` array, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attacks: Option<Vec<crate::v1_1_0::objects::Attack>>,
@@ -115,7 +115,7 @@ pub struct FileActivity {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_1_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_1_0::objects::Cloud>>,
     /// **Component** (`component`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub component: Option<String>,
@@ -130,7 +130,7 @@ pub struct FileActivity {
     pub create_mask: Option<String>,
     /// **Device** (`device`, object `device`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_1_0::objects::Device>,
+    pub device: Option<Box<crate::v1_1_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disposition: Option<String>,
@@ -153,16 +153,16 @@ pub struct FileActivity {
     pub enrichments: Option<Vec<crate::v1_1_0::objects::Enrichment>>,
     /// **File** (`file`, object `file`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file: Option<crate::v1_1_0::objects::File>,
+    pub file: Option<Box<crate::v1_1_0::objects::File>>,
     /// **File Diff** (`file_diff`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file_diff: Option<String>,
     /// **File Result** (`file_result`, object `file`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file_result: Option<crate::v1_1_0::objects::File>,
+    pub file_result: Option<Box<crate::v1_1_0::objects::File>>,
     /// **Firewall Rule** (`firewall_rule`, object `firewall_rule`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub firewall_rule: Option<crate::v1_1_0::objects::FirewallRule>,
+    pub firewall_rule: Option<Box<crate::v1_1_0::objects::FirewallRule>>,
     /// **Malware** (`malware`, object `malware` array, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub malware: Option<Vec<crate::v1_1_0::objects::Malware>>,
@@ -170,7 +170,7 @@ pub struct FileActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_1_0::objects::Metadata,
+    pub metadata: Box<crate::v1_1_0::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_1_0::objects::Observable>>,
@@ -254,7 +254,7 @@ impl FileActivity {
             action_id: None,
             activity_id,
             activity_name: None,
-            actor: Some(actor),
+            actor: Some(Box::new(actor)),
             api: None,
             attacks: None,
             authorizations: None,
@@ -267,20 +267,20 @@ impl FileActivity {
             connection_uid: None,
             count: None,
             create_mask: None,
-            device: Some(device),
+            device: Some(Box::new(device)),
             disposition: None,
             disposition_id: None,
             duration: None,
             end_time: None,
             end_time_dt: None,
             enrichments: None,
-            file: Some(file),
+            file: Some(Box::new(file)),
             file_diff: None,
             file_result: None,
             firewall_rule: None,
             malware: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             raw_data: None,
             severity: None,
@@ -404,5 +404,132 @@ impl crate::OcsfEvent for FileActivity {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for FileActivity {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.classes[17]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, self.access_mask.map(i64::from));
+        e.str(1, self.action.as_deref());
+        e.int(2, self.action_id.map(|v| i64::from(v.id())));
+        e.int(3, Some(i64::from(self.activity_id.id())));
+        e.str(4, self.activity_name.as_deref());
+        e.object(5, self.actor.as_deref());
+        e.object(6, self.api.as_deref());
+        e.object_list(7, self.attacks.as_deref());
+        e.object_list(8, self.authorizations.as_deref());
+        e.str(9, self.category_name.as_deref());
+        e.int(10, Some(i64::from(self.category_uid)));
+        e.str(11, self.class_name.as_deref());
+        e.int(12, Some(i64::from(self.class_uid)));
+        e.object(13, self.cloud.as_deref());
+        e.str(14, self.component.as_deref());
+        e.str(15, self.connection_uid.as_deref());
+        e.int(16, self.count.map(i64::from));
+        e.str(17, self.create_mask.as_deref());
+        e.object(18, self.device.as_deref());
+        e.str(19, self.disposition.as_deref());
+        e.int(20, self.disposition_id.map(|v| i64::from(v.id())));
+        e.int(21, self.duration.map(i64::from));
+        e.int(22, self.end_time);
+        e.datetime(23, self.end_time_dt.as_deref());
+        e.object_list(24, self.enrichments.as_deref());
+        e.object(25, self.file.as_deref());
+        e.str(26, self.file_diff.as_deref());
+        e.object(27, self.file_result.as_deref());
+        e.object(28, self.firewall_rule.as_deref());
+        e.object_list(29, self.malware.as_deref());
+        e.str(30, self.message.as_deref());
+        e.object(31, Some(&*self.metadata));
+        e.object_list(32, self.observables.as_deref());
+        e.str(33, self.raw_data.as_deref());
+        e.str(34, self.severity.as_deref());
+        e.int(35, Some(i64::from(self.severity_id.id())));
+        e.int(36, self.start_time);
+        e.datetime(37, self.start_time_dt.as_deref());
+        e.str(38, self.status.as_deref());
+        e.str(39, self.status_code.as_deref());
+        e.str(40, self.status_detail.as_deref());
+        e.int(41, self.status_id.map(|v| i64::from(v.id())));
+        e.int(42, Some(self.time));
+        e.datetime(43, self.time_dt.as_deref());
+        e.int(44, self.timezone_offset.map(i64::from));
+        e.str(45, self.type_name.as_deref());
+        e.int(46, Some(self.type_uid));
+        e.map(47, self.unmapped.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            access_mask: d.int32(0)?,
+            action: d.string(1)?,
+            action_id: d.int32(2)?.map(crate::v1_1_0::enums::ActionId::from_id),
+            activity_id: d.required(3, d.int32(3)?.map(FileActivityActivityId::from_id))?,
+            activity_name: d.string(4)?,
+            actor: d.object::<crate::v1_1_0::objects::Actor>(5)?.map(Box::new),
+            api: d.object::<crate::v1_1_0::objects::Api>(6)?.map(Box::new),
+            attacks: d.object_list::<crate::v1_1_0::objects::Attack>(7)?,
+            authorizations: d.object_list::<crate::v1_1_0::objects::Authorization>(8)?,
+            category_name: d.string(9)?,
+            category_uid: d.required(10, d.int32(10)?)?,
+            class_name: d.string(11)?,
+            class_uid: d.class_uid(12, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_1_0::objects::Cloud>(13)?.map(Box::new),
+            component: d.string(14)?,
+            connection_uid: d.string(15)?,
+            count: d.int32(16)?,
+            create_mask: d.string(17)?,
+            device: d
+                .object::<crate::v1_1_0::objects::Device>(18)?
+                .map(Box::new),
+            disposition: d.string(19)?,
+            disposition_id: d
+                .int32(20)?
+                .map(crate::v1_1_0::enums::DispositionId::from_id),
+            duration: d.int32(21)?,
+            end_time: d.int64(22)?,
+            end_time_dt: d.datetime(23)?,
+            enrichments: d.object_list::<crate::v1_1_0::objects::Enrichment>(24)?,
+            file: d.object::<crate::v1_1_0::objects::File>(25)?.map(Box::new),
+            file_diff: d.string(26)?,
+            file_result: d.object::<crate::v1_1_0::objects::File>(27)?.map(Box::new),
+            firewall_rule: d
+                .object::<crate::v1_1_0::objects::FirewallRule>(28)?
+                .map(Box::new),
+            malware: d.object_list::<crate::v1_1_0::objects::Malware>(29)?,
+            message: d.string(30)?,
+            metadata: d.required(
+                31,
+                d.object::<crate::v1_1_0::objects::Metadata>(31)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_1_0::objects::Observable>(32)?,
+            raw_data: d.string(33)?,
+            severity: d.string(34)?,
+            severity_id: d.required(
+                35,
+                d.int32(35)?.map(crate::v1_1_0::enums::SeverityId::from_id),
+            )?,
+            start_time: d.int64(36)?,
+            start_time_dt: d.datetime(37)?,
+            status: d.string(38)?,
+            status_code: d.string(39)?,
+            status_detail: d.string(40)?,
+            status_id: d.int32(41)?.map(crate::v1_1_0::enums::StatusId::from_id),
+            time: d.required(42, d.int64(42)?)?,
+            time_dt: d.datetime(43)?,
+            timezone_offset: d.int32(44)?,
+            type_name: d.string(45)?,
+            type_uid: d.required(46, d.int64(46)?)?,
+            unmapped: d.map(47)?,
+            unknown: d.unknown()?,
+        })
     }
 }

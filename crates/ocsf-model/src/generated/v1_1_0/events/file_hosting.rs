@@ -83,10 +83,10 @@ pub struct FileHosting {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_1_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_1_0::objects::Actor>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_1_0::objects::Api>,
+    pub api: Option<Box<crate::v1_1_0::objects::Api>>,
     /// **Category** (`category_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     category_name: Option<String>,
@@ -104,16 +104,16 @@ pub struct FileHosting {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_1_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_1_0::objects::Cloud>>,
     /// **Connection Info** (`connection_info`, object `network_connection_info`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_info: Option<crate::v1_1_0::objects::NetworkConnectionInfo>,
+    pub connection_info: Option<Box<crate::v1_1_0::objects::NetworkConnectionInfo>>,
     /// **Count** (`count`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i32>,
     /// **Destination Endpoint** (`dst_endpoint`, object `network_endpoint`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dst_endpoint: Option<crate::v1_1_0::objects::NetworkEndpoint>,
+    pub dst_endpoint: Option<Box<crate::v1_1_0::objects::NetworkEndpoint>>,
     /// **Duration** (`duration`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i32>,
@@ -134,12 +134,12 @@ pub struct FileHosting {
     pub expiration_time_dt: Option<String>,
     /// **File** (`file`, object `file`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file: Option<crate::v1_1_0::objects::File>,
+    pub file: Option<Box<crate::v1_1_0::objects::File>>,
     /// **Message** (`message`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_1_0::objects::Metadata,
+    pub metadata: Box<crate::v1_1_0::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_1_0::objects::Observable>>,
@@ -155,7 +155,7 @@ pub struct FileHosting {
     pub severity_id: crate::v1_1_0::enums::SeverityId,
     /// **Source Endpoint** (`src_endpoint`, object `network_endpoint`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub src_endpoint: Option<crate::v1_1_0::objects::NetworkEndpoint>,
+    pub src_endpoint: Option<Box<crate::v1_1_0::objects::NetworkEndpoint>>,
     /// **Start Time** (`start_time`, `timestamp_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
@@ -223,7 +223,7 @@ impl FileHosting {
         let mut event = FileHosting {
             activity_id,
             activity_name: None,
-            actor: Some(actor),
+            actor: Some(Box::new(actor)),
             api: None,
             category_name: Some(Self::CATEGORY_CAPTION.to_string()),
             category_uid: Self::CATEGORY_UID,
@@ -239,14 +239,14 @@ impl FileHosting {
             enrichments: None,
             expiration_time: None,
             expiration_time_dt: None,
-            file: Some(file),
+            file: Some(Box::new(file)),
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             raw_data: None,
             severity: None,
             severity_id,
-            src_endpoint: Some(src_endpoint),
+            src_endpoint: Some(Box::new(src_endpoint)),
             start_time: None,
             start_time_dt: None,
             status: None,
@@ -346,5 +346,112 @@ impl crate::OcsfEvent for FileHosting {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for FileHosting {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.classes[18]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, Some(i64::from(self.activity_id.id())));
+        e.str(1, self.activity_name.as_deref());
+        e.object(2, self.actor.as_deref());
+        e.object(3, self.api.as_deref());
+        e.str(4, self.category_name.as_deref());
+        e.int(5, Some(i64::from(self.category_uid)));
+        e.str(6, self.class_name.as_deref());
+        e.int(7, Some(i64::from(self.class_uid)));
+        e.object(8, self.cloud.as_deref());
+        e.object(9, self.connection_info.as_deref());
+        e.int(10, self.count.map(i64::from));
+        e.object(11, self.dst_endpoint.as_deref());
+        e.int(12, self.duration.map(i64::from));
+        e.int(13, self.end_time);
+        e.datetime(14, self.end_time_dt.as_deref());
+        e.object_list(15, self.enrichments.as_deref());
+        e.int(16, self.expiration_time);
+        e.datetime(17, self.expiration_time_dt.as_deref());
+        e.object(18, self.file.as_deref());
+        e.str(19, self.message.as_deref());
+        e.object(20, Some(&*self.metadata));
+        e.object_list(21, self.observables.as_deref());
+        e.str(22, self.raw_data.as_deref());
+        e.str(23, self.severity.as_deref());
+        e.int(24, Some(i64::from(self.severity_id.id())));
+        e.object(25, self.src_endpoint.as_deref());
+        e.int(26, self.start_time);
+        e.datetime(27, self.start_time_dt.as_deref());
+        e.str(28, self.status.as_deref());
+        e.str(29, self.status_code.as_deref());
+        e.str(30, self.status_detail.as_deref());
+        e.int(31, self.status_id.map(|v| i64::from(v.id())));
+        e.int(32, Some(self.time));
+        e.datetime(33, self.time_dt.as_deref());
+        e.int(34, self.timezone_offset.map(i64::from));
+        e.str(35, self.type_name.as_deref());
+        e.int(36, Some(self.type_uid));
+        e.map(37, self.unmapped.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            activity_id: d.required(0, d.int32(0)?.map(FileHostingActivityId::from_id))?,
+            activity_name: d.string(1)?,
+            actor: d.object::<crate::v1_1_0::objects::Actor>(2)?.map(Box::new),
+            api: d.object::<crate::v1_1_0::objects::Api>(3)?.map(Box::new),
+            category_name: d.string(4)?,
+            category_uid: d.required(5, d.int32(5)?)?,
+            class_name: d.string(6)?,
+            class_uid: d.class_uid(7, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_1_0::objects::Cloud>(8)?.map(Box::new),
+            connection_info: d
+                .object::<crate::v1_1_0::objects::NetworkConnectionInfo>(9)?
+                .map(Box::new),
+            count: d.int32(10)?,
+            dst_endpoint: d
+                .object::<crate::v1_1_0::objects::NetworkEndpoint>(11)?
+                .map(Box::new),
+            duration: d.int32(12)?,
+            end_time: d.int64(13)?,
+            end_time_dt: d.datetime(14)?,
+            enrichments: d.object_list::<crate::v1_1_0::objects::Enrichment>(15)?,
+            expiration_time: d.int64(16)?,
+            expiration_time_dt: d.datetime(17)?,
+            file: d.object::<crate::v1_1_0::objects::File>(18)?.map(Box::new),
+            message: d.string(19)?,
+            metadata: d.required(
+                20,
+                d.object::<crate::v1_1_0::objects::Metadata>(20)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_1_0::objects::Observable>(21)?,
+            raw_data: d.string(22)?,
+            severity: d.string(23)?,
+            severity_id: d.required(
+                24,
+                d.int32(24)?.map(crate::v1_1_0::enums::SeverityId::from_id),
+            )?,
+            src_endpoint: d
+                .object::<crate::v1_1_0::objects::NetworkEndpoint>(25)?
+                .map(Box::new),
+            start_time: d.int64(26)?,
+            start_time_dt: d.datetime(27)?,
+            status: d.string(28)?,
+            status_code: d.string(29)?,
+            status_detail: d.string(30)?,
+            status_id: d.int32(31)?.map(crate::v1_1_0::enums::StatusId::from_id),
+            time: d.required(32, d.int64(32)?)?,
+            time_dt: d.datetime(33)?,
+            timezone_offset: d.int32(34)?,
+            type_name: d.string(35)?,
+            type_uid: d.required(36, d.int64(36)?)?,
+            unmapped: d.map(37)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -67,10 +67,10 @@ pub struct HttpActivity {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_1_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_1_0::objects::Actor>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_1_0::objects::Api>,
+    pub api: Option<Box<crate::v1_1_0::objects::Api>>,
     /// **Application Name** (`app_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app_name: Option<String>,
@@ -97,16 +97,16 @@ pub struct HttpActivity {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_1_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_1_0::objects::Cloud>>,
     /// **Connection Info** (`connection_info`, object `network_connection_info`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_info: Option<crate::v1_1_0::objects::NetworkConnectionInfo>,
+    pub connection_info: Option<Box<crate::v1_1_0::objects::NetworkConnectionInfo>>,
     /// **Count** (`count`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i32>,
     /// **Device** (`device`, object `device`, recommended, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_1_0::objects::Device>,
+    pub device: Option<Box<crate::v1_1_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disposition: Option<String>,
@@ -117,7 +117,7 @@ pub struct HttpActivity {
     pub disposition_id: Option<crate::v1_1_0::enums::DispositionId>,
     /// **Destination Endpoint** (`dst_endpoint`, object `network_endpoint`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dst_endpoint: Option<crate::v1_1_0::objects::NetworkEndpoint>,
+    pub dst_endpoint: Option<Box<crate::v1_1_0::objects::NetworkEndpoint>>,
     /// **Duration** (`duration`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i32>,
@@ -132,16 +132,16 @@ pub struct HttpActivity {
     pub enrichments: Option<Vec<crate::v1_1_0::objects::Enrichment>>,
     /// **Firewall Rule** (`firewall_rule`, object `firewall_rule`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub firewall_rule: Option<crate::v1_1_0::objects::FirewallRule>,
+    pub firewall_rule: Option<Box<crate::v1_1_0::objects::FirewallRule>>,
     /// **HTTP Cookies** (`http_cookies`, object `http_cookie` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub http_cookies: Option<Vec<crate::v1_1_0::objects::HttpCookie>>,
     /// **HTTP Request** (`http_request`, object `http_request`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub http_request: Option<crate::v1_1_0::objects::HttpRequest>,
+    pub http_request: Option<Box<crate::v1_1_0::objects::HttpRequest>>,
     /// **HTTP Response** (`http_response`, object `http_response`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub http_response: Option<crate::v1_1_0::objects::HttpResponse>,
+    pub http_response: Option<Box<crate::v1_1_0::objects::HttpResponse>>,
     /// **HTTP Status** (`http_status`, `integer_t`, optional).
     ///
     /// Deprecated since 1.1.0; use `http_response.code`.
@@ -149,7 +149,7 @@ pub struct HttpActivity {
     pub http_status: Option<i32>,
     /// **Load Balancer** (`load_balancer`, object `load_balancer`, recommended, profile `load_balancer`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub load_balancer: Option<crate::v1_1_0::objects::LoadBalancer>,
+    pub load_balancer: Option<Box<crate::v1_1_0::objects::LoadBalancer>>,
     /// **Malware** (`malware`, object `malware` array, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub malware: Option<Vec<crate::v1_1_0::objects::Malware>>,
@@ -157,7 +157,7 @@ pub struct HttpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_1_0::objects::Metadata,
+    pub metadata: Box<crate::v1_1_0::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_1_0::objects::Observable>>,
@@ -165,25 +165,25 @@ pub struct HttpActivity {
     ///
     /// Deprecated since 1.1.0; use `proxy_endpoint`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy: Option<crate::v1_1_0::objects::NetworkProxy>,
+    pub proxy: Option<Box<crate::v1_1_0::objects::NetworkProxy>>,
     /// **Proxy Connection Info** (`proxy_connection_info`, object `network_connection_info`, recommended, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_connection_info: Option<crate::v1_1_0::objects::NetworkConnectionInfo>,
+    pub proxy_connection_info: Option<Box<crate::v1_1_0::objects::NetworkConnectionInfo>>,
     /// **Proxy Endpoint** (`proxy_endpoint`, object `network_proxy`, optional, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_endpoint: Option<crate::v1_1_0::objects::NetworkProxy>,
+    pub proxy_endpoint: Option<Box<crate::v1_1_0::objects::NetworkProxy>>,
     /// **Proxy HTTP Request** (`proxy_http_request`, object `http_request`, optional, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_http_request: Option<crate::v1_1_0::objects::HttpRequest>,
+    pub proxy_http_request: Option<Box<crate::v1_1_0::objects::HttpRequest>>,
     /// **Proxy HTTP Response** (`proxy_http_response`, object `http_response`, optional, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_http_response: Option<crate::v1_1_0::objects::HttpResponse>,
+    pub proxy_http_response: Option<Box<crate::v1_1_0::objects::HttpResponse>>,
     /// **Proxy TLS** (`proxy_tls`, object `tls`, recommended, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_tls: Option<crate::v1_1_0::objects::Tls>,
+    pub proxy_tls: Option<Box<crate::v1_1_0::objects::Tls>>,
     /// **Proxy Traffic** (`proxy_traffic`, object `network_traffic`, recommended, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_traffic: Option<crate::v1_1_0::objects::NetworkTraffic>,
+    pub proxy_traffic: Option<Box<crate::v1_1_0::objects::NetworkTraffic>>,
     /// **Raw Data** (`raw_data`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
@@ -196,7 +196,7 @@ pub struct HttpActivity {
     pub severity_id: crate::v1_1_0::enums::SeverityId,
     /// **Source Endpoint** (`src_endpoint`, object `network_endpoint`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub src_endpoint: Option<crate::v1_1_0::objects::NetworkEndpoint>,
+    pub src_endpoint: Option<Box<crate::v1_1_0::objects::NetworkEndpoint>>,
     /// **Start Time** (`start_time`, `timestamp_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
@@ -227,10 +227,10 @@ pub struct HttpActivity {
     pub timezone_offset: Option<i32>,
     /// **TLS** (`tls`, object `tls`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tls: Option<crate::v1_1_0::objects::Tls>,
+    pub tls: Option<Box<crate::v1_1_0::objects::Tls>>,
     /// **Traffic** (`traffic`, object `network_traffic`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub traffic: Option<crate::v1_1_0::objects::NetworkTraffic>,
+    pub traffic: Option<Box<crate::v1_1_0::objects::NetworkTraffic>>,
     /// **Type Name** (`type_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     type_name: Option<String>,
@@ -289,20 +289,20 @@ impl HttpActivity {
             device: None,
             disposition: None,
             disposition_id: None,
-            dst_endpoint: Some(dst_endpoint),
+            dst_endpoint: Some(Box::new(dst_endpoint)),
             duration: None,
             end_time: None,
             end_time_dt: None,
             enrichments: None,
             firewall_rule: None,
             http_cookies: None,
-            http_request: Some(http_request),
-            http_response: Some(http_response),
+            http_request: Some(Box::new(http_request)),
+            http_response: Some(Box::new(http_response)),
             http_status: None,
             load_balancer: None,
             malware: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             proxy: None,
             proxy_connection_info: None,
@@ -314,7 +314,7 @@ impl HttpActivity {
             raw_data: None,
             severity: None,
             severity_id,
-            src_endpoint: Some(src_endpoint),
+            src_endpoint: Some(Box::new(src_endpoint)),
             start_time: None,
             start_time_dt: None,
             status: None,
@@ -436,5 +436,180 @@ impl crate::OcsfEvent for HttpActivity {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for HttpActivity {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.classes[21]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.action.as_deref());
+        e.int(1, self.action_id.map(|v| i64::from(v.id())));
+        e.int(2, Some(i64::from(self.activity_id.id())));
+        e.str(3, self.activity_name.as_deref());
+        e.object(4, self.actor.as_deref());
+        e.object(5, self.api.as_deref());
+        e.str(6, self.app_name.as_deref());
+        e.object_list(7, self.attacks.as_deref());
+        e.object_list(8, self.authorizations.as_deref());
+        e.str(9, self.category_name.as_deref());
+        e.int(10, Some(i64::from(self.category_uid)));
+        e.str(11, self.class_name.as_deref());
+        e.int(12, Some(i64::from(self.class_uid)));
+        e.object(13, self.cloud.as_deref());
+        e.object(14, self.connection_info.as_deref());
+        e.int(15, self.count.map(i64::from));
+        e.object(16, self.device.as_deref());
+        e.str(17, self.disposition.as_deref());
+        e.int(18, self.disposition_id.map(|v| i64::from(v.id())));
+        e.object(19, self.dst_endpoint.as_deref());
+        e.int(20, self.duration.map(i64::from));
+        e.int(21, self.end_time);
+        e.datetime(22, self.end_time_dt.as_deref());
+        e.object_list(23, self.enrichments.as_deref());
+        e.object(24, self.firewall_rule.as_deref());
+        e.object_list(25, self.http_cookies.as_deref());
+        e.object(26, self.http_request.as_deref());
+        e.object(27, self.http_response.as_deref());
+        e.int(28, self.http_status.map(i64::from));
+        e.object(29, self.load_balancer.as_deref());
+        e.object_list(30, self.malware.as_deref());
+        e.str(31, self.message.as_deref());
+        e.object(32, Some(&*self.metadata));
+        e.object_list(33, self.observables.as_deref());
+        e.object(34, self.proxy.as_deref());
+        e.object(35, self.proxy_connection_info.as_deref());
+        e.object(36, self.proxy_endpoint.as_deref());
+        e.object(37, self.proxy_http_request.as_deref());
+        e.object(38, self.proxy_http_response.as_deref());
+        e.object(39, self.proxy_tls.as_deref());
+        e.object(40, self.proxy_traffic.as_deref());
+        e.str(41, self.raw_data.as_deref());
+        e.str(42, self.severity.as_deref());
+        e.int(43, Some(i64::from(self.severity_id.id())));
+        e.object(44, self.src_endpoint.as_deref());
+        e.int(45, self.start_time);
+        e.datetime(46, self.start_time_dt.as_deref());
+        e.str(47, self.status.as_deref());
+        e.str(48, self.status_code.as_deref());
+        e.str(49, self.status_detail.as_deref());
+        e.int(50, self.status_id.map(|v| i64::from(v.id())));
+        e.int(51, Some(self.time));
+        e.datetime(52, self.time_dt.as_deref());
+        e.int(53, self.timezone_offset.map(i64::from));
+        e.object(54, self.tls.as_deref());
+        e.object(55, self.traffic.as_deref());
+        e.str(56, self.type_name.as_deref());
+        e.int(57, Some(self.type_uid));
+        e.map(58, self.unmapped.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            action: d.string(0)?,
+            action_id: d.int32(1)?.map(crate::v1_1_0::enums::ActionId::from_id),
+            activity_id: d.required(2, d.int32(2)?.map(HttpActivityActivityId::from_id))?,
+            activity_name: d.string(3)?,
+            actor: d.object::<crate::v1_1_0::objects::Actor>(4)?.map(Box::new),
+            api: d.object::<crate::v1_1_0::objects::Api>(5)?.map(Box::new),
+            app_name: d.string(6)?,
+            attacks: d.object_list::<crate::v1_1_0::objects::Attack>(7)?,
+            authorizations: d.object_list::<crate::v1_1_0::objects::Authorization>(8)?,
+            category_name: d.string(9)?,
+            category_uid: d.required(10, d.int32(10)?)?,
+            class_name: d.string(11)?,
+            class_uid: d.class_uid(12, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_1_0::objects::Cloud>(13)?.map(Box::new),
+            connection_info: d
+                .object::<crate::v1_1_0::objects::NetworkConnectionInfo>(14)?
+                .map(Box::new),
+            count: d.int32(15)?,
+            device: d
+                .object::<crate::v1_1_0::objects::Device>(16)?
+                .map(Box::new),
+            disposition: d.string(17)?,
+            disposition_id: d
+                .int32(18)?
+                .map(crate::v1_1_0::enums::DispositionId::from_id),
+            dst_endpoint: d
+                .object::<crate::v1_1_0::objects::NetworkEndpoint>(19)?
+                .map(Box::new),
+            duration: d.int32(20)?,
+            end_time: d.int64(21)?,
+            end_time_dt: d.datetime(22)?,
+            enrichments: d.object_list::<crate::v1_1_0::objects::Enrichment>(23)?,
+            firewall_rule: d
+                .object::<crate::v1_1_0::objects::FirewallRule>(24)?
+                .map(Box::new),
+            http_cookies: d.object_list::<crate::v1_1_0::objects::HttpCookie>(25)?,
+            http_request: d
+                .object::<crate::v1_1_0::objects::HttpRequest>(26)?
+                .map(Box::new),
+            http_response: d
+                .object::<crate::v1_1_0::objects::HttpResponse>(27)?
+                .map(Box::new),
+            http_status: d.int32(28)?,
+            load_balancer: d
+                .object::<crate::v1_1_0::objects::LoadBalancer>(29)?
+                .map(Box::new),
+            malware: d.object_list::<crate::v1_1_0::objects::Malware>(30)?,
+            message: d.string(31)?,
+            metadata: d.required(
+                32,
+                d.object::<crate::v1_1_0::objects::Metadata>(32)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_1_0::objects::Observable>(33)?,
+            proxy: d
+                .object::<crate::v1_1_0::objects::NetworkProxy>(34)?
+                .map(Box::new),
+            proxy_connection_info: d
+                .object::<crate::v1_1_0::objects::NetworkConnectionInfo>(35)?
+                .map(Box::new),
+            proxy_endpoint: d
+                .object::<crate::v1_1_0::objects::NetworkProxy>(36)?
+                .map(Box::new),
+            proxy_http_request: d
+                .object::<crate::v1_1_0::objects::HttpRequest>(37)?
+                .map(Box::new),
+            proxy_http_response: d
+                .object::<crate::v1_1_0::objects::HttpResponse>(38)?
+                .map(Box::new),
+            proxy_tls: d.object::<crate::v1_1_0::objects::Tls>(39)?.map(Box::new),
+            proxy_traffic: d
+                .object::<crate::v1_1_0::objects::NetworkTraffic>(40)?
+                .map(Box::new),
+            raw_data: d.string(41)?,
+            severity: d.string(42)?,
+            severity_id: d.required(
+                43,
+                d.int32(43)?.map(crate::v1_1_0::enums::SeverityId::from_id),
+            )?,
+            src_endpoint: d
+                .object::<crate::v1_1_0::objects::NetworkEndpoint>(44)?
+                .map(Box::new),
+            start_time: d.int64(45)?,
+            start_time_dt: d.datetime(46)?,
+            status: d.string(47)?,
+            status_code: d.string(48)?,
+            status_detail: d.string(49)?,
+            status_id: d.int32(50)?.map(crate::v1_1_0::enums::StatusId::from_id),
+            time: d.required(51, d.int64(51)?)?,
+            time_dt: d.datetime(52)?,
+            timezone_offset: d.int32(53)?,
+            tls: d.object::<crate::v1_1_0::objects::Tls>(54)?.map(Box::new),
+            traffic: d
+                .object::<crate::v1_1_0::objects::NetworkTraffic>(55)?
+                .map(Box::new),
+            type_name: d.string(56)?,
+            type_uid: d.required(57, d.int64(57)?)?,
+            unmapped: d.map(58)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -61,10 +61,10 @@ pub struct NetworkActivity {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_1_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_1_0::objects::Actor>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_1_0::objects::Api>,
+    pub api: Option<Box<crate::v1_1_0::objects::Api>>,
     /// **Application Name** (`app_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app_name: Option<String>,
@@ -91,16 +91,16 @@ pub struct NetworkActivity {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_1_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_1_0::objects::Cloud>>,
     /// **Connection Info** (`connection_info`, object `network_connection_info`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_info: Option<crate::v1_1_0::objects::NetworkConnectionInfo>,
+    pub connection_info: Option<Box<crate::v1_1_0::objects::NetworkConnectionInfo>>,
     /// **Count** (`count`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i32>,
     /// **Device** (`device`, object `device`, recommended, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_1_0::objects::Device>,
+    pub device: Option<Box<crate::v1_1_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disposition: Option<String>,
@@ -111,7 +111,7 @@ pub struct NetworkActivity {
     pub disposition_id: Option<crate::v1_1_0::enums::DispositionId>,
     /// **Destination Endpoint** (`dst_endpoint`, object `network_endpoint`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dst_endpoint: Option<crate::v1_1_0::objects::NetworkEndpoint>,
+    pub dst_endpoint: Option<Box<crate::v1_1_0::objects::NetworkEndpoint>>,
     /// **Duration** (`duration`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i32>,
@@ -126,10 +126,10 @@ pub struct NetworkActivity {
     pub enrichments: Option<Vec<crate::v1_1_0::objects::Enrichment>>,
     /// **Firewall Rule** (`firewall_rule`, object `firewall_rule`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub firewall_rule: Option<crate::v1_1_0::objects::FirewallRule>,
+    pub firewall_rule: Option<Box<crate::v1_1_0::objects::FirewallRule>>,
     /// **Load Balancer** (`load_balancer`, object `load_balancer`, recommended, profile `load_balancer`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub load_balancer: Option<crate::v1_1_0::objects::LoadBalancer>,
+    pub load_balancer: Option<Box<crate::v1_1_0::objects::LoadBalancer>>,
     /// **Malware** (`malware`, object `malware` array, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub malware: Option<Vec<crate::v1_1_0::objects::Malware>>,
@@ -137,7 +137,7 @@ pub struct NetworkActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_1_0::objects::Metadata,
+    pub metadata: Box<crate::v1_1_0::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_1_0::objects::Observable>>,
@@ -145,25 +145,25 @@ pub struct NetworkActivity {
     ///
     /// Deprecated since 1.1.0; use `proxy_endpoint`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy: Option<crate::v1_1_0::objects::NetworkProxy>,
+    pub proxy: Option<Box<crate::v1_1_0::objects::NetworkProxy>>,
     /// **Proxy Connection Info** (`proxy_connection_info`, object `network_connection_info`, recommended, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_connection_info: Option<crate::v1_1_0::objects::NetworkConnectionInfo>,
+    pub proxy_connection_info: Option<Box<crate::v1_1_0::objects::NetworkConnectionInfo>>,
     /// **Proxy Endpoint** (`proxy_endpoint`, object `network_proxy`, optional, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_endpoint: Option<crate::v1_1_0::objects::NetworkProxy>,
+    pub proxy_endpoint: Option<Box<crate::v1_1_0::objects::NetworkProxy>>,
     /// **Proxy HTTP Request** (`proxy_http_request`, object `http_request`, optional, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_http_request: Option<crate::v1_1_0::objects::HttpRequest>,
+    pub proxy_http_request: Option<Box<crate::v1_1_0::objects::HttpRequest>>,
     /// **Proxy HTTP Response** (`proxy_http_response`, object `http_response`, optional, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_http_response: Option<crate::v1_1_0::objects::HttpResponse>,
+    pub proxy_http_response: Option<Box<crate::v1_1_0::objects::HttpResponse>>,
     /// **Proxy TLS** (`proxy_tls`, object `tls`, recommended, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_tls: Option<crate::v1_1_0::objects::Tls>,
+    pub proxy_tls: Option<Box<crate::v1_1_0::objects::Tls>>,
     /// **Proxy Traffic** (`proxy_traffic`, object `network_traffic`, recommended, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_traffic: Option<crate::v1_1_0::objects::NetworkTraffic>,
+    pub proxy_traffic: Option<Box<crate::v1_1_0::objects::NetworkTraffic>>,
     /// **Raw Data** (`raw_data`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
@@ -176,7 +176,7 @@ pub struct NetworkActivity {
     pub severity_id: crate::v1_1_0::enums::SeverityId,
     /// **Source Endpoint** (`src_endpoint`, object `network_endpoint`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub src_endpoint: Option<crate::v1_1_0::objects::NetworkEndpoint>,
+    pub src_endpoint: Option<Box<crate::v1_1_0::objects::NetworkEndpoint>>,
     /// **Start Time** (`start_time`, `timestamp_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
@@ -207,10 +207,10 @@ pub struct NetworkActivity {
     pub timezone_offset: Option<i32>,
     /// **TLS** (`tls`, object `tls`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tls: Option<crate::v1_1_0::objects::Tls>,
+    pub tls: Option<Box<crate::v1_1_0::objects::Tls>>,
     /// **Traffic** (`traffic`, object `network_traffic`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub traffic: Option<crate::v1_1_0::objects::NetworkTraffic>,
+    pub traffic: Option<Box<crate::v1_1_0::objects::NetworkTraffic>>,
     /// **Type Name** (`type_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     type_name: Option<String>,
@@ -223,7 +223,7 @@ pub struct NetworkActivity {
     pub unmapped: Option<serde_json::Map<String, serde_json::Value>>,
     /// **URL** (`url`, object `url`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub url: Option<crate::v1_1_0::objects::Url>,
+    pub url: Option<Box<crate::v1_1_0::objects::Url>>,
     /// Attributes this schema version does not define, kept as read and written back.
     #[serde(flatten)]
     pub unknown: serde_json::Map<String, serde_json::Value>,
@@ -269,7 +269,7 @@ impl NetworkActivity {
             device: None,
             disposition: None,
             disposition_id: None,
-            dst_endpoint: Some(dst_endpoint),
+            dst_endpoint: Some(Box::new(dst_endpoint)),
             duration: None,
             end_time: None,
             end_time_dt: None,
@@ -278,7 +278,7 @@ impl NetworkActivity {
             load_balancer: None,
             malware: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             proxy: None,
             proxy_connection_info: None,
@@ -290,7 +290,7 @@ impl NetworkActivity {
             raw_data: None,
             severity: None,
             severity_id,
-            src_endpoint: Some(src_endpoint),
+            src_endpoint: Some(Box::new(src_endpoint)),
             start_time: None,
             start_time_dt: None,
             status: None,
@@ -413,5 +413,170 @@ impl crate::OcsfEvent for NetworkActivity {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for NetworkActivity {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.classes[28]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.action.as_deref());
+        e.int(1, self.action_id.map(|v| i64::from(v.id())));
+        e.int(2, Some(i64::from(self.activity_id.id())));
+        e.str(3, self.activity_name.as_deref());
+        e.object(4, self.actor.as_deref());
+        e.object(5, self.api.as_deref());
+        e.str(6, self.app_name.as_deref());
+        e.object_list(7, self.attacks.as_deref());
+        e.object_list(8, self.authorizations.as_deref());
+        e.str(9, self.category_name.as_deref());
+        e.int(10, Some(i64::from(self.category_uid)));
+        e.str(11, self.class_name.as_deref());
+        e.int(12, Some(i64::from(self.class_uid)));
+        e.object(13, self.cloud.as_deref());
+        e.object(14, self.connection_info.as_deref());
+        e.int(15, self.count.map(i64::from));
+        e.object(16, self.device.as_deref());
+        e.str(17, self.disposition.as_deref());
+        e.int(18, self.disposition_id.map(|v| i64::from(v.id())));
+        e.object(19, self.dst_endpoint.as_deref());
+        e.int(20, self.duration.map(i64::from));
+        e.int(21, self.end_time);
+        e.datetime(22, self.end_time_dt.as_deref());
+        e.object_list(23, self.enrichments.as_deref());
+        e.object(24, self.firewall_rule.as_deref());
+        e.object(25, self.load_balancer.as_deref());
+        e.object_list(26, self.malware.as_deref());
+        e.str(27, self.message.as_deref());
+        e.object(28, Some(&*self.metadata));
+        e.object_list(29, self.observables.as_deref());
+        e.object(30, self.proxy.as_deref());
+        e.object(31, self.proxy_connection_info.as_deref());
+        e.object(32, self.proxy_endpoint.as_deref());
+        e.object(33, self.proxy_http_request.as_deref());
+        e.object(34, self.proxy_http_response.as_deref());
+        e.object(35, self.proxy_tls.as_deref());
+        e.object(36, self.proxy_traffic.as_deref());
+        e.str(37, self.raw_data.as_deref());
+        e.str(38, self.severity.as_deref());
+        e.int(39, Some(i64::from(self.severity_id.id())));
+        e.object(40, self.src_endpoint.as_deref());
+        e.int(41, self.start_time);
+        e.datetime(42, self.start_time_dt.as_deref());
+        e.str(43, self.status.as_deref());
+        e.str(44, self.status_code.as_deref());
+        e.str(45, self.status_detail.as_deref());
+        e.int(46, self.status_id.map(|v| i64::from(v.id())));
+        e.int(47, Some(self.time));
+        e.datetime(48, self.time_dt.as_deref());
+        e.int(49, self.timezone_offset.map(i64::from));
+        e.object(50, self.tls.as_deref());
+        e.object(51, self.traffic.as_deref());
+        e.str(52, self.type_name.as_deref());
+        e.int(53, Some(self.type_uid));
+        e.map(54, self.unmapped.as_ref());
+        e.object(55, self.url.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            action: d.string(0)?,
+            action_id: d.int32(1)?.map(crate::v1_1_0::enums::ActionId::from_id),
+            activity_id: d.required(2, d.int32(2)?.map(NetworkActivityActivityId::from_id))?,
+            activity_name: d.string(3)?,
+            actor: d.object::<crate::v1_1_0::objects::Actor>(4)?.map(Box::new),
+            api: d.object::<crate::v1_1_0::objects::Api>(5)?.map(Box::new),
+            app_name: d.string(6)?,
+            attacks: d.object_list::<crate::v1_1_0::objects::Attack>(7)?,
+            authorizations: d.object_list::<crate::v1_1_0::objects::Authorization>(8)?,
+            category_name: d.string(9)?,
+            category_uid: d.required(10, d.int32(10)?)?,
+            class_name: d.string(11)?,
+            class_uid: d.class_uid(12, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_1_0::objects::Cloud>(13)?.map(Box::new),
+            connection_info: d
+                .object::<crate::v1_1_0::objects::NetworkConnectionInfo>(14)?
+                .map(Box::new),
+            count: d.int32(15)?,
+            device: d
+                .object::<crate::v1_1_0::objects::Device>(16)?
+                .map(Box::new),
+            disposition: d.string(17)?,
+            disposition_id: d
+                .int32(18)?
+                .map(crate::v1_1_0::enums::DispositionId::from_id),
+            dst_endpoint: d
+                .object::<crate::v1_1_0::objects::NetworkEndpoint>(19)?
+                .map(Box::new),
+            duration: d.int32(20)?,
+            end_time: d.int64(21)?,
+            end_time_dt: d.datetime(22)?,
+            enrichments: d.object_list::<crate::v1_1_0::objects::Enrichment>(23)?,
+            firewall_rule: d
+                .object::<crate::v1_1_0::objects::FirewallRule>(24)?
+                .map(Box::new),
+            load_balancer: d
+                .object::<crate::v1_1_0::objects::LoadBalancer>(25)?
+                .map(Box::new),
+            malware: d.object_list::<crate::v1_1_0::objects::Malware>(26)?,
+            message: d.string(27)?,
+            metadata: d.required(
+                28,
+                d.object::<crate::v1_1_0::objects::Metadata>(28)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_1_0::objects::Observable>(29)?,
+            proxy: d
+                .object::<crate::v1_1_0::objects::NetworkProxy>(30)?
+                .map(Box::new),
+            proxy_connection_info: d
+                .object::<crate::v1_1_0::objects::NetworkConnectionInfo>(31)?
+                .map(Box::new),
+            proxy_endpoint: d
+                .object::<crate::v1_1_0::objects::NetworkProxy>(32)?
+                .map(Box::new),
+            proxy_http_request: d
+                .object::<crate::v1_1_0::objects::HttpRequest>(33)?
+                .map(Box::new),
+            proxy_http_response: d
+                .object::<crate::v1_1_0::objects::HttpResponse>(34)?
+                .map(Box::new),
+            proxy_tls: d.object::<crate::v1_1_0::objects::Tls>(35)?.map(Box::new),
+            proxy_traffic: d
+                .object::<crate::v1_1_0::objects::NetworkTraffic>(36)?
+                .map(Box::new),
+            raw_data: d.string(37)?,
+            severity: d.string(38)?,
+            severity_id: d.required(
+                39,
+                d.int32(39)?.map(crate::v1_1_0::enums::SeverityId::from_id),
+            )?,
+            src_endpoint: d
+                .object::<crate::v1_1_0::objects::NetworkEndpoint>(40)?
+                .map(Box::new),
+            start_time: d.int64(41)?,
+            start_time_dt: d.datetime(42)?,
+            status: d.string(43)?,
+            status_code: d.string(44)?,
+            status_detail: d.string(45)?,
+            status_id: d.int32(46)?.map(crate::v1_1_0::enums::StatusId::from_id),
+            time: d.required(47, d.int64(47)?)?,
+            time_dt: d.datetime(48)?,
+            timezone_offset: d.int32(49)?,
+            tls: d.object::<crate::v1_1_0::objects::Tls>(50)?.map(Box::new),
+            traffic: d
+                .object::<crate::v1_1_0::objects::NetworkTraffic>(51)?
+                .map(Box::new),
+            type_name: d.string(52)?,
+            type_uid: d.required(53, d.int64(53)?)?,
+            unmapped: d.map(54)?,
+            url: d.object::<crate::v1_1_0::objects::Url>(55)?.map(Box::new),
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -42,7 +42,7 @@ pub struct PatchState {
     pub activity_name: Option<String>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_1_0::objects::Api>,
+    pub api: Option<Box<crate::v1_1_0::objects::Api>>,
     /// **Category** (`category_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     category_name: Option<String>,
@@ -60,13 +60,13 @@ pub struct PatchState {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_1_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_1_0::objects::Cloud>>,
     /// **Count** (`count`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i32>,
     /// **Device** (`device`, object `device`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_1_0::objects::Device>,
+    pub device: Option<Box<crate::v1_1_0::objects::Device>>,
     /// **Duration** (`duration`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i32>,
@@ -86,7 +86,7 @@ pub struct PatchState {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_1_0::objects::Metadata,
+    pub metadata: Box<crate::v1_1_0::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_1_0::objects::Observable>>,
@@ -172,14 +172,14 @@ impl PatchState {
             class_uid: Self::CLASS_UID,
             cloud: None,
             count: None,
-            device: Some(device),
+            device: Some(Box::new(device)),
             duration: None,
             end_time: None,
             end_time_dt: None,
             enrichments: None,
             kb_article_list: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             raw_data: None,
             severity: None,
@@ -283,5 +283,96 @@ impl crate::OcsfEvent for PatchState {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for PatchState {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.classes[31]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, Some(i64::from(self.activity_id.id())));
+        e.str(1, self.activity_name.as_deref());
+        e.object(2, self.api.as_deref());
+        e.str(3, self.category_name.as_deref());
+        e.int(4, Some(i64::from(self.category_uid)));
+        e.str(5, self.class_name.as_deref());
+        e.int(6, Some(i64::from(self.class_uid)));
+        e.object(7, self.cloud.as_deref());
+        e.int(8, self.count.map(i64::from));
+        e.object(9, self.device.as_deref());
+        e.int(10, self.duration.map(i64::from));
+        e.int(11, self.end_time);
+        e.datetime(12, self.end_time_dt.as_deref());
+        e.object_list(13, self.enrichments.as_deref());
+        e.object_list(14, self.kb_article_list.as_deref());
+        e.str(15, self.message.as_deref());
+        e.object(16, Some(&*self.metadata));
+        e.object_list(17, self.observables.as_deref());
+        e.str(18, self.raw_data.as_deref());
+        e.str(19, self.severity.as_deref());
+        e.int(20, Some(i64::from(self.severity_id.id())));
+        e.int(21, self.start_time);
+        e.datetime(22, self.start_time_dt.as_deref());
+        e.str(23, self.status.as_deref());
+        e.str(24, self.status_code.as_deref());
+        e.str(25, self.status_detail.as_deref());
+        e.int(26, self.status_id.map(|v| i64::from(v.id())));
+        e.int(27, Some(self.time));
+        e.datetime(28, self.time_dt.as_deref());
+        e.int(29, self.timezone_offset.map(i64::from));
+        e.str(30, self.type_name.as_deref());
+        e.int(31, Some(self.type_uid));
+        e.map(32, self.unmapped.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            activity_id: d.required(0, d.int32(0)?.map(PatchStateActivityId::from_id))?,
+            activity_name: d.string(1)?,
+            api: d.object::<crate::v1_1_0::objects::Api>(2)?.map(Box::new),
+            category_name: d.string(3)?,
+            category_uid: d.required(4, d.int32(4)?)?,
+            class_name: d.string(5)?,
+            class_uid: d.class_uid(6, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_1_0::objects::Cloud>(7)?.map(Box::new),
+            count: d.int32(8)?,
+            device: d.object::<crate::v1_1_0::objects::Device>(9)?.map(Box::new),
+            duration: d.int32(10)?,
+            end_time: d.int64(11)?,
+            end_time_dt: d.datetime(12)?,
+            enrichments: d.object_list::<crate::v1_1_0::objects::Enrichment>(13)?,
+            kb_article_list: d.object_list::<crate::v1_1_0::objects::KbArticle>(14)?,
+            message: d.string(15)?,
+            metadata: d.required(
+                16,
+                d.object::<crate::v1_1_0::objects::Metadata>(16)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_1_0::objects::Observable>(17)?,
+            raw_data: d.string(18)?,
+            severity: d.string(19)?,
+            severity_id: d.required(
+                20,
+                d.int32(20)?.map(crate::v1_1_0::enums::SeverityId::from_id),
+            )?,
+            start_time: d.int64(21)?,
+            start_time_dt: d.datetime(22)?,
+            status: d.string(23)?,
+            status_code: d.string(24)?,
+            status_detail: d.string(25)?,
+            status_id: d.int32(26)?.map(crate::v1_1_0::enums::StatusId::from_id),
+            time: d.required(27, d.int64(27)?)?,
+            time_dt: d.datetime(28)?,
+            timezone_offset: d.int32(29)?,
+            type_name: d.string(30)?,
+            type_uid: d.required(31, d.int64(31)?)?,
+            unmapped: d.map(32)?,
+            unknown: d.unknown()?,
+        })
     }
 }

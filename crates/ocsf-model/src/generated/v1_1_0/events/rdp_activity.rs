@@ -61,10 +61,10 @@ pub struct RdpActivity {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_1_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_1_0::objects::Actor>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_1_0::objects::Api>,
+    pub api: Option<Box<crate::v1_1_0::objects::Api>>,
     /// **Application Name** (`app_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app_name: Option<String>,
@@ -97,16 +97,16 @@ pub struct RdpActivity {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_1_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_1_0::objects::Cloud>>,
     /// **Connection Info** (`connection_info`, object `network_connection_info`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_info: Option<crate::v1_1_0::objects::NetworkConnectionInfo>,
+    pub connection_info: Option<Box<crate::v1_1_0::objects::NetworkConnectionInfo>>,
     /// **Count** (`count`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i32>,
     /// **Device** (`device`, object `device`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_1_0::objects::Device>,
+    pub device: Option<Box<crate::v1_1_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disposition: Option<String>,
@@ -117,7 +117,7 @@ pub struct RdpActivity {
     pub disposition_id: Option<crate::v1_1_0::enums::DispositionId>,
     /// **Destination Endpoint** (`dst_endpoint`, object `network_endpoint`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dst_endpoint: Option<crate::v1_1_0::objects::NetworkEndpoint>,
+    pub dst_endpoint: Option<Box<crate::v1_1_0::objects::NetworkEndpoint>>,
     /// **Duration** (`duration`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i32>,
@@ -132,13 +132,13 @@ pub struct RdpActivity {
     pub enrichments: Option<Vec<crate::v1_1_0::objects::Enrichment>>,
     /// **Firewall Rule** (`firewall_rule`, object `firewall_rule`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub firewall_rule: Option<crate::v1_1_0::objects::FirewallRule>,
+    pub firewall_rule: Option<Box<crate::v1_1_0::objects::FirewallRule>>,
     /// **Identifier Cookie** (`identifier_cookie`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identifier_cookie: Option<String>,
     /// **Load Balancer** (`load_balancer`, object `load_balancer`, recommended, profile `load_balancer`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub load_balancer: Option<crate::v1_1_0::objects::LoadBalancer>,
+    pub load_balancer: Option<Box<crate::v1_1_0::objects::LoadBalancer>>,
     /// **Malware** (`malware`, object `malware` array, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub malware: Option<Vec<crate::v1_1_0::objects::Malware>>,
@@ -146,7 +146,7 @@ pub struct RdpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_1_0::objects::Metadata,
+    pub metadata: Box<crate::v1_1_0::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_1_0::objects::Observable>>,
@@ -157,37 +157,37 @@ pub struct RdpActivity {
     ///
     /// Deprecated since 1.1.0; use `proxy_endpoint`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy: Option<crate::v1_1_0::objects::NetworkProxy>,
+    pub proxy: Option<Box<crate::v1_1_0::objects::NetworkProxy>>,
     /// **Proxy Connection Info** (`proxy_connection_info`, object `network_connection_info`, recommended, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_connection_info: Option<crate::v1_1_0::objects::NetworkConnectionInfo>,
+    pub proxy_connection_info: Option<Box<crate::v1_1_0::objects::NetworkConnectionInfo>>,
     /// **Proxy Endpoint** (`proxy_endpoint`, object `network_proxy`, optional, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_endpoint: Option<crate::v1_1_0::objects::NetworkProxy>,
+    pub proxy_endpoint: Option<Box<crate::v1_1_0::objects::NetworkProxy>>,
     /// **Proxy HTTP Request** (`proxy_http_request`, object `http_request`, optional, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_http_request: Option<crate::v1_1_0::objects::HttpRequest>,
+    pub proxy_http_request: Option<Box<crate::v1_1_0::objects::HttpRequest>>,
     /// **Proxy HTTP Response** (`proxy_http_response`, object `http_response`, optional, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_http_response: Option<crate::v1_1_0::objects::HttpResponse>,
+    pub proxy_http_response: Option<Box<crate::v1_1_0::objects::HttpResponse>>,
     /// **Proxy TLS** (`proxy_tls`, object `tls`, recommended, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_tls: Option<crate::v1_1_0::objects::Tls>,
+    pub proxy_tls: Option<Box<crate::v1_1_0::objects::Tls>>,
     /// **Proxy Traffic** (`proxy_traffic`, object `network_traffic`, recommended, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_traffic: Option<crate::v1_1_0::objects::NetworkTraffic>,
+    pub proxy_traffic: Option<Box<crate::v1_1_0::objects::NetworkTraffic>>,
     /// **Raw Data** (`raw_data`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
     /// **Remote Display** (`remote_display`, object `display`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub remote_display: Option<crate::v1_1_0::objects::Display>,
+    pub remote_display: Option<Box<crate::v1_1_0::objects::Display>>,
     /// **API Request Details** (`request`, object `request`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request: Option<crate::v1_1_0::objects::Request>,
+    pub request: Option<Box<crate::v1_1_0::objects::Request>>,
     /// **API Response Details** (`response`, object `response`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub response: Option<crate::v1_1_0::objects::Response>,
+    pub response: Option<Box<crate::v1_1_0::objects::Response>>,
     /// **Severity** (`severity`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub severity: Option<String>,
@@ -197,7 +197,7 @@ pub struct RdpActivity {
     pub severity_id: crate::v1_1_0::enums::SeverityId,
     /// **Source Endpoint** (`src_endpoint`, object `network_endpoint`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub src_endpoint: Option<crate::v1_1_0::objects::NetworkEndpoint>,
+    pub src_endpoint: Option<Box<crate::v1_1_0::objects::NetworkEndpoint>>,
     /// **Start Time** (`start_time`, `timestamp_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
@@ -228,10 +228,10 @@ pub struct RdpActivity {
     pub timezone_offset: Option<i32>,
     /// **TLS** (`tls`, object `tls`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tls: Option<crate::v1_1_0::objects::Tls>,
+    pub tls: Option<Box<crate::v1_1_0::objects::Tls>>,
     /// **Traffic** (`traffic`, object `network_traffic`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub traffic: Option<crate::v1_1_0::objects::NetworkTraffic>,
+    pub traffic: Option<Box<crate::v1_1_0::objects::NetworkTraffic>>,
     /// **Type Name** (`type_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     type_name: Option<String>,
@@ -289,7 +289,7 @@ impl RdpActivity {
             device: None,
             disposition: None,
             disposition_id: None,
-            dst_endpoint: Some(dst_endpoint),
+            dst_endpoint: Some(Box::new(dst_endpoint)),
             duration: None,
             end_time: None,
             end_time_dt: None,
@@ -299,7 +299,7 @@ impl RdpActivity {
             load_balancer: None,
             malware: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             protocol_ver: None,
             proxy: None,
@@ -315,7 +315,7 @@ impl RdpActivity {
             response: None,
             severity: None,
             severity_id,
-            src_endpoint: Some(src_endpoint),
+            src_endpoint: Some(Box::new(src_endpoint)),
             start_time: None,
             start_time_dt: None,
             status: None,
@@ -437,5 +437,188 @@ impl crate::OcsfEvent for RdpActivity {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for RdpActivity {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.classes[33]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.action.as_deref());
+        e.int(1, self.action_id.map(|v| i64::from(v.id())));
+        e.int(2, Some(i64::from(self.activity_id.id())));
+        e.str(3, self.activity_name.as_deref());
+        e.object(4, self.actor.as_deref());
+        e.object(5, self.api.as_deref());
+        e.str(6, self.app_name.as_deref());
+        e.object_list(7, self.attacks.as_deref());
+        e.object_list(8, self.authorizations.as_deref());
+        e.str_list(9, self.capabilities.as_deref());
+        e.str(10, self.category_name.as_deref());
+        e.int(11, Some(i64::from(self.category_uid)));
+        e.str_list(12, self.certificate_chain.as_deref());
+        e.str(13, self.class_name.as_deref());
+        e.int(14, Some(i64::from(self.class_uid)));
+        e.object(15, self.cloud.as_deref());
+        e.object(16, self.connection_info.as_deref());
+        e.int(17, self.count.map(i64::from));
+        e.object(18, self.device.as_deref());
+        e.str(19, self.disposition.as_deref());
+        e.int(20, self.disposition_id.map(|v| i64::from(v.id())));
+        e.object(21, self.dst_endpoint.as_deref());
+        e.int(22, self.duration.map(i64::from));
+        e.int(23, self.end_time);
+        e.datetime(24, self.end_time_dt.as_deref());
+        e.object_list(25, self.enrichments.as_deref());
+        e.object(26, self.firewall_rule.as_deref());
+        e.str(27, self.identifier_cookie.as_deref());
+        e.object(28, self.load_balancer.as_deref());
+        e.object_list(29, self.malware.as_deref());
+        e.str(30, self.message.as_deref());
+        e.object(31, Some(&*self.metadata));
+        e.object_list(32, self.observables.as_deref());
+        e.str(33, self.protocol_ver.as_deref());
+        e.object(34, self.proxy.as_deref());
+        e.object(35, self.proxy_connection_info.as_deref());
+        e.object(36, self.proxy_endpoint.as_deref());
+        e.object(37, self.proxy_http_request.as_deref());
+        e.object(38, self.proxy_http_response.as_deref());
+        e.object(39, self.proxy_tls.as_deref());
+        e.object(40, self.proxy_traffic.as_deref());
+        e.str(41, self.raw_data.as_deref());
+        e.object(42, self.remote_display.as_deref());
+        e.object(43, self.request.as_deref());
+        e.object(44, self.response.as_deref());
+        e.str(45, self.severity.as_deref());
+        e.int(46, Some(i64::from(self.severity_id.id())));
+        e.object(47, self.src_endpoint.as_deref());
+        e.int(48, self.start_time);
+        e.datetime(49, self.start_time_dt.as_deref());
+        e.str(50, self.status.as_deref());
+        e.str(51, self.status_code.as_deref());
+        e.str(52, self.status_detail.as_deref());
+        e.int(53, self.status_id.map(|v| i64::from(v.id())));
+        e.int(54, Some(self.time));
+        e.datetime(55, self.time_dt.as_deref());
+        e.int(56, self.timezone_offset.map(i64::from));
+        e.object(57, self.tls.as_deref());
+        e.object(58, self.traffic.as_deref());
+        e.str(59, self.type_name.as_deref());
+        e.int(60, Some(self.type_uid));
+        e.map(61, self.unmapped.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            action: d.string(0)?,
+            action_id: d.int32(1)?.map(crate::v1_1_0::enums::ActionId::from_id),
+            activity_id: d.required(2, d.int32(2)?.map(RdpActivityActivityId::from_id))?,
+            activity_name: d.string(3)?,
+            actor: d.object::<crate::v1_1_0::objects::Actor>(4)?.map(Box::new),
+            api: d.object::<crate::v1_1_0::objects::Api>(5)?.map(Box::new),
+            app_name: d.string(6)?,
+            attacks: d.object_list::<crate::v1_1_0::objects::Attack>(7)?,
+            authorizations: d.object_list::<crate::v1_1_0::objects::Authorization>(8)?,
+            capabilities: d.string_list(9)?,
+            category_name: d.string(10)?,
+            category_uid: d.required(11, d.int32(11)?)?,
+            certificate_chain: d.string_list(12)?,
+            class_name: d.string(13)?,
+            class_uid: d.class_uid(14, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_1_0::objects::Cloud>(15)?.map(Box::new),
+            connection_info: d
+                .object::<crate::v1_1_0::objects::NetworkConnectionInfo>(16)?
+                .map(Box::new),
+            count: d.int32(17)?,
+            device: d
+                .object::<crate::v1_1_0::objects::Device>(18)?
+                .map(Box::new),
+            disposition: d.string(19)?,
+            disposition_id: d
+                .int32(20)?
+                .map(crate::v1_1_0::enums::DispositionId::from_id),
+            dst_endpoint: d
+                .object::<crate::v1_1_0::objects::NetworkEndpoint>(21)?
+                .map(Box::new),
+            duration: d.int32(22)?,
+            end_time: d.int64(23)?,
+            end_time_dt: d.datetime(24)?,
+            enrichments: d.object_list::<crate::v1_1_0::objects::Enrichment>(25)?,
+            firewall_rule: d
+                .object::<crate::v1_1_0::objects::FirewallRule>(26)?
+                .map(Box::new),
+            identifier_cookie: d.string(27)?,
+            load_balancer: d
+                .object::<crate::v1_1_0::objects::LoadBalancer>(28)?
+                .map(Box::new),
+            malware: d.object_list::<crate::v1_1_0::objects::Malware>(29)?,
+            message: d.string(30)?,
+            metadata: d.required(
+                31,
+                d.object::<crate::v1_1_0::objects::Metadata>(31)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_1_0::objects::Observable>(32)?,
+            protocol_ver: d.string(33)?,
+            proxy: d
+                .object::<crate::v1_1_0::objects::NetworkProxy>(34)?
+                .map(Box::new),
+            proxy_connection_info: d
+                .object::<crate::v1_1_0::objects::NetworkConnectionInfo>(35)?
+                .map(Box::new),
+            proxy_endpoint: d
+                .object::<crate::v1_1_0::objects::NetworkProxy>(36)?
+                .map(Box::new),
+            proxy_http_request: d
+                .object::<crate::v1_1_0::objects::HttpRequest>(37)?
+                .map(Box::new),
+            proxy_http_response: d
+                .object::<crate::v1_1_0::objects::HttpResponse>(38)?
+                .map(Box::new),
+            proxy_tls: d.object::<crate::v1_1_0::objects::Tls>(39)?.map(Box::new),
+            proxy_traffic: d
+                .object::<crate::v1_1_0::objects::NetworkTraffic>(40)?
+                .map(Box::new),
+            raw_data: d.string(41)?,
+            remote_display: d
+                .object::<crate::v1_1_0::objects::Display>(42)?
+                .map(Box::new),
+            request: d
+                .object::<crate::v1_1_0::objects::Request>(43)?
+                .map(Box::new),
+            response: d
+                .object::<crate::v1_1_0::objects::Response>(44)?
+                .map(Box::new),
+            severity: d.string(45)?,
+            severity_id: d.required(
+                46,
+                d.int32(46)?.map(crate::v1_1_0::enums::SeverityId::from_id),
+            )?,
+            src_endpoint: d
+                .object::<crate::v1_1_0::objects::NetworkEndpoint>(47)?
+                .map(Box::new),
+            start_time: d.int64(48)?,
+            start_time_dt: d.datetime(49)?,
+            status: d.string(50)?,
+            status_code: d.string(51)?,
+            status_detail: d.string(52)?,
+            status_id: d.int32(53)?.map(crate::v1_1_0::enums::StatusId::from_id),
+            time: d.required(54, d.int64(54)?)?,
+            time_dt: d.datetime(55)?,
+            timezone_offset: d.int32(56)?,
+            tls: d.object::<crate::v1_1_0::objects::Tls>(57)?.map(Box::new),
+            traffic: d
+                .object::<crate::v1_1_0::objects::NetworkTraffic>(58)?
+                .map(Box::new),
+            type_name: d.string(59)?,
+            type_uid: d.required(60, d.int64(60)?)?,
+            unmapped: d.map(61)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -65,10 +65,10 @@ pub struct ScanActivity {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_1_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_1_0::objects::Actor>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_1_0::objects::Api>,
+    pub api: Option<Box<crate::v1_1_0::objects::Api>>,
     /// **Category** (`category_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     category_name: Option<String>,
@@ -86,7 +86,7 @@ pub struct ScanActivity {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_1_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_1_0::objects::Cloud>>,
     /// **Command UID** (`command_uid`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command_uid: Option<String>,
@@ -95,7 +95,7 @@ pub struct ScanActivity {
     pub count: Option<i32>,
     /// **Device** (`device`, object `device`, recommended, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_1_0::objects::Device>,
+    pub device: Option<Box<crate::v1_1_0::objects::Device>>,
     /// **Duration** (`duration`, `integer_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i32>,
@@ -112,7 +112,7 @@ pub struct ScanActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_1_0::objects::Metadata,
+    pub metadata: Box<crate::v1_1_0::objects::Metadata>,
     /// **Detections** (`num_detections`, `integer_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub num_detections: Option<i32>,
@@ -145,13 +145,13 @@ pub struct ScanActivity {
     pub observables: Option<Vec<crate::v1_1_0::objects::Observable>>,
     /// **Policy** (`policy`, object `policy`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policy: Option<crate::v1_1_0::objects::Policy>,
+    pub policy: Option<Box<crate::v1_1_0::objects::Policy>>,
     /// **Raw Data** (`raw_data`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
     /// **Scan** (`scan`, object `scan`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scan: Option<crate::v1_1_0::objects::Scan>,
+    pub scan: Option<Box<crate::v1_1_0::objects::Scan>>,
     /// **Schedule UID** (`schedule_uid`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schedule_uid: Option<String>,
@@ -245,7 +245,7 @@ impl ScanActivity {
             end_time_dt: None,
             enrichments: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             num_detections: None,
             num_files: None,
             num_folders: None,
@@ -258,7 +258,7 @@ impl ScanActivity {
             observables: None,
             policy: None,
             raw_data: None,
-            scan: Some(scan),
+            scan: Some(Box::new(scan)),
             schedule_uid: None,
             severity: None,
             severity_id,
@@ -362,5 +362,128 @@ impl crate::OcsfEvent for ScanActivity {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for ScanActivity {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.classes[34]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, Some(i64::from(self.activity_id.id())));
+        e.str(1, self.activity_name.as_deref());
+        e.object(2, self.actor.as_deref());
+        e.object(3, self.api.as_deref());
+        e.str(4, self.category_name.as_deref());
+        e.int(5, Some(i64::from(self.category_uid)));
+        e.str(6, self.class_name.as_deref());
+        e.int(7, Some(i64::from(self.class_uid)));
+        e.object(8, self.cloud.as_deref());
+        e.str(9, self.command_uid.as_deref());
+        e.int(10, self.count.map(i64::from));
+        e.object(11, self.device.as_deref());
+        e.int(12, self.duration.map(i64::from));
+        e.int(13, self.end_time);
+        e.datetime(14, self.end_time_dt.as_deref());
+        e.object_list(15, self.enrichments.as_deref());
+        e.str(16, self.message.as_deref());
+        e.object(17, Some(&*self.metadata));
+        e.int(18, self.num_detections.map(i64::from));
+        e.int(19, self.num_files.map(i64::from));
+        e.int(20, self.num_folders.map(i64::from));
+        e.int(21, self.num_network_items.map(i64::from));
+        e.int(22, self.num_processes.map(i64::from));
+        e.int(23, self.num_registry_items.map(i64::from));
+        e.int(24, self.num_resolutions.map(i64::from));
+        e.int(25, self.num_skipped_items.map(i64::from));
+        e.int(26, self.num_trusted_items.map(i64::from));
+        e.object_list(27, self.observables.as_deref());
+        e.object(28, self.policy.as_deref());
+        e.str(29, self.raw_data.as_deref());
+        e.object(30, self.scan.as_deref());
+        e.str(31, self.schedule_uid.as_deref());
+        e.str(32, self.severity.as_deref());
+        e.int(33, Some(i64::from(self.severity_id.id())));
+        e.int(34, self.start_time);
+        e.datetime(35, self.start_time_dt.as_deref());
+        e.str(36, self.status.as_deref());
+        e.str(37, self.status_code.as_deref());
+        e.str(38, self.status_detail.as_deref());
+        e.int(39, self.status_id.map(|v| i64::from(v.id())));
+        e.int(40, Some(self.time));
+        e.datetime(41, self.time_dt.as_deref());
+        e.int(42, self.timezone_offset.map(i64::from));
+        e.int(43, self.total.map(i64::from));
+        e.str(44, self.type_name.as_deref());
+        e.int(45, Some(self.type_uid));
+        e.map(46, self.unmapped.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            activity_id: d.required(0, d.int32(0)?.map(ScanActivityActivityId::from_id))?,
+            activity_name: d.string(1)?,
+            actor: d.object::<crate::v1_1_0::objects::Actor>(2)?.map(Box::new),
+            api: d.object::<crate::v1_1_0::objects::Api>(3)?.map(Box::new),
+            category_name: d.string(4)?,
+            category_uid: d.required(5, d.int32(5)?)?,
+            class_name: d.string(6)?,
+            class_uid: d.class_uid(7, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_1_0::objects::Cloud>(8)?.map(Box::new),
+            command_uid: d.string(9)?,
+            count: d.int32(10)?,
+            device: d
+                .object::<crate::v1_1_0::objects::Device>(11)?
+                .map(Box::new),
+            duration: d.int32(12)?,
+            end_time: d.int64(13)?,
+            end_time_dt: d.datetime(14)?,
+            enrichments: d.object_list::<crate::v1_1_0::objects::Enrichment>(15)?,
+            message: d.string(16)?,
+            metadata: d.required(
+                17,
+                d.object::<crate::v1_1_0::objects::Metadata>(17)?
+                    .map(Box::new),
+            )?,
+            num_detections: d.int32(18)?,
+            num_files: d.int32(19)?,
+            num_folders: d.int32(20)?,
+            num_network_items: d.int32(21)?,
+            num_processes: d.int32(22)?,
+            num_registry_items: d.int32(23)?,
+            num_resolutions: d.int32(24)?,
+            num_skipped_items: d.int32(25)?,
+            num_trusted_items: d.int32(26)?,
+            observables: d.object_list::<crate::v1_1_0::objects::Observable>(27)?,
+            policy: d
+                .object::<crate::v1_1_0::objects::Policy>(28)?
+                .map(Box::new),
+            raw_data: d.string(29)?,
+            scan: d.object::<crate::v1_1_0::objects::Scan>(30)?.map(Box::new),
+            schedule_uid: d.string(31)?,
+            severity: d.string(32)?,
+            severity_id: d.required(
+                33,
+                d.int32(33)?.map(crate::v1_1_0::enums::SeverityId::from_id),
+            )?,
+            start_time: d.int64(34)?,
+            start_time_dt: d.datetime(35)?,
+            status: d.string(36)?,
+            status_code: d.string(37)?,
+            status_detail: d.string(38)?,
+            status_id: d.int32(39)?.map(crate::v1_1_0::enums::StatusId::from_id),
+            time: d.required(40, d.int64(40)?)?,
+            time_dt: d.datetime(41)?,
+            timezone_offset: d.int32(42)?,
+            total: d.int32(43)?,
+            type_name: d.string(44)?,
+            type_uid: d.required(45, d.int64(45)?)?,
+            unmapped: d.map(46)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -72,10 +72,10 @@ pub struct SecurityFinding {
     pub activity_name: Option<String>,
     /// **Analytic** (`analytic`, object `analytic`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub analytic: Option<crate::v1_1_0::objects::Analytic>,
+    pub analytic: Option<Box<crate::v1_1_0::objects::Analytic>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_1_0::objects::Api>,
+    pub api: Option<Box<crate::v1_1_0::objects::Api>>,
     /// **MITRE ATT&CK® Details** (`attacks`, object `attack` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attacks: Option<Vec<crate::v1_1_0::objects::Attack>>,
@@ -99,10 +99,10 @@ pub struct SecurityFinding {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_1_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_1_0::objects::Cloud>>,
     /// **Compliance** (`compliance`, object `compliance`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub compliance: Option<crate::v1_1_0::objects::Compliance>,
+    pub compliance: Option<Box<crate::v1_1_0::objects::Compliance>>,
     /// **Confidence** (`confidence`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confidence: Option<String>,
@@ -139,7 +139,7 @@ pub struct SecurityFinding {
     pub evidence: Option<serde_json::Value>,
     /// **Finding** (`finding`, object `finding`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub finding: Option<crate::v1_1_0::objects::Finding>,
+    pub finding: Option<Box<crate::v1_1_0::objects::Finding>>,
     /// **Impact** (`impact`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub impact: Option<String>,
@@ -161,7 +161,7 @@ pub struct SecurityFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_1_0::objects::Metadata,
+    pub metadata: Box<crate::v1_1_0::objects::Metadata>,
     /// **NIST List** (`nist`, `string_t` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nist: Option<Vec<String>>,
@@ -170,7 +170,7 @@ pub struct SecurityFinding {
     pub observables: Option<Vec<crate::v1_1_0::objects::Observable>>,
     /// **Process** (`process`, object `process`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub process: Option<crate::v1_1_0::objects::Process>,
+    pub process: Option<Box<crate::v1_1_0::objects::Process>>,
     /// **Raw Data** (`raw_data`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
@@ -292,14 +292,14 @@ impl SecurityFinding {
             end_time_dt: None,
             enrichments: None,
             evidence: None,
-            finding: Some(finding),
+            finding: Some(Box::new(finding)),
             impact: None,
             impact_id: None,
             impact_score: None,
             kill_chain: None,
             malware: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             nist: None,
             observables: None,
             process: None,
@@ -453,5 +453,150 @@ impl crate::OcsfEvent for SecurityFinding {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for SecurityFinding {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.classes[36]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, Some(i64::from(self.activity_id.id())));
+        e.str(1, self.activity_name.as_deref());
+        e.object(2, self.analytic.as_deref());
+        e.object(3, self.api.as_deref());
+        e.object_list(4, self.attacks.as_deref());
+        e.str(5, self.category_name.as_deref());
+        e.int(6, Some(i64::from(self.category_uid)));
+        e.object_list(7, self.cis_csc.as_deref());
+        e.str(8, self.class_name.as_deref());
+        e.int(9, Some(i64::from(self.class_uid)));
+        e.object(10, self.cloud.as_deref());
+        e.object(11, self.compliance.as_deref());
+        e.str(12, self.confidence.as_deref());
+        e.int(13, self.confidence_id.map(|v| i64::from(v.id())));
+        e.int(14, self.confidence_score.map(i64::from));
+        e.int(15, self.count.map(i64::from));
+        e.str_list(16, self.data_sources.as_deref());
+        e.int(17, self.duration.map(i64::from));
+        e.int(18, self.end_time);
+        e.datetime(19, self.end_time_dt.as_deref());
+        e.object_list(20, self.enrichments.as_deref());
+        e.json(21, self.evidence.as_ref());
+        e.object(22, self.finding.as_deref());
+        e.str(23, self.impact.as_deref());
+        e.int(24, self.impact_id.map(|v| i64::from(v.id())));
+        e.int(25, self.impact_score.map(i64::from));
+        e.object_list(26, self.kill_chain.as_deref());
+        e.object_list(27, self.malware.as_deref());
+        e.str(28, self.message.as_deref());
+        e.object(29, Some(&*self.metadata));
+        e.str_list(30, self.nist.as_deref());
+        e.object_list(31, self.observables.as_deref());
+        e.object(32, self.process.as_deref());
+        e.str(33, self.raw_data.as_deref());
+        e.object_list(34, self.resources.as_deref());
+        e.str(35, self.risk_level.as_deref());
+        e.int(36, self.risk_level_id.map(|v| i64::from(v.id())));
+        e.int(37, self.risk_score.map(i64::from));
+        e.str(38, self.severity.as_deref());
+        e.int(39, Some(i64::from(self.severity_id.id())));
+        e.int(40, self.start_time);
+        e.datetime(41, self.start_time_dt.as_deref());
+        e.str(42, self.state.as_deref());
+        e.int(43, self.state_id.map(|v| i64::from(v.id())));
+        e.str(44, self.status.as_deref());
+        e.str(45, self.status_code.as_deref());
+        e.str(46, self.status_detail.as_deref());
+        e.int(47, self.status_id.map(|v| i64::from(v.id())));
+        e.int(48, Some(self.time));
+        e.datetime(49, self.time_dt.as_deref());
+        e.int(50, self.timezone_offset.map(i64::from));
+        e.str(51, self.type_name.as_deref());
+        e.int(52, Some(self.type_uid));
+        e.map(53, self.unmapped.as_ref());
+        e.object_list(54, self.vulnerabilities.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            activity_id: d.required(0, d.int32(0)?.map(SecurityFindingActivityId::from_id))?,
+            activity_name: d.string(1)?,
+            analytic: d
+                .object::<crate::v1_1_0::objects::Analytic>(2)?
+                .map(Box::new),
+            api: d.object::<crate::v1_1_0::objects::Api>(3)?.map(Box::new),
+            attacks: d.object_list::<crate::v1_1_0::objects::Attack>(4)?,
+            category_name: d.string(5)?,
+            category_uid: d.required(6, d.int32(6)?)?,
+            cis_csc: d.object_list::<crate::v1_1_0::objects::CisCsc>(7)?,
+            class_name: d.string(8)?,
+            class_uid: d.class_uid(9, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_1_0::objects::Cloud>(10)?.map(Box::new),
+            compliance: d
+                .object::<crate::v1_1_0::objects::Compliance>(11)?
+                .map(Box::new),
+            confidence: d.string(12)?,
+            confidence_id: d
+                .int32(13)?
+                .map(crate::v1_1_0::enums::ConfidenceId::from_id),
+            confidence_score: d.int32(14)?,
+            count: d.int32(15)?,
+            data_sources: d.string_list(16)?,
+            duration: d.int32(17)?,
+            end_time: d.int64(18)?,
+            end_time_dt: d.datetime(19)?,
+            enrichments: d.object_list::<crate::v1_1_0::objects::Enrichment>(20)?,
+            evidence: d.json(21)?,
+            finding: d
+                .object::<crate::v1_1_0::objects::Finding>(22)?
+                .map(Box::new),
+            impact: d.string(23)?,
+            impact_id: d.int32(24)?.map(crate::v1_1_0::enums::ImpactId::from_id),
+            impact_score: d.int32(25)?,
+            kill_chain: d.object_list::<crate::v1_1_0::objects::KillChainPhase>(26)?,
+            malware: d.object_list::<crate::v1_1_0::objects::Malware>(27)?,
+            message: d.string(28)?,
+            metadata: d.required(
+                29,
+                d.object::<crate::v1_1_0::objects::Metadata>(29)?
+                    .map(Box::new),
+            )?,
+            nist: d.string_list(30)?,
+            observables: d.object_list::<crate::v1_1_0::objects::Observable>(31)?,
+            process: d
+                .object::<crate::v1_1_0::objects::Process>(32)?
+                .map(Box::new),
+            raw_data: d.string(33)?,
+            resources: d.object_list::<crate::v1_1_0::objects::ResourceDetails>(34)?,
+            risk_level: d.string(35)?,
+            risk_level_id: d.int32(36)?.map(crate::v1_1_0::enums::RiskLevelId::from_id),
+            risk_score: d.int32(37)?,
+            severity: d.string(38)?,
+            severity_id: d.required(
+                39,
+                d.int32(39)?.map(crate::v1_1_0::enums::SeverityId::from_id),
+            )?,
+            start_time: d.int64(40)?,
+            start_time_dt: d.datetime(41)?,
+            state: d.string(42)?,
+            state_id: d.int32(43)?.map(SecurityFindingStateId::from_id),
+            status: d.string(44)?,
+            status_code: d.string(45)?,
+            status_detail: d.string(46)?,
+            status_id: d.int32(47)?.map(crate::v1_1_0::enums::StatusId::from_id),
+            time: d.required(48, d.int64(48)?)?,
+            time_dt: d.datetime(49)?,
+            timezone_offset: d.int32(50)?,
+            type_name: d.string(51)?,
+            type_uid: d.required(52, d.int64(52)?)?,
+            unmapped: d.map(53)?,
+            vulnerabilities: d.object_list::<crate::v1_1_0::objects::Vulnerability>(54)?,
+            unknown: d.unknown()?,
+        })
     }
 }

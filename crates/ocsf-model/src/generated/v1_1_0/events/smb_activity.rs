@@ -85,10 +85,10 @@ pub struct SmbActivity {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_1_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_1_0::objects::Actor>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_1_0::objects::Api>,
+    pub api: Option<Box<crate::v1_1_0::objects::Api>>,
     /// **Application Name** (`app_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app_name: Option<String>,
@@ -118,22 +118,22 @@ pub struct SmbActivity {
     pub client_dialects: Option<Vec<String>>,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_1_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_1_0::objects::Cloud>>,
     /// **Command** (`command`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command: Option<String>,
     /// **Connection Info** (`connection_info`, object `network_connection_info`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_info: Option<crate::v1_1_0::objects::NetworkConnectionInfo>,
+    pub connection_info: Option<Box<crate::v1_1_0::objects::NetworkConnectionInfo>>,
     /// **Count** (`count`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i32>,
     /// **Distributed Computing Environment/Remote Procedure Call (DCE/RPC)** (`dce_rpc`, object `dce_rpc`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dce_rpc: Option<crate::v1_1_0::objects::DceRpc>,
+    pub dce_rpc: Option<Box<crate::v1_1_0::objects::DceRpc>>,
     /// **Device** (`device`, object `device`, recommended, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_1_0::objects::Device>,
+    pub device: Option<Box<crate::v1_1_0::objects::Device>>,
     /// **Dialect** (`dialect`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dialect: Option<String>,
@@ -147,7 +147,7 @@ pub struct SmbActivity {
     pub disposition_id: Option<crate::v1_1_0::enums::DispositionId>,
     /// **Destination Endpoint** (`dst_endpoint`, object `network_endpoint`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dst_endpoint: Option<crate::v1_1_0::objects::NetworkEndpoint>,
+    pub dst_endpoint: Option<Box<crate::v1_1_0::objects::NetworkEndpoint>>,
     /// **Duration** (`duration`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i32>,
@@ -162,13 +162,13 @@ pub struct SmbActivity {
     pub enrichments: Option<Vec<crate::v1_1_0::objects::Enrichment>>,
     /// **File** (`file`, object `file`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file: Option<crate::v1_1_0::objects::File>,
+    pub file: Option<Box<crate::v1_1_0::objects::File>>,
     /// **Firewall Rule** (`firewall_rule`, object `firewall_rule`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub firewall_rule: Option<crate::v1_1_0::objects::FirewallRule>,
+    pub firewall_rule: Option<Box<crate::v1_1_0::objects::FirewallRule>>,
     /// **Load Balancer** (`load_balancer`, object `load_balancer`, recommended, profile `load_balancer`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub load_balancer: Option<crate::v1_1_0::objects::LoadBalancer>,
+    pub load_balancer: Option<Box<crate::v1_1_0::objects::LoadBalancer>>,
     /// **Malware** (`malware`, object `malware` array, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub malware: Option<Vec<crate::v1_1_0::objects::Malware>>,
@@ -176,7 +176,7 @@ pub struct SmbActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_1_0::objects::Metadata,
+    pub metadata: Box<crate::v1_1_0::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_1_0::objects::Observable>>,
@@ -187,31 +187,31 @@ pub struct SmbActivity {
     ///
     /// Deprecated since 1.1.0; use `proxy_endpoint`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy: Option<crate::v1_1_0::objects::NetworkProxy>,
+    pub proxy: Option<Box<crate::v1_1_0::objects::NetworkProxy>>,
     /// **Proxy Connection Info** (`proxy_connection_info`, object `network_connection_info`, recommended, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_connection_info: Option<crate::v1_1_0::objects::NetworkConnectionInfo>,
+    pub proxy_connection_info: Option<Box<crate::v1_1_0::objects::NetworkConnectionInfo>>,
     /// **Proxy Endpoint** (`proxy_endpoint`, object `network_proxy`, optional, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_endpoint: Option<crate::v1_1_0::objects::NetworkProxy>,
+    pub proxy_endpoint: Option<Box<crate::v1_1_0::objects::NetworkProxy>>,
     /// **Proxy HTTP Request** (`proxy_http_request`, object `http_request`, optional, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_http_request: Option<crate::v1_1_0::objects::HttpRequest>,
+    pub proxy_http_request: Option<Box<crate::v1_1_0::objects::HttpRequest>>,
     /// **Proxy HTTP Response** (`proxy_http_response`, object `http_response`, optional, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_http_response: Option<crate::v1_1_0::objects::HttpResponse>,
+    pub proxy_http_response: Option<Box<crate::v1_1_0::objects::HttpResponse>>,
     /// **Proxy TLS** (`proxy_tls`, object `tls`, recommended, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_tls: Option<crate::v1_1_0::objects::Tls>,
+    pub proxy_tls: Option<Box<crate::v1_1_0::objects::Tls>>,
     /// **Proxy Traffic** (`proxy_traffic`, object `network_traffic`, recommended, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_traffic: Option<crate::v1_1_0::objects::NetworkTraffic>,
+    pub proxy_traffic: Option<Box<crate::v1_1_0::objects::NetworkTraffic>>,
     /// **Raw Data** (`raw_data`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
     /// **API Response Details** (`response`, object `response`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub response: Option<crate::v1_1_0::objects::Response>,
+    pub response: Option<Box<crate::v1_1_0::objects::Response>>,
     /// **Severity** (`severity`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub severity: Option<String>,
@@ -232,7 +232,7 @@ pub struct SmbActivity {
     pub share_type_id: Option<SmbActivityShareTypeId>,
     /// **Source Endpoint** (`src_endpoint`, object `network_endpoint`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub src_endpoint: Option<crate::v1_1_0::objects::NetworkEndpoint>,
+    pub src_endpoint: Option<Box<crate::v1_1_0::objects::NetworkEndpoint>>,
     /// **Start Time** (`start_time`, `timestamp_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
@@ -263,10 +263,10 @@ pub struct SmbActivity {
     pub timezone_offset: Option<i32>,
     /// **TLS** (`tls`, object `tls`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tls: Option<crate::v1_1_0::objects::Tls>,
+    pub tls: Option<Box<crate::v1_1_0::objects::Tls>>,
     /// **Traffic** (`traffic`, object `network_traffic`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub traffic: Option<crate::v1_1_0::objects::NetworkTraffic>,
+    pub traffic: Option<Box<crate::v1_1_0::objects::NetworkTraffic>>,
     /// **Tree UID** (`tree_uid`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tree_uid: Option<String>,
@@ -329,7 +329,7 @@ impl SmbActivity {
             dialect: None,
             disposition: None,
             disposition_id: None,
-            dst_endpoint: Some(dst_endpoint),
+            dst_endpoint: Some(Box::new(dst_endpoint)),
             duration: None,
             end_time: None,
             end_time_dt: None,
@@ -339,7 +339,7 @@ impl SmbActivity {
             load_balancer: None,
             malware: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             open_type: None,
             proxy: None,
@@ -356,7 +356,7 @@ impl SmbActivity {
             share: None,
             share_type: None,
             share_type_id: None,
-            src_endpoint: Some(src_endpoint),
+            src_endpoint: Some(Box::new(src_endpoint)),
             start_time: None,
             start_time_dt: None,
             status: None,
@@ -489,5 +489,194 @@ impl crate::OcsfEvent for SmbActivity {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for SmbActivity {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.classes[37]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.action.as_deref());
+        e.int(1, self.action_id.map(|v| i64::from(v.id())));
+        e.int(2, Some(i64::from(self.activity_id.id())));
+        e.str(3, self.activity_name.as_deref());
+        e.object(4, self.actor.as_deref());
+        e.object(5, self.api.as_deref());
+        e.str(6, self.app_name.as_deref());
+        e.object_list(7, self.attacks.as_deref());
+        e.object_list(8, self.authorizations.as_deref());
+        e.str(9, self.category_name.as_deref());
+        e.int(10, Some(i64::from(self.category_uid)));
+        e.str(11, self.class_name.as_deref());
+        e.int(12, Some(i64::from(self.class_uid)));
+        e.str_list(13, self.client_dialects.as_deref());
+        e.object(14, self.cloud.as_deref());
+        e.str(15, self.command.as_deref());
+        e.object(16, self.connection_info.as_deref());
+        e.int(17, self.count.map(i64::from));
+        e.object(18, self.dce_rpc.as_deref());
+        e.object(19, self.device.as_deref());
+        e.str(20, self.dialect.as_deref());
+        e.str(21, self.disposition.as_deref());
+        e.int(22, self.disposition_id.map(|v| i64::from(v.id())));
+        e.object(23, self.dst_endpoint.as_deref());
+        e.int(24, self.duration.map(i64::from));
+        e.int(25, self.end_time);
+        e.datetime(26, self.end_time_dt.as_deref());
+        e.object_list(27, self.enrichments.as_deref());
+        e.object(28, self.file.as_deref());
+        e.object(29, self.firewall_rule.as_deref());
+        e.object(30, self.load_balancer.as_deref());
+        e.object_list(31, self.malware.as_deref());
+        e.str(32, self.message.as_deref());
+        e.object(33, Some(&*self.metadata));
+        e.object_list(34, self.observables.as_deref());
+        e.str(35, self.open_type.as_deref());
+        e.object(36, self.proxy.as_deref());
+        e.object(37, self.proxy_connection_info.as_deref());
+        e.object(38, self.proxy_endpoint.as_deref());
+        e.object(39, self.proxy_http_request.as_deref());
+        e.object(40, self.proxy_http_response.as_deref());
+        e.object(41, self.proxy_tls.as_deref());
+        e.object(42, self.proxy_traffic.as_deref());
+        e.str(43, self.raw_data.as_deref());
+        e.object(44, self.response.as_deref());
+        e.str(45, self.severity.as_deref());
+        e.int(46, Some(i64::from(self.severity_id.id())));
+        e.str(47, self.share.as_deref());
+        e.str(48, self.share_type.as_deref());
+        e.int(49, self.share_type_id.map(|v| i64::from(v.id())));
+        e.object(50, self.src_endpoint.as_deref());
+        e.int(51, self.start_time);
+        e.datetime(52, self.start_time_dt.as_deref());
+        e.str(53, self.status.as_deref());
+        e.str(54, self.status_code.as_deref());
+        e.str(55, self.status_detail.as_deref());
+        e.int(56, self.status_id.map(|v| i64::from(v.id())));
+        e.int(57, Some(self.time));
+        e.datetime(58, self.time_dt.as_deref());
+        e.int(59, self.timezone_offset.map(i64::from));
+        e.object(60, self.tls.as_deref());
+        e.object(61, self.traffic.as_deref());
+        e.str(62, self.tree_uid.as_deref());
+        e.str(63, self.type_name.as_deref());
+        e.int(64, Some(self.type_uid));
+        e.map(65, self.unmapped.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            action: d.string(0)?,
+            action_id: d.int32(1)?.map(crate::v1_1_0::enums::ActionId::from_id),
+            activity_id: d.required(2, d.int32(2)?.map(SmbActivityActivityId::from_id))?,
+            activity_name: d.string(3)?,
+            actor: d.object::<crate::v1_1_0::objects::Actor>(4)?.map(Box::new),
+            api: d.object::<crate::v1_1_0::objects::Api>(5)?.map(Box::new),
+            app_name: d.string(6)?,
+            attacks: d.object_list::<crate::v1_1_0::objects::Attack>(7)?,
+            authorizations: d.object_list::<crate::v1_1_0::objects::Authorization>(8)?,
+            category_name: d.string(9)?,
+            category_uid: d.required(10, d.int32(10)?)?,
+            class_name: d.string(11)?,
+            class_uid: d.class_uid(12, Self::CLASS_UID)?,
+            client_dialects: d.string_list(13)?,
+            cloud: d.object::<crate::v1_1_0::objects::Cloud>(14)?.map(Box::new),
+            command: d.string(15)?,
+            connection_info: d
+                .object::<crate::v1_1_0::objects::NetworkConnectionInfo>(16)?
+                .map(Box::new),
+            count: d.int32(17)?,
+            dce_rpc: d
+                .object::<crate::v1_1_0::objects::DceRpc>(18)?
+                .map(Box::new),
+            device: d
+                .object::<crate::v1_1_0::objects::Device>(19)?
+                .map(Box::new),
+            dialect: d.string(20)?,
+            disposition: d.string(21)?,
+            disposition_id: d
+                .int32(22)?
+                .map(crate::v1_1_0::enums::DispositionId::from_id),
+            dst_endpoint: d
+                .object::<crate::v1_1_0::objects::NetworkEndpoint>(23)?
+                .map(Box::new),
+            duration: d.int32(24)?,
+            end_time: d.int64(25)?,
+            end_time_dt: d.datetime(26)?,
+            enrichments: d.object_list::<crate::v1_1_0::objects::Enrichment>(27)?,
+            file: d.object::<crate::v1_1_0::objects::File>(28)?.map(Box::new),
+            firewall_rule: d
+                .object::<crate::v1_1_0::objects::FirewallRule>(29)?
+                .map(Box::new),
+            load_balancer: d
+                .object::<crate::v1_1_0::objects::LoadBalancer>(30)?
+                .map(Box::new),
+            malware: d.object_list::<crate::v1_1_0::objects::Malware>(31)?,
+            message: d.string(32)?,
+            metadata: d.required(
+                33,
+                d.object::<crate::v1_1_0::objects::Metadata>(33)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_1_0::objects::Observable>(34)?,
+            open_type: d.string(35)?,
+            proxy: d
+                .object::<crate::v1_1_0::objects::NetworkProxy>(36)?
+                .map(Box::new),
+            proxy_connection_info: d
+                .object::<crate::v1_1_0::objects::NetworkConnectionInfo>(37)?
+                .map(Box::new),
+            proxy_endpoint: d
+                .object::<crate::v1_1_0::objects::NetworkProxy>(38)?
+                .map(Box::new),
+            proxy_http_request: d
+                .object::<crate::v1_1_0::objects::HttpRequest>(39)?
+                .map(Box::new),
+            proxy_http_response: d
+                .object::<crate::v1_1_0::objects::HttpResponse>(40)?
+                .map(Box::new),
+            proxy_tls: d.object::<crate::v1_1_0::objects::Tls>(41)?.map(Box::new),
+            proxy_traffic: d
+                .object::<crate::v1_1_0::objects::NetworkTraffic>(42)?
+                .map(Box::new),
+            raw_data: d.string(43)?,
+            response: d
+                .object::<crate::v1_1_0::objects::Response>(44)?
+                .map(Box::new),
+            severity: d.string(45)?,
+            severity_id: d.required(
+                46,
+                d.int32(46)?.map(crate::v1_1_0::enums::SeverityId::from_id),
+            )?,
+            share: d.string(47)?,
+            share_type: d.string(48)?,
+            share_type_id: d.int32(49)?.map(SmbActivityShareTypeId::from_id),
+            src_endpoint: d
+                .object::<crate::v1_1_0::objects::NetworkEndpoint>(50)?
+                .map(Box::new),
+            start_time: d.int64(51)?,
+            start_time_dt: d.datetime(52)?,
+            status: d.string(53)?,
+            status_code: d.string(54)?,
+            status_detail: d.string(55)?,
+            status_id: d.int32(56)?.map(crate::v1_1_0::enums::StatusId::from_id),
+            time: d.required(57, d.int64(57)?)?,
+            time_dt: d.datetime(58)?,
+            timezone_offset: d.int32(59)?,
+            tls: d.object::<crate::v1_1_0::objects::Tls>(60)?.map(Box::new),
+            traffic: d
+                .object::<crate::v1_1_0::objects::NetworkTraffic>(61)?
+                .map(Box::new),
+            tree_uid: d.string(62)?,
+            type_name: d.string(63)?,
+            type_uid: d.required(64, d.int64(64)?)?,
+            unmapped: d.map(65)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -41,10 +41,10 @@ pub struct UserAccess {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_1_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_1_0::objects::Actor>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_1_0::objects::Api>,
+    pub api: Option<Box<crate::v1_1_0::objects::Api>>,
     /// **Category** (`category_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     category_name: Option<String>,
@@ -62,13 +62,13 @@ pub struct UserAccess {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_1_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_1_0::objects::Cloud>>,
     /// **Count** (`count`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i32>,
     /// **Device** (`device`, object `device`, recommended, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_1_0::objects::Device>,
+    pub device: Option<Box<crate::v1_1_0::objects::Device>>,
     /// **Duration** (`duration`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i32>,
@@ -85,7 +85,7 @@ pub struct UserAccess {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_1_0::objects::Metadata,
+    pub metadata: Box<crate::v1_1_0::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_1_0::objects::Observable>>,
@@ -97,7 +97,7 @@ pub struct UserAccess {
     pub raw_data: Option<String>,
     /// **Resource** (`resource`, object `resource_details`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resource: Option<crate::v1_1_0::objects::ResourceDetails>,
+    pub resource: Option<Box<crate::v1_1_0::objects::ResourceDetails>>,
     /// **Severity** (`severity`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub severity: Option<String>,
@@ -145,7 +145,7 @@ pub struct UserAccess {
     pub unmapped: Option<serde_json::Map<String, serde_json::Value>>,
     /// **User** (`user`, object `user`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<crate::v1_1_0::objects::User>,
+    pub user: Option<Box<crate::v1_1_0::objects::User>>,
     /// Attributes this schema version does not define, kept as read and written back.
     #[serde(flatten)]
     pub unknown: serde_json::Map<String, serde_json::Value>,
@@ -188,7 +188,7 @@ impl UserAccess {
             end_time_dt: None,
             enrichments: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             privileges: Some(privileges),
             raw_data: None,
@@ -207,7 +207,7 @@ impl UserAccess {
             type_name: None,
             type_uid: i64::from(Self::CLASS_UID) * 100,
             unmapped: None,
-            user: Some(user),
+            user: Some(Box::new(user)),
             unknown: serde_json::Map::new(),
         };
         event.set_activity_id(activity_id);
@@ -295,5 +295,106 @@ impl crate::OcsfEvent for UserAccess {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for UserAccess {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.classes[39]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, Some(i64::from(self.activity_id.id())));
+        e.str(1, self.activity_name.as_deref());
+        e.object(2, self.actor.as_deref());
+        e.object(3, self.api.as_deref());
+        e.str(4, self.category_name.as_deref());
+        e.int(5, Some(i64::from(self.category_uid)));
+        e.str(6, self.class_name.as_deref());
+        e.int(7, Some(i64::from(self.class_uid)));
+        e.object(8, self.cloud.as_deref());
+        e.int(9, self.count.map(i64::from));
+        e.object(10, self.device.as_deref());
+        e.int(11, self.duration.map(i64::from));
+        e.int(12, self.end_time);
+        e.datetime(13, self.end_time_dt.as_deref());
+        e.object_list(14, self.enrichments.as_deref());
+        e.str(15, self.message.as_deref());
+        e.object(16, Some(&*self.metadata));
+        e.object_list(17, self.observables.as_deref());
+        e.str_list(18, self.privileges.as_deref());
+        e.str(19, self.raw_data.as_deref());
+        e.object(20, self.resource.as_deref());
+        e.str(21, self.severity.as_deref());
+        e.int(22, Some(i64::from(self.severity_id.id())));
+        e.int(23, self.start_time);
+        e.datetime(24, self.start_time_dt.as_deref());
+        e.str(25, self.status.as_deref());
+        e.str(26, self.status_code.as_deref());
+        e.str(27, self.status_detail.as_deref());
+        e.int(28, self.status_id.map(|v| i64::from(v.id())));
+        e.int(29, Some(self.time));
+        e.datetime(30, self.time_dt.as_deref());
+        e.int(31, self.timezone_offset.map(i64::from));
+        e.str(32, self.type_name.as_deref());
+        e.int(33, Some(self.type_uid));
+        e.map(34, self.unmapped.as_ref());
+        e.object(35, self.user.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            activity_id: d.required(0, d.int32(0)?.map(UserAccessActivityId::from_id))?,
+            activity_name: d.string(1)?,
+            actor: d.object::<crate::v1_1_0::objects::Actor>(2)?.map(Box::new),
+            api: d.object::<crate::v1_1_0::objects::Api>(3)?.map(Box::new),
+            category_name: d.string(4)?,
+            category_uid: d.required(5, d.int32(5)?)?,
+            class_name: d.string(6)?,
+            class_uid: d.class_uid(7, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_1_0::objects::Cloud>(8)?.map(Box::new),
+            count: d.int32(9)?,
+            device: d
+                .object::<crate::v1_1_0::objects::Device>(10)?
+                .map(Box::new),
+            duration: d.int32(11)?,
+            end_time: d.int64(12)?,
+            end_time_dt: d.datetime(13)?,
+            enrichments: d.object_list::<crate::v1_1_0::objects::Enrichment>(14)?,
+            message: d.string(15)?,
+            metadata: d.required(
+                16,
+                d.object::<crate::v1_1_0::objects::Metadata>(16)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_1_0::objects::Observable>(17)?,
+            privileges: d.string_list(18)?,
+            raw_data: d.string(19)?,
+            resource: d
+                .object::<crate::v1_1_0::objects::ResourceDetails>(20)?
+                .map(Box::new),
+            severity: d.string(21)?,
+            severity_id: d.required(
+                22,
+                d.int32(22)?.map(crate::v1_1_0::enums::SeverityId::from_id),
+            )?,
+            start_time: d.int64(23)?,
+            start_time_dt: d.datetime(24)?,
+            status: d.string(25)?,
+            status_code: d.string(26)?,
+            status_detail: d.string(27)?,
+            status_id: d.int32(28)?.map(crate::v1_1_0::enums::StatusId::from_id),
+            time: d.required(29, d.int64(29)?)?,
+            time_dt: d.datetime(30)?,
+            timezone_offset: d.int32(31)?,
+            type_name: d.string(32)?,
+            type_uid: d.required(33, d.int64(33)?)?,
+            unmapped: d.map(34)?,
+            user: d.object::<crate::v1_1_0::objects::User>(35)?.map(Box::new),
+            unknown: d.unknown()?,
+        })
     }
 }

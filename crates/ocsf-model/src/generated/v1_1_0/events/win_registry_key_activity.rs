@@ -73,10 +73,10 @@ pub struct WinRegistryKeyActivity {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_1_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_1_0::objects::Actor>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_1_0::objects::Api>,
+    pub api: Option<Box<crate::v1_1_0::objects::Api>>,
     /// **MITRE ATT&CK® Details** (`attacks`, object `attack` array, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attacks: Option<Vec<crate::v1_1_0::objects::Attack>>,
@@ -100,7 +100,7 @@ pub struct WinRegistryKeyActivity {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_1_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_1_0::objects::Cloud>>,
     /// **Count** (`count`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i32>,
@@ -109,7 +109,7 @@ pub struct WinRegistryKeyActivity {
     pub create_mask: Option<String>,
     /// **Device** (`device`, object `device`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_1_0::objects::Device>,
+    pub device: Option<Box<crate::v1_1_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disposition: Option<String>,
@@ -132,7 +132,7 @@ pub struct WinRegistryKeyActivity {
     pub enrichments: Option<Vec<crate::v1_1_0::objects::Enrichment>>,
     /// **Firewall Rule** (`firewall_rule`, object `firewall_rule`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub firewall_rule: Option<crate::v1_1_0::objects::FirewallRule>,
+    pub firewall_rule: Option<Box<crate::v1_1_0::objects::FirewallRule>>,
     /// **Malware** (`malware`, object `malware` array, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub malware: Option<Vec<crate::v1_1_0::objects::Malware>>,
@@ -140,7 +140,7 @@ pub struct WinRegistryKeyActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_1_0::objects::Metadata,
+    pub metadata: Box<crate::v1_1_0::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_1_0::objects::Observable>>,
@@ -149,13 +149,13 @@ pub struct WinRegistryKeyActivity {
     pub open_mask: Option<i32>,
     /// **Previous Registry Key** (`prev_reg_key`, object `win/reg_key`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub prev_reg_key: Option<crate::v1_1_0::objects::WinRegKey>,
+    pub prev_reg_key: Option<Box<crate::v1_1_0::objects::WinRegKey>>,
     /// **Raw Data** (`raw_data`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
     /// **Registry Key** (`reg_key`, object `win/reg_key`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reg_key: Option<crate::v1_1_0::objects::WinRegKey>,
+    pub reg_key: Option<Box<crate::v1_1_0::objects::WinRegKey>>,
     /// **Severity** (`severity`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub severity: Option<String>,
@@ -233,7 +233,7 @@ impl WinRegistryKeyActivity {
             action_id: None,
             activity_id,
             activity_name: None,
-            actor: Some(actor),
+            actor: Some(Box::new(actor)),
             api: None,
             attacks: None,
             authorizations: None,
@@ -244,7 +244,7 @@ impl WinRegistryKeyActivity {
             cloud: None,
             count: None,
             create_mask: None,
-            device: Some(device),
+            device: Some(Box::new(device)),
             disposition: None,
             disposition_id: None,
             duration: None,
@@ -254,12 +254,12 @@ impl WinRegistryKeyActivity {
             firewall_rule: None,
             malware: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             open_mask: None,
             prev_reg_key: None,
             raw_data: None,
-            reg_key: Some(reg_key),
+            reg_key: Some(Box::new(reg_key)),
             severity: None,
             severity_id,
             start_time: None,
@@ -381,5 +381,135 @@ impl crate::OcsfEvent for WinRegistryKeyActivity {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for WinRegistryKeyActivity {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.classes[45]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, self.access_mask.map(i64::from));
+        e.str(1, self.action.as_deref());
+        e.int(2, self.action_id.map(|v| i64::from(v.id())));
+        e.int(3, Some(i64::from(self.activity_id.id())));
+        e.str(4, self.activity_name.as_deref());
+        e.object(5, self.actor.as_deref());
+        e.object(6, self.api.as_deref());
+        e.object_list(7, self.attacks.as_deref());
+        e.object_list(8, self.authorizations.as_deref());
+        e.str(9, self.category_name.as_deref());
+        e.int(10, Some(i64::from(self.category_uid)));
+        e.str(11, self.class_name.as_deref());
+        e.int(12, Some(i64::from(self.class_uid)));
+        e.object(13, self.cloud.as_deref());
+        e.int(14, self.count.map(i64::from));
+        e.str(15, self.create_mask.as_deref());
+        e.object(16, self.device.as_deref());
+        e.str(17, self.disposition.as_deref());
+        e.int(18, self.disposition_id.map(|v| i64::from(v.id())));
+        e.int(19, self.duration.map(i64::from));
+        e.int(20, self.end_time);
+        e.datetime(21, self.end_time_dt.as_deref());
+        e.object_list(22, self.enrichments.as_deref());
+        e.object(23, self.firewall_rule.as_deref());
+        e.object_list(24, self.malware.as_deref());
+        e.str(25, self.message.as_deref());
+        e.object(26, Some(&*self.metadata));
+        e.object_list(27, self.observables.as_deref());
+        e.int(28, self.open_mask.map(i64::from));
+        e.object(29, self.prev_reg_key.as_deref());
+        e.str(30, self.raw_data.as_deref());
+        e.object(31, self.reg_key.as_deref());
+        e.str(32, self.severity.as_deref());
+        e.int(33, Some(i64::from(self.severity_id.id())));
+        e.int(34, self.start_time);
+        e.datetime(35, self.start_time_dt.as_deref());
+        e.str(36, self.status.as_deref());
+        e.str(37, self.status_code.as_deref());
+        e.str(38, self.status_detail.as_deref());
+        e.int(39, self.status_id.map(|v| i64::from(v.id())));
+        e.int(40, Some(self.time));
+        e.datetime(41, self.time_dt.as_deref());
+        e.int(42, self.timezone_offset.map(i64::from));
+        e.str(43, self.type_name.as_deref());
+        e.int(44, Some(self.type_uid));
+        e.map(45, self.unmapped.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            access_mask: d.int32(0)?,
+            action: d.string(1)?,
+            action_id: d.int32(2)?.map(crate::v1_1_0::enums::ActionId::from_id),
+            activity_id: d.required(
+                3,
+                d.int32(3)?.map(WinRegistryKeyActivityActivityId::from_id),
+            )?,
+            activity_name: d.string(4)?,
+            actor: d.object::<crate::v1_1_0::objects::Actor>(5)?.map(Box::new),
+            api: d.object::<crate::v1_1_0::objects::Api>(6)?.map(Box::new),
+            attacks: d.object_list::<crate::v1_1_0::objects::Attack>(7)?,
+            authorizations: d.object_list::<crate::v1_1_0::objects::Authorization>(8)?,
+            category_name: d.string(9)?,
+            category_uid: d.required(10, d.int32(10)?)?,
+            class_name: d.string(11)?,
+            class_uid: d.class_uid(12, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_1_0::objects::Cloud>(13)?.map(Box::new),
+            count: d.int32(14)?,
+            create_mask: d.string(15)?,
+            device: d
+                .object::<crate::v1_1_0::objects::Device>(16)?
+                .map(Box::new),
+            disposition: d.string(17)?,
+            disposition_id: d
+                .int32(18)?
+                .map(crate::v1_1_0::enums::DispositionId::from_id),
+            duration: d.int32(19)?,
+            end_time: d.int64(20)?,
+            end_time_dt: d.datetime(21)?,
+            enrichments: d.object_list::<crate::v1_1_0::objects::Enrichment>(22)?,
+            firewall_rule: d
+                .object::<crate::v1_1_0::objects::FirewallRule>(23)?
+                .map(Box::new),
+            malware: d.object_list::<crate::v1_1_0::objects::Malware>(24)?,
+            message: d.string(25)?,
+            metadata: d.required(
+                26,
+                d.object::<crate::v1_1_0::objects::Metadata>(26)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_1_0::objects::Observable>(27)?,
+            open_mask: d.int32(28)?,
+            prev_reg_key: d
+                .object::<crate::v1_1_0::objects::WinRegKey>(29)?
+                .map(Box::new),
+            raw_data: d.string(30)?,
+            reg_key: d
+                .object::<crate::v1_1_0::objects::WinRegKey>(31)?
+                .map(Box::new),
+            severity: d.string(32)?,
+            severity_id: d.required(
+                33,
+                d.int32(33)?.map(crate::v1_1_0::enums::SeverityId::from_id),
+            )?,
+            start_time: d.int64(34)?,
+            start_time_dt: d.datetime(35)?,
+            status: d.string(36)?,
+            status_code: d.string(37)?,
+            status_detail: d.string(38)?,
+            status_id: d.int32(39)?.map(crate::v1_1_0::enums::StatusId::from_id),
+            time: d.required(40, d.int64(40)?)?,
+            time_dt: d.datetime(41)?,
+            timezone_offset: d.int32(42)?,
+            type_name: d.string(43)?,
+            type_uid: d.required(44, d.int64(44)?)?,
+            unmapped: d.map(45)?,
+            unknown: d.unknown()?,
+        })
     }
 }

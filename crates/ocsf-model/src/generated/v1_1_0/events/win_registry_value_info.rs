@@ -50,10 +50,10 @@ pub struct WinRegistryValueInfo {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_1_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_1_0::objects::Actor>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_1_0::objects::Api>,
+    pub api: Option<Box<crate::v1_1_0::objects::Api>>,
     /// **Category** (`category_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     category_name: Option<String>,
@@ -71,13 +71,13 @@ pub struct WinRegistryValueInfo {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_1_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_1_0::objects::Cloud>>,
     /// **Count** (`count`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i32>,
     /// **Device** (`device`, object `device`, recommended, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_1_0::objects::Device>,
+    pub device: Option<Box<crate::v1_1_0::objects::Device>>,
     /// **Duration** (`duration`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i32>,
@@ -94,7 +94,7 @@ pub struct WinRegistryValueInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_1_0::objects::Metadata,
+    pub metadata: Box<crate::v1_1_0::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_1_0::objects::Observable>>,
@@ -103,7 +103,7 @@ pub struct WinRegistryValueInfo {
     pub raw_data: Option<String>,
     /// **Registry Value** (`reg_value`, object `win/reg_value`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reg_value: Option<crate::v1_1_0::objects::WinRegValue>,
+    pub reg_value: Option<Box<crate::v1_1_0::objects::WinRegValue>>,
     /// **Severity** (`severity`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub severity: Option<String>,
@@ -190,10 +190,10 @@ impl WinRegistryValueInfo {
             end_time_dt: None,
             enrichments: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             raw_data: None,
-            reg_value: Some(reg_value),
+            reg_value: Some(Box::new(reg_value)),
             severity: None,
             severity_id,
             start_time: None,
@@ -295,5 +295,102 @@ impl crate::OcsfEvent for WinRegistryValueInfo {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for WinRegistryValueInfo {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.classes[48]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, Some(i64::from(self.activity_id.id())));
+        e.str(1, self.activity_name.as_deref());
+        e.object(2, self.actor.as_deref());
+        e.object(3, self.api.as_deref());
+        e.str(4, self.category_name.as_deref());
+        e.int(5, Some(i64::from(self.category_uid)));
+        e.str(6, self.class_name.as_deref());
+        e.int(7, Some(i64::from(self.class_uid)));
+        e.object(8, self.cloud.as_deref());
+        e.int(9, self.count.map(i64::from));
+        e.object(10, self.device.as_deref());
+        e.int(11, self.duration.map(i64::from));
+        e.int(12, self.end_time);
+        e.datetime(13, self.end_time_dt.as_deref());
+        e.object_list(14, self.enrichments.as_deref());
+        e.str(15, self.message.as_deref());
+        e.object(16, Some(&*self.metadata));
+        e.object_list(17, self.observables.as_deref());
+        e.str(18, self.raw_data.as_deref());
+        e.object(19, self.reg_value.as_deref());
+        e.str(20, self.severity.as_deref());
+        e.int(21, Some(i64::from(self.severity_id.id())));
+        e.int(22, self.start_time);
+        e.datetime(23, self.start_time_dt.as_deref());
+        e.str(24, self.status.as_deref());
+        e.str(25, self.status_code.as_deref());
+        e.str(26, self.status_detail.as_deref());
+        e.int(27, self.status_id.map(|v| i64::from(v.id())));
+        e.int(28, Some(self.time));
+        e.datetime(29, self.time_dt.as_deref());
+        e.int(30, self.timezone_offset.map(i64::from));
+        e.str(31, self.type_name.as_deref());
+        e.int(32, Some(self.type_uid));
+        e.map(33, self.unmapped.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            activity_id: d.required(0, d.int32(0)?.map(WinRegistryValueInfoActivityId::from_id))?,
+            activity_name: d.string(1)?,
+            actor: d.object::<crate::v1_1_0::objects::Actor>(2)?.map(Box::new),
+            api: d.object::<crate::v1_1_0::objects::Api>(3)?.map(Box::new),
+            category_name: d.string(4)?,
+            category_uid: d.required(5, d.int32(5)?)?,
+            class_name: d.string(6)?,
+            class_uid: d.class_uid(7, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_1_0::objects::Cloud>(8)?.map(Box::new),
+            count: d.int32(9)?,
+            device: d
+                .object::<crate::v1_1_0::objects::Device>(10)?
+                .map(Box::new),
+            duration: d.int32(11)?,
+            end_time: d.int64(12)?,
+            end_time_dt: d.datetime(13)?,
+            enrichments: d.object_list::<crate::v1_1_0::objects::Enrichment>(14)?,
+            message: d.string(15)?,
+            metadata: d.required(
+                16,
+                d.object::<crate::v1_1_0::objects::Metadata>(16)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_1_0::objects::Observable>(17)?,
+            raw_data: d.string(18)?,
+            reg_value: d
+                .object::<crate::v1_1_0::objects::WinRegValue>(19)?
+                .map(Box::new),
+            severity: d.string(20)?,
+            severity_id: d.required(
+                21,
+                d.int32(21)?.map(crate::v1_1_0::enums::SeverityId::from_id),
+            )?,
+            start_time: d.int64(22)?,
+            start_time_dt: d.datetime(23)?,
+            status: d.string(24)?,
+            status_code: d.string(25)?,
+            status_detail: d.string(26)?,
+            status_id: d.int32(27)?.map(crate::v1_1_0::enums::StatusId::from_id),
+            time: d.required(28, d.int64(28)?)?,
+            time_dt: d.datetime(29)?,
+            timezone_offset: d.int32(30)?,
+            type_name: d.string(31)?,
+            type_uid: d.required(32, d.int64(32)?)?,
+            unmapped: d.map(33)?,
+            unknown: d.unknown()?,
+        })
     }
 }

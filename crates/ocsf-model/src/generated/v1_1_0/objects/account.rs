@@ -90,3 +90,29 @@ impl Account {
         self
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Account {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.objects[0]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.name.as_deref());
+        e.str(1, self.type_.as_deref());
+        e.int(2, self.type_id.map(|v| i64::from(v.id())));
+        e.str(3, self.uid.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            name: d.string(0)?,
+            type_: d.string(1)?,
+            type_id: d.int32(2)?.map(AccountTypeId::from_id),
+            uid: d.string(3)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

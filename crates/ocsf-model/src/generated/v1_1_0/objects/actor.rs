@@ -16,19 +16,19 @@ pub struct Actor {
     pub authorizations: Option<Vec<crate::v1_1_0::objects::Authorization>>,
     /// **Identity Provider** (`idp`, object `idp`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub idp: Option<crate::v1_1_0::objects::Idp>,
+    pub idp: Option<Box<crate::v1_1_0::objects::Idp>>,
     /// **Invoked by** (`invoked_by`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invoked_by: Option<String>,
     /// **Process** (`process`, object `process`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub process: Option<crate::v1_1_0::objects::Process>,
+    pub process: Option<Box<crate::v1_1_0::objects::Process>>,
     /// **Session** (`session`, object `session`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub session: Option<crate::v1_1_0::objects::Session>,
+    pub session: Option<Box<crate::v1_1_0::objects::Session>>,
     /// **User** (`user`, object `user`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<crate::v1_1_0::objects::User>,
+    pub user: Option<Box<crate::v1_1_0::objects::User>>,
     /// Attributes this schema version does not define, kept as read and written back.
     #[serde(flatten)]
     pub unknown: serde_json::Map<String, serde_json::Value>,
@@ -38,5 +38,39 @@ impl Actor {
     /// A new object with its required attributes; the others are unset.
     pub fn new() -> Self {
         Self::default()
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Actor {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.objects[1]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.object_list(0, self.authorizations.as_deref());
+        e.object(1, self.idp.as_deref());
+        e.str(2, self.invoked_by.as_deref());
+        e.object(3, self.process.as_deref());
+        e.object(4, self.session.as_deref());
+        e.object(5, self.user.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            authorizations: d.object_list::<crate::v1_1_0::objects::Authorization>(0)?,
+            idp: d.object::<crate::v1_1_0::objects::Idp>(1)?.map(Box::new),
+            invoked_by: d.string(2)?,
+            process: d
+                .object::<crate::v1_1_0::objects::Process>(3)?
+                .map(Box::new),
+            session: d
+                .object::<crate::v1_1_0::objects::Session>(4)?
+                .map(Box::new),
+            user: d.object::<crate::v1_1_0::objects::User>(5)?.map(Box::new),
+            unknown: d.unknown()?,
+        })
     }
 }

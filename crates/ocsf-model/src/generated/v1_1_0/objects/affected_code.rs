@@ -14,13 +14,13 @@ pub struct AffectedCode {
     pub end_line: Option<i32>,
     /// **File** (`file`, object `file`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file: Option<crate::v1_1_0::objects::File>,
+    pub file: Option<Box<crate::v1_1_0::objects::File>>,
     /// **Owner** (`owner`, object `user`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner: Option<crate::v1_1_0::objects::User>,
+    pub owner: Option<Box<crate::v1_1_0::objects::User>>,
     /// **Remediation Guidance** (`remediation`, object `remediation`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub remediation: Option<crate::v1_1_0::objects::Remediation>,
+    pub remediation: Option<Box<crate::v1_1_0::objects::Remediation>>,
     /// **Start Line** (`start_line`, `integer_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_line: Option<i32>,
@@ -33,8 +33,38 @@ impl AffectedCode {
     /// A new object with its required attributes; the others are unset.
     pub fn new(file: crate::v1_1_0::objects::File) -> Self {
         Self {
-            file: Some(file),
+            file: Some(Box::new(file)),
             ..Self::default()
         }
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for AffectedCode {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.objects[2]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, self.end_line.map(i64::from));
+        e.object(1, self.file.as_deref());
+        e.object(2, self.owner.as_deref());
+        e.object(3, self.remediation.as_deref());
+        e.int(4, self.start_line.map(i64::from));
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            end_line: d.int32(0)?,
+            file: d.object::<crate::v1_1_0::objects::File>(1)?.map(Box::new),
+            owner: d.object::<crate::v1_1_0::objects::User>(2)?.map(Box::new),
+            remediation: d
+                .object::<crate::v1_1_0::objects::Remediation>(3)?
+                .map(Box::new),
+            start_line: d.int32(4)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -36,7 +36,7 @@ pub struct AffectedPackage {
     pub release: Option<String>,
     /// **Remediation Guidance** (`remediation`, object `remediation`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub remediation: Option<crate::v1_1_0::objects::Remediation>,
+    pub remediation: Option<Box<crate::v1_1_0::objects::Remediation>>,
     /// **Version** (`version`, `string_t`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
@@ -53,5 +53,47 @@ impl AffectedPackage {
             version: Some(version),
             ..Self::default()
         }
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for AffectedPackage {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.objects[3]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.architecture.as_deref());
+        e.int(1, self.epoch.map(i64::from));
+        e.str(2, self.fixed_in_version.as_deref());
+        e.str(3, self.license.as_deref());
+        e.str(4, self.name.as_deref());
+        e.str(5, self.package_manager.as_deref());
+        e.str(6, self.path.as_deref());
+        e.str(7, self.purl.as_deref());
+        e.str(8, self.release.as_deref());
+        e.object(9, self.remediation.as_deref());
+        e.str(10, self.version.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            architecture: d.string(0)?,
+            epoch: d.int32(1)?,
+            fixed_in_version: d.string(2)?,
+            license: d.string(3)?,
+            name: d.string(4)?,
+            package_manager: d.string(5)?,
+            path: d.string(6)?,
+            purl: d.string(7)?,
+            release: d.string(8)?,
+            remediation: d
+                .object::<crate::v1_1_0::objects::Remediation>(9)?
+                .map(Box::new),
+            version: d.string(10)?,
+            unknown: d.unknown()?,
+        })
     }
 }

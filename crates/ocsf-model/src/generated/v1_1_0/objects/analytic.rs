@@ -88,3 +88,37 @@ impl Analytic {
         self
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Analytic {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.objects[4]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.category.as_deref());
+        e.str(1, self.desc.as_deref());
+        e.str(2, self.name.as_deref());
+        e.object_list(3, self.related_analytics.as_deref());
+        e.str(4, self.type_.as_deref());
+        e.int(5, self.type_id.map(|v| i64::from(v.id())));
+        e.str(6, self.uid.as_deref());
+        e.str(7, self.version.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            category: d.string(0)?,
+            desc: d.string(1)?,
+            name: d.string(2)?,
+            related_analytics: d.object_list::<crate::v1_1_0::objects::Analytic>(3)?,
+            type_: d.string(4)?,
+            type_id: d.int32(5)?.map(AnalyticTypeId::from_id),
+            uid: d.string(6)?,
+            version: d.string(7)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

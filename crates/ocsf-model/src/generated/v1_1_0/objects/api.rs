@@ -9,19 +9,19 @@
 pub struct Api {
     /// **Group** (`group`, object `group`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group: Option<crate::v1_1_0::objects::Group>,
+    pub group: Option<Box<crate::v1_1_0::objects::Group>>,
     /// **Operation** (`operation`, `string_t`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operation: Option<String>,
     /// **API Request Details** (`request`, object `request`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request: Option<crate::v1_1_0::objects::Request>,
+    pub request: Option<Box<crate::v1_1_0::objects::Request>>,
     /// **API Response Details** (`response`, object `response`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub response: Option<crate::v1_1_0::objects::Response>,
+    pub response: Option<Box<crate::v1_1_0::objects::Response>>,
     /// **Service** (`service`, object `service`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub service: Option<crate::v1_1_0::objects::Service>,
+    pub service: Option<Box<crate::v1_1_0::objects::Service>>,
     /// **Version** (`version`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
@@ -37,5 +37,41 @@ impl Api {
             operation: Some(operation),
             ..Self::default()
         }
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Api {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.objects[5]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.object(0, self.group.as_deref());
+        e.str(1, self.operation.as_deref());
+        e.object(2, self.request.as_deref());
+        e.object(3, self.response.as_deref());
+        e.object(4, self.service.as_deref());
+        e.str(5, self.version.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            group: d.object::<crate::v1_1_0::objects::Group>(0)?.map(Box::new),
+            operation: d.string(1)?,
+            request: d
+                .object::<crate::v1_1_0::objects::Request>(2)?
+                .map(Box::new),
+            response: d
+                .object::<crate::v1_1_0::objects::Response>(3)?
+                .map(Box::new),
+            service: d
+                .object::<crate::v1_1_0::objects::Service>(4)?
+                .map(Box::new),
+            version: d.string(5)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -11,10 +11,10 @@
 pub struct Attack {
     /// **Sub Technique** (`sub_technique`, object `sub_technique`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sub_technique: Option<crate::v1_1_0::objects::SubTechnique>,
+    pub sub_technique: Option<Box<crate::v1_1_0::objects::SubTechnique>>,
     /// **Tactic** (`tactic`, object `tactic`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tactic: Option<crate::v1_1_0::objects::Tactic>,
+    pub tactic: Option<Box<crate::v1_1_0::objects::Tactic>>,
     /// **Tactics** (`tactics`, object `tactic` array, optional).
     ///
     /// Deprecated since 1.1.0; use `tactic`.
@@ -22,7 +22,7 @@ pub struct Attack {
     pub tactics: Option<Vec<crate::v1_1_0::objects::Tactic>>,
     /// **Technique** (`technique`, object `technique`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub technique: Option<crate::v1_1_0::objects::Technique>,
+    pub technique: Option<Box<crate::v1_1_0::objects::Technique>>,
     /// **Version** (`version`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
@@ -35,5 +35,37 @@ impl Attack {
     /// A new object with its required attributes; the others are unset.
     pub fn new() -> Self {
         Self::default()
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Attack {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.objects[6]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.object(0, self.sub_technique.as_deref());
+        e.object(1, self.tactic.as_deref());
+        e.object_list(2, self.tactics.as_deref());
+        e.object(3, self.technique.as_deref());
+        e.str(4, self.version.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            sub_technique: d
+                .object::<crate::v1_1_0::objects::SubTechnique>(0)?
+                .map(Box::new),
+            tactic: d.object::<crate::v1_1_0::objects::Tactic>(1)?.map(Box::new),
+            tactics: d.object_list::<crate::v1_1_0::objects::Tactic>(2)?,
+            technique: d
+                .object::<crate::v1_1_0::objects::Technique>(3)?
+                .map(Box::new),
+            version: d.string(4)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -12,7 +12,7 @@ pub struct Authorization {
     pub decision: Option<String>,
     /// **Policy** (`policy`, object `policy`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policy: Option<crate::v1_1_0::objects::Policy>,
+    pub policy: Option<Box<crate::v1_1_0::objects::Policy>>,
     /// Attributes this schema version does not define, kept as read and written back.
     #[serde(flatten)]
     pub unknown: serde_json::Map<String, serde_json::Value>,
@@ -22,5 +22,27 @@ impl Authorization {
     /// A new object with its required attributes; the others are unset.
     pub fn new() -> Self {
         Self::default()
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Authorization {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.objects[7]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.decision.as_deref());
+        e.object(1, self.policy.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            decision: d.string(0)?,
+            policy: d.object::<crate::v1_1_0::objects::Policy>(1)?.map(Box::new),
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -15,10 +15,10 @@ pub struct CisBenchmarkResult {
     pub name: Option<String>,
     /// **Remediation Guidance** (`remediation`, object `remediation`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub remediation: Option<crate::v1_1_0::objects::Remediation>,
+    pub remediation: Option<Box<crate::v1_1_0::objects::Remediation>>,
     /// **Rule** (`rule`, object `rule`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rule: Option<crate::v1_1_0::objects::Rule>,
+    pub rule: Option<Box<crate::v1_1_0::objects::Rule>>,
     /// Attributes this schema version does not define, kept as read and written back.
     #[serde(flatten)]
     pub unknown: serde_json::Map<String, serde_json::Value>,
@@ -31,5 +31,33 @@ impl CisBenchmarkResult {
             name: Some(name),
             ..Self::default()
         }
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for CisBenchmarkResult {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.objects[10]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.desc.as_deref());
+        e.str(1, self.name.as_deref());
+        e.object(2, self.remediation.as_deref());
+        e.object(3, self.rule.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            desc: d.string(0)?,
+            name: d.string(1)?,
+            remediation: d
+                .object::<crate::v1_1_0::objects::Remediation>(2)?
+                .map(Box::new),
+            rule: d.object::<crate::v1_1_0::objects::Rule>(3)?.map(Box::new),
+            unknown: d.unknown()?,
+        })
     }
 }

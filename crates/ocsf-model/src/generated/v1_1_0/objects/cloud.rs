@@ -9,10 +9,10 @@
 pub struct Cloud {
     /// **Account** (`account`, object `account`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub account: Option<crate::v1_1_0::objects::Account>,
+    pub account: Option<Box<crate::v1_1_0::objects::Account>>,
     /// **Organization** (`org`, object `organization`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub org: Option<crate::v1_1_0::objects::Organization>,
+    pub org: Option<Box<crate::v1_1_0::objects::Organization>>,
     /// **Project ID** (`project_uid`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub project_uid: Option<String>,
@@ -37,5 +37,39 @@ impl Cloud {
             provider: Some(provider),
             ..Self::default()
         }
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Cloud {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.objects[13]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.object(0, self.account.as_deref());
+        e.object(1, self.org.as_deref());
+        e.str(2, self.project_uid.as_deref());
+        e.str(3, self.provider.as_deref());
+        e.str(4, self.region.as_deref());
+        e.str(5, self.zone.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            account: d
+                .object::<crate::v1_1_0::objects::Account>(0)?
+                .map(Box::new),
+            org: d
+                .object::<crate::v1_1_0::objects::Organization>(1)?
+                .map(Box::new),
+            project_uid: d.string(2)?,
+            provider: d.string(3)?,
+            region: d.string(4)?,
+            zone: d.string(5)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -78,3 +78,35 @@ impl Compliance {
         self
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Compliance {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.objects[14]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.control.as_deref());
+        e.str_list(1, self.requirements.as_deref());
+        e.str_list(2, self.standards.as_deref());
+        e.str(3, self.status.as_deref());
+        e.str(4, self.status_code.as_deref());
+        e.str(5, self.status_detail.as_deref());
+        e.int(6, self.status_id.map(|v| i64::from(v.id())));
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            control: d.string(0)?,
+            requirements: d.string_list(1)?,
+            standards: d.string_list(2)?,
+            status: d.string(3)?,
+            status_code: d.string(4)?,
+            status_detail: d.string(5)?,
+            status_id: d.int32(6)?.map(ComplianceStatusId::from_id),
+            unknown: d.unknown()?,
+        })
+    }
+}

@@ -20,7 +20,7 @@ pub struct Cve {
     pub cvss: Option<Vec<crate::v1_1_0::objects::Cvss>>,
     /// **CWE** (`cwe`, object `cwe`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cwe: Option<crate::v1_1_0::objects::Cwe>,
+    pub cwe: Option<Box<crate::v1_1_0::objects::Cwe>>,
     /// **CWE UID** (`cwe_uid`, `string_t`, optional).
     ///
     /// Deprecated since 1.1.0; use `cwe`.
@@ -36,7 +36,7 @@ pub struct Cve {
     pub desc: Option<String>,
     /// **EPSS** (`epss`, object `epss`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub epss: Option<crate::v1_1_0::objects::Epss>,
+    pub epss: Option<Box<crate::v1_1_0::objects::Epss>>,
     /// **Modified Time** (`modified_time`, `timestamp_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub modified_time: Option<i64>,
@@ -45,7 +45,7 @@ pub struct Cve {
     pub modified_time_dt: Option<String>,
     /// **Product** (`product`, object `product`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub product: Option<crate::v1_1_0::objects::Product>,
+    pub product: Option<Box<crate::v1_1_0::objects::Product>>,
     /// **References** (`references`, `string_t` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub references: Option<Vec<String>>,
@@ -71,5 +71,55 @@ impl Cve {
             uid: Some(uid),
             ..Self::default()
         }
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Cve {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.objects[16]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, self.created_time);
+        e.datetime(1, self.created_time_dt.as_deref());
+        e.object_list(2, self.cvss.as_deref());
+        e.object(3, self.cwe.as_deref());
+        e.str(4, self.cwe_uid.as_deref());
+        e.str(5, self.cwe_url.as_deref());
+        e.str(6, self.desc.as_deref());
+        e.object(7, self.epss.as_deref());
+        e.int(8, self.modified_time);
+        e.datetime(9, self.modified_time_dt.as_deref());
+        e.object(10, self.product.as_deref());
+        e.str_list(11, self.references.as_deref());
+        e.str(12, self.title.as_deref());
+        e.str(13, self.type_.as_deref());
+        e.str(14, self.uid.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            created_time: d.int64(0)?,
+            created_time_dt: d.datetime(1)?,
+            cvss: d.object_list::<crate::v1_1_0::objects::Cvss>(2)?,
+            cwe: d.object::<crate::v1_1_0::objects::Cwe>(3)?.map(Box::new),
+            cwe_uid: d.string(4)?,
+            cwe_url: d.string(5)?,
+            desc: d.string(6)?,
+            epss: d.object::<crate::v1_1_0::objects::Epss>(7)?.map(Box::new),
+            modified_time: d.int64(8)?,
+            modified_time_dt: d.datetime(9)?,
+            product: d
+                .object::<crate::v1_1_0::objects::Product>(10)?
+                .map(Box::new),
+            references: d.string_list(11)?,
+            title: d.string(12)?,
+            type_: d.string(13)?,
+            uid: d.string(14)?,
+            unknown: d.unknown()?,
+        })
     }
 }

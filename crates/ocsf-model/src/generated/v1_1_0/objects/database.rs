@@ -103,3 +103,43 @@ impl Database {
         self
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Database {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.objects[19]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, self.created_time);
+        e.datetime(1, self.created_time_dt.as_deref());
+        e.str(2, self.desc.as_deref());
+        e.object_list(3, self.groups.as_deref());
+        e.int(4, self.modified_time);
+        e.datetime(5, self.modified_time_dt.as_deref());
+        e.str(6, self.name.as_deref());
+        e.int(7, self.size);
+        e.str(8, self.type_.as_deref());
+        e.int(9, self.type_id.map(|v| i64::from(v.id())));
+        e.str(10, self.uid.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            created_time: d.int64(0)?,
+            created_time_dt: d.datetime(1)?,
+            desc: d.string(2)?,
+            groups: d.object_list::<crate::v1_1_0::objects::Group>(3)?,
+            modified_time: d.int64(4)?,
+            modified_time_dt: d.datetime(5)?,
+            name: d.string(6)?,
+            size: d.int64(7)?,
+            type_: d.string(8)?,
+            type_id: d.int32(9)?.map(DatabaseTypeId::from_id),
+            uid: d.string(10)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

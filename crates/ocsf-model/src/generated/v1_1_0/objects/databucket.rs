@@ -46,7 +46,7 @@ pub struct Databucket {
     pub desc: Option<String>,
     /// **File** (`file`, object `file`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file: Option<crate::v1_1_0::objects::File>,
+    pub file: Option<Box<crate::v1_1_0::objects::File>>,
     /// **Groups** (`groups`, object `group` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub groups: Option<Vec<crate::v1_1_0::objects::Group>>,
@@ -95,5 +95,47 @@ impl Databucket {
             self.type_ = Some(value.as_str().to_string());
         }
         self
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Databucket {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.objects[20]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, self.created_time);
+        e.datetime(1, self.created_time_dt.as_deref());
+        e.str(2, self.desc.as_deref());
+        e.object(3, self.file.as_deref());
+        e.object_list(4, self.groups.as_deref());
+        e.int(5, self.modified_time);
+        e.datetime(6, self.modified_time_dt.as_deref());
+        e.str(7, self.name.as_deref());
+        e.int(8, self.size);
+        e.str(9, self.type_.as_deref());
+        e.int(10, self.type_id.map(|v| i64::from(v.id())));
+        e.str(11, self.uid.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            created_time: d.int64(0)?,
+            created_time_dt: d.datetime(1)?,
+            desc: d.string(2)?,
+            file: d.object::<crate::v1_1_0::objects::File>(3)?.map(Box::new),
+            groups: d.object_list::<crate::v1_1_0::objects::Group>(4)?,
+            modified_time: d.int64(5)?,
+            modified_time_dt: d.datetime(6)?,
+            name: d.string(7)?,
+            size: d.int64(8)?,
+            type_: d.string(9)?,
+            type_id: d.int32(10)?.map(DatabucketTypeId::from_id),
+            uid: d.string(11)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -21,7 +21,7 @@ pub struct DceRpc {
     pub opnum: Option<i32>,
     /// **Remote Procedure Call Interface** (`rpc_interface`, object `rpc_interface`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rpc_interface: Option<crate::v1_1_0::objects::RpcInterface>,
+    pub rpc_interface: Option<Box<crate::v1_1_0::objects::RpcInterface>>,
     /// Attributes this schema version does not define, kept as read and written back.
     #[serde(flatten)]
     pub unknown: serde_json::Map<String, serde_json::Value>,
@@ -32,8 +32,38 @@ impl DceRpc {
     pub fn new(flags: Vec<String>, rpc_interface: crate::v1_1_0::objects::RpcInterface) -> Self {
         Self {
             flags: Some(flags),
-            rpc_interface: Some(rpc_interface),
+            rpc_interface: Some(Box::new(rpc_interface)),
             ..Self::default()
         }
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for DceRpc {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.objects[21]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.command.as_deref());
+        e.str(1, self.command_response.as_deref());
+        e.str_list(2, self.flags.as_deref());
+        e.int(3, self.opnum.map(i64::from));
+        e.object(4, self.rpc_interface.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            command: d.string(0)?,
+            command_response: d.string(1)?,
+            flags: d.string_list(2)?,
+            opnum: d.int32(3)?,
+            rpc_interface: d
+                .object::<crate::v1_1_0::objects::RpcInterface>(4)?
+                .map(Box::new),
+            unknown: d.unknown()?,
+        })
     }
 }

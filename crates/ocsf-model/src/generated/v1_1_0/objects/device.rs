@@ -16,7 +16,7 @@ pub struct Device {
     pub autoscale_uid: Option<String>,
     /// **Container** (`container`, object `container`, recommended, profile `container`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub container: Option<crate::v1_1_0::objects::Container>,
+    pub container: Option<Box<crate::v1_1_0::objects::Container>>,
     /// **Created Time** (`created_time`, `timestamp_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_time: Option<i64>,
@@ -43,13 +43,13 @@ pub struct Device {
     pub hostname: Option<String>,
     /// **Hardware Info** (`hw_info`, object `device_hw_info`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hw_info: Option<crate::v1_1_0::objects::DeviceHwInfo>,
+    pub hw_info: Option<Box<crate::v1_1_0::objects::DeviceHwInfo>>,
     /// **Hypervisor** (`hypervisor`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hypervisor: Option<String>,
     /// **Image** (`image`, object `image`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image: Option<crate::v1_1_0::objects::Image>,
+    pub image: Option<Box<crate::v1_1_0::objects::Image>>,
     /// **IMEI** (`imei`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub imei: Option<String>,
@@ -85,7 +85,7 @@ pub struct Device {
     pub last_seen_time_dt: Option<String>,
     /// **Geo Location** (`location`, object `location`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub location: Option<crate::v1_1_0::objects::Location>,
+    pub location: Option<Box<crate::v1_1_0::objects::Location>>,
     /// **MAC Address** (`mac`, `mac_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mac: Option<String>,
@@ -106,10 +106,10 @@ pub struct Device {
     pub network_interfaces: Option<Vec<crate::v1_1_0::objects::NetworkInterface>>,
     /// **Organization** (`org`, object `organization`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub org: Option<crate::v1_1_0::objects::Organization>,
+    pub org: Option<Box<crate::v1_1_0::objects::Organization>>,
     /// **OS** (`os`, object `os`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub os: Option<crate::v1_1_0::objects::Os>,
+    pub os: Option<Box<crate::v1_1_0::objects::Os>>,
     /// **Region** (`region`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
@@ -185,5 +185,123 @@ impl Device {
             self.type_ = Some(value.as_str().to_string());
         }
         self
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Device {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.objects[22]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.autoscale_uid.as_deref());
+        e.object(1, self.container.as_deref());
+        e.int(2, self.created_time);
+        e.datetime(3, self.created_time_dt.as_deref());
+        e.str(4, self.desc.as_deref());
+        e.str(5, self.domain.as_deref());
+        e.int(6, self.first_seen_time);
+        e.datetime(7, self.first_seen_time_dt.as_deref());
+        e.object_list(8, self.groups.as_deref());
+        e.str(9, self.hostname.as_deref());
+        e.object(10, self.hw_info.as_deref());
+        e.str(11, self.hypervisor.as_deref());
+        e.object(12, self.image.as_deref());
+        e.str(13, self.imei.as_deref());
+        e.str(14, self.instance_uid.as_deref());
+        e.str(15, self.interface_name.as_deref());
+        e.str(16, self.interface_uid.as_deref());
+        e.str(17, self.ip.as_deref());
+        e.bool(18, self.is_compliant);
+        e.bool(19, self.is_managed);
+        e.bool(20, self.is_personal);
+        e.bool(21, self.is_trusted);
+        e.int(22, self.last_seen_time);
+        e.datetime(23, self.last_seen_time_dt.as_deref());
+        e.object(24, self.location.as_deref());
+        e.str(25, self.mac.as_deref());
+        e.int(26, self.modified_time);
+        e.datetime(27, self.modified_time_dt.as_deref());
+        e.str(28, self.name.as_deref());
+        e.int(29, self.namespace_pid.map(i64::from));
+        e.object_list(30, self.network_interfaces.as_deref());
+        e.object(31, self.org.as_deref());
+        e.object(32, self.os.as_deref());
+        e.str(33, self.region.as_deref());
+        e.str(34, self.risk_level.as_deref());
+        e.int(35, self.risk_level_id.map(|v| i64::from(v.id())));
+        e.int(36, self.risk_score.map(i64::from));
+        e.str(37, self.subnet.as_deref());
+        e.str(38, self.subnet_uid.as_deref());
+        e.str(39, self.type_.as_deref());
+        e.int(40, self.type_id.map(|v| i64::from(v.id())));
+        e.str(41, self.uid.as_deref());
+        e.str(42, self.uid_alt.as_deref());
+        e.str(43, self.vlan_uid.as_deref());
+        e.str(44, self.vpc_uid.as_deref());
+        e.str(45, self.zone.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            autoscale_uid: d.string(0)?,
+            container: d
+                .object::<crate::v1_1_0::objects::Container>(1)?
+                .map(Box::new),
+            created_time: d.int64(2)?,
+            created_time_dt: d.datetime(3)?,
+            desc: d.string(4)?,
+            domain: d.string(5)?,
+            first_seen_time: d.int64(6)?,
+            first_seen_time_dt: d.datetime(7)?,
+            groups: d.object_list::<crate::v1_1_0::objects::Group>(8)?,
+            hostname: d.string(9)?,
+            hw_info: d
+                .object::<crate::v1_1_0::objects::DeviceHwInfo>(10)?
+                .map(Box::new),
+            hypervisor: d.string(11)?,
+            image: d.object::<crate::v1_1_0::objects::Image>(12)?.map(Box::new),
+            imei: d.string(13)?,
+            instance_uid: d.string(14)?,
+            interface_name: d.string(15)?,
+            interface_uid: d.string(16)?,
+            ip: d.string(17)?,
+            is_compliant: d.bool(18)?,
+            is_managed: d.bool(19)?,
+            is_personal: d.bool(20)?,
+            is_trusted: d.bool(21)?,
+            last_seen_time: d.int64(22)?,
+            last_seen_time_dt: d.datetime(23)?,
+            location: d
+                .object::<crate::v1_1_0::objects::Location>(24)?
+                .map(Box::new),
+            mac: d.string(25)?,
+            modified_time: d.int64(26)?,
+            modified_time_dt: d.datetime(27)?,
+            name: d.string(28)?,
+            namespace_pid: d.int32(29)?,
+            network_interfaces: d.object_list::<crate::v1_1_0::objects::NetworkInterface>(30)?,
+            org: d
+                .object::<crate::v1_1_0::objects::Organization>(31)?
+                .map(Box::new),
+            os: d.object::<crate::v1_1_0::objects::Os>(32)?.map(Box::new),
+            region: d.string(33)?,
+            risk_level: d.string(34)?,
+            risk_level_id: d.int32(35)?.map(crate::v1_1_0::enums::RiskLevelId::from_id),
+            risk_score: d.int32(36)?,
+            subnet: d.string(37)?,
+            subnet_uid: d.string(38)?,
+            type_: d.string(39)?,
+            type_id: d.int32(40)?.map(crate::v1_1_0::enums::TypeId::from_id),
+            uid: d.string(41)?,
+            uid_alt: d.string(42)?,
+            vlan_uid: d.string(43)?,
+            vpc_uid: d.string(44)?,
+            zone: d.string(45)?,
+            unknown: d.unknown()?,
+        })
     }
 }

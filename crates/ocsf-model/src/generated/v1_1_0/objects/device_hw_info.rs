@@ -36,10 +36,10 @@ pub struct DeviceHwInfo {
     pub cpu_type: Option<String>,
     /// **Desktop Display** (`desktop_display`, object `display`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub desktop_display: Option<crate::v1_1_0::objects::Display>,
+    pub desktop_display: Option<Box<crate::v1_1_0::objects::Display>>,
     /// **Keyboard Information** (`keyboard_info`, object `keyboard_info`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub keyboard_info: Option<crate::v1_1_0::objects::KeyboardInfo>,
+    pub keyboard_info: Option<Box<crate::v1_1_0::objects::KeyboardInfo>>,
     /// **RAM Size** (`ram_size`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ram_size: Option<i32>,
@@ -55,5 +55,53 @@ impl DeviceHwInfo {
     /// A new object with its required attributes; the others are unset.
     pub fn new() -> Self {
         Self::default()
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for DeviceHwInfo {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.objects[23]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.bios_date.as_deref());
+        e.str(1, self.bios_manufacturer.as_deref());
+        e.str(2, self.bios_ver.as_deref());
+        e.str(3, self.chassis.as_deref());
+        e.int(4, self.cpu_bits.map(i64::from));
+        e.int(5, self.cpu_cores.map(i64::from));
+        e.int(6, self.cpu_count.map(i64::from));
+        e.int(7, self.cpu_speed.map(i64::from));
+        e.str(8, self.cpu_type.as_deref());
+        e.object(9, self.desktop_display.as_deref());
+        e.object(10, self.keyboard_info.as_deref());
+        e.int(11, self.ram_size.map(i64::from));
+        e.str(12, self.serial_number.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            bios_date: d.string(0)?,
+            bios_manufacturer: d.string(1)?,
+            bios_ver: d.string(2)?,
+            chassis: d.string(3)?,
+            cpu_bits: d.int32(4)?,
+            cpu_cores: d.int32(5)?,
+            cpu_count: d.int32(6)?,
+            cpu_speed: d.int32(7)?,
+            cpu_type: d.string(8)?,
+            desktop_display: d
+                .object::<crate::v1_1_0::objects::Display>(9)?
+                .map(Box::new),
+            keyboard_info: d
+                .object::<crate::v1_1_0::objects::KeyboardInfo>(10)?
+                .map(Box::new),
+            ram_size: d.int32(11)?,
+            serial_number: d.string(12)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -33,3 +33,31 @@ impl Display {
         Self::default()
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Display {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.objects[25]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, self.color_depth.map(i64::from));
+        e.int(1, self.physical_height.map(i64::from));
+        e.int(2, self.physical_orientation.map(i64::from));
+        e.int(3, self.physical_width.map(i64::from));
+        e.int(4, self.scale_factor.map(i64::from));
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            color_depth: d.int32(0)?,
+            physical_height: d.int32(1)?,
+            physical_orientation: d.int32(2)?,
+            physical_width: d.int32(3)?,
+            scale_factor: d.int32(4)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

@@ -39,3 +39,35 @@ impl EmailAuth {
         Self::default()
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for EmailAuth {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.objects[29]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.dkim.as_deref());
+        e.str(1, self.dkim_domain.as_deref());
+        e.str(2, self.dkim_signature.as_deref());
+        e.str(3, self.dmarc.as_deref());
+        e.str(4, self.dmarc_override.as_deref());
+        e.str(5, self.dmarc_policy.as_deref());
+        e.str(6, self.spf.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            dkim: d.string(0)?,
+            dkim_domain: d.string(1)?,
+            dkim_signature: d.string(2)?,
+            dmarc: d.string(3)?,
+            dmarc_override: d.string(4)?,
+            dmarc_policy: d.string(5)?,
+            spf: d.string(6)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

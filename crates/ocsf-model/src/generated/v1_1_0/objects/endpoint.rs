@@ -13,7 +13,7 @@
 pub struct Endpoint {
     /// **Container** (`container`, object `container`, recommended, profile `container`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub container: Option<crate::v1_1_0::objects::Container>,
+    pub container: Option<Box<crate::v1_1_0::objects::Container>>,
     /// **Domain** (`domain`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
@@ -22,7 +22,7 @@ pub struct Endpoint {
     pub hostname: Option<String>,
     /// **Hardware Info** (`hw_info`, object `device_hw_info`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hw_info: Option<crate::v1_1_0::objects::DeviceHwInfo>,
+    pub hw_info: Option<Box<crate::v1_1_0::objects::DeviceHwInfo>>,
     /// **Instance ID** (`instance_uid`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance_uid: Option<String>,
@@ -37,7 +37,7 @@ pub struct Endpoint {
     pub ip: Option<String>,
     /// **Geo Location** (`location`, object `location`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub location: Option<crate::v1_1_0::objects::Location>,
+    pub location: Option<Box<crate::v1_1_0::objects::Location>>,
     /// **MAC Address** (`mac`, `mac_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mac: Option<String>,
@@ -49,7 +49,7 @@ pub struct Endpoint {
     pub namespace_pid: Option<i32>,
     /// **OS** (`os`, object `os`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub os: Option<crate::v1_1_0::objects::Os>,
+    pub os: Option<Box<crate::v1_1_0::objects::Os>>,
     /// **Subnet UID** (`subnet_uid`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subnet_uid: Option<String>,
@@ -93,5 +93,69 @@ impl Endpoint {
             self.type_ = Some(value.as_str().to_string());
         }
         self
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Endpoint {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.objects[30]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.object(0, self.container.as_deref());
+        e.str(1, self.domain.as_deref());
+        e.str(2, self.hostname.as_deref());
+        e.object(3, self.hw_info.as_deref());
+        e.str(4, self.instance_uid.as_deref());
+        e.str(5, self.interface_name.as_deref());
+        e.str(6, self.interface_uid.as_deref());
+        e.str(7, self.ip.as_deref());
+        e.object(8, self.location.as_deref());
+        e.str(9, self.mac.as_deref());
+        e.str(10, self.name.as_deref());
+        e.int(11, self.namespace_pid.map(i64::from));
+        e.object(12, self.os.as_deref());
+        e.str(13, self.subnet_uid.as_deref());
+        e.str(14, self.type_.as_deref());
+        e.int(15, self.type_id.map(|v| i64::from(v.id())));
+        e.str(16, self.uid.as_deref());
+        e.str(17, self.vlan_uid.as_deref());
+        e.str(18, self.vpc_uid.as_deref());
+        e.str(19, self.zone.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            container: d
+                .object::<crate::v1_1_0::objects::Container>(0)?
+                .map(Box::new),
+            domain: d.string(1)?,
+            hostname: d.string(2)?,
+            hw_info: d
+                .object::<crate::v1_1_0::objects::DeviceHwInfo>(3)?
+                .map(Box::new),
+            instance_uid: d.string(4)?,
+            interface_name: d.string(5)?,
+            interface_uid: d.string(6)?,
+            ip: d.string(7)?,
+            location: d
+                .object::<crate::v1_1_0::objects::Location>(8)?
+                .map(Box::new),
+            mac: d.string(9)?,
+            name: d.string(10)?,
+            namespace_pid: d.int32(11)?,
+            os: d.object::<crate::v1_1_0::objects::Os>(12)?.map(Box::new),
+            subnet_uid: d.string(13)?,
+            type_: d.string(14)?,
+            type_id: d.int32(15)?.map(crate::v1_1_0::enums::TypeId::from_id),
+            uid: d.string(16)?,
+            vlan_uid: d.string(17)?,
+            vpc_uid: d.string(18)?,
+            zone: d.string(19)?,
+            unknown: d.unknown()?,
+        })
     }
 }

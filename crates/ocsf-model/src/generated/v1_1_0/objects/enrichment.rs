@@ -39,3 +39,31 @@ impl Enrichment {
         }
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Enrichment {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.objects[32]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.json(0, self.data.as_ref());
+        e.str(1, self.name.as_deref());
+        e.str(2, self.provider.as_deref());
+        e.str(3, self.type_.as_deref());
+        e.str(4, self.value.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            data: d.json(0)?,
+            name: d.string(1)?,
+            provider: d.string(2)?,
+            type_: d.string(3)?,
+            value: d.string(4)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

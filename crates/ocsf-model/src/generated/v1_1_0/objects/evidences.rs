@@ -13,31 +13,31 @@
 pub struct Evidences {
     /// **Actor** (`actor`, object `actor`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_1_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_1_0::objects::Actor>>,
     /// **API Details** (`api`, object `api`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_1_0::objects::Api>,
+    pub api: Option<Box<crate::v1_1_0::objects::Api>>,
     /// **Connection Info** (`connection_info`, object `network_connection_info`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_info: Option<crate::v1_1_0::objects::NetworkConnectionInfo>,
+    pub connection_info: Option<Box<crate::v1_1_0::objects::NetworkConnectionInfo>>,
     /// **Data** (`data`, `json_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<serde_json::Value>,
     /// **Destination Endpoint** (`dst_endpoint`, object `network_endpoint`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dst_endpoint: Option<crate::v1_1_0::objects::NetworkEndpoint>,
+    pub dst_endpoint: Option<Box<crate::v1_1_0::objects::NetworkEndpoint>>,
     /// **File** (`file`, object `file`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file: Option<crate::v1_1_0::objects::File>,
+    pub file: Option<Box<crate::v1_1_0::objects::File>>,
     /// **Process** (`process`, object `process`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub process: Option<crate::v1_1_0::objects::Process>,
+    pub process: Option<Box<crate::v1_1_0::objects::Process>>,
     /// **DNS Query** (`query`, object `dns_query`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub query: Option<crate::v1_1_0::objects::DnsQuery>,
+    pub query: Option<Box<crate::v1_1_0::objects::DnsQuery>>,
     /// **Source Endpoint** (`src_endpoint`, object `network_endpoint`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub src_endpoint: Option<crate::v1_1_0::objects::NetworkEndpoint>,
+    pub src_endpoint: Option<Box<crate::v1_1_0::objects::NetworkEndpoint>>,
     /// Attributes this schema version does not define, kept as read and written back.
     #[serde(flatten)]
     pub unknown: serde_json::Map<String, serde_json::Value>,
@@ -47,5 +47,51 @@ impl Evidences {
     /// A new object with its required attributes; the others are unset.
     pub fn new() -> Self {
         Self::default()
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Evidences {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.objects[34]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.object(0, self.actor.as_deref());
+        e.object(1, self.api.as_deref());
+        e.object(2, self.connection_info.as_deref());
+        e.json(3, self.data.as_ref());
+        e.object(4, self.dst_endpoint.as_deref());
+        e.object(5, self.file.as_deref());
+        e.object(6, self.process.as_deref());
+        e.object(7, self.query.as_deref());
+        e.object(8, self.src_endpoint.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            actor: d.object::<crate::v1_1_0::objects::Actor>(0)?.map(Box::new),
+            api: d.object::<crate::v1_1_0::objects::Api>(1)?.map(Box::new),
+            connection_info: d
+                .object::<crate::v1_1_0::objects::NetworkConnectionInfo>(2)?
+                .map(Box::new),
+            data: d.json(3)?,
+            dst_endpoint: d
+                .object::<crate::v1_1_0::objects::NetworkEndpoint>(4)?
+                .map(Box::new),
+            file: d.object::<crate::v1_1_0::objects::File>(5)?.map(Box::new),
+            process: d
+                .object::<crate::v1_1_0::objects::Process>(6)?
+                .map(Box::new),
+            query: d
+                .object::<crate::v1_1_0::objects::DnsQuery>(7)?
+                .map(Box::new),
+            src_endpoint: d
+                .object::<crate::v1_1_0::objects::NetworkEndpoint>(8)?
+                .map(Box::new),
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -80,7 +80,7 @@ pub struct File {
     pub accessed_time_dt: Option<String>,
     /// **Accessor** (`accessor`, object `user`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub accessor: Option<crate::v1_1_0::objects::User>,
+    pub accessor: Option<Box<crate::v1_1_0::objects::User>>,
     /// **Attributes** (`attributes`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attributes: Option<i32>,
@@ -103,7 +103,7 @@ pub struct File {
     pub created_time_dt: Option<String>,
     /// **Creator** (`creator`, object `user`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub creator: Option<crate::v1_1_0::objects::User>,
+    pub creator: Option<Box<crate::v1_1_0::objects::User>>,
     /// **Description** (`desc`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub desc: Option<String>,
@@ -124,13 +124,13 @@ pub struct File {
     pub modified_time_dt: Option<String>,
     /// **Modifier** (`modifier`, object `user`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub modifier: Option<crate::v1_1_0::objects::User>,
+    pub modifier: Option<Box<crate::v1_1_0::objects::User>>,
     /// **Name** (`name`, `file_name_t`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// **Owner** (`owner`, object `user`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner: Option<crate::v1_1_0::objects::User>,
+    pub owner: Option<Box<crate::v1_1_0::objects::User>>,
     /// **Parent Folder** (`parent_folder`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent_folder: Option<String>,
@@ -139,13 +139,13 @@ pub struct File {
     pub path: Option<String>,
     /// **Product** (`product`, object `product`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub product: Option<crate::v1_1_0::objects::Product>,
+    pub product: Option<Box<crate::v1_1_0::objects::Product>>,
     /// **Security Descriptor** (`security_descriptor`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub security_descriptor: Option<String>,
     /// **Digital Signature** (`signature`, object `digital_signature`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub signature: Option<crate::v1_1_0::objects::DigitalSignature>,
+    pub signature: Option<Box<crate::v1_1_0::objects::DigitalSignature>>,
     /// **Size** (`size`, `long_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<i64>,
@@ -201,5 +201,87 @@ impl File {
             self.type_ = Some(value.as_str().to_string());
         }
         self
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for File {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.objects[37]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, self.accessed_time);
+        e.datetime(1, self.accessed_time_dt.as_deref());
+        e.object(2, self.accessor.as_deref());
+        e.int(3, self.attributes.map(i64::from));
+        e.str(4, self.company_name.as_deref());
+        e.str(5, self.confidentiality.as_deref());
+        e.int(6, self.confidentiality_id.map(|v| i64::from(v.id())));
+        e.int(7, self.created_time);
+        e.datetime(8, self.created_time_dt.as_deref());
+        e.object(9, self.creator.as_deref());
+        e.str(10, self.desc.as_deref());
+        e.object_list(11, self.hashes.as_deref());
+        e.bool(12, self.is_system);
+        e.str(13, self.mime_type.as_deref());
+        e.int(14, self.modified_time);
+        e.datetime(15, self.modified_time_dt.as_deref());
+        e.object(16, self.modifier.as_deref());
+        e.str(17, self.name.as_deref());
+        e.object(18, self.owner.as_deref());
+        e.str(19, self.parent_folder.as_deref());
+        e.str(20, self.path.as_deref());
+        e.object(21, self.product.as_deref());
+        e.str(22, self.security_descriptor.as_deref());
+        e.object(23, self.signature.as_deref());
+        e.int(24, self.size);
+        e.str(25, self.type_.as_deref());
+        e.int(26, self.type_id.map(|v| i64::from(v.id())));
+        e.str(27, self.uid.as_deref());
+        e.str(28, self.version.as_deref());
+        e.map(29, self.xattributes.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            accessed_time: d.int64(0)?,
+            accessed_time_dt: d.datetime(1)?,
+            accessor: d.object::<crate::v1_1_0::objects::User>(2)?.map(Box::new),
+            attributes: d.int32(3)?,
+            company_name: d.string(4)?,
+            confidentiality: d.string(5)?,
+            confidentiality_id: d.int32(6)?.map(FileConfidentialityId::from_id),
+            created_time: d.int64(7)?,
+            created_time_dt: d.datetime(8)?,
+            creator: d.object::<crate::v1_1_0::objects::User>(9)?.map(Box::new),
+            desc: d.string(10)?,
+            hashes: d.object_list::<crate::v1_1_0::objects::Fingerprint>(11)?,
+            is_system: d.bool(12)?,
+            mime_type: d.string(13)?,
+            modified_time: d.int64(14)?,
+            modified_time_dt: d.datetime(15)?,
+            modifier: d.object::<crate::v1_1_0::objects::User>(16)?.map(Box::new),
+            name: d.string(17)?,
+            owner: d.object::<crate::v1_1_0::objects::User>(18)?.map(Box::new),
+            parent_folder: d.string(19)?,
+            path: d.string(20)?,
+            product: d
+                .object::<crate::v1_1_0::objects::Product>(21)?
+                .map(Box::new),
+            security_descriptor: d.string(22)?,
+            signature: d
+                .object::<crate::v1_1_0::objects::DigitalSignature>(23)?
+                .map(Box::new),
+            size: d.int64(24)?,
+            type_: d.string(25)?,
+            type_id: d.int32(26)?.map(FileTypeId::from_id),
+            uid: d.string(27)?,
+            version: d.string(28)?,
+            xattributes: d.map(29)?,
+            unknown: d.unknown()?,
+        })
     }
 }

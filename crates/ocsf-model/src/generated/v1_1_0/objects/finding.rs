@@ -44,7 +44,7 @@ pub struct Finding {
     pub related_events: Option<Vec<crate::v1_1_0::objects::RelatedEvent>>,
     /// **Remediation Guidance** (`remediation`, object `remediation`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub remediation: Option<crate::v1_1_0::objects::Remediation>,
+    pub remediation: Option<Box<crate::v1_1_0::objects::Remediation>>,
     /// **Source URL** (`src_url`, `url_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub src_url: Option<String>,
@@ -73,5 +73,59 @@ impl Finding {
             uid: Some(uid),
             ..Self::default()
         }
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Finding {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.objects[38]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, self.created_time);
+        e.datetime(1, self.created_time_dt.as_deref());
+        e.str(2, self.desc.as_deref());
+        e.int(3, self.first_seen_time);
+        e.datetime(4, self.first_seen_time_dt.as_deref());
+        e.int(5, self.last_seen_time);
+        e.datetime(6, self.last_seen_time_dt.as_deref());
+        e.int(7, self.modified_time);
+        e.datetime(8, self.modified_time_dt.as_deref());
+        e.str(9, self.product_uid.as_deref());
+        e.object_list(10, self.related_events.as_deref());
+        e.object(11, self.remediation.as_deref());
+        e.str(12, self.src_url.as_deref());
+        e.json(13, self.supporting_data.as_ref());
+        e.str(14, self.title.as_deref());
+        e.str_list(15, self.types.as_deref());
+        e.str(16, self.uid.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            created_time: d.int64(0)?,
+            created_time_dt: d.datetime(1)?,
+            desc: d.string(2)?,
+            first_seen_time: d.int64(3)?,
+            first_seen_time_dt: d.datetime(4)?,
+            last_seen_time: d.int64(5)?,
+            last_seen_time_dt: d.datetime(6)?,
+            modified_time: d.int64(7)?,
+            modified_time_dt: d.datetime(8)?,
+            product_uid: d.string(9)?,
+            related_events: d.object_list::<crate::v1_1_0::objects::RelatedEvent>(10)?,
+            remediation: d
+                .object::<crate::v1_1_0::objects::Remediation>(11)?
+                .map(Box::new),
+            src_url: d.string(12)?,
+            supporting_data: d.json(13)?,
+            title: d.string(14)?,
+            types: d.string_list(15)?,
+            uid: d.string(16)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -80,3 +80,27 @@ impl Fingerprint {
         self
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Fingerprint {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.objects[40]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.algorithm.as_deref());
+        e.int(1, self.algorithm_id.map(|v| i64::from(v.id())));
+        e.str(2, self.value.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            algorithm: d.string(0)?,
+            algorithm_id: d.int32(1)?.map(FingerprintAlgorithmId::from_id),
+            value: d.string(2)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

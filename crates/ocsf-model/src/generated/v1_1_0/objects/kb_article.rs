@@ -26,10 +26,10 @@ pub struct KbArticle {
     pub is_superseded: Option<bool>,
     /// **OS** (`os`, object `os`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub os: Option<crate::v1_1_0::objects::Os>,
+    pub os: Option<Box<crate::v1_1_0::objects::Os>>,
     /// **Product** (`product`, object `product`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub product: Option<crate::v1_1_0::objects::Product>,
+    pub product: Option<Box<crate::v1_1_0::objects::Product>>,
     /// **Severity** (`severity`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub severity: Option<String>,
@@ -57,5 +57,49 @@ impl KbArticle {
             uid: Some(uid),
             ..Self::default()
         }
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for KbArticle {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.objects[51]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.bulletin.as_deref());
+        e.str(1, self.classification.as_deref());
+        e.int(2, self.created_time);
+        e.datetime(3, self.created_time_dt.as_deref());
+        e.bool(4, self.is_superseded);
+        e.object(5, self.os.as_deref());
+        e.object(6, self.product.as_deref());
+        e.str(7, self.severity.as_deref());
+        e.int(8, self.size);
+        e.str(9, self.src_url.as_deref());
+        e.str(10, self.title.as_deref());
+        e.str(11, self.uid.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            bulletin: d.string(0)?,
+            classification: d.string(1)?,
+            created_time: d.int64(2)?,
+            created_time_dt: d.datetime(3)?,
+            is_superseded: d.bool(4)?,
+            os: d.object::<crate::v1_1_0::objects::Os>(5)?.map(Box::new),
+            product: d
+                .object::<crate::v1_1_0::objects::Product>(6)?
+                .map(Box::new),
+            severity: d.string(7)?,
+            size: d.int64(8)?,
+            src_url: d.string(9)?,
+            title: d.string(10)?,
+            uid: d.string(11)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -75,3 +75,33 @@ impl Kernel {
         self
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Kernel {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.objects[52]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.bool(0, self.is_system);
+        e.str(1, self.name.as_deref());
+        e.str(2, self.path.as_deref());
+        e.str(3, self.system_call.as_deref());
+        e.str(4, self.type_.as_deref());
+        e.int(5, self.type_id.map(|v| i64::from(v.id())));
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            is_system: d.bool(0)?,
+            name: d.string(1)?,
+            path: d.string(2)?,
+            system_call: d.string(3)?,
+            type_: d.string(4)?,
+            type_id: d.int32(5)?.map(KernelTypeId::from_id),
+            unknown: d.unknown()?,
+        })
+    }
+}

@@ -11,7 +11,7 @@
 pub struct KernelDriver {
     /// **File** (`file`, object `file`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file: Option<crate::v1_1_0::objects::File>,
+    pub file: Option<Box<crate::v1_1_0::objects::File>>,
     /// Attributes this schema version does not define, kept as read and written back.
     #[serde(flatten)]
     pub unknown: serde_json::Map<String, serde_json::Value>,
@@ -21,8 +21,28 @@ impl KernelDriver {
     /// A new object with its required attributes; the others are unset.
     pub fn new(file: crate::v1_1_0::objects::File) -> Self {
         Self {
-            file: Some(file),
+            file: Some(Box::new(file)),
             ..Self::default()
         }
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for KernelDriver {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.objects[53]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.object(0, self.file.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            file: d.object::<crate::v1_1_0::objects::File>(0)?.map(Box::new),
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -65,7 +65,7 @@ pub struct LdapPerson {
     pub leave_time_dt: Option<String>,
     /// **Geo Location** (`location`, object `location`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub location: Option<crate::v1_1_0::objects::Location>,
+    pub location: Option<Box<crate::v1_1_0::objects::Location>>,
     /// **Manager** (`manager`, object `user`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub manager: Option<Box<crate::v1_1_0::objects::User>>,
@@ -90,5 +90,73 @@ impl LdapPerson {
     /// A new object with its required attributes; the others are unset.
     pub fn new() -> Self {
         Self::default()
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for LdapPerson {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.objects[56]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.cost_center.as_deref());
+        e.int(1, self.created_time);
+        e.datetime(2, self.created_time_dt.as_deref());
+        e.int(3, self.deleted_time);
+        e.datetime(4, self.deleted_time_dt.as_deref());
+        e.str_list(5, self.email_addrs.as_deref());
+        e.str(6, self.employee_uid.as_deref());
+        e.str(7, self.given_name.as_deref());
+        e.int(8, self.hire_time);
+        e.datetime(9, self.hire_time_dt.as_deref());
+        e.str(10, self.job_title.as_deref());
+        e.str_list(11, self.labels.as_deref());
+        e.int(12, self.last_login_time);
+        e.datetime(13, self.last_login_time_dt.as_deref());
+        e.str(14, self.ldap_cn.as_deref());
+        e.str(15, self.ldap_dn.as_deref());
+        e.int(16, self.leave_time);
+        e.datetime(17, self.leave_time_dt.as_deref());
+        e.object(18, self.location.as_deref());
+        e.object(19, self.manager.as_deref());
+        e.int(20, self.modified_time);
+        e.datetime(21, self.modified_time_dt.as_deref());
+        e.str(22, self.office_location.as_deref());
+        e.str(23, self.surname.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            cost_center: d.string(0)?,
+            created_time: d.int64(1)?,
+            created_time_dt: d.datetime(2)?,
+            deleted_time: d.int64(3)?,
+            deleted_time_dt: d.datetime(4)?,
+            email_addrs: d.string_list(5)?,
+            employee_uid: d.string(6)?,
+            given_name: d.string(7)?,
+            hire_time: d.int64(8)?,
+            hire_time_dt: d.datetime(9)?,
+            job_title: d.string(10)?,
+            labels: d.string_list(11)?,
+            last_login_time: d.int64(12)?,
+            last_login_time_dt: d.datetime(13)?,
+            ldap_cn: d.string(14)?,
+            ldap_dn: d.string(15)?,
+            leave_time: d.int64(16)?,
+            leave_time_dt: d.datetime(17)?,
+            location: d
+                .object::<crate::v1_1_0::objects::Location>(18)?
+                .map(Box::new),
+            manager: d.object::<crate::v1_1_0::objects::User>(19)?.map(Box::new),
+            modified_time: d.int64(20)?,
+            modified_time_dt: d.datetime(21)?,
+            office_location: d.string(22)?,
+            surname: d.string(23)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -19,7 +19,7 @@ pub struct LoadBalancer {
     pub code: Option<i32>,
     /// **Destination Endpoint** (`dst_endpoint`, object `network_endpoint`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dst_endpoint: Option<crate::v1_1_0::objects::NetworkEndpoint>,
+    pub dst_endpoint: Option<Box<crate::v1_1_0::objects::NetworkEndpoint>>,
     /// **Endpoint Connections** (`endpoint_connections`, object `endpoint_connection` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endpoint_connections: Option<Vec<crate::v1_1_0::objects::EndpointConnection>>,
@@ -50,5 +50,45 @@ impl LoadBalancer {
     /// A new object with its required attributes; the others are unset.
     pub fn new() -> Self {
         Self::default()
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for LoadBalancer {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.objects[57]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.classification.as_deref());
+        e.int(1, self.code.map(i64::from));
+        e.object(2, self.dst_endpoint.as_deref());
+        e.object_list(3, self.endpoint_connections.as_deref());
+        e.str(4, self.error_message.as_deref());
+        e.str(5, self.message.as_deref());
+        e.object_list(6, self.metrics.as_deref());
+        e.str(7, self.name.as_deref());
+        e.str(8, self.status_detail.as_deref());
+        e.str(9, self.uid.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            classification: d.string(0)?,
+            code: d.int32(1)?,
+            dst_endpoint: d
+                .object::<crate::v1_1_0::objects::NetworkEndpoint>(2)?
+                .map(Box::new),
+            endpoint_connections: d.object_list::<crate::v1_1_0::objects::EndpointConnection>(3)?,
+            error_message: d.string(4)?,
+            message: d.string(5)?,
+            metrics: d.object_list::<crate::v1_1_0::objects::Metric>(6)?,
+            name: d.string(7)?,
+            status_detail: d.string(8)?,
+            uid: d.string(9)?,
+            unknown: d.unknown()?,
+        })
     }
 }

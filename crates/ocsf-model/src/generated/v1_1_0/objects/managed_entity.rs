@@ -36,3 +36,31 @@ impl ManagedEntity {
         Self::default()
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for ManagedEntity {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.objects[61]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.json(0, self.data.as_ref());
+        e.str(1, self.name.as_deref());
+        e.str(2, self.type_.as_deref());
+        e.str(3, self.uid.as_deref());
+        e.str(4, self.version.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            data: d.json(0)?,
+            name: d.string(1)?,
+            type_: d.string(2)?,
+            uid: d.string(3)?,
+            version: d.string(4)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

@@ -19,7 +19,7 @@ pub struct Metadata {
     ///
     /// Deprecated since 1.1.0; use `extensions`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub extension: Option<crate::v1_1_0::objects::Extension>,
+    pub extension: Option<Box<crate::v1_1_0::objects::Extension>>,
     /// **Schema Extensions** (`extensions`, object `extension` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extensions: Option<Vec<crate::v1_1_0::objects::Extension>>,
@@ -64,7 +64,7 @@ pub struct Metadata {
     pub processed_time_dt: Option<String>,
     /// **Product** (`product`, object `product`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub product: Option<crate::v1_1_0::objects::Product>,
+    pub product: Option<Box<crate::v1_1_0::objects::Product>>,
     /// **Profiles** (`profiles`, `string_t` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profiles: Option<Vec<String>>,
@@ -89,9 +89,77 @@ impl Metadata {
     /// A new object with its required attributes; the others are unset.
     pub fn new(product: crate::v1_1_0::objects::Product, version: String) -> Self {
         Self {
-            product: Some(product),
+            product: Some(Box::new(product)),
             version: Some(version),
             ..Self::default()
         }
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Metadata {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.objects[62]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.correlation_uid.as_deref());
+        e.str(1, self.event_code.as_deref());
+        e.object(2, self.extension.as_deref());
+        e.object_list(3, self.extensions.as_deref());
+        e.str_list(4, self.labels.as_deref());
+        e.str(5, self.log_level.as_deref());
+        e.str(6, self.log_name.as_deref());
+        e.str(7, self.log_provider.as_deref());
+        e.str(8, self.log_version.as_deref());
+        e.int(9, self.logged_time);
+        e.datetime(10, self.logged_time_dt.as_deref());
+        e.object_list(11, self.loggers.as_deref());
+        e.int(12, self.modified_time);
+        e.datetime(13, self.modified_time_dt.as_deref());
+        e.str(14, self.original_time.as_deref());
+        e.int(15, self.processed_time);
+        e.datetime(16, self.processed_time_dt.as_deref());
+        e.object(17, self.product.as_deref());
+        e.str_list(18, self.profiles.as_deref());
+        e.int(19, self.sequence.map(i64::from));
+        e.str(20, self.tenant_uid.as_deref());
+        e.str(21, self.uid.as_deref());
+        e.str(22, self.version.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            correlation_uid: d.string(0)?,
+            event_code: d.string(1)?,
+            extension: d
+                .object::<crate::v1_1_0::objects::Extension>(2)?
+                .map(Box::new),
+            extensions: d.object_list::<crate::v1_1_0::objects::Extension>(3)?,
+            labels: d.string_list(4)?,
+            log_level: d.string(5)?,
+            log_name: d.string(6)?,
+            log_provider: d.string(7)?,
+            log_version: d.string(8)?,
+            logged_time: d.int64(9)?,
+            logged_time_dt: d.datetime(10)?,
+            loggers: d.object_list::<crate::v1_1_0::objects::Logger>(11)?,
+            modified_time: d.int64(12)?,
+            modified_time_dt: d.datetime(13)?,
+            original_time: d.string(14)?,
+            processed_time: d.int64(15)?,
+            processed_time_dt: d.datetime(16)?,
+            product: d
+                .object::<crate::v1_1_0::objects::Product>(17)?
+                .map(Box::new),
+            profiles: d.string_list(18)?,
+            sequence: d.int32(19)?,
+            tenant_uid: d.string(20)?,
+            uid: d.string(21)?,
+            version: d.string(22)?,
+            unknown: d.unknown()?,
+        })
     }
 }

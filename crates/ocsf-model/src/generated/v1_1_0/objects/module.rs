@@ -44,7 +44,7 @@ pub struct Module {
     pub base_address: Option<String>,
     /// **File** (`file`, object `file`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file: Option<crate::v1_1_0::objects::File>,
+    pub file: Option<Box<crate::v1_1_0::objects::File>>,
     /// **Function Name** (`function_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub function_name: Option<String>,
@@ -84,5 +84,37 @@ impl Module {
             self.load_type = Some(value.as_str().to_string());
         }
         self
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Module {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.objects[64]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.base_address.as_deref());
+        e.object(1, self.file.as_deref());
+        e.str(2, self.function_name.as_deref());
+        e.str(3, self.load_type.as_deref());
+        e.int(4, self.load_type_id.map(|v| i64::from(v.id())));
+        e.str(5, self.start_address.as_deref());
+        e.str(6, self.type_.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            base_address: d.string(0)?,
+            file: d.object::<crate::v1_1_0::objects::File>(1)?.map(Box::new),
+            function_name: d.string(2)?,
+            load_type: d.string(3)?,
+            load_type_id: d.int32(4)?.map(ModuleLoadTypeId::from_id),
+            start_address: d.string(5)?,
+            type_: d.string(6)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -134,7 +134,7 @@ pub struct NetworkConnectionInfo {
     pub protocol_ver_id: Option<NetworkConnectionInfoProtocolVerId>,
     /// **Session** (`session`, object `session`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub session: Option<crate::v1_1_0::objects::Session>,
+    pub session: Option<Box<crate::v1_1_0::objects::Session>>,
     /// **TCP Flags** (`tcp_flags`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tcp_flags: Option<i32>,
@@ -182,5 +182,47 @@ impl NetworkConnectionInfo {
             self.protocol_ver = Some(value.as_str().to_string());
         }
         self
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for NetworkConnectionInfo {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.objects[65]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.boundary.as_deref());
+        e.int(1, self.boundary_id.map(|v| i64::from(v.id())));
+        e.str(2, self.direction.as_deref());
+        e.int(3, self.direction_id.map(|v| i64::from(v.id())));
+        e.str(4, self.protocol_name.as_deref());
+        e.int(5, self.protocol_num.map(i64::from));
+        e.str(6, self.protocol_ver.as_deref());
+        e.int(7, self.protocol_ver_id.map(|v| i64::from(v.id())));
+        e.object(8, self.session.as_deref());
+        e.int(9, self.tcp_flags.map(i64::from));
+        e.str(10, self.uid.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            boundary: d.string(0)?,
+            boundary_id: d.int32(1)?.map(NetworkConnectionInfoBoundaryId::from_id),
+            direction: d.string(2)?,
+            direction_id: d.int32(3)?.map(NetworkConnectionInfoDirectionId::from_id),
+            protocol_name: d.string(4)?,
+            protocol_num: d.int32(5)?,
+            protocol_ver: d.string(6)?,
+            protocol_ver_id: d.int32(7)?.map(NetworkConnectionInfoProtocolVerId::from_id),
+            session: d
+                .object::<crate::v1_1_0::objects::Session>(8)?
+                .map(Box::new),
+            tcp_flags: d.int32(9)?,
+            uid: d.string(10)?,
+            unknown: d.unknown()?,
+        })
     }
 }

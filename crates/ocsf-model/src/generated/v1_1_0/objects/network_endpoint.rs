@@ -13,7 +13,7 @@
 pub struct NetworkEndpoint {
     /// **Container** (`container`, object `container`, recommended, profile `container`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub container: Option<crate::v1_1_0::objects::Container>,
+    pub container: Option<Box<crate::v1_1_0::objects::Container>>,
     /// **Domain** (`domain`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
@@ -22,7 +22,7 @@ pub struct NetworkEndpoint {
     pub hostname: Option<String>,
     /// **Hardware Info** (`hw_info`, object `device_hw_info`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hw_info: Option<crate::v1_1_0::objects::DeviceHwInfo>,
+    pub hw_info: Option<Box<crate::v1_1_0::objects::DeviceHwInfo>>,
     /// **Instance ID** (`instance_uid`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance_uid: Option<String>,
@@ -40,7 +40,7 @@ pub struct NetworkEndpoint {
     pub ip: Option<String>,
     /// **Geo Location** (`location`, object `location`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub location: Option<crate::v1_1_0::objects::Location>,
+    pub location: Option<Box<crate::v1_1_0::objects::Location>>,
     /// **MAC Address** (`mac`, `mac_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mac: Option<String>,
@@ -52,13 +52,13 @@ pub struct NetworkEndpoint {
     pub namespace_pid: Option<i32>,
     /// **OS** (`os`, object `os`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub os: Option<crate::v1_1_0::objects::Os>,
+    pub os: Option<Box<crate::v1_1_0::objects::Os>>,
     /// **Port** (`port`, `port_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub port: Option<i32>,
     /// **Proxy Endpoint** (`proxy_endpoint`, object `network_proxy`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_endpoint: Option<crate::v1_1_0::objects::NetworkProxy>,
+    pub proxy_endpoint: Option<Box<crate::v1_1_0::objects::NetworkProxy>>,
     /// **Subnet UID** (`subnet_uid`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subnet_uid: Option<String>,
@@ -105,5 +105,79 @@ impl NetworkEndpoint {
             self.type_ = Some(value.as_str().to_string());
         }
         self
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for NetworkEndpoint {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.objects[66]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.object(0, self.container.as_deref());
+        e.str(1, self.domain.as_deref());
+        e.str(2, self.hostname.as_deref());
+        e.object(3, self.hw_info.as_deref());
+        e.str(4, self.instance_uid.as_deref());
+        e.str(5, self.interface_name.as_deref());
+        e.str(6, self.interface_uid.as_deref());
+        e.str_list(7, self.intermediate_ips.as_deref());
+        e.str(8, self.ip.as_deref());
+        e.object(9, self.location.as_deref());
+        e.str(10, self.mac.as_deref());
+        e.str(11, self.name.as_deref());
+        e.int(12, self.namespace_pid.map(i64::from));
+        e.object(13, self.os.as_deref());
+        e.int(14, self.port.map(i64::from));
+        e.object(15, self.proxy_endpoint.as_deref());
+        e.str(16, self.subnet_uid.as_deref());
+        e.str(17, self.svc_name.as_deref());
+        e.str(18, self.type_.as_deref());
+        e.int(19, self.type_id.map(|v| i64::from(v.id())));
+        e.str(20, self.uid.as_deref());
+        e.str(21, self.vlan_uid.as_deref());
+        e.str(22, self.vpc_uid.as_deref());
+        e.str(23, self.zone.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            container: d
+                .object::<crate::v1_1_0::objects::Container>(0)?
+                .map(Box::new),
+            domain: d.string(1)?,
+            hostname: d.string(2)?,
+            hw_info: d
+                .object::<crate::v1_1_0::objects::DeviceHwInfo>(3)?
+                .map(Box::new),
+            instance_uid: d.string(4)?,
+            interface_name: d.string(5)?,
+            interface_uid: d.string(6)?,
+            intermediate_ips: d.string_list(7)?,
+            ip: d.string(8)?,
+            location: d
+                .object::<crate::v1_1_0::objects::Location>(9)?
+                .map(Box::new),
+            mac: d.string(10)?,
+            name: d.string(11)?,
+            namespace_pid: d.int32(12)?,
+            os: d.object::<crate::v1_1_0::objects::Os>(13)?.map(Box::new),
+            port: d.int32(14)?,
+            proxy_endpoint: d
+                .object::<crate::v1_1_0::objects::NetworkProxy>(15)?
+                .map(Box::new),
+            subnet_uid: d.string(16)?,
+            svc_name: d.string(17)?,
+            type_: d.string(18)?,
+            type_id: d.int32(19)?.map(crate::v1_1_0::enums::TypeId::from_id),
+            uid: d.string(20)?,
+            vlan_uid: d.string(21)?,
+            vpc_uid: d.string(22)?,
+            zone: d.string(23)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -45,3 +45,39 @@ impl NetworkTraffic {
         Self::default()
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for NetworkTraffic {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.objects[69]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, self.bytes);
+        e.int(1, self.bytes_in);
+        e.int(2, self.bytes_out);
+        e.int(3, self.chunks);
+        e.int(4, self.chunks_in);
+        e.int(5, self.chunks_out);
+        e.int(6, self.packets);
+        e.int(7, self.packets_in);
+        e.int(8, self.packets_out);
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            bytes: d.int64(0)?,
+            bytes_in: d.int64(1)?,
+            bytes_out: d.int64(2)?,
+            chunks: d.int64(3)?,
+            chunks_in: d.int64(4)?,
+            chunks_out: d.int64(5)?,
+            packets: d.int64(6)?,
+            packets_in: d.int64(7)?,
+            packets_out: d.int64(8)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

@@ -90,7 +90,7 @@ pub struct Observable {
     pub name: Option<String>,
     /// **Reputation Scores** (`reputation`, object `reputation`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reputation: Option<crate::v1_1_0::objects::Reputation>,
+    pub reputation: Option<Box<crate::v1_1_0::objects::Reputation>>,
     /// **Type** (`type`, `string_t`, optional).
     #[serde(rename = "type")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -127,5 +127,35 @@ impl Observable {
             self.type_ = Some(value.as_str().to_string());
         }
         self
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Observable {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.objects[71]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.name.as_deref());
+        e.object(1, self.reputation.as_deref());
+        e.str(2, self.type_.as_deref());
+        e.int(3, self.type_id.map(|v| i64::from(v.id())));
+        e.str(4, self.value.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            name: d.string(0)?,
+            reputation: d
+                .object::<crate::v1_1_0::objects::Reputation>(1)?
+                .map(Box::new),
+            type_: d.string(2)?,
+            type_id: d.int32(3)?.map(ObservableTypeId::from_id),
+            value: d.string(4)?,
+            unknown: d.unknown()?,
+        })
     }
 }

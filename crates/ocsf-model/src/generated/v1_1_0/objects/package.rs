@@ -43,3 +43,35 @@ impl Package {
         }
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Package {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.objects[74]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.architecture.as_deref());
+        e.int(1, self.epoch.map(i64::from));
+        e.str(2, self.license.as_deref());
+        e.str(3, self.name.as_deref());
+        e.str(4, self.purl.as_deref());
+        e.str(5, self.release.as_deref());
+        e.str(6, self.version.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            architecture: d.string(0)?,
+            epoch: d.int32(1)?,
+            license: d.string(2)?,
+            name: d.string(3)?,
+            purl: d.string(4)?,
+            release: d.string(5)?,
+            version: d.string(6)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

@@ -42,3 +42,33 @@ impl PeripheralDevice {
         }
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for PeripheralDevice {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.objects[75]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.class.as_deref());
+        e.str(1, self.model.as_deref());
+        e.str(2, self.name.as_deref());
+        e.str(3, self.serial_number.as_deref());
+        e.str(4, self.uid.as_deref());
+        e.str(5, self.vendor_name.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            class: d.string(0)?,
+            model: d.string(1)?,
+            name: d.string(2)?,
+            serial_number: d.string(3)?,
+            uid: d.string(4)?,
+            vendor_name: d.string(5)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

@@ -14,7 +14,7 @@ pub struct Product {
     pub cpe_name: Option<String>,
     /// **Feature** (`feature`, object `feature`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub feature: Option<crate::v1_1_0::objects::Feature>,
+    pub feature: Option<Box<crate::v1_1_0::objects::Feature>>,
     /// **Language** (`lang`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lang: Option<String>,
@@ -48,5 +48,43 @@ impl Product {
             vendor_name: Some(vendor_name),
             ..Self::default()
         }
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Product {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.objects[78]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.cpe_name.as_deref());
+        e.object(1, self.feature.as_deref());
+        e.str(2, self.lang.as_deref());
+        e.str(3, self.name.as_deref());
+        e.str(4, self.path.as_deref());
+        e.str(5, self.uid.as_deref());
+        e.str(6, self.url_string.as_deref());
+        e.str(7, self.vendor_name.as_deref());
+        e.str(8, self.version.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            cpe_name: d.string(0)?,
+            feature: d
+                .object::<crate::v1_1_0::objects::Feature>(1)?
+                .map(Box::new),
+            lang: d.string(2)?,
+            name: d.string(3)?,
+            path: d.string(4)?,
+            uid: d.string(5)?,
+            url_string: d.string(6)?,
+            vendor_name: d.string(7)?,
+            version: d.string(8)?,
+            unknown: d.unknown()?,
+        })
     }
 }

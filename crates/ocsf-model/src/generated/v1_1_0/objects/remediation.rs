@@ -37,3 +37,29 @@ impl Remediation {
         }
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Remediation {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.objects[81]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.desc.as_deref());
+        e.object_list(1, self.kb_article_list.as_deref());
+        e.str_list(2, self.kb_articles.as_deref());
+        e.str_list(3, self.references.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            desc: d.string(0)?,
+            kb_article_list: d.object_list::<crate::v1_1_0::objects::KbArticle>(1)?,
+            kb_articles: d.string_list(2)?,
+            references: d.string_list(3)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

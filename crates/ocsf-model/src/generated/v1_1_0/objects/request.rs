@@ -33,3 +33,29 @@ impl Request {
         }
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Request {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.objects[83]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.object_list(0, self.containers.as_deref());
+        e.json(1, self.data.as_ref());
+        e.str_list(2, self.flags.as_deref());
+        e.str(3, self.uid.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            containers: d.object_list::<crate::v1_1_0::objects::Container>(0)?,
+            data: d.json(1)?,
+            flags: d.string_list(2)?,
+            uid: d.string(3)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

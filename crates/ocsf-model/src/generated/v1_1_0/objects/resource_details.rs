@@ -20,7 +20,7 @@ pub struct ResourceDetails {
     pub data: Option<serde_json::Value>,
     /// **Group** (`group`, object `group`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group: Option<crate::v1_1_0::objects::Group>,
+    pub group: Option<Box<crate::v1_1_0::objects::Group>>,
     /// **Labels** (`labels`, `string_t` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub labels: Option<Vec<String>>,
@@ -32,7 +32,7 @@ pub struct ResourceDetails {
     pub namespace: Option<String>,
     /// **Owner** (`owner`, object `user`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner: Option<crate::v1_1_0::objects::User>,
+    pub owner: Option<Box<crate::v1_1_0::objects::User>>,
     /// **Region** (`region`, `string_t`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
@@ -55,5 +55,47 @@ impl ResourceDetails {
     /// A new object with its required attributes; the others are unset.
     pub fn new() -> Self {
         Self::default()
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for ResourceDetails {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.objects[84]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.cloud_partition.as_deref());
+        e.str(1, self.criticality.as_deref());
+        e.json(2, self.data.as_ref());
+        e.object(3, self.group.as_deref());
+        e.str_list(4, self.labels.as_deref());
+        e.str(5, self.name.as_deref());
+        e.str(6, self.namespace.as_deref());
+        e.object(7, self.owner.as_deref());
+        e.str(8, self.region.as_deref());
+        e.str(9, self.type_.as_deref());
+        e.str(10, self.uid.as_deref());
+        e.str(11, self.version.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            cloud_partition: d.string(0)?,
+            criticality: d.string(1)?,
+            data: d.json(2)?,
+            group: d.object::<crate::v1_1_0::objects::Group>(3)?.map(Box::new),
+            labels: d.string_list(4)?,
+            name: d.string(5)?,
+            namespace: d.string(6)?,
+            owner: d.object::<crate::v1_1_0::objects::User>(7)?.map(Box::new),
+            region: d.string(8)?,
+            type_: d.string(9)?,
+            uid: d.string(10)?,
+            version: d.string(11)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -39,3 +39,35 @@ impl Response {
         Self::default()
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Response {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.objects[85]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, self.code.map(i64::from));
+        e.object_list(1, self.containers.as_deref());
+        e.json(2, self.data.as_ref());
+        e.str(3, self.error.as_deref());
+        e.str(4, self.error_message.as_deref());
+        e.str_list(5, self.flags.as_deref());
+        e.str(6, self.message.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            code: d.int32(0)?,
+            containers: d.object_list::<crate::v1_1_0::objects::Container>(1)?,
+            data: d.json(2)?,
+            error: d.string(3)?,
+            error_message: d.string(4)?,
+            flags: d.string_list(5)?,
+            message: d.string(6)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

@@ -49,3 +49,39 @@ impl Table {
         Self::default()
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Table {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.objects[94]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, self.created_time);
+        e.datetime(1, self.created_time_dt.as_deref());
+        e.str(2, self.desc.as_deref());
+        e.object_list(3, self.groups.as_deref());
+        e.int(4, self.modified_time);
+        e.datetime(5, self.modified_time_dt.as_deref());
+        e.str(6, self.name.as_deref());
+        e.int(7, self.size);
+        e.str(8, self.uid.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            created_time: d.int64(0)?,
+            created_time_dt: d.datetime(1)?,
+            desc: d.string(2)?,
+            groups: d.object_list::<crate::v1_1_0::objects::Group>(3)?,
+            modified_time: d.int64(4)?,
+            modified_time_dt: d.datetime(5)?,
+            name: d.string(6)?,
+            size: d.int64(7)?,
+            uid: d.string(8)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

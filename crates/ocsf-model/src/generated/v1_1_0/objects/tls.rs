@@ -14,7 +14,7 @@ pub struct Tls {
     pub alert: Option<i32>,
     /// **Certificate** (`certificate`, object `certificate`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub certificate: Option<crate::v1_1_0::objects::Certificate>,
+    pub certificate: Option<Box<crate::v1_1_0::objects::Certificate>>,
     /// **Certificate Chain** (`certificate_chain`, `string_t` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub certificate_chain: Option<Vec<String>>,
@@ -34,10 +34,10 @@ pub struct Tls {
     pub handshake_dur: Option<i32>,
     /// **JA3 Hash** (`ja3_hash`, object `fingerprint`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ja3_hash: Option<crate::v1_1_0::objects::Fingerprint>,
+    pub ja3_hash: Option<Box<crate::v1_1_0::objects::Fingerprint>>,
     /// **JA3S Hash** (`ja3s_hash`, object `fingerprint`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ja3s_hash: Option<crate::v1_1_0::objects::Fingerprint>,
+    pub ja3s_hash: Option<Box<crate::v1_1_0::objects::Fingerprint>>,
     /// **Key Length** (`key_length`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key_length: Option<i32>,
@@ -68,5 +68,59 @@ impl Tls {
             version: Some(version),
             ..Self::default()
         }
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Tls {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.objects[97]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, self.alert.map(i64::from));
+        e.object(1, self.certificate.as_deref());
+        e.str_list(2, self.certificate_chain.as_deref());
+        e.str(3, self.cipher.as_deref());
+        e.str_list(4, self.client_ciphers.as_deref());
+        e.object_list(5, self.extension_list.as_deref());
+        e.int(6, self.handshake_dur.map(i64::from));
+        e.object(7, self.ja3_hash.as_deref());
+        e.object(8, self.ja3s_hash.as_deref());
+        e.int(9, self.key_length.map(i64::from));
+        e.object_list(10, self.sans.as_deref());
+        e.str_list(11, self.server_ciphers.as_deref());
+        e.str(12, self.sni.as_deref());
+        e.object_list(13, self.tls_extension_list.as_deref());
+        e.str(14, self.version.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            alert: d.int32(0)?,
+            certificate: d
+                .object::<crate::v1_1_0::objects::Certificate>(1)?
+                .map(Box::new),
+            certificate_chain: d.string_list(2)?,
+            cipher: d.string(3)?,
+            client_ciphers: d.string_list(4)?,
+            extension_list: d.object_list::<crate::v1_1_0::objects::TlsExtension>(5)?,
+            handshake_dur: d.int32(6)?,
+            ja3_hash: d
+                .object::<crate::v1_1_0::objects::Fingerprint>(7)?
+                .map(Box::new),
+            ja3s_hash: d
+                .object::<crate::v1_1_0::objects::Fingerprint>(8)?
+                .map(Box::new),
+            key_length: d.int32(9)?,
+            sans: d.object_list::<crate::v1_1_0::objects::San>(10)?,
+            server_ciphers: d.string_list(11)?,
+            sni: d.string(12)?,
+            tls_extension_list: d.object_list::<crate::v1_1_0::objects::TlsExtension>(13)?,
+            version: d.string(14)?,
+            unknown: d.unknown()?,
+        })
     }
 }

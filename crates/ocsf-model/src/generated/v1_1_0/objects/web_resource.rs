@@ -42,3 +42,35 @@ impl WebResource {
         Self::default()
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for WebResource {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.objects[102]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.json(0, self.data.as_ref());
+        e.str(1, self.desc.as_deref());
+        e.str_list(2, self.labels.as_deref());
+        e.str(3, self.name.as_deref());
+        e.str(4, self.type_.as_deref());
+        e.str(5, self.uid.as_deref());
+        e.str(6, self.url_string.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            data: d.json(0)?,
+            desc: d.string(1)?,
+            labels: d.string_list(2)?,
+            name: d.string(3)?,
+            type_: d.string(4)?,
+            uid: d.string(5)?,
+            url_string: d.string(6)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

@@ -109,3 +109,39 @@ impl WinRegValue {
         self
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for WinRegValue {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.objects[104]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.json(0, self.data.as_ref());
+        e.bool(1, self.is_default);
+        e.bool(2, self.is_system);
+        e.int(3, self.modified_time);
+        e.datetime(4, self.modified_time_dt.as_deref());
+        e.str(5, self.name.as_deref());
+        e.str(6, self.path.as_deref());
+        e.str(7, self.type_.as_deref());
+        e.int(8, self.type_id.map(|v| i64::from(v.id())));
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            data: d.json(0)?,
+            is_default: d.bool(1)?,
+            is_system: d.bool(2)?,
+            modified_time: d.int64(3)?,
+            modified_time_dt: d.datetime(4)?,
+            name: d.string(5)?,
+            path: d.string(6)?,
+            type_: d.string(7)?,
+            type_id: d.int32(8)?.map(WinRegValueTypeId::from_id),
+            unknown: d.unknown()?,
+        })
+    }
+}

@@ -185,3 +185,37 @@ impl WinWinResource {
         self
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for WinWinResource {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_1_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_1_0::SCHEMA.objects[105]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.json(0, self.data.as_ref());
+        e.str(1, self.details.as_deref());
+        e.str_list(2, self.labels.as_deref());
+        e.str(3, self.name.as_deref());
+        e.str(4, self.svc_name.as_deref());
+        e.str(5, self.type_.as_deref());
+        e.int(6, self.type_id.map(|v| i64::from(v.id())));
+        e.str(7, self.uid.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            data: d.json(0)?,
+            details: d.string(1)?,
+            labels: d.string_list(2)?,
+            name: d.string(3)?,
+            svc_name: d.string(4)?,
+            type_: d.string(5)?,
+            type_id: d.int32(6)?.map(WinWinResourceTypeId::from_id),
+            uid: d.string(7)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

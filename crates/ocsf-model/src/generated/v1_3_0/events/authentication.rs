@@ -150,10 +150,10 @@ pub struct Authentication {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_3_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_3_0::objects::Actor>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_3_0::objects::Api>,
+    pub api: Option<Box<crate::v1_3_0::objects::Api>>,
     /// **Authentication Factors** (`auth_factors`, object `auth_factor` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth_factors: Option<Vec<crate::v1_3_0::objects::AuthFactor>>,
@@ -174,7 +174,7 @@ pub struct Authentication {
     category_uid: i32,
     /// **Certificate** (`certificate`, object `certificate`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub certificate: Option<crate::v1_3_0::objects::Certificate>,
+    pub certificate: Option<Box<crate::v1_3_0::objects::Certificate>>,
     /// **Class** (`class_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     class_name: Option<String>,
@@ -185,16 +185,16 @@ pub struct Authentication {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_3_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_3_0::objects::Cloud>>,
     /// **Count** (`count`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i32>,
     /// **Device** (`device`, object `device`, recommended, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_3_0::objects::Device>,
+    pub device: Option<Box<crate::v1_3_0::objects::Device>>,
     /// **Destination Endpoint** (`dst_endpoint`, object `network_endpoint`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dst_endpoint: Option<crate::v1_3_0::objects::NetworkEndpoint>,
+    pub dst_endpoint: Option<Box<crate::v1_3_0::objects::NetworkEndpoint>>,
     /// **Duration Milliseconds** (`duration`, `long_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i64>,
@@ -209,7 +209,7 @@ pub struct Authentication {
     pub enrichments: Option<Vec<crate::v1_3_0::objects::Enrichment>>,
     /// **HTTP Request** (`http_request`, object `http_request`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub http_request: Option<crate::v1_3_0::objects::HttpRequest>,
+    pub http_request: Option<Box<crate::v1_3_0::objects::HttpRequest>>,
     /// **Cleartext Credentials** (`is_cleartext`, `boolean_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_cleartext: Option<bool>,
@@ -224,7 +224,7 @@ pub struct Authentication {
     pub is_remote: Option<bool>,
     /// **Logon Process** (`logon_process`, object `process`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub logon_process: Option<crate::v1_3_0::objects::Process>,
+    pub logon_process: Option<Box<crate::v1_3_0::objects::Process>>,
     /// **Logon Type** (`logon_type`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logon_type: Option<String>,
@@ -237,7 +237,7 @@ pub struct Authentication {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_3_0::objects::Metadata,
+    pub metadata: Box<crate::v1_3_0::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_3_0::objects::Observable>>,
@@ -249,10 +249,10 @@ pub struct Authentication {
     pub raw_data: Option<String>,
     /// **Service** (`service`, object `service`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub service: Option<crate::v1_3_0::objects::Service>,
+    pub service: Option<Box<crate::v1_3_0::objects::Service>>,
     /// **Session** (`session`, object `session`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub session: Option<crate::v1_3_0::objects::Session>,
+    pub session: Option<Box<crate::v1_3_0::objects::Session>>,
     /// **Severity** (`severity`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub severity: Option<String>,
@@ -262,7 +262,7 @@ pub struct Authentication {
     pub severity_id: crate::v1_3_0::enums::SeverityId,
     /// **Source Endpoint** (`src_endpoint`, object `network_endpoint`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub src_endpoint: Option<crate::v1_3_0::objects::NetworkEndpoint>,
+    pub src_endpoint: Option<Box<crate::v1_3_0::objects::NetworkEndpoint>>,
     /// **Start Time** (`start_time`, `timestamp_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
@@ -303,7 +303,7 @@ pub struct Authentication {
     pub unmapped: Option<serde_json::Map<String, serde_json::Value>>,
     /// **User** (`user`, object `user`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<crate::v1_3_0::objects::User>,
+    pub user: Option<Box<crate::v1_3_0::objects::User>>,
     /// Attributes this schema version does not define, kept as read and written back.
     #[serde(flatten)]
     pub unknown: serde_json::Map<String, serde_json::Value>,
@@ -358,7 +358,7 @@ impl Authentication {
             logon_type: None,
             logon_type_id: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             osint: None,
             raw_data: None,
@@ -379,7 +379,7 @@ impl Authentication {
             type_name: None,
             type_uid: i64::from(Self::CLASS_UID) * 100,
             unmapped: None,
-            user: Some(user),
+            user: Some(Box::new(user)),
             unknown: serde_json::Map::new(),
         };
         event.set_activity_id(activity_id);
@@ -487,5 +487,148 @@ impl crate::OcsfEvent for Authentication {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Authentication {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.classes[4]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, Some(i64::from(self.activity_id.id())));
+        e.str(1, self.activity_name.as_deref());
+        e.object(2, self.actor.as_deref());
+        e.object(3, self.api.as_deref());
+        e.object_list(4, self.auth_factors.as_deref());
+        e.str(5, self.auth_protocol.as_deref());
+        e.int(6, self.auth_protocol_id.map(|v| i64::from(v.id())));
+        e.str(7, self.category_name.as_deref());
+        e.int(8, Some(i64::from(self.category_uid)));
+        e.object(9, self.certificate.as_deref());
+        e.str(10, self.class_name.as_deref());
+        e.int(11, Some(i64::from(self.class_uid)));
+        e.object(12, self.cloud.as_deref());
+        e.int(13, self.count.map(i64::from));
+        e.object(14, self.device.as_deref());
+        e.object(15, self.dst_endpoint.as_deref());
+        e.int(16, self.duration);
+        e.int(17, self.end_time);
+        e.datetime(18, self.end_time_dt.as_deref());
+        e.object_list(19, self.enrichments.as_deref());
+        e.object(20, self.http_request.as_deref());
+        e.bool(21, self.is_cleartext);
+        e.bool(22, self.is_mfa);
+        e.bool(23, self.is_new_logon);
+        e.bool(24, self.is_remote);
+        e.object(25, self.logon_process.as_deref());
+        e.str(26, self.logon_type.as_deref());
+        e.int(27, self.logon_type_id.map(|v| i64::from(v.id())));
+        e.str(28, self.message.as_deref());
+        e.object(29, Some(&*self.metadata));
+        e.object_list(30, self.observables.as_deref());
+        e.object_list(31, self.osint.as_deref());
+        e.str(32, self.raw_data.as_deref());
+        e.object(33, self.service.as_deref());
+        e.object(34, self.session.as_deref());
+        e.str(35, self.severity.as_deref());
+        e.int(36, Some(i64::from(self.severity_id.id())));
+        e.object(37, self.src_endpoint.as_deref());
+        e.int(38, self.start_time);
+        e.datetime(39, self.start_time_dt.as_deref());
+        e.str(40, self.status.as_deref());
+        e.str(41, self.status_code.as_deref());
+        e.str(42, self.status_detail.as_deref());
+        e.int(43, self.status_id.map(|v| i64::from(v.id())));
+        e.int(44, Some(self.time));
+        e.datetime(45, self.time_dt.as_deref());
+        e.int(46, self.timezone_offset.map(i64::from));
+        e.str(47, self.type_name.as_deref());
+        e.int(48, Some(self.type_uid));
+        e.map(49, self.unmapped.as_ref());
+        e.object(50, self.user.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            activity_id: d.required(0, d.int32(0)?.map(AuthenticationActivityId::from_id))?,
+            activity_name: d.string(1)?,
+            actor: d.object::<crate::v1_3_0::objects::Actor>(2)?.map(Box::new),
+            api: d.object::<crate::v1_3_0::objects::Api>(3)?.map(Box::new),
+            auth_factors: d.object_list::<crate::v1_3_0::objects::AuthFactor>(4)?,
+            auth_protocol: d.string(5)?,
+            auth_protocol_id: d.int32(6)?.map(AuthenticationAuthProtocolId::from_id),
+            category_name: d.string(7)?,
+            category_uid: d.required(8, d.int32(8)?)?,
+            certificate: d
+                .object::<crate::v1_3_0::objects::Certificate>(9)?
+                .map(Box::new),
+            class_name: d.string(10)?,
+            class_uid: d.class_uid(11, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_3_0::objects::Cloud>(12)?.map(Box::new),
+            count: d.int32(13)?,
+            device: d
+                .object::<crate::v1_3_0::objects::Device>(14)?
+                .map(Box::new),
+            dst_endpoint: d
+                .object::<crate::v1_3_0::objects::NetworkEndpoint>(15)?
+                .map(Box::new),
+            duration: d.int64(16)?,
+            end_time: d.int64(17)?,
+            end_time_dt: d.datetime(18)?,
+            enrichments: d.object_list::<crate::v1_3_0::objects::Enrichment>(19)?,
+            http_request: d
+                .object::<crate::v1_3_0::objects::HttpRequest>(20)?
+                .map(Box::new),
+            is_cleartext: d.bool(21)?,
+            is_mfa: d.bool(22)?,
+            is_new_logon: d.bool(23)?,
+            is_remote: d.bool(24)?,
+            logon_process: d
+                .object::<crate::v1_3_0::objects::Process>(25)?
+                .map(Box::new),
+            logon_type: d.string(26)?,
+            logon_type_id: d.int32(27)?.map(AuthenticationLogonTypeId::from_id),
+            message: d.string(28)?,
+            metadata: d.required(
+                29,
+                d.object::<crate::v1_3_0::objects::Metadata>(29)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_3_0::objects::Observable>(30)?,
+            osint: d.object_list::<crate::v1_3_0::objects::Osint>(31)?,
+            raw_data: d.string(32)?,
+            service: d
+                .object::<crate::v1_3_0::objects::Service>(33)?
+                .map(Box::new),
+            session: d
+                .object::<crate::v1_3_0::objects::Session>(34)?
+                .map(Box::new),
+            severity: d.string(35)?,
+            severity_id: d.required(
+                36,
+                d.int32(36)?.map(crate::v1_3_0::enums::SeverityId::from_id),
+            )?,
+            src_endpoint: d
+                .object::<crate::v1_3_0::objects::NetworkEndpoint>(37)?
+                .map(Box::new),
+            start_time: d.int64(38)?,
+            start_time_dt: d.datetime(39)?,
+            status: d.string(40)?,
+            status_code: d.string(41)?,
+            status_detail: d.string(42)?,
+            status_id: d.int32(43)?.map(crate::v1_3_0::enums::StatusId::from_id),
+            time: d.required(44, d.int64(44)?)?,
+            time_dt: d.datetime(45)?,
+            timezone_offset: d.int32(46)?,
+            type_name: d.string(47)?,
+            type_uid: d.required(48, d.int64(48)?)?,
+            unmapped: d.map(49)?,
+            user: d.object::<crate::v1_3_0::objects::User>(50)?.map(Box::new),
+            unknown: d.unknown()?,
+        })
     }
 }

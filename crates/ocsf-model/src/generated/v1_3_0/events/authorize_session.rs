@@ -42,10 +42,10 @@ pub struct AuthorizeSession {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_3_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_3_0::objects::Actor>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_3_0::objects::Api>,
+    pub api: Option<Box<crate::v1_3_0::objects::Api>>,
     /// **Category** (`category_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     category_name: Option<String>,
@@ -63,16 +63,16 @@ pub struct AuthorizeSession {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_3_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_3_0::objects::Cloud>>,
     /// **Count** (`count`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i32>,
     /// **Device** (`device`, object `device`, recommended, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_3_0::objects::Device>,
+    pub device: Option<Box<crate::v1_3_0::objects::Device>>,
     /// **Destination Endpoint** (`dst_endpoint`, object `network_endpoint`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dst_endpoint: Option<crate::v1_3_0::objects::NetworkEndpoint>,
+    pub dst_endpoint: Option<Box<crate::v1_3_0::objects::NetworkEndpoint>>,
     /// **Duration Milliseconds** (`duration`, `long_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i64>,
@@ -87,15 +87,15 @@ pub struct AuthorizeSession {
     pub enrichments: Option<Vec<crate::v1_3_0::objects::Enrichment>>,
     /// **Group** (`group`, object `group`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group: Option<crate::v1_3_0::objects::Group>,
+    pub group: Option<Box<crate::v1_3_0::objects::Group>>,
     /// **HTTP Request** (`http_request`, object `http_request`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub http_request: Option<crate::v1_3_0::objects::HttpRequest>,
+    pub http_request: Option<Box<crate::v1_3_0::objects::HttpRequest>>,
     /// **Message** (`message`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_3_0::objects::Metadata,
+    pub metadata: Box<crate::v1_3_0::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_3_0::objects::Observable>>,
@@ -110,7 +110,7 @@ pub struct AuthorizeSession {
     pub raw_data: Option<String>,
     /// **Session** (`session`, object `session`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub session: Option<crate::v1_3_0::objects::Session>,
+    pub session: Option<Box<crate::v1_3_0::objects::Session>>,
     /// **Severity** (`severity`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub severity: Option<String>,
@@ -120,7 +120,7 @@ pub struct AuthorizeSession {
     pub severity_id: crate::v1_3_0::enums::SeverityId,
     /// **Source Endpoint** (`src_endpoint`, object `network_endpoint`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub src_endpoint: Option<crate::v1_3_0::objects::NetworkEndpoint>,
+    pub src_endpoint: Option<Box<crate::v1_3_0::objects::NetworkEndpoint>>,
     /// **Start Time** (`start_time`, `timestamp_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
@@ -161,7 +161,7 @@ pub struct AuthorizeSession {
     pub unmapped: Option<serde_json::Map<String, serde_json::Value>>,
     /// **User** (`user`, object `user`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<crate::v1_3_0::objects::User>,
+    pub user: Option<Box<crate::v1_3_0::objects::User>>,
     /// Attributes this schema version does not define, kept as read and written back.
     #[serde(flatten)]
     pub unknown: serde_json::Map<String, serde_json::Value>,
@@ -206,7 +206,7 @@ impl AuthorizeSession {
             group: None,
             http_request: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             osint: None,
             privileges: None,
@@ -227,7 +227,7 @@ impl AuthorizeSession {
             type_name: None,
             type_uid: i64::from(Self::CLASS_UID) * 100,
             unmapped: None,
-            user: Some(user),
+            user: Some(Box::new(user)),
             unknown: serde_json::Map::new(),
         };
         event.set_activity_id(activity_id);
@@ -315,5 +315,122 @@ impl crate::OcsfEvent for AuthorizeSession {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for AuthorizeSession {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.classes[5]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, Some(i64::from(self.activity_id.id())));
+        e.str(1, self.activity_name.as_deref());
+        e.object(2, self.actor.as_deref());
+        e.object(3, self.api.as_deref());
+        e.str(4, self.category_name.as_deref());
+        e.int(5, Some(i64::from(self.category_uid)));
+        e.str(6, self.class_name.as_deref());
+        e.int(7, Some(i64::from(self.class_uid)));
+        e.object(8, self.cloud.as_deref());
+        e.int(9, self.count.map(i64::from));
+        e.object(10, self.device.as_deref());
+        e.object(11, self.dst_endpoint.as_deref());
+        e.int(12, self.duration);
+        e.int(13, self.end_time);
+        e.datetime(14, self.end_time_dt.as_deref());
+        e.object_list(15, self.enrichments.as_deref());
+        e.object(16, self.group.as_deref());
+        e.object(17, self.http_request.as_deref());
+        e.str(18, self.message.as_deref());
+        e.object(19, Some(&*self.metadata));
+        e.object_list(20, self.observables.as_deref());
+        e.object_list(21, self.osint.as_deref());
+        e.str_list(22, self.privileges.as_deref());
+        e.str(23, self.raw_data.as_deref());
+        e.object(24, self.session.as_deref());
+        e.str(25, self.severity.as_deref());
+        e.int(26, Some(i64::from(self.severity_id.id())));
+        e.object(27, self.src_endpoint.as_deref());
+        e.int(28, self.start_time);
+        e.datetime(29, self.start_time_dt.as_deref());
+        e.str(30, self.status.as_deref());
+        e.str(31, self.status_code.as_deref());
+        e.str(32, self.status_detail.as_deref());
+        e.int(33, self.status_id.map(|v| i64::from(v.id())));
+        e.int(34, Some(self.time));
+        e.datetime(35, self.time_dt.as_deref());
+        e.int(36, self.timezone_offset.map(i64::from));
+        e.str(37, self.type_name.as_deref());
+        e.int(38, Some(self.type_uid));
+        e.map(39, self.unmapped.as_ref());
+        e.object(40, self.user.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            activity_id: d.required(0, d.int32(0)?.map(AuthorizeSessionActivityId::from_id))?,
+            activity_name: d.string(1)?,
+            actor: d.object::<crate::v1_3_0::objects::Actor>(2)?.map(Box::new),
+            api: d.object::<crate::v1_3_0::objects::Api>(3)?.map(Box::new),
+            category_name: d.string(4)?,
+            category_uid: d.required(5, d.int32(5)?)?,
+            class_name: d.string(6)?,
+            class_uid: d.class_uid(7, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_3_0::objects::Cloud>(8)?.map(Box::new),
+            count: d.int32(9)?,
+            device: d
+                .object::<crate::v1_3_0::objects::Device>(10)?
+                .map(Box::new),
+            dst_endpoint: d
+                .object::<crate::v1_3_0::objects::NetworkEndpoint>(11)?
+                .map(Box::new),
+            duration: d.int64(12)?,
+            end_time: d.int64(13)?,
+            end_time_dt: d.datetime(14)?,
+            enrichments: d.object_list::<crate::v1_3_0::objects::Enrichment>(15)?,
+            group: d.object::<crate::v1_3_0::objects::Group>(16)?.map(Box::new),
+            http_request: d
+                .object::<crate::v1_3_0::objects::HttpRequest>(17)?
+                .map(Box::new),
+            message: d.string(18)?,
+            metadata: d.required(
+                19,
+                d.object::<crate::v1_3_0::objects::Metadata>(19)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_3_0::objects::Observable>(20)?,
+            osint: d.object_list::<crate::v1_3_0::objects::Osint>(21)?,
+            privileges: d.string_list(22)?,
+            raw_data: d.string(23)?,
+            session: d
+                .object::<crate::v1_3_0::objects::Session>(24)?
+                .map(Box::new),
+            severity: d.string(25)?,
+            severity_id: d.required(
+                26,
+                d.int32(26)?.map(crate::v1_3_0::enums::SeverityId::from_id),
+            )?,
+            src_endpoint: d
+                .object::<crate::v1_3_0::objects::NetworkEndpoint>(27)?
+                .map(Box::new),
+            start_time: d.int64(28)?,
+            start_time_dt: d.datetime(29)?,
+            status: d.string(30)?,
+            status_code: d.string(31)?,
+            status_detail: d.string(32)?,
+            status_id: d.int32(33)?.map(crate::v1_3_0::enums::StatusId::from_id),
+            time: d.required(34, d.int64(34)?)?,
+            time_dt: d.datetime(35)?,
+            timezone_offset: d.int32(36)?,
+            type_name: d.string(37)?,
+            type_uid: d.required(38, d.int64(38)?)?,
+            unmapped: d.map(39)?,
+            user: d.object::<crate::v1_3_0::objects::User>(40)?.map(Box::new),
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -71,10 +71,10 @@ pub struct ComplianceFinding {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_3_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_3_0::objects::Actor>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_3_0::objects::Api>,
+    pub api: Option<Box<crate::v1_3_0::objects::Api>>,
     /// **Category** (`category_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     category_name: Option<String>,
@@ -92,13 +92,13 @@ pub struct ComplianceFinding {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_3_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_3_0::objects::Cloud>>,
     /// **Comment** (`comment`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
     /// **Compliance** (`compliance`, object `compliance`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub compliance: Option<crate::v1_3_0::objects::Compliance>,
+    pub compliance: Option<Box<crate::v1_3_0::objects::Compliance>>,
     /// **Confidence** (`confidence`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confidence: Option<String>,
@@ -113,7 +113,7 @@ pub struct ComplianceFinding {
     pub count: Option<i32>,
     /// **Device** (`device`, object `device`, recommended, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_3_0::objects::Device>,
+    pub device: Option<Box<crate::v1_3_0::objects::Device>>,
     /// **Duration Milliseconds** (`duration`, `long_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i64>,
@@ -128,12 +128,12 @@ pub struct ComplianceFinding {
     pub enrichments: Option<Vec<crate::v1_3_0::objects::Enrichment>>,
     /// **Finding Information** (`finding_info`, object `finding_info`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub finding_info: Option<crate::v1_3_0::objects::FindingInfo>,
+    pub finding_info: Option<Box<crate::v1_3_0::objects::FindingInfo>>,
     /// **Message** (`message`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_3_0::objects::Metadata,
+    pub metadata: Box<crate::v1_3_0::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_3_0::objects::Observable>>,
@@ -145,12 +145,12 @@ pub struct ComplianceFinding {
     pub raw_data: Option<String>,
     /// **Remediation Guidance** (`remediation`, object `remediation`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub remediation: Option<crate::v1_3_0::objects::Remediation>,
+    pub remediation: Option<Box<crate::v1_3_0::objects::Remediation>>,
     /// **Resource** (`resource`, object `resource_details`, recommended).
     ///
     /// Deprecated since 1.3.0; use `resources`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resource: Option<crate::v1_3_0::objects::ResourceDetails>,
+    pub resource: Option<Box<crate::v1_3_0::objects::ResourceDetails>>,
     /// **Resources Array** (`resources`, object `resource_details` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<Vec<crate::v1_3_0::objects::ResourceDetails>>,
@@ -235,7 +235,7 @@ impl ComplianceFinding {
             class_uid: Self::CLASS_UID,
             cloud: None,
             comment: None,
-            compliance: Some(compliance),
+            compliance: Some(Box::new(compliance)),
             confidence: None,
             confidence_id: None,
             confidence_score: None,
@@ -245,9 +245,9 @@ impl ComplianceFinding {
             end_time: None,
             end_time_dt: None,
             enrichments: None,
-            finding_info: Some(finding_info),
+            finding_info: Some(Box::new(finding_info)),
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             osint: None,
             raw_data: None,
@@ -355,5 +355,128 @@ impl crate::OcsfEvent for ComplianceFinding {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for ComplianceFinding {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.classes[7]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, Some(i64::from(self.activity_id.id())));
+        e.str(1, self.activity_name.as_deref());
+        e.object(2, self.actor.as_deref());
+        e.object(3, self.api.as_deref());
+        e.str(4, self.category_name.as_deref());
+        e.int(5, Some(i64::from(self.category_uid)));
+        e.str(6, self.class_name.as_deref());
+        e.int(7, Some(i64::from(self.class_uid)));
+        e.object(8, self.cloud.as_deref());
+        e.str(9, self.comment.as_deref());
+        e.object(10, self.compliance.as_deref());
+        e.str(11, self.confidence.as_deref());
+        e.int(12, self.confidence_id.map(|v| i64::from(v.id())));
+        e.int(13, self.confidence_score.map(i64::from));
+        e.int(14, self.count.map(i64::from));
+        e.object(15, self.device.as_deref());
+        e.int(16, self.duration);
+        e.int(17, self.end_time);
+        e.datetime(18, self.end_time_dt.as_deref());
+        e.object_list(19, self.enrichments.as_deref());
+        e.object(20, self.finding_info.as_deref());
+        e.str(21, self.message.as_deref());
+        e.object(22, Some(&*self.metadata));
+        e.object_list(23, self.observables.as_deref());
+        e.object_list(24, self.osint.as_deref());
+        e.str(25, self.raw_data.as_deref());
+        e.object(26, self.remediation.as_deref());
+        e.object(27, self.resource.as_deref());
+        e.object_list(28, self.resources.as_deref());
+        e.str(29, self.severity.as_deref());
+        e.int(30, Some(i64::from(self.severity_id.id())));
+        e.int(31, self.start_time);
+        e.datetime(32, self.start_time_dt.as_deref());
+        e.str(33, self.status.as_deref());
+        e.str(34, self.status_code.as_deref());
+        e.str(35, self.status_detail.as_deref());
+        e.int(36, self.status_id.map(|v| i64::from(v.id())));
+        e.int(37, Some(self.time));
+        e.datetime(38, self.time_dt.as_deref());
+        e.int(39, self.timezone_offset.map(i64::from));
+        e.str(40, self.type_name.as_deref());
+        e.int(41, Some(self.type_uid));
+        e.map(42, self.unmapped.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            activity_id: d.required(0, d.int32(0)?.map(ComplianceFindingActivityId::from_id))?,
+            activity_name: d.string(1)?,
+            actor: d.object::<crate::v1_3_0::objects::Actor>(2)?.map(Box::new),
+            api: d.object::<crate::v1_3_0::objects::Api>(3)?.map(Box::new),
+            category_name: d.string(4)?,
+            category_uid: d.required(5, d.int32(5)?)?,
+            class_name: d.string(6)?,
+            class_uid: d.class_uid(7, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_3_0::objects::Cloud>(8)?.map(Box::new),
+            comment: d.string(9)?,
+            compliance: d
+                .object::<crate::v1_3_0::objects::Compliance>(10)?
+                .map(Box::new),
+            confidence: d.string(11)?,
+            confidence_id: d
+                .int32(12)?
+                .map(crate::v1_3_0::enums::ConfidenceId::from_id),
+            confidence_score: d.int32(13)?,
+            count: d.int32(14)?,
+            device: d
+                .object::<crate::v1_3_0::objects::Device>(15)?
+                .map(Box::new),
+            duration: d.int64(16)?,
+            end_time: d.int64(17)?,
+            end_time_dt: d.datetime(18)?,
+            enrichments: d.object_list::<crate::v1_3_0::objects::Enrichment>(19)?,
+            finding_info: d
+                .object::<crate::v1_3_0::objects::FindingInfo>(20)?
+                .map(Box::new),
+            message: d.string(21)?,
+            metadata: d.required(
+                22,
+                d.object::<crate::v1_3_0::objects::Metadata>(22)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_3_0::objects::Observable>(23)?,
+            osint: d.object_list::<crate::v1_3_0::objects::Osint>(24)?,
+            raw_data: d.string(25)?,
+            remediation: d
+                .object::<crate::v1_3_0::objects::Remediation>(26)?
+                .map(Box::new),
+            resource: d
+                .object::<crate::v1_3_0::objects::ResourceDetails>(27)?
+                .map(Box::new),
+            resources: d.object_list::<crate::v1_3_0::objects::ResourceDetails>(28)?,
+            severity: d.string(29)?,
+            severity_id: d.required(
+                30,
+                d.int32(30)?.map(crate::v1_3_0::enums::SeverityId::from_id),
+            )?,
+            start_time: d.int64(31)?,
+            start_time_dt: d.datetime(32)?,
+            status: d.string(33)?,
+            status_code: d.string(34)?,
+            status_detail: d.string(35)?,
+            status_id: d.int32(36)?.map(ComplianceFindingStatusId::from_id),
+            time: d.required(37, d.int64(37)?)?,
+            time_dt: d.datetime(38)?,
+            timezone_offset: d.int32(39)?,
+            type_name: d.string(40)?,
+            type_uid: d.required(41, d.int64(41)?)?,
+            unmapped: d.map(42)?,
+            unknown: d.unknown()?,
+        })
     }
 }

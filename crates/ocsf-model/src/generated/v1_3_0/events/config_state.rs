@@ -41,10 +41,10 @@ pub struct ConfigState {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_3_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_3_0::objects::Actor>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_3_0::objects::Api>,
+    pub api: Option<Box<crate::v1_3_0::objects::Api>>,
     /// **Category** (`category_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     category_name: Option<String>,
@@ -54,7 +54,7 @@ pub struct ConfigState {
     category_uid: i32,
     /// **CIS Benchmark Result** (`cis_benchmark_result`, object `cis_benchmark_result`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cis_benchmark_result: Option<crate::v1_3_0::objects::CisBenchmarkResult>,
+    pub cis_benchmark_result: Option<Box<crate::v1_3_0::objects::CisBenchmarkResult>>,
     /// **Class** (`class_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     class_name: Option<String>,
@@ -65,13 +65,13 @@ pub struct ConfigState {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_3_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_3_0::objects::Cloud>>,
     /// **Count** (`count`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i32>,
     /// **Device** (`device`, object `device`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_3_0::objects::Device>,
+    pub device: Option<Box<crate::v1_3_0::objects::Device>>,
     /// **Duration Milliseconds** (`duration`, `long_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i64>,
@@ -88,7 +88,7 @@ pub struct ConfigState {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_3_0::objects::Metadata,
+    pub metadata: Box<crate::v1_3_0::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_3_0::objects::Observable>>,
@@ -179,13 +179,13 @@ impl ConfigState {
             class_uid: Self::CLASS_UID,
             cloud: None,
             count: None,
-            device: Some(device),
+            device: Some(Box::new(device)),
             duration: None,
             end_time: None,
             end_time_dt: None,
             enrichments: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             osint: None,
             raw_data: None,
@@ -290,5 +290,104 @@ impl crate::OcsfEvent for ConfigState {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for ConfigState {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.classes[8]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, Some(i64::from(self.activity_id.id())));
+        e.str(1, self.activity_name.as_deref());
+        e.object(2, self.actor.as_deref());
+        e.object(3, self.api.as_deref());
+        e.str(4, self.category_name.as_deref());
+        e.int(5, Some(i64::from(self.category_uid)));
+        e.object(6, self.cis_benchmark_result.as_deref());
+        e.str(7, self.class_name.as_deref());
+        e.int(8, Some(i64::from(self.class_uid)));
+        e.object(9, self.cloud.as_deref());
+        e.int(10, self.count.map(i64::from));
+        e.object(11, self.device.as_deref());
+        e.int(12, self.duration);
+        e.int(13, self.end_time);
+        e.datetime(14, self.end_time_dt.as_deref());
+        e.object_list(15, self.enrichments.as_deref());
+        e.str(16, self.message.as_deref());
+        e.object(17, Some(&*self.metadata));
+        e.object_list(18, self.observables.as_deref());
+        e.object_list(19, self.osint.as_deref());
+        e.str(20, self.raw_data.as_deref());
+        e.str(21, self.severity.as_deref());
+        e.int(22, Some(i64::from(self.severity_id.id())));
+        e.int(23, self.start_time);
+        e.datetime(24, self.start_time_dt.as_deref());
+        e.str(25, self.status.as_deref());
+        e.str(26, self.status_code.as_deref());
+        e.str(27, self.status_detail.as_deref());
+        e.int(28, self.status_id.map(|v| i64::from(v.id())));
+        e.int(29, Some(self.time));
+        e.datetime(30, self.time_dt.as_deref());
+        e.int(31, self.timezone_offset.map(i64::from));
+        e.str(32, self.type_name.as_deref());
+        e.int(33, Some(self.type_uid));
+        e.map(34, self.unmapped.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            activity_id: d.required(0, d.int32(0)?.map(ConfigStateActivityId::from_id))?,
+            activity_name: d.string(1)?,
+            actor: d.object::<crate::v1_3_0::objects::Actor>(2)?.map(Box::new),
+            api: d.object::<crate::v1_3_0::objects::Api>(3)?.map(Box::new),
+            category_name: d.string(4)?,
+            category_uid: d.required(5, d.int32(5)?)?,
+            cis_benchmark_result: d
+                .object::<crate::v1_3_0::objects::CisBenchmarkResult>(6)?
+                .map(Box::new),
+            class_name: d.string(7)?,
+            class_uid: d.class_uid(8, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_3_0::objects::Cloud>(9)?.map(Box::new),
+            count: d.int32(10)?,
+            device: d
+                .object::<crate::v1_3_0::objects::Device>(11)?
+                .map(Box::new),
+            duration: d.int64(12)?,
+            end_time: d.int64(13)?,
+            end_time_dt: d.datetime(14)?,
+            enrichments: d.object_list::<crate::v1_3_0::objects::Enrichment>(15)?,
+            message: d.string(16)?,
+            metadata: d.required(
+                17,
+                d.object::<crate::v1_3_0::objects::Metadata>(17)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_3_0::objects::Observable>(18)?,
+            osint: d.object_list::<crate::v1_3_0::objects::Osint>(19)?,
+            raw_data: d.string(20)?,
+            severity: d.string(21)?,
+            severity_id: d.required(
+                22,
+                d.int32(22)?.map(crate::v1_3_0::enums::SeverityId::from_id),
+            )?,
+            start_time: d.int64(23)?,
+            start_time_dt: d.datetime(24)?,
+            status: d.string(25)?,
+            status_code: d.string(26)?,
+            status_detail: d.string(27)?,
+            status_id: d.int32(28)?.map(crate::v1_3_0::enums::StatusId::from_id),
+            time: d.required(29, d.int64(29)?)?,
+            time_dt: d.datetime(30)?,
+            timezone_offset: d.int32(31)?,
+            type_name: d.string(32)?,
+            type_uid: d.required(33, d.int64(33)?)?,
+            unmapped: d.map(34)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -82,10 +82,10 @@ pub struct DataSecurityFinding {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, recommended, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_3_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_3_0::objects::Actor>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_3_0::objects::Api>,
+    pub api: Option<Box<crate::v1_3_0::objects::Api>>,
     /// **MITRE ATT&CK® Details** (`attacks`, object `attack` array, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attacks: Option<Vec<crate::v1_3_0::objects::Attack>>,
@@ -109,7 +109,7 @@ pub struct DataSecurityFinding {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_3_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_3_0::objects::Cloud>>,
     /// **Comment** (`comment`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
@@ -127,16 +127,16 @@ pub struct DataSecurityFinding {
     pub count: Option<i32>,
     /// **Data Security** (`data_security`, object `data_security`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data_security: Option<crate::v1_3_0::objects::DataSecurity>,
+    pub data_security: Option<Box<crate::v1_3_0::objects::DataSecurity>>,
     /// **Database** (`database`, object `database`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub database: Option<crate::v1_3_0::objects::Database>,
+    pub database: Option<Box<crate::v1_3_0::objects::Database>>,
     /// **Databucket** (`databucket`, object `databucket`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub databucket: Option<crate::v1_3_0::objects::Databucket>,
+    pub databucket: Option<Box<crate::v1_3_0::objects::Databucket>>,
     /// **Device** (`device`, object `device`, recommended, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_3_0::objects::Device>,
+    pub device: Option<Box<crate::v1_3_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disposition: Option<String>,
@@ -147,7 +147,7 @@ pub struct DataSecurityFinding {
     pub disposition_id: Option<crate::v1_3_0::enums::DispositionId>,
     /// **Destination Endpoint** (`dst_endpoint`, object `network_endpoint`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dst_endpoint: Option<crate::v1_3_0::objects::NetworkEndpoint>,
+    pub dst_endpoint: Option<Box<crate::v1_3_0::objects::NetworkEndpoint>>,
     /// **Duration Milliseconds** (`duration`, `long_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i64>,
@@ -162,13 +162,13 @@ pub struct DataSecurityFinding {
     pub enrichments: Option<Vec<crate::v1_3_0::objects::Enrichment>>,
     /// **File** (`file`, object `file`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file: Option<crate::v1_3_0::objects::File>,
+    pub file: Option<Box<crate::v1_3_0::objects::File>>,
     /// **Finding Information** (`finding_info`, object `finding_info`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub finding_info: Option<crate::v1_3_0::objects::FindingInfo>,
+    pub finding_info: Option<Box<crate::v1_3_0::objects::FindingInfo>>,
     /// **Firewall Rule** (`firewall_rule`, object `firewall_rule`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub firewall_rule: Option<crate::v1_3_0::objects::FirewallRule>,
+    pub firewall_rule: Option<Box<crate::v1_3_0::objects::FirewallRule>>,
     /// **Impact** (`impact`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub impact: Option<String>,
@@ -187,7 +187,7 @@ pub struct DataSecurityFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_3_0::objects::Metadata,
+    pub metadata: Box<crate::v1_3_0::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_3_0::objects::Observable>>,
@@ -220,7 +220,7 @@ pub struct DataSecurityFinding {
     pub severity_id: crate::v1_3_0::enums::SeverityId,
     /// **Affected Resources** (`src_endpoint`, object `network_endpoint`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub src_endpoint: Option<crate::v1_3_0::objects::NetworkEndpoint>,
+    pub src_endpoint: Option<Box<crate::v1_3_0::objects::NetworkEndpoint>>,
     /// **Start Time** (`start_time`, `timestamp_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
@@ -243,7 +243,7 @@ pub struct DataSecurityFinding {
     pub status_id: Option<DataSecurityFindingStatusId>,
     /// **Table** (`table`, object `table`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub table: Option<crate::v1_3_0::objects::Table>,
+    pub table: Option<Box<crate::v1_3_0::objects::Table>>,
     /// **Event Time** (`time`, `timestamp_t`, required).
     pub time: i64,
     /// **Event Time** (`time_dt`, `datetime_t`, optional, profile `datetime`).
@@ -317,14 +317,14 @@ impl DataSecurityFinding {
             end_time_dt: None,
             enrichments: None,
             file: None,
-            finding_info: Some(finding_info),
+            finding_info: Some(Box::new(finding_info)),
             firewall_rule: None,
             impact: None,
             impact_id: None,
             impact_score: None,
             malware: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             osint: None,
             raw_data: None,
@@ -475,5 +475,172 @@ impl crate::OcsfEvent for DataSecurityFinding {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for DataSecurityFinding {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.classes[9]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.action.as_deref());
+        e.int(1, self.action_id.map(|v| i64::from(v.id())));
+        e.int(2, Some(i64::from(self.activity_id.id())));
+        e.str(3, self.activity_name.as_deref());
+        e.object(4, self.actor.as_deref());
+        e.object(5, self.api.as_deref());
+        e.object_list(6, self.attacks.as_deref());
+        e.object_list(7, self.authorizations.as_deref());
+        e.str(8, self.category_name.as_deref());
+        e.int(9, Some(i64::from(self.category_uid)));
+        e.str(10, self.class_name.as_deref());
+        e.int(11, Some(i64::from(self.class_uid)));
+        e.object(12, self.cloud.as_deref());
+        e.str(13, self.comment.as_deref());
+        e.str(14, self.confidence.as_deref());
+        e.int(15, self.confidence_id.map(|v| i64::from(v.id())));
+        e.int(16, self.confidence_score.map(i64::from));
+        e.int(17, self.count.map(i64::from));
+        e.object(18, self.data_security.as_deref());
+        e.object(19, self.database.as_deref());
+        e.object(20, self.databucket.as_deref());
+        e.object(21, self.device.as_deref());
+        e.str(22, self.disposition.as_deref());
+        e.int(23, self.disposition_id.map(|v| i64::from(v.id())));
+        e.object(24, self.dst_endpoint.as_deref());
+        e.int(25, self.duration);
+        e.int(26, self.end_time);
+        e.datetime(27, self.end_time_dt.as_deref());
+        e.object_list(28, self.enrichments.as_deref());
+        e.object(29, self.file.as_deref());
+        e.object(30, self.finding_info.as_deref());
+        e.object(31, self.firewall_rule.as_deref());
+        e.str(32, self.impact.as_deref());
+        e.int(33, self.impact_id.map(|v| i64::from(v.id())));
+        e.int(34, self.impact_score.map(i64::from));
+        e.object_list(35, self.malware.as_deref());
+        e.str(36, self.message.as_deref());
+        e.object(37, Some(&*self.metadata));
+        e.object_list(38, self.observables.as_deref());
+        e.object_list(39, self.osint.as_deref());
+        e.str(40, self.raw_data.as_deref());
+        e.object_list(41, self.resources.as_deref());
+        e.str(42, self.risk_level.as_deref());
+        e.int(43, self.risk_level_id.map(|v| i64::from(v.id())));
+        e.int(44, self.risk_score.map(i64::from));
+        e.str(45, self.severity.as_deref());
+        e.int(46, Some(i64::from(self.severity_id.id())));
+        e.object(47, self.src_endpoint.as_deref());
+        e.int(48, self.start_time);
+        e.datetime(49, self.start_time_dt.as_deref());
+        e.str(50, self.status.as_deref());
+        e.str(51, self.status_code.as_deref());
+        e.str(52, self.status_detail.as_deref());
+        e.int(53, self.status_id.map(|v| i64::from(v.id())));
+        e.object(54, self.table.as_deref());
+        e.int(55, Some(self.time));
+        e.datetime(56, self.time_dt.as_deref());
+        e.int(57, self.timezone_offset.map(i64::from));
+        e.str(58, self.type_name.as_deref());
+        e.int(59, Some(self.type_uid));
+        e.map(60, self.unmapped.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            action: d.string(0)?,
+            action_id: d.int32(1)?.map(crate::v1_3_0::enums::ActionId::from_id),
+            activity_id: d.required(2, d.int32(2)?.map(DataSecurityFindingActivityId::from_id))?,
+            activity_name: d.string(3)?,
+            actor: d.object::<crate::v1_3_0::objects::Actor>(4)?.map(Box::new),
+            api: d.object::<crate::v1_3_0::objects::Api>(5)?.map(Box::new),
+            attacks: d.object_list::<crate::v1_3_0::objects::Attack>(6)?,
+            authorizations: d.object_list::<crate::v1_3_0::objects::Authorization>(7)?,
+            category_name: d.string(8)?,
+            category_uid: d.required(9, d.int32(9)?)?,
+            class_name: d.string(10)?,
+            class_uid: d.class_uid(11, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_3_0::objects::Cloud>(12)?.map(Box::new),
+            comment: d.string(13)?,
+            confidence: d.string(14)?,
+            confidence_id: d
+                .int32(15)?
+                .map(crate::v1_3_0::enums::ConfidenceId::from_id),
+            confidence_score: d.int32(16)?,
+            count: d.int32(17)?,
+            data_security: d
+                .object::<crate::v1_3_0::objects::DataSecurity>(18)?
+                .map(Box::new),
+            database: d
+                .object::<crate::v1_3_0::objects::Database>(19)?
+                .map(Box::new),
+            databucket: d
+                .object::<crate::v1_3_0::objects::Databucket>(20)?
+                .map(Box::new),
+            device: d
+                .object::<crate::v1_3_0::objects::Device>(21)?
+                .map(Box::new),
+            disposition: d.string(22)?,
+            disposition_id: d
+                .int32(23)?
+                .map(crate::v1_3_0::enums::DispositionId::from_id),
+            dst_endpoint: d
+                .object::<crate::v1_3_0::objects::NetworkEndpoint>(24)?
+                .map(Box::new),
+            duration: d.int64(25)?,
+            end_time: d.int64(26)?,
+            end_time_dt: d.datetime(27)?,
+            enrichments: d.object_list::<crate::v1_3_0::objects::Enrichment>(28)?,
+            file: d.object::<crate::v1_3_0::objects::File>(29)?.map(Box::new),
+            finding_info: d
+                .object::<crate::v1_3_0::objects::FindingInfo>(30)?
+                .map(Box::new),
+            firewall_rule: d
+                .object::<crate::v1_3_0::objects::FirewallRule>(31)?
+                .map(Box::new),
+            impact: d.string(32)?,
+            impact_id: d.int32(33)?.map(crate::v1_3_0::enums::ImpactId::from_id),
+            impact_score: d.int32(34)?,
+            malware: d.object_list::<crate::v1_3_0::objects::Malware>(35)?,
+            message: d.string(36)?,
+            metadata: d.required(
+                37,
+                d.object::<crate::v1_3_0::objects::Metadata>(37)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_3_0::objects::Observable>(38)?,
+            osint: d.object_list::<crate::v1_3_0::objects::Osint>(39)?,
+            raw_data: d.string(40)?,
+            resources: d.object_list::<crate::v1_3_0::objects::ResourceDetails>(41)?,
+            risk_level: d.string(42)?,
+            risk_level_id: d.int32(43)?.map(crate::v1_3_0::enums::RiskLevelId::from_id),
+            risk_score: d.int32(44)?,
+            severity: d.string(45)?,
+            severity_id: d.required(
+                46,
+                d.int32(46)?.map(crate::v1_3_0::enums::SeverityId::from_id),
+            )?,
+            src_endpoint: d
+                .object::<crate::v1_3_0::objects::NetworkEndpoint>(47)?
+                .map(Box::new),
+            start_time: d.int64(48)?,
+            start_time_dt: d.datetime(49)?,
+            status: d.string(50)?,
+            status_code: d.string(51)?,
+            status_detail: d.string(52)?,
+            status_id: d.int32(53)?.map(DataSecurityFindingStatusId::from_id),
+            table: d.object::<crate::v1_3_0::objects::Table>(54)?.map(Box::new),
+            time: d.required(55, d.int64(55)?)?,
+            time_dt: d.datetime(56)?,
+            timezone_offset: d.int32(57)?,
+            type_name: d.string(58)?,
+            type_uid: d.required(59, d.int64(59)?)?,
+            unmapped: d.map(60)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -98,10 +98,10 @@ pub struct DatastoreActivity {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_3_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_3_0::objects::Actor>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_3_0::objects::Api>,
+    pub api: Option<Box<crate::v1_3_0::objects::Api>>,
     /// **MITRE ATT&CK® Details** (`attacks`, object `attack` array, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attacks: Option<Vec<crate::v1_3_0::objects::Attack>>,
@@ -125,16 +125,16 @@ pub struct DatastoreActivity {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_3_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_3_0::objects::Cloud>>,
     /// **Count** (`count`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i32>,
     /// **Database** (`database`, object `database`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub database: Option<crate::v1_3_0::objects::Database>,
+    pub database: Option<Box<crate::v1_3_0::objects::Database>>,
     /// **Databucket** (`databucket`, object `databucket`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub databucket: Option<crate::v1_3_0::objects::Databucket>,
+    pub databucket: Option<Box<crate::v1_3_0::objects::Databucket>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disposition: Option<String>,
@@ -145,7 +145,7 @@ pub struct DatastoreActivity {
     pub disposition_id: Option<crate::v1_3_0::enums::DispositionId>,
     /// **Destination Endpoint** (`dst_endpoint`, object `network_endpoint`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dst_endpoint: Option<crate::v1_3_0::objects::NetworkEndpoint>,
+    pub dst_endpoint: Option<Box<crate::v1_3_0::objects::NetworkEndpoint>>,
     /// **Duration Milliseconds** (`duration`, `long_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i64>,
@@ -160,10 +160,10 @@ pub struct DatastoreActivity {
     pub enrichments: Option<Vec<crate::v1_3_0::objects::Enrichment>>,
     /// **Firewall Rule** (`firewall_rule`, object `firewall_rule`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub firewall_rule: Option<crate::v1_3_0::objects::FirewallRule>,
+    pub firewall_rule: Option<Box<crate::v1_3_0::objects::FirewallRule>>,
     /// **HTTP Request** (`http_request`, object `http_request`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub http_request: Option<crate::v1_3_0::objects::HttpRequest>,
+    pub http_request: Option<Box<crate::v1_3_0::objects::HttpRequest>>,
     /// **Malware** (`malware`, object `malware` array, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub malware: Option<Vec<crate::v1_3_0::objects::Malware>>,
@@ -171,7 +171,7 @@ pub struct DatastoreActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_3_0::objects::Metadata,
+    pub metadata: Box<crate::v1_3_0::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_3_0::objects::Observable>>,
@@ -180,7 +180,7 @@ pub struct DatastoreActivity {
     pub osint: Option<Vec<crate::v1_3_0::objects::Osint>>,
     /// **Query Info** (`query_info`, object `query_info`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub query_info: Option<crate::v1_3_0::objects::QueryInfo>,
+    pub query_info: Option<Box<crate::v1_3_0::objects::QueryInfo>>,
     /// **Raw Data** (`raw_data`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
@@ -193,7 +193,7 @@ pub struct DatastoreActivity {
     pub severity_id: crate::v1_3_0::enums::SeverityId,
     /// **Source Endpoint** (`src_endpoint`, object `network_endpoint`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub src_endpoint: Option<crate::v1_3_0::objects::NetworkEndpoint>,
+    pub src_endpoint: Option<Box<crate::v1_3_0::objects::NetworkEndpoint>>,
     /// **Start Time** (`start_time`, `timestamp_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
@@ -216,7 +216,7 @@ pub struct DatastoreActivity {
     pub status_id: Option<crate::v1_3_0::enums::StatusId>,
     /// **Table** (`table`, object `table`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub table: Option<crate::v1_3_0::objects::Table>,
+    pub table: Option<Box<crate::v1_3_0::objects::Table>>,
     /// **Event Time** (`time`, `timestamp_t`, required).
     pub time: i64,
     /// **Event Time** (`time_dt`, `datetime_t`, optional, profile `datetime`).
@@ -274,7 +274,7 @@ impl DatastoreActivity {
             action_id: None,
             activity_id,
             activity_name: None,
-            actor: Some(actor),
+            actor: Some(Box::new(actor)),
             api: None,
             attacks: None,
             authorizations: None,
@@ -297,14 +297,14 @@ impl DatastoreActivity {
             http_request: None,
             malware: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             osint: None,
             query_info: None,
             raw_data: None,
             severity: None,
             severity_id,
-            src_endpoint: Some(src_endpoint),
+            src_endpoint: Some(Box::new(src_endpoint)),
             start_time: None,
             start_time_dt: None,
             status: None,
@@ -437,5 +437,146 @@ impl crate::OcsfEvent for DatastoreActivity {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for DatastoreActivity {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.classes[10]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.action.as_deref());
+        e.int(1, self.action_id.map(|v| i64::from(v.id())));
+        e.int(2, Some(i64::from(self.activity_id.id())));
+        e.str(3, self.activity_name.as_deref());
+        e.object(4, self.actor.as_deref());
+        e.object(5, self.api.as_deref());
+        e.object_list(6, self.attacks.as_deref());
+        e.object_list(7, self.authorizations.as_deref());
+        e.str(8, self.category_name.as_deref());
+        e.int(9, Some(i64::from(self.category_uid)));
+        e.str(10, self.class_name.as_deref());
+        e.int(11, Some(i64::from(self.class_uid)));
+        e.object(12, self.cloud.as_deref());
+        e.int(13, self.count.map(i64::from));
+        e.object(14, self.database.as_deref());
+        e.object(15, self.databucket.as_deref());
+        e.str(16, self.disposition.as_deref());
+        e.int(17, self.disposition_id.map(|v| i64::from(v.id())));
+        e.object(18, self.dst_endpoint.as_deref());
+        e.int(19, self.duration);
+        e.int(20, self.end_time);
+        e.datetime(21, self.end_time_dt.as_deref());
+        e.object_list(22, self.enrichments.as_deref());
+        e.object(23, self.firewall_rule.as_deref());
+        e.object(24, self.http_request.as_deref());
+        e.object_list(25, self.malware.as_deref());
+        e.str(26, self.message.as_deref());
+        e.object(27, Some(&*self.metadata));
+        e.object_list(28, self.observables.as_deref());
+        e.object_list(29, self.osint.as_deref());
+        e.object(30, self.query_info.as_deref());
+        e.str(31, self.raw_data.as_deref());
+        e.str(32, self.severity.as_deref());
+        e.int(33, Some(i64::from(self.severity_id.id())));
+        e.object(34, self.src_endpoint.as_deref());
+        e.int(35, self.start_time);
+        e.datetime(36, self.start_time_dt.as_deref());
+        e.str(37, self.status.as_deref());
+        e.str(38, self.status_code.as_deref());
+        e.str(39, self.status_detail.as_deref());
+        e.int(40, self.status_id.map(|v| i64::from(v.id())));
+        e.object(41, self.table.as_deref());
+        e.int(42, Some(self.time));
+        e.datetime(43, self.time_dt.as_deref());
+        e.int(44, self.timezone_offset.map(i64::from));
+        e.str(45, self.type_.as_deref());
+        e.int(46, self.type_id.map(|v| i64::from(v.id())));
+        e.str(47, self.type_name.as_deref());
+        e.int(48, Some(self.type_uid));
+        e.map(49, self.unmapped.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            action: d.string(0)?,
+            action_id: d.int32(1)?.map(crate::v1_3_0::enums::ActionId::from_id),
+            activity_id: d.required(2, d.int32(2)?.map(DatastoreActivityActivityId::from_id))?,
+            activity_name: d.string(3)?,
+            actor: d.object::<crate::v1_3_0::objects::Actor>(4)?.map(Box::new),
+            api: d.object::<crate::v1_3_0::objects::Api>(5)?.map(Box::new),
+            attacks: d.object_list::<crate::v1_3_0::objects::Attack>(6)?,
+            authorizations: d.object_list::<crate::v1_3_0::objects::Authorization>(7)?,
+            category_name: d.string(8)?,
+            category_uid: d.required(9, d.int32(9)?)?,
+            class_name: d.string(10)?,
+            class_uid: d.class_uid(11, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_3_0::objects::Cloud>(12)?.map(Box::new),
+            count: d.int32(13)?,
+            database: d
+                .object::<crate::v1_3_0::objects::Database>(14)?
+                .map(Box::new),
+            databucket: d
+                .object::<crate::v1_3_0::objects::Databucket>(15)?
+                .map(Box::new),
+            disposition: d.string(16)?,
+            disposition_id: d
+                .int32(17)?
+                .map(crate::v1_3_0::enums::DispositionId::from_id),
+            dst_endpoint: d
+                .object::<crate::v1_3_0::objects::NetworkEndpoint>(18)?
+                .map(Box::new),
+            duration: d.int64(19)?,
+            end_time: d.int64(20)?,
+            end_time_dt: d.datetime(21)?,
+            enrichments: d.object_list::<crate::v1_3_0::objects::Enrichment>(22)?,
+            firewall_rule: d
+                .object::<crate::v1_3_0::objects::FirewallRule>(23)?
+                .map(Box::new),
+            http_request: d
+                .object::<crate::v1_3_0::objects::HttpRequest>(24)?
+                .map(Box::new),
+            malware: d.object_list::<crate::v1_3_0::objects::Malware>(25)?,
+            message: d.string(26)?,
+            metadata: d.required(
+                27,
+                d.object::<crate::v1_3_0::objects::Metadata>(27)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_3_0::objects::Observable>(28)?,
+            osint: d.object_list::<crate::v1_3_0::objects::Osint>(29)?,
+            query_info: d
+                .object::<crate::v1_3_0::objects::QueryInfo>(30)?
+                .map(Box::new),
+            raw_data: d.string(31)?,
+            severity: d.string(32)?,
+            severity_id: d.required(
+                33,
+                d.int32(33)?.map(crate::v1_3_0::enums::SeverityId::from_id),
+            )?,
+            src_endpoint: d
+                .object::<crate::v1_3_0::objects::NetworkEndpoint>(34)?
+                .map(Box::new),
+            start_time: d.int64(35)?,
+            start_time_dt: d.datetime(36)?,
+            status: d.string(37)?,
+            status_code: d.string(38)?,
+            status_detail: d.string(39)?,
+            status_id: d.int32(40)?.map(crate::v1_3_0::enums::StatusId::from_id),
+            table: d.object::<crate::v1_3_0::objects::Table>(41)?.map(Box::new),
+            time: d.required(42, d.int64(42)?)?,
+            time_dt: d.datetime(43)?,
+            timezone_offset: d.int32(44)?,
+            type_: d.string(45)?,
+            type_id: d.int32(46)?.map(DatastoreActivityTypeId::from_id),
+            type_name: d.string(47)?,
+            type_uid: d.required(48, d.int64(48)?)?,
+            unmapped: d.map(49)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -79,10 +79,10 @@ pub struct DetectionFinding {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_3_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_3_0::objects::Actor>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_3_0::objects::Api>,
+    pub api: Option<Box<crate::v1_3_0::objects::Api>>,
     /// **MITRE ATT&CK® Details** (`attacks`, object `attack` array, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attacks: Option<Vec<crate::v1_3_0::objects::Attack>>,
@@ -106,7 +106,7 @@ pub struct DetectionFinding {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_3_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_3_0::objects::Cloud>>,
     /// **Comment** (`comment`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
@@ -124,7 +124,7 @@ pub struct DetectionFinding {
     pub count: Option<i32>,
     /// **Device** (`device`, object `device`, recommended, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_3_0::objects::Device>,
+    pub device: Option<Box<crate::v1_3_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disposition: Option<String>,
@@ -150,10 +150,10 @@ pub struct DetectionFinding {
     pub evidences: Option<Vec<crate::v1_3_0::objects::Evidences>>,
     /// **Finding Information** (`finding_info`, object `finding_info`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub finding_info: Option<crate::v1_3_0::objects::FindingInfo>,
+    pub finding_info: Option<Box<crate::v1_3_0::objects::FindingInfo>>,
     /// **Firewall Rule** (`firewall_rule`, object `firewall_rule`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub firewall_rule: Option<crate::v1_3_0::objects::FirewallRule>,
+    pub firewall_rule: Option<Box<crate::v1_3_0::objects::FirewallRule>>,
     /// **Impact** (`impact`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub impact: Option<String>,
@@ -172,7 +172,7 @@ pub struct DetectionFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_3_0::objects::Metadata,
+    pub metadata: Box<crate::v1_3_0::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_3_0::objects::Observable>>,
@@ -184,7 +184,7 @@ pub struct DetectionFinding {
     pub raw_data: Option<String>,
     /// **Remediation Guidance** (`remediation`, object `remediation`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub remediation: Option<crate::v1_3_0::objects::Remediation>,
+    pub remediation: Option<Box<crate::v1_3_0::objects::Remediation>>,
     /// **Affected Resources** (`resources`, object `resource_details` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<Vec<crate::v1_3_0::objects::ResourceDetails>>,
@@ -301,14 +301,14 @@ impl DetectionFinding {
             end_time_dt: None,
             enrichments: None,
             evidences: None,
-            finding_info: Some(finding_info),
+            finding_info: Some(Box::new(finding_info)),
             firewall_rule: None,
             impact: None,
             impact_id: None,
             impact_score: None,
             malware: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             osint: None,
             raw_data: None,
@@ -460,5 +460,158 @@ impl crate::OcsfEvent for DetectionFinding {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for DetectionFinding {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.classes[11]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.action.as_deref());
+        e.int(1, self.action_id.map(|v| i64::from(v.id())));
+        e.int(2, Some(i64::from(self.activity_id.id())));
+        e.str(3, self.activity_name.as_deref());
+        e.object(4, self.actor.as_deref());
+        e.object(5, self.api.as_deref());
+        e.object_list(6, self.attacks.as_deref());
+        e.object_list(7, self.authorizations.as_deref());
+        e.str(8, self.category_name.as_deref());
+        e.int(9, Some(i64::from(self.category_uid)));
+        e.str(10, self.class_name.as_deref());
+        e.int(11, Some(i64::from(self.class_uid)));
+        e.object(12, self.cloud.as_deref());
+        e.str(13, self.comment.as_deref());
+        e.str(14, self.confidence.as_deref());
+        e.int(15, self.confidence_id.map(|v| i64::from(v.id())));
+        e.int(16, self.confidence_score.map(i64::from));
+        e.int(17, self.count.map(i64::from));
+        e.object(18, self.device.as_deref());
+        e.str(19, self.disposition.as_deref());
+        e.int(20, self.disposition_id.map(|v| i64::from(v.id())));
+        e.int(21, self.duration);
+        e.int(22, self.end_time);
+        e.datetime(23, self.end_time_dt.as_deref());
+        e.object_list(24, self.enrichments.as_deref());
+        e.object_list(25, self.evidences.as_deref());
+        e.object(26, self.finding_info.as_deref());
+        e.object(27, self.firewall_rule.as_deref());
+        e.str(28, self.impact.as_deref());
+        e.int(29, self.impact_id.map(|v| i64::from(v.id())));
+        e.int(30, self.impact_score.map(i64::from));
+        e.object_list(31, self.malware.as_deref());
+        e.str(32, self.message.as_deref());
+        e.object(33, Some(&*self.metadata));
+        e.object_list(34, self.observables.as_deref());
+        e.object_list(35, self.osint.as_deref());
+        e.str(36, self.raw_data.as_deref());
+        e.object(37, self.remediation.as_deref());
+        e.object_list(38, self.resources.as_deref());
+        e.str(39, self.risk_details.as_deref());
+        e.str(40, self.risk_level.as_deref());
+        e.int(41, self.risk_level_id.map(|v| i64::from(v.id())));
+        e.int(42, self.risk_score.map(i64::from));
+        e.str(43, self.severity.as_deref());
+        e.int(44, Some(i64::from(self.severity_id.id())));
+        e.int(45, self.start_time);
+        e.datetime(46, self.start_time_dt.as_deref());
+        e.str(47, self.status.as_deref());
+        e.str(48, self.status_code.as_deref());
+        e.str(49, self.status_detail.as_deref());
+        e.int(50, self.status_id.map(|v| i64::from(v.id())));
+        e.int(51, Some(self.time));
+        e.datetime(52, self.time_dt.as_deref());
+        e.int(53, self.timezone_offset.map(i64::from));
+        e.str(54, self.type_name.as_deref());
+        e.int(55, Some(self.type_uid));
+        e.map(56, self.unmapped.as_ref());
+        e.object_list(57, self.vulnerabilities.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            action: d.string(0)?,
+            action_id: d.int32(1)?.map(crate::v1_3_0::enums::ActionId::from_id),
+            activity_id: d.required(2, d.int32(2)?.map(DetectionFindingActivityId::from_id))?,
+            activity_name: d.string(3)?,
+            actor: d.object::<crate::v1_3_0::objects::Actor>(4)?.map(Box::new),
+            api: d.object::<crate::v1_3_0::objects::Api>(5)?.map(Box::new),
+            attacks: d.object_list::<crate::v1_3_0::objects::Attack>(6)?,
+            authorizations: d.object_list::<crate::v1_3_0::objects::Authorization>(7)?,
+            category_name: d.string(8)?,
+            category_uid: d.required(9, d.int32(9)?)?,
+            class_name: d.string(10)?,
+            class_uid: d.class_uid(11, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_3_0::objects::Cloud>(12)?.map(Box::new),
+            comment: d.string(13)?,
+            confidence: d.string(14)?,
+            confidence_id: d
+                .int32(15)?
+                .map(crate::v1_3_0::enums::ConfidenceId::from_id),
+            confidence_score: d.int32(16)?,
+            count: d.int32(17)?,
+            device: d
+                .object::<crate::v1_3_0::objects::Device>(18)?
+                .map(Box::new),
+            disposition: d.string(19)?,
+            disposition_id: d
+                .int32(20)?
+                .map(crate::v1_3_0::enums::DispositionId::from_id),
+            duration: d.int64(21)?,
+            end_time: d.int64(22)?,
+            end_time_dt: d.datetime(23)?,
+            enrichments: d.object_list::<crate::v1_3_0::objects::Enrichment>(24)?,
+            evidences: d.object_list::<crate::v1_3_0::objects::Evidences>(25)?,
+            finding_info: d
+                .object::<crate::v1_3_0::objects::FindingInfo>(26)?
+                .map(Box::new),
+            firewall_rule: d
+                .object::<crate::v1_3_0::objects::FirewallRule>(27)?
+                .map(Box::new),
+            impact: d.string(28)?,
+            impact_id: d.int32(29)?.map(crate::v1_3_0::enums::ImpactId::from_id),
+            impact_score: d.int32(30)?,
+            malware: d.object_list::<crate::v1_3_0::objects::Malware>(31)?,
+            message: d.string(32)?,
+            metadata: d.required(
+                33,
+                d.object::<crate::v1_3_0::objects::Metadata>(33)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_3_0::objects::Observable>(34)?,
+            osint: d.object_list::<crate::v1_3_0::objects::Osint>(35)?,
+            raw_data: d.string(36)?,
+            remediation: d
+                .object::<crate::v1_3_0::objects::Remediation>(37)?
+                .map(Box::new),
+            resources: d.object_list::<crate::v1_3_0::objects::ResourceDetails>(38)?,
+            risk_details: d.string(39)?,
+            risk_level: d.string(40)?,
+            risk_level_id: d.int32(41)?.map(crate::v1_3_0::enums::RiskLevelId::from_id),
+            risk_score: d.int32(42)?,
+            severity: d.string(43)?,
+            severity_id: d.required(
+                44,
+                d.int32(44)?.map(crate::v1_3_0::enums::SeverityId::from_id),
+            )?,
+            start_time: d.int64(45)?,
+            start_time_dt: d.datetime(46)?,
+            status: d.string(47)?,
+            status_code: d.string(48)?,
+            status_detail: d.string(49)?,
+            status_id: d.int32(50)?.map(DetectionFindingStatusId::from_id),
+            time: d.required(51, d.int64(51)?)?,
+            time_dt: d.datetime(52)?,
+            timezone_offset: d.int32(53)?,
+            type_name: d.string(54)?,
+            type_uid: d.required(55, d.int64(55)?)?,
+            unmapped: d.map(56)?,
+            vulnerabilities: d.object_list::<crate::v1_3_0::objects::Vulnerability>(57)?,
+            unknown: d.unknown()?,
+        })
     }
 }

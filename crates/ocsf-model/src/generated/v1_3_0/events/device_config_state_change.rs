@@ -110,10 +110,10 @@ pub struct DeviceConfigStateChange {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_3_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_3_0::objects::Actor>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_3_0::objects::Api>,
+    pub api: Option<Box<crate::v1_3_0::objects::Api>>,
     /// **Category** (`category_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     category_name: Option<String>,
@@ -131,13 +131,13 @@ pub struct DeviceConfigStateChange {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_3_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_3_0::objects::Cloud>>,
     /// **Count** (`count`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i32>,
     /// **Device** (`device`, object `device`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_3_0::objects::Device>,
+    pub device: Option<Box<crate::v1_3_0::objects::Device>>,
     /// **Duration Milliseconds** (`duration`, `long_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i64>,
@@ -154,7 +154,7 @@ pub struct DeviceConfigStateChange {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_3_0::objects::Metadata,
+    pub metadata: Box<crate::v1_3_0::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_3_0::objects::Observable>>,
@@ -274,13 +274,13 @@ impl DeviceConfigStateChange {
             class_uid: Self::CLASS_UID,
             cloud: None,
             count: None,
-            device: Some(device),
+            device: Some(Box::new(device)),
             duration: None,
             end_time: None,
             end_time_dt: None,
             enrichments: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             osint: None,
             prev_security_level: None,
@@ -429,5 +429,123 @@ impl crate::OcsfEvent for DeviceConfigStateChange {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for DeviceConfigStateChange {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.classes[12]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, Some(i64::from(self.activity_id.id())));
+        e.str(1, self.activity_name.as_deref());
+        e.object(2, self.actor.as_deref());
+        e.object(3, self.api.as_deref());
+        e.str(4, self.category_name.as_deref());
+        e.int(5, Some(i64::from(self.category_uid)));
+        e.str(6, self.class_name.as_deref());
+        e.int(7, Some(i64::from(self.class_uid)));
+        e.object(8, self.cloud.as_deref());
+        e.int(9, self.count.map(i64::from));
+        e.object(10, self.device.as_deref());
+        e.int(11, self.duration);
+        e.int(12, self.end_time);
+        e.datetime(13, self.end_time_dt.as_deref());
+        e.object_list(14, self.enrichments.as_deref());
+        e.str(15, self.message.as_deref());
+        e.object(16, Some(&*self.metadata));
+        e.object_list(17, self.observables.as_deref());
+        e.object_list(18, self.osint.as_deref());
+        e.str(19, self.prev_security_level.as_deref());
+        e.int(20, self.prev_security_level_id.map(|v| i64::from(v.id())));
+        e.object_list(21, self.prev_security_states.as_deref());
+        e.str(22, self.raw_data.as_deref());
+        e.str(23, self.security_level.as_deref());
+        e.int(24, self.security_level_id.map(|v| i64::from(v.id())));
+        e.object_list(25, self.security_states.as_deref());
+        e.str(26, self.severity.as_deref());
+        e.int(27, Some(i64::from(self.severity_id.id())));
+        e.int(28, self.start_time);
+        e.datetime(29, self.start_time_dt.as_deref());
+        e.str(30, self.state.as_deref());
+        e.int(31, self.state_id.map(|v| i64::from(v.id())));
+        e.str(32, self.status.as_deref());
+        e.str(33, self.status_code.as_deref());
+        e.str(34, self.status_detail.as_deref());
+        e.int(35, self.status_id.map(|v| i64::from(v.id())));
+        e.int(36, Some(self.time));
+        e.datetime(37, self.time_dt.as_deref());
+        e.int(38, self.timezone_offset.map(i64::from));
+        e.str(39, self.type_name.as_deref());
+        e.int(40, Some(self.type_uid));
+        e.map(41, self.unmapped.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            activity_id: d.required(
+                0,
+                d.int32(0)?.map(DeviceConfigStateChangeActivityId::from_id),
+            )?,
+            activity_name: d.string(1)?,
+            actor: d.object::<crate::v1_3_0::objects::Actor>(2)?.map(Box::new),
+            api: d.object::<crate::v1_3_0::objects::Api>(3)?.map(Box::new),
+            category_name: d.string(4)?,
+            category_uid: d.required(5, d.int32(5)?)?,
+            class_name: d.string(6)?,
+            class_uid: d.class_uid(7, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_3_0::objects::Cloud>(8)?.map(Box::new),
+            count: d.int32(9)?,
+            device: d
+                .object::<crate::v1_3_0::objects::Device>(10)?
+                .map(Box::new),
+            duration: d.int64(11)?,
+            end_time: d.int64(12)?,
+            end_time_dt: d.datetime(13)?,
+            enrichments: d.object_list::<crate::v1_3_0::objects::Enrichment>(14)?,
+            message: d.string(15)?,
+            metadata: d.required(
+                16,
+                d.object::<crate::v1_3_0::objects::Metadata>(16)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_3_0::objects::Observable>(17)?,
+            osint: d.object_list::<crate::v1_3_0::objects::Osint>(18)?,
+            prev_security_level: d.string(19)?,
+            prev_security_level_id: d
+                .int32(20)?
+                .map(DeviceConfigStateChangePrevSecurityLevelId::from_id),
+            prev_security_states: d.object_list::<crate::v1_3_0::objects::SecurityState>(21)?,
+            raw_data: d.string(22)?,
+            security_level: d.string(23)?,
+            security_level_id: d
+                .int32(24)?
+                .map(DeviceConfigStateChangeSecurityLevelId::from_id),
+            security_states: d.object_list::<crate::v1_3_0::objects::SecurityState>(25)?,
+            severity: d.string(26)?,
+            severity_id: d.required(
+                27,
+                d.int32(27)?.map(crate::v1_3_0::enums::SeverityId::from_id),
+            )?,
+            start_time: d.int64(28)?,
+            start_time_dt: d.datetime(29)?,
+            state: d.string(30)?,
+            state_id: d.int32(31)?.map(DeviceConfigStateChangeStateId::from_id),
+            status: d.string(32)?,
+            status_code: d.string(33)?,
+            status_detail: d.string(34)?,
+            status_id: d.int32(35)?.map(crate::v1_3_0::enums::StatusId::from_id),
+            time: d.required(36, d.int64(36)?)?,
+            time_dt: d.datetime(37)?,
+            timezone_offset: d.int32(38)?,
+            type_name: d.string(39)?,
+            type_uid: d.required(40, d.int64(40)?)?,
+            unmapped: d.map(41)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -130,13 +130,13 @@ pub struct DnsActivity {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_3_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_3_0::objects::Actor>>,
     /// **DNS Answer** (`answers`, object `dns_answer` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub answers: Option<Vec<crate::v1_3_0::objects::DnsAnswer>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_3_0::objects::Api>,
+    pub api: Option<Box<crate::v1_3_0::objects::Api>>,
     /// **Application Name** (`app_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app_name: Option<String>,
@@ -163,16 +163,16 @@ pub struct DnsActivity {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_3_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_3_0::objects::Cloud>>,
     /// **Connection Info** (`connection_info`, object `network_connection_info`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_info: Option<crate::v1_3_0::objects::NetworkConnectionInfo>,
+    pub connection_info: Option<Box<crate::v1_3_0::objects::NetworkConnectionInfo>>,
     /// **Count** (`count`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i32>,
     /// **Device** (`device`, object `device`, recommended, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_3_0::objects::Device>,
+    pub device: Option<Box<crate::v1_3_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disposition: Option<String>,
@@ -183,7 +183,7 @@ pub struct DnsActivity {
     pub disposition_id: Option<crate::v1_3_0::enums::DispositionId>,
     /// **Destination Endpoint** (`dst_endpoint`, object `network_endpoint`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dst_endpoint: Option<crate::v1_3_0::objects::NetworkEndpoint>,
+    pub dst_endpoint: Option<Box<crate::v1_3_0::objects::NetworkEndpoint>>,
     /// **Duration Milliseconds** (`duration`, `long_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i64>,
@@ -198,13 +198,13 @@ pub struct DnsActivity {
     pub enrichments: Option<Vec<crate::v1_3_0::objects::Enrichment>>,
     /// **Firewall Rule** (`firewall_rule`, object `firewall_rule`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub firewall_rule: Option<crate::v1_3_0::objects::FirewallRule>,
+    pub firewall_rule: Option<Box<crate::v1_3_0::objects::FirewallRule>>,
     /// **JA4+ Fingerprints** (`ja4_fingerprint_list`, object `ja4_fingerprint` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ja4_fingerprint_list: Option<Vec<crate::v1_3_0::objects::Ja4Fingerprint>>,
     /// **Load Balancer** (`load_balancer`, object `load_balancer`, recommended, profile `load_balancer`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub load_balancer: Option<crate::v1_3_0::objects::LoadBalancer>,
+    pub load_balancer: Option<Box<crate::v1_3_0::objects::LoadBalancer>>,
     /// **Malware** (`malware`, object `malware` array, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub malware: Option<Vec<crate::v1_3_0::objects::Malware>>,
@@ -212,7 +212,7 @@ pub struct DnsActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_3_0::objects::Metadata,
+    pub metadata: Box<crate::v1_3_0::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_3_0::objects::Observable>>,
@@ -223,28 +223,28 @@ pub struct DnsActivity {
     ///
     /// Deprecated since 1.1.0; use `proxy_endpoint`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy: Option<crate::v1_3_0::objects::NetworkProxy>,
+    pub proxy: Option<Box<crate::v1_3_0::objects::NetworkProxy>>,
     /// **Proxy Connection Info** (`proxy_connection_info`, object `network_connection_info`, recommended, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_connection_info: Option<crate::v1_3_0::objects::NetworkConnectionInfo>,
+    pub proxy_connection_info: Option<Box<crate::v1_3_0::objects::NetworkConnectionInfo>>,
     /// **Proxy Endpoint** (`proxy_endpoint`, object `network_proxy`, optional, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_endpoint: Option<crate::v1_3_0::objects::NetworkProxy>,
+    pub proxy_endpoint: Option<Box<crate::v1_3_0::objects::NetworkProxy>>,
     /// **Proxy HTTP Request** (`proxy_http_request`, object `http_request`, optional, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_http_request: Option<crate::v1_3_0::objects::HttpRequest>,
+    pub proxy_http_request: Option<Box<crate::v1_3_0::objects::HttpRequest>>,
     /// **Proxy HTTP Response** (`proxy_http_response`, object `http_response`, optional, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_http_response: Option<crate::v1_3_0::objects::HttpResponse>,
+    pub proxy_http_response: Option<Box<crate::v1_3_0::objects::HttpResponse>>,
     /// **Proxy TLS** (`proxy_tls`, object `tls`, recommended, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_tls: Option<crate::v1_3_0::objects::Tls>,
+    pub proxy_tls: Option<Box<crate::v1_3_0::objects::Tls>>,
     /// **Proxy Traffic** (`proxy_traffic`, object `network_traffic`, recommended, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_traffic: Option<crate::v1_3_0::objects::NetworkTraffic>,
+    pub proxy_traffic: Option<Box<crate::v1_3_0::objects::NetworkTraffic>>,
     /// **DNS Query** (`query`, object `dns_query`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub query: Option<crate::v1_3_0::objects::DnsQuery>,
+    pub query: Option<Box<crate::v1_3_0::objects::DnsQuery>>,
     /// **Query Time** (`query_time`, `timestamp_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query_time: Option<i64>,
@@ -277,7 +277,7 @@ pub struct DnsActivity {
     pub severity_id: crate::v1_3_0::enums::SeverityId,
     /// **Source Endpoint** (`src_endpoint`, object `network_endpoint`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub src_endpoint: Option<crate::v1_3_0::objects::NetworkEndpoint>,
+    pub src_endpoint: Option<Box<crate::v1_3_0::objects::NetworkEndpoint>>,
     /// **Start Time** (`start_time`, `timestamp_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
@@ -308,10 +308,10 @@ pub struct DnsActivity {
     pub timezone_offset: Option<i32>,
     /// **TLS** (`tls`, object `tls`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tls: Option<crate::v1_3_0::objects::Tls>,
+    pub tls: Option<Box<crate::v1_3_0::objects::Tls>>,
     /// **Traffic** (`traffic`, object `network_traffic`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub traffic: Option<crate::v1_3_0::objects::NetworkTraffic>,
+    pub traffic: Option<Box<crate::v1_3_0::objects::NetworkTraffic>>,
     /// **Type Name** (`type_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     type_name: Option<String>,
@@ -376,7 +376,7 @@ impl DnsActivity {
             load_balancer: None,
             malware: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             osint: None,
             proxy: None,
@@ -528,5 +528,190 @@ impl crate::OcsfEvent for DnsActivity {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for DnsActivity {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.classes[14]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.action.as_deref());
+        e.int(1, self.action_id.map(|v| i64::from(v.id())));
+        e.int(2, Some(i64::from(self.activity_id.id())));
+        e.str(3, self.activity_name.as_deref());
+        e.object(4, self.actor.as_deref());
+        e.object_list(5, self.answers.as_deref());
+        e.object(6, self.api.as_deref());
+        e.str(7, self.app_name.as_deref());
+        e.object_list(8, self.attacks.as_deref());
+        e.object_list(9, self.authorizations.as_deref());
+        e.str(10, self.category_name.as_deref());
+        e.int(11, Some(i64::from(self.category_uid)));
+        e.str(12, self.class_name.as_deref());
+        e.int(13, Some(i64::from(self.class_uid)));
+        e.object(14, self.cloud.as_deref());
+        e.object(15, self.connection_info.as_deref());
+        e.int(16, self.count.map(i64::from));
+        e.object(17, self.device.as_deref());
+        e.str(18, self.disposition.as_deref());
+        e.int(19, self.disposition_id.map(|v| i64::from(v.id())));
+        e.object(20, self.dst_endpoint.as_deref());
+        e.int(21, self.duration);
+        e.int(22, self.end_time);
+        e.datetime(23, self.end_time_dt.as_deref());
+        e.object_list(24, self.enrichments.as_deref());
+        e.object(25, self.firewall_rule.as_deref());
+        e.object_list(26, self.ja4_fingerprint_list.as_deref());
+        e.object(27, self.load_balancer.as_deref());
+        e.object_list(28, self.malware.as_deref());
+        e.str(29, self.message.as_deref());
+        e.object(30, Some(&*self.metadata));
+        e.object_list(31, self.observables.as_deref());
+        e.object_list(32, self.osint.as_deref());
+        e.object(33, self.proxy.as_deref());
+        e.object(34, self.proxy_connection_info.as_deref());
+        e.object(35, self.proxy_endpoint.as_deref());
+        e.object(36, self.proxy_http_request.as_deref());
+        e.object(37, self.proxy_http_response.as_deref());
+        e.object(38, self.proxy_tls.as_deref());
+        e.object(39, self.proxy_traffic.as_deref());
+        e.object(40, self.query.as_deref());
+        e.int(41, self.query_time);
+        e.datetime(42, self.query_time_dt.as_deref());
+        e.str(43, self.raw_data.as_deref());
+        e.str(44, self.rcode.as_deref());
+        e.int(45, self.rcode_id.map(|v| i64::from(v.id())));
+        e.int(46, self.response_time);
+        e.datetime(47, self.response_time_dt.as_deref());
+        e.str(48, self.severity.as_deref());
+        e.int(49, Some(i64::from(self.severity_id.id())));
+        e.object(50, self.src_endpoint.as_deref());
+        e.int(51, self.start_time);
+        e.datetime(52, self.start_time_dt.as_deref());
+        e.str(53, self.status.as_deref());
+        e.str(54, self.status_code.as_deref());
+        e.str(55, self.status_detail.as_deref());
+        e.int(56, self.status_id.map(|v| i64::from(v.id())));
+        e.int(57, Some(self.time));
+        e.datetime(58, self.time_dt.as_deref());
+        e.int(59, self.timezone_offset.map(i64::from));
+        e.object(60, self.tls.as_deref());
+        e.object(61, self.traffic.as_deref());
+        e.str(62, self.type_name.as_deref());
+        e.int(63, Some(self.type_uid));
+        e.map(64, self.unmapped.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            action: d.string(0)?,
+            action_id: d.int32(1)?.map(crate::v1_3_0::enums::ActionId::from_id),
+            activity_id: d.required(2, d.int32(2)?.map(DnsActivityActivityId::from_id))?,
+            activity_name: d.string(3)?,
+            actor: d.object::<crate::v1_3_0::objects::Actor>(4)?.map(Box::new),
+            answers: d.object_list::<crate::v1_3_0::objects::DnsAnswer>(5)?,
+            api: d.object::<crate::v1_3_0::objects::Api>(6)?.map(Box::new),
+            app_name: d.string(7)?,
+            attacks: d.object_list::<crate::v1_3_0::objects::Attack>(8)?,
+            authorizations: d.object_list::<crate::v1_3_0::objects::Authorization>(9)?,
+            category_name: d.string(10)?,
+            category_uid: d.required(11, d.int32(11)?)?,
+            class_name: d.string(12)?,
+            class_uid: d.class_uid(13, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_3_0::objects::Cloud>(14)?.map(Box::new),
+            connection_info: d
+                .object::<crate::v1_3_0::objects::NetworkConnectionInfo>(15)?
+                .map(Box::new),
+            count: d.int32(16)?,
+            device: d
+                .object::<crate::v1_3_0::objects::Device>(17)?
+                .map(Box::new),
+            disposition: d.string(18)?,
+            disposition_id: d
+                .int32(19)?
+                .map(crate::v1_3_0::enums::DispositionId::from_id),
+            dst_endpoint: d
+                .object::<crate::v1_3_0::objects::NetworkEndpoint>(20)?
+                .map(Box::new),
+            duration: d.int64(21)?,
+            end_time: d.int64(22)?,
+            end_time_dt: d.datetime(23)?,
+            enrichments: d.object_list::<crate::v1_3_0::objects::Enrichment>(24)?,
+            firewall_rule: d
+                .object::<crate::v1_3_0::objects::FirewallRule>(25)?
+                .map(Box::new),
+            ja4_fingerprint_list: d.object_list::<crate::v1_3_0::objects::Ja4Fingerprint>(26)?,
+            load_balancer: d
+                .object::<crate::v1_3_0::objects::LoadBalancer>(27)?
+                .map(Box::new),
+            malware: d.object_list::<crate::v1_3_0::objects::Malware>(28)?,
+            message: d.string(29)?,
+            metadata: d.required(
+                30,
+                d.object::<crate::v1_3_0::objects::Metadata>(30)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_3_0::objects::Observable>(31)?,
+            osint: d.object_list::<crate::v1_3_0::objects::Osint>(32)?,
+            proxy: d
+                .object::<crate::v1_3_0::objects::NetworkProxy>(33)?
+                .map(Box::new),
+            proxy_connection_info: d
+                .object::<crate::v1_3_0::objects::NetworkConnectionInfo>(34)?
+                .map(Box::new),
+            proxy_endpoint: d
+                .object::<crate::v1_3_0::objects::NetworkProxy>(35)?
+                .map(Box::new),
+            proxy_http_request: d
+                .object::<crate::v1_3_0::objects::HttpRequest>(36)?
+                .map(Box::new),
+            proxy_http_response: d
+                .object::<crate::v1_3_0::objects::HttpResponse>(37)?
+                .map(Box::new),
+            proxy_tls: d.object::<crate::v1_3_0::objects::Tls>(38)?.map(Box::new),
+            proxy_traffic: d
+                .object::<crate::v1_3_0::objects::NetworkTraffic>(39)?
+                .map(Box::new),
+            query: d
+                .object::<crate::v1_3_0::objects::DnsQuery>(40)?
+                .map(Box::new),
+            query_time: d.int64(41)?,
+            query_time_dt: d.datetime(42)?,
+            raw_data: d.string(43)?,
+            rcode: d.string(44)?,
+            rcode_id: d.int32(45)?.map(DnsActivityRcodeId::from_id),
+            response_time: d.int64(46)?,
+            response_time_dt: d.datetime(47)?,
+            severity: d.string(48)?,
+            severity_id: d.required(
+                49,
+                d.int32(49)?.map(crate::v1_3_0::enums::SeverityId::from_id),
+            )?,
+            src_endpoint: d
+                .object::<crate::v1_3_0::objects::NetworkEndpoint>(50)?
+                .map(Box::new),
+            start_time: d.int64(51)?,
+            start_time_dt: d.datetime(52)?,
+            status: d.string(53)?,
+            status_code: d.string(54)?,
+            status_detail: d.string(55)?,
+            status_id: d.int32(56)?.map(crate::v1_3_0::enums::StatusId::from_id),
+            time: d.required(57, d.int64(57)?)?,
+            time_dt: d.datetime(58)?,
+            timezone_offset: d.int32(59)?,
+            tls: d.object::<crate::v1_3_0::objects::Tls>(60)?.map(Box::new),
+            traffic: d
+                .object::<crate::v1_3_0::objects::NetworkTraffic>(61)?
+                .map(Box::new),
+            type_name: d.string(62)?,
+            type_uid: d.required(63, d.int64(63)?)?,
+            unmapped: d.map(64)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -77,10 +77,10 @@ pub struct EmailActivity {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_3_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_3_0::objects::Actor>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_3_0::objects::Api>,
+    pub api: Option<Box<crate::v1_3_0::objects::Api>>,
     /// **MITRE ATT&CK® Details** (`attacks`, object `attack` array, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attacks: Option<Vec<crate::v1_3_0::objects::Attack>>,
@@ -110,13 +110,13 @@ pub struct EmailActivity {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_3_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_3_0::objects::Cloud>>,
     /// **Count** (`count`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i32>,
     /// **Device** (`device`, object `device`, recommended, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_3_0::objects::Device>,
+    pub device: Option<Box<crate::v1_3_0::objects::Device>>,
     /// **Direction** (`direction`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub direction: Option<String>,
@@ -135,16 +135,16 @@ pub struct EmailActivity {
     pub disposition_id: Option<crate::v1_3_0::enums::DispositionId>,
     /// **Destination Endpoint** (`dst_endpoint`, object `network_endpoint`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dst_endpoint: Option<crate::v1_3_0::objects::NetworkEndpoint>,
+    pub dst_endpoint: Option<Box<crate::v1_3_0::objects::NetworkEndpoint>>,
     /// **Duration Milliseconds** (`duration`, `long_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i64>,
     /// **Email** (`email`, object `email`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<crate::v1_3_0::objects::Email>,
+    pub email: Option<Box<crate::v1_3_0::objects::Email>>,
     /// **Email Authentication** (`email_auth`, object `email_auth`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email_auth: Option<crate::v1_3_0::objects::EmailAuth>,
+    pub email_auth: Option<Box<crate::v1_3_0::objects::EmailAuth>>,
     /// **End Time** (`end_time`, `timestamp_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_time: Option<i64>,
@@ -156,7 +156,7 @@ pub struct EmailActivity {
     pub enrichments: Option<Vec<crate::v1_3_0::objects::Enrichment>>,
     /// **Firewall Rule** (`firewall_rule`, object `firewall_rule`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub firewall_rule: Option<crate::v1_3_0::objects::FirewallRule>,
+    pub firewall_rule: Option<Box<crate::v1_3_0::objects::FirewallRule>>,
     /// **Malware** (`malware`, object `malware` array, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub malware: Option<Vec<crate::v1_3_0::objects::Malware>>,
@@ -164,7 +164,7 @@ pub struct EmailActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_3_0::objects::Metadata,
+    pub metadata: Box<crate::v1_3_0::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_3_0::objects::Observable>>,
@@ -186,7 +186,7 @@ pub struct EmailActivity {
     pub smtp_hello: Option<String>,
     /// **Source Endpoint** (`src_endpoint`, object `network_endpoint`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub src_endpoint: Option<crate::v1_3_0::objects::NetworkEndpoint>,
+    pub src_endpoint: Option<Box<crate::v1_3_0::objects::NetworkEndpoint>>,
     /// **Start Time** (`start_time`, `timestamp_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
@@ -273,7 +273,7 @@ impl EmailActivity {
             disposition_id: None,
             dst_endpoint: None,
             duration: None,
-            email: Some(email),
+            email: Some(Box::new(email)),
             email_auth: None,
             end_time: None,
             end_time_dt: None,
@@ -281,7 +281,7 @@ impl EmailActivity {
             firewall_rule: None,
             malware: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             osint: None,
             raw_data: None,
@@ -418,5 +418,144 @@ impl crate::OcsfEvent for EmailActivity {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for EmailActivity {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.classes[15]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.action.as_deref());
+        e.int(1, self.action_id.map(|v| i64::from(v.id())));
+        e.int(2, self.activity_id.map(|v| i64::from(v.id())));
+        e.str(3, self.activity_name.as_deref());
+        e.object(4, self.actor.as_deref());
+        e.object(5, self.api.as_deref());
+        e.object_list(6, self.attacks.as_deref());
+        e.int(7, self.attempt.map(i64::from));
+        e.object_list(8, self.authorizations.as_deref());
+        e.str(9, self.banner.as_deref());
+        e.str(10, self.category_name.as_deref());
+        e.int(11, Some(i64::from(self.category_uid)));
+        e.str(12, self.class_name.as_deref());
+        e.int(13, Some(i64::from(self.class_uid)));
+        e.object(14, self.cloud.as_deref());
+        e.int(15, self.count.map(i64::from));
+        e.object(16, self.device.as_deref());
+        e.str(17, self.direction.as_deref());
+        e.int(18, self.direction_id.map(|v| i64::from(v.id())));
+        e.str(19, self.disposition.as_deref());
+        e.int(20, self.disposition_id.map(|v| i64::from(v.id())));
+        e.object(21, self.dst_endpoint.as_deref());
+        e.int(22, self.duration);
+        e.object(23, self.email.as_deref());
+        e.object(24, self.email_auth.as_deref());
+        e.int(25, self.end_time);
+        e.datetime(26, self.end_time_dt.as_deref());
+        e.object_list(27, self.enrichments.as_deref());
+        e.object(28, self.firewall_rule.as_deref());
+        e.object_list(29, self.malware.as_deref());
+        e.str(30, self.message.as_deref());
+        e.object(31, Some(&*self.metadata));
+        e.object_list(32, self.observables.as_deref());
+        e.object_list(33, self.osint.as_deref());
+        e.str(34, self.raw_data.as_deref());
+        e.str(35, self.severity.as_deref());
+        e.int(36, Some(i64::from(self.severity_id.id())));
+        e.str(37, self.smtp_hello.as_deref());
+        e.object(38, self.src_endpoint.as_deref());
+        e.int(39, self.start_time);
+        e.datetime(40, self.start_time_dt.as_deref());
+        e.str(41, self.status.as_deref());
+        e.str(42, self.status_code.as_deref());
+        e.str(43, self.status_detail.as_deref());
+        e.int(44, self.status_id.map(|v| i64::from(v.id())));
+        e.int(45, Some(self.time));
+        e.datetime(46, self.time_dt.as_deref());
+        e.int(47, self.timezone_offset.map(i64::from));
+        e.str(48, self.type_name.as_deref());
+        e.int(49, Some(self.type_uid));
+        e.map(50, self.unmapped.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            action: d.string(0)?,
+            action_id: d.int32(1)?.map(crate::v1_3_0::enums::ActionId::from_id),
+            activity_id: d.int32(2)?.map(EmailActivityActivityId::from_id),
+            activity_name: d.string(3)?,
+            actor: d.object::<crate::v1_3_0::objects::Actor>(4)?.map(Box::new),
+            api: d.object::<crate::v1_3_0::objects::Api>(5)?.map(Box::new),
+            attacks: d.object_list::<crate::v1_3_0::objects::Attack>(6)?,
+            attempt: d.int32(7)?,
+            authorizations: d.object_list::<crate::v1_3_0::objects::Authorization>(8)?,
+            banner: d.string(9)?,
+            category_name: d.string(10)?,
+            category_uid: d.required(11, d.int32(11)?)?,
+            class_name: d.string(12)?,
+            class_uid: d.class_uid(13, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_3_0::objects::Cloud>(14)?.map(Box::new),
+            count: d.int32(15)?,
+            device: d
+                .object::<crate::v1_3_0::objects::Device>(16)?
+                .map(Box::new),
+            direction: d.string(17)?,
+            direction_id: d.int32(18)?.map(EmailActivityDirectionId::from_id),
+            disposition: d.string(19)?,
+            disposition_id: d
+                .int32(20)?
+                .map(crate::v1_3_0::enums::DispositionId::from_id),
+            dst_endpoint: d
+                .object::<crate::v1_3_0::objects::NetworkEndpoint>(21)?
+                .map(Box::new),
+            duration: d.int64(22)?,
+            email: d.object::<crate::v1_3_0::objects::Email>(23)?.map(Box::new),
+            email_auth: d
+                .object::<crate::v1_3_0::objects::EmailAuth>(24)?
+                .map(Box::new),
+            end_time: d.int64(25)?,
+            end_time_dt: d.datetime(26)?,
+            enrichments: d.object_list::<crate::v1_3_0::objects::Enrichment>(27)?,
+            firewall_rule: d
+                .object::<crate::v1_3_0::objects::FirewallRule>(28)?
+                .map(Box::new),
+            malware: d.object_list::<crate::v1_3_0::objects::Malware>(29)?,
+            message: d.string(30)?,
+            metadata: d.required(
+                31,
+                d.object::<crate::v1_3_0::objects::Metadata>(31)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_3_0::objects::Observable>(32)?,
+            osint: d.object_list::<crate::v1_3_0::objects::Osint>(33)?,
+            raw_data: d.string(34)?,
+            severity: d.string(35)?,
+            severity_id: d.required(
+                36,
+                d.int32(36)?.map(crate::v1_3_0::enums::SeverityId::from_id),
+            )?,
+            smtp_hello: d.string(37)?,
+            src_endpoint: d
+                .object::<crate::v1_3_0::objects::NetworkEndpoint>(38)?
+                .map(Box::new),
+            start_time: d.int64(39)?,
+            start_time_dt: d.datetime(40)?,
+            status: d.string(41)?,
+            status_code: d.string(42)?,
+            status_detail: d.string(43)?,
+            status_id: d.int32(44)?.map(crate::v1_3_0::enums::StatusId::from_id),
+            time: d.required(45, d.int64(45)?)?,
+            time_dt: d.datetime(46)?,
+            timezone_offset: d.int32(47)?,
+            type_name: d.string(48)?,
+            type_uid: d.required(49, d.int64(49)?)?,
+            unmapped: d.map(50)?,
+            unknown: d.unknown()?,
+        })
     }
 }

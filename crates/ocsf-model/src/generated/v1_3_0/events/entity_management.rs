@@ -80,10 +80,10 @@ pub struct EntityManagement {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_3_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_3_0::objects::Actor>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_3_0::objects::Api>,
+    pub api: Option<Box<crate::v1_3_0::objects::Api>>,
     /// **Category** (`category_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     category_name: Option<String>,
@@ -101,7 +101,7 @@ pub struct EntityManagement {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_3_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_3_0::objects::Cloud>>,
     /// **Comment** (`comment`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
@@ -110,7 +110,7 @@ pub struct EntityManagement {
     pub count: Option<i32>,
     /// **Device** (`device`, object `device`, recommended, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_3_0::objects::Device>,
+    pub device: Option<Box<crate::v1_3_0::objects::Device>>,
     /// **Duration Milliseconds** (`duration`, `long_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i64>,
@@ -125,18 +125,18 @@ pub struct EntityManagement {
     pub enrichments: Option<Vec<crate::v1_3_0::objects::Enrichment>>,
     /// **Entity** (`entity`, object `managed_entity`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub entity: Option<crate::v1_3_0::objects::ManagedEntity>,
+    pub entity: Option<Box<crate::v1_3_0::objects::ManagedEntity>>,
     /// **Entity Result** (`entity_result`, object `managed_entity`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub entity_result: Option<crate::v1_3_0::objects::ManagedEntity>,
+    pub entity_result: Option<Box<crate::v1_3_0::objects::ManagedEntity>>,
     /// **HTTP Request** (`http_request`, object `http_request`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub http_request: Option<crate::v1_3_0::objects::HttpRequest>,
+    pub http_request: Option<Box<crate::v1_3_0::objects::HttpRequest>>,
     /// **Message** (`message`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_3_0::objects::Metadata,
+    pub metadata: Box<crate::v1_3_0::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_3_0::objects::Observable>>,
@@ -155,7 +155,7 @@ pub struct EntityManagement {
     pub severity_id: crate::v1_3_0::enums::SeverityId,
     /// **Source Endpoint** (`src_endpoint`, object `network_endpoint`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub src_endpoint: Option<crate::v1_3_0::objects::NetworkEndpoint>,
+    pub src_endpoint: Option<Box<crate::v1_3_0::objects::NetworkEndpoint>>,
     /// **Start Time** (`start_time`, `timestamp_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
@@ -237,11 +237,11 @@ impl EntityManagement {
             end_time: None,
             end_time_dt: None,
             enrichments: None,
-            entity: Some(entity),
+            entity: Some(Box::new(entity)),
             entity_result: None,
             http_request: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             osint: None,
             raw_data: None,
@@ -347,5 +347,122 @@ impl crate::OcsfEvent for EntityManagement {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for EntityManagement {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.classes[18]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str_list(0, self.access_list.as_deref());
+        e.int(1, self.access_mask.map(i64::from));
+        e.int(2, Some(i64::from(self.activity_id.id())));
+        e.str(3, self.activity_name.as_deref());
+        e.object(4, self.actor.as_deref());
+        e.object(5, self.api.as_deref());
+        e.str(6, self.category_name.as_deref());
+        e.int(7, Some(i64::from(self.category_uid)));
+        e.str(8, self.class_name.as_deref());
+        e.int(9, Some(i64::from(self.class_uid)));
+        e.object(10, self.cloud.as_deref());
+        e.str(11, self.comment.as_deref());
+        e.int(12, self.count.map(i64::from));
+        e.object(13, self.device.as_deref());
+        e.int(14, self.duration);
+        e.int(15, self.end_time);
+        e.datetime(16, self.end_time_dt.as_deref());
+        e.object_list(17, self.enrichments.as_deref());
+        e.object(18, self.entity.as_deref());
+        e.object(19, self.entity_result.as_deref());
+        e.object(20, self.http_request.as_deref());
+        e.str(21, self.message.as_deref());
+        e.object(22, Some(&*self.metadata));
+        e.object_list(23, self.observables.as_deref());
+        e.object_list(24, self.osint.as_deref());
+        e.str(25, self.raw_data.as_deref());
+        e.str(26, self.severity.as_deref());
+        e.int(27, Some(i64::from(self.severity_id.id())));
+        e.object(28, self.src_endpoint.as_deref());
+        e.int(29, self.start_time);
+        e.datetime(30, self.start_time_dt.as_deref());
+        e.str(31, self.status.as_deref());
+        e.str(32, self.status_code.as_deref());
+        e.str(33, self.status_detail.as_deref());
+        e.int(34, self.status_id.map(|v| i64::from(v.id())));
+        e.int(35, Some(self.time));
+        e.datetime(36, self.time_dt.as_deref());
+        e.int(37, self.timezone_offset.map(i64::from));
+        e.str(38, self.type_name.as_deref());
+        e.int(39, Some(self.type_uid));
+        e.map(40, self.unmapped.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            access_list: d.string_list(0)?,
+            access_mask: d.int32(1)?,
+            activity_id: d.required(2, d.int32(2)?.map(EntityManagementActivityId::from_id))?,
+            activity_name: d.string(3)?,
+            actor: d.object::<crate::v1_3_0::objects::Actor>(4)?.map(Box::new),
+            api: d.object::<crate::v1_3_0::objects::Api>(5)?.map(Box::new),
+            category_name: d.string(6)?,
+            category_uid: d.required(7, d.int32(7)?)?,
+            class_name: d.string(8)?,
+            class_uid: d.class_uid(9, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_3_0::objects::Cloud>(10)?.map(Box::new),
+            comment: d.string(11)?,
+            count: d.int32(12)?,
+            device: d
+                .object::<crate::v1_3_0::objects::Device>(13)?
+                .map(Box::new),
+            duration: d.int64(14)?,
+            end_time: d.int64(15)?,
+            end_time_dt: d.datetime(16)?,
+            enrichments: d.object_list::<crate::v1_3_0::objects::Enrichment>(17)?,
+            entity: d
+                .object::<crate::v1_3_0::objects::ManagedEntity>(18)?
+                .map(Box::new),
+            entity_result: d
+                .object::<crate::v1_3_0::objects::ManagedEntity>(19)?
+                .map(Box::new),
+            http_request: d
+                .object::<crate::v1_3_0::objects::HttpRequest>(20)?
+                .map(Box::new),
+            message: d.string(21)?,
+            metadata: d.required(
+                22,
+                d.object::<crate::v1_3_0::objects::Metadata>(22)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_3_0::objects::Observable>(23)?,
+            osint: d.object_list::<crate::v1_3_0::objects::Osint>(24)?,
+            raw_data: d.string(25)?,
+            severity: d.string(26)?,
+            severity_id: d.required(
+                27,
+                d.int32(27)?.map(crate::v1_3_0::enums::SeverityId::from_id),
+            )?,
+            src_endpoint: d
+                .object::<crate::v1_3_0::objects::NetworkEndpoint>(28)?
+                .map(Box::new),
+            start_time: d.int64(29)?,
+            start_time_dt: d.datetime(30)?,
+            status: d.string(31)?,
+            status_code: d.string(32)?,
+            status_detail: d.string(33)?,
+            status_id: d.int32(34)?.map(crate::v1_3_0::enums::StatusId::from_id),
+            time: d.required(35, d.int64(35)?)?,
+            time_dt: d.datetime(36)?,
+            timezone_offset: d.int32(37)?,
+            type_name: d.string(38)?,
+            type_uid: d.required(39, d.int64(39)?)?,
+            unmapped: d.map(40)?,
+            unknown: d.unknown()?,
+        })
     }
 }

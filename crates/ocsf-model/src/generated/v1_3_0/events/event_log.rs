@@ -95,10 +95,10 @@ pub struct EventLog {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_3_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_3_0::objects::Actor>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_3_0::objects::Api>,
+    pub api: Option<Box<crate::v1_3_0::objects::Api>>,
     /// **MITRE ATT&CK® Details** (`attacks`, object `attack` array, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attacks: Option<Vec<crate::v1_3_0::objects::Attack>>,
@@ -122,13 +122,13 @@ pub struct EventLog {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_3_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_3_0::objects::Cloud>>,
     /// **Count** (`count`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i32>,
     /// **Device** (`device`, object `device`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_3_0::objects::Device>,
+    pub device: Option<Box<crate::v1_3_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disposition: Option<String>,
@@ -139,7 +139,7 @@ pub struct EventLog {
     pub disposition_id: Option<crate::v1_3_0::enums::DispositionId>,
     /// **Destination Endpoint** (`dst_endpoint`, object `network_endpoint`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dst_endpoint: Option<crate::v1_3_0::objects::NetworkEndpoint>,
+    pub dst_endpoint: Option<Box<crate::v1_3_0::objects::NetworkEndpoint>>,
     /// **Duration Milliseconds** (`duration`, `long_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i64>,
@@ -154,10 +154,10 @@ pub struct EventLog {
     pub enrichments: Option<Vec<crate::v1_3_0::objects::Enrichment>>,
     /// **File** (`file`, object `file`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file: Option<crate::v1_3_0::objects::File>,
+    pub file: Option<Box<crate::v1_3_0::objects::File>>,
     /// **Firewall Rule** (`firewall_rule`, object `firewall_rule`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub firewall_rule: Option<crate::v1_3_0::objects::FirewallRule>,
+    pub firewall_rule: Option<Box<crate::v1_3_0::objects::FirewallRule>>,
     /// **Log Name** (`log_name`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log_name: Option<String>,
@@ -179,7 +179,7 @@ pub struct EventLog {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_3_0::objects::Metadata,
+    pub metadata: Box<crate::v1_3_0::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_3_0::objects::Observable>>,
@@ -198,7 +198,7 @@ pub struct EventLog {
     pub severity_id: crate::v1_3_0::enums::SeverityId,
     /// **Source Endpoint** (`src_endpoint`, object `network_endpoint`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub src_endpoint: Option<crate::v1_3_0::objects::NetworkEndpoint>,
+    pub src_endpoint: Option<Box<crate::v1_3_0::objects::NetworkEndpoint>>,
     /// **Start Time** (`start_time`, `timestamp_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
@@ -291,7 +291,7 @@ impl EventLog {
             log_type_id: None,
             malware: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             osint: None,
             raw_data: None,
@@ -427,5 +427,138 @@ impl crate::OcsfEvent for EventLog {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for EventLog {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.classes[19]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.action.as_deref());
+        e.int(1, self.action_id.map(|v| i64::from(v.id())));
+        e.int(2, Some(i64::from(self.activity_id.id())));
+        e.str(3, self.activity_name.as_deref());
+        e.object(4, self.actor.as_deref());
+        e.object(5, self.api.as_deref());
+        e.object_list(6, self.attacks.as_deref());
+        e.object_list(7, self.authorizations.as_deref());
+        e.str(8, self.category_name.as_deref());
+        e.int(9, Some(i64::from(self.category_uid)));
+        e.str(10, self.class_name.as_deref());
+        e.int(11, Some(i64::from(self.class_uid)));
+        e.object(12, self.cloud.as_deref());
+        e.int(13, self.count.map(i64::from));
+        e.object(14, self.device.as_deref());
+        e.str(15, self.disposition.as_deref());
+        e.int(16, self.disposition_id.map(|v| i64::from(v.id())));
+        e.object(17, self.dst_endpoint.as_deref());
+        e.int(18, self.duration);
+        e.int(19, self.end_time);
+        e.datetime(20, self.end_time_dt.as_deref());
+        e.object_list(21, self.enrichments.as_deref());
+        e.object(22, self.file.as_deref());
+        e.object(23, self.firewall_rule.as_deref());
+        e.str(24, self.log_name.as_deref());
+        e.str(25, self.log_provider.as_deref());
+        e.str(26, self.log_type.as_deref());
+        e.int(27, self.log_type_id.map(|v| i64::from(v.id())));
+        e.object_list(28, self.malware.as_deref());
+        e.str(29, self.message.as_deref());
+        e.object(30, Some(&*self.metadata));
+        e.object_list(31, self.observables.as_deref());
+        e.object_list(32, self.osint.as_deref());
+        e.str(33, self.raw_data.as_deref());
+        e.str(34, self.severity.as_deref());
+        e.int(35, Some(i64::from(self.severity_id.id())));
+        e.object(36, self.src_endpoint.as_deref());
+        e.int(37, self.start_time);
+        e.datetime(38, self.start_time_dt.as_deref());
+        e.str(39, self.status.as_deref());
+        e.str(40, self.status_code.as_deref());
+        e.str(41, self.status_detail.as_deref());
+        e.int(42, self.status_id.map(|v| i64::from(v.id())));
+        e.int(43, Some(self.time));
+        e.datetime(44, self.time_dt.as_deref());
+        e.int(45, self.timezone_offset.map(i64::from));
+        e.str(46, self.type_name.as_deref());
+        e.int(47, Some(self.type_uid));
+        e.map(48, self.unmapped.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            action: d.string(0)?,
+            action_id: d.int32(1)?.map(crate::v1_3_0::enums::ActionId::from_id),
+            activity_id: d.required(2, d.int32(2)?.map(EventLogActivityId::from_id))?,
+            activity_name: d.string(3)?,
+            actor: d.object::<crate::v1_3_0::objects::Actor>(4)?.map(Box::new),
+            api: d.object::<crate::v1_3_0::objects::Api>(5)?.map(Box::new),
+            attacks: d.object_list::<crate::v1_3_0::objects::Attack>(6)?,
+            authorizations: d.object_list::<crate::v1_3_0::objects::Authorization>(7)?,
+            category_name: d.string(8)?,
+            category_uid: d.required(9, d.int32(9)?)?,
+            class_name: d.string(10)?,
+            class_uid: d.class_uid(11, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_3_0::objects::Cloud>(12)?.map(Box::new),
+            count: d.int32(13)?,
+            device: d
+                .object::<crate::v1_3_0::objects::Device>(14)?
+                .map(Box::new),
+            disposition: d.string(15)?,
+            disposition_id: d
+                .int32(16)?
+                .map(crate::v1_3_0::enums::DispositionId::from_id),
+            dst_endpoint: d
+                .object::<crate::v1_3_0::objects::NetworkEndpoint>(17)?
+                .map(Box::new),
+            duration: d.int64(18)?,
+            end_time: d.int64(19)?,
+            end_time_dt: d.datetime(20)?,
+            enrichments: d.object_list::<crate::v1_3_0::objects::Enrichment>(21)?,
+            file: d.object::<crate::v1_3_0::objects::File>(22)?.map(Box::new),
+            firewall_rule: d
+                .object::<crate::v1_3_0::objects::FirewallRule>(23)?
+                .map(Box::new),
+            log_name: d.string(24)?,
+            log_provider: d.string(25)?,
+            log_type: d.string(26)?,
+            log_type_id: d.int32(27)?.map(EventLogLogTypeId::from_id),
+            malware: d.object_list::<crate::v1_3_0::objects::Malware>(28)?,
+            message: d.string(29)?,
+            metadata: d.required(
+                30,
+                d.object::<crate::v1_3_0::objects::Metadata>(30)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_3_0::objects::Observable>(31)?,
+            osint: d.object_list::<crate::v1_3_0::objects::Osint>(32)?,
+            raw_data: d.string(33)?,
+            severity: d.string(34)?,
+            severity_id: d.required(
+                35,
+                d.int32(35)?.map(crate::v1_3_0::enums::SeverityId::from_id),
+            )?,
+            src_endpoint: d
+                .object::<crate::v1_3_0::objects::NetworkEndpoint>(36)?
+                .map(Box::new),
+            start_time: d.int64(37)?,
+            start_time_dt: d.datetime(38)?,
+            status: d.string(39)?,
+            status_code: d.string(40)?,
+            status_detail: d.string(41)?,
+            status_id: d.int32(42)?.map(crate::v1_3_0::enums::StatusId::from_id),
+            time: d.required(43, d.int64(43)?)?,
+            time_dt: d.datetime(44)?,
+            timezone_offset: d.int32(45)?,
+            type_name: d.string(46)?,
+            type_uid: d.required(47, d.int64(47)?)?,
+            unmapped: d.map(48)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -83,10 +83,10 @@ pub struct FileHosting {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_3_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_3_0::objects::Actor>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_3_0::objects::Api>,
+    pub api: Option<Box<crate::v1_3_0::objects::Api>>,
     /// **Category** (`category_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     category_name: Option<String>,
@@ -104,16 +104,16 @@ pub struct FileHosting {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_3_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_3_0::objects::Cloud>>,
     /// **Connection Info** (`connection_info`, object `network_connection_info`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_info: Option<crate::v1_3_0::objects::NetworkConnectionInfo>,
+    pub connection_info: Option<Box<crate::v1_3_0::objects::NetworkConnectionInfo>>,
     /// **Count** (`count`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i32>,
     /// **Destination Endpoint** (`dst_endpoint`, object `network_endpoint`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dst_endpoint: Option<crate::v1_3_0::objects::NetworkEndpoint>,
+    pub dst_endpoint: Option<Box<crate::v1_3_0::objects::NetworkEndpoint>>,
     /// **Duration Milliseconds** (`duration`, `long_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i64>,
@@ -134,15 +134,15 @@ pub struct FileHosting {
     pub expiration_time_dt: Option<String>,
     /// **File** (`file`, object `file`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file: Option<crate::v1_3_0::objects::File>,
+    pub file: Option<Box<crate::v1_3_0::objects::File>>,
     /// **File Result** (`file_result`, object `file`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file_result: Option<crate::v1_3_0::objects::File>,
+    pub file_result: Option<Box<crate::v1_3_0::objects::File>>,
     /// **Message** (`message`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_3_0::objects::Metadata,
+    pub metadata: Box<crate::v1_3_0::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_3_0::objects::Observable>>,
@@ -161,7 +161,7 @@ pub struct FileHosting {
     pub severity_id: crate::v1_3_0::enums::SeverityId,
     /// **Source Endpoint** (`src_endpoint`, object `network_endpoint`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub src_endpoint: Option<crate::v1_3_0::objects::NetworkEndpoint>,
+    pub src_endpoint: Option<Box<crate::v1_3_0::objects::NetworkEndpoint>>,
     /// **Start Time** (`start_time`, `timestamp_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
@@ -229,7 +229,7 @@ impl FileHosting {
         let mut event = FileHosting {
             activity_id,
             activity_name: None,
-            actor: Some(actor),
+            actor: Some(Box::new(actor)),
             api: None,
             category_name: Some(Self::CATEGORY_CAPTION.to_string()),
             category_uid: Self::CATEGORY_UID,
@@ -245,16 +245,16 @@ impl FileHosting {
             enrichments: None,
             expiration_time: None,
             expiration_time_dt: None,
-            file: Some(file),
+            file: Some(Box::new(file)),
             file_result: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             osint: None,
             raw_data: None,
             severity: None,
             severity_id,
-            src_endpoint: Some(src_endpoint),
+            src_endpoint: Some(Box::new(src_endpoint)),
             start_time: None,
             start_time_dt: None,
             status: None,
@@ -354,5 +354,116 @@ impl crate::OcsfEvent for FileHosting {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for FileHosting {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.classes[21]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, Some(i64::from(self.activity_id.id())));
+        e.str(1, self.activity_name.as_deref());
+        e.object(2, self.actor.as_deref());
+        e.object(3, self.api.as_deref());
+        e.str(4, self.category_name.as_deref());
+        e.int(5, Some(i64::from(self.category_uid)));
+        e.str(6, self.class_name.as_deref());
+        e.int(7, Some(i64::from(self.class_uid)));
+        e.object(8, self.cloud.as_deref());
+        e.object(9, self.connection_info.as_deref());
+        e.int(10, self.count.map(i64::from));
+        e.object(11, self.dst_endpoint.as_deref());
+        e.int(12, self.duration);
+        e.int(13, self.end_time);
+        e.datetime(14, self.end_time_dt.as_deref());
+        e.object_list(15, self.enrichments.as_deref());
+        e.int(16, self.expiration_time);
+        e.datetime(17, self.expiration_time_dt.as_deref());
+        e.object(18, self.file.as_deref());
+        e.object(19, self.file_result.as_deref());
+        e.str(20, self.message.as_deref());
+        e.object(21, Some(&*self.metadata));
+        e.object_list(22, self.observables.as_deref());
+        e.object_list(23, self.osint.as_deref());
+        e.str(24, self.raw_data.as_deref());
+        e.str(25, self.severity.as_deref());
+        e.int(26, Some(i64::from(self.severity_id.id())));
+        e.object(27, self.src_endpoint.as_deref());
+        e.int(28, self.start_time);
+        e.datetime(29, self.start_time_dt.as_deref());
+        e.str(30, self.status.as_deref());
+        e.str(31, self.status_code.as_deref());
+        e.str(32, self.status_detail.as_deref());
+        e.int(33, self.status_id.map(|v| i64::from(v.id())));
+        e.int(34, Some(self.time));
+        e.datetime(35, self.time_dt.as_deref());
+        e.int(36, self.timezone_offset.map(i64::from));
+        e.str(37, self.type_name.as_deref());
+        e.int(38, Some(self.type_uid));
+        e.map(39, self.unmapped.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            activity_id: d.required(0, d.int32(0)?.map(FileHostingActivityId::from_id))?,
+            activity_name: d.string(1)?,
+            actor: d.object::<crate::v1_3_0::objects::Actor>(2)?.map(Box::new),
+            api: d.object::<crate::v1_3_0::objects::Api>(3)?.map(Box::new),
+            category_name: d.string(4)?,
+            category_uid: d.required(5, d.int32(5)?)?,
+            class_name: d.string(6)?,
+            class_uid: d.class_uid(7, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_3_0::objects::Cloud>(8)?.map(Box::new),
+            connection_info: d
+                .object::<crate::v1_3_0::objects::NetworkConnectionInfo>(9)?
+                .map(Box::new),
+            count: d.int32(10)?,
+            dst_endpoint: d
+                .object::<crate::v1_3_0::objects::NetworkEndpoint>(11)?
+                .map(Box::new),
+            duration: d.int64(12)?,
+            end_time: d.int64(13)?,
+            end_time_dt: d.datetime(14)?,
+            enrichments: d.object_list::<crate::v1_3_0::objects::Enrichment>(15)?,
+            expiration_time: d.int64(16)?,
+            expiration_time_dt: d.datetime(17)?,
+            file: d.object::<crate::v1_3_0::objects::File>(18)?.map(Box::new),
+            file_result: d.object::<crate::v1_3_0::objects::File>(19)?.map(Box::new),
+            message: d.string(20)?,
+            metadata: d.required(
+                21,
+                d.object::<crate::v1_3_0::objects::Metadata>(21)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_3_0::objects::Observable>(22)?,
+            osint: d.object_list::<crate::v1_3_0::objects::Osint>(23)?,
+            raw_data: d.string(24)?,
+            severity: d.string(25)?,
+            severity_id: d.required(
+                26,
+                d.int32(26)?.map(crate::v1_3_0::enums::SeverityId::from_id),
+            )?,
+            src_endpoint: d
+                .object::<crate::v1_3_0::objects::NetworkEndpoint>(27)?
+                .map(Box::new),
+            start_time: d.int64(28)?,
+            start_time_dt: d.datetime(29)?,
+            status: d.string(30)?,
+            status_code: d.string(31)?,
+            status_detail: d.string(32)?,
+            status_id: d.int32(33)?.map(crate::v1_3_0::enums::StatusId::from_id),
+            time: d.required(34, d.int64(34)?)?,
+            time_dt: d.datetime(35)?,
+            timezone_offset: d.int32(36)?,
+            type_name: d.string(37)?,
+            type_uid: d.required(38, d.int64(38)?)?,
+            unmapped: d.map(39)?,
+            unknown: d.unknown()?,
+        })
     }
 }

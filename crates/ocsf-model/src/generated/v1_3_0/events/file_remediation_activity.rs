@@ -80,10 +80,10 @@ pub struct FileRemediationActivity {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_3_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_3_0::objects::Actor>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_3_0::objects::Api>,
+    pub api: Option<Box<crate::v1_3_0::objects::Api>>,
     /// **Category** (`category_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     category_name: Option<String>,
@@ -101,7 +101,7 @@ pub struct FileRemediationActivity {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_3_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_3_0::objects::Cloud>>,
     /// **Command UID** (`command_uid`, `string_t`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command_uid: Option<String>,
@@ -113,7 +113,7 @@ pub struct FileRemediationActivity {
     pub countermeasures: Option<Vec<crate::v1_3_0::objects::D3fend>>,
     /// **Device** (`device`, object `device`, recommended, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_3_0::objects::Device>,
+    pub device: Option<Box<crate::v1_3_0::objects::Device>>,
     /// **Duration Milliseconds** (`duration`, `long_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i64>,
@@ -128,12 +128,12 @@ pub struct FileRemediationActivity {
     pub enrichments: Option<Vec<crate::v1_3_0::objects::Enrichment>>,
     /// **File** (`file`, object `file`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file: Option<crate::v1_3_0::objects::File>,
+    pub file: Option<Box<crate::v1_3_0::objects::File>>,
     /// **Message** (`message`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_3_0::objects::Metadata,
+    pub metadata: Box<crate::v1_3_0::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_3_0::objects::Observable>>,
@@ -145,10 +145,10 @@ pub struct FileRemediationActivity {
     pub raw_data: Option<String>,
     /// **Remediation Guidance** (`remediation`, object `remediation`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub remediation: Option<crate::v1_3_0::objects::Remediation>,
+    pub remediation: Option<Box<crate::v1_3_0::objects::Remediation>>,
     /// **Scan** (`scan`, object `scan`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scan: Option<crate::v1_3_0::objects::Scan>,
+    pub scan: Option<Box<crate::v1_3_0::objects::Scan>>,
     /// **Severity** (`severity`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub severity: Option<String>,
@@ -237,9 +237,9 @@ impl FileRemediationActivity {
             end_time: None,
             end_time_dt: None,
             enrichments: None,
-            file: Some(file),
+            file: Some(Box::new(file)),
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             osint: None,
             raw_data: None,
@@ -346,5 +346,115 @@ impl crate::OcsfEvent for FileRemediationActivity {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for FileRemediationActivity {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.classes[23]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, Some(i64::from(self.activity_id.id())));
+        e.str(1, self.activity_name.as_deref());
+        e.object(2, self.actor.as_deref());
+        e.object(3, self.api.as_deref());
+        e.str(4, self.category_name.as_deref());
+        e.int(5, Some(i64::from(self.category_uid)));
+        e.str(6, self.class_name.as_deref());
+        e.int(7, Some(i64::from(self.class_uid)));
+        e.object(8, self.cloud.as_deref());
+        e.str(9, self.command_uid.as_deref());
+        e.int(10, self.count.map(i64::from));
+        e.object_list(11, self.countermeasures.as_deref());
+        e.object(12, self.device.as_deref());
+        e.int(13, self.duration);
+        e.int(14, self.end_time);
+        e.datetime(15, self.end_time_dt.as_deref());
+        e.object_list(16, self.enrichments.as_deref());
+        e.object(17, self.file.as_deref());
+        e.str(18, self.message.as_deref());
+        e.object(19, Some(&*self.metadata));
+        e.object_list(20, self.observables.as_deref());
+        e.object_list(21, self.osint.as_deref());
+        e.str(22, self.raw_data.as_deref());
+        e.object(23, self.remediation.as_deref());
+        e.object(24, self.scan.as_deref());
+        e.str(25, self.severity.as_deref());
+        e.int(26, Some(i64::from(self.severity_id.id())));
+        e.int(27, self.start_time);
+        e.datetime(28, self.start_time_dt.as_deref());
+        e.str(29, self.status.as_deref());
+        e.str(30, self.status_code.as_deref());
+        e.str(31, self.status_detail.as_deref());
+        e.int(32, self.status_id.map(|v| i64::from(v.id())));
+        e.int(33, Some(self.time));
+        e.datetime(34, self.time_dt.as_deref());
+        e.int(35, self.timezone_offset.map(i64::from));
+        e.str(36, self.type_name.as_deref());
+        e.int(37, Some(self.type_uid));
+        e.map(38, self.unmapped.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            activity_id: d.required(
+                0,
+                d.int32(0)?.map(FileRemediationActivityActivityId::from_id),
+            )?,
+            activity_name: d.string(1)?,
+            actor: d.object::<crate::v1_3_0::objects::Actor>(2)?.map(Box::new),
+            api: d.object::<crate::v1_3_0::objects::Api>(3)?.map(Box::new),
+            category_name: d.string(4)?,
+            category_uid: d.required(5, d.int32(5)?)?,
+            class_name: d.string(6)?,
+            class_uid: d.class_uid(7, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_3_0::objects::Cloud>(8)?.map(Box::new),
+            command_uid: d.string(9)?,
+            count: d.int32(10)?,
+            countermeasures: d.object_list::<crate::v1_3_0::objects::D3fend>(11)?,
+            device: d
+                .object::<crate::v1_3_0::objects::Device>(12)?
+                .map(Box::new),
+            duration: d.int64(13)?,
+            end_time: d.int64(14)?,
+            end_time_dt: d.datetime(15)?,
+            enrichments: d.object_list::<crate::v1_3_0::objects::Enrichment>(16)?,
+            file: d.object::<crate::v1_3_0::objects::File>(17)?.map(Box::new),
+            message: d.string(18)?,
+            metadata: d.required(
+                19,
+                d.object::<crate::v1_3_0::objects::Metadata>(19)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_3_0::objects::Observable>(20)?,
+            osint: d.object_list::<crate::v1_3_0::objects::Osint>(21)?,
+            raw_data: d.string(22)?,
+            remediation: d
+                .object::<crate::v1_3_0::objects::Remediation>(23)?
+                .map(Box::new),
+            scan: d.object::<crate::v1_3_0::objects::Scan>(24)?.map(Box::new),
+            severity: d.string(25)?,
+            severity_id: d.required(
+                26,
+                d.int32(26)?.map(crate::v1_3_0::enums::SeverityId::from_id),
+            )?,
+            start_time: d.int64(27)?,
+            start_time_dt: d.datetime(28)?,
+            status: d.string(29)?,
+            status_code: d.string(30)?,
+            status_detail: d.string(31)?,
+            status_id: d.int32(32)?.map(FileRemediationActivityStatusId::from_id),
+            time: d.required(33, d.int64(33)?)?,
+            time_dt: d.datetime(34)?,
+            timezone_offset: d.int32(35)?,
+            type_name: d.string(36)?,
+            type_uid: d.required(37, d.int64(37)?)?,
+            unmapped: d.map(38)?,
+            unknown: d.unknown()?,
+        })
     }
 }

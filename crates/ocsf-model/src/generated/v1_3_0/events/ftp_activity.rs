@@ -61,10 +61,10 @@ pub struct FtpActivity {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_3_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_3_0::objects::Actor>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_3_0::objects::Api>,
+    pub api: Option<Box<crate::v1_3_0::objects::Api>>,
     /// **Application Name** (`app_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app_name: Option<String>,
@@ -91,7 +91,7 @@ pub struct FtpActivity {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_3_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_3_0::objects::Cloud>>,
     /// **Response Codes** (`codes`, `integer_t` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub codes: Option<Vec<i32>>,
@@ -103,13 +103,13 @@ pub struct FtpActivity {
     pub command_responses: Option<Vec<String>>,
     /// **Connection Info** (`connection_info`, object `network_connection_info`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_info: Option<crate::v1_3_0::objects::NetworkConnectionInfo>,
+    pub connection_info: Option<Box<crate::v1_3_0::objects::NetworkConnectionInfo>>,
     /// **Count** (`count`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i32>,
     /// **Device** (`device`, object `device`, recommended, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_3_0::objects::Device>,
+    pub device: Option<Box<crate::v1_3_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disposition: Option<String>,
@@ -120,7 +120,7 @@ pub struct FtpActivity {
     pub disposition_id: Option<crate::v1_3_0::enums::DispositionId>,
     /// **Destination Endpoint** (`dst_endpoint`, object `network_endpoint`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dst_endpoint: Option<crate::v1_3_0::objects::NetworkEndpoint>,
+    pub dst_endpoint: Option<Box<crate::v1_3_0::objects::NetworkEndpoint>>,
     /// **Duration Milliseconds** (`duration`, `long_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i64>,
@@ -135,16 +135,16 @@ pub struct FtpActivity {
     pub enrichments: Option<Vec<crate::v1_3_0::objects::Enrichment>>,
     /// **File** (`file`, object `file`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file: Option<crate::v1_3_0::objects::File>,
+    pub file: Option<Box<crate::v1_3_0::objects::File>>,
     /// **Firewall Rule** (`firewall_rule`, object `firewall_rule`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub firewall_rule: Option<crate::v1_3_0::objects::FirewallRule>,
+    pub firewall_rule: Option<Box<crate::v1_3_0::objects::FirewallRule>>,
     /// **JA4+ Fingerprints** (`ja4_fingerprint_list`, object `ja4_fingerprint` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ja4_fingerprint_list: Option<Vec<crate::v1_3_0::objects::Ja4Fingerprint>>,
     /// **Load Balancer** (`load_balancer`, object `load_balancer`, recommended, profile `load_balancer`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub load_balancer: Option<crate::v1_3_0::objects::LoadBalancer>,
+    pub load_balancer: Option<Box<crate::v1_3_0::objects::LoadBalancer>>,
     /// **Malware** (`malware`, object `malware` array, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub malware: Option<Vec<crate::v1_3_0::objects::Malware>>,
@@ -152,7 +152,7 @@ pub struct FtpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_3_0::objects::Metadata,
+    pub metadata: Box<crate::v1_3_0::objects::Metadata>,
     /// **Name** (`name`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -169,25 +169,25 @@ pub struct FtpActivity {
     ///
     /// Deprecated since 1.1.0; use `proxy_endpoint`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy: Option<crate::v1_3_0::objects::NetworkProxy>,
+    pub proxy: Option<Box<crate::v1_3_0::objects::NetworkProxy>>,
     /// **Proxy Connection Info** (`proxy_connection_info`, object `network_connection_info`, recommended, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_connection_info: Option<crate::v1_3_0::objects::NetworkConnectionInfo>,
+    pub proxy_connection_info: Option<Box<crate::v1_3_0::objects::NetworkConnectionInfo>>,
     /// **Proxy Endpoint** (`proxy_endpoint`, object `network_proxy`, optional, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_endpoint: Option<crate::v1_3_0::objects::NetworkProxy>,
+    pub proxy_endpoint: Option<Box<crate::v1_3_0::objects::NetworkProxy>>,
     /// **Proxy HTTP Request** (`proxy_http_request`, object `http_request`, optional, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_http_request: Option<crate::v1_3_0::objects::HttpRequest>,
+    pub proxy_http_request: Option<Box<crate::v1_3_0::objects::HttpRequest>>,
     /// **Proxy HTTP Response** (`proxy_http_response`, object `http_response`, optional, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_http_response: Option<crate::v1_3_0::objects::HttpResponse>,
+    pub proxy_http_response: Option<Box<crate::v1_3_0::objects::HttpResponse>>,
     /// **Proxy TLS** (`proxy_tls`, object `tls`, recommended, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_tls: Option<crate::v1_3_0::objects::Tls>,
+    pub proxy_tls: Option<Box<crate::v1_3_0::objects::Tls>>,
     /// **Proxy Traffic** (`proxy_traffic`, object `network_traffic`, recommended, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_traffic: Option<crate::v1_3_0::objects::NetworkTraffic>,
+    pub proxy_traffic: Option<Box<crate::v1_3_0::objects::NetworkTraffic>>,
     /// **Raw Data** (`raw_data`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
@@ -200,7 +200,7 @@ pub struct FtpActivity {
     pub severity_id: crate::v1_3_0::enums::SeverityId,
     /// **Source Endpoint** (`src_endpoint`, object `network_endpoint`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub src_endpoint: Option<crate::v1_3_0::objects::NetworkEndpoint>,
+    pub src_endpoint: Option<Box<crate::v1_3_0::objects::NetworkEndpoint>>,
     /// **Start Time** (`start_time`, `timestamp_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
@@ -231,10 +231,10 @@ pub struct FtpActivity {
     pub timezone_offset: Option<i32>,
     /// **TLS** (`tls`, object `tls`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tls: Option<crate::v1_3_0::objects::Tls>,
+    pub tls: Option<Box<crate::v1_3_0::objects::Tls>>,
     /// **Traffic** (`traffic`, object `network_traffic`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub traffic: Option<crate::v1_3_0::objects::NetworkTraffic>,
+    pub traffic: Option<Box<crate::v1_3_0::objects::NetworkTraffic>>,
     /// **Type** (`type`, `string_t`, recommended).
     #[serde(rename = "type")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -296,7 +296,7 @@ impl FtpActivity {
             device: None,
             disposition: None,
             disposition_id: None,
-            dst_endpoint: Some(dst_endpoint),
+            dst_endpoint: Some(Box::new(dst_endpoint)),
             duration: None,
             end_time: None,
             end_time_dt: None,
@@ -307,7 +307,7 @@ impl FtpActivity {
             load_balancer: None,
             malware: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             name: None,
             observables: None,
             osint: None,
@@ -445,5 +445,192 @@ impl crate::OcsfEvent for FtpActivity {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for FtpActivity {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.classes[25]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.action.as_deref());
+        e.int(1, self.action_id.map(|v| i64::from(v.id())));
+        e.int(2, Some(i64::from(self.activity_id.id())));
+        e.str(3, self.activity_name.as_deref());
+        e.object(4, self.actor.as_deref());
+        e.object(5, self.api.as_deref());
+        e.str(6, self.app_name.as_deref());
+        e.object_list(7, self.attacks.as_deref());
+        e.object_list(8, self.authorizations.as_deref());
+        e.str(9, self.category_name.as_deref());
+        e.int(10, Some(i64::from(self.category_uid)));
+        e.str(11, self.class_name.as_deref());
+        e.int(12, Some(i64::from(self.class_uid)));
+        e.object(13, self.cloud.as_deref());
+        e.int_list(
+            14,
+            self.codes
+                .as_ref()
+                .map(|v| v.iter().map(|x| i64::from(*x)).collect::<Vec<_>>())
+                .as_deref(),
+        );
+        e.str(15, self.command.as_deref());
+        e.str_list(16, self.command_responses.as_deref());
+        e.object(17, self.connection_info.as_deref());
+        e.int(18, self.count.map(i64::from));
+        e.object(19, self.device.as_deref());
+        e.str(20, self.disposition.as_deref());
+        e.int(21, self.disposition_id.map(|v| i64::from(v.id())));
+        e.object(22, self.dst_endpoint.as_deref());
+        e.int(23, self.duration);
+        e.int(24, self.end_time);
+        e.datetime(25, self.end_time_dt.as_deref());
+        e.object_list(26, self.enrichments.as_deref());
+        e.object(27, self.file.as_deref());
+        e.object(28, self.firewall_rule.as_deref());
+        e.object_list(29, self.ja4_fingerprint_list.as_deref());
+        e.object(30, self.load_balancer.as_deref());
+        e.object_list(31, self.malware.as_deref());
+        e.str(32, self.message.as_deref());
+        e.object(33, Some(&*self.metadata));
+        e.str(34, self.name.as_deref());
+        e.object_list(35, self.observables.as_deref());
+        e.object_list(36, self.osint.as_deref());
+        e.int(37, self.port.map(i64::from));
+        e.object(38, self.proxy.as_deref());
+        e.object(39, self.proxy_connection_info.as_deref());
+        e.object(40, self.proxy_endpoint.as_deref());
+        e.object(41, self.proxy_http_request.as_deref());
+        e.object(42, self.proxy_http_response.as_deref());
+        e.object(43, self.proxy_tls.as_deref());
+        e.object(44, self.proxy_traffic.as_deref());
+        e.str(45, self.raw_data.as_deref());
+        e.str(46, self.severity.as_deref());
+        e.int(47, Some(i64::from(self.severity_id.id())));
+        e.object(48, self.src_endpoint.as_deref());
+        e.int(49, self.start_time);
+        e.datetime(50, self.start_time_dt.as_deref());
+        e.str(51, self.status.as_deref());
+        e.str(52, self.status_code.as_deref());
+        e.str(53, self.status_detail.as_deref());
+        e.int(54, self.status_id.map(|v| i64::from(v.id())));
+        e.int(55, Some(self.time));
+        e.datetime(56, self.time_dt.as_deref());
+        e.int(57, self.timezone_offset.map(i64::from));
+        e.object(58, self.tls.as_deref());
+        e.object(59, self.traffic.as_deref());
+        e.str(60, self.type_.as_deref());
+        e.str(61, self.type_name.as_deref());
+        e.int(62, Some(self.type_uid));
+        e.map(63, self.unmapped.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            action: d.string(0)?,
+            action_id: d.int32(1)?.map(crate::v1_3_0::enums::ActionId::from_id),
+            activity_id: d.required(2, d.int32(2)?.map(FtpActivityActivityId::from_id))?,
+            activity_name: d.string(3)?,
+            actor: d.object::<crate::v1_3_0::objects::Actor>(4)?.map(Box::new),
+            api: d.object::<crate::v1_3_0::objects::Api>(5)?.map(Box::new),
+            app_name: d.string(6)?,
+            attacks: d.object_list::<crate::v1_3_0::objects::Attack>(7)?,
+            authorizations: d.object_list::<crate::v1_3_0::objects::Authorization>(8)?,
+            category_name: d.string(9)?,
+            category_uid: d.required(10, d.int32(10)?)?,
+            class_name: d.string(11)?,
+            class_uid: d.class_uid(12, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_3_0::objects::Cloud>(13)?.map(Box::new),
+            codes: d.int32_list(14)?,
+            command: d.string(15)?,
+            command_responses: d.string_list(16)?,
+            connection_info: d
+                .object::<crate::v1_3_0::objects::NetworkConnectionInfo>(17)?
+                .map(Box::new),
+            count: d.int32(18)?,
+            device: d
+                .object::<crate::v1_3_0::objects::Device>(19)?
+                .map(Box::new),
+            disposition: d.string(20)?,
+            disposition_id: d
+                .int32(21)?
+                .map(crate::v1_3_0::enums::DispositionId::from_id),
+            dst_endpoint: d
+                .object::<crate::v1_3_0::objects::NetworkEndpoint>(22)?
+                .map(Box::new),
+            duration: d.int64(23)?,
+            end_time: d.int64(24)?,
+            end_time_dt: d.datetime(25)?,
+            enrichments: d.object_list::<crate::v1_3_0::objects::Enrichment>(26)?,
+            file: d.object::<crate::v1_3_0::objects::File>(27)?.map(Box::new),
+            firewall_rule: d
+                .object::<crate::v1_3_0::objects::FirewallRule>(28)?
+                .map(Box::new),
+            ja4_fingerprint_list: d.object_list::<crate::v1_3_0::objects::Ja4Fingerprint>(29)?,
+            load_balancer: d
+                .object::<crate::v1_3_0::objects::LoadBalancer>(30)?
+                .map(Box::new),
+            malware: d.object_list::<crate::v1_3_0::objects::Malware>(31)?,
+            message: d.string(32)?,
+            metadata: d.required(
+                33,
+                d.object::<crate::v1_3_0::objects::Metadata>(33)?
+                    .map(Box::new),
+            )?,
+            name: d.string(34)?,
+            observables: d.object_list::<crate::v1_3_0::objects::Observable>(35)?,
+            osint: d.object_list::<crate::v1_3_0::objects::Osint>(36)?,
+            port: d.int32(37)?,
+            proxy: d
+                .object::<crate::v1_3_0::objects::NetworkProxy>(38)?
+                .map(Box::new),
+            proxy_connection_info: d
+                .object::<crate::v1_3_0::objects::NetworkConnectionInfo>(39)?
+                .map(Box::new),
+            proxy_endpoint: d
+                .object::<crate::v1_3_0::objects::NetworkProxy>(40)?
+                .map(Box::new),
+            proxy_http_request: d
+                .object::<crate::v1_3_0::objects::HttpRequest>(41)?
+                .map(Box::new),
+            proxy_http_response: d
+                .object::<crate::v1_3_0::objects::HttpResponse>(42)?
+                .map(Box::new),
+            proxy_tls: d.object::<crate::v1_3_0::objects::Tls>(43)?.map(Box::new),
+            proxy_traffic: d
+                .object::<crate::v1_3_0::objects::NetworkTraffic>(44)?
+                .map(Box::new),
+            raw_data: d.string(45)?,
+            severity: d.string(46)?,
+            severity_id: d.required(
+                47,
+                d.int32(47)?.map(crate::v1_3_0::enums::SeverityId::from_id),
+            )?,
+            src_endpoint: d
+                .object::<crate::v1_3_0::objects::NetworkEndpoint>(48)?
+                .map(Box::new),
+            start_time: d.int64(49)?,
+            start_time_dt: d.datetime(50)?,
+            status: d.string(51)?,
+            status_code: d.string(52)?,
+            status_detail: d.string(53)?,
+            status_id: d.int32(54)?.map(crate::v1_3_0::enums::StatusId::from_id),
+            time: d.required(55, d.int64(55)?)?,
+            time_dt: d.datetime(56)?,
+            timezone_offset: d.int32(57)?,
+            tls: d.object::<crate::v1_3_0::objects::Tls>(58)?.map(Box::new),
+            traffic: d
+                .object::<crate::v1_3_0::objects::NetworkTraffic>(59)?
+                .map(Box::new),
+            type_: d.string(60)?,
+            type_name: d.string(61)?,
+            type_uid: d.required(62, d.int64(62)?)?,
+            unmapped: d.map(63)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -54,10 +54,10 @@ pub struct GroupManagement {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_3_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_3_0::objects::Actor>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_3_0::objects::Api>,
+    pub api: Option<Box<crate::v1_3_0::objects::Api>>,
     /// **Category** (`category_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     category_name: Option<String>,
@@ -75,13 +75,13 @@ pub struct GroupManagement {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_3_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_3_0::objects::Cloud>>,
     /// **Count** (`count`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i32>,
     /// **Device** (`device`, object `device`, recommended, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_3_0::objects::Device>,
+    pub device: Option<Box<crate::v1_3_0::objects::Device>>,
     /// **Duration Milliseconds** (`duration`, `long_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i64>,
@@ -96,15 +96,15 @@ pub struct GroupManagement {
     pub enrichments: Option<Vec<crate::v1_3_0::objects::Enrichment>>,
     /// **Group** (`group`, object `group`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group: Option<crate::v1_3_0::objects::Group>,
+    pub group: Option<Box<crate::v1_3_0::objects::Group>>,
     /// **HTTP Request** (`http_request`, object `http_request`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub http_request: Option<crate::v1_3_0::objects::HttpRequest>,
+    pub http_request: Option<Box<crate::v1_3_0::objects::HttpRequest>>,
     /// **Message** (`message`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_3_0::objects::Metadata,
+    pub metadata: Box<crate::v1_3_0::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_3_0::objects::Observable>>,
@@ -119,7 +119,7 @@ pub struct GroupManagement {
     pub raw_data: Option<String>,
     /// **Resource** (`resource`, object `resource_details`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resource: Option<crate::v1_3_0::objects::ResourceDetails>,
+    pub resource: Option<Box<crate::v1_3_0::objects::ResourceDetails>>,
     /// **Severity** (`severity`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub severity: Option<String>,
@@ -129,7 +129,7 @@ pub struct GroupManagement {
     pub severity_id: crate::v1_3_0::enums::SeverityId,
     /// **Source Endpoint** (`src_endpoint`, object `network_endpoint`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub src_endpoint: Option<crate::v1_3_0::objects::NetworkEndpoint>,
+    pub src_endpoint: Option<Box<crate::v1_3_0::objects::NetworkEndpoint>>,
     /// **Start Time** (`start_time`, `timestamp_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
@@ -170,7 +170,7 @@ pub struct GroupManagement {
     pub unmapped: Option<serde_json::Map<String, serde_json::Value>>,
     /// **User** (`user`, object `user`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<crate::v1_3_0::objects::User>,
+    pub user: Option<Box<crate::v1_3_0::objects::User>>,
     /// Attributes this schema version does not define, kept as read and written back.
     #[serde(flatten)]
     pub unknown: serde_json::Map<String, serde_json::Value>,
@@ -211,10 +211,10 @@ impl GroupManagement {
             end_time: None,
             end_time_dt: None,
             enrichments: None,
-            group: Some(group),
+            group: Some(Box::new(group)),
             http_request: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             osint: None,
             privileges: None,
@@ -323,5 +323,118 @@ impl crate::OcsfEvent for GroupManagement {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for GroupManagement {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.classes[26]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, Some(i64::from(self.activity_id.id())));
+        e.str(1, self.activity_name.as_deref());
+        e.object(2, self.actor.as_deref());
+        e.object(3, self.api.as_deref());
+        e.str(4, self.category_name.as_deref());
+        e.int(5, Some(i64::from(self.category_uid)));
+        e.str(6, self.class_name.as_deref());
+        e.int(7, Some(i64::from(self.class_uid)));
+        e.object(8, self.cloud.as_deref());
+        e.int(9, self.count.map(i64::from));
+        e.object(10, self.device.as_deref());
+        e.int(11, self.duration);
+        e.int(12, self.end_time);
+        e.datetime(13, self.end_time_dt.as_deref());
+        e.object_list(14, self.enrichments.as_deref());
+        e.object(15, self.group.as_deref());
+        e.object(16, self.http_request.as_deref());
+        e.str(17, self.message.as_deref());
+        e.object(18, Some(&*self.metadata));
+        e.object_list(19, self.observables.as_deref());
+        e.object_list(20, self.osint.as_deref());
+        e.str_list(21, self.privileges.as_deref());
+        e.str(22, self.raw_data.as_deref());
+        e.object(23, self.resource.as_deref());
+        e.str(24, self.severity.as_deref());
+        e.int(25, Some(i64::from(self.severity_id.id())));
+        e.object(26, self.src_endpoint.as_deref());
+        e.int(27, self.start_time);
+        e.datetime(28, self.start_time_dt.as_deref());
+        e.str(29, self.status.as_deref());
+        e.str(30, self.status_code.as_deref());
+        e.str(31, self.status_detail.as_deref());
+        e.int(32, self.status_id.map(|v| i64::from(v.id())));
+        e.int(33, Some(self.time));
+        e.datetime(34, self.time_dt.as_deref());
+        e.int(35, self.timezone_offset.map(i64::from));
+        e.str(36, self.type_name.as_deref());
+        e.int(37, Some(self.type_uid));
+        e.map(38, self.unmapped.as_ref());
+        e.object(39, self.user.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            activity_id: d.required(0, d.int32(0)?.map(GroupManagementActivityId::from_id))?,
+            activity_name: d.string(1)?,
+            actor: d.object::<crate::v1_3_0::objects::Actor>(2)?.map(Box::new),
+            api: d.object::<crate::v1_3_0::objects::Api>(3)?.map(Box::new),
+            category_name: d.string(4)?,
+            category_uid: d.required(5, d.int32(5)?)?,
+            class_name: d.string(6)?,
+            class_uid: d.class_uid(7, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_3_0::objects::Cloud>(8)?.map(Box::new),
+            count: d.int32(9)?,
+            device: d
+                .object::<crate::v1_3_0::objects::Device>(10)?
+                .map(Box::new),
+            duration: d.int64(11)?,
+            end_time: d.int64(12)?,
+            end_time_dt: d.datetime(13)?,
+            enrichments: d.object_list::<crate::v1_3_0::objects::Enrichment>(14)?,
+            group: d.object::<crate::v1_3_0::objects::Group>(15)?.map(Box::new),
+            http_request: d
+                .object::<crate::v1_3_0::objects::HttpRequest>(16)?
+                .map(Box::new),
+            message: d.string(17)?,
+            metadata: d.required(
+                18,
+                d.object::<crate::v1_3_0::objects::Metadata>(18)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_3_0::objects::Observable>(19)?,
+            osint: d.object_list::<crate::v1_3_0::objects::Osint>(20)?,
+            privileges: d.string_list(21)?,
+            raw_data: d.string(22)?,
+            resource: d
+                .object::<crate::v1_3_0::objects::ResourceDetails>(23)?
+                .map(Box::new),
+            severity: d.string(24)?,
+            severity_id: d.required(
+                25,
+                d.int32(25)?.map(crate::v1_3_0::enums::SeverityId::from_id),
+            )?,
+            src_endpoint: d
+                .object::<crate::v1_3_0::objects::NetworkEndpoint>(26)?
+                .map(Box::new),
+            start_time: d.int64(27)?,
+            start_time_dt: d.datetime(28)?,
+            status: d.string(29)?,
+            status_code: d.string(30)?,
+            status_detail: d.string(31)?,
+            status_id: d.int32(32)?.map(crate::v1_3_0::enums::StatusId::from_id),
+            time: d.required(33, d.int64(33)?)?,
+            time_dt: d.datetime(34)?,
+            timezone_offset: d.int32(35)?,
+            type_name: d.string(36)?,
+            type_uid: d.required(37, d.int64(37)?)?,
+            unmapped: d.map(38)?,
+            user: d.object::<crate::v1_3_0::objects::User>(39)?.map(Box::new),
+            unknown: d.unknown()?,
+        })
     }
 }

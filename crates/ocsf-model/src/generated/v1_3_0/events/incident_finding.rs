@@ -147,13 +147,13 @@ pub struct IncidentFinding {
     pub activity_name: Option<String>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_3_0::objects::Api>,
+    pub api: Option<Box<crate::v1_3_0::objects::Api>>,
     /// **Assignee** (`assignee`, object `user`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assignee: Option<crate::v1_3_0::objects::User>,
+    pub assignee: Option<Box<crate::v1_3_0::objects::User>>,
     /// **Assignee Group** (`assignee_group`, object `group`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assignee_group: Option<crate::v1_3_0::objects::Group>,
+    pub assignee_group: Option<Box<crate::v1_3_0::objects::Group>>,
     /// **MITRE ATT&CK® Details** (`attacks`, object `attack` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attacks: Option<Vec<crate::v1_3_0::objects::Attack>>,
@@ -174,7 +174,7 @@ pub struct IncidentFinding {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_3_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_3_0::objects::Cloud>>,
     /// **Comment** (`comment`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
@@ -226,7 +226,7 @@ pub struct IncidentFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_3_0::objects::Metadata,
+    pub metadata: Box<crate::v1_3_0::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_3_0::objects::Observable>>,
@@ -276,7 +276,7 @@ pub struct IncidentFinding {
     pub status_id: Option<IncidentFindingStatusId>,
     /// **Ticket** (`ticket`, object `ticket`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ticket: Option<crate::v1_3_0::objects::Ticket>,
+    pub ticket: Option<Box<crate::v1_3_0::objects::Ticket>>,
     /// **Event Time** (`time`, `timestamp_t`, required).
     pub time: i64,
     /// **Event Time** (`time_dt`, `datetime_t`, optional, profile `datetime`).
@@ -356,7 +356,7 @@ impl IncidentFinding {
             impact_score: None,
             is_suspected_breach: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             osint: None,
             priority: None,
@@ -498,5 +498,136 @@ impl crate::OcsfEvent for IncidentFinding {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for IncidentFinding {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.classes[28]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, Some(i64::from(self.activity_id.id())));
+        e.str(1, self.activity_name.as_deref());
+        e.object(2, self.api.as_deref());
+        e.object(3, self.assignee.as_deref());
+        e.object(4, self.assignee_group.as_deref());
+        e.object_list(5, self.attacks.as_deref());
+        e.str(6, self.category_name.as_deref());
+        e.int(7, Some(i64::from(self.category_uid)));
+        e.str(8, self.class_name.as_deref());
+        e.int(9, Some(i64::from(self.class_uid)));
+        e.object(10, self.cloud.as_deref());
+        e.str(11, self.comment.as_deref());
+        e.str(12, self.confidence.as_deref());
+        e.int(13, self.confidence_id.map(|v| i64::from(v.id())));
+        e.int(14, self.confidence_score.map(i64::from));
+        e.int(15, self.count.map(i64::from));
+        e.str(16, self.desc.as_deref());
+        e.int(17, self.duration);
+        e.int(18, self.end_time);
+        e.datetime(19, self.end_time_dt.as_deref());
+        e.object_list(20, self.enrichments.as_deref());
+        e.object_list(21, self.finding_info_list.as_deref());
+        e.str(22, self.impact.as_deref());
+        e.int(23, self.impact_id.map(|v| i64::from(v.id())));
+        e.int(24, self.impact_score.map(i64::from));
+        e.bool(25, self.is_suspected_breach);
+        e.str(26, self.message.as_deref());
+        e.object(27, Some(&*self.metadata));
+        e.object_list(28, self.observables.as_deref());
+        e.object_list(29, self.osint.as_deref());
+        e.str(30, self.priority.as_deref());
+        e.int(31, self.priority_id.map(|v| i64::from(v.id())));
+        e.str(32, self.raw_data.as_deref());
+        e.str(33, self.severity.as_deref());
+        e.int(34, Some(i64::from(self.severity_id.id())));
+        e.str(35, self.src_url.as_deref());
+        e.int(36, self.start_time);
+        e.datetime(37, self.start_time_dt.as_deref());
+        e.str(38, self.status.as_deref());
+        e.str(39, self.status_code.as_deref());
+        e.str(40, self.status_detail.as_deref());
+        e.int(41, self.status_id.map(|v| i64::from(v.id())));
+        e.object(42, self.ticket.as_deref());
+        e.int(43, Some(self.time));
+        e.datetime(44, self.time_dt.as_deref());
+        e.int(45, self.timezone_offset.map(i64::from));
+        e.str(46, self.type_name.as_deref());
+        e.int(47, Some(self.type_uid));
+        e.map(48, self.unmapped.as_ref());
+        e.str(49, self.verdict.as_deref());
+        e.int(50, self.verdict_id.map(|v| i64::from(v.id())));
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            activity_id: d.required(0, d.int32(0)?.map(IncidentFindingActivityId::from_id))?,
+            activity_name: d.string(1)?,
+            api: d.object::<crate::v1_3_0::objects::Api>(2)?.map(Box::new),
+            assignee: d.object::<crate::v1_3_0::objects::User>(3)?.map(Box::new),
+            assignee_group: d.object::<crate::v1_3_0::objects::Group>(4)?.map(Box::new),
+            attacks: d.object_list::<crate::v1_3_0::objects::Attack>(5)?,
+            category_name: d.string(6)?,
+            category_uid: d.required(7, d.int32(7)?)?,
+            class_name: d.string(8)?,
+            class_uid: d.class_uid(9, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_3_0::objects::Cloud>(10)?.map(Box::new),
+            comment: d.string(11)?,
+            confidence: d.string(12)?,
+            confidence_id: d
+                .int32(13)?
+                .map(crate::v1_3_0::enums::ConfidenceId::from_id),
+            confidence_score: d.int32(14)?,
+            count: d.int32(15)?,
+            desc: d.string(16)?,
+            duration: d.int64(17)?,
+            end_time: d.int64(18)?,
+            end_time_dt: d.datetime(19)?,
+            enrichments: d.object_list::<crate::v1_3_0::objects::Enrichment>(20)?,
+            finding_info_list: d.object_list::<crate::v1_3_0::objects::FindingInfo>(21)?,
+            impact: d.string(22)?,
+            impact_id: d.int32(23)?.map(crate::v1_3_0::enums::ImpactId::from_id),
+            impact_score: d.int32(24)?,
+            is_suspected_breach: d.bool(25)?,
+            message: d.string(26)?,
+            metadata: d.required(
+                27,
+                d.object::<crate::v1_3_0::objects::Metadata>(27)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_3_0::objects::Observable>(28)?,
+            osint: d.object_list::<crate::v1_3_0::objects::Osint>(29)?,
+            priority: d.string(30)?,
+            priority_id: d.int32(31)?.map(IncidentFindingPriorityId::from_id),
+            raw_data: d.string(32)?,
+            severity: d.string(33)?,
+            severity_id: d.required(
+                34,
+                d.int32(34)?.map(crate::v1_3_0::enums::SeverityId::from_id),
+            )?,
+            src_url: d.string(35)?,
+            start_time: d.int64(36)?,
+            start_time_dt: d.datetime(37)?,
+            status: d.string(38)?,
+            status_code: d.string(39)?,
+            status_detail: d.string(40)?,
+            status_id: d.int32(41)?.map(IncidentFindingStatusId::from_id),
+            ticket: d
+                .object::<crate::v1_3_0::objects::Ticket>(42)?
+                .map(Box::new),
+            time: d.required(43, d.int64(43)?)?,
+            time_dt: d.datetime(44)?,
+            timezone_offset: d.int32(45)?,
+            type_name: d.string(46)?,
+            type_uid: d.required(47, d.int64(47)?)?,
+            unmapped: d.map(48)?,
+            verdict: d.string(49)?,
+            verdict_id: d.int32(50)?.map(IncidentFindingVerdictId::from_id),
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -49,10 +49,10 @@ pub struct KernelExtension {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_3_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_3_0::objects::Actor>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_3_0::objects::Api>,
+    pub api: Option<Box<crate::v1_3_0::objects::Api>>,
     /// **MITRE ATT&CK® Details** (`attacks`, object `attack` array, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attacks: Option<Vec<crate::v1_3_0::objects::Attack>>,
@@ -76,13 +76,13 @@ pub struct KernelExtension {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_3_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_3_0::objects::Cloud>>,
     /// **Count** (`count`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i32>,
     /// **Device** (`device`, object `device`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_3_0::objects::Device>,
+    pub device: Option<Box<crate::v1_3_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disposition: Option<String>,
@@ -93,7 +93,7 @@ pub struct KernelExtension {
     pub disposition_id: Option<crate::v1_3_0::enums::DispositionId>,
     /// **Kernel Driver** (`driver`, object `kernel_driver`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub driver: Option<crate::v1_3_0::objects::KernelDriver>,
+    pub driver: Option<Box<crate::v1_3_0::objects::KernelDriver>>,
     /// **Duration Milliseconds** (`duration`, `long_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i64>,
@@ -108,7 +108,7 @@ pub struct KernelExtension {
     pub enrichments: Option<Vec<crate::v1_3_0::objects::Enrichment>>,
     /// **Firewall Rule** (`firewall_rule`, object `firewall_rule`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub firewall_rule: Option<crate::v1_3_0::objects::FirewallRule>,
+    pub firewall_rule: Option<Box<crate::v1_3_0::objects::FirewallRule>>,
     /// **Malware** (`malware`, object `malware` array, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub malware: Option<Vec<crate::v1_3_0::objects::Malware>>,
@@ -116,7 +116,7 @@ pub struct KernelExtension {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_3_0::objects::Metadata,
+    pub metadata: Box<crate::v1_3_0::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_3_0::objects::Observable>>,
@@ -202,7 +202,7 @@ impl KernelExtension {
             action_id: None,
             activity_id,
             activity_name: None,
-            actor: Some(actor),
+            actor: Some(Box::new(actor)),
             api: None,
             attacks: None,
             authorizations: None,
@@ -212,10 +212,10 @@ impl KernelExtension {
             class_uid: Self::CLASS_UID,
             cloud: None,
             count: None,
-            device: Some(device),
+            device: Some(Box::new(device)),
             disposition: None,
             disposition_id: None,
-            driver: Some(driver),
+            driver: Some(Box::new(driver)),
             duration: None,
             end_time: None,
             end_time_dt: None,
@@ -223,7 +223,7 @@ impl KernelExtension {
             firewall_rule: None,
             malware: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             osint: None,
             raw_data: None,
@@ -348,5 +348,124 @@ impl crate::OcsfEvent for KernelExtension {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for KernelExtension {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.classes[32]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.action.as_deref());
+        e.int(1, self.action_id.map(|v| i64::from(v.id())));
+        e.int(2, Some(i64::from(self.activity_id.id())));
+        e.str(3, self.activity_name.as_deref());
+        e.object(4, self.actor.as_deref());
+        e.object(5, self.api.as_deref());
+        e.object_list(6, self.attacks.as_deref());
+        e.object_list(7, self.authorizations.as_deref());
+        e.str(8, self.category_name.as_deref());
+        e.int(9, Some(i64::from(self.category_uid)));
+        e.str(10, self.class_name.as_deref());
+        e.int(11, Some(i64::from(self.class_uid)));
+        e.object(12, self.cloud.as_deref());
+        e.int(13, self.count.map(i64::from));
+        e.object(14, self.device.as_deref());
+        e.str(15, self.disposition.as_deref());
+        e.int(16, self.disposition_id.map(|v| i64::from(v.id())));
+        e.object(17, self.driver.as_deref());
+        e.int(18, self.duration);
+        e.int(19, self.end_time);
+        e.datetime(20, self.end_time_dt.as_deref());
+        e.object_list(21, self.enrichments.as_deref());
+        e.object(22, self.firewall_rule.as_deref());
+        e.object_list(23, self.malware.as_deref());
+        e.str(24, self.message.as_deref());
+        e.object(25, Some(&*self.metadata));
+        e.object_list(26, self.observables.as_deref());
+        e.object_list(27, self.osint.as_deref());
+        e.str(28, self.raw_data.as_deref());
+        e.str(29, self.severity.as_deref());
+        e.int(30, Some(i64::from(self.severity_id.id())));
+        e.int(31, self.start_time);
+        e.datetime(32, self.start_time_dt.as_deref());
+        e.str(33, self.status.as_deref());
+        e.str(34, self.status_code.as_deref());
+        e.str(35, self.status_detail.as_deref());
+        e.int(36, self.status_id.map(|v| i64::from(v.id())));
+        e.int(37, Some(self.time));
+        e.datetime(38, self.time_dt.as_deref());
+        e.int(39, self.timezone_offset.map(i64::from));
+        e.str(40, self.type_name.as_deref());
+        e.int(41, Some(self.type_uid));
+        e.map(42, self.unmapped.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            action: d.string(0)?,
+            action_id: d.int32(1)?.map(crate::v1_3_0::enums::ActionId::from_id),
+            activity_id: d.required(2, d.int32(2)?.map(KernelExtensionActivityId::from_id))?,
+            activity_name: d.string(3)?,
+            actor: d.object::<crate::v1_3_0::objects::Actor>(4)?.map(Box::new),
+            api: d.object::<crate::v1_3_0::objects::Api>(5)?.map(Box::new),
+            attacks: d.object_list::<crate::v1_3_0::objects::Attack>(6)?,
+            authorizations: d.object_list::<crate::v1_3_0::objects::Authorization>(7)?,
+            category_name: d.string(8)?,
+            category_uid: d.required(9, d.int32(9)?)?,
+            class_name: d.string(10)?,
+            class_uid: d.class_uid(11, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_3_0::objects::Cloud>(12)?.map(Box::new),
+            count: d.int32(13)?,
+            device: d
+                .object::<crate::v1_3_0::objects::Device>(14)?
+                .map(Box::new),
+            disposition: d.string(15)?,
+            disposition_id: d
+                .int32(16)?
+                .map(crate::v1_3_0::enums::DispositionId::from_id),
+            driver: d
+                .object::<crate::v1_3_0::objects::KernelDriver>(17)?
+                .map(Box::new),
+            duration: d.int64(18)?,
+            end_time: d.int64(19)?,
+            end_time_dt: d.datetime(20)?,
+            enrichments: d.object_list::<crate::v1_3_0::objects::Enrichment>(21)?,
+            firewall_rule: d
+                .object::<crate::v1_3_0::objects::FirewallRule>(22)?
+                .map(Box::new),
+            malware: d.object_list::<crate::v1_3_0::objects::Malware>(23)?,
+            message: d.string(24)?,
+            metadata: d.required(
+                25,
+                d.object::<crate::v1_3_0::objects::Metadata>(25)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_3_0::objects::Observable>(26)?,
+            osint: d.object_list::<crate::v1_3_0::objects::Osint>(27)?,
+            raw_data: d.string(28)?,
+            severity: d.string(29)?,
+            severity_id: d.required(
+                30,
+                d.int32(30)?.map(crate::v1_3_0::enums::SeverityId::from_id),
+            )?,
+            start_time: d.int64(31)?,
+            start_time_dt: d.datetime(32)?,
+            status: d.string(33)?,
+            status_code: d.string(34)?,
+            status_detail: d.string(35)?,
+            status_id: d.int32(36)?.map(crate::v1_3_0::enums::StatusId::from_id),
+            time: d.required(37, d.int64(37)?)?,
+            time_dt: d.datetime(38)?,
+            timezone_offset: d.int32(39)?,
+            type_name: d.string(40)?,
+            type_uid: d.required(41, d.int64(41)?)?,
+            unmapped: d.map(42)?,
+            unknown: d.unknown()?,
+        })
     }
 }

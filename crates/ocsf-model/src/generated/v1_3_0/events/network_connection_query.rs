@@ -86,10 +86,10 @@ pub struct NetworkConnectionQuery {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_3_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_3_0::objects::Actor>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_3_0::objects::Api>,
+    pub api: Option<Box<crate::v1_3_0::objects::Api>>,
     /// **Category** (`category_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     category_name: Option<String>,
@@ -107,16 +107,16 @@ pub struct NetworkConnectionQuery {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_3_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_3_0::objects::Cloud>>,
     /// **Connection Info** (`connection_info`, object `network_connection_info`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_info: Option<crate::v1_3_0::objects::NetworkConnectionInfo>,
+    pub connection_info: Option<Box<crate::v1_3_0::objects::NetworkConnectionInfo>>,
     /// **Count** (`count`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i32>,
     /// **Device** (`device`, object `device`, recommended, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_3_0::objects::Device>,
+    pub device: Option<Box<crate::v1_3_0::objects::Device>>,
     /// **Duration Milliseconds** (`duration`, `long_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i64>,
@@ -133,7 +133,7 @@ pub struct NetworkConnectionQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_3_0::objects::Metadata,
+    pub metadata: Box<crate::v1_3_0::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_3_0::objects::Observable>>,
@@ -142,10 +142,10 @@ pub struct NetworkConnectionQuery {
     pub osint: Option<Vec<crate::v1_3_0::objects::Osint>>,
     /// **Process** (`process`, object `process`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub process: Option<crate::v1_3_0::objects::Process>,
+    pub process: Option<Box<crate::v1_3_0::objects::Process>>,
     /// **Query Info** (`query_info`, object `query_info`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub query_info: Option<crate::v1_3_0::objects::QueryInfo>,
+    pub query_info: Option<Box<crate::v1_3_0::objects::QueryInfo>>,
     /// **Query Result** (`query_result`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query_result: Option<String>,
@@ -248,7 +248,7 @@ impl NetworkConnectionQuery {
             class_name: Some(Self::CLASS_CAPTION.to_string()),
             class_uid: Self::CLASS_UID,
             cloud: None,
-            connection_info: Some(connection_info),
+            connection_info: Some(Box::new(connection_info)),
             count: None,
             device: None,
             duration: None,
@@ -256,10 +256,10 @@ impl NetworkConnectionQuery {
             end_time_dt: None,
             enrichments: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             osint: None,
-            process: Some(process),
+            process: Some(Box::new(process)),
             query_info: None,
             query_result: None,
             query_result_id: Some(query_result_id),
@@ -389,5 +389,125 @@ impl crate::OcsfEvent for NetworkConnectionQuery {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for NetworkConnectionQuery {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.classes[38]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, Some(i64::from(self.activity_id.id())));
+        e.str(1, self.activity_name.as_deref());
+        e.object(2, self.actor.as_deref());
+        e.object(3, self.api.as_deref());
+        e.str(4, self.category_name.as_deref());
+        e.int(5, Some(i64::from(self.category_uid)));
+        e.str(6, self.class_name.as_deref());
+        e.int(7, Some(i64::from(self.class_uid)));
+        e.object(8, self.cloud.as_deref());
+        e.object(9, self.connection_info.as_deref());
+        e.int(10, self.count.map(i64::from));
+        e.object(11, self.device.as_deref());
+        e.int(12, self.duration);
+        e.int(13, self.end_time);
+        e.datetime(14, self.end_time_dt.as_deref());
+        e.object_list(15, self.enrichments.as_deref());
+        e.str(16, self.message.as_deref());
+        e.object(17, Some(&*self.metadata));
+        e.object_list(18, self.observables.as_deref());
+        e.object_list(19, self.osint.as_deref());
+        e.object(20, self.process.as_deref());
+        e.object(21, self.query_info.as_deref());
+        e.str(22, self.query_result.as_deref());
+        e.int(23, self.query_result_id.map(|v| i64::from(v.id())));
+        e.str(24, self.raw_data.as_deref());
+        e.str(25, self.severity.as_deref());
+        e.int(26, Some(i64::from(self.severity_id.id())));
+        e.int(27, self.start_time);
+        e.datetime(28, self.start_time_dt.as_deref());
+        e.str(29, self.state.as_deref());
+        e.int(30, self.state_id.map(|v| i64::from(v.id())));
+        e.str(31, self.status.as_deref());
+        e.str(32, self.status_code.as_deref());
+        e.str(33, self.status_detail.as_deref());
+        e.int(34, self.status_id.map(|v| i64::from(v.id())));
+        e.int(35, Some(self.time));
+        e.datetime(36, self.time_dt.as_deref());
+        e.int(37, self.timezone_offset.map(i64::from));
+        e.str(38, self.type_name.as_deref());
+        e.int(39, Some(self.type_uid));
+        e.map(40, self.unmapped.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            activity_id: d.required(
+                0,
+                d.int32(0)?.map(NetworkConnectionQueryActivityId::from_id),
+            )?,
+            activity_name: d.string(1)?,
+            actor: d.object::<crate::v1_3_0::objects::Actor>(2)?.map(Box::new),
+            api: d.object::<crate::v1_3_0::objects::Api>(3)?.map(Box::new),
+            category_name: d.string(4)?,
+            category_uid: d.required(5, d.int32(5)?)?,
+            class_name: d.string(6)?,
+            class_uid: d.class_uid(7, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_3_0::objects::Cloud>(8)?.map(Box::new),
+            connection_info: d
+                .object::<crate::v1_3_0::objects::NetworkConnectionInfo>(9)?
+                .map(Box::new),
+            count: d.int32(10)?,
+            device: d
+                .object::<crate::v1_3_0::objects::Device>(11)?
+                .map(Box::new),
+            duration: d.int64(12)?,
+            end_time: d.int64(13)?,
+            end_time_dt: d.datetime(14)?,
+            enrichments: d.object_list::<crate::v1_3_0::objects::Enrichment>(15)?,
+            message: d.string(16)?,
+            metadata: d.required(
+                17,
+                d.object::<crate::v1_3_0::objects::Metadata>(17)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_3_0::objects::Observable>(18)?,
+            osint: d.object_list::<crate::v1_3_0::objects::Osint>(19)?,
+            process: d
+                .object::<crate::v1_3_0::objects::Process>(20)?
+                .map(Box::new),
+            query_info: d
+                .object::<crate::v1_3_0::objects::QueryInfo>(21)?
+                .map(Box::new),
+            query_result: d.string(22)?,
+            query_result_id: d
+                .int32(23)?
+                .map(crate::v1_3_0::enums::QueryResultId::from_id),
+            raw_data: d.string(24)?,
+            severity: d.string(25)?,
+            severity_id: d.required(
+                26,
+                d.int32(26)?.map(crate::v1_3_0::enums::SeverityId::from_id),
+            )?,
+            start_time: d.int64(27)?,
+            start_time_dt: d.datetime(28)?,
+            state: d.string(29)?,
+            state_id: d.int32(30)?.map(NetworkConnectionQueryStateId::from_id),
+            status: d.string(31)?,
+            status_code: d.string(32)?,
+            status_detail: d.string(33)?,
+            status_id: d.int32(34)?.map(crate::v1_3_0::enums::StatusId::from_id),
+            time: d.required(35, d.int64(35)?)?,
+            time_dt: d.datetime(36)?,
+            timezone_offset: d.int32(37)?,
+            type_name: d.string(38)?,
+            type_uid: d.required(39, d.int64(39)?)?,
+            unmapped: d.map(40)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -91,10 +91,10 @@ pub struct NtpActivity {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_3_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_3_0::objects::Actor>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_3_0::objects::Api>,
+    pub api: Option<Box<crate::v1_3_0::objects::Api>>,
     /// **Application Name** (`app_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app_name: Option<String>,
@@ -121,10 +121,10 @@ pub struct NtpActivity {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_3_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_3_0::objects::Cloud>>,
     /// **Connection Info** (`connection_info`, object `network_connection_info`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_info: Option<crate::v1_3_0::objects::NetworkConnectionInfo>,
+    pub connection_info: Option<Box<crate::v1_3_0::objects::NetworkConnectionInfo>>,
     /// **Count** (`count`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i32>,
@@ -133,7 +133,7 @@ pub struct NtpActivity {
     pub delay: Option<i32>,
     /// **Device** (`device`, object `device`, recommended, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_3_0::objects::Device>,
+    pub device: Option<Box<crate::v1_3_0::objects::Device>>,
     /// **Root Dispersion** (`dispersion`, `integer_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dispersion: Option<i32>,
@@ -147,7 +147,7 @@ pub struct NtpActivity {
     pub disposition_id: Option<crate::v1_3_0::enums::DispositionId>,
     /// **Destination Endpoint** (`dst_endpoint`, object `network_endpoint`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dst_endpoint: Option<crate::v1_3_0::objects::NetworkEndpoint>,
+    pub dst_endpoint: Option<Box<crate::v1_3_0::objects::NetworkEndpoint>>,
     /// **Duration Milliseconds** (`duration`, `long_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i64>,
@@ -162,13 +162,13 @@ pub struct NtpActivity {
     pub enrichments: Option<Vec<crate::v1_3_0::objects::Enrichment>>,
     /// **Firewall Rule** (`firewall_rule`, object `firewall_rule`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub firewall_rule: Option<crate::v1_3_0::objects::FirewallRule>,
+    pub firewall_rule: Option<Box<crate::v1_3_0::objects::FirewallRule>>,
     /// **JA4+ Fingerprints** (`ja4_fingerprint_list`, object `ja4_fingerprint` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ja4_fingerprint_list: Option<Vec<crate::v1_3_0::objects::Ja4Fingerprint>>,
     /// **Load Balancer** (`load_balancer`, object `load_balancer`, recommended, profile `load_balancer`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub load_balancer: Option<crate::v1_3_0::objects::LoadBalancer>,
+    pub load_balancer: Option<Box<crate::v1_3_0::objects::LoadBalancer>>,
     /// **Malware** (`malware`, object `malware` array, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub malware: Option<Vec<crate::v1_3_0::objects::Malware>>,
@@ -176,7 +176,7 @@ pub struct NtpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_3_0::objects::Metadata,
+    pub metadata: Box<crate::v1_3_0::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_3_0::objects::Observable>>,
@@ -190,25 +190,25 @@ pub struct NtpActivity {
     ///
     /// Deprecated since 1.1.0; use `proxy_endpoint`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy: Option<crate::v1_3_0::objects::NetworkProxy>,
+    pub proxy: Option<Box<crate::v1_3_0::objects::NetworkProxy>>,
     /// **Proxy Connection Info** (`proxy_connection_info`, object `network_connection_info`, recommended, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_connection_info: Option<crate::v1_3_0::objects::NetworkConnectionInfo>,
+    pub proxy_connection_info: Option<Box<crate::v1_3_0::objects::NetworkConnectionInfo>>,
     /// **Proxy Endpoint** (`proxy_endpoint`, object `network_proxy`, optional, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_endpoint: Option<crate::v1_3_0::objects::NetworkProxy>,
+    pub proxy_endpoint: Option<Box<crate::v1_3_0::objects::NetworkProxy>>,
     /// **Proxy HTTP Request** (`proxy_http_request`, object `http_request`, optional, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_http_request: Option<crate::v1_3_0::objects::HttpRequest>,
+    pub proxy_http_request: Option<Box<crate::v1_3_0::objects::HttpRequest>>,
     /// **Proxy HTTP Response** (`proxy_http_response`, object `http_response`, optional, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_http_response: Option<crate::v1_3_0::objects::HttpResponse>,
+    pub proxy_http_response: Option<Box<crate::v1_3_0::objects::HttpResponse>>,
     /// **Proxy TLS** (`proxy_tls`, object `tls`, recommended, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_tls: Option<crate::v1_3_0::objects::Tls>,
+    pub proxy_tls: Option<Box<crate::v1_3_0::objects::Tls>>,
     /// **Proxy Traffic** (`proxy_traffic`, object `network_traffic`, recommended, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_traffic: Option<crate::v1_3_0::objects::NetworkTraffic>,
+    pub proxy_traffic: Option<Box<crate::v1_3_0::objects::NetworkTraffic>>,
     /// **Raw Data** (`raw_data`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
@@ -221,7 +221,7 @@ pub struct NtpActivity {
     pub severity_id: crate::v1_3_0::enums::SeverityId,
     /// **Source Endpoint** (`src_endpoint`, object `network_endpoint`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub src_endpoint: Option<crate::v1_3_0::objects::NetworkEndpoint>,
+    pub src_endpoint: Option<Box<crate::v1_3_0::objects::NetworkEndpoint>>,
     /// **Start Time** (`start_time`, `timestamp_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
@@ -260,10 +260,10 @@ pub struct NtpActivity {
     pub timezone_offset: Option<i32>,
     /// **TLS** (`tls`, object `tls`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tls: Option<crate::v1_3_0::objects::Tls>,
+    pub tls: Option<Box<crate::v1_3_0::objects::Tls>>,
     /// **Traffic** (`traffic`, object `network_traffic`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub traffic: Option<crate::v1_3_0::objects::NetworkTraffic>,
+    pub traffic: Option<Box<crate::v1_3_0::objects::NetworkTraffic>>,
     /// **Type Name** (`type_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     type_name: Option<String>,
@@ -324,7 +324,7 @@ impl NtpActivity {
             dispersion: None,
             disposition: None,
             disposition_id: None,
-            dst_endpoint: Some(dst_endpoint),
+            dst_endpoint: Some(Box::new(dst_endpoint)),
             duration: None,
             end_time: None,
             end_time_dt: None,
@@ -334,7 +334,7 @@ impl NtpActivity {
             load_balancer: None,
             malware: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             osint: None,
             precision: None,
@@ -483,5 +483,184 @@ impl crate::OcsfEvent for NtpActivity {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for NtpActivity {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.classes[42]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.action.as_deref());
+        e.int(1, self.action_id.map(|v| i64::from(v.id())));
+        e.int(2, Some(i64::from(self.activity_id.id())));
+        e.str(3, self.activity_name.as_deref());
+        e.object(4, self.actor.as_deref());
+        e.object(5, self.api.as_deref());
+        e.str(6, self.app_name.as_deref());
+        e.object_list(7, self.attacks.as_deref());
+        e.object_list(8, self.authorizations.as_deref());
+        e.str(9, self.category_name.as_deref());
+        e.int(10, Some(i64::from(self.category_uid)));
+        e.str(11, self.class_name.as_deref());
+        e.int(12, Some(i64::from(self.class_uid)));
+        e.object(13, self.cloud.as_deref());
+        e.object(14, self.connection_info.as_deref());
+        e.int(15, self.count.map(i64::from));
+        e.int(16, self.delay.map(i64::from));
+        e.object(17, self.device.as_deref());
+        e.int(18, self.dispersion.map(i64::from));
+        e.str(19, self.disposition.as_deref());
+        e.int(20, self.disposition_id.map(|v| i64::from(v.id())));
+        e.object(21, self.dst_endpoint.as_deref());
+        e.int(22, self.duration);
+        e.int(23, self.end_time);
+        e.datetime(24, self.end_time_dt.as_deref());
+        e.object_list(25, self.enrichments.as_deref());
+        e.object(26, self.firewall_rule.as_deref());
+        e.object_list(27, self.ja4_fingerprint_list.as_deref());
+        e.object(28, self.load_balancer.as_deref());
+        e.object_list(29, self.malware.as_deref());
+        e.str(30, self.message.as_deref());
+        e.object(31, Some(&*self.metadata));
+        e.object_list(32, self.observables.as_deref());
+        e.object_list(33, self.osint.as_deref());
+        e.int(34, self.precision.map(i64::from));
+        e.object(35, self.proxy.as_deref());
+        e.object(36, self.proxy_connection_info.as_deref());
+        e.object(37, self.proxy_endpoint.as_deref());
+        e.object(38, self.proxy_http_request.as_deref());
+        e.object(39, self.proxy_http_response.as_deref());
+        e.object(40, self.proxy_tls.as_deref());
+        e.object(41, self.proxy_traffic.as_deref());
+        e.str(42, self.raw_data.as_deref());
+        e.str(43, self.severity.as_deref());
+        e.int(44, Some(i64::from(self.severity_id.id())));
+        e.object(45, self.src_endpoint.as_deref());
+        e.int(46, self.start_time);
+        e.datetime(47, self.start_time_dt.as_deref());
+        e.str(48, self.status.as_deref());
+        e.str(49, self.status_code.as_deref());
+        e.str(50, self.status_detail.as_deref());
+        e.int(51, self.status_id.map(|v| i64::from(v.id())));
+        e.str(52, self.stratum.as_deref());
+        e.int(53, self.stratum_id.map(|v| i64::from(v.id())));
+        e.int(54, Some(self.time));
+        e.datetime(55, self.time_dt.as_deref());
+        e.int(56, self.timezone_offset.map(i64::from));
+        e.object(57, self.tls.as_deref());
+        e.object(58, self.traffic.as_deref());
+        e.str(59, self.type_name.as_deref());
+        e.int(60, Some(self.type_uid));
+        e.map(61, self.unmapped.as_ref());
+        e.str(62, self.version.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            action: d.string(0)?,
+            action_id: d.int32(1)?.map(crate::v1_3_0::enums::ActionId::from_id),
+            activity_id: d.required(2, d.int32(2)?.map(NtpActivityActivityId::from_id))?,
+            activity_name: d.string(3)?,
+            actor: d.object::<crate::v1_3_0::objects::Actor>(4)?.map(Box::new),
+            api: d.object::<crate::v1_3_0::objects::Api>(5)?.map(Box::new),
+            app_name: d.string(6)?,
+            attacks: d.object_list::<crate::v1_3_0::objects::Attack>(7)?,
+            authorizations: d.object_list::<crate::v1_3_0::objects::Authorization>(8)?,
+            category_name: d.string(9)?,
+            category_uid: d.required(10, d.int32(10)?)?,
+            class_name: d.string(11)?,
+            class_uid: d.class_uid(12, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_3_0::objects::Cloud>(13)?.map(Box::new),
+            connection_info: d
+                .object::<crate::v1_3_0::objects::NetworkConnectionInfo>(14)?
+                .map(Box::new),
+            count: d.int32(15)?,
+            delay: d.int32(16)?,
+            device: d
+                .object::<crate::v1_3_0::objects::Device>(17)?
+                .map(Box::new),
+            dispersion: d.int32(18)?,
+            disposition: d.string(19)?,
+            disposition_id: d
+                .int32(20)?
+                .map(crate::v1_3_0::enums::DispositionId::from_id),
+            dst_endpoint: d
+                .object::<crate::v1_3_0::objects::NetworkEndpoint>(21)?
+                .map(Box::new),
+            duration: d.int64(22)?,
+            end_time: d.int64(23)?,
+            end_time_dt: d.datetime(24)?,
+            enrichments: d.object_list::<crate::v1_3_0::objects::Enrichment>(25)?,
+            firewall_rule: d
+                .object::<crate::v1_3_0::objects::FirewallRule>(26)?
+                .map(Box::new),
+            ja4_fingerprint_list: d.object_list::<crate::v1_3_0::objects::Ja4Fingerprint>(27)?,
+            load_balancer: d
+                .object::<crate::v1_3_0::objects::LoadBalancer>(28)?
+                .map(Box::new),
+            malware: d.object_list::<crate::v1_3_0::objects::Malware>(29)?,
+            message: d.string(30)?,
+            metadata: d.required(
+                31,
+                d.object::<crate::v1_3_0::objects::Metadata>(31)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_3_0::objects::Observable>(32)?,
+            osint: d.object_list::<crate::v1_3_0::objects::Osint>(33)?,
+            precision: d.int32(34)?,
+            proxy: d
+                .object::<crate::v1_3_0::objects::NetworkProxy>(35)?
+                .map(Box::new),
+            proxy_connection_info: d
+                .object::<crate::v1_3_0::objects::NetworkConnectionInfo>(36)?
+                .map(Box::new),
+            proxy_endpoint: d
+                .object::<crate::v1_3_0::objects::NetworkProxy>(37)?
+                .map(Box::new),
+            proxy_http_request: d
+                .object::<crate::v1_3_0::objects::HttpRequest>(38)?
+                .map(Box::new),
+            proxy_http_response: d
+                .object::<crate::v1_3_0::objects::HttpResponse>(39)?
+                .map(Box::new),
+            proxy_tls: d.object::<crate::v1_3_0::objects::Tls>(40)?.map(Box::new),
+            proxy_traffic: d
+                .object::<crate::v1_3_0::objects::NetworkTraffic>(41)?
+                .map(Box::new),
+            raw_data: d.string(42)?,
+            severity: d.string(43)?,
+            severity_id: d.required(
+                44,
+                d.int32(44)?.map(crate::v1_3_0::enums::SeverityId::from_id),
+            )?,
+            src_endpoint: d
+                .object::<crate::v1_3_0::objects::NetworkEndpoint>(45)?
+                .map(Box::new),
+            start_time: d.int64(46)?,
+            start_time_dt: d.datetime(47)?,
+            status: d.string(48)?,
+            status_code: d.string(49)?,
+            status_detail: d.string(50)?,
+            status_id: d.int32(51)?.map(crate::v1_3_0::enums::StatusId::from_id),
+            stratum: d.string(52)?,
+            stratum_id: d.int32(53)?.map(NtpActivityStratumId::from_id),
+            time: d.required(54, d.int64(54)?)?,
+            time_dt: d.datetime(55)?,
+            timezone_offset: d.int32(56)?,
+            tls: d.object::<crate::v1_3_0::objects::Tls>(57)?.map(Box::new),
+            traffic: d
+                .object::<crate::v1_3_0::objects::NetworkTraffic>(58)?
+                .map(Box::new),
+            type_name: d.string(59)?,
+            type_uid: d.required(60, d.int64(60)?)?,
+            unmapped: d.map(61)?,
+            version: d.string(62)?,
+            unknown: d.unknown()?,
+        })
     }
 }

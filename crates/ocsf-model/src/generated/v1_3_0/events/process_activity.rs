@@ -82,13 +82,13 @@ pub struct ProcessActivity {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_3_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_3_0::objects::Actor>>,
     /// **Actual Permissions** (`actual_permissions`, `integer_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actual_permissions: Option<i32>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_3_0::objects::Api>,
+    pub api: Option<Box<crate::v1_3_0::objects::Api>>,
     /// **MITRE ATT&CK® Details** (`attacks`, object `attack` array, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attacks: Option<Vec<crate::v1_3_0::objects::Attack>>,
@@ -112,13 +112,13 @@ pub struct ProcessActivity {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_3_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_3_0::objects::Cloud>>,
     /// **Count** (`count`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i32>,
     /// **Device** (`device`, object `device`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_3_0::objects::Device>,
+    pub device: Option<Box<crate::v1_3_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disposition: Option<String>,
@@ -144,7 +144,7 @@ pub struct ProcessActivity {
     pub exit_code: Option<i32>,
     /// **Firewall Rule** (`firewall_rule`, object `firewall_rule`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub firewall_rule: Option<crate::v1_3_0::objects::FirewallRule>,
+    pub firewall_rule: Option<Box<crate::v1_3_0::objects::FirewallRule>>,
     /// **Injection Type** (`injection_type`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub injection_type: Option<String>,
@@ -160,10 +160,10 @@ pub struct ProcessActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_3_0::objects::Metadata,
+    pub metadata: Box<crate::v1_3_0::objects::Metadata>,
     /// **Module** (`module`, object `module`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub module: Option<crate::v1_3_0::objects::Module>,
+    pub module: Option<Box<crate::v1_3_0::objects::Module>>,
     /// **Observables** (`observables`, object `observable` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_3_0::objects::Observable>>,
@@ -172,7 +172,7 @@ pub struct ProcessActivity {
     pub osint: Option<Vec<crate::v1_3_0::objects::Osint>>,
     /// **Process** (`process`, object `process`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub process: Option<crate::v1_3_0::objects::Process>,
+    pub process: Option<Box<crate::v1_3_0::objects::Process>>,
     /// **Raw Data** (`raw_data`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
@@ -255,7 +255,7 @@ impl ProcessActivity {
             action_id: None,
             activity_id,
             activity_name: None,
-            actor: Some(actor),
+            actor: Some(Box::new(actor)),
             actual_permissions: None,
             api: None,
             attacks: None,
@@ -266,7 +266,7 @@ impl ProcessActivity {
             class_uid: Self::CLASS_UID,
             cloud: None,
             count: None,
-            device: Some(device),
+            device: Some(Box::new(device)),
             disposition: None,
             disposition_id: None,
             duration: None,
@@ -279,11 +279,11 @@ impl ProcessActivity {
             injection_type_id: None,
             malware: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             module: None,
             observables: None,
             osint: None,
-            process: Some(process),
+            process: Some(Box::new(process)),
             raw_data: None,
             requested_permissions: None,
             severity: None,
@@ -417,5 +417,138 @@ impl crate::OcsfEvent for ProcessActivity {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for ProcessActivity {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.classes[45]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.action.as_deref());
+        e.int(1, self.action_id.map(|v| i64::from(v.id())));
+        e.int(2, Some(i64::from(self.activity_id.id())));
+        e.str(3, self.activity_name.as_deref());
+        e.object(4, self.actor.as_deref());
+        e.int(5, self.actual_permissions.map(i64::from));
+        e.object(6, self.api.as_deref());
+        e.object_list(7, self.attacks.as_deref());
+        e.object_list(8, self.authorizations.as_deref());
+        e.str(9, self.category_name.as_deref());
+        e.int(10, Some(i64::from(self.category_uid)));
+        e.str(11, self.class_name.as_deref());
+        e.int(12, Some(i64::from(self.class_uid)));
+        e.object(13, self.cloud.as_deref());
+        e.int(14, self.count.map(i64::from));
+        e.object(15, self.device.as_deref());
+        e.str(16, self.disposition.as_deref());
+        e.int(17, self.disposition_id.map(|v| i64::from(v.id())));
+        e.int(18, self.duration);
+        e.int(19, self.end_time);
+        e.datetime(20, self.end_time_dt.as_deref());
+        e.object_list(21, self.enrichments.as_deref());
+        e.int(22, self.exit_code.map(i64::from));
+        e.object(23, self.firewall_rule.as_deref());
+        e.str(24, self.injection_type.as_deref());
+        e.int(25, self.injection_type_id.map(|v| i64::from(v.id())));
+        e.object_list(26, self.malware.as_deref());
+        e.str(27, self.message.as_deref());
+        e.object(28, Some(&*self.metadata));
+        e.object(29, self.module.as_deref());
+        e.object_list(30, self.observables.as_deref());
+        e.object_list(31, self.osint.as_deref());
+        e.object(32, self.process.as_deref());
+        e.str(33, self.raw_data.as_deref());
+        e.int(34, self.requested_permissions.map(i64::from));
+        e.str(35, self.severity.as_deref());
+        e.int(36, Some(i64::from(self.severity_id.id())));
+        e.int(37, self.start_time);
+        e.datetime(38, self.start_time_dt.as_deref());
+        e.str(39, self.status.as_deref());
+        e.str(40, self.status_code.as_deref());
+        e.str(41, self.status_detail.as_deref());
+        e.int(42, self.status_id.map(|v| i64::from(v.id())));
+        e.int(43, Some(self.time));
+        e.datetime(44, self.time_dt.as_deref());
+        e.int(45, self.timezone_offset.map(i64::from));
+        e.str(46, self.type_name.as_deref());
+        e.int(47, Some(self.type_uid));
+        e.map(48, self.unmapped.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            action: d.string(0)?,
+            action_id: d.int32(1)?.map(crate::v1_3_0::enums::ActionId::from_id),
+            activity_id: d.required(2, d.int32(2)?.map(ProcessActivityActivityId::from_id))?,
+            activity_name: d.string(3)?,
+            actor: d.object::<crate::v1_3_0::objects::Actor>(4)?.map(Box::new),
+            actual_permissions: d.int32(5)?,
+            api: d.object::<crate::v1_3_0::objects::Api>(6)?.map(Box::new),
+            attacks: d.object_list::<crate::v1_3_0::objects::Attack>(7)?,
+            authorizations: d.object_list::<crate::v1_3_0::objects::Authorization>(8)?,
+            category_name: d.string(9)?,
+            category_uid: d.required(10, d.int32(10)?)?,
+            class_name: d.string(11)?,
+            class_uid: d.class_uid(12, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_3_0::objects::Cloud>(13)?.map(Box::new),
+            count: d.int32(14)?,
+            device: d
+                .object::<crate::v1_3_0::objects::Device>(15)?
+                .map(Box::new),
+            disposition: d.string(16)?,
+            disposition_id: d
+                .int32(17)?
+                .map(crate::v1_3_0::enums::DispositionId::from_id),
+            duration: d.int64(18)?,
+            end_time: d.int64(19)?,
+            end_time_dt: d.datetime(20)?,
+            enrichments: d.object_list::<crate::v1_3_0::objects::Enrichment>(21)?,
+            exit_code: d.int32(22)?,
+            firewall_rule: d
+                .object::<crate::v1_3_0::objects::FirewallRule>(23)?
+                .map(Box::new),
+            injection_type: d.string(24)?,
+            injection_type_id: d.int32(25)?.map(ProcessActivityInjectionTypeId::from_id),
+            malware: d.object_list::<crate::v1_3_0::objects::Malware>(26)?,
+            message: d.string(27)?,
+            metadata: d.required(
+                28,
+                d.object::<crate::v1_3_0::objects::Metadata>(28)?
+                    .map(Box::new),
+            )?,
+            module: d
+                .object::<crate::v1_3_0::objects::Module>(29)?
+                .map(Box::new),
+            observables: d.object_list::<crate::v1_3_0::objects::Observable>(30)?,
+            osint: d.object_list::<crate::v1_3_0::objects::Osint>(31)?,
+            process: d
+                .object::<crate::v1_3_0::objects::Process>(32)?
+                .map(Box::new),
+            raw_data: d.string(33)?,
+            requested_permissions: d.int32(34)?,
+            severity: d.string(35)?,
+            severity_id: d.required(
+                36,
+                d.int32(36)?.map(crate::v1_3_0::enums::SeverityId::from_id),
+            )?,
+            start_time: d.int64(37)?,
+            start_time_dt: d.datetime(38)?,
+            status: d.string(39)?,
+            status_code: d.string(40)?,
+            status_detail: d.string(41)?,
+            status_id: d.int32(42)?.map(crate::v1_3_0::enums::StatusId::from_id),
+            time: d.required(43, d.int64(43)?)?,
+            time_dt: d.datetime(44)?,
+            timezone_offset: d.int32(45)?,
+            type_name: d.string(46)?,
+            type_uid: d.required(47, d.int64(47)?)?,
+            unmapped: d.map(48)?,
+            unknown: d.unknown()?,
+        })
     }
 }

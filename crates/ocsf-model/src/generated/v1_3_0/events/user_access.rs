@@ -41,10 +41,10 @@ pub struct UserAccess {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_3_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_3_0::objects::Actor>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_3_0::objects::Api>,
+    pub api: Option<Box<crate::v1_3_0::objects::Api>>,
     /// **Category** (`category_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     category_name: Option<String>,
@@ -62,13 +62,13 @@ pub struct UserAccess {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_3_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_3_0::objects::Cloud>>,
     /// **Count** (`count`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i32>,
     /// **Device** (`device`, object `device`, recommended, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_3_0::objects::Device>,
+    pub device: Option<Box<crate::v1_3_0::objects::Device>>,
     /// **Duration Milliseconds** (`duration`, `long_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i64>,
@@ -83,12 +83,12 @@ pub struct UserAccess {
     pub enrichments: Option<Vec<crate::v1_3_0::objects::Enrichment>>,
     /// **HTTP Request** (`http_request`, object `http_request`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub http_request: Option<crate::v1_3_0::objects::HttpRequest>,
+    pub http_request: Option<Box<crate::v1_3_0::objects::HttpRequest>>,
     /// **Message** (`message`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_3_0::objects::Metadata,
+    pub metadata: Box<crate::v1_3_0::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_3_0::objects::Observable>>,
@@ -103,7 +103,7 @@ pub struct UserAccess {
     pub raw_data: Option<String>,
     /// **Resource** (`resource`, object `resource_details`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resource: Option<crate::v1_3_0::objects::ResourceDetails>,
+    pub resource: Option<Box<crate::v1_3_0::objects::ResourceDetails>>,
     /// **Severity** (`severity`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub severity: Option<String>,
@@ -113,7 +113,7 @@ pub struct UserAccess {
     pub severity_id: crate::v1_3_0::enums::SeverityId,
     /// **Source Endpoint** (`src_endpoint`, object `network_endpoint`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub src_endpoint: Option<crate::v1_3_0::objects::NetworkEndpoint>,
+    pub src_endpoint: Option<Box<crate::v1_3_0::objects::NetworkEndpoint>>,
     /// **Start Time** (`start_time`, `timestamp_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
@@ -154,7 +154,7 @@ pub struct UserAccess {
     pub unmapped: Option<serde_json::Map<String, serde_json::Value>>,
     /// **User** (`user`, object `user`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<crate::v1_3_0::objects::User>,
+    pub user: Option<Box<crate::v1_3_0::objects::User>>,
     /// Attributes this schema version does not define, kept as read and written back.
     #[serde(flatten)]
     pub unknown: serde_json::Map<String, serde_json::Value>,
@@ -198,7 +198,7 @@ impl UserAccess {
             enrichments: None,
             http_request: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             osint: None,
             privileges: Some(privileges),
@@ -219,7 +219,7 @@ impl UserAccess {
             type_name: None,
             type_uid: i64::from(Self::CLASS_UID) * 100,
             unmapped: None,
-            user: Some(user),
+            user: Some(Box::new(user)),
             unknown: serde_json::Map::new(),
         };
         event.set_activity_id(activity_id);
@@ -307,5 +307,116 @@ impl crate::OcsfEvent for UserAccess {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for UserAccess {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.classes[59]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, Some(i64::from(self.activity_id.id())));
+        e.str(1, self.activity_name.as_deref());
+        e.object(2, self.actor.as_deref());
+        e.object(3, self.api.as_deref());
+        e.str(4, self.category_name.as_deref());
+        e.int(5, Some(i64::from(self.category_uid)));
+        e.str(6, self.class_name.as_deref());
+        e.int(7, Some(i64::from(self.class_uid)));
+        e.object(8, self.cloud.as_deref());
+        e.int(9, self.count.map(i64::from));
+        e.object(10, self.device.as_deref());
+        e.int(11, self.duration);
+        e.int(12, self.end_time);
+        e.datetime(13, self.end_time_dt.as_deref());
+        e.object_list(14, self.enrichments.as_deref());
+        e.object(15, self.http_request.as_deref());
+        e.str(16, self.message.as_deref());
+        e.object(17, Some(&*self.metadata));
+        e.object_list(18, self.observables.as_deref());
+        e.object_list(19, self.osint.as_deref());
+        e.str_list(20, self.privileges.as_deref());
+        e.str(21, self.raw_data.as_deref());
+        e.object(22, self.resource.as_deref());
+        e.str(23, self.severity.as_deref());
+        e.int(24, Some(i64::from(self.severity_id.id())));
+        e.object(25, self.src_endpoint.as_deref());
+        e.int(26, self.start_time);
+        e.datetime(27, self.start_time_dt.as_deref());
+        e.str(28, self.status.as_deref());
+        e.str(29, self.status_code.as_deref());
+        e.str(30, self.status_detail.as_deref());
+        e.int(31, self.status_id.map(|v| i64::from(v.id())));
+        e.int(32, Some(self.time));
+        e.datetime(33, self.time_dt.as_deref());
+        e.int(34, self.timezone_offset.map(i64::from));
+        e.str(35, self.type_name.as_deref());
+        e.int(36, Some(self.type_uid));
+        e.map(37, self.unmapped.as_ref());
+        e.object(38, self.user.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            activity_id: d.required(0, d.int32(0)?.map(UserAccessActivityId::from_id))?,
+            activity_name: d.string(1)?,
+            actor: d.object::<crate::v1_3_0::objects::Actor>(2)?.map(Box::new),
+            api: d.object::<crate::v1_3_0::objects::Api>(3)?.map(Box::new),
+            category_name: d.string(4)?,
+            category_uid: d.required(5, d.int32(5)?)?,
+            class_name: d.string(6)?,
+            class_uid: d.class_uid(7, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_3_0::objects::Cloud>(8)?.map(Box::new),
+            count: d.int32(9)?,
+            device: d
+                .object::<crate::v1_3_0::objects::Device>(10)?
+                .map(Box::new),
+            duration: d.int64(11)?,
+            end_time: d.int64(12)?,
+            end_time_dt: d.datetime(13)?,
+            enrichments: d.object_list::<crate::v1_3_0::objects::Enrichment>(14)?,
+            http_request: d
+                .object::<crate::v1_3_0::objects::HttpRequest>(15)?
+                .map(Box::new),
+            message: d.string(16)?,
+            metadata: d.required(
+                17,
+                d.object::<crate::v1_3_0::objects::Metadata>(17)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_3_0::objects::Observable>(18)?,
+            osint: d.object_list::<crate::v1_3_0::objects::Osint>(19)?,
+            privileges: d.string_list(20)?,
+            raw_data: d.string(21)?,
+            resource: d
+                .object::<crate::v1_3_0::objects::ResourceDetails>(22)?
+                .map(Box::new),
+            severity: d.string(23)?,
+            severity_id: d.required(
+                24,
+                d.int32(24)?.map(crate::v1_3_0::enums::SeverityId::from_id),
+            )?,
+            src_endpoint: d
+                .object::<crate::v1_3_0::objects::NetworkEndpoint>(25)?
+                .map(Box::new),
+            start_time: d.int64(26)?,
+            start_time_dt: d.datetime(27)?,
+            status: d.string(28)?,
+            status_code: d.string(29)?,
+            status_detail: d.string(30)?,
+            status_id: d.int32(31)?.map(crate::v1_3_0::enums::StatusId::from_id),
+            time: d.required(32, d.int64(32)?)?,
+            time_dt: d.datetime(33)?,
+            timezone_offset: d.int32(34)?,
+            type_name: d.string(35)?,
+            type_uid: d.required(36, d.int64(36)?)?,
+            unmapped: d.map(37)?,
+            user: d.object::<crate::v1_3_0::objects::User>(38)?.map(Box::new),
+            unknown: d.unknown()?,
+        })
     }
 }

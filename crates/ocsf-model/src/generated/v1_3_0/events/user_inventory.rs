@@ -41,10 +41,10 @@ pub struct UserInventory {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_3_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_3_0::objects::Actor>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_3_0::objects::Api>,
+    pub api: Option<Box<crate::v1_3_0::objects::Api>>,
     /// **Category** (`category_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     category_name: Option<String>,
@@ -62,7 +62,7 @@ pub struct UserInventory {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_3_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_3_0::objects::Cloud>>,
     /// **Count** (`count`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i32>,
@@ -82,7 +82,7 @@ pub struct UserInventory {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_3_0::objects::Metadata,
+    pub metadata: Box<crate::v1_3_0::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_3_0::objects::Observable>>,
@@ -139,7 +139,7 @@ pub struct UserInventory {
     pub unmapped: Option<serde_json::Map<String, serde_json::Value>>,
     /// **User** (`user`, object `user`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<crate::v1_3_0::objects::User>,
+    pub user: Option<Box<crate::v1_3_0::objects::User>>,
     /// Attributes this schema version does not define, kept as read and written back.
     #[serde(flatten)]
     pub unknown: serde_json::Map<String, serde_json::Value>,
@@ -180,7 +180,7 @@ impl UserInventory {
             end_time_dt: None,
             enrichments: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             osint: None,
             raw_data: None,
@@ -198,7 +198,7 @@ impl UserInventory {
             type_name: None,
             type_uid: i64::from(Self::CLASS_UID) * 100,
             unmapped: None,
-            user: Some(user),
+            user: Some(Box::new(user)),
             unknown: serde_json::Map::new(),
         };
         event.set_activity_id(activity_id);
@@ -286,5 +286,98 @@ impl crate::OcsfEvent for UserInventory {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for UserInventory {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.classes[60]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, Some(i64::from(self.activity_id.id())));
+        e.str(1, self.activity_name.as_deref());
+        e.object(2, self.actor.as_deref());
+        e.object(3, self.api.as_deref());
+        e.str(4, self.category_name.as_deref());
+        e.int(5, Some(i64::from(self.category_uid)));
+        e.str(6, self.class_name.as_deref());
+        e.int(7, Some(i64::from(self.class_uid)));
+        e.object(8, self.cloud.as_deref());
+        e.int(9, self.count.map(i64::from));
+        e.int(10, self.duration);
+        e.int(11, self.end_time);
+        e.datetime(12, self.end_time_dt.as_deref());
+        e.object_list(13, self.enrichments.as_deref());
+        e.str(14, self.message.as_deref());
+        e.object(15, Some(&*self.metadata));
+        e.object_list(16, self.observables.as_deref());
+        e.object_list(17, self.osint.as_deref());
+        e.str(18, self.raw_data.as_deref());
+        e.str(19, self.severity.as_deref());
+        e.int(20, Some(i64::from(self.severity_id.id())));
+        e.int(21, self.start_time);
+        e.datetime(22, self.start_time_dt.as_deref());
+        e.str(23, self.status.as_deref());
+        e.str(24, self.status_code.as_deref());
+        e.str(25, self.status_detail.as_deref());
+        e.int(26, self.status_id.map(|v| i64::from(v.id())));
+        e.int(27, Some(self.time));
+        e.datetime(28, self.time_dt.as_deref());
+        e.int(29, self.timezone_offset.map(i64::from));
+        e.str(30, self.type_name.as_deref());
+        e.int(31, Some(self.type_uid));
+        e.map(32, self.unmapped.as_ref());
+        e.object(33, self.user.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            activity_id: d.required(0, d.int32(0)?.map(UserInventoryActivityId::from_id))?,
+            activity_name: d.string(1)?,
+            actor: d.object::<crate::v1_3_0::objects::Actor>(2)?.map(Box::new),
+            api: d.object::<crate::v1_3_0::objects::Api>(3)?.map(Box::new),
+            category_name: d.string(4)?,
+            category_uid: d.required(5, d.int32(5)?)?,
+            class_name: d.string(6)?,
+            class_uid: d.class_uid(7, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_3_0::objects::Cloud>(8)?.map(Box::new),
+            count: d.int32(9)?,
+            duration: d.int64(10)?,
+            end_time: d.int64(11)?,
+            end_time_dt: d.datetime(12)?,
+            enrichments: d.object_list::<crate::v1_3_0::objects::Enrichment>(13)?,
+            message: d.string(14)?,
+            metadata: d.required(
+                15,
+                d.object::<crate::v1_3_0::objects::Metadata>(15)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_3_0::objects::Observable>(16)?,
+            osint: d.object_list::<crate::v1_3_0::objects::Osint>(17)?,
+            raw_data: d.string(18)?,
+            severity: d.string(19)?,
+            severity_id: d.required(
+                20,
+                d.int32(20)?.map(crate::v1_3_0::enums::SeverityId::from_id),
+            )?,
+            start_time: d.int64(21)?,
+            start_time_dt: d.datetime(22)?,
+            status: d.string(23)?,
+            status_code: d.string(24)?,
+            status_detail: d.string(25)?,
+            status_id: d.int32(26)?.map(crate::v1_3_0::enums::StatusId::from_id),
+            time: d.required(27, d.int64(27)?)?,
+            time_dt: d.datetime(28)?,
+            timezone_offset: d.int32(29)?,
+            type_name: d.string(30)?,
+            type_uid: d.required(31, d.int64(31)?)?,
+            unmapped: d.map(32)?,
+            user: d.object::<crate::v1_3_0::objects::User>(33)?.map(Box::new),
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -48,10 +48,10 @@ pub struct WebResourceAccessActivity {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_3_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_3_0::objects::Actor>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_3_0::objects::Api>,
+    pub api: Option<Box<crate::v1_3_0::objects::Api>>,
     /// **Category** (`category_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     category_name: Option<String>,
@@ -69,13 +69,13 @@ pub struct WebResourceAccessActivity {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_3_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_3_0::objects::Cloud>>,
     /// **Count** (`count`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i32>,
     /// **Device** (`device`, object `device`, recommended, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_3_0::objects::Device>,
+    pub device: Option<Box<crate::v1_3_0::objects::Device>>,
     /// **Duration Milliseconds** (`duration`, `long_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i64>,
@@ -90,15 +90,15 @@ pub struct WebResourceAccessActivity {
     pub enrichments: Option<Vec<crate::v1_3_0::objects::Enrichment>>,
     /// **HTTP Request** (`http_request`, object `http_request`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub http_request: Option<crate::v1_3_0::objects::HttpRequest>,
+    pub http_request: Option<Box<crate::v1_3_0::objects::HttpRequest>>,
     /// **HTTP Response** (`http_response`, object `http_response`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub http_response: Option<crate::v1_3_0::objects::HttpResponse>,
+    pub http_response: Option<Box<crate::v1_3_0::objects::HttpResponse>>,
     /// **Message** (`message`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_3_0::objects::Metadata,
+    pub metadata: Box<crate::v1_3_0::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_3_0::objects::Observable>>,
@@ -109,25 +109,25 @@ pub struct WebResourceAccessActivity {
     ///
     /// Deprecated since 1.1.0; use `proxy_endpoint`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy: Option<crate::v1_3_0::objects::NetworkProxy>,
+    pub proxy: Option<Box<crate::v1_3_0::objects::NetworkProxy>>,
     /// **Proxy Connection Info** (`proxy_connection_info`, object `network_connection_info`, recommended, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_connection_info: Option<crate::v1_3_0::objects::NetworkConnectionInfo>,
+    pub proxy_connection_info: Option<Box<crate::v1_3_0::objects::NetworkConnectionInfo>>,
     /// **Proxy Endpoint** (`proxy_endpoint`, object `network_proxy`, optional, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_endpoint: Option<crate::v1_3_0::objects::NetworkProxy>,
+    pub proxy_endpoint: Option<Box<crate::v1_3_0::objects::NetworkProxy>>,
     /// **Proxy HTTP Request** (`proxy_http_request`, object `http_request`, optional, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_http_request: Option<crate::v1_3_0::objects::HttpRequest>,
+    pub proxy_http_request: Option<Box<crate::v1_3_0::objects::HttpRequest>>,
     /// **Proxy HTTP Response** (`proxy_http_response`, object `http_response`, optional, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_http_response: Option<crate::v1_3_0::objects::HttpResponse>,
+    pub proxy_http_response: Option<Box<crate::v1_3_0::objects::HttpResponse>>,
     /// **Proxy TLS** (`proxy_tls`, object `tls`, recommended, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_tls: Option<crate::v1_3_0::objects::Tls>,
+    pub proxy_tls: Option<Box<crate::v1_3_0::objects::Tls>>,
     /// **Proxy Traffic** (`proxy_traffic`, object `network_traffic`, recommended, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_traffic: Option<crate::v1_3_0::objects::NetworkTraffic>,
+    pub proxy_traffic: Option<Box<crate::v1_3_0::objects::NetworkTraffic>>,
     /// **Raw Data** (`raw_data`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
@@ -140,7 +140,7 @@ pub struct WebResourceAccessActivity {
     pub severity_id: crate::v1_3_0::enums::SeverityId,
     /// **Source Endpoint** (`src_endpoint`, object `network_endpoint`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub src_endpoint: Option<crate::v1_3_0::objects::NetworkEndpoint>,
+    pub src_endpoint: Option<Box<crate::v1_3_0::objects::NetworkEndpoint>>,
     /// **Start Time** (`start_time`, `timestamp_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
@@ -171,7 +171,7 @@ pub struct WebResourceAccessActivity {
     pub timezone_offset: Option<i32>,
     /// **TLS** (`tls`, object `tls`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tls: Option<crate::v1_3_0::objects::Tls>,
+    pub tls: Option<Box<crate::v1_3_0::objects::Tls>>,
     /// **Type Name** (`type_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     type_name: Option<String>,
@@ -226,10 +226,10 @@ impl WebResourceAccessActivity {
             end_time: None,
             end_time_dt: None,
             enrichments: None,
-            http_request: Some(http_request),
+            http_request: Some(Box::new(http_request)),
             http_response: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             osint: None,
             proxy: None,
@@ -344,5 +344,146 @@ impl crate::OcsfEvent for WebResourceAccessActivity {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for WebResourceAccessActivity {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.classes[63]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, Some(i64::from(self.activity_id.id())));
+        e.str(1, self.activity_name.as_deref());
+        e.object(2, self.actor.as_deref());
+        e.object(3, self.api.as_deref());
+        e.str(4, self.category_name.as_deref());
+        e.int(5, Some(i64::from(self.category_uid)));
+        e.str(6, self.class_name.as_deref());
+        e.int(7, Some(i64::from(self.class_uid)));
+        e.object(8, self.cloud.as_deref());
+        e.int(9, self.count.map(i64::from));
+        e.object(10, self.device.as_deref());
+        e.int(11, self.duration);
+        e.int(12, self.end_time);
+        e.datetime(13, self.end_time_dt.as_deref());
+        e.object_list(14, self.enrichments.as_deref());
+        e.object(15, self.http_request.as_deref());
+        e.object(16, self.http_response.as_deref());
+        e.str(17, self.message.as_deref());
+        e.object(18, Some(&*self.metadata));
+        e.object_list(19, self.observables.as_deref());
+        e.object_list(20, self.osint.as_deref());
+        e.object(21, self.proxy.as_deref());
+        e.object(22, self.proxy_connection_info.as_deref());
+        e.object(23, self.proxy_endpoint.as_deref());
+        e.object(24, self.proxy_http_request.as_deref());
+        e.object(25, self.proxy_http_response.as_deref());
+        e.object(26, self.proxy_tls.as_deref());
+        e.object(27, self.proxy_traffic.as_deref());
+        e.str(28, self.raw_data.as_deref());
+        e.str(29, self.severity.as_deref());
+        e.int(30, Some(i64::from(self.severity_id.id())));
+        e.object(31, self.src_endpoint.as_deref());
+        e.int(32, self.start_time);
+        e.datetime(33, self.start_time_dt.as_deref());
+        e.str(34, self.status.as_deref());
+        e.str(35, self.status_code.as_deref());
+        e.str(36, self.status_detail.as_deref());
+        e.int(37, self.status_id.map(|v| i64::from(v.id())));
+        e.int(38, Some(self.time));
+        e.datetime(39, self.time_dt.as_deref());
+        e.int(40, self.timezone_offset.map(i64::from));
+        e.object(41, self.tls.as_deref());
+        e.str(42, self.type_name.as_deref());
+        e.int(43, Some(self.type_uid));
+        e.map(44, self.unmapped.as_ref());
+        e.object_list(45, self.web_resources.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            activity_id: d.required(
+                0,
+                d.int32(0)?
+                    .map(WebResourceAccessActivityActivityId::from_id),
+            )?,
+            activity_name: d.string(1)?,
+            actor: d.object::<crate::v1_3_0::objects::Actor>(2)?.map(Box::new),
+            api: d.object::<crate::v1_3_0::objects::Api>(3)?.map(Box::new),
+            category_name: d.string(4)?,
+            category_uid: d.required(5, d.int32(5)?)?,
+            class_name: d.string(6)?,
+            class_uid: d.class_uid(7, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_3_0::objects::Cloud>(8)?.map(Box::new),
+            count: d.int32(9)?,
+            device: d
+                .object::<crate::v1_3_0::objects::Device>(10)?
+                .map(Box::new),
+            duration: d.int64(11)?,
+            end_time: d.int64(12)?,
+            end_time_dt: d.datetime(13)?,
+            enrichments: d.object_list::<crate::v1_3_0::objects::Enrichment>(14)?,
+            http_request: d
+                .object::<crate::v1_3_0::objects::HttpRequest>(15)?
+                .map(Box::new),
+            http_response: d
+                .object::<crate::v1_3_0::objects::HttpResponse>(16)?
+                .map(Box::new),
+            message: d.string(17)?,
+            metadata: d.required(
+                18,
+                d.object::<crate::v1_3_0::objects::Metadata>(18)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_3_0::objects::Observable>(19)?,
+            osint: d.object_list::<crate::v1_3_0::objects::Osint>(20)?,
+            proxy: d
+                .object::<crate::v1_3_0::objects::NetworkProxy>(21)?
+                .map(Box::new),
+            proxy_connection_info: d
+                .object::<crate::v1_3_0::objects::NetworkConnectionInfo>(22)?
+                .map(Box::new),
+            proxy_endpoint: d
+                .object::<crate::v1_3_0::objects::NetworkProxy>(23)?
+                .map(Box::new),
+            proxy_http_request: d
+                .object::<crate::v1_3_0::objects::HttpRequest>(24)?
+                .map(Box::new),
+            proxy_http_response: d
+                .object::<crate::v1_3_0::objects::HttpResponse>(25)?
+                .map(Box::new),
+            proxy_tls: d.object::<crate::v1_3_0::objects::Tls>(26)?.map(Box::new),
+            proxy_traffic: d
+                .object::<crate::v1_3_0::objects::NetworkTraffic>(27)?
+                .map(Box::new),
+            raw_data: d.string(28)?,
+            severity: d.string(29)?,
+            severity_id: d.required(
+                30,
+                d.int32(30)?.map(crate::v1_3_0::enums::SeverityId::from_id),
+            )?,
+            src_endpoint: d
+                .object::<crate::v1_3_0::objects::NetworkEndpoint>(31)?
+                .map(Box::new),
+            start_time: d.int64(32)?,
+            start_time_dt: d.datetime(33)?,
+            status: d.string(34)?,
+            status_code: d.string(35)?,
+            status_detail: d.string(36)?,
+            status_id: d.int32(37)?.map(crate::v1_3_0::enums::StatusId::from_id),
+            time: d.required(38, d.int64(38)?)?,
+            time_dt: d.datetime(39)?,
+            timezone_offset: d.int32(40)?,
+            tls: d.object::<crate::v1_3_0::objects::Tls>(41)?.map(Box::new),
+            type_name: d.string(42)?,
+            type_uid: d.required(43, d.int64(43)?)?,
+            unmapped: d.map(44)?,
+            web_resources: d.object_list::<crate::v1_3_0::objects::WebResource>(45)?,
+            unknown: d.unknown()?,
+        })
     }
 }

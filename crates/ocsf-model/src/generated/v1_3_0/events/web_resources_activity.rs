@@ -67,10 +67,10 @@ pub struct WebResourcesActivity {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_3_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_3_0::objects::Actor>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_3_0::objects::Api>,
+    pub api: Option<Box<crate::v1_3_0::objects::Api>>,
     /// **MITRE ATT&CK® Details** (`attacks`, object `attack` array, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attacks: Option<Vec<crate::v1_3_0::objects::Attack>>,
@@ -94,13 +94,13 @@ pub struct WebResourcesActivity {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_3_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_3_0::objects::Cloud>>,
     /// **Count** (`count`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i32>,
     /// **Device** (`device`, object `device`, recommended, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_3_0::objects::Device>,
+    pub device: Option<Box<crate::v1_3_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disposition: Option<String>,
@@ -111,7 +111,7 @@ pub struct WebResourcesActivity {
     pub disposition_id: Option<crate::v1_3_0::enums::DispositionId>,
     /// **Destination Endpoint** (`dst_endpoint`, object `network_endpoint`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dst_endpoint: Option<crate::v1_3_0::objects::NetworkEndpoint>,
+    pub dst_endpoint: Option<Box<crate::v1_3_0::objects::NetworkEndpoint>>,
     /// **Duration Milliseconds** (`duration`, `long_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i64>,
@@ -126,13 +126,13 @@ pub struct WebResourcesActivity {
     pub enrichments: Option<Vec<crate::v1_3_0::objects::Enrichment>>,
     /// **Firewall Rule** (`firewall_rule`, object `firewall_rule`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub firewall_rule: Option<crate::v1_3_0::objects::FirewallRule>,
+    pub firewall_rule: Option<Box<crate::v1_3_0::objects::FirewallRule>>,
     /// **HTTP Request** (`http_request`, object `http_request`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub http_request: Option<crate::v1_3_0::objects::HttpRequest>,
+    pub http_request: Option<Box<crate::v1_3_0::objects::HttpRequest>>,
     /// **HTTP Response** (`http_response`, object `http_response`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub http_response: Option<crate::v1_3_0::objects::HttpResponse>,
+    pub http_response: Option<Box<crate::v1_3_0::objects::HttpResponse>>,
     /// **Malware** (`malware`, object `malware` array, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub malware: Option<Vec<crate::v1_3_0::objects::Malware>>,
@@ -140,7 +140,7 @@ pub struct WebResourcesActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_3_0::objects::Metadata,
+    pub metadata: Box<crate::v1_3_0::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_3_0::objects::Observable>>,
@@ -149,22 +149,22 @@ pub struct WebResourcesActivity {
     pub osint: Option<Vec<crate::v1_3_0::objects::Osint>>,
     /// **Proxy Connection Info** (`proxy_connection_info`, object `network_connection_info`, recommended, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_connection_info: Option<crate::v1_3_0::objects::NetworkConnectionInfo>,
+    pub proxy_connection_info: Option<Box<crate::v1_3_0::objects::NetworkConnectionInfo>>,
     /// **Proxy Endpoint** (`proxy_endpoint`, object `network_proxy`, optional, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_endpoint: Option<crate::v1_3_0::objects::NetworkProxy>,
+    pub proxy_endpoint: Option<Box<crate::v1_3_0::objects::NetworkProxy>>,
     /// **Proxy HTTP Request** (`proxy_http_request`, object `http_request`, optional, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_http_request: Option<crate::v1_3_0::objects::HttpRequest>,
+    pub proxy_http_request: Option<Box<crate::v1_3_0::objects::HttpRequest>>,
     /// **Proxy HTTP Response** (`proxy_http_response`, object `http_response`, optional, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_http_response: Option<crate::v1_3_0::objects::HttpResponse>,
+    pub proxy_http_response: Option<Box<crate::v1_3_0::objects::HttpResponse>>,
     /// **Proxy TLS** (`proxy_tls`, object `tls`, recommended, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_tls: Option<crate::v1_3_0::objects::Tls>,
+    pub proxy_tls: Option<Box<crate::v1_3_0::objects::Tls>>,
     /// **Proxy Traffic** (`proxy_traffic`, object `network_traffic`, recommended, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_traffic: Option<crate::v1_3_0::objects::NetworkTraffic>,
+    pub proxy_traffic: Option<Box<crate::v1_3_0::objects::NetworkTraffic>>,
     /// **Raw Data** (`raw_data`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
@@ -177,7 +177,7 @@ pub struct WebResourcesActivity {
     pub severity_id: crate::v1_3_0::enums::SeverityId,
     /// **Source Endpoint** (`src_endpoint`, object `network_endpoint`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub src_endpoint: Option<crate::v1_3_0::objects::NetworkEndpoint>,
+    pub src_endpoint: Option<Box<crate::v1_3_0::objects::NetworkEndpoint>>,
     /// **Start Time** (`start_time`, `timestamp_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
@@ -208,7 +208,7 @@ pub struct WebResourcesActivity {
     pub timezone_offset: Option<i32>,
     /// **TLS** (`tls`, object `tls`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tls: Option<crate::v1_3_0::objects::Tls>,
+    pub tls: Option<Box<crate::v1_3_0::objects::Tls>>,
     /// **Type Name** (`type_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     type_name: Option<String>,
@@ -277,7 +277,7 @@ impl WebResourcesActivity {
             http_response: None,
             malware: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             osint: None,
             proxy_connection_info: None,
@@ -412,5 +412,164 @@ impl crate::OcsfEvent for WebResourcesActivity {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for WebResourcesActivity {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.classes[64]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.action.as_deref());
+        e.int(1, self.action_id.map(|v| i64::from(v.id())));
+        e.int(2, Some(i64::from(self.activity_id.id())));
+        e.str(3, self.activity_name.as_deref());
+        e.object(4, self.actor.as_deref());
+        e.object(5, self.api.as_deref());
+        e.object_list(6, self.attacks.as_deref());
+        e.object_list(7, self.authorizations.as_deref());
+        e.str(8, self.category_name.as_deref());
+        e.int(9, Some(i64::from(self.category_uid)));
+        e.str(10, self.class_name.as_deref());
+        e.int(11, Some(i64::from(self.class_uid)));
+        e.object(12, self.cloud.as_deref());
+        e.int(13, self.count.map(i64::from));
+        e.object(14, self.device.as_deref());
+        e.str(15, self.disposition.as_deref());
+        e.int(16, self.disposition_id.map(|v| i64::from(v.id())));
+        e.object(17, self.dst_endpoint.as_deref());
+        e.int(18, self.duration);
+        e.int(19, self.end_time);
+        e.datetime(20, self.end_time_dt.as_deref());
+        e.object_list(21, self.enrichments.as_deref());
+        e.object(22, self.firewall_rule.as_deref());
+        e.object(23, self.http_request.as_deref());
+        e.object(24, self.http_response.as_deref());
+        e.object_list(25, self.malware.as_deref());
+        e.str(26, self.message.as_deref());
+        e.object(27, Some(&*self.metadata));
+        e.object_list(28, self.observables.as_deref());
+        e.object_list(29, self.osint.as_deref());
+        e.object(30, self.proxy_connection_info.as_deref());
+        e.object(31, self.proxy_endpoint.as_deref());
+        e.object(32, self.proxy_http_request.as_deref());
+        e.object(33, self.proxy_http_response.as_deref());
+        e.object(34, self.proxy_tls.as_deref());
+        e.object(35, self.proxy_traffic.as_deref());
+        e.str(36, self.raw_data.as_deref());
+        e.str(37, self.severity.as_deref());
+        e.int(38, Some(i64::from(self.severity_id.id())));
+        e.object(39, self.src_endpoint.as_deref());
+        e.int(40, self.start_time);
+        e.datetime(41, self.start_time_dt.as_deref());
+        e.str(42, self.status.as_deref());
+        e.str(43, self.status_code.as_deref());
+        e.str(44, self.status_detail.as_deref());
+        e.int(45, self.status_id.map(|v| i64::from(v.id())));
+        e.int(46, Some(self.time));
+        e.datetime(47, self.time_dt.as_deref());
+        e.int(48, self.timezone_offset.map(i64::from));
+        e.object(49, self.tls.as_deref());
+        e.str(50, self.type_name.as_deref());
+        e.int(51, Some(self.type_uid));
+        e.map(52, self.unmapped.as_ref());
+        e.object_list(53, self.web_resources.as_deref());
+        e.object_list(54, self.web_resources_result.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            action: d.string(0)?,
+            action_id: d.int32(1)?.map(crate::v1_3_0::enums::ActionId::from_id),
+            activity_id: d.required(2, d.int32(2)?.map(WebResourcesActivityActivityId::from_id))?,
+            activity_name: d.string(3)?,
+            actor: d.object::<crate::v1_3_0::objects::Actor>(4)?.map(Box::new),
+            api: d.object::<crate::v1_3_0::objects::Api>(5)?.map(Box::new),
+            attacks: d.object_list::<crate::v1_3_0::objects::Attack>(6)?,
+            authorizations: d.object_list::<crate::v1_3_0::objects::Authorization>(7)?,
+            category_name: d.string(8)?,
+            category_uid: d.required(9, d.int32(9)?)?,
+            class_name: d.string(10)?,
+            class_uid: d.class_uid(11, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_3_0::objects::Cloud>(12)?.map(Box::new),
+            count: d.int32(13)?,
+            device: d
+                .object::<crate::v1_3_0::objects::Device>(14)?
+                .map(Box::new),
+            disposition: d.string(15)?,
+            disposition_id: d
+                .int32(16)?
+                .map(crate::v1_3_0::enums::DispositionId::from_id),
+            dst_endpoint: d
+                .object::<crate::v1_3_0::objects::NetworkEndpoint>(17)?
+                .map(Box::new),
+            duration: d.int64(18)?,
+            end_time: d.int64(19)?,
+            end_time_dt: d.datetime(20)?,
+            enrichments: d.object_list::<crate::v1_3_0::objects::Enrichment>(21)?,
+            firewall_rule: d
+                .object::<crate::v1_3_0::objects::FirewallRule>(22)?
+                .map(Box::new),
+            http_request: d
+                .object::<crate::v1_3_0::objects::HttpRequest>(23)?
+                .map(Box::new),
+            http_response: d
+                .object::<crate::v1_3_0::objects::HttpResponse>(24)?
+                .map(Box::new),
+            malware: d.object_list::<crate::v1_3_0::objects::Malware>(25)?,
+            message: d.string(26)?,
+            metadata: d.required(
+                27,
+                d.object::<crate::v1_3_0::objects::Metadata>(27)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_3_0::objects::Observable>(28)?,
+            osint: d.object_list::<crate::v1_3_0::objects::Osint>(29)?,
+            proxy_connection_info: d
+                .object::<crate::v1_3_0::objects::NetworkConnectionInfo>(30)?
+                .map(Box::new),
+            proxy_endpoint: d
+                .object::<crate::v1_3_0::objects::NetworkProxy>(31)?
+                .map(Box::new),
+            proxy_http_request: d
+                .object::<crate::v1_3_0::objects::HttpRequest>(32)?
+                .map(Box::new),
+            proxy_http_response: d
+                .object::<crate::v1_3_0::objects::HttpResponse>(33)?
+                .map(Box::new),
+            proxy_tls: d.object::<crate::v1_3_0::objects::Tls>(34)?.map(Box::new),
+            proxy_traffic: d
+                .object::<crate::v1_3_0::objects::NetworkTraffic>(35)?
+                .map(Box::new),
+            raw_data: d.string(36)?,
+            severity: d.string(37)?,
+            severity_id: d.required(
+                38,
+                d.int32(38)?.map(crate::v1_3_0::enums::SeverityId::from_id),
+            )?,
+            src_endpoint: d
+                .object::<crate::v1_3_0::objects::NetworkEndpoint>(39)?
+                .map(Box::new),
+            start_time: d.int64(40)?,
+            start_time_dt: d.datetime(41)?,
+            status: d.string(42)?,
+            status_code: d.string(43)?,
+            status_detail: d.string(44)?,
+            status_id: d.int32(45)?.map(crate::v1_3_0::enums::StatusId::from_id),
+            time: d.required(46, d.int64(46)?)?,
+            time_dt: d.datetime(47)?,
+            timezone_offset: d.int32(48)?,
+            tls: d.object::<crate::v1_3_0::objects::Tls>(49)?.map(Box::new),
+            type_name: d.string(50)?,
+            type_uid: d.required(51, d.int64(51)?)?,
+            unmapped: d.map(52)?,
+            web_resources: d.object_list::<crate::v1_3_0::objects::WebResource>(53)?,
+            web_resources_result: d.object_list::<crate::v1_3_0::objects::WebResource>(54)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -38,10 +38,10 @@ pub struct WinPrefetchQuery {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_3_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_3_0::objects::Actor>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_3_0::objects::Api>,
+    pub api: Option<Box<crate::v1_3_0::objects::Api>>,
     /// **Category** (`category_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     category_name: Option<String>,
@@ -59,13 +59,13 @@ pub struct WinPrefetchQuery {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_3_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_3_0::objects::Cloud>>,
     /// **Count** (`count`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i32>,
     /// **Device** (`device`, object `device`, recommended, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_3_0::objects::Device>,
+    pub device: Option<Box<crate::v1_3_0::objects::Device>>,
     /// **Duration Milliseconds** (`duration`, `long_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i64>,
@@ -88,7 +88,7 @@ pub struct WinPrefetchQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_3_0::objects::Metadata,
+    pub metadata: Box<crate::v1_3_0::objects::Metadata>,
     /// **Name** (`name`, `string_t`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -100,7 +100,7 @@ pub struct WinPrefetchQuery {
     pub osint: Option<Vec<crate::v1_3_0::objects::Osint>>,
     /// **Query Info** (`query_info`, object `query_info`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub query_info: Option<crate::v1_3_0::objects::QueryInfo>,
+    pub query_info: Option<Box<crate::v1_3_0::objects::QueryInfo>>,
     /// **Query Result** (`query_result`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query_result: Option<String>,
@@ -204,7 +204,7 @@ impl WinPrefetchQuery {
             last_run_time: None,
             last_run_time_dt: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             name: Some(name),
             observables: None,
             osint: None,
@@ -325,5 +325,118 @@ impl crate::OcsfEvent for WinPrefetchQuery {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for WinPrefetchQuery {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.classes[65]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, Some(i64::from(self.activity_id.id())));
+        e.str(1, self.activity_name.as_deref());
+        e.object(2, self.actor.as_deref());
+        e.object(3, self.api.as_deref());
+        e.str(4, self.category_name.as_deref());
+        e.int(5, Some(i64::from(self.category_uid)));
+        e.str(6, self.class_name.as_deref());
+        e.int(7, Some(i64::from(self.class_uid)));
+        e.object(8, self.cloud.as_deref());
+        e.int(9, self.count.map(i64::from));
+        e.object(10, self.device.as_deref());
+        e.int(11, self.duration);
+        e.int(12, self.end_time);
+        e.datetime(13, self.end_time_dt.as_deref());
+        e.object_list(14, self.enrichments.as_deref());
+        e.int(15, self.last_run_time);
+        e.datetime(16, self.last_run_time_dt.as_deref());
+        e.str(17, self.message.as_deref());
+        e.object(18, Some(&*self.metadata));
+        e.str(19, self.name.as_deref());
+        e.object_list(20, self.observables.as_deref());
+        e.object_list(21, self.osint.as_deref());
+        e.object(22, self.query_info.as_deref());
+        e.str(23, self.query_result.as_deref());
+        e.int(24, self.query_result_id.map(|v| i64::from(v.id())));
+        e.str(25, self.raw_data.as_deref());
+        e.int(26, self.run_count.map(i64::from));
+        e.str(27, self.severity.as_deref());
+        e.int(28, Some(i64::from(self.severity_id.id())));
+        e.int(29, self.start_time);
+        e.datetime(30, self.start_time_dt.as_deref());
+        e.str(31, self.status.as_deref());
+        e.str(32, self.status_code.as_deref());
+        e.str(33, self.status_detail.as_deref());
+        e.int(34, self.status_id.map(|v| i64::from(v.id())));
+        e.int(35, Some(self.time));
+        e.datetime(36, self.time_dt.as_deref());
+        e.int(37, self.timezone_offset.map(i64::from));
+        e.str(38, self.type_name.as_deref());
+        e.int(39, Some(self.type_uid));
+        e.map(40, self.unmapped.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            activity_id: d.required(0, d.int32(0)?.map(WinPrefetchQueryActivityId::from_id))?,
+            activity_name: d.string(1)?,
+            actor: d.object::<crate::v1_3_0::objects::Actor>(2)?.map(Box::new),
+            api: d.object::<crate::v1_3_0::objects::Api>(3)?.map(Box::new),
+            category_name: d.string(4)?,
+            category_uid: d.required(5, d.int32(5)?)?,
+            class_name: d.string(6)?,
+            class_uid: d.class_uid(7, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_3_0::objects::Cloud>(8)?.map(Box::new),
+            count: d.int32(9)?,
+            device: d
+                .object::<crate::v1_3_0::objects::Device>(10)?
+                .map(Box::new),
+            duration: d.int64(11)?,
+            end_time: d.int64(12)?,
+            end_time_dt: d.datetime(13)?,
+            enrichments: d.object_list::<crate::v1_3_0::objects::Enrichment>(14)?,
+            last_run_time: d.int64(15)?,
+            last_run_time_dt: d.datetime(16)?,
+            message: d.string(17)?,
+            metadata: d.required(
+                18,
+                d.object::<crate::v1_3_0::objects::Metadata>(18)?
+                    .map(Box::new),
+            )?,
+            name: d.string(19)?,
+            observables: d.object_list::<crate::v1_3_0::objects::Observable>(20)?,
+            osint: d.object_list::<crate::v1_3_0::objects::Osint>(21)?,
+            query_info: d
+                .object::<crate::v1_3_0::objects::QueryInfo>(22)?
+                .map(Box::new),
+            query_result: d.string(23)?,
+            query_result_id: d
+                .int32(24)?
+                .map(crate::v1_3_0::enums::QueryResultId::from_id),
+            raw_data: d.string(25)?,
+            run_count: d.int32(26)?,
+            severity: d.string(27)?,
+            severity_id: d.required(
+                28,
+                d.int32(28)?.map(crate::v1_3_0::enums::SeverityId::from_id),
+            )?,
+            start_time: d.int64(29)?,
+            start_time_dt: d.datetime(30)?,
+            status: d.string(31)?,
+            status_code: d.string(32)?,
+            status_detail: d.string(33)?,
+            status_id: d.int32(34)?.map(crate::v1_3_0::enums::StatusId::from_id),
+            time: d.required(35, d.int64(35)?)?,
+            time_dt: d.datetime(36)?,
+            timezone_offset: d.int32(37)?,
+            type_name: d.string(38)?,
+            type_uid: d.required(39, d.int64(39)?)?,
+            unmapped: d.map(40)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -93,3 +93,31 @@ impl Account {
         self
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Account {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.objects[0]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str_list(0, self.labels.as_deref());
+        e.str(1, self.name.as_deref());
+        e.str(2, self.type_.as_deref());
+        e.int(3, self.type_id.map(|v| i64::from(v.id())));
+        e.str(4, self.uid.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            labels: d.string_list(0)?,
+            name: d.string(1)?,
+            type_: d.string(2)?,
+            type_id: d.int32(3)?.map(AccountTypeId::from_id),
+            uid: d.string(4)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

@@ -22,7 +22,7 @@ pub struct Actor {
     pub authorizations: Option<Vec<crate::v1_3_0::objects::Authorization>>,
     /// **Identity Provider** (`idp`, object `idp`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub idp: Option<crate::v1_3_0::objects::Idp>,
+    pub idp: Option<Box<crate::v1_3_0::objects::Idp>>,
     /// **Invoked by** (`invoked_by`, `string_t`, optional).
     ///
     /// Deprecated since 1.2.0.
@@ -30,13 +30,13 @@ pub struct Actor {
     pub invoked_by: Option<String>,
     /// **Process** (`process`, object `process`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub process: Option<crate::v1_3_0::objects::Process>,
+    pub process: Option<Box<crate::v1_3_0::objects::Process>>,
     /// **Session** (`session`, object `session`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub session: Option<crate::v1_3_0::objects::Session>,
+    pub session: Option<Box<crate::v1_3_0::objects::Session>>,
     /// **User** (`user`, object `user`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<crate::v1_3_0::objects::User>,
+    pub user: Option<Box<crate::v1_3_0::objects::User>>,
     /// Attributes this schema version does not define, kept as read and written back.
     #[serde(flatten)]
     pub unknown: serde_json::Map<String, serde_json::Value>,
@@ -46,5 +46,43 @@ impl Actor {
     /// A new object with its required attributes; the others are unset.
     pub fn new() -> Self {
         Self::default()
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Actor {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.objects[1]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.app_name.as_deref());
+        e.str(1, self.app_uid.as_deref());
+        e.object_list(2, self.authorizations.as_deref());
+        e.object(3, self.idp.as_deref());
+        e.str(4, self.invoked_by.as_deref());
+        e.object(5, self.process.as_deref());
+        e.object(6, self.session.as_deref());
+        e.object(7, self.user.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            app_name: d.string(0)?,
+            app_uid: d.string(1)?,
+            authorizations: d.object_list::<crate::v1_3_0::objects::Authorization>(2)?,
+            idp: d.object::<crate::v1_3_0::objects::Idp>(3)?.map(Box::new),
+            invoked_by: d.string(4)?,
+            process: d
+                .object::<crate::v1_3_0::objects::Process>(5)?
+                .map(Box::new),
+            session: d
+                .object::<crate::v1_3_0::objects::Session>(6)?
+                .map(Box::new),
+            user: d.object::<crate::v1_3_0::objects::User>(7)?.map(Box::new),
+            unknown: d.unknown()?,
+        })
     }
 }

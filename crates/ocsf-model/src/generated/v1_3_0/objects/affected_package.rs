@@ -42,7 +42,7 @@ pub struct AffectedPackage {
     pub fixed_in_version: Option<String>,
     /// **Hash** (`hash`, object `fingerprint`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hash: Option<crate::v1_3_0::objects::Fingerprint>,
+    pub hash: Option<Box<crate::v1_3_0::objects::Fingerprint>>,
     /// **Software License** (`license`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub license: Option<String>,
@@ -63,7 +63,7 @@ pub struct AffectedPackage {
     pub release: Option<String>,
     /// **Remediation Guidance** (`remediation`, object `remediation`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub remediation: Option<crate::v1_3_0::objects::Remediation>,
+    pub remediation: Option<Box<crate::v1_3_0::objects::Remediation>>,
     /// **Type** (`type`, `string_t`, optional).
     #[serde(rename = "type")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -102,5 +102,59 @@ impl AffectedPackage {
             self.type_ = Some(value.as_str().to_string());
         }
         self
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for AffectedPackage {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.objects[3]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.architecture.as_deref());
+        e.str(1, self.cpe_name.as_deref());
+        e.int(2, self.epoch.map(i64::from));
+        e.str(3, self.fixed_in_version.as_deref());
+        e.object(4, self.hash.as_deref());
+        e.str(5, self.license.as_deref());
+        e.str(6, self.name.as_deref());
+        e.str(7, self.package_manager.as_deref());
+        e.str(8, self.path.as_deref());
+        e.str(9, self.purl.as_deref());
+        e.str(10, self.release.as_deref());
+        e.object(11, self.remediation.as_deref());
+        e.str(12, self.type_.as_deref());
+        e.int(13, self.type_id.map(|v| i64::from(v.id())));
+        e.str(14, self.vendor_name.as_deref());
+        e.str(15, self.version.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            architecture: d.string(0)?,
+            cpe_name: d.string(1)?,
+            epoch: d.int32(2)?,
+            fixed_in_version: d.string(3)?,
+            hash: d
+                .object::<crate::v1_3_0::objects::Fingerprint>(4)?
+                .map(Box::new),
+            license: d.string(5)?,
+            name: d.string(6)?,
+            package_manager: d.string(7)?,
+            path: d.string(8)?,
+            purl: d.string(9)?,
+            release: d.string(10)?,
+            remediation: d
+                .object::<crate::v1_3_0::objects::Remediation>(11)?
+                .map(Box::new),
+            type_: d.string(12)?,
+            type_id: d.int32(13)?.map(AffectedPackageTypeId::from_id),
+            vendor_name: d.string(14)?,
+            version: d.string(15)?,
+            unknown: d.unknown()?,
+        })
     }
 }

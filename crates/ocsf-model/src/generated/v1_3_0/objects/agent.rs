@@ -99,3 +99,37 @@ impl Agent {
         self
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Agent {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.objects[4]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.name.as_deref());
+        e.object_list(1, self.policies.as_deref());
+        e.str(2, self.type_.as_deref());
+        e.int(3, self.type_id.map(|v| i64::from(v.id())));
+        e.str(4, self.uid.as_deref());
+        e.str(5, self.uid_alt.as_deref());
+        e.str(6, self.vendor_name.as_deref());
+        e.str(7, self.version.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            name: d.string(0)?,
+            policies: d.object_list::<crate::v1_3_0::objects::Policy>(1)?,
+            type_: d.string(2)?,
+            type_id: d.int32(3)?.map(AgentTypeId::from_id),
+            uid: d.string(4)?,
+            uid_alt: d.string(5)?,
+            vendor_name: d.string(6)?,
+            version: d.string(7)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

@@ -61,7 +61,7 @@ Other = 99 => "Other",
 pub struct AuthFactor {
     /// **Device** (`device`, object `device`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_3_0::objects::Device>,
+    pub device: Option<Box<crate::v1_3_0::objects::Device>>,
     /// **Email Address** (`email_addr`, `email_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email_addr: Option<String>,
@@ -109,5 +109,41 @@ impl AuthFactor {
             self.factor_type = Some(value.as_str().to_string());
         }
         self
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for AuthFactor {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.objects[8]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.object(0, self.device.as_deref());
+        e.str(1, self.email_addr.as_deref());
+        e.str(2, self.factor_type.as_deref());
+        e.int(3, self.factor_type_id.map(|v| i64::from(v.id())));
+        e.bool(4, self.is_hotp);
+        e.bool(5, self.is_totp);
+        e.str(6, self.phone_number.as_deref());
+        e.str(7, self.provider.as_deref());
+        e.str_list(8, self.security_questions.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            device: d.object::<crate::v1_3_0::objects::Device>(0)?.map(Box::new),
+            email_addr: d.string(1)?,
+            factor_type: d.string(2)?,
+            factor_type_id: d.int32(3)?.map(AuthFactorFactorTypeId::from_id),
+            is_hotp: d.bool(4)?,
+            is_totp: d.bool(5)?,
+            phone_number: d.string(6)?,
+            provider: d.string(7)?,
+            security_questions: d.string_list(8)?,
+            unknown: d.unknown()?,
+        })
     }
 }

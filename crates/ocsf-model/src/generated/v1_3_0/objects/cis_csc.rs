@@ -27,3 +27,25 @@ impl CisCsc {
         }
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for CisCsc {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.objects[15]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.control.as_deref());
+        e.str(1, self.version.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            control: d.string(0)?,
+            version: d.string(1)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

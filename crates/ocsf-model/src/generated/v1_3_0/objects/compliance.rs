@@ -86,3 +86,39 @@ impl Compliance {
         self
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Compliance {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.objects[17]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.object_list(0, self.compliance_references.as_deref());
+        e.object_list(1, self.compliance_standards.as_deref());
+        e.str(2, self.control.as_deref());
+        e.str_list(3, self.requirements.as_deref());
+        e.str_list(4, self.standards.as_deref());
+        e.str(5, self.status.as_deref());
+        e.str(6, self.status_code.as_deref());
+        e.str(7, self.status_detail.as_deref());
+        e.int(8, self.status_id.map(|v| i64::from(v.id())));
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            compliance_references: d.object_list::<crate::v1_3_0::objects::KbArticle>(0)?,
+            compliance_standards: d.object_list::<crate::v1_3_0::objects::KbArticle>(1)?,
+            control: d.string(2)?,
+            requirements: d.string_list(3)?,
+            standards: d.string_list(4)?,
+            status: d.string(5)?,
+            status_code: d.string(6)?,
+            status_detail: d.string(7)?,
+            status_id: d.int32(8)?.map(ComplianceStatusId::from_id),
+            unknown: d.unknown()?,
+        })
+    }
+}

@@ -11,10 +11,10 @@
 pub struct Container {
     /// **Hash** (`hash`, object `fingerprint`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hash: Option<crate::v1_3_0::objects::Fingerprint>,
+    pub hash: Option<Box<crate::v1_3_0::objects::Fingerprint>>,
     /// **Image** (`image`, object `image`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image: Option<crate::v1_3_0::objects::Image>,
+    pub image: Option<Box<crate::v1_3_0::objects::Image>>,
     /// **Name** (`name`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -48,5 +48,45 @@ impl Container {
     /// A new object with its required attributes; the others are unset.
     pub fn new() -> Self {
         Self::default()
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Container {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.objects[18]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.object(0, self.hash.as_deref());
+        e.object(1, self.image.as_deref());
+        e.str(2, self.name.as_deref());
+        e.str(3, self.network_driver.as_deref());
+        e.str(4, self.orchestrator.as_deref());
+        e.str(5, self.pod_uuid.as_deref());
+        e.str(6, self.runtime.as_deref());
+        e.int(7, self.size);
+        e.str(8, self.tag.as_deref());
+        e.str(9, self.uid.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            hash: d
+                .object::<crate::v1_3_0::objects::Fingerprint>(0)?
+                .map(Box::new),
+            image: d.object::<crate::v1_3_0::objects::Image>(1)?.map(Box::new),
+            name: d.string(2)?,
+            network_driver: d.string(3)?,
+            orchestrator: d.string(4)?,
+            pod_uuid: d.string(5)?,
+            runtime: d.string(6)?,
+            size: d.int64(7)?,
+            tag: d.string(8)?,
+            uid: d.string(9)?,
+            unknown: d.unknown()?,
+        })
     }
 }

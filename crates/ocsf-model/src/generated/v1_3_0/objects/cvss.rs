@@ -61,3 +61,35 @@ impl Cvss {
         }
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Cvss {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.objects[20]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.float(0, self.base_score);
+        e.str(1, self.depth.as_ref().map(|v| v.value()));
+        e.object_list(2, self.metrics.as_deref());
+        e.float(3, self.overall_score);
+        e.str(4, self.severity.as_deref());
+        e.str(5, self.vector_string.as_deref());
+        e.str(6, self.version.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            base_score: d.float(0)?,
+            depth: d.string(1)?.map(|s| CvssDepth::from_value(&s)),
+            metrics: d.object_list::<crate::v1_3_0::objects::Metric>(2)?,
+            overall_score: d.float(3)?,
+            severity: d.string(4)?,
+            vector_string: d.string(5)?,
+            version: d.string(6)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

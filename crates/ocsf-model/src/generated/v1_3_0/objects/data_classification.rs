@@ -27,7 +27,7 @@ pub struct DataClassification {
     pub confidentiality_id: Option<crate::v1_3_0::enums::ConfidentialityId>,
     /// **Policy** (`policy`, object `policy`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policy: Option<crate::v1_3_0::objects::Policy>,
+    pub policy: Option<Box<crate::v1_3_0::objects::Policy>>,
     /// Attributes this schema version does not define, kept as read and written back.
     #[serde(flatten)]
     pub unknown: serde_json::Map<String, serde_json::Value>,
@@ -60,5 +60,35 @@ impl DataClassification {
             self.confidentiality = Some(value.as_str().to_string());
         }
         self
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for DataClassification {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.objects[25]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.category.as_deref());
+        e.int(1, self.category_id.map(|v| i64::from(v.id())));
+        e.str(2, self.confidentiality.as_deref());
+        e.int(3, self.confidentiality_id.map(|v| i64::from(v.id())));
+        e.object(4, self.policy.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            category: d.string(0)?,
+            category_id: d.int32(1)?.map(crate::v1_3_0::enums::CategoryId::from_id),
+            confidentiality: d.string(2)?,
+            confidentiality_id: d
+                .int32(3)?
+                .map(crate::v1_3_0::enums::ConfidentialityId::from_id),
+            policy: d.object::<crate::v1_3_0::objects::Policy>(4)?.map(Box::new),
+            unknown: d.unknown()?,
+        })
     }
 }

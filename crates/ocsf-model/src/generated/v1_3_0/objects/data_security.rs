@@ -124,7 +124,7 @@ pub struct DataSecurity {
     pub pattern_match: Option<String>,
     /// **Policy** (`policy`, object `policy`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policy: Option<crate::v1_3_0::objects::Policy>,
+    pub policy: Option<Box<crate::v1_3_0::objects::Policy>>,
     /// Attributes this schema version does not define, kept as read and written back.
     #[serde(flatten)]
     pub unknown: serde_json::Map<String, serde_json::Value>,
@@ -180,5 +180,49 @@ impl DataSecurity {
             self.detection_system = Some(value.as_str().to_string());
         }
         self
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for DataSecurity {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.objects[26]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.category.as_deref());
+        e.int(1, self.category_id.map(|v| i64::from(v.id())));
+        e.str(2, self.confidentiality.as_deref());
+        e.int(3, self.confidentiality_id.map(|v| i64::from(v.id())));
+        e.str(4, self.data_lifecycle_state.as_deref());
+        e.int(5, self.data_lifecycle_state_id.map(|v| i64::from(v.id())));
+        e.str(6, self.detection_pattern.as_deref());
+        e.str(7, self.detection_system.as_deref());
+        e.int(8, self.detection_system_id.map(|v| i64::from(v.id())));
+        e.str(9, self.pattern_match.as_deref());
+        e.object(10, self.policy.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            category: d.string(0)?,
+            category_id: d.int32(1)?.map(crate::v1_3_0::enums::CategoryId::from_id),
+            confidentiality: d.string(2)?,
+            confidentiality_id: d
+                .int32(3)?
+                .map(crate::v1_3_0::enums::ConfidentialityId::from_id),
+            data_lifecycle_state: d.string(4)?,
+            data_lifecycle_state_id: d.int32(5)?.map(DataSecurityDataLifecycleStateId::from_id),
+            detection_pattern: d.string(6)?,
+            detection_system: d.string(7)?,
+            detection_system_id: d.int32(8)?.map(DataSecurityDetectionSystemId::from_id),
+            pattern_match: d.string(9)?,
+            policy: d
+                .object::<crate::v1_3_0::objects::Policy>(10)?
+                .map(Box::new),
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -52,7 +52,7 @@ pub struct Database {
     pub created_time_dt: Option<String>,
     /// **Data Classification** (`data_classification`, object `data_classification`, recommended, profile `data_classification`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data_classification: Option<crate::v1_3_0::objects::DataClassification>,
+    pub data_classification: Option<Box<crate::v1_3_0::objects::DataClassification>>,
     /// **Description** (`desc`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub desc: Option<String>,
@@ -104,5 +104,49 @@ impl Database {
             self.type_ = Some(value.as_str().to_string());
         }
         self
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Database {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.objects[27]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, self.created_time);
+        e.datetime(1, self.created_time_dt.as_deref());
+        e.object(2, self.data_classification.as_deref());
+        e.str(3, self.desc.as_deref());
+        e.object_list(4, self.groups.as_deref());
+        e.int(5, self.modified_time);
+        e.datetime(6, self.modified_time_dt.as_deref());
+        e.str(7, self.name.as_deref());
+        e.int(8, self.size);
+        e.str(9, self.type_.as_deref());
+        e.int(10, self.type_id.map(|v| i64::from(v.id())));
+        e.str(11, self.uid.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            created_time: d.int64(0)?,
+            created_time_dt: d.datetime(1)?,
+            data_classification: d
+                .object::<crate::v1_3_0::objects::DataClassification>(2)?
+                .map(Box::new),
+            desc: d.string(3)?,
+            groups: d.object_list::<crate::v1_3_0::objects::Group>(4)?,
+            modified_time: d.int64(5)?,
+            modified_time_dt: d.datetime(6)?,
+            name: d.string(7)?,
+            size: d.int64(8)?,
+            type_: d.string(9)?,
+            type_id: d.int32(10)?.map(DatabaseTypeId::from_id),
+            uid: d.string(11)?,
+            unknown: d.unknown()?,
+        })
     }
 }

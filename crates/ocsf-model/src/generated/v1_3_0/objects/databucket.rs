@@ -43,13 +43,13 @@ pub struct Databucket {
     pub created_time_dt: Option<String>,
     /// **Data Classification** (`data_classification`, object `data_classification`, recommended, profile `data_classification`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data_classification: Option<crate::v1_3_0::objects::DataClassification>,
+    pub data_classification: Option<Box<crate::v1_3_0::objects::DataClassification>>,
     /// **Description** (`desc`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub desc: Option<String>,
     /// **File** (`file`, object `file`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file: Option<crate::v1_3_0::objects::File>,
+    pub file: Option<Box<crate::v1_3_0::objects::File>>,
     /// **Groups** (`groups`, object `group` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub groups: Option<Vec<crate::v1_3_0::objects::Group>>,
@@ -98,5 +98,51 @@ impl Databucket {
             self.type_ = Some(value.as_str().to_string());
         }
         self
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Databucket {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.objects[28]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, self.created_time);
+        e.datetime(1, self.created_time_dt.as_deref());
+        e.object(2, self.data_classification.as_deref());
+        e.str(3, self.desc.as_deref());
+        e.object(4, self.file.as_deref());
+        e.object_list(5, self.groups.as_deref());
+        e.int(6, self.modified_time);
+        e.datetime(7, self.modified_time_dt.as_deref());
+        e.str(8, self.name.as_deref());
+        e.int(9, self.size);
+        e.str(10, self.type_.as_deref());
+        e.int(11, self.type_id.map(|v| i64::from(v.id())));
+        e.str(12, self.uid.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            created_time: d.int64(0)?,
+            created_time_dt: d.datetime(1)?,
+            data_classification: d
+                .object::<crate::v1_3_0::objects::DataClassification>(2)?
+                .map(Box::new),
+            desc: d.string(3)?,
+            file: d.object::<crate::v1_3_0::objects::File>(4)?.map(Box::new),
+            groups: d.object_list::<crate::v1_3_0::objects::Group>(5)?,
+            modified_time: d.int64(6)?,
+            modified_time_dt: d.datetime(7)?,
+            name: d.string(8)?,
+            size: d.int64(9)?,
+            type_: d.string(10)?,
+            type_id: d.int32(11)?.map(DatabucketTypeId::from_id),
+            uid: d.string(12)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -25,7 +25,7 @@ pub struct Device {
     pub boot_time_dt: Option<String>,
     /// **Container** (`container`, object `container`, recommended, profile `container`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub container: Option<crate::v1_3_0::objects::Container>,
+    pub container: Option<Box<crate::v1_3_0::objects::Container>>,
     /// **Created Time** (`created_time`, `timestamp_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_time: Option<i64>,
@@ -52,13 +52,13 @@ pub struct Device {
     pub hostname: Option<String>,
     /// **Hardware Info** (`hw_info`, object `device_hw_info`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hw_info: Option<crate::v1_3_0::objects::DeviceHwInfo>,
+    pub hw_info: Option<Box<crate::v1_3_0::objects::DeviceHwInfo>>,
     /// **Hypervisor** (`hypervisor`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hypervisor: Option<String>,
     /// **Image** (`image`, object `image`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image: Option<crate::v1_3_0::objects::Image>,
+    pub image: Option<Box<crate::v1_3_0::objects::Image>>,
     /// **IMEI** (`imei`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub imei: Option<String>,
@@ -94,7 +94,7 @@ pub struct Device {
     pub last_seen_time_dt: Option<String>,
     /// **Geo Location** (`location`, object `location`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub location: Option<crate::v1_3_0::objects::Location>,
+    pub location: Option<Box<crate::v1_3_0::objects::Location>>,
     /// **MAC Address** (`mac`, `mac_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mac: Option<String>,
@@ -115,13 +115,13 @@ pub struct Device {
     pub network_interfaces: Option<Vec<crate::v1_3_0::objects::NetworkInterface>>,
     /// **Organization** (`org`, object `organization`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub org: Option<crate::v1_3_0::objects::Organization>,
+    pub org: Option<Box<crate::v1_3_0::objects::Organization>>,
     /// **OS** (`os`, object `os`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub os: Option<crate::v1_3_0::objects::Os>,
+    pub os: Option<Box<crate::v1_3_0::objects::Os>>,
     /// **Owner** (`owner`, object `user`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner: Option<crate::v1_3_0::objects::User>,
+    pub owner: Option<Box<crate::v1_3_0::objects::User>>,
     /// **Region** (`region`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
@@ -197,5 +197,131 @@ impl Device {
             self.type_ = Some(value.as_str().to_string());
         }
         self
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Device {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.objects[30]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.object_list(0, self.agent_list.as_deref());
+        e.str(1, self.autoscale_uid.as_deref());
+        e.int(2, self.boot_time);
+        e.datetime(3, self.boot_time_dt.as_deref());
+        e.object(4, self.container.as_deref());
+        e.int(5, self.created_time);
+        e.datetime(6, self.created_time_dt.as_deref());
+        e.str(7, self.desc.as_deref());
+        e.str(8, self.domain.as_deref());
+        e.int(9, self.first_seen_time);
+        e.datetime(10, self.first_seen_time_dt.as_deref());
+        e.object_list(11, self.groups.as_deref());
+        e.str(12, self.hostname.as_deref());
+        e.object(13, self.hw_info.as_deref());
+        e.str(14, self.hypervisor.as_deref());
+        e.object(15, self.image.as_deref());
+        e.str(16, self.imei.as_deref());
+        e.str(17, self.instance_uid.as_deref());
+        e.str(18, self.interface_name.as_deref());
+        e.str(19, self.interface_uid.as_deref());
+        e.str(20, self.ip.as_deref());
+        e.bool(21, self.is_compliant);
+        e.bool(22, self.is_managed);
+        e.bool(23, self.is_personal);
+        e.bool(24, self.is_trusted);
+        e.int(25, self.last_seen_time);
+        e.datetime(26, self.last_seen_time_dt.as_deref());
+        e.object(27, self.location.as_deref());
+        e.str(28, self.mac.as_deref());
+        e.int(29, self.modified_time);
+        e.datetime(30, self.modified_time_dt.as_deref());
+        e.str(31, self.name.as_deref());
+        e.int(32, self.namespace_pid.map(i64::from));
+        e.object_list(33, self.network_interfaces.as_deref());
+        e.object(34, self.org.as_deref());
+        e.object(35, self.os.as_deref());
+        e.object(36, self.owner.as_deref());
+        e.str(37, self.region.as_deref());
+        e.str(38, self.risk_level.as_deref());
+        e.int(39, self.risk_level_id.map(|v| i64::from(v.id())));
+        e.int(40, self.risk_score.map(i64::from));
+        e.str(41, self.subnet.as_deref());
+        e.str(42, self.subnet_uid.as_deref());
+        e.str(43, self.type_.as_deref());
+        e.int(44, self.type_id.map(|v| i64::from(v.id())));
+        e.str(45, self.uid.as_deref());
+        e.str(46, self.uid_alt.as_deref());
+        e.str(47, self.vlan_uid.as_deref());
+        e.str(48, self.vpc_uid.as_deref());
+        e.str(49, self.zone.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            agent_list: d.object_list::<crate::v1_3_0::objects::Agent>(0)?,
+            autoscale_uid: d.string(1)?,
+            boot_time: d.int64(2)?,
+            boot_time_dt: d.datetime(3)?,
+            container: d
+                .object::<crate::v1_3_0::objects::Container>(4)?
+                .map(Box::new),
+            created_time: d.int64(5)?,
+            created_time_dt: d.datetime(6)?,
+            desc: d.string(7)?,
+            domain: d.string(8)?,
+            first_seen_time: d.int64(9)?,
+            first_seen_time_dt: d.datetime(10)?,
+            groups: d.object_list::<crate::v1_3_0::objects::Group>(11)?,
+            hostname: d.string(12)?,
+            hw_info: d
+                .object::<crate::v1_3_0::objects::DeviceHwInfo>(13)?
+                .map(Box::new),
+            hypervisor: d.string(14)?,
+            image: d.object::<crate::v1_3_0::objects::Image>(15)?.map(Box::new),
+            imei: d.string(16)?,
+            instance_uid: d.string(17)?,
+            interface_name: d.string(18)?,
+            interface_uid: d.string(19)?,
+            ip: d.string(20)?,
+            is_compliant: d.bool(21)?,
+            is_managed: d.bool(22)?,
+            is_personal: d.bool(23)?,
+            is_trusted: d.bool(24)?,
+            last_seen_time: d.int64(25)?,
+            last_seen_time_dt: d.datetime(26)?,
+            location: d
+                .object::<crate::v1_3_0::objects::Location>(27)?
+                .map(Box::new),
+            mac: d.string(28)?,
+            modified_time: d.int64(29)?,
+            modified_time_dt: d.datetime(30)?,
+            name: d.string(31)?,
+            namespace_pid: d.int32(32)?,
+            network_interfaces: d.object_list::<crate::v1_3_0::objects::NetworkInterface>(33)?,
+            org: d
+                .object::<crate::v1_3_0::objects::Organization>(34)?
+                .map(Box::new),
+            os: d.object::<crate::v1_3_0::objects::Os>(35)?.map(Box::new),
+            owner: d.object::<crate::v1_3_0::objects::User>(36)?.map(Box::new),
+            region: d.string(37)?,
+            risk_level: d.string(38)?,
+            risk_level_id: d.int32(39)?.map(crate::v1_3_0::enums::RiskLevelId::from_id),
+            risk_score: d.int32(40)?,
+            subnet: d.string(41)?,
+            subnet_uid: d.string(42)?,
+            type_: d.string(43)?,
+            type_id: d.int32(44)?.map(crate::v1_3_0::enums::TypeId::from_id),
+            uid: d.string(45)?,
+            uid_alt: d.string(46)?,
+            vlan_uid: d.string(47)?,
+            vpc_uid: d.string(48)?,
+            zone: d.string(49)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -76,7 +76,7 @@ pub struct DigitalSignature {
     pub algorithm_id: Option<DigitalSignatureAlgorithmId>,
     /// **Certificate** (`certificate`, object `certificate`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub certificate: Option<crate::v1_3_0::objects::Certificate>,
+    pub certificate: Option<Box<crate::v1_3_0::objects::Certificate>>,
     /// **Created Time** (`created_time`, `timestamp_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_time: Option<i64>,
@@ -88,7 +88,7 @@ pub struct DigitalSignature {
     pub developer_uid: Option<String>,
     /// **Message Digest** (`digest`, object `fingerprint`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub digest: Option<crate::v1_3_0::objects::Fingerprint>,
+    pub digest: Option<Box<crate::v1_3_0::objects::Fingerprint>>,
     /// **State** (`state`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
@@ -128,5 +128,45 @@ impl DigitalSignature {
             self.state = Some(value.as_str().to_string());
         }
         self
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for DigitalSignature {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.objects[32]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.algorithm.as_deref());
+        e.int(1, self.algorithm_id.map(|v| i64::from(v.id())));
+        e.object(2, self.certificate.as_deref());
+        e.int(3, self.created_time);
+        e.datetime(4, self.created_time_dt.as_deref());
+        e.str(5, self.developer_uid.as_deref());
+        e.object(6, self.digest.as_deref());
+        e.str(7, self.state.as_deref());
+        e.int(8, self.state_id.map(|v| i64::from(v.id())));
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            algorithm: d.string(0)?,
+            algorithm_id: d.int32(1)?.map(DigitalSignatureAlgorithmId::from_id),
+            certificate: d
+                .object::<crate::v1_3_0::objects::Certificate>(2)?
+                .map(Box::new),
+            created_time: d.int64(3)?,
+            created_time_dt: d.datetime(4)?,
+            developer_uid: d.string(5)?,
+            digest: d
+                .object::<crate::v1_3_0::objects::Fingerprint>(6)?
+                .map(Box::new),
+            state: d.string(7)?,
+            state_id: d.int32(8)?.map(DigitalSignatureStateId::from_id),
+            unknown: d.unknown()?,
+        })
     }
 }

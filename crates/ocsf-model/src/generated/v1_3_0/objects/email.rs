@@ -14,7 +14,7 @@ pub struct Email {
     pub cc: Option<Vec<String>>,
     /// **Data Classification** (`data_classification`, object `data_classification`, recommended, profile `data_classification`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data_classification: Option<crate::v1_3_0::objects::DataClassification>,
+    pub data_classification: Option<Box<crate::v1_3_0::objects::DataClassification>>,
     /// **Delivered To** (`delivered_to`, `email_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivered_to: Option<String>,
@@ -64,5 +64,53 @@ impl Email {
             to: Some(to),
             ..Self::default()
         }
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Email {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.objects[37]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str_list(0, self.cc.as_deref());
+        e.object(1, self.data_classification.as_deref());
+        e.str(2, self.delivered_to.as_deref());
+        e.str(3, self.from.as_deref());
+        e.str(4, self.message_uid.as_deref());
+        e.str(5, self.raw_header.as_deref());
+        e.str(6, self.reply_to.as_deref());
+        e.int(7, self.size);
+        e.str(8, self.smtp_from.as_deref());
+        e.str_list(9, self.smtp_to.as_deref());
+        e.str(10, self.subject.as_deref());
+        e.str_list(11, self.to.as_deref());
+        e.str(12, self.uid.as_deref());
+        e.str_list(13, self.x_originating_ip.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            cc: d.string_list(0)?,
+            data_classification: d
+                .object::<crate::v1_3_0::objects::DataClassification>(1)?
+                .map(Box::new),
+            delivered_to: d.string(2)?,
+            from: d.string(3)?,
+            message_uid: d.string(4)?,
+            raw_header: d.string(5)?,
+            reply_to: d.string(6)?,
+            size: d.int64(7)?,
+            smtp_from: d.string(8)?,
+            smtp_to: d.string_list(9)?,
+            subject: d.string(10)?,
+            to: d.string_list(11)?,
+            uid: d.string(12)?,
+            x_originating_ip: d.string_list(13)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -16,7 +16,7 @@ pub struct EndpointConnection {
     pub code: Option<i32>,
     /// **Network Endpoint** (`network_endpoint`, object `network_endpoint`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub network_endpoint: Option<crate::v1_3_0::objects::NetworkEndpoint>,
+    pub network_endpoint: Option<Box<crate::v1_3_0::objects::NetworkEndpoint>>,
     /// Attributes this schema version does not define, kept as read and written back.
     #[serde(flatten)]
     pub unknown: serde_json::Map<String, serde_json::Value>,
@@ -26,5 +26,29 @@ impl EndpointConnection {
     /// A new object with its required attributes; the others are unset.
     pub fn new() -> Self {
         Self::default()
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for EndpointConnection {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.objects[40]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, self.code.map(i64::from));
+        e.object(1, self.network_endpoint.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            code: d.int32(0)?,
+            network_endpoint: d
+                .object::<crate::v1_3_0::objects::NetworkEndpoint>(1)?
+                .map(Box::new),
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -29,7 +29,7 @@ pub struct Enrichment {
     pub provider: Option<String>,
     /// **Reputation Scores** (`reputation`, object `reputation`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reputation: Option<crate::v1_3_0::objects::Reputation>,
+    pub reputation: Option<Box<crate::v1_3_0::objects::Reputation>>,
     /// **Short Description** (`short_desc`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub short_desc: Option<String>,
@@ -57,5 +57,47 @@ impl Enrichment {
             value: Some(value),
             ..Self::default()
         }
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Enrichment {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.objects[41]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, self.created_time);
+        e.datetime(1, self.created_time_dt.as_deref());
+        e.json(2, self.data.as_ref());
+        e.str(3, self.desc.as_deref());
+        e.str(4, self.name.as_deref());
+        e.str(5, self.provider.as_deref());
+        e.object(6, self.reputation.as_deref());
+        e.str(7, self.short_desc.as_deref());
+        e.str(8, self.src_url.as_deref());
+        e.str(9, self.type_.as_deref());
+        e.str(10, self.value.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            created_time: d.int64(0)?,
+            created_time_dt: d.datetime(1)?,
+            data: d.json(2)?,
+            desc: d.string(3)?,
+            name: d.string(4)?,
+            provider: d.string(5)?,
+            reputation: d
+                .object::<crate::v1_3_0::objects::Reputation>(6)?
+                .map(Box::new),
+            short_desc: d.string(7)?,
+            src_url: d.string(8)?,
+            type_: d.string(9)?,
+            value: d.string(10)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -13,64 +13,64 @@
 pub struct Evidences {
     /// **Actor** (`actor`, object `actor`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_3_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_3_0::objects::Actor>>,
     /// **API Details** (`api`, object `api`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_3_0::objects::Api>,
+    pub api: Option<Box<crate::v1_3_0::objects::Api>>,
     /// **Connection Info** (`connection_info`, object `network_connection_info`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_info: Option<crate::v1_3_0::objects::NetworkConnectionInfo>,
+    pub connection_info: Option<Box<crate::v1_3_0::objects::NetworkConnectionInfo>>,
     /// **Container** (`container`, object `container`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub container: Option<crate::v1_3_0::objects::Container>,
+    pub container: Option<Box<crate::v1_3_0::objects::Container>>,
     /// **Data** (`data`, `json_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<serde_json::Value>,
     /// **Database** (`database`, object `database`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub database: Option<crate::v1_3_0::objects::Database>,
+    pub database: Option<Box<crate::v1_3_0::objects::Database>>,
     /// **Databucket** (`databucket`, object `databucket`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub databucket: Option<crate::v1_3_0::objects::Databucket>,
+    pub databucket: Option<Box<crate::v1_3_0::objects::Databucket>>,
     /// **Device** (`device`, object `device`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_3_0::objects::Device>,
+    pub device: Option<Box<crate::v1_3_0::objects::Device>>,
     /// **Destination Endpoint** (`dst_endpoint`, object `network_endpoint`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dst_endpoint: Option<crate::v1_3_0::objects::NetworkEndpoint>,
+    pub dst_endpoint: Option<Box<crate::v1_3_0::objects::NetworkEndpoint>>,
     /// **Email** (`email`, object `email`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<crate::v1_3_0::objects::Email>,
+    pub email: Option<Box<crate::v1_3_0::objects::Email>>,
     /// **File** (`file`, object `file`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file: Option<crate::v1_3_0::objects::File>,
+    pub file: Option<Box<crate::v1_3_0::objects::File>>,
     /// **Job** (`job`, object `job`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub job: Option<crate::v1_3_0::objects::Job>,
+    pub job: Option<Box<crate::v1_3_0::objects::Job>>,
     /// **Process** (`process`, object `process`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub process: Option<crate::v1_3_0::objects::Process>,
+    pub process: Option<Box<crate::v1_3_0::objects::Process>>,
     /// **DNS Query** (`query`, object `dns_query`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub query: Option<crate::v1_3_0::objects::DnsQuery>,
+    pub query: Option<Box<crate::v1_3_0::objects::DnsQuery>>,
     /// **Registry Key** (`reg_key`, object `win/reg_key`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reg_key: Option<crate::v1_3_0::objects::WinRegKey>,
+    pub reg_key: Option<Box<crate::v1_3_0::objects::WinRegKey>>,
     /// **Registry Value** (`reg_value`, object `win/reg_value`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reg_value: Option<crate::v1_3_0::objects::WinRegValue>,
+    pub reg_value: Option<Box<crate::v1_3_0::objects::WinRegValue>>,
     /// **Source Endpoint** (`src_endpoint`, object `network_endpoint`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub src_endpoint: Option<crate::v1_3_0::objects::NetworkEndpoint>,
+    pub src_endpoint: Option<Box<crate::v1_3_0::objects::NetworkEndpoint>>,
     /// **URL** (`url`, object `url`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub url: Option<crate::v1_3_0::objects::Url>,
+    pub url: Option<Box<crate::v1_3_0::objects::Url>>,
     /// **User** (`user`, object `user`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<crate::v1_3_0::objects::User>,
+    pub user: Option<Box<crate::v1_3_0::objects::User>>,
     /// **Windows Service** (`win_service`, object `win/win_service`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub win_service: Option<crate::v1_3_0::objects::WinWinService>,
+    pub win_service: Option<Box<crate::v1_3_0::objects::WinWinService>>,
     /// Attributes this schema version does not define, kept as read and written back.
     #[serde(flatten)]
     pub unknown: serde_json::Map<String, serde_json::Value>,
@@ -80,5 +80,85 @@ impl Evidences {
     /// A new object with its required attributes; the others are unset.
     pub fn new() -> Self {
         Self::default()
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Evidences {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.objects[43]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.object(0, self.actor.as_deref());
+        e.object(1, self.api.as_deref());
+        e.object(2, self.connection_info.as_deref());
+        e.object(3, self.container.as_deref());
+        e.json(4, self.data.as_ref());
+        e.object(5, self.database.as_deref());
+        e.object(6, self.databucket.as_deref());
+        e.object(7, self.device.as_deref());
+        e.object(8, self.dst_endpoint.as_deref());
+        e.object(9, self.email.as_deref());
+        e.object(10, self.file.as_deref());
+        e.object(11, self.job.as_deref());
+        e.object(12, self.process.as_deref());
+        e.object(13, self.query.as_deref());
+        e.object(14, self.reg_key.as_deref());
+        e.object(15, self.reg_value.as_deref());
+        e.object(16, self.src_endpoint.as_deref());
+        e.object(17, self.url.as_deref());
+        e.object(18, self.user.as_deref());
+        e.object(19, self.win_service.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            actor: d.object::<crate::v1_3_0::objects::Actor>(0)?.map(Box::new),
+            api: d.object::<crate::v1_3_0::objects::Api>(1)?.map(Box::new),
+            connection_info: d
+                .object::<crate::v1_3_0::objects::NetworkConnectionInfo>(2)?
+                .map(Box::new),
+            container: d
+                .object::<crate::v1_3_0::objects::Container>(3)?
+                .map(Box::new),
+            data: d.json(4)?,
+            database: d
+                .object::<crate::v1_3_0::objects::Database>(5)?
+                .map(Box::new),
+            databucket: d
+                .object::<crate::v1_3_0::objects::Databucket>(6)?
+                .map(Box::new),
+            device: d.object::<crate::v1_3_0::objects::Device>(7)?.map(Box::new),
+            dst_endpoint: d
+                .object::<crate::v1_3_0::objects::NetworkEndpoint>(8)?
+                .map(Box::new),
+            email: d.object::<crate::v1_3_0::objects::Email>(9)?.map(Box::new),
+            file: d.object::<crate::v1_3_0::objects::File>(10)?.map(Box::new),
+            job: d.object::<crate::v1_3_0::objects::Job>(11)?.map(Box::new),
+            process: d
+                .object::<crate::v1_3_0::objects::Process>(12)?
+                .map(Box::new),
+            query: d
+                .object::<crate::v1_3_0::objects::DnsQuery>(13)?
+                .map(Box::new),
+            reg_key: d
+                .object::<crate::v1_3_0::objects::WinRegKey>(14)?
+                .map(Box::new),
+            reg_value: d
+                .object::<crate::v1_3_0::objects::WinRegValue>(15)?
+                .map(Box::new),
+            src_endpoint: d
+                .object::<crate::v1_3_0::objects::NetworkEndpoint>(16)?
+                .map(Box::new),
+            url: d.object::<crate::v1_3_0::objects::Url>(17)?.map(Box::new),
+            user: d.object::<crate::v1_3_0::objects::User>(18)?.map(Box::new),
+            win_service: d
+                .object::<crate::v1_3_0::objects::WinWinService>(19)?
+                .map(Box::new),
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -11,7 +11,7 @@
 pub struct FindingInfo {
     /// **Analytic** (`analytic`, object `analytic`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub analytic: Option<crate::v1_3_0::objects::Analytic>,
+    pub analytic: Option<Box<crate::v1_3_0::objects::Analytic>>,
     /// **MITRE ATT&CK® Details** (`attacks`, object `attack` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attacks: Option<Vec<crate::v1_3_0::objects::Attack>>,
@@ -82,5 +82,65 @@ impl FindingInfo {
             uid: Some(uid),
             ..Self::default()
         }
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for FindingInfo {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.objects[48]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.object(0, self.analytic.as_deref());
+        e.object_list(1, self.attacks.as_deref());
+        e.int(2, self.created_time);
+        e.datetime(3, self.created_time_dt.as_deref());
+        e.str_list(4, self.data_sources.as_deref());
+        e.str(5, self.desc.as_deref());
+        e.int(6, self.first_seen_time);
+        e.datetime(7, self.first_seen_time_dt.as_deref());
+        e.object_list(8, self.kill_chain.as_deref());
+        e.int(9, self.last_seen_time);
+        e.datetime(10, self.last_seen_time_dt.as_deref());
+        e.int(11, self.modified_time);
+        e.datetime(12, self.modified_time_dt.as_deref());
+        e.str(13, self.product_uid.as_deref());
+        e.object_list(14, self.related_analytics.as_deref());
+        e.object_list(15, self.related_events.as_deref());
+        e.str(16, self.src_url.as_deref());
+        e.str(17, self.title.as_deref());
+        e.str_list(18, self.types.as_deref());
+        e.str(19, self.uid.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            analytic: d
+                .object::<crate::v1_3_0::objects::Analytic>(0)?
+                .map(Box::new),
+            attacks: d.object_list::<crate::v1_3_0::objects::Attack>(1)?,
+            created_time: d.int64(2)?,
+            created_time_dt: d.datetime(3)?,
+            data_sources: d.string_list(4)?,
+            desc: d.string(5)?,
+            first_seen_time: d.int64(6)?,
+            first_seen_time_dt: d.datetime(7)?,
+            kill_chain: d.object_list::<crate::v1_3_0::objects::KillChainPhase>(8)?,
+            last_seen_time: d.int64(9)?,
+            last_seen_time_dt: d.datetime(10)?,
+            modified_time: d.int64(11)?,
+            modified_time_dt: d.datetime(12)?,
+            product_uid: d.string(13)?,
+            related_analytics: d.object_list::<crate::v1_3_0::objects::Analytic>(14)?,
+            related_events: d.object_list::<crate::v1_3_0::objects::RelatedEvent>(15)?,
+            src_url: d.string(16)?,
+            title: d.string(17)?,
+            types: d.string_list(18)?,
+            uid: d.string(19)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -39,3 +39,33 @@ impl Group {
         Self::default()
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Group {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.objects[51]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.desc.as_deref());
+        e.str(1, self.domain.as_deref());
+        e.str(2, self.name.as_deref());
+        e.str_list(3, self.privileges.as_deref());
+        e.str(4, self.type_.as_deref());
+        e.str(5, self.uid.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            desc: d.string(0)?,
+            domain: d.string(1)?,
+            name: d.string(2)?,
+            privileges: d.string_list(3)?,
+            type_: d.string(4)?,
+            uid: d.string(5)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

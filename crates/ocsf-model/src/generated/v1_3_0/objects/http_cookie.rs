@@ -61,3 +61,43 @@ impl HttpCookie {
         }
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for HttpCookie {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.objects[53]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.domain.as_deref());
+        e.int(1, self.expiration_time);
+        e.datetime(2, self.expiration_time_dt.as_deref());
+        e.bool(3, self.http_only);
+        e.bool(4, self.is_http_only);
+        e.bool(5, self.is_secure);
+        e.str(6, self.name.as_deref());
+        e.str(7, self.path.as_deref());
+        e.str(8, self.samesite.as_deref());
+        e.bool(9, self.secure);
+        e.str(10, self.value.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            domain: d.string(0)?,
+            expiration_time: d.int64(1)?,
+            expiration_time_dt: d.datetime(2)?,
+            http_only: d.bool(3)?,
+            is_http_only: d.bool(4)?,
+            is_secure: d.bool(5)?,
+            name: d.string(6)?,
+            path: d.string(7)?,
+            samesite: d.string(8)?,
+            secure: d.bool(9)?,
+            value: d.string(10)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

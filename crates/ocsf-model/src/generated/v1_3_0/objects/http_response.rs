@@ -42,3 +42,35 @@ impl HttpResponse {
         }
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for HttpResponse {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.objects[56]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, self.code.map(i64::from));
+        e.str(1, self.content_type.as_deref());
+        e.object_list(2, self.http_headers.as_deref());
+        e.int(3, self.latency.map(i64::from));
+        e.int(4, self.length.map(i64::from));
+        e.str(5, self.message.as_deref());
+        e.str(6, self.status.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            code: d.int32(0)?,
+            content_type: d.string(1)?,
+            http_headers: d.object_list::<crate::v1_3_0::objects::HttpHeader>(2)?,
+            latency: d.int32(3)?,
+            length: d.int32(4)?,
+            message: d.string(5)?,
+            status: d.string(6)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

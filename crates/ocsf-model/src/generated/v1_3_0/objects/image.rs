@@ -36,3 +36,31 @@ impl Image {
         }
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Image {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.objects[58]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str_list(0, self.labels.as_deref());
+        e.str(1, self.name.as_deref());
+        e.str(2, self.path.as_deref());
+        e.str(3, self.tag.as_deref());
+        e.str(4, self.uid.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            labels: d.string_list(0)?,
+            name: d.string(1)?,
+            path: d.string(2)?,
+            tag: d.string(3)?,
+            uid: d.string(4)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

@@ -61,3 +61,47 @@ impl Location {
         Self::default()
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Location {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.objects[68]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.city.as_deref());
+        e.str(1, self.continent.as_deref());
+        e.float_list(2, self.coordinates.as_deref());
+        e.str(3, self.country.as_deref());
+        e.str(4, self.desc.as_deref());
+        e.str(5, self.geohash.as_deref());
+        e.bool(6, self.is_on_premises);
+        e.str(7, self.isp.as_deref());
+        e.float(8, self.lat);
+        e.float(9, self.long);
+        e.str(10, self.postal_code.as_deref());
+        e.str(11, self.provider.as_deref());
+        e.str(12, self.region.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            city: d.string(0)?,
+            continent: d.string(1)?,
+            coordinates: d.float_list(2)?,
+            country: d.string(3)?,
+            desc: d.string(4)?,
+            geohash: d.string(5)?,
+            is_on_premises: d.bool(6)?,
+            isp: d.string(7)?,
+            lat: d.float(8)?,
+            long: d.float(9)?,
+            postal_code: d.string(10)?,
+            provider: d.string(11)?,
+            region: d.string(12)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

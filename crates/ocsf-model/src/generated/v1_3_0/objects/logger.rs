@@ -13,7 +13,7 @@
 pub struct Logger {
     /// **Device** (`device`, object `device`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_3_0::objects::Device>,
+    pub device: Option<Box<crate::v1_3_0::objects::Device>>,
     /// **Log Level** (`log_level`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log_level: Option<String>,
@@ -37,7 +37,7 @@ pub struct Logger {
     pub name: Option<String>,
     /// **Product** (`product`, object `product`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub product: Option<crate::v1_3_0::objects::Product>,
+    pub product: Option<Box<crate::v1_3_0::objects::Product>>,
     /// **Transmission Time** (`transmit_time`, `timestamp_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transmit_time: Option<i64>,
@@ -59,5 +59,51 @@ impl Logger {
     /// A new object with its required attributes; the others are unset.
     pub fn new() -> Self {
         Self::default()
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Logger {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.objects[69]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.object(0, self.device.as_deref());
+        e.str(1, self.log_level.as_deref());
+        e.str(2, self.log_name.as_deref());
+        e.str(3, self.log_provider.as_deref());
+        e.str(4, self.log_version.as_deref());
+        e.int(5, self.logged_time);
+        e.datetime(6, self.logged_time_dt.as_deref());
+        e.str(7, self.name.as_deref());
+        e.object(8, self.product.as_deref());
+        e.int(9, self.transmit_time);
+        e.datetime(10, self.transmit_time_dt.as_deref());
+        e.str(11, self.uid.as_deref());
+        e.str(12, self.version.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            device: d.object::<crate::v1_3_0::objects::Device>(0)?.map(Box::new),
+            log_level: d.string(1)?,
+            log_name: d.string(2)?,
+            log_provider: d.string(3)?,
+            log_version: d.string(4)?,
+            logged_time: d.int64(5)?,
+            logged_time_dt: d.datetime(6)?,
+            name: d.string(7)?,
+            product: d
+                .object::<crate::v1_3_0::objects::Product>(8)?
+                .map(Box::new),
+            transmit_time: d.int64(9)?,
+            transmit_time_dt: d.datetime(10)?,
+            uid: d.string(11)?,
+            version: d.string(12)?,
+            unknown: d.unknown()?,
+        })
     }
 }

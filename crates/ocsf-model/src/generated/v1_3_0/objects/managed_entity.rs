@@ -49,22 +49,22 @@ pub struct ManagedEntity {
     pub data: Option<serde_json::Value>,
     /// **Device** (`device`, object `device`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_3_0::objects::Device>,
+    pub device: Option<Box<crate::v1_3_0::objects::Device>>,
     /// **Email** (`email`, object `email`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<crate::v1_3_0::objects::Email>,
+    pub email: Option<Box<crate::v1_3_0::objects::Email>>,
     /// **Group** (`group`, object `group`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group: Option<crate::v1_3_0::objects::Group>,
+    pub group: Option<Box<crate::v1_3_0::objects::Group>>,
     /// **Name** (`name`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// **Organization** (`org`, object `organization`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub org: Option<crate::v1_3_0::objects::Organization>,
+    pub org: Option<Box<crate::v1_3_0::objects::Organization>>,
     /// **Policy** (`policy`, object `policy`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policy: Option<crate::v1_3_0::objects::Policy>,
+    pub policy: Option<Box<crate::v1_3_0::objects::Policy>>,
     /// **Type** (`type`, `string_t`, recommended).
     #[serde(rename = "type")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -79,7 +79,7 @@ pub struct ManagedEntity {
     pub uid: Option<String>,
     /// **User** (`user`, object `user`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<crate::v1_3_0::objects::User>,
+    pub user: Option<Box<crate::v1_3_0::objects::User>>,
     /// **Version** (`version`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
@@ -102,5 +102,49 @@ impl ManagedEntity {
             self.type_ = Some(value.as_str().to_string());
         }
         self
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for ManagedEntity {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.objects[71]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.json(0, self.data.as_ref());
+        e.object(1, self.device.as_deref());
+        e.object(2, self.email.as_deref());
+        e.object(3, self.group.as_deref());
+        e.str(4, self.name.as_deref());
+        e.object(5, self.org.as_deref());
+        e.object(6, self.policy.as_deref());
+        e.str(7, self.type_.as_deref());
+        e.int(8, self.type_id.map(|v| i64::from(v.id())));
+        e.str(9, self.uid.as_deref());
+        e.object(10, self.user.as_deref());
+        e.str(11, self.version.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            data: d.json(0)?,
+            device: d.object::<crate::v1_3_0::objects::Device>(1)?.map(Box::new),
+            email: d.object::<crate::v1_3_0::objects::Email>(2)?.map(Box::new),
+            group: d.object::<crate::v1_3_0::objects::Group>(3)?.map(Box::new),
+            name: d.string(4)?,
+            org: d
+                .object::<crate::v1_3_0::objects::Organization>(5)?
+                .map(Box::new),
+            policy: d.object::<crate::v1_3_0::objects::Policy>(6)?.map(Box::new),
+            type_: d.string(7)?,
+            type_id: d.int32(8)?.map(ManagedEntityTypeId::from_id),
+            uid: d.string(9)?,
+            user: d.object::<crate::v1_3_0::objects::User>(10)?.map(Box::new),
+            version: d.string(11)?,
+            unknown: d.unknown()?,
+        })
     }
 }

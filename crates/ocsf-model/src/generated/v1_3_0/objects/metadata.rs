@@ -14,7 +14,7 @@ pub struct Metadata {
     pub correlation_uid: Option<String>,
     /// **Data Classification** (`data_classification`, object `data_classification`, recommended, profile `data_classification`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data_classification: Option<crate::v1_3_0::objects::DataClassification>,
+    pub data_classification: Option<Box<crate::v1_3_0::objects::DataClassification>>,
     /// **Event Code** (`event_code`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event_code: Option<String>,
@@ -22,7 +22,7 @@ pub struct Metadata {
     ///
     /// Deprecated since 1.1.0; use `extensions`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub extension: Option<crate::v1_3_0::objects::Extension>,
+    pub extension: Option<Box<crate::v1_3_0::objects::Extension>>,
     /// **Schema Extensions** (`extensions`, object `extension` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extensions: Option<Vec<crate::v1_3_0::objects::Extension>>,
@@ -67,7 +67,7 @@ pub struct Metadata {
     pub processed_time_dt: Option<String>,
     /// **Product** (`product`, object `product`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub product: Option<crate::v1_3_0::objects::Product>,
+    pub product: Option<Box<crate::v1_3_0::objects::Product>>,
     /// **Profiles** (`profiles`, `string_t` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profiles: Option<Vec<String>>,
@@ -92,9 +92,81 @@ impl Metadata {
     /// A new object with its required attributes; the others are unset.
     pub fn new(product: crate::v1_3_0::objects::Product, version: String) -> Self {
         Self {
-            product: Some(product),
+            product: Some(Box::new(product)),
             version: Some(version),
             ..Self::default()
         }
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Metadata {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.objects[72]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.correlation_uid.as_deref());
+        e.object(1, self.data_classification.as_deref());
+        e.str(2, self.event_code.as_deref());
+        e.object(3, self.extension.as_deref());
+        e.object_list(4, self.extensions.as_deref());
+        e.str_list(5, self.labels.as_deref());
+        e.str(6, self.log_level.as_deref());
+        e.str(7, self.log_name.as_deref());
+        e.str(8, self.log_provider.as_deref());
+        e.str(9, self.log_version.as_deref());
+        e.int(10, self.logged_time);
+        e.datetime(11, self.logged_time_dt.as_deref());
+        e.object_list(12, self.loggers.as_deref());
+        e.int(13, self.modified_time);
+        e.datetime(14, self.modified_time_dt.as_deref());
+        e.str(15, self.original_time.as_deref());
+        e.int(16, self.processed_time);
+        e.datetime(17, self.processed_time_dt.as_deref());
+        e.object(18, self.product.as_deref());
+        e.str_list(19, self.profiles.as_deref());
+        e.int(20, self.sequence.map(i64::from));
+        e.str(21, self.tenant_uid.as_deref());
+        e.str(22, self.uid.as_deref());
+        e.str(23, self.version.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            correlation_uid: d.string(0)?,
+            data_classification: d
+                .object::<crate::v1_3_0::objects::DataClassification>(1)?
+                .map(Box::new),
+            event_code: d.string(2)?,
+            extension: d
+                .object::<crate::v1_3_0::objects::Extension>(3)?
+                .map(Box::new),
+            extensions: d.object_list::<crate::v1_3_0::objects::Extension>(4)?,
+            labels: d.string_list(5)?,
+            log_level: d.string(6)?,
+            log_name: d.string(7)?,
+            log_provider: d.string(8)?,
+            log_version: d.string(9)?,
+            logged_time: d.int64(10)?,
+            logged_time_dt: d.datetime(11)?,
+            loggers: d.object_list::<crate::v1_3_0::objects::Logger>(12)?,
+            modified_time: d.int64(13)?,
+            modified_time_dt: d.datetime(14)?,
+            original_time: d.string(15)?,
+            processed_time: d.int64(16)?,
+            processed_time_dt: d.datetime(17)?,
+            product: d
+                .object::<crate::v1_3_0::objects::Product>(18)?
+                .map(Box::new),
+            profiles: d.string_list(19)?,
+            sequence: d.int32(20)?,
+            tenant_uid: d.string(21)?,
+            uid: d.string(22)?,
+            version: d.string(23)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -16,10 +16,10 @@ pub struct NetworkEndpoint {
     pub agent_list: Option<Vec<crate::v1_3_0::objects::Agent>>,
     /// **Autonomous System** (`autonomous_system`, object `autonomous_system`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub autonomous_system: Option<crate::v1_3_0::objects::AutonomousSystem>,
+    pub autonomous_system: Option<Box<crate::v1_3_0::objects::AutonomousSystem>>,
     /// **Container** (`container`, object `container`, recommended, profile `container`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub container: Option<crate::v1_3_0::objects::Container>,
+    pub container: Option<Box<crate::v1_3_0::objects::Container>>,
     /// **Domain** (`domain`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
@@ -28,7 +28,7 @@ pub struct NetworkEndpoint {
     pub hostname: Option<String>,
     /// **Hardware Info** (`hw_info`, object `device_hw_info`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hw_info: Option<crate::v1_3_0::objects::DeviceHwInfo>,
+    pub hw_info: Option<Box<crate::v1_3_0::objects::DeviceHwInfo>>,
     /// **Instance ID** (`instance_uid`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance_uid: Option<String>,
@@ -46,7 +46,7 @@ pub struct NetworkEndpoint {
     pub ip: Option<String>,
     /// **Geo Location** (`location`, object `location`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub location: Option<crate::v1_3_0::objects::Location>,
+    pub location: Option<Box<crate::v1_3_0::objects::Location>>,
     /// **MAC Address** (`mac`, `mac_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mac: Option<String>,
@@ -58,16 +58,16 @@ pub struct NetworkEndpoint {
     pub namespace_pid: Option<i32>,
     /// **OS** (`os`, object `os`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub os: Option<crate::v1_3_0::objects::Os>,
+    pub os: Option<Box<crate::v1_3_0::objects::Os>>,
     /// **Owner** (`owner`, object `user`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner: Option<crate::v1_3_0::objects::User>,
+    pub owner: Option<Box<crate::v1_3_0::objects::User>>,
     /// **Port** (`port`, `port_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub port: Option<i32>,
     /// **Proxy Endpoint** (`proxy_endpoint`, object `network_proxy`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_endpoint: Option<crate::v1_3_0::objects::NetworkProxy>,
+    pub proxy_endpoint: Option<Box<crate::v1_3_0::objects::NetworkProxy>>,
     /// **Subnet UID** (`subnet_uid`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subnet_uid: Option<String>,
@@ -114,5 +114,87 @@ impl NetworkEndpoint {
             self.type_ = Some(value.as_str().to_string());
         }
         self
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for NetworkEndpoint {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.objects[76]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.object_list(0, self.agent_list.as_deref());
+        e.object(1, self.autonomous_system.as_deref());
+        e.object(2, self.container.as_deref());
+        e.str(3, self.domain.as_deref());
+        e.str(4, self.hostname.as_deref());
+        e.object(5, self.hw_info.as_deref());
+        e.str(6, self.instance_uid.as_deref());
+        e.str(7, self.interface_name.as_deref());
+        e.str(8, self.interface_uid.as_deref());
+        e.str_list(9, self.intermediate_ips.as_deref());
+        e.str(10, self.ip.as_deref());
+        e.object(11, self.location.as_deref());
+        e.str(12, self.mac.as_deref());
+        e.str(13, self.name.as_deref());
+        e.int(14, self.namespace_pid.map(i64::from));
+        e.object(15, self.os.as_deref());
+        e.object(16, self.owner.as_deref());
+        e.int(17, self.port.map(i64::from));
+        e.object(18, self.proxy_endpoint.as_deref());
+        e.str(19, self.subnet_uid.as_deref());
+        e.str(20, self.svc_name.as_deref());
+        e.str(21, self.type_.as_deref());
+        e.int(22, self.type_id.map(|v| i64::from(v.id())));
+        e.str(23, self.uid.as_deref());
+        e.str(24, self.vlan_uid.as_deref());
+        e.str(25, self.vpc_uid.as_deref());
+        e.str(26, self.zone.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            agent_list: d.object_list::<crate::v1_3_0::objects::Agent>(0)?,
+            autonomous_system: d
+                .object::<crate::v1_3_0::objects::AutonomousSystem>(1)?
+                .map(Box::new),
+            container: d
+                .object::<crate::v1_3_0::objects::Container>(2)?
+                .map(Box::new),
+            domain: d.string(3)?,
+            hostname: d.string(4)?,
+            hw_info: d
+                .object::<crate::v1_3_0::objects::DeviceHwInfo>(5)?
+                .map(Box::new),
+            instance_uid: d.string(6)?,
+            interface_name: d.string(7)?,
+            interface_uid: d.string(8)?,
+            intermediate_ips: d.string_list(9)?,
+            ip: d.string(10)?,
+            location: d
+                .object::<crate::v1_3_0::objects::Location>(11)?
+                .map(Box::new),
+            mac: d.string(12)?,
+            name: d.string(13)?,
+            namespace_pid: d.int32(14)?,
+            os: d.object::<crate::v1_3_0::objects::Os>(15)?.map(Box::new),
+            owner: d.object::<crate::v1_3_0::objects::User>(16)?.map(Box::new),
+            port: d.int32(17)?,
+            proxy_endpoint: d
+                .object::<crate::v1_3_0::objects::NetworkProxy>(18)?
+                .map(Box::new),
+            subnet_uid: d.string(19)?,
+            svc_name: d.string(20)?,
+            type_: d.string(21)?,
+            type_id: d.int32(22)?.map(crate::v1_3_0::enums::TypeId::from_id),
+            uid: d.string(23)?,
+            vlan_uid: d.string(24)?,
+            vpc_uid: d.string(25)?,
+            zone: d.string(26)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -117,3 +117,45 @@ impl Os {
         self
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Os {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.objects[83]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.build.as_deref());
+        e.str(1, self.country.as_deref());
+        e.str(2, self.cpe_name.as_deref());
+        e.int(3, self.cpu_bits.map(i64::from));
+        e.str(4, self.edition.as_deref());
+        e.str(5, self.lang.as_deref());
+        e.str(6, self.name.as_deref());
+        e.str(7, self.sp_name.as_deref());
+        e.int(8, self.sp_ver.map(i64::from));
+        e.str(9, self.type_.as_deref());
+        e.int(10, self.type_id.map(|v| i64::from(v.id())));
+        e.str(11, self.version.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            build: d.string(0)?,
+            country: d.string(1)?,
+            cpe_name: d.string(2)?,
+            cpu_bits: d.int32(3)?,
+            edition: d.string(4)?,
+            lang: d.string(5)?,
+            name: d.string(6)?,
+            sp_name: d.string(7)?,
+            sp_ver: d.int32(8)?,
+            type_: d.string(9)?,
+            type_id: d.int32(10)?.map(OsTypeId::from_id),
+            version: d.string(11)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

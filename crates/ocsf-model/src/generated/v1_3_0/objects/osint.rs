@@ -88,7 +88,7 @@ pub struct Osint {
     pub attacks: Option<Vec<crate::v1_3_0::objects::Attack>>,
     /// **Autonomous System** (`autonomous_system`, object `autonomous_system`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub autonomous_system: Option<crate::v1_3_0::objects::AutonomousSystem>,
+    pub autonomous_system: Option<Box<crate::v1_3_0::objects::AutonomousSystem>>,
     /// **Analyst Comments** (`comment`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
@@ -100,16 +100,16 @@ pub struct Osint {
     pub confidence_id: Option<crate::v1_3_0::enums::ConfidenceId>,
     /// **Related Email** (`email`, object `email`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<crate::v1_3_0::objects::Email>,
+    pub email: Option<Box<crate::v1_3_0::objects::Email>>,
     /// **Related Email Authentication** (`email_auth`, object `email_auth`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email_auth: Option<crate::v1_3_0::objects::EmailAuth>,
+    pub email_auth: Option<Box<crate::v1_3_0::objects::EmailAuth>>,
     /// **Kill Chain** (`kill_chain`, object `kill_chain_phase` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kill_chain: Option<Vec<crate::v1_3_0::objects::KillChainPhase>>,
     /// **Geo Location** (`location`, object `location`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub location: Option<crate::v1_3_0::objects::Location>,
+    pub location: Option<Box<crate::v1_3_0::objects::Location>>,
     /// **Name** (`name`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -148,7 +148,7 @@ pub struct Osint {
     pub vulnerabilities: Option<Vec<crate::v1_3_0::objects::Vulnerability>>,
     /// **WHOIS** (`whois`, object `whois`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub whois: Option<crate::v1_3_0::objects::Whois>,
+    pub whois: Option<Box<crate::v1_3_0::objects::Whois>>,
     /// Attributes this schema version does not define, kept as read and written back.
     #[serde(flatten)]
     pub unknown: serde_json::Map<String, serde_json::Value>,
@@ -173,5 +173,73 @@ impl Osint {
             self.type_ = Some(value.as_str().to_string());
         }
         self
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Osint {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.objects[84]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.object_list(0, self.answers.as_deref());
+        e.object_list(1, self.attacks.as_deref());
+        e.object(2, self.autonomous_system.as_deref());
+        e.str(3, self.comment.as_deref());
+        e.str(4, self.confidence.as_deref());
+        e.int(5, self.confidence_id.map(|v| i64::from(v.id())));
+        e.object(6, self.email.as_deref());
+        e.object(7, self.email_auth.as_deref());
+        e.object_list(8, self.kill_chain.as_deref());
+        e.object(9, self.location.as_deref());
+        e.str(10, self.name.as_deref());
+        e.object_list(11, self.signatures.as_deref());
+        e.str(12, self.src_url.as_deref());
+        e.str_list(13, self.subdomains.as_deref());
+        e.str(14, self.tlp.as_ref().map(|v| v.value()));
+        e.str(15, self.type_.as_deref());
+        e.int(16, self.type_id.map(|v| i64::from(v.id())));
+        e.str(17, self.uid.as_deref());
+        e.str(18, self.value.as_deref());
+        e.str(19, self.vendor_name.as_deref());
+        e.object_list(20, self.vulnerabilities.as_deref());
+        e.object(21, self.whois.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            answers: d.object_list::<crate::v1_3_0::objects::DnsAnswer>(0)?,
+            attacks: d.object_list::<crate::v1_3_0::objects::Attack>(1)?,
+            autonomous_system: d
+                .object::<crate::v1_3_0::objects::AutonomousSystem>(2)?
+                .map(Box::new),
+            comment: d.string(3)?,
+            confidence: d.string(4)?,
+            confidence_id: d.int32(5)?.map(crate::v1_3_0::enums::ConfidenceId::from_id),
+            email: d.object::<crate::v1_3_0::objects::Email>(6)?.map(Box::new),
+            email_auth: d
+                .object::<crate::v1_3_0::objects::EmailAuth>(7)?
+                .map(Box::new),
+            kill_chain: d.object_list::<crate::v1_3_0::objects::KillChainPhase>(8)?,
+            location: d
+                .object::<crate::v1_3_0::objects::Location>(9)?
+                .map(Box::new),
+            name: d.string(10)?,
+            signatures: d.object_list::<crate::v1_3_0::objects::DigitalSignature>(11)?,
+            src_url: d.string(12)?,
+            subdomains: d.string_list(13)?,
+            tlp: d.string(14)?.map(|s| OsintTlp::from_value(&s)),
+            type_: d.string(15)?,
+            type_id: d.int32(16)?.map(OsintTypeId::from_id),
+            uid: d.string(17)?,
+            value: d.string(18)?,
+            vendor_name: d.string(19)?,
+            vulnerabilities: d.object_list::<crate::v1_3_0::objects::Vulnerability>(20)?,
+            whois: d.object::<crate::v1_3_0::objects::Whois>(21)?.map(Box::new),
+            unknown: d.unknown()?,
+        })
     }
 }

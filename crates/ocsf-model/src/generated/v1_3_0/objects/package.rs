@@ -39,7 +39,7 @@ pub struct Package {
     pub epoch: Option<i32>,
     /// **Hash** (`hash`, object `fingerprint`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hash: Option<crate::v1_3_0::objects::Fingerprint>,
+    pub hash: Option<Box<crate::v1_3_0::objects::Fingerprint>>,
     /// **Software License** (`license`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub license: Option<String>,
@@ -90,5 +90,49 @@ impl Package {
             self.type_ = Some(value.as_str().to_string());
         }
         self
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Package {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.objects[85]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.architecture.as_deref());
+        e.str(1, self.cpe_name.as_deref());
+        e.int(2, self.epoch.map(i64::from));
+        e.object(3, self.hash.as_deref());
+        e.str(4, self.license.as_deref());
+        e.str(5, self.name.as_deref());
+        e.str(6, self.purl.as_deref());
+        e.str(7, self.release.as_deref());
+        e.str(8, self.type_.as_deref());
+        e.int(9, self.type_id.map(|v| i64::from(v.id())));
+        e.str(10, self.vendor_name.as_deref());
+        e.str(11, self.version.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            architecture: d.string(0)?,
+            cpe_name: d.string(1)?,
+            epoch: d.int32(2)?,
+            hash: d
+                .object::<crate::v1_3_0::objects::Fingerprint>(3)?
+                .map(Box::new),
+            license: d.string(4)?,
+            name: d.string(5)?,
+            purl: d.string(6)?,
+            release: d.string(7)?,
+            type_: d.string(8)?,
+            type_id: d.int32(9)?.map(PackageTypeId::from_id),
+            vendor_name: d.string(10)?,
+            version: d.string(11)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -14,7 +14,7 @@ pub struct Policy {
     pub desc: Option<String>,
     /// **Group** (`group`, object `group`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group: Option<crate::v1_3_0::objects::Group>,
+    pub group: Option<Box<crate::v1_3_0::objects::Group>>,
     /// **Applied** (`is_applied`, `boolean_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_applied: Option<bool>,
@@ -36,5 +36,35 @@ impl Policy {
     /// A new object with its required attributes; the others are unset.
     pub fn new() -> Self {
         Self::default()
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Policy {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.objects[87]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.desc.as_deref());
+        e.object(1, self.group.as_deref());
+        e.bool(2, self.is_applied);
+        e.str(3, self.name.as_deref());
+        e.str(4, self.uid.as_deref());
+        e.str(5, self.version.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            desc: d.string(0)?,
+            group: d.object::<crate::v1_3_0::objects::Group>(1)?.map(Box::new),
+            is_applied: d.bool(2)?,
+            name: d.string(3)?,
+            uid: d.string(4)?,
+            version: d.string(5)?,
+            unknown: d.unknown()?,
+        })
     }
 }

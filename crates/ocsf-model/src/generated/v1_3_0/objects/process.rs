@@ -52,7 +52,7 @@ pub struct Process {
     pub cmd_line: Option<String>,
     /// **Container** (`container`, object `container`, recommended, profile `container`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub container: Option<crate::v1_3_0::objects::Container>,
+    pub container: Option<Box<crate::v1_3_0::objects::Container>>,
     /// **Created Time** (`created_time`, `timestamp_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_time: Option<i64>,
@@ -67,10 +67,10 @@ pub struct Process {
     pub euid: Option<i32>,
     /// **File** (`file`, object `file`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file: Option<crate::v1_3_0::objects::File>,
+    pub file: Option<Box<crate::v1_3_0::objects::File>>,
     /// **Group** (`group`, object `group`, recommended, profile `linux/linux_users`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group: Option<crate::v1_3_0::objects::Group>,
+    pub group: Option<Box<crate::v1_3_0::objects::Group>>,
     /// **Integrity** (`integrity`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub integrity: Option<String>,
@@ -102,7 +102,7 @@ pub struct Process {
     pub sandbox: Option<String>,
     /// **Session** (`session`, object `session`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub session: Option<crate::v1_3_0::objects::Session>,
+    pub session: Option<Box<crate::v1_3_0::objects::Session>>,
     /// **Terminated Time** (`terminated_time`, `timestamp_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub terminated_time: Option<i64>,
@@ -117,7 +117,7 @@ pub struct Process {
     pub uid: Option<String>,
     /// **User** (`user`, object `user`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<crate::v1_3_0::objects::User>,
+    pub user: Option<Box<crate::v1_3_0::objects::User>>,
     /// **Extended Attributes** (`xattributes`, object `object`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub xattributes: Option<serde_json::Map<String, serde_json::Value>>,
@@ -140,5 +140,79 @@ impl Process {
             self.integrity = Some(value.as_str().to_string());
         }
         self
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Process {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.objects[88]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, self.auid.map(i64::from));
+        e.str(1, self.cmd_line.as_deref());
+        e.object(2, self.container.as_deref());
+        e.int(3, self.created_time);
+        e.datetime(4, self.created_time_dt.as_deref());
+        e.int(5, self.egid.map(i64::from));
+        e.int(6, self.euid.map(i64::from));
+        e.object(7, self.file.as_deref());
+        e.object(8, self.group.as_deref());
+        e.str(9, self.integrity.as_deref());
+        e.int(10, self.integrity_id.map(|v| i64::from(v.id())));
+        e.str_list(11, self.lineage.as_deref());
+        e.str_list(12, self.loaded_modules.as_deref());
+        e.str(13, self.name.as_deref());
+        e.int(14, self.namespace_pid.map(i64::from));
+        e.object(15, self.parent_process.as_deref());
+        e.int(16, self.pid.map(i64::from));
+        e.str(17, self.sandbox.as_deref());
+        e.object(18, self.session.as_deref());
+        e.int(19, self.terminated_time);
+        e.datetime(20, self.terminated_time_dt.as_deref());
+        e.int(21, self.tid.map(i64::from));
+        e.str(22, self.uid.as_deref());
+        e.object(23, self.user.as_deref());
+        e.map(24, self.xattributes.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            auid: d.int32(0)?,
+            cmd_line: d.string(1)?,
+            container: d
+                .object::<crate::v1_3_0::objects::Container>(2)?
+                .map(Box::new),
+            created_time: d.int64(3)?,
+            created_time_dt: d.datetime(4)?,
+            egid: d.int32(5)?,
+            euid: d.int32(6)?,
+            file: d.object::<crate::v1_3_0::objects::File>(7)?.map(Box::new),
+            group: d.object::<crate::v1_3_0::objects::Group>(8)?.map(Box::new),
+            integrity: d.string(9)?,
+            integrity_id: d.int32(10)?.map(ProcessIntegrityId::from_id),
+            lineage: d.string_list(11)?,
+            loaded_modules: d.string_list(12)?,
+            name: d.string(13)?,
+            namespace_pid: d.int32(14)?,
+            parent_process: d
+                .object::<crate::v1_3_0::objects::Process>(15)?
+                .map(Box::new),
+            pid: d.int32(16)?,
+            sandbox: d.string(17)?,
+            session: d
+                .object::<crate::v1_3_0::objects::Session>(18)?
+                .map(Box::new),
+            terminated_time: d.int64(19)?,
+            terminated_time_dt: d.datetime(20)?,
+            tid: d.int32(21)?,
+            uid: d.string(22)?,
+            user: d.object::<crate::v1_3_0::objects::User>(23)?.map(Box::new),
+            xattributes: d.map(24)?,
+            unknown: d.unknown()?,
+        })
     }
 }

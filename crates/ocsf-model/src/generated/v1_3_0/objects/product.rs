@@ -16,10 +16,10 @@ pub struct Product {
     pub cpe_name: Option<String>,
     /// **Data Classification** (`data_classification`, object `data_classification`, recommended, profile `data_classification`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data_classification: Option<crate::v1_3_0::objects::DataClassification>,
+    pub data_classification: Option<Box<crate::v1_3_0::objects::DataClassification>>,
     /// **Feature** (`feature`, object `feature`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub feature: Option<crate::v1_3_0::objects::Feature>,
+    pub feature: Option<Box<crate::v1_3_0::objects::Feature>>,
     /// **Language** (`lang`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lang: Option<String>,
@@ -53,5 +53,47 @@ impl Product {
             vendor_name: Some(vendor_name),
             ..Self::default()
         }
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Product {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.objects[89]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.cpe_name.as_deref());
+        e.object(1, self.data_classification.as_deref());
+        e.object(2, self.feature.as_deref());
+        e.str(3, self.lang.as_deref());
+        e.str(4, self.name.as_deref());
+        e.str(5, self.path.as_deref());
+        e.str(6, self.uid.as_deref());
+        e.str(7, self.url_string.as_deref());
+        e.str(8, self.vendor_name.as_deref());
+        e.str(9, self.version.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            cpe_name: d.string(0)?,
+            data_classification: d
+                .object::<crate::v1_3_0::objects::DataClassification>(1)?
+                .map(Box::new),
+            feature: d
+                .object::<crate::v1_3_0::objects::Feature>(2)?
+                .map(Box::new),
+            lang: d.string(3)?,
+            name: d.string(4)?,
+            path: d.string(5)?,
+            uid: d.string(6)?,
+            url_string: d.string(7)?,
+            vendor_name: d.string(8)?,
+            version: d.string(9)?,
+            unknown: d.unknown()?,
+        })
     }
 }

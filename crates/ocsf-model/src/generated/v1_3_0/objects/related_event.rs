@@ -50,3 +50,37 @@ impl RelatedEvent {
         }
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for RelatedEvent {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.objects[91]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.object_list(0, self.attacks.as_deref());
+        e.object_list(1, self.kill_chain.as_deref());
+        e.object_list(2, self.observables.as_deref());
+        e.str(3, self.product_uid.as_deref());
+        e.str(4, self.type_.as_deref());
+        e.str(5, self.type_name.as_deref());
+        e.int(6, self.type_uid);
+        e.str(7, self.uid.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            attacks: d.object_list::<crate::v1_3_0::objects::Attack>(0)?,
+            kill_chain: d.object_list::<crate::v1_3_0::objects::KillChainPhase>(1)?,
+            observables: d.object_list::<crate::v1_3_0::objects::Observable>(2)?,
+            product_uid: d.string(3)?,
+            type_: d.string(4)?,
+            type_name: d.string(5)?,
+            type_uid: d.int64(6)?,
+            uid: d.string(7)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

@@ -25,10 +25,10 @@ pub struct ResourceDetails {
     pub data: Option<serde_json::Value>,
     /// **Data Classification** (`data_classification`, object `data_classification`, recommended, profile `data_classification`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data_classification: Option<crate::v1_3_0::objects::DataClassification>,
+    pub data_classification: Option<Box<crate::v1_3_0::objects::DataClassification>>,
     /// **Group** (`group`, object `group`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group: Option<crate::v1_3_0::objects::Group>,
+    pub group: Option<Box<crate::v1_3_0::objects::Group>>,
     /// **Labels** (`labels`, `string_t` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub labels: Option<Vec<String>>,
@@ -40,7 +40,7 @@ pub struct ResourceDetails {
     pub namespace: Option<String>,
     /// **Owner** (`owner`, object `user`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner: Option<crate::v1_3_0::objects::User>,
+    pub owner: Option<Box<crate::v1_3_0::objects::User>>,
     /// **Region** (`region`, `string_t`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
@@ -63,5 +63,53 @@ impl ResourceDetails {
     /// A new object with its required attributes; the others are unset.
     pub fn new() -> Self {
         Self::default()
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for ResourceDetails {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.objects[95]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.object_list(0, self.agent_list.as_deref());
+        e.str(1, self.cloud_partition.as_deref());
+        e.str(2, self.criticality.as_deref());
+        e.json(3, self.data.as_ref());
+        e.object(4, self.data_classification.as_deref());
+        e.object(5, self.group.as_deref());
+        e.str_list(6, self.labels.as_deref());
+        e.str(7, self.name.as_deref());
+        e.str(8, self.namespace.as_deref());
+        e.object(9, self.owner.as_deref());
+        e.str(10, self.region.as_deref());
+        e.str(11, self.type_.as_deref());
+        e.str(12, self.uid.as_deref());
+        e.str(13, self.version.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            agent_list: d.object_list::<crate::v1_3_0::objects::Agent>(0)?,
+            cloud_partition: d.string(1)?,
+            criticality: d.string(2)?,
+            data: d.json(3)?,
+            data_classification: d
+                .object::<crate::v1_3_0::objects::DataClassification>(4)?
+                .map(Box::new),
+            group: d.object::<crate::v1_3_0::objects::Group>(5)?.map(Box::new),
+            labels: d.string_list(6)?,
+            name: d.string(7)?,
+            namespace: d.string(8)?,
+            owner: d.object::<crate::v1_3_0::objects::User>(9)?.map(Box::new),
+            region: d.string(10)?,
+            type_: d.string(11)?,
+            uid: d.string(12)?,
+            version: d.string(13)?,
+            unknown: d.unknown()?,
+        })
     }
 }

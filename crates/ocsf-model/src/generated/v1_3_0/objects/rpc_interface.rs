@@ -34,3 +34,29 @@ impl RpcInterface {
         }
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for RpcInterface {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.objects[97]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, self.ack_reason.map(i64::from));
+        e.int(1, self.ack_result.map(i64::from));
+        e.str(2, self.uuid.as_deref());
+        e.str(3, self.version.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            ack_reason: d.int32(0)?,
+            ack_result: d.int32(1)?,
+            uuid: d.string(2)?,
+            version: d.string(3)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

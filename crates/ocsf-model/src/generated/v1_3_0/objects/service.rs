@@ -32,3 +32,29 @@ impl Service {
         Self::default()
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Service {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.objects[102]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str_list(0, self.labels.as_deref());
+        e.str(1, self.name.as_deref());
+        e.str(2, self.uid.as_deref());
+        e.str(3, self.version.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            labels: d.string_list(0)?,
+            name: d.string(1)?,
+            uid: d.string(2)?,
+            version: d.string(3)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

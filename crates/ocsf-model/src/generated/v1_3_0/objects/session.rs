@@ -65,3 +65,51 @@ impl Session {
         Self::default()
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Session {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.objects[103]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, self.count.map(i64::from));
+        e.int(1, self.created_time);
+        e.datetime(2, self.created_time_dt.as_deref());
+        e.str(3, self.credential_uid.as_deref());
+        e.str(4, self.expiration_reason.as_deref());
+        e.int(5, self.expiration_time);
+        e.datetime(6, self.expiration_time_dt.as_deref());
+        e.bool(7, self.is_mfa);
+        e.bool(8, self.is_remote);
+        e.bool(9, self.is_vpn);
+        e.str(10, self.issuer.as_deref());
+        e.str(11, self.terminal.as_deref());
+        e.str(12, self.uid.as_deref());
+        e.str(13, self.uid_alt.as_deref());
+        e.str(14, self.uuid.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            count: d.int32(0)?,
+            created_time: d.int64(1)?,
+            created_time_dt: d.datetime(2)?,
+            credential_uid: d.string(3)?,
+            expiration_reason: d.string(4)?,
+            expiration_time: d.int64(5)?,
+            expiration_time_dt: d.datetime(6)?,
+            is_mfa: d.bool(7)?,
+            is_remote: d.bool(8)?,
+            is_vpn: d.bool(9)?,
+            issuer: d.string(10)?,
+            terminal: d.string(11)?,
+            uid: d.string(12)?,
+            uid_alt: d.string(13)?,
+            uuid: d.string(14)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

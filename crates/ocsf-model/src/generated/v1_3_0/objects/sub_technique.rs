@@ -29,3 +29,27 @@ impl SubTechnique {
         Self::default()
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for SubTechnique {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.objects[104]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.name.as_deref());
+        e.str(1, self.src_url.as_deref());
+        e.str(2, self.uid.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            name: d.string(0)?,
+            src_url: d.string(1)?,
+            uid: d.string(2)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

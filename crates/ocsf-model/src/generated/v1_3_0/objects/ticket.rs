@@ -69,3 +69,31 @@ impl Ticket {
         self
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Ticket {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.objects[108]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.src_url.as_deref());
+        e.str(1, self.title.as_deref());
+        e.str(2, self.type_.as_deref());
+        e.int(3, self.type_id.map(|v| i64::from(v.id())));
+        e.str(4, self.uid.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            src_url: d.string(0)?,
+            title: d.string(1)?,
+            type_: d.string(2)?,
+            type_id: d.int32(3)?.map(TicketTypeId::from_id),
+            uid: d.string(4)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

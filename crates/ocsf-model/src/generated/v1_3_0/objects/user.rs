@@ -37,7 +37,7 @@ Other = 99 => "Other",
 pub struct User {
     /// **Account** (`account`, object `account`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub account: Option<crate::v1_3_0::objects::Account>,
+    pub account: Option<Box<crate::v1_3_0::objects::Account>>,
     /// **User Credential ID** (`credential_uid`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credential_uid: Option<String>,
@@ -61,7 +61,7 @@ pub struct User {
     pub name: Option<String>,
     /// **Organization** (`org`, object `organization`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub org: Option<crate::v1_3_0::objects::Organization>,
+    pub org: Option<Box<crate::v1_3_0::objects::Organization>>,
     /// **Risk Level** (`risk_level`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk_level: Option<String>,
@@ -117,5 +117,61 @@ impl User {
             self.type_ = Some(value.as_str().to_string());
         }
         self
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for User {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.objects[113]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.object(0, self.account.as_deref());
+        e.str(1, self.credential_uid.as_deref());
+        e.str(2, self.domain.as_deref());
+        e.str(3, self.email_addr.as_deref());
+        e.str(4, self.full_name.as_deref());
+        e.object_list(5, self.groups.as_deref());
+        e.object(6, self.ldap_person.as_deref());
+        e.str(7, self.name.as_deref());
+        e.object(8, self.org.as_deref());
+        e.str(9, self.risk_level.as_deref());
+        e.int(10, self.risk_level_id.map(|v| i64::from(v.id())));
+        e.int(11, self.risk_score.map(i64::from));
+        e.str(12, self.type_.as_deref());
+        e.int(13, self.type_id.map(|v| i64::from(v.id())));
+        e.str(14, self.uid.as_deref());
+        e.str(15, self.uid_alt.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            account: d
+                .object::<crate::v1_3_0::objects::Account>(0)?
+                .map(Box::new),
+            credential_uid: d.string(1)?,
+            domain: d.string(2)?,
+            email_addr: d.string(3)?,
+            full_name: d.string(4)?,
+            groups: d.object_list::<crate::v1_3_0::objects::Group>(5)?,
+            ldap_person: d
+                .object::<crate::v1_3_0::objects::LdapPerson>(6)?
+                .map(Box::new),
+            name: d.string(7)?,
+            org: d
+                .object::<crate::v1_3_0::objects::Organization>(8)?
+                .map(Box::new),
+            risk_level: d.string(9)?,
+            risk_level_id: d.int32(10)?.map(crate::v1_3_0::enums::RiskLevelId::from_id),
+            risk_score: d.int32(11)?,
+            type_: d.string(12)?,
+            type_id: d.int32(13)?.map(UserTypeId::from_id),
+            uid: d.string(14)?,
+            uid_alt: d.string(15)?,
+            unknown: d.unknown()?,
+        })
     }
 }

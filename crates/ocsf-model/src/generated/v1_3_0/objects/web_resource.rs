@@ -16,7 +16,7 @@ pub struct WebResource {
     pub data: Option<serde_json::Value>,
     /// **Data Classification** (`data_classification`, object `data_classification`, recommended, profile `data_classification`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data_classification: Option<crate::v1_3_0::objects::DataClassification>,
+    pub data_classification: Option<Box<crate::v1_3_0::objects::DataClassification>>,
     /// **Description** (`desc`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub desc: Option<String>,
@@ -45,5 +45,41 @@ impl WebResource {
     /// A new object with its required attributes; the others are unset.
     pub fn new() -> Self {
         Self::default()
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for WebResource {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.objects[115]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.json(0, self.data.as_ref());
+        e.object(1, self.data_classification.as_deref());
+        e.str(2, self.desc.as_deref());
+        e.str_list(3, self.labels.as_deref());
+        e.str(4, self.name.as_deref());
+        e.str(5, self.type_.as_deref());
+        e.str(6, self.uid.as_deref());
+        e.str(7, self.url_string.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            data: d.json(0)?,
+            data_classification: d
+                .object::<crate::v1_3_0::objects::DataClassification>(1)?
+                .map(Box::new),
+            desc: d.string(2)?,
+            labels: d.string_list(3)?,
+            name: d.string(4)?,
+            type_: d.string(5)?,
+            uid: d.string(6)?,
+            url_string: d.string(7)?,
+            unknown: d.unknown()?,
+        })
     }
 }

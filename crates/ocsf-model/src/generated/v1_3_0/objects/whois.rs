@@ -32,7 +32,7 @@ Other = 99 => "Other",
 pub struct Whois {
     /// **Autonomous System** (`autonomous_system`, object `autonomous_system`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub autonomous_system: Option<crate::v1_3_0::objects::AutonomousSystem>,
+    pub autonomous_system: Option<Box<crate::v1_3_0::objects::AutonomousSystem>>,
     /// **Registered At** (`created_time`, `timestamp_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_time: Option<i64>,
@@ -99,5 +99,57 @@ impl Whois {
             self.dnssec_status = Some(value.as_str().to_string());
         }
         self
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Whois {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.objects[116]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.object(0, self.autonomous_system.as_deref());
+        e.int(1, self.created_time);
+        e.datetime(2, self.created_time_dt.as_deref());
+        e.str(3, self.dnssec_status.as_deref());
+        e.int(4, self.dnssec_status_id.map(|v| i64::from(v.id())));
+        e.str(5, self.domain.as_deref());
+        e.object_list(6, self.domain_contacts.as_deref());
+        e.str(7, self.email_addr.as_deref());
+        e.int(8, self.last_seen_time);
+        e.datetime(9, self.last_seen_time_dt.as_deref());
+        e.str_list(10, self.name_servers.as_deref());
+        e.str(11, self.phone_number.as_deref());
+        e.str(12, self.registrar.as_deref());
+        e.str(13, self.status.as_deref());
+        e.str_list(14, self.subdomains.as_deref());
+        e.str(15, self.subnet.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            autonomous_system: d
+                .object::<crate::v1_3_0::objects::AutonomousSystem>(0)?
+                .map(Box::new),
+            created_time: d.int64(1)?,
+            created_time_dt: d.datetime(2)?,
+            dnssec_status: d.string(3)?,
+            dnssec_status_id: d.int32(4)?.map(WhoisDnssecStatusId::from_id),
+            domain: d.string(5)?,
+            domain_contacts: d.object_list::<crate::v1_3_0::objects::DomainContact>(6)?,
+            email_addr: d.string(7)?,
+            last_seen_time: d.int64(8)?,
+            last_seen_time_dt: d.datetime(9)?,
+            name_servers: d.string_list(10)?,
+            phone_number: d.string(11)?,
+            registrar: d.string(12)?,
+            status: d.string(13)?,
+            subdomains: d.string_list(14)?,
+            subnet: d.string(15)?,
+            unknown: d.unknown()?,
+        })
     }
 }

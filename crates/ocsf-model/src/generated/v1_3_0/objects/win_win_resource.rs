@@ -142,7 +142,7 @@ pub struct WinWinResource {
     pub data: Option<serde_json::Value>,
     /// **Data Classification** (`data_classification`, object `data_classification`, recommended, profile `data_classification`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data_classification: Option<crate::v1_3_0::objects::DataClassification>,
+    pub data_classification: Option<Box<crate::v1_3_0::objects::DataClassification>>,
     /// **Details** (`details`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub details: Option<String>,
@@ -188,5 +188,43 @@ impl WinWinResource {
             self.type_ = Some(value.as_str().to_string());
         }
         self
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for WinWinResource {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.objects[119]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.json(0, self.data.as_ref());
+        e.object(1, self.data_classification.as_deref());
+        e.str(2, self.details.as_deref());
+        e.str_list(3, self.labels.as_deref());
+        e.str(4, self.name.as_deref());
+        e.str(5, self.svc_name.as_deref());
+        e.str(6, self.type_.as_deref());
+        e.int(7, self.type_id.map(|v| i64::from(v.id())));
+        e.str(8, self.uid.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            data: d.json(0)?,
+            data_classification: d
+                .object::<crate::v1_3_0::objects::DataClassification>(1)?
+                .map(Box::new),
+            details: d.string(2)?,
+            labels: d.string_list(3)?,
+            name: d.string(4)?,
+            svc_name: d.string(5)?,
+            type_: d.string(6)?,
+            type_id: d.int32(7)?.map(WinWinResourceTypeId::from_id),
+            uid: d.string(8)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -230,3 +230,53 @@ impl WinWinService {
         self
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for WinWinService {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_3_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_3_0::SCHEMA.objects[120]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.cmd_line.as_deref());
+        e.str_list(1, self.labels.as_deref());
+        e.str(2, self.load_order_group.as_deref());
+        e.str(3, self.name.as_deref());
+        e.str(4, self.service_category.as_deref());
+        e.int(5, self.service_category_id.map(|v| i64::from(v.id())));
+        e.str_list(6, self.service_dependencies.as_deref());
+        e.str(7, self.service_error_control.as_deref());
+        e.int(8, self.service_error_control_id.map(|v| i64::from(v.id())));
+        e.str(9, self.service_start_name.as_deref());
+        e.str(10, self.service_start_type.as_deref());
+        e.int(11, self.service_start_type_id.map(|v| i64::from(v.id())));
+        e.str(12, self.service_type.as_deref());
+        e.int(13, self.service_type_id.map(|v| i64::from(v.id())));
+        e.str(14, self.uid.as_deref());
+        e.str(15, self.version.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            cmd_line: d.string(0)?,
+            labels: d.string_list(1)?,
+            load_order_group: d.string(2)?,
+            name: d.string(3)?,
+            service_category: d.string(4)?,
+            service_category_id: d.int32(5)?.map(WinWinServiceServiceCategoryId::from_id),
+            service_dependencies: d.string_list(6)?,
+            service_error_control: d.string(7)?,
+            service_error_control_id: d.int32(8)?.map(WinWinServiceServiceErrorControlId::from_id),
+            service_start_name: d.string(9)?,
+            service_start_type: d.string(10)?,
+            service_start_type_id: d.int32(11)?.map(WinWinServiceServiceStartTypeId::from_id),
+            service_type: d.string(12)?,
+            service_type_id: d.int32(13)?.map(WinWinServiceServiceTypeId::from_id),
+            uid: d.string(14)?,
+            version: d.string(15)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

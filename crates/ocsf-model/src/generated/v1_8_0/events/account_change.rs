@@ -79,10 +79,10 @@ pub struct AccountChange {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_8_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_8_0::objects::Actor>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_8_0::objects::Api>,
+    pub api: Option<Box<crate::v1_8_0::objects::Api>>,
     /// **MITRE ATT&CK® and ATLAS™ Details** (`attacks`, object `attack` array, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attacks: Option<Vec<crate::v1_8_0::objects::Attack>>,
@@ -109,7 +109,7 @@ pub struct AccountChange {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_8_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_8_0::objects::Cloud>>,
     /// **Confidence** (`confidence`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confidence: Option<String>,
@@ -126,7 +126,7 @@ pub struct AccountChange {
     pub count: Option<i32>,
     /// **Device** (`device`, object `device`, recommended, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_8_0::objects::Device>,
+    pub device: Option<Box<crate::v1_8_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disposition: Option<String>,
@@ -149,13 +149,13 @@ pub struct AccountChange {
     pub enrichments: Option<Vec<crate::v1_8_0::objects::Enrichment>>,
     /// **Firewall Rule** (`firewall_rule`, object `firewall_rule`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub firewall_rule: Option<crate::v1_8_0::objects::FirewallRule>,
+    pub firewall_rule: Option<Box<crate::v1_8_0::objects::FirewallRule>>,
     /// **HTTP Request** (`http_request`, object `http_request`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub http_request: Option<crate::v1_8_0::objects::HttpRequest>,
+    pub http_request: Option<Box<crate::v1_8_0::objects::HttpRequest>>,
     /// **HTTP Response** (`http_response`, object `http_response`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub http_response: Option<crate::v1_8_0::objects::HttpResponse>,
+    pub http_response: Option<Box<crate::v1_8_0::objects::HttpResponse>>,
     /// **Alert** (`is_alert`, `boolean_t`, recommended, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_alert: Option<bool>,
@@ -164,12 +164,12 @@ pub struct AccountChange {
     pub malware: Option<Vec<crate::v1_8_0::objects::Malware>>,
     /// **Malware Scan Info** (`malware_scan_info`, object `malware_scan_info`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub malware_scan_info: Option<crate::v1_8_0::objects::MalwareScanInfo>,
+    pub malware_scan_info: Option<Box<crate::v1_8_0::objects::MalwareScanInfo>>,
     /// **Message** (`message`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_8_0::objects::Metadata,
+    pub metadata: Box<crate::v1_8_0::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_8_0::objects::Observable>>,
@@ -183,13 +183,13 @@ pub struct AccountChange {
     ///
     /// Deprecated since 1.4.0; use `policies`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policy: Option<crate::v1_8_0::objects::Policy>,
+    pub policy: Option<Box<crate::v1_8_0::objects::Policy>>,
     /// **Raw Data** (`raw_data`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
     /// **Raw Data Hash** (`raw_data_hash`, object `fingerprint`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub raw_data_hash: Option<crate::v1_8_0::objects::Fingerprint>,
+    pub raw_data_hash: Option<Box<crate::v1_8_0::objects::Fingerprint>>,
     /// **Raw Data Size** (`raw_data_size`, `long_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data_size: Option<i64>,
@@ -216,7 +216,7 @@ pub struct AccountChange {
     pub severity_id: crate::v1_8_0::enums::SeverityId,
     /// **Source Endpoint** (`src_endpoint`, object `network_endpoint`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub src_endpoint: Option<crate::v1_8_0::objects::NetworkEndpoint>,
+    pub src_endpoint: Option<Box<crate::v1_8_0::objects::NetworkEndpoint>>,
     /// **Start Time** (`start_time`, `timestamp_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
@@ -257,10 +257,10 @@ pub struct AccountChange {
     pub unmapped: Option<serde_json::Map<String, serde_json::Value>>,
     /// **User** (`user`, object `user`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<crate::v1_8_0::objects::User>,
+    pub user: Option<Box<crate::v1_8_0::objects::User>>,
     /// **User Result** (`user_result`, object `user`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_result: Option<crate::v1_8_0::objects::User>,
+    pub user_result: Option<Box<crate::v1_8_0::objects::User>>,
     /// Attributes this schema version does not define, kept as read and written back.
     #[serde(flatten)]
     pub unknown: serde_json::Map<String, serde_json::Value>,
@@ -318,7 +318,7 @@ impl AccountChange {
             malware: None,
             malware_scan_info: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             osint: None,
             policies: None,
@@ -345,7 +345,7 @@ impl AccountChange {
             type_name: None,
             type_uid: i64::from(Self::CLASS_UID) * 100,
             unmapped: None,
-            user: Some(user),
+            user: Some(Box::new(user)),
             user_result: None,
             unknown: serde_json::Map::new(),
         };
@@ -474,5 +474,172 @@ impl crate::OcsfEvent for AccountChange {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for AccountChange {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.classes[0]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.action.as_deref());
+        e.int(1, self.action_id.map(|v| i64::from(v.id())));
+        e.int(2, Some(i64::from(self.activity_id.id())));
+        e.str(3, self.activity_name.as_deref());
+        e.object(4, self.actor.as_deref());
+        e.object(5, self.api.as_deref());
+        e.object_list(6, self.attacks.as_deref());
+        e.object_list(7, self.auth_factors.as_deref());
+        e.object_list(8, self.authorizations.as_deref());
+        e.str(9, self.category_name.as_deref());
+        e.int(10, Some(i64::from(self.category_uid)));
+        e.str(11, self.class_name.as_deref());
+        e.int(12, Some(i64::from(self.class_uid)));
+        e.object(13, self.cloud.as_deref());
+        e.str(14, self.confidence.as_deref());
+        e.int(15, self.confidence_id.map(|v| i64::from(v.id())));
+        e.int(16, self.confidence_score.map(i64::from));
+        e.int(17, self.count.map(i64::from));
+        e.object(18, self.device.as_deref());
+        e.str(19, self.disposition.as_deref());
+        e.int(20, self.disposition_id.map(|v| i64::from(v.id())));
+        e.int(21, self.duration);
+        e.int(22, self.end_time);
+        e.datetime(23, self.end_time_dt.as_deref());
+        e.object_list(24, self.enrichments.as_deref());
+        e.object(25, self.firewall_rule.as_deref());
+        e.object(26, self.http_request.as_deref());
+        e.object(27, self.http_response.as_deref());
+        e.bool(28, self.is_alert);
+        e.object_list(29, self.malware.as_deref());
+        e.object(30, self.malware_scan_info.as_deref());
+        e.str(31, self.message.as_deref());
+        e.object(32, Some(&*self.metadata));
+        e.object_list(33, self.observables.as_deref());
+        e.object_list(34, self.osint.as_deref());
+        e.object_list(35, self.policies.as_deref());
+        e.object(36, self.policy.as_deref());
+        e.str(37, self.raw_data.as_deref());
+        e.object(38, self.raw_data_hash.as_deref());
+        e.int(39, self.raw_data_size);
+        e.str(40, self.risk_details.as_deref());
+        e.str(41, self.risk_level.as_deref());
+        e.int(42, self.risk_level_id.map(|v| i64::from(v.id())));
+        e.int(43, self.risk_score.map(i64::from));
+        e.str(44, self.severity.as_deref());
+        e.int(45, Some(i64::from(self.severity_id.id())));
+        e.object(46, self.src_endpoint.as_deref());
+        e.int(47, self.start_time);
+        e.datetime(48, self.start_time_dt.as_deref());
+        e.str(49, self.status.as_deref());
+        e.str(50, self.status_code.as_deref());
+        e.str(51, self.status_detail.as_deref());
+        e.int(52, self.status_id.map(|v| i64::from(v.id())));
+        e.int(53, Some(self.time));
+        e.datetime(54, self.time_dt.as_deref());
+        e.int(55, self.timezone_offset.map(i64::from));
+        e.str(56, self.type_name.as_deref());
+        e.int(57, Some(self.type_uid));
+        e.map(58, self.unmapped.as_ref());
+        e.object(59, self.user.as_deref());
+        e.object(60, self.user_result.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            action: d.string(0)?,
+            action_id: d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id),
+            activity_id: d.required(2, d.int32(2)?.map(AccountChangeActivityId::from_id))?,
+            activity_name: d.string(3)?,
+            actor: d.object::<crate::v1_8_0::objects::Actor>(4)?.map(Box::new),
+            api: d.object::<crate::v1_8_0::objects::Api>(5)?.map(Box::new),
+            attacks: d.object_list::<crate::v1_8_0::objects::Attack>(6)?,
+            auth_factors: d.object_list::<crate::v1_8_0::objects::AuthFactor>(7)?,
+            authorizations: d.object_list::<crate::v1_8_0::objects::Authorization>(8)?,
+            category_name: d.string(9)?,
+            category_uid: d.required(10, d.int32(10)?)?,
+            class_name: d.string(11)?,
+            class_uid: d.class_uid(12, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_8_0::objects::Cloud>(13)?.map(Box::new),
+            confidence: d.string(14)?,
+            confidence_id: d
+                .int32(15)?
+                .map(crate::v1_8_0::enums::ConfidenceId::from_id),
+            confidence_score: d.int32(16)?,
+            count: d.int32(17)?,
+            device: d
+                .object::<crate::v1_8_0::objects::Device>(18)?
+                .map(Box::new),
+            disposition: d.string(19)?,
+            disposition_id: d
+                .int32(20)?
+                .map(crate::v1_8_0::enums::DispositionId::from_id),
+            duration: d.int64(21)?,
+            end_time: d.int64(22)?,
+            end_time_dt: d.datetime(23)?,
+            enrichments: d.object_list::<crate::v1_8_0::objects::Enrichment>(24)?,
+            firewall_rule: d
+                .object::<crate::v1_8_0::objects::FirewallRule>(25)?
+                .map(Box::new),
+            http_request: d
+                .object::<crate::v1_8_0::objects::HttpRequest>(26)?
+                .map(Box::new),
+            http_response: d
+                .object::<crate::v1_8_0::objects::HttpResponse>(27)?
+                .map(Box::new),
+            is_alert: d.bool(28)?,
+            malware: d.object_list::<crate::v1_8_0::objects::Malware>(29)?,
+            malware_scan_info: d
+                .object::<crate::v1_8_0::objects::MalwareScanInfo>(30)?
+                .map(Box::new),
+            message: d.string(31)?,
+            metadata: d.required(
+                32,
+                d.object::<crate::v1_8_0::objects::Metadata>(32)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_8_0::objects::Observable>(33)?,
+            osint: d.object_list::<crate::v1_8_0::objects::Osint>(34)?,
+            policies: d.object_list::<crate::v1_8_0::objects::Policy>(35)?,
+            policy: d
+                .object::<crate::v1_8_0::objects::Policy>(36)?
+                .map(Box::new),
+            raw_data: d.string(37)?,
+            raw_data_hash: d
+                .object::<crate::v1_8_0::objects::Fingerprint>(38)?
+                .map(Box::new),
+            raw_data_size: d.int64(39)?,
+            risk_details: d.string(40)?,
+            risk_level: d.string(41)?,
+            risk_level_id: d.int32(42)?.map(crate::v1_8_0::enums::RiskLevelId::from_id),
+            risk_score: d.int32(43)?,
+            severity: d.string(44)?,
+            severity_id: d.required(
+                45,
+                d.int32(45)?.map(crate::v1_8_0::enums::SeverityId::from_id),
+            )?,
+            src_endpoint: d
+                .object::<crate::v1_8_0::objects::NetworkEndpoint>(46)?
+                .map(Box::new),
+            start_time: d.int64(47)?,
+            start_time_dt: d.datetime(48)?,
+            status: d.string(49)?,
+            status_code: d.string(50)?,
+            status_detail: d.string(51)?,
+            status_id: d.int32(52)?.map(crate::v1_8_0::enums::StatusId::from_id),
+            time: d.required(53, d.int64(53)?)?,
+            time_dt: d.datetime(54)?,
+            timezone_offset: d.int32(55)?,
+            type_name: d.string(56)?,
+            type_uid: d.required(57, d.int64(57)?)?,
+            unmapped: d.map(58)?,
+            user: d.object::<crate::v1_8_0::objects::User>(59)?.map(Box::new),
+            user_result: d.object::<crate::v1_8_0::objects::User>(60)?.map(Box::new),
+            unknown: d.unknown()?,
+        })
     }
 }

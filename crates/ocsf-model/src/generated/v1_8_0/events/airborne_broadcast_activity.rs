@@ -50,13 +50,13 @@ pub struct AirborneBroadcastActivity {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_8_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_8_0::objects::Actor>>,
     /// **Aircraft** (`aircraft`, object `aircraft`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub aircraft: Option<crate::v1_8_0::objects::Aircraft>,
+    pub aircraft: Option<Box<crate::v1_8_0::objects::Aircraft>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_8_0::objects::Api>,
+    pub api: Option<Box<crate::v1_8_0::objects::Api>>,
     /// **MITRE ATT&CK® and ATLAS™ Details** (`attacks`, object `attack` array, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attacks: Option<Vec<crate::v1_8_0::objects::Attack>>,
@@ -80,7 +80,7 @@ pub struct AirborneBroadcastActivity {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_8_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_8_0::objects::Cloud>>,
     /// **Confidence** (`confidence`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confidence: Option<String>,
@@ -94,13 +94,13 @@ pub struct AirborneBroadcastActivity {
     pub confidence_score: Option<i32>,
     /// **Connection Info** (`connection_info`, object `network_connection_info`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_info: Option<crate::v1_8_0::objects::NetworkConnectionInfo>,
+    pub connection_info: Option<Box<crate::v1_8_0::objects::NetworkConnectionInfo>>,
     /// **Count** (`count`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i32>,
     /// **Device** (`device`, object `device`, recommended, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_8_0::objects::Device>,
+    pub device: Option<Box<crate::v1_8_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disposition: Option<String>,
@@ -111,7 +111,7 @@ pub struct AirborneBroadcastActivity {
     pub disposition_id: Option<crate::v1_8_0::enums::DispositionId>,
     /// **Destination Endpoint** (`dst_endpoint`, object `network_endpoint`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dst_endpoint: Option<crate::v1_8_0::objects::NetworkEndpoint>,
+    pub dst_endpoint: Option<Box<crate::v1_8_0::objects::NetworkEndpoint>>,
     /// **Duration Milliseconds** (`duration`, `long_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i64>,
@@ -126,7 +126,7 @@ pub struct AirborneBroadcastActivity {
     pub enrichments: Option<Vec<crate::v1_8_0::objects::Enrichment>>,
     /// **Firewall Rule** (`firewall_rule`, object `firewall_rule`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub firewall_rule: Option<crate::v1_8_0::objects::FirewallRule>,
+    pub firewall_rule: Option<Box<crate::v1_8_0::objects::FirewallRule>>,
     /// **Alert** (`is_alert`, `boolean_t`, recommended, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_alert: Option<bool>,
@@ -135,12 +135,12 @@ pub struct AirborneBroadcastActivity {
     pub malware: Option<Vec<crate::v1_8_0::objects::Malware>>,
     /// **Malware Scan Info** (`malware_scan_info`, object `malware_scan_info`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub malware_scan_info: Option<crate::v1_8_0::objects::MalwareScanInfo>,
+    pub malware_scan_info: Option<Box<crate::v1_8_0::objects::MalwareScanInfo>>,
     /// **Message** (`message`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_8_0::objects::Metadata,
+    pub metadata: Box<crate::v1_8_0::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_8_0::objects::Observable>>,
@@ -149,19 +149,19 @@ pub struct AirborneBroadcastActivity {
     pub osint: Option<Vec<crate::v1_8_0::objects::Osint>>,
     /// **Policy** (`policy`, object `policy`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policy: Option<crate::v1_8_0::objects::Policy>,
+    pub policy: Option<Box<crate::v1_8_0::objects::Policy>>,
     /// **ADS-B Protocol** (`protocol_name`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub protocol_name: Option<String>,
     /// **Proxy Endpoint** (`proxy_endpoint`, object `network_proxy`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_endpoint: Option<crate::v1_8_0::objects::NetworkProxy>,
+    pub proxy_endpoint: Option<Box<crate::v1_8_0::objects::NetworkProxy>>,
     /// **Raw Data** (`raw_data`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
     /// **Raw Data Hash** (`raw_data_hash`, object `fingerprint`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub raw_data_hash: Option<crate::v1_8_0::objects::Fingerprint>,
+    pub raw_data_hash: Option<Box<crate::v1_8_0::objects::Fingerprint>>,
     /// **Raw Data Size** (`raw_data_size`, `long_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data_size: Option<i64>,
@@ -191,7 +191,7 @@ pub struct AirborneBroadcastActivity {
     pub severity_id: crate::v1_8_0::enums::SeverityId,
     /// **Source Endpoint** (`src_endpoint`, object `network_endpoint`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub src_endpoint: Option<crate::v1_8_0::objects::NetworkEndpoint>,
+    pub src_endpoint: Option<Box<crate::v1_8_0::objects::NetworkEndpoint>>,
     /// **Start Time** (`start_time`, `timestamp_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
@@ -222,10 +222,10 @@ pub struct AirborneBroadcastActivity {
     pub timezone_offset: Option<i32>,
     /// **TLS** (`tls`, object `tls`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tls: Option<crate::v1_8_0::objects::Tls>,
+    pub tls: Option<Box<crate::v1_8_0::objects::Tls>>,
     /// **Traffic** (`traffic`, object `network_traffic`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub traffic: Option<crate::v1_8_0::objects::NetworkTraffic>,
+    pub traffic: Option<Box<crate::v1_8_0::objects::NetworkTraffic>>,
     /// **Type Name** (`type_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     type_name: Option<String>,
@@ -235,13 +235,14 @@ pub struct AirborneBroadcastActivity {
     type_uid: i64,
     /// **Unmanned Aerial System** (`unmanned_aerial_system`, object `unmanned_aerial_system`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub unmanned_aerial_system: Option<crate::v1_8_0::objects::UnmannedAerialSystem>,
+    pub unmanned_aerial_system: Option<Box<crate::v1_8_0::objects::UnmannedAerialSystem>>,
     /// **UAS Operating Area** (`unmanned_system_operating_area`, object `unmanned_system_operating_area`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub unmanned_system_operating_area: Option<crate::v1_8_0::objects::UnmannedSystemOperatingArea>,
+    pub unmanned_system_operating_area:
+        Option<Box<crate::v1_8_0::objects::UnmannedSystemOperatingArea>>,
     /// **Unmanned Systems Operator** (`unmanned_system_operator`, object `user`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub unmanned_system_operator: Option<crate::v1_8_0::objects::User>,
+    pub unmanned_system_operator: Option<Box<crate::v1_8_0::objects::User>>,
     /// **Unmapped Data** (`unmapped`, object `object`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unmapped: Option<serde_json::Map<String, serde_json::Value>>,
@@ -303,7 +304,7 @@ impl AirborneBroadcastActivity {
             malware: None,
             malware_scan_info: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             osint: None,
             policy: None,
@@ -333,9 +334,9 @@ impl AirborneBroadcastActivity {
             traffic: None,
             type_name: None,
             type_uid: i64::from(Self::CLASS_UID) * 100,
-            unmanned_aerial_system: Some(unmanned_aerial_system),
+            unmanned_aerial_system: Some(Box::new(unmanned_aerial_system)),
             unmanned_system_operating_area: None,
-            unmanned_system_operator: Some(unmanned_system_operator),
+            unmanned_system_operator: Some(Box::new(unmanned_system_operator)),
             unmapped: None,
             unknown: serde_json::Map::new(),
         };
@@ -464,5 +465,196 @@ impl crate::OcsfEvent for AirborneBroadcastActivity {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for AirborneBroadcastActivity {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.classes[2]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.action.as_deref());
+        e.int(1, self.action_id.map(|v| i64::from(v.id())));
+        e.int(2, Some(i64::from(self.activity_id.id())));
+        e.str(3, self.activity_name.as_deref());
+        e.object(4, self.actor.as_deref());
+        e.object(5, self.aircraft.as_deref());
+        e.object(6, self.api.as_deref());
+        e.object_list(7, self.attacks.as_deref());
+        e.object_list(8, self.authorizations.as_deref());
+        e.str(9, self.category_name.as_deref());
+        e.int(10, Some(i64::from(self.category_uid)));
+        e.str(11, self.class_name.as_deref());
+        e.int(12, Some(i64::from(self.class_uid)));
+        e.object(13, self.cloud.as_deref());
+        e.str(14, self.confidence.as_deref());
+        e.int(15, self.confidence_id.map(|v| i64::from(v.id())));
+        e.int(16, self.confidence_score.map(i64::from));
+        e.object(17, self.connection_info.as_deref());
+        e.int(18, self.count.map(i64::from));
+        e.object(19, self.device.as_deref());
+        e.str(20, self.disposition.as_deref());
+        e.int(21, self.disposition_id.map(|v| i64::from(v.id())));
+        e.object(22, self.dst_endpoint.as_deref());
+        e.int(23, self.duration);
+        e.int(24, self.end_time);
+        e.datetime(25, self.end_time_dt.as_deref());
+        e.object_list(26, self.enrichments.as_deref());
+        e.object(27, self.firewall_rule.as_deref());
+        e.bool(28, self.is_alert);
+        e.object_list(29, self.malware.as_deref());
+        e.object(30, self.malware_scan_info.as_deref());
+        e.str(31, self.message.as_deref());
+        e.object(32, Some(&*self.metadata));
+        e.object_list(33, self.observables.as_deref());
+        e.object_list(34, self.osint.as_deref());
+        e.object(35, self.policy.as_deref());
+        e.str(36, self.protocol_name.as_deref());
+        e.object(37, self.proxy_endpoint.as_deref());
+        e.str(38, self.raw_data.as_deref());
+        e.object(39, self.raw_data_hash.as_deref());
+        e.int(40, self.raw_data_size);
+        e.str(41, self.risk_details.as_deref());
+        e.str(42, self.risk_level.as_deref());
+        e.int(43, self.risk_level_id.map(|v| i64::from(v.id())));
+        e.int(44, self.risk_score.map(i64::from));
+        e.int(45, self.rssi.map(i64::from));
+        e.str(46, self.severity.as_deref());
+        e.int(47, Some(i64::from(self.severity_id.id())));
+        e.object(48, self.src_endpoint.as_deref());
+        e.int(49, self.start_time);
+        e.datetime(50, self.start_time_dt.as_deref());
+        e.str(51, self.status.as_deref());
+        e.str(52, self.status_code.as_deref());
+        e.str(53, self.status_detail.as_deref());
+        e.int(54, self.status_id.map(|v| i64::from(v.id())));
+        e.int(55, Some(self.time));
+        e.datetime(56, self.time_dt.as_deref());
+        e.int(57, self.timezone_offset.map(i64::from));
+        e.object(58, self.tls.as_deref());
+        e.object(59, self.traffic.as_deref());
+        e.str(60, self.type_name.as_deref());
+        e.int(61, Some(self.type_uid));
+        e.object(62, self.unmanned_aerial_system.as_deref());
+        e.object(63, self.unmanned_system_operating_area.as_deref());
+        e.object(64, self.unmanned_system_operator.as_deref());
+        e.map(65, self.unmapped.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            action: d.string(0)?,
+            action_id: d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id),
+            activity_id: d.required(
+                2,
+                d.int32(2)?
+                    .map(AirborneBroadcastActivityActivityId::from_id),
+            )?,
+            activity_name: d.string(3)?,
+            actor: d.object::<crate::v1_8_0::objects::Actor>(4)?.map(Box::new),
+            aircraft: d
+                .object::<crate::v1_8_0::objects::Aircraft>(5)?
+                .map(Box::new),
+            api: d.object::<crate::v1_8_0::objects::Api>(6)?.map(Box::new),
+            attacks: d.object_list::<crate::v1_8_0::objects::Attack>(7)?,
+            authorizations: d.object_list::<crate::v1_8_0::objects::Authorization>(8)?,
+            category_name: d.string(9)?,
+            category_uid: d.required(10, d.int32(10)?)?,
+            class_name: d.string(11)?,
+            class_uid: d.class_uid(12, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_8_0::objects::Cloud>(13)?.map(Box::new),
+            confidence: d.string(14)?,
+            confidence_id: d
+                .int32(15)?
+                .map(crate::v1_8_0::enums::ConfidenceId::from_id),
+            confidence_score: d.int32(16)?,
+            connection_info: d
+                .object::<crate::v1_8_0::objects::NetworkConnectionInfo>(17)?
+                .map(Box::new),
+            count: d.int32(18)?,
+            device: d
+                .object::<crate::v1_8_0::objects::Device>(19)?
+                .map(Box::new),
+            disposition: d.string(20)?,
+            disposition_id: d
+                .int32(21)?
+                .map(crate::v1_8_0::enums::DispositionId::from_id),
+            dst_endpoint: d
+                .object::<crate::v1_8_0::objects::NetworkEndpoint>(22)?
+                .map(Box::new),
+            duration: d.int64(23)?,
+            end_time: d.int64(24)?,
+            end_time_dt: d.datetime(25)?,
+            enrichments: d.object_list::<crate::v1_8_0::objects::Enrichment>(26)?,
+            firewall_rule: d
+                .object::<crate::v1_8_0::objects::FirewallRule>(27)?
+                .map(Box::new),
+            is_alert: d.bool(28)?,
+            malware: d.object_list::<crate::v1_8_0::objects::Malware>(29)?,
+            malware_scan_info: d
+                .object::<crate::v1_8_0::objects::MalwareScanInfo>(30)?
+                .map(Box::new),
+            message: d.string(31)?,
+            metadata: d.required(
+                32,
+                d.object::<crate::v1_8_0::objects::Metadata>(32)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_8_0::objects::Observable>(33)?,
+            osint: d.object_list::<crate::v1_8_0::objects::Osint>(34)?,
+            policy: d
+                .object::<crate::v1_8_0::objects::Policy>(35)?
+                .map(Box::new),
+            protocol_name: d.string(36)?,
+            proxy_endpoint: d
+                .object::<crate::v1_8_0::objects::NetworkProxy>(37)?
+                .map(Box::new),
+            raw_data: d.string(38)?,
+            raw_data_hash: d
+                .object::<crate::v1_8_0::objects::Fingerprint>(39)?
+                .map(Box::new),
+            raw_data_size: d.int64(40)?,
+            risk_details: d.string(41)?,
+            risk_level: d.string(42)?,
+            risk_level_id: d.int32(43)?.map(crate::v1_8_0::enums::RiskLevelId::from_id),
+            risk_score: d.int32(44)?,
+            rssi: d.int32(45)?,
+            severity: d.string(46)?,
+            severity_id: d.required(
+                47,
+                d.int32(47)?.map(crate::v1_8_0::enums::SeverityId::from_id),
+            )?,
+            src_endpoint: d
+                .object::<crate::v1_8_0::objects::NetworkEndpoint>(48)?
+                .map(Box::new),
+            start_time: d.int64(49)?,
+            start_time_dt: d.datetime(50)?,
+            status: d.string(51)?,
+            status_code: d.string(52)?,
+            status_detail: d.string(53)?,
+            status_id: d.int32(54)?.map(crate::v1_8_0::enums::StatusId::from_id),
+            time: d.required(55, d.int64(55)?)?,
+            time_dt: d.datetime(56)?,
+            timezone_offset: d.int32(57)?,
+            tls: d.object::<crate::v1_8_0::objects::Tls>(58)?.map(Box::new),
+            traffic: d
+                .object::<crate::v1_8_0::objects::NetworkTraffic>(59)?
+                .map(Box::new),
+            type_name: d.string(60)?,
+            type_uid: d.required(61, d.int64(61)?)?,
+            unmanned_aerial_system: d
+                .object::<crate::v1_8_0::objects::UnmannedAerialSystem>(62)?
+                .map(Box::new),
+            unmanned_system_operating_area: d
+                .object::<crate::v1_8_0::objects::UnmannedSystemOperatingArea>(63)?
+                .map(Box::new),
+            unmanned_system_operator: d.object::<crate::v1_8_0::objects::User>(64)?.map(Box::new),
+            unmapped: d.map(65)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -55,13 +55,13 @@ pub struct ApiActivity {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_8_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_8_0::objects::Actor>>,
     /// **AI Model** (`ai_model`, object `ai_model`, recommended, profile `ai_operation`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ai_model: Option<crate::v1_8_0::objects::AiModel>,
+    pub ai_model: Option<Box<crate::v1_8_0::objects::AiModel>>,
     /// **API Details** (`api`, object `api`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_8_0::objects::Api>,
+    pub api: Option<Box<crate::v1_8_0::objects::Api>>,
     /// **MITRE ATT&CK® and ATLAS™ Details** (`attacks`, object `attack` array, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attacks: Option<Vec<crate::v1_8_0::objects::Attack>>,
@@ -85,7 +85,7 @@ pub struct ApiActivity {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_8_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_8_0::objects::Cloud>>,
     /// **Confidence** (`confidence`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confidence: Option<String>,
@@ -102,7 +102,7 @@ pub struct ApiActivity {
     pub count: Option<i32>,
     /// **Device** (`device`, object `device`, recommended, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_8_0::objects::Device>,
+    pub device: Option<Box<crate::v1_8_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disposition: Option<String>,
@@ -113,7 +113,7 @@ pub struct ApiActivity {
     pub disposition_id: Option<crate::v1_8_0::enums::DispositionId>,
     /// **Destination Endpoint** (`dst_endpoint`, object `network_endpoint`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dst_endpoint: Option<crate::v1_8_0::objects::NetworkEndpoint>,
+    pub dst_endpoint: Option<Box<crate::v1_8_0::objects::NetworkEndpoint>>,
     /// **Duration Milliseconds** (`duration`, `long_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i64>,
@@ -128,13 +128,13 @@ pub struct ApiActivity {
     pub enrichments: Option<Vec<crate::v1_8_0::objects::Enrichment>>,
     /// **Firewall Rule** (`firewall_rule`, object `firewall_rule`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub firewall_rule: Option<crate::v1_8_0::objects::FirewallRule>,
+    pub firewall_rule: Option<Box<crate::v1_8_0::objects::FirewallRule>>,
     /// **HTTP Request** (`http_request`, object `http_request`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub http_request: Option<crate::v1_8_0::objects::HttpRequest>,
+    pub http_request: Option<Box<crate::v1_8_0::objects::HttpRequest>>,
     /// **HTTP Response** (`http_response`, object `http_response`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub http_response: Option<crate::v1_8_0::objects::HttpResponse>,
+    pub http_response: Option<Box<crate::v1_8_0::objects::HttpResponse>>,
     /// **Alert** (`is_alert`, `boolean_t`, recommended, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_alert: Option<bool>,
@@ -143,15 +143,15 @@ pub struct ApiActivity {
     pub malware: Option<Vec<crate::v1_8_0::objects::Malware>>,
     /// **Malware Scan Info** (`malware_scan_info`, object `malware_scan_info`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub malware_scan_info: Option<crate::v1_8_0::objects::MalwareScanInfo>,
+    pub malware_scan_info: Option<Box<crate::v1_8_0::objects::MalwareScanInfo>>,
     /// **Message** (`message`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Message Context** (`message_context`, object `message_context`, optional, profile `ai_operation`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message_context: Option<crate::v1_8_0::objects::MessageContext>,
+    pub message_context: Option<Box<crate::v1_8_0::objects::MessageContext>>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_8_0::objects::Metadata,
+    pub metadata: Box<crate::v1_8_0::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_8_0::objects::Observable>>,
@@ -160,13 +160,13 @@ pub struct ApiActivity {
     pub osint: Option<Vec<crate::v1_8_0::objects::Osint>>,
     /// **Policy** (`policy`, object `policy`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policy: Option<crate::v1_8_0::objects::Policy>,
+    pub policy: Option<Box<crate::v1_8_0::objects::Policy>>,
     /// **Raw Data** (`raw_data`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
     /// **Raw Data Hash** (`raw_data_hash`, object `fingerprint`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub raw_data_hash: Option<crate::v1_8_0::objects::Fingerprint>,
+    pub raw_data_hash: Option<Box<crate::v1_8_0::objects::Fingerprint>>,
     /// **Raw Data Size** (`raw_data_size`, `long_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data_size: Option<i64>,
@@ -196,7 +196,7 @@ pub struct ApiActivity {
     pub severity_id: crate::v1_8_0::enums::SeverityId,
     /// **Source Endpoint** (`src_endpoint`, object `network_endpoint`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub src_endpoint: Option<crate::v1_8_0::objects::NetworkEndpoint>,
+    pub src_endpoint: Option<Box<crate::v1_8_0::objects::NetworkEndpoint>>,
     /// **Start Time** (`start_time`, `timestamp_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
@@ -227,7 +227,7 @@ pub struct ApiActivity {
     pub timezone_offset: Option<i32>,
     /// **Trace** (`trace`, object `trace`, recommended, profile `trace`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub trace: Option<crate::v1_8_0::objects::Trace>,
+    pub trace: Option<Box<crate::v1_8_0::objects::Trace>>,
     /// **Type Name** (`type_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     type_name: Option<String>,
@@ -269,9 +269,9 @@ impl ApiActivity {
             action_id: None,
             activity_id,
             activity_name: None,
-            actor: Some(actor),
+            actor: Some(Box::new(actor)),
             ai_model: None,
-            api: Some(api),
+            api: Some(Box::new(api)),
             attacks: None,
             authorizations: None,
             category_name: Some(Self::CATEGORY_CAPTION.to_string()),
@@ -299,7 +299,7 @@ impl ApiActivity {
             malware_scan_info: None,
             message: None,
             message_context: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             osint: None,
             policy: None,
@@ -313,7 +313,7 @@ impl ApiActivity {
             risk_score: None,
             severity: None,
             severity_id,
-            src_endpoint: Some(src_endpoint),
+            src_endpoint: Some(Box::new(src_endpoint)),
             start_time: None,
             start_time_dt: None,
             status: None,
@@ -454,5 +454,180 @@ impl crate::OcsfEvent for ApiActivity {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for ApiActivity {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.classes[3]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.action.as_deref());
+        e.int(1, self.action_id.map(|v| i64::from(v.id())));
+        e.int(2, Some(i64::from(self.activity_id.id())));
+        e.str(3, self.activity_name.as_deref());
+        e.object(4, self.actor.as_deref());
+        e.object(5, self.ai_model.as_deref());
+        e.object(6, self.api.as_deref());
+        e.object_list(7, self.attacks.as_deref());
+        e.object_list(8, self.authorizations.as_deref());
+        e.str(9, self.category_name.as_deref());
+        e.int(10, Some(i64::from(self.category_uid)));
+        e.str(11, self.class_name.as_deref());
+        e.int(12, Some(i64::from(self.class_uid)));
+        e.object(13, self.cloud.as_deref());
+        e.str(14, self.confidence.as_deref());
+        e.int(15, self.confidence_id.map(|v| i64::from(v.id())));
+        e.int(16, self.confidence_score.map(i64::from));
+        e.int(17, self.count.map(i64::from));
+        e.object(18, self.device.as_deref());
+        e.str(19, self.disposition.as_deref());
+        e.int(20, self.disposition_id.map(|v| i64::from(v.id())));
+        e.object(21, self.dst_endpoint.as_deref());
+        e.int(22, self.duration);
+        e.int(23, self.end_time);
+        e.datetime(24, self.end_time_dt.as_deref());
+        e.object_list(25, self.enrichments.as_deref());
+        e.object(26, self.firewall_rule.as_deref());
+        e.object(27, self.http_request.as_deref());
+        e.object(28, self.http_response.as_deref());
+        e.bool(29, self.is_alert);
+        e.object_list(30, self.malware.as_deref());
+        e.object(31, self.malware_scan_info.as_deref());
+        e.str(32, self.message.as_deref());
+        e.object(33, self.message_context.as_deref());
+        e.object(34, Some(&*self.metadata));
+        e.object_list(35, self.observables.as_deref());
+        e.object_list(36, self.osint.as_deref());
+        e.object(37, self.policy.as_deref());
+        e.str(38, self.raw_data.as_deref());
+        e.object(39, self.raw_data_hash.as_deref());
+        e.int(40, self.raw_data_size);
+        e.object_list(41, self.resources.as_deref());
+        e.str(42, self.risk_details.as_deref());
+        e.str(43, self.risk_level.as_deref());
+        e.int(44, self.risk_level_id.map(|v| i64::from(v.id())));
+        e.int(45, self.risk_score.map(i64::from));
+        e.str(46, self.severity.as_deref());
+        e.int(47, Some(i64::from(self.severity_id.id())));
+        e.object(48, self.src_endpoint.as_deref());
+        e.int(49, self.start_time);
+        e.datetime(50, self.start_time_dt.as_deref());
+        e.str(51, self.status.as_deref());
+        e.str(52, self.status_code.as_deref());
+        e.str(53, self.status_detail.as_deref());
+        e.int(54, self.status_id.map(|v| i64::from(v.id())));
+        e.int(55, Some(self.time));
+        e.datetime(56, self.time_dt.as_deref());
+        e.int(57, self.timezone_offset.map(i64::from));
+        e.object(58, self.trace.as_deref());
+        e.str(59, self.type_name.as_deref());
+        e.int(60, Some(self.type_uid));
+        e.map(61, self.unmapped.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            action: d.string(0)?,
+            action_id: d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id),
+            activity_id: d.required(2, d.int32(2)?.map(ApiActivityActivityId::from_id))?,
+            activity_name: d.string(3)?,
+            actor: d.object::<crate::v1_8_0::objects::Actor>(4)?.map(Box::new),
+            ai_model: d
+                .object::<crate::v1_8_0::objects::AiModel>(5)?
+                .map(Box::new),
+            api: d.object::<crate::v1_8_0::objects::Api>(6)?.map(Box::new),
+            attacks: d.object_list::<crate::v1_8_0::objects::Attack>(7)?,
+            authorizations: d.object_list::<crate::v1_8_0::objects::Authorization>(8)?,
+            category_name: d.string(9)?,
+            category_uid: d.required(10, d.int32(10)?)?,
+            class_name: d.string(11)?,
+            class_uid: d.class_uid(12, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_8_0::objects::Cloud>(13)?.map(Box::new),
+            confidence: d.string(14)?,
+            confidence_id: d
+                .int32(15)?
+                .map(crate::v1_8_0::enums::ConfidenceId::from_id),
+            confidence_score: d.int32(16)?,
+            count: d.int32(17)?,
+            device: d
+                .object::<crate::v1_8_0::objects::Device>(18)?
+                .map(Box::new),
+            disposition: d.string(19)?,
+            disposition_id: d
+                .int32(20)?
+                .map(crate::v1_8_0::enums::DispositionId::from_id),
+            dst_endpoint: d
+                .object::<crate::v1_8_0::objects::NetworkEndpoint>(21)?
+                .map(Box::new),
+            duration: d.int64(22)?,
+            end_time: d.int64(23)?,
+            end_time_dt: d.datetime(24)?,
+            enrichments: d.object_list::<crate::v1_8_0::objects::Enrichment>(25)?,
+            firewall_rule: d
+                .object::<crate::v1_8_0::objects::FirewallRule>(26)?
+                .map(Box::new),
+            http_request: d
+                .object::<crate::v1_8_0::objects::HttpRequest>(27)?
+                .map(Box::new),
+            http_response: d
+                .object::<crate::v1_8_0::objects::HttpResponse>(28)?
+                .map(Box::new),
+            is_alert: d.bool(29)?,
+            malware: d.object_list::<crate::v1_8_0::objects::Malware>(30)?,
+            malware_scan_info: d
+                .object::<crate::v1_8_0::objects::MalwareScanInfo>(31)?
+                .map(Box::new),
+            message: d.string(32)?,
+            message_context: d
+                .object::<crate::v1_8_0::objects::MessageContext>(33)?
+                .map(Box::new),
+            metadata: d.required(
+                34,
+                d.object::<crate::v1_8_0::objects::Metadata>(34)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_8_0::objects::Observable>(35)?,
+            osint: d.object_list::<crate::v1_8_0::objects::Osint>(36)?,
+            policy: d
+                .object::<crate::v1_8_0::objects::Policy>(37)?
+                .map(Box::new),
+            raw_data: d.string(38)?,
+            raw_data_hash: d
+                .object::<crate::v1_8_0::objects::Fingerprint>(39)?
+                .map(Box::new),
+            raw_data_size: d.int64(40)?,
+            resources: d.object_list::<crate::v1_8_0::objects::ResourceDetails>(41)?,
+            risk_details: d.string(42)?,
+            risk_level: d.string(43)?,
+            risk_level_id: d.int32(44)?.map(crate::v1_8_0::enums::RiskLevelId::from_id),
+            risk_score: d.int32(45)?,
+            severity: d.string(46)?,
+            severity_id: d.required(
+                47,
+                d.int32(47)?.map(crate::v1_8_0::enums::SeverityId::from_id),
+            )?,
+            src_endpoint: d
+                .object::<crate::v1_8_0::objects::NetworkEndpoint>(48)?
+                .map(Box::new),
+            start_time: d.int64(49)?,
+            start_time_dt: d.datetime(50)?,
+            status: d.string(51)?,
+            status_code: d.string(52)?,
+            status_detail: d.string(53)?,
+            status_id: d.int32(54)?.map(crate::v1_8_0::enums::StatusId::from_id),
+            time: d.required(55, d.int64(55)?)?,
+            time_dt: d.datetime(56)?,
+            timezone_offset: d.int32(57)?,
+            trace: d.object::<crate::v1_8_0::objects::Trace>(58)?.map(Box::new),
+            type_name: d.string(59)?,
+            type_uid: d.required(60, d.int64(60)?)?,
+            unmapped: d.map(61)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -86,19 +86,19 @@ pub struct ApplicationSecurityPostureFinding {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_8_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_8_0::objects::Actor>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_8_0::objects::Api>,
+    pub api: Option<Box<crate::v1_8_0::objects::Api>>,
     /// **Related Application** (`application`, object `application`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub application: Option<crate::v1_8_0::objects::Application>,
+    pub application: Option<Box<crate::v1_8_0::objects::Application>>,
     /// **Assignee** (`assignee`, object `user`, optional, profile `incident`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assignee: Option<crate::v1_8_0::objects::User>,
+    pub assignee: Option<Box<crate::v1_8_0::objects::User>>,
     /// **Assignee Group** (`assignee_group`, object `group`, optional, profile `incident`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assignee_group: Option<crate::v1_8_0::objects::Group>,
+    pub assignee_group: Option<Box<crate::v1_8_0::objects::Group>>,
     /// **MITRE ATT&CK® and ATLAS™ Details** (`attacks`, object `attack` array, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attacks: Option<Vec<crate::v1_8_0::objects::Attack>>,
@@ -122,13 +122,13 @@ pub struct ApplicationSecurityPostureFinding {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_8_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_8_0::objects::Cloud>>,
     /// **Comment** (`comment`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
     /// **Related Compliance** (`compliance`, object `compliance`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub compliance: Option<crate::v1_8_0::objects::Compliance>,
+    pub compliance: Option<Box<crate::v1_8_0::objects::Compliance>>,
     /// **Confidence** (`confidence`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confidence: Option<String>,
@@ -145,7 +145,7 @@ pub struct ApplicationSecurityPostureFinding {
     pub count: Option<i32>,
     /// **Device** (`device`, object `device`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_8_0::objects::Device>,
+    pub device: Option<Box<crate::v1_8_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disposition: Option<String>,
@@ -168,10 +168,10 @@ pub struct ApplicationSecurityPostureFinding {
     pub enrichments: Option<Vec<crate::v1_8_0::objects::Enrichment>>,
     /// **Finding Information** (`finding_info`, object `finding_info`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub finding_info: Option<crate::v1_8_0::objects::FindingInfo>,
+    pub finding_info: Option<Box<crate::v1_8_0::objects::FindingInfo>>,
     /// **Firewall Rule** (`firewall_rule`, object `firewall_rule`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub firewall_rule: Option<crate::v1_8_0::objects::FirewallRule>,
+    pub firewall_rule: Option<Box<crate::v1_8_0::objects::FirewallRule>>,
     /// **Impact** (`impact`, `string_t`, recommended, profile `incident`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub impact: Option<String>,
@@ -194,12 +194,12 @@ pub struct ApplicationSecurityPostureFinding {
     pub malware: Option<Vec<crate::v1_8_0::objects::Malware>>,
     /// **Malware Scan Info** (`malware_scan_info`, object `malware_scan_info`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub malware_scan_info: Option<crate::v1_8_0::objects::MalwareScanInfo>,
+    pub malware_scan_info: Option<Box<crate::v1_8_0::objects::MalwareScanInfo>>,
     /// **Message** (`message`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_8_0::objects::Metadata,
+    pub metadata: Box<crate::v1_8_0::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_8_0::objects::Observable>>,
@@ -208,7 +208,7 @@ pub struct ApplicationSecurityPostureFinding {
     pub osint: Option<Vec<crate::v1_8_0::objects::Osint>>,
     /// **Policy** (`policy`, object `policy`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policy: Option<crate::v1_8_0::objects::Policy>,
+    pub policy: Option<Box<crate::v1_8_0::objects::Policy>>,
     /// **Priority** (`priority`, `string_t`, optional, profile `incident`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<String>,
@@ -222,13 +222,13 @@ pub struct ApplicationSecurityPostureFinding {
     pub raw_data: Option<String>,
     /// **Raw Data Hash** (`raw_data_hash`, object `fingerprint`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub raw_data_hash: Option<crate::v1_8_0::objects::Fingerprint>,
+    pub raw_data_hash: Option<Box<crate::v1_8_0::objects::Fingerprint>>,
     /// **Raw Data Size** (`raw_data_size`, `long_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data_size: Option<i64>,
     /// **Remediation Guidance** (`remediation`, object `remediation`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub remediation: Option<crate::v1_8_0::objects::Remediation>,
+    pub remediation: Option<Box<crate::v1_8_0::objects::Remediation>>,
     /// **Affected Resources** (`resources`, object `resource_details` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<Vec<crate::v1_8_0::objects::ResourceDetails>>,
@@ -280,7 +280,7 @@ pub struct ApplicationSecurityPostureFinding {
     ///
     /// Deprecated since 1.5.0; use `tickets`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ticket: Option<crate::v1_8_0::objects::Ticket>,
+    pub ticket: Option<Box<crate::v1_8_0::objects::Ticket>>,
     /// **Tickets** (`tickets`, object `ticket` array, optional, profile `incident`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tickets: Option<Vec<crate::v1_8_0::objects::Ticket>>,
@@ -304,7 +304,7 @@ pub struct ApplicationSecurityPostureFinding {
     pub unmapped: Option<serde_json::Map<String, serde_json::Value>>,
     /// **Vendor Attributes** (`vendor_attributes`, object `vendor_attributes`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub vendor_attributes: Option<crate::v1_8_0::objects::VendorAttributes>,
+    pub vendor_attributes: Option<Box<crate::v1_8_0::objects::VendorAttributes>>,
     /// **Verdict** (`verdict`, `string_t`, recommended, profile `incident`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verdict: Option<String>,
@@ -370,7 +370,7 @@ impl ApplicationSecurityPostureFinding {
             end_time: None,
             end_time_dt: None,
             enrichments: None,
-            finding_info: Some(finding_info),
+            finding_info: Some(Box::new(finding_info)),
             firewall_rule: None,
             impact: None,
             impact_id: None,
@@ -380,7 +380,7 @@ impl ApplicationSecurityPostureFinding {
             malware: None,
             malware_scan_info: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             osint: None,
             policy: None,
@@ -576,5 +576,212 @@ impl crate::OcsfEvent for ApplicationSecurityPostureFinding {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for ApplicationSecurityPostureFinding {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.classes[6]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.action.as_deref());
+        e.int(1, self.action_id.map(|v| i64::from(v.id())));
+        e.int(2, Some(i64::from(self.activity_id.id())));
+        e.str(3, self.activity_name.as_deref());
+        e.object(4, self.actor.as_deref());
+        e.object(5, self.api.as_deref());
+        e.object(6, self.application.as_deref());
+        e.object(7, self.assignee.as_deref());
+        e.object(8, self.assignee_group.as_deref());
+        e.object_list(9, self.attacks.as_deref());
+        e.object_list(10, self.authorizations.as_deref());
+        e.str(11, self.category_name.as_deref());
+        e.int(12, Some(i64::from(self.category_uid)));
+        e.str(13, self.class_name.as_deref());
+        e.int(14, Some(i64::from(self.class_uid)));
+        e.object(15, self.cloud.as_deref());
+        e.str(16, self.comment.as_deref());
+        e.object(17, self.compliance.as_deref());
+        e.str(18, self.confidence.as_deref());
+        e.int(19, self.confidence_id.map(|v| i64::from(v.id())));
+        e.int(20, self.confidence_score.map(i64::from));
+        e.int(21, self.count.map(i64::from));
+        e.object(22, self.device.as_deref());
+        e.str(23, self.disposition.as_deref());
+        e.int(24, self.disposition_id.map(|v| i64::from(v.id())));
+        e.int(25, self.duration);
+        e.int(26, self.end_time);
+        e.datetime(27, self.end_time_dt.as_deref());
+        e.object_list(28, self.enrichments.as_deref());
+        e.object(29, self.finding_info.as_deref());
+        e.object(30, self.firewall_rule.as_deref());
+        e.str(31, self.impact.as_deref());
+        e.int(32, self.impact_id.map(|v| i64::from(v.id())));
+        e.int(33, self.impact_score.map(i64::from));
+        e.bool(34, self.is_alert);
+        e.bool(35, self.is_suspected_breach);
+        e.object_list(36, self.malware.as_deref());
+        e.object(37, self.malware_scan_info.as_deref());
+        e.str(38, self.message.as_deref());
+        e.object(39, Some(&*self.metadata));
+        e.object_list(40, self.observables.as_deref());
+        e.object_list(41, self.osint.as_deref());
+        e.object(42, self.policy.as_deref());
+        e.str(43, self.priority.as_deref());
+        e.int(44, self.priority_id.map(|v| i64::from(v.id())));
+        e.str(45, self.raw_data.as_deref());
+        e.object(46, self.raw_data_hash.as_deref());
+        e.int(47, self.raw_data_size);
+        e.object(48, self.remediation.as_deref());
+        e.object_list(49, self.resources.as_deref());
+        e.str(50, self.risk_details.as_deref());
+        e.str(51, self.risk_level.as_deref());
+        e.int(52, self.risk_level_id.map(|v| i64::from(v.id())));
+        e.int(53, self.risk_score.map(i64::from));
+        e.str(54, self.severity.as_deref());
+        e.int(55, Some(i64::from(self.severity_id.id())));
+        e.str(56, self.src_url.as_deref());
+        e.int(57, self.start_time);
+        e.datetime(58, self.start_time_dt.as_deref());
+        e.str(59, self.status.as_deref());
+        e.str(60, self.status_code.as_deref());
+        e.str(61, self.status_detail.as_deref());
+        e.int(62, self.status_id.map(|v| i64::from(v.id())));
+        e.object(63, self.ticket.as_deref());
+        e.object_list(64, self.tickets.as_deref());
+        e.int(65, Some(self.time));
+        e.datetime(66, self.time_dt.as_deref());
+        e.int(67, self.timezone_offset.map(i64::from));
+        e.str(68, self.type_name.as_deref());
+        e.int(69, Some(self.type_uid));
+        e.map(70, self.unmapped.as_ref());
+        e.object(71, self.vendor_attributes.as_deref());
+        e.str(72, self.verdict.as_deref());
+        e.int(73, self.verdict_id.map(|v| i64::from(v.id())));
+        e.object_list(74, self.vulnerabilities.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            action: d.string(0)?,
+            action_id: d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id),
+            activity_id: d.required(
+                2,
+                d.int32(2)?
+                    .map(ApplicationSecurityPostureFindingActivityId::from_id),
+            )?,
+            activity_name: d.string(3)?,
+            actor: d.object::<crate::v1_8_0::objects::Actor>(4)?.map(Box::new),
+            api: d.object::<crate::v1_8_0::objects::Api>(5)?.map(Box::new),
+            application: d
+                .object::<crate::v1_8_0::objects::Application>(6)?
+                .map(Box::new),
+            assignee: d.object::<crate::v1_8_0::objects::User>(7)?.map(Box::new),
+            assignee_group: d.object::<crate::v1_8_0::objects::Group>(8)?.map(Box::new),
+            attacks: d.object_list::<crate::v1_8_0::objects::Attack>(9)?,
+            authorizations: d.object_list::<crate::v1_8_0::objects::Authorization>(10)?,
+            category_name: d.string(11)?,
+            category_uid: d.required(12, d.int32(12)?)?,
+            class_name: d.string(13)?,
+            class_uid: d.class_uid(14, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_8_0::objects::Cloud>(15)?.map(Box::new),
+            comment: d.string(16)?,
+            compliance: d
+                .object::<crate::v1_8_0::objects::Compliance>(17)?
+                .map(Box::new),
+            confidence: d.string(18)?,
+            confidence_id: d
+                .int32(19)?
+                .map(crate::v1_8_0::enums::ConfidenceId::from_id),
+            confidence_score: d.int32(20)?,
+            count: d.int32(21)?,
+            device: d
+                .object::<crate::v1_8_0::objects::Device>(22)?
+                .map(Box::new),
+            disposition: d.string(23)?,
+            disposition_id: d
+                .int32(24)?
+                .map(crate::v1_8_0::enums::DispositionId::from_id),
+            duration: d.int64(25)?,
+            end_time: d.int64(26)?,
+            end_time_dt: d.datetime(27)?,
+            enrichments: d.object_list::<crate::v1_8_0::objects::Enrichment>(28)?,
+            finding_info: d
+                .object::<crate::v1_8_0::objects::FindingInfo>(29)?
+                .map(Box::new),
+            firewall_rule: d
+                .object::<crate::v1_8_0::objects::FirewallRule>(30)?
+                .map(Box::new),
+            impact: d.string(31)?,
+            impact_id: d.int32(32)?.map(crate::v1_8_0::enums::ImpactId::from_id),
+            impact_score: d.int32(33)?,
+            is_alert: d.bool(34)?,
+            is_suspected_breach: d.bool(35)?,
+            malware: d.object_list::<crate::v1_8_0::objects::Malware>(36)?,
+            malware_scan_info: d
+                .object::<crate::v1_8_0::objects::MalwareScanInfo>(37)?
+                .map(Box::new),
+            message: d.string(38)?,
+            metadata: d.required(
+                39,
+                d.object::<crate::v1_8_0::objects::Metadata>(39)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_8_0::objects::Observable>(40)?,
+            osint: d.object_list::<crate::v1_8_0::objects::Osint>(41)?,
+            policy: d
+                .object::<crate::v1_8_0::objects::Policy>(42)?
+                .map(Box::new),
+            priority: d.string(43)?,
+            priority_id: d.int32(44)?.map(crate::v1_8_0::enums::PriorityId::from_id),
+            raw_data: d.string(45)?,
+            raw_data_hash: d
+                .object::<crate::v1_8_0::objects::Fingerprint>(46)?
+                .map(Box::new),
+            raw_data_size: d.int64(47)?,
+            remediation: d
+                .object::<crate::v1_8_0::objects::Remediation>(48)?
+                .map(Box::new),
+            resources: d.object_list::<crate::v1_8_0::objects::ResourceDetails>(49)?,
+            risk_details: d.string(50)?,
+            risk_level: d.string(51)?,
+            risk_level_id: d.int32(52)?.map(crate::v1_8_0::enums::RiskLevelId::from_id),
+            risk_score: d.int32(53)?,
+            severity: d.string(54)?,
+            severity_id: d.required(
+                55,
+                d.int32(55)?.map(crate::v1_8_0::enums::SeverityId::from_id),
+            )?,
+            src_url: d.string(56)?,
+            start_time: d.int64(57)?,
+            start_time_dt: d.datetime(58)?,
+            status: d.string(59)?,
+            status_code: d.string(60)?,
+            status_detail: d.string(61)?,
+            status_id: d
+                .int32(62)?
+                .map(ApplicationSecurityPostureFindingStatusId::from_id),
+            ticket: d
+                .object::<crate::v1_8_0::objects::Ticket>(63)?
+                .map(Box::new),
+            tickets: d.object_list::<crate::v1_8_0::objects::Ticket>(64)?,
+            time: d.required(65, d.int64(65)?)?,
+            time_dt: d.datetime(66)?,
+            timezone_offset: d.int32(67)?,
+            type_name: d.string(68)?,
+            type_uid: d.required(69, d.int64(69)?)?,
+            unmapped: d.map(70)?,
+            vendor_attributes: d
+                .object::<crate::v1_8_0::objects::VendorAttributes>(71)?
+                .map(Box::new),
+            verdict: d.string(72)?,
+            verdict_id: d.int32(73)?.map(crate::v1_8_0::enums::VerdictId::from_id),
+            vulnerabilities: d.object_list::<crate::v1_8_0::objects::Vulnerability>(74)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -145,10 +145,10 @@ pub struct Authentication {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_8_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_8_0::objects::Actor>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_8_0::objects::Api>,
+    pub api: Option<Box<crate::v1_8_0::objects::Api>>,
     /// **MITRE ATT&CK® and ATLAS™ Details** (`attacks`, object `attack` array, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attacks: Option<Vec<crate::v1_8_0::objects::Attack>>,
@@ -165,7 +165,7 @@ pub struct Authentication {
     pub auth_protocol_id: Option<crate::v1_8_0::enums::AuthProtocolId>,
     /// **Authentication Token** (`authentication_token`, object `authentication_token`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub authentication_token: Option<crate::v1_8_0::objects::AuthenticationToken>,
+    pub authentication_token: Option<Box<crate::v1_8_0::objects::AuthenticationToken>>,
     /// **Authorization Information** (`authorizations`, object `authorization` array, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorizations: Option<Vec<crate::v1_8_0::objects::Authorization>>,
@@ -178,7 +178,7 @@ pub struct Authentication {
     category_uid: i32,
     /// **Certificate** (`certificate`, object `certificate`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub certificate: Option<crate::v1_8_0::objects::Certificate>,
+    pub certificate: Option<Box<crate::v1_8_0::objects::Certificate>>,
     /// **Class** (`class_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     class_name: Option<String>,
@@ -189,7 +189,7 @@ pub struct Authentication {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_8_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_8_0::objects::Cloud>>,
     /// **Confidence** (`confidence`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confidence: Option<String>,
@@ -206,7 +206,7 @@ pub struct Authentication {
     pub count: Option<i32>,
     /// **Device** (`device`, object `device`, recommended, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_8_0::objects::Device>,
+    pub device: Option<Box<crate::v1_8_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disposition: Option<String>,
@@ -217,7 +217,7 @@ pub struct Authentication {
     pub disposition_id: Option<crate::v1_8_0::enums::DispositionId>,
     /// **Destination Endpoint** (`dst_endpoint`, object `network_endpoint`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dst_endpoint: Option<crate::v1_8_0::objects::NetworkEndpoint>,
+    pub dst_endpoint: Option<Box<crate::v1_8_0::objects::NetworkEndpoint>>,
     /// **Duration Milliseconds** (`duration`, `long_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i64>,
@@ -232,13 +232,13 @@ pub struct Authentication {
     pub enrichments: Option<Vec<crate::v1_8_0::objects::Enrichment>>,
     /// **Firewall Rule** (`firewall_rule`, object `firewall_rule`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub firewall_rule: Option<crate::v1_8_0::objects::FirewallRule>,
+    pub firewall_rule: Option<Box<crate::v1_8_0::objects::FirewallRule>>,
     /// **HTTP Request** (`http_request`, object `http_request`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub http_request: Option<crate::v1_8_0::objects::HttpRequest>,
+    pub http_request: Option<Box<crate::v1_8_0::objects::HttpRequest>>,
     /// **HTTP Response** (`http_response`, object `http_response`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub http_response: Option<crate::v1_8_0::objects::HttpResponse>,
+    pub http_response: Option<Box<crate::v1_8_0::objects::HttpResponse>>,
     /// **Alert** (`is_alert`, `boolean_t`, recommended, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_alert: Option<bool>,
@@ -256,7 +256,7 @@ pub struct Authentication {
     pub is_remote: Option<bool>,
     /// **Logon Process** (`logon_process`, object `process`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub logon_process: Option<crate::v1_8_0::objects::Process>,
+    pub logon_process: Option<Box<crate::v1_8_0::objects::Process>>,
     /// **Logon Type** (`logon_type`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logon_type: Option<String>,
@@ -270,12 +270,12 @@ pub struct Authentication {
     pub malware: Option<Vec<crate::v1_8_0::objects::Malware>>,
     /// **Malware Scan Info** (`malware_scan_info`, object `malware_scan_info`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub malware_scan_info: Option<crate::v1_8_0::objects::MalwareScanInfo>,
+    pub malware_scan_info: Option<Box<crate::v1_8_0::objects::MalwareScanInfo>>,
     /// **Message** (`message`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_8_0::objects::Metadata,
+    pub metadata: Box<crate::v1_8_0::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_8_0::objects::Observable>>,
@@ -284,13 +284,13 @@ pub struct Authentication {
     pub osint: Option<Vec<crate::v1_8_0::objects::Osint>>,
     /// **Policy** (`policy`, object `policy`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policy: Option<crate::v1_8_0::objects::Policy>,
+    pub policy: Option<Box<crate::v1_8_0::objects::Policy>>,
     /// **Raw Data** (`raw_data`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
     /// **Raw Data Hash** (`raw_data_hash`, object `fingerprint`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub raw_data_hash: Option<crate::v1_8_0::objects::Fingerprint>,
+    pub raw_data_hash: Option<Box<crate::v1_8_0::objects::Fingerprint>>,
     /// **Raw Data Size** (`raw_data_size`, `long_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data_size: Option<i64>,
@@ -310,10 +310,10 @@ pub struct Authentication {
     pub risk_score: Option<i32>,
     /// **Service** (`service`, object `service`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub service: Option<crate::v1_8_0::objects::Service>,
+    pub service: Option<Box<crate::v1_8_0::objects::Service>>,
     /// **Session** (`session`, object `session`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub session: Option<crate::v1_8_0::objects::Session>,
+    pub session: Option<Box<crate::v1_8_0::objects::Session>>,
     /// **Severity** (`severity`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub severity: Option<String>,
@@ -323,7 +323,7 @@ pub struct Authentication {
     pub severity_id: crate::v1_8_0::enums::SeverityId,
     /// **Source Endpoint** (`src_endpoint`, object `network_endpoint`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub src_endpoint: Option<crate::v1_8_0::objects::NetworkEndpoint>,
+    pub src_endpoint: Option<Box<crate::v1_8_0::objects::NetworkEndpoint>>,
     /// **Start Time** (`start_time`, `timestamp_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
@@ -364,7 +364,7 @@ pub struct Authentication {
     pub unmapped: Option<serde_json::Map<String, serde_json::Value>>,
     /// **User** (`user`, object `user`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<crate::v1_8_0::objects::User>,
+    pub user: Option<Box<crate::v1_8_0::objects::User>>,
     /// Attributes this schema version does not define, kept as read and written back.
     #[serde(flatten)]
     pub unknown: serde_json::Map<String, serde_json::Value>,
@@ -436,7 +436,7 @@ impl Authentication {
             malware: None,
             malware_scan_info: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             osint: None,
             policy: None,
@@ -464,7 +464,7 @@ impl Authentication {
             type_name: None,
             type_uid: i64::from(Self::CLASS_UID) * 100,
             unmapped: None,
-            user: Some(user),
+            user: Some(Box::new(user)),
             unknown: serde_json::Map::new(),
         };
         event.set_activity_id(activity_id);
@@ -628,5 +628,214 @@ impl crate::OcsfEvent for Authentication {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Authentication {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.classes[7]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.account_switch_type.as_deref());
+        e.int(1, self.account_switch_type_id.map(|v| i64::from(v.id())));
+        e.str(2, self.action.as_deref());
+        e.int(3, self.action_id.map(|v| i64::from(v.id())));
+        e.int(4, Some(i64::from(self.activity_id.id())));
+        e.str(5, self.activity_name.as_deref());
+        e.object(6, self.actor.as_deref());
+        e.object(7, self.api.as_deref());
+        e.object_list(8, self.attacks.as_deref());
+        e.object_list(9, self.auth_factors.as_deref());
+        e.str(10, self.auth_protocol.as_deref());
+        e.int(11, self.auth_protocol_id.map(|v| i64::from(v.id())));
+        e.object(12, self.authentication_token.as_deref());
+        e.object_list(13, self.authorizations.as_deref());
+        e.str(14, self.category_name.as_deref());
+        e.int(15, Some(i64::from(self.category_uid)));
+        e.object(16, self.certificate.as_deref());
+        e.str(17, self.class_name.as_deref());
+        e.int(18, Some(i64::from(self.class_uid)));
+        e.object(19, self.cloud.as_deref());
+        e.str(20, self.confidence.as_deref());
+        e.int(21, self.confidence_id.map(|v| i64::from(v.id())));
+        e.int(22, self.confidence_score.map(i64::from));
+        e.int(23, self.count.map(i64::from));
+        e.object(24, self.device.as_deref());
+        e.str(25, self.disposition.as_deref());
+        e.int(26, self.disposition_id.map(|v| i64::from(v.id())));
+        e.object(27, self.dst_endpoint.as_deref());
+        e.int(28, self.duration);
+        e.int(29, self.end_time);
+        e.datetime(30, self.end_time_dt.as_deref());
+        e.object_list(31, self.enrichments.as_deref());
+        e.object(32, self.firewall_rule.as_deref());
+        e.object(33, self.http_request.as_deref());
+        e.object(34, self.http_response.as_deref());
+        e.bool(35, self.is_alert);
+        e.bool(36, self.is_cleartext);
+        e.bool(37, self.is_mfa);
+        e.bool(38, self.is_new_logon);
+        e.bool(39, self.is_remote);
+        e.object(40, self.logon_process.as_deref());
+        e.str(41, self.logon_type.as_deref());
+        e.int(42, self.logon_type_id.map(|v| i64::from(v.id())));
+        e.object_list(43, self.malware.as_deref());
+        e.object(44, self.malware_scan_info.as_deref());
+        e.str(45, self.message.as_deref());
+        e.object(46, Some(&*self.metadata));
+        e.object_list(47, self.observables.as_deref());
+        e.object_list(48, self.osint.as_deref());
+        e.object(49, self.policy.as_deref());
+        e.str(50, self.raw_data.as_deref());
+        e.object(51, self.raw_data_hash.as_deref());
+        e.int(52, self.raw_data_size);
+        e.str(53, self.risk_details.as_deref());
+        e.str(54, self.risk_level.as_deref());
+        e.int(55, self.risk_level_id.map(|v| i64::from(v.id())));
+        e.int(56, self.risk_score.map(i64::from));
+        e.object(57, self.service.as_deref());
+        e.object(58, self.session.as_deref());
+        e.str(59, self.severity.as_deref());
+        e.int(60, Some(i64::from(self.severity_id.id())));
+        e.object(61, self.src_endpoint.as_deref());
+        e.int(62, self.start_time);
+        e.datetime(63, self.start_time_dt.as_deref());
+        e.str(64, self.status.as_deref());
+        e.str(65, self.status_code.as_deref());
+        e.str(66, self.status_detail.as_deref());
+        e.int(67, self.status_id.map(|v| i64::from(v.id())));
+        e.int(68, Some(self.time));
+        e.datetime(69, self.time_dt.as_deref());
+        e.int(70, self.timezone_offset.map(i64::from));
+        e.str(71, self.type_name.as_deref());
+        e.int(72, Some(self.type_uid));
+        e.map(73, self.unmapped.as_ref());
+        e.object(74, self.user.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            account_switch_type: d.string(0)?,
+            account_switch_type_id: d.int32(1)?.map(AuthenticationAccountSwitchTypeId::from_id),
+            action: d.string(2)?,
+            action_id: d.int32(3)?.map(crate::v1_8_0::enums::ActionId::from_id),
+            activity_id: d.required(4, d.int32(4)?.map(AuthenticationActivityId::from_id))?,
+            activity_name: d.string(5)?,
+            actor: d.object::<crate::v1_8_0::objects::Actor>(6)?.map(Box::new),
+            api: d.object::<crate::v1_8_0::objects::Api>(7)?.map(Box::new),
+            attacks: d.object_list::<crate::v1_8_0::objects::Attack>(8)?,
+            auth_factors: d.object_list::<crate::v1_8_0::objects::AuthFactor>(9)?,
+            auth_protocol: d.string(10)?,
+            auth_protocol_id: d
+                .int32(11)?
+                .map(crate::v1_8_0::enums::AuthProtocolId::from_id),
+            authentication_token: d
+                .object::<crate::v1_8_0::objects::AuthenticationToken>(12)?
+                .map(Box::new),
+            authorizations: d.object_list::<crate::v1_8_0::objects::Authorization>(13)?,
+            category_name: d.string(14)?,
+            category_uid: d.required(15, d.int32(15)?)?,
+            certificate: d
+                .object::<crate::v1_8_0::objects::Certificate>(16)?
+                .map(Box::new),
+            class_name: d.string(17)?,
+            class_uid: d.class_uid(18, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_8_0::objects::Cloud>(19)?.map(Box::new),
+            confidence: d.string(20)?,
+            confidence_id: d
+                .int32(21)?
+                .map(crate::v1_8_0::enums::ConfidenceId::from_id),
+            confidence_score: d.int32(22)?,
+            count: d.int32(23)?,
+            device: d
+                .object::<crate::v1_8_0::objects::Device>(24)?
+                .map(Box::new),
+            disposition: d.string(25)?,
+            disposition_id: d
+                .int32(26)?
+                .map(crate::v1_8_0::enums::DispositionId::from_id),
+            dst_endpoint: d
+                .object::<crate::v1_8_0::objects::NetworkEndpoint>(27)?
+                .map(Box::new),
+            duration: d.int64(28)?,
+            end_time: d.int64(29)?,
+            end_time_dt: d.datetime(30)?,
+            enrichments: d.object_list::<crate::v1_8_0::objects::Enrichment>(31)?,
+            firewall_rule: d
+                .object::<crate::v1_8_0::objects::FirewallRule>(32)?
+                .map(Box::new),
+            http_request: d
+                .object::<crate::v1_8_0::objects::HttpRequest>(33)?
+                .map(Box::new),
+            http_response: d
+                .object::<crate::v1_8_0::objects::HttpResponse>(34)?
+                .map(Box::new),
+            is_alert: d.bool(35)?,
+            is_cleartext: d.bool(36)?,
+            is_mfa: d.bool(37)?,
+            is_new_logon: d.bool(38)?,
+            is_remote: d.bool(39)?,
+            logon_process: d
+                .object::<crate::v1_8_0::objects::Process>(40)?
+                .map(Box::new),
+            logon_type: d.string(41)?,
+            logon_type_id: d.int32(42)?.map(AuthenticationLogonTypeId::from_id),
+            malware: d.object_list::<crate::v1_8_0::objects::Malware>(43)?,
+            malware_scan_info: d
+                .object::<crate::v1_8_0::objects::MalwareScanInfo>(44)?
+                .map(Box::new),
+            message: d.string(45)?,
+            metadata: d.required(
+                46,
+                d.object::<crate::v1_8_0::objects::Metadata>(46)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_8_0::objects::Observable>(47)?,
+            osint: d.object_list::<crate::v1_8_0::objects::Osint>(48)?,
+            policy: d
+                .object::<crate::v1_8_0::objects::Policy>(49)?
+                .map(Box::new),
+            raw_data: d.string(50)?,
+            raw_data_hash: d
+                .object::<crate::v1_8_0::objects::Fingerprint>(51)?
+                .map(Box::new),
+            raw_data_size: d.int64(52)?,
+            risk_details: d.string(53)?,
+            risk_level: d.string(54)?,
+            risk_level_id: d.int32(55)?.map(crate::v1_8_0::enums::RiskLevelId::from_id),
+            risk_score: d.int32(56)?,
+            service: d
+                .object::<crate::v1_8_0::objects::Service>(57)?
+                .map(Box::new),
+            session: d
+                .object::<crate::v1_8_0::objects::Session>(58)?
+                .map(Box::new),
+            severity: d.string(59)?,
+            severity_id: d.required(
+                60,
+                d.int32(60)?.map(crate::v1_8_0::enums::SeverityId::from_id),
+            )?,
+            src_endpoint: d
+                .object::<crate::v1_8_0::objects::NetworkEndpoint>(61)?
+                .map(Box::new),
+            start_time: d.int64(62)?,
+            start_time_dt: d.datetime(63)?,
+            status: d.string(64)?,
+            status_code: d.string(65)?,
+            status_detail: d.string(66)?,
+            status_id: d.int32(67)?.map(crate::v1_8_0::enums::StatusId::from_id),
+            time: d.required(68, d.int64(68)?)?,
+            time_dt: d.datetime(69)?,
+            timezone_offset: d.int32(70)?,
+            type_name: d.string(71)?,
+            type_uid: d.required(72, d.int64(72)?)?,
+            unmapped: d.map(73)?,
+            user: d.object::<crate::v1_8_0::objects::User>(74)?.map(Box::new),
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -50,10 +50,10 @@ pub struct CloudResourcesInventoryInfo {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_8_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_8_0::objects::Actor>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_8_0::objects::Api>,
+    pub api: Option<Box<crate::v1_8_0::objects::Api>>,
     /// **MITRE ATT&CK® and ATLAS™ Details** (`attacks`, object `attack` array, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attacks: Option<Vec<crate::v1_8_0::objects::Attack>>,
@@ -77,7 +77,7 @@ pub struct CloudResourcesInventoryInfo {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_8_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_8_0::objects::Cloud>>,
     /// **Confidence** (`confidence`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confidence: Option<String>,
@@ -91,19 +91,19 @@ pub struct CloudResourcesInventoryInfo {
     pub confidence_score: Option<i32>,
     /// **Container** (`container`, object `container`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub container: Option<crate::v1_8_0::objects::Container>,
+    pub container: Option<Box<crate::v1_8_0::objects::Container>>,
     /// **Count** (`count`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i32>,
     /// **Database** (`database`, object `database`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub database: Option<crate::v1_8_0::objects::Database>,
+    pub database: Option<Box<crate::v1_8_0::objects::Database>>,
     /// **Databucket** (`databucket`, object `databucket`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub databucket: Option<crate::v1_8_0::objects::Databucket>,
+    pub databucket: Option<Box<crate::v1_8_0::objects::Databucket>>,
     /// **Device** (`device`, object `device`, recommended, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_8_0::objects::Device>,
+    pub device: Option<Box<crate::v1_8_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disposition: Option<String>,
@@ -126,10 +126,10 @@ pub struct CloudResourcesInventoryInfo {
     pub enrichments: Option<Vec<crate::v1_8_0::objects::Enrichment>>,
     /// **Firewall Rule** (`firewall_rule`, object `firewall_rule`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub firewall_rule: Option<crate::v1_8_0::objects::FirewallRule>,
+    pub firewall_rule: Option<Box<crate::v1_8_0::objects::FirewallRule>>,
     /// **Identity Provider** (`idp`, object `idp`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub idp: Option<crate::v1_8_0::objects::Idp>,
+    pub idp: Option<Box<crate::v1_8_0::objects::Idp>>,
     /// **Alert** (`is_alert`, `boolean_t`, recommended, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_alert: Option<bool>,
@@ -138,12 +138,12 @@ pub struct CloudResourcesInventoryInfo {
     pub malware: Option<Vec<crate::v1_8_0::objects::Malware>>,
     /// **Malware Scan Info** (`malware_scan_info`, object `malware_scan_info`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub malware_scan_info: Option<crate::v1_8_0::objects::MalwareScanInfo>,
+    pub malware_scan_info: Option<Box<crate::v1_8_0::objects::MalwareScanInfo>>,
     /// **Message** (`message`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_8_0::objects::Metadata,
+    pub metadata: Box<crate::v1_8_0::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_8_0::objects::Observable>>,
@@ -152,13 +152,13 @@ pub struct CloudResourcesInventoryInfo {
     pub osint: Option<Vec<crate::v1_8_0::objects::Osint>>,
     /// **Policy** (`policy`, object `policy`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policy: Option<crate::v1_8_0::objects::Policy>,
+    pub policy: Option<Box<crate::v1_8_0::objects::Policy>>,
     /// **Raw Data** (`raw_data`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
     /// **Raw Data Hash** (`raw_data_hash`, object `fingerprint`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub raw_data_hash: Option<crate::v1_8_0::objects::Fingerprint>,
+    pub raw_data_hash: Option<Box<crate::v1_8_0::objects::Fingerprint>>,
     /// **Raw Data Size** (`raw_data_size`, `long_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data_size: Option<i64>,
@@ -211,7 +211,7 @@ pub struct CloudResourcesInventoryInfo {
     pub status_id: Option<crate::v1_8_0::enums::StatusId>,
     /// **Table** (`table`, object `table`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub table: Option<crate::v1_8_0::objects::Table>,
+    pub table: Option<Box<crate::v1_8_0::objects::Table>>,
     /// **Event Time** (`time`, `timestamp_t`, required).
     pub time: i64,
     /// **Event Time** (`time_dt`, `datetime_t`, optional, profile `datetime`).
@@ -287,7 +287,7 @@ impl CloudResourcesInventoryInfo {
             malware: None,
             malware_scan_info: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             osint: None,
             policy: None,
@@ -442,5 +442,176 @@ impl crate::OcsfEvent for CloudResourcesInventoryInfo {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for CloudResourcesInventoryInfo {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.classes[10]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.action.as_deref());
+        e.int(1, self.action_id.map(|v| i64::from(v.id())));
+        e.int(2, Some(i64::from(self.activity_id.id())));
+        e.str(3, self.activity_name.as_deref());
+        e.object(4, self.actor.as_deref());
+        e.object(5, self.api.as_deref());
+        e.object_list(6, self.attacks.as_deref());
+        e.object_list(7, self.authorizations.as_deref());
+        e.str(8, self.category_name.as_deref());
+        e.int(9, Some(i64::from(self.category_uid)));
+        e.str(10, self.class_name.as_deref());
+        e.int(11, Some(i64::from(self.class_uid)));
+        e.object(12, self.cloud.as_deref());
+        e.str(13, self.confidence.as_deref());
+        e.int(14, self.confidence_id.map(|v| i64::from(v.id())));
+        e.int(15, self.confidence_score.map(i64::from));
+        e.object(16, self.container.as_deref());
+        e.int(17, self.count.map(i64::from));
+        e.object(18, self.database.as_deref());
+        e.object(19, self.databucket.as_deref());
+        e.object(20, self.device.as_deref());
+        e.str(21, self.disposition.as_deref());
+        e.int(22, self.disposition_id.map(|v| i64::from(v.id())));
+        e.int(23, self.duration);
+        e.int(24, self.end_time);
+        e.datetime(25, self.end_time_dt.as_deref());
+        e.object_list(26, self.enrichments.as_deref());
+        e.object(27, self.firewall_rule.as_deref());
+        e.object(28, self.idp.as_deref());
+        e.bool(29, self.is_alert);
+        e.object_list(30, self.malware.as_deref());
+        e.object(31, self.malware_scan_info.as_deref());
+        e.str(32, self.message.as_deref());
+        e.object(33, Some(&*self.metadata));
+        e.object_list(34, self.observables.as_deref());
+        e.object_list(35, self.osint.as_deref());
+        e.object(36, self.policy.as_deref());
+        e.str(37, self.raw_data.as_deref());
+        e.object(38, self.raw_data_hash.as_deref());
+        e.int(39, self.raw_data_size);
+        e.str(40, self.region.as_deref());
+        e.object_list(41, self.resources.as_deref());
+        e.str(42, self.risk_details.as_deref());
+        e.str(43, self.risk_level.as_deref());
+        e.int(44, self.risk_level_id.map(|v| i64::from(v.id())));
+        e.int(45, self.risk_score.map(i64::from));
+        e.str(46, self.severity.as_deref());
+        e.int(47, Some(i64::from(self.severity_id.id())));
+        e.int(48, self.start_time);
+        e.datetime(49, self.start_time_dt.as_deref());
+        e.str(50, self.status.as_deref());
+        e.str(51, self.status_code.as_deref());
+        e.str(52, self.status_detail.as_deref());
+        e.int(53, self.status_id.map(|v| i64::from(v.id())));
+        e.object(54, self.table.as_deref());
+        e.int(55, Some(self.time));
+        e.datetime(56, self.time_dt.as_deref());
+        e.int(57, self.timezone_offset.map(i64::from));
+        e.str(58, self.type_name.as_deref());
+        e.int(59, Some(self.type_uid));
+        e.map(60, self.unmapped.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            action: d.string(0)?,
+            action_id: d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id),
+            activity_id: d.required(
+                2,
+                d.int32(2)?
+                    .map(CloudResourcesInventoryInfoActivityId::from_id),
+            )?,
+            activity_name: d.string(3)?,
+            actor: d.object::<crate::v1_8_0::objects::Actor>(4)?.map(Box::new),
+            api: d.object::<crate::v1_8_0::objects::Api>(5)?.map(Box::new),
+            attacks: d.object_list::<crate::v1_8_0::objects::Attack>(6)?,
+            authorizations: d.object_list::<crate::v1_8_0::objects::Authorization>(7)?,
+            category_name: d.string(8)?,
+            category_uid: d.required(9, d.int32(9)?)?,
+            class_name: d.string(10)?,
+            class_uid: d.class_uid(11, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_8_0::objects::Cloud>(12)?.map(Box::new),
+            confidence: d.string(13)?,
+            confidence_id: d
+                .int32(14)?
+                .map(crate::v1_8_0::enums::ConfidenceId::from_id),
+            confidence_score: d.int32(15)?,
+            container: d
+                .object::<crate::v1_8_0::objects::Container>(16)?
+                .map(Box::new),
+            count: d.int32(17)?,
+            database: d
+                .object::<crate::v1_8_0::objects::Database>(18)?
+                .map(Box::new),
+            databucket: d
+                .object::<crate::v1_8_0::objects::Databucket>(19)?
+                .map(Box::new),
+            device: d
+                .object::<crate::v1_8_0::objects::Device>(20)?
+                .map(Box::new),
+            disposition: d.string(21)?,
+            disposition_id: d
+                .int32(22)?
+                .map(crate::v1_8_0::enums::DispositionId::from_id),
+            duration: d.int64(23)?,
+            end_time: d.int64(24)?,
+            end_time_dt: d.datetime(25)?,
+            enrichments: d.object_list::<crate::v1_8_0::objects::Enrichment>(26)?,
+            firewall_rule: d
+                .object::<crate::v1_8_0::objects::FirewallRule>(27)?
+                .map(Box::new),
+            idp: d.object::<crate::v1_8_0::objects::Idp>(28)?.map(Box::new),
+            is_alert: d.bool(29)?,
+            malware: d.object_list::<crate::v1_8_0::objects::Malware>(30)?,
+            malware_scan_info: d
+                .object::<crate::v1_8_0::objects::MalwareScanInfo>(31)?
+                .map(Box::new),
+            message: d.string(32)?,
+            metadata: d.required(
+                33,
+                d.object::<crate::v1_8_0::objects::Metadata>(33)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_8_0::objects::Observable>(34)?,
+            osint: d.object_list::<crate::v1_8_0::objects::Osint>(35)?,
+            policy: d
+                .object::<crate::v1_8_0::objects::Policy>(36)?
+                .map(Box::new),
+            raw_data: d.string(37)?,
+            raw_data_hash: d
+                .object::<crate::v1_8_0::objects::Fingerprint>(38)?
+                .map(Box::new),
+            raw_data_size: d.int64(39)?,
+            region: d.string(40)?,
+            resources: d.object_list::<crate::v1_8_0::objects::ResourceDetails>(41)?,
+            risk_details: d.string(42)?,
+            risk_level: d.string(43)?,
+            risk_level_id: d.int32(44)?.map(crate::v1_8_0::enums::RiskLevelId::from_id),
+            risk_score: d.int32(45)?,
+            severity: d.string(46)?,
+            severity_id: d.required(
+                47,
+                d.int32(47)?.map(crate::v1_8_0::enums::SeverityId::from_id),
+            )?,
+            start_time: d.int64(48)?,
+            start_time_dt: d.datetime(49)?,
+            status: d.string(50)?,
+            status_code: d.string(51)?,
+            status_detail: d.string(52)?,
+            status_id: d.int32(53)?.map(crate::v1_8_0::enums::StatusId::from_id),
+            table: d.object::<crate::v1_8_0::objects::Table>(54)?.map(Box::new),
+            time: d.required(55, d.int64(55)?)?,
+            time_dt: d.datetime(56)?,
+            timezone_offset: d.int32(57)?,
+            type_name: d.string(58)?,
+            type_uid: d.required(59, d.int64(59)?)?,
+            unmapped: d.map(60)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -85,16 +85,16 @@ pub struct ComplianceFinding {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_8_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_8_0::objects::Actor>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_8_0::objects::Api>,
+    pub api: Option<Box<crate::v1_8_0::objects::Api>>,
     /// **Assignee** (`assignee`, object `user`, optional, profile `incident`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assignee: Option<crate::v1_8_0::objects::User>,
+    pub assignee: Option<Box<crate::v1_8_0::objects::User>>,
     /// **Assignee Group** (`assignee_group`, object `group`, optional, profile `incident`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assignee_group: Option<crate::v1_8_0::objects::Group>,
+    pub assignee_group: Option<Box<crate::v1_8_0::objects::Group>>,
     /// **MITRE ATT&CK® and ATLAS™ Details** (`attacks`, object `attack` array, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attacks: Option<Vec<crate::v1_8_0::objects::Attack>>,
@@ -118,13 +118,13 @@ pub struct ComplianceFinding {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_8_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_8_0::objects::Cloud>>,
     /// **Comment** (`comment`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
     /// **Compliance** (`compliance`, object `compliance`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub compliance: Option<crate::v1_8_0::objects::Compliance>,
+    pub compliance: Option<Box<crate::v1_8_0::objects::Compliance>>,
     /// **Confidence** (`confidence`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confidence: Option<String>,
@@ -141,7 +141,7 @@ pub struct ComplianceFinding {
     pub count: Option<i32>,
     /// **Device** (`device`, object `device`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_8_0::objects::Device>,
+    pub device: Option<Box<crate::v1_8_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disposition: Option<String>,
@@ -167,10 +167,10 @@ pub struct ComplianceFinding {
     pub evidences: Option<Vec<crate::v1_8_0::objects::Evidences>>,
     /// **Finding Information** (`finding_info`, object `finding_info`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub finding_info: Option<crate::v1_8_0::objects::FindingInfo>,
+    pub finding_info: Option<Box<crate::v1_8_0::objects::FindingInfo>>,
     /// **Firewall Rule** (`firewall_rule`, object `firewall_rule`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub firewall_rule: Option<crate::v1_8_0::objects::FirewallRule>,
+    pub firewall_rule: Option<Box<crate::v1_8_0::objects::FirewallRule>>,
     /// **Impact** (`impact`, `string_t`, recommended, profile `incident`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub impact: Option<String>,
@@ -193,12 +193,12 @@ pub struct ComplianceFinding {
     pub malware: Option<Vec<crate::v1_8_0::objects::Malware>>,
     /// **Malware Scan Info** (`malware_scan_info`, object `malware_scan_info`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub malware_scan_info: Option<crate::v1_8_0::objects::MalwareScanInfo>,
+    pub malware_scan_info: Option<Box<crate::v1_8_0::objects::MalwareScanInfo>>,
     /// **Message** (`message`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_8_0::objects::Metadata,
+    pub metadata: Box<crate::v1_8_0::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_8_0::objects::Observable>>,
@@ -207,7 +207,7 @@ pub struct ComplianceFinding {
     pub osint: Option<Vec<crate::v1_8_0::objects::Osint>>,
     /// **Policy** (`policy`, object `policy`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policy: Option<crate::v1_8_0::objects::Policy>,
+    pub policy: Option<Box<crate::v1_8_0::objects::Policy>>,
     /// **Priority** (`priority`, `string_t`, optional, profile `incident`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<String>,
@@ -221,18 +221,18 @@ pub struct ComplianceFinding {
     pub raw_data: Option<String>,
     /// **Raw Data Hash** (`raw_data_hash`, object `fingerprint`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub raw_data_hash: Option<crate::v1_8_0::objects::Fingerprint>,
+    pub raw_data_hash: Option<Box<crate::v1_8_0::objects::Fingerprint>>,
     /// **Raw Data Size** (`raw_data_size`, `long_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data_size: Option<i64>,
     /// **Remediation Guidance** (`remediation`, object `remediation`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub remediation: Option<crate::v1_8_0::objects::Remediation>,
+    pub remediation: Option<Box<crate::v1_8_0::objects::Remediation>>,
     /// **Resource** (`resource`, object `resource_details`, recommended).
     ///
     /// Deprecated since 1.3.0; use `resources`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resource: Option<crate::v1_8_0::objects::ResourceDetails>,
+    pub resource: Option<Box<crate::v1_8_0::objects::ResourceDetails>>,
     /// **Resources Array** (`resources`, object `resource_details` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<Vec<crate::v1_8_0::objects::ResourceDetails>>,
@@ -284,7 +284,7 @@ pub struct ComplianceFinding {
     ///
     /// Deprecated since 1.5.0; use `tickets`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ticket: Option<crate::v1_8_0::objects::Ticket>,
+    pub ticket: Option<Box<crate::v1_8_0::objects::Ticket>>,
     /// **Tickets** (`tickets`, object `ticket` array, optional, profile `incident`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tickets: Option<Vec<crate::v1_8_0::objects::Ticket>>,
@@ -308,7 +308,7 @@ pub struct ComplianceFinding {
     pub unmapped: Option<serde_json::Map<String, serde_json::Value>>,
     /// **Vendor Attributes** (`vendor_attributes`, object `vendor_attributes`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub vendor_attributes: Option<crate::v1_8_0::objects::VendorAttributes>,
+    pub vendor_attributes: Option<Box<crate::v1_8_0::objects::VendorAttributes>>,
     /// **Verdict** (`verdict`, `string_t`, recommended, profile `incident`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verdict: Option<String>,
@@ -359,7 +359,7 @@ impl ComplianceFinding {
             class_uid: Self::CLASS_UID,
             cloud: None,
             comment: None,
-            compliance: Some(compliance),
+            compliance: Some(Box::new(compliance)),
             confidence: None,
             confidence_id: None,
             confidence_score: None,
@@ -372,7 +372,7 @@ impl ComplianceFinding {
             end_time_dt: None,
             enrichments: None,
             evidences: None,
-            finding_info: Some(finding_info),
+            finding_info: Some(Box::new(finding_info)),
             firewall_rule: None,
             impact: None,
             impact_id: None,
@@ -382,7 +382,7 @@ impl ComplianceFinding {
             malware: None,
             malware_scan_info: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             osint: None,
             policy: None,
@@ -575,5 +575,206 @@ impl crate::OcsfEvent for ComplianceFinding {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for ComplianceFinding {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.classes[11]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.action.as_deref());
+        e.int(1, self.action_id.map(|v| i64::from(v.id())));
+        e.int(2, Some(i64::from(self.activity_id.id())));
+        e.str(3, self.activity_name.as_deref());
+        e.object(4, self.actor.as_deref());
+        e.object(5, self.api.as_deref());
+        e.object(6, self.assignee.as_deref());
+        e.object(7, self.assignee_group.as_deref());
+        e.object_list(8, self.attacks.as_deref());
+        e.object_list(9, self.authorizations.as_deref());
+        e.str(10, self.category_name.as_deref());
+        e.int(11, Some(i64::from(self.category_uid)));
+        e.str(12, self.class_name.as_deref());
+        e.int(13, Some(i64::from(self.class_uid)));
+        e.object(14, self.cloud.as_deref());
+        e.str(15, self.comment.as_deref());
+        e.object(16, self.compliance.as_deref());
+        e.str(17, self.confidence.as_deref());
+        e.int(18, self.confidence_id.map(|v| i64::from(v.id())));
+        e.int(19, self.confidence_score.map(i64::from));
+        e.int(20, self.count.map(i64::from));
+        e.object(21, self.device.as_deref());
+        e.str(22, self.disposition.as_deref());
+        e.int(23, self.disposition_id.map(|v| i64::from(v.id())));
+        e.int(24, self.duration);
+        e.int(25, self.end_time);
+        e.datetime(26, self.end_time_dt.as_deref());
+        e.object_list(27, self.enrichments.as_deref());
+        e.object_list(28, self.evidences.as_deref());
+        e.object(29, self.finding_info.as_deref());
+        e.object(30, self.firewall_rule.as_deref());
+        e.str(31, self.impact.as_deref());
+        e.int(32, self.impact_id.map(|v| i64::from(v.id())));
+        e.int(33, self.impact_score.map(i64::from));
+        e.bool(34, self.is_alert);
+        e.bool(35, self.is_suspected_breach);
+        e.object_list(36, self.malware.as_deref());
+        e.object(37, self.malware_scan_info.as_deref());
+        e.str(38, self.message.as_deref());
+        e.object(39, Some(&*self.metadata));
+        e.object_list(40, self.observables.as_deref());
+        e.object_list(41, self.osint.as_deref());
+        e.object(42, self.policy.as_deref());
+        e.str(43, self.priority.as_deref());
+        e.int(44, self.priority_id.map(|v| i64::from(v.id())));
+        e.str(45, self.raw_data.as_deref());
+        e.object(46, self.raw_data_hash.as_deref());
+        e.int(47, self.raw_data_size);
+        e.object(48, self.remediation.as_deref());
+        e.object(49, self.resource.as_deref());
+        e.object_list(50, self.resources.as_deref());
+        e.str(51, self.risk_details.as_deref());
+        e.str(52, self.risk_level.as_deref());
+        e.int(53, self.risk_level_id.map(|v| i64::from(v.id())));
+        e.int(54, self.risk_score.map(i64::from));
+        e.str(55, self.severity.as_deref());
+        e.int(56, Some(i64::from(self.severity_id.id())));
+        e.str(57, self.src_url.as_deref());
+        e.int(58, self.start_time);
+        e.datetime(59, self.start_time_dt.as_deref());
+        e.str(60, self.status.as_deref());
+        e.str(61, self.status_code.as_deref());
+        e.str(62, self.status_detail.as_deref());
+        e.int(63, self.status_id.map(|v| i64::from(v.id())));
+        e.object(64, self.ticket.as_deref());
+        e.object_list(65, self.tickets.as_deref());
+        e.int(66, Some(self.time));
+        e.datetime(67, self.time_dt.as_deref());
+        e.int(68, self.timezone_offset.map(i64::from));
+        e.str(69, self.type_name.as_deref());
+        e.int(70, Some(self.type_uid));
+        e.map(71, self.unmapped.as_ref());
+        e.object(72, self.vendor_attributes.as_deref());
+        e.str(73, self.verdict.as_deref());
+        e.int(74, self.verdict_id.map(|v| i64::from(v.id())));
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            action: d.string(0)?,
+            action_id: d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id),
+            activity_id: d.required(2, d.int32(2)?.map(ComplianceFindingActivityId::from_id))?,
+            activity_name: d.string(3)?,
+            actor: d.object::<crate::v1_8_0::objects::Actor>(4)?.map(Box::new),
+            api: d.object::<crate::v1_8_0::objects::Api>(5)?.map(Box::new),
+            assignee: d.object::<crate::v1_8_0::objects::User>(6)?.map(Box::new),
+            assignee_group: d.object::<crate::v1_8_0::objects::Group>(7)?.map(Box::new),
+            attacks: d.object_list::<crate::v1_8_0::objects::Attack>(8)?,
+            authorizations: d.object_list::<crate::v1_8_0::objects::Authorization>(9)?,
+            category_name: d.string(10)?,
+            category_uid: d.required(11, d.int32(11)?)?,
+            class_name: d.string(12)?,
+            class_uid: d.class_uid(13, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_8_0::objects::Cloud>(14)?.map(Box::new),
+            comment: d.string(15)?,
+            compliance: d
+                .object::<crate::v1_8_0::objects::Compliance>(16)?
+                .map(Box::new),
+            confidence: d.string(17)?,
+            confidence_id: d
+                .int32(18)?
+                .map(crate::v1_8_0::enums::ConfidenceId::from_id),
+            confidence_score: d.int32(19)?,
+            count: d.int32(20)?,
+            device: d
+                .object::<crate::v1_8_0::objects::Device>(21)?
+                .map(Box::new),
+            disposition: d.string(22)?,
+            disposition_id: d
+                .int32(23)?
+                .map(crate::v1_8_0::enums::DispositionId::from_id),
+            duration: d.int64(24)?,
+            end_time: d.int64(25)?,
+            end_time_dt: d.datetime(26)?,
+            enrichments: d.object_list::<crate::v1_8_0::objects::Enrichment>(27)?,
+            evidences: d.object_list::<crate::v1_8_0::objects::Evidences>(28)?,
+            finding_info: d
+                .object::<crate::v1_8_0::objects::FindingInfo>(29)?
+                .map(Box::new),
+            firewall_rule: d
+                .object::<crate::v1_8_0::objects::FirewallRule>(30)?
+                .map(Box::new),
+            impact: d.string(31)?,
+            impact_id: d.int32(32)?.map(crate::v1_8_0::enums::ImpactId::from_id),
+            impact_score: d.int32(33)?,
+            is_alert: d.bool(34)?,
+            is_suspected_breach: d.bool(35)?,
+            malware: d.object_list::<crate::v1_8_0::objects::Malware>(36)?,
+            malware_scan_info: d
+                .object::<crate::v1_8_0::objects::MalwareScanInfo>(37)?
+                .map(Box::new),
+            message: d.string(38)?,
+            metadata: d.required(
+                39,
+                d.object::<crate::v1_8_0::objects::Metadata>(39)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_8_0::objects::Observable>(40)?,
+            osint: d.object_list::<crate::v1_8_0::objects::Osint>(41)?,
+            policy: d
+                .object::<crate::v1_8_0::objects::Policy>(42)?
+                .map(Box::new),
+            priority: d.string(43)?,
+            priority_id: d.int32(44)?.map(crate::v1_8_0::enums::PriorityId::from_id),
+            raw_data: d.string(45)?,
+            raw_data_hash: d
+                .object::<crate::v1_8_0::objects::Fingerprint>(46)?
+                .map(Box::new),
+            raw_data_size: d.int64(47)?,
+            remediation: d
+                .object::<crate::v1_8_0::objects::Remediation>(48)?
+                .map(Box::new),
+            resource: d
+                .object::<crate::v1_8_0::objects::ResourceDetails>(49)?
+                .map(Box::new),
+            resources: d.object_list::<crate::v1_8_0::objects::ResourceDetails>(50)?,
+            risk_details: d.string(51)?,
+            risk_level: d.string(52)?,
+            risk_level_id: d.int32(53)?.map(crate::v1_8_0::enums::RiskLevelId::from_id),
+            risk_score: d.int32(54)?,
+            severity: d.string(55)?,
+            severity_id: d.required(
+                56,
+                d.int32(56)?.map(crate::v1_8_0::enums::SeverityId::from_id),
+            )?,
+            src_url: d.string(57)?,
+            start_time: d.int64(58)?,
+            start_time_dt: d.datetime(59)?,
+            status: d.string(60)?,
+            status_code: d.string(61)?,
+            status_detail: d.string(62)?,
+            status_id: d.int32(63)?.map(ComplianceFindingStatusId::from_id),
+            ticket: d
+                .object::<crate::v1_8_0::objects::Ticket>(64)?
+                .map(Box::new),
+            tickets: d.object_list::<crate::v1_8_0::objects::Ticket>(65)?,
+            time: d.required(66, d.int64(66)?)?,
+            time_dt: d.datetime(67)?,
+            timezone_offset: d.int32(68)?,
+            type_name: d.string(69)?,
+            type_uid: d.required(70, d.int64(70)?)?,
+            unmapped: d.map(71)?,
+            vendor_attributes: d
+                .object::<crate::v1_8_0::objects::VendorAttributes>(72)?
+                .map(Box::new),
+            verdict: d.string(73)?,
+            verdict_id: d.int32(74)?.map(crate::v1_8_0::enums::VerdictId::from_id),
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -50,10 +50,10 @@ pub struct ConfigState {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_8_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_8_0::objects::Actor>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_8_0::objects::Api>,
+    pub api: Option<Box<crate::v1_8_0::objects::Api>>,
     /// **Related Assessments** (`assessments`, object `assessment` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assessments: Option<Vec<crate::v1_8_0::objects::Assessment>>,
@@ -74,7 +74,7 @@ pub struct ConfigState {
     ///
     /// Deprecated since 1.5.0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cis_benchmark_result: Option<crate::v1_8_0::objects::CisBenchmarkResult>,
+    pub cis_benchmark_result: Option<Box<crate::v1_8_0::objects::CisBenchmarkResult>>,
     /// **Class** (`class_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     class_name: Option<String>,
@@ -85,7 +85,7 @@ pub struct ConfigState {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_8_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_8_0::objects::Cloud>>,
     /// **Confidence** (`confidence`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confidence: Option<String>,
@@ -102,7 +102,7 @@ pub struct ConfigState {
     pub count: Option<i32>,
     /// **Device** (`device`, object `device`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_8_0::objects::Device>,
+    pub device: Option<Box<crate::v1_8_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disposition: Option<String>,
@@ -125,7 +125,7 @@ pub struct ConfigState {
     pub enrichments: Option<Vec<crate::v1_8_0::objects::Enrichment>>,
     /// **Firewall Rule** (`firewall_rule`, object `firewall_rule`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub firewall_rule: Option<crate::v1_8_0::objects::FirewallRule>,
+    pub firewall_rule: Option<Box<crate::v1_8_0::objects::FirewallRule>>,
     /// **Alert** (`is_alert`, `boolean_t`, recommended, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_alert: Option<bool>,
@@ -134,12 +134,12 @@ pub struct ConfigState {
     pub malware: Option<Vec<crate::v1_8_0::objects::Malware>>,
     /// **Malware Scan Info** (`malware_scan_info`, object `malware_scan_info`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub malware_scan_info: Option<crate::v1_8_0::objects::MalwareScanInfo>,
+    pub malware_scan_info: Option<Box<crate::v1_8_0::objects::MalwareScanInfo>>,
     /// **Message** (`message`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_8_0::objects::Metadata,
+    pub metadata: Box<crate::v1_8_0::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_8_0::objects::Observable>>,
@@ -148,13 +148,13 @@ pub struct ConfigState {
     pub osint: Option<Vec<crate::v1_8_0::objects::Osint>>,
     /// **Policy** (`policy`, object `policy`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policy: Option<crate::v1_8_0::objects::Policy>,
+    pub policy: Option<Box<crate::v1_8_0::objects::Policy>>,
     /// **Raw Data** (`raw_data`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
     /// **Raw Data Hash** (`raw_data_hash`, object `fingerprint`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub raw_data_hash: Option<crate::v1_8_0::objects::Fingerprint>,
+    pub raw_data_hash: Option<Box<crate::v1_8_0::objects::Fingerprint>>,
     /// **Raw Data Size** (`raw_data_size`, `long_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data_size: Option<i64>,
@@ -261,7 +261,7 @@ impl ConfigState {
             confidence_id: None,
             confidence_score: None,
             count: None,
-            device: Some(device),
+            device: Some(Box::new(device)),
             disposition: None,
             disposition_id: None,
             duration: None,
@@ -273,7 +273,7 @@ impl ConfigState {
             malware: None,
             malware_scan_info: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             osint: None,
             policy: None,
@@ -425,5 +425,158 @@ impl crate::OcsfEvent for ConfigState {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for ConfigState {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.classes[12]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.action.as_deref());
+        e.int(1, self.action_id.map(|v| i64::from(v.id())));
+        e.int(2, Some(i64::from(self.activity_id.id())));
+        e.str(3, self.activity_name.as_deref());
+        e.object(4, self.actor.as_deref());
+        e.object(5, self.api.as_deref());
+        e.object_list(6, self.assessments.as_deref());
+        e.object_list(7, self.attacks.as_deref());
+        e.object_list(8, self.authorizations.as_deref());
+        e.str(9, self.category_name.as_deref());
+        e.int(10, Some(i64::from(self.category_uid)));
+        e.object(11, self.cis_benchmark_result.as_deref());
+        e.str(12, self.class_name.as_deref());
+        e.int(13, Some(i64::from(self.class_uid)));
+        e.object(14, self.cloud.as_deref());
+        e.str(15, self.confidence.as_deref());
+        e.int(16, self.confidence_id.map(|v| i64::from(v.id())));
+        e.int(17, self.confidence_score.map(i64::from));
+        e.int(18, self.count.map(i64::from));
+        e.object(19, self.device.as_deref());
+        e.str(20, self.disposition.as_deref());
+        e.int(21, self.disposition_id.map(|v| i64::from(v.id())));
+        e.int(22, self.duration);
+        e.int(23, self.end_time);
+        e.datetime(24, self.end_time_dt.as_deref());
+        e.object_list(25, self.enrichments.as_deref());
+        e.object(26, self.firewall_rule.as_deref());
+        e.bool(27, self.is_alert);
+        e.object_list(28, self.malware.as_deref());
+        e.object(29, self.malware_scan_info.as_deref());
+        e.str(30, self.message.as_deref());
+        e.object(31, Some(&*self.metadata));
+        e.object_list(32, self.observables.as_deref());
+        e.object_list(33, self.osint.as_deref());
+        e.object(34, self.policy.as_deref());
+        e.str(35, self.raw_data.as_deref());
+        e.object(36, self.raw_data_hash.as_deref());
+        e.int(37, self.raw_data_size);
+        e.str(38, self.risk_details.as_deref());
+        e.str(39, self.risk_level.as_deref());
+        e.int(40, self.risk_level_id.map(|v| i64::from(v.id())));
+        e.int(41, self.risk_score.map(i64::from));
+        e.str(42, self.severity.as_deref());
+        e.int(43, Some(i64::from(self.severity_id.id())));
+        e.int(44, self.start_time);
+        e.datetime(45, self.start_time_dt.as_deref());
+        e.str(46, self.status.as_deref());
+        e.str(47, self.status_code.as_deref());
+        e.str(48, self.status_detail.as_deref());
+        e.int(49, self.status_id.map(|v| i64::from(v.id())));
+        e.int(50, Some(self.time));
+        e.datetime(51, self.time_dt.as_deref());
+        e.int(52, self.timezone_offset.map(i64::from));
+        e.str(53, self.type_name.as_deref());
+        e.int(54, Some(self.type_uid));
+        e.map(55, self.unmapped.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            action: d.string(0)?,
+            action_id: d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id),
+            activity_id: d.required(2, d.int32(2)?.map(ConfigStateActivityId::from_id))?,
+            activity_name: d.string(3)?,
+            actor: d.object::<crate::v1_8_0::objects::Actor>(4)?.map(Box::new),
+            api: d.object::<crate::v1_8_0::objects::Api>(5)?.map(Box::new),
+            assessments: d.object_list::<crate::v1_8_0::objects::Assessment>(6)?,
+            attacks: d.object_list::<crate::v1_8_0::objects::Attack>(7)?,
+            authorizations: d.object_list::<crate::v1_8_0::objects::Authorization>(8)?,
+            category_name: d.string(9)?,
+            category_uid: d.required(10, d.int32(10)?)?,
+            cis_benchmark_result: d
+                .object::<crate::v1_8_0::objects::CisBenchmarkResult>(11)?
+                .map(Box::new),
+            class_name: d.string(12)?,
+            class_uid: d.class_uid(13, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_8_0::objects::Cloud>(14)?.map(Box::new),
+            confidence: d.string(15)?,
+            confidence_id: d
+                .int32(16)?
+                .map(crate::v1_8_0::enums::ConfidenceId::from_id),
+            confidence_score: d.int32(17)?,
+            count: d.int32(18)?,
+            device: d
+                .object::<crate::v1_8_0::objects::Device>(19)?
+                .map(Box::new),
+            disposition: d.string(20)?,
+            disposition_id: d
+                .int32(21)?
+                .map(crate::v1_8_0::enums::DispositionId::from_id),
+            duration: d.int64(22)?,
+            end_time: d.int64(23)?,
+            end_time_dt: d.datetime(24)?,
+            enrichments: d.object_list::<crate::v1_8_0::objects::Enrichment>(25)?,
+            firewall_rule: d
+                .object::<crate::v1_8_0::objects::FirewallRule>(26)?
+                .map(Box::new),
+            is_alert: d.bool(27)?,
+            malware: d.object_list::<crate::v1_8_0::objects::Malware>(28)?,
+            malware_scan_info: d
+                .object::<crate::v1_8_0::objects::MalwareScanInfo>(29)?
+                .map(Box::new),
+            message: d.string(30)?,
+            metadata: d.required(
+                31,
+                d.object::<crate::v1_8_0::objects::Metadata>(31)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_8_0::objects::Observable>(32)?,
+            osint: d.object_list::<crate::v1_8_0::objects::Osint>(33)?,
+            policy: d
+                .object::<crate::v1_8_0::objects::Policy>(34)?
+                .map(Box::new),
+            raw_data: d.string(35)?,
+            raw_data_hash: d
+                .object::<crate::v1_8_0::objects::Fingerprint>(36)?
+                .map(Box::new),
+            raw_data_size: d.int64(37)?,
+            risk_details: d.string(38)?,
+            risk_level: d.string(39)?,
+            risk_level_id: d.int32(40)?.map(crate::v1_8_0::enums::RiskLevelId::from_id),
+            risk_score: d.int32(41)?,
+            severity: d.string(42)?,
+            severity_id: d.required(
+                43,
+                d.int32(43)?.map(crate::v1_8_0::enums::SeverityId::from_id),
+            )?,
+            start_time: d.int64(44)?,
+            start_time_dt: d.datetime(45)?,
+            status: d.string(46)?,
+            status_code: d.string(47)?,
+            status_detail: d.string(48)?,
+            status_id: d.int32(49)?.map(crate::v1_8_0::enums::StatusId::from_id),
+            time: d.required(50, d.int64(50)?)?,
+            time_dt: d.datetime(51)?,
+            timezone_offset: d.int32(52)?,
+            type_name: d.string(53)?,
+            type_uid: d.required(54, d.int64(54)?)?,
+            unmapped: d.map(55)?,
+            unknown: d.unknown()?,
+        })
     }
 }

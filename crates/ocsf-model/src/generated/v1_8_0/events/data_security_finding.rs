@@ -88,16 +88,16 @@ pub struct DataSecurityFinding {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_8_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_8_0::objects::Actor>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_8_0::objects::Api>,
+    pub api: Option<Box<crate::v1_8_0::objects::Api>>,
     /// **Assignee** (`assignee`, object `user`, optional, profile `incident`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assignee: Option<crate::v1_8_0::objects::User>,
+    pub assignee: Option<Box<crate::v1_8_0::objects::User>>,
     /// **Assignee Group** (`assignee_group`, object `group`, optional, profile `incident`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assignee_group: Option<crate::v1_8_0::objects::Group>,
+    pub assignee_group: Option<Box<crate::v1_8_0::objects::Group>>,
     /// **MITRE ATT&CK® and ATLAS™ Details** (`attacks`, object `attack` array, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attacks: Option<Vec<crate::v1_8_0::objects::Attack>>,
@@ -121,7 +121,7 @@ pub struct DataSecurityFinding {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_8_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_8_0::objects::Cloud>>,
     /// **Comment** (`comment`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
@@ -141,16 +141,16 @@ pub struct DataSecurityFinding {
     pub count: Option<i32>,
     /// **Data Security** (`data_security`, object `data_security`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data_security: Option<crate::v1_8_0::objects::DataSecurity>,
+    pub data_security: Option<Box<crate::v1_8_0::objects::DataSecurity>>,
     /// **Database** (`database`, object `database`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub database: Option<crate::v1_8_0::objects::Database>,
+    pub database: Option<Box<crate::v1_8_0::objects::Database>>,
     /// **Databucket** (`databucket`, object `databucket`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub databucket: Option<crate::v1_8_0::objects::Databucket>,
+    pub databucket: Option<Box<crate::v1_8_0::objects::Databucket>>,
     /// **Device** (`device`, object `device`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_8_0::objects::Device>,
+    pub device: Option<Box<crate::v1_8_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disposition: Option<String>,
@@ -161,7 +161,7 @@ pub struct DataSecurityFinding {
     pub disposition_id: Option<crate::v1_8_0::enums::DispositionId>,
     /// **Destination Endpoint** (`dst_endpoint`, object `network_endpoint`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dst_endpoint: Option<crate::v1_8_0::objects::NetworkEndpoint>,
+    pub dst_endpoint: Option<Box<crate::v1_8_0::objects::NetworkEndpoint>>,
     /// **Duration Milliseconds** (`duration`, `long_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i64>,
@@ -176,13 +176,13 @@ pub struct DataSecurityFinding {
     pub enrichments: Option<Vec<crate::v1_8_0::objects::Enrichment>>,
     /// **File** (`file`, object `file`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file: Option<crate::v1_8_0::objects::File>,
+    pub file: Option<Box<crate::v1_8_0::objects::File>>,
     /// **Finding Information** (`finding_info`, object `finding_info`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub finding_info: Option<crate::v1_8_0::objects::FindingInfo>,
+    pub finding_info: Option<Box<crate::v1_8_0::objects::FindingInfo>>,
     /// **Firewall Rule** (`firewall_rule`, object `firewall_rule`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub firewall_rule: Option<crate::v1_8_0::objects::FirewallRule>,
+    pub firewall_rule: Option<Box<crate::v1_8_0::objects::FirewallRule>>,
     /// **Impact** (`impact`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub impact: Option<String>,
@@ -205,12 +205,12 @@ pub struct DataSecurityFinding {
     pub malware: Option<Vec<crate::v1_8_0::objects::Malware>>,
     /// **Malware Scan Info** (`malware_scan_info`, object `malware_scan_info`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub malware_scan_info: Option<crate::v1_8_0::objects::MalwareScanInfo>,
+    pub malware_scan_info: Option<Box<crate::v1_8_0::objects::MalwareScanInfo>>,
     /// **Message** (`message`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_8_0::objects::Metadata,
+    pub metadata: Box<crate::v1_8_0::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_8_0::objects::Observable>>,
@@ -219,7 +219,7 @@ pub struct DataSecurityFinding {
     pub osint: Option<Vec<crate::v1_8_0::objects::Osint>>,
     /// **Policy** (`policy`, object `policy`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policy: Option<crate::v1_8_0::objects::Policy>,
+    pub policy: Option<Box<crate::v1_8_0::objects::Policy>>,
     /// **Priority** (`priority`, `string_t`, optional, profile `incident`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<String>,
@@ -233,7 +233,7 @@ pub struct DataSecurityFinding {
     pub raw_data: Option<String>,
     /// **Raw Data Hash** (`raw_data_hash`, object `fingerprint`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub raw_data_hash: Option<crate::v1_8_0::objects::Fingerprint>,
+    pub raw_data_hash: Option<Box<crate::v1_8_0::objects::Fingerprint>>,
     /// **Raw Data Size** (`raw_data_size`, `long_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data_size: Option<i64>,
@@ -263,7 +263,7 @@ pub struct DataSecurityFinding {
     pub severity_id: crate::v1_8_0::enums::SeverityId,
     /// **Source Endpoint** (`src_endpoint`, object `network_endpoint`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub src_endpoint: Option<crate::v1_8_0::objects::NetworkEndpoint>,
+    pub src_endpoint: Option<Box<crate::v1_8_0::objects::NetworkEndpoint>>,
     /// **Source URL** (`src_url`, `url_t`, recommended, profile `incident`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub src_url: Option<String>,
@@ -289,12 +289,12 @@ pub struct DataSecurityFinding {
     pub status_id: Option<DataSecurityFindingStatusId>,
     /// **Table** (`table`, object `table`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub table: Option<crate::v1_8_0::objects::Table>,
+    pub table: Option<Box<crate::v1_8_0::objects::Table>>,
     /// **Ticket** (`ticket`, object `ticket`, optional, profile `incident`).
     ///
     /// Deprecated since 1.5.0; use `tickets`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ticket: Option<crate::v1_8_0::objects::Ticket>,
+    pub ticket: Option<Box<crate::v1_8_0::objects::Ticket>>,
     /// **Tickets** (`tickets`, object `ticket` array, optional, profile `incident`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tickets: Option<Vec<crate::v1_8_0::objects::Ticket>>,
@@ -318,7 +318,7 @@ pub struct DataSecurityFinding {
     pub unmapped: Option<serde_json::Map<String, serde_json::Value>>,
     /// **Vendor Attributes** (`vendor_attributes`, object `vendor_attributes`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub vendor_attributes: Option<crate::v1_8_0::objects::VendorAttributes>,
+    pub vendor_attributes: Option<Box<crate::v1_8_0::objects::VendorAttributes>>,
     /// **Verdict** (`verdict`, `string_t`, recommended, profile `incident`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verdict: Option<String>,
@@ -384,7 +384,7 @@ impl DataSecurityFinding {
             end_time_dt: None,
             enrichments: None,
             file: None,
-            finding_info: Some(finding_info),
+            finding_info: Some(Box::new(finding_info)),
             firewall_rule: None,
             impact: None,
             impact_id: None,
@@ -394,7 +394,7 @@ impl DataSecurityFinding {
             malware: None,
             malware_scan_info: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             osint: None,
             policy: None,
@@ -587,5 +587,216 @@ impl crate::OcsfEvent for DataSecurityFinding {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for DataSecurityFinding {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.classes[13]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.action.as_deref());
+        e.int(1, self.action_id.map(|v| i64::from(v.id())));
+        e.int(2, Some(i64::from(self.activity_id.id())));
+        e.str(3, self.activity_name.as_deref());
+        e.object(4, self.actor.as_deref());
+        e.object(5, self.api.as_deref());
+        e.object(6, self.assignee.as_deref());
+        e.object(7, self.assignee_group.as_deref());
+        e.object_list(8, self.attacks.as_deref());
+        e.object_list(9, self.authorizations.as_deref());
+        e.str(10, self.category_name.as_deref());
+        e.int(11, Some(i64::from(self.category_uid)));
+        e.str(12, self.class_name.as_deref());
+        e.int(13, Some(i64::from(self.class_uid)));
+        e.object(14, self.cloud.as_deref());
+        e.str(15, self.comment.as_deref());
+        e.str(16, self.confidence.as_deref());
+        e.int(17, self.confidence_id.map(|v| i64::from(v.id())));
+        e.int(18, self.confidence_score.map(i64::from));
+        e.int(19, self.count.map(i64::from));
+        e.object(20, self.data_security.as_deref());
+        e.object(21, self.database.as_deref());
+        e.object(22, self.databucket.as_deref());
+        e.object(23, self.device.as_deref());
+        e.str(24, self.disposition.as_deref());
+        e.int(25, self.disposition_id.map(|v| i64::from(v.id())));
+        e.object(26, self.dst_endpoint.as_deref());
+        e.int(27, self.duration);
+        e.int(28, self.end_time);
+        e.datetime(29, self.end_time_dt.as_deref());
+        e.object_list(30, self.enrichments.as_deref());
+        e.object(31, self.file.as_deref());
+        e.object(32, self.finding_info.as_deref());
+        e.object(33, self.firewall_rule.as_deref());
+        e.str(34, self.impact.as_deref());
+        e.int(35, self.impact_id.map(|v| i64::from(v.id())));
+        e.int(36, self.impact_score.map(i64::from));
+        e.bool(37, self.is_alert);
+        e.bool(38, self.is_suspected_breach);
+        e.object_list(39, self.malware.as_deref());
+        e.object(40, self.malware_scan_info.as_deref());
+        e.str(41, self.message.as_deref());
+        e.object(42, Some(&*self.metadata));
+        e.object_list(43, self.observables.as_deref());
+        e.object_list(44, self.osint.as_deref());
+        e.object(45, self.policy.as_deref());
+        e.str(46, self.priority.as_deref());
+        e.int(47, self.priority_id.map(|v| i64::from(v.id())));
+        e.str(48, self.raw_data.as_deref());
+        e.object(49, self.raw_data_hash.as_deref());
+        e.int(50, self.raw_data_size);
+        e.object_list(51, self.resources.as_deref());
+        e.str(52, self.risk_details.as_deref());
+        e.str(53, self.risk_level.as_deref());
+        e.int(54, self.risk_level_id.map(|v| i64::from(v.id())));
+        e.int(55, self.risk_score.map(i64::from));
+        e.str(56, self.severity.as_deref());
+        e.int(57, Some(i64::from(self.severity_id.id())));
+        e.object(58, self.src_endpoint.as_deref());
+        e.str(59, self.src_url.as_deref());
+        e.int(60, self.start_time);
+        e.datetime(61, self.start_time_dt.as_deref());
+        e.str(62, self.status.as_deref());
+        e.str(63, self.status_code.as_deref());
+        e.str(64, self.status_detail.as_deref());
+        e.int(65, self.status_id.map(|v| i64::from(v.id())));
+        e.object(66, self.table.as_deref());
+        e.object(67, self.ticket.as_deref());
+        e.object_list(68, self.tickets.as_deref());
+        e.int(69, Some(self.time));
+        e.datetime(70, self.time_dt.as_deref());
+        e.int(71, self.timezone_offset.map(i64::from));
+        e.str(72, self.type_name.as_deref());
+        e.int(73, Some(self.type_uid));
+        e.map(74, self.unmapped.as_ref());
+        e.object(75, self.vendor_attributes.as_deref());
+        e.str(76, self.verdict.as_deref());
+        e.int(77, self.verdict_id.map(|v| i64::from(v.id())));
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            action: d.string(0)?,
+            action_id: d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id),
+            activity_id: d.required(2, d.int32(2)?.map(DataSecurityFindingActivityId::from_id))?,
+            activity_name: d.string(3)?,
+            actor: d.object::<crate::v1_8_0::objects::Actor>(4)?.map(Box::new),
+            api: d.object::<crate::v1_8_0::objects::Api>(5)?.map(Box::new),
+            assignee: d.object::<crate::v1_8_0::objects::User>(6)?.map(Box::new),
+            assignee_group: d.object::<crate::v1_8_0::objects::Group>(7)?.map(Box::new),
+            attacks: d.object_list::<crate::v1_8_0::objects::Attack>(8)?,
+            authorizations: d.object_list::<crate::v1_8_0::objects::Authorization>(9)?,
+            category_name: d.string(10)?,
+            category_uid: d.required(11, d.int32(11)?)?,
+            class_name: d.string(12)?,
+            class_uid: d.class_uid(13, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_8_0::objects::Cloud>(14)?.map(Box::new),
+            comment: d.string(15)?,
+            confidence: d.string(16)?,
+            confidence_id: d
+                .int32(17)?
+                .map(crate::v1_8_0::enums::ConfidenceId::from_id),
+            confidence_score: d.int32(18)?,
+            count: d.int32(19)?,
+            data_security: d
+                .object::<crate::v1_8_0::objects::DataSecurity>(20)?
+                .map(Box::new),
+            database: d
+                .object::<crate::v1_8_0::objects::Database>(21)?
+                .map(Box::new),
+            databucket: d
+                .object::<crate::v1_8_0::objects::Databucket>(22)?
+                .map(Box::new),
+            device: d
+                .object::<crate::v1_8_0::objects::Device>(23)?
+                .map(Box::new),
+            disposition: d.string(24)?,
+            disposition_id: d
+                .int32(25)?
+                .map(crate::v1_8_0::enums::DispositionId::from_id),
+            dst_endpoint: d
+                .object::<crate::v1_8_0::objects::NetworkEndpoint>(26)?
+                .map(Box::new),
+            duration: d.int64(27)?,
+            end_time: d.int64(28)?,
+            end_time_dt: d.datetime(29)?,
+            enrichments: d.object_list::<crate::v1_8_0::objects::Enrichment>(30)?,
+            file: d.object::<crate::v1_8_0::objects::File>(31)?.map(Box::new),
+            finding_info: d
+                .object::<crate::v1_8_0::objects::FindingInfo>(32)?
+                .map(Box::new),
+            firewall_rule: d
+                .object::<crate::v1_8_0::objects::FirewallRule>(33)?
+                .map(Box::new),
+            impact: d.string(34)?,
+            impact_id: d.int32(35)?.map(crate::v1_8_0::enums::ImpactId::from_id),
+            impact_score: d.int32(36)?,
+            is_alert: d.bool(37)?,
+            is_suspected_breach: d.bool(38)?,
+            malware: d.object_list::<crate::v1_8_0::objects::Malware>(39)?,
+            malware_scan_info: d
+                .object::<crate::v1_8_0::objects::MalwareScanInfo>(40)?
+                .map(Box::new),
+            message: d.string(41)?,
+            metadata: d.required(
+                42,
+                d.object::<crate::v1_8_0::objects::Metadata>(42)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_8_0::objects::Observable>(43)?,
+            osint: d.object_list::<crate::v1_8_0::objects::Osint>(44)?,
+            policy: d
+                .object::<crate::v1_8_0::objects::Policy>(45)?
+                .map(Box::new),
+            priority: d.string(46)?,
+            priority_id: d.int32(47)?.map(crate::v1_8_0::enums::PriorityId::from_id),
+            raw_data: d.string(48)?,
+            raw_data_hash: d
+                .object::<crate::v1_8_0::objects::Fingerprint>(49)?
+                .map(Box::new),
+            raw_data_size: d.int64(50)?,
+            resources: d.object_list::<crate::v1_8_0::objects::ResourceDetails>(51)?,
+            risk_details: d.string(52)?,
+            risk_level: d.string(53)?,
+            risk_level_id: d.int32(54)?.map(crate::v1_8_0::enums::RiskLevelId::from_id),
+            risk_score: d.int32(55)?,
+            severity: d.string(56)?,
+            severity_id: d.required(
+                57,
+                d.int32(57)?.map(crate::v1_8_0::enums::SeverityId::from_id),
+            )?,
+            src_endpoint: d
+                .object::<crate::v1_8_0::objects::NetworkEndpoint>(58)?
+                .map(Box::new),
+            src_url: d.string(59)?,
+            start_time: d.int64(60)?,
+            start_time_dt: d.datetime(61)?,
+            status: d.string(62)?,
+            status_code: d.string(63)?,
+            status_detail: d.string(64)?,
+            status_id: d.int32(65)?.map(DataSecurityFindingStatusId::from_id),
+            table: d.object::<crate::v1_8_0::objects::Table>(66)?.map(Box::new),
+            ticket: d
+                .object::<crate::v1_8_0::objects::Ticket>(67)?
+                .map(Box::new),
+            tickets: d.object_list::<crate::v1_8_0::objects::Ticket>(68)?,
+            time: d.required(69, d.int64(69)?)?,
+            time_dt: d.datetime(70)?,
+            timezone_offset: d.int32(71)?,
+            type_name: d.string(72)?,
+            type_uid: d.required(73, d.int64(73)?)?,
+            unmapped: d.map(74)?,
+            vendor_attributes: d
+                .object::<crate::v1_8_0::objects::VendorAttributes>(75)?
+                .map(Box::new),
+            verdict: d.string(76)?,
+            verdict_id: d.int32(77)?.map(crate::v1_8_0::enums::VerdictId::from_id),
+            unknown: d.unknown()?,
+        })
     }
 }

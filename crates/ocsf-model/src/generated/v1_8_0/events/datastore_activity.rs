@@ -98,13 +98,13 @@ pub struct DatastoreActivity {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_8_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_8_0::objects::Actor>>,
     /// **AI Model** (`ai_model`, object `ai_model`, recommended, profile `ai_operation`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ai_model: Option<crate::v1_8_0::objects::AiModel>,
+    pub ai_model: Option<Box<crate::v1_8_0::objects::AiModel>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_8_0::objects::Api>,
+    pub api: Option<Box<crate::v1_8_0::objects::Api>>,
     /// **MITRE ATT&CK® and ATLAS™ Details** (`attacks`, object `attack` array, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attacks: Option<Vec<crate::v1_8_0::objects::Attack>>,
@@ -128,7 +128,7 @@ pub struct DatastoreActivity {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_8_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_8_0::objects::Cloud>>,
     /// **Confidence** (`confidence`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confidence: Option<String>,
@@ -145,13 +145,13 @@ pub struct DatastoreActivity {
     pub count: Option<i32>,
     /// **Database** (`database`, object `database`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub database: Option<crate::v1_8_0::objects::Database>,
+    pub database: Option<Box<crate::v1_8_0::objects::Database>>,
     /// **Databucket** (`databucket`, object `databucket`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub databucket: Option<crate::v1_8_0::objects::Databucket>,
+    pub databucket: Option<Box<crate::v1_8_0::objects::Databucket>>,
     /// **Device** (`device`, object `device`, recommended, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_8_0::objects::Device>,
+    pub device: Option<Box<crate::v1_8_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disposition: Option<String>,
@@ -162,7 +162,7 @@ pub struct DatastoreActivity {
     pub disposition_id: Option<crate::v1_8_0::enums::DispositionId>,
     /// **Destination Endpoint** (`dst_endpoint`, object `network_endpoint`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dst_endpoint: Option<crate::v1_8_0::objects::NetworkEndpoint>,
+    pub dst_endpoint: Option<Box<crate::v1_8_0::objects::NetworkEndpoint>>,
     /// **Duration Milliseconds** (`duration`, `long_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i64>,
@@ -177,13 +177,13 @@ pub struct DatastoreActivity {
     pub enrichments: Option<Vec<crate::v1_8_0::objects::Enrichment>>,
     /// **Firewall Rule** (`firewall_rule`, object `firewall_rule`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub firewall_rule: Option<crate::v1_8_0::objects::FirewallRule>,
+    pub firewall_rule: Option<Box<crate::v1_8_0::objects::FirewallRule>>,
     /// **HTTP Request** (`http_request`, object `http_request`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub http_request: Option<crate::v1_8_0::objects::HttpRequest>,
+    pub http_request: Option<Box<crate::v1_8_0::objects::HttpRequest>>,
     /// **HTTP Response** (`http_response`, object `http_response`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub http_response: Option<crate::v1_8_0::objects::HttpResponse>,
+    pub http_response: Option<Box<crate::v1_8_0::objects::HttpResponse>>,
     /// **Alert** (`is_alert`, `boolean_t`, recommended, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_alert: Option<bool>,
@@ -192,15 +192,15 @@ pub struct DatastoreActivity {
     pub malware: Option<Vec<crate::v1_8_0::objects::Malware>>,
     /// **Malware Scan Info** (`malware_scan_info`, object `malware_scan_info`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub malware_scan_info: Option<crate::v1_8_0::objects::MalwareScanInfo>,
+    pub malware_scan_info: Option<Box<crate::v1_8_0::objects::MalwareScanInfo>>,
     /// **Message** (`message`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Message Context** (`message_context`, object `message_context`, optional, profile `ai_operation`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message_context: Option<crate::v1_8_0::objects::MessageContext>,
+    pub message_context: Option<Box<crate::v1_8_0::objects::MessageContext>>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_8_0::objects::Metadata,
+    pub metadata: Box<crate::v1_8_0::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_8_0::objects::Observable>>,
@@ -209,16 +209,16 @@ pub struct DatastoreActivity {
     pub osint: Option<Vec<crate::v1_8_0::objects::Osint>>,
     /// **Policy** (`policy`, object `policy`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policy: Option<crate::v1_8_0::objects::Policy>,
+    pub policy: Option<Box<crate::v1_8_0::objects::Policy>>,
     /// **Query Info** (`query_info`, object `query_info`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub query_info: Option<crate::v1_8_0::objects::QueryInfo>,
+    pub query_info: Option<Box<crate::v1_8_0::objects::QueryInfo>>,
     /// **Raw Data** (`raw_data`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
     /// **Raw Data Hash** (`raw_data_hash`, object `fingerprint`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub raw_data_hash: Option<crate::v1_8_0::objects::Fingerprint>,
+    pub raw_data_hash: Option<Box<crate::v1_8_0::objects::Fingerprint>>,
     /// **Raw Data Size** (`raw_data_size`, `long_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data_size: Option<i64>,
@@ -245,7 +245,7 @@ pub struct DatastoreActivity {
     pub severity_id: crate::v1_8_0::enums::SeverityId,
     /// **Source Endpoint** (`src_endpoint`, object `network_endpoint`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub src_endpoint: Option<crate::v1_8_0::objects::NetworkEndpoint>,
+    pub src_endpoint: Option<Box<crate::v1_8_0::objects::NetworkEndpoint>>,
     /// **Start Time** (`start_time`, `timestamp_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
@@ -268,7 +268,7 @@ pub struct DatastoreActivity {
     pub status_id: Option<crate::v1_8_0::enums::StatusId>,
     /// **Table** (`table`, object `table`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub table: Option<crate::v1_8_0::objects::Table>,
+    pub table: Option<Box<crate::v1_8_0::objects::Table>>,
     /// **Event Time** (`time`, `timestamp_t`, required).
     pub time: i64,
     /// **Event Time** (`time_dt`, `datetime_t`, optional, profile `datetime`).
@@ -326,7 +326,7 @@ impl DatastoreActivity {
             action_id: None,
             activity_id,
             activity_name: None,
-            actor: Some(actor),
+            actor: Some(Box::new(actor)),
             ai_model: None,
             api: None,
             attacks: None,
@@ -358,7 +358,7 @@ impl DatastoreActivity {
             malware_scan_info: None,
             message: None,
             message_context: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             osint: None,
             policy: None,
@@ -372,7 +372,7 @@ impl DatastoreActivity {
             risk_score: None,
             severity: None,
             severity_id,
-            src_endpoint: Some(src_endpoint),
+            src_endpoint: Some(Box::new(src_endpoint)),
             start_time: None,
             start_time_dt: None,
             status: None,
@@ -525,5 +525,194 @@ impl crate::OcsfEvent for DatastoreActivity {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for DatastoreActivity {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.classes[14]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.action.as_deref());
+        e.int(1, self.action_id.map(|v| i64::from(v.id())));
+        e.int(2, Some(i64::from(self.activity_id.id())));
+        e.str(3, self.activity_name.as_deref());
+        e.object(4, self.actor.as_deref());
+        e.object(5, self.ai_model.as_deref());
+        e.object(6, self.api.as_deref());
+        e.object_list(7, self.attacks.as_deref());
+        e.object_list(8, self.authorizations.as_deref());
+        e.str(9, self.category_name.as_deref());
+        e.int(10, Some(i64::from(self.category_uid)));
+        e.str(11, self.class_name.as_deref());
+        e.int(12, Some(i64::from(self.class_uid)));
+        e.object(13, self.cloud.as_deref());
+        e.str(14, self.confidence.as_deref());
+        e.int(15, self.confidence_id.map(|v| i64::from(v.id())));
+        e.int(16, self.confidence_score.map(i64::from));
+        e.int(17, self.count.map(i64::from));
+        e.object(18, self.database.as_deref());
+        e.object(19, self.databucket.as_deref());
+        e.object(20, self.device.as_deref());
+        e.str(21, self.disposition.as_deref());
+        e.int(22, self.disposition_id.map(|v| i64::from(v.id())));
+        e.object(23, self.dst_endpoint.as_deref());
+        e.int(24, self.duration);
+        e.int(25, self.end_time);
+        e.datetime(26, self.end_time_dt.as_deref());
+        e.object_list(27, self.enrichments.as_deref());
+        e.object(28, self.firewall_rule.as_deref());
+        e.object(29, self.http_request.as_deref());
+        e.object(30, self.http_response.as_deref());
+        e.bool(31, self.is_alert);
+        e.object_list(32, self.malware.as_deref());
+        e.object(33, self.malware_scan_info.as_deref());
+        e.str(34, self.message.as_deref());
+        e.object(35, self.message_context.as_deref());
+        e.object(36, Some(&*self.metadata));
+        e.object_list(37, self.observables.as_deref());
+        e.object_list(38, self.osint.as_deref());
+        e.object(39, self.policy.as_deref());
+        e.object(40, self.query_info.as_deref());
+        e.str(41, self.raw_data.as_deref());
+        e.object(42, self.raw_data_hash.as_deref());
+        e.int(43, self.raw_data_size);
+        e.str(44, self.risk_details.as_deref());
+        e.str(45, self.risk_level.as_deref());
+        e.int(46, self.risk_level_id.map(|v| i64::from(v.id())));
+        e.int(47, self.risk_score.map(i64::from));
+        e.str(48, self.severity.as_deref());
+        e.int(49, Some(i64::from(self.severity_id.id())));
+        e.object(50, self.src_endpoint.as_deref());
+        e.int(51, self.start_time);
+        e.datetime(52, self.start_time_dt.as_deref());
+        e.str(53, self.status.as_deref());
+        e.str(54, self.status_code.as_deref());
+        e.str(55, self.status_detail.as_deref());
+        e.int(56, self.status_id.map(|v| i64::from(v.id())));
+        e.object(57, self.table.as_deref());
+        e.int(58, Some(self.time));
+        e.datetime(59, self.time_dt.as_deref());
+        e.int(60, self.timezone_offset.map(i64::from));
+        e.str(61, self.type_.as_deref());
+        e.int(62, self.type_id.map(|v| i64::from(v.id())));
+        e.str(63, self.type_name.as_deref());
+        e.int(64, Some(self.type_uid));
+        e.map(65, self.unmapped.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            action: d.string(0)?,
+            action_id: d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id),
+            activity_id: d.required(2, d.int32(2)?.map(DatastoreActivityActivityId::from_id))?,
+            activity_name: d.string(3)?,
+            actor: d.object::<crate::v1_8_0::objects::Actor>(4)?.map(Box::new),
+            ai_model: d
+                .object::<crate::v1_8_0::objects::AiModel>(5)?
+                .map(Box::new),
+            api: d.object::<crate::v1_8_0::objects::Api>(6)?.map(Box::new),
+            attacks: d.object_list::<crate::v1_8_0::objects::Attack>(7)?,
+            authorizations: d.object_list::<crate::v1_8_0::objects::Authorization>(8)?,
+            category_name: d.string(9)?,
+            category_uid: d.required(10, d.int32(10)?)?,
+            class_name: d.string(11)?,
+            class_uid: d.class_uid(12, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_8_0::objects::Cloud>(13)?.map(Box::new),
+            confidence: d.string(14)?,
+            confidence_id: d
+                .int32(15)?
+                .map(crate::v1_8_0::enums::ConfidenceId::from_id),
+            confidence_score: d.int32(16)?,
+            count: d.int32(17)?,
+            database: d
+                .object::<crate::v1_8_0::objects::Database>(18)?
+                .map(Box::new),
+            databucket: d
+                .object::<crate::v1_8_0::objects::Databucket>(19)?
+                .map(Box::new),
+            device: d
+                .object::<crate::v1_8_0::objects::Device>(20)?
+                .map(Box::new),
+            disposition: d.string(21)?,
+            disposition_id: d
+                .int32(22)?
+                .map(crate::v1_8_0::enums::DispositionId::from_id),
+            dst_endpoint: d
+                .object::<crate::v1_8_0::objects::NetworkEndpoint>(23)?
+                .map(Box::new),
+            duration: d.int64(24)?,
+            end_time: d.int64(25)?,
+            end_time_dt: d.datetime(26)?,
+            enrichments: d.object_list::<crate::v1_8_0::objects::Enrichment>(27)?,
+            firewall_rule: d
+                .object::<crate::v1_8_0::objects::FirewallRule>(28)?
+                .map(Box::new),
+            http_request: d
+                .object::<crate::v1_8_0::objects::HttpRequest>(29)?
+                .map(Box::new),
+            http_response: d
+                .object::<crate::v1_8_0::objects::HttpResponse>(30)?
+                .map(Box::new),
+            is_alert: d.bool(31)?,
+            malware: d.object_list::<crate::v1_8_0::objects::Malware>(32)?,
+            malware_scan_info: d
+                .object::<crate::v1_8_0::objects::MalwareScanInfo>(33)?
+                .map(Box::new),
+            message: d.string(34)?,
+            message_context: d
+                .object::<crate::v1_8_0::objects::MessageContext>(35)?
+                .map(Box::new),
+            metadata: d.required(
+                36,
+                d.object::<crate::v1_8_0::objects::Metadata>(36)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_8_0::objects::Observable>(37)?,
+            osint: d.object_list::<crate::v1_8_0::objects::Osint>(38)?,
+            policy: d
+                .object::<crate::v1_8_0::objects::Policy>(39)?
+                .map(Box::new),
+            query_info: d
+                .object::<crate::v1_8_0::objects::QueryInfo>(40)?
+                .map(Box::new),
+            raw_data: d.string(41)?,
+            raw_data_hash: d
+                .object::<crate::v1_8_0::objects::Fingerprint>(42)?
+                .map(Box::new),
+            raw_data_size: d.int64(43)?,
+            risk_details: d.string(44)?,
+            risk_level: d.string(45)?,
+            risk_level_id: d.int32(46)?.map(crate::v1_8_0::enums::RiskLevelId::from_id),
+            risk_score: d.int32(47)?,
+            severity: d.string(48)?,
+            severity_id: d.required(
+                49,
+                d.int32(49)?.map(crate::v1_8_0::enums::SeverityId::from_id),
+            )?,
+            src_endpoint: d
+                .object::<crate::v1_8_0::objects::NetworkEndpoint>(50)?
+                .map(Box::new),
+            start_time: d.int64(51)?,
+            start_time_dt: d.datetime(52)?,
+            status: d.string(53)?,
+            status_code: d.string(54)?,
+            status_detail: d.string(55)?,
+            status_id: d.int32(56)?.map(crate::v1_8_0::enums::StatusId::from_id),
+            table: d.object::<crate::v1_8_0::objects::Table>(57)?.map(Box::new),
+            time: d.required(58, d.int64(58)?)?,
+            time_dt: d.datetime(59)?,
+            timezone_offset: d.int32(60)?,
+            type_: d.string(61)?,
+            type_id: d.int32(62)?.map(DatastoreActivityTypeId::from_id),
+            type_name: d.string(63)?,
+            type_uid: d.required(64, d.int64(64)?)?,
+            unmapped: d.map(65)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -131,13 +131,13 @@ pub struct DnsActivity {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_8_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_8_0::objects::Actor>>,
     /// **DNS Answer** (`answers`, object `dns_answer` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub answers: Option<Vec<crate::v1_8_0::objects::DnsAnswer>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_8_0::objects::Api>,
+    pub api: Option<Box<crate::v1_8_0::objects::Api>>,
     /// **Application Name** (`app_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app_name: Option<String>,
@@ -167,7 +167,7 @@ pub struct DnsActivity {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_8_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_8_0::objects::Cloud>>,
     /// **Confidence** (`confidence`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confidence: Option<String>,
@@ -181,16 +181,16 @@ pub struct DnsActivity {
     pub confidence_score: Option<i32>,
     /// **Connection Info** (`connection_info`, object `network_connection_info`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_info: Option<crate::v1_8_0::objects::NetworkConnectionInfo>,
+    pub connection_info: Option<Box<crate::v1_8_0::objects::NetworkConnectionInfo>>,
     /// **Count** (`count`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i32>,
     /// **Cumulative Traffic** (`cumulative_traffic`, object `network_traffic`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cumulative_traffic: Option<crate::v1_8_0::objects::NetworkTraffic>,
+    pub cumulative_traffic: Option<Box<crate::v1_8_0::objects::NetworkTraffic>>,
     /// **Device** (`device`, object `device`, recommended, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_8_0::objects::Device>,
+    pub device: Option<Box<crate::v1_8_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disposition: Option<String>,
@@ -201,7 +201,7 @@ pub struct DnsActivity {
     pub disposition_id: Option<crate::v1_8_0::enums::DispositionId>,
     /// **Destination Endpoint** (`dst_endpoint`, object `network_endpoint`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dst_endpoint: Option<crate::v1_8_0::objects::NetworkEndpoint>,
+    pub dst_endpoint: Option<Box<crate::v1_8_0::objects::NetworkEndpoint>>,
     /// **Duration Milliseconds** (`duration`, `long_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i64>,
@@ -216,7 +216,7 @@ pub struct DnsActivity {
     pub enrichments: Option<Vec<crate::v1_8_0::objects::Enrichment>>,
     /// **Firewall Rule** (`firewall_rule`, object `firewall_rule`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub firewall_rule: Option<crate::v1_8_0::objects::FirewallRule>,
+    pub firewall_rule: Option<Box<crate::v1_8_0::objects::FirewallRule>>,
     /// **Alert** (`is_alert`, `boolean_t`, recommended, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_alert: Option<bool>,
@@ -225,21 +225,21 @@ pub struct DnsActivity {
     pub ja4_fingerprint_list: Option<Vec<crate::v1_8_0::objects::Ja4Fingerprint>>,
     /// **Load Balancer** (`load_balancer`, object `load_balancer`, recommended, profile `load_balancer`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub load_balancer: Option<crate::v1_8_0::objects::LoadBalancer>,
+    pub load_balancer: Option<Box<crate::v1_8_0::objects::LoadBalancer>>,
     /// **Malware** (`malware`, object `malware` array, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub malware: Option<Vec<crate::v1_8_0::objects::Malware>>,
     /// **Malware Scan Info** (`malware_scan_info`, object `malware_scan_info`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub malware_scan_info: Option<crate::v1_8_0::objects::MalwareScanInfo>,
+    pub malware_scan_info: Option<Box<crate::v1_8_0::objects::MalwareScanInfo>>,
     /// **Message** (`message`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_8_0::objects::Metadata,
+    pub metadata: Box<crate::v1_8_0::objects::Metadata>,
     /// **Network Observation Point** (`network_observation_point`, object `network_endpoint`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub network_observation_point: Option<crate::v1_8_0::objects::NetworkEndpoint>,
+    pub network_observation_point: Option<Box<crate::v1_8_0::objects::NetworkEndpoint>>,
     /// **Observables** (`observables`, object `observable` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_8_0::objects::Observable>>,
@@ -259,33 +259,33 @@ pub struct DnsActivity {
     pub packet_list: Option<Vec<crate::v1_8_0::objects::Packet>>,
     /// **Policy** (`policy`, object `policy`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policy: Option<crate::v1_8_0::objects::Policy>,
+    pub policy: Option<Box<crate::v1_8_0::objects::Policy>>,
     /// **Proxy** (`proxy`, object `network_proxy`, recommended).
     ///
     /// Deprecated since 1.1.0; use `proxy_endpoint`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy: Option<crate::v1_8_0::objects::NetworkProxy>,
+    pub proxy: Option<Box<crate::v1_8_0::objects::NetworkProxy>>,
     /// **Proxy Connection Info** (`proxy_connection_info`, object `network_connection_info`, recommended, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_connection_info: Option<crate::v1_8_0::objects::NetworkConnectionInfo>,
+    pub proxy_connection_info: Option<Box<crate::v1_8_0::objects::NetworkConnectionInfo>>,
     /// **Proxy Endpoint** (`proxy_endpoint`, object `network_proxy`, optional, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_endpoint: Option<crate::v1_8_0::objects::NetworkProxy>,
+    pub proxy_endpoint: Option<Box<crate::v1_8_0::objects::NetworkProxy>>,
     /// **Proxy HTTP Request** (`proxy_http_request`, object `http_request`, optional, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_http_request: Option<crate::v1_8_0::objects::HttpRequest>,
+    pub proxy_http_request: Option<Box<crate::v1_8_0::objects::HttpRequest>>,
     /// **Proxy HTTP Response** (`proxy_http_response`, object `http_response`, optional, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_http_response: Option<crate::v1_8_0::objects::HttpResponse>,
+    pub proxy_http_response: Option<Box<crate::v1_8_0::objects::HttpResponse>>,
     /// **Proxy TLS** (`proxy_tls`, object `tls`, recommended, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_tls: Option<crate::v1_8_0::objects::Tls>,
+    pub proxy_tls: Option<Box<crate::v1_8_0::objects::Tls>>,
     /// **Proxy Traffic** (`proxy_traffic`, object `network_traffic`, recommended, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_traffic: Option<crate::v1_8_0::objects::NetworkTraffic>,
+    pub proxy_traffic: Option<Box<crate::v1_8_0::objects::NetworkTraffic>>,
     /// **DNS Query** (`query`, object `dns_query`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub query: Option<crate::v1_8_0::objects::DnsQuery>,
+    pub query: Option<Box<crate::v1_8_0::objects::DnsQuery>>,
     /// **Query Time** (`query_time`, `timestamp_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query_time: Option<i64>,
@@ -297,7 +297,7 @@ pub struct DnsActivity {
     pub raw_data: Option<String>,
     /// **Raw Data Hash** (`raw_data_hash`, object `fingerprint`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub raw_data_hash: Option<crate::v1_8_0::objects::Fingerprint>,
+    pub raw_data_hash: Option<Box<crate::v1_8_0::objects::Fingerprint>>,
     /// **Raw Data Size** (`raw_data_size`, `long_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data_size: Option<i64>,
@@ -338,7 +338,7 @@ pub struct DnsActivity {
     pub severity_id: crate::v1_8_0::enums::SeverityId,
     /// **Source Endpoint** (`src_endpoint`, object `network_endpoint`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub src_endpoint: Option<crate::v1_8_0::objects::NetworkEndpoint>,
+    pub src_endpoint: Option<Box<crate::v1_8_0::objects::NetworkEndpoint>>,
     /// **Start Time** (`start_time`, `timestamp_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
@@ -369,10 +369,10 @@ pub struct DnsActivity {
     pub timezone_offset: Option<i32>,
     /// **TLS** (`tls`, object `tls`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tls: Option<crate::v1_8_0::objects::Tls>,
+    pub tls: Option<Box<crate::v1_8_0::objects::Tls>>,
     /// **Traffic** (`traffic`, object `network_traffic`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub traffic: Option<crate::v1_8_0::objects::NetworkTraffic>,
+    pub traffic: Option<Box<crate::v1_8_0::objects::NetworkTraffic>>,
     /// **Type Name** (`type_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     type_name: Option<String>,
@@ -444,7 +444,7 @@ impl DnsActivity {
             malware: None,
             malware_scan_info: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             network_observation_point: None,
             observables: None,
             observation_point: None,
@@ -640,5 +640,240 @@ impl crate::OcsfEvent for DnsActivity {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for DnsActivity {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.classes[18]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.action.as_deref());
+        e.int(1, self.action_id.map(|v| i64::from(v.id())));
+        e.int(2, Some(i64::from(self.activity_id.id())));
+        e.str(3, self.activity_name.as_deref());
+        e.object(4, self.actor.as_deref());
+        e.object_list(5, self.answers.as_deref());
+        e.object(6, self.api.as_deref());
+        e.str(7, self.app_name.as_deref());
+        e.str(8, self.app_protocol_name.as_deref());
+        e.object_list(9, self.attacks.as_deref());
+        e.object_list(10, self.authorizations.as_deref());
+        e.str(11, self.category_name.as_deref());
+        e.int(12, Some(i64::from(self.category_uid)));
+        e.str(13, self.class_name.as_deref());
+        e.int(14, Some(i64::from(self.class_uid)));
+        e.object(15, self.cloud.as_deref());
+        e.str(16, self.confidence.as_deref());
+        e.int(17, self.confidence_id.map(|v| i64::from(v.id())));
+        e.int(18, self.confidence_score.map(i64::from));
+        e.object(19, self.connection_info.as_deref());
+        e.int(20, self.count.map(i64::from));
+        e.object(21, self.cumulative_traffic.as_deref());
+        e.object(22, self.device.as_deref());
+        e.str(23, self.disposition.as_deref());
+        e.int(24, self.disposition_id.map(|v| i64::from(v.id())));
+        e.object(25, self.dst_endpoint.as_deref());
+        e.int(26, self.duration);
+        e.int(27, self.end_time);
+        e.datetime(28, self.end_time_dt.as_deref());
+        e.object_list(29, self.enrichments.as_deref());
+        e.object(30, self.firewall_rule.as_deref());
+        e.bool(31, self.is_alert);
+        e.object_list(32, self.ja4_fingerprint_list.as_deref());
+        e.object(33, self.load_balancer.as_deref());
+        e.object_list(34, self.malware.as_deref());
+        e.object(35, self.malware_scan_info.as_deref());
+        e.str(36, self.message.as_deref());
+        e.object(37, Some(&*self.metadata));
+        e.object(38, self.network_observation_point.as_deref());
+        e.object_list(39, self.observables.as_deref());
+        e.str(40, self.observation_point.as_deref());
+        e.int(41, self.observation_point_id.map(|v| i64::from(v.id())));
+        e.object_list(42, self.osint.as_deref());
+        e.object_list(43, self.packet_list.as_deref());
+        e.object(44, self.policy.as_deref());
+        e.object(45, self.proxy.as_deref());
+        e.object(46, self.proxy_connection_info.as_deref());
+        e.object(47, self.proxy_endpoint.as_deref());
+        e.object(48, self.proxy_http_request.as_deref());
+        e.object(49, self.proxy_http_response.as_deref());
+        e.object(50, self.proxy_tls.as_deref());
+        e.object(51, self.proxy_traffic.as_deref());
+        e.object(52, self.query.as_deref());
+        e.int(53, self.query_time);
+        e.datetime(54, self.query_time_dt.as_deref());
+        e.str(55, self.raw_data.as_deref());
+        e.object(56, self.raw_data_hash.as_deref());
+        e.int(57, self.raw_data_size);
+        e.str(58, self.rcode.as_deref());
+        e.int(59, self.rcode_id.map(|v| i64::from(v.id())));
+        e.int(60, self.response_time);
+        e.datetime(61, self.response_time_dt.as_deref());
+        e.str(62, self.risk_details.as_deref());
+        e.str(63, self.risk_level.as_deref());
+        e.int(64, self.risk_level_id.map(|v| i64::from(v.id())));
+        e.int(65, self.risk_score.map(i64::from));
+        e.str(66, self.severity.as_deref());
+        e.int(67, Some(i64::from(self.severity_id.id())));
+        e.object(68, self.src_endpoint.as_deref());
+        e.int(69, self.start_time);
+        e.datetime(70, self.start_time_dt.as_deref());
+        e.str(71, self.status.as_deref());
+        e.str(72, self.status_code.as_deref());
+        e.str(73, self.status_detail.as_deref());
+        e.int(74, self.status_id.map(|v| i64::from(v.id())));
+        e.int(75, Some(self.time));
+        e.datetime(76, self.time_dt.as_deref());
+        e.int(77, self.timezone_offset.map(i64::from));
+        e.object(78, self.tls.as_deref());
+        e.object(79, self.traffic.as_deref());
+        e.str(80, self.type_name.as_deref());
+        e.int(81, Some(self.type_uid));
+        e.map(82, self.unmapped.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            action: d.string(0)?,
+            action_id: d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id),
+            activity_id: d.required(2, d.int32(2)?.map(DnsActivityActivityId::from_id))?,
+            activity_name: d.string(3)?,
+            actor: d.object::<crate::v1_8_0::objects::Actor>(4)?.map(Box::new),
+            answers: d.object_list::<crate::v1_8_0::objects::DnsAnswer>(5)?,
+            api: d.object::<crate::v1_8_0::objects::Api>(6)?.map(Box::new),
+            app_name: d.string(7)?,
+            app_protocol_name: d.string(8)?,
+            attacks: d.object_list::<crate::v1_8_0::objects::Attack>(9)?,
+            authorizations: d.object_list::<crate::v1_8_0::objects::Authorization>(10)?,
+            category_name: d.string(11)?,
+            category_uid: d.required(12, d.int32(12)?)?,
+            class_name: d.string(13)?,
+            class_uid: d.class_uid(14, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_8_0::objects::Cloud>(15)?.map(Box::new),
+            confidence: d.string(16)?,
+            confidence_id: d
+                .int32(17)?
+                .map(crate::v1_8_0::enums::ConfidenceId::from_id),
+            confidence_score: d.int32(18)?,
+            connection_info: d
+                .object::<crate::v1_8_0::objects::NetworkConnectionInfo>(19)?
+                .map(Box::new),
+            count: d.int32(20)?,
+            cumulative_traffic: d
+                .object::<crate::v1_8_0::objects::NetworkTraffic>(21)?
+                .map(Box::new),
+            device: d
+                .object::<crate::v1_8_0::objects::Device>(22)?
+                .map(Box::new),
+            disposition: d.string(23)?,
+            disposition_id: d
+                .int32(24)?
+                .map(crate::v1_8_0::enums::DispositionId::from_id),
+            dst_endpoint: d
+                .object::<crate::v1_8_0::objects::NetworkEndpoint>(25)?
+                .map(Box::new),
+            duration: d.int64(26)?,
+            end_time: d.int64(27)?,
+            end_time_dt: d.datetime(28)?,
+            enrichments: d.object_list::<crate::v1_8_0::objects::Enrichment>(29)?,
+            firewall_rule: d
+                .object::<crate::v1_8_0::objects::FirewallRule>(30)?
+                .map(Box::new),
+            is_alert: d.bool(31)?,
+            ja4_fingerprint_list: d.object_list::<crate::v1_8_0::objects::Ja4Fingerprint>(32)?,
+            load_balancer: d
+                .object::<crate::v1_8_0::objects::LoadBalancer>(33)?
+                .map(Box::new),
+            malware: d.object_list::<crate::v1_8_0::objects::Malware>(34)?,
+            malware_scan_info: d
+                .object::<crate::v1_8_0::objects::MalwareScanInfo>(35)?
+                .map(Box::new),
+            message: d.string(36)?,
+            metadata: d.required(
+                37,
+                d.object::<crate::v1_8_0::objects::Metadata>(37)?
+                    .map(Box::new),
+            )?,
+            network_observation_point: d
+                .object::<crate::v1_8_0::objects::NetworkEndpoint>(38)?
+                .map(Box::new),
+            observables: d.object_list::<crate::v1_8_0::objects::Observable>(39)?,
+            observation_point: d.string(40)?,
+            observation_point_id: d
+                .int32(41)?
+                .map(crate::v1_8_0::enums::ObservationPointId::from_id),
+            osint: d.object_list::<crate::v1_8_0::objects::Osint>(42)?,
+            packet_list: d.object_list::<crate::v1_8_0::objects::Packet>(43)?,
+            policy: d
+                .object::<crate::v1_8_0::objects::Policy>(44)?
+                .map(Box::new),
+            proxy: d
+                .object::<crate::v1_8_0::objects::NetworkProxy>(45)?
+                .map(Box::new),
+            proxy_connection_info: d
+                .object::<crate::v1_8_0::objects::NetworkConnectionInfo>(46)?
+                .map(Box::new),
+            proxy_endpoint: d
+                .object::<crate::v1_8_0::objects::NetworkProxy>(47)?
+                .map(Box::new),
+            proxy_http_request: d
+                .object::<crate::v1_8_0::objects::HttpRequest>(48)?
+                .map(Box::new),
+            proxy_http_response: d
+                .object::<crate::v1_8_0::objects::HttpResponse>(49)?
+                .map(Box::new),
+            proxy_tls: d.object::<crate::v1_8_0::objects::Tls>(50)?.map(Box::new),
+            proxy_traffic: d
+                .object::<crate::v1_8_0::objects::NetworkTraffic>(51)?
+                .map(Box::new),
+            query: d
+                .object::<crate::v1_8_0::objects::DnsQuery>(52)?
+                .map(Box::new),
+            query_time: d.int64(53)?,
+            query_time_dt: d.datetime(54)?,
+            raw_data: d.string(55)?,
+            raw_data_hash: d
+                .object::<crate::v1_8_0::objects::Fingerprint>(56)?
+                .map(Box::new),
+            raw_data_size: d.int64(57)?,
+            rcode: d.string(58)?,
+            rcode_id: d.int32(59)?.map(DnsActivityRcodeId::from_id),
+            response_time: d.int64(60)?,
+            response_time_dt: d.datetime(61)?,
+            risk_details: d.string(62)?,
+            risk_level: d.string(63)?,
+            risk_level_id: d.int32(64)?.map(crate::v1_8_0::enums::RiskLevelId::from_id),
+            risk_score: d.int32(65)?,
+            severity: d.string(66)?,
+            severity_id: d.required(
+                67,
+                d.int32(67)?.map(crate::v1_8_0::enums::SeverityId::from_id),
+            )?,
+            src_endpoint: d
+                .object::<crate::v1_8_0::objects::NetworkEndpoint>(68)?
+                .map(Box::new),
+            start_time: d.int64(69)?,
+            start_time_dt: d.datetime(70)?,
+            status: d.string(71)?,
+            status_code: d.string(72)?,
+            status_detail: d.string(73)?,
+            status_id: d.int32(74)?.map(crate::v1_8_0::enums::StatusId::from_id),
+            time: d.required(75, d.int64(75)?)?,
+            time_dt: d.datetime(76)?,
+            timezone_offset: d.int32(77)?,
+            tls: d.object::<crate::v1_8_0::objects::Tls>(78)?.map(Box::new),
+            traffic: d
+                .object::<crate::v1_8_0::objects::NetworkTraffic>(79)?
+                .map(Box::new),
+            type_name: d.string(80)?,
+            type_uid: d.required(81, d.int64(81)?)?,
+            unmapped: d.map(82)?,
+            unknown: d.unknown()?,
+        })
     }
 }

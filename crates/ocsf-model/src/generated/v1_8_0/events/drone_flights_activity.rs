@@ -134,10 +134,10 @@ pub struct DroneFlightsActivity {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_8_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_8_0::objects::Actor>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_8_0::objects::Api>,
+    pub api: Option<Box<crate::v1_8_0::objects::Api>>,
     /// **MITRE ATT&CK® and ATLAS™ Details** (`attacks`, object `attack` array, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attacks: Option<Vec<crate::v1_8_0::objects::Attack>>,
@@ -172,7 +172,7 @@ pub struct DroneFlightsActivity {
     pub classification: Option<String>,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_8_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_8_0::objects::Cloud>>,
     /// **Operation Description** (`comment`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
@@ -189,13 +189,13 @@ pub struct DroneFlightsActivity {
     pub confidence_score: Option<i32>,
     /// **Connection Info** (`connection_info`, object `network_connection_info`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_info: Option<crate::v1_8_0::objects::NetworkConnectionInfo>,
+    pub connection_info: Option<Box<crate::v1_8_0::objects::NetworkConnectionInfo>>,
     /// **Count** (`count`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i32>,
     /// **Device** (`device`, object `device`, recommended, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_8_0::objects::Device>,
+    pub device: Option<Box<crate::v1_8_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disposition: Option<String>,
@@ -206,7 +206,7 @@ pub struct DroneFlightsActivity {
     pub disposition_id: Option<crate::v1_8_0::enums::DispositionId>,
     /// **Destination Endpoint** (`dst_endpoint`, object `network_endpoint`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dst_endpoint: Option<crate::v1_8_0::objects::NetworkEndpoint>,
+    pub dst_endpoint: Option<Box<crate::v1_8_0::objects::NetworkEndpoint>>,
     /// **Duration Milliseconds** (`duration`, `long_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i64>,
@@ -221,7 +221,7 @@ pub struct DroneFlightsActivity {
     pub enrichments: Option<Vec<crate::v1_8_0::objects::Enrichment>>,
     /// **Firewall Rule** (`firewall_rule`, object `firewall_rule`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub firewall_rule: Option<crate::v1_8_0::objects::FirewallRule>,
+    pub firewall_rule: Option<Box<crate::v1_8_0::objects::FirewallRule>>,
     /// **Alert** (`is_alert`, `boolean_t`, recommended, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_alert: Option<bool>,
@@ -230,12 +230,12 @@ pub struct DroneFlightsActivity {
     pub malware: Option<Vec<crate::v1_8_0::objects::Malware>>,
     /// **Malware Scan Info** (`malware_scan_info`, object `malware_scan_info`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub malware_scan_info: Option<crate::v1_8_0::objects::MalwareScanInfo>,
+    pub malware_scan_info: Option<Box<crate::v1_8_0::objects::MalwareScanInfo>>,
     /// **Message** (`message`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_8_0::objects::Metadata,
+    pub metadata: Box<crate::v1_8_0::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_8_0::objects::Observable>>,
@@ -244,19 +244,19 @@ pub struct DroneFlightsActivity {
     pub osint: Option<Vec<crate::v1_8_0::objects::Osint>>,
     /// **Policy** (`policy`, object `policy`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policy: Option<crate::v1_8_0::objects::Policy>,
+    pub policy: Option<Box<crate::v1_8_0::objects::Policy>>,
     /// **Remote ID Protocol** (`protocol_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub protocol_name: Option<String>,
     /// **Proxy Endpoint** (`proxy_endpoint`, object `network_proxy`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_endpoint: Option<crate::v1_8_0::objects::NetworkProxy>,
+    pub proxy_endpoint: Option<Box<crate::v1_8_0::objects::NetworkProxy>>,
     /// **Raw Data** (`raw_data`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
     /// **Raw Data Hash** (`raw_data_hash`, object `fingerprint`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub raw_data_hash: Option<crate::v1_8_0::objects::Fingerprint>,
+    pub raw_data_hash: Option<Box<crate::v1_8_0::objects::Fingerprint>>,
     /// **Raw Data Size** (`raw_data_size`, `long_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data_size: Option<i64>,
@@ -283,7 +283,7 @@ pub struct DroneFlightsActivity {
     pub severity_id: crate::v1_8_0::enums::SeverityId,
     /// **Source Endpoint** (`src_endpoint`, object `network_endpoint`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub src_endpoint: Option<crate::v1_8_0::objects::NetworkEndpoint>,
+    pub src_endpoint: Option<Box<crate::v1_8_0::objects::NetworkEndpoint>>,
     /// **Start Time** (`start_time`, `timestamp_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
@@ -314,10 +314,10 @@ pub struct DroneFlightsActivity {
     pub timezone_offset: Option<i32>,
     /// **TLS** (`tls`, object `tls`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tls: Option<crate::v1_8_0::objects::Tls>,
+    pub tls: Option<Box<crate::v1_8_0::objects::Tls>>,
     /// **Traffic** (`traffic`, object `network_traffic`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub traffic: Option<crate::v1_8_0::objects::NetworkTraffic>,
+    pub traffic: Option<Box<crate::v1_8_0::objects::NetworkTraffic>>,
     /// **Type Name** (`type_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     type_name: Option<String>,
@@ -327,13 +327,14 @@ pub struct DroneFlightsActivity {
     type_uid: i64,
     /// **Unmanned Aerial System** (`unmanned_aerial_system`, object `unmanned_aerial_system`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub unmanned_aerial_system: Option<crate::v1_8_0::objects::UnmannedAerialSystem>,
+    pub unmanned_aerial_system: Option<Box<crate::v1_8_0::objects::UnmannedAerialSystem>>,
     /// **UAS Operating Area** (`unmanned_system_operating_area`, object `unmanned_system_operating_area`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub unmanned_system_operating_area: Option<crate::v1_8_0::objects::UnmannedSystemOperatingArea>,
+    pub unmanned_system_operating_area:
+        Option<Box<crate::v1_8_0::objects::UnmannedSystemOperatingArea>>,
     /// **Unmanned Systems Operator** (`unmanned_system_operator`, object `user`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub unmanned_system_operator: Option<crate::v1_8_0::objects::User>,
+    pub unmanned_system_operator: Option<Box<crate::v1_8_0::objects::User>>,
     /// **Unmapped Data** (`unmapped`, object `object`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unmapped: Option<serde_json::Map<String, serde_json::Value>>,
@@ -389,7 +390,7 @@ impl DroneFlightsActivity {
             device: None,
             disposition: None,
             disposition_id: None,
-            dst_endpoint: Some(dst_endpoint),
+            dst_endpoint: Some(Box::new(dst_endpoint)),
             duration: None,
             end_time: None,
             end_time_dt: None,
@@ -399,7 +400,7 @@ impl DroneFlightsActivity {
             malware: None,
             malware_scan_info: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             osint: None,
             policy: None,
@@ -428,9 +429,9 @@ impl DroneFlightsActivity {
             traffic: None,
             type_name: None,
             type_uid: i64::from(Self::CLASS_UID) * 100,
-            unmanned_aerial_system: Some(unmanned_aerial_system),
+            unmanned_aerial_system: Some(Box::new(unmanned_aerial_system)),
             unmanned_system_operating_area: None,
-            unmanned_system_operator: Some(unmanned_system_operator),
+            unmanned_system_operator: Some(Box::new(unmanned_system_operator)),
             unmapped: None,
             unknown: serde_json::Map::new(),
         };
@@ -569,5 +570,194 @@ impl crate::OcsfEvent for DroneFlightsActivity {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for DroneFlightsActivity {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.classes[19]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.action.as_deref());
+        e.int(1, self.action_id.map(|v| i64::from(v.id())));
+        e.int(2, Some(i64::from(self.activity_id.id())));
+        e.str(3, self.activity_name.as_deref());
+        e.object(4, self.actor.as_deref());
+        e.object(5, self.api.as_deref());
+        e.object_list(6, self.attacks.as_deref());
+        e.str(7, self.auth_protocol.as_deref());
+        e.int(8, self.auth_protocol_id.map(|v| i64::from(v.id())));
+        e.object_list(9, self.authorizations.as_deref());
+        e.str(10, self.category_name.as_deref());
+        e.int(11, Some(i64::from(self.category_uid)));
+        e.str(12, self.class_name.as_deref());
+        e.int(13, Some(i64::from(self.class_uid)));
+        e.str(14, self.classification.as_deref());
+        e.object(15, self.cloud.as_deref());
+        e.str(16, self.comment.as_deref());
+        e.str(17, self.confidence.as_deref());
+        e.int(18, self.confidence_id.map(|v| i64::from(v.id())));
+        e.int(19, self.confidence_score.map(i64::from));
+        e.object(20, self.connection_info.as_deref());
+        e.int(21, self.count.map(i64::from));
+        e.object(22, self.device.as_deref());
+        e.str(23, self.disposition.as_deref());
+        e.int(24, self.disposition_id.map(|v| i64::from(v.id())));
+        e.object(25, self.dst_endpoint.as_deref());
+        e.int(26, self.duration);
+        e.int(27, self.end_time);
+        e.datetime(28, self.end_time_dt.as_deref());
+        e.object_list(29, self.enrichments.as_deref());
+        e.object(30, self.firewall_rule.as_deref());
+        e.bool(31, self.is_alert);
+        e.object_list(32, self.malware.as_deref());
+        e.object(33, self.malware_scan_info.as_deref());
+        e.str(34, self.message.as_deref());
+        e.object(35, Some(&*self.metadata));
+        e.object_list(36, self.observables.as_deref());
+        e.object_list(37, self.osint.as_deref());
+        e.object(38, self.policy.as_deref());
+        e.str(39, self.protocol_name.as_deref());
+        e.object(40, self.proxy_endpoint.as_deref());
+        e.str(41, self.raw_data.as_deref());
+        e.object(42, self.raw_data_hash.as_deref());
+        e.int(43, self.raw_data_size);
+        e.str(44, self.risk_details.as_deref());
+        e.str(45, self.risk_level.as_deref());
+        e.int(46, self.risk_level_id.map(|v| i64::from(v.id())));
+        e.int(47, self.risk_score.map(i64::from));
+        e.str(48, self.severity.as_deref());
+        e.int(49, Some(i64::from(self.severity_id.id())));
+        e.object(50, self.src_endpoint.as_deref());
+        e.int(51, self.start_time);
+        e.datetime(52, self.start_time_dt.as_deref());
+        e.str(53, self.status.as_deref());
+        e.str(54, self.status_code.as_deref());
+        e.str(55, self.status_detail.as_deref());
+        e.int(56, self.status_id.map(|v| i64::from(v.id())));
+        e.int(57, Some(self.time));
+        e.datetime(58, self.time_dt.as_deref());
+        e.int(59, self.timezone_offset.map(i64::from));
+        e.object(60, self.tls.as_deref());
+        e.object(61, self.traffic.as_deref());
+        e.str(62, self.type_name.as_deref());
+        e.int(63, Some(self.type_uid));
+        e.object(64, self.unmanned_aerial_system.as_deref());
+        e.object(65, self.unmanned_system_operating_area.as_deref());
+        e.object(66, self.unmanned_system_operator.as_deref());
+        e.map(67, self.unmapped.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            action: d.string(0)?,
+            action_id: d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id),
+            activity_id: d.required(2, d.int32(2)?.map(DroneFlightsActivityActivityId::from_id))?,
+            activity_name: d.string(3)?,
+            actor: d.object::<crate::v1_8_0::objects::Actor>(4)?.map(Box::new),
+            api: d.object::<crate::v1_8_0::objects::Api>(5)?.map(Box::new),
+            attacks: d.object_list::<crate::v1_8_0::objects::Attack>(6)?,
+            auth_protocol: d.string(7)?,
+            auth_protocol_id: d.int32(8)?.map(DroneFlightsActivityAuthProtocolId::from_id),
+            authorizations: d.object_list::<crate::v1_8_0::objects::Authorization>(9)?,
+            category_name: d.string(10)?,
+            category_uid: d.required(11, d.int32(11)?)?,
+            class_name: d.string(12)?,
+            class_uid: d.class_uid(13, Self::CLASS_UID)?,
+            classification: d.string(14)?,
+            cloud: d.object::<crate::v1_8_0::objects::Cloud>(15)?.map(Box::new),
+            comment: d.string(16)?,
+            confidence: d.string(17)?,
+            confidence_id: d
+                .int32(18)?
+                .map(crate::v1_8_0::enums::ConfidenceId::from_id),
+            confidence_score: d.int32(19)?,
+            connection_info: d
+                .object::<crate::v1_8_0::objects::NetworkConnectionInfo>(20)?
+                .map(Box::new),
+            count: d.int32(21)?,
+            device: d
+                .object::<crate::v1_8_0::objects::Device>(22)?
+                .map(Box::new),
+            disposition: d.string(23)?,
+            disposition_id: d
+                .int32(24)?
+                .map(crate::v1_8_0::enums::DispositionId::from_id),
+            dst_endpoint: d
+                .object::<crate::v1_8_0::objects::NetworkEndpoint>(25)?
+                .map(Box::new),
+            duration: d.int64(26)?,
+            end_time: d.int64(27)?,
+            end_time_dt: d.datetime(28)?,
+            enrichments: d.object_list::<crate::v1_8_0::objects::Enrichment>(29)?,
+            firewall_rule: d
+                .object::<crate::v1_8_0::objects::FirewallRule>(30)?
+                .map(Box::new),
+            is_alert: d.bool(31)?,
+            malware: d.object_list::<crate::v1_8_0::objects::Malware>(32)?,
+            malware_scan_info: d
+                .object::<crate::v1_8_0::objects::MalwareScanInfo>(33)?
+                .map(Box::new),
+            message: d.string(34)?,
+            metadata: d.required(
+                35,
+                d.object::<crate::v1_8_0::objects::Metadata>(35)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_8_0::objects::Observable>(36)?,
+            osint: d.object_list::<crate::v1_8_0::objects::Osint>(37)?,
+            policy: d
+                .object::<crate::v1_8_0::objects::Policy>(38)?
+                .map(Box::new),
+            protocol_name: d.string(39)?,
+            proxy_endpoint: d
+                .object::<crate::v1_8_0::objects::NetworkProxy>(40)?
+                .map(Box::new),
+            raw_data: d.string(41)?,
+            raw_data_hash: d
+                .object::<crate::v1_8_0::objects::Fingerprint>(42)?
+                .map(Box::new),
+            raw_data_size: d.int64(43)?,
+            risk_details: d.string(44)?,
+            risk_level: d.string(45)?,
+            risk_level_id: d.int32(46)?.map(crate::v1_8_0::enums::RiskLevelId::from_id),
+            risk_score: d.int32(47)?,
+            severity: d.string(48)?,
+            severity_id: d.required(
+                49,
+                d.int32(49)?.map(crate::v1_8_0::enums::SeverityId::from_id),
+            )?,
+            src_endpoint: d
+                .object::<crate::v1_8_0::objects::NetworkEndpoint>(50)?
+                .map(Box::new),
+            start_time: d.int64(51)?,
+            start_time_dt: d.datetime(52)?,
+            status: d.string(53)?,
+            status_code: d.string(54)?,
+            status_detail: d.string(55)?,
+            status_id: d.int32(56)?.map(DroneFlightsActivityStatusId::from_id),
+            time: d.required(57, d.int64(57)?)?,
+            time_dt: d.datetime(58)?,
+            timezone_offset: d.int32(59)?,
+            tls: d.object::<crate::v1_8_0::objects::Tls>(60)?.map(Box::new),
+            traffic: d
+                .object::<crate::v1_8_0::objects::NetworkTraffic>(61)?
+                .map(Box::new),
+            type_name: d.string(62)?,
+            type_uid: d.required(63, d.int64(63)?)?,
+            unmanned_aerial_system: d
+                .object::<crate::v1_8_0::objects::UnmannedAerialSystem>(64)?
+                .map(Box::new),
+            unmanned_system_operating_area: d
+                .object::<crate::v1_8_0::objects::UnmannedSystemOperatingArea>(65)?
+                .map(Box::new),
+            unmanned_system_operator: d.object::<crate::v1_8_0::objects::User>(66)?.map(Box::new),
+            unmapped: d.map(67)?,
+            unknown: d.unknown()?,
+        })
     }
 }

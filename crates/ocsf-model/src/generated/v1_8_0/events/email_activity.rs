@@ -85,10 +85,10 @@ pub struct EmailActivity {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_8_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_8_0::objects::Actor>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_8_0::objects::Api>,
+    pub api: Option<Box<crate::v1_8_0::objects::Api>>,
     /// **MITRE ATT&CK® and ATLAS™ Details** (`attacks`, object `attack` array, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attacks: Option<Vec<crate::v1_8_0::objects::Attack>>,
@@ -118,7 +118,7 @@ pub struct EmailActivity {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_8_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_8_0::objects::Cloud>>,
     /// **Command** (`command`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command: Option<String>,
@@ -138,7 +138,7 @@ pub struct EmailActivity {
     pub count: Option<i32>,
     /// **Device** (`device`, object `device`, recommended, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_8_0::objects::Device>,
+    pub device: Option<Box<crate::v1_8_0::objects::Device>>,
     /// **Direction** (`direction`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub direction: Option<String>,
@@ -157,16 +157,16 @@ pub struct EmailActivity {
     pub disposition_id: Option<crate::v1_8_0::enums::DispositionId>,
     /// **Destination Endpoint** (`dst_endpoint`, object `network_endpoint`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dst_endpoint: Option<crate::v1_8_0::objects::NetworkEndpoint>,
+    pub dst_endpoint: Option<Box<crate::v1_8_0::objects::NetworkEndpoint>>,
     /// **Duration Milliseconds** (`duration`, `long_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i64>,
     /// **Email** (`email`, object `email`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<crate::v1_8_0::objects::Email>,
+    pub email: Option<Box<crate::v1_8_0::objects::Email>>,
     /// **Email Authentication** (`email_auth`, object `email_auth`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email_auth: Option<crate::v1_8_0::objects::EmailAuth>,
+    pub email_auth: Option<Box<crate::v1_8_0::objects::EmailAuth>>,
     /// **End Time** (`end_time`, `timestamp_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_time: Option<i64>,
@@ -178,7 +178,7 @@ pub struct EmailActivity {
     pub enrichments: Option<Vec<crate::v1_8_0::objects::Enrichment>>,
     /// **Firewall Rule** (`firewall_rule`, object `firewall_rule`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub firewall_rule: Option<crate::v1_8_0::objects::FirewallRule>,
+    pub firewall_rule: Option<Box<crate::v1_8_0::objects::FirewallRule>>,
     /// **From** (`from`, `email_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from: Option<String>,
@@ -190,7 +190,7 @@ pub struct EmailActivity {
     pub malware: Option<Vec<crate::v1_8_0::objects::Malware>>,
     /// **Malware Scan Info** (`malware_scan_info`, object `malware_scan_info`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub malware_scan_info: Option<crate::v1_8_0::objects::MalwareScanInfo>,
+    pub malware_scan_info: Option<Box<crate::v1_8_0::objects::MalwareScanInfo>>,
     /// **Message** (`message`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
@@ -198,7 +198,7 @@ pub struct EmailActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message_trace_uid: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_8_0::objects::Metadata,
+    pub metadata: Box<crate::v1_8_0::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_8_0::objects::Observable>>,
@@ -207,7 +207,7 @@ pub struct EmailActivity {
     pub osint: Option<Vec<crate::v1_8_0::objects::Osint>>,
     /// **Policy** (`policy`, object `policy`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policy: Option<crate::v1_8_0::objects::Policy>,
+    pub policy: Option<Box<crate::v1_8_0::objects::Policy>>,
     /// **Protocol Name** (`protocol_name`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub protocol_name: Option<String>,
@@ -216,7 +216,7 @@ pub struct EmailActivity {
     pub raw_data: Option<String>,
     /// **Raw Data Hash** (`raw_data_hash`, object `fingerprint`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub raw_data_hash: Option<crate::v1_8_0::objects::Fingerprint>,
+    pub raw_data_hash: Option<Box<crate::v1_8_0::objects::Fingerprint>>,
     /// **Raw Data Size** (`raw_data_size`, `long_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data_size: Option<i64>,
@@ -248,7 +248,7 @@ pub struct EmailActivity {
     pub smtp_hello: Option<String>,
     /// **Source Endpoint** (`src_endpoint`, object `network_endpoint`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub src_endpoint: Option<crate::v1_8_0::objects::NetworkEndpoint>,
+    pub src_endpoint: Option<Box<crate::v1_8_0::objects::NetworkEndpoint>>,
     /// **Start Time** (`start_time`, `timestamp_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
@@ -343,7 +343,7 @@ impl EmailActivity {
             disposition_id: None,
             dst_endpoint: None,
             duration: None,
-            email: Some(email),
+            email: Some(Box::new(email)),
             email_auth: None,
             end_time: None,
             end_time_dt: None,
@@ -355,7 +355,7 @@ impl EmailActivity {
             malware_scan_info: None,
             message: None,
             message_trace_uid: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             osint: None,
             policy: None,
@@ -522,5 +522,186 @@ impl crate::OcsfEvent for EmailActivity {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for EmailActivity {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.classes[20]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.action.as_deref());
+        e.int(1, self.action_id.map(|v| i64::from(v.id())));
+        e.int(2, Some(i64::from(self.activity_id.id())));
+        e.str(3, self.activity_name.as_deref());
+        e.object(4, self.actor.as_deref());
+        e.object(5, self.api.as_deref());
+        e.object_list(6, self.attacks.as_deref());
+        e.int(7, self.attempt.map(i64::from));
+        e.object_list(8, self.authorizations.as_deref());
+        e.str(9, self.banner.as_deref());
+        e.str(10, self.category_name.as_deref());
+        e.int(11, Some(i64::from(self.category_uid)));
+        e.str(12, self.class_name.as_deref());
+        e.int(13, Some(i64::from(self.class_uid)));
+        e.object(14, self.cloud.as_deref());
+        e.str(15, self.command.as_deref());
+        e.str(16, self.confidence.as_deref());
+        e.int(17, self.confidence_id.map(|v| i64::from(v.id())));
+        e.int(18, self.confidence_score.map(i64::from));
+        e.int(19, self.count.map(i64::from));
+        e.object(20, self.device.as_deref());
+        e.str(21, self.direction.as_deref());
+        e.int(22, self.direction_id.map(|v| i64::from(v.id())));
+        e.str(23, self.disposition.as_deref());
+        e.int(24, self.disposition_id.map(|v| i64::from(v.id())));
+        e.object(25, self.dst_endpoint.as_deref());
+        e.int(26, self.duration);
+        e.object(27, self.email.as_deref());
+        e.object(28, self.email_auth.as_deref());
+        e.int(29, self.end_time);
+        e.datetime(30, self.end_time_dt.as_deref());
+        e.object_list(31, self.enrichments.as_deref());
+        e.object(32, self.firewall_rule.as_deref());
+        e.str(33, self.from.as_deref());
+        e.bool(34, self.is_alert);
+        e.object_list(35, self.malware.as_deref());
+        e.object(36, self.malware_scan_info.as_deref());
+        e.str(37, self.message.as_deref());
+        e.str(38, self.message_trace_uid.as_deref());
+        e.object(39, Some(&*self.metadata));
+        e.object_list(40, self.observables.as_deref());
+        e.object_list(41, self.osint.as_deref());
+        e.object(42, self.policy.as_deref());
+        e.str(43, self.protocol_name.as_deref());
+        e.str(44, self.raw_data.as_deref());
+        e.object(45, self.raw_data_hash.as_deref());
+        e.int(46, self.raw_data_size);
+        e.str(47, self.risk_details.as_deref());
+        e.str(48, self.risk_level.as_deref());
+        e.int(49, self.risk_level_id.map(|v| i64::from(v.id())));
+        e.int(50, self.risk_score.map(i64::from));
+        e.str(51, self.severity.as_deref());
+        e.int(52, Some(i64::from(self.severity_id.id())));
+        e.str(53, self.smtp_hello.as_deref());
+        e.object(54, self.src_endpoint.as_deref());
+        e.int(55, self.start_time);
+        e.datetime(56, self.start_time_dt.as_deref());
+        e.str(57, self.status.as_deref());
+        e.str(58, self.status_code.as_deref());
+        e.str(59, self.status_detail.as_deref());
+        e.int(60, self.status_id.map(|v| i64::from(v.id())));
+        e.int(61, Some(self.time));
+        e.datetime(62, self.time_dt.as_deref());
+        e.int(63, self.timezone_offset.map(i64::from));
+        e.str_list(64, self.to.as_deref());
+        e.str(65, self.type_name.as_deref());
+        e.int(66, Some(self.type_uid));
+        e.map(67, self.unmapped.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            action: d.string(0)?,
+            action_id: d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id),
+            activity_id: d.required(2, d.int32(2)?.map(EmailActivityActivityId::from_id))?,
+            activity_name: d.string(3)?,
+            actor: d.object::<crate::v1_8_0::objects::Actor>(4)?.map(Box::new),
+            api: d.object::<crate::v1_8_0::objects::Api>(5)?.map(Box::new),
+            attacks: d.object_list::<crate::v1_8_0::objects::Attack>(6)?,
+            attempt: d.int32(7)?,
+            authorizations: d.object_list::<crate::v1_8_0::objects::Authorization>(8)?,
+            banner: d.string(9)?,
+            category_name: d.string(10)?,
+            category_uid: d.required(11, d.int32(11)?)?,
+            class_name: d.string(12)?,
+            class_uid: d.class_uid(13, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_8_0::objects::Cloud>(14)?.map(Box::new),
+            command: d.string(15)?,
+            confidence: d.string(16)?,
+            confidence_id: d
+                .int32(17)?
+                .map(crate::v1_8_0::enums::ConfidenceId::from_id),
+            confidence_score: d.int32(18)?,
+            count: d.int32(19)?,
+            device: d
+                .object::<crate::v1_8_0::objects::Device>(20)?
+                .map(Box::new),
+            direction: d.string(21)?,
+            direction_id: d.int32(22)?.map(EmailActivityDirectionId::from_id),
+            disposition: d.string(23)?,
+            disposition_id: d
+                .int32(24)?
+                .map(crate::v1_8_0::enums::DispositionId::from_id),
+            dst_endpoint: d
+                .object::<crate::v1_8_0::objects::NetworkEndpoint>(25)?
+                .map(Box::new),
+            duration: d.int64(26)?,
+            email: d.object::<crate::v1_8_0::objects::Email>(27)?.map(Box::new),
+            email_auth: d
+                .object::<crate::v1_8_0::objects::EmailAuth>(28)?
+                .map(Box::new),
+            end_time: d.int64(29)?,
+            end_time_dt: d.datetime(30)?,
+            enrichments: d.object_list::<crate::v1_8_0::objects::Enrichment>(31)?,
+            firewall_rule: d
+                .object::<crate::v1_8_0::objects::FirewallRule>(32)?
+                .map(Box::new),
+            from: d.string(33)?,
+            is_alert: d.bool(34)?,
+            malware: d.object_list::<crate::v1_8_0::objects::Malware>(35)?,
+            malware_scan_info: d
+                .object::<crate::v1_8_0::objects::MalwareScanInfo>(36)?
+                .map(Box::new),
+            message: d.string(37)?,
+            message_trace_uid: d.string(38)?,
+            metadata: d.required(
+                39,
+                d.object::<crate::v1_8_0::objects::Metadata>(39)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_8_0::objects::Observable>(40)?,
+            osint: d.object_list::<crate::v1_8_0::objects::Osint>(41)?,
+            policy: d
+                .object::<crate::v1_8_0::objects::Policy>(42)?
+                .map(Box::new),
+            protocol_name: d.string(43)?,
+            raw_data: d.string(44)?,
+            raw_data_hash: d
+                .object::<crate::v1_8_0::objects::Fingerprint>(45)?
+                .map(Box::new),
+            raw_data_size: d.int64(46)?,
+            risk_details: d.string(47)?,
+            risk_level: d.string(48)?,
+            risk_level_id: d.int32(49)?.map(crate::v1_8_0::enums::RiskLevelId::from_id),
+            risk_score: d.int32(50)?,
+            severity: d.string(51)?,
+            severity_id: d.required(
+                52,
+                d.int32(52)?.map(crate::v1_8_0::enums::SeverityId::from_id),
+            )?,
+            smtp_hello: d.string(53)?,
+            src_endpoint: d
+                .object::<crate::v1_8_0::objects::NetworkEndpoint>(54)?
+                .map(Box::new),
+            start_time: d.int64(55)?,
+            start_time_dt: d.datetime(56)?,
+            status: d.string(57)?,
+            status_code: d.string(58)?,
+            status_detail: d.string(59)?,
+            status_id: d.int32(60)?.map(crate::v1_8_0::enums::StatusId::from_id),
+            time: d.required(61, d.int64(61)?)?,
+            time_dt: d.datetime(62)?,
+            timezone_offset: d.int32(63)?,
+            to: d.string_list(64)?,
+            type_name: d.string(65)?,
+            type_uid: d.required(66, d.int64(66)?)?,
+            unmapped: d.map(67)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -88,10 +88,10 @@ pub struct EntityManagement {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_8_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_8_0::objects::Actor>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_8_0::objects::Api>,
+    pub api: Option<Box<crate::v1_8_0::objects::Api>>,
     /// **MITRE ATT&CK® and ATLAS™ Details** (`attacks`, object `attack` array, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attacks: Option<Vec<crate::v1_8_0::objects::Attack>>,
@@ -115,7 +115,7 @@ pub struct EntityManagement {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_8_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_8_0::objects::Cloud>>,
     /// **Comment** (`comment`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
@@ -135,7 +135,7 @@ pub struct EntityManagement {
     pub count: Option<i32>,
     /// **Device** (`device`, object `device`, recommended, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_8_0::objects::Device>,
+    pub device: Option<Box<crate::v1_8_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disposition: Option<String>,
@@ -158,19 +158,19 @@ pub struct EntityManagement {
     pub enrichments: Option<Vec<crate::v1_8_0::objects::Enrichment>>,
     /// **Entity** (`entity`, object `managed_entity`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub entity: Option<crate::v1_8_0::objects::ManagedEntity>,
+    pub entity: Option<Box<crate::v1_8_0::objects::ManagedEntity>>,
     /// **Entity Result** (`entity_result`, object `managed_entity`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub entity_result: Option<crate::v1_8_0::objects::ManagedEntity>,
+    pub entity_result: Option<Box<crate::v1_8_0::objects::ManagedEntity>>,
     /// **Firewall Rule** (`firewall_rule`, object `firewall_rule`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub firewall_rule: Option<crate::v1_8_0::objects::FirewallRule>,
+    pub firewall_rule: Option<Box<crate::v1_8_0::objects::FirewallRule>>,
     /// **HTTP Request** (`http_request`, object `http_request`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub http_request: Option<crate::v1_8_0::objects::HttpRequest>,
+    pub http_request: Option<Box<crate::v1_8_0::objects::HttpRequest>>,
     /// **HTTP Response** (`http_response`, object `http_response`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub http_response: Option<crate::v1_8_0::objects::HttpResponse>,
+    pub http_response: Option<Box<crate::v1_8_0::objects::HttpResponse>>,
     /// **Alert** (`is_alert`, `boolean_t`, recommended, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_alert: Option<bool>,
@@ -179,12 +179,12 @@ pub struct EntityManagement {
     pub malware: Option<Vec<crate::v1_8_0::objects::Malware>>,
     /// **Malware Scan Info** (`malware_scan_info`, object `malware_scan_info`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub malware_scan_info: Option<crate::v1_8_0::objects::MalwareScanInfo>,
+    pub malware_scan_info: Option<Box<crate::v1_8_0::objects::MalwareScanInfo>>,
     /// **Message** (`message`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_8_0::objects::Metadata,
+    pub metadata: Box<crate::v1_8_0::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_8_0::objects::Observable>>,
@@ -193,13 +193,13 @@ pub struct EntityManagement {
     pub osint: Option<Vec<crate::v1_8_0::objects::Osint>>,
     /// **Policy** (`policy`, object `policy`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policy: Option<crate::v1_8_0::objects::Policy>,
+    pub policy: Option<Box<crate::v1_8_0::objects::Policy>>,
     /// **Raw Data** (`raw_data`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
     /// **Raw Data Hash** (`raw_data_hash`, object `fingerprint`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub raw_data_hash: Option<crate::v1_8_0::objects::Fingerprint>,
+    pub raw_data_hash: Option<Box<crate::v1_8_0::objects::Fingerprint>>,
     /// **Raw Data Size** (`raw_data_size`, `long_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data_size: Option<i64>,
@@ -226,7 +226,7 @@ pub struct EntityManagement {
     pub severity_id: crate::v1_8_0::enums::SeverityId,
     /// **Source Endpoint** (`src_endpoint`, object `network_endpoint`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub src_endpoint: Option<crate::v1_8_0::objects::NetworkEndpoint>,
+    pub src_endpoint: Option<Box<crate::v1_8_0::objects::NetworkEndpoint>>,
     /// **Start Time** (`start_time`, `timestamp_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
@@ -317,7 +317,7 @@ impl EntityManagement {
             end_time: None,
             end_time_dt: None,
             enrichments: None,
-            entity: Some(entity),
+            entity: Some(Box::new(entity)),
             entity_result: None,
             firewall_rule: None,
             http_request: None,
@@ -326,7 +326,7 @@ impl EntityManagement {
             malware: None,
             malware_scan_info: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             osint: None,
             policy: None,
@@ -479,5 +479,178 @@ impl crate::OcsfEvent for EntityManagement {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for EntityManagement {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.classes[23]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str_list(0, self.access_list.as_deref());
+        e.int(1, self.access_mask.map(i64::from));
+        e.str(2, self.action.as_deref());
+        e.int(3, self.action_id.map(|v| i64::from(v.id())));
+        e.int(4, Some(i64::from(self.activity_id.id())));
+        e.str(5, self.activity_name.as_deref());
+        e.object(6, self.actor.as_deref());
+        e.object(7, self.api.as_deref());
+        e.object_list(8, self.attacks.as_deref());
+        e.object_list(9, self.authorizations.as_deref());
+        e.str(10, self.category_name.as_deref());
+        e.int(11, Some(i64::from(self.category_uid)));
+        e.str(12, self.class_name.as_deref());
+        e.int(13, Some(i64::from(self.class_uid)));
+        e.object(14, self.cloud.as_deref());
+        e.str(15, self.comment.as_deref());
+        e.str(16, self.confidence.as_deref());
+        e.int(17, self.confidence_id.map(|v| i64::from(v.id())));
+        e.int(18, self.confidence_score.map(i64::from));
+        e.int(19, self.count.map(i64::from));
+        e.object(20, self.device.as_deref());
+        e.str(21, self.disposition.as_deref());
+        e.int(22, self.disposition_id.map(|v| i64::from(v.id())));
+        e.int(23, self.duration);
+        e.int(24, self.end_time);
+        e.datetime(25, self.end_time_dt.as_deref());
+        e.object_list(26, self.enrichments.as_deref());
+        e.object(27, self.entity.as_deref());
+        e.object(28, self.entity_result.as_deref());
+        e.object(29, self.firewall_rule.as_deref());
+        e.object(30, self.http_request.as_deref());
+        e.object(31, self.http_response.as_deref());
+        e.bool(32, self.is_alert);
+        e.object_list(33, self.malware.as_deref());
+        e.object(34, self.malware_scan_info.as_deref());
+        e.str(35, self.message.as_deref());
+        e.object(36, Some(&*self.metadata));
+        e.object_list(37, self.observables.as_deref());
+        e.object_list(38, self.osint.as_deref());
+        e.object(39, self.policy.as_deref());
+        e.str(40, self.raw_data.as_deref());
+        e.object(41, self.raw_data_hash.as_deref());
+        e.int(42, self.raw_data_size);
+        e.str(43, self.risk_details.as_deref());
+        e.str(44, self.risk_level.as_deref());
+        e.int(45, self.risk_level_id.map(|v| i64::from(v.id())));
+        e.int(46, self.risk_score.map(i64::from));
+        e.str(47, self.severity.as_deref());
+        e.int(48, Some(i64::from(self.severity_id.id())));
+        e.object(49, self.src_endpoint.as_deref());
+        e.int(50, self.start_time);
+        e.datetime(51, self.start_time_dt.as_deref());
+        e.str(52, self.status.as_deref());
+        e.str(53, self.status_code.as_deref());
+        e.str(54, self.status_detail.as_deref());
+        e.int(55, self.status_id.map(|v| i64::from(v.id())));
+        e.int(56, Some(self.time));
+        e.datetime(57, self.time_dt.as_deref());
+        e.int(58, self.timezone_offset.map(i64::from));
+        e.str(59, self.type_name.as_deref());
+        e.int(60, Some(self.type_uid));
+        e.map(61, self.unmapped.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            access_list: d.string_list(0)?,
+            access_mask: d.int32(1)?,
+            action: d.string(2)?,
+            action_id: d.int32(3)?.map(crate::v1_8_0::enums::ActionId::from_id),
+            activity_id: d.required(4, d.int32(4)?.map(EntityManagementActivityId::from_id))?,
+            activity_name: d.string(5)?,
+            actor: d.object::<crate::v1_8_0::objects::Actor>(6)?.map(Box::new),
+            api: d.object::<crate::v1_8_0::objects::Api>(7)?.map(Box::new),
+            attacks: d.object_list::<crate::v1_8_0::objects::Attack>(8)?,
+            authorizations: d.object_list::<crate::v1_8_0::objects::Authorization>(9)?,
+            category_name: d.string(10)?,
+            category_uid: d.required(11, d.int32(11)?)?,
+            class_name: d.string(12)?,
+            class_uid: d.class_uid(13, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_8_0::objects::Cloud>(14)?.map(Box::new),
+            comment: d.string(15)?,
+            confidence: d.string(16)?,
+            confidence_id: d
+                .int32(17)?
+                .map(crate::v1_8_0::enums::ConfidenceId::from_id),
+            confidence_score: d.int32(18)?,
+            count: d.int32(19)?,
+            device: d
+                .object::<crate::v1_8_0::objects::Device>(20)?
+                .map(Box::new),
+            disposition: d.string(21)?,
+            disposition_id: d
+                .int32(22)?
+                .map(crate::v1_8_0::enums::DispositionId::from_id),
+            duration: d.int64(23)?,
+            end_time: d.int64(24)?,
+            end_time_dt: d.datetime(25)?,
+            enrichments: d.object_list::<crate::v1_8_0::objects::Enrichment>(26)?,
+            entity: d
+                .object::<crate::v1_8_0::objects::ManagedEntity>(27)?
+                .map(Box::new),
+            entity_result: d
+                .object::<crate::v1_8_0::objects::ManagedEntity>(28)?
+                .map(Box::new),
+            firewall_rule: d
+                .object::<crate::v1_8_0::objects::FirewallRule>(29)?
+                .map(Box::new),
+            http_request: d
+                .object::<crate::v1_8_0::objects::HttpRequest>(30)?
+                .map(Box::new),
+            http_response: d
+                .object::<crate::v1_8_0::objects::HttpResponse>(31)?
+                .map(Box::new),
+            is_alert: d.bool(32)?,
+            malware: d.object_list::<crate::v1_8_0::objects::Malware>(33)?,
+            malware_scan_info: d
+                .object::<crate::v1_8_0::objects::MalwareScanInfo>(34)?
+                .map(Box::new),
+            message: d.string(35)?,
+            metadata: d.required(
+                36,
+                d.object::<crate::v1_8_0::objects::Metadata>(36)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_8_0::objects::Observable>(37)?,
+            osint: d.object_list::<crate::v1_8_0::objects::Osint>(38)?,
+            policy: d
+                .object::<crate::v1_8_0::objects::Policy>(39)?
+                .map(Box::new),
+            raw_data: d.string(40)?,
+            raw_data_hash: d
+                .object::<crate::v1_8_0::objects::Fingerprint>(41)?
+                .map(Box::new),
+            raw_data_size: d.int64(42)?,
+            risk_details: d.string(43)?,
+            risk_level: d.string(44)?,
+            risk_level_id: d.int32(45)?.map(crate::v1_8_0::enums::RiskLevelId::from_id),
+            risk_score: d.int32(46)?,
+            severity: d.string(47)?,
+            severity_id: d.required(
+                48,
+                d.int32(48)?.map(crate::v1_8_0::enums::SeverityId::from_id),
+            )?,
+            src_endpoint: d
+                .object::<crate::v1_8_0::objects::NetworkEndpoint>(49)?
+                .map(Box::new),
+            start_time: d.int64(50)?,
+            start_time_dt: d.datetime(51)?,
+            status: d.string(52)?,
+            status_code: d.string(53)?,
+            status_detail: d.string(54)?,
+            status_id: d.int32(55)?.map(crate::v1_8_0::enums::StatusId::from_id),
+            time: d.required(56, d.int64(56)?)?,
+            time_dt: d.datetime(57)?,
+            timezone_offset: d.int32(58)?,
+            type_name: d.string(59)?,
+            type_uid: d.required(60, d.int64(60)?)?,
+            unmapped: d.map(61)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -88,10 +88,10 @@ pub struct FileActivity {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_8_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_8_0::objects::Actor>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_8_0::objects::Api>,
+    pub api: Option<Box<crate::v1_8_0::objects::Api>>,
     /// **MITRE ATT&CK® and ATLAS™ Details** (`attacks`, object `attack` array, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attacks: Option<Vec<crate::v1_8_0::objects::Attack>>,
@@ -115,7 +115,7 @@ pub struct FileActivity {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_8_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_8_0::objects::Cloud>>,
     /// **Component** (`component`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub component: Option<String>,
@@ -141,7 +141,7 @@ pub struct FileActivity {
     pub create_mask: Option<String>,
     /// **Device** (`device`, object `device`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_8_0::objects::Device>,
+    pub device: Option<Box<crate::v1_8_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disposition: Option<String>,
@@ -164,16 +164,16 @@ pub struct FileActivity {
     pub enrichments: Option<Vec<crate::v1_8_0::objects::Enrichment>>,
     /// **File** (`file`, object `file`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file: Option<crate::v1_8_0::objects::File>,
+    pub file: Option<Box<crate::v1_8_0::objects::File>>,
     /// **File Diff** (`file_diff`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file_diff: Option<String>,
     /// **File Result** (`file_result`, object `file`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file_result: Option<crate::v1_8_0::objects::File>,
+    pub file_result: Option<Box<crate::v1_8_0::objects::File>>,
     /// **Firewall Rule** (`firewall_rule`, object `firewall_rule`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub firewall_rule: Option<crate::v1_8_0::objects::FirewallRule>,
+    pub firewall_rule: Option<Box<crate::v1_8_0::objects::FirewallRule>>,
     /// **Alert** (`is_alert`, `boolean_t`, recommended, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_alert: Option<bool>,
@@ -182,12 +182,12 @@ pub struct FileActivity {
     pub malware: Option<Vec<crate::v1_8_0::objects::Malware>>,
     /// **Malware Scan Info** (`malware_scan_info`, object `malware_scan_info`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub malware_scan_info: Option<crate::v1_8_0::objects::MalwareScanInfo>,
+    pub malware_scan_info: Option<Box<crate::v1_8_0::objects::MalwareScanInfo>>,
     /// **Message** (`message`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_8_0::objects::Metadata,
+    pub metadata: Box<crate::v1_8_0::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_8_0::objects::Observable>>,
@@ -196,13 +196,13 @@ pub struct FileActivity {
     pub osint: Option<Vec<crate::v1_8_0::objects::Osint>>,
     /// **Policy** (`policy`, object `policy`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policy: Option<crate::v1_8_0::objects::Policy>,
+    pub policy: Option<Box<crate::v1_8_0::objects::Policy>>,
     /// **Raw Data** (`raw_data`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
     /// **Raw Data Hash** (`raw_data_hash`, object `fingerprint`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub raw_data_hash: Option<crate::v1_8_0::objects::Fingerprint>,
+    pub raw_data_hash: Option<Box<crate::v1_8_0::objects::Fingerprint>>,
     /// **Raw Data Size** (`raw_data_size`, `long_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data_size: Option<i64>,
@@ -297,7 +297,7 @@ impl FileActivity {
             action_id: None,
             activity_id,
             activity_name: None,
-            actor: Some(actor),
+            actor: Some(Box::new(actor)),
             api: None,
             attacks: None,
             authorizations: None,
@@ -313,14 +313,14 @@ impl FileActivity {
             connection_uid: None,
             count: None,
             create_mask: None,
-            device: Some(device),
+            device: Some(Box::new(device)),
             disposition: None,
             disposition_id: None,
             duration: None,
             end_time: None,
             end_time_dt: None,
             enrichments: None,
-            file: Some(file),
+            file: Some(Box::new(file)),
             file_diff: None,
             file_result: None,
             firewall_rule: None,
@@ -328,7 +328,7 @@ impl FileActivity {
             malware: None,
             malware_scan_info: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             osint: None,
             policy: None,
@@ -480,5 +480,166 @@ impl crate::OcsfEvent for FileActivity {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for FileActivity {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.classes[26]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, self.access_mask.map(i64::from));
+        e.str(1, self.action.as_deref());
+        e.int(2, self.action_id.map(|v| i64::from(v.id())));
+        e.int(3, Some(i64::from(self.activity_id.id())));
+        e.str(4, self.activity_name.as_deref());
+        e.object(5, self.actor.as_deref());
+        e.object(6, self.api.as_deref());
+        e.object_list(7, self.attacks.as_deref());
+        e.object_list(8, self.authorizations.as_deref());
+        e.str(9, self.category_name.as_deref());
+        e.int(10, Some(i64::from(self.category_uid)));
+        e.str(11, self.class_name.as_deref());
+        e.int(12, Some(i64::from(self.class_uid)));
+        e.object(13, self.cloud.as_deref());
+        e.str(14, self.component.as_deref());
+        e.str(15, self.confidence.as_deref());
+        e.int(16, self.confidence_id.map(|v| i64::from(v.id())));
+        e.int(17, self.confidence_score.map(i64::from));
+        e.str(18, self.connection_uid.as_deref());
+        e.int(19, self.count.map(i64::from));
+        e.str(20, self.create_mask.as_deref());
+        e.object(21, self.device.as_deref());
+        e.str(22, self.disposition.as_deref());
+        e.int(23, self.disposition_id.map(|v| i64::from(v.id())));
+        e.int(24, self.duration);
+        e.int(25, self.end_time);
+        e.datetime(26, self.end_time_dt.as_deref());
+        e.object_list(27, self.enrichments.as_deref());
+        e.object(28, self.file.as_deref());
+        e.str(29, self.file_diff.as_deref());
+        e.object(30, self.file_result.as_deref());
+        e.object(31, self.firewall_rule.as_deref());
+        e.bool(32, self.is_alert);
+        e.object_list(33, self.malware.as_deref());
+        e.object(34, self.malware_scan_info.as_deref());
+        e.str(35, self.message.as_deref());
+        e.object(36, Some(&*self.metadata));
+        e.object_list(37, self.observables.as_deref());
+        e.object_list(38, self.osint.as_deref());
+        e.object(39, self.policy.as_deref());
+        e.str(40, self.raw_data.as_deref());
+        e.object(41, self.raw_data_hash.as_deref());
+        e.int(42, self.raw_data_size);
+        e.str(43, self.risk_details.as_deref());
+        e.str(44, self.risk_level.as_deref());
+        e.int(45, self.risk_level_id.map(|v| i64::from(v.id())));
+        e.int(46, self.risk_score.map(i64::from));
+        e.str(47, self.severity.as_deref());
+        e.int(48, Some(i64::from(self.severity_id.id())));
+        e.int(49, self.start_time);
+        e.datetime(50, self.start_time_dt.as_deref());
+        e.str(51, self.status.as_deref());
+        e.str(52, self.status_code.as_deref());
+        e.str(53, self.status_detail.as_deref());
+        e.int(54, self.status_id.map(|v| i64::from(v.id())));
+        e.int(55, Some(self.time));
+        e.datetime(56, self.time_dt.as_deref());
+        e.int(57, self.timezone_offset.map(i64::from));
+        e.str(58, self.type_name.as_deref());
+        e.int(59, Some(self.type_uid));
+        e.map(60, self.unmapped.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            access_mask: d.int32(0)?,
+            action: d.string(1)?,
+            action_id: d.int32(2)?.map(crate::v1_8_0::enums::ActionId::from_id),
+            activity_id: d.required(3, d.int32(3)?.map(FileActivityActivityId::from_id))?,
+            activity_name: d.string(4)?,
+            actor: d.object::<crate::v1_8_0::objects::Actor>(5)?.map(Box::new),
+            api: d.object::<crate::v1_8_0::objects::Api>(6)?.map(Box::new),
+            attacks: d.object_list::<crate::v1_8_0::objects::Attack>(7)?,
+            authorizations: d.object_list::<crate::v1_8_0::objects::Authorization>(8)?,
+            category_name: d.string(9)?,
+            category_uid: d.required(10, d.int32(10)?)?,
+            class_name: d.string(11)?,
+            class_uid: d.class_uid(12, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_8_0::objects::Cloud>(13)?.map(Box::new),
+            component: d.string(14)?,
+            confidence: d.string(15)?,
+            confidence_id: d
+                .int32(16)?
+                .map(crate::v1_8_0::enums::ConfidenceId::from_id),
+            confidence_score: d.int32(17)?,
+            connection_uid: d.string(18)?,
+            count: d.int32(19)?,
+            create_mask: d.string(20)?,
+            device: d
+                .object::<crate::v1_8_0::objects::Device>(21)?
+                .map(Box::new),
+            disposition: d.string(22)?,
+            disposition_id: d
+                .int32(23)?
+                .map(crate::v1_8_0::enums::DispositionId::from_id),
+            duration: d.int64(24)?,
+            end_time: d.int64(25)?,
+            end_time_dt: d.datetime(26)?,
+            enrichments: d.object_list::<crate::v1_8_0::objects::Enrichment>(27)?,
+            file: d.object::<crate::v1_8_0::objects::File>(28)?.map(Box::new),
+            file_diff: d.string(29)?,
+            file_result: d.object::<crate::v1_8_0::objects::File>(30)?.map(Box::new),
+            firewall_rule: d
+                .object::<crate::v1_8_0::objects::FirewallRule>(31)?
+                .map(Box::new),
+            is_alert: d.bool(32)?,
+            malware: d.object_list::<crate::v1_8_0::objects::Malware>(33)?,
+            malware_scan_info: d
+                .object::<crate::v1_8_0::objects::MalwareScanInfo>(34)?
+                .map(Box::new),
+            message: d.string(35)?,
+            metadata: d.required(
+                36,
+                d.object::<crate::v1_8_0::objects::Metadata>(36)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_8_0::objects::Observable>(37)?,
+            osint: d.object_list::<crate::v1_8_0::objects::Osint>(38)?,
+            policy: d
+                .object::<crate::v1_8_0::objects::Policy>(39)?
+                .map(Box::new),
+            raw_data: d.string(40)?,
+            raw_data_hash: d
+                .object::<crate::v1_8_0::objects::Fingerprint>(41)?
+                .map(Box::new),
+            raw_data_size: d.int64(42)?,
+            risk_details: d.string(43)?,
+            risk_level: d.string(44)?,
+            risk_level_id: d.int32(45)?.map(crate::v1_8_0::enums::RiskLevelId::from_id),
+            risk_score: d.int32(46)?,
+            severity: d.string(47)?,
+            severity_id: d.required(
+                48,
+                d.int32(48)?.map(crate::v1_8_0::enums::SeverityId::from_id),
+            )?,
+            start_time: d.int64(49)?,
+            start_time_dt: d.datetime(50)?,
+            status: d.string(51)?,
+            status_code: d.string(52)?,
+            status_detail: d.string(53)?,
+            status_id: d.int32(54)?.map(crate::v1_8_0::enums::StatusId::from_id),
+            time: d.required(55, d.int64(55)?)?,
+            time_dt: d.datetime(56)?,
+            timezone_offset: d.int32(57)?,
+            type_name: d.string(58)?,
+            type_uid: d.required(59, d.int64(59)?)?,
+            unmapped: d.map(60)?,
+            unknown: d.unknown()?,
+        })
     }
 }

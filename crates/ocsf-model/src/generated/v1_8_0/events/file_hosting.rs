@@ -103,10 +103,10 @@ pub struct FileHosting {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_8_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_8_0::objects::Actor>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_8_0::objects::Api>,
+    pub api: Option<Box<crate::v1_8_0::objects::Api>>,
     /// **MITRE ATT&CK® and ATLAS™ Details** (`attacks`, object `attack` array, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attacks: Option<Vec<crate::v1_8_0::objects::Attack>>,
@@ -130,7 +130,7 @@ pub struct FileHosting {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_8_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_8_0::objects::Cloud>>,
     /// **Confidence** (`confidence`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confidence: Option<String>,
@@ -144,13 +144,13 @@ pub struct FileHosting {
     pub confidence_score: Option<i32>,
     /// **Connection Info** (`connection_info`, object `network_connection_info`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_info: Option<crate::v1_8_0::objects::NetworkConnectionInfo>,
+    pub connection_info: Option<Box<crate::v1_8_0::objects::NetworkConnectionInfo>>,
     /// **Count** (`count`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i32>,
     /// **Device** (`device`, object `device`, recommended, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_8_0::objects::Device>,
+    pub device: Option<Box<crate::v1_8_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disposition: Option<String>,
@@ -161,7 +161,7 @@ pub struct FileHosting {
     pub disposition_id: Option<crate::v1_8_0::enums::DispositionId>,
     /// **Destination Endpoint** (`dst_endpoint`, object `network_endpoint`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dst_endpoint: Option<crate::v1_8_0::objects::NetworkEndpoint>,
+    pub dst_endpoint: Option<Box<crate::v1_8_0::objects::NetworkEndpoint>>,
     /// **Duration Milliseconds** (`duration`, `long_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i64>,
@@ -182,19 +182,19 @@ pub struct FileHosting {
     pub expiration_time_dt: Option<String>,
     /// **File** (`file`, object `file`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file: Option<crate::v1_8_0::objects::File>,
+    pub file: Option<Box<crate::v1_8_0::objects::File>>,
     /// **File Result** (`file_result`, object `file`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file_result: Option<crate::v1_8_0::objects::File>,
+    pub file_result: Option<Box<crate::v1_8_0::objects::File>>,
     /// **Firewall Rule** (`firewall_rule`, object `firewall_rule`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub firewall_rule: Option<crate::v1_8_0::objects::FirewallRule>,
+    pub firewall_rule: Option<Box<crate::v1_8_0::objects::FirewallRule>>,
     /// **HTTP Request** (`http_request`, object `http_request`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub http_request: Option<crate::v1_8_0::objects::HttpRequest>,
+    pub http_request: Option<Box<crate::v1_8_0::objects::HttpRequest>>,
     /// **HTTP Response** (`http_response`, object `http_response`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub http_response: Option<crate::v1_8_0::objects::HttpResponse>,
+    pub http_response: Option<Box<crate::v1_8_0::objects::HttpResponse>>,
     /// **Alert** (`is_alert`, `boolean_t`, recommended, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_alert: Option<bool>,
@@ -203,12 +203,12 @@ pub struct FileHosting {
     pub malware: Option<Vec<crate::v1_8_0::objects::Malware>>,
     /// **Malware Scan Info** (`malware_scan_info`, object `malware_scan_info`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub malware_scan_info: Option<crate::v1_8_0::objects::MalwareScanInfo>,
+    pub malware_scan_info: Option<Box<crate::v1_8_0::objects::MalwareScanInfo>>,
     /// **Message** (`message`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_8_0::objects::Metadata,
+    pub metadata: Box<crate::v1_8_0::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_8_0::objects::Observable>>,
@@ -217,13 +217,13 @@ pub struct FileHosting {
     pub osint: Option<Vec<crate::v1_8_0::objects::Osint>>,
     /// **Policy** (`policy`, object `policy`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policy: Option<crate::v1_8_0::objects::Policy>,
+    pub policy: Option<Box<crate::v1_8_0::objects::Policy>>,
     /// **Raw Data** (`raw_data`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
     /// **Raw Data Hash** (`raw_data_hash`, object `fingerprint`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub raw_data_hash: Option<crate::v1_8_0::objects::Fingerprint>,
+    pub raw_data_hash: Option<Box<crate::v1_8_0::objects::Fingerprint>>,
     /// **Raw Data Size** (`raw_data_size`, `long_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data_size: Option<i64>,
@@ -261,7 +261,7 @@ pub struct FileHosting {
     pub share_type_id: Option<crate::v1_8_0::enums::ShareTypeId>,
     /// **Source Endpoint** (`src_endpoint`, object `network_endpoint`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub src_endpoint: Option<crate::v1_8_0::objects::NetworkEndpoint>,
+    pub src_endpoint: Option<Box<crate::v1_8_0::objects::NetworkEndpoint>>,
     /// **Start Time** (`start_time`, `timestamp_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
@@ -334,7 +334,7 @@ impl FileHosting {
             action_id: None,
             activity_id,
             activity_name: None,
-            actor: Some(actor),
+            actor: Some(Box::new(actor)),
             api: None,
             attacks: None,
             authorizations: None,
@@ -358,7 +358,7 @@ impl FileHosting {
             enrichments: None,
             expiration_time: None,
             expiration_time_dt: None,
-            file: Some(file),
+            file: Some(Box::new(file)),
             file_result: None,
             firewall_rule: None,
             http_request: None,
@@ -367,7 +367,7 @@ impl FileHosting {
             malware: None,
             malware_scan_info: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             osint: None,
             policy: None,
@@ -383,7 +383,7 @@ impl FileHosting {
             share: None,
             share_type: None,
             share_type_id: None,
-            src_endpoint: Some(src_endpoint),
+            src_endpoint: Some(Box::new(src_endpoint)),
             start_time: None,
             start_time_dt: None,
             status: None,
@@ -533,5 +533,192 @@ impl crate::OcsfEvent for FileHosting {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for FileHosting {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.classes[27]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str_list(0, self.access_list.as_deref());
+        e.int(1, self.access_mask.map(i64::from));
+        e.json(2, self.access_result.as_ref());
+        e.str(3, self.action.as_deref());
+        e.int(4, self.action_id.map(|v| i64::from(v.id())));
+        e.int(5, Some(i64::from(self.activity_id.id())));
+        e.str(6, self.activity_name.as_deref());
+        e.object(7, self.actor.as_deref());
+        e.object(8, self.api.as_deref());
+        e.object_list(9, self.attacks.as_deref());
+        e.object_list(10, self.authorizations.as_deref());
+        e.str(11, self.category_name.as_deref());
+        e.int(12, Some(i64::from(self.category_uid)));
+        e.str(13, self.class_name.as_deref());
+        e.int(14, Some(i64::from(self.class_uid)));
+        e.object(15, self.cloud.as_deref());
+        e.str(16, self.confidence.as_deref());
+        e.int(17, self.confidence_id.map(|v| i64::from(v.id())));
+        e.int(18, self.confidence_score.map(i64::from));
+        e.object(19, self.connection_info.as_deref());
+        e.int(20, self.count.map(i64::from));
+        e.object(21, self.device.as_deref());
+        e.str(22, self.disposition.as_deref());
+        e.int(23, self.disposition_id.map(|v| i64::from(v.id())));
+        e.object(24, self.dst_endpoint.as_deref());
+        e.int(25, self.duration);
+        e.int(26, self.end_time);
+        e.datetime(27, self.end_time_dt.as_deref());
+        e.object_list(28, self.enrichments.as_deref());
+        e.int(29, self.expiration_time);
+        e.datetime(30, self.expiration_time_dt.as_deref());
+        e.object(31, self.file.as_deref());
+        e.object(32, self.file_result.as_deref());
+        e.object(33, self.firewall_rule.as_deref());
+        e.object(34, self.http_request.as_deref());
+        e.object(35, self.http_response.as_deref());
+        e.bool(36, self.is_alert);
+        e.object_list(37, self.malware.as_deref());
+        e.object(38, self.malware_scan_info.as_deref());
+        e.str(39, self.message.as_deref());
+        e.object(40, Some(&*self.metadata));
+        e.object_list(41, self.observables.as_deref());
+        e.object_list(42, self.osint.as_deref());
+        e.object(43, self.policy.as_deref());
+        e.str(44, self.raw_data.as_deref());
+        e.object(45, self.raw_data_hash.as_deref());
+        e.int(46, self.raw_data_size);
+        e.str(47, self.risk_details.as_deref());
+        e.str(48, self.risk_level.as_deref());
+        e.int(49, self.risk_level_id.map(|v| i64::from(v.id())));
+        e.int(50, self.risk_score.map(i64::from));
+        e.str(51, self.severity.as_deref());
+        e.int(52, Some(i64::from(self.severity_id.id())));
+        e.str(53, self.share.as_deref());
+        e.str(54, self.share_type.as_deref());
+        e.int(55, self.share_type_id.map(|v| i64::from(v.id())));
+        e.object(56, self.src_endpoint.as_deref());
+        e.int(57, self.start_time);
+        e.datetime(58, self.start_time_dt.as_deref());
+        e.str(59, self.status.as_deref());
+        e.str(60, self.status_code.as_deref());
+        e.str(61, self.status_detail.as_deref());
+        e.int(62, self.status_id.map(|v| i64::from(v.id())));
+        e.int(63, Some(self.time));
+        e.datetime(64, self.time_dt.as_deref());
+        e.int(65, self.timezone_offset.map(i64::from));
+        e.str(66, self.type_name.as_deref());
+        e.int(67, Some(self.type_uid));
+        e.map(68, self.unmapped.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            access_list: d.string_list(0)?,
+            access_mask: d.int32(1)?,
+            access_result: d.json(2)?,
+            action: d.string(3)?,
+            action_id: d.int32(4)?.map(crate::v1_8_0::enums::ActionId::from_id),
+            activity_id: d.required(5, d.int32(5)?.map(FileHostingActivityId::from_id))?,
+            activity_name: d.string(6)?,
+            actor: d.object::<crate::v1_8_0::objects::Actor>(7)?.map(Box::new),
+            api: d.object::<crate::v1_8_0::objects::Api>(8)?.map(Box::new),
+            attacks: d.object_list::<crate::v1_8_0::objects::Attack>(9)?,
+            authorizations: d.object_list::<crate::v1_8_0::objects::Authorization>(10)?,
+            category_name: d.string(11)?,
+            category_uid: d.required(12, d.int32(12)?)?,
+            class_name: d.string(13)?,
+            class_uid: d.class_uid(14, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_8_0::objects::Cloud>(15)?.map(Box::new),
+            confidence: d.string(16)?,
+            confidence_id: d
+                .int32(17)?
+                .map(crate::v1_8_0::enums::ConfidenceId::from_id),
+            confidence_score: d.int32(18)?,
+            connection_info: d
+                .object::<crate::v1_8_0::objects::NetworkConnectionInfo>(19)?
+                .map(Box::new),
+            count: d.int32(20)?,
+            device: d
+                .object::<crate::v1_8_0::objects::Device>(21)?
+                .map(Box::new),
+            disposition: d.string(22)?,
+            disposition_id: d
+                .int32(23)?
+                .map(crate::v1_8_0::enums::DispositionId::from_id),
+            dst_endpoint: d
+                .object::<crate::v1_8_0::objects::NetworkEndpoint>(24)?
+                .map(Box::new),
+            duration: d.int64(25)?,
+            end_time: d.int64(26)?,
+            end_time_dt: d.datetime(27)?,
+            enrichments: d.object_list::<crate::v1_8_0::objects::Enrichment>(28)?,
+            expiration_time: d.int64(29)?,
+            expiration_time_dt: d.datetime(30)?,
+            file: d.object::<crate::v1_8_0::objects::File>(31)?.map(Box::new),
+            file_result: d.object::<crate::v1_8_0::objects::File>(32)?.map(Box::new),
+            firewall_rule: d
+                .object::<crate::v1_8_0::objects::FirewallRule>(33)?
+                .map(Box::new),
+            http_request: d
+                .object::<crate::v1_8_0::objects::HttpRequest>(34)?
+                .map(Box::new),
+            http_response: d
+                .object::<crate::v1_8_0::objects::HttpResponse>(35)?
+                .map(Box::new),
+            is_alert: d.bool(36)?,
+            malware: d.object_list::<crate::v1_8_0::objects::Malware>(37)?,
+            malware_scan_info: d
+                .object::<crate::v1_8_0::objects::MalwareScanInfo>(38)?
+                .map(Box::new),
+            message: d.string(39)?,
+            metadata: d.required(
+                40,
+                d.object::<crate::v1_8_0::objects::Metadata>(40)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_8_0::objects::Observable>(41)?,
+            osint: d.object_list::<crate::v1_8_0::objects::Osint>(42)?,
+            policy: d
+                .object::<crate::v1_8_0::objects::Policy>(43)?
+                .map(Box::new),
+            raw_data: d.string(44)?,
+            raw_data_hash: d
+                .object::<crate::v1_8_0::objects::Fingerprint>(45)?
+                .map(Box::new),
+            raw_data_size: d.int64(46)?,
+            risk_details: d.string(47)?,
+            risk_level: d.string(48)?,
+            risk_level_id: d.int32(49)?.map(crate::v1_8_0::enums::RiskLevelId::from_id),
+            risk_score: d.int32(50)?,
+            severity: d.string(51)?,
+            severity_id: d.required(
+                52,
+                d.int32(52)?.map(crate::v1_8_0::enums::SeverityId::from_id),
+            )?,
+            share: d.string(53)?,
+            share_type: d.string(54)?,
+            share_type_id: d.int32(55)?.map(crate::v1_8_0::enums::ShareTypeId::from_id),
+            src_endpoint: d
+                .object::<crate::v1_8_0::objects::NetworkEndpoint>(56)?
+                .map(Box::new),
+            start_time: d.int64(57)?,
+            start_time_dt: d.datetime(58)?,
+            status: d.string(59)?,
+            status_code: d.string(60)?,
+            status_detail: d.string(61)?,
+            status_id: d.int32(62)?.map(crate::v1_8_0::enums::StatusId::from_id),
+            time: d.required(63, d.int64(63)?)?,
+            time_dt: d.datetime(64)?,
+            timezone_offset: d.int32(65)?,
+            type_name: d.string(66)?,
+            type_uid: d.required(67, d.int64(67)?)?,
+            unmapped: d.map(68)?,
+            unknown: d.unknown()?,
+        })
     }
 }

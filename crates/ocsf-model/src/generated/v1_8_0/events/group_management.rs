@@ -67,10 +67,10 @@ pub struct GroupManagement {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_8_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_8_0::objects::Actor>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_8_0::objects::Api>,
+    pub api: Option<Box<crate::v1_8_0::objects::Api>>,
     /// **MITRE ATT&CK® and ATLAS™ Details** (`attacks`, object `attack` array, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attacks: Option<Vec<crate::v1_8_0::objects::Attack>>,
@@ -94,7 +94,7 @@ pub struct GroupManagement {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_8_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_8_0::objects::Cloud>>,
     /// **Confidence** (`confidence`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confidence: Option<String>,
@@ -111,7 +111,7 @@ pub struct GroupManagement {
     pub count: Option<i32>,
     /// **Device** (`device`, object `device`, recommended, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_8_0::objects::Device>,
+    pub device: Option<Box<crate::v1_8_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disposition: Option<String>,
@@ -134,16 +134,16 @@ pub struct GroupManagement {
     pub enrichments: Option<Vec<crate::v1_8_0::objects::Enrichment>>,
     /// **Firewall Rule** (`firewall_rule`, object `firewall_rule`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub firewall_rule: Option<crate::v1_8_0::objects::FirewallRule>,
+    pub firewall_rule: Option<Box<crate::v1_8_0::objects::FirewallRule>>,
     /// **Group** (`group`, object `group`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group: Option<crate::v1_8_0::objects::Group>,
+    pub group: Option<Box<crate::v1_8_0::objects::Group>>,
     /// **HTTP Request** (`http_request`, object `http_request`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub http_request: Option<crate::v1_8_0::objects::HttpRequest>,
+    pub http_request: Option<Box<crate::v1_8_0::objects::HttpRequest>>,
     /// **HTTP Response** (`http_response`, object `http_response`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub http_response: Option<crate::v1_8_0::objects::HttpResponse>,
+    pub http_response: Option<Box<crate::v1_8_0::objects::HttpResponse>>,
     /// **Alert** (`is_alert`, `boolean_t`, recommended, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_alert: Option<bool>,
@@ -152,12 +152,12 @@ pub struct GroupManagement {
     pub malware: Option<Vec<crate::v1_8_0::objects::Malware>>,
     /// **Malware Scan Info** (`malware_scan_info`, object `malware_scan_info`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub malware_scan_info: Option<crate::v1_8_0::objects::MalwareScanInfo>,
+    pub malware_scan_info: Option<Box<crate::v1_8_0::objects::MalwareScanInfo>>,
     /// **Message** (`message`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_8_0::objects::Metadata,
+    pub metadata: Box<crate::v1_8_0::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_8_0::objects::Observable>>,
@@ -166,7 +166,7 @@ pub struct GroupManagement {
     pub osint: Option<Vec<crate::v1_8_0::objects::Osint>>,
     /// **Policy** (`policy`, object `policy`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policy: Option<crate::v1_8_0::objects::Policy>,
+    pub policy: Option<Box<crate::v1_8_0::objects::Policy>>,
     /// **Privileges** (`privileges`, `string_t` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub privileges: Option<Vec<String>>,
@@ -175,13 +175,13 @@ pub struct GroupManagement {
     pub raw_data: Option<String>,
     /// **Raw Data Hash** (`raw_data_hash`, object `fingerprint`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub raw_data_hash: Option<crate::v1_8_0::objects::Fingerprint>,
+    pub raw_data_hash: Option<Box<crate::v1_8_0::objects::Fingerprint>>,
     /// **Raw Data Size** (`raw_data_size`, `long_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data_size: Option<i64>,
     /// **Resource** (`resource`, object `resource_details`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resource: Option<crate::v1_8_0::objects::ResourceDetails>,
+    pub resource: Option<Box<crate::v1_8_0::objects::ResourceDetails>>,
     /// **Risk Details** (`risk_details`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk_details: Option<String>,
@@ -205,7 +205,7 @@ pub struct GroupManagement {
     pub severity_id: crate::v1_8_0::enums::SeverityId,
     /// **Source Endpoint** (`src_endpoint`, object `network_endpoint`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub src_endpoint: Option<crate::v1_8_0::objects::NetworkEndpoint>,
+    pub src_endpoint: Option<Box<crate::v1_8_0::objects::NetworkEndpoint>>,
     /// **Start Time** (`start_time`, `timestamp_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
@@ -228,7 +228,7 @@ pub struct GroupManagement {
     pub status_id: Option<crate::v1_8_0::enums::StatusId>,
     /// **Subgroup** (`subgroup`, object `group`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subgroup: Option<crate::v1_8_0::objects::Group>,
+    pub subgroup: Option<Box<crate::v1_8_0::objects::Group>>,
     /// **Event Time** (`time`, `timestamp_t`, required).
     pub time: i64,
     /// **Event Time** (`time_dt`, `datetime_t`, optional, profile `datetime`).
@@ -249,7 +249,7 @@ pub struct GroupManagement {
     pub unmapped: Option<serde_json::Map<String, serde_json::Value>>,
     /// **User** (`user`, object `user`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<crate::v1_8_0::objects::User>,
+    pub user: Option<Box<crate::v1_8_0::objects::User>>,
     /// Attributes this schema version does not define, kept as read and written back.
     #[serde(flatten)]
     pub unknown: serde_json::Map<String, serde_json::Value>,
@@ -300,14 +300,14 @@ impl GroupManagement {
             end_time_dt: None,
             enrichments: None,
             firewall_rule: None,
-            group: Some(group),
+            group: Some(Box::new(group)),
             http_request: None,
             http_response: None,
             is_alert: None,
             malware: None,
             malware_scan_info: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             osint: None,
             policy: None,
@@ -464,5 +464,176 @@ impl crate::OcsfEvent for GroupManagement {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for GroupManagement {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.classes[32]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.action.as_deref());
+        e.int(1, self.action_id.map(|v| i64::from(v.id())));
+        e.int(2, Some(i64::from(self.activity_id.id())));
+        e.str(3, self.activity_name.as_deref());
+        e.object(4, self.actor.as_deref());
+        e.object(5, self.api.as_deref());
+        e.object_list(6, self.attacks.as_deref());
+        e.object_list(7, self.authorizations.as_deref());
+        e.str(8, self.category_name.as_deref());
+        e.int(9, Some(i64::from(self.category_uid)));
+        e.str(10, self.class_name.as_deref());
+        e.int(11, Some(i64::from(self.class_uid)));
+        e.object(12, self.cloud.as_deref());
+        e.str(13, self.confidence.as_deref());
+        e.int(14, self.confidence_id.map(|v| i64::from(v.id())));
+        e.int(15, self.confidence_score.map(i64::from));
+        e.int(16, self.count.map(i64::from));
+        e.object(17, self.device.as_deref());
+        e.str(18, self.disposition.as_deref());
+        e.int(19, self.disposition_id.map(|v| i64::from(v.id())));
+        e.int(20, self.duration);
+        e.int(21, self.end_time);
+        e.datetime(22, self.end_time_dt.as_deref());
+        e.object_list(23, self.enrichments.as_deref());
+        e.object(24, self.firewall_rule.as_deref());
+        e.object(25, self.group.as_deref());
+        e.object(26, self.http_request.as_deref());
+        e.object(27, self.http_response.as_deref());
+        e.bool(28, self.is_alert);
+        e.object_list(29, self.malware.as_deref());
+        e.object(30, self.malware_scan_info.as_deref());
+        e.str(31, self.message.as_deref());
+        e.object(32, Some(&*self.metadata));
+        e.object_list(33, self.observables.as_deref());
+        e.object_list(34, self.osint.as_deref());
+        e.object(35, self.policy.as_deref());
+        e.str_list(36, self.privileges.as_deref());
+        e.str(37, self.raw_data.as_deref());
+        e.object(38, self.raw_data_hash.as_deref());
+        e.int(39, self.raw_data_size);
+        e.object(40, self.resource.as_deref());
+        e.str(41, self.risk_details.as_deref());
+        e.str(42, self.risk_level.as_deref());
+        e.int(43, self.risk_level_id.map(|v| i64::from(v.id())));
+        e.int(44, self.risk_score.map(i64::from));
+        e.str(45, self.severity.as_deref());
+        e.int(46, Some(i64::from(self.severity_id.id())));
+        e.object(47, self.src_endpoint.as_deref());
+        e.int(48, self.start_time);
+        e.datetime(49, self.start_time_dt.as_deref());
+        e.str(50, self.status.as_deref());
+        e.str(51, self.status_code.as_deref());
+        e.str(52, self.status_detail.as_deref());
+        e.int(53, self.status_id.map(|v| i64::from(v.id())));
+        e.object(54, self.subgroup.as_deref());
+        e.int(55, Some(self.time));
+        e.datetime(56, self.time_dt.as_deref());
+        e.int(57, self.timezone_offset.map(i64::from));
+        e.str(58, self.type_name.as_deref());
+        e.int(59, Some(self.type_uid));
+        e.map(60, self.unmapped.as_ref());
+        e.object(61, self.user.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            action: d.string(0)?,
+            action_id: d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id),
+            activity_id: d.required(2, d.int32(2)?.map(GroupManagementActivityId::from_id))?,
+            activity_name: d.string(3)?,
+            actor: d.object::<crate::v1_8_0::objects::Actor>(4)?.map(Box::new),
+            api: d.object::<crate::v1_8_0::objects::Api>(5)?.map(Box::new),
+            attacks: d.object_list::<crate::v1_8_0::objects::Attack>(6)?,
+            authorizations: d.object_list::<crate::v1_8_0::objects::Authorization>(7)?,
+            category_name: d.string(8)?,
+            category_uid: d.required(9, d.int32(9)?)?,
+            class_name: d.string(10)?,
+            class_uid: d.class_uid(11, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_8_0::objects::Cloud>(12)?.map(Box::new),
+            confidence: d.string(13)?,
+            confidence_id: d
+                .int32(14)?
+                .map(crate::v1_8_0::enums::ConfidenceId::from_id),
+            confidence_score: d.int32(15)?,
+            count: d.int32(16)?,
+            device: d
+                .object::<crate::v1_8_0::objects::Device>(17)?
+                .map(Box::new),
+            disposition: d.string(18)?,
+            disposition_id: d
+                .int32(19)?
+                .map(crate::v1_8_0::enums::DispositionId::from_id),
+            duration: d.int64(20)?,
+            end_time: d.int64(21)?,
+            end_time_dt: d.datetime(22)?,
+            enrichments: d.object_list::<crate::v1_8_0::objects::Enrichment>(23)?,
+            firewall_rule: d
+                .object::<crate::v1_8_0::objects::FirewallRule>(24)?
+                .map(Box::new),
+            group: d.object::<crate::v1_8_0::objects::Group>(25)?.map(Box::new),
+            http_request: d
+                .object::<crate::v1_8_0::objects::HttpRequest>(26)?
+                .map(Box::new),
+            http_response: d
+                .object::<crate::v1_8_0::objects::HttpResponse>(27)?
+                .map(Box::new),
+            is_alert: d.bool(28)?,
+            malware: d.object_list::<crate::v1_8_0::objects::Malware>(29)?,
+            malware_scan_info: d
+                .object::<crate::v1_8_0::objects::MalwareScanInfo>(30)?
+                .map(Box::new),
+            message: d.string(31)?,
+            metadata: d.required(
+                32,
+                d.object::<crate::v1_8_0::objects::Metadata>(32)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_8_0::objects::Observable>(33)?,
+            osint: d.object_list::<crate::v1_8_0::objects::Osint>(34)?,
+            policy: d
+                .object::<crate::v1_8_0::objects::Policy>(35)?
+                .map(Box::new),
+            privileges: d.string_list(36)?,
+            raw_data: d.string(37)?,
+            raw_data_hash: d
+                .object::<crate::v1_8_0::objects::Fingerprint>(38)?
+                .map(Box::new),
+            raw_data_size: d.int64(39)?,
+            resource: d
+                .object::<crate::v1_8_0::objects::ResourceDetails>(40)?
+                .map(Box::new),
+            risk_details: d.string(41)?,
+            risk_level: d.string(42)?,
+            risk_level_id: d.int32(43)?.map(crate::v1_8_0::enums::RiskLevelId::from_id),
+            risk_score: d.int32(44)?,
+            severity: d.string(45)?,
+            severity_id: d.required(
+                46,
+                d.int32(46)?.map(crate::v1_8_0::enums::SeverityId::from_id),
+            )?,
+            src_endpoint: d
+                .object::<crate::v1_8_0::objects::NetworkEndpoint>(47)?
+                .map(Box::new),
+            start_time: d.int64(48)?,
+            start_time_dt: d.datetime(49)?,
+            status: d.string(50)?,
+            status_code: d.string(51)?,
+            status_detail: d.string(52)?,
+            status_id: d.int32(53)?.map(crate::v1_8_0::enums::StatusId::from_id),
+            subgroup: d.object::<crate::v1_8_0::objects::Group>(54)?.map(Box::new),
+            time: d.required(55, d.int64(55)?)?,
+            time_dt: d.datetime(56)?,
+            timezone_offset: d.int32(57)?,
+            type_name: d.string(58)?,
+            type_uid: d.required(59, d.int64(59)?)?,
+            unmapped: d.map(60)?,
+            user: d.object::<crate::v1_8_0::objects::User>(61)?.map(Box::new),
+            unknown: d.unknown()?,
+        })
     }
 }

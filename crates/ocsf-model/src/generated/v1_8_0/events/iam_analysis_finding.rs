@@ -71,7 +71,7 @@ Other = 99 => "Other",
 pub struct IamAnalysisFinding {
     /// **Access Analysis Result** (`access_analysis_result`, object `access_analysis_result`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub access_analysis_result: Option<crate::v1_8_0::objects::AccessAnalysisResult>,
+    pub access_analysis_result: Option<Box<crate::v1_8_0::objects::AccessAnalysisResult>>,
     /// **Action** (`action`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
@@ -89,19 +89,19 @@ pub struct IamAnalysisFinding {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_8_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_8_0::objects::Actor>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_8_0::objects::Api>,
+    pub api: Option<Box<crate::v1_8_0::objects::Api>>,
     /// **Applications** (`applications`, object `application` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub applications: Option<Vec<crate::v1_8_0::objects::Application>>,
     /// **Assignee** (`assignee`, object `user`, optional, profile `incident`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assignee: Option<crate::v1_8_0::objects::User>,
+    pub assignee: Option<Box<crate::v1_8_0::objects::User>>,
     /// **Assignee Group** (`assignee_group`, object `group`, optional, profile `incident`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assignee_group: Option<crate::v1_8_0::objects::Group>,
+    pub assignee_group: Option<Box<crate::v1_8_0::objects::Group>>,
     /// **MITRE ATT&CK® and ATLAS™ Details** (`attacks`, object `attack` array, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attacks: Option<Vec<crate::v1_8_0::objects::Attack>>,
@@ -125,7 +125,7 @@ pub struct IamAnalysisFinding {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_8_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_8_0::objects::Cloud>>,
     /// **Comment** (`comment`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
@@ -145,7 +145,7 @@ pub struct IamAnalysisFinding {
     pub count: Option<i32>,
     /// **Device** (`device`, object `device`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_8_0::objects::Device>,
+    pub device: Option<Box<crate::v1_8_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disposition: Option<String>,
@@ -168,13 +168,13 @@ pub struct IamAnalysisFinding {
     pub enrichments: Option<Vec<crate::v1_8_0::objects::Enrichment>>,
     /// **Finding Information** (`finding_info`, object `finding_info`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub finding_info: Option<crate::v1_8_0::objects::FindingInfo>,
+    pub finding_info: Option<Box<crate::v1_8_0::objects::FindingInfo>>,
     /// **Firewall Rule** (`firewall_rule`, object `firewall_rule`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub firewall_rule: Option<crate::v1_8_0::objects::FirewallRule>,
+    pub firewall_rule: Option<Box<crate::v1_8_0::objects::FirewallRule>>,
     /// **Identity Activity Metrics** (`identity_activity_metrics`, object `identity_activity_metrics`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub identity_activity_metrics: Option<crate::v1_8_0::objects::IdentityActivityMetrics>,
+    pub identity_activity_metrics: Option<Box<crate::v1_8_0::objects::IdentityActivityMetrics>>,
     /// **Impact** (`impact`, `string_t`, recommended, profile `incident`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub impact: Option<String>,
@@ -197,12 +197,12 @@ pub struct IamAnalysisFinding {
     pub malware: Option<Vec<crate::v1_8_0::objects::Malware>>,
     /// **Malware Scan Info** (`malware_scan_info`, object `malware_scan_info`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub malware_scan_info: Option<crate::v1_8_0::objects::MalwareScanInfo>,
+    pub malware_scan_info: Option<Box<crate::v1_8_0::objects::MalwareScanInfo>>,
     /// **Message** (`message`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_8_0::objects::Metadata,
+    pub metadata: Box<crate::v1_8_0::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_8_0::objects::Observable>>,
@@ -214,7 +214,7 @@ pub struct IamAnalysisFinding {
     pub permission_analysis_results: Option<Vec<crate::v1_8_0::objects::PermissionAnalysisResult>>,
     /// **Policy** (`policy`, object `policy`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policy: Option<crate::v1_8_0::objects::Policy>,
+    pub policy: Option<Box<crate::v1_8_0::objects::Policy>>,
     /// **Priority** (`priority`, `string_t`, optional, profile `incident`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<String>,
@@ -228,13 +228,13 @@ pub struct IamAnalysisFinding {
     pub raw_data: Option<String>,
     /// **Raw Data Hash** (`raw_data_hash`, object `fingerprint`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub raw_data_hash: Option<crate::v1_8_0::objects::Fingerprint>,
+    pub raw_data_hash: Option<Box<crate::v1_8_0::objects::Fingerprint>>,
     /// **Raw Data Size** (`raw_data_size`, `long_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data_size: Option<i64>,
     /// **Remediation Guidance** (`remediation`, object `remediation`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub remediation: Option<crate::v1_8_0::objects::Remediation>,
+    pub remediation: Option<Box<crate::v1_8_0::objects::Remediation>>,
     /// **Resources Array** (`resources`, object `resource_details` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<Vec<crate::v1_8_0::objects::ResourceDetails>>,
@@ -286,7 +286,7 @@ pub struct IamAnalysisFinding {
     ///
     /// Deprecated since 1.5.0; use `tickets`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ticket: Option<crate::v1_8_0::objects::Ticket>,
+    pub ticket: Option<Box<crate::v1_8_0::objects::Ticket>>,
     /// **Tickets** (`tickets`, object `ticket` array, optional, profile `incident`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tickets: Option<Vec<crate::v1_8_0::objects::Ticket>>,
@@ -310,10 +310,10 @@ pub struct IamAnalysisFinding {
     pub unmapped: Option<serde_json::Map<String, serde_json::Value>>,
     /// **User** (`user`, object `user`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<crate::v1_8_0::objects::User>,
+    pub user: Option<Box<crate::v1_8_0::objects::User>>,
     /// **Vendor Attributes** (`vendor_attributes`, object `vendor_attributes`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub vendor_attributes: Option<crate::v1_8_0::objects::VendorAttributes>,
+    pub vendor_attributes: Option<Box<crate::v1_8_0::objects::VendorAttributes>>,
     /// **Verdict** (`verdict`, `string_t`, recommended, profile `incident`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verdict: Option<String>,
@@ -376,7 +376,7 @@ impl IamAnalysisFinding {
             end_time: None,
             end_time_dt: None,
             enrichments: None,
-            finding_info: Some(finding_info),
+            finding_info: Some(Box::new(finding_info)),
             firewall_rule: None,
             identity_activity_metrics: None,
             impact: None,
@@ -387,7 +387,7 @@ impl IamAnalysisFinding {
             malware: None,
             malware_scan_info: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             osint: None,
             permission_analysis_results: None,
@@ -581,5 +581,211 @@ impl crate::OcsfEvent for IamAnalysisFinding {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for IamAnalysisFinding {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.classes[34]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.object(0, self.access_analysis_result.as_deref());
+        e.str(1, self.action.as_deref());
+        e.int(2, self.action_id.map(|v| i64::from(v.id())));
+        e.int(3, Some(i64::from(self.activity_id.id())));
+        e.str(4, self.activity_name.as_deref());
+        e.object(5, self.actor.as_deref());
+        e.object(6, self.api.as_deref());
+        e.object_list(7, self.applications.as_deref());
+        e.object(8, self.assignee.as_deref());
+        e.object(9, self.assignee_group.as_deref());
+        e.object_list(10, self.attacks.as_deref());
+        e.object_list(11, self.authorizations.as_deref());
+        e.str(12, self.category_name.as_deref());
+        e.int(13, Some(i64::from(self.category_uid)));
+        e.str(14, self.class_name.as_deref());
+        e.int(15, Some(i64::from(self.class_uid)));
+        e.object(16, self.cloud.as_deref());
+        e.str(17, self.comment.as_deref());
+        e.str(18, self.confidence.as_deref());
+        e.int(19, self.confidence_id.map(|v| i64::from(v.id())));
+        e.int(20, self.confidence_score.map(i64::from));
+        e.int(21, self.count.map(i64::from));
+        e.object(22, self.device.as_deref());
+        e.str(23, self.disposition.as_deref());
+        e.int(24, self.disposition_id.map(|v| i64::from(v.id())));
+        e.int(25, self.duration);
+        e.int(26, self.end_time);
+        e.datetime(27, self.end_time_dt.as_deref());
+        e.object_list(28, self.enrichments.as_deref());
+        e.object(29, self.finding_info.as_deref());
+        e.object(30, self.firewall_rule.as_deref());
+        e.object(31, self.identity_activity_metrics.as_deref());
+        e.str(32, self.impact.as_deref());
+        e.int(33, self.impact_id.map(|v| i64::from(v.id())));
+        e.int(34, self.impact_score.map(i64::from));
+        e.bool(35, self.is_alert);
+        e.bool(36, self.is_suspected_breach);
+        e.object_list(37, self.malware.as_deref());
+        e.object(38, self.malware_scan_info.as_deref());
+        e.str(39, self.message.as_deref());
+        e.object(40, Some(&*self.metadata));
+        e.object_list(41, self.observables.as_deref());
+        e.object_list(42, self.osint.as_deref());
+        e.object_list(43, self.permission_analysis_results.as_deref());
+        e.object(44, self.policy.as_deref());
+        e.str(45, self.priority.as_deref());
+        e.int(46, self.priority_id.map(|v| i64::from(v.id())));
+        e.str(47, self.raw_data.as_deref());
+        e.object(48, self.raw_data_hash.as_deref());
+        e.int(49, self.raw_data_size);
+        e.object(50, self.remediation.as_deref());
+        e.object_list(51, self.resources.as_deref());
+        e.str(52, self.risk_details.as_deref());
+        e.str(53, self.risk_level.as_deref());
+        e.int(54, self.risk_level_id.map(|v| i64::from(v.id())));
+        e.int(55, self.risk_score.map(i64::from));
+        e.str(56, self.severity.as_deref());
+        e.int(57, Some(i64::from(self.severity_id.id())));
+        e.str(58, self.src_url.as_deref());
+        e.int(59, self.start_time);
+        e.datetime(60, self.start_time_dt.as_deref());
+        e.str(61, self.status.as_deref());
+        e.str(62, self.status_code.as_deref());
+        e.str(63, self.status_detail.as_deref());
+        e.int(64, self.status_id.map(|v| i64::from(v.id())));
+        e.object(65, self.ticket.as_deref());
+        e.object_list(66, self.tickets.as_deref());
+        e.int(67, Some(self.time));
+        e.datetime(68, self.time_dt.as_deref());
+        e.int(69, self.timezone_offset.map(i64::from));
+        e.str(70, self.type_name.as_deref());
+        e.int(71, Some(self.type_uid));
+        e.map(72, self.unmapped.as_ref());
+        e.object(73, self.user.as_deref());
+        e.object(74, self.vendor_attributes.as_deref());
+        e.str(75, self.verdict.as_deref());
+        e.int(76, self.verdict_id.map(|v| i64::from(v.id())));
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            access_analysis_result: d
+                .object::<crate::v1_8_0::objects::AccessAnalysisResult>(0)?
+                .map(Box::new),
+            action: d.string(1)?,
+            action_id: d.int32(2)?.map(crate::v1_8_0::enums::ActionId::from_id),
+            activity_id: d.required(3, d.int32(3)?.map(IamAnalysisFindingActivityId::from_id))?,
+            activity_name: d.string(4)?,
+            actor: d.object::<crate::v1_8_0::objects::Actor>(5)?.map(Box::new),
+            api: d.object::<crate::v1_8_0::objects::Api>(6)?.map(Box::new),
+            applications: d.object_list::<crate::v1_8_0::objects::Application>(7)?,
+            assignee: d.object::<crate::v1_8_0::objects::User>(8)?.map(Box::new),
+            assignee_group: d.object::<crate::v1_8_0::objects::Group>(9)?.map(Box::new),
+            attacks: d.object_list::<crate::v1_8_0::objects::Attack>(10)?,
+            authorizations: d.object_list::<crate::v1_8_0::objects::Authorization>(11)?,
+            category_name: d.string(12)?,
+            category_uid: d.required(13, d.int32(13)?)?,
+            class_name: d.string(14)?,
+            class_uid: d.class_uid(15, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_8_0::objects::Cloud>(16)?.map(Box::new),
+            comment: d.string(17)?,
+            confidence: d.string(18)?,
+            confidence_id: d
+                .int32(19)?
+                .map(crate::v1_8_0::enums::ConfidenceId::from_id),
+            confidence_score: d.int32(20)?,
+            count: d.int32(21)?,
+            device: d
+                .object::<crate::v1_8_0::objects::Device>(22)?
+                .map(Box::new),
+            disposition: d.string(23)?,
+            disposition_id: d
+                .int32(24)?
+                .map(crate::v1_8_0::enums::DispositionId::from_id),
+            duration: d.int64(25)?,
+            end_time: d.int64(26)?,
+            end_time_dt: d.datetime(27)?,
+            enrichments: d.object_list::<crate::v1_8_0::objects::Enrichment>(28)?,
+            finding_info: d
+                .object::<crate::v1_8_0::objects::FindingInfo>(29)?
+                .map(Box::new),
+            firewall_rule: d
+                .object::<crate::v1_8_0::objects::FirewallRule>(30)?
+                .map(Box::new),
+            identity_activity_metrics: d
+                .object::<crate::v1_8_0::objects::IdentityActivityMetrics>(31)?
+                .map(Box::new),
+            impact: d.string(32)?,
+            impact_id: d.int32(33)?.map(crate::v1_8_0::enums::ImpactId::from_id),
+            impact_score: d.int32(34)?,
+            is_alert: d.bool(35)?,
+            is_suspected_breach: d.bool(36)?,
+            malware: d.object_list::<crate::v1_8_0::objects::Malware>(37)?,
+            malware_scan_info: d
+                .object::<crate::v1_8_0::objects::MalwareScanInfo>(38)?
+                .map(Box::new),
+            message: d.string(39)?,
+            metadata: d.required(
+                40,
+                d.object::<crate::v1_8_0::objects::Metadata>(40)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_8_0::objects::Observable>(41)?,
+            osint: d.object_list::<crate::v1_8_0::objects::Osint>(42)?,
+            permission_analysis_results: d
+                .object_list::<crate::v1_8_0::objects::PermissionAnalysisResult>(43)?,
+            policy: d
+                .object::<crate::v1_8_0::objects::Policy>(44)?
+                .map(Box::new),
+            priority: d.string(45)?,
+            priority_id: d.int32(46)?.map(crate::v1_8_0::enums::PriorityId::from_id),
+            raw_data: d.string(47)?,
+            raw_data_hash: d
+                .object::<crate::v1_8_0::objects::Fingerprint>(48)?
+                .map(Box::new),
+            raw_data_size: d.int64(49)?,
+            remediation: d
+                .object::<crate::v1_8_0::objects::Remediation>(50)?
+                .map(Box::new),
+            resources: d.object_list::<crate::v1_8_0::objects::ResourceDetails>(51)?,
+            risk_details: d.string(52)?,
+            risk_level: d.string(53)?,
+            risk_level_id: d.int32(54)?.map(crate::v1_8_0::enums::RiskLevelId::from_id),
+            risk_score: d.int32(55)?,
+            severity: d.string(56)?,
+            severity_id: d.required(
+                57,
+                d.int32(57)?.map(crate::v1_8_0::enums::SeverityId::from_id),
+            )?,
+            src_url: d.string(58)?,
+            start_time: d.int64(59)?,
+            start_time_dt: d.datetime(60)?,
+            status: d.string(61)?,
+            status_code: d.string(62)?,
+            status_detail: d.string(63)?,
+            status_id: d.int32(64)?.map(IamAnalysisFindingStatusId::from_id),
+            ticket: d
+                .object::<crate::v1_8_0::objects::Ticket>(65)?
+                .map(Box::new),
+            tickets: d.object_list::<crate::v1_8_0::objects::Ticket>(66)?,
+            time: d.required(67, d.int64(67)?)?,
+            time_dt: d.datetime(68)?,
+            timezone_offset: d.int32(69)?,
+            type_name: d.string(70)?,
+            type_uid: d.required(71, d.int64(71)?)?,
+            unmapped: d.map(72)?,
+            user: d.object::<crate::v1_8_0::objects::User>(73)?.map(Box::new),
+            vendor_attributes: d
+                .object::<crate::v1_8_0::objects::VendorAttributes>(74)?
+                .map(Box::new),
+            verdict: d.string(75)?,
+            verdict_id: d.int32(76)?.map(crate::v1_8_0::enums::VerdictId::from_id),
+            unknown: d.unknown()?,
+        })
     }
 }

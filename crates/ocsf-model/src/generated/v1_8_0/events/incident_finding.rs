@@ -83,16 +83,16 @@ pub struct IncidentFinding {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_8_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_8_0::objects::Actor>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_8_0::objects::Api>,
+    pub api: Option<Box<crate::v1_8_0::objects::Api>>,
     /// **Assignee** (`assignee`, object `user`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assignee: Option<crate::v1_8_0::objects::User>,
+    pub assignee: Option<Box<crate::v1_8_0::objects::User>>,
     /// **Assignee Group** (`assignee_group`, object `group`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assignee_group: Option<crate::v1_8_0::objects::Group>,
+    pub assignee_group: Option<Box<crate::v1_8_0::objects::Group>>,
     /// **MITRE ATT&CK® and ATLAS™ Details** (`attacks`, object `attack` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attacks: Option<Vec<crate::v1_8_0::objects::Attack>>,
@@ -116,7 +116,7 @@ pub struct IncidentFinding {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_8_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_8_0::objects::Cloud>>,
     /// **Comment** (`comment`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
@@ -139,7 +139,7 @@ pub struct IncidentFinding {
     pub desc: Option<String>,
     /// **Device** (`device`, object `device`, recommended, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_8_0::objects::Device>,
+    pub device: Option<Box<crate::v1_8_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disposition: Option<String>,
@@ -165,7 +165,7 @@ pub struct IncidentFinding {
     pub finding_info_list: Option<Vec<crate::v1_8_0::objects::FindingInfo>>,
     /// **Firewall Rule** (`firewall_rule`, object `firewall_rule`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub firewall_rule: Option<crate::v1_8_0::objects::FirewallRule>,
+    pub firewall_rule: Option<Box<crate::v1_8_0::objects::FirewallRule>>,
     /// **Impact** (`impact`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub impact: Option<String>,
@@ -188,12 +188,12 @@ pub struct IncidentFinding {
     pub malware: Option<Vec<crate::v1_8_0::objects::Malware>>,
     /// **Malware Scan Info** (`malware_scan_info`, object `malware_scan_info`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub malware_scan_info: Option<crate::v1_8_0::objects::MalwareScanInfo>,
+    pub malware_scan_info: Option<Box<crate::v1_8_0::objects::MalwareScanInfo>>,
     /// **Message** (`message`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_8_0::objects::Metadata,
+    pub metadata: Box<crate::v1_8_0::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_8_0::objects::Observable>>,
@@ -202,7 +202,7 @@ pub struct IncidentFinding {
     pub osint: Option<Vec<crate::v1_8_0::objects::Osint>>,
     /// **Policy** (`policy`, object `policy`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policy: Option<crate::v1_8_0::objects::Policy>,
+    pub policy: Option<Box<crate::v1_8_0::objects::Policy>>,
     /// **Priority** (`priority`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<String>,
@@ -216,7 +216,7 @@ pub struct IncidentFinding {
     pub raw_data: Option<String>,
     /// **Raw Data Hash** (`raw_data_hash`, object `fingerprint`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub raw_data_hash: Option<crate::v1_8_0::objects::Fingerprint>,
+    pub raw_data_hash: Option<Box<crate::v1_8_0::objects::Fingerprint>>,
     /// **Raw Data Size** (`raw_data_size`, `long_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data_size: Option<i64>,
@@ -268,7 +268,7 @@ pub struct IncidentFinding {
     ///
     /// Deprecated since 1.5.0; use `tickets`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ticket: Option<crate::v1_8_0::objects::Ticket>,
+    pub ticket: Option<Box<crate::v1_8_0::objects::Ticket>>,
     /// **Tickets** (`tickets`, object `ticket` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tickets: Option<Vec<crate::v1_8_0::objects::Ticket>>,
@@ -292,7 +292,7 @@ pub struct IncidentFinding {
     pub unmapped: Option<serde_json::Map<String, serde_json::Value>>,
     /// **Vendor Attributes** (`vendor_attributes`, object `vendor_attributes`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub vendor_attributes: Option<crate::v1_8_0::objects::VendorAttributes>,
+    pub vendor_attributes: Option<Box<crate::v1_8_0::objects::VendorAttributes>>,
     /// **Verdict** (`verdict`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verdict: Option<String>,
@@ -365,7 +365,7 @@ impl IncidentFinding {
             malware: None,
             malware_scan_info: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             osint: None,
             policy: None,
@@ -556,5 +556,190 @@ impl crate::OcsfEvent for IncidentFinding {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for IncidentFinding {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.classes[35]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.action.as_deref());
+        e.int(1, self.action_id.map(|v| i64::from(v.id())));
+        e.int(2, Some(i64::from(self.activity_id.id())));
+        e.str(3, self.activity_name.as_deref());
+        e.object(4, self.actor.as_deref());
+        e.object(5, self.api.as_deref());
+        e.object(6, self.assignee.as_deref());
+        e.object(7, self.assignee_group.as_deref());
+        e.object_list(8, self.attacks.as_deref());
+        e.object_list(9, self.authorizations.as_deref());
+        e.str(10, self.category_name.as_deref());
+        e.int(11, Some(i64::from(self.category_uid)));
+        e.str(12, self.class_name.as_deref());
+        e.int(13, Some(i64::from(self.class_uid)));
+        e.object(14, self.cloud.as_deref());
+        e.str(15, self.comment.as_deref());
+        e.str(16, self.confidence.as_deref());
+        e.int(17, self.confidence_id.map(|v| i64::from(v.id())));
+        e.int(18, self.confidence_score.map(i64::from));
+        e.int(19, self.count.map(i64::from));
+        e.str(20, self.desc.as_deref());
+        e.object(21, self.device.as_deref());
+        e.str(22, self.disposition.as_deref());
+        e.int(23, self.disposition_id.map(|v| i64::from(v.id())));
+        e.int(24, self.duration);
+        e.int(25, self.end_time);
+        e.datetime(26, self.end_time_dt.as_deref());
+        e.object_list(27, self.enrichments.as_deref());
+        e.object_list(28, self.finding_info_list.as_deref());
+        e.object(29, self.firewall_rule.as_deref());
+        e.str(30, self.impact.as_deref());
+        e.int(31, self.impact_id.map(|v| i64::from(v.id())));
+        e.int(32, self.impact_score.map(i64::from));
+        e.bool(33, self.is_alert);
+        e.bool(34, self.is_suspected_breach);
+        e.object_list(35, self.malware.as_deref());
+        e.object(36, self.malware_scan_info.as_deref());
+        e.str(37, self.message.as_deref());
+        e.object(38, Some(&*self.metadata));
+        e.object_list(39, self.observables.as_deref());
+        e.object_list(40, self.osint.as_deref());
+        e.object(41, self.policy.as_deref());
+        e.str(42, self.priority.as_deref());
+        e.int(43, self.priority_id.map(|v| i64::from(v.id())));
+        e.str(44, self.raw_data.as_deref());
+        e.object(45, self.raw_data_hash.as_deref());
+        e.int(46, self.raw_data_size);
+        e.str(47, self.risk_details.as_deref());
+        e.str(48, self.risk_level.as_deref());
+        e.int(49, self.risk_level_id.map(|v| i64::from(v.id())));
+        e.int(50, self.risk_score.map(i64::from));
+        e.str(51, self.severity.as_deref());
+        e.int(52, Some(i64::from(self.severity_id.id())));
+        e.str(53, self.src_url.as_deref());
+        e.int(54, self.start_time);
+        e.datetime(55, self.start_time_dt.as_deref());
+        e.str(56, self.status.as_deref());
+        e.str(57, self.status_code.as_deref());
+        e.str(58, self.status_detail.as_deref());
+        e.int(59, self.status_id.map(|v| i64::from(v.id())));
+        e.object(60, self.ticket.as_deref());
+        e.object_list(61, self.tickets.as_deref());
+        e.int(62, Some(self.time));
+        e.datetime(63, self.time_dt.as_deref());
+        e.int(64, self.timezone_offset.map(i64::from));
+        e.str(65, self.type_name.as_deref());
+        e.int(66, Some(self.type_uid));
+        e.map(67, self.unmapped.as_ref());
+        e.object(68, self.vendor_attributes.as_deref());
+        e.str(69, self.verdict.as_deref());
+        e.int(70, self.verdict_id.map(|v| i64::from(v.id())));
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            action: d.string(0)?,
+            action_id: d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id),
+            activity_id: d.required(2, d.int32(2)?.map(IncidentFindingActivityId::from_id))?,
+            activity_name: d.string(3)?,
+            actor: d.object::<crate::v1_8_0::objects::Actor>(4)?.map(Box::new),
+            api: d.object::<crate::v1_8_0::objects::Api>(5)?.map(Box::new),
+            assignee: d.object::<crate::v1_8_0::objects::User>(6)?.map(Box::new),
+            assignee_group: d.object::<crate::v1_8_0::objects::Group>(7)?.map(Box::new),
+            attacks: d.object_list::<crate::v1_8_0::objects::Attack>(8)?,
+            authorizations: d.object_list::<crate::v1_8_0::objects::Authorization>(9)?,
+            category_name: d.string(10)?,
+            category_uid: d.required(11, d.int32(11)?)?,
+            class_name: d.string(12)?,
+            class_uid: d.class_uid(13, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_8_0::objects::Cloud>(14)?.map(Box::new),
+            comment: d.string(15)?,
+            confidence: d.string(16)?,
+            confidence_id: d
+                .int32(17)?
+                .map(crate::v1_8_0::enums::ConfidenceId::from_id),
+            confidence_score: d.int32(18)?,
+            count: d.int32(19)?,
+            desc: d.string(20)?,
+            device: d
+                .object::<crate::v1_8_0::objects::Device>(21)?
+                .map(Box::new),
+            disposition: d.string(22)?,
+            disposition_id: d
+                .int32(23)?
+                .map(crate::v1_8_0::enums::DispositionId::from_id),
+            duration: d.int64(24)?,
+            end_time: d.int64(25)?,
+            end_time_dt: d.datetime(26)?,
+            enrichments: d.object_list::<crate::v1_8_0::objects::Enrichment>(27)?,
+            finding_info_list: d.object_list::<crate::v1_8_0::objects::FindingInfo>(28)?,
+            firewall_rule: d
+                .object::<crate::v1_8_0::objects::FirewallRule>(29)?
+                .map(Box::new),
+            impact: d.string(30)?,
+            impact_id: d.int32(31)?.map(crate::v1_8_0::enums::ImpactId::from_id),
+            impact_score: d.int32(32)?,
+            is_alert: d.bool(33)?,
+            is_suspected_breach: d.bool(34)?,
+            malware: d.object_list::<crate::v1_8_0::objects::Malware>(35)?,
+            malware_scan_info: d
+                .object::<crate::v1_8_0::objects::MalwareScanInfo>(36)?
+                .map(Box::new),
+            message: d.string(37)?,
+            metadata: d.required(
+                38,
+                d.object::<crate::v1_8_0::objects::Metadata>(38)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_8_0::objects::Observable>(39)?,
+            osint: d.object_list::<crate::v1_8_0::objects::Osint>(40)?,
+            policy: d
+                .object::<crate::v1_8_0::objects::Policy>(41)?
+                .map(Box::new),
+            priority: d.string(42)?,
+            priority_id: d.int32(43)?.map(crate::v1_8_0::enums::PriorityId::from_id),
+            raw_data: d.string(44)?,
+            raw_data_hash: d
+                .object::<crate::v1_8_0::objects::Fingerprint>(45)?
+                .map(Box::new),
+            raw_data_size: d.int64(46)?,
+            risk_details: d.string(47)?,
+            risk_level: d.string(48)?,
+            risk_level_id: d.int32(49)?.map(crate::v1_8_0::enums::RiskLevelId::from_id),
+            risk_score: d.int32(50)?,
+            severity: d.string(51)?,
+            severity_id: d.required(
+                52,
+                d.int32(52)?.map(crate::v1_8_0::enums::SeverityId::from_id),
+            )?,
+            src_url: d.string(53)?,
+            start_time: d.int64(54)?,
+            start_time_dt: d.datetime(55)?,
+            status: d.string(56)?,
+            status_code: d.string(57)?,
+            status_detail: d.string(58)?,
+            status_id: d.int32(59)?.map(IncidentFindingStatusId::from_id),
+            ticket: d
+                .object::<crate::v1_8_0::objects::Ticket>(60)?
+                .map(Box::new),
+            tickets: d.object_list::<crate::v1_8_0::objects::Ticket>(61)?,
+            time: d.required(62, d.int64(62)?)?,
+            time_dt: d.datetime(63)?,
+            timezone_offset: d.int32(64)?,
+            type_name: d.string(65)?,
+            type_uid: d.required(66, d.int64(66)?)?,
+            unmapped: d.map(67)?,
+            vendor_attributes: d
+                .object::<crate::v1_8_0::objects::VendorAttributes>(68)?
+                .map(Box::new),
+            verdict: d.string(69)?,
+            verdict_id: d.int32(70)?.map(crate::v1_8_0::enums::VerdictId::from_id),
+            unknown: d.unknown()?,
+        })
     }
 }

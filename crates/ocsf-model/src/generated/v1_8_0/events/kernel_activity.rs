@@ -55,10 +55,10 @@ pub struct KernelActivity {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_8_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_8_0::objects::Actor>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_8_0::objects::Api>,
+    pub api: Option<Box<crate::v1_8_0::objects::Api>>,
     /// **MITRE ATT&CK® and ATLAS™ Details** (`attacks`, object `attack` array, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attacks: Option<Vec<crate::v1_8_0::objects::Attack>>,
@@ -82,7 +82,7 @@ pub struct KernelActivity {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_8_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_8_0::objects::Cloud>>,
     /// **Confidence** (`confidence`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confidence: Option<String>,
@@ -99,7 +99,7 @@ pub struct KernelActivity {
     pub count: Option<i32>,
     /// **Device** (`device`, object `device`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_8_0::objects::Device>,
+    pub device: Option<Box<crate::v1_8_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disposition: Option<String>,
@@ -122,24 +122,24 @@ pub struct KernelActivity {
     pub enrichments: Option<Vec<crate::v1_8_0::objects::Enrichment>>,
     /// **Firewall Rule** (`firewall_rule`, object `firewall_rule`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub firewall_rule: Option<crate::v1_8_0::objects::FirewallRule>,
+    pub firewall_rule: Option<Box<crate::v1_8_0::objects::FirewallRule>>,
     /// **Alert** (`is_alert`, `boolean_t`, recommended, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_alert: Option<bool>,
     /// **Kernel** (`kernel`, object `kernel`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kernel: Option<crate::v1_8_0::objects::Kernel>,
+    pub kernel: Option<Box<crate::v1_8_0::objects::Kernel>>,
     /// **Malware** (`malware`, object `malware` array, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub malware: Option<Vec<crate::v1_8_0::objects::Malware>>,
     /// **Malware Scan Info** (`malware_scan_info`, object `malware_scan_info`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub malware_scan_info: Option<crate::v1_8_0::objects::MalwareScanInfo>,
+    pub malware_scan_info: Option<Box<crate::v1_8_0::objects::MalwareScanInfo>>,
     /// **Message** (`message`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_8_0::objects::Metadata,
+    pub metadata: Box<crate::v1_8_0::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_8_0::objects::Observable>>,
@@ -148,13 +148,13 @@ pub struct KernelActivity {
     pub osint: Option<Vec<crate::v1_8_0::objects::Osint>>,
     /// **Policy** (`policy`, object `policy`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policy: Option<crate::v1_8_0::objects::Policy>,
+    pub policy: Option<Box<crate::v1_8_0::objects::Policy>>,
     /// **Raw Data** (`raw_data`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
     /// **Raw Data Hash** (`raw_data_hash`, object `fingerprint`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub raw_data_hash: Option<crate::v1_8_0::objects::Fingerprint>,
+    pub raw_data_hash: Option<Box<crate::v1_8_0::objects::Fingerprint>>,
     /// **Raw Data Size** (`raw_data_size`, `long_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data_size: Option<i64>,
@@ -248,7 +248,7 @@ impl KernelActivity {
             action_id: None,
             activity_id,
             activity_name: None,
-            actor: Some(actor),
+            actor: Some(Box::new(actor)),
             api: None,
             attacks: None,
             authorizations: None,
@@ -261,7 +261,7 @@ impl KernelActivity {
             confidence_id: None,
             confidence_score: None,
             count: None,
-            device: Some(device),
+            device: Some(Box::new(device)),
             disposition: None,
             disposition_id: None,
             duration: None,
@@ -270,11 +270,11 @@ impl KernelActivity {
             enrichments: None,
             firewall_rule: None,
             is_alert: None,
-            kernel: Some(kernel),
+            kernel: Some(Box::new(kernel)),
             malware: None,
             malware_scan_info: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             osint: None,
             policy: None,
@@ -426,5 +426,156 @@ impl crate::OcsfEvent for KernelActivity {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for KernelActivity {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.classes[38]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.action.as_deref());
+        e.int(1, self.action_id.map(|v| i64::from(v.id())));
+        e.int(2, Some(i64::from(self.activity_id.id())));
+        e.str(3, self.activity_name.as_deref());
+        e.object(4, self.actor.as_deref());
+        e.object(5, self.api.as_deref());
+        e.object_list(6, self.attacks.as_deref());
+        e.object_list(7, self.authorizations.as_deref());
+        e.str(8, self.category_name.as_deref());
+        e.int(9, Some(i64::from(self.category_uid)));
+        e.str(10, self.class_name.as_deref());
+        e.int(11, Some(i64::from(self.class_uid)));
+        e.object(12, self.cloud.as_deref());
+        e.str(13, self.confidence.as_deref());
+        e.int(14, self.confidence_id.map(|v| i64::from(v.id())));
+        e.int(15, self.confidence_score.map(i64::from));
+        e.int(16, self.count.map(i64::from));
+        e.object(17, self.device.as_deref());
+        e.str(18, self.disposition.as_deref());
+        e.int(19, self.disposition_id.map(|v| i64::from(v.id())));
+        e.int(20, self.duration);
+        e.int(21, self.end_time);
+        e.datetime(22, self.end_time_dt.as_deref());
+        e.object_list(23, self.enrichments.as_deref());
+        e.object(24, self.firewall_rule.as_deref());
+        e.bool(25, self.is_alert);
+        e.object(26, self.kernel.as_deref());
+        e.object_list(27, self.malware.as_deref());
+        e.object(28, self.malware_scan_info.as_deref());
+        e.str(29, self.message.as_deref());
+        e.object(30, Some(&*self.metadata));
+        e.object_list(31, self.observables.as_deref());
+        e.object_list(32, self.osint.as_deref());
+        e.object(33, self.policy.as_deref());
+        e.str(34, self.raw_data.as_deref());
+        e.object(35, self.raw_data_hash.as_deref());
+        e.int(36, self.raw_data_size);
+        e.str(37, self.risk_details.as_deref());
+        e.str(38, self.risk_level.as_deref());
+        e.int(39, self.risk_level_id.map(|v| i64::from(v.id())));
+        e.int(40, self.risk_score.map(i64::from));
+        e.str(41, self.severity.as_deref());
+        e.int(42, Some(i64::from(self.severity_id.id())));
+        e.int(43, self.start_time);
+        e.datetime(44, self.start_time_dt.as_deref());
+        e.str(45, self.status.as_deref());
+        e.str(46, self.status_code.as_deref());
+        e.str(47, self.status_detail.as_deref());
+        e.int(48, self.status_id.map(|v| i64::from(v.id())));
+        e.int(49, Some(self.time));
+        e.datetime(50, self.time_dt.as_deref());
+        e.int(51, self.timezone_offset.map(i64::from));
+        e.str(52, self.type_name.as_deref());
+        e.int(53, Some(self.type_uid));
+        e.map(54, self.unmapped.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            action: d.string(0)?,
+            action_id: d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id),
+            activity_id: d.required(2, d.int32(2)?.map(KernelActivityActivityId::from_id))?,
+            activity_name: d.string(3)?,
+            actor: d.object::<crate::v1_8_0::objects::Actor>(4)?.map(Box::new),
+            api: d.object::<crate::v1_8_0::objects::Api>(5)?.map(Box::new),
+            attacks: d.object_list::<crate::v1_8_0::objects::Attack>(6)?,
+            authorizations: d.object_list::<crate::v1_8_0::objects::Authorization>(7)?,
+            category_name: d.string(8)?,
+            category_uid: d.required(9, d.int32(9)?)?,
+            class_name: d.string(10)?,
+            class_uid: d.class_uid(11, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_8_0::objects::Cloud>(12)?.map(Box::new),
+            confidence: d.string(13)?,
+            confidence_id: d
+                .int32(14)?
+                .map(crate::v1_8_0::enums::ConfidenceId::from_id),
+            confidence_score: d.int32(15)?,
+            count: d.int32(16)?,
+            device: d
+                .object::<crate::v1_8_0::objects::Device>(17)?
+                .map(Box::new),
+            disposition: d.string(18)?,
+            disposition_id: d
+                .int32(19)?
+                .map(crate::v1_8_0::enums::DispositionId::from_id),
+            duration: d.int64(20)?,
+            end_time: d.int64(21)?,
+            end_time_dt: d.datetime(22)?,
+            enrichments: d.object_list::<crate::v1_8_0::objects::Enrichment>(23)?,
+            firewall_rule: d
+                .object::<crate::v1_8_0::objects::FirewallRule>(24)?
+                .map(Box::new),
+            is_alert: d.bool(25)?,
+            kernel: d
+                .object::<crate::v1_8_0::objects::Kernel>(26)?
+                .map(Box::new),
+            malware: d.object_list::<crate::v1_8_0::objects::Malware>(27)?,
+            malware_scan_info: d
+                .object::<crate::v1_8_0::objects::MalwareScanInfo>(28)?
+                .map(Box::new),
+            message: d.string(29)?,
+            metadata: d.required(
+                30,
+                d.object::<crate::v1_8_0::objects::Metadata>(30)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_8_0::objects::Observable>(31)?,
+            osint: d.object_list::<crate::v1_8_0::objects::Osint>(32)?,
+            policy: d
+                .object::<crate::v1_8_0::objects::Policy>(33)?
+                .map(Box::new),
+            raw_data: d.string(34)?,
+            raw_data_hash: d
+                .object::<crate::v1_8_0::objects::Fingerprint>(35)?
+                .map(Box::new),
+            raw_data_size: d.int64(36)?,
+            risk_details: d.string(37)?,
+            risk_level: d.string(38)?,
+            risk_level_id: d.int32(39)?.map(crate::v1_8_0::enums::RiskLevelId::from_id),
+            risk_score: d.int32(40)?,
+            severity: d.string(41)?,
+            severity_id: d.required(
+                42,
+                d.int32(42)?.map(crate::v1_8_0::enums::SeverityId::from_id),
+            )?,
+            start_time: d.int64(43)?,
+            start_time_dt: d.datetime(44)?,
+            status: d.string(45)?,
+            status_code: d.string(46)?,
+            status_detail: d.string(47)?,
+            status_id: d.int32(48)?.map(crate::v1_8_0::enums::StatusId::from_id),
+            time: d.required(49, d.int64(49)?)?,
+            time_dt: d.datetime(50)?,
+            timezone_offset: d.int32(51)?,
+            type_name: d.string(52)?,
+            type_uid: d.required(53, d.int64(53)?)?,
+            unmapped: d.map(54)?,
+            unknown: d.unknown()?,
+        })
     }
 }

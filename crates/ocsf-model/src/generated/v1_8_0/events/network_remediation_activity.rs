@@ -91,10 +91,10 @@ pub struct NetworkRemediationActivity {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_8_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_8_0::objects::Actor>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_8_0::objects::Api>,
+    pub api: Option<Box<crate::v1_8_0::objects::Api>>,
     /// **MITRE ATT&CK® and ATLAS™ Details** (`attacks`, object `attack` array, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attacks: Option<Vec<crate::v1_8_0::objects::Attack>>,
@@ -118,7 +118,7 @@ pub struct NetworkRemediationActivity {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_8_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_8_0::objects::Cloud>>,
     /// **Command UID** (`command_uid`, `string_t`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command_uid: Option<String>,
@@ -135,7 +135,7 @@ pub struct NetworkRemediationActivity {
     pub confidence_score: Option<i32>,
     /// **Connection Info** (`connection_info`, object `network_connection_info`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_info: Option<crate::v1_8_0::objects::NetworkConnectionInfo>,
+    pub connection_info: Option<Box<crate::v1_8_0::objects::NetworkConnectionInfo>>,
     /// **Count** (`count`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i32>,
@@ -144,7 +144,7 @@ pub struct NetworkRemediationActivity {
     pub countermeasures: Option<Vec<crate::v1_8_0::objects::D3fend>>,
     /// **Device** (`device`, object `device`, recommended, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_8_0::objects::Device>,
+    pub device: Option<Box<crate::v1_8_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disposition: Option<String>,
@@ -167,7 +167,7 @@ pub struct NetworkRemediationActivity {
     pub enrichments: Option<Vec<crate::v1_8_0::objects::Enrichment>>,
     /// **Firewall Rule** (`firewall_rule`, object `firewall_rule`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub firewall_rule: Option<crate::v1_8_0::objects::FirewallRule>,
+    pub firewall_rule: Option<Box<crate::v1_8_0::objects::FirewallRule>>,
     /// **Alert** (`is_alert`, `boolean_t`, recommended, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_alert: Option<bool>,
@@ -176,12 +176,12 @@ pub struct NetworkRemediationActivity {
     pub malware: Option<Vec<crate::v1_8_0::objects::Malware>>,
     /// **Malware Scan Info** (`malware_scan_info`, object `malware_scan_info`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub malware_scan_info: Option<crate::v1_8_0::objects::MalwareScanInfo>,
+    pub malware_scan_info: Option<Box<crate::v1_8_0::objects::MalwareScanInfo>>,
     /// **Message** (`message`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_8_0::objects::Metadata,
+    pub metadata: Box<crate::v1_8_0::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_8_0::objects::Observable>>,
@@ -190,19 +190,19 @@ pub struct NetworkRemediationActivity {
     pub osint: Option<Vec<crate::v1_8_0::objects::Osint>>,
     /// **Policy** (`policy`, object `policy`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policy: Option<crate::v1_8_0::objects::Policy>,
+    pub policy: Option<Box<crate::v1_8_0::objects::Policy>>,
     /// **Raw Data** (`raw_data`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
     /// **Raw Data Hash** (`raw_data_hash`, object `fingerprint`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub raw_data_hash: Option<crate::v1_8_0::objects::Fingerprint>,
+    pub raw_data_hash: Option<Box<crate::v1_8_0::objects::Fingerprint>>,
     /// **Raw Data Size** (`raw_data_size`, `long_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data_size: Option<i64>,
     /// **Remediation Guidance** (`remediation`, object `remediation`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub remediation: Option<crate::v1_8_0::objects::Remediation>,
+    pub remediation: Option<Box<crate::v1_8_0::objects::Remediation>>,
     /// **Risk Details** (`risk_details`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk_details: Option<String>,
@@ -219,7 +219,7 @@ pub struct NetworkRemediationActivity {
     pub risk_score: Option<i32>,
     /// **Scan** (`scan`, object `scan`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scan: Option<crate::v1_8_0::objects::Scan>,
+    pub scan: Option<Box<crate::v1_8_0::objects::Scan>>,
     /// **Severity** (`severity`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub severity: Option<String>,
@@ -308,7 +308,7 @@ impl NetworkRemediationActivity {
             confidence: None,
             confidence_id: None,
             confidence_score: None,
-            connection_info: Some(connection_info),
+            connection_info: Some(Box::new(connection_info)),
             count: None,
             countermeasures: None,
             device: None,
@@ -323,7 +323,7 @@ impl NetworkRemediationActivity {
             malware: None,
             malware_scan_info: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             osint: None,
             policy: None,
@@ -477,5 +477,172 @@ impl crate::OcsfEvent for NetworkRemediationActivity {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for NetworkRemediationActivity {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.classes[47]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.action.as_deref());
+        e.int(1, self.action_id.map(|v| i64::from(v.id())));
+        e.int(2, Some(i64::from(self.activity_id.id())));
+        e.str(3, self.activity_name.as_deref());
+        e.object(4, self.actor.as_deref());
+        e.object(5, self.api.as_deref());
+        e.object_list(6, self.attacks.as_deref());
+        e.object_list(7, self.authorizations.as_deref());
+        e.str(8, self.category_name.as_deref());
+        e.int(9, Some(i64::from(self.category_uid)));
+        e.str(10, self.class_name.as_deref());
+        e.int(11, Some(i64::from(self.class_uid)));
+        e.object(12, self.cloud.as_deref());
+        e.str(13, self.command_uid.as_deref());
+        e.str(14, self.confidence.as_deref());
+        e.int(15, self.confidence_id.map(|v| i64::from(v.id())));
+        e.int(16, self.confidence_score.map(i64::from));
+        e.object(17, self.connection_info.as_deref());
+        e.int(18, self.count.map(i64::from));
+        e.object_list(19, self.countermeasures.as_deref());
+        e.object(20, self.device.as_deref());
+        e.str(21, self.disposition.as_deref());
+        e.int(22, self.disposition_id.map(|v| i64::from(v.id())));
+        e.int(23, self.duration);
+        e.int(24, self.end_time);
+        e.datetime(25, self.end_time_dt.as_deref());
+        e.object_list(26, self.enrichments.as_deref());
+        e.object(27, self.firewall_rule.as_deref());
+        e.bool(28, self.is_alert);
+        e.object_list(29, self.malware.as_deref());
+        e.object(30, self.malware_scan_info.as_deref());
+        e.str(31, self.message.as_deref());
+        e.object(32, Some(&*self.metadata));
+        e.object_list(33, self.observables.as_deref());
+        e.object_list(34, self.osint.as_deref());
+        e.object(35, self.policy.as_deref());
+        e.str(36, self.raw_data.as_deref());
+        e.object(37, self.raw_data_hash.as_deref());
+        e.int(38, self.raw_data_size);
+        e.object(39, self.remediation.as_deref());
+        e.str(40, self.risk_details.as_deref());
+        e.str(41, self.risk_level.as_deref());
+        e.int(42, self.risk_level_id.map(|v| i64::from(v.id())));
+        e.int(43, self.risk_score.map(i64::from));
+        e.object(44, self.scan.as_deref());
+        e.str(45, self.severity.as_deref());
+        e.int(46, Some(i64::from(self.severity_id.id())));
+        e.int(47, self.start_time);
+        e.datetime(48, self.start_time_dt.as_deref());
+        e.str(49, self.status.as_deref());
+        e.str(50, self.status_code.as_deref());
+        e.str(51, self.status_detail.as_deref());
+        e.int(52, self.status_id.map(|v| i64::from(v.id())));
+        e.int(53, Some(self.time));
+        e.datetime(54, self.time_dt.as_deref());
+        e.int(55, self.timezone_offset.map(i64::from));
+        e.str(56, self.type_name.as_deref());
+        e.int(57, Some(self.type_uid));
+        e.map(58, self.unmapped.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            action: d.string(0)?,
+            action_id: d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id),
+            activity_id: d.required(
+                2,
+                d.int32(2)?
+                    .map(NetworkRemediationActivityActivityId::from_id),
+            )?,
+            activity_name: d.string(3)?,
+            actor: d.object::<crate::v1_8_0::objects::Actor>(4)?.map(Box::new),
+            api: d.object::<crate::v1_8_0::objects::Api>(5)?.map(Box::new),
+            attacks: d.object_list::<crate::v1_8_0::objects::Attack>(6)?,
+            authorizations: d.object_list::<crate::v1_8_0::objects::Authorization>(7)?,
+            category_name: d.string(8)?,
+            category_uid: d.required(9, d.int32(9)?)?,
+            class_name: d.string(10)?,
+            class_uid: d.class_uid(11, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_8_0::objects::Cloud>(12)?.map(Box::new),
+            command_uid: d.string(13)?,
+            confidence: d.string(14)?,
+            confidence_id: d
+                .int32(15)?
+                .map(crate::v1_8_0::enums::ConfidenceId::from_id),
+            confidence_score: d.int32(16)?,
+            connection_info: d
+                .object::<crate::v1_8_0::objects::NetworkConnectionInfo>(17)?
+                .map(Box::new),
+            count: d.int32(18)?,
+            countermeasures: d.object_list::<crate::v1_8_0::objects::D3fend>(19)?,
+            device: d
+                .object::<crate::v1_8_0::objects::Device>(20)?
+                .map(Box::new),
+            disposition: d.string(21)?,
+            disposition_id: d
+                .int32(22)?
+                .map(crate::v1_8_0::enums::DispositionId::from_id),
+            duration: d.int64(23)?,
+            end_time: d.int64(24)?,
+            end_time_dt: d.datetime(25)?,
+            enrichments: d.object_list::<crate::v1_8_0::objects::Enrichment>(26)?,
+            firewall_rule: d
+                .object::<crate::v1_8_0::objects::FirewallRule>(27)?
+                .map(Box::new),
+            is_alert: d.bool(28)?,
+            malware: d.object_list::<crate::v1_8_0::objects::Malware>(29)?,
+            malware_scan_info: d
+                .object::<crate::v1_8_0::objects::MalwareScanInfo>(30)?
+                .map(Box::new),
+            message: d.string(31)?,
+            metadata: d.required(
+                32,
+                d.object::<crate::v1_8_0::objects::Metadata>(32)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_8_0::objects::Observable>(33)?,
+            osint: d.object_list::<crate::v1_8_0::objects::Osint>(34)?,
+            policy: d
+                .object::<crate::v1_8_0::objects::Policy>(35)?
+                .map(Box::new),
+            raw_data: d.string(36)?,
+            raw_data_hash: d
+                .object::<crate::v1_8_0::objects::Fingerprint>(37)?
+                .map(Box::new),
+            raw_data_size: d.int64(38)?,
+            remediation: d
+                .object::<crate::v1_8_0::objects::Remediation>(39)?
+                .map(Box::new),
+            risk_details: d.string(40)?,
+            risk_level: d.string(41)?,
+            risk_level_id: d.int32(42)?.map(crate::v1_8_0::enums::RiskLevelId::from_id),
+            risk_score: d.int32(43)?,
+            scan: d.object::<crate::v1_8_0::objects::Scan>(44)?.map(Box::new),
+            severity: d.string(45)?,
+            severity_id: d.required(
+                46,
+                d.int32(46)?.map(crate::v1_8_0::enums::SeverityId::from_id),
+            )?,
+            start_time: d.int64(47)?,
+            start_time_dt: d.datetime(48)?,
+            status: d.string(49)?,
+            status_code: d.string(50)?,
+            status_detail: d.string(51)?,
+            status_id: d
+                .int32(52)?
+                .map(NetworkRemediationActivityStatusId::from_id),
+            time: d.required(53, d.int64(53)?)?,
+            time_dt: d.datetime(54)?,
+            timezone_offset: d.int32(55)?,
+            type_name: d.string(56)?,
+            type_uid: d.required(57, d.int64(57)?)?,
+            unmapped: d.map(58)?,
+            unknown: d.unknown()?,
+        })
     }
 }

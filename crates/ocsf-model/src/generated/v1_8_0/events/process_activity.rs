@@ -106,16 +106,16 @@ pub struct ProcessActivity {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_8_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_8_0::objects::Actor>>,
     /// **Actual Permissions** (`actual_permissions`, `integer_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actual_permissions: Option<i32>,
     /// **AI Model** (`ai_model`, object `ai_model`, recommended, profile `ai_operation`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ai_model: Option<crate::v1_8_0::objects::AiModel>,
+    pub ai_model: Option<Box<crate::v1_8_0::objects::AiModel>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_8_0::objects::Api>,
+    pub api: Option<Box<crate::v1_8_0::objects::Api>>,
     /// **MITRE ATT&CK® and ATLAS™ Details** (`attacks`, object `attack` array, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attacks: Option<Vec<crate::v1_8_0::objects::Attack>>,
@@ -139,7 +139,7 @@ pub struct ProcessActivity {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_8_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_8_0::objects::Cloud>>,
     /// **Confidence** (`confidence`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confidence: Option<String>,
@@ -156,7 +156,7 @@ pub struct ProcessActivity {
     pub count: Option<i32>,
     /// **Device** (`device`, object `device`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_8_0::objects::Device>,
+    pub device: Option<Box<crate::v1_8_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disposition: Option<String>,
@@ -182,7 +182,7 @@ pub struct ProcessActivity {
     pub exit_code: Option<i32>,
     /// **Firewall Rule** (`firewall_rule`, object `firewall_rule`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub firewall_rule: Option<crate::v1_8_0::objects::FirewallRule>,
+    pub firewall_rule: Option<Box<crate::v1_8_0::objects::FirewallRule>>,
     /// **Injection Type** (`injection_type`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub injection_type: Option<String>,
@@ -207,18 +207,18 @@ pub struct ProcessActivity {
     pub malware: Option<Vec<crate::v1_8_0::objects::Malware>>,
     /// **Malware Scan Info** (`malware_scan_info`, object `malware_scan_info`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub malware_scan_info: Option<crate::v1_8_0::objects::MalwareScanInfo>,
+    pub malware_scan_info: Option<Box<crate::v1_8_0::objects::MalwareScanInfo>>,
     /// **Message** (`message`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Message Context** (`message_context`, object `message_context`, optional, profile `ai_operation`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message_context: Option<crate::v1_8_0::objects::MessageContext>,
+    pub message_context: Option<Box<crate::v1_8_0::objects::MessageContext>>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_8_0::objects::Metadata,
+    pub metadata: Box<crate::v1_8_0::objects::Metadata>,
     /// **Module** (`module`, object `module`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub module: Option<crate::v1_8_0::objects::Module>,
+    pub module: Option<Box<crate::v1_8_0::objects::Module>>,
     /// **Observables** (`observables`, object `observable` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_8_0::objects::Observable>>,
@@ -227,16 +227,16 @@ pub struct ProcessActivity {
     pub osint: Option<Vec<crate::v1_8_0::objects::Osint>>,
     /// **Policy** (`policy`, object `policy`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policy: Option<crate::v1_8_0::objects::Policy>,
+    pub policy: Option<Box<crate::v1_8_0::objects::Policy>>,
     /// **Process** (`process`, object `process`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub process: Option<crate::v1_8_0::objects::Process>,
+    pub process: Option<Box<crate::v1_8_0::objects::Process>>,
     /// **Raw Data** (`raw_data`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
     /// **Raw Data Hash** (`raw_data_hash`, object `fingerprint`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub raw_data_hash: Option<crate::v1_8_0::objects::Fingerprint>,
+    pub raw_data_hash: Option<Box<crate::v1_8_0::objects::Fingerprint>>,
     /// **Raw Data Size** (`raw_data_size`, `long_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data_size: Option<i64>,
@@ -333,7 +333,7 @@ impl ProcessActivity {
             action_id: None,
             activity_id,
             activity_name: None,
-            actor: Some(actor),
+            actor: Some(Box::new(actor)),
             actual_permissions: None,
             ai_model: None,
             api: None,
@@ -348,7 +348,7 @@ impl ProcessActivity {
             confidence_id: None,
             confidence_score: None,
             count: None,
-            device: Some(device),
+            device: Some(Box::new(device)),
             disposition: None,
             disposition_id: None,
             duration: None,
@@ -366,12 +366,12 @@ impl ProcessActivity {
             malware_scan_info: None,
             message: None,
             message_context: None,
-            metadata,
+            metadata: Box::new(metadata),
             module: None,
             observables: None,
             osint: None,
             policy: None,
-            process: Some(process),
+            process: Some(Box::new(process)),
             raw_data: None,
             raw_data_hash: None,
             raw_data_size: None,
@@ -541,5 +541,182 @@ impl crate::OcsfEvent for ProcessActivity {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for ProcessActivity {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.classes[54]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.action.as_deref());
+        e.int(1, self.action_id.map(|v| i64::from(v.id())));
+        e.int(2, Some(i64::from(self.activity_id.id())));
+        e.str(3, self.activity_name.as_deref());
+        e.object(4, self.actor.as_deref());
+        e.int(5, self.actual_permissions.map(i64::from));
+        e.object(6, self.ai_model.as_deref());
+        e.object(7, self.api.as_deref());
+        e.object_list(8, self.attacks.as_deref());
+        e.object_list(9, self.authorizations.as_deref());
+        e.str(10, self.category_name.as_deref());
+        e.int(11, Some(i64::from(self.category_uid)));
+        e.str(12, self.class_name.as_deref());
+        e.int(13, Some(i64::from(self.class_uid)));
+        e.object(14, self.cloud.as_deref());
+        e.str(15, self.confidence.as_deref());
+        e.int(16, self.confidence_id.map(|v| i64::from(v.id())));
+        e.int(17, self.confidence_score.map(i64::from));
+        e.int(18, self.count.map(i64::from));
+        e.object(19, self.device.as_deref());
+        e.str(20, self.disposition.as_deref());
+        e.int(21, self.disposition_id.map(|v| i64::from(v.id())));
+        e.int(22, self.duration);
+        e.int(23, self.end_time);
+        e.datetime(24, self.end_time_dt.as_deref());
+        e.object_list(25, self.enrichments.as_deref());
+        e.int(26, self.exit_code.map(i64::from));
+        e.object(27, self.firewall_rule.as_deref());
+        e.str(28, self.injection_type.as_deref());
+        e.int(29, self.injection_type_id.map(|v| i64::from(v.id())));
+        e.bool(30, self.is_alert);
+        e.str(31, self.launch_type.as_deref());
+        e.int(32, self.launch_type_id.map(|v| i64::from(v.id())));
+        e.object_list(33, self.malware.as_deref());
+        e.object(34, self.malware_scan_info.as_deref());
+        e.str(35, self.message.as_deref());
+        e.object(36, self.message_context.as_deref());
+        e.object(37, Some(&*self.metadata));
+        e.object(38, self.module.as_deref());
+        e.object_list(39, self.observables.as_deref());
+        e.object_list(40, self.osint.as_deref());
+        e.object(41, self.policy.as_deref());
+        e.object(42, self.process.as_deref());
+        e.str(43, self.raw_data.as_deref());
+        e.object(44, self.raw_data_hash.as_deref());
+        e.int(45, self.raw_data_size);
+        e.int(46, self.requested_permissions.map(i64::from));
+        e.str(47, self.risk_details.as_deref());
+        e.str(48, self.risk_level.as_deref());
+        e.int(49, self.risk_level_id.map(|v| i64::from(v.id())));
+        e.int(50, self.risk_score.map(i64::from));
+        e.str(51, self.severity.as_deref());
+        e.int(52, Some(i64::from(self.severity_id.id())));
+        e.int(53, self.start_time);
+        e.datetime(54, self.start_time_dt.as_deref());
+        e.str(55, self.status.as_deref());
+        e.str(56, self.status_code.as_deref());
+        e.str(57, self.status_detail.as_deref());
+        e.int(58, self.status_id.map(|v| i64::from(v.id())));
+        e.int(59, Some(self.time));
+        e.datetime(60, self.time_dt.as_deref());
+        e.int(61, self.timezone_offset.map(i64::from));
+        e.str(62, self.type_name.as_deref());
+        e.int(63, Some(self.type_uid));
+        e.map(64, self.unmapped.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            action: d.string(0)?,
+            action_id: d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id),
+            activity_id: d.required(2, d.int32(2)?.map(ProcessActivityActivityId::from_id))?,
+            activity_name: d.string(3)?,
+            actor: d.object::<crate::v1_8_0::objects::Actor>(4)?.map(Box::new),
+            actual_permissions: d.int32(5)?,
+            ai_model: d
+                .object::<crate::v1_8_0::objects::AiModel>(6)?
+                .map(Box::new),
+            api: d.object::<crate::v1_8_0::objects::Api>(7)?.map(Box::new),
+            attacks: d.object_list::<crate::v1_8_0::objects::Attack>(8)?,
+            authorizations: d.object_list::<crate::v1_8_0::objects::Authorization>(9)?,
+            category_name: d.string(10)?,
+            category_uid: d.required(11, d.int32(11)?)?,
+            class_name: d.string(12)?,
+            class_uid: d.class_uid(13, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_8_0::objects::Cloud>(14)?.map(Box::new),
+            confidence: d.string(15)?,
+            confidence_id: d
+                .int32(16)?
+                .map(crate::v1_8_0::enums::ConfidenceId::from_id),
+            confidence_score: d.int32(17)?,
+            count: d.int32(18)?,
+            device: d
+                .object::<crate::v1_8_0::objects::Device>(19)?
+                .map(Box::new),
+            disposition: d.string(20)?,
+            disposition_id: d
+                .int32(21)?
+                .map(crate::v1_8_0::enums::DispositionId::from_id),
+            duration: d.int64(22)?,
+            end_time: d.int64(23)?,
+            end_time_dt: d.datetime(24)?,
+            enrichments: d.object_list::<crate::v1_8_0::objects::Enrichment>(25)?,
+            exit_code: d.int32(26)?,
+            firewall_rule: d
+                .object::<crate::v1_8_0::objects::FirewallRule>(27)?
+                .map(Box::new),
+            injection_type: d.string(28)?,
+            injection_type_id: d.int32(29)?.map(ProcessActivityInjectionTypeId::from_id),
+            is_alert: d.bool(30)?,
+            launch_type: d.string(31)?,
+            launch_type_id: d.int32(32)?.map(ProcessActivityLaunchTypeId::from_id),
+            malware: d.object_list::<crate::v1_8_0::objects::Malware>(33)?,
+            malware_scan_info: d
+                .object::<crate::v1_8_0::objects::MalwareScanInfo>(34)?
+                .map(Box::new),
+            message: d.string(35)?,
+            message_context: d
+                .object::<crate::v1_8_0::objects::MessageContext>(36)?
+                .map(Box::new),
+            metadata: d.required(
+                37,
+                d.object::<crate::v1_8_0::objects::Metadata>(37)?
+                    .map(Box::new),
+            )?,
+            module: d
+                .object::<crate::v1_8_0::objects::Module>(38)?
+                .map(Box::new),
+            observables: d.object_list::<crate::v1_8_0::objects::Observable>(39)?,
+            osint: d.object_list::<crate::v1_8_0::objects::Osint>(40)?,
+            policy: d
+                .object::<crate::v1_8_0::objects::Policy>(41)?
+                .map(Box::new),
+            process: d
+                .object::<crate::v1_8_0::objects::Process>(42)?
+                .map(Box::new),
+            raw_data: d.string(43)?,
+            raw_data_hash: d
+                .object::<crate::v1_8_0::objects::Fingerprint>(44)?
+                .map(Box::new),
+            raw_data_size: d.int64(45)?,
+            requested_permissions: d.int32(46)?,
+            risk_details: d.string(47)?,
+            risk_level: d.string(48)?,
+            risk_level_id: d.int32(49)?.map(crate::v1_8_0::enums::RiskLevelId::from_id),
+            risk_score: d.int32(50)?,
+            severity: d.string(51)?,
+            severity_id: d.required(
+                52,
+                d.int32(52)?.map(crate::v1_8_0::enums::SeverityId::from_id),
+            )?,
+            start_time: d.int64(53)?,
+            start_time_dt: d.datetime(54)?,
+            status: d.string(55)?,
+            status_code: d.string(56)?,
+            status_detail: d.string(57)?,
+            status_id: d.int32(58)?.map(crate::v1_8_0::enums::StatusId::from_id),
+            time: d.required(59, d.int64(59)?)?,
+            time_dt: d.datetime(60)?,
+            timezone_offset: d.int32(61)?,
+            type_name: d.string(62)?,
+            type_uid: d.required(63, d.int64(63)?)?,
+            unmapped: d.map(64)?,
+            unknown: d.unknown()?,
+        })
     }
 }

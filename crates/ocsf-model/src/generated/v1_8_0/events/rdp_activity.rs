@@ -68,10 +68,10 @@ pub struct RdpActivity {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_8_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_8_0::objects::Actor>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_8_0::objects::Api>,
+    pub api: Option<Box<crate::v1_8_0::objects::Api>>,
     /// **Application Name** (`app_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app_name: Option<String>,
@@ -107,7 +107,7 @@ pub struct RdpActivity {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_8_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_8_0::objects::Cloud>>,
     /// **Confidence** (`confidence`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confidence: Option<String>,
@@ -121,16 +121,16 @@ pub struct RdpActivity {
     pub confidence_score: Option<i32>,
     /// **Connection Info** (`connection_info`, object `network_connection_info`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_info: Option<crate::v1_8_0::objects::NetworkConnectionInfo>,
+    pub connection_info: Option<Box<crate::v1_8_0::objects::NetworkConnectionInfo>>,
     /// **Count** (`count`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i32>,
     /// **Cumulative Traffic** (`cumulative_traffic`, object `network_traffic`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cumulative_traffic: Option<crate::v1_8_0::objects::NetworkTraffic>,
+    pub cumulative_traffic: Option<Box<crate::v1_8_0::objects::NetworkTraffic>>,
     /// **Device** (`device`, object `device`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_8_0::objects::Device>,
+    pub device: Option<Box<crate::v1_8_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disposition: Option<String>,
@@ -141,7 +141,7 @@ pub struct RdpActivity {
     pub disposition_id: Option<crate::v1_8_0::enums::DispositionId>,
     /// **Destination Endpoint** (`dst_endpoint`, object `network_endpoint`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dst_endpoint: Option<crate::v1_8_0::objects::NetworkEndpoint>,
+    pub dst_endpoint: Option<Box<crate::v1_8_0::objects::NetworkEndpoint>>,
     /// **Duration Milliseconds** (`duration`, `long_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i64>,
@@ -156,10 +156,10 @@ pub struct RdpActivity {
     pub enrichments: Option<Vec<crate::v1_8_0::objects::Enrichment>>,
     /// **File** (`file`, object `file`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file: Option<crate::v1_8_0::objects::File>,
+    pub file: Option<Box<crate::v1_8_0::objects::File>>,
     /// **Firewall Rule** (`firewall_rule`, object `firewall_rule`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub firewall_rule: Option<crate::v1_8_0::objects::FirewallRule>,
+    pub firewall_rule: Option<Box<crate::v1_8_0::objects::FirewallRule>>,
     /// **Identifier Cookie** (`identifier_cookie`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identifier_cookie: Option<String>,
@@ -171,24 +171,24 @@ pub struct RdpActivity {
     pub ja4_fingerprint_list: Option<Vec<crate::v1_8_0::objects::Ja4Fingerprint>>,
     /// **Keyboard Information** (`keyboard_info`, object `keyboard_info`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub keyboard_info: Option<crate::v1_8_0::objects::KeyboardInfo>,
+    pub keyboard_info: Option<Box<crate::v1_8_0::objects::KeyboardInfo>>,
     /// **Load Balancer** (`load_balancer`, object `load_balancer`, recommended, profile `load_balancer`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub load_balancer: Option<crate::v1_8_0::objects::LoadBalancer>,
+    pub load_balancer: Option<Box<crate::v1_8_0::objects::LoadBalancer>>,
     /// **Malware** (`malware`, object `malware` array, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub malware: Option<Vec<crate::v1_8_0::objects::Malware>>,
     /// **Malware Scan Info** (`malware_scan_info`, object `malware_scan_info`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub malware_scan_info: Option<crate::v1_8_0::objects::MalwareScanInfo>,
+    pub malware_scan_info: Option<Box<crate::v1_8_0::objects::MalwareScanInfo>>,
     /// **Message** (`message`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_8_0::objects::Metadata,
+    pub metadata: Box<crate::v1_8_0::objects::Metadata>,
     /// **Network Observation Point** (`network_observation_point`, object `network_endpoint`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub network_observation_point: Option<crate::v1_8_0::objects::NetworkEndpoint>,
+    pub network_observation_point: Option<Box<crate::v1_8_0::objects::NetworkEndpoint>>,
     /// **Observables** (`observables`, object `observable` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_8_0::objects::Observable>>,
@@ -208,7 +208,7 @@ pub struct RdpActivity {
     pub packet_list: Option<Vec<crate::v1_8_0::objects::Packet>>,
     /// **Policy** (`policy`, object `policy`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policy: Option<crate::v1_8_0::objects::Policy>,
+    pub policy: Option<Box<crate::v1_8_0::objects::Policy>>,
     /// **RDP Version** (`protocol_ver`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub protocol_ver: Option<String>,
@@ -216,43 +216,43 @@ pub struct RdpActivity {
     ///
     /// Deprecated since 1.1.0; use `proxy_endpoint`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy: Option<crate::v1_8_0::objects::NetworkProxy>,
+    pub proxy: Option<Box<crate::v1_8_0::objects::NetworkProxy>>,
     /// **Proxy Connection Info** (`proxy_connection_info`, object `network_connection_info`, recommended, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_connection_info: Option<crate::v1_8_0::objects::NetworkConnectionInfo>,
+    pub proxy_connection_info: Option<Box<crate::v1_8_0::objects::NetworkConnectionInfo>>,
     /// **Proxy Endpoint** (`proxy_endpoint`, object `network_proxy`, optional, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_endpoint: Option<crate::v1_8_0::objects::NetworkProxy>,
+    pub proxy_endpoint: Option<Box<crate::v1_8_0::objects::NetworkProxy>>,
     /// **Proxy HTTP Request** (`proxy_http_request`, object `http_request`, optional, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_http_request: Option<crate::v1_8_0::objects::HttpRequest>,
+    pub proxy_http_request: Option<Box<crate::v1_8_0::objects::HttpRequest>>,
     /// **Proxy HTTP Response** (`proxy_http_response`, object `http_response`, optional, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_http_response: Option<crate::v1_8_0::objects::HttpResponse>,
+    pub proxy_http_response: Option<Box<crate::v1_8_0::objects::HttpResponse>>,
     /// **Proxy TLS** (`proxy_tls`, object `tls`, recommended, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_tls: Option<crate::v1_8_0::objects::Tls>,
+    pub proxy_tls: Option<Box<crate::v1_8_0::objects::Tls>>,
     /// **Proxy Traffic** (`proxy_traffic`, object `network_traffic`, recommended, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_traffic: Option<crate::v1_8_0::objects::NetworkTraffic>,
+    pub proxy_traffic: Option<Box<crate::v1_8_0::objects::NetworkTraffic>>,
     /// **Raw Data** (`raw_data`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
     /// **Raw Data Hash** (`raw_data_hash`, object `fingerprint`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub raw_data_hash: Option<crate::v1_8_0::objects::Fingerprint>,
+    pub raw_data_hash: Option<Box<crate::v1_8_0::objects::Fingerprint>>,
     /// **Raw Data Size** (`raw_data_size`, `long_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data_size: Option<i64>,
     /// **Remote Display** (`remote_display`, object `display`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub remote_display: Option<crate::v1_8_0::objects::Display>,
+    pub remote_display: Option<Box<crate::v1_8_0::objects::Display>>,
     /// **API Request Details** (`request`, object `request`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request: Option<crate::v1_8_0::objects::Request>,
+    pub request: Option<Box<crate::v1_8_0::objects::Request>>,
     /// **API Response Details** (`response`, object `response`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub response: Option<crate::v1_8_0::objects::Response>,
+    pub response: Option<Box<crate::v1_8_0::objects::Response>>,
     /// **Risk Details** (`risk_details`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk_details: Option<String>,
@@ -276,7 +276,7 @@ pub struct RdpActivity {
     pub severity_id: crate::v1_8_0::enums::SeverityId,
     /// **Source Endpoint** (`src_endpoint`, object `network_endpoint`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub src_endpoint: Option<crate::v1_8_0::objects::NetworkEndpoint>,
+    pub src_endpoint: Option<Box<crate::v1_8_0::objects::NetworkEndpoint>>,
     /// **Start Time** (`start_time`, `timestamp_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
@@ -307,10 +307,10 @@ pub struct RdpActivity {
     pub timezone_offset: Option<i32>,
     /// **TLS** (`tls`, object `tls`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tls: Option<crate::v1_8_0::objects::Tls>,
+    pub tls: Option<Box<crate::v1_8_0::objects::Tls>>,
     /// **Traffic** (`traffic`, object `network_traffic`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub traffic: Option<crate::v1_8_0::objects::NetworkTraffic>,
+    pub traffic: Option<Box<crate::v1_8_0::objects::NetworkTraffic>>,
     /// **Type Name** (`type_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     type_name: Option<String>,
@@ -323,7 +323,7 @@ pub struct RdpActivity {
     pub unmapped: Option<serde_json::Map<String, serde_json::Value>>,
     /// **User** (`user`, object `user`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<crate::v1_8_0::objects::User>,
+    pub user: Option<Box<crate::v1_8_0::objects::User>>,
     /// Attributes this schema version does not define, kept as read and written back.
     #[serde(flatten)]
     pub unknown: serde_json::Map<String, serde_json::Value>,
@@ -389,7 +389,7 @@ impl RdpActivity {
             malware: None,
             malware_scan_info: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             network_observation_point: None,
             observables: None,
             observation_point: None,
@@ -573,5 +573,250 @@ impl crate::OcsfEvent for RdpActivity {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for RdpActivity {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.classes[57]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.action.as_deref());
+        e.int(1, self.action_id.map(|v| i64::from(v.id())));
+        e.int(2, Some(i64::from(self.activity_id.id())));
+        e.str(3, self.activity_name.as_deref());
+        e.object(4, self.actor.as_deref());
+        e.object(5, self.api.as_deref());
+        e.str(6, self.app_name.as_deref());
+        e.str(7, self.app_protocol_name.as_deref());
+        e.object_list(8, self.attacks.as_deref());
+        e.object_list(9, self.authorizations.as_deref());
+        e.str_list(10, self.capabilities.as_deref());
+        e.str(11, self.category_name.as_deref());
+        e.int(12, Some(i64::from(self.category_uid)));
+        e.str_list(13, self.certificate_chain.as_deref());
+        e.str(14, self.class_name.as_deref());
+        e.int(15, Some(i64::from(self.class_uid)));
+        e.object(16, self.cloud.as_deref());
+        e.str(17, self.confidence.as_deref());
+        e.int(18, self.confidence_id.map(|v| i64::from(v.id())));
+        e.int(19, self.confidence_score.map(i64::from));
+        e.object(20, self.connection_info.as_deref());
+        e.int(21, self.count.map(i64::from));
+        e.object(22, self.cumulative_traffic.as_deref());
+        e.object(23, self.device.as_deref());
+        e.str(24, self.disposition.as_deref());
+        e.int(25, self.disposition_id.map(|v| i64::from(v.id())));
+        e.object(26, self.dst_endpoint.as_deref());
+        e.int(27, self.duration);
+        e.int(28, self.end_time);
+        e.datetime(29, self.end_time_dt.as_deref());
+        e.object_list(30, self.enrichments.as_deref());
+        e.object(31, self.file.as_deref());
+        e.object(32, self.firewall_rule.as_deref());
+        e.str(33, self.identifier_cookie.as_deref());
+        e.bool(34, self.is_alert);
+        e.object_list(35, self.ja4_fingerprint_list.as_deref());
+        e.object(36, self.keyboard_info.as_deref());
+        e.object(37, self.load_balancer.as_deref());
+        e.object_list(38, self.malware.as_deref());
+        e.object(39, self.malware_scan_info.as_deref());
+        e.str(40, self.message.as_deref());
+        e.object(41, Some(&*self.metadata));
+        e.object(42, self.network_observation_point.as_deref());
+        e.object_list(43, self.observables.as_deref());
+        e.str(44, self.observation_point.as_deref());
+        e.int(45, self.observation_point_id.map(|v| i64::from(v.id())));
+        e.object_list(46, self.osint.as_deref());
+        e.object_list(47, self.packet_list.as_deref());
+        e.object(48, self.policy.as_deref());
+        e.str(49, self.protocol_ver.as_deref());
+        e.object(50, self.proxy.as_deref());
+        e.object(51, self.proxy_connection_info.as_deref());
+        e.object(52, self.proxy_endpoint.as_deref());
+        e.object(53, self.proxy_http_request.as_deref());
+        e.object(54, self.proxy_http_response.as_deref());
+        e.object(55, self.proxy_tls.as_deref());
+        e.object(56, self.proxy_traffic.as_deref());
+        e.str(57, self.raw_data.as_deref());
+        e.object(58, self.raw_data_hash.as_deref());
+        e.int(59, self.raw_data_size);
+        e.object(60, self.remote_display.as_deref());
+        e.object(61, self.request.as_deref());
+        e.object(62, self.response.as_deref());
+        e.str(63, self.risk_details.as_deref());
+        e.str(64, self.risk_level.as_deref());
+        e.int(65, self.risk_level_id.map(|v| i64::from(v.id())));
+        e.int(66, self.risk_score.map(i64::from));
+        e.str(67, self.severity.as_deref());
+        e.int(68, Some(i64::from(self.severity_id.id())));
+        e.object(69, self.src_endpoint.as_deref());
+        e.int(70, self.start_time);
+        e.datetime(71, self.start_time_dt.as_deref());
+        e.str(72, self.status.as_deref());
+        e.str(73, self.status_code.as_deref());
+        e.str(74, self.status_detail.as_deref());
+        e.int(75, self.status_id.map(|v| i64::from(v.id())));
+        e.int(76, Some(self.time));
+        e.datetime(77, self.time_dt.as_deref());
+        e.int(78, self.timezone_offset.map(i64::from));
+        e.object(79, self.tls.as_deref());
+        e.object(80, self.traffic.as_deref());
+        e.str(81, self.type_name.as_deref());
+        e.int(82, Some(self.type_uid));
+        e.map(83, self.unmapped.as_ref());
+        e.object(84, self.user.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            action: d.string(0)?,
+            action_id: d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id),
+            activity_id: d.required(2, d.int32(2)?.map(RdpActivityActivityId::from_id))?,
+            activity_name: d.string(3)?,
+            actor: d.object::<crate::v1_8_0::objects::Actor>(4)?.map(Box::new),
+            api: d.object::<crate::v1_8_0::objects::Api>(5)?.map(Box::new),
+            app_name: d.string(6)?,
+            app_protocol_name: d.string(7)?,
+            attacks: d.object_list::<crate::v1_8_0::objects::Attack>(8)?,
+            authorizations: d.object_list::<crate::v1_8_0::objects::Authorization>(9)?,
+            capabilities: d.string_list(10)?,
+            category_name: d.string(11)?,
+            category_uid: d.required(12, d.int32(12)?)?,
+            certificate_chain: d.string_list(13)?,
+            class_name: d.string(14)?,
+            class_uid: d.class_uid(15, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_8_0::objects::Cloud>(16)?.map(Box::new),
+            confidence: d.string(17)?,
+            confidence_id: d
+                .int32(18)?
+                .map(crate::v1_8_0::enums::ConfidenceId::from_id),
+            confidence_score: d.int32(19)?,
+            connection_info: d
+                .object::<crate::v1_8_0::objects::NetworkConnectionInfo>(20)?
+                .map(Box::new),
+            count: d.int32(21)?,
+            cumulative_traffic: d
+                .object::<crate::v1_8_0::objects::NetworkTraffic>(22)?
+                .map(Box::new),
+            device: d
+                .object::<crate::v1_8_0::objects::Device>(23)?
+                .map(Box::new),
+            disposition: d.string(24)?,
+            disposition_id: d
+                .int32(25)?
+                .map(crate::v1_8_0::enums::DispositionId::from_id),
+            dst_endpoint: d
+                .object::<crate::v1_8_0::objects::NetworkEndpoint>(26)?
+                .map(Box::new),
+            duration: d.int64(27)?,
+            end_time: d.int64(28)?,
+            end_time_dt: d.datetime(29)?,
+            enrichments: d.object_list::<crate::v1_8_0::objects::Enrichment>(30)?,
+            file: d.object::<crate::v1_8_0::objects::File>(31)?.map(Box::new),
+            firewall_rule: d
+                .object::<crate::v1_8_0::objects::FirewallRule>(32)?
+                .map(Box::new),
+            identifier_cookie: d.string(33)?,
+            is_alert: d.bool(34)?,
+            ja4_fingerprint_list: d.object_list::<crate::v1_8_0::objects::Ja4Fingerprint>(35)?,
+            keyboard_info: d
+                .object::<crate::v1_8_0::objects::KeyboardInfo>(36)?
+                .map(Box::new),
+            load_balancer: d
+                .object::<crate::v1_8_0::objects::LoadBalancer>(37)?
+                .map(Box::new),
+            malware: d.object_list::<crate::v1_8_0::objects::Malware>(38)?,
+            malware_scan_info: d
+                .object::<crate::v1_8_0::objects::MalwareScanInfo>(39)?
+                .map(Box::new),
+            message: d.string(40)?,
+            metadata: d.required(
+                41,
+                d.object::<crate::v1_8_0::objects::Metadata>(41)?
+                    .map(Box::new),
+            )?,
+            network_observation_point: d
+                .object::<crate::v1_8_0::objects::NetworkEndpoint>(42)?
+                .map(Box::new),
+            observables: d.object_list::<crate::v1_8_0::objects::Observable>(43)?,
+            observation_point: d.string(44)?,
+            observation_point_id: d
+                .int32(45)?
+                .map(crate::v1_8_0::enums::ObservationPointId::from_id),
+            osint: d.object_list::<crate::v1_8_0::objects::Osint>(46)?,
+            packet_list: d.object_list::<crate::v1_8_0::objects::Packet>(47)?,
+            policy: d
+                .object::<crate::v1_8_0::objects::Policy>(48)?
+                .map(Box::new),
+            protocol_ver: d.string(49)?,
+            proxy: d
+                .object::<crate::v1_8_0::objects::NetworkProxy>(50)?
+                .map(Box::new),
+            proxy_connection_info: d
+                .object::<crate::v1_8_0::objects::NetworkConnectionInfo>(51)?
+                .map(Box::new),
+            proxy_endpoint: d
+                .object::<crate::v1_8_0::objects::NetworkProxy>(52)?
+                .map(Box::new),
+            proxy_http_request: d
+                .object::<crate::v1_8_0::objects::HttpRequest>(53)?
+                .map(Box::new),
+            proxy_http_response: d
+                .object::<crate::v1_8_0::objects::HttpResponse>(54)?
+                .map(Box::new),
+            proxy_tls: d.object::<crate::v1_8_0::objects::Tls>(55)?.map(Box::new),
+            proxy_traffic: d
+                .object::<crate::v1_8_0::objects::NetworkTraffic>(56)?
+                .map(Box::new),
+            raw_data: d.string(57)?,
+            raw_data_hash: d
+                .object::<crate::v1_8_0::objects::Fingerprint>(58)?
+                .map(Box::new),
+            raw_data_size: d.int64(59)?,
+            remote_display: d
+                .object::<crate::v1_8_0::objects::Display>(60)?
+                .map(Box::new),
+            request: d
+                .object::<crate::v1_8_0::objects::Request>(61)?
+                .map(Box::new),
+            response: d
+                .object::<crate::v1_8_0::objects::Response>(62)?
+                .map(Box::new),
+            risk_details: d.string(63)?,
+            risk_level: d.string(64)?,
+            risk_level_id: d.int32(65)?.map(crate::v1_8_0::enums::RiskLevelId::from_id),
+            risk_score: d.int32(66)?,
+            severity: d.string(67)?,
+            severity_id: d.required(
+                68,
+                d.int32(68)?.map(crate::v1_8_0::enums::SeverityId::from_id),
+            )?,
+            src_endpoint: d
+                .object::<crate::v1_8_0::objects::NetworkEndpoint>(69)?
+                .map(Box::new),
+            start_time: d.int64(70)?,
+            start_time_dt: d.datetime(71)?,
+            status: d.string(72)?,
+            status_code: d.string(73)?,
+            status_detail: d.string(74)?,
+            status_id: d.int32(75)?.map(crate::v1_8_0::enums::StatusId::from_id),
+            time: d.required(76, d.int64(76)?)?,
+            time_dt: d.datetime(77)?,
+            timezone_offset: d.int32(78)?,
+            tls: d.object::<crate::v1_8_0::objects::Tls>(79)?.map(Box::new),
+            traffic: d
+                .object::<crate::v1_8_0::objects::NetworkTraffic>(80)?
+                .map(Box::new),
+            type_name: d.string(81)?,
+            type_uid: d.required(82, d.int64(82)?)?,
+            unmapped: d.map(83)?,
+            user: d.object::<crate::v1_8_0::objects::User>(84)?.map(Box::new),
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -91,10 +91,10 @@ pub struct RemediationActivity {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_8_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_8_0::objects::Actor>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_8_0::objects::Api>,
+    pub api: Option<Box<crate::v1_8_0::objects::Api>>,
     /// **MITRE ATT&CK® and ATLAS™ Details** (`attacks`, object `attack` array, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attacks: Option<Vec<crate::v1_8_0::objects::Attack>>,
@@ -118,7 +118,7 @@ pub struct RemediationActivity {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_8_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_8_0::objects::Cloud>>,
     /// **Command UID** (`command_uid`, `string_t`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command_uid: Option<String>,
@@ -141,7 +141,7 @@ pub struct RemediationActivity {
     pub countermeasures: Option<Vec<crate::v1_8_0::objects::D3fend>>,
     /// **Device** (`device`, object `device`, recommended, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_8_0::objects::Device>,
+    pub device: Option<Box<crate::v1_8_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disposition: Option<String>,
@@ -164,7 +164,7 @@ pub struct RemediationActivity {
     pub enrichments: Option<Vec<crate::v1_8_0::objects::Enrichment>>,
     /// **Firewall Rule** (`firewall_rule`, object `firewall_rule`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub firewall_rule: Option<crate::v1_8_0::objects::FirewallRule>,
+    pub firewall_rule: Option<Box<crate::v1_8_0::objects::FirewallRule>>,
     /// **Alert** (`is_alert`, `boolean_t`, recommended, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_alert: Option<bool>,
@@ -173,12 +173,12 @@ pub struct RemediationActivity {
     pub malware: Option<Vec<crate::v1_8_0::objects::Malware>>,
     /// **Malware Scan Info** (`malware_scan_info`, object `malware_scan_info`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub malware_scan_info: Option<crate::v1_8_0::objects::MalwareScanInfo>,
+    pub malware_scan_info: Option<Box<crate::v1_8_0::objects::MalwareScanInfo>>,
     /// **Message** (`message`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_8_0::objects::Metadata,
+    pub metadata: Box<crate::v1_8_0::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_8_0::objects::Observable>>,
@@ -187,19 +187,19 @@ pub struct RemediationActivity {
     pub osint: Option<Vec<crate::v1_8_0::objects::Osint>>,
     /// **Policy** (`policy`, object `policy`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policy: Option<crate::v1_8_0::objects::Policy>,
+    pub policy: Option<Box<crate::v1_8_0::objects::Policy>>,
     /// **Raw Data** (`raw_data`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
     /// **Raw Data Hash** (`raw_data_hash`, object `fingerprint`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub raw_data_hash: Option<crate::v1_8_0::objects::Fingerprint>,
+    pub raw_data_hash: Option<Box<crate::v1_8_0::objects::Fingerprint>>,
     /// **Raw Data Size** (`raw_data_size`, `long_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data_size: Option<i64>,
     /// **Remediation Guidance** (`remediation`, object `remediation`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub remediation: Option<crate::v1_8_0::objects::Remediation>,
+    pub remediation: Option<Box<crate::v1_8_0::objects::Remediation>>,
     /// **Risk Details** (`risk_details`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk_details: Option<String>,
@@ -216,7 +216,7 @@ pub struct RemediationActivity {
     pub risk_score: Option<i32>,
     /// **Scan** (`scan`, object `scan`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scan: Option<crate::v1_8_0::objects::Scan>,
+    pub scan: Option<Box<crate::v1_8_0::objects::Scan>>,
     /// **Severity** (`severity`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub severity: Option<String>,
@@ -318,7 +318,7 @@ impl RemediationActivity {
             malware: None,
             malware_scan_info: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             osint: None,
             policy: None,
@@ -472,5 +472,162 @@ impl crate::OcsfEvent for RemediationActivity {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for RemediationActivity {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.classes[58]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.action.as_deref());
+        e.int(1, self.action_id.map(|v| i64::from(v.id())));
+        e.int(2, Some(i64::from(self.activity_id.id())));
+        e.str(3, self.activity_name.as_deref());
+        e.object(4, self.actor.as_deref());
+        e.object(5, self.api.as_deref());
+        e.object_list(6, self.attacks.as_deref());
+        e.object_list(7, self.authorizations.as_deref());
+        e.str(8, self.category_name.as_deref());
+        e.int(9, Some(i64::from(self.category_uid)));
+        e.str(10, self.class_name.as_deref());
+        e.int(11, Some(i64::from(self.class_uid)));
+        e.object(12, self.cloud.as_deref());
+        e.str(13, self.command_uid.as_deref());
+        e.str(14, self.confidence.as_deref());
+        e.int(15, self.confidence_id.map(|v| i64::from(v.id())));
+        e.int(16, self.confidence_score.map(i64::from));
+        e.int(17, self.count.map(i64::from));
+        e.object_list(18, self.countermeasures.as_deref());
+        e.object(19, self.device.as_deref());
+        e.str(20, self.disposition.as_deref());
+        e.int(21, self.disposition_id.map(|v| i64::from(v.id())));
+        e.int(22, self.duration);
+        e.int(23, self.end_time);
+        e.datetime(24, self.end_time_dt.as_deref());
+        e.object_list(25, self.enrichments.as_deref());
+        e.object(26, self.firewall_rule.as_deref());
+        e.bool(27, self.is_alert);
+        e.object_list(28, self.malware.as_deref());
+        e.object(29, self.malware_scan_info.as_deref());
+        e.str(30, self.message.as_deref());
+        e.object(31, Some(&*self.metadata));
+        e.object_list(32, self.observables.as_deref());
+        e.object_list(33, self.osint.as_deref());
+        e.object(34, self.policy.as_deref());
+        e.str(35, self.raw_data.as_deref());
+        e.object(36, self.raw_data_hash.as_deref());
+        e.int(37, self.raw_data_size);
+        e.object(38, self.remediation.as_deref());
+        e.str(39, self.risk_details.as_deref());
+        e.str(40, self.risk_level.as_deref());
+        e.int(41, self.risk_level_id.map(|v| i64::from(v.id())));
+        e.int(42, self.risk_score.map(i64::from));
+        e.object(43, self.scan.as_deref());
+        e.str(44, self.severity.as_deref());
+        e.int(45, Some(i64::from(self.severity_id.id())));
+        e.int(46, self.start_time);
+        e.datetime(47, self.start_time_dt.as_deref());
+        e.str(48, self.status.as_deref());
+        e.str(49, self.status_code.as_deref());
+        e.str(50, self.status_detail.as_deref());
+        e.int(51, self.status_id.map(|v| i64::from(v.id())));
+        e.int(52, Some(self.time));
+        e.datetime(53, self.time_dt.as_deref());
+        e.int(54, self.timezone_offset.map(i64::from));
+        e.str(55, self.type_name.as_deref());
+        e.int(56, Some(self.type_uid));
+        e.map(57, self.unmapped.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            action: d.string(0)?,
+            action_id: d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id),
+            activity_id: d.required(2, d.int32(2)?.map(RemediationActivityActivityId::from_id))?,
+            activity_name: d.string(3)?,
+            actor: d.object::<crate::v1_8_0::objects::Actor>(4)?.map(Box::new),
+            api: d.object::<crate::v1_8_0::objects::Api>(5)?.map(Box::new),
+            attacks: d.object_list::<crate::v1_8_0::objects::Attack>(6)?,
+            authorizations: d.object_list::<crate::v1_8_0::objects::Authorization>(7)?,
+            category_name: d.string(8)?,
+            category_uid: d.required(9, d.int32(9)?)?,
+            class_name: d.string(10)?,
+            class_uid: d.class_uid(11, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_8_0::objects::Cloud>(12)?.map(Box::new),
+            command_uid: d.string(13)?,
+            confidence: d.string(14)?,
+            confidence_id: d
+                .int32(15)?
+                .map(crate::v1_8_0::enums::ConfidenceId::from_id),
+            confidence_score: d.int32(16)?,
+            count: d.int32(17)?,
+            countermeasures: d.object_list::<crate::v1_8_0::objects::D3fend>(18)?,
+            device: d
+                .object::<crate::v1_8_0::objects::Device>(19)?
+                .map(Box::new),
+            disposition: d.string(20)?,
+            disposition_id: d
+                .int32(21)?
+                .map(crate::v1_8_0::enums::DispositionId::from_id),
+            duration: d.int64(22)?,
+            end_time: d.int64(23)?,
+            end_time_dt: d.datetime(24)?,
+            enrichments: d.object_list::<crate::v1_8_0::objects::Enrichment>(25)?,
+            firewall_rule: d
+                .object::<crate::v1_8_0::objects::FirewallRule>(26)?
+                .map(Box::new),
+            is_alert: d.bool(27)?,
+            malware: d.object_list::<crate::v1_8_0::objects::Malware>(28)?,
+            malware_scan_info: d
+                .object::<crate::v1_8_0::objects::MalwareScanInfo>(29)?
+                .map(Box::new),
+            message: d.string(30)?,
+            metadata: d.required(
+                31,
+                d.object::<crate::v1_8_0::objects::Metadata>(31)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_8_0::objects::Observable>(32)?,
+            osint: d.object_list::<crate::v1_8_0::objects::Osint>(33)?,
+            policy: d
+                .object::<crate::v1_8_0::objects::Policy>(34)?
+                .map(Box::new),
+            raw_data: d.string(35)?,
+            raw_data_hash: d
+                .object::<crate::v1_8_0::objects::Fingerprint>(36)?
+                .map(Box::new),
+            raw_data_size: d.int64(37)?,
+            remediation: d
+                .object::<crate::v1_8_0::objects::Remediation>(38)?
+                .map(Box::new),
+            risk_details: d.string(39)?,
+            risk_level: d.string(40)?,
+            risk_level_id: d.int32(41)?.map(crate::v1_8_0::enums::RiskLevelId::from_id),
+            risk_score: d.int32(42)?,
+            scan: d.object::<crate::v1_8_0::objects::Scan>(43)?.map(Box::new),
+            severity: d.string(44)?,
+            severity_id: d.required(
+                45,
+                d.int32(45)?.map(crate::v1_8_0::enums::SeverityId::from_id),
+            )?,
+            start_time: d.int64(46)?,
+            start_time_dt: d.datetime(47)?,
+            status: d.string(48)?,
+            status_code: d.string(49)?,
+            status_detail: d.string(50)?,
+            status_id: d.int32(51)?.map(RemediationActivityStatusId::from_id),
+            time: d.required(52, d.int64(52)?)?,
+            time_dt: d.datetime(53)?,
+            timezone_offset: d.int32(54)?,
+            type_name: d.string(55)?,
+            type_uid: d.required(56, d.int64(56)?)?,
+            unmapped: d.map(57)?,
+            unknown: d.unknown()?,
+        })
     }
 }

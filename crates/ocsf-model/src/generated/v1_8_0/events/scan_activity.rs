@@ -73,10 +73,10 @@ pub struct ScanActivity {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_8_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_8_0::objects::Actor>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_8_0::objects::Api>,
+    pub api: Option<Box<crate::v1_8_0::objects::Api>>,
     /// **MITRE ATT&CK® and ATLAS™ Details** (`attacks`, object `attack` array, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attacks: Option<Vec<crate::v1_8_0::objects::Attack>>,
@@ -100,7 +100,7 @@ pub struct ScanActivity {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_8_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_8_0::objects::Cloud>>,
     /// **Command UID** (`command_uid`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command_uid: Option<String>,
@@ -120,7 +120,7 @@ pub struct ScanActivity {
     pub count: Option<i32>,
     /// **Device** (`device`, object `device`, recommended, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_8_0::objects::Device>,
+    pub device: Option<Box<crate::v1_8_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disposition: Option<String>,
@@ -143,7 +143,7 @@ pub struct ScanActivity {
     pub enrichments: Option<Vec<crate::v1_8_0::objects::Enrichment>>,
     /// **Firewall Rule** (`firewall_rule`, object `firewall_rule`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub firewall_rule: Option<crate::v1_8_0::objects::FirewallRule>,
+    pub firewall_rule: Option<Box<crate::v1_8_0::objects::FirewallRule>>,
     /// **Alert** (`is_alert`, `boolean_t`, recommended, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_alert: Option<bool>,
@@ -152,12 +152,12 @@ pub struct ScanActivity {
     pub malware: Option<Vec<crate::v1_8_0::objects::Malware>>,
     /// **Malware Scan Info** (`malware_scan_info`, object `malware_scan_info`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub malware_scan_info: Option<crate::v1_8_0::objects::MalwareScanInfo>,
+    pub malware_scan_info: Option<Box<crate::v1_8_0::objects::MalwareScanInfo>>,
     /// **Message** (`message`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_8_0::objects::Metadata,
+    pub metadata: Box<crate::v1_8_0::objects::Metadata>,
     /// **Detections** (`num_detections`, `integer_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub num_detections: Option<i32>,
@@ -193,13 +193,13 @@ pub struct ScanActivity {
     pub osint: Option<Vec<crate::v1_8_0::objects::Osint>>,
     /// **Policy** (`policy`, object `policy`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policy: Option<crate::v1_8_0::objects::Policy>,
+    pub policy: Option<Box<crate::v1_8_0::objects::Policy>>,
     /// **Raw Data** (`raw_data`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
     /// **Raw Data Hash** (`raw_data_hash`, object `fingerprint`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub raw_data_hash: Option<crate::v1_8_0::objects::Fingerprint>,
+    pub raw_data_hash: Option<Box<crate::v1_8_0::objects::Fingerprint>>,
     /// **Raw Data Size** (`raw_data_size`, `long_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data_size: Option<i64>,
@@ -219,7 +219,7 @@ pub struct ScanActivity {
     pub risk_score: Option<i32>,
     /// **Scan** (`scan`, object `scan`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scan: Option<crate::v1_8_0::objects::Scan>,
+    pub scan: Option<Box<crate::v1_8_0::objects::Scan>>,
     /// **Schedule UID** (`schedule_uid`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schedule_uid: Option<String>,
@@ -326,7 +326,7 @@ impl ScanActivity {
             malware: None,
             malware_scan_info: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             num_detections: None,
             num_files: None,
             num_folders: None,
@@ -346,7 +346,7 @@ impl ScanActivity {
             risk_level: None,
             risk_level_id: None,
             risk_score: None,
-            scan: Some(scan),
+            scan: Some(Box::new(scan)),
             schedule_uid: None,
             severity: None,
             severity_id,
@@ -490,5 +490,178 @@ impl crate::OcsfEvent for ScanActivity {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for ScanActivity {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.classes[59]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.action.as_deref());
+        e.int(1, self.action_id.map(|v| i64::from(v.id())));
+        e.int(2, Some(i64::from(self.activity_id.id())));
+        e.str(3, self.activity_name.as_deref());
+        e.object(4, self.actor.as_deref());
+        e.object(5, self.api.as_deref());
+        e.object_list(6, self.attacks.as_deref());
+        e.object_list(7, self.authorizations.as_deref());
+        e.str(8, self.category_name.as_deref());
+        e.int(9, Some(i64::from(self.category_uid)));
+        e.str(10, self.class_name.as_deref());
+        e.int(11, Some(i64::from(self.class_uid)));
+        e.object(12, self.cloud.as_deref());
+        e.str(13, self.command_uid.as_deref());
+        e.str(14, self.confidence.as_deref());
+        e.int(15, self.confidence_id.map(|v| i64::from(v.id())));
+        e.int(16, self.confidence_score.map(i64::from));
+        e.int(17, self.count.map(i64::from));
+        e.object(18, self.device.as_deref());
+        e.str(19, self.disposition.as_deref());
+        e.int(20, self.disposition_id.map(|v| i64::from(v.id())));
+        e.int(21, self.duration);
+        e.int(22, self.end_time);
+        e.datetime(23, self.end_time_dt.as_deref());
+        e.object_list(24, self.enrichments.as_deref());
+        e.object(25, self.firewall_rule.as_deref());
+        e.bool(26, self.is_alert);
+        e.object_list(27, self.malware.as_deref());
+        e.object(28, self.malware_scan_info.as_deref());
+        e.str(29, self.message.as_deref());
+        e.object(30, Some(&*self.metadata));
+        e.int(31, self.num_detections.map(i64::from));
+        e.int(32, self.num_files.map(i64::from));
+        e.int(33, self.num_folders.map(i64::from));
+        e.int(34, self.num_network_items.map(i64::from));
+        e.int(35, self.num_processes.map(i64::from));
+        e.int(36, self.num_registry_items.map(i64::from));
+        e.int(37, self.num_resolutions.map(i64::from));
+        e.int(38, self.num_skipped_items.map(i64::from));
+        e.int(39, self.num_trusted_items.map(i64::from));
+        e.object_list(40, self.observables.as_deref());
+        e.object_list(41, self.osint.as_deref());
+        e.object(42, self.policy.as_deref());
+        e.str(43, self.raw_data.as_deref());
+        e.object(44, self.raw_data_hash.as_deref());
+        e.int(45, self.raw_data_size);
+        e.str(46, self.risk_details.as_deref());
+        e.str(47, self.risk_level.as_deref());
+        e.int(48, self.risk_level_id.map(|v| i64::from(v.id())));
+        e.int(49, self.risk_score.map(i64::from));
+        e.object(50, self.scan.as_deref());
+        e.str(51, self.schedule_uid.as_deref());
+        e.str(52, self.severity.as_deref());
+        e.int(53, Some(i64::from(self.severity_id.id())));
+        e.int(54, self.start_time);
+        e.datetime(55, self.start_time_dt.as_deref());
+        e.str(56, self.status.as_deref());
+        e.str(57, self.status_code.as_deref());
+        e.str(58, self.status_detail.as_deref());
+        e.int(59, self.status_id.map(|v| i64::from(v.id())));
+        e.int(60, Some(self.time));
+        e.datetime(61, self.time_dt.as_deref());
+        e.int(62, self.timezone_offset.map(i64::from));
+        e.int(63, self.total.map(i64::from));
+        e.str(64, self.type_name.as_deref());
+        e.int(65, Some(self.type_uid));
+        e.map(66, self.unmapped.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            action: d.string(0)?,
+            action_id: d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id),
+            activity_id: d.required(2, d.int32(2)?.map(ScanActivityActivityId::from_id))?,
+            activity_name: d.string(3)?,
+            actor: d.object::<crate::v1_8_0::objects::Actor>(4)?.map(Box::new),
+            api: d.object::<crate::v1_8_0::objects::Api>(5)?.map(Box::new),
+            attacks: d.object_list::<crate::v1_8_0::objects::Attack>(6)?,
+            authorizations: d.object_list::<crate::v1_8_0::objects::Authorization>(7)?,
+            category_name: d.string(8)?,
+            category_uid: d.required(9, d.int32(9)?)?,
+            class_name: d.string(10)?,
+            class_uid: d.class_uid(11, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_8_0::objects::Cloud>(12)?.map(Box::new),
+            command_uid: d.string(13)?,
+            confidence: d.string(14)?,
+            confidence_id: d
+                .int32(15)?
+                .map(crate::v1_8_0::enums::ConfidenceId::from_id),
+            confidence_score: d.int32(16)?,
+            count: d.int32(17)?,
+            device: d
+                .object::<crate::v1_8_0::objects::Device>(18)?
+                .map(Box::new),
+            disposition: d.string(19)?,
+            disposition_id: d
+                .int32(20)?
+                .map(crate::v1_8_0::enums::DispositionId::from_id),
+            duration: d.int64(21)?,
+            end_time: d.int64(22)?,
+            end_time_dt: d.datetime(23)?,
+            enrichments: d.object_list::<crate::v1_8_0::objects::Enrichment>(24)?,
+            firewall_rule: d
+                .object::<crate::v1_8_0::objects::FirewallRule>(25)?
+                .map(Box::new),
+            is_alert: d.bool(26)?,
+            malware: d.object_list::<crate::v1_8_0::objects::Malware>(27)?,
+            malware_scan_info: d
+                .object::<crate::v1_8_0::objects::MalwareScanInfo>(28)?
+                .map(Box::new),
+            message: d.string(29)?,
+            metadata: d.required(
+                30,
+                d.object::<crate::v1_8_0::objects::Metadata>(30)?
+                    .map(Box::new),
+            )?,
+            num_detections: d.int32(31)?,
+            num_files: d.int32(32)?,
+            num_folders: d.int32(33)?,
+            num_network_items: d.int32(34)?,
+            num_processes: d.int32(35)?,
+            num_registry_items: d.int32(36)?,
+            num_resolutions: d.int32(37)?,
+            num_skipped_items: d.int32(38)?,
+            num_trusted_items: d.int32(39)?,
+            observables: d.object_list::<crate::v1_8_0::objects::Observable>(40)?,
+            osint: d.object_list::<crate::v1_8_0::objects::Osint>(41)?,
+            policy: d
+                .object::<crate::v1_8_0::objects::Policy>(42)?
+                .map(Box::new),
+            raw_data: d.string(43)?,
+            raw_data_hash: d
+                .object::<crate::v1_8_0::objects::Fingerprint>(44)?
+                .map(Box::new),
+            raw_data_size: d.int64(45)?,
+            risk_details: d.string(46)?,
+            risk_level: d.string(47)?,
+            risk_level_id: d.int32(48)?.map(crate::v1_8_0::enums::RiskLevelId::from_id),
+            risk_score: d.int32(49)?,
+            scan: d.object::<crate::v1_8_0::objects::Scan>(50)?.map(Box::new),
+            schedule_uid: d.string(51)?,
+            severity: d.string(52)?,
+            severity_id: d.required(
+                53,
+                d.int32(53)?.map(crate::v1_8_0::enums::SeverityId::from_id),
+            )?,
+            start_time: d.int64(54)?,
+            start_time_dt: d.datetime(55)?,
+            status: d.string(56)?,
+            status_code: d.string(57)?,
+            status_detail: d.string(58)?,
+            status_id: d.int32(59)?.map(crate::v1_8_0::enums::StatusId::from_id),
+            time: d.required(60, d.int64(60)?)?,
+            time_dt: d.datetime(61)?,
+            timezone_offset: d.int32(62)?,
+            total: d.int32(63)?,
+            type_name: d.string(64)?,
+            type_uid: d.required(65, d.int64(65)?)?,
+            unmapped: d.map(66)?,
+            unknown: d.unknown()?,
+        })
     }
 }

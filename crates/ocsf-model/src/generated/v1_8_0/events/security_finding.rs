@@ -80,13 +80,13 @@ pub struct SecurityFinding {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_8_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_8_0::objects::Actor>>,
     /// **Analytic** (`analytic`, object `analytic`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub analytic: Option<crate::v1_8_0::objects::Analytic>,
+    pub analytic: Option<Box<crate::v1_8_0::objects::Analytic>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_8_0::objects::Api>,
+    pub api: Option<Box<crate::v1_8_0::objects::Api>>,
     /// **MITRE ATT&CK® and ATLAS™ Details** (`attacks`, object `attack` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attacks: Option<Vec<crate::v1_8_0::objects::Attack>>,
@@ -115,10 +115,10 @@ pub struct SecurityFinding {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_8_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_8_0::objects::Cloud>>,
     /// **Compliance** (`compliance`, object `compliance`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub compliance: Option<crate::v1_8_0::objects::Compliance>,
+    pub compliance: Option<Box<crate::v1_8_0::objects::Compliance>>,
     /// **Confidence** (`confidence`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confidence: Option<String>,
@@ -138,7 +138,7 @@ pub struct SecurityFinding {
     pub data_sources: Option<Vec<String>>,
     /// **Device** (`device`, object `device`, recommended, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_8_0::objects::Device>,
+    pub device: Option<Box<crate::v1_8_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disposition: Option<String>,
@@ -166,10 +166,10 @@ pub struct SecurityFinding {
     pub evidence: Option<serde_json::Value>,
     /// **Finding** (`finding`, object `finding`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub finding: Option<crate::v1_8_0::objects::Finding>,
+    pub finding: Option<Box<crate::v1_8_0::objects::Finding>>,
     /// **Firewall Rule** (`firewall_rule`, object `firewall_rule`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub firewall_rule: Option<crate::v1_8_0::objects::FirewallRule>,
+    pub firewall_rule: Option<Box<crate::v1_8_0::objects::FirewallRule>>,
     /// **Impact** (`impact`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub impact: Option<String>,
@@ -192,12 +192,12 @@ pub struct SecurityFinding {
     pub malware: Option<Vec<crate::v1_8_0::objects::Malware>>,
     /// **Malware Scan Info** (`malware_scan_info`, object `malware_scan_info`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub malware_scan_info: Option<crate::v1_8_0::objects::MalwareScanInfo>,
+    pub malware_scan_info: Option<Box<crate::v1_8_0::objects::MalwareScanInfo>>,
     /// **Message** (`message`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_8_0::objects::Metadata,
+    pub metadata: Box<crate::v1_8_0::objects::Metadata>,
     /// **NIST List** (`nist`, `string_t` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nist: Option<Vec<String>>,
@@ -209,16 +209,16 @@ pub struct SecurityFinding {
     pub osint: Option<Vec<crate::v1_8_0::objects::Osint>>,
     /// **Policy** (`policy`, object `policy`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policy: Option<crate::v1_8_0::objects::Policy>,
+    pub policy: Option<Box<crate::v1_8_0::objects::Policy>>,
     /// **Process** (`process`, object `process`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub process: Option<crate::v1_8_0::objects::Process>,
+    pub process: Option<Box<crate::v1_8_0::objects::Process>>,
     /// **Raw Data** (`raw_data`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
     /// **Raw Data Hash** (`raw_data_hash`, object `fingerprint`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub raw_data_hash: Option<crate::v1_8_0::objects::Fingerprint>,
+    pub raw_data_hash: Option<Box<crate::v1_8_0::objects::Fingerprint>>,
     /// **Raw Data Size** (`raw_data_size`, `long_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data_size: Option<i64>,
@@ -350,7 +350,7 @@ impl SecurityFinding {
             end_time_dt: None,
             enrichments: None,
             evidence: None,
-            finding: Some(finding),
+            finding: Some(Box::new(finding)),
             firewall_rule: None,
             impact: None,
             impact_id: None,
@@ -360,7 +360,7 @@ impl SecurityFinding {
             malware: None,
             malware_scan_info: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             nist: None,
             observables: None,
             osint: None,
@@ -539,5 +539,192 @@ impl crate::OcsfEvent for SecurityFinding {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for SecurityFinding {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.classes[62]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.action.as_deref());
+        e.int(1, self.action_id.map(|v| i64::from(v.id())));
+        e.int(2, Some(i64::from(self.activity_id.id())));
+        e.str(3, self.activity_name.as_deref());
+        e.object(4, self.actor.as_deref());
+        e.object(5, self.analytic.as_deref());
+        e.object(6, self.api.as_deref());
+        e.object_list(7, self.attacks.as_deref());
+        e.object_list(8, self.authorizations.as_deref());
+        e.str(9, self.category_name.as_deref());
+        e.int(10, Some(i64::from(self.category_uid)));
+        e.object_list(11, self.cis_csc.as_deref());
+        e.str(12, self.class_name.as_deref());
+        e.int(13, Some(i64::from(self.class_uid)));
+        e.object(14, self.cloud.as_deref());
+        e.object(15, self.compliance.as_deref());
+        e.str(16, self.confidence.as_deref());
+        e.int(17, self.confidence_id.map(|v| i64::from(v.id())));
+        e.int(18, self.confidence_score.map(i64::from));
+        e.int(19, self.count.map(i64::from));
+        e.str_list(20, self.data_sources.as_deref());
+        e.object(21, self.device.as_deref());
+        e.str(22, self.disposition.as_deref());
+        e.int(23, self.disposition_id.map(|v| i64::from(v.id())));
+        e.int(24, self.duration);
+        e.int(25, self.end_time);
+        e.datetime(26, self.end_time_dt.as_deref());
+        e.object_list(27, self.enrichments.as_deref());
+        e.json(28, self.evidence.as_ref());
+        e.object(29, self.finding.as_deref());
+        e.object(30, self.firewall_rule.as_deref());
+        e.str(31, self.impact.as_deref());
+        e.int(32, self.impact_id.map(|v| i64::from(v.id())));
+        e.int(33, self.impact_score.map(i64::from));
+        e.bool(34, self.is_alert);
+        e.object_list(35, self.kill_chain.as_deref());
+        e.object_list(36, self.malware.as_deref());
+        e.object(37, self.malware_scan_info.as_deref());
+        e.str(38, self.message.as_deref());
+        e.object(39, Some(&*self.metadata));
+        e.str_list(40, self.nist.as_deref());
+        e.object_list(41, self.observables.as_deref());
+        e.object_list(42, self.osint.as_deref());
+        e.object(43, self.policy.as_deref());
+        e.object(44, self.process.as_deref());
+        e.str(45, self.raw_data.as_deref());
+        e.object(46, self.raw_data_hash.as_deref());
+        e.int(47, self.raw_data_size);
+        e.object_list(48, self.resources.as_deref());
+        e.str(49, self.risk_details.as_deref());
+        e.str(50, self.risk_level.as_deref());
+        e.int(51, self.risk_level_id.map(|v| i64::from(v.id())));
+        e.int(52, self.risk_score.map(i64::from));
+        e.str(53, self.severity.as_deref());
+        e.int(54, Some(i64::from(self.severity_id.id())));
+        e.int(55, self.start_time);
+        e.datetime(56, self.start_time_dt.as_deref());
+        e.str(57, self.state.as_deref());
+        e.int(58, self.state_id.map(|v| i64::from(v.id())));
+        e.str(59, self.status.as_deref());
+        e.str(60, self.status_code.as_deref());
+        e.str(61, self.status_detail.as_deref());
+        e.int(62, self.status_id.map(|v| i64::from(v.id())));
+        e.int(63, Some(self.time));
+        e.datetime(64, self.time_dt.as_deref());
+        e.int(65, self.timezone_offset.map(i64::from));
+        e.str(66, self.type_name.as_deref());
+        e.int(67, Some(self.type_uid));
+        e.map(68, self.unmapped.as_ref());
+        e.object_list(69, self.vulnerabilities.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            action: d.string(0)?,
+            action_id: d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id),
+            activity_id: d.required(2, d.int32(2)?.map(SecurityFindingActivityId::from_id))?,
+            activity_name: d.string(3)?,
+            actor: d.object::<crate::v1_8_0::objects::Actor>(4)?.map(Box::new),
+            analytic: d
+                .object::<crate::v1_8_0::objects::Analytic>(5)?
+                .map(Box::new),
+            api: d.object::<crate::v1_8_0::objects::Api>(6)?.map(Box::new),
+            attacks: d.object_list::<crate::v1_8_0::objects::Attack>(7)?,
+            authorizations: d.object_list::<crate::v1_8_0::objects::Authorization>(8)?,
+            category_name: d.string(9)?,
+            category_uid: d.required(10, d.int32(10)?)?,
+            cis_csc: d.object_list::<crate::v1_8_0::objects::CisCsc>(11)?,
+            class_name: d.string(12)?,
+            class_uid: d.class_uid(13, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_8_0::objects::Cloud>(14)?.map(Box::new),
+            compliance: d
+                .object::<crate::v1_8_0::objects::Compliance>(15)?
+                .map(Box::new),
+            confidence: d.string(16)?,
+            confidence_id: d
+                .int32(17)?
+                .map(crate::v1_8_0::enums::ConfidenceId::from_id),
+            confidence_score: d.int32(18)?,
+            count: d.int32(19)?,
+            data_sources: d.string_list(20)?,
+            device: d
+                .object::<crate::v1_8_0::objects::Device>(21)?
+                .map(Box::new),
+            disposition: d.string(22)?,
+            disposition_id: d
+                .int32(23)?
+                .map(crate::v1_8_0::enums::DispositionId::from_id),
+            duration: d.int64(24)?,
+            end_time: d.int64(25)?,
+            end_time_dt: d.datetime(26)?,
+            enrichments: d.object_list::<crate::v1_8_0::objects::Enrichment>(27)?,
+            evidence: d.json(28)?,
+            finding: d
+                .object::<crate::v1_8_0::objects::Finding>(29)?
+                .map(Box::new),
+            firewall_rule: d
+                .object::<crate::v1_8_0::objects::FirewallRule>(30)?
+                .map(Box::new),
+            impact: d.string(31)?,
+            impact_id: d.int32(32)?.map(crate::v1_8_0::enums::ImpactId::from_id),
+            impact_score: d.int32(33)?,
+            is_alert: d.bool(34)?,
+            kill_chain: d.object_list::<crate::v1_8_0::objects::KillChainPhase>(35)?,
+            malware: d.object_list::<crate::v1_8_0::objects::Malware>(36)?,
+            malware_scan_info: d
+                .object::<crate::v1_8_0::objects::MalwareScanInfo>(37)?
+                .map(Box::new),
+            message: d.string(38)?,
+            metadata: d.required(
+                39,
+                d.object::<crate::v1_8_0::objects::Metadata>(39)?
+                    .map(Box::new),
+            )?,
+            nist: d.string_list(40)?,
+            observables: d.object_list::<crate::v1_8_0::objects::Observable>(41)?,
+            osint: d.object_list::<crate::v1_8_0::objects::Osint>(42)?,
+            policy: d
+                .object::<crate::v1_8_0::objects::Policy>(43)?
+                .map(Box::new),
+            process: d
+                .object::<crate::v1_8_0::objects::Process>(44)?
+                .map(Box::new),
+            raw_data: d.string(45)?,
+            raw_data_hash: d
+                .object::<crate::v1_8_0::objects::Fingerprint>(46)?
+                .map(Box::new),
+            raw_data_size: d.int64(47)?,
+            resources: d.object_list::<crate::v1_8_0::objects::ResourceDetails>(48)?,
+            risk_details: d.string(49)?,
+            risk_level: d.string(50)?,
+            risk_level_id: d.int32(51)?.map(crate::v1_8_0::enums::RiskLevelId::from_id),
+            risk_score: d.int32(52)?,
+            severity: d.string(53)?,
+            severity_id: d.required(
+                54,
+                d.int32(54)?.map(crate::v1_8_0::enums::SeverityId::from_id),
+            )?,
+            start_time: d.int64(55)?,
+            start_time_dt: d.datetime(56)?,
+            state: d.string(57)?,
+            state_id: d.int32(58)?.map(SecurityFindingStateId::from_id),
+            status: d.string(59)?,
+            status_code: d.string(60)?,
+            status_detail: d.string(61)?,
+            status_id: d.int32(62)?.map(crate::v1_8_0::enums::StatusId::from_id),
+            time: d.required(63, d.int64(63)?)?,
+            time_dt: d.datetime(64)?,
+            timezone_offset: d.int32(65)?,
+            type_name: d.string(66)?,
+            type_uid: d.required(67, d.int64(67)?)?,
+            unmapped: d.map(68)?,
+            vulnerabilities: d.object_list::<crate::v1_8_0::objects::Vulnerability>(69)?,
+            unknown: d.unknown()?,
+        })
     }
 }

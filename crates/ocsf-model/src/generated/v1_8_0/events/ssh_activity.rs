@@ -98,10 +98,10 @@ pub struct SshActivity {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_8_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_8_0::objects::Actor>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_8_0::objects::Api>,
+    pub api: Option<Box<crate::v1_8_0::objects::Api>>,
     /// **Application Name** (`app_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app_name: Option<String>,
@@ -139,10 +139,10 @@ pub struct SshActivity {
     class_uid: i32,
     /// **Client HASSH** (`client_hassh`, object `hassh`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_hassh: Option<crate::v1_8_0::objects::Hassh>,
+    pub client_hassh: Option<Box<crate::v1_8_0::objects::Hassh>>,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_8_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_8_0::objects::Cloud>>,
     /// **Confidence** (`confidence`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confidence: Option<String>,
@@ -156,16 +156,16 @@ pub struct SshActivity {
     pub confidence_score: Option<i32>,
     /// **Connection Info** (`connection_info`, object `network_connection_info`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_info: Option<crate::v1_8_0::objects::NetworkConnectionInfo>,
+    pub connection_info: Option<Box<crate::v1_8_0::objects::NetworkConnectionInfo>>,
     /// **Count** (`count`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i32>,
     /// **Cumulative Traffic** (`cumulative_traffic`, object `network_traffic`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cumulative_traffic: Option<crate::v1_8_0::objects::NetworkTraffic>,
+    pub cumulative_traffic: Option<Box<crate::v1_8_0::objects::NetworkTraffic>>,
     /// **Device** (`device`, object `device`, recommended, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_8_0::objects::Device>,
+    pub device: Option<Box<crate::v1_8_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disposition: Option<String>,
@@ -176,7 +176,7 @@ pub struct SshActivity {
     pub disposition_id: Option<crate::v1_8_0::enums::DispositionId>,
     /// **Destination Endpoint** (`dst_endpoint`, object `network_endpoint`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dst_endpoint: Option<crate::v1_8_0::objects::NetworkEndpoint>,
+    pub dst_endpoint: Option<Box<crate::v1_8_0::objects::NetworkEndpoint>>,
     /// **Duration Milliseconds** (`duration`, `long_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i64>,
@@ -191,10 +191,10 @@ pub struct SshActivity {
     pub enrichments: Option<Vec<crate::v1_8_0::objects::Enrichment>>,
     /// **File** (`file`, object `file`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file: Option<crate::v1_8_0::objects::File>,
+    pub file: Option<Box<crate::v1_8_0::objects::File>>,
     /// **Firewall Rule** (`firewall_rule`, object `firewall_rule`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub firewall_rule: Option<crate::v1_8_0::objects::FirewallRule>,
+    pub firewall_rule: Option<Box<crate::v1_8_0::objects::FirewallRule>>,
     /// **Alert** (`is_alert`, `boolean_t`, recommended, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_alert: Option<bool>,
@@ -203,21 +203,21 @@ pub struct SshActivity {
     pub ja4_fingerprint_list: Option<Vec<crate::v1_8_0::objects::Ja4Fingerprint>>,
     /// **Load Balancer** (`load_balancer`, object `load_balancer`, recommended, profile `load_balancer`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub load_balancer: Option<crate::v1_8_0::objects::LoadBalancer>,
+    pub load_balancer: Option<Box<crate::v1_8_0::objects::LoadBalancer>>,
     /// **Malware** (`malware`, object `malware` array, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub malware: Option<Vec<crate::v1_8_0::objects::Malware>>,
     /// **Malware Scan Info** (`malware_scan_info`, object `malware_scan_info`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub malware_scan_info: Option<crate::v1_8_0::objects::MalwareScanInfo>,
+    pub malware_scan_info: Option<Box<crate::v1_8_0::objects::MalwareScanInfo>>,
     /// **Message** (`message`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_8_0::objects::Metadata,
+    pub metadata: Box<crate::v1_8_0::objects::Metadata>,
     /// **Network Observation Point** (`network_observation_point`, object `network_endpoint`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub network_observation_point: Option<crate::v1_8_0::objects::NetworkEndpoint>,
+    pub network_observation_point: Option<Box<crate::v1_8_0::objects::NetworkEndpoint>>,
     /// **Observables** (`observables`, object `observable` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_8_0::objects::Observable>>,
@@ -237,7 +237,7 @@ pub struct SshActivity {
     pub packet_list: Option<Vec<crate::v1_8_0::objects::Packet>>,
     /// **Policy** (`policy`, object `policy`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policy: Option<crate::v1_8_0::objects::Policy>,
+    pub policy: Option<Box<crate::v1_8_0::objects::Policy>>,
     /// **SSH Version** (`protocol_ver`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub protocol_ver: Option<String>,
@@ -245,31 +245,31 @@ pub struct SshActivity {
     ///
     /// Deprecated since 1.1.0; use `proxy_endpoint`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy: Option<crate::v1_8_0::objects::NetworkProxy>,
+    pub proxy: Option<Box<crate::v1_8_0::objects::NetworkProxy>>,
     /// **Proxy Connection Info** (`proxy_connection_info`, object `network_connection_info`, recommended, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_connection_info: Option<crate::v1_8_0::objects::NetworkConnectionInfo>,
+    pub proxy_connection_info: Option<Box<crate::v1_8_0::objects::NetworkConnectionInfo>>,
     /// **Proxy Endpoint** (`proxy_endpoint`, object `network_proxy`, optional, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_endpoint: Option<crate::v1_8_0::objects::NetworkProxy>,
+    pub proxy_endpoint: Option<Box<crate::v1_8_0::objects::NetworkProxy>>,
     /// **Proxy HTTP Request** (`proxy_http_request`, object `http_request`, optional, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_http_request: Option<crate::v1_8_0::objects::HttpRequest>,
+    pub proxy_http_request: Option<Box<crate::v1_8_0::objects::HttpRequest>>,
     /// **Proxy HTTP Response** (`proxy_http_response`, object `http_response`, optional, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_http_response: Option<crate::v1_8_0::objects::HttpResponse>,
+    pub proxy_http_response: Option<Box<crate::v1_8_0::objects::HttpResponse>>,
     /// **Proxy TLS** (`proxy_tls`, object `tls`, recommended, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_tls: Option<crate::v1_8_0::objects::Tls>,
+    pub proxy_tls: Option<Box<crate::v1_8_0::objects::Tls>>,
     /// **Proxy Traffic** (`proxy_traffic`, object `network_traffic`, recommended, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_traffic: Option<crate::v1_8_0::objects::NetworkTraffic>,
+    pub proxy_traffic: Option<Box<crate::v1_8_0::objects::NetworkTraffic>>,
     /// **Raw Data** (`raw_data`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
     /// **Raw Data Hash** (`raw_data_hash`, object `fingerprint`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub raw_data_hash: Option<crate::v1_8_0::objects::Fingerprint>,
+    pub raw_data_hash: Option<Box<crate::v1_8_0::objects::Fingerprint>>,
     /// **Raw Data Size** (`raw_data_size`, `long_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data_size: Option<i64>,
@@ -289,7 +289,7 @@ pub struct SshActivity {
     pub risk_score: Option<i32>,
     /// **Server HASSH** (`server_hassh`, object `hassh`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub server_hassh: Option<crate::v1_8_0::objects::Hassh>,
+    pub server_hassh: Option<Box<crate::v1_8_0::objects::Hassh>>,
     /// **Severity** (`severity`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub severity: Option<String>,
@@ -299,7 +299,7 @@ pub struct SshActivity {
     pub severity_id: crate::v1_8_0::enums::SeverityId,
     /// **Source Endpoint** (`src_endpoint`, object `network_endpoint`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub src_endpoint: Option<crate::v1_8_0::objects::NetworkEndpoint>,
+    pub src_endpoint: Option<Box<crate::v1_8_0::objects::NetworkEndpoint>>,
     /// **Start Time** (`start_time`, `timestamp_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
@@ -330,10 +330,10 @@ pub struct SshActivity {
     pub timezone_offset: Option<i32>,
     /// **TLS** (`tls`, object `tls`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tls: Option<crate::v1_8_0::objects::Tls>,
+    pub tls: Option<Box<crate::v1_8_0::objects::Tls>>,
     /// **Traffic** (`traffic`, object `network_traffic`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub traffic: Option<crate::v1_8_0::objects::NetworkTraffic>,
+    pub traffic: Option<Box<crate::v1_8_0::objects::NetworkTraffic>>,
     /// **Type Name** (`type_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     type_name: Option<String>,
@@ -408,7 +408,7 @@ impl SshActivity {
             malware: None,
             malware_scan_info: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             network_observation_point: None,
             observables: None,
             observation_point: None,
@@ -599,5 +599,234 @@ impl crate::OcsfEvent for SshActivity {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for SshActivity {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.classes[67]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.action.as_deref());
+        e.int(1, self.action_id.map(|v| i64::from(v.id())));
+        e.int(2, Some(i64::from(self.activity_id.id())));
+        e.str(3, self.activity_name.as_deref());
+        e.object(4, self.actor.as_deref());
+        e.object(5, self.api.as_deref());
+        e.str(6, self.app_name.as_deref());
+        e.str(7, self.app_protocol_name.as_deref());
+        e.object_list(8, self.attacks.as_deref());
+        e.str(9, self.auth_type.as_deref());
+        e.int(10, self.auth_type_id.map(|v| i64::from(v.id())));
+        e.object_list(11, self.authorizations.as_deref());
+        e.str(12, self.category_name.as_deref());
+        e.int(13, Some(i64::from(self.category_uid)));
+        e.str(14, self.class_name.as_deref());
+        e.int(15, Some(i64::from(self.class_uid)));
+        e.object(16, self.client_hassh.as_deref());
+        e.object(17, self.cloud.as_deref());
+        e.str(18, self.confidence.as_deref());
+        e.int(19, self.confidence_id.map(|v| i64::from(v.id())));
+        e.int(20, self.confidence_score.map(i64::from));
+        e.object(21, self.connection_info.as_deref());
+        e.int(22, self.count.map(i64::from));
+        e.object(23, self.cumulative_traffic.as_deref());
+        e.object(24, self.device.as_deref());
+        e.str(25, self.disposition.as_deref());
+        e.int(26, self.disposition_id.map(|v| i64::from(v.id())));
+        e.object(27, self.dst_endpoint.as_deref());
+        e.int(28, self.duration);
+        e.int(29, self.end_time);
+        e.datetime(30, self.end_time_dt.as_deref());
+        e.object_list(31, self.enrichments.as_deref());
+        e.object(32, self.file.as_deref());
+        e.object(33, self.firewall_rule.as_deref());
+        e.bool(34, self.is_alert);
+        e.object_list(35, self.ja4_fingerprint_list.as_deref());
+        e.object(36, self.load_balancer.as_deref());
+        e.object_list(37, self.malware.as_deref());
+        e.object(38, self.malware_scan_info.as_deref());
+        e.str(39, self.message.as_deref());
+        e.object(40, Some(&*self.metadata));
+        e.object(41, self.network_observation_point.as_deref());
+        e.object_list(42, self.observables.as_deref());
+        e.str(43, self.observation_point.as_deref());
+        e.int(44, self.observation_point_id.map(|v| i64::from(v.id())));
+        e.object_list(45, self.osint.as_deref());
+        e.object_list(46, self.packet_list.as_deref());
+        e.object(47, self.policy.as_deref());
+        e.str(48, self.protocol_ver.as_deref());
+        e.object(49, self.proxy.as_deref());
+        e.object(50, self.proxy_connection_info.as_deref());
+        e.object(51, self.proxy_endpoint.as_deref());
+        e.object(52, self.proxy_http_request.as_deref());
+        e.object(53, self.proxy_http_response.as_deref());
+        e.object(54, self.proxy_tls.as_deref());
+        e.object(55, self.proxy_traffic.as_deref());
+        e.str(56, self.raw_data.as_deref());
+        e.object(57, self.raw_data_hash.as_deref());
+        e.int(58, self.raw_data_size);
+        e.str(59, self.risk_details.as_deref());
+        e.str(60, self.risk_level.as_deref());
+        e.int(61, self.risk_level_id.map(|v| i64::from(v.id())));
+        e.int(62, self.risk_score.map(i64::from));
+        e.object(63, self.server_hassh.as_deref());
+        e.str(64, self.severity.as_deref());
+        e.int(65, Some(i64::from(self.severity_id.id())));
+        e.object(66, self.src_endpoint.as_deref());
+        e.int(67, self.start_time);
+        e.datetime(68, self.start_time_dt.as_deref());
+        e.str(69, self.status.as_deref());
+        e.str(70, self.status_code.as_deref());
+        e.str(71, self.status_detail.as_deref());
+        e.int(72, self.status_id.map(|v| i64::from(v.id())));
+        e.int(73, Some(self.time));
+        e.datetime(74, self.time_dt.as_deref());
+        e.int(75, self.timezone_offset.map(i64::from));
+        e.object(76, self.tls.as_deref());
+        e.object(77, self.traffic.as_deref());
+        e.str(78, self.type_name.as_deref());
+        e.int(79, Some(self.type_uid));
+        e.map(80, self.unmapped.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            action: d.string(0)?,
+            action_id: d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id),
+            activity_id: d.required(2, d.int32(2)?.map(SshActivityActivityId::from_id))?,
+            activity_name: d.string(3)?,
+            actor: d.object::<crate::v1_8_0::objects::Actor>(4)?.map(Box::new),
+            api: d.object::<crate::v1_8_0::objects::Api>(5)?.map(Box::new),
+            app_name: d.string(6)?,
+            app_protocol_name: d.string(7)?,
+            attacks: d.object_list::<crate::v1_8_0::objects::Attack>(8)?,
+            auth_type: d.string(9)?,
+            auth_type_id: d.int32(10)?.map(SshActivityAuthTypeId::from_id),
+            authorizations: d.object_list::<crate::v1_8_0::objects::Authorization>(11)?,
+            category_name: d.string(12)?,
+            category_uid: d.required(13, d.int32(13)?)?,
+            class_name: d.string(14)?,
+            class_uid: d.class_uid(15, Self::CLASS_UID)?,
+            client_hassh: d.object::<crate::v1_8_0::objects::Hassh>(16)?.map(Box::new),
+            cloud: d.object::<crate::v1_8_0::objects::Cloud>(17)?.map(Box::new),
+            confidence: d.string(18)?,
+            confidence_id: d
+                .int32(19)?
+                .map(crate::v1_8_0::enums::ConfidenceId::from_id),
+            confidence_score: d.int32(20)?,
+            connection_info: d
+                .object::<crate::v1_8_0::objects::NetworkConnectionInfo>(21)?
+                .map(Box::new),
+            count: d.int32(22)?,
+            cumulative_traffic: d
+                .object::<crate::v1_8_0::objects::NetworkTraffic>(23)?
+                .map(Box::new),
+            device: d
+                .object::<crate::v1_8_0::objects::Device>(24)?
+                .map(Box::new),
+            disposition: d.string(25)?,
+            disposition_id: d
+                .int32(26)?
+                .map(crate::v1_8_0::enums::DispositionId::from_id),
+            dst_endpoint: d
+                .object::<crate::v1_8_0::objects::NetworkEndpoint>(27)?
+                .map(Box::new),
+            duration: d.int64(28)?,
+            end_time: d.int64(29)?,
+            end_time_dt: d.datetime(30)?,
+            enrichments: d.object_list::<crate::v1_8_0::objects::Enrichment>(31)?,
+            file: d.object::<crate::v1_8_0::objects::File>(32)?.map(Box::new),
+            firewall_rule: d
+                .object::<crate::v1_8_0::objects::FirewallRule>(33)?
+                .map(Box::new),
+            is_alert: d.bool(34)?,
+            ja4_fingerprint_list: d.object_list::<crate::v1_8_0::objects::Ja4Fingerprint>(35)?,
+            load_balancer: d
+                .object::<crate::v1_8_0::objects::LoadBalancer>(36)?
+                .map(Box::new),
+            malware: d.object_list::<crate::v1_8_0::objects::Malware>(37)?,
+            malware_scan_info: d
+                .object::<crate::v1_8_0::objects::MalwareScanInfo>(38)?
+                .map(Box::new),
+            message: d.string(39)?,
+            metadata: d.required(
+                40,
+                d.object::<crate::v1_8_0::objects::Metadata>(40)?
+                    .map(Box::new),
+            )?,
+            network_observation_point: d
+                .object::<crate::v1_8_0::objects::NetworkEndpoint>(41)?
+                .map(Box::new),
+            observables: d.object_list::<crate::v1_8_0::objects::Observable>(42)?,
+            observation_point: d.string(43)?,
+            observation_point_id: d
+                .int32(44)?
+                .map(crate::v1_8_0::enums::ObservationPointId::from_id),
+            osint: d.object_list::<crate::v1_8_0::objects::Osint>(45)?,
+            packet_list: d.object_list::<crate::v1_8_0::objects::Packet>(46)?,
+            policy: d
+                .object::<crate::v1_8_0::objects::Policy>(47)?
+                .map(Box::new),
+            protocol_ver: d.string(48)?,
+            proxy: d
+                .object::<crate::v1_8_0::objects::NetworkProxy>(49)?
+                .map(Box::new),
+            proxy_connection_info: d
+                .object::<crate::v1_8_0::objects::NetworkConnectionInfo>(50)?
+                .map(Box::new),
+            proxy_endpoint: d
+                .object::<crate::v1_8_0::objects::NetworkProxy>(51)?
+                .map(Box::new),
+            proxy_http_request: d
+                .object::<crate::v1_8_0::objects::HttpRequest>(52)?
+                .map(Box::new),
+            proxy_http_response: d
+                .object::<crate::v1_8_0::objects::HttpResponse>(53)?
+                .map(Box::new),
+            proxy_tls: d.object::<crate::v1_8_0::objects::Tls>(54)?.map(Box::new),
+            proxy_traffic: d
+                .object::<crate::v1_8_0::objects::NetworkTraffic>(55)?
+                .map(Box::new),
+            raw_data: d.string(56)?,
+            raw_data_hash: d
+                .object::<crate::v1_8_0::objects::Fingerprint>(57)?
+                .map(Box::new),
+            raw_data_size: d.int64(58)?,
+            risk_details: d.string(59)?,
+            risk_level: d.string(60)?,
+            risk_level_id: d.int32(61)?.map(crate::v1_8_0::enums::RiskLevelId::from_id),
+            risk_score: d.int32(62)?,
+            server_hassh: d.object::<crate::v1_8_0::objects::Hassh>(63)?.map(Box::new),
+            severity: d.string(64)?,
+            severity_id: d.required(
+                65,
+                d.int32(65)?.map(crate::v1_8_0::enums::SeverityId::from_id),
+            )?,
+            src_endpoint: d
+                .object::<crate::v1_8_0::objects::NetworkEndpoint>(66)?
+                .map(Box::new),
+            start_time: d.int64(67)?,
+            start_time_dt: d.datetime(68)?,
+            status: d.string(69)?,
+            status_code: d.string(70)?,
+            status_detail: d.string(71)?,
+            status_id: d.int32(72)?.map(crate::v1_8_0::enums::StatusId::from_id),
+            time: d.required(73, d.int64(73)?)?,
+            time_dt: d.datetime(74)?,
+            timezone_offset: d.int32(75)?,
+            tls: d.object::<crate::v1_8_0::objects::Tls>(76)?.map(Box::new),
+            traffic: d
+                .object::<crate::v1_8_0::objects::NetworkTraffic>(77)?
+                .map(Box::new),
+            type_name: d.string(78)?,
+            type_uid: d.required(79, d.int64(79)?)?,
+            unmapped: d.map(80)?,
+            unknown: d.unknown()?,
+        })
     }
 }

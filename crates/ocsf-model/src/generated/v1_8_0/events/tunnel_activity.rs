@@ -74,10 +74,10 @@ pub struct TunnelActivity {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_8_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_8_0::objects::Actor>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_8_0::objects::Api>,
+    pub api: Option<Box<crate::v1_8_0::objects::Api>>,
     /// **Application Name** (`app_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app_name: Option<String>,
@@ -107,7 +107,7 @@ pub struct TunnelActivity {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_8_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_8_0::objects::Cloud>>,
     /// **Confidence** (`confidence`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confidence: Option<String>,
@@ -121,16 +121,16 @@ pub struct TunnelActivity {
     pub confidence_score: Option<i32>,
     /// **Connection Info** (`connection_info`, object `network_connection_info`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_info: Option<crate::v1_8_0::objects::NetworkConnectionInfo>,
+    pub connection_info: Option<Box<crate::v1_8_0::objects::NetworkConnectionInfo>>,
     /// **Count** (`count`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i32>,
     /// **Cumulative Traffic** (`cumulative_traffic`, object `network_traffic`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cumulative_traffic: Option<crate::v1_8_0::objects::NetworkTraffic>,
+    pub cumulative_traffic: Option<Box<crate::v1_8_0::objects::NetworkTraffic>>,
     /// **Device** (`device`, object `device`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_8_0::objects::Device>,
+    pub device: Option<Box<crate::v1_8_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disposition: Option<String>,
@@ -141,7 +141,7 @@ pub struct TunnelActivity {
     pub disposition_id: Option<crate::v1_8_0::enums::DispositionId>,
     /// **Destination Endpoint** (`dst_endpoint`, object `network_endpoint`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dst_endpoint: Option<crate::v1_8_0::objects::NetworkEndpoint>,
+    pub dst_endpoint: Option<Box<crate::v1_8_0::objects::NetworkEndpoint>>,
     /// **Duration Milliseconds** (`duration`, `long_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i64>,
@@ -156,7 +156,7 @@ pub struct TunnelActivity {
     pub enrichments: Option<Vec<crate::v1_8_0::objects::Enrichment>>,
     /// **Firewall Rule** (`firewall_rule`, object `firewall_rule`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub firewall_rule: Option<crate::v1_8_0::objects::FirewallRule>,
+    pub firewall_rule: Option<Box<crate::v1_8_0::objects::FirewallRule>>,
     /// **Alert** (`is_alert`, `boolean_t`, recommended, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_alert: Option<bool>,
@@ -165,21 +165,21 @@ pub struct TunnelActivity {
     pub ja4_fingerprint_list: Option<Vec<crate::v1_8_0::objects::Ja4Fingerprint>>,
     /// **Load Balancer** (`load_balancer`, object `load_balancer`, recommended, profile `load_balancer`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub load_balancer: Option<crate::v1_8_0::objects::LoadBalancer>,
+    pub load_balancer: Option<Box<crate::v1_8_0::objects::LoadBalancer>>,
     /// **Malware** (`malware`, object `malware` array, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub malware: Option<Vec<crate::v1_8_0::objects::Malware>>,
     /// **Malware Scan Info** (`malware_scan_info`, object `malware_scan_info`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub malware_scan_info: Option<crate::v1_8_0::objects::MalwareScanInfo>,
+    pub malware_scan_info: Option<Box<crate::v1_8_0::objects::MalwareScanInfo>>,
     /// **Message** (`message`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_8_0::objects::Metadata,
+    pub metadata: Box<crate::v1_8_0::objects::Metadata>,
     /// **Network Observation Point** (`network_observation_point`, object `network_endpoint`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub network_observation_point: Option<crate::v1_8_0::objects::NetworkEndpoint>,
+    pub network_observation_point: Option<Box<crate::v1_8_0::objects::NetworkEndpoint>>,
     /// **Observables** (`observables`, object `observable` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_8_0::objects::Observable>>,
@@ -199,7 +199,7 @@ pub struct TunnelActivity {
     pub packet_list: Option<Vec<crate::v1_8_0::objects::Packet>>,
     /// **Policy** (`policy`, object `policy`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policy: Option<crate::v1_8_0::objects::Policy>,
+    pub policy: Option<Box<crate::v1_8_0::objects::Policy>>,
     /// **Tunnel Protocol** (`protocol_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub protocol_name: Option<String>,
@@ -207,31 +207,31 @@ pub struct TunnelActivity {
     ///
     /// Deprecated since 1.1.0; use `proxy_endpoint`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy: Option<crate::v1_8_0::objects::NetworkProxy>,
+    pub proxy: Option<Box<crate::v1_8_0::objects::NetworkProxy>>,
     /// **Proxy Connection Info** (`proxy_connection_info`, object `network_connection_info`, recommended, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_connection_info: Option<crate::v1_8_0::objects::NetworkConnectionInfo>,
+    pub proxy_connection_info: Option<Box<crate::v1_8_0::objects::NetworkConnectionInfo>>,
     /// **Proxy Endpoint** (`proxy_endpoint`, object `network_proxy`, optional, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_endpoint: Option<crate::v1_8_0::objects::NetworkProxy>,
+    pub proxy_endpoint: Option<Box<crate::v1_8_0::objects::NetworkProxy>>,
     /// **Proxy HTTP Request** (`proxy_http_request`, object `http_request`, optional, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_http_request: Option<crate::v1_8_0::objects::HttpRequest>,
+    pub proxy_http_request: Option<Box<crate::v1_8_0::objects::HttpRequest>>,
     /// **Proxy HTTP Response** (`proxy_http_response`, object `http_response`, optional, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_http_response: Option<crate::v1_8_0::objects::HttpResponse>,
+    pub proxy_http_response: Option<Box<crate::v1_8_0::objects::HttpResponse>>,
     /// **Proxy TLS** (`proxy_tls`, object `tls`, recommended, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_tls: Option<crate::v1_8_0::objects::Tls>,
+    pub proxy_tls: Option<Box<crate::v1_8_0::objects::Tls>>,
     /// **Proxy Traffic** (`proxy_traffic`, object `network_traffic`, recommended, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_traffic: Option<crate::v1_8_0::objects::NetworkTraffic>,
+    pub proxy_traffic: Option<Box<crate::v1_8_0::objects::NetworkTraffic>>,
     /// **Raw Data** (`raw_data`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
     /// **Raw Data Hash** (`raw_data_hash`, object `fingerprint`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub raw_data_hash: Option<crate::v1_8_0::objects::Fingerprint>,
+    pub raw_data_hash: Option<Box<crate::v1_8_0::objects::Fingerprint>>,
     /// **Raw Data Size** (`raw_data_size`, `long_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data_size: Option<i64>,
@@ -251,7 +251,7 @@ pub struct TunnelActivity {
     pub risk_score: Option<i32>,
     /// **Tunnel Session** (`session`, object `session`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub session: Option<crate::v1_8_0::objects::Session>,
+    pub session: Option<Box<crate::v1_8_0::objects::Session>>,
     /// **Severity** (`severity`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub severity: Option<String>,
@@ -261,7 +261,7 @@ pub struct TunnelActivity {
     pub severity_id: crate::v1_8_0::enums::SeverityId,
     /// **Source Endpoint** (`src_endpoint`, object `network_endpoint`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub src_endpoint: Option<crate::v1_8_0::objects::NetworkEndpoint>,
+    pub src_endpoint: Option<Box<crate::v1_8_0::objects::NetworkEndpoint>>,
     /// **Start Time** (`start_time`, `timestamp_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
@@ -292,13 +292,13 @@ pub struct TunnelActivity {
     pub timezone_offset: Option<i32>,
     /// **TLS** (`tls`, object `tls`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tls: Option<crate::v1_8_0::objects::Tls>,
+    pub tls: Option<Box<crate::v1_8_0::objects::Tls>>,
     /// **Traffic** (`traffic`, object `network_traffic`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub traffic: Option<crate::v1_8_0::objects::NetworkTraffic>,
+    pub traffic: Option<Box<crate::v1_8_0::objects::NetworkTraffic>>,
     /// **Tunnel Interface** (`tunnel_interface`, object `network_interface`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tunnel_interface: Option<crate::v1_8_0::objects::NetworkInterface>,
+    pub tunnel_interface: Option<Box<crate::v1_8_0::objects::NetworkInterface>>,
     /// **Type** (`tunnel_type`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tunnel_type: Option<String>,
@@ -319,7 +319,7 @@ pub struct TunnelActivity {
     pub unmapped: Option<serde_json::Map<String, serde_json::Value>>,
     /// **User** (`user`, object `user`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<crate::v1_8_0::objects::User>,
+    pub user: Option<Box<crate::v1_8_0::objects::User>>,
     /// Attributes this schema version does not define, kept as read and written back.
     #[serde(flatten)]
     pub unknown: serde_json::Map<String, serde_json::Value>,
@@ -380,7 +380,7 @@ impl TunnelActivity {
             malware: None,
             malware_scan_info: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             network_observation_point: None,
             observables: None,
             observation_point: None,
@@ -575,5 +575,238 @@ impl crate::OcsfEvent for TunnelActivity {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for TunnelActivity {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.classes[69]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.action.as_deref());
+        e.int(1, self.action_id.map(|v| i64::from(v.id())));
+        e.int(2, Some(i64::from(self.activity_id.id())));
+        e.str(3, self.activity_name.as_deref());
+        e.object(4, self.actor.as_deref());
+        e.object(5, self.api.as_deref());
+        e.str(6, self.app_name.as_deref());
+        e.str(7, self.app_protocol_name.as_deref());
+        e.object_list(8, self.attacks.as_deref());
+        e.object_list(9, self.authorizations.as_deref());
+        e.str(10, self.category_name.as_deref());
+        e.int(11, Some(i64::from(self.category_uid)));
+        e.str(12, self.class_name.as_deref());
+        e.int(13, Some(i64::from(self.class_uid)));
+        e.object(14, self.cloud.as_deref());
+        e.str(15, self.confidence.as_deref());
+        e.int(16, self.confidence_id.map(|v| i64::from(v.id())));
+        e.int(17, self.confidence_score.map(i64::from));
+        e.object(18, self.connection_info.as_deref());
+        e.int(19, self.count.map(i64::from));
+        e.object(20, self.cumulative_traffic.as_deref());
+        e.object(21, self.device.as_deref());
+        e.str(22, self.disposition.as_deref());
+        e.int(23, self.disposition_id.map(|v| i64::from(v.id())));
+        e.object(24, self.dst_endpoint.as_deref());
+        e.int(25, self.duration);
+        e.int(26, self.end_time);
+        e.datetime(27, self.end_time_dt.as_deref());
+        e.object_list(28, self.enrichments.as_deref());
+        e.object(29, self.firewall_rule.as_deref());
+        e.bool(30, self.is_alert);
+        e.object_list(31, self.ja4_fingerprint_list.as_deref());
+        e.object(32, self.load_balancer.as_deref());
+        e.object_list(33, self.malware.as_deref());
+        e.object(34, self.malware_scan_info.as_deref());
+        e.str(35, self.message.as_deref());
+        e.object(36, Some(&*self.metadata));
+        e.object(37, self.network_observation_point.as_deref());
+        e.object_list(38, self.observables.as_deref());
+        e.str(39, self.observation_point.as_deref());
+        e.int(40, self.observation_point_id.map(|v| i64::from(v.id())));
+        e.object_list(41, self.osint.as_deref());
+        e.object_list(42, self.packet_list.as_deref());
+        e.object(43, self.policy.as_deref());
+        e.str(44, self.protocol_name.as_deref());
+        e.object(45, self.proxy.as_deref());
+        e.object(46, self.proxy_connection_info.as_deref());
+        e.object(47, self.proxy_endpoint.as_deref());
+        e.object(48, self.proxy_http_request.as_deref());
+        e.object(49, self.proxy_http_response.as_deref());
+        e.object(50, self.proxy_tls.as_deref());
+        e.object(51, self.proxy_traffic.as_deref());
+        e.str(52, self.raw_data.as_deref());
+        e.object(53, self.raw_data_hash.as_deref());
+        e.int(54, self.raw_data_size);
+        e.str(55, self.risk_details.as_deref());
+        e.str(56, self.risk_level.as_deref());
+        e.int(57, self.risk_level_id.map(|v| i64::from(v.id())));
+        e.int(58, self.risk_score.map(i64::from));
+        e.object(59, self.session.as_deref());
+        e.str(60, self.severity.as_deref());
+        e.int(61, Some(i64::from(self.severity_id.id())));
+        e.object(62, self.src_endpoint.as_deref());
+        e.int(63, self.start_time);
+        e.datetime(64, self.start_time_dt.as_deref());
+        e.str(65, self.status.as_deref());
+        e.str(66, self.status_code.as_deref());
+        e.str(67, self.status_detail.as_deref());
+        e.int(68, self.status_id.map(|v| i64::from(v.id())));
+        e.int(69, Some(self.time));
+        e.datetime(70, self.time_dt.as_deref());
+        e.int(71, self.timezone_offset.map(i64::from));
+        e.object(72, self.tls.as_deref());
+        e.object(73, self.traffic.as_deref());
+        e.object(74, self.tunnel_interface.as_deref());
+        e.str(75, self.tunnel_type.as_deref());
+        e.int(76, self.tunnel_type_id.map(|v| i64::from(v.id())));
+        e.str(77, self.type_name.as_deref());
+        e.int(78, Some(self.type_uid));
+        e.map(79, self.unmapped.as_ref());
+        e.object(80, self.user.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            action: d.string(0)?,
+            action_id: d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id),
+            activity_id: d.required(2, d.int32(2)?.map(TunnelActivityActivityId::from_id))?,
+            activity_name: d.string(3)?,
+            actor: d.object::<crate::v1_8_0::objects::Actor>(4)?.map(Box::new),
+            api: d.object::<crate::v1_8_0::objects::Api>(5)?.map(Box::new),
+            app_name: d.string(6)?,
+            app_protocol_name: d.string(7)?,
+            attacks: d.object_list::<crate::v1_8_0::objects::Attack>(8)?,
+            authorizations: d.object_list::<crate::v1_8_0::objects::Authorization>(9)?,
+            category_name: d.string(10)?,
+            category_uid: d.required(11, d.int32(11)?)?,
+            class_name: d.string(12)?,
+            class_uid: d.class_uid(13, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_8_0::objects::Cloud>(14)?.map(Box::new),
+            confidence: d.string(15)?,
+            confidence_id: d
+                .int32(16)?
+                .map(crate::v1_8_0::enums::ConfidenceId::from_id),
+            confidence_score: d.int32(17)?,
+            connection_info: d
+                .object::<crate::v1_8_0::objects::NetworkConnectionInfo>(18)?
+                .map(Box::new),
+            count: d.int32(19)?,
+            cumulative_traffic: d
+                .object::<crate::v1_8_0::objects::NetworkTraffic>(20)?
+                .map(Box::new),
+            device: d
+                .object::<crate::v1_8_0::objects::Device>(21)?
+                .map(Box::new),
+            disposition: d.string(22)?,
+            disposition_id: d
+                .int32(23)?
+                .map(crate::v1_8_0::enums::DispositionId::from_id),
+            dst_endpoint: d
+                .object::<crate::v1_8_0::objects::NetworkEndpoint>(24)?
+                .map(Box::new),
+            duration: d.int64(25)?,
+            end_time: d.int64(26)?,
+            end_time_dt: d.datetime(27)?,
+            enrichments: d.object_list::<crate::v1_8_0::objects::Enrichment>(28)?,
+            firewall_rule: d
+                .object::<crate::v1_8_0::objects::FirewallRule>(29)?
+                .map(Box::new),
+            is_alert: d.bool(30)?,
+            ja4_fingerprint_list: d.object_list::<crate::v1_8_0::objects::Ja4Fingerprint>(31)?,
+            load_balancer: d
+                .object::<crate::v1_8_0::objects::LoadBalancer>(32)?
+                .map(Box::new),
+            malware: d.object_list::<crate::v1_8_0::objects::Malware>(33)?,
+            malware_scan_info: d
+                .object::<crate::v1_8_0::objects::MalwareScanInfo>(34)?
+                .map(Box::new),
+            message: d.string(35)?,
+            metadata: d.required(
+                36,
+                d.object::<crate::v1_8_0::objects::Metadata>(36)?
+                    .map(Box::new),
+            )?,
+            network_observation_point: d
+                .object::<crate::v1_8_0::objects::NetworkEndpoint>(37)?
+                .map(Box::new),
+            observables: d.object_list::<crate::v1_8_0::objects::Observable>(38)?,
+            observation_point: d.string(39)?,
+            observation_point_id: d
+                .int32(40)?
+                .map(crate::v1_8_0::enums::ObservationPointId::from_id),
+            osint: d.object_list::<crate::v1_8_0::objects::Osint>(41)?,
+            packet_list: d.object_list::<crate::v1_8_0::objects::Packet>(42)?,
+            policy: d
+                .object::<crate::v1_8_0::objects::Policy>(43)?
+                .map(Box::new),
+            protocol_name: d.string(44)?,
+            proxy: d
+                .object::<crate::v1_8_0::objects::NetworkProxy>(45)?
+                .map(Box::new),
+            proxy_connection_info: d
+                .object::<crate::v1_8_0::objects::NetworkConnectionInfo>(46)?
+                .map(Box::new),
+            proxy_endpoint: d
+                .object::<crate::v1_8_0::objects::NetworkProxy>(47)?
+                .map(Box::new),
+            proxy_http_request: d
+                .object::<crate::v1_8_0::objects::HttpRequest>(48)?
+                .map(Box::new),
+            proxy_http_response: d
+                .object::<crate::v1_8_0::objects::HttpResponse>(49)?
+                .map(Box::new),
+            proxy_tls: d.object::<crate::v1_8_0::objects::Tls>(50)?.map(Box::new),
+            proxy_traffic: d
+                .object::<crate::v1_8_0::objects::NetworkTraffic>(51)?
+                .map(Box::new),
+            raw_data: d.string(52)?,
+            raw_data_hash: d
+                .object::<crate::v1_8_0::objects::Fingerprint>(53)?
+                .map(Box::new),
+            raw_data_size: d.int64(54)?,
+            risk_details: d.string(55)?,
+            risk_level: d.string(56)?,
+            risk_level_id: d.int32(57)?.map(crate::v1_8_0::enums::RiskLevelId::from_id),
+            risk_score: d.int32(58)?,
+            session: d
+                .object::<crate::v1_8_0::objects::Session>(59)?
+                .map(Box::new),
+            severity: d.string(60)?,
+            severity_id: d.required(
+                61,
+                d.int32(61)?.map(crate::v1_8_0::enums::SeverityId::from_id),
+            )?,
+            src_endpoint: d
+                .object::<crate::v1_8_0::objects::NetworkEndpoint>(62)?
+                .map(Box::new),
+            start_time: d.int64(63)?,
+            start_time_dt: d.datetime(64)?,
+            status: d.string(65)?,
+            status_code: d.string(66)?,
+            status_detail: d.string(67)?,
+            status_id: d.int32(68)?.map(crate::v1_8_0::enums::StatusId::from_id),
+            time: d.required(69, d.int64(69)?)?,
+            time_dt: d.datetime(70)?,
+            timezone_offset: d.int32(71)?,
+            tls: d.object::<crate::v1_8_0::objects::Tls>(72)?.map(Box::new),
+            traffic: d
+                .object::<crate::v1_8_0::objects::NetworkTraffic>(73)?
+                .map(Box::new),
+            tunnel_interface: d
+                .object::<crate::v1_8_0::objects::NetworkInterface>(74)?
+                .map(Box::new),
+            tunnel_type: d.string(75)?,
+            tunnel_type_id: d.int32(76)?.map(TunnelActivityTunnelTypeId::from_id),
+            type_name: d.string(77)?,
+            type_uid: d.required(78, d.int64(78)?)?,
+            unmapped: d.map(79)?,
+            user: d.object::<crate::v1_8_0::objects::User>(80)?.map(Box::new),
+            unknown: d.unknown()?,
+        })
     }
 }

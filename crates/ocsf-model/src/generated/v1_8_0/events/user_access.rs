@@ -49,10 +49,10 @@ pub struct UserAccess {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_8_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_8_0::objects::Actor>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_8_0::objects::Api>,
+    pub api: Option<Box<crate::v1_8_0::objects::Api>>,
     /// **MITRE ATT&CK® and ATLAS™ Details** (`attacks`, object `attack` array, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attacks: Option<Vec<crate::v1_8_0::objects::Attack>>,
@@ -76,7 +76,7 @@ pub struct UserAccess {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_8_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_8_0::objects::Cloud>>,
     /// **Confidence** (`confidence`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confidence: Option<String>,
@@ -93,7 +93,7 @@ pub struct UserAccess {
     pub count: Option<i32>,
     /// **Device** (`device`, object `device`, recommended, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_8_0::objects::Device>,
+    pub device: Option<Box<crate::v1_8_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disposition: Option<String>,
@@ -116,13 +116,13 @@ pub struct UserAccess {
     pub enrichments: Option<Vec<crate::v1_8_0::objects::Enrichment>>,
     /// **Firewall Rule** (`firewall_rule`, object `firewall_rule`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub firewall_rule: Option<crate::v1_8_0::objects::FirewallRule>,
+    pub firewall_rule: Option<Box<crate::v1_8_0::objects::FirewallRule>>,
     /// **HTTP Request** (`http_request`, object `http_request`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub http_request: Option<crate::v1_8_0::objects::HttpRequest>,
+    pub http_request: Option<Box<crate::v1_8_0::objects::HttpRequest>>,
     /// **HTTP Response** (`http_response`, object `http_response`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub http_response: Option<crate::v1_8_0::objects::HttpResponse>,
+    pub http_response: Option<Box<crate::v1_8_0::objects::HttpResponse>>,
     /// **Alert** (`is_alert`, `boolean_t`, recommended, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_alert: Option<bool>,
@@ -131,12 +131,12 @@ pub struct UserAccess {
     pub malware: Option<Vec<crate::v1_8_0::objects::Malware>>,
     /// **Malware Scan Info** (`malware_scan_info`, object `malware_scan_info`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub malware_scan_info: Option<crate::v1_8_0::objects::MalwareScanInfo>,
+    pub malware_scan_info: Option<Box<crate::v1_8_0::objects::MalwareScanInfo>>,
     /// **Message** (`message`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_8_0::objects::Metadata,
+    pub metadata: Box<crate::v1_8_0::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_8_0::objects::Observable>>,
@@ -145,7 +145,7 @@ pub struct UserAccess {
     pub osint: Option<Vec<crate::v1_8_0::objects::Osint>>,
     /// **Policy** (`policy`, object `policy`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policy: Option<crate::v1_8_0::objects::Policy>,
+    pub policy: Option<Box<crate::v1_8_0::objects::Policy>>,
     /// **Privileges** (`privileges`, `string_t` array, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub privileges: Option<Vec<String>>,
@@ -154,7 +154,7 @@ pub struct UserAccess {
     pub raw_data: Option<String>,
     /// **Raw Data Hash** (`raw_data_hash`, object `fingerprint`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub raw_data_hash: Option<crate::v1_8_0::objects::Fingerprint>,
+    pub raw_data_hash: Option<Box<crate::v1_8_0::objects::Fingerprint>>,
     /// **Raw Data Size** (`raw_data_size`, `long_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data_size: Option<i64>,
@@ -162,7 +162,7 @@ pub struct UserAccess {
     ///
     /// Deprecated since 1.5.0; use `resources`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resource: Option<crate::v1_8_0::objects::ResourceDetails>,
+    pub resource: Option<Box<crate::v1_8_0::objects::ResourceDetails>>,
     /// **Resources Array** (`resources`, object `resource_details` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<Vec<crate::v1_8_0::objects::ResourceDetails>>,
@@ -189,7 +189,7 @@ pub struct UserAccess {
     pub severity_id: crate::v1_8_0::enums::SeverityId,
     /// **Source Endpoint** (`src_endpoint`, object `network_endpoint`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub src_endpoint: Option<crate::v1_8_0::objects::NetworkEndpoint>,
+    pub src_endpoint: Option<Box<crate::v1_8_0::objects::NetworkEndpoint>>,
     /// **Start Time** (`start_time`, `timestamp_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
@@ -230,7 +230,7 @@ pub struct UserAccess {
     pub unmapped: Option<serde_json::Map<String, serde_json::Value>>,
     /// **User** (`user`, object `user`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<crate::v1_8_0::objects::User>,
+    pub user: Option<Box<crate::v1_8_0::objects::User>>,
     /// Attributes this schema version does not define, kept as read and written back.
     #[serde(flatten)]
     pub unknown: serde_json::Map<String, serde_json::Value>,
@@ -288,7 +288,7 @@ impl UserAccess {
             malware: None,
             malware_scan_info: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             osint: None,
             policy: None,
@@ -317,7 +317,7 @@ impl UserAccess {
             type_name: None,
             type_uid: i64::from(Self::CLASS_UID) * 100,
             unmapped: None,
-            user: Some(user),
+            user: Some(Box::new(user)),
             unknown: serde_json::Map::new(),
         };
         event.set_activity_id(activity_id);
@@ -445,5 +445,174 @@ impl crate::OcsfEvent for UserAccess {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for UserAccess {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.classes[70]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.action.as_deref());
+        e.int(1, self.action_id.map(|v| i64::from(v.id())));
+        e.int(2, Some(i64::from(self.activity_id.id())));
+        e.str(3, self.activity_name.as_deref());
+        e.object(4, self.actor.as_deref());
+        e.object(5, self.api.as_deref());
+        e.object_list(6, self.attacks.as_deref());
+        e.object_list(7, self.authorizations.as_deref());
+        e.str(8, self.category_name.as_deref());
+        e.int(9, Some(i64::from(self.category_uid)));
+        e.str(10, self.class_name.as_deref());
+        e.int(11, Some(i64::from(self.class_uid)));
+        e.object(12, self.cloud.as_deref());
+        e.str(13, self.confidence.as_deref());
+        e.int(14, self.confidence_id.map(|v| i64::from(v.id())));
+        e.int(15, self.confidence_score.map(i64::from));
+        e.int(16, self.count.map(i64::from));
+        e.object(17, self.device.as_deref());
+        e.str(18, self.disposition.as_deref());
+        e.int(19, self.disposition_id.map(|v| i64::from(v.id())));
+        e.int(20, self.duration);
+        e.int(21, self.end_time);
+        e.datetime(22, self.end_time_dt.as_deref());
+        e.object_list(23, self.enrichments.as_deref());
+        e.object(24, self.firewall_rule.as_deref());
+        e.object(25, self.http_request.as_deref());
+        e.object(26, self.http_response.as_deref());
+        e.bool(27, self.is_alert);
+        e.object_list(28, self.malware.as_deref());
+        e.object(29, self.malware_scan_info.as_deref());
+        e.str(30, self.message.as_deref());
+        e.object(31, Some(&*self.metadata));
+        e.object_list(32, self.observables.as_deref());
+        e.object_list(33, self.osint.as_deref());
+        e.object(34, self.policy.as_deref());
+        e.str_list(35, self.privileges.as_deref());
+        e.str(36, self.raw_data.as_deref());
+        e.object(37, self.raw_data_hash.as_deref());
+        e.int(38, self.raw_data_size);
+        e.object(39, self.resource.as_deref());
+        e.object_list(40, self.resources.as_deref());
+        e.str(41, self.risk_details.as_deref());
+        e.str(42, self.risk_level.as_deref());
+        e.int(43, self.risk_level_id.map(|v| i64::from(v.id())));
+        e.int(44, self.risk_score.map(i64::from));
+        e.str(45, self.severity.as_deref());
+        e.int(46, Some(i64::from(self.severity_id.id())));
+        e.object(47, self.src_endpoint.as_deref());
+        e.int(48, self.start_time);
+        e.datetime(49, self.start_time_dt.as_deref());
+        e.str(50, self.status.as_deref());
+        e.str(51, self.status_code.as_deref());
+        e.str(52, self.status_detail.as_deref());
+        e.int(53, self.status_id.map(|v| i64::from(v.id())));
+        e.int(54, Some(self.time));
+        e.datetime(55, self.time_dt.as_deref());
+        e.int(56, self.timezone_offset.map(i64::from));
+        e.str(57, self.type_name.as_deref());
+        e.int(58, Some(self.type_uid));
+        e.map(59, self.unmapped.as_ref());
+        e.object(60, self.user.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            action: d.string(0)?,
+            action_id: d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id),
+            activity_id: d.required(2, d.int32(2)?.map(UserAccessActivityId::from_id))?,
+            activity_name: d.string(3)?,
+            actor: d.object::<crate::v1_8_0::objects::Actor>(4)?.map(Box::new),
+            api: d.object::<crate::v1_8_0::objects::Api>(5)?.map(Box::new),
+            attacks: d.object_list::<crate::v1_8_0::objects::Attack>(6)?,
+            authorizations: d.object_list::<crate::v1_8_0::objects::Authorization>(7)?,
+            category_name: d.string(8)?,
+            category_uid: d.required(9, d.int32(9)?)?,
+            class_name: d.string(10)?,
+            class_uid: d.class_uid(11, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_8_0::objects::Cloud>(12)?.map(Box::new),
+            confidence: d.string(13)?,
+            confidence_id: d
+                .int32(14)?
+                .map(crate::v1_8_0::enums::ConfidenceId::from_id),
+            confidence_score: d.int32(15)?,
+            count: d.int32(16)?,
+            device: d
+                .object::<crate::v1_8_0::objects::Device>(17)?
+                .map(Box::new),
+            disposition: d.string(18)?,
+            disposition_id: d
+                .int32(19)?
+                .map(crate::v1_8_0::enums::DispositionId::from_id),
+            duration: d.int64(20)?,
+            end_time: d.int64(21)?,
+            end_time_dt: d.datetime(22)?,
+            enrichments: d.object_list::<crate::v1_8_0::objects::Enrichment>(23)?,
+            firewall_rule: d
+                .object::<crate::v1_8_0::objects::FirewallRule>(24)?
+                .map(Box::new),
+            http_request: d
+                .object::<crate::v1_8_0::objects::HttpRequest>(25)?
+                .map(Box::new),
+            http_response: d
+                .object::<crate::v1_8_0::objects::HttpResponse>(26)?
+                .map(Box::new),
+            is_alert: d.bool(27)?,
+            malware: d.object_list::<crate::v1_8_0::objects::Malware>(28)?,
+            malware_scan_info: d
+                .object::<crate::v1_8_0::objects::MalwareScanInfo>(29)?
+                .map(Box::new),
+            message: d.string(30)?,
+            metadata: d.required(
+                31,
+                d.object::<crate::v1_8_0::objects::Metadata>(31)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_8_0::objects::Observable>(32)?,
+            osint: d.object_list::<crate::v1_8_0::objects::Osint>(33)?,
+            policy: d
+                .object::<crate::v1_8_0::objects::Policy>(34)?
+                .map(Box::new),
+            privileges: d.string_list(35)?,
+            raw_data: d.string(36)?,
+            raw_data_hash: d
+                .object::<crate::v1_8_0::objects::Fingerprint>(37)?
+                .map(Box::new),
+            raw_data_size: d.int64(38)?,
+            resource: d
+                .object::<crate::v1_8_0::objects::ResourceDetails>(39)?
+                .map(Box::new),
+            resources: d.object_list::<crate::v1_8_0::objects::ResourceDetails>(40)?,
+            risk_details: d.string(41)?,
+            risk_level: d.string(42)?,
+            risk_level_id: d.int32(43)?.map(crate::v1_8_0::enums::RiskLevelId::from_id),
+            risk_score: d.int32(44)?,
+            severity: d.string(45)?,
+            severity_id: d.required(
+                46,
+                d.int32(46)?.map(crate::v1_8_0::enums::SeverityId::from_id),
+            )?,
+            src_endpoint: d
+                .object::<crate::v1_8_0::objects::NetworkEndpoint>(47)?
+                .map(Box::new),
+            start_time: d.int64(48)?,
+            start_time_dt: d.datetime(49)?,
+            status: d.string(50)?,
+            status_code: d.string(51)?,
+            status_detail: d.string(52)?,
+            status_id: d.int32(53)?.map(crate::v1_8_0::enums::StatusId::from_id),
+            time: d.required(54, d.int64(54)?)?,
+            time_dt: d.datetime(55)?,
+            timezone_offset: d.int32(56)?,
+            type_name: d.string(57)?,
+            type_uid: d.required(58, d.int64(58)?)?,
+            unmapped: d.map(59)?,
+            user: d.object::<crate::v1_8_0::objects::User>(60)?.map(Box::new),
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -67,10 +67,10 @@ pub struct WebResourcesActivity {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_8_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_8_0::objects::Actor>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_8_0::objects::Api>,
+    pub api: Option<Box<crate::v1_8_0::objects::Api>>,
     /// **MITRE ATT&CK® and ATLAS™ Details** (`attacks`, object `attack` array, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attacks: Option<Vec<crate::v1_8_0::objects::Attack>>,
@@ -94,7 +94,7 @@ pub struct WebResourcesActivity {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_8_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_8_0::objects::Cloud>>,
     /// **Confidence** (`confidence`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confidence: Option<String>,
@@ -111,7 +111,7 @@ pub struct WebResourcesActivity {
     pub count: Option<i32>,
     /// **Device** (`device`, object `device`, recommended, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_8_0::objects::Device>,
+    pub device: Option<Box<crate::v1_8_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disposition: Option<String>,
@@ -122,7 +122,7 @@ pub struct WebResourcesActivity {
     pub disposition_id: Option<crate::v1_8_0::enums::DispositionId>,
     /// **Destination Endpoint** (`dst_endpoint`, object `network_endpoint`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dst_endpoint: Option<crate::v1_8_0::objects::NetworkEndpoint>,
+    pub dst_endpoint: Option<Box<crate::v1_8_0::objects::NetworkEndpoint>>,
     /// **Duration Milliseconds** (`duration`, `long_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i64>,
@@ -137,13 +137,13 @@ pub struct WebResourcesActivity {
     pub enrichments: Option<Vec<crate::v1_8_0::objects::Enrichment>>,
     /// **Firewall Rule** (`firewall_rule`, object `firewall_rule`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub firewall_rule: Option<crate::v1_8_0::objects::FirewallRule>,
+    pub firewall_rule: Option<Box<crate::v1_8_0::objects::FirewallRule>>,
     /// **HTTP Request** (`http_request`, object `http_request`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub http_request: Option<crate::v1_8_0::objects::HttpRequest>,
+    pub http_request: Option<Box<crate::v1_8_0::objects::HttpRequest>>,
     /// **HTTP Response** (`http_response`, object `http_response`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub http_response: Option<crate::v1_8_0::objects::HttpResponse>,
+    pub http_response: Option<Box<crate::v1_8_0::objects::HttpResponse>>,
     /// **Alert** (`is_alert`, `boolean_t`, recommended, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_alert: Option<bool>,
@@ -152,12 +152,12 @@ pub struct WebResourcesActivity {
     pub malware: Option<Vec<crate::v1_8_0::objects::Malware>>,
     /// **Malware Scan Info** (`malware_scan_info`, object `malware_scan_info`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub malware_scan_info: Option<crate::v1_8_0::objects::MalwareScanInfo>,
+    pub malware_scan_info: Option<Box<crate::v1_8_0::objects::MalwareScanInfo>>,
     /// **Message** (`message`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_8_0::objects::Metadata,
+    pub metadata: Box<crate::v1_8_0::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_8_0::objects::Observable>>,
@@ -166,31 +166,31 @@ pub struct WebResourcesActivity {
     pub osint: Option<Vec<crate::v1_8_0::objects::Osint>>,
     /// **Policy** (`policy`, object `policy`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policy: Option<crate::v1_8_0::objects::Policy>,
+    pub policy: Option<Box<crate::v1_8_0::objects::Policy>>,
     /// **Proxy Connection Info** (`proxy_connection_info`, object `network_connection_info`, recommended, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_connection_info: Option<crate::v1_8_0::objects::NetworkConnectionInfo>,
+    pub proxy_connection_info: Option<Box<crate::v1_8_0::objects::NetworkConnectionInfo>>,
     /// **Proxy Endpoint** (`proxy_endpoint`, object `network_proxy`, optional, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_endpoint: Option<crate::v1_8_0::objects::NetworkProxy>,
+    pub proxy_endpoint: Option<Box<crate::v1_8_0::objects::NetworkProxy>>,
     /// **Proxy HTTP Request** (`proxy_http_request`, object `http_request`, optional, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_http_request: Option<crate::v1_8_0::objects::HttpRequest>,
+    pub proxy_http_request: Option<Box<crate::v1_8_0::objects::HttpRequest>>,
     /// **Proxy HTTP Response** (`proxy_http_response`, object `http_response`, optional, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_http_response: Option<crate::v1_8_0::objects::HttpResponse>,
+    pub proxy_http_response: Option<Box<crate::v1_8_0::objects::HttpResponse>>,
     /// **Proxy TLS** (`proxy_tls`, object `tls`, recommended, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_tls: Option<crate::v1_8_0::objects::Tls>,
+    pub proxy_tls: Option<Box<crate::v1_8_0::objects::Tls>>,
     /// **Proxy Traffic** (`proxy_traffic`, object `network_traffic`, recommended, profile `network_proxy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_traffic: Option<crate::v1_8_0::objects::NetworkTraffic>,
+    pub proxy_traffic: Option<Box<crate::v1_8_0::objects::NetworkTraffic>>,
     /// **Raw Data** (`raw_data`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
     /// **Raw Data Hash** (`raw_data_hash`, object `fingerprint`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub raw_data_hash: Option<crate::v1_8_0::objects::Fingerprint>,
+    pub raw_data_hash: Option<Box<crate::v1_8_0::objects::Fingerprint>>,
     /// **Raw Data Size** (`raw_data_size`, `long_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data_size: Option<i64>,
@@ -217,7 +217,7 @@ pub struct WebResourcesActivity {
     pub severity_id: crate::v1_8_0::enums::SeverityId,
     /// **Source Endpoint** (`src_endpoint`, object `network_endpoint`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub src_endpoint: Option<crate::v1_8_0::objects::NetworkEndpoint>,
+    pub src_endpoint: Option<Box<crate::v1_8_0::objects::NetworkEndpoint>>,
     /// **Start Time** (`start_time`, `timestamp_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
@@ -248,7 +248,7 @@ pub struct WebResourcesActivity {
     pub timezone_offset: Option<i32>,
     /// **TLS** (`tls`, object `tls`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tls: Option<crate::v1_8_0::objects::Tls>,
+    pub tls: Option<Box<crate::v1_8_0::objects::Tls>>,
     /// **Type Name** (`type_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     type_name: Option<String>,
@@ -322,7 +322,7 @@ impl WebResourcesActivity {
             malware: None,
             malware_scan_info: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             osint: None,
             policy: None,
@@ -484,5 +484,196 @@ impl crate::OcsfEvent for WebResourcesActivity {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for WebResourcesActivity {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.classes[75]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.action.as_deref());
+        e.int(1, self.action_id.map(|v| i64::from(v.id())));
+        e.int(2, Some(i64::from(self.activity_id.id())));
+        e.str(3, self.activity_name.as_deref());
+        e.object(4, self.actor.as_deref());
+        e.object(5, self.api.as_deref());
+        e.object_list(6, self.attacks.as_deref());
+        e.object_list(7, self.authorizations.as_deref());
+        e.str(8, self.category_name.as_deref());
+        e.int(9, Some(i64::from(self.category_uid)));
+        e.str(10, self.class_name.as_deref());
+        e.int(11, Some(i64::from(self.class_uid)));
+        e.object(12, self.cloud.as_deref());
+        e.str(13, self.confidence.as_deref());
+        e.int(14, self.confidence_id.map(|v| i64::from(v.id())));
+        e.int(15, self.confidence_score.map(i64::from));
+        e.int(16, self.count.map(i64::from));
+        e.object(17, self.device.as_deref());
+        e.str(18, self.disposition.as_deref());
+        e.int(19, self.disposition_id.map(|v| i64::from(v.id())));
+        e.object(20, self.dst_endpoint.as_deref());
+        e.int(21, self.duration);
+        e.int(22, self.end_time);
+        e.datetime(23, self.end_time_dt.as_deref());
+        e.object_list(24, self.enrichments.as_deref());
+        e.object(25, self.firewall_rule.as_deref());
+        e.object(26, self.http_request.as_deref());
+        e.object(27, self.http_response.as_deref());
+        e.bool(28, self.is_alert);
+        e.object_list(29, self.malware.as_deref());
+        e.object(30, self.malware_scan_info.as_deref());
+        e.str(31, self.message.as_deref());
+        e.object(32, Some(&*self.metadata));
+        e.object_list(33, self.observables.as_deref());
+        e.object_list(34, self.osint.as_deref());
+        e.object(35, self.policy.as_deref());
+        e.object(36, self.proxy_connection_info.as_deref());
+        e.object(37, self.proxy_endpoint.as_deref());
+        e.object(38, self.proxy_http_request.as_deref());
+        e.object(39, self.proxy_http_response.as_deref());
+        e.object(40, self.proxy_tls.as_deref());
+        e.object(41, self.proxy_traffic.as_deref());
+        e.str(42, self.raw_data.as_deref());
+        e.object(43, self.raw_data_hash.as_deref());
+        e.int(44, self.raw_data_size);
+        e.str(45, self.risk_details.as_deref());
+        e.str(46, self.risk_level.as_deref());
+        e.int(47, self.risk_level_id.map(|v| i64::from(v.id())));
+        e.int(48, self.risk_score.map(i64::from));
+        e.str(49, self.severity.as_deref());
+        e.int(50, Some(i64::from(self.severity_id.id())));
+        e.object(51, self.src_endpoint.as_deref());
+        e.int(52, self.start_time);
+        e.datetime(53, self.start_time_dt.as_deref());
+        e.str(54, self.status.as_deref());
+        e.str(55, self.status_code.as_deref());
+        e.str(56, self.status_detail.as_deref());
+        e.int(57, self.status_id.map(|v| i64::from(v.id())));
+        e.int(58, Some(self.time));
+        e.datetime(59, self.time_dt.as_deref());
+        e.int(60, self.timezone_offset.map(i64::from));
+        e.object(61, self.tls.as_deref());
+        e.str(62, self.type_name.as_deref());
+        e.int(63, Some(self.type_uid));
+        e.map(64, self.unmapped.as_ref());
+        e.object_list(65, self.web_resources.as_deref());
+        e.object_list(66, self.web_resources_result.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            action: d.string(0)?,
+            action_id: d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id),
+            activity_id: d.required(2, d.int32(2)?.map(WebResourcesActivityActivityId::from_id))?,
+            activity_name: d.string(3)?,
+            actor: d.object::<crate::v1_8_0::objects::Actor>(4)?.map(Box::new),
+            api: d.object::<crate::v1_8_0::objects::Api>(5)?.map(Box::new),
+            attacks: d.object_list::<crate::v1_8_0::objects::Attack>(6)?,
+            authorizations: d.object_list::<crate::v1_8_0::objects::Authorization>(7)?,
+            category_name: d.string(8)?,
+            category_uid: d.required(9, d.int32(9)?)?,
+            class_name: d.string(10)?,
+            class_uid: d.class_uid(11, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_8_0::objects::Cloud>(12)?.map(Box::new),
+            confidence: d.string(13)?,
+            confidence_id: d
+                .int32(14)?
+                .map(crate::v1_8_0::enums::ConfidenceId::from_id),
+            confidence_score: d.int32(15)?,
+            count: d.int32(16)?,
+            device: d
+                .object::<crate::v1_8_0::objects::Device>(17)?
+                .map(Box::new),
+            disposition: d.string(18)?,
+            disposition_id: d
+                .int32(19)?
+                .map(crate::v1_8_0::enums::DispositionId::from_id),
+            dst_endpoint: d
+                .object::<crate::v1_8_0::objects::NetworkEndpoint>(20)?
+                .map(Box::new),
+            duration: d.int64(21)?,
+            end_time: d.int64(22)?,
+            end_time_dt: d.datetime(23)?,
+            enrichments: d.object_list::<crate::v1_8_0::objects::Enrichment>(24)?,
+            firewall_rule: d
+                .object::<crate::v1_8_0::objects::FirewallRule>(25)?
+                .map(Box::new),
+            http_request: d
+                .object::<crate::v1_8_0::objects::HttpRequest>(26)?
+                .map(Box::new),
+            http_response: d
+                .object::<crate::v1_8_0::objects::HttpResponse>(27)?
+                .map(Box::new),
+            is_alert: d.bool(28)?,
+            malware: d.object_list::<crate::v1_8_0::objects::Malware>(29)?,
+            malware_scan_info: d
+                .object::<crate::v1_8_0::objects::MalwareScanInfo>(30)?
+                .map(Box::new),
+            message: d.string(31)?,
+            metadata: d.required(
+                32,
+                d.object::<crate::v1_8_0::objects::Metadata>(32)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_8_0::objects::Observable>(33)?,
+            osint: d.object_list::<crate::v1_8_0::objects::Osint>(34)?,
+            policy: d
+                .object::<crate::v1_8_0::objects::Policy>(35)?
+                .map(Box::new),
+            proxy_connection_info: d
+                .object::<crate::v1_8_0::objects::NetworkConnectionInfo>(36)?
+                .map(Box::new),
+            proxy_endpoint: d
+                .object::<crate::v1_8_0::objects::NetworkProxy>(37)?
+                .map(Box::new),
+            proxy_http_request: d
+                .object::<crate::v1_8_0::objects::HttpRequest>(38)?
+                .map(Box::new),
+            proxy_http_response: d
+                .object::<crate::v1_8_0::objects::HttpResponse>(39)?
+                .map(Box::new),
+            proxy_tls: d.object::<crate::v1_8_0::objects::Tls>(40)?.map(Box::new),
+            proxy_traffic: d
+                .object::<crate::v1_8_0::objects::NetworkTraffic>(41)?
+                .map(Box::new),
+            raw_data: d.string(42)?,
+            raw_data_hash: d
+                .object::<crate::v1_8_0::objects::Fingerprint>(43)?
+                .map(Box::new),
+            raw_data_size: d.int64(44)?,
+            risk_details: d.string(45)?,
+            risk_level: d.string(46)?,
+            risk_level_id: d.int32(47)?.map(crate::v1_8_0::enums::RiskLevelId::from_id),
+            risk_score: d.int32(48)?,
+            severity: d.string(49)?,
+            severity_id: d.required(
+                50,
+                d.int32(50)?.map(crate::v1_8_0::enums::SeverityId::from_id),
+            )?,
+            src_endpoint: d
+                .object::<crate::v1_8_0::objects::NetworkEndpoint>(51)?
+                .map(Box::new),
+            start_time: d.int64(52)?,
+            start_time_dt: d.datetime(53)?,
+            status: d.string(54)?,
+            status_code: d.string(55)?,
+            status_detail: d.string(56)?,
+            status_id: d.int32(57)?.map(crate::v1_8_0::enums::StatusId::from_id),
+            time: d.required(58, d.int64(58)?)?,
+            time_dt: d.datetime(59)?,
+            timezone_offset: d.int32(60)?,
+            tls: d.object::<crate::v1_8_0::objects::Tls>(61)?.map(Box::new),
+            type_name: d.string(62)?,
+            type_uid: d.required(63, d.int64(63)?)?,
+            unmapped: d.map(64)?,
+            web_resources: d.object_list::<crate::v1_8_0::objects::WebResource>(65)?,
+            web_resources_result: d.object_list::<crate::v1_8_0::objects::WebResource>(66)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -73,10 +73,10 @@ pub struct WinRegistryKeyActivity {
     pub activity_name: Option<String>,
     /// **Actor** (`actor`, object `actor`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_8_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_8_0::objects::Actor>>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_8_0::objects::Api>,
+    pub api: Option<Box<crate::v1_8_0::objects::Api>>,
     /// **MITRE ATT&CK® and ATLAS™ Details** (`attacks`, object `attack` array, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attacks: Option<Vec<crate::v1_8_0::objects::Attack>>,
@@ -100,7 +100,7 @@ pub struct WinRegistryKeyActivity {
     class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<crate::v1_8_0::objects::Cloud>,
+    pub cloud: Option<Box<crate::v1_8_0::objects::Cloud>>,
     /// **Confidence** (`confidence`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confidence: Option<String>,
@@ -120,7 +120,7 @@ pub struct WinRegistryKeyActivity {
     pub create_mask: Option<String>,
     /// **Device** (`device`, object `device`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_8_0::objects::Device>,
+    pub device: Option<Box<crate::v1_8_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disposition: Option<String>,
@@ -143,7 +143,7 @@ pub struct WinRegistryKeyActivity {
     pub enrichments: Option<Vec<crate::v1_8_0::objects::Enrichment>>,
     /// **Firewall Rule** (`firewall_rule`, object `firewall_rule`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub firewall_rule: Option<crate::v1_8_0::objects::FirewallRule>,
+    pub firewall_rule: Option<Box<crate::v1_8_0::objects::FirewallRule>>,
     /// **Alert** (`is_alert`, `boolean_t`, recommended, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_alert: Option<bool>,
@@ -152,12 +152,12 @@ pub struct WinRegistryKeyActivity {
     pub malware: Option<Vec<crate::v1_8_0::objects::Malware>>,
     /// **Malware Scan Info** (`malware_scan_info`, object `malware_scan_info`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub malware_scan_info: Option<crate::v1_8_0::objects::MalwareScanInfo>,
+    pub malware_scan_info: Option<Box<crate::v1_8_0::objects::MalwareScanInfo>>,
     /// **Message** (`message`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// **Metadata** (`metadata`, object `metadata`, required).
-    pub metadata: crate::v1_8_0::objects::Metadata,
+    pub metadata: Box<crate::v1_8_0::objects::Metadata>,
     /// **Observables** (`observables`, object `observable` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_8_0::objects::Observable>>,
@@ -169,22 +169,22 @@ pub struct WinRegistryKeyActivity {
     pub osint: Option<Vec<crate::v1_8_0::objects::Osint>>,
     /// **Policy** (`policy`, object `policy`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policy: Option<crate::v1_8_0::objects::Policy>,
+    pub policy: Option<Box<crate::v1_8_0::objects::Policy>>,
     /// **Previous Registry Key** (`prev_reg_key`, object `win/reg_key`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub prev_reg_key: Option<crate::v1_8_0::objects::WinRegKey>,
+    pub prev_reg_key: Option<Box<crate::v1_8_0::objects::WinRegKey>>,
     /// **Raw Data** (`raw_data`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
     /// **Raw Data Hash** (`raw_data_hash`, object `fingerprint`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub raw_data_hash: Option<crate::v1_8_0::objects::Fingerprint>,
+    pub raw_data_hash: Option<Box<crate::v1_8_0::objects::Fingerprint>>,
     /// **Raw Data Size** (`raw_data_size`, `long_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data_size: Option<i64>,
     /// **Registry Key** (`reg_key`, object `win/reg_key`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reg_key: Option<crate::v1_8_0::objects::WinRegKey>,
+    pub reg_key: Option<Box<crate::v1_8_0::objects::WinRegKey>>,
     /// **Risk Details** (`risk_details`, `string_t`, optional, profile `security_control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk_details: Option<String>,
@@ -276,7 +276,7 @@ impl WinRegistryKeyActivity {
             action_id: None,
             activity_id,
             activity_name: None,
-            actor: Some(actor),
+            actor: Some(Box::new(actor)),
             api: None,
             attacks: None,
             authorizations: None,
@@ -290,7 +290,7 @@ impl WinRegistryKeyActivity {
             confidence_score: None,
             count: None,
             create_mask: None,
-            device: Some(device),
+            device: Some(Box::new(device)),
             disposition: None,
             disposition_id: None,
             duration: None,
@@ -302,7 +302,7 @@ impl WinRegistryKeyActivity {
             malware: None,
             malware_scan_info: None,
             message: None,
-            metadata,
+            metadata: Box::new(metadata),
             observables: None,
             open_mask: None,
             osint: None,
@@ -311,7 +311,7 @@ impl WinRegistryKeyActivity {
             raw_data: None,
             raw_data_hash: None,
             raw_data_size: None,
-            reg_key: Some(reg_key),
+            reg_key: Some(Box::new(reg_key)),
             risk_details: None,
             risk_level: None,
             risk_level_id: None,
@@ -457,5 +457,169 @@ impl crate::OcsfEvent for WinRegistryKeyActivity {
     }
     fn type_uid(&self) -> i64 {
         self.type_uid
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for WinRegistryKeyActivity {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.classes[77]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, self.access_mask.map(i64::from));
+        e.str(1, self.action.as_deref());
+        e.int(2, self.action_id.map(|v| i64::from(v.id())));
+        e.int(3, Some(i64::from(self.activity_id.id())));
+        e.str(4, self.activity_name.as_deref());
+        e.object(5, self.actor.as_deref());
+        e.object(6, self.api.as_deref());
+        e.object_list(7, self.attacks.as_deref());
+        e.object_list(8, self.authorizations.as_deref());
+        e.str(9, self.category_name.as_deref());
+        e.int(10, Some(i64::from(self.category_uid)));
+        e.str(11, self.class_name.as_deref());
+        e.int(12, Some(i64::from(self.class_uid)));
+        e.object(13, self.cloud.as_deref());
+        e.str(14, self.confidence.as_deref());
+        e.int(15, self.confidence_id.map(|v| i64::from(v.id())));
+        e.int(16, self.confidence_score.map(i64::from));
+        e.int(17, self.count.map(i64::from));
+        e.str(18, self.create_mask.as_deref());
+        e.object(19, self.device.as_deref());
+        e.str(20, self.disposition.as_deref());
+        e.int(21, self.disposition_id.map(|v| i64::from(v.id())));
+        e.int(22, self.duration);
+        e.int(23, self.end_time);
+        e.datetime(24, self.end_time_dt.as_deref());
+        e.object_list(25, self.enrichments.as_deref());
+        e.object(26, self.firewall_rule.as_deref());
+        e.bool(27, self.is_alert);
+        e.object_list(28, self.malware.as_deref());
+        e.object(29, self.malware_scan_info.as_deref());
+        e.str(30, self.message.as_deref());
+        e.object(31, Some(&*self.metadata));
+        e.object_list(32, self.observables.as_deref());
+        e.int(33, self.open_mask.map(i64::from));
+        e.object_list(34, self.osint.as_deref());
+        e.object(35, self.policy.as_deref());
+        e.object(36, self.prev_reg_key.as_deref());
+        e.str(37, self.raw_data.as_deref());
+        e.object(38, self.raw_data_hash.as_deref());
+        e.int(39, self.raw_data_size);
+        e.object(40, self.reg_key.as_deref());
+        e.str(41, self.risk_details.as_deref());
+        e.str(42, self.risk_level.as_deref());
+        e.int(43, self.risk_level_id.map(|v| i64::from(v.id())));
+        e.int(44, self.risk_score.map(i64::from));
+        e.str(45, self.severity.as_deref());
+        e.int(46, Some(i64::from(self.severity_id.id())));
+        e.int(47, self.start_time);
+        e.datetime(48, self.start_time_dt.as_deref());
+        e.str(49, self.status.as_deref());
+        e.str(50, self.status_code.as_deref());
+        e.str(51, self.status_detail.as_deref());
+        e.int(52, self.status_id.map(|v| i64::from(v.id())));
+        e.int(53, Some(self.time));
+        e.datetime(54, self.time_dt.as_deref());
+        e.int(55, self.timezone_offset.map(i64::from));
+        e.str(56, self.type_name.as_deref());
+        e.int(57, Some(self.type_uid));
+        e.map(58, self.unmapped.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            access_mask: d.int32(0)?,
+            action: d.string(1)?,
+            action_id: d.int32(2)?.map(crate::v1_8_0::enums::ActionId::from_id),
+            activity_id: d.required(
+                3,
+                d.int32(3)?.map(WinRegistryKeyActivityActivityId::from_id),
+            )?,
+            activity_name: d.string(4)?,
+            actor: d.object::<crate::v1_8_0::objects::Actor>(5)?.map(Box::new),
+            api: d.object::<crate::v1_8_0::objects::Api>(6)?.map(Box::new),
+            attacks: d.object_list::<crate::v1_8_0::objects::Attack>(7)?,
+            authorizations: d.object_list::<crate::v1_8_0::objects::Authorization>(8)?,
+            category_name: d.string(9)?,
+            category_uid: d.required(10, d.int32(10)?)?,
+            class_name: d.string(11)?,
+            class_uid: d.class_uid(12, Self::CLASS_UID)?,
+            cloud: d.object::<crate::v1_8_0::objects::Cloud>(13)?.map(Box::new),
+            confidence: d.string(14)?,
+            confidence_id: d
+                .int32(15)?
+                .map(crate::v1_8_0::enums::ConfidenceId::from_id),
+            confidence_score: d.int32(16)?,
+            count: d.int32(17)?,
+            create_mask: d.string(18)?,
+            device: d
+                .object::<crate::v1_8_0::objects::Device>(19)?
+                .map(Box::new),
+            disposition: d.string(20)?,
+            disposition_id: d
+                .int32(21)?
+                .map(crate::v1_8_0::enums::DispositionId::from_id),
+            duration: d.int64(22)?,
+            end_time: d.int64(23)?,
+            end_time_dt: d.datetime(24)?,
+            enrichments: d.object_list::<crate::v1_8_0::objects::Enrichment>(25)?,
+            firewall_rule: d
+                .object::<crate::v1_8_0::objects::FirewallRule>(26)?
+                .map(Box::new),
+            is_alert: d.bool(27)?,
+            malware: d.object_list::<crate::v1_8_0::objects::Malware>(28)?,
+            malware_scan_info: d
+                .object::<crate::v1_8_0::objects::MalwareScanInfo>(29)?
+                .map(Box::new),
+            message: d.string(30)?,
+            metadata: d.required(
+                31,
+                d.object::<crate::v1_8_0::objects::Metadata>(31)?
+                    .map(Box::new),
+            )?,
+            observables: d.object_list::<crate::v1_8_0::objects::Observable>(32)?,
+            open_mask: d.int32(33)?,
+            osint: d.object_list::<crate::v1_8_0::objects::Osint>(34)?,
+            policy: d
+                .object::<crate::v1_8_0::objects::Policy>(35)?
+                .map(Box::new),
+            prev_reg_key: d
+                .object::<crate::v1_8_0::objects::WinRegKey>(36)?
+                .map(Box::new),
+            raw_data: d.string(37)?,
+            raw_data_hash: d
+                .object::<crate::v1_8_0::objects::Fingerprint>(38)?
+                .map(Box::new),
+            raw_data_size: d.int64(39)?,
+            reg_key: d
+                .object::<crate::v1_8_0::objects::WinRegKey>(40)?
+                .map(Box::new),
+            risk_details: d.string(41)?,
+            risk_level: d.string(42)?,
+            risk_level_id: d.int32(43)?.map(crate::v1_8_0::enums::RiskLevelId::from_id),
+            risk_score: d.int32(44)?,
+            severity: d.string(45)?,
+            severity_id: d.required(
+                46,
+                d.int32(46)?.map(crate::v1_8_0::enums::SeverityId::from_id),
+            )?,
+            start_time: d.int64(47)?,
+            start_time_dt: d.datetime(48)?,
+            status: d.string(49)?,
+            status_code: d.string(50)?,
+            status_detail: d.string(51)?,
+            status_id: d.int32(52)?.map(crate::v1_8_0::enums::StatusId::from_id),
+            time: d.required(53, d.int64(53)?)?,
+            time_dt: d.datetime(54)?,
+            timezone_offset: d.int32(55)?,
+            type_name: d.string(56)?,
+            type_uid: d.required(57, d.int64(57)?)?,
+            unmapped: d.map(58)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -39,3 +39,34 @@ impl AccessAnalysisResult {
         }
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for AccessAnalysisResult {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[0]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.access_level.as_deref());
+        e.str(1, self.access_type.as_deref());
+        e.object_list(2, self.accessors.as_deref());
+        e.object_list(3, self.additional_restrictions.as_deref());
+        e.object_list(4, self.condition_keys.as_deref());
+        e.str_list(5, self.granted_privileges.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            access_level: d.string(0)?,
+            access_type: d.string(1)?,
+            accessors: d.object_list::<crate::v1_8_0::objects::User>(2)?,
+            additional_restrictions: d
+                .object_list::<crate::v1_8_0::objects::AdditionalRestriction>(3)?,
+            condition_keys: d.object_list::<crate::v1_8_0::objects::KeyValueObject>(4)?,
+            granted_privileges: d.string_list(5)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

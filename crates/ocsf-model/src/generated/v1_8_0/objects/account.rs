@@ -132,3 +132,39 @@ impl Account {
         self
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Account {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[1]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.bool(0, self.is_disabled);
+        e.bool(1, self.is_locked);
+        e.bool(2, self.is_on_premises_sync_enabled);
+        e.str_list(3, self.labels.as_deref());
+        e.str(4, self.name.as_deref());
+        e.object_list(5, self.tags.as_deref());
+        e.str(6, self.type_.as_deref());
+        e.int(7, self.type_id.map(|v| i64::from(v.id())));
+        e.str(8, self.uid.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            is_disabled: d.bool(0)?,
+            is_locked: d.bool(1)?,
+            is_on_premises_sync_enabled: d.bool(2)?,
+            labels: d.string_list(3)?,
+            name: d.string(4)?,
+            tags: d.object_list::<crate::v1_8_0::objects::KeyValueObject>(5)?,
+            type_: d.string(6)?,
+            type_id: d.int32(7)?.map(AccountTypeId::from_id),
+            uid: d.string(8)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

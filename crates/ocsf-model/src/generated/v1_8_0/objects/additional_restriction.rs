@@ -33,7 +33,7 @@ Other = 99 => "Other",
 pub struct AdditionalRestriction {
     /// **Policy** (`policy`, object `policy`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policy: Option<crate::v1_8_0::objects::Policy>,
+    pub policy: Option<Box<crate::v1_8_0::objects::Policy>>,
     /// **Status** (`status`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
@@ -51,7 +51,7 @@ impl AdditionalRestriction {
     /// A new object with its required attributes; the others are unset.
     pub fn new(policy: crate::v1_8_0::objects::Policy) -> Self {
         Self {
-            policy: Some(policy),
+            policy: Some(Box::new(policy)),
             ..Self::default()
         }
     }
@@ -64,5 +64,29 @@ impl AdditionalRestriction {
             self.status = Some(value.as_str().to_string());
         }
         self
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for AdditionalRestriction {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[3]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.object(0, self.policy.as_deref());
+        e.str(1, self.status.as_deref());
+        e.int(2, self.status_id.map(|v| i64::from(v.id())));
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            policy: d.object::<crate::v1_8_0::objects::Policy>(0)?.map(Box::new),
+            status: d.string(1)?,
+            status_id: d.int32(2)?.map(AdditionalRestrictionStatusId::from_id),
+            unknown: d.unknown()?,
+        })
     }
 }

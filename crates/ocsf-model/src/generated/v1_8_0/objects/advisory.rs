@@ -11,7 +11,7 @@
 pub struct Advisory {
     /// **Average Timespan** (`avg_timespan`, object `timespan`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub avg_timespan: Option<crate::v1_8_0::objects::Timespan>,
+    pub avg_timespan: Option<Box<crate::v1_8_0::objects::Timespan>>,
     /// **Patch Bulletin** (`bulletin`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bulletin: Option<String>,
@@ -46,10 +46,10 @@ pub struct Advisory {
     pub modified_time_dt: Option<String>,
     /// **OS** (`os`, object `os`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub os: Option<crate::v1_8_0::objects::Os>,
+    pub os: Option<Box<crate::v1_8_0::objects::Os>>,
     /// **Product** (`product`, object `product`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub product: Option<crate::v1_8_0::objects::Product>,
+    pub product: Option<Box<crate::v1_8_0::objects::Product>>,
     /// **References** (`references`, `string_t` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub references: Option<Vec<String>>,
@@ -96,5 +96,69 @@ impl Advisory {
             self.install_state = Some(value.as_str().to_string());
         }
         self
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Advisory {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[4]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.object(0, self.avg_timespan.as_deref());
+        e.str(1, self.bulletin.as_deref());
+        e.str(2, self.classification.as_deref());
+        e.int(3, self.created_time);
+        e.datetime(4, self.created_time_dt.as_deref());
+        e.str(5, self.desc.as_deref());
+        e.str(6, self.install_state.as_deref());
+        e.int(7, self.install_state_id.map(|v| i64::from(v.id())));
+        e.bool(8, self.is_superseded);
+        e.int(9, self.modified_time);
+        e.datetime(10, self.modified_time_dt.as_deref());
+        e.object(11, self.os.as_deref());
+        e.object(12, self.product.as_deref());
+        e.str_list(13, self.references.as_deref());
+        e.object_list(14, self.related_cves.as_deref());
+        e.object_list(15, self.related_cwes.as_deref());
+        e.int(16, self.size);
+        e.str(17, self.src_url.as_deref());
+        e.str(18, self.title.as_deref());
+        e.str(19, self.uid.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            avg_timespan: d
+                .object::<crate::v1_8_0::objects::Timespan>(0)?
+                .map(Box::new),
+            bulletin: d.string(1)?,
+            classification: d.string(2)?,
+            created_time: d.int64(3)?,
+            created_time_dt: d.datetime(4)?,
+            desc: d.string(5)?,
+            install_state: d.string(6)?,
+            install_state_id: d
+                .int32(7)?
+                .map(crate::v1_8_0::enums::InstallStateId::from_id),
+            is_superseded: d.bool(8)?,
+            modified_time: d.int64(9)?,
+            modified_time_dt: d.datetime(10)?,
+            os: d.object::<crate::v1_8_0::objects::Os>(11)?.map(Box::new),
+            product: d
+                .object::<crate::v1_8_0::objects::Product>(12)?
+                .map(Box::new),
+            references: d.string_list(13)?,
+            related_cves: d.object_list::<crate::v1_8_0::objects::Cve>(14)?,
+            related_cwes: d.object_list::<crate::v1_8_0::objects::Cwe>(15)?,
+            size: d.int64(16)?,
+            src_url: d.string(17)?,
+            title: d.string(18)?,
+            uid: d.string(19)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -17,16 +17,16 @@ pub struct AffectedCode {
     pub end_line: Option<i32>,
     /// **File** (`file`, object `file`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file: Option<crate::v1_8_0::objects::File>,
+    pub file: Option<Box<crate::v1_8_0::objects::File>>,
     /// **Owner** (`owner`, object `user`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner: Option<crate::v1_8_0::objects::User>,
+    pub owner: Option<Box<crate::v1_8_0::objects::User>>,
     /// **Remediation Guidance** (`remediation`, object `remediation`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub remediation: Option<crate::v1_8_0::objects::Remediation>,
+    pub remediation: Option<Box<crate::v1_8_0::objects::Remediation>>,
     /// **Related Rule** (`rule`, object `rule`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rule: Option<crate::v1_8_0::objects::Rule>,
+    pub rule: Option<Box<crate::v1_8_0::objects::Rule>>,
     /// **Start Column** (`start_column`, `integer_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_column: Option<i32>,
@@ -42,8 +42,44 @@ impl AffectedCode {
     /// A new object with its required attributes; the others are unset.
     pub fn new(file: crate::v1_8_0::objects::File) -> Self {
         Self {
-            file: Some(file),
+            file: Some(Box::new(file)),
             ..Self::default()
         }
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for AffectedCode {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[5]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, self.end_column.map(i64::from));
+        e.int(1, self.end_line.map(i64::from));
+        e.object(2, self.file.as_deref());
+        e.object(3, self.owner.as_deref());
+        e.object(4, self.remediation.as_deref());
+        e.object(5, self.rule.as_deref());
+        e.int(6, self.start_column.map(i64::from));
+        e.int(7, self.start_line.map(i64::from));
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            end_column: d.int32(0)?,
+            end_line: d.int32(1)?,
+            file: d.object::<crate::v1_8_0::objects::File>(2)?.map(Box::new),
+            owner: d.object::<crate::v1_8_0::objects::User>(3)?.map(Box::new),
+            remediation: d
+                .object::<crate::v1_8_0::objects::Remediation>(4)?
+                .map(Box::new),
+            rule: d.object::<crate::v1_8_0::objects::Rule>(5)?.map(Box::new),
+            start_column: d.int32(6)?,
+            start_line: d.int32(7)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -42,7 +42,7 @@ pub struct AffectedPackage {
     pub fixed_in_version: Option<String>,
     /// **Hash** (`hash`, object `fingerprint`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hash: Option<crate::v1_8_0::objects::Fingerprint>,
+    pub hash: Option<Box<crate::v1_8_0::objects::Fingerprint>>,
     /// **Software License** (`license`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub license: Option<String>,
@@ -69,7 +69,7 @@ pub struct AffectedPackage {
     pub release: Option<String>,
     /// **Remediation Guidance** (`remediation`, object `remediation`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub remediation: Option<crate::v1_8_0::objects::Remediation>,
+    pub remediation: Option<Box<crate::v1_8_0::objects::Remediation>>,
     /// **Source URL** (`src_url`, `url_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub src_url: Option<String>,
@@ -114,5 +114,67 @@ impl AffectedPackage {
             self.type_ = Some(value.as_str().to_string());
         }
         self
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for AffectedPackage {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[6]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.architecture.as_deref());
+        e.str(1, self.cpe_name.as_deref());
+        e.int(2, self.epoch.map(i64::from));
+        e.str(3, self.fixed_in_version.as_deref());
+        e.object(4, self.hash.as_deref());
+        e.str(5, self.license.as_deref());
+        e.str(6, self.license_url.as_deref());
+        e.str(7, self.name.as_deref());
+        e.str(8, self.package_manager.as_deref());
+        e.str(9, self.package_manager_url.as_deref());
+        e.str(10, self.path.as_deref());
+        e.str(11, self.purl.as_deref());
+        e.str(12, self.release.as_deref());
+        e.object(13, self.remediation.as_deref());
+        e.str(14, self.src_url.as_deref());
+        e.str(15, self.type_.as_deref());
+        e.int(16, self.type_id.map(|v| i64::from(v.id())));
+        e.str(17, self.uid.as_deref());
+        e.str(18, self.vendor_name.as_deref());
+        e.str(19, self.version.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            architecture: d.string(0)?,
+            cpe_name: d.string(1)?,
+            epoch: d.int32(2)?,
+            fixed_in_version: d.string(3)?,
+            hash: d
+                .object::<crate::v1_8_0::objects::Fingerprint>(4)?
+                .map(Box::new),
+            license: d.string(5)?,
+            license_url: d.string(6)?,
+            name: d.string(7)?,
+            package_manager: d.string(8)?,
+            package_manager_url: d.string(9)?,
+            path: d.string(10)?,
+            purl: d.string(11)?,
+            release: d.string(12)?,
+            remediation: d
+                .object::<crate::v1_8_0::objects::Remediation>(13)?
+                .map(Box::new),
+            src_url: d.string(14)?,
+            type_: d.string(15)?,
+            type_id: d.int32(16)?.map(AffectedPackageTypeId::from_id),
+            uid: d.string(17)?,
+            vendor_name: d.string(18)?,
+            version: d.string(19)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -36,3 +36,29 @@ impl AiModel {
         }
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for AiModel {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[8]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.ai_provider.as_deref());
+        e.str(1, self.name.as_deref());
+        e.str(2, self.uid.as_deref());
+        e.str(3, self.version.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            ai_provider: d.string(0)?,
+            name: d.string(1)?,
+            uid: d.string(2)?,
+            version: d.string(3)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

@@ -11,7 +11,7 @@
 pub struct Aircraft {
     /// **Geo Location** (`location`, object `location`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub location: Option<crate::v1_8_0::objects::Location>,
+    pub location: Option<Box<crate::v1_8_0::objects::Location>>,
     /// **Model** (`model`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
@@ -48,5 +48,45 @@ impl Aircraft {
     /// A new object with its required attributes; the others are unset.
     pub fn new() -> Self {
         Self::default()
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Aircraft {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[9]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.object(0, self.location.as_deref());
+        e.str(1, self.model.as_deref());
+        e.str(2, self.name.as_deref());
+        e.str(3, self.serial_number.as_deref());
+        e.str(4, self.speed.as_deref());
+        e.str(5, self.speed_accuracy.as_deref());
+        e.str(6, self.track_direction.as_deref());
+        e.str(7, self.uid.as_deref());
+        e.str(8, self.uid_alt.as_deref());
+        e.str(9, self.vertical_speed.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            location: d
+                .object::<crate::v1_8_0::objects::Location>(0)?
+                .map(Box::new),
+            model: d.string(1)?,
+            name: d.string(2)?,
+            serial_number: d.string(3)?,
+            speed: d.string(4)?,
+            speed_accuracy: d.string(5)?,
+            track_direction: d.string(6)?,
+            uid: d.string(7)?,
+            uid_alt: d.string(8)?,
+            vertical_speed: d.string(9)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -154,3 +154,43 @@ impl Analytic {
         self
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Analytic {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[11]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.algorithm.as_deref());
+        e.str(1, self.category.as_deref());
+        e.str(2, self.desc.as_deref());
+        e.str(3, self.name.as_deref());
+        e.object_list(4, self.related_analytics.as_deref());
+        e.str(5, self.state.as_deref());
+        e.int(6, self.state_id.map(|v| i64::from(v.id())));
+        e.str(7, self.type_.as_deref());
+        e.int(8, self.type_id.map(|v| i64::from(v.id())));
+        e.str(9, self.uid.as_deref());
+        e.str(10, self.version.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            algorithm: d.string(0)?,
+            category: d.string(1)?,
+            desc: d.string(2)?,
+            name: d.string(3)?,
+            related_analytics: d.object_list::<crate::v1_8_0::objects::Analytic>(4)?,
+            state: d.string(5)?,
+            state_id: d.int32(6)?.map(AnalyticStateId::from_id),
+            type_: d.string(7)?,
+            type_id: d.int32(8)?.map(AnalyticTypeId::from_id),
+            uid: d.string(9)?,
+            version: d.string(10)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

@@ -34,3 +34,27 @@ impl AnomalyAnalysis {
         }
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for AnomalyAnalysis {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[13]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.object_list(0, self.analysis_targets.as_deref());
+        e.object_list(1, self.anomalies.as_deref());
+        e.object_list(2, self.baselines.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            analysis_targets: d.object_list::<crate::v1_8_0::objects::AnalysisTarget>(0)?,
+            anomalies: d.object_list::<crate::v1_8_0::objects::Anomaly>(1)?,
+            baselines: d.object_list::<crate::v1_8_0::objects::Baseline>(2)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

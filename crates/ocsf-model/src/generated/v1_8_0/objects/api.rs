@@ -11,22 +11,22 @@
 pub struct Api {
     /// **Group** (`group`, object `group`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group: Option<crate::v1_8_0::objects::Group>,
+    pub group: Option<Box<crate::v1_8_0::objects::Group>>,
     /// **Operation** (`operation`, `string_t`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operation: Option<String>,
     /// **API Request Details** (`request`, object `request`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request: Option<crate::v1_8_0::objects::Request>,
+    pub request: Option<Box<crate::v1_8_0::objects::Request>>,
     /// **API Response Details** (`response`, object `response`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub response: Option<crate::v1_8_0::objects::Response>,
+    pub response: Option<Box<crate::v1_8_0::objects::Response>>,
     /// **Service** (`service`, object `service`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub service: Option<crate::v1_8_0::objects::Service>,
+    pub service: Option<Box<crate::v1_8_0::objects::Service>>,
     /// **Token** (`token`, object `token`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token: Option<crate::v1_8_0::objects::Token>,
+    pub token: Option<Box<crate::v1_8_0::objects::Token>>,
     /// **Version** (`version`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
@@ -42,5 +42,43 @@ impl Api {
             operation: Some(operation),
             ..Self::default()
         }
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Api {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[14]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.object(0, self.group.as_deref());
+        e.str(1, self.operation.as_deref());
+        e.object(2, self.request.as_deref());
+        e.object(3, self.response.as_deref());
+        e.object(4, self.service.as_deref());
+        e.object(5, self.token.as_deref());
+        e.str(6, self.version.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            group: d.object::<crate::v1_8_0::objects::Group>(0)?.map(Box::new),
+            operation: d.string(1)?,
+            request: d
+                .object::<crate::v1_8_0::objects::Request>(2)?
+                .map(Box::new),
+            response: d
+                .object::<crate::v1_8_0::objects::Response>(3)?
+                .map(Box::new),
+            service: d
+                .object::<crate::v1_8_0::objects::Service>(4)?
+                .map(Box::new),
+            token: d.object::<crate::v1_8_0::objects::Token>(5)?.map(Box::new),
+            version: d.string(6)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -22,7 +22,7 @@ pub struct Application {
     pub desc: Option<String>,
     /// **Group** (`group`, object `group`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group: Option<crate::v1_8_0::objects::Group>,
+    pub group: Option<Box<crate::v1_8_0::objects::Group>>,
     /// **Hostname** (`hostname`, `hostname_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hostname: Option<String>,
@@ -34,13 +34,13 @@ pub struct Application {
     pub name: Option<String>,
     /// **Owner** (`owner`, object `user`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner: Option<crate::v1_8_0::objects::User>,
+    pub owner: Option<Box<crate::v1_8_0::objects::User>>,
     /// **Region** (`region`, `string_t`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
     /// **Application Relationship** (`resource_relationship`, object `graph`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resource_relationship: Option<crate::v1_8_0::objects::Graph>,
+    pub resource_relationship: Option<Box<crate::v1_8_0::objects::Graph>>,
     /// **Risk Level** (`risk_level`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk_level: Option<String>,
@@ -54,7 +54,7 @@ pub struct Application {
     pub risk_score: Option<i32>,
     /// **Related SBOM** (`sbom`, object `sbom`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sbom: Option<crate::v1_8_0::objects::Sbom>,
+    pub sbom: Option<Box<crate::v1_8_0::objects::Sbom>>,
     /// **Tags** (`tags`, object `key_value_object` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<crate::v1_8_0::objects::KeyValueObject>>,
@@ -70,7 +70,7 @@ pub struct Application {
     pub uid_alt: Option<String>,
     /// **URL** (`url`, object `url`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub url: Option<crate::v1_8_0::objects::Url>,
+    pub url: Option<Box<crate::v1_8_0::objects::Url>>,
     /// **Application Version** (`version`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
@@ -93,5 +93,63 @@ impl Application {
             self.risk_level = Some(value.as_str().to_string());
         }
         self
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Application {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[15]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.criticality.as_deref());
+        e.json(1, self.data.as_ref());
+        e.str(2, self.desc.as_deref());
+        e.object(3, self.group.as_deref());
+        e.str(4, self.hostname.as_deref());
+        e.str_list(5, self.labels.as_deref());
+        e.str(6, self.name.as_deref());
+        e.object(7, self.owner.as_deref());
+        e.str(8, self.region.as_deref());
+        e.object(9, self.resource_relationship.as_deref());
+        e.str(10, self.risk_level.as_deref());
+        e.int(11, self.risk_level_id.map(|v| i64::from(v.id())));
+        e.int(12, self.risk_score.map(i64::from));
+        e.object(13, self.sbom.as_deref());
+        e.object_list(14, self.tags.as_deref());
+        e.str(15, self.type_.as_deref());
+        e.str(16, self.uid.as_deref());
+        e.str(17, self.uid_alt.as_deref());
+        e.object(18, self.url.as_deref());
+        e.str(19, self.version.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            criticality: d.string(0)?,
+            data: d.json(1)?,
+            desc: d.string(2)?,
+            group: d.object::<crate::v1_8_0::objects::Group>(3)?.map(Box::new),
+            hostname: d.string(4)?,
+            labels: d.string_list(5)?,
+            name: d.string(6)?,
+            owner: d.object::<crate::v1_8_0::objects::User>(7)?.map(Box::new),
+            region: d.string(8)?,
+            resource_relationship: d.object::<crate::v1_8_0::objects::Graph>(9)?.map(Box::new),
+            risk_level: d.string(10)?,
+            risk_level_id: d.int32(11)?.map(crate::v1_8_0::enums::RiskLevelId::from_id),
+            risk_score: d.int32(12)?,
+            sbom: d.object::<crate::v1_8_0::objects::Sbom>(13)?.map(Box::new),
+            tags: d.object_list::<crate::v1_8_0::objects::KeyValueObject>(14)?,
+            type_: d.string(15)?,
+            uid: d.string(16)?,
+            uid_alt: d.string(17)?,
+            url: d.object::<crate::v1_8_0::objects::Url>(18)?.map(Box::new),
+            version: d.string(19)?,
+            unknown: d.unknown()?,
+        })
     }
 }

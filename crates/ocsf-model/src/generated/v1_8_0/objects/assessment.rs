@@ -23,7 +23,7 @@ pub struct Assessment {
     pub name: Option<String>,
     /// **Assessment Policy** (`policy`, object `policy`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policy: Option<crate::v1_8_0::objects::Policy>,
+    pub policy: Option<Box<crate::v1_8_0::objects::Policy>>,
     /// **Unique ID** (`uid`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uid: Option<String>,
@@ -39,5 +39,35 @@ impl Assessment {
             meets_criteria: Some(meets_criteria),
             ..Self::default()
         }
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Assessment {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[16]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.category.as_deref());
+        e.str(1, self.desc.as_deref());
+        e.bool(2, self.meets_criteria);
+        e.str(3, self.name.as_deref());
+        e.object(4, self.policy.as_deref());
+        e.str(5, self.uid.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            category: d.string(0)?,
+            desc: d.string(1)?,
+            meets_criteria: d.bool(2)?,
+            name: d.string(3)?,
+            policy: d.object::<crate::v1_8_0::objects::Policy>(4)?.map(Box::new),
+            uid: d.string(5)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -11,13 +11,13 @@
 pub struct Attack {
     /// **MITRE Mitigation** (`mitigation`, object `mitigation`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mitigation: Option<crate::v1_8_0::objects::Mitigation>,
+    pub mitigation: Option<Box<crate::v1_8_0::objects::Mitigation>>,
     /// **MITRE Sub-technique** (`sub_technique`, object `sub_technique`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sub_technique: Option<crate::v1_8_0::objects::SubTechnique>,
+    pub sub_technique: Option<Box<crate::v1_8_0::objects::SubTechnique>>,
     /// **MITRE Tactic** (`tactic`, object `tactic`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tactic: Option<crate::v1_8_0::objects::Tactic>,
+    pub tactic: Option<Box<crate::v1_8_0::objects::Tactic>>,
     /// **Tactics** (`tactics`, object `tactic` array, optional).
     ///
     /// Deprecated since 1.1.0; use `tactic`.
@@ -25,7 +25,7 @@ pub struct Attack {
     pub tactics: Option<Vec<crate::v1_8_0::objects::Tactic>>,
     /// **MITRE Technique** (`technique`, object `technique`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub technique: Option<crate::v1_8_0::objects::Technique>,
+    pub technique: Option<Box<crate::v1_8_0::objects::Technique>>,
     /// **Version** (`version`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
@@ -38,5 +38,41 @@ impl Attack {
     /// A new object with its required attributes; the others are unset.
     pub fn new() -> Self {
         Self::default()
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Attack {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[17]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.object(0, self.mitigation.as_deref());
+        e.object(1, self.sub_technique.as_deref());
+        e.object(2, self.tactic.as_deref());
+        e.object_list(3, self.tactics.as_deref());
+        e.object(4, self.technique.as_deref());
+        e.str(5, self.version.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            mitigation: d
+                .object::<crate::v1_8_0::objects::Mitigation>(0)?
+                .map(Box::new),
+            sub_technique: d
+                .object::<crate::v1_8_0::objects::SubTechnique>(1)?
+                .map(Box::new),
+            tactic: d.object::<crate::v1_8_0::objects::Tactic>(2)?.map(Box::new),
+            tactics: d.object_list::<crate::v1_8_0::objects::Tactic>(3)?,
+            technique: d
+                .object::<crate::v1_8_0::objects::Technique>(4)?
+                .map(Box::new),
+            version: d.string(5)?,
+            unknown: d.unknown()?,
+        })
     }
 }

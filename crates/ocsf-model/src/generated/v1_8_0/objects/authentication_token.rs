@@ -53,7 +53,7 @@ pub struct AuthenticationToken {
     pub created_time_dt: Option<String>,
     /// **Encryption Details** (`encryption_details`, object `encryption_details`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub encryption_details: Option<crate::v1_8_0::objects::EncryptionDetails>,
+    pub encryption_details: Option<Box<crate::v1_8_0::objects::EncryptionDetails>>,
     /// **Expiration Time** (`expiration_time`, `timestamp_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expiration_time: Option<i64>,
@@ -112,5 +112,55 @@ impl AuthenticationToken {
             self.type_ = Some(value.as_str().to_string());
         }
         self
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for AuthenticationToken {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[19]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, self.created_time);
+        e.datetime(1, self.created_time_dt.as_deref());
+        e.object(2, self.encryption_details.as_deref());
+        e.int(3, self.expiration_time);
+        e.datetime(4, self.expiration_time_dt.as_deref());
+        e.bool(5, self.is_renewable);
+        e.str(6, self.kerberos_flags.as_deref());
+        e.int(7, self.modified_time);
+        e.datetime(8, self.modified_time_dt.as_deref());
+        e.str(9, self.name.as_deref());
+        e.str(10, self.tenant_uid.as_deref());
+        e.str(11, self.type_.as_deref());
+        e.int(12, self.type_id.map(|v| i64::from(v.id())));
+        e.str(13, self.uid.as_deref());
+        e.str(14, self.zone.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            created_time: d.int64(0)?,
+            created_time_dt: d.datetime(1)?,
+            encryption_details: d
+                .object::<crate::v1_8_0::objects::EncryptionDetails>(2)?
+                .map(Box::new),
+            expiration_time: d.int64(3)?,
+            expiration_time_dt: d.datetime(4)?,
+            is_renewable: d.bool(5)?,
+            kerberos_flags: d.string(6)?,
+            modified_time: d.int64(7)?,
+            modified_time_dt: d.datetime(8)?,
+            name: d.string(9)?,
+            tenant_uid: d.string(10)?,
+            type_: d.string(11)?,
+            type_id: d.int32(12)?.map(AuthenticationTokenTypeId::from_id),
+            uid: d.string(13)?,
+            zone: d.string(14)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -37,3 +37,29 @@ impl Baseline {
         }
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Baseline {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[22]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.observation_parameter.as_deref());
+        e.str(1, self.observation_type.as_deref());
+        e.object_list(2, self.observations.as_deref());
+        e.str(3, self.observed_pattern.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            observation_parameter: d.string(0)?,
+            observation_type: d.string(1)?,
+            observations: d.object_list::<crate::v1_8_0::objects::Observation>(2)?,
+            observed_pattern: d.string(3)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

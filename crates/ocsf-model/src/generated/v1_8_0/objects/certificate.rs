@@ -60,3 +60,45 @@ impl Certificate {
         }
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Certificate {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[24]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, self.created_time);
+        e.datetime(1, self.created_time_dt.as_deref());
+        e.int(2, self.expiration_time);
+        e.datetime(3, self.expiration_time_dt.as_deref());
+        e.object_list(4, self.fingerprints.as_deref());
+        e.bool(5, self.is_self_signed);
+        e.str(6, self.issuer.as_deref());
+        e.object_list(7, self.sans.as_deref());
+        e.str(8, self.serial_number.as_deref());
+        e.str(9, self.subject.as_deref());
+        e.str(10, self.uid.as_deref());
+        e.str(11, self.version.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            created_time: d.int64(0)?,
+            created_time_dt: d.datetime(1)?,
+            expiration_time: d.int64(2)?,
+            expiration_time_dt: d.datetime(3)?,
+            fingerprints: d.object_list::<crate::v1_8_0::objects::Fingerprint>(4)?,
+            is_self_signed: d.bool(5)?,
+            issuer: d.string(6)?,
+            sans: d.object_list::<crate::v1_8_0::objects::San>(7)?,
+            serial_number: d.string(8)?,
+            subject: d.string(9)?,
+            uid: d.string(10)?,
+            version: d.string(11)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

@@ -41,7 +41,7 @@ pub struct Check {
     pub name: Option<String>,
     /// **Resource** (`resource`, object `resource_details`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resource: Option<crate::v1_8_0::objects::ResourceDetails>,
+    pub resource: Option<Box<crate::v1_8_0::objects::ResourceDetails>>,
     /// **Severity** (`severity`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub severity: Option<String>,
@@ -96,5 +96,45 @@ impl Check {
             self.status = Some(value.as_str().to_string());
         }
         self
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Check {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[25]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.desc.as_deref());
+        e.str(1, self.name.as_deref());
+        e.object(2, self.resource.as_deref());
+        e.str(3, self.severity.as_deref());
+        e.int(4, self.severity_id.map(|v| i64::from(v.id())));
+        e.str_list(5, self.standards.as_deref());
+        e.str(6, self.status.as_deref());
+        e.int(7, self.status_id.map(|v| i64::from(v.id())));
+        e.str(8, self.uid.as_deref());
+        e.str(9, self.version.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            desc: d.string(0)?,
+            name: d.string(1)?,
+            resource: d
+                .object::<crate::v1_8_0::objects::ResourceDetails>(2)?
+                .map(Box::new),
+            severity: d.string(3)?,
+            severity_id: d.int32(4)?.map(crate::v1_8_0::enums::SeverityId::from_id),
+            standards: d.string_list(5)?,
+            status: d.string(6)?,
+            status_id: d.int32(7)?.map(CheckStatusId::from_id),
+            uid: d.string(8)?,
+            version: d.string(9)?,
+            unknown: d.unknown()?,
+        })
     }
 }

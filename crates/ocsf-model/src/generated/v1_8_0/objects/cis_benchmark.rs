@@ -30,3 +30,27 @@ impl CisBenchmark {
         }
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for CisBenchmark {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[26]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.object_list(0, self.cis_controls.as_deref());
+        e.str(1, self.desc.as_deref());
+        e.str(2, self.name.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            cis_controls: d.object_list::<crate::v1_8_0::objects::CisControl>(0)?,
+            desc: d.string(1)?,
+            name: d.string(2)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

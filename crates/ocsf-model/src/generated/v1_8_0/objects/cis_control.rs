@@ -30,3 +30,27 @@ impl CisControl {
         }
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for CisControl {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[28]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.desc.as_deref());
+        e.str(1, self.name.as_deref());
+        e.str(2, self.version.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            desc: d.string(0)?,
+            name: d.string(1)?,
+            version: d.string(2)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

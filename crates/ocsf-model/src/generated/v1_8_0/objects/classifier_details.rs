@@ -31,3 +31,27 @@ impl ClassifierDetails {
         }
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for ClassifierDetails {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[30]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.name.as_deref());
+        e.str(1, self.type_.as_deref());
+        e.str(2, self.uid.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            name: d.string(0)?,
+            type_: d.string(1)?,
+            uid: d.string(2)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

@@ -9,13 +9,13 @@
 pub struct Cloud {
     /// **Account** (`account`, object `account`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub account: Option<crate::v1_8_0::objects::Account>,
+    pub account: Option<Box<crate::v1_8_0::objects::Account>>,
     /// **Cloud Partition** (`cloud_partition`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cloud_partition: Option<String>,
     /// **Organization** (`org`, object `organization`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub org: Option<crate::v1_8_0::objects::Organization>,
+    pub org: Option<Box<crate::v1_8_0::objects::Organization>>,
     /// **Project ID** (`project_uid`, `string_t`, optional).
     ///
     /// Deprecated since 1.4.0; use `account.uid`.
@@ -42,5 +42,41 @@ impl Cloud {
             provider: Some(provider),
             ..Self::default()
         }
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Cloud {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[31]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.object(0, self.account.as_deref());
+        e.str(1, self.cloud_partition.as_deref());
+        e.object(2, self.org.as_deref());
+        e.str(3, self.project_uid.as_deref());
+        e.str(4, self.provider.as_deref());
+        e.str(5, self.region.as_deref());
+        e.str(6, self.zone.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            account: d
+                .object::<crate::v1_8_0::objects::Account>(0)?
+                .map(Box::new),
+            cloud_partition: d.string(1)?,
+            org: d
+                .object::<crate::v1_8_0::objects::Organization>(2)?
+                .map(Box::new),
+            project_uid: d.string(3)?,
+            provider: d.string(4)?,
+            region: d.string(5)?,
+            zone: d.string(6)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -107,3 +107,51 @@ impl Compliance {
         self
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Compliance {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[32]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.object_list(0, self.assessments.as_deref());
+        e.str(1, self.category.as_deref());
+        e.object_list(2, self.checks.as_deref());
+        e.object_list(3, self.compliance_references.as_deref());
+        e.object_list(4, self.compliance_standards.as_deref());
+        e.str(5, self.control.as_deref());
+        e.object_list(6, self.control_parameters.as_deref());
+        e.str(7, self.desc.as_deref());
+        e.str_list(8, self.requirements.as_deref());
+        e.str_list(9, self.standards.as_deref());
+        e.str(10, self.status.as_deref());
+        e.str(11, self.status_code.as_deref());
+        e.str(12, self.status_detail.as_deref());
+        e.str_list(13, self.status_details.as_deref());
+        e.int(14, self.status_id.map(|v| i64::from(v.id())));
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            assessments: d.object_list::<crate::v1_8_0::objects::Assessment>(0)?,
+            category: d.string(1)?,
+            checks: d.object_list::<crate::v1_8_0::objects::Check>(2)?,
+            compliance_references: d.object_list::<crate::v1_8_0::objects::KbArticle>(3)?,
+            compliance_standards: d.object_list::<crate::v1_8_0::objects::KbArticle>(4)?,
+            control: d.string(5)?,
+            control_parameters: d.object_list::<crate::v1_8_0::objects::KeyValueObject>(6)?,
+            desc: d.string(7)?,
+            requirements: d.string_list(8)?,
+            standards: d.string_list(9)?,
+            status: d.string(10)?,
+            status_code: d.string(11)?,
+            status_detail: d.string(12)?,
+            status_details: d.string_list(13)?,
+            status_id: d.int32(14)?.map(ComplianceStatusId::from_id),
+            unknown: d.unknown()?,
+        })
+    }
+}

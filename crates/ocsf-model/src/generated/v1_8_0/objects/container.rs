@@ -11,10 +11,10 @@
 pub struct Container {
     /// **Hash** (`hash`, object `fingerprint`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hash: Option<crate::v1_8_0::objects::Fingerprint>,
+    pub hash: Option<Box<crate::v1_8_0::objects::Fingerprint>>,
     /// **Image** (`image`, object `image`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image: Option<crate::v1_8_0::objects::Image>,
+    pub image: Option<Box<crate::v1_8_0::objects::Image>>,
     /// **Labels** (`labels`, `string_t` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub labels: Option<Vec<String>>,
@@ -56,5 +56,49 @@ impl Container {
     /// A new object with its required attributes; the others are unset.
     pub fn new() -> Self {
         Self::default()
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Container {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[33]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.object(0, self.hash.as_deref());
+        e.object(1, self.image.as_deref());
+        e.str_list(2, self.labels.as_deref());
+        e.str(3, self.name.as_deref());
+        e.str(4, self.network_driver.as_deref());
+        e.str(5, self.orchestrator.as_deref());
+        e.str(6, self.pod_uuid.as_deref());
+        e.str(7, self.runtime.as_deref());
+        e.int(8, self.size);
+        e.str(9, self.tag.as_deref());
+        e.object_list(10, self.tags.as_deref());
+        e.str(11, self.uid.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            hash: d
+                .object::<crate::v1_8_0::objects::Fingerprint>(0)?
+                .map(Box::new),
+            image: d.object::<crate::v1_8_0::objects::Image>(1)?.map(Box::new),
+            labels: d.string_list(2)?,
+            name: d.string(3)?,
+            network_driver: d.string(4)?,
+            orchestrator: d.string(5)?,
+            pod_uuid: d.string(6)?,
+            runtime: d.string(7)?,
+            size: d.int64(8)?,
+            tag: d.string(9)?,
+            tags: d.object_list::<crate::v1_8_0::objects::KeyValueObject>(10)?,
+            uid: d.string(11)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -22,7 +22,7 @@ pub struct Cve {
     ///
     /// Deprecated since 1.4.0; use `related_cwes`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cwe: Option<crate::v1_8_0::objects::Cwe>,
+    pub cwe: Option<Box<crate::v1_8_0::objects::Cwe>>,
     /// **CWE UID** (`cwe_uid`, `string_t`, optional).
     ///
     /// Deprecated since 1.1.0; use `related_cwes`.
@@ -38,7 +38,7 @@ pub struct Cve {
     pub desc: Option<String>,
     /// **EPSS** (`epss`, object `epss`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub epss: Option<crate::v1_8_0::objects::Epss>,
+    pub epss: Option<Box<crate::v1_8_0::objects::Epss>>,
     /// **Modified Time** (`modified_time`, `timestamp_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub modified_time: Option<i64>,
@@ -47,7 +47,7 @@ pub struct Cve {
     pub modified_time_dt: Option<String>,
     /// **Product** (`product`, object `product`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub product: Option<crate::v1_8_0::objects::Product>,
+    pub product: Option<Box<crate::v1_8_0::objects::Product>>,
     /// **References** (`references`, `string_t` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub references: Option<Vec<String>>,
@@ -76,5 +76,57 @@ impl Cve {
             uid: Some(uid),
             ..Self::default()
         }
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Cve {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[34]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, self.created_time);
+        e.datetime(1, self.created_time_dt.as_deref());
+        e.object_list(2, self.cvss.as_deref());
+        e.object(3, self.cwe.as_deref());
+        e.str(4, self.cwe_uid.as_deref());
+        e.str(5, self.cwe_url.as_deref());
+        e.str(6, self.desc.as_deref());
+        e.object(7, self.epss.as_deref());
+        e.int(8, self.modified_time);
+        e.datetime(9, self.modified_time_dt.as_deref());
+        e.object(10, self.product.as_deref());
+        e.str_list(11, self.references.as_deref());
+        e.object_list(12, self.related_cwes.as_deref());
+        e.str(13, self.title.as_deref());
+        e.str(14, self.type_.as_deref());
+        e.str(15, self.uid.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            created_time: d.int64(0)?,
+            created_time_dt: d.datetime(1)?,
+            cvss: d.object_list::<crate::v1_8_0::objects::Cvss>(2)?,
+            cwe: d.object::<crate::v1_8_0::objects::Cwe>(3)?.map(Box::new),
+            cwe_uid: d.string(4)?,
+            cwe_url: d.string(5)?,
+            desc: d.string(6)?,
+            epss: d.object::<crate::v1_8_0::objects::Epss>(7)?.map(Box::new),
+            modified_time: d.int64(8)?,
+            modified_time_dt: d.datetime(9)?,
+            product: d
+                .object::<crate::v1_8_0::objects::Product>(10)?
+                .map(Box::new),
+            references: d.string_list(11)?,
+            related_cwes: d.object_list::<crate::v1_8_0::objects::Cwe>(12)?,
+            title: d.string(13)?,
+            type_: d.string(14)?,
+            uid: d.string(15)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -67,3 +67,39 @@ impl Cvss {
         }
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Cvss {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[35]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.float(0, self.base_score);
+        e.str(1, self.depth.as_ref().map(|v| v.value()));
+        e.object_list(2, self.metrics.as_deref());
+        e.float(3, self.overall_score);
+        e.str(4, self.severity.as_deref());
+        e.str(5, self.src_url.as_deref());
+        e.str(6, self.vector_string.as_deref());
+        e.str(7, self.vendor_name.as_deref());
+        e.str(8, self.version.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            base_score: d.float(0)?,
+            depth: d.string(1)?.map(|s| CvssDepth::from_value(&s)),
+            metrics: d.object_list::<crate::v1_8_0::objects::Metric>(2)?,
+            overall_score: d.float(3)?,
+            severity: d.string(4)?,
+            src_url: d.string(5)?,
+            vector_string: d.string(6)?,
+            vendor_name: d.string(7)?,
+            version: d.string(8)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

@@ -11,10 +11,10 @@
 pub struct D3fend {
     /// **MITRE D3FEND™ Tactic** (`d3f_tactic`, object `d3f_tactic`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub d3f_tactic: Option<crate::v1_8_0::objects::D3fTactic>,
+    pub d3f_tactic: Option<Box<crate::v1_8_0::objects::D3fTactic>>,
     /// **MITRE D3FEND™ Technique** (`d3f_technique`, object `d3f_technique`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub d3f_technique: Option<crate::v1_8_0::objects::D3fTechnique>,
+    pub d3f_technique: Option<Box<crate::v1_8_0::objects::D3fTechnique>>,
     /// **Version** (`version`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
@@ -27,5 +27,33 @@ impl D3fend {
     /// A new object with its required attributes; the others are unset.
     pub fn new() -> Self {
         Self::default()
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for D3fend {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[39]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.object(0, self.d3f_tactic.as_deref());
+        e.object(1, self.d3f_technique.as_deref());
+        e.str(2, self.version.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            d3f_tactic: d
+                .object::<crate::v1_8_0::objects::D3fTactic>(0)?
+                .map(Box::new),
+            d3f_technique: d
+                .object::<crate::v1_8_0::objects::D3fTechnique>(1)?
+                .map(Box::new),
+            version: d.string(2)?,
+            unknown: d.unknown()?,
+        })
     }
 }

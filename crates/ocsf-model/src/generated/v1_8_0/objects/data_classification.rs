@@ -43,7 +43,7 @@ pub struct DataClassification {
     pub category_id: Option<crate::v1_8_0::enums::CategoryId>,
     /// **Classifier Details** (`classifier_details`, object `classifier_details`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub classifier_details: Option<crate::v1_8_0::objects::ClassifierDetails>,
+    pub classifier_details: Option<Box<crate::v1_8_0::objects::ClassifierDetails>>,
     /// **Confidentiality** (`confidentiality`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confidentiality: Option<String>,
@@ -57,7 +57,7 @@ pub struct DataClassification {
     pub discovery_details: Option<Vec<crate::v1_8_0::objects::DiscoveryDetails>>,
     /// **Policy** (`policy`, object `policy`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policy: Option<crate::v1_8_0::objects::Policy>,
+    pub policy: Option<Box<crate::v1_8_0::objects::Policy>>,
     /// **Size** (`size`, `long_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<i64>,
@@ -123,5 +123,55 @@ impl DataClassification {
             self.status = Some(value.as_str().to_string());
         }
         self
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for DataClassification {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[40]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.category.as_deref());
+        e.int(1, self.category_id.map(|v| i64::from(v.id())));
+        e.object(2, self.classifier_details.as_deref());
+        e.str(3, self.confidentiality.as_deref());
+        e.int(4, self.confidentiality_id.map(|v| i64::from(v.id())));
+        e.object_list(5, self.discovery_details.as_deref());
+        e.object(6, self.policy.as_deref());
+        e.int(7, self.size);
+        e.str(8, self.src_url.as_deref());
+        e.str(9, self.status.as_deref());
+        e.str_list(10, self.status_details.as_deref());
+        e.int(11, self.status_id.map(|v| i64::from(v.id())));
+        e.int(12, self.total.map(i64::from));
+        e.str(13, self.uid.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            category: d.string(0)?,
+            category_id: d.int32(1)?.map(crate::v1_8_0::enums::CategoryId::from_id),
+            classifier_details: d
+                .object::<crate::v1_8_0::objects::ClassifierDetails>(2)?
+                .map(Box::new),
+            confidentiality: d.string(3)?,
+            confidentiality_id: d
+                .int32(4)?
+                .map(crate::v1_8_0::enums::ConfidentialityId::from_id),
+            discovery_details: d.object_list::<crate::v1_8_0::objects::DiscoveryDetails>(5)?,
+            policy: d.object::<crate::v1_8_0::objects::Policy>(6)?.map(Box::new),
+            size: d.int64(7)?,
+            src_url: d.string(8)?,
+            status: d.string(9)?,
+            status_details: d.string_list(10)?,
+            status_id: d.int32(11)?.map(DataClassificationStatusId::from_id),
+            total: d.int32(12)?,
+            uid: d.string(13)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -118,7 +118,7 @@ pub struct DataSecurity {
     pub category_id: Option<crate::v1_8_0::enums::CategoryId>,
     /// **Classifier Details** (`classifier_details`, object `classifier_details`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub classifier_details: Option<crate::v1_8_0::objects::ClassifierDetails>,
+    pub classifier_details: Option<Box<crate::v1_8_0::objects::ClassifierDetails>>,
     /// **Confidentiality** (`confidentiality`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confidentiality: Option<String>,
@@ -154,7 +154,7 @@ pub struct DataSecurity {
     pub pattern_match: Option<String>,
     /// **Policy** (`policy`, object `policy`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policy: Option<crate::v1_8_0::objects::Policy>,
+    pub policy: Option<Box<crate::v1_8_0::objects::Policy>>,
     /// **Size** (`size`, `long_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<i64>,
@@ -243,5 +243,69 @@ impl DataSecurity {
             self.status = Some(value.as_str().to_string());
         }
         self
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for DataSecurity {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[41]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.category.as_deref());
+        e.int(1, self.category_id.map(|v| i64::from(v.id())));
+        e.object(2, self.classifier_details.as_deref());
+        e.str(3, self.confidentiality.as_deref());
+        e.int(4, self.confidentiality_id.map(|v| i64::from(v.id())));
+        e.str(5, self.data_lifecycle_state.as_deref());
+        e.int(6, self.data_lifecycle_state_id.map(|v| i64::from(v.id())));
+        e.str(7, self.detection_pattern.as_deref());
+        e.str(8, self.detection_system.as_deref());
+        e.int(9, self.detection_system_id.map(|v| i64::from(v.id())));
+        e.object_list(10, self.discovery_details.as_deref());
+        e.str(11, self.pattern_match.as_deref());
+        e.object(12, self.policy.as_deref());
+        e.int(13, self.size);
+        e.str(14, self.src_url.as_deref());
+        e.str(15, self.status.as_deref());
+        e.str_list(16, self.status_details.as_deref());
+        e.int(17, self.status_id.map(|v| i64::from(v.id())));
+        e.int(18, self.total.map(i64::from));
+        e.str(19, self.uid.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            category: d.string(0)?,
+            category_id: d.int32(1)?.map(crate::v1_8_0::enums::CategoryId::from_id),
+            classifier_details: d
+                .object::<crate::v1_8_0::objects::ClassifierDetails>(2)?
+                .map(Box::new),
+            confidentiality: d.string(3)?,
+            confidentiality_id: d
+                .int32(4)?
+                .map(crate::v1_8_0::enums::ConfidentialityId::from_id),
+            data_lifecycle_state: d.string(5)?,
+            data_lifecycle_state_id: d.int32(6)?.map(DataSecurityDataLifecycleStateId::from_id),
+            detection_pattern: d.string(7)?,
+            detection_system: d.string(8)?,
+            detection_system_id: d.int32(9)?.map(DataSecurityDetectionSystemId::from_id),
+            discovery_details: d.object_list::<crate::v1_8_0::objects::DiscoveryDetails>(10)?,
+            pattern_match: d.string(11)?,
+            policy: d
+                .object::<crate::v1_8_0::objects::Policy>(12)?
+                .map(Box::new),
+            size: d.int64(13)?,
+            src_url: d.string(14)?,
+            status: d.string(15)?,
+            status_details: d.string_list(16)?,
+            status_id: d.int32(17)?.map(DataSecurityStatusId::from_id),
+            total: d.int32(18)?,
+            uid: d.string(19)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -60,7 +60,7 @@ pub struct Database {
     ///
     /// Deprecated since 1.4.0; use `data_classifications`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data_classification: Option<crate::v1_8_0::objects::DataClassification>,
+    pub data_classification: Option<Box<crate::v1_8_0::objects::DataClassification>>,
     /// **Data Classification** (`data_classifications`, object `data_classification` array, recommended, profile `data_classification`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_classifications: Option<Vec<crate::v1_8_0::objects::DataClassification>>,
@@ -118,5 +118,53 @@ impl Database {
             self.type_ = Some(value.as_str().to_string());
         }
         self
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Database {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[42]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, self.created_time);
+        e.datetime(1, self.created_time_dt.as_deref());
+        e.object(2, self.data_classification.as_deref());
+        e.object_list(3, self.data_classifications.as_deref());
+        e.str(4, self.desc.as_deref());
+        e.str(5, self.embedding_model.as_deref());
+        e.object_list(6, self.groups.as_deref());
+        e.int(7, self.modified_time);
+        e.datetime(8, self.modified_time_dt.as_deref());
+        e.str(9, self.name.as_deref());
+        e.int(10, self.size);
+        e.str(11, self.type_.as_deref());
+        e.int(12, self.type_id.map(|v| i64::from(v.id())));
+        e.str(13, self.uid.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            created_time: d.int64(0)?,
+            created_time_dt: d.datetime(1)?,
+            data_classification: d
+                .object::<crate::v1_8_0::objects::DataClassification>(2)?
+                .map(Box::new),
+            data_classifications: d.object_list::<crate::v1_8_0::objects::DataClassification>(3)?,
+            desc: d.string(4)?,
+            embedding_model: d.string(5)?,
+            groups: d.object_list::<crate::v1_8_0::objects::Group>(6)?,
+            modified_time: d.int64(7)?,
+            modified_time_dt: d.datetime(8)?,
+            name: d.string(9)?,
+            size: d.int64(10)?,
+            type_: d.string(11)?,
+            type_id: d.int32(12)?.map(DatabaseTypeId::from_id),
+            uid: d.string(13)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -57,7 +57,7 @@ pub struct Databucket {
     ///
     /// Deprecated since 1.4.0; use `data_classifications`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data_classification: Option<crate::v1_8_0::objects::DataClassification>,
+    pub data_classification: Option<Box<crate::v1_8_0::objects::DataClassification>>,
     /// **Data Classification** (`data_classifications`, object `data_classification` array, recommended, profile `data_classification`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_classifications: Option<Vec<crate::v1_8_0::objects::DataClassification>>,
@@ -66,15 +66,15 @@ pub struct Databucket {
     pub desc: Option<String>,
     /// **Encryption Details** (`encryption_details`, object `encryption_details`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub encryption_details: Option<crate::v1_8_0::objects::EncryptionDetails>,
+    pub encryption_details: Option<Box<crate::v1_8_0::objects::EncryptionDetails>>,
     /// **File** (`file`, object `file`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file: Option<crate::v1_8_0::objects::File>,
+    pub file: Option<Box<crate::v1_8_0::objects::File>>,
     /// **Group** (`group`, object `group`, optional).
     ///
     /// Deprecated since 1.6.0; use `groups`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group: Option<crate::v1_8_0::objects::Group>,
+    pub group: Option<Box<crate::v1_8_0::objects::Group>>,
     /// **Groups** (`groups`, object `group` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub groups: Option<Vec<crate::v1_8_0::objects::Group>>,
@@ -110,13 +110,13 @@ pub struct Databucket {
     pub namespace: Option<String>,
     /// **Owner** (`owner`, object `user`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner: Option<crate::v1_8_0::objects::User>,
+    pub owner: Option<Box<crate::v1_8_0::objects::User>>,
     /// **Region** (`region`, `string_t`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
     /// **Resource Relationship** (`resource_relationship`, object `graph`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resource_relationship: Option<crate::v1_8_0::objects::Graph>,
+    pub resource_relationship: Option<Box<crate::v1_8_0::objects::Graph>>,
     /// **Size** (`size`, `long_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<i64>,
@@ -165,5 +165,95 @@ impl Databucket {
             self.type_ = Some(value.as_str().to_string());
         }
         self
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Databucket {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[43]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.object_list(0, self.agent_list.as_deref());
+        e.str(1, self.cloud_partition.as_deref());
+        e.int(2, self.created_time);
+        e.datetime(3, self.created_time_dt.as_deref());
+        e.str(4, self.criticality.as_deref());
+        e.json(5, self.data.as_ref());
+        e.object(6, self.data_classification.as_deref());
+        e.object_list(7, self.data_classifications.as_deref());
+        e.str(8, self.desc.as_deref());
+        e.object(9, self.encryption_details.as_deref());
+        e.object(10, self.file.as_deref());
+        e.object(11, self.group.as_deref());
+        e.object_list(12, self.groups.as_deref());
+        e.str(13, self.hostname.as_deref());
+        e.str(14, self.ip.as_deref());
+        e.bool(15, self.is_backed_up);
+        e.bool(16, self.is_encrypted);
+        e.bool(17, self.is_public);
+        e.str_list(18, self.labels.as_deref());
+        e.int(19, self.modified_time);
+        e.datetime(20, self.modified_time_dt.as_deref());
+        e.str(21, self.name.as_deref());
+        e.str(22, self.namespace.as_deref());
+        e.object(23, self.owner.as_deref());
+        e.str(24, self.region.as_deref());
+        e.object(25, self.resource_relationship.as_deref());
+        e.int(26, self.size);
+        e.object_list(27, self.tags.as_deref());
+        e.str(28, self.type_.as_deref());
+        e.int(29, self.type_id.map(|v| i64::from(v.id())));
+        e.str(30, self.uid.as_deref());
+        e.str(31, self.uid_alt.as_deref());
+        e.str(32, self.version.as_deref());
+        e.str(33, self.zone.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            agent_list: d.object_list::<crate::v1_8_0::objects::Agent>(0)?,
+            cloud_partition: d.string(1)?,
+            created_time: d.int64(2)?,
+            created_time_dt: d.datetime(3)?,
+            criticality: d.string(4)?,
+            data: d.json(5)?,
+            data_classification: d
+                .object::<crate::v1_8_0::objects::DataClassification>(6)?
+                .map(Box::new),
+            data_classifications: d.object_list::<crate::v1_8_0::objects::DataClassification>(7)?,
+            desc: d.string(8)?,
+            encryption_details: d
+                .object::<crate::v1_8_0::objects::EncryptionDetails>(9)?
+                .map(Box::new),
+            file: d.object::<crate::v1_8_0::objects::File>(10)?.map(Box::new),
+            group: d.object::<crate::v1_8_0::objects::Group>(11)?.map(Box::new),
+            groups: d.object_list::<crate::v1_8_0::objects::Group>(12)?,
+            hostname: d.string(13)?,
+            ip: d.string(14)?,
+            is_backed_up: d.bool(15)?,
+            is_encrypted: d.bool(16)?,
+            is_public: d.bool(17)?,
+            labels: d.string_list(18)?,
+            modified_time: d.int64(19)?,
+            modified_time_dt: d.datetime(20)?,
+            name: d.string(21)?,
+            namespace: d.string(22)?,
+            owner: d.object::<crate::v1_8_0::objects::User>(23)?.map(Box::new),
+            region: d.string(24)?,
+            resource_relationship: d.object::<crate::v1_8_0::objects::Graph>(25)?.map(Box::new),
+            size: d.int64(26)?,
+            tags: d.object_list::<crate::v1_8_0::objects::KeyValueObject>(27)?,
+            type_: d.string(28)?,
+            type_id: d.int32(29)?.map(DatabucketTypeId::from_id),
+            uid: d.string(30)?,
+            uid_alt: d.string(31)?,
+            version: d.string(32)?,
+            zone: d.string(33)?,
+            unknown: d.unknown()?,
+        })
     }
 }

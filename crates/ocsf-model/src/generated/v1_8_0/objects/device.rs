@@ -28,7 +28,7 @@ pub struct Device {
     pub boot_uid: Option<String>,
     /// **Container** (`container`, object `container`, recommended, profile `container`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub container: Option<crate::v1_8_0::objects::Container>,
+    pub container: Option<Box<crate::v1_8_0::objects::Container>>,
     /// **Created Time** (`created_time`, `timestamp_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_time: Option<i64>,
@@ -58,7 +58,7 @@ pub struct Device {
     pub hostname: Option<String>,
     /// **Hardware Info** (`hw_info`, object `device_hw_info`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hw_info: Option<crate::v1_8_0::objects::DeviceHwInfo>,
+    pub hw_info: Option<Box<crate::v1_8_0::objects::DeviceHwInfo>>,
     /// **Hypervisor** (`hypervisor`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hypervisor: Option<String>,
@@ -67,7 +67,7 @@ pub struct Device {
     pub iccid: Option<String>,
     /// **Image** (`image`, object `image`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image: Option<crate::v1_8_0::objects::Image>,
+    pub image: Option<Box<crate::v1_8_0::objects::Image>>,
     /// **IMEI** (`imei`, `string_t`, optional).
     ///
     /// Deprecated since 1.4.0; use `imei_list`.
@@ -120,7 +120,7 @@ pub struct Device {
     pub last_seen_time_dt: Option<String>,
     /// **Geo Location** (`location`, object `location`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub location: Option<crate::v1_8_0::objects::Location>,
+    pub location: Option<Box<crate::v1_8_0::objects::Location>>,
     /// **MAC Address** (`mac`, `mac_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mac: Option<String>,
@@ -150,19 +150,19 @@ pub struct Device {
     pub network_interfaces: Option<Vec<crate::v1_8_0::objects::NetworkInterface>>,
     /// **Organization** (`org`, object `organization`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub org: Option<crate::v1_8_0::objects::Organization>,
+    pub org: Option<Box<crate::v1_8_0::objects::Organization>>,
     /// **OS** (`os`, object `os`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub os: Option<crate::v1_8_0::objects::Os>,
+    pub os: Option<Box<crate::v1_8_0::objects::Os>>,
     /// **OS Machine UUID** (`os_machine_uuid`, `uuid_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub os_machine_uuid: Option<String>,
     /// **Owner** (`owner`, object `user`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner: Option<crate::v1_8_0::objects::User>,
+    pub owner: Option<Box<crate::v1_8_0::objects::User>>,
     /// **Pool** (`pool`, object `group`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pool: Option<crate::v1_8_0::objects::Group>,
+    pub pool: Option<Box<crate::v1_8_0::objects::Group>>,
     /// **Region** (`region`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
@@ -244,5 +244,161 @@ impl Device {
             self.type_ = Some(value.as_str().to_string());
         }
         self
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Device {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[45]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.object_list(0, self.agent_list.as_deref());
+        e.str(1, self.autoscale_uid.as_deref());
+        e.int(2, self.boot_time);
+        e.datetime(3, self.boot_time_dt.as_deref());
+        e.str(4, self.boot_uid.as_deref());
+        e.object(5, self.container.as_deref());
+        e.int(6, self.created_time);
+        e.datetime(7, self.created_time_dt.as_deref());
+        e.str(8, self.desc.as_deref());
+        e.str(9, self.domain.as_deref());
+        e.str(10, self.eid.as_deref());
+        e.int(11, self.first_seen_time);
+        e.datetime(12, self.first_seen_time_dt.as_deref());
+        e.object_list(13, self.groups.as_deref());
+        e.str(14, self.hostname.as_deref());
+        e.object(15, self.hw_info.as_deref());
+        e.str(16, self.hypervisor.as_deref());
+        e.str(17, self.iccid.as_deref());
+        e.object(18, self.image.as_deref());
+        e.str(19, self.imei.as_deref());
+        e.str_list(20, self.imei_list.as_deref());
+        e.str(21, self.instance_uid.as_deref());
+        e.str(22, self.interface_name.as_deref());
+        e.str(23, self.interface_uid.as_deref());
+        e.str(24, self.ip.as_deref());
+        e.bool(25, self.is_backed_up);
+        e.bool(26, self.is_compliant);
+        e.bool(27, self.is_managed);
+        e.bool(28, self.is_mobile_account_active);
+        e.bool(29, self.is_personal);
+        e.bool(30, self.is_shared);
+        e.bool(31, self.is_supervised);
+        e.bool(32, self.is_trusted);
+        e.int(33, self.last_seen_time);
+        e.datetime(34, self.last_seen_time_dt.as_deref());
+        e.object(35, self.location.as_deref());
+        e.str(36, self.mac.as_deref());
+        e.str(37, self.mac_vendor.as_deref());
+        e.str(38, self.meid.as_deref());
+        e.str(39, self.model.as_deref());
+        e.int(40, self.modified_time);
+        e.datetime(41, self.modified_time_dt.as_deref());
+        e.str(42, self.name.as_deref());
+        e.int(43, self.namespace_pid.map(i64::from));
+        e.object_list(44, self.network_interfaces.as_deref());
+        e.object(45, self.org.as_deref());
+        e.object(46, self.os.as_deref());
+        e.str(47, self.os_machine_uuid.as_deref());
+        e.object(48, self.owner.as_deref());
+        e.object(49, self.pool.as_deref());
+        e.str(50, self.region.as_deref());
+        e.str(51, self.risk_level.as_deref());
+        e.int(52, self.risk_level_id.map(|v| i64::from(v.id())));
+        e.int(53, self.risk_score.map(i64::from));
+        e.str(54, self.subnet.as_deref());
+        e.str(55, self.subnet_uid.as_deref());
+        e.str(56, self.type_.as_deref());
+        e.int(57, self.type_id.map(|v| i64::from(v.id())));
+        e.str(58, self.udid.as_deref());
+        e.str(59, self.uid.as_deref());
+        e.str(60, self.uid_alt.as_deref());
+        e.str(61, self.vendor_name.as_deref());
+        e.str(62, self.vlan_uid.as_deref());
+        e.str(63, self.vpc_uid.as_deref());
+        e.str(64, self.zone.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            agent_list: d.object_list::<crate::v1_8_0::objects::Agent>(0)?,
+            autoscale_uid: d.string(1)?,
+            boot_time: d.int64(2)?,
+            boot_time_dt: d.datetime(3)?,
+            boot_uid: d.string(4)?,
+            container: d
+                .object::<crate::v1_8_0::objects::Container>(5)?
+                .map(Box::new),
+            created_time: d.int64(6)?,
+            created_time_dt: d.datetime(7)?,
+            desc: d.string(8)?,
+            domain: d.string(9)?,
+            eid: d.string(10)?,
+            first_seen_time: d.int64(11)?,
+            first_seen_time_dt: d.datetime(12)?,
+            groups: d.object_list::<crate::v1_8_0::objects::Group>(13)?,
+            hostname: d.string(14)?,
+            hw_info: d
+                .object::<crate::v1_8_0::objects::DeviceHwInfo>(15)?
+                .map(Box::new),
+            hypervisor: d.string(16)?,
+            iccid: d.string(17)?,
+            image: d.object::<crate::v1_8_0::objects::Image>(18)?.map(Box::new),
+            imei: d.string(19)?,
+            imei_list: d.string_list(20)?,
+            instance_uid: d.string(21)?,
+            interface_name: d.string(22)?,
+            interface_uid: d.string(23)?,
+            ip: d.string(24)?,
+            is_backed_up: d.bool(25)?,
+            is_compliant: d.bool(26)?,
+            is_managed: d.bool(27)?,
+            is_mobile_account_active: d.bool(28)?,
+            is_personal: d.bool(29)?,
+            is_shared: d.bool(30)?,
+            is_supervised: d.bool(31)?,
+            is_trusted: d.bool(32)?,
+            last_seen_time: d.int64(33)?,
+            last_seen_time_dt: d.datetime(34)?,
+            location: d
+                .object::<crate::v1_8_0::objects::Location>(35)?
+                .map(Box::new),
+            mac: d.string(36)?,
+            mac_vendor: d.string(37)?,
+            meid: d.string(38)?,
+            model: d.string(39)?,
+            modified_time: d.int64(40)?,
+            modified_time_dt: d.datetime(41)?,
+            name: d.string(42)?,
+            namespace_pid: d.int32(43)?,
+            network_interfaces: d.object_list::<crate::v1_8_0::objects::NetworkInterface>(44)?,
+            org: d
+                .object::<crate::v1_8_0::objects::Organization>(45)?
+                .map(Box::new),
+            os: d.object::<crate::v1_8_0::objects::Os>(46)?.map(Box::new),
+            os_machine_uuid: d.string(47)?,
+            owner: d.object::<crate::v1_8_0::objects::User>(48)?.map(Box::new),
+            pool: d.object::<crate::v1_8_0::objects::Group>(49)?.map(Box::new),
+            region: d.string(50)?,
+            risk_level: d.string(51)?,
+            risk_level_id: d.int32(52)?.map(crate::v1_8_0::enums::RiskLevelId::from_id),
+            risk_score: d.int32(53)?,
+            subnet: d.string(54)?,
+            subnet_uid: d.string(55)?,
+            type_: d.string(56)?,
+            type_id: d.int32(57)?.map(crate::v1_8_0::enums::TypeId::from_id),
+            udid: d.string(58)?,
+            uid: d.string(59)?,
+            uid_alt: d.string(60)?,
+            vendor_name: d.string(61)?,
+            vlan_uid: d.string(62)?,
+            vpc_uid: d.string(63)?,
+            zone: d.string(64)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -68,7 +68,7 @@ pub struct DeviceHwInfo {
     pub cpu_type: Option<String>,
     /// **Desktop Display** (`desktop_display`, object `display`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub desktop_display: Option<crate::v1_8_0::objects::Display>,
+    pub desktop_display: Option<Box<crate::v1_8_0::objects::Display>>,
     /// **GPU Count** (`gpu_count`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gpu_count: Option<i32>,
@@ -77,7 +77,7 @@ pub struct DeviceHwInfo {
     pub gpu_info_list: Option<Vec<crate::v1_8_0::objects::GpuInfo>>,
     /// **Keyboard Information** (`keyboard_info`, object `keyboard_info`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub keyboard_info: Option<crate::v1_8_0::objects::KeyboardInfo>,
+    pub keyboard_info: Option<Box<crate::v1_8_0::objects::KeyboardInfo>>,
     /// **RAM Size** (`ram_size`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ram_size: Option<i32>,
@@ -109,5 +109,65 @@ impl DeviceHwInfo {
             self.cpu_architecture = Some(value.as_str().to_string());
         }
         self
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for DeviceHwInfo {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[46]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.bios_date.as_deref());
+        e.str(1, self.bios_manufacturer.as_deref());
+        e.str(2, self.bios_ver.as_deref());
+        e.str(3, self.chassis.as_deref());
+        e.str(4, self.cpu_architecture.as_deref());
+        e.int(5, self.cpu_architecture_id.map(|v| i64::from(v.id())));
+        e.int(6, self.cpu_bits.map(i64::from));
+        e.int(7, self.cpu_cores.map(i64::from));
+        e.int(8, self.cpu_count.map(i64::from));
+        e.int(9, self.cpu_speed.map(i64::from));
+        e.str(10, self.cpu_type.as_deref());
+        e.object(11, self.desktop_display.as_deref());
+        e.int(12, self.gpu_count.map(i64::from));
+        e.object_list(13, self.gpu_info_list.as_deref());
+        e.object(14, self.keyboard_info.as_deref());
+        e.int(15, self.ram_size.map(i64::from));
+        e.str(16, self.serial_number.as_deref());
+        e.str(17, self.uuid.as_deref());
+        e.str(18, self.vendor_name.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            bios_date: d.string(0)?,
+            bios_manufacturer: d.string(1)?,
+            bios_ver: d.string(2)?,
+            chassis: d.string(3)?,
+            cpu_architecture: d.string(4)?,
+            cpu_architecture_id: d.int32(5)?.map(DeviceHwInfoCpuArchitectureId::from_id),
+            cpu_bits: d.int32(6)?,
+            cpu_cores: d.int32(7)?,
+            cpu_count: d.int32(8)?,
+            cpu_speed: d.int32(9)?,
+            cpu_type: d.string(10)?,
+            desktop_display: d
+                .object::<crate::v1_8_0::objects::Display>(11)?
+                .map(Box::new),
+            gpu_count: d.int32(12)?,
+            gpu_info_list: d.object_list::<crate::v1_8_0::objects::GpuInfo>(13)?,
+            keyboard_info: d
+                .object::<crate::v1_8_0::objects::KeyboardInfo>(14)?
+                .map(Box::new),
+            ram_size: d.int32(15)?,
+            serial_number: d.string(16)?,
+            uuid: d.string(17)?,
+            vendor_name: d.string(18)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -14,7 +14,7 @@ pub struct DiscoveryDetails {
     ///
     /// Deprecated since 1.4.0; use `occurrences`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub occurrence_details: Option<crate::v1_8_0::objects::OccurrenceDetails>,
+    pub occurrence_details: Option<Box<crate::v1_8_0::objects::OccurrenceDetails>>,
     /// **Occurrences** (`occurrences`, object `occurrence_details` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub occurrences: Option<Vec<crate::v1_8_0::objects::OccurrenceDetails>>,
@@ -34,5 +34,35 @@ impl DiscoveryDetails {
     /// A new object with its required attributes; the others are unset.
     pub fn new() -> Self {
         Self::default()
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for DiscoveryDetails {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[48]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, self.count.map(i64::from));
+        e.object(1, self.occurrence_details.as_deref());
+        e.object_list(2, self.occurrences.as_deref());
+        e.str(3, self.type_.as_deref());
+        e.str(4, self.value.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            count: d.int32(0)?,
+            occurrence_details: d
+                .object::<crate::v1_8_0::objects::OccurrenceDetails>(1)?
+                .map(Box::new),
+            occurrences: d.object_list::<crate::v1_8_0::objects::OccurrenceDetails>(2)?,
+            type_: d.string(3)?,
+            value: d.string(4)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -42,7 +42,7 @@ pub struct DomainContact {
     pub email_addr: Option<String>,
     /// **Contact Location Information** (`location`, object `location`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub location: Option<crate::v1_8_0::objects::Location>,
+    pub location: Option<Box<crate::v1_8_0::objects::Location>>,
     /// **Name** (`name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -82,5 +82,39 @@ impl DomainContact {
             self.type_ = Some(value.as_str().to_string());
         }
         self
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for DomainContact {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[52]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.email_addr.as_deref());
+        e.object(1, self.location.as_deref());
+        e.str(2, self.name.as_deref());
+        e.str(3, self.phone_number.as_deref());
+        e.str(4, self.type_.as_deref());
+        e.int(5, self.type_id.map(|v| i64::from(v.id())));
+        e.str(6, self.uid.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            email_addr: d.string(0)?,
+            location: d
+                .object::<crate::v1_8_0::objects::Location>(1)?
+                .map(Box::new),
+            name: d.string(2)?,
+            phone_number: d.string(3)?,
+            type_: d.string(4)?,
+            type_id: d.int32(5)?.map(DomainContactTypeId::from_id),
+            uid: d.string(6)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -45,3 +45,35 @@ impl Edge {
         }
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Edge {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[53]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.json(0, self.data.as_ref());
+        e.bool(1, self.is_directed);
+        e.str(2, self.name.as_deref());
+        e.str(3, self.relation.as_deref());
+        e.str(4, self.source.as_deref());
+        e.str(5, self.target.as_deref());
+        e.str(6, self.uid.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            data: d.json(0)?,
+            is_directed: d.bool(1)?,
+            name: d.string(2)?,
+            relation: d.string(3)?,
+            source: d.string(4)?,
+            target: d.string(5)?,
+            uid: d.string(6)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

@@ -21,7 +21,7 @@ pub struct Email {
     ///
     /// Deprecated since 1.4.0; use `data_classifications`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data_classification: Option<crate::v1_8_0::objects::DataClassification>,
+    pub data_classification: Option<Box<crate::v1_8_0::objects::DataClassification>>,
     /// **Data Classification** (`data_classifications`, object `data_classification` array, recommended, profile `data_classification`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_classifications: Option<Vec<crate::v1_8_0::objects::DataClassification>>,
@@ -120,5 +120,85 @@ impl Email {
     /// A new object with its required attributes; the others are unset.
     pub fn new() -> Self {
         Self::default()
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Email {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[54]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str_list(0, self.cc.as_deref());
+        e.str_list(1, self.cc_mailboxes.as_deref());
+        e.object(2, self.data_classification.as_deref());
+        e.object_list(3, self.data_classifications.as_deref());
+        e.str(4, self.delivered_to.as_deref());
+        e.str_list(5, self.delivered_to_list.as_deref());
+        e.object_list(6, self.files.as_deref());
+        e.str(7, self.from.as_deref());
+        e.str_list(8, self.from_list.as_deref());
+        e.str(9, self.from_mailbox.as_deref());
+        e.str_list(10, self.from_mailboxes.as_deref());
+        e.object_list(11, self.http_headers.as_deref());
+        e.bool(12, self.is_read);
+        e.str(13, self.message_uid.as_deref());
+        e.str(14, self.raw_header.as_deref());
+        e.str(15, self.reply_to.as_deref());
+        e.str_list(16, self.reply_to_list.as_deref());
+        e.str_list(17, self.reply_to_mailboxes.as_deref());
+        e.str(18, self.return_path.as_deref());
+        e.str(19, self.sender.as_deref());
+        e.str(20, self.sender_mailbox.as_deref());
+        e.int(21, self.size);
+        e.str(22, self.smtp_from.as_deref());
+        e.str_list(23, self.smtp_to.as_deref());
+        e.str(24, self.subject.as_deref());
+        e.str_list(25, self.to.as_deref());
+        e.str_list(26, self.to_mailboxes.as_deref());
+        e.str(27, self.uid.as_deref());
+        e.object_list(28, self.urls.as_deref());
+        e.str_list(29, self.x_originating_ip.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            cc: d.string_list(0)?,
+            cc_mailboxes: d.string_list(1)?,
+            data_classification: d
+                .object::<crate::v1_8_0::objects::DataClassification>(2)?
+                .map(Box::new),
+            data_classifications: d.object_list::<crate::v1_8_0::objects::DataClassification>(3)?,
+            delivered_to: d.string(4)?,
+            delivered_to_list: d.string_list(5)?,
+            files: d.object_list::<crate::v1_8_0::objects::File>(6)?,
+            from: d.string(7)?,
+            from_list: d.string_list(8)?,
+            from_mailbox: d.string(9)?,
+            from_mailboxes: d.string_list(10)?,
+            http_headers: d.object_list::<crate::v1_8_0::objects::HttpHeader>(11)?,
+            is_read: d.bool(12)?,
+            message_uid: d.string(13)?,
+            raw_header: d.string(14)?,
+            reply_to: d.string(15)?,
+            reply_to_list: d.string_list(16)?,
+            reply_to_mailboxes: d.string_list(17)?,
+            return_path: d.string(18)?,
+            sender: d.string(19)?,
+            sender_mailbox: d.string(20)?,
+            size: d.int64(21)?,
+            smtp_from: d.string(22)?,
+            smtp_to: d.string_list(23)?,
+            subject: d.string(24)?,
+            to: d.string_list(25)?,
+            to_mailboxes: d.string_list(26)?,
+            uid: d.string(27)?,
+            urls: d.object_list::<crate::v1_8_0::objects::Url>(28)?,
+            x_originating_ip: d.string_list(29)?,
+            unknown: d.unknown()?,
+        })
     }
 }

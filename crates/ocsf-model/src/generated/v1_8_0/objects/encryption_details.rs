@@ -79,3 +79,31 @@ impl EncryptionDetails {
         self
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for EncryptionDetails {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[56]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.algorithm.as_deref());
+        e.int(1, self.algorithm_id.map(|v| i64::from(v.id())));
+        e.int(2, self.key_length.map(i64::from));
+        e.str(3, self.key_uid.as_deref());
+        e.str(4, self.type_.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            algorithm: d.string(0)?,
+            algorithm_id: d.int32(1)?.map(EncryptionDetailsAlgorithmId::from_id),
+            key_length: d.int32(2)?,
+            key_uid: d.string(3)?,
+            type_: d.string(4)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

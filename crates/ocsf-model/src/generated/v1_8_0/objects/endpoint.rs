@@ -16,7 +16,7 @@ pub struct Endpoint {
     pub agent_list: Option<Vec<crate::v1_8_0::objects::Agent>>,
     /// **Container** (`container`, object `container`, recommended, profile `container`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub container: Option<crate::v1_8_0::objects::Container>,
+    pub container: Option<Box<crate::v1_8_0::objects::Container>>,
     /// **Domain** (`domain`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
@@ -25,7 +25,7 @@ pub struct Endpoint {
     pub hostname: Option<String>,
     /// **Hardware Info** (`hw_info`, object `device_hw_info`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hw_info: Option<crate::v1_8_0::objects::DeviceHwInfo>,
+    pub hw_info: Option<Box<crate::v1_8_0::objects::DeviceHwInfo>>,
     /// **Instance ID** (`instance_uid`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance_uid: Option<String>,
@@ -40,7 +40,7 @@ pub struct Endpoint {
     pub ip: Option<String>,
     /// **Geo Location** (`location`, object `location`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub location: Option<crate::v1_8_0::objects::Location>,
+    pub location: Option<Box<crate::v1_8_0::objects::Location>>,
     /// **MAC Address** (`mac`, `mac_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mac: Option<String>,
@@ -55,13 +55,13 @@ pub struct Endpoint {
     pub namespace_pid: Option<i32>,
     /// **OS** (`os`, object `os`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub os: Option<crate::v1_8_0::objects::Os>,
+    pub os: Option<Box<crate::v1_8_0::objects::Os>>,
     /// **Owner** (`owner`, object `user`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner: Option<crate::v1_8_0::objects::User>,
+    pub owner: Option<Box<crate::v1_8_0::objects::User>>,
     /// **Pool** (`pool`, object `group`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pool: Option<crate::v1_8_0::objects::Group>,
+    pub pool: Option<Box<crate::v1_8_0::objects::Group>>,
     /// **Subnet UID** (`subnet_uid`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subnet_uid: Option<String>,
@@ -105,5 +105,77 @@ impl Endpoint {
             self.type_ = Some(value.as_str().to_string());
         }
         self
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Endpoint {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[57]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.object_list(0, self.agent_list.as_deref());
+        e.object(1, self.container.as_deref());
+        e.str(2, self.domain.as_deref());
+        e.str(3, self.hostname.as_deref());
+        e.object(4, self.hw_info.as_deref());
+        e.str(5, self.instance_uid.as_deref());
+        e.str(6, self.interface_name.as_deref());
+        e.str(7, self.interface_uid.as_deref());
+        e.str(8, self.ip.as_deref());
+        e.object(9, self.location.as_deref());
+        e.str(10, self.mac.as_deref());
+        e.str(11, self.mac_vendor.as_deref());
+        e.str(12, self.name.as_deref());
+        e.int(13, self.namespace_pid.map(i64::from));
+        e.object(14, self.os.as_deref());
+        e.object(15, self.owner.as_deref());
+        e.object(16, self.pool.as_deref());
+        e.str(17, self.subnet_uid.as_deref());
+        e.str(18, self.type_.as_deref());
+        e.int(19, self.type_id.map(|v| i64::from(v.id())));
+        e.str(20, self.uid.as_deref());
+        e.str(21, self.vlan_uid.as_deref());
+        e.str(22, self.vpc_uid.as_deref());
+        e.str(23, self.zone.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            agent_list: d.object_list::<crate::v1_8_0::objects::Agent>(0)?,
+            container: d
+                .object::<crate::v1_8_0::objects::Container>(1)?
+                .map(Box::new),
+            domain: d.string(2)?,
+            hostname: d.string(3)?,
+            hw_info: d
+                .object::<crate::v1_8_0::objects::DeviceHwInfo>(4)?
+                .map(Box::new),
+            instance_uid: d.string(5)?,
+            interface_name: d.string(6)?,
+            interface_uid: d.string(7)?,
+            ip: d.string(8)?,
+            location: d
+                .object::<crate::v1_8_0::objects::Location>(9)?
+                .map(Box::new),
+            mac: d.string(10)?,
+            mac_vendor: d.string(11)?,
+            name: d.string(12)?,
+            namespace_pid: d.int32(13)?,
+            os: d.object::<crate::v1_8_0::objects::Os>(14)?.map(Box::new),
+            owner: d.object::<crate::v1_8_0::objects::User>(15)?.map(Box::new),
+            pool: d.object::<crate::v1_8_0::objects::Group>(16)?.map(Box::new),
+            subnet_uid: d.string(17)?,
+            type_: d.string(18)?,
+            type_id: d.int32(19)?.map(crate::v1_8_0::enums::TypeId::from_id),
+            uid: d.string(20)?,
+            vlan_uid: d.string(21)?,
+            vpc_uid: d.string(22)?,
+            zone: d.string(23)?,
+            unknown: d.unknown()?,
+        })
     }
 }

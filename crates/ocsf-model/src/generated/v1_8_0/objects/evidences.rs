@@ -13,85 +13,85 @@
 pub struct Evidences {
     /// **Actor** (`actor`, object `actor`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::v1_8_0::objects::Actor>,
+    pub actor: Option<Box<crate::v1_8_0::objects::Actor>>,
     /// **API Details** (`api`, object `api`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::v1_8_0::objects::Api>,
+    pub api: Option<Box<crate::v1_8_0::objects::Api>>,
     /// **Connection Info** (`connection_info`, object `network_connection_info`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_info: Option<crate::v1_8_0::objects::NetworkConnectionInfo>,
+    pub connection_info: Option<Box<crate::v1_8_0::objects::NetworkConnectionInfo>>,
     /// **Container** (`container`, object `container`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub container: Option<crate::v1_8_0::objects::Container>,
+    pub container: Option<Box<crate::v1_8_0::objects::Container>>,
     /// **Data** (`data`, `json_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<serde_json::Value>,
     /// **Database** (`database`, object `database`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub database: Option<crate::v1_8_0::objects::Database>,
+    pub database: Option<Box<crate::v1_8_0::objects::Database>>,
     /// **Databucket** (`databucket`, object `databucket`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub databucket: Option<crate::v1_8_0::objects::Databucket>,
+    pub databucket: Option<Box<crate::v1_8_0::objects::Databucket>>,
     /// **Device** (`device`, object `device`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_8_0::objects::Device>,
+    pub device: Option<Box<crate::v1_8_0::objects::Device>>,
     /// **Destination Endpoint** (`dst_endpoint`, object `network_endpoint`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dst_endpoint: Option<crate::v1_8_0::objects::NetworkEndpoint>,
+    pub dst_endpoint: Option<Box<crate::v1_8_0::objects::NetworkEndpoint>>,
     /// **Email** (`email`, object `email`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<crate::v1_8_0::objects::Email>,
+    pub email: Option<Box<crate::v1_8_0::objects::Email>>,
     /// **File** (`file`, object `file`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file: Option<crate::v1_8_0::objects::File>,
+    pub file: Option<Box<crate::v1_8_0::objects::File>>,
     /// **HTTP Request** (`http_request`, object `http_request`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub http_request: Option<crate::v1_8_0::objects::HttpRequest>,
+    pub http_request: Option<Box<crate::v1_8_0::objects::HttpRequest>>,
     /// **HTTP Response** (`http_response`, object `http_response`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub http_response: Option<crate::v1_8_0::objects::HttpResponse>,
+    pub http_response: Option<Box<crate::v1_8_0::objects::HttpResponse>>,
     /// **JA4+ Fingerprints** (`ja4_fingerprint_list`, object `ja4_fingerprint` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ja4_fingerprint_list: Option<Vec<crate::v1_8_0::objects::Ja4Fingerprint>>,
     /// **Job** (`job`, object `job`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub job: Option<crate::v1_8_0::objects::Job>,
+    pub job: Option<Box<crate::v1_8_0::objects::Job>>,
     /// **Name** (`name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// **Process** (`process`, object `process`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub process: Option<crate::v1_8_0::objects::Process>,
+    pub process: Option<Box<crate::v1_8_0::objects::Process>>,
     /// **DNS Query** (`query`, object `dns_query`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub query: Option<crate::v1_8_0::objects::DnsQuery>,
+    pub query: Option<Box<crate::v1_8_0::objects::DnsQuery>>,
     /// **Registry Key** (`reg_key`, object `win/reg_key`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reg_key: Option<crate::v1_8_0::objects::WinRegKey>,
+    pub reg_key: Option<Box<crate::v1_8_0::objects::WinRegKey>>,
     /// **Registry Value** (`reg_value`, object `win/reg_value`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reg_value: Option<crate::v1_8_0::objects::WinRegValue>,
+    pub reg_value: Option<Box<crate::v1_8_0::objects::WinRegValue>>,
     /// **Cloud Resources** (`resources`, object `resource_details` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<Vec<crate::v1_8_0::objects::ResourceDetails>>,
     /// **Script** (`script`, object `script`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub script: Option<crate::v1_8_0::objects::Script>,
+    pub script: Option<Box<crate::v1_8_0::objects::Script>>,
     /// **Source Endpoint** (`src_endpoint`, object `network_endpoint`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub src_endpoint: Option<crate::v1_8_0::objects::NetworkEndpoint>,
+    pub src_endpoint: Option<Box<crate::v1_8_0::objects::NetworkEndpoint>>,
     /// **TLS** (`tls`, object `tls`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tls: Option<crate::v1_8_0::objects::Tls>,
+    pub tls: Option<Box<crate::v1_8_0::objects::Tls>>,
     /// **Unique ID** (`uid`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uid: Option<String>,
     /// **URL** (`url`, object `url`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub url: Option<crate::v1_8_0::objects::Url>,
+    pub url: Option<Box<crate::v1_8_0::objects::Url>>,
     /// **User** (`user`, object `user`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<crate::v1_8_0::objects::User>,
+    pub user: Option<Box<crate::v1_8_0::objects::User>>,
     /// **Verdict** (`verdict`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verdict: Option<String>,
@@ -102,7 +102,7 @@ pub struct Evidences {
     pub verdict_id: Option<crate::v1_8_0::enums::VerdictId>,
     /// **Windows Service** (`win_service`, object `win/win_service`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub win_service: Option<crate::v1_8_0::objects::WinWinService>,
+    pub win_service: Option<Box<crate::v1_8_0::objects::WinWinService>>,
     /// Attributes this schema version does not define, kept as read and written back.
     #[serde(flatten)]
     pub unknown: serde_json::Map<String, serde_json::Value>,
@@ -122,5 +122,111 @@ impl Evidences {
             self.verdict = Some(value.as_str().to_string());
         }
         self
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Evidences {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[62]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.object(0, self.actor.as_deref());
+        e.object(1, self.api.as_deref());
+        e.object(2, self.connection_info.as_deref());
+        e.object(3, self.container.as_deref());
+        e.json(4, self.data.as_ref());
+        e.object(5, self.database.as_deref());
+        e.object(6, self.databucket.as_deref());
+        e.object(7, self.device.as_deref());
+        e.object(8, self.dst_endpoint.as_deref());
+        e.object(9, self.email.as_deref());
+        e.object(10, self.file.as_deref());
+        e.object(11, self.http_request.as_deref());
+        e.object(12, self.http_response.as_deref());
+        e.object_list(13, self.ja4_fingerprint_list.as_deref());
+        e.object(14, self.job.as_deref());
+        e.str(15, self.name.as_deref());
+        e.object(16, self.process.as_deref());
+        e.object(17, self.query.as_deref());
+        e.object(18, self.reg_key.as_deref());
+        e.object(19, self.reg_value.as_deref());
+        e.object_list(20, self.resources.as_deref());
+        e.object(21, self.script.as_deref());
+        e.object(22, self.src_endpoint.as_deref());
+        e.object(23, self.tls.as_deref());
+        e.str(24, self.uid.as_deref());
+        e.object(25, self.url.as_deref());
+        e.object(26, self.user.as_deref());
+        e.str(27, self.verdict.as_deref());
+        e.int(28, self.verdict_id.map(|v| i64::from(v.id())));
+        e.object(29, self.win_service.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            actor: d.object::<crate::v1_8_0::objects::Actor>(0)?.map(Box::new),
+            api: d.object::<crate::v1_8_0::objects::Api>(1)?.map(Box::new),
+            connection_info: d
+                .object::<crate::v1_8_0::objects::NetworkConnectionInfo>(2)?
+                .map(Box::new),
+            container: d
+                .object::<crate::v1_8_0::objects::Container>(3)?
+                .map(Box::new),
+            data: d.json(4)?,
+            database: d
+                .object::<crate::v1_8_0::objects::Database>(5)?
+                .map(Box::new),
+            databucket: d
+                .object::<crate::v1_8_0::objects::Databucket>(6)?
+                .map(Box::new),
+            device: d.object::<crate::v1_8_0::objects::Device>(7)?.map(Box::new),
+            dst_endpoint: d
+                .object::<crate::v1_8_0::objects::NetworkEndpoint>(8)?
+                .map(Box::new),
+            email: d.object::<crate::v1_8_0::objects::Email>(9)?.map(Box::new),
+            file: d.object::<crate::v1_8_0::objects::File>(10)?.map(Box::new),
+            http_request: d
+                .object::<crate::v1_8_0::objects::HttpRequest>(11)?
+                .map(Box::new),
+            http_response: d
+                .object::<crate::v1_8_0::objects::HttpResponse>(12)?
+                .map(Box::new),
+            ja4_fingerprint_list: d.object_list::<crate::v1_8_0::objects::Ja4Fingerprint>(13)?,
+            job: d.object::<crate::v1_8_0::objects::Job>(14)?.map(Box::new),
+            name: d.string(15)?,
+            process: d
+                .object::<crate::v1_8_0::objects::Process>(16)?
+                .map(Box::new),
+            query: d
+                .object::<crate::v1_8_0::objects::DnsQuery>(17)?
+                .map(Box::new),
+            reg_key: d
+                .object::<crate::v1_8_0::objects::WinRegKey>(18)?
+                .map(Box::new),
+            reg_value: d
+                .object::<crate::v1_8_0::objects::WinRegValue>(19)?
+                .map(Box::new),
+            resources: d.object_list::<crate::v1_8_0::objects::ResourceDetails>(20)?,
+            script: d
+                .object::<crate::v1_8_0::objects::Script>(21)?
+                .map(Box::new),
+            src_endpoint: d
+                .object::<crate::v1_8_0::objects::NetworkEndpoint>(22)?
+                .map(Box::new),
+            tls: d.object::<crate::v1_8_0::objects::Tls>(23)?.map(Box::new),
+            uid: d.string(24)?,
+            url: d.object::<crate::v1_8_0::objects::Url>(25)?.map(Box::new),
+            user: d.object::<crate::v1_8_0::objects::User>(26)?.map(Box::new),
+            verdict: d.string(27)?,
+            verdict_id: d.int32(28)?.map(crate::v1_8_0::enums::VerdictId::from_id),
+            win_service: d
+                .object::<crate::v1_8_0::objects::WinWinService>(29)?
+                .map(Box::new),
+            unknown: d.unknown()?,
+        })
     }
 }

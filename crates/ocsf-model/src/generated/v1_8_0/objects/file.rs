@@ -86,7 +86,7 @@ pub struct File {
     pub accessed_time_dt: Option<String>,
     /// **Accessor** (`accessor`, object `user`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub accessor: Option<crate::v1_8_0::objects::User>,
+    pub accessor: Option<Box<crate::v1_8_0::objects::User>>,
     /// **Attributes** (`attributes`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attributes: Option<i32>,
@@ -109,12 +109,12 @@ pub struct File {
     pub created_time_dt: Option<String>,
     /// **Creator** (`creator`, object `user`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub creator: Option<crate::v1_8_0::objects::User>,
+    pub creator: Option<Box<crate::v1_8_0::objects::User>>,
     /// **Data Classification** (`data_classification`, object `data_classification`, recommended, profile `data_classification`).
     ///
     /// Deprecated since 1.4.0; use `data_classifications`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data_classification: Option<crate::v1_8_0::objects::DataClassification>,
+    pub data_classification: Option<Box<crate::v1_8_0::objects::DataClassification>>,
     /// **Data Classification** (`data_classifications`, object `data_classification` array, recommended, profile `data_classification`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_classifications: Option<Vec<crate::v1_8_0::objects::DataClassification>>,
@@ -131,7 +131,7 @@ pub struct File {
     pub drive_type_id: Option<FileDriveTypeId>,
     /// **Encryption Details** (`encryption_details`, object `encryption_details`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub encryption_details: Option<crate::v1_8_0::objects::EncryptionDetails>,
+    pub encryption_details: Option<Box<crate::v1_8_0::objects::EncryptionDetails>>,
     /// **File Extension** (`ext`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ext: Option<String>,
@@ -170,13 +170,13 @@ pub struct File {
     pub modified_time_dt: Option<String>,
     /// **Modifier** (`modifier`, object `user`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub modifier: Option<crate::v1_8_0::objects::User>,
+    pub modifier: Option<Box<crate::v1_8_0::objects::User>>,
     /// **Name** (`name`, `file_name_t`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// **Owner** (`owner`, object `user`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner: Option<crate::v1_8_0::objects::User>,
+    pub owner: Option<Box<crate::v1_8_0::objects::User>>,
     /// **Parent Folder** (`parent_folder`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent_folder: Option<String>,
@@ -185,7 +185,7 @@ pub struct File {
     pub path: Option<String>,
     /// **Product** (`product`, object `product`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub product: Option<crate::v1_8_0::objects::Product>,
+    pub product: Option<Box<crate::v1_8_0::objects::Product>>,
     /// **Security Descriptor** (`security_descriptor`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub security_descriptor: Option<String>,
@@ -193,7 +193,7 @@ pub struct File {
     ///
     /// Deprecated since 1.8.0; use `signatures`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub signature: Option<crate::v1_8_0::objects::DigitalSignature>,
+    pub signature: Option<Box<crate::v1_8_0::objects::DigitalSignature>>,
     /// **Digital Signatures** (`signatures`, object `digital_signature` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signatures: Option<Vec<crate::v1_8_0::objects::DigitalSignature>>,
@@ -223,7 +223,7 @@ pub struct File {
     pub uri: Option<String>,
     /// **URL** (`url`, object `url`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub url: Option<crate::v1_8_0::objects::Url>,
+    pub url: Option<Box<crate::v1_8_0::objects::Url>>,
     /// **Version** (`version`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
@@ -280,5 +280,130 @@ impl File {
             self.type_ = Some(value.as_str().to_string());
         }
         self
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for File {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[65]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, self.accessed_time);
+        e.datetime(1, self.accessed_time_dt.as_deref());
+        e.object(2, self.accessor.as_deref());
+        e.int(3, self.attributes.map(i64::from));
+        e.str(4, self.company_name.as_deref());
+        e.str(5, self.confidentiality.as_deref());
+        e.int(6, self.confidentiality_id.map(|v| i64::from(v.id())));
+        e.int(7, self.created_time);
+        e.datetime(8, self.created_time_dt.as_deref());
+        e.object(9, self.creator.as_deref());
+        e.object(10, self.data_classification.as_deref());
+        e.object_list(11, self.data_classifications.as_deref());
+        e.str(12, self.desc.as_deref());
+        e.str(13, self.drive_type.as_deref());
+        e.int(14, self.drive_type_id.map(|v| i64::from(v.id())));
+        e.object(15, self.encryption_details.as_deref());
+        e.str(16, self.ext.as_deref());
+        e.object_list(17, self.hashes.as_deref());
+        e.str_list(18, self.imported_symbols.as_deref());
+        e.str(19, self.internal_name.as_deref());
+        e.bool(20, self.is_deleted);
+        e.bool(21, self.is_encrypted);
+        e.bool(22, self.is_public);
+        e.bool(23, self.is_readonly);
+        e.bool(24, self.is_system);
+        e.str(25, self.mime_type.as_deref());
+        e.int(26, self.modified_time);
+        e.datetime(27, self.modified_time_dt.as_deref());
+        e.object(28, self.modifier.as_deref());
+        e.str(29, self.name.as_deref());
+        e.object(30, self.owner.as_deref());
+        e.str(31, self.parent_folder.as_deref());
+        e.str(32, self.path.as_deref());
+        e.object(33, self.product.as_deref());
+        e.str(34, self.security_descriptor.as_deref());
+        e.object(35, self.signature.as_deref());
+        e.object_list(36, self.signatures.as_deref());
+        e.int(37, self.size);
+        e.str(38, self.storage_class.as_deref());
+        e.object_list(39, self.tags.as_deref());
+        e.str(40, self.type_.as_deref());
+        e.int(41, self.type_id.map(|v| i64::from(v.id())));
+        e.str(42, self.uid.as_deref());
+        e.str(43, self.uri.as_deref());
+        e.object(44, self.url.as_deref());
+        e.str(45, self.version.as_deref());
+        e.str(46, self.volume.as_deref());
+        e.map(47, self.xattributes.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            accessed_time: d.int64(0)?,
+            accessed_time_dt: d.datetime(1)?,
+            accessor: d.object::<crate::v1_8_0::objects::User>(2)?.map(Box::new),
+            attributes: d.int32(3)?,
+            company_name: d.string(4)?,
+            confidentiality: d.string(5)?,
+            confidentiality_id: d
+                .int32(6)?
+                .map(crate::v1_8_0::enums::ConfidentialityId::from_id),
+            created_time: d.int64(7)?,
+            created_time_dt: d.datetime(8)?,
+            creator: d.object::<crate::v1_8_0::objects::User>(9)?.map(Box::new),
+            data_classification: d
+                .object::<crate::v1_8_0::objects::DataClassification>(10)?
+                .map(Box::new),
+            data_classifications: d
+                .object_list::<crate::v1_8_0::objects::DataClassification>(11)?,
+            desc: d.string(12)?,
+            drive_type: d.string(13)?,
+            drive_type_id: d.int32(14)?.map(FileDriveTypeId::from_id),
+            encryption_details: d
+                .object::<crate::v1_8_0::objects::EncryptionDetails>(15)?
+                .map(Box::new),
+            ext: d.string(16)?,
+            hashes: d.object_list::<crate::v1_8_0::objects::Fingerprint>(17)?,
+            imported_symbols: d.string_list(18)?,
+            internal_name: d.string(19)?,
+            is_deleted: d.bool(20)?,
+            is_encrypted: d.bool(21)?,
+            is_public: d.bool(22)?,
+            is_readonly: d.bool(23)?,
+            is_system: d.bool(24)?,
+            mime_type: d.string(25)?,
+            modified_time: d.int64(26)?,
+            modified_time_dt: d.datetime(27)?,
+            modifier: d.object::<crate::v1_8_0::objects::User>(28)?.map(Box::new),
+            name: d.string(29)?,
+            owner: d.object::<crate::v1_8_0::objects::User>(30)?.map(Box::new),
+            parent_folder: d.string(31)?,
+            path: d.string(32)?,
+            product: d
+                .object::<crate::v1_8_0::objects::Product>(33)?
+                .map(Box::new),
+            security_descriptor: d.string(34)?,
+            signature: d
+                .object::<crate::v1_8_0::objects::DigitalSignature>(35)?
+                .map(Box::new),
+            signatures: d.object_list::<crate::v1_8_0::objects::DigitalSignature>(36)?,
+            size: d.int64(37)?,
+            storage_class: d.string(38)?,
+            tags: d.object_list::<crate::v1_8_0::objects::KeyValueObject>(39)?,
+            type_: d.string(40)?,
+            type_id: d.int32(41)?.map(FileTypeId::from_id),
+            uid: d.string(42)?,
+            uri: d.string(43)?,
+            url: d.object::<crate::v1_8_0::objects::Url>(44)?.map(Box::new),
+            version: d.string(45)?,
+            volume: d.string(46)?,
+            xattributes: d.map(47)?,
+            unknown: d.unknown()?,
+        })
     }
 }

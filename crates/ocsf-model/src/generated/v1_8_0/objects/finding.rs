@@ -38,7 +38,7 @@ pub struct Finding {
     pub modified_time_dt: Option<String>,
     /// **Product** (`product`, object `product`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub product: Option<crate::v1_8_0::objects::Product>,
+    pub product: Option<Box<crate::v1_8_0::objects::Product>>,
     /// **Product Identifier** (`product_uid`, `string_t`, optional).
     ///
     /// Deprecated since 1.4.0; use `uid`, `product`.
@@ -49,7 +49,7 @@ pub struct Finding {
     pub related_events: Option<Vec<crate::v1_8_0::objects::RelatedEvent>>,
     /// **Remediation Guidance** (`remediation`, object `remediation`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub remediation: Option<crate::v1_8_0::objects::Remediation>,
+    pub remediation: Option<Box<crate::v1_8_0::objects::Remediation>>,
     /// **Source URL** (`src_url`, `url_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub src_url: Option<String>,
@@ -78,5 +78,63 @@ impl Finding {
             uid: Some(uid),
             ..Self::default()
         }
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Finding {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[66]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, self.created_time);
+        e.datetime(1, self.created_time_dt.as_deref());
+        e.str(2, self.desc.as_deref());
+        e.int(3, self.first_seen_time);
+        e.datetime(4, self.first_seen_time_dt.as_deref());
+        e.int(5, self.last_seen_time);
+        e.datetime(6, self.last_seen_time_dt.as_deref());
+        e.int(7, self.modified_time);
+        e.datetime(8, self.modified_time_dt.as_deref());
+        e.object(9, self.product.as_deref());
+        e.str(10, self.product_uid.as_deref());
+        e.object_list(11, self.related_events.as_deref());
+        e.object(12, self.remediation.as_deref());
+        e.str(13, self.src_url.as_deref());
+        e.json(14, self.supporting_data.as_ref());
+        e.str(15, self.title.as_deref());
+        e.str_list(16, self.types.as_deref());
+        e.str(17, self.uid.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            created_time: d.int64(0)?,
+            created_time_dt: d.datetime(1)?,
+            desc: d.string(2)?,
+            first_seen_time: d.int64(3)?,
+            first_seen_time_dt: d.datetime(4)?,
+            last_seen_time: d.int64(5)?,
+            last_seen_time_dt: d.datetime(6)?,
+            modified_time: d.int64(7)?,
+            modified_time_dt: d.datetime(8)?,
+            product: d
+                .object::<crate::v1_8_0::objects::Product>(9)?
+                .map(Box::new),
+            product_uid: d.string(10)?,
+            related_events: d.object_list::<crate::v1_8_0::objects::RelatedEvent>(11)?,
+            remediation: d
+                .object::<crate::v1_8_0::objects::Remediation>(12)?
+                .map(Box::new),
+            src_url: d.string(13)?,
+            supporting_data: d.json(14)?,
+            title: d.string(15)?,
+            types: d.string_list(16)?,
+            uid: d.string(17)?,
+            unknown: d.unknown()?,
+        })
     }
 }

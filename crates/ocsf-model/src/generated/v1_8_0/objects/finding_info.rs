@@ -11,10 +11,10 @@
 pub struct FindingInfo {
     /// **Analytic** (`analytic`, object `analytic`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub analytic: Option<crate::v1_8_0::objects::Analytic>,
+    pub analytic: Option<Box<crate::v1_8_0::objects::Analytic>>,
     /// **Attack Graph** (`attack_graph`, object `graph`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub attack_graph: Option<crate::v1_8_0::objects::Graph>,
+    pub attack_graph: Option<Box<crate::v1_8_0::objects::Graph>>,
     /// **MITRE ATT&CK® and ATLAS™ Details** (`attacks`, object `attack` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attacks: Option<Vec<crate::v1_8_0::objects::Attack>>,
@@ -53,7 +53,7 @@ pub struct FindingInfo {
     pub modified_time_dt: Option<String>,
     /// **Product** (`product`, object `product`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub product: Option<crate::v1_8_0::objects::Product>,
+    pub product: Option<Box<crate::v1_8_0::objects::Product>>,
     /// **Product Identifier** (`product_uid`, `string_t`, optional).
     ///
     /// Deprecated since 1.4.0; use `uid`, `product`.
@@ -101,5 +101,79 @@ impl FindingInfo {
             uid: Some(uid),
             ..Self::default()
         }
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for FindingInfo {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[67]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.object(0, self.analytic.as_deref());
+        e.object(1, self.attack_graph.as_deref());
+        e.object_list(2, self.attacks.as_deref());
+        e.int(3, self.created_time);
+        e.datetime(4, self.created_time_dt.as_deref());
+        e.str_list(5, self.data_sources.as_deref());
+        e.str(6, self.desc.as_deref());
+        e.int(7, self.first_seen_time);
+        e.datetime(8, self.first_seen_time_dt.as_deref());
+        e.object_list(9, self.kill_chain.as_deref());
+        e.int(10, self.last_seen_time);
+        e.datetime(11, self.last_seen_time_dt.as_deref());
+        e.int(12, self.modified_time);
+        e.datetime(13, self.modified_time_dt.as_deref());
+        e.object(14, self.product.as_deref());
+        e.str(15, self.product_uid.as_deref());
+        e.object_list(16, self.related_analytics.as_deref());
+        e.object_list(17, self.related_events.as_deref());
+        e.int(18, self.related_events_count.map(i64::from));
+        e.str(19, self.src_url.as_deref());
+        e.object_list(20, self.tags.as_deref());
+        e.str(21, self.title.as_deref());
+        e.object_list(22, self.traits.as_deref());
+        e.str_list(23, self.types.as_deref());
+        e.str(24, self.uid.as_deref());
+        e.str(25, self.uid_alt.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            analytic: d
+                .object::<crate::v1_8_0::objects::Analytic>(0)?
+                .map(Box::new),
+            attack_graph: d.object::<crate::v1_8_0::objects::Graph>(1)?.map(Box::new),
+            attacks: d.object_list::<crate::v1_8_0::objects::Attack>(2)?,
+            created_time: d.int64(3)?,
+            created_time_dt: d.datetime(4)?,
+            data_sources: d.string_list(5)?,
+            desc: d.string(6)?,
+            first_seen_time: d.int64(7)?,
+            first_seen_time_dt: d.datetime(8)?,
+            kill_chain: d.object_list::<crate::v1_8_0::objects::KillChainPhase>(9)?,
+            last_seen_time: d.int64(10)?,
+            last_seen_time_dt: d.datetime(11)?,
+            modified_time: d.int64(12)?,
+            modified_time_dt: d.datetime(13)?,
+            product: d
+                .object::<crate::v1_8_0::objects::Product>(14)?
+                .map(Box::new),
+            product_uid: d.string(15)?,
+            related_analytics: d.object_list::<crate::v1_8_0::objects::Analytic>(16)?,
+            related_events: d.object_list::<crate::v1_8_0::objects::RelatedEvent>(17)?,
+            related_events_count: d.int32(18)?,
+            src_url: d.string(19)?,
+            tags: d.object_list::<crate::v1_8_0::objects::KeyValueObject>(20)?,
+            title: d.string(21)?,
+            traits: d.object_list::<crate::v1_8_0::objects::Trait>(22)?,
+            types: d.string_list(23)?,
+            uid: d.string(24)?,
+            uid_alt: d.string(25)?,
+            unknown: d.unknown()?,
+        })
     }
 }

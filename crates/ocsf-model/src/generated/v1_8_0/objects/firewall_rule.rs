@@ -57,3 +57,45 @@ impl FirewallRule {
         Self::default()
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for FirewallRule {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[69]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.category.as_deref());
+        e.str(1, self.condition.as_deref());
+        e.str(2, self.desc.as_deref());
+        e.int(3, self.duration);
+        e.str_list(4, self.match_details.as_deref());
+        e.str(5, self.match_location.as_deref());
+        e.str(6, self.name.as_deref());
+        e.int(7, self.rate_limit.map(i64::from));
+        e.str(8, self.sensitivity.as_deref());
+        e.str(9, self.type_.as_deref());
+        e.str(10, self.uid.as_deref());
+        e.str(11, self.version.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            category: d.string(0)?,
+            condition: d.string(1)?,
+            desc: d.string(2)?,
+            duration: d.int64(3)?,
+            match_details: d.string_list(4)?,
+            match_location: d.string(5)?,
+            name: d.string(6)?,
+            rate_limit: d.int32(7)?,
+            sensitivity: d.string(8)?,
+            type_: d.string(9)?,
+            uid: d.string(10)?,
+            version: d.string(11)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

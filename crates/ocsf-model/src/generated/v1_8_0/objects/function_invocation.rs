@@ -29,3 +29,27 @@ impl FunctionInvocation {
         Self::default()
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for FunctionInvocation {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[70]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.error.as_deref());
+        e.object_list(1, self.parameters.as_deref());
+        e.str(2, self.return_value.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            error: d.string(0)?,
+            parameters: d.object_list::<crate::v1_8_0::objects::Parameter>(1)?,
+            return_value: d.string(2)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

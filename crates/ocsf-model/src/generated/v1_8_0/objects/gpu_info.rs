@@ -123,3 +123,37 @@ impl GpuInfo {
         self
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for GpuInfo {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[71]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.bus_type.as_deref());
+        e.int(1, self.bus_type_id.map(|v| i64::from(v.id())));
+        e.int(2, self.cores.map(i64::from));
+        e.str(3, self.model.as_deref());
+        e.str(4, self.vendor_name.as_deref());
+        e.str(5, self.vram_mode.as_deref());
+        e.int(6, self.vram_mode_id.map(|v| i64::from(v.id())));
+        e.int(7, self.vram_size.map(i64::from));
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            bus_type: d.string(0)?,
+            bus_type_id: d.int32(1)?.map(GpuInfoBusTypeId::from_id),
+            cores: d.int32(2)?,
+            model: d.string(3)?,
+            vendor_name: d.string(4)?,
+            vram_mode: d.string(5)?,
+            vram_mode_id: d.int32(6)?.map(GpuInfoVramModeId::from_id),
+            vram_size: d.int32(7)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

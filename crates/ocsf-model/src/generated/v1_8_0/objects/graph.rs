@@ -99,3 +99,39 @@ impl Graph {
         self
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Graph {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[72]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.desc.as_deref());
+        e.object_list(1, self.edges.as_deref());
+        e.bool(2, self.is_directed);
+        e.str(3, self.name.as_deref());
+        e.object_list(4, self.nodes.as_deref());
+        e.str(5, self.query_language.as_deref());
+        e.int(6, self.query_language_id.map(|v| i64::from(v.id())));
+        e.str(7, self.type_.as_deref());
+        e.str(8, self.uid.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            desc: d.string(0)?,
+            edges: d.object_list::<crate::v1_8_0::objects::Edge>(1)?,
+            is_directed: d.bool(2)?,
+            name: d.string(3)?,
+            nodes: d.object_list::<crate::v1_8_0::objects::Node>(4)?,
+            query_language: d.string(5)?,
+            query_language_id: d.int32(6)?.map(GraphQueryLanguageId::from_id),
+            type_: d.string(7)?,
+            uid: d.string(8)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

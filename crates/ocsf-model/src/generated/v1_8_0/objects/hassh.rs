@@ -12,7 +12,7 @@ pub struct Hassh {
     pub algorithm: Option<String>,
     /// **Fingerprint** (`fingerprint`, object `fingerprint`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fingerprint: Option<crate::v1_8_0::objects::Fingerprint>,
+    pub fingerprint: Option<Box<crate::v1_8_0::objects::Fingerprint>>,
     /// Attributes this schema version does not define, kept as read and written back.
     #[serde(flatten)]
     pub unknown: serde_json::Map<String, serde_json::Value>,
@@ -22,8 +22,32 @@ impl Hassh {
     /// A new object with its required attributes; the others are unset.
     pub fn new(fingerprint: crate::v1_8_0::objects::Fingerprint) -> Self {
         Self {
-            fingerprint: Some(fingerprint),
+            fingerprint: Some(Box::new(fingerprint)),
             ..Self::default()
         }
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Hassh {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[74]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.algorithm.as_deref());
+        e.object(1, self.fingerprint.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            algorithm: d.string(0)?,
+            fingerprint: d
+                .object::<crate::v1_8_0::objects::Fingerprint>(1)?
+                .map(Box::new),
+            unknown: d.unknown()?,
+        })
     }
 }

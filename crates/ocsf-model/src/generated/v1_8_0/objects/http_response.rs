@@ -45,3 +45,37 @@ impl HttpResponse {
         }
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for HttpResponse {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[78]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, self.body_length.map(i64::from));
+        e.int(1, self.code.map(i64::from));
+        e.str(2, self.content_type.as_deref());
+        e.object_list(3, self.http_headers.as_deref());
+        e.int(4, self.latency.map(i64::from));
+        e.int(5, self.length.map(i64::from));
+        e.str(6, self.message.as_deref());
+        e.str(7, self.status.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            body_length: d.int32(0)?,
+            code: d.int32(1)?,
+            content_type: d.string(2)?,
+            http_headers: d.object_list::<crate::v1_8_0::objects::HttpHeader>(3)?,
+            latency: d.int32(4)?,
+            length: d.int32(5)?,
+            message: d.string(6)?,
+            status: d.string(7)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

@@ -47,3 +47,40 @@ impl IdentityActivityMetrics {
         Self::default()
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for IdentityActivityMetrics {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[79]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, self.first_seen_time);
+        e.datetime(1, self.first_seen_time_dt.as_deref());
+        e.int(2, self.last_authentication_time);
+        e.datetime(3, self.last_authentication_time_dt.as_deref());
+        e.int(4, self.last_seen_time);
+        e.datetime(5, self.last_seen_time_dt.as_deref());
+        e.int(6, self.password_last_used_time);
+        e.datetime(7, self.password_last_used_time_dt.as_deref());
+        e.object_list(8, self.programmatic_credentials.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            first_seen_time: d.int64(0)?,
+            first_seen_time_dt: d.datetime(1)?,
+            last_authentication_time: d.int64(2)?,
+            last_authentication_time_dt: d.datetime(3)?,
+            last_seen_time: d.int64(4)?,
+            last_seen_time_dt: d.datetime(5)?,
+            password_last_used_time: d.int64(6)?,
+            password_last_used_time_dt: d.datetime(7)?,
+            programmatic_credentials: d
+                .object_list::<crate::v1_8_0::objects::ProgrammaticCredential>(8)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

@@ -46,7 +46,7 @@ pub struct Idp {
     pub domain: Option<String>,
     /// **Certificate Fingerprint** (`fingerprint`, object `fingerprint`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fingerprint: Option<crate::v1_8_0::objects::Fingerprint>,
+    pub fingerprint: Option<Box<crate::v1_8_0::objects::Fingerprint>>,
     /// **MFA Enforced** (`has_mfa`, `boolean_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub has_mfa: Option<bool>,
@@ -61,10 +61,10 @@ pub struct Idp {
     pub protocol_name: Option<String>,
     /// **SCIM** (`scim`, object `scim`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scim: Option<crate::v1_8_0::objects::Scim>,
+    pub scim: Option<Box<crate::v1_8_0::objects::Scim>>,
     /// **SSO** (`sso`, object `sso`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sso: Option<crate::v1_8_0::objects::Sso>,
+    pub sso: Option<Box<crate::v1_8_0::objects::Sso>>,
     /// **State** (`state`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
@@ -101,5 +101,53 @@ impl Idp {
             self.state = Some(value.as_str().to_string());
         }
         self
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Idp {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[80]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.object_list(0, self.auth_factors.as_deref());
+        e.str(1, self.domain.as_deref());
+        e.object(2, self.fingerprint.as_deref());
+        e.bool(3, self.has_mfa);
+        e.str(4, self.issuer.as_deref());
+        e.str(5, self.name.as_deref());
+        e.str(6, self.protocol_name.as_deref());
+        e.object(7, self.scim.as_deref());
+        e.object(8, self.sso.as_deref());
+        e.str(9, self.state.as_deref());
+        e.int(10, self.state_id.map(|v| i64::from(v.id())));
+        e.str(11, self.tenant_uid.as_deref());
+        e.str(12, self.uid.as_deref());
+        e.str(13, self.url_string.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            auth_factors: d.object_list::<crate::v1_8_0::objects::AuthFactor>(0)?,
+            domain: d.string(1)?,
+            fingerprint: d
+                .object::<crate::v1_8_0::objects::Fingerprint>(2)?
+                .map(Box::new),
+            has_mfa: d.bool(3)?,
+            issuer: d.string(4)?,
+            name: d.string(5)?,
+            protocol_name: d.string(6)?,
+            scim: d.object::<crate::v1_8_0::objects::Scim>(7)?.map(Box::new),
+            sso: d.object::<crate::v1_8_0::objects::Sso>(8)?.map(Box::new),
+            state: d.string(9)?,
+            state_id: d.int32(10)?.map(IdpStateId::from_id),
+            tenant_uid: d.string(11)?,
+            uid: d.string(12)?,
+            url_string: d.string(13)?,
+            unknown: d.unknown()?,
+        })
     }
 }

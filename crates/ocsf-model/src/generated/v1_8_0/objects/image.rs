@@ -41,3 +41,33 @@ impl Image {
         }
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Image {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[81]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str_list(0, self.labels.as_deref());
+        e.str(1, self.name.as_deref());
+        e.str(2, self.path.as_deref());
+        e.str(3, self.tag.as_deref());
+        e.object_list(4, self.tags.as_deref());
+        e.str(5, self.uid.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            labels: d.string_list(0)?,
+            name: d.string(1)?,
+            path: d.string(2)?,
+            tag: d.string(3)?,
+            tags: d.object_list::<crate::v1_8_0::objects::KeyValueObject>(4)?,
+            uid: d.string(5)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

@@ -99,3 +99,35 @@ impl Ja4Fingerprint {
         self
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Ja4Fingerprint {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[82]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.section_a.as_deref());
+        e.str(1, self.section_b.as_deref());
+        e.str(2, self.section_c.as_deref());
+        e.str(3, self.section_d.as_deref());
+        e.str(4, self.type_.as_deref());
+        e.int(5, self.type_id.map(|v| i64::from(v.id())));
+        e.str(6, self.value.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            section_a: d.string(0)?,
+            section_b: d.string(1)?,
+            section_c: d.string(2)?,
+            section_d: d.string(3)?,
+            type_: d.string(4)?,
+            type_id: d.int32(5)?.map(Ja4FingerprintTypeId::from_id),
+            value: d.string(6)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

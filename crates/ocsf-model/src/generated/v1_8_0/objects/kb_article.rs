@@ -13,7 +13,7 @@
 pub struct KbArticle {
     /// **Average Timespan** (`avg_timespan`, object `timespan`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub avg_timespan: Option<crate::v1_8_0::objects::Timespan>,
+    pub avg_timespan: Option<Box<crate::v1_8_0::objects::Timespan>>,
     /// **Patch Bulletin** (`bulletin`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bulletin: Option<String>,
@@ -39,10 +39,10 @@ pub struct KbArticle {
     pub is_superseded: Option<bool>,
     /// **OS** (`os`, object `os`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub os: Option<crate::v1_8_0::objects::Os>,
+    pub os: Option<Box<crate::v1_8_0::objects::Os>>,
     /// **Product** (`product`, object `product`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub product: Option<crate::v1_8_0::objects::Product>,
+    pub product: Option<Box<crate::v1_8_0::objects::Product>>,
     /// **Severity** (`severity`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub severity: Option<String>,
@@ -80,5 +80,59 @@ impl KbArticle {
             self.install_state = Some(value.as_str().to_string());
         }
         self
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for KbArticle {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[84]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.object(0, self.avg_timespan.as_deref());
+        e.str(1, self.bulletin.as_deref());
+        e.str(2, self.classification.as_deref());
+        e.int(3, self.created_time);
+        e.datetime(4, self.created_time_dt.as_deref());
+        e.str(5, self.install_state.as_deref());
+        e.int(6, self.install_state_id.map(|v| i64::from(v.id())));
+        e.bool(7, self.is_superseded);
+        e.object(8, self.os.as_deref());
+        e.object(9, self.product.as_deref());
+        e.str(10, self.severity.as_deref());
+        e.int(11, self.size);
+        e.str(12, self.src_url.as_deref());
+        e.str(13, self.title.as_deref());
+        e.str(14, self.uid.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            avg_timespan: d
+                .object::<crate::v1_8_0::objects::Timespan>(0)?
+                .map(Box::new),
+            bulletin: d.string(1)?,
+            classification: d.string(2)?,
+            created_time: d.int64(3)?,
+            created_time_dt: d.datetime(4)?,
+            install_state: d.string(5)?,
+            install_state_id: d
+                .int32(6)?
+                .map(crate::v1_8_0::enums::InstallStateId::from_id),
+            is_superseded: d.bool(7)?,
+            os: d.object::<crate::v1_8_0::objects::Os>(8)?.map(Box::new),
+            product: d
+                .object::<crate::v1_8_0::objects::Product>(9)?
+                .map(Box::new),
+            severity: d.string(10)?,
+            size: d.int64(11)?,
+            src_url: d.string(12)?,
+            title: d.string(13)?,
+            uid: d.string(14)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -74,3 +74,25 @@ impl KillChainPhase {
         self
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for KillChainPhase {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[89]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.phase.as_deref());
+        e.int(1, self.phase_id.map(|v| i64::from(v.id())));
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            phase: d.string(0)?,
+            phase_id: d.int32(1)?.map(KillChainPhasePhaseId::from_id),
+            unknown: d.unknown()?,
+        })
+    }
+}

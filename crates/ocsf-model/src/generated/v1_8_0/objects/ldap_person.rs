@@ -71,7 +71,7 @@ pub struct LdapPerson {
     pub leave_time_dt: Option<String>,
     /// **Geo Location** (`location`, object `location`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub location: Option<crate::v1_8_0::objects::Location>,
+    pub location: Option<Box<crate::v1_8_0::objects::Location>>,
     /// **Manager** (`manager`, object `user`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub manager: Option<Box<crate::v1_8_0::objects::User>>,
@@ -102,5 +102,81 @@ impl LdapPerson {
     /// A new object with its required attributes; the others are unset.
     pub fn new() -> Self {
         Self::default()
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for LdapPerson {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[90]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.cost_center.as_deref());
+        e.int(1, self.created_time);
+        e.datetime(2, self.created_time_dt.as_deref());
+        e.int(3, self.deleted_time);
+        e.datetime(4, self.deleted_time_dt.as_deref());
+        e.str(5, self.department.as_deref());
+        e.str(6, self.display_name.as_deref());
+        e.str_list(7, self.email_addrs.as_deref());
+        e.str(8, self.employee_uid.as_deref());
+        e.str(9, self.given_name.as_deref());
+        e.int(10, self.hire_time);
+        e.datetime(11, self.hire_time_dt.as_deref());
+        e.str(12, self.job_title.as_deref());
+        e.str_list(13, self.labels.as_deref());
+        e.int(14, self.last_login_time);
+        e.datetime(15, self.last_login_time_dt.as_deref());
+        e.str(16, self.ldap_cn.as_deref());
+        e.str(17, self.ldap_dn.as_deref());
+        e.int(18, self.leave_time);
+        e.datetime(19, self.leave_time_dt.as_deref());
+        e.object(20, self.location.as_deref());
+        e.object(21, self.manager.as_deref());
+        e.int(22, self.modified_time);
+        e.datetime(23, self.modified_time_dt.as_deref());
+        e.str(24, self.office_location.as_deref());
+        e.str(25, self.phone_number.as_deref());
+        e.str(26, self.surname.as_deref());
+        e.object_list(27, self.tags.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            cost_center: d.string(0)?,
+            created_time: d.int64(1)?,
+            created_time_dt: d.datetime(2)?,
+            deleted_time: d.int64(3)?,
+            deleted_time_dt: d.datetime(4)?,
+            department: d.string(5)?,
+            display_name: d.string(6)?,
+            email_addrs: d.string_list(7)?,
+            employee_uid: d.string(8)?,
+            given_name: d.string(9)?,
+            hire_time: d.int64(10)?,
+            hire_time_dt: d.datetime(11)?,
+            job_title: d.string(12)?,
+            labels: d.string_list(13)?,
+            last_login_time: d.int64(14)?,
+            last_login_time_dt: d.datetime(15)?,
+            ldap_cn: d.string(16)?,
+            ldap_dn: d.string(17)?,
+            leave_time: d.int64(18)?,
+            leave_time_dt: d.datetime(19)?,
+            location: d
+                .object::<crate::v1_8_0::objects::Location>(20)?
+                .map(Box::new),
+            manager: d.object::<crate::v1_8_0::objects::User>(21)?.map(Box::new),
+            modified_time: d.int64(22)?,
+            modified_time_dt: d.datetime(23)?,
+            office_location: d.string(24)?,
+            phone_number: d.string(25)?,
+            surname: d.string(26)?,
+            tags: d.object_list::<crate::v1_8_0::objects::KeyValueObject>(27)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -19,7 +19,7 @@ pub struct LoadBalancer {
     pub code: Option<i32>,
     /// **Destination Endpoint** (`dst_endpoint`, object `network_endpoint`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dst_endpoint: Option<crate::v1_8_0::objects::NetworkEndpoint>,
+    pub dst_endpoint: Option<Box<crate::v1_8_0::objects::NetworkEndpoint>>,
     /// **Endpoint Connections** (`endpoint_connections`, object `endpoint_connection` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endpoint_connections: Option<Vec<crate::v1_8_0::objects::EndpointConnection>>,
@@ -53,5 +53,47 @@ impl LoadBalancer {
     /// A new object with its required attributes; the others are unset.
     pub fn new() -> Self {
         Self::default()
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for LoadBalancer {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[91]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.classification.as_deref());
+        e.int(1, self.code.map(i64::from));
+        e.object(2, self.dst_endpoint.as_deref());
+        e.object_list(3, self.endpoint_connections.as_deref());
+        e.str(4, self.error_message.as_deref());
+        e.str(5, self.ip.as_deref());
+        e.str(6, self.message.as_deref());
+        e.object_list(7, self.metrics.as_deref());
+        e.str(8, self.name.as_deref());
+        e.str(9, self.status_detail.as_deref());
+        e.str(10, self.uid.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            classification: d.string(0)?,
+            code: d.int32(1)?,
+            dst_endpoint: d
+                .object::<crate::v1_8_0::objects::NetworkEndpoint>(2)?
+                .map(Box::new),
+            endpoint_connections: d.object_list::<crate::v1_8_0::objects::EndpointConnection>(3)?,
+            error_message: d.string(4)?,
+            ip: d.string(5)?,
+            message: d.string(6)?,
+            metrics: d.object_list::<crate::v1_8_0::objects::Metric>(7)?,
+            name: d.string(8)?,
+            status_detail: d.string(9)?,
+            uid: d.string(10)?,
+            unknown: d.unknown()?,
+        })
     }
 }

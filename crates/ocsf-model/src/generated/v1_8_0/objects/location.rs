@@ -78,3 +78,57 @@ impl Location {
         Self::default()
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Location {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[92]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.aerial_height.as_deref());
+        e.str(1, self.city.as_deref());
+        e.str(2, self.continent.as_deref());
+        e.float_list(3, self.coordinates.as_deref());
+        e.str(4, self.country.as_deref());
+        e.str(5, self.desc.as_deref());
+        e.str(6, self.geodetic_altitude.as_deref());
+        e.str(7, self.geodetic_vertical_accuracy.as_deref());
+        e.str(8, self.geohash.as_deref());
+        e.str(9, self.horizontal_accuracy.as_deref());
+        e.bool(10, self.is_on_premises);
+        e.str(11, self.isp.as_deref());
+        e.float(12, self.lat);
+        e.float(13, self.long);
+        e.str(14, self.postal_code.as_deref());
+        e.str(15, self.pressure_altitude.as_deref());
+        e.str(16, self.provider.as_deref());
+        e.str(17, self.region.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            aerial_height: d.string(0)?,
+            city: d.string(1)?,
+            continent: d.string(2)?,
+            coordinates: d.float_list(3)?,
+            country: d.string(4)?,
+            desc: d.string(5)?,
+            geodetic_altitude: d.string(6)?,
+            geodetic_vertical_accuracy: d.string(7)?,
+            geohash: d.string(8)?,
+            horizontal_accuracy: d.string(9)?,
+            is_on_premises: d.bool(10)?,
+            isp: d.string(11)?,
+            lat: d.float(12)?,
+            long: d.float(13)?,
+            postal_code: d.string(14)?,
+            pressure_altitude: d.string(15)?,
+            provider: d.string(16)?,
+            region: d.string(17)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

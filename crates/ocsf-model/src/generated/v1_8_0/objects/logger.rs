@@ -13,7 +13,7 @@
 pub struct Logger {
     /// **Device** (`device`, object `device`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_8_0::objects::Device>,
+    pub device: Option<Box<crate::v1_8_0::objects::Device>>,
     /// **Event UID** (`event_uid`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event_uid: Option<String>,
@@ -46,7 +46,7 @@ pub struct Logger {
     pub name: Option<String>,
     /// **Product** (`product`, object `product`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub product: Option<crate::v1_8_0::objects::Product>,
+    pub product: Option<Box<crate::v1_8_0::objects::Product>>,
     /// **Transmission Time** (`transmit_time`, `timestamp_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transmit_time: Option<i64>,
@@ -71,5 +71,59 @@ impl Logger {
     /// A new object with its required attributes; the others are unset.
     pub fn new() -> Self {
         Self::default()
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Logger {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[93]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.object(0, self.device.as_deref());
+        e.str(1, self.event_uid.as_deref());
+        e.bool(2, self.is_truncated);
+        e.str(3, self.log_format.as_deref());
+        e.str(4, self.log_level.as_deref());
+        e.str(5, self.log_name.as_deref());
+        e.str(6, self.log_provider.as_deref());
+        e.str(7, self.log_version.as_deref());
+        e.int(8, self.logged_time);
+        e.datetime(9, self.logged_time_dt.as_deref());
+        e.str(10, self.name.as_deref());
+        e.object(11, self.product.as_deref());
+        e.int(12, self.transmit_time);
+        e.datetime(13, self.transmit_time_dt.as_deref());
+        e.str(14, self.uid.as_deref());
+        e.int(15, self.untruncated_size.map(i64::from));
+        e.str(16, self.version.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            device: d.object::<crate::v1_8_0::objects::Device>(0)?.map(Box::new),
+            event_uid: d.string(1)?,
+            is_truncated: d.bool(2)?,
+            log_format: d.string(3)?,
+            log_level: d.string(4)?,
+            log_name: d.string(5)?,
+            log_provider: d.string(6)?,
+            log_version: d.string(7)?,
+            logged_time: d.int64(8)?,
+            logged_time_dt: d.datetime(9)?,
+            name: d.string(10)?,
+            product: d
+                .object::<crate::v1_8_0::objects::Product>(11)?
+                .map(Box::new),
+            transmit_time: d.int64(12)?,
+            transmit_time_dt: d.datetime(13)?,
+            uid: d.string(14)?,
+            untruncated_size: d.int32(15)?,
+            version: d.string(16)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -30,3 +30,27 @@ impl LongString {
         }
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for LongString {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[94]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.bool(0, self.is_truncated);
+        e.int(1, self.untruncated_size.map(i64::from));
+        e.str(2, self.value.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            is_truncated: d.bool(0)?,
+            untruncated_size: d.int32(1)?,
+            value: d.string(2)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

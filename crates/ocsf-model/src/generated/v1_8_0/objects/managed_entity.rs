@@ -52,25 +52,25 @@ pub struct ManagedEntity {
     pub data: Option<serde_json::Value>,
     /// **Device** (`device`, object `device`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<crate::v1_8_0::objects::Device>,
+    pub device: Option<Box<crate::v1_8_0::objects::Device>>,
     /// **Email** (`email`, object `email`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<crate::v1_8_0::objects::Email>,
+    pub email: Option<Box<crate::v1_8_0::objects::Email>>,
     /// **Group** (`group`, object `group`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group: Option<crate::v1_8_0::objects::Group>,
+    pub group: Option<Box<crate::v1_8_0::objects::Group>>,
     /// **Geo Location** (`location`, object `location`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub location: Option<crate::v1_8_0::objects::Location>,
+    pub location: Option<Box<crate::v1_8_0::objects::Location>>,
     /// **Name** (`name`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// **Organization** (`org`, object `organization`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub org: Option<crate::v1_8_0::objects::Organization>,
+    pub org: Option<Box<crate::v1_8_0::objects::Organization>>,
     /// **Policy** (`policy`, object `policy`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policy: Option<crate::v1_8_0::objects::Policy>,
+    pub policy: Option<Box<crate::v1_8_0::objects::Policy>>,
     /// **Type** (`type`, `string_t`, recommended).
     #[serde(rename = "type")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -85,7 +85,7 @@ pub struct ManagedEntity {
     pub uid: Option<String>,
     /// **User** (`user`, object `user`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<crate::v1_8_0::objects::User>,
+    pub user: Option<Box<crate::v1_8_0::objects::User>>,
     /// **Version** (`version`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
@@ -108,5 +108,53 @@ impl ManagedEntity {
             self.type_ = Some(value.as_str().to_string());
         }
         self
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for ManagedEntity {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[97]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.json(0, self.data.as_ref());
+        e.object(1, self.device.as_deref());
+        e.object(2, self.email.as_deref());
+        e.object(3, self.group.as_deref());
+        e.object(4, self.location.as_deref());
+        e.str(5, self.name.as_deref());
+        e.object(6, self.org.as_deref());
+        e.object(7, self.policy.as_deref());
+        e.str(8, self.type_.as_deref());
+        e.int(9, self.type_id.map(|v| i64::from(v.id())));
+        e.str(10, self.uid.as_deref());
+        e.object(11, self.user.as_deref());
+        e.str(12, self.version.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            data: d.json(0)?,
+            device: d.object::<crate::v1_8_0::objects::Device>(1)?.map(Box::new),
+            email: d.object::<crate::v1_8_0::objects::Email>(2)?.map(Box::new),
+            group: d.object::<crate::v1_8_0::objects::Group>(3)?.map(Box::new),
+            location: d
+                .object::<crate::v1_8_0::objects::Location>(4)?
+                .map(Box::new),
+            name: d.string(5)?,
+            org: d
+                .object::<crate::v1_8_0::objects::Organization>(6)?
+                .map(Box::new),
+            policy: d.object::<crate::v1_8_0::objects::Policy>(7)?.map(Box::new),
+            type_: d.string(8)?,
+            type_id: d.int32(9)?.map(ManagedEntityTypeId::from_id),
+            uid: d.string(10)?,
+            user: d.object::<crate::v1_8_0::objects::User>(11)?.map(Box::new),
+            version: d.string(12)?,
+            unknown: d.unknown()?,
+        })
     }
 }

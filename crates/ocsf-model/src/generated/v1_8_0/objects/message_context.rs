@@ -52,7 +52,7 @@ pub struct MessageContext {
     pub ai_role_id: Option<MessageContextAiRoleId>,
     /// **Application** (`application`, object `application`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub application: Option<crate::v1_8_0::objects::Application>,
+    pub application: Option<Box<crate::v1_8_0::objects::Application>>,
     /// **Completion Tokens** (`completion_tokens`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub completion_tokens: Option<i32>,
@@ -64,7 +64,7 @@ pub struct MessageContext {
     pub prompt_tokens: Option<i32>,
     /// **Service** (`service`, object `service`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub service: Option<crate::v1_8_0::objects::Service>,
+    pub service: Option<Box<crate::v1_8_0::objects::Service>>,
     /// **Total Tokens** (`total_tokens`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total_tokens: Option<i32>,
@@ -90,5 +90,45 @@ impl MessageContext {
             self.ai_role = Some(value.as_str().to_string());
         }
         self
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for MessageContext {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[98]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.ai_role.as_deref());
+        e.int(1, self.ai_role_id.map(|v| i64::from(v.id())));
+        e.object(2, self.application.as_deref());
+        e.int(3, self.completion_tokens.map(i64::from));
+        e.str(4, self.name.as_deref());
+        e.int(5, self.prompt_tokens.map(i64::from));
+        e.object(6, self.service.as_deref());
+        e.int(7, self.total_tokens.map(i64::from));
+        e.str(8, self.uid.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            ai_role: d.string(0)?,
+            ai_role_id: d.int32(1)?.map(MessageContextAiRoleId::from_id),
+            application: d
+                .object::<crate::v1_8_0::objects::Application>(2)?
+                .map(Box::new),
+            completion_tokens: d.int32(3)?,
+            name: d.string(4)?,
+            prompt_tokens: d.int32(5)?,
+            service: d
+                .object::<crate::v1_8_0::objects::Service>(6)?
+                .map(Box::new),
+            total_tokens: d.int32(7)?,
+            uid: d.string(8)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -16,7 +16,7 @@ pub struct Metadata {
     ///
     /// Deprecated since 1.4.0; use `data_classifications`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data_classification: Option<crate::v1_8_0::objects::DataClassification>,
+    pub data_classification: Option<Box<crate::v1_8_0::objects::DataClassification>>,
     /// **Data Classification** (`data_classifications`, object `data_classification` array, recommended, profile `data_classification`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_classifications: Option<Vec<crate::v1_8_0::objects::DataClassification>>,
@@ -30,7 +30,7 @@ pub struct Metadata {
     ///
     /// Deprecated since 1.1.0; use `extensions`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub extension: Option<crate::v1_8_0::objects::Extension>,
+    pub extension: Option<Box<crate::v1_8_0::objects::Extension>>,
     /// **Schema Extensions** (`extensions`, object `extension` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extensions: Option<Vec<crate::v1_8_0::objects::Extension>>,
@@ -87,13 +87,13 @@ pub struct Metadata {
     pub processed_time_dt: Option<String>,
     /// **Product** (`product`, object `product`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub product: Option<crate::v1_8_0::objects::Product>,
+    pub product: Option<Box<crate::v1_8_0::objects::Product>>,
     /// **Profiles** (`profiles`, `string_t` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profiles: Option<Vec<String>>,
     /// **Reporter** (`reporter`, object `reporter`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reporter: Option<crate::v1_8_0::objects::Reporter>,
+    pub reporter: Option<Box<crate::v1_8_0::objects::Reporter>>,
     /// **Sequence Number** (`sequence`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sequence: Option<i32>,
@@ -108,7 +108,7 @@ pub struct Metadata {
     pub tenant_uid: Option<String>,
     /// **Total Queued Duration** (`total_queued_duration`, object `timespan`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub total_queued_duration: Option<crate::v1_8_0::objects::Timespan>,
+    pub total_queued_duration: Option<Box<crate::v1_8_0::objects::Timespan>>,
     /// **Transformation Info** (`transformation_info_list`, object `transformation_info` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transformation_info_list: Option<Vec<crate::v1_8_0::objects::TransformationInfo>>,
@@ -140,9 +140,116 @@ impl Metadata {
     /// A new object with its required attributes; the others are unset.
     pub fn new(product: crate::v1_8_0::objects::Product, version: String) -> Self {
         Self {
-            product: Some(product),
+            product: Some(Box::new(product)),
             version: Some(version),
             ..Self::default()
         }
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Metadata {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[99]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.correlation_uid.as_deref());
+        e.object(1, self.data_classification.as_deref());
+        e.object_list(2, self.data_classifications.as_deref());
+        e.str_list(3, self.debug.as_deref());
+        e.str(4, self.event_code.as_deref());
+        e.object(5, self.extension.as_deref());
+        e.object_list(6, self.extensions.as_deref());
+        e.bool(7, self.is_truncated);
+        e.str_list(8, self.labels.as_deref());
+        e.str(9, self.log_format.as_deref());
+        e.str(10, self.log_level.as_deref());
+        e.str(11, self.log_name.as_deref());
+        e.str(12, self.log_provider.as_deref());
+        e.str(13, self.log_source.as_deref());
+        e.str(14, self.log_version.as_deref());
+        e.int(15, self.logged_time);
+        e.datetime(16, self.logged_time_dt.as_deref());
+        e.object_list(17, self.loggers.as_deref());
+        e.int(18, self.modified_time);
+        e.datetime(19, self.modified_time_dt.as_deref());
+        e.str(20, self.original_event_uid.as_deref());
+        e.str(21, self.original_time.as_deref());
+        e.int(22, self.processed_time);
+        e.datetime(23, self.processed_time_dt.as_deref());
+        e.object(24, self.product.as_deref());
+        e.str_list(25, self.profiles.as_deref());
+        e.object(26, self.reporter.as_deref());
+        e.int(27, self.sequence.map(i64::from));
+        e.str(28, self.source.as_deref());
+        e.object_list(29, self.tags.as_deref());
+        e.str(30, self.tenant_uid.as_deref());
+        e.object(31, self.total_queued_duration.as_deref());
+        e.object_list(32, self.transformation_info_list.as_deref());
+        e.int(33, self.transmit_time);
+        e.datetime(34, self.transmit_time_dt.as_deref());
+        e.str(35, self.type_.as_deref());
+        e.str(36, self.uid.as_deref());
+        e.int(37, self.untruncated_size.map(i64::from));
+        e.str(38, self.version.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            correlation_uid: d.string(0)?,
+            data_classification: d
+                .object::<crate::v1_8_0::objects::DataClassification>(1)?
+                .map(Box::new),
+            data_classifications: d.object_list::<crate::v1_8_0::objects::DataClassification>(2)?,
+            debug: d.string_list(3)?,
+            event_code: d.string(4)?,
+            extension: d
+                .object::<crate::v1_8_0::objects::Extension>(5)?
+                .map(Box::new),
+            extensions: d.object_list::<crate::v1_8_0::objects::Extension>(6)?,
+            is_truncated: d.bool(7)?,
+            labels: d.string_list(8)?,
+            log_format: d.string(9)?,
+            log_level: d.string(10)?,
+            log_name: d.string(11)?,
+            log_provider: d.string(12)?,
+            log_source: d.string(13)?,
+            log_version: d.string(14)?,
+            logged_time: d.int64(15)?,
+            logged_time_dt: d.datetime(16)?,
+            loggers: d.object_list::<crate::v1_8_0::objects::Logger>(17)?,
+            modified_time: d.int64(18)?,
+            modified_time_dt: d.datetime(19)?,
+            original_event_uid: d.string(20)?,
+            original_time: d.string(21)?,
+            processed_time: d.int64(22)?,
+            processed_time_dt: d.datetime(23)?,
+            product: d
+                .object::<crate::v1_8_0::objects::Product>(24)?
+                .map(Box::new),
+            profiles: d.string_list(25)?,
+            reporter: d
+                .object::<crate::v1_8_0::objects::Reporter>(26)?
+                .map(Box::new),
+            sequence: d.int32(27)?,
+            source: d.string(28)?,
+            tags: d.object_list::<crate::v1_8_0::objects::KeyValueObject>(29)?,
+            tenant_uid: d.string(30)?,
+            total_queued_duration: d
+                .object::<crate::v1_8_0::objects::Timespan>(31)?
+                .map(Box::new),
+            transformation_info_list: d
+                .object_list::<crate::v1_8_0::objects::TransformationInfo>(32)?,
+            transmit_time: d.int64(33)?,
+            transmit_time_dt: d.datetime(34)?,
+            type_: d.string(35)?,
+            uid: d.string(36)?,
+            untruncated_size: d.int32(37)?,
+            version: d.string(38)?,
+            unknown: d.unknown()?,
+        })
     }
 }

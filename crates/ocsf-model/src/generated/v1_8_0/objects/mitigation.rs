@@ -32,3 +32,29 @@ impl Mitigation {
         Self::default()
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Mitigation {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[101]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.object_list(0, self.countermeasures.as_deref());
+        e.str(1, self.name.as_deref());
+        e.str(2, self.src_url.as_deref());
+        e.str(3, self.uid.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            countermeasures: d.object_list::<crate::v1_8_0::objects::D3fend>(0)?,
+            name: d.string(1)?,
+            src_url: d.string(2)?,
+            uid: d.string(3)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

@@ -46,10 +46,10 @@ pub struct Module {
     pub base_address: Option<String>,
     /// **File** (`file`, object `file`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file: Option<crate::v1_8_0::objects::File>,
+    pub file: Option<Box<crate::v1_8_0::objects::File>>,
     /// **Function Invocation** (`function_invocation`, object `function_invocation`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub function_invocation: Option<crate::v1_8_0::objects::FunctionInvocation>,
+    pub function_invocation: Option<Box<crate::v1_8_0::objects::FunctionInvocation>>,
     /// **Function Name** (`function_name`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub function_name: Option<String>,
@@ -87,5 +87,41 @@ impl Module {
             self.load_type = Some(value.as_str().to_string());
         }
         self
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Module {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[102]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.base_address.as_deref());
+        e.object(1, self.file.as_deref());
+        e.object(2, self.function_invocation.as_deref());
+        e.str(3, self.function_name.as_deref());
+        e.str(4, self.load_type.as_deref());
+        e.int(5, self.load_type_id.map(|v| i64::from(v.id())));
+        e.str(6, self.start_address.as_deref());
+        e.str(7, self.type_.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            base_address: d.string(0)?,
+            file: d.object::<crate::v1_8_0::objects::File>(1)?.map(Box::new),
+            function_invocation: d
+                .object::<crate::v1_8_0::objects::FunctionInvocation>(2)?
+                .map(Box::new),
+            function_name: d.string(3)?,
+            load_type: d.string(4)?,
+            load_type_id: d.int32(5)?.map(ModuleLoadTypeId::from_id),
+            start_address: d.string(6)?,
+            type_: d.string(7)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -16,10 +16,10 @@ pub struct NetworkEndpoint {
     pub agent_list: Option<Vec<crate::v1_8_0::objects::Agent>>,
     /// **Autonomous System** (`autonomous_system`, object `autonomous_system`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub autonomous_system: Option<crate::v1_8_0::objects::AutonomousSystem>,
+    pub autonomous_system: Option<Box<crate::v1_8_0::objects::AutonomousSystem>>,
     /// **Container** (`container`, object `container`, recommended, profile `container`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub container: Option<crate::v1_8_0::objects::Container>,
+    pub container: Option<Box<crate::v1_8_0::objects::Container>>,
     /// **Domain** (`domain`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
@@ -31,7 +31,7 @@ pub struct NetworkEndpoint {
     pub hostname: Option<String>,
     /// **Hardware Info** (`hw_info`, object `device_hw_info`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hw_info: Option<crate::v1_8_0::objects::DeviceHwInfo>,
+    pub hw_info: Option<Box<crate::v1_8_0::objects::DeviceHwInfo>>,
     /// **Instance ID** (`instance_uid`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance_uid: Option<String>,
@@ -55,7 +55,7 @@ pub struct NetworkEndpoint {
     pub isp_org: Option<String>,
     /// **Geo Location** (`location`, object `location`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub location: Option<crate::v1_8_0::objects::Location>,
+    pub location: Option<Box<crate::v1_8_0::objects::Location>>,
     /// **MAC Address** (`mac`, `mac_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mac: Option<String>,
@@ -78,19 +78,19 @@ pub struct NetworkEndpoint {
     pub network_scope_id: Option<crate::v1_8_0::enums::NetworkScopeId>,
     /// **OS** (`os`, object `os`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub os: Option<crate::v1_8_0::objects::Os>,
+    pub os: Option<Box<crate::v1_8_0::objects::Os>>,
     /// **Owner** (`owner`, object `user`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner: Option<crate::v1_8_0::objects::User>,
+    pub owner: Option<Box<crate::v1_8_0::objects::User>>,
     /// **Pool** (`pool`, object `group`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pool: Option<crate::v1_8_0::objects::Group>,
+    pub pool: Option<Box<crate::v1_8_0::objects::Group>>,
     /// **Port** (`port`, `port_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub port: Option<i32>,
     /// **Proxy Endpoint** (`proxy_endpoint`, object `network_proxy`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_endpoint: Option<crate::v1_8_0::objects::NetworkProxy>,
+    pub proxy_endpoint: Option<Box<crate::v1_8_0::objects::NetworkProxy>>,
     /// **Subnet UID** (`subnet_uid`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subnet_uid: Option<String>,
@@ -150,5 +150,103 @@ impl NetworkEndpoint {
             self.type_ = Some(value.as_str().to_string());
         }
         self
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for NetworkEndpoint {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[104]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.object_list(0, self.agent_list.as_deref());
+        e.object(1, self.autonomous_system.as_deref());
+        e.object(2, self.container.as_deref());
+        e.str(3, self.domain.as_deref());
+        e.object_list(4, self.fingerprints.as_deref());
+        e.str(5, self.hostname.as_deref());
+        e.object(6, self.hw_info.as_deref());
+        e.str(7, self.instance_uid.as_deref());
+        e.str(8, self.interface_name.as_deref());
+        e.str(9, self.interface_uid.as_deref());
+        e.str_list(10, self.intermediate_ips.as_deref());
+        e.str(11, self.ip.as_deref());
+        e.str(12, self.isp.as_deref());
+        e.str(13, self.isp_org.as_deref());
+        e.object(14, self.location.as_deref());
+        e.str(15, self.mac.as_deref());
+        e.str(16, self.mac_vendor.as_deref());
+        e.str(17, self.name.as_deref());
+        e.int(18, self.namespace_pid.map(i64::from));
+        e.str(19, self.network_scope.as_deref());
+        e.int(20, self.network_scope_id.map(|v| i64::from(v.id())));
+        e.object(21, self.os.as_deref());
+        e.object(22, self.owner.as_deref());
+        e.object(23, self.pool.as_deref());
+        e.int(24, self.port.map(i64::from));
+        e.object(25, self.proxy_endpoint.as_deref());
+        e.str(26, self.subnet_uid.as_deref());
+        e.str(27, self.svc_name.as_deref());
+        e.str(28, self.type_.as_deref());
+        e.int(29, self.type_id.map(|v| i64::from(v.id())));
+        e.str(30, self.uid.as_deref());
+        e.str(31, self.vlan_uid.as_deref());
+        e.str(32, self.vpc_uid.as_deref());
+        e.str(33, self.zone.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            agent_list: d.object_list::<crate::v1_8_0::objects::Agent>(0)?,
+            autonomous_system: d
+                .object::<crate::v1_8_0::objects::AutonomousSystem>(1)?
+                .map(Box::new),
+            container: d
+                .object::<crate::v1_8_0::objects::Container>(2)?
+                .map(Box::new),
+            domain: d.string(3)?,
+            fingerprints: d.object_list::<crate::v1_8_0::objects::Fingerprint>(4)?,
+            hostname: d.string(5)?,
+            hw_info: d
+                .object::<crate::v1_8_0::objects::DeviceHwInfo>(6)?
+                .map(Box::new),
+            instance_uid: d.string(7)?,
+            interface_name: d.string(8)?,
+            interface_uid: d.string(9)?,
+            intermediate_ips: d.string_list(10)?,
+            ip: d.string(11)?,
+            isp: d.string(12)?,
+            isp_org: d.string(13)?,
+            location: d
+                .object::<crate::v1_8_0::objects::Location>(14)?
+                .map(Box::new),
+            mac: d.string(15)?,
+            mac_vendor: d.string(16)?,
+            name: d.string(17)?,
+            namespace_pid: d.int32(18)?,
+            network_scope: d.string(19)?,
+            network_scope_id: d
+                .int32(20)?
+                .map(crate::v1_8_0::enums::NetworkScopeId::from_id),
+            os: d.object::<crate::v1_8_0::objects::Os>(21)?.map(Box::new),
+            owner: d.object::<crate::v1_8_0::objects::User>(22)?.map(Box::new),
+            pool: d.object::<crate::v1_8_0::objects::Group>(23)?.map(Box::new),
+            port: d.int32(24)?,
+            proxy_endpoint: d
+                .object::<crate::v1_8_0::objects::NetworkProxy>(25)?
+                .map(Box::new),
+            subnet_uid: d.string(26)?,
+            svc_name: d.string(27)?,
+            type_: d.string(28)?,
+            type_id: d.int32(29)?.map(crate::v1_8_0::enums::TypeId::from_id),
+            uid: d.string(30)?,
+            vlan_uid: d.string(31)?,
+            vpc_uid: d.string(32)?,
+            zone: d.string(33)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -90,3 +90,41 @@ impl NetworkInterface {
         self
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for NetworkInterface {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[105]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.hostname.as_deref());
+        e.str(1, self.ip.as_deref());
+        e.str(2, self.mac.as_deref());
+        e.str(3, self.name.as_deref());
+        e.str(4, self.namespace.as_deref());
+        e.object_list(5, self.open_ports.as_deref());
+        e.int(6, self.subnet_prefix.map(i64::from));
+        e.str(7, self.type_.as_deref());
+        e.int(8, self.type_id.map(|v| i64::from(v.id())));
+        e.str(9, self.uid.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            hostname: d.string(0)?,
+            ip: d.string(1)?,
+            mac: d.string(2)?,
+            name: d.string(3)?,
+            namespace: d.string(4)?,
+            open_ports: d.object_list::<crate::v1_8_0::objects::PortInfo>(5)?,
+            subnet_prefix: d.int32(6)?,
+            type_: d.string(7)?,
+            type_id: d.int32(8)?.map(NetworkInterfaceTypeId::from_id),
+            uid: d.string(9)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

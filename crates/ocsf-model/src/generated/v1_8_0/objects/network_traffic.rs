@@ -53,7 +53,7 @@ pub struct NetworkTraffic {
     pub start_time_dt: Option<String>,
     /// **Time Span** (`timespan`, object `timespan`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub timespan: Option<crate::v1_8_0::objects::Timespan>,
+    pub timespan: Option<Box<crate::v1_8_0::objects::Timespan>>,
     /// Attributes this schema version does not define, kept as read and written back.
     #[serde(flatten)]
     pub unknown: serde_json::Map<String, serde_json::Value>,
@@ -63,5 +63,55 @@ impl NetworkTraffic {
     /// A new object with its required attributes; the others are unset.
     pub fn new() -> Self {
         Self::default()
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for NetworkTraffic {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[107]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, self.bytes);
+        e.int(1, self.bytes_in);
+        e.int(2, self.bytes_missed);
+        e.int(3, self.bytes_out);
+        e.int(4, self.chunks);
+        e.int(5, self.chunks_in);
+        e.int(6, self.chunks_out);
+        e.int(7, self.end_time);
+        e.datetime(8, self.end_time_dt.as_deref());
+        e.int(9, self.packets);
+        e.int(10, self.packets_in);
+        e.int(11, self.packets_out);
+        e.int(12, self.start_time);
+        e.datetime(13, self.start_time_dt.as_deref());
+        e.object(14, self.timespan.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            bytes: d.int64(0)?,
+            bytes_in: d.int64(1)?,
+            bytes_missed: d.int64(2)?,
+            bytes_out: d.int64(3)?,
+            chunks: d.int64(4)?,
+            chunks_in: d.int64(5)?,
+            chunks_out: d.int64(6)?,
+            end_time: d.int64(7)?,
+            end_time_dt: d.datetime(8)?,
+            packets: d.int64(9)?,
+            packets_in: d.int64(10)?,
+            packets_out: d.int64(11)?,
+            start_time: d.int64(12)?,
+            start_time_dt: d.datetime(13)?,
+            timespan: d
+                .object::<crate::v1_8_0::objects::Timespan>(14)?
+                .map(Box::new),
+            unknown: d.unknown()?,
+        })
     }
 }

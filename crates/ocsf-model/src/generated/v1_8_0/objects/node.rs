@@ -37,3 +37,31 @@ impl Node {
         }
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Node {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[108]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.json(0, self.data.as_ref());
+        e.str(1, self.desc.as_deref());
+        e.str(2, self.name.as_deref());
+        e.str(3, self.type_.as_deref());
+        e.str(4, self.uid.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            data: d.json(0)?,
+            desc: d.string(1)?,
+            name: d.string(2)?,
+            type_: d.string(3)?,
+            uid: d.string(4)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

@@ -174,7 +174,7 @@ pub struct Observable {
     pub name: Option<String>,
     /// **Reputation Scores** (`reputation`, object `reputation`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reputation: Option<crate::v1_8_0::objects::Reputation>,
+    pub reputation: Option<Box<crate::v1_8_0::objects::Reputation>>,
     /// **Type** (`type`, `string_t`, optional).
     #[serde(rename = "type")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -213,5 +213,39 @@ impl Observable {
             self.type_ = Some(value.as_str().to_string());
         }
         self
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Observable {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[110]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.event_uid.as_deref());
+        e.str(1, self.name.as_deref());
+        e.object(2, self.reputation.as_deref());
+        e.str(3, self.type_.as_deref());
+        e.int(4, self.type_id.map(|v| i64::from(v.id())));
+        e.int(5, self.type_uid);
+        e.str(6, self.value.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            event_uid: d.string(0)?,
+            name: d.string(1)?,
+            reputation: d
+                .object::<crate::v1_8_0::objects::Reputation>(2)?
+                .map(Box::new),
+            type_: d.string(3)?,
+            type_id: d.int32(4)?.map(ObservableTypeId::from_id),
+            type_uid: d.int64(5)?,
+            value: d.string(6)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -14,7 +14,7 @@ pub struct Observation {
     pub count: Option<i32>,
     /// **Time Span** (`timespan`, object `timespan`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub timespan: Option<crate::v1_8_0::objects::Timespan>,
+    pub timespan: Option<Box<crate::v1_8_0::objects::Timespan>>,
     /// **Value** (`value`, `string_t`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
@@ -30,5 +30,31 @@ impl Observation {
             value: Some(value),
             ..Self::default()
         }
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Observation {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[111]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, self.count.map(i64::from));
+        e.object(1, self.timespan.as_deref());
+        e.str(2, self.value.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            count: d.int32(0)?,
+            timespan: d
+                .object::<crate::v1_8_0::objects::Timespan>(1)?
+                .map(Box::new),
+            value: d.string(2)?,
+            unknown: d.unknown()?,
+        })
     }
 }

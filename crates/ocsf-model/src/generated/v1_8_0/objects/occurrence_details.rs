@@ -47,3 +47,39 @@ impl OccurrenceDetails {
         Self::default()
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for OccurrenceDetails {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[112]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.cell_name.as_deref());
+        e.str(1, self.column_name.as_deref());
+        e.int(2, self.column_number.map(i64::from));
+        e.int(3, self.end_line.map(i64::from));
+        e.str(4, self.json_path.as_deref());
+        e.int(5, self.page_number.map(i64::from));
+        e.int(6, self.record_index_in_array.map(i64::from));
+        e.int(7, self.row_number.map(i64::from));
+        e.int(8, self.start_line.map(i64::from));
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            cell_name: d.string(0)?,
+            column_name: d.string(1)?,
+            column_number: d.int32(2)?,
+            end_line: d.int32(3)?,
+            json_path: d.string(4)?,
+            page_number: d.int32(5)?,
+            record_index_in_array: d.int32(6)?,
+            row_number: d.int32(7)?,
+            start_line: d.int32(8)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

@@ -134,10 +134,10 @@ pub struct Osint {
     pub attacks: Option<Vec<crate::v1_8_0::objects::Attack>>,
     /// **Autonomous System** (`autonomous_system`, object `autonomous_system`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub autonomous_system: Option<crate::v1_8_0::objects::AutonomousSystem>,
+    pub autonomous_system: Option<Box<crate::v1_8_0::objects::AutonomousSystem>>,
     /// **Campaign** (`campaign`, object `campaign`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub campaign: Option<crate::v1_8_0::objects::Campaign>,
+    pub campaign: Option<Box<crate::v1_8_0::objects::Campaign>>,
     /// **Category** (`category`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category: Option<String>,
@@ -160,7 +160,7 @@ pub struct Osint {
     pub created_time_dt: Option<String>,
     /// **Creator** (`creator`, object `user`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub creator: Option<crate::v1_8_0::objects::User>,
+    pub creator: Option<Box<crate::v1_8_0::objects::User>>,
     /// **Description** (`desc`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub desc: Option<String>,
@@ -177,10 +177,10 @@ pub struct Osint {
     pub detection_pattern_type_id: Option<OsintDetectionPatternTypeId>,
     /// **Related Email** (`email`, object `email`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<crate::v1_8_0::objects::Email>,
+    pub email: Option<Box<crate::v1_8_0::objects::Email>>,
     /// **Related Email Authentication** (`email_auth`, object `email_auth`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email_auth: Option<crate::v1_8_0::objects::EmailAuth>,
+    pub email_auth: Option<Box<crate::v1_8_0::objects::EmailAuth>>,
     /// **Expiration Time** (`expiration_time`, `timestamp_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expiration_time: Option<i64>,
@@ -192,7 +192,7 @@ pub struct Osint {
     pub external_uid: Option<String>,
     /// **Related File** (`file`, object `file`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file: Option<crate::v1_8_0::objects::File>,
+    pub file: Option<Box<crate::v1_8_0::objects::File>>,
     /// **Intrusion Sets** (`intrusion_sets`, `string_t` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub intrusion_sets: Option<Vec<String>>,
@@ -204,7 +204,7 @@ pub struct Osint {
     pub labels: Option<Vec<String>>,
     /// **Geo Location** (`location`, object `location`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub location: Option<crate::v1_8_0::objects::Location>,
+    pub location: Option<Box<crate::v1_8_0::objects::Location>>,
     /// **Malware** (`malware`, object `malware` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub malware: Option<Vec<crate::v1_8_0::objects::Malware>>,
@@ -225,13 +225,13 @@ pub struct Osint {
     pub related_analytics: Option<Vec<crate::v1_8_0::objects::Analytic>>,
     /// **Reputation Scores** (`reputation`, object `reputation`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reputation: Option<crate::v1_8_0::objects::Reputation>,
+    pub reputation: Option<Box<crate::v1_8_0::objects::Reputation>>,
     /// **Risk Score** (`risk_score`, `integer_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk_score: Option<i32>,
     /// **Related Script Data** (`script`, object `script`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub script: Option<crate::v1_8_0::objects::Script>,
+    pub script: Option<Box<crate::v1_8_0::objects::Script>>,
     /// **Severity** (`severity`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub severity: Option<String>,
@@ -254,7 +254,7 @@ pub struct Osint {
     pub subnet: Option<String>,
     /// **Threat Actor** (`threat_actor`, object `threat_actor`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub threat_actor: Option<crate::v1_8_0::objects::ThreatActor>,
+    pub threat_actor: Option<Box<crate::v1_8_0::objects::ThreatActor>>,
     /// **Traffic Light Protocol** (`tlp`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tlp: Option<OsintTlp>,
@@ -287,7 +287,7 @@ pub struct Osint {
     pub vulnerabilities: Option<Vec<crate::v1_8_0::objects::Vulnerability>>,
     /// **WHOIS** (`whois`, object `whois`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub whois: Option<crate::v1_8_0::objects::Whois>,
+    pub whois: Option<Box<crate::v1_8_0::objects::Whois>>,
     /// Attributes this schema version does not define, kept as read and written back.
     #[serde(flatten)]
     pub unknown: serde_json::Map<String, serde_json::Value>,
@@ -345,5 +345,142 @@ impl Osint {
             self.type_ = Some(value.as_str().to_string());
         }
         self
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Osint {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[115]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.object_list(0, self.answers.as_deref());
+        e.object_list(1, self.attacks.as_deref());
+        e.object(2, self.autonomous_system.as_deref());
+        e.object(3, self.campaign.as_deref());
+        e.str(4, self.category.as_deref());
+        e.str(5, self.comment.as_deref());
+        e.str(6, self.confidence.as_deref());
+        e.int(7, self.confidence_id.map(|v| i64::from(v.id())));
+        e.int(8, self.created_time);
+        e.datetime(9, self.created_time_dt.as_deref());
+        e.object(10, self.creator.as_deref());
+        e.str(11, self.desc.as_deref());
+        e.str(12, self.detection_pattern.as_deref());
+        e.str(13, self.detection_pattern_type.as_deref());
+        e.int(
+            14,
+            self.detection_pattern_type_id.map(|v| i64::from(v.id())),
+        );
+        e.object(15, self.email.as_deref());
+        e.object(16, self.email_auth.as_deref());
+        e.int(17, self.expiration_time);
+        e.datetime(18, self.expiration_time_dt.as_deref());
+        e.str(19, self.external_uid.as_deref());
+        e.object(20, self.file.as_deref());
+        e.str_list(21, self.intrusion_sets.as_deref());
+        e.object_list(22, self.kill_chain.as_deref());
+        e.str_list(23, self.labels.as_deref());
+        e.object(24, self.location.as_deref());
+        e.object_list(25, self.malware.as_deref());
+        e.int(26, self.modified_time);
+        e.datetime(27, self.modified_time_dt.as_deref());
+        e.str(28, self.name.as_deref());
+        e.str_list(29, self.references.as_deref());
+        e.object_list(30, self.related_analytics.as_deref());
+        e.object(31, self.reputation.as_deref());
+        e.int(32, self.risk_score.map(i64::from));
+        e.object(33, self.script.as_deref());
+        e.str(34, self.severity.as_deref());
+        e.int(35, self.severity_id.map(|v| i64::from(v.id())));
+        e.object_list(36, self.signatures.as_deref());
+        e.str(37, self.src_url.as_deref());
+        e.str_list(38, self.subdomains.as_deref());
+        e.str(39, self.subnet.as_deref());
+        e.object(40, self.threat_actor.as_deref());
+        e.str(41, self.tlp.as_ref().map(|v| v.value()));
+        e.str(42, self.type_.as_deref());
+        e.int(43, self.type_id.map(|v| i64::from(v.id())));
+        e.str(44, self.uid.as_deref());
+        e.int(45, self.uploaded_time);
+        e.datetime(46, self.uploaded_time_dt.as_deref());
+        e.str(47, self.value.as_deref());
+        e.str(48, self.vendor_name.as_deref());
+        e.object_list(49, self.vulnerabilities.as_deref());
+        e.object(50, self.whois.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            answers: d.object_list::<crate::v1_8_0::objects::DnsAnswer>(0)?,
+            attacks: d.object_list::<crate::v1_8_0::objects::Attack>(1)?,
+            autonomous_system: d
+                .object::<crate::v1_8_0::objects::AutonomousSystem>(2)?
+                .map(Box::new),
+            campaign: d
+                .object::<crate::v1_8_0::objects::Campaign>(3)?
+                .map(Box::new),
+            category: d.string(4)?,
+            comment: d.string(5)?,
+            confidence: d.string(6)?,
+            confidence_id: d.int32(7)?.map(crate::v1_8_0::enums::ConfidenceId::from_id),
+            created_time: d.int64(8)?,
+            created_time_dt: d.datetime(9)?,
+            creator: d.object::<crate::v1_8_0::objects::User>(10)?.map(Box::new),
+            desc: d.string(11)?,
+            detection_pattern: d.string(12)?,
+            detection_pattern_type: d.string(13)?,
+            detection_pattern_type_id: d.int32(14)?.map(OsintDetectionPatternTypeId::from_id),
+            email: d.object::<crate::v1_8_0::objects::Email>(15)?.map(Box::new),
+            email_auth: d
+                .object::<crate::v1_8_0::objects::EmailAuth>(16)?
+                .map(Box::new),
+            expiration_time: d.int64(17)?,
+            expiration_time_dt: d.datetime(18)?,
+            external_uid: d.string(19)?,
+            file: d.object::<crate::v1_8_0::objects::File>(20)?.map(Box::new),
+            intrusion_sets: d.string_list(21)?,
+            kill_chain: d.object_list::<crate::v1_8_0::objects::KillChainPhase>(22)?,
+            labels: d.string_list(23)?,
+            location: d
+                .object::<crate::v1_8_0::objects::Location>(24)?
+                .map(Box::new),
+            malware: d.object_list::<crate::v1_8_0::objects::Malware>(25)?,
+            modified_time: d.int64(26)?,
+            modified_time_dt: d.datetime(27)?,
+            name: d.string(28)?,
+            references: d.string_list(29)?,
+            related_analytics: d.object_list::<crate::v1_8_0::objects::Analytic>(30)?,
+            reputation: d
+                .object::<crate::v1_8_0::objects::Reputation>(31)?
+                .map(Box::new),
+            risk_score: d.int32(32)?,
+            script: d
+                .object::<crate::v1_8_0::objects::Script>(33)?
+                .map(Box::new),
+            severity: d.string(34)?,
+            severity_id: d.int32(35)?.map(crate::v1_8_0::enums::SeverityId::from_id),
+            signatures: d.object_list::<crate::v1_8_0::objects::DigitalSignature>(36)?,
+            src_url: d.string(37)?,
+            subdomains: d.string_list(38)?,
+            subnet: d.string(39)?,
+            threat_actor: d
+                .object::<crate::v1_8_0::objects::ThreatActor>(40)?
+                .map(Box::new),
+            tlp: d.string(41)?.map(|s| OsintTlp::from_value(&s)),
+            type_: d.string(42)?,
+            type_id: d.int32(43)?.map(OsintTypeId::from_id),
+            uid: d.string(44)?,
+            uploaded_time: d.int64(45)?,
+            uploaded_time_dt: d.datetime(46)?,
+            value: d.string(47)?,
+            vendor_name: d.string(48)?,
+            vulnerabilities: d.object_list::<crate::v1_8_0::objects::Vulnerability>(49)?,
+            whois: d.object::<crate::v1_8_0::objects::Whois>(50)?.map(Box::new),
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -180,3 +180,41 @@ impl Packet {
         self
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Packet {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[117]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.encoding.as_deref());
+        e.int(1, self.encoding_id.map(|v| i64::from(v.id())));
+        e.int(2, self.end_offset);
+        e.str(3, self.format.as_deref());
+        e.int(4, self.format_id.map(|v| i64::from(v.id())));
+        e.int(5, self.sequence_number);
+        e.str(6, self.source.as_deref());
+        e.int(7, self.source_id.map(|v| i64::from(v.id())));
+        e.int(8, self.start_offset);
+        e.str(9, self.value.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            encoding: d.string(0)?,
+            encoding_id: d.int32(1)?.map(PacketEncodingId::from_id),
+            end_offset: d.int64(2)?,
+            format: d.string(3)?,
+            format_id: d.int32(4)?.map(PacketFormatId::from_id),
+            sequence_number: d.int64(5)?,
+            source: d.string(6)?,
+            source_id: d.int32(7)?.map(PacketSourceId::from_id),
+            start_offset: d.int64(8)?,
+            value: d.string(9)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

@@ -99,3 +99,39 @@ impl PeripheralDevice {
         self
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for PeripheralDevice {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[119]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.class.as_deref());
+        e.str(1, self.model.as_deref());
+        e.str(2, self.name.as_deref());
+        e.str(3, self.serial_number.as_deref());
+        e.str(4, self.type_.as_deref());
+        e.int(5, self.type_id.map(|v| i64::from(v.id())));
+        e.str(6, self.uid.as_deref());
+        e.str_list(7, self.vendor_id_list.as_deref());
+        e.str(8, self.vendor_name.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            class: d.string(0)?,
+            model: d.string(1)?,
+            name: d.string(2)?,
+            serial_number: d.string(3)?,
+            type_: d.string(4)?,
+            type_id: d.int32(5)?.map(PeripheralDeviceTypeId::from_id),
+            uid: d.string(6)?,
+            vendor_id_list: d.string_list(7)?,
+            vendor_name: d.string(8)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

@@ -20,7 +20,7 @@ pub struct PermissionAnalysisResult {
     pub granted_privileges: Option<Vec<String>>,
     /// **Policy** (`policy`, object `policy`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policy: Option<crate::v1_8_0::objects::Policy>,
+    pub policy: Option<Box<crate::v1_8_0::objects::Policy>>,
     /// **Service Privilege Analysis List** (`service_privilege_analysis_list`, object `service_privilege_analysis` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_privilege_analysis_list:
@@ -43,5 +43,40 @@ impl PermissionAnalysisResult {
     /// A new object with its required attributes; the others are unset.
     pub fn new() -> Self {
         Self::default()
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for PermissionAnalysisResult {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[120]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, self.analyzed_privileges_count.map(i64::from));
+        e.object_list(1, self.condition_keys.as_deref());
+        e.str_list(2, self.granted_privileges.as_deref());
+        e.object(3, self.policy.as_deref());
+        e.object_list(4, self.service_privilege_analysis_list.as_deref());
+        e.int(5, self.total_potential_attacks_count.map(i64::from));
+        e.int(6, self.unused_privileges_count.map(i64::from));
+        e.int(7, self.unused_services_count.map(i64::from));
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            analyzed_privileges_count: d.int32(0)?,
+            condition_keys: d.object_list::<crate::v1_8_0::objects::KeyValueObject>(1)?,
+            granted_privileges: d.string_list(2)?,
+            policy: d.object::<crate::v1_8_0::objects::Policy>(3)?.map(Box::new),
+            service_privilege_analysis_list: d
+                .object_list::<crate::v1_8_0::objects::ServicePrivilegeAnalysis>(4)?,
+            total_potential_attacks_count: d.int32(5)?,
+            unused_privileges_count: d.int32(6)?,
+            unused_services_count: d.int32(7)?,
+            unknown: d.unknown()?,
+        })
     }
 }

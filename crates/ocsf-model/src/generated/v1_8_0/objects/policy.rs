@@ -17,7 +17,7 @@ pub struct Policy {
     pub desc: Option<String>,
     /// **Group** (`group`, object `group`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group: Option<crate::v1_8_0::objects::Group>,
+    pub group: Option<Box<crate::v1_8_0::objects::Group>>,
     /// **Applied** (`is_applied`, `boolean_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_applied: Option<bool>,
@@ -43,5 +43,39 @@ impl Policy {
     /// A new object with its required attributes; the others are unset.
     pub fn new() -> Self {
         Self::default()
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Policy {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[121]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.json(0, self.data.as_ref());
+        e.str(1, self.desc.as_deref());
+        e.object(2, self.group.as_deref());
+        e.bool(3, self.is_applied);
+        e.str(4, self.name.as_deref());
+        e.str(5, self.type_.as_deref());
+        e.str(6, self.uid.as_deref());
+        e.str(7, self.version.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            data: d.json(0)?,
+            desc: d.string(1)?,
+            group: d.object::<crate::v1_8_0::objects::Group>(2)?.map(Box::new),
+            is_applied: d.bool(3)?,
+            name: d.string(4)?,
+            type_: d.string(5)?,
+            uid: d.string(6)?,
+            version: d.string(7)?,
+            unknown: d.unknown()?,
+        })
     }
 }

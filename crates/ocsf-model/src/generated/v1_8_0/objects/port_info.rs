@@ -30,3 +30,27 @@ impl PortInfo {
         }
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for PortInfo {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[122]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, self.port.map(i64::from));
+        e.str(1, self.protocol_name.as_deref());
+        e.int(2, self.protocol_num.map(i64::from));
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            port: d.int32(0)?,
+            protocol_name: d.string(1)?,
+            protocol_num: d.int32(2)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

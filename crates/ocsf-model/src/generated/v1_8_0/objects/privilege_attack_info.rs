@@ -11,7 +11,7 @@
 pub struct PrivilegeAttackInfo {
     /// **MITRE ATT&CK® Details** (`attack`, object `attack`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub attack: Option<crate::v1_8_0::objects::Attack>,
+    pub attack: Option<Box<crate::v1_8_0::objects::Attack>>,
     /// **Privilege Info List** (`privilege_info_list`, object `privilege_info` array, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub privilege_info_list: Option<Vec<crate::v1_8_0::objects::PrivilegeInfo>>,
@@ -27,9 +27,31 @@ impl PrivilegeAttackInfo {
         privilege_info_list: Vec<crate::v1_8_0::objects::PrivilegeInfo>,
     ) -> Self {
         Self {
-            attack: Some(attack),
+            attack: Some(Box::new(attack)),
             privilege_info_list: Some(privilege_info_list),
             ..Self::default()
         }
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for PrivilegeAttackInfo {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[123]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.object(0, self.attack.as_deref());
+        e.object_list(1, self.privilege_info_list.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            attack: d.object::<crate::v1_8_0::objects::Attack>(0)?.map(Box::new),
+            privilege_info_list: d.object_list::<crate::v1_8_0::objects::PrivilegeInfo>(1)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -78,3 +78,33 @@ impl PrivilegeInfo {
         self
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for PrivilegeInfo {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[124]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.bool(0, self.is_unused);
+        e.int(1, self.last_used_time);
+        e.datetime(2, self.last_used_time_dt.as_deref());
+        e.str(3, self.name.as_deref());
+        e.str(4, self.type_.as_deref());
+        e.int(5, self.type_id.map(|v| i64::from(v.id())));
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            is_unused: d.bool(0)?,
+            last_used_time: d.int64(1)?,
+            last_used_time_dt: d.datetime(2)?,
+            name: d.string(3)?,
+            type_: d.string(4)?,
+            type_id: d.int32(5)?.map(PrivilegeInfoTypeId::from_id),
+            unknown: d.unknown()?,
+        })
+    }
+}

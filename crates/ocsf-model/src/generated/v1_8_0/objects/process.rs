@@ -55,7 +55,7 @@ pub struct Process {
     pub cmd_line: Option<String>,
     /// **Container** (`container`, object `container`, recommended, profile `container`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub container: Option<crate::v1_8_0::objects::Container>,
+    pub container: Option<Box<crate::v1_8_0::objects::Container>>,
     /// **Common Process Identifier** (`cpid`, `uuid_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cpid: Option<String>,
@@ -76,10 +76,10 @@ pub struct Process {
     pub euid: Option<i32>,
     /// **File** (`file`, object `file`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file: Option<crate::v1_8_0::objects::File>,
+    pub file: Option<Box<crate::v1_8_0::objects::File>>,
     /// **Group** (`group`, object `group`, recommended, profile `linux/linux_users`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group: Option<crate::v1_8_0::objects::Group>,
+    pub group: Option<Box<crate::v1_8_0::objects::Group>>,
     /// **Hosted Services** (`hosted_services`, object `win/win_service` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hosted_services: Option<Vec<crate::v1_8_0::objects::WinWinService>>,
@@ -122,7 +122,7 @@ pub struct Process {
     pub sandbox: Option<String>,
     /// **Session** (`session`, object `session`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub session: Option<crate::v1_8_0::objects::Session>,
+    pub session: Option<Box<crate::v1_8_0::objects::Session>>,
     /// **Terminated Time** (`terminated_time`, `timestamp_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub terminated_time: Option<i64>,
@@ -139,7 +139,7 @@ pub struct Process {
     pub uid: Option<String>,
     /// **User** (`user`, object `user`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<crate::v1_8_0::objects::User>,
+    pub user: Option<Box<crate::v1_8_0::objects::User>>,
     /// **Working Directory** (`working_directory`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub working_directory: Option<String>,
@@ -165,5 +165,94 @@ impl Process {
             self.integrity = Some(value.as_str().to_string());
         }
         self
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Process {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[125]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.object_list(0, self.ancestry.as_deref());
+        e.int(1, self.auid.map(i64::from));
+        e.str(2, self.cmd_line.as_deref());
+        e.object(3, self.container.as_deref());
+        e.str(4, self.cpid.as_deref());
+        e.int(5, self.created_time);
+        e.datetime(6, self.created_time_dt.as_deref());
+        e.int(7, self.egid.map(i64::from));
+        e.object_list(8, self.environment_variables.as_deref());
+        e.int(9, self.euid.map(i64::from));
+        e.object(10, self.file.as_deref());
+        e.object(11, self.group.as_deref());
+        e.object_list(12, self.hosted_services.as_deref());
+        e.str(13, self.integrity.as_deref());
+        e.int(14, self.integrity_id.map(|v| i64::from(v.id())));
+        e.str_list(15, self.lineage.as_deref());
+        e.str_list(16, self.loaded_modules.as_deref());
+        e.str(17, self.name.as_deref());
+        e.int(18, self.namespace_pid.map(i64::from));
+        e.object(19, self.parent_process.as_deref());
+        e.str(20, self.path.as_deref());
+        e.int(21, self.pid.map(i64::from));
+        e.int(22, self.ptid);
+        e.str(23, self.sandbox.as_deref());
+        e.object(24, self.session.as_deref());
+        e.int(25, self.terminated_time);
+        e.datetime(26, self.terminated_time_dt.as_deref());
+        e.int(27, self.tid.map(i64::from));
+        e.str(28, self.uid.as_deref());
+        e.object(29, self.user.as_deref());
+        e.str(30, self.working_directory.as_deref());
+        e.map(31, self.xattributes.as_ref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            ancestry: d.object_list::<crate::v1_8_0::objects::ProcessEntity>(0)?,
+            auid: d.int32(1)?,
+            cmd_line: d.string(2)?,
+            container: d
+                .object::<crate::v1_8_0::objects::Container>(3)?
+                .map(Box::new),
+            cpid: d.string(4)?,
+            created_time: d.int64(5)?,
+            created_time_dt: d.datetime(6)?,
+            egid: d.int32(7)?,
+            environment_variables: d
+                .object_list::<crate::v1_8_0::objects::EnvironmentVariable>(8)?,
+            euid: d.int32(9)?,
+            file: d.object::<crate::v1_8_0::objects::File>(10)?.map(Box::new),
+            group: d.object::<crate::v1_8_0::objects::Group>(11)?.map(Box::new),
+            hosted_services: d.object_list::<crate::v1_8_0::objects::WinWinService>(12)?,
+            integrity: d.string(13)?,
+            integrity_id: d.int32(14)?.map(ProcessIntegrityId::from_id),
+            lineage: d.string_list(15)?,
+            loaded_modules: d.string_list(16)?,
+            name: d.string(17)?,
+            namespace_pid: d.int32(18)?,
+            parent_process: d
+                .object::<crate::v1_8_0::objects::Process>(19)?
+                .map(Box::new),
+            path: d.string(20)?,
+            pid: d.int32(21)?,
+            ptid: d.int64(22)?,
+            sandbox: d.string(23)?,
+            session: d
+                .object::<crate::v1_8_0::objects::Session>(24)?
+                .map(Box::new),
+            terminated_time: d.int64(25)?,
+            terminated_time_dt: d.datetime(26)?,
+            tid: d.int32(27)?,
+            uid: d.string(28)?,
+            user: d.object::<crate::v1_8_0::objects::User>(29)?.map(Box::new),
+            working_directory: d.string(30)?,
+            xattributes: d.map(31)?,
+            unknown: d.unknown()?,
+        })
     }
 }

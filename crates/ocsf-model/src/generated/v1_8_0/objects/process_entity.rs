@@ -46,3 +46,37 @@ impl ProcessEntity {
         Self::default()
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for ProcessEntity {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[126]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.cmd_line.as_deref());
+        e.str(1, self.cpid.as_deref());
+        e.int(2, self.created_time);
+        e.datetime(3, self.created_time_dt.as_deref());
+        e.str(4, self.name.as_deref());
+        e.str(5, self.path.as_deref());
+        e.int(6, self.pid.map(i64::from));
+        e.str(7, self.uid.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            cmd_line: d.string(0)?,
+            cpid: d.string(1)?,
+            created_time: d.int64(2)?,
+            created_time_dt: d.datetime(3)?,
+            name: d.string(4)?,
+            path: d.string(5)?,
+            pid: d.int32(6)?,
+            uid: d.string(7)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

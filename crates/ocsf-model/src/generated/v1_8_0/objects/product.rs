@@ -18,13 +18,13 @@ pub struct Product {
     ///
     /// Deprecated since 1.4.0; use `data_classifications`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data_classification: Option<crate::v1_8_0::objects::DataClassification>,
+    pub data_classification: Option<Box<crate::v1_8_0::objects::DataClassification>>,
     /// **Data Classification** (`data_classifications`, object `data_classification` array, recommended, profile `data_classification`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_classifications: Option<Vec<crate::v1_8_0::objects::DataClassification>>,
     /// **Feature** (`feature`, object `feature`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub feature: Option<crate::v1_8_0::objects::Feature>,
+    pub feature: Option<Box<crate::v1_8_0::objects::Feature>>,
     /// **Language** (`lang`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lang: Option<String>,
@@ -55,5 +55,49 @@ impl Product {
     /// A new object with its required attributes; the others are unset.
     pub fn new() -> Self {
         Self::default()
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Product {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[127]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.cpe_name.as_deref());
+        e.object(1, self.data_classification.as_deref());
+        e.object_list(2, self.data_classifications.as_deref());
+        e.object(3, self.feature.as_deref());
+        e.str(4, self.lang.as_deref());
+        e.str(5, self.name.as_deref());
+        e.str(6, self.path.as_deref());
+        e.str(7, self.uid.as_deref());
+        e.str(8, self.url_string.as_deref());
+        e.str(9, self.vendor_name.as_deref());
+        e.str(10, self.version.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            cpe_name: d.string(0)?,
+            data_classification: d
+                .object::<crate::v1_8_0::objects::DataClassification>(1)?
+                .map(Box::new),
+            data_classifications: d.object_list::<crate::v1_8_0::objects::DataClassification>(2)?,
+            feature: d
+                .object::<crate::v1_8_0::objects::Feature>(3)?
+                .map(Box::new),
+            lang: d.string(4)?,
+            name: d.string(5)?,
+            path: d.string(6)?,
+            uid: d.string(7)?,
+            url_string: d.string(8)?,
+            vendor_name: d.string(9)?,
+            version: d.string(10)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -36,3 +36,29 @@ impl ProgrammaticCredential {
         }
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for ProgrammaticCredential {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[128]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, self.last_used_time);
+        e.datetime(1, self.last_used_time_dt.as_deref());
+        e.str(2, self.type_.as_deref());
+        e.str(3, self.uid.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            last_used_time: d.int64(0)?,
+            last_used_time_dt: d.datetime(1)?,
+            type_: d.string(2)?,
+            uid: d.string(3)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

@@ -127,34 +127,34 @@ Closing = 11 => "CLOSING",
 pub struct QueryEvidence {
     /// **Connection Info** (`connection_info`, object `network_connection_info`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_info: Option<crate::v1_8_0::objects::NetworkConnectionInfo>,
+    pub connection_info: Option<Box<crate::v1_8_0::objects::NetworkConnectionInfo>>,
     /// **File** (`file`, object `file`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file: Option<crate::v1_8_0::objects::File>,
+    pub file: Option<Box<crate::v1_8_0::objects::File>>,
     /// **Folder** (`folder`, object `file`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub folder: Option<crate::v1_8_0::objects::File>,
+    pub folder: Option<Box<crate::v1_8_0::objects::File>>,
     /// **Group** (`group`, object `group`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group: Option<crate::v1_8_0::objects::Group>,
+    pub group: Option<Box<crate::v1_8_0::objects::Group>>,
     /// **Job** (`job`, object `job`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub job: Option<crate::v1_8_0::objects::Job>,
+    pub job: Option<Box<crate::v1_8_0::objects::Job>>,
     /// **Kernel** (`kernel`, object `kernel`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kernel: Option<crate::v1_8_0::objects::Kernel>,
+    pub kernel: Option<Box<crate::v1_8_0::objects::Kernel>>,
     /// **Module** (`module`, object `module`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub module: Option<crate::v1_8_0::objects::Module>,
+    pub module: Option<Box<crate::v1_8_0::objects::Module>>,
     /// **Network Interfaces** (`network_interfaces`, object `network_interface` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network_interfaces: Option<Vec<crate::v1_8_0::objects::NetworkInterface>>,
     /// **Peripheral Device** (`peripheral_device`, object `peripheral_device`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub peripheral_device: Option<crate::v1_8_0::objects::PeripheralDevice>,
+    pub peripheral_device: Option<Box<crate::v1_8_0::objects::PeripheralDevice>>,
     /// **Process** (`process`, object `process`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub process: Option<crate::v1_8_0::objects::Process>,
+    pub process: Option<Box<crate::v1_8_0::objects::Process>>,
     /// **Query Type** (`query_type`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query_type: Option<String>,
@@ -165,19 +165,19 @@ pub struct QueryEvidence {
     pub query_type_id: Option<QueryEvidenceQueryTypeId>,
     /// **Registry Key** (`reg_key`, object `win/reg_key`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reg_key: Option<crate::v1_8_0::objects::WinRegKey>,
+    pub reg_key: Option<Box<crate::v1_8_0::objects::WinRegKey>>,
     /// **Registry Value** (`reg_value`, object `win/reg_value`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reg_value: Option<crate::v1_8_0::objects::WinRegValue>,
+    pub reg_value: Option<Box<crate::v1_8_0::objects::WinRegValue>>,
     /// **Service** (`service`, object `service`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub service: Option<crate::v1_8_0::objects::Service>,
+    pub service: Option<Box<crate::v1_8_0::objects::Service>>,
     /// **Session** (`session`, object `session`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub session: Option<crate::v1_8_0::objects::Session>,
+    pub session: Option<Box<crate::v1_8_0::objects::Session>>,
     /// **Startup Item** (`startup_item`, object `startup_item`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub startup_item: Option<crate::v1_8_0::objects::StartupItem>,
+    pub startup_item: Option<Box<crate::v1_8_0::objects::StartupItem>>,
     /// **Network Connection State** (`state`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
@@ -186,7 +186,7 @@ pub struct QueryEvidence {
     pub tcp_state_id: Option<QueryEvidenceTcpStateId>,
     /// **User** (`user`, object `user`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<crate::v1_8_0::objects::User>,
+    pub user: Option<Box<crate::v1_8_0::objects::User>>,
     /// **Users** (`users`, object `user` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub users: Option<Vec<crate::v1_8_0::objects::User>>,
@@ -211,5 +211,81 @@ impl QueryEvidence {
             self.query_type = Some(value.as_str().to_string());
         }
         self
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for QueryEvidence {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[129]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.object(0, self.connection_info.as_deref());
+        e.object(1, self.file.as_deref());
+        e.object(2, self.folder.as_deref());
+        e.object(3, self.group.as_deref());
+        e.object(4, self.job.as_deref());
+        e.object(5, self.kernel.as_deref());
+        e.object(6, self.module.as_deref());
+        e.object_list(7, self.network_interfaces.as_deref());
+        e.object(8, self.peripheral_device.as_deref());
+        e.object(9, self.process.as_deref());
+        e.str(10, self.query_type.as_deref());
+        e.int(11, self.query_type_id.map(|v| i64::from(v.id())));
+        e.object(12, self.reg_key.as_deref());
+        e.object(13, self.reg_value.as_deref());
+        e.object(14, self.service.as_deref());
+        e.object(15, self.session.as_deref());
+        e.object(16, self.startup_item.as_deref());
+        e.str(17, self.state.as_deref());
+        e.int(18, self.tcp_state_id.map(|v| i64::from(v.id())));
+        e.object(19, self.user.as_deref());
+        e.object_list(20, self.users.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            connection_info: d
+                .object::<crate::v1_8_0::objects::NetworkConnectionInfo>(0)?
+                .map(Box::new),
+            file: d.object::<crate::v1_8_0::objects::File>(1)?.map(Box::new),
+            folder: d.object::<crate::v1_8_0::objects::File>(2)?.map(Box::new),
+            group: d.object::<crate::v1_8_0::objects::Group>(3)?.map(Box::new),
+            job: d.object::<crate::v1_8_0::objects::Job>(4)?.map(Box::new),
+            kernel: d.object::<crate::v1_8_0::objects::Kernel>(5)?.map(Box::new),
+            module: d.object::<crate::v1_8_0::objects::Module>(6)?.map(Box::new),
+            network_interfaces: d.object_list::<crate::v1_8_0::objects::NetworkInterface>(7)?,
+            peripheral_device: d
+                .object::<crate::v1_8_0::objects::PeripheralDevice>(8)?
+                .map(Box::new),
+            process: d
+                .object::<crate::v1_8_0::objects::Process>(9)?
+                .map(Box::new),
+            query_type: d.string(10)?,
+            query_type_id: d.int32(11)?.map(QueryEvidenceQueryTypeId::from_id),
+            reg_key: d
+                .object::<crate::v1_8_0::objects::WinRegKey>(12)?
+                .map(Box::new),
+            reg_value: d
+                .object::<crate::v1_8_0::objects::WinRegValue>(13)?
+                .map(Box::new),
+            service: d
+                .object::<crate::v1_8_0::objects::Service>(14)?
+                .map(Box::new),
+            session: d
+                .object::<crate::v1_8_0::objects::Session>(15)?
+                .map(Box::new),
+            startup_item: d
+                .object::<crate::v1_8_0::objects::StartupItem>(16)?
+                .map(Box::new),
+            state: d.string(17)?,
+            tcp_state_id: d.int32(18)?.map(QueryEvidenceTcpStateId::from_id),
+            user: d.object::<crate::v1_8_0::objects::User>(19)?.map(Box::new),
+            users: d.object_list::<crate::v1_8_0::objects::User>(20)?,
+            unknown: d.unknown()?,
+        })
     }
 }

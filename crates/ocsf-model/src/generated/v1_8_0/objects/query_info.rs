@@ -46,3 +46,35 @@ impl QueryInfo {
         }
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for QueryInfo {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[130]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, self.bytes);
+        e.json(1, self.data.as_ref());
+        e.str(2, self.name.as_deref());
+        e.str(3, self.query_string.as_deref());
+        e.int(4, self.query_time);
+        e.datetime(5, self.query_time_dt.as_deref());
+        e.str(6, self.uid.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            bytes: d.int64(0)?,
+            data: d.json(1)?,
+            name: d.string(2)?,
+            query_string: d.string(3)?,
+            query_time: d.int64(4)?,
+            query_time_dt: d.datetime(5)?,
+            uid: d.string(6)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

@@ -50,7 +50,7 @@ pub struct RelatedEvent {
     pub observables: Option<Vec<crate::v1_8_0::objects::Observable>>,
     /// **Product** (`product`, object `product`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub product: Option<crate::v1_8_0::objects::Product>,
+    pub product: Option<Box<crate::v1_8_0::objects::Product>>,
     /// **Product Identifier** (`product_uid`, `string_t`, optional).
     ///
     /// Deprecated since 1.4.0; use `uid`, `product`.
@@ -113,5 +113,75 @@ impl RelatedEvent {
             self.severity = Some(value.as_str().to_string());
         }
         self
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for RelatedEvent {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[131]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.object_list(0, self.attacks.as_deref());
+        e.int(1, self.count.map(i64::from));
+        e.int(2, self.created_time);
+        e.datetime(3, self.created_time_dt.as_deref());
+        e.str(4, self.desc.as_deref());
+        e.int(5, self.first_seen_time);
+        e.datetime(6, self.first_seen_time_dt.as_deref());
+        e.object_list(7, self.kill_chain.as_deref());
+        e.int(8, self.last_seen_time);
+        e.datetime(9, self.last_seen_time_dt.as_deref());
+        e.int(10, self.modified_time);
+        e.datetime(11, self.modified_time_dt.as_deref());
+        e.object_list(12, self.observables.as_deref());
+        e.object(13, self.product.as_deref());
+        e.str(14, self.product_uid.as_deref());
+        e.str(15, self.severity.as_deref());
+        e.int(16, self.severity_id.map(|v| i64::from(v.id())));
+        e.str(17, self.status.as_deref());
+        e.object_list(18, self.tags.as_deref());
+        e.str(19, self.title.as_deref());
+        e.object_list(20, self.traits.as_deref());
+        e.str(21, self.type_.as_deref());
+        e.str(22, self.type_name.as_deref());
+        e.int(23, self.type_uid);
+        e.str(24, self.uid.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            attacks: d.object_list::<crate::v1_8_0::objects::Attack>(0)?,
+            count: d.int32(1)?,
+            created_time: d.int64(2)?,
+            created_time_dt: d.datetime(3)?,
+            desc: d.string(4)?,
+            first_seen_time: d.int64(5)?,
+            first_seen_time_dt: d.datetime(6)?,
+            kill_chain: d.object_list::<crate::v1_8_0::objects::KillChainPhase>(7)?,
+            last_seen_time: d.int64(8)?,
+            last_seen_time_dt: d.datetime(9)?,
+            modified_time: d.int64(10)?,
+            modified_time_dt: d.datetime(11)?,
+            observables: d.object_list::<crate::v1_8_0::objects::Observable>(12)?,
+            product: d
+                .object::<crate::v1_8_0::objects::Product>(13)?
+                .map(Box::new),
+            product_uid: d.string(14)?,
+            severity: d.string(15)?,
+            severity_id: d.int32(16)?.map(crate::v1_8_0::enums::SeverityId::from_id),
+            status: d.string(17)?,
+            tags: d.object_list::<crate::v1_8_0::objects::KeyValueObject>(18)?,
+            title: d.string(19)?,
+            traits: d.object_list::<crate::v1_8_0::objects::Trait>(20)?,
+            type_: d.string(21)?,
+            type_name: d.string(22)?,
+            type_uid: d.int64(23)?,
+            uid: d.string(24)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -40,3 +40,31 @@ impl Remediation {
         }
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Remediation {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[132]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.object_list(0, self.cis_controls.as_deref());
+        e.str(1, self.desc.as_deref());
+        e.object_list(2, self.kb_article_list.as_deref());
+        e.str_list(3, self.kb_articles.as_deref());
+        e.str_list(4, self.references.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            cis_controls: d.object_list::<crate::v1_8_0::objects::CisControl>(0)?,
+            desc: d.string(1)?,
+            kb_article_list: d.object_list::<crate::v1_8_0::objects::KbArticle>(2)?,
+            kb_articles: d.string_list(3)?,
+            references: d.string_list(4)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

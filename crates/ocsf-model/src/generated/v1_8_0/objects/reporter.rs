@@ -20,7 +20,7 @@ pub struct Reporter {
     pub name: Option<String>,
     /// **Organization** (`org`, object `organization`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub org: Option<crate::v1_8_0::objects::Organization>,
+    pub org: Option<Box<crate::v1_8_0::objects::Organization>>,
     /// **Unique ID** (`uid`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uid: Option<String>,
@@ -33,5 +33,35 @@ impl Reporter {
     /// A new object with its required attributes; the others are unset.
     pub fn new() -> Self {
         Self::default()
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Reporter {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[133]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.hostname.as_deref());
+        e.str(1, self.ip.as_deref());
+        e.str(2, self.name.as_deref());
+        e.object(3, self.org.as_deref());
+        e.str(4, self.uid.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            hostname: d.string(0)?,
+            ip: d.string(1)?,
+            name: d.string(2)?,
+            org: d
+                .object::<crate::v1_8_0::objects::Organization>(3)?
+                .map(Box::new),
+            uid: d.string(4)?,
+            unknown: d.unknown()?,
+        })
     }
 }

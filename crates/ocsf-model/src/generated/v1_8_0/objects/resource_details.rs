@@ -60,13 +60,13 @@ pub struct ResourceDetails {
     ///
     /// Deprecated since 1.4.0; use `data_classifications`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data_classification: Option<crate::v1_8_0::objects::DataClassification>,
+    pub data_classification: Option<Box<crate::v1_8_0::objects::DataClassification>>,
     /// **Data Classification** (`data_classifications`, object `data_classification` array, recommended, profile `data_classification`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_classifications: Option<Vec<crate::v1_8_0::objects::DataClassification>>,
     /// **Group** (`group`, object `group`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group: Option<crate::v1_8_0::objects::Group>,
+    pub group: Option<Box<crate::v1_8_0::objects::Group>>,
     /// **Hostname** (`hostname`, `hostname_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hostname: Option<String>,
@@ -93,7 +93,7 @@ pub struct ResourceDetails {
     pub namespace: Option<String>,
     /// **Owner** (`owner`, object `user`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner: Option<crate::v1_8_0::objects::User>,
+    pub owner: Option<Box<crate::v1_8_0::objects::User>>,
     /// **Cloud Provider** (`provider`, `string_t`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider: Option<String>,
@@ -102,7 +102,7 @@ pub struct ResourceDetails {
     pub region: Option<String>,
     /// **Resource Relationship** (`resource_relationship`, object `graph`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resource_relationship: Option<crate::v1_8_0::objects::Graph>,
+    pub resource_relationship: Option<Box<crate::v1_8_0::objects::Graph>>,
     /// **Role** (`role`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
@@ -149,5 +149,83 @@ impl ResourceDetails {
             self.role = Some(value.as_str().to_string());
         }
         self
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for ResourceDetails {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[136]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.object_list(0, self.agent_list.as_deref());
+        e.str(1, self.cloud_partition.as_deref());
+        e.int(2, self.created_time);
+        e.datetime(3, self.created_time_dt.as_deref());
+        e.str(4, self.criticality.as_deref());
+        e.json(5, self.data.as_ref());
+        e.object(6, self.data_classification.as_deref());
+        e.object_list(7, self.data_classifications.as_deref());
+        e.object(8, self.group.as_deref());
+        e.str(9, self.hostname.as_deref());
+        e.str(10, self.ip.as_deref());
+        e.bool(11, self.is_backed_up);
+        e.str_list(12, self.labels.as_deref());
+        e.int(13, self.modified_time);
+        e.datetime(14, self.modified_time_dt.as_deref());
+        e.str(15, self.name.as_deref());
+        e.str(16, self.namespace.as_deref());
+        e.object(17, self.owner.as_deref());
+        e.str(18, self.provider.as_deref());
+        e.str(19, self.region.as_deref());
+        e.object(20, self.resource_relationship.as_deref());
+        e.str(21, self.role.as_deref());
+        e.int(22, self.role_id.map(|v| i64::from(v.id())));
+        e.object_list(23, self.tags.as_deref());
+        e.str(24, self.type_.as_deref());
+        e.str(25, self.uid.as_deref());
+        e.str(26, self.uid_alt.as_deref());
+        e.str(27, self.version.as_deref());
+        e.str(28, self.zone.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            agent_list: d.object_list::<crate::v1_8_0::objects::Agent>(0)?,
+            cloud_partition: d.string(1)?,
+            created_time: d.int64(2)?,
+            created_time_dt: d.datetime(3)?,
+            criticality: d.string(4)?,
+            data: d.json(5)?,
+            data_classification: d
+                .object::<crate::v1_8_0::objects::DataClassification>(6)?
+                .map(Box::new),
+            data_classifications: d.object_list::<crate::v1_8_0::objects::DataClassification>(7)?,
+            group: d.object::<crate::v1_8_0::objects::Group>(8)?.map(Box::new),
+            hostname: d.string(9)?,
+            ip: d.string(10)?,
+            is_backed_up: d.bool(11)?,
+            labels: d.string_list(12)?,
+            modified_time: d.int64(13)?,
+            modified_time_dt: d.datetime(14)?,
+            name: d.string(15)?,
+            namespace: d.string(16)?,
+            owner: d.object::<crate::v1_8_0::objects::User>(17)?.map(Box::new),
+            provider: d.string(18)?,
+            region: d.string(19)?,
+            resource_relationship: d.object::<crate::v1_8_0::objects::Graph>(20)?.map(Box::new),
+            role: d.string(21)?,
+            role_id: d.int32(22)?.map(ResourceDetailsRoleId::from_id),
+            tags: d.object_list::<crate::v1_8_0::objects::KeyValueObject>(23)?,
+            type_: d.string(24)?,
+            uid: d.string(25)?,
+            uid_alt: d.string(26)?,
+            version: d.string(27)?,
+            zone: d.string(28)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -41,10 +41,10 @@ pub struct Sbom {
     pub created_time_dt: Option<String>,
     /// **Software Package** (`package`, object `package`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub package: Option<crate::v1_8_0::objects::Package>,
+    pub package: Option<Box<crate::v1_8_0::objects::Package>>,
     /// **Product** (`product`, object `product`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub product: Option<crate::v1_8_0::objects::Product>,
+    pub product: Option<Box<crate::v1_8_0::objects::Product>>,
     /// **Software Components** (`software_components`, object `software_component` array, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub software_components: Option<Vec<crate::v1_8_0::objects::SoftwareComponent>>,
@@ -75,7 +75,7 @@ impl Sbom {
         software_components: Vec<crate::v1_8_0::objects::SoftwareComponent>,
     ) -> Self {
         Self {
-            package: Some(package),
+            package: Some(Box::new(package)),
             software_components: Some(software_components),
             ..Self::default()
         }
@@ -89,5 +89,45 @@ impl Sbom {
             self.type_ = Some(value.as_str().to_string());
         }
         self
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Sbom {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[141]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, self.created_time);
+        e.datetime(1, self.created_time_dt.as_deref());
+        e.object(2, self.package.as_deref());
+        e.object(3, self.product.as_deref());
+        e.object_list(4, self.software_components.as_deref());
+        e.str(5, self.type_.as_deref());
+        e.int(6, self.type_id.map(|v| i64::from(v.id())));
+        e.str(7, self.uid.as_deref());
+        e.str(8, self.version.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            created_time: d.int64(0)?,
+            created_time_dt: d.datetime(1)?,
+            package: d
+                .object::<crate::v1_8_0::objects::Package>(2)?
+                .map(Box::new),
+            product: d
+                .object::<crate::v1_8_0::objects::Product>(3)?
+                .map(Box::new),
+            software_components: d.object_list::<crate::v1_8_0::objects::SoftwareComponent>(4)?,
+            type_: d.string(5)?,
+            type_id: d.int32(6)?.map(SbomTypeId::from_id),
+            uid: d.string(7)?,
+            version: d.string(8)?,
+            unknown: d.unknown()?,
+        })
     }
 }

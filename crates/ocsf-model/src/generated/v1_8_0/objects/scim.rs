@@ -143,3 +143,69 @@ impl Scim {
         self
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Scim {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[143]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.auth_protocol.as_deref());
+        e.int(1, self.auth_protocol_id.map(|v| i64::from(v.id())));
+        e.int(2, self.created_time);
+        e.datetime(3, self.created_time_dt.as_deref());
+        e.str(4, self.error_message.as_deref());
+        e.bool(5, self.is_group_provisioning_enabled);
+        e.bool(6, self.is_user_provisioning_enabled);
+        e.int(7, self.last_run_time);
+        e.datetime(8, self.last_run_time_dt.as_deref());
+        e.int(9, self.modified_time);
+        e.datetime(10, self.modified_time_dt.as_deref());
+        e.str(11, self.name.as_deref());
+        e.str(12, self.protocol_name.as_deref());
+        e.int(13, self.rate_limit.map(i64::from));
+        e.json(14, self.scim_group_schema.as_ref());
+        e.json(15, self.scim_user_schema.as_ref());
+        e.str(16, self.state.as_deref());
+        e.int(17, self.state_id.map(|v| i64::from(v.id())));
+        e.str(18, self.uid.as_deref());
+        e.str(19, self.uid_alt.as_deref());
+        e.str(20, self.url_string.as_deref());
+        e.str(21, self.vendor_name.as_deref());
+        e.str(22, self.version.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            auth_protocol: d.string(0)?,
+            auth_protocol_id: d
+                .int32(1)?
+                .map(crate::v1_8_0::enums::AuthProtocolId::from_id),
+            created_time: d.int64(2)?,
+            created_time_dt: d.datetime(3)?,
+            error_message: d.string(4)?,
+            is_group_provisioning_enabled: d.bool(5)?,
+            is_user_provisioning_enabled: d.bool(6)?,
+            last_run_time: d.int64(7)?,
+            last_run_time_dt: d.datetime(8)?,
+            modified_time: d.int64(9)?,
+            modified_time_dt: d.datetime(10)?,
+            name: d.string(11)?,
+            protocol_name: d.string(12)?,
+            rate_limit: d.int32(13)?,
+            scim_group_schema: d.json(14)?,
+            scim_user_schema: d.json(15)?,
+            state: d.string(16)?,
+            state_id: d.int32(17)?.map(ScimStateId::from_id),
+            uid: d.string(18)?,
+            uid_alt: d.string(19)?,
+            url_string: d.string(20)?,
+            vendor_name: d.string(21)?,
+            version: d.string(22)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

@@ -47,7 +47,7 @@ Other = 99 => "Other",
 pub struct Script {
     /// **File** (`file`, object `file`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file: Option<crate::v1_8_0::objects::File>,
+    pub file: Option<Box<crate::v1_8_0::objects::File>>,
     /// **Hashes** (`hashes`, object `fingerprint` array, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hashes: Option<Vec<crate::v1_8_0::objects::Fingerprint>>,
@@ -59,7 +59,7 @@ pub struct Script {
     pub parent_uid: Option<String>,
     /// **Script Content** (`script_content`, object `long_string`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub script_content: Option<crate::v1_8_0::objects::LongString>,
+    pub script_content: Option<Box<crate::v1_8_0::objects::LongString>>,
     /// **Type** (`type`, `string_t`, optional).
     #[serde(rename = "type")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -81,7 +81,7 @@ impl Script {
     /// A new object with its required attributes; the others are unset.
     pub fn new(script_content: crate::v1_8_0::objects::LongString, type_id: ScriptTypeId) -> Self {
         let mut object = Self {
-            script_content: Some(script_content),
+            script_content: Some(Box::new(script_content)),
             ..Self::default()
         };
         object.set_type_id(type_id);
@@ -96,5 +96,41 @@ impl Script {
             self.type_ = Some(value.as_str().to_string());
         }
         self
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Script {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[144]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.object(0, self.file.as_deref());
+        e.object_list(1, self.hashes.as_deref());
+        e.str(2, self.name.as_deref());
+        e.str(3, self.parent_uid.as_deref());
+        e.object(4, self.script_content.as_deref());
+        e.str(5, self.type_.as_deref());
+        e.int(6, self.type_id.map(|v| i64::from(v.id())));
+        e.str(7, self.uid.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            file: d.object::<crate::v1_8_0::objects::File>(0)?.map(Box::new),
+            hashes: d.object_list::<crate::v1_8_0::objects::Fingerprint>(1)?,
+            name: d.string(2)?,
+            parent_uid: d.string(3)?,
+            script_content: d
+                .object::<crate::v1_8_0::objects::LongString>(4)?
+                .map(Box::new),
+            type_: d.string(5)?,
+            type_id: d.int32(6)?.map(ScriptTypeId::from_id),
+            uid: d.string(7)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -120,3 +120,25 @@ impl SecurityState {
         self
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for SecurityState {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[145]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.state.as_deref());
+        e.int(1, self.state_id.map(|v| i64::from(v.id())));
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            state: d.string(0)?,
+            state_id: d.int32(1)?.map(SecurityStateStateId::from_id),
+            unknown: d.unknown()?,
+        })
+    }
+}

@@ -53,3 +53,42 @@ impl ServicePrivilegeAnalysis {
         }
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for ServicePrivilegeAnalysis {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[147]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.bool(0, self.all_privileges_unused);
+        e.int(1, self.analyzed_privileges_count.map(i64::from));
+        e.int(2, self.execute_count.map(i64::from));
+        e.int(3, self.last_used_time);
+        e.datetime(4, self.last_used_time_dt.as_deref());
+        e.str(5, self.name.as_deref());
+        e.object_list(6, self.privilege_attack_info_list.as_deref());
+        e.int(7, self.read_count.map(i64::from));
+        e.int(8, self.unused_privileges_count.map(i64::from));
+        e.int(9, self.write_count.map(i64::from));
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            all_privileges_unused: d.bool(0)?,
+            analyzed_privileges_count: d.int32(1)?,
+            execute_count: d.int32(2)?,
+            last_used_time: d.int64(3)?,
+            last_used_time_dt: d.datetime(4)?,
+            name: d.string(5)?,
+            privilege_attack_info_list: d
+                .object_list::<crate::v1_8_0::objects::PrivilegeAttackInfo>(6)?,
+            read_count: d.int32(7)?,
+            unused_privileges_count: d.int32(8)?,
+            write_count: d.int32(9)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

@@ -54,7 +54,7 @@ pub struct SoftwareComponent {
     pub author: Option<String>,
     /// **Hash** (`hash`, object `fingerprint`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hash: Option<crate::v1_8_0::objects::Fingerprint>,
+    pub hash: Option<Box<crate::v1_8_0::objects::Fingerprint>>,
     /// **Software License** (`license`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub license: Option<String>,
@@ -120,5 +120,47 @@ impl SoftwareComponent {
             self.type_ = Some(value.as_str().to_string());
         }
         self
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for SoftwareComponent {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[149]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.author.as_deref());
+        e.object(1, self.hash.as_deref());
+        e.str(2, self.license.as_deref());
+        e.str(3, self.name.as_deref());
+        e.str(4, self.purl.as_deref());
+        e.str(5, self.related_component.as_deref());
+        e.str(6, self.relationship.as_deref());
+        e.int(7, self.relationship_id.map(|v| i64::from(v.id())));
+        e.str(8, self.type_.as_deref());
+        e.int(9, self.type_id.map(|v| i64::from(v.id())));
+        e.str(10, self.version.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            author: d.string(0)?,
+            hash: d
+                .object::<crate::v1_8_0::objects::Fingerprint>(1)?
+                .map(Box::new),
+            license: d.string(2)?,
+            name: d.string(3)?,
+            purl: d.string(4)?,
+            related_component: d.string(5)?,
+            relationship: d.string(6)?,
+            relationship_id: d.int32(7)?.map(SoftwareComponentRelationshipId::from_id),
+            type_: d.string(8)?,
+            type_id: d.int32(9)?.map(SoftwareComponentTypeId::from_id),
+            version: d.string(10)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -29,7 +29,7 @@ pub struct Span {
     pub parent_uid: Option<String>,
     /// **Service** (`service`, object `service`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub service: Option<crate::v1_8_0::objects::Service>,
+    pub service: Option<Box<crate::v1_8_0::objects::Service>>,
     /// **Start Time** (`start_time`, `timestamp_t`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
@@ -56,5 +56,47 @@ impl Span {
             uid: Some(uid),
             ..Self::default()
         }
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Span {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[150]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, self.duration);
+        e.int(1, self.end_time);
+        e.datetime(2, self.end_time_dt.as_deref());
+        e.str(3, self.message.as_deref());
+        e.str(4, self.operation.as_deref());
+        e.str(5, self.parent_uid.as_deref());
+        e.object(6, self.service.as_deref());
+        e.int(7, self.start_time);
+        e.datetime(8, self.start_time_dt.as_deref());
+        e.str(9, self.status_code.as_deref());
+        e.str(10, self.uid.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            duration: d.int64(0)?,
+            end_time: d.int64(1)?,
+            end_time_dt: d.datetime(2)?,
+            message: d.string(3)?,
+            operation: d.string(4)?,
+            parent_uid: d.string(5)?,
+            service: d
+                .object::<crate::v1_8_0::objects::Service>(6)?
+                .map(Box::new),
+            start_time: d.int64(7)?,
+            start_time_dt: d.datetime(8)?,
+            status_code: d.string(9)?,
+            uid: d.string(10)?,
+            unknown: d.unknown()?,
+        })
     }
 }

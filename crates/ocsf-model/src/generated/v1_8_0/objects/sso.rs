@@ -19,7 +19,7 @@ pub struct Sso {
     pub auth_protocol_id: Option<crate::v1_8_0::enums::AuthProtocolId>,
     /// **SAML Certificate** (`certificate`, object `certificate`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub certificate: Option<crate::v1_8_0::objects::Certificate>,
+    pub certificate: Option<Box<crate::v1_8_0::objects::Certificate>>,
     /// **Created Time** (`created_time`, `timestamp_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_time: Option<i64>,
@@ -84,5 +84,61 @@ impl Sso {
             self.auth_protocol = Some(value.as_str().to_string());
         }
         self
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Sso {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[151]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.auth_protocol.as_deref());
+        e.int(1, self.auth_protocol_id.map(|v| i64::from(v.id())));
+        e.object(2, self.certificate.as_deref());
+        e.int(3, self.created_time);
+        e.datetime(4, self.created_time_dt.as_deref());
+        e.int(5, self.duration_mins.map(i64::from));
+        e.int(6, self.idle_timeout.map(i64::from));
+        e.str(7, self.login_endpoint.as_deref());
+        e.str(8, self.logout_endpoint.as_deref());
+        e.str(9, self.metadata_endpoint.as_deref());
+        e.int(10, self.modified_time);
+        e.datetime(11, self.modified_time_dt.as_deref());
+        e.str(12, self.name.as_deref());
+        e.str(13, self.protocol_name.as_deref());
+        e.str_list(14, self.scopes.as_deref());
+        e.str(15, self.uid.as_deref());
+        e.str(16, self.vendor_name.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            auth_protocol: d.string(0)?,
+            auth_protocol_id: d
+                .int32(1)?
+                .map(crate::v1_8_0::enums::AuthProtocolId::from_id),
+            certificate: d
+                .object::<crate::v1_8_0::objects::Certificate>(2)?
+                .map(Box::new),
+            created_time: d.int64(3)?,
+            created_time_dt: d.datetime(4)?,
+            duration_mins: d.int32(5)?,
+            idle_timeout: d.int32(6)?,
+            login_endpoint: d.string(7)?,
+            logout_endpoint: d.string(8)?,
+            metadata_endpoint: d.string(9)?,
+            modified_time: d.int64(10)?,
+            modified_time_dt: d.datetime(11)?,
+            name: d.string(12)?,
+            protocol_name: d.string(13)?,
+            scopes: d.string_list(14)?,
+            uid: d.string(15)?,
+            vendor_name: d.string(16)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -154,16 +154,16 @@ Other = 99 => "Other",
 pub struct StartupItem {
     /// **Kernel Driver** (`driver`, object `kernel_driver`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub driver: Option<crate::v1_8_0::objects::KernelDriver>,
+    pub driver: Option<Box<crate::v1_8_0::objects::KernelDriver>>,
     /// **Job** (`job`, object `job`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub job: Option<crate::v1_8_0::objects::Job>,
+    pub job: Option<Box<crate::v1_8_0::objects::Job>>,
     /// **Name** (`name`, `string_t`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// **Process** (`process`, object `process`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub process: Option<crate::v1_8_0::objects::Process>,
+    pub process: Option<Box<crate::v1_8_0::objects::Process>>,
     /// **Run Mode IDs** (`run_mode_ids`, `integer_t` array, optional).
     ///
     /// Its caption goes in `run_modes`.
@@ -199,7 +199,7 @@ pub struct StartupItem {
     pub type_id: Option<StartupItemTypeId>,
     /// **Windows Service** (`win_service`, object `win/win_service`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub win_service: Option<crate::v1_8_0::objects::WinWinService>,
+    pub win_service: Option<Box<crate::v1_8_0::objects::WinWinService>>,
     /// Attributes this schema version does not define, kept as read and written back.
     #[serde(flatten)]
     pub unknown: serde_json::Map<String, serde_json::Value>,
@@ -244,5 +244,63 @@ impl StartupItem {
             self.type_ = Some(value.as_str().to_string());
         }
         self
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for StartupItem {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[152]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.object(0, self.driver.as_deref());
+        e.object(1, self.job.as_deref());
+        e.str(2, self.name.as_deref());
+        e.object(3, self.process.as_deref());
+        e.int_list(
+            4,
+            self.run_mode_ids
+                .as_ref()
+                .map(|v| v.iter().map(|x| i64::from(x.id())).collect::<Vec<_>>())
+                .as_deref(),
+        );
+        e.str_list(5, self.run_modes.as_deref());
+        e.str(6, self.run_state.as_deref());
+        e.int(7, self.run_state_id.map(|v| i64::from(v.id())));
+        e.str(8, self.start_type.as_deref());
+        e.int(9, self.start_type_id.map(|v| i64::from(v.id())));
+        e.str(10, self.type_.as_deref());
+        e.int(11, self.type_id.map(|v| i64::from(v.id())));
+        e.object(12, self.win_service.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            driver: d
+                .object::<crate::v1_8_0::objects::KernelDriver>(0)?
+                .map(Box::new),
+            job: d.object::<crate::v1_8_0::objects::Job>(1)?.map(Box::new),
+            name: d.string(2)?,
+            process: d
+                .object::<crate::v1_8_0::objects::Process>(3)?
+                .map(Box::new),
+            run_mode_ids: d
+                .int32_list(4)?
+                .map(|v| v.into_iter().map(StartupItemRunModeIds::from_id).collect()),
+            run_modes: d.string_list(5)?,
+            run_state: d.string(6)?,
+            run_state_id: d.int32(7)?.map(StartupItemRunStateId::from_id),
+            start_type: d.string(8)?,
+            start_type_id: d.int32(9)?.map(StartupItemStartTypeId::from_id),
+            type_: d.string(10)?,
+            type_id: d.int32(11)?.map(StartupItemTypeId::from_id),
+            win_service: d
+                .object::<crate::v1_8_0::objects::WinWinService>(12)?
+                .map(Box::new),
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -129,3 +129,37 @@ impl Ticket {
         self
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Ticket {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[158]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.src_url.as_deref());
+        e.str(1, self.status.as_deref());
+        e.str_list(2, self.status_details.as_deref());
+        e.int(3, self.status_id.map(|v| i64::from(v.id())));
+        e.str(4, self.title.as_deref());
+        e.str(5, self.type_.as_deref());
+        e.int(6, self.type_id.map(|v| i64::from(v.id())));
+        e.str(7, self.uid.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            src_url: d.string(0)?,
+            status: d.string(1)?,
+            status_details: d.string_list(2)?,
+            status_id: d.int32(3)?.map(TicketStatusId::from_id),
+            title: d.string(4)?,
+            type_: d.string(5)?,
+            type_id: d.int32(6)?.map(TicketTypeId::from_id),
+            uid: d.string(7)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

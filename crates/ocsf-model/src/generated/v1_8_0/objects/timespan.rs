@@ -119,3 +119,49 @@ impl Timespan {
         self
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Timespan {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[159]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, self.duration);
+        e.int(1, self.duration_days.map(i64::from));
+        e.int(2, self.duration_hours.map(i64::from));
+        e.int(3, self.duration_mins.map(i64::from));
+        e.int(4, self.duration_months.map(i64::from));
+        e.int(5, self.duration_secs.map(i64::from));
+        e.int(6, self.duration_weeks.map(i64::from));
+        e.int(7, self.duration_years.map(i64::from));
+        e.int(8, self.end_time);
+        e.datetime(9, self.end_time_dt.as_deref());
+        e.int(10, self.start_time);
+        e.datetime(11, self.start_time_dt.as_deref());
+        e.str(12, self.type_.as_deref());
+        e.int(13, self.type_id.map(|v| i64::from(v.id())));
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            duration: d.int64(0)?,
+            duration_days: d.int32(1)?,
+            duration_hours: d.int32(2)?,
+            duration_mins: d.int32(3)?,
+            duration_months: d.int32(4)?,
+            duration_secs: d.int32(5)?,
+            duration_weeks: d.int32(6)?,
+            duration_years: d.int32(7)?,
+            end_time: d.int64(8)?,
+            end_time_dt: d.datetime(9)?,
+            start_time: d.int64(10)?,
+            start_time_dt: d.datetime(11)?,
+            type_: d.string(12)?,
+            type_id: d.int32(13)?.map(TimespanTypeId::from_id),
+            unknown: d.unknown()?,
+        })
+    }
+}

@@ -108,3 +108,47 @@ impl Token {
         self
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Token {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[162]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, self.created_time);
+        e.datetime(1, self.created_time_dt.as_deref());
+        e.int(2, self.expiration_time);
+        e.datetime(3, self.expiration_time_dt.as_deref());
+        e.bool(4, self.is_renewable);
+        e.int(5, self.modified_time);
+        e.datetime(6, self.modified_time_dt.as_deref());
+        e.str(7, self.name.as_deref());
+        e.str(8, self.tenant_uid.as_deref());
+        e.str(9, self.type_.as_deref());
+        e.int(10, self.type_id.map(|v| i64::from(v.id())));
+        e.str(11, self.uid.as_deref());
+        e.str(12, self.zone.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            created_time: d.int64(0)?,
+            created_time_dt: d.datetime(1)?,
+            expiration_time: d.int64(2)?,
+            expiration_time_dt: d.datetime(3)?,
+            is_renewable: d.bool(4)?,
+            modified_time: d.int64(5)?,
+            modified_time_dt: d.datetime(6)?,
+            name: d.string(7)?,
+            tenant_uid: d.string(8)?,
+            type_: d.string(9)?,
+            type_id: d.int32(10)?.map(TokenTypeId::from_id),
+            uid: d.string(11)?,
+            zone: d.string(12)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

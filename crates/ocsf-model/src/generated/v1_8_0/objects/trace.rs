@@ -23,10 +23,10 @@ pub struct Trace {
     pub flags: Option<Vec<String>>,
     /// **Service** (`service`, object `service`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub service: Option<crate::v1_8_0::objects::Service>,
+    pub service: Option<Box<crate::v1_8_0::objects::Service>>,
     /// **Span** (`span`, object `span`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub span: Option<crate::v1_8_0::objects::Span>,
+    pub span: Option<Box<crate::v1_8_0::objects::Span>>,
     /// **Start Time** (`start_time`, `timestamp_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
@@ -48,5 +48,43 @@ impl Trace {
             uid: Some(uid),
             ..Self::default()
         }
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Trace {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[163]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, self.duration);
+        e.int(1, self.end_time);
+        e.datetime(2, self.end_time_dt.as_deref());
+        e.str_list(3, self.flags.as_deref());
+        e.object(4, self.service.as_deref());
+        e.object(5, self.span.as_deref());
+        e.int(6, self.start_time);
+        e.datetime(7, self.start_time_dt.as_deref());
+        e.str(8, self.uid.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            duration: d.int64(0)?,
+            end_time: d.int64(1)?,
+            end_time_dt: d.datetime(2)?,
+            flags: d.string_list(3)?,
+            service: d
+                .object::<crate::v1_8_0::objects::Service>(4)?
+                .map(Box::new),
+            span: d.object::<crate::v1_8_0::objects::Span>(5)?.map(Box::new),
+            start_time: d.int64(6)?,
+            start_time_dt: d.datetime(7)?,
+            uid: d.string(8)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -36,3 +36,31 @@ impl Trait {
         Self::default()
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Trait {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[164]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.category.as_deref());
+        e.str(1, self.name.as_deref());
+        e.str(2, self.type_.as_deref());
+        e.str(3, self.uid.as_deref());
+        e.str_list(4, self.values.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            category: d.string(0)?,
+            name: d.string(1)?,
+            type_: d.string(2)?,
+            uid: d.string(3)?,
+            values: d.string_list(4)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

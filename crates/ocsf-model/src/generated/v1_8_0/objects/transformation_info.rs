@@ -19,7 +19,7 @@ pub struct TransformationInfo {
     pub name: Option<String>,
     /// **Product** (`product`, object `product`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub product: Option<crate::v1_8_0::objects::Product>,
+    pub product: Option<Box<crate::v1_8_0::objects::Product>>,
     /// **Event Time** (`time`, `timestamp_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time: Option<i64>,
@@ -41,5 +41,39 @@ impl TransformationInfo {
     /// A new object with its required attributes; the others are unset.
     pub fn new() -> Self {
         Self::default()
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for TransformationInfo {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[165]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.lang.as_deref());
+        e.str(1, self.name.as_deref());
+        e.object(2, self.product.as_deref());
+        e.int(3, self.time);
+        e.datetime(4, self.time_dt.as_deref());
+        e.str(5, self.uid.as_deref());
+        e.str(6, self.url_string.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            lang: d.string(0)?,
+            name: d.string(1)?,
+            product: d
+                .object::<crate::v1_8_0::objects::Product>(2)?
+                .map(Box::new),
+            time: d.int64(3)?,
+            time_dt: d.datetime(4)?,
+            uid: d.string(5)?,
+            url_string: d.string(6)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -68,10 +68,10 @@ Other = 99 => "Other",
 pub struct UnmannedAerialSystem {
     /// **UAS Hardware Information** (`hw_info`, object `device_hw_info`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hw_info: Option<crate::v1_8_0::objects::DeviceHwInfo>,
+    pub hw_info: Option<Box<crate::v1_8_0::objects::DeviceHwInfo>>,
     /// **UAS Position Location Information** (`location`, object `location`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub location: Option<crate::v1_8_0::objects::Location>,
+    pub location: Option<Box<crate::v1_8_0::objects::Location>>,
     /// **Model** (`model`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
@@ -130,5 +130,55 @@ impl UnmannedAerialSystem {
             self.type_ = Some(value.as_str().to_string());
         }
         self
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for UnmannedAerialSystem {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[166]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.object(0, self.hw_info.as_deref());
+        e.object(1, self.location.as_deref());
+        e.str(2, self.model.as_deref());
+        e.str(3, self.name.as_deref());
+        e.str(4, self.serial_number.as_deref());
+        e.str(5, self.speed.as_deref());
+        e.str(6, self.speed_accuracy.as_deref());
+        e.str(7, self.track_direction.as_deref());
+        e.str(8, self.type_.as_deref());
+        e.int(9, self.type_id.map(|v| i64::from(v.id())));
+        e.str(10, self.uid.as_deref());
+        e.str(11, self.uid_alt.as_deref());
+        e.str(12, self.uuid.as_deref());
+        e.str(13, self.vertical_speed.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            hw_info: d
+                .object::<crate::v1_8_0::objects::DeviceHwInfo>(0)?
+                .map(Box::new),
+            location: d
+                .object::<crate::v1_8_0::objects::Location>(1)?
+                .map(Box::new),
+            model: d.string(2)?,
+            name: d.string(3)?,
+            serial_number: d.string(4)?,
+            speed: d.string(5)?,
+            speed_accuracy: d.string(6)?,
+            track_direction: d.string(7)?,
+            type_: d.string(8)?,
+            type_id: d.int32(9)?.map(UnmannedAerialSystemTypeId::from_id),
+            uid: d.string(10)?,
+            uid_alt: d.string(11)?,
+            uuid: d.string(12)?,
+            vertical_speed: d.string(13)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -150,3 +150,79 @@ impl UnmannedSystemOperatingArea {
         self
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for UnmannedSystemOperatingArea {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[167]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.aerial_height.as_deref());
+        e.str(1, self.altitude_ceiling.as_deref());
+        e.str(2, self.altitude_floor.as_deref());
+        e.str(3, self.city.as_deref());
+        e.str(4, self.continent.as_deref());
+        e.float_list(5, self.coordinates.as_deref());
+        e.int(6, self.count.map(i64::from));
+        e.str(7, self.country.as_deref());
+        e.str(8, self.desc.as_deref());
+        e.int(9, self.end_time);
+        e.datetime(10, self.end_time_dt.as_deref());
+        e.str(11, self.geodetic_altitude.as_deref());
+        e.str(12, self.geodetic_vertical_accuracy.as_deref());
+        e.str(13, self.geohash.as_deref());
+        e.str(14, self.horizontal_accuracy.as_deref());
+        e.bool(15, self.is_on_premises);
+        e.str(16, self.isp.as_deref());
+        e.float(17, self.lat);
+        e.object_list(18, self.locations.as_deref());
+        e.float(19, self.long);
+        e.str(20, self.postal_code.as_deref());
+        e.str(21, self.pressure_altitude.as_deref());
+        e.str(22, self.provider.as_deref());
+        e.str(23, self.radius.as_deref());
+        e.str(24, self.region.as_deref());
+        e.int(25, self.start_time);
+        e.datetime(26, self.start_time_dt.as_deref());
+        e.str(27, self.type_.as_deref());
+        e.int(28, self.type_id.map(|v| i64::from(v.id())));
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            aerial_height: d.string(0)?,
+            altitude_ceiling: d.string(1)?,
+            altitude_floor: d.string(2)?,
+            city: d.string(3)?,
+            continent: d.string(4)?,
+            coordinates: d.float_list(5)?,
+            count: d.int32(6)?,
+            country: d.string(7)?,
+            desc: d.string(8)?,
+            end_time: d.int64(9)?,
+            end_time_dt: d.datetime(10)?,
+            geodetic_altitude: d.string(11)?,
+            geodetic_vertical_accuracy: d.string(12)?,
+            geohash: d.string(13)?,
+            horizontal_accuracy: d.string(14)?,
+            is_on_premises: d.bool(15)?,
+            isp: d.string(16)?,
+            lat: d.float(17)?,
+            locations: d.object_list::<crate::v1_8_0::objects::Location>(18)?,
+            long: d.float(19)?,
+            postal_code: d.string(20)?,
+            pressure_altitude: d.string(21)?,
+            provider: d.string(22)?,
+            radius: d.string(23)?,
+            region: d.string(24)?,
+            start_time: d.int64(25)?,
+            start_time_dt: d.datetime(26)?,
+            type_: d.string(27)?,
+            type_id: d.int32(28)?.map(UnmannedSystemOperatingAreaTypeId::from_id),
+            unknown: d.unknown()?,
+        })
+    }
+}

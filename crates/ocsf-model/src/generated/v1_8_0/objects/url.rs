@@ -325,3 +325,51 @@ impl Url {
         Self::default()
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for Url {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[168]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str_list(0, self.categories.as_deref());
+        e.int_list(
+            1,
+            self.category_ids
+                .as_ref()
+                .map(|v| v.iter().map(|x| i64::from(x.id())).collect::<Vec<_>>())
+                .as_deref(),
+        );
+        e.str(2, self.domain.as_deref());
+        e.str(3, self.hostname.as_deref());
+        e.str(4, self.path.as_deref());
+        e.int(5, self.port.map(i64::from));
+        e.str(6, self.query_string.as_deref());
+        e.str(7, self.resource_type.as_deref());
+        e.str(8, self.scheme.as_deref());
+        e.str(9, self.subdomain.as_deref());
+        e.str(10, self.url_string.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            categories: d.string_list(0)?,
+            category_ids: d
+                .int32_list(1)?
+                .map(|v| v.into_iter().map(UrlCategoryIds::from_id).collect()),
+            domain: d.string(2)?,
+            hostname: d.string(3)?,
+            path: d.string(4)?,
+            port: d.int32(5)?,
+            query_string: d.string(6)?,
+            resource_type: d.string(7)?,
+            scheme: d.string(8)?,
+            subdomain: d.string(9)?,
+            url_string: d.string(10)?,
+            unknown: d.unknown()?,
+        })
+    }
+}

@@ -40,7 +40,7 @@ Other = 99 => "Other",
 pub struct User {
     /// **Account** (`account`, object `account`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub account: Option<crate::v1_8_0::objects::Account>,
+    pub account: Option<Box<crate::v1_8_0::objects::Account>>,
     /// **User Credential ID** (`credential_uid`, `string_t`, optional).
     ///
     /// Deprecated since 1.6.0; use `programmatic_credentials`.
@@ -75,7 +75,7 @@ pub struct User {
     pub name: Option<String>,
     /// **Organization** (`org`, object `organization`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub org: Option<crate::v1_8_0::objects::Organization>,
+    pub org: Option<Box<crate::v1_8_0::objects::Organization>>,
     /// **Telephone Number** (`phone_number`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<String>,
@@ -137,5 +137,72 @@ impl User {
             self.type_ = Some(value.as_str().to_string());
         }
         self
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for User {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[169]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.object(0, self.account.as_deref());
+        e.str(1, self.credential_uid.as_deref());
+        e.str(2, self.display_name.as_deref());
+        e.str(3, self.domain.as_deref());
+        e.str(4, self.email_addr.as_deref());
+        e.str(5, self.forward_addr.as_deref());
+        e.str(6, self.full_name.as_deref());
+        e.object_list(7, self.groups.as_deref());
+        e.bool(8, self.has_mfa);
+        e.object(9, self.ldap_person.as_deref());
+        e.str(10, self.name.as_deref());
+        e.object(11, self.org.as_deref());
+        e.str(12, self.phone_number.as_deref());
+        e.object_list(13, self.programmatic_credentials.as_deref());
+        e.str(14, self.risk_level.as_deref());
+        e.int(15, self.risk_level_id.map(|v| i64::from(v.id())));
+        e.int(16, self.risk_score.map(i64::from));
+        e.str(17, self.type_.as_deref());
+        e.int(18, self.type_id.map(|v| i64::from(v.id())));
+        e.str(19, self.uid.as_deref());
+        e.str(20, self.uid_alt.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            account: d
+                .object::<crate::v1_8_0::objects::Account>(0)?
+                .map(Box::new),
+            credential_uid: d.string(1)?,
+            display_name: d.string(2)?,
+            domain: d.string(3)?,
+            email_addr: d.string(4)?,
+            forward_addr: d.string(5)?,
+            full_name: d.string(6)?,
+            groups: d.object_list::<crate::v1_8_0::objects::Group>(7)?,
+            has_mfa: d.bool(8)?,
+            ldap_person: d
+                .object::<crate::v1_8_0::objects::LdapPerson>(9)?
+                .map(Box::new),
+            name: d.string(10)?,
+            org: d
+                .object::<crate::v1_8_0::objects::Organization>(11)?
+                .map(Box::new),
+            phone_number: d.string(12)?,
+            programmatic_credentials: d
+                .object_list::<crate::v1_8_0::objects::ProgrammaticCredential>(13)?,
+            risk_level: d.string(14)?,
+            risk_level_id: d.int32(15)?.map(crate::v1_8_0::enums::RiskLevelId::from_id),
+            risk_score: d.int32(16)?,
+            type_: d.string(17)?,
+            type_id: d.int32(18)?.map(UserTypeId::from_id),
+            uid: d.string(19)?,
+            uid_alt: d.string(20)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -36,3 +36,25 @@ impl VendorAttributes {
         self
     }
 }
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for VendorAttributes {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[170]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.severity.as_deref());
+        e.int(1, self.severity_id.map(|v| i64::from(v.id())));
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            severity: d.string(0)?,
+            severity_id: d.int32(1)?.map(crate::v1_8_0::enums::SeverityId::from_id),
+            unknown: d.unknown()?,
+        })
+    }
+}

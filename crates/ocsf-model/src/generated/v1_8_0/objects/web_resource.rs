@@ -24,7 +24,7 @@ pub struct WebResource {
     ///
     /// Deprecated since 1.4.0; use `data_classifications`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data_classification: Option<crate::v1_8_0::objects::DataClassification>,
+    pub data_classification: Option<Box<crate::v1_8_0::objects::DataClassification>>,
     /// **Data Classification** (`data_classifications`, object `data_classification` array, recommended, profile `data_classification`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_classifications: Option<Vec<crate::v1_8_0::objects::DataClassification>>,
@@ -68,5 +68,55 @@ impl WebResource {
     /// A new object with its required attributes; the others are unset.
     pub fn new() -> Self {
         Self::default()
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for WebResource {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[172]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.int(0, self.created_time);
+        e.datetime(1, self.created_time_dt.as_deref());
+        e.json(2, self.data.as_ref());
+        e.object(3, self.data_classification.as_deref());
+        e.object_list(4, self.data_classifications.as_deref());
+        e.str(5, self.desc.as_deref());
+        e.str_list(6, self.labels.as_deref());
+        e.int(7, self.modified_time);
+        e.datetime(8, self.modified_time_dt.as_deref());
+        e.str(9, self.name.as_deref());
+        e.object_list(10, self.tags.as_deref());
+        e.str(11, self.type_.as_deref());
+        e.str(12, self.uid.as_deref());
+        e.str(13, self.uid_alt.as_deref());
+        e.str(14, self.url_string.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            created_time: d.int64(0)?,
+            created_time_dt: d.datetime(1)?,
+            data: d.json(2)?,
+            data_classification: d
+                .object::<crate::v1_8_0::objects::DataClassification>(3)?
+                .map(Box::new),
+            data_classifications: d.object_list::<crate::v1_8_0::objects::DataClassification>(4)?,
+            desc: d.string(5)?,
+            labels: d.string_list(6)?,
+            modified_time: d.int64(7)?,
+            modified_time_dt: d.datetime(8)?,
+            name: d.string(9)?,
+            tags: d.object_list::<crate::v1_8_0::objects::KeyValueObject>(10)?,
+            type_: d.string(11)?,
+            uid: d.string(12)?,
+            uid_alt: d.string(13)?,
+            url_string: d.string(14)?,
+            unknown: d.unknown()?,
+        })
     }
 }

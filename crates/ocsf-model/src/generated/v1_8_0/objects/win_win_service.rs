@@ -121,7 +121,7 @@ pub struct WinWinService {
     pub cmd_line: Option<String>,
     /// **Hosting Process** (`hosting_process`, object `process_entity`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hosting_process: Option<crate::v1_8_0::objects::ProcessEntity>,
+    pub hosting_process: Option<Box<crate::v1_8_0::objects::ProcessEntity>>,
     /// **Labels** (`labels`, `string_t` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub labels: Option<Vec<String>>,
@@ -144,7 +144,7 @@ pub struct WinWinService {
     pub service_dependencies: Option<Vec<String>>,
     /// **Service DLL** (`service_dll_file`, object `file`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub service_dll_file: Option<crate::v1_8_0::objects::File>,
+    pub service_dll_file: Option<Box<crate::v1_8_0::objects::File>>,
     /// **Service Error Control** (`service_error_control`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_error_control: Option<String>,
@@ -155,7 +155,7 @@ pub struct WinWinService {
     pub service_error_control_id: Option<WinWinServiceServiceErrorControlId>,
     /// **Service File** (`service_file`, object `file`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub service_file: Option<crate::v1_8_0::objects::File>,
+    pub service_file: Option<Box<crate::v1_8_0::objects::File>>,
     /// **Service Start Name** (`service_start_name`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_start_name: Option<String>,
@@ -242,5 +242,67 @@ impl WinWinService {
             self.service_type = Some(value.as_str().to_string());
         }
         self
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl crate::columnar::Columnar for WinWinService {
+    fn schema_version() -> &'static crate::schema::SchemaVersion {
+        &crate::v1_8_0::SCHEMA
+    }
+    fn item() -> &'static crate::schema::ItemDef {
+        &crate::v1_8_0::SCHEMA.objects[177]
+    }
+    fn encode(&self, e: &mut crate::columnar::StructEncoder) {
+        e.str(0, self.cmd_line.as_deref());
+        e.object(1, self.hosting_process.as_deref());
+        e.str_list(2, self.labels.as_deref());
+        e.str(3, self.load_order_group.as_deref());
+        e.str(4, self.name.as_deref());
+        e.str(5, self.service_category.as_deref());
+        e.int(6, self.service_category_id.map(|v| i64::from(v.id())));
+        e.str_list(7, self.service_dependencies.as_deref());
+        e.object(8, self.service_dll_file.as_deref());
+        e.str(9, self.service_error_control.as_deref());
+        e.int(10, self.service_error_control_id.map(|v| i64::from(v.id())));
+        e.object(11, self.service_file.as_deref());
+        e.str(12, self.service_start_name.as_deref());
+        e.str(13, self.service_start_type.as_deref());
+        e.int(14, self.service_start_type_id.map(|v| i64::from(v.id())));
+        e.str(15, self.service_type.as_deref());
+        e.int(16, self.service_type_id.map(|v| i64::from(v.id())));
+        e.object_list(17, self.tags.as_deref());
+        e.str(18, self.uid.as_deref());
+        e.str(19, self.version.as_deref());
+        e.unknown(&self.unknown);
+    }
+    fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
+        Ok(Self {
+            cmd_line: d.string(0)?,
+            hosting_process: d
+                .object::<crate::v1_8_0::objects::ProcessEntity>(1)?
+                .map(Box::new),
+            labels: d.string_list(2)?,
+            load_order_group: d.string(3)?,
+            name: d.string(4)?,
+            service_category: d.string(5)?,
+            service_category_id: d.int32(6)?.map(WinWinServiceServiceCategoryId::from_id),
+            service_dependencies: d.string_list(7)?,
+            service_dll_file: d.object::<crate::v1_8_0::objects::File>(8)?.map(Box::new),
+            service_error_control: d.string(9)?,
+            service_error_control_id: d
+                .int32(10)?
+                .map(WinWinServiceServiceErrorControlId::from_id),
+            service_file: d.object::<crate::v1_8_0::objects::File>(11)?.map(Box::new),
+            service_start_name: d.string(12)?,
+            service_start_type: d.string(13)?,
+            service_start_type_id: d.int32(14)?.map(WinWinServiceServiceStartTypeId::from_id),
+            service_type: d.string(15)?,
+            service_type_id: d.int32(16)?.map(WinWinServiceServiceTypeId::from_id),
+            tags: d.object_list::<crate::v1_8_0::objects::KeyValueObject>(17)?,
+            uid: d.string(18)?,
+            version: d.string(19)?,
+            unknown: d.unknown()?,
+        })
     }
 }

@@ -1,0 +1,360 @@
+//! PAM module messages, from whatever program loaded the module:
+//! `pam_unix(sshd:auth): ...`, the older `sshd(pam_unix)[42]: ...` tag form,
+//! OpenSSH's own `PAM ...` lines, and `unix_chkpwd`.
+
+use serde_json::{Map, Value};
+
+use super::sshd::user;
+use super::{MessageContext, Miss, Recognized};
+use crate::normalized::{
+    AccountActivity, Activity, AuthActivity, AuthInfo, LogonType, ModuleActivity, Normalized,
+    Outcome, SessionInfo, Severity, UserInfo,
+};
+use crate::util::{UNKNOWN, endpoint, kv, number, unquote};
+
+/// The module, service and PAM function of a message.
+struct Pam<'a> {
+    module: &'a str,
+    service: &'a str,
+    kind: Option<&'a str>,
+}
+
+/// Recognizes PAM-shaped messages; `None` when the message is not one.
+pub(super) fn map(ctx: &MessageContext<'_>, msg: &str) -> Option<Recognized> {
+    if let Some(rest) = msg.strip_prefix("pam_")
+        && let Some((head, body)) = rest.split_once("): ")
+        && let Some((name, svc)) = head.split_once('(')
+        && !name.contains(' ')
+    {
+        let (service, kind) = match svc.split_once(':') {
+            Some((s, k)) => (s, Some(k)),
+            None => (svc, None),
+        };
+        let module = &msg[..4 + name.len()];
+        return Some(module_message(
+            ctx,
+            &Pam {
+                module,
+                service,
+                kind,
+            },
+            body,
+        ));
+    }
+    if let Some(sub) = ctx.sub_program.filter(|s| s.starts_with("pam_")) {
+        let pam = Pam {
+            module: sub,
+            service: ctx.program_name(),
+            kind: None,
+        };
+        return Some(module_message(ctx, &pam, msg));
+    }
+    if let Some(rest) = msg.strip_prefix("PAM ") {
+        return Some(pam_prefixed(ctx, rest));
+    }
+    if ctx.program_name() == "unix_chkpwd"
+        && let Some(rest) = msg.strip_prefix("password check failed for user ")
+    {
+        let pam = Pam {
+            module: "pam_unix",
+            service: "unix_chkpwd",
+            kind: Some("auth"),
+        };
+        let mut n = logon(ctx, &pam, Outcome::Failure, "password check failed");
+        n.user = Some(user(rest.trim_matches(['(', ')'])));
+        return Some(Ok(n));
+    }
+    None
+}
+
+/// The logon type that fits a PAM service.
+fn logon_type(service: &str) -> Option<LogonType> {
+    Some(match service {
+        "sshd" => LogonType::RemoteInteractive,
+        "login" | "gdm" | "gdm-password" | "gdm-autologin" | "gdm-fingerprint" | "lightdm"
+        | "sddm" | "kdm" | "xdm" | "lxdm" => LogonType::Interactive,
+        "su" | "su-l" | "sudo" | "sudo-i" | "runuser" | "runuser-l" | "pkexec" | "polkit-1" => {
+            LogonType::NewCredentials
+        }
+        "cron" | "crond" | "atd" | "anacron" => LogonType::Batch,
+        "systemd-user" => LogonType::OsService,
+        "vsftpd" | "proftpd" | "ftp" | "dovecot" | "samba" => LogonType::Network,
+        _ => return None,
+    })
+}
+
+fn pam_info(pam: &Pam<'_>) -> Value {
+    let mut m = Map::new();
+    m.insert("module".into(), Value::from(pam.module));
+    m.insert("service".into(), Value::from(pam.service));
+    if let Some(k) = pam.kind {
+        m.insert("type".into(), Value::from(k));
+    }
+    Value::Object(m)
+}
+
+fn logon(ctx: &MessageContext<'_>, pam: &Pam<'_>, outcome: Outcome, detail: &str) -> Normalized {
+    activity(ctx, pam, AuthActivity::Logon, outcome, detail)
+}
+
+fn activity(
+    ctx: &MessageContext<'_>,
+    pam: &Pam<'_>,
+    act: AuthActivity,
+    outcome: Outcome,
+    detail: &str,
+) -> Normalized {
+    let severity = if outcome == Outcome::Failure {
+        Severity::Low
+    } else {
+        Severity::Informational
+    };
+    let mut n = ctx
+        .event(Activity::Authentication(act), severity)
+        .with_outcome(outcome);
+    if !detail.is_empty() {
+        n.status_detail = Some(detail.to_owned());
+    }
+    n.service_name = Some(pam.service.to_owned());
+    n.actor_process = Some(ctx.process());
+    let lt = logon_type(pam.service);
+    n.auth = Some(AuthInfo {
+        protocol: None,
+        is_remote: lt.as_ref().map(|l| *l == LogonType::RemoteInteractive),
+        logon_type: lt,
+    });
+    if pam.service == "sshd" {
+        n.dst = Some(ctx.local_endpoint("ssh"));
+    }
+    n.put_value("pam", pam_info(pam));
+    n
+}
+
+/// `logname=X uid=N euid=N tty=T ruser=R rhost=H [user=U]`.
+fn failure_fields(n: &mut Normalized, fields: &str) {
+    let get = |k: &str| kv(fields, k).filter(|v| !v.is_empty());
+    n.user = Some(get("user").map_or_else(|| UserInfo::named(UNKNOWN), user));
+    n.src = get("rhost").and_then(|h| endpoint(h, None));
+    if let Some(tty) = get("tty") {
+        n.session = Some(SessionInfo {
+            terminal: Some(tty.to_owned()),
+            ..SessionInfo::default()
+        });
+    }
+    if let Some(r) = get("ruser") {
+        n.actor_user = Some(user(r));
+    }
+    if let Some(Value::Object(pam)) = n.unmapped.get_mut("pam") {
+        for key in ["logname", "uid", "euid"] {
+            if let Some(v) = get(key) {
+                pam.insert(key.to_owned(), Value::from(v));
+            }
+        }
+    }
+}
+
+/// `NAME(uid=N)`, `(uid=N)`, `NAME`.
+fn named_uid(s: &str) -> Option<UserInfo> {
+    let s = s.trim();
+    let (name, uid) = match s.split_once("(uid=") {
+        Some((name, rest)) => (name, rest.strip_suffix(')')),
+        None => (s, None),
+    };
+    let u = UserInfo {
+        name: Some(name.to_owned()).filter(|n| !n.is_empty()),
+        uid: uid
+            .filter(|u| number::<u32>(u).is_some())
+            .map(str::to_owned),
+        domain: crate::util::user_domain(name),
+    };
+    (u.name.is_some() || u.uid.is_some()).then_some(u)
+}
+
+fn module_message(ctx: &MessageContext<'_>, pam: &Pam<'_>, body: &str) -> Recognized {
+    let body = body.trim();
+    if let Some(fields) = body.strip_prefix("authentication failure;") {
+        let mut n = logon(ctx, pam, Outcome::Failure, "authentication failure");
+        failure_fields(&mut n, fields);
+        return Ok(n);
+    }
+    if let Some(fields) = body.strip_prefix("authentication success;") {
+        let mut n = logon(ctx, pam, Outcome::Success, "authentication success");
+        failure_fields(&mut n, fields);
+        return Ok(n);
+    }
+    if let Some(rest) = body.strip_prefix("check pass; user ") {
+        let mut n = logon(
+            ctx,
+            pam,
+            Outcome::Failure,
+            body.trim_start_matches("check pass; "),
+        );
+        n.user = Some(if rest == "unknown" {
+            UserInfo::named(UNKNOWN)
+        } else {
+            user(rest)
+        });
+        return Ok(n);
+    }
+    if let Some(rest) = body.strip_prefix("session opened for user ") {
+        let (target, by) = match rest.rsplit_once(" by ") {
+            Some((t, b)) => (t, Some(b)),
+            None => (rest, None),
+        };
+        let mut n = logon(ctx, pam, Outcome::Success, "session opened");
+        n.user = Some(named_uid(target).ok_or_else(|| Miss::Malformed("no user".into()))?);
+        n.actor_user = by.and_then(named_uid);
+        return Ok(n);
+    }
+    if let Some(rest) = body.strip_prefix("session closed for user ") {
+        let mut n = activity(
+            ctx,
+            pam,
+            AuthActivity::Logoff,
+            Outcome::Success,
+            "session closed",
+        );
+        n.user = Some(named_uid(rest).ok_or_else(|| Miss::Malformed("no user".into()))?);
+        return Ok(n);
+    }
+    if let Some(rest) = body.strip_prefix("password changed for ") {
+        let mut n = ctx
+            .event(
+                Activity::AccountChange(AccountActivity::PasswordChange),
+                Severity::Informational,
+            )
+            .with_outcome(Outcome::Success);
+        n.user = Some(user(unquote(rest)));
+        n.actor_process = Some(ctx.process());
+        n.put_value("pam", pam_info(pam));
+        return Ok(n);
+    }
+    if let Some(rest) = body.strip_prefix("Consecutive login failures for user ") {
+        let (name, detail) = rest.split_once(' ').unwrap_or((rest, ""));
+        let mut n = ctx
+            .event(
+                Activity::AccountChange(AccountActivity::Lock),
+                Severity::Medium,
+            )
+            .with_outcome(Outcome::Success)
+            .with_detail(format!("Consecutive login failures; {}", detail.trim()));
+        n.user = Some(user(name));
+        n.actor_process = Some(ctx.process());
+        n.put_value("pam", pam_info(pam));
+        return Ok(n);
+    }
+    if body == "User unknown" || body == "conversation failed" {
+        let mut n = logon(ctx, pam, Outcome::Failure, body);
+        n.user = Some(UserInfo::named(UNKNOWN));
+        return Ok(n);
+    }
+    if let Some(reason) = body.strip_prefix("Failed to create session: ") {
+        let mut n = logon(ctx, pam, Outcome::Failure, reason);
+        n.user = Some(UserInfo::named(UNKNOWN));
+        return Ok(n);
+    }
+    if let Some(rest) = body.strip_prefix("user ") {
+        // pam_winbind / pam_sss: `user 'NAME' granted access`, `... denied access`;
+        // pam_tally2: `user NAME (UID) tally N, deny M`.
+        if let Some(name) = rest.strip_suffix(" granted access") {
+            let mut n = logon(ctx, pam, Outcome::Success, "granted access");
+            n.user = Some(user(unquote(name)));
+            return Ok(n);
+        }
+        if let Some(name) = rest.strip_suffix(" denied access") {
+            let mut n = logon(ctx, pam, Outcome::Failure, "denied access");
+            n.user = Some(user(unquote(name)));
+            return Ok(n);
+        }
+        if let Some((who, tally)) = rest.split_once(" tally ") {
+            let name = who.split(' ').next().unwrap_or(who);
+            let mut n = logon(ctx, pam, Outcome::Failure, &format!("tally {tally}"));
+            n.user = Some(user(name));
+            return Ok(n);
+        }
+    }
+    for (prefix, detail) in [
+        (
+            "auth could not identify password for ",
+            "could not identify password",
+        ),
+        ("bad username ", "bad username"),
+        ("account ", "account expired"),
+        ("expired password for user ", "password expired"),
+    ] {
+        if let Some(rest) = body.strip_prefix(prefix) {
+            let name = rest.split([' ', ']']).next().unwrap_or_default();
+            let name = name.trim_start_matches('[');
+            let mut n = logon(ctx, pam, Outcome::Failure, detail);
+            n.user = Some(user(name));
+            return Ok(n);
+        }
+    }
+    if let Some(rest) = body.strip_prefix("received for user ") {
+        // pam_sss: `received for user NAME: 7 (Authentication failure)`
+        let (name, result) = rest.split_once(": ").ok_or(Miss::Unrecognized)?;
+        let (code, text) = result.split_once(' ').unwrap_or((result, ""));
+        let ok = code == "0";
+        let mut n = logon(
+            ctx,
+            pam,
+            if ok {
+                Outcome::Success
+            } else {
+                Outcome::Failure
+            },
+            text.trim_matches(['(', ')']),
+        );
+        n.status_code = Some(code.to_owned());
+        n.user = Some(user(name));
+        return Ok(n);
+    }
+    Err(Miss::Unrecognized)
+}
+
+/// OpenSSH's `PAM ...` lines.
+fn pam_prefixed(ctx: &MessageContext<'_>, rest: &str) -> Recognized {
+    let service = ctx.program_name();
+    let pam = Pam {
+        module: "pam",
+        service,
+        kind: None,
+    };
+    if let Some((count, tail)) = rest.split_once(" more authentication failure")
+        && let Some(count) = number::<i32>(count)
+    {
+        let fields = tail.split_once(';').map_or("", |(_, f)| f);
+        let mut n = logon(ctx, &pam, Outcome::Failure, "more authentication failures");
+        failure_fields(&mut n, fields);
+        n.count = Some(count);
+        return Ok(n);
+    }
+    if let Some(r) = rest.strip_prefix("service(") {
+        let (svc, reason) = r.split_once(") ").ok_or(Miss::Unrecognized)?;
+        let pam = Pam {
+            module: "pam",
+            service: svc,
+            kind: None,
+        };
+        let mut n = logon(ctx, &pam, Outcome::Failure, reason);
+        n.user = Some(UserInfo::named(UNKNOWN));
+        return Ok(n);
+    }
+    let module_failure = |path: &str, detail: &str| {
+        let mut n = ctx
+            .event(Activity::Module(ModuleActivity::Load), Severity::Medium)
+            .with_outcome(Outcome::Failure)
+            .with_detail(detail);
+        n.module_path = Some(path.to_owned());
+        n.actor_process = Some(ctx.process());
+        n
+    };
+    if let Some(path) = rest.strip_prefix("adding faulty module: ") {
+        return Ok(module_failure(path.trim(), "adding faulty module"));
+    }
+    if let Some(r) = rest.strip_prefix("unable to dlopen(") {
+        let (path, err) = r.split_once("): ").ok_or(Miss::Unrecognized)?;
+        return Ok(module_failure(path, err.trim()));
+    }
+    Err(Miss::Unrecognized)
+}

@@ -1,0 +1,531 @@
+//! Streaming: events from a reader of lines (sync [`BufRead`], or tokio's
+//! `AsyncBufRead` with the `async` feature), and from journald export streams.
+//!
+//! Lines are read with a bound ([`SourceConfig::max_line_len`](crate::SourceConfig::max_line_len)):
+//! a longer line is cut there and becomes a `line_too_long` fallback event, so
+//! one huge line cannot exhaust memory. Bytes that are not UTF-8 are replaced
+//! (U+FFFD) and the line is mapped. Only I/O errors are returned as errors;
+//! after a non-transient one the stream flushes what the mapper buffered and
+//! ends.
+
+use std::collections::VecDeque;
+use std::io::{self, BufRead};
+
+use crate::error::{Error, Format};
+use crate::formats::journald::JournalEntry;
+use crate::linux::LinuxMapper;
+use crate::stats::MapperStats;
+use crate::target::Target;
+
+/// A mapper that consumes lines: what the stream adapters drive.
+pub trait LineMapper {
+    /// The event type produced.
+    type Event;
+
+    /// Maps one line (without its terminator), appending events to `out`.
+    fn map_line_into(&mut self, line: &str, out: &mut Vec<Self::Event>);
+
+    /// Flushes buffered state at the end of the input.
+    fn finish_into(&mut self, out: &mut Vec<Self::Event>);
+
+    /// The counters so far.
+    fn stats(&self) -> &MapperStats;
+
+    /// The longest line accepted, in bytes.
+    fn max_line_len(&self) -> usize;
+
+    /// Emits the fallback event for a line of `len` bytes that was cut to
+    /// `prefix`.
+    fn line_too_long(&mut self, prefix: &str, len: usize, out: &mut Vec<Self::Event>);
+}
+
+/// Reads one line into `buf` (without the `\n`), keeping at most `max` bytes;
+/// returns the line's full length, or `None` at the end of the input.
+fn read_bounded<R: BufRead>(r: &mut R, buf: &mut Vec<u8>, max: usize) -> io::Result<Option<usize>> {
+    buf.clear();
+    let mut total = 0usize;
+    let mut any = false;
+    loop {
+        let available = match r.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if available.is_empty() {
+            return Ok(any.then_some(total));
+        }
+        any = true;
+        let newline = memchr::memchr(b'\n', available);
+        let chunk = &available[..newline.unwrap_or(available.len())];
+        let room = max.saturating_sub(buf.len());
+        buf.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        total = total.saturating_add(chunk.len());
+        let used = newline.map_or(available.len(), |i| i + 1);
+        r.consume(used);
+        if newline.is_some() {
+            return Ok(Some(total));
+        }
+    }
+}
+
+/// Maps one read line (shared by the sync and async readers).
+fn map_read<M: LineMapper>(mapper: &mut M, buf: &[u8], len: usize, out: &mut Vec<M::Event>) {
+    let text = String::from_utf8_lossy(buf);
+    if len > buf.len() {
+        mapper.line_too_long(&text, len, out);
+    } else {
+        mapper.map_line_into(&text, out);
+    }
+}
+
+/// Events from a [`BufRead`] of lines; see [`events`].
+#[derive(Debug)]
+pub struct Events<M: LineMapper, R> {
+    mapper: M,
+    reader: R,
+    buf: Vec<u8>,
+    out: Vec<M::Event>,
+    pending: VecDeque<M::Event>,
+    offset: u64,
+    done: bool,
+    finished: bool,
+}
+
+/// Streams the events of every line of `reader` through `mapper`, then the
+/// events the mapper still buffers at the end.
+///
+/// ```
+/// use ocsf_mappers::{LinuxMapper, SourceConfig, stream};
+///
+/// let input = "\
+/// Jun 14 15:16:01 combo sshd(pam_unix)[19939]: authentication failure; logname= uid=0 euid=0 tty=NODEVssh ruser= rhost=218.188.2.4
+/// Jun 14 15:16:02 combo su(pam_unix)[21416]: session opened for user news by (uid=0)
+/// not a syslog line
+/// ";
+/// let mapper = LinuxMapper::new(SourceConfig::linux().with_reference_ms(1_120_000_000_000));
+/// let mut events = stream::events(mapper, input.as_bytes());
+/// let classes: Vec<i32> = events.by_ref().map(|e| e.map(|e| e.class_uid())).collect::<Result<_, _>>()?;
+/// assert_eq!(classes, [3002, 3002, 0]);
+/// assert_eq!(events.mapper().stats().accepted, 3);
+/// # Ok::<(), ocsf_mappers::Error>(())
+/// ```
+pub fn events<M: LineMapper, R: BufRead>(mapper: M, reader: R) -> Events<M, R> {
+    Events {
+        mapper,
+        reader,
+        buf: Vec::new(),
+        out: Vec::new(),
+        pending: VecDeque::new(),
+        offset: 0,
+        done: false,
+        finished: false,
+    }
+}
+
+impl<M: LineMapper, R> Events<M, R> {
+    /// The mapper (for its [`stats`](LineMapper::stats)).
+    pub fn mapper(&self) -> &M {
+        &self.mapper
+    }
+
+    /// Gives the mapper back.
+    pub fn into_mapper(self) -> M {
+        self.mapper
+    }
+}
+
+impl<M: LineMapper, R: BufRead> Iterator for Events<M, R> {
+    type Item = Result<M::Event, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(e) = self.pending.pop_front() {
+                return Some(Ok(e));
+            }
+            if self.finished {
+                return None;
+            }
+            if self.done {
+                self.mapper.finish_into(&mut self.out);
+                self.pending.extend(self.out.drain(..));
+                self.finished = true;
+                continue;
+            }
+            let max = self.mapper.max_line_len();
+            match read_bounded(&mut self.reader, &mut self.buf, max) {
+                Ok(None) => self.done = true,
+                Ok(Some(len)) => {
+                    self.offset = self.offset.saturating_add(len as u64 + 1);
+                    map_read(&mut self.mapper, &self.buf, len, &mut self.out);
+                    self.pending.extend(self.out.drain(..));
+                }
+                Err(e) => {
+                    let transient = matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    );
+                    self.done = !transient;
+                    return Some(Err(Error::io(Format::Lines, self.offset, e)));
+                }
+            }
+        }
+    }
+}
+
+/// Events from a stream of journald entries; see
+/// [`LinuxMapper::journal_export`] and [`LinuxMapper::journal_json`].
+#[derive(Debug)]
+pub struct JournalEvents<T: Target, I> {
+    mapper: LinuxMapper<T>,
+    entries: I,
+    out: Vec<T::Event>,
+    pending: VecDeque<T::Event>,
+    finished: bool,
+}
+
+impl<T: Target, I> JournalEvents<T, I> {
+    /// The mapper (for its stats).
+    pub fn mapper(&self) -> &LinuxMapper<T> {
+        &self.mapper
+    }
+
+    /// Gives the mapper back.
+    pub fn into_mapper(self) -> LinuxMapper<T> {
+        self.mapper
+    }
+}
+
+impl<T: Target, I: Iterator<Item = Result<JournalEntry, Error>>> Iterator for JournalEvents<T, I> {
+    type Item = Result<T::Event, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(e) = self.pending.pop_front() {
+                return Some(Ok(e));
+            }
+            if self.finished {
+                return None;
+            }
+            match self.entries.next() {
+                Some(Ok(entry)) => self.mapper.map_journal_entry(&entry, &mut self.out),
+                Some(Err(e)) if e.kind() == crate::ErrorKind::Io => return Some(Err(e)),
+                Some(Err(e)) => self.mapper.map_journal_error(&e, &mut self.out),
+                None => {
+                    self.mapper.finish_into(&mut self.out);
+                    self.finished = true;
+                }
+            }
+            self.pending.extend(self.out.drain(..));
+        }
+    }
+}
+
+impl<T: Target> LinuxMapper<T> {
+    /// Streams the events of a `journalctl -o export` stream.
+    ///
+    /// ```
+    /// use ocsf_mappers::{LinuxMapper, SourceConfig};
+    ///
+    /// let export = "\
+    /// __REALTIME_TIMESTAMP=1700000000000000
+    /// _HOSTNAME=web1
+    /// SYSLOG_IDENTIFIER=sshd
+    /// _PID=812
+    /// MESSAGE=Accepted publickey for alice from 192.0.2.10 port 50022 ssh2
+    ///
+    /// ";
+    /// let mapper = LinuxMapper::new(SourceConfig::linux());
+    /// let events: Vec<_> = mapper.journal_export(export.as_bytes()).collect::<Result<_, _>>()?;
+    /// let json = events[0].to_json()?;
+    /// assert_eq!(json["class_uid"], 3002);
+    /// assert_eq!(json["device"]["hostname"], "web1");
+    /// assert_eq!(json["logon_process"]["pid"], 812);
+    /// assert_eq!(json["time"], 1_700_000_000_000_i64);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn journal_export<R: BufRead>(
+        self,
+        reader: R,
+    ) -> JournalEvents<T, crate::formats::journald::ExportReader<R>> {
+        self.journal_entries(crate::formats::journald::ExportReader::new(reader))
+    }
+
+    /// Streams the events of a `journalctl -o json` stream (the same lines
+    /// [`map_line`](LinuxMapper::map_line) also accepts one by one).
+    pub fn journal_json<R: BufRead>(
+        self,
+        reader: R,
+    ) -> JournalEvents<T, crate::formats::journald::JsonReader<R>> {
+        self.journal_entries(crate::formats::journald::JsonReader::new(reader))
+    }
+
+    /// Streams the events of any source of journald entries.
+    pub fn journal_entries<I: Iterator<Item = Result<JournalEntry, Error>>>(
+        self,
+        entries: I,
+    ) -> JournalEvents<T, I> {
+        JournalEvents {
+            mapper: self,
+            entries,
+            out: Vec::new(),
+            pending: VecDeque::new(),
+            finished: false,
+        }
+    }
+}
+
+#[cfg(feature = "async")]
+pub use self::r#async::{AsyncEvents, AsyncJournalExport, events_async};
+
+#[cfg(feature = "async")]
+mod r#async {
+    use std::collections::VecDeque;
+    use std::io;
+
+    use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt};
+
+    use super::{LineMapper, map_read};
+    use crate::error::{Error, Format};
+    use crate::formats::journald::{DEFAULT_MAX_FIELD_SIZE, ExportReader};
+    use crate::linux::LinuxMapper;
+    use crate::target::Target;
+
+    async fn read_bounded<R: AsyncBufRead + Unpin>(
+        r: &mut R,
+        buf: &mut Vec<u8>,
+        max: usize,
+    ) -> io::Result<Option<usize>> {
+        buf.clear();
+        let mut total = 0usize;
+        let mut any = false;
+        loop {
+            let available = r.fill_buf().await?;
+            if available.is_empty() {
+                return Ok(any.then_some(total));
+            }
+            any = true;
+            let newline = memchr::memchr(b'\n', available);
+            let chunk = &available[..newline.unwrap_or(available.len())];
+            let room = max.saturating_sub(buf.len());
+            buf.extend_from_slice(&chunk[..chunk.len().min(room)]);
+            total = total.saturating_add(chunk.len());
+            let used = newline.map_or(available.len(), |i| i + 1);
+            r.consume(used);
+            if newline.is_some() {
+                return Ok(Some(total));
+            }
+        }
+    }
+
+    /// Events from a tokio `AsyncBufRead` of lines; see [`events_async`].
+    #[derive(Debug)]
+    pub struct AsyncEvents<M: LineMapper, R> {
+        mapper: M,
+        reader: R,
+        buf: Vec<u8>,
+        out: Vec<M::Event>,
+        pending: VecDeque<M::Event>,
+        offset: u64,
+        done: bool,
+        finished: bool,
+    }
+
+    /// Streams the events of every line of an async `reader` through `mapper`
+    /// (the async twin of [`events`](super::events)).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let runtime = tokio::runtime::Builder::new_current_thread().build()?;
+    /// # runtime.block_on(async {
+    /// use ocsf_mappers::{DeepSecurityMapper, SourceConfig, stream};
+    ///
+    /// let input: &[u8] = b"CEF:0|Trend Micro|Deep Security Agent|20.0|5000000|WebReputation|5|cn1=1 cn1Label=Host ID dvchost=web1 request=http://example.com/x msg=Blocked By Admin\n";
+    /// let mut events = stream::events_async(DeepSecurityMapper::new(SourceConfig::deep_security()), input);
+    /// let first = events.next_event().await.transpose()?;
+    /// assert_eq!(first.map(|e| e.class_uid()), Some(4001));
+    /// assert!(events.next_event().await.is_none());
+    /// # Ok::<(), ocsf_mappers::Error>(())
+    /// # })?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn events_async<M: LineMapper, R: AsyncBufRead + Unpin>(
+        mapper: M,
+        reader: R,
+    ) -> AsyncEvents<M, R> {
+        AsyncEvents {
+            mapper,
+            reader,
+            buf: Vec::new(),
+            out: Vec::new(),
+            pending: VecDeque::new(),
+            offset: 0,
+            done: false,
+            finished: false,
+        }
+    }
+
+    impl<M: LineMapper, R: AsyncBufRead + Unpin> AsyncEvents<M, R> {
+        /// The next event; `None` at the end (after the mapper's buffered
+        /// events are flushed).
+        pub async fn next_event(&mut self) -> Option<Result<M::Event, Error>> {
+            loop {
+                if let Some(e) = self.pending.pop_front() {
+                    return Some(Ok(e));
+                }
+                if self.finished {
+                    return None;
+                }
+                if self.done {
+                    self.mapper.finish_into(&mut self.out);
+                    self.pending.extend(self.out.drain(..));
+                    self.finished = true;
+                    continue;
+                }
+                let max = self.mapper.max_line_len();
+                match read_bounded(&mut self.reader, &mut self.buf, max).await {
+                    Ok(None) => self.done = true,
+                    Ok(Some(len)) => {
+                        self.offset = self.offset.saturating_add(len as u64 + 1);
+                        map_read(&mut self.mapper, &self.buf, len, &mut self.out);
+                        self.pending.extend(self.out.drain(..));
+                    }
+                    Err(e) => {
+                        let transient = matches!(
+                            e.kind(),
+                            io::ErrorKind::WouldBlock
+                                | io::ErrorKind::TimedOut
+                                | io::ErrorKind::Interrupted
+                        );
+                        self.done = !transient;
+                        return Some(Err(Error::io(Format::Lines, self.offset, e)));
+                    }
+                }
+            }
+        }
+
+        /// The mapper (for its stats).
+        pub fn mapper(&self) -> &M {
+            &self.mapper
+        }
+
+        /// Gives the mapper back.
+        pub fn into_mapper(self) -> M {
+            self.mapper
+        }
+    }
+
+    /// Events from an async `journalctl -o export` stream: each entry is
+    /// framed asynchronously (text fields, length-prefixed binary fields, the
+    /// blank separator line) and then parsed by
+    /// [`ExportReader`](crate::formats::journald::ExportReader).
+    #[derive(Debug)]
+    pub struct AsyncJournalExport<T: Target, R> {
+        mapper: LinuxMapper<T>,
+        reader: R,
+        entry: Vec<u8>,
+        line: Vec<u8>,
+        out: Vec<T::Event>,
+        pending: VecDeque<T::Event>,
+        offset: u64,
+        finished: bool,
+    }
+
+    impl<T: Target> LinuxMapper<T> {
+        /// Streams the events of an async `journalctl -o export` stream.
+        pub fn journal_export_async<R: AsyncBufRead + Unpin>(
+            self,
+            reader: R,
+        ) -> AsyncJournalExport<T, R> {
+            AsyncJournalExport {
+                mapper: self,
+                reader,
+                entry: Vec::new(),
+                line: Vec::new(),
+                out: Vec::new(),
+                pending: VecDeque::new(),
+                offset: 0,
+                finished: false,
+            }
+        }
+    }
+
+    impl<T: Target, R: AsyncBufRead + Unpin> AsyncJournalExport<T, R> {
+        /// Reads one entry's bytes into `self.entry`; `false` at the end.
+        async fn frame(&mut self) -> io::Result<bool> {
+            self.entry.clear();
+            loop {
+                let Some(len) =
+                    read_bounded(&mut self.reader, &mut self.line, DEFAULT_MAX_FIELD_SIZE).await?
+                else {
+                    return Ok(!self.entry.is_empty());
+                };
+                self.offset = self.offset.saturating_add(len as u64 + 1);
+                if len == 0 {
+                    if self.entry.is_empty() {
+                        continue;
+                    }
+                    return Ok(true);
+                }
+                self.entry.extend_from_slice(&self.line);
+                self.entry.push(b'\n');
+                if len > self.line.len() || self.line.contains(&b'=') {
+                    continue;
+                }
+                // A binary field: little-endian u64 length, data, newline.
+                let mut size = [0u8; 8];
+                self.reader.read_exact(&mut size).await?;
+                let n = u64::from_le_bytes(size);
+                self.entry.extend_from_slice(&size);
+                let n = usize::try_from(n)
+                    .ok()
+                    .filter(|n| *n <= DEFAULT_MAX_FIELD_SIZE)
+                    .ok_or_else(|| {
+                        io::Error::new(io::ErrorKind::InvalidData, "binary field too large")
+                    })?;
+                let start = self.entry.len();
+                self.entry.resize(start + n + 1, 0);
+                self.reader.read_exact(&mut self.entry[start..]).await?;
+                self.offset = self.offset.saturating_add(8 + n as u64 + 1);
+            }
+        }
+
+        /// The next event; `None` at the end.
+        pub async fn next_event(&mut self) -> Option<Result<T::Event, Error>> {
+            loop {
+                if let Some(e) = self.pending.pop_front() {
+                    return Some(Ok(e));
+                }
+                if self.finished {
+                    return None;
+                }
+                match self.frame().await {
+                    Ok(true) => {
+                        self.entry.push(b'\n');
+                        match ExportReader::new(self.entry.as_slice()).next() {
+                            Some(Ok(entry)) => self.mapper.map_journal_entry(&entry, &mut self.out),
+                            Some(Err(e)) => self.mapper.map_journal_error(&e, &mut self.out),
+                            None => {}
+                        }
+                    }
+                    Ok(false) => {
+                        self.mapper.finish_into(&mut self.out);
+                        self.finished = true;
+                    }
+                    Err(e) => {
+                        self.finished = true;
+                        self.mapper.finish_into(&mut self.out);
+                        self.pending.extend(self.out.drain(..));
+                        return Some(Err(Error::io(Format::JournaldExport, self.offset, e)));
+                    }
+                }
+                self.pending.extend(self.out.drain(..));
+            }
+        }
+
+        /// The mapper (for its stats).
+        pub fn mapper(&self) -> &LinuxMapper<T> {
+            &self.mapper
+        }
+    }
+}

@@ -1,0 +1,29 @@
+//! Rendering [`Normalized`] records as the typed events of one OCSF version.
+//!
+//! A [`Target`] is a zero-sized marker type naming an OCSF version; its
+//! [`Target::Event`] is that version's typed event (an enum over the classes
+//! the mappers produce). The mappers are generic over the target with
+//! [`V1_1_0`] as the default, so `LinuxMapper::new(config)` yields OCSF 1.1.0
+//! events and a later `LinuxMapper::<V1_3_0>::new(config)` would yield 1.3.0
+//! ones from the very same recognizers.
+
+pub mod v1_1_0;
+
+use crate::config::SourceConfig;
+use crate::normalized::Normalized;
+
+pub use v1_1_0::V1_1_0;
+
+/// An OCSF version the mappers can produce.
+pub trait Target {
+    /// The typed event of this version.
+    type Event: serde::Serialize + Clone + std::fmt::Debug + Send + 'static;
+
+    /// The OCSF version, as written to `metadata.version`.
+    const VERSION: &'static str;
+
+    /// Lays out one record as an event of this version: the class's required
+    /// attributes, the optional ones the record has, `observables` derived from
+    /// the typed fields, and everything else in `unmapped`.
+    fn render(record: Normalized, config: &SourceConfig) -> Self::Event;
+}

@@ -1,0 +1,1463 @@
+//! The OCSF 1.1.0 target: [`Normalized`] records as `ocsf_model::v1_1_0` events.
+//!
+//! Where OCSF 1.1.0 requires an attribute (or one of a set) that a log does not
+//! carry, the renderer writes the string `unknown` rather than guess
+//! (`user.name`, an endpoint's `name`, `app.vendor_name`, a file's `name`); a
+//! process that has neither `pid` nor `uid` gets a producer-assigned `uid` (a
+//! hash of the device, the time and the process's name, path and command line),
+//! so that the schema's `pid`-or-`uid` constraint holds without inventing a pid.
+//! Neutral facts a class has no attribute for are written to `unmapped` under
+//! their neutral name, so nothing recognized is lost.
+
+use std::borrow::Cow;
+
+use ocsf_model::v1_1_0::enums::{ActionId, DispositionId, SeverityId, StatusId, TypeId};
+use ocsf_model::v1_1_0::events::{
+    AccountChange, AccountChangeActivityId, ApplicationLifecycle, ApplicationLifecycleActivityId,
+    Authentication, AuthenticationActivityId, AuthenticationAuthProtocolId,
+    AuthenticationLogonTypeId, BaseEvent, BaseEventActivityId, ConfigState, ConfigStateActivityId,
+    DetectionFinding, DetectionFindingActivityId, DetectionFindingStatusId, EntityManagement,
+    EntityManagementActivityId, FileActivity, FileActivityActivityId, GroupManagement,
+    GroupManagementActivityId, ModuleActivity, ModuleActivityActivityId, NetworkActivity,
+    NetworkActivityActivityId, ProcessActivity, ProcessActivityActivityId, ScheduledJobActivity,
+    ScheduledJobActivityActivityId, SshActivity, SshActivityActivityId,
+};
+use ocsf_model::v1_1_0::objects::{
+    Actor, Analytic, AnalyticTypeId, Cve, Device, Evidences, Feature, File, FileTypeId,
+    FindingInfo, Fingerprint, FingerprintAlgorithmId, FirewallRule, Group, Job, Malware,
+    MalwareClassificationIds, ManagedEntity, Metadata, Module, ModuleLoadTypeId,
+    NetworkConnectionInfo, NetworkConnectionInfoDirectionId, NetworkEndpoint, NetworkTraffic,
+    Observable, ObservableTypeId, Process, Product, Service, Session, Url, User, Vulnerability,
+};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::Target;
+use crate::config::SourceConfig;
+use crate::normalized::{
+    self as n, Action, Activity, Caption, ConnectionInfo, DeviceInfo, Direction, Disposition,
+    EndpointInfo, FileInfo, FileType, HashAlgorithm, LogonType, MalwareClass, Normalized, Outcome,
+    ProcessInfo, SessionInfo, Severity, SourceMeta, UserInfo,
+};
+use crate::util::{UNKNOWN, basename, fnv_id};
+
+/// The OCSF 1.1.0 target (Security Lake source version 2, the default for
+/// custom sources).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct V1_1_0;
+
+impl Target for V1_1_0 {
+    type Event = Mapped;
+    const VERSION: &'static str = "1.1.0";
+
+    fn render(record: Normalized, config: &SourceConfig) -> Mapped {
+        render(record, config)
+    }
+}
+
+/// One OCSF 1.1.0 event produced by a mapper: one variant per class the
+/// mappers produce. Serializes as the event itself (no tag).
+///
+/// ```
+/// use ocsf_mappers::{LinuxMapper, SourceConfig};
+/// use ocsf_mappers::target::v1_1_0::Mapped;
+///
+/// let mut mapper = LinuxMapper::new(SourceConfig::linux().with_reference_ms(1_718_000_000_000));
+/// let events = mapper.map_line("Jun 14 15:16:01 h sshd[1]: Accepted password for bob from 192.0.2.1 port 2222 ssh2");
+/// let Some(Mapped::Authentication(auth)) = events.first() else { panic!("not an authentication") };
+/// assert_eq!(auth.user.as_ref().and_then(|u| u.name.as_deref()), Some("bob"));
+/// assert_eq!(events[0].type_uid(), 300201);
+/// let json = events[0].to_json()?;
+/// assert_eq!(json["src_endpoint"]["port"], 2222);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum Mapped {
+    /// File System Activity (1001).
+    FileActivity(Box<FileActivity>),
+    /// Module Activity (1005).
+    ModuleActivity(Box<ModuleActivity>),
+    /// Scheduled Job Activity (1006).
+    ScheduledJobActivity(Box<ScheduledJobActivity>),
+    /// Process Activity (1007).
+    ProcessActivity(Box<ProcessActivity>),
+    /// Detection Finding (2004).
+    DetectionFinding(Box<DetectionFinding>),
+    /// Account Change (3001).
+    AccountChange(Box<AccountChange>),
+    /// Authentication (3002).
+    Authentication(Box<Authentication>),
+    /// Entity Management (3004).
+    EntityManagement(Box<EntityManagement>),
+    /// Group Management (3006).
+    GroupManagement(Box<GroupManagement>),
+    /// Network Activity (4001).
+    NetworkActivity(Box<NetworkActivity>),
+    /// SSH Activity (4007).
+    SshActivity(Box<SshActivity>),
+    /// Device Config State (5002).
+    ConfigState(Box<ConfigState>),
+    /// Application Lifecycle (6002).
+    ApplicationLifecycle(Box<ApplicationLifecycle>),
+    /// Base Event (0): the fallback for unrecognized or malformed input.
+    BaseEvent(Box<BaseEvent>),
+}
+
+macro_rules! each {
+    ($self:expr, $e:ident => $body:expr) => {
+        match $self {
+            Mapped::FileActivity($e) => $body,
+            Mapped::ModuleActivity($e) => $body,
+            Mapped::ScheduledJobActivity($e) => $body,
+            Mapped::ProcessActivity($e) => $body,
+            Mapped::DetectionFinding($e) => $body,
+            Mapped::AccountChange($e) => $body,
+            Mapped::Authentication($e) => $body,
+            Mapped::EntityManagement($e) => $body,
+            Mapped::GroupManagement($e) => $body,
+            Mapped::NetworkActivity($e) => $body,
+            Mapped::SshActivity($e) => $body,
+            Mapped::ConfigState($e) => $body,
+            Mapped::ApplicationLifecycle($e) => $body,
+            Mapped::BaseEvent($e) => $body,
+        }
+    };
+}
+
+impl Mapped {
+    /// The event's `class_uid`.
+    pub fn class_uid(&self) -> i32 {
+        each!(self, e => e.class_uid())
+    }
+
+    /// The event's `type_uid`.
+    pub fn type_uid(&self) -> i64 {
+        each!(self, e => e.type_uid())
+    }
+
+    /// The event's `time`, epoch milliseconds UTC.
+    pub fn time(&self) -> i64 {
+        each!(self, e => e.time)
+    }
+
+    /// The event's `severity_id` value.
+    pub fn severity_id(&self) -> i32 {
+        each!(self, e => e.severity_id.id())
+    }
+
+    /// The event's `raw_data`.
+    pub fn raw_data(&self) -> Option<&str> {
+        each!(self, e => e.raw_data.as_deref())
+    }
+
+    /// The event's `message`.
+    pub fn message(&self) -> Option<&str> {
+        each!(self, e => e.message.as_deref())
+    }
+
+    /// The event's `unmapped` object.
+    pub fn unmapped(&self) -> Option<&Map<String, Value>> {
+        each!(self, e => e.unmapped.as_ref())
+    }
+
+    /// The event's `observables`.
+    pub fn observables(&self) -> &[Observable] {
+        each!(self, e => e.observables.as_deref().unwrap_or_default())
+    }
+
+    /// The event's `metadata`.
+    pub fn metadata(&self) -> &Metadata {
+        each!(self, e => &e.metadata)
+    }
+
+    /// Whether this is a fallback Base Event.
+    pub fn is_fallback(&self) -> bool {
+        matches!(self, Mapped::BaseEvent(_))
+    }
+
+    /// The event as a JSON value.
+    pub fn to_json(&self) -> Result<Value, serde_json::Error> {
+        serde_json::to_value(self)
+    }
+}
+
+/// Accumulates observables while typed fields are laid out, and carries what
+/// the producer-assigned process uids are derived from.
+struct Ctx<'a> {
+    config: &'a SourceConfig,
+    observables: Vec<Observable>,
+    host: String,
+    time: String,
+}
+
+impl Ctx<'_> {
+    fn observe(&mut self, name: String, type_id: ObservableTypeId, value: &str) {
+        if value.is_empty() || value == UNKNOWN {
+            return;
+        }
+        let dup = self
+            .observables
+            .iter()
+            .any(|o| o.name.as_deref() == Some(name.as_str()) && o.value.as_deref() == Some(value));
+        if !dup {
+            let mut o = Observable::new(name, type_id);
+            o.value = Some(value.to_owned());
+            self.observables.push(o);
+        }
+    }
+
+    fn take_observables(&mut self) -> Option<Vec<Observable>> {
+        let v = std::mem::take(&mut self.observables);
+        (!v.is_empty()).then_some(v)
+    }
+
+    fn user(&mut self, u: UserInfo, path: &str) -> User {
+        let mut out = User::new();
+        out.name = u.name.filter(|s| !s.is_empty());
+        out.uid = u.uid;
+        out.domain = u.domain;
+        if out.name.is_none() && out.uid.is_none() {
+            out.name = Some(UNKNOWN.to_owned());
+        }
+        if let Some(name) = &out.name {
+            self.observe(format!("{path}.name"), ObservableTypeId::UserName, name);
+        }
+        out
+    }
+
+    fn endpoint(&mut self, e: EndpointInfo, path: &str) -> NetworkEndpoint {
+        let mut out = NetworkEndpoint::new();
+        if let Some(ip) = &e.ip {
+            self.observe(format!("{path}.ip"), ObservableTypeId::IpAddress, ip);
+        }
+        if let Some(h) = &e.hostname {
+            self.observe(format!("{path}.hostname"), ObservableTypeId::Hostname, h);
+        }
+        if let Some(m) = &e.mac {
+            self.observe(format!("{path}.mac"), ObservableTypeId::MacAddress, m);
+        }
+        out.ip = e.ip;
+        out.port = e.port.map(i32::from);
+        out.hostname = e.hostname;
+        out.mac = e.mac;
+        out.interface_name = e.interface_name;
+        out.svc_name = e.svc_name;
+        out.name = e.name;
+        if out.ip.is_none()
+            && out.hostname.is_none()
+            && out.name.is_none()
+            && out.svc_name.is_none()
+            && out.interface_name.is_none()
+        {
+            out.name = Some(UNKNOWN.to_owned());
+        }
+        out
+    }
+
+    fn device(&mut self, d: DeviceInfo) -> Device {
+        let mut out = Device::new(TypeId::Unknown);
+        out.hostname = d.hostname.or_else(|| self.config.hostname_fallback.clone());
+        out.ip = d.ip;
+        out.uid = d.uid;
+        out.mac = d.mac;
+        if let Some(h) = out.hostname.clone() {
+            self.observe("device.hostname".into(), ObservableTypeId::Hostname, &h);
+        }
+        if let Some(ip) = out.ip.clone() {
+            self.observe("device.ip".into(), ObservableTypeId::IpAddress, &ip);
+        }
+        out
+    }
+
+    fn session(s: SessionInfo) -> Session {
+        let mut out = Session::new();
+        out.uid = s.uid;
+        out.terminal = s.terminal;
+        out.is_remote = s.is_remote;
+        out
+    }
+
+    fn file(&mut self, f: FileInfo, path: &str) -> File {
+        let name = f
+            .name
+            .or_else(|| f.path.as_deref().map(|p| basename(p).to_owned()))
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| UNKNOWN.to_owned());
+        let mut out = File::new(name, file_type_id(f.file_type));
+        if let Some(p) = &f.path {
+            let trimmed = p.trim_end_matches(['/', '\\']);
+            if let Some(i) = trimmed.rfind(['/', '\\']) {
+                let parent = trimmed[..i].trim_end_matches(['/', '\\']);
+                if !parent.is_empty() {
+                    out.parent_folder = Some(parent.to_owned());
+                }
+            }
+        }
+        out.path = f.path;
+        out.size = f.size;
+        if let Some(owner) = f.owner_uid {
+            out.owner = Some(Box::new(
+                self.user(UserInfo::with_uid(owner), &format!("{path}.owner")),
+            ));
+        }
+        if !f.hashes.is_empty() {
+            let mut hashes = Vec::with_capacity(f.hashes.len());
+            for h in f.hashes {
+                self.observe(
+                    format!("{path}.hashes.value"),
+                    ObservableTypeId::Hash,
+                    &h.value,
+                );
+                hashes.push(Fingerprint::new(hash_algorithm(h.algorithm), h.value));
+            }
+            out.hashes = Some(hashes);
+        }
+        out
+    }
+
+    fn process(&mut self, p: ProcessInfo, path: &str) -> Process {
+        let mut out = Process::new();
+        out.pid = p.pid.and_then(|v| i32::try_from(v).ok());
+        out.name = p
+            .name
+            .or_else(|| p.path.as_deref().map(|x| basename(x).to_owned()))
+            .filter(|s| !s.is_empty());
+        if let Some(name) = out.name.clone() {
+            self.observe(format!("{path}.name"), ObservableTypeId::ProcessName, &name);
+        }
+        if out.pid.is_none() {
+            out.uid = Some(fnv_id(&[
+                &self.host,
+                &self.time,
+                out.name.as_deref().unwrap_or_default(),
+                p.path.as_deref().unwrap_or_default(),
+                p.cmd_line.as_deref().unwrap_or_default(),
+            ]));
+        }
+        out.cmd_line = p.cmd_line;
+        if p.path.is_some() || !p.hashes.is_empty() || p.file_size.is_some() {
+            let fi = FileInfo {
+                name: None,
+                path: p.path,
+                file_type: FileType::Regular,
+                size: p.file_size,
+                hashes: p.hashes,
+                owner_uid: None,
+            };
+            out.file = Some(Box::new(self.file(fi, &format!("{path}.file"))));
+        }
+        out.user = p
+            .user
+            .map(|u| self.user(u, &format!("{path}.user")))
+            .map(Box::new);
+        out.auid = p.auid;
+        out.euid = p.euid;
+        out.egid = p.egid;
+        out.group = p.group.map(group).map(Box::new);
+        out.session = p
+            .session
+            .filter(|s| !s.is_empty())
+            .map(Ctx::session)
+            .map(Box::new);
+        out.parent_process = p
+            .parent
+            .map(|pp| Box::new(self.process(*pp, &format!("{path}.parent_process"))));
+        out
+    }
+
+    /// The actor from the record's actor fields; `None` when it has none.
+    fn actor(&mut self, n: &mut Normalized) -> Option<Actor> {
+        let user = n.actor_user.take();
+        let process = n.actor_process.take();
+        if user.is_none() && process.is_none() {
+            return None;
+        }
+        let mut a = Actor::new();
+        a.user = user.map(|u| self.user(u, "actor.user")).map(Box::new);
+        a.process = process
+            .map(|p| self.process(p, "actor.process"))
+            .map(Box::new);
+        Some(a)
+    }
+
+    /// An actor for classes that require one: `invoked_by: unknown` when the
+    /// record names no actor.
+    fn required_actor(&mut self, n: &mut Normalized, session: Option<SessionInfo>) -> Actor {
+        let mut a = self.actor(n).unwrap_or_default();
+        a.session = session
+            .filter(|s| !s.is_empty())
+            .map(Ctx::session)
+            .map(Box::new);
+        if a.user.is_none() && a.process.is_none() && a.session.is_none() {
+            a.invoked_by = Some(UNKNOWN.to_owned());
+        }
+        a
+    }
+}
+
+fn group(g: n::GroupInfo) -> Group {
+    let mut out = Group::new();
+    out.name = g.name;
+    out.uid = g.uid;
+    if out.name.is_none() && out.uid.is_none() {
+        out.name = Some(UNKNOWN.to_owned());
+    }
+    out
+}
+
+fn connection(c: ConnectionInfo) -> NetworkConnectionInfo {
+    let mut out = NetworkConnectionInfo::new(match c.direction {
+        Some(Direction::Inbound) => NetworkConnectionInfoDirectionId::Inbound,
+        Some(Direction::Outbound) => NetworkConnectionInfoDirectionId::Outbound,
+        Some(Direction::Lateral) => NetworkConnectionInfoDirectionId::Lateral,
+        Some(Direction::Unknown) | None => NetworkConnectionInfoDirectionId::Unknown,
+    });
+    out.protocol_name = c.protocol_name;
+    out.protocol_num = c.protocol_num;
+    out.tcp_flags = c.tcp_flags;
+    out.session = c
+        .session
+        .filter(|s| !s.is_empty())
+        .map(Ctx::session)
+        .map(Box::new);
+    out
+}
+
+fn traffic(t: n::TrafficInfo) -> NetworkTraffic {
+    let mut out = NetworkTraffic::new();
+    out.bytes = t.bytes;
+    out.bytes_in = t.bytes_in;
+    out.bytes_out = t.bytes_out;
+    out.packets = t.packets;
+    out
+}
+
+fn firewall_rule(r: n::RuleInfo) -> FirewallRule {
+    let mut out = FirewallRule::new();
+    out.uid = r.uid;
+    out.name = r.name;
+    out
+}
+
+fn file_type_id(t: FileType) -> FileTypeId {
+    match t {
+        FileType::Unknown => FileTypeId::Unknown,
+        FileType::Regular => FileTypeId::RegularFile,
+        FileType::Folder => FileTypeId::Folder,
+        FileType::CharacterDevice => FileTypeId::CharacterDevice,
+        FileType::BlockDevice => FileTypeId::BlockDevice,
+        FileType::Socket => FileTypeId::LocalSocket,
+        FileType::NamedPipe => FileTypeId::NamedPipe,
+        FileType::SymbolicLink => FileTypeId::SymbolicLink,
+    }
+}
+
+fn hash_algorithm(a: HashAlgorithm) -> FingerprintAlgorithmId {
+    match a {
+        HashAlgorithm::Md5 => FingerprintAlgorithmId::Md5,
+        HashAlgorithm::Sha1 => FingerprintAlgorithmId::Sha1,
+        HashAlgorithm::Sha256 => FingerprintAlgorithmId::Sha256,
+        HashAlgorithm::Sha512 => FingerprintAlgorithmId::Sha512,
+    }
+}
+
+fn severity_id(s: Severity) -> SeverityId {
+    match s {
+        Severity::Unknown => SeverityId::Unknown,
+        Severity::Informational => SeverityId::Informational,
+        Severity::Low => SeverityId::Low,
+        Severity::Medium => SeverityId::Medium,
+        Severity::High => SeverityId::High,
+        Severity::Critical => SeverityId::Critical,
+        Severity::Fatal => SeverityId::Fatal,
+    }
+}
+
+fn malware_class(c: MalwareClass) -> MalwareClassificationIds {
+    match c {
+        MalwareClass::Unknown => MalwareClassificationIds::Unknown,
+        MalwareClass::Adware => MalwareClassificationIds::Adware,
+        MalwareClass::Backdoor => MalwareClassificationIds::Backdoor,
+        MalwareClass::Bot => MalwareClassificationIds::Bot,
+        MalwareClass::Ransomware => MalwareClassificationIds::Ransomware,
+        MalwareClass::Rootkit => MalwareClassificationIds::Rootkit,
+        MalwareClass::Spyware => MalwareClassificationIds::Spyware,
+        MalwareClass::Trojan => MalwareClassificationIds::Trojan,
+        MalwareClass::Virus => MalwareClassificationIds::Virus,
+        MalwareClass::Worm => MalwareClassificationIds::Worm,
+        MalwareClass::Other => MalwareClassificationIds::Other,
+    }
+}
+
+fn disposition_id(d: &Disposition) -> DispositionId {
+    match d {
+        Disposition::Allowed => DispositionId::Allowed,
+        Disposition::Blocked => DispositionId::Blocked,
+        Disposition::Quarantined => DispositionId::Quarantined,
+        Disposition::Isolated => DispositionId::Isolated,
+        Disposition::Deleted => DispositionId::Deleted,
+        Disposition::Dropped => DispositionId::Dropped,
+        Disposition::Corrected => DispositionId::Corrected,
+        Disposition::Uncorrected => DispositionId::Uncorrected,
+        Disposition::Detected => DispositionId::Detected,
+        Disposition::NoAction => DispositionId::NoAction,
+        Disposition::Logged => DispositionId::Logged,
+        Disposition::Reset => DispositionId::Reset,
+        Disposition::Other(_) => DispositionId::Other,
+    }
+}
+
+fn metadata(src: SourceMeta, config: &SourceConfig, host_profile: bool) -> Metadata {
+    let mut product = Product::new(
+        src.vendor_name
+            .unwrap_or_else(|| config.vendor_name.clone()),
+    );
+    product.name = Some(
+        src.product_name
+            .unwrap_or_else(|| config.product_name.clone()),
+    );
+    product.version = src
+        .product_version
+        .or_else(|| config.product_version.clone());
+    if let Some(name) = src.feature {
+        let mut feature = Feature::new();
+        feature.name = Some(name);
+        product.feature = Some(Box::new(feature));
+    }
+    let mut m = Metadata::new(product, V1_1_0::VERSION.to_owned());
+    m.log_name = config.log_name.clone();
+    m.log_provider = src.log_provider;
+    m.tenant_uid = config.tenant_uid.clone();
+    m.event_code = src.event_code;
+    m.uid = src.uid;
+    m.log_level = src.log_level.map(Cow::into_owned);
+    if host_profile {
+        m.profiles = Some(vec!["host".to_owned()]);
+    }
+    m
+}
+
+/// Sets `activity_name` to the source's caption for an `Other` activity
+/// (the setter keeps a caption set beforehand).
+macro_rules! other_activity {
+    ($ev:ident, $id:expr, $caption:expr) => {
+        if let Some(c) = $caption {
+            $ev.activity_name = Some(c.into_owned());
+            $ev.set_activity_id($id);
+        }
+    };
+}
+
+macro_rules! common {
+    ($ev:ident, $n:ident) => {
+        $ev.message = $n.message.take();
+        $ev.raw_data = $n.raw_data.take();
+        $ev.count = $n.count.take();
+        $ev.status_detail = $n.status_detail.take();
+        $ev.status_code = $n.status_code.take();
+        $ev.timezone_offset = $n.utc_offset_secs.map(|s| s / 60);
+    };
+}
+
+macro_rules! outcome {
+    ($ev:ident, $n:ident) => {
+        match $n.outcome.take() {
+            Some(Outcome::Success) => {
+                $ev.set_status_id(StatusId::Success);
+            }
+            Some(Outcome::Failure) => {
+                $ev.set_status_id(StatusId::Failure);
+            }
+            Some(Outcome::Other(c)) => {
+                $ev.status = Some(c.into_owned());
+                $ev.set_status_id(StatusId::Other);
+            }
+            None => {}
+        }
+    };
+}
+
+macro_rules! security_control {
+    ($ev:ident, $n:ident) => {
+        if let Some(d) = $n.disposition.take() {
+            if let Disposition::Other(c) = &d {
+                $ev.disposition = Some(c.to_string());
+            }
+            $ev.set_disposition_id(disposition_id(&d));
+        }
+        match $n.action.take() {
+            Some(Action::Allowed) => {
+                $ev.set_action_id(ActionId::Allowed);
+            }
+            Some(Action::Denied) => {
+                $ev.set_action_id(ActionId::Denied);
+            }
+            Some(Action::Other(c)) => {
+                $ev.action = Some(c.into_owned());
+                $ev.set_action_id(ActionId::Other);
+            }
+            None => {}
+        }
+    };
+}
+
+macro_rules! finish {
+    ($ev:ident, $n:ident, $c:ident) => {{
+        spill(&mut $n);
+        if !$n.unmapped.is_empty() {
+            $ev.unmapped = Some(std::mem::take(&mut $n.unmapped));
+        }
+        $ev.observables = $c.take_observables();
+    }};
+}
+
+fn put<T: Serialize>(unmapped: &mut Map<String, Value>, key: &str, value: Option<T>) {
+    if let Some(v) = value
+        && let Ok(json) = serde_json::to_value(v)
+    {
+        unmapped.insert(key.to_owned(), prune(json));
+    }
+}
+
+/// Drops `null` members and empty arrays from spilled neutral structs.
+fn prune(v: Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.into_iter()
+                .filter(|(_, v)| !v.is_null() && v.as_array().is_none_or(|a| !a.is_empty()))
+                .map(|(k, v)| (k, prune(v)))
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.into_iter().map(prune).collect()),
+        other => other,
+    }
+}
+
+/// Moves every neutral fact the class did not take into `unmapped`.
+fn spill(n: &mut Normalized) {
+    let u = &mut n.unmapped;
+    put(u, "user", n.user.take());
+    put(u, "user_result", n.user_result.take());
+    put(u, "actor_user", n.actor_user.take());
+    put(u, "actor_process", n.actor_process.take());
+    put(u, "process", n.process.take());
+    put(u, "session", n.session.take());
+    put(u, "src_endpoint", n.src.take());
+    put(u, "dst_endpoint", n.dst.take());
+    put(u, "connection_info", n.connection.take());
+    put(u, "traffic", n.traffic.take());
+    put(u, "file", n.file.take());
+    put(u, "file_result", n.file_result.take());
+    put(u, "group", n.group.take());
+    put(u, "job", n.job.take());
+    put(u, "entity", n.entity.take());
+    put(u, "app", n.app.take());
+    put(u, "auth", n.auth.take());
+    put(u, "module_path", n.module_path.take());
+    put(u, "finding", n.finding.take());
+    put(u, "disposition", n.disposition.take());
+    put(u, "action", n.action.take());
+    put(u, "firewall_rule", n.firewall_rule.take());
+    put(u, "url", n.url.take());
+    put(u, "exit_code", n.exit_code.take());
+    put(u, "outcome", n.outcome.take());
+}
+
+fn render(mut n: Normalized, config: &SourceConfig) -> Mapped {
+    let host = n
+        .device
+        .hostname
+        .clone()
+        .or_else(|| config.hostname_fallback.clone())
+        .unwrap_or_default();
+    let mut c = Ctx {
+        config,
+        observables: Vec::new(),
+        host,
+        time: n.time_ms.to_string(),
+    };
+    let activity = std::mem::take(&mut n.activity);
+    let fallback = matches!(activity, Activity::Fallback(_));
+    let meta = metadata(std::mem::take(&mut n.source), config, !fallback);
+    let sev = severity_id(n.severity);
+    let time = n.time_ms;
+    match activity {
+        Activity::Authentication(a) => authentication(n, &mut c, meta, sev, time, a),
+        Activity::AccountChange(a) => account_change(n, &mut c, meta, sev, time, a),
+        Activity::GroupManagement(a) => group_management(n, &mut c, meta, sev, time, a),
+        Activity::EntityManagement(a) => entity_management(n, &mut c, meta, sev, time, a),
+        Activity::Process(a) => process_activity(n, &mut c, meta, sev, time, a),
+        Activity::FileSystem(a) => file_activity(n, &mut c, meta, sev, time, a),
+        Activity::Module(a) => module_activity(n, &mut c, meta, sev, time, a),
+        Activity::ScheduledJob(a) => scheduled_job(n, &mut c, meta, sev, time, a),
+        Activity::DetectionFinding(a) => detection_finding(n, &mut c, meta, sev, time, a),
+        Activity::Network(a) => network_activity(n, &mut c, meta, sev, time, a),
+        Activity::Ssh(a) => ssh_activity(n, &mut c, meta, sev, time, a),
+        Activity::DeviceConfigState => config_state(n, &mut c, meta, sev, time),
+        Activity::ApplicationLifecycle(a) => app_lifecycle(n, &mut c, meta, sev, time, a),
+        Activity::Fallback(_) => base_event(n, &mut c, meta, sev, time),
+    }
+}
+
+fn authentication(
+    mut n: Normalized,
+    c: &mut Ctx<'_>,
+    meta: Metadata,
+    sev: SeverityId,
+    time: i64,
+    a: n::AuthActivity,
+) -> Mapped {
+    let (id, caption) = match a {
+        n::AuthActivity::Logon => (AuthenticationActivityId::Logon, None),
+        n::AuthActivity::Logoff => (AuthenticationActivityId::Logoff, None),
+        n::AuthActivity::Other(t) => (AuthenticationActivityId::Other, Some(t)),
+    };
+    let user = c.user(n.user.take().unwrap_or_default(), "user");
+    let mut e = Authentication::new(id, meta, sev, time, user);
+    other_activity!(e, id, caption);
+    common!(e, n);
+    outcome!(e, n);
+    e.device = Some(Box::new(c.device(std::mem::take(&mut n.device))));
+    e.src_endpoint = n
+        .src
+        .take()
+        .map(|x| c.endpoint(x, "src_endpoint"))
+        .map(Box::new);
+    e.dst_endpoint = n
+        .dst
+        .take()
+        .map(|x| c.endpoint(x, "dst_endpoint"))
+        .map(Box::new);
+    let svc = n
+        .service_name
+        .take()
+        .or_else(|| e.metadata.log_provider.clone())
+        .or_else(|| e.metadata.product.as_ref().and_then(|p| p.name.clone()))
+        .unwrap_or_else(|| UNKNOWN.to_owned());
+    let mut service = Service::new();
+    service.name = Some(svc);
+    e.service = Some(Box::new(service));
+    e.session = n
+        .session
+        .take()
+        .filter(|s| !s.is_empty())
+        .map(Ctx::session)
+        .map(Box::new);
+    if let Some(u) = n.actor_user.take() {
+        let mut actor = Actor::new();
+        actor.user = Some(Box::new(c.user(u, "actor.user")));
+        e.actor = Some(Box::new(actor));
+    }
+    e.logon_process = (n
+        .actor_process
+        .take()
+        .map(|p| c.process(p, "logon_process")))
+    .map(Box::new);
+    if let Some(auth) = n.auth.take() {
+        match auth.protocol {
+            Some(n::AuthProtocol::Kerberos) => {
+                e.set_auth_protocol_id(AuthenticationAuthProtocolId::Kerberos);
+            }
+            Some(n::AuthProtocol::Other(t)) => {
+                e.auth_protocol = Some(t.into_owned());
+                e.set_auth_protocol_id(AuthenticationAuthProtocolId::Other);
+            }
+            None => {}
+        }
+        if let Some(lt) = auth.logon_type {
+            let (id, caption) = logon_type(lt);
+            if let Some(t) = caption {
+                e.logon_type = Some(t.into_owned());
+            }
+            e.set_logon_type_id(id);
+        }
+        e.is_remote = auth.is_remote;
+    }
+    finish!(e, n, c);
+    Mapped::Authentication(Box::new(e))
+}
+
+fn logon_type(lt: LogonType) -> (AuthenticationLogonTypeId, Option<Caption>) {
+    match lt {
+        LogonType::System => (AuthenticationLogonTypeId::System, None),
+        LogonType::Interactive => (AuthenticationLogonTypeId::Interactive, None),
+        LogonType::Network => (AuthenticationLogonTypeId::Network, None),
+        LogonType::Batch => (AuthenticationLogonTypeId::Batch, None),
+        LogonType::OsService => (AuthenticationLogonTypeId::OsService, None),
+        LogonType::NewCredentials => (AuthenticationLogonTypeId::NewCredentials, None),
+        LogonType::RemoteInteractive => (AuthenticationLogonTypeId::RemoteInteractive, None),
+        LogonType::Other(t) => (AuthenticationLogonTypeId::Other, Some(t)),
+    }
+}
+
+fn account_change(
+    mut n: Normalized,
+    c: &mut Ctx<'_>,
+    meta: Metadata,
+    sev: SeverityId,
+    time: i64,
+    a: n::AccountActivity,
+) -> Mapped {
+    use n::AccountActivity as A;
+    let (id, caption) = match a {
+        A::Create => (AccountChangeActivityId::Create, None),
+        A::Enable => (AccountChangeActivityId::Enable, None),
+        A::PasswordChange => (AccountChangeActivityId::PasswordChange, None),
+        A::PasswordReset => (AccountChangeActivityId::PasswordReset, None),
+        A::Disable => (AccountChangeActivityId::Disable, None),
+        A::Delete => (AccountChangeActivityId::Delete, None),
+        A::Lock => (AccountChangeActivityId::Lock, None),
+        A::Other(t) => (AccountChangeActivityId::Other, Some(t)),
+    };
+    let user = c.user(n.user.take().unwrap_or_default(), "user");
+    let mut e = AccountChange::new(id, meta, sev, time, user);
+    other_activity!(e, id, caption);
+    common!(e, n);
+    outcome!(e, n);
+    e.device = Some(Box::new(c.device(std::mem::take(&mut n.device))));
+    e.user_result = n
+        .user_result
+        .take()
+        .map(|u| c.user(u, "user_result"))
+        .map(Box::new);
+    e.src_endpoint = n
+        .src
+        .take()
+        .map(|x| c.endpoint(x, "src_endpoint"))
+        .map(Box::new);
+    let session = n.session.take();
+    e.actor = c
+        .actor(&mut n)
+        .map(|mut a| {
+            a.session = session
+                .filter(|s| !s.is_empty())
+                .map(Ctx::session)
+                .map(Box::new);
+            a
+        })
+        .map(Box::new);
+    finish!(e, n, c);
+    Mapped::AccountChange(Box::new(e))
+}
+
+fn group_management(
+    mut n: Normalized,
+    c: &mut Ctx<'_>,
+    meta: Metadata,
+    sev: SeverityId,
+    time: i64,
+    a: n::GroupActivity,
+) -> Mapped {
+    use n::GroupActivity as G;
+    let (id, caption) = match a {
+        G::AssignPrivileges => (GroupManagementActivityId::AssignPrivileges, None),
+        G::RevokePrivileges => (GroupManagementActivityId::RevokePrivileges, None),
+        G::AddUser => (GroupManagementActivityId::AddUser, None),
+        G::RemoveUser => (GroupManagementActivityId::RemoveUser, None),
+        G::Delete => (GroupManagementActivityId::Delete, None),
+        G::Create => (GroupManagementActivityId::Create, None),
+        G::Other(t) => (GroupManagementActivityId::Other, Some(t)),
+    };
+    let g = group(n.group.take().unwrap_or_default());
+    let mut e = GroupManagement::new(id, g, meta, sev, time);
+    other_activity!(e, id, caption);
+    common!(e, n);
+    outcome!(e, n);
+    e.device = Some(Box::new(c.device(std::mem::take(&mut n.device))));
+    e.user = n.user.take().map(|u| c.user(u, "user")).map(Box::new);
+    let session = n.session.take();
+    e.actor = c
+        .actor(&mut n)
+        .map(|mut a| {
+            a.session = session
+                .filter(|s| !s.is_empty())
+                .map(Ctx::session)
+                .map(Box::new);
+            a
+        })
+        .map(Box::new);
+    finish!(e, n, c);
+    Mapped::GroupManagement(Box::new(e))
+}
+
+fn entity_management(
+    mut n: Normalized,
+    c: &mut Ctx<'_>,
+    meta: Metadata,
+    sev: SeverityId,
+    time: i64,
+    a: n::EntityActivity,
+) -> Mapped {
+    use n::EntityActivity as E;
+    let (id, caption) = match a {
+        E::Create => (EntityManagementActivityId::Create, None),
+        E::Read => (EntityManagementActivityId::Read, None),
+        E::Update => (EntityManagementActivityId::Update, None),
+        E::Delete => (EntityManagementActivityId::Delete, None),
+        E::Other(t) => (EntityManagementActivityId::Other, Some(t)),
+    };
+    let info = n.entity.take().unwrap_or_default();
+    let mut entity = ManagedEntity::new();
+    entity.name = info.name;
+    entity.uid = info.uid;
+    entity.type_ = info.kind;
+    if entity.name.is_none() && entity.uid.is_none() {
+        entity.name = Some(UNKNOWN.to_owned());
+    }
+    let mut e = EntityManagement::new(id, entity, meta, sev, time);
+    other_activity!(e, id, caption);
+    common!(e, n);
+    outcome!(e, n);
+    e.device = Some(Box::new(c.device(std::mem::take(&mut n.device))));
+    let session = n.session.take();
+    e.actor = c
+        .actor(&mut n)
+        .map(|mut a| {
+            a.session = session
+                .filter(|s| !s.is_empty())
+                .map(Ctx::session)
+                .map(Box::new);
+            a
+        })
+        .map(Box::new);
+    finish!(e, n, c);
+    Mapped::EntityManagement(Box::new(e))
+}
+
+fn process_activity(
+    mut n: Normalized,
+    c: &mut Ctx<'_>,
+    meta: Metadata,
+    sev: SeverityId,
+    time: i64,
+    a: n::ProcessActivity,
+) -> Mapped {
+    let (id, caption) = match a {
+        n::ProcessActivity::Launch => (ProcessActivityActivityId::Launch, None),
+        n::ProcessActivity::Terminate => (ProcessActivityActivityId::Terminate, None),
+        n::ProcessActivity::Other(t) => (ProcessActivityActivityId::Other, Some(t)),
+    };
+    let session = n.session.take();
+    let actor = c.required_actor(&mut n, session);
+    let device = c.device(std::mem::take(&mut n.device));
+    let process = c.process(n.process.take().unwrap_or_default(), "process");
+    let mut e = ProcessActivity::new(id, actor, device, meta, process, sev, time);
+    other_activity!(e, id, caption);
+    common!(e, n);
+    outcome!(e, n);
+    security_control!(e, n);
+    e.exit_code = n.exit_code.take();
+    finish!(e, n, c);
+    Mapped::ProcessActivity(Box::new(e))
+}
+
+fn file_activity(
+    mut n: Normalized,
+    c: &mut Ctx<'_>,
+    meta: Metadata,
+    sev: SeverityId,
+    time: i64,
+    a: n::FileActivity,
+) -> Mapped {
+    use n::FileActivity as F;
+    let (id, caption) = match a {
+        F::Create => (FileActivityActivityId::Create, None),
+        F::Read => (FileActivityActivityId::Read, None),
+        F::Update => (FileActivityActivityId::Update, None),
+        F::Delete => (FileActivityActivityId::Delete, None),
+        F::Rename => (FileActivityActivityId::Rename, None),
+        F::SetAttributes => (FileActivityActivityId::SetAttributes, None),
+        F::SetSecurity => (FileActivityActivityId::SetSecurity, None),
+        F::Open => (FileActivityActivityId::Open, None),
+        F::Other(t) => (FileActivityActivityId::Other, Some(t)),
+    };
+    let session = n.session.take();
+    let actor = c.required_actor(&mut n, session);
+    let device = c.device(std::mem::take(&mut n.device));
+    let file = c.file(n.file.take().unwrap_or_default(), "file");
+    let mut e = FileActivity::new(id, actor, device, file, meta, sev, time);
+    other_activity!(e, id, caption);
+    common!(e, n);
+    outcome!(e, n);
+    security_control!(e, n);
+    e.file_result = n
+        .file_result
+        .take()
+        .map(|f| c.file(f, "file_result"))
+        .map(Box::new);
+    finish!(e, n, c);
+    Mapped::FileActivity(Box::new(e))
+}
+
+fn module_activity(
+    mut n: Normalized,
+    c: &mut Ctx<'_>,
+    meta: Metadata,
+    sev: SeverityId,
+    time: i64,
+    a: n::ModuleActivity,
+) -> Mapped {
+    let id = match a {
+        n::ModuleActivity::Load => ModuleActivityActivityId::Load,
+        n::ModuleActivity::Unload => ModuleActivityActivityId::Unload,
+    };
+    let session = n.session.take();
+    let actor = c.required_actor(&mut n, session);
+    let device = c.device(std::mem::take(&mut n.device));
+    let mut module = Module::new(ModuleLoadTypeId::Unknown);
+    if let Some(path) = n.module_path.take() {
+        module.file = Some(Box::new(
+            c.file(FileInfo::at(path, FileType::Regular), "module.file"),
+        ));
+    }
+    let mut e = ModuleActivity::new(id, actor, device, meta, module, sev, time);
+    common!(e, n);
+    outcome!(e, n);
+    security_control!(e, n);
+    finish!(e, n, c);
+    Mapped::ModuleActivity(Box::new(e))
+}
+
+fn scheduled_job(
+    mut n: Normalized,
+    c: &mut Ctx<'_>,
+    meta: Metadata,
+    sev: SeverityId,
+    time: i64,
+    a: n::JobActivity,
+) -> Mapped {
+    use n::JobActivity as J;
+    let (id, caption) = match a {
+        J::Create => (ScheduledJobActivityActivityId::Create, None),
+        J::Update => (ScheduledJobActivityActivityId::Update, None),
+        J::Delete => (ScheduledJobActivityActivityId::Delete, None),
+        J::Enable => (ScheduledJobActivityActivityId::Enable, None),
+        J::Disable => (ScheduledJobActivityActivityId::Disable, None),
+        J::Start => (ScheduledJobActivityActivityId::Start, None),
+        J::Other(t) => (ScheduledJobActivityActivityId::Other, Some(t)),
+    };
+    let device = c.device(std::mem::take(&mut n.device));
+    let info = n.job.take().unwrap_or_default();
+    let file = c.file(info.file, "job.file");
+    let name = if info.name.is_empty() {
+        UNKNOWN.to_owned()
+    } else {
+        info.name
+    };
+    let mut job = Job::new(file, name);
+    job.cmd_line = info.cmd_line;
+    job.user = info.user.map(|u| c.user(u, "job.user")).map(Box::new);
+    let mut e = ScheduledJobActivity::new(id, device, job, meta, sev, time);
+    other_activity!(e, id, caption);
+    common!(e, n);
+    outcome!(e, n);
+    security_control!(e, n);
+    let session = n.session.take();
+    e.actor = c
+        .actor(&mut n)
+        .map(|mut a| {
+            a.session = session
+                .filter(|s| !s.is_empty())
+                .map(Ctx::session)
+                .map(Box::new);
+            a
+        })
+        .map(Box::new);
+    finish!(e, n, c);
+    Mapped::ScheduledJobActivity(Box::new(e))
+}
+
+fn detection_finding(
+    mut n: Normalized,
+    c: &mut Ctx<'_>,
+    meta: Metadata,
+    sev: SeverityId,
+    time: i64,
+    a: n::FindingActivity,
+) -> Mapped {
+    let id = match a {
+        n::FindingActivity::Create => DetectionFindingActivityId::Create,
+        n::FindingActivity::Update => DetectionFindingActivityId::Update,
+        n::FindingActivity::Close => DetectionFindingActivityId::Close,
+    };
+    let f = n.finding.take().unwrap_or_default();
+    let title = if f.title.is_empty() {
+        UNKNOWN.to_owned()
+    } else {
+        f.title
+    };
+    let mut info = FindingInfo::new(title, f.uid);
+    info.desc = f.desc;
+    info.types = (!f.types.is_empty()).then_some(f.types);
+    if let Some(rule) = f.rule {
+        let mut an = Analytic::new(AnalyticTypeId::Rule);
+        an.uid = rule.uid;
+        an.name = rule.name;
+        info.analytic = Some(Box::new(an));
+    }
+    let mut e = DetectionFinding::new(id, info, meta, sev, time);
+    common!(e, n);
+    security_control!(e, n);
+    e.set_status_id(DetectionFindingStatusId::New);
+    e.confidence_score = f.confidence_score;
+    e.device = Some(Box::new(c.device(std::mem::take(&mut n.device))));
+    if !f.malware.is_empty() {
+        e.malware = Some(
+            f.malware
+                .into_iter()
+                .map(|m| {
+                    let class = malware_class(m.class);
+                    let mut out = Malware::new(vec![class]);
+                    out.classifications = Some(vec![class.as_str().to_owned()]);
+                    out.name = Some(m.name);
+                    out.path = m.path;
+                    out
+                })
+                .collect(),
+        );
+    }
+    if !f.cves.is_empty() {
+        e.vulnerabilities = Some(
+            f.cves
+                .into_iter()
+                .map(|id| {
+                    let mut v = Vulnerability::new();
+                    v.cve = Some(Box::new(Cve::new(id)));
+                    v
+                })
+                .collect(),
+        );
+    }
+    let mut ev = Evidences::new();
+    ev.src_endpoint = (n
+        .src
+        .take()
+        .map(|x| c.endpoint(x, "evidences.src_endpoint")))
+    .map(Box::new);
+    ev.dst_endpoint = (n
+        .dst
+        .take()
+        .map(|x| c.endpoint(x, "evidences.dst_endpoint")))
+    .map(Box::new);
+    ev.connection_info = n.connection.take().map(connection).map(Box::new);
+    ev.file = n
+        .file
+        .take()
+        .map(|f| c.file(f, "evidences.file"))
+        .map(Box::new);
+    ev.process = n
+        .process
+        .take()
+        .map(|p| c.process(p, "evidences.process"))
+        .map(Box::new);
+    let session = n.session.take();
+    ev.actor = c
+        .actor(&mut n)
+        .map(|mut a| {
+            a.session = session
+                .filter(|s| !s.is_empty())
+                .map(Ctx::session)
+                .map(Box::new);
+            a
+        })
+        .map(Box::new);
+    if ev.src_endpoint.is_some()
+        || ev.dst_endpoint.is_some()
+        || ev.connection_info.is_some()
+        || ev.file.is_some()
+        || ev.process.is_some()
+        || ev.actor.is_some()
+    {
+        e.evidences = Some(vec![ev]);
+    }
+    finish!(e, n, c);
+    Mapped::DetectionFinding(Box::new(e))
+}
+
+fn network_ids(a: n::NetworkActivity) -> (i32, Option<Caption>) {
+    use n::NetworkActivity as N;
+    match a {
+        N::Open => (1, None),
+        N::Close => (2, None),
+        N::Reset => (3, None),
+        N::Fail => (4, None),
+        N::Refuse => (5, None),
+        N::Traffic => (6, None),
+        N::Other(t) => (99, Some(t)),
+    }
+}
+
+fn network_activity(
+    mut n: Normalized,
+    c: &mut Ctx<'_>,
+    meta: Metadata,
+    sev: SeverityId,
+    time: i64,
+    a: n::NetworkActivity,
+) -> Mapped {
+    let (raw, caption) = network_ids(a);
+    let id = NetworkActivityActivityId::from_id(raw);
+    let src = c.endpoint(n.src.take().unwrap_or_default(), "src_endpoint");
+    let dst = c.endpoint(n.dst.take().unwrap_or_default(), "dst_endpoint");
+    let mut e = NetworkActivity::new(id, dst, meta, sev, src, time);
+    other_activity!(e, id, caption);
+    common!(e, n);
+    outcome!(e, n);
+    security_control!(e, n);
+    e.device = Some(Box::new(c.device(std::mem::take(&mut n.device))));
+    e.connection_info = n.connection.take().map(connection).map(Box::new);
+    e.traffic = n.traffic.take().map(traffic).map(Box::new);
+    e.firewall_rule = n.firewall_rule.take().map(firewall_rule).map(Box::new);
+    if let Some(url) = n.url.take() {
+        c.observe("url.url_string".into(), ObservableTypeId::UrlString, &url);
+        e.url = Some(Box::new(url_object(url)));
+    }
+    e.app_name = n.app.take().map(|a| a.name);
+    let session = n.session.take();
+    e.actor = c
+        .actor(&mut n)
+        .map(|mut a| {
+            a.session = session
+                .filter(|s| !s.is_empty())
+                .map(Ctx::session)
+                .map(Box::new);
+            a
+        })
+        .map(Box::new);
+    finish!(e, n, c);
+    Mapped::NetworkActivity(Box::new(e))
+}
+
+fn url_object(url: String) -> Url {
+    let mut out = Url::new();
+    let rest = url
+        .split_once("://")
+        .map_or(url.as_str(), |(scheme, rest)| {
+            out.scheme = Some(scheme.to_ascii_lowercase());
+            rest
+        });
+    let host_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..host_end];
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = match authority.rsplit_once(':') {
+        Some((h, p)) if !h.contains(':') && p.bytes().all(|b| b.is_ascii_digit()) => {
+            out.port = p.parse().ok();
+            h
+        }
+        _ => authority,
+    };
+    if !host.is_empty() {
+        out.hostname = Some(host.to_owned());
+    }
+    let tail = &rest[host_end..];
+    let (path, query) = match tail.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (tail, None),
+    };
+    let path = path.split('#').next().unwrap_or_default();
+    out.path = Some(path.to_owned()).filter(|p| !p.is_empty());
+    out.query_string = query.map(|q| q.split('#').next().unwrap_or_default().to_owned());
+    out.url_string = Some(url);
+    out
+}
+
+fn ssh_activity(
+    mut n: Normalized,
+    c: &mut Ctx<'_>,
+    meta: Metadata,
+    sev: SeverityId,
+    time: i64,
+    a: n::NetworkActivity,
+) -> Mapped {
+    let (raw, caption) = network_ids(a);
+    let id = SshActivityActivityId::from_id(raw);
+    let src = c.endpoint(n.src.take().unwrap_or_default(), "src_endpoint");
+    let dst = c.endpoint(n.dst.take().unwrap_or_default(), "dst_endpoint");
+    let mut e = SshActivity::new(id, dst, meta, sev, src, time);
+    other_activity!(e, id, caption);
+    common!(e, n);
+    outcome!(e, n);
+    security_control!(e, n);
+    e.device = Some(Box::new(c.device(std::mem::take(&mut n.device))));
+    e.connection_info = n.connection.take().map(connection).map(Box::new);
+    let session = n.session.take();
+    e.actor = c
+        .actor(&mut n)
+        .map(|mut a| {
+            a.session = session
+                .filter(|s| !s.is_empty())
+                .map(Ctx::session)
+                .map(Box::new);
+            a
+        })
+        .map(Box::new);
+    finish!(e, n, c);
+    Mapped::SshActivity(Box::new(e))
+}
+
+fn config_state(
+    mut n: Normalized,
+    c: &mut Ctx<'_>,
+    meta: Metadata,
+    sev: SeverityId,
+    time: i64,
+) -> Mapped {
+    let device = c.device(std::mem::take(&mut n.device));
+    let mut e = ConfigState::new(ConfigStateActivityId::Log, device, meta, sev, time);
+    common!(e, n);
+    outcome!(e, n);
+    let session = n.session.take();
+    e.actor = c
+        .actor(&mut n)
+        .map(|mut a| {
+            a.session = session
+                .filter(|s| !s.is_empty())
+                .map(Ctx::session)
+                .map(Box::new);
+            a
+        })
+        .map(Box::new);
+    finish!(e, n, c);
+    Mapped::ConfigState(Box::new(e))
+}
+
+fn app_lifecycle(
+    mut n: Normalized,
+    c: &mut Ctx<'_>,
+    meta: Metadata,
+    sev: SeverityId,
+    time: i64,
+    a: n::AppActivity,
+) -> Mapped {
+    use n::AppActivity as A;
+    let (id, caption) = match a {
+        A::Install => (ApplicationLifecycleActivityId::Install, None),
+        A::Remove => (ApplicationLifecycleActivityId::Remove, None),
+        A::Start => (ApplicationLifecycleActivityId::Start, None),
+        A::Stop => (ApplicationLifecycleActivityId::Stop, None),
+        A::Other(t) => (ApplicationLifecycleActivityId::Other, Some(t)),
+    };
+    let info = n.app.take().unwrap_or_default();
+    let mut app = Product::new(UNKNOWN.to_owned());
+    app.name = Some(if info.name.is_empty() {
+        UNKNOWN.to_owned()
+    } else {
+        info.name
+    });
+    app.version = info.version;
+    app.uid = info.uid;
+    let mut e = ApplicationLifecycle::new(id, app, meta, sev, time);
+    other_activity!(e, id, caption);
+    common!(e, n);
+    outcome!(e, n);
+    e.device = Some(Box::new(c.device(std::mem::take(&mut n.device))));
+    let session = n.session.take();
+    e.actor = c
+        .actor(&mut n)
+        .map(|mut a| {
+            a.session = session
+                .filter(|s| !s.is_empty())
+                .map(Ctx::session)
+                .map(Box::new);
+            a
+        })
+        .map(Box::new);
+    finish!(e, n, c);
+    Mapped::ApplicationLifecycle(Box::new(e))
+}
+
+fn base_event(
+    mut n: Normalized,
+    c: &mut Ctx<'_>,
+    meta: Metadata,
+    sev: SeverityId,
+    time: i64,
+) -> Mapped {
+    let mut e = BaseEvent::new(BaseEventActivityId::Unknown, meta, sev, time);
+    common!(e, n);
+    outcome!(e, n);
+    let device = std::mem::take(&mut n.device);
+    if device != DeviceInfo::default() {
+        if let Some(h) = &device.hostname {
+            c.observe(
+                "unmapped.device.hostname".into(),
+                ObservableTypeId::Hostname,
+                h,
+            );
+        }
+        put(&mut n.unmapped, "device", Some(device));
+    }
+    finish!(e, n, c);
+    Mapped::BaseEvent(Box::new(e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_split() {
+        let u = url_object("https://user@example.com:8443/a/b?x=1#f".to_owned());
+        assert_eq!(u.scheme.as_deref(), Some("https"));
+        assert_eq!(u.hostname.as_deref(), Some("example.com"));
+        assert_eq!(u.port, Some(8443));
+        assert_eq!(u.path.as_deref(), Some("/a/b"));
+        assert_eq!(u.query_string.as_deref(), Some("x=1"));
+        let u = url_object("example.com".to_owned());
+        assert_eq!(u.hostname.as_deref(), Some("example.com"));
+        assert_eq!(u.path, None);
+        assert_eq!(u.scheme, None);
+    }
+
+    #[test]
+    fn parent_folders_of_odd_paths() {
+        let mut c = Ctx {
+            config: &SourceConfig::linux(),
+            observables: Vec::new(),
+            host: String::new(),
+            time: String::new(),
+        };
+        let parent = |c: &mut Ctx<'_>, p: &str| {
+            c.file(FileInfo::at(p, FileType::Regular), "f")
+                .parent_folder
+        };
+        assert_eq!(parent(&mut c, "/tmp/\u{e9}/"), Some("/tmp".to_owned()));
+        assert_eq!(parent(&mut c, "/tmp//x"), Some("/tmp".to_owned()));
+        assert_eq!(parent(&mut c, r"C:\dir\\f.exe"), Some(r"C:\dir".to_owned()));
+        assert_eq!(parent(&mut c, "/x"), None);
+        assert_eq!(parent(&mut c, "x"), None);
+        assert_eq!(parent(&mut c, "/"), None);
+    }
+
+    #[test]
+    fn leftovers_are_spilled_to_unmapped() {
+        let mut n = Normalized::new(Activity::DeviceConfigState, 1_000, Severity::Informational);
+        n.url = Some("http://x".into());
+        n.src = crate::util::endpoint("192.0.2.1", Some(1));
+        let e = render(n, &SourceConfig::linux());
+        let un = e.unmapped().cloned().unwrap_or_default();
+        assert_eq!(un.get("url"), Some(&Value::String("http://x".into())));
+        assert_eq!(un["src_endpoint"]["ip"], "192.0.2.1");
+    }
+
+    #[test]
+    fn required_values_never_missing() {
+        let n = Normalized::new(Activity::Ssh(n::NetworkActivity::Fail), 0, Severity::Low);
+        let j = render(n, &SourceConfig::linux())
+            .to_json()
+            .unwrap_or_default();
+        assert_eq!(j["src_endpoint"]["name"], "unknown");
+        let n = Normalized::new(
+            Activity::Process(n::ProcessActivity::Launch),
+            0,
+            Severity::Low,
+        );
+        let j = render(n, &SourceConfig::linux())
+            .to_json()
+            .unwrap_or_default();
+        assert_eq!(j["actor"]["invoked_by"], "unknown");
+        assert_eq!(j["process"]["uid"].as_str().map(str::len), Some(16));
+    }
+}

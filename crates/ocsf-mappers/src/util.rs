@@ -1,0 +1,244 @@
+//! Small text helpers shared by the mappers.
+
+use std::net::IpAddr;
+
+use crate::normalized::EndpointInfo;
+
+/// The value written where OCSF requires an attribute the log does not carry.
+pub(crate) const UNKNOWN: &str = "unknown";
+
+/// FNV-1a 64-bit hash of `parts` (separated by a 0x1f byte), as 16 hex digits:
+/// a deterministic, producer-assigned identifier.
+pub(crate) fn fnv_id(parts: &[&str]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            h ^= 0x1f;
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        for b in p.bytes() {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    format!("{h:016x}")
+}
+
+/// Whether `s` is an IPv4 or IPv6 address (IPv6 may be bracketed).
+pub(crate) fn is_ip(s: &str) -> bool {
+    let s = s
+        .strip_prefix('[')
+        .and_then(|x| x.strip_suffix(']'))
+        .unwrap_or(s);
+    s.parse::<IpAddr>().is_ok()
+}
+
+/// A canonical IP string, if `s` is one.
+pub(crate) fn ip(s: &str) -> Option<String> {
+    let s = s
+        .strip_prefix('[')
+        .and_then(|x| x.strip_suffix(']'))
+        .unwrap_or(s);
+    s.parse::<IpAddr>().ok().map(|a| a.to_string())
+}
+
+/// Whether `s` could be a hostname (letters, digits, `-`, `.`, `_`).
+pub(crate) fn is_hostname(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 253
+        && s.bytes()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_'))
+        && !s.starts_with(['-', '.'])
+}
+
+/// An endpoint from a host token: an IP address, else a hostname. `None` when
+/// the token is neither (empty, `UNKNOWN`, punctuation).
+pub(crate) fn endpoint(host: &str, port: Option<u16>) -> Option<EndpointInfo> {
+    let host = host.trim();
+    if let Some(ip) = ip(host) {
+        return Some(EndpointInfo {
+            ip: Some(ip),
+            port,
+            ..EndpointInfo::default()
+        });
+    }
+    if is_hostname(host) && !host.eq_ignore_ascii_case("unknown") {
+        return Some(EndpointInfo {
+            hostname: Some(host.to_owned()),
+            port,
+            ..EndpointInfo::default()
+        });
+    }
+    None
+}
+
+/// A port number (0-65535).
+pub(crate) fn port(s: &str) -> Option<u16> {
+    let s = s.trim();
+    if s.is_empty() || !s.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// A non-negative decimal number.
+pub(crate) fn number<T: std::str::FromStr>(s: &str) -> Option<T> {
+    let s = s.trim();
+    if s.is_empty() || !s.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// A possibly negative decimal number.
+pub(crate) fn signed<T: std::str::FromStr>(s: &str) -> Option<T> {
+    let s = s.trim();
+    let digits = s.strip_prefix('-').unwrap_or(s);
+    if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// The last path component of a POSIX or Windows path.
+pub(crate) fn basename(path: &str) -> &str {
+    let p = path.trim_end_matches(['/', '\\']);
+    match p.rfind(['/', '\\']) {
+        Some(i) => &p[i + 1..],
+        None => p,
+    }
+}
+
+/// Removes one pair of surrounding quotes (`'x'`, `"x"`, `` `x' ``).
+pub(crate) fn unquote(s: &str) -> &str {
+    let s = s.trim();
+    for (open, close) in [('\'', '\''), ('"', '"'), ('`', '\'')] {
+        if let Some(inner) = s.strip_prefix(open).and_then(|x| x.strip_suffix(close)) {
+            return inner;
+        }
+    }
+    s
+}
+
+/// The value of `key=` in a space-separated `k=v` list (values end at a space).
+pub(crate) fn kv<'a>(text: &'a str, key: &str) -> Option<&'a str> {
+    let mut rest = text;
+    while let Some(pos) = rest.find(key) {
+        let before_ok = pos == 0 || rest.as_bytes().get(pos - 1).is_some_and(|c| *c == b' ');
+        let after = &rest[pos + key.len()..];
+        if before_ok && let Some(v) = after.strip_prefix('=') {
+            let end = v.find(' ').unwrap_or(v.len());
+            return Some(&v[..end]);
+        }
+        rest = &rest[pos + key.len()..];
+    }
+    None
+}
+
+/// Parses a `host port N` tail (optionally followed by more text): returns the
+/// host, the port and the rest after the port number.
+pub(crate) fn host_port(text: &str) -> Option<(&str, Option<u16>, &str)> {
+    let text = text.trim_start();
+    let host_end = text.find(' ').unwrap_or(text.len());
+    let host = text[..host_end].trim_end_matches([':', ',']);
+    let rest = &text[host_end..];
+    if let Some(after) = rest.strip_prefix(" port ") {
+        let num_end = after
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(after.len());
+        let p = port(&after[..num_end])?;
+        return Some((host, Some(p), &after[num_end..]));
+    }
+    Some((host, None, rest))
+}
+
+/// Splits `user@domain` into name and domain (the name keeps the full text).
+pub(crate) fn user_domain(name: &str) -> Option<String> {
+    let (_, domain) = name.rsplit_once('@')?;
+    (!domain.is_empty()).then(|| domain.to_owned())
+}
+
+/// Extracts `CVE-YYYY-NNNN...` ids from `text`, in order, without duplicates.
+pub(crate) fn cve_ids(text: &str, out: &mut Vec<String>) {
+    let b = text.as_bytes();
+    let mut i = 0;
+    while let Some(rel) = memchr::memmem::find(&b[i..], b"CVE-") {
+        let start = i + rel;
+        let mut j = start + 4;
+        let year_end = j + 4;
+        let ok_year = b
+            .get(j..year_end)
+            .is_some_and(|y| y.iter().all(u8::is_ascii_digit));
+        if ok_year && b.get(year_end) == Some(&b'-') {
+            j = year_end + 1;
+            let num_start = j;
+            while b.get(j).is_some_and(u8::is_ascii_digit) {
+                j += 1;
+            }
+            if j - num_start >= 4 {
+                let id = &text[start..j];
+                if !out.iter().any(|c| c == id) {
+                    out.push(id.to_owned());
+                }
+            }
+        }
+        i = start + 4;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn helpers() {
+        assert_eq!(fnv_id(&["a"]), fnv_id(&["a"]));
+        assert_ne!(fnv_id(&["a", "b"]), fnv_id(&["ab"]));
+        assert_eq!(fnv_id(&[]).len(), 16);
+        assert!(is_ip("192.0.2.1") && is_ip("2001:db8::5") && is_ip("[::1]"));
+        assert!(!is_ip("host.example") && !is_ip(""));
+        assert_eq!(ip("[2001:db8::1]").as_deref(), Some("2001:db8::1"));
+        assert!(is_hostname("ssh.example.org") && !is_hostname("a b") && !is_hostname(""));
+        assert_eq!(port("22"), Some(22));
+        assert_eq!(port("65536"), None);
+        assert_eq!(port("-1"), None);
+        assert_eq!(signed::<i32>("-13"), Some(-13));
+        assert_eq!(number::<u32>("x"), None);
+        assert_eq!(basename(r"C:\Windows\notepad.exe"), "notepad.exe");
+        assert_eq!(basename("/usr/bin/id"), "id");
+        assert_eq!(basename("/tmp/dir/"), "dir");
+        assert_eq!(unquote("'bob'"), "bob");
+        assert_eq!(unquote("`cron.daily'"), "cron.daily");
+        assert_eq!(
+            kv("logname= uid=0 euid=0 rhost=1.2.3.4  user=root", "uid"),
+            Some("0")
+        );
+        assert_eq!(
+            kv("logname= uid=0 euid=0 rhost=1.2.3.4  user=root", "user"),
+            Some("root")
+        );
+        assert_eq!(kv("ruser= rhost=", "ruser"), Some(""));
+        assert_eq!(kv("a=1", "b"), None);
+        assert_eq!(
+            host_port("1.2.3.4 port 22 ssh2"),
+            Some(("1.2.3.4", Some(22), " ssh2"))
+        );
+        assert_eq!(host_port("1.2.3.4"), Some(("1.2.3.4", None, "")));
+        assert_eq!(host_port("1.2.3.4 port x"), None);
+        assert_eq!(
+            user_domain("jdoe@example.local").as_deref(),
+            Some("example.local")
+        );
+        let mut c = Vec::new();
+        cve_ids(
+            "A (CVE-2022-30522) b CVE-2022-30522 CVE-21-1 CVE-2021-44228",
+            &mut c,
+        );
+        assert_eq!(c, ["CVE-2022-30522", "CVE-2021-44228"]);
+        assert!(endpoint("UNKNOWN", None).is_none());
+        assert_eq!(
+            endpoint("host-1.example", Some(1)).and_then(|e| e.hostname),
+            Some("host-1.example".to_owned())
+        );
+    }
+}

@@ -1,0 +1,701 @@
+//! Arrow arrays back into typed events, tolerant of what real Security Lake files contain.
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::{
+    Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type, TimestampMicrosecondType,
+    TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType, UInt8Type, UInt16Type,
+    UInt32Type, UInt64Type,
+};
+use arrow_array::{Array, ArrayRef, GenericListArray, MapArray, RecordBatch, StructArray};
+use arrow_schema::{DataType, TimeUnit};
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Number, Value};
+
+use super::{Columnar, ColumnarError};
+use crate::schema::{ItemDef, SchemaVersion};
+
+/// Decodes every row of a batch into typed events of one class.
+///
+/// Columns the class does not define are kept in each event's `unknown` map; columns it defines
+/// but the batch lacks are absent attributes.
+pub fn decode_batch<E: Columnar>(batch: &RecordBatch) -> Result<Vec<E>, ColumnarError> {
+    let array = StructArray::from(batch.clone());
+    let decoder = StructDecoder::new(E::schema_version(), E::item(), &array, String::new())?;
+    (0..batch.num_rows())
+        .map(|row| E::decode(&RowDecoder { dec: &decoder, row }))
+        .collect()
+}
+
+/// The columns of one struct array, mapped to the attributes of a class or object.
+pub(crate) struct StructDecoder<'a> {
+    item: &'static ItemDef,
+    path: String,
+    columns: Vec<Option<Reader<'a>>>,
+    extras: Vec<(&'a str, &'a dyn Array)>,
+    array: &'a StructArray,
+}
+
+enum Reader<'a> {
+    Int(&'a dyn Array),
+    Float(&'a dyn Array),
+    Bool(&'a dyn Array),
+    Str(&'a dyn Array),
+    Ts(&'a dyn Array, TimeUnit),
+    Struct(Box<StructDecoder<'a>>),
+    List(Box<ListReader<'a>>),
+    Map(&'a MapArray),
+    Null,
+    Other(&'a dyn Array),
+}
+
+struct ListReader<'a> {
+    array: &'a dyn Array,
+    offsets: Vec<(usize, usize)>,
+    values: Reader<'a>,
+}
+
+impl<'a> StructDecoder<'a> {
+    pub(crate) fn new(
+        schema: &'static SchemaVersion,
+        item: &'static ItemDef,
+        array: &'a StructArray,
+        path: String,
+    ) -> Result<Self, ColumnarError> {
+        let mut columns: Vec<Option<Reader<'a>>> =
+            (0..item.attributes.len()).map(|_| None).collect();
+        let mut extras = Vec::new();
+        let fields = array.fields();
+        for (i, field) in fields.iter().enumerate() {
+            let column = array.column(i).as_ref();
+            let name = field.name().as_str();
+            match item.attributes.binary_search_by_key(&name, |a| a.name) {
+                Ok(index) => {
+                    let attr = &item.attributes[index];
+                    let child_path = if path.is_empty() {
+                        name.to_string()
+                    } else {
+                        format!("{path}.{name}")
+                    };
+                    let object = attr
+                        .object
+                        .and_then(|o| schema.object(o))
+                        .filter(|o| !o.attributes.is_empty());
+                    columns[index] = Some(reader(schema, object, column, child_path)?);
+                }
+                Err(_) => extras.push((name, column)),
+            }
+        }
+        Ok(StructDecoder {
+            item,
+            path,
+            columns,
+            extras,
+            array,
+        })
+    }
+}
+
+fn reader<'a>(
+    schema: &'static SchemaVersion,
+    object: Option<&'static ItemDef>,
+    column: &'a dyn Array,
+    path: String,
+) -> Result<Reader<'a>, ColumnarError> {
+    Ok(match column.data_type() {
+        DataType::Null => Reader::Null,
+        DataType::Int8
+        | DataType::Int16
+        | DataType::Int32
+        | DataType::Int64
+        | DataType::UInt8
+        | DataType::UInt16
+        | DataType::UInt32
+        | DataType::UInt64 => Reader::Int(column),
+        DataType::Float32 | DataType::Float64 => Reader::Float(column),
+        DataType::Boolean => Reader::Bool(column),
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => Reader::Str(column),
+        DataType::Timestamp(unit, _) => Reader::Ts(column, *unit),
+        DataType::Struct(_) => match object {
+            Some(def) => Reader::Struct(Box::new(StructDecoder::new(
+                schema,
+                def,
+                column.as_struct(),
+                path,
+            )?)),
+            None => Reader::Other(column),
+        },
+        DataType::Map(_, _) => Reader::Map(column.as_map()),
+        DataType::List(_) => {
+            let list = column.as_list::<i32>();
+            list_reader(schema, object, column, list, path)?
+        }
+        DataType::LargeList(_) => {
+            let list = column.as_list::<i64>();
+            list_reader(schema, object, column, list, path)?
+        }
+        _ => Reader::Other(column),
+    })
+}
+
+fn list_reader<'a, O: arrow_array::OffsetSizeTrait>(
+    schema: &'static SchemaVersion,
+    object: Option<&'static ItemDef>,
+    column: &'a dyn Array,
+    list: &'a GenericListArray<O>,
+    path: String,
+) -> Result<Reader<'a>, ColumnarError> {
+    let offsets = list
+        .value_offsets()
+        .windows(2)
+        .map(|w| (w[0].as_usize(), w[1].as_usize()))
+        .collect();
+    let values = reader(schema, object, list.values().as_ref(), path)?;
+    Ok(Reader::List(Box::new(ListReader {
+        array: column,
+        offsets,
+        values,
+    })))
+}
+
+/// One row of a struct being decoded. Generated code reads each attribute by its index in the
+/// schema tables.
+pub struct RowDecoder<'a> {
+    dec: &'a StructDecoder<'a>,
+    row: usize,
+}
+
+impl<'a> RowDecoder<'a> {
+    fn column(&self, index: usize) -> Option<&'a Reader<'a>> {
+        self.dec.columns.get(index).and_then(Option::as_ref)
+    }
+
+    fn path(&self, index: usize) -> String {
+        let name = self.dec.item.attributes.get(index).map_or("?", |a| a.name);
+        if self.dec.path.is_empty() {
+            name.to_string()
+        } else {
+            format!("{}.{name}", self.dec.path)
+        }
+    }
+
+    fn mismatch(&self, index: usize, found: &dyn Array) -> ColumnarError {
+        ColumnarError::TypeMismatch {
+            path: self.path(index),
+            found: found.data_type().to_string(),
+        }
+    }
+
+    fn invalid(&self, index: usize, message: String) -> ColumnarError {
+        ColumnarError::InvalidValue {
+            path: self.path(index),
+            row: self.row,
+            message,
+        }
+    }
+
+    /// A required attribute: `None` is an error.
+    pub fn required<T>(&self, index: usize, value: Option<T>) -> Result<T, ColumnarError> {
+        value.ok_or_else(|| ColumnarError::MissingRequired {
+            path: self.path(index),
+            row: self.row,
+        })
+    }
+
+    /// An `integer_t` attribute (or an integer enum).
+    pub fn int32(&self, index: usize) -> Result<Option<i32>, ColumnarError> {
+        match self.int64(index)? {
+            None => Ok(None),
+            Some(v) => i32::try_from(v)
+                .map(Some)
+                .map_err(|_| self.invalid(index, format!("{v} does not fit a 32-bit integer"))),
+        }
+    }
+
+    /// The class's `class_uid`, which must be `expected`: a typed class never reads another
+    /// class's rows.
+    pub fn class_uid(&self, index: usize, expected: i32) -> Result<i32, ColumnarError> {
+        let v = self.required(index, self.int32(index)?)?;
+        if v == expected {
+            Ok(v)
+        } else {
+            Err(self.invalid(
+                index,
+                format!("class_uid {v} does not belong to this class (expected {expected})"),
+            ))
+        }
+    }
+
+    /// A list of `integer_t` values (also integer enums).
+    pub fn int32_list(&self, index: usize) -> Result<Option<Vec<i32>>, ColumnarError> {
+        let Some(values) = self.int_list(index)? else {
+            return Ok(None);
+        };
+        values
+            .into_iter()
+            .map(|v| {
+                i32::try_from(v)
+                    .map_err(|_| self.invalid(index, format!("{v} does not fit a 32-bit integer")))
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some)
+    }
+
+    /// A `long_t` or `timestamp_t` attribute.
+    pub fn int64(&self, index: usize) -> Result<Option<i64>, ColumnarError> {
+        let Some(r) = self.column(index) else {
+            return Ok(None);
+        };
+        match r {
+            Reader::Int(a) => int_at(*a, self.row).map_err(|m| self.invalid(index, m)),
+            Reader::Ts(a, unit) => Ok(ts_ms_at(*a, *unit, self.row)),
+            Reader::Null => Ok(None),
+            Reader::Str(a) => match str_at(*a, self.row) {
+                None => Ok(None),
+                Some(s) => s
+                    .parse()
+                    .map(Some)
+                    .map_err(|_| self.invalid(index, format!("`{s}` is not an integer"))),
+            },
+            Reader::Float(a) | Reader::Bool(a) | Reader::Other(a) => Err(self.mismatch(index, *a)),
+            Reader::Struct(s) => Err(self.mismatch(index, s.array)),
+            Reader::List(l) => Err(self.mismatch(index, l.array)),
+            Reader::Map(m) => Err(self.mismatch(index, *m)),
+        }
+    }
+
+    /// A `float_t` attribute.
+    pub fn float(&self, index: usize) -> Result<Option<f64>, ColumnarError> {
+        let Some(r) = self.column(index) else {
+            return Ok(None);
+        };
+        match r {
+            Reader::Float(a) => Ok(float_at(*a, self.row)),
+            Reader::Int(a) => Ok(int_at(*a, self.row)
+                .map_err(|m| self.invalid(index, m))?
+                .map(|v| v as f64)),
+            Reader::Null => Ok(None),
+            other => Err(self.mismatch(index, other.array())),
+        }
+    }
+
+    /// A `boolean_t` attribute.
+    pub fn bool(&self, index: usize) -> Result<Option<bool>, ColumnarError> {
+        let Some(r) = self.column(index) else {
+            return Ok(None);
+        };
+        match r {
+            Reader::Bool(a) => Ok((!a.is_null(self.row)).then(|| a.as_boolean().value(self.row))),
+            Reader::Null => Ok(None),
+            other => Err(self.mismatch(index, other.array())),
+        }
+    }
+
+    /// A string attribute (also string-keyed enums). Numbers are read as their decimal text.
+    pub fn string(&self, index: usize) -> Result<Option<String>, ColumnarError> {
+        let Some(r) = self.column(index) else {
+            return Ok(None);
+        };
+        match r {
+            Reader::Str(a) => Ok(str_at(*a, self.row).map(String::from)),
+            Reader::Int(a) => Ok(int_at(*a, self.row)
+                .map_err(|m| self.invalid(index, m))?
+                .map(|v| v.to_string())),
+            Reader::Null => Ok(None),
+            other => Err(self.mismatch(index, other.array())),
+        }
+    }
+
+    /// A `datetime_t` attribute, as RFC 3339 text with milliseconds.
+    pub fn datetime(&self, index: usize) -> Result<Option<String>, ColumnarError> {
+        let Some(r) = self.column(index) else {
+            return Ok(None);
+        };
+        match r {
+            Reader::Ts(a, unit) => {
+                Ok(ts_ms_at(*a, *unit, self.row).map(crate::time::format_rfc3339_ms))
+            }
+            Reader::Int(a) => Ok(int_at(*a, self.row)
+                .map_err(|m| self.invalid(index, m))?
+                .map(crate::time::format_rfc3339_ms)),
+            Reader::Str(a) => Ok(str_at(*a, self.row).map(String::from)),
+            Reader::Null => Ok(None),
+            other => Err(self.mismatch(index, other.array())),
+        }
+    }
+
+    /// A `json_t` attribute. JSON text is parsed; text that is not JSON is kept as a string.
+    pub fn json(&self, index: usize) -> Result<Option<Value>, ColumnarError> {
+        let Some(r) = self.column(index) else {
+            return Ok(None);
+        };
+        Ok(match r {
+            Reader::Str(a) => str_at(*a, self.row)
+                .map(|s| serde_json::from_str(s).unwrap_or_else(|_| Value::String(s.to_string()))),
+            other => reader_json(other, self.row),
+        })
+    }
+
+    /// A free-form object (`unmapped`): a Map column, JSON text, or a struct.
+    pub fn map(&self, index: usize) -> Result<Option<Map<String, Value>>, ColumnarError> {
+        let Some(r) = self.column(index) else {
+            return Ok(None);
+        };
+        match r {
+            Reader::Str(a) => match str_at(*a, self.row) {
+                None => Ok(None),
+                Some(s) => match serde_json::from_str(s) {
+                    Ok(Value::Object(m)) => Ok(Some(m)),
+                    _ => Err(self.invalid(index, "the text is not a JSON object".into())),
+                },
+            },
+            other => match reader_json(other, self.row) {
+                None => Ok(None),
+                Some(Value::Object(m)) => Ok(Some(m)),
+                Some(_) => Err(self.mismatch(index, other.array())),
+            },
+        }
+    }
+
+    /// An object attribute: a struct column, or JSON text (beyond the recursion depth).
+    pub fn object<T: Columnar + DeserializeOwned>(
+        &self,
+        index: usize,
+    ) -> Result<Option<T>, ColumnarError> {
+        let Some(r) = self.column(index) else {
+            return Ok(None);
+        };
+        self.object_from(index, r, self.row)
+    }
+
+    fn object_from<T: Columnar + DeserializeOwned>(
+        &self,
+        index: usize,
+        r: &'a Reader<'a>,
+        row: usize,
+    ) -> Result<Option<T>, ColumnarError> {
+        match r {
+            Reader::Struct(dec) => {
+                if dec.array.is_null(row) {
+                    Ok(None)
+                } else {
+                    T::decode(&RowDecoder { dec, row }).map(Some)
+                }
+            }
+            Reader::Str(a) => match str_at(*a, row) {
+                None => Ok(None),
+                Some(s) => serde_json::from_str(s)
+                    .map(Some)
+                    .map_err(|e| self.invalid(index, format!("bad JSON text: {e}"))),
+            },
+            Reader::Null => Ok(None),
+            other => Err(self.mismatch(index, other.array())),
+        }
+    }
+
+    fn list(
+        &self,
+        index: usize,
+    ) -> Result<Option<(&'a ListReader<'a>, usize, usize)>, ColumnarError> {
+        let Some(r) = self.column(index) else {
+            return Ok(None);
+        };
+        match r {
+            Reader::List(l) => {
+                if l.array.is_null(self.row) {
+                    return Ok(None);
+                }
+                let (start, end) = l.offsets.get(self.row).copied().unwrap_or((0, 0));
+                Ok(Some((l, start, end)))
+            }
+            Reader::Null => Ok(None),
+            other => Err(self.mismatch(index, other.array())),
+        }
+    }
+
+    /// A list of integers (also integer enums).
+    pub fn int_list(&self, index: usize) -> Result<Option<Vec<i64>>, ColumnarError> {
+        let Some((l, start, end)) = self.list(index)? else {
+            return Ok(None);
+        };
+        let mut out = Vec::with_capacity(end - start);
+        for i in start..end {
+            let v = match &l.values {
+                Reader::Int(a) => int_at(*a, i).map_err(|m| self.invalid(index, m))?,
+                Reader::Ts(a, unit) => ts_ms_at(*a, *unit, i),
+                other => return Err(self.mismatch(index, other.array())),
+            };
+            out.push(v.unwrap_or_default());
+        }
+        Ok(Some(out))
+    }
+
+    /// A list of floats.
+    pub fn float_list(&self, index: usize) -> Result<Option<Vec<f64>>, ColumnarError> {
+        let Some((l, start, end)) = self.list(index)? else {
+            return Ok(None);
+        };
+        match &l.values {
+            Reader::Float(a) => Ok(Some(
+                (start..end)
+                    .map(|i| float_at(*a, i).unwrap_or_default())
+                    .collect(),
+            )),
+            other => Err(self.mismatch(index, other.array())),
+        }
+    }
+
+    /// A list of booleans.
+    pub fn bool_list(&self, index: usize) -> Result<Option<Vec<bool>>, ColumnarError> {
+        let Some((l, start, end)) = self.list(index)? else {
+            return Ok(None);
+        };
+        match &l.values {
+            Reader::Bool(a) => Ok(Some(
+                (start..end).map(|i| a.as_boolean().value(i)).collect(),
+            )),
+            other => Err(self.mismatch(index, other.array())),
+        }
+    }
+
+    /// A list of strings (also date-times, as RFC 3339 text).
+    pub fn string_list(&self, index: usize) -> Result<Option<Vec<String>>, ColumnarError> {
+        let Some((l, start, end)) = self.list(index)? else {
+            return Ok(None);
+        };
+        let mut out = Vec::with_capacity(end - start);
+        for i in start..end {
+            out.push(match &l.values {
+                Reader::Str(a) => str_at(*a, i).unwrap_or_default().to_string(),
+                Reader::Ts(a, unit) => ts_ms_at(*a, *unit, i)
+                    .map(crate::time::format_rfc3339_ms)
+                    .unwrap_or_default(),
+                Reader::Int(a) => int_at(*a, i)
+                    .map_err(|m| self.invalid(index, m))?
+                    .map(|v| v.to_string())
+                    .unwrap_or_default(),
+                other => return Err(self.mismatch(index, other.array())),
+            });
+        }
+        Ok(Some(out))
+    }
+
+    /// A list of `json_t` values.
+    pub fn json_list(&self, index: usize) -> Result<Option<Vec<Value>>, ColumnarError> {
+        let Some((l, start, end)) = self.list(index)? else {
+            return Ok(None);
+        };
+        Ok(Some(
+            (start..end)
+                .map(|i| match &l.values {
+                    Reader::Str(a) => str_at(*a, i)
+                        .map(|s| {
+                            serde_json::from_str(s).unwrap_or_else(|_| Value::String(s.to_string()))
+                        })
+                        .unwrap_or(Value::Null),
+                    other => reader_json(other, i).unwrap_or(Value::Null),
+                })
+                .collect(),
+        ))
+    }
+
+    /// A list of free-form objects.
+    pub fn map_list(&self, index: usize) -> Result<Option<Vec<Map<String, Value>>>, ColumnarError> {
+        let Some((l, start, end)) = self.list(index)? else {
+            return Ok(None);
+        };
+        let mut out = Vec::with_capacity(end - start);
+        for i in start..end {
+            let v = match &l.values {
+                Reader::Str(a) => str_at(*a, i).and_then(|s| serde_json::from_str(s).ok()),
+                other => reader_json(other, i),
+            };
+            match v {
+                Some(Value::Object(m)) => out.push(m),
+                _ => out.push(Map::new()),
+            }
+        }
+        Ok(Some(out))
+    }
+
+    /// A list of objects.
+    pub fn object_list<T: Columnar + DeserializeOwned>(
+        &self,
+        index: usize,
+    ) -> Result<Option<Vec<T>>, ColumnarError> {
+        let Some((l, start, end)) = self.list(index)? else {
+            return Ok(None);
+        };
+        let mut out = Vec::with_capacity(end - start);
+        for i in start..end {
+            if let Some(v) = self.object_from(index, &l.values, i)? {
+                out.push(v);
+            }
+        }
+        Ok(Some(out))
+    }
+
+    /// The columns the class or object does not define, as JSON (nulls left out).
+    pub fn unknown(&self) -> Result<Map<String, Value>, ColumnarError> {
+        let mut out = Map::new();
+        for (name, array) in &self.dec.extras {
+            if let Some(v) = array_json(*array, self.row) {
+                out.insert((*name).to_string(), v);
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl<'a> Reader<'a> {
+    fn array(&self) -> &'a dyn Array {
+        match self {
+            Reader::Int(a)
+            | Reader::Float(a)
+            | Reader::Bool(a)
+            | Reader::Str(a)
+            | Reader::Other(a) => *a,
+            Reader::Ts(a, _) => *a,
+            Reader::Struct(s) => s.array,
+            Reader::List(l) => l.array,
+            Reader::Map(m) => *m,
+            Reader::Null => &*EMPTY_NULLS,
+        }
+    }
+}
+
+static EMPTY_NULLS: std::sync::LazyLock<arrow_array::NullArray> =
+    std::sync::LazyLock::new(|| arrow_array::NullArray::new(0));
+
+fn reader_json(r: &Reader<'_>, row: usize) -> Option<Value> {
+    match r {
+        Reader::Null => None,
+        other => array_json(other.array(), row),
+    }
+}
+
+fn int_at(a: &dyn Array, row: usize) -> Result<Option<i64>, String> {
+    if a.is_null(row) {
+        return Ok(None);
+    }
+    Ok(Some(match a.data_type() {
+        DataType::Int8 => i64::from(a.as_primitive::<Int8Type>().value(row)),
+        DataType::Int16 => i64::from(a.as_primitive::<Int16Type>().value(row)),
+        DataType::Int32 => i64::from(a.as_primitive::<Int32Type>().value(row)),
+        DataType::Int64 => a.as_primitive::<Int64Type>().value(row),
+        DataType::UInt8 => i64::from(a.as_primitive::<UInt8Type>().value(row)),
+        DataType::UInt16 => i64::from(a.as_primitive::<UInt16Type>().value(row)),
+        DataType::UInt32 => i64::from(a.as_primitive::<UInt32Type>().value(row)),
+        DataType::UInt64 => {
+            let v = a.as_primitive::<UInt64Type>().value(row);
+            i64::try_from(v).map_err(|_| format!("{v} does not fit a 64-bit integer"))?
+        }
+        other => return Err(format!("{other} is not an integer column")),
+    }))
+}
+
+fn float_at(a: &dyn Array, row: usize) -> Option<f64> {
+    if a.is_null(row) {
+        return None;
+    }
+    match a.data_type() {
+        DataType::Float32 => Some(f64::from(a.as_primitive::<Float32Type>().value(row))),
+        DataType::Float64 => Some(a.as_primitive::<Float64Type>().value(row)),
+        _ => None,
+    }
+}
+
+fn ts_ms_at(a: &dyn Array, unit: TimeUnit, row: usize) -> Option<i64> {
+    if a.is_null(row) {
+        return None;
+    }
+    Some(match unit {
+        TimeUnit::Second => a
+            .as_primitive::<TimestampSecondType>()
+            .value(row)
+            .saturating_mul(1000),
+        TimeUnit::Millisecond => a.as_primitive::<TimestampMillisecondType>().value(row),
+        TimeUnit::Microsecond => a
+            .as_primitive::<TimestampMicrosecondType>()
+            .value(row)
+            .div_euclid(1000),
+        TimeUnit::Nanosecond => a
+            .as_primitive::<TimestampNanosecondType>()
+            .value(row)
+            .div_euclid(1_000_000),
+    })
+}
+
+fn str_at(a: &dyn Array, row: usize) -> Option<&str> {
+    if a.is_null(row) {
+        return None;
+    }
+    match a.data_type() {
+        DataType::Utf8 => Some(a.as_string::<i32>().value(row)),
+        DataType::LargeUtf8 => Some(a.as_string::<i64>().value(row)),
+        DataType::Utf8View => Some(a.as_string_view().value(row)),
+        _ => None,
+    }
+}
+
+/// Any Arrow value as JSON (for columns a class does not define); `None` for null.
+pub(crate) fn array_json(a: &dyn Array, row: usize) -> Option<Value> {
+    if row >= a.len() || a.is_null(row) {
+        return None;
+    }
+    Some(match a.data_type() {
+        DataType::Boolean => Value::Bool(a.as_boolean().value(row)),
+        DataType::Int8
+        | DataType::Int16
+        | DataType::Int32
+        | DataType::Int64
+        | DataType::UInt8
+        | DataType::UInt16
+        | DataType::UInt32 => Value::from(int_at(a, row).ok()??),
+        DataType::UInt64 => Value::from(a.as_primitive::<UInt64Type>().value(row)),
+        DataType::Float32 | DataType::Float64 => float_at(a, row)
+            .and_then(Number::from_f64)
+            .map_or(Value::Null, Value::Number),
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => {
+            Value::String(str_at(a, row)?.to_string())
+        }
+        DataType::Timestamp(unit, _) => Value::from(ts_ms_at(a, *unit, row)?),
+        DataType::Struct(fields) => {
+            let s = a.as_struct();
+            let mut m = Map::new();
+            for (i, f) in fields.iter().enumerate() {
+                if let Some(v) = array_json(s.column(i).as_ref(), row) {
+                    m.insert(f.name().clone(), v);
+                }
+            }
+            Value::Object(m)
+        }
+        DataType::List(_) => list_json(a.as_list::<i32>(), row),
+        DataType::LargeList(_) => list_json(a.as_list::<i64>(), row),
+        DataType::Map(_, _) => {
+            let m = a.as_map();
+            let entries = m.value(row);
+            let keys = entries.column(0);
+            let values = entries.column(1);
+            let mut out = Map::new();
+            for i in 0..entries.len() {
+                let key = match array_json(keys.as_ref(), i) {
+                    Some(Value::String(s)) => s,
+                    Some(other) => other.to_string(),
+                    None => continue,
+                };
+                out.insert(key, array_json(values.as_ref(), i).unwrap_or(Value::Null));
+            }
+            Value::Object(out)
+        }
+        _ => Value::String(format!("{a:?}")),
+    })
+}
+
+fn list_json<O: arrow_array::OffsetSizeTrait>(l: &GenericListArray<O>, row: usize) -> Value {
+    let values: ArrayRef = l.value(row);
+    Value::Array(
+        (0..values.len())
+            .map(|i| array_json(values.as_ref(), i).unwrap_or(Value::Null))
+            .collect(),
+    )
+}

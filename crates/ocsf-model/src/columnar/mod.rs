@@ -1,0 +1,152 @@
+//! Columnar OCSF (feature `arrow`): Arrow schemas with the physical types Amazon Security Lake's
+//! own files use, typed encoding of events straight into a [`RecordBatch`], tolerant decoding back
+//! into typed events, and Parquet files that follow Security Lake's rules.
+//!
+//! # Physical types
+//!
+//! | OCSF | Arrow / Parquet |
+//! |---|---|
+//! | `integer_t`, `port_t`, integer enums | Int32 |
+//! | `long_t`, `timestamp_t` (epoch milliseconds) | Int64 (no logical type) |
+//! | `datetime_t` (`*_dt`) | Timestamp(ms, UTC) |
+//! | `float_t` | Float32 |
+//! | `boolean_t` | Boolean |
+//! | `string_t` and its subtypes, string-keyed enums | Utf8 |
+//! | `json_t` | Utf8 holding JSON text |
+//! | object | Struct (beyond the recursion depth: Utf8 holding JSON text) |
+//! | free-form object (`unmapped`, ...) | Map<Utf8, Utf8> |
+//! | array | standard 3-level List (element field `element`) |
+//!
+//! A source gets the same schema for every file it writes: the schema is a function of the class,
+//! the OCSF version and [`ColumnarOptions`] only — never of the data. No column is ever
+//! `Null`-typed, and no struct is empty (an object whose attributes are all projected away is
+//! left out).
+//!
+//! # Encoding
+//!
+//! The generated types implement [`Columnar`]: `encode` hands each attribute to a
+//! [`StructEncoder`] by its index in the schema tables, which appends it to a typed Arrow builder.
+//! Absent values cost nothing: builders are padded with nulls lazily, so a row with 20
+//! attributes set costs 20 appends whatever the width of the schema. No JSON is involved, except
+//! for `json_t` values and objects beyond the recursion depth, which are JSON text by definition.
+//!
+//! # Decoding
+//!
+//! [`decode_batch`] accepts what real files contain: 2- and 3-level lists (the `parquet` crate
+//! reads both into List arrays), any integer width, timestamps of any unit or plain Int64
+//! milliseconds, `unmapped` as a Map or JSON text, missing columns (absent attributes), and
+//! extra columns, which are kept in the events' `unknown` maps as JSON.
+
+mod decode;
+mod encode;
+mod layout;
+mod parquet_io;
+
+pub use decode::{RowDecoder, decode_batch};
+pub use encode::{BatchEncoder, EncodeStats, StructEncoder};
+pub use layout::{ColumnarOptions, arrow_schema};
+pub use parquet_io::{
+    MAX_DATA_PAGE_BYTES, MAX_ROW_GROUP_BYTES, read_parquet, write_parquet, writer_properties,
+};
+
+use crate::schema::{ItemDef, SchemaVersion};
+
+/// A generated class or object that can be written to and read from Arrow columns.
+pub trait Columnar: Sized {
+    /// The schema facts of the type's OCSF version.
+    fn schema_version() -> &'static SchemaVersion;
+    /// The class or object the type represents.
+    fn item() -> &'static ItemDef;
+    /// Appends the value's attributes to the encoder of one row.
+    fn encode(&self, encoder: &mut StructEncoder);
+    /// Reads one row.
+    fn decode(decoder: &RowDecoder<'_>) -> Result<Self, ColumnarError>;
+}
+
+/// What went wrong while building a schema, encoding, decoding, or doing Parquet I/O.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ColumnarError {
+    /// The options are inconsistent with the schema (an unknown profile or projection path).
+    InvalidOptions(String),
+    /// A column holds a type that cannot be read as the attribute's type.
+    TypeMismatch {
+        /// The attribute path.
+        path: String,
+        /// What the column holds.
+        found: String,
+    },
+    /// A required attribute is null or missing.
+    MissingRequired {
+        /// The attribute path.
+        path: String,
+        /// The row.
+        row: usize,
+    },
+    /// A value does not fit the attribute's type (an integer out of range, bad JSON text).
+    InvalidValue {
+        /// The attribute path.
+        path: String,
+        /// The row.
+        row: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// The Arrow library refused the arrays.
+    Arrow(arrow_schema::ArrowError),
+    /// The Parquet library failed.
+    Parquet(parquet::errors::ParquetError),
+}
+
+impl ColumnarError {
+    /// Whether trying again could succeed (never: the data or options are at fault).
+    pub fn is_retryable(&self) -> bool {
+        false
+    }
+}
+
+impl std::fmt::Display for ColumnarError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ColumnarError::InvalidOptions(m) => write!(f, "invalid columnar options: {m}"),
+            ColumnarError::TypeMismatch { path, found } => {
+                write!(
+                    f,
+                    "column `{path}` holds {found}, which does not fit its attribute"
+                )
+            }
+            ColumnarError::MissingRequired { path, row } => {
+                write!(f, "row {row}: required attribute `{path}` is missing")
+            }
+            ColumnarError::InvalidValue { path, row, message } => {
+                write!(f, "row {row}: `{path}`: {message}")
+            }
+            ColumnarError::Arrow(e) => write!(f, "arrow: {e}"),
+            ColumnarError::Parquet(e) => write!(f, "parquet: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for ColumnarError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ColumnarError::Arrow(e) => Some(e),
+            ColumnarError::Parquet(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<arrow_schema::ArrowError> for ColumnarError {
+    fn from(e: arrow_schema::ArrowError) -> Self {
+        ColumnarError::Arrow(e)
+    }
+}
+
+impl From<parquet::errors::ParquetError> for ColumnarError {
+    fn from(e: parquet::errors::ParquetError) -> Self {
+        ColumnarError::Parquet(e)
+    }
+}
+
+pub use arrow_array::RecordBatch;

@@ -1,0 +1,110 @@
+//! Parquet files that follow Amazon Security Lake's rules, and reading any Parquet back.
+
+use bytes::Bytes;
+use parquet::arrow::ArrowWriter;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::arrow_writer::ArrowWriterOptions;
+use parquet::basic::{Compression, Encoding, ZstdLevel};
+use parquet::file::properties::{EnabledStatistics, WriterProperties, WriterVersion};
+use parquet::schema::types::ColumnPath;
+
+use super::{BatchEncoder, Columnar, ColumnarError, ColumnarOptions, decode_batch};
+use crate::OcsfEvent;
+
+/// The largest uncompressed data page written (Security Lake: data pages <= 1 MB).
+pub const MAX_DATA_PAGE_BYTES: usize = 1024 * 1024;
+
+/// A row group is closed once its encoded size reaches this many bytes, well under Security
+/// Lake's 256 MB (compressed) limit even before compression.
+pub const MAX_ROW_GROUP_BYTES: usize = 128 * 1024 * 1024;
+
+/// Rows encoded per Arrow batch while writing.
+const BATCH_ROWS: usize = 8192;
+
+/// Writer properties by Security Lake's rules: ZSTD, data pages and dictionary pages <= 1 MB,
+/// row groups closed at [`MAX_ROW_GROUP_BYTES`], column-chunk statistics, and delta-encoded
+/// `time` / `time_dt` (the rows are sorted by time).
+pub fn writer_properties() -> WriterProperties {
+    let mut builder = WriterProperties::builder();
+    // Rows are sorted by `time`: delta encoding stores the sorted timestamps in a few bits each,
+    // where a dictionary would store every distinct value.
+    for column in ["time", "time_dt"] {
+        let path = ColumnPath::from(column);
+        builder = builder
+            .set_column_dictionary_enabled(path.clone(), false)
+            .set_column_encoding(path, Encoding::DELTA_BINARY_PACKED);
+    }
+    builder
+        .set_writer_version(WriterVersion::PARQUET_1_0)
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).unwrap_or_default()))
+        .set_data_page_size_limit(MAX_DATA_PAGE_BYTES)
+        .set_dictionary_page_size_limit(MAX_DATA_PAGE_BYTES)
+        .set_data_page_row_count_limit(20_000)
+        .set_statistics_enabled(EnabledStatistics::Chunk)
+        .set_max_row_group_bytes(Some(MAX_ROW_GROUP_BYTES))
+        .set_created_by(concat!("ocsf-model ", env!("CARGO_PKG_VERSION")).to_string())
+        .build()
+}
+
+/// Writes events of one class as one Parquet file: rows sorted by `time` (stable), the root
+/// schema named after the class, ZSTD, bounded pages and row groups.
+///
+/// ```
+/// # #[cfg(feature = "v1_1_0")] {
+/// use ocsf_model::columnar::{ColumnarOptions, read_parquet, write_parquet};
+/// use ocsf_model::v1_1_0::events::{Authentication, AuthenticationActivityId, SeverityId};
+/// use ocsf_model::v1_1_0::objects::{Metadata, Product, User};
+///
+/// let event = |time| {
+///     let mut product = Product::default();
+///     product.name = Some("sshd".into());
+///     Authentication::new(AuthenticationActivityId::Logon, Metadata::new(product, "1.1.0".into()),
+///         SeverityId::Low, time, User::default())
+/// };
+/// let bytes = write_parquet(&[event(2_000), event(1_000)], &ColumnarOptions::default())?;
+/// let back: Vec<Authentication> = read_parquet(bytes.into())?;
+/// assert_eq!(back.iter().map(|e| e.time).collect::<Vec<_>>(), [1_000, 2_000]);
+/// # }
+/// # Ok::<(), ocsf_model::columnar::ColumnarError>(())
+/// ```
+pub fn write_parquet<E: OcsfEvent + Columnar>(
+    events: &[E],
+    options: &ColumnarOptions,
+) -> Result<Vec<u8>, ColumnarError> {
+    let mut order: Vec<usize> = (0..events.len()).collect();
+    order.sort_by_key(|&i| events[i].time());
+    let mut encoder = BatchEncoder::<E>::new(options)?;
+    let root = E::CLASS_NAME
+        .rsplit('/')
+        .next()
+        .unwrap_or(E::CLASS_NAME)
+        .to_string();
+    // The footer would otherwise carry the Arrow schema (IPC, base64) as well: hundreds of bytes
+    // per column, and no reader of Security Lake data needs it (the Parquet schema is complete).
+    let writer_options = ArrowWriterOptions::new()
+        .with_properties(writer_properties())
+        .with_schema_root(root)
+        .with_skip_arrow_metadata(true);
+    let mut out = Vec::new();
+    let mut writer =
+        ArrowWriter::try_new_with_options(&mut out, encoder.schema().clone(), writer_options)?;
+    for chunk in order.chunks(BATCH_ROWS) {
+        for &i in chunk {
+            encoder.append(&events[i]);
+        }
+        writer.write(&encoder.finish()?)?;
+    }
+    writer.close()?;
+    Ok(out)
+}
+
+/// Reads every row of a Parquet file into typed events of one class (GZIP, SNAPPY and ZSTD
+/// pages; 2- and 3-level lists; see [`decode_batch`] for the tolerated differences).
+pub fn read_parquet<E: Columnar>(bytes: Bytes) -> Result<Vec<E>, ColumnarError> {
+    let reader = ParquetRecordBatchReaderBuilder::try_new(bytes)?.build()?;
+    let mut out = Vec::new();
+    for batch in reader {
+        out.extend(decode_batch::<E>(&batch?)?);
+    }
+    Ok(out)
+}
