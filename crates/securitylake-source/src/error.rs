@@ -50,6 +50,11 @@ pub enum ErrorKind {
     Service,
     /// The configuration is incomplete or inconsistent.
     Config,
+    /// A writer's memory bound is reached:
+    /// [`Writer::try_write`](crate::writer::Writer::try_write) would have to
+    /// wait for an upload. Call [`Writer::write`](crate::writer::Writer::write)
+    /// (which waits) or [`Writer::flush`](crate::writer::Writer::flush).
+    Backpressure,
 }
 
 impl ErrorKind {
@@ -76,6 +81,7 @@ impl ErrorKind {
             Self::Io => "io",
             Self::Service => "service",
             Self::Config => "config",
+            Self::Backpressure => "backpressure",
         }
     }
 }
@@ -434,6 +440,7 @@ mod tests {
             ErrorKind::Io,
             ErrorKind::Service,
             ErrorKind::Config,
+            ErrorKind::Backpressure,
         ] {
             assert!(!kind.is_retryable(), "{kind}");
         }

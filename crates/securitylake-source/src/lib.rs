@@ -1,5 +1,5 @@
-//! Amazon Security Lake custom sources: registration, Glue partitions, and
-//! (in later modules) typed writers.
+//! Amazon Security Lake custom sources: registration, Glue partitions and
+//! typed, crash-safe writers.
 //!
 //! * [`registration`]: a validated [`CustomSource`] specification, reconciled
 //!   idempotently with Security Lake by a [`Registrar`] (list, create if
@@ -7,6 +7,12 @@
 //!   whose provider role and location the writers use.
 //! * [`glue`]: after writing, make the new partitions queryable with
 //!   `BatchCreatePartition` or by starting the source's crawler.
+//! * [`writer`]: a [`Writer<E>`](Writer) typed by event class that
+//!   partitions events by their own UTC day, rolls files by age and size,
+//!   writes Parquet by Security Lake's rules, bounds its memory with
+//!   backpressure and keeps every accepted event in a local [`spool`] until
+//!   the object holding it is in the store; [`Manifest`]s report what was
+//!   written.
 //! * [`error`]: the crate's single [`Error`] type.
 //!
 //! ```no_run
@@ -37,10 +43,15 @@
 
 pub mod error;
 pub mod glue;
+pub mod manifest;
 pub mod registration;
+pub mod spool;
+pub mod writer;
 
 pub use error::{Error, ErrorKind, Result};
+pub use manifest::{Manifest, ManifestEntry};
 pub use registration::{
     CustomSource, CustomSourceBuilder, Drift, DriftedField, Outcome, Reconciliation,
     RegisteredSource, Registrar,
 };
+pub use writer::{Durability, Writer, WriterConfig, WriterConfigBuilder, WriterStats};

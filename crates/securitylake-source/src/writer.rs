@@ -1,0 +1,1256 @@
+//! The typed custom-source writer.
+//!
+//! A [`Writer<E>`] writes events of one OCSF class `E` (one class per custom
+//! source: a writer of another class is another type, and a spool written by
+//! another class is refused on [`Writer::open`]) into the lake layout:
+//!
+//! ```text
+//! <location prefix>region=<r>/accountId=<a>/eventDay=<YYYYMMDD>/<32 hex>.zstd.parquet
+//! ```
+//!
+//! * **Partitions**: each event goes to the partition of its own UTC `time`
+//!   ([`PartitionKey::for_event_time`]), so one flush can write several days.
+//! * **Files**: rows sorted by `time`, ZSTD, pages under 1 MiB and row
+//!   groups bounded: the columnar layer's [`writer_properties`] (as in
+//!   [`write_parquet`](ocsf_model::columnar::write_parquet)), with at most
+//!   1024 rows per page, the page size checked every 32 values and 64 KiB of
+//!   headroom, because parquet-rs 60 closes a page only after the batch of
+//!   values that crossed the limit (measured: 1.3 MB pages of 400-byte
+//!   strings with the plain properties).
+//!   The object name is the hash of
+//!   the file's bytes ([`ObjectName::from_content`]), so retries and replays
+//!   land on the same key; puts are conditional (`If-None-Match: *`) and an
+//!   existing object at that key counts as written.
+//! * **Rolling**: a partition's open segment becomes an object when it is
+//!   [`max_age`](WriterConfigBuilder::max_age) old (5 minutes to 1 day, as
+//!   Security Lake asks; checked on every write and by [`Writer::roll_due`]),
+//!   earlier only when the next event would make the file exceed
+//!   [`max_file_bytes`](WriterConfigBuilder::max_file_bytes), or when the
+//!   memory bound forces it (below), and on [`Writer::flush`] /
+//!   [`Writer::close`]. The size of a file is estimated before encoding as the
+//!   JSON size of its events plus the Parquet footer of the class: columnar
+//!   ZSTD Parquet is smaller than the JSON of the same events, so files stay
+//!   under the limit (the actual sizes are checked and counted in
+//!   [`WriterStats::oversize_files`]).
+//! * **Memory**: at most [`max_buffered_bytes`](WriterConfigBuilder::max_buffered_bytes)
+//!   of events (measured as their JSON size) are buffered across partitions.
+//!   When an event would exceed it, [`Writer::write`] first seals and uploads
+//!   the largest open segment (it waits for the upload: backpressure), while
+//!   [`Writer::try_write`] returns [`ErrorKind::Backpressure`] instead. While
+//!   a segment is encoded its events and its Parquet bytes coexist briefly.
+//!
+//! # Durability
+//!
+//! Every accepted event is first appended to the segment's write-ahead file
+//! in the [spool] directory. With [`Durability::EveryWrite`]
+//! (the default) the file is fsynced before [`Writer::write`] returns, so an
+//! acknowledged event survives a crash of the machine;
+//! [`Writer::write_batch`] appends a whole batch and fsyncs once per
+//! partition it touched (group commit). With [`Durability::Interval`] the
+//! records are written to the file (surviving a crash of the process) but
+//! fsynced at most once per interval and before every seal, so a crash of the
+//! machine may lose up to one interval of acknowledged events.
+//!
+//! A segment leaves the spool only after its object is in the store:
+//! encode, write the `.sealed` file durably, delete the `.wal`, upload, then
+//! delete the `.sealed` file. [`Writer::open`] recovers what a dead writer
+//! left: sealed segments are uploaded, unsealed ones are sealed from their
+//! records first. A replay cannot duplicate data: the key is the hash of the
+//! sealed bytes and the put is conditional.
+//!
+//! ```
+//! use std::sync::Arc;
+//!
+//! use ocsf_model::v1_1_0::events::{Authentication, AuthenticationActivityId, SeverityId};
+//! use ocsf_model::v1_1_0::objects::{Metadata, Product, User};
+//! use securitylake_core::layout::SourceLocation;
+//! use securitylake_core::store::{LocalLake, ObjectStore};
+//! use securitylake_source::writer::{Writer, WriterConfig};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let dir = tempfile::tempdir()?;
+//! let lake = Arc::new(LocalLake::new(dir.path().join("lake")));
+//! let config = WriterConfig::builder()
+//!     .location(SourceLocation::parse("s3://aws-security-data-lake-us-east-1-abc/ext/myapp/1.0/")?)
+//!     .region("us-east-1")
+//!     .account_id("123456789012")
+//!     .store(lake.clone())
+//!     .spool_dir(dir.path().join("spool"))
+//!     .build()?;
+//! let mut writer = Writer::<Authentication>::open(config).await?;
+//!
+//! let mut product = Product::default();
+//! product.name = Some("sshd".into());
+//! let event = Authentication::new(
+//!     AuthenticationActivityId::Logon,
+//!     Metadata::new(product, "1.1.0".into()),
+//!     SeverityId::Low,
+//!     1_709_251_199_999, // 2024-02-29T23:59:59.999Z
+//!     User::default(),
+//! );
+//! writer.write(event).await?;
+//!
+//! let manifest = writer.close().await?;
+//! assert_eq!(manifest.rows(), 1);
+//! let key = &manifest.objects[0].key;
+//! assert!(key.starts_with("ext/myapp/1.0/region=us-east-1/accountId=123456789012/eventDay=20240229/"));
+//! assert!(key.ends_with(".zstd.parquet"));
+//! assert_eq!(lake.list("ext/myapp/").await?.len(), 1);
+//! # Ok(())
+//! # }
+//! ```
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use ocsf_model::OcsfEvent;
+use ocsf_model::columnar::{
+    BatchEncoder, ColumnarError, ColumnarOptions, MAX_DATA_PAGE_BYTES, writer_properties,
+};
+use securitylake_core::layout::{
+    AccountId, Codec, ObjectName, PartitionKey, Region, SourceLocation,
+};
+use securitylake_core::store::{ObjectStore, PutOptions};
+use tracing::Instrument;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::manifest::{Manifest, ManifestEntry};
+use crate::registration::RegisteredSource;
+use crate::spool::{self, FORMAT, SealedHeader, SegmentHeader, Spool, Wal};
+
+/// The shortest roll interval Security Lake accepts: 5 minutes.
+pub const MIN_MAX_AGE: Duration = Duration::from_secs(5 * 60);
+/// The longest roll interval Security Lake accepts: 1 day.
+pub const MAX_MAX_AGE: Duration = Duration::from_secs(24 * 60 * 60);
+/// The default roll interval: 5 minutes.
+pub const DEFAULT_MAX_AGE: Duration = MIN_MAX_AGE;
+/// The largest file size a writer can be configured with: 250 MB, under
+/// Security Lake's 256 MB.
+pub const MAX_FILE_BYTES: u64 = 250_000_000;
+/// The smallest file size a writer can be configured with: 16 KiB (tests use
+/// small files; production files should be large).
+pub const MIN_FILE_BYTES: u64 = 16 * 1024;
+/// The default file size limit: 128 MiB.
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 128 * 1024 * 1024;
+/// The default memory bound: 64 MiB of buffered events (as JSON) across
+/// partitions.
+pub const DEFAULT_MAX_BUFFERED_BYTES: u64 = 64 * 1024 * 1024;
+/// The default tolerance for event times ahead of the writer's clock: 1 day.
+pub const DEFAULT_MAX_FUTURE_SKEW: Duration = Duration::from_secs(24 * 60 * 60);
+/// The default number of attempts per upload (retryable errors only).
+pub const DEFAULT_UPLOAD_ATTEMPTS: u32 = 5;
+
+/// A source of the current time, injectable for tests.
+pub trait Clock: Send + Sync + fmt::Debug {
+    /// Milliseconds since the Unix epoch.
+    fn now_millis(&self) -> i64;
+}
+
+/// The system clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_millis(&self) -> i64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+            .unwrap_or(0)
+    }
+}
+
+/// A clock that only moves when told to (for tests and simulations). Clones
+/// share the same time.
+///
+/// ```
+/// use securitylake_source::writer::{Clock, ManualClock};
+///
+/// let clock = ManualClock::new(1_000);
+/// clock.advance(std::time::Duration::from_secs(1));
+/// assert_eq!(clock.now_millis(), 2_000);
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct ManualClock(Arc<AtomicI64>);
+
+impl ManualClock {
+    /// A clock showing `millis`.
+    pub fn new(millis: i64) -> Self {
+        Self(Arc::new(AtomicI64::new(millis)))
+    }
+
+    /// Sets the time.
+    pub fn set(&self, millis: i64) {
+        self.0.store(millis, Ordering::SeqCst);
+    }
+
+    /// Moves the time forward.
+    pub fn advance(&self, by: Duration) {
+        let by = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
+        self.0
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |t| {
+                Some(t.saturating_add(by))
+            })
+            .ok();
+    }
+}
+
+impl Clock for ManualClock {
+    fn now_millis(&self) -> i64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// When an accepted event becomes durable in the spool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Durability {
+    /// Fsync the write-ahead file before [`Writer::write`] returns (once per
+    /// touched partition for [`Writer::write_batch`]). An acknowledged event
+    /// survives a crash of the process and of the machine.
+    #[default]
+    EveryWrite,
+    /// Write each record to the file before returning (it survives a crash
+    /// of the process) but fsync at most once per interval, and always
+    /// before a segment is sealed and on [`Writer::sync`]. A crash of the
+    /// machine may lose up to one interval of acknowledged events.
+    Interval(Duration),
+}
+
+/// Counters of a [`Writer`], as a plain struct to export to any metrics
+/// system.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct WriterStats {
+    /// Events accepted by `write` (durable in the spool as configured).
+    pub events_accepted: u64,
+    /// Events in objects written to the store.
+    pub events_written: u64,
+    /// Objects written to the store (including ones found already present).
+    pub files_written: u64,
+    /// Bytes of the objects written.
+    pub bytes_written: u64,
+    /// Upload attempts repeated after a retryable error.
+    pub retries: u64,
+    /// Uploads whose key already held the object (a replay after a crash).
+    pub already_present: u64,
+    /// Files whose encoded size exceeded `max_file_bytes` despite the
+    /// estimate (expected to stay 0).
+    pub oversize_files: u64,
+    /// Segments recovered from the spool by [`Writer::open`].
+    pub segments_recovered: u64,
+    /// Events in the segments recovered by [`Writer::open`].
+    pub events_recovered: u64,
+    /// Events currently buffered, in bytes (their JSON size).
+    pub buffered_bytes: u64,
+    /// The largest value `buffered_bytes` has had.
+    pub peak_buffered_bytes: u64,
+    /// Fsyncs of write-ahead files.
+    pub spool_syncs: u64,
+}
+
+/// The configuration of a [`Writer`]; build it with [`WriterConfig::builder`].
+#[derive(Clone)]
+pub struct WriterConfig {
+    location: SourceLocation,
+    region: Region,
+    account_id: AccountId,
+    store: Arc<dyn ObjectStore>,
+    spool_dir: PathBuf,
+    columnar: ColumnarOptions,
+    max_age: Duration,
+    max_file_bytes: u64,
+    max_buffered_bytes: u64,
+    max_future_skew: Duration,
+    durability: Durability,
+    clock: Arc<dyn Clock>,
+    upload_attempts: u32,
+    retry_backoff: Duration,
+}
+
+impl fmt::Debug for WriterConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WriterConfig")
+            .field("location", &self.location.to_string())
+            .field("region", &self.region.as_str())
+            .field("account_id", &self.account_id.to_string())
+            .field("store", &self.store)
+            .field("spool_dir", &self.spool_dir)
+            .field("max_age", &self.max_age)
+            .field("max_file_bytes", &self.max_file_bytes)
+            .field("max_buffered_bytes", &self.max_buffered_bytes)
+            .field("max_future_skew", &self.max_future_skew)
+            .field("durability", &self.durability)
+            .field("upload_attempts", &self.upload_attempts)
+            .finish_non_exhaustive()
+    }
+}
+
+impl WriterConfig {
+    /// A builder with the defaults ([`DEFAULT_MAX_AGE`],
+    /// [`DEFAULT_MAX_FILE_BYTES`], [`DEFAULT_MAX_BUFFERED_BYTES`],
+    /// [`DEFAULT_MAX_FUTURE_SKEW`], [`Durability::EveryWrite`],
+    /// [`SystemClock`], [`DEFAULT_UPLOAD_ATTEMPTS`], default
+    /// [`ColumnarOptions`]).
+    pub fn builder() -> WriterConfigBuilder {
+        WriterConfigBuilder::default()
+    }
+
+    /// The source location.
+    pub fn location(&self) -> &SourceLocation {
+        &self.location
+    }
+
+    /// The spool directory.
+    pub fn spool_dir(&self) -> &std::path::Path {
+        &self.spool_dir
+    }
+
+    /// The file size limit.
+    pub fn max_file_bytes(&self) -> u64 {
+        self.max_file_bytes
+    }
+
+    /// The memory bound.
+    pub fn max_buffered_bytes(&self) -> u64 {
+        self.max_buffered_bytes
+    }
+}
+
+/// Builds a [`WriterConfig`]; `location`, `region`, `account_id`, `store`
+/// and `spool_dir` are required.
+///
+/// The store must be rooted at the location's bucket: keys are written as
+/// `<location prefix>region=...` (for [`S3Store`](securitylake_core::store::S3Store),
+/// build it with `bucket(location.bucket())` and no prefix; a
+/// [`LocalLake`](securitylake_core::store::LocalLake) directory stands for the
+/// bucket).
+#[derive(Default, Clone)]
+pub struct WriterConfigBuilder {
+    location: Option<SourceLocation>,
+    region: Option<String>,
+    account_id: Option<String>,
+    store: Option<Arc<dyn ObjectStore>>,
+    spool_dir: Option<PathBuf>,
+    columnar: Option<ColumnarOptions>,
+    max_age: Option<Duration>,
+    max_file_bytes: Option<u64>,
+    max_buffered_bytes: Option<u64>,
+    max_future_skew: Option<Duration>,
+    durability: Option<Durability>,
+    clock: Option<Arc<dyn Clock>>,
+    upload_attempts: Option<u32>,
+    retry_backoff: Option<Duration>,
+}
+
+impl fmt::Debug for WriterConfigBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WriterConfigBuilder")
+            .field("location", &self.location.as_ref().map(ToString::to_string))
+            .field("region", &self.region)
+            .field("account_id", &self.account_id)
+            .field("spool_dir", &self.spool_dir)
+            .finish_non_exhaustive()
+    }
+}
+
+impl WriterConfigBuilder {
+    /// Where the source's objects live (`provider.location` of the
+    /// registration).
+    pub fn location(mut self, location: SourceLocation) -> Self {
+        self.location = Some(location);
+        self
+    }
+
+    /// Takes the location from a registered source.
+    pub fn source(self, source: &RegisteredSource) -> Self {
+        self.location(source.location.clone())
+    }
+
+    /// The lake's region (`region=` partition).
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+
+    /// The account the records pertain to (`accountId=` partition): 12
+    /// digits, `external` or `external_<id>`.
+    pub fn account_id(mut self, account_id: impl Into<String>) -> Self {
+        self.account_id = Some(account_id.into());
+        self
+    }
+
+    /// The object store, rooted at the location's bucket.
+    pub fn store(mut self, store: Arc<dyn ObjectStore>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// The spool directory (created if absent; one writer at a time).
+    pub fn spool_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.spool_dir = Some(dir.into());
+        self
+    }
+
+    /// The columnar options (projection, nesting) of every file. Keep them
+    /// stable for a source: they decide its Parquet schema.
+    pub fn columnar_options(mut self, options: ColumnarOptions) -> Self {
+        self.columnar = Some(options);
+        self
+    }
+
+    /// How long a partition's segment stays open: [`MIN_MAX_AGE`] to
+    /// [`MAX_MAX_AGE`].
+    pub fn max_age(mut self, age: Duration) -> Self {
+        self.max_age = Some(age);
+        self
+    }
+
+    /// The file size limit: [`MIN_FILE_BYTES`] to [`MAX_FILE_BYTES`].
+    pub fn max_file_bytes(mut self, bytes: u64) -> Self {
+        self.max_file_bytes = Some(bytes);
+        self
+    }
+
+    /// The memory bound across partitions, at least [`MIN_FILE_BYTES`].
+    pub fn max_buffered_bytes(mut self, bytes: u64) -> Self {
+        self.max_buffered_bytes = Some(bytes);
+        self
+    }
+
+    /// How far ahead of the clock an event's time may be before it is
+    /// refused as invalid.
+    pub fn max_future_skew(mut self, skew: Duration) -> Self {
+        self.max_future_skew = Some(skew);
+        self
+    }
+
+    /// When accepted events become durable.
+    pub fn durability(mut self, durability: Durability) -> Self {
+        self.durability = Some(durability);
+        self
+    }
+
+    /// The clock for segment ages and the future-time check.
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// Attempts per upload for retryable errors (at least 1), on top of the
+    /// store's own retries.
+    pub fn upload_attempts(mut self, attempts: u32) -> Self {
+        self.upload_attempts = Some(attempts);
+        self
+    }
+
+    /// The first backoff between upload attempts (doubled each time, at most
+    /// 5 s). Default 100 ms.
+    pub fn retry_backoff(mut self, backoff: Duration) -> Self {
+        self.retry_backoff = Some(backoff);
+        self
+    }
+
+    /// Validates and builds the configuration.
+    pub fn build(self) -> Result<WriterConfig> {
+        let missing = |what: &str| {
+            Error::new(
+                ErrorKind::Config,
+                format!("writer config: {what} is required"),
+            )
+        };
+        let location = self.location.ok_or_else(|| missing("location"))?;
+        if !location.source().is_custom() {
+            return Err(Error::new(
+                ErrorKind::Config,
+                format!(
+                    "writer config: {location} is a native source; writers write custom sources"
+                ),
+            ));
+        }
+        let region = Region::new(self.region.ok_or_else(|| missing("region"))?)?;
+        let account_id = AccountId::parse(&self.account_id.ok_or_else(|| missing("account_id"))?)?;
+        let store = self.store.ok_or_else(|| missing("store"))?;
+        let spool_dir = self.spool_dir.ok_or_else(|| missing("spool_dir"))?;
+        let max_age = self.max_age.unwrap_or(DEFAULT_MAX_AGE);
+        if !(MIN_MAX_AGE..=MAX_MAX_AGE).contains(&max_age) {
+            return Err(Error::new(
+                ErrorKind::Config,
+                format!("writer config: max_age {max_age:?} must be between 5 minutes and 1 day"),
+            ));
+        }
+        let max_file_bytes = self.max_file_bytes.unwrap_or(DEFAULT_MAX_FILE_BYTES);
+        if !(MIN_FILE_BYTES..=MAX_FILE_BYTES).contains(&max_file_bytes) {
+            return Err(Error::new(
+                ErrorKind::Config,
+                format!(
+                    "writer config: max_file_bytes {max_file_bytes} must be between {MIN_FILE_BYTES} and {MAX_FILE_BYTES}"
+                ),
+            ));
+        }
+        let max_buffered_bytes = self
+            .max_buffered_bytes
+            .unwrap_or(DEFAULT_MAX_BUFFERED_BYTES);
+        if max_buffered_bytes < MIN_FILE_BYTES {
+            return Err(Error::new(
+                ErrorKind::Config,
+                format!("writer config: max_buffered_bytes must be at least {MIN_FILE_BYTES}"),
+            ));
+        }
+        let upload_attempts = self.upload_attempts.unwrap_or(DEFAULT_UPLOAD_ATTEMPTS);
+        if upload_attempts == 0 {
+            return Err(Error::new(
+                ErrorKind::Config,
+                "writer config: upload_attempts must be at least 1",
+            ));
+        }
+        if let Some(Durability::Interval(interval)) = self.durability
+            && interval.is_zero()
+        {
+            return Err(Error::new(
+                ErrorKind::Config,
+                "writer config: a zero durability interval is Durability::EveryWrite",
+            ));
+        }
+        Ok(WriterConfig {
+            location,
+            region,
+            account_id,
+            store,
+            spool_dir,
+            columnar: self.columnar.unwrap_or_default(),
+            max_age,
+            max_file_bytes,
+            max_buffered_bytes,
+            max_future_skew: self.max_future_skew.unwrap_or(DEFAULT_MAX_FUTURE_SKEW),
+            durability: self.durability.unwrap_or_default(),
+            clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
+            upload_attempts,
+            retry_backoff: self.retry_backoff.unwrap_or(Duration::from_millis(100)),
+        })
+    }
+}
+
+/// A partition's open segment.
+struct OpenSegment<E> {
+    wal: Wal,
+    events: Vec<E>,
+    /// The JSON size of the buffered events (record overhead included).
+    bytes: u64,
+    opened_at: i64,
+    min_time: i64,
+    max_time: i64,
+}
+
+/// A segment sealed in the spool, waiting for its upload.
+#[derive(Debug)]
+struct Sealed {
+    path: PathBuf,
+    partition: PartitionKey,
+}
+
+/// A durable, typed writer of one custom source and one event class.
+///
+/// See the [module documentation](self) for the layout, rolling, memory and
+/// durability rules.
+pub struct Writer<E: OcsfEvent> {
+    config: WriterConfig,
+    spool: Spool,
+    open: BTreeMap<PartitionKey, OpenSegment<E>>,
+    pending: Vec<Sealed>,
+    manifest: Manifest,
+    stats: WriterStats,
+    /// The Parquet footer estimate of this class and options, in bytes.
+    overhead: u64,
+    last_sync: i64,
+}
+
+impl<E: OcsfEvent> fmt::Debug for Writer<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Writer")
+            .field("class", &E::CLASS_NAME)
+            .field("config", &self.config)
+            .field("open_partitions", &self.open.len())
+            .field("pending_uploads", &self.pending.len())
+            .field("stats", &self.stats)
+            .finish_non_exhaustive()
+    }
+}
+
+fn columnar_error(context: &str, err: ocsf_model::columnar::ColumnarError) -> Error {
+    Error::invalid_input(format!("{context}: {err}")).with_source(err)
+}
+
+impl<E: OcsfEvent> Writer<E> {
+    /// Opens the writer: locks the spool directory and recovers what a
+    /// previous writer left in it (sealed segments are uploaded; unsealed
+    /// ones are sealed from their records, then uploaded). The recovered
+    /// objects are reported by the next [`Writer::flush`].
+    ///
+    /// Fails with [`ErrorKind::Config`] when the spool is in use or holds
+    /// another class's events, and with the store's error when a recovered
+    /// upload fails (the spool is left intact; opening again retries).
+    pub async fn open(config: WriterConfig) -> Result<Self> {
+        let empty = encode_parquet::<E>(&[], &config.columnar)?;
+        // The footer grows with row groups and statistics: twice the empty
+        // file is a safe margin.
+        let overhead = 2 * empty.len() as u64;
+        if overhead + MIN_FILE_BYTES / 2 > config.max_file_bytes {
+            return Err(Error::new(
+                ErrorKind::Config,
+                format!(
+                    "max_file_bytes {} leaves no room for events: the Parquet footer of {} alone needs about {overhead} bytes \
+                     (project the columns the source writes, or raise the limit)",
+                    config.max_file_bytes,
+                    E::CLASS_NAME
+                ),
+            ));
+        }
+        let (spool, found) = Spool::open(&config.spool_dir)?;
+        let now = config.clock.now_millis();
+        let mut writer = Self {
+            config,
+            spool,
+            open: BTreeMap::new(),
+            pending: Vec::new(),
+            manifest: Manifest::default(),
+            stats: WriterStats::default(),
+            overhead,
+            last_sync: now,
+        };
+        for (_, path) in found.sealed {
+            let (header, _) = spool::read_sealed(&path)?;
+            writer.check_class(header.class_uid, &header.class_name, &path)?;
+            let partition = PartitionKey::parse(&header.partition)?;
+            writer.stats.segments_recovered += 1;
+            writer.stats.events_recovered += header.rows;
+            writer.pending.push(Sealed { path, partition });
+        }
+        for (id, path) in found.wals {
+            writer.recover_wal(id, &path).await?;
+        }
+        writer.upload_pending().await?;
+        Ok(writer)
+    }
+
+    fn check_class(&self, class_uid: i32, class_name: &str, path: &std::path::Path) -> Result<()> {
+        if class_uid != E::CLASS_UID || class_name != E::CLASS_NAME {
+            return Err(Error::new(
+                ErrorKind::Config,
+                format!(
+                    "spool file {} holds events of class {class_name} ({class_uid}), not {} ({}): \
+                     one spool directory per source and class",
+                    path.display(),
+                    E::CLASS_NAME,
+                    E::CLASS_UID
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    async fn recover_wal(&mut self, id: u64, path: &std::path::Path) -> Result<()> {
+        let data = spool::read_wal(path)?;
+        let (records, torn) = spool::decode_records(&data);
+        if torn {
+            tracing::warn!(path = %path.display(), "dropping the torn tail of a spool file (a write that never returned)");
+        }
+        let Some((head, rest)) = records.split_first() else {
+            return self.spool.remove_wal(path);
+        };
+        let header: SegmentHeader = serde_json::from_slice(head).map_err(|e| {
+            Error::new(
+                ErrorKind::Integrity,
+                format!("spool file {} has a bad header", path.display()),
+            )
+            .with_source(e)
+        })?;
+        if header.format != FORMAT {
+            return Err(Error::new(
+                ErrorKind::Config,
+                format!(
+                    "spool file {} has format {}, expected {FORMAT}",
+                    path.display(),
+                    header.format
+                ),
+            ));
+        }
+        self.check_class(header.class_uid, &header.class_name, path)?;
+        let partition = PartitionKey::parse(&header.partition)?;
+        if rest.is_empty() {
+            return self.spool.remove_wal(path);
+        }
+        let mut events = Vec::with_capacity(rest.len());
+        for record in rest {
+            let event: E = serde_json::from_slice(record).map_err(|e| {
+                Error::new(
+                    ErrorKind::Integrity,
+                    format!(
+                        "spool file {} holds an event that does not decode as {}",
+                        path.display(),
+                        E::CLASS_NAME
+                    ),
+                )
+                .with_source(e)
+            })?;
+            events.push(event);
+        }
+        let (min_time, max_time) = time_range(&events);
+        let rows = events.len() as u64;
+        self.stats.segments_recovered += 1;
+        self.stats.events_recovered += rows;
+        let (_, result) = self.encode(events).await?;
+        let parquet = result?;
+        self.seal_bytes(id, partition, rows, min_time, max_time, &parquet)?;
+        Ok(())
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> WriterStats {
+        self.stats
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &WriterConfig {
+        &self.config
+    }
+
+    /// The partitions with an open segment.
+    pub fn open_partitions(&self) -> Vec<PartitionKey> {
+        self.open.keys().cloned().collect()
+    }
+
+    /// Checks an event's time, returning its partition.
+    fn partition_of(&self, event: &E) -> Result<PartitionKey> {
+        let time = event.time();
+        if time < 0 {
+            return Err(Error::invalid_input(format!(
+                "event time {time} is before 1970-01-01T00:00:00Z"
+            )));
+        }
+        let now = self.config.clock.now_millis();
+        let skew = i64::try_from(self.config.max_future_skew.as_millis()).unwrap_or(i64::MAX);
+        if time > now.saturating_add(skew) {
+            return Err(Error::invalid_input(format!(
+                "event time {time} is more than {:?} ahead of the writer's clock ({now})",
+                self.config.max_future_skew
+            )));
+        }
+        Ok(PartitionKey::for_event_time(
+            self.config.region.clone(),
+            self.config.account_id.clone(),
+            time,
+        )?)
+    }
+
+    /// Validates and serializes one event.
+    fn prepare(&self, event: &E) -> Result<(PartitionKey, Vec<u8>)> {
+        let partition = self.partition_of(event)?;
+        let payload = serde_json::to_vec(event).map_err(|e| {
+            Error::invalid_input(format!("event does not serialize: {e}")).with_source(e)
+        })?;
+        let size = spool::record_size(payload.len());
+        let room = (self.config.max_file_bytes.saturating_sub(self.overhead))
+            .min(self.config.max_buffered_bytes);
+        if size > room {
+            return Err(Error::invalid_input(format!(
+                "an event of {size} bytes does not fit in one file or in the memory bound ({room} bytes)"
+            )));
+        }
+        Ok((partition, payload))
+    }
+
+    /// Whether appending `size` bytes to `partition` requires rolling it first.
+    fn needs_roll(&self, partition: &PartitionKey, size: u64) -> bool {
+        self.open
+            .get(partition)
+            .is_some_and(|s| self.overhead + s.bytes + size > self.config.max_file_bytes)
+    }
+
+    /// Appends a prepared event; the caller made room.
+    fn append(&mut self, partition: PartitionKey, payload: &[u8], event: E) -> Result<()> {
+        let size = spool::record_size(payload.len());
+        let time = event.time();
+        if !self.open.contains_key(&partition) {
+            let header = SegmentHeader {
+                format: FORMAT,
+                class_uid: E::CLASS_UID,
+                class_name: E::CLASS_NAME.to_owned(),
+                partition: partition.to_string(),
+            };
+            let wal = self.spool.create_wal(&header)?;
+            self.stats.spool_syncs += 1;
+            self.open.insert(
+                partition.clone(),
+                OpenSegment {
+                    wal,
+                    events: Vec::new(),
+                    bytes: 0,
+                    opened_at: self.config.clock.now_millis(),
+                    min_time: time,
+                    max_time: time,
+                },
+            );
+        }
+        let Some(segment) = self.open.get_mut(&partition) else {
+            return Err(Error::new(ErrorKind::Io, "open segment vanished"));
+        };
+        segment.wal.append(payload)?;
+        segment.events.push(event);
+        segment.bytes += size;
+        segment.min_time = segment.min_time.min(time);
+        segment.max_time = segment.max_time.max(time);
+        self.stats.buffered_bytes += size;
+        self.stats.peak_buffered_bytes = self
+            .stats
+            .peak_buffered_bytes
+            .max(self.stats.buffered_bytes);
+        self.stats.events_accepted += 1;
+        Ok(())
+    }
+
+    /// Applies the durability policy to the segments in `touched`.
+    fn commit(&mut self, touched: &[PartitionKey]) -> Result<()> {
+        let now = self.config.clock.now_millis();
+        let due = match self.config.durability {
+            Durability::EveryWrite => true,
+            Durability::Interval(interval) => {
+                let interval = i64::try_from(interval.as_millis()).unwrap_or(i64::MAX);
+                now.saturating_sub(self.last_sync) >= interval
+            }
+        };
+        if !due {
+            return Ok(());
+        }
+        if matches!(self.config.durability, Durability::EveryWrite) {
+            for partition in touched {
+                if let Some(segment) = self.open.get_mut(partition)
+                    && segment.wal.sync()?
+                {
+                    self.stats.spool_syncs += 1;
+                }
+            }
+        } else {
+            self.sync()?;
+        }
+        self.last_sync = now;
+        Ok(())
+    }
+
+    /// Fsyncs every open write-ahead file (useful with
+    /// [`Durability::Interval`]).
+    pub fn sync(&mut self) -> Result<()> {
+        for segment in self.open.values_mut() {
+            if segment.wal.sync()? {
+                self.stats.spool_syncs += 1;
+            }
+        }
+        self.last_sync = self.config.clock.now_millis();
+        Ok(())
+    }
+
+    /// Makes room for `size` bytes in `partition`: rolls it when the file
+    /// would exceed its limit, then the largest segments while the memory
+    /// bound would be exceeded.
+    async fn make_room(&mut self, partition: &PartitionKey, size: u64) -> Result<()> {
+        if self.needs_roll(partition, size) {
+            self.seal(partition).await?;
+        }
+        while self.stats.buffered_bytes + size > self.config.max_buffered_bytes {
+            let Some(largest) = self
+                .open
+                .iter()
+                .max_by_key(|(_, s)| (s.bytes, std::cmp::Reverse(s.opened_at)))
+                .map(|(k, _)| k.clone())
+            else {
+                break;
+            };
+            self.seal(&largest).await?;
+        }
+        self.upload_pending().await
+    }
+
+    /// Accepts one event: checks its time, appends it to its partition's
+    /// spool file and makes it durable (see [`Durability`]) before returning.
+    ///
+    /// Waits for uploads when a segment is due by age, when the file would
+    /// exceed the size limit, or when the memory bound is reached
+    /// (backpressure). An event whose time is before 1970 or more than
+    /// `max_future_skew` ahead of the clock fails with
+    /// [`ErrorKind::InvalidInput`] and nothing is written. If an upload fails,
+    /// the error is returned and the event is not accepted; everything
+    /// accepted before stays in the spool.
+    pub async fn write(&mut self, event: E) -> Result<()> {
+        let (partition, payload) = self.prepare(&event)?;
+        self.roll_due().await?;
+        self.make_room(&partition, spool::record_size(payload.len()))
+            .await?;
+        self.append(partition.clone(), &payload, event)?;
+        self.commit(std::slice::from_ref(&partition))
+    }
+
+    /// Accepts a batch: every event is checked first (one bad event rejects
+    /// the whole batch, nothing written), then all are appended and each
+    /// touched spool file is fsynced once (group commit). On an upload error
+    /// midway, the events appended so far are accepted and durable; the
+    /// error reports how many.
+    pub async fn write_batch(&mut self, events: Vec<E>) -> Result<()> {
+        let mut prepared = Vec::with_capacity(events.len());
+        for (i, event) in events.into_iter().enumerate() {
+            let (partition, payload) = self.prepare(&event).map_err(|e| {
+                Error::new(e.kind(), format!("event {i} of the batch: {}", e.message()))
+                    .with_source(e)
+            })?;
+            prepared.push((partition, payload, event));
+        }
+        self.roll_due().await?;
+        let mut touched: Vec<PartitionKey> = Vec::new();
+        for (accepted, (partition, payload, event)) in prepared.into_iter().enumerate() {
+            let size = spool::record_size(payload.len());
+            if self.needs_roll(&partition, size)
+                || self.stats.buffered_bytes + size > self.config.max_buffered_bytes
+            {
+                // Make the appended records durable before sealing anything.
+                self.commit_all(&touched)?;
+                if let Err(err) = self.make_room(&partition, size).await {
+                    return Err(Error::new(
+                        err.kind(),
+                        format!(
+                            "after accepting {accepted} events of the batch: {}",
+                            err.message()
+                        ),
+                    )
+                    .with_source(err));
+                }
+            }
+            self.append(partition.clone(), &payload, event)?;
+            if !touched.contains(&partition) {
+                touched.push(partition);
+            }
+        }
+        self.commit(&touched)
+    }
+
+    fn commit_all(&mut self, touched: &[PartitionKey]) -> Result<()> {
+        for partition in touched {
+            if let Some(segment) = self.open.get_mut(partition)
+                && segment.wal.sync()?
+            {
+                self.stats.spool_syncs += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// Accepts one event without waiting: fails with
+    /// [`ErrorKind::Backpressure`] (and writes nothing) when the event would
+    /// need a segment to be rolled first — its file is full or the memory
+    /// bound is reached. Segments due by age are left for the next
+    /// [`Writer::write`] or [`Writer::roll_due`].
+    pub fn try_write(&mut self, event: &E) -> Result<()> {
+        let (partition, payload) = self.prepare(event)?;
+        let size = spool::record_size(payload.len());
+        if self.needs_roll(&partition, size)
+            || self.stats.buffered_bytes + size > self.config.max_buffered_bytes
+        {
+            return Err(Error::new(
+                ErrorKind::Backpressure,
+                format!(
+                    "{} bytes buffered of {}: a segment must be uploaded first",
+                    self.stats.buffered_bytes, self.config.max_buffered_bytes
+                ),
+            ));
+        }
+        self.append(partition.clone(), &payload, event.clone())?;
+        self.commit(std::slice::from_ref(&partition))
+    }
+
+    /// Rolls (seals and uploads) every segment that is `max_age` old, and
+    /// retries pending uploads. Call it periodically when writes are sparse
+    /// (e.g. from a `tokio::time::interval` of a minute): without writes,
+    /// nothing else checks the ages. Returns the number of segments rolled.
+    pub async fn roll_due(&mut self) -> Result<usize> {
+        let now = self.config.clock.now_millis();
+        let age = i64::try_from(self.config.max_age.as_millis()).unwrap_or(i64::MAX);
+        let due: Vec<PartitionKey> = self
+            .open
+            .iter()
+            .filter(|(_, s)| now.saturating_sub(s.opened_at) >= age)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for partition in &due {
+            self.seal(partition).await?;
+        }
+        if !due.is_empty() || !self.pending.is_empty() {
+            self.upload_pending().await?;
+        }
+        Ok(due.len())
+    }
+
+    /// Rolls every open segment and uploads everything pending. Returns the
+    /// manifest of every object written since the previous `flush` (objects
+    /// rolled by age, size or memory pressure during writes, and those
+    /// recovered by [`Writer::open`], included).
+    pub async fn flush(&mut self) -> Result<Manifest> {
+        let partitions: Vec<PartitionKey> = self.open.keys().cloned().collect();
+        for partition in &partitions {
+            self.seal(partition).await?;
+        }
+        self.upload_pending().await?;
+        Ok(std::mem::take(&mut self.manifest))
+    }
+
+    /// Flushes and releases the spool directory.
+    pub async fn close(mut self) -> Result<Manifest> {
+        self.flush().await
+    }
+
+    /// Encodes events to Parquet off the async executor. Gives the events
+    /// back with the result so that a failed encoding loses nothing.
+    async fn encode(&self, events: Vec<E>) -> Result<(Vec<E>, Result<Vec<u8>>)> {
+        let options = self.config.columnar.clone();
+        tokio::task::spawn_blocking(move || {
+            let result = encode_parquet(&events, &options);
+            (events, result)
+        })
+        .await
+        .map_err(|e| {
+            Error::new(ErrorKind::Io, format!("Parquet encoding task failed: {e}")).with_source(e)
+        })
+    }
+
+    /// Seals a partition's open segment: encodes it and writes the sealed
+    /// file, which replaces the write-ahead file. The upload follows in
+    /// [`Self::upload_pending`].
+    async fn seal(&mut self, partition: &PartitionKey) -> Result<()> {
+        let Some(mut segment) = self.open.remove(partition) else {
+            return Ok(());
+        };
+        if let Err(err) = segment.wal.sync() {
+            self.open.insert(partition.clone(), segment);
+            return Err(err);
+        }
+        let events = std::mem::take(&mut segment.events);
+        let rows = events.len() as u64;
+        let (events, result) = match self.encode(events).await {
+            Ok(pair) => pair,
+            Err(err) => {
+                // The events are lost from memory but not from the spool: a
+                // reopen recovers them.
+                self.stats.buffered_bytes -= segment.bytes;
+                return Err(err);
+            }
+        };
+        let parquet = match result {
+            Ok(parquet) => parquet,
+            Err(err) => {
+                segment.events = events;
+                self.open.insert(partition.clone(), segment);
+                return Err(err);
+            }
+        };
+        drop(events);
+        let sealed = self.seal_bytes(
+            segment.wal.id,
+            partition.clone(),
+            rows,
+            segment.min_time,
+            segment.max_time,
+            &parquet,
+        );
+        self.stats.buffered_bytes -= segment.bytes;
+        // On an error the write-ahead file is intact: a reopen recovers the
+        // segment.
+        sealed
+    }
+
+    fn seal_bytes(
+        &mut self,
+        id: u64,
+        partition: PartitionKey,
+        rows: u64,
+        min_time: i64,
+        max_time: i64,
+        parquet: &[u8],
+    ) -> Result<()> {
+        if parquet.len() as u64 > self.config.max_file_bytes {
+            self.stats.oversize_files += 1;
+            tracing::warn!(
+                bytes = parquet.len(),
+                limit = self.config.max_file_bytes,
+                "a Parquet file exceeds max_file_bytes despite the estimate"
+            );
+        }
+        let name = ObjectName::from_content(parquet, Codec::Zstd);
+        let key = self.config.location.object_key(&partition, &name);
+        let header = SealedHeader {
+            format: FORMAT,
+            class_uid: E::CLASS_UID,
+            class_name: E::CLASS_NAME.to_owned(),
+            partition: partition.to_string(),
+            key,
+            rows,
+            min_time,
+            max_time,
+        };
+        let path = self.spool.seal(id, &header, parquet)?;
+        self.pending.push(Sealed { path, partition });
+        Ok(())
+    }
+
+    /// Uploads every sealed segment, in order, deleting each from the spool
+    /// once the store has it.
+    async fn upload_pending(&mut self) -> Result<()> {
+        while let Some(sealed) = self.pending.first() {
+            let path = sealed.path.clone();
+            let partition = sealed.partition.clone();
+            let (header, body) = spool::read_sealed(&path)?;
+            let entry = self.upload(&header, partition, body).await?;
+            self.spool.remove(&path)?;
+            self.pending.remove(0);
+            self.stats.files_written += 1;
+            self.stats.events_written += entry.rows;
+            self.stats.bytes_written += entry.bytes;
+            self.manifest.objects.push(entry);
+        }
+        Ok(())
+    }
+
+    async fn upload(
+        &mut self,
+        header: &SealedHeader,
+        partition: PartitionKey,
+        body: Bytes,
+    ) -> Result<ManifestEntry> {
+        let span = tracing::info_span!(
+            "object_write",
+            key = %header.key,
+            rows = header.rows,
+            bytes = body.len(),
+            partition = %partition,
+        );
+        let bytes = body.len() as u64;
+        let mut attempt = 1u32;
+        let mut backoff = self.config.retry_backoff;
+        let etag = loop {
+            let result = self
+                .config
+                .store
+                .put(
+                    &header.key,
+                    body.clone(),
+                    PutOptions::new()
+                        .if_none_match(true)
+                        .content_type("application/vnd.apache.parquet"),
+                )
+                .instrument(span.clone())
+                .await;
+            match result {
+                Ok(put) => break Some(put.etag),
+                Err(err) if err.kind() == securitylake_core::ErrorKind::AlreadyExists => {
+                    // Same key means same content: an earlier attempt (or a
+                    // writer that died before acknowledging) stored it.
+                    self.stats.already_present += 1;
+                    break None;
+                }
+                Err(err) if err.is_retryable() && attempt < self.config.upload_attempts => {
+                    span.in_scope(
+                        || tracing::warn!(attempt, error = %err, "upload failed; retrying"),
+                    );
+                    self.stats.retries += 1;
+                    attempt += 1;
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                }
+                Err(err) => return Err(Error::from(err)),
+            }
+        };
+        span.in_scope(|| tracing::info!("object written"));
+        Ok(ManifestEntry {
+            key: header.key.clone(),
+            partition,
+            rows: header.rows,
+            bytes,
+            min_time: header.min_time,
+            max_time: header.max_time,
+            etag,
+        })
+    }
+}
+
+/// Rows encoded per Arrow batch.
+const BATCH_ROWS: usize = 8192;
+/// Values written between two page-size checks.
+const PAGE_CHECK_VALUES: usize = 32;
+/// Rows per data page at most. parquet-rs 60 writes optional columns whose
+/// values are all present in mini-batches of the page row-count limit, and
+/// its byte budget then lets a page of ~400-byte strings reach 1.3 MB
+/// (measured); a smaller row limit bounds the batch.
+const PAGE_MAX_ROWS: usize = 1024;
+/// Headroom under [`MAX_DATA_PAGE_BYTES`]: parquet-rs closes a page only
+/// after the batch of values that crossed its limit, so the limit is set
+/// lower by what [`PAGE_CHECK_VALUES`] values of up to 2 KiB add.
+const PAGE_HEADROOM: usize = PAGE_CHECK_VALUES * 2048;
+
+/// Encodes one file: the columnar layer's Security Lake properties
+/// ([`writer_properties`]: ZSTD, statistics, bounded row groups, delta-encoded
+/// `time`), rows sorted by `time` (stable), the root schema named after the
+/// class, and pages that stay under 1 MiB (the limit lowered by
+/// [`PAGE_HEADROOM`] and checked every [`PAGE_CHECK_VALUES`] values, since
+/// parquet-rs checks it only after each write batch). The output is
+/// deterministic: the same events give the same bytes.
+fn encode_parquet<E: OcsfEvent>(events: &[E], options: &ColumnarOptions) -> Result<Vec<u8>> {
+    use parquet::arrow::ArrowWriter;
+    use parquet::arrow::arrow_writer::ArrowWriterOptions;
+
+    let parquet_error = |e: parquet::errors::ParquetError| {
+        columnar_error("encode Parquet", ColumnarError::Parquet(e))
+    };
+    let mut order: Vec<usize> = (0..events.len()).collect();
+    order.sort_by_key(|&i| events[i].time());
+    let mut encoder =
+        BatchEncoder::<E>::new(options).map_err(|e| columnar_error("columnar options", e))?;
+    let limit = MAX_DATA_PAGE_BYTES - PAGE_HEADROOM;
+    let properties = writer_properties()
+        .into_builder()
+        .set_data_page_size_limit(limit)
+        .set_dictionary_page_size_limit(limit)
+        .set_write_batch_size(PAGE_CHECK_VALUES)
+        .set_data_page_row_count_limit(PAGE_MAX_ROWS)
+        .build();
+    let root = E::CLASS_NAME
+        .rsplit('/')
+        .next()
+        .unwrap_or(E::CLASS_NAME)
+        .to_owned();
+    let writer_options = ArrowWriterOptions::new()
+        .with_properties(properties)
+        .with_schema_root(root)
+        .with_skip_arrow_metadata(true);
+    let mut out = Vec::new();
+    let mut writer =
+        ArrowWriter::try_new_with_options(&mut out, encoder.schema().clone(), writer_options)
+            .map_err(parquet_error)?;
+    for chunk in order.chunks(BATCH_ROWS) {
+        for &i in chunk {
+            encoder.append(&events[i]);
+        }
+        let batch = encoder
+            .finish()
+            .map_err(|e| columnar_error("encode Parquet", e))?;
+        writer.write(&batch).map_err(parquet_error)?;
+    }
+    writer.close().map_err(parquet_error)?;
+    Ok(out)
+}
+
+fn time_range<E: OcsfEvent>(events: &[E]) -> (i64, i64) {
+    let min = events.iter().map(OcsfEvent::time).min().unwrap_or(0);
+    let max = events.iter().map(OcsfEvent::time).max().unwrap_or(0);
+    (min, max)
+}

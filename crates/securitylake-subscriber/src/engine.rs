@@ -1,0 +1,397 @@
+//! The processing core shared by every source: filters, deduplication,
+//! reading, the handler with retries, and dead letters.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use securitylake_core::aws::AwsConfig;
+use securitylake_core::layout::ParsedKey;
+use securitylake_core::store::{ObjectStore, S3Store};
+use tracing::Instrument;
+
+use crate::checkpoint::CheckpointStore;
+use crate::deadletter::{DeadLetter, DeadLetterSink};
+use crate::error::{Error, ErrorKind, Result};
+use crate::handler::{Handler, HandlerError, LakeObject};
+use crate::notification::{Notification, ObjectRef, parse_notification};
+use crate::reader::ObjectReader;
+use crate::stats::{StatsCell, inc};
+
+/// Which objects are handed to the handler; the others are acknowledged
+/// without being read (class filters need the footer, and at most one row).
+///
+/// ```
+/// use securitylake_subscriber::Filters;
+///
+/// let filters = Filters::new().source_name("VPC_FLOW").key_glob("aws/*/2.0/**");
+/// assert!(filters.matches_key("aws/VPC_FLOW/2.0/region=us-east-1/accountId=123456789012/eventDay=20240101/a.gz.parquet"));
+/// assert!(!filters.matches_key("aws/ROUTE53/2.0/region=us-east-1/accountId=123456789012/eventDay=20240101/a.gz.parquet"));
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Filters {
+    source_names: Vec<String>,
+    class_uids: Vec<i32>,
+    key_globs: Vec<String>,
+}
+
+impl Filters {
+    /// No filter: every object.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Accepts objects of this source name (any of the names given).
+    pub fn source_name(mut self, name: impl Into<String>) -> Self {
+        self.source_names.push(name.into());
+        self
+    }
+
+    /// Accepts objects of this `class_uid` (any of the classes given).
+    pub fn class_uid(mut self, uid: i32) -> Self {
+        self.class_uids.push(uid);
+        self
+    }
+
+    /// Accepts keys matching this glob (any of the globs given): `*` matches
+    /// within a segment, `**` across segments, `?` one character.
+    pub fn key_glob(mut self, glob: impl Into<String>) -> Self {
+        self.key_globs.push(glob.into());
+        self
+    }
+
+    /// Whether a key passes the source and key filters.
+    pub fn matches_key(&self, key: &str) -> bool {
+        if !self.key_globs.is_empty()
+            && !self
+                .key_globs
+                .iter()
+                .any(|g| glob_match(g.as_bytes(), key.as_bytes()))
+        {
+            return false;
+        }
+        if !self.source_names.is_empty() {
+            let Ok(parsed) = ParsedKey::parse(key) else {
+                return false;
+            };
+            if !self
+                .source_names
+                .iter()
+                .any(|s| s == parsed.source().name())
+            {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Whether a detected class passes the class filter (an undetected one
+    /// passes only when there is no class filter).
+    pub fn matches_class(&self, class_uid: Option<i32>) -> bool {
+        self.class_uids.is_empty() || class_uid.is_some_and(|u| self.class_uids.contains(&u))
+    }
+}
+
+/// Glob matching on bytes: `**` any sequence, `*` any sequence without `/`,
+/// `?` one byte other than `/`.
+fn glob_match(pattern: &[u8], text: &[u8]) -> bool {
+    match pattern.split_first() {
+        None => text.is_empty(),
+        Some((b'*', rest)) => {
+            let (cross, rest) = match rest.split_first() {
+                Some((b'*', r)) => (true, r),
+                _ => (false, rest),
+            };
+            for i in 0..=text.len() {
+                if glob_match(rest, &text[i..]) {
+                    return true;
+                }
+                if i < text.len() && !cross && text[i] == b'/' {
+                    return false;
+                }
+            }
+            false
+        }
+        Some((b'?', rest)) => {
+            matches!(text.split_first(), Some((c, t)) if *c != b'/' && glob_match(rest, t))
+        }
+        Some((p, rest)) => {
+            matches!(text.split_first(), Some((c, t)) if c == p && glob_match(rest, t))
+        }
+    }
+}
+
+/// How retryable failures are retried before the notification is left
+/// unacknowledged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryConfig {
+    /// Attempts per object, including the first.
+    pub max_attempts: u32,
+    /// The first backoff; doubled on every attempt, with jitter.
+    pub initial_backoff: Duration,
+    /// The longest backoff.
+    pub max_backoff: Duration,
+}
+
+impl Default for RetryConfig {
+    fn default() -> Self {
+        Self {
+            max_attempts: 4,
+            initial_backoff: Duration::from_millis(200),
+            max_backoff: Duration::from_secs(10),
+        }
+    }
+}
+
+impl RetryConfig {
+    fn backoff(&self, attempt: u32) -> Duration {
+        let exp = self
+            .initial_backoff
+            .saturating_mul(1u32 << attempt.saturating_sub(1).min(16))
+            .min(self.max_backoff);
+        // Full jitter between half and the whole delay.
+        let half = exp / 2;
+        half + half.mul_f64(fastrand::f64())
+    }
+}
+
+/// Where objects are read from: one store for every bucket, or S3 stores
+/// built per bucket from an AWS configuration.
+#[derive(Debug)]
+pub(crate) enum Stores {
+    Single(Arc<dyn ObjectStore>),
+    S3 {
+        config: Box<AwsConfig>,
+        cache: Mutex<HashMap<String, Arc<dyn ObjectStore>>>,
+    },
+}
+
+impl Stores {
+    fn for_bucket(&self, bucket: &str) -> Result<Arc<dyn ObjectStore>> {
+        match self {
+            Self::Single(store) => Ok(store.clone()),
+            Self::S3 { config, cache } => {
+                let mut cache = cache
+                    .lock()
+                    .map_err(|_| Error::new(ErrorKind::Io, "store cache lock poisoned"))?;
+                if let Some(store) = cache.get(bucket) {
+                    return Ok(store.clone());
+                }
+                let store: Arc<dyn ObjectStore> = Arc::new(
+                    S3Store::builder()
+                        .client(config.s3_client())
+                        .bucket(bucket)
+                        .build()?,
+                );
+                cache.insert(bucket.to_owned(), store.clone());
+                Ok(store)
+            }
+        }
+    }
+}
+
+/// What became of a notification or object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// Done (handled, skipped or dead-lettered): acknowledge.
+    Ack,
+    /// Not done: leave unacknowledged for redelivery.
+    Keep,
+}
+
+#[derive(Debug)]
+struct Failure {
+    retryable: bool,
+    kind: String,
+    reason: String,
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Self {
+            retryable: e.is_retryable(),
+            kind: e.kind().as_str().to_owned(),
+            reason: e.to_string(),
+        }
+    }
+}
+
+impl From<HandlerError> for Failure {
+    fn from(e: HandlerError) -> Self {
+        Self {
+            retryable: e.is_retryable(),
+            kind: "handler".to_owned(),
+            reason: e.to_string(),
+        }
+    }
+}
+
+pub(crate) struct Engine {
+    pub stores: Stores,
+    pub checkpoint: Arc<dyn CheckpointStore>,
+    pub dead_letter: Arc<dyn DeadLetterSink>,
+    pub handler: Arc<dyn Handler>,
+    pub filters: Filters,
+    pub retry: RetryConfig,
+    pub stats: Arc<StatsCell>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("stores", &self.stores)
+            .field("filters", &self.filters)
+            .field("retry", &self.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    /// Processes one notification body: every object in it. Malformed
+    /// bodies go to the dead-letter sink.
+    pub async fn process_body(&self, body: &[u8]) -> Outcome {
+        match parse_notification(body) {
+            Ok(Notification::TestEvent) => {
+                inc(&self.stats.test_events);
+                Outcome::Ack
+            }
+            Ok(Notification::Objects(objects)) => {
+                let mut outcome = Outcome::Ack;
+                for object in objects {
+                    if self.process_object(object).await == Outcome::Keep {
+                        outcome = Outcome::Keep;
+                    }
+                }
+                outcome
+            }
+            Err(e) => {
+                inc(&self.stats.malformed);
+                let letter = DeadLetter::new(e.kind().as_str(), e.to_string(), 1).with_body(body);
+                self.send_dead_letter(&letter).await
+            }
+        }
+    }
+
+    pub async fn send_dead_letter(&self, letter: &DeadLetter) -> Outcome {
+        match self.dead_letter.send(letter).await {
+            Ok(()) => {
+                inc(&self.stats.dead_lettered);
+                Outcome::Ack
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "dead-letter sink failed; leaving unacknowledged");
+                Outcome::Keep
+            }
+        }
+    }
+
+    /// Processes one object with the filters, deduplication, retries and
+    /// dead letters.
+    pub async fn process_object(&self, object: ObjectRef) -> Outcome {
+        let span = tracing::info_span!("object", bucket = %object.bucket, key = %object.key, etag = ?object.etag);
+        self.process_object_inner(object).instrument(span).await
+    }
+
+    async fn process_object_inner(&self, object: ObjectRef) -> Outcome {
+        if !self.filters.matches_key(&object.key) {
+            inc(&self.stats.filtered);
+            return Outcome::Ack;
+        }
+        if object.etag.is_some() {
+            match self.checkpoint.contains(&object).await {
+                Ok(true) => {
+                    inc(&self.stats.duplicates);
+                    tracing::debug!("duplicate");
+                    return Outcome::Ack;
+                }
+                Ok(false) => {}
+                Err(e) => {
+                    tracing::error!(error = %e, "checkpoint lookup failed");
+                    return Outcome::Keep;
+                }
+            }
+        }
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self.attempt(&object).await {
+                Ok(AttemptResult::Handled(resolved)) => {
+                    return match self.checkpoint.record(&resolved).await {
+                        Ok(()) => {
+                            inc(&self.stats.objects_processed);
+                            Outcome::Ack
+                        }
+                        Err(e) => {
+                            tracing::error!(error = %e, "checkpoint record failed");
+                            inc(&self.stats.unacknowledged);
+                            Outcome::Keep
+                        }
+                    };
+                }
+                Ok(AttemptResult::Skipped) => return Outcome::Ack,
+                Err(f) if f.retryable && attempt < self.retry.max_attempts => {
+                    inc(&self.stats.retries);
+                    let delay = self.retry.backoff(attempt);
+                    tracing::warn!(attempt, reason = %f.reason, ?delay, "retrying");
+                    tokio::time::sleep(delay).await;
+                }
+                Err(f) if f.retryable => {
+                    tracing::warn!(attempt, reason = %f.reason, "retries used up; leaving unacknowledged");
+                    inc(&self.stats.unacknowledged);
+                    return Outcome::Keep;
+                }
+                Err(f) => {
+                    let letter =
+                        DeadLetter::new(f.kind, f.reason, attempt).with_object(object.clone());
+                    return self.send_dead_letter(&letter).await;
+                }
+            }
+        }
+    }
+
+    async fn attempt(&self, object: &ObjectRef) -> std::result::Result<AttemptResult, Failure> {
+        let store = self.stores.for_bucket(&object.bucket)?;
+        let reader = ObjectReader::open(store, object).await?;
+        let resolved = reader.info().object.clone();
+        if object.etag.is_none() && self.checkpoint.contains(&resolved).await? {
+            inc(&self.stats.duplicates);
+            return Ok(AttemptResult::Skipped);
+        }
+        if !self.filters.matches_class(reader.info().class_uid) {
+            inc(&self.stats.filtered);
+            return Ok(AttemptResult::Skipped);
+        }
+        let lake_object = LakeObject::new(reader);
+        self.handler.handle(&lake_object).await?;
+        Ok(AttemptResult::Handled(resolved))
+    }
+}
+
+enum AttemptResult {
+    Handled(ObjectRef),
+    Skipped,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs() {
+        assert!(glob_match(b"ext/*/x", b"ext/app/x"));
+        assert!(!glob_match(b"ext/*/x", b"ext/a/b/x"));
+        assert!(glob_match(b"ext/**/x", b"ext/a/b/x"));
+        assert!(glob_match(b"**.parquet", b"a/b.zstd.parquet"));
+        assert!(glob_match(b"a?c", b"abc"));
+        assert!(!glob_match(b"a?c", b"a/c"));
+        assert!(!glob_match(b"abc", b"abcd"));
+    }
+
+    #[test]
+    fn backoff_grows_and_is_bounded() {
+        let r = RetryConfig::default();
+        assert!(r.backoff(1) <= Duration::from_millis(200));
+        assert!(r.backoff(3) >= Duration::from_millis(400));
+        assert!(r.backoff(30) <= Duration::from_secs(10));
+    }
+}

@@ -1,0 +1,85 @@
+//! A subscriber client for Amazon Security Lake.
+//!
+//! A [`Subscriber`] receives object notifications from an SQS queue
+//! ([`SqsSource`]), an HTTPS endpoint that EventBridge API destinations call
+//! ([`HttpsSource`]), or a local lake directory ([`LocalSource`]); drops
+//! duplicates by bucket + key + etag ([`checkpoint`]); reads each object
+//! with range requests one row group at a time ([`reader`]); and hands it to
+//! a [`Handler`] as Arrow batches, typed OCSF events of the detected class
+//! and version, or [`DynamicEvent`](ocsf_model::DynamicEvent)s.
+//!
+//! Delivery is at least once: a notification is acknowledged (SQS message
+//! deleted, HTTPS spool entry removed, local object marked) only after the
+//! handler finished the whole object. Retryable failures are retried with
+//! backoff; permanent ones go to a [`DeadLetterSink`] with the reason and
+//! are then acknowledged.
+//!
+//! ```
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt").block_on(async {
+//! use std::sync::Arc;
+//! use std::sync::atomic::{AtomicUsize, Ordering};
+//! use futures::TryStreamExt;
+//! use ocsf_model::columnar::{ColumnarOptions, write_parquet};
+//! use ocsf_model::v1_1_0::events::{Authentication, AuthenticationActivityId, SeverityId};
+//! use ocsf_model::v1_1_0::objects::{Metadata, Product, User};
+//! use securitylake_core::store::{LocalLake, ObjectStore, PutOptions};
+//! use securitylake_subscriber::{Handler, HandlerError, LakeObject, LocalSource, Subscriber};
+//!
+//! struct CountLogons(Arc<AtomicUsize>);
+//!
+//! #[async_trait::async_trait]
+//! impl Handler for CountLogons {
+//!     async fn handle(&self, object: &LakeObject) -> Result<(), HandlerError> {
+//!         let mut events = object.typed::<Authentication>()?;
+//!         while let Some(batch) = events.try_next().await? {
+//!             self.0.fetch_add(batch.len(), Ordering::SeqCst);
+//!         }
+//!         Ok(())
+//!     }
+//! }
+//!
+//! let dir = tempfile::tempdir().expect("tempdir");
+//! let event = Authentication::new(AuthenticationActivityId::Logon,
+//!     Metadata::new(Product::default(), "1.1.0".into()), SeverityId::Low, 1_000, User::default());
+//! let bytes = write_parquet(&[event.clone(), event], &ColumnarOptions::default())?;
+//! LocalLake::new(dir.path())
+//!     .put("ext/app/region=us-east-1/accountId=external/eventDay=19700101/a.zstd.parquet",
+//!          bytes.into(), PutOptions::new())
+//!     .await?;
+//!
+//! let count = Arc::new(AtomicUsize::new(0));
+//! let subscriber = Subscriber::builder()
+//!     .source(LocalSource::new(dir.path()))
+//!     .handler(CountLogons(count.clone()))
+//!     .build()
+//!     .await?;
+//! let stats = subscriber.run_once().await?;
+//! assert_eq!((stats.objects_processed, count.load(Ordering::SeqCst)), (1, 2));
+//! // A second scan finds nothing new.
+//! assert_eq!(subscriber.run_once().await?.duplicates, 1);
+//! # Ok::<(), Box<dyn std::error::Error>>(()) }).expect("example");
+//! ```
+
+pub mod checkpoint;
+mod deadletter;
+mod engine;
+mod error;
+mod handler;
+pub mod https;
+pub mod notification;
+pub mod reader;
+mod sqs;
+mod stats;
+mod subscriber;
+
+pub use deadletter::{DeadLetter, DeadLetterSink, FileDeadLetterSink, MemoryDeadLetterSink};
+pub use engine::{Filters, RetryConfig};
+pub use error::{BoxError, Error, ErrorKind, Result};
+pub use handler::{Handler, HandlerError, LakeObject};
+pub use https::{HttpsSource, HttpsSourceBuilder};
+pub use notification::{Notification, ObjectRef};
+pub use sqs::SqsSource;
+pub use stats::SubscriberStats;
+pub use subscriber::{
+    LOCAL_BUCKET, LocalSource, ShutdownHandle, Source, StatsHandle, Subscriber, SubscriberBuilder,
+};

@@ -1,0 +1,501 @@
+//! Streaming reads of lake objects: range requests on an [`ObjectStore`],
+//! footer first, then
+//! one row group at a time, decoded into Arrow batches, typed OCSF events or
+//! [`DynamicEvent`]s.
+//!
+//! The class and OCSF version of an object are detected from its key (native
+//! sources: `aws/<SOURCE>/1.0/` is OCSF 1.0.0-rc.2, `2.0/` is 1.1.0), then from
+//! the column statistics or the first row of `class_uid` and
+//! `metadata.version`.
+//!
+//! ```
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt").block_on(async {
+//! use std::sync::Arc;
+//! use futures::TryStreamExt;
+//! use ocsf_model::columnar::{ColumnarOptions, write_parquet};
+//! use ocsf_model::v1_1_0::events::{Authentication, AuthenticationActivityId, SeverityId};
+//! use ocsf_model::v1_1_0::objects::{Metadata, Product, User};
+//! use securitylake_core::store::{LocalLake, ObjectStore, PutOptions};
+//! use securitylake_subscriber::{ObjectRef, reader::ObjectReader};
+//!
+//! let dir = tempfile::tempdir().expect("tempdir");
+//! let lake = Arc::new(LocalLake::new(dir.path()));
+//! let event = Authentication::new(AuthenticationActivityId::Logon,
+//!     Metadata::new(Product::default(), "1.1.0".into()), SeverityId::Low, 1_000, User::default());
+//! let bytes = write_parquet(&[event.clone()], &ColumnarOptions::default())?;
+//! let key = "ext/app/region=us-east-1/accountId=external/eventDay=19700101/x.zstd.parquet";
+//! lake.put(key, bytes.into(), PutOptions::new()).await?;
+//!
+//! let reader = ObjectReader::open(lake, &ObjectRef::new("local", key)).await?;
+//! assert_eq!(reader.info().class_uid, Some(3002));
+//! assert_eq!(reader.info().ocsf_version.as_deref(), Some("1.1.0"));
+//! let events: Vec<Vec<Authentication>> = reader.typed::<Authentication>()?.try_collect().await?;
+//! assert_eq!(events.concat(), vec![event]);
+//! # Ok::<(), Box<dyn std::error::Error>>(()) }).expect("example");
+//! ```
+
+use std::ops::Range;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use arrow_array::{Array, Int32Array, RecordBatch, StringArray};
+use arrow_data::ArrayData;
+use arrow_schema::{DataType, FieldRef, Schema};
+use bytes::Bytes;
+use futures::future::BoxFuture;
+use futures::{FutureExt, Stream, StreamExt, TryStreamExt};
+use ocsf_model::columnar::decode_batch;
+use ocsf_model::{DynamicEvent, OcsfEvent};
+use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
+use parquet::arrow::async_reader::{AsyncFileReader, ParquetRecordBatchStreamBuilder};
+use parquet::errors::ParquetError;
+use parquet::file::metadata::{ParquetMetaData, ParquetMetaDataReader};
+use parquet::file::statistics::Statistics;
+use securitylake_core::layout::{LakeSource, NativeVersion, ParsedKey};
+use securitylake_core::store::ObjectStore;
+
+use crate::error::{Error, Result};
+use crate::notification::ObjectRef;
+
+/// How many bytes of the object's tail are read first, hoping that the
+/// footer fits (one request for most files).
+pub const FOOTER_PREFETCH: usize = 256 * 1024;
+
+/// Adjacent column chunks closer than this are fetched in one request.
+pub const COALESCE_GAP: u64 = 1024 * 1024;
+
+/// Rows per decoded batch.
+pub const DEFAULT_BATCH_SIZE: usize = 8192;
+
+/// A stream of Arrow batches.
+pub type BatchStream = Pin<Box<dyn Stream<Item = Result<RecordBatch>> + Send>>;
+
+/// A stream of typed events, one `Vec` per batch.
+pub type EventStream<E> = Pin<Box<dyn Stream<Item = Result<Vec<E>>> + Send>>;
+
+/// What was found out about an object before reading its rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ObjectInfo {
+    /// The object reference (with size and etag filled from `HEAD` if the
+    /// notification lacked them).
+    pub object: ObjectRef,
+    /// The source, if the key follows the lake layout.
+    pub source: Option<LakeSource>,
+    /// The OCSF version: from the native source version of the key, else
+    /// `metadata.version` of the data.
+    pub ocsf_version: Option<String>,
+    /// The `class_uid` of the rows, if one class is found.
+    pub class_uid: Option<i32>,
+    /// The number of rows.
+    pub rows: i64,
+    /// The number of row groups.
+    pub row_groups: usize,
+}
+
+/// An [`AsyncFileReader`] over an [`ObjectStore`]: every read is a range
+/// request; adjacent ranges are coalesced.
+#[derive(Debug, Clone)]
+pub struct StoreFileReader {
+    store: Arc<dyn ObjectStore>,
+    key: String,
+    size: u64,
+    metadata: Option<Arc<ParquetMetaData>>,
+}
+
+impl StoreFileReader {
+    /// A reader of `key` whose size is `size` bytes.
+    pub fn new(store: Arc<dyn ObjectStore>, key: impl Into<String>, size: u64) -> Self {
+        Self {
+            store,
+            key: key.into(),
+            size,
+            metadata: None,
+        }
+    }
+
+    fn fetch(&self, range: Range<u64>) -> BoxFuture<'static, parquet::errors::Result<Bytes>> {
+        let store = self.store.clone();
+        let key = self.key.clone();
+        async move {
+            store
+                .get_range(&key, range)
+                .await
+                .map_err(|e| ParquetError::External(Box::new(Error::from(e))))
+        }
+        .boxed()
+    }
+}
+
+impl AsyncFileReader for StoreFileReader {
+    fn get_bytes(&mut self, range: Range<u64>) -> BoxFuture<'_, parquet::errors::Result<Bytes>> {
+        self.fetch(range)
+    }
+
+    fn get_byte_ranges(
+        &mut self,
+        ranges: Vec<Range<u64>>,
+    ) -> BoxFuture<'_, parquet::errors::Result<Vec<Bytes>>> {
+        async move {
+            let mut sorted: Vec<Range<u64>> = ranges.clone();
+            sorted.sort_by_key(|r| r.start);
+            let mut merged: Vec<Range<u64>> = Vec::new();
+            for r in sorted {
+                match merged.last_mut() {
+                    Some(last) if r.start <= last.end.saturating_add(COALESCE_GAP) => {
+                        last.end = last.end.max(r.end);
+                    }
+                    _ => merged.push(r),
+                }
+            }
+            let mut fetched = Vec::with_capacity(merged.len());
+            for m in &merged {
+                fetched.push((m.clone(), self.fetch(m.clone()).await?));
+            }
+            let mut out = Vec::with_capacity(ranges.len());
+            for r in ranges {
+                let (m, bytes) = fetched
+                    .iter()
+                    .find(|(m, _)| m.start <= r.start && r.end <= m.end)
+                    .ok_or_else(|| ParquetError::General("range not fetched".into()))?;
+                let start = usize::try_from(r.start - m.start)
+                    .map_err(|_| ParquetError::General("range too large".into()))?;
+                let end = usize::try_from(r.end - m.start)
+                    .map_err(|_| ParquetError::General("range too large".into()))?;
+                if end > bytes.len() {
+                    return Err(ParquetError::EOF(format!(
+                        "object ended at {} before {}",
+                        m.start + bytes.len() as u64,
+                        r.end
+                    )));
+                }
+                out.push(bytes.slice(start..end));
+            }
+            Ok(out)
+        }
+        .boxed()
+    }
+
+    fn get_metadata<'a>(
+        &'a mut self,
+        _options: Option<&'a ArrowReaderOptions>,
+    ) -> BoxFuture<'a, parquet::errors::Result<Arc<ParquetMetaData>>> {
+        async move {
+            if let Some(meta) = &self.metadata {
+                return Ok(meta.clone());
+            }
+            let size = self.size;
+            let meta = ParquetMetaDataReader::new()
+                .with_prefetch_hint(Some(FOOTER_PREFETCH))
+                .load_and_finish(&mut *self, size)
+                .await?;
+            let meta = Arc::new(meta);
+            self.metadata = Some(meta.clone());
+            Ok(meta)
+        }
+        .boxed()
+    }
+}
+
+/// An opened lake object: its footer was read and its class and version
+/// detected; rows are read on demand.
+#[derive(Debug, Clone)]
+pub struct ObjectReader {
+    file: StoreFileReader,
+    metadata: ArrowReaderMetadata,
+    info: ObjectInfo,
+    batch_size: usize,
+}
+
+fn native_ocsf_version(source: &LakeSource) -> Option<&'static str> {
+    match source {
+        LakeSource::Native(n) => match n.version() {
+            NativeVersion::V1 => Some("1.0.0-rc.2"),
+            NativeVersion::V2 => Some("1.1.0"),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+impl ObjectReader {
+    /// Opens an object: `HEAD` when the notification did not give the size
+    /// or etag, then the footer (one range request of
+    /// [`FOOTER_PREFETCH`] bytes, a second one only for larger footers), then
+    /// the detection of class and version.
+    pub async fn open(store: Arc<dyn ObjectStore>, object: &ObjectRef) -> Result<Self> {
+        let mut object = object.clone();
+        if object.size.is_none() || object.etag.is_none() {
+            let head = store.head(&object.key).await?;
+            object.size = Some(head.size);
+            if object.etag.is_none() {
+                object.etag = head.etag;
+            }
+        }
+        let size = object.size.unwrap_or(0);
+        if size < 12 {
+            return Err(Error::invalid_object(format!(
+                "object {} has {size} bytes: too small for Parquet",
+                object.key
+            )));
+        }
+        let mut file = StoreFileReader::new(store, object.key.clone(), size);
+        let meta = file.get_metadata(None).await?;
+        let metadata = ArrowReaderMetadata::try_new(meta, ArrowReaderOptions::new())?;
+        let source = ParsedKey::parse(&object.key)
+            .ok()
+            .map(|k| k.source().clone());
+        let mut info = ObjectInfo {
+            object,
+            source,
+            ocsf_version: None,
+            class_uid: None,
+            rows: metadata.metadata().file_metadata().num_rows(),
+            row_groups: metadata.metadata().num_row_groups(),
+        };
+        info.ocsf_version = info
+            .source
+            .as_ref()
+            .and_then(native_ocsf_version)
+            .map(str::to_owned);
+        let mut reader = Self {
+            file,
+            metadata,
+            info,
+            batch_size: DEFAULT_BATCH_SIZE,
+        };
+        reader.detect().await?;
+        Ok(reader)
+    }
+
+    /// Sets the number of rows per batch.
+    pub fn with_batch_size(mut self, rows: usize) -> Self {
+        self.batch_size = rows.max(1);
+        self
+    }
+
+    /// What was detected about the object.
+    pub fn info(&self) -> &ObjectInfo {
+        &self.info
+    }
+
+    /// The Parquet footer.
+    pub fn parquet_metadata(&self) -> &Arc<ParquetMetaData> {
+        self.metadata.metadata()
+    }
+
+    fn leaf_index(&self, path: &str) -> Option<usize> {
+        let schema = self.metadata.metadata().file_metadata().schema_descr();
+        (0..schema.num_columns()).find(|&i| schema.column(i).path().string() == path)
+    }
+
+    async fn detect(&mut self) -> Result<()> {
+        let meta = self.metadata.metadata().clone();
+        let class_col = self.leaf_index("class_uid");
+        let version_col = self.leaf_index("metadata.version");
+        // Statistics first: no data read.
+        let mut class_uid = None;
+        if let Some(col) = class_col {
+            let mut uids = meta
+                .row_groups()
+                .iter()
+                .map(|rg| match rg.column(col).statistics() {
+                    Some(Statistics::Int32(s)) => match (s.min_opt(), s.max_opt()) {
+                        (Some(a), Some(b)) if a == b => Some(*a),
+                        _ => None,
+                    },
+                    _ => None,
+                });
+            if let Some(first) = uids.next().flatten()
+                && uids.all(|u| u == Some(first))
+            {
+                class_uid = Some(first);
+            }
+        }
+        let mut version = None;
+        if let Some(col) = version_col
+            && let Some(rg) = meta.row_groups().first()
+            && let Some(Statistics::ByteArray(s)) = rg.column(col).statistics()
+            && let (Some(a), Some(b)) = (s.min_opt(), s.max_opt())
+            && a == b
+        {
+            version = a.as_utf8().ok().map(str::to_owned);
+        }
+        let need_class = class_uid.is_none() && class_col.is_some();
+        let need_version = version.is_none() && version_col.is_some();
+        if (need_class || need_version) && self.info.rows > 0 {
+            let leaves: Vec<usize> = [class_col, version_col].into_iter().flatten().collect();
+            let schema = meta.file_metadata().schema_descr();
+            let mask = ProjectionMask::leaves(schema, leaves);
+            let builder = ParquetRecordBatchStreamBuilder::new_with_metadata(
+                self.file.clone(),
+                self.metadata.clone(),
+            );
+            let mut stream = builder
+                .with_projection(mask)
+                .with_row_groups(vec![0])
+                .with_limit(1)
+                .with_batch_size(1)
+                .build()?;
+            if let Some(batch) = stream.try_next().await? {
+                if need_class {
+                    class_uid = first_i32(&batch, "class_uid");
+                }
+                if need_version {
+                    version = batch
+                        .column_by_name("metadata")
+                        .and_then(|m| m.as_any().downcast_ref::<arrow_array::StructArray>())
+                        .and_then(|m| m.column_by_name("version"))
+                        .and_then(|v| v.as_any().downcast_ref::<StringArray>())
+                        .filter(|v| !v.is_empty() && v.is_valid(0))
+                        .map(|v| v.value(0).to_owned());
+                }
+            }
+        }
+        self.info.class_uid = class_uid;
+        if self.info.ocsf_version.is_none() {
+            self.info.ocsf_version = version;
+        }
+        Ok(())
+    }
+
+    /// The rows as Arrow batches, one row group at a time.
+    pub fn batches(&self) -> Result<BatchStream> {
+        let stream = ParquetRecordBatchStreamBuilder::new_with_metadata(
+            self.file.clone(),
+            self.metadata.clone(),
+        )
+        .with_batch_size(self.batch_size)
+        .build()?;
+        Ok(Box::pin(stream.map(|r| r.map_err(Error::from))))
+    }
+
+    /// Checks that the object holds events of class `E`: same OCSF version
+    /// (when known) and `class_uid` (when detected).
+    pub fn check_class<E: OcsfEvent>(&self) -> Result<()> {
+        if let Some(v) = &self.info.ocsf_version
+            && v != E::OCSF_VERSION
+        {
+            return Err(Error::invalid_object(format!(
+                "object {} holds OCSF {v}, not {} of {}",
+                self.info.object.key,
+                E::OCSF_VERSION,
+                E::CLASS_NAME
+            )));
+        }
+        if let Some(uid) = self.info.class_uid
+            && uid != E::CLASS_UID
+        {
+            return Err(Error::invalid_object(format!(
+                "object {} holds class_uid {uid}, not {} ({})",
+                self.info.object.key,
+                E::CLASS_UID,
+                E::CLASS_NAME
+            )));
+        }
+        Ok(())
+    }
+
+    /// The rows as typed events of class `E`, one `Vec` per batch. Fails
+    /// first when the object does not hold `E` (see [`Self::check_class`]).
+    pub fn typed<E: OcsfEvent>(&self) -> Result<EventStream<E>> {
+        self.check_class::<E>()?;
+        let batches = self.batches()?;
+        Ok(Box::pin(batches.map(|b| {
+            b.and_then(|b| decode_batch::<E>(&b).map_err(Error::from))
+        })))
+    }
+
+    /// The rows as [`DynamicEvent`]s (generic Arrow to JSON), one `Vec` per
+    /// batch: for classes and versions not compiled in.
+    pub fn dynamic(&self) -> Result<EventStream<DynamicEvent>> {
+        let batches = self.batches()?;
+        Ok(Box::pin(
+            batches.map(|b| b.and_then(|b| batch_to_dynamic(&b))),
+        ))
+    }
+}
+
+fn first_i32(batch: &RecordBatch, name: &str) -> Option<i32> {
+    let col = batch.column_by_name(name)?;
+    let ints = col.as_any().downcast_ref::<Int32Array>()?;
+    (!ints.is_empty() && ints.is_valid(0)).then(|| ints.value(0))
+}
+
+/// The type with UTC timestamps spelled `+00:00` (the JSON writer only
+/// knows offset time zones), recursively.
+fn offset_utc(dt: &DataType) -> DataType {
+    let field =
+        |f: &FieldRef| Arc::new(f.as_ref().clone().with_data_type(offset_utc(f.data_type())));
+    match dt {
+        DataType::Timestamp(unit, Some(tz))
+            if tz.eq_ignore_ascii_case("utc") || tz.as_ref() == "Z" =>
+        {
+            DataType::Timestamp(*unit, Some("+00:00".into()))
+        }
+        DataType::Struct(fields) => DataType::Struct(fields.iter().map(field).collect()),
+        DataType::List(f) => DataType::List(field(f)),
+        DataType::LargeList(f) => DataType::LargeList(field(f)),
+        DataType::FixedSizeList(f, n) => DataType::FixedSizeList(field(f), *n),
+        DataType::Map(f, sorted) => DataType::Map(field(f), *sorted),
+        other => other.clone(),
+    }
+}
+
+fn retype(data: ArrayData) -> Result<ArrayData> {
+    let dt = offset_utc(data.data_type());
+    if &dt == data.data_type() {
+        return Ok(data);
+    }
+    let children = data
+        .child_data()
+        .iter()
+        .cloned()
+        .map(retype)
+        .collect::<Result<Vec<_>>>()?;
+    Ok(data
+        .into_builder()
+        .data_type(dt)
+        .child_data(children)
+        .build()?)
+}
+
+fn json_ready(batch: &RecordBatch) -> Result<RecordBatch> {
+    let schema = batch.schema();
+    let mut fields = Vec::with_capacity(schema.fields().len());
+    let mut columns = Vec::with_capacity(batch.num_columns());
+    for (field, column) in schema.fields().iter().zip(batch.columns()) {
+        let data = retype(column.to_data())?;
+        fields.push(
+            field
+                .as_ref()
+                .clone()
+                .with_data_type(data.data_type().clone()),
+        );
+        columns.push(arrow_array::make_array(data));
+    }
+    Ok(RecordBatch::try_new(
+        Arc::new(Schema::new(fields)),
+        columns,
+    )?)
+}
+
+/// Converts a batch into JSON objects, leaving nulls out. Timestamps become
+/// RFC 3339 strings.
+pub fn batch_to_dynamic(batch: &RecordBatch) -> Result<Vec<DynamicEvent>> {
+    let batch = json_ready(batch)?;
+    let batch = &batch;
+    let mut writer = arrow_json::WriterBuilder::new()
+        .with_explicit_nulls(false)
+        .build::<_, arrow_json::writer::JsonArray>(Vec::new());
+    writer.write(batch)?;
+    writer.finish()?;
+    let bytes = writer.into_inner();
+    if bytes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<serde_json::Map<String, serde_json::Value>> = serde_json::from_slice(&bytes)
+        .map_err(|e| Error::invalid_object(format!("arrow JSON output: {e}")).with_source(e))?;
+    Ok(rows.into_iter().map(DynamicEvent).collect())
+}

@@ -1,0 +1,434 @@
+//! The [`Subscriber`], its builder and its notification sources.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use futures::StreamExt;
+use securitylake_core::aws::{AssumeRoleProvider, AwsConfig};
+use securitylake_core::store::{LocalLake, ObjectStore};
+use tokio::sync::watch;
+
+use crate::checkpoint::{CheckpointStore, MemoryCheckpoint};
+use crate::deadletter::{DeadLetterSink, MemoryDeadLetterSink};
+use crate::engine::{Engine, Filters, Outcome, RetryConfig, Stores};
+use crate::error::{Error, Result};
+use crate::handler::Handler;
+use crate::https::HttpsSource;
+use crate::notification::ObjectRef;
+use crate::sqs::SqsSource;
+use crate::stats::{StatsCell, SubscriberStats, inc};
+
+/// The bucket name given to objects of a [`LocalSource`].
+pub const LOCAL_BUCKET: &str = "local";
+
+/// A lake directory watched by polling (the embedded default, with
+/// [`LocalLake`]'s layout): new or changed `.parquet` objects are processed.
+#[derive(Debug, Clone)]
+pub struct LocalSource {
+    root: PathBuf,
+    prefix: String,
+    interval: Duration,
+}
+
+impl LocalSource {
+    /// Watches the lake directory `root`, every second.
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self {
+            root: root.into(),
+            prefix: String::new(),
+            interval: Duration::from_secs(1),
+        }
+    }
+
+    /// Only watches keys under this prefix (for example `ext/myapp/`).
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// The polling interval.
+    pub fn interval(mut self, interval: Duration) -> Self {
+        self.interval = interval;
+        self
+    }
+
+    /// The lake directory.
+    pub fn root(&self) -> &std::path::Path {
+        &self.root
+    }
+}
+
+/// Where notifications come from.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Source {
+    /// A local lake directory.
+    Local(LocalSource),
+    /// An HTTPS endpoint (EventBridge API destination).
+    Https(HttpsSource),
+    /// An SQS queue.
+    Sqs(SqsSource),
+}
+
+impl From<LocalSource> for Source {
+    fn from(s: LocalSource) -> Self {
+        Self::Local(s)
+    }
+}
+
+impl From<HttpsSource> for Source {
+    fn from(s: HttpsSource) -> Self {
+        Self::Https(s)
+    }
+}
+
+impl From<SqsSource> for Source {
+    fn from(s: SqsSource) -> Self {
+        Self::Sqs(s)
+    }
+}
+
+/// Builds a [`Subscriber`]; see the crate documentation for an example.
+pub struct SubscriberBuilder {
+    source: Option<Source>,
+    store: Option<Arc<dyn ObjectStore>>,
+    aws: Option<AwsConfig>,
+    role: Option<(String, String)>,
+    checkpoint: Option<Arc<dyn CheckpointStore>>,
+    dead_letter: Option<Arc<dyn DeadLetterSink>>,
+    handler: Option<Arc<dyn Handler>>,
+    filters: Filters,
+    retry: RetryConfig,
+    concurrency: usize,
+}
+
+impl std::fmt::Debug for SubscriberBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SubscriberBuilder")
+            .field("source", &self.source)
+            .field("filters", &self.filters)
+            .field("concurrency", &self.concurrency)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SubscriberBuilder {
+    /// The notification source.
+    pub fn source(mut self, source: impl Into<Source>) -> Self {
+        self.source = Some(source.into());
+        self
+    }
+
+    /// Reads every object from this store, whatever the bucket (tests, or a
+    /// store built by hand). Without it, objects are read from S3 with the
+    /// AWS configuration (or from the lake directory of a [`LocalSource`]).
+    pub fn store(mut self, store: Arc<dyn ObjectStore>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// The base AWS configuration (for S3 and SQS).
+    pub fn aws_config(mut self, config: AwsConfig) -> Self {
+        self.aws = Some(config);
+        self
+    }
+
+    /// The subscriber role that Security Lake created and its external id,
+    /// assumed through STS (and refreshed) for S3 and SQS.
+    pub fn subscriber_role(
+        mut self,
+        role_arn: impl Into<String>,
+        external_id: impl Into<String>,
+    ) -> Self {
+        self.role = Some((role_arn.into(), external_id.into()));
+        self
+    }
+
+    /// Where processed objects are remembered (default: in memory).
+    pub fn checkpoint(mut self, checkpoint: Arc<dyn CheckpointStore>) -> Self {
+        self.checkpoint = Some(checkpoint);
+        self
+    }
+
+    /// Where permanent failures go (default: logged and kept in memory).
+    pub fn dead_letter(mut self, sink: Arc<dyn DeadLetterSink>) -> Self {
+        self.dead_letter = Some(sink);
+        self
+    }
+
+    /// The handler (required).
+    pub fn handler(mut self, handler: impl Handler) -> Self {
+        self.handler = Some(Arc::new(handler));
+        self
+    }
+
+    /// The handler, shared.
+    pub fn shared_handler(mut self, handler: Arc<dyn Handler>) -> Self {
+        self.handler = Some(handler);
+        self
+    }
+
+    /// The filters.
+    pub fn filters(mut self, filters: Filters) -> Self {
+        self.filters = filters;
+        self
+    }
+
+    /// How retryable failures are retried.
+    pub fn retry(mut self, retry: RetryConfig) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// How many objects are processed at once (default 4).
+    pub fn concurrency(mut self, n: usize) -> Self {
+        self.concurrency = n.max(1);
+        self
+    }
+
+    /// Builds the subscriber, assuming the subscriber role if one was given.
+    pub async fn build(self) -> Result<Subscriber> {
+        let source = self
+            .source
+            .ok_or_else(|| Error::config("a notification source is required"))?;
+        let handler = self
+            .handler
+            .ok_or_else(|| Error::config("a handler is required"))?;
+        let aws = match (self.aws, self.role) {
+            (Some(base), Some((arn, external_id))) => Some(
+                base.assume_role(
+                    AssumeRoleProvider::builder(arn)
+                        .external_id(external_id)
+                        .session_name("securitylake-subscriber"),
+                )
+                .await?,
+            ),
+            (None, Some(_)) => {
+                return Err(Error::config(
+                    "a subscriber role needs an AWS configuration",
+                ));
+            }
+            (aws, None) => aws,
+        };
+        let stores = match (self.store, &source, &aws) {
+            (Some(store), _, _) => Stores::Single(store),
+            (None, Source::Local(local), _) => {
+                Stores::Single(Arc::new(LocalLake::new(local.root.clone())))
+            }
+            (None, _, Some(config)) => Stores::S3 {
+                config: Box::new(config.clone()),
+                cache: Mutex::new(HashMap::new()),
+            },
+            (None, _, None) => {
+                return Err(Error::config(
+                    "an object store or an AWS configuration is required",
+                ));
+            }
+        };
+        let source = match source {
+            Source::Sqs(sqs) => Source::Sqs(sqs.resolve(aws.as_ref()).await?),
+            other => other,
+        };
+        let stats = Arc::new(StatsCell::default());
+        let engine = Arc::new(Engine {
+            stores,
+            checkpoint: self
+                .checkpoint
+                .unwrap_or_else(|| Arc::new(MemoryCheckpoint::new())),
+            dead_letter: self
+                .dead_letter
+                .unwrap_or_else(|| Arc::new(MemoryDeadLetterSink::new())),
+            handler,
+            filters: self.filters,
+            retry: self.retry,
+            stats: stats.clone(),
+        });
+        let (shutdown, _) = watch::channel(false);
+        Ok(Subscriber {
+            engine,
+            source,
+            concurrency: self.concurrency,
+            shutdown: Arc::new(shutdown),
+            stats,
+        })
+    }
+}
+
+/// Stops a running [`Subscriber`] gracefully: no new notifications are
+/// received, in-flight objects are finished, the rest is released.
+#[derive(Debug, Clone)]
+pub struct ShutdownHandle(Arc<watch::Sender<bool>>);
+
+impl ShutdownHandle {
+    /// Asks the subscriber to stop.
+    pub fn shutdown(&self) {
+        self.0.send_replace(true);
+    }
+}
+
+/// Reads the current counters of a running [`Subscriber`].
+#[derive(Debug, Clone)]
+pub struct StatsHandle(Arc<StatsCell>);
+
+impl StatsHandle {
+    /// A snapshot of the counters.
+    pub fn get(&self) -> SubscriberStats {
+        self.0.snapshot()
+    }
+}
+
+/// Consumes Security Lake notifications and hands each new object to a
+/// [`Handler`], at least once.
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt").block_on(async {
+/// use securitylake_subscriber::{Handler, HandlerError, LakeObject, LocalSource, Subscriber};
+///
+/// struct Print;
+/// #[async_trait::async_trait]
+/// impl Handler for Print {
+///     async fn handle(&self, object: &LakeObject) -> Result<(), HandlerError> {
+///         println!("{} rows in {}", object.info().rows, object.info().object.key);
+///         Ok(())
+///     }
+/// }
+///
+/// let lake = tempfile::tempdir().expect("tempdir");
+/// let subscriber = Subscriber::builder()
+///     .source(LocalSource::new(lake.path()))
+///     .handler(Print)
+///     .build()
+///     .await?;
+/// let stats = subscriber.run_once().await?;
+/// assert_eq!(stats.objects_processed, 0);
+/// # Ok::<(), securitylake_subscriber::Error>(()) }).expect("example");
+/// ```
+#[derive(Debug)]
+pub struct Subscriber {
+    engine: Arc<Engine>,
+    source: Source,
+    concurrency: usize,
+    shutdown: Arc<watch::Sender<bool>>,
+    stats: Arc<StatsCell>,
+}
+
+impl Subscriber {
+    /// A builder.
+    pub fn builder() -> SubscriberBuilder {
+        SubscriberBuilder {
+            source: None,
+            store: None,
+            aws: None,
+            role: None,
+            checkpoint: None,
+            dead_letter: None,
+            handler: None,
+            filters: Filters::new(),
+            retry: RetryConfig::default(),
+            concurrency: 4,
+        }
+    }
+
+    /// A handle that stops [`Self::run`].
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        ShutdownHandle(self.shutdown.clone())
+    }
+
+    /// A handle on the counters.
+    pub fn stats_handle(&self) -> StatsHandle {
+        StatsHandle(self.stats.clone())
+    }
+
+    /// The counters so far.
+    pub fn stats(&self) -> SubscriberStats {
+        self.stats.snapshot()
+    }
+
+    /// Runs until [`ShutdownHandle::shutdown`] is called, then finishes the
+    /// objects in flight and returns the counters.
+    pub async fn run(self) -> Result<SubscriberStats> {
+        let shutdown = self.shutdown.subscribe();
+        match self.source {
+            Source::Local(local) => {
+                let mut seen = HashMap::new();
+                let mut shutdown = shutdown;
+                loop {
+                    scan_local(&self.engine, &local, self.concurrency, &mut seen).await?;
+                    tokio::select! {
+                        _ = tokio::time::sleep(local.interval) => {}
+                        _ = shutdown.wait_for(|s| *s) => break,
+                    }
+                }
+            }
+            Source::Https(https) => {
+                crate::https::run(self.engine.clone(), https, self.concurrency, shutdown).await?;
+            }
+            Source::Sqs(sqs) => {
+                crate::sqs::run(self.engine.clone(), sqs, self.concurrency, shutdown).await?;
+            }
+        }
+        Ok(self.stats.snapshot())
+    }
+
+    /// Processes what is available now and returns: one scan of a
+    /// [`LocalSource`], the current spool of an [`HttpsSource`], or one
+    /// receive of an [`SqsSource`].
+    pub async fn run_once(&self) -> Result<SubscriberStats> {
+        match &self.source {
+            Source::Local(local) => {
+                let mut seen = HashMap::new();
+                scan_local(&self.engine, local, self.concurrency, &mut seen).await?;
+            }
+            Source::Https(https) => {
+                crate::https::drain_spool(&self.engine, https, self.concurrency).await?
+            }
+            Source::Sqs(sqs) => {
+                crate::sqs::receive_once(&self.engine, sqs, self.concurrency).await?
+            }
+        }
+        Ok(self.stats.snapshot())
+    }
+}
+
+async fn scan_local(
+    engine: &Arc<Engine>,
+    local: &LocalSource,
+    concurrency: usize,
+    seen: &mut HashMap<String, (u64, Option<SystemTime>)>,
+) -> Result<()> {
+    let lake = LocalLake::new(local.root.clone());
+    let listed = match lake.list(&local.prefix).await {
+        Ok(l) => l,
+        Err(e) if e.kind() == securitylake_core::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(e.into()),
+    };
+    let fresh: Vec<_> = listed
+        .into_iter()
+        .filter(|m| m.key.ends_with(".parquet"))
+        .filter(|m| seen.get(&m.key) != Some(&(m.size, m.last_modified)))
+        .collect();
+    let results: Vec<_> = futures::stream::iter(fresh)
+        .map(|meta| {
+            let engine = engine.clone();
+            async move {
+                inc(&engine.stats.notifications);
+                let object = ObjectRef::new(LOCAL_BUCKET, meta.key.clone());
+                let outcome = engine.process_object(object).await;
+                if outcome == Outcome::Ack {
+                    inc(&engine.stats.acknowledged);
+                }
+                (meta, outcome)
+            }
+        })
+        .buffer_unordered(concurrency)
+        .collect()
+        .await;
+    for (meta, outcome) in results {
+        if outcome == Outcome::Ack {
+            seen.insert(meta.key, (meta.size, meta.last_modified));
+        }
+    }
+    Ok(())
+}

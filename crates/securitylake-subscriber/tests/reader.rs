@@ -1,0 +1,313 @@
+//! The streaming reader on files written by our writer (LocalLake and s3s-fs)
+//! and on the native Security Lake samples.
+
+mod common;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use common::*;
+use futures::TryStreamExt;
+use ocsf_model::columnar::{ColumnarOptions, read_parquet, write_parquet};
+use ocsf_model::v1_1_0::events::{Authentication, NetworkActivity};
+use parquet::basic::Compression;
+use securitylake_core::store::{LocalLake, ObjectStore, PutOptions, S3Store};
+use securitylake_subscriber::reader::{FOOTER_PREFETCH, ObjectReader};
+use securitylake_subscriber::{ErrorKind, ObjectRef};
+
+#[tokio::test]
+async fn local_lake_single_row_group_reads_footer_then_data() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let lake: Arc<dyn ObjectStore> = Arc::new(LocalLake::new(dir.path()));
+    let events = auth_events(500);
+    let bytes = write_parquet(&events, &ColumnarOptions::default())?;
+    let size = bytes.len() as u64;
+    let key = custom_key("0123456789abcdef0123456789abcdef.zstd.parquet");
+    lake.put(&key, bytes.into(), PutOptions::new()).await?;
+    let counting = Counting::new(lake);
+
+    let reader = ObjectReader::open(counting.clone(), &ObjectRef::new("local", &key)).await?;
+    let info = reader.info().clone();
+    assert_eq!(info.class_uid, Some(3002));
+    assert_eq!(info.ocsf_version.as_deref(), Some("1.1.0"));
+    assert_eq!(info.rows, 500);
+    assert_eq!(info.object.size, Some(size));
+    assert!(info.object.etag.is_some(), "etag filled from HEAD");
+    assert_eq!(info.source.as_ref().map(|s| s.name()), Some("app"));
+    // Detection used the statistics: only the footer was read.
+    let opened = counting.ranges();
+    assert!(!opened.is_empty() && opened.len() <= 2, "{opened:?}");
+    assert_eq!(opened[0].end, size, "the footer comes first");
+
+    let got: Vec<Vec<Authentication>> = reader.typed::<Authentication>()?.try_collect().await?;
+    let mut expected = events.clone();
+    expected.sort_by_key(|e| e.time);
+    assert_eq!(got.concat(), expected);
+    assert_eq!(counting.whole_gets(), 0, "never a whole-object GET");
+    Ok(())
+}
+
+#[tokio::test]
+async fn row_groups_are_fetched_one_at_a_time_for_every_codec() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let lake: Arc<dyn ObjectStore> = Arc::new(LocalLake::new(dir.path()));
+    let counting = Counting::new(lake.clone());
+    let events = auth_events(4000);
+    for (codec, compression) in [
+        ("gz", gzip()),
+        ("snappy", Compression::SNAPPY),
+        ("zstd", zstd()),
+    ] {
+        let bytes = multi_row_group_parquet(&events, 500, compression);
+        let size = bytes.len() as u64;
+        let key = custom_key(&format!("0123456789abcdef0123456789abcdef.{codec}.parquet"));
+        lake.put(&key, bytes.clone().into(), PutOptions::new())
+            .await?;
+        counting.reset();
+        let reader = ObjectReader::open(counting.clone(), &ObjectRef::new("local", &key)).await?;
+        assert_eq!(reader.info().row_groups, 8, "{codec}");
+        let meta = reader.parquet_metadata().clone();
+        let largest_group = meta
+            .row_groups()
+            .iter()
+            .map(|rg| rg.compressed_size() as u64)
+            .max()
+            .unwrap_or(0);
+        counting.reset();
+        let mut batches = reader.batches()?;
+        let mut rows = 0;
+        let mut max_requests_seen = 0;
+        while let Some(batch) = batches.try_next().await? {
+            rows += batch.num_rows();
+            max_requests_seen = max_requests_seen.max(counting.ranges().len());
+        }
+        assert_eq!(rows, 4000, "{codec}");
+        let ranges = counting.ranges();
+        // One coalesced request per row group, each no larger than a row group.
+        assert_eq!(ranges.len(), 8, "{codec}: {ranges:?}");
+        for r in &ranges {
+            assert!(
+                r.end - r.start <= largest_group + 64,
+                "{codec}: {r:?} > {largest_group}"
+            );
+        }
+        let fetched: u64 = ranges.iter().map(|r| r.end - r.start).sum();
+        assert!(
+            fetched < size,
+            "{codec}: data reads {fetched} >= file {size}"
+        );
+        // Typed decoding of every row.
+        let typed: Vec<Vec<Authentication>> =
+            reader.typed::<Authentication>()?.try_collect().await?;
+        assert_eq!(typed.concat().len(), 4000);
+        assert_eq!(read_parquet::<Authentication>(bytes.into())?.len(), 4000);
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn s3s_fs_range_reads() -> TestResult {
+    let s3 = s3s_fs("lake").await?;
+    let store: Arc<dyn ObjectStore> = Arc::new(
+        S3Store::builder()
+            .client(s3.config.s3_client())
+            .bucket("lake")
+            .build()?,
+    );
+    let events = auth_events(3000);
+    let bytes = multi_row_group_parquet(&events, 1000, zstd());
+    let key = custom_key("00000000000000000000000000000001.zstd.parquet");
+    let put = store
+        .put(&key, bytes.clone().into(), PutOptions::new())
+        .await?;
+    let counting = Counting::new(store);
+    let object = ObjectRef::new("lake", &key)
+        .with_etag(put.etag.clone())
+        .with_size(bytes.len() as u64);
+    let reader = ObjectReader::open(counting.clone(), &object).await?;
+    // The footer first: the tail, and the rest of the footer when it is
+    // larger than the prefetch (this wide OCSF schema has a big footer).
+    let size = bytes.len() as u64;
+    let opened = counting.ranges();
+    assert!(!opened.is_empty() && opened.len() <= 2, "{opened:?}");
+    assert_eq!(opened[0], size - FOOTER_PREFETCH as u64..size);
+    assert!(opened.iter().all(|r| r.end >= size - 8), "{opened:?}");
+    let got: Vec<Vec<Authentication>> = reader.typed::<Authentication>()?.try_collect().await?;
+    assert_eq!(got.concat().len(), 3000);
+    assert_eq!(
+        counting.ranges().len(),
+        opened.len() + 3,
+        "{:?}",
+        counting.ranges()
+    );
+    assert_eq!(counting.whole_gets(), 0);
+    // Dynamic events carry the same rows as JSON.
+    let dynamic: Vec<_> = reader.dynamic()?.try_collect().await?;
+    let dynamic = dynamic.concat();
+    assert_eq!(dynamic.len(), 3000);
+    assert_eq!(dynamic[0].class_uid(), Some(3002));
+    assert_eq!(dynamic[0].version(), Some("1.1.0"));
+    assert_eq!(
+        dynamic[0].get("user.name").and_then(|v| v.as_str()),
+        Some("user-0")
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn wrong_class_and_bad_objects_are_permanent_errors() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let lake: Arc<dyn ObjectStore> = Arc::new(LocalLake::new(dir.path()));
+    let bytes = write_parquet(&auth_events(3), &ColumnarOptions::default())?;
+    let good = custom_key("a.zstd.parquet");
+    lake.put(&good, bytes.clone().into(), PutOptions::new())
+        .await?;
+    let reader = ObjectReader::open(lake.clone(), &ObjectRef::new("local", &good)).await?;
+    let err = reader
+        .typed::<NetworkActivity>()
+        .err()
+        .ok_or("NetworkActivity accepted")?;
+    assert_eq!(err.kind(), ErrorKind::InvalidObject);
+    let err = reader
+        .typed::<ocsf_model::v1_0_0_rc2::events::Authentication>()
+        .err()
+        .ok_or("another version accepted")?;
+    assert_eq!(err.kind(), ErrorKind::InvalidObject);
+
+    let truncated = custom_key("b.zstd.parquet");
+    lake.put(
+        &truncated,
+        bytes[..bytes.len() / 2].to_vec().into(),
+        PutOptions::new(),
+    )
+    .await?;
+    let not_parquet = custom_key("c.zstd.parquet");
+    lake.put(
+        &not_parquet,
+        b"{\"hello\": \"world\"} and more text".to_vec().into(),
+        PutOptions::new(),
+    )
+    .await?;
+    let tiny = custom_key("d.zstd.parquet");
+    lake.put(&tiny, b"PAR1".to_vec().into(), PutOptions::new())
+        .await?;
+    for key in [&truncated, &not_parquet, &tiny] {
+        let err = ObjectReader::open(lake.clone(), &ObjectRef::new("local", key))
+            .await
+            .err()
+            .ok_or("opened")?;
+        assert_eq!(err.kind(), ErrorKind::InvalidObject, "{key}: {err}");
+        assert!(!err.is_retryable());
+    }
+    let err = ObjectReader::open(
+        lake.clone(),
+        &ObjectRef::new("local", custom_key("missing.parquet")),
+    )
+    .await
+    .err()
+    .ok_or("opened a missing object")?;
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+    Ok(())
+}
+
+fn samples() -> Option<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/samples/securitylake-parquet/1.0.0-rc.2");
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!("skipped: {} is absent", dir.display());
+        None
+    }
+}
+
+fn parquet_files(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|it| {
+            it.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.to_string_lossy().ends_with(".parquet"))
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort();
+    out
+}
+
+async fn check_native<E: ocsf_model::OcsfEvent>(
+    lake: &Arc<dyn ObjectStore>,
+    source: &str,
+    files: &[PathBuf],
+) -> Result<usize, Box<dyn std::error::Error + Send + Sync>> {
+    let mut total = 0;
+    for (i, file) in files.iter().enumerate() {
+        let bytes = std::fs::read(file)?;
+        let key = format!(
+            "aws/{source}/1.0/region=us-east-1/accountId=123456789012/eventDay=20221110/{:032x}.gz.parquet",
+            i + 1
+        );
+        lake.put(&key, bytes.clone().into(), PutOptions::new())
+            .await?;
+        let counting = Counting::new(lake.clone());
+        let reader = ObjectReader::open(counting.clone(), &ObjectRef::new("lake", &key)).await?;
+        let info = reader.info();
+        assert_eq!(
+            info.ocsf_version.as_deref(),
+            Some("1.0.0-rc.2"),
+            "{}",
+            file.display()
+        );
+        assert_eq!(info.class_uid, Some(E::CLASS_UID), "{}", file.display());
+        let typed: Vec<Vec<E>> = reader.typed::<E>()?.try_collect().await?;
+        let typed = typed.concat();
+        let expected: Vec<E> = read_parquet(bytes.into())?;
+        assert!(!typed.is_empty(), "{}", file.display());
+        assert_eq!(typed, expected, "{}", file.display());
+        assert_eq!(counting.whole_gets(), 0);
+        // Under a source version 2 key the same file is refused for rc.2 classes.
+        let v2 = key.replace("/1.0/", "/2.0/");
+        lake.put(&v2, std::fs::read(file)?.into(), PutOptions::new())
+            .await?;
+        let reader = ObjectReader::open(lake.clone(), &ObjectRef::new("lake", &v2)).await?;
+        assert_eq!(reader.info().ocsf_version.as_deref(), Some("1.1.0"));
+        assert!(reader.typed::<E>().is_err());
+        total += typed.len();
+    }
+    Ok(total)
+}
+
+#[tokio::test]
+async fn native_rc2_samples_read_typed_by_key_detection() -> TestResult {
+    use ocsf_model::v1_0_0_rc2::events as rc2;
+    let Some(root) = samples() else { return Ok(()) };
+    let dir = tempfile::tempdir()?;
+    let lake: Arc<dyn ObjectStore> = Arc::new(LocalLake::new(dir.path()));
+    let ct = root.join("CLOUD_TRAIL");
+    let mut rows = 0;
+    rows += check_native::<rc2::AccountChange>(
+        &lake,
+        "CLOUD_TRAIL_MGMT",
+        &parquet_files(&ct.join("account_change")),
+    )
+    .await?;
+    rows += check_native::<rc2::ApiActivity>(
+        &lake,
+        "CLOUD_TRAIL_MGMT",
+        &parquet_files(&ct.join("api_activity(general CT events)")),
+    )
+    .await?;
+    rows += check_native::<rc2::Authentication>(
+        &lake,
+        "CLOUD_TRAIL_MGMT",
+        &parquet_files(&ct.join("authentication")),
+    )
+    .await?;
+    rows += check_native::<rc2::NetworkActivity>(
+        &lake,
+        "VPC_FLOW",
+        &parquet_files(&root.join("VPC_FLOW")),
+    )
+    .await?;
+    assert!(rows >= 25, "only {rows} rows");
+    Ok(())
+}
