@@ -1,3 +1,4 @@
+#![allow(missing_docs)] // `criterion_group!` defines undocumented public items.
 //! Typed events -> Parquet bytes and back, next to the limit: arrow-rs alone writing and reading
 //! the same prebuilt `RecordBatch` with the same writer properties.
 //!

@@ -1,6 +1,7 @@
 //! Serialize + validate throughput of an OCSF 1.1.0 Authentication event (criterion; events/s).
 //!
 //! `cargo bench -p ocsf-model --bench validate`
+// `criterion_group!` defines an undocumented `pub fn`.
 #![allow(missing_docs)]
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};

@@ -117,7 +117,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 serde_json::Value::String(format!("s{i}")),
             );
             e.unmapped = Some(unmapped);
-            e.time_dt = Some(format!("{}", time_dt(time)));
+            e.time_dt = Some(time_dt(time));
             e
         })
         .collect();

@@ -14,6 +14,10 @@ use crate::OcsfEvent;
 /// The largest uncompressed data page written (Security Lake: data pages <= 1 MB).
 pub const MAX_DATA_PAGE_BYTES: usize = 1024 * 1024;
 
+/// How far under [`MAX_DATA_PAGE_BYTES`] the writer aims, for the values written between two
+/// page-size checks.
+const PAGE_HEADROOM_BYTES: usize = 64 * 1024;
+
 /// A row group is closed once its encoded size reaches this many bytes, well under Security
 /// Lake's 256 MB (compressed) limit even before compression.
 pub const MAX_ROW_GROUP_BYTES: usize = 128 * 1024 * 1024;
@@ -37,7 +41,10 @@ pub fn writer_properties() -> WriterProperties {
     builder
         .set_writer_version(WriterVersion::PARQUET_1_0)
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).unwrap_or_default()))
-        .set_data_page_size_limit(MAX_DATA_PAGE_BYTES)
+        // The page size is checked after every write batch; small batches and headroom keep
+        // every page under the limit even with long strings.
+        .set_data_page_size_limit(MAX_DATA_PAGE_BYTES - PAGE_HEADROOM_BYTES)
+        .set_write_batch_size(64)
         .set_dictionary_page_size_limit(MAX_DATA_PAGE_BYTES)
         .set_data_page_row_count_limit(20_000)
         .set_statistics_enabled(EnabledStatistics::Chunk)
