@@ -831,7 +831,18 @@ fn class_code(ctx: &Ctx, name: &str, class: &Class) -> String {
         .category
         .as_deref()
         .and_then(|c| ctx.schema.categories.get(c))
-        .map_or("Other".to_string(), |c| c.caption.clone());
+        .map(|c| c.caption.clone())
+        // A class outside every category (Base Event) takes the caption its own `category_uid`
+        // enumeration gives the uid (`0`: `Uncategorized`), as the validator checks it.
+        .or_else(|| {
+            class
+                .attributes
+                .get("category_uid")
+                .and_then(|a| a.enumeration.as_ref())
+                .and_then(|e| e.get(&class.category_uid.to_string()))
+                .map(|v| v.caption.clone())
+        })
+        .unwrap_or_else(|| "Other".to_string());
     let mut s = format!("{HEADER}\n");
     s.push_str(&owned_enums(ctx, &owner, &format!("in the `{name}` class")));
     let _ = writeln!(

@@ -39,7 +39,12 @@ pub(crate) fn ip(s: &str) -> Option<String> {
         .strip_prefix('[')
         .and_then(|x| x.strip_suffix(']'))
         .unwrap_or(s);
-    s.parse::<IpAddr>().ok().map(|a| a.to_string())
+    match s.parse::<IpAddr>().ok()? {
+        // The IPv4 parser takes only the dotted-decimal form without leading
+        // zeros, which is already canonical: no formatting needed.
+        IpAddr::V4(_) => Some(s.to_owned()),
+        a @ IpAddr::V6(_) => Some(a.to_string()),
+    }
 }
 
 /// Whether `s` could be a hostname (letters, digits, `-`, `.`, `_`).
@@ -49,6 +54,34 @@ pub(crate) fn is_hostname(s: &str) -> bool {
         && s.bytes()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_'))
         && !s.starts_with(['-', '.'])
+}
+
+/// Whether `s` is a hostname OCSF's `hostname_t` accepts: dot-separated
+/// labels of ASCII letters, digits and inner hyphens (no `_`, no empty label,
+/// no trailing dot).
+pub(crate) fn is_ocsf_hostname(s: &str) -> bool {
+    !s.is_empty()
+        && s.split('.').all(|label| {
+            let b = label.as_bytes();
+            !b.is_empty()
+                && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-')
+                && b[0] != b'-'
+                && b[b.len() - 1] != b'-'
+        })
+}
+
+/// Whether `s` is a MAC address OCSF's `mac_t` accepts: six pairs of hex
+/// digits separated by `:` or `-`.
+pub(crate) fn is_ocsf_mac(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 17
+        && b.iter().enumerate().all(|(i, c)| {
+            if i % 3 == 2 {
+                matches!(c, b':' | b'-')
+            } else {
+                c.is_ascii_hexdigit()
+            }
+        })
 }
 
 /// An endpoint from a host token: an IP address, else a hostname. `None` when
@@ -189,6 +222,38 @@ pub(crate) fn cve_ids(text: &str, out: &mut Vec<String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ips_are_canonical() {
+        assert_eq!(ip("192.0.2.10").as_deref(), Some("192.0.2.10"));
+        assert_eq!(ip("[2001:DB8:0:0::7]").as_deref(), Some("2001:db8::7"));
+        assert_eq!(ip("192.0.2.010"), None);
+        assert_eq!(ip("192.0.2"), None);
+        assert_eq!(ip(" 192.0.2.1"), None);
+    }
+
+    #[test]
+    fn ocsf_hostnames_and_macs() {
+        for ok in ["a", "web-1", "host.example.com", "1.2.3", "X9"] {
+            assert!(is_ocsf_hostname(ok), "{ok}");
+        }
+        for bad in [
+            "", "a_b", "a.", ".a", "a..b", "-a", "a-", "a b", "\u{e9}", "192.",
+        ] {
+            assert!(!is_ocsf_hostname(bad), "{bad}");
+        }
+        assert!(is_ocsf_mac("52:54:00:12:34:56"));
+        assert!(is_ocsf_mac("52-54-00-AB-cd-EF"));
+        for bad in [
+            "",
+            "52:54:00:12:34",
+            "52:54:00:12:34:5g",
+            "525400123456",
+            "52:54:00:12:34:56:",
+        ] {
+            assert!(!is_ocsf_mac(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn helpers() {

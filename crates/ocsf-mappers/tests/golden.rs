@@ -76,3 +76,14 @@ fn deep_security_golden() {
         .collect();
     compare("deep_security", &got, &expected);
 }
+
+/// The validator assertion in `check` is live: a golden event with a caption
+/// that contradicts its id is rejected.
+#[test]
+#[should_panic(expected = "validator errors")]
+fn check_rejects_an_event_the_validator_rejects() {
+    let (_, expected) = golden("linux");
+    let mut event = expected.into_iter().next().unwrap_or_default();
+    event["activity_name"] = Value::from("Logoff");
+    check(&event);
+}

@@ -356,3 +356,57 @@ fn a_batch_of_another_class_is_refused() {
     let err = decode_batch::<NetworkActivity>(&batch).expect_err("another class");
     assert!(err.to_string().contains("class_uid 3002"), "{err}");
 }
+
+#[test]
+fn reading_only_populated_columns_keeps_empty_objects_and_lists() {
+    use bytes::Bytes;
+    use ocsf_model::columnar::populated_columns;
+    use ocsf_model::v1_1_0::events::{Authentication, AuthenticationActivityId, SeverityId};
+    use ocsf_model::v1_1_0::objects::{Group, Metadata, NetworkEndpoint, Product, User};
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+    let event = |time: i64| {
+        let mut product = Product::default();
+        product.name = Some("sshd".into());
+        let mut user = User::default();
+        user.name = Some(format!("user{time}"));
+        Authentication::new(
+            AuthenticationActivityId::Logon,
+            Metadata::new(product, "1.1.0".into()),
+            SeverityId::Low,
+            time,
+            user,
+        )
+    };
+    // Present but empty: an object with no attribute set, an empty list, a list whose only
+    // element is an empty object. Their leaves are all null; their presence must survive.
+    let mut empty_object = event(1);
+    empty_object.dst_endpoint = Some(Box::new(NetworkEndpoint::default()));
+    let mut empty_list = event(2);
+    empty_list.observables = Some(Vec::new());
+    let mut empty_element = event(3);
+    if let Some(user) = empty_element.user.as_mut() {
+        user.groups = Some(vec![Group::default()]);
+    }
+    let plain = event(4);
+    let events = vec![empty_object, empty_list, empty_element, plain];
+
+    let bytes = Bytes::from(write_parquet(&events, &ColumnarOptions::default()).expect("write"));
+    let back: Vec<Authentication> = read_parquet(bytes.clone()).expect("read");
+    assert_eq!(back, events);
+
+    let builder = ParquetRecordBatchReaderBuilder::try_new(bytes).expect("footer");
+    let all = builder.metadata().file_metadata().schema_descr().num_columns();
+    let mask = populated_columns(builder.metadata());
+    let read = (0..all).filter(|&i| mask.leaf_included(i)).count();
+    assert!(read < all / 10, "{read} of {all} leaves read");
+    // The witnesses: one leaf of dst_endpoint, of observables and of user.groups.
+    let schema = builder.metadata().file_metadata().schema_descr();
+    let included = |prefix: &str| {
+        (0..all).any(|i| mask.leaf_included(i) && schema.column(i).path().string().starts_with(prefix))
+    };
+    assert!(included("dst_endpoint."));
+    assert!(included("observables."));
+    assert!(included("user.groups."));
+    assert!(!included("src_endpoint."));
+}

@@ -39,7 +39,7 @@ use crate::normalized::{
     EndpointInfo, FileInfo, FileType, HashAlgorithm, LogonType, MalwareClass, Normalized, Outcome,
     ProcessInfo, SessionInfo, Severity, SourceMeta, UserInfo,
 };
-use crate::util::{UNKNOWN, basename, fnv_id};
+use crate::util::{UNKNOWN, basename, fnv_id, is_ocsf_hostname, is_ocsf_mac};
 
 /// The OCSF 1.1.0 target (Security Lake source version 2, the default for
 /// custom sources).
@@ -189,28 +189,95 @@ struct Ctx<'a> {
     config: &'a SourceConfig,
     observables: Vec<Observable>,
     host: String,
-    time: String,
+    time_ms: i64,
+    /// Whether a `security_control` profile attribute (`action`, `disposition`,
+    /// `malware`, `firewall_rule`) was written.
+    security_control: bool,
+    /// Whether a `linux/linux_users` profile attribute (a process's `auid`,
+    /// `euid`, `egid` or `group`) was written.
+    linux_users: bool,
+    /// Values the record had for a typed field whose OCSF type rejects them
+    /// (a hostname with `_`, a cut MAC address), by attribute path; they go
+    /// to `unmapped.invalid`.
+    invalid: Map<String, Value>,
 }
 
 impl Ctx<'_> {
-    fn observe(&mut self, name: String, type_id: ObservableTypeId, value: &str) {
+    /// Adds an observable named `path.leaf` unless the value is empty, `unknown` or already observed under
+    /// that name. The name is only built for a new observable.
+    fn observe(&mut self, path: &str, leaf: &str, type_id: ObservableTypeId, value: &str) {
         if value.is_empty() || value == UNKNOWN {
             return;
         }
-        let dup = self
-            .observables
-            .iter()
-            .any(|o| o.name.as_deref() == Some(name.as_str()) && o.value.as_deref() == Some(value));
+        let dup = self.observables.iter().any(|o| {
+            o.value.as_deref() == Some(value)
+                && o.name.as_deref().is_some_and(|n| is_dotted(n, path, leaf))
+        });
         if !dup {
-            let mut o = Observable::new(name, type_id);
+            let mut o = Observable::new(dotted(path, leaf), type_id);
             o.value = Some(value.to_owned());
             self.observables.push(o);
+        }
+    }
+
+    /// `value` when OCSF's type accepts it; otherwise `None`, with the value
+    /// kept under `unmapped.invalid` at `path.leaf`.
+    fn checked(
+        &mut self,
+        value: Option<String>,
+        ok: fn(&str) -> bool,
+        path: &str,
+        leaf: &str,
+    ) -> Option<String> {
+        match value {
+            Some(v) if !ok(&v) => {
+                self.invalid.insert(dotted(path, leaf), Value::String(v));
+                None
+            }
+            other => other,
+        }
+    }
+
+    /// A hostname OCSF rejects becomes the object's `name` when it has none
+    /// (a free-text attribute); otherwise it is kept in `unmapped.invalid`.
+    fn hostname_or_name(
+        &mut self,
+        hostname: Option<String>,
+        name: &mut Option<String>,
+        path: &str,
+    ) -> Option<String> {
+        match hostname {
+            Some(h) if !is_ocsf_hostname(&h) => {
+                if name.is_none() {
+                    *name = Some(h);
+                } else {
+                    self.invalid
+                        .insert(dotted(path, "hostname"), Value::String(h));
+                }
+                None
+            }
+            other => other,
         }
     }
 
     fn take_observables(&mut self) -> Option<Vec<Observable>> {
         let v = std::mem::take(&mut self.observables);
         (!v.is_empty()).then_some(v)
+    }
+
+    /// Lists the profiles whose attributes the event carries in
+    /// `metadata.profiles`, so that the validator (and readers) know them.
+    fn add_profiles(&self, m: &mut Metadata) {
+        for (on, name) in [
+            (self.security_control, SECURITY_CONTROL_PROFILE),
+            (self.linux_users, LINUX_USERS_PROFILE),
+        ] {
+            if on {
+                m.profiles
+                    .get_or_insert_with(Vec::new)
+                    .push(name.to_owned());
+            }
+        }
     }
 
     fn user(&mut self, u: UserInfo, path: &str) -> User {
@@ -222,29 +289,31 @@ impl Ctx<'_> {
             out.name = Some(UNKNOWN.to_owned());
         }
         if let Some(name) = &out.name {
-            self.observe(format!("{path}.name"), ObservableTypeId::UserName, name);
+            self.observe(path, "name", ObservableTypeId::UserName, name);
         }
         out
     }
 
     fn endpoint(&mut self, e: EndpointInfo, path: &str) -> NetworkEndpoint {
         let mut out = NetworkEndpoint::new();
+        out.name = e.name;
+        let hostname = self.hostname_or_name(e.hostname, &mut out.name, path);
+        let mac = self.checked(e.mac, is_ocsf_mac, path, "mac");
         if let Some(ip) = &e.ip {
-            self.observe(format!("{path}.ip"), ObservableTypeId::IpAddress, ip);
+            self.observe(path, "ip", ObservableTypeId::IpAddress, ip);
         }
-        if let Some(h) = &e.hostname {
-            self.observe(format!("{path}.hostname"), ObservableTypeId::Hostname, h);
+        if let Some(h) = &hostname {
+            self.observe(path, "hostname", ObservableTypeId::Hostname, h);
         }
-        if let Some(m) = &e.mac {
-            self.observe(format!("{path}.mac"), ObservableTypeId::MacAddress, m);
+        if let Some(m) = &mac {
+            self.observe(path, "mac", ObservableTypeId::MacAddress, m);
         }
         out.ip = e.ip;
         out.port = e.port.map(i32::from);
-        out.hostname = e.hostname;
-        out.mac = e.mac;
+        out.hostname = hostname;
+        out.mac = mac;
         out.interface_name = e.interface_name;
         out.svc_name = e.svc_name;
-        out.name = e.name;
         if out.ip.is_none()
             && out.hostname.is_none()
             && out.name.is_none()
@@ -258,17 +327,26 @@ impl Ctx<'_> {
 
     fn device(&mut self, d: DeviceInfo) -> Device {
         let mut out = Device::new(TypeId::Unknown);
-        out.hostname = d.hostname.or_else(|| self.config.hostname_fallback.clone());
+        let hostname = d.hostname.or_else(|| self.config.hostname_fallback.clone());
+        out.hostname = self.hostname_or_name(hostname, &mut out.name, "device");
         out.ip = d.ip;
         out.uid = d.uid;
-        out.mac = d.mac;
-        if let Some(h) = out.hostname.clone() {
-            self.observe("device.hostname".into(), ObservableTypeId::Hostname, &h);
+        out.mac = self.checked(d.mac, is_ocsf_mac, "device", "mac");
+        if out.hostname.is_none() && out.ip.is_none() && out.uid.is_none() && out.name.is_none() {
+            out.name = Some(UNKNOWN.to_owned());
         }
-        if let Some(ip) = out.ip.clone() {
-            self.observe("device.ip".into(), ObservableTypeId::IpAddress, &ip);
+        if let Some(h) = &out.hostname {
+            self.observe("device", "hostname", ObservableTypeId::Hostname, h);
+        }
+        if let Some(ip) = &out.ip {
+            self.observe("device", "ip", ObservableTypeId::IpAddress, ip);
         }
         out
+    }
+
+    /// The record's device, boxed for an event's optional `device`.
+    fn device_of(&mut self, n: &mut Normalized) -> Option<Box<Device>> {
+        Some(Box::new(self.device(std::mem::take(&mut n.device))))
     }
 
     fn session(s: SessionInfo) -> Session {
@@ -277,6 +355,11 @@ impl Ctx<'_> {
         out.terminal = s.terminal;
         out.is_remote = s.is_remote;
         out
+    }
+
+    /// A known session, boxed; `None` for an absent or empty one.
+    fn session_of(s: Option<SessionInfo>) -> Option<Box<Session>> {
+        s.filter(|s| !s.is_empty()).map(Ctx::session).map(Box::new)
     }
 
     fn file(&mut self, f: FileInfo, path: &str) -> File {
@@ -299,17 +382,13 @@ impl Ctx<'_> {
         out.size = f.size;
         if let Some(owner) = f.owner_uid {
             out.owner = Some(Box::new(
-                self.user(UserInfo::with_uid(owner), &format!("{path}.owner")),
+                self.user(UserInfo::with_uid(owner), &dotted(path, "owner")),
             ));
         }
         if !f.hashes.is_empty() {
             let mut hashes = Vec::with_capacity(f.hashes.len());
             for h in f.hashes {
-                self.observe(
-                    format!("{path}.hashes.value"),
-                    ObservableTypeId::Hash,
-                    &h.value,
-                );
+                self.observe(path, "hashes.value", ObservableTypeId::Hash, &h.value);
                 hashes.push(Fingerprint::new(hash_algorithm(h.algorithm), h.value));
             }
             out.hashes = Some(hashes);
@@ -324,13 +403,13 @@ impl Ctx<'_> {
             .name
             .or_else(|| p.path.as_deref().map(|x| basename(x).to_owned()))
             .filter(|s| !s.is_empty());
-        if let Some(name) = out.name.clone() {
-            self.observe(format!("{path}.name"), ObservableTypeId::ProcessName, &name);
+        if let Some(name) = &out.name {
+            self.observe(path, "name", ObservableTypeId::ProcessName, name);
         }
         if out.pid.is_none() {
             out.uid = Some(fnv_id(&[
                 &self.host,
-                &self.time,
+                &self.time_ms.to_string(),
                 out.name.as_deref().unwrap_or_default(),
                 p.path.as_deref().unwrap_or_default(),
                 p.cmd_line.as_deref().unwrap_or_default(),
@@ -346,24 +425,23 @@ impl Ctx<'_> {
                 hashes: p.hashes,
                 owner_uid: None,
             };
-            out.file = Some(Box::new(self.file(fi, &format!("{path}.file"))));
+            out.file = Some(Box::new(self.file(fi, &dotted(path, "file"))));
         }
         out.user = p
             .user
-            .map(|u| self.user(u, &format!("{path}.user")))
+            .map(|u| self.user(u, &dotted(path, "user")))
             .map(Box::new);
         out.auid = p.auid;
         out.euid = p.euid;
         out.egid = p.egid;
         out.group = p.group.map(group).map(Box::new);
-        out.session = p
-            .session
-            .filter(|s| !s.is_empty())
-            .map(Ctx::session)
-            .map(Box::new);
+        if out.auid.is_some() || out.euid.is_some() || out.egid.is_some() || out.group.is_some() {
+            self.linux_users = true;
+        }
+        out.session = Ctx::session_of(p.session);
         out.parent_process = p
             .parent
-            .map(|pp| Box::new(self.process(*pp, &format!("{path}.parent_process"))));
+            .map(|pp| Box::new(self.process(*pp, &dotted(path, "parent_process"))));
         out
     }
 
@@ -382,19 +460,45 @@ impl Ctx<'_> {
         Some(a)
     }
 
-    /// An actor for classes that require one: `invoked_by: unknown` when the
-    /// record names no actor.
-    fn required_actor(&mut self, n: &mut Normalized, session: Option<SessionInfo>) -> Actor {
+    /// The actor with the record's session, for classes where the actor is
+    /// optional; `None` (and the session dropped) when the record names no
+    /// actor.
+    fn optional_actor(&mut self, n: &mut Normalized) -> Option<Box<Actor>> {
+        let session = n.session.take();
+        self.actor(n).map(|mut a| {
+            a.session = Ctx::session_of(session);
+            Box::new(a)
+        })
+    }
+
+    /// An actor for classes that require one, with the record's session:
+    /// `invoked_by: unknown` when the record names neither actor nor session.
+    fn required_actor(&mut self, n: &mut Normalized) -> Actor {
+        let session = n.session.take();
         let mut a = self.actor(n).unwrap_or_default();
-        a.session = session
-            .filter(|s| !s.is_empty())
-            .map(Ctx::session)
-            .map(Box::new);
+        a.session = Ctx::session_of(session);
         if a.user.is_none() && a.process.is_none() && a.session.is_none() {
             a.invoked_by = Some(UNKNOWN.to_owned());
         }
         a
     }
+}
+
+/// `path.leaf`, without the formatting machinery.
+fn dotted(path: &str, leaf: &str) -> String {
+    let mut s = String::with_capacity(path.len() + 1 + leaf.len());
+    s.push_str(path);
+    s.push('.');
+    s.push_str(leaf);
+    s
+}
+
+/// Whether `name` is `dotted(path, leaf)`.
+fn is_dotted(name: &str, path: &str, leaf: &str) -> bool {
+    name.len() == path.len() + 1 + leaf.len()
+        && name.starts_with(path)
+        && name.ends_with(leaf)
+        && name.as_bytes()[path.len()] == b'.'
 }
 
 fn group(g: n::GroupInfo) -> Group {
@@ -417,11 +521,7 @@ fn connection(c: ConnectionInfo) -> NetworkConnectionInfo {
     out.protocol_name = c.protocol_name;
     out.protocol_num = c.protocol_num;
     out.tcp_flags = c.tcp_flags;
-    out.session = c
-        .session
-        .filter(|s| !s.is_empty())
-        .map(Ctx::session)
-        .map(Box::new);
+    out.session = Ctx::session_of(c.session);
     out
 }
 
@@ -539,6 +639,11 @@ fn metadata(src: SourceMeta, config: &SourceConfig, host_profile: bool) -> Metad
     m
 }
 
+/// The `metadata.profiles` name of the Security Control profile.
+const SECURITY_CONTROL_PROFILE: &str = "security_control";
+/// The `metadata.profiles` name of the Linux extension's users profile.
+const LINUX_USERS_PROFILE: &str = "linux/linux_users";
+
 /// Sets `activity_name` to the source's caption for an `Other` activity
 /// (the setter keeps a caption set beforehand).
 macro_rules! other_activity {
@@ -547,6 +652,16 @@ macro_rules! other_activity {
             $ev.activity_name = Some(c.into_owned());
             $ev.set_activity_id($id);
         }
+    };
+}
+
+/// The first steps of every class with an activity caption and a status:
+/// the `Other` caption, the common attributes and the outcome.
+macro_rules! head {
+    ($ev:ident, $n:ident, $id:expr, $caption:expr) => {
+        other_activity!($ev, $id, $caption);
+        common!($ev, $n);
+        outcome!($ev, $n);
     };
 }
 
@@ -579,8 +694,16 @@ macro_rules! outcome {
     };
 }
 
+/// Writes the Security Control attributes. With the profile on (a
+/// disposition, an action, or a malware / firewall rule the caller flagged
+/// beforehand) `action_id` is required: without an action from the source it
+/// is derived from the disposition ([`action_of`]).
 macro_rules! security_control {
-    ($ev:ident, $n:ident) => {
+    ($ev:ident, $n:ident, $c:ident) => {
+        if $n.disposition.is_some() || $n.action.is_some() {
+            $c.security_control = true;
+        }
+        let derived = action_of($n.disposition.as_ref());
         if let Some(d) = $n.disposition.take() {
             if let Disposition::Other(c) = &d {
                 $ev.disposition = Some(c.to_string());
@@ -598,18 +721,46 @@ macro_rules! security_control {
                 $ev.action = Some(c.into_owned());
                 $ev.set_action_id(ActionId::Other);
             }
+            None if $c.security_control => {
+                $ev.set_action_id(derived);
+            }
             None => {}
         }
     };
 }
 
+/// The action a disposition implies: `Allowed` for allowed / no action,
+/// `Denied` where the activity was stopped (blocked, dropped, reset,
+/// quarantined, isolated, deleted), `Unknown` otherwise (detected, logged,
+/// corrected, ...), as OCSF describes `action_id`.
+fn action_of(d: Option<&Disposition>) -> ActionId {
+    match d {
+        Some(Disposition::Allowed | Disposition::NoAction) => ActionId::Allowed,
+        Some(
+            Disposition::Blocked
+            | Disposition::Dropped
+            | Disposition::Reset
+            | Disposition::Quarantined
+            | Disposition::Isolated
+            | Disposition::Deleted,
+        ) => ActionId::Denied,
+        _ => ActionId::Unknown,
+    }
+}
+
 macro_rules! finish {
     ($ev:ident, $n:ident, $c:ident) => {{
         spill(&mut $n);
+        if !$c.invalid.is_empty() {
+            let invalid = std::mem::take(&mut $c.invalid);
+            $n.unmapped
+                .insert("invalid".to_owned(), Value::Object(invalid));
+        }
         if !$n.unmapped.is_empty() {
             $ev.unmapped = Some(std::mem::take(&mut $n.unmapped));
         }
         $ev.observables = $c.take_observables();
+        $c.add_profiles(&mut $ev.metadata);
     }};
 }
 
@@ -676,7 +827,10 @@ fn render(mut n: Normalized, config: &SourceConfig) -> Mapped {
         config,
         observables: Vec::new(),
         host,
-        time: n.time_ms.to_string(),
+        time_ms: n.time_ms,
+        security_control: false,
+        linux_users: false,
+        invalid: Map::new(),
     };
     let activity = std::mem::take(&mut n.activity);
     let fallback = matches!(activity, Activity::Fallback(_));
@@ -716,10 +870,8 @@ fn authentication(
     };
     let user = c.user(n.user.take().unwrap_or_default(), "user");
     let mut e = Authentication::new(id, meta, sev, time, user);
-    other_activity!(e, id, caption);
-    common!(e, n);
-    outcome!(e, n);
-    e.device = Some(Box::new(c.device(std::mem::take(&mut n.device))));
+    head!(e, n, id, caption);
+    e.device = c.device_of(&mut n);
     e.src_endpoint = n
         .src
         .take()
@@ -739,12 +891,7 @@ fn authentication(
     let mut service = Service::new();
     service.name = Some(svc);
     e.service = Some(Box::new(service));
-    e.session = n
-        .session
-        .take()
-        .filter(|s| !s.is_empty())
-        .map(Ctx::session)
-        .map(Box::new);
+    e.session = Ctx::session_of(n.session.take());
     if let Some(u) = n.actor_user.take() {
         let mut actor = Actor::new();
         actor.user = Some(Box::new(c.user(u, "actor.user")));
@@ -813,10 +960,8 @@ fn account_change(
     };
     let user = c.user(n.user.take().unwrap_or_default(), "user");
     let mut e = AccountChange::new(id, meta, sev, time, user);
-    other_activity!(e, id, caption);
-    common!(e, n);
-    outcome!(e, n);
-    e.device = Some(Box::new(c.device(std::mem::take(&mut n.device))));
+    head!(e, n, id, caption);
+    e.device = c.device_of(&mut n);
     e.user_result = n
         .user_result
         .take()
@@ -827,17 +972,7 @@ fn account_change(
         .take()
         .map(|x| c.endpoint(x, "src_endpoint"))
         .map(Box::new);
-    let session = n.session.take();
-    e.actor = c
-        .actor(&mut n)
-        .map(|mut a| {
-            a.session = session
-                .filter(|s| !s.is_empty())
-                .map(Ctx::session)
-                .map(Box::new);
-            a
-        })
-        .map(Box::new);
+    e.actor = c.optional_actor(&mut n);
     finish!(e, n, c);
     Mapped::AccountChange(Box::new(e))
 }
@@ -862,22 +997,10 @@ fn group_management(
     };
     let g = group(n.group.take().unwrap_or_default());
     let mut e = GroupManagement::new(id, g, meta, sev, time);
-    other_activity!(e, id, caption);
-    common!(e, n);
-    outcome!(e, n);
-    e.device = Some(Box::new(c.device(std::mem::take(&mut n.device))));
+    head!(e, n, id, caption);
+    e.device = c.device_of(&mut n);
     e.user = n.user.take().map(|u| c.user(u, "user")).map(Box::new);
-    let session = n.session.take();
-    e.actor = c
-        .actor(&mut n)
-        .map(|mut a| {
-            a.session = session
-                .filter(|s| !s.is_empty())
-                .map(Ctx::session)
-                .map(Box::new);
-            a
-        })
-        .map(Box::new);
+    e.actor = c.optional_actor(&mut n);
     finish!(e, n, c);
     Mapped::GroupManagement(Box::new(e))
 }
@@ -907,21 +1030,9 @@ fn entity_management(
         entity.name = Some(UNKNOWN.to_owned());
     }
     let mut e = EntityManagement::new(id, entity, meta, sev, time);
-    other_activity!(e, id, caption);
-    common!(e, n);
-    outcome!(e, n);
-    e.device = Some(Box::new(c.device(std::mem::take(&mut n.device))));
-    let session = n.session.take();
-    e.actor = c
-        .actor(&mut n)
-        .map(|mut a| {
-            a.session = session
-                .filter(|s| !s.is_empty())
-                .map(Ctx::session)
-                .map(Box::new);
-            a
-        })
-        .map(Box::new);
+    head!(e, n, id, caption);
+    e.device = c.device_of(&mut n);
+    e.actor = c.optional_actor(&mut n);
     finish!(e, n, c);
     Mapped::EntityManagement(Box::new(e))
 }
@@ -939,15 +1050,12 @@ fn process_activity(
         n::ProcessActivity::Terminate => (ProcessActivityActivityId::Terminate, None),
         n::ProcessActivity::Other(t) => (ProcessActivityActivityId::Other, Some(t)),
     };
-    let session = n.session.take();
-    let actor = c.required_actor(&mut n, session);
+    let actor = c.required_actor(&mut n);
     let device = c.device(std::mem::take(&mut n.device));
     let process = c.process(n.process.take().unwrap_or_default(), "process");
     let mut e = ProcessActivity::new(id, actor, device, meta, process, sev, time);
-    other_activity!(e, id, caption);
-    common!(e, n);
-    outcome!(e, n);
-    security_control!(e, n);
+    head!(e, n, id, caption);
+    security_control!(e, n, c);
     e.exit_code = n.exit_code.take();
     finish!(e, n, c);
     Mapped::ProcessActivity(Box::new(e))
@@ -973,15 +1081,12 @@ fn file_activity(
         F::Open => (FileActivityActivityId::Open, None),
         F::Other(t) => (FileActivityActivityId::Other, Some(t)),
     };
-    let session = n.session.take();
-    let actor = c.required_actor(&mut n, session);
+    let actor = c.required_actor(&mut n);
     let device = c.device(std::mem::take(&mut n.device));
     let file = c.file(n.file.take().unwrap_or_default(), "file");
     let mut e = FileActivity::new(id, actor, device, file, meta, sev, time);
-    other_activity!(e, id, caption);
-    common!(e, n);
-    outcome!(e, n);
-    security_control!(e, n);
+    head!(e, n, id, caption);
+    security_control!(e, n, c);
     e.file_result = n
         .file_result
         .take()
@@ -1003,8 +1108,7 @@ fn module_activity(
         n::ModuleActivity::Load => ModuleActivityActivityId::Load,
         n::ModuleActivity::Unload => ModuleActivityActivityId::Unload,
     };
-    let session = n.session.take();
-    let actor = c.required_actor(&mut n, session);
+    let actor = c.required_actor(&mut n);
     let device = c.device(std::mem::take(&mut n.device));
     let mut module = Module::new(ModuleLoadTypeId::Unknown);
     if let Some(path) = n.module_path.take() {
@@ -1015,7 +1119,7 @@ fn module_activity(
     let mut e = ModuleActivity::new(id, actor, device, meta, module, sev, time);
     common!(e, n);
     outcome!(e, n);
-    security_control!(e, n);
+    security_control!(e, n, c);
     finish!(e, n, c);
     Mapped::ModuleActivity(Box::new(e))
 }
@@ -1050,21 +1154,9 @@ fn scheduled_job(
     job.cmd_line = info.cmd_line;
     job.user = info.user.map(|u| c.user(u, "job.user")).map(Box::new);
     let mut e = ScheduledJobActivity::new(id, device, job, meta, sev, time);
-    other_activity!(e, id, caption);
-    common!(e, n);
-    outcome!(e, n);
-    security_control!(e, n);
-    let session = n.session.take();
-    e.actor = c
-        .actor(&mut n)
-        .map(|mut a| {
-            a.session = session
-                .filter(|s| !s.is_empty())
-                .map(Ctx::session)
-                .map(Box::new);
-            a
-        })
-        .map(Box::new);
+    head!(e, n, id, caption);
+    security_control!(e, n, c);
+    e.actor = c.optional_actor(&mut n);
     finish!(e, n, c);
     Mapped::ScheduledJobActivity(Box::new(e))
 }
@@ -1099,10 +1191,11 @@ fn detection_finding(
     }
     let mut e = DetectionFinding::new(id, info, meta, sev, time);
     common!(e, n);
-    security_control!(e, n);
+    c.security_control |= !f.malware.is_empty();
+    security_control!(e, n, c);
     e.set_status_id(DetectionFindingStatusId::New);
     e.confidence_score = f.confidence_score;
-    e.device = Some(Box::new(c.device(std::mem::take(&mut n.device))));
+    e.device = c.device_of(&mut n);
     if !f.malware.is_empty() {
         e.malware = Some(
             f.malware
@@ -1152,17 +1245,7 @@ fn detection_finding(
         .take()
         .map(|p| c.process(p, "evidences.process"))
         .map(Box::new);
-    let session = n.session.take();
-    ev.actor = c
-        .actor(&mut n)
-        .map(|mut a| {
-            a.session = session
-                .filter(|s| !s.is_empty())
-                .map(Ctx::session)
-                .map(Box::new);
-            a
-        })
-        .map(Box::new);
+    ev.actor = c.optional_actor(&mut n);
     if ev.src_endpoint.is_some()
         || ev.dst_endpoint.is_some()
         || ev.connection_info.is_some()
@@ -1202,30 +1285,19 @@ fn network_activity(
     let src = c.endpoint(n.src.take().unwrap_or_default(), "src_endpoint");
     let dst = c.endpoint(n.dst.take().unwrap_or_default(), "dst_endpoint");
     let mut e = NetworkActivity::new(id, dst, meta, sev, src, time);
-    other_activity!(e, id, caption);
-    common!(e, n);
-    outcome!(e, n);
-    security_control!(e, n);
-    e.device = Some(Box::new(c.device(std::mem::take(&mut n.device))));
+    head!(e, n, id, caption);
+    c.security_control |= n.firewall_rule.is_some();
+    security_control!(e, n, c);
+    e.device = c.device_of(&mut n);
     e.connection_info = n.connection.take().map(connection).map(Box::new);
     e.traffic = n.traffic.take().map(traffic).map(Box::new);
     e.firewall_rule = n.firewall_rule.take().map(firewall_rule).map(Box::new);
     if let Some(url) = n.url.take() {
-        c.observe("url.url_string".into(), ObservableTypeId::UrlString, &url);
+        c.observe("url", "url_string", ObservableTypeId::UrlString, &url);
         e.url = Some(Box::new(url_object(url)));
     }
     e.app_name = n.app.take().map(|a| a.name);
-    let session = n.session.take();
-    e.actor = c
-        .actor(&mut n)
-        .map(|mut a| {
-            a.session = session
-                .filter(|s| !s.is_empty())
-                .map(Ctx::session)
-                .map(Box::new);
-            a
-        })
-        .map(Box::new);
+    e.actor = c.optional_actor(&mut n);
     finish!(e, n, c);
     Mapped::NetworkActivity(Box::new(e))
 }
@@ -1276,23 +1348,11 @@ fn ssh_activity(
     let src = c.endpoint(n.src.take().unwrap_or_default(), "src_endpoint");
     let dst = c.endpoint(n.dst.take().unwrap_or_default(), "dst_endpoint");
     let mut e = SshActivity::new(id, dst, meta, sev, src, time);
-    other_activity!(e, id, caption);
-    common!(e, n);
-    outcome!(e, n);
-    security_control!(e, n);
-    e.device = Some(Box::new(c.device(std::mem::take(&mut n.device))));
+    head!(e, n, id, caption);
+    security_control!(e, n, c);
+    e.device = c.device_of(&mut n);
     e.connection_info = n.connection.take().map(connection).map(Box::new);
-    let session = n.session.take();
-    e.actor = c
-        .actor(&mut n)
-        .map(|mut a| {
-            a.session = session
-                .filter(|s| !s.is_empty())
-                .map(Ctx::session)
-                .map(Box::new);
-            a
-        })
-        .map(Box::new);
+    e.actor = c.optional_actor(&mut n);
     finish!(e, n, c);
     Mapped::SshActivity(Box::new(e))
 }
@@ -1308,17 +1368,7 @@ fn config_state(
     let mut e = ConfigState::new(ConfigStateActivityId::Log, device, meta, sev, time);
     common!(e, n);
     outcome!(e, n);
-    let session = n.session.take();
-    e.actor = c
-        .actor(&mut n)
-        .map(|mut a| {
-            a.session = session
-                .filter(|s| !s.is_empty())
-                .map(Ctx::session)
-                .map(Box::new);
-            a
-        })
-        .map(Box::new);
+    e.actor = c.optional_actor(&mut n);
     finish!(e, n, c);
     Mapped::ConfigState(Box::new(e))
 }
@@ -1349,21 +1399,9 @@ fn app_lifecycle(
     app.version = info.version;
     app.uid = info.uid;
     let mut e = ApplicationLifecycle::new(id, app, meta, sev, time);
-    other_activity!(e, id, caption);
-    common!(e, n);
-    outcome!(e, n);
-    e.device = Some(Box::new(c.device(std::mem::take(&mut n.device))));
-    let session = n.session.take();
-    e.actor = c
-        .actor(&mut n)
-        .map(|mut a| {
-            a.session = session
-                .filter(|s| !s.is_empty())
-                .map(Ctx::session)
-                .map(Box::new);
-            a
-        })
-        .map(Box::new);
+    head!(e, n, id, caption);
+    e.device = c.device_of(&mut n);
+    e.actor = c.optional_actor(&mut n);
     finish!(e, n, c);
     Mapped::ApplicationLifecycle(Box::new(e))
 }
@@ -1381,11 +1419,7 @@ fn base_event(
     let device = std::mem::take(&mut n.device);
     if device != DeviceInfo::default() {
         if let Some(h) = &device.hostname {
-            c.observe(
-                "unmapped.device.hostname".into(),
-                ObservableTypeId::Hostname,
-                h,
-            );
+            c.observe("unmapped.device", "hostname", ObservableTypeId::Hostname, h);
         }
         put(&mut n.unmapped, "device", Some(device));
     }
@@ -1417,7 +1451,10 @@ mod tests {
             config: &SourceConfig::linux(),
             observables: Vec::new(),
             host: String::new(),
-            time: String::new(),
+            time_ms: 0,
+            security_control: false,
+            linux_users: false,
+            invalid: Map::new(),
         };
         let parent = |c: &mut Ctx<'_>, p: &str| {
             c.file(FileInfo::at(p, FileType::Regular), "f")
@@ -1440,6 +1477,89 @@ mod tests {
         let un = e.unmapped().cloned().unwrap_or_default();
         assert_eq!(un.get("url"), Some(&Value::String("http://x".into())));
         assert_eq!(un["src_endpoint"]["ip"], "192.0.2.1");
+    }
+
+    #[test]
+    fn values_ocsf_rejects_are_kept_aside() {
+        let mut n = Normalized::new(Activity::Ssh(n::NetworkActivity::Open), 0, Severity::Low);
+        n.src = Some(EndpointInfo {
+            hostname: Some("build_box".into()),
+            mac: Some("52:54:00:12:34".into()),
+            ..EndpointInfo::default()
+        });
+        n.dst = Some(EndpointInfo {
+            hostname: Some("192.".into()),
+            name: Some("gateway".into()),
+            ..EndpointInfo::default()
+        });
+        n.device.hostname = Some("-bad-".into());
+        let j = render(n, &SourceConfig::linux())
+            .to_json()
+            .unwrap_or_default();
+        assert_eq!(j["src_endpoint"]["name"], "build_box");
+        assert_eq!(j["src_endpoint"].get("hostname"), None);
+        assert_eq!(j["src_endpoint"].get("mac"), None);
+        assert_eq!(j["dst_endpoint"]["name"], "gateway");
+        assert_eq!(j["device"]["name"], "-bad-");
+        let invalid = &j["unmapped"]["invalid"];
+        assert_eq!(invalid["src_endpoint.mac"], "52:54:00:12:34");
+        assert_eq!(invalid["dst_endpoint.hostname"], "192.");
+        assert_eq!(
+            j.get("observables"),
+            None,
+            "no observable for a rejected value"
+        );
+    }
+
+    #[test]
+    fn profiles_follow_the_attributes_written() {
+        let mut n = Normalized::new(
+            Activity::Network(n::NetworkActivity::Refuse),
+            0,
+            Severity::Low,
+        );
+        n.disposition = Some(Disposition::Blocked);
+        let j = render(n, &SourceConfig::linux())
+            .to_json()
+            .unwrap_or_default();
+        assert_eq!(
+            j["metadata"]["profiles"],
+            serde_json::json!(["host", "security_control"])
+        );
+        assert_eq!(j["action_id"], 2, "derived from the disposition");
+
+        let mut n = Normalized::new(
+            Activity::Network(n::NetworkActivity::Open),
+            0,
+            Severity::Low,
+        );
+        n.firewall_rule = Some(n::RuleInfo {
+            uid: None,
+            name: Some("r".into()),
+        });
+        let j = render(n, &SourceConfig::linux())
+            .to_json()
+            .unwrap_or_default();
+        assert_eq!(j["action_id"], 0, "no disposition: unknown action");
+
+        let mut n = Normalized::new(
+            Activity::Process(n::ProcessActivity::Launch),
+            0,
+            Severity::Low,
+        );
+        n.process = Some(ProcessInfo {
+            pid: Some(1),
+            auid: Some(1000),
+            ..ProcessInfo::default()
+        });
+        let j = render(n, &SourceConfig::linux())
+            .to_json()
+            .unwrap_or_default();
+        assert_eq!(
+            j["metadata"]["profiles"],
+            serde_json::json!(["host", "linux/linux_users"])
+        );
+        assert_eq!(j.get("action_id"), None);
     }
 
     #[test]

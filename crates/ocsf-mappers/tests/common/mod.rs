@@ -2,16 +2,25 @@
 
 #![allow(dead_code)]
 
+use ocsf_model::validate::validate_value;
 use serde_json::Value;
 
-/// The checks every produced event must pass: the OCSF base attributes are
-/// present and `type_uid` agrees with `class_uid` and `activity_id`. Returns
-/// the event as JSON.
-///
-/// When `ocsf-model`'s validator lands, its zero-error assertion goes here, so
-/// every test that maps anything runs it.
+/// The checks every produced event must pass: `ocsf-model`'s validator finds
+/// zero errors against the OCSF 1.1.0 schema (warnings are allowed), the OCSF
+/// base attributes are present and `type_uid` agrees with `class_uid` and
+/// `activity_id`. Returns the event as JSON.
 pub fn check(event: &impl serde::Serialize) -> Value {
     let v = serde_json::to_value(event).expect("events serialize");
+    let report = validate_value(&v, &ocsf_model::v1_1_0::SCHEMA);
+    assert!(
+        report.is_valid(),
+        "validator errors:\n{}\nevent: {v}",
+        report
+            .errors()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
     let class_uid = v["class_uid"].as_i64().expect("class_uid");
     let activity_id = v["activity_id"].as_i64().expect("activity_id");
     assert_eq!(

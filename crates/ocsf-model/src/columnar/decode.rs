@@ -6,7 +6,10 @@ use arrow_array::types::{
     TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType, UInt8Type, UInt16Type,
     UInt32Type, UInt64Type,
 };
-use arrow_array::{Array, ArrayRef, GenericListArray, MapArray, RecordBatch, StructArray};
+use arrow_array::{
+    Array, ArrayRef, GenericListArray, Int32Array, Int64Array, MapArray, RecordBatch, StringArray,
+    StructArray,
+};
 use arrow_schema::{DataType, TimeUnit};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Number, Value};
@@ -19,11 +22,24 @@ use crate::schema::{ItemDef, SchemaVersion};
 /// Columns the class does not define are kept in each event's `unknown` map; columns it defines
 /// but the batch lacks are absent attributes.
 pub fn decode_batch<E: Columnar>(batch: &RecordBatch) -> Result<Vec<E>, ColumnarError> {
+    let mut out = Vec::with_capacity(batch.num_rows());
+    decode_batch_into(batch, &mut out)?;
+    Ok(out)
+}
+
+/// Like [`decode_batch`], appending to `out` (no intermediate vector when a reader collects
+/// the rows of many batches). On error, `out` keeps the rows decoded before the failing one.
+pub fn decode_batch_into<E: Columnar>(
+    batch: &RecordBatch,
+    out: &mut Vec<E>,
+) -> Result<(), ColumnarError> {
     let array = StructArray::from(batch.clone());
     let decoder = StructDecoder::new(E::schema_version(), E::item(), &array, String::new())?;
-    (0..batch.num_rows())
-        .map(|row| E::decode(&RowDecoder { dec: &decoder, row }))
-        .collect()
+    out.reserve(batch.num_rows());
+    for row in 0..batch.num_rows() {
+        out.push(E::decode(&RowDecoder { dec: &decoder, row })?);
+    }
+    Ok(())
 }
 
 /// The columns of one struct array, mapped to the attributes of a class or object.
@@ -36,10 +52,10 @@ pub(crate) struct StructDecoder<'a> {
 }
 
 enum Reader<'a> {
-    Int(&'a dyn Array),
+    Int(IntCol<'a>),
     Float(&'a dyn Array),
     Bool(&'a dyn Array),
-    Str(&'a dyn Array),
+    Str(StrCol<'a>),
     Ts(&'a dyn Array, TimeUnit),
     Struct(Box<StructDecoder<'a>>),
     List(Box<ListReader<'a>>),
@@ -103,17 +119,20 @@ fn reader<'a>(
 ) -> Result<Reader<'a>, ColumnarError> {
     Ok(match column.data_type() {
         DataType::Null => Reader::Null,
+        // A column without a value in this batch reads as absent, like a missing column.
+        _ if column.null_count() == column.len() => Reader::Null,
+        DataType::Int32 => Reader::Int(IntCol::I32(column.as_primitive::<Int32Type>())),
+        DataType::Int64 => Reader::Int(IntCol::I64(column.as_primitive::<Int64Type>())),
+        DataType::Utf8 => Reader::Str(StrCol::Utf8(column.as_string::<i32>())),
         DataType::Int8
         | DataType::Int16
-        | DataType::Int32
-        | DataType::Int64
         | DataType::UInt8
         | DataType::UInt16
         | DataType::UInt32
-        | DataType::UInt64 => Reader::Int(column),
+        | DataType::UInt64 => Reader::Int(IntCol::Other(column)),
         DataType::Float32 | DataType::Float64 => Reader::Float(column),
         DataType::Boolean => Reader::Bool(column),
-        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => Reader::Str(column),
+        DataType::LargeUtf8 | DataType::Utf8View => Reader::Str(StrCol::Other(column)),
         DataType::Timestamp(unit, _) => Reader::Ts(column, *unit),
         DataType::Struct(_) => match object {
             Some(def) => Reader::Struct(Box::new(StructDecoder::new(
@@ -165,6 +184,7 @@ pub struct RowDecoder<'a> {
 }
 
 impl<'a> RowDecoder<'a> {
+    #[inline]
     fn column(&self, index: usize) -> Option<&'a Reader<'a>> {
         self.dec.columns.get(index).and_then(Option::as_ref)
     }
@@ -241,15 +261,20 @@ impl<'a> RowDecoder<'a> {
     }
 
     /// A `long_t` or `timestamp_t` attribute.
+    #[inline]
     pub fn int64(&self, index: usize) -> Result<Option<i64>, ColumnarError> {
-        let Some(r) = self.column(index) else {
-            return Ok(None);
-        };
+        match self.column(index) {
+            None => Ok(None),
+            Some(r) => self.int64_in(index, r),
+        }
+    }
+
+    fn int64_in(&self, index: usize, r: &'a Reader<'a>) -> Result<Option<i64>, ColumnarError> {
         match r {
-            Reader::Int(a) => int_at(*a, self.row).map_err(|m| self.invalid(index, m)),
+            Reader::Int(a) => a.at(self.row).map_err(|m| self.invalid(index, m)),
             Reader::Ts(a, unit) => Ok(ts_ms_at(*a, *unit, self.row)),
             Reader::Null => Ok(None),
-            Reader::Str(a) => match str_at(*a, self.row) {
+            Reader::Str(a) => match a.at(self.row) {
                 None => Ok(None),
                 Some(s) => s
                     .parse()
@@ -264,13 +289,19 @@ impl<'a> RowDecoder<'a> {
     }
 
     /// A `float_t` attribute.
+    #[inline]
     pub fn float(&self, index: usize) -> Result<Option<f64>, ColumnarError> {
-        let Some(r) = self.column(index) else {
-            return Ok(None);
-        };
+        match self.column(index) {
+            None => Ok(None),
+            Some(r) => self.float_in(index, r),
+        }
+    }
+
+    fn float_in(&self, index: usize, r: &'a Reader<'a>) -> Result<Option<f64>, ColumnarError> {
         match r {
             Reader::Float(a) => Ok(float_at(*a, self.row)),
-            Reader::Int(a) => Ok(int_at(*a, self.row)
+            Reader::Int(a) => Ok(a
+                .at(self.row)
                 .map_err(|m| self.invalid(index, m))?
                 .map(|v| v as f64)),
             Reader::Null => Ok(None),
@@ -279,10 +310,15 @@ impl<'a> RowDecoder<'a> {
     }
 
     /// A `boolean_t` attribute.
+    #[inline]
     pub fn bool(&self, index: usize) -> Result<Option<bool>, ColumnarError> {
-        let Some(r) = self.column(index) else {
-            return Ok(None);
-        };
+        match self.column(index) {
+            None => Ok(None),
+            Some(r) => self.bool_in(index, r),
+        }
+    }
+
+    fn bool_in(&self, index: usize, r: &'a Reader<'a>) -> Result<Option<bool>, ColumnarError> {
         match r {
             Reader::Bool(a) => Ok((!a.is_null(self.row)).then(|| a.as_boolean().value(self.row))),
             Reader::Null => Ok(None),
@@ -291,13 +327,19 @@ impl<'a> RowDecoder<'a> {
     }
 
     /// A string attribute (also string-keyed enums). Numbers are read as their decimal text.
+    #[inline]
     pub fn string(&self, index: usize) -> Result<Option<String>, ColumnarError> {
-        let Some(r) = self.column(index) else {
-            return Ok(None);
-        };
+        match self.column(index) {
+            None => Ok(None),
+            Some(r) => self.string_in(index, r),
+        }
+    }
+
+    fn string_in(&self, index: usize, r: &'a Reader<'a>) -> Result<Option<String>, ColumnarError> {
         match r {
-            Reader::Str(a) => Ok(str_at(*a, self.row).map(String::from)),
-            Reader::Int(a) => Ok(int_at(*a, self.row)
+            Reader::Str(a) => Ok(a.at(self.row).map(String::from)),
+            Reader::Int(a) => Ok(a
+                .at(self.row)
                 .map_err(|m| self.invalid(index, m))?
                 .map(|v| v.to_string())),
             Reader::Null => Ok(None),
@@ -306,42 +348,67 @@ impl<'a> RowDecoder<'a> {
     }
 
     /// A `datetime_t` attribute, as RFC 3339 text with milliseconds.
+    #[inline]
     pub fn datetime(&self, index: usize) -> Result<Option<String>, ColumnarError> {
-        let Some(r) = self.column(index) else {
-            return Ok(None);
-        };
+        match self.column(index) {
+            None => Ok(None),
+            Some(r) => self.datetime_in(index, r),
+        }
+    }
+
+    fn datetime_in(
+        &self,
+        index: usize,
+        r: &'a Reader<'a>,
+    ) -> Result<Option<String>, ColumnarError> {
         match r {
             Reader::Ts(a, unit) => {
                 Ok(ts_ms_at(*a, *unit, self.row).map(crate::time::format_rfc3339_ms))
             }
-            Reader::Int(a) => Ok(int_at(*a, self.row)
+            Reader::Int(a) => Ok(a
+                .at(self.row)
                 .map_err(|m| self.invalid(index, m))?
                 .map(crate::time::format_rfc3339_ms)),
-            Reader::Str(a) => Ok(str_at(*a, self.row).map(String::from)),
+            Reader::Str(a) => Ok(a.at(self.row).map(String::from)),
             Reader::Null => Ok(None),
             other => Err(self.mismatch(index, other.array())),
         }
     }
 
     /// A `json_t` attribute. JSON text is parsed; text that is not JSON is kept as a string.
+    #[inline]
     pub fn json(&self, index: usize) -> Result<Option<Value>, ColumnarError> {
-        let Some(r) = self.column(index) else {
-            return Ok(None);
-        };
+        match self.column(index) {
+            None => Ok(None),
+            Some(r) => self.json_in(index, r),
+        }
+    }
+
+    fn json_in(&self, _index: usize, r: &'a Reader<'a>) -> Result<Option<Value>, ColumnarError> {
         Ok(match r {
-            Reader::Str(a) => str_at(*a, self.row)
+            Reader::Str(a) => a
+                .at(self.row)
                 .map(|s| serde_json::from_str(s).unwrap_or_else(|_| Value::String(s.to_string()))),
             other => reader_json(other, self.row),
         })
     }
 
     /// A free-form object (`unmapped`): a Map column, JSON text, or a struct.
+    #[inline]
     pub fn map(&self, index: usize) -> Result<Option<Map<String, Value>>, ColumnarError> {
-        let Some(r) = self.column(index) else {
-            return Ok(None);
-        };
+        match self.column(index) {
+            None => Ok(None),
+            Some(r) => self.map_in(index, r),
+        }
+    }
+
+    fn map_in(
+        &self,
+        index: usize,
+        r: &'a Reader<'a>,
+    ) -> Result<Option<Map<String, Value>>, ColumnarError> {
         match r {
-            Reader::Str(a) => match str_at(*a, self.row) {
+            Reader::Str(a) => match a.at(self.row) {
                 None => Ok(None),
                 Some(s) => match serde_json::from_str(s) {
                     Ok(Value::Object(m)) => Ok(Some(m)),
@@ -357,13 +424,22 @@ impl<'a> RowDecoder<'a> {
     }
 
     /// An object attribute: a struct column, or JSON text (beyond the recursion depth).
+    #[inline]
     pub fn object<T: Columnar + DeserializeOwned>(
         &self,
         index: usize,
     ) -> Result<Option<T>, ColumnarError> {
-        let Some(r) = self.column(index) else {
-            return Ok(None);
-        };
+        match self.column(index) {
+            None => Ok(None),
+            Some(r) => self.object_in::<T>(index, r),
+        }
+    }
+
+    fn object_in<T: Columnar + DeserializeOwned>(
+        &self,
+        index: usize,
+        r: &'a Reader<'a>,
+    ) -> Result<Option<T>, ColumnarError> {
         self.object_from(index, r, self.row)
     }
 
@@ -381,7 +457,7 @@ impl<'a> RowDecoder<'a> {
                     T::decode(&RowDecoder { dec, row }).map(Some)
                 }
             }
-            Reader::Str(a) => match str_at(*a, row) {
+            Reader::Str(a) => match a.at(row) {
                 None => Ok(None),
                 Some(s) => serde_json::from_str(s)
                     .map(Some)
@@ -392,6 +468,7 @@ impl<'a> RowDecoder<'a> {
         }
     }
 
+    #[inline]
     fn list(
         &self,
         index: usize,
@@ -420,7 +497,7 @@ impl<'a> RowDecoder<'a> {
         let mut out = Vec::with_capacity(end - start);
         for i in start..end {
             let v = match &l.values {
-                Reader::Int(a) => int_at(*a, i).map_err(|m| self.invalid(index, m))?,
+                Reader::Int(a) => a.at(i).map_err(|m| self.invalid(index, m))?,
                 Reader::Ts(a, unit) => ts_ms_at(*a, *unit, i),
                 other => return Err(self.mismatch(index, other.array())),
             };
@@ -465,11 +542,12 @@ impl<'a> RowDecoder<'a> {
         let mut out = Vec::with_capacity(end - start);
         for i in start..end {
             out.push(match &l.values {
-                Reader::Str(a) => str_at(*a, i).unwrap_or_default().to_string(),
+                Reader::Str(a) => a.at(i).unwrap_or_default().to_string(),
                 Reader::Ts(a, unit) => ts_ms_at(*a, *unit, i)
                     .map(crate::time::format_rfc3339_ms)
                     .unwrap_or_default(),
-                Reader::Int(a) => int_at(*a, i)
+                Reader::Int(a) => a
+                    .at(i)
                     .map_err(|m| self.invalid(index, m))?
                     .map(|v| v.to_string())
                     .unwrap_or_default(),
@@ -487,7 +565,8 @@ impl<'a> RowDecoder<'a> {
         Ok(Some(
             (start..end)
                 .map(|i| match &l.values {
-                    Reader::Str(a) => str_at(*a, i)
+                    Reader::Str(a) => a
+                        .at(i)
                         .map(|s| {
                             serde_json::from_str(s).unwrap_or_else(|_| Value::String(s.to_string()))
                         })
@@ -506,7 +585,7 @@ impl<'a> RowDecoder<'a> {
         let mut out = Vec::with_capacity(end - start);
         for i in start..end {
             let v = match &l.values {
-                Reader::Str(a) => str_at(*a, i).and_then(|s| serde_json::from_str(s).ok()),
+                Reader::Str(a) => a.at(i).and_then(|s| serde_json::from_str(s).ok()),
                 other => reader_json(other, i),
             };
             match v {
@@ -549,16 +628,65 @@ impl<'a> RowDecoder<'a> {
 impl<'a> Reader<'a> {
     fn array(&self) -> &'a dyn Array {
         match self {
-            Reader::Int(a)
-            | Reader::Float(a)
-            | Reader::Bool(a)
-            | Reader::Str(a)
-            | Reader::Other(a) => *a,
+            Reader::Int(a) => a.array(),
+            Reader::Str(a) => a.array(),
+            Reader::Float(a) | Reader::Bool(a) | Reader::Other(a) => *a,
             Reader::Ts(a, _) => *a,
             Reader::Struct(s) => s.array,
             Reader::List(l) => l.array,
             Reader::Map(m) => *m,
             Reader::Null => &*EMPTY_NULLS,
+        }
+    }
+}
+
+/// An integer column, downcast once per batch for the common widths.
+#[derive(Clone, Copy)]
+enum IntCol<'a> {
+    I32(&'a Int32Array),
+    I64(&'a Int64Array),
+    Other(&'a dyn Array),
+}
+
+impl<'a> IntCol<'a> {
+    #[inline]
+    fn at(self, row: usize) -> Result<Option<i64>, String> {
+        match self {
+            IntCol::I32(a) => Ok(a.is_valid(row).then(|| i64::from(a.value(row)))),
+            IntCol::I64(a) => Ok(a.is_valid(row).then(|| a.value(row))),
+            IntCol::Other(a) => int_at(a, row),
+        }
+    }
+
+    fn array(self) -> &'a dyn Array {
+        match self {
+            IntCol::I32(a) => a,
+            IntCol::I64(a) => a,
+            IntCol::Other(a) => a,
+        }
+    }
+}
+
+/// A string column, downcast once per batch for `Utf8`.
+#[derive(Clone, Copy)]
+enum StrCol<'a> {
+    Utf8(&'a StringArray),
+    Other(&'a dyn Array),
+}
+
+impl<'a> StrCol<'a> {
+    #[inline]
+    fn at(self, row: usize) -> Option<&'a str> {
+        match self {
+            StrCol::Utf8(a) => a.is_valid(row).then(|| a.value(row)),
+            StrCol::Other(a) => str_at(a, row),
+        }
+    }
+
+    fn array(self) -> &'a dyn Array {
+        match self {
+            StrCol::Utf8(a) => a,
+            StrCol::Other(a) => a,
         }
     }
 }

@@ -327,7 +327,18 @@ impl StructEncoder {
     fn finish_children(&mut self) -> Result<Vec<ArrayRef>, ColumnarError> {
         let len = self.len;
         let mut out = Vec::with_capacity(self.layout.fields.len());
-        for child in self.children.iter_mut().flatten() {
+        for (child, field) in self
+            .children
+            .iter_mut()
+            .flatten()
+            .zip(self.layout.fields.iter())
+        {
+            if child.len() == 0 && len > 0 {
+                // Never written in this batch: one all-null array (zeroed buffers) instead of
+                // `len` appends to every builder below it.
+                out.push(arrow_array::new_null_array(field.data_type(), len));
+                continue;
+            }
             let pad = len.saturating_sub(child.len());
             child.append_nulls(pad);
             out.push(child.finish()?);
@@ -364,21 +375,26 @@ impl StructEncoder {
 
     /// A float attribute.
     pub fn float(&mut self, index: usize, value: Option<f64>) {
-        if let (Some(v), Some(Enc::Float32(b))) = (value, self.slot(index)) {
+        let Some(v) = value else { return };
+        if let Some(Enc::Float32(b)) = self.slot(index) {
             b.append_value(v as f32);
         }
     }
 
     /// A boolean attribute.
     pub fn bool(&mut self, index: usize, value: Option<bool>) {
-        if let (Some(v), Some(Enc::Bool(b))) = (value, self.slot(index)) {
+        let Some(v) = value else { return };
+        if let Some(Enc::Bool(b)) = self.slot(index) {
             b.append_value(v);
         }
     }
 
     /// A string attribute (also string-keyed enums).
     pub fn str(&mut self, index: usize, value: Option<&str>) {
-        if let (Some(v), Some(Enc::Utf8(b) | Enc::Json(b))) = (value, self.slot(index)) {
+        // The value is checked first: an absent value must not pad the column (padding is
+        // deferred to the next value or to the end of the batch).
+        let Some(v) = value else { return };
+        if let Some(Enc::Utf8(b) | Enc::Json(b)) = self.slot(index) {
             b.append_value(v);
         }
     }
@@ -400,7 +416,8 @@ impl StructEncoder {
 
     /// A `json_t` attribute, as JSON text.
     pub fn json(&mut self, index: usize, value: Option<&Value>) {
-        if let (Some(v), Some(Enc::Json(b) | Enc::Utf8(b))) = (value, self.slot(index)) {
+        let Some(v) = value else { return };
+        if let Some(Enc::Json(b) | Enc::Utf8(b)) = self.slot(index) {
             b.append_value(v.to_string());
         }
     }

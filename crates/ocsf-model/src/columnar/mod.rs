@@ -41,13 +41,15 @@ mod decode;
 mod encode;
 mod layout;
 mod parquet_io;
+mod projection;
 
-pub use decode::{RowDecoder, decode_batch};
+pub use decode::{RowDecoder, decode_batch, decode_batch_into};
 pub use encode::{BatchEncoder, EncodeStats, StructEncoder};
 pub use layout::{ColumnarOptions, arrow_schema};
 pub use parquet_io::{
     MAX_DATA_PAGE_BYTES, MAX_ROW_GROUP_BYTES, read_parquet, write_parquet, writer_properties,
 };
+pub use projection::populated_columns;
 
 use crate::schema::{ItemDef, SchemaVersion};
 

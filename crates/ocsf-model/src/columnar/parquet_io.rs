@@ -8,7 +8,9 @@ use parquet::basic::{Compression, Encoding, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties, WriterVersion};
 use parquet::schema::types::ColumnPath;
 
-use super::{BatchEncoder, Columnar, ColumnarError, ColumnarOptions, decode_batch};
+use super::{
+    BatchEncoder, Columnar, ColumnarError, ColumnarOptions, decode_batch_into, populated_columns,
+};
 use crate::OcsfEvent;
 
 /// The largest uncompressed data page written (Security Lake: data pages <= 1 MB).
@@ -106,12 +108,18 @@ pub fn write_parquet<E: OcsfEvent + Columnar>(
 }
 
 /// Reads every row of a Parquet file into typed events of one class (GZIP, SNAPPY and ZSTD
-/// pages; 2- and 3-level lists; see [`decode_batch`] for the tolerated differences).
+/// pages; 2- and 3-level lists; see [`decode_batch`](super::decode_batch) for the tolerated differences).
+///
+/// Only the columns that hold values are read ([`populated_columns`]).
 pub fn read_parquet<E: Columnar>(bytes: Bytes) -> Result<Vec<E>, ColumnarError> {
-    let reader = ParquetRecordBatchReaderBuilder::try_new(bytes)?.build()?;
-    let mut out = Vec::new();
+    let builder = ParquetRecordBatchReaderBuilder::try_new(bytes)?;
+    let projection = populated_columns(builder.metadata());
+    let rows = usize::try_from(builder.metadata().file_metadata().num_rows()).unwrap_or(0);
+    let reader = builder.with_projection(projection).build()?;
+    // The footer's row count is not trusted beyond a preallocation hint.
+    let mut out = Vec::with_capacity(rows.min(1 << 16));
     for batch in reader {
-        out.extend(decode_batch::<E>(&batch?)?);
+        decode_batch_into::<E>(&batch?, &mut out)?;
     }
     Ok(out)
 }

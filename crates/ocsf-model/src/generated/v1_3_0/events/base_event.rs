@@ -18,7 +18,7 @@ Other = 99 => "Other",
 /// **Base Event**: OCSF 1.3.0 event class `base_event`.
 ///
 /// - `class_uid`: 0
-/// - category: Other (`category_uid` 0)
+/// - category: Uncategorized (`category_uid` 0)
 /// - profiles: `cloud`, `datetime`, `osint`, `data_classification`
 ///
 /// [Schema](https://schema.ocsf.io/1.3.0/classes/base_event)
@@ -141,7 +141,7 @@ impl BaseEvent {
     /// The class's `category_uid`.
     pub const CATEGORY_UID: i32 = 0;
     /// The category's caption.
-    pub const CATEGORY_CAPTION: &'static str = "Other";
+    pub const CATEGORY_CAPTION: &'static str = "Uncategorized";
 
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
