@@ -1,19 +1,169 @@
 //! # securitylake
 //!
-//! The facade crate of the Rust SDK for Amazon Security Lake. It holds no logic of its own: it
-//! re-exports the crates of the workspace behind cargo features, so an application can depend on
-//! one crate and switch on what it uses.
+//! A Rust SDK for [Amazon Security Lake](https://aws.amazon.com/security-lake/).
+//! This facade crate holds no logic of its own: it re-exports the crates of
+//! the workspace behind cargo features, so an application depends on one
+//! crate and switches on what it uses. Every module below is the named crate,
+//! unchanged.
 //!
-//! | feature | re-export | what it is |
-//! |---|---|---|
-//! | `compiler` | `securitylake::compiler` | the OCSF schema compiler (`ocsf-compiler`) |
+//! | feature | default | module | crate | what it is |
+//! |---|---|---|---|---|
+//! | `model` | yes | [`model`] | `ocsf-model` | typed OCSF 1.1.0 events, objects and enums, validation |
+//! | `arrow` | yes (via `source`) | [`model::columnar`] | `ocsf-model` | Arrow schemas, typed batches, Security Lake Parquet |
+//! | `v1_0_0_rc2`, `v1_3_0`, `v1_8_0` | no | `model::v1_3_0`, ... | `ocsf-model` | further OCSF versions |
+//! | `schemars`, `jsonschema` | no | | `ocsf-model` | `JsonSchema` derives; validation with the `jsonschema` crate |
+//! | `mappers` | yes | [`mappers`] | `ocsf-mappers` | Linux (syslog, auditd, journald) and Trend Micro Deep Security (CEF, LEEF) logs into OCSF |
+//! | `mappers-async` | no | | `ocsf-mappers` | tokio `AsyncBufRead` line streams |
+//! | `core` | yes | [`core`] | `securitylake-core` | lake layout, object stores (local, S3), AWS configuration |
+//! | `source` | yes | [`source`] | `securitylake-source` | custom sources: registration, Glue partitions, crash-safe typed writers |
+//! | `subscriber` | yes | [`subscriber`] | `securitylake-subscriber` | subscribers: SQS, HTTPS and local notifications, typed reads |
+//! | `emulator` | no | `emulator` | `securitylake-emulator` | a loopback Security Lake (API, S3, STS, notifications) for development and tests |
+//! | `compiler` | no | `compiler` | `ocsf-compiler` | the OCSF schema compiler |
 //!
-//! The data flow the crates implement, one direction only:
+//! The data flow, one direction only:
 //!
 //! ```text
-//! raw log -> ocsf-mappers -> typed event (ocsf-model) -> RecordBatch -> Parquet
-//!   -> securitylake-source -> object store -> notification -> securitylake-subscriber -> typed event
+//! raw log -> mappers -> typed event (model) -> RecordBatch -> Parquet
+//!   -> source (Writer) -> object store -> notification -> subscriber -> typed event
 //! ```
+//!
+//! The repository's `examples/` run every part offline (`cargo run --example
+//! quickstart` first); the `seclake` command-line tool wraps the same crates.
+//!
+//! # Publish your first custom source
+//!
+//! A custom source writes events of one OCSF class under the location
+//! Security Lake gave it. Map raw lines with a mapper, keep the class of the
+//! source and write them with a [`Writer`](source::Writer). Here the lake is a
+//! local directory ([`LocalLake`](core::store::LocalLake)); against AWS, give
+//! the writer an [`S3Store`](core::store::S3Store) built from the source's
+//! provider role and the location that
+//! [`Registrar::reconcile`](source::Registrar::reconcile) returned
+//! (`WriterConfigBuilder::source`).
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+//! use std::sync::Arc;
+//!
+//! use securitylake::core::layout::SourceLocation;
+//! use securitylake::core::store::LocalLake;
+//! use securitylake::mappers::target::v1_1_0::Mapped;
+//! use securitylake::mappers::{LinuxMapper, SourceConfig};
+//! use securitylake::model::v1_1_0::events::Authentication;
+//! use securitylake::source::{Writer, WriterConfig};
+//!
+//! let dir = tempfile::tempdir()?;
+//! let mut mapper = LinuxMapper::new(SourceConfig::linux().with_reference_ms(1_718_000_000_000));
+//! let logons: Vec<Authentication> = [
+//!     "Jun 10 09:00:01 bastion sshd[811]: Failed password for root from 203.0.113.9 port 4022 ssh2",
+//!     "Jun 10 09:00:07 bastion sshd[812]: Accepted publickey for alice from 10.0.4.21 port 50022 ssh2",
+//! ]
+//! .iter()
+//! .flat_map(|line| mapper.map_line(line))
+//! .filter_map(|event| match event {
+//!     Mapped::Authentication(auth) => Some(*auth),
+//!     _ => None,
+//! })
+//! .collect();
+//!
+//! let config = WriterConfig::builder()
+//!     .location(SourceLocation::parse("s3://aws-security-data-lake-us-east-1-abc/ext/bastion/1.0/")?)
+//!     .region("us-east-1")
+//!     .account_id("123456789012")
+//!     .store(Arc::new(LocalLake::new(dir.path().join("lake"))))
+//!     .spool_dir(dir.path().join("spool"))
+//!     .build()?;
+//! let mut writer = Writer::<Authentication>::open(config).await?;
+//! writer.write_batch(logons).await?;
+//! let manifest = writer.close().await?; // what became durable in the lake
+//! assert_eq!(manifest.rows(), 2);
+//! assert!(manifest.objects[0].key.contains("/eventDay=20240610/"));
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Write your first subscriber
+//!
+//! A [`Subscriber`](subscriber::Subscriber) takes notifications from a
+//! source (a local lake directory here; an SQS queue or an HTTPS endpoint
+//! in production), reads each new object and gives it to your
+//! [`Handler`](subscriber::Handler), which reads it as typed events. A
+//! notification is acknowledged only once the handler finished the object.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+//! use std::sync::Arc;
+//! use std::sync::atomic::{AtomicU64, Ordering};
+//!
+//! use futures::TryStreamExt;
+//! use securitylake::core::store::{LocalLake, ObjectStore, PutOptions};
+//! use securitylake::model::columnar::{ColumnarOptions, write_parquet};
+//! use securitylake::model::v1_1_0::enums::StatusId;
+//! use securitylake::model::v1_1_0::events::{Authentication, AuthenticationActivityId, SeverityId};
+//! use securitylake::model::v1_1_0::objects::{Metadata, Product, User};
+//! use securitylake::subscriber::{Handler, HandlerError, LakeObject, LocalSource, Subscriber};
+//!
+//! struct FailedLogons(Arc<AtomicU64>);
+//!
+//! #[async_trait::async_trait]
+//! impl Handler for FailedLogons {
+//!     async fn handle(&self, object: &LakeObject) -> Result<(), HandlerError> {
+//!         let mut batches = object.typed::<Authentication>()?;
+//!         while let Some(batch) = batches.try_next().await? {
+//!             let failed = batch.iter().filter(|e| e.status_id == Some(StatusId::Failure));
+//!             self.0.fetch_add(failed.count() as u64, Ordering::Relaxed);
+//!         }
+//!         Ok(())
+//!     }
+//! }
+//!
+//! // An object in the lake (a writer would have put it there).
+//! let dir = tempfile::tempdir()?;
+//! let mut failed = Authentication::new(AuthenticationActivityId::Logon,
+//!     Metadata::new(Product::default(), "1.1.0".into()), SeverityId::Low, 1_000, User::default());
+//! failed.status_id = Some(StatusId::Failure);
+//! LocalLake::new(dir.path())
+//!     .put("ext/app/1.0/region=us-east-1/accountId=123456789012/eventDay=19700101/a.zstd.parquet",
+//!          write_parquet(&[failed], &ColumnarOptions::default())?.into(), PutOptions::new())
+//!     .await?;
+//!
+//! let count = Arc::new(AtomicU64::new(0));
+//! let subscriber = Subscriber::builder()
+//!     .source(LocalSource::new(dir.path()))
+//!     .handler(FailedLogons(count.clone()))
+//!     .build()
+//!     .await?;
+//! subscriber.run_once().await?; // `run()` keeps polling until shut down
+//! assert_eq!(count.load(Ordering::Relaxed), 1);
+//! # Ok(())
+//! # }
+//! ```
+
+#[cfg(feature = "model")]
+#[doc(inline)]
+pub use ocsf_model as model;
+
+#[cfg(feature = "mappers")]
+#[doc(inline)]
+pub use ocsf_mappers as mappers;
+
+#[cfg(feature = "core")]
+#[doc(inline)]
+pub use securitylake_core as core;
+
+#[cfg(feature = "source")]
+#[doc(inline)]
+pub use securitylake_source as source;
+
+#[cfg(feature = "subscriber")]
+#[doc(inline)]
+pub use securitylake_subscriber as subscriber;
+
+#[cfg(feature = "emulator")]
+#[doc(inline)]
+pub use securitylake_emulator as emulator;
 
 #[cfg(feature = "compiler")]
 #[doc(inline)]

@@ -396,14 +396,19 @@ fn reading_only_populated_columns_keeps_empty_objects_and_lists() {
     assert_eq!(back, events);
 
     let builder = ParquetRecordBatchReaderBuilder::try_new(bytes).expect("footer");
-    let all = builder.metadata().file_metadata().schema_descr().num_columns();
+    let all = builder
+        .metadata()
+        .file_metadata()
+        .schema_descr()
+        .num_columns();
     let mask = populated_columns(builder.metadata());
     let read = (0..all).filter(|&i| mask.leaf_included(i)).count();
     assert!(read < all / 10, "{read} of {all} leaves read");
     // The witnesses: one leaf of dst_endpoint, of observables and of user.groups.
     let schema = builder.metadata().file_metadata().schema_descr();
     let included = |prefix: &str| {
-        (0..all).any(|i| mask.leaf_included(i) && schema.column(i).path().string().starts_with(prefix))
+        (0..all)
+            .any(|i| mask.leaf_included(i) && schema.column(i).path().string().starts_with(prefix))
     };
     assert!(included("dst_endpoint."));
     assert!(included("observables."));

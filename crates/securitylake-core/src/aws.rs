@@ -172,6 +172,25 @@ impl AwsConfigBuilder {
     }
 }
 
+/// The credentials provider of a configuration that has none: every
+/// request fails with "credentials not loaded" (mapped to a `Config` error
+/// with a hint) instead of going out unsigned.
+#[derive(Debug)]
+struct MissingCredentials;
+
+impl ProvideCredentials for MissingCredentials {
+    fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        future::ProvideCredentials::ready(Err(
+            aws_credential_types::provider::error::CredentialsError::not_loaded(
+                "the AWS configuration has no credentials provider",
+            ),
+        ))
+    }
+}
+
 fn lazy_cache(buffer: Duration) -> aws_smithy_runtime_api::client::identity::SharedIdentityCache {
     IdentityCache::lazy().buffer_time(buffer).build()
 }
@@ -197,7 +216,20 @@ impl AwsConfig {
     }
 
     /// Wraps an existing [`SdkConfig`].
+    ///
+    /// A configuration without a credentials provider would send unsigned
+    /// requests, which S3 answers with a puzzling `AccessDenied`; it gets a
+    /// provider that fails every request with
+    /// [`ErrorKind::Config`](crate::ErrorKind::Config) and a message saying
+    /// which credentials to configure.
     pub fn from_sdk_config(sdk: SdkConfig) -> Self {
+        let sdk = if sdk.credentials_provider().is_none() {
+            sdk.to_builder()
+                .credentials_provider(SharedCredentialsProvider::new(MissingCredentials))
+                .build()
+        } else {
+            sdk
+        };
         Self {
             sdk,
             force_path_style: false,

@@ -129,6 +129,13 @@
 //! (`region%3Dus-east-1/...`) unless
 //! [`EmulatorBuilder::url_encode_notification_keys`] turns that off.
 //!
+//! # Fault proxy
+//!
+//! [`FaultProxy`] sits between an S3 client and any loopback S3 (the
+//! emulator's, an `s3s-fs` server, `moto_server`) and answers chosen
+//! requests with 500, 503 `ServiceUnavailable` / `SlowDown` or a connection
+//! reset, before or after forwarding them, to test writers' retries.
+//!
 //! # State and storage
 //!
 //! Sources and subscribers live in memory; only S3 objects persist in the
@@ -152,6 +159,7 @@ mod emulator;
 mod error;
 mod fault;
 mod notify;
+mod proxy;
 mod s3;
 mod server;
 mod state;
@@ -166,4 +174,5 @@ pub use emulator::{
 pub use error::{Error, ErrorKind, Result};
 pub use fault::{Fault, Operation};
 pub use notify::{Delivery, DeliveryOutcome};
+pub use proxy::{FaultProxy, ProxiedRequest, ProxyFault, ProxyRule};
 pub use state::CustomSourceSnapshot;

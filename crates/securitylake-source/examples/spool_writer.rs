@@ -1,10 +1,12 @@
 //! A writer process for the crash tests (and a small demonstration):
 //! writes events with sequence numbers `start..start + count` to a
-//! [`LocalLake`], printing each sequence number to stdout once `write`
-//! returned (the event is acknowledged: durable in the spool).
+//! [`LocalLake`] directory, or with `s3` instead of a directory to S3 (the
+//! location's bucket, path-style, with the default AWS configuration: for
+//! the emulator, its `env_vars()`), printing each sequence number to stdout
+//! once `write` returned (the event is acknowledged: durable in the spool).
 //!
 //! ```text
-//! cargo run -p securitylake-source --example spool_writer -- <lake dir> <spool dir> <start> <count>
+//! cargo run -p securitylake-source --example spool_writer -- <lake dir | s3> <spool dir> <start> <count>
 //! ```
 //!
 //! Small files (32 KiB) make it seal and upload often, so that a kill lands
@@ -16,8 +18,9 @@ use std::sync::Arc;
 use ocsf_model::columnar::ColumnarOptions;
 use ocsf_model::v1_1_0::events::{Authentication, AuthenticationActivityId, SeverityId};
 use ocsf_model::v1_1_0::objects::{Metadata, Product, User};
+use securitylake_core::aws::AwsConfig;
 use securitylake_core::layout::SourceLocation;
-use securitylake_core::store::LocalLake;
+use securitylake_core::store::{LocalLake, ObjectStore, S3Store};
 use securitylake_source::{Writer, WriterConfig};
 
 /// 2024-02-29T00:00:00Z
@@ -46,17 +49,28 @@ fn event(seq: u64) -> Authentication {
 async fn main() -> Result<(), BoxError> {
     let args: Vec<String> = std::env::args().collect();
     let [_, lake, spool, start, count] = args.as_slice() else {
-        return Err("usage: spool_writer <lake dir> <spool dir> <start> <count>".into());
+        return Err("usage: spool_writer <lake dir | s3> <spool dir> <start> <count>".into());
     };
     let start: u64 = start.parse()?;
     let count: u64 = count.parse()?;
+    let location =
+        SourceLocation::parse("s3://aws-security-data-lake-us-east-1-test/ext/partner-app/1.0/")?;
+    let store: Arc<dyn ObjectStore> = if lake == "s3" {
+        let aws = AwsConfig::builder().force_path_style(true).load().await?;
+        Arc::new(
+            S3Store::builder()
+                .client(aws.s3_client())
+                .bucket(location.bucket())
+                .build()?,
+        )
+    } else {
+        Arc::new(LocalLake::new(lake))
+    };
     let config = WriterConfig::builder()
-        .location(SourceLocation::parse(
-            "s3://aws-security-data-lake-us-east-1-test/ext/partner-app/1.0/",
-        )?)
+        .location(location)
         .region("us-east-1")
         .account_id("123456789012")
-        .store(Arc::new(LocalLake::new(lake)))
+        .store(store)
         .spool_dir(spool)
         .max_file_bytes(32 * 1024)
         .columnar_options(ColumnarOptions::default().with_projection(["message"]))

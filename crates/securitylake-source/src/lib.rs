@@ -15,6 +15,25 @@
 //!   written.
 //! * [`error`]: the crate's single [`Error`] type.
 //!
+//! # Publish your first custom source
+//!
+//! 1. **Register** the source once per account and region: a
+//!    [`CustomSource`] names it, its OCSF event class, the account allowed
+//!    to write (`principal`) and the external id; [`Registrar::reconcile`]
+//!    creates it, or finds it unchanged, or reports [`Drift`]. The
+//!    [`RegisteredSource`] it returns carries the provider role and the S3
+//!    location.
+//! 2. **Write** as the provider role (assumed with the external id, see
+//!    `securitylake_core::aws::AwsConfig::assume_role`): a
+//!    [`Writer`] of the source's class over an `S3Store` of the location's
+//!    bucket, configured with [`WriterConfigBuilder::source`]. The
+//!    [`writer`] module shows a complete, runnable writer over a local lake.
+//! 3. **Make it queryable**: add the written partitions to the source's Glue
+//!    table ([`glue::GluePartitioner`]).
+//!
+//! Against AWS (the repository's `register_custom_source` example runs the
+//! same steps against the loopback emulator, offline):
+//!
 //! ```no_run
 //! use securitylake_source::glue::GluePartitioner;
 //! use securitylake_source::{CustomSource, Registrar};

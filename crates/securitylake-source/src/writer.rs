@@ -100,6 +100,35 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! # One class per writer, checked at compile time
+//!
+//! An event of another class is a type error, not a runtime check:
+//!
+//! ```compile_fail
+//! use ocsf_model::v1_1_0::events::{ApiActivity, Authentication};
+//! use securitylake_source::writer::Writer;
+//!
+//! async fn wrong_class(writer: &mut Writer<Authentication>, event: ApiActivity) {
+//!     // error[E0308]: mismatched types: expected `Authentication`, found `ApiActivity`
+//!     let _ = writer.write(event).await;
+//! }
+//! ```
+//!
+//! while the same function with the writer's own class compiles:
+//!
+//! ```no_run
+//! use ocsf_model::v1_1_0::events::{ApiActivity, Authentication};
+//! use securitylake_source::writer::Writer;
+//!
+//! async fn right_class(writer: &mut Writer<ApiActivity>, event: ApiActivity) {
+//!     let _ = writer.write(event).await;
+//! }
+//! # let _ = std::marker::PhantomData::<Authentication>;
+//! ```
+//!
+//! A spool directory written by a writer of another class is refused by
+//! [`Writer::open`] with [`ErrorKind::Config`].
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -252,6 +281,13 @@ pub struct WriterStats {
     pub peak_buffered_bytes: u64,
     /// Fsyncs of write-ahead files.
     pub spool_syncs: u64,
+    /// Segments rolled because the next event would have made the file
+    /// exceed `max_file_bytes`.
+    pub rolls_by_size: u64,
+    /// Segments rolled because they were `max_age` old.
+    pub rolls_by_age: u64,
+    /// Segments rolled early to stay within `max_buffered_bytes`.
+    pub rolls_by_memory: u64,
 }
 
 /// The configuration of a [`Writer`]; build it with [`WriterConfig::builder`].
@@ -542,6 +578,8 @@ struct OpenSegment<E> {
     events: Vec<E>,
     /// The JSON size of the buffered events (record overhead included).
     bytes: u64,
+    /// The JSON size of the largest event (it bounds every value's size).
+    max_event_bytes: u64,
     opened_at: i64,
     min_time: i64,
     max_time: i64,
@@ -596,7 +634,7 @@ impl<E: OcsfEvent> Writer<E> {
     /// another class's events, and with the store's error when a recovered
     /// upload fails (the spool is left intact; opening again retries).
     pub async fn open(config: WriterConfig) -> Result<Self> {
-        let empty = encode_parquet::<E>(&[], &config.columnar)?;
+        let empty = encode_parquet::<E>(&[], &config.columnar, 0)?;
         // The footer grows with row groups and statistics: twice the empty
         // file is a safe margin.
         let overhead = 2 * empty.len() as u64;
@@ -704,7 +742,8 @@ impl<E: OcsfEvent> Writer<E> {
         let rows = events.len() as u64;
         self.stats.segments_recovered += 1;
         self.stats.events_recovered += rows;
-        let (_, result) = self.encode(events).await?;
+        let max_event_bytes = rest.iter().map(|r| r.len() as u64).max().unwrap_or(0);
+        let (_, result) = self.encode(events, max_event_bytes).await?;
         let parquet = result?;
         self.seal_bytes(id, partition, rows, min_time, max_time, &parquet)?;
         Ok(())
@@ -791,6 +830,7 @@ impl<E: OcsfEvent> Writer<E> {
                     wal,
                     events: Vec::new(),
                     bytes: 0,
+                    max_event_bytes: 0,
                     opened_at: self.config.clock.now_millis(),
                     min_time: time,
                     max_time: time,
@@ -803,6 +843,7 @@ impl<E: OcsfEvent> Writer<E> {
         segment.wal.append(payload)?;
         segment.events.push(event);
         segment.bytes += size;
+        segment.max_event_bytes = segment.max_event_bytes.max(payload.len() as u64);
         segment.min_time = segment.min_time.min(time);
         segment.max_time = segment.max_time.max(time);
         self.stats.buffered_bytes += size;
@@ -860,6 +901,7 @@ impl<E: OcsfEvent> Writer<E> {
     async fn make_room(&mut self, partition: &PartitionKey, size: u64) -> Result<()> {
         if self.needs_roll(partition, size) {
             self.seal(partition).await?;
+            self.stats.rolls_by_size += 1;
         }
         while self.stats.buffered_bytes + size > self.config.max_buffered_bytes {
             let Some(largest) = self
@@ -871,6 +913,7 @@ impl<E: OcsfEvent> Writer<E> {
                 break;
             };
             self.seal(&largest).await?;
+            self.stats.rolls_by_memory += 1;
         }
         self.upload_pending().await
     }
@@ -985,6 +1028,7 @@ impl<E: OcsfEvent> Writer<E> {
             .collect();
         for partition in &due {
             self.seal(partition).await?;
+            self.stats.rolls_by_age += 1;
         }
         if !due.is_empty() || !self.pending.is_empty() {
             self.upload_pending().await?;
@@ -1012,10 +1056,14 @@ impl<E: OcsfEvent> Writer<E> {
 
     /// Encodes events to Parquet off the async executor. Gives the events
     /// back with the result so that a failed encoding loses nothing.
-    async fn encode(&self, events: Vec<E>) -> Result<(Vec<E>, Result<Vec<u8>>)> {
+    async fn encode(
+        &self,
+        events: Vec<E>,
+        max_event_bytes: u64,
+    ) -> Result<(Vec<E>, Result<Vec<u8>>)> {
         let options = self.config.columnar.clone();
         tokio::task::spawn_blocking(move || {
-            let result = encode_parquet(&events, &options);
+            let result = encode_parquet(&events, &options, max_event_bytes);
             (events, result)
         })
         .await
@@ -1037,7 +1085,7 @@ impl<E: OcsfEvent> Writer<E> {
         }
         let events = std::mem::take(&mut segment.events);
         let rows = events.len() as u64;
-        let (events, result) = match self.encode(events).await {
+        let (events, result) = match self.encode(events, segment.max_event_bytes).await {
             Ok(pair) => pair,
             Err(err) => {
                 // The events are lost from memory but not from the spool: a
@@ -1183,28 +1231,72 @@ impl<E: OcsfEvent> Writer<E> {
     }
 }
 
-/// Rows encoded per Arrow batch.
+/// Rows encoded per Arrow batch at most.
 const BATCH_ROWS: usize = 8192;
-/// Values written between two page-size checks.
+/// Event bytes (as JSON) encoded per Arrow batch at most, so that a batch of
+/// large events stays small.
+const BATCH_BYTES: u64 = 8 * 1024 * 1024;
+/// Above this event size (JSON bytes), files are written without
+/// dictionary encoding.
+const LARGE_VALUE_BYTES: u64 = 4096;
+/// Values written between two page-size checks at most.
 const PAGE_CHECK_VALUES: usize = 32;
 /// Rows per data page at most. parquet-rs 60 writes optional columns whose
 /// values are all present in mini-batches of the page row-count limit, and
 /// its byte budget then lets a page of ~400-byte strings reach 1.3 MB
 /// (measured); a smaller row limit bounds the batch.
 const PAGE_MAX_ROWS: usize = 1024;
-/// Headroom under [`MAX_DATA_PAGE_BYTES`]: parquet-rs closes a page only
-/// after the batch of values that crossed its limit, so the limit is set
-/// lower by what [`PAGE_CHECK_VALUES`] values of up to 2 KiB add.
+/// The least headroom under [`MAX_DATA_PAGE_BYTES`]: parquet-rs closes a
+/// page only after the mini-batch of values that crossed its limit, so the
+/// limit is set lower by what one mini-batch can add ([`PAGE_CHECK_VALUES`]
+/// values of up to 2 KiB; fewer, larger values for large events, see
+/// [`page_settings`]).
 const PAGE_HEADROOM: usize = PAGE_CHECK_VALUES * 2048;
+
+/// The page-size limit, the values per page-size check and the rows per
+/// page for events whose JSON is at most `max_value` bytes (a bound on each
+/// of their values).
+///
+/// A page can overshoot the byte limit by one mini-batch of values, so the
+/// mini-batch shrinks (down to one value) as values grow, and the limit
+/// leaves room for it. For columns without nulls parquet-rs 60 sizes its
+/// mini-batches by the page row limit instead (and checks the byte limit
+/// only after each), so with values over 2 KiB the row limit bounds the page
+/// too: a page holds at most twice the limit minus one rows (what was
+/// buffered plus one mini-batch), which must fit in 1 MiB. Pages stay under
+/// 1 MiB as long as no single value is close to 1 MiB itself.
+fn page_settings(max_value: u64) -> (usize, usize, usize) {
+    // A value's plain encoding is its bytes and a 4-byte length.
+    let value = usize::try_from(max_value)
+        .unwrap_or(usize::MAX)
+        .saturating_add(4);
+    let batch = (PAGE_HEADROOM / value.max(1)).clamp(1, PAGE_CHECK_VALUES);
+    let headroom = PAGE_HEADROOM.max(batch.saturating_mul(value));
+    let limit = MAX_DATA_PAGE_BYTES.saturating_sub(headroom).max(1);
+    let rows = if value <= PAGE_HEADROOM / PAGE_CHECK_VALUES {
+        PAGE_MAX_ROWS
+    } else {
+        // Room for the levels of the page.
+        let budget = MAX_DATA_PAGE_BYTES - 4096;
+        (budget / value).div_ceil(2).clamp(1, PAGE_MAX_ROWS)
+    };
+    (limit, batch, rows)
+}
 
 /// Encodes one file: the columnar layer's Security Lake properties
 /// ([`writer_properties`]: ZSTD, statistics, bounded row groups, delta-encoded
 /// `time`), rows sorted by `time` (stable), the root schema named after the
-/// class, and pages that stay under 1 MiB (the limit lowered by
-/// [`PAGE_HEADROOM`] and checked every [`PAGE_CHECK_VALUES`] values, since
-/// parquet-rs checks it only after each write batch). The output is
-/// deterministic: the same events give the same bytes.
-fn encode_parquet<E: OcsfEvent>(events: &[E], options: &ColumnarOptions) -> Result<Vec<u8>> {
+/// class, and pages that stay under 1 MiB (the limit and the values per
+/// size check from [`page_settings`], since parquet-rs checks the page size
+/// only after each mini-batch). Arrow batches hold at most [`BATCH_ROWS`]
+/// rows and about [`BATCH_BYTES`] of events. `max_event_bytes` is the JSON
+/// size of the largest event. The output is deterministic: the same events
+/// give the same bytes.
+fn encode_parquet<E: OcsfEvent>(
+    events: &[E],
+    options: &ColumnarOptions,
+    max_event_bytes: u64,
+) -> Result<Vec<u8>> {
     use parquet::arrow::ArrowWriter;
     use parquet::arrow::arrow_writer::ArrowWriterOptions;
 
@@ -1215,13 +1307,26 @@ fn encode_parquet<E: OcsfEvent>(events: &[E], options: &ColumnarOptions) -> Resu
     order.sort_by_key(|&i| events[i].time());
     let mut encoder =
         BatchEncoder::<E>::new(options).map_err(|e| columnar_error("columnar options", e))?;
-    let limit = MAX_DATA_PAGE_BYTES - PAGE_HEADROOM;
-    let properties = writer_properties()
-        .into_builder()
+    let (limit, check_values, page_rows) = page_settings(max_event_bytes);
+    // A multiple of the page row limit, so that batches do not leave a
+    // partial page that the next mini-batch overfills.
+    let batch_rows = usize::try_from(BATCH_BYTES / max_event_bytes.max(1))
+        .unwrap_or(BATCH_ROWS)
+        .clamp(1, BATCH_ROWS);
+    let batch_rows = (batch_rows / page_rows).max(1) * page_rows;
+    let mut properties = writer_properties().into_builder();
+    if max_event_bytes > LARGE_VALUE_BYTES {
+        // Large values: no dictionaries (they rarely repeat, and parquet-rs
+        // lets a dictionary-encoded column overshoot the page limit by many
+        // such values when it falls back to plain encoding: measured 1.4 MB
+        // pages of 48 KB strings).
+        properties = properties.set_dictionary_enabled(false);
+    }
+    let properties = properties
         .set_data_page_size_limit(limit)
         .set_dictionary_page_size_limit(limit)
-        .set_write_batch_size(PAGE_CHECK_VALUES)
-        .set_data_page_row_count_limit(PAGE_MAX_ROWS)
+        .set_write_batch_size(check_values)
+        .set_data_page_row_count_limit(page_rows)
         .build();
     let root = E::CLASS_NAME
         .rsplit('/')
@@ -1236,7 +1341,7 @@ fn encode_parquet<E: OcsfEvent>(events: &[E], options: &ColumnarOptions) -> Resu
     let mut writer =
         ArrowWriter::try_new_with_options(&mut out, encoder.schema().clone(), writer_options)
             .map_err(parquet_error)?;
-    for chunk in order.chunks(BATCH_ROWS) {
+    for chunk in order.chunks(batch_rows) {
         for &i in chunk {
             encoder.append(&events[i]);
         }
@@ -1253,4 +1358,40 @@ fn time_range<E: OcsfEvent>(events: &[E]) -> (i64, i64) {
     let min = events.iter().map(OcsfEvent::time).min().unwrap_or(0);
     let max = events.iter().map(OcsfEvent::time).max().unwrap_or(0);
     (min, max)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_settings_leave_room_for_one_mini_batch() {
+        // Small values: the default mini-batch, headroom and rows.
+        assert_eq!(
+            page_settings(100),
+            (
+                MAX_DATA_PAGE_BYTES - PAGE_HEADROOM,
+                PAGE_CHECK_VALUES,
+                PAGE_MAX_ROWS
+            )
+        );
+        for value in [
+            0u64, 1, 2_000, 2_044, 2_045, 10_000, 65_532, 100_000, 500_000,
+        ] {
+            let (limit, batch, rows) = page_settings(value);
+            assert!((1..=PAGE_CHECK_VALUES).contains(&batch), "{value}");
+            assert!((1..=PAGE_MAX_ROWS).contains(&rows), "{value}");
+            assert!(limit >= 1);
+            let value = value as usize + 4;
+            // The byte limit plus one mini-batch of the largest values fits.
+            assert!(limit + batch * value <= MAX_DATA_PAGE_BYTES, "{value}");
+            if value > 2048 {
+                // So do the most rows a page can buffer.
+                assert!((2 * rows - 1) * value <= MAX_DATA_PAGE_BYTES, "{value}");
+            }
+        }
+        assert_eq!(page_settings(100_000).1, 1);
+        assert_eq!(page_settings(48 * 1024).2, 11);
+        assert_eq!(page_settings(u64::MAX), (1, 1, 1));
+    }
 }

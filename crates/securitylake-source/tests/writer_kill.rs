@@ -1,5 +1,7 @@
 //! Kill -9 the writer process at random points, many times, then recover:
-//! every event the child acknowledged is in the lake exactly once.
+//! every event the child acknowledged is in the lake exactly once. Once with
+//! a local lake, once uploading to the emulator's S3 over HTTP (so kills
+//! also land in the middle of requests).
 
 mod writer_support;
 
@@ -10,7 +12,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ocsf_model::v1_1_0::events::Authentication;
-use securitylake_core::store::{LocalLake, ObjectStore};
+use securitylake_core::aws::AwsConfig;
+use securitylake_core::store::{LocalLake, ObjectStore, S3Store};
+use securitylake_emulator::Emulator;
 use securitylake_source::{Writer, WriterConfig};
 use writer_support::*;
 
@@ -35,23 +39,69 @@ fn child_binary() -> BoxResult<PathBuf> {
     Ok(path)
 }
 
+/// Where the child writes.
+enum Lake<'a> {
+    /// A local lake directory.
+    Local(&'a std::path::Path),
+    /// The emulator's S3, configured through its environment variables.
+    Emulator(&'a Emulator),
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_at_random_points_loses_and_duplicates_nothing() -> TestResult {
+    let lake = tempfile::tempdir()?;
+    let store: Arc<dyn ObjectStore> = Arc::new(LocalLake::new(lake.path()));
+    kill_loop(Lake::Local(lake.path()), store, 0x5eed_cafe).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_while_uploading_to_the_emulator_loses_and_duplicates_nothing() -> TestResult {
+    let emulator = Emulator::builder().lake_id("test").start().await?;
+    assert_eq!(emulator.lake_bucket(), BUCKET);
+    let (access_key, secret) = emulator.credentials();
+    let aws = AwsConfig::builder()
+        .region(emulator.region())
+        .endpoint_url(emulator.endpoint_url())
+        .static_credentials(access_key, secret, None)
+        .force_path_style(true)
+        .load()
+        .await?;
+    let store: Arc<dyn ObjectStore> = Arc::new(
+        S3Store::builder()
+            .client(aws.s3_client())
+            .bucket(BUCKET)
+            .build()?,
+    );
+    kill_loop(Lake::Emulator(&emulator), store, 0xdead_beef).await?;
+    emulator.shutdown().await;
+    Ok(())
+}
+
+/// Runs the child until it was killed `KILLS` times, then recovers its
+/// spool into `store` and checks the lake.
+async fn kill_loop(target: Lake<'_>, store: Arc<dyn ObjectStore>, seed: u64) -> TestResult {
     /// Kills to reach (runs that finish before their kill do not count).
     const KILLS: u64 = 24;
     const MAX_RUNS: u64 = 80;
     const PER_RUN: u64 = 1_000;
     let binary = child_binary()?;
-    let lake = tempfile::tempdir()?;
     let spool = tempfile::tempdir()?;
-    let mut rng = fastrand::Rng::with_seed(0x5eed_cafe);
+    let mut rng = fastrand::Rng::with_seed(seed);
     let mut acknowledged = Vec::new();
     let started = Instant::now();
     let mut killed = 0;
     let mut run = 0;
     while killed < KILLS && run < MAX_RUNS {
-        let mut child = Command::new(&binary)
-            .arg(lake.path())
+        let mut command = Command::new(&binary);
+        match &target {
+            Lake::Local(dir) => {
+                command.arg(dir);
+            }
+            Lake::Emulator(emulator) => {
+                command.arg("s3").envs(emulator.env_vars());
+            }
+        }
+        let mut child = command
             .arg(spool.path())
             .arg((run * PER_RUN).to_string())
             .arg(PER_RUN.to_string())
@@ -72,7 +122,7 @@ async fn sigkill_at_random_points_loses_and_duplicates_nothing() -> TestResult {
                 exited = Some(status);
                 break;
             }
-            std::thread::sleep(Duration::from_millis(2));
+            tokio::time::sleep(Duration::from_millis(2)).await;
         }
         if exited.is_none() {
             child.kill()?; // SIGKILL
@@ -101,7 +151,6 @@ async fn sigkill_at_random_points_loses_and_duplicates_nothing() -> TestResult {
     assert!(killed >= KILLS, "only {killed} of {run} runs were killed");
 
     // Recover what the last child left, and flush.
-    let store: Arc<dyn ObjectStore> = Arc::new(LocalLake::new(lake.path()));
     let config = WriterConfig::builder()
         .location(location())
         .region("us-east-1")

@@ -22,7 +22,8 @@ pub struct DeadLetter {
     /// Why it failed.
     pub reason: String,
     /// A short class of failure (`invalid_notification`, `handler`,
-    /// `poison`, an [`ErrorKind`] name).
+    /// `poison`, `panic` when reading or handling the object panicked, an
+    /// [`ErrorKind`] name).
     pub kind: String,
     /// How many times processing was attempted.
     pub attempts: u32,

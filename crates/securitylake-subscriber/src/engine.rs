@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use futures::FutureExt;
 use securitylake_core::aws::AwsConfig;
 use securitylake_core::layout::ParsedKey;
 use securitylake_core::store::{ObjectStore, S3Store};
@@ -216,6 +217,21 @@ impl From<Error> for Failure {
     }
 }
 
+impl Failure {
+    fn from_panic(panic: &(dyn std::any::Any + Send)) -> Self {
+        let message = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".to_owned());
+        Self {
+            retryable: false,
+            kind: "panic".to_owned(),
+            reason: format!("reading or handling the object panicked: {message}"),
+        }
+    }
+}
+
 impl From<HandlerError> for Failure {
     fn from(e: HandlerError) -> Self {
         Self {
@@ -314,7 +330,15 @@ impl Engine {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match self.attempt(&object).await {
+            // A panic while reading or handling the object (the `parquet` crate panics on some
+            // corrupt files; a handler may have a bug) must not take the subscriber down, or
+            // the object would be retried after every restart: it is a permanent failure of
+            // this object, dead-lettered with the kind `panic`.
+            let attempted = std::panic::AssertUnwindSafe(self.attempt(&object))
+                .catch_unwind()
+                .await
+                .unwrap_or_else(|panic| Err(Failure::from_panic(panic.as_ref())));
+            match attempted {
                 Ok(AttemptResult::Handled(resolved)) => {
                     return match self.checkpoint.record(&resolved).await {
                         Ok(()) => {

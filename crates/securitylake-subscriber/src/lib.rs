@@ -14,6 +14,16 @@
 //! backoff; permanent ones go to a [`DeadLetterSink`] with the reason and
 //! are then acknowledged.
 //!
+//! # Write your first subscriber
+//!
+//! Implement [`Handler`] (one call per object; read it as typed events with
+//! [`LakeObject::typed`], as Arrow batches, or as dynamic events), choose a
+//! source, and run the [`Subscriber`]: [`Subscriber::run`] until shut down,
+//! or [`Subscriber::run_once`] for one pass. With a Security Lake
+//! subscriber, give the builder the AWS configuration and the subscriber
+//! role with its external id (`SubscriberBuilder::subscriber_role`) and a
+//! [`SqsSource`] or [`HttpsSource`]. Here, a local lake:
+//!
 //! ```
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt").block_on(async {
 //! use std::sync::Arc;

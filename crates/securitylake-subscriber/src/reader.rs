@@ -3,6 +3,11 @@
 //! one row group at a time, decoded into Arrow batches, typed OCSF events or
 //! [`DynamicEvent`]s.
 //!
+//! Memory stays bounded by [`ROW_GROUP_WINDOW_BYTES`] rather than by the
+//! row group size: a row group larger than that (our writer closes row
+//! groups at 128 MiB) is read in windows of consecutive rows, each fetching
+//! only the pages it needs, located with the file's offset index.
+//!
 //! The class and OCSF version of an object are detected from its key (native
 //! sources: `aws/<SOURCE>/1.0/` is OCSF 1.0.0-rc.2, `2.0/` is 1.1.0), then from
 //! the column statistics or the first row of `class_uid` and
@@ -44,13 +49,15 @@ use arrow_schema::{DataType, FieldRef, Schema};
 use bytes::Bytes;
 use futures::future::BoxFuture;
 use futures::{FutureExt, Stream, StreamExt, TryStreamExt};
-use ocsf_model::columnar::decode_batch;
+use ocsf_model::columnar::{decode_batch, populated_columns};
 use ocsf_model::{DynamicEvent, OcsfEvent};
 use parquet::arrow::ProjectionMask;
-use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, RowSelection, RowSelector,
+};
 use parquet::arrow::async_reader::{AsyncFileReader, ParquetRecordBatchStreamBuilder};
 use parquet::errors::ParquetError;
-use parquet::file::metadata::{ParquetMetaData, ParquetMetaDataReader};
+use parquet::file::metadata::{PageIndexPolicy, ParquetMetaData, ParquetMetaDataReader};
 use parquet::file::statistics::Statistics;
 use securitylake_core::layout::{LakeSource, NativeVersion, ParsedKey};
 use securitylake_core::store::ObjectStore;
@@ -62,11 +69,18 @@ use crate::notification::ObjectRef;
 /// footer fits (one request for most files).
 pub const FOOTER_PREFETCH: usize = 256 * 1024;
 
-/// Adjacent column chunks closer than this are fetched in one request.
+/// Adjacent column chunks closer than this are fetched in one request
+/// (windowed reads of large row groups use at most a 64th of the window, so
+/// as not to read the pages of the other windows).
 pub const COALESCE_GAP: u64 = 1024 * 1024;
 
 /// Rows per decoded batch.
 pub const DEFAULT_BATCH_SIZE: usize = 8192;
+
+/// Row groups whose compressed size exceeds this are read in windows of
+/// rows fetching about this many bytes each (when the file has an offset
+/// index), which bounds the memory a read needs.
+pub const ROW_GROUP_WINDOW_BYTES: u64 = 32 * 1024 * 1024;
 
 /// A stream of Arrow batches.
 pub type BatchStream = Pin<Box<dyn Stream<Item = Result<RecordBatch>> + Send>>;
@@ -102,6 +116,7 @@ pub struct StoreFileReader {
     key: String,
     size: u64,
     metadata: Option<Arc<ParquetMetaData>>,
+    coalesce_gap: u64,
 }
 
 impl StoreFileReader {
@@ -112,6 +127,7 @@ impl StoreFileReader {
             key: key.into(),
             size,
             metadata: None,
+            coalesce_gap: COALESCE_GAP,
         }
     }
 
@@ -143,7 +159,7 @@ impl AsyncFileReader for StoreFileReader {
             let mut merged: Vec<Range<u64>> = Vec::new();
             for r in sorted {
                 match merged.last_mut() {
-                    Some(last) if r.start <= last.end.saturating_add(COALESCE_GAP) => {
+                    Some(last) if r.start <= last.end.saturating_add(self.coalesce_gap) => {
                         last.end = last.end.max(r.end);
                     }
                     _ => merged.push(r),
@@ -206,6 +222,14 @@ pub struct ObjectReader {
     metadata: ArrowReaderMetadata,
     info: ObjectInfo,
     batch_size: usize,
+    window_bytes: u64,
+}
+
+/// One unit of reading: a row group, or a range of its rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Window {
+    row_group: usize,
+    rows: Option<Range<usize>>,
 }
 
 fn native_ocsf_version(source: &LakeSource) -> Option<&'static str> {
@@ -225,6 +249,19 @@ impl ObjectReader {
     /// [`FOOTER_PREFETCH`] bytes, a second one only for larger footers), then
     /// the detection of class and version.
     pub async fn open(store: Arc<dyn ObjectStore>, object: &ObjectRef) -> Result<Self> {
+        Self::open_with_window(store, object, ROW_GROUP_WINDOW_BYTES).await
+    }
+
+    /// Like [`Self::open`], with row groups larger than `window_bytes`
+    /// (compressed) read in windows of about that many bytes instead of
+    /// [`ROW_GROUP_WINDOW_BYTES`]. Such files have their offset index read
+    /// with the footer (one more range request).
+    pub async fn open_with_window(
+        store: Arc<dyn ObjectStore>,
+        object: &ObjectRef,
+        window_bytes: u64,
+    ) -> Result<Self> {
+        let window_bytes = window_bytes.max(1);
         let mut object = object.clone();
         if object.size.is_none() || object.etag.is_none() {
             let head = store.head(&object.key).await?;
@@ -241,7 +278,19 @@ impl ObjectReader {
             )));
         }
         let mut file = StoreFileReader::new(store, object.key.clone(), size);
-        let meta = file.get_metadata(None).await?;
+        let mut meta = file.get_metadata(None).await?;
+        let windowed = meta
+            .row_groups()
+            .iter()
+            .any(|rg| u64::try_from(rg.compressed_size()).unwrap_or(0) > window_bytes);
+        if windowed {
+            // The page locations of large row groups, for windowed reads.
+            let mut with_index = ParquetMetaDataReader::new_with_metadata(meta.as_ref().clone())
+                .with_offset_index_policy(PageIndexPolicy::Optional);
+            with_index.load_page_index(&mut file).await?;
+            meta = Arc::new(with_index.finish()?);
+            file.metadata = Some(meta.clone());
+        }
         let metadata = ArrowReaderMetadata::try_new(meta, ArrowReaderOptions::new())?;
         let source = ParsedKey::parse(&object.key)
             .ok()
@@ -264,6 +313,7 @@ impl ObjectReader {
             metadata,
             info,
             batch_size: DEFAULT_BATCH_SIZE,
+            window_bytes,
         };
         reader.detect().await?;
         Ok(reader)
@@ -360,15 +410,82 @@ impl ObjectReader {
         Ok(())
     }
 
-    /// The rows as Arrow batches, one row group at a time.
+    /// The rows as Arrow batches, one row group (or one window of a large
+    /// row group, see [`ROW_GROUP_WINDOW_BYTES`]) at a time.
     pub fn batches(&self) -> Result<BatchStream> {
-        let stream = ParquetRecordBatchStreamBuilder::new_with_metadata(
-            self.file.clone(),
-            self.metadata.clone(),
-        )
-        .with_batch_size(self.batch_size)
-        .build()?;
-        Ok(Box::pin(stream.map(|r| r.map_err(Error::from))))
+        self.stream(ProjectionMask::all())
+    }
+
+    /// The batches of the given columns.
+    fn stream(&self, projection: ProjectionMask) -> Result<BatchStream> {
+        let windows = self.windows();
+        if windows.iter().all(|w| w.rows.is_none()) {
+            let stream = ParquetRecordBatchStreamBuilder::new_with_metadata(
+                self.file.clone(),
+                self.metadata.clone(),
+            )
+            .with_batch_size(self.batch_size)
+            .with_projection(projection)
+            .build()?;
+            return Ok(Box::pin(stream.map(|r| r.map_err(Error::from))));
+        }
+        let mut file = self.file.clone();
+        file.coalesce_gap = (self.window_bytes / 64).min(COALESCE_GAP);
+        let metadata = self.metadata.clone();
+        let batch_size = self.batch_size;
+        let streams = futures::stream::iter(windows).map(move |window| {
+            let mut builder =
+                ParquetRecordBatchStreamBuilder::new_with_metadata(file.clone(), metadata.clone())
+                    .with_batch_size(batch_size)
+                    .with_projection(projection.clone())
+                    .with_row_groups(vec![window.row_group]);
+            if let Some(rows) = window.rows {
+                builder = builder.with_row_selection(RowSelection::from(vec![
+                    RowSelector::skip(rows.start),
+                    RowSelector::select(rows.end - rows.start),
+                ]));
+            }
+            match builder.build() {
+                Ok(stream) => stream.map(|r| r.map_err(Error::from)).boxed(),
+                Err(e) => {
+                    futures::stream::once(futures::future::ready(Err(Error::from(e)))).boxed()
+                }
+            }
+        });
+        Ok(Box::pin(streams.flatten()))
+    }
+
+    /// The reading plan: every row group whole, except those larger than the
+    /// window, which are split into row ranges when the offset index says
+    /// where their pages are.
+    fn windows(&self) -> Vec<Window> {
+        let meta = self.metadata.metadata();
+        let has_offset_index = meta.page_index().is_some();
+        let mut out = Vec::new();
+        for (i, rg) in meta.row_groups().iter().enumerate() {
+            let bytes = u64::try_from(rg.compressed_size()).unwrap_or(0);
+            let rows = usize::try_from(rg.num_rows()).unwrap_or(0);
+            let parts = bytes.div_ceil(self.window_bytes);
+            let parts = usize::try_from(parts).unwrap_or(usize::MAX).min(rows);
+            if !has_offset_index || parts <= 1 {
+                out.push(Window {
+                    row_group: i,
+                    rows: None,
+                });
+                continue;
+            }
+            let per_part = rows.div_ceil(parts);
+            let mut start = 0;
+            while start < rows {
+                let end = (start + per_part).min(rows);
+                out.push(Window {
+                    row_group: i,
+                    rows: Some(start..end),
+                });
+                start = end;
+            }
+        }
+        out
     }
 
     /// Checks that the object holds events of class `E`: same OCSF version
@@ -399,9 +516,13 @@ impl ObjectReader {
 
     /// The rows as typed events of class `E`, one `Vec` per batch. Fails
     /// first when the object does not hold `E` (see [`Self::check_class`]).
+    /// Only the columns that hold values in the file are read (as
+    /// [`read_parquet`](ocsf_model::columnar::read_parquet) does): absent
+    /// objects decode as `None`, and the null columns of wide OCSF schemas
+    /// cost neither requests nor decoding.
     pub fn typed<E: OcsfEvent>(&self) -> Result<EventStream<E>> {
         self.check_class::<E>()?;
-        let batches = self.batches()?;
+        let batches = self.stream(populated_columns(self.metadata.metadata()))?;
         Ok(Box::pin(batches.map(|b| {
             b.and_then(|b| decode_batch::<E>(&b).map_err(Error::from))
         })))

@@ -17,6 +17,7 @@ use ocsf_model::columnar::{ColumnarOptions, write_parquet};
 use ocsf_model::v1_1_0::events::Authentication;
 use securitylake_core::aws::AwsConfig;
 use securitylake_core::store::{LocalLake, ObjectStore, PutOptions, S3Store};
+use securitylake_emulator::DeliveryOutcome;
 use securitylake_subscriber::{
     FileDeadLetterSink, Handler, HandlerError, HttpsSource, LakeObject, Subscriber,
     SubscriberStats, checkpoint::FileCheckpoint,
@@ -354,6 +355,8 @@ async fn emulator_https_notifications_reach_the_listener() -> TestResult {
     let dir = tempfile::tempdir()?;
     let emulator = securitylake_emulator::Emulator::builder()
         .data_dir(dir.path().join("emu"))
+        .notification_max_attempts(2)
+        .notification_backoff(Duration::from_millis(20))
         .start()
         .await?;
     let addr = emulator.local_addr();
@@ -395,11 +398,19 @@ async fn emulator_https_notifications_reach_the_listener() -> TestResult {
         .bind()
         .await?;
     let endpoint = format!("http://{}/hook", source.local_addr());
-    api(addr, "POST", &format!("/v1/subscribers/{id}/notification"), serde_json::json!({
-        "configuration": {"httpsNotificationConfiguration": {
+    // First a wrong key, then none: the emulator's deliveries are refused.
+    let notification = |key: Option<&str>| {
+        let mut config = serde_json::json!({
             "endpoint": endpoint, "targetRoleArn": "arn:aws:iam::123456789012:role/eventbridge",
-            "httpMethod": "POST", "authorizationApiKeyName": KEY_HEADER, "authorizationApiKeyValue": KEY}}
-    })).await?;
+            "httpMethod": "POST"});
+        if let Some(key) = key {
+            config["authorizationApiKeyName"] = KEY_HEADER.into();
+            config["authorizationApiKeyValue"] = key.into();
+        }
+        serde_json::json!({"configuration": {"httpsNotificationConfiguration": config}})
+    };
+    let path = format!("/v1/subscribers/{id}/notification");
+    api(addr, "POST", &path, notification(Some("not-the-key"))).await?;
 
     // The subscriber reads S3 as the subscriber role, assumed through the
     // emulator's STS with the external id.
@@ -429,6 +440,36 @@ async fn emulator_https_notifications_reach_the_listener() -> TestResult {
         .client(base.s3_client())
         .bucket(emulator.lake_bucket())
         .build()?;
+    let refused_wrong = custom_key("00000000000000000000000000000001.zstd.parquet");
+    let refused_missing = custom_key("00000000000000000000000000000002.zstd.parquet");
+    for (i, key) in [&refused_wrong, &refused_missing].into_iter().enumerate() {
+        writer
+            .put(
+                key,
+                write_parquet(&auth_events(3), &ColumnarOptions::default())?.into(),
+                PutOptions::new(),
+            )
+            .await?;
+        wait_for("a refused delivery", || {
+            emulator.deliveries().len() == i + 1
+        })
+        .await?;
+        if i == 0 {
+            api(addr, "PUT", &path, notification(None)).await?;
+        }
+    }
+    let refused = emulator.deliveries();
+    for delivery in &refused {
+        assert!(
+            matches!(&delivery.outcome, DeliveryOutcome::Failed { error } if error == "HTTP 401")
+                && delivery.attempts == 2,
+            "{delivery:?}"
+        );
+    }
+    assert_eq!(stats.get().rejected_requests, 4, "{:?}", stats.get());
+    assert_eq!(stats.get().notifications, 0, "{:?}", stats.get());
+    // Now the right key.
+    api(addr, "PUT", &path, notification(Some(KEY))).await?;
     let k1 = custom_key("0123456789abcdef0123456789abcdef.zstd.parquet");
     let k2 = custom_key("fedcba9876543210fedcba9876543210.zstd.parquet");
     for (k, n) in [(&k1, 7), (&k2, 9)] {
@@ -448,7 +489,13 @@ async fn emulator_https_notifications_reach_the_listener() -> TestResult {
     task.await??;
     assert_eq!(recorder.keys(), vec![(k1, 7), (k2, 9)]);
     let deliveries = emulator.deliveries();
-    assert_eq!(deliveries.len(), 2, "{deliveries:?}");
+    assert_eq!(deliveries.len(), 4, "{deliveries:?}");
+    assert!(
+        deliveries[2..]
+            .iter()
+            .all(|d| matches!(d.outcome, DeliveryOutcome::Delivered { status: 200 })),
+        "{deliveries:?}"
+    );
     emulator.shutdown().await;
     Ok(())
 }

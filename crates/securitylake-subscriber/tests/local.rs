@@ -234,3 +234,84 @@ async fn class_filter_skips_without_calling_the_handler() -> TestResult {
     assert_eq!(handler.calls.load(Ordering::SeqCst), 0);
     Ok(())
 }
+
+/// A Parquet file that makes the `parquet` crate's page decoding fail (found by fuzzing
+/// `ocsf-model`), and a handler that panics on another object: both objects are dead-lettered
+/// and the loop goes on with the next one.
+#[tokio::test]
+async fn corrupt_objects_and_panicking_handlers_are_dead_lettered() -> TestResult {
+    #[derive(Clone, Default)]
+    struct PanicsOnKey(Flaky);
+
+    #[async_trait::async_trait]
+    impl Handler for PanicsOnKey {
+        async fn handle(&self, object: &LakeObject) -> Result<(), HandlerError> {
+            if object.info().object.key.contains("panics") {
+                panic!("handler bug on {}", object.info().object.key);
+            }
+            self.0.handle(object).await
+        }
+    }
+
+    let dir = tempfile::tempdir()?;
+    let root = dir.path().join("lake");
+    let lake = LocalLake::new(&root);
+    let corrupt = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../ocsf-model/tests/fixtures/fuzz/parquet_dict_page_no_values.parquet"),
+    )?;
+    lake.put(
+        &custom_key("corrupt.zstd.parquet"),
+        corrupt.into(),
+        PutOptions::new(),
+    )
+    .await?;
+    let good = write_parquet(&auth_events(3), &ColumnarOptions::default())?;
+    lake.put(
+        &custom_key("good.zstd.parquet"),
+        good.clone().into(),
+        PutOptions::new(),
+    )
+    .await?;
+    lake.put(
+        &custom_key("panics.zstd.parquet"),
+        good.into(),
+        PutOptions::new(),
+    )
+    .await?;
+
+    let handler = PanicsOnKey::default();
+    let dead = Arc::new(MemoryDeadLetterSink::new());
+    let subscriber = Subscriber::builder()
+        .source(LocalSource::new(&root))
+        .handler(handler.clone())
+        .retry(fast_retry(2))
+        .dead_letter(dead.clone())
+        .concurrency(1)
+        .build()
+        .await?;
+    let stats = subscriber.run_once().await?;
+    let mut letters: Vec<_> = dead
+        .letters()
+        .into_iter()
+        .map(|l| {
+            (
+                l.object.map(|o| o.key).unwrap_or_default(),
+                l.kind,
+                l.reason,
+            )
+        })
+        .collect();
+    letters.sort();
+    assert_eq!(stats.dead_lettered, 2, "{letters:?}");
+    assert_eq!(letters[0].0, custom_key("corrupt.zstd.parquet"));
+    assert!(letters[0].2.contains("Parquet"), "{letters:?}");
+    assert_eq!(letters[1].0, custom_key("panics.zstd.parquet"));
+    assert_eq!(letters[1].1, "panic");
+    assert!(letters[1].2.contains("handler bug"), "{letters:?}");
+    assert_eq!(
+        handler.0.rows.lock().expect("lock").clone(),
+        vec![(custom_key("good.zstd.parquet"), 3)]
+    );
+    Ok(())
+}

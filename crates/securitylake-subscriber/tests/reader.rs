@@ -154,6 +154,88 @@ async fn s3s_fs_range_reads() -> TestResult {
     Ok(())
 }
 
+/// One row group of `events` in pages of at most 250 rows, without
+/// dictionaries (which every window needs whole) so that the page ranges of
+/// the windows are what is measured.
+fn one_large_row_group(events: &[Authentication]) -> Vec<u8> {
+    use ocsf_model::columnar::{BatchEncoder, writer_properties};
+    let mut encoder =
+        BatchEncoder::<Authentication>::new(&ColumnarOptions::default()).expect("encoder");
+    let props = writer_properties()
+        .into_builder()
+        .set_data_page_row_count_limit(250)
+        .set_dictionary_enabled(false)
+        .set_max_row_group_row_count(None)
+        .build();
+    let mut out = Vec::new();
+    let mut writer =
+        parquet::arrow::ArrowWriter::try_new(&mut out, encoder.schema().clone(), Some(props))
+            .expect("writer");
+    for chunk in events.chunks(1000) {
+        for e in chunk {
+            encoder.append(e);
+        }
+        writer
+            .write(&encoder.finish().expect("batch"))
+            .expect("write");
+    }
+    writer.close().expect("close");
+    out
+}
+
+#[tokio::test]
+async fn a_row_group_larger_than_the_window_is_read_in_windows() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let lake: Arc<dyn ObjectStore> = Arc::new(LocalLake::new(dir.path()));
+    let events = auth_events(12_000);
+    let bytes = one_large_row_group(&events);
+    let size = bytes.len() as u64;
+    let key = custom_key("0123456789abcdef0123456789abcdef.zstd.parquet");
+    lake.put(&key, bytes.clone().into(), PutOptions::new())
+        .await?;
+    let counting = Counting::new(lake);
+    let object = ObjectRef::new("local", &key).with_size(size).with_etag("e");
+
+    // Whole: one coalesced request for the row group.
+    let whole = ObjectReader::open(counting.clone(), &object).await?;
+    assert_eq!(whole.info().row_groups, 1);
+    let group = u64::try_from(whole.parquet_metadata().row_group(0).compressed_size())?;
+    counting.reset();
+    let expected: Vec<Vec<Authentication>> = whole.typed::<Authentication>()?.try_collect().await?;
+    let whole_ranges = counting.ranges();
+    assert_eq!(whole_ranges.len(), 1, "{whole_ranges:?}");
+    assert_eq!(expected.concat(), events);
+
+    // Windowed: about a quarter of the row group per window; no request
+    // comes near the row group's size, every row arrives once, in order.
+    let window = group / 4;
+    let reader = ObjectReader::open_with_window(counting.clone(), &object, window)
+        .await?
+        .with_batch_size(700);
+    counting.reset();
+    let got: Vec<Vec<Authentication>> = reader.typed::<Authentication>()?.try_collect().await?;
+    assert_eq!(got.concat(), events);
+    let ranges = counting.ranges();
+    let largest = ranges.iter().map(|r| r.end - r.start).max().unwrap_or(0);
+    let fetched: u64 = ranges.iter().map(|r| r.end - r.start).sum();
+    assert!(ranges.len() >= 4, "{ranges:?}");
+    assert!(
+        largest <= window + window / 2,
+        "a request of {largest} bytes for windows of {window}: {ranges:?}"
+    );
+    assert!(
+        fetched <= group + group / 2,
+        "{fetched} bytes fetched for a row group of {group}"
+    );
+    // Arrow batches and dynamic events take the same path.
+    let rows: usize = reader
+        .batches()?
+        .try_fold(0, |n, b| futures::future::ready(Ok(n + b.num_rows())))
+        .await?;
+    assert_eq!(rows, events.len());
+    Ok(())
+}
+
 #[tokio::test]
 async fn wrong_class_and_bad_objects_are_permanent_errors() -> TestResult {
     let dir = tempfile::tempdir()?;

@@ -1,6 +1,8 @@
 //! SQS end to end against `moto_server` on 127.0.0.1 (S3 -> SQS event
-//! notifications of objects written by our writer and the native samples,
-//! typed reads, deletes only after the handler finished, poison messages).
+//! notifications of objects written by our source writer, by hand and the
+//! native samples, every row read typed; deletes only after the handler
+//! finished; duplicates; malformed bodies, missing and truncated objects
+//! and poison messages to the dead-letter sink).
 //! Skipped with a note when `MOTO_SERVER` (the path of the `moto_server`
 //! binary) is unset.
 
@@ -17,9 +19,12 @@ use aws_sdk_sqs::types::QueueAttributeName;
 use common::*;
 use futures::TryStreamExt;
 use ocsf_model::columnar::{ColumnarOptions, write_parquet};
+use ocsf_model::v1_1_0::events::Authentication;
 use ocsf_model::{OcsfEvent, columnar::Columnar};
 use securitylake_core::aws::AwsConfig;
+use securitylake_core::layout::SourceLocation;
 use securitylake_core::store::{ObjectStore, PutOptions, S3Store};
+use securitylake_source::{Writer, WriterConfig};
 use securitylake_subscriber::{
     Handler, HandlerError, LakeObject, MemoryDeadLetterSink, RetryConfig, SqsSource, Subscriber,
 };
@@ -258,6 +263,61 @@ async fn sqs_end_to_end_against_moto() -> TestResult {
         writer.put(&key, bytes.into(), PutOptions::new()).await?;
         expected.push((key, rows));
     }
+    // Objects written by our source writer (several partitions).
+    let spool = tempfile::tempdir()?;
+    let mut source_writer = Writer::<Authentication>::open(
+        WriterConfig::builder()
+            .location(SourceLocation::parse(&format!(
+                "s3://{bucket}/ext/partner-app/1.0/"
+            ))?)
+            .region("us-east-1")
+            .account_id("123456789012")
+            .store(Arc::new(writer.clone()))
+            .spool_dir(spool.path())
+            .max_file_bytes(64 * 1024)
+            .build()?,
+    )
+    .await?;
+    let day = 86_400_000;
+    source_writer
+        .write_batch(
+            (0..600)
+                .map(|i| {
+                    let mut e = auth_event(i);
+                    e.time += (i % 3) * day;
+                    e
+                })
+                .collect(),
+        )
+        .await?;
+    let manifest = source_writer.close().await?;
+    assert!(manifest.len() >= 3, "{manifest:?}");
+    assert_eq!(manifest.rows(), 600);
+    for object in &manifest.objects {
+        expected.push((object.key.clone(), usize::try_from(object.rows)?));
+    }
+    // Malformed notifications and objects: a body without the object key, a
+    // key that does not exist, a truncated Parquet object (announced by S3).
+    let truncated = custom_key("truncated.zstd.parquet");
+    let whole = write_parquet(&auth_events(50), &ColumnarOptions::default())?;
+    writer
+        .put(
+            &truncated,
+            whole[..whole.len() / 2].to_vec().into(),
+            PutOptions::new(),
+        )
+        .await?;
+    for body in [
+        serde_json::json!({"source": "aws.s3", "detail": {"bucket": {"name": bucket}}}),
+        serde_json::json!({"source": "aws.s3", "detail": {"bucket": {"name": bucket},
+            "object": {"key": custom_key("missing.zstd.parquet"), "etag": "0", "size": 100}}}),
+    ] {
+        sqs.send_message()
+            .queue_url(&queue_url)
+            .message_body(body.to_string())
+            .send()
+            .await?;
+    }
     // A duplicate notification (same etag) sent by hand in EventBridge form.
     let head = writer.head(&expected[0].0).await?;
     let dup = serde_json::json!({"source": "aws.s3", "detail": {"bucket": {"name": bucket},
@@ -356,8 +416,14 @@ async fn sqs_end_to_end_against_moto() -> TestResult {
             .any(|l| l.kind == "poison" && l.body.as_deref().is_some_and(|b| b.contains("stuck"))),
         "{letters:?}"
     );
+    let count = |kind: &str| letters.iter().filter(|l| l.kind == kind).count();
+    assert_eq!(count("invalid_notification"), 2, "{letters:?}");
+    assert_eq!(count("not_found"), 1, "{letters:?}");
     assert!(
-        letters.iter().any(|l| l.kind == "invalid_notification"),
+        letters
+            .iter()
+            .any(|l| l.kind == "invalid_object"
+                && l.object.as_ref().is_some_and(|o| o.key == truncated)),
         "{letters:?}"
     );
     assert!(final_stats.duplicates >= 1, "{final_stats:?}");

@@ -111,7 +111,35 @@ pub fn write_parquet<E: OcsfEvent + Columnar>(
 /// pages; 2- and 3-level lists; see [`decode_batch`](super::decode_batch) for the tolerated differences).
 ///
 /// Only the columns that hold values are read ([`populated_columns`]).
+///
+/// A corrupt file is an error, never a panic: the `parquet` crate panics on some malformed
+/// pages (e.g. a division by zero in its dictionary decoder for a page that declares no values;
+/// found by the `parquet_decode` fuzz target), and such a panic is caught here and returned as
+/// [`ColumnarError::Parquet`]. The process's panic hook still runs (by default it prints the
+/// panic message to stderr).
 pub fn read_parquet<E: Columnar>(bytes: Bytes) -> Result<Vec<E>, ColumnarError> {
+    // Last resort: the reader's internals cannot be validated up front. Nothing observable
+    // outlives a caught panic (the reader and the partial output are dropped), so asserting
+    // unwind safety is sound.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        read_parquet_unguarded(bytes)
+    }))
+    .unwrap_or_else(|payload| {
+        let detail = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".to_owned());
+        Err(ColumnarError::Parquet(
+            parquet::errors::ParquetError::General(format!(
+                "corrupt Parquet file (the reader panicked: {detail})"
+            )),
+        ))
+    })
+}
+
+/// [`read_parquet`] without the panic guard.
+fn read_parquet_unguarded<E: Columnar>(bytes: Bytes) -> Result<Vec<E>, ColumnarError> {
     let builder = ParquetRecordBatchReaderBuilder::try_new(bytes)?;
     let projection = populated_columns(builder.metadata());
     let rows = usize::try_from(builder.metadata().file_metadata().num_rows()).unwrap_or(0);

@@ -272,7 +272,14 @@ where
         .map(Duration::from_secs);
     let code = err.code().map(str::to_owned);
     if let Some(kind) = credentials_error_kind(&err) {
-        let message = format!("{context}: could not obtain credentials");
+        let message = if kind == ErrorKind::Config {
+            format!(
+                "{context}: no AWS credentials were found ({}); {MISSING_CREDENTIALS_HINT}",
+                error_chain(&err)
+            )
+        } else {
+            format!("{context}: could not obtain credentials")
+        };
         return Error::new(kind, message).with_source(err);
     }
     let kind = sdk_error_kind(&err);
@@ -295,6 +302,27 @@ where
         out = out.with_retry_after(delay);
     }
     out
+}
+
+/// What to configure when no credentials were found.
+pub(crate) const MISSING_CREDENTIALS_HINT: &str = "configure credentials with \
+AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, a profile (AWS_PROFILE and ~/.aws/credentials, \
+or SSO), web identity (AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN), an ECS task or EC2 \
+instance role, or AwsConfigBuilder::static_credentials; writers then assume the source's \
+provider role with AwsConfig::assume_role";
+
+/// The messages of an error and its sources, joined with `: `.
+fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![err.to_string()];
+    let mut current = err.source();
+    while let Some(e) = current {
+        let text = e.to_string();
+        if parts.last() != Some(&text) {
+            parts.push(text);
+        }
+        current = e.source();
+    }
+    parts.join(": ")
 }
 
 /// The kind of an SDK error (credentials failures aside).
@@ -631,14 +659,19 @@ impl S3Store {
                     .set_if_none_match(conditional.then(|| "*".to_owned()));
                 async move {
                     match request.send().await {
-                        Ok(out) => Ok(Some(out)),
+                        Ok(out) => Ok(Ok(out)),
                         Err(e) => {
                             let err =
                                 map_sdk_error(format!("CompleteMultipartUpload {full_key:?}"), e);
                             // A retried completion of an upload that the lost
-                            // first attempt already completed finds no upload.
-                            if attempt > 1 && err.code() == Some("NoSuchUpload") {
-                                Ok(None)
+                            // first attempt already completed finds no upload:
+                            // S3 says NoSuchUpload, s3s-fs AccessDenied (it
+                            // cannot check the owner of a finished upload).
+                            // The object's size decides below.
+                            if attempt > 1
+                                && matches!(err.code(), Some("NoSuchUpload" | "AccessDenied"))
+                            {
+                                Ok(Err(err))
                             } else {
                                 Err(conditional_error(key, err))
                             }
@@ -648,7 +681,7 @@ impl S3Store {
             })
             .await?;
         match out {
-            Some(out) => {
+            Ok(out) => {
                 let etag = out.e_tag().map(unquote).ok_or_else(|| {
                     Error::new(
                         ErrorKind::Service,
@@ -658,8 +691,12 @@ impl S3Store {
                 tracing::debug!(parts, %etag, "multipart upload completed");
                 Ok(PutResult::new(etag, out.version_id().map(str::to_owned)))
             }
-            None => {
-                let meta = self.head(key).await?;
+            Err(completion) => {
+                let meta = match self.head(key).await {
+                    Ok(meta) => meta,
+                    Err(err) if err.kind() == ErrorKind::NotFound => return Err(completion),
+                    Err(err) => return Err(err),
+                };
                 if meta.size != len {
                     return Err(Error::new(
                         ErrorKind::Service,

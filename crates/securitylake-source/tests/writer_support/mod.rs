@@ -139,6 +139,18 @@ pub fn assert_key_layout(key: &str) -> BoxResult<EventDay> {
 /// An S3Store on an in-process s3s-fs (real SigV4 signing and checksums),
 /// with the lake bucket created. Keep the returned directory alive.
 pub async fn s3_store() -> BoxResult<(Arc<S3Store>, tempfile::TempDir)> {
+    let (config, root) = s3_config().await?;
+    let store = S3Store::builder()
+        .client(config.s3_client())
+        .bucket(BUCKET)
+        .build()?;
+    Ok((Arc::new(store), root))
+}
+
+/// The AWS configuration of an in-process s3s-fs whose lake bucket exists
+/// (credentials `AKIDWRITER`/`writer-secret`, no SDK retries). Keep the
+/// returned directory alive.
+pub async fn s3_config() -> BoxResult<(AwsConfig, tempfile::TempDir)> {
     let root = tempfile::tempdir()?;
     let fs = s3s_fs::FileSystem::new(root.path()).map_err(|e| format!("s3s-fs: {e:?}"))?;
     let mut auth = s3s::auth::SimpleAuth::new();
@@ -155,10 +167,13 @@ pub async fn s3_store() -> BoxResult<(Arc<S3Store>, tempfile::TempDir)> {
         .http_client(client)
         .load()
         .await?;
-    let s3 = config.s3_client();
-    s3.create_bucket().bucket(BUCKET).send().await?;
-    let store = S3Store::builder().client(s3).bucket(BUCKET).build()?;
-    Ok((Arc::new(store), root))
+    config
+        .s3_client()
+        .create_bucket()
+        .bucket(BUCKET)
+        .send()
+        .await?;
+    Ok((config, root))
 }
 
 /// What the flaky store does with the next puts.

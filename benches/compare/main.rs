@@ -1,0 +1,306 @@
+//! The Rust side of the side-by-side harness (`benches/compare/run.sh`):
+//! one subcommand per measured step, each run as its own process so that
+//! the harness can take its peak RSS. Every step prints one JSON object.
+//!
+//! ```text
+//! compare gen <auth.log> <lines>            the deterministic sshd log
+//! compare ours-write <auth.log> <lake-dir>  log -> mapper -> Writer -> LocalLake
+//! compare ours-read <lake-dir>              lake Parquet -> typed events (subscriber reader)
+//! compare limit-write <auth.log> <out>      arrow-rs writing prebuilt RecordBatches,
+//!                                           next to typed -> Parquet of the same events
+//! compare limit-read <file.parquet>         arrow-rs reading RecordBatches
+//! ```
+//!
+//! Run without a subcommand (as `cargo bench` does) it only prints how to
+//! run the harness.
+
+// A bench target: `criterion`-free, but the workspace's docs lint applies.
+#![allow(missing_docs)]
+
+mod sshd_log;
+
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::TryStreamExt;
+use parquet::arrow::ArrowWriter;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::arrow_writer::ArrowWriterOptions;
+use securitylake::core::layout::SourceLocation;
+use securitylake::core::store::{LocalLake, ObjectStore};
+use securitylake::mappers::target::v1_1_0::Mapped;
+use securitylake::mappers::{LinuxMapper, SourceConfig};
+use securitylake::model::columnar::{
+    BatchEncoder, ColumnarOptions, RecordBatch, populated_columns, write_parquet, writer_properties,
+};
+use securitylake::model::v1_1_0::events::Authentication;
+use securitylake::source::{Writer, WriterConfig};
+use securitylake::subscriber::ObjectRef;
+use securitylake::subscriber::reader::ObjectReader;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Lines handed to the writer per `write_batch` (what a log tailer would
+/// collect between two reads), and events per chunk of the limit.
+const CHUNK: usize = 10_000;
+
+fn main() -> Result<(), BoxError> {
+    // `cargo bench` passes `--bench`; the subcommands are positional.
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        ["gen", path, lines] => generate(Path::new(path), lines.parse()?),
+        ["ours-write", log, lake] => runtime.block_on(ours_write(Path::new(log), Path::new(lake))),
+        ["ours-read", lake] => runtime.block_on(ours_read(Path::new(lake))),
+        ["limit-write", log, out] => limit_write(Path::new(log), Path::new(out)),
+        ["limit-read", file] => limit_read(Path::new(file)),
+        [] => {
+            println!(
+                "compare: the side-by-side harness has its own command: \
+                 benches/compare/run.sh [lines ...] (see benches/compare/README.md)"
+            );
+            Ok(())
+        }
+        other => Err(format!("unknown arguments {other:?}; see benches/compare/main.rs").into()),
+    }
+}
+
+/// The mapper of every Rust step, configured like the Python reference
+/// (UTC, raw data kept).
+fn mapper() -> LinuxMapper {
+    LinuxMapper::new(
+        SourceConfig::linux()
+            .with_reference_ms(sshd_log::REFERENCE_MS)
+            .with_log_name("auth.log"),
+    )
+}
+
+/// Maps `line`, keeping Authentication events; returns how many other
+/// events (fallbacks included) it produced.
+fn map_line(
+    mapper: &mut LinuxMapper,
+    line: &str,
+    scratch: &mut Vec<Mapped>,
+    out: &mut Vec<Authentication>,
+) -> u64 {
+    scratch.clear();
+    mapper.map_line_into(line, scratch);
+    let mut other = 0;
+    for event in scratch.drain(..) {
+        match event {
+            Mapped::Authentication(auth) => out.push(*auth),
+            _ => other += 1,
+        }
+    }
+    other
+}
+
+fn generate(path: &Path, lines: u64) -> Result<(), BoxError> {
+    let started = Instant::now();
+    let mut file = BufWriter::new(std::fs::File::create(path)?);
+    let mut rng = sshd_log::Rng::new(0x5EED_55D0);
+    let mut line = String::with_capacity(256);
+    let mut bytes = 0u64;
+    for i in 0..lines {
+        line.clear();
+        sshd_log::push_line(&mut rng, i, lines, &mut line);
+        bytes += line.len() as u64;
+        file.write_all(line.as_bytes())?;
+    }
+    file.flush()?;
+    println!(
+        "{{\"step\":\"gen\",\"lines\":{lines},\"input_bytes\":{bytes},\"seconds\":{:.6}}}",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn writer_config(lake: &Path) -> Result<WriterConfig, BoxError> {
+    Ok(WriterConfig::builder()
+        .location(SourceLocation::parse(
+            "s3://aws-security-data-lake-us-east-1-bench/ext/bastion-sshd/1.0/",
+        )?)
+        .region("us-east-1")
+        .account_id("123456789012")
+        .store(Arc::new(LocalLake::new(lake.join("lake"))))
+        .spool_dir(lake.join("spool"))
+        .build()?)
+}
+
+/// Our pipeline, default writer settings (fsync of the spool per batch):
+/// read the log, map each line, write batches of [`CHUNK`] events, close.
+async fn ours_write(log: &Path, lake: &Path) -> Result<(), BoxError> {
+    let started = Instant::now();
+    let mut writer = Writer::<Authentication>::open(writer_config(lake)?).await?;
+    let mut mapper = mapper();
+    let mut reader = BufReader::with_capacity(1 << 20, std::fs::File::open(log)?);
+    let mut line = String::with_capacity(256);
+    let mut scratch = Vec::with_capacity(4);
+    let mut pending = Vec::with_capacity(CHUNK);
+    let (mut lines, mut bytes, mut other) = (0u64, 0u64, 0u64);
+    loop {
+        line.clear();
+        let n = reader.read_line(&mut line)?;
+        if n == 0 {
+            break;
+        }
+        lines += 1;
+        bytes += n as u64;
+        other += map_line(&mut mapper, &line, &mut scratch, &mut pending);
+        if pending.len() >= CHUNK {
+            writer
+                .write_batch(std::mem::replace(&mut pending, Vec::with_capacity(CHUNK)))
+                .await?;
+        }
+    }
+    writer.write_batch(pending).await?;
+    let manifest = writer.close().await?;
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "{{\"step\":\"ours-write\",\"lines\":{lines},\"input_bytes\":{bytes},\"events\":{},\
+         \"other_events\":{other},\"files\":{},\"output_bytes\":{},\"seconds\":{seconds:.6}}}",
+        manifest.rows(),
+        manifest.len(),
+        manifest.bytes(),
+    );
+    Ok(())
+}
+
+/// Every Parquet object of the lake through the subscriber's reader into
+/// typed events, batch by batch (as a subscriber reads an object).
+async fn ours_read(lake: &Path) -> Result<(), BoxError> {
+    let started = Instant::now();
+    let store: Arc<dyn ObjectStore> = Arc::new(LocalLake::new(lake.join("lake")));
+    let mut objects = store.list("").await?;
+    objects.retain(|o| o.key.ends_with(".parquet"));
+    objects.sort_by(|a, b| a.key.cmp(&b.key));
+    let (mut events, mut raw_bytes, mut bytes) = (0u64, 0u64, 0u64);
+    for object in &objects {
+        bytes += object.size;
+        let reader =
+            ObjectReader::open(store.clone(), &ObjectRef::new("local", &object.key)).await?;
+        let mut stream = reader.typed::<Authentication>()?;
+        while let Some(batch) = stream.try_next().await? {
+            events += batch.len() as u64;
+            raw_bytes += batch
+                .iter()
+                .map(|e| e.raw_data.as_deref().map_or(0, str::len) as u64)
+                .sum::<u64>();
+        }
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "{{\"step\":\"ours-read\",\"files\":{},\"input_bytes\":{bytes},\"events\":{events},\
+         \"raw_bytes\":{raw_bytes},\"seconds\":{seconds:.6}}}",
+        objects.len()
+    );
+    Ok(())
+}
+
+/// The limit of encoding: the log is mapped and each chunk of [`CHUNK`]
+/// events encoded to a `RecordBatch` untimed; then arrow-rs alone writes the
+/// batch (same writer properties as ours) into one file (timed, `seconds`),
+/// and, in the same process and chunk, our typed -> Parquet
+/// (`write_parquet`) encodes the same events (timed, `typed_seconds`).
+fn limit_write(log: &Path, out: &Path) -> Result<(), BoxError> {
+    let options = ColumnarOptions::default();
+    let mut encoder = BatchEncoder::<Authentication>::new(&options)?;
+    let writer_options = ArrowWriterOptions::new()
+        .with_properties(writer_properties())
+        .with_schema_root("authentication".to_owned())
+        .with_skip_arrow_metadata(true);
+    let mut file = ArrowWriter::try_new_with_options(
+        BufWriter::new(std::fs::File::create(out)?),
+        encoder.schema().clone(),
+        writer_options,
+    )?;
+    let mut mapper = mapper();
+    let mut reader = BufReader::with_capacity(1 << 20, std::fs::File::open(log)?);
+    let mut line = String::with_capacity(256);
+    let mut scratch = Vec::with_capacity(4);
+    let mut events = Vec::with_capacity(CHUNK);
+    let (mut total, mut input_bytes, mut typed_bytes) = (0u64, 0u64, 0u64);
+    let (mut limit_time, mut typed_time) = (Duration::ZERO, Duration::ZERO);
+    let mut flush = |events: &mut Vec<Authentication>,
+                     encoder: &mut BatchEncoder<Authentication>,
+                     file: &mut ArrowWriter<BufWriter<std::fs::File>>|
+     -> Result<(), BoxError> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        events.sort_by_key(|e| e.time);
+        for e in events.iter() {
+            encoder.append(e);
+        }
+        let batch: RecordBatch = encoder.finish()?;
+        let t = Instant::now();
+        file.write(&batch)?;
+        limit_time += t.elapsed();
+        drop(batch);
+        let t = Instant::now();
+        let bytes = write_parquet(events, &options)?;
+        typed_time += t.elapsed();
+        typed_bytes += bytes.len() as u64;
+        total += events.len() as u64;
+        events.clear();
+        Ok(())
+    };
+    loop {
+        line.clear();
+        let n = reader.read_line(&mut line)?;
+        if n == 0 {
+            break;
+        }
+        input_bytes += n as u64;
+        map_line(&mut mapper, &line, &mut scratch, &mut events);
+        if events.len() >= CHUNK {
+            flush(&mut events, &mut encoder, &mut file)?;
+        }
+    }
+    flush(&mut events, &mut encoder, &mut file)?;
+    let t = Instant::now();
+    let mut inner = file.into_inner()?;
+    inner.flush()?;
+    limit_time += t.elapsed();
+    let output_bytes = std::fs::metadata(out)?.len();
+    println!(
+        "{{\"step\":\"limit-write\",\"events\":{total},\"input_bytes\":{input_bytes},\
+         \"output_bytes\":{output_bytes},\"seconds\":{:.6},\"typed_seconds\":{:.6},\
+         \"typed_output_bytes\":{typed_bytes}}}",
+        limit_time.as_secs_f64(),
+        typed_time.as_secs_f64(),
+    );
+    Ok(())
+}
+
+/// The limit of decoding: arrow-rs alone reads the file into `RecordBatch`es
+/// (the populated columns, as our reader does).
+fn limit_read(path: &Path) -> Result<(), BoxError> {
+    let started = Instant::now();
+    let builder = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(path)?)?;
+    // The columns that hold values, as our reader projects them.
+    let projection = populated_columns(builder.metadata());
+    let reader = builder.with_projection(projection).build()?;
+    let mut events = 0u64;
+    for batch in reader {
+        events += batch?.num_rows() as u64;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "{{\"step\":\"limit-read\",\"events\":{events},\"input_bytes\":{},\"seconds\":{seconds:.6}}}",
+        std::fs::metadata(path)?.len()
+    );
+    Ok(())
+}

@@ -1,0 +1,174 @@
+"""The Python reference pipeline of the side-by-side harness, written for this
+project in the style of the usual Python Security Lake integrations: a regex
+per sshd message, one OCSF Authentication dict per line, pyarrow
+`Table.from_pylist` (schema inferred from the dicts) and ZSTD Parquet; the
+read side turns the Parquet back into Python rows with `to_pylist`.
+
+    python reference.py write <auth.log> <out.parquet>
+    python reference.py read <file.parquet>
+
+Rows are converted and written in chunks of 10,000 (one row group each), as
+a tailer would, so memory stays bounded. Each command prints one JSON object
+with the same fields as the Rust steps (`benches/compare/main.rs`).
+"""
+
+import calendar
+import json
+import os
+import re
+import sys
+import time
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+CHUNK = 10_000
+YEAR = 2024
+
+SYSLOG = re.compile(
+    r"^(?P<month>[A-Z][a-z]{2}) +(?P<day>\d{1,2}) (?P<clock>\d\d:\d\d:\d\d) "
+    r"(?P<host>\S+) (?P<program>[\w.-]+)\[(?P<pid>\d+)\]: (?P<message>.*)$"
+)
+ACCEPTED = re.compile(
+    r"^Accepted (?P<method>\S+) for (?P<user>\S+) from (?P<ip>\S+) port (?P<port>\d+) (?P<proto>\w+)"
+)
+FAILED = re.compile(
+    r"^Failed (?P<method>\S+) for (?P<invalid>invalid user )?(?P<user>\S+) "
+    r"from (?P<ip>\S+) port (?P<port>\d+) (?P<proto>\w+)"
+)
+INVALID = re.compile(r"^Invalid user (?P<user>\S*) from (?P<ip>\S+) port (?P<port>\d+)")
+
+MONTHS = {m: i for i, m in enumerate(
+    ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], 1)}
+
+
+def epoch_ms(month: str, day: str, clock: str) -> int:
+    hh, mm, ss = (int(x) for x in clock.split(":"))
+    return calendar.timegm((YEAR, MONTHS[month], int(day), hh, mm, ss, 0, 0, 0)) * 1000
+
+
+def to_ocsf(line: str):
+    """One OCSF 1.1.0 Authentication dict for an sshd line, or None."""
+    m = SYSLOG.match(line)
+    if m is None or m["program"] != "sshd":
+        return None
+    msg = m["message"]
+    detail, method, proto = None, None, None
+    if (a := ACCEPTED.match(msg)) is not None:
+        status_id, severity_id, detail = 1, 1, f"Accepted {a['method']}"
+        user, ip, port, method, proto = a["user"], a["ip"], a["port"], a["method"], a["proto"]
+    elif (a := FAILED.match(msg)) is not None:
+        status_id, severity_id = 2, 2
+        detail = f"Failed {a['method']}" + (" for invalid user" if a["invalid"] else "")
+        user, ip, port, method, proto = a["user"], a["ip"], a["port"], a["method"], a["proto"]
+    elif (a := INVALID.match(msg)) is not None:
+        status_id, severity_id, detail = 2, 2, "Invalid user"
+        user, ip, port = a["user"], a["ip"], a["port"]
+    else:
+        return None
+    return {
+        "activity_id": 1,
+        "activity_name": "Logon",
+        "category_uid": 3,
+        "category_name": "Identity & Access Management",
+        "class_uid": 3002,
+        "class_name": "Authentication",
+        "type_uid": 300201,
+        "type_name": "Authentication: Logon",
+        "severity_id": severity_id,
+        "severity": "Informational" if severity_id == 1 else "Low",
+        "status_id": status_id,
+        "status": "Success" if status_id == 1 else "Failure",
+        "status_detail": detail,
+        "time": epoch_ms(m["month"], m["day"], m["clock"]),
+        "message": msg,
+        "raw_data": line,
+        "auth_protocol": method,
+        "logon_type_id": 10,
+        "logon_type": "Remote Interactive",
+        "is_remote": True,
+        "service": {"name": "sshd"},
+        "metadata": {
+            "version": "1.1.0",
+            "log_name": "auth.log",
+            "product": {"name": "sshd", "vendor_name": "OpenBSD"},
+        },
+        "user": {"name": user},
+        "src_endpoint": {"ip": ip, "port": int(port)},
+        "dst_endpoint": {"hostname": m["host"], "svc_name": "ssh"},
+        "actor": {"process": {"pid": int(m["pid"]), "name": "sshd"}},
+        "unmapped": {"protocol": proto} if proto else None,
+    }
+
+
+def write(log: str, out: str) -> dict:
+    started = time.perf_counter()
+    rows, writer, schema = [], None, None
+    lines = events = input_bytes = 0
+
+    def flush():
+        nonlocal writer, schema
+        if not rows:
+            return
+        if writer is None:
+            table = pa.Table.from_pylist(rows)
+            schema = table.schema
+            writer = pq.ParquetWriter(out, schema, compression="zstd")
+        else:
+            table = pa.Table.from_pylist(rows, schema=schema)
+        writer.write_table(table)
+        rows.clear()
+
+    with open(log, "r", encoding="utf-8") as f:
+        for line in f:
+            lines += 1
+            input_bytes += len(line)
+            event = to_ocsf(line.rstrip("\n"))
+            if event is not None:
+                rows.append(event)
+                events += 1
+                if len(rows) >= CHUNK:
+                    flush()
+    flush()
+    if writer is not None:
+        writer.close()
+    seconds = time.perf_counter() - started
+    return {
+        "step": "python-write",
+        "lines": lines,
+        "input_bytes": input_bytes,
+        "events": events,
+        "output_bytes": os.path.getsize(out) if writer is not None else 0,
+        "seconds": seconds,
+    }
+
+
+def read(path: str) -> dict:
+    started = time.perf_counter()
+    events = raw_bytes = 0
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=CHUNK):
+        for row in batch.to_pylist():
+            events += 1
+            raw_bytes += len(row.get("raw_data") or "")
+    seconds = time.perf_counter() - started
+    return {
+        "step": "python-read",
+        "input_bytes": os.path.getsize(path),
+        "events": events,
+        "raw_bytes": raw_bytes,
+        "seconds": seconds,
+    }
+
+
+def main() -> None:
+    if len(sys.argv) == 4 and sys.argv[1] == "write":
+        result = write(sys.argv[2], sys.argv[3])
+    elif len(sys.argv) == 3 and sys.argv[1] == "read":
+        result = read(sys.argv[2])
+    else:
+        sys.exit("usage: reference.py write <auth.log> <out.parquet> | read <file.parquet>")
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,306 @@
+//! Raw logs to typed OCSF 1.1.0 events: format detection and the mapper's
+//! source configuration, shared by `convert` and `publish`.
+
+use std::io::{BufRead, Cursor, Read};
+
+use clap::{Args, ValueEnum};
+use ocsf_mappers::formats::journald::ExportReader;
+use ocsf_mappers::stream::{self, Events, JournalEvents};
+use ocsf_mappers::target::v1_1_0::Mapped;
+use ocsf_mappers::{DeepSecurityMapper, LinuxMapper, MapperStats, SourceConfig, V1_1_0};
+
+use crate::common::{open_input, parse_offset_secs, parse_time_ms};
+use crate::error::{Error, Result};
+
+/// The raw log formats `convert` and `publish` read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Detect from the first non-blank line: CEF/LEEF, journald export, else Linux lines.
+    Auto,
+    /// Linux lines of any kind, detected per line: syslog (RFC 3164/5424, auth.log), auditd, journald JSON.
+    Linux,
+    /// Syslog (RFC 3164 / 5424 / 3339), e.g. /var/log/auth.log.
+    Syslog,
+    /// auditd records (/var/log/audit/audit.log).
+    Auditd,
+    /// journald JSON lines (`journalctl -o json`).
+    JournaldJson,
+    /// journald export format (`journalctl -o export`).
+    JournaldExport,
+    /// Trend Micro Deep Security CEF (optionally inside syslog).
+    Cef,
+    /// Trend Micro Deep Security LEEF (optionally inside syslog).
+    Leef,
+}
+
+/// Options of the mapper's source configuration.
+#[derive(Debug, Clone, Args)]
+pub struct MapArgs {
+    /// The raw log file, or - for stdin.
+    #[arg(long, default_value = "-", value_name = "FILE|-")]
+    pub from: String,
+    /// The input format.
+    #[arg(long, value_enum, default_value_t = LogFormat::Auto)]
+    pub format: LogFormat,
+    /// The fixed UTC offset of the sender's clock, for timestamps without a zone (UTC, +02:00, -0500).
+    #[arg(long, default_value = "UTC")]
+    pub zone: String,
+    /// The reference clock for year inference and lines without a time
+    /// (epoch ms, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ; default: now).
+    #[arg(long, value_name = "TIME")]
+    pub reference_time: Option<String>,
+    /// Hostname used when a line carries none.
+    #[arg(long)]
+    pub hostname: Option<String>,
+    /// `metadata.product.name` (default: Linux, or Deep Security for CEF/LEEF).
+    #[arg(long)]
+    pub product: Option<String>,
+    /// `metadata.product.vendor_name` (default: Linux, or Trend Micro for CEF/LEEF).
+    #[arg(long)]
+    pub vendor: Option<String>,
+    /// `metadata.product.version`.
+    #[arg(long)]
+    pub product_version: Option<String>,
+    /// `metadata.log_name` (e.g. auth.log).
+    #[arg(long)]
+    pub log_name: Option<String>,
+    /// `metadata.tenant_uid`.
+    #[arg(long)]
+    pub tenant_uid: Option<String>,
+    /// Do not copy mapped lines to `raw_data` (fallback events always keep it).
+    #[arg(long)]
+    pub no_raw_data: bool,
+}
+
+/// Which mapper a format needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Family {
+    Linux,
+    JournalExport,
+    DeepSecurity,
+}
+
+/// Decides the mapper from the first non-blank line.
+fn detect(line: &str) -> Family {
+    let line = line.trim();
+    if line.contains("CEF:") || line.contains("LEEF:") {
+        return Family::DeepSecurity;
+    }
+    let field = line.split_once('=').map(|(name, _)| name).unwrap_or("");
+    let export_field = !field.is_empty()
+        && field
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
+    if export_field {
+        Family::JournalExport
+    } else {
+        Family::Linux
+    }
+}
+
+/// A stream of mapped events with the mapper's counters.
+pub enum EventStream {
+    /// Linux lines.
+    Linux(Events<LinuxMapper, Box<dyn BufRead + Send>>),
+    /// journald export.
+    Journal(JournalEvents<V1_1_0, ExportReader<Box<dyn BufRead + Send>>>),
+    /// Deep Security CEF / LEEF.
+    DeepSecurity(Events<DeepSecurityMapper, Box<dyn BufRead + Send>>),
+}
+
+impl EventStream {
+    /// The mapper's counters so far.
+    pub fn stats(&self) -> &MapperStats {
+        match self {
+            EventStream::Linux(e) => ocsf_mappers::stream::LineMapper::stats(e.mapper()),
+            EventStream::Journal(e) => e.mapper().stats(),
+            EventStream::DeepSecurity(e) => ocsf_mappers::stream::LineMapper::stats(e.mapper()),
+        }
+    }
+
+    /// The name of the mapper in use.
+    pub fn mapper_name(&self) -> &'static str {
+        match self {
+            EventStream::Linux(_) => "linux",
+            EventStream::Journal(_) => "journald-export",
+            EventStream::DeepSecurity(_) => "deep-security",
+        }
+    }
+}
+
+impl Iterator for EventStream {
+    type Item = Result<Mapped>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let item = match self {
+            EventStream::Linux(e) => e.next(),
+            EventStream::Journal(e) => e.next(),
+            EventStream::DeepSecurity(e) => e.next(),
+        }?;
+        Some(item.map_err(|e| {
+            let retry = e.is_retryable();
+            Error::input(format!("reading the input: {e}"))
+                .retryable(retry)
+                .with_source(e)
+        }))
+    }
+}
+
+impl MapArgs {
+    /// The source configuration for a mapper family.
+    fn config(&self, family: Family) -> Result<SourceConfig> {
+        let mut config = match family {
+            Family::DeepSecurity => SourceConfig::deep_security(),
+            _ => SourceConfig::linux(),
+        };
+        if let Some(product) = &self.product {
+            config.product_name = product.clone();
+        }
+        if let Some(vendor) = &self.vendor {
+            config.vendor_name = vendor.clone();
+        }
+        if let Some(v) = &self.product_version {
+            config = config.with_product_version(v.clone());
+        }
+        if let Some(v) = &self.log_name {
+            config = config.with_log_name(v.clone());
+        }
+        if let Some(v) = &self.tenant_uid {
+            config = config.with_tenant_uid(v.clone());
+        }
+        if let Some(v) = &self.hostname {
+            config = config.with_hostname_fallback(v.clone());
+        }
+        if let Some(v) = &self.reference_time {
+            config = config.with_reference_ms(parse_time_ms(v)?);
+        }
+        config = config
+            .with_utc_offset_secs(parse_offset_secs(&self.zone)?)
+            .with_raw_data(!self.no_raw_data);
+        Ok(config)
+    }
+
+    /// Opens the input and starts mapping it.
+    pub fn events(&self) -> Result<EventStream> {
+        let mut input = open_input(&self.from)?;
+        let family = match self.format {
+            LogFormat::Linux | LogFormat::Syslog | LogFormat::Auditd | LogFormat::JournaldJson => {
+                Family::Linux
+            }
+            LogFormat::JournaldExport => Family::JournalExport,
+            LogFormat::Cef | LogFormat::Leef => Family::DeepSecurity,
+            LogFormat::Auto => {
+                // Read up to the first non-blank line, then put it back in front.
+                let mut head = Vec::new();
+                let mut family = Family::Linux;
+                loop {
+                    let start = head.len();
+                    let n = input
+                        .by_ref()
+                        .take(64 * 1024)
+                        .read_until(b'\n', &mut head)
+                        .map_err(|e| Error::io(format!("reading {}", self.from), e))?;
+                    if n == 0 {
+                        break;
+                    }
+                    let line = String::from_utf8_lossy(&head[start..]);
+                    if !line.trim().is_empty() {
+                        family = detect(&line);
+                        break;
+                    }
+                }
+                input = Box::new(Cursor::new(head).chain(input));
+                family
+            }
+        };
+        let config = self.config(family)?;
+        tracing::debug!(?family, from = %self.from, "mapping");
+        Ok(match family {
+            Family::Linux => EventStream::Linux(stream::events(LinuxMapper::new(config), input)),
+            Family::JournalExport => {
+                EventStream::Journal(LinuxMapper::new(config).journal_export(input))
+            }
+            Family::DeepSecurity => {
+                EventStream::DeepSecurity(stream::events(DeepSecurityMapper::new(config), input))
+            }
+        })
+    }
+}
+
+/// The caption of a class of OCSF 1.1.0, for messages.
+pub fn class_caption(uid: i32) -> &'static str {
+    ocsf_model::v1_1_0::CLASSES
+        .iter()
+        .find(|c| c.0 == uid)
+        .map(|c| c.2)
+        .unwrap_or("unknown class")
+}
+
+/// Prints the mapper's counters to stderr.
+pub fn print_stats(command: &str, mapper: &str, stats: &MapperStats) {
+    eprintln!(
+        "seclake {command}: {} inputs ({} blank) -> {} events: {} mapped, {} fallback [{mapper} mapper]",
+        stats.accepted,
+        stats.blank,
+        stats.events(),
+        stats.mapped_total(),
+        stats.fallback_total()
+    );
+    for (uid, n) in &stats.mapped {
+        eprintln!(
+            "  mapped   {:<34} {n}",
+            format!("{} ({uid})", class_caption(*uid))
+        );
+    }
+    for (reason, n) in &stats.fallback {
+        eprintln!("  fallback {reason:<34} {n}");
+    }
+}
+
+/// The counters as JSON.
+pub fn stats_json(stats: &MapperStats) -> serde_json::Value {
+    let mapped: serde_json::Map<String, serde_json::Value> = stats
+        .mapped
+        .iter()
+        .map(|(uid, n)| (uid.to_string(), (*n).into()))
+        .collect();
+    let fallback: serde_json::Map<String, serde_json::Value> = stats
+        .fallback
+        .iter()
+        .map(|(r, n)| (r.as_str().to_owned(), (*n).into()))
+        .collect();
+    serde_json::json!({
+        "accepted": stats.accepted,
+        "blank": stats.blank,
+        "events": stats.events(),
+        "mapped": mapped,
+        "fallback": fallback,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_are_detected() {
+        assert_eq!(
+            detect("Jun  9 12:00:00 h sshd[1]: Accepted password for a from 192.0.2.1 port 1 ssh2"),
+            Family::Linux
+        );
+        assert_eq!(
+            detect("type=SYSCALL msg=audit(1.0:1): arch=c000003e"),
+            Family::Linux
+        );
+        assert_eq!(detect("{\"MESSAGE\":\"x\"}"), Family::Linux);
+        assert_eq!(detect("__CURSOR=s=abc"), Family::JournalExport);
+        assert_eq!(
+            detect("CEF:0|Trend Micro|Deep Security Agent|20|4000000|Eicar|6|"),
+            Family::DeepSecurity
+        );
+        assert_eq!(
+            detect("<134>Jun 1 00:00:00 h LEEF:2.0|Trend Micro|Deep Security Manager|20|x|"),
+            Family::DeepSecurity
+        );
+    }
+}

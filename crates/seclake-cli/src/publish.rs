@@ -1,0 +1,371 @@
+//! `seclake convert` and `seclake publish`: raw logs to OCSF JSON lines, or
+//! through securitylake-source's [`Writer`] into a lake.
+
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Args;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use ocsf_mappers::target::v1_1_0::Mapped;
+use ocsf_model::OcsfEvent;
+use ocsf_model::v1_1_0::events as ev;
+use securitylake_core::layout::{CustomSource, LakeSource, SourceLocation};
+use securitylake_core::store::ObjectStore;
+use securitylake_source::writer::{Durability, Writer, WriterConfig};
+use securitylake_source::{Manifest, Registrar};
+
+use crate::common::{AwsArgs, assume, local_store, print_json, s3_store, write_json_line};
+use crate::error::{Error, ErrorKind, Result};
+use crate::mapping::{EventStream, MapArgs, print_stats, stats_json};
+use crate::schema::find_class;
+
+/// Events written per `write_batch` call (one spool fsync per partition).
+const BATCH: usize = 1024;
+
+/// Arguments of `seclake convert`.
+#[derive(Debug, Args)]
+pub struct ConvertArgs {
+    #[command(flatten)]
+    map: MapArgs,
+    /// Write the JSON lines to this file instead of stdout.
+    #[arg(long, value_name = "FILE", conflicts_with = "lake")]
+    out: Option<PathBuf>,
+    /// Write Parquet into this local lake directory instead (needs --class
+    /// and --source-name, like `publish --lake`).
+    #[arg(long, value_name = "DIR")]
+    lake: Option<PathBuf>,
+    #[command(flatten)]
+    target: TargetArgs,
+}
+
+/// Where and as what `publish` (and `convert --lake`) writes.
+#[derive(Debug, Args)]
+pub struct TargetArgs {
+    /// The OCSF class the source holds (name, caption or uid, e.g.
+    /// authentication); events of other classes are skipped and counted.
+    #[arg(long)]
+    class: Option<String>,
+    /// The custom source name (for --lake, or to look the registration up).
+    #[arg(long)]
+    source_name: Option<String>,
+    /// The custom source version (for --lake).
+    #[arg(long)]
+    source_version: Option<String>,
+    /// The lake region of the partitions (default: the AWS configuration's).
+    #[arg(long = "lake-region", value_name = "REGION")]
+    lake_region: Option<String>,
+    /// The accountId partition value: a 12-digit account, `external` or `external_<id>`.
+    #[arg(long, default_value = "external")]
+    account_id: String,
+    /// The writer's spool directory (default: a directory per source and
+    /// class under the system temporary directory, so an interrupted run is
+    /// recovered by the next one).
+    #[arg(long, value_name = "DIR")]
+    spool_dir: Option<PathBuf>,
+    /// Largest object size in bytes (16 KiB to 250 MB; default 128 MiB).
+    #[arg(long)]
+    max_file_bytes: Option<u64>,
+    /// Print the manifest as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Arguments of `seclake publish`.
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    #[command(flatten)]
+    map: MapArgs,
+    #[command(flatten)]
+    target: TargetArgs,
+    /// Write into this local lake directory.
+    #[arg(long, value_name = "DIR", conflicts_with = "location")]
+    lake: Option<PathBuf>,
+    /// Write to this S3 location (`s3://bucket/ext/<name>/[<version>/]`)
+    /// instead of the one registered for --source-name.
+    #[arg(long, value_name = "S3_URL")]
+    location: Option<String>,
+    /// The role to assume for writing (default with a registration: its provider role).
+    #[arg(long)]
+    role_arn: Option<String>,
+    /// The external id given when the source was registered.
+    #[arg(long)]
+    external_id: Option<String>,
+}
+
+/// A progress spinner on stderr (drawn only on a terminal).
+fn spinner(what: &str) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    let style = ProgressStyle::with_template("{spinner} {pos} events {msg} ({per_sec})")
+        .unwrap_or_else(|_| ProgressStyle::default_spinner());
+    bar.set_style(style);
+    bar.set_message(what.to_owned());
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}
+
+/// Runs `seclake convert`.
+pub async fn convert(args: ConvertArgs) -> Result<u8> {
+    if let Some(lake) = &args.lake {
+        let store = local_store(lake)?;
+        let mut events = args.map.events()?;
+        let region = args.target.lake_region.clone().ok_or_else(|| {
+            Error::input("--lake-region is required with --lake (the region partition value)")
+        })?;
+        let manifest = write_lake(&mut events, &args.target, store, None, &region).await?;
+        return finish_publish("convert", &events, &args.target, manifest);
+    }
+    let mut events = args.map.events()?;
+    let mut out: Box<dyn Write> = match &args.out {
+        Some(path) => Box::new(BufWriter::new(
+            std::fs::File::create(path)
+                .map_err(|e| Error::io(format!("cannot create {}", path.display()), e))?,
+        )),
+        None => Box::new(BufWriter::new(std::io::stdout().lock())),
+    };
+    let bar = spinner("converted");
+    for event in events.by_ref() {
+        write_json_line(&mut out, &event?)?;
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    out.flush().map_err(|e| Error::io("writing output", e))?;
+    print_stats("convert", events.mapper_name(), events.stats());
+    Ok(crate::error::EXIT_OK)
+}
+
+/// Runs `seclake publish`.
+pub async fn publish(args: PublishArgs, aws: &AwsArgs) -> Result<u8> {
+    let target = &args.target;
+    if let Some(lake) = &args.lake {
+        let store = local_store(lake)?;
+        let region = match &target.lake_region {
+            Some(r) => r.clone(),
+            None => aws
+                .region
+                .clone()
+                .or_else(|| std::env::var("AWS_REGION").ok())
+                .ok_or_else(|| {
+                    Error::input("--lake-region (or --region / AWS_REGION) is required with --lake")
+                })?,
+        };
+        let mut events = args.map.events()?;
+        let manifest = write_lake(&mut events, target, store, None, &region).await?;
+        return finish_publish("publish", &events, target, manifest);
+    }
+    let base = aws.load().await?;
+    let (location, role) = match (&args.location, &target.source_name) {
+        (Some(location), _) => (SourceLocation::parse(location)?, args.role_arn.clone()),
+        (None, Some(name)) => {
+            let registrar = Registrar::new(aws_sdk_securitylake::Client::new(base.sdk_config()));
+            let source = registrar.find(name).await?.ok_or_else(|| {
+                Error::new(
+                    ErrorKind::NotFound,
+                    format!("no custom source named {name:?} is registered; run `seclake source register` or `seclake source list`"),
+                )
+            })?;
+            let role = args
+                .role_arn
+                .clone()
+                .or_else(|| Some(source.provider_role_arn.clone()));
+            (source.location, role)
+        }
+        (None, None) => {
+            return Err(Error::input(
+                "say where to write: --lake DIR, --location s3://..., or --source-name NAME (looked up in Security Lake)",
+            ));
+        }
+    };
+    let config = match &role {
+        Some(role) => assume(&base, role, args.external_id.as_deref()).await?,
+        None => base.clone(),
+    };
+    let store = s3_store(&config, location.bucket())?;
+    let region = target
+        .lake_region
+        .clone()
+        .or_else(|| base.region().map(str::to_owned))
+        .ok_or_else(|| Error::input("--lake-region is required (no AWS region configured)"))?;
+    let mut events = args.map.events()?;
+    let manifest = write_lake(&mut events, target, store, Some(location), &region).await?;
+    finish_publish("publish", &events, target, manifest)
+}
+
+fn finish_publish(
+    command: &str,
+    events: &EventStream,
+    target: &TargetArgs,
+    (manifest, written, skipped): (Manifest, u64, u64),
+) -> Result<u8> {
+    print_stats(command, events.mapper_name(), events.stats());
+    if skipped > 0 {
+        eprintln!(
+            "seclake {command}: {skipped} events of other classes skipped (one class per source; see --class)"
+        );
+    }
+    if target.json {
+        let objects: Vec<serde_json::Value> = manifest
+            .iter()
+            .map(|o| {
+                serde_json::json!({
+                    "key": o.key,
+                    "partition": o.partition.to_string(),
+                    "rows": o.rows,
+                    "bytes": o.bytes,
+                    "min_time": o.min_time,
+                    "max_time": o.max_time,
+                    "etag": o.etag,
+                })
+            })
+            .collect();
+        print_json(&serde_json::json!({
+            "objects": objects,
+            "rows": manifest.rows(),
+            "bytes": manifest.bytes(),
+            "events_written": written,
+            "events_skipped": skipped,
+            "mapper": stats_json(events.stats()),
+        }))?;
+    } else {
+        let mut out = std::io::stdout().lock();
+        for o in manifest.iter() {
+            writeln!(out, "{}\t{} rows\t{} bytes", o.key, o.rows, o.bytes)
+                .map_err(|e| Error::io("writing output", e))?;
+        }
+        writeln!(
+            out,
+            "{} objects, {} rows, {} bytes",
+            manifest.len(),
+            manifest.rows(),
+            manifest.bytes()
+        )
+        .map_err(|e| Error::io("writing output", e))?;
+    }
+    Ok(crate::error::EXIT_OK)
+}
+
+/// Extracts one class from the mappers' event enum.
+trait FromMapped: OcsfEvent + Sized {
+    /// The event if it is of this class, else the event back.
+    fn take(event: Mapped) -> std::result::Result<Self, Mapped>;
+}
+
+macro_rules! from_mapped {
+    ($($variant:ident => $ty:ty),* $(,)?) => {
+        $(impl FromMapped for $ty {
+            fn take(event: Mapped) -> std::result::Result<Self, Mapped> {
+                match event {
+                    Mapped::$variant(e) => Ok(*e),
+                    other => Err(other),
+                }
+            }
+        })*
+
+        /// Writes the events of class `uid` through a typed writer.
+        async fn write_class(
+            uid: i32,
+            events: &mut EventStream,
+            config: WriterConfig,
+        ) -> Result<(Manifest, u64, u64)> {
+            $(if uid == <$ty as OcsfEvent>::CLASS_UID {
+                return write_typed::<$ty>(events, config).await;
+            })*
+            Err(Error::input(format!(
+                "the mappers produce no events of class_uid {uid}; classes they produce: {}",
+                [$(format!("{} ({})", <$ty as OcsfEvent>::CLASS_NAME, <$ty as OcsfEvent>::CLASS_UID)),*].join(", ")
+            )))
+        }
+    };
+}
+
+from_mapped! {
+    FileActivity => ev::FileActivity,
+    ModuleActivity => ev::ModuleActivity,
+    ScheduledJobActivity => ev::ScheduledJobActivity,
+    ProcessActivity => ev::ProcessActivity,
+    DetectionFinding => ev::DetectionFinding,
+    AccountChange => ev::AccountChange,
+    Authentication => ev::Authentication,
+    EntityManagement => ev::EntityManagement,
+    GroupManagement => ev::GroupManagement,
+    NetworkActivity => ev::NetworkActivity,
+    SshActivity => ev::SshActivity,
+    ConfigState => ev::ConfigState,
+    ApplicationLifecycle => ev::ApplicationLifecycle,
+    BaseEvent => ev::BaseEvent,
+}
+
+async fn write_typed<E: FromMapped>(
+    events: &mut EventStream,
+    config: WriterConfig,
+) -> Result<(Manifest, u64, u64)> {
+    let mut writer = Writer::<E>::open(config).await?;
+    let bar = spinner("written");
+    let (mut written, mut skipped) = (0u64, 0u64);
+    let mut batch = Vec::with_capacity(BATCH);
+    for event in events.by_ref() {
+        match E::take(event?) {
+            Ok(e) => batch.push(e),
+            Err(_) => skipped += 1,
+        }
+        if batch.len() >= BATCH {
+            written += batch.len() as u64;
+            bar.inc(batch.len() as u64);
+            writer.write_batch(std::mem::take(&mut batch)).await?;
+        }
+    }
+    written += batch.len() as u64;
+    if !batch.is_empty() {
+        writer.write_batch(batch).await?;
+    }
+    let manifest = writer.close().await?;
+    bar.finish_and_clear();
+    Ok((manifest, written, skipped))
+}
+
+/// Maps and writes into `store` (at `location`, or at the custom source
+/// named by the arguments).
+async fn write_lake(
+    events: &mut EventStream,
+    target: &TargetArgs,
+    store: Arc<dyn ObjectStore>,
+    location: Option<SourceLocation>,
+    region: &str,
+) -> Result<(Manifest, u64, u64)> {
+    let class = target.class.as_deref().ok_or_else(|| {
+        Error::input("--class is required: a custom source holds one OCSF class (e.g. --class authentication)")
+    })?;
+    let class = find_class(&ocsf_model::v1_1_0::SCHEMA, class)?;
+    let location = match location {
+        Some(l) => l,
+        None => {
+            let name = target.source_name.clone().ok_or_else(|| {
+                Error::input("--source-name is required to write into a lake directory")
+            })?;
+            let source = CustomSource::new(name, target.source_version.clone())?;
+            SourceLocation::new(
+                securitylake_subscriber::LOCAL_BUCKET,
+                LakeSource::Custom(source),
+            )?
+        }
+    };
+    let spool_dir = match &target.spool_dir {
+        Some(dir) => dir.clone(),
+        None => std::env::temp_dir()
+            .join("seclake-spool")
+            .join(location.prefix().replace('/', "_"))
+            .join(class.name.replace('/', "_")),
+    };
+    let mut builder = WriterConfig::builder()
+        .location(location)
+        .region(region.to_owned())
+        .account_id(target.account_id.clone())
+        .store(store)
+        .spool_dir(spool_dir)
+        .durability(Durability::Interval(Duration::from_secs(1)));
+    if let Some(bytes) = target.max_file_bytes {
+        builder = builder.max_file_bytes(bytes);
+    }
+    write_class(class.uid, events, builder.build()?).await
+}
