@@ -431,16 +431,8 @@ impl<'a> RowDecoder<'a> {
     ) -> Result<Option<T>, ColumnarError> {
         match self.column(index) {
             None => Ok(None),
-            Some(r) => self.object_in::<T>(index, r),
+            Some(r) => self.object_from(index, r, self.row),
         }
-    }
-
-    fn object_in<T: Columnar + DeserializeOwned>(
-        &self,
-        index: usize,
-        r: &'a Reader<'a>,
-    ) -> Result<Option<T>, ColumnarError> {
-        self.object_from(index, r, self.row)
     }
 
     fn object_from<T: Columnar + DeserializeOwned>(
