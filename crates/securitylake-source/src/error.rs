@@ -50,7 +50,7 @@ pub enum ErrorKind {
     Service,
     /// The configuration is incomplete or inconsistent.
     Config,
-    /// A writer's memory bound is reached:
+    /// A writer's bound on events waiting in open segments is reached:
     /// [`Writer::try_write`](crate::writer::Writer::try_write) would have to
     /// wait for an upload. Call [`Writer::write`](crate::writer::Writer::write)
     /// (which waits) or [`Writer::flush`](crate::writer::Writer::flush).

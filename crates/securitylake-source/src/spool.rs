@@ -15,9 +15,11 @@
 //!   further payload is one event as JSON. A record is appended with one
 //!   `write` call; a torn tail (an incomplete record or a CRC mismatch) can
 //!   only come from a write that had not returned, so recovery drops it.
-//! * `<id>.sealed` — a *sealed segment*: `SLSEAL01`, a `u32 LE` header length,
-//!   a JSON `SealedHeader` (partition, object key, rows, time range) and the
-//!   exact Parquet bytes to upload. It is written to `<id>.sealed.tmp`,
+//! * `<id>.sealed` — a *sealed segment*: the exact Parquet bytes to upload,
+//!   then a JSON `SealedHeader` (partition, object key, rows, time range),
+//!   its length (`u32 LE`) and `SLSEAL02`. The Parquet bytes are streamed
+//!   into `<id>.sealed.tmp` as they are encoded (their SHA-256, which names
+//!   the object, computed on the way), the trailer appended, the file
 //!   fsynced, renamed and the directory fsynced before the `.wal` is
 //!   deleted, so at every instant one of the two holds the segment.
 //! * `*.tmp` files are leftovers of an interrupted seal and are deleted on
@@ -31,16 +33,17 @@
 //! [`Durability::EveryWrite`]: crate::writer::Durability::EveryWrite
 
 use std::fs::{self, File, OpenOptions};
-use std::io::Write;
+use std::io::{BufReader, BufWriter, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use crate::error::{Error, ErrorKind, Result};
 
 /// The format number written in spool headers.
 pub(crate) const FORMAT: u32 = 1;
-const SEALED_MAGIC: &[u8; 8] = b"SLSEAL01";
+const SEALED_MAGIC: &[u8; 8] = b"SLSEAL02";
 const RECORD_OVERHEAD: u64 = 8;
 /// Records larger than this are refused (and treated as a torn tail when read).
 pub(crate) const MAX_RECORD_BYTES: usize = 256 * 1024 * 1024;
@@ -193,6 +196,7 @@ impl Spool {
             id,
             path,
             file,
+            buffer: Vec::new(),
             bytes: 0,
             dirty: false,
         };
@@ -204,26 +208,46 @@ impl Spool {
         Ok(wal)
     }
 
-    /// Writes the sealed form of segment `id` durably, then deletes its
-    /// write-ahead file. Returns the sealed file's path.
-    pub fn seal(&self, id: u64, header: &SealedHeader, parquet: &[u8]) -> Result<PathBuf> {
-        let path = self.dir.join(format!("{id:020}.sealed"));
+    /// Starts the sealed file of segment `id`: the Parquet bytes are
+    /// written into the returned [`SealFile`], then [`Spool::finish_seal`]
+    /// makes it durable.
+    pub fn begin_seal(&self, id: u64) -> Result<SealFile> {
         let tmp = self.dir.join(format!("{id:020}.sealed.tmp"));
+        let file =
+            File::create(&tmp).map_err(|e| io_error(format!("create {}", tmp.display()), e))?;
+        Ok(SealFile {
+            id,
+            tmp,
+            out: Some(BufWriter::with_capacity(256 * 1024, file)),
+            hasher: Sha256::new(),
+            len: 0,
+        })
+    }
+
+    /// Appends the header to a sealed file, makes it durable under its final
+    /// name, then deletes the segment's write-ahead file. Returns the sealed
+    /// file's path.
+    pub fn finish_seal(&self, mut file: SealFile, header: &SealedHeader) -> Result<PathBuf> {
+        let id = file.id;
+        let path = self.dir.join(format!("{id:020}.sealed"));
         let header_bytes = serde_json::to_vec(header)
             .map_err(|e| Error::new(ErrorKind::Io, "encode sealed header").with_source(e))?;
         let header_len = u32::try_from(header_bytes.len())
             .map_err(|_| Error::invalid_input("sealed header too large"))?;
-        let mut file =
-            File::create(&tmp).map_err(|e| io_error(format!("create {}", tmp.display()), e))?;
-        let mut head = Vec::with_capacity(12 + header_bytes.len());
-        head.extend_from_slice(SEALED_MAGIC);
-        head.extend_from_slice(&header_len.to_le_bytes());
-        head.extend_from_slice(&header_bytes);
-        file.write_all(&head)
-            .and_then(|()| file.write_all(parquet))
-            .and_then(|()| file.sync_all())
-            .map_err(|e| io_error(format!("write {}", tmp.display()), e))?;
-        drop(file);
+        let out = file
+            .out
+            .take()
+            .ok_or_else(|| Error::new(ErrorKind::Io, "sealed file already finished"))?;
+        let tmp = file.tmp.clone();
+        let write_error = |e| io_error(format!("write {}", tmp.display()), e);
+        let mut out = out;
+        out.write_all(&header_bytes)
+            .and_then(|()| out.write_all(&header_len.to_le_bytes()))
+            .and_then(|()| out.write_all(SEALED_MAGIC))
+            .map_err(write_error)?;
+        let inner = out.into_inner().map_err(|e| write_error(e.into_error()))?;
+        inner.sync_all().map_err(write_error)?;
+        drop(inner);
         fs::rename(&tmp, &path).map_err(|e| io_error(format!("rename {}", tmp.display()), e))?;
         sync_dir(&self.dir)?;
         let wal = self.dir.join(format!("{id:020}.wal"));
@@ -256,23 +280,39 @@ pub(crate) struct Wal {
     pub id: u64,
     pub path: PathBuf,
     file: File,
+    /// The record being appended (reused).
+    buffer: Vec<u8>,
+    /// The file's length: the end of the last complete record.
     bytes: u64,
+    /// Whether records were written since the last fsync.
     dirty: bool,
 }
 
 impl Wal {
     /// Appends one record with a single `write` call (not yet fsynced).
-    pub fn append(&mut self, payload: &[u8]) -> Result<()> {
-        let record = encode_record(payload)?;
-        self.file
-            .write_all(&record)
-            .map_err(|e| io_error(format!("append to {}", self.path.display()), e))?;
-        self.bytes += record.len() as u64;
+    /// Returns the file offset of the record's payload.
+    ///
+    /// When the write fails, the file is cut back to its last complete
+    /// record (best effort: recovery drops a torn tail anyway), so that
+    /// records appended later are not stranded behind a torn one.
+    pub fn append(&mut self, payload: &[u8]) -> Result<u64> {
+        self.buffer.clear();
+        append_record(&mut self.buffer, payload)?;
+        if let Err(e) = self.file.write_all(&self.buffer) {
+            let _ = self.file.set_len(self.bytes);
+            return Err(io_error(format!("append to {}", self.path.display()), e));
+        }
+        if self.buffer.capacity() > 1024 * 1024 {
+            self.buffer = Vec::new();
+        }
+        let offset = self.bytes + RECORD_OVERHEAD;
+        self.bytes = offset + payload.len() as u64;
         self.dirty = true;
-        Ok(())
+        Ok(offset)
     }
 
-    /// Makes every appended record durable.
+    /// Makes every appended record durable. Returns whether an fsync was
+    /// needed.
     pub fn sync(&mut self) -> Result<bool> {
         if !self.dirty {
             return Ok(false);
@@ -285,12 +325,76 @@ impl Wal {
     }
 }
 
+/// A sealed file being written ([`Spool::begin_seal`]): the Parquet bytes
+/// go to `<id>.sealed.tmp` through a buffer while their SHA-256 is computed.
+/// Dropped unfinished, the temporary file is deleted.
+pub(crate) struct SealFile {
+    id: u64,
+    tmp: PathBuf,
+    out: Option<BufWriter<File>>,
+    hasher: Sha256,
+    len: u64,
+}
+
+impl SealFile {
+    /// The first 16 bytes of the SHA-256 of the bytes written so far.
+    pub fn digest(&self) -> [u8; 16] {
+        let hash = self.hasher.clone().finalize();
+        let mut digest = [0u8; 16];
+        digest.copy_from_slice(&hash[..16]);
+        digest
+    }
+
+    /// The number of bytes written.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+}
+
+impl Write for SealFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let out = self
+            .out
+            .as_mut()
+            .ok_or_else(|| std::io::Error::other("sealed file already finished"))?;
+        let n = out.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.len += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self.out.as_mut() {
+            Some(out) => out.flush(),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for SealFile {
+    fn drop(&mut self) {
+        if self.out.take().is_some() {
+            let _ = fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+impl std::fmt::Debug for SealFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SealFile")
+            .field("tmp", &self.tmp)
+            .field("len", &self.len)
+            .finish_non_exhaustive()
+    }
+}
+
 /// The on-disk size of a record holding `payload_len` bytes.
 pub(crate) fn record_size(payload_len: usize) -> u64 {
     payload_len as u64 + RECORD_OVERHEAD
 }
 
-fn encode_record(payload: &[u8]) -> Result<Vec<u8>> {
+/// Appends the record of `payload` (length, CRC, payload) to `out`.
+fn append_record(out: &mut Vec<u8>, payload: &[u8]) -> Result<()> {
     if payload.len() > MAX_RECORD_BYTES {
         return Err(Error::invalid_input(format!(
             "a spool record of {} bytes exceeds {MAX_RECORD_BYTES}",
@@ -299,42 +403,137 @@ fn encode_record(payload: &[u8]) -> Result<Vec<u8>> {
     }
     let len =
         u32::try_from(payload.len()).map_err(|_| Error::invalid_input("spool record too large"))?;
-    let mut record = Vec::with_capacity(payload.len() + 8);
-    record.extend_from_slice(&len.to_le_bytes());
-    record.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
-    record.extend_from_slice(payload);
-    Ok(record)
+    out.reserve(payload.len() + 8);
+    out.extend_from_slice(&len.to_le_bytes());
+    out.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
+    out.extend_from_slice(payload);
+    Ok(())
 }
 
-/// Splits a write-ahead file into its record payloads, stopping at a torn
-/// tail. Returns the payloads and whether a tail was dropped.
-pub(crate) fn decode_records(data: &[u8]) -> (Vec<&[u8]>, bool) {
-    let mut out = Vec::new();
-    let mut rest = data;
-    while !rest.is_empty() {
-        let Some((head, body)) = rest.split_at_checked(8) else {
-            return (out, true);
-        };
-        let mut len = [0u8; 4];
-        let mut crc = [0u8; 4];
-        len.copy_from_slice(&head[..4]);
-        crc.copy_from_slice(&head[4..]);
-        let len = u32::from_le_bytes(len) as usize;
-        let Some((payload, tail)) = body.split_at_checked(len) else {
-            return (out, true);
-        };
-        if crc32fast::hash(payload) != u32::from_le_bytes(crc) {
-            return (out, true);
-        }
-        out.push(payload);
-        rest = tail;
+/// Reads the records of a write-ahead file, in order or at the offsets
+/// [`Wal::append`] returned, checking each record's length and CRC.
+///
+/// Sequential reads go through one buffer; a read at another offset seeks
+/// (within the buffer when the offset is close ahead).
+pub(crate) struct RecordReader<R> {
+    reader: BufReader<R>,
+    /// The file offset the reader is at.
+    position: u64,
+    torn: bool,
+}
+
+impl RecordReader<File> {
+    /// Opens a write-ahead file for reading.
+    pub fn open(path: &Path) -> Result<Self> {
+        let file = File::open(path).map_err(|e| io_error(format!("open {}", path.display()), e))?;
+        Ok(Self::new(file))
     }
-    (out, false)
 }
 
-/// Reads a write-ahead file.
-pub(crate) fn read_wal(path: &Path) -> Result<Vec<u8>> {
-    fs::read(path).map_err(|e| io_error(format!("read {}", path.display()), e))
+impl<R: Read + Seek> RecordReader<R> {
+    /// Reads records from `inner`, which is at offset 0.
+    pub fn new(inner: R) -> Self {
+        Self {
+            reader: BufReader::with_capacity(256 * 1024, inner),
+            position: 0,
+            torn: false,
+        }
+    }
+
+    /// Whether the sequential read stopped at a torn tail (an incomplete
+    /// record or a CRC mismatch) rather than at the end of the file.
+    pub fn torn(&self) -> bool {
+        self.torn
+    }
+
+    /// Reads up to `buf.len()` bytes; fewer only at the end of the file.
+    fn fill(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let mut read = 0;
+        while read < buf.len() {
+            match self.reader.read(&mut buf[read..]) {
+                Ok(0) => break,
+                Ok(n) => read += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        self.position += read as u64;
+        Ok(read)
+    }
+
+    /// The next record in file order into `payload`: its payload offset, or
+    /// `None` at the end of the file or at a torn tail (see [`Self::torn`]).
+    pub fn next_record(&mut self, payload: &mut Vec<u8>) -> Result<Option<u64>> {
+        self.read_record(payload, None)
+    }
+
+    /// Reads the record at the current position; with `expected`, a record
+    /// of another length is not read (and counts as torn).
+    fn read_record(
+        &mut self,
+        payload: &mut Vec<u8>,
+        expected: Option<usize>,
+    ) -> Result<Option<u64>> {
+        let io = |e| io_error("read spool file", e);
+        let mut head = [0u8; RECORD_OVERHEAD as usize];
+        let got = self.fill(&mut head).map_err(io)?;
+        if got == 0 {
+            return Ok(None);
+        }
+        let (len, crc) = split_head(&head);
+        if got < head.len() || len > MAX_RECORD_BYTES || expected.is_some_and(|e| e != len) {
+            self.torn = true;
+            return Ok(None);
+        }
+        let offset = self.position;
+        payload.clear();
+        payload.resize(len, 0);
+        let got = self.fill(payload).map_err(io)?;
+        if got < len || crc32fast::hash(payload) != crc {
+            self.torn = true;
+            return Ok(None);
+        }
+        Ok(Some(offset))
+    }
+
+    /// The record whose payload is at `offset` and `len` bytes long (as
+    /// [`Wal::append`] returned), into `payload`. A record that is not there
+    /// intact is an [`ErrorKind::Integrity`] error.
+    pub fn read_at(&mut self, offset: u64, len: usize, payload: &mut Vec<u8>) -> Result<()> {
+        let start = offset
+            .checked_sub(RECORD_OVERHEAD)
+            .ok_or_else(|| Error::new(ErrorKind::Integrity, "spool record offset out of range"))?;
+        if start != self.position {
+            let delta = i64::try_from(start)
+                .ok()
+                .and_then(|s| s.checked_sub(i64::try_from(self.position).ok()?))
+                .ok_or_else(|| {
+                    Error::new(ErrorKind::Integrity, "spool record offset out of range")
+                })?;
+            self.reader
+                .seek_relative(delta)
+                .map_err(|e| io_error("seek in spool file", e))?;
+            self.position = start;
+        }
+        let before = self.torn;
+        let found = self.read_record(payload, Some(len))?;
+        self.torn = before;
+        match found {
+            Some(at) if at == offset && payload.len() == len => Ok(()),
+            _ => Err(Error::new(
+                ErrorKind::Integrity,
+                format!("spool record at offset {offset} is missing or damaged"),
+            )),
+        }
+    }
+}
+
+fn split_head(head: &[u8; RECORD_OVERHEAD as usize]) -> (usize, u32) {
+    let [a, b, c, d, e, f, g, h] = *head;
+    (
+        u32::from_le_bytes([a, b, c, d]) as usize,
+        u32::from_le_bytes([e, f, g, h]),
+    )
 }
 
 /// Reads a sealed file: its header and the Parquet bytes.
@@ -346,18 +545,23 @@ pub(crate) fn read_sealed(path: &Path) -> Result<(SealedHeader, bytes::Bytes)> {
             format!("sealed spool file {} is corrupt", path.display()),
         )
     };
-    if data.len() < 12 || &data[..8] != SEALED_MAGIC {
+    let magic_at = data
+        .len()
+        .checked_sub(SEALED_MAGIC.len())
+        .ok_or_else(corrupt)?;
+    if &data[magic_at..] != SEALED_MAGIC {
         return Err(corrupt());
     }
+    let len_at = magic_at.checked_sub(4).ok_or_else(corrupt)?;
     let mut len = [0u8; 4];
-    len.copy_from_slice(&data[8..12]);
-    let len = u32::from_le_bytes(len) as usize;
-    let end = 12usize.checked_add(len).ok_or_else(corrupt)?;
-    let header_bytes = data.get(12..end).ok_or_else(corrupt)?;
+    len.copy_from_slice(&data[len_at..magic_at]);
+    let header_at = len_at
+        .checked_sub(u32::from_le_bytes(len) as usize)
+        .ok_or_else(corrupt)?;
     let header: SealedHeader =
-        serde_json::from_slice(header_bytes).map_err(|e| corrupt().with_source(e))?;
+        serde_json::from_slice(&data[header_at..len_at]).map_err(|e| corrupt().with_source(e))?;
     let data = bytes::Bytes::from(data);
-    Ok((header, data.slice(end..)))
+    Ok((header, data.slice(..header_at)))
 }
 
 #[cfg(test)]
@@ -366,16 +570,49 @@ mod tests {
 
     #[test]
     fn records_round_trip_and_torn_tails_are_dropped() -> Result<()> {
+        let payloads = [&b"{}"[..], b"{\"a\":1}", b""];
         let mut data = Vec::new();
-        for payload in [&b"{}"[..], b"{\"a\":1}", b""] {
-            data.extend(encode_record(payload)?);
+        for payload in payloads {
+            append_record(&mut data, payload)?;
         }
-        let (records, torn) = decode_records(&data);
-        assert_eq!(records, vec![&b"{}"[..], b"{\"a\":1}", b""]);
+        type Records = Vec<(u64, Vec<u8>)>;
+        let read_all = |data: &[u8]| -> Result<(Records, bool)> {
+            let mut reader = RecordReader::new(std::io::Cursor::new(data.to_vec()));
+            let mut out = Vec::new();
+            let mut payload = Vec::new();
+            while let Some(offset) = reader.next_record(&mut payload)? {
+                out.push((offset, payload.clone()));
+            }
+            Ok((out, reader.torn()))
+        };
+        let (records, torn) = read_all(&data)?;
+        assert_eq!(
+            records,
+            vec![
+                (8, b"{}".to_vec()),
+                (18, b"{\"a\":1}".to_vec()),
+                (33, Vec::new())
+            ]
+        );
         assert!(!torn);
+        // Random access at the offsets, in any order, and a wrong offset or
+        // length is an integrity error.
+        let mut reader = RecordReader::new(std::io::Cursor::new(data.clone()));
+        let mut payload = Vec::new();
+        for &(offset, ref expected) in records.iter().rev().chain(records.iter()) {
+            reader.read_at(offset, expected.len(), &mut payload)?;
+            assert_eq!(&payload, expected);
+        }
+        for (offset, len) in [(9, 2), (18, 3), (0, 0), (400, 1)] {
+            let err = reader
+                .read_at(offset, len, &mut payload)
+                .err()
+                .map(|e| e.kind());
+            assert_eq!(err, Some(ErrorKind::Integrity), "{offset} {len}");
+        }
         // Every truncation keeps exactly the complete records before it.
         for cut in 0..data.len() {
-            let (records, torn) = decode_records(&data[..cut]);
+            let (records, torn) = read_all(&data[..cut])?;
             let complete = [0usize, 10, 25, 33]
                 .iter()
                 .filter(|&&end| end <= cut)
@@ -387,7 +624,7 @@ mod tests {
         // A flipped payload byte ends the log there.
         let mut bad = data.clone();
         bad[20] ^= 0x40;
-        let (records, torn) = decode_records(&bad);
+        let (records, torn) = read_all(&bad)?;
         assert_eq!(records.len(), 1);
         assert!(torn);
         Ok(())
@@ -407,7 +644,11 @@ mod tests {
             partition: "region=us-east-1/accountId=external/eventDay=20240101/".into(),
         };
         let mut wal = spool.create_wal(&header)?;
-        wal.append(b"{\"x\":1}")?;
+        let offset = wal.append(b"{\"x\":1}")?;
+        let mut reader = RecordReader::open(&wal.path)?;
+        let mut payload = Vec::new();
+        reader.read_at(offset, 7, &mut payload)?;
+        assert_eq!(payload, b"{\"x\":1}");
         assert!(wal.sync()?);
         assert!(!wal.sync()?);
         let sealed = SealedHeader {
@@ -420,7 +661,22 @@ mod tests {
             min_time: 5,
             max_time: 5,
         };
-        let path = spool.seal(wal.id, &sealed, b"PAR1")?;
+        // An abandoned seal leaves nothing behind.
+        let mut abandoned = spool.begin_seal(wal.id)?;
+        let io = |e| io_error("test", e);
+        abandoned.write_all(b"PAR").map_err(io)?;
+        drop(abandoned);
+        assert_eq!(
+            fs::read_dir(&dir).map_err(io)?.count(),
+            2,
+            "LOCK and the log only"
+        );
+        let mut file = spool.begin_seal(wal.id)?;
+        file.write_all(b"PAR1").map_err(io)?;
+        assert_eq!(file.len(), 4);
+        let expected = Sha256::digest(b"PAR1");
+        assert_eq!(file.digest()[..], expected[..16]);
+        let path = spool.finish_seal(file, &sealed)?;
         assert!(!wal.path.exists());
         let (back, body) = read_sealed(&path)?;
         assert_eq!(back, sealed);

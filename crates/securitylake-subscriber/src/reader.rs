@@ -49,7 +49,9 @@ use arrow_schema::{DataType, FieldRef, Schema};
 use bytes::Bytes;
 use futures::future::BoxFuture;
 use futures::{FutureExt, Stream, StreamExt, TryStreamExt};
-use ocsf_model::columnar::{decode_batch, populated_columns};
+use ocsf_model::columnar::{
+    ColumnarError, chunk_range, decode_batch, populated_columns, validate_column_chunk,
+};
 use ocsf_model::{DynamicEvent, OcsfEvent};
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::{
@@ -87,6 +89,32 @@ pub type BatchStream = Pin<Box<dyn Stream<Item = Result<RecordBatch>> + Send>>;
 
 /// A stream of typed events, one `Vec` per batch.
 pub type EventStream<E> = Pin<Box<dyn Stream<Item = Result<Vec<E>>> + Send>>;
+
+/// Checks the page headers of a fetched range that lies in a column chunk (the whole chunk, or
+/// whole pages of it in windowed reads) before the `parquet` reader sizes buffers from their
+/// claims, with ocsf-model's [`validate_column_chunk`] (the guard of
+/// [`read_parquet`](ocsf_model::columnar::read_parquet)). Ranges outside every column chunk
+/// (page indexes) are not pages and pass.
+fn check_pages(
+    metadata: &ParquetMetaData,
+    range: &Range<u64>,
+    bytes: &[u8],
+) -> parquet::errors::Result<()> {
+    let parquet_error = |e: ColumnarError| match e {
+        ColumnarError::Parquet(e) => e,
+        other => ParquetError::General(other.to_string()),
+    };
+    for row_group in metadata.row_groups() {
+        for column in row_group.columns() {
+            let (start, len) = chunk_range(column).map_err(parquet_error)?;
+            let (start, end) = (start as u64, start as u64 + len as u64);
+            if start <= range.start && range.end <= end {
+                return validate_column_chunk(column, bytes).map_err(parquet_error);
+            }
+        }
+    }
+    Ok(())
+}
 
 /// What was found out about an object before reading its rows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -186,7 +214,11 @@ impl AsyncFileReader for StoreFileReader {
                         r.end
                     )));
                 }
-                out.push(bytes.slice(start..end));
+                let slice = bytes.slice(start..end);
+                if let Some(meta) = &self.metadata {
+                    check_pages(meta, &r, &slice)?;
+                }
+                out.push(slice);
             }
             Ok(out)
         }

@@ -393,3 +393,29 @@ async fn native_rc2_samples_read_typed_by_key_detection() -> TestResult {
     assert!(rows >= 25, "only {rows} rows");
     Ok(())
 }
+
+/// The `parquet_decode` fuzz finding (a 6 KB file whose dictionary page claims ~640 million
+/// values, which made the `parquet` reader allocate 2.5 GB) is an invalid object here too: the
+/// fetched column chunks go through ocsf-model's page-header checks.
+#[tokio::test]
+async fn page_header_claims_are_checked_before_decoding() -> TestResult {
+    let fixture = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../ocsf-model/tests/fixtures/fuzz/parquet_oom_dict_values.parquet");
+    let dir = tempfile::tempdir()?;
+    let lake: Arc<dyn ObjectStore> = Arc::new(LocalLake::new(dir.path()));
+    let key = custom_key("fuzz.zstd.parquet");
+    lake.put(&key, std::fs::read(fixture)?.into(), PutOptions::new())
+        .await?;
+    let object = ObjectRef::new("local", &key);
+    let err = match ObjectReader::open(lake, &object).await {
+        Err(err) => err,
+        Ok(reader) => {
+            let read: Result<Vec<Vec<Authentication>>, _> =
+                reader.typed::<Authentication>()?.try_collect().await;
+            read.expect_err("a corrupt object reads as an error")
+        }
+    };
+    assert_eq!(err.kind(), ErrorKind::InvalidObject, "{err}");
+    assert!(err.to_string().contains("corrupt Parquet file"), "{err}");
+    Ok(())
+}

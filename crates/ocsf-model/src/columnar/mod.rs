@@ -39,12 +39,17 @@
 
 mod decode;
 mod encode;
+mod guard;
 mod layout;
 mod parquet_io;
 mod projection;
 
 pub use decode::{RowDecoder, decode_batch, decode_batch_into};
 pub use encode::{BatchEncoder, EncodeStats, StructEncoder};
+pub use guard::{
+    DATA_PAGE_ALLOWANCE, DICTIONARY_PAGE_ALLOWANCE, MAX_COMPRESSION_RATIO, chunk_range,
+    validate_column_chunk, validate_pages,
+};
 pub use layout::{ColumnarOptions, arrow_schema};
 pub use parquet_io::{
     MAX_DATA_PAGE_BYTES, MAX_ROW_GROUP_BYTES, read_parquet, write_parquet, writer_properties,

@@ -10,6 +10,7 @@ use parquet::schema::types::ColumnPath;
 
 use super::{
     BatchEncoder, Columnar, ColumnarError, ColumnarOptions, decode_batch_into, populated_columns,
+    validate_pages,
 };
 use crate::OcsfEvent;
 
@@ -112,11 +113,13 @@ pub fn write_parquet<E: OcsfEvent + Columnar>(
 ///
 /// Only the columns that hold values are read ([`populated_columns`]).
 ///
-/// A corrupt file is an error, never a panic: the `parquet` crate panics on some malformed
-/// pages (e.g. a division by zero in its dictionary decoder for a page that declares no values;
-/// found by the `parquet_decode` fuzz target), and such a panic is caught here and returned as
-/// [`ColumnarError::Parquet`]. The process's panic hook still runs (by default it prints the
-/// panic message to stderr).
+/// A corrupt file is an error, never a panic, and never an allocation that the file's bytes
+/// cannot back: the sizes and counts in the page headers are checked first
+/// ([`validate_pages`]; the `parquet_decode` fuzz target found a 6 KB file whose dictionary page
+/// claims hundreds of millions of values). The `parquet` crate also panics on some malformed
+/// pages (e.g. a division by zero in its dictionary decoder for a page that declares no values);
+/// such a panic is caught here and returned as [`ColumnarError::Parquet`]. The process's panic
+/// hook still runs (by default it prints the panic message to stderr).
 pub fn read_parquet<E: Columnar>(bytes: Bytes) -> Result<Vec<E>, ColumnarError> {
     // Last resort: the reader's internals cannot be validated up front. Nothing observable
     // outlives a caught panic (the reader and the partial output are dropped), so asserting
@@ -140,7 +143,9 @@ pub fn read_parquet<E: Columnar>(bytes: Bytes) -> Result<Vec<E>, ColumnarError> 
 
 /// [`read_parquet`] without the panic guard.
 fn read_parquet_unguarded<E: Columnar>(bytes: Bytes) -> Result<Vec<E>, ColumnarError> {
-    let builder = ParquetRecordBatchReaderBuilder::try_new(bytes)?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(bytes.clone())?;
+    // The reader sizes buffers from the page headers' claims: check them against the bytes first.
+    validate_pages(builder.metadata(), &bytes)?;
     let projection = populated_columns(builder.metadata());
     let rows = usize::try_from(builder.metadata().file_metadata().num_rows()).unwrap_or(0);
     let reader = builder.with_projection(projection).build()?;
