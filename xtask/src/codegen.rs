@@ -1342,10 +1342,17 @@ fn columnar_code(
     let m = &ctx.module;
     let mut enc = String::new();
     let mut dec = String::new();
+    let mut dec_into = String::new();
     for (i, (name, a)) in attributes.iter().enumerate() {
         let f = field_ident(name);
         let plain = is_plain(ctx, is_class, name, a);
         let k = kind(ctx, owner, name, a);
+        if is_class && name == "class_uid" {
+            let _ = write!(dec_into, "self.{f} = d.class_uid({i}, Self::CLASS_UID)?;");
+        } else {
+            dec_into.push_str(&decode_into_statement(i, &f, plain, a.is_array, &k));
+        }
+        dec_into.push('\n');
         let (e, d) = if a.is_array {
             let src = if plain {
                 format!("Some(self.{f}.as_slice())")
@@ -1532,14 +1539,81 @@ fn columnar_code(
         };
         let _ = writeln!(dec, "{f}: {d},");
     }
+    // Objects derive `Default`: a fresh object is decoded into a default value, so only one
+    // decoding body is generated for them. Classes have required attributes and no `Default`.
+    let decode = if is_class {
+        format!("Ok(Self {{\n{dec}unknown: d.unknown()?,\n}})")
+    } else {
+        "let mut value = Self::default();\nvalue.decode_into(d)?;\nOk(value)".to_string()
+    };
     format!(
         "#[cfg(feature = \"arrow\")]\nimpl crate::columnar::Columnar for {ty} {{\n\
          fn schema_version() -> &'static crate::schema::SchemaVersion {{ &crate::{m}::SCHEMA }}\n\
          fn item() -> &'static crate::schema::ItemDef {{ &crate::{m}::SCHEMA.{table} }}\n\
          fn encode(&self, e: &mut crate::columnar::StructEncoder) {{\n{enc}e.unknown(&self.unknown);\n}}\n\
          fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {{\n\
-         Ok(Self {{\n{dec}unknown: d.unknown()?,\n}})\n}}\n}}\n"
+         {decode}\n}}\n\
+         fn decode_into(&mut self, d: &crate::columnar::RowDecoder<'_>) -> Result<(), crate::columnar::ColumnarError> {{\n\
+         {dec_into}d.unknown_into(&mut self.unknown)?;\nOk(())\n}}\n}}\n"
     )
+}
+
+/// One statement of a generated `decode_into`: strings, lists and objects are overwritten in
+/// place (their allocations reused); everything else is assigned.
+fn decode_into_statement(i: usize, f: &str, plain: bool, is_array: bool, k: &Kind) -> String {
+    let assign = |read: String| {
+        if plain {
+            format!("self.{f} = d.required({i}, {read})?;")
+        } else {
+            format!("self.{f} = {read};")
+        }
+    };
+    if is_array {
+        return match k {
+            Kind::Str | Kind::DateTime if !plain => {
+                format!("d.string_list_into({i}, &mut self.{f})?;")
+            }
+            Kind::Object(t, _) if !plain => {
+                format!("d.object_list_into::<{t}>({i}, &mut self.{f})?;")
+            }
+            Kind::IntEnum(t) => assign(format!(
+                "d.int32_list({i})?.map(|v| v.into_iter().map({t}::from_id).collect())"
+            )),
+            Kind::StrEnum(t) => assign(format!(
+                "d.string_list({i})?.map(|v| v.iter().map(|s| {t}::from_value(s)).collect())"
+            )),
+            Kind::I32 => assign(format!("d.int32_list({i})?")),
+            Kind::I64 => assign(format!("d.int_list({i})?")),
+            Kind::F64 => assign(format!("d.float_list({i})?")),
+            Kind::Bool => assign(format!("d.bool_list({i})?")),
+            Kind::Str | Kind::DateTime => assign(format!("d.string_list({i})?")),
+            Kind::Json => assign(format!("d.json_list({i})?")),
+            Kind::Map => assign(format!("d.map_list({i})?")),
+            Kind::Object(t, _) => assign(format!("d.object_list::<{t}>({i})?")),
+        };
+    }
+    match k {
+        Kind::Str if plain => format!("d.required_string_into({i}, &mut self.{f})?;"),
+        Kind::Str => format!("d.string_into({i}, &mut self.{f})?;"),
+        Kind::DateTime if !plain => format!("d.datetime_into({i}, &mut self.{f})?;"),
+        Kind::Object(t, true) if plain => {
+            format!("d.required_object_into::<{t}>({i}, &mut self.{f})?;")
+        }
+        Kind::Object(t, false) if plain => {
+            format!("d.required_object_into::<{t}>({i}, &mut self.{f})?;")
+        }
+        Kind::Object(t, true) => format!("d.boxed_object_into::<{t}>({i}, &mut self.{f})?;"),
+        Kind::Object(t, false) => format!("d.object_into::<{t}>({i}, &mut self.{f})?;"),
+        Kind::IntEnum(t) => assign(format!("d.int32({i})?.map({t}::from_id)")),
+        Kind::StrEnum(t) => assign(format!("d.string({i})?.map(|s| {t}::from_value(&s))")),
+        Kind::I32 => assign(format!("d.int32({i})?")),
+        Kind::I64 => assign(format!("d.int64({i})?")),
+        Kind::F64 => assign(format!("d.float({i})?")),
+        Kind::Bool => assign(format!("d.bool({i})?")),
+        Kind::DateTime => assign(format!("d.datetime({i})?")),
+        Kind::Json => assign(format!("d.json({i})?")),
+        Kind::Map => assign(format!("d.map({i})?")),
+    }
 }
 
 /// Formats Rust source with rustfmt (edition 2024, default style).

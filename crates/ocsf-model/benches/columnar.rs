@@ -10,7 +10,8 @@ use bytes::Bytes;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use ocsf_model::OcsfEvent;
 use ocsf_model::columnar::{
-    BatchEncoder, ColumnarOptions, read_parquet, write_parquet, writer_properties,
+    BatchEncoder, ColumnarOptions, read_parquet, read_parquet_into, write_parquet,
+    writer_properties,
 };
 use ocsf_model::v1_1_0::events::{
     Authentication, AuthenticationActivityId, DetectionFinding, DetectionFindingActivityId,
@@ -136,6 +137,18 @@ fn bench_class<E: OcsfEvent>(c: &mut Criterion, name: &str, events: Vec<E>) {
     group.bench_function(BenchmarkId::new("decode", "parquet->typed"), |b| {
         b.iter(|| black_box(read_parquet::<E>(black_box(bytes.clone())).expect("read")))
     });
+    // A consumer reading file after file into one vector: the events of the previous file are
+    // overwritten in place (`read_parquet_into`).
+    let mut reused: Vec<E> = read_parquet(bytes.clone()).expect("read");
+    group.bench_function(
+        BenchmarkId::new("decode", "parquet->typed (reused events)"),
+        |b| {
+            b.iter(|| {
+                read_parquet_into(black_box(bytes.clone()), &mut reused).expect("read");
+                black_box(reused.len())
+            })
+        },
+    );
     group.bench_function(BenchmarkId::new("decode", "limit: parquet->batch"), |b| {
         b.iter(|| black_box(limit_read(black_box(&bytes))))
     });

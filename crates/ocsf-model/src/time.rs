@@ -83,17 +83,28 @@ pub fn parse_rfc3339_ms(s: &str) -> Option<i64> {
 
 /// Formats epoch milliseconds as `YYYY-MM-DDTHH:MM:SS.sssZ`.
 pub fn format_rfc3339_ms(ms: i64) -> String {
+    let mut out = String::with_capacity(24);
+    write_rfc3339_ms(&mut out, ms);
+    out
+}
+
+/// Appends epoch milliseconds as `YYYY-MM-DDTHH:MM:SS.sssZ` to `out` (no allocation when `out`
+/// has room).
+pub fn write_rfc3339_ms(out: &mut String, ms: i64) {
+    use std::fmt::Write as _;
     let secs = ms.div_euclid(1000);
     let millis = ms.rem_euclid(1000);
     let days = secs.div_euclid(86_400);
     let sod = secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
-    format!(
+    // Writing into a `String` cannot fail.
+    let _ = write!(
+        out,
         "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{millis:03}Z",
         sod / 3600,
         sod % 3600 / 60,
         sod % 60
-    )
+    );
 }
 
 #[cfg(test)]

@@ -5,7 +5,8 @@
 
 use arrow_schema::DataType;
 use ocsf_model::columnar::{
-    BatchEncoder, ColumnarOptions, arrow_schema, decode_batch, read_parquet, write_parquet,
+    BatchEncoder, ColumnarOptions, arrow_schema, decode_batch, decode_batch_reusing, read_parquet,
+    write_parquet,
 };
 use ocsf_model::schema::{AttributeDef, EnumValues, ItemDef, Requirement, SchemaVersion};
 use ocsf_model::{ClassVisitor, OcsfEvent};
@@ -160,6 +161,31 @@ impl ClassVisitor for RoundTrip {
         let back: Vec<E> = decode_batch(&batch).expect("decode");
         assert_eq!(back, events, "{}: Arrow round trip", E::CLASS_NAME);
         assert_eq!(encoder.stats().invalid_datetimes, 0);
+
+        // Decoding in place over events of another shape gives the same events: full over
+        // minimal (absent -> present), minimal over full (present -> absent), surplus dropped.
+        let (full, minimal) = (&events[0], &events[1]);
+        let mut reused = vec![minimal.clone(), full.clone(), full.clone()];
+        decode_batch_reusing(&batch, &mut reused).expect("decode in place");
+        assert_eq!(reused, events, "{}: decoding in place", E::CLASS_NAME);
+        encoder.append(minimal);
+        encoder.append(full);
+        let swapped = encoder.finish().expect("batch");
+        decode_batch_reusing(&swapped, &mut reused).expect("decode in place");
+        assert_eq!(
+            reused,
+            [minimal.clone(), full.clone()],
+            "{}: decoding in place, swapped",
+            E::CLASS_NAME
+        );
+        let mut growing = vec![minimal.clone()];
+        decode_batch_reusing(&batch, &mut growing).expect("decode in place");
+        assert_eq!(
+            growing,
+            events,
+            "{}: decoding in place, more rows",
+            E::CLASS_NAME
+        );
 
         let bytes = write_parquet(&events, &ColumnarOptions::default()).expect("parquet");
         let mut from_file: Vec<E> = read_parquet(bytes.into()).expect("read parquet");
@@ -414,4 +440,65 @@ fn reading_only_populated_columns_keeps_empty_objects_and_lists() {
     assert!(included("observables."));
     assert!(included("user.groups."));
     assert!(!included("src_endpoint."));
+}
+
+#[test]
+fn batches_of_varying_lengths_share_null_columns_correctly() {
+    use ocsf_model::v1_1_0::events::Authentication;
+    use parquet::arrow::ArrowWriter;
+
+    let schema = &ocsf_model::v1_1_0::SCHEMA;
+    let class = schema.class("authentication").expect("class");
+    let full: Authentication = serde_json::from_value(
+        Gen {
+            schema,
+            full: true,
+            max_nesting: 3,
+        }
+        .event(class),
+    )
+    .expect("full event");
+    let minimal: Authentication = serde_json::from_value(
+        Gen {
+            schema,
+            full: false,
+            max_nesting: 3,
+        }
+        .event(class),
+    )
+    .expect("minimal event");
+    // The encoder keeps the all-null arrays of never-written columns from batch to batch and
+    // slices them: a long batch, shorter ones, a longer one again, mixing shapes so that a
+    // column is null in one batch and written in the next.
+    let mut encoder =
+        BatchEncoder::<Authentication>::new(&ColumnarOptions::default()).expect("encoder");
+    let shapes: [&[&Authentication]; 5] = [
+        &[&minimal, &minimal, &minimal, &minimal],
+        &[&minimal],
+        &[&full, &minimal],
+        &[&minimal; 7],
+        &[&minimal, &full, &minimal],
+    ];
+    let mut file = Vec::new();
+    let mut writer = ArrowWriter::try_new(&mut file, encoder.schema().clone(), None).expect("w");
+    let mut expected = Vec::new();
+    for shape in shapes {
+        for e in shape {
+            encoder.append(e);
+        }
+        let batch = encoder.finish().expect("batch");
+        batch
+            .columns()
+            .iter()
+            .try_for_each(|c| c.to_data().validate_full())
+            .expect("valid arrays");
+        let back: Vec<Authentication> = decode_batch(&batch).expect("decode");
+        let want: Vec<Authentication> = shape.iter().map(|e| (*e).clone()).collect();
+        assert_eq!(back, want);
+        writer.write(&batch).expect("write");
+        expected.extend(want);
+    }
+    writer.close().expect("close");
+    let from_file: Vec<Authentication> = read_parquet(file.into()).expect("read");
+    assert_eq!(from_file, expected);
 }

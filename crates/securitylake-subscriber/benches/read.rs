@@ -69,6 +69,24 @@ fn read(c: &mut Criterion) {
             })
         })
     });
+    group.bench_function("typed_authentication_reused", |b| {
+        let mut events: Vec<Authentication> = Vec::new();
+        b.iter(|| {
+            rt.block_on(async {
+                let reader = ObjectReader::open(store.clone(), &object)
+                    .await
+                    .expect("open");
+                let mut batches = reader
+                    .typed_batches::<Authentication>()
+                    .expect("typed batches");
+                let mut rows = 0usize;
+                while batches.next_into(&mut events).await.expect("batch") {
+                    rows += black_box(&events).len();
+                }
+                assert_eq!(rows as i64, ROWS);
+            })
+        })
+    });
     group.bench_function("arrow_batches", |b| {
         b.iter(|| {
             rt.block_on(async {

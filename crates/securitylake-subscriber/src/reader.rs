@@ -50,7 +50,8 @@ use bytes::Bytes;
 use futures::future::BoxFuture;
 use futures::{FutureExt, Stream, StreamExt, TryStreamExt};
 use ocsf_model::columnar::{
-    ColumnarError, chunk_range, decode_batch, populated_columns, validate_column_chunk,
+    ColumnarError, chunk_range, decode_batch, decode_batch_reusing, populated_columns,
+    validate_column_chunk,
 };
 use ocsf_model::{DynamicEvent, OcsfEvent};
 use parquet::arrow::ProjectionMask;
@@ -560,6 +561,19 @@ impl ObjectReader {
         })))
     }
 
+    /// The rows as typed events of class `E`, decoded batch by batch into a
+    /// vector the caller keeps ([`TypedBatches::next_into`]): the events of
+    /// the previous batch are overwritten in place, so a long read allocates
+    /// little once the events have taken their shape. Otherwise like
+    /// [`Self::typed`].
+    pub fn typed_batches<E: OcsfEvent>(&self) -> Result<TypedBatches<E>> {
+        self.check_class::<E>()?;
+        Ok(TypedBatches {
+            batches: self.stream(populated_columns(self.metadata.metadata()))?,
+            class: std::marker::PhantomData,
+        })
+    }
+
     /// The rows as [`DynamicEvent`]s (generic Arrow to JSON), one `Vec` per
     /// batch: for classes and versions not compiled in.
     pub fn dynamic(&self) -> Result<EventStream<DynamicEvent>> {
@@ -567,6 +581,46 @@ impl ObjectReader {
         Ok(Box::pin(
             batches.map(|b| b.and_then(|b| batch_to_dynamic(&b))),
         ))
+    }
+}
+
+/// The typed events of one object, batch by batch, decoded into a vector the
+/// caller keeps (from [`ObjectReader::typed_batches`]).
+///
+/// ```no_run
+/// # async fn run(reader: securitylake_subscriber::reader::ObjectReader)
+/// # -> Result<(), securitylake_subscriber::Error> {
+/// use ocsf_model::v1_1_0::events::Authentication;
+///
+/// let mut batches = reader.typed_batches::<Authentication>()?;
+/// let mut events = Vec::new();
+/// while batches.next_into(&mut events).await? {
+///     for event in &events {
+///         println!("{:?}", event.user.as_ref().and_then(|u| u.name.as_deref()));
+///     }
+/// }
+/// # Ok(())
+/// # }
+/// ```
+pub struct TypedBatches<E> {
+    batches: BatchStream,
+    class: std::marker::PhantomData<fn() -> E>,
+}
+
+impl<E: OcsfEvent> TypedBatches<E> {
+    /// Replaces the contents of `events` with the next batch's rows, reusing
+    /// the events already there
+    /// ([`decode_batch_reusing`](ocsf_model::columnar::decode_batch_reusing)).
+    /// Returns `false`, leaving `events` as it was, once the object has no
+    /// more rows.
+    pub async fn next_into(&mut self, events: &mut Vec<E>) -> Result<bool> {
+        match self.batches.next().await {
+            None => Ok(false),
+            Some(batch) => {
+                decode_batch_reusing(&batch?, events)?;
+                Ok(true)
+            }
+        }
     }
 }
 

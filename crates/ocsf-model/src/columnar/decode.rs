@@ -42,6 +42,85 @@ pub fn decode_batch_into<E: Columnar>(
     Ok(())
 }
 
+/// Replaces the contents of `events` with the rows of `batch`, reusing the allocations of the
+/// events already there: the first `events.len()` rows are decoded in place
+/// ([`Columnar::decode_into`]: strings, boxed objects and lists overwritten), the rest are
+/// appended, and events beyond the batch's rows are dropped. A reader that decodes batch after
+/// batch into the same vector allocates little once the events have taken their shape.
+///
+/// The result equals [`decode_batch`] of the same batch. On error, `events` holds a mix of the
+/// old and the new rows.
+///
+/// ```
+/// # #[cfg(feature = "v1_1_0")] {
+/// use ocsf_model::columnar::{BatchEncoder, ColumnarOptions, decode_batch, decode_batch_reusing};
+/// use ocsf_model::v1_1_0::events::{Authentication, AuthenticationActivityId, SeverityId};
+/// use ocsf_model::v1_1_0::objects::{Metadata, Product, User};
+///
+/// let event = |time, name: &str| {
+///     let mut user = User::default();
+///     user.name = Some(name.into());
+///     Authentication::new(AuthenticationActivityId::Logon,
+///         Metadata::new(Product::default(), "1.1.0".into()), SeverityId::Low, time, user)
+/// };
+/// let mut encoder = BatchEncoder::<Authentication>::new(&ColumnarOptions::default())?;
+/// encoder.append(&event(1_000, "alice"));
+/// encoder.append(&event(2_000, "bob"));
+/// let first = encoder.finish()?;
+/// encoder.append(&event(3_000, "carol"));
+/// let second = encoder.finish()?;
+///
+/// let mut events: Vec<Authentication> = Vec::new();
+/// decode_batch_reusing(&first, &mut events)?;
+/// assert_eq!(events.len(), 2);
+/// decode_batch_reusing(&second, &mut events)?; // reuses the first event's strings and boxes
+/// assert_eq!(events, decode_batch::<Authentication>(&second)?);
+/// # }
+/// # Ok::<(), ocsf_model::columnar::ColumnarError>(())
+/// ```
+pub fn decode_batch_reusing<E: Columnar>(
+    batch: &RecordBatch,
+    events: &mut Vec<E>,
+) -> Result<(), ColumnarError> {
+    let end = decode_batch_at(batch, events, 0)?;
+    events.truncate(end);
+    Ok(())
+}
+
+/// Decodes the rows of `batch` over `events[start..]`, reusing the events there and appending
+/// the rest; returns the index after the last row. Events beyond it are left alone.
+pub(crate) fn decode_batch_at<E: Columnar>(
+    batch: &RecordBatch,
+    events: &mut Vec<E>,
+    start: usize,
+) -> Result<usize, ColumnarError> {
+    let array = StructArray::from(batch.clone());
+    let decoder = StructDecoder::new(E::schema_version(), E::item(), &array, String::new())?;
+    let rows = batch.num_rows();
+    let start = start.min(events.len());
+    let reused = (events.len() - start).min(rows);
+    for (row, event) in events[start..start + reused].iter_mut().enumerate() {
+        event.decode_into(&RowDecoder { dec: &decoder, row })?;
+    }
+    events.reserve(rows - reused);
+    for row in reused..rows {
+        events.push(E::decode(&RowDecoder { dec: &decoder, row })?);
+    }
+    Ok(start + rows)
+}
+
+/// Overwrites `slot` with `value`, reusing the string already there.
+#[inline]
+fn set_str(slot: &mut Option<String>, value: &str) {
+    match slot {
+        Some(s) => {
+            s.clear();
+            s.push_str(value);
+        }
+        None => *slot = Some(value.to_owned()),
+    }
+}
+
 /// The columns of one struct array, mapped to the attributes of a class or object.
 pub(crate) struct StructDecoder<'a> {
     item: &'static ItemDef,
@@ -222,8 +301,20 @@ impl<'a> RowDecoder<'a> {
     }
 
     /// An `integer_t` attribute (or an integer enum).
+    #[inline(always)]
     pub fn int32(&self, index: usize) -> Result<Option<i32>, ColumnarError> {
-        match self.int64(index)? {
+        match self.column(index) {
+            None => Ok(None),
+            Some(r) => self.int32_in(index, r),
+        }
+    }
+
+    #[inline(never)]
+    fn int32_in(&self, index: usize, r: &'a Reader<'a>) -> Result<Option<i32>, ColumnarError> {
+        if let Reader::Int(IntCol::I32(a)) = r {
+            return Ok(a.is_valid(self.row).then(|| a.value(self.row)));
+        }
+        match self.int64_in(index, r)? {
             None => Ok(None),
             Some(v) => i32::try_from(v)
                 .map(Some)
@@ -261,7 +352,7 @@ impl<'a> RowDecoder<'a> {
     }
 
     /// A `long_t` or `timestamp_t` attribute.
-    #[inline]
+    #[inline(always)]
     pub fn int64(&self, index: usize) -> Result<Option<i64>, ColumnarError> {
         match self.column(index) {
             None => Ok(None),
@@ -289,7 +380,7 @@ impl<'a> RowDecoder<'a> {
     }
 
     /// A `float_t` attribute.
-    #[inline]
+    #[inline(always)]
     pub fn float(&self, index: usize) -> Result<Option<f64>, ColumnarError> {
         match self.column(index) {
             None => Ok(None),
@@ -310,7 +401,7 @@ impl<'a> RowDecoder<'a> {
     }
 
     /// A `boolean_t` attribute.
-    #[inline]
+    #[inline(always)]
     pub fn bool(&self, index: usize) -> Result<Option<bool>, ColumnarError> {
         match self.column(index) {
             None => Ok(None),
@@ -603,6 +694,286 @@ impl<'a> RowDecoder<'a> {
             }
         }
         Ok(Some(out))
+    }
+
+    /// Like [`RowDecoder::string`], writing into `slot` and reusing its string.
+    #[inline(always)]
+    pub fn string_into(
+        &self,
+        index: usize,
+        slot: &mut Option<String>,
+    ) -> Result<(), ColumnarError> {
+        // Most attributes of a wide class are absent: that case stays inline at the call site.
+        match self.column(index) {
+            None => {
+                if slot.is_some() {
+                    *slot = None;
+                }
+                Ok(())
+            }
+            Some(r) => self.string_into_column(index, r, slot),
+        }
+    }
+
+    #[inline(never)]
+    fn string_into_column(
+        &self,
+        index: usize,
+        r: &'a Reader<'a>,
+        slot: &mut Option<String>,
+    ) -> Result<(), ColumnarError> {
+        match r {
+            Reader::Str(a) => match a.at(self.row) {
+                Some(s) => set_str(slot, s),
+                None => *slot = None,
+            },
+            r => *slot = self.string_in(index, r)?,
+        }
+        Ok(())
+    }
+
+    /// A required string attribute, written into `value` (its capacity reused); null or missing
+    /// is an error.
+    pub fn required_string_into(
+        &self,
+        index: usize,
+        value: &mut String,
+    ) -> Result<(), ColumnarError> {
+        if let Some(Reader::Str(a)) = self.column(index)
+            && let Some(s) = a.at(self.row)
+        {
+            value.clear();
+            value.push_str(s);
+            return Ok(());
+        }
+        *value = self.required(index, self.string(index)?)?;
+        Ok(())
+    }
+
+    /// Like [`RowDecoder::datetime`], writing into `slot` and reusing its string.
+    pub fn datetime_into(
+        &self,
+        index: usize,
+        slot: &mut Option<String>,
+    ) -> Result<(), ColumnarError> {
+        let ms = match self.column(index) {
+            None | Some(Reader::Null) => None,
+            Some(Reader::Ts(a, unit)) => ts_ms_at(*a, *unit, self.row),
+            Some(Reader::Int(a)) => a.at(self.row).map_err(|m| self.invalid(index, m))?,
+            Some(Reader::Str(a)) => {
+                match a.at(self.row) {
+                    Some(s) => set_str(slot, s),
+                    None => *slot = None,
+                }
+                return Ok(());
+            }
+            Some(other) => return Err(self.mismatch(index, other.array())),
+        };
+        match ms {
+            Some(ms) => {
+                let s = slot.get_or_insert_with(String::new);
+                s.clear();
+                crate::time::write_rfc3339_ms(s, ms);
+            }
+            None => *slot = None,
+        }
+        Ok(())
+    }
+
+    /// Like [`RowDecoder::object`], decoding into the object already in `slot` when there is
+    /// one ([`Columnar::decode_into`]).
+    #[inline(always)]
+    pub fn object_into<T: Columnar + DeserializeOwned + Default>(
+        &self,
+        index: usize,
+        slot: &mut Option<T>,
+    ) -> Result<(), ColumnarError> {
+        match self.column(index) {
+            None => {
+                if slot.is_some() {
+                    *slot = None;
+                }
+                Ok(())
+            }
+            Some(r) => self.object_into_column(index, r, slot),
+        }
+    }
+
+    #[inline(never)]
+    fn object_into_column<T: Columnar + DeserializeOwned + Default>(
+        &self,
+        index: usize,
+        r: &'a Reader<'a>,
+        slot: &mut Option<T>,
+    ) -> Result<(), ColumnarError> {
+        match r {
+            Reader::Null => *slot = None,
+            Reader::Struct(dec) => {
+                if dec.array.is_null(self.row) {
+                    *slot = None;
+                } else {
+                    let row = RowDecoder { dec, row: self.row };
+                    match slot {
+                        Some(v) => v.decode_into(&row)?,
+                        None => {
+                            let mut v = T::default();
+                            v.decode_into(&row)?;
+                            *slot = Some(v);
+                        }
+                    }
+                }
+            }
+            r => *slot = self.object_from(index, r, self.row)?,
+        }
+        Ok(())
+    }
+
+    /// [`RowDecoder::object_into`] for a boxed object: the box is kept and its object
+    /// overwritten.
+    #[inline(always)]
+    pub fn boxed_object_into<T: Columnar + DeserializeOwned + Default>(
+        &self,
+        index: usize,
+        slot: &mut Option<Box<T>>,
+    ) -> Result<(), ColumnarError> {
+        match self.column(index) {
+            None => {
+                if slot.is_some() {
+                    *slot = None;
+                }
+                Ok(())
+            }
+            Some(r) => self.boxed_object_into_column(index, r, slot),
+        }
+    }
+
+    #[inline(never)]
+    fn boxed_object_into_column<T: Columnar + DeserializeOwned + Default>(
+        &self,
+        index: usize,
+        r: &'a Reader<'a>,
+        slot: &mut Option<Box<T>>,
+    ) -> Result<(), ColumnarError> {
+        match r {
+            Reader::Null => *slot = None,
+            Reader::Struct(dec) => {
+                if dec.array.is_null(self.row) {
+                    *slot = None;
+                } else {
+                    let row = RowDecoder { dec, row: self.row };
+                    match slot {
+                        Some(v) => v.decode_into(&row)?,
+                        None => {
+                            let mut v = Box::<T>::default();
+                            v.decode_into(&row)?;
+                            *slot = Some(v);
+                        }
+                    }
+                }
+            }
+            r => *slot = self.object_from(index, r, self.row)?.map(Box::new),
+        }
+        Ok(())
+    }
+
+    /// A required object attribute, decoded into `value`; null or missing is an error.
+    pub fn required_object_into<T: Columnar + DeserializeOwned>(
+        &self,
+        index: usize,
+        value: &mut T,
+    ) -> Result<(), ColumnarError> {
+        if let Some(Reader::Struct(dec)) = self.column(index)
+            && !dec.array.is_null(self.row)
+        {
+            return value.decode_into(&RowDecoder { dec, row: self.row });
+        }
+        *value = self.required(index, self.object::<T>(index)?)?;
+        Ok(())
+    }
+
+    /// Like [`RowDecoder::object_list`], decoding into the objects already in the list.
+    pub fn object_list_into<T: Columnar + DeserializeOwned + Default>(
+        &self,
+        index: usize,
+        slot: &mut Option<Vec<T>>,
+    ) -> Result<(), ColumnarError> {
+        let Some((l, start, end)) = self.list(index)? else {
+            *slot = None;
+            return Ok(());
+        };
+        let out = slot.get_or_insert_with(Vec::new);
+        let mut n = 0;
+        for i in start..end {
+            match &l.values {
+                Reader::Struct(dec) => {
+                    if dec.array.is_null(i) {
+                        continue;
+                    }
+                    let row = RowDecoder { dec, row: i };
+                    if let Some(v) = out.get_mut(n) {
+                        v.decode_into(&row)?;
+                    } else {
+                        let mut v = T::default();
+                        v.decode_into(&row)?;
+                        out.push(v);
+                    }
+                    n += 1;
+                }
+                other => {
+                    if let Some(v) = self.object_from(index, other, i)? {
+                        if let Some(old) = out.get_mut(n) {
+                            *old = v;
+                        } else {
+                            out.push(v);
+                        }
+                        n += 1;
+                    }
+                }
+            }
+        }
+        out.truncate(n);
+        Ok(())
+    }
+
+    /// Like [`RowDecoder::string_list`], writing into the strings already in the list.
+    pub fn string_list_into(
+        &self,
+        index: usize,
+        slot: &mut Option<Vec<String>>,
+    ) -> Result<(), ColumnarError> {
+        let Some((l, start, end)) = self.list(index)? else {
+            *slot = None;
+            return Ok(());
+        };
+        let Reader::Str(a) = &l.values else {
+            *slot = self.string_list(index)?;
+            return Ok(());
+        };
+        let out = slot.get_or_insert_with(Vec::new);
+        out.truncate(end - start);
+        let reused = out.len();
+        for (k, s) in out.iter_mut().enumerate() {
+            s.clear();
+            s.push_str(a.at(start + k).unwrap_or_default());
+        }
+        for i in start + reused..end {
+            out.push(a.at(i).unwrap_or_default().to_owned());
+        }
+        Ok(())
+    }
+
+    /// Like [`RowDecoder::unknown`], writing into `slot` (nothing to do when the batch has no
+    /// extra column and `slot` is empty, the common case).
+    #[inline(always)]
+    pub fn unknown_into(&self, slot: &mut Map<String, Value>) -> Result<(), ColumnarError> {
+        if self.dec.extras.is_empty() {
+            if !slot.is_empty() {
+                slot.clear();
+            }
+            return Ok(());
+        }
+        *slot = self.unknown()?;
+        Ok(())
     }
 
     /// The columns the class or object does not define, as JSON (nulls left out).

@@ -1,15 +1,17 @@
 //! Typed events into Arrow arrays.
 
+use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
+use arrow_array::Array;
 use arrow_array::builder::{
     ArrayBuilder, BooleanBuilder, Float32Builder, Int32Builder, Int64Builder, StringBuilder,
     TimestampMillisecondBuilder,
 };
 use arrow_array::{ArrayRef, ListArray, MapArray, RecordBatch, StructArray};
-use arrow_buffer::{NullBufferBuilder, OffsetBuffer, ScalarBuffer};
-use arrow_schema::{Field, SchemaRef};
+use arrow_buffer::{NullBuffer, NullBufferBuilder, OffsetBuffer, ScalarBuffer};
+use arrow_schema::{DataType, Field, SchemaRef};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -61,6 +63,8 @@ pub struct BatchEncoder<E> {
     root: StructEncoder,
     /// Counters of batches already finished.
     carried: EncodeStats,
+    /// The all-null arrays of never-written columns, kept from batch to batch.
+    nulls: NullArrays,
     _event: PhantomData<fn(&E)>,
 }
 
@@ -75,6 +79,7 @@ impl<E: Columnar> BatchEncoder<E> {
             schema,
             root,
             carried: EncodeStats::default(),
+            nulls: NullArrays::default(),
             _event: PhantomData,
         })
     }
@@ -111,13 +116,53 @@ impl<E: Columnar> BatchEncoder<E> {
         self.carried = self.stats();
         let mut root = std::mem::replace(&mut self.root, StructEncoder::new(self.layout.clone()));
         let rows = root.len;
-        let columns = root.finish_children()?;
+        let columns = root.finish_children(&mut self.nulls)?;
         let options = arrow_array::RecordBatchOptions::new().with_row_count(Some(rows));
         Ok(RecordBatch::try_new_with_options(
             self.schema.clone(),
             columns,
             &options,
         )?)
+    }
+}
+
+/// All-null arrays for the columns a batch never wrote. A wide OCSF schema has hundreds of them
+/// per batch; building each with its own zeroed buffers dominated encoding. Instead, one
+/// all-null array per leaf type is kept (and sliced to the batch's length), and an absent
+/// object is a null struct over those shared leaves.
+#[derive(Default)]
+struct NullArrays {
+    leaves: HashMap<DataType, ArrayRef>,
+}
+
+impl NullArrays {
+    fn get(&mut self, data_type: &DataType, len: usize) -> ArrayRef {
+        if let DataType::Struct(fields) = data_type {
+            let children = fields
+                .iter()
+                .map(|f| self.get(f.data_type(), len))
+                .collect();
+            // Arrow refuses a struct whose non-nullable child holds nulls its parent does not
+            // mask; the parent masks every row here, but fall back to plain zeroed buffers
+            // rather than rely on that.
+            return match StructArray::try_new_with_length(
+                fields.clone(),
+                children,
+                Some(NullBuffer::new_null(len)),
+                len,
+            ) {
+                Ok(array) => Arc::new(array),
+                Err(_) => arrow_array::new_null_array(data_type, len),
+            };
+        }
+        if let Some(array) = self.leaves.get(data_type)
+            && array.len() >= len
+        {
+            return array.slice(0, len);
+        }
+        let array = arrow_array::new_null_array(data_type, len);
+        self.leaves.insert(data_type.clone(), array.clone());
+        array
     }
 }
 
@@ -227,7 +272,7 @@ impl Enc {
         }
     }
 
-    fn finish(&mut self) -> Result<ArrayRef, ColumnarError> {
+    fn finish(&mut self, null_arrays: &mut NullArrays) -> Result<ArrayRef, ColumnarError> {
         Ok(match self {
             Enc::Int32(b) => Arc::new(b.finish()),
             Enc::Int64(b) => Arc::new(b.finish()),
@@ -261,14 +306,14 @@ impl Enc {
                 let len = s.len;
                 let fields = s.layout.fields.clone();
                 let nulls = s.nulls.finish();
-                let children = s.finish_children()?;
+                let children = s.finish_children(null_arrays)?;
                 s.len = 0;
                 Arc::new(StructArray::try_new_with_length(
                     fields, children, nulls, len,
                 )?)
             }
             Enc::List(l) => {
-                let values = l.inner.finish()?;
+                let values = l.inner.finish(null_arrays)?;
                 let offsets = OffsetBuffer::new(ScalarBuffer::from(std::mem::replace(
                     &mut l.offsets,
                     vec![0],
@@ -324,7 +369,10 @@ impl StructEncoder {
         self.nulls.append_non_null();
     }
 
-    fn finish_children(&mut self) -> Result<Vec<ArrayRef>, ColumnarError> {
+    fn finish_children(
+        &mut self,
+        null_arrays: &mut NullArrays,
+    ) -> Result<Vec<ArrayRef>, ColumnarError> {
         let len = self.len;
         let mut out = Vec::with_capacity(self.layout.fields.len());
         for (child, field) in self
@@ -334,14 +382,14 @@ impl StructEncoder {
             .zip(self.layout.fields.iter())
         {
             if child.len() == 0 && len > 0 {
-                // Never written in this batch: one all-null array (zeroed buffers) instead of
-                // `len` appends to every builder below it.
-                out.push(arrow_array::new_null_array(field.data_type(), len));
+                // Never written in this batch: an all-null array (shared zeroed buffers) instead
+                // of `len` appends to every builder below it.
+                out.push(null_arrays.get(field.data_type(), len));
                 continue;
             }
             let pad = len.saturating_sub(child.len());
             child.append_nulls(pad);
-            out.push(child.finish()?);
+            out.push(child.finish(null_arrays)?);
         }
         Ok(out)
     }

@@ -44,7 +44,7 @@ mod layout;
 mod parquet_io;
 mod projection;
 
-pub use decode::{RowDecoder, decode_batch, decode_batch_into};
+pub use decode::{RowDecoder, decode_batch, decode_batch_into, decode_batch_reusing};
 pub use encode::{BatchEncoder, EncodeStats, StructEncoder};
 pub use guard::{
     DATA_PAGE_ALLOWANCE, DICTIONARY_PAGE_ALLOWANCE, MAX_COMPRESSION_RATIO, chunk_range,
@@ -52,7 +52,8 @@ pub use guard::{
 };
 pub use layout::{ColumnarOptions, arrow_schema};
 pub use parquet_io::{
-    MAX_DATA_PAGE_BYTES, MAX_ROW_GROUP_BYTES, read_parquet, write_parquet, writer_properties,
+    MAX_DATA_PAGE_BYTES, MAX_ROW_GROUP_BYTES, read_parquet, read_parquet_into, write_parquet,
+    writer_properties,
 };
 pub use projection::populated_columns;
 
@@ -68,6 +69,16 @@ pub trait Columnar: Sized {
     fn encode(&self, encoder: &mut StructEncoder);
     /// Reads one row.
     fn decode(decoder: &RowDecoder<'_>) -> Result<Self, ColumnarError>;
+    /// Reads one row into an existing value, reusing its allocations: strings, boxed objects
+    /// and lists already present are overwritten in place. Every attribute is written (an
+    /// attribute the row lacks becomes absent), so the result equals [`Columnar::decode`] of
+    /// the same row. On error the value holds a mix of the old and the new row.
+    ///
+    /// The generated types implement it in place; the default replaces the whole value.
+    fn decode_into(&mut self, decoder: &RowDecoder<'_>) -> Result<(), ColumnarError> {
+        *self = Self::decode(decoder)?;
+        Ok(())
+    }
 }
 
 /// What went wrong while building a schema, encoding, decoding, or doing Parquet I/O.

@@ -8,9 +8,9 @@ use parquet::basic::{Compression, Encoding, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties, WriterVersion};
 use parquet::schema::types::ColumnPath;
 
+use super::decode::decode_batch_at;
 use super::{
-    BatchEncoder, Columnar, ColumnarError, ColumnarOptions, decode_batch_into, populated_columns,
-    validate_pages,
+    BatchEncoder, Columnar, ColumnarError, ColumnarOptions, populated_columns, validate_pages,
 };
 use crate::OcsfEvent;
 
@@ -121,11 +121,45 @@ pub fn write_parquet<E: OcsfEvent + Columnar>(
 /// such a panic is caught here and returned as [`ColumnarError::Parquet`]. The process's panic
 /// hook still runs (by default it prints the panic message to stderr).
 pub fn read_parquet<E: Columnar>(bytes: Bytes) -> Result<Vec<E>, ColumnarError> {
-    // Last resort: the reader's internals cannot be validated up front. Nothing observable
-    // outlives a caught panic (the reader and the partial output are dropped), so asserting
-    // unwind safety is sound.
+    let mut events = Vec::new();
+    read_parquet_into(bytes, &mut events)?;
+    Ok(events)
+}
+
+/// Like [`read_parquet`], replacing the contents of `events` with the file's rows and reusing
+/// the allocations of the events already there ([`decode_batch_reusing`](super::decode_batch_reusing)):
+/// a consumer that reads file after file into one vector allocates little once the events have
+/// taken their shape. On error, `events` holds a mix of old and new rows (every one a valid
+/// event).
+///
+/// ```
+/// # #[cfg(feature = "v1_1_0")] {
+/// use ocsf_model::columnar::{ColumnarOptions, read_parquet_into, write_parquet};
+/// use ocsf_model::v1_1_0::events::{Authentication, AuthenticationActivityId, SeverityId};
+/// use ocsf_model::v1_1_0::objects::{Metadata, Product, User};
+///
+/// let event = |time| Authentication::new(AuthenticationActivityId::Logon,
+///     Metadata::new(Product::default(), "1.1.0".into()), SeverityId::Low, time, User::default());
+/// let files = [write_parquet(&[event(1), event(2)], &ColumnarOptions::default())?,
+///              write_parquet(&[event(3)], &ColumnarOptions::default())?];
+/// let mut events: Vec<Authentication> = Vec::new();
+/// for file in files {
+///     read_parquet_into(file.into(), &mut events)?;
+/// }
+/// assert_eq!(events.iter().map(|e| e.time).collect::<Vec<_>>(), [3]);
+/// # }
+/// # Ok::<(), ocsf_model::columnar::ColumnarError>(())
+/// ```
+pub fn read_parquet_into<E: Columnar>(
+    bytes: Bytes,
+    events: &mut Vec<E>,
+) -> Result<(), ColumnarError> {
+    // Last resort: the reader's internals cannot be validated up front. What outlives a caught
+    // panic is the reader's output vector, whose events are each either an old or a newly
+    // decoded value (the panics come from the Parquet reader, never from the middle of writing
+    // an event), so asserting unwind safety is sound.
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        read_parquet_unguarded(bytes)
+        read_parquet_unguarded(bytes, events)
     }))
     .unwrap_or_else(|payload| {
         let detail = payload
@@ -142,7 +176,10 @@ pub fn read_parquet<E: Columnar>(bytes: Bytes) -> Result<Vec<E>, ColumnarError> 
 }
 
 /// [`read_parquet`] without the panic guard.
-fn read_parquet_unguarded<E: Columnar>(bytes: Bytes) -> Result<Vec<E>, ColumnarError> {
+fn read_parquet_unguarded<E: Columnar>(
+    bytes: Bytes,
+    events: &mut Vec<E>,
+) -> Result<(), ColumnarError> {
     let builder = ParquetRecordBatchReaderBuilder::try_new(bytes.clone())?;
     // The reader sizes buffers from the page headers' claims: check them against the bytes first.
     validate_pages(builder.metadata(), &bytes)?;
@@ -150,9 +187,11 @@ fn read_parquet_unguarded<E: Columnar>(bytes: Bytes) -> Result<Vec<E>, ColumnarE
     let rows = usize::try_from(builder.metadata().file_metadata().num_rows()).unwrap_or(0);
     let reader = builder.with_projection(projection).build()?;
     // The footer's row count is not trusted beyond a preallocation hint.
-    let mut out = Vec::with_capacity(rows.min(1 << 16));
+    events.reserve(rows.min(1 << 16).saturating_sub(events.len()));
+    let mut end = 0;
     for batch in reader {
-        decode_batch_into::<E>(&batch?, &mut out)?;
+        end = decode_batch_at::<E>(&batch?, events, end)?;
     }
-    Ok(out)
+    events.truncate(end);
+    Ok(())
 }

@@ -444,4 +444,63 @@ impl crate::columnar::Columnar for AccessActivity {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.activity_id = d.required(0, d.int32(0)?.map(AccessActivityActivityId::from_id))?;
+        d.string_into(1, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Actor>(2, &mut self.actor)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Api>(3, &mut self.api)?;
+        d.string_into(4, &mut self.category_name)?;
+        self.category_uid = d.required(5, d.int32(5)?)?;
+        d.string_into(6, &mut self.class_name)?;
+        self.class_uid = d.class_uid(7, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Cloud>(8, &mut self.cloud)?;
+        self.confidence = d.int32(9)?;
+        self.count = d.int32(10)?;
+        self.data = d.json(11)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Device>(12, &mut self.device)?;
+        self.duration = d.int32(13)?;
+        self.end_time = d.int64(14)?;
+        d.datetime_into(15, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::Enrichment>(16, &mut self.enrichments)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::HttpRequest>(17, &mut self.http_request)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::HttpResponse>(
+            18,
+            &mut self.http_response,
+        )?;
+        d.string_into(19, &mut self.message)?;
+        d.required_object_into::<crate::v1_0_0_rc2::objects::Metadata>(20, &mut self.metadata)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::Observable>(21, &mut self.observables)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::NetworkProxy>(22, &mut self.proxy)?;
+        d.string_into(23, &mut self.raw_data)?;
+        d.string_into(24, &mut self.severity)?;
+        self.severity_id = d.required(
+            25,
+            d.int32(25)?
+                .map(crate::v1_0_0_rc2::enums::SeverityId::from_id),
+        )?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::NetworkEndpoint>(
+            26,
+            &mut self.src_endpoint,
+        )?;
+        self.start_time = d.int64(27)?;
+        d.datetime_into(28, &mut self.start_time_dt)?;
+        d.string_into(29, &mut self.status)?;
+        d.string_into(30, &mut self.status_code)?;
+        d.string_into(31, &mut self.status_detail)?;
+        self.status_id = d
+            .int32(32)?
+            .map(crate::v1_0_0_rc2::enums::StatusId::from_id);
+        self.time = d.required(33, d.int64(33)?)?;
+        d.datetime_into(34, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(35)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Tls>(36, &mut self.tls)?;
+        d.string_into(37, &mut self.type_name)?;
+        self.type_uid = d.required(38, d.int32(38)?)?;
+        self.unmapped = d.map(39)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

@@ -450,4 +450,59 @@ impl crate::columnar::Columnar for AccountChange {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.activity_id = d.required(0, d.int32(0)?.map(AccountChangeActivityId::from_id))?;
+        d.string_into(1, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Actor>(2, &mut self.actor)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Api>(3, &mut self.api)?;
+        d.string_into(4, &mut self.category_name)?;
+        self.category_uid = d.required(5, d.int32(5)?)?;
+        d.string_into(6, &mut self.class_name)?;
+        self.class_uid = d.class_uid(7, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Cloud>(8, &mut self.cloud)?;
+        self.confidence = d.int32(9)?;
+        self.count = d.int32(10)?;
+        self.data = d.json(11)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Device>(12, &mut self.device)?;
+        self.duration = d.int32(13)?;
+        self.end_time = d.int64(14)?;
+        d.datetime_into(15, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::Enrichment>(16, &mut self.enrichments)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::HttpRequest>(17, &mut self.http_request)?;
+        d.string_into(18, &mut self.message)?;
+        d.required_object_into::<crate::v1_0_0_rc2::objects::Metadata>(19, &mut self.metadata)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::Observable>(20, &mut self.observables)?;
+        d.string_into(21, &mut self.raw_data)?;
+        d.string_into(22, &mut self.severity)?;
+        self.severity_id = d.required(
+            23,
+            d.int32(23)?
+                .map(crate::v1_0_0_rc2::enums::SeverityId::from_id),
+        )?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::NetworkEndpoint>(
+            24,
+            &mut self.src_endpoint,
+        )?;
+        self.start_time = d.int64(25)?;
+        d.datetime_into(26, &mut self.start_time_dt)?;
+        d.string_into(27, &mut self.status)?;
+        d.string_into(28, &mut self.status_code)?;
+        d.string_into(29, &mut self.status_detail)?;
+        self.status_id = d
+            .int32(30)?
+            .map(crate::v1_0_0_rc2::enums::StatusId::from_id);
+        self.time = d.required(31, d.int64(31)?)?;
+        d.datetime_into(32, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(33)?;
+        d.string_into(34, &mut self.type_name)?;
+        self.type_uid = d.required(35, d.int32(35)?)?;
+        self.unmapped = d.map(36)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::User>(37, &mut self.user)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::User>(38, &mut self.user_result)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

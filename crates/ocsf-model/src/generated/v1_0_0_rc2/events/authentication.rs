@@ -611,4 +611,71 @@ impl crate::columnar::Columnar for Authentication {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.activity_id = d.required(0, d.int32(0)?.map(AuthenticationActivityId::from_id))?;
+        d.string_into(1, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Actor>(2, &mut self.actor)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Api>(3, &mut self.api)?;
+        d.string_into(4, &mut self.auth_protocol)?;
+        self.auth_protocol_id = d.int32(5)?.map(AuthenticationAuthProtocolId::from_id);
+        d.string_into(6, &mut self.category_name)?;
+        self.category_uid = d.required(7, d.int32(7)?)?;
+        d.string_into(8, &mut self.class_name)?;
+        self.class_uid = d.class_uid(9, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Cloud>(10, &mut self.cloud)?;
+        self.confidence = d.int32(11)?;
+        self.count = d.int32(12)?;
+        self.data = d.json(13)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Device>(14, &mut self.device)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::NetworkEndpoint>(
+            15,
+            &mut self.dst_endpoint,
+        )?;
+        self.duration = d.int32(16)?;
+        self.end_time = d.int64(17)?;
+        d.datetime_into(18, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::Enrichment>(19, &mut self.enrichments)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::HttpRequest>(20, &mut self.http_request)?;
+        self.is_cleartext = d.bool(21)?;
+        self.is_remote = d.bool(22)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Process>(23, &mut self.logon_process)?;
+        d.string_into(24, &mut self.logon_type)?;
+        self.logon_type_id = d.int32(25)?.map(AuthenticationLogonTypeId::from_id);
+        d.string_into(26, &mut self.message)?;
+        d.required_object_into::<crate::v1_0_0_rc2::objects::Metadata>(27, &mut self.metadata)?;
+        self.mfa = d.bool(28)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::Observable>(29, &mut self.observables)?;
+        d.string_into(30, &mut self.raw_data)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Session>(31, &mut self.session)?;
+        d.string_into(32, &mut self.severity)?;
+        self.severity_id = d.required(
+            33,
+            d.int32(33)?
+                .map(crate::v1_0_0_rc2::enums::SeverityId::from_id),
+        )?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::NetworkEndpoint>(
+            34,
+            &mut self.src_endpoint,
+        )?;
+        self.start_time = d.int64(35)?;
+        d.datetime_into(36, &mut self.start_time_dt)?;
+        d.string_into(37, &mut self.status)?;
+        d.string_into(38, &mut self.status_code)?;
+        d.string_into(39, &mut self.status_detail)?;
+        self.status_id = d
+            .int32(40)?
+            .map(crate::v1_0_0_rc2::enums::StatusId::from_id);
+        self.time = d.required(41, d.int64(41)?)?;
+        d.datetime_into(42, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(43)?;
+        d.string_into(44, &mut self.type_name)?;
+        self.type_uid = d.required(45, d.int32(45)?)?;
+        self.unmapped = d.map(46)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::User>(47, &mut self.user)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

@@ -401,4 +401,56 @@ impl crate::columnar::Columnar for ConfigState {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.activity_id = d.required(0, d.int32(0)?.map(ConfigStateActivityId::from_id))?;
+        d.string_into(1, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Actor>(2, &mut self.actor)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Api>(3, &mut self.api)?;
+        d.string_into(4, &mut self.category_name)?;
+        self.category_uid = d.required(5, d.int32(5)?)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::CisBenchmarkResult>(
+            6,
+            &mut self.cis_benchmark_result,
+        )?;
+        d.string_into(7, &mut self.class_name)?;
+        self.class_uid = d.class_uid(8, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Cloud>(9, &mut self.cloud)?;
+        self.confidence = d.int32(10)?;
+        self.count = d.int32(11)?;
+        self.data = d.json(12)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Device>(13, &mut self.device)?;
+        self.duration = d.int32(14)?;
+        self.end_time = d.int64(15)?;
+        d.datetime_into(16, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::Enrichment>(17, &mut self.enrichments)?;
+        d.string_into(18, &mut self.message)?;
+        d.required_object_into::<crate::v1_0_0_rc2::objects::Metadata>(19, &mut self.metadata)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::Observable>(20, &mut self.observables)?;
+        d.string_into(21, &mut self.raw_data)?;
+        d.string_into(22, &mut self.severity)?;
+        self.severity_id = d.required(
+            23,
+            d.int32(23)?
+                .map(crate::v1_0_0_rc2::enums::SeverityId::from_id),
+        )?;
+        self.start_time = d.int64(24)?;
+        d.datetime_into(25, &mut self.start_time_dt)?;
+        d.string_into(26, &mut self.status)?;
+        d.string_into(27, &mut self.status_code)?;
+        d.string_into(28, &mut self.status_detail)?;
+        self.status_id = d
+            .int32(29)?
+            .map(crate::v1_0_0_rc2::enums::StatusId::from_id);
+        self.time = d.required(30, d.int64(30)?)?;
+        d.datetime_into(31, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(32)?;
+        d.string_into(33, &mut self.type_name)?;
+        self.type_uid = d.required(34, d.int32(34)?)?;
+        self.unmapped = d.map(35)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

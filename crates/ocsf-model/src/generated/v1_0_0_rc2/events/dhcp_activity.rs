@@ -459,4 +459,64 @@ impl crate::columnar::Columnar for DhcpActivity {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.activity_id = d.required(0, d.int32(0)?.map(DhcpActivityActivityId::from_id))?;
+        d.string_into(1, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Actor>(2, &mut self.actor)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Api>(3, &mut self.api)?;
+        d.string_into(4, &mut self.category_name)?;
+        self.category_uid = d.required(5, d.int32(5)?)?;
+        d.string_into(6, &mut self.class_name)?;
+        self.class_uid = d.class_uid(7, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Cloud>(8, &mut self.cloud)?;
+        self.confidence = d.int32(9)?;
+        self.count = d.int32(10)?;
+        self.data = d.json(11)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Device>(12, &mut self.device)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::NetworkEndpoint>(
+            13,
+            &mut self.dst_endpoint,
+        )?;
+        self.duration = d.int32(14)?;
+        self.end_time = d.int64(15)?;
+        d.datetime_into(16, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::Enrichment>(17, &mut self.enrichments)?;
+        self.is_renewal = d.bool(18)?;
+        self.lease_dur = d.int32(19)?;
+        d.string_into(20, &mut self.message)?;
+        d.required_object_into::<crate::v1_0_0_rc2::objects::Metadata>(21, &mut self.metadata)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::Observable>(22, &mut self.observables)?;
+        d.string_into(23, &mut self.raw_data)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::NetworkInterface>(24, &mut self.relay)?;
+        d.string_into(25, &mut self.severity)?;
+        self.severity_id = d.required(
+            26,
+            d.int32(26)?
+                .map(crate::v1_0_0_rc2::enums::SeverityId::from_id),
+        )?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::NetworkEndpoint>(
+            27,
+            &mut self.src_endpoint,
+        )?;
+        self.start_time = d.int64(28)?;
+        d.datetime_into(29, &mut self.start_time_dt)?;
+        d.string_into(30, &mut self.status)?;
+        d.string_into(31, &mut self.status_code)?;
+        d.string_into(32, &mut self.status_detail)?;
+        self.status_id = d
+            .int32(33)?
+            .map(crate::v1_0_0_rc2::enums::StatusId::from_id);
+        self.time = d.required(34, d.int64(34)?)?;
+        d.datetime_into(35, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(36)?;
+        d.string_into(37, &mut self.transaction_uid)?;
+        d.string_into(38, &mut self.type_name)?;
+        self.type_uid = d.required(39, d.int32(39)?)?;
+        self.unmapped = d.map(40)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

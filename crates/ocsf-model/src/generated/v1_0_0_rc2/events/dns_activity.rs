@@ -645,4 +645,82 @@ impl crate::columnar::Columnar for DnsActivity {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.activity_id = d.required(0, d.int32(0)?.map(DnsActivityActivityId::from_id))?;
+        d.string_into(1, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Actor>(2, &mut self.actor)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::DnsAnswer>(3, &mut self.answers)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Api>(4, &mut self.api)?;
+        d.string_into(5, &mut self.app_name)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::Attack>(6, &mut self.attacks)?;
+        d.string_into(7, &mut self.category_name)?;
+        self.category_uid = d.required(8, d.int32(8)?)?;
+        d.string_into(9, &mut self.class_name)?;
+        self.class_uid = d.class_uid(10, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Cloud>(11, &mut self.cloud)?;
+        self.confidence = d.int32(12)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::NetworkConnectionInfo>(
+            13,
+            &mut self.connection_info,
+        )?;
+        self.count = d.int32(14)?;
+        self.data = d.json(15)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Device>(16, &mut self.device)?;
+        d.string_into(17, &mut self.disposition)?;
+        self.disposition_id = d
+            .int32(18)?
+            .map(crate::v1_0_0_rc2::enums::DispositionId::from_id);
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::NetworkEndpoint>(
+            19,
+            &mut self.dst_endpoint,
+        )?;
+        self.duration = d.int32(20)?;
+        self.end_time = d.int64(21)?;
+        d.datetime_into(22, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::Enrichment>(23, &mut self.enrichments)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::Malware>(24, &mut self.malware)?;
+        d.string_into(25, &mut self.message)?;
+        d.required_object_into::<crate::v1_0_0_rc2::objects::Metadata>(26, &mut self.metadata)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::Observable>(27, &mut self.observables)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::NetworkProxy>(28, &mut self.proxy)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::DnsQuery>(29, &mut self.query)?;
+        self.query_time = d.int64(30)?;
+        d.datetime_into(31, &mut self.query_time_dt)?;
+        d.string_into(32, &mut self.raw_data)?;
+        d.string_into(33, &mut self.rcode)?;
+        self.rcode_id = d.int32(34)?.map(DnsActivityRcodeId::from_id);
+        self.response_time = d.int64(35)?;
+        d.datetime_into(36, &mut self.response_time_dt)?;
+        d.string_into(37, &mut self.severity)?;
+        self.severity_id = d.required(
+            38,
+            d.int32(38)?
+                .map(crate::v1_0_0_rc2::enums::SeverityId::from_id),
+        )?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::NetworkEndpoint>(
+            39,
+            &mut self.src_endpoint,
+        )?;
+        self.start_time = d.int64(40)?;
+        d.datetime_into(41, &mut self.start_time_dt)?;
+        d.string_into(42, &mut self.status)?;
+        d.string_into(43, &mut self.status_code)?;
+        d.string_into(44, &mut self.status_detail)?;
+        self.status_id = d
+            .int32(45)?
+            .map(crate::v1_0_0_rc2::enums::StatusId::from_id);
+        self.time = d.required(46, d.int64(46)?)?;
+        d.datetime_into(47, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(48)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Tls>(49, &mut self.tls)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::NetworkTraffic>(50, &mut self.traffic)?;
+        d.string_into(51, &mut self.type_name)?;
+        self.type_uid = d.required(52, d.int32(52)?)?;
+        self.unmapped = d.map(53)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

@@ -540,4 +540,73 @@ impl crate::columnar::Columnar for EmailActivity {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.activity_id = d.int32(0)?.map(EmailActivityActivityId::from_id);
+        d.string_into(1, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Actor>(2, &mut self.actor)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Api>(3, &mut self.api)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::Attack>(4, &mut self.attacks)?;
+        self.attempt = d.int32(5)?;
+        d.string_into(6, &mut self.banner)?;
+        d.string_into(7, &mut self.category_name)?;
+        self.category_uid = d.required(8, d.int32(8)?)?;
+        d.string_into(9, &mut self.class_name)?;
+        self.class_uid = d.class_uid(10, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Cloud>(11, &mut self.cloud)?;
+        self.confidence = d.int32(12)?;
+        self.count = d.int32(13)?;
+        self.data = d.json(14)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Device>(15, &mut self.device)?;
+        d.string_into(16, &mut self.direction)?;
+        self.direction_id = d.int32(17)?.map(EmailActivityDirectionId::from_id);
+        d.string_into(18, &mut self.disposition)?;
+        self.disposition_id = d
+            .int32(19)?
+            .map(crate::v1_0_0_rc2::enums::DispositionId::from_id);
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::NetworkEndpoint>(
+            20,
+            &mut self.dst_endpoint,
+        )?;
+        self.duration = d.int32(21)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Email>(22, &mut self.email)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::EmailAuth>(23, &mut self.email_auth)?;
+        self.end_time = d.int64(24)?;
+        d.datetime_into(25, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::Enrichment>(26, &mut self.enrichments)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::Malware>(27, &mut self.malware)?;
+        d.string_into(28, &mut self.message)?;
+        d.required_object_into::<crate::v1_0_0_rc2::objects::Metadata>(29, &mut self.metadata)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::Observable>(30, &mut self.observables)?;
+        d.string_into(31, &mut self.raw_data)?;
+        d.string_into(32, &mut self.severity)?;
+        self.severity_id = d.required(
+            33,
+            d.int32(33)?
+                .map(crate::v1_0_0_rc2::enums::SeverityId::from_id),
+        )?;
+        d.string_into(34, &mut self.smtp_hello)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::NetworkEndpoint>(
+            35,
+            &mut self.src_endpoint,
+        )?;
+        self.start_time = d.int64(36)?;
+        d.datetime_into(37, &mut self.start_time_dt)?;
+        d.string_into(38, &mut self.status)?;
+        d.string_into(39, &mut self.status_code)?;
+        d.string_into(40, &mut self.status_detail)?;
+        self.status_id = d
+            .int32(41)?
+            .map(crate::v1_0_0_rc2::enums::StatusId::from_id);
+        self.time = d.required(42, d.int64(42)?)?;
+        d.datetime_into(43, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(44)?;
+        d.string_into(45, &mut self.type_name)?;
+        self.type_uid = d.required(46, d.int32(46)?)?;
+        self.unmapped = d.map(47)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

@@ -522,4 +522,65 @@ impl crate::columnar::Columnar for FileActivity {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.access_mask = d.int32(0)?;
+        self.activity_id = d.required(1, d.int32(1)?.map(FileActivityActivityId::from_id))?;
+        d.string_into(2, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Actor>(3, &mut self.actor)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Api>(4, &mut self.api)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::Attack>(5, &mut self.attacks)?;
+        d.string_into(6, &mut self.category_name)?;
+        self.category_uid = d.required(7, d.int32(7)?)?;
+        d.string_into(8, &mut self.class_name)?;
+        self.class_uid = d.class_uid(9, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Cloud>(10, &mut self.cloud)?;
+        d.string_into(11, &mut self.component)?;
+        self.confidence = d.int32(12)?;
+        d.string_into(13, &mut self.connection_uid)?;
+        self.count = d.int32(14)?;
+        d.string_into(15, &mut self.create_mask)?;
+        self.data = d.json(16)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Device>(17, &mut self.device)?;
+        d.string_into(18, &mut self.disposition)?;
+        self.disposition_id = d
+            .int32(19)?
+            .map(crate::v1_0_0_rc2::enums::DispositionId::from_id);
+        self.duration = d.int32(20)?;
+        self.end_time = d.int64(21)?;
+        d.datetime_into(22, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::Enrichment>(23, &mut self.enrichments)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::File>(24, &mut self.file)?;
+        d.string_into(25, &mut self.file_diff)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::File>(26, &mut self.file_result)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::Malware>(27, &mut self.malware)?;
+        d.string_into(28, &mut self.message)?;
+        d.required_object_into::<crate::v1_0_0_rc2::objects::Metadata>(29, &mut self.metadata)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::Observable>(30, &mut self.observables)?;
+        d.string_into(31, &mut self.raw_data)?;
+        d.string_into(32, &mut self.severity)?;
+        self.severity_id = d.required(
+            33,
+            d.int32(33)?
+                .map(crate::v1_0_0_rc2::enums::SeverityId::from_id),
+        )?;
+        self.start_time = d.int64(34)?;
+        d.datetime_into(35, &mut self.start_time_dt)?;
+        d.string_into(36, &mut self.status)?;
+        d.string_into(37, &mut self.status_code)?;
+        d.string_into(38, &mut self.status_detail)?;
+        self.status_id = d
+            .int32(39)?
+            .map(crate::v1_0_0_rc2::enums::StatusId::from_id);
+        self.time = d.required(40, d.int64(40)?)?;
+        d.datetime_into(41, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(42)?;
+        d.string_into(43, &mut self.type_name)?;
+        self.type_uid = d.required(44, d.int32(44)?)?;
+        self.unmapped = d.map(45)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

@@ -548,4 +548,80 @@ impl crate::columnar::Columnar for FtpActivity {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.activity_id = d.required(0, d.int32(0)?.map(FtpActivityActivityId::from_id))?;
+        d.string_into(1, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Actor>(2, &mut self.actor)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Api>(3, &mut self.api)?;
+        d.string_into(4, &mut self.app_name)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::Attack>(5, &mut self.attacks)?;
+        d.string_into(6, &mut self.category_name)?;
+        self.category_uid = d.required(7, d.int32(7)?)?;
+        d.string_into(8, &mut self.class_name)?;
+        self.class_uid = d.class_uid(9, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Cloud>(10, &mut self.cloud)?;
+        self.codes = d.int32_list(11)?;
+        d.string_into(12, &mut self.command)?;
+        d.string_list_into(13, &mut self.command_responses)?;
+        self.confidence = d.int32(14)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::NetworkConnectionInfo>(
+            15,
+            &mut self.connection_info,
+        )?;
+        self.count = d.int32(16)?;
+        self.data = d.json(17)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Device>(18, &mut self.device)?;
+        d.string_into(19, &mut self.disposition)?;
+        self.disposition_id = d
+            .int32(20)?
+            .map(crate::v1_0_0_rc2::enums::DispositionId::from_id);
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::NetworkEndpoint>(
+            21,
+            &mut self.dst_endpoint,
+        )?;
+        self.duration = d.int32(22)?;
+        self.end_time = d.int64(23)?;
+        d.datetime_into(24, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::Enrichment>(25, &mut self.enrichments)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::Malware>(26, &mut self.malware)?;
+        d.string_into(27, &mut self.message)?;
+        d.required_object_into::<crate::v1_0_0_rc2::objects::Metadata>(28, &mut self.metadata)?;
+        d.string_into(29, &mut self.name)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::Observable>(30, &mut self.observables)?;
+        self.port = d.int32(31)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::NetworkProxy>(32, &mut self.proxy)?;
+        d.string_into(33, &mut self.raw_data)?;
+        d.string_into(34, &mut self.severity)?;
+        self.severity_id = d.required(
+            35,
+            d.int32(35)?
+                .map(crate::v1_0_0_rc2::enums::SeverityId::from_id),
+        )?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::NetworkEndpoint>(
+            36,
+            &mut self.src_endpoint,
+        )?;
+        self.start_time = d.int64(37)?;
+        d.datetime_into(38, &mut self.start_time_dt)?;
+        d.string_into(39, &mut self.status)?;
+        d.string_into(40, &mut self.status_code)?;
+        d.string_into(41, &mut self.status_detail)?;
+        self.status_id = d
+            .int32(42)?
+            .map(crate::v1_0_0_rc2::enums::StatusId::from_id);
+        self.time = d.required(43, d.int64(43)?)?;
+        d.datetime_into(44, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(45)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Tls>(46, &mut self.tls)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::NetworkTraffic>(47, &mut self.traffic)?;
+        d.string_into(48, &mut self.type_)?;
+        d.string_into(49, &mut self.type_name)?;
+        self.type_uid = d.required(50, d.int32(50)?)?;
+        self.unmapped = d.map(51)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

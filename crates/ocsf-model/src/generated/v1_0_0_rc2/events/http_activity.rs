@@ -530,4 +530,80 @@ impl crate::columnar::Columnar for HttpActivity {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.activity_id = d.required(0, d.int32(0)?.map(HttpActivityActivityId::from_id))?;
+        d.string_into(1, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Actor>(2, &mut self.actor)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Api>(3, &mut self.api)?;
+        d.string_into(4, &mut self.app_name)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::Attack>(5, &mut self.attacks)?;
+        d.string_into(6, &mut self.category_name)?;
+        self.category_uid = d.required(7, d.int32(7)?)?;
+        d.string_into(8, &mut self.class_name)?;
+        self.class_uid = d.class_uid(9, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Cloud>(10, &mut self.cloud)?;
+        self.confidence = d.int32(11)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::NetworkConnectionInfo>(
+            12,
+            &mut self.connection_info,
+        )?;
+        self.count = d.int32(13)?;
+        self.data = d.json(14)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Device>(15, &mut self.device)?;
+        d.string_into(16, &mut self.disposition)?;
+        self.disposition_id = d
+            .int32(17)?
+            .map(crate::v1_0_0_rc2::enums::DispositionId::from_id);
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::NetworkEndpoint>(
+            18,
+            &mut self.dst_endpoint,
+        )?;
+        self.duration = d.int32(19)?;
+        self.end_time = d.int64(20)?;
+        d.datetime_into(21, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::Enrichment>(22, &mut self.enrichments)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::HttpRequest>(23, &mut self.http_request)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::HttpResponse>(
+            24,
+            &mut self.http_response,
+        )?;
+        self.http_status = d.int32(25)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::Malware>(26, &mut self.malware)?;
+        d.string_into(27, &mut self.message)?;
+        d.required_object_into::<crate::v1_0_0_rc2::objects::Metadata>(28, &mut self.metadata)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::Observable>(29, &mut self.observables)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::NetworkProxy>(30, &mut self.proxy)?;
+        d.string_into(31, &mut self.raw_data)?;
+        d.string_into(32, &mut self.severity)?;
+        self.severity_id = d.required(
+            33,
+            d.int32(33)?
+                .map(crate::v1_0_0_rc2::enums::SeverityId::from_id),
+        )?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::NetworkEndpoint>(
+            34,
+            &mut self.src_endpoint,
+        )?;
+        self.start_time = d.int64(35)?;
+        d.datetime_into(36, &mut self.start_time_dt)?;
+        d.string_into(37, &mut self.status)?;
+        d.string_into(38, &mut self.status_code)?;
+        d.string_into(39, &mut self.status_detail)?;
+        self.status_id = d
+            .int32(40)?
+            .map(crate::v1_0_0_rc2::enums::StatusId::from_id);
+        self.time = d.required(41, d.int64(41)?)?;
+        d.datetime_into(42, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(43)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Tls>(44, &mut self.tls)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::NetworkTraffic>(45, &mut self.traffic)?;
+        d.string_into(46, &mut self.type_name)?;
+        self.type_uid = d.required(47, d.int32(47)?)?;
+        self.unmapped = d.map(48)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

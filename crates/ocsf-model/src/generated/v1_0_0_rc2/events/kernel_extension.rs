@@ -448,4 +448,59 @@ impl crate::columnar::Columnar for KernelExtension {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.activity_id = d.required(0, d.int32(0)?.map(KernelExtensionActivityId::from_id))?;
+        d.string_into(1, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Actor>(2, &mut self.actor)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Api>(3, &mut self.api)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::Attack>(4, &mut self.attacks)?;
+        d.string_into(5, &mut self.category_name)?;
+        self.category_uid = d.required(6, d.int32(6)?)?;
+        d.string_into(7, &mut self.class_name)?;
+        self.class_uid = d.class_uid(8, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Cloud>(9, &mut self.cloud)?;
+        self.confidence = d.int32(10)?;
+        self.count = d.int32(11)?;
+        self.data = d.json(12)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Device>(13, &mut self.device)?;
+        d.string_into(14, &mut self.disposition)?;
+        self.disposition_id = d
+            .int32(15)?
+            .map(crate::v1_0_0_rc2::enums::DispositionId::from_id);
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::KernelDriver>(16, &mut self.driver)?;
+        self.duration = d.int32(17)?;
+        self.end_time = d.int64(18)?;
+        d.datetime_into(19, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::Enrichment>(20, &mut self.enrichments)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::Malware>(21, &mut self.malware)?;
+        d.string_into(22, &mut self.message)?;
+        d.required_object_into::<crate::v1_0_0_rc2::objects::Metadata>(23, &mut self.metadata)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::Observable>(24, &mut self.observables)?;
+        d.string_into(25, &mut self.raw_data)?;
+        d.string_into(26, &mut self.severity)?;
+        self.severity_id = d.required(
+            27,
+            d.int32(27)?
+                .map(crate::v1_0_0_rc2::enums::SeverityId::from_id),
+        )?;
+        self.start_time = d.int64(28)?;
+        d.datetime_into(29, &mut self.start_time_dt)?;
+        d.string_into(30, &mut self.status)?;
+        d.string_into(31, &mut self.status_code)?;
+        d.string_into(32, &mut self.status_detail)?;
+        self.status_id = d
+            .int32(33)?
+            .map(crate::v1_0_0_rc2::enums::StatusId::from_id);
+        self.time = d.required(34, d.int64(34)?)?;
+        d.datetime_into(35, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(36)?;
+        d.string_into(37, &mut self.type_name)?;
+        self.type_uid = d.required(38, d.int32(38)?)?;
+        self.unmapped = d.map(39)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

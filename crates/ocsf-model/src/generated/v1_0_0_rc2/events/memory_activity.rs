@@ -490,4 +490,63 @@ impl crate::columnar::Columnar for MemoryActivity {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.activity_id = d.required(0, d.int32(0)?.map(MemoryActivityActivityId::from_id))?;
+        d.string_into(1, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Actor>(2, &mut self.actor)?;
+        self.actual_permissions = d.int32(3)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Api>(4, &mut self.api)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::Attack>(5, &mut self.attacks)?;
+        d.string_into(6, &mut self.base_address)?;
+        d.string_into(7, &mut self.category_name)?;
+        self.category_uid = d.required(8, d.int32(8)?)?;
+        d.string_into(9, &mut self.class_name)?;
+        self.class_uid = d.class_uid(10, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Cloud>(11, &mut self.cloud)?;
+        self.confidence = d.int32(12)?;
+        self.count = d.int32(13)?;
+        self.data = d.json(14)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Device>(15, &mut self.device)?;
+        d.string_into(16, &mut self.disposition)?;
+        self.disposition_id = d
+            .int32(17)?
+            .map(crate::v1_0_0_rc2::enums::DispositionId::from_id);
+        self.duration = d.int32(18)?;
+        self.end_time = d.int64(19)?;
+        d.datetime_into(20, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::Enrichment>(21, &mut self.enrichments)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::Malware>(22, &mut self.malware)?;
+        d.string_into(23, &mut self.message)?;
+        d.required_object_into::<crate::v1_0_0_rc2::objects::Metadata>(24, &mut self.metadata)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::Observable>(25, &mut self.observables)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Process>(26, &mut self.process)?;
+        d.string_into(27, &mut self.raw_data)?;
+        self.requested_permissions = d.int32(28)?;
+        d.string_into(29, &mut self.severity)?;
+        self.severity_id = d.required(
+            30,
+            d.int32(30)?
+                .map(crate::v1_0_0_rc2::enums::SeverityId::from_id),
+        )?;
+        self.size = d.int64(31)?;
+        self.start_time = d.int64(32)?;
+        d.datetime_into(33, &mut self.start_time_dt)?;
+        d.string_into(34, &mut self.status)?;
+        d.string_into(35, &mut self.status_code)?;
+        d.string_into(36, &mut self.status_detail)?;
+        self.status_id = d
+            .int32(37)?
+            .map(crate::v1_0_0_rc2::enums::StatusId::from_id);
+        self.time = d.required(38, d.int64(38)?)?;
+        d.datetime_into(39, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(40)?;
+        d.string_into(41, &mut self.type_name)?;
+        self.type_uid = d.required(42, d.int32(42)?)?;
+        self.unmapped = d.map(43)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

@@ -505,4 +505,74 @@ impl crate::columnar::Columnar for NetworkActivity {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.activity_id = d.required(0, d.int32(0)?.map(NetworkActivityActivityId::from_id))?;
+        d.string_into(1, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Actor>(2, &mut self.actor)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Api>(3, &mut self.api)?;
+        d.string_into(4, &mut self.app_name)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::Attack>(5, &mut self.attacks)?;
+        d.string_into(6, &mut self.category_name)?;
+        self.category_uid = d.required(7, d.int32(7)?)?;
+        d.string_into(8, &mut self.class_name)?;
+        self.class_uid = d.class_uid(9, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Cloud>(10, &mut self.cloud)?;
+        self.confidence = d.int32(11)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::NetworkConnectionInfo>(
+            12,
+            &mut self.connection_info,
+        )?;
+        self.count = d.int32(13)?;
+        self.data = d.json(14)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Device>(15, &mut self.device)?;
+        d.string_into(16, &mut self.disposition)?;
+        self.disposition_id = d
+            .int32(17)?
+            .map(crate::v1_0_0_rc2::enums::DispositionId::from_id);
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::NetworkEndpoint>(
+            18,
+            &mut self.dst_endpoint,
+        )?;
+        self.duration = d.int32(19)?;
+        self.end_time = d.int64(20)?;
+        d.datetime_into(21, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::Enrichment>(22, &mut self.enrichments)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::Malware>(23, &mut self.malware)?;
+        d.string_into(24, &mut self.message)?;
+        d.required_object_into::<crate::v1_0_0_rc2::objects::Metadata>(25, &mut self.metadata)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::Observable>(26, &mut self.observables)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::NetworkProxy>(27, &mut self.proxy)?;
+        d.string_into(28, &mut self.raw_data)?;
+        d.string_into(29, &mut self.severity)?;
+        self.severity_id = d.required(
+            30,
+            d.int32(30)?
+                .map(crate::v1_0_0_rc2::enums::SeverityId::from_id),
+        )?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::NetworkEndpoint>(
+            31,
+            &mut self.src_endpoint,
+        )?;
+        self.start_time = d.int64(32)?;
+        d.datetime_into(33, &mut self.start_time_dt)?;
+        d.string_into(34, &mut self.status)?;
+        d.string_into(35, &mut self.status_code)?;
+        d.string_into(36, &mut self.status_detail)?;
+        self.status_id = d
+            .int32(37)?
+            .map(crate::v1_0_0_rc2::enums::StatusId::from_id);
+        self.time = d.required(38, d.int64(38)?)?;
+        d.datetime_into(39, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(40)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Tls>(41, &mut self.tls)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::NetworkTraffic>(42, &mut self.traffic)?;
+        d.string_into(43, &mut self.type_name)?;
+        self.type_uid = d.required(44, d.int32(44)?)?;
+        self.unmapped = d.map(45)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

@@ -528,4 +528,65 @@ impl crate::columnar::Columnar for ProcessActivity {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.activity_id = d.required(0, d.int32(0)?.map(ProcessActivityActivityId::from_id))?;
+        d.string_into(1, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Actor>(2, &mut self.actor)?;
+        self.actual_permissions = d.int32(3)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Api>(4, &mut self.api)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::Attack>(5, &mut self.attacks)?;
+        d.string_into(6, &mut self.category_name)?;
+        self.category_uid = d.required(7, d.int32(7)?)?;
+        d.string_into(8, &mut self.class_name)?;
+        self.class_uid = d.class_uid(9, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Cloud>(10, &mut self.cloud)?;
+        self.confidence = d.int32(11)?;
+        self.count = d.int32(12)?;
+        self.data = d.json(13)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Device>(14, &mut self.device)?;
+        d.string_into(15, &mut self.disposition)?;
+        self.disposition_id = d
+            .int32(16)?
+            .map(crate::v1_0_0_rc2::enums::DispositionId::from_id);
+        self.duration = d.int32(17)?;
+        self.end_time = d.int64(18)?;
+        d.datetime_into(19, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::Enrichment>(20, &mut self.enrichments)?;
+        self.exit_code = d.int32(21)?;
+        d.string_into(22, &mut self.injection_type)?;
+        self.injection_type_id = d.int32(23)?.map(ProcessActivityInjectionTypeId::from_id);
+        d.object_list_into::<crate::v1_0_0_rc2::objects::Malware>(24, &mut self.malware)?;
+        d.string_into(25, &mut self.message)?;
+        d.required_object_into::<crate::v1_0_0_rc2::objects::Metadata>(26, &mut self.metadata)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Module>(27, &mut self.module)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::Observable>(28, &mut self.observables)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Process>(29, &mut self.process)?;
+        d.string_into(30, &mut self.raw_data)?;
+        self.requested_permissions = d.int32(31)?;
+        d.string_into(32, &mut self.severity)?;
+        self.severity_id = d.required(
+            33,
+            d.int32(33)?
+                .map(crate::v1_0_0_rc2::enums::SeverityId::from_id),
+        )?;
+        self.start_time = d.int64(34)?;
+        d.datetime_into(35, &mut self.start_time_dt)?;
+        d.string_into(36, &mut self.status)?;
+        d.string_into(37, &mut self.status_code)?;
+        d.string_into(38, &mut self.status_detail)?;
+        self.status_id = d
+            .int32(39)?
+            .map(crate::v1_0_0_rc2::enums::StatusId::from_id);
+        self.time = d.required(40, d.int64(40)?)?;
+        d.datetime_into(41, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(42)?;
+        d.string_into(43, &mut self.type_name)?;
+        self.type_uid = d.required(44, d.int32(44)?)?;
+        self.unmapped = d.map(45)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

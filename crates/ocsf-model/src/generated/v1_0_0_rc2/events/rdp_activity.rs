@@ -553,4 +553,81 @@ impl crate::columnar::Columnar for RdpActivity {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.activity_id = d.required(0, d.int32(0)?.map(RdpActivityActivityId::from_id))?;
+        d.string_into(1, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Actor>(2, &mut self.actor)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Api>(3, &mut self.api)?;
+        d.string_into(4, &mut self.app_name)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::Attack>(5, &mut self.attacks)?;
+        d.string_list_into(6, &mut self.capabilities)?;
+        d.string_into(7, &mut self.category_name)?;
+        self.category_uid = d.required(8, d.int32(8)?)?;
+        d.string_list_into(9, &mut self.certificate_chain)?;
+        d.string_into(10, &mut self.class_name)?;
+        self.class_uid = d.class_uid(11, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Cloud>(12, &mut self.cloud)?;
+        self.confidence = d.int32(13)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::NetworkConnectionInfo>(
+            14,
+            &mut self.connection_info,
+        )?;
+        self.count = d.int32(15)?;
+        self.data = d.json(16)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Device>(17, &mut self.device)?;
+        d.string_into(18, &mut self.disposition)?;
+        self.disposition_id = d
+            .int32(19)?
+            .map(crate::v1_0_0_rc2::enums::DispositionId::from_id);
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::NetworkEndpoint>(
+            20,
+            &mut self.dst_endpoint,
+        )?;
+        self.duration = d.int32(21)?;
+        self.end_time = d.int64(22)?;
+        d.datetime_into(23, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::Enrichment>(24, &mut self.enrichments)?;
+        d.string_into(25, &mut self.identifier_cookie)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::Malware>(26, &mut self.malware)?;
+        d.string_into(27, &mut self.message)?;
+        d.required_object_into::<crate::v1_0_0_rc2::objects::Metadata>(28, &mut self.metadata)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::Observable>(29, &mut self.observables)?;
+        d.string_into(30, &mut self.protocol_ver)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::NetworkProxy>(31, &mut self.proxy)?;
+        d.string_into(32, &mut self.raw_data)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Display>(33, &mut self.remote_display)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Request>(34, &mut self.request)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Response>(35, &mut self.response)?;
+        d.string_into(36, &mut self.severity)?;
+        self.severity_id = d.required(
+            37,
+            d.int32(37)?
+                .map(crate::v1_0_0_rc2::enums::SeverityId::from_id),
+        )?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::NetworkEndpoint>(
+            38,
+            &mut self.src_endpoint,
+        )?;
+        self.start_time = d.int64(39)?;
+        d.datetime_into(40, &mut self.start_time_dt)?;
+        d.string_into(41, &mut self.status)?;
+        d.string_into(42, &mut self.status_code)?;
+        d.string_into(43, &mut self.status_detail)?;
+        self.status_id = d
+            .int32(44)?
+            .map(crate::v1_0_0_rc2::enums::StatusId::from_id);
+        self.time = d.required(45, d.int64(45)?)?;
+        d.datetime_into(46, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(47)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Tls>(48, &mut self.tls)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::NetworkTraffic>(49, &mut self.traffic)?;
+        d.string_into(50, &mut self.type_name)?;
+        self.type_uid = d.required(51, d.int32(51)?)?;
+        self.unmapped = d.map(52)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

@@ -463,4 +463,64 @@ impl crate::columnar::Columnar for RegistryValueActivity {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.activity_id =
+            d.required(0, d.int32(0)?.map(RegistryValueActivityActivityId::from_id))?;
+        d.string_into(1, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Actor>(2, &mut self.actor)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Api>(3, &mut self.api)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::Attack>(4, &mut self.attacks)?;
+        d.string_into(5, &mut self.category_name)?;
+        self.category_uid = d.required(6, d.int32(6)?)?;
+        d.string_into(7, &mut self.class_name)?;
+        self.class_uid = d.class_uid(8, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Cloud>(9, &mut self.cloud)?;
+        self.confidence = d.int32(10)?;
+        self.count = d.int32(11)?;
+        self.data = d.json(12)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Device>(13, &mut self.device)?;
+        d.string_into(14, &mut self.disposition)?;
+        self.disposition_id = d
+            .int32(15)?
+            .map(crate::v1_0_0_rc2::enums::DispositionId::from_id);
+        self.duration = d.int32(16)?;
+        self.end_time = d.int64(17)?;
+        d.datetime_into(18, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::Enrichment>(19, &mut self.enrichments)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::Malware>(20, &mut self.malware)?;
+        d.string_into(21, &mut self.message)?;
+        d.required_object_into::<crate::v1_0_0_rc2::objects::Metadata>(22, &mut self.metadata)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::Observable>(23, &mut self.observables)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::RegistryValue>(
+            24,
+            &mut self.prev_reg_value,
+        )?;
+        d.string_into(25, &mut self.raw_data)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::RegistryValue>(26, &mut self.reg_value)?;
+        d.string_into(27, &mut self.severity)?;
+        self.severity_id = d.required(
+            28,
+            d.int32(28)?
+                .map(crate::v1_0_0_rc2::enums::SeverityId::from_id),
+        )?;
+        self.start_time = d.int64(29)?;
+        d.datetime_into(30, &mut self.start_time_dt)?;
+        d.string_into(31, &mut self.status)?;
+        d.string_into(32, &mut self.status_code)?;
+        d.string_into(33, &mut self.status_detail)?;
+        self.status_id = d
+            .int32(34)?
+            .map(crate::v1_0_0_rc2::enums::StatusId::from_id);
+        self.time = d.required(35, d.int64(35)?)?;
+        d.datetime_into(36, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(37)?;
+        d.string_into(38, &mut self.type_name)?;
+        self.type_uid = d.required(39, d.int32(39)?)?;
+        self.unmapped = d.map(40)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

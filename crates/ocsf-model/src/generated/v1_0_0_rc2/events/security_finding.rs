@@ -482,4 +482,62 @@ impl crate::columnar::Columnar for SecurityFinding {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.activity_id = d.required(0, d.int32(0)?.map(SecurityFindingActivityId::from_id))?;
+        d.string_into(1, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Api>(2, &mut self.api)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::Attack>(3, &mut self.attacks)?;
+        d.string_into(4, &mut self.category_name)?;
+        self.category_uid = d.required(5, d.int32(5)?)?;
+        d.string_into(6, &mut self.class_name)?;
+        self.class_uid = d.class_uid(7, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Cloud>(8, &mut self.cloud)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Compliance>(9, &mut self.compliance)?;
+        self.confidence = d.int32(10)?;
+        self.count = d.int32(11)?;
+        self.data = d.json(12)?;
+        self.duration = d.int32(13)?;
+        self.end_time = d.int64(14)?;
+        d.datetime_into(15, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::Enrichment>(16, &mut self.enrichments)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Finding>(17, &mut self.finding)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::Malware>(18, &mut self.malware)?;
+        d.string_into(19, &mut self.message)?;
+        d.required_object_into::<crate::v1_0_0_rc2::objects::Metadata>(20, &mut self.metadata)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::Observable>(21, &mut self.observables)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Process>(22, &mut self.process)?;
+        d.string_into(23, &mut self.raw_data)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::Resource>(24, &mut self.resources)?;
+        d.string_into(25, &mut self.severity)?;
+        self.severity_id = d.required(
+            26,
+            d.int32(26)?
+                .map(crate::v1_0_0_rc2::enums::SeverityId::from_id),
+        )?;
+        self.start_time = d.int64(27)?;
+        d.datetime_into(28, &mut self.start_time_dt)?;
+        d.string_into(29, &mut self.state)?;
+        self.state_id = d.int32(30)?.map(SecurityFindingStateId::from_id);
+        d.string_into(31, &mut self.status)?;
+        d.string_into(32, &mut self.status_code)?;
+        d.string_into(33, &mut self.status_detail)?;
+        self.status_id = d
+            .int32(34)?
+            .map(crate::v1_0_0_rc2::enums::StatusId::from_id);
+        self.time = d.required(35, d.int64(35)?)?;
+        d.datetime_into(36, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(37)?;
+        d.string_into(38, &mut self.type_name)?;
+        self.type_uid = d.required(39, d.int32(39)?)?;
+        self.unmapped = d.map(40)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::Vulnerability>(
+            41,
+            &mut self.vulnerabilities,
+        )?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

@@ -571,4 +571,84 @@ impl crate::columnar::Columnar for SmbActivity {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.activity_id = d.required(0, d.int32(0)?.map(SmbActivityActivityId::from_id))?;
+        d.string_into(1, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Actor>(2, &mut self.actor)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Api>(3, &mut self.api)?;
+        d.string_into(4, &mut self.app_name)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::Attack>(5, &mut self.attacks)?;
+        d.string_into(6, &mut self.category_name)?;
+        self.category_uid = d.required(7, d.int32(7)?)?;
+        d.string_into(8, &mut self.class_name)?;
+        self.class_uid = d.class_uid(9, Self::CLASS_UID)?;
+        d.string_list_into(10, &mut self.client_dialects)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Cloud>(11, &mut self.cloud)?;
+        d.string_into(12, &mut self.command)?;
+        self.confidence = d.int32(13)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::NetworkConnectionInfo>(
+            14,
+            &mut self.connection_info,
+        )?;
+        self.count = d.int32(15)?;
+        self.data = d.json(16)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::DceRpc>(17, &mut self.dce_rpc)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Device>(18, &mut self.device)?;
+        d.string_into(19, &mut self.dialect)?;
+        d.string_into(20, &mut self.disposition)?;
+        self.disposition_id = d
+            .int32(21)?
+            .map(crate::v1_0_0_rc2::enums::DispositionId::from_id);
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::NetworkEndpoint>(
+            22,
+            &mut self.dst_endpoint,
+        )?;
+        self.duration = d.int32(23)?;
+        self.end_time = d.int64(24)?;
+        d.datetime_into(25, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::Enrichment>(26, &mut self.enrichments)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::File>(27, &mut self.file)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::Malware>(28, &mut self.malware)?;
+        d.string_into(29, &mut self.message)?;
+        d.required_object_into::<crate::v1_0_0_rc2::objects::Metadata>(30, &mut self.metadata)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::Observable>(31, &mut self.observables)?;
+        d.string_into(32, &mut self.open_type)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::NetworkProxy>(33, &mut self.proxy)?;
+        d.string_into(34, &mut self.raw_data)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Response>(35, &mut self.response)?;
+        d.string_into(36, &mut self.severity)?;
+        self.severity_id = d.required(
+            37,
+            d.int32(37)?
+                .map(crate::v1_0_0_rc2::enums::SeverityId::from_id),
+        )?;
+        d.string_into(38, &mut self.share)?;
+        d.string_into(39, &mut self.share_type)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::NetworkEndpoint>(
+            40,
+            &mut self.src_endpoint,
+        )?;
+        self.start_time = d.int64(41)?;
+        d.datetime_into(42, &mut self.start_time_dt)?;
+        d.string_into(43, &mut self.status)?;
+        d.string_into(44, &mut self.status_code)?;
+        d.string_into(45, &mut self.status_detail)?;
+        self.status_id = d
+            .int32(46)?
+            .map(crate::v1_0_0_rc2::enums::StatusId::from_id);
+        self.time = d.required(47, d.int64(47)?)?;
+        d.datetime_into(48, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(49)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Tls>(50, &mut self.tls)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::NetworkTraffic>(51, &mut self.traffic)?;
+        d.string_into(52, &mut self.tree_uid)?;
+        d.string_into(53, &mut self.type_name)?;
+        self.type_uid = d.required(54, d.int32(54)?)?;
+        self.unmapped = d.map(55)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

@@ -54,19 +54,20 @@ impl crate::columnar::Columnar for Api {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            operation: d.string(0)?,
-            request: d
-                .object::<crate::v1_0_0_rc2::objects::Request>(1)?
-                .map(Box::new),
-            response: d
-                .object::<crate::v1_0_0_rc2::objects::Response>(2)?
-                .map(Box::new),
-            service: d
-                .object::<crate::v1_0_0_rc2::objects::Service>(3)?
-                .map(Box::new),
-            version: d.string(4)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.operation)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Request>(1, &mut self.request)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Response>(2, &mut self.response)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Service>(3, &mut self.service)?;
+        d.string_into(4, &mut self.version)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -52,13 +52,18 @@ impl crate::columnar::Columnar for Attack {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            tactics: d.object_list::<crate::v1_0_0_rc2::objects::Tactic>(0)?,
-            technique: d
-                .object::<crate::v1_0_0_rc2::objects::Technique>(1)?
-                .map(Box::new),
-            version: d.string(2)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.object_list_into::<crate::v1_0_0_rc2::objects::Tactic>(0, &mut self.tactics)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Technique>(1, &mut self.technique)?;
+        d.string_into(2, &mut self.version)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -62,15 +62,22 @@ impl crate::columnar::Columnar for Cloud {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            account_name: d.string(0)?,
-            account_uid: d.string(1)?,
-            org_uid: d.string(2)?,
-            project_uid: d.string(3)?,
-            provider: d.string(4)?,
-            region: d.string(5)?,
-            zone: d.string(6)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.account_name)?;
+        d.string_into(1, &mut self.account_uid)?;
+        d.string_into(2, &mut self.org_uid)?;
+        d.string_into(3, &mut self.project_uid)?;
+        d.string_into(4, &mut self.provider)?;
+        d.string_into(5, &mut self.region)?;
+        d.string_into(6, &mut self.zone)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -43,11 +43,18 @@ impl crate::columnar::Columnar for Compliance {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            requirements: d.string_list(0)?,
-            status: d.string(1)?,
-            status_detail: d.string(2)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_list_into(0, &mut self.requirements)?;
+        d.string_into(1, &mut self.status)?;
+        d.string_into(2, &mut self.status_detail)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -77,22 +77,25 @@ impl crate::columnar::Columnar for Cve {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            created_time: d.int64(0)?,
-            created_time_dt: d.datetime(1)?,
-            cvss: d
-                .object::<crate::v1_0_0_rc2::objects::Cvss>(2)?
-                .map(Box::new),
-            cwe_uid: d.string(3)?,
-            cwe_url: d.string(4)?,
-            modified_time: d.int64(5)?,
-            modified_time_dt: d.datetime(6)?,
-            product: d
-                .object::<crate::v1_0_0_rc2::objects::Product>(7)?
-                .map(Box::new),
-            type_: d.string(8)?,
-            uid: d.string(9)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.created_time = d.int64(0)?;
+        d.datetime_into(1, &mut self.created_time_dt)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Cvss>(2, &mut self.cvss)?;
+        d.string_into(3, &mut self.cwe_uid)?;
+        d.string_into(4, &mut self.cwe_url)?;
+        self.modified_time = d.int64(5)?;
+        d.datetime_into(6, &mut self.modified_time_dt)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Product>(7, &mut self.product)?;
+        d.string_into(8, &mut self.type_)?;
+        d.string_into(9, &mut self.uid)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

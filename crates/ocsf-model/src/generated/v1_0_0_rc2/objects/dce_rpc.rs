@@ -58,13 +58,23 @@ impl crate::columnar::Columnar for DceRpc {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            command: d.string(0)?,
-            command_response: d.string(1)?,
-            flags: d.string_list(2)?,
-            network_interfaces: d.object_list::<crate::v1_0_0_rc2::objects::NetworkInterface>(3)?,
-            opnum: d.int32(4)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.command)?;
+        d.string_into(1, &mut self.command_response)?;
+        d.string_list_into(2, &mut self.flags)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::NetworkInterface>(
+            3,
+            &mut self.network_interfaces,
+        )?;
+        self.opnum = d.int32(4)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

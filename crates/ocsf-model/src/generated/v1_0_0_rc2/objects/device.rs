@@ -263,52 +263,53 @@ impl crate::columnar::Columnar for Device {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            autoscale_uid: d.string(0)?,
-            desc: d.string(1)?,
-            domain: d.string(2)?,
-            groups: d.object_list::<crate::v1_0_0_rc2::objects::Group>(3)?,
-            hostname: d.string(4)?,
-            hw_info: d
-                .object::<crate::v1_0_0_rc2::objects::DeviceHwInfo>(5)?
-                .map(Box::new),
-            hypervisor: d.string(6)?,
-            image: d
-                .object::<crate::v1_0_0_rc2::objects::Image>(7)?
-                .map(Box::new),
-            imei: d.string(8)?,
-            instance_uid: d.string(9)?,
-            interface_name: d.string(10)?,
-            interface_uid: d.string(11)?,
-            ip: d.string(12)?,
-            is_compliant: d.bool(13)?,
-            is_managed: d.bool(14)?,
-            is_personal: d.bool(15)?,
-            is_trusted: d.bool(16)?,
-            location: d
-                .object::<crate::v1_0_0_rc2::objects::Location>(17)?
-                .map(Box::new),
-            mac: d.string(18)?,
-            name: d.string(19)?,
-            network_interfaces: d
-                .object_list::<crate::v1_0_0_rc2::objects::NetworkInterface>(20)?,
-            org_unit: d.string(21)?,
-            os: d
-                .object::<crate::v1_0_0_rc2::objects::Os>(22)?
-                .map(Box::new),
-            region: d.string(23)?,
-            risk_level: d.string(24)?,
-            risk_level_id: d.int32(25)?.map(DeviceRiskLevelId::from_id),
-            risk_score: d.int32(26)?,
-            subnet: d.string(27)?,
-            subnet_uid: d.string(28)?,
-            type_: d.string(29)?,
-            type_id: d.int32(30)?.map(DeviceTypeId::from_id),
-            uid: d.string(31)?,
-            uuid: d.string(32)?,
-            vlan_uid: d.string(33)?,
-            vpc_uid: d.string(34)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.autoscale_uid)?;
+        d.string_into(1, &mut self.desc)?;
+        d.string_into(2, &mut self.domain)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::Group>(3, &mut self.groups)?;
+        d.string_into(4, &mut self.hostname)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::DeviceHwInfo>(5, &mut self.hw_info)?;
+        d.string_into(6, &mut self.hypervisor)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Image>(7, &mut self.image)?;
+        d.string_into(8, &mut self.imei)?;
+        d.string_into(9, &mut self.instance_uid)?;
+        d.string_into(10, &mut self.interface_name)?;
+        d.string_into(11, &mut self.interface_uid)?;
+        d.string_into(12, &mut self.ip)?;
+        self.is_compliant = d.bool(13)?;
+        self.is_managed = d.bool(14)?;
+        self.is_personal = d.bool(15)?;
+        self.is_trusted = d.bool(16)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Location>(17, &mut self.location)?;
+        d.string_into(18, &mut self.mac)?;
+        d.string_into(19, &mut self.name)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::NetworkInterface>(
+            20,
+            &mut self.network_interfaces,
+        )?;
+        d.string_into(21, &mut self.org_unit)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Os>(22, &mut self.os)?;
+        d.string_into(23, &mut self.region)?;
+        d.string_into(24, &mut self.risk_level)?;
+        self.risk_level_id = d.int32(25)?.map(DeviceRiskLevelId::from_id);
+        self.risk_score = d.int32(26)?;
+        d.string_into(27, &mut self.subnet)?;
+        d.string_into(28, &mut self.subnet_uid)?;
+        d.string_into(29, &mut self.type_)?;
+        self.type_id = d.int32(30)?.map(DeviceTypeId::from_id);
+        d.string_into(31, &mut self.uid)?;
+        d.string_into(32, &mut self.uuid)?;
+        d.string_into(33, &mut self.vlan_uid)?;
+        d.string_into(34, &mut self.vpc_uid)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

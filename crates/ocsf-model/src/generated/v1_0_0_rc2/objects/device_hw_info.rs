@@ -83,25 +83,31 @@ impl crate::columnar::Columnar for DeviceHwInfo {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            bios_date: d.string(0)?,
-            bios_manufacturer: d.string(1)?,
-            bios_ver: d.string(2)?,
-            chassis: d.string(3)?,
-            cpu_bits: d.int32(4)?,
-            cpu_cores: d.int32(5)?,
-            cpu_count: d.int32(6)?,
-            cpu_speed: d.int32(7)?,
-            cpu_type: d.string(8)?,
-            desktop_display: d
-                .object::<crate::v1_0_0_rc2::objects::Display>(9)?
-                .map(Box::new),
-            keyboard_info: d
-                .object::<crate::v1_0_0_rc2::objects::KeyboardInfo>(10)?
-                .map(Box::new),
-            ram_size: d.int32(11)?,
-            serial_number: d.string(12)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.bios_date)?;
+        d.string_into(1, &mut self.bios_manufacturer)?;
+        d.string_into(2, &mut self.bios_ver)?;
+        d.string_into(3, &mut self.chassis)?;
+        self.cpu_bits = d.int32(4)?;
+        self.cpu_cores = d.int32(5)?;
+        self.cpu_count = d.int32(6)?;
+        self.cpu_speed = d.int32(7)?;
+        d.string_into(8, &mut self.cpu_type)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Display>(9, &mut self.desktop_display)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::KeyboardInfo>(
+            10,
+            &mut self.keyboard_info,
+        )?;
+        self.ram_size = d.int32(11)?;
+        d.string_into(12, &mut self.serial_number)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -64,15 +64,22 @@ impl crate::columnar::Columnar for DigitalSignature {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            company_name: d.string(0)?,
-            created_time: d.int64(1)?,
-            created_time_dt: d.datetime(2)?,
-            developer_uid: d.string(3)?,
-            fingerprints: d.object_list::<crate::v1_0_0_rc2::objects::Fingerprint>(4)?,
-            issuer_name: d.string(5)?,
-            serial_number: d.string(6)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.company_name)?;
+        self.created_time = d.int64(1)?;
+        d.datetime_into(2, &mut self.created_time_dt)?;
+        d.string_into(3, &mut self.developer_uid)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::Fingerprint>(4, &mut self.fingerprints)?;
+        d.string_into(5, &mut self.issuer_name)?;
+        d.string_into(6, &mut self.serial_number)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -51,13 +51,20 @@ impl crate::columnar::Columnar for Display {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            color_depth: d.int32(0)?,
-            physical_height: d.int32(1)?,
-            physical_orientation: d.int32(2)?,
-            physical_width: d.int32(3)?,
-            scale_factor: d.int32(4)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.color_depth = d.int32(0)?;
+        self.physical_height = d.int32(1)?;
+        self.physical_orientation = d.int32(2)?;
+        self.physical_width = d.int32(3)?;
+        self.scale_factor = d.int32(4)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -68,16 +68,23 @@ impl crate::columnar::Columnar for DomainInfo {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            created_time: d.int64(0)?,
-            created_time_dt: d.datetime(1)?,
-            domain: d.string(2)?,
-            expiration_time: d.int64(3)?,
-            expiration_time_dt: d.datetime(4)?,
-            modified_time: d.int64(5)?,
-            modified_time_dt: d.datetime(6)?,
-            registrar: d.string(7)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.created_time = d.int64(0)?;
+        d.datetime_into(1, &mut self.created_time_dt)?;
+        d.string_into(2, &mut self.domain)?;
+        self.expiration_time = d.int64(3)?;
+        d.datetime_into(4, &mut self.expiration_time_dt)?;
+        self.modified_time = d.int64(5)?;
+        d.datetime_into(6, &mut self.modified_time_dt)?;
+        d.string_into(7, &mut self.registrar)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -88,21 +88,28 @@ impl crate::columnar::Columnar for Email {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            cc: d.string_list(0)?,
-            delivered_to: d.string(1)?,
-            from: d.string(2)?,
-            message_uid: d.string(3)?,
-            raw_header: d.string(4)?,
-            reply_to: d.string(5)?,
-            size: d.int64(6)?,
-            smtp_from: d.string(7)?,
-            smtp_to: d.string_list(8)?,
-            subject: d.string(9)?,
-            to: d.string_list(10)?,
-            uid: d.string(11)?,
-            x_originating_ip: d.string_list(12)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_list_into(0, &mut self.cc)?;
+        d.string_into(1, &mut self.delivered_to)?;
+        d.string_into(2, &mut self.from)?;
+        d.string_into(3, &mut self.message_uid)?;
+        d.string_into(4, &mut self.raw_header)?;
+        d.string_into(5, &mut self.reply_to)?;
+        self.size = d.int64(6)?;
+        d.string_into(7, &mut self.smtp_from)?;
+        d.string_list_into(8, &mut self.smtp_to)?;
+        d.string_into(9, &mut self.subject)?;
+        d.string_list_into(10, &mut self.to)?;
+        d.string_into(11, &mut self.uid)?;
+        d.string_list_into(12, &mut self.x_originating_ip)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -59,15 +59,22 @@ impl crate::columnar::Columnar for EmailAuth {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            dkim: d.string(0)?,
-            dkim_domain: d.string(1)?,
-            dkim_signature: d.string(2)?,
-            dmarc: d.string(3)?,
-            dmarc_override: d.string(4)?,
-            dmarc_policy: d.string(5)?,
-            spf: d.string(6)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.dkim)?;
+        d.string_into(1, &mut self.dkim_domain)?;
+        d.string_into(2, &mut self.dkim_signature)?;
+        d.string_into(3, &mut self.dmarc)?;
+        d.string_into(4, &mut self.dmarc_override)?;
+        d.string_into(5, &mut self.dmarc_policy)?;
+        d.string_into(6, &mut self.spf)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

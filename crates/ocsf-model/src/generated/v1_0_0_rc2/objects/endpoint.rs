@@ -85,23 +85,28 @@ impl crate::columnar::Columnar for Endpoint {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            domain: d.string(0)?,
-            hostname: d.string(1)?,
-            instance_uid: d.string(2)?,
-            interface_name: d.string(3)?,
-            interface_uid: d.string(4)?,
-            ip: d.string(5)?,
-            location: d
-                .object::<crate::v1_0_0_rc2::objects::Location>(6)?
-                .map(Box::new),
-            mac: d.string(7)?,
-            name: d.string(8)?,
-            subnet_uid: d.string(9)?,
-            uid: d.string(10)?,
-            vlan_uid: d.string(11)?,
-            vpc_uid: d.string(12)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.domain)?;
+        d.string_into(1, &mut self.hostname)?;
+        d.string_into(2, &mut self.instance_uid)?;
+        d.string_into(3, &mut self.interface_name)?;
+        d.string_into(4, &mut self.interface_uid)?;
+        d.string_into(5, &mut self.ip)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Location>(6, &mut self.location)?;
+        d.string_into(7, &mut self.mac)?;
+        d.string_into(8, &mut self.name)?;
+        d.string_into(9, &mut self.subnet_uid)?;
+        d.string_into(10, &mut self.uid)?;
+        d.string_into(11, &mut self.vlan_uid)?;
+        d.string_into(12, &mut self.vpc_uid)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

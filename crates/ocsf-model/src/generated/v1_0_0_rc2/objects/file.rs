@@ -246,50 +246,48 @@ impl crate::columnar::Columnar for File {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            accessed_time: d.int64(0)?,
-            accessed_time_dt: d.datetime(1)?,
-            accessor: d
-                .object::<crate::v1_0_0_rc2::objects::User>(2)?
-                .map(Box::new),
-            attributes: d.int32(3)?,
-            company_name: d.string(4)?,
-            confidentiality: d.string(5)?,
-            confidentiality_id: d.int32(6)?.map(FileConfidentialityId::from_id),
-            created_time: d.int64(7)?,
-            created_time_dt: d.datetime(8)?,
-            creator: d
-                .object::<crate::v1_0_0_rc2::objects::User>(9)?
-                .map(Box::new),
-            desc: d.string(10)?,
-            fingerprints: d.object_list::<crate::v1_0_0_rc2::objects::Fingerprint>(11)?,
-            is_system: d.bool(12)?,
-            mime_type: d.string(13)?,
-            modified_time: d.int64(14)?,
-            modified_time_dt: d.datetime(15)?,
-            modifier: d
-                .object::<crate::v1_0_0_rc2::objects::User>(16)?
-                .map(Box::new),
-            name: d.string(17)?,
-            owner: d
-                .object::<crate::v1_0_0_rc2::objects::User>(18)?
-                .map(Box::new),
-            parent_folder: d.string(19)?,
-            path: d.string(20)?,
-            product: d
-                .object::<crate::v1_0_0_rc2::objects::Product>(21)?
-                .map(Box::new),
-            security_descriptor: d.string(22)?,
-            signature: d
-                .object::<crate::v1_0_0_rc2::objects::DigitalSignature>(23)?
-                .map(Box::new),
-            size: d.int64(24)?,
-            type_: d.string(25)?,
-            type_id: d.int32(26)?.map(FileTypeId::from_id),
-            uid: d.string(27)?,
-            version: d.string(28)?,
-            xattributes: d.map(29)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.accessed_time = d.int64(0)?;
+        d.datetime_into(1, &mut self.accessed_time_dt)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::User>(2, &mut self.accessor)?;
+        self.attributes = d.int32(3)?;
+        d.string_into(4, &mut self.company_name)?;
+        d.string_into(5, &mut self.confidentiality)?;
+        self.confidentiality_id = d.int32(6)?.map(FileConfidentialityId::from_id);
+        self.created_time = d.int64(7)?;
+        d.datetime_into(8, &mut self.created_time_dt)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::User>(9, &mut self.creator)?;
+        d.string_into(10, &mut self.desc)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::Fingerprint>(11, &mut self.fingerprints)?;
+        self.is_system = d.bool(12)?;
+        d.string_into(13, &mut self.mime_type)?;
+        self.modified_time = d.int64(14)?;
+        d.datetime_into(15, &mut self.modified_time_dt)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::User>(16, &mut self.modifier)?;
+        d.string_into(17, &mut self.name)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::User>(18, &mut self.owner)?;
+        d.string_into(19, &mut self.parent_folder)?;
+        d.string_into(20, &mut self.path)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Product>(21, &mut self.product)?;
+        d.string_into(22, &mut self.security_descriptor)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::DigitalSignature>(
+            23,
+            &mut self.signature,
+        )?;
+        self.size = d.int64(24)?;
+        d.string_into(25, &mut self.type_)?;
+        self.type_id = d.int32(26)?.map(FileTypeId::from_id);
+        d.string_into(27, &mut self.uid)?;
+        d.string_into(28, &mut self.version)?;
+        self.xattributes = d.map(29)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -105,27 +105,35 @@ impl crate::columnar::Columnar for Finding {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            created_time: d.int64(0)?,
-            created_time_dt: d.datetime(1)?,
-            desc: d.string(2)?,
-            first_seen_time: d.int64(3)?,
-            first_seen_time_dt: d.datetime(4)?,
-            last_seen_time: d.int64(5)?,
-            last_seen_time_dt: d.datetime(6)?,
-            modified_time: d.int64(7)?,
-            modified_time_dt: d.datetime(8)?,
-            product_uid: d.string(9)?,
-            related_events: d.object_list::<crate::v1_0_0_rc2::objects::RelatedEvent>(10)?,
-            remediation: d
-                .object::<crate::v1_0_0_rc2::objects::Remediation>(11)?
-                .map(Box::new),
-            src_url: d.string(12)?,
-            supporting_data: d.json_list(13)?,
-            title: d.string(14)?,
-            types: d.string_list(15)?,
-            uid: d.string(16)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.created_time = d.int64(0)?;
+        d.datetime_into(1, &mut self.created_time_dt)?;
+        d.string_into(2, &mut self.desc)?;
+        self.first_seen_time = d.int64(3)?;
+        d.datetime_into(4, &mut self.first_seen_time_dt)?;
+        self.last_seen_time = d.int64(5)?;
+        d.datetime_into(6, &mut self.last_seen_time_dt)?;
+        self.modified_time = d.int64(7)?;
+        d.datetime_into(8, &mut self.modified_time_dt)?;
+        d.string_into(9, &mut self.product_uid)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::RelatedEvent>(
+            10,
+            &mut self.related_events,
+        )?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Remediation>(11, &mut self.remediation)?;
+        d.string_into(12, &mut self.src_url)?;
+        self.supporting_data = d.json_list(13)?;
+        d.string_into(14, &mut self.title)?;
+        d.string_list_into(15, &mut self.types)?;
+        d.string_into(16, &mut self.uid)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -90,11 +90,18 @@ impl crate::columnar::Columnar for Fingerprint {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            algorithm: d.string(0)?,
-            algorithm_id: d.int32(1)?.map(FingerprintAlgorithmId::from_id),
-            value: d.string(2)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.algorithm)?;
+        self.algorithm_id = d.int32(1)?.map(FingerprintAlgorithmId::from_id);
+        d.string_into(2, &mut self.value)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

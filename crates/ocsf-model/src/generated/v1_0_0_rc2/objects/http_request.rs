@@ -73,20 +73,25 @@ impl crate::columnar::Columnar for HttpRequest {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            args: d.string(0)?,
-            http_headers: d.object_list::<crate::v1_0_0_rc2::objects::HttpHeader>(1)?,
-            http_method: d.string(2)?,
-            prefix: d.string(3)?,
-            referrer: d.string(4)?,
-            uid: d.string(5)?,
-            url: d
-                .object::<crate::v1_0_0_rc2::objects::Url>(6)?
-                .map(Box::new),
-            user_agent: d.string(7)?,
-            version: d.string(8)?,
-            x_forwarded_for: d.string_list(9)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.args)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::HttpHeader>(1, &mut self.http_headers)?;
+        d.string_into(2, &mut self.http_method)?;
+        d.string_into(3, &mut self.prefix)?;
+        d.string_into(4, &mut self.referrer)?;
+        d.string_into(5, &mut self.uid)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Url>(6, &mut self.url)?;
+        d.string_into(7, &mut self.user_agent)?;
+        d.string_into(8, &mut self.version)?;
+        d.string_list_into(9, &mut self.x_forwarded_for)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -58,14 +58,21 @@ impl crate::columnar::Columnar for HttpResponse {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            code: d.int32(0)?,
-            content_type: d.string(1)?,
-            latency: d.int32(2)?,
-            length: d.int32(3)?,
-            message: d.string(4)?,
-            status: d.string(5)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.code = d.int32(0)?;
+        d.string_into(1, &mut self.content_type)?;
+        self.latency = d.int32(2)?;
+        self.length = d.int32(3)?;
+        d.string_into(4, &mut self.message)?;
+        d.string_into(5, &mut self.status)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -128,25 +128,28 @@ impl crate::columnar::Columnar for Job {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            cmd_line: d.string(0)?,
-            created_time: d.int64(1)?,
-            created_time_dt: d.datetime(2)?,
-            desc: d.string(3)?,
-            file: d
-                .object::<crate::v1_0_0_rc2::objects::File>(4)?
-                .map(Box::new),
-            last_run_time: d.int64(5)?,
-            last_run_time_dt: d.datetime(6)?,
-            name: d.string(7)?,
-            next_run_time: d.int64(8)?,
-            next_run_time_dt: d.datetime(9)?,
-            run_state: d.string(10)?,
-            run_state_id: d.int32(11)?.map(JobRunStateId::from_id),
-            user: d
-                .object::<crate::v1_0_0_rc2::objects::User>(12)?
-                .map(Box::new),
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.cmd_line)?;
+        self.created_time = d.int64(1)?;
+        d.datetime_into(2, &mut self.created_time_dt)?;
+        d.string_into(3, &mut self.desc)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::File>(4, &mut self.file)?;
+        self.last_run_time = d.int64(5)?;
+        d.datetime_into(6, &mut self.last_run_time_dt)?;
+        d.string_into(7, &mut self.name)?;
+        self.next_run_time = d.int64(8)?;
+        d.datetime_into(9, &mut self.next_run_time_dt)?;
+        d.string_into(10, &mut self.run_state)?;
+        self.run_state_id = d.int32(11)?.map(JobRunStateId::from_id);
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::User>(12, &mut self.user)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -74,18 +74,25 @@ impl crate::columnar::Columnar for Location {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            city: d.string(0)?,
-            continent: d.string(1)?,
-            coordinates: d.float_list(2)?,
-            country: d.string(3)?,
-            desc: d.string(4)?,
-            is_on_premises: d.bool(5)?,
-            isp: d.string(6)?,
-            postal_code: d.string(7)?,
-            provider: d.string(8)?,
-            region: d.string(9)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.city)?;
+        d.string_into(1, &mut self.continent)?;
+        self.coordinates = d.float_list(2)?;
+        d.string_into(3, &mut self.country)?;
+        d.string_into(4, &mut self.desc)?;
+        self.is_on_premises = d.bool(5)?;
+        d.string_into(6, &mut self.isp)?;
+        d.string_into(7, &mut self.postal_code)?;
+        d.string_into(8, &mut self.provider)?;
+        d.string_into(9, &mut self.region)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -93,24 +93,29 @@ impl crate::columnar::Columnar for Metadata {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            correlation_uid: d.string(0)?,
-            labels: d.string_list(1)?,
-            logged_time: d.int64(2)?,
-            logged_time_dt: d.datetime(3)?,
-            modified_time: d.int64(4)?,
-            modified_time_dt: d.datetime(5)?,
-            original_time: d.string(6)?,
-            processed_time: d.int64(7)?,
-            processed_time_dt: d.datetime(8)?,
-            product: d
-                .object::<crate::v1_0_0_rc2::objects::Product>(9)?
-                .map(Box::new),
-            profiles: d.string_list(10)?,
-            sequence: d.int32(11)?,
-            uid: d.string(12)?,
-            version: d.string(13)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.correlation_uid)?;
+        d.string_list_into(1, &mut self.labels)?;
+        self.logged_time = d.int64(2)?;
+        d.datetime_into(3, &mut self.logged_time_dt)?;
+        self.modified_time = d.int64(4)?;
+        d.datetime_into(5, &mut self.modified_time_dt)?;
+        d.string_into(6, &mut self.original_time)?;
+        self.processed_time = d.int64(7)?;
+        d.datetime_into(8, &mut self.processed_time_dt)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Product>(9, &mut self.product)?;
+        d.string_list_into(10, &mut self.profiles)?;
+        self.sequence = d.int32(11)?;
+        d.string_into(12, &mut self.uid)?;
+        d.string_into(13, &mut self.version)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

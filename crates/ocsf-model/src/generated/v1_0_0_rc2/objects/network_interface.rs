@@ -104,16 +104,23 @@ impl crate::columnar::Columnar for NetworkInterface {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            hostname: d.string(0)?,
-            ip: d.string(1)?,
-            mac: d.string(2)?,
-            name: d.string(3)?,
-            namespace: d.string(4)?,
-            type_: d.string(5)?,
-            type_id: d.int32(6)?.map(NetworkInterfaceTypeId::from_id),
-            uid: d.string(7)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.hostname)?;
+        d.string_into(1, &mut self.ip)?;
+        d.string_into(2, &mut self.mac)?;
+        d.string_into(3, &mut self.name)?;
+        d.string_into(4, &mut self.namespace)?;
+        d.string_into(5, &mut self.type_)?;
+        self.type_id = d.int32(6)?.map(NetworkInterfaceTypeId::from_id);
+        d.string_into(7, &mut self.uid)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

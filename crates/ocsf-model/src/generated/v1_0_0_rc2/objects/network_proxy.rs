@@ -55,13 +55,20 @@ impl crate::columnar::Columnar for NetworkProxy {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            hostname: d.string(0)?,
-            ip: d.string(1)?,
-            port: d.int32(2)?,
-            svc_name: d.string(3)?,
-            uid: d.string(4)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.hostname)?;
+        d.string_into(1, &mut self.ip)?;
+        self.port = d.int32(2)?;
+        d.string_into(3, &mut self.svc_name)?;
+        d.string_into(4, &mut self.uid)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -138,19 +138,26 @@ impl crate::columnar::Columnar for Os {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            build: d.string(0)?,
-            country: d.string(1)?,
-            cpu_bits: d.int32(2)?,
-            edition: d.string(3)?,
-            lang: d.string(4)?,
-            name: d.string(5)?,
-            sp_name: d.string(6)?,
-            sp_ver: d.int32(7)?,
-            type_: d.string(8)?,
-            type_id: d.int32(9)?.map(OsTypeId::from_id),
-            version: d.string(10)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.build)?;
+        d.string_into(1, &mut self.country)?;
+        self.cpu_bits = d.int32(2)?;
+        d.string_into(3, &mut self.edition)?;
+        d.string_into(4, &mut self.lang)?;
+        d.string_into(5, &mut self.name)?;
+        d.string_into(6, &mut self.sp_name)?;
+        self.sp_ver = d.int32(7)?;
+        d.string_into(8, &mut self.type_)?;
+        self.type_id = d.int32(9)?.map(OsTypeId::from_id);
+        d.string_into(10, &mut self.version)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

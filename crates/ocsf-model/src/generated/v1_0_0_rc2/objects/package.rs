@@ -59,14 +59,21 @@ impl crate::columnar::Columnar for Package {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            architecture: d.string(0)?,
-            epoch: d.int32(1)?,
-            license: d.string(2)?,
-            name: d.string(3)?,
-            release: d.string(4)?,
-            version: d.string(5)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.architecture)?;
+        self.epoch = d.int32(1)?;
+        d.string_into(2, &mut self.license)?;
+        d.string_into(3, &mut self.name)?;
+        d.string_into(4, &mut self.release)?;
+        d.string_into(5, &mut self.version)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

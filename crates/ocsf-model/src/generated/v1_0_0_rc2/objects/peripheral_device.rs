@@ -59,14 +59,21 @@ impl crate::columnar::Columnar for PeripheralDevice {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            class: d.string(0)?,
-            model: d.string(1)?,
-            name: d.string(2)?,
-            serial_number: d.string(3)?,
-            uid: d.string(4)?,
-            vendor_name: d.string(5)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.class)?;
+        d.string_into(1, &mut self.model)?;
+        d.string_into(2, &mut self.name)?;
+        d.string_into(3, &mut self.serial_number)?;
+        d.string_into(4, &mut self.uid)?;
+        d.string_into(5, &mut self.vendor_name)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

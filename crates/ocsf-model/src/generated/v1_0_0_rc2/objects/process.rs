@@ -156,35 +156,34 @@ impl crate::columnar::Columnar for Process {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            cmd_line: d.string(0)?,
-            created_time: d.int64(1)?,
-            created_time_dt: d.datetime(2)?,
-            file: d
-                .object::<crate::v1_0_0_rc2::objects::File>(3)?
-                .map(Box::new),
-            integrity: d.string(4)?,
-            integrity_id: d.int32(5)?.map(ProcessIntegrityId::from_id),
-            lineage: d.string_list(6)?,
-            loaded_modules: d.string_list(7)?,
-            name: d.string(8)?,
-            parent_process: d
-                .object::<crate::v1_0_0_rc2::objects::Process>(9)?
-                .map(Box::new),
-            pid: d.int32(10)?,
-            sandbox: d.string(11)?,
-            session: d
-                .object::<crate::v1_0_0_rc2::objects::Session>(12)?
-                .map(Box::new),
-            terminated_time: d.int64(13)?,
-            terminated_time_dt: d.datetime(14)?,
-            tid: d.int32(15)?,
-            uid: d.string(16)?,
-            user: d
-                .object::<crate::v1_0_0_rc2::objects::User>(17)?
-                .map(Box::new),
-            xattributes: d.map(18)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.cmd_line)?;
+        self.created_time = d.int64(1)?;
+        d.datetime_into(2, &mut self.created_time_dt)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::File>(3, &mut self.file)?;
+        d.string_into(4, &mut self.integrity)?;
+        self.integrity_id = d.int32(5)?.map(ProcessIntegrityId::from_id);
+        d.string_list_into(6, &mut self.lineage)?;
+        d.string_list_into(7, &mut self.loaded_modules)?;
+        d.string_into(8, &mut self.name)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Process>(9, &mut self.parent_process)?;
+        self.pid = d.int32(10)?;
+        d.string_into(11, &mut self.sandbox)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Session>(12, &mut self.session)?;
+        self.terminated_time = d.int64(13)?;
+        d.datetime_into(14, &mut self.terminated_time_dt)?;
+        self.tid = d.int32(15)?;
+        d.string_into(16, &mut self.uid)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::User>(17, &mut self.user)?;
+        self.xattributes = d.map(18)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

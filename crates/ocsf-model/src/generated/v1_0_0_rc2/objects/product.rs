@@ -63,17 +63,22 @@ impl crate::columnar::Columnar for Product {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            feature: d
-                .object::<crate::v1_0_0_rc2::objects::Feature>(0)?
-                .map(Box::new),
-            lang: d.string(1)?,
-            name: d.string(2)?,
-            path: d.string(3)?,
-            uid: d.string(4)?,
-            vendor_name: d.string(5)?,
-            version: d.string(6)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Feature>(0, &mut self.feature)?;
+        d.string_into(1, &mut self.lang)?;
+        d.string_into(2, &mut self.name)?;
+        d.string_into(3, &mut self.path)?;
+        d.string_into(4, &mut self.uid)?;
+        d.string_into(5, &mut self.vendor_name)?;
+        d.string_into(6, &mut self.version)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -109,12 +109,19 @@ impl crate::columnar::Columnar for Reputation {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            base_score: d.float(0)?,
-            provider: d.string(1)?,
-            score: d.string(2)?,
-            score_id: d.int32(3)?.map(ReputationScoreId::from_id),
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.base_score = d.float(0)?;
+        d.string_into(1, &mut self.provider)?;
+        d.string_into(2, &mut self.score)?;
+        self.score_id = d.int32(3)?.map(ReputationScoreId::from_id);
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -80,24 +80,27 @@ impl crate::columnar::Columnar for Resource {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            account_uid: d.string(0)?,
-            cloud_partition: d.string(1)?,
-            criticality: d.string(2)?,
-            details: d.string(3)?,
-            device: d
-                .object::<crate::v1_0_0_rc2::objects::Device>(4)?
-                .map(Box::new),
-            group_name: d.string(5)?,
-            labels: d.string_list(6)?,
-            name: d.string(7)?,
-            owner: d
-                .object::<crate::v1_0_0_rc2::objects::User>(8)?
-                .map(Box::new),
-            region: d.string(9)?,
-            type_: d.string(10)?,
-            uid: d.string(11)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.account_uid)?;
+        d.string_into(1, &mut self.cloud_partition)?;
+        d.string_into(2, &mut self.criticality)?;
+        d.string_into(3, &mut self.details)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Device>(4, &mut self.device)?;
+        d.string_into(5, &mut self.group_name)?;
+        d.string_list_into(6, &mut self.labels)?;
+        d.string_into(7, &mut self.name)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::User>(8, &mut self.owner)?;
+        d.string_into(9, &mut self.region)?;
+        d.string_into(10, &mut self.type_)?;
+        d.string_into(11, &mut self.uid)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -51,13 +51,20 @@ impl crate::columnar::Columnar for Response {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            code: d.int32(0)?,
-            error: d.string(1)?,
-            error_message: d.string(2)?,
-            flags: d.string_list(3)?,
-            message: d.string(4)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.code = d.int32(0)?;
+        d.string_into(1, &mut self.error)?;
+        d.string_into(2, &mut self.error_message)?;
+        d.string_list_into(3, &mut self.flags)?;
+        d.string_into(4, &mut self.message)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -69,17 +69,24 @@ impl crate::columnar::Columnar for Session {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            created_time: d.int64(0)?,
-            created_time_dt: d.datetime(1)?,
-            credential_uid: d.string(2)?,
-            expiration_time: d.int64(3)?,
-            expiration_time_dt: d.datetime(4)?,
-            issuer: d.string(5)?,
-            mfa: d.bool(6)?,
-            uid: d.string(7)?,
-            uuid: d.string(8)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.created_time = d.int64(0)?;
+        d.datetime_into(1, &mut self.created_time_dt)?;
+        d.string_into(2, &mut self.credential_uid)?;
+        self.expiration_time = d.int64(3)?;
+        d.datetime_into(4, &mut self.expiration_time_dt)?;
+        d.string_into(5, &mut self.issuer)?;
+        self.mfa = d.bool(6)?;
+        d.string_into(7, &mut self.uid)?;
+        d.string_into(8, &mut self.uuid)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

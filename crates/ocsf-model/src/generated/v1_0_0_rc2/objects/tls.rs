@@ -100,30 +100,40 @@ impl crate::columnar::Columnar for Tls {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            alert: d.int32(0)?,
-            certificate: d
-                .object::<crate::v1_0_0_rc2::objects::Certificate>(1)?
-                .map(Box::new),
-            certificate_chain: d.string_list(2)?,
-            cipher: d.string(3)?,
-            client_ciphers: d.string_list(4)?,
-            extension_list: d.object_list::<crate::v1_0_0_rc2::objects::TlsExtension>(5)?,
-            handshake_dur: d.int32(6)?,
-            ja3_fingerprint: d
-                .object::<crate::v1_0_0_rc2::objects::Fingerprint>(7)?
-                .map(Box::new),
-            ja3_string: d.string(8)?,
-            ja3s_fingerprint: d
-                .object::<crate::v1_0_0_rc2::objects::Fingerprint>(9)?
-                .map(Box::new),
-            ja3s_string: d.string(10)?,
-            key_length: d.int32(11)?,
-            sans: d.object_list::<crate::v1_0_0_rc2::objects::San>(12)?,
-            server_ciphers: d.string_list(13)?,
-            sni: d.string(14)?,
-            version: d.string(15)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.alert = d.int32(0)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Certificate>(1, &mut self.certificate)?;
+        d.string_list_into(2, &mut self.certificate_chain)?;
+        d.string_into(3, &mut self.cipher)?;
+        d.string_list_into(4, &mut self.client_ciphers)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::TlsExtension>(
+            5,
+            &mut self.extension_list,
+        )?;
+        self.handshake_dur = d.int32(6)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Fingerprint>(
+            7,
+            &mut self.ja3_fingerprint,
+        )?;
+        d.string_into(8, &mut self.ja3_string)?;
+        d.boxed_object_into::<crate::v1_0_0_rc2::objects::Fingerprint>(
+            9,
+            &mut self.ja3s_fingerprint,
+        )?;
+        d.string_into(10, &mut self.ja3s_string)?;
+        self.key_length = d.int32(11)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::San>(12, &mut self.sans)?;
+        d.string_list_into(13, &mut self.server_ciphers)?;
+        d.string_into(14, &mut self.sni)?;
+        d.string_into(15, &mut self.version)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

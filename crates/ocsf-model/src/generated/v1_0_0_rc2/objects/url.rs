@@ -350,19 +350,26 @@ impl crate::columnar::Columnar for Url {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            categories: d.string_list(0)?,
-            category_ids: d
-                .int32_list(1)?
-                .map(|v| v.into_iter().map(UrlCategoryIds::from_id).collect()),
-            hostname: d.string(2)?,
-            path: d.string(3)?,
-            port: d.int32(4)?,
-            query_string: d.string(5)?,
-            resource_type: d.string(6)?,
-            scheme: d.string(7)?,
-            text: d.string(8)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_list_into(0, &mut self.categories)?;
+        self.category_ids = d
+            .int32_list(1)?
+            .map(|v| v.into_iter().map(UrlCategoryIds::from_id).collect());
+        d.string_into(2, &mut self.hostname)?;
+        d.string_into(3, &mut self.path)?;
+        self.port = d.int32(4)?;
+        d.string_into(5, &mut self.query_string)?;
+        d.string_into(6, &mut self.resource_type)?;
+        d.string_into(7, &mut self.scheme)?;
+        d.string_into(8, &mut self.text)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

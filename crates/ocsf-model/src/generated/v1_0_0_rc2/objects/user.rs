@@ -167,21 +167,28 @@ impl crate::columnar::Columnar for User {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            account_type: d.string(0)?,
-            account_type_id: d.int32(1)?.map(UserAccountTypeId::from_id),
-            account_uid: d.string(2)?,
-            credential_uid: d.string(3)?,
-            domain: d.string(4)?,
-            email_addr: d.string(5)?,
-            groups: d.object_list::<crate::v1_0_0_rc2::objects::Group>(6)?,
-            name: d.string(7)?,
-            org_uid: d.string(8)?,
-            type_: d.string(9)?,
-            type_id: d.int32(10)?.map(UserTypeId::from_id),
-            uid: d.string(11)?,
-            uuid: d.string(12)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.account_type)?;
+        self.account_type_id = d.int32(1)?.map(UserAccountTypeId::from_id);
+        d.string_into(2, &mut self.account_uid)?;
+        d.string_into(3, &mut self.credential_uid)?;
+        d.string_into(4, &mut self.domain)?;
+        d.string_into(5, &mut self.email_addr)?;
+        d.object_list_into::<crate::v1_0_0_rc2::objects::Group>(6, &mut self.groups)?;
+        d.string_into(7, &mut self.name)?;
+        d.string_into(8, &mut self.org_uid)?;
+        d.string_into(9, &mut self.type_)?;
+        self.type_id = d.int32(10)?.map(UserTypeId::from_id);
+        d.string_into(11, &mut self.uid)?;
+        d.string_into(12, &mut self.uuid)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

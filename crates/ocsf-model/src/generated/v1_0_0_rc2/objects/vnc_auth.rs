@@ -43,10 +43,17 @@ impl crate::columnar::Columnar for VncAuth {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            challenge: d.string(0)?,
-            challenge_response: d.string(1)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.challenge)?;
+        d.string_into(1, &mut self.challenge_response)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -199,14 +199,21 @@ impl crate::columnar::Columnar for WinResource {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            details: d.string(0)?,
-            name: d.string(1)?,
-            svc_name: d.string(2)?,
-            type_: d.string(3)?,
-            type_id: d.int32(4)?.map(WinResourceTypeId::from_id),
-            uid: d.string(5)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.details)?;
+        d.string_into(1, &mut self.name)?;
+        d.string_into(2, &mut self.svc_name)?;
+        d.string_into(3, &mut self.type_)?;
+        self.type_id = d.int32(4)?.map(WinResourceTypeId::from_id);
+        d.string_into(5, &mut self.uid)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -613,4 +613,63 @@ impl crate::columnar::Columnar for Authentication {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.activity_id = d.required(0, d.int32(0)?.map(AuthenticationActivityId::from_id))?;
+        d.string_into(1, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Actor>(2, &mut self.actor)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Api>(3, &mut self.api)?;
+        d.string_into(4, &mut self.auth_protocol)?;
+        self.auth_protocol_id = d.int32(5)?.map(AuthenticationAuthProtocolId::from_id);
+        d.string_into(6, &mut self.category_name)?;
+        self.category_uid = d.required(7, d.int32(7)?)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Certificate>(8, &mut self.certificate)?;
+        d.string_into(9, &mut self.class_name)?;
+        self.class_uid = d.class_uid(10, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Cloud>(11, &mut self.cloud)?;
+        self.count = d.int32(12)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Device>(13, &mut self.device)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::NetworkEndpoint>(14, &mut self.dst_endpoint)?;
+        self.duration = d.int32(15)?;
+        self.end_time = d.int64(16)?;
+        d.datetime_into(17, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_1_0::objects::Enrichment>(18, &mut self.enrichments)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::HttpRequest>(19, &mut self.http_request)?;
+        self.is_cleartext = d.bool(20)?;
+        self.is_mfa = d.bool(21)?;
+        self.is_new_logon = d.bool(22)?;
+        self.is_remote = d.bool(23)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Process>(24, &mut self.logon_process)?;
+        d.string_into(25, &mut self.logon_type)?;
+        self.logon_type_id = d.int32(26)?.map(AuthenticationLogonTypeId::from_id);
+        d.string_into(27, &mut self.message)?;
+        d.required_object_into::<crate::v1_1_0::objects::Metadata>(28, &mut self.metadata)?;
+        d.object_list_into::<crate::v1_1_0::objects::Observable>(29, &mut self.observables)?;
+        d.string_into(30, &mut self.raw_data)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Service>(31, &mut self.service)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Session>(32, &mut self.session)?;
+        d.string_into(33, &mut self.severity)?;
+        self.severity_id = d.required(
+            34,
+            d.int32(34)?.map(crate::v1_1_0::enums::SeverityId::from_id),
+        )?;
+        d.boxed_object_into::<crate::v1_1_0::objects::NetworkEndpoint>(35, &mut self.src_endpoint)?;
+        self.start_time = d.int64(36)?;
+        d.datetime_into(37, &mut self.start_time_dt)?;
+        d.string_into(38, &mut self.status)?;
+        d.string_into(39, &mut self.status_code)?;
+        d.string_into(40, &mut self.status_detail)?;
+        self.status_id = d.int32(41)?.map(crate::v1_1_0::enums::StatusId::from_id);
+        self.time = d.required(42, d.int64(42)?)?;
+        d.datetime_into(43, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(44)?;
+        d.string_into(45, &mut self.type_name)?;
+        self.type_uid = d.required(46, d.int64(46)?)?;
+        self.unmapped = d.map(47)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::User>(48, &mut self.user)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

@@ -465,4 +465,57 @@ impl crate::columnar::Columnar for ComplianceFinding {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.activity_id = d.required(0, d.int32(0)?.map(ComplianceFindingActivityId::from_id))?;
+        d.string_into(1, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Actor>(2, &mut self.actor)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Api>(3, &mut self.api)?;
+        d.string_into(4, &mut self.category_name)?;
+        self.category_uid = d.required(5, d.int32(5)?)?;
+        d.string_into(6, &mut self.class_name)?;
+        self.class_uid = d.class_uid(7, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Cloud>(8, &mut self.cloud)?;
+        d.string_into(9, &mut self.comment)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Compliance>(10, &mut self.compliance)?;
+        d.string_into(11, &mut self.confidence)?;
+        self.confidence_id = d
+            .int32(12)?
+            .map(crate::v1_1_0::enums::ConfidenceId::from_id);
+        self.confidence_score = d.int32(13)?;
+        self.count = d.int32(14)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Device>(15, &mut self.device)?;
+        self.duration = d.int32(16)?;
+        self.end_time = d.int64(17)?;
+        d.datetime_into(18, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_1_0::objects::Enrichment>(19, &mut self.enrichments)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::FindingInfo>(20, &mut self.finding_info)?;
+        d.string_into(21, &mut self.message)?;
+        d.required_object_into::<crate::v1_1_0::objects::Metadata>(22, &mut self.metadata)?;
+        d.object_list_into::<crate::v1_1_0::objects::Observable>(23, &mut self.observables)?;
+        d.string_into(24, &mut self.raw_data)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Remediation>(25, &mut self.remediation)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::ResourceDetails>(26, &mut self.resource)?;
+        d.string_into(27, &mut self.severity)?;
+        self.severity_id = d.required(
+            28,
+            d.int32(28)?.map(crate::v1_1_0::enums::SeverityId::from_id),
+        )?;
+        self.start_time = d.int64(29)?;
+        d.datetime_into(30, &mut self.start_time_dt)?;
+        d.string_into(31, &mut self.status)?;
+        d.string_into(32, &mut self.status_code)?;
+        d.string_into(33, &mut self.status_detail)?;
+        self.status_id = d.int32(34)?.map(ComplianceFindingStatusId::from_id);
+        self.time = d.required(35, d.int64(35)?)?;
+        d.datetime_into(36, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(37)?;
+        d.string_into(38, &mut self.type_name)?;
+        self.type_uid = d.required(39, d.int64(39)?)?;
+        self.unmapped = d.map(40)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

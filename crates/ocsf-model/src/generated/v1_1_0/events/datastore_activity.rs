@@ -488,4 +488,55 @@ impl crate::columnar::Columnar for DatastoreActivity {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.activity_id = d.required(0, d.int32(0)?.map(DatastoreActivityActivityId::from_id))?;
+        d.string_into(1, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Actor>(2, &mut self.actor)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Api>(3, &mut self.api)?;
+        d.string_into(4, &mut self.category_name)?;
+        self.category_uid = d.required(5, d.int32(5)?)?;
+        d.string_into(6, &mut self.class_name)?;
+        self.class_uid = d.class_uid(7, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Cloud>(8, &mut self.cloud)?;
+        self.count = d.int32(9)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Database>(10, &mut self.database)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Databucket>(11, &mut self.databucket)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::NetworkEndpoint>(12, &mut self.dst_endpoint)?;
+        self.duration = d.int32(13)?;
+        self.end_time = d.int64(14)?;
+        d.datetime_into(15, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_1_0::objects::Enrichment>(16, &mut self.enrichments)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::HttpRequest>(17, &mut self.http_request)?;
+        d.string_into(18, &mut self.message)?;
+        d.required_object_into::<crate::v1_1_0::objects::Metadata>(19, &mut self.metadata)?;
+        d.object_list_into::<crate::v1_1_0::objects::Observable>(20, &mut self.observables)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::QueryInfo>(21, &mut self.query_info)?;
+        d.string_into(22, &mut self.raw_data)?;
+        d.string_into(23, &mut self.severity)?;
+        self.severity_id = d.required(
+            24,
+            d.int32(24)?.map(crate::v1_1_0::enums::SeverityId::from_id),
+        )?;
+        d.boxed_object_into::<crate::v1_1_0::objects::NetworkEndpoint>(25, &mut self.src_endpoint)?;
+        self.start_time = d.int64(26)?;
+        d.datetime_into(27, &mut self.start_time_dt)?;
+        d.string_into(28, &mut self.status)?;
+        d.string_into(29, &mut self.status_code)?;
+        d.string_into(30, &mut self.status_detail)?;
+        self.status_id = d.int32(31)?.map(crate::v1_1_0::enums::StatusId::from_id);
+        d.boxed_object_into::<crate::v1_1_0::objects::Table>(32, &mut self.table)?;
+        self.time = d.required(33, d.int64(33)?)?;
+        d.datetime_into(34, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(35)?;
+        d.string_into(36, &mut self.type_)?;
+        self.type_id = d.int32(37)?.map(DatastoreActivityTypeId::from_id);
+        d.string_into(38, &mut self.type_name)?;
+        self.type_uid = d.required(39, d.int64(39)?)?;
+        self.unmapped = d.map(40)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

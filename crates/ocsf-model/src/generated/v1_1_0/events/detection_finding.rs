@@ -602,4 +602,74 @@ impl crate::columnar::Columnar for DetectionFinding {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.action)?;
+        self.action_id = d.int32(1)?.map(crate::v1_1_0::enums::ActionId::from_id);
+        self.activity_id = d.required(2, d.int32(2)?.map(DetectionFindingActivityId::from_id))?;
+        d.string_into(3, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Actor>(4, &mut self.actor)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Api>(5, &mut self.api)?;
+        d.object_list_into::<crate::v1_1_0::objects::Attack>(6, &mut self.attacks)?;
+        d.object_list_into::<crate::v1_1_0::objects::Authorization>(7, &mut self.authorizations)?;
+        d.string_into(8, &mut self.category_name)?;
+        self.category_uid = d.required(9, d.int32(9)?)?;
+        d.string_into(10, &mut self.class_name)?;
+        self.class_uid = d.class_uid(11, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Cloud>(12, &mut self.cloud)?;
+        d.string_into(13, &mut self.comment)?;
+        d.string_into(14, &mut self.confidence)?;
+        self.confidence_id = d
+            .int32(15)?
+            .map(crate::v1_1_0::enums::ConfidenceId::from_id);
+        self.confidence_score = d.int32(16)?;
+        self.count = d.int32(17)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Device>(18, &mut self.device)?;
+        d.string_into(19, &mut self.disposition)?;
+        self.disposition_id = d
+            .int32(20)?
+            .map(crate::v1_1_0::enums::DispositionId::from_id);
+        self.duration = d.int32(21)?;
+        self.end_time = d.int64(22)?;
+        d.datetime_into(23, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_1_0::objects::Enrichment>(24, &mut self.enrichments)?;
+        d.object_list_into::<crate::v1_1_0::objects::Evidences>(25, &mut self.evidences)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::FindingInfo>(26, &mut self.finding_info)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::FirewallRule>(27, &mut self.firewall_rule)?;
+        d.string_into(28, &mut self.impact)?;
+        self.impact_id = d.int32(29)?.map(crate::v1_1_0::enums::ImpactId::from_id);
+        self.impact_score = d.int32(30)?;
+        d.object_list_into::<crate::v1_1_0::objects::Malware>(31, &mut self.malware)?;
+        d.string_into(32, &mut self.message)?;
+        d.required_object_into::<crate::v1_1_0::objects::Metadata>(33, &mut self.metadata)?;
+        d.object_list_into::<crate::v1_1_0::objects::Observable>(34, &mut self.observables)?;
+        d.string_into(35, &mut self.raw_data)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Remediation>(36, &mut self.remediation)?;
+        d.object_list_into::<crate::v1_1_0::objects::ResourceDetails>(37, &mut self.resources)?;
+        d.string_into(38, &mut self.risk_level)?;
+        self.risk_level_id = d.int32(39)?.map(crate::v1_1_0::enums::RiskLevelId::from_id);
+        self.risk_score = d.int32(40)?;
+        d.string_into(41, &mut self.severity)?;
+        self.severity_id = d.required(
+            42,
+            d.int32(42)?.map(crate::v1_1_0::enums::SeverityId::from_id),
+        )?;
+        self.start_time = d.int64(43)?;
+        d.datetime_into(44, &mut self.start_time_dt)?;
+        d.string_into(45, &mut self.status)?;
+        d.string_into(46, &mut self.status_code)?;
+        d.string_into(47, &mut self.status_detail)?;
+        self.status_id = d.int32(48)?.map(DetectionFindingStatusId::from_id);
+        self.time = d.required(49, d.int64(49)?)?;
+        d.datetime_into(50, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(51)?;
+        d.string_into(52, &mut self.type_name)?;
+        self.type_uid = d.required(53, d.int64(53)?)?;
+        self.unmapped = d.map(54)?;
+        d.object_list_into::<crate::v1_1_0::objects::Vulnerability>(55, &mut self.vulnerabilities)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

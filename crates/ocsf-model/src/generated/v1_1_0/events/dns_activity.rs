@@ -703,4 +703,91 @@ impl crate::columnar::Columnar for DnsActivity {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.action)?;
+        self.action_id = d.int32(1)?.map(crate::v1_1_0::enums::ActionId::from_id);
+        self.activity_id = d.required(2, d.int32(2)?.map(DnsActivityActivityId::from_id))?;
+        d.string_into(3, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Actor>(4, &mut self.actor)?;
+        d.object_list_into::<crate::v1_1_0::objects::DnsAnswer>(5, &mut self.answers)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Api>(6, &mut self.api)?;
+        d.string_into(7, &mut self.app_name)?;
+        d.object_list_into::<crate::v1_1_0::objects::Attack>(8, &mut self.attacks)?;
+        d.object_list_into::<crate::v1_1_0::objects::Authorization>(9, &mut self.authorizations)?;
+        d.string_into(10, &mut self.category_name)?;
+        self.category_uid = d.required(11, d.int32(11)?)?;
+        d.string_into(12, &mut self.class_name)?;
+        self.class_uid = d.class_uid(13, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Cloud>(14, &mut self.cloud)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::NetworkConnectionInfo>(
+            15,
+            &mut self.connection_info,
+        )?;
+        self.count = d.int32(16)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Device>(17, &mut self.device)?;
+        d.string_into(18, &mut self.disposition)?;
+        self.disposition_id = d
+            .int32(19)?
+            .map(crate::v1_1_0::enums::DispositionId::from_id);
+        d.boxed_object_into::<crate::v1_1_0::objects::NetworkEndpoint>(20, &mut self.dst_endpoint)?;
+        self.duration = d.int32(21)?;
+        self.end_time = d.int64(22)?;
+        d.datetime_into(23, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_1_0::objects::Enrichment>(24, &mut self.enrichments)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::FirewallRule>(25, &mut self.firewall_rule)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::LoadBalancer>(26, &mut self.load_balancer)?;
+        d.object_list_into::<crate::v1_1_0::objects::Malware>(27, &mut self.malware)?;
+        d.string_into(28, &mut self.message)?;
+        d.required_object_into::<crate::v1_1_0::objects::Metadata>(29, &mut self.metadata)?;
+        d.object_list_into::<crate::v1_1_0::objects::Observable>(30, &mut self.observables)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::NetworkProxy>(31, &mut self.proxy)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::NetworkConnectionInfo>(
+            32,
+            &mut self.proxy_connection_info,
+        )?;
+        d.boxed_object_into::<crate::v1_1_0::objects::NetworkProxy>(33, &mut self.proxy_endpoint)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::HttpRequest>(
+            34,
+            &mut self.proxy_http_request,
+        )?;
+        d.boxed_object_into::<crate::v1_1_0::objects::HttpResponse>(
+            35,
+            &mut self.proxy_http_response,
+        )?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Tls>(36, &mut self.proxy_tls)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::NetworkTraffic>(37, &mut self.proxy_traffic)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::DnsQuery>(38, &mut self.query)?;
+        self.query_time = d.int64(39)?;
+        d.datetime_into(40, &mut self.query_time_dt)?;
+        d.string_into(41, &mut self.raw_data)?;
+        d.string_into(42, &mut self.rcode)?;
+        self.rcode_id = d.int32(43)?.map(DnsActivityRcodeId::from_id);
+        self.response_time = d.int64(44)?;
+        d.datetime_into(45, &mut self.response_time_dt)?;
+        d.string_into(46, &mut self.severity)?;
+        self.severity_id = d.required(
+            47,
+            d.int32(47)?.map(crate::v1_1_0::enums::SeverityId::from_id),
+        )?;
+        d.boxed_object_into::<crate::v1_1_0::objects::NetworkEndpoint>(48, &mut self.src_endpoint)?;
+        self.start_time = d.int64(49)?;
+        d.datetime_into(50, &mut self.start_time_dt)?;
+        d.string_into(51, &mut self.status)?;
+        d.string_into(52, &mut self.status_code)?;
+        d.string_into(53, &mut self.status_detail)?;
+        self.status_id = d.int32(54)?.map(crate::v1_1_0::enums::StatusId::from_id);
+        self.time = d.required(55, d.int64(55)?)?;
+        d.datetime_into(56, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(57)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Tls>(58, &mut self.tls)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::NetworkTraffic>(59, &mut self.traffic)?;
+        d.string_into(60, &mut self.type_name)?;
+        self.type_uid = d.required(61, d.int64(61)?)?;
+        self.unmapped = d.map(62)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

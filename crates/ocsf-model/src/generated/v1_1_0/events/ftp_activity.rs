@@ -616,4 +616,89 @@ impl crate::columnar::Columnar for FtpActivity {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.action)?;
+        self.action_id = d.int32(1)?.map(crate::v1_1_0::enums::ActionId::from_id);
+        self.activity_id = d.required(2, d.int32(2)?.map(FtpActivityActivityId::from_id))?;
+        d.string_into(3, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Actor>(4, &mut self.actor)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Api>(5, &mut self.api)?;
+        d.string_into(6, &mut self.app_name)?;
+        d.object_list_into::<crate::v1_1_0::objects::Attack>(7, &mut self.attacks)?;
+        d.object_list_into::<crate::v1_1_0::objects::Authorization>(8, &mut self.authorizations)?;
+        d.string_into(9, &mut self.category_name)?;
+        self.category_uid = d.required(10, d.int32(10)?)?;
+        d.string_into(11, &mut self.class_name)?;
+        self.class_uid = d.class_uid(12, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Cloud>(13, &mut self.cloud)?;
+        self.codes = d.int32_list(14)?;
+        d.string_into(15, &mut self.command)?;
+        d.string_list_into(16, &mut self.command_responses)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::NetworkConnectionInfo>(
+            17,
+            &mut self.connection_info,
+        )?;
+        self.count = d.int32(18)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Device>(19, &mut self.device)?;
+        d.string_into(20, &mut self.disposition)?;
+        self.disposition_id = d
+            .int32(21)?
+            .map(crate::v1_1_0::enums::DispositionId::from_id);
+        d.boxed_object_into::<crate::v1_1_0::objects::NetworkEndpoint>(22, &mut self.dst_endpoint)?;
+        self.duration = d.int32(23)?;
+        self.end_time = d.int64(24)?;
+        d.datetime_into(25, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_1_0::objects::Enrichment>(26, &mut self.enrichments)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::FirewallRule>(27, &mut self.firewall_rule)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::LoadBalancer>(28, &mut self.load_balancer)?;
+        d.object_list_into::<crate::v1_1_0::objects::Malware>(29, &mut self.malware)?;
+        d.string_into(30, &mut self.message)?;
+        d.required_object_into::<crate::v1_1_0::objects::Metadata>(31, &mut self.metadata)?;
+        d.string_into(32, &mut self.name)?;
+        d.object_list_into::<crate::v1_1_0::objects::Observable>(33, &mut self.observables)?;
+        self.port = d.int32(34)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::NetworkProxy>(35, &mut self.proxy)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::NetworkConnectionInfo>(
+            36,
+            &mut self.proxy_connection_info,
+        )?;
+        d.boxed_object_into::<crate::v1_1_0::objects::NetworkProxy>(37, &mut self.proxy_endpoint)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::HttpRequest>(
+            38,
+            &mut self.proxy_http_request,
+        )?;
+        d.boxed_object_into::<crate::v1_1_0::objects::HttpResponse>(
+            39,
+            &mut self.proxy_http_response,
+        )?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Tls>(40, &mut self.proxy_tls)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::NetworkTraffic>(41, &mut self.proxy_traffic)?;
+        d.string_into(42, &mut self.raw_data)?;
+        d.string_into(43, &mut self.severity)?;
+        self.severity_id = d.required(
+            44,
+            d.int32(44)?.map(crate::v1_1_0::enums::SeverityId::from_id),
+        )?;
+        d.boxed_object_into::<crate::v1_1_0::objects::NetworkEndpoint>(45, &mut self.src_endpoint)?;
+        self.start_time = d.int64(46)?;
+        d.datetime_into(47, &mut self.start_time_dt)?;
+        d.string_into(48, &mut self.status)?;
+        d.string_into(49, &mut self.status_code)?;
+        d.string_into(50, &mut self.status_detail)?;
+        self.status_id = d.int32(51)?.map(crate::v1_1_0::enums::StatusId::from_id);
+        self.time = d.required(52, d.int64(52)?)?;
+        d.datetime_into(53, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(54)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Tls>(55, &mut self.tls)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::NetworkTraffic>(56, &mut self.traffic)?;
+        d.string_into(57, &mut self.type_)?;
+        d.string_into(58, &mut self.type_name)?;
+        self.type_uid = d.required(59, d.int64(59)?)?;
+        self.unmapped = d.map(60)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

@@ -606,4 +606,65 @@ impl crate::columnar::Columnar for IncidentFinding {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.activity_id = d.required(0, d.int32(0)?.map(IncidentFindingActivityId::from_id))?;
+        d.string_into(1, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Api>(2, &mut self.api)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::User>(3, &mut self.assignee)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Group>(4, &mut self.assignee_group)?;
+        d.object_list_into::<crate::v1_1_0::objects::Attack>(5, &mut self.attacks)?;
+        d.string_into(6, &mut self.category_name)?;
+        self.category_uid = d.required(7, d.int32(7)?)?;
+        d.string_into(8, &mut self.class_name)?;
+        self.class_uid = d.class_uid(9, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Cloud>(10, &mut self.cloud)?;
+        d.string_into(11, &mut self.comment)?;
+        d.string_into(12, &mut self.confidence)?;
+        self.confidence_id = d
+            .int32(13)?
+            .map(crate::v1_1_0::enums::ConfidenceId::from_id);
+        self.confidence_score = d.int32(14)?;
+        self.count = d.int32(15)?;
+        d.string_into(16, &mut self.desc)?;
+        self.duration = d.int32(17)?;
+        self.end_time = d.int64(18)?;
+        d.datetime_into(19, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_1_0::objects::Enrichment>(20, &mut self.enrichments)?;
+        d.object_list_into::<crate::v1_1_0::objects::FindingInfo>(21, &mut self.finding_info_list)?;
+        d.string_into(22, &mut self.impact)?;
+        self.impact_id = d.int32(23)?.map(crate::v1_1_0::enums::ImpactId::from_id);
+        self.impact_score = d.int32(24)?;
+        self.is_suspected_breach = d.bool(25)?;
+        d.string_into(26, &mut self.message)?;
+        d.required_object_into::<crate::v1_1_0::objects::Metadata>(27, &mut self.metadata)?;
+        d.object_list_into::<crate::v1_1_0::objects::Observable>(28, &mut self.observables)?;
+        self.priority = d.int32(29)?;
+        self.priority_id = d.int32(30)?.map(IncidentFindingPriorityId::from_id);
+        d.string_into(31, &mut self.raw_data)?;
+        d.string_into(32, &mut self.severity)?;
+        self.severity_id = d.required(
+            33,
+            d.int32(33)?.map(crate::v1_1_0::enums::SeverityId::from_id),
+        )?;
+        d.string_into(34, &mut self.src_url)?;
+        self.start_time = d.int64(35)?;
+        d.datetime_into(36, &mut self.start_time_dt)?;
+        d.string_into(37, &mut self.status)?;
+        d.string_into(38, &mut self.status_code)?;
+        d.string_into(39, &mut self.status_detail)?;
+        self.status_id = d.int32(40)?.map(IncidentFindingStatusId::from_id);
+        self.time = d.required(41, d.int64(41)?)?;
+        d.datetime_into(42, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(43)?;
+        d.string_into(44, &mut self.type_name)?;
+        self.type_uid = d.required(45, d.int64(45)?)?;
+        self.unmapped = d.map(46)?;
+        d.string_into(47, &mut self.verdict)?;
+        self.verdict_id = d.int32(48)?.map(IncidentFindingVerdictId::from_id);
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

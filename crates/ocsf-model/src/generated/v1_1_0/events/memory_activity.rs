@@ -504,4 +504,62 @@ impl crate::columnar::Columnar for MemoryActivity {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.action)?;
+        self.action_id = d.int32(1)?.map(crate::v1_1_0::enums::ActionId::from_id);
+        self.activity_id = d.required(2, d.int32(2)?.map(MemoryActivityActivityId::from_id))?;
+        d.string_into(3, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Actor>(4, &mut self.actor)?;
+        self.actual_permissions = d.int32(5)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Api>(6, &mut self.api)?;
+        d.object_list_into::<crate::v1_1_0::objects::Attack>(7, &mut self.attacks)?;
+        d.object_list_into::<crate::v1_1_0::objects::Authorization>(8, &mut self.authorizations)?;
+        d.string_into(9, &mut self.base_address)?;
+        d.string_into(10, &mut self.category_name)?;
+        self.category_uid = d.required(11, d.int32(11)?)?;
+        d.string_into(12, &mut self.class_name)?;
+        self.class_uid = d.class_uid(13, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Cloud>(14, &mut self.cloud)?;
+        self.count = d.int32(15)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Device>(16, &mut self.device)?;
+        d.string_into(17, &mut self.disposition)?;
+        self.disposition_id = d
+            .int32(18)?
+            .map(crate::v1_1_0::enums::DispositionId::from_id);
+        self.duration = d.int32(19)?;
+        self.end_time = d.int64(20)?;
+        d.datetime_into(21, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_1_0::objects::Enrichment>(22, &mut self.enrichments)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::FirewallRule>(23, &mut self.firewall_rule)?;
+        d.object_list_into::<crate::v1_1_0::objects::Malware>(24, &mut self.malware)?;
+        d.string_into(25, &mut self.message)?;
+        d.required_object_into::<crate::v1_1_0::objects::Metadata>(26, &mut self.metadata)?;
+        d.object_list_into::<crate::v1_1_0::objects::Observable>(27, &mut self.observables)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Process>(28, &mut self.process)?;
+        d.string_into(29, &mut self.raw_data)?;
+        self.requested_permissions = d.int32(30)?;
+        d.string_into(31, &mut self.severity)?;
+        self.severity_id = d.required(
+            32,
+            d.int32(32)?.map(crate::v1_1_0::enums::SeverityId::from_id),
+        )?;
+        self.size = d.int64(33)?;
+        self.start_time = d.int64(34)?;
+        d.datetime_into(35, &mut self.start_time_dt)?;
+        d.string_into(36, &mut self.status)?;
+        d.string_into(37, &mut self.status_code)?;
+        d.string_into(38, &mut self.status_detail)?;
+        self.status_id = d.int32(39)?.map(crate::v1_1_0::enums::StatusId::from_id);
+        self.time = d.required(40, d.int64(40)?)?;
+        d.datetime_into(41, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(42)?;
+        d.string_into(43, &mut self.type_name)?;
+        self.type_uid = d.required(44, d.int64(44)?)?;
+        self.unmapped = d.map(45)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

@@ -652,4 +652,89 @@ impl crate::columnar::Columnar for NtpActivity {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.action)?;
+        self.action_id = d.int32(1)?.map(crate::v1_1_0::enums::ActionId::from_id);
+        self.activity_id = d.required(2, d.int32(2)?.map(NtpActivityActivityId::from_id))?;
+        d.string_into(3, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Actor>(4, &mut self.actor)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Api>(5, &mut self.api)?;
+        d.string_into(6, &mut self.app_name)?;
+        d.object_list_into::<crate::v1_1_0::objects::Attack>(7, &mut self.attacks)?;
+        d.object_list_into::<crate::v1_1_0::objects::Authorization>(8, &mut self.authorizations)?;
+        d.string_into(9, &mut self.category_name)?;
+        self.category_uid = d.required(10, d.int32(10)?)?;
+        d.string_into(11, &mut self.class_name)?;
+        self.class_uid = d.class_uid(12, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Cloud>(13, &mut self.cloud)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::NetworkConnectionInfo>(
+            14,
+            &mut self.connection_info,
+        )?;
+        self.count = d.int32(15)?;
+        self.delay = d.int32(16)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Device>(17, &mut self.device)?;
+        self.dispersion = d.int32(18)?;
+        d.string_into(19, &mut self.disposition)?;
+        self.disposition_id = d
+            .int32(20)?
+            .map(crate::v1_1_0::enums::DispositionId::from_id);
+        d.boxed_object_into::<crate::v1_1_0::objects::NetworkEndpoint>(21, &mut self.dst_endpoint)?;
+        self.duration = d.int32(22)?;
+        self.end_time = d.int64(23)?;
+        d.datetime_into(24, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_1_0::objects::Enrichment>(25, &mut self.enrichments)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::FirewallRule>(26, &mut self.firewall_rule)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::LoadBalancer>(27, &mut self.load_balancer)?;
+        d.object_list_into::<crate::v1_1_0::objects::Malware>(28, &mut self.malware)?;
+        d.string_into(29, &mut self.message)?;
+        d.required_object_into::<crate::v1_1_0::objects::Metadata>(30, &mut self.metadata)?;
+        d.object_list_into::<crate::v1_1_0::objects::Observable>(31, &mut self.observables)?;
+        self.precision = d.int32(32)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::NetworkProxy>(33, &mut self.proxy)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::NetworkConnectionInfo>(
+            34,
+            &mut self.proxy_connection_info,
+        )?;
+        d.boxed_object_into::<crate::v1_1_0::objects::NetworkProxy>(35, &mut self.proxy_endpoint)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::HttpRequest>(
+            36,
+            &mut self.proxy_http_request,
+        )?;
+        d.boxed_object_into::<crate::v1_1_0::objects::HttpResponse>(
+            37,
+            &mut self.proxy_http_response,
+        )?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Tls>(38, &mut self.proxy_tls)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::NetworkTraffic>(39, &mut self.proxy_traffic)?;
+        d.string_into(40, &mut self.raw_data)?;
+        d.string_into(41, &mut self.severity)?;
+        self.severity_id = d.required(
+            42,
+            d.int32(42)?.map(crate::v1_1_0::enums::SeverityId::from_id),
+        )?;
+        d.boxed_object_into::<crate::v1_1_0::objects::NetworkEndpoint>(43, &mut self.src_endpoint)?;
+        self.start_time = d.int64(44)?;
+        d.datetime_into(45, &mut self.start_time_dt)?;
+        d.string_into(46, &mut self.status)?;
+        d.string_into(47, &mut self.status_code)?;
+        d.string_into(48, &mut self.status_detail)?;
+        self.status_id = d.int32(49)?.map(crate::v1_1_0::enums::StatusId::from_id);
+        d.string_into(50, &mut self.stratum)?;
+        self.stratum_id = d.int32(51)?.map(NtpActivityStratumId::from_id);
+        self.time = d.required(52, d.int64(52)?)?;
+        d.datetime_into(53, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(54)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Tls>(55, &mut self.tls)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::NetworkTraffic>(56, &mut self.traffic)?;
+        d.string_into(57, &mut self.type_name)?;
+        self.type_uid = d.required(58, d.int64(58)?)?;
+        self.unmapped = d.map(59)?;
+        d.string_into(60, &mut self.version)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

@@ -621,4 +621,90 @@ impl crate::columnar::Columnar for RdpActivity {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.action)?;
+        self.action_id = d.int32(1)?.map(crate::v1_1_0::enums::ActionId::from_id);
+        self.activity_id = d.required(2, d.int32(2)?.map(RdpActivityActivityId::from_id))?;
+        d.string_into(3, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Actor>(4, &mut self.actor)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Api>(5, &mut self.api)?;
+        d.string_into(6, &mut self.app_name)?;
+        d.object_list_into::<crate::v1_1_0::objects::Attack>(7, &mut self.attacks)?;
+        d.object_list_into::<crate::v1_1_0::objects::Authorization>(8, &mut self.authorizations)?;
+        d.string_list_into(9, &mut self.capabilities)?;
+        d.string_into(10, &mut self.category_name)?;
+        self.category_uid = d.required(11, d.int32(11)?)?;
+        d.string_list_into(12, &mut self.certificate_chain)?;
+        d.string_into(13, &mut self.class_name)?;
+        self.class_uid = d.class_uid(14, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Cloud>(15, &mut self.cloud)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::NetworkConnectionInfo>(
+            16,
+            &mut self.connection_info,
+        )?;
+        self.count = d.int32(17)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Device>(18, &mut self.device)?;
+        d.string_into(19, &mut self.disposition)?;
+        self.disposition_id = d
+            .int32(20)?
+            .map(crate::v1_1_0::enums::DispositionId::from_id);
+        d.boxed_object_into::<crate::v1_1_0::objects::NetworkEndpoint>(21, &mut self.dst_endpoint)?;
+        self.duration = d.int32(22)?;
+        self.end_time = d.int64(23)?;
+        d.datetime_into(24, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_1_0::objects::Enrichment>(25, &mut self.enrichments)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::FirewallRule>(26, &mut self.firewall_rule)?;
+        d.string_into(27, &mut self.identifier_cookie)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::LoadBalancer>(28, &mut self.load_balancer)?;
+        d.object_list_into::<crate::v1_1_0::objects::Malware>(29, &mut self.malware)?;
+        d.string_into(30, &mut self.message)?;
+        d.required_object_into::<crate::v1_1_0::objects::Metadata>(31, &mut self.metadata)?;
+        d.object_list_into::<crate::v1_1_0::objects::Observable>(32, &mut self.observables)?;
+        d.string_into(33, &mut self.protocol_ver)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::NetworkProxy>(34, &mut self.proxy)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::NetworkConnectionInfo>(
+            35,
+            &mut self.proxy_connection_info,
+        )?;
+        d.boxed_object_into::<crate::v1_1_0::objects::NetworkProxy>(36, &mut self.proxy_endpoint)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::HttpRequest>(
+            37,
+            &mut self.proxy_http_request,
+        )?;
+        d.boxed_object_into::<crate::v1_1_0::objects::HttpResponse>(
+            38,
+            &mut self.proxy_http_response,
+        )?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Tls>(39, &mut self.proxy_tls)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::NetworkTraffic>(40, &mut self.proxy_traffic)?;
+        d.string_into(41, &mut self.raw_data)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Display>(42, &mut self.remote_display)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Request>(43, &mut self.request)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Response>(44, &mut self.response)?;
+        d.string_into(45, &mut self.severity)?;
+        self.severity_id = d.required(
+            46,
+            d.int32(46)?.map(crate::v1_1_0::enums::SeverityId::from_id),
+        )?;
+        d.boxed_object_into::<crate::v1_1_0::objects::NetworkEndpoint>(47, &mut self.src_endpoint)?;
+        self.start_time = d.int64(48)?;
+        d.datetime_into(49, &mut self.start_time_dt)?;
+        d.string_into(50, &mut self.status)?;
+        d.string_into(51, &mut self.status_code)?;
+        d.string_into(52, &mut self.status_detail)?;
+        self.status_id = d.int32(53)?.map(crate::v1_1_0::enums::StatusId::from_id);
+        self.time = d.required(54, d.int64(54)?)?;
+        d.datetime_into(55, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(56)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Tls>(57, &mut self.tls)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::NetworkTraffic>(58, &mut self.traffic)?;
+        d.string_into(59, &mut self.type_name)?;
+        self.type_uid = d.required(60, d.int64(60)?)?;
+        self.unmapped = d.map(61)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

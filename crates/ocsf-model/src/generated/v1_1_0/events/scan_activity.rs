@@ -486,4 +486,61 @@ impl crate::columnar::Columnar for ScanActivity {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.activity_id = d.required(0, d.int32(0)?.map(ScanActivityActivityId::from_id))?;
+        d.string_into(1, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Actor>(2, &mut self.actor)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Api>(3, &mut self.api)?;
+        d.string_into(4, &mut self.category_name)?;
+        self.category_uid = d.required(5, d.int32(5)?)?;
+        d.string_into(6, &mut self.class_name)?;
+        self.class_uid = d.class_uid(7, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Cloud>(8, &mut self.cloud)?;
+        d.string_into(9, &mut self.command_uid)?;
+        self.count = d.int32(10)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Device>(11, &mut self.device)?;
+        self.duration = d.int32(12)?;
+        self.end_time = d.int64(13)?;
+        d.datetime_into(14, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_1_0::objects::Enrichment>(15, &mut self.enrichments)?;
+        d.string_into(16, &mut self.message)?;
+        d.required_object_into::<crate::v1_1_0::objects::Metadata>(17, &mut self.metadata)?;
+        self.num_detections = d.int32(18)?;
+        self.num_files = d.int32(19)?;
+        self.num_folders = d.int32(20)?;
+        self.num_network_items = d.int32(21)?;
+        self.num_processes = d.int32(22)?;
+        self.num_registry_items = d.int32(23)?;
+        self.num_resolutions = d.int32(24)?;
+        self.num_skipped_items = d.int32(25)?;
+        self.num_trusted_items = d.int32(26)?;
+        d.object_list_into::<crate::v1_1_0::objects::Observable>(27, &mut self.observables)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Policy>(28, &mut self.policy)?;
+        d.string_into(29, &mut self.raw_data)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Scan>(30, &mut self.scan)?;
+        d.string_into(31, &mut self.schedule_uid)?;
+        d.string_into(32, &mut self.severity)?;
+        self.severity_id = d.required(
+            33,
+            d.int32(33)?.map(crate::v1_1_0::enums::SeverityId::from_id),
+        )?;
+        self.start_time = d.int64(34)?;
+        d.datetime_into(35, &mut self.start_time_dt)?;
+        d.string_into(36, &mut self.status)?;
+        d.string_into(37, &mut self.status_code)?;
+        d.string_into(38, &mut self.status_detail)?;
+        self.status_id = d.int32(39)?.map(crate::v1_1_0::enums::StatusId::from_id);
+        self.time = d.required(40, d.int64(40)?)?;
+        d.datetime_into(41, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(42)?;
+        self.total = d.int32(43)?;
+        d.string_into(44, &mut self.type_name)?;
+        self.type_uid = d.required(45, d.int64(45)?)?;
+        self.unmapped = d.map(46)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

@@ -599,4 +599,71 @@ impl crate::columnar::Columnar for SecurityFinding {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.activity_id = d.required(0, d.int32(0)?.map(SecurityFindingActivityId::from_id))?;
+        d.string_into(1, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Analytic>(2, &mut self.analytic)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Api>(3, &mut self.api)?;
+        d.object_list_into::<crate::v1_1_0::objects::Attack>(4, &mut self.attacks)?;
+        d.string_into(5, &mut self.category_name)?;
+        self.category_uid = d.required(6, d.int32(6)?)?;
+        d.object_list_into::<crate::v1_1_0::objects::CisCsc>(7, &mut self.cis_csc)?;
+        d.string_into(8, &mut self.class_name)?;
+        self.class_uid = d.class_uid(9, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Cloud>(10, &mut self.cloud)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Compliance>(11, &mut self.compliance)?;
+        d.string_into(12, &mut self.confidence)?;
+        self.confidence_id = d
+            .int32(13)?
+            .map(crate::v1_1_0::enums::ConfidenceId::from_id);
+        self.confidence_score = d.int32(14)?;
+        self.count = d.int32(15)?;
+        d.string_list_into(16, &mut self.data_sources)?;
+        self.duration = d.int32(17)?;
+        self.end_time = d.int64(18)?;
+        d.datetime_into(19, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_1_0::objects::Enrichment>(20, &mut self.enrichments)?;
+        self.evidence = d.json(21)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Finding>(22, &mut self.finding)?;
+        d.string_into(23, &mut self.impact)?;
+        self.impact_id = d.int32(24)?.map(crate::v1_1_0::enums::ImpactId::from_id);
+        self.impact_score = d.int32(25)?;
+        d.object_list_into::<crate::v1_1_0::objects::KillChainPhase>(26, &mut self.kill_chain)?;
+        d.object_list_into::<crate::v1_1_0::objects::Malware>(27, &mut self.malware)?;
+        d.string_into(28, &mut self.message)?;
+        d.required_object_into::<crate::v1_1_0::objects::Metadata>(29, &mut self.metadata)?;
+        d.string_list_into(30, &mut self.nist)?;
+        d.object_list_into::<crate::v1_1_0::objects::Observable>(31, &mut self.observables)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Process>(32, &mut self.process)?;
+        d.string_into(33, &mut self.raw_data)?;
+        d.object_list_into::<crate::v1_1_0::objects::ResourceDetails>(34, &mut self.resources)?;
+        d.string_into(35, &mut self.risk_level)?;
+        self.risk_level_id = d.int32(36)?.map(crate::v1_1_0::enums::RiskLevelId::from_id);
+        self.risk_score = d.int32(37)?;
+        d.string_into(38, &mut self.severity)?;
+        self.severity_id = d.required(
+            39,
+            d.int32(39)?.map(crate::v1_1_0::enums::SeverityId::from_id),
+        )?;
+        self.start_time = d.int64(40)?;
+        d.datetime_into(41, &mut self.start_time_dt)?;
+        d.string_into(42, &mut self.state)?;
+        self.state_id = d.int32(43)?.map(SecurityFindingStateId::from_id);
+        d.string_into(44, &mut self.status)?;
+        d.string_into(45, &mut self.status_code)?;
+        d.string_into(46, &mut self.status_detail)?;
+        self.status_id = d.int32(47)?.map(crate::v1_1_0::enums::StatusId::from_id);
+        self.time = d.required(48, d.int64(48)?)?;
+        d.datetime_into(49, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(50)?;
+        d.string_into(51, &mut self.type_name)?;
+        self.type_uid = d.required(52, d.int64(52)?)?;
+        self.unmapped = d.map(53)?;
+        d.object_list_into::<crate::v1_1_0::objects::Vulnerability>(54, &mut self.vulnerabilities)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

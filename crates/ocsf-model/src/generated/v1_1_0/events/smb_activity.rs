@@ -679,4 +679,94 @@ impl crate::columnar::Columnar for SmbActivity {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.action)?;
+        self.action_id = d.int32(1)?.map(crate::v1_1_0::enums::ActionId::from_id);
+        self.activity_id = d.required(2, d.int32(2)?.map(SmbActivityActivityId::from_id))?;
+        d.string_into(3, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Actor>(4, &mut self.actor)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Api>(5, &mut self.api)?;
+        d.string_into(6, &mut self.app_name)?;
+        d.object_list_into::<crate::v1_1_0::objects::Attack>(7, &mut self.attacks)?;
+        d.object_list_into::<crate::v1_1_0::objects::Authorization>(8, &mut self.authorizations)?;
+        d.string_into(9, &mut self.category_name)?;
+        self.category_uid = d.required(10, d.int32(10)?)?;
+        d.string_into(11, &mut self.class_name)?;
+        self.class_uid = d.class_uid(12, Self::CLASS_UID)?;
+        d.string_list_into(13, &mut self.client_dialects)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Cloud>(14, &mut self.cloud)?;
+        d.string_into(15, &mut self.command)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::NetworkConnectionInfo>(
+            16,
+            &mut self.connection_info,
+        )?;
+        self.count = d.int32(17)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::DceRpc>(18, &mut self.dce_rpc)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Device>(19, &mut self.device)?;
+        d.string_into(20, &mut self.dialect)?;
+        d.string_into(21, &mut self.disposition)?;
+        self.disposition_id = d
+            .int32(22)?
+            .map(crate::v1_1_0::enums::DispositionId::from_id);
+        d.boxed_object_into::<crate::v1_1_0::objects::NetworkEndpoint>(23, &mut self.dst_endpoint)?;
+        self.duration = d.int32(24)?;
+        self.end_time = d.int64(25)?;
+        d.datetime_into(26, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_1_0::objects::Enrichment>(27, &mut self.enrichments)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::File>(28, &mut self.file)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::FirewallRule>(29, &mut self.firewall_rule)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::LoadBalancer>(30, &mut self.load_balancer)?;
+        d.object_list_into::<crate::v1_1_0::objects::Malware>(31, &mut self.malware)?;
+        d.string_into(32, &mut self.message)?;
+        d.required_object_into::<crate::v1_1_0::objects::Metadata>(33, &mut self.metadata)?;
+        d.object_list_into::<crate::v1_1_0::objects::Observable>(34, &mut self.observables)?;
+        d.string_into(35, &mut self.open_type)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::NetworkProxy>(36, &mut self.proxy)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::NetworkConnectionInfo>(
+            37,
+            &mut self.proxy_connection_info,
+        )?;
+        d.boxed_object_into::<crate::v1_1_0::objects::NetworkProxy>(38, &mut self.proxy_endpoint)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::HttpRequest>(
+            39,
+            &mut self.proxy_http_request,
+        )?;
+        d.boxed_object_into::<crate::v1_1_0::objects::HttpResponse>(
+            40,
+            &mut self.proxy_http_response,
+        )?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Tls>(41, &mut self.proxy_tls)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::NetworkTraffic>(42, &mut self.proxy_traffic)?;
+        d.string_into(43, &mut self.raw_data)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Response>(44, &mut self.response)?;
+        d.string_into(45, &mut self.severity)?;
+        self.severity_id = d.required(
+            46,
+            d.int32(46)?.map(crate::v1_1_0::enums::SeverityId::from_id),
+        )?;
+        d.string_into(47, &mut self.share)?;
+        d.string_into(48, &mut self.share_type)?;
+        self.share_type_id = d.int32(49)?.map(SmbActivityShareTypeId::from_id);
+        d.boxed_object_into::<crate::v1_1_0::objects::NetworkEndpoint>(50, &mut self.src_endpoint)?;
+        self.start_time = d.int64(51)?;
+        d.datetime_into(52, &mut self.start_time_dt)?;
+        d.string_into(53, &mut self.status)?;
+        d.string_into(54, &mut self.status_code)?;
+        d.string_into(55, &mut self.status_detail)?;
+        self.status_id = d.int32(56)?.map(crate::v1_1_0::enums::StatusId::from_id);
+        self.time = d.required(57, d.int64(57)?)?;
+        d.datetime_into(58, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(59)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Tls>(60, &mut self.tls)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::NetworkTraffic>(61, &mut self.traffic)?;
+        d.string_into(62, &mut self.tree_uid)?;
+        d.string_into(63, &mut self.type_name)?;
+        self.type_uid = d.required(64, d.int64(64)?)?;
+        self.unmapped = d.map(65)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

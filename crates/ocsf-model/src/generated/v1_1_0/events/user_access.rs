@@ -397,4 +397,50 @@ impl crate::columnar::Columnar for UserAccess {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.activity_id = d.required(0, d.int32(0)?.map(UserAccessActivityId::from_id))?;
+        d.string_into(1, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Actor>(2, &mut self.actor)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Api>(3, &mut self.api)?;
+        d.string_into(4, &mut self.category_name)?;
+        self.category_uid = d.required(5, d.int32(5)?)?;
+        d.string_into(6, &mut self.class_name)?;
+        self.class_uid = d.class_uid(7, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Cloud>(8, &mut self.cloud)?;
+        self.count = d.int32(9)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Device>(10, &mut self.device)?;
+        self.duration = d.int32(11)?;
+        self.end_time = d.int64(12)?;
+        d.datetime_into(13, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_1_0::objects::Enrichment>(14, &mut self.enrichments)?;
+        d.string_into(15, &mut self.message)?;
+        d.required_object_into::<crate::v1_1_0::objects::Metadata>(16, &mut self.metadata)?;
+        d.object_list_into::<crate::v1_1_0::objects::Observable>(17, &mut self.observables)?;
+        d.string_list_into(18, &mut self.privileges)?;
+        d.string_into(19, &mut self.raw_data)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::ResourceDetails>(20, &mut self.resource)?;
+        d.string_into(21, &mut self.severity)?;
+        self.severity_id = d.required(
+            22,
+            d.int32(22)?.map(crate::v1_1_0::enums::SeverityId::from_id),
+        )?;
+        self.start_time = d.int64(23)?;
+        d.datetime_into(24, &mut self.start_time_dt)?;
+        d.string_into(25, &mut self.status)?;
+        d.string_into(26, &mut self.status_code)?;
+        d.string_into(27, &mut self.status_detail)?;
+        self.status_id = d.int32(28)?.map(crate::v1_1_0::enums::StatusId::from_id);
+        self.time = d.required(29, d.int64(29)?)?;
+        d.datetime_into(30, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(31)?;
+        d.string_into(32, &mut self.type_name)?;
+        self.type_uid = d.required(33, d.int64(33)?)?;
+        self.unmapped = d.map(34)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::User>(35, &mut self.user)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

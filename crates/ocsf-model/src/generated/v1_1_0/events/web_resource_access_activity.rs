@@ -480,4 +480,72 @@ impl crate::columnar::Columnar for WebResourceAccessActivity {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.activity_id = d.required(
+            0,
+            d.int32(0)?
+                .map(WebResourceAccessActivityActivityId::from_id),
+        )?;
+        d.string_into(1, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Actor>(2, &mut self.actor)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Api>(3, &mut self.api)?;
+        d.string_into(4, &mut self.category_name)?;
+        self.category_uid = d.required(5, d.int32(5)?)?;
+        d.string_into(6, &mut self.class_name)?;
+        self.class_uid = d.class_uid(7, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Cloud>(8, &mut self.cloud)?;
+        self.count = d.int32(9)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Device>(10, &mut self.device)?;
+        self.duration = d.int32(11)?;
+        self.end_time = d.int64(12)?;
+        d.datetime_into(13, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_1_0::objects::Enrichment>(14, &mut self.enrichments)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::HttpRequest>(15, &mut self.http_request)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::HttpResponse>(16, &mut self.http_response)?;
+        d.string_into(17, &mut self.message)?;
+        d.required_object_into::<crate::v1_1_0::objects::Metadata>(18, &mut self.metadata)?;
+        d.object_list_into::<crate::v1_1_0::objects::Observable>(19, &mut self.observables)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::NetworkProxy>(20, &mut self.proxy)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::NetworkConnectionInfo>(
+            21,
+            &mut self.proxy_connection_info,
+        )?;
+        d.boxed_object_into::<crate::v1_1_0::objects::NetworkProxy>(22, &mut self.proxy_endpoint)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::HttpRequest>(
+            23,
+            &mut self.proxy_http_request,
+        )?;
+        d.boxed_object_into::<crate::v1_1_0::objects::HttpResponse>(
+            24,
+            &mut self.proxy_http_response,
+        )?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Tls>(25, &mut self.proxy_tls)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::NetworkTraffic>(26, &mut self.proxy_traffic)?;
+        d.string_into(27, &mut self.raw_data)?;
+        d.string_into(28, &mut self.severity)?;
+        self.severity_id = d.required(
+            29,
+            d.int32(29)?.map(crate::v1_1_0::enums::SeverityId::from_id),
+        )?;
+        d.boxed_object_into::<crate::v1_1_0::objects::NetworkEndpoint>(30, &mut self.src_endpoint)?;
+        self.start_time = d.int64(31)?;
+        d.datetime_into(32, &mut self.start_time_dt)?;
+        d.string_into(33, &mut self.status)?;
+        d.string_into(34, &mut self.status_code)?;
+        d.string_into(35, &mut self.status_detail)?;
+        self.status_id = d.int32(36)?.map(crate::v1_1_0::enums::StatusId::from_id);
+        self.time = d.required(37, d.int64(37)?)?;
+        d.datetime_into(38, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(39)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Tls>(40, &mut self.tls)?;
+        d.string_into(41, &mut self.type_name)?;
+        self.type_uid = d.required(42, d.int64(42)?)?;
+        self.unmapped = d.map(43)?;
+        d.object_list_into::<crate::v1_1_0::objects::WebResource>(44, &mut self.web_resources)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

@@ -107,12 +107,19 @@ impl crate::columnar::Columnar for Account {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            name: d.string(0)?,
-            type_: d.string(1)?,
-            type_id: d.int32(2)?.map(AccountTypeId::from_id),
-            uid: d.string(3)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.name)?;
+        d.string_into(1, &mut self.type_)?;
+        self.type_id = d.int32(2)?.map(AccountTypeId::from_id);
+        d.string_into(3, &mut self.uid)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -59,18 +59,21 @@ impl crate::columnar::Columnar for Actor {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            authorizations: d.object_list::<crate::v1_1_0::objects::Authorization>(0)?,
-            idp: d.object::<crate::v1_1_0::objects::Idp>(1)?.map(Box::new),
-            invoked_by: d.string(2)?,
-            process: d
-                .object::<crate::v1_1_0::objects::Process>(3)?
-                .map(Box::new),
-            session: d
-                .object::<crate::v1_1_0::objects::Session>(4)?
-                .map(Box::new),
-            user: d.object::<crate::v1_1_0::objects::User>(5)?.map(Box::new),
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.object_list_into::<crate::v1_1_0::objects::Authorization>(0, &mut self.authorizations)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Idp>(1, &mut self.idp)?;
+        d.string_into(2, &mut self.invoked_by)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Process>(3, &mut self.process)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Session>(4, &mut self.session)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::User>(5, &mut self.user)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

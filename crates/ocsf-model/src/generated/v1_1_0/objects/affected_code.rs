@@ -56,15 +56,20 @@ impl crate::columnar::Columnar for AffectedCode {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            end_line: d.int32(0)?,
-            file: d.object::<crate::v1_1_0::objects::File>(1)?.map(Box::new),
-            owner: d.object::<crate::v1_1_0::objects::User>(2)?.map(Box::new),
-            remediation: d
-                .object::<crate::v1_1_0::objects::Remediation>(3)?
-                .map(Box::new),
-            start_line: d.int32(4)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.end_line = d.int32(0)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::File>(1, &mut self.file)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::User>(2, &mut self.owner)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Remediation>(3, &mut self.remediation)?;
+        self.start_line = d.int32(4)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

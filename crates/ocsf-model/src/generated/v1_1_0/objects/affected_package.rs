@@ -79,21 +79,26 @@ impl crate::columnar::Columnar for AffectedPackage {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            architecture: d.string(0)?,
-            epoch: d.int32(1)?,
-            fixed_in_version: d.string(2)?,
-            license: d.string(3)?,
-            name: d.string(4)?,
-            package_manager: d.string(5)?,
-            path: d.string(6)?,
-            purl: d.string(7)?,
-            release: d.string(8)?,
-            remediation: d
-                .object::<crate::v1_1_0::objects::Remediation>(9)?
-                .map(Box::new),
-            version: d.string(10)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.architecture)?;
+        self.epoch = d.int32(1)?;
+        d.string_into(2, &mut self.fixed_in_version)?;
+        d.string_into(3, &mut self.license)?;
+        d.string_into(4, &mut self.name)?;
+        d.string_into(5, &mut self.package_manager)?;
+        d.string_into(6, &mut self.path)?;
+        d.string_into(7, &mut self.purl)?;
+        d.string_into(8, &mut self.release)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Remediation>(9, &mut self.remediation)?;
+        d.string_into(10, &mut self.version)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -109,16 +109,23 @@ impl crate::columnar::Columnar for Analytic {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            category: d.string(0)?,
-            desc: d.string(1)?,
-            name: d.string(2)?,
-            related_analytics: d.object_list::<crate::v1_1_0::objects::Analytic>(3)?,
-            type_: d.string(4)?,
-            type_id: d.int32(5)?.map(AnalyticTypeId::from_id),
-            uid: d.string(6)?,
-            version: d.string(7)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.category)?;
+        d.string_into(1, &mut self.desc)?;
+        d.string_into(2, &mut self.name)?;
+        d.object_list_into::<crate::v1_1_0::objects::Analytic>(3, &mut self.related_analytics)?;
+        d.string_into(4, &mut self.type_)?;
+        self.type_id = d.int32(5)?.map(AnalyticTypeId::from_id);
+        d.string_into(6, &mut self.uid)?;
+        d.string_into(7, &mut self.version)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -55,17 +55,20 @@ impl crate::columnar::Columnar for Attack {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            sub_technique: d
-                .object::<crate::v1_1_0::objects::SubTechnique>(0)?
-                .map(Box::new),
-            tactic: d.object::<crate::v1_1_0::objects::Tactic>(1)?.map(Box::new),
-            tactics: d.object_list::<crate::v1_1_0::objects::Tactic>(2)?,
-            technique: d
-                .object::<crate::v1_1_0::objects::Technique>(3)?
-                .map(Box::new),
-            version: d.string(4)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.boxed_object_into::<crate::v1_1_0::objects::SubTechnique>(0, &mut self.sub_technique)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Tactic>(1, &mut self.tactic)?;
+        d.object_list_into::<crate::v1_1_0::objects::Tactic>(2, &mut self.tactics)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Technique>(3, &mut self.technique)?;
+        d.string_into(4, &mut self.version)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

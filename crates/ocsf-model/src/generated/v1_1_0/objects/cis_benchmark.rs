@@ -46,11 +46,18 @@ impl crate::columnar::Columnar for CisBenchmark {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            cis_controls: d.object_list::<crate::v1_1_0::objects::CisControl>(0)?,
-            desc: d.string(1)?,
-            name: d.string(2)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.object_list_into::<crate::v1_1_0::objects::CisControl>(0, &mut self.cis_controls)?;
+        d.string_into(1, &mut self.desc)?;
+        d.string_into(2, &mut self.name)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -42,10 +42,17 @@ impl crate::columnar::Columnar for CisCsc {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            control: d.string(0)?,
-            version: d.string(1)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.control)?;
+        d.string_into(1, &mut self.version)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -98,15 +98,22 @@ impl crate::columnar::Columnar for Compliance {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            control: d.string(0)?,
-            requirements: d.string_list(1)?,
-            standards: d.string_list(2)?,
-            status: d.string(3)?,
-            status_code: d.string(4)?,
-            status_detail: d.string(5)?,
-            status_id: d.int32(6)?.map(ComplianceStatusId::from_id),
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.control)?;
+        d.string_list_into(1, &mut self.requirements)?;
+        d.string_list_into(2, &mut self.standards)?;
+        d.string_into(3, &mut self.status)?;
+        d.string_into(4, &mut self.status_code)?;
+        d.string_into(5, &mut self.status_detail)?;
+        self.status_id = d.int32(6)?.map(ComplianceStatusId::from_id);
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

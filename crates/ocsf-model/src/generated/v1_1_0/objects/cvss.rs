@@ -81,15 +81,22 @@ impl crate::columnar::Columnar for Cvss {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            base_score: d.float(0)?,
-            depth: d.string(1)?.map(|s| CvssDepth::from_value(&s)),
-            metrics: d.object_list::<crate::v1_1_0::objects::Metric>(2)?,
-            overall_score: d.float(3)?,
-            severity: d.string(4)?,
-            vector_string: d.string(5)?,
-            version: d.string(6)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.base_score = d.float(0)?;
+        self.depth = d.string(1)?.map(|s| CvssDepth::from_value(&s));
+        d.object_list_into::<crate::v1_1_0::objects::Metric>(2, &mut self.metrics)?;
+        self.overall_score = d.float(3)?;
+        d.string_into(4, &mut self.severity)?;
+        d.string_into(5, &mut self.vector_string)?;
+        d.string_into(6, &mut self.version)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

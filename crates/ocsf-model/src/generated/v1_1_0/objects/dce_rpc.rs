@@ -55,15 +55,20 @@ impl crate::columnar::Columnar for DceRpc {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            command: d.string(0)?,
-            command_response: d.string(1)?,
-            flags: d.string_list(2)?,
-            opnum: d.int32(3)?,
-            rpc_interface: d
-                .object::<crate::v1_1_0::objects::RpcInterface>(4)?
-                .map(Box::new),
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.command)?;
+        d.string_into(1, &mut self.command_response)?;
+        d.string_list_into(2, &mut self.flags)?;
+        self.opnum = d.int32(3)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::RpcInterface>(4, &mut self.rpc_interface)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -246,62 +246,64 @@ impl crate::columnar::Columnar for Device {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            autoscale_uid: d.string(0)?,
-            container: d
-                .object::<crate::v1_1_0::objects::Container>(1)?
-                .map(Box::new),
-            created_time: d.int64(2)?,
-            created_time_dt: d.datetime(3)?,
-            desc: d.string(4)?,
-            domain: d.string(5)?,
-            first_seen_time: d.int64(6)?,
-            first_seen_time_dt: d.datetime(7)?,
-            groups: d.object_list::<crate::v1_1_0::objects::Group>(8)?,
-            hostname: d.string(9)?,
-            hw_info: d
-                .object::<crate::v1_1_0::objects::DeviceHwInfo>(10)?
-                .map(Box::new),
-            hypervisor: d.string(11)?,
-            image: d.object::<crate::v1_1_0::objects::Image>(12)?.map(Box::new),
-            imei: d.string(13)?,
-            instance_uid: d.string(14)?,
-            interface_name: d.string(15)?,
-            interface_uid: d.string(16)?,
-            ip: d.string(17)?,
-            is_compliant: d.bool(18)?,
-            is_managed: d.bool(19)?,
-            is_personal: d.bool(20)?,
-            is_trusted: d.bool(21)?,
-            last_seen_time: d.int64(22)?,
-            last_seen_time_dt: d.datetime(23)?,
-            location: d
-                .object::<crate::v1_1_0::objects::Location>(24)?
-                .map(Box::new),
-            mac: d.string(25)?,
-            modified_time: d.int64(26)?,
-            modified_time_dt: d.datetime(27)?,
-            name: d.string(28)?,
-            namespace_pid: d.int32(29)?,
-            network_interfaces: d.object_list::<crate::v1_1_0::objects::NetworkInterface>(30)?,
-            org: d
-                .object::<crate::v1_1_0::objects::Organization>(31)?
-                .map(Box::new),
-            os: d.object::<crate::v1_1_0::objects::Os>(32)?.map(Box::new),
-            region: d.string(33)?,
-            risk_level: d.string(34)?,
-            risk_level_id: d.int32(35)?.map(crate::v1_1_0::enums::RiskLevelId::from_id),
-            risk_score: d.int32(36)?,
-            subnet: d.string(37)?,
-            subnet_uid: d.string(38)?,
-            type_: d.string(39)?,
-            type_id: d.int32(40)?.map(crate::v1_1_0::enums::TypeId::from_id),
-            uid: d.string(41)?,
-            uid_alt: d.string(42)?,
-            vlan_uid: d.string(43)?,
-            vpc_uid: d.string(44)?,
-            zone: d.string(45)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.autoscale_uid)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Container>(1, &mut self.container)?;
+        self.created_time = d.int64(2)?;
+        d.datetime_into(3, &mut self.created_time_dt)?;
+        d.string_into(4, &mut self.desc)?;
+        d.string_into(5, &mut self.domain)?;
+        self.first_seen_time = d.int64(6)?;
+        d.datetime_into(7, &mut self.first_seen_time_dt)?;
+        d.object_list_into::<crate::v1_1_0::objects::Group>(8, &mut self.groups)?;
+        d.string_into(9, &mut self.hostname)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::DeviceHwInfo>(10, &mut self.hw_info)?;
+        d.string_into(11, &mut self.hypervisor)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Image>(12, &mut self.image)?;
+        d.string_into(13, &mut self.imei)?;
+        d.string_into(14, &mut self.instance_uid)?;
+        d.string_into(15, &mut self.interface_name)?;
+        d.string_into(16, &mut self.interface_uid)?;
+        d.string_into(17, &mut self.ip)?;
+        self.is_compliant = d.bool(18)?;
+        self.is_managed = d.bool(19)?;
+        self.is_personal = d.bool(20)?;
+        self.is_trusted = d.bool(21)?;
+        self.last_seen_time = d.int64(22)?;
+        d.datetime_into(23, &mut self.last_seen_time_dt)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Location>(24, &mut self.location)?;
+        d.string_into(25, &mut self.mac)?;
+        self.modified_time = d.int64(26)?;
+        d.datetime_into(27, &mut self.modified_time_dt)?;
+        d.string_into(28, &mut self.name)?;
+        self.namespace_pid = d.int32(29)?;
+        d.object_list_into::<crate::v1_1_0::objects::NetworkInterface>(
+            30,
+            &mut self.network_interfaces,
+        )?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Organization>(31, &mut self.org)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Os>(32, &mut self.os)?;
+        d.string_into(33, &mut self.region)?;
+        d.string_into(34, &mut self.risk_level)?;
+        self.risk_level_id = d.int32(35)?.map(crate::v1_1_0::enums::RiskLevelId::from_id);
+        self.risk_score = d.int32(36)?;
+        d.string_into(37, &mut self.subnet)?;
+        d.string_into(38, &mut self.subnet_uid)?;
+        d.string_into(39, &mut self.type_)?;
+        self.type_id = d.int32(40)?.map(crate::v1_1_0::enums::TypeId::from_id);
+        d.string_into(41, &mut self.uid)?;
+        d.string_into(42, &mut self.uid_alt)?;
+        d.string_into(43, &mut self.vlan_uid)?;
+        d.string_into(44, &mut self.vpc_uid)?;
+        d.string_into(45, &mut self.zone)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -128,34 +128,35 @@ impl crate::columnar::Columnar for Endpoint {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            container: d
-                .object::<crate::v1_1_0::objects::Container>(0)?
-                .map(Box::new),
-            domain: d.string(1)?,
-            hostname: d.string(2)?,
-            hw_info: d
-                .object::<crate::v1_1_0::objects::DeviceHwInfo>(3)?
-                .map(Box::new),
-            instance_uid: d.string(4)?,
-            interface_name: d.string(5)?,
-            interface_uid: d.string(6)?,
-            ip: d.string(7)?,
-            location: d
-                .object::<crate::v1_1_0::objects::Location>(8)?
-                .map(Box::new),
-            mac: d.string(9)?,
-            name: d.string(10)?,
-            namespace_pid: d.int32(11)?,
-            os: d.object::<crate::v1_1_0::objects::Os>(12)?.map(Box::new),
-            subnet_uid: d.string(13)?,
-            type_: d.string(14)?,
-            type_id: d.int32(15)?.map(crate::v1_1_0::enums::TypeId::from_id),
-            uid: d.string(16)?,
-            vlan_uid: d.string(17)?,
-            vpc_uid: d.string(18)?,
-            zone: d.string(19)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.boxed_object_into::<crate::v1_1_0::objects::Container>(0, &mut self.container)?;
+        d.string_into(1, &mut self.domain)?;
+        d.string_into(2, &mut self.hostname)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::DeviceHwInfo>(3, &mut self.hw_info)?;
+        d.string_into(4, &mut self.instance_uid)?;
+        d.string_into(5, &mut self.interface_name)?;
+        d.string_into(6, &mut self.interface_uid)?;
+        d.string_into(7, &mut self.ip)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Location>(8, &mut self.location)?;
+        d.string_into(9, &mut self.mac)?;
+        d.string_into(10, &mut self.name)?;
+        self.namespace_pid = d.int32(11)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Os>(12, &mut self.os)?;
+        d.string_into(13, &mut self.subnet_uid)?;
+        d.string_into(14, &mut self.type_)?;
+        self.type_id = d.int32(15)?.map(crate::v1_1_0::enums::TypeId::from_id);
+        d.string_into(16, &mut self.uid)?;
+        d.string_into(17, &mut self.vlan_uid)?;
+        d.string_into(18, &mut self.vpc_uid)?;
+        d.string_into(19, &mut self.zone)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -57,13 +57,20 @@ impl crate::columnar::Columnar for Enrichment {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            data: d.json(0)?,
-            name: d.string(1)?,
-            provider: d.string(2)?,
-            type_: d.string(3)?,
-            value: d.string(4)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.data = d.json(0)?;
+        d.string_into(1, &mut self.name)?;
+        d.string_into(2, &mut self.provider)?;
+        d.string_into(3, &mut self.type_)?;
+        d.string_into(4, &mut self.value)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

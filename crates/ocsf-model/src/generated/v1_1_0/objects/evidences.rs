@@ -71,27 +71,27 @@ impl crate::columnar::Columnar for Evidences {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            actor: d.object::<crate::v1_1_0::objects::Actor>(0)?.map(Box::new),
-            api: d.object::<crate::v1_1_0::objects::Api>(1)?.map(Box::new),
-            connection_info: d
-                .object::<crate::v1_1_0::objects::NetworkConnectionInfo>(2)?
-                .map(Box::new),
-            data: d.json(3)?,
-            dst_endpoint: d
-                .object::<crate::v1_1_0::objects::NetworkEndpoint>(4)?
-                .map(Box::new),
-            file: d.object::<crate::v1_1_0::objects::File>(5)?.map(Box::new),
-            process: d
-                .object::<crate::v1_1_0::objects::Process>(6)?
-                .map(Box::new),
-            query: d
-                .object::<crate::v1_1_0::objects::DnsQuery>(7)?
-                .map(Box::new),
-            src_endpoint: d
-                .object::<crate::v1_1_0::objects::NetworkEndpoint>(8)?
-                .map(Box::new),
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.boxed_object_into::<crate::v1_1_0::objects::Actor>(0, &mut self.actor)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Api>(1, &mut self.api)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::NetworkConnectionInfo>(
+            2,
+            &mut self.connection_info,
+        )?;
+        self.data = d.json(3)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::NetworkEndpoint>(4, &mut self.dst_endpoint)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::File>(5, &mut self.file)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Process>(6, &mut self.process)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::DnsQuery>(7, &mut self.query)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::NetworkEndpoint>(8, &mut self.src_endpoint)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

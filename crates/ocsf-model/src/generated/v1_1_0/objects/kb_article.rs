@@ -84,22 +84,27 @@ impl crate::columnar::Columnar for KbArticle {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            bulletin: d.string(0)?,
-            classification: d.string(1)?,
-            created_time: d.int64(2)?,
-            created_time_dt: d.datetime(3)?,
-            is_superseded: d.bool(4)?,
-            os: d.object::<crate::v1_1_0::objects::Os>(5)?.map(Box::new),
-            product: d
-                .object::<crate::v1_1_0::objects::Product>(6)?
-                .map(Box::new),
-            severity: d.string(7)?,
-            size: d.int64(8)?,
-            src_url: d.string(9)?,
-            title: d.string(10)?,
-            uid: d.string(11)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.bulletin)?;
+        d.string_into(1, &mut self.classification)?;
+        self.created_time = d.int64(2)?;
+        d.datetime_into(3, &mut self.created_time_dt)?;
+        self.is_superseded = d.bool(4)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Os>(5, &mut self.os)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Product>(6, &mut self.product)?;
+        d.string_into(7, &mut self.severity)?;
+        self.size = d.int64(8)?;
+        d.string_into(9, &mut self.src_url)?;
+        d.string_into(10, &mut self.title)?;
+        d.string_into(11, &mut self.uid)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -40,9 +40,16 @@ impl crate::columnar::Columnar for KernelDriver {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            file: d.object::<crate::v1_1_0::objects::File>(0)?.map(Box::new),
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.boxed_object_into::<crate::v1_1_0::objects::File>(0, &mut self.file)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -89,10 +89,17 @@ impl crate::columnar::Columnar for KillChainPhase {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            phase: d.string(0)?,
-            phase_id: d.int32(1)?.map(KillChainPhasePhaseId::from_id),
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.phase)?;
+        self.phase_id = d.int32(1)?.map(KillChainPhasePhaseId::from_id);
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -87,23 +87,28 @@ impl crate::columnar::Columnar for Logger {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            device: d.object::<crate::v1_1_0::objects::Device>(0)?.map(Box::new),
-            log_level: d.string(1)?,
-            log_name: d.string(2)?,
-            log_provider: d.string(3)?,
-            log_version: d.string(4)?,
-            logged_time: d.int64(5)?,
-            logged_time_dt: d.datetime(6)?,
-            name: d.string(7)?,
-            product: d
-                .object::<crate::v1_1_0::objects::Product>(8)?
-                .map(Box::new),
-            transmit_time: d.int64(9)?,
-            transmit_time_dt: d.datetime(10)?,
-            uid: d.string(11)?,
-            version: d.string(12)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.boxed_object_into::<crate::v1_1_0::objects::Device>(0, &mut self.device)?;
+        d.string_into(1, &mut self.log_level)?;
+        d.string_into(2, &mut self.log_name)?;
+        d.string_into(3, &mut self.log_provider)?;
+        d.string_into(4, &mut self.log_version)?;
+        self.logged_time = d.int64(5)?;
+        d.datetime_into(6, &mut self.logged_time_dt)?;
+        d.string_into(7, &mut self.name)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Product>(8, &mut self.product)?;
+        self.transmit_time = d.int64(9)?;
+        d.datetime_into(10, &mut self.transmit_time_dt)?;
+        d.string_into(11, &mut self.uid)?;
+        d.string_into(12, &mut self.version)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

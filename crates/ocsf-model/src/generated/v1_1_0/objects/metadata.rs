@@ -131,35 +131,38 @@ impl crate::columnar::Columnar for Metadata {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            correlation_uid: d.string(0)?,
-            event_code: d.string(1)?,
-            extension: d
-                .object::<crate::v1_1_0::objects::Extension>(2)?
-                .map(Box::new),
-            extensions: d.object_list::<crate::v1_1_0::objects::Extension>(3)?,
-            labels: d.string_list(4)?,
-            log_level: d.string(5)?,
-            log_name: d.string(6)?,
-            log_provider: d.string(7)?,
-            log_version: d.string(8)?,
-            logged_time: d.int64(9)?,
-            logged_time_dt: d.datetime(10)?,
-            loggers: d.object_list::<crate::v1_1_0::objects::Logger>(11)?,
-            modified_time: d.int64(12)?,
-            modified_time_dt: d.datetime(13)?,
-            original_time: d.string(14)?,
-            processed_time: d.int64(15)?,
-            processed_time_dt: d.datetime(16)?,
-            product: d
-                .object::<crate::v1_1_0::objects::Product>(17)?
-                .map(Box::new),
-            profiles: d.string_list(18)?,
-            sequence: d.int32(19)?,
-            tenant_uid: d.string(20)?,
-            uid: d.string(21)?,
-            version: d.string(22)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.correlation_uid)?;
+        d.string_into(1, &mut self.event_code)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Extension>(2, &mut self.extension)?;
+        d.object_list_into::<crate::v1_1_0::objects::Extension>(3, &mut self.extensions)?;
+        d.string_list_into(4, &mut self.labels)?;
+        d.string_into(5, &mut self.log_level)?;
+        d.string_into(6, &mut self.log_name)?;
+        d.string_into(7, &mut self.log_provider)?;
+        d.string_into(8, &mut self.log_version)?;
+        self.logged_time = d.int64(9)?;
+        d.datetime_into(10, &mut self.logged_time_dt)?;
+        d.object_list_into::<crate::v1_1_0::objects::Logger>(11, &mut self.loggers)?;
+        self.modified_time = d.int64(12)?;
+        d.datetime_into(13, &mut self.modified_time_dt)?;
+        d.string_into(14, &mut self.original_time)?;
+        self.processed_time = d.int64(15)?;
+        d.datetime_into(16, &mut self.processed_time_dt)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Product>(17, &mut self.product)?;
+        d.string_list_into(18, &mut self.profiles)?;
+        self.sequence = d.int32(19)?;
+        d.string_into(20, &mut self.tenant_uid)?;
+        d.string_into(21, &mut self.uid)?;
+        d.string_into(22, &mut self.version)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -144,40 +144,39 @@ impl crate::columnar::Columnar for NetworkEndpoint {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            container: d
-                .object::<crate::v1_1_0::objects::Container>(0)?
-                .map(Box::new),
-            domain: d.string(1)?,
-            hostname: d.string(2)?,
-            hw_info: d
-                .object::<crate::v1_1_0::objects::DeviceHwInfo>(3)?
-                .map(Box::new),
-            instance_uid: d.string(4)?,
-            interface_name: d.string(5)?,
-            interface_uid: d.string(6)?,
-            intermediate_ips: d.string_list(7)?,
-            ip: d.string(8)?,
-            location: d
-                .object::<crate::v1_1_0::objects::Location>(9)?
-                .map(Box::new),
-            mac: d.string(10)?,
-            name: d.string(11)?,
-            namespace_pid: d.int32(12)?,
-            os: d.object::<crate::v1_1_0::objects::Os>(13)?.map(Box::new),
-            port: d.int32(14)?,
-            proxy_endpoint: d
-                .object::<crate::v1_1_0::objects::NetworkProxy>(15)?
-                .map(Box::new),
-            subnet_uid: d.string(16)?,
-            svc_name: d.string(17)?,
-            type_: d.string(18)?,
-            type_id: d.int32(19)?.map(crate::v1_1_0::enums::TypeId::from_id),
-            uid: d.string(20)?,
-            vlan_uid: d.string(21)?,
-            vpc_uid: d.string(22)?,
-            zone: d.string(23)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.boxed_object_into::<crate::v1_1_0::objects::Container>(0, &mut self.container)?;
+        d.string_into(1, &mut self.domain)?;
+        d.string_into(2, &mut self.hostname)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::DeviceHwInfo>(3, &mut self.hw_info)?;
+        d.string_into(4, &mut self.instance_uid)?;
+        d.string_into(5, &mut self.interface_name)?;
+        d.string_into(6, &mut self.interface_uid)?;
+        d.string_list_into(7, &mut self.intermediate_ips)?;
+        d.string_into(8, &mut self.ip)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Location>(9, &mut self.location)?;
+        d.string_into(10, &mut self.mac)?;
+        d.string_into(11, &mut self.name)?;
+        self.namespace_pid = d.int32(12)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Os>(13, &mut self.os)?;
+        self.port = d.int32(14)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::NetworkProxy>(15, &mut self.proxy_endpoint)?;
+        d.string_into(16, &mut self.subnet_uid)?;
+        d.string_into(17, &mut self.svc_name)?;
+        d.string_into(18, &mut self.type_)?;
+        self.type_id = d.int32(19)?.map(crate::v1_1_0::enums::TypeId::from_id);
+        d.string_into(20, &mut self.uid)?;
+        d.string_into(21, &mut self.vlan_uid)?;
+        d.string_into(22, &mut self.vpc_uid)?;
+        d.string_into(23, &mut self.zone)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

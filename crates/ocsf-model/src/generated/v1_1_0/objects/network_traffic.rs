@@ -67,17 +67,24 @@ impl crate::columnar::Columnar for NetworkTraffic {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            bytes: d.int64(0)?,
-            bytes_in: d.int64(1)?,
-            bytes_out: d.int64(2)?,
-            chunks: d.int64(3)?,
-            chunks_in: d.int64(4)?,
-            chunks_out: d.int64(5)?,
-            packets: d.int64(6)?,
-            packets_in: d.int64(7)?,
-            packets_out: d.int64(8)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.bytes = d.int64(0)?;
+        self.bytes_in = d.int64(1)?;
+        self.bytes_out = d.int64(2)?;
+        self.chunks = d.int64(3)?;
+        self.chunks_in = d.int64(4)?;
+        self.chunks_out = d.int64(5)?;
+        self.packets = d.int64(6)?;
+        self.packets_in = d.int64(7)?;
+        self.packets_out = d.int64(8)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

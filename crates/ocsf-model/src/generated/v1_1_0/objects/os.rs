@@ -142,20 +142,27 @@ impl crate::columnar::Columnar for Os {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            build: d.string(0)?,
-            country: d.string(1)?,
-            cpe_name: d.string(2)?,
-            cpu_bits: d.int32(3)?,
-            edition: d.string(4)?,
-            lang: d.string(5)?,
-            name: d.string(6)?,
-            sp_name: d.string(7)?,
-            sp_ver: d.int32(8)?,
-            type_: d.string(9)?,
-            type_id: d.int32(10)?.map(OsTypeId::from_id),
-            version: d.string(11)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.build)?;
+        d.string_into(1, &mut self.country)?;
+        d.string_into(2, &mut self.cpe_name)?;
+        self.cpu_bits = d.int32(3)?;
+        d.string_into(4, &mut self.edition)?;
+        d.string_into(5, &mut self.lang)?;
+        d.string_into(6, &mut self.name)?;
+        d.string_into(7, &mut self.sp_name)?;
+        self.sp_ver = d.int32(8)?;
+        d.string_into(9, &mut self.type_)?;
+        self.type_id = d.int32(10)?.map(OsTypeId::from_id);
+        d.string_into(11, &mut self.version)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

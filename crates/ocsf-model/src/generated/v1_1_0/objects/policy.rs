@@ -53,13 +53,20 @@ impl crate::columnar::Columnar for Policy {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            desc: d.string(0)?,
-            group: d.object::<crate::v1_1_0::objects::Group>(1)?.map(Box::new),
-            name: d.string(2)?,
-            uid: d.string(3)?,
-            version: d.string(4)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.desc)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Group>(1, &mut self.group)?;
+        d.string_into(2, &mut self.name)?;
+        d.string_into(3, &mut self.uid)?;
+        d.string_into(4, &mut self.version)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -180,39 +180,40 @@ impl crate::columnar::Columnar for Process {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            auid: d.int32(0)?,
-            cmd_line: d.string(1)?,
-            container: d
-                .object::<crate::v1_1_0::objects::Container>(2)?
-                .map(Box::new),
-            created_time: d.int64(3)?,
-            created_time_dt: d.datetime(4)?,
-            egid: d.int32(5)?,
-            euid: d.int32(6)?,
-            file: d.object::<crate::v1_1_0::objects::File>(7)?.map(Box::new),
-            group: d.object::<crate::v1_1_0::objects::Group>(8)?.map(Box::new),
-            integrity: d.string(9)?,
-            integrity_id: d.int32(10)?.map(ProcessIntegrityId::from_id),
-            lineage: d.string_list(11)?,
-            loaded_modules: d.string_list(12)?,
-            name: d.string(13)?,
-            namespace_pid: d.int32(14)?,
-            parent_process: d
-                .object::<crate::v1_1_0::objects::Process>(15)?
-                .map(Box::new),
-            pid: d.int32(16)?,
-            sandbox: d.string(17)?,
-            session: d
-                .object::<crate::v1_1_0::objects::Session>(18)?
-                .map(Box::new),
-            terminated_time: d.int64(19)?,
-            terminated_time_dt: d.datetime(20)?,
-            tid: d.int32(21)?,
-            uid: d.string(22)?,
-            user: d.object::<crate::v1_1_0::objects::User>(23)?.map(Box::new),
-            xattributes: d.map(24)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.auid = d.int32(0)?;
+        d.string_into(1, &mut self.cmd_line)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Container>(2, &mut self.container)?;
+        self.created_time = d.int64(3)?;
+        d.datetime_into(4, &mut self.created_time_dt)?;
+        self.egid = d.int32(5)?;
+        self.euid = d.int32(6)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::File>(7, &mut self.file)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Group>(8, &mut self.group)?;
+        d.string_into(9, &mut self.integrity)?;
+        self.integrity_id = d.int32(10)?.map(ProcessIntegrityId::from_id);
+        d.string_list_into(11, &mut self.lineage)?;
+        d.string_list_into(12, &mut self.loaded_modules)?;
+        d.string_into(13, &mut self.name)?;
+        self.namespace_pid = d.int32(14)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Process>(15, &mut self.parent_process)?;
+        self.pid = d.int32(16)?;
+        d.string_into(17, &mut self.sandbox)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Session>(18, &mut self.session)?;
+        self.terminated_time = d.int64(19)?;
+        d.datetime_into(20, &mut self.terminated_time_dt)?;
+        self.tid = d.int32(21)?;
+        d.string_into(22, &mut self.uid)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::User>(23, &mut self.user)?;
+        self.xattributes = d.map(24)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

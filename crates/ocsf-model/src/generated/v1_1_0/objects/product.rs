@@ -72,19 +72,24 @@ impl crate::columnar::Columnar for Product {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            cpe_name: d.string(0)?,
-            feature: d
-                .object::<crate::v1_1_0::objects::Feature>(1)?
-                .map(Box::new),
-            lang: d.string(2)?,
-            name: d.string(3)?,
-            path: d.string(4)?,
-            uid: d.string(5)?,
-            url_string: d.string(6)?,
-            vendor_name: d.string(7)?,
-            version: d.string(8)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.cpe_name)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Feature>(1, &mut self.feature)?;
+        d.string_into(2, &mut self.lang)?;
+        d.string_into(3, &mut self.name)?;
+        d.string_into(4, &mut self.path)?;
+        d.string_into(5, &mut self.uid)?;
+        d.string_into(6, &mut self.url_string)?;
+        d.string_into(7, &mut self.vendor_name)?;
+        d.string_into(8, &mut self.version)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

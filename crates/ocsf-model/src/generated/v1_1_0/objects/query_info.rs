@@ -66,15 +66,22 @@ impl crate::columnar::Columnar for QueryInfo {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            bytes: d.int64(0)?,
-            data: d.json(1)?,
-            name: d.string(2)?,
-            query_string: d.string(3)?,
-            query_time: d.int64(4)?,
-            query_time_dt: d.datetime(5)?,
-            uid: d.string(6)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.bytes = d.int64(0)?;
+        self.data = d.json(1)?;
+        d.string_into(2, &mut self.name)?;
+        d.string_into(3, &mut self.query_string)?;
+        self.query_time = d.int64(4)?;
+        d.datetime_into(5, &mut self.query_time_dt)?;
+        d.string_into(6, &mut self.uid)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

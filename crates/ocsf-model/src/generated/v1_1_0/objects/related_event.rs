@@ -65,15 +65,22 @@ impl crate::columnar::Columnar for RelatedEvent {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            attacks: d.object_list::<crate::v1_1_0::objects::Attack>(0)?,
-            kill_chain: d.object_list::<crate::v1_1_0::objects::KillChainPhase>(1)?,
-            observables: d.object_list::<crate::v1_1_0::objects::Observable>(2)?,
-            product_uid: d.string(3)?,
-            type_: d.string(4)?,
-            type_uid: d.int64(5)?,
-            uid: d.string(6)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.object_list_into::<crate::v1_1_0::objects::Attack>(0, &mut self.attacks)?;
+        d.object_list_into::<crate::v1_1_0::objects::KillChainPhase>(1, &mut self.kill_chain)?;
+        d.object_list_into::<crate::v1_1_0::objects::Observable>(2, &mut self.observables)?;
+        d.string_into(3, &mut self.product_uid)?;
+        d.string_into(4, &mut self.type_)?;
+        self.type_uid = d.int64(5)?;
+        d.string_into(6, &mut self.uid)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -54,12 +54,19 @@ impl crate::columnar::Columnar for Remediation {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            desc: d.string(0)?,
-            kb_article_list: d.object_list::<crate::v1_1_0::objects::KbArticle>(1)?,
-            kb_articles: d.string_list(2)?,
-            references: d.string_list(3)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.desc)?;
+        d.object_list_into::<crate::v1_1_0::objects::KbArticle>(1, &mut self.kb_article_list)?;
+        d.string_list_into(2, &mut self.kb_articles)?;
+        d.string_list_into(3, &mut self.references)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

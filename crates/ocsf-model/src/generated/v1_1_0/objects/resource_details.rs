@@ -82,20 +82,27 @@ impl crate::columnar::Columnar for ResourceDetails {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            cloud_partition: d.string(0)?,
-            criticality: d.string(1)?,
-            data: d.json(2)?,
-            group: d.object::<crate::v1_1_0::objects::Group>(3)?.map(Box::new),
-            labels: d.string_list(4)?,
-            name: d.string(5)?,
-            namespace: d.string(6)?,
-            owner: d.object::<crate::v1_1_0::objects::User>(7)?.map(Box::new),
-            region: d.string(8)?,
-            type_: d.string(9)?,
-            uid: d.string(10)?,
-            version: d.string(11)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.cloud_partition)?;
+        d.string_into(1, &mut self.criticality)?;
+        self.data = d.json(2)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::Group>(3, &mut self.group)?;
+        d.string_list_into(4, &mut self.labels)?;
+        d.string_into(5, &mut self.name)?;
+        d.string_into(6, &mut self.namespace)?;
+        d.boxed_object_into::<crate::v1_1_0::objects::User>(7, &mut self.owner)?;
+        d.string_into(8, &mut self.region)?;
+        d.string_into(9, &mut self.type_)?;
+        d.string_into(10, &mut self.uid)?;
+        d.string_into(11, &mut self.version)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -59,15 +59,22 @@ impl crate::columnar::Columnar for Response {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            code: d.int32(0)?,
-            containers: d.object_list::<crate::v1_1_0::objects::Container>(1)?,
-            data: d.json(2)?,
-            error: d.string(3)?,
-            error_message: d.string(4)?,
-            flags: d.string_list(5)?,
-            message: d.string(6)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.code = d.int32(0)?;
+        d.object_list_into::<crate::v1_1_0::objects::Container>(1, &mut self.containers)?;
+        self.data = d.json(2)?;
+        d.string_into(3, &mut self.error)?;
+        d.string_into(4, &mut self.error_message)?;
+        d.string_list_into(5, &mut self.flags)?;
+        d.string_into(6, &mut self.message)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

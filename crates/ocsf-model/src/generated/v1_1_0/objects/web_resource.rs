@@ -62,15 +62,22 @@ impl crate::columnar::Columnar for WebResource {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            data: d.json(0)?,
-            desc: d.string(1)?,
-            labels: d.string_list(2)?,
-            name: d.string(3)?,
-            type_: d.string(4)?,
-            uid: d.string(5)?,
-            url_string: d.string(6)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.data = d.json(0)?;
+        d.string_into(1, &mut self.desc)?;
+        d.string_list_into(2, &mut self.labels)?;
+        d.string_into(3, &mut self.name)?;
+        d.string_into(4, &mut self.type_)?;
+        d.string_into(5, &mut self.uid)?;
+        d.string_into(6, &mut self.url_string)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -56,13 +56,20 @@ impl crate::columnar::Columnar for WinRegKey {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            is_system: d.bool(0)?,
-            modified_time: d.int64(1)?,
-            modified_time_dt: d.datetime(2)?,
-            path: d.string(3)?,
-            security_descriptor: d.string(4)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.is_system = d.bool(0)?;
+        self.modified_time = d.int64(1)?;
+        d.datetime_into(2, &mut self.modified_time_dt)?;
+        d.string_into(3, &mut self.path)?;
+        d.string_into(4, &mut self.security_descriptor)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -206,16 +206,23 @@ impl crate::columnar::Columnar for WinWinResource {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            data: d.json(0)?,
-            details: d.string(1)?,
-            labels: d.string_list(2)?,
-            name: d.string(3)?,
-            svc_name: d.string(4)?,
-            type_: d.string(5)?,
-            type_id: d.int32(6)?.map(WinWinResourceTypeId::from_id),
-            uid: d.string(7)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.data = d.json(0)?;
+        d.string_into(1, &mut self.details)?;
+        d.string_list_into(2, &mut self.labels)?;
+        d.string_into(3, &mut self.name)?;
+        d.string_into(4, &mut self.svc_name)?;
+        d.string_into(5, &mut self.type_)?;
+        self.type_id = d.int32(6)?.map(WinWinResourceTypeId::from_id);
+        d.string_into(7, &mut self.uid)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

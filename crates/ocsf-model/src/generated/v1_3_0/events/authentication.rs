@@ -631,4 +631,65 @@ impl crate::columnar::Columnar for Authentication {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.activity_id = d.required(0, d.int32(0)?.map(AuthenticationActivityId::from_id))?;
+        d.string_into(1, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Actor>(2, &mut self.actor)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Api>(3, &mut self.api)?;
+        d.object_list_into::<crate::v1_3_0::objects::AuthFactor>(4, &mut self.auth_factors)?;
+        d.string_into(5, &mut self.auth_protocol)?;
+        self.auth_protocol_id = d.int32(6)?.map(AuthenticationAuthProtocolId::from_id);
+        d.string_into(7, &mut self.category_name)?;
+        self.category_uid = d.required(8, d.int32(8)?)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Certificate>(9, &mut self.certificate)?;
+        d.string_into(10, &mut self.class_name)?;
+        self.class_uid = d.class_uid(11, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Cloud>(12, &mut self.cloud)?;
+        self.count = d.int32(13)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Device>(14, &mut self.device)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::NetworkEndpoint>(15, &mut self.dst_endpoint)?;
+        self.duration = d.int64(16)?;
+        self.end_time = d.int64(17)?;
+        d.datetime_into(18, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_3_0::objects::Enrichment>(19, &mut self.enrichments)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::HttpRequest>(20, &mut self.http_request)?;
+        self.is_cleartext = d.bool(21)?;
+        self.is_mfa = d.bool(22)?;
+        self.is_new_logon = d.bool(23)?;
+        self.is_remote = d.bool(24)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Process>(25, &mut self.logon_process)?;
+        d.string_into(26, &mut self.logon_type)?;
+        self.logon_type_id = d.int32(27)?.map(AuthenticationLogonTypeId::from_id);
+        d.string_into(28, &mut self.message)?;
+        d.required_object_into::<crate::v1_3_0::objects::Metadata>(29, &mut self.metadata)?;
+        d.object_list_into::<crate::v1_3_0::objects::Observable>(30, &mut self.observables)?;
+        d.object_list_into::<crate::v1_3_0::objects::Osint>(31, &mut self.osint)?;
+        d.string_into(32, &mut self.raw_data)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Service>(33, &mut self.service)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Session>(34, &mut self.session)?;
+        d.string_into(35, &mut self.severity)?;
+        self.severity_id = d.required(
+            36,
+            d.int32(36)?.map(crate::v1_3_0::enums::SeverityId::from_id),
+        )?;
+        d.boxed_object_into::<crate::v1_3_0::objects::NetworkEndpoint>(37, &mut self.src_endpoint)?;
+        self.start_time = d.int64(38)?;
+        d.datetime_into(39, &mut self.start_time_dt)?;
+        d.string_into(40, &mut self.status)?;
+        d.string_into(41, &mut self.status_code)?;
+        d.string_into(42, &mut self.status_detail)?;
+        self.status_id = d.int32(43)?.map(crate::v1_3_0::enums::StatusId::from_id);
+        self.time = d.required(44, d.int64(44)?)?;
+        d.datetime_into(45, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(46)?;
+        d.string_into(47, &mut self.type_name)?;
+        self.type_uid = d.required(48, d.int64(48)?)?;
+        self.unmapped = d.map(49)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::User>(50, &mut self.user)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

@@ -390,4 +390,52 @@ impl crate::columnar::Columnar for ConfigState {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.activity_id = d.required(0, d.int32(0)?.map(ConfigStateActivityId::from_id))?;
+        d.string_into(1, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Actor>(2, &mut self.actor)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Api>(3, &mut self.api)?;
+        d.string_into(4, &mut self.category_name)?;
+        self.category_uid = d.required(5, d.int32(5)?)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::CisBenchmarkResult>(
+            6,
+            &mut self.cis_benchmark_result,
+        )?;
+        d.string_into(7, &mut self.class_name)?;
+        self.class_uid = d.class_uid(8, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Cloud>(9, &mut self.cloud)?;
+        self.count = d.int32(10)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Device>(11, &mut self.device)?;
+        self.duration = d.int64(12)?;
+        self.end_time = d.int64(13)?;
+        d.datetime_into(14, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_3_0::objects::Enrichment>(15, &mut self.enrichments)?;
+        d.string_into(16, &mut self.message)?;
+        d.required_object_into::<crate::v1_3_0::objects::Metadata>(17, &mut self.metadata)?;
+        d.object_list_into::<crate::v1_3_0::objects::Observable>(18, &mut self.observables)?;
+        d.object_list_into::<crate::v1_3_0::objects::Osint>(19, &mut self.osint)?;
+        d.string_into(20, &mut self.raw_data)?;
+        d.string_into(21, &mut self.severity)?;
+        self.severity_id = d.required(
+            22,
+            d.int32(22)?.map(crate::v1_3_0::enums::SeverityId::from_id),
+        )?;
+        self.start_time = d.int64(23)?;
+        d.datetime_into(24, &mut self.start_time_dt)?;
+        d.string_into(25, &mut self.status)?;
+        d.string_into(26, &mut self.status_code)?;
+        d.string_into(27, &mut self.status_detail)?;
+        self.status_id = d.int32(28)?.map(crate::v1_3_0::enums::StatusId::from_id);
+        self.time = d.required(29, d.int64(29)?)?;
+        d.datetime_into(30, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(31)?;
+        d.string_into(32, &mut self.type_name)?;
+        self.type_uid = d.required(33, d.int64(33)?)?;
+        self.unmapped = d.map(34)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

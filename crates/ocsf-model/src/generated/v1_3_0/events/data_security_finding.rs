@@ -643,4 +643,80 @@ impl crate::columnar::Columnar for DataSecurityFinding {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.action)?;
+        self.action_id = d.int32(1)?.map(crate::v1_3_0::enums::ActionId::from_id);
+        self.activity_id =
+            d.required(2, d.int32(2)?.map(DataSecurityFindingActivityId::from_id))?;
+        d.string_into(3, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Actor>(4, &mut self.actor)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Api>(5, &mut self.api)?;
+        d.object_list_into::<crate::v1_3_0::objects::Attack>(6, &mut self.attacks)?;
+        d.object_list_into::<crate::v1_3_0::objects::Authorization>(7, &mut self.authorizations)?;
+        d.string_into(8, &mut self.category_name)?;
+        self.category_uid = d.required(9, d.int32(9)?)?;
+        d.string_into(10, &mut self.class_name)?;
+        self.class_uid = d.class_uid(11, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Cloud>(12, &mut self.cloud)?;
+        d.string_into(13, &mut self.comment)?;
+        d.string_into(14, &mut self.confidence)?;
+        self.confidence_id = d
+            .int32(15)?
+            .map(crate::v1_3_0::enums::ConfidenceId::from_id);
+        self.confidence_score = d.int32(16)?;
+        self.count = d.int32(17)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::DataSecurity>(18, &mut self.data_security)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Database>(19, &mut self.database)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Databucket>(20, &mut self.databucket)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Device>(21, &mut self.device)?;
+        d.string_into(22, &mut self.disposition)?;
+        self.disposition_id = d
+            .int32(23)?
+            .map(crate::v1_3_0::enums::DispositionId::from_id);
+        d.boxed_object_into::<crate::v1_3_0::objects::NetworkEndpoint>(24, &mut self.dst_endpoint)?;
+        self.duration = d.int64(25)?;
+        self.end_time = d.int64(26)?;
+        d.datetime_into(27, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_3_0::objects::Enrichment>(28, &mut self.enrichments)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::File>(29, &mut self.file)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::FindingInfo>(30, &mut self.finding_info)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::FirewallRule>(31, &mut self.firewall_rule)?;
+        d.string_into(32, &mut self.impact)?;
+        self.impact_id = d.int32(33)?.map(crate::v1_3_0::enums::ImpactId::from_id);
+        self.impact_score = d.int32(34)?;
+        d.object_list_into::<crate::v1_3_0::objects::Malware>(35, &mut self.malware)?;
+        d.string_into(36, &mut self.message)?;
+        d.required_object_into::<crate::v1_3_0::objects::Metadata>(37, &mut self.metadata)?;
+        d.object_list_into::<crate::v1_3_0::objects::Observable>(38, &mut self.observables)?;
+        d.object_list_into::<crate::v1_3_0::objects::Osint>(39, &mut self.osint)?;
+        d.string_into(40, &mut self.raw_data)?;
+        d.object_list_into::<crate::v1_3_0::objects::ResourceDetails>(41, &mut self.resources)?;
+        d.string_into(42, &mut self.risk_level)?;
+        self.risk_level_id = d.int32(43)?.map(crate::v1_3_0::enums::RiskLevelId::from_id);
+        self.risk_score = d.int32(44)?;
+        d.string_into(45, &mut self.severity)?;
+        self.severity_id = d.required(
+            46,
+            d.int32(46)?.map(crate::v1_3_0::enums::SeverityId::from_id),
+        )?;
+        d.boxed_object_into::<crate::v1_3_0::objects::NetworkEndpoint>(47, &mut self.src_endpoint)?;
+        self.start_time = d.int64(48)?;
+        d.datetime_into(49, &mut self.start_time_dt)?;
+        d.string_into(50, &mut self.status)?;
+        d.string_into(51, &mut self.status_code)?;
+        d.string_into(52, &mut self.status_detail)?;
+        self.status_id = d.int32(53)?.map(DataSecurityFindingStatusId::from_id);
+        d.boxed_object_into::<crate::v1_3_0::objects::Table>(54, &mut self.table)?;
+        self.time = d.required(55, d.int64(55)?)?;
+        d.datetime_into(56, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(57)?;
+        d.string_into(58, &mut self.type_name)?;
+        self.type_uid = d.required(59, d.int64(59)?)?;
+        self.unmapped = d.map(60)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

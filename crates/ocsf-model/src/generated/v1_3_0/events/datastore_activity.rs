@@ -579,4 +579,66 @@ impl crate::columnar::Columnar for DatastoreActivity {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.action)?;
+        self.action_id = d.int32(1)?.map(crate::v1_3_0::enums::ActionId::from_id);
+        self.activity_id = d.required(2, d.int32(2)?.map(DatastoreActivityActivityId::from_id))?;
+        d.string_into(3, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Actor>(4, &mut self.actor)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Api>(5, &mut self.api)?;
+        d.object_list_into::<crate::v1_3_0::objects::Attack>(6, &mut self.attacks)?;
+        d.object_list_into::<crate::v1_3_0::objects::Authorization>(7, &mut self.authorizations)?;
+        d.string_into(8, &mut self.category_name)?;
+        self.category_uid = d.required(9, d.int32(9)?)?;
+        d.string_into(10, &mut self.class_name)?;
+        self.class_uid = d.class_uid(11, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Cloud>(12, &mut self.cloud)?;
+        self.count = d.int32(13)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Database>(14, &mut self.database)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Databucket>(15, &mut self.databucket)?;
+        d.string_into(16, &mut self.disposition)?;
+        self.disposition_id = d
+            .int32(17)?
+            .map(crate::v1_3_0::enums::DispositionId::from_id);
+        d.boxed_object_into::<crate::v1_3_0::objects::NetworkEndpoint>(18, &mut self.dst_endpoint)?;
+        self.duration = d.int64(19)?;
+        self.end_time = d.int64(20)?;
+        d.datetime_into(21, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_3_0::objects::Enrichment>(22, &mut self.enrichments)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::FirewallRule>(23, &mut self.firewall_rule)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::HttpRequest>(24, &mut self.http_request)?;
+        d.object_list_into::<crate::v1_3_0::objects::Malware>(25, &mut self.malware)?;
+        d.string_into(26, &mut self.message)?;
+        d.required_object_into::<crate::v1_3_0::objects::Metadata>(27, &mut self.metadata)?;
+        d.object_list_into::<crate::v1_3_0::objects::Observable>(28, &mut self.observables)?;
+        d.object_list_into::<crate::v1_3_0::objects::Osint>(29, &mut self.osint)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::QueryInfo>(30, &mut self.query_info)?;
+        d.string_into(31, &mut self.raw_data)?;
+        d.string_into(32, &mut self.severity)?;
+        self.severity_id = d.required(
+            33,
+            d.int32(33)?.map(crate::v1_3_0::enums::SeverityId::from_id),
+        )?;
+        d.boxed_object_into::<crate::v1_3_0::objects::NetworkEndpoint>(34, &mut self.src_endpoint)?;
+        self.start_time = d.int64(35)?;
+        d.datetime_into(36, &mut self.start_time_dt)?;
+        d.string_into(37, &mut self.status)?;
+        d.string_into(38, &mut self.status_code)?;
+        d.string_into(39, &mut self.status_detail)?;
+        self.status_id = d.int32(40)?.map(crate::v1_3_0::enums::StatusId::from_id);
+        d.boxed_object_into::<crate::v1_3_0::objects::Table>(41, &mut self.table)?;
+        self.time = d.required(42, d.int64(42)?)?;
+        d.datetime_into(43, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(44)?;
+        d.string_into(45, &mut self.type_)?;
+        self.type_id = d.int32(46)?.map(DatastoreActivityTypeId::from_id);
+        d.string_into(47, &mut self.type_name)?;
+        self.type_uid = d.required(48, d.int64(48)?)?;
+        self.unmapped = d.map(49)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

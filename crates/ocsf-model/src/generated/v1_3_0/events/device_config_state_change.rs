@@ -548,4 +548,66 @@ impl crate::columnar::Columnar for DeviceConfigStateChange {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.activity_id = d.required(
+            0,
+            d.int32(0)?.map(DeviceConfigStateChangeActivityId::from_id),
+        )?;
+        d.string_into(1, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Actor>(2, &mut self.actor)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Api>(3, &mut self.api)?;
+        d.string_into(4, &mut self.category_name)?;
+        self.category_uid = d.required(5, d.int32(5)?)?;
+        d.string_into(6, &mut self.class_name)?;
+        self.class_uid = d.class_uid(7, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Cloud>(8, &mut self.cloud)?;
+        self.count = d.int32(9)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Device>(10, &mut self.device)?;
+        self.duration = d.int64(11)?;
+        self.end_time = d.int64(12)?;
+        d.datetime_into(13, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_3_0::objects::Enrichment>(14, &mut self.enrichments)?;
+        d.string_into(15, &mut self.message)?;
+        d.required_object_into::<crate::v1_3_0::objects::Metadata>(16, &mut self.metadata)?;
+        d.object_list_into::<crate::v1_3_0::objects::Observable>(17, &mut self.observables)?;
+        d.object_list_into::<crate::v1_3_0::objects::Osint>(18, &mut self.osint)?;
+        d.string_into(19, &mut self.prev_security_level)?;
+        self.prev_security_level_id = d
+            .int32(20)?
+            .map(DeviceConfigStateChangePrevSecurityLevelId::from_id);
+        d.object_list_into::<crate::v1_3_0::objects::SecurityState>(
+            21,
+            &mut self.prev_security_states,
+        )?;
+        d.string_into(22, &mut self.raw_data)?;
+        d.string_into(23, &mut self.security_level)?;
+        self.security_level_id = d
+            .int32(24)?
+            .map(DeviceConfigStateChangeSecurityLevelId::from_id);
+        d.object_list_into::<crate::v1_3_0::objects::SecurityState>(25, &mut self.security_states)?;
+        d.string_into(26, &mut self.severity)?;
+        self.severity_id = d.required(
+            27,
+            d.int32(27)?.map(crate::v1_3_0::enums::SeverityId::from_id),
+        )?;
+        self.start_time = d.int64(28)?;
+        d.datetime_into(29, &mut self.start_time_dt)?;
+        d.string_into(30, &mut self.state)?;
+        self.state_id = d.int32(31)?.map(DeviceConfigStateChangeStateId::from_id);
+        d.string_into(32, &mut self.status)?;
+        d.string_into(33, &mut self.status_code)?;
+        d.string_into(34, &mut self.status_detail)?;
+        self.status_id = d.int32(35)?.map(crate::v1_3_0::enums::StatusId::from_id);
+        self.time = d.required(36, d.int64(36)?)?;
+        d.datetime_into(37, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(38)?;
+        d.string_into(39, &mut self.type_name)?;
+        self.type_uid = d.required(40, d.int64(40)?)?;
+        self.unmapped = d.map(41)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

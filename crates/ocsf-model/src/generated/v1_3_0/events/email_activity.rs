@@ -558,4 +558,67 @@ impl crate::columnar::Columnar for EmailActivity {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.action)?;
+        self.action_id = d.int32(1)?.map(crate::v1_3_0::enums::ActionId::from_id);
+        self.activity_id = d.int32(2)?.map(EmailActivityActivityId::from_id);
+        d.string_into(3, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Actor>(4, &mut self.actor)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Api>(5, &mut self.api)?;
+        d.object_list_into::<crate::v1_3_0::objects::Attack>(6, &mut self.attacks)?;
+        self.attempt = d.int32(7)?;
+        d.object_list_into::<crate::v1_3_0::objects::Authorization>(8, &mut self.authorizations)?;
+        d.string_into(9, &mut self.banner)?;
+        d.string_into(10, &mut self.category_name)?;
+        self.category_uid = d.required(11, d.int32(11)?)?;
+        d.string_into(12, &mut self.class_name)?;
+        self.class_uid = d.class_uid(13, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Cloud>(14, &mut self.cloud)?;
+        self.count = d.int32(15)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Device>(16, &mut self.device)?;
+        d.string_into(17, &mut self.direction)?;
+        self.direction_id = d.int32(18)?.map(EmailActivityDirectionId::from_id);
+        d.string_into(19, &mut self.disposition)?;
+        self.disposition_id = d
+            .int32(20)?
+            .map(crate::v1_3_0::enums::DispositionId::from_id);
+        d.boxed_object_into::<crate::v1_3_0::objects::NetworkEndpoint>(21, &mut self.dst_endpoint)?;
+        self.duration = d.int64(22)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Email>(23, &mut self.email)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::EmailAuth>(24, &mut self.email_auth)?;
+        self.end_time = d.int64(25)?;
+        d.datetime_into(26, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_3_0::objects::Enrichment>(27, &mut self.enrichments)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::FirewallRule>(28, &mut self.firewall_rule)?;
+        d.object_list_into::<crate::v1_3_0::objects::Malware>(29, &mut self.malware)?;
+        d.string_into(30, &mut self.message)?;
+        d.required_object_into::<crate::v1_3_0::objects::Metadata>(31, &mut self.metadata)?;
+        d.object_list_into::<crate::v1_3_0::objects::Observable>(32, &mut self.observables)?;
+        d.object_list_into::<crate::v1_3_0::objects::Osint>(33, &mut self.osint)?;
+        d.string_into(34, &mut self.raw_data)?;
+        d.string_into(35, &mut self.severity)?;
+        self.severity_id = d.required(
+            36,
+            d.int32(36)?.map(crate::v1_3_0::enums::SeverityId::from_id),
+        )?;
+        d.string_into(37, &mut self.smtp_hello)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::NetworkEndpoint>(38, &mut self.src_endpoint)?;
+        self.start_time = d.int64(39)?;
+        d.datetime_into(40, &mut self.start_time_dt)?;
+        d.string_into(41, &mut self.status)?;
+        d.string_into(42, &mut self.status_code)?;
+        d.string_into(43, &mut self.status_detail)?;
+        self.status_id = d.int32(44)?.map(crate::v1_3_0::enums::StatusId::from_id);
+        self.time = d.required(45, d.int64(45)?)?;
+        d.datetime_into(46, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(47)?;
+        d.string_into(48, &mut self.type_name)?;
+        self.type_uid = d.required(49, d.int64(49)?)?;
+        self.unmapped = d.map(50)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

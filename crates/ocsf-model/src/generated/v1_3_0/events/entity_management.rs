@@ -465,4 +465,55 @@ impl crate::columnar::Columnar for EntityManagement {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_list_into(0, &mut self.access_list)?;
+        self.access_mask = d.int32(1)?;
+        self.activity_id = d.required(2, d.int32(2)?.map(EntityManagementActivityId::from_id))?;
+        d.string_into(3, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Actor>(4, &mut self.actor)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Api>(5, &mut self.api)?;
+        d.string_into(6, &mut self.category_name)?;
+        self.category_uid = d.required(7, d.int32(7)?)?;
+        d.string_into(8, &mut self.class_name)?;
+        self.class_uid = d.class_uid(9, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Cloud>(10, &mut self.cloud)?;
+        d.string_into(11, &mut self.comment)?;
+        self.count = d.int32(12)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Device>(13, &mut self.device)?;
+        self.duration = d.int64(14)?;
+        self.end_time = d.int64(15)?;
+        d.datetime_into(16, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_3_0::objects::Enrichment>(17, &mut self.enrichments)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::ManagedEntity>(18, &mut self.entity)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::ManagedEntity>(19, &mut self.entity_result)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::HttpRequest>(20, &mut self.http_request)?;
+        d.string_into(21, &mut self.message)?;
+        d.required_object_into::<crate::v1_3_0::objects::Metadata>(22, &mut self.metadata)?;
+        d.object_list_into::<crate::v1_3_0::objects::Observable>(23, &mut self.observables)?;
+        d.object_list_into::<crate::v1_3_0::objects::Osint>(24, &mut self.osint)?;
+        d.string_into(25, &mut self.raw_data)?;
+        d.string_into(26, &mut self.severity)?;
+        self.severity_id = d.required(
+            27,
+            d.int32(27)?.map(crate::v1_3_0::enums::SeverityId::from_id),
+        )?;
+        d.boxed_object_into::<crate::v1_3_0::objects::NetworkEndpoint>(28, &mut self.src_endpoint)?;
+        self.start_time = d.int64(29)?;
+        d.datetime_into(30, &mut self.start_time_dt)?;
+        d.string_into(31, &mut self.status)?;
+        d.string_into(32, &mut self.status_code)?;
+        d.string_into(33, &mut self.status_detail)?;
+        self.status_id = d.int32(34)?.map(crate::v1_3_0::enums::StatusId::from_id);
+        self.time = d.required(35, d.int64(35)?)?;
+        d.datetime_into(36, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(37)?;
+        d.string_into(38, &mut self.type_name)?;
+        self.type_uid = d.required(39, d.int64(39)?)?;
+        self.unmapped = d.map(40)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

@@ -538,4 +538,65 @@ impl crate::columnar::Columnar for FileActivity {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.access_mask = d.int32(0)?;
+        d.string_into(1, &mut self.action)?;
+        self.action_id = d.int32(2)?.map(crate::v1_3_0::enums::ActionId::from_id);
+        self.activity_id = d.required(3, d.int32(3)?.map(FileActivityActivityId::from_id))?;
+        d.string_into(4, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Actor>(5, &mut self.actor)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Api>(6, &mut self.api)?;
+        d.object_list_into::<crate::v1_3_0::objects::Attack>(7, &mut self.attacks)?;
+        d.object_list_into::<crate::v1_3_0::objects::Authorization>(8, &mut self.authorizations)?;
+        d.string_into(9, &mut self.category_name)?;
+        self.category_uid = d.required(10, d.int32(10)?)?;
+        d.string_into(11, &mut self.class_name)?;
+        self.class_uid = d.class_uid(12, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Cloud>(13, &mut self.cloud)?;
+        d.string_into(14, &mut self.component)?;
+        d.string_into(15, &mut self.connection_uid)?;
+        self.count = d.int32(16)?;
+        d.string_into(17, &mut self.create_mask)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Device>(18, &mut self.device)?;
+        d.string_into(19, &mut self.disposition)?;
+        self.disposition_id = d
+            .int32(20)?
+            .map(crate::v1_3_0::enums::DispositionId::from_id);
+        self.duration = d.int64(21)?;
+        self.end_time = d.int64(22)?;
+        d.datetime_into(23, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_3_0::objects::Enrichment>(24, &mut self.enrichments)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::File>(25, &mut self.file)?;
+        d.string_into(26, &mut self.file_diff)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::File>(27, &mut self.file_result)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::FirewallRule>(28, &mut self.firewall_rule)?;
+        d.object_list_into::<crate::v1_3_0::objects::Malware>(29, &mut self.malware)?;
+        d.string_into(30, &mut self.message)?;
+        d.required_object_into::<crate::v1_3_0::objects::Metadata>(31, &mut self.metadata)?;
+        d.object_list_into::<crate::v1_3_0::objects::Observable>(32, &mut self.observables)?;
+        d.object_list_into::<crate::v1_3_0::objects::Osint>(33, &mut self.osint)?;
+        d.string_into(34, &mut self.raw_data)?;
+        d.string_into(35, &mut self.severity)?;
+        self.severity_id = d.required(
+            36,
+            d.int32(36)?.map(crate::v1_3_0::enums::SeverityId::from_id),
+        )?;
+        self.start_time = d.int64(37)?;
+        d.datetime_into(38, &mut self.start_time_dt)?;
+        d.string_into(39, &mut self.status)?;
+        d.string_into(40, &mut self.status_code)?;
+        d.string_into(41, &mut self.status_detail)?;
+        self.status_id = d.int32(42)?.map(crate::v1_3_0::enums::StatusId::from_id);
+        self.time = d.required(43, d.int64(43)?)?;
+        d.datetime_into(44, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(45)?;
+        d.string_into(46, &mut self.type_name)?;
+        self.type_uid = d.required(47, d.int64(47)?)?;
+        self.unmapped = d.map(48)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

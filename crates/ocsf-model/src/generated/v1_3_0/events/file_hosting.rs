@@ -466,4 +466,57 @@ impl crate::columnar::Columnar for FileHosting {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.activity_id = d.required(0, d.int32(0)?.map(FileHostingActivityId::from_id))?;
+        d.string_into(1, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Actor>(2, &mut self.actor)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Api>(3, &mut self.api)?;
+        d.string_into(4, &mut self.category_name)?;
+        self.category_uid = d.required(5, d.int32(5)?)?;
+        d.string_into(6, &mut self.class_name)?;
+        self.class_uid = d.class_uid(7, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Cloud>(8, &mut self.cloud)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::NetworkConnectionInfo>(
+            9,
+            &mut self.connection_info,
+        )?;
+        self.count = d.int32(10)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::NetworkEndpoint>(11, &mut self.dst_endpoint)?;
+        self.duration = d.int64(12)?;
+        self.end_time = d.int64(13)?;
+        d.datetime_into(14, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_3_0::objects::Enrichment>(15, &mut self.enrichments)?;
+        self.expiration_time = d.int64(16)?;
+        d.datetime_into(17, &mut self.expiration_time_dt)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::File>(18, &mut self.file)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::File>(19, &mut self.file_result)?;
+        d.string_into(20, &mut self.message)?;
+        d.required_object_into::<crate::v1_3_0::objects::Metadata>(21, &mut self.metadata)?;
+        d.object_list_into::<crate::v1_3_0::objects::Observable>(22, &mut self.observables)?;
+        d.object_list_into::<crate::v1_3_0::objects::Osint>(23, &mut self.osint)?;
+        d.string_into(24, &mut self.raw_data)?;
+        d.string_into(25, &mut self.severity)?;
+        self.severity_id = d.required(
+            26,
+            d.int32(26)?.map(crate::v1_3_0::enums::SeverityId::from_id),
+        )?;
+        d.boxed_object_into::<crate::v1_3_0::objects::NetworkEndpoint>(27, &mut self.src_endpoint)?;
+        self.start_time = d.int64(28)?;
+        d.datetime_into(29, &mut self.start_time_dt)?;
+        d.string_into(30, &mut self.status)?;
+        d.string_into(31, &mut self.status_code)?;
+        d.string_into(32, &mut self.status_detail)?;
+        self.status_id = d.int32(33)?.map(crate::v1_3_0::enums::StatusId::from_id);
+        self.time = d.required(34, d.int64(34)?)?;
+        d.datetime_into(35, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(36)?;
+        d.string_into(37, &mut self.type_name)?;
+        self.type_uid = d.required(38, d.int64(38)?)?;
+        self.unmapped = d.map(39)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

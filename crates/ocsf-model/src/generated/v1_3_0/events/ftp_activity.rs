@@ -633,4 +633,95 @@ impl crate::columnar::Columnar for FtpActivity {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.action)?;
+        self.action_id = d.int32(1)?.map(crate::v1_3_0::enums::ActionId::from_id);
+        self.activity_id = d.required(2, d.int32(2)?.map(FtpActivityActivityId::from_id))?;
+        d.string_into(3, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Actor>(4, &mut self.actor)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Api>(5, &mut self.api)?;
+        d.string_into(6, &mut self.app_name)?;
+        d.object_list_into::<crate::v1_3_0::objects::Attack>(7, &mut self.attacks)?;
+        d.object_list_into::<crate::v1_3_0::objects::Authorization>(8, &mut self.authorizations)?;
+        d.string_into(9, &mut self.category_name)?;
+        self.category_uid = d.required(10, d.int32(10)?)?;
+        d.string_into(11, &mut self.class_name)?;
+        self.class_uid = d.class_uid(12, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Cloud>(13, &mut self.cloud)?;
+        self.codes = d.int32_list(14)?;
+        d.string_into(15, &mut self.command)?;
+        d.string_list_into(16, &mut self.command_responses)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::NetworkConnectionInfo>(
+            17,
+            &mut self.connection_info,
+        )?;
+        self.count = d.int32(18)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Device>(19, &mut self.device)?;
+        d.string_into(20, &mut self.disposition)?;
+        self.disposition_id = d
+            .int32(21)?
+            .map(crate::v1_3_0::enums::DispositionId::from_id);
+        d.boxed_object_into::<crate::v1_3_0::objects::NetworkEndpoint>(22, &mut self.dst_endpoint)?;
+        self.duration = d.int64(23)?;
+        self.end_time = d.int64(24)?;
+        d.datetime_into(25, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_3_0::objects::Enrichment>(26, &mut self.enrichments)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::File>(27, &mut self.file)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::FirewallRule>(28, &mut self.firewall_rule)?;
+        d.object_list_into::<crate::v1_3_0::objects::Ja4Fingerprint>(
+            29,
+            &mut self.ja4_fingerprint_list,
+        )?;
+        d.boxed_object_into::<crate::v1_3_0::objects::LoadBalancer>(30, &mut self.load_balancer)?;
+        d.object_list_into::<crate::v1_3_0::objects::Malware>(31, &mut self.malware)?;
+        d.string_into(32, &mut self.message)?;
+        d.required_object_into::<crate::v1_3_0::objects::Metadata>(33, &mut self.metadata)?;
+        d.string_into(34, &mut self.name)?;
+        d.object_list_into::<crate::v1_3_0::objects::Observable>(35, &mut self.observables)?;
+        d.object_list_into::<crate::v1_3_0::objects::Osint>(36, &mut self.osint)?;
+        self.port = d.int32(37)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::NetworkProxy>(38, &mut self.proxy)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::NetworkConnectionInfo>(
+            39,
+            &mut self.proxy_connection_info,
+        )?;
+        d.boxed_object_into::<crate::v1_3_0::objects::NetworkProxy>(40, &mut self.proxy_endpoint)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::HttpRequest>(
+            41,
+            &mut self.proxy_http_request,
+        )?;
+        d.boxed_object_into::<crate::v1_3_0::objects::HttpResponse>(
+            42,
+            &mut self.proxy_http_response,
+        )?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Tls>(43, &mut self.proxy_tls)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::NetworkTraffic>(44, &mut self.proxy_traffic)?;
+        d.string_into(45, &mut self.raw_data)?;
+        d.string_into(46, &mut self.severity)?;
+        self.severity_id = d.required(
+            47,
+            d.int32(47)?.map(crate::v1_3_0::enums::SeverityId::from_id),
+        )?;
+        d.boxed_object_into::<crate::v1_3_0::objects::NetworkEndpoint>(48, &mut self.src_endpoint)?;
+        self.start_time = d.int64(49)?;
+        d.datetime_into(50, &mut self.start_time_dt)?;
+        d.string_into(51, &mut self.status)?;
+        d.string_into(52, &mut self.status_code)?;
+        d.string_into(53, &mut self.status_detail)?;
+        self.status_id = d.int32(54)?.map(crate::v1_3_0::enums::StatusId::from_id);
+        self.time = d.required(55, d.int64(55)?)?;
+        d.datetime_into(56, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(57)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Tls>(58, &mut self.tls)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::NetworkTraffic>(59, &mut self.traffic)?;
+        d.string_into(60, &mut self.type_)?;
+        d.string_into(61, &mut self.type_name)?;
+        self.type_uid = d.required(62, d.int64(62)?)?;
+        self.unmapped = d.map(63)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

@@ -437,4 +437,54 @@ impl crate::columnar::Columnar for GroupManagement {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.activity_id = d.required(0, d.int32(0)?.map(GroupManagementActivityId::from_id))?;
+        d.string_into(1, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Actor>(2, &mut self.actor)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Api>(3, &mut self.api)?;
+        d.string_into(4, &mut self.category_name)?;
+        self.category_uid = d.required(5, d.int32(5)?)?;
+        d.string_into(6, &mut self.class_name)?;
+        self.class_uid = d.class_uid(7, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Cloud>(8, &mut self.cloud)?;
+        self.count = d.int32(9)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Device>(10, &mut self.device)?;
+        self.duration = d.int64(11)?;
+        self.end_time = d.int64(12)?;
+        d.datetime_into(13, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_3_0::objects::Enrichment>(14, &mut self.enrichments)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Group>(15, &mut self.group)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::HttpRequest>(16, &mut self.http_request)?;
+        d.string_into(17, &mut self.message)?;
+        d.required_object_into::<crate::v1_3_0::objects::Metadata>(18, &mut self.metadata)?;
+        d.object_list_into::<crate::v1_3_0::objects::Observable>(19, &mut self.observables)?;
+        d.object_list_into::<crate::v1_3_0::objects::Osint>(20, &mut self.osint)?;
+        d.string_list_into(21, &mut self.privileges)?;
+        d.string_into(22, &mut self.raw_data)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::ResourceDetails>(23, &mut self.resource)?;
+        d.string_into(24, &mut self.severity)?;
+        self.severity_id = d.required(
+            25,
+            d.int32(25)?.map(crate::v1_3_0::enums::SeverityId::from_id),
+        )?;
+        d.boxed_object_into::<crate::v1_3_0::objects::NetworkEndpoint>(26, &mut self.src_endpoint)?;
+        self.start_time = d.int64(27)?;
+        d.datetime_into(28, &mut self.start_time_dt)?;
+        d.string_into(29, &mut self.status)?;
+        d.string_into(30, &mut self.status_code)?;
+        d.string_into(31, &mut self.status_detail)?;
+        self.status_id = d.int32(32)?.map(crate::v1_3_0::enums::StatusId::from_id);
+        self.time = d.required(33, d.int64(33)?)?;
+        d.datetime_into(34, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(35)?;
+        d.string_into(36, &mut self.type_name)?;
+        self.type_uid = d.required(37, d.int64(37)?)?;
+        self.unmapped = d.map(38)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::User>(39, &mut self.user)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

@@ -630,4 +630,67 @@ impl crate::columnar::Columnar for IncidentFinding {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.activity_id = d.required(0, d.int32(0)?.map(IncidentFindingActivityId::from_id))?;
+        d.string_into(1, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Api>(2, &mut self.api)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::User>(3, &mut self.assignee)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Group>(4, &mut self.assignee_group)?;
+        d.object_list_into::<crate::v1_3_0::objects::Attack>(5, &mut self.attacks)?;
+        d.string_into(6, &mut self.category_name)?;
+        self.category_uid = d.required(7, d.int32(7)?)?;
+        d.string_into(8, &mut self.class_name)?;
+        self.class_uid = d.class_uid(9, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Cloud>(10, &mut self.cloud)?;
+        d.string_into(11, &mut self.comment)?;
+        d.string_into(12, &mut self.confidence)?;
+        self.confidence_id = d
+            .int32(13)?
+            .map(crate::v1_3_0::enums::ConfidenceId::from_id);
+        self.confidence_score = d.int32(14)?;
+        self.count = d.int32(15)?;
+        d.string_into(16, &mut self.desc)?;
+        self.duration = d.int64(17)?;
+        self.end_time = d.int64(18)?;
+        d.datetime_into(19, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_3_0::objects::Enrichment>(20, &mut self.enrichments)?;
+        d.object_list_into::<crate::v1_3_0::objects::FindingInfo>(21, &mut self.finding_info_list)?;
+        d.string_into(22, &mut self.impact)?;
+        self.impact_id = d.int32(23)?.map(crate::v1_3_0::enums::ImpactId::from_id);
+        self.impact_score = d.int32(24)?;
+        self.is_suspected_breach = d.bool(25)?;
+        d.string_into(26, &mut self.message)?;
+        d.required_object_into::<crate::v1_3_0::objects::Metadata>(27, &mut self.metadata)?;
+        d.object_list_into::<crate::v1_3_0::objects::Observable>(28, &mut self.observables)?;
+        d.object_list_into::<crate::v1_3_0::objects::Osint>(29, &mut self.osint)?;
+        d.string_into(30, &mut self.priority)?;
+        self.priority_id = d.int32(31)?.map(IncidentFindingPriorityId::from_id);
+        d.string_into(32, &mut self.raw_data)?;
+        d.string_into(33, &mut self.severity)?;
+        self.severity_id = d.required(
+            34,
+            d.int32(34)?.map(crate::v1_3_0::enums::SeverityId::from_id),
+        )?;
+        d.string_into(35, &mut self.src_url)?;
+        self.start_time = d.int64(36)?;
+        d.datetime_into(37, &mut self.start_time_dt)?;
+        d.string_into(38, &mut self.status)?;
+        d.string_into(39, &mut self.status_code)?;
+        d.string_into(40, &mut self.status_detail)?;
+        self.status_id = d.int32(41)?.map(IncidentFindingStatusId::from_id);
+        d.boxed_object_into::<crate::v1_3_0::objects::Ticket>(42, &mut self.ticket)?;
+        self.time = d.required(43, d.int64(43)?)?;
+        d.datetime_into(44, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(45)?;
+        d.string_into(46, &mut self.type_name)?;
+        self.type_uid = d.required(47, d.int64(47)?)?;
+        self.unmapped = d.map(48)?;
+        d.string_into(49, &mut self.verdict)?;
+        self.verdict_id = d.int32(50)?.map(IncidentFindingVerdictId::from_id);
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

@@ -462,4 +462,62 @@ impl crate::columnar::Columnar for NetworkRemediationActivity {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.activity_id = d.required(
+            0,
+            d.int32(0)?
+                .map(NetworkRemediationActivityActivityId::from_id),
+        )?;
+        d.string_into(1, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Actor>(2, &mut self.actor)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Api>(3, &mut self.api)?;
+        d.string_into(4, &mut self.category_name)?;
+        self.category_uid = d.required(5, d.int32(5)?)?;
+        d.string_into(6, &mut self.class_name)?;
+        self.class_uid = d.class_uid(7, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Cloud>(8, &mut self.cloud)?;
+        d.string_into(9, &mut self.command_uid)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::NetworkConnectionInfo>(
+            10,
+            &mut self.connection_info,
+        )?;
+        self.count = d.int32(11)?;
+        d.object_list_into::<crate::v1_3_0::objects::D3fend>(12, &mut self.countermeasures)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Device>(13, &mut self.device)?;
+        self.duration = d.int64(14)?;
+        self.end_time = d.int64(15)?;
+        d.datetime_into(16, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_3_0::objects::Enrichment>(17, &mut self.enrichments)?;
+        d.string_into(18, &mut self.message)?;
+        d.required_object_into::<crate::v1_3_0::objects::Metadata>(19, &mut self.metadata)?;
+        d.object_list_into::<crate::v1_3_0::objects::Observable>(20, &mut self.observables)?;
+        d.object_list_into::<crate::v1_3_0::objects::Osint>(21, &mut self.osint)?;
+        d.string_into(22, &mut self.raw_data)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Remediation>(23, &mut self.remediation)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Scan>(24, &mut self.scan)?;
+        d.string_into(25, &mut self.severity)?;
+        self.severity_id = d.required(
+            26,
+            d.int32(26)?.map(crate::v1_3_0::enums::SeverityId::from_id),
+        )?;
+        self.start_time = d.int64(27)?;
+        d.datetime_into(28, &mut self.start_time_dt)?;
+        d.string_into(29, &mut self.status)?;
+        d.string_into(30, &mut self.status_code)?;
+        d.string_into(31, &mut self.status_detail)?;
+        self.status_id = d
+            .int32(32)?
+            .map(NetworkRemediationActivityStatusId::from_id);
+        self.time = d.required(33, d.int64(33)?)?;
+        d.datetime_into(34, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(35)?;
+        d.string_into(36, &mut self.type_name)?;
+        self.type_uid = d.required(37, d.int64(37)?)?;
+        self.unmapped = d.map(38)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

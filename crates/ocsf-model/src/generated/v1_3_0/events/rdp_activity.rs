@@ -638,4 +638,96 @@ impl crate::columnar::Columnar for RdpActivity {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.action)?;
+        self.action_id = d.int32(1)?.map(crate::v1_3_0::enums::ActionId::from_id);
+        self.activity_id = d.required(2, d.int32(2)?.map(RdpActivityActivityId::from_id))?;
+        d.string_into(3, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Actor>(4, &mut self.actor)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Api>(5, &mut self.api)?;
+        d.string_into(6, &mut self.app_name)?;
+        d.object_list_into::<crate::v1_3_0::objects::Attack>(7, &mut self.attacks)?;
+        d.object_list_into::<crate::v1_3_0::objects::Authorization>(8, &mut self.authorizations)?;
+        d.string_list_into(9, &mut self.capabilities)?;
+        d.string_into(10, &mut self.category_name)?;
+        self.category_uid = d.required(11, d.int32(11)?)?;
+        d.string_list_into(12, &mut self.certificate_chain)?;
+        d.string_into(13, &mut self.class_name)?;
+        self.class_uid = d.class_uid(14, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Cloud>(15, &mut self.cloud)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::NetworkConnectionInfo>(
+            16,
+            &mut self.connection_info,
+        )?;
+        self.count = d.int32(17)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Device>(18, &mut self.device)?;
+        d.string_into(19, &mut self.disposition)?;
+        self.disposition_id = d
+            .int32(20)?
+            .map(crate::v1_3_0::enums::DispositionId::from_id);
+        d.boxed_object_into::<crate::v1_3_0::objects::NetworkEndpoint>(21, &mut self.dst_endpoint)?;
+        self.duration = d.int64(22)?;
+        self.end_time = d.int64(23)?;
+        d.datetime_into(24, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_3_0::objects::Enrichment>(25, &mut self.enrichments)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::File>(26, &mut self.file)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::FirewallRule>(27, &mut self.firewall_rule)?;
+        d.string_into(28, &mut self.identifier_cookie)?;
+        d.object_list_into::<crate::v1_3_0::objects::Ja4Fingerprint>(
+            29,
+            &mut self.ja4_fingerprint_list,
+        )?;
+        d.boxed_object_into::<crate::v1_3_0::objects::LoadBalancer>(30, &mut self.load_balancer)?;
+        d.object_list_into::<crate::v1_3_0::objects::Malware>(31, &mut self.malware)?;
+        d.string_into(32, &mut self.message)?;
+        d.required_object_into::<crate::v1_3_0::objects::Metadata>(33, &mut self.metadata)?;
+        d.object_list_into::<crate::v1_3_0::objects::Observable>(34, &mut self.observables)?;
+        d.object_list_into::<crate::v1_3_0::objects::Osint>(35, &mut self.osint)?;
+        d.string_into(36, &mut self.protocol_ver)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::NetworkProxy>(37, &mut self.proxy)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::NetworkConnectionInfo>(
+            38,
+            &mut self.proxy_connection_info,
+        )?;
+        d.boxed_object_into::<crate::v1_3_0::objects::NetworkProxy>(39, &mut self.proxy_endpoint)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::HttpRequest>(
+            40,
+            &mut self.proxy_http_request,
+        )?;
+        d.boxed_object_into::<crate::v1_3_0::objects::HttpResponse>(
+            41,
+            &mut self.proxy_http_response,
+        )?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Tls>(42, &mut self.proxy_tls)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::NetworkTraffic>(43, &mut self.proxy_traffic)?;
+        d.string_into(44, &mut self.raw_data)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Display>(45, &mut self.remote_display)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Request>(46, &mut self.request)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Response>(47, &mut self.response)?;
+        d.string_into(48, &mut self.severity)?;
+        self.severity_id = d.required(
+            49,
+            d.int32(49)?.map(crate::v1_3_0::enums::SeverityId::from_id),
+        )?;
+        d.boxed_object_into::<crate::v1_3_0::objects::NetworkEndpoint>(50, &mut self.src_endpoint)?;
+        self.start_time = d.int64(51)?;
+        d.datetime_into(52, &mut self.start_time_dt)?;
+        d.string_into(53, &mut self.status)?;
+        d.string_into(54, &mut self.status_code)?;
+        d.string_into(55, &mut self.status_detail)?;
+        self.status_id = d.int32(56)?.map(crate::v1_3_0::enums::StatusId::from_id);
+        self.time = d.required(57, d.int64(57)?)?;
+        d.datetime_into(58, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(59)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Tls>(60, &mut self.tls)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::NetworkTraffic>(61, &mut self.traffic)?;
+        d.string_into(62, &mut self.type_name)?;
+        self.type_uid = d.required(63, d.int64(63)?)?;
+        self.unmapped = d.map(64)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

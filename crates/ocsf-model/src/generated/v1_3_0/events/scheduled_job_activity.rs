@@ -477,4 +477,60 @@ impl crate::columnar::Columnar for ScheduledJobActivity {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.action)?;
+        self.action_id = d.int32(1)?.map(crate::v1_3_0::enums::ActionId::from_id);
+        self.activity_id =
+            d.required(2, d.int32(2)?.map(ScheduledJobActivityActivityId::from_id))?;
+        d.string_into(3, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Actor>(4, &mut self.actor)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Api>(5, &mut self.api)?;
+        d.object_list_into::<crate::v1_3_0::objects::Attack>(6, &mut self.attacks)?;
+        d.object_list_into::<crate::v1_3_0::objects::Authorization>(7, &mut self.authorizations)?;
+        d.string_into(8, &mut self.category_name)?;
+        self.category_uid = d.required(9, d.int32(9)?)?;
+        d.string_into(10, &mut self.class_name)?;
+        self.class_uid = d.class_uid(11, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Cloud>(12, &mut self.cloud)?;
+        self.count = d.int32(13)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Device>(14, &mut self.device)?;
+        d.string_into(15, &mut self.disposition)?;
+        self.disposition_id = d
+            .int32(16)?
+            .map(crate::v1_3_0::enums::DispositionId::from_id);
+        self.duration = d.int64(17)?;
+        self.end_time = d.int64(18)?;
+        d.datetime_into(19, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_3_0::objects::Enrichment>(20, &mut self.enrichments)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::FirewallRule>(21, &mut self.firewall_rule)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Job>(22, &mut self.job)?;
+        d.object_list_into::<crate::v1_3_0::objects::Malware>(23, &mut self.malware)?;
+        d.string_into(24, &mut self.message)?;
+        d.required_object_into::<crate::v1_3_0::objects::Metadata>(25, &mut self.metadata)?;
+        d.object_list_into::<crate::v1_3_0::objects::Observable>(26, &mut self.observables)?;
+        d.object_list_into::<crate::v1_3_0::objects::Osint>(27, &mut self.osint)?;
+        d.string_into(28, &mut self.raw_data)?;
+        d.string_into(29, &mut self.severity)?;
+        self.severity_id = d.required(
+            30,
+            d.int32(30)?.map(crate::v1_3_0::enums::SeverityId::from_id),
+        )?;
+        self.start_time = d.int64(31)?;
+        d.datetime_into(32, &mut self.start_time_dt)?;
+        d.string_into(33, &mut self.status)?;
+        d.string_into(34, &mut self.status_code)?;
+        d.string_into(35, &mut self.status_detail)?;
+        self.status_id = d.int32(36)?.map(crate::v1_3_0::enums::StatusId::from_id);
+        self.time = d.required(37, d.int64(37)?)?;
+        d.datetime_into(38, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(39)?;
+        d.string_into(40, &mut self.type_name)?;
+        self.type_uid = d.required(41, d.int64(41)?)?;
+        self.unmapped = d.map(42)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

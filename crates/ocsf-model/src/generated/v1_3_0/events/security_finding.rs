@@ -605,4 +605,72 @@ impl crate::columnar::Columnar for SecurityFinding {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.activity_id = d.required(0, d.int32(0)?.map(SecurityFindingActivityId::from_id))?;
+        d.string_into(1, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Analytic>(2, &mut self.analytic)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Api>(3, &mut self.api)?;
+        d.object_list_into::<crate::v1_3_0::objects::Attack>(4, &mut self.attacks)?;
+        d.string_into(5, &mut self.category_name)?;
+        self.category_uid = d.required(6, d.int32(6)?)?;
+        d.object_list_into::<crate::v1_3_0::objects::CisCsc>(7, &mut self.cis_csc)?;
+        d.string_into(8, &mut self.class_name)?;
+        self.class_uid = d.class_uid(9, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Cloud>(10, &mut self.cloud)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Compliance>(11, &mut self.compliance)?;
+        d.string_into(12, &mut self.confidence)?;
+        self.confidence_id = d
+            .int32(13)?
+            .map(crate::v1_3_0::enums::ConfidenceId::from_id);
+        self.confidence_score = d.int32(14)?;
+        self.count = d.int32(15)?;
+        d.string_list_into(16, &mut self.data_sources)?;
+        self.duration = d.int64(17)?;
+        self.end_time = d.int64(18)?;
+        d.datetime_into(19, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_3_0::objects::Enrichment>(20, &mut self.enrichments)?;
+        self.evidence = d.json(21)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Finding>(22, &mut self.finding)?;
+        d.string_into(23, &mut self.impact)?;
+        self.impact_id = d.int32(24)?.map(crate::v1_3_0::enums::ImpactId::from_id);
+        self.impact_score = d.int32(25)?;
+        d.object_list_into::<crate::v1_3_0::objects::KillChainPhase>(26, &mut self.kill_chain)?;
+        d.object_list_into::<crate::v1_3_0::objects::Malware>(27, &mut self.malware)?;
+        d.string_into(28, &mut self.message)?;
+        d.required_object_into::<crate::v1_3_0::objects::Metadata>(29, &mut self.metadata)?;
+        d.string_list_into(30, &mut self.nist)?;
+        d.object_list_into::<crate::v1_3_0::objects::Observable>(31, &mut self.observables)?;
+        d.object_list_into::<crate::v1_3_0::objects::Osint>(32, &mut self.osint)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Process>(33, &mut self.process)?;
+        d.string_into(34, &mut self.raw_data)?;
+        d.object_list_into::<crate::v1_3_0::objects::ResourceDetails>(35, &mut self.resources)?;
+        d.string_into(36, &mut self.risk_level)?;
+        self.risk_level_id = d.int32(37)?.map(crate::v1_3_0::enums::RiskLevelId::from_id);
+        self.risk_score = d.int32(38)?;
+        d.string_into(39, &mut self.severity)?;
+        self.severity_id = d.required(
+            40,
+            d.int32(40)?.map(crate::v1_3_0::enums::SeverityId::from_id),
+        )?;
+        self.start_time = d.int64(41)?;
+        d.datetime_into(42, &mut self.start_time_dt)?;
+        d.string_into(43, &mut self.state)?;
+        self.state_id = d.int32(44)?.map(SecurityFindingStateId::from_id);
+        d.string_into(45, &mut self.status)?;
+        d.string_into(46, &mut self.status_code)?;
+        d.string_into(47, &mut self.status_detail)?;
+        self.status_id = d.int32(48)?.map(crate::v1_3_0::enums::StatusId::from_id);
+        self.time = d.required(49, d.int64(49)?)?;
+        d.datetime_into(50, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(51)?;
+        d.string_into(52, &mut self.type_name)?;
+        self.type_uid = d.required(53, d.int64(53)?)?;
+        self.unmapped = d.map(54)?;
+        d.object_list_into::<crate::v1_3_0::objects::Vulnerability>(55, &mut self.vulnerabilities)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

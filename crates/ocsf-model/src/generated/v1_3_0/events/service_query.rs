@@ -423,4 +423,54 @@ impl crate::columnar::Columnar for ServiceQuery {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.activity_id = d.required(0, d.int32(0)?.map(ServiceQueryActivityId::from_id))?;
+        d.string_into(1, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Actor>(2, &mut self.actor)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Api>(3, &mut self.api)?;
+        d.string_into(4, &mut self.category_name)?;
+        self.category_uid = d.required(5, d.int32(5)?)?;
+        d.string_into(6, &mut self.class_name)?;
+        self.class_uid = d.class_uid(7, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Cloud>(8, &mut self.cloud)?;
+        self.count = d.int32(9)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Device>(10, &mut self.device)?;
+        self.duration = d.int64(11)?;
+        self.end_time = d.int64(12)?;
+        d.datetime_into(13, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_3_0::objects::Enrichment>(14, &mut self.enrichments)?;
+        d.string_into(15, &mut self.message)?;
+        d.required_object_into::<crate::v1_3_0::objects::Metadata>(16, &mut self.metadata)?;
+        d.object_list_into::<crate::v1_3_0::objects::Observable>(17, &mut self.observables)?;
+        d.object_list_into::<crate::v1_3_0::objects::Osint>(18, &mut self.osint)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::QueryInfo>(19, &mut self.query_info)?;
+        d.string_into(20, &mut self.query_result)?;
+        self.query_result_id = d
+            .int32(21)?
+            .map(crate::v1_3_0::enums::QueryResultId::from_id);
+        d.string_into(22, &mut self.raw_data)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Service>(23, &mut self.service)?;
+        d.string_into(24, &mut self.severity)?;
+        self.severity_id = d.required(
+            25,
+            d.int32(25)?.map(crate::v1_3_0::enums::SeverityId::from_id),
+        )?;
+        self.start_time = d.int64(26)?;
+        d.datetime_into(27, &mut self.start_time_dt)?;
+        d.string_into(28, &mut self.status)?;
+        d.string_into(29, &mut self.status_code)?;
+        d.string_into(30, &mut self.status_detail)?;
+        self.status_id = d.int32(31)?.map(crate::v1_3_0::enums::StatusId::from_id);
+        self.time = d.required(32, d.int64(32)?)?;
+        d.datetime_into(33, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(34)?;
+        d.string_into(35, &mut self.type_name)?;
+        self.type_uid = d.required(36, d.int64(36)?)?;
+        self.unmapped = d.map(37)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

@@ -648,4 +648,97 @@ impl crate::columnar::Columnar for TunnelActivity {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.action)?;
+        self.action_id = d.int32(1)?.map(crate::v1_3_0::enums::ActionId::from_id);
+        self.activity_id = d.required(2, d.int32(2)?.map(TunnelActivityActivityId::from_id))?;
+        d.string_into(3, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Actor>(4, &mut self.actor)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Api>(5, &mut self.api)?;
+        d.string_into(6, &mut self.app_name)?;
+        d.object_list_into::<crate::v1_3_0::objects::Attack>(7, &mut self.attacks)?;
+        d.object_list_into::<crate::v1_3_0::objects::Authorization>(8, &mut self.authorizations)?;
+        d.string_into(9, &mut self.category_name)?;
+        self.category_uid = d.required(10, d.int32(10)?)?;
+        d.string_into(11, &mut self.class_name)?;
+        self.class_uid = d.class_uid(12, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Cloud>(13, &mut self.cloud)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::NetworkConnectionInfo>(
+            14,
+            &mut self.connection_info,
+        )?;
+        self.count = d.int32(15)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Device>(16, &mut self.device)?;
+        d.string_into(17, &mut self.disposition)?;
+        self.disposition_id = d
+            .int32(18)?
+            .map(crate::v1_3_0::enums::DispositionId::from_id);
+        d.boxed_object_into::<crate::v1_3_0::objects::NetworkEndpoint>(19, &mut self.dst_endpoint)?;
+        self.duration = d.int64(20)?;
+        self.end_time = d.int64(21)?;
+        d.datetime_into(22, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_3_0::objects::Enrichment>(23, &mut self.enrichments)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::FirewallRule>(24, &mut self.firewall_rule)?;
+        d.object_list_into::<crate::v1_3_0::objects::Ja4Fingerprint>(
+            25,
+            &mut self.ja4_fingerprint_list,
+        )?;
+        d.boxed_object_into::<crate::v1_3_0::objects::LoadBalancer>(26, &mut self.load_balancer)?;
+        d.object_list_into::<crate::v1_3_0::objects::Malware>(27, &mut self.malware)?;
+        d.string_into(28, &mut self.message)?;
+        d.required_object_into::<crate::v1_3_0::objects::Metadata>(29, &mut self.metadata)?;
+        d.object_list_into::<crate::v1_3_0::objects::Observable>(30, &mut self.observables)?;
+        d.object_list_into::<crate::v1_3_0::objects::Osint>(31, &mut self.osint)?;
+        d.string_into(32, &mut self.protocol_name)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::NetworkProxy>(33, &mut self.proxy)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::NetworkConnectionInfo>(
+            34,
+            &mut self.proxy_connection_info,
+        )?;
+        d.boxed_object_into::<crate::v1_3_0::objects::NetworkProxy>(35, &mut self.proxy_endpoint)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::HttpRequest>(
+            36,
+            &mut self.proxy_http_request,
+        )?;
+        d.boxed_object_into::<crate::v1_3_0::objects::HttpResponse>(
+            37,
+            &mut self.proxy_http_response,
+        )?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Tls>(38, &mut self.proxy_tls)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::NetworkTraffic>(39, &mut self.proxy_traffic)?;
+        d.string_into(40, &mut self.raw_data)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Session>(41, &mut self.session)?;
+        d.string_into(42, &mut self.severity)?;
+        self.severity_id = d.required(
+            43,
+            d.int32(43)?.map(crate::v1_3_0::enums::SeverityId::from_id),
+        )?;
+        d.boxed_object_into::<crate::v1_3_0::objects::NetworkEndpoint>(44, &mut self.src_endpoint)?;
+        self.start_time = d.int64(45)?;
+        d.datetime_into(46, &mut self.start_time_dt)?;
+        d.string_into(47, &mut self.status)?;
+        d.string_into(48, &mut self.status_code)?;
+        d.string_into(49, &mut self.status_detail)?;
+        self.status_id = d.int32(50)?.map(crate::v1_3_0::enums::StatusId::from_id);
+        self.time = d.required(51, d.int64(51)?)?;
+        d.datetime_into(52, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(53)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Tls>(54, &mut self.tls)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::NetworkTraffic>(55, &mut self.traffic)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::NetworkInterface>(
+            56,
+            &mut self.tunnel_interface,
+        )?;
+        d.string_into(57, &mut self.tunnel_type)?;
+        self.tunnel_type_id = d.int32(58)?.map(TunnelActivityTunnelTypeId::from_id);
+        d.string_into(59, &mut self.type_name)?;
+        self.type_uid = d.required(60, d.int64(60)?)?;
+        self.unmapped = d.map(61)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::User>(62, &mut self.user)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

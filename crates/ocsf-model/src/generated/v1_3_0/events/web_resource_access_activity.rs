@@ -486,4 +486,73 @@ impl crate::columnar::Columnar for WebResourceAccessActivity {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.activity_id = d.required(
+            0,
+            d.int32(0)?
+                .map(WebResourceAccessActivityActivityId::from_id),
+        )?;
+        d.string_into(1, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Actor>(2, &mut self.actor)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Api>(3, &mut self.api)?;
+        d.string_into(4, &mut self.category_name)?;
+        self.category_uid = d.required(5, d.int32(5)?)?;
+        d.string_into(6, &mut self.class_name)?;
+        self.class_uid = d.class_uid(7, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Cloud>(8, &mut self.cloud)?;
+        self.count = d.int32(9)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Device>(10, &mut self.device)?;
+        self.duration = d.int64(11)?;
+        self.end_time = d.int64(12)?;
+        d.datetime_into(13, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_3_0::objects::Enrichment>(14, &mut self.enrichments)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::HttpRequest>(15, &mut self.http_request)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::HttpResponse>(16, &mut self.http_response)?;
+        d.string_into(17, &mut self.message)?;
+        d.required_object_into::<crate::v1_3_0::objects::Metadata>(18, &mut self.metadata)?;
+        d.object_list_into::<crate::v1_3_0::objects::Observable>(19, &mut self.observables)?;
+        d.object_list_into::<crate::v1_3_0::objects::Osint>(20, &mut self.osint)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::NetworkProxy>(21, &mut self.proxy)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::NetworkConnectionInfo>(
+            22,
+            &mut self.proxy_connection_info,
+        )?;
+        d.boxed_object_into::<crate::v1_3_0::objects::NetworkProxy>(23, &mut self.proxy_endpoint)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::HttpRequest>(
+            24,
+            &mut self.proxy_http_request,
+        )?;
+        d.boxed_object_into::<crate::v1_3_0::objects::HttpResponse>(
+            25,
+            &mut self.proxy_http_response,
+        )?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Tls>(26, &mut self.proxy_tls)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::NetworkTraffic>(27, &mut self.proxy_traffic)?;
+        d.string_into(28, &mut self.raw_data)?;
+        d.string_into(29, &mut self.severity)?;
+        self.severity_id = d.required(
+            30,
+            d.int32(30)?.map(crate::v1_3_0::enums::SeverityId::from_id),
+        )?;
+        d.boxed_object_into::<crate::v1_3_0::objects::NetworkEndpoint>(31, &mut self.src_endpoint)?;
+        self.start_time = d.int64(32)?;
+        d.datetime_into(33, &mut self.start_time_dt)?;
+        d.string_into(34, &mut self.status)?;
+        d.string_into(35, &mut self.status_code)?;
+        d.string_into(36, &mut self.status_detail)?;
+        self.status_id = d.int32(37)?.map(crate::v1_3_0::enums::StatusId::from_id);
+        self.time = d.required(38, d.int64(38)?)?;
+        d.datetime_into(39, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(40)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Tls>(41, &mut self.tls)?;
+        d.string_into(42, &mut self.type_name)?;
+        self.type_uid = d.required(43, d.int64(43)?)?;
+        self.unmapped = d.map(44)?;
+        d.object_list_into::<crate::v1_3_0::objects::WebResource>(45, &mut self.web_resources)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

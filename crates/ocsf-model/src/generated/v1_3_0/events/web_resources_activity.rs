@@ -572,4 +572,84 @@ impl crate::columnar::Columnar for WebResourcesActivity {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.action)?;
+        self.action_id = d.int32(1)?.map(crate::v1_3_0::enums::ActionId::from_id);
+        self.activity_id =
+            d.required(2, d.int32(2)?.map(WebResourcesActivityActivityId::from_id))?;
+        d.string_into(3, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Actor>(4, &mut self.actor)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Api>(5, &mut self.api)?;
+        d.object_list_into::<crate::v1_3_0::objects::Attack>(6, &mut self.attacks)?;
+        d.object_list_into::<crate::v1_3_0::objects::Authorization>(7, &mut self.authorizations)?;
+        d.string_into(8, &mut self.category_name)?;
+        self.category_uid = d.required(9, d.int32(9)?)?;
+        d.string_into(10, &mut self.class_name)?;
+        self.class_uid = d.class_uid(11, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Cloud>(12, &mut self.cloud)?;
+        self.count = d.int32(13)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Device>(14, &mut self.device)?;
+        d.string_into(15, &mut self.disposition)?;
+        self.disposition_id = d
+            .int32(16)?
+            .map(crate::v1_3_0::enums::DispositionId::from_id);
+        d.boxed_object_into::<crate::v1_3_0::objects::NetworkEndpoint>(17, &mut self.dst_endpoint)?;
+        self.duration = d.int64(18)?;
+        self.end_time = d.int64(19)?;
+        d.datetime_into(20, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_3_0::objects::Enrichment>(21, &mut self.enrichments)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::FirewallRule>(22, &mut self.firewall_rule)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::HttpRequest>(23, &mut self.http_request)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::HttpResponse>(24, &mut self.http_response)?;
+        d.object_list_into::<crate::v1_3_0::objects::Malware>(25, &mut self.malware)?;
+        d.string_into(26, &mut self.message)?;
+        d.required_object_into::<crate::v1_3_0::objects::Metadata>(27, &mut self.metadata)?;
+        d.object_list_into::<crate::v1_3_0::objects::Observable>(28, &mut self.observables)?;
+        d.object_list_into::<crate::v1_3_0::objects::Osint>(29, &mut self.osint)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::NetworkConnectionInfo>(
+            30,
+            &mut self.proxy_connection_info,
+        )?;
+        d.boxed_object_into::<crate::v1_3_0::objects::NetworkProxy>(31, &mut self.proxy_endpoint)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::HttpRequest>(
+            32,
+            &mut self.proxy_http_request,
+        )?;
+        d.boxed_object_into::<crate::v1_3_0::objects::HttpResponse>(
+            33,
+            &mut self.proxy_http_response,
+        )?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Tls>(34, &mut self.proxy_tls)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::NetworkTraffic>(35, &mut self.proxy_traffic)?;
+        d.string_into(36, &mut self.raw_data)?;
+        d.string_into(37, &mut self.severity)?;
+        self.severity_id = d.required(
+            38,
+            d.int32(38)?.map(crate::v1_3_0::enums::SeverityId::from_id),
+        )?;
+        d.boxed_object_into::<crate::v1_3_0::objects::NetworkEndpoint>(39, &mut self.src_endpoint)?;
+        self.start_time = d.int64(40)?;
+        d.datetime_into(41, &mut self.start_time_dt)?;
+        d.string_into(42, &mut self.status)?;
+        d.string_into(43, &mut self.status_code)?;
+        d.string_into(44, &mut self.status_detail)?;
+        self.status_id = d.int32(45)?.map(crate::v1_3_0::enums::StatusId::from_id);
+        self.time = d.required(46, d.int64(46)?)?;
+        d.datetime_into(47, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(48)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Tls>(49, &mut self.tls)?;
+        d.string_into(50, &mut self.type_name)?;
+        self.type_uid = d.required(51, d.int64(51)?)?;
+        self.unmapped = d.map(52)?;
+        d.object_list_into::<crate::v1_3_0::objects::WebResource>(53, &mut self.web_resources)?;
+        d.object_list_into::<crate::v1_3_0::objects::WebResource>(
+            54,
+            &mut self.web_resources_result,
+        )?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

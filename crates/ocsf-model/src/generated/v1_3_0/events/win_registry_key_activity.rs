@@ -518,4 +518,66 @@ impl crate::columnar::Columnar for WinRegistryKeyActivity {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.access_mask = d.int32(0)?;
+        d.string_into(1, &mut self.action)?;
+        self.action_id = d.int32(2)?.map(crate::v1_3_0::enums::ActionId::from_id);
+        self.activity_id = d.required(
+            3,
+            d.int32(3)?.map(WinRegistryKeyActivityActivityId::from_id),
+        )?;
+        d.string_into(4, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Actor>(5, &mut self.actor)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Api>(6, &mut self.api)?;
+        d.object_list_into::<crate::v1_3_0::objects::Attack>(7, &mut self.attacks)?;
+        d.object_list_into::<crate::v1_3_0::objects::Authorization>(8, &mut self.authorizations)?;
+        d.string_into(9, &mut self.category_name)?;
+        self.category_uid = d.required(10, d.int32(10)?)?;
+        d.string_into(11, &mut self.class_name)?;
+        self.class_uid = d.class_uid(12, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Cloud>(13, &mut self.cloud)?;
+        self.count = d.int32(14)?;
+        d.string_into(15, &mut self.create_mask)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Device>(16, &mut self.device)?;
+        d.string_into(17, &mut self.disposition)?;
+        self.disposition_id = d
+            .int32(18)?
+            .map(crate::v1_3_0::enums::DispositionId::from_id);
+        self.duration = d.int64(19)?;
+        self.end_time = d.int64(20)?;
+        d.datetime_into(21, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_3_0::objects::Enrichment>(22, &mut self.enrichments)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::FirewallRule>(23, &mut self.firewall_rule)?;
+        d.object_list_into::<crate::v1_3_0::objects::Malware>(24, &mut self.malware)?;
+        d.string_into(25, &mut self.message)?;
+        d.required_object_into::<crate::v1_3_0::objects::Metadata>(26, &mut self.metadata)?;
+        d.object_list_into::<crate::v1_3_0::objects::Observable>(27, &mut self.observables)?;
+        self.open_mask = d.int32(28)?;
+        d.object_list_into::<crate::v1_3_0::objects::Osint>(29, &mut self.osint)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::WinRegKey>(30, &mut self.prev_reg_key)?;
+        d.string_into(31, &mut self.raw_data)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::WinRegKey>(32, &mut self.reg_key)?;
+        d.string_into(33, &mut self.severity)?;
+        self.severity_id = d.required(
+            34,
+            d.int32(34)?.map(crate::v1_3_0::enums::SeverityId::from_id),
+        )?;
+        self.start_time = d.int64(35)?;
+        d.datetime_into(36, &mut self.start_time_dt)?;
+        d.string_into(37, &mut self.status)?;
+        d.string_into(38, &mut self.status_code)?;
+        d.string_into(39, &mut self.status_detail)?;
+        self.status_id = d.int32(40)?.map(crate::v1_3_0::enums::StatusId::from_id);
+        self.time = d.required(41, d.int64(41)?)?;
+        d.datetime_into(42, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(43)?;
+        d.string_into(44, &mut self.type_name)?;
+        self.type_uid = d.required(45, d.int64(45)?)?;
+        self.unmapped = d.map(46)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

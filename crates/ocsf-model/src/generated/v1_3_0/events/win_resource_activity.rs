@@ -465,4 +465,60 @@ impl crate::columnar::Columnar for WinResourceActivity {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.action)?;
+        self.action_id = d.int32(1)?.map(crate::v1_3_0::enums::ActionId::from_id);
+        self.activity_id =
+            d.required(2, d.int32(2)?.map(WinResourceActivityActivityId::from_id))?;
+        d.string_into(3, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Actor>(4, &mut self.actor)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Api>(5, &mut self.api)?;
+        d.object_list_into::<crate::v1_3_0::objects::Attack>(6, &mut self.attacks)?;
+        d.object_list_into::<crate::v1_3_0::objects::Authorization>(7, &mut self.authorizations)?;
+        d.string_into(8, &mut self.category_name)?;
+        self.category_uid = d.required(9, d.int32(9)?)?;
+        d.string_into(10, &mut self.class_name)?;
+        self.class_uid = d.class_uid(11, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Cloud>(12, &mut self.cloud)?;
+        self.count = d.int32(13)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Device>(14, &mut self.device)?;
+        d.string_into(15, &mut self.disposition)?;
+        self.disposition_id = d
+            .int32(16)?
+            .map(crate::v1_3_0::enums::DispositionId::from_id);
+        self.duration = d.int64(17)?;
+        self.end_time = d.int64(18)?;
+        d.datetime_into(19, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_3_0::objects::Enrichment>(20, &mut self.enrichments)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::FirewallRule>(21, &mut self.firewall_rule)?;
+        d.object_list_into::<crate::v1_3_0::objects::Malware>(22, &mut self.malware)?;
+        d.string_into(23, &mut self.message)?;
+        d.required_object_into::<crate::v1_3_0::objects::Metadata>(24, &mut self.metadata)?;
+        d.object_list_into::<crate::v1_3_0::objects::Observable>(25, &mut self.observables)?;
+        d.object_list_into::<crate::v1_3_0::objects::Osint>(26, &mut self.osint)?;
+        d.string_into(27, &mut self.raw_data)?;
+        d.string_into(28, &mut self.severity)?;
+        self.severity_id = d.required(
+            29,
+            d.int32(29)?.map(crate::v1_3_0::enums::SeverityId::from_id),
+        )?;
+        self.start_time = d.int64(30)?;
+        d.datetime_into(31, &mut self.start_time_dt)?;
+        d.string_into(32, &mut self.status)?;
+        d.string_into(33, &mut self.status_code)?;
+        d.string_into(34, &mut self.status_detail)?;
+        self.status_id = d.int32(35)?.map(crate::v1_3_0::enums::StatusId::from_id);
+        self.time = d.required(36, d.int64(36)?)?;
+        d.datetime_into(37, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(38)?;
+        d.string_into(39, &mut self.type_name)?;
+        self.type_uid = d.required(40, d.int64(40)?)?;
+        self.unmapped = d.map(41)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::WinWinResource>(42, &mut self.win_resource)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

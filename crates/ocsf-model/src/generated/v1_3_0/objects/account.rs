@@ -111,13 +111,20 @@ impl crate::columnar::Columnar for Account {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            labels: d.string_list(0)?,
-            name: d.string(1)?,
-            type_: d.string(2)?,
-            type_id: d.int32(3)?.map(AccountTypeId::from_id),
-            uid: d.string(4)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_list_into(0, &mut self.labels)?;
+        d.string_into(1, &mut self.name)?;
+        d.string_into(2, &mut self.type_)?;
+        self.type_id = d.int32(3)?.map(AccountTypeId::from_id);
+        d.string_into(4, &mut self.uid)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

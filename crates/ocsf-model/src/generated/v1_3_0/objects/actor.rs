@@ -69,20 +69,23 @@ impl crate::columnar::Columnar for Actor {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            app_name: d.string(0)?,
-            app_uid: d.string(1)?,
-            authorizations: d.object_list::<crate::v1_3_0::objects::Authorization>(2)?,
-            idp: d.object::<crate::v1_3_0::objects::Idp>(3)?.map(Box::new),
-            invoked_by: d.string(4)?,
-            process: d
-                .object::<crate::v1_3_0::objects::Process>(5)?
-                .map(Box::new),
-            session: d
-                .object::<crate::v1_3_0::objects::Session>(6)?
-                .map(Box::new),
-            user: d.object::<crate::v1_3_0::objects::User>(7)?.map(Box::new),
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.app_name)?;
+        d.string_into(1, &mut self.app_uid)?;
+        d.object_list_into::<crate::v1_3_0::objects::Authorization>(2, &mut self.authorizations)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Idp>(3, &mut self.idp)?;
+        d.string_into(4, &mut self.invoked_by)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Process>(5, &mut self.process)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Session>(6, &mut self.session)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::User>(7, &mut self.user)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -133,28 +133,31 @@ impl crate::columnar::Columnar for AffectedPackage {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            architecture: d.string(0)?,
-            cpe_name: d.string(1)?,
-            epoch: d.int32(2)?,
-            fixed_in_version: d.string(3)?,
-            hash: d
-                .object::<crate::v1_3_0::objects::Fingerprint>(4)?
-                .map(Box::new),
-            license: d.string(5)?,
-            name: d.string(6)?,
-            package_manager: d.string(7)?,
-            path: d.string(8)?,
-            purl: d.string(9)?,
-            release: d.string(10)?,
-            remediation: d
-                .object::<crate::v1_3_0::objects::Remediation>(11)?
-                .map(Box::new),
-            type_: d.string(12)?,
-            type_id: d.int32(13)?.map(AffectedPackageTypeId::from_id),
-            vendor_name: d.string(14)?,
-            version: d.string(15)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.architecture)?;
+        d.string_into(1, &mut self.cpe_name)?;
+        self.epoch = d.int32(2)?;
+        d.string_into(3, &mut self.fixed_in_version)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Fingerprint>(4, &mut self.hash)?;
+        d.string_into(5, &mut self.license)?;
+        d.string_into(6, &mut self.name)?;
+        d.string_into(7, &mut self.package_manager)?;
+        d.string_into(8, &mut self.path)?;
+        d.string_into(9, &mut self.purl)?;
+        d.string_into(10, &mut self.release)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Remediation>(11, &mut self.remediation)?;
+        d.string_into(12, &mut self.type_)?;
+        self.type_id = d.int32(13)?.map(AffectedPackageTypeId::from_id);
+        d.string_into(14, &mut self.vendor_name)?;
+        d.string_into(15, &mut self.version)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -120,16 +120,23 @@ impl crate::columnar::Columnar for Agent {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            name: d.string(0)?,
-            policies: d.object_list::<crate::v1_3_0::objects::Policy>(1)?,
-            type_: d.string(2)?,
-            type_id: d.int32(3)?.map(AgentTypeId::from_id),
-            uid: d.string(4)?,
-            uid_alt: d.string(5)?,
-            vendor_name: d.string(6)?,
-            version: d.string(7)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.name)?;
+        d.object_list_into::<crate::v1_3_0::objects::Policy>(1, &mut self.policies)?;
+        d.string_into(2, &mut self.type_)?;
+        self.type_id = d.int32(3)?.map(AgentTypeId::from_id);
+        d.string_into(4, &mut self.uid)?;
+        d.string_into(5, &mut self.uid_alt)?;
+        d.string_into(6, &mut self.vendor_name)?;
+        d.string_into(7, &mut self.version)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

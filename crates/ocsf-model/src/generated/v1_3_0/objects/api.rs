@@ -58,20 +58,21 @@ impl crate::columnar::Columnar for Api {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            group: d.object::<crate::v1_3_0::objects::Group>(0)?.map(Box::new),
-            operation: d.string(1)?,
-            request: d
-                .object::<crate::v1_3_0::objects::Request>(2)?
-                .map(Box::new),
-            response: d
-                .object::<crate::v1_3_0::objects::Response>(3)?
-                .map(Box::new),
-            service: d
-                .object::<crate::v1_3_0::objects::Service>(4)?
-                .map(Box::new),
-            version: d.string(5)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.boxed_object_into::<crate::v1_3_0::objects::Group>(0, &mut self.group)?;
+        d.string_into(1, &mut self.operation)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Request>(2, &mut self.request)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Response>(3, &mut self.response)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Service>(4, &mut self.service)?;
+        d.string_into(5, &mut self.version)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

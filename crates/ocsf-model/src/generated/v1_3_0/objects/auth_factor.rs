@@ -133,17 +133,24 @@ impl crate::columnar::Columnar for AuthFactor {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            device: d.object::<crate::v1_3_0::objects::Device>(0)?.map(Box::new),
-            email_addr: d.string(1)?,
-            factor_type: d.string(2)?,
-            factor_type_id: d.int32(3)?.map(AuthFactorFactorTypeId::from_id),
-            is_hotp: d.bool(4)?,
-            is_totp: d.bool(5)?,
-            phone_number: d.string(6)?,
-            provider: d.string(7)?,
-            security_questions: d.string_list(8)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.boxed_object_into::<crate::v1_3_0::objects::Device>(0, &mut self.device)?;
+        d.string_into(1, &mut self.email_addr)?;
+        d.string_into(2, &mut self.factor_type)?;
+        self.factor_type_id = d.int32(3)?.map(AuthFactorFactorTypeId::from_id);
+        self.is_hotp = d.bool(4)?;
+        self.is_totp = d.bool(5)?;
+        d.string_into(6, &mut self.phone_number)?;
+        d.string_into(7, &mut self.provider)?;
+        d.string_list_into(8, &mut self.security_questions)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

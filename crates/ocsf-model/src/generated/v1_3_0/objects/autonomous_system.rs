@@ -41,10 +41,17 @@ impl crate::columnar::Columnar for AutonomousSystem {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            name: d.string(0)?,
-            number: d.int32(1)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.name)?;
+        self.number = d.int32(1)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

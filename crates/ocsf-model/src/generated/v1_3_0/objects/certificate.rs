@@ -86,19 +86,26 @@ impl crate::columnar::Columnar for Certificate {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            created_time: d.int64(0)?,
-            created_time_dt: d.datetime(1)?,
-            expiration_time: d.int64(2)?,
-            expiration_time_dt: d.datetime(3)?,
-            fingerprints: d.object_list::<crate::v1_3_0::objects::Fingerprint>(4)?,
-            is_self_signed: d.bool(5)?,
-            issuer: d.string(6)?,
-            serial_number: d.string(7)?,
-            subject: d.string(8)?,
-            uid: d.string(9)?,
-            version: d.string(10)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.created_time = d.int64(0)?;
+        d.datetime_into(1, &mut self.created_time_dt)?;
+        self.expiration_time = d.int64(2)?;
+        d.datetime_into(3, &mut self.expiration_time_dt)?;
+        d.object_list_into::<crate::v1_3_0::objects::Fingerprint>(4, &mut self.fingerprints)?;
+        self.is_self_signed = d.bool(5)?;
+        d.string_into(6, &mut self.issuer)?;
+        d.string_into(7, &mut self.serial_number)?;
+        d.string_into(8, &mut self.subject)?;
+        d.string_into(9, &mut self.uid)?;
+        d.string_into(10, &mut self.version)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -50,14 +50,19 @@ impl crate::columnar::Columnar for CisBenchmarkResult {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            desc: d.string(0)?,
-            name: d.string(1)?,
-            remediation: d
-                .object::<crate::v1_3_0::objects::Remediation>(2)?
-                .map(Box::new),
-            rule: d.object::<crate::v1_3_0::objects::Rule>(3)?.map(Box::new),
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.desc)?;
+        d.string_into(1, &mut self.name)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Remediation>(2, &mut self.remediation)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Rule>(3, &mut self.rule)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

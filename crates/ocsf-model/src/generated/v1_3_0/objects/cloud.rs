@@ -58,18 +58,21 @@ impl crate::columnar::Columnar for Cloud {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            account: d
-                .object::<crate::v1_3_0::objects::Account>(0)?
-                .map(Box::new),
-            org: d
-                .object::<crate::v1_3_0::objects::Organization>(1)?
-                .map(Box::new),
-            project_uid: d.string(2)?,
-            provider: d.string(3)?,
-            region: d.string(4)?,
-            zone: d.string(5)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.boxed_object_into::<crate::v1_3_0::objects::Account>(0, &mut self.account)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Organization>(1, &mut self.org)?;
+        d.string_into(2, &mut self.project_uid)?;
+        d.string_into(3, &mut self.provider)?;
+        d.string_into(4, &mut self.region)?;
+        d.string_into(5, &mut self.zone)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -108,17 +108,27 @@ impl crate::columnar::Columnar for Compliance {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            compliance_references: d.object_list::<crate::v1_3_0::objects::KbArticle>(0)?,
-            compliance_standards: d.object_list::<crate::v1_3_0::objects::KbArticle>(1)?,
-            control: d.string(2)?,
-            requirements: d.string_list(3)?,
-            standards: d.string_list(4)?,
-            status: d.string(5)?,
-            status_code: d.string(6)?,
-            status_detail: d.string(7)?,
-            status_id: d.int32(8)?.map(ComplianceStatusId::from_id),
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.object_list_into::<crate::v1_3_0::objects::KbArticle>(
+            0,
+            &mut self.compliance_references,
+        )?;
+        d.object_list_into::<crate::v1_3_0::objects::KbArticle>(1, &mut self.compliance_standards)?;
+        d.string_into(2, &mut self.control)?;
+        d.string_list_into(3, &mut self.requirements)?;
+        d.string_list_into(4, &mut self.standards)?;
+        d.string_into(5, &mut self.status)?;
+        d.string_into(6, &mut self.status_code)?;
+        d.string_into(7, &mut self.status_detail)?;
+        self.status_id = d.int32(8)?.map(ComplianceStatusId::from_id);
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

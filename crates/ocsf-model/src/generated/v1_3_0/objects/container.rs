@@ -73,20 +73,25 @@ impl crate::columnar::Columnar for Container {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            hash: d
-                .object::<crate::v1_3_0::objects::Fingerprint>(0)?
-                .map(Box::new),
-            image: d.object::<crate::v1_3_0::objects::Image>(1)?.map(Box::new),
-            name: d.string(2)?,
-            network_driver: d.string(3)?,
-            orchestrator: d.string(4)?,
-            pod_uuid: d.string(5)?,
-            runtime: d.string(6)?,
-            size: d.int64(7)?,
-            tag: d.string(8)?,
-            uid: d.string(9)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.boxed_object_into::<crate::v1_3_0::objects::Fingerprint>(0, &mut self.hash)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Image>(1, &mut self.image)?;
+        d.string_into(2, &mut self.name)?;
+        d.string_into(3, &mut self.network_driver)?;
+        d.string_into(4, &mut self.orchestrator)?;
+        d.string_into(5, &mut self.pod_uuid)?;
+        d.string_into(6, &mut self.runtime)?;
+        self.size = d.int64(7)?;
+        d.string_into(8, &mut self.tag)?;
+        d.string_into(9, &mut self.uid)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

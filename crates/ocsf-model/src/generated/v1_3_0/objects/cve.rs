@@ -101,25 +101,30 @@ impl crate::columnar::Columnar for Cve {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            created_time: d.int64(0)?,
-            created_time_dt: d.datetime(1)?,
-            cvss: d.object_list::<crate::v1_3_0::objects::Cvss>(2)?,
-            cwe: d.object::<crate::v1_3_0::objects::Cwe>(3)?.map(Box::new),
-            cwe_uid: d.string(4)?,
-            cwe_url: d.string(5)?,
-            desc: d.string(6)?,
-            epss: d.object::<crate::v1_3_0::objects::Epss>(7)?.map(Box::new),
-            modified_time: d.int64(8)?,
-            modified_time_dt: d.datetime(9)?,
-            product: d
-                .object::<crate::v1_3_0::objects::Product>(10)?
-                .map(Box::new),
-            references: d.string_list(11)?,
-            title: d.string(12)?,
-            type_: d.string(13)?,
-            uid: d.string(14)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.created_time = d.int64(0)?;
+        d.datetime_into(1, &mut self.created_time_dt)?;
+        d.object_list_into::<crate::v1_3_0::objects::Cvss>(2, &mut self.cvss)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Cwe>(3, &mut self.cwe)?;
+        d.string_into(4, &mut self.cwe_uid)?;
+        d.string_into(5, &mut self.cwe_url)?;
+        d.string_into(6, &mut self.desc)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Epss>(7, &mut self.epss)?;
+        self.modified_time = d.int64(8)?;
+        d.datetime_into(9, &mut self.modified_time_dt)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Product>(10, &mut self.product)?;
+        d.string_list_into(11, &mut self.references)?;
+        d.string_into(12, &mut self.title)?;
+        d.string_into(13, &mut self.type_)?;
+        d.string_into(14, &mut self.uid)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

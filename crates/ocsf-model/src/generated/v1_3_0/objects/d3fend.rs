@@ -45,15 +45,18 @@ impl crate::columnar::Columnar for D3fend {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            d3f_tactic: d
-                .object::<crate::v1_3_0::objects::D3fTactic>(0)?
-                .map(Box::new),
-            d3f_technique: d
-                .object::<crate::v1_3_0::objects::D3fTechnique>(1)?
-                .map(Box::new),
-            version: d.string(2)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.boxed_object_into::<crate::v1_3_0::objects::D3fTactic>(0, &mut self.d3f_tactic)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::D3fTechnique>(1, &mut self.d3f_technique)?;
+        d.string_into(2, &mut self.version)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -80,15 +80,22 @@ impl crate::columnar::Columnar for DataClassification {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            category: d.string(0)?,
-            category_id: d.int32(1)?.map(crate::v1_3_0::enums::CategoryId::from_id),
-            confidentiality: d.string(2)?,
-            confidentiality_id: d
-                .int32(3)?
-                .map(crate::v1_3_0::enums::ConfidentialityId::from_id),
-            policy: d.object::<crate::v1_3_0::objects::Policy>(4)?.map(Box::new),
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.category)?;
+        self.category_id = d.int32(1)?.map(crate::v1_3_0::enums::CategoryId::from_id);
+        d.string_into(2, &mut self.confidentiality)?;
+        self.confidentiality_id = d
+            .int32(3)?
+            .map(crate::v1_3_0::enums::ConfidentialityId::from_id);
+        d.boxed_object_into::<crate::v1_3_0::objects::Policy>(4, &mut self.policy)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -206,23 +206,28 @@ impl crate::columnar::Columnar for DataSecurity {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            category: d.string(0)?,
-            category_id: d.int32(1)?.map(crate::v1_3_0::enums::CategoryId::from_id),
-            confidentiality: d.string(2)?,
-            confidentiality_id: d
-                .int32(3)?
-                .map(crate::v1_3_0::enums::ConfidentialityId::from_id),
-            data_lifecycle_state: d.string(4)?,
-            data_lifecycle_state_id: d.int32(5)?.map(DataSecurityDataLifecycleStateId::from_id),
-            detection_pattern: d.string(6)?,
-            detection_system: d.string(7)?,
-            detection_system_id: d.int32(8)?.map(DataSecurityDetectionSystemId::from_id),
-            pattern_match: d.string(9)?,
-            policy: d
-                .object::<crate::v1_3_0::objects::Policy>(10)?
-                .map(Box::new),
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.category)?;
+        self.category_id = d.int32(1)?.map(crate::v1_3_0::enums::CategoryId::from_id);
+        d.string_into(2, &mut self.confidentiality)?;
+        self.confidentiality_id = d
+            .int32(3)?
+            .map(crate::v1_3_0::enums::ConfidentialityId::from_id);
+        d.string_into(4, &mut self.data_lifecycle_state)?;
+        self.data_lifecycle_state_id = d.int32(5)?.map(DataSecurityDataLifecycleStateId::from_id);
+        d.string_into(6, &mut self.detection_pattern)?;
+        d.string_into(7, &mut self.detection_system)?;
+        self.detection_system_id = d.int32(8)?.map(DataSecurityDetectionSystemId::from_id);
+        d.string_into(9, &mut self.pattern_match)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Policy>(10, &mut self.policy)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

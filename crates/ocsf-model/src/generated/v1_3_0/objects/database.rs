@@ -131,22 +131,30 @@ impl crate::columnar::Columnar for Database {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            created_time: d.int64(0)?,
-            created_time_dt: d.datetime(1)?,
-            data_classification: d
-                .object::<crate::v1_3_0::objects::DataClassification>(2)?
-                .map(Box::new),
-            desc: d.string(3)?,
-            groups: d.object_list::<crate::v1_3_0::objects::Group>(4)?,
-            modified_time: d.int64(5)?,
-            modified_time_dt: d.datetime(6)?,
-            name: d.string(7)?,
-            size: d.int64(8)?,
-            type_: d.string(9)?,
-            type_id: d.int32(10)?.map(DatabaseTypeId::from_id),
-            uid: d.string(11)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.created_time = d.int64(0)?;
+        d.datetime_into(1, &mut self.created_time_dt)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::DataClassification>(
+            2,
+            &mut self.data_classification,
+        )?;
+        d.string_into(3, &mut self.desc)?;
+        d.object_list_into::<crate::v1_3_0::objects::Group>(4, &mut self.groups)?;
+        self.modified_time = d.int64(5)?;
+        d.datetime_into(6, &mut self.modified_time_dt)?;
+        d.string_into(7, &mut self.name)?;
+        self.size = d.int64(8)?;
+        d.string_into(9, &mut self.type_)?;
+        self.type_id = d.int32(10)?.map(DatabaseTypeId::from_id);
+        d.string_into(11, &mut self.uid)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

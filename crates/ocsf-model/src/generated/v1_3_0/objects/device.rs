@@ -262,66 +262,68 @@ impl crate::columnar::Columnar for Device {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            agent_list: d.object_list::<crate::v1_3_0::objects::Agent>(0)?,
-            autoscale_uid: d.string(1)?,
-            boot_time: d.int64(2)?,
-            boot_time_dt: d.datetime(3)?,
-            container: d
-                .object::<crate::v1_3_0::objects::Container>(4)?
-                .map(Box::new),
-            created_time: d.int64(5)?,
-            created_time_dt: d.datetime(6)?,
-            desc: d.string(7)?,
-            domain: d.string(8)?,
-            first_seen_time: d.int64(9)?,
-            first_seen_time_dt: d.datetime(10)?,
-            groups: d.object_list::<crate::v1_3_0::objects::Group>(11)?,
-            hostname: d.string(12)?,
-            hw_info: d
-                .object::<crate::v1_3_0::objects::DeviceHwInfo>(13)?
-                .map(Box::new),
-            hypervisor: d.string(14)?,
-            image: d.object::<crate::v1_3_0::objects::Image>(15)?.map(Box::new),
-            imei: d.string(16)?,
-            instance_uid: d.string(17)?,
-            interface_name: d.string(18)?,
-            interface_uid: d.string(19)?,
-            ip: d.string(20)?,
-            is_compliant: d.bool(21)?,
-            is_managed: d.bool(22)?,
-            is_personal: d.bool(23)?,
-            is_trusted: d.bool(24)?,
-            last_seen_time: d.int64(25)?,
-            last_seen_time_dt: d.datetime(26)?,
-            location: d
-                .object::<crate::v1_3_0::objects::Location>(27)?
-                .map(Box::new),
-            mac: d.string(28)?,
-            modified_time: d.int64(29)?,
-            modified_time_dt: d.datetime(30)?,
-            name: d.string(31)?,
-            namespace_pid: d.int32(32)?,
-            network_interfaces: d.object_list::<crate::v1_3_0::objects::NetworkInterface>(33)?,
-            org: d
-                .object::<crate::v1_3_0::objects::Organization>(34)?
-                .map(Box::new),
-            os: d.object::<crate::v1_3_0::objects::Os>(35)?.map(Box::new),
-            owner: d.object::<crate::v1_3_0::objects::User>(36)?.map(Box::new),
-            region: d.string(37)?,
-            risk_level: d.string(38)?,
-            risk_level_id: d.int32(39)?.map(crate::v1_3_0::enums::RiskLevelId::from_id),
-            risk_score: d.int32(40)?,
-            subnet: d.string(41)?,
-            subnet_uid: d.string(42)?,
-            type_: d.string(43)?,
-            type_id: d.int32(44)?.map(crate::v1_3_0::enums::TypeId::from_id),
-            uid: d.string(45)?,
-            uid_alt: d.string(46)?,
-            vlan_uid: d.string(47)?,
-            vpc_uid: d.string(48)?,
-            zone: d.string(49)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.object_list_into::<crate::v1_3_0::objects::Agent>(0, &mut self.agent_list)?;
+        d.string_into(1, &mut self.autoscale_uid)?;
+        self.boot_time = d.int64(2)?;
+        d.datetime_into(3, &mut self.boot_time_dt)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Container>(4, &mut self.container)?;
+        self.created_time = d.int64(5)?;
+        d.datetime_into(6, &mut self.created_time_dt)?;
+        d.string_into(7, &mut self.desc)?;
+        d.string_into(8, &mut self.domain)?;
+        self.first_seen_time = d.int64(9)?;
+        d.datetime_into(10, &mut self.first_seen_time_dt)?;
+        d.object_list_into::<crate::v1_3_0::objects::Group>(11, &mut self.groups)?;
+        d.string_into(12, &mut self.hostname)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::DeviceHwInfo>(13, &mut self.hw_info)?;
+        d.string_into(14, &mut self.hypervisor)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Image>(15, &mut self.image)?;
+        d.string_into(16, &mut self.imei)?;
+        d.string_into(17, &mut self.instance_uid)?;
+        d.string_into(18, &mut self.interface_name)?;
+        d.string_into(19, &mut self.interface_uid)?;
+        d.string_into(20, &mut self.ip)?;
+        self.is_compliant = d.bool(21)?;
+        self.is_managed = d.bool(22)?;
+        self.is_personal = d.bool(23)?;
+        self.is_trusted = d.bool(24)?;
+        self.last_seen_time = d.int64(25)?;
+        d.datetime_into(26, &mut self.last_seen_time_dt)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Location>(27, &mut self.location)?;
+        d.string_into(28, &mut self.mac)?;
+        self.modified_time = d.int64(29)?;
+        d.datetime_into(30, &mut self.modified_time_dt)?;
+        d.string_into(31, &mut self.name)?;
+        self.namespace_pid = d.int32(32)?;
+        d.object_list_into::<crate::v1_3_0::objects::NetworkInterface>(
+            33,
+            &mut self.network_interfaces,
+        )?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Organization>(34, &mut self.org)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Os>(35, &mut self.os)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::User>(36, &mut self.owner)?;
+        d.string_into(37, &mut self.region)?;
+        d.string_into(38, &mut self.risk_level)?;
+        self.risk_level_id = d.int32(39)?.map(crate::v1_3_0::enums::RiskLevelId::from_id);
+        self.risk_score = d.int32(40)?;
+        d.string_into(41, &mut self.subnet)?;
+        d.string_into(42, &mut self.subnet_uid)?;
+        d.string_into(43, &mut self.type_)?;
+        self.type_id = d.int32(44)?.map(crate::v1_3_0::enums::TypeId::from_id);
+        d.string_into(45, &mut self.uid)?;
+        d.string_into(46, &mut self.uid_alt)?;
+        d.string_into(47, &mut self.vlan_uid)?;
+        d.string_into(48, &mut self.vpc_uid)?;
+        d.string_into(49, &mut self.zone)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

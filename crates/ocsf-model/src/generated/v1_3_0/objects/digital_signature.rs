@@ -152,21 +152,24 @@ impl crate::columnar::Columnar for DigitalSignature {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            algorithm: d.string(0)?,
-            algorithm_id: d.int32(1)?.map(DigitalSignatureAlgorithmId::from_id),
-            certificate: d
-                .object::<crate::v1_3_0::objects::Certificate>(2)?
-                .map(Box::new),
-            created_time: d.int64(3)?,
-            created_time_dt: d.datetime(4)?,
-            developer_uid: d.string(5)?,
-            digest: d
-                .object::<crate::v1_3_0::objects::Fingerprint>(6)?
-                .map(Box::new),
-            state: d.string(7)?,
-            state_id: d.int32(8)?.map(DigitalSignatureStateId::from_id),
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.algorithm)?;
+        self.algorithm_id = d.int32(1)?.map(DigitalSignatureAlgorithmId::from_id);
+        d.boxed_object_into::<crate::v1_3_0::objects::Certificate>(2, &mut self.certificate)?;
+        self.created_time = d.int64(3)?;
+        d.datetime_into(4, &mut self.created_time_dt)?;
+        d.string_into(5, &mut self.developer_uid)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Fingerprint>(6, &mut self.digest)?;
+        d.string_into(7, &mut self.state)?;
+        self.state_id = d.int32(8)?.map(DigitalSignatureStateId::from_id);
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -104,17 +104,22 @@ impl crate::columnar::Columnar for DomainContact {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            email_addr: d.string(0)?,
-            location: d
-                .object::<crate::v1_3_0::objects::Location>(1)?
-                .map(Box::new),
-            name: d.string(2)?,
-            phone_number: d.string(3)?,
-            type_: d.string(4)?,
-            type_id: d.int32(5)?.map(DomainContactTypeId::from_id),
-            uid: d.string(6)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.email_addr)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Location>(1, &mut self.location)?;
+        d.string_into(2, &mut self.name)?;
+        d.string_into(3, &mut self.phone_number)?;
+        d.string_into(4, &mut self.type_)?;
+        self.type_id = d.int32(5)?.map(DomainContactTypeId::from_id);
+        d.string_into(6, &mut self.uid)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

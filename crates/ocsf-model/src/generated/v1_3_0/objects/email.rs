@@ -93,24 +93,32 @@ impl crate::columnar::Columnar for Email {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            cc: d.string_list(0)?,
-            data_classification: d
-                .object::<crate::v1_3_0::objects::DataClassification>(1)?
-                .map(Box::new),
-            delivered_to: d.string(2)?,
-            from: d.string(3)?,
-            message_uid: d.string(4)?,
-            raw_header: d.string(5)?,
-            reply_to: d.string(6)?,
-            size: d.int64(7)?,
-            smtp_from: d.string(8)?,
-            smtp_to: d.string_list(9)?,
-            subject: d.string(10)?,
-            to: d.string_list(11)?,
-            uid: d.string(12)?,
-            x_originating_ip: d.string_list(13)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_list_into(0, &mut self.cc)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::DataClassification>(
+            1,
+            &mut self.data_classification,
+        )?;
+        d.string_into(2, &mut self.delivered_to)?;
+        d.string_into(3, &mut self.from)?;
+        d.string_into(4, &mut self.message_uid)?;
+        d.string_into(5, &mut self.raw_header)?;
+        d.string_into(6, &mut self.reply_to)?;
+        self.size = d.int64(7)?;
+        d.string_into(8, &mut self.smtp_from)?;
+        d.string_list_into(9, &mut self.smtp_to)?;
+        d.string_into(10, &mut self.subject)?;
+        d.string_list_into(11, &mut self.to)?;
+        d.string_into(12, &mut self.uid)?;
+        d.string_list_into(13, &mut self.x_originating_ip)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -43,12 +43,20 @@ impl crate::columnar::Columnar for EndpointConnection {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            code: d.int32(0)?,
-            network_endpoint: d
-                .object::<crate::v1_3_0::objects::NetworkEndpoint>(1)?
-                .map(Box::new),
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.code = d.int32(0)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::NetworkEndpoint>(
+            1,
+            &mut self.network_endpoint,
+        )?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -83,21 +83,26 @@ impl crate::columnar::Columnar for Enrichment {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            created_time: d.int64(0)?,
-            created_time_dt: d.datetime(1)?,
-            data: d.json(2)?,
-            desc: d.string(3)?,
-            name: d.string(4)?,
-            provider: d.string(5)?,
-            reputation: d
-                .object::<crate::v1_3_0::objects::Reputation>(6)?
-                .map(Box::new),
-            short_desc: d.string(7)?,
-            src_url: d.string(8)?,
-            type_: d.string(9)?,
-            value: d.string(10)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.created_time = d.int64(0)?;
+        d.datetime_into(1, &mut self.created_time_dt)?;
+        self.data = d.json(2)?;
+        d.string_into(3, &mut self.desc)?;
+        d.string_into(4, &mut self.name)?;
+        d.string_into(5, &mut self.provider)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Reputation>(6, &mut self.reputation)?;
+        d.string_into(7, &mut self.short_desc)?;
+        d.string_into(8, &mut self.src_url)?;
+        d.string_into(9, &mut self.type_)?;
+        d.string_into(10, &mut self.value)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

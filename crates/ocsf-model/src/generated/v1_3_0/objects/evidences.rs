@@ -115,50 +115,38 @@ impl crate::columnar::Columnar for Evidences {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            actor: d.object::<crate::v1_3_0::objects::Actor>(0)?.map(Box::new),
-            api: d.object::<crate::v1_3_0::objects::Api>(1)?.map(Box::new),
-            connection_info: d
-                .object::<crate::v1_3_0::objects::NetworkConnectionInfo>(2)?
-                .map(Box::new),
-            container: d
-                .object::<crate::v1_3_0::objects::Container>(3)?
-                .map(Box::new),
-            data: d.json(4)?,
-            database: d
-                .object::<crate::v1_3_0::objects::Database>(5)?
-                .map(Box::new),
-            databucket: d
-                .object::<crate::v1_3_0::objects::Databucket>(6)?
-                .map(Box::new),
-            device: d.object::<crate::v1_3_0::objects::Device>(7)?.map(Box::new),
-            dst_endpoint: d
-                .object::<crate::v1_3_0::objects::NetworkEndpoint>(8)?
-                .map(Box::new),
-            email: d.object::<crate::v1_3_0::objects::Email>(9)?.map(Box::new),
-            file: d.object::<crate::v1_3_0::objects::File>(10)?.map(Box::new),
-            job: d.object::<crate::v1_3_0::objects::Job>(11)?.map(Box::new),
-            process: d
-                .object::<crate::v1_3_0::objects::Process>(12)?
-                .map(Box::new),
-            query: d
-                .object::<crate::v1_3_0::objects::DnsQuery>(13)?
-                .map(Box::new),
-            reg_key: d
-                .object::<crate::v1_3_0::objects::WinRegKey>(14)?
-                .map(Box::new),
-            reg_value: d
-                .object::<crate::v1_3_0::objects::WinRegValue>(15)?
-                .map(Box::new),
-            src_endpoint: d
-                .object::<crate::v1_3_0::objects::NetworkEndpoint>(16)?
-                .map(Box::new),
-            url: d.object::<crate::v1_3_0::objects::Url>(17)?.map(Box::new),
-            user: d.object::<crate::v1_3_0::objects::User>(18)?.map(Box::new),
-            win_service: d
-                .object::<crate::v1_3_0::objects::WinWinService>(19)?
-                .map(Box::new),
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.boxed_object_into::<crate::v1_3_0::objects::Actor>(0, &mut self.actor)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Api>(1, &mut self.api)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::NetworkConnectionInfo>(
+            2,
+            &mut self.connection_info,
+        )?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Container>(3, &mut self.container)?;
+        self.data = d.json(4)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Database>(5, &mut self.database)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Databucket>(6, &mut self.databucket)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Device>(7, &mut self.device)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::NetworkEndpoint>(8, &mut self.dst_endpoint)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Email>(9, &mut self.email)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::File>(10, &mut self.file)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Job>(11, &mut self.job)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Process>(12, &mut self.process)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::DnsQuery>(13, &mut self.query)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::WinRegKey>(14, &mut self.reg_key)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::WinRegValue>(15, &mut self.reg_value)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::NetworkEndpoint>(16, &mut self.src_endpoint)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Url>(17, &mut self.url)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::User>(18, &mut self.user)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::WinWinService>(19, &mut self.win_service)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

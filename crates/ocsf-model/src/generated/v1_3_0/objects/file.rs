@@ -230,48 +230,52 @@ impl crate::columnar::Columnar for File {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            accessed_time: d.int64(0)?,
-            accessed_time_dt: d.datetime(1)?,
-            accessor: d.object::<crate::v1_3_0::objects::User>(2)?.map(Box::new),
-            attributes: d.int32(3)?,
-            company_name: d.string(4)?,
-            confidentiality: d.string(5)?,
-            confidentiality_id: d
-                .int32(6)?
-                .map(crate::v1_3_0::enums::ConfidentialityId::from_id),
-            created_time: d.int64(7)?,
-            created_time_dt: d.datetime(8)?,
-            creator: d.object::<crate::v1_3_0::objects::User>(9)?.map(Box::new),
-            data_classification: d
-                .object::<crate::v1_3_0::objects::DataClassification>(10)?
-                .map(Box::new),
-            desc: d.string(11)?,
-            ext: d.string(12)?,
-            hashes: d.object_list::<crate::v1_3_0::objects::Fingerprint>(13)?,
-            is_system: d.bool(14)?,
-            mime_type: d.string(15)?,
-            modified_time: d.int64(16)?,
-            modified_time_dt: d.datetime(17)?,
-            modifier: d.object::<crate::v1_3_0::objects::User>(18)?.map(Box::new),
-            name: d.string(19)?,
-            owner: d.object::<crate::v1_3_0::objects::User>(20)?.map(Box::new),
-            parent_folder: d.string(21)?,
-            path: d.string(22)?,
-            product: d
-                .object::<crate::v1_3_0::objects::Product>(23)?
-                .map(Box::new),
-            security_descriptor: d.string(24)?,
-            signature: d
-                .object::<crate::v1_3_0::objects::DigitalSignature>(25)?
-                .map(Box::new),
-            size: d.int64(26)?,
-            type_: d.string(27)?,
-            type_id: d.int32(28)?.map(FileTypeId::from_id),
-            uid: d.string(29)?,
-            version: d.string(30)?,
-            xattributes: d.map(31)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.accessed_time = d.int64(0)?;
+        d.datetime_into(1, &mut self.accessed_time_dt)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::User>(2, &mut self.accessor)?;
+        self.attributes = d.int32(3)?;
+        d.string_into(4, &mut self.company_name)?;
+        d.string_into(5, &mut self.confidentiality)?;
+        self.confidentiality_id = d
+            .int32(6)?
+            .map(crate::v1_3_0::enums::ConfidentialityId::from_id);
+        self.created_time = d.int64(7)?;
+        d.datetime_into(8, &mut self.created_time_dt)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::User>(9, &mut self.creator)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::DataClassification>(
+            10,
+            &mut self.data_classification,
+        )?;
+        d.string_into(11, &mut self.desc)?;
+        d.string_into(12, &mut self.ext)?;
+        d.object_list_into::<crate::v1_3_0::objects::Fingerprint>(13, &mut self.hashes)?;
+        self.is_system = d.bool(14)?;
+        d.string_into(15, &mut self.mime_type)?;
+        self.modified_time = d.int64(16)?;
+        d.datetime_into(17, &mut self.modified_time_dt)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::User>(18, &mut self.modifier)?;
+        d.string_into(19, &mut self.name)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::User>(20, &mut self.owner)?;
+        d.string_into(21, &mut self.parent_folder)?;
+        d.string_into(22, &mut self.path)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Product>(23, &mut self.product)?;
+        d.string_into(24, &mut self.security_descriptor)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::DigitalSignature>(25, &mut self.signature)?;
+        self.size = d.int64(26)?;
+        d.string_into(27, &mut self.type_)?;
+        self.type_id = d.int32(28)?.map(FileTypeId::from_id);
+        d.string_into(29, &mut self.uid)?;
+        d.string_into(30, &mut self.version)?;
+        self.xattributes = d.map(31)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

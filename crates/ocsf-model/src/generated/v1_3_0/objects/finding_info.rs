@@ -117,30 +117,35 @@ impl crate::columnar::Columnar for FindingInfo {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            analytic: d
-                .object::<crate::v1_3_0::objects::Analytic>(0)?
-                .map(Box::new),
-            attacks: d.object_list::<crate::v1_3_0::objects::Attack>(1)?,
-            created_time: d.int64(2)?,
-            created_time_dt: d.datetime(3)?,
-            data_sources: d.string_list(4)?,
-            desc: d.string(5)?,
-            first_seen_time: d.int64(6)?,
-            first_seen_time_dt: d.datetime(7)?,
-            kill_chain: d.object_list::<crate::v1_3_0::objects::KillChainPhase>(8)?,
-            last_seen_time: d.int64(9)?,
-            last_seen_time_dt: d.datetime(10)?,
-            modified_time: d.int64(11)?,
-            modified_time_dt: d.datetime(12)?,
-            product_uid: d.string(13)?,
-            related_analytics: d.object_list::<crate::v1_3_0::objects::Analytic>(14)?,
-            related_events: d.object_list::<crate::v1_3_0::objects::RelatedEvent>(15)?,
-            src_url: d.string(16)?,
-            title: d.string(17)?,
-            types: d.string_list(18)?,
-            uid: d.string(19)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.boxed_object_into::<crate::v1_3_0::objects::Analytic>(0, &mut self.analytic)?;
+        d.object_list_into::<crate::v1_3_0::objects::Attack>(1, &mut self.attacks)?;
+        self.created_time = d.int64(2)?;
+        d.datetime_into(3, &mut self.created_time_dt)?;
+        d.string_list_into(4, &mut self.data_sources)?;
+        d.string_into(5, &mut self.desc)?;
+        self.first_seen_time = d.int64(6)?;
+        d.datetime_into(7, &mut self.first_seen_time_dt)?;
+        d.object_list_into::<crate::v1_3_0::objects::KillChainPhase>(8, &mut self.kill_chain)?;
+        self.last_seen_time = d.int64(9)?;
+        d.datetime_into(10, &mut self.last_seen_time_dt)?;
+        self.modified_time = d.int64(11)?;
+        d.datetime_into(12, &mut self.modified_time_dt)?;
+        d.string_into(13, &mut self.product_uid)?;
+        d.object_list_into::<crate::v1_3_0::objects::Analytic>(14, &mut self.related_analytics)?;
+        d.object_list_into::<crate::v1_3_0::objects::RelatedEvent>(15, &mut self.related_events)?;
+        d.string_into(16, &mut self.src_url)?;
+        d.string_into(17, &mut self.title)?;
+        d.string_list_into(18, &mut self.types)?;
+        d.string_into(19, &mut self.uid)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

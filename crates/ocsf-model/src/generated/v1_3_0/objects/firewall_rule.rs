@@ -82,20 +82,27 @@ impl crate::columnar::Columnar for FirewallRule {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            category: d.string(0)?,
-            condition: d.string(1)?,
-            desc: d.string(2)?,
-            duration: d.int64(3)?,
-            match_details: d.string_list(4)?,
-            match_location: d.string(5)?,
-            name: d.string(6)?,
-            rate_limit: d.int32(7)?,
-            sensitivity: d.string(8)?,
-            type_: d.string(9)?,
-            uid: d.string(10)?,
-            version: d.string(11)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.category)?;
+        d.string_into(1, &mut self.condition)?;
+        d.string_into(2, &mut self.desc)?;
+        self.duration = d.int64(3)?;
+        d.string_list_into(4, &mut self.match_details)?;
+        d.string_into(5, &mut self.match_location)?;
+        d.string_into(6, &mut self.name)?;
+        self.rate_limit = d.int32(7)?;
+        d.string_into(8, &mut self.sensitivity)?;
+        d.string_into(9, &mut self.type_)?;
+        d.string_into(10, &mut self.uid)?;
+        d.string_into(11, &mut self.version)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -62,15 +62,22 @@ impl crate::columnar::Columnar for HttpResponse {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            code: d.int32(0)?,
-            content_type: d.string(1)?,
-            http_headers: d.object_list::<crate::v1_3_0::objects::HttpHeader>(2)?,
-            latency: d.int32(3)?,
-            length: d.int32(4)?,
-            message: d.string(5)?,
-            status: d.string(6)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.code = d.int32(0)?;
+        d.string_into(1, &mut self.content_type)?;
+        d.object_list_into::<crate::v1_3_0::objects::HttpHeader>(2, &mut self.http_headers)?;
+        self.latency = d.int32(3)?;
+        self.length = d.int32(4)?;
+        d.string_into(5, &mut self.message)?;
+        d.string_into(6, &mut self.status)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -54,13 +54,20 @@ impl crate::columnar::Columnar for Image {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            labels: d.string_list(0)?,
-            name: d.string(1)?,
-            path: d.string(2)?,
-            tag: d.string(3)?,
-            uid: d.string(4)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_list_into(0, &mut self.labels)?;
+        d.string_into(1, &mut self.name)?;
+        d.string_into(2, &mut self.path)?;
+        d.string_into(3, &mut self.tag)?;
+        d.string_into(4, &mut self.uid)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

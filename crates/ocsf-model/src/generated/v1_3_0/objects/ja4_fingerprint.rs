@@ -119,15 +119,22 @@ impl crate::columnar::Columnar for Ja4Fingerprint {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            section_a: d.string(0)?,
-            section_b: d.string(1)?,
-            section_c: d.string(2)?,
-            section_d: d.string(3)?,
-            type_: d.string(4)?,
-            type_id: d.int32(5)?.map(Ja4FingerprintTypeId::from_id),
-            value: d.string(6)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.section_a)?;
+        d.string_into(1, &mut self.section_b)?;
+        d.string_into(2, &mut self.section_c)?;
+        d.string_into(3, &mut self.section_d)?;
+        d.string_into(4, &mut self.type_)?;
+        self.type_id = d.int32(5)?.map(Ja4FingerprintTypeId::from_id);
+        d.string_into(6, &mut self.value)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

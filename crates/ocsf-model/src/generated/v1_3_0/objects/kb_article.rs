@@ -132,27 +132,30 @@ impl crate::columnar::Columnar for KbArticle {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            avg_timespan: d
-                .object::<crate::v1_3_0::objects::Timespan>(0)?
-                .map(Box::new),
-            bulletin: d.string(1)?,
-            classification: d.string(2)?,
-            created_time: d.int64(3)?,
-            created_time_dt: d.datetime(4)?,
-            install_state: d.string(5)?,
-            install_state_id: d.int32(6)?.map(KbArticleInstallStateId::from_id),
-            is_superseded: d.bool(7)?,
-            os: d.object::<crate::v1_3_0::objects::Os>(8)?.map(Box::new),
-            product: d
-                .object::<crate::v1_3_0::objects::Product>(9)?
-                .map(Box::new),
-            severity: d.string(10)?,
-            size: d.int64(11)?,
-            src_url: d.string(12)?,
-            title: d.string(13)?,
-            uid: d.string(14)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.boxed_object_into::<crate::v1_3_0::objects::Timespan>(0, &mut self.avg_timespan)?;
+        d.string_into(1, &mut self.bulletin)?;
+        d.string_into(2, &mut self.classification)?;
+        self.created_time = d.int64(3)?;
+        d.datetime_into(4, &mut self.created_time_dt)?;
+        d.string_into(5, &mut self.install_state)?;
+        self.install_state_id = d.int32(6)?.map(KbArticleInstallStateId::from_id);
+        self.is_superseded = d.bool(7)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Os>(8, &mut self.os)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Product>(9, &mut self.product)?;
+        d.string_into(10, &mut self.severity)?;
+        self.size = d.int64(11)?;
+        d.string_into(12, &mut self.src_url)?;
+        d.string_into(13, &mut self.title)?;
+        d.string_into(14, &mut self.uid)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -94,14 +94,21 @@ impl crate::columnar::Columnar for Kernel {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            is_system: d.bool(0)?,
-            name: d.string(1)?,
-            path: d.string(2)?,
-            system_call: d.string(3)?,
-            type_: d.string(4)?,
-            type_id: d.int32(5)?.map(KernelTypeId::from_id),
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.is_system = d.bool(0)?;
+        d.string_into(1, &mut self.name)?;
+        d.string_into(2, &mut self.path)?;
+        d.string_into(3, &mut self.system_call)?;
+        d.string_into(4, &mut self.type_)?;
+        self.type_id = d.int32(5)?.map(KernelTypeId::from_id);
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -129,34 +129,39 @@ impl crate::columnar::Columnar for LdapPerson {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            cost_center: d.string(0)?,
-            created_time: d.int64(1)?,
-            created_time_dt: d.datetime(2)?,
-            deleted_time: d.int64(3)?,
-            deleted_time_dt: d.datetime(4)?,
-            email_addrs: d.string_list(5)?,
-            employee_uid: d.string(6)?,
-            given_name: d.string(7)?,
-            hire_time: d.int64(8)?,
-            hire_time_dt: d.datetime(9)?,
-            job_title: d.string(10)?,
-            labels: d.string_list(11)?,
-            last_login_time: d.int64(12)?,
-            last_login_time_dt: d.datetime(13)?,
-            ldap_cn: d.string(14)?,
-            ldap_dn: d.string(15)?,
-            leave_time: d.int64(16)?,
-            leave_time_dt: d.datetime(17)?,
-            location: d
-                .object::<crate::v1_3_0::objects::Location>(18)?
-                .map(Box::new),
-            manager: d.object::<crate::v1_3_0::objects::User>(19)?.map(Box::new),
-            modified_time: d.int64(20)?,
-            modified_time_dt: d.datetime(21)?,
-            office_location: d.string(22)?,
-            surname: d.string(23)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.cost_center)?;
+        self.created_time = d.int64(1)?;
+        d.datetime_into(2, &mut self.created_time_dt)?;
+        self.deleted_time = d.int64(3)?;
+        d.datetime_into(4, &mut self.deleted_time_dt)?;
+        d.string_list_into(5, &mut self.email_addrs)?;
+        d.string_into(6, &mut self.employee_uid)?;
+        d.string_into(7, &mut self.given_name)?;
+        self.hire_time = d.int64(8)?;
+        d.datetime_into(9, &mut self.hire_time_dt)?;
+        d.string_into(10, &mut self.job_title)?;
+        d.string_list_into(11, &mut self.labels)?;
+        self.last_login_time = d.int64(12)?;
+        d.datetime_into(13, &mut self.last_login_time_dt)?;
+        d.string_into(14, &mut self.ldap_cn)?;
+        d.string_into(15, &mut self.ldap_dn)?;
+        self.leave_time = d.int64(16)?;
+        d.datetime_into(17, &mut self.leave_time_dt)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Location>(18, &mut self.location)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::User>(19, &mut self.manager)?;
+        self.modified_time = d.int64(20)?;
+        d.datetime_into(21, &mut self.modified_time_dt)?;
+        d.string_into(22, &mut self.office_location)?;
+        d.string_into(23, &mut self.surname)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -79,21 +79,29 @@ impl crate::columnar::Columnar for LoadBalancer {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            classification: d.string(0)?,
-            code: d.int32(1)?,
-            dst_endpoint: d
-                .object::<crate::v1_3_0::objects::NetworkEndpoint>(2)?
-                .map(Box::new),
-            endpoint_connections: d.object_list::<crate::v1_3_0::objects::EndpointConnection>(3)?,
-            error_message: d.string(4)?,
-            ip: d.string(5)?,
-            message: d.string(6)?,
-            metrics: d.object_list::<crate::v1_3_0::objects::Metric>(7)?,
-            name: d.string(8)?,
-            status_detail: d.string(9)?,
-            uid: d.string(10)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.classification)?;
+        self.code = d.int32(1)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::NetworkEndpoint>(2, &mut self.dst_endpoint)?;
+        d.object_list_into::<crate::v1_3_0::objects::EndpointConnection>(
+            3,
+            &mut self.endpoint_connections,
+        )?;
+        d.string_into(4, &mut self.error_message)?;
+        d.string_into(5, &mut self.ip)?;
+        d.string_into(6, &mut self.message)?;
+        d.object_list_into::<crate::v1_3_0::objects::Metric>(7, &mut self.metrics)?;
+        d.string_into(8, &mut self.name)?;
+        d.string_into(9, &mut self.status_detail)?;
+        d.string_into(10, &mut self.uid)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -87,21 +87,28 @@ impl crate::columnar::Columnar for Location {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            city: d.string(0)?,
-            continent: d.string(1)?,
-            coordinates: d.float_list(2)?,
-            country: d.string(3)?,
-            desc: d.string(4)?,
-            geohash: d.string(5)?,
-            is_on_premises: d.bool(6)?,
-            isp: d.string(7)?,
-            lat: d.float(8)?,
-            long: d.float(9)?,
-            postal_code: d.string(10)?,
-            provider: d.string(11)?,
-            region: d.string(12)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.city)?;
+        d.string_into(1, &mut self.continent)?;
+        self.coordinates = d.float_list(2)?;
+        d.string_into(3, &mut self.country)?;
+        d.string_into(4, &mut self.desc)?;
+        d.string_into(5, &mut self.geohash)?;
+        self.is_on_premises = d.bool(6)?;
+        d.string_into(7, &mut self.isp)?;
+        self.lat = d.float(8)?;
+        self.long = d.float(9)?;
+        d.string_into(10, &mut self.postal_code)?;
+        d.string_into(11, &mut self.provider)?;
+        d.string_into(12, &mut self.region)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

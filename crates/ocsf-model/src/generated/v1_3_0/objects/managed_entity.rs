@@ -129,22 +129,27 @@ impl crate::columnar::Columnar for ManagedEntity {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            data: d.json(0)?,
-            device: d.object::<crate::v1_3_0::objects::Device>(1)?.map(Box::new),
-            email: d.object::<crate::v1_3_0::objects::Email>(2)?.map(Box::new),
-            group: d.object::<crate::v1_3_0::objects::Group>(3)?.map(Box::new),
-            name: d.string(4)?,
-            org: d
-                .object::<crate::v1_3_0::objects::Organization>(5)?
-                .map(Box::new),
-            policy: d.object::<crate::v1_3_0::objects::Policy>(6)?.map(Box::new),
-            type_: d.string(7)?,
-            type_id: d.int32(8)?.map(ManagedEntityTypeId::from_id),
-            uid: d.string(9)?,
-            user: d.object::<crate::v1_3_0::objects::User>(10)?.map(Box::new),
-            version: d.string(11)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.data = d.json(0)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Device>(1, &mut self.device)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Email>(2, &mut self.email)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Group>(3, &mut self.group)?;
+        d.string_into(4, &mut self.name)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Organization>(5, &mut self.org)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Policy>(6, &mut self.policy)?;
+        d.string_into(7, &mut self.type_)?;
+        self.type_id = d.int32(8)?.map(ManagedEntityTypeId::from_id);
+        d.string_into(9, &mut self.uid)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::User>(10, &mut self.user)?;
+        d.string_into(11, &mut self.version)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

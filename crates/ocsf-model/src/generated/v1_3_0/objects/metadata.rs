@@ -135,38 +135,42 @@ impl crate::columnar::Columnar for Metadata {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            correlation_uid: d.string(0)?,
-            data_classification: d
-                .object::<crate::v1_3_0::objects::DataClassification>(1)?
-                .map(Box::new),
-            event_code: d.string(2)?,
-            extension: d
-                .object::<crate::v1_3_0::objects::Extension>(3)?
-                .map(Box::new),
-            extensions: d.object_list::<crate::v1_3_0::objects::Extension>(4)?,
-            labels: d.string_list(5)?,
-            log_level: d.string(6)?,
-            log_name: d.string(7)?,
-            log_provider: d.string(8)?,
-            log_version: d.string(9)?,
-            logged_time: d.int64(10)?,
-            logged_time_dt: d.datetime(11)?,
-            loggers: d.object_list::<crate::v1_3_0::objects::Logger>(12)?,
-            modified_time: d.int64(13)?,
-            modified_time_dt: d.datetime(14)?,
-            original_time: d.string(15)?,
-            processed_time: d.int64(16)?,
-            processed_time_dt: d.datetime(17)?,
-            product: d
-                .object::<crate::v1_3_0::objects::Product>(18)?
-                .map(Box::new),
-            profiles: d.string_list(19)?,
-            sequence: d.int32(20)?,
-            tenant_uid: d.string(21)?,
-            uid: d.string(22)?,
-            version: d.string(23)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.correlation_uid)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::DataClassification>(
+            1,
+            &mut self.data_classification,
+        )?;
+        d.string_into(2, &mut self.event_code)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Extension>(3, &mut self.extension)?;
+        d.object_list_into::<crate::v1_3_0::objects::Extension>(4, &mut self.extensions)?;
+        d.string_list_into(5, &mut self.labels)?;
+        d.string_into(6, &mut self.log_level)?;
+        d.string_into(7, &mut self.log_name)?;
+        d.string_into(8, &mut self.log_provider)?;
+        d.string_into(9, &mut self.log_version)?;
+        self.logged_time = d.int64(10)?;
+        d.datetime_into(11, &mut self.logged_time_dt)?;
+        d.object_list_into::<crate::v1_3_0::objects::Logger>(12, &mut self.loggers)?;
+        self.modified_time = d.int64(13)?;
+        d.datetime_into(14, &mut self.modified_time_dt)?;
+        d.string_into(15, &mut self.original_time)?;
+        self.processed_time = d.int64(16)?;
+        d.datetime_into(17, &mut self.processed_time_dt)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Product>(18, &mut self.product)?;
+        d.string_list_into(19, &mut self.profiles)?;
+        self.sequence = d.int32(20)?;
+        d.string_into(21, &mut self.tenant_uid)?;
+        d.string_into(22, &mut self.uid)?;
+        d.string_into(23, &mut self.version)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

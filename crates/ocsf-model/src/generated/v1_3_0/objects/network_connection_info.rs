@@ -208,21 +208,26 @@ impl crate::columnar::Columnar for NetworkConnectionInfo {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            boundary: d.string(0)?,
-            boundary_id: d.int32(1)?.map(NetworkConnectionInfoBoundaryId::from_id),
-            direction: d.string(2)?,
-            direction_id: d.int32(3)?.map(NetworkConnectionInfoDirectionId::from_id),
-            protocol_name: d.string(4)?,
-            protocol_num: d.int32(5)?,
-            protocol_ver: d.string(6)?,
-            protocol_ver_id: d.int32(7)?.map(NetworkConnectionInfoProtocolVerId::from_id),
-            session: d
-                .object::<crate::v1_3_0::objects::Session>(8)?
-                .map(Box::new),
-            tcp_flags: d.int32(9)?,
-            uid: d.string(10)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.boundary)?;
+        self.boundary_id = d.int32(1)?.map(NetworkConnectionInfoBoundaryId::from_id);
+        d.string_into(2, &mut self.direction)?;
+        self.direction_id = d.int32(3)?.map(NetworkConnectionInfoDirectionId::from_id);
+        d.string_into(4, &mut self.protocol_name)?;
+        self.protocol_num = d.int32(5)?;
+        d.string_into(6, &mut self.protocol_ver)?;
+        self.protocol_ver_id = d.int32(7)?.map(NetworkConnectionInfoProtocolVerId::from_id);
+        d.boxed_object_into::<crate::v1_3_0::objects::Session>(8, &mut self.session)?;
+        self.tcp_flags = d.int32(9)?;
+        d.string_into(10, &mut self.uid)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

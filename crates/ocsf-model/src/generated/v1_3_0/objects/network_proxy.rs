@@ -156,45 +156,45 @@ impl crate::columnar::Columnar for NetworkProxy {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            agent_list: d.object_list::<crate::v1_3_0::objects::Agent>(0)?,
-            autonomous_system: d
-                .object::<crate::v1_3_0::objects::AutonomousSystem>(1)?
-                .map(Box::new),
-            container: d
-                .object::<crate::v1_3_0::objects::Container>(2)?
-                .map(Box::new),
-            domain: d.string(3)?,
-            hostname: d.string(4)?,
-            hw_info: d
-                .object::<crate::v1_3_0::objects::DeviceHwInfo>(5)?
-                .map(Box::new),
-            instance_uid: d.string(6)?,
-            interface_name: d.string(7)?,
-            interface_uid: d.string(8)?,
-            intermediate_ips: d.string_list(9)?,
-            ip: d.string(10)?,
-            location: d
-                .object::<crate::v1_3_0::objects::Location>(11)?
-                .map(Box::new),
-            mac: d.string(12)?,
-            name: d.string(13)?,
-            namespace_pid: d.int32(14)?,
-            os: d.object::<crate::v1_3_0::objects::Os>(15)?.map(Box::new),
-            owner: d.object::<crate::v1_3_0::objects::User>(16)?.map(Box::new),
-            port: d.int32(17)?,
-            proxy_endpoint: d
-                .object::<crate::v1_3_0::objects::NetworkProxy>(18)?
-                .map(Box::new),
-            subnet_uid: d.string(19)?,
-            svc_name: d.string(20)?,
-            type_: d.string(21)?,
-            type_id: d.int32(22)?.map(crate::v1_3_0::enums::TypeId::from_id),
-            uid: d.string(23)?,
-            vlan_uid: d.string(24)?,
-            vpc_uid: d.string(25)?,
-            zone: d.string(26)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.object_list_into::<crate::v1_3_0::objects::Agent>(0, &mut self.agent_list)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::AutonomousSystem>(
+            1,
+            &mut self.autonomous_system,
+        )?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Container>(2, &mut self.container)?;
+        d.string_into(3, &mut self.domain)?;
+        d.string_into(4, &mut self.hostname)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::DeviceHwInfo>(5, &mut self.hw_info)?;
+        d.string_into(6, &mut self.instance_uid)?;
+        d.string_into(7, &mut self.interface_name)?;
+        d.string_into(8, &mut self.interface_uid)?;
+        d.string_list_into(9, &mut self.intermediate_ips)?;
+        d.string_into(10, &mut self.ip)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Location>(11, &mut self.location)?;
+        d.string_into(12, &mut self.mac)?;
+        d.string_into(13, &mut self.name)?;
+        self.namespace_pid = d.int32(14)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Os>(15, &mut self.os)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::User>(16, &mut self.owner)?;
+        self.port = d.int32(17)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::NetworkProxy>(18, &mut self.proxy_endpoint)?;
+        d.string_into(19, &mut self.subnet_uid)?;
+        d.string_into(20, &mut self.svc_name)?;
+        d.string_into(21, &mut self.type_)?;
+        self.type_id = d.int32(22)?.map(crate::v1_3_0::enums::TypeId::from_id);
+        d.string_into(23, &mut self.uid)?;
+        d.string_into(24, &mut self.vlan_uid)?;
+        d.string_into(25, &mut self.vpc_uid)?;
+        d.string_into(26, &mut self.zone)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -174,15 +174,20 @@ impl crate::columnar::Columnar for Observable {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            name: d.string(0)?,
-            reputation: d
-                .object::<crate::v1_3_0::objects::Reputation>(1)?
-                .map(Box::new),
-            type_: d.string(2)?,
-            type_id: d.int32(3)?.map(ObservableTypeId::from_id),
-            value: d.string(4)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.name)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Reputation>(1, &mut self.reputation)?;
+        d.string_into(2, &mut self.type_)?;
+        self.type_id = d.int32(3)?.map(ObservableTypeId::from_id);
+        d.string_into(4, &mut self.value)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -210,36 +210,40 @@ impl crate::columnar::Columnar for Osint {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            answers: d.object_list::<crate::v1_3_0::objects::DnsAnswer>(0)?,
-            attacks: d.object_list::<crate::v1_3_0::objects::Attack>(1)?,
-            autonomous_system: d
-                .object::<crate::v1_3_0::objects::AutonomousSystem>(2)?
-                .map(Box::new),
-            comment: d.string(3)?,
-            confidence: d.string(4)?,
-            confidence_id: d.int32(5)?.map(crate::v1_3_0::enums::ConfidenceId::from_id),
-            email: d.object::<crate::v1_3_0::objects::Email>(6)?.map(Box::new),
-            email_auth: d
-                .object::<crate::v1_3_0::objects::EmailAuth>(7)?
-                .map(Box::new),
-            kill_chain: d.object_list::<crate::v1_3_0::objects::KillChainPhase>(8)?,
-            location: d
-                .object::<crate::v1_3_0::objects::Location>(9)?
-                .map(Box::new),
-            name: d.string(10)?,
-            signatures: d.object_list::<crate::v1_3_0::objects::DigitalSignature>(11)?,
-            src_url: d.string(12)?,
-            subdomains: d.string_list(13)?,
-            tlp: d.string(14)?.map(|s| OsintTlp::from_value(&s)),
-            type_: d.string(15)?,
-            type_id: d.int32(16)?.map(OsintTypeId::from_id),
-            uid: d.string(17)?,
-            value: d.string(18)?,
-            vendor_name: d.string(19)?,
-            vulnerabilities: d.object_list::<crate::v1_3_0::objects::Vulnerability>(20)?,
-            whois: d.object::<crate::v1_3_0::objects::Whois>(21)?.map(Box::new),
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.object_list_into::<crate::v1_3_0::objects::DnsAnswer>(0, &mut self.answers)?;
+        d.object_list_into::<crate::v1_3_0::objects::Attack>(1, &mut self.attacks)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::AutonomousSystem>(
+            2,
+            &mut self.autonomous_system,
+        )?;
+        d.string_into(3, &mut self.comment)?;
+        d.string_into(4, &mut self.confidence)?;
+        self.confidence_id = d.int32(5)?.map(crate::v1_3_0::enums::ConfidenceId::from_id);
+        d.boxed_object_into::<crate::v1_3_0::objects::Email>(6, &mut self.email)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::EmailAuth>(7, &mut self.email_auth)?;
+        d.object_list_into::<crate::v1_3_0::objects::KillChainPhase>(8, &mut self.kill_chain)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Location>(9, &mut self.location)?;
+        d.string_into(10, &mut self.name)?;
+        d.object_list_into::<crate::v1_3_0::objects::DigitalSignature>(11, &mut self.signatures)?;
+        d.string_into(12, &mut self.src_url)?;
+        d.string_list_into(13, &mut self.subdomains)?;
+        self.tlp = d.string(14)?.map(|s| OsintTlp::from_value(&s));
+        d.string_into(15, &mut self.type_)?;
+        self.type_id = d.int32(16)?.map(OsintTypeId::from_id);
+        d.string_into(17, &mut self.uid)?;
+        d.string_into(18, &mut self.value)?;
+        d.string_into(19, &mut self.vendor_name)?;
+        d.object_list_into::<crate::v1_3_0::objects::Vulnerability>(20, &mut self.vulnerabilities)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Whois>(21, &mut self.whois)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

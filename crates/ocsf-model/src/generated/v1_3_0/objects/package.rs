@@ -117,22 +117,27 @@ impl crate::columnar::Columnar for Package {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            architecture: d.string(0)?,
-            cpe_name: d.string(1)?,
-            epoch: d.int32(2)?,
-            hash: d
-                .object::<crate::v1_3_0::objects::Fingerprint>(3)?
-                .map(Box::new),
-            license: d.string(4)?,
-            name: d.string(5)?,
-            purl: d.string(6)?,
-            release: d.string(7)?,
-            type_: d.string(8)?,
-            type_id: d.int32(9)?.map(PackageTypeId::from_id),
-            vendor_name: d.string(10)?,
-            version: d.string(11)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.architecture)?;
+        d.string_into(1, &mut self.cpe_name)?;
+        self.epoch = d.int32(2)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Fingerprint>(3, &mut self.hash)?;
+        d.string_into(4, &mut self.license)?;
+        d.string_into(5, &mut self.name)?;
+        d.string_into(6, &mut self.purl)?;
+        d.string_into(7, &mut self.release)?;
+        d.string_into(8, &mut self.type_)?;
+        self.type_id = d.int32(9)?.map(PackageTypeId::from_id);
+        d.string_into(10, &mut self.vendor_name)?;
+        d.string_into(11, &mut self.version)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

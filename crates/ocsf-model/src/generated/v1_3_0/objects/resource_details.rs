@@ -92,24 +92,32 @@ impl crate::columnar::Columnar for ResourceDetails {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            agent_list: d.object_list::<crate::v1_3_0::objects::Agent>(0)?,
-            cloud_partition: d.string(1)?,
-            criticality: d.string(2)?,
-            data: d.json(3)?,
-            data_classification: d
-                .object::<crate::v1_3_0::objects::DataClassification>(4)?
-                .map(Box::new),
-            group: d.object::<crate::v1_3_0::objects::Group>(5)?.map(Box::new),
-            labels: d.string_list(6)?,
-            name: d.string(7)?,
-            namespace: d.string(8)?,
-            owner: d.object::<crate::v1_3_0::objects::User>(9)?.map(Box::new),
-            region: d.string(10)?,
-            type_: d.string(11)?,
-            uid: d.string(12)?,
-            version: d.string(13)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.object_list_into::<crate::v1_3_0::objects::Agent>(0, &mut self.agent_list)?;
+        d.string_into(1, &mut self.cloud_partition)?;
+        d.string_into(2, &mut self.criticality)?;
+        self.data = d.json(3)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::DataClassification>(
+            4,
+            &mut self.data_classification,
+        )?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Group>(5, &mut self.group)?;
+        d.string_list_into(6, &mut self.labels)?;
+        d.string_into(7, &mut self.name)?;
+        d.string_into(8, &mut self.namespace)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::User>(9, &mut self.owner)?;
+        d.string_into(10, &mut self.region)?;
+        d.string_into(11, &mut self.type_)?;
+        d.string_into(12, &mut self.uid)?;
+        d.string_into(13, &mut self.version)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -51,12 +51,19 @@ impl crate::columnar::Columnar for RpcInterface {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            ack_reason: d.int32(0)?,
-            ack_result: d.int32(1)?,
-            uuid: d.string(2)?,
-            version: d.string(3)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.ack_reason = d.int32(0)?;
+        self.ack_result = d.int32(1)?;
+        d.string_into(2, &mut self.uuid)?;
+        d.string_into(3, &mut self.version)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -58,14 +58,21 @@ impl crate::columnar::Columnar for Rule {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            category: d.string(0)?,
-            desc: d.string(1)?,
-            name: d.string(2)?,
-            type_: d.string(3)?,
-            uid: d.string(4)?,
-            version: d.string(5)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.category)?;
+        d.string_into(1, &mut self.desc)?;
+        d.string_into(2, &mut self.name)?;
+        d.string_into(3, &mut self.type_)?;
+        d.string_into(4, &mut self.uid)?;
+        d.string_into(5, &mut self.version)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -135,10 +135,17 @@ impl crate::columnar::Columnar for SecurityState {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            state: d.string(0)?,
-            state_id: d.int32(1)?.map(SecurityStateStateId::from_id),
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.state)?;
+        self.state_id = d.int32(1)?.map(SecurityStateStateId::from_id);
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

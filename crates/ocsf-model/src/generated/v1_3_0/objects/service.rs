@@ -49,12 +49,19 @@ impl crate::columnar::Columnar for Service {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            labels: d.string_list(0)?,
-            name: d.string(1)?,
-            uid: d.string(2)?,
-            version: d.string(3)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_list_into(0, &mut self.labels)?;
+        d.string_into(1, &mut self.name)?;
+        d.string_into(2, &mut self.uid)?;
+        d.string_into(3, &mut self.version)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

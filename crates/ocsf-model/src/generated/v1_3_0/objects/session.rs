@@ -93,23 +93,30 @@ impl crate::columnar::Columnar for Session {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            count: d.int32(0)?,
-            created_time: d.int64(1)?,
-            created_time_dt: d.datetime(2)?,
-            credential_uid: d.string(3)?,
-            expiration_reason: d.string(4)?,
-            expiration_time: d.int64(5)?,
-            expiration_time_dt: d.datetime(6)?,
-            is_mfa: d.bool(7)?,
-            is_remote: d.bool(8)?,
-            is_vpn: d.bool(9)?,
-            issuer: d.string(10)?,
-            terminal: d.string(11)?,
-            uid: d.string(12)?,
-            uid_alt: d.string(13)?,
-            uuid: d.string(14)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.count = d.int32(0)?;
+        self.created_time = d.int64(1)?;
+        d.datetime_into(2, &mut self.created_time_dt)?;
+        d.string_into(3, &mut self.credential_uid)?;
+        d.string_into(4, &mut self.expiration_reason)?;
+        self.expiration_time = d.int64(5)?;
+        d.datetime_into(6, &mut self.expiration_time_dt)?;
+        self.is_mfa = d.bool(7)?;
+        self.is_remote = d.bool(8)?;
+        self.is_vpn = d.bool(9)?;
+        d.string_into(10, &mut self.issuer)?;
+        d.string_into(11, &mut self.terminal)?;
+        d.string_into(12, &mut self.uid)?;
+        d.string_into(13, &mut self.uid_alt)?;
+        d.string_into(14, &mut self.uuid)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

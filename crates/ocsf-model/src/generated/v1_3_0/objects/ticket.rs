@@ -87,13 +87,20 @@ impl crate::columnar::Columnar for Ticket {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            src_url: d.string(0)?,
-            title: d.string(1)?,
-            type_: d.string(2)?,
-            type_id: d.int32(3)?.map(TicketTypeId::from_id),
-            uid: d.string(4)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.src_url)?;
+        d.string_into(1, &mut self.title)?;
+        d.string_into(2, &mut self.type_)?;
+        self.type_id = d.int32(3)?.map(TicketTypeId::from_id);
+        d.string_into(4, &mut self.uid)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -125,18 +125,25 @@ impl crate::columnar::Columnar for Timespan {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            duration: d.int64(0)?,
-            duration_days: d.int32(1)?,
-            duration_hours: d.int32(2)?,
-            duration_mins: d.int32(3)?,
-            duration_months: d.int32(4)?,
-            duration_secs: d.int32(5)?,
-            duration_weeks: d.int32(6)?,
-            duration_years: d.int32(7)?,
-            type_: d.string(8)?,
-            type_id: d.int32(9)?.map(TimespanTypeId::from_id),
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.duration = d.int64(0)?;
+        self.duration_days = d.int32(1)?;
+        self.duration_hours = d.int32(2)?;
+        self.duration_mins = d.int32(3)?;
+        self.duration_months = d.int32(4)?;
+        self.duration_secs = d.int32(5)?;
+        self.duration_weeks = d.int32(6)?;
+        self.duration_years = d.int32(7)?;
+        d.string_into(8, &mut self.type_)?;
+        self.type_id = d.int32(9)?.map(TimespanTypeId::from_id);
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -98,29 +98,33 @@ impl crate::columnar::Columnar for Tls {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            alert: d.int32(0)?,
-            certificate: d
-                .object::<crate::v1_3_0::objects::Certificate>(1)?
-                .map(Box::new),
-            certificate_chain: d.string_list(2)?,
-            cipher: d.string(3)?,
-            client_ciphers: d.string_list(4)?,
-            extension_list: d.object_list::<crate::v1_3_0::objects::TlsExtension>(5)?,
-            handshake_dur: d.int32(6)?,
-            ja3_hash: d
-                .object::<crate::v1_3_0::objects::Fingerprint>(7)?
-                .map(Box::new),
-            ja3s_hash: d
-                .object::<crate::v1_3_0::objects::Fingerprint>(8)?
-                .map(Box::new),
-            key_length: d.int32(9)?,
-            sans: d.object_list::<crate::v1_3_0::objects::San>(10)?,
-            server_ciphers: d.string_list(11)?,
-            sni: d.string(12)?,
-            tls_extension_list: d.object_list::<crate::v1_3_0::objects::TlsExtension>(13)?,
-            version: d.string(14)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.alert = d.int32(0)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Certificate>(1, &mut self.certificate)?;
+        d.string_list_into(2, &mut self.certificate_chain)?;
+        d.string_into(3, &mut self.cipher)?;
+        d.string_list_into(4, &mut self.client_ciphers)?;
+        d.object_list_into::<crate::v1_3_0::objects::TlsExtension>(5, &mut self.extension_list)?;
+        self.handshake_dur = d.int32(6)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Fingerprint>(7, &mut self.ja3_hash)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Fingerprint>(8, &mut self.ja3s_hash)?;
+        self.key_length = d.int32(9)?;
+        d.object_list_into::<crate::v1_3_0::objects::San>(10, &mut self.sans)?;
+        d.string_list_into(11, &mut self.server_ciphers)?;
+        d.string_into(12, &mut self.sni)?;
+        d.object_list_into::<crate::v1_3_0::objects::TlsExtension>(
+            13,
+            &mut self.tls_extension_list,
+        )?;
+        d.string_into(14, &mut self.version)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

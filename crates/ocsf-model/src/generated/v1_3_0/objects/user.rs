@@ -148,30 +148,31 @@ impl crate::columnar::Columnar for User {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            account: d
-                .object::<crate::v1_3_0::objects::Account>(0)?
-                .map(Box::new),
-            credential_uid: d.string(1)?,
-            domain: d.string(2)?,
-            email_addr: d.string(3)?,
-            full_name: d.string(4)?,
-            groups: d.object_list::<crate::v1_3_0::objects::Group>(5)?,
-            ldap_person: d
-                .object::<crate::v1_3_0::objects::LdapPerson>(6)?
-                .map(Box::new),
-            name: d.string(7)?,
-            org: d
-                .object::<crate::v1_3_0::objects::Organization>(8)?
-                .map(Box::new),
-            risk_level: d.string(9)?,
-            risk_level_id: d.int32(10)?.map(crate::v1_3_0::enums::RiskLevelId::from_id),
-            risk_score: d.int32(11)?,
-            type_: d.string(12)?,
-            type_id: d.int32(13)?.map(UserTypeId::from_id),
-            uid: d.string(14)?,
-            uid_alt: d.string(15)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.boxed_object_into::<crate::v1_3_0::objects::Account>(0, &mut self.account)?;
+        d.string_into(1, &mut self.credential_uid)?;
+        d.string_into(2, &mut self.domain)?;
+        d.string_into(3, &mut self.email_addr)?;
+        d.string_into(4, &mut self.full_name)?;
+        d.object_list_into::<crate::v1_3_0::objects::Group>(5, &mut self.groups)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::LdapPerson>(6, &mut self.ldap_person)?;
+        d.string_into(7, &mut self.name)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::Organization>(8, &mut self.org)?;
+        d.string_into(9, &mut self.risk_level)?;
+        self.risk_level_id = d.int32(10)?.map(crate::v1_3_0::enums::RiskLevelId::from_id);
+        self.risk_score = d.int32(11)?;
+        d.string_into(12, &mut self.type_)?;
+        self.type_id = d.int32(13)?.map(UserTypeId::from_id);
+        d.string_into(14, &mut self.uid)?;
+        d.string_into(15, &mut self.uid_alt)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

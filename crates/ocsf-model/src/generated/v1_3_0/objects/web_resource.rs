@@ -68,18 +68,26 @@ impl crate::columnar::Columnar for WebResource {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            data: d.json(0)?,
-            data_classification: d
-                .object::<crate::v1_3_0::objects::DataClassification>(1)?
-                .map(Box::new),
-            desc: d.string(2)?,
-            labels: d.string_list(3)?,
-            name: d.string(4)?,
-            type_: d.string(5)?,
-            uid: d.string(6)?,
-            url_string: d.string(7)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.data = d.json(0)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::DataClassification>(
+            1,
+            &mut self.data_classification,
+        )?;
+        d.string_into(2, &mut self.desc)?;
+        d.string_list_into(3, &mut self.labels)?;
+        d.string_into(4, &mut self.name)?;
+        d.string_into(5, &mut self.type_)?;
+        d.string_into(6, &mut self.uid)?;
+        d.string_into(7, &mut self.url_string)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -131,17 +131,24 @@ impl crate::columnar::Columnar for WinRegValue {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            data: d.json(0)?,
-            is_default: d.bool(1)?,
-            is_system: d.bool(2)?,
-            modified_time: d.int64(3)?,
-            modified_time_dt: d.datetime(4)?,
-            name: d.string(5)?,
-            path: d.string(6)?,
-            type_: d.string(7)?,
-            type_id: d.int32(8)?.map(WinRegValueTypeId::from_id),
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.data = d.json(0)?;
+        self.is_default = d.bool(1)?;
+        self.is_system = d.bool(2)?;
+        self.modified_time = d.int64(3)?;
+        d.datetime_into(4, &mut self.modified_time_dt)?;
+        d.string_into(5, &mut self.name)?;
+        d.string_into(6, &mut self.path)?;
+        d.string_into(7, &mut self.type_)?;
+        self.type_id = d.int32(8)?.map(WinRegValueTypeId::from_id);
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

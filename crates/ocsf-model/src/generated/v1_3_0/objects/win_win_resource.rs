@@ -212,19 +212,27 @@ impl crate::columnar::Columnar for WinWinResource {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            data: d.json(0)?,
-            data_classification: d
-                .object::<crate::v1_3_0::objects::DataClassification>(1)?
-                .map(Box::new),
-            details: d.string(2)?,
-            labels: d.string_list(3)?,
-            name: d.string(4)?,
-            svc_name: d.string(5)?,
-            type_: d.string(6)?,
-            type_id: d.int32(7)?.map(WinWinResourceTypeId::from_id),
-            uid: d.string(8)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.data = d.json(0)?;
+        d.boxed_object_into::<crate::v1_3_0::objects::DataClassification>(
+            1,
+            &mut self.data_classification,
+        )?;
+        d.string_into(2, &mut self.details)?;
+        d.string_list_into(3, &mut self.labels)?;
+        d.string_into(4, &mut self.name)?;
+        d.string_into(5, &mut self.svc_name)?;
+        d.string_into(6, &mut self.type_)?;
+        self.type_id = d.int32(7)?.map(WinWinResourceTypeId::from_id);
+        d.string_into(8, &mut self.uid)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -259,24 +259,32 @@ impl crate::columnar::Columnar for WinWinService {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            cmd_line: d.string(0)?,
-            labels: d.string_list(1)?,
-            load_order_group: d.string(2)?,
-            name: d.string(3)?,
-            service_category: d.string(4)?,
-            service_category_id: d.int32(5)?.map(WinWinServiceServiceCategoryId::from_id),
-            service_dependencies: d.string_list(6)?,
-            service_error_control: d.string(7)?,
-            service_error_control_id: d.int32(8)?.map(WinWinServiceServiceErrorControlId::from_id),
-            service_start_name: d.string(9)?,
-            service_start_type: d.string(10)?,
-            service_start_type_id: d.int32(11)?.map(WinWinServiceServiceStartTypeId::from_id),
-            service_type: d.string(12)?,
-            service_type_id: d.int32(13)?.map(WinWinServiceServiceTypeId::from_id),
-            uid: d.string(14)?,
-            version: d.string(15)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.cmd_line)?;
+        d.string_list_into(1, &mut self.labels)?;
+        d.string_into(2, &mut self.load_order_group)?;
+        d.string_into(3, &mut self.name)?;
+        d.string_into(4, &mut self.service_category)?;
+        self.service_category_id = d.int32(5)?.map(WinWinServiceServiceCategoryId::from_id);
+        d.string_list_into(6, &mut self.service_dependencies)?;
+        d.string_into(7, &mut self.service_error_control)?;
+        self.service_error_control_id =
+            d.int32(8)?.map(WinWinServiceServiceErrorControlId::from_id);
+        d.string_into(9, &mut self.service_start_name)?;
+        d.string_into(10, &mut self.service_start_type)?;
+        self.service_start_type_id = d.int32(11)?.map(WinWinServiceServiceStartTypeId::from_id);
+        d.string_into(12, &mut self.service_type)?;
+        self.service_type_id = d.int32(13)?.map(WinWinServiceServiceTypeId::from_id);
+        d.string_into(14, &mut self.uid)?;
+        d.string_into(15, &mut self.version)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -657,4 +657,103 @@ impl crate::columnar::Columnar for AirborneBroadcastActivity {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.action)?;
+        self.action_id = d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id);
+        self.activity_id = d.required(
+            2,
+            d.int32(2)?
+                .map(AirborneBroadcastActivityActivityId::from_id),
+        )?;
+        d.string_into(3, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Actor>(4, &mut self.actor)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Aircraft>(5, &mut self.aircraft)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Api>(6, &mut self.api)?;
+        d.object_list_into::<crate::v1_8_0::objects::Attack>(7, &mut self.attacks)?;
+        d.object_list_into::<crate::v1_8_0::objects::Authorization>(8, &mut self.authorizations)?;
+        d.string_into(9, &mut self.category_name)?;
+        self.category_uid = d.required(10, d.int32(10)?)?;
+        d.string_into(11, &mut self.class_name)?;
+        self.class_uid = d.class_uid(12, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(13, &mut self.cloud)?;
+        d.string_into(14, &mut self.confidence)?;
+        self.confidence_id = d
+            .int32(15)?
+            .map(crate::v1_8_0::enums::ConfidenceId::from_id);
+        self.confidence_score = d.int32(16)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkConnectionInfo>(
+            17,
+            &mut self.connection_info,
+        )?;
+        self.count = d.int32(18)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Device>(19, &mut self.device)?;
+        d.string_into(20, &mut self.disposition)?;
+        self.disposition_id = d
+            .int32(21)?
+            .map(crate::v1_8_0::enums::DispositionId::from_id);
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkEndpoint>(22, &mut self.dst_endpoint)?;
+        self.duration = d.int64(23)?;
+        self.end_time = d.int64(24)?;
+        d.datetime_into(25, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_8_0::objects::Enrichment>(26, &mut self.enrichments)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::FirewallRule>(27, &mut self.firewall_rule)?;
+        self.is_alert = d.bool(28)?;
+        d.object_list_into::<crate::v1_8_0::objects::Malware>(29, &mut self.malware)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::MalwareScanInfo>(
+            30,
+            &mut self.malware_scan_info,
+        )?;
+        d.string_into(31, &mut self.message)?;
+        d.required_object_into::<crate::v1_8_0::objects::Metadata>(32, &mut self.metadata)?;
+        d.object_list_into::<crate::v1_8_0::objects::Observable>(33, &mut self.observables)?;
+        d.object_list_into::<crate::v1_8_0::objects::Osint>(34, &mut self.osint)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Policy>(35, &mut self.policy)?;
+        d.string_into(36, &mut self.protocol_name)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkProxy>(37, &mut self.proxy_endpoint)?;
+        d.string_into(38, &mut self.raw_data)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(39, &mut self.raw_data_hash)?;
+        self.raw_data_size = d.int64(40)?;
+        d.string_into(41, &mut self.risk_details)?;
+        d.string_into(42, &mut self.risk_level)?;
+        self.risk_level_id = d.int32(43)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
+        self.risk_score = d.int32(44)?;
+        self.rssi = d.int32(45)?;
+        d.string_into(46, &mut self.severity)?;
+        self.severity_id = d.required(
+            47,
+            d.int32(47)?.map(crate::v1_8_0::enums::SeverityId::from_id),
+        )?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkEndpoint>(48, &mut self.src_endpoint)?;
+        self.start_time = d.int64(49)?;
+        d.datetime_into(50, &mut self.start_time_dt)?;
+        d.string_into(51, &mut self.status)?;
+        d.string_into(52, &mut self.status_code)?;
+        d.string_into(53, &mut self.status_detail)?;
+        self.status_id = d.int32(54)?.map(crate::v1_8_0::enums::StatusId::from_id);
+        self.time = d.required(55, d.int64(55)?)?;
+        d.datetime_into(56, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(57)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Tls>(58, &mut self.tls)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkTraffic>(59, &mut self.traffic)?;
+        d.string_into(60, &mut self.type_name)?;
+        self.type_uid = d.required(61, d.int64(61)?)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::UnmannedAerialSystem>(
+            62,
+            &mut self.unmanned_aerial_system,
+        )?;
+        d.boxed_object_into::<crate::v1_8_0::objects::UnmannedSystemOperatingArea>(
+            63,
+            &mut self.unmanned_system_operating_area,
+        )?;
+        d.boxed_object_into::<crate::v1_8_0::objects::User>(
+            64,
+            &mut self.unmanned_system_operator,
+        )?;
+        self.unmapped = d.map(65)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

@@ -838,4 +838,101 @@ impl crate::columnar::Columnar for Authentication {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.account_switch_type)?;
+        self.account_switch_type_id = d.int32(1)?.map(AuthenticationAccountSwitchTypeId::from_id);
+        d.string_into(2, &mut self.action)?;
+        self.action_id = d.int32(3)?.map(crate::v1_8_0::enums::ActionId::from_id);
+        self.activity_id = d.required(4, d.int32(4)?.map(AuthenticationActivityId::from_id))?;
+        d.string_into(5, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Actor>(6, &mut self.actor)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Api>(7, &mut self.api)?;
+        d.object_list_into::<crate::v1_8_0::objects::Attack>(8, &mut self.attacks)?;
+        d.object_list_into::<crate::v1_8_0::objects::AuthFactor>(9, &mut self.auth_factors)?;
+        d.string_into(10, &mut self.auth_protocol)?;
+        self.auth_protocol_id = d
+            .int32(11)?
+            .map(crate::v1_8_0::enums::AuthProtocolId::from_id);
+        d.boxed_object_into::<crate::v1_8_0::objects::AuthenticationToken>(
+            12,
+            &mut self.authentication_token,
+        )?;
+        d.object_list_into::<crate::v1_8_0::objects::Authorization>(13, &mut self.authorizations)?;
+        d.string_into(14, &mut self.category_name)?;
+        self.category_uid = d.required(15, d.int32(15)?)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Certificate>(16, &mut self.certificate)?;
+        d.string_into(17, &mut self.class_name)?;
+        self.class_uid = d.class_uid(18, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(19, &mut self.cloud)?;
+        d.string_into(20, &mut self.confidence)?;
+        self.confidence_id = d
+            .int32(21)?
+            .map(crate::v1_8_0::enums::ConfidenceId::from_id);
+        self.confidence_score = d.int32(22)?;
+        self.count = d.int32(23)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Device>(24, &mut self.device)?;
+        d.string_into(25, &mut self.disposition)?;
+        self.disposition_id = d
+            .int32(26)?
+            .map(crate::v1_8_0::enums::DispositionId::from_id);
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkEndpoint>(27, &mut self.dst_endpoint)?;
+        self.duration = d.int64(28)?;
+        self.end_time = d.int64(29)?;
+        d.datetime_into(30, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_8_0::objects::Enrichment>(31, &mut self.enrichments)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::FirewallRule>(32, &mut self.firewall_rule)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::HttpRequest>(33, &mut self.http_request)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::HttpResponse>(34, &mut self.http_response)?;
+        self.is_alert = d.bool(35)?;
+        self.is_cleartext = d.bool(36)?;
+        self.is_mfa = d.bool(37)?;
+        self.is_new_logon = d.bool(38)?;
+        self.is_remote = d.bool(39)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Process>(40, &mut self.logon_process)?;
+        d.string_into(41, &mut self.logon_type)?;
+        self.logon_type_id = d.int32(42)?.map(AuthenticationLogonTypeId::from_id);
+        d.object_list_into::<crate::v1_8_0::objects::Malware>(43, &mut self.malware)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::MalwareScanInfo>(
+            44,
+            &mut self.malware_scan_info,
+        )?;
+        d.string_into(45, &mut self.message)?;
+        d.required_object_into::<crate::v1_8_0::objects::Metadata>(46, &mut self.metadata)?;
+        d.object_list_into::<crate::v1_8_0::objects::Observable>(47, &mut self.observables)?;
+        d.object_list_into::<crate::v1_8_0::objects::Osint>(48, &mut self.osint)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Policy>(49, &mut self.policy)?;
+        d.string_into(50, &mut self.raw_data)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(51, &mut self.raw_data_hash)?;
+        self.raw_data_size = d.int64(52)?;
+        d.string_into(53, &mut self.risk_details)?;
+        d.string_into(54, &mut self.risk_level)?;
+        self.risk_level_id = d.int32(55)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
+        self.risk_score = d.int32(56)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Service>(57, &mut self.service)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Session>(58, &mut self.session)?;
+        d.string_into(59, &mut self.severity)?;
+        self.severity_id = d.required(
+            60,
+            d.int32(60)?.map(crate::v1_8_0::enums::SeverityId::from_id),
+        )?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkEndpoint>(61, &mut self.src_endpoint)?;
+        self.start_time = d.int64(62)?;
+        d.datetime_into(63, &mut self.start_time_dt)?;
+        d.string_into(64, &mut self.status)?;
+        d.string_into(65, &mut self.status_code)?;
+        d.string_into(66, &mut self.status_detail)?;
+        self.status_id = d.int32(67)?.map(crate::v1_8_0::enums::StatusId::from_id);
+        self.time = d.required(68, d.int64(68)?)?;
+        d.datetime_into(69, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(70)?;
+        d.string_into(71, &mut self.type_name)?;
+        self.type_uid = d.required(72, d.int64(72)?)?;
+        self.unmapped = d.map(73)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::User>(74, &mut self.user)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

@@ -614,4 +614,86 @@ impl crate::columnar::Columnar for CloudResourcesInventoryInfo {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.action)?;
+        self.action_id = d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id);
+        self.activity_id = d.required(
+            2,
+            d.int32(2)?
+                .map(CloudResourcesInventoryInfoActivityId::from_id),
+        )?;
+        d.string_into(3, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Actor>(4, &mut self.actor)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Api>(5, &mut self.api)?;
+        d.object_list_into::<crate::v1_8_0::objects::Attack>(6, &mut self.attacks)?;
+        d.object_list_into::<crate::v1_8_0::objects::Authorization>(7, &mut self.authorizations)?;
+        d.string_into(8, &mut self.category_name)?;
+        self.category_uid = d.required(9, d.int32(9)?)?;
+        d.string_into(10, &mut self.class_name)?;
+        self.class_uid = d.class_uid(11, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(12, &mut self.cloud)?;
+        d.string_into(13, &mut self.confidence)?;
+        self.confidence_id = d
+            .int32(14)?
+            .map(crate::v1_8_0::enums::ConfidenceId::from_id);
+        self.confidence_score = d.int32(15)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Container>(16, &mut self.container)?;
+        self.count = d.int32(17)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Database>(18, &mut self.database)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Databucket>(19, &mut self.databucket)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Device>(20, &mut self.device)?;
+        d.string_into(21, &mut self.disposition)?;
+        self.disposition_id = d
+            .int32(22)?
+            .map(crate::v1_8_0::enums::DispositionId::from_id);
+        self.duration = d.int64(23)?;
+        self.end_time = d.int64(24)?;
+        d.datetime_into(25, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_8_0::objects::Enrichment>(26, &mut self.enrichments)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::FirewallRule>(27, &mut self.firewall_rule)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Idp>(28, &mut self.idp)?;
+        self.is_alert = d.bool(29)?;
+        d.object_list_into::<crate::v1_8_0::objects::Malware>(30, &mut self.malware)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::MalwareScanInfo>(
+            31,
+            &mut self.malware_scan_info,
+        )?;
+        d.string_into(32, &mut self.message)?;
+        d.required_object_into::<crate::v1_8_0::objects::Metadata>(33, &mut self.metadata)?;
+        d.object_list_into::<crate::v1_8_0::objects::Observable>(34, &mut self.observables)?;
+        d.object_list_into::<crate::v1_8_0::objects::Osint>(35, &mut self.osint)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Policy>(36, &mut self.policy)?;
+        d.string_into(37, &mut self.raw_data)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(38, &mut self.raw_data_hash)?;
+        self.raw_data_size = d.int64(39)?;
+        d.string_into(40, &mut self.region)?;
+        d.object_list_into::<crate::v1_8_0::objects::ResourceDetails>(41, &mut self.resources)?;
+        d.string_into(42, &mut self.risk_details)?;
+        d.string_into(43, &mut self.risk_level)?;
+        self.risk_level_id = d.int32(44)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
+        self.risk_score = d.int32(45)?;
+        d.string_into(46, &mut self.severity)?;
+        self.severity_id = d.required(
+            47,
+            d.int32(47)?.map(crate::v1_8_0::enums::SeverityId::from_id),
+        )?;
+        self.start_time = d.int64(48)?;
+        d.datetime_into(49, &mut self.start_time_dt)?;
+        d.string_into(50, &mut self.status)?;
+        d.string_into(51, &mut self.status_code)?;
+        d.string_into(52, &mut self.status_detail)?;
+        self.status_id = d.int32(53)?.map(crate::v1_8_0::enums::StatusId::from_id);
+        d.boxed_object_into::<crate::v1_8_0::objects::Table>(54, &mut self.table)?;
+        self.time = d.required(55, d.int64(55)?)?;
+        d.datetime_into(56, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(57)?;
+        d.string_into(58, &mut self.type_name)?;
+        self.type_uid = d.required(59, d.int64(59)?)?;
+        self.unmapped = d.map(60)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

@@ -799,4 +799,103 @@ impl crate::columnar::Columnar for DataSecurityFinding {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.action)?;
+        self.action_id = d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id);
+        self.activity_id =
+            d.required(2, d.int32(2)?.map(DataSecurityFindingActivityId::from_id))?;
+        d.string_into(3, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Actor>(4, &mut self.actor)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Api>(5, &mut self.api)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::User>(6, &mut self.assignee)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Group>(7, &mut self.assignee_group)?;
+        d.object_list_into::<crate::v1_8_0::objects::Attack>(8, &mut self.attacks)?;
+        d.object_list_into::<crate::v1_8_0::objects::Authorization>(9, &mut self.authorizations)?;
+        d.string_into(10, &mut self.category_name)?;
+        self.category_uid = d.required(11, d.int32(11)?)?;
+        d.string_into(12, &mut self.class_name)?;
+        self.class_uid = d.class_uid(13, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(14, &mut self.cloud)?;
+        d.string_into(15, &mut self.comment)?;
+        d.string_into(16, &mut self.confidence)?;
+        self.confidence_id = d
+            .int32(17)?
+            .map(crate::v1_8_0::enums::ConfidenceId::from_id);
+        self.confidence_score = d.int32(18)?;
+        self.count = d.int32(19)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::DataSecurity>(20, &mut self.data_security)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Database>(21, &mut self.database)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Databucket>(22, &mut self.databucket)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Device>(23, &mut self.device)?;
+        d.string_into(24, &mut self.disposition)?;
+        self.disposition_id = d
+            .int32(25)?
+            .map(crate::v1_8_0::enums::DispositionId::from_id);
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkEndpoint>(26, &mut self.dst_endpoint)?;
+        self.duration = d.int64(27)?;
+        self.end_time = d.int64(28)?;
+        d.datetime_into(29, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_8_0::objects::Enrichment>(30, &mut self.enrichments)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::File>(31, &mut self.file)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::FindingInfo>(32, &mut self.finding_info)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::FirewallRule>(33, &mut self.firewall_rule)?;
+        d.string_into(34, &mut self.impact)?;
+        self.impact_id = d.int32(35)?.map(crate::v1_8_0::enums::ImpactId::from_id);
+        self.impact_score = d.int32(36)?;
+        self.is_alert = d.bool(37)?;
+        self.is_suspected_breach = d.bool(38)?;
+        d.object_list_into::<crate::v1_8_0::objects::Malware>(39, &mut self.malware)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::MalwareScanInfo>(
+            40,
+            &mut self.malware_scan_info,
+        )?;
+        d.string_into(41, &mut self.message)?;
+        d.required_object_into::<crate::v1_8_0::objects::Metadata>(42, &mut self.metadata)?;
+        d.object_list_into::<crate::v1_8_0::objects::Observable>(43, &mut self.observables)?;
+        d.object_list_into::<crate::v1_8_0::objects::Osint>(44, &mut self.osint)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Policy>(45, &mut self.policy)?;
+        d.string_into(46, &mut self.priority)?;
+        self.priority_id = d.int32(47)?.map(crate::v1_8_0::enums::PriorityId::from_id);
+        d.string_into(48, &mut self.raw_data)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(49, &mut self.raw_data_hash)?;
+        self.raw_data_size = d.int64(50)?;
+        d.object_list_into::<crate::v1_8_0::objects::ResourceDetails>(51, &mut self.resources)?;
+        d.string_into(52, &mut self.risk_details)?;
+        d.string_into(53, &mut self.risk_level)?;
+        self.risk_level_id = d.int32(54)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
+        self.risk_score = d.int32(55)?;
+        d.string_into(56, &mut self.severity)?;
+        self.severity_id = d.required(
+            57,
+            d.int32(57)?.map(crate::v1_8_0::enums::SeverityId::from_id),
+        )?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkEndpoint>(58, &mut self.src_endpoint)?;
+        d.string_into(59, &mut self.src_url)?;
+        self.start_time = d.int64(60)?;
+        d.datetime_into(61, &mut self.start_time_dt)?;
+        d.string_into(62, &mut self.status)?;
+        d.string_into(63, &mut self.status_code)?;
+        d.string_into(64, &mut self.status_detail)?;
+        self.status_id = d.int32(65)?.map(DataSecurityFindingStatusId::from_id);
+        d.boxed_object_into::<crate::v1_8_0::objects::Table>(66, &mut self.table)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Ticket>(67, &mut self.ticket)?;
+        d.object_list_into::<crate::v1_8_0::objects::Ticket>(68, &mut self.tickets)?;
+        self.time = d.required(69, d.int64(69)?)?;
+        d.datetime_into(70, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(71)?;
+        d.string_into(72, &mut self.type_name)?;
+        self.type_uid = d.required(73, d.int64(73)?)?;
+        self.unmapped = d.map(74)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::VendorAttributes>(
+            75,
+            &mut self.vendor_attributes,
+        )?;
+        d.string_into(76, &mut self.verdict)?;
+        self.verdict_id = d.int32(77)?.map(crate::v1_8_0::enums::VerdictId::from_id);
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

@@ -715,4 +715,90 @@ impl crate::columnar::Columnar for DatastoreActivity {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.action)?;
+        self.action_id = d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id);
+        self.activity_id = d.required(2, d.int32(2)?.map(DatastoreActivityActivityId::from_id))?;
+        d.string_into(3, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Actor>(4, &mut self.actor)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::AiModel>(5, &mut self.ai_model)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Api>(6, &mut self.api)?;
+        d.object_list_into::<crate::v1_8_0::objects::Attack>(7, &mut self.attacks)?;
+        d.object_list_into::<crate::v1_8_0::objects::Authorization>(8, &mut self.authorizations)?;
+        d.string_into(9, &mut self.category_name)?;
+        self.category_uid = d.required(10, d.int32(10)?)?;
+        d.string_into(11, &mut self.class_name)?;
+        self.class_uid = d.class_uid(12, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(13, &mut self.cloud)?;
+        d.string_into(14, &mut self.confidence)?;
+        self.confidence_id = d
+            .int32(15)?
+            .map(crate::v1_8_0::enums::ConfidenceId::from_id);
+        self.confidence_score = d.int32(16)?;
+        self.count = d.int32(17)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Database>(18, &mut self.database)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Databucket>(19, &mut self.databucket)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Device>(20, &mut self.device)?;
+        d.string_into(21, &mut self.disposition)?;
+        self.disposition_id = d
+            .int32(22)?
+            .map(crate::v1_8_0::enums::DispositionId::from_id);
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkEndpoint>(23, &mut self.dst_endpoint)?;
+        self.duration = d.int64(24)?;
+        self.end_time = d.int64(25)?;
+        d.datetime_into(26, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_8_0::objects::Enrichment>(27, &mut self.enrichments)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::FirewallRule>(28, &mut self.firewall_rule)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::HttpRequest>(29, &mut self.http_request)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::HttpResponse>(30, &mut self.http_response)?;
+        self.is_alert = d.bool(31)?;
+        d.object_list_into::<crate::v1_8_0::objects::Malware>(32, &mut self.malware)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::MalwareScanInfo>(
+            33,
+            &mut self.malware_scan_info,
+        )?;
+        d.string_into(34, &mut self.message)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::MessageContext>(
+            35,
+            &mut self.message_context,
+        )?;
+        d.required_object_into::<crate::v1_8_0::objects::Metadata>(36, &mut self.metadata)?;
+        d.object_list_into::<crate::v1_8_0::objects::Observable>(37, &mut self.observables)?;
+        d.object_list_into::<crate::v1_8_0::objects::Osint>(38, &mut self.osint)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Policy>(39, &mut self.policy)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::QueryInfo>(40, &mut self.query_info)?;
+        d.string_into(41, &mut self.raw_data)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(42, &mut self.raw_data_hash)?;
+        self.raw_data_size = d.int64(43)?;
+        d.string_into(44, &mut self.risk_details)?;
+        d.string_into(45, &mut self.risk_level)?;
+        self.risk_level_id = d.int32(46)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
+        self.risk_score = d.int32(47)?;
+        d.string_into(48, &mut self.severity)?;
+        self.severity_id = d.required(
+            49,
+            d.int32(49)?.map(crate::v1_8_0::enums::SeverityId::from_id),
+        )?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkEndpoint>(50, &mut self.src_endpoint)?;
+        self.start_time = d.int64(51)?;
+        d.datetime_into(52, &mut self.start_time_dt)?;
+        d.string_into(53, &mut self.status)?;
+        d.string_into(54, &mut self.status_code)?;
+        d.string_into(55, &mut self.status_detail)?;
+        self.status_id = d.int32(56)?.map(crate::v1_8_0::enums::StatusId::from_id);
+        d.boxed_object_into::<crate::v1_8_0::objects::Table>(57, &mut self.table)?;
+        self.time = d.required(58, d.int64(58)?)?;
+        d.datetime_into(59, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(60)?;
+        d.string_into(61, &mut self.type_)?;
+        self.type_id = d.int32(62)?.map(DatastoreActivityTypeId::from_id);
+        d.string_into(63, &mut self.type_name)?;
+        self.type_uid = d.required(64, d.int64(64)?)?;
+        self.unmapped = d.map(65)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

@@ -770,4 +770,102 @@ impl crate::columnar::Columnar for DetectionFinding {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.action)?;
+        self.action_id = d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id);
+        self.activity_id = d.required(2, d.int32(2)?.map(DetectionFindingActivityId::from_id))?;
+        d.string_into(3, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Actor>(4, &mut self.actor)?;
+        d.object_list_into::<crate::v1_8_0::objects::AnomalyAnalysis>(
+            5,
+            &mut self.anomaly_analyses,
+        )?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Api>(6, &mut self.api)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::User>(7, &mut self.assignee)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Group>(8, &mut self.assignee_group)?;
+        d.object_list_into::<crate::v1_8_0::objects::Attack>(9, &mut self.attacks)?;
+        d.object_list_into::<crate::v1_8_0::objects::Authorization>(10, &mut self.authorizations)?;
+        d.string_into(11, &mut self.category_name)?;
+        self.category_uid = d.required(12, d.int32(12)?)?;
+        d.string_into(13, &mut self.class_name)?;
+        self.class_uid = d.class_uid(14, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(15, &mut self.cloud)?;
+        d.string_into(16, &mut self.comment)?;
+        d.string_into(17, &mut self.confidence)?;
+        self.confidence_id = d
+            .int32(18)?
+            .map(crate::v1_8_0::enums::ConfidenceId::from_id);
+        self.confidence_score = d.int32(19)?;
+        self.count = d.int32(20)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Device>(21, &mut self.device)?;
+        d.string_into(22, &mut self.disposition)?;
+        self.disposition_id = d
+            .int32(23)?
+            .map(crate::v1_8_0::enums::DispositionId::from_id);
+        self.duration = d.int64(24)?;
+        self.end_time = d.int64(25)?;
+        d.datetime_into(26, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_8_0::objects::Enrichment>(27, &mut self.enrichments)?;
+        d.object_list_into::<crate::v1_8_0::objects::Evidences>(28, &mut self.evidences)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::FindingInfo>(29, &mut self.finding_info)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::FirewallRule>(30, &mut self.firewall_rule)?;
+        d.string_into(31, &mut self.impact)?;
+        self.impact_id = d.int32(32)?.map(crate::v1_8_0::enums::ImpactId::from_id);
+        self.impact_score = d.int32(33)?;
+        self.is_alert = d.bool(34)?;
+        self.is_suspected_breach = d.bool(35)?;
+        d.object_list_into::<crate::v1_8_0::objects::Malware>(36, &mut self.malware)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::MalwareScanInfo>(
+            37,
+            &mut self.malware_scan_info,
+        )?;
+        d.string_into(38, &mut self.message)?;
+        d.required_object_into::<crate::v1_8_0::objects::Metadata>(39, &mut self.metadata)?;
+        d.object_list_into::<crate::v1_8_0::objects::Observable>(40, &mut self.observables)?;
+        d.object_list_into::<crate::v1_8_0::objects::Osint>(41, &mut self.osint)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Policy>(42, &mut self.policy)?;
+        d.string_into(43, &mut self.priority)?;
+        self.priority_id = d.int32(44)?.map(crate::v1_8_0::enums::PriorityId::from_id);
+        d.string_into(45, &mut self.raw_data)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(46, &mut self.raw_data_hash)?;
+        self.raw_data_size = d.int64(47)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Remediation>(48, &mut self.remediation)?;
+        d.object_list_into::<crate::v1_8_0::objects::ResourceDetails>(49, &mut self.resources)?;
+        d.string_into(50, &mut self.risk_details)?;
+        d.string_into(51, &mut self.risk_level)?;
+        self.risk_level_id = d.int32(52)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
+        self.risk_score = d.int32(53)?;
+        d.string_into(54, &mut self.severity)?;
+        self.severity_id = d.required(
+            55,
+            d.int32(55)?.map(crate::v1_8_0::enums::SeverityId::from_id),
+        )?;
+        d.string_into(56, &mut self.src_url)?;
+        self.start_time = d.int64(57)?;
+        d.datetime_into(58, &mut self.start_time_dt)?;
+        d.string_into(59, &mut self.status)?;
+        d.string_into(60, &mut self.status_code)?;
+        d.string_into(61, &mut self.status_detail)?;
+        self.status_id = d.int32(62)?.map(DetectionFindingStatusId::from_id);
+        d.boxed_object_into::<crate::v1_8_0::objects::Ticket>(63, &mut self.ticket)?;
+        d.object_list_into::<crate::v1_8_0::objects::Ticket>(64, &mut self.tickets)?;
+        self.time = d.required(65, d.int64(65)?)?;
+        d.datetime_into(66, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(67)?;
+        d.string_into(68, &mut self.type_name)?;
+        self.type_uid = d.required(69, d.int64(69)?)?;
+        self.unmapped = d.map(70)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::VendorAttributes>(
+            71,
+            &mut self.vendor_attributes,
+        )?;
+        d.string_into(72, &mut self.verdict)?;
+        self.verdict_id = d.int32(73)?.map(crate::v1_8_0::enums::VerdictId::from_id);
+        d.object_list_into::<crate::v1_8_0::objects::Vulnerability>(74, &mut self.vulnerabilities)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

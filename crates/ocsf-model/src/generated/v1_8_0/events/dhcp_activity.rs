@@ -780,4 +780,123 @@ impl crate::columnar::Columnar for DhcpActivity {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.action)?;
+        self.action_id = d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id);
+        self.activity_id = d.required(2, d.int32(2)?.map(DhcpActivityActivityId::from_id))?;
+        d.string_into(3, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Actor>(4, &mut self.actor)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Api>(5, &mut self.api)?;
+        d.string_into(6, &mut self.app_name)?;
+        d.string_into(7, &mut self.app_protocol_name)?;
+        d.object_list_into::<crate::v1_8_0::objects::Attack>(8, &mut self.attacks)?;
+        d.object_list_into::<crate::v1_8_0::objects::Authorization>(9, &mut self.authorizations)?;
+        d.string_into(10, &mut self.category_name)?;
+        self.category_uid = d.required(11, d.int32(11)?)?;
+        d.string_into(12, &mut self.class_name)?;
+        self.class_uid = d.class_uid(13, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(14, &mut self.cloud)?;
+        d.string_into(15, &mut self.confidence)?;
+        self.confidence_id = d
+            .int32(16)?
+            .map(crate::v1_8_0::enums::ConfidenceId::from_id);
+        self.confidence_score = d.int32(17)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkConnectionInfo>(
+            18,
+            &mut self.connection_info,
+        )?;
+        self.count = d.int32(19)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkTraffic>(
+            20,
+            &mut self.cumulative_traffic,
+        )?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Device>(21, &mut self.device)?;
+        d.string_into(22, &mut self.disposition)?;
+        self.disposition_id = d
+            .int32(23)?
+            .map(crate::v1_8_0::enums::DispositionId::from_id);
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkEndpoint>(24, &mut self.dst_endpoint)?;
+        self.duration = d.int64(25)?;
+        self.end_time = d.int64(26)?;
+        d.datetime_into(27, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_8_0::objects::Enrichment>(28, &mut self.enrichments)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::FirewallRule>(29, &mut self.firewall_rule)?;
+        self.is_alert = d.bool(30)?;
+        self.is_renewal = d.bool(31)?;
+        d.object_list_into::<crate::v1_8_0::objects::Ja4Fingerprint>(
+            32,
+            &mut self.ja4_fingerprint_list,
+        )?;
+        self.lease_dur = d.int32(33)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::LoadBalancer>(34, &mut self.load_balancer)?;
+        d.object_list_into::<crate::v1_8_0::objects::Malware>(35, &mut self.malware)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::MalwareScanInfo>(
+            36,
+            &mut self.malware_scan_info,
+        )?;
+        d.string_into(37, &mut self.message)?;
+        d.required_object_into::<crate::v1_8_0::objects::Metadata>(38, &mut self.metadata)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkEndpoint>(
+            39,
+            &mut self.network_observation_point,
+        )?;
+        d.object_list_into::<crate::v1_8_0::objects::Observable>(40, &mut self.observables)?;
+        d.string_into(41, &mut self.observation_point)?;
+        self.observation_point_id = d
+            .int32(42)?
+            .map(crate::v1_8_0::enums::ObservationPointId::from_id);
+        d.object_list_into::<crate::v1_8_0::objects::Osint>(43, &mut self.osint)?;
+        d.object_list_into::<crate::v1_8_0::objects::Packet>(44, &mut self.packet_list)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Policy>(45, &mut self.policy)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkProxy>(46, &mut self.proxy)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkConnectionInfo>(
+            47,
+            &mut self.proxy_connection_info,
+        )?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkProxy>(48, &mut self.proxy_endpoint)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::HttpRequest>(
+            49,
+            &mut self.proxy_http_request,
+        )?;
+        d.boxed_object_into::<crate::v1_8_0::objects::HttpResponse>(
+            50,
+            &mut self.proxy_http_response,
+        )?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Tls>(51, &mut self.proxy_tls)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkTraffic>(52, &mut self.proxy_traffic)?;
+        d.string_into(53, &mut self.raw_data)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(54, &mut self.raw_data_hash)?;
+        self.raw_data_size = d.int64(55)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkInterface>(56, &mut self.relay)?;
+        d.string_into(57, &mut self.risk_details)?;
+        d.string_into(58, &mut self.risk_level)?;
+        self.risk_level_id = d.int32(59)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
+        self.risk_score = d.int32(60)?;
+        d.string_into(61, &mut self.severity)?;
+        self.severity_id = d.required(
+            62,
+            d.int32(62)?.map(crate::v1_8_0::enums::SeverityId::from_id),
+        )?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkEndpoint>(63, &mut self.src_endpoint)?;
+        self.start_time = d.int64(64)?;
+        d.datetime_into(65, &mut self.start_time_dt)?;
+        d.string_into(66, &mut self.status)?;
+        d.string_into(67, &mut self.status_code)?;
+        d.string_into(68, &mut self.status_detail)?;
+        self.status_id = d.int32(69)?.map(crate::v1_8_0::enums::StatusId::from_id);
+        self.time = d.required(70, d.int64(70)?)?;
+        d.datetime_into(71, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(72)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Tls>(73, &mut self.tls)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkTraffic>(74, &mut self.traffic)?;
+        d.string_into(75, &mut self.transaction_uid)?;
+        d.string_into(76, &mut self.type_name)?;
+        self.type_uid = d.required(77, d.int64(77)?)?;
+        self.unmapped = d.map(78)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

@@ -876,4 +876,127 @@ impl crate::columnar::Columnar for DnsActivity {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.action)?;
+        self.action_id = d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id);
+        self.activity_id = d.required(2, d.int32(2)?.map(DnsActivityActivityId::from_id))?;
+        d.string_into(3, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Actor>(4, &mut self.actor)?;
+        d.object_list_into::<crate::v1_8_0::objects::DnsAnswer>(5, &mut self.answers)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Api>(6, &mut self.api)?;
+        d.string_into(7, &mut self.app_name)?;
+        d.string_into(8, &mut self.app_protocol_name)?;
+        d.object_list_into::<crate::v1_8_0::objects::Attack>(9, &mut self.attacks)?;
+        d.object_list_into::<crate::v1_8_0::objects::Authorization>(10, &mut self.authorizations)?;
+        d.string_into(11, &mut self.category_name)?;
+        self.category_uid = d.required(12, d.int32(12)?)?;
+        d.string_into(13, &mut self.class_name)?;
+        self.class_uid = d.class_uid(14, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(15, &mut self.cloud)?;
+        d.string_into(16, &mut self.confidence)?;
+        self.confidence_id = d
+            .int32(17)?
+            .map(crate::v1_8_0::enums::ConfidenceId::from_id);
+        self.confidence_score = d.int32(18)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkConnectionInfo>(
+            19,
+            &mut self.connection_info,
+        )?;
+        self.count = d.int32(20)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkTraffic>(
+            21,
+            &mut self.cumulative_traffic,
+        )?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Device>(22, &mut self.device)?;
+        d.string_into(23, &mut self.disposition)?;
+        self.disposition_id = d
+            .int32(24)?
+            .map(crate::v1_8_0::enums::DispositionId::from_id);
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkEndpoint>(25, &mut self.dst_endpoint)?;
+        self.duration = d.int64(26)?;
+        self.end_time = d.int64(27)?;
+        d.datetime_into(28, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_8_0::objects::Enrichment>(29, &mut self.enrichments)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::FirewallRule>(30, &mut self.firewall_rule)?;
+        self.is_alert = d.bool(31)?;
+        d.object_list_into::<crate::v1_8_0::objects::Ja4Fingerprint>(
+            32,
+            &mut self.ja4_fingerprint_list,
+        )?;
+        d.boxed_object_into::<crate::v1_8_0::objects::LoadBalancer>(33, &mut self.load_balancer)?;
+        d.object_list_into::<crate::v1_8_0::objects::Malware>(34, &mut self.malware)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::MalwareScanInfo>(
+            35,
+            &mut self.malware_scan_info,
+        )?;
+        d.string_into(36, &mut self.message)?;
+        d.required_object_into::<crate::v1_8_0::objects::Metadata>(37, &mut self.metadata)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkEndpoint>(
+            38,
+            &mut self.network_observation_point,
+        )?;
+        d.object_list_into::<crate::v1_8_0::objects::Observable>(39, &mut self.observables)?;
+        d.string_into(40, &mut self.observation_point)?;
+        self.observation_point_id = d
+            .int32(41)?
+            .map(crate::v1_8_0::enums::ObservationPointId::from_id);
+        d.object_list_into::<crate::v1_8_0::objects::Osint>(42, &mut self.osint)?;
+        d.object_list_into::<crate::v1_8_0::objects::Packet>(43, &mut self.packet_list)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Policy>(44, &mut self.policy)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkProxy>(45, &mut self.proxy)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkConnectionInfo>(
+            46,
+            &mut self.proxy_connection_info,
+        )?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkProxy>(47, &mut self.proxy_endpoint)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::HttpRequest>(
+            48,
+            &mut self.proxy_http_request,
+        )?;
+        d.boxed_object_into::<crate::v1_8_0::objects::HttpResponse>(
+            49,
+            &mut self.proxy_http_response,
+        )?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Tls>(50, &mut self.proxy_tls)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkTraffic>(51, &mut self.proxy_traffic)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::DnsQuery>(52, &mut self.query)?;
+        self.query_time = d.int64(53)?;
+        d.datetime_into(54, &mut self.query_time_dt)?;
+        d.string_into(55, &mut self.raw_data)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(56, &mut self.raw_data_hash)?;
+        self.raw_data_size = d.int64(57)?;
+        d.string_into(58, &mut self.rcode)?;
+        self.rcode_id = d.int32(59)?.map(DnsActivityRcodeId::from_id);
+        self.response_time = d.int64(60)?;
+        d.datetime_into(61, &mut self.response_time_dt)?;
+        d.string_into(62, &mut self.risk_details)?;
+        d.string_into(63, &mut self.risk_level)?;
+        self.risk_level_id = d.int32(64)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
+        self.risk_score = d.int32(65)?;
+        d.string_into(66, &mut self.severity)?;
+        self.severity_id = d.required(
+            67,
+            d.int32(67)?.map(crate::v1_8_0::enums::SeverityId::from_id),
+        )?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkEndpoint>(68, &mut self.src_endpoint)?;
+        self.start_time = d.int64(69)?;
+        d.datetime_into(70, &mut self.start_time_dt)?;
+        d.string_into(71, &mut self.status)?;
+        d.string_into(72, &mut self.status_code)?;
+        d.string_into(73, &mut self.status_detail)?;
+        self.status_id = d.int32(74)?.map(crate::v1_8_0::enums::StatusId::from_id);
+        self.time = d.required(75, d.int64(75)?)?;
+        d.datetime_into(76, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(77)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Tls>(78, &mut self.tls)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkTraffic>(79, &mut self.traffic)?;
+        d.string_into(80, &mut self.type_name)?;
+        self.type_uid = d.required(81, d.int64(81)?)?;
+        self.unmapped = d.map(82)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

@@ -760,4 +760,102 @@ impl crate::columnar::Columnar for DroneFlightsActivity {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.action)?;
+        self.action_id = d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id);
+        self.activity_id =
+            d.required(2, d.int32(2)?.map(DroneFlightsActivityActivityId::from_id))?;
+        d.string_into(3, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Actor>(4, &mut self.actor)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Api>(5, &mut self.api)?;
+        d.object_list_into::<crate::v1_8_0::objects::Attack>(6, &mut self.attacks)?;
+        d.string_into(7, &mut self.auth_protocol)?;
+        self.auth_protocol_id = d.int32(8)?.map(DroneFlightsActivityAuthProtocolId::from_id);
+        d.object_list_into::<crate::v1_8_0::objects::Authorization>(9, &mut self.authorizations)?;
+        d.string_into(10, &mut self.category_name)?;
+        self.category_uid = d.required(11, d.int32(11)?)?;
+        d.string_into(12, &mut self.class_name)?;
+        self.class_uid = d.class_uid(13, Self::CLASS_UID)?;
+        d.string_into(14, &mut self.classification)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(15, &mut self.cloud)?;
+        d.string_into(16, &mut self.comment)?;
+        d.string_into(17, &mut self.confidence)?;
+        self.confidence_id = d
+            .int32(18)?
+            .map(crate::v1_8_0::enums::ConfidenceId::from_id);
+        self.confidence_score = d.int32(19)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkConnectionInfo>(
+            20,
+            &mut self.connection_info,
+        )?;
+        self.count = d.int32(21)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Device>(22, &mut self.device)?;
+        d.string_into(23, &mut self.disposition)?;
+        self.disposition_id = d
+            .int32(24)?
+            .map(crate::v1_8_0::enums::DispositionId::from_id);
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkEndpoint>(25, &mut self.dst_endpoint)?;
+        self.duration = d.int64(26)?;
+        self.end_time = d.int64(27)?;
+        d.datetime_into(28, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_8_0::objects::Enrichment>(29, &mut self.enrichments)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::FirewallRule>(30, &mut self.firewall_rule)?;
+        self.is_alert = d.bool(31)?;
+        d.object_list_into::<crate::v1_8_0::objects::Malware>(32, &mut self.malware)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::MalwareScanInfo>(
+            33,
+            &mut self.malware_scan_info,
+        )?;
+        d.string_into(34, &mut self.message)?;
+        d.required_object_into::<crate::v1_8_0::objects::Metadata>(35, &mut self.metadata)?;
+        d.object_list_into::<crate::v1_8_0::objects::Observable>(36, &mut self.observables)?;
+        d.object_list_into::<crate::v1_8_0::objects::Osint>(37, &mut self.osint)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Policy>(38, &mut self.policy)?;
+        d.string_into(39, &mut self.protocol_name)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkProxy>(40, &mut self.proxy_endpoint)?;
+        d.string_into(41, &mut self.raw_data)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(42, &mut self.raw_data_hash)?;
+        self.raw_data_size = d.int64(43)?;
+        d.string_into(44, &mut self.risk_details)?;
+        d.string_into(45, &mut self.risk_level)?;
+        self.risk_level_id = d.int32(46)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
+        self.risk_score = d.int32(47)?;
+        d.string_into(48, &mut self.severity)?;
+        self.severity_id = d.required(
+            49,
+            d.int32(49)?.map(crate::v1_8_0::enums::SeverityId::from_id),
+        )?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkEndpoint>(50, &mut self.src_endpoint)?;
+        self.start_time = d.int64(51)?;
+        d.datetime_into(52, &mut self.start_time_dt)?;
+        d.string_into(53, &mut self.status)?;
+        d.string_into(54, &mut self.status_code)?;
+        d.string_into(55, &mut self.status_detail)?;
+        self.status_id = d.int32(56)?.map(DroneFlightsActivityStatusId::from_id);
+        self.time = d.required(57, d.int64(57)?)?;
+        d.datetime_into(58, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(59)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Tls>(60, &mut self.tls)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkTraffic>(61, &mut self.traffic)?;
+        d.string_into(62, &mut self.type_name)?;
+        self.type_uid = d.required(63, d.int64(63)?)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::UnmannedAerialSystem>(
+            64,
+            &mut self.unmanned_aerial_system,
+        )?;
+        d.boxed_object_into::<crate::v1_8_0::objects::UnmannedSystemOperatingArea>(
+            65,
+            &mut self.unmanned_system_operating_area,
+        )?;
+        d.boxed_object_into::<crate::v1_8_0::objects::User>(
+            66,
+            &mut self.unmanned_system_operator,
+        )?;
+        self.unmapped = d.map(67)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

@@ -704,4 +704,89 @@ impl crate::columnar::Columnar for EmailActivity {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.action)?;
+        self.action_id = d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id);
+        self.activity_id = d.required(2, d.int32(2)?.map(EmailActivityActivityId::from_id))?;
+        d.string_into(3, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Actor>(4, &mut self.actor)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Api>(5, &mut self.api)?;
+        d.object_list_into::<crate::v1_8_0::objects::Attack>(6, &mut self.attacks)?;
+        self.attempt = d.int32(7)?;
+        d.object_list_into::<crate::v1_8_0::objects::Authorization>(8, &mut self.authorizations)?;
+        d.string_into(9, &mut self.banner)?;
+        d.string_into(10, &mut self.category_name)?;
+        self.category_uid = d.required(11, d.int32(11)?)?;
+        d.string_into(12, &mut self.class_name)?;
+        self.class_uid = d.class_uid(13, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(14, &mut self.cloud)?;
+        d.string_into(15, &mut self.command)?;
+        d.string_into(16, &mut self.confidence)?;
+        self.confidence_id = d
+            .int32(17)?
+            .map(crate::v1_8_0::enums::ConfidenceId::from_id);
+        self.confidence_score = d.int32(18)?;
+        self.count = d.int32(19)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Device>(20, &mut self.device)?;
+        d.string_into(21, &mut self.direction)?;
+        self.direction_id = d.int32(22)?.map(EmailActivityDirectionId::from_id);
+        d.string_into(23, &mut self.disposition)?;
+        self.disposition_id = d
+            .int32(24)?
+            .map(crate::v1_8_0::enums::DispositionId::from_id);
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkEndpoint>(25, &mut self.dst_endpoint)?;
+        self.duration = d.int64(26)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Email>(27, &mut self.email)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::EmailAuth>(28, &mut self.email_auth)?;
+        self.end_time = d.int64(29)?;
+        d.datetime_into(30, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_8_0::objects::Enrichment>(31, &mut self.enrichments)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::FirewallRule>(32, &mut self.firewall_rule)?;
+        d.string_into(33, &mut self.from)?;
+        self.is_alert = d.bool(34)?;
+        d.object_list_into::<crate::v1_8_0::objects::Malware>(35, &mut self.malware)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::MalwareScanInfo>(
+            36,
+            &mut self.malware_scan_info,
+        )?;
+        d.string_into(37, &mut self.message)?;
+        d.string_into(38, &mut self.message_trace_uid)?;
+        d.required_object_into::<crate::v1_8_0::objects::Metadata>(39, &mut self.metadata)?;
+        d.object_list_into::<crate::v1_8_0::objects::Observable>(40, &mut self.observables)?;
+        d.object_list_into::<crate::v1_8_0::objects::Osint>(41, &mut self.osint)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Policy>(42, &mut self.policy)?;
+        d.string_into(43, &mut self.protocol_name)?;
+        d.string_into(44, &mut self.raw_data)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(45, &mut self.raw_data_hash)?;
+        self.raw_data_size = d.int64(46)?;
+        d.string_into(47, &mut self.risk_details)?;
+        d.string_into(48, &mut self.risk_level)?;
+        self.risk_level_id = d.int32(49)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
+        self.risk_score = d.int32(50)?;
+        d.string_into(51, &mut self.severity)?;
+        self.severity_id = d.required(
+            52,
+            d.int32(52)?.map(crate::v1_8_0::enums::SeverityId::from_id),
+        )?;
+        d.string_into(53, &mut self.smtp_hello)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkEndpoint>(54, &mut self.src_endpoint)?;
+        self.start_time = d.int64(55)?;
+        d.datetime_into(56, &mut self.start_time_dt)?;
+        d.string_into(57, &mut self.status)?;
+        d.string_into(58, &mut self.status_code)?;
+        d.string_into(59, &mut self.status_detail)?;
+        self.status_id = d.int32(60)?.map(crate::v1_8_0::enums::StatusId::from_id);
+        self.time = d.required(61, d.int64(61)?)?;
+        d.datetime_into(62, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(63)?;
+        d.string_list_into(64, &mut self.to)?;
+        d.string_into(65, &mut self.type_name)?;
+        self.type_uid = d.required(66, d.int64(66)?)?;
+        self.unmapped = d.map(67)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

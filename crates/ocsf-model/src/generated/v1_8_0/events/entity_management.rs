@@ -653,4 +653,83 @@ impl crate::columnar::Columnar for EntityManagement {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_list_into(0, &mut self.access_list)?;
+        self.access_mask = d.int32(1)?;
+        d.string_into(2, &mut self.action)?;
+        self.action_id = d.int32(3)?.map(crate::v1_8_0::enums::ActionId::from_id);
+        self.activity_id = d.required(4, d.int32(4)?.map(EntityManagementActivityId::from_id))?;
+        d.string_into(5, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Actor>(6, &mut self.actor)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Api>(7, &mut self.api)?;
+        d.object_list_into::<crate::v1_8_0::objects::Attack>(8, &mut self.attacks)?;
+        d.object_list_into::<crate::v1_8_0::objects::Authorization>(9, &mut self.authorizations)?;
+        d.string_into(10, &mut self.category_name)?;
+        self.category_uid = d.required(11, d.int32(11)?)?;
+        d.string_into(12, &mut self.class_name)?;
+        self.class_uid = d.class_uid(13, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(14, &mut self.cloud)?;
+        d.string_into(15, &mut self.comment)?;
+        d.string_into(16, &mut self.confidence)?;
+        self.confidence_id = d
+            .int32(17)?
+            .map(crate::v1_8_0::enums::ConfidenceId::from_id);
+        self.confidence_score = d.int32(18)?;
+        self.count = d.int32(19)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Device>(20, &mut self.device)?;
+        d.string_into(21, &mut self.disposition)?;
+        self.disposition_id = d
+            .int32(22)?
+            .map(crate::v1_8_0::enums::DispositionId::from_id);
+        self.duration = d.int64(23)?;
+        self.end_time = d.int64(24)?;
+        d.datetime_into(25, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_8_0::objects::Enrichment>(26, &mut self.enrichments)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::ManagedEntity>(27, &mut self.entity)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::ManagedEntity>(28, &mut self.entity_result)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::FirewallRule>(29, &mut self.firewall_rule)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::HttpRequest>(30, &mut self.http_request)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::HttpResponse>(31, &mut self.http_response)?;
+        self.is_alert = d.bool(32)?;
+        d.object_list_into::<crate::v1_8_0::objects::Malware>(33, &mut self.malware)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::MalwareScanInfo>(
+            34,
+            &mut self.malware_scan_info,
+        )?;
+        d.string_into(35, &mut self.message)?;
+        d.required_object_into::<crate::v1_8_0::objects::Metadata>(36, &mut self.metadata)?;
+        d.object_list_into::<crate::v1_8_0::objects::Observable>(37, &mut self.observables)?;
+        d.object_list_into::<crate::v1_8_0::objects::Osint>(38, &mut self.osint)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Policy>(39, &mut self.policy)?;
+        d.string_into(40, &mut self.raw_data)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(41, &mut self.raw_data_hash)?;
+        self.raw_data_size = d.int64(42)?;
+        d.string_into(43, &mut self.risk_details)?;
+        d.string_into(44, &mut self.risk_level)?;
+        self.risk_level_id = d.int32(45)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
+        self.risk_score = d.int32(46)?;
+        d.string_into(47, &mut self.severity)?;
+        self.severity_id = d.required(
+            48,
+            d.int32(48)?.map(crate::v1_8_0::enums::SeverityId::from_id),
+        )?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkEndpoint>(49, &mut self.src_endpoint)?;
+        self.start_time = d.int64(50)?;
+        d.datetime_into(51, &mut self.start_time_dt)?;
+        d.string_into(52, &mut self.status)?;
+        d.string_into(53, &mut self.status_code)?;
+        d.string_into(54, &mut self.status_detail)?;
+        self.status_id = d.int32(55)?.map(crate::v1_8_0::enums::StatusId::from_id);
+        self.time = d.required(56, d.int64(56)?)?;
+        d.datetime_into(57, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(58)?;
+        d.string_into(59, &mut self.type_name)?;
+        self.type_uid = d.required(60, d.int64(60)?)?;
+        self.unmapped = d.map(61)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

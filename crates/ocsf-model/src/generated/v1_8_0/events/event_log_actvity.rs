@@ -665,4 +665,82 @@ impl crate::columnar::Columnar for EventLogActvity {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.action)?;
+        self.action_id = d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id);
+        self.activity_id = d.required(2, d.int32(2)?.map(EventLogActvityActivityId::from_id))?;
+        d.string_into(3, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Actor>(4, &mut self.actor)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Api>(5, &mut self.api)?;
+        d.object_list_into::<crate::v1_8_0::objects::Attack>(6, &mut self.attacks)?;
+        d.object_list_into::<crate::v1_8_0::objects::Authorization>(7, &mut self.authorizations)?;
+        d.string_into(8, &mut self.category_name)?;
+        self.category_uid = d.required(9, d.int32(9)?)?;
+        d.string_into(10, &mut self.class_name)?;
+        self.class_uid = d.class_uid(11, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(12, &mut self.cloud)?;
+        d.string_into(13, &mut self.confidence)?;
+        self.confidence_id = d
+            .int32(14)?
+            .map(crate::v1_8_0::enums::ConfidenceId::from_id);
+        self.confidence_score = d.int32(15)?;
+        self.count = d.int32(16)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Device>(17, &mut self.device)?;
+        d.string_into(18, &mut self.disposition)?;
+        self.disposition_id = d
+            .int32(19)?
+            .map(crate::v1_8_0::enums::DispositionId::from_id);
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkEndpoint>(20, &mut self.dst_endpoint)?;
+        self.duration = d.int64(21)?;
+        self.end_time = d.int64(22)?;
+        d.datetime_into(23, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_8_0::objects::Enrichment>(24, &mut self.enrichments)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::File>(25, &mut self.file)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::FirewallRule>(26, &mut self.firewall_rule)?;
+        self.is_alert = d.bool(27)?;
+        d.string_into(28, &mut self.log_name)?;
+        d.string_into(29, &mut self.log_provider)?;
+        d.string_into(30, &mut self.log_type)?;
+        self.log_type_id = d.int32(31)?.map(EventLogActvityLogTypeId::from_id);
+        d.object_list_into::<crate::v1_8_0::objects::Malware>(32, &mut self.malware)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::MalwareScanInfo>(
+            33,
+            &mut self.malware_scan_info,
+        )?;
+        d.string_into(34, &mut self.message)?;
+        d.required_object_into::<crate::v1_8_0::objects::Metadata>(35, &mut self.metadata)?;
+        d.object_list_into::<crate::v1_8_0::objects::Observable>(36, &mut self.observables)?;
+        d.object_list_into::<crate::v1_8_0::objects::Osint>(37, &mut self.osint)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Policy>(38, &mut self.policy)?;
+        d.string_into(39, &mut self.raw_data)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(40, &mut self.raw_data_hash)?;
+        self.raw_data_size = d.int64(41)?;
+        d.string_into(42, &mut self.risk_details)?;
+        d.string_into(43, &mut self.risk_level)?;
+        self.risk_level_id = d.int32(44)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
+        self.risk_score = d.int32(45)?;
+        d.string_into(46, &mut self.severity)?;
+        self.severity_id = d.required(
+            47,
+            d.int32(47)?.map(crate::v1_8_0::enums::SeverityId::from_id),
+        )?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkEndpoint>(48, &mut self.src_endpoint)?;
+        self.start_time = d.int64(49)?;
+        d.datetime_into(50, &mut self.start_time_dt)?;
+        d.string_into(51, &mut self.status)?;
+        d.string_into(52, &mut self.status_code)?;
+        d.string_into(53, &mut self.status_detail)?;
+        self.status_id = d.int32(54)?.map(crate::v1_8_0::enums::StatusId::from_id);
+        self.time = d.required(55, d.int64(55)?)?;
+        d.datetime_into(56, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(57)?;
+        d.string_into(58, &mut self.type_name)?;
+        self.type_uid = d.required(59, d.int64(59)?)?;
+        self.unmapped = d.map(60)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

@@ -642,4 +642,82 @@ impl crate::columnar::Columnar for FileActivity {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.access_mask = d.int32(0)?;
+        d.string_into(1, &mut self.action)?;
+        self.action_id = d.int32(2)?.map(crate::v1_8_0::enums::ActionId::from_id);
+        self.activity_id = d.required(3, d.int32(3)?.map(FileActivityActivityId::from_id))?;
+        d.string_into(4, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Actor>(5, &mut self.actor)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Api>(6, &mut self.api)?;
+        d.object_list_into::<crate::v1_8_0::objects::Attack>(7, &mut self.attacks)?;
+        d.object_list_into::<crate::v1_8_0::objects::Authorization>(8, &mut self.authorizations)?;
+        d.string_into(9, &mut self.category_name)?;
+        self.category_uid = d.required(10, d.int32(10)?)?;
+        d.string_into(11, &mut self.class_name)?;
+        self.class_uid = d.class_uid(12, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(13, &mut self.cloud)?;
+        d.string_into(14, &mut self.component)?;
+        d.string_into(15, &mut self.confidence)?;
+        self.confidence_id = d
+            .int32(16)?
+            .map(crate::v1_8_0::enums::ConfidenceId::from_id);
+        self.confidence_score = d.int32(17)?;
+        d.string_into(18, &mut self.connection_uid)?;
+        self.count = d.int32(19)?;
+        d.string_into(20, &mut self.create_mask)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Device>(21, &mut self.device)?;
+        d.string_into(22, &mut self.disposition)?;
+        self.disposition_id = d
+            .int32(23)?
+            .map(crate::v1_8_0::enums::DispositionId::from_id);
+        self.duration = d.int64(24)?;
+        self.end_time = d.int64(25)?;
+        d.datetime_into(26, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_8_0::objects::Enrichment>(27, &mut self.enrichments)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::File>(28, &mut self.file)?;
+        d.string_into(29, &mut self.file_diff)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::File>(30, &mut self.file_result)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::FirewallRule>(31, &mut self.firewall_rule)?;
+        self.is_alert = d.bool(32)?;
+        d.object_list_into::<crate::v1_8_0::objects::Malware>(33, &mut self.malware)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::MalwareScanInfo>(
+            34,
+            &mut self.malware_scan_info,
+        )?;
+        d.string_into(35, &mut self.message)?;
+        d.required_object_into::<crate::v1_8_0::objects::Metadata>(36, &mut self.metadata)?;
+        d.object_list_into::<crate::v1_8_0::objects::Observable>(37, &mut self.observables)?;
+        d.object_list_into::<crate::v1_8_0::objects::Osint>(38, &mut self.osint)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Policy>(39, &mut self.policy)?;
+        d.string_into(40, &mut self.raw_data)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(41, &mut self.raw_data_hash)?;
+        self.raw_data_size = d.int64(42)?;
+        d.string_into(43, &mut self.risk_details)?;
+        d.string_into(44, &mut self.risk_level)?;
+        self.risk_level_id = d.int32(45)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
+        self.risk_score = d.int32(46)?;
+        d.string_into(47, &mut self.severity)?;
+        self.severity_id = d.required(
+            48,
+            d.int32(48)?.map(crate::v1_8_0::enums::SeverityId::from_id),
+        )?;
+        self.start_time = d.int64(49)?;
+        d.datetime_into(50, &mut self.start_time_dt)?;
+        d.string_into(51, &mut self.status)?;
+        d.string_into(52, &mut self.status_code)?;
+        d.string_into(53, &mut self.status_detail)?;
+        self.status_id = d.int32(54)?.map(crate::v1_8_0::enums::StatusId::from_id);
+        self.time = d.required(55, d.int64(55)?)?;
+        d.datetime_into(56, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(57)?;
+        d.string_into(58, &mut self.type_name)?;
+        self.type_uid = d.required(59, d.int64(59)?)?;
+        self.unmapped = d.map(60)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

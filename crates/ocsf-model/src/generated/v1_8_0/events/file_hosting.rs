@@ -721,4 +721,93 @@ impl crate::columnar::Columnar for FileHosting {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_list_into(0, &mut self.access_list)?;
+        self.access_mask = d.int32(1)?;
+        self.access_result = d.json(2)?;
+        d.string_into(3, &mut self.action)?;
+        self.action_id = d.int32(4)?.map(crate::v1_8_0::enums::ActionId::from_id);
+        self.activity_id = d.required(5, d.int32(5)?.map(FileHostingActivityId::from_id))?;
+        d.string_into(6, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Actor>(7, &mut self.actor)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Api>(8, &mut self.api)?;
+        d.object_list_into::<crate::v1_8_0::objects::Attack>(9, &mut self.attacks)?;
+        d.object_list_into::<crate::v1_8_0::objects::Authorization>(10, &mut self.authorizations)?;
+        d.string_into(11, &mut self.category_name)?;
+        self.category_uid = d.required(12, d.int32(12)?)?;
+        d.string_into(13, &mut self.class_name)?;
+        self.class_uid = d.class_uid(14, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(15, &mut self.cloud)?;
+        d.string_into(16, &mut self.confidence)?;
+        self.confidence_id = d
+            .int32(17)?
+            .map(crate::v1_8_0::enums::ConfidenceId::from_id);
+        self.confidence_score = d.int32(18)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkConnectionInfo>(
+            19,
+            &mut self.connection_info,
+        )?;
+        self.count = d.int32(20)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Device>(21, &mut self.device)?;
+        d.string_into(22, &mut self.disposition)?;
+        self.disposition_id = d
+            .int32(23)?
+            .map(crate::v1_8_0::enums::DispositionId::from_id);
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkEndpoint>(24, &mut self.dst_endpoint)?;
+        self.duration = d.int64(25)?;
+        self.end_time = d.int64(26)?;
+        d.datetime_into(27, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_8_0::objects::Enrichment>(28, &mut self.enrichments)?;
+        self.expiration_time = d.int64(29)?;
+        d.datetime_into(30, &mut self.expiration_time_dt)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::File>(31, &mut self.file)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::File>(32, &mut self.file_result)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::FirewallRule>(33, &mut self.firewall_rule)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::HttpRequest>(34, &mut self.http_request)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::HttpResponse>(35, &mut self.http_response)?;
+        self.is_alert = d.bool(36)?;
+        d.object_list_into::<crate::v1_8_0::objects::Malware>(37, &mut self.malware)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::MalwareScanInfo>(
+            38,
+            &mut self.malware_scan_info,
+        )?;
+        d.string_into(39, &mut self.message)?;
+        d.required_object_into::<crate::v1_8_0::objects::Metadata>(40, &mut self.metadata)?;
+        d.object_list_into::<crate::v1_8_0::objects::Observable>(41, &mut self.observables)?;
+        d.object_list_into::<crate::v1_8_0::objects::Osint>(42, &mut self.osint)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Policy>(43, &mut self.policy)?;
+        d.string_into(44, &mut self.raw_data)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(45, &mut self.raw_data_hash)?;
+        self.raw_data_size = d.int64(46)?;
+        d.string_into(47, &mut self.risk_details)?;
+        d.string_into(48, &mut self.risk_level)?;
+        self.risk_level_id = d.int32(49)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
+        self.risk_score = d.int32(50)?;
+        d.string_into(51, &mut self.severity)?;
+        self.severity_id = d.required(
+            52,
+            d.int32(52)?.map(crate::v1_8_0::enums::SeverityId::from_id),
+        )?;
+        d.string_into(53, &mut self.share)?;
+        d.string_into(54, &mut self.share_type)?;
+        self.share_type_id = d.int32(55)?.map(crate::v1_8_0::enums::ShareTypeId::from_id);
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkEndpoint>(56, &mut self.src_endpoint)?;
+        self.start_time = d.int64(57)?;
+        d.datetime_into(58, &mut self.start_time_dt)?;
+        d.string_into(59, &mut self.status)?;
+        d.string_into(60, &mut self.status_code)?;
+        d.string_into(61, &mut self.status_detail)?;
+        self.status_id = d.int32(62)?.map(crate::v1_8_0::enums::StatusId::from_id);
+        self.time = d.required(63, d.int64(63)?)?;
+        d.datetime_into(64, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(65)?;
+        d.string_into(66, &mut self.type_name)?;
+        self.type_uid = d.required(67, d.int64(67)?)?;
+        self.unmapped = d.map(68)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

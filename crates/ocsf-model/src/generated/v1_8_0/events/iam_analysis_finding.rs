@@ -788,4 +788,110 @@ impl crate::columnar::Columnar for IamAnalysisFinding {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.boxed_object_into::<crate::v1_8_0::objects::AccessAnalysisResult>(
+            0,
+            &mut self.access_analysis_result,
+        )?;
+        d.string_into(1, &mut self.action)?;
+        self.action_id = d.int32(2)?.map(crate::v1_8_0::enums::ActionId::from_id);
+        self.activity_id = d.required(3, d.int32(3)?.map(IamAnalysisFindingActivityId::from_id))?;
+        d.string_into(4, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Actor>(5, &mut self.actor)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Api>(6, &mut self.api)?;
+        d.object_list_into::<crate::v1_8_0::objects::Application>(7, &mut self.applications)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::User>(8, &mut self.assignee)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Group>(9, &mut self.assignee_group)?;
+        d.object_list_into::<crate::v1_8_0::objects::Attack>(10, &mut self.attacks)?;
+        d.object_list_into::<crate::v1_8_0::objects::Authorization>(11, &mut self.authorizations)?;
+        d.string_into(12, &mut self.category_name)?;
+        self.category_uid = d.required(13, d.int32(13)?)?;
+        d.string_into(14, &mut self.class_name)?;
+        self.class_uid = d.class_uid(15, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(16, &mut self.cloud)?;
+        d.string_into(17, &mut self.comment)?;
+        d.string_into(18, &mut self.confidence)?;
+        self.confidence_id = d
+            .int32(19)?
+            .map(crate::v1_8_0::enums::ConfidenceId::from_id);
+        self.confidence_score = d.int32(20)?;
+        self.count = d.int32(21)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Device>(22, &mut self.device)?;
+        d.string_into(23, &mut self.disposition)?;
+        self.disposition_id = d
+            .int32(24)?
+            .map(crate::v1_8_0::enums::DispositionId::from_id);
+        self.duration = d.int64(25)?;
+        self.end_time = d.int64(26)?;
+        d.datetime_into(27, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_8_0::objects::Enrichment>(28, &mut self.enrichments)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::FindingInfo>(29, &mut self.finding_info)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::FirewallRule>(30, &mut self.firewall_rule)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::IdentityActivityMetrics>(
+            31,
+            &mut self.identity_activity_metrics,
+        )?;
+        d.string_into(32, &mut self.impact)?;
+        self.impact_id = d.int32(33)?.map(crate::v1_8_0::enums::ImpactId::from_id);
+        self.impact_score = d.int32(34)?;
+        self.is_alert = d.bool(35)?;
+        self.is_suspected_breach = d.bool(36)?;
+        d.object_list_into::<crate::v1_8_0::objects::Malware>(37, &mut self.malware)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::MalwareScanInfo>(
+            38,
+            &mut self.malware_scan_info,
+        )?;
+        d.string_into(39, &mut self.message)?;
+        d.required_object_into::<crate::v1_8_0::objects::Metadata>(40, &mut self.metadata)?;
+        d.object_list_into::<crate::v1_8_0::objects::Observable>(41, &mut self.observables)?;
+        d.object_list_into::<crate::v1_8_0::objects::Osint>(42, &mut self.osint)?;
+        d.object_list_into::<crate::v1_8_0::objects::PermissionAnalysisResult>(
+            43,
+            &mut self.permission_analysis_results,
+        )?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Policy>(44, &mut self.policy)?;
+        d.string_into(45, &mut self.priority)?;
+        self.priority_id = d.int32(46)?.map(crate::v1_8_0::enums::PriorityId::from_id);
+        d.string_into(47, &mut self.raw_data)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(48, &mut self.raw_data_hash)?;
+        self.raw_data_size = d.int64(49)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Remediation>(50, &mut self.remediation)?;
+        d.object_list_into::<crate::v1_8_0::objects::ResourceDetails>(51, &mut self.resources)?;
+        d.string_into(52, &mut self.risk_details)?;
+        d.string_into(53, &mut self.risk_level)?;
+        self.risk_level_id = d.int32(54)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
+        self.risk_score = d.int32(55)?;
+        d.string_into(56, &mut self.severity)?;
+        self.severity_id = d.required(
+            57,
+            d.int32(57)?.map(crate::v1_8_0::enums::SeverityId::from_id),
+        )?;
+        d.string_into(58, &mut self.src_url)?;
+        self.start_time = d.int64(59)?;
+        d.datetime_into(60, &mut self.start_time_dt)?;
+        d.string_into(61, &mut self.status)?;
+        d.string_into(62, &mut self.status_code)?;
+        d.string_into(63, &mut self.status_detail)?;
+        self.status_id = d.int32(64)?.map(IamAnalysisFindingStatusId::from_id);
+        d.boxed_object_into::<crate::v1_8_0::objects::Ticket>(65, &mut self.ticket)?;
+        d.object_list_into::<crate::v1_8_0::objects::Ticket>(66, &mut self.tickets)?;
+        self.time = d.required(67, d.int64(67)?)?;
+        d.datetime_into(68, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(69)?;
+        d.string_into(70, &mut self.type_name)?;
+        self.type_uid = d.required(71, d.int64(71)?)?;
+        self.unmapped = d.map(72)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::User>(73, &mut self.user)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::VendorAttributes>(
+            74,
+            &mut self.vendor_attributes,
+        )?;
+        d.string_into(75, &mut self.verdict)?;
+        self.verdict_id = d.int32(76)?.map(crate::v1_8_0::enums::VerdictId::from_id);
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

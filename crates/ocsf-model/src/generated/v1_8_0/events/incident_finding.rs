@@ -742,4 +742,95 @@ impl crate::columnar::Columnar for IncidentFinding {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.action)?;
+        self.action_id = d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id);
+        self.activity_id = d.required(2, d.int32(2)?.map(IncidentFindingActivityId::from_id))?;
+        d.string_into(3, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Actor>(4, &mut self.actor)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Api>(5, &mut self.api)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::User>(6, &mut self.assignee)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Group>(7, &mut self.assignee_group)?;
+        d.object_list_into::<crate::v1_8_0::objects::Attack>(8, &mut self.attacks)?;
+        d.object_list_into::<crate::v1_8_0::objects::Authorization>(9, &mut self.authorizations)?;
+        d.string_into(10, &mut self.category_name)?;
+        self.category_uid = d.required(11, d.int32(11)?)?;
+        d.string_into(12, &mut self.class_name)?;
+        self.class_uid = d.class_uid(13, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(14, &mut self.cloud)?;
+        d.string_into(15, &mut self.comment)?;
+        d.string_into(16, &mut self.confidence)?;
+        self.confidence_id = d
+            .int32(17)?
+            .map(crate::v1_8_0::enums::ConfidenceId::from_id);
+        self.confidence_score = d.int32(18)?;
+        self.count = d.int32(19)?;
+        d.string_into(20, &mut self.desc)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Device>(21, &mut self.device)?;
+        d.string_into(22, &mut self.disposition)?;
+        self.disposition_id = d
+            .int32(23)?
+            .map(crate::v1_8_0::enums::DispositionId::from_id);
+        self.duration = d.int64(24)?;
+        self.end_time = d.int64(25)?;
+        d.datetime_into(26, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_8_0::objects::Enrichment>(27, &mut self.enrichments)?;
+        d.object_list_into::<crate::v1_8_0::objects::FindingInfo>(28, &mut self.finding_info_list)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::FirewallRule>(29, &mut self.firewall_rule)?;
+        d.string_into(30, &mut self.impact)?;
+        self.impact_id = d.int32(31)?.map(crate::v1_8_0::enums::ImpactId::from_id);
+        self.impact_score = d.int32(32)?;
+        self.is_alert = d.bool(33)?;
+        self.is_suspected_breach = d.bool(34)?;
+        d.object_list_into::<crate::v1_8_0::objects::Malware>(35, &mut self.malware)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::MalwareScanInfo>(
+            36,
+            &mut self.malware_scan_info,
+        )?;
+        d.string_into(37, &mut self.message)?;
+        d.required_object_into::<crate::v1_8_0::objects::Metadata>(38, &mut self.metadata)?;
+        d.object_list_into::<crate::v1_8_0::objects::Observable>(39, &mut self.observables)?;
+        d.object_list_into::<crate::v1_8_0::objects::Osint>(40, &mut self.osint)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Policy>(41, &mut self.policy)?;
+        d.string_into(42, &mut self.priority)?;
+        self.priority_id = d.int32(43)?.map(crate::v1_8_0::enums::PriorityId::from_id);
+        d.string_into(44, &mut self.raw_data)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(45, &mut self.raw_data_hash)?;
+        self.raw_data_size = d.int64(46)?;
+        d.string_into(47, &mut self.risk_details)?;
+        d.string_into(48, &mut self.risk_level)?;
+        self.risk_level_id = d.int32(49)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
+        self.risk_score = d.int32(50)?;
+        d.string_into(51, &mut self.severity)?;
+        self.severity_id = d.required(
+            52,
+            d.int32(52)?.map(crate::v1_8_0::enums::SeverityId::from_id),
+        )?;
+        d.string_into(53, &mut self.src_url)?;
+        self.start_time = d.int64(54)?;
+        d.datetime_into(55, &mut self.start_time_dt)?;
+        d.string_into(56, &mut self.status)?;
+        d.string_into(57, &mut self.status_code)?;
+        d.string_into(58, &mut self.status_detail)?;
+        self.status_id = d.int32(59)?.map(IncidentFindingStatusId::from_id);
+        d.boxed_object_into::<crate::v1_8_0::objects::Ticket>(60, &mut self.ticket)?;
+        d.object_list_into::<crate::v1_8_0::objects::Ticket>(61, &mut self.tickets)?;
+        self.time = d.required(62, d.int64(62)?)?;
+        d.datetime_into(63, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(64)?;
+        d.string_into(65, &mut self.type_name)?;
+        self.type_uid = d.required(66, d.int64(66)?)?;
+        self.unmapped = d.map(67)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::VendorAttributes>(
+            68,
+            &mut self.vendor_attributes,
+        )?;
+        d.string_into(69, &mut self.verdict)?;
+        self.verdict_id = d.int32(70)?.map(crate::v1_8_0::enums::VerdictId::from_id);
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

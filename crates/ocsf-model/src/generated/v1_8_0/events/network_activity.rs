@@ -760,4 +760,121 @@ impl crate::columnar::Columnar for NetworkActivity {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.action)?;
+        self.action_id = d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id);
+        self.activity_id = d.required(2, d.int32(2)?.map(NetworkActivityActivityId::from_id))?;
+        d.string_into(3, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Actor>(4, &mut self.actor)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Api>(5, &mut self.api)?;
+        d.string_into(6, &mut self.app_name)?;
+        d.string_into(7, &mut self.app_protocol_name)?;
+        d.object_list_into::<crate::v1_8_0::objects::Attack>(8, &mut self.attacks)?;
+        d.object_list_into::<crate::v1_8_0::objects::Authorization>(9, &mut self.authorizations)?;
+        d.string_into(10, &mut self.category_name)?;
+        self.category_uid = d.required(11, d.int32(11)?)?;
+        d.string_into(12, &mut self.class_name)?;
+        self.class_uid = d.class_uid(13, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(14, &mut self.cloud)?;
+        d.string_into(15, &mut self.confidence)?;
+        self.confidence_id = d
+            .int32(16)?
+            .map(crate::v1_8_0::enums::ConfidenceId::from_id);
+        self.confidence_score = d.int32(17)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkConnectionInfo>(
+            18,
+            &mut self.connection_info,
+        )?;
+        self.count = d.int32(19)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkTraffic>(
+            20,
+            &mut self.cumulative_traffic,
+        )?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Device>(21, &mut self.device)?;
+        d.string_into(22, &mut self.disposition)?;
+        self.disposition_id = d
+            .int32(23)?
+            .map(crate::v1_8_0::enums::DispositionId::from_id);
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkEndpoint>(24, &mut self.dst_endpoint)?;
+        self.duration = d.int64(25)?;
+        self.end_time = d.int64(26)?;
+        d.datetime_into(27, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_8_0::objects::Enrichment>(28, &mut self.enrichments)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::FirewallRule>(29, &mut self.firewall_rule)?;
+        self.is_alert = d.bool(30)?;
+        self.is_src_dst_assignment_known = d.bool(31)?;
+        d.object_list_into::<crate::v1_8_0::objects::Ja4Fingerprint>(
+            32,
+            &mut self.ja4_fingerprint_list,
+        )?;
+        d.boxed_object_into::<crate::v1_8_0::objects::LoadBalancer>(33, &mut self.load_balancer)?;
+        d.object_list_into::<crate::v1_8_0::objects::Malware>(34, &mut self.malware)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::MalwareScanInfo>(
+            35,
+            &mut self.malware_scan_info,
+        )?;
+        d.string_into(36, &mut self.message)?;
+        d.required_object_into::<crate::v1_8_0::objects::Metadata>(37, &mut self.metadata)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkEndpoint>(
+            38,
+            &mut self.network_observation_point,
+        )?;
+        d.object_list_into::<crate::v1_8_0::objects::Observable>(39, &mut self.observables)?;
+        d.string_into(40, &mut self.observation_point)?;
+        self.observation_point_id = d
+            .int32(41)?
+            .map(crate::v1_8_0::enums::ObservationPointId::from_id);
+        d.object_list_into::<crate::v1_8_0::objects::Osint>(42, &mut self.osint)?;
+        d.object_list_into::<crate::v1_8_0::objects::Packet>(43, &mut self.packet_list)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Policy>(44, &mut self.policy)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkProxy>(45, &mut self.proxy)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkConnectionInfo>(
+            46,
+            &mut self.proxy_connection_info,
+        )?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkProxy>(47, &mut self.proxy_endpoint)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::HttpRequest>(
+            48,
+            &mut self.proxy_http_request,
+        )?;
+        d.boxed_object_into::<crate::v1_8_0::objects::HttpResponse>(
+            49,
+            &mut self.proxy_http_response,
+        )?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Tls>(50, &mut self.proxy_tls)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkTraffic>(51, &mut self.proxy_traffic)?;
+        d.string_into(52, &mut self.raw_data)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(53, &mut self.raw_data_hash)?;
+        self.raw_data_size = d.int64(54)?;
+        d.string_into(55, &mut self.risk_details)?;
+        d.string_into(56, &mut self.risk_level)?;
+        self.risk_level_id = d.int32(57)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
+        self.risk_score = d.int32(58)?;
+        d.string_into(59, &mut self.severity)?;
+        self.severity_id = d.required(
+            60,
+            d.int32(60)?.map(crate::v1_8_0::enums::SeverityId::from_id),
+        )?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkEndpoint>(61, &mut self.src_endpoint)?;
+        self.start_time = d.int64(62)?;
+        d.datetime_into(63, &mut self.start_time_dt)?;
+        d.string_into(64, &mut self.status)?;
+        d.string_into(65, &mut self.status_code)?;
+        d.string_into(66, &mut self.status_detail)?;
+        self.status_id = d.int32(67)?.map(crate::v1_8_0::enums::StatusId::from_id);
+        self.time = d.required(68, d.int64(68)?)?;
+        d.datetime_into(69, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(70)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Tls>(71, &mut self.tls)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkTraffic>(72, &mut self.traffic)?;
+        d.string_into(73, &mut self.type_name)?;
+        self.type_uid = d.required(74, d.int64(74)?)?;
+        self.unmapped = d.map(75)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Url>(76, &mut self.url)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

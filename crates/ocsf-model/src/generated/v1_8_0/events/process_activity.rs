@@ -719,4 +719,89 @@ impl crate::columnar::Columnar for ProcessActivity {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.action)?;
+        self.action_id = d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id);
+        self.activity_id = d.required(2, d.int32(2)?.map(ProcessActivityActivityId::from_id))?;
+        d.string_into(3, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Actor>(4, &mut self.actor)?;
+        self.actual_permissions = d.int32(5)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::AiModel>(6, &mut self.ai_model)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Api>(7, &mut self.api)?;
+        d.object_list_into::<crate::v1_8_0::objects::Attack>(8, &mut self.attacks)?;
+        d.object_list_into::<crate::v1_8_0::objects::Authorization>(9, &mut self.authorizations)?;
+        d.string_into(10, &mut self.category_name)?;
+        self.category_uid = d.required(11, d.int32(11)?)?;
+        d.string_into(12, &mut self.class_name)?;
+        self.class_uid = d.class_uid(13, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(14, &mut self.cloud)?;
+        d.string_into(15, &mut self.confidence)?;
+        self.confidence_id = d
+            .int32(16)?
+            .map(crate::v1_8_0::enums::ConfidenceId::from_id);
+        self.confidence_score = d.int32(17)?;
+        self.count = d.int32(18)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Device>(19, &mut self.device)?;
+        d.string_into(20, &mut self.disposition)?;
+        self.disposition_id = d
+            .int32(21)?
+            .map(crate::v1_8_0::enums::DispositionId::from_id);
+        self.duration = d.int64(22)?;
+        self.end_time = d.int64(23)?;
+        d.datetime_into(24, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_8_0::objects::Enrichment>(25, &mut self.enrichments)?;
+        self.exit_code = d.int32(26)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::FirewallRule>(27, &mut self.firewall_rule)?;
+        d.string_into(28, &mut self.injection_type)?;
+        self.injection_type_id = d.int32(29)?.map(ProcessActivityInjectionTypeId::from_id);
+        self.is_alert = d.bool(30)?;
+        d.string_into(31, &mut self.launch_type)?;
+        self.launch_type_id = d.int32(32)?.map(ProcessActivityLaunchTypeId::from_id);
+        d.object_list_into::<crate::v1_8_0::objects::Malware>(33, &mut self.malware)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::MalwareScanInfo>(
+            34,
+            &mut self.malware_scan_info,
+        )?;
+        d.string_into(35, &mut self.message)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::MessageContext>(
+            36,
+            &mut self.message_context,
+        )?;
+        d.required_object_into::<crate::v1_8_0::objects::Metadata>(37, &mut self.metadata)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Module>(38, &mut self.module)?;
+        d.object_list_into::<crate::v1_8_0::objects::Observable>(39, &mut self.observables)?;
+        d.object_list_into::<crate::v1_8_0::objects::Osint>(40, &mut self.osint)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Policy>(41, &mut self.policy)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Process>(42, &mut self.process)?;
+        d.string_into(43, &mut self.raw_data)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(44, &mut self.raw_data_hash)?;
+        self.raw_data_size = d.int64(45)?;
+        self.requested_permissions = d.int32(46)?;
+        d.string_into(47, &mut self.risk_details)?;
+        d.string_into(48, &mut self.risk_level)?;
+        self.risk_level_id = d.int32(49)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
+        self.risk_score = d.int32(50)?;
+        d.string_into(51, &mut self.severity)?;
+        self.severity_id = d.required(
+            52,
+            d.int32(52)?.map(crate::v1_8_0::enums::SeverityId::from_id),
+        )?;
+        self.start_time = d.int64(53)?;
+        d.datetime_into(54, &mut self.start_time_dt)?;
+        d.string_into(55, &mut self.status)?;
+        d.string_into(56, &mut self.status_code)?;
+        d.string_into(57, &mut self.status_detail)?;
+        self.status_id = d.int32(58)?.map(crate::v1_8_0::enums::StatusId::from_id);
+        self.time = d.required(59, d.int64(59)?)?;
+        d.datetime_into(60, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(61)?;
+        d.string_into(62, &mut self.type_name)?;
+        self.type_uid = d.required(63, d.int64(63)?)?;
+        self.unmapped = d.map(64)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

@@ -819,4 +819,129 @@ impl crate::columnar::Columnar for RdpActivity {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.action)?;
+        self.action_id = d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id);
+        self.activity_id = d.required(2, d.int32(2)?.map(RdpActivityActivityId::from_id))?;
+        d.string_into(3, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Actor>(4, &mut self.actor)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Api>(5, &mut self.api)?;
+        d.string_into(6, &mut self.app_name)?;
+        d.string_into(7, &mut self.app_protocol_name)?;
+        d.object_list_into::<crate::v1_8_0::objects::Attack>(8, &mut self.attacks)?;
+        d.object_list_into::<crate::v1_8_0::objects::Authorization>(9, &mut self.authorizations)?;
+        d.string_list_into(10, &mut self.capabilities)?;
+        d.string_into(11, &mut self.category_name)?;
+        self.category_uid = d.required(12, d.int32(12)?)?;
+        d.string_list_into(13, &mut self.certificate_chain)?;
+        d.string_into(14, &mut self.class_name)?;
+        self.class_uid = d.class_uid(15, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(16, &mut self.cloud)?;
+        d.string_into(17, &mut self.confidence)?;
+        self.confidence_id = d
+            .int32(18)?
+            .map(crate::v1_8_0::enums::ConfidenceId::from_id);
+        self.confidence_score = d.int32(19)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkConnectionInfo>(
+            20,
+            &mut self.connection_info,
+        )?;
+        self.count = d.int32(21)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkTraffic>(
+            22,
+            &mut self.cumulative_traffic,
+        )?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Device>(23, &mut self.device)?;
+        d.string_into(24, &mut self.disposition)?;
+        self.disposition_id = d
+            .int32(25)?
+            .map(crate::v1_8_0::enums::DispositionId::from_id);
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkEndpoint>(26, &mut self.dst_endpoint)?;
+        self.duration = d.int64(27)?;
+        self.end_time = d.int64(28)?;
+        d.datetime_into(29, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_8_0::objects::Enrichment>(30, &mut self.enrichments)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::File>(31, &mut self.file)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::FirewallRule>(32, &mut self.firewall_rule)?;
+        d.string_into(33, &mut self.identifier_cookie)?;
+        self.is_alert = d.bool(34)?;
+        d.object_list_into::<crate::v1_8_0::objects::Ja4Fingerprint>(
+            35,
+            &mut self.ja4_fingerprint_list,
+        )?;
+        d.boxed_object_into::<crate::v1_8_0::objects::KeyboardInfo>(36, &mut self.keyboard_info)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::LoadBalancer>(37, &mut self.load_balancer)?;
+        d.object_list_into::<crate::v1_8_0::objects::Malware>(38, &mut self.malware)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::MalwareScanInfo>(
+            39,
+            &mut self.malware_scan_info,
+        )?;
+        d.string_into(40, &mut self.message)?;
+        d.required_object_into::<crate::v1_8_0::objects::Metadata>(41, &mut self.metadata)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkEndpoint>(
+            42,
+            &mut self.network_observation_point,
+        )?;
+        d.object_list_into::<crate::v1_8_0::objects::Observable>(43, &mut self.observables)?;
+        d.string_into(44, &mut self.observation_point)?;
+        self.observation_point_id = d
+            .int32(45)?
+            .map(crate::v1_8_0::enums::ObservationPointId::from_id);
+        d.object_list_into::<crate::v1_8_0::objects::Osint>(46, &mut self.osint)?;
+        d.object_list_into::<crate::v1_8_0::objects::Packet>(47, &mut self.packet_list)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Policy>(48, &mut self.policy)?;
+        d.string_into(49, &mut self.protocol_ver)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkProxy>(50, &mut self.proxy)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkConnectionInfo>(
+            51,
+            &mut self.proxy_connection_info,
+        )?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkProxy>(52, &mut self.proxy_endpoint)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::HttpRequest>(
+            53,
+            &mut self.proxy_http_request,
+        )?;
+        d.boxed_object_into::<crate::v1_8_0::objects::HttpResponse>(
+            54,
+            &mut self.proxy_http_response,
+        )?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Tls>(55, &mut self.proxy_tls)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkTraffic>(56, &mut self.proxy_traffic)?;
+        d.string_into(57, &mut self.raw_data)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(58, &mut self.raw_data_hash)?;
+        self.raw_data_size = d.int64(59)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Display>(60, &mut self.remote_display)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Request>(61, &mut self.request)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Response>(62, &mut self.response)?;
+        d.string_into(63, &mut self.risk_details)?;
+        d.string_into(64, &mut self.risk_level)?;
+        self.risk_level_id = d.int32(65)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
+        self.risk_score = d.int32(66)?;
+        d.string_into(67, &mut self.severity)?;
+        self.severity_id = d.required(
+            68,
+            d.int32(68)?.map(crate::v1_8_0::enums::SeverityId::from_id),
+        )?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkEndpoint>(69, &mut self.src_endpoint)?;
+        self.start_time = d.int64(70)?;
+        d.datetime_into(71, &mut self.start_time_dt)?;
+        d.string_into(72, &mut self.status)?;
+        d.string_into(73, &mut self.status_code)?;
+        d.string_into(74, &mut self.status_detail)?;
+        self.status_id = d.int32(75)?.map(crate::v1_8_0::enums::StatusId::from_id);
+        self.time = d.required(76, d.int64(76)?)?;
+        d.datetime_into(77, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(78)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Tls>(79, &mut self.tls)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkTraffic>(80, &mut self.traffic)?;
+        d.string_into(81, &mut self.type_name)?;
+        self.type_uid = d.required(82, d.int64(82)?)?;
+        self.unmapped = d.map(83)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::User>(84, &mut self.user)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

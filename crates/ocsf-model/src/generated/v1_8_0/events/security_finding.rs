@@ -727,4 +727,91 @@ impl crate::columnar::Columnar for SecurityFinding {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.action)?;
+        self.action_id = d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id);
+        self.activity_id = d.required(2, d.int32(2)?.map(SecurityFindingActivityId::from_id))?;
+        d.string_into(3, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Actor>(4, &mut self.actor)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Analytic>(5, &mut self.analytic)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Api>(6, &mut self.api)?;
+        d.object_list_into::<crate::v1_8_0::objects::Attack>(7, &mut self.attacks)?;
+        d.object_list_into::<crate::v1_8_0::objects::Authorization>(8, &mut self.authorizations)?;
+        d.string_into(9, &mut self.category_name)?;
+        self.category_uid = d.required(10, d.int32(10)?)?;
+        d.object_list_into::<crate::v1_8_0::objects::CisCsc>(11, &mut self.cis_csc)?;
+        d.string_into(12, &mut self.class_name)?;
+        self.class_uid = d.class_uid(13, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(14, &mut self.cloud)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Compliance>(15, &mut self.compliance)?;
+        d.string_into(16, &mut self.confidence)?;
+        self.confidence_id = d
+            .int32(17)?
+            .map(crate::v1_8_0::enums::ConfidenceId::from_id);
+        self.confidence_score = d.int32(18)?;
+        self.count = d.int32(19)?;
+        d.string_list_into(20, &mut self.data_sources)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Device>(21, &mut self.device)?;
+        d.string_into(22, &mut self.disposition)?;
+        self.disposition_id = d
+            .int32(23)?
+            .map(crate::v1_8_0::enums::DispositionId::from_id);
+        self.duration = d.int64(24)?;
+        self.end_time = d.int64(25)?;
+        d.datetime_into(26, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_8_0::objects::Enrichment>(27, &mut self.enrichments)?;
+        self.evidence = d.json(28)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Finding>(29, &mut self.finding)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::FirewallRule>(30, &mut self.firewall_rule)?;
+        d.string_into(31, &mut self.impact)?;
+        self.impact_id = d.int32(32)?.map(crate::v1_8_0::enums::ImpactId::from_id);
+        self.impact_score = d.int32(33)?;
+        self.is_alert = d.bool(34)?;
+        d.object_list_into::<crate::v1_8_0::objects::KillChainPhase>(35, &mut self.kill_chain)?;
+        d.object_list_into::<crate::v1_8_0::objects::Malware>(36, &mut self.malware)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::MalwareScanInfo>(
+            37,
+            &mut self.malware_scan_info,
+        )?;
+        d.string_into(38, &mut self.message)?;
+        d.required_object_into::<crate::v1_8_0::objects::Metadata>(39, &mut self.metadata)?;
+        d.string_list_into(40, &mut self.nist)?;
+        d.object_list_into::<crate::v1_8_0::objects::Observable>(41, &mut self.observables)?;
+        d.object_list_into::<crate::v1_8_0::objects::Osint>(42, &mut self.osint)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Policy>(43, &mut self.policy)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Process>(44, &mut self.process)?;
+        d.string_into(45, &mut self.raw_data)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(46, &mut self.raw_data_hash)?;
+        self.raw_data_size = d.int64(47)?;
+        d.object_list_into::<crate::v1_8_0::objects::ResourceDetails>(48, &mut self.resources)?;
+        d.string_into(49, &mut self.risk_details)?;
+        d.string_into(50, &mut self.risk_level)?;
+        self.risk_level_id = d.int32(51)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
+        self.risk_score = d.int32(52)?;
+        d.string_into(53, &mut self.severity)?;
+        self.severity_id = d.required(
+            54,
+            d.int32(54)?.map(crate::v1_8_0::enums::SeverityId::from_id),
+        )?;
+        self.start_time = d.int64(55)?;
+        d.datetime_into(56, &mut self.start_time_dt)?;
+        d.string_into(57, &mut self.state)?;
+        self.state_id = d.int32(58)?.map(SecurityFindingStateId::from_id);
+        d.string_into(59, &mut self.status)?;
+        d.string_into(60, &mut self.status_code)?;
+        d.string_into(61, &mut self.status_detail)?;
+        self.status_id = d.int32(62)?.map(crate::v1_8_0::enums::StatusId::from_id);
+        self.time = d.required(63, d.int64(63)?)?;
+        d.datetime_into(64, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(65)?;
+        d.string_into(66, &mut self.type_name)?;
+        self.type_uid = d.required(67, d.int64(67)?)?;
+        self.unmapped = d.map(68)?;
+        d.object_list_into::<crate::v1_8_0::objects::Vulnerability>(69, &mut self.vulnerabilities)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

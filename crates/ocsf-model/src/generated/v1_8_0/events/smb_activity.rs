@@ -827,4 +827,130 @@ impl crate::columnar::Columnar for SmbActivity {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.action)?;
+        self.action_id = d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id);
+        self.activity_id = d.required(2, d.int32(2)?.map(SmbActivityActivityId::from_id))?;
+        d.string_into(3, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Actor>(4, &mut self.actor)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Api>(5, &mut self.api)?;
+        d.string_into(6, &mut self.app_name)?;
+        d.string_into(7, &mut self.app_protocol_name)?;
+        d.object_list_into::<crate::v1_8_0::objects::Attack>(8, &mut self.attacks)?;
+        d.object_list_into::<crate::v1_8_0::objects::Authorization>(9, &mut self.authorizations)?;
+        d.string_into(10, &mut self.category_name)?;
+        self.category_uid = d.required(11, d.int32(11)?)?;
+        d.string_into(12, &mut self.class_name)?;
+        self.class_uid = d.class_uid(13, Self::CLASS_UID)?;
+        d.string_list_into(14, &mut self.client_dialects)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(15, &mut self.cloud)?;
+        d.string_into(16, &mut self.command)?;
+        d.string_into(17, &mut self.confidence)?;
+        self.confidence_id = d
+            .int32(18)?
+            .map(crate::v1_8_0::enums::ConfidenceId::from_id);
+        self.confidence_score = d.int32(19)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkConnectionInfo>(
+            20,
+            &mut self.connection_info,
+        )?;
+        self.count = d.int32(21)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkTraffic>(
+            22,
+            &mut self.cumulative_traffic,
+        )?;
+        d.boxed_object_into::<crate::v1_8_0::objects::DceRpc>(23, &mut self.dce_rpc)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Device>(24, &mut self.device)?;
+        d.string_into(25, &mut self.dialect)?;
+        d.string_into(26, &mut self.disposition)?;
+        self.disposition_id = d
+            .int32(27)?
+            .map(crate::v1_8_0::enums::DispositionId::from_id);
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkEndpoint>(28, &mut self.dst_endpoint)?;
+        self.duration = d.int64(29)?;
+        self.end_time = d.int64(30)?;
+        d.datetime_into(31, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_8_0::objects::Enrichment>(32, &mut self.enrichments)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::File>(33, &mut self.file)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::FirewallRule>(34, &mut self.firewall_rule)?;
+        self.is_alert = d.bool(35)?;
+        d.object_list_into::<crate::v1_8_0::objects::Ja4Fingerprint>(
+            36,
+            &mut self.ja4_fingerprint_list,
+        )?;
+        d.boxed_object_into::<crate::v1_8_0::objects::LoadBalancer>(37, &mut self.load_balancer)?;
+        d.object_list_into::<crate::v1_8_0::objects::Malware>(38, &mut self.malware)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::MalwareScanInfo>(
+            39,
+            &mut self.malware_scan_info,
+        )?;
+        d.string_into(40, &mut self.message)?;
+        d.required_object_into::<crate::v1_8_0::objects::Metadata>(41, &mut self.metadata)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkEndpoint>(
+            42,
+            &mut self.network_observation_point,
+        )?;
+        d.object_list_into::<crate::v1_8_0::objects::Observable>(43, &mut self.observables)?;
+        d.string_into(44, &mut self.observation_point)?;
+        self.observation_point_id = d
+            .int32(45)?
+            .map(crate::v1_8_0::enums::ObservationPointId::from_id);
+        d.string_into(46, &mut self.open_type)?;
+        d.object_list_into::<crate::v1_8_0::objects::Osint>(47, &mut self.osint)?;
+        d.object_list_into::<crate::v1_8_0::objects::Packet>(48, &mut self.packet_list)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Policy>(49, &mut self.policy)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkProxy>(50, &mut self.proxy)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkConnectionInfo>(
+            51,
+            &mut self.proxy_connection_info,
+        )?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkProxy>(52, &mut self.proxy_endpoint)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::HttpRequest>(
+            53,
+            &mut self.proxy_http_request,
+        )?;
+        d.boxed_object_into::<crate::v1_8_0::objects::HttpResponse>(
+            54,
+            &mut self.proxy_http_response,
+        )?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Tls>(55, &mut self.proxy_tls)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkTraffic>(56, &mut self.proxy_traffic)?;
+        d.string_into(57, &mut self.raw_data)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(58, &mut self.raw_data_hash)?;
+        self.raw_data_size = d.int64(59)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Response>(60, &mut self.response)?;
+        d.string_into(61, &mut self.risk_details)?;
+        d.string_into(62, &mut self.risk_level)?;
+        self.risk_level_id = d.int32(63)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
+        self.risk_score = d.int32(64)?;
+        d.string_into(65, &mut self.severity)?;
+        self.severity_id = d.required(
+            66,
+            d.int32(66)?.map(crate::v1_8_0::enums::SeverityId::from_id),
+        )?;
+        d.string_into(67, &mut self.share)?;
+        d.string_into(68, &mut self.share_type)?;
+        self.share_type_id = d.int32(69)?.map(crate::v1_8_0::enums::ShareTypeId::from_id);
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkEndpoint>(70, &mut self.src_endpoint)?;
+        self.start_time = d.int64(71)?;
+        d.datetime_into(72, &mut self.start_time_dt)?;
+        d.string_into(73, &mut self.status)?;
+        d.string_into(74, &mut self.status_code)?;
+        d.string_into(75, &mut self.status_detail)?;
+        self.status_id = d.int32(76)?.map(crate::v1_8_0::enums::StatusId::from_id);
+        self.time = d.required(77, d.int64(77)?)?;
+        d.datetime_into(78, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(79)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Tls>(80, &mut self.tls)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkTraffic>(81, &mut self.traffic)?;
+        d.string_into(82, &mut self.tree_uid)?;
+        d.string_into(83, &mut self.type_name)?;
+        self.type_uid = d.required(84, d.int64(84)?)?;
+        self.unmapped = d.map(85)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

@@ -829,4 +829,125 @@ impl crate::columnar::Columnar for SshActivity {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.action)?;
+        self.action_id = d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id);
+        self.activity_id = d.required(2, d.int32(2)?.map(SshActivityActivityId::from_id))?;
+        d.string_into(3, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Actor>(4, &mut self.actor)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Api>(5, &mut self.api)?;
+        d.string_into(6, &mut self.app_name)?;
+        d.string_into(7, &mut self.app_protocol_name)?;
+        d.object_list_into::<crate::v1_8_0::objects::Attack>(8, &mut self.attacks)?;
+        d.string_into(9, &mut self.auth_type)?;
+        self.auth_type_id = d.int32(10)?.map(SshActivityAuthTypeId::from_id);
+        d.object_list_into::<crate::v1_8_0::objects::Authorization>(11, &mut self.authorizations)?;
+        d.string_into(12, &mut self.category_name)?;
+        self.category_uid = d.required(13, d.int32(13)?)?;
+        d.string_into(14, &mut self.class_name)?;
+        self.class_uid = d.class_uid(15, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Hassh>(16, &mut self.client_hassh)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(17, &mut self.cloud)?;
+        d.string_into(18, &mut self.confidence)?;
+        self.confidence_id = d
+            .int32(19)?
+            .map(crate::v1_8_0::enums::ConfidenceId::from_id);
+        self.confidence_score = d.int32(20)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkConnectionInfo>(
+            21,
+            &mut self.connection_info,
+        )?;
+        self.count = d.int32(22)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkTraffic>(
+            23,
+            &mut self.cumulative_traffic,
+        )?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Device>(24, &mut self.device)?;
+        d.string_into(25, &mut self.disposition)?;
+        self.disposition_id = d
+            .int32(26)?
+            .map(crate::v1_8_0::enums::DispositionId::from_id);
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkEndpoint>(27, &mut self.dst_endpoint)?;
+        self.duration = d.int64(28)?;
+        self.end_time = d.int64(29)?;
+        d.datetime_into(30, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_8_0::objects::Enrichment>(31, &mut self.enrichments)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::File>(32, &mut self.file)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::FirewallRule>(33, &mut self.firewall_rule)?;
+        self.is_alert = d.bool(34)?;
+        d.object_list_into::<crate::v1_8_0::objects::Ja4Fingerprint>(
+            35,
+            &mut self.ja4_fingerprint_list,
+        )?;
+        d.boxed_object_into::<crate::v1_8_0::objects::LoadBalancer>(36, &mut self.load_balancer)?;
+        d.object_list_into::<crate::v1_8_0::objects::Malware>(37, &mut self.malware)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::MalwareScanInfo>(
+            38,
+            &mut self.malware_scan_info,
+        )?;
+        d.string_into(39, &mut self.message)?;
+        d.required_object_into::<crate::v1_8_0::objects::Metadata>(40, &mut self.metadata)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkEndpoint>(
+            41,
+            &mut self.network_observation_point,
+        )?;
+        d.object_list_into::<crate::v1_8_0::objects::Observable>(42, &mut self.observables)?;
+        d.string_into(43, &mut self.observation_point)?;
+        self.observation_point_id = d
+            .int32(44)?
+            .map(crate::v1_8_0::enums::ObservationPointId::from_id);
+        d.object_list_into::<crate::v1_8_0::objects::Osint>(45, &mut self.osint)?;
+        d.object_list_into::<crate::v1_8_0::objects::Packet>(46, &mut self.packet_list)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Policy>(47, &mut self.policy)?;
+        d.string_into(48, &mut self.protocol_ver)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkProxy>(49, &mut self.proxy)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkConnectionInfo>(
+            50,
+            &mut self.proxy_connection_info,
+        )?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkProxy>(51, &mut self.proxy_endpoint)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::HttpRequest>(
+            52,
+            &mut self.proxy_http_request,
+        )?;
+        d.boxed_object_into::<crate::v1_8_0::objects::HttpResponse>(
+            53,
+            &mut self.proxy_http_response,
+        )?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Tls>(54, &mut self.proxy_tls)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkTraffic>(55, &mut self.proxy_traffic)?;
+        d.string_into(56, &mut self.raw_data)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(57, &mut self.raw_data_hash)?;
+        self.raw_data_size = d.int64(58)?;
+        d.string_into(59, &mut self.risk_details)?;
+        d.string_into(60, &mut self.risk_level)?;
+        self.risk_level_id = d.int32(61)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
+        self.risk_score = d.int32(62)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Hassh>(63, &mut self.server_hassh)?;
+        d.string_into(64, &mut self.severity)?;
+        self.severity_id = d.required(
+            65,
+            d.int32(65)?.map(crate::v1_8_0::enums::SeverityId::from_id),
+        )?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkEndpoint>(66, &mut self.src_endpoint)?;
+        self.start_time = d.int64(67)?;
+        d.datetime_into(68, &mut self.start_time_dt)?;
+        d.string_into(69, &mut self.status)?;
+        d.string_into(70, &mut self.status_code)?;
+        d.string_into(71, &mut self.status_detail)?;
+        self.status_id = d.int32(72)?.map(crate::v1_8_0::enums::StatusId::from_id);
+        self.time = d.required(73, d.int64(73)?)?;
+        d.datetime_into(74, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(75)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Tls>(76, &mut self.tls)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkTraffic>(77, &mut self.traffic)?;
+        d.string_into(78, &mut self.type_name)?;
+        self.type_uid = d.required(79, d.int64(79)?)?;
+        self.unmapped = d.map(80)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

@@ -676,4 +676,101 @@ impl crate::columnar::Columnar for WebResourcesActivity {
             unknown: d.unknown()?,
         })
     }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.action)?;
+        self.action_id = d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id);
+        self.activity_id =
+            d.required(2, d.int32(2)?.map(WebResourcesActivityActivityId::from_id))?;
+        d.string_into(3, &mut self.activity_name)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Actor>(4, &mut self.actor)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Api>(5, &mut self.api)?;
+        d.object_list_into::<crate::v1_8_0::objects::Attack>(6, &mut self.attacks)?;
+        d.object_list_into::<crate::v1_8_0::objects::Authorization>(7, &mut self.authorizations)?;
+        d.string_into(8, &mut self.category_name)?;
+        self.category_uid = d.required(9, d.int32(9)?)?;
+        d.string_into(10, &mut self.class_name)?;
+        self.class_uid = d.class_uid(11, Self::CLASS_UID)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(12, &mut self.cloud)?;
+        d.string_into(13, &mut self.confidence)?;
+        self.confidence_id = d
+            .int32(14)?
+            .map(crate::v1_8_0::enums::ConfidenceId::from_id);
+        self.confidence_score = d.int32(15)?;
+        self.count = d.int32(16)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Device>(17, &mut self.device)?;
+        d.string_into(18, &mut self.disposition)?;
+        self.disposition_id = d
+            .int32(19)?
+            .map(crate::v1_8_0::enums::DispositionId::from_id);
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkEndpoint>(20, &mut self.dst_endpoint)?;
+        self.duration = d.int64(21)?;
+        self.end_time = d.int64(22)?;
+        d.datetime_into(23, &mut self.end_time_dt)?;
+        d.object_list_into::<crate::v1_8_0::objects::Enrichment>(24, &mut self.enrichments)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::FirewallRule>(25, &mut self.firewall_rule)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::HttpRequest>(26, &mut self.http_request)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::HttpResponse>(27, &mut self.http_response)?;
+        self.is_alert = d.bool(28)?;
+        d.object_list_into::<crate::v1_8_0::objects::Malware>(29, &mut self.malware)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::MalwareScanInfo>(
+            30,
+            &mut self.malware_scan_info,
+        )?;
+        d.string_into(31, &mut self.message)?;
+        d.required_object_into::<crate::v1_8_0::objects::Metadata>(32, &mut self.metadata)?;
+        d.object_list_into::<crate::v1_8_0::objects::Observable>(33, &mut self.observables)?;
+        d.object_list_into::<crate::v1_8_0::objects::Osint>(34, &mut self.osint)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Policy>(35, &mut self.policy)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkConnectionInfo>(
+            36,
+            &mut self.proxy_connection_info,
+        )?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkProxy>(37, &mut self.proxy_endpoint)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::HttpRequest>(
+            38,
+            &mut self.proxy_http_request,
+        )?;
+        d.boxed_object_into::<crate::v1_8_0::objects::HttpResponse>(
+            39,
+            &mut self.proxy_http_response,
+        )?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Tls>(40, &mut self.proxy_tls)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkTraffic>(41, &mut self.proxy_traffic)?;
+        d.string_into(42, &mut self.raw_data)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(43, &mut self.raw_data_hash)?;
+        self.raw_data_size = d.int64(44)?;
+        d.string_into(45, &mut self.risk_details)?;
+        d.string_into(46, &mut self.risk_level)?;
+        self.risk_level_id = d.int32(47)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
+        self.risk_score = d.int32(48)?;
+        d.string_into(49, &mut self.severity)?;
+        self.severity_id = d.required(
+            50,
+            d.int32(50)?.map(crate::v1_8_0::enums::SeverityId::from_id),
+        )?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkEndpoint>(51, &mut self.src_endpoint)?;
+        self.start_time = d.int64(52)?;
+        d.datetime_into(53, &mut self.start_time_dt)?;
+        d.string_into(54, &mut self.status)?;
+        d.string_into(55, &mut self.status_code)?;
+        d.string_into(56, &mut self.status_detail)?;
+        self.status_id = d.int32(57)?.map(crate::v1_8_0::enums::StatusId::from_id);
+        self.time = d.required(58, d.int64(58)?)?;
+        d.datetime_into(59, &mut self.time_dt)?;
+        self.timezone_offset = d.int32(60)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Tls>(61, &mut self.tls)?;
+        d.string_into(62, &mut self.type_name)?;
+        self.type_uid = d.required(63, d.int64(63)?)?;
+        self.unmapped = d.map(64)?;
+        d.object_list_into::<crate::v1_8_0::objects::WebResource>(65, &mut self.web_resources)?;
+        d.object_list_into::<crate::v1_8_0::objects::WebResource>(
+            66,
+            &mut self.web_resources_result,
+        )?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
+    }
 }

@@ -58,15 +58,24 @@ impl crate::columnar::Columnar for AccessAnalysisResult {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            access_level: d.string(0)?,
-            access_type: d.string(1)?,
-            accessors: d.object_list::<crate::v1_8_0::objects::User>(2)?,
-            additional_restrictions: d
-                .object_list::<crate::v1_8_0::objects::AdditionalRestriction>(3)?,
-            condition_keys: d.object_list::<crate::v1_8_0::objects::KeyValueObject>(4)?,
-            granted_privileges: d.string_list(5)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.access_level)?;
+        d.string_into(1, &mut self.access_type)?;
+        d.object_list_into::<crate::v1_8_0::objects::User>(2, &mut self.accessors)?;
+        d.object_list_into::<crate::v1_8_0::objects::AdditionalRestriction>(
+            3,
+            &mut self.additional_restrictions,
+        )?;
+        d.object_list_into::<crate::v1_8_0::objects::KeyValueObject>(4, &mut self.condition_keys)?;
+        d.string_list_into(5, &mut self.granted_privileges)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -154,17 +154,24 @@ impl crate::columnar::Columnar for Account {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            is_disabled: d.bool(0)?,
-            is_locked: d.bool(1)?,
-            is_on_premises_sync_enabled: d.bool(2)?,
-            labels: d.string_list(3)?,
-            name: d.string(4)?,
-            tags: d.object_list::<crate::v1_8_0::objects::KeyValueObject>(5)?,
-            type_: d.string(6)?,
-            type_id: d.int32(7)?.map(AccountTypeId::from_id),
-            uid: d.string(8)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.is_disabled = d.bool(0)?;
+        self.is_locked = d.bool(1)?;
+        self.is_on_premises_sync_enabled = d.bool(2)?;
+        d.string_list_into(3, &mut self.labels)?;
+        d.string_into(4, &mut self.name)?;
+        d.object_list_into::<crate::v1_8_0::objects::KeyValueObject>(5, &mut self.tags)?;
+        d.string_into(6, &mut self.type_)?;
+        self.type_id = d.int32(7)?.map(AccountTypeId::from_id);
+        d.string_into(8, &mut self.uid)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

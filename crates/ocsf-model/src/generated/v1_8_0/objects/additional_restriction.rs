@@ -82,11 +82,18 @@ impl crate::columnar::Columnar for AdditionalRestriction {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            policy: d.object::<crate::v1_8_0::objects::Policy>(0)?.map(Box::new),
-            status: d.string(1)?,
-            status_id: d.int32(2)?.map(AdditionalRestrictionStatusId::from_id),
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.boxed_object_into::<crate::v1_8_0::objects::Policy>(0, &mut self.policy)?;
+        d.string_into(1, &mut self.status)?;
+        self.status_id = d.int32(2)?.map(AdditionalRestrictionStatusId::from_id);
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -131,34 +131,37 @@ impl crate::columnar::Columnar for Advisory {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            avg_timespan: d
-                .object::<crate::v1_8_0::objects::Timespan>(0)?
-                .map(Box::new),
-            bulletin: d.string(1)?,
-            classification: d.string(2)?,
-            created_time: d.int64(3)?,
-            created_time_dt: d.datetime(4)?,
-            desc: d.string(5)?,
-            install_state: d.string(6)?,
-            install_state_id: d
-                .int32(7)?
-                .map(crate::v1_8_0::enums::InstallStateId::from_id),
-            is_superseded: d.bool(8)?,
-            modified_time: d.int64(9)?,
-            modified_time_dt: d.datetime(10)?,
-            os: d.object::<crate::v1_8_0::objects::Os>(11)?.map(Box::new),
-            product: d
-                .object::<crate::v1_8_0::objects::Product>(12)?
-                .map(Box::new),
-            references: d.string_list(13)?,
-            related_cves: d.object_list::<crate::v1_8_0::objects::Cve>(14)?,
-            related_cwes: d.object_list::<crate::v1_8_0::objects::Cwe>(15)?,
-            size: d.int64(16)?,
-            src_url: d.string(17)?,
-            title: d.string(18)?,
-            uid: d.string(19)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.boxed_object_into::<crate::v1_8_0::objects::Timespan>(0, &mut self.avg_timespan)?;
+        d.string_into(1, &mut self.bulletin)?;
+        d.string_into(2, &mut self.classification)?;
+        self.created_time = d.int64(3)?;
+        d.datetime_into(4, &mut self.created_time_dt)?;
+        d.string_into(5, &mut self.desc)?;
+        d.string_into(6, &mut self.install_state)?;
+        self.install_state_id = d
+            .int32(7)?
+            .map(crate::v1_8_0::enums::InstallStateId::from_id);
+        self.is_superseded = d.bool(8)?;
+        self.modified_time = d.int64(9)?;
+        d.datetime_into(10, &mut self.modified_time_dt)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Os>(11, &mut self.os)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Product>(12, &mut self.product)?;
+        d.string_list_into(13, &mut self.references)?;
+        d.object_list_into::<crate::v1_8_0::objects::Cve>(14, &mut self.related_cves)?;
+        d.object_list_into::<crate::v1_8_0::objects::Cwe>(15, &mut self.related_cwes)?;
+        self.size = d.int64(16)?;
+        d.string_into(17, &mut self.src_url)?;
+        d.string_into(18, &mut self.title)?;
+        d.string_into(19, &mut self.uid)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -68,18 +68,23 @@ impl crate::columnar::Columnar for AffectedCode {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            end_column: d.int32(0)?,
-            end_line: d.int32(1)?,
-            file: d.object::<crate::v1_8_0::objects::File>(2)?.map(Box::new),
-            owner: d.object::<crate::v1_8_0::objects::User>(3)?.map(Box::new),
-            remediation: d
-                .object::<crate::v1_8_0::objects::Remediation>(4)?
-                .map(Box::new),
-            rule: d.object::<crate::v1_8_0::objects::Rule>(5)?.map(Box::new),
-            start_column: d.int32(6)?,
-            start_line: d.int32(7)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.end_column = d.int32(0)?;
+        self.end_line = d.int32(1)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::File>(2, &mut self.file)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::User>(3, &mut self.owner)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Remediation>(4, &mut self.remediation)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Rule>(5, &mut self.rule)?;
+        self.start_column = d.int32(6)?;
+        self.start_line = d.int32(7)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

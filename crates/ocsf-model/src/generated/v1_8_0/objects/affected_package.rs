@@ -149,32 +149,35 @@ impl crate::columnar::Columnar for AffectedPackage {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            architecture: d.string(0)?,
-            cpe_name: d.string(1)?,
-            epoch: d.int32(2)?,
-            fixed_in_version: d.string(3)?,
-            hash: d
-                .object::<crate::v1_8_0::objects::Fingerprint>(4)?
-                .map(Box::new),
-            license: d.string(5)?,
-            license_url: d.string(6)?,
-            name: d.string(7)?,
-            package_manager: d.string(8)?,
-            package_manager_url: d.string(9)?,
-            path: d.string(10)?,
-            purl: d.string(11)?,
-            release: d.string(12)?,
-            remediation: d
-                .object::<crate::v1_8_0::objects::Remediation>(13)?
-                .map(Box::new),
-            src_url: d.string(14)?,
-            type_: d.string(15)?,
-            type_id: d.int32(16)?.map(AffectedPackageTypeId::from_id),
-            uid: d.string(17)?,
-            vendor_name: d.string(18)?,
-            version: d.string(19)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.architecture)?;
+        d.string_into(1, &mut self.cpe_name)?;
+        self.epoch = d.int32(2)?;
+        d.string_into(3, &mut self.fixed_in_version)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(4, &mut self.hash)?;
+        d.string_into(5, &mut self.license)?;
+        d.string_into(6, &mut self.license_url)?;
+        d.string_into(7, &mut self.name)?;
+        d.string_into(8, &mut self.package_manager)?;
+        d.string_into(9, &mut self.package_manager_url)?;
+        d.string_into(10, &mut self.path)?;
+        d.string_into(11, &mut self.purl)?;
+        d.string_into(12, &mut self.release)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Remediation>(13, &mut self.remediation)?;
+        d.string_into(14, &mut self.src_url)?;
+        d.string_into(15, &mut self.type_)?;
+        self.type_id = d.int32(16)?.map(AffectedPackageTypeId::from_id);
+        d.string_into(17, &mut self.uid)?;
+        d.string_into(18, &mut self.vendor_name)?;
+        d.string_into(19, &mut self.version)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -53,12 +53,19 @@ impl crate::columnar::Columnar for AiModel {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            ai_provider: d.string(0)?,
-            name: d.string(1)?,
-            uid: d.string(2)?,
-            version: d.string(3)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.ai_provider)?;
+        d.string_into(1, &mut self.name)?;
+        d.string_into(2, &mut self.uid)?;
+        d.string_into(3, &mut self.version)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -73,20 +73,25 @@ impl crate::columnar::Columnar for Aircraft {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            location: d
-                .object::<crate::v1_8_0::objects::Location>(0)?
-                .map(Box::new),
-            model: d.string(1)?,
-            name: d.string(2)?,
-            serial_number: d.string(3)?,
-            speed: d.string(4)?,
-            speed_accuracy: d.string(5)?,
-            track_direction: d.string(6)?,
-            uid: d.string(7)?,
-            uid_alt: d.string(8)?,
-            vertical_speed: d.string(9)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.boxed_object_into::<crate::v1_8_0::objects::Location>(0, &mut self.location)?;
+        d.string_into(1, &mut self.model)?;
+        d.string_into(2, &mut self.name)?;
+        d.string_into(3, &mut self.serial_number)?;
+        d.string_into(4, &mut self.speed)?;
+        d.string_into(5, &mut self.speed_accuracy)?;
+        d.string_into(6, &mut self.track_direction)?;
+        d.string_into(7, &mut self.uid)?;
+        d.string_into(8, &mut self.uid_alt)?;
+        d.string_into(9, &mut self.vertical_speed)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -178,19 +178,26 @@ impl crate::columnar::Columnar for Analytic {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            algorithm: d.string(0)?,
-            category: d.string(1)?,
-            desc: d.string(2)?,
-            name: d.string(3)?,
-            related_analytics: d.object_list::<crate::v1_8_0::objects::Analytic>(4)?,
-            state: d.string(5)?,
-            state_id: d.int32(6)?.map(AnalyticStateId::from_id),
-            type_: d.string(7)?,
-            type_id: d.int32(8)?.map(AnalyticTypeId::from_id),
-            uid: d.string(9)?,
-            version: d.string(10)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.algorithm)?;
+        d.string_into(1, &mut self.category)?;
+        d.string_into(2, &mut self.desc)?;
+        d.string_into(3, &mut self.name)?;
+        d.object_list_into::<crate::v1_8_0::objects::Analytic>(4, &mut self.related_analytics)?;
+        d.string_into(5, &mut self.state)?;
+        self.state_id = d.int32(6)?.map(AnalyticStateId::from_id);
+        d.string_into(7, &mut self.type_)?;
+        self.type_id = d.int32(8)?.map(AnalyticTypeId::from_id);
+        d.string_into(9, &mut self.uid)?;
+        d.string_into(10, &mut self.version)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

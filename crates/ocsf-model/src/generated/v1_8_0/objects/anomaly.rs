@@ -54,12 +54,19 @@ impl crate::columnar::Columnar for Anomaly {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            observation_parameter: d.string(0)?,
-            observation_type: d.string(1)?,
-            observations: d.object_list::<crate::v1_8_0::objects::Observation>(2)?,
-            observed_pattern: d.string(3)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.observation_parameter)?;
+        d.string_into(1, &mut self.observation_type)?;
+        d.object_list_into::<crate::v1_8_0::objects::Observation>(2, &mut self.observations)?;
+        d.string_into(3, &mut self.observed_pattern)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -50,11 +50,21 @@ impl crate::columnar::Columnar for AnomalyAnalysis {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            analysis_targets: d.object_list::<crate::v1_8_0::objects::AnalysisTarget>(0)?,
-            anomalies: d.object_list::<crate::v1_8_0::objects::Anomaly>(1)?,
-            baselines: d.object_list::<crate::v1_8_0::objects::Baseline>(2)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.object_list_into::<crate::v1_8_0::objects::AnalysisTarget>(
+            0,
+            &mut self.analysis_targets,
+        )?;
+        d.object_list_into::<crate::v1_8_0::objects::Anomaly>(1, &mut self.anomalies)?;
+        d.object_list_into::<crate::v1_8_0::objects::Baseline>(2, &mut self.baselines)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

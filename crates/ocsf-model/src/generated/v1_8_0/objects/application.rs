@@ -128,28 +128,35 @@ impl crate::columnar::Columnar for Application {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            criticality: d.string(0)?,
-            data: d.json(1)?,
-            desc: d.string(2)?,
-            group: d.object::<crate::v1_8_0::objects::Group>(3)?.map(Box::new),
-            hostname: d.string(4)?,
-            labels: d.string_list(5)?,
-            name: d.string(6)?,
-            owner: d.object::<crate::v1_8_0::objects::User>(7)?.map(Box::new),
-            region: d.string(8)?,
-            resource_relationship: d.object::<crate::v1_8_0::objects::Graph>(9)?.map(Box::new),
-            risk_level: d.string(10)?,
-            risk_level_id: d.int32(11)?.map(crate::v1_8_0::enums::RiskLevelId::from_id),
-            risk_score: d.int32(12)?,
-            sbom: d.object::<crate::v1_8_0::objects::Sbom>(13)?.map(Box::new),
-            tags: d.object_list::<crate::v1_8_0::objects::KeyValueObject>(14)?,
-            type_: d.string(15)?,
-            uid: d.string(16)?,
-            uid_alt: d.string(17)?,
-            url: d.object::<crate::v1_8_0::objects::Url>(18)?.map(Box::new),
-            version: d.string(19)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.criticality)?;
+        self.data = d.json(1)?;
+        d.string_into(2, &mut self.desc)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Group>(3, &mut self.group)?;
+        d.string_into(4, &mut self.hostname)?;
+        d.string_list_into(5, &mut self.labels)?;
+        d.string_into(6, &mut self.name)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::User>(7, &mut self.owner)?;
+        d.string_into(8, &mut self.region)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Graph>(9, &mut self.resource_relationship)?;
+        d.string_into(10, &mut self.risk_level)?;
+        self.risk_level_id = d.int32(11)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
+        self.risk_score = d.int32(12)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Sbom>(13, &mut self.sbom)?;
+        d.object_list_into::<crate::v1_8_0::objects::KeyValueObject>(14, &mut self.tags)?;
+        d.string_into(15, &mut self.type_)?;
+        d.string_into(16, &mut self.uid)?;
+        d.string_into(17, &mut self.uid_alt)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Url>(18, &mut self.url)?;
+        d.string_into(19, &mut self.version)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -60,14 +60,21 @@ impl crate::columnar::Columnar for Assessment {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            category: d.string(0)?,
-            desc: d.string(1)?,
-            meets_criteria: d.bool(2)?,
-            name: d.string(3)?,
-            policy: d.object::<crate::v1_8_0::objects::Policy>(4)?.map(Box::new),
-            uid: d.string(5)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.category)?;
+        d.string_into(1, &mut self.desc)?;
+        self.meets_criteria = d.bool(2)?;
+        d.string_into(3, &mut self.name)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Policy>(4, &mut self.policy)?;
+        d.string_into(5, &mut self.uid)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

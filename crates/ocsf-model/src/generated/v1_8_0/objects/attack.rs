@@ -59,20 +59,21 @@ impl crate::columnar::Columnar for Attack {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            mitigation: d
-                .object::<crate::v1_8_0::objects::Mitigation>(0)?
-                .map(Box::new),
-            sub_technique: d
-                .object::<crate::v1_8_0::objects::SubTechnique>(1)?
-                .map(Box::new),
-            tactic: d.object::<crate::v1_8_0::objects::Tactic>(2)?.map(Box::new),
-            tactics: d.object_list::<crate::v1_8_0::objects::Tactic>(3)?,
-            technique: d
-                .object::<crate::v1_8_0::objects::Technique>(4)?
-                .map(Box::new),
-            version: d.string(5)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.boxed_object_into::<crate::v1_8_0::objects::Mitigation>(0, &mut self.mitigation)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::SubTechnique>(1, &mut self.sub_technique)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Tactic>(2, &mut self.tactic)?;
+        d.object_list_into::<crate::v1_8_0::objects::Tactic>(3, &mut self.tactics)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Technique>(4, &mut self.technique)?;
+        d.string_into(5, &mut self.version)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

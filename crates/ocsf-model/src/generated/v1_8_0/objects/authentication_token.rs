@@ -142,25 +142,33 @@ impl crate::columnar::Columnar for AuthenticationToken {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            created_time: d.int64(0)?,
-            created_time_dt: d.datetime(1)?,
-            encryption_details: d
-                .object::<crate::v1_8_0::objects::EncryptionDetails>(2)?
-                .map(Box::new),
-            expiration_time: d.int64(3)?,
-            expiration_time_dt: d.datetime(4)?,
-            is_renewable: d.bool(5)?,
-            kerberos_flags: d.string(6)?,
-            modified_time: d.int64(7)?,
-            modified_time_dt: d.datetime(8)?,
-            name: d.string(9)?,
-            tenant_uid: d.string(10)?,
-            type_: d.string(11)?,
-            type_id: d.int32(12)?.map(AuthenticationTokenTypeId::from_id),
-            uid: d.string(13)?,
-            zone: d.string(14)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.created_time = d.int64(0)?;
+        d.datetime_into(1, &mut self.created_time_dt)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::EncryptionDetails>(
+            2,
+            &mut self.encryption_details,
+        )?;
+        self.expiration_time = d.int64(3)?;
+        d.datetime_into(4, &mut self.expiration_time_dt)?;
+        self.is_renewable = d.bool(5)?;
+        d.string_into(6, &mut self.kerberos_flags)?;
+        self.modified_time = d.int64(7)?;
+        d.datetime_into(8, &mut self.modified_time_dt)?;
+        d.string_into(9, &mut self.name)?;
+        d.string_into(10, &mut self.tenant_uid)?;
+        d.string_into(11, &mut self.type_)?;
+        self.type_id = d.int32(12)?.map(AuthenticationTokenTypeId::from_id);
+        d.string_into(13, &mut self.uid)?;
+        d.string_into(14, &mut self.zone)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -39,10 +39,17 @@ impl crate::columnar::Columnar for Authorization {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            decision: d.string(0)?,
-            policy: d.object::<crate::v1_8_0::objects::Policy>(1)?.map(Box::new),
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.decision)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Policy>(1, &mut self.policy)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

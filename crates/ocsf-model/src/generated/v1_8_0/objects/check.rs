@@ -121,20 +121,25 @@ impl crate::columnar::Columnar for Check {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            desc: d.string(0)?,
-            name: d.string(1)?,
-            resource: d
-                .object::<crate::v1_8_0::objects::ResourceDetails>(2)?
-                .map(Box::new),
-            severity: d.string(3)?,
-            severity_id: d.int32(4)?.map(crate::v1_8_0::enums::SeverityId::from_id),
-            standards: d.string_list(5)?,
-            status: d.string(6)?,
-            status_id: d.int32(7)?.map(CheckStatusId::from_id),
-            uid: d.string(8)?,
-            version: d.string(9)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.desc)?;
+        d.string_into(1, &mut self.name)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::ResourceDetails>(2, &mut self.resource)?;
+        d.string_into(3, &mut self.severity)?;
+        self.severity_id = d.int32(4)?.map(crate::v1_8_0::enums::SeverityId::from_id);
+        d.string_list_into(5, &mut self.standards)?;
+        d.string_into(6, &mut self.status)?;
+        self.status_id = d.int32(7)?.map(CheckStatusId::from_id);
+        d.string_into(8, &mut self.uid)?;
+        d.string_into(9, &mut self.version)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -64,19 +64,22 @@ impl crate::columnar::Columnar for Cloud {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            account: d
-                .object::<crate::v1_8_0::objects::Account>(0)?
-                .map(Box::new),
-            cloud_partition: d.string(1)?,
-            org: d
-                .object::<crate::v1_8_0::objects::Organization>(2)?
-                .map(Box::new),
-            project_uid: d.string(3)?,
-            provider: d.string(4)?,
-            region: d.string(5)?,
-            zone: d.string(6)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.boxed_object_into::<crate::v1_8_0::objects::Account>(0, &mut self.account)?;
+        d.string_into(1, &mut self.cloud_partition)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Organization>(2, &mut self.org)?;
+        d.string_into(3, &mut self.project_uid)?;
+        d.string_into(4, &mut self.provider)?;
+        d.string_into(5, &mut self.region)?;
+        d.string_into(6, &mut self.zone)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

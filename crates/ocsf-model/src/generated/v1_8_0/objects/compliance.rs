@@ -135,23 +135,36 @@ impl crate::columnar::Columnar for Compliance {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            assessments: d.object_list::<crate::v1_8_0::objects::Assessment>(0)?,
-            category: d.string(1)?,
-            checks: d.object_list::<crate::v1_8_0::objects::Check>(2)?,
-            compliance_references: d.object_list::<crate::v1_8_0::objects::KbArticle>(3)?,
-            compliance_standards: d.object_list::<crate::v1_8_0::objects::KbArticle>(4)?,
-            control: d.string(5)?,
-            control_parameters: d.object_list::<crate::v1_8_0::objects::KeyValueObject>(6)?,
-            desc: d.string(7)?,
-            requirements: d.string_list(8)?,
-            standards: d.string_list(9)?,
-            status: d.string(10)?,
-            status_code: d.string(11)?,
-            status_detail: d.string(12)?,
-            status_details: d.string_list(13)?,
-            status_id: d.int32(14)?.map(ComplianceStatusId::from_id),
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.object_list_into::<crate::v1_8_0::objects::Assessment>(0, &mut self.assessments)?;
+        d.string_into(1, &mut self.category)?;
+        d.object_list_into::<crate::v1_8_0::objects::Check>(2, &mut self.checks)?;
+        d.object_list_into::<crate::v1_8_0::objects::KbArticle>(
+            3,
+            &mut self.compliance_references,
+        )?;
+        d.object_list_into::<crate::v1_8_0::objects::KbArticle>(4, &mut self.compliance_standards)?;
+        d.string_into(5, &mut self.control)?;
+        d.object_list_into::<crate::v1_8_0::objects::KeyValueObject>(
+            6,
+            &mut self.control_parameters,
+        )?;
+        d.string_into(7, &mut self.desc)?;
+        d.string_list_into(8, &mut self.requirements)?;
+        d.string_list_into(9, &mut self.standards)?;
+        d.string_into(10, &mut self.status)?;
+        d.string_into(11, &mut self.status_code)?;
+        d.string_into(12, &mut self.status_detail)?;
+        d.string_list_into(13, &mut self.status_details)?;
+        self.status_id = d.int32(14)?.map(ComplianceStatusId::from_id);
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -83,22 +83,27 @@ impl crate::columnar::Columnar for Container {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            hash: d
-                .object::<crate::v1_8_0::objects::Fingerprint>(0)?
-                .map(Box::new),
-            image: d.object::<crate::v1_8_0::objects::Image>(1)?.map(Box::new),
-            labels: d.string_list(2)?,
-            name: d.string(3)?,
-            network_driver: d.string(4)?,
-            orchestrator: d.string(5)?,
-            pod_uuid: d.string(6)?,
-            runtime: d.string(7)?,
-            size: d.int64(8)?,
-            tag: d.string(9)?,
-            tags: d.object_list::<crate::v1_8_0::objects::KeyValueObject>(10)?,
-            uid: d.string(11)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(0, &mut self.hash)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Image>(1, &mut self.image)?;
+        d.string_list_into(2, &mut self.labels)?;
+        d.string_into(3, &mut self.name)?;
+        d.string_into(4, &mut self.network_driver)?;
+        d.string_into(5, &mut self.orchestrator)?;
+        d.string_into(6, &mut self.pod_uuid)?;
+        d.string_into(7, &mut self.runtime)?;
+        self.size = d.int64(8)?;
+        d.string_into(9, &mut self.tag)?;
+        d.object_list_into::<crate::v1_8_0::objects::KeyValueObject>(10, &mut self.tags)?;
+        d.string_into(11, &mut self.uid)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -152,26 +152,37 @@ impl crate::columnar::Columnar for DataClassification {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            category: d.string(0)?,
-            category_id: d.int32(1)?.map(crate::v1_8_0::enums::CategoryId::from_id),
-            classifier_details: d
-                .object::<crate::v1_8_0::objects::ClassifierDetails>(2)?
-                .map(Box::new),
-            confidentiality: d.string(3)?,
-            confidentiality_id: d
-                .int32(4)?
-                .map(crate::v1_8_0::enums::ConfidentialityId::from_id),
-            discovery_details: d.object_list::<crate::v1_8_0::objects::DiscoveryDetails>(5)?,
-            policy: d.object::<crate::v1_8_0::objects::Policy>(6)?.map(Box::new),
-            size: d.int64(7)?,
-            src_url: d.string(8)?,
-            status: d.string(9)?,
-            status_details: d.string_list(10)?,
-            status_id: d.int32(11)?.map(DataClassificationStatusId::from_id),
-            total: d.int32(12)?,
-            uid: d.string(13)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.category)?;
+        self.category_id = d.int32(1)?.map(crate::v1_8_0::enums::CategoryId::from_id);
+        d.boxed_object_into::<crate::v1_8_0::objects::ClassifierDetails>(
+            2,
+            &mut self.classifier_details,
+        )?;
+        d.string_into(3, &mut self.confidentiality)?;
+        self.confidentiality_id = d
+            .int32(4)?
+            .map(crate::v1_8_0::enums::ConfidentialityId::from_id);
+        d.object_list_into::<crate::v1_8_0::objects::DiscoveryDetails>(
+            5,
+            &mut self.discovery_details,
+        )?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Policy>(6, &mut self.policy)?;
+        self.size = d.int64(7)?;
+        d.string_into(8, &mut self.src_url)?;
+        d.string_into(9, &mut self.status)?;
+        d.string_list_into(10, &mut self.status_details)?;
+        self.status_id = d.int32(11)?.map(DataClassificationStatusId::from_id);
+        self.total = d.int32(12)?;
+        d.string_into(13, &mut self.uid)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

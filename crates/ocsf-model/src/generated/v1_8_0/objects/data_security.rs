@@ -278,34 +278,43 @@ impl crate::columnar::Columnar for DataSecurity {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            category: d.string(0)?,
-            category_id: d.int32(1)?.map(crate::v1_8_0::enums::CategoryId::from_id),
-            classifier_details: d
-                .object::<crate::v1_8_0::objects::ClassifierDetails>(2)?
-                .map(Box::new),
-            confidentiality: d.string(3)?,
-            confidentiality_id: d
-                .int32(4)?
-                .map(crate::v1_8_0::enums::ConfidentialityId::from_id),
-            data_lifecycle_state: d.string(5)?,
-            data_lifecycle_state_id: d.int32(6)?.map(DataSecurityDataLifecycleStateId::from_id),
-            detection_pattern: d.string(7)?,
-            detection_system: d.string(8)?,
-            detection_system_id: d.int32(9)?.map(DataSecurityDetectionSystemId::from_id),
-            discovery_details: d.object_list::<crate::v1_8_0::objects::DiscoveryDetails>(10)?,
-            pattern_match: d.string(11)?,
-            policy: d
-                .object::<crate::v1_8_0::objects::Policy>(12)?
-                .map(Box::new),
-            size: d.int64(13)?,
-            src_url: d.string(14)?,
-            status: d.string(15)?,
-            status_details: d.string_list(16)?,
-            status_id: d.int32(17)?.map(DataSecurityStatusId::from_id),
-            total: d.int32(18)?,
-            uid: d.string(19)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.category)?;
+        self.category_id = d.int32(1)?.map(crate::v1_8_0::enums::CategoryId::from_id);
+        d.boxed_object_into::<crate::v1_8_0::objects::ClassifierDetails>(
+            2,
+            &mut self.classifier_details,
+        )?;
+        d.string_into(3, &mut self.confidentiality)?;
+        self.confidentiality_id = d
+            .int32(4)?
+            .map(crate::v1_8_0::enums::ConfidentialityId::from_id);
+        d.string_into(5, &mut self.data_lifecycle_state)?;
+        self.data_lifecycle_state_id = d.int32(6)?.map(DataSecurityDataLifecycleStateId::from_id);
+        d.string_into(7, &mut self.detection_pattern)?;
+        d.string_into(8, &mut self.detection_system)?;
+        self.detection_system_id = d.int32(9)?.map(DataSecurityDetectionSystemId::from_id);
+        d.object_list_into::<crate::v1_8_0::objects::DiscoveryDetails>(
+            10,
+            &mut self.discovery_details,
+        )?;
+        d.string_into(11, &mut self.pattern_match)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Policy>(12, &mut self.policy)?;
+        self.size = d.int64(13)?;
+        d.string_into(14, &mut self.src_url)?;
+        d.string_into(15, &mut self.status)?;
+        d.string_list_into(16, &mut self.status_details)?;
+        self.status_id = d.int32(17)?.map(DataSecurityStatusId::from_id);
+        self.total = d.int32(18)?;
+        d.string_into(19, &mut self.uid)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

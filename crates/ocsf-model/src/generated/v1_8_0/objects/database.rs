@@ -147,24 +147,35 @@ impl crate::columnar::Columnar for Database {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            created_time: d.int64(0)?,
-            created_time_dt: d.datetime(1)?,
-            data_classification: d
-                .object::<crate::v1_8_0::objects::DataClassification>(2)?
-                .map(Box::new),
-            data_classifications: d.object_list::<crate::v1_8_0::objects::DataClassification>(3)?,
-            desc: d.string(4)?,
-            embedding_model: d.string(5)?,
-            groups: d.object_list::<crate::v1_8_0::objects::Group>(6)?,
-            modified_time: d.int64(7)?,
-            modified_time_dt: d.datetime(8)?,
-            name: d.string(9)?,
-            size: d.int64(10)?,
-            type_: d.string(11)?,
-            type_id: d.int32(12)?.map(DatabaseTypeId::from_id),
-            uid: d.string(13)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.created_time = d.int64(0)?;
+        d.datetime_into(1, &mut self.created_time_dt)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::DataClassification>(
+            2,
+            &mut self.data_classification,
+        )?;
+        d.object_list_into::<crate::v1_8_0::objects::DataClassification>(
+            3,
+            &mut self.data_classifications,
+        )?;
+        d.string_into(4, &mut self.desc)?;
+        d.string_into(5, &mut self.embedding_model)?;
+        d.object_list_into::<crate::v1_8_0::objects::Group>(6, &mut self.groups)?;
+        self.modified_time = d.int64(7)?;
+        d.datetime_into(8, &mut self.modified_time_dt)?;
+        d.string_into(9, &mut self.name)?;
+        self.size = d.int64(10)?;
+        d.string_into(11, &mut self.type_)?;
+        self.type_id = d.int32(12)?.map(DatabaseTypeId::from_id);
+        d.string_into(13, &mut self.uid)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

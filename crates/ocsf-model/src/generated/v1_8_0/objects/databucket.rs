@@ -214,46 +214,58 @@ impl crate::columnar::Columnar for Databucket {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            agent_list: d.object_list::<crate::v1_8_0::objects::Agent>(0)?,
-            cloud_partition: d.string(1)?,
-            created_time: d.int64(2)?,
-            created_time_dt: d.datetime(3)?,
-            criticality: d.string(4)?,
-            data: d.json(5)?,
-            data_classification: d
-                .object::<crate::v1_8_0::objects::DataClassification>(6)?
-                .map(Box::new),
-            data_classifications: d.object_list::<crate::v1_8_0::objects::DataClassification>(7)?,
-            desc: d.string(8)?,
-            encryption_details: d
-                .object::<crate::v1_8_0::objects::EncryptionDetails>(9)?
-                .map(Box::new),
-            file: d.object::<crate::v1_8_0::objects::File>(10)?.map(Box::new),
-            group: d.object::<crate::v1_8_0::objects::Group>(11)?.map(Box::new),
-            groups: d.object_list::<crate::v1_8_0::objects::Group>(12)?,
-            hostname: d.string(13)?,
-            ip: d.string(14)?,
-            is_backed_up: d.bool(15)?,
-            is_encrypted: d.bool(16)?,
-            is_public: d.bool(17)?,
-            labels: d.string_list(18)?,
-            modified_time: d.int64(19)?,
-            modified_time_dt: d.datetime(20)?,
-            name: d.string(21)?,
-            namespace: d.string(22)?,
-            owner: d.object::<crate::v1_8_0::objects::User>(23)?.map(Box::new),
-            region: d.string(24)?,
-            resource_relationship: d.object::<crate::v1_8_0::objects::Graph>(25)?.map(Box::new),
-            size: d.int64(26)?,
-            tags: d.object_list::<crate::v1_8_0::objects::KeyValueObject>(27)?,
-            type_: d.string(28)?,
-            type_id: d.int32(29)?.map(DatabucketTypeId::from_id),
-            uid: d.string(30)?,
-            uid_alt: d.string(31)?,
-            version: d.string(32)?,
-            zone: d.string(33)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.object_list_into::<crate::v1_8_0::objects::Agent>(0, &mut self.agent_list)?;
+        d.string_into(1, &mut self.cloud_partition)?;
+        self.created_time = d.int64(2)?;
+        d.datetime_into(3, &mut self.created_time_dt)?;
+        d.string_into(4, &mut self.criticality)?;
+        self.data = d.json(5)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::DataClassification>(
+            6,
+            &mut self.data_classification,
+        )?;
+        d.object_list_into::<crate::v1_8_0::objects::DataClassification>(
+            7,
+            &mut self.data_classifications,
+        )?;
+        d.string_into(8, &mut self.desc)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::EncryptionDetails>(
+            9,
+            &mut self.encryption_details,
+        )?;
+        d.boxed_object_into::<crate::v1_8_0::objects::File>(10, &mut self.file)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Group>(11, &mut self.group)?;
+        d.object_list_into::<crate::v1_8_0::objects::Group>(12, &mut self.groups)?;
+        d.string_into(13, &mut self.hostname)?;
+        d.string_into(14, &mut self.ip)?;
+        self.is_backed_up = d.bool(15)?;
+        self.is_encrypted = d.bool(16)?;
+        self.is_public = d.bool(17)?;
+        d.string_list_into(18, &mut self.labels)?;
+        self.modified_time = d.int64(19)?;
+        d.datetime_into(20, &mut self.modified_time_dt)?;
+        d.string_into(21, &mut self.name)?;
+        d.string_into(22, &mut self.namespace)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::User>(23, &mut self.owner)?;
+        d.string_into(24, &mut self.region)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Graph>(25, &mut self.resource_relationship)?;
+        self.size = d.int64(26)?;
+        d.object_list_into::<crate::v1_8_0::objects::KeyValueObject>(27, &mut self.tags)?;
+        d.string_into(28, &mut self.type_)?;
+        self.type_id = d.int32(29)?.map(DatabucketTypeId::from_id);
+        d.string_into(30, &mut self.uid)?;
+        d.string_into(31, &mut self.uid_alt)?;
+        d.string_into(32, &mut self.version)?;
+        d.string_into(33, &mut self.zone)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -324,81 +324,83 @@ impl crate::columnar::Columnar for Device {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            agent_list: d.object_list::<crate::v1_8_0::objects::Agent>(0)?,
-            autoscale_uid: d.string(1)?,
-            boot_time: d.int64(2)?,
-            boot_time_dt: d.datetime(3)?,
-            boot_uid: d.string(4)?,
-            container: d
-                .object::<crate::v1_8_0::objects::Container>(5)?
-                .map(Box::new),
-            created_time: d.int64(6)?,
-            created_time_dt: d.datetime(7)?,
-            desc: d.string(8)?,
-            domain: d.string(9)?,
-            eid: d.string(10)?,
-            first_seen_time: d.int64(11)?,
-            first_seen_time_dt: d.datetime(12)?,
-            groups: d.object_list::<crate::v1_8_0::objects::Group>(13)?,
-            hostname: d.string(14)?,
-            hw_info: d
-                .object::<crate::v1_8_0::objects::DeviceHwInfo>(15)?
-                .map(Box::new),
-            hypervisor: d.string(16)?,
-            iccid: d.string(17)?,
-            image: d.object::<crate::v1_8_0::objects::Image>(18)?.map(Box::new),
-            imei: d.string(19)?,
-            imei_list: d.string_list(20)?,
-            instance_uid: d.string(21)?,
-            interface_name: d.string(22)?,
-            interface_uid: d.string(23)?,
-            ip: d.string(24)?,
-            is_backed_up: d.bool(25)?,
-            is_compliant: d.bool(26)?,
-            is_managed: d.bool(27)?,
-            is_mobile_account_active: d.bool(28)?,
-            is_personal: d.bool(29)?,
-            is_shared: d.bool(30)?,
-            is_supervised: d.bool(31)?,
-            is_trusted: d.bool(32)?,
-            last_seen_time: d.int64(33)?,
-            last_seen_time_dt: d.datetime(34)?,
-            location: d
-                .object::<crate::v1_8_0::objects::Location>(35)?
-                .map(Box::new),
-            mac: d.string(36)?,
-            mac_vendor: d.string(37)?,
-            meid: d.string(38)?,
-            model: d.string(39)?,
-            modified_time: d.int64(40)?,
-            modified_time_dt: d.datetime(41)?,
-            name: d.string(42)?,
-            namespace_pid: d.int32(43)?,
-            network_interfaces: d.object_list::<crate::v1_8_0::objects::NetworkInterface>(44)?,
-            org: d
-                .object::<crate::v1_8_0::objects::Organization>(45)?
-                .map(Box::new),
-            os: d.object::<crate::v1_8_0::objects::Os>(46)?.map(Box::new),
-            os_machine_uuid: d.string(47)?,
-            owner: d.object::<crate::v1_8_0::objects::User>(48)?.map(Box::new),
-            pool: d.object::<crate::v1_8_0::objects::Group>(49)?.map(Box::new),
-            region: d.string(50)?,
-            risk_level: d.string(51)?,
-            risk_level_id: d.int32(52)?.map(crate::v1_8_0::enums::RiskLevelId::from_id),
-            risk_score: d.int32(53)?,
-            subnet: d.string(54)?,
-            subnet_uid: d.string(55)?,
-            type_: d.string(56)?,
-            type_id: d.int32(57)?.map(crate::v1_8_0::enums::TypeId::from_id),
-            udid: d.string(58)?,
-            uid: d.string(59)?,
-            uid_alt: d.string(60)?,
-            vendor_name: d.string(61)?,
-            vlan_uid: d.string(62)?,
-            vpc_uid: d.string(63)?,
-            zone: d.string(64)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.object_list_into::<crate::v1_8_0::objects::Agent>(0, &mut self.agent_list)?;
+        d.string_into(1, &mut self.autoscale_uid)?;
+        self.boot_time = d.int64(2)?;
+        d.datetime_into(3, &mut self.boot_time_dt)?;
+        d.string_into(4, &mut self.boot_uid)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Container>(5, &mut self.container)?;
+        self.created_time = d.int64(6)?;
+        d.datetime_into(7, &mut self.created_time_dt)?;
+        d.string_into(8, &mut self.desc)?;
+        d.string_into(9, &mut self.domain)?;
+        d.string_into(10, &mut self.eid)?;
+        self.first_seen_time = d.int64(11)?;
+        d.datetime_into(12, &mut self.first_seen_time_dt)?;
+        d.object_list_into::<crate::v1_8_0::objects::Group>(13, &mut self.groups)?;
+        d.string_into(14, &mut self.hostname)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::DeviceHwInfo>(15, &mut self.hw_info)?;
+        d.string_into(16, &mut self.hypervisor)?;
+        d.string_into(17, &mut self.iccid)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Image>(18, &mut self.image)?;
+        d.string_into(19, &mut self.imei)?;
+        d.string_list_into(20, &mut self.imei_list)?;
+        d.string_into(21, &mut self.instance_uid)?;
+        d.string_into(22, &mut self.interface_name)?;
+        d.string_into(23, &mut self.interface_uid)?;
+        d.string_into(24, &mut self.ip)?;
+        self.is_backed_up = d.bool(25)?;
+        self.is_compliant = d.bool(26)?;
+        self.is_managed = d.bool(27)?;
+        self.is_mobile_account_active = d.bool(28)?;
+        self.is_personal = d.bool(29)?;
+        self.is_shared = d.bool(30)?;
+        self.is_supervised = d.bool(31)?;
+        self.is_trusted = d.bool(32)?;
+        self.last_seen_time = d.int64(33)?;
+        d.datetime_into(34, &mut self.last_seen_time_dt)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Location>(35, &mut self.location)?;
+        d.string_into(36, &mut self.mac)?;
+        d.string_into(37, &mut self.mac_vendor)?;
+        d.string_into(38, &mut self.meid)?;
+        d.string_into(39, &mut self.model)?;
+        self.modified_time = d.int64(40)?;
+        d.datetime_into(41, &mut self.modified_time_dt)?;
+        d.string_into(42, &mut self.name)?;
+        self.namespace_pid = d.int32(43)?;
+        d.object_list_into::<crate::v1_8_0::objects::NetworkInterface>(
+            44,
+            &mut self.network_interfaces,
+        )?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Organization>(45, &mut self.org)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Os>(46, &mut self.os)?;
+        d.string_into(47, &mut self.os_machine_uuid)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::User>(48, &mut self.owner)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Group>(49, &mut self.pool)?;
+        d.string_into(50, &mut self.region)?;
+        d.string_into(51, &mut self.risk_level)?;
+        self.risk_level_id = d.int32(52)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
+        self.risk_score = d.int32(53)?;
+        d.string_into(54, &mut self.subnet)?;
+        d.string_into(55, &mut self.subnet_uid)?;
+        d.string_into(56, &mut self.type_)?;
+        self.type_id = d.int32(57)?.map(crate::v1_8_0::enums::TypeId::from_id);
+        d.string_into(58, &mut self.udid)?;
+        d.string_into(59, &mut self.uid)?;
+        d.string_into(60, &mut self.uid_alt)?;
+        d.string_into(61, &mut self.vendor_name)?;
+        d.string_into(62, &mut self.vlan_uid)?;
+        d.string_into(63, &mut self.vpc_uid)?;
+        d.string_into(64, &mut self.zone)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

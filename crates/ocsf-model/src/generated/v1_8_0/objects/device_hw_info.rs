@@ -143,31 +143,34 @@ impl crate::columnar::Columnar for DeviceHwInfo {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            bios_date: d.string(0)?,
-            bios_manufacturer: d.string(1)?,
-            bios_ver: d.string(2)?,
-            chassis: d.string(3)?,
-            cpu_architecture: d.string(4)?,
-            cpu_architecture_id: d.int32(5)?.map(DeviceHwInfoCpuArchitectureId::from_id),
-            cpu_bits: d.int32(6)?,
-            cpu_cores: d.int32(7)?,
-            cpu_count: d.int32(8)?,
-            cpu_speed: d.int32(9)?,
-            cpu_type: d.string(10)?,
-            desktop_display: d
-                .object::<crate::v1_8_0::objects::Display>(11)?
-                .map(Box::new),
-            gpu_count: d.int32(12)?,
-            gpu_info_list: d.object_list::<crate::v1_8_0::objects::GpuInfo>(13)?,
-            keyboard_info: d
-                .object::<crate::v1_8_0::objects::KeyboardInfo>(14)?
-                .map(Box::new),
-            ram_size: d.int32(15)?,
-            serial_number: d.string(16)?,
-            uuid: d.string(17)?,
-            vendor_name: d.string(18)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.bios_date)?;
+        d.string_into(1, &mut self.bios_manufacturer)?;
+        d.string_into(2, &mut self.bios_ver)?;
+        d.string_into(3, &mut self.chassis)?;
+        d.string_into(4, &mut self.cpu_architecture)?;
+        self.cpu_architecture_id = d.int32(5)?.map(DeviceHwInfoCpuArchitectureId::from_id);
+        self.cpu_bits = d.int32(6)?;
+        self.cpu_cores = d.int32(7)?;
+        self.cpu_count = d.int32(8)?;
+        self.cpu_speed = d.int32(9)?;
+        d.string_into(10, &mut self.cpu_type)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Display>(11, &mut self.desktop_display)?;
+        self.gpu_count = d.int32(12)?;
+        d.object_list_into::<crate::v1_8_0::objects::GpuInfo>(13, &mut self.gpu_info_list)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::KeyboardInfo>(14, &mut self.keyboard_info)?;
+        self.ram_size = d.int32(15)?;
+        d.string_into(16, &mut self.serial_number)?;
+        d.string_into(17, &mut self.uuid)?;
+        d.string_into(18, &mut self.vendor_name)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -54,15 +54,23 @@ impl crate::columnar::Columnar for DiscoveryDetails {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            count: d.int32(0)?,
-            occurrence_details: d
-                .object::<crate::v1_8_0::objects::OccurrenceDetails>(1)?
-                .map(Box::new),
-            occurrences: d.object_list::<crate::v1_8_0::objects::OccurrenceDetails>(2)?,
-            type_: d.string(3)?,
-            value: d.string(4)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.count = d.int32(0)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::OccurrenceDetails>(
+            1,
+            &mut self.occurrence_details,
+        )?;
+        d.object_list_into::<crate::v1_8_0::objects::OccurrenceDetails>(2, &mut self.occurrences)?;
+        d.string_into(3, &mut self.type_)?;
+        d.string_into(4, &mut self.value)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

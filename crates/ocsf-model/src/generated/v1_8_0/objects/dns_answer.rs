@@ -104,17 +104,24 @@ impl crate::columnar::Columnar for DnsAnswer {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            class: d.string(0)?,
-            flag_ids: d
-                .int32_list(1)?
-                .map(|v| v.into_iter().map(DnsAnswerFlagIds::from_id).collect()),
-            flags: d.string_list(2)?,
-            packet_uid: d.int32(3)?,
-            rdata: d.string(4)?,
-            ttl: d.int32(5)?,
-            type_: d.string(6)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.class)?;
+        self.flag_ids = d
+            .int32_list(1)?
+            .map(|v| v.into_iter().map(DnsAnswerFlagIds::from_id).collect());
+        d.string_list_into(2, &mut self.flags)?;
+        self.packet_uid = d.int32(3)?;
+        d.string_into(4, &mut self.rdata)?;
+        self.ttl = d.int32(5)?;
+        d.string_into(6, &mut self.type_)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -92,14 +92,21 @@ impl crate::columnar::Columnar for DnsQuery {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            class: d.string(0)?,
-            hostname: d.string(1)?,
-            opcode: d.string(2)?,
-            opcode_id: d.int32(3)?.map(DnsQueryOpcodeId::from_id),
-            packet_uid: d.int32(4)?,
-            type_: d.string(5)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.class)?;
+        d.string_into(1, &mut self.hostname)?;
+        d.string_into(2, &mut self.opcode)?;
+        self.opcode_id = d.int32(3)?.map(DnsQueryOpcodeId::from_id);
+        self.packet_uid = d.int32(4)?;
+        d.string_into(5, &mut self.type_)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

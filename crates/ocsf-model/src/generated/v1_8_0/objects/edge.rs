@@ -65,15 +65,22 @@ impl crate::columnar::Columnar for Edge {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            data: d.json(0)?,
-            is_directed: d.bool(1)?,
-            name: d.string(2)?,
-            relation: d.string(3)?,
-            source: d.string(4)?,
-            target: d.string(5)?,
-            uid: d.string(6)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.data = d.json(0)?;
+        self.is_directed = d.bool(1)?;
+        d.string_into(2, &mut self.name)?;
+        d.string_into(3, &mut self.relation)?;
+        d.string_into(4, &mut self.source)?;
+        d.string_into(5, &mut self.target)?;
+        d.string_into(6, &mut self.uid)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -165,40 +165,51 @@ impl crate::columnar::Columnar for Email {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            cc: d.string_list(0)?,
-            cc_mailboxes: d.string_list(1)?,
-            data_classification: d
-                .object::<crate::v1_8_0::objects::DataClassification>(2)?
-                .map(Box::new),
-            data_classifications: d.object_list::<crate::v1_8_0::objects::DataClassification>(3)?,
-            delivered_to: d.string(4)?,
-            delivered_to_list: d.string_list(5)?,
-            files: d.object_list::<crate::v1_8_0::objects::File>(6)?,
-            from: d.string(7)?,
-            from_list: d.string_list(8)?,
-            from_mailbox: d.string(9)?,
-            from_mailboxes: d.string_list(10)?,
-            http_headers: d.object_list::<crate::v1_8_0::objects::HttpHeader>(11)?,
-            is_read: d.bool(12)?,
-            message_uid: d.string(13)?,
-            raw_header: d.string(14)?,
-            reply_to: d.string(15)?,
-            reply_to_list: d.string_list(16)?,
-            reply_to_mailboxes: d.string_list(17)?,
-            return_path: d.string(18)?,
-            sender: d.string(19)?,
-            sender_mailbox: d.string(20)?,
-            size: d.int64(21)?,
-            smtp_from: d.string(22)?,
-            smtp_to: d.string_list(23)?,
-            subject: d.string(24)?,
-            to: d.string_list(25)?,
-            to_mailboxes: d.string_list(26)?,
-            uid: d.string(27)?,
-            urls: d.object_list::<crate::v1_8_0::objects::Url>(28)?,
-            x_originating_ip: d.string_list(29)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_list_into(0, &mut self.cc)?;
+        d.string_list_into(1, &mut self.cc_mailboxes)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::DataClassification>(
+            2,
+            &mut self.data_classification,
+        )?;
+        d.object_list_into::<crate::v1_8_0::objects::DataClassification>(
+            3,
+            &mut self.data_classifications,
+        )?;
+        d.string_into(4, &mut self.delivered_to)?;
+        d.string_list_into(5, &mut self.delivered_to_list)?;
+        d.object_list_into::<crate::v1_8_0::objects::File>(6, &mut self.files)?;
+        d.string_into(7, &mut self.from)?;
+        d.string_list_into(8, &mut self.from_list)?;
+        d.string_into(9, &mut self.from_mailbox)?;
+        d.string_list_into(10, &mut self.from_mailboxes)?;
+        d.object_list_into::<crate::v1_8_0::objects::HttpHeader>(11, &mut self.http_headers)?;
+        self.is_read = d.bool(12)?;
+        d.string_into(13, &mut self.message_uid)?;
+        d.string_into(14, &mut self.raw_header)?;
+        d.string_into(15, &mut self.reply_to)?;
+        d.string_list_into(16, &mut self.reply_to_list)?;
+        d.string_list_into(17, &mut self.reply_to_mailboxes)?;
+        d.string_into(18, &mut self.return_path)?;
+        d.string_into(19, &mut self.sender)?;
+        d.string_into(20, &mut self.sender_mailbox)?;
+        self.size = d.int64(21)?;
+        d.string_into(22, &mut self.smtp_from)?;
+        d.string_list_into(23, &mut self.smtp_to)?;
+        d.string_into(24, &mut self.subject)?;
+        d.string_list_into(25, &mut self.to)?;
+        d.string_list_into(26, &mut self.to_mailboxes)?;
+        d.string_into(27, &mut self.uid)?;
+        d.object_list_into::<crate::v1_8_0::objects::Url>(28, &mut self.urls)?;
+        d.string_list_into(29, &mut self.x_originating_ip)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

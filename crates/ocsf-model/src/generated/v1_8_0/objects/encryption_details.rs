@@ -97,13 +97,20 @@ impl crate::columnar::Columnar for EncryptionDetails {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            algorithm: d.string(0)?,
-            algorithm_id: d.int32(1)?.map(EncryptionDetailsAlgorithmId::from_id),
-            key_length: d.int32(2)?,
-            key_uid: d.string(3)?,
-            type_: d.string(4)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.algorithm)?;
+        self.algorithm_id = d.int32(1)?.map(EncryptionDetailsAlgorithmId::from_id);
+        self.key_length = d.int32(2)?;
+        d.string_into(3, &mut self.key_uid)?;
+        d.string_into(4, &mut self.type_)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

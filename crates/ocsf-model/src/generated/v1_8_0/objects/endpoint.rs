@@ -144,38 +144,39 @@ impl crate::columnar::Columnar for Endpoint {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            agent_list: d.object_list::<crate::v1_8_0::objects::Agent>(0)?,
-            container: d
-                .object::<crate::v1_8_0::objects::Container>(1)?
-                .map(Box::new),
-            domain: d.string(2)?,
-            hostname: d.string(3)?,
-            hw_info: d
-                .object::<crate::v1_8_0::objects::DeviceHwInfo>(4)?
-                .map(Box::new),
-            instance_uid: d.string(5)?,
-            interface_name: d.string(6)?,
-            interface_uid: d.string(7)?,
-            ip: d.string(8)?,
-            location: d
-                .object::<crate::v1_8_0::objects::Location>(9)?
-                .map(Box::new),
-            mac: d.string(10)?,
-            mac_vendor: d.string(11)?,
-            name: d.string(12)?,
-            namespace_pid: d.int32(13)?,
-            os: d.object::<crate::v1_8_0::objects::Os>(14)?.map(Box::new),
-            owner: d.object::<crate::v1_8_0::objects::User>(15)?.map(Box::new),
-            pool: d.object::<crate::v1_8_0::objects::Group>(16)?.map(Box::new),
-            subnet_uid: d.string(17)?,
-            type_: d.string(18)?,
-            type_id: d.int32(19)?.map(crate::v1_8_0::enums::TypeId::from_id),
-            uid: d.string(20)?,
-            vlan_uid: d.string(21)?,
-            vpc_uid: d.string(22)?,
-            zone: d.string(23)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.object_list_into::<crate::v1_8_0::objects::Agent>(0, &mut self.agent_list)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Container>(1, &mut self.container)?;
+        d.string_into(2, &mut self.domain)?;
+        d.string_into(3, &mut self.hostname)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::DeviceHwInfo>(4, &mut self.hw_info)?;
+        d.string_into(5, &mut self.instance_uid)?;
+        d.string_into(6, &mut self.interface_name)?;
+        d.string_into(7, &mut self.interface_uid)?;
+        d.string_into(8, &mut self.ip)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Location>(9, &mut self.location)?;
+        d.string_into(10, &mut self.mac)?;
+        d.string_into(11, &mut self.mac_vendor)?;
+        d.string_into(12, &mut self.name)?;
+        self.namespace_pid = d.int32(13)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Os>(14, &mut self.os)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::User>(15, &mut self.owner)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Group>(16, &mut self.pool)?;
+        d.string_into(17, &mut self.subnet_uid)?;
+        d.string_into(18, &mut self.type_)?;
+        self.type_id = d.int32(19)?.map(crate::v1_8_0::enums::TypeId::from_id);
+        d.string_into(20, &mut self.uid)?;
+        d.string_into(21, &mut self.vlan_uid)?;
+        d.string_into(22, &mut self.vpc_uid)?;
+        d.string_into(23, &mut self.zone)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -167,66 +167,51 @@ impl crate::columnar::Columnar for Evidences {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            actor: d.object::<crate::v1_8_0::objects::Actor>(0)?.map(Box::new),
-            api: d.object::<crate::v1_8_0::objects::Api>(1)?.map(Box::new),
-            connection_info: d
-                .object::<crate::v1_8_0::objects::NetworkConnectionInfo>(2)?
-                .map(Box::new),
-            container: d
-                .object::<crate::v1_8_0::objects::Container>(3)?
-                .map(Box::new),
-            data: d.json(4)?,
-            database: d
-                .object::<crate::v1_8_0::objects::Database>(5)?
-                .map(Box::new),
-            databucket: d
-                .object::<crate::v1_8_0::objects::Databucket>(6)?
-                .map(Box::new),
-            device: d.object::<crate::v1_8_0::objects::Device>(7)?.map(Box::new),
-            dst_endpoint: d
-                .object::<crate::v1_8_0::objects::NetworkEndpoint>(8)?
-                .map(Box::new),
-            email: d.object::<crate::v1_8_0::objects::Email>(9)?.map(Box::new),
-            file: d.object::<crate::v1_8_0::objects::File>(10)?.map(Box::new),
-            http_request: d
-                .object::<crate::v1_8_0::objects::HttpRequest>(11)?
-                .map(Box::new),
-            http_response: d
-                .object::<crate::v1_8_0::objects::HttpResponse>(12)?
-                .map(Box::new),
-            ja4_fingerprint_list: d.object_list::<crate::v1_8_0::objects::Ja4Fingerprint>(13)?,
-            job: d.object::<crate::v1_8_0::objects::Job>(14)?.map(Box::new),
-            name: d.string(15)?,
-            process: d
-                .object::<crate::v1_8_0::objects::Process>(16)?
-                .map(Box::new),
-            query: d
-                .object::<crate::v1_8_0::objects::DnsQuery>(17)?
-                .map(Box::new),
-            reg_key: d
-                .object::<crate::v1_8_0::objects::WinRegKey>(18)?
-                .map(Box::new),
-            reg_value: d
-                .object::<crate::v1_8_0::objects::WinRegValue>(19)?
-                .map(Box::new),
-            resources: d.object_list::<crate::v1_8_0::objects::ResourceDetails>(20)?,
-            script: d
-                .object::<crate::v1_8_0::objects::Script>(21)?
-                .map(Box::new),
-            src_endpoint: d
-                .object::<crate::v1_8_0::objects::NetworkEndpoint>(22)?
-                .map(Box::new),
-            tls: d.object::<crate::v1_8_0::objects::Tls>(23)?.map(Box::new),
-            uid: d.string(24)?,
-            url: d.object::<crate::v1_8_0::objects::Url>(25)?.map(Box::new),
-            user: d.object::<crate::v1_8_0::objects::User>(26)?.map(Box::new),
-            verdict: d.string(27)?,
-            verdict_id: d.int32(28)?.map(crate::v1_8_0::enums::VerdictId::from_id),
-            win_service: d
-                .object::<crate::v1_8_0::objects::WinWinService>(29)?
-                .map(Box::new),
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.boxed_object_into::<crate::v1_8_0::objects::Actor>(0, &mut self.actor)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Api>(1, &mut self.api)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkConnectionInfo>(
+            2,
+            &mut self.connection_info,
+        )?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Container>(3, &mut self.container)?;
+        self.data = d.json(4)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Database>(5, &mut self.database)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Databucket>(6, &mut self.databucket)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Device>(7, &mut self.device)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkEndpoint>(8, &mut self.dst_endpoint)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Email>(9, &mut self.email)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::File>(10, &mut self.file)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::HttpRequest>(11, &mut self.http_request)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::HttpResponse>(12, &mut self.http_response)?;
+        d.object_list_into::<crate::v1_8_0::objects::Ja4Fingerprint>(
+            13,
+            &mut self.ja4_fingerprint_list,
+        )?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Job>(14, &mut self.job)?;
+        d.string_into(15, &mut self.name)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Process>(16, &mut self.process)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::DnsQuery>(17, &mut self.query)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::WinRegKey>(18, &mut self.reg_key)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::WinRegValue>(19, &mut self.reg_value)?;
+        d.object_list_into::<crate::v1_8_0::objects::ResourceDetails>(20, &mut self.resources)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Script>(21, &mut self.script)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkEndpoint>(22, &mut self.src_endpoint)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Tls>(23, &mut self.tls)?;
+        d.string_into(24, &mut self.uid)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Url>(25, &mut self.url)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::User>(26, &mut self.user)?;
+        d.string_into(27, &mut self.verdict)?;
+        self.verdict_id = d.int32(28)?.map(crate::v1_8_0::enums::VerdictId::from_id);
+        d.boxed_object_into::<crate::v1_8_0::objects::WinWinService>(29, &mut self.win_service)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -343,67 +343,74 @@ impl crate::columnar::Columnar for File {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            accessed_time: d.int64(0)?,
-            accessed_time_dt: d.datetime(1)?,
-            accessor: d.object::<crate::v1_8_0::objects::User>(2)?.map(Box::new),
-            attributes: d.int32(3)?,
-            company_name: d.string(4)?,
-            confidentiality: d.string(5)?,
-            confidentiality_id: d
-                .int32(6)?
-                .map(crate::v1_8_0::enums::ConfidentialityId::from_id),
-            created_time: d.int64(7)?,
-            created_time_dt: d.datetime(8)?,
-            creator: d.object::<crate::v1_8_0::objects::User>(9)?.map(Box::new),
-            data_classification: d
-                .object::<crate::v1_8_0::objects::DataClassification>(10)?
-                .map(Box::new),
-            data_classifications: d
-                .object_list::<crate::v1_8_0::objects::DataClassification>(11)?,
-            desc: d.string(12)?,
-            drive_type: d.string(13)?,
-            drive_type_id: d.int32(14)?.map(FileDriveTypeId::from_id),
-            encryption_details: d
-                .object::<crate::v1_8_0::objects::EncryptionDetails>(15)?
-                .map(Box::new),
-            ext: d.string(16)?,
-            hashes: d.object_list::<crate::v1_8_0::objects::Fingerprint>(17)?,
-            imported_symbols: d.string_list(18)?,
-            internal_name: d.string(19)?,
-            is_deleted: d.bool(20)?,
-            is_encrypted: d.bool(21)?,
-            is_public: d.bool(22)?,
-            is_readonly: d.bool(23)?,
-            is_system: d.bool(24)?,
-            mime_type: d.string(25)?,
-            modified_time: d.int64(26)?,
-            modified_time_dt: d.datetime(27)?,
-            modifier: d.object::<crate::v1_8_0::objects::User>(28)?.map(Box::new),
-            name: d.string(29)?,
-            owner: d.object::<crate::v1_8_0::objects::User>(30)?.map(Box::new),
-            parent_folder: d.string(31)?,
-            path: d.string(32)?,
-            product: d
-                .object::<crate::v1_8_0::objects::Product>(33)?
-                .map(Box::new),
-            security_descriptor: d.string(34)?,
-            signature: d
-                .object::<crate::v1_8_0::objects::DigitalSignature>(35)?
-                .map(Box::new),
-            signatures: d.object_list::<crate::v1_8_0::objects::DigitalSignature>(36)?,
-            size: d.int64(37)?,
-            storage_class: d.string(38)?,
-            tags: d.object_list::<crate::v1_8_0::objects::KeyValueObject>(39)?,
-            type_: d.string(40)?,
-            type_id: d.int32(41)?.map(FileTypeId::from_id),
-            uid: d.string(42)?,
-            uri: d.string(43)?,
-            url: d.object::<crate::v1_8_0::objects::Url>(44)?.map(Box::new),
-            version: d.string(45)?,
-            volume: d.string(46)?,
-            xattributes: d.map(47)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.accessed_time = d.int64(0)?;
+        d.datetime_into(1, &mut self.accessed_time_dt)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::User>(2, &mut self.accessor)?;
+        self.attributes = d.int32(3)?;
+        d.string_into(4, &mut self.company_name)?;
+        d.string_into(5, &mut self.confidentiality)?;
+        self.confidentiality_id = d
+            .int32(6)?
+            .map(crate::v1_8_0::enums::ConfidentialityId::from_id);
+        self.created_time = d.int64(7)?;
+        d.datetime_into(8, &mut self.created_time_dt)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::User>(9, &mut self.creator)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::DataClassification>(
+            10,
+            &mut self.data_classification,
+        )?;
+        d.object_list_into::<crate::v1_8_0::objects::DataClassification>(
+            11,
+            &mut self.data_classifications,
+        )?;
+        d.string_into(12, &mut self.desc)?;
+        d.string_into(13, &mut self.drive_type)?;
+        self.drive_type_id = d.int32(14)?.map(FileDriveTypeId::from_id);
+        d.boxed_object_into::<crate::v1_8_0::objects::EncryptionDetails>(
+            15,
+            &mut self.encryption_details,
+        )?;
+        d.string_into(16, &mut self.ext)?;
+        d.object_list_into::<crate::v1_8_0::objects::Fingerprint>(17, &mut self.hashes)?;
+        d.string_list_into(18, &mut self.imported_symbols)?;
+        d.string_into(19, &mut self.internal_name)?;
+        self.is_deleted = d.bool(20)?;
+        self.is_encrypted = d.bool(21)?;
+        self.is_public = d.bool(22)?;
+        self.is_readonly = d.bool(23)?;
+        self.is_system = d.bool(24)?;
+        d.string_into(25, &mut self.mime_type)?;
+        self.modified_time = d.int64(26)?;
+        d.datetime_into(27, &mut self.modified_time_dt)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::User>(28, &mut self.modifier)?;
+        d.string_into(29, &mut self.name)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::User>(30, &mut self.owner)?;
+        d.string_into(31, &mut self.parent_folder)?;
+        d.string_into(32, &mut self.path)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Product>(33, &mut self.product)?;
+        d.string_into(34, &mut self.security_descriptor)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::DigitalSignature>(35, &mut self.signature)?;
+        d.object_list_into::<crate::v1_8_0::objects::DigitalSignature>(36, &mut self.signatures)?;
+        self.size = d.int64(37)?;
+        d.string_into(38, &mut self.storage_class)?;
+        d.object_list_into::<crate::v1_8_0::objects::KeyValueObject>(39, &mut self.tags)?;
+        d.string_into(40, &mut self.type_)?;
+        self.type_id = d.int32(41)?.map(FileTypeId::from_id);
+        d.string_into(42, &mut self.uid)?;
+        d.string_into(43, &mut self.uri)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Url>(44, &mut self.url)?;
+        d.string_into(45, &mut self.version)?;
+        d.string_into(46, &mut self.volume)?;
+        self.xattributes = d.map(47)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

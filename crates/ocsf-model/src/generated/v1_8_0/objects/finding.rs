@@ -111,30 +111,33 @@ impl crate::columnar::Columnar for Finding {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            created_time: d.int64(0)?,
-            created_time_dt: d.datetime(1)?,
-            desc: d.string(2)?,
-            first_seen_time: d.int64(3)?,
-            first_seen_time_dt: d.datetime(4)?,
-            last_seen_time: d.int64(5)?,
-            last_seen_time_dt: d.datetime(6)?,
-            modified_time: d.int64(7)?,
-            modified_time_dt: d.datetime(8)?,
-            product: d
-                .object::<crate::v1_8_0::objects::Product>(9)?
-                .map(Box::new),
-            product_uid: d.string(10)?,
-            related_events: d.object_list::<crate::v1_8_0::objects::RelatedEvent>(11)?,
-            remediation: d
-                .object::<crate::v1_8_0::objects::Remediation>(12)?
-                .map(Box::new),
-            src_url: d.string(13)?,
-            supporting_data: d.json(14)?,
-            title: d.string(15)?,
-            types: d.string_list(16)?,
-            uid: d.string(17)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.created_time = d.int64(0)?;
+        d.datetime_into(1, &mut self.created_time_dt)?;
+        d.string_into(2, &mut self.desc)?;
+        self.first_seen_time = d.int64(3)?;
+        d.datetime_into(4, &mut self.first_seen_time_dt)?;
+        self.last_seen_time = d.int64(5)?;
+        d.datetime_into(6, &mut self.last_seen_time_dt)?;
+        self.modified_time = d.int64(7)?;
+        d.datetime_into(8, &mut self.modified_time_dt)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Product>(9, &mut self.product)?;
+        d.string_into(10, &mut self.product_uid)?;
+        d.object_list_into::<crate::v1_8_0::objects::RelatedEvent>(11, &mut self.related_events)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Remediation>(12, &mut self.remediation)?;
+        d.string_into(13, &mut self.src_url)?;
+        self.supporting_data = d.json(14)?;
+        d.string_into(15, &mut self.title)?;
+        d.string_list_into(16, &mut self.types)?;
+        d.string_into(17, &mut self.uid)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

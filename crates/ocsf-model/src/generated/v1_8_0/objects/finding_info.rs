@@ -142,38 +142,41 @@ impl crate::columnar::Columnar for FindingInfo {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            analytic: d
-                .object::<crate::v1_8_0::objects::Analytic>(0)?
-                .map(Box::new),
-            attack_graph: d.object::<crate::v1_8_0::objects::Graph>(1)?.map(Box::new),
-            attacks: d.object_list::<crate::v1_8_0::objects::Attack>(2)?,
-            created_time: d.int64(3)?,
-            created_time_dt: d.datetime(4)?,
-            data_sources: d.string_list(5)?,
-            desc: d.string(6)?,
-            first_seen_time: d.int64(7)?,
-            first_seen_time_dt: d.datetime(8)?,
-            kill_chain: d.object_list::<crate::v1_8_0::objects::KillChainPhase>(9)?,
-            last_seen_time: d.int64(10)?,
-            last_seen_time_dt: d.datetime(11)?,
-            modified_time: d.int64(12)?,
-            modified_time_dt: d.datetime(13)?,
-            product: d
-                .object::<crate::v1_8_0::objects::Product>(14)?
-                .map(Box::new),
-            product_uid: d.string(15)?,
-            related_analytics: d.object_list::<crate::v1_8_0::objects::Analytic>(16)?,
-            related_events: d.object_list::<crate::v1_8_0::objects::RelatedEvent>(17)?,
-            related_events_count: d.int32(18)?,
-            src_url: d.string(19)?,
-            tags: d.object_list::<crate::v1_8_0::objects::KeyValueObject>(20)?,
-            title: d.string(21)?,
-            traits: d.object_list::<crate::v1_8_0::objects::Trait>(22)?,
-            types: d.string_list(23)?,
-            uid: d.string(24)?,
-            uid_alt: d.string(25)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.boxed_object_into::<crate::v1_8_0::objects::Analytic>(0, &mut self.analytic)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Graph>(1, &mut self.attack_graph)?;
+        d.object_list_into::<crate::v1_8_0::objects::Attack>(2, &mut self.attacks)?;
+        self.created_time = d.int64(3)?;
+        d.datetime_into(4, &mut self.created_time_dt)?;
+        d.string_list_into(5, &mut self.data_sources)?;
+        d.string_into(6, &mut self.desc)?;
+        self.first_seen_time = d.int64(7)?;
+        d.datetime_into(8, &mut self.first_seen_time_dt)?;
+        d.object_list_into::<crate::v1_8_0::objects::KillChainPhase>(9, &mut self.kill_chain)?;
+        self.last_seen_time = d.int64(10)?;
+        d.datetime_into(11, &mut self.last_seen_time_dt)?;
+        self.modified_time = d.int64(12)?;
+        d.datetime_into(13, &mut self.modified_time_dt)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Product>(14, &mut self.product)?;
+        d.string_into(15, &mut self.product_uid)?;
+        d.object_list_into::<crate::v1_8_0::objects::Analytic>(16, &mut self.related_analytics)?;
+        d.object_list_into::<crate::v1_8_0::objects::RelatedEvent>(17, &mut self.related_events)?;
+        self.related_events_count = d.int32(18)?;
+        d.string_into(19, &mut self.src_url)?;
+        d.object_list_into::<crate::v1_8_0::objects::KeyValueObject>(20, &mut self.tags)?;
+        d.string_into(21, &mut self.title)?;
+        d.object_list_into::<crate::v1_8_0::objects::Trait>(22, &mut self.traits)?;
+        d.string_list_into(23, &mut self.types)?;
+        d.string_into(24, &mut self.uid)?;
+        d.string_into(25, &mut self.uid_alt)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -45,11 +45,18 @@ impl crate::columnar::Columnar for FunctionInvocation {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            error: d.string(0)?,
-            parameters: d.object_list::<crate::v1_8_0::objects::Parameter>(1)?,
-            return_value: d.string(2)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.error)?;
+        d.object_list_into::<crate::v1_8_0::objects::Parameter>(1, &mut self.parameters)?;
+        d.string_into(2, &mut self.return_value)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

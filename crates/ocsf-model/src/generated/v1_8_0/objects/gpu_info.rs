@@ -144,16 +144,23 @@ impl crate::columnar::Columnar for GpuInfo {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            bus_type: d.string(0)?,
-            bus_type_id: d.int32(1)?.map(GpuInfoBusTypeId::from_id),
-            cores: d.int32(2)?,
-            model: d.string(3)?,
-            vendor_name: d.string(4)?,
-            vram_mode: d.string(5)?,
-            vram_mode_id: d.int32(6)?.map(GpuInfoVramModeId::from_id),
-            vram_size: d.int32(7)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.bus_type)?;
+        self.bus_type_id = d.int32(1)?.map(GpuInfoBusTypeId::from_id);
+        self.cores = d.int32(2)?;
+        d.string_into(3, &mut self.model)?;
+        d.string_into(4, &mut self.vendor_name)?;
+        d.string_into(5, &mut self.vram_mode)?;
+        self.vram_mode_id = d.int32(6)?.map(GpuInfoVramModeId::from_id);
+        self.vram_size = d.int32(7)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

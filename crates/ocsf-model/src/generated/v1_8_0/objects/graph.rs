@@ -121,17 +121,24 @@ impl crate::columnar::Columnar for Graph {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            desc: d.string(0)?,
-            edges: d.object_list::<crate::v1_8_0::objects::Edge>(1)?,
-            is_directed: d.bool(2)?,
-            name: d.string(3)?,
-            nodes: d.object_list::<crate::v1_8_0::objects::Node>(4)?,
-            query_language: d.string(5)?,
-            query_language_id: d.int32(6)?.map(GraphQueryLanguageId::from_id),
-            type_: d.string(7)?,
-            uid: d.string(8)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.desc)?;
+        d.object_list_into::<crate::v1_8_0::objects::Edge>(1, &mut self.edges)?;
+        self.is_directed = d.bool(2)?;
+        d.string_into(3, &mut self.name)?;
+        d.object_list_into::<crate::v1_8_0::objects::Node>(4, &mut self.nodes)?;
+        d.string_into(5, &mut self.query_language)?;
+        self.query_language_id = d.int32(6)?.map(GraphQueryLanguageId::from_id);
+        d.string_into(7, &mut self.type_)?;
+        d.string_into(8, &mut self.uid)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

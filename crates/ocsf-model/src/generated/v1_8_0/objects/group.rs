@@ -62,15 +62,22 @@ impl crate::columnar::Columnar for Group {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            desc: d.string(0)?,
-            domain: d.string(1)?,
-            name: d.string(2)?,
-            privileges: d.string_list(3)?,
-            type_: d.string(4)?,
-            uid: d.string(5)?,
-            uid_alt: d.string(6)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.desc)?;
+        d.string_into(1, &mut self.domain)?;
+        d.string_into(2, &mut self.name)?;
+        d.string_list_into(3, &mut self.privileges)?;
+        d.string_into(4, &mut self.type_)?;
+        d.string_into(5, &mut self.uid)?;
+        d.string_into(6, &mut self.uid_alt)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

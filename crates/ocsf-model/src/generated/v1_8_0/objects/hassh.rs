@@ -42,12 +42,17 @@ impl crate::columnar::Columnar for Hassh {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            algorithm: d.string(0)?,
-            fingerprint: d
-                .object::<crate::v1_8_0::objects::Fingerprint>(1)?
-                .map(Box::new),
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.algorithm)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(1, &mut self.fingerprint)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

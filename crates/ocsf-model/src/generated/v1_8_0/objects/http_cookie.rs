@@ -85,19 +85,26 @@ impl crate::columnar::Columnar for HttpCookie {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            domain: d.string(0)?,
-            expiration_time: d.int64(1)?,
-            expiration_time_dt: d.datetime(2)?,
-            http_only: d.bool(3)?,
-            is_http_only: d.bool(4)?,
-            is_secure: d.bool(5)?,
-            name: d.string(6)?,
-            path: d.string(7)?,
-            samesite: d.string(8)?,
-            secure: d.bool(9)?,
-            value: d.string(10)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.domain)?;
+        self.expiration_time = d.int64(1)?;
+        d.datetime_into(2, &mut self.expiration_time_dt)?;
+        self.http_only = d.bool(3)?;
+        self.is_http_only = d.bool(4)?;
+        self.is_secure = d.bool(5)?;
+        d.string_into(6, &mut self.name)?;
+        d.string_into(7, &mut self.path)?;
+        d.string_into(8, &mut self.samesite)?;
+        self.secure = d.bool(9)?;
+        d.string_into(10, &mut self.value)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -66,16 +66,23 @@ impl crate::columnar::Columnar for HttpResponse {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            body_length: d.int32(0)?,
-            code: d.int32(1)?,
-            content_type: d.string(2)?,
-            http_headers: d.object_list::<crate::v1_8_0::objects::HttpHeader>(3)?,
-            latency: d.int32(4)?,
-            length: d.int32(5)?,
-            message: d.string(6)?,
-            status: d.string(7)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.body_length = d.int32(0)?;
+        self.code = d.int32(1)?;
+        d.string_into(2, &mut self.content_type)?;
+        d.object_list_into::<crate::v1_8_0::objects::HttpHeader>(3, &mut self.http_headers)?;
+        self.latency = d.int32(4)?;
+        self.length = d.int32(5)?;
+        d.string_into(6, &mut self.message)?;
+        d.string_into(7, &mut self.status)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -69,18 +69,27 @@ impl crate::columnar::Columnar for IdentityActivityMetrics {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            first_seen_time: d.int64(0)?,
-            first_seen_time_dt: d.datetime(1)?,
-            last_authentication_time: d.int64(2)?,
-            last_authentication_time_dt: d.datetime(3)?,
-            last_seen_time: d.int64(4)?,
-            last_seen_time_dt: d.datetime(5)?,
-            password_last_used_time: d.int64(6)?,
-            password_last_used_time_dt: d.datetime(7)?,
-            programmatic_credentials: d
-                .object_list::<crate::v1_8_0::objects::ProgrammaticCredential>(8)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.first_seen_time = d.int64(0)?;
+        d.datetime_into(1, &mut self.first_seen_time_dt)?;
+        self.last_authentication_time = d.int64(2)?;
+        d.datetime_into(3, &mut self.last_authentication_time_dt)?;
+        self.last_seen_time = d.int64(4)?;
+        d.datetime_into(5, &mut self.last_seen_time_dt)?;
+        self.password_last_used_time = d.int64(6)?;
+        d.datetime_into(7, &mut self.password_last_used_time_dt)?;
+        d.object_list_into::<crate::v1_8_0::objects::ProgrammaticCredential>(
+            8,
+            &mut self.programmatic_credentials,
+        )?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

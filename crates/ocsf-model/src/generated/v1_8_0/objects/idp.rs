@@ -130,24 +130,29 @@ impl crate::columnar::Columnar for Idp {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            auth_factors: d.object_list::<crate::v1_8_0::objects::AuthFactor>(0)?,
-            domain: d.string(1)?,
-            fingerprint: d
-                .object::<crate::v1_8_0::objects::Fingerprint>(2)?
-                .map(Box::new),
-            has_mfa: d.bool(3)?,
-            issuer: d.string(4)?,
-            name: d.string(5)?,
-            protocol_name: d.string(6)?,
-            scim: d.object::<crate::v1_8_0::objects::Scim>(7)?.map(Box::new),
-            sso: d.object::<crate::v1_8_0::objects::Sso>(8)?.map(Box::new),
-            state: d.string(9)?,
-            state_id: d.int32(10)?.map(IdpStateId::from_id),
-            tenant_uid: d.string(11)?,
-            uid: d.string(12)?,
-            url_string: d.string(13)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.object_list_into::<crate::v1_8_0::objects::AuthFactor>(0, &mut self.auth_factors)?;
+        d.string_into(1, &mut self.domain)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(2, &mut self.fingerprint)?;
+        self.has_mfa = d.bool(3)?;
+        d.string_into(4, &mut self.issuer)?;
+        d.string_into(5, &mut self.name)?;
+        d.string_into(6, &mut self.protocol_name)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Scim>(7, &mut self.scim)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Sso>(8, &mut self.sso)?;
+        d.string_into(9, &mut self.state)?;
+        self.state_id = d.int32(10)?.map(IdpStateId::from_id);
+        d.string_into(11, &mut self.tenant_uid)?;
+        d.string_into(12, &mut self.uid)?;
+        d.string_into(13, &mut self.url_string)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -51,13 +51,20 @@ impl crate::columnar::Columnar for KeyboardInfo {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            function_keys: d.int32(0)?,
-            ime: d.string(1)?,
-            keyboard_layout: d.string(2)?,
-            keyboard_subtype: d.int32(3)?,
-            keyboard_type: d.string(4)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.function_keys = d.int32(0)?;
+        d.string_into(1, &mut self.ime)?;
+        d.string_into(2, &mut self.keyboard_layout)?;
+        self.keyboard_subtype = d.int32(3)?;
+        d.string_into(4, &mut self.keyboard_type)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -145,38 +145,43 @@ impl crate::columnar::Columnar for LdapPerson {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            cost_center: d.string(0)?,
-            created_time: d.int64(1)?,
-            created_time_dt: d.datetime(2)?,
-            deleted_time: d.int64(3)?,
-            deleted_time_dt: d.datetime(4)?,
-            department: d.string(5)?,
-            display_name: d.string(6)?,
-            email_addrs: d.string_list(7)?,
-            employee_uid: d.string(8)?,
-            given_name: d.string(9)?,
-            hire_time: d.int64(10)?,
-            hire_time_dt: d.datetime(11)?,
-            job_title: d.string(12)?,
-            labels: d.string_list(13)?,
-            last_login_time: d.int64(14)?,
-            last_login_time_dt: d.datetime(15)?,
-            ldap_cn: d.string(16)?,
-            ldap_dn: d.string(17)?,
-            leave_time: d.int64(18)?,
-            leave_time_dt: d.datetime(19)?,
-            location: d
-                .object::<crate::v1_8_0::objects::Location>(20)?
-                .map(Box::new),
-            manager: d.object::<crate::v1_8_0::objects::User>(21)?.map(Box::new),
-            modified_time: d.int64(22)?,
-            modified_time_dt: d.datetime(23)?,
-            office_location: d.string(24)?,
-            phone_number: d.string(25)?,
-            surname: d.string(26)?,
-            tags: d.object_list::<crate::v1_8_0::objects::KeyValueObject>(27)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.cost_center)?;
+        self.created_time = d.int64(1)?;
+        d.datetime_into(2, &mut self.created_time_dt)?;
+        self.deleted_time = d.int64(3)?;
+        d.datetime_into(4, &mut self.deleted_time_dt)?;
+        d.string_into(5, &mut self.department)?;
+        d.string_into(6, &mut self.display_name)?;
+        d.string_list_into(7, &mut self.email_addrs)?;
+        d.string_into(8, &mut self.employee_uid)?;
+        d.string_into(9, &mut self.given_name)?;
+        self.hire_time = d.int64(10)?;
+        d.datetime_into(11, &mut self.hire_time_dt)?;
+        d.string_into(12, &mut self.job_title)?;
+        d.string_list_into(13, &mut self.labels)?;
+        self.last_login_time = d.int64(14)?;
+        d.datetime_into(15, &mut self.last_login_time_dt)?;
+        d.string_into(16, &mut self.ldap_cn)?;
+        d.string_into(17, &mut self.ldap_dn)?;
+        self.leave_time = d.int64(18)?;
+        d.datetime_into(19, &mut self.leave_time_dt)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Location>(20, &mut self.location)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::User>(21, &mut self.manager)?;
+        self.modified_time = d.int64(22)?;
+        d.datetime_into(23, &mut self.modified_time_dt)?;
+        d.string_into(24, &mut self.office_location)?;
+        d.string_into(25, &mut self.phone_number)?;
+        d.string_into(26, &mut self.surname)?;
+        d.object_list_into::<crate::v1_8_0::objects::KeyValueObject>(27, &mut self.tags)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

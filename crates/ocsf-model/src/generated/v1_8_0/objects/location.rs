@@ -109,26 +109,33 @@ impl crate::columnar::Columnar for Location {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            aerial_height: d.string(0)?,
-            city: d.string(1)?,
-            continent: d.string(2)?,
-            coordinates: d.float_list(3)?,
-            country: d.string(4)?,
-            desc: d.string(5)?,
-            geodetic_altitude: d.string(6)?,
-            geodetic_vertical_accuracy: d.string(7)?,
-            geohash: d.string(8)?,
-            horizontal_accuracy: d.string(9)?,
-            is_on_premises: d.bool(10)?,
-            isp: d.string(11)?,
-            lat: d.float(12)?,
-            long: d.float(13)?,
-            postal_code: d.string(14)?,
-            pressure_altitude: d.string(15)?,
-            provider: d.string(16)?,
-            region: d.string(17)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.aerial_height)?;
+        d.string_into(1, &mut self.city)?;
+        d.string_into(2, &mut self.continent)?;
+        self.coordinates = d.float_list(3)?;
+        d.string_into(4, &mut self.country)?;
+        d.string_into(5, &mut self.desc)?;
+        d.string_into(6, &mut self.geodetic_altitude)?;
+        d.string_into(7, &mut self.geodetic_vertical_accuracy)?;
+        d.string_into(8, &mut self.geohash)?;
+        d.string_into(9, &mut self.horizontal_accuracy)?;
+        self.is_on_premises = d.bool(10)?;
+        d.string_into(11, &mut self.isp)?;
+        self.lat = d.float(12)?;
+        self.long = d.float(13)?;
+        d.string_into(14, &mut self.postal_code)?;
+        d.string_into(15, &mut self.pressure_altitude)?;
+        d.string_into(16, &mut self.provider)?;
+        d.string_into(17, &mut self.region)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -103,27 +103,32 @@ impl crate::columnar::Columnar for Logger {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            device: d.object::<crate::v1_8_0::objects::Device>(0)?.map(Box::new),
-            event_uid: d.string(1)?,
-            is_truncated: d.bool(2)?,
-            log_format: d.string(3)?,
-            log_level: d.string(4)?,
-            log_name: d.string(5)?,
-            log_provider: d.string(6)?,
-            log_version: d.string(7)?,
-            logged_time: d.int64(8)?,
-            logged_time_dt: d.datetime(9)?,
-            name: d.string(10)?,
-            product: d
-                .object::<crate::v1_8_0::objects::Product>(11)?
-                .map(Box::new),
-            transmit_time: d.int64(12)?,
-            transmit_time_dt: d.datetime(13)?,
-            uid: d.string(14)?,
-            untruncated_size: d.int32(15)?,
-            version: d.string(16)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.boxed_object_into::<crate::v1_8_0::objects::Device>(0, &mut self.device)?;
+        d.string_into(1, &mut self.event_uid)?;
+        self.is_truncated = d.bool(2)?;
+        d.string_into(3, &mut self.log_format)?;
+        d.string_into(4, &mut self.log_level)?;
+        d.string_into(5, &mut self.log_name)?;
+        d.string_into(6, &mut self.log_provider)?;
+        d.string_into(7, &mut self.log_version)?;
+        self.logged_time = d.int64(8)?;
+        d.datetime_into(9, &mut self.logged_time_dt)?;
+        d.string_into(10, &mut self.name)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Product>(11, &mut self.product)?;
+        self.transmit_time = d.int64(12)?;
+        d.datetime_into(13, &mut self.transmit_time_dt)?;
+        d.string_into(14, &mut self.uid)?;
+        self.untruncated_size = d.int32(15)?;
+        d.string_into(16, &mut self.version)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

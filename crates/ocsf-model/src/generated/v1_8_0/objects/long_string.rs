@@ -46,11 +46,18 @@ impl crate::columnar::Columnar for LongString {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            is_truncated: d.bool(0)?,
-            untruncated_size: d.int32(1)?,
-            value: d.string(2)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.is_truncated = d.bool(0)?;
+        self.untruncated_size = d.int32(1)?;
+        d.string_into(2, &mut self.value)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -136,25 +136,28 @@ impl crate::columnar::Columnar for ManagedEntity {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            data: d.json(0)?,
-            device: d.object::<crate::v1_8_0::objects::Device>(1)?.map(Box::new),
-            email: d.object::<crate::v1_8_0::objects::Email>(2)?.map(Box::new),
-            group: d.object::<crate::v1_8_0::objects::Group>(3)?.map(Box::new),
-            location: d
-                .object::<crate::v1_8_0::objects::Location>(4)?
-                .map(Box::new),
-            name: d.string(5)?,
-            org: d
-                .object::<crate::v1_8_0::objects::Organization>(6)?
-                .map(Box::new),
-            policy: d.object::<crate::v1_8_0::objects::Policy>(7)?.map(Box::new),
-            type_: d.string(8)?,
-            type_id: d.int32(9)?.map(ManagedEntityTypeId::from_id),
-            uid: d.string(10)?,
-            user: d.object::<crate::v1_8_0::objects::User>(11)?.map(Box::new),
-            version: d.string(12)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.data = d.json(0)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Device>(1, &mut self.device)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Email>(2, &mut self.email)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Group>(3, &mut self.group)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Location>(4, &mut self.location)?;
+        d.string_into(5, &mut self.name)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Organization>(6, &mut self.org)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Policy>(7, &mut self.policy)?;
+        d.string_into(8, &mut self.type_)?;
+        self.type_id = d.int32(9)?.map(ManagedEntityTypeId::from_id);
+        d.string_into(10, &mut self.uid)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::User>(11, &mut self.user)?;
+        d.string_into(12, &mut self.version)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -114,21 +114,24 @@ impl crate::columnar::Columnar for MessageContext {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            ai_role: d.string(0)?,
-            ai_role_id: d.int32(1)?.map(MessageContextAiRoleId::from_id),
-            application: d
-                .object::<crate::v1_8_0::objects::Application>(2)?
-                .map(Box::new),
-            completion_tokens: d.int32(3)?,
-            name: d.string(4)?,
-            prompt_tokens: d.int32(5)?,
-            service: d
-                .object::<crate::v1_8_0::objects::Service>(6)?
-                .map(Box::new),
-            total_tokens: d.int32(7)?,
-            uid: d.string(8)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.ai_role)?;
+        self.ai_role_id = d.int32(1)?.map(MessageContextAiRoleId::from_id);
+        d.boxed_object_into::<crate::v1_8_0::objects::Application>(2, &mut self.application)?;
+        self.completion_tokens = d.int32(3)?;
+        d.string_into(4, &mut self.name)?;
+        self.prompt_tokens = d.int32(5)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Service>(6, &mut self.service)?;
+        self.total_tokens = d.int32(7)?;
+        d.string_into(8, &mut self.uid)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

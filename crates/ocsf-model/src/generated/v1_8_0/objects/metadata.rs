@@ -198,58 +198,66 @@ impl crate::columnar::Columnar for Metadata {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            correlation_uid: d.string(0)?,
-            data_classification: d
-                .object::<crate::v1_8_0::objects::DataClassification>(1)?
-                .map(Box::new),
-            data_classifications: d.object_list::<crate::v1_8_0::objects::DataClassification>(2)?,
-            debug: d.string_list(3)?,
-            event_code: d.string(4)?,
-            extension: d
-                .object::<crate::v1_8_0::objects::Extension>(5)?
-                .map(Box::new),
-            extensions: d.object_list::<crate::v1_8_0::objects::Extension>(6)?,
-            is_truncated: d.bool(7)?,
-            labels: d.string_list(8)?,
-            log_format: d.string(9)?,
-            log_level: d.string(10)?,
-            log_name: d.string(11)?,
-            log_provider: d.string(12)?,
-            log_source: d.string(13)?,
-            log_version: d.string(14)?,
-            logged_time: d.int64(15)?,
-            logged_time_dt: d.datetime(16)?,
-            loggers: d.object_list::<crate::v1_8_0::objects::Logger>(17)?,
-            modified_time: d.int64(18)?,
-            modified_time_dt: d.datetime(19)?,
-            original_event_uid: d.string(20)?,
-            original_time: d.string(21)?,
-            processed_time: d.int64(22)?,
-            processed_time_dt: d.datetime(23)?,
-            product: d
-                .object::<crate::v1_8_0::objects::Product>(24)?
-                .map(Box::new),
-            profiles: d.string_list(25)?,
-            reporter: d
-                .object::<crate::v1_8_0::objects::Reporter>(26)?
-                .map(Box::new),
-            sequence: d.int32(27)?,
-            source: d.string(28)?,
-            tags: d.object_list::<crate::v1_8_0::objects::KeyValueObject>(29)?,
-            tenant_uid: d.string(30)?,
-            total_queued_duration: d
-                .object::<crate::v1_8_0::objects::Timespan>(31)?
-                .map(Box::new),
-            transformation_info_list: d
-                .object_list::<crate::v1_8_0::objects::TransformationInfo>(32)?,
-            transmit_time: d.int64(33)?,
-            transmit_time_dt: d.datetime(34)?,
-            type_: d.string(35)?,
-            uid: d.string(36)?,
-            untruncated_size: d.int32(37)?,
-            version: d.string(38)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.correlation_uid)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::DataClassification>(
+            1,
+            &mut self.data_classification,
+        )?;
+        d.object_list_into::<crate::v1_8_0::objects::DataClassification>(
+            2,
+            &mut self.data_classifications,
+        )?;
+        d.string_list_into(3, &mut self.debug)?;
+        d.string_into(4, &mut self.event_code)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Extension>(5, &mut self.extension)?;
+        d.object_list_into::<crate::v1_8_0::objects::Extension>(6, &mut self.extensions)?;
+        self.is_truncated = d.bool(7)?;
+        d.string_list_into(8, &mut self.labels)?;
+        d.string_into(9, &mut self.log_format)?;
+        d.string_into(10, &mut self.log_level)?;
+        d.string_into(11, &mut self.log_name)?;
+        d.string_into(12, &mut self.log_provider)?;
+        d.string_into(13, &mut self.log_source)?;
+        d.string_into(14, &mut self.log_version)?;
+        self.logged_time = d.int64(15)?;
+        d.datetime_into(16, &mut self.logged_time_dt)?;
+        d.object_list_into::<crate::v1_8_0::objects::Logger>(17, &mut self.loggers)?;
+        self.modified_time = d.int64(18)?;
+        d.datetime_into(19, &mut self.modified_time_dt)?;
+        d.string_into(20, &mut self.original_event_uid)?;
+        d.string_into(21, &mut self.original_time)?;
+        self.processed_time = d.int64(22)?;
+        d.datetime_into(23, &mut self.processed_time_dt)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Product>(24, &mut self.product)?;
+        d.string_list_into(25, &mut self.profiles)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Reporter>(26, &mut self.reporter)?;
+        self.sequence = d.int32(27)?;
+        d.string_into(28, &mut self.source)?;
+        d.object_list_into::<crate::v1_8_0::objects::KeyValueObject>(29, &mut self.tags)?;
+        d.string_into(30, &mut self.tenant_uid)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Timespan>(
+            31,
+            &mut self.total_queued_duration,
+        )?;
+        d.object_list_into::<crate::v1_8_0::objects::TransformationInfo>(
+            32,
+            &mut self.transformation_info_list,
+        )?;
+        self.transmit_time = d.int64(33)?;
+        d.datetime_into(34, &mut self.transmit_time_dt)?;
+        d.string_into(35, &mut self.type_)?;
+        d.string_into(36, &mut self.uid)?;
+        self.untruncated_size = d.int32(37)?;
+        d.string_into(38, &mut self.version)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -49,12 +49,19 @@ impl crate::columnar::Columnar for Mitigation {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            countermeasures: d.object_list::<crate::v1_8_0::objects::D3fend>(0)?,
-            name: d.string(1)?,
-            src_url: d.string(2)?,
-            uid: d.string(3)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.object_list_into::<crate::v1_8_0::objects::D3fend>(0, &mut self.countermeasures)?;
+        d.string_into(1, &mut self.name)?;
+        d.string_into(2, &mut self.src_url)?;
+        d.string_into(3, &mut self.uid)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -110,18 +110,26 @@ impl crate::columnar::Columnar for Module {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            base_address: d.string(0)?,
-            file: d.object::<crate::v1_8_0::objects::File>(1)?.map(Box::new),
-            function_invocation: d
-                .object::<crate::v1_8_0::objects::FunctionInvocation>(2)?
-                .map(Box::new),
-            function_name: d.string(3)?,
-            load_type: d.string(4)?,
-            load_type_id: d.int32(5)?.map(ModuleLoadTypeId::from_id),
-            start_address: d.string(6)?,
-            type_: d.string(7)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.base_address)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::File>(1, &mut self.file)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::FunctionInvocation>(
+            2,
+            &mut self.function_invocation,
+        )?;
+        d.string_into(3, &mut self.function_name)?;
+        d.string_into(4, &mut self.load_type)?;
+        self.load_type_id = d.int32(5)?.map(ModuleLoadTypeId::from_id);
+        d.string_into(6, &mut self.start_address)?;
+        d.string_into(7, &mut self.type_)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -219,23 +219,28 @@ impl crate::columnar::Columnar for NetworkConnectionInfo {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            boundary: d.string(0)?,
-            boundary_id: d.int32(1)?.map(NetworkConnectionInfoBoundaryId::from_id),
-            community_uid: d.string(2)?,
-            direction: d.string(3)?,
-            direction_id: d.int32(4)?.map(NetworkConnectionInfoDirectionId::from_id),
-            flag_history: d.string(5)?,
-            protocol_name: d.string(6)?,
-            protocol_num: d.int32(7)?,
-            protocol_ver: d.string(8)?,
-            protocol_ver_id: d.int32(9)?.map(NetworkConnectionInfoProtocolVerId::from_id),
-            session: d
-                .object::<crate::v1_8_0::objects::Session>(10)?
-                .map(Box::new),
-            tcp_flags: d.int32(11)?,
-            uid: d.string(12)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.boundary)?;
+        self.boundary_id = d.int32(1)?.map(NetworkConnectionInfoBoundaryId::from_id);
+        d.string_into(2, &mut self.community_uid)?;
+        d.string_into(3, &mut self.direction)?;
+        self.direction_id = d.int32(4)?.map(NetworkConnectionInfoDirectionId::from_id);
+        d.string_into(5, &mut self.flag_history)?;
+        d.string_into(6, &mut self.protocol_name)?;
+        self.protocol_num = d.int32(7)?;
+        d.string_into(8, &mut self.protocol_ver)?;
+        self.protocol_ver_id = d.int32(9)?.map(NetworkConnectionInfoProtocolVerId::from_id);
+        d.boxed_object_into::<crate::v1_8_0::objects::Session>(10, &mut self.session)?;
+        self.tcp_flags = d.int32(11)?;
+        d.string_into(12, &mut self.uid)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -199,54 +199,54 @@ impl crate::columnar::Columnar for NetworkEndpoint {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            agent_list: d.object_list::<crate::v1_8_0::objects::Agent>(0)?,
-            autonomous_system: d
-                .object::<crate::v1_8_0::objects::AutonomousSystem>(1)?
-                .map(Box::new),
-            container: d
-                .object::<crate::v1_8_0::objects::Container>(2)?
-                .map(Box::new),
-            domain: d.string(3)?,
-            fingerprints: d.object_list::<crate::v1_8_0::objects::Fingerprint>(4)?,
-            hostname: d.string(5)?,
-            hw_info: d
-                .object::<crate::v1_8_0::objects::DeviceHwInfo>(6)?
-                .map(Box::new),
-            instance_uid: d.string(7)?,
-            interface_name: d.string(8)?,
-            interface_uid: d.string(9)?,
-            intermediate_ips: d.string_list(10)?,
-            ip: d.string(11)?,
-            isp: d.string(12)?,
-            isp_org: d.string(13)?,
-            location: d
-                .object::<crate::v1_8_0::objects::Location>(14)?
-                .map(Box::new),
-            mac: d.string(15)?,
-            mac_vendor: d.string(16)?,
-            name: d.string(17)?,
-            namespace_pid: d.int32(18)?,
-            network_scope: d.string(19)?,
-            network_scope_id: d
-                .int32(20)?
-                .map(crate::v1_8_0::enums::NetworkScopeId::from_id),
-            os: d.object::<crate::v1_8_0::objects::Os>(21)?.map(Box::new),
-            owner: d.object::<crate::v1_8_0::objects::User>(22)?.map(Box::new),
-            pool: d.object::<crate::v1_8_0::objects::Group>(23)?.map(Box::new),
-            port: d.int32(24)?,
-            proxy_endpoint: d
-                .object::<crate::v1_8_0::objects::NetworkProxy>(25)?
-                .map(Box::new),
-            subnet_uid: d.string(26)?,
-            svc_name: d.string(27)?,
-            type_: d.string(28)?,
-            type_id: d.int32(29)?.map(crate::v1_8_0::enums::TypeId::from_id),
-            uid: d.string(30)?,
-            vlan_uid: d.string(31)?,
-            vpc_uid: d.string(32)?,
-            zone: d.string(33)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.object_list_into::<crate::v1_8_0::objects::Agent>(0, &mut self.agent_list)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::AutonomousSystem>(
+            1,
+            &mut self.autonomous_system,
+        )?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Container>(2, &mut self.container)?;
+        d.string_into(3, &mut self.domain)?;
+        d.object_list_into::<crate::v1_8_0::objects::Fingerprint>(4, &mut self.fingerprints)?;
+        d.string_into(5, &mut self.hostname)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::DeviceHwInfo>(6, &mut self.hw_info)?;
+        d.string_into(7, &mut self.instance_uid)?;
+        d.string_into(8, &mut self.interface_name)?;
+        d.string_into(9, &mut self.interface_uid)?;
+        d.string_list_into(10, &mut self.intermediate_ips)?;
+        d.string_into(11, &mut self.ip)?;
+        d.string_into(12, &mut self.isp)?;
+        d.string_into(13, &mut self.isp_org)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Location>(14, &mut self.location)?;
+        d.string_into(15, &mut self.mac)?;
+        d.string_into(16, &mut self.mac_vendor)?;
+        d.string_into(17, &mut self.name)?;
+        self.namespace_pid = d.int32(18)?;
+        d.string_into(19, &mut self.network_scope)?;
+        self.network_scope_id = d
+            .int32(20)?
+            .map(crate::v1_8_0::enums::NetworkScopeId::from_id);
+        d.boxed_object_into::<crate::v1_8_0::objects::Os>(21, &mut self.os)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::User>(22, &mut self.owner)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Group>(23, &mut self.pool)?;
+        self.port = d.int32(24)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkProxy>(25, &mut self.proxy_endpoint)?;
+        d.string_into(26, &mut self.subnet_uid)?;
+        d.string_into(27, &mut self.svc_name)?;
+        d.string_into(28, &mut self.type_)?;
+        self.type_id = d.int32(29)?.map(crate::v1_8_0::enums::TypeId::from_id);
+        d.string_into(30, &mut self.uid)?;
+        d.string_into(31, &mut self.vlan_uid)?;
+        d.string_into(32, &mut self.vpc_uid)?;
+        d.string_into(33, &mut self.zone)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

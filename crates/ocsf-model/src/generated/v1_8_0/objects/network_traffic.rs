@@ -93,25 +93,30 @@ impl crate::columnar::Columnar for NetworkTraffic {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            bytes: d.int64(0)?,
-            bytes_in: d.int64(1)?,
-            bytes_missed: d.int64(2)?,
-            bytes_out: d.int64(3)?,
-            chunks: d.int64(4)?,
-            chunks_in: d.int64(5)?,
-            chunks_out: d.int64(6)?,
-            end_time: d.int64(7)?,
-            end_time_dt: d.datetime(8)?,
-            packets: d.int64(9)?,
-            packets_in: d.int64(10)?,
-            packets_out: d.int64(11)?,
-            start_time: d.int64(12)?,
-            start_time_dt: d.datetime(13)?,
-            timespan: d
-                .object::<crate::v1_8_0::objects::Timespan>(14)?
-                .map(Box::new),
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.bytes = d.int64(0)?;
+        self.bytes_in = d.int64(1)?;
+        self.bytes_missed = d.int64(2)?;
+        self.bytes_out = d.int64(3)?;
+        self.chunks = d.int64(4)?;
+        self.chunks_in = d.int64(5)?;
+        self.chunks_out = d.int64(6)?;
+        self.end_time = d.int64(7)?;
+        d.datetime_into(8, &mut self.end_time_dt)?;
+        self.packets = d.int64(9)?;
+        self.packets_in = d.int64(10)?;
+        self.packets_out = d.int64(11)?;
+        self.start_time = d.int64(12)?;
+        d.datetime_into(13, &mut self.start_time_dt)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Timespan>(14, &mut self.timespan)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

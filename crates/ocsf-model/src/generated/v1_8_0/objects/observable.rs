@@ -235,17 +235,22 @@ impl crate::columnar::Columnar for Observable {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            event_uid: d.string(0)?,
-            name: d.string(1)?,
-            reputation: d
-                .object::<crate::v1_8_0::objects::Reputation>(2)?
-                .map(Box::new),
-            type_: d.string(3)?,
-            type_id: d.int32(4)?.map(ObservableTypeId::from_id),
-            type_uid: d.int64(5)?,
-            value: d.string(6)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.event_uid)?;
+        d.string_into(1, &mut self.name)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Reputation>(2, &mut self.reputation)?;
+        d.string_into(3, &mut self.type_)?;
+        self.type_id = d.int32(4)?.map(ObservableTypeId::from_id);
+        self.type_uid = d.int64(5)?;
+        d.string_into(6, &mut self.value)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

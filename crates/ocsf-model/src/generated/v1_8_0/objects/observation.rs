@@ -48,13 +48,18 @@ impl crate::columnar::Columnar for Observation {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            count: d.int32(0)?,
-            timespan: d
-                .object::<crate::v1_8_0::objects::Timespan>(1)?
-                .map(Box::new),
-            value: d.string(2)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.count = d.int32(0)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Timespan>(1, &mut self.timespan)?;
+        d.string_into(2, &mut self.value)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -69,17 +69,24 @@ impl crate::columnar::Columnar for OccurrenceDetails {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            cell_name: d.string(0)?,
-            column_name: d.string(1)?,
-            column_number: d.int32(2)?,
-            end_line: d.int32(3)?,
-            json_path: d.string(4)?,
-            page_number: d.int32(5)?,
-            record_index_in_array: d.int32(6)?,
-            row_number: d.int32(7)?,
-            start_line: d.int32(8)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.cell_name)?;
+        d.string_into(1, &mut self.column_name)?;
+        self.column_number = d.int32(2)?;
+        self.end_line = d.int32(3)?;
+        d.string_into(4, &mut self.json_path)?;
+        self.page_number = d.int32(5)?;
+        self.record_index_in_array = d.int32(6)?;
+        self.row_number = d.int32(7)?;
+        self.start_line = d.int32(8)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -414,73 +414,69 @@ impl crate::columnar::Columnar for Osint {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            answers: d.object_list::<crate::v1_8_0::objects::DnsAnswer>(0)?,
-            attacks: d.object_list::<crate::v1_8_0::objects::Attack>(1)?,
-            autonomous_system: d
-                .object::<crate::v1_8_0::objects::AutonomousSystem>(2)?
-                .map(Box::new),
-            campaign: d
-                .object::<crate::v1_8_0::objects::Campaign>(3)?
-                .map(Box::new),
-            category: d.string(4)?,
-            comment: d.string(5)?,
-            confidence: d.string(6)?,
-            confidence_id: d.int32(7)?.map(crate::v1_8_0::enums::ConfidenceId::from_id),
-            created_time: d.int64(8)?,
-            created_time_dt: d.datetime(9)?,
-            creator: d.object::<crate::v1_8_0::objects::User>(10)?.map(Box::new),
-            desc: d.string(11)?,
-            detection_pattern: d.string(12)?,
-            detection_pattern_type: d.string(13)?,
-            detection_pattern_type_id: d.int32(14)?.map(OsintDetectionPatternTypeId::from_id),
-            email: d.object::<crate::v1_8_0::objects::Email>(15)?.map(Box::new),
-            email_auth: d
-                .object::<crate::v1_8_0::objects::EmailAuth>(16)?
-                .map(Box::new),
-            expiration_time: d.int64(17)?,
-            expiration_time_dt: d.datetime(18)?,
-            external_uid: d.string(19)?,
-            file: d.object::<crate::v1_8_0::objects::File>(20)?.map(Box::new),
-            intrusion_sets: d.string_list(21)?,
-            kill_chain: d.object_list::<crate::v1_8_0::objects::KillChainPhase>(22)?,
-            labels: d.string_list(23)?,
-            location: d
-                .object::<crate::v1_8_0::objects::Location>(24)?
-                .map(Box::new),
-            malware: d.object_list::<crate::v1_8_0::objects::Malware>(25)?,
-            modified_time: d.int64(26)?,
-            modified_time_dt: d.datetime(27)?,
-            name: d.string(28)?,
-            references: d.string_list(29)?,
-            related_analytics: d.object_list::<crate::v1_8_0::objects::Analytic>(30)?,
-            reputation: d
-                .object::<crate::v1_8_0::objects::Reputation>(31)?
-                .map(Box::new),
-            risk_score: d.int32(32)?,
-            script: d
-                .object::<crate::v1_8_0::objects::Script>(33)?
-                .map(Box::new),
-            severity: d.string(34)?,
-            severity_id: d.int32(35)?.map(crate::v1_8_0::enums::SeverityId::from_id),
-            signatures: d.object_list::<crate::v1_8_0::objects::DigitalSignature>(36)?,
-            src_url: d.string(37)?,
-            subdomains: d.string_list(38)?,
-            subnet: d.string(39)?,
-            threat_actor: d
-                .object::<crate::v1_8_0::objects::ThreatActor>(40)?
-                .map(Box::new),
-            tlp: d.string(41)?.map(|s| OsintTlp::from_value(&s)),
-            type_: d.string(42)?,
-            type_id: d.int32(43)?.map(OsintTypeId::from_id),
-            uid: d.string(44)?,
-            uploaded_time: d.int64(45)?,
-            uploaded_time_dt: d.datetime(46)?,
-            value: d.string(47)?,
-            vendor_name: d.string(48)?,
-            vulnerabilities: d.object_list::<crate::v1_8_0::objects::Vulnerability>(49)?,
-            whois: d.object::<crate::v1_8_0::objects::Whois>(50)?.map(Box::new),
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.object_list_into::<crate::v1_8_0::objects::DnsAnswer>(0, &mut self.answers)?;
+        d.object_list_into::<crate::v1_8_0::objects::Attack>(1, &mut self.attacks)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::AutonomousSystem>(
+            2,
+            &mut self.autonomous_system,
+        )?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Campaign>(3, &mut self.campaign)?;
+        d.string_into(4, &mut self.category)?;
+        d.string_into(5, &mut self.comment)?;
+        d.string_into(6, &mut self.confidence)?;
+        self.confidence_id = d.int32(7)?.map(crate::v1_8_0::enums::ConfidenceId::from_id);
+        self.created_time = d.int64(8)?;
+        d.datetime_into(9, &mut self.created_time_dt)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::User>(10, &mut self.creator)?;
+        d.string_into(11, &mut self.desc)?;
+        d.string_into(12, &mut self.detection_pattern)?;
+        d.string_into(13, &mut self.detection_pattern_type)?;
+        self.detection_pattern_type_id = d.int32(14)?.map(OsintDetectionPatternTypeId::from_id);
+        d.boxed_object_into::<crate::v1_8_0::objects::Email>(15, &mut self.email)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::EmailAuth>(16, &mut self.email_auth)?;
+        self.expiration_time = d.int64(17)?;
+        d.datetime_into(18, &mut self.expiration_time_dt)?;
+        d.string_into(19, &mut self.external_uid)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::File>(20, &mut self.file)?;
+        d.string_list_into(21, &mut self.intrusion_sets)?;
+        d.object_list_into::<crate::v1_8_0::objects::KillChainPhase>(22, &mut self.kill_chain)?;
+        d.string_list_into(23, &mut self.labels)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Location>(24, &mut self.location)?;
+        d.object_list_into::<crate::v1_8_0::objects::Malware>(25, &mut self.malware)?;
+        self.modified_time = d.int64(26)?;
+        d.datetime_into(27, &mut self.modified_time_dt)?;
+        d.string_into(28, &mut self.name)?;
+        d.string_list_into(29, &mut self.references)?;
+        d.object_list_into::<crate::v1_8_0::objects::Analytic>(30, &mut self.related_analytics)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Reputation>(31, &mut self.reputation)?;
+        self.risk_score = d.int32(32)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Script>(33, &mut self.script)?;
+        d.string_into(34, &mut self.severity)?;
+        self.severity_id = d.int32(35)?.map(crate::v1_8_0::enums::SeverityId::from_id);
+        d.object_list_into::<crate::v1_8_0::objects::DigitalSignature>(36, &mut self.signatures)?;
+        d.string_into(37, &mut self.src_url)?;
+        d.string_list_into(38, &mut self.subdomains)?;
+        d.string_into(39, &mut self.subnet)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::ThreatActor>(40, &mut self.threat_actor)?;
+        self.tlp = d.string(41)?.map(|s| OsintTlp::from_value(&s));
+        d.string_into(42, &mut self.type_)?;
+        self.type_id = d.int32(43)?.map(OsintTypeId::from_id);
+        d.string_into(44, &mut self.uid)?;
+        self.uploaded_time = d.int64(45)?;
+        d.datetime_into(46, &mut self.uploaded_time_dt)?;
+        d.string_into(47, &mut self.value)?;
+        d.string_into(48, &mut self.vendor_name)?;
+        d.object_list_into::<crate::v1_8_0::objects::Vulnerability>(49, &mut self.vulnerabilities)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Whois>(50, &mut self.whois)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -137,27 +137,32 @@ impl crate::columnar::Columnar for Package {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            architecture: d.string(0)?,
-            cpe_name: d.string(1)?,
-            epoch: d.int32(2)?,
-            hash: d
-                .object::<crate::v1_8_0::objects::Fingerprint>(3)?
-                .map(Box::new),
-            license: d.string(4)?,
-            license_url: d.string(5)?,
-            name: d.string(6)?,
-            package_manager: d.string(7)?,
-            package_manager_url: d.string(8)?,
-            purl: d.string(9)?,
-            release: d.string(10)?,
-            src_url: d.string(11)?,
-            type_: d.string(12)?,
-            type_id: d.int32(13)?.map(PackageTypeId::from_id),
-            uid: d.string(14)?,
-            vendor_name: d.string(15)?,
-            version: d.string(16)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.architecture)?;
+        d.string_into(1, &mut self.cpe_name)?;
+        self.epoch = d.int32(2)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(3, &mut self.hash)?;
+        d.string_into(4, &mut self.license)?;
+        d.string_into(5, &mut self.license_url)?;
+        d.string_into(6, &mut self.name)?;
+        d.string_into(7, &mut self.package_manager)?;
+        d.string_into(8, &mut self.package_manager_url)?;
+        d.string_into(9, &mut self.purl)?;
+        d.string_into(10, &mut self.release)?;
+        d.string_into(11, &mut self.src_url)?;
+        d.string_into(12, &mut self.type_)?;
+        self.type_id = d.int32(13)?.map(PackageTypeId::from_id);
+        d.string_into(14, &mut self.uid)?;
+        d.string_into(15, &mut self.vendor_name)?;
+        d.string_into(16, &mut self.version)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -203,18 +203,25 @@ impl crate::columnar::Columnar for Packet {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            encoding: d.string(0)?,
-            encoding_id: d.int32(1)?.map(PacketEncodingId::from_id),
-            end_offset: d.int64(2)?,
-            format: d.string(3)?,
-            format_id: d.int32(4)?.map(PacketFormatId::from_id),
-            sequence_number: d.int64(5)?,
-            source: d.string(6)?,
-            source_id: d.int32(7)?.map(PacketSourceId::from_id),
-            start_offset: d.int64(8)?,
-            value: d.string(9)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.encoding)?;
+        self.encoding_id = d.int32(1)?.map(PacketEncodingId::from_id);
+        self.end_offset = d.int64(2)?;
+        d.string_into(3, &mut self.format)?;
+        self.format_id = d.int32(4)?.map(PacketFormatId::from_id);
+        self.sequence_number = d.int64(5)?;
+        d.string_into(6, &mut self.source)?;
+        self.source_id = d.int32(7)?.map(PacketSourceId::from_id);
+        self.start_offset = d.int64(8)?;
+        d.string_into(9, &mut self.value)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

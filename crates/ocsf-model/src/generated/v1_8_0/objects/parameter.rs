@@ -45,11 +45,18 @@ impl crate::columnar::Columnar for Parameter {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            name: d.string(0)?,
-            post_value: d.string(1)?,
-            pre_value: d.string(2)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.name)?;
+        d.string_into(1, &mut self.post_value)?;
+        d.string_into(2, &mut self.pre_value)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

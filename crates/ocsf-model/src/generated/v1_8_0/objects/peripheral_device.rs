@@ -121,17 +121,24 @@ impl crate::columnar::Columnar for PeripheralDevice {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            class: d.string(0)?,
-            model: d.string(1)?,
-            name: d.string(2)?,
-            serial_number: d.string(3)?,
-            type_: d.string(4)?,
-            type_id: d.int32(5)?.map(PeripheralDeviceTypeId::from_id),
-            uid: d.string(6)?,
-            vendor_id_list: d.string_list(7)?,
-            vendor_name: d.string(8)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.class)?;
+        d.string_into(1, &mut self.model)?;
+        d.string_into(2, &mut self.name)?;
+        d.string_into(3, &mut self.serial_number)?;
+        d.string_into(4, &mut self.type_)?;
+        self.type_id = d.int32(5)?.map(PeripheralDeviceTypeId::from_id);
+        d.string_into(6, &mut self.uid)?;
+        d.string_list_into(7, &mut self.vendor_id_list)?;
+        d.string_into(8, &mut self.vendor_name)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -66,17 +66,26 @@ impl crate::columnar::Columnar for PermissionAnalysisResult {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            analyzed_privileges_count: d.int32(0)?,
-            condition_keys: d.object_list::<crate::v1_8_0::objects::KeyValueObject>(1)?,
-            granted_privileges: d.string_list(2)?,
-            policy: d.object::<crate::v1_8_0::objects::Policy>(3)?.map(Box::new),
-            service_privilege_analysis_list: d
-                .object_list::<crate::v1_8_0::objects::ServicePrivilegeAnalysis>(4)?,
-            total_potential_attacks_count: d.int32(5)?,
-            unused_privileges_count: d.int32(6)?,
-            unused_services_count: d.int32(7)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.analyzed_privileges_count = d.int32(0)?;
+        d.object_list_into::<crate::v1_8_0::objects::KeyValueObject>(1, &mut self.condition_keys)?;
+        d.string_list_into(2, &mut self.granted_privileges)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Policy>(3, &mut self.policy)?;
+        d.object_list_into::<crate::v1_8_0::objects::ServicePrivilegeAnalysis>(
+            4,
+            &mut self.service_privilege_analysis_list,
+        )?;
+        self.total_potential_attacks_count = d.int32(5)?;
+        self.unused_privileges_count = d.int32(6)?;
+        self.unused_services_count = d.int32(7)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -66,16 +66,23 @@ impl crate::columnar::Columnar for Policy {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            data: d.json(0)?,
-            desc: d.string(1)?,
-            group: d.object::<crate::v1_8_0::objects::Group>(2)?.map(Box::new),
-            is_applied: d.bool(3)?,
-            name: d.string(4)?,
-            type_: d.string(5)?,
-            uid: d.string(6)?,
-            version: d.string(7)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.data = d.json(0)?;
+        d.string_into(1, &mut self.desc)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Group>(2, &mut self.group)?;
+        self.is_applied = d.bool(3)?;
+        d.string_into(4, &mut self.name)?;
+        d.string_into(5, &mut self.type_)?;
+        d.string_into(6, &mut self.uid)?;
+        d.string_into(7, &mut self.version)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

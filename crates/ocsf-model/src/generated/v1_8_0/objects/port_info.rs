@@ -46,11 +46,18 @@ impl crate::columnar::Columnar for PortInfo {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            port: d.int32(0)?,
-            protocol_name: d.string(1)?,
-            protocol_num: d.int32(2)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.port = d.int32(0)?;
+        d.string_into(1, &mut self.protocol_name)?;
+        self.protocol_num = d.int32(2)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -48,10 +48,20 @@ impl crate::columnar::Columnar for PrivilegeAttackInfo {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            attack: d.object::<crate::v1_8_0::objects::Attack>(0)?.map(Box::new),
-            privilege_info_list: d.object_list::<crate::v1_8_0::objects::PrivilegeInfo>(1)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.boxed_object_into::<crate::v1_8_0::objects::Attack>(0, &mut self.attack)?;
+        d.object_list_into::<crate::v1_8_0::objects::PrivilegeInfo>(
+            1,
+            &mut self.privilege_info_list,
+        )?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -97,14 +97,21 @@ impl crate::columnar::Columnar for PrivilegeInfo {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            is_unused: d.bool(0)?,
-            last_used_time: d.int64(1)?,
-            last_used_time_dt: d.datetime(2)?,
-            name: d.string(3)?,
-            type_: d.string(4)?,
-            type_id: d.int32(5)?.map(PrivilegeInfoTypeId::from_id),
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.is_unused = d.bool(0)?;
+        self.last_used_time = d.int64(1)?;
+        d.datetime_into(2, &mut self.last_used_time_dt)?;
+        d.string_into(3, &mut self.name)?;
+        d.string_into(4, &mut self.type_)?;
+        self.type_id = d.int32(5)?.map(PrivilegeInfoTypeId::from_id);
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -212,47 +212,50 @@ impl crate::columnar::Columnar for Process {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            ancestry: d.object_list::<crate::v1_8_0::objects::ProcessEntity>(0)?,
-            auid: d.int32(1)?,
-            cmd_line: d.string(2)?,
-            container: d
-                .object::<crate::v1_8_0::objects::Container>(3)?
-                .map(Box::new),
-            cpid: d.string(4)?,
-            created_time: d.int64(5)?,
-            created_time_dt: d.datetime(6)?,
-            egid: d.int32(7)?,
-            environment_variables: d
-                .object_list::<crate::v1_8_0::objects::EnvironmentVariable>(8)?,
-            euid: d.int32(9)?,
-            file: d.object::<crate::v1_8_0::objects::File>(10)?.map(Box::new),
-            group: d.object::<crate::v1_8_0::objects::Group>(11)?.map(Box::new),
-            hosted_services: d.object_list::<crate::v1_8_0::objects::WinWinService>(12)?,
-            integrity: d.string(13)?,
-            integrity_id: d.int32(14)?.map(ProcessIntegrityId::from_id),
-            lineage: d.string_list(15)?,
-            loaded_modules: d.string_list(16)?,
-            name: d.string(17)?,
-            namespace_pid: d.int32(18)?,
-            parent_process: d
-                .object::<crate::v1_8_0::objects::Process>(19)?
-                .map(Box::new),
-            path: d.string(20)?,
-            pid: d.int32(21)?,
-            ptid: d.int64(22)?,
-            sandbox: d.string(23)?,
-            session: d
-                .object::<crate::v1_8_0::objects::Session>(24)?
-                .map(Box::new),
-            terminated_time: d.int64(25)?,
-            terminated_time_dt: d.datetime(26)?,
-            tid: d.int32(27)?,
-            uid: d.string(28)?,
-            user: d.object::<crate::v1_8_0::objects::User>(29)?.map(Box::new),
-            working_directory: d.string(30)?,
-            xattributes: d.map(31)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.object_list_into::<crate::v1_8_0::objects::ProcessEntity>(0, &mut self.ancestry)?;
+        self.auid = d.int32(1)?;
+        d.string_into(2, &mut self.cmd_line)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Container>(3, &mut self.container)?;
+        d.string_into(4, &mut self.cpid)?;
+        self.created_time = d.int64(5)?;
+        d.datetime_into(6, &mut self.created_time_dt)?;
+        self.egid = d.int32(7)?;
+        d.object_list_into::<crate::v1_8_0::objects::EnvironmentVariable>(
+            8,
+            &mut self.environment_variables,
+        )?;
+        self.euid = d.int32(9)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::File>(10, &mut self.file)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Group>(11, &mut self.group)?;
+        d.object_list_into::<crate::v1_8_0::objects::WinWinService>(12, &mut self.hosted_services)?;
+        d.string_into(13, &mut self.integrity)?;
+        self.integrity_id = d.int32(14)?.map(ProcessIntegrityId::from_id);
+        d.string_list_into(15, &mut self.lineage)?;
+        d.string_list_into(16, &mut self.loaded_modules)?;
+        d.string_into(17, &mut self.name)?;
+        self.namespace_pid = d.int32(18)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Process>(19, &mut self.parent_process)?;
+        d.string_into(20, &mut self.path)?;
+        self.pid = d.int32(21)?;
+        self.ptid = d.int64(22)?;
+        d.string_into(23, &mut self.sandbox)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Session>(24, &mut self.session)?;
+        self.terminated_time = d.int64(25)?;
+        d.datetime_into(26, &mut self.terminated_time_dt)?;
+        self.tid = d.int32(27)?;
+        d.string_into(28, &mut self.uid)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::User>(29, &mut self.user)?;
+        d.string_into(30, &mut self.working_directory)?;
+        self.xattributes = d.map(31)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -67,16 +67,23 @@ impl crate::columnar::Columnar for ProcessEntity {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            cmd_line: d.string(0)?,
-            cpid: d.string(1)?,
-            created_time: d.int64(2)?,
-            created_time_dt: d.datetime(3)?,
-            name: d.string(4)?,
-            path: d.string(5)?,
-            pid: d.int32(6)?,
-            uid: d.string(7)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.cmd_line)?;
+        d.string_into(1, &mut self.cpid)?;
+        self.created_time = d.int64(2)?;
+        d.datetime_into(3, &mut self.created_time_dt)?;
+        d.string_into(4, &mut self.name)?;
+        d.string_into(5, &mut self.path)?;
+        self.pid = d.int32(6)?;
+        d.string_into(7, &mut self.uid)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -81,23 +81,32 @@ impl crate::columnar::Columnar for Product {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            cpe_name: d.string(0)?,
-            data_classification: d
-                .object::<crate::v1_8_0::objects::DataClassification>(1)?
-                .map(Box::new),
-            data_classifications: d.object_list::<crate::v1_8_0::objects::DataClassification>(2)?,
-            feature: d
-                .object::<crate::v1_8_0::objects::Feature>(3)?
-                .map(Box::new),
-            lang: d.string(4)?,
-            name: d.string(5)?,
-            path: d.string(6)?,
-            uid: d.string(7)?,
-            url_string: d.string(8)?,
-            vendor_name: d.string(9)?,
-            version: d.string(10)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.cpe_name)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::DataClassification>(
+            1,
+            &mut self.data_classification,
+        )?;
+        d.object_list_into::<crate::v1_8_0::objects::DataClassification>(
+            2,
+            &mut self.data_classifications,
+        )?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Feature>(3, &mut self.feature)?;
+        d.string_into(4, &mut self.lang)?;
+        d.string_into(5, &mut self.name)?;
+        d.string_into(6, &mut self.path)?;
+        d.string_into(7, &mut self.uid)?;
+        d.string_into(8, &mut self.url_string)?;
+        d.string_into(9, &mut self.vendor_name)?;
+        d.string_into(10, &mut self.version)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -53,12 +53,19 @@ impl crate::columnar::Columnar for ProgrammaticCredential {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            last_used_time: d.int64(0)?,
-            last_used_time_dt: d.datetime(1)?,
-            type_: d.string(2)?,
-            uid: d.string(3)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.last_used_time = d.int64(0)?;
+        d.datetime_into(1, &mut self.last_used_time_dt)?;
+        d.string_into(2, &mut self.type_)?;
+        d.string_into(3, &mut self.uid)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -247,45 +247,45 @@ impl crate::columnar::Columnar for QueryEvidence {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            connection_info: d
-                .object::<crate::v1_8_0::objects::NetworkConnectionInfo>(0)?
-                .map(Box::new),
-            file: d.object::<crate::v1_8_0::objects::File>(1)?.map(Box::new),
-            folder: d.object::<crate::v1_8_0::objects::File>(2)?.map(Box::new),
-            group: d.object::<crate::v1_8_0::objects::Group>(3)?.map(Box::new),
-            job: d.object::<crate::v1_8_0::objects::Job>(4)?.map(Box::new),
-            kernel: d.object::<crate::v1_8_0::objects::Kernel>(5)?.map(Box::new),
-            module: d.object::<crate::v1_8_0::objects::Module>(6)?.map(Box::new),
-            network_interfaces: d.object_list::<crate::v1_8_0::objects::NetworkInterface>(7)?,
-            peripheral_device: d
-                .object::<crate::v1_8_0::objects::PeripheralDevice>(8)?
-                .map(Box::new),
-            process: d
-                .object::<crate::v1_8_0::objects::Process>(9)?
-                .map(Box::new),
-            query_type: d.string(10)?,
-            query_type_id: d.int32(11)?.map(QueryEvidenceQueryTypeId::from_id),
-            reg_key: d
-                .object::<crate::v1_8_0::objects::WinRegKey>(12)?
-                .map(Box::new),
-            reg_value: d
-                .object::<crate::v1_8_0::objects::WinRegValue>(13)?
-                .map(Box::new),
-            service: d
-                .object::<crate::v1_8_0::objects::Service>(14)?
-                .map(Box::new),
-            session: d
-                .object::<crate::v1_8_0::objects::Session>(15)?
-                .map(Box::new),
-            startup_item: d
-                .object::<crate::v1_8_0::objects::StartupItem>(16)?
-                .map(Box::new),
-            state: d.string(17)?,
-            tcp_state_id: d.int32(18)?.map(QueryEvidenceTcpStateId::from_id),
-            user: d.object::<crate::v1_8_0::objects::User>(19)?.map(Box::new),
-            users: d.object_list::<crate::v1_8_0::objects::User>(20)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.boxed_object_into::<crate::v1_8_0::objects::NetworkConnectionInfo>(
+            0,
+            &mut self.connection_info,
+        )?;
+        d.boxed_object_into::<crate::v1_8_0::objects::File>(1, &mut self.file)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::File>(2, &mut self.folder)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Group>(3, &mut self.group)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Job>(4, &mut self.job)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Kernel>(5, &mut self.kernel)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Module>(6, &mut self.module)?;
+        d.object_list_into::<crate::v1_8_0::objects::NetworkInterface>(
+            7,
+            &mut self.network_interfaces,
+        )?;
+        d.boxed_object_into::<crate::v1_8_0::objects::PeripheralDevice>(
+            8,
+            &mut self.peripheral_device,
+        )?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Process>(9, &mut self.process)?;
+        d.string_into(10, &mut self.query_type)?;
+        self.query_type_id = d.int32(11)?.map(QueryEvidenceQueryTypeId::from_id);
+        d.boxed_object_into::<crate::v1_8_0::objects::WinRegKey>(12, &mut self.reg_key)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::WinRegValue>(13, &mut self.reg_value)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Service>(14, &mut self.service)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Session>(15, &mut self.session)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::StartupItem>(16, &mut self.startup_item)?;
+        d.string_into(17, &mut self.state)?;
+        self.tcp_state_id = d.int32(18)?.map(QueryEvidenceTcpStateId::from_id);
+        d.boxed_object_into::<crate::v1_8_0::objects::User>(19, &mut self.user)?;
+        d.object_list_into::<crate::v1_8_0::objects::User>(20, &mut self.users)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -153,35 +153,40 @@ impl crate::columnar::Columnar for RelatedEvent {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            attacks: d.object_list::<crate::v1_8_0::objects::Attack>(0)?,
-            count: d.int32(1)?,
-            created_time: d.int64(2)?,
-            created_time_dt: d.datetime(3)?,
-            desc: d.string(4)?,
-            first_seen_time: d.int64(5)?,
-            first_seen_time_dt: d.datetime(6)?,
-            kill_chain: d.object_list::<crate::v1_8_0::objects::KillChainPhase>(7)?,
-            last_seen_time: d.int64(8)?,
-            last_seen_time_dt: d.datetime(9)?,
-            modified_time: d.int64(10)?,
-            modified_time_dt: d.datetime(11)?,
-            observables: d.object_list::<crate::v1_8_0::objects::Observable>(12)?,
-            product: d
-                .object::<crate::v1_8_0::objects::Product>(13)?
-                .map(Box::new),
-            product_uid: d.string(14)?,
-            severity: d.string(15)?,
-            severity_id: d.int32(16)?.map(crate::v1_8_0::enums::SeverityId::from_id),
-            status: d.string(17)?,
-            tags: d.object_list::<crate::v1_8_0::objects::KeyValueObject>(18)?,
-            title: d.string(19)?,
-            traits: d.object_list::<crate::v1_8_0::objects::Trait>(20)?,
-            type_: d.string(21)?,
-            type_name: d.string(22)?,
-            type_uid: d.int64(23)?,
-            uid: d.string(24)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.object_list_into::<crate::v1_8_0::objects::Attack>(0, &mut self.attacks)?;
+        self.count = d.int32(1)?;
+        self.created_time = d.int64(2)?;
+        d.datetime_into(3, &mut self.created_time_dt)?;
+        d.string_into(4, &mut self.desc)?;
+        self.first_seen_time = d.int64(5)?;
+        d.datetime_into(6, &mut self.first_seen_time_dt)?;
+        d.object_list_into::<crate::v1_8_0::objects::KillChainPhase>(7, &mut self.kill_chain)?;
+        self.last_seen_time = d.int64(8)?;
+        d.datetime_into(9, &mut self.last_seen_time_dt)?;
+        self.modified_time = d.int64(10)?;
+        d.datetime_into(11, &mut self.modified_time_dt)?;
+        d.object_list_into::<crate::v1_8_0::objects::Observable>(12, &mut self.observables)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Product>(13, &mut self.product)?;
+        d.string_into(14, &mut self.product_uid)?;
+        d.string_into(15, &mut self.severity)?;
+        self.severity_id = d.int32(16)?.map(crate::v1_8_0::enums::SeverityId::from_id);
+        d.string_into(17, &mut self.status)?;
+        d.object_list_into::<crate::v1_8_0::objects::KeyValueObject>(18, &mut self.tags)?;
+        d.string_into(19, &mut self.title)?;
+        d.object_list_into::<crate::v1_8_0::objects::Trait>(20, &mut self.traits)?;
+        d.string_into(21, &mut self.type_)?;
+        d.string_into(22, &mut self.type_name)?;
+        self.type_uid = d.int64(23)?;
+        d.string_into(24, &mut self.uid)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -58,13 +58,20 @@ impl crate::columnar::Columnar for Remediation {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            cis_controls: d.object_list::<crate::v1_8_0::objects::CisControl>(0)?,
-            desc: d.string(1)?,
-            kb_article_list: d.object_list::<crate::v1_8_0::objects::KbArticle>(2)?,
-            kb_articles: d.string_list(3)?,
-            references: d.string_list(4)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.object_list_into::<crate::v1_8_0::objects::CisControl>(0, &mut self.cis_controls)?;
+        d.string_into(1, &mut self.desc)?;
+        d.object_list_into::<crate::v1_8_0::objects::KbArticle>(2, &mut self.kb_article_list)?;
+        d.string_list_into(3, &mut self.kb_articles)?;
+        d.string_list_into(4, &mut self.references)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -53,15 +53,20 @@ impl crate::columnar::Columnar for Reporter {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            hostname: d.string(0)?,
-            ip: d.string(1)?,
-            name: d.string(2)?,
-            org: d
-                .object::<crate::v1_8_0::objects::Organization>(3)?
-                .map(Box::new),
-            uid: d.string(4)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.hostname)?;
+        d.string_into(1, &mut self.ip)?;
+        d.string_into(2, &mut self.name)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Organization>(3, &mut self.org)?;
+        d.string_into(4, &mut self.uid)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -50,12 +50,19 @@ impl crate::columnar::Columnar for Request {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            containers: d.object_list::<crate::v1_8_0::objects::Container>(0)?,
-            data: d.json(1)?,
-            flags: d.string_list(2)?,
-            uid: d.string(3)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.object_list_into::<crate::v1_8_0::objects::Container>(0, &mut self.containers)?;
+        self.data = d.json(1)?;
+        d.string_list_into(2, &mut self.flags)?;
+        d.string_into(3, &mut self.uid)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

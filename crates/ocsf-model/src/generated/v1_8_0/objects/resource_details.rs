@@ -193,39 +193,50 @@ impl crate::columnar::Columnar for ResourceDetails {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            agent_list: d.object_list::<crate::v1_8_0::objects::Agent>(0)?,
-            cloud_partition: d.string(1)?,
-            created_time: d.int64(2)?,
-            created_time_dt: d.datetime(3)?,
-            criticality: d.string(4)?,
-            data: d.json(5)?,
-            data_classification: d
-                .object::<crate::v1_8_0::objects::DataClassification>(6)?
-                .map(Box::new),
-            data_classifications: d.object_list::<crate::v1_8_0::objects::DataClassification>(7)?,
-            group: d.object::<crate::v1_8_0::objects::Group>(8)?.map(Box::new),
-            hostname: d.string(9)?,
-            ip: d.string(10)?,
-            is_backed_up: d.bool(11)?,
-            labels: d.string_list(12)?,
-            modified_time: d.int64(13)?,
-            modified_time_dt: d.datetime(14)?,
-            name: d.string(15)?,
-            namespace: d.string(16)?,
-            owner: d.object::<crate::v1_8_0::objects::User>(17)?.map(Box::new),
-            provider: d.string(18)?,
-            region: d.string(19)?,
-            resource_relationship: d.object::<crate::v1_8_0::objects::Graph>(20)?.map(Box::new),
-            role: d.string(21)?,
-            role_id: d.int32(22)?.map(ResourceDetailsRoleId::from_id),
-            tags: d.object_list::<crate::v1_8_0::objects::KeyValueObject>(23)?,
-            type_: d.string(24)?,
-            uid: d.string(25)?,
-            uid_alt: d.string(26)?,
-            version: d.string(27)?,
-            zone: d.string(28)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.object_list_into::<crate::v1_8_0::objects::Agent>(0, &mut self.agent_list)?;
+        d.string_into(1, &mut self.cloud_partition)?;
+        self.created_time = d.int64(2)?;
+        d.datetime_into(3, &mut self.created_time_dt)?;
+        d.string_into(4, &mut self.criticality)?;
+        self.data = d.json(5)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::DataClassification>(
+            6,
+            &mut self.data_classification,
+        )?;
+        d.object_list_into::<crate::v1_8_0::objects::DataClassification>(
+            7,
+            &mut self.data_classifications,
+        )?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Group>(8, &mut self.group)?;
+        d.string_into(9, &mut self.hostname)?;
+        d.string_into(10, &mut self.ip)?;
+        self.is_backed_up = d.bool(11)?;
+        d.string_list_into(12, &mut self.labels)?;
+        self.modified_time = d.int64(13)?;
+        d.datetime_into(14, &mut self.modified_time_dt)?;
+        d.string_into(15, &mut self.name)?;
+        d.string_into(16, &mut self.namespace)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::User>(17, &mut self.owner)?;
+        d.string_into(18, &mut self.provider)?;
+        d.string_into(19, &mut self.region)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Graph>(20, &mut self.resource_relationship)?;
+        d.string_into(21, &mut self.role)?;
+        self.role_id = d.int32(22)?.map(ResourceDetailsRoleId::from_id);
+        d.object_list_into::<crate::v1_8_0::objects::KeyValueObject>(23, &mut self.tags)?;
+        d.string_into(24, &mut self.type_)?;
+        d.string_into(25, &mut self.uid)?;
+        d.string_into(26, &mut self.uid_alt)?;
+        d.string_into(27, &mut self.version)?;
+        d.string_into(28, &mut self.zone)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -113,21 +113,27 @@ impl crate::columnar::Columnar for Sbom {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            created_time: d.int64(0)?,
-            created_time_dt: d.datetime(1)?,
-            package: d
-                .object::<crate::v1_8_0::objects::Package>(2)?
-                .map(Box::new),
-            product: d
-                .object::<crate::v1_8_0::objects::Product>(3)?
-                .map(Box::new),
-            software_components: d.object_list::<crate::v1_8_0::objects::SoftwareComponent>(4)?,
-            type_: d.string(5)?,
-            type_id: d.int32(6)?.map(SbomTypeId::from_id),
-            uid: d.string(7)?,
-            version: d.string(8)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.created_time = d.int64(0)?;
+        d.datetime_into(1, &mut self.created_time_dt)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Package>(2, &mut self.package)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Product>(3, &mut self.product)?;
+        d.object_list_into::<crate::v1_8_0::objects::SoftwareComponent>(
+            4,
+            &mut self.software_components,
+        )?;
+        d.string_into(5, &mut self.type_)?;
+        self.type_id = d.int32(6)?.map(SbomTypeId::from_id);
+        d.string_into(7, &mut self.uid)?;
+        d.string_into(8, &mut self.version)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

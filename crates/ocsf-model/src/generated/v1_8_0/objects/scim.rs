@@ -179,33 +179,40 @@ impl crate::columnar::Columnar for Scim {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            auth_protocol: d.string(0)?,
-            auth_protocol_id: d
-                .int32(1)?
-                .map(crate::v1_8_0::enums::AuthProtocolId::from_id),
-            created_time: d.int64(2)?,
-            created_time_dt: d.datetime(3)?,
-            error_message: d.string(4)?,
-            is_group_provisioning_enabled: d.bool(5)?,
-            is_user_provisioning_enabled: d.bool(6)?,
-            last_run_time: d.int64(7)?,
-            last_run_time_dt: d.datetime(8)?,
-            modified_time: d.int64(9)?,
-            modified_time_dt: d.datetime(10)?,
-            name: d.string(11)?,
-            protocol_name: d.string(12)?,
-            rate_limit: d.int32(13)?,
-            scim_group_schema: d.json(14)?,
-            scim_user_schema: d.json(15)?,
-            state: d.string(16)?,
-            state_id: d.int32(17)?.map(ScimStateId::from_id),
-            uid: d.string(18)?,
-            uid_alt: d.string(19)?,
-            url_string: d.string(20)?,
-            vendor_name: d.string(21)?,
-            version: d.string(22)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.auth_protocol)?;
+        self.auth_protocol_id = d
+            .int32(1)?
+            .map(crate::v1_8_0::enums::AuthProtocolId::from_id);
+        self.created_time = d.int64(2)?;
+        d.datetime_into(3, &mut self.created_time_dt)?;
+        d.string_into(4, &mut self.error_message)?;
+        self.is_group_provisioning_enabled = d.bool(5)?;
+        self.is_user_provisioning_enabled = d.bool(6)?;
+        self.last_run_time = d.int64(7)?;
+        d.datetime_into(8, &mut self.last_run_time_dt)?;
+        self.modified_time = d.int64(9)?;
+        d.datetime_into(10, &mut self.modified_time_dt)?;
+        d.string_into(11, &mut self.name)?;
+        d.string_into(12, &mut self.protocol_name)?;
+        self.rate_limit = d.int32(13)?;
+        self.scim_group_schema = d.json(14)?;
+        self.scim_user_schema = d.json(15)?;
+        d.string_into(16, &mut self.state)?;
+        self.state_id = d.int32(17)?.map(ScimStateId::from_id);
+        d.string_into(18, &mut self.uid)?;
+        d.string_into(19, &mut self.uid_alt)?;
+        d.string_into(20, &mut self.url_string)?;
+        d.string_into(21, &mut self.vendor_name)?;
+        d.string_into(22, &mut self.version)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -119,18 +119,23 @@ impl crate::columnar::Columnar for Script {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            file: d.object::<crate::v1_8_0::objects::File>(0)?.map(Box::new),
-            hashes: d.object_list::<crate::v1_8_0::objects::Fingerprint>(1)?,
-            name: d.string(2)?,
-            parent_uid: d.string(3)?,
-            script_content: d
-                .object::<crate::v1_8_0::objects::LongString>(4)?
-                .map(Box::new),
-            type_: d.string(5)?,
-            type_id: d.int32(6)?.map(ScriptTypeId::from_id),
-            uid: d.string(7)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.boxed_object_into::<crate::v1_8_0::objects::File>(0, &mut self.file)?;
+        d.object_list_into::<crate::v1_8_0::objects::Fingerprint>(1, &mut self.hashes)?;
+        d.string_into(2, &mut self.name)?;
+        d.string_into(3, &mut self.parent_uid)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::LongString>(4, &mut self.script_content)?;
+        d.string_into(5, &mut self.type_)?;
+        self.type_id = d.int32(6)?.map(ScriptTypeId::from_id);
+        d.string_into(7, &mut self.uid)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -76,19 +76,28 @@ impl crate::columnar::Columnar for ServicePrivilegeAnalysis {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            all_privileges_unused: d.bool(0)?,
-            analyzed_privileges_count: d.int32(1)?,
-            execute_count: d.int32(2)?,
-            last_used_time: d.int64(3)?,
-            last_used_time_dt: d.datetime(4)?,
-            name: d.string(5)?,
-            privilege_attack_info_list: d
-                .object_list::<crate::v1_8_0::objects::PrivilegeAttackInfo>(6)?,
-            read_count: d.int32(7)?,
-            unused_privileges_count: d.int32(8)?,
-            write_count: d.int32(9)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.all_privileges_unused = d.bool(0)?;
+        self.analyzed_privileges_count = d.int32(1)?;
+        self.execute_count = d.int32(2)?;
+        self.last_used_time = d.int64(3)?;
+        d.datetime_into(4, &mut self.last_used_time_dt)?;
+        d.string_into(5, &mut self.name)?;
+        d.object_list_into::<crate::v1_8_0::objects::PrivilegeAttackInfo>(
+            6,
+            &mut self.privilege_attack_info_list,
+        )?;
+        self.read_count = d.int32(7)?;
+        self.unused_privileges_count = d.int32(8)?;
+        self.write_count = d.int32(9)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -146,21 +146,26 @@ impl crate::columnar::Columnar for SoftwareComponent {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            author: d.string(0)?,
-            hash: d
-                .object::<crate::v1_8_0::objects::Fingerprint>(1)?
-                .map(Box::new),
-            license: d.string(2)?,
-            name: d.string(3)?,
-            purl: d.string(4)?,
-            related_component: d.string(5)?,
-            relationship: d.string(6)?,
-            relationship_id: d.int32(7)?.map(SoftwareComponentRelationshipId::from_id),
-            type_: d.string(8)?,
-            type_id: d.int32(9)?.map(SoftwareComponentTypeId::from_id),
-            version: d.string(10)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.author)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(1, &mut self.hash)?;
+        d.string_into(2, &mut self.license)?;
+        d.string_into(3, &mut self.name)?;
+        d.string_into(4, &mut self.purl)?;
+        d.string_into(5, &mut self.related_component)?;
+        d.string_into(6, &mut self.relationship)?;
+        self.relationship_id = d.int32(7)?.map(SoftwareComponentRelationshipId::from_id);
+        d.string_into(8, &mut self.type_)?;
+        self.type_id = d.int32(9)?.map(SoftwareComponentTypeId::from_id);
+        d.string_into(10, &mut self.version)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

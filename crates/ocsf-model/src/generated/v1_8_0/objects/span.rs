@@ -82,21 +82,26 @@ impl crate::columnar::Columnar for Span {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            duration: d.int64(0)?,
-            end_time: d.int64(1)?,
-            end_time_dt: d.datetime(2)?,
-            message: d.string(3)?,
-            operation: d.string(4)?,
-            parent_uid: d.string(5)?,
-            service: d
-                .object::<crate::v1_8_0::objects::Service>(6)?
-                .map(Box::new),
-            start_time: d.int64(7)?,
-            start_time_dt: d.datetime(8)?,
-            status_code: d.string(9)?,
-            uid: d.string(10)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.duration = d.int64(0)?;
+        self.end_time = d.int64(1)?;
+        d.datetime_into(2, &mut self.end_time_dt)?;
+        d.string_into(3, &mut self.message)?;
+        d.string_into(4, &mut self.operation)?;
+        d.string_into(5, &mut self.parent_uid)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Service>(6, &mut self.service)?;
+        self.start_time = d.int64(7)?;
+        d.datetime_into(8, &mut self.start_time_dt)?;
+        d.string_into(9, &mut self.status_code)?;
+        d.string_into(10, &mut self.uid)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -116,29 +116,34 @@ impl crate::columnar::Columnar for Sso {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            auth_protocol: d.string(0)?,
-            auth_protocol_id: d
-                .int32(1)?
-                .map(crate::v1_8_0::enums::AuthProtocolId::from_id),
-            certificate: d
-                .object::<crate::v1_8_0::objects::Certificate>(2)?
-                .map(Box::new),
-            created_time: d.int64(3)?,
-            created_time_dt: d.datetime(4)?,
-            duration_mins: d.int32(5)?,
-            idle_timeout: d.int32(6)?,
-            login_endpoint: d.string(7)?,
-            logout_endpoint: d.string(8)?,
-            metadata_endpoint: d.string(9)?,
-            modified_time: d.int64(10)?,
-            modified_time_dt: d.datetime(11)?,
-            name: d.string(12)?,
-            protocol_name: d.string(13)?,
-            scopes: d.string_list(14)?,
-            uid: d.string(15)?,
-            vendor_name: d.string(16)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.auth_protocol)?;
+        self.auth_protocol_id = d
+            .int32(1)?
+            .map(crate::v1_8_0::enums::AuthProtocolId::from_id);
+        d.boxed_object_into::<crate::v1_8_0::objects::Certificate>(2, &mut self.certificate)?;
+        self.created_time = d.int64(3)?;
+        d.datetime_into(4, &mut self.created_time_dt)?;
+        self.duration_mins = d.int32(5)?;
+        self.idle_timeout = d.int32(6)?;
+        d.string_into(7, &mut self.login_endpoint)?;
+        d.string_into(8, &mut self.logout_endpoint)?;
+        d.string_into(9, &mut self.metadata_endpoint)?;
+        self.modified_time = d.int64(10)?;
+        d.datetime_into(11, &mut self.modified_time_dt)?;
+        d.string_into(12, &mut self.name)?;
+        d.string_into(13, &mut self.protocol_name)?;
+        d.string_list_into(14, &mut self.scopes)?;
+        d.string_into(15, &mut self.uid)?;
+        d.string_into(16, &mut self.vendor_name)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -278,29 +278,30 @@ impl crate::columnar::Columnar for StartupItem {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            driver: d
-                .object::<crate::v1_8_0::objects::KernelDriver>(0)?
-                .map(Box::new),
-            job: d.object::<crate::v1_8_0::objects::Job>(1)?.map(Box::new),
-            name: d.string(2)?,
-            process: d
-                .object::<crate::v1_8_0::objects::Process>(3)?
-                .map(Box::new),
-            run_mode_ids: d
-                .int32_list(4)?
-                .map(|v| v.into_iter().map(StartupItemRunModeIds::from_id).collect()),
-            run_modes: d.string_list(5)?,
-            run_state: d.string(6)?,
-            run_state_id: d.int32(7)?.map(StartupItemRunStateId::from_id),
-            start_type: d.string(8)?,
-            start_type_id: d.int32(9)?.map(StartupItemStartTypeId::from_id),
-            type_: d.string(10)?,
-            type_id: d.int32(11)?.map(StartupItemTypeId::from_id),
-            win_service: d
-                .object::<crate::v1_8_0::objects::WinWinService>(12)?
-                .map(Box::new),
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.boxed_object_into::<crate::v1_8_0::objects::KernelDriver>(0, &mut self.driver)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Job>(1, &mut self.job)?;
+        d.string_into(2, &mut self.name)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Process>(3, &mut self.process)?;
+        self.run_mode_ids = d
+            .int32_list(4)?
+            .map(|v| v.into_iter().map(StartupItemRunModeIds::from_id).collect());
+        d.string_list_into(5, &mut self.run_modes)?;
+        d.string_into(6, &mut self.run_state)?;
+        self.run_state_id = d.int32(7)?.map(StartupItemRunStateId::from_id);
+        d.string_into(8, &mut self.start_type)?;
+        self.start_type_id = d.int32(9)?.map(StartupItemStartTypeId::from_id);
+        d.string_into(10, &mut self.type_)?;
+        self.type_id = d.int32(11)?.map(StartupItemTypeId::from_id);
+        d.boxed_object_into::<crate::v1_8_0::objects::WinWinService>(12, &mut self.win_service)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -71,17 +71,24 @@ impl crate::columnar::Columnar for Table {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            created_time: d.int64(0)?,
-            created_time_dt: d.datetime(1)?,
-            desc: d.string(2)?,
-            groups: d.object_list::<crate::v1_8_0::objects::Group>(3)?,
-            modified_time: d.int64(4)?,
-            modified_time_dt: d.datetime(5)?,
-            name: d.string(6)?,
-            size: d.int64(7)?,
-            uid: d.string(8)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.created_time = d.int64(0)?;
+        d.datetime_into(1, &mut self.created_time_dt)?;
+        d.string_into(2, &mut self.desc)?;
+        d.object_list_into::<crate::v1_8_0::objects::Group>(3, &mut self.groups)?;
+        self.modified_time = d.int64(4)?;
+        d.datetime_into(5, &mut self.modified_time_dt)?;
+        d.string_into(6, &mut self.name)?;
+        self.size = d.int64(7)?;
+        d.string_into(8, &mut self.uid)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -150,16 +150,23 @@ impl crate::columnar::Columnar for Ticket {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            src_url: d.string(0)?,
-            status: d.string(1)?,
-            status_details: d.string_list(2)?,
-            status_id: d.int32(3)?.map(TicketStatusId::from_id),
-            title: d.string(4)?,
-            type_: d.string(5)?,
-            type_id: d.int32(6)?.map(TicketTypeId::from_id),
-            uid: d.string(7)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.src_url)?;
+        d.string_into(1, &mut self.status)?;
+        d.string_list_into(2, &mut self.status_details)?;
+        self.status_id = d.int32(3)?.map(TicketStatusId::from_id);
+        d.string_into(4, &mut self.title)?;
+        d.string_into(5, &mut self.type_)?;
+        self.type_id = d.int32(6)?.map(TicketTypeId::from_id);
+        d.string_into(7, &mut self.uid)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -146,22 +146,29 @@ impl crate::columnar::Columnar for Timespan {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            duration: d.int64(0)?,
-            duration_days: d.int32(1)?,
-            duration_hours: d.int32(2)?,
-            duration_mins: d.int32(3)?,
-            duration_months: d.int32(4)?,
-            duration_secs: d.int32(5)?,
-            duration_weeks: d.int32(6)?,
-            duration_years: d.int32(7)?,
-            end_time: d.int64(8)?,
-            end_time_dt: d.datetime(9)?,
-            start_time: d.int64(10)?,
-            start_time_dt: d.datetime(11)?,
-            type_: d.string(12)?,
-            type_id: d.int32(13)?.map(TimespanTypeId::from_id),
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.duration = d.int64(0)?;
+        self.duration_days = d.int32(1)?;
+        self.duration_hours = d.int32(2)?;
+        self.duration_mins = d.int32(3)?;
+        self.duration_months = d.int32(4)?;
+        self.duration_secs = d.int32(5)?;
+        self.duration_weeks = d.int32(6)?;
+        self.duration_years = d.int32(7)?;
+        self.end_time = d.int64(8)?;
+        d.datetime_into(9, &mut self.end_time_dt)?;
+        self.start_time = d.int64(10)?;
+        d.datetime_into(11, &mut self.start_time_dt)?;
+        d.string_into(12, &mut self.type_)?;
+        self.type_id = d.int32(13)?.map(TimespanTypeId::from_id);
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -134,21 +134,28 @@ impl crate::columnar::Columnar for Token {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            created_time: d.int64(0)?,
-            created_time_dt: d.datetime(1)?,
-            expiration_time: d.int64(2)?,
-            expiration_time_dt: d.datetime(3)?,
-            is_renewable: d.bool(4)?,
-            modified_time: d.int64(5)?,
-            modified_time_dt: d.datetime(6)?,
-            name: d.string(7)?,
-            tenant_uid: d.string(8)?,
-            type_: d.string(9)?,
-            type_id: d.int32(10)?.map(TokenTypeId::from_id),
-            uid: d.string(11)?,
-            zone: d.string(12)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.created_time = d.int64(0)?;
+        d.datetime_into(1, &mut self.created_time_dt)?;
+        self.expiration_time = d.int64(2)?;
+        d.datetime_into(3, &mut self.expiration_time_dt)?;
+        self.is_renewable = d.bool(4)?;
+        self.modified_time = d.int64(5)?;
+        d.datetime_into(6, &mut self.modified_time_dt)?;
+        d.string_into(7, &mut self.name)?;
+        d.string_into(8, &mut self.tenant_uid)?;
+        d.string_into(9, &mut self.type_)?;
+        self.type_id = d.int32(10)?.map(TokenTypeId::from_id);
+        d.string_into(11, &mut self.uid)?;
+        d.string_into(12, &mut self.zone)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

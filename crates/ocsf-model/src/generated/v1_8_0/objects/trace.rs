@@ -72,19 +72,24 @@ impl crate::columnar::Columnar for Trace {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            duration: d.int64(0)?,
-            end_time: d.int64(1)?,
-            end_time_dt: d.datetime(2)?,
-            flags: d.string_list(3)?,
-            service: d
-                .object::<crate::v1_8_0::objects::Service>(4)?
-                .map(Box::new),
-            span: d.object::<crate::v1_8_0::objects::Span>(5)?.map(Box::new),
-            start_time: d.int64(6)?,
-            start_time_dt: d.datetime(7)?,
-            uid: d.string(8)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.duration = d.int64(0)?;
+        self.end_time = d.int64(1)?;
+        d.datetime_into(2, &mut self.end_time_dt)?;
+        d.string_list_into(3, &mut self.flags)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Service>(4, &mut self.service)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Span>(5, &mut self.span)?;
+        self.start_time = d.int64(6)?;
+        d.datetime_into(7, &mut self.start_time_dt)?;
+        d.string_into(8, &mut self.uid)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -54,13 +54,20 @@ impl crate::columnar::Columnar for Trait {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            category: d.string(0)?,
-            name: d.string(1)?,
-            type_: d.string(2)?,
-            uid: d.string(3)?,
-            values: d.string_list(4)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.category)?;
+        d.string_into(1, &mut self.name)?;
+        d.string_into(2, &mut self.type_)?;
+        d.string_into(3, &mut self.uid)?;
+        d.string_list_into(4, &mut self.values)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -63,17 +63,22 @@ impl crate::columnar::Columnar for TransformationInfo {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            lang: d.string(0)?,
-            name: d.string(1)?,
-            product: d
-                .object::<crate::v1_8_0::objects::Product>(2)?
-                .map(Box::new),
-            time: d.int64(3)?,
-            time_dt: d.datetime(4)?,
-            uid: d.string(5)?,
-            url_string: d.string(6)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.lang)?;
+        d.string_into(1, &mut self.name)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Product>(2, &mut self.product)?;
+        self.time = d.int64(3)?;
+        d.datetime_into(4, &mut self.time_dt)?;
+        d.string_into(5, &mut self.uid)?;
+        d.string_into(6, &mut self.url_string)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

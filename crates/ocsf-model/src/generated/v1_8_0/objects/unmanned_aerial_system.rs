@@ -159,26 +159,29 @@ impl crate::columnar::Columnar for UnmannedAerialSystem {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            hw_info: d
-                .object::<crate::v1_8_0::objects::DeviceHwInfo>(0)?
-                .map(Box::new),
-            location: d
-                .object::<crate::v1_8_0::objects::Location>(1)?
-                .map(Box::new),
-            model: d.string(2)?,
-            name: d.string(3)?,
-            serial_number: d.string(4)?,
-            speed: d.string(5)?,
-            speed_accuracy: d.string(6)?,
-            track_direction: d.string(7)?,
-            type_: d.string(8)?,
-            type_id: d.int32(9)?.map(UnmannedAerialSystemTypeId::from_id),
-            uid: d.string(10)?,
-            uid_alt: d.string(11)?,
-            uuid: d.string(12)?,
-            vertical_speed: d.string(13)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.boxed_object_into::<crate::v1_8_0::objects::DeviceHwInfo>(0, &mut self.hw_info)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Location>(1, &mut self.location)?;
+        d.string_into(2, &mut self.model)?;
+        d.string_into(3, &mut self.name)?;
+        d.string_into(4, &mut self.serial_number)?;
+        d.string_into(5, &mut self.speed)?;
+        d.string_into(6, &mut self.speed_accuracy)?;
+        d.string_into(7, &mut self.track_direction)?;
+        d.string_into(8, &mut self.type_)?;
+        self.type_id = d.int32(9)?.map(UnmannedAerialSystemTypeId::from_id);
+        d.string_into(10, &mut self.uid)?;
+        d.string_into(11, &mut self.uid_alt)?;
+        d.string_into(12, &mut self.uuid)?;
+        d.string_into(13, &mut self.vertical_speed)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

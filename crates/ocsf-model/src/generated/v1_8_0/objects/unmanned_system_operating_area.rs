@@ -192,37 +192,44 @@ impl crate::columnar::Columnar for UnmannedSystemOperatingArea {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            aerial_height: d.string(0)?,
-            altitude_ceiling: d.string(1)?,
-            altitude_floor: d.string(2)?,
-            city: d.string(3)?,
-            continent: d.string(4)?,
-            coordinates: d.float_list(5)?,
-            count: d.int32(6)?,
-            country: d.string(7)?,
-            desc: d.string(8)?,
-            end_time: d.int64(9)?,
-            end_time_dt: d.datetime(10)?,
-            geodetic_altitude: d.string(11)?,
-            geodetic_vertical_accuracy: d.string(12)?,
-            geohash: d.string(13)?,
-            horizontal_accuracy: d.string(14)?,
-            is_on_premises: d.bool(15)?,
-            isp: d.string(16)?,
-            lat: d.float(17)?,
-            locations: d.object_list::<crate::v1_8_0::objects::Location>(18)?,
-            long: d.float(19)?,
-            postal_code: d.string(20)?,
-            pressure_altitude: d.string(21)?,
-            provider: d.string(22)?,
-            radius: d.string(23)?,
-            region: d.string(24)?,
-            start_time: d.int64(25)?,
-            start_time_dt: d.datetime(26)?,
-            type_: d.string(27)?,
-            type_id: d.int32(28)?.map(UnmannedSystemOperatingAreaTypeId::from_id),
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.aerial_height)?;
+        d.string_into(1, &mut self.altitude_ceiling)?;
+        d.string_into(2, &mut self.altitude_floor)?;
+        d.string_into(3, &mut self.city)?;
+        d.string_into(4, &mut self.continent)?;
+        self.coordinates = d.float_list(5)?;
+        self.count = d.int32(6)?;
+        d.string_into(7, &mut self.country)?;
+        d.string_into(8, &mut self.desc)?;
+        self.end_time = d.int64(9)?;
+        d.datetime_into(10, &mut self.end_time_dt)?;
+        d.string_into(11, &mut self.geodetic_altitude)?;
+        d.string_into(12, &mut self.geodetic_vertical_accuracy)?;
+        d.string_into(13, &mut self.geohash)?;
+        d.string_into(14, &mut self.horizontal_accuracy)?;
+        self.is_on_premises = d.bool(15)?;
+        d.string_into(16, &mut self.isp)?;
+        self.lat = d.float(17)?;
+        d.object_list_into::<crate::v1_8_0::objects::Location>(18, &mut self.locations)?;
+        self.long = d.float(19)?;
+        d.string_into(20, &mut self.postal_code)?;
+        d.string_into(21, &mut self.pressure_altitude)?;
+        d.string_into(22, &mut self.provider)?;
+        d.string_into(23, &mut self.radius)?;
+        d.string_into(24, &mut self.region)?;
+        self.start_time = d.int64(25)?;
+        d.datetime_into(26, &mut self.start_time_dt)?;
+        d.string_into(27, &mut self.type_)?;
+        self.type_id = d.int32(28)?.map(UnmannedSystemOperatingAreaTypeId::from_id);
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

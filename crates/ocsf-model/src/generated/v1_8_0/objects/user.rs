@@ -173,36 +173,39 @@ impl crate::columnar::Columnar for User {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            account: d
-                .object::<crate::v1_8_0::objects::Account>(0)?
-                .map(Box::new),
-            credential_uid: d.string(1)?,
-            display_name: d.string(2)?,
-            domain: d.string(3)?,
-            email_addr: d.string(4)?,
-            forward_addr: d.string(5)?,
-            full_name: d.string(6)?,
-            groups: d.object_list::<crate::v1_8_0::objects::Group>(7)?,
-            has_mfa: d.bool(8)?,
-            ldap_person: d
-                .object::<crate::v1_8_0::objects::LdapPerson>(9)?
-                .map(Box::new),
-            name: d.string(10)?,
-            org: d
-                .object::<crate::v1_8_0::objects::Organization>(11)?
-                .map(Box::new),
-            phone_number: d.string(12)?,
-            programmatic_credentials: d
-                .object_list::<crate::v1_8_0::objects::ProgrammaticCredential>(13)?,
-            risk_level: d.string(14)?,
-            risk_level_id: d.int32(15)?.map(crate::v1_8_0::enums::RiskLevelId::from_id),
-            risk_score: d.int32(16)?,
-            type_: d.string(17)?,
-            type_id: d.int32(18)?.map(UserTypeId::from_id),
-            uid: d.string(19)?,
-            uid_alt: d.string(20)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.boxed_object_into::<crate::v1_8_0::objects::Account>(0, &mut self.account)?;
+        d.string_into(1, &mut self.credential_uid)?;
+        d.string_into(2, &mut self.display_name)?;
+        d.string_into(3, &mut self.domain)?;
+        d.string_into(4, &mut self.email_addr)?;
+        d.string_into(5, &mut self.forward_addr)?;
+        d.string_into(6, &mut self.full_name)?;
+        d.object_list_into::<crate::v1_8_0::objects::Group>(7, &mut self.groups)?;
+        self.has_mfa = d.bool(8)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::LdapPerson>(9, &mut self.ldap_person)?;
+        d.string_into(10, &mut self.name)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::Organization>(11, &mut self.org)?;
+        d.string_into(12, &mut self.phone_number)?;
+        d.object_list_into::<crate::v1_8_0::objects::ProgrammaticCredential>(
+            13,
+            &mut self.programmatic_credentials,
+        )?;
+        d.string_into(14, &mut self.risk_level)?;
+        self.risk_level_id = d.int32(15)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
+        self.risk_score = d.int32(16)?;
+        d.string_into(17, &mut self.type_)?;
+        self.type_id = d.int32(18)?.map(UserTypeId::from_id);
+        d.string_into(19, &mut self.uid)?;
+        d.string_into(20, &mut self.uid_alt)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

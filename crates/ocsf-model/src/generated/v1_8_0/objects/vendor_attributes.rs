@@ -51,10 +51,17 @@ impl crate::columnar::Columnar for VendorAttributes {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            severity: d.string(0)?,
-            severity_id: d.int32(1)?.map(crate::v1_8_0::enums::SeverityId::from_id),
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.severity)?;
+        self.severity_id = d.int32(1)?.map(crate::v1_8_0::enums::SeverityId::from_id);
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -138,28 +138,36 @@ impl crate::columnar::Columnar for Whois {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            autonomous_system: d
-                .object::<crate::v1_8_0::objects::AutonomousSystem>(0)?
-                .map(Box::new),
-            created_time: d.int64(1)?,
-            created_time_dt: d.datetime(2)?,
-            dnssec_status: d.string(3)?,
-            dnssec_status_id: d.int32(4)?.map(WhoisDnssecStatusId::from_id),
-            domain: d.string(5)?,
-            domain_contacts: d.object_list::<crate::v1_8_0::objects::DomainContact>(6)?,
-            email_addr: d.string(7)?,
-            isp: d.string(8)?,
-            isp_org: d.string(9)?,
-            last_seen_time: d.int64(10)?,
-            last_seen_time_dt: d.datetime(11)?,
-            name_servers: d.string_list(12)?,
-            phone_number: d.string(13)?,
-            registrar: d.string(14)?,
-            status: d.string(15)?,
-            subdomains: d.string_list(16)?,
-            subnet: d.string(17)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.boxed_object_into::<crate::v1_8_0::objects::AutonomousSystem>(
+            0,
+            &mut self.autonomous_system,
+        )?;
+        self.created_time = d.int64(1)?;
+        d.datetime_into(2, &mut self.created_time_dt)?;
+        d.string_into(3, &mut self.dnssec_status)?;
+        self.dnssec_status_id = d.int32(4)?.map(WhoisDnssecStatusId::from_id);
+        d.string_into(5, &mut self.domain)?;
+        d.object_list_into::<crate::v1_8_0::objects::DomainContact>(6, &mut self.domain_contacts)?;
+        d.string_into(7, &mut self.email_addr)?;
+        d.string_into(8, &mut self.isp)?;
+        d.string_into(9, &mut self.isp_org)?;
+        self.last_seen_time = d.int64(10)?;
+        d.datetime_into(11, &mut self.last_seen_time_dt)?;
+        d.string_list_into(12, &mut self.name_servers)?;
+        d.string_into(13, &mut self.phone_number)?;
+        d.string_into(14, &mut self.registrar)?;
+        d.string_into(15, &mut self.status)?;
+        d.string_list_into(16, &mut self.subdomains)?;
+        d.string_into(17, &mut self.subnet)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -147,21 +147,28 @@ impl crate::columnar::Columnar for WinRegValue {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            data: d.json(0)?,
-            is_default: d.bool(1)?,
-            is_system: d.bool(2)?,
-            modified_time: d.int64(3)?,
-            modified_time_dt: d.datetime(4)?,
-            name: d.string(5)?,
-            path: d.string(6)?,
-            reg_binary_data: d.string(7)?,
-            reg_integer_data: d.int64(8)?,
-            reg_string_data: d.string(9)?,
-            reg_string_list_data: d.string_list(10)?,
-            type_: d.string(11)?,
-            type_id: d.int32(12)?.map(WinRegValueTypeId::from_id),
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.data = d.json(0)?;
+        self.is_default = d.bool(1)?;
+        self.is_system = d.bool(2)?;
+        self.modified_time = d.int64(3)?;
+        d.datetime_into(4, &mut self.modified_time_dt)?;
+        d.string_into(5, &mut self.name)?;
+        d.string_into(6, &mut self.path)?;
+        d.string_into(7, &mut self.reg_binary_data)?;
+        self.reg_integer_data = d.int64(8)?;
+        d.string_into(9, &mut self.reg_string_data)?;
+        d.string_list_into(10, &mut self.reg_string_list_data)?;
+        d.string_into(11, &mut self.type_)?;
+        self.type_id = d.int32(12)?.map(WinRegValueTypeId::from_id);
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -263,26 +263,37 @@ impl crate::columnar::Columnar for WinWinResource {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            created_time: d.int64(0)?,
-            created_time_dt: d.datetime(1)?,
-            data: d.json(2)?,
-            data_classification: d
-                .object::<crate::v1_8_0::objects::DataClassification>(3)?
-                .map(Box::new),
-            data_classifications: d.object_list::<crate::v1_8_0::objects::DataClassification>(4)?,
-            details: d.string(5)?,
-            labels: d.string_list(6)?,
-            modified_time: d.int64(7)?,
-            modified_time_dt: d.datetime(8)?,
-            name: d.string(9)?,
-            svc_name: d.string(10)?,
-            tags: d.object_list::<crate::v1_8_0::objects::KeyValueObject>(11)?,
-            type_: d.string(12)?,
-            type_id: d.int32(13)?.map(WinWinResourceTypeId::from_id),
-            uid: d.string(14)?,
-            uid_alt: d.string(15)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        self.created_time = d.int64(0)?;
+        d.datetime_into(1, &mut self.created_time_dt)?;
+        self.data = d.json(2)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::DataClassification>(
+            3,
+            &mut self.data_classification,
+        )?;
+        d.object_list_into::<crate::v1_8_0::objects::DataClassification>(
+            4,
+            &mut self.data_classifications,
+        )?;
+        d.string_into(5, &mut self.details)?;
+        d.string_list_into(6, &mut self.labels)?;
+        self.modified_time = d.int64(7)?;
+        d.datetime_into(8, &mut self.modified_time_dt)?;
+        d.string_into(9, &mut self.name)?;
+        d.string_into(10, &mut self.svc_name)?;
+        d.object_list_into::<crate::v1_8_0::objects::KeyValueObject>(11, &mut self.tags)?;
+        d.string_into(12, &mut self.type_)?;
+        self.type_id = d.int32(13)?.map(WinWinResourceTypeId::from_id);
+        d.string_into(14, &mut self.uid)?;
+        d.string_into(15, &mut self.uid_alt)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }

@@ -277,32 +277,37 @@ impl crate::columnar::Columnar for WinWinService {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            cmd_line: d.string(0)?,
-            hosting_process: d
-                .object::<crate::v1_8_0::objects::ProcessEntity>(1)?
-                .map(Box::new),
-            labels: d.string_list(2)?,
-            load_order_group: d.string(3)?,
-            name: d.string(4)?,
-            service_category: d.string(5)?,
-            service_category_id: d.int32(6)?.map(WinWinServiceServiceCategoryId::from_id),
-            service_dependencies: d.string_list(7)?,
-            service_dll_file: d.object::<crate::v1_8_0::objects::File>(8)?.map(Box::new),
-            service_error_control: d.string(9)?,
-            service_error_control_id: d
-                .int32(10)?
-                .map(WinWinServiceServiceErrorControlId::from_id),
-            service_file: d.object::<crate::v1_8_0::objects::File>(11)?.map(Box::new),
-            service_start_name: d.string(12)?,
-            service_start_type: d.string(13)?,
-            service_start_type_id: d.int32(14)?.map(WinWinServiceServiceStartTypeId::from_id),
-            service_type: d.string(15)?,
-            service_type_id: d.int32(16)?.map(WinWinServiceServiceTypeId::from_id),
-            tags: d.object_list::<crate::v1_8_0::objects::KeyValueObject>(17)?,
-            uid: d.string(18)?,
-            version: d.string(19)?,
-            unknown: d.unknown()?,
-        })
+        let mut value = Self::default();
+        value.decode_into(d)?;
+        Ok(value)
+    }
+    fn decode_into(
+        &mut self,
+        d: &crate::columnar::RowDecoder<'_>,
+    ) -> Result<(), crate::columnar::ColumnarError> {
+        d.string_into(0, &mut self.cmd_line)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::ProcessEntity>(1, &mut self.hosting_process)?;
+        d.string_list_into(2, &mut self.labels)?;
+        d.string_into(3, &mut self.load_order_group)?;
+        d.string_into(4, &mut self.name)?;
+        d.string_into(5, &mut self.service_category)?;
+        self.service_category_id = d.int32(6)?.map(WinWinServiceServiceCategoryId::from_id);
+        d.string_list_into(7, &mut self.service_dependencies)?;
+        d.boxed_object_into::<crate::v1_8_0::objects::File>(8, &mut self.service_dll_file)?;
+        d.string_into(9, &mut self.service_error_control)?;
+        self.service_error_control_id = d
+            .int32(10)?
+            .map(WinWinServiceServiceErrorControlId::from_id);
+        d.boxed_object_into::<crate::v1_8_0::objects::File>(11, &mut self.service_file)?;
+        d.string_into(12, &mut self.service_start_name)?;
+        d.string_into(13, &mut self.service_start_type)?;
+        self.service_start_type_id = d.int32(14)?.map(WinWinServiceServiceStartTypeId::from_id);
+        d.string_into(15, &mut self.service_type)?;
+        self.service_type_id = d.int32(16)?.map(WinWinServiceServiceTypeId::from_id);
+        d.object_list_into::<crate::v1_8_0::objects::KeyValueObject>(17, &mut self.tags)?;
+        d.string_into(18, &mut self.uid)?;
+        d.string_into(19, &mut self.version)?;
+        d.unknown_into(&mut self.unknown)?;
+        Ok(())
     }
 }
