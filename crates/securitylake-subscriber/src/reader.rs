@@ -609,10 +609,8 @@ pub struct TypedBatches<E> {
 
 impl<E: OcsfEvent> TypedBatches<E> {
     /// Replaces the contents of `events` with the next batch's rows, reusing
-    /// the events already there
-    /// ([`decode_batch_reusing`](ocsf_model::columnar::decode_batch_reusing)).
-    /// Returns `false`, leaving `events` as it was, once the object has no
-    /// more rows.
+    /// the events already there ([`decode_batch_reusing`]). Returns `false`,
+    /// leaving `events` as it was, once the object has no more rows.
     pub async fn next_into(&mut self, events: &mut Vec<E>) -> Result<bool> {
         match self.batches.next().await {
             None => Ok(false),
