@@ -19,6 +19,9 @@ use parquet::basic::{Compression, Type as PhysicalType, ZstdLevel};
 use parquet::file::metadata::{ColumnChunkMetaData, ParquetMetaDataReader};
 use parquet::schema::types::{SchemaDescriptor, Type as SchemaType};
 
+mod support;
+use support::fuzz_inputs;
+
 /// Counts the live bytes of this test binary. The limit turns a runaway allocation into an
 /// allocation failure (the process aborts, the test fails) instead of gigabytes of memory.
 #[global_allocator]
@@ -42,14 +45,27 @@ fn dictionary_page_without_values_is_an_error() {
     }
 }
 
-/// A 6 KB file whose dictionary page claims ~640 million values: the `parquet` crate sized the
+/// A file whose dictionary page claims ~640 million values: the `parquet` crate sized the
 /// dictionary from that claim (a 2.5 GB allocation). It must be rejected from its page headers,
 /// with memory bounded by the input.
 #[test]
 fn dictionary_page_claiming_huge_count_is_rejected_without_allocating() {
-    let bytes = include_bytes!("fixtures/fuzz/parquet_oom_dict_values.parquet");
+    let bytes = fuzz_inputs::dictionary_page_claiming_huge_count(
+        write_parquet(
+            &[event(
+                1_700_000_000_000,
+                "root",
+                "Accepted publickey for root",
+            )],
+            &ColumnarOptions::default(),
+        )
+        .expect("write"),
+    );
+    // Rejected by the page-header check, not later by the reader.
+    let rejected = validate_file(bytes.clone()).expect_err("the page header is refused");
+    assert!(rejected.to_string().contains("page header"), "{rejected}");
     let before = ALLOCATOR.allocated();
-    let result = read_parquet::<Authentication>(bytes.to_vec().into());
+    let result = read_parquet::<Authentication>(bytes.clone().into());
     // The peak of the whole binary since it started, less what was live before this read (the
     // other test of this binary reads a file of the same size).
     let peak = ALLOCATOR.max_allocated().saturating_sub(before);

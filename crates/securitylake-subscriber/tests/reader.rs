@@ -7,6 +7,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use common::*;
+
+// The fuzz findings, rebuilt from our own files by ocsf-model's regression tests' helper.
+#[path = "../../ocsf-model/tests/support/fuzz_inputs.rs"]
+mod fuzz_inputs;
 use futures::TryStreamExt;
 use ocsf_model::columnar::{ColumnarOptions, read_parquet, write_parquet};
 use ocsf_model::v1_1_0::events::{Authentication, NetworkActivity};
@@ -394,18 +398,19 @@ async fn native_rc2_samples_read_typed_by_key_detection() -> TestResult {
     Ok(())
 }
 
-/// The `parquet_decode` fuzz finding (a 6 KB file whose dictionary page claims ~640 million
-/// values, which made the `parquet` reader allocate 2.5 GB) is an invalid object here too: the
-/// fetched column chunks go through ocsf-model's page-header checks.
+/// The `parquet_decode` fuzz finding (a dictionary page that claims ~640 million values, which
+/// made the `parquet` reader allocate 2.5 GB) is an invalid object here too: the fetched column
+/// chunks go through ocsf-model's page-header checks.
 #[tokio::test]
 async fn page_header_claims_are_checked_before_decoding() -> TestResult {
-    let fixture = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../ocsf-model/tests/fixtures/fuzz/parquet_oom_dict_values.parquet");
+    let file = fuzz_inputs::dictionary_page_claiming_huge_count(write_parquet(
+        &auth_events(1),
+        &ColumnarOptions::default(),
+    )?);
     let dir = tempfile::tempdir()?;
     let lake: Arc<dyn ObjectStore> = Arc::new(LocalLake::new(dir.path()));
     let key = custom_key("fuzz.zstd.parquet");
-    lake.put(&key, std::fs::read(fixture)?.into(), PutOptions::new())
-        .await?;
+    lake.put(&key, file.into(), PutOptions::new()).await?;
     let object = ObjectRef::new("local", &key);
     let err = match ObjectReader::open(lake, &object).await {
         Err(err) => err,

@@ -33,13 +33,7 @@ pub fn decode_batch_into<E: Columnar>(
     batch: &RecordBatch,
     out: &mut Vec<E>,
 ) -> Result<(), ColumnarError> {
-    let array = StructArray::from(batch.clone());
-    let decoder = StructDecoder::new(E::schema_version(), E::item(), &array, String::new())?;
-    out.reserve(batch.num_rows());
-    for row in 0..batch.num_rows() {
-        out.push(E::decode(&RowDecoder { dec: &decoder, row })?);
-    }
-    Ok(())
+    decode_batch_at(batch, out, out.len()).map(|_| ())
 }
 
 /// Replaces the contents of `events` with the rows of `batch`, reusing the allocations of the
@@ -118,6 +112,44 @@ fn set_str(slot: &mut Option<String>, value: &str) {
             s.push_str(value);
         }
         None => *slot = Some(value.to_owned()),
+    }
+}
+
+/// Where a decoded object goes: `Option<T>` or `Option<Box<T>>` (a kept box is reused).
+trait ObjectSlot<T> {
+    fn clear(&mut self);
+    /// The object already there, or a default one put there.
+    fn get_or_default(&mut self) -> &mut T;
+    fn set(&mut self, value: Option<T>);
+}
+
+impl<T: Default> ObjectSlot<T> for Option<T> {
+    #[inline]
+    fn clear(&mut self) {
+        if self.is_some() {
+            *self = None;
+        }
+    }
+    fn get_or_default(&mut self) -> &mut T {
+        self.get_or_insert_with(T::default)
+    }
+    fn set(&mut self, value: Option<T>) {
+        *self = value;
+    }
+}
+
+impl<T: Default> ObjectSlot<T> for Option<Box<T>> {
+    #[inline]
+    fn clear(&mut self) {
+        if self.is_some() {
+            *self = None;
+        }
+    }
+    fn get_or_default(&mut self) -> &mut T {
+        self.get_or_insert_with(Box::default)
+    }
+    fn set(&mut self, value: Option<T>) {
+        *self = value.map(Box::new);
     }
 }
 
@@ -441,29 +473,9 @@ impl<'a> RowDecoder<'a> {
     /// A `datetime_t` attribute, as RFC 3339 text with milliseconds.
     #[inline]
     pub fn datetime(&self, index: usize) -> Result<Option<String>, ColumnarError> {
-        match self.column(index) {
-            None => Ok(None),
-            Some(r) => self.datetime_in(index, r),
-        }
-    }
-
-    fn datetime_in(
-        &self,
-        index: usize,
-        r: &'a Reader<'a>,
-    ) -> Result<Option<String>, ColumnarError> {
-        match r {
-            Reader::Ts(a, unit) => {
-                Ok(ts_ms_at(*a, *unit, self.row).map(crate::time::format_rfc3339_ms))
-            }
-            Reader::Int(a) => Ok(a
-                .at(self.row)
-                .map_err(|m| self.invalid(index, m))?
-                .map(crate::time::format_rfc3339_ms)),
-            Reader::Str(a) => Ok(a.at(self.row).map(String::from)),
-            Reader::Null => Ok(None),
-            other => Err(self.mismatch(index, other.array())),
-        }
+        let mut out = None;
+        self.datetime_into(index, &mut out)?;
+        Ok(out)
     }
 
     /// A `json_t` attribute. JSON text is parsed; text that is not JSON is kept as a string.
@@ -788,44 +800,7 @@ impl<'a> RowDecoder<'a> {
         index: usize,
         slot: &mut Option<T>,
     ) -> Result<(), ColumnarError> {
-        match self.column(index) {
-            None => {
-                if slot.is_some() {
-                    *slot = None;
-                }
-                Ok(())
-            }
-            Some(r) => self.object_into_column(index, r, slot),
-        }
-    }
-
-    #[inline(never)]
-    fn object_into_column<T: Columnar + DeserializeOwned + Default>(
-        &self,
-        index: usize,
-        r: &'a Reader<'a>,
-        slot: &mut Option<T>,
-    ) -> Result<(), ColumnarError> {
-        match r {
-            Reader::Null => *slot = None,
-            Reader::Struct(dec) => {
-                if dec.array.is_null(self.row) {
-                    *slot = None;
-                } else {
-                    let row = RowDecoder { dec, row: self.row };
-                    match slot {
-                        Some(v) => v.decode_into(&row)?,
-                        None => {
-                            let mut v = T::default();
-                            v.decode_into(&row)?;
-                            *slot = Some(v);
-                        }
-                    }
-                }
-            }
-            r => *slot = self.object_from(index, r, self.row)?,
-        }
-        Ok(())
+        self.slot_into::<T, _>(index, slot)
     }
 
     /// [`RowDecoder::object_into`] for a boxed object: the box is kept and its object
@@ -836,42 +811,43 @@ impl<'a> RowDecoder<'a> {
         index: usize,
         slot: &mut Option<Box<T>>,
     ) -> Result<(), ColumnarError> {
+        self.slot_into::<T, _>(index, slot)
+    }
+
+    #[inline(always)]
+    fn slot_into<T, S>(&self, index: usize, slot: &mut S) -> Result<(), ColumnarError>
+    where
+        T: Columnar + DeserializeOwned + Default,
+        S: ObjectSlot<T>,
+    {
+        // Most objects of a wide class are absent: that case stays inline at the call site.
         match self.column(index) {
             None => {
-                if slot.is_some() {
-                    *slot = None;
-                }
+                slot.clear();
                 Ok(())
             }
-            Some(r) => self.boxed_object_into_column(index, r, slot),
+            Some(r) => self.slot_into_column::<T, S>(index, r, slot),
         }
     }
 
     #[inline(never)]
-    fn boxed_object_into_column<T: Columnar + DeserializeOwned + Default>(
+    fn slot_into_column<T, S>(
         &self,
         index: usize,
         r: &'a Reader<'a>,
-        slot: &mut Option<Box<T>>,
-    ) -> Result<(), ColumnarError> {
+        slot: &mut S,
+    ) -> Result<(), ColumnarError>
+    where
+        T: Columnar + DeserializeOwned + Default,
+        S: ObjectSlot<T>,
+    {
         match r {
-            Reader::Null => *slot = None,
-            Reader::Struct(dec) => {
-                if dec.array.is_null(self.row) {
-                    *slot = None;
-                } else {
-                    let row = RowDecoder { dec, row: self.row };
-                    match slot {
-                        Some(v) => v.decode_into(&row)?,
-                        None => {
-                            let mut v = Box::<T>::default();
-                            v.decode_into(&row)?;
-                            *slot = Some(v);
-                        }
-                    }
-                }
+            Reader::Struct(dec) if !dec.array.is_null(self.row) => {
+                slot.get_or_default()
+                    .decode_into(&RowDecoder { dec, row: self.row })?;
             }
-            r => *slot = self.object_from(index, r, self.row)?.map(Box::new),
+            Reader::Struct(_) | Reader::Null => slot.clear(),
+            r => slot.set(self.object_from(index, r, self.row)?),
         }
         Ok(())
     }
