@@ -10,6 +10,7 @@ use ocsf_model::columnar::{
 };
 use ocsf_model::schema::{AttributeDef, EnumValues, ItemDef, Requirement, SchemaVersion};
 use ocsf_model::{ClassVisitor, OcsfEvent};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde_json::{Map, Value, json};
 
 /// Builds a JSON event of `class` from the tables: every attribute filled (`full`) or only the
@@ -187,8 +188,24 @@ impl ClassVisitor for RoundTrip {
             E::CLASS_NAME
         );
 
-        let bytes = write_parquet(&events, &ColumnarOptions::default()).expect("parquet");
-        let mut from_file: Vec<E> = read_parquet(bytes.into()).expect("read parquet");
+        let bytes = bytes::Bytes::from(
+            write_parquet(&events, &ColumnarOptions::default()).expect("parquet"),
+        );
+        // `read_parquet` reads strings as views; every column read with the plain Arrow types
+        // decodes to the same events.
+        let plain: Vec<E> = ParquetRecordBatchReaderBuilder::try_new(bytes.clone())
+            .expect("footer")
+            .build()
+            .expect("reader")
+            .flat_map(|b| decode_batch::<E>(&b.expect("batch")).expect("decode"))
+            .collect();
+        let mut from_file: Vec<E> = read_parquet(bytes).expect("read parquet");
+        assert_eq!(
+            from_file,
+            plain,
+            "{}: views and plain strings",
+            E::CLASS_NAME
+        );
         // The file is sorted by time; both events share one time, so the order is kept.
         from_file.sort_by_key(|e| serde_json::to_string(e).map(|s| s.len()).unwrap_or(0));
         let mut expected = events;
@@ -381,6 +398,58 @@ fn a_batch_of_another_class_is_refused() {
     let batch = encoder.finish().expect("batch");
     let err = decode_batch::<NetworkActivity>(&batch).expect_err("another class");
     assert!(err.to_string().contains("class_uid 3002"), "{err}");
+}
+
+#[test]
+fn strings_are_read_as_views_in_structs_and_lists_but_not_maps() {
+    use bytes::Bytes;
+    use ocsf_model::columnar::string_views;
+    use ocsf_model::v1_1_0::events::{Authentication, AuthenticationActivityId, SeverityId};
+    use ocsf_model::v1_1_0::objects::{Metadata, Product, User};
+    use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
+
+    let mut metadata = Metadata::new(Product::default(), "1.1.0".into());
+    metadata.labels = Some(vec!["a".into(), "b".into()]);
+    let mut event = Authentication::new(
+        AuthenticationActivityId::Logon,
+        metadata,
+        SeverityId::Low,
+        1_000,
+        User::default(),
+    );
+    event.unmapped = Some(serde_json::from_value(json!({"k": "v"})).expect("map"));
+    let bytes = Bytes::from(write_parquet(&[event], &ColumnarOptions::default()).expect("write"));
+    let plain = ArrowReaderMetadata::load(&bytes, ArrowReaderOptions::new()).expect("footer");
+    let viewed = string_views(plain.clone());
+    let field = |m: &ArrowReaderMetadata, name: &str| {
+        m.schema()
+            .field_with_name(name)
+            .expect("column")
+            .data_type()
+            .clone()
+    };
+    assert_eq!(field(&plain, "message"), DataType::Utf8);
+    assert_eq!(field(&viewed, "message"), DataType::Utf8View);
+    let DataType::Struct(meta) = field(&viewed, "metadata") else {
+        panic!("metadata is a struct")
+    };
+    let labels = meta.find("labels").expect("labels").1;
+    let DataType::List(item) = labels.data_type() else {
+        panic!("labels is a list")
+    };
+    assert_eq!(item.data_type(), &DataType::Utf8View);
+    let product = meta.find("product").expect("product").1;
+    let DataType::Struct(product) = product.data_type() else {
+        panic!("product is a struct")
+    };
+    assert_eq!(
+        product.find("name").expect("name").1.data_type(),
+        &DataType::Utf8View
+    );
+    // Map entries keep their declared types.
+    assert_eq!(field(&viewed, "unmapped"), field(&plain, "unmapped"));
+    // A schema without strings comes back unchanged.
+    assert_eq!(viewed.schema(), string_views(viewed.clone()).schema());
 }
 
 #[test]

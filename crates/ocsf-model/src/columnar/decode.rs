@@ -8,7 +8,7 @@ use arrow_array::types::{
 };
 use arrow_array::{
     Array, ArrayRef, GenericListArray, Int32Array, Int64Array, MapArray, RecordBatch, StringArray,
-    StructArray,
+    StringViewArray, StructArray,
 };
 use arrow_schema::{DataType, TimeUnit};
 use serde::de::DeserializeOwned;
@@ -158,6 +158,9 @@ pub(crate) struct StructDecoder<'a> {
     item: &'static ItemDef,
     path: String,
     columns: Vec<Option<Reader<'a>>>,
+    /// Bit `i` (for `i` < 128) is set when attribute `i` has a column with a value in this
+    /// batch: the absent attributes of a wide class cost one bit test each.
+    present: u128,
     extras: Vec<(&'a str, &'a dyn Array)>,
     array: &'a StructArray,
 }
@@ -212,10 +215,17 @@ impl<'a> StructDecoder<'a> {
                 Err(_) => extras.push((name, column)),
             }
         }
+        let present = columns
+            .iter()
+            .take(128)
+            .enumerate()
+            .filter(|(_, c)| !matches!(c, None | Some(Reader::Null)))
+            .fold(0u128, |bits, (i, _)| bits | (1u128 << i));
         Ok(StructDecoder {
             item,
             path,
             columns,
+            present,
             extras,
             array,
         })
@@ -243,7 +253,8 @@ fn reader<'a>(
         | DataType::UInt64 => Reader::Int(IntCol::Other(column)),
         DataType::Float32 | DataType::Float64 => Reader::Float(column),
         DataType::Boolean => Reader::Bool(column),
-        DataType::LargeUtf8 | DataType::Utf8View => Reader::Str(StrCol::Other(column)),
+        DataType::Utf8View => Reader::Str(StrCol::View(column.as_string_view())),
+        DataType::LargeUtf8 => Reader::Str(StrCol::Other(column)),
         DataType::Timestamp(unit, _) => Reader::Ts(column, *unit),
         DataType::Struct(_) => match object {
             Some(def) => Reader::Struct(Box::new(StructDecoder::new(
@@ -295,8 +306,13 @@ pub struct RowDecoder<'a> {
 }
 
 impl<'a> RowDecoder<'a> {
-    #[inline]
+    /// The reader of attribute `index`; `None` when the batch has no column for it, or (for the
+    /// first 128 attributes) a column without a value, which decodes the same way.
+    #[inline(always)]
     fn column(&self, index: usize) -> Option<&'a Reader<'a>> {
+        if index < 128 && self.dec.present & (1u128 << index) == 0 {
+            return None;
+        }
         self.dec.columns.get(index).and_then(Option::as_ref)
     }
 
@@ -763,23 +779,42 @@ impl<'a> RowDecoder<'a> {
     }
 
     /// Like [`RowDecoder::datetime`], writing into `slot` and reusing its string.
+    #[inline(always)]
     pub fn datetime_into(
         &self,
         index: usize,
         slot: &mut Option<String>,
     ) -> Result<(), ColumnarError> {
-        let ms = match self.column(index) {
-            None | Some(Reader::Null) => None,
-            Some(Reader::Ts(a, unit)) => ts_ms_at(*a, *unit, self.row),
-            Some(Reader::Int(a)) => a.at(self.row).map_err(|m| self.invalid(index, m))?,
-            Some(Reader::Str(a)) => {
+        match self.column(index) {
+            None => {
+                if slot.is_some() {
+                    *slot = None;
+                }
+                Ok(())
+            }
+            Some(r) => self.datetime_into_column(index, r, slot),
+        }
+    }
+
+    #[inline(never)]
+    fn datetime_into_column(
+        &self,
+        index: usize,
+        r: &'a Reader<'a>,
+        slot: &mut Option<String>,
+    ) -> Result<(), ColumnarError> {
+        let ms = match r {
+            Reader::Null => None,
+            Reader::Ts(a, unit) => ts_ms_at(*a, *unit, self.row),
+            Reader::Int(a) => a.at(self.row).map_err(|m| self.invalid(index, m))?,
+            Reader::Str(a) => {
                 match a.at(self.row) {
                     Some(s) => set_str(slot, s),
                     None => *slot = None,
                 }
                 return Ok(());
             }
-            Some(other) => return Err(self.mismatch(index, other.array())),
+            other => return Err(self.mismatch(index, other.array())),
         };
         match ms {
             Some(ms) => {
@@ -868,7 +903,23 @@ impl<'a> RowDecoder<'a> {
     }
 
     /// Like [`RowDecoder::object_list`], decoding into the objects already in the list.
+    #[inline(always)]
     pub fn object_list_into<T: Columnar + DeserializeOwned + Default>(
+        &self,
+        index: usize,
+        slot: &mut Option<Vec<T>>,
+    ) -> Result<(), ColumnarError> {
+        if self.column(index).is_none() {
+            if slot.is_some() {
+                *slot = None;
+            }
+            return Ok(());
+        }
+        self.object_list_into_column(index, slot)
+    }
+
+    #[inline(never)]
+    fn object_list_into_column<T: Columnar + DeserializeOwned + Default>(
         &self,
         index: usize,
         slot: &mut Option<Vec<T>>,
@@ -912,7 +963,23 @@ impl<'a> RowDecoder<'a> {
     }
 
     /// Like [`RowDecoder::string_list`], writing into the strings already in the list.
+    #[inline(always)]
     pub fn string_list_into(
+        &self,
+        index: usize,
+        slot: &mut Option<Vec<String>>,
+    ) -> Result<(), ColumnarError> {
+        if self.column(index).is_none() {
+            if slot.is_some() {
+                *slot = None;
+            }
+            return Ok(());
+        }
+        self.string_list_into_column(index, slot)
+    }
+
+    #[inline(never)]
+    fn string_list_into_column(
         &self,
         index: usize,
         slot: &mut Option<Vec<String>>,
@@ -1006,10 +1073,11 @@ impl<'a> IntCol<'a> {
     }
 }
 
-/// A string column, downcast once per batch for `Utf8`.
+/// A string column, downcast once per batch for `Utf8` and `Utf8View`.
 #[derive(Clone, Copy)]
 enum StrCol<'a> {
     Utf8(&'a StringArray),
+    View(&'a StringViewArray),
     Other(&'a dyn Array),
 }
 
@@ -1018,6 +1086,7 @@ impl<'a> StrCol<'a> {
     fn at(self, row: usize) -> Option<&'a str> {
         match self {
             StrCol::Utf8(a) => a.is_valid(row).then(|| a.value(row)),
+            StrCol::View(a) => a.is_valid(row).then(|| a.value(row)),
             StrCol::Other(a) => str_at(a, row),
         }
     }
@@ -1025,6 +1094,7 @@ impl<'a> StrCol<'a> {
     fn array(self) -> &'a dyn Array {
         match self {
             StrCol::Utf8(a) => a,
+            StrCol::View(a) => a,
             StrCol::Other(a) => a,
         }
     }

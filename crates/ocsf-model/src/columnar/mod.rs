@@ -55,7 +55,7 @@ pub use parquet_io::{
     MAX_DATA_PAGE_BYTES, MAX_ROW_GROUP_BYTES, read_parquet, read_parquet_into, write_parquet,
     writer_properties,
 };
-pub use projection::populated_columns;
+pub use projection::{populated_columns, string_views};
 
 use crate::schema::{ItemDef, SchemaVersion};
 

@@ -2,7 +2,9 @@
 
 use bytes::Bytes;
 use parquet::arrow::ArrowWriter;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
+};
 use parquet::arrow::arrow_writer::ArrowWriterOptions;
 use parquet::basic::{Compression, Encoding, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties, WriterVersion};
@@ -10,7 +12,8 @@ use parquet::schema::types::ColumnPath;
 
 use super::decode::decode_batch_at;
 use super::{
-    BatchEncoder, Columnar, ColumnarError, ColumnarOptions, populated_columns, validate_pages,
+    BatchEncoder, Columnar, ColumnarError, ColumnarOptions, populated_columns, string_views,
+    validate_pages,
 };
 use crate::OcsfEvent;
 
@@ -111,7 +114,8 @@ pub fn write_parquet<E: OcsfEvent + Columnar>(
 /// Reads every row of a Parquet file into typed events of one class (GZIP, SNAPPY and ZSTD
 /// pages; 2- and 3-level lists; see [`decode_batch`](super::decode_batch) for the tolerated differences).
 ///
-/// Only the columns that hold values are read ([`populated_columns`]).
+/// Only the columns that hold values are read ([`populated_columns`]), strings as views of
+/// their dictionary pages ([`string_views`]).
 ///
 /// A corrupt file is an error, never a panic, and never an allocation that the file's bytes
 /// cannot back: the sizes and counts in the page headers are checked first
@@ -180,9 +184,11 @@ fn read_parquet_unguarded<E: Columnar>(
     bytes: Bytes,
     events: &mut Vec<E>,
 ) -> Result<(), ColumnarError> {
-    let builder = ParquetRecordBatchReaderBuilder::try_new(bytes.clone())?;
+    let metadata = ArrowReaderMetadata::load(&bytes, ArrowReaderOptions::new())?;
     // The reader sizes buffers from the page headers' claims: check them against the bytes first.
-    validate_pages(builder.metadata(), &bytes)?;
+    validate_pages(metadata.metadata(), &bytes)?;
+    let builder =
+        ParquetRecordBatchReaderBuilder::new_with_metadata(bytes.clone(), string_views(metadata));
     let projection = populated_columns(builder.metadata());
     let rows = usize::try_from(builder.metadata().file_metadata().num_rows()).unwrap_or(0);
     let reader = builder.with_projection(projection).build()?;

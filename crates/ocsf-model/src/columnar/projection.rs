@@ -15,7 +15,11 @@
 //! Without histograms the reach of an empty leaf is unknown and witnesses are kept
 //! conservatively.
 
+use std::sync::Arc;
+
+use arrow_schema::{DataType, FieldRef, Fields, Schema};
 use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
 use parquet::basic::Repetition;
 use parquet::file::metadata::ParquetMetaData;
 use parquet::schema::types::Type;
@@ -139,5 +143,78 @@ fn collect_groups(node: &Type, parent_def: i16, next_leaf: &mut usize, out: &mut
             first_leaf,
             end_leaf: *next_leaf,
         });
+    }
+}
+
+/// `metadata` with every string column of the file read as Arrow `Utf8View` rather than `Utf8`.
+///
+/// A dictionary-encoded string column (the common case in Security Lake files: captions,
+/// product names, hosts and users repeat) then decodes into 16-byte views of the dictionary
+/// page, where `Utf8` copies every value into a new buffer. The decoders of this crate read
+/// `Utf8`, `LargeUtf8` and `Utf8View` alike, so the events are the same, and
+/// [`read_parquet`](super::read_parquet) reads this way. Strings inside `Map` columns
+/// (`unmapped`) keep their type. When the file's schema cannot be read with views (no string
+/// column, or a type the `parquet` crate does not convert), `metadata` is returned unchanged.
+///
+/// ```
+/// # #[cfg(feature = "v1_1_0")] {
+/// use arrow_schema::DataType;
+/// use bytes::Bytes;
+/// use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
+/// use ocsf_model::columnar::{ColumnarOptions, string_views, write_parquet};
+/// use ocsf_model::v1_1_0::events::{Authentication, AuthenticationActivityId, SeverityId};
+/// use ocsf_model::v1_1_0::objects::{Metadata, Product, User};
+///
+/// let event = Authentication::new(AuthenticationActivityId::Logon,
+///     Metadata::new(Product::default(), "1.1.0".into()), SeverityId::Low, 1_000, User::default());
+/// let bytes = Bytes::from(write_parquet(&[event], &ColumnarOptions::default())?);
+/// let metadata = string_views(ArrowReaderMetadata::load(&bytes, ArrowReaderOptions::new())?);
+/// let message = metadata.schema().field_with_name("message")?;
+/// assert_eq!(message.data_type(), &DataType::Utf8View);
+/// # }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn string_views(metadata: ArrowReaderMetadata) -> ArrowReaderMetadata {
+    let fields = metadata.schema().fields();
+    let mut changed = false;
+    let viewed: Vec<FieldRef> = fields
+        .iter()
+        .map(|f| match view_type(f.data_type()) {
+            Some(t) => {
+                changed = true;
+                Arc::new(f.as_ref().clone().with_data_type(t))
+            }
+            None => f.clone(),
+        })
+        .collect();
+    if !changed {
+        return metadata;
+    }
+    let schema = Schema::new_with_metadata(viewed, metadata.schema().metadata().clone());
+    let options = ArrowReaderOptions::new().with_schema(Arc::new(schema));
+    ArrowReaderMetadata::try_new(metadata.metadata().clone(), options).unwrap_or(metadata)
+}
+
+/// The type of `t` with its strings as views (outside maps); `None` when nothing changes.
+fn view_type(t: &DataType) -> Option<DataType> {
+    let field = |f: &FieldRef| {
+        view_type(f.data_type()).map(|t| Arc::new(f.as_ref().clone().with_data_type(t)))
+    };
+    match t {
+        DataType::Utf8 | DataType::LargeUtf8 => Some(DataType::Utf8View),
+        DataType::List(item) => field(item).map(DataType::List),
+        DataType::LargeList(item) => field(item).map(DataType::LargeList),
+        DataType::Struct(children) => {
+            let viewed: Vec<Option<FieldRef>> = children.iter().map(field).collect();
+            viewed.iter().any(Option::is_some).then(|| {
+                let fields: Fields = children
+                    .iter()
+                    .zip(viewed)
+                    .map(|(f, v)| v.unwrap_or_else(|| f.clone()))
+                    .collect();
+                DataType::Struct(fields)
+            })
+        }
+        _ => None,
     }
 }
