@@ -112,7 +112,7 @@ def table(m: dict) -> str:
         )
     lw = s["limit-write"]
     out.append(
-        f"| encode only: ours typed -> Parquet (`write_parquet`, same process as the limit) | "
+        f"| encode only: ours typed -> Parquet (`BatchEncoder` + the same streaming writer, same process as the limit) | "
         f"{lw['events'] / max(lw['typed_seconds'], 1e-9):,.0f} | "
         f"{lw['log_bytes'] / 1e6 / max(lw['typed_seconds'], 1e-9):.1f} | "
         f"{lw['typed_seconds']:.3f} | | {lw['load_avg_1m']:.1f} |"

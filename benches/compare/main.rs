@@ -7,7 +7,8 @@
 //! compare ours-write <auth.log> <lake-dir>  log -> mapper -> Writer -> LocalLake
 //! compare ours-read <lake-dir>              lake Parquet -> typed events (subscriber reader)
 //! compare limit-write <auth.log> <out>      arrow-rs writing prebuilt RecordBatches,
-//!                                           next to typed -> Parquet of the same events
+//!                                           next to ours encoding the same typed events
+//!                                           (both streaming into one file)
 //! compare limit-read <file.parquet>         arrow-rs reading RecordBatches
 //! ```
 //!
@@ -32,7 +33,7 @@ use securitylake::core::store::{LocalLake, ObjectStore};
 use securitylake::mappers::target::v1_1_0::Mapped;
 use securitylake::mappers::{LinuxMapper, SourceConfig};
 use securitylake::model::columnar::{
-    BatchEncoder, ColumnarOptions, RecordBatch, populated_columns, write_parquet, writer_properties,
+    BatchEncoder, ColumnarOptions, RecordBatch, populated_columns, writer_properties,
 };
 use securitylake::model::v1_1_0::events::Authentication;
 use securitylake::source::{Writer, WriterConfig};
@@ -211,50 +212,60 @@ async fn ours_read(lake: &Path) -> Result<(), BoxError> {
     Ok(())
 }
 
-/// The limit of encoding: the log is mapped and each chunk of [`CHUNK`]
-/// events encoded to a `RecordBatch` untimed; then arrow-rs alone writes the
-/// batch (same writer properties as ours) into one file (timed, `seconds`),
-/// and, in the same process and chunk, our typed -> Parquet
-/// (`write_parquet`) encodes the same events (timed, `typed_seconds`).
+/// The limit of encoding: the log is mapped (untimed) and each chunk of
+/// [`CHUNK`] events is encoded by our `BatchEncoder` and written into one
+/// streaming file (timed, `typed_seconds`); arrow-rs alone then writes the
+/// same, now prebuilt, batch into another file with the same writer
+/// properties (timed, `seconds`).
 fn limit_write(log: &Path, out: &Path) -> Result<(), BoxError> {
     let options = ColumnarOptions::default();
     let mut encoder = BatchEncoder::<Authentication>::new(&options)?;
-    let writer_options = ArrowWriterOptions::new()
-        .with_properties(writer_properties())
-        .with_schema_root("authentication".to_owned())
-        .with_skip_arrow_metadata(true);
-    let mut file = ArrowWriter::try_new_with_options(
-        BufWriter::new(std::fs::File::create(out)?),
-        encoder.schema().clone(),
-        writer_options,
-    )?;
+    let writer_options = || {
+        ArrowWriterOptions::new()
+            .with_properties(writer_properties())
+            .with_schema_root("authentication".to_owned())
+            .with_skip_arrow_metadata(true)
+    };
+    let create = |path: &Path, encoder: &BatchEncoder<Authentication>| {
+        ArrowWriter::try_new_with_options(
+            BufWriter::new(std::fs::File::create(path)?),
+            encoder.schema().clone(),
+            writer_options(),
+        )
+    };
+    // Like for like: both sides stream every chunk into one file with the same writer
+    // properties. Ours encodes the typed events (`BatchEncoder`) and writes the batch; the
+    // limit writes the same batch, prebuilt, into its own file.
+    let typed_out = out.with_extension("typed.parquet");
+    let mut file = create(out, &encoder)?;
+    let mut typed_file = create(&typed_out, &encoder)?;
     let mut mapper = mapper();
     let mut reader = BufReader::with_capacity(1 << 20, std::fs::File::open(log)?);
     let mut line = String::with_capacity(256);
     let mut scratch = Vec::with_capacity(4);
     let mut events = Vec::with_capacity(CHUNK);
-    let (mut total, mut input_bytes, mut typed_bytes) = (0u64, 0u64, 0u64);
+    let (mut total, mut input_bytes) = (0u64, 0u64);
     let (mut limit_time, mut typed_time) = (Duration::ZERO, Duration::ZERO);
+    type File = ArrowWriter<BufWriter<std::fs::File>>;
     let mut flush = |events: &mut Vec<Authentication>,
                      encoder: &mut BatchEncoder<Authentication>,
-                     file: &mut ArrowWriter<BufWriter<std::fs::File>>|
+                     file: &mut File,
+                     typed_file: &mut File|
      -> Result<(), BoxError> {
         if events.is_empty() {
             return Ok(());
         }
         events.sort_by_key(|e| e.time);
+        let t = Instant::now();
         for e in events.iter() {
             encoder.append(e);
         }
         let batch: RecordBatch = encoder.finish()?;
+        typed_file.write(&batch)?;
+        typed_time += t.elapsed();
         let t = Instant::now();
         file.write(&batch)?;
         limit_time += t.elapsed();
-        drop(batch);
-        let t = Instant::now();
-        let bytes = write_parquet(events, &options)?;
-        typed_time += t.elapsed();
-        typed_bytes += bytes.len() as u64;
         total += events.len() as u64;
         events.clear();
         Ok(())
@@ -268,15 +279,19 @@ fn limit_write(log: &Path, out: &Path) -> Result<(), BoxError> {
         input_bytes += n as u64;
         map_line(&mut mapper, &line, &mut scratch, &mut events);
         if events.len() >= CHUNK {
-            flush(&mut events, &mut encoder, &mut file)?;
+            flush(&mut events, &mut encoder, &mut file, &mut typed_file)?;
         }
     }
-    flush(&mut events, &mut encoder, &mut file)?;
+    flush(&mut events, &mut encoder, &mut file, &mut typed_file)?;
     let t = Instant::now();
-    let mut inner = file.into_inner()?;
-    inner.flush()?;
+    file.into_inner()?.flush()?;
     limit_time += t.elapsed();
+    let t = Instant::now();
+    typed_file.into_inner()?.flush()?;
+    typed_time += t.elapsed();
     let output_bytes = std::fs::metadata(out)?.len();
+    let typed_bytes = std::fs::metadata(&typed_out)?.len();
+    std::fs::remove_file(&typed_out)?;
     println!(
         "{{\"step\":\"limit-write\",\"events\":{total},\"input_bytes\":{input_bytes},\
          \"output_bytes\":{output_bytes},\"seconds\":{:.6},\"typed_seconds\":{:.6},\

@@ -401,6 +401,59 @@ fn a_batch_of_another_class_is_refused() {
 }
 
 #[test]
+fn unmapped_maps_decode_in_place_like_fresh() {
+    use ocsf_model::v1_1_0::events::{Authentication, AuthenticationActivityId, SeverityId};
+    use ocsf_model::v1_1_0::objects::{Metadata, Product, User};
+
+    let event = |time: i64, unmapped: Value| {
+        let mut e = Authentication::new(
+            AuthenticationActivityId::Logon,
+            Metadata::new(Product::default(), "1.1.0".into()),
+            SeverityId::Low,
+            time,
+            User::default(),
+        );
+        e.unmapped = match unmapped {
+            Value::Object(m) => Some(m),
+            _ => None,
+        };
+        e
+    };
+    let events = [
+        event(1, json!({"a": "1", "b": "x"})),
+        event(2, json!({"a": "2", "b": null})),
+        event(3, json!({"b": "3", "a": "4"})),
+        event(4, json!({"a": "5"})),
+        event(5, json!({"a": 7, "b": {"n": true}})),
+        event(6, Value::Null),
+        event(7, json!({})),
+    ];
+    let mut encoder =
+        BatchEncoder::<Authentication>::new(&ColumnarOptions::default()).expect("encoder");
+    for e in &events {
+        encoder.append(e);
+    }
+    let batch = encoder.finish().expect("batch");
+    let fresh: Vec<Authentication> = decode_batch(&batch).expect("decode");
+    // Non-string values come back as their JSON text.
+    assert_eq!(
+        fresh[4].unmapped.as_ref().and_then(|m| m.get("a")),
+        Some(&json!("7"))
+    );
+    // Over events of one shape: same keys (in place), other order, fewer keys, none.
+    let mut reused = vec![fresh[0].clone(); events.len()];
+    decode_batch_reusing(&batch, &mut reused).expect("in place");
+    assert_eq!(reused, fresh);
+    // Over the same events: every row takes the in-place path.
+    decode_batch_reusing(&batch, &mut reused).expect("in place");
+    assert_eq!(reused, fresh);
+    // Over events without a map, and with maps of other shapes.
+    let mut reused: Vec<Authentication> = fresh.iter().rev().cloned().collect();
+    decode_batch_reusing(&batch, &mut reused).expect("in place");
+    assert_eq!(reused, fresh);
+}
+
+#[test]
 fn strings_are_read_as_views_in_structs_and_lists_but_not_maps() {
     use bytes::Bytes;
     use ocsf_model::columnar::string_views;

@@ -542,6 +542,71 @@ impl<'a> RowDecoder<'a> {
         }
     }
 
+    /// Like [`RowDecoder::map`], writing into `slot`. When the row of a Map column has the keys
+    /// already in the map, in the same order (a source's `unmapped` usually keeps its shape),
+    /// the values are overwritten in place and their strings reused.
+    #[inline(always)]
+    pub fn map_into(
+        &self,
+        index: usize,
+        slot: &mut Option<Map<String, Value>>,
+    ) -> Result<(), ColumnarError> {
+        match self.column(index) {
+            None => {
+                if slot.is_some() {
+                    *slot = None;
+                }
+                Ok(())
+            }
+            Some(r) => self.map_into_column(index, r, slot),
+        }
+    }
+
+    #[inline(never)]
+    fn map_into_column(
+        &self,
+        index: usize,
+        r: &'a Reader<'a>,
+        slot: &mut Option<Map<String, Value>>,
+    ) -> Result<(), ColumnarError> {
+        if let Reader::Map(m) = r
+            && let Some(out) = slot.as_mut()
+            && m.is_valid(self.row)
+            && let (Some(keys), Some(values)) = (
+                m.keys().as_string_opt::<i32>(),
+                m.values().as_string_opt::<i32>(),
+            )
+            && let (Some(&start), Some(&end)) = (
+                m.value_offsets().get(self.row),
+                m.value_offsets().get(self.row + 1),
+            )
+            && let (Ok(start), Ok(end)) = (usize::try_from(start), usize::try_from(end))
+            && start <= end
+            && end <= keys.len().min(values.len())
+        {
+            let same_keys = out.len() == end - start
+                && out
+                    .keys()
+                    .zip(start..end)
+                    .all(|(k, i)| keys.is_valid(i) && k == keys.value(i));
+            if same_keys {
+                for ((_, v), i) in out.iter_mut().zip(start..end) {
+                    if values.is_null(i) {
+                        *v = Value::Null;
+                    } else if let Value::String(s) = v {
+                        s.clear();
+                        s.push_str(values.value(i));
+                    } else {
+                        *v = Value::String(values.value(i).to_owned());
+                    }
+                }
+                return Ok(());
+            }
+        }
+        *slot = self.map_in(index, r)?;
+        Ok(())
+    }
+
     /// An object attribute: a struct column, or JSON text (beyond the recursion depth).
     #[inline]
     pub fn object<T: Columnar + DeserializeOwned>(

@@ -673,7 +673,7 @@ impl crate::columnar::Columnar for Authentication {
         self.timezone_offset = d.int32(43)?;
         d.string_into(44, &mut self.type_name)?;
         self.type_uid = d.required(45, d.int32(45)?)?;
-        self.unmapped = d.map(46)?;
+        d.map_into(46, &mut self.unmapped)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::User>(47, &mut self.user)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())

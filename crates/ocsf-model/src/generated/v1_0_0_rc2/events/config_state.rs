@@ -449,7 +449,7 @@ impl crate::columnar::Columnar for ConfigState {
         self.timezone_offset = d.int32(32)?;
         d.string_into(33, &mut self.type_name)?;
         self.type_uid = d.required(34, d.int32(34)?)?;
-        self.unmapped = d.map(35)?;
+        d.map_into(35, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())
     }

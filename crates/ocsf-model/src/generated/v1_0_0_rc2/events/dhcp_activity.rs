@@ -515,7 +515,7 @@ impl crate::columnar::Columnar for DhcpActivity {
         d.string_into(37, &mut self.transaction_uid)?;
         d.string_into(38, &mut self.type_name)?;
         self.type_uid = d.required(39, d.int32(39)?)?;
-        self.unmapped = d.map(40)?;
+        d.map_into(40, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())
     }

@@ -719,7 +719,7 @@ impl crate::columnar::Columnar for DnsActivity {
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::NetworkTraffic>(50, &mut self.traffic)?;
         d.string_into(51, &mut self.type_name)?;
         self.type_uid = d.required(52, d.int32(52)?)?;
-        self.unmapped = d.map(53)?;
+        d.map_into(53, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())
     }

@@ -605,7 +605,7 @@ impl crate::columnar::Columnar for EmailActivity {
         self.timezone_offset = d.int32(44)?;
         d.string_into(45, &mut self.type_name)?;
         self.type_uid = d.required(46, d.int32(46)?)?;
-        self.unmapped = d.map(47)?;
+        d.map_into(47, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())
     }

@@ -620,7 +620,7 @@ impl crate::columnar::Columnar for FtpActivity {
         d.string_into(48, &mut self.type_)?;
         d.string_into(49, &mut self.type_name)?;
         self.type_uid = d.required(50, d.int32(50)?)?;
-        self.unmapped = d.map(51)?;
+        d.map_into(51, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())
     }

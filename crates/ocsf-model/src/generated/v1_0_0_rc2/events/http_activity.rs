@@ -602,7 +602,7 @@ impl crate::columnar::Columnar for HttpActivity {
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::NetworkTraffic>(45, &mut self.traffic)?;
         d.string_into(46, &mut self.type_name)?;
         self.type_uid = d.required(47, d.int32(47)?)?;
-        self.unmapped = d.map(48)?;
+        d.map_into(48, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())
     }

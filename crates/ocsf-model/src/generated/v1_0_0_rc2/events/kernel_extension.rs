@@ -499,7 +499,7 @@ impl crate::columnar::Columnar for KernelExtension {
         self.timezone_offset = d.int32(36)?;
         d.string_into(37, &mut self.type_name)?;
         self.type_uid = d.required(38, d.int32(38)?)?;
-        self.unmapped = d.map(39)?;
+        d.map_into(39, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())
     }

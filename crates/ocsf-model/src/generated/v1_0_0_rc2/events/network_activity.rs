@@ -571,7 +571,7 @@ impl crate::columnar::Columnar for NetworkActivity {
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::NetworkTraffic>(42, &mut self.traffic)?;
         d.string_into(43, &mut self.type_name)?;
         self.type_uid = d.required(44, d.int32(44)?)?;
-        self.unmapped = d.map(45)?;
+        d.map_into(45, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())
     }

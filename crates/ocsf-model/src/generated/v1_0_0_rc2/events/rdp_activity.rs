@@ -626,7 +626,7 @@ impl crate::columnar::Columnar for RdpActivity {
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::NetworkTraffic>(49, &mut self.traffic)?;
         d.string_into(50, &mut self.type_name)?;
         self.type_uid = d.required(51, d.int32(51)?)?;
-        self.unmapped = d.map(52)?;
+        d.map_into(52, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())
     }

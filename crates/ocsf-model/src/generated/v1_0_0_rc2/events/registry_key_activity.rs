@@ -551,7 +551,7 @@ impl crate::columnar::Columnar for RegistryKeyActivity {
         self.timezone_offset = d.int32(40)?;
         d.string_into(41, &mut self.type_name)?;
         self.type_uid = d.required(42, d.int32(42)?)?;
-        self.unmapped = d.map(43)?;
+        d.map_into(43, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())
     }

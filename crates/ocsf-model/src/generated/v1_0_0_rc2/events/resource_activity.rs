@@ -495,7 +495,7 @@ impl crate::columnar::Columnar for ResourceActivity {
         self.timezone_offset = d.int32(35)?;
         d.string_into(36, &mut self.type_name)?;
         self.type_uid = d.required(37, d.int32(37)?)?;
-        self.unmapped = d.map(38)?;
+        d.map_into(38, &mut self.unmapped)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::WinResource>(39, &mut self.win_resource)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())

@@ -532,7 +532,7 @@ impl crate::columnar::Columnar for SecurityFinding {
         self.timezone_offset = d.int32(37)?;
         d.string_into(38, &mut self.type_name)?;
         self.type_uid = d.required(39, d.int32(39)?)?;
-        self.unmapped = d.map(40)?;
+        d.map_into(40, &mut self.unmapped)?;
         d.object_list_into::<crate::v1_0_0_rc2::objects::Vulnerability>(
             41,
             &mut self.vulnerabilities,

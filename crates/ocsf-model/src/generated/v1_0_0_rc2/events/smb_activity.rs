@@ -647,7 +647,7 @@ impl crate::columnar::Columnar for SmbActivity {
         d.string_into(52, &mut self.tree_uid)?;
         d.string_into(53, &mut self.type_name)?;
         self.type_uid = d.required(54, d.int32(54)?)?;
-        self.unmapped = d.map(55)?;
+        d.map_into(55, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())
     }

@@ -286,7 +286,7 @@ impl crate::columnar::Columnar for File {
         self.type_id = d.int32(26)?.map(FileTypeId::from_id);
         d.string_into(27, &mut self.uid)?;
         d.string_into(28, &mut self.version)?;
-        self.xattributes = d.map(29)?;
+        d.map_into(29, &mut self.xattributes)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())
     }

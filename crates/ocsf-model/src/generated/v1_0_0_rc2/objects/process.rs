@@ -182,7 +182,7 @@ impl crate::columnar::Columnar for Process {
         self.tid = d.int32(15)?;
         d.string_into(16, &mut self.uid)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::User>(17, &mut self.user)?;
-        self.xattributes = d.map(18)?;
+        d.map_into(18, &mut self.xattributes)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())
     }

@@ -481,7 +481,7 @@ impl crate::columnar::Columnar for AccountChange {
         self.timezone_offset = d.int32(32)?;
         d.string_into(33, &mut self.type_name)?;
         self.type_uid = d.required(34, d.int64(34)?)?;
-        self.unmapped = d.map(35)?;
+        d.map_into(35, &mut self.unmapped)?;
         d.boxed_object_into::<crate::v1_1_0::objects::User>(36, &mut self.user)?;
         d.boxed_object_into::<crate::v1_1_0::objects::User>(37, &mut self.user_result)?;
         d.unknown_into(&mut self.unknown)?;

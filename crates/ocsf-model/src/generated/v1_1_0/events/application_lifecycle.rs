@@ -431,7 +431,7 @@ impl crate::columnar::Columnar for ApplicationLifecycle {
         self.timezone_offset = d.int32(30)?;
         d.string_into(31, &mut self.type_name)?;
         self.type_uid = d.required(32, d.int64(32)?)?;
-        self.unmapped = d.map(33)?;
+        d.map_into(33, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())
     }

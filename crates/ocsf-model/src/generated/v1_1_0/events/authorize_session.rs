@@ -454,7 +454,7 @@ impl crate::columnar::Columnar for AuthorizeSession {
         self.timezone_offset = d.int32(33)?;
         d.string_into(34, &mut self.type_name)?;
         self.type_uid = d.required(35, d.int64(35)?)?;
-        self.unmapped = d.map(36)?;
+        d.map_into(36, &mut self.unmapped)?;
         d.boxed_object_into::<crate::v1_1_0::objects::User>(37, &mut self.user)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())

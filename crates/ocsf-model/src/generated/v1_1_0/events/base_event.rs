@@ -392,7 +392,7 @@ impl crate::columnar::Columnar for BaseEvent {
         self.timezone_offset = d.int32(27)?;
         d.string_into(28, &mut self.type_name)?;
         self.type_uid = d.required(29, d.int64(29)?)?;
-        self.unmapped = d.map(30)?;
+        d.map_into(30, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())
     }

@@ -535,7 +535,7 @@ impl crate::columnar::Columnar for DatastoreActivity {
         self.type_id = d.int32(37)?.map(DatastoreActivityTypeId::from_id);
         d.string_into(38, &mut self.type_name)?;
         self.type_uid = d.required(39, d.int64(39)?)?;
-        self.unmapped = d.map(40)?;
+        d.map_into(40, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())
     }

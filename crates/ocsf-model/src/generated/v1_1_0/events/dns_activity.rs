@@ -786,7 +786,7 @@ impl crate::columnar::Columnar for DnsActivity {
         d.boxed_object_into::<crate::v1_1_0::objects::NetworkTraffic>(59, &mut self.traffic)?;
         d.string_into(60, &mut self.type_name)?;
         self.type_uid = d.required(61, d.int64(61)?)?;
-        self.unmapped = d.map(62)?;
+        d.map_into(62, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())
     }

@@ -588,7 +588,7 @@ impl crate::columnar::Columnar for FileActivity {
         self.timezone_offset = d.int32(44)?;
         d.string_into(45, &mut self.type_name)?;
         self.type_uid = d.required(46, d.int64(46)?)?;
-        self.unmapped = d.map(47)?;
+        d.map_into(47, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())
     }

@@ -697,7 +697,7 @@ impl crate::columnar::Columnar for FtpActivity {
         d.string_into(57, &mut self.type_)?;
         d.string_into(58, &mut self.type_name)?;
         self.type_uid = d.required(59, d.int64(59)?)?;
-        self.unmapped = d.map(60)?;
+        d.map_into(60, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())
     }

@@ -691,7 +691,7 @@ impl crate::columnar::Columnar for HttpActivity {
         d.boxed_object_into::<crate::v1_1_0::objects::NetworkTraffic>(55, &mut self.traffic)?;
         d.string_into(56, &mut self.type_name)?;
         self.type_uid = d.required(57, d.int64(57)?)?;
-        self.unmapped = d.map(58)?;
+        d.map_into(58, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())
     }

@@ -661,7 +661,7 @@ impl crate::columnar::Columnar for IncidentFinding {
         self.timezone_offset = d.int32(43)?;
         d.string_into(44, &mut self.type_name)?;
         self.type_uid = d.required(45, d.int64(45)?)?;
-        self.unmapped = d.map(46)?;
+        d.map_into(46, &mut self.unmapped)?;
         d.string_into(47, &mut self.verdict)?;
         self.verdict_id = d.int32(48)?.map(IncidentFindingVerdictId::from_id);
         d.unknown_into(&mut self.unknown)?;

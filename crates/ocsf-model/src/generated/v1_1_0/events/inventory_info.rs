@@ -415,7 +415,7 @@ impl crate::columnar::Columnar for InventoryInfo {
         self.timezone_offset = d.int32(29)?;
         d.string_into(30, &mut self.type_name)?;
         self.type_uid = d.required(31, d.int64(31)?)?;
-        self.unmapped = d.map(32)?;
+        d.map_into(32, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())
     }

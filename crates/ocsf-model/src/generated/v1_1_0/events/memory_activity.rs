@@ -558,7 +558,7 @@ impl crate::columnar::Columnar for MemoryActivity {
         self.timezone_offset = d.int32(42)?;
         d.string_into(43, &mut self.type_name)?;
         self.type_uid = d.required(44, d.int64(44)?)?;
-        self.unmapped = d.map(45)?;
+        d.map_into(45, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())
     }

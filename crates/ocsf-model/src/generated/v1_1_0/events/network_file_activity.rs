@@ -701,7 +701,7 @@ impl crate::columnar::Columnar for NetworkFileActivity {
         d.boxed_object_into::<crate::v1_1_0::objects::NetworkTraffic>(54, &mut self.traffic)?;
         d.string_into(55, &mut self.type_name)?;
         self.type_uid = d.required(56, d.int64(56)?)?;
-        self.unmapped = d.map(57)?;
+        d.map_into(57, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())
     }

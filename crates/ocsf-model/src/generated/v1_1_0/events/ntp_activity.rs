@@ -732,7 +732,7 @@ impl crate::columnar::Columnar for NtpActivity {
         d.boxed_object_into::<crate::v1_1_0::objects::NetworkTraffic>(56, &mut self.traffic)?;
         d.string_into(57, &mut self.type_name)?;
         self.type_uid = d.required(58, d.int64(58)?)?;
-        self.unmapped = d.map(59)?;
+        d.map_into(59, &mut self.unmapped)?;
         d.string_into(60, &mut self.version)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())

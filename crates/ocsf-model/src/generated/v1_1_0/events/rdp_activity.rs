@@ -703,7 +703,7 @@ impl crate::columnar::Columnar for RdpActivity {
         d.boxed_object_into::<crate::v1_1_0::objects::NetworkTraffic>(58, &mut self.traffic)?;
         d.string_into(59, &mut self.type_name)?;
         self.type_uid = d.required(60, d.int64(60)?)?;
-        self.unmapped = d.map(61)?;
+        d.map_into(61, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())
     }

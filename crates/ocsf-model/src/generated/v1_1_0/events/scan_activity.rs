@@ -539,7 +539,7 @@ impl crate::columnar::Columnar for ScanActivity {
         self.total = d.int32(43)?;
         d.string_into(44, &mut self.type_name)?;
         self.type_uid = d.required(45, d.int64(45)?)?;
-        self.unmapped = d.map(46)?;
+        d.map_into(46, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())
     }

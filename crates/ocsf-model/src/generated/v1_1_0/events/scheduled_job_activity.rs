@@ -522,7 +522,7 @@ impl crate::columnar::Columnar for ScheduledJobActivity {
         self.timezone_offset = d.int32(38)?;
         d.string_into(39, &mut self.type_name)?;
         self.type_uid = d.required(40, d.int64(40)?)?;
-        self.unmapped = d.map(41)?;
+        d.map_into(41, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())
     }

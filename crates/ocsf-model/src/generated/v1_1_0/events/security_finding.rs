@@ -661,7 +661,7 @@ impl crate::columnar::Columnar for SecurityFinding {
         self.timezone_offset = d.int32(50)?;
         d.string_into(51, &mut self.type_name)?;
         self.type_uid = d.required(52, d.int64(52)?)?;
-        self.unmapped = d.map(53)?;
+        d.map_into(53, &mut self.unmapped)?;
         d.object_list_into::<crate::v1_1_0::objects::Vulnerability>(54, &mut self.vulnerabilities)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())

@@ -765,7 +765,7 @@ impl crate::columnar::Columnar for SmbActivity {
         d.string_into(62, &mut self.tree_uid)?;
         d.string_into(63, &mut self.type_name)?;
         self.type_uid = d.required(64, d.int64(64)?)?;
-        self.unmapped = d.map(65)?;
+        d.map_into(65, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())
     }

@@ -728,7 +728,7 @@ impl crate::columnar::Columnar for SshActivity {
         d.boxed_object_into::<crate::v1_1_0::objects::NetworkTraffic>(56, &mut self.traffic)?;
         d.string_into(57, &mut self.type_name)?;
         self.type_uid = d.required(58, d.int64(58)?)?;
-        self.unmapped = d.map(59)?;
+        d.map_into(59, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())
     }

@@ -438,7 +438,7 @@ impl crate::columnar::Columnar for UserAccess {
         self.timezone_offset = d.int32(31)?;
         d.string_into(32, &mut self.type_name)?;
         self.type_uid = d.required(33, d.int64(33)?)?;
-        self.unmapped = d.map(34)?;
+        d.map_into(34, &mut self.unmapped)?;
         d.boxed_object_into::<crate::v1_1_0::objects::User>(35, &mut self.user)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())

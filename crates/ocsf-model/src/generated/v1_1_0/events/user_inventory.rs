@@ -412,7 +412,7 @@ impl crate::columnar::Columnar for UserInventory {
         self.timezone_offset = d.int32(28)?;
         d.string_into(29, &mut self.type_name)?;
         self.type_uid = d.required(30, d.int64(30)?)?;
-        self.unmapped = d.map(31)?;
+        d.map_into(31, &mut self.unmapped)?;
         d.boxed_object_into::<crate::v1_1_0::objects::User>(32, &mut self.user)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())

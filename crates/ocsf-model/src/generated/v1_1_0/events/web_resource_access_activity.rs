@@ -543,7 +543,7 @@ impl crate::columnar::Columnar for WebResourceAccessActivity {
         d.boxed_object_into::<crate::v1_1_0::objects::Tls>(40, &mut self.tls)?;
         d.string_into(41, &mut self.type_name)?;
         self.type_uid = d.required(42, d.int64(42)?)?;
-        self.unmapped = d.map(43)?;
+        d.map_into(43, &mut self.unmapped)?;
         d.object_list_into::<crate::v1_1_0::objects::WebResource>(44, &mut self.web_resources)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())

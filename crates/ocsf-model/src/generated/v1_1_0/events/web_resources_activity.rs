@@ -636,7 +636,7 @@ impl crate::columnar::Columnar for WebResourcesActivity {
         d.boxed_object_into::<crate::v1_1_0::objects::Tls>(48, &mut self.tls)?;
         d.string_into(49, &mut self.type_name)?;
         self.type_uid = d.required(50, d.int64(50)?)?;
-        self.unmapped = d.map(51)?;
+        d.map_into(51, &mut self.unmapped)?;
         d.object_list_into::<crate::v1_1_0::objects::WebResource>(52, &mut self.web_resources)?;
         d.object_list_into::<crate::v1_1_0::objects::WebResource>(
             53,

@@ -452,7 +452,7 @@ impl crate::columnar::Columnar for WinPrefetchInfo {
         self.timezone_offset = d.int32(33)?;
         d.string_into(34, &mut self.type_name)?;
         self.type_uid = d.required(35, d.int64(35)?)?;
-        self.unmapped = d.map(36)?;
+        d.map_into(36, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())
     }

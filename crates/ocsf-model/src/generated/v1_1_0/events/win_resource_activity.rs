@@ -509,7 +509,7 @@ impl crate::columnar::Columnar for WinResourceActivity {
         self.timezone_offset = d.int32(37)?;
         d.string_into(38, &mut self.type_name)?;
         self.type_uid = d.required(39, d.int64(39)?)?;
-        self.unmapped = d.map(40)?;
+        d.map_into(40, &mut self.unmapped)?;
         d.boxed_object_into::<crate::v1_1_0::objects::WinWinResource>(41, &mut self.win_resource)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())

@@ -488,7 +488,7 @@ impl crate::columnar::Columnar for AccountChange {
         self.timezone_offset = d.int32(33)?;
         d.string_into(34, &mut self.type_name)?;
         self.type_uid = d.required(35, d.int64(35)?)?;
-        self.unmapped = d.map(36)?;
+        d.map_into(36, &mut self.unmapped)?;
         d.boxed_object_into::<crate::v1_3_0::objects::User>(37, &mut self.user)?;
         d.boxed_object_into::<crate::v1_3_0::objects::User>(38, &mut self.user_result)?;
         d.unknown_into(&mut self.unknown)?;

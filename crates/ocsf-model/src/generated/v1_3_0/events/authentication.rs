@@ -687,7 +687,7 @@ impl crate::columnar::Columnar for Authentication {
         self.timezone_offset = d.int32(46)?;
         d.string_into(47, &mut self.type_name)?;
         self.type_uid = d.required(48, d.int64(48)?)?;
-        self.unmapped = d.map(49)?;
+        d.map_into(49, &mut self.unmapped)?;
         d.boxed_object_into::<crate::v1_3_0::objects::User>(50, &mut self.user)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())

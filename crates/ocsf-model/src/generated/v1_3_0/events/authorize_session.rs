@@ -479,7 +479,7 @@ impl crate::columnar::Columnar for AuthorizeSession {
         self.timezone_offset = d.int32(36)?;
         d.string_into(37, &mut self.type_name)?;
         self.type_uid = d.required(38, d.int64(38)?)?;
-        self.unmapped = d.map(39)?;
+        d.map_into(39, &mut self.unmapped)?;
         d.boxed_object_into::<crate::v1_3_0::objects::User>(40, &mut self.user)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())

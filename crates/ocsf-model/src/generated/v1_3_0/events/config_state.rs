@@ -434,7 +434,7 @@ impl crate::columnar::Columnar for ConfigState {
         self.timezone_offset = d.int32(31)?;
         d.string_into(32, &mut self.type_name)?;
         self.type_uid = d.required(33, d.int64(33)?)?;
-        self.unmapped = d.map(34)?;
+        d.map_into(34, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())
     }

@@ -637,7 +637,7 @@ impl crate::columnar::Columnar for DatastoreActivity {
         self.type_id = d.int32(46)?.map(DatastoreActivityTypeId::from_id);
         d.string_into(47, &mut self.type_name)?;
         self.type_uid = d.required(48, d.int64(48)?)?;
-        self.unmapped = d.map(49)?;
+        d.map_into(49, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())
     }

@@ -681,7 +681,7 @@ impl crate::columnar::Columnar for DetectionFinding {
         self.timezone_offset = d.int32(53)?;
         d.string_into(54, &mut self.type_name)?;
         self.type_uid = d.required(55, d.int64(55)?)?;
-        self.unmapped = d.map(56)?;
+        d.map_into(56, &mut self.unmapped)?;
         d.object_list_into::<crate::v1_3_0::objects::Vulnerability>(57, &mut self.vulnerabilities)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())

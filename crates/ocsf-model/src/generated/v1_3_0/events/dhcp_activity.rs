@@ -702,7 +702,7 @@ impl crate::columnar::Columnar for DhcpActivity {
         d.string_into(57, &mut self.transaction_uid)?;
         d.string_into(58, &mut self.type_name)?;
         self.type_uid = d.required(59, d.int64(59)?)?;
-        self.unmapped = d.map(60)?;
+        d.map_into(60, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())
     }

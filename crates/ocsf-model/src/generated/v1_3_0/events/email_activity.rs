@@ -617,7 +617,7 @@ impl crate::columnar::Columnar for EmailActivity {
         self.timezone_offset = d.int32(47)?;
         d.string_into(48, &mut self.type_name)?;
         self.type_uid = d.required(49, d.int64(49)?)?;
-        self.unmapped = d.map(50)?;
+        d.map_into(50, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())
     }

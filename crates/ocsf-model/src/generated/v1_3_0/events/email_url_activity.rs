@@ -524,7 +524,7 @@ impl crate::columnar::Columnar for EmailUrlActivity {
         self.timezone_offset = d.int32(39)?;
         d.string_into(40, &mut self.type_name)?;
         self.type_uid = d.required(41, d.int64(41)?)?;
-        self.unmapped = d.map(42)?;
+        d.map_into(42, &mut self.unmapped)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Url>(43, &mut self.url)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())

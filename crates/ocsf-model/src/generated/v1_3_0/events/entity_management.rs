@@ -512,7 +512,7 @@ impl crate::columnar::Columnar for EntityManagement {
         self.timezone_offset = d.int32(37)?;
         d.string_into(38, &mut self.type_name)?;
         self.type_uid = d.required(39, d.int64(39)?)?;
-        self.unmapped = d.map(40)?;
+        d.map_into(40, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())
     }

@@ -720,7 +720,7 @@ impl crate::columnar::Columnar for FtpActivity {
         d.string_into(60, &mut self.type_)?;
         d.string_into(61, &mut self.type_name)?;
         self.type_uid = d.required(62, d.int64(62)?)?;
-        self.unmapped = d.map(63)?;
+        d.map_into(63, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())
     }

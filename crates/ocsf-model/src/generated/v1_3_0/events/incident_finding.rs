@@ -687,7 +687,7 @@ impl crate::columnar::Columnar for IncidentFinding {
         self.timezone_offset = d.int32(45)?;
         d.string_into(46, &mut self.type_name)?;
         self.type_uid = d.required(47, d.int64(47)?)?;
-        self.unmapped = d.map(48)?;
+        d.map_into(48, &mut self.unmapped)?;
         d.string_into(49, &mut self.verdict)?;
         self.verdict_id = d.int32(50)?.map(IncidentFindingVerdictId::from_id);
         d.unknown_into(&mut self.unknown)?;

@@ -673,7 +673,7 @@ impl crate::columnar::Columnar for NetworkActivity {
         d.boxed_object_into::<crate::v1_3_0::objects::NetworkTraffic>(53, &mut self.traffic)?;
         d.string_into(54, &mut self.type_name)?;
         self.type_uid = d.required(55, d.int64(55)?)?;
-        self.unmapped = d.map(56)?;
+        d.map_into(56, &mut self.unmapped)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Url>(57, &mut self.url)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())

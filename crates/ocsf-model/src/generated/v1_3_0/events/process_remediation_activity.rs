@@ -513,7 +513,7 @@ impl crate::columnar::Columnar for ProcessRemediationActivity {
         self.timezone_offset = d.int32(35)?;
         d.string_into(36, &mut self.type_name)?;
         self.type_uid = d.required(37, d.int64(37)?)?;
-        self.unmapped = d.map(38)?;
+        d.map_into(38, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())
     }

@@ -726,7 +726,7 @@ impl crate::columnar::Columnar for RdpActivity {
         d.boxed_object_into::<crate::v1_3_0::objects::NetworkTraffic>(61, &mut self.traffic)?;
         d.string_into(62, &mut self.type_name)?;
         self.type_uid = d.required(63, d.int64(63)?)?;
-        self.unmapped = d.map(64)?;
+        d.map_into(64, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())
     }

@@ -492,7 +492,7 @@ impl crate::columnar::Columnar for RemediationActivity {
         self.timezone_offset = d.int32(34)?;
         d.string_into(35, &mut self.type_name)?;
         self.type_uid = d.required(36, d.int64(36)?)?;
-        self.unmapped = d.map(37)?;
+        d.map_into(37, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())
     }

@@ -736,7 +736,7 @@ impl crate::columnar::Columnar for TunnelActivity {
         self.tunnel_type_id = d.int32(58)?.map(TunnelActivityTunnelTypeId::from_id);
         d.string_into(59, &mut self.type_name)?;
         self.type_uid = d.required(60, d.int64(60)?)?;
-        self.unmapped = d.map(61)?;
+        d.map_into(61, &mut self.unmapped)?;
         d.boxed_object_into::<crate::v1_3_0::objects::User>(62, &mut self.user)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())

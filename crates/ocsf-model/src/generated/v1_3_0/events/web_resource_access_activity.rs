@@ -550,7 +550,7 @@ impl crate::columnar::Columnar for WebResourceAccessActivity {
         d.boxed_object_into::<crate::v1_3_0::objects::Tls>(41, &mut self.tls)?;
         d.string_into(42, &mut self.type_name)?;
         self.type_uid = d.required(43, d.int64(43)?)?;
-        self.unmapped = d.map(44)?;
+        d.map_into(44, &mut self.unmapped)?;
         d.object_list_into::<crate::v1_3_0::objects::WebResource>(45, &mut self.web_resources)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())

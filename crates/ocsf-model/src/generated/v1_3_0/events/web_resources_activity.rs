@@ -643,7 +643,7 @@ impl crate::columnar::Columnar for WebResourcesActivity {
         d.boxed_object_into::<crate::v1_3_0::objects::Tls>(49, &mut self.tls)?;
         d.string_into(50, &mut self.type_name)?;
         self.type_uid = d.required(51, d.int64(51)?)?;
-        self.unmapped = d.map(52)?;
+        d.map_into(52, &mut self.unmapped)?;
         d.object_list_into::<crate::v1_3_0::objects::WebResource>(53, &mut self.web_resources)?;
         d.object_list_into::<crate::v1_3_0::objects::WebResource>(
             54,

@@ -274,7 +274,7 @@ impl crate::columnar::Columnar for File {
         self.type_id = d.int32(28)?.map(FileTypeId::from_id);
         d.string_into(29, &mut self.uid)?;
         d.string_into(30, &mut self.version)?;
-        self.xattributes = d.map(31)?;
+        d.map_into(31, &mut self.xattributes)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())
     }

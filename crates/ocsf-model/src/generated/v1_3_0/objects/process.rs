@@ -212,7 +212,7 @@ impl crate::columnar::Columnar for Process {
         self.tid = d.int32(21)?;
         d.string_into(22, &mut self.uid)?;
         d.boxed_object_into::<crate::v1_3_0::objects::User>(23, &mut self.user)?;
-        self.xattributes = d.map(24)?;
+        d.map_into(24, &mut self.xattributes)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())
     }

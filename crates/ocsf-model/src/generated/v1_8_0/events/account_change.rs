@@ -714,7 +714,7 @@ impl crate::columnar::Columnar for AccountChange {
         self.timezone_offset = d.int32(55)?;
         d.string_into(56, &mut self.type_name)?;
         self.type_uid = d.required(57, d.int64(57)?)?;
-        self.unmapped = d.map(58)?;
+        d.map_into(58, &mut self.unmapped)?;
         d.boxed_object_into::<crate::v1_8_0::objects::User>(59, &mut self.user)?;
         d.boxed_object_into::<crate::v1_8_0::objects::User>(60, &mut self.user_result)?;
         d.unknown_into(&mut self.unknown)?;

@@ -681,7 +681,7 @@ impl crate::columnar::Columnar for AdminGroupQuery {
         self.timezone_offset = d.int32(54)?;
         d.string_into(55, &mut self.type_name)?;
         self.type_uid = d.required(56, d.int64(56)?)?;
-        self.unmapped = d.map(57)?;
+        d.map_into(57, &mut self.unmapped)?;
         d.object_list_into::<crate::v1_8_0::objects::User>(58, &mut self.users)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())

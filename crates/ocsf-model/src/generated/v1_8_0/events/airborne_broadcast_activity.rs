@@ -752,7 +752,7 @@ impl crate::columnar::Columnar for AirborneBroadcastActivity {
             64,
             &mut self.unmanned_system_operator,
         )?;
-        self.unmapped = d.map(65)?;
+        d.map_into(65, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())
     }

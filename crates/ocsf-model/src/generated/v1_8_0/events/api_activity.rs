@@ -708,7 +708,7 @@ impl crate::columnar::Columnar for ApiActivity {
         d.boxed_object_into::<crate::v1_8_0::objects::Trace>(58, &mut self.trace)?;
         d.string_into(59, &mut self.type_name)?;
         self.type_uid = d.required(60, d.int64(60)?)?;
-        self.unmapped = d.map(61)?;
+        d.map_into(61, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())
     }

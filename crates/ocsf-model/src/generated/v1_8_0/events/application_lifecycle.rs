@@ -657,7 +657,7 @@ impl crate::columnar::Columnar for ApplicationLifecycle {
         self.timezone_offset = d.int32(51)?;
         d.string_into(52, &mut self.type_name)?;
         self.type_uid = d.required(53, d.int64(53)?)?;
-        self.unmapped = d.map(54)?;
+        d.map_into(54, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())
     }

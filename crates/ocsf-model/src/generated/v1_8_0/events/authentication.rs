@@ -930,7 +930,7 @@ impl crate::columnar::Columnar for Authentication {
         self.timezone_offset = d.int32(70)?;
         d.string_into(71, &mut self.type_name)?;
         self.type_uid = d.required(72, d.int64(72)?)?;
-        self.unmapped = d.map(73)?;
+        d.map_into(73, &mut self.unmapped)?;
         d.boxed_object_into::<crate::v1_8_0::objects::User>(74, &mut self.user)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())

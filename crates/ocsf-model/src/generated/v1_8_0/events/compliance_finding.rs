@@ -862,7 +862,7 @@ impl crate::columnar::Columnar for ComplianceFinding {
         self.timezone_offset = d.int32(68)?;
         d.string_into(69, &mut self.type_name)?;
         self.type_uid = d.required(70, d.int64(70)?)?;
-        self.unmapped = d.map(71)?;
+        d.map_into(71, &mut self.unmapped)?;
         d.boxed_object_into::<crate::v1_8_0::objects::VendorAttributes>(
             72,
             &mut self.vendor_attributes,

@@ -888,7 +888,7 @@ impl crate::columnar::Columnar for DataSecurityFinding {
         self.timezone_offset = d.int32(71)?;
         d.string_into(72, &mut self.type_name)?;
         self.type_uid = d.required(73, d.int64(73)?)?;
-        self.unmapped = d.map(74)?;
+        d.map_into(74, &mut self.unmapped)?;
         d.boxed_object_into::<crate::v1_8_0::objects::VendorAttributes>(
             75,
             &mut self.vendor_attributes,

@@ -857,7 +857,7 @@ impl crate::columnar::Columnar for DetectionFinding {
         self.timezone_offset = d.int32(67)?;
         d.string_into(68, &mut self.type_name)?;
         self.type_uid = d.required(69, d.int64(69)?)?;
-        self.unmapped = d.map(70)?;
+        d.map_into(70, &mut self.unmapped)?;
         d.boxed_object_into::<crate::v1_8_0::objects::VendorAttributes>(
             71,
             &mut self.vendor_attributes,

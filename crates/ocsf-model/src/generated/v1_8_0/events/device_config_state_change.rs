@@ -813,7 +813,7 @@ impl crate::columnar::Columnar for DeviceConfigStateChange {
         self.timezone_offset = d.int32(58)?;
         d.string_into(59, &mut self.type_name)?;
         self.type_uid = d.required(60, d.int64(60)?)?;
-        self.unmapped = d.map(61)?;
+        d.map_into(61, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())
     }

@@ -895,7 +895,7 @@ impl crate::columnar::Columnar for DhcpActivity {
         d.string_into(75, &mut self.transaction_uid)?;
         d.string_into(76, &mut self.type_name)?;
         self.type_uid = d.required(77, d.int64(77)?)?;
-        self.unmapped = d.map(78)?;
+        d.map_into(78, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())
     }

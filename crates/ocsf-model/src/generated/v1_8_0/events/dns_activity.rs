@@ -995,7 +995,7 @@ impl crate::columnar::Columnar for DnsActivity {
         d.boxed_object_into::<crate::v1_8_0::objects::NetworkTraffic>(79, &mut self.traffic)?;
         d.string_into(80, &mut self.type_name)?;
         self.type_uid = d.required(81, d.int64(81)?)?;
-        self.unmapped = d.map(82)?;
+        d.map_into(82, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())
     }

@@ -854,7 +854,7 @@ impl crate::columnar::Columnar for DroneFlightsActivity {
             66,
             &mut self.unmanned_system_operator,
         )?;
-        self.unmapped = d.map(67)?;
+        d.map_into(67, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())
     }

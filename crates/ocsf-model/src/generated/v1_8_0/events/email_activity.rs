@@ -785,7 +785,7 @@ impl crate::columnar::Columnar for EmailActivity {
         d.string_list_into(64, &mut self.to)?;
         d.string_into(65, &mut self.type_name)?;
         self.type_uid = d.required(66, d.int64(66)?)?;
-        self.unmapped = d.map(67)?;
+        d.map_into(67, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())
     }

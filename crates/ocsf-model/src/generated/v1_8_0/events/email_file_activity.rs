@@ -650,7 +650,7 @@ impl crate::columnar::Columnar for EmailFileActivity {
         self.timezone_offset = d.int32(52)?;
         d.string_into(53, &mut self.type_name)?;
         self.type_uid = d.required(54, d.int64(54)?)?;
-        self.unmapped = d.map(55)?;
+        d.map_into(55, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())
     }

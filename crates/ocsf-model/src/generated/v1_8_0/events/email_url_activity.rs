@@ -649,7 +649,7 @@ impl crate::columnar::Columnar for EmailUrlActivity {
         self.timezone_offset = d.int32(51)?;
         d.string_into(52, &mut self.type_name)?;
         self.type_uid = d.required(53, d.int64(53)?)?;
-        self.unmapped = d.map(54)?;
+        d.map_into(54, &mut self.unmapped)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Url>(55, &mut self.url)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())

@@ -806,7 +806,7 @@ impl crate::columnar::Columnar for FileHosting {
         self.timezone_offset = d.int32(65)?;
         d.string_into(66, &mut self.type_name)?;
         self.type_uid = d.required(67, d.int64(67)?)?;
-        self.unmapped = d.map(68)?;
+        d.map_into(68, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())
     }

@@ -912,7 +912,7 @@ impl crate::columnar::Columnar for FtpActivity {
         d.string_into(78, &mut self.type_)?;
         d.string_into(79, &mut self.type_name)?;
         self.type_uid = d.required(80, d.int64(80)?)?;
-        self.unmapped = d.map(81)?;
+        d.map_into(81, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())
     }

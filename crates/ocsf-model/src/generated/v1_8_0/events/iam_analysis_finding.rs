@@ -883,7 +883,7 @@ impl crate::columnar::Columnar for IamAnalysisFinding {
         self.timezone_offset = d.int32(69)?;
         d.string_into(70, &mut self.type_name)?;
         self.type_uid = d.required(71, d.int64(71)?)?;
-        self.unmapped = d.map(72)?;
+        d.map_into(72, &mut self.unmapped)?;
         d.boxed_object_into::<crate::v1_8_0::objects::User>(73, &mut self.user)?;
         d.boxed_object_into::<crate::v1_8_0::objects::VendorAttributes>(
             74,

@@ -823,7 +823,7 @@ impl crate::columnar::Columnar for IncidentFinding {
         self.timezone_offset = d.int32(64)?;
         d.string_into(65, &mut self.type_name)?;
         self.type_uid = d.required(66, d.int64(66)?)?;
-        self.unmapped = d.map(67)?;
+        d.map_into(67, &mut self.unmapped)?;
         d.boxed_object_into::<crate::v1_8_0::objects::VendorAttributes>(
             68,
             &mut self.vendor_attributes,

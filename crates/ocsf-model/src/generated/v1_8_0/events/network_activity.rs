@@ -872,7 +872,7 @@ impl crate::columnar::Columnar for NetworkActivity {
         d.boxed_object_into::<crate::v1_8_0::objects::NetworkTraffic>(72, &mut self.traffic)?;
         d.string_into(73, &mut self.type_name)?;
         self.type_uid = d.required(74, d.int64(74)?)?;
-        self.unmapped = d.map(75)?;
+        d.map_into(75, &mut self.unmapped)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Url>(76, &mut self.url)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())

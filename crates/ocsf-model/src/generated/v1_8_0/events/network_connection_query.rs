@@ -773,7 +773,7 @@ impl crate::columnar::Columnar for NetworkConnectionQuery {
         self.timezone_offset = d.int32(57)?;
         d.string_into(58, &mut self.type_name)?;
         self.type_uid = d.required(59, d.int64(59)?)?;
-        self.unmapped = d.map(60)?;
+        d.map_into(60, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())
     }

@@ -912,7 +912,7 @@ impl crate::columnar::Columnar for NetworkFileActivity {
         d.boxed_object_into::<crate::v1_8_0::objects::NetworkTraffic>(74, &mut self.traffic)?;
         d.string_into(75, &mut self.type_name)?;
         self.type_uid = d.required(76, d.int64(76)?)?;
-        self.unmapped = d.map(77)?;
+        d.map_into(77, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())
     }

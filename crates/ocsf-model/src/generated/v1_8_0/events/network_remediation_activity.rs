@@ -726,7 +726,7 @@ impl crate::columnar::Columnar for NetworkRemediationActivity {
         self.timezone_offset = d.int32(55)?;
         d.string_into(56, &mut self.type_name)?;
         self.type_uid = d.required(57, d.int64(57)?)?;
-        self.unmapped = d.map(58)?;
+        d.map_into(58, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())
     }

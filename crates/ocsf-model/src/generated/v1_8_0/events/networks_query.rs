@@ -678,7 +678,7 @@ impl crate::columnar::Columnar for NetworksQuery {
         self.timezone_offset = d.int32(54)?;
         d.string_into(55, &mut self.type_name)?;
         self.type_uid = d.required(56, d.int64(56)?)?;
-        self.unmapped = d.map(57)?;
+        d.map_into(57, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())
     }

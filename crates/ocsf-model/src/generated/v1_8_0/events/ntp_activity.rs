@@ -940,7 +940,7 @@ impl crate::columnar::Columnar for NtpActivity {
         d.boxed_object_into::<crate::v1_8_0::objects::NetworkTraffic>(76, &mut self.traffic)?;
         d.string_into(77, &mut self.type_name)?;
         self.type_uid = d.required(78, d.int64(78)?)?;
-        self.unmapped = d.map(79)?;
+        d.map_into(79, &mut self.unmapped)?;
         d.string_into(80, &mut self.version)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())

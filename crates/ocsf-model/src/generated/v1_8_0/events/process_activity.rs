@@ -800,7 +800,7 @@ impl crate::columnar::Columnar for ProcessActivity {
         self.timezone_offset = d.int32(61)?;
         d.string_into(62, &mut self.type_name)?;
         self.type_uid = d.required(63, d.int64(63)?)?;
-        self.unmapped = d.map(64)?;
+        d.map_into(64, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())
     }

@@ -939,7 +939,7 @@ impl crate::columnar::Columnar for RdpActivity {
         d.boxed_object_into::<crate::v1_8_0::objects::NetworkTraffic>(80, &mut self.traffic)?;
         d.string_into(81, &mut self.type_name)?;
         self.type_uid = d.required(82, d.int64(82)?)?;
-        self.unmapped = d.map(83)?;
+        d.map_into(83, &mut self.unmapped)?;
         d.boxed_object_into::<crate::v1_8_0::objects::User>(84, &mut self.user)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())

@@ -744,7 +744,7 @@ impl crate::columnar::Columnar for ScanActivity {
         self.total = d.int32(63)?;
         d.string_into(64, &mut self.type_name)?;
         self.type_uid = d.required(65, d.int64(65)?)?;
-        self.unmapped = d.map(66)?;
+        d.map_into(66, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())
     }

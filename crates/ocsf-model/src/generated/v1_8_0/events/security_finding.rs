@@ -809,7 +809,7 @@ impl crate::columnar::Columnar for SecurityFinding {
         self.timezone_offset = d.int32(65)?;
         d.string_into(66, &mut self.type_name)?;
         self.type_uid = d.required(67, d.int64(67)?)?;
-        self.unmapped = d.map(68)?;
+        d.map_into(68, &mut self.unmapped)?;
         d.object_list_into::<crate::v1_8_0::objects::Vulnerability>(69, &mut self.vulnerabilities)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())

@@ -949,7 +949,7 @@ impl crate::columnar::Columnar for SmbActivity {
         d.string_into(82, &mut self.tree_uid)?;
         d.string_into(83, &mut self.type_name)?;
         self.type_uid = d.required(84, d.int64(84)?)?;
-        self.unmapped = d.map(85)?;
+        d.map_into(85, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())
     }

@@ -656,7 +656,7 @@ impl crate::columnar::Columnar for SoftwareInfo {
         self.timezone_offset = d.int32(53)?;
         d.string_into(54, &mut self.type_name)?;
         self.type_uid = d.required(55, d.int64(55)?)?;
-        self.unmapped = d.map(56)?;
+        d.map_into(56, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())
     }

@@ -946,7 +946,7 @@ impl crate::columnar::Columnar for SshActivity {
         d.boxed_object_into::<crate::v1_8_0::objects::NetworkTraffic>(77, &mut self.traffic)?;
         d.string_into(78, &mut self.type_name)?;
         self.type_uid = d.required(79, d.int64(79)?)?;
-        self.unmapped = d.map(80)?;
+        d.map_into(80, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())
     }

@@ -928,7 +928,7 @@ impl crate::columnar::Columnar for TunnelActivity {
         self.tunnel_type_id = d.int32(76)?.map(TunnelActivityTunnelTypeId::from_id);
         d.string_into(77, &mut self.type_name)?;
         self.type_uid = d.required(78, d.int64(78)?)?;
-        self.unmapped = d.map(79)?;
+        d.map_into(79, &mut self.unmapped)?;
         d.boxed_object_into::<crate::v1_8_0::objects::User>(80, &mut self.user)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())

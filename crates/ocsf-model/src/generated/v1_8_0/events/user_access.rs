@@ -688,7 +688,7 @@ impl crate::columnar::Columnar for UserAccess {
         self.timezone_offset = d.int32(56)?;
         d.string_into(57, &mut self.type_name)?;
         self.type_uid = d.required(58, d.int64(58)?)?;
-        self.unmapped = d.map(59)?;
+        d.map_into(59, &mut self.unmapped)?;
         d.boxed_object_into::<crate::v1_8_0::objects::User>(60, &mut self.user)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())

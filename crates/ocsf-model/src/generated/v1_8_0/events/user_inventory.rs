@@ -635,7 +635,7 @@ impl crate::columnar::Columnar for UserInventory {
         self.timezone_offset = d.int32(50)?;
         d.string_into(51, &mut self.type_name)?;
         self.type_uid = d.required(52, d.int64(52)?)?;
-        self.unmapped = d.map(53)?;
+        d.map_into(53, &mut self.unmapped)?;
         d.boxed_object_into::<crate::v1_8_0::objects::User>(54, &mut self.user)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())

@@ -674,7 +674,7 @@ impl crate::columnar::Columnar for UserQuery {
         self.timezone_offset = d.int32(53)?;
         d.string_into(54, &mut self.type_name)?;
         self.type_uid = d.required(55, d.int64(55)?)?;
-        self.unmapped = d.map(56)?;
+        d.map_into(56, &mut self.unmapped)?;
         d.boxed_object_into::<crate::v1_8_0::objects::User>(57, &mut self.user)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())

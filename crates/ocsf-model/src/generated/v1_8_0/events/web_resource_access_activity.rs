@@ -757,7 +757,7 @@ impl crate::columnar::Columnar for WebResourceAccessActivity {
         d.boxed_object_into::<crate::v1_8_0::objects::Tls>(61, &mut self.tls)?;
         d.string_into(62, &mut self.type_name)?;
         self.type_uid = d.required(63, d.int64(63)?)?;
-        self.unmapped = d.map(64)?;
+        d.map_into(64, &mut self.unmapped)?;
         d.object_list_into::<crate::v1_8_0::objects::WebResource>(65, &mut self.web_resources)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())

@@ -409,7 +409,7 @@ impl crate::columnar::Columnar for File {
         d.boxed_object_into::<crate::v1_8_0::objects::Url>(44, &mut self.url)?;
         d.string_into(45, &mut self.version)?;
         d.string_into(46, &mut self.volume)?;
-        self.xattributes = d.map(47)?;
+        d.map_into(47, &mut self.xattributes)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())
     }

@@ -254,7 +254,7 @@ impl crate::columnar::Columnar for Process {
         d.string_into(28, &mut self.uid)?;
         d.boxed_object_into::<crate::v1_8_0::objects::User>(29, &mut self.user)?;
         d.string_into(30, &mut self.working_directory)?;
-        self.xattributes = d.map(31)?;
+        d.map_into(31, &mut self.xattributes)?;
         d.unknown_into(&mut self.unknown)?;
         Ok(())
     }
