@@ -230,6 +230,7 @@ impl Enc {
         }
     }
 
+    #[inline]
     fn len(&self) -> usize {
         match self {
             Enc::Int32(b) => b.len(),
@@ -244,10 +245,16 @@ impl Enc {
         }
     }
 
+    /// Pads with `n` nulls; nothing to do (the common case, inline) when `n` is 0.
+    #[inline(always)]
     fn append_nulls(&mut self, n: usize) {
-        if n == 0 {
-            return;
+        if n != 0 {
+            self.append_nulls_slow(n);
         }
+    }
+
+    #[inline(never)]
+    fn append_nulls_slow(&mut self, n: usize) {
         match self {
             Enc::Int32(b) => b.append_nulls(n),
             Enc::Int64(b) => b.append_nulls(n),
@@ -396,6 +403,7 @@ impl StructEncoder {
 
     /// The builder of attribute `index`, padded with nulls up to the current row; `None` when
     /// the attribute is not in the layout.
+    #[inline(always)]
     fn slot(&mut self, index: usize) -> Option<&mut Enc> {
         let row = self.len;
         let child = self.children.get_mut(index)?.as_mut()?;
