@@ -551,15 +551,7 @@ impl<'a> RowDecoder<'a> {
         index: usize,
         slot: &mut Option<Map<String, Value>>,
     ) -> Result<(), ColumnarError> {
-        match self.column(index) {
-            None => {
-                if slot.is_some() {
-                    *slot = None;
-                }
-                Ok(())
-            }
-            Some(r) => self.map_into_column(index, r, slot),
-        }
+        self.present_or_clear(index, slot, |d, r, slot| d.map_into_column(index, r, slot))
     }
 
     #[inline(never)]
@@ -789,14 +781,16 @@ impl<'a> RowDecoder<'a> {
         Ok(Some(out))
     }
 
-    /// Like [`RowDecoder::string`], writing into `slot` and reusing its string.
+    /// The in-place decoders' common shape: most attributes of a wide class are absent, and that
+    /// case stays inline at the call site (the slot is cleared, written only when it holds a
+    /// value); a present column goes to the decoder's out-of-line `present` path.
     #[inline(always)]
-    pub fn string_into(
+    fn present_or_clear<T>(
         &self,
         index: usize,
-        slot: &mut Option<String>,
+        slot: &mut Option<T>,
+        present: impl FnOnce(&Self, &'a Reader<'a>, &mut Option<T>) -> Result<(), ColumnarError>,
     ) -> Result<(), ColumnarError> {
-        // Most attributes of a wide class are absent: that case stays inline at the call site.
         match self.column(index) {
             None => {
                 if slot.is_some() {
@@ -804,8 +798,20 @@ impl<'a> RowDecoder<'a> {
                 }
                 Ok(())
             }
-            Some(r) => self.string_into_column(index, r, slot),
+            Some(r) => present(self, r, slot),
         }
+    }
+
+    /// Like [`RowDecoder::string`], writing into `slot` and reusing its string.
+    #[inline(always)]
+    pub fn string_into(
+        &self,
+        index: usize,
+        slot: &mut Option<String>,
+    ) -> Result<(), ColumnarError> {
+        self.present_or_clear(index, slot, |d, r, slot| {
+            d.string_into_column(index, r, slot)
+        })
     }
 
     #[inline(never)]
@@ -850,15 +856,9 @@ impl<'a> RowDecoder<'a> {
         index: usize,
         slot: &mut Option<String>,
     ) -> Result<(), ColumnarError> {
-        match self.column(index) {
-            None => {
-                if slot.is_some() {
-                    *slot = None;
-                }
-                Ok(())
-            }
-            Some(r) => self.datetime_into_column(index, r, slot),
-        }
+        self.present_or_clear(index, slot, |d, r, slot| {
+            d.datetime_into_column(index, r, slot)
+        })
     }
 
     #[inline(never)]
@@ -974,13 +974,9 @@ impl<'a> RowDecoder<'a> {
         index: usize,
         slot: &mut Option<Vec<T>>,
     ) -> Result<(), ColumnarError> {
-        if self.column(index).is_none() {
-            if slot.is_some() {
-                *slot = None;
-            }
-            return Ok(());
-        }
-        self.object_list_into_column(index, slot)
+        self.present_or_clear(index, slot, |d, _, slot| {
+            d.object_list_into_column(index, slot)
+        })
     }
 
     #[inline(never)]
@@ -1034,13 +1030,9 @@ impl<'a> RowDecoder<'a> {
         index: usize,
         slot: &mut Option<Vec<String>>,
     ) -> Result<(), ColumnarError> {
-        if self.column(index).is_none() {
-            if slot.is_some() {
-                *slot = None;
-            }
-            return Ok(());
-        }
-        self.string_list_into_column(index, slot)
+        self.present_or_clear(index, slot, |d, _, slot| {
+            d.string_list_into_column(index, slot)
+        })
     }
 
     #[inline(never)]
