@@ -1597,10 +1597,7 @@ fn decode_into_statement(i: usize, f: &str, plain: bool, is_array: bool, k: &Kin
         Kind::Str => format!("d.string_into({i}, &mut self.{f})?;"),
         Kind::DateTime if !plain => format!("d.datetime_into({i}, &mut self.{f})?;"),
         Kind::Map if !plain => format!("d.map_into({i}, &mut self.{f})?;"),
-        Kind::Object(t, true) if plain => {
-            format!("d.required_object_into::<{t}>({i}, &mut self.{f})?;")
-        }
-        Kind::Object(t, false) if plain => {
+        Kind::Object(t, _) if plain => {
             format!("d.required_object_into::<{t}>({i}, &mut self.{f})?;")
         }
         Kind::Object(t, true) => format!("d.boxed_object_into::<{t}>({i}, &mut self.{f})?;"),

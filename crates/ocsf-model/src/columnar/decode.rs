@@ -115,41 +115,30 @@ fn set_str(slot: &mut Option<String>, value: &str) {
     }
 }
 
-/// Where a decoded object goes: `Option<T>` or `Option<Box<T>>` (a kept box is reused).
+/// What an object slot holds: `T` or `Box<T>` (a kept box is reused).
 trait ObjectSlot<T> {
-    fn clear(&mut self);
-    /// The object already there, or a default one put there.
-    fn get_or_default(&mut self) -> &mut T;
-    fn set(&mut self, value: Option<T>);
+    /// The object already in `slot`, or a default one put there.
+    fn get_or_default(slot: &mut Option<Self>) -> &mut T
+    where
+        Self: Sized;
+    fn wrap(value: T) -> Self;
 }
 
-impl<T: Default> ObjectSlot<T> for Option<T> {
-    #[inline]
-    fn clear(&mut self) {
-        if self.is_some() {
-            *self = None;
-        }
+impl<T: Default> ObjectSlot<T> for T {
+    fn get_or_default(slot: &mut Option<Self>) -> &mut T {
+        slot.get_or_insert_with(T::default)
     }
-    fn get_or_default(&mut self) -> &mut T {
-        self.get_or_insert_with(T::default)
-    }
-    fn set(&mut self, value: Option<T>) {
-        *self = value;
+    fn wrap(value: T) -> Self {
+        value
     }
 }
 
-impl<T: Default> ObjectSlot<T> for Option<Box<T>> {
-    #[inline]
-    fn clear(&mut self) {
-        if self.is_some() {
-            *self = None;
-        }
+impl<T: Default> ObjectSlot<T> for Box<T> {
+    fn get_or_default(slot: &mut Option<Self>) -> &mut T {
+        slot.get_or_insert_with(Box::default)
     }
-    fn get_or_default(&mut self) -> &mut T {
-        self.get_or_insert_with(Box::default)
-    }
-    fn set(&mut self, value: Option<T>) {
-        *self = value.map(Box::new);
+    fn wrap(value: T) -> Self {
+        Box::new(value)
     }
 }
 
@@ -900,7 +889,9 @@ impl<'a> RowDecoder<'a> {
         index: usize,
         slot: &mut Option<T>,
     ) -> Result<(), ColumnarError> {
-        self.slot_into::<T, _>(index, slot)
+        self.present_or_clear(index, slot, |d, r, slot| {
+            d.object_into_column::<T, T>(index, r, slot)
+        })
     }
 
     /// [`RowDecoder::object_into`] for a boxed object: the box is kept and its object
@@ -911,31 +902,17 @@ impl<'a> RowDecoder<'a> {
         index: usize,
         slot: &mut Option<Box<T>>,
     ) -> Result<(), ColumnarError> {
-        self.slot_into::<T, _>(index, slot)
-    }
-
-    #[inline(always)]
-    fn slot_into<T, S>(&self, index: usize, slot: &mut S) -> Result<(), ColumnarError>
-    where
-        T: Columnar + DeserializeOwned + Default,
-        S: ObjectSlot<T>,
-    {
-        // Most objects of a wide class are absent: that case stays inline at the call site.
-        match self.column(index) {
-            None => {
-                slot.clear();
-                Ok(())
-            }
-            Some(r) => self.slot_into_column::<T, S>(index, r, slot),
-        }
+        self.present_or_clear(index, slot, |d, r, slot| {
+            d.object_into_column::<T, Box<T>>(index, r, slot)
+        })
     }
 
     #[inline(never)]
-    fn slot_into_column<T, S>(
+    fn object_into_column<T, S>(
         &self,
         index: usize,
         r: &'a Reader<'a>,
-        slot: &mut S,
+        slot: &mut Option<S>,
     ) -> Result<(), ColumnarError>
     where
         T: Columnar + DeserializeOwned + Default,
@@ -943,11 +920,10 @@ impl<'a> RowDecoder<'a> {
     {
         match r {
             Reader::Struct(dec) if !dec.array.is_null(self.row) => {
-                slot.get_or_default()
-                    .decode_into(&RowDecoder { dec, row: self.row })?;
+                S::get_or_default(slot).decode_into(&RowDecoder { dec, row: self.row })?;
             }
-            Reader::Struct(_) | Reader::Null => slot.clear(),
-            r => slot.set(self.object_from(index, r, self.row)?),
+            Reader::Struct(_) | Reader::Null => *slot = None,
+            r => *slot = self.object_from(index, r, self.row)?.map(S::wrap),
         }
         Ok(())
     }
