@@ -816,7 +816,7 @@ fn enum_setters(
             } else {
                 let _ = writeln!(s, "self.type_uid = Some({uid});");
             }
-            s.push_str("self.type_name = Some(format!(\"{}: {}\", Self::CLASS_CAPTION, self.activity_name.as_deref().unwrap_or(value.as_str())));\n");
+            s.push_str("self.type_name = Some(crate::event::type_name(Self::CLASS_CAPTION, self.activity_name.as_deref().unwrap_or(value.as_str())));\n");
         }
         s.push_str("self\n}\n\n");
     }

@@ -484,15 +484,16 @@ impl<T: Target> DeepSecurityMapper<T> {
             self.stats.blank += 1;
             return;
         }
-        let n = self.normalize(line);
+        let mut n = self.normalize(line);
         match n.activity {
             Activity::Fallback(reason) => self.stats.count_fallback(reason),
             ref a => self.stats.count_class(a.class_uid()),
         }
-        out.push(T::render(n, &self.config));
+        out.push(T::render(&mut n, &self.config));
+        n.recycle();
     }
 
-    fn normalize(&self, line: &str) -> Normalized {
+    fn normalize(&self, line: &str) -> Box<Normalized> {
         let (ds, syslog) = if cef::find_marker(line, "CEF:").is_some() {
             match cef::parse_framed(line, &self.syslog_ctx) {
                 Ok(ev) => (Ds::from_cef(ev.cef), ev.syslog),
@@ -527,7 +528,7 @@ impl<T: Target> DeepSecurityMapper<T> {
         reason: FallbackReason,
         e: Option<&Error>,
         detail: Option<&str>,
-    ) -> Normalized {
+    ) -> Box<Normalized> {
         let mut n = Normalized::new(
             Activity::Fallback(reason),
             self.config.reference_ms,
@@ -553,7 +554,7 @@ impl<T: Target> DeepSecurityMapper<T> {
         n
     }
 
-    fn map_ds(&self, ds: &Ds<'_>, syslog: Option<&SyslogRecord<'_>>) -> Normalized {
+    fn map_ds(&self, ds: &Ds<'_>, syslog: Option<&SyslogRecord<'_>>) -> Box<Normalized> {
         let module = ds.module();
         let time = ds
             .get("rt")
@@ -1096,14 +1097,15 @@ impl<T: Target> LineMapper for DeepSecurityMapper<T> {
 
     fn line_too_long(&mut self, prefix: &str, len: usize, out: &mut Vec<T::Event>) {
         self.stats.accepted += 1;
-        let n = self.fallback(
+        let mut n = self.fallback(
             prefix,
             FallbackReason::LineTooLong,
             None,
             Some(&format!("line of {len} bytes cut at {}", prefix.len())),
         );
         self.stats.count_fallback(FallbackReason::LineTooLong);
-        out.push(T::render(n, &self.config));
+        out.push(T::render(&mut n, &self.config));
+        n.recycle();
     }
 }
 

@@ -12,6 +12,7 @@
 //! `Other` variants carry the source's own caption.
 
 use std::borrow::Cow;
+use std::cell::Cell;
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -820,6 +821,11 @@ pub struct Normalized {
     pub unmapped: Map<String, Value>,
 }
 
+thread_local! {
+    /// One cleared record kept for reuse by [`Normalized::new`].
+    static SPARE: Cell<Option<Box<Normalized>>> = const { Cell::new(None) };
+}
+
 impl Default for Activity {
     fn default() -> Self {
         Activity::Fallback(FallbackReason::UnrecognizedMessage)
@@ -828,13 +834,24 @@ impl Default for Activity {
 
 impl Normalized {
     /// A record with the given activity, time and severity and nothing else.
-    pub fn new(activity: Activity, time_ms: i64, severity: Severity) -> Self {
-        Normalized {
-            activity,
-            time_ms,
-            severity,
-            ..Normalized::default()
-        }
+    ///
+    /// The record is boxed: it is large (every fact any source has) and is
+    /// handed from recognizer to target by pointer rather than copied.
+    pub fn new(activity: Activity, time_ms: i64, severity: Severity) -> Box<Self> {
+        let mut n = SPARE.with(Cell::take).unwrap_or_default();
+        n.activity = activity;
+        n.time_ms = time_ms;
+        n.severity = severity;
+        n
+    }
+
+    /// Hands a rendered record back: it is cleared and its allocation is
+    /// reused by the next [`Normalized::new`] on this thread (a record is a
+    /// few kilobytes, and allocating one per line costs more than clearing
+    /// it).
+    pub fn recycle(mut self: Box<Self>) {
+        *self = Normalized::default();
+        SPARE.with(|spare| spare.set(Some(self)));
     }
 
     /// Adds `key = value` to [`unmapped`](Self::unmapped) (skipping empty values).
@@ -851,13 +868,13 @@ impl Normalized {
     }
 
     /// Sets the outcome.
-    pub fn with_outcome(mut self, outcome: Outcome) -> Self {
+    pub fn with_outcome(mut self: Box<Self>, outcome: Outcome) -> Box<Self> {
         self.outcome = Some(outcome);
         self
     }
 
     /// Sets the status detail.
-    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+    pub fn with_detail(mut self: Box<Self>, detail: impl Into<String>) -> Box<Self> {
         self.status_detail = Some(detail.into());
         self
     }

@@ -60,14 +60,20 @@ pub(crate) fn is_hostname(s: &str) -> bool {
 /// labels of ASCII letters, digits and inner hyphens (no `_`, no empty label,
 /// no trailing dot).
 pub(crate) fn is_ocsf_hostname(s: &str) -> bool {
-    !s.is_empty()
-        && s.split('.').all(|label| {
-            let b = label.as_bytes();
-            !b.is_empty()
-                && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-')
-                && b[0] != b'-'
-                && b[b.len() - 1] != b'-'
-        })
+    // One pass over the bytes: labels of ASCII letters, digits and `-`,
+    // separated by single dots, neither starting nor ending with `-`.
+    let mut prev = b'.';
+    for &c in s.as_bytes() {
+        match c {
+            b'.' if prev == b'.' || prev == b'-' => return false,
+            b'-' if prev == b'.' => return false,
+            b'.' | b'-' => {}
+            c if c.is_ascii_alphanumeric() => {}
+            _ => return false,
+        }
+        prev = c;
+    }
+    prev != b'.' && prev != b'-'
 }
 
 /// Whether `s` is a MAC address OCSF's `mac_t` accepts: six pairs of hex
@@ -156,7 +162,7 @@ pub(crate) fn unquote(s: &str) -> &str {
 /// The value of `key=` in a space-separated `k=v` list (values end at a space).
 pub(crate) fn kv<'a>(text: &'a str, key: &str) -> Option<&'a str> {
     let mut rest = text;
-    while let Some(pos) = rest.find(key) {
+    while let Some(pos) = memchr::memmem::find(rest.as_bytes(), key.as_bytes()) {
         let before_ok = pos == 0 || rest.as_bytes().get(pos - 1).is_some_and(|c| *c == b' ');
         let after = &rest[pos + key.len()..];
         if before_ok && let Some(v) = after.strip_prefix('=') {
@@ -166,6 +172,12 @@ pub(crate) fn kv<'a>(text: &'a str, key: &str) -> Option<&'a str> {
         rest = &rest[pos + key.len()..];
     }
     None
+}
+
+/// The byte offset of the last `needle` in `haystack` (`str::rfind` for a
+/// string needle, without building a two-way searcher per call).
+pub(crate) fn rfind(haystack: &str, needle: &str) -> Option<usize> {
+    memchr::memmem::rfind(haystack.as_bytes(), needle.as_bytes())
 }
 
 /// Parses a `host port N` tail (optionally followed by more text): returns the
@@ -233,12 +245,35 @@ mod tests {
     }
 
     #[test]
+    fn rfind_agrees_with_str_rfind() {
+        for (hay, needle) in [
+            ("a from b from c", " from "),
+            ("no match here", " from "),
+            ("", " from "),
+            (" from ", " from "),
+            ("h\u{e9}llo from w\u{f6}rld port 22", " port "),
+            ("x port  port ", " port "),
+        ] {
+            assert_eq!(rfind(hay, needle), hay.rfind(needle), "{hay:?}");
+        }
+    }
+
+    #[test]
     fn ocsf_hostnames_and_macs() {
-        for ok in ["a", "web-1", "host.example.com", "1.2.3", "X9"] {
+        for ok in [
+            "a",
+            "web-1",
+            "host.example.com",
+            "1.2.3",
+            "X9",
+            "a-b.c-d",
+            "a--b",
+        ] {
             assert!(is_ocsf_hostname(ok), "{ok}");
         }
         for bad in [
-            "", "a_b", "a.", ".a", "a..b", "-a", "a-", "a b", "\u{e9}", "192.",
+            "", "a_b", "a.", ".a", "a..b", "-a", "a-", "a b", "\u{e9}", "192.", "a-.b", "a.-b",
+            ".", "-", "a.b-",
         ] {
             assert!(!is_ocsf_hostname(bad), "{bad}");
         }

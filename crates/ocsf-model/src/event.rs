@@ -140,3 +140,14 @@ pub trait ClassVisitor {
     /// Called with one class type.
     fn visit<E: OcsfEvent>(&mut self);
 }
+
+/// The `type_name` of an event: `"<class caption>: <activity caption>"`,
+/// built without the formatting machinery (the generated `set_activity_id`
+/// calls it for every event a mapper builds).
+pub(crate) fn type_name(class: &str, activity: &str) -> String {
+    let mut name = String::with_capacity(class.len() + 2 + activity.len());
+    name.push_str(class);
+    name.push_str(": ");
+    name.push_str(activity);
+    name
+}

@@ -37,7 +37,7 @@ pub(super) fn handles(program: &str) -> bool {
     )
 }
 
-fn account(ctx: &MessageContext<'_>, act: AccountActivity, name: &str) -> Normalized {
+fn account(ctx: &MessageContext<'_>, act: AccountActivity, name: &str) -> Box<Normalized> {
     let severity = match act {
         AccountActivity::Create | AccountActivity::Delete | AccountActivity::Lock => Severity::Low,
         _ => Severity::Informational,
@@ -50,7 +50,7 @@ fn account(ctx: &MessageContext<'_>, act: AccountActivity, name: &str) -> Normal
     n
 }
 
-fn group_entity(ctx: &MessageContext<'_>, act: EntityActivity, name: &str) -> Normalized {
+fn group_entity(ctx: &MessageContext<'_>, act: EntityActivity, name: &str) -> Box<Normalized> {
     let mut n = ctx
         .event(Activity::EntityManagement(act), Severity::Low)
         .with_outcome(Outcome::Success);
@@ -68,7 +68,7 @@ fn membership(
     act: GroupActivity,
     member: &str,
     group: &str,
-) -> Normalized {
+) -> Box<Normalized> {
     let mut n = ctx
         .event(Activity::GroupManagement(act), Severity::Low)
         .with_outcome(Outcome::Success);

@@ -57,7 +57,7 @@ const AUXILIARY: &[&str] = &[
 ];
 
 /// Maps one grouped audit event.
-pub(super) fn map_event(ev: &AuditEvent<'_>, config: &SourceConfig) -> Normalized {
+pub(super) fn map_event(ev: &AuditEvent<'_>, config: &SourceConfig) -> Box<Normalized> {
     let primary = ev
         .records
         .iter()
@@ -117,7 +117,7 @@ pub(super) fn map_event(ev: &AuditEvent<'_>, config: &SourceConfig) -> Normalize
     n
 }
 
-fn fallback(ev: &AuditEvent<'_>, reason: FallbackReason, detail: &str) -> Normalized {
+fn fallback(ev: &AuditEvent<'_>, reason: FallbackReason, detail: &str) -> Box<Normalized> {
     let mut n = Normalized::new(Activity::Fallback(reason), ev.time_ms, Severity::Unknown);
     put_fallback(&mut n, reason, Some(detail));
     n
@@ -205,11 +205,11 @@ impl ProcessInfo {
     }
 }
 
-fn base(ev: &AuditEvent<'_>, activity: Activity, severity: Severity) -> Normalized {
+fn base(ev: &AuditEvent<'_>, activity: Activity, severity: Severity) -> Box<Normalized> {
     Normalized::new(activity, ev.time_ms, severity)
 }
 
-fn map_record(ev: &AuditEvent<'_>, rec: &AuditRecord<'_>) -> Option<Normalized> {
+fn map_record(ev: &AuditEvent<'_>, rec: &AuditRecord<'_>) -> Option<Box<Normalized>> {
     let t = rec.record_type.as_ref();
     let mut n = match t {
         "SYSCALL" => syscall(ev, rec),
@@ -418,7 +418,7 @@ fn path_file(rec: &AuditRecord<'_>, cwd: Option<&str>) -> Option<FileInfo> {
     })
 }
 
-fn syscall(ev: &AuditEvent<'_>, rec: &AuditRecord<'_>) -> Option<Normalized> {
+fn syscall(ev: &AuditEvent<'_>, rec: &AuditRecord<'_>) -> Option<Box<Normalized>> {
     let name: Cow<'_, str> = match rec.interpreted("SYSCALL") {
         Some(s) => Cow::Borrowed(s),
         None => {
@@ -554,7 +554,7 @@ fn acct_user(rec: &AuditRecord<'_>) -> Option<UserInfo> {
     }
 }
 
-fn authentication(ev: &AuditEvent<'_>, rec: &AuditRecord<'_>, t: &str) -> Option<Normalized> {
+fn authentication(ev: &AuditEvent<'_>, rec: &AuditRecord<'_>, t: &str) -> Option<Box<Normalized>> {
     let act = match t {
         "USER_LOGOUT" | "USER_END" => AuthActivity::Logoff,
         "CRED_ACQ" => AuthActivity::Other("Credential Acquire".into()),
@@ -604,7 +604,7 @@ fn authentication(ev: &AuditEvent<'_>, rec: &AuditRecord<'_>, t: &str) -> Option
     Some(n)
 }
 
-fn user_cmd(ev: &AuditEvent<'_>, rec: &AuditRecord<'_>) -> Option<Normalized> {
+fn user_cmd(ev: &AuditEvent<'_>, rec: &AuditRecord<'_>) -> Option<Box<Normalized>> {
     let outcome = outcome(rec);
     let mut n = base(
         ev,
@@ -630,7 +630,7 @@ fn user_cmd(ev: &AuditEvent<'_>, rec: &AuditRecord<'_>) -> Option<Normalized> {
     Some(n)
 }
 
-fn account(ev: &AuditEvent<'_>, rec: &AuditRecord<'_>, t: &str) -> Option<Normalized> {
+fn account(ev: &AuditEvent<'_>, rec: &AuditRecord<'_>, t: &str) -> Option<Box<Normalized>> {
     let op = get(rec, "op").unwrap_or_default().to_ascii_lowercase();
     let act = match t {
         "USER_CHAUTHTOK" => AccountActivity::PasswordChange,
@@ -666,7 +666,7 @@ fn account(ev: &AuditEvent<'_>, rec: &AuditRecord<'_>, t: &str) -> Option<Normal
     Some(n)
 }
 
-fn group(ev: &AuditEvent<'_>, rec: &AuditRecord<'_>, t: &str) -> Option<Normalized> {
+fn group(ev: &AuditEvent<'_>, rec: &AuditRecord<'_>, t: &str) -> Option<Box<Normalized>> {
     let op = get(rec, "op").unwrap_or_default().to_ascii_lowercase();
     let grp = get(rec, "grp").map(|g| crate::util::unquote(g).to_owned());
     let member = get(rec, "acct").map(user);
@@ -715,7 +715,7 @@ fn group(ev: &AuditEvent<'_>, rec: &AuditRecord<'_>, t: &str) -> Option<Normaliz
     Some(n)
 }
 
-fn lifecycle(ev: &AuditEvent<'_>, rec: &AuditRecord<'_>, t: &str) -> Option<Normalized> {
+fn lifecycle(ev: &AuditEvent<'_>, rec: &AuditRecord<'_>, t: &str) -> Option<Box<Normalized>> {
     let act = match t {
         "SERVICE_START" | "SYSTEM_BOOT" | "DAEMON_START" => AppActivity::Start,
         "SERVICE_STOP" | "SYSTEM_SHUTDOWN" | "DAEMON_END" | "DAEMON_ABORT" => AppActivity::Stop,

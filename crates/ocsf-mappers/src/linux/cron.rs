@@ -12,7 +12,7 @@ pub(super) fn handles(program: &str) -> bool {
     matches!(program, "cron" | "CRON" | "crond" | "anacron" | "crontab")
 }
 
-fn job(ctx: &MessageContext<'_>, act: JobActivity, info: JobInfo) -> Normalized {
+fn job(ctx: &MessageContext<'_>, act: JobActivity, info: JobInfo) -> Box<Normalized> {
     let mut n = ctx.event(Activity::ScheduledJob(act), Severity::Informational);
     n.actor_process = Some(ctx.process());
     n.job = Some(info);

@@ -47,7 +47,7 @@ pub(super) fn map(ctx: &MessageContext<'_>, msg: &str) -> Recognized {
     }
 }
 
-fn network(ctx: &MessageContext<'_>, act: NetworkActivity, svc: &str) -> Normalized {
+fn network(ctx: &MessageContext<'_>, act: NetworkActivity, svc: &str) -> Box<Normalized> {
     let severity = if matches!(act, NetworkActivity::Fail | NetworkActivity::Reset) {
         Severity::Low
     } else {
@@ -63,7 +63,7 @@ fn network(ctx: &MessageContext<'_>, act: NetworkActivity, svc: &str) -> Normali
     n
 }
 
-fn logon(ctx: &MessageContext<'_>, ok: bool, service: &str, detail: &str) -> Normalized {
+fn logon(ctx: &MessageContext<'_>, ok: bool, service: &str, detail: &str) -> Box<Normalized> {
     let mut n = ctx
         .event(
             Activity::Authentication(AuthActivity::Logon),
@@ -362,7 +362,7 @@ fn login(ctx: &MessageContext<'_>, msg: &str) -> Recognized {
     Ok(n)
 }
 
-fn interactive(ctx: &MessageContext<'_>, ok: bool, name: &str, tty: &str) -> Normalized {
+fn interactive(ctx: &MessageContext<'_>, ok: bool, name: &str, tty: &str) -> Box<Normalized> {
     let mut n = logon(ctx, ok, "login", if ok { "login" } else { "login failed" });
     n.user = Some(if name.is_empty() || name == "(null)" {
         UserInfo::named(UNKNOWN)
@@ -392,7 +392,7 @@ fn lifecycle(
     name: &str,
     version: Option<&str>,
     outcome: Option<Outcome>,
-) -> Normalized {
+) -> Box<Normalized> {
     let failed = outcome == Some(Outcome::Failure);
     let mut n = ctx.event(
         Activity::ApplicationLifecycle(act),

@@ -53,7 +53,7 @@ pub(crate) enum Miss {
     Malformed(Cow<'static, str>),
 }
 
-pub(crate) type Recognized = Result<Normalized, Miss>;
+pub(crate) type Recognized = Result<Box<Normalized>, Miss>;
 
 /// Where a message came from: the facts a transport (syslog header, journald
 /// fields) gives about it.
@@ -128,7 +128,7 @@ impl<'a> MessageContext<'a> {
     }
 
     /// A record with the transport's facts filled in.
-    pub(crate) fn event(&self, activity: Activity, severity: Severity) -> Normalized {
+    pub(crate) fn event(&self, activity: Activity, severity: Severity) -> Box<Normalized> {
         let mut n = Normalized::new(activity, self.time_ms, severity);
         n.utc_offset_secs = self.utc_offset_secs;
         n.device.hostname = self.hostname.map(str::to_owned);
@@ -450,7 +450,7 @@ impl<T: Target> LinuxMapper<T> {
 
     /// Runs the program mappers on one message; always returns a record
     /// (a fallback when nothing matched).
-    fn dispatch(&self, ctx: &MessageContext<'_>, message: &str, raw: &str) -> Normalized {
+    fn dispatch(&self, ctx: &MessageContext<'_>, message: &str, raw: &str) -> Box<Normalized> {
         let result = recognize(ctx, message);
         let mut n = match result {
             Ok(n) => n,
@@ -481,7 +481,7 @@ impl<T: Target> LinuxMapper<T> {
         n
     }
 
-    fn parse_fallback(&self, raw: &str, reason: FallbackReason, e: &Error) -> Normalized {
+    fn parse_fallback(&self, raw: &str, reason: FallbackReason, e: &Error) -> Box<Normalized> {
         let mut n = Normalized::new(
             Activity::Fallback(reason),
             self.config.reference_ms,
@@ -502,12 +502,13 @@ impl<T: Target> LinuxMapper<T> {
         n
     }
 
-    fn emit(&mut self, n: Normalized, out: &mut Vec<T::Event>) {
+    fn emit(&mut self, mut n: Box<Normalized>, out: &mut Vec<T::Event>) {
         match n.activity {
             Activity::Fallback(reason) => self.stats.count_fallback(reason),
             ref a => self.stats.count_class(a.class_uid()),
         }
-        out.push(T::render(n, &self.config));
+        out.push(T::render(&mut n, &self.config));
+        n.recycle();
     }
 }
 

@@ -93,7 +93,12 @@ fn pam_info(pam: &Pam<'_>) -> Value {
     Value::Object(m)
 }
 
-fn logon(ctx: &MessageContext<'_>, pam: &Pam<'_>, outcome: Outcome, detail: &str) -> Normalized {
+fn logon(
+    ctx: &MessageContext<'_>,
+    pam: &Pam<'_>,
+    outcome: Outcome,
+    detail: &str,
+) -> Box<Normalized> {
     activity(ctx, pam, AuthActivity::Logon, outcome, detail)
 }
 
@@ -103,7 +108,7 @@ fn activity(
     act: AuthActivity,
     outcome: Outcome,
     detail: &str,
-) -> Normalized {
+) -> Box<Normalized> {
     let severity = if outcome == Outcome::Failure {
         Severity::Low
     } else {

@@ -6,7 +6,7 @@ use crate::normalized::{
     EndpointInfo, LogonType, NetworkActivity, Normalized, Outcome, ProcessActivity, ProcessInfo,
     SessionInfo, Severity, UserInfo,
 };
-use crate::util::{endpoint, host_port, number, user_domain};
+use crate::util::{endpoint, host_port, number, rfind, user_domain};
 
 pub(super) fn handles(program: &str) -> bool {
     matches!(program, "sshd" | "sshd-session" | "sshd-auth")
@@ -27,7 +27,7 @@ pub(crate) fn user(name: &str) -> UserInfo {
 }
 
 /// An Authentication record for sshd.
-fn auth(ctx: &MessageContext<'_>, activity: AuthActivity, severity: Severity) -> Normalized {
+fn auth(ctx: &MessageContext<'_>, activity: AuthActivity, severity: Severity) -> Box<Normalized> {
     let mut n = ctx.event(Activity::Authentication(activity), severity);
     n.service_name = Some(ctx.program_name().to_owned());
     n.dst = Some(ctx.local_endpoint("ssh"));
@@ -41,7 +41,7 @@ fn auth(ctx: &MessageContext<'_>, activity: AuthActivity, severity: Severity) ->
 }
 
 /// An SSH Activity record for sshd.
-fn ssh(ctx: &MessageContext<'_>, activity: NetworkActivity, severity: Severity) -> Normalized {
+fn ssh(ctx: &MessageContext<'_>, activity: NetworkActivity, severity: Severity) -> Box<Normalized> {
     let mut n = ctx.event(Activity::Ssh(activity), severity);
     n.dst = Some(ctx.local_endpoint("ssh"));
     n.actor_process = Some(ctx.process());
@@ -81,7 +81,7 @@ fn for_user_from(s: &str) -> Result<(UserInfo, bool, Option<EndpointInfo>, &str)
 
 /// `[invalid user ]USER[ from HOST[ port N]] REST`.
 fn user_from(s: &str) -> Result<(UserInfo, bool, Option<EndpointInfo>, &str), Miss> {
-    match s.rfind(" from ") {
+    match rfind(s, " from ") {
         Some(i) => {
             let (name, invalid) = user_phrase(&s[..i]);
             let (host, port, rest) =
@@ -101,7 +101,7 @@ fn user_host_port(s: &str) -> Result<(Option<UserInfo>, bool, Option<EndpointInf
     let s = s.trim();
     let (phrase, invalid) = user_phrase(s);
     let named = phrase.len() != s.len();
-    if let Some(i) = phrase.rfind(" port ") {
+    if let Some(i) = rfind(phrase, " port ") {
         let port = crate::util::port(
             phrase[i + 6..]
                 .split(|c: char| !c.is_ascii_digit())
@@ -174,7 +174,7 @@ fn recognize(ctx: &MessageContext<'_>, body: &str, preauth: bool) -> Recognized 
         .strip_prefix("Invalid user ")
         .or_else(|| body.strip_prefix("Illegal user "))
     {
-        let (name, from) = match r.rfind(" from ") {
+        let (name, from) = match rfind(r, " from ") {
             Some(i) => (&r[..i], Some(&r[i + 6..])),
             None => (r, None),
         };
@@ -458,7 +458,7 @@ fn recognize(ctx: &MessageContext<'_>, body: &str, preauth: bool) -> Recognized 
     connection_error(ctx, body)
 }
 
-fn lifecycle(ctx: &MessageContext<'_>, activity: AppActivity) -> Normalized {
+fn lifecycle(ctx: &MessageContext<'_>, activity: AppActivity) -> Box<Normalized> {
     let mut n = ctx.event(
         Activity::ApplicationLifecycle(activity),
         Severity::Informational,
@@ -471,7 +471,7 @@ fn lifecycle(ctx: &MessageContext<'_>, activity: AppActivity) -> Normalized {
     n
 }
 
-fn break_in(ctx: &MessageContext<'_>, name: &str, addr: &str, body: &str) -> Normalized {
+fn break_in(ctx: &MessageContext<'_>, name: &str, addr: &str, body: &str) -> Box<Normalized> {
     let mut n = ssh(
         ctx,
         NetworkActivity::Other("Reverse Mapping Check".into()),

@@ -140,7 +140,7 @@ fn su_event(
     target: &str,
     invoker: &str,
     tty: Option<&str>,
-) -> Normalized {
+) -> Box<Normalized> {
     let mut n = ctx
         .event(
             Activity::Authentication(AuthActivity::Logon),

@@ -35,7 +35,7 @@ fn unit_event(
     act: AppActivity,
     name: &str,
     outcome: Option<Outcome>,
-) -> Normalized {
+) -> Box<Normalized> {
     let failed = outcome == Some(Outcome::Failure);
     let mut n = ctx.event(
         Activity::ApplicationLifecycle(act),

@@ -24,6 +24,8 @@ pub trait Target {
 
     /// Lays out one record as an event of this version: the class's required
     /// attributes, the optional ones the record has, `observables` derived from
-    /// the typed fields, and everything else in `unmapped`.
-    fn render(record: Normalized, config: &SourceConfig) -> Self::Event;
+    /// the typed fields, and everything else in `unmapped`. The facts are
+    /// taken out of `record`; the mappers then clear it and reuse its
+    /// allocation ([`Normalized::recycle`]).
+    fn render(record: &mut Normalized, config: &SourceConfig) -> Self::Event;
 }

@@ -50,7 +50,7 @@ impl Target for V1_1_0 {
     type Event = Mapped;
     const VERSION: &'static str = "1.1.0";
 
-    fn render(record: Normalized, config: &SourceConfig) -> Mapped {
+    fn render(record: &mut Normalized, config: &SourceConfig) -> Mapped {
         render(record, config)
     }
 }
@@ -214,6 +214,11 @@ impl Ctx<'_> {
                 && o.name.as_deref().is_some_and(|n| is_dotted(n, path, leaf))
         });
         if !dup {
+            if self.observables.capacity() == 0 {
+                // Most events carry a handful: one allocation, no regrowth
+                // (and under 1 KiB, which glibc serves from its fast path).
+                self.observables.reserve(6);
+            }
             let mut o = Observable::new(dotted(path, leaf), type_id);
             o.value = Some(value.to_owned());
             self.observables.push(o);
@@ -750,7 +755,7 @@ fn action_of(d: Option<&Disposition>) -> ActionId {
 
 macro_rules! finish {
     ($ev:ident, $n:ident, $c:ident) => {{
-        spill(&mut $n);
+        spill($n);
         if !$c.invalid.is_empty() {
             let invalid = std::mem::take(&mut $c.invalid);
             $n.unmapped
@@ -816,7 +821,7 @@ fn spill(n: &mut Normalized) {
     put(u, "outcome", n.outcome.take());
 }
 
-fn render(mut n: Normalized, config: &SourceConfig) -> Mapped {
+fn render(n: &mut Normalized, config: &SourceConfig) -> Mapped {
     let host = n
         .device
         .hostname
@@ -856,7 +861,7 @@ fn render(mut n: Normalized, config: &SourceConfig) -> Mapped {
 }
 
 fn authentication(
-    mut n: Normalized,
+    n: &mut Normalized,
     c: &mut Ctx<'_>,
     meta: Metadata,
     sev: SeverityId,
@@ -871,7 +876,7 @@ fn authentication(
     let user = c.user(n.user.take().unwrap_or_default(), "user");
     let mut e = Authentication::new(id, meta, sev, time, user);
     head!(e, n, id, caption);
-    e.device = c.device_of(&mut n);
+    e.device = c.device_of(n);
     e.src_endpoint = n
         .src
         .take()
@@ -940,7 +945,7 @@ fn logon_type(lt: LogonType) -> (AuthenticationLogonTypeId, Option<Caption>) {
 }
 
 fn account_change(
-    mut n: Normalized,
+    n: &mut Normalized,
     c: &mut Ctx<'_>,
     meta: Metadata,
     sev: SeverityId,
@@ -961,7 +966,7 @@ fn account_change(
     let user = c.user(n.user.take().unwrap_or_default(), "user");
     let mut e = AccountChange::new(id, meta, sev, time, user);
     head!(e, n, id, caption);
-    e.device = c.device_of(&mut n);
+    e.device = c.device_of(n);
     e.user_result = n
         .user_result
         .take()
@@ -972,13 +977,13 @@ fn account_change(
         .take()
         .map(|x| c.endpoint(x, "src_endpoint"))
         .map(Box::new);
-    e.actor = c.optional_actor(&mut n);
+    e.actor = c.optional_actor(n);
     finish!(e, n, c);
     Mapped::AccountChange(Box::new(e))
 }
 
 fn group_management(
-    mut n: Normalized,
+    n: &mut Normalized,
     c: &mut Ctx<'_>,
     meta: Metadata,
     sev: SeverityId,
@@ -998,15 +1003,15 @@ fn group_management(
     let g = group(n.group.take().unwrap_or_default());
     let mut e = GroupManagement::new(id, g, meta, sev, time);
     head!(e, n, id, caption);
-    e.device = c.device_of(&mut n);
+    e.device = c.device_of(n);
     e.user = n.user.take().map(|u| c.user(u, "user")).map(Box::new);
-    e.actor = c.optional_actor(&mut n);
+    e.actor = c.optional_actor(n);
     finish!(e, n, c);
     Mapped::GroupManagement(Box::new(e))
 }
 
 fn entity_management(
-    mut n: Normalized,
+    n: &mut Normalized,
     c: &mut Ctx<'_>,
     meta: Metadata,
     sev: SeverityId,
@@ -1031,14 +1036,14 @@ fn entity_management(
     }
     let mut e = EntityManagement::new(id, entity, meta, sev, time);
     head!(e, n, id, caption);
-    e.device = c.device_of(&mut n);
-    e.actor = c.optional_actor(&mut n);
+    e.device = c.device_of(n);
+    e.actor = c.optional_actor(n);
     finish!(e, n, c);
     Mapped::EntityManagement(Box::new(e))
 }
 
 fn process_activity(
-    mut n: Normalized,
+    n: &mut Normalized,
     c: &mut Ctx<'_>,
     meta: Metadata,
     sev: SeverityId,
@@ -1050,7 +1055,7 @@ fn process_activity(
         n::ProcessActivity::Terminate => (ProcessActivityActivityId::Terminate, None),
         n::ProcessActivity::Other(t) => (ProcessActivityActivityId::Other, Some(t)),
     };
-    let actor = c.required_actor(&mut n);
+    let actor = c.required_actor(n);
     let device = c.device(std::mem::take(&mut n.device));
     let process = c.process(n.process.take().unwrap_or_default(), "process");
     let mut e = ProcessActivity::new(id, actor, device, meta, process, sev, time);
@@ -1062,7 +1067,7 @@ fn process_activity(
 }
 
 fn file_activity(
-    mut n: Normalized,
+    n: &mut Normalized,
     c: &mut Ctx<'_>,
     meta: Metadata,
     sev: SeverityId,
@@ -1081,7 +1086,7 @@ fn file_activity(
         F::Open => (FileActivityActivityId::Open, None),
         F::Other(t) => (FileActivityActivityId::Other, Some(t)),
     };
-    let actor = c.required_actor(&mut n);
+    let actor = c.required_actor(n);
     let device = c.device(std::mem::take(&mut n.device));
     let file = c.file(n.file.take().unwrap_or_default(), "file");
     let mut e = FileActivity::new(id, actor, device, file, meta, sev, time);
@@ -1097,7 +1102,7 @@ fn file_activity(
 }
 
 fn module_activity(
-    mut n: Normalized,
+    n: &mut Normalized,
     c: &mut Ctx<'_>,
     meta: Metadata,
     sev: SeverityId,
@@ -1108,7 +1113,7 @@ fn module_activity(
         n::ModuleActivity::Load => ModuleActivityActivityId::Load,
         n::ModuleActivity::Unload => ModuleActivityActivityId::Unload,
     };
-    let actor = c.required_actor(&mut n);
+    let actor = c.required_actor(n);
     let device = c.device(std::mem::take(&mut n.device));
     let mut module = Module::new(ModuleLoadTypeId::Unknown);
     if let Some(path) = n.module_path.take() {
@@ -1125,7 +1130,7 @@ fn module_activity(
 }
 
 fn scheduled_job(
-    mut n: Normalized,
+    n: &mut Normalized,
     c: &mut Ctx<'_>,
     meta: Metadata,
     sev: SeverityId,
@@ -1156,13 +1161,13 @@ fn scheduled_job(
     let mut e = ScheduledJobActivity::new(id, device, job, meta, sev, time);
     head!(e, n, id, caption);
     security_control!(e, n, c);
-    e.actor = c.optional_actor(&mut n);
+    e.actor = c.optional_actor(n);
     finish!(e, n, c);
     Mapped::ScheduledJobActivity(Box::new(e))
 }
 
 fn detection_finding(
-    mut n: Normalized,
+    n: &mut Normalized,
     c: &mut Ctx<'_>,
     meta: Metadata,
     sev: SeverityId,
@@ -1195,7 +1200,7 @@ fn detection_finding(
     security_control!(e, n, c);
     e.set_status_id(DetectionFindingStatusId::New);
     e.confidence_score = f.confidence_score;
-    e.device = c.device_of(&mut n);
+    e.device = c.device_of(n);
     if !f.malware.is_empty() {
         e.malware = Some(
             f.malware
@@ -1245,7 +1250,7 @@ fn detection_finding(
         .take()
         .map(|p| c.process(p, "evidences.process"))
         .map(Box::new);
-    ev.actor = c.optional_actor(&mut n);
+    ev.actor = c.optional_actor(n);
     if ev.src_endpoint.is_some()
         || ev.dst_endpoint.is_some()
         || ev.connection_info.is_some()
@@ -1273,7 +1278,7 @@ fn network_ids(a: n::NetworkActivity) -> (i32, Option<Caption>) {
 }
 
 fn network_activity(
-    mut n: Normalized,
+    n: &mut Normalized,
     c: &mut Ctx<'_>,
     meta: Metadata,
     sev: SeverityId,
@@ -1288,7 +1293,7 @@ fn network_activity(
     head!(e, n, id, caption);
     c.security_control |= n.firewall_rule.is_some();
     security_control!(e, n, c);
-    e.device = c.device_of(&mut n);
+    e.device = c.device_of(n);
     e.connection_info = n.connection.take().map(connection).map(Box::new);
     e.traffic = n.traffic.take().map(traffic).map(Box::new);
     e.firewall_rule = n.firewall_rule.take().map(firewall_rule).map(Box::new);
@@ -1297,7 +1302,7 @@ fn network_activity(
         e.url = Some(Box::new(url_object(url)));
     }
     e.app_name = n.app.take().map(|a| a.name);
-    e.actor = c.optional_actor(&mut n);
+    e.actor = c.optional_actor(n);
     finish!(e, n, c);
     Mapped::NetworkActivity(Box::new(e))
 }
@@ -1336,7 +1341,7 @@ fn url_object(url: String) -> Url {
 }
 
 fn ssh_activity(
-    mut n: Normalized,
+    n: &mut Normalized,
     c: &mut Ctx<'_>,
     meta: Metadata,
     sev: SeverityId,
@@ -1350,15 +1355,15 @@ fn ssh_activity(
     let mut e = SshActivity::new(id, dst, meta, sev, src, time);
     head!(e, n, id, caption);
     security_control!(e, n, c);
-    e.device = c.device_of(&mut n);
+    e.device = c.device_of(n);
     e.connection_info = n.connection.take().map(connection).map(Box::new);
-    e.actor = c.optional_actor(&mut n);
+    e.actor = c.optional_actor(n);
     finish!(e, n, c);
     Mapped::SshActivity(Box::new(e))
 }
 
 fn config_state(
-    mut n: Normalized,
+    n: &mut Normalized,
     c: &mut Ctx<'_>,
     meta: Metadata,
     sev: SeverityId,
@@ -1368,13 +1373,13 @@ fn config_state(
     let mut e = ConfigState::new(ConfigStateActivityId::Log, device, meta, sev, time);
     common!(e, n);
     outcome!(e, n);
-    e.actor = c.optional_actor(&mut n);
+    e.actor = c.optional_actor(n);
     finish!(e, n, c);
     Mapped::ConfigState(Box::new(e))
 }
 
 fn app_lifecycle(
-    mut n: Normalized,
+    n: &mut Normalized,
     c: &mut Ctx<'_>,
     meta: Metadata,
     sev: SeverityId,
@@ -1400,14 +1405,14 @@ fn app_lifecycle(
     app.uid = info.uid;
     let mut e = ApplicationLifecycle::new(id, app, meta, sev, time);
     head!(e, n, id, caption);
-    e.device = c.device_of(&mut n);
-    e.actor = c.optional_actor(&mut n);
+    e.device = c.device_of(n);
+    e.actor = c.optional_actor(n);
     finish!(e, n, c);
     Mapped::ApplicationLifecycle(Box::new(e))
 }
 
 fn base_event(
-    mut n: Normalized,
+    n: &mut Normalized,
     c: &mut Ctx<'_>,
     meta: Metadata,
     sev: SeverityId,
@@ -1473,7 +1478,7 @@ mod tests {
         let mut n = Normalized::new(Activity::DeviceConfigState, 1_000, Severity::Informational);
         n.url = Some("http://x".into());
         n.src = crate::util::endpoint("192.0.2.1", Some(1));
-        let e = render(n, &SourceConfig::linux());
+        let e = render(&mut n, &SourceConfig::linux());
         let un = e.unmapped().cloned().unwrap_or_default();
         assert_eq!(un.get("url"), Some(&Value::String("http://x".into())));
         assert_eq!(un["src_endpoint"]["ip"], "192.0.2.1");
@@ -1493,7 +1498,7 @@ mod tests {
             ..EndpointInfo::default()
         });
         n.device.hostname = Some("-bad-".into());
-        let j = render(n, &SourceConfig::linux())
+        let j = render(&mut n, &SourceConfig::linux())
             .to_json()
             .unwrap_or_default();
         assert_eq!(j["src_endpoint"]["name"], "build_box");
@@ -1519,7 +1524,7 @@ mod tests {
             Severity::Low,
         );
         n.disposition = Some(Disposition::Blocked);
-        let j = render(n, &SourceConfig::linux())
+        let j = render(&mut n, &SourceConfig::linux())
             .to_json()
             .unwrap_or_default();
         assert_eq!(
@@ -1537,7 +1542,7 @@ mod tests {
             uid: None,
             name: Some("r".into()),
         });
-        let j = render(n, &SourceConfig::linux())
+        let j = render(&mut n, &SourceConfig::linux())
             .to_json()
             .unwrap_or_default();
         assert_eq!(j["action_id"], 0, "no disposition: unknown action");
@@ -1552,7 +1557,7 @@ mod tests {
             auid: Some(1000),
             ..ProcessInfo::default()
         });
-        let j = render(n, &SourceConfig::linux())
+        let j = render(&mut n, &SourceConfig::linux())
             .to_json()
             .unwrap_or_default();
         assert_eq!(
@@ -1564,17 +1569,17 @@ mod tests {
 
     #[test]
     fn required_values_never_missing() {
-        let n = Normalized::new(Activity::Ssh(n::NetworkActivity::Fail), 0, Severity::Low);
-        let j = render(n, &SourceConfig::linux())
+        let mut n = Normalized::new(Activity::Ssh(n::NetworkActivity::Fail), 0, Severity::Low);
+        let j = render(&mut n, &SourceConfig::linux())
             .to_json()
             .unwrap_or_default();
         assert_eq!(j["src_endpoint"]["name"], "unknown");
-        let n = Normalized::new(
+        let mut n = Normalized::new(
             Activity::Process(n::ProcessActivity::Launch),
             0,
             Severity::Low,
         );
-        let j = render(n, &SourceConfig::linux())
+        let j = render(&mut n, &SourceConfig::linux())
             .to_json()
             .unwrap_or_default();
         assert_eq!(j["actor"]["invoked_by"], "unknown");

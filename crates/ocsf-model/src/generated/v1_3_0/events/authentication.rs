@@ -419,10 +419,9 @@ impl Authentication {
             self.activity_name = Some(value.as_str().to_string());
         }
         self.type_uid = i64::from(Self::CLASS_UID) * 100 + i64::from(value.id());
-        self.type_name = Some(format!(
-            "{}: {}",
+        self.type_name = Some(crate::event::type_name(
             Self::CLASS_CAPTION,
-            self.activity_name.as_deref().unwrap_or(value.as_str())
+            self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
     }
