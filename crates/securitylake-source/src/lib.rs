@@ -60,9 +60,11 @@
 //! # }
 //! ```
 
+mod binary;
 pub mod error;
 pub mod glue;
 pub mod manifest;
+mod record;
 pub mod registration;
 pub mod spool;
 pub mod writer;

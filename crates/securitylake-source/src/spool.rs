@@ -12,7 +12,9 @@
 //!   one future object). A sequence of records, each
 //!   `[u32 LE length][u32 LE CRC-32 of the payload][payload]`. The first
 //!   payload is a JSON `SegmentHeader` (format, class, partition); every
-//!   further payload is one event as JSON. A record is appended with one
+//!   further payload is one event, in a compact self-describing binary
+//!   encoding of its serde data model in format 2 and as JSON in format 1 (files written by earlier versions,
+//!   still recovered). A record is appended with one
 //!   `write` call; a torn tail (an incomplete record or a CRC mismatch) can
 //!   only come from a write that had not returned, so recovery drops it.
 //! * `<id>.sealed` — a *sealed segment*: the exact Parquet bytes to upload,
@@ -41,8 +43,14 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, ErrorKind, Result};
 
-/// The format number written in spool headers.
-pub(crate) const FORMAT: u32 = 1;
+/// The format number written in the header of a new `.wal` file: its event
+/// records are in the crate's binary format (see [`crate::record`]). Files
+/// of format 1 (JSON event records) are still read.
+pub(crate) const WAL_FORMAT: u32 = crate::record::FORMAT_BINARY;
+/// The format number written in `.sealed` headers. A sealed file holds no
+/// event records (only Parquet bytes and its header), so it did not change
+/// with the record format.
+pub(crate) const SEALED_FORMAT: u32 = 1;
 const SEALED_MAGIC: &[u8; 8] = b"SLSEAL02";
 const RECORD_OVERHEAD: u64 = 8;
 /// Records larger than this are refused (and treated as a torn tail when read).
@@ -389,8 +397,8 @@ impl std::fmt::Debug for SealFile {
 }
 
 /// The on-disk size of a record holding `payload_len` bytes.
-pub(crate) fn record_size(payload_len: usize) -> u64 {
-    payload_len as u64 + RECORD_OVERHEAD
+pub(crate) fn record_size(payload_len: u64) -> u64 {
+    payload_len.saturating_add(RECORD_OVERHEAD)
 }
 
 /// Appends the record of `payload` (length, CRC, payload) to `out`.
@@ -638,7 +646,7 @@ mod tests {
         let err = Spool::open(&dir).err().map(|e| e.kind());
         assert_eq!(err, Some(ErrorKind::Config));
         let header = SegmentHeader {
-            format: FORMAT,
+            format: WAL_FORMAT,
             class_uid: 3002,
             class_name: "authentication".into(),
             partition: "region=us-east-1/accountId=external/eventDay=20240101/".into(),
@@ -652,7 +660,7 @@ mod tests {
         assert!(wal.sync()?);
         assert!(!wal.sync()?);
         let sealed = SealedHeader {
-            format: FORMAT,
+            format: SEALED_FORMAT,
             class_uid: 3002,
             class_name: "authentication".into(),
             partition: header.partition.clone(),

@@ -28,13 +28,16 @@
 //!   [`max_file_bytes`](WriterConfigBuilder::max_file_bytes), or when the
 //!   `max_buffered_bytes` bound forces it (below), and on [`Writer::flush`] /
 //!   [`Writer::close`]. The size of a file is estimated before encoding as the
-//!   JSON size of its events plus the Parquet footer of the class: columnar
-//!   ZSTD Parquet is smaller than the JSON of the same events, so files stay
-//!   under the limit (the actual sizes are checked and counted in
-//!   [`WriterStats::oversize_files`]).
+//!   size of its events plus the Parquet footer of the class, where an
+//!   event's *size* is the length of its JSON (computed from its spool
+//!   record, without writing the JSON) or of its spool record, whichever is
+//!   larger: columnar ZSTD Parquet is smaller than the JSON of the same
+//!   events, so files stay under the limit (the actual sizes are checked and
+//!   counted in [`WriterStats::oversize_files`]).
 //! * **Memory**: the writer does not keep accepted events in memory. An
 //!   event is serialized into its segment's write-ahead file (below) and
-//!   memory keeps 24 bytes per event (its time and where its record is);
+//!   memory keeps 24 bytes per event (its time and where its record is; a
+//!   record is the event in a compact binary encoding, see [spool]);
 //!   sealing reads the records back in time order, one at a time, into one
 //!   Arrow batch of at most 4,096 rows, and streams the Parquet bytes into
 //!   the sealed spool file (row groups closed at 8 MiB). So memory is
@@ -45,7 +48,8 @@
 //!   writer, off the async executor.
 //! * **Backpressure**: at most
 //!   [`max_buffered_bytes`](WriterConfigBuilder::max_buffered_bytes) of
-//!   events (as JSON) wait in open segments across partitions. When an event
+//!   events (by their size, above) wait in open segments across partitions,
+//!   which also bounds the spool's disk use for them. When an event
 //!   would exceed it, [`Writer::write`] first seals and uploads the largest
 //!   open segment (it waits for the upload), while [`Writer::try_write`]
 //!   returns [`ErrorKind::Backpressure`] instead.
@@ -162,8 +166,12 @@ use tracing::Instrument;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::manifest::{Manifest, ManifestEntry};
+use crate::record;
 use crate::registration::RegisteredSource;
-use crate::spool::{self, FORMAT, RecordReader, SealFile, SealedHeader, SegmentHeader, Spool, Wal};
+use crate::spool::{
+    self, RecordReader, SEALED_FORMAT, SealFile, SealedHeader, SegmentHeader, Spool, WAL_FORMAT,
+    Wal,
+};
 
 /// The shortest roll interval Security Lake accepts: 5 minutes.
 pub const MIN_MAX_AGE: Duration = Duration::from_secs(5 * 60);
@@ -179,8 +187,9 @@ pub const MAX_FILE_BYTES: u64 = 250_000_000;
 pub const MIN_FILE_BYTES: u64 = 16 * 1024;
 /// The default file size limit: 128 MiB.
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 128 * 1024 * 1024;
-/// The default bound on events waiting in open segments: 256 MiB (as JSON)
-/// across partitions, so that one partition can fill a file of
+/// The default bound on events waiting in open segments: 256 MiB (of event
+/// sizes: JSON or spool record length, whichever is larger) across
+/// partitions, so that one partition can fill a file of
 /// [`DEFAULT_MAX_FILE_BYTES`]. The events wait in the spool directory, not in
 /// memory.
 pub const DEFAULT_MAX_BUFFERED_BYTES: u64 = 256 * 1024 * 1024;
@@ -290,7 +299,8 @@ pub struct WriterStats {
     /// Events in the segments recovered by [`Writer::open`].
     pub events_recovered: u64,
     /// Events waiting in open segments (in the spool, not yet sealed), in
-    /// bytes of their JSON.
+    /// bytes: the length of each event's JSON or of its spool record,
+    /// whichever is larger, plus 8 bytes of record overhead.
     pub buffered_bytes: u64,
     /// The largest value `buffered_bytes` has had.
     pub peak_buffered_bytes: u64,
@@ -368,7 +378,8 @@ impl WriterConfig {
         self.max_file_bytes
     }
 
-    /// The bound on events waiting in open segments, in JSON bytes.
+    /// The bound on events waiting in open segments, in bytes (see
+    /// [`WriterStats::buffered_bytes`]).
     pub fn max_buffered_bytes(&self) -> u64 {
         self.max_buffered_bytes
     }
@@ -470,7 +481,9 @@ impl WriterConfigBuilder {
     }
 
     /// The bound on events waiting in open segments (spooled, not yet
-    /// sealed) across partitions, as JSON bytes, at least
+    /// sealed) across partitions, in bytes (the length of each event's JSON
+    /// or of its spool record, whichever is larger: see
+    /// [`WriterStats::buffered_bytes`]), at least
     /// [`MIN_FILE_BYTES`]; default [`DEFAULT_MAX_BUFFERED_BYTES`]. Reaching
     /// it seals the largest segment early. The events wait on disk: the
     /// writer's memory does not grow with this bound.
@@ -608,13 +621,35 @@ struct Slot {
 struct OpenSegment {
     wal: Wal,
     slots: Vec<Slot>,
-    /// The JSON size of the spooled events (record overhead included).
+    /// The size of the spooled events ([`record::encode`]: JSON or record
+    /// length, whichever is larger; record overhead included).
     bytes: u64,
-    /// The JSON size of the largest event (it bounds every value's size).
+    /// The size of the largest event ([`record::encode`]; it bounds every
+    /// value's size, the JSON text of `json_t` and `unmapped` values
+    /// included).
     max_event_bytes: u64,
     opened_at: i64,
     min_time: i64,
     max_time: i64,
+}
+
+/// An event checked and serialized by [`Writer::prepare`], ready to append.
+struct Prepared {
+    partition: PartitionKey,
+    /// Where the record payload is in the buffer it was serialized into.
+    payload: std::ops::Range<usize>,
+    time: i64,
+    /// The event's size ([`record::encode`]): the larger of the payload's
+    /// length and the event's JSON length.
+    event_size: u64,
+}
+
+impl Prepared {
+    /// The bytes the event counts for in its segment and in the buffered
+    /// bytes: its size plus the record overhead.
+    fn size(&self) -> u64 {
+        spool::record_size(self.event_size)
+    }
 }
 
 /// A segment sealed in the spool, waiting for its upload.
@@ -743,21 +778,26 @@ impl<E: OcsfEvent> Writer<E> {
             )
             .with_source(e)
         })?;
-        if header.format != FORMAT {
+        if !record::readable(header.format) {
             return Err(Error::new(
                 ErrorKind::Config,
                 format!(
-                    "spool file {} has format {}, expected {FORMAT}",
+                    "spool file {} has format {}, this writer reads formats {} and {WAL_FORMAT}",
                     path.display(),
-                    header.format
+                    header.format,
+                    record::FORMAT_JSON,
                 ),
             ));
         }
         self.check_class(header.class_uid, &header.class_name, path)?;
         let partition = PartitionKey::parse(&header.partition)?;
         let mut slots = Vec::new();
+        let mut max_event_bytes = 0;
+        let mut scratch = Vec::new();
         while let Some(offset) = reader.next_record(&mut payload)? {
-            let event = decode_event::<E>(&payload, path)?;
+            let event = decode_event::<E>(header.format, &payload, path)?;
+            let size = record::size_of(header.format, &payload, &event, &mut scratch)?;
+            max_event_bytes = size.max(max_event_bytes);
             slots.push(Slot {
                 time: event.time(),
                 offset,
@@ -776,10 +816,15 @@ impl<E: OcsfEvent> Writer<E> {
         let rows = slots.len() as u64;
         self.stats.segments_recovered += 1;
         self.stats.events_recovered += rows;
-        let max_event_bytes = slots.iter().map(|s| u64::from(s.len)).max().unwrap_or(0);
         let file = self.spool.begin_seal(id)?;
         let (_, result) = self
-            .encode(path.to_path_buf(), slots, max_event_bytes, file)
+            .encode(
+                path.to_path_buf(),
+                header.format,
+                slots,
+                max_event_bytes,
+                file,
+            )
             .await?;
         self.finish_seal(partition, rows, min_time, max_time, result?)
     }
@@ -822,13 +867,34 @@ impl<E: OcsfEvent> Writer<E> {
         )?)
     }
 
-    /// Validates and serializes one event.
-    fn prepare(&self, event: &E) -> Result<(PartitionKey, Vec<u8>, i64)> {
+    /// Validates and serializes one event into a payload of its own.
+    fn prepare(&self, event: &E) -> Result<(Prepared, Vec<u8>)> {
         let partition = self.partition_of(event)?;
-        let payload = serde_json::to_vec(event).map_err(|e| {
-            Error::invalid_input(format!("event does not serialize: {e}")).with_source(e)
-        })?;
-        let size = spool::record_size(payload.len());
+        let (payload, event_size) = record::encode_new(event)?;
+        let prepared = self.prepared(event, partition, 0..payload.len(), event_size)?;
+        Ok((prepared, payload))
+    }
+
+    /// Validates and serializes one event of a batch, appending its payload
+    /// to the batch's `payloads` (one buffer for the batch rather than an
+    /// allocation per event).
+    fn prepare_into(&self, event: &E, payloads: &mut Vec<u8>) -> Result<Prepared> {
+        let partition = self.partition_of(event)?;
+        let start = payloads.len();
+        let event_size = record::encode_append(event, payloads)?;
+        self.prepared(event, partition, start..payloads.len(), event_size)
+    }
+
+    /// Checks that a serialized event fits in a file and in the buffered
+    /// bytes.
+    fn prepared(
+        &self,
+        event: &E,
+        partition: PartitionKey,
+        payload: std::ops::Range<usize>,
+        event_size: u64,
+    ) -> Result<Prepared> {
+        let size = spool::record_size(event_size);
         let room = (self.config.max_file_bytes.saturating_sub(self.overhead))
             .min(self.config.max_buffered_bytes);
         if size > room {
@@ -836,7 +902,12 @@ impl<E: OcsfEvent> Writer<E> {
                 "an event of {size} bytes does not fit in one file or in `max_buffered_bytes` ({room} bytes)"
             )));
         }
-        Ok((partition, payload, event.time()))
+        Ok(Prepared {
+            partition,
+            payload,
+            time: event.time(),
+            event_size,
+        })
     }
 
     /// Whether appending `size` bytes to `partition` requires rolling it first.
@@ -846,14 +917,24 @@ impl<E: OcsfEvent> Writer<E> {
             .is_some_and(|s| self.overhead + s.bytes + size > self.config.max_file_bytes)
     }
 
-    /// Appends a prepared event; the caller made room.
-    fn append(&mut self, partition: PartitionKey, payload: &[u8], time: i64) -> Result<()> {
-        let size = spool::record_size(payload.len());
+    /// Appends a prepared event whose payload is `payloads[prepared.payload]`;
+    /// the caller made room.
+    fn append(&mut self, prepared: &Prepared, payloads: &[u8]) -> Result<()> {
+        let Prepared {
+            partition,
+            payload,
+            time,
+            event_size,
+        } = prepared;
+        let payload = payloads
+            .get(payload.clone())
+            .ok_or_else(|| Error::new(ErrorKind::Io, "a prepared event lost its payload"))?;
+        let (time, size) = (*time, prepared.size());
         let len = u32::try_from(payload.len())
             .map_err(|_| Error::invalid_input("an event larger than 4 GiB"))?;
-        if !self.open.contains_key(&partition) {
+        if !self.open.contains_key(partition) {
             let header = SegmentHeader {
-                format: FORMAT,
+                format: WAL_FORMAT,
                 class_uid: E::CLASS_UID,
                 class_name: E::CLASS_NAME.to_owned(),
                 partition: partition.to_string(),
@@ -873,13 +954,13 @@ impl<E: OcsfEvent> Writer<E> {
                 },
             );
         }
-        let Some(segment) = self.open.get_mut(&partition) else {
+        let Some(segment) = self.open.get_mut(partition) else {
             return Err(Error::new(ErrorKind::Io, "open segment vanished"));
         };
         let offset = segment.wal.append(payload)?;
         segment.slots.push(Slot { time, offset, len });
         segment.bytes += size;
-        segment.max_event_bytes = segment.max_event_bytes.max(payload.len() as u64);
+        segment.max_event_bytes = segment.max_event_bytes.max(*event_size);
         segment.min_time = segment.min_time.min(time);
         segment.max_time = segment.max_time.max(time);
         self.stats.buffered_bytes += size;
@@ -965,12 +1046,11 @@ impl<E: OcsfEvent> Writer<E> {
     /// the error is returned and the event is not accepted; everything
     /// accepted before stays in the spool.
     pub async fn write(&mut self, event: E) -> Result<()> {
-        let (partition, payload, time) = self.prepare(&event)?;
+        let (prepared, payload) = self.prepare(&event)?;
         self.roll_due().await?;
-        self.make_room(&partition, spool::record_size(payload.len()))
-            .await?;
-        self.append(partition.clone(), &payload, time)?;
-        self.commit(std::slice::from_ref(&partition))
+        self.make_room(&prepared.partition, prepared.size()).await?;
+        self.append(&prepared, &payload)?;
+        self.commit(std::slice::from_ref(&prepared.partition))
     }
 
     /// Accepts a batch: every event is checked first (one bad event rejects
@@ -980,8 +1060,9 @@ impl<E: OcsfEvent> Writer<E> {
     /// error reports how many.
     pub async fn write_batch(&mut self, events: Vec<E>) -> Result<()> {
         let mut prepared = Vec::with_capacity(events.len());
+        let mut payloads = Vec::new();
         for (i, event) in events.into_iter().enumerate() {
-            let prepared_event = self.prepare(&event).map_err(|e| {
+            let prepared_event = self.prepare_into(&event, &mut payloads).map_err(|e| {
                 Error::new(e.kind(), format!("event {i} of the batch: {}", e.message()))
                     .with_source(e)
             })?;
@@ -989,14 +1070,14 @@ impl<E: OcsfEvent> Writer<E> {
         }
         self.roll_due().await?;
         let mut touched: Vec<PartitionKey> = Vec::new();
-        for (accepted, (partition, payload, time)) in prepared.into_iter().enumerate() {
-            let size = spool::record_size(payload.len());
-            if self.needs_roll(&partition, size)
+        for (accepted, prepared) in prepared.into_iter().enumerate() {
+            let size = prepared.size();
+            if self.needs_roll(&prepared.partition, size)
                 || self.stats.buffered_bytes + size > self.config.max_buffered_bytes
             {
                 // Make the appended records durable before sealing anything.
                 self.commit_all(&touched)?;
-                if let Err(err) = self.make_room(&partition, size).await {
+                if let Err(err) = self.make_room(&prepared.partition, size).await {
                     return Err(Error::new(
                         err.kind(),
                         format!(
@@ -1007,9 +1088,9 @@ impl<E: OcsfEvent> Writer<E> {
                     .with_source(err));
                 }
             }
-            self.append(partition.clone(), &payload, time)?;
-            if !touched.contains(&partition) {
-                touched.push(partition);
+            self.append(&prepared, &payloads)?;
+            if !touched.contains(&prepared.partition) {
+                touched.push(prepared.partition);
             }
         }
         self.commit(&touched)
@@ -1032,9 +1113,9 @@ impl<E: OcsfEvent> Writer<E> {
     /// bound is reached. Segments due by age are left for the next
     /// [`Writer::write`] or [`Writer::roll_due`].
     pub fn try_write(&mut self, event: &E) -> Result<()> {
-        let (partition, payload, time) = self.prepare(event)?;
-        let size = spool::record_size(payload.len());
-        if self.needs_roll(&partition, size)
+        let (prepared, payload) = self.prepare(event)?;
+        let size = prepared.size();
+        if self.needs_roll(&prepared.partition, size)
             || self.stats.buffered_bytes + size > self.config.max_buffered_bytes
         {
             return Err(Error::new(
@@ -1045,8 +1126,8 @@ impl<E: OcsfEvent> Writer<E> {
                 ),
             ));
         }
-        self.append(partition.clone(), &payload, time)?;
-        self.commit(std::slice::from_ref(&partition))
+        self.append(&prepared, &payload)?;
+        self.commit(std::slice::from_ref(&prepared.partition))
     }
 
     /// Rolls (seals and uploads) every segment that is `max_age` old, and
@@ -1097,6 +1178,7 @@ impl<E: OcsfEvent> Writer<E> {
     async fn encode(
         &mut self,
         path: PathBuf,
+        format: u32,
         slots: Vec<Slot>,
         max_event_bytes: u64,
         out: SealFile,
@@ -1105,8 +1187,14 @@ impl<E: OcsfEvent> Writer<E> {
         self.encoder
             .run(move || {
                 let mut slots = slots;
-                let result =
-                    encode_segment::<E, _>(&path, &mut slots, &options, max_event_bytes, out);
+                let result = encode_segment::<E, _>(
+                    &path,
+                    format,
+                    &mut slots,
+                    &options,
+                    max_event_bytes,
+                    out,
+                );
                 (slots, result)
             })
             .await
@@ -1135,6 +1223,7 @@ impl<E: OcsfEvent> Writer<E> {
         let encoded = self
             .encode(
                 segment.wal.path.clone(),
+                WAL_FORMAT,
                 slots,
                 segment.max_event_bytes,
                 file,
@@ -1192,7 +1281,7 @@ impl<E: OcsfEvent> Writer<E> {
         let name = ObjectName::from_digest(file.digest(), Codec::Zstd);
         let key = self.config.location.object_key(&partition, &name);
         let header = SealedHeader {
-            format: FORMAT,
+            format: SEALED_FORMAT,
             class_uid: E::CLASS_UID,
             class_name: E::CLASS_NAME.to_owned(),
             partition: partition.to_string(),
@@ -1368,10 +1457,10 @@ impl EncoderThread {
 const ROW_GROUP_BYTES: usize = 8 * 1024 * 1024;
 /// Rows encoded per Arrow batch at most.
 const BATCH_ROWS: usize = 4096;
-/// Event bytes (as JSON) encoded per Arrow batch at most, so that a batch of
-/// large events stays small.
+/// Event bytes ([`record::encode`]) encoded per Arrow batch at most, so that a
+/// batch of large events stays small.
 const BATCH_BYTES: u64 = 8 * 1024 * 1024;
-/// Above this event size (JSON bytes), files are written without
+/// Above this event size ([`record::encode`]), files are written without
 /// dictionary encoding.
 const LARGE_VALUE_BYTES: u64 = 4096;
 /// Values written between two page-size checks at most.
@@ -1424,8 +1513,8 @@ fn page_settings(max_value: u64) -> (usize, usize, usize) {
 /// class, and pages that stay under 1 MiB (the limit and the values per
 /// size check from [`page_settings`], since parquet-rs checks the page size
 /// only after each mini-batch). Arrow batches hold at most [`BATCH_ROWS`]
-/// rows and about [`BATCH_BYTES`] of events. `max_event_bytes` is the JSON
-/// size of the largest event. The output is deterministic: the same events
+/// rows and about [`BATCH_BYTES`] of events. `max_event_bytes` is the size of
+/// the largest event ([`record::encode`]: at least its JSON length). The output is deterministic: the same events
 /// give the same bytes.
 fn encode_parquet<E: OcsfEvent, W: std::io::Write + Send>(
     out: W,
@@ -1498,6 +1587,7 @@ fn encode_parquet<E: OcsfEvent, W: std::io::Write + Send>(
 /// segment's events.
 fn encode_segment<E: OcsfEvent, W: std::io::Write + Send>(
     path: &Path,
+    format: u32,
     slots: &mut [Slot],
     options: &ColumnarOptions,
     max_event_bytes: u64,
@@ -1512,23 +1602,17 @@ fn encode_segment<E: OcsfEvent, W: std::io::Write + Send>(
             .next()
             .ok_or_else(|| Error::new(ErrorKind::Integrity, "segment ended early"))?;
         reader.read_at(slot.offset, slot.len as usize, &mut payload)?;
-        encoder.append(&decode_event::<E>(&payload, path)?);
+        encoder.append(&decode_event::<E>(format, &payload, path)?);
         Ok(())
     })
 }
 
-/// Decodes one spooled event.
-fn decode_event<E: OcsfEvent>(payload: &[u8], path: &Path) -> Result<E> {
-    serde_json::from_slice(payload).map_err(|e| {
-        Error::new(
-            ErrorKind::Integrity,
-            format!(
-                "spool file {} holds an event that does not decode as {}",
-                path.display(),
-                E::CLASS_NAME
-            ),
-        )
-        .with_source(e)
+/// Decodes one spooled event of a write-ahead file of `format` (see
+/// [`record`]); a record that does not decode is an
+/// [`ErrorKind::Integrity`] error.
+fn decode_event<E: OcsfEvent>(format: u32, payload: &[u8], path: &Path) -> Result<E> {
+    record::decode(format, payload, &|| {
+        format!("spool file {}", path.display())
     })
 }
 

@@ -1,0 +1,222 @@
+//! The spool's file formats across versions: write-ahead files of format 1
+//! (events as JSON, written before the binary records of format 2) are
+//! recovered by an upgraded writer, sealed files keep their format, and a
+//! damaged record is a typed integrity error.
+
+mod writer_support;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use securitylake_core::store::{LocalLake, ObjectStore};
+use securitylake_source::writer::ManualClock;
+use securitylake_source::{ErrorKind, Writer, WriterConfig};
+use writer_support::*;
+
+use ocsf_model::v1_1_0::events::Authentication;
+
+fn config(
+    store: Arc<dyn ObjectStore>,
+    spool: &Path,
+    clock: &ManualClock,
+) -> BoxResult<WriterConfig> {
+    Ok(WriterConfig::builder()
+        .location(location())
+        .region("us-east-1")
+        .account_id(ACCOUNT)
+        .store(store)
+        .spool_dir(spool)
+        .clock(Arc::new(clock.clone()))
+        .retry_backoff(Duration::from_millis(1))
+        .upload_attempts(1)
+        .build()?)
+}
+
+/// Appends one record (`[u32 LE length][u32 LE CRC-32][payload]`).
+fn record(out: &mut Vec<u8>, payload: &[u8]) {
+    out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+    out.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
+    out.extend_from_slice(payload);
+}
+
+/// The header record of a write-ahead file, as every format writes it.
+fn header(format: u32, day: &str) -> Vec<u8> {
+    format!(
+        "{{\"format\":{format},\"class_uid\":3002,\"class_name\":\"authentication\",\
+         \"partition\":\"region=us-east-1/accountId={ACCOUNT}/eventDay={day}/\"}}"
+    )
+    .into_bytes()
+}
+
+#[tokio::test]
+async fn a_format_1_json_spool_is_recovered_after_an_upgrade() -> TestResult {
+    let lake = tempfile::tempdir()?;
+    let spool = tempfile::tempdir()?;
+    let store: Arc<dyn ObjectStore> = Arc::new(LocalLake::new(lake.path()));
+    let clock = ManualClock::new(LEAP_DAY + 3 * DAY);
+    // What a writer of format 1 left: two open segments (two days), events
+    // out of time order, one file with a torn tail (a write that never
+    // returned).
+    let mut expected = Vec::new();
+    for (id, day, base) in [
+        (1u64, "20240229", LEAP_DAY),
+        (3, "20240301", LEAP_DAY + DAY),
+    ] {
+        let mut wal = Vec::new();
+        record(&mut wal, &header(1, day));
+        for i in 0..50u64 {
+            let seq = id * 1_000 + i;
+            let mut event = event(base + ((i * 7_919) % 50) as i64 * 1_000, seq, 40);
+            let mut unmapped = serde_json::Map::new();
+            // String values: the lake's Map column gives other values back as
+            // their JSON text (the record formats are tested with every JSON
+            // type in the crate's unit tests).
+            unmapped.insert("era".into(), "json \"spool\"\n".into());
+            event.unmapped = Some(unmapped);
+            record(&mut wal, &serde_json::to_vec(&event)?);
+            expected.push(event);
+        }
+        if id == 3 {
+            let mut torn = Vec::new();
+            record(&mut torn, &serde_json::to_vec(&event(base, 99_999, 0))?);
+            wal.extend_from_slice(&torn[..torn.len() - 3]);
+        }
+        std::fs::write(spool.path().join(format!("{id:020}.wal")), wal)?;
+    }
+
+    let mut writer =
+        Writer::<Authentication>::open(config(store.clone(), spool.path(), &clock)?).await?;
+    let stats = writer.stats();
+    assert_eq!((stats.segments_recovered, stats.events_recovered), (2, 100));
+    // The upgraded writer goes on in the same spool, in the new format.
+    for i in 0..20u64 {
+        let event = event(LEAP_DAY + i as i64, 5_000 + i, 10);
+        writer.write(event.clone()).await?;
+        expected.push(event);
+    }
+    let manifest = writer.close().await?;
+    assert_eq!(manifest.rows(), 100 + 20);
+
+    let lake = read_lake(store.as_ref()).await?;
+    let counts = seq_counts(&lake)?;
+    assert_eq!(counts.len(), expected.len());
+    assert!(counts.values().all(|&c| c == 1), "every event exactly once");
+    let mut written: Vec<Authentication> = lake.into_values().flat_map(|(_, e)| e).collect();
+    written.sort_by_key(seq_of);
+    expected.sort_by_key(seq_of);
+    assert!(
+        written == expected,
+        "the recovered events are the spooled ones"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_damaged_record_is_an_integrity_error() -> TestResult {
+    let lake = tempfile::tempdir()?;
+    let store: Arc<dyn ObjectStore> = Arc::new(LocalLake::new(lake.path()));
+    let clock = ManualClock::new(LEAP_DAY + 3 * DAY);
+    let good = {
+        // A record as the current writer writes it: spool one event, drop
+        // the writer before it seals, and take the record from the file.
+        let spool = tempfile::tempdir()?;
+        let mut writer =
+            Writer::<Authentication>::open(config(store.clone(), spool.path(), &clock)?).await?;
+        writer.write(event(LEAP_DAY, 1, 0)).await?;
+        drop(writer);
+        let wal = std::fs::read(spool.path().join(format!("{:020}.wal", 1)))?;
+        let header_len = u32::from_le_bytes(wal[..4].try_into()?) as usize;
+        let header_bytes = &wal[8..8 + header_len];
+        assert!(
+            std::str::from_utf8(header_bytes)?.contains("\"format\":2"),
+            "new files are of format 2"
+        );
+        wal[8 + header_len + 8..].to_vec()
+    };
+    // Each payload has a valid CRC, so only decoding can tell.
+    let truncated = good[..good.len() - 1].to_vec();
+    let mut trailing = good.clone();
+    trailing.push(0xc0);
+    let cases: [(u32, Vec<u8>); 5] = [
+        (2, truncated),
+        (2, trailing),
+        (2, b"{\"time\":1}".to_vec()),
+        (2, vec![0xc1]),
+        (1, good.clone()),
+    ];
+    for (format, payload) in cases {
+        let spool = tempfile::tempdir()?;
+        let mut wal = Vec::new();
+        record(&mut wal, &header(format, "20240229"));
+        record(&mut wal, &good_for(format, &good)?);
+        record(&mut wal, &payload);
+        std::fs::write(spool.path().join(format!("{:020}.wal", 1)), wal)?;
+        let opened =
+            Writer::<Authentication>::open(config(store.clone(), spool.path(), &clock)?).await;
+        assert_eq!(
+            opened.err().map(|e| e.kind()),
+            Some(ErrorKind::Integrity),
+            "format {format}, {payload:?}"
+        );
+        // Nothing was lost: the file is still there for inspection.
+        assert!(spool.path().join(format!("{:020}.wal", 1)).exists());
+    }
+    // A format this writer does not know is refused as configuration.
+    let spool = tempfile::tempdir()?;
+    let mut wal = Vec::new();
+    record(&mut wal, &header(3, "20240229"));
+    record(&mut wal, &good);
+    std::fs::write(spool.path().join(format!("{:020}.wal", 1)), wal)?;
+    let opened = Writer::<Authentication>::open(config(store.clone(), spool.path(), &clock)?).await;
+    assert_eq!(opened.err().map(|e| e.kind()), Some(ErrorKind::Config));
+    Ok(())
+}
+
+/// A valid event payload for a file of `format`.
+fn good_for(format: u32, msgpack: &[u8]) -> BoxResult<Vec<u8>> {
+    Ok(if format == 1 {
+        serde_json::to_vec(&event(LEAP_DAY, 2, 0))?
+    } else {
+        msgpack.to_vec()
+    })
+}
+
+#[tokio::test]
+async fn sealed_files_keep_format_1_and_recover() -> TestResult {
+    let lake = tempfile::tempdir()?;
+    let spool = tempfile::tempdir()?;
+    let local: Arc<dyn ObjectStore> = Arc::new(LocalLake::new(lake.path()));
+    let flaky = Arc::new(FlakyStore::new(local.clone()));
+    let clock = ManualClock::new(LEAP_DAY + 3 * DAY);
+    let config = config(flaky.clone(), spool.path(), &clock)?;
+    let mut writer = Writer::<Authentication>::open(config.clone()).await?;
+    for i in 0..30u64 {
+        writer.write(event(LEAP_DAY + i as i64, i, 20)).await?;
+    }
+    // The upload fails: the segment stays sealed in the spool.
+    flaky.inject(&[PutFault::Denied]);
+    assert!(writer.flush().await.is_err());
+    drop(writer);
+    let sealed: Vec<_> = std::fs::read_dir(spool.path())?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "sealed"))
+        .collect();
+    assert_eq!(sealed.len(), 1);
+    let data = std::fs::read(&sealed[0])?;
+    // Parquet bytes, the JSON header, its length and the magic, as before.
+    assert_eq!(&data[..4], b"PAR1");
+    assert_eq!(&data[data.len() - 8..], b"SLSEAL02");
+    let len_at = data.len() - 12;
+    let header_len = u32::from_le_bytes(data[len_at..len_at + 4].try_into()?) as usize;
+    let header: serde_json::Value = serde_json::from_slice(&data[len_at - header_len..len_at])?;
+    assert_eq!(header["format"], 1);
+    assert_eq!(header["rows"], 30);
+
+    let writer = Writer::<Authentication>::open(config).await?;
+    assert_eq!(writer.stats().events_recovered, 30);
+    assert_eq!(writer.close().await?.rows(), 30);
+    let counts = seq_counts(&read_lake(local.as_ref()).await?)?;
+    assert_eq!(counts.len(), 30);
+    Ok(())
+}
