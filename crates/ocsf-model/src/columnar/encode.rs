@@ -551,7 +551,7 @@ impl StructEncoder {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn put_int(&mut self, index: usize, v: i64) {
         let Some(c) = column_at(&mut self.children, index, self.len) else {
             return;
@@ -613,7 +613,7 @@ impl StructEncoder {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn put_str(&mut self, index: usize, v: &str) {
         let Some(c) = self.column(index) else { return };
         if let Data::Utf8(d) = &mut c.data {
@@ -688,6 +688,7 @@ impl StructEncoder {
         }
     }
 
+    #[inline]
     fn put_object<T: Columnar + Serialize>(&mut self, index: usize, v: &T) {
         let Some(c) = self.column(index) else { return };
         match &mut c.data {
