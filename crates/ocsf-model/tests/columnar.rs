@@ -624,3 +624,70 @@ fn batches_of_varying_lengths_share_null_columns_correctly() {
     let from_file: Vec<Authentication> = read_parquet(file.into()).expect("read");
     assert_eq!(from_file, expected);
 }
+
+#[test]
+fn invalid_date_times_and_odd_map_values_are_nulls_and_text() {
+    use arrow_array::cast::AsArray;
+    use arrow_array::{Array, MapArray};
+    use ocsf_model::v1_1_0::events::Authentication;
+
+    let schema = &ocsf_model::v1_1_0::SCHEMA;
+    let class = schema.class("authentication").expect("class");
+    let minimal: Authentication = serde_json::from_value(
+        Gen {
+            schema,
+            full: false,
+            max_nesting: 3,
+        }
+        .event(class),
+    )
+    .expect("minimal event");
+    let mut odd = minimal.clone();
+    odd.time_dt = Some("not a date".into());
+    let mut unmapped = Map::new();
+    unmapped.insert("a".into(), Value::Null);
+    unmapped.insert("b".into(), json!(1));
+    unmapped.insert("c".into(), json!("text"));
+    unmapped.insert("d".into(), json!({"x": [true]}));
+    odd.unmapped = Some(unmapped);
+
+    let mut encoder =
+        BatchEncoder::<Authentication>::new(&ColumnarOptions::default()).expect("encoder");
+    for e in [&minimal, &odd, &minimal] {
+        encoder.append(e);
+    }
+    let batch = encoder.finish().expect("batch");
+    batch
+        .columns()
+        .iter()
+        .try_for_each(|c| c.to_data().validate_full())
+        .expect("valid arrays");
+    let time_dt = batch.column_by_name("time_dt").expect("time_dt");
+    assert_eq!(time_dt.null_count(), 3);
+    let unmapped = batch.column_by_name("unmapped").expect("unmapped");
+    let map: &MapArray = unmapped.as_map();
+    assert_eq!(map.nulls().map(|n| n.null_count()), Some(2));
+    assert!(map.is_valid(1));
+    let keys = map.keys().as_string::<i32>();
+    let values = map.values().as_string::<i32>();
+    assert_eq!(
+        (0..keys.len()).map(|i| keys.value(i)).collect::<Vec<_>>(),
+        ["a", "b", "c", "d"]
+    );
+    let values: Vec<Option<&str>> = values.iter().collect();
+    assert_eq!(
+        values,
+        [None, Some("1"), Some("text"), Some(r#"{"x":[true]}"#)]
+    );
+    let back: Vec<Authentication> = decode_batch(&batch).expect("decode");
+    assert_eq!(back[0], minimal);
+    assert_eq!(back[1].time_dt, None);
+    assert_eq!(back[2], minimal);
+    assert_eq!(encoder.stats().invalid_datetimes, 1);
+
+    // The counters add up across batches.
+    encoder.append(&odd);
+    let batch = encoder.finish().expect("batch");
+    assert_eq!(batch.num_rows(), 1);
+    assert_eq!(encoder.stats().invalid_datetimes, 2);
+}

@@ -4,13 +4,11 @@ use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use arrow_array::Array;
-use arrow_array::builder::{
-    ArrayBuilder, BooleanBuilder, Float32Builder, Int32Builder, Int64Builder, StringBuilder,
-    TimestampMillisecondBuilder,
+use arrow_array::{
+    Array, ArrayRef, BooleanArray, Float32Array, Int32Array, Int64Array, ListArray, MapArray,
+    RecordBatch, StringArray, StructArray, TimestampMillisecondArray,
 };
-use arrow_array::{ArrayRef, ListArray, MapArray, RecordBatch, StructArray};
-use arrow_buffer::{NullBuffer, NullBufferBuilder, OffsetBuffer, ScalarBuffer};
+use arrow_buffer::{BooleanBufferBuilder, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow_schema::{DataType, Field, SchemaRef};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -91,7 +89,7 @@ impl<E: Columnar> BatchEncoder<E> {
 
     /// Appends one event.
     pub fn append(&mut self, event: &E) {
-        self.root.row(|e| event.encode(e));
+        self.root.row(event);
     }
 
     /// The number of events appended since the last [`finish`](Self::finish).
@@ -114,9 +112,17 @@ impl<E: Columnar> BatchEncoder<E> {
     /// The batch of the events appended so far; the encoder starts a new batch.
     pub fn finish(&mut self) -> Result<RecordBatch, ColumnarError> {
         self.carried = self.stats();
-        let mut root = std::mem::replace(&mut self.root, StructEncoder::new(self.layout.clone()));
-        let rows = root.len;
-        let columns = root.finish_children(&mut self.nulls)?;
+        self.root.clear_stats();
+        let rows = self.root.len;
+        let columns = match self.root.finish_children(&mut self.nulls) {
+            Ok(columns) => columns,
+            Err(e) => {
+                // Some columns may be finished and others not: start over from scratch.
+                self.root = StructEncoder::new(self.layout.clone());
+                return Err(e);
+            }
+        };
+        self.root.len = 0;
         let options = arrow_array::RecordBatchOptions::new().with_row_count(Some(rows));
         Ok(RecordBatch::try_new_with_options(
             self.schema.clone(),
@@ -169,167 +175,289 @@ impl NullArrays {
 /// The builders of one struct (the class at the root, or an object). Generated code calls its
 /// methods with each attribute's index in the schema tables; attributes left out of the layout
 /// are skipped.
+///
+/// Each method skips an absent value inline, before anything else: an absent attribute costs
+/// one test at the call site. A present value is appended to its column, which is first padded
+/// with nulls up to the current row when earlier rows lacked the attribute (padding is deferred
+/// like this, so a row costs what it holds, whatever the width of the schema).
 pub struct StructEncoder {
     layout: Arc<StructLayout>,
-    children: Vec<Option<Enc>>,
+    /// Per attribute index: its column, or `None` when the attribute is left out.
+    children: Vec<Option<Column>>,
+    /// Rows so far, null rows included (the row being written is row `len`).
     len: usize,
-    nulls: NullBufferBuilder,
     stats: EncodeStats,
 }
 
-enum Enc {
-    Int32(Int32Builder),
-    Int64(Int64Builder),
-    Float32(Float32Builder),
-    Bool(BooleanBuilder),
-    Utf8(StringBuilder),
-    Ts(TimestampMillisecondBuilder),
-    Json(StringBuilder),
-    Map(Box<MapEnc>),
-    Struct(Box<StructEncoder>),
-    List(Box<ListEnc>),
+/// The builder of one column: its values, and where its null rows are.
+///
+/// Nulls are recorded as runs of rows (they come from padding, in runs) and turned into a
+/// validity bitmap when the column is finished, so appending a value touches only the values.
+struct Column {
+    /// Rows so far, nulls included.
+    len: usize,
+    nulls: NullRuns,
+    data: Data,
 }
 
-struct ListEnc {
+enum Data {
+    Int32(Vec<i32>),
+    Int64(Vec<i64>),
+    Float32(Vec<f32>),
+    Bool(BooleanBufferBuilder),
+    /// Utf8, also holding JSON text.
+    Utf8(Utf8Data),
+    /// Timestamp(ms, UTC).
+    Ts(Vec<i64>),
+    Map(Box<MapData>),
+    Struct(Box<StructEncoder>),
+    List(Box<ListData>),
+}
+
+/// The offsets and bytes of a Utf8 column.
+struct Utf8Data {
+    /// One more than the rows: the end of each value.
     offsets: Vec<i32>,
-    nulls: NullBufferBuilder,
-    inner: Enc,
+    values: Vec<u8>,
+}
+
+struct ListData {
+    /// One more than the rows: the end of each list in `inner`.
+    offsets: Vec<i32>,
+    inner: Column,
     field: Arc<Field>,
 }
 
-struct MapEnc {
+struct MapData {
+    /// One more than the rows: the end of each map's entries.
     offsets: Vec<i32>,
-    nulls: NullBufferBuilder,
-    keys: StringBuilder,
-    values: StringBuilder,
+    keys: Utf8Data,
+    /// Utf8; a JSON `null` value is a null.
+    values: Column,
 }
 
-impl Enc {
-    fn new(col: &Col) -> Enc {
-        match col {
-            Col::Int32 => Enc::Int32(Int32Builder::new()),
-            Col::Int64 => Enc::Int64(Int64Builder::new()),
-            Col::Float32 => Enc::Float32(Float32Builder::new()),
-            Col::Bool => Enc::Bool(BooleanBuilder::new()),
-            Col::Utf8 => Enc::Utf8(StringBuilder::new()),
-            Col::TimestampMs => Enc::Ts(TimestampMillisecondBuilder::new().with_timezone("UTC")),
-            Col::Json => Enc::Json(StringBuilder::new()),
-            Col::Map => Enc::Map(Box::new(MapEnc {
+/// Runs of null rows, `(first row, count)`, in order.
+#[derive(Default)]
+struct NullRuns(Vec<(usize, usize)>);
+
+impl NullRuns {
+    fn push(&mut self, start: usize, n: usize) {
+        if let Some((s, c)) = self.0.last_mut()
+            && *s + *c == start
+        {
+            *c += n;
+            return;
+        }
+        self.0.push((start, n));
+    }
+
+    /// The validity of `len` rows (`None`: no nulls); starts over.
+    fn finish(&mut self, len: usize) -> Option<NullBuffer> {
+        if self.0.is_empty() {
+            return None;
+        }
+        let mut bits = BooleanBufferBuilder::new(len);
+        let mut at = 0;
+        for (start, n) in self.0.drain(..) {
+            bits.append_n(start - at, true);
+            bits.append_n(n, false);
+            at = start + n;
+        }
+        bits.append_n(len - at, true);
+        Some(NullBuffer::new(bits.finish()))
+    }
+}
+
+/// An Arrow offset for `n` bytes or elements of a batch.
+#[inline(always)]
+fn offset(n: usize) -> i32 {
+    // Arrow's own builders panic the same way: a Utf8 or List column holds at most 2^31 - 1
+    // bytes or elements per batch.
+    i32::try_from(n).expect("offset overflow: more than 2 GiB in one column of a batch")
+}
+
+/// A fresh offsets vector, sized for as many rows as the last batch had.
+fn fresh_offsets(last: usize) -> Vec<i32> {
+    let mut offsets = Vec::with_capacity(last);
+    offsets.push(0);
+    offsets
+}
+
+impl Utf8Data {
+    fn new() -> Self {
+        Utf8Data {
+            offsets: vec![0],
+            values: Vec::new(),
+        }
+    }
+
+    #[inline(always)]
+    fn push(&mut self, value: &[u8]) {
+        self.values.extend_from_slice(value);
+        self.offsets.push(offset(self.values.len()));
+    }
+
+    /// Appends the JSON text of `value`, written straight into the value bytes.
+    fn push_json<T: Serialize + ?Sized>(&mut self, value: &T) {
+        let start = self.values.len();
+        if let Err(e) = serde_json::to_writer(&mut self.values, value) {
+            self.values.truncate(start);
+            let text = Value::String(format!("unserializable: {e}")).to_string();
+            self.values.extend_from_slice(text.as_bytes());
+        }
+        self.offsets.push(offset(self.values.len()));
+    }
+
+    /// Appends `n` empty values (the slots of null rows).
+    fn push_empty(&mut self, n: usize) {
+        let last = self.offsets.last().copied().unwrap_or(0);
+        self.offsets.extend(std::iter::repeat_n(last, n));
+    }
+
+    fn finish(&mut self, nulls: Option<NullBuffer>) -> Result<StringArray, ColumnarError> {
+        let (rows, bytes) = (self.offsets.len(), self.values.len());
+        let offsets = std::mem::replace(&mut self.offsets, fresh_offsets(rows));
+        let values = std::mem::replace(&mut self.values, Vec::with_capacity(bytes));
+        Ok(StringArray::try_new(
+            OffsetBuffer::new(ScalarBuffer::from(offsets)),
+            Buffer::from_vec(values),
+            nulls,
+        )?)
+    }
+}
+
+/// Takes a vector's values, leaving an empty one sized like it.
+fn take_sized<T>(values: &mut Vec<T>) -> ScalarBuffer<T>
+where
+    T: arrow_buffer::ArrowNativeType,
+{
+    let len = values.len();
+    ScalarBuffer::from(std::mem::replace(values, Vec::with_capacity(len)))
+}
+
+impl Column {
+    fn new(col: &Col) -> Column {
+        let data = match col {
+            Col::Int32 => Data::Int32(Vec::new()),
+            Col::Int64 => Data::Int64(Vec::new()),
+            Col::Float32 => Data::Float32(Vec::new()),
+            Col::Bool => Data::Bool(BooleanBufferBuilder::new(0)),
+            Col::Utf8 | Col::Json => Data::Utf8(Utf8Data::new()),
+            Col::TimestampMs => Data::Ts(Vec::new()),
+            Col::Map => Data::Map(Box::new(MapData {
                 offsets: vec![0],
-                nulls: NullBufferBuilder::new(0),
-                keys: StringBuilder::new(),
-                values: StringBuilder::new(),
+                keys: Utf8Data::new(),
+                values: Column {
+                    len: 0,
+                    nulls: NullRuns::default(),
+                    data: Data::Utf8(Utf8Data::new()),
+                },
             })),
-            Col::Struct(layout) => Enc::Struct(Box::new(StructEncoder::new(layout.clone()))),
-            Col::List(inner) => Enc::List(Box::new(ListEnc {
+            Col::Struct(layout) => Data::Struct(Box::new(StructEncoder::new(layout.clone()))),
+            Col::List(inner) => Data::List(Box::new(ListData {
                 offsets: vec![0],
-                nulls: NullBufferBuilder::new(0),
-                inner: Enc::new(inner),
+                inner: Column::new(inner),
                 field: Arc::new(Field::new("element", inner.data_type(), true)),
             })),
+        };
+        Column {
+            len: 0,
+            nulls: NullRuns::default(),
+            data,
         }
     }
 
-    #[inline]
-    fn len(&self) -> usize {
-        match self {
-            Enc::Int32(b) => b.len(),
-            Enc::Int64(b) => b.len(),
-            Enc::Float32(b) => b.len(),
-            Enc::Bool(b) => b.len(),
-            Enc::Utf8(b) | Enc::Json(b) => b.len(),
-            Enc::Ts(b) => b.len(),
-            Enc::Map(m) => m.offsets.len() - 1,
-            Enc::Struct(s) => s.len,
-            Enc::List(l) => l.offsets.len() - 1,
-        }
-    }
-
-    /// Pads with `n` nulls; nothing to do (the common case, inline) when `n` is 0.
+    /// Pads with nulls up to `row`; nothing to do (the common case, inline) when the column is
+    /// there already.
     #[inline(always)]
-    fn append_nulls(&mut self, n: usize) {
-        if n != 0 {
-            self.append_nulls_slow(n);
+    fn pad_to(&mut self, row: usize) {
+        if self.len < row {
+            self.pad_slow(row);
         }
     }
 
+    #[cold]
     #[inline(never)]
-    fn append_nulls_slow(&mut self, n: usize) {
-        match self {
-            Enc::Int32(b) => b.append_nulls(n),
-            Enc::Int64(b) => b.append_nulls(n),
-            Enc::Float32(b) => b.append_nulls(n),
-            Enc::Bool(b) => b.append_nulls(n),
-            Enc::Utf8(b) | Enc::Json(b) => b.append_nulls(n),
-            Enc::Ts(b) => b.append_nulls(n),
-            Enc::Map(m) => {
+    fn pad_slow(&mut self, row: usize) {
+        self.push_nulls(row - self.len);
+    }
+
+    /// Appends `n` null rows.
+    fn push_nulls(&mut self, n: usize) {
+        if n == 0 {
+            return;
+        }
+        self.nulls.push(self.len, n);
+        self.len += n;
+        match &mut self.data {
+            Data::Int32(v) => v.resize(v.len() + n, 0),
+            Data::Int64(v) | Data::Ts(v) => v.resize(v.len() + n, 0),
+            Data::Float32(v) => v.resize(v.len() + n, 0.0),
+            Data::Bool(b) => b.append_n(n, false),
+            Data::Utf8(d) => d.push_empty(n),
+            Data::Map(m) => {
                 let last = m.offsets.last().copied().unwrap_or(0);
                 m.offsets.extend(std::iter::repeat_n(last, n));
-                m.nulls.append_n_nulls(n);
             }
-            Enc::Struct(s) => {
-                s.len += n;
-                s.nulls.append_n_nulls(n);
-            }
-            Enc::List(l) => {
+            // The struct's own columns are padded when next written, or when finished.
+            Data::Struct(s) => s.len += n,
+            Data::List(l) => {
                 let last = l.offsets.last().copied().unwrap_or(0);
                 l.offsets.extend(std::iter::repeat_n(last, n));
-                l.nulls.append_n_nulls(n);
             }
         }
     }
 
+    /// The column's array; the column starts over (empty, its buffers sized like the last).
     fn finish(&mut self, null_arrays: &mut NullArrays) -> Result<ArrayRef, ColumnarError> {
-        Ok(match self {
-            Enc::Int32(b) => Arc::new(b.finish()),
-            Enc::Int64(b) => Arc::new(b.finish()),
-            Enc::Float32(b) => Arc::new(b.finish()),
-            Enc::Bool(b) => Arc::new(b.finish()),
-            Enc::Utf8(b) | Enc::Json(b) => Arc::new(b.finish()),
-            Enc::Ts(b) => Arc::new(b.finish()),
-            Enc::Map(m) => {
-                let keys = Arc::new(m.keys.finish()) as ArrayRef;
-                let values = Arc::new(m.values.finish()) as ArrayRef;
+        let len = std::mem::take(&mut self.len);
+        let nulls = self.nulls.finish(len);
+        Ok(match &mut self.data {
+            Data::Int32(v) => Arc::new(Int32Array::try_new(take_sized(v), nulls)?),
+            Data::Int64(v) => Arc::new(Int64Array::try_new(take_sized(v), nulls)?),
+            Data::Float32(v) => Arc::new(Float32Array::try_new(take_sized(v), nulls)?),
+            Data::Bool(b) => Arc::new(BooleanArray::new(b.finish(), nulls)),
+            Data::Utf8(d) => Arc::new(d.finish(nulls)?),
+            Data::Ts(v) => Arc::new(
+                TimestampMillisecondArray::try_new(take_sized(v), nulls)?.with_timezone("UTC"),
+            ),
+            Data::Map(m) => {
+                let keys = Arc::new(m.keys.finish(None)?) as ArrayRef;
+                let values = m.values.finish(null_arrays)?;
                 let entries_field = map_entries_field();
-                let arrow_schema::DataType::Struct(fields) = entries_field.data_type() else {
+                let DataType::Struct(fields) = entries_field.data_type() else {
                     return Err(ColumnarError::InvalidOptions(
                         "map entries are not a struct".into(),
                     ));
                 };
                 let entries = StructArray::try_new(fields.clone(), vec![keys, values], None)?;
-                let offsets = OffsetBuffer::new(ScalarBuffer::from(std::mem::replace(
-                    &mut m.offsets,
-                    vec![0],
-                )));
+                let offsets = std::mem::replace(&mut m.offsets, fresh_offsets(len + 1));
                 Arc::new(MapArray::try_new(
                     entries_field,
-                    offsets,
+                    OffsetBuffer::new(ScalarBuffer::from(offsets)),
                     entries,
-                    m.nulls.finish(),
+                    nulls,
                     false,
                 )?)
             }
-            Enc::Struct(s) => {
-                let len = s.len;
-                let fields = s.layout.fields.clone();
-                let nulls = s.nulls.finish();
+            Data::Struct(s) => {
                 let children = s.finish_children(null_arrays)?;
                 s.len = 0;
                 Arc::new(StructArray::try_new_with_length(
-                    fields, children, nulls, len,
+                    s.layout.fields.clone(),
+                    children,
+                    nulls,
+                    len,
                 )?)
             }
-            Enc::List(l) => {
+            Data::List(l) => {
                 let values = l.inner.finish(null_arrays)?;
-                let offsets = OffsetBuffer::new(ScalarBuffer::from(std::mem::replace(
-                    &mut l.offsets,
-                    vec![0],
-                )));
+                let offsets = std::mem::replace(&mut l.offsets, fresh_offsets(len + 1));
                 Arc::new(ListArray::try_new(
                     l.field.clone(),
-                    offsets,
+                    OffsetBuffer::new(ScalarBuffer::from(offsets)),
                     values,
-                    l.nulls.finish(),
+                    nulls,
                 )?)
             }
         })
@@ -341,13 +469,12 @@ impl StructEncoder {
         let children = layout
             .slots
             .iter()
-            .map(|s| s.as_ref().map(Enc::new))
+            .map(|s| s.as_ref().map(Column::new))
             .collect();
         StructEncoder {
             layout,
             children,
             len: 0,
-            nulls: NullBufferBuilder::new(0),
             stats: EncodeStats::default(),
         }
     }
@@ -357,10 +484,10 @@ impl StructEncoder {
         total.invalid_datetimes += self.stats.invalid_datetimes;
         total.out_of_range += self.stats.out_of_range;
         for child in self.children.iter().flatten() {
-            match child {
-                Enc::Struct(s) => s.add_stats(total),
-                Enc::List(l) => {
-                    if let Enc::Struct(s) = &l.inner {
+            match &child.data {
+                Data::Struct(s) => s.add_stats(total),
+                Data::List(l) => {
+                    if let Data::Struct(s) = &l.inner.data {
                         s.add_stats(total);
                     }
                 }
@@ -369,13 +496,22 @@ impl StructEncoder {
         }
     }
 
-    /// Writes one row: `fill` appends the row's attributes.
-    fn row(&mut self, fill: impl FnOnce(&mut StructEncoder)) {
-        fill(self);
-        self.len += 1;
-        self.nulls.append_non_null();
+    fn clear_stats(&mut self) {
+        self.stats = EncodeStats::default();
+        for child in self.children.iter_mut().flatten() {
+            match &mut child.data {
+                Data::Struct(s) => s.clear_stats(),
+                Data::List(l) => {
+                    if let Data::Struct(s) = &mut l.inner.data {
+                        s.clear_stats();
+                    }
+                }
+                _ => {}
+            }
+        }
     }
 
+    /// The arrays of the struct's columns, `len` rows each; the columns start over.
     fn finish_children(
         &mut self,
         null_arrays: &mut NullArrays,
@@ -388,278 +524,418 @@ impl StructEncoder {
             .flatten()
             .zip(self.layout.fields.iter())
         {
-            if child.len() == 0 && len > 0 {
+            if child.len == 0 && len > 0 {
                 // Never written in this batch: an all-null array (shared zeroed buffers) instead
-                // of `len` appends to every builder below it.
+                // of `len` nulls in every column below it.
                 out.push(null_arrays.get(field.data_type(), len));
                 continue;
             }
-            let pad = len.saturating_sub(child.len());
-            child.append_nulls(pad);
+            child.pad_to(len);
             out.push(child.finish(null_arrays)?);
         }
         Ok(out)
     }
 
-    /// The builder of attribute `index`, padded with nulls up to the current row; `None` when
+    /// The column of attribute `index`, padded with nulls up to the current row; `None` when
     /// the attribute is not in the layout.
     #[inline(always)]
-    fn slot(&mut self, index: usize) -> Option<&mut Enc> {
-        let row = self.len;
-        let child = self.children.get_mut(index)?.as_mut()?;
-        let pad = row.saturating_sub(child.len());
-        child.append_nulls(pad);
-        Some(child)
+    fn column(&mut self, index: usize) -> Option<&mut Column> {
+        column_at(&mut self.children, index, self.len)
     }
 
     /// An integer attribute.
+    #[inline(always)]
     pub fn int(&mut self, index: usize, value: Option<i64>) {
-        let Some(v) = value else { return };
-        let mut overflow = false;
-        match self.slot(index) {
-            Some(Enc::Int32(b)) => match i32::try_from(v) {
-                Ok(v) => b.append_value(v),
-                Err(_) => overflow = true,
-            },
-            Some(Enc::Int64(b)) => b.append_value(v),
-            _ => {}
+        if let Some(v) = value {
+            self.put_int(index, v);
         }
-        if overflow {
-            self.stats.out_of_range += 1;
+    }
+
+    #[inline(always)]
+    fn put_int(&mut self, index: usize, v: i64) {
+        let Some(c) = column_at(&mut self.children, index, self.len) else {
+            return;
+        };
+        match &mut c.data {
+            Data::Int32(b) => match i32::try_from(v) {
+                Ok(v) => {
+                    b.push(v);
+                    c.len += 1;
+                }
+                // Left to be padded as null.
+                Err(_) => self.stats.out_of_range += 1,
+            },
+            Data::Int64(b) => {
+                b.push(v);
+                c.len += 1;
+            }
+            _ => {}
         }
     }
 
     /// A float attribute.
+    #[inline(always)]
     pub fn float(&mut self, index: usize, value: Option<f64>) {
-        let Some(v) = value else { return };
-        if let Some(Enc::Float32(b)) = self.slot(index) {
-            b.append_value(v as f32);
+        if let Some(v) = value {
+            self.put_float(index, v);
+        }
+    }
+
+    fn put_float(&mut self, index: usize, v: f64) {
+        let Some(c) = self.column(index) else { return };
+        if let Data::Float32(b) = &mut c.data {
+            b.push(v as f32);
+            c.len += 1;
         }
     }
 
     /// A boolean attribute.
+    #[inline(always)]
     pub fn bool(&mut self, index: usize, value: Option<bool>) {
-        let Some(v) = value else { return };
-        if let Some(Enc::Bool(b)) = self.slot(index) {
-            b.append_value(v);
+        if let Some(v) = value {
+            self.put_bool(index, v);
+        }
+    }
+
+    fn put_bool(&mut self, index: usize, v: bool) {
+        let Some(c) = self.column(index) else { return };
+        if let Data::Bool(b) = &mut c.data {
+            b.append(v);
+            c.len += 1;
         }
     }
 
     /// A string attribute (also string-keyed enums).
+    #[inline(always)]
     pub fn str(&mut self, index: usize, value: Option<&str>) {
-        // The value is checked first: an absent value must not pad the column (padding is
-        // deferred to the next value or to the end of the batch).
-        let Some(v) = value else { return };
-        if let Some(Enc::Utf8(b) | Enc::Json(b)) = self.slot(index) {
-            b.append_value(v);
+        if let Some(v) = value {
+            self.put_str(index, v);
+        }
+    }
+
+    #[inline(always)]
+    fn put_str(&mut self, index: usize, v: &str) {
+        let Some(c) = self.column(index) else { return };
+        if let Data::Utf8(d) = &mut c.data {
+            d.push(v.as_bytes());
+            c.len += 1;
         }
     }
 
     /// A `datetime_t` attribute: RFC 3339 text into a millisecond timestamp.
+    #[inline(always)]
     pub fn datetime(&mut self, index: usize, value: Option<&str>) {
-        let Some(v) = value else { return };
-        let mut invalid = false;
-        if let Some(Enc::Ts(b)) = self.slot(index) {
-            match crate::time::parse_rfc3339_ms(v) {
-                Some(ms) => b.append_value(ms),
-                None => invalid = true,
-            }
+        if let Some(v) = value {
+            self.put_datetime(index, v);
         }
-        if invalid {
-            self.stats.invalid_datetimes += 1;
+    }
+
+    fn put_datetime(&mut self, index: usize, v: &str) {
+        let Some(c) = column_at(&mut self.children, index, self.len) else {
+            return;
+        };
+        if let Data::Ts(b) = &mut c.data {
+            match crate::time::parse_rfc3339_ms(v) {
+                Some(ms) => {
+                    b.push(ms);
+                    c.len += 1;
+                }
+                // Left to be padded as null.
+                None => self.stats.invalid_datetimes += 1,
+            }
         }
     }
 
     /// A `json_t` attribute, as JSON text.
+    #[inline(always)]
     pub fn json(&mut self, index: usize, value: Option<&Value>) {
-        let Some(v) = value else { return };
-        if let Some(Enc::Json(b) | Enc::Utf8(b)) = self.slot(index) {
-            b.append_value(v.to_string());
+        if let Some(v) = value {
+            self.put_json(index, v);
+        }
+    }
+
+    fn put_json(&mut self, index: usize, v: &Value) {
+        let Some(c) = self.column(index) else { return };
+        if let Data::Utf8(d) = &mut c.data {
+            d.push_json(v);
+            c.len += 1;
         }
     }
 
     /// A free-form object (`unmapped`): string values as they are, others as JSON text.
+    #[inline(always)]
     pub fn map(&mut self, index: usize, value: Option<&Map<String, Value>>) {
-        let Some(v) = value else { return };
-        match self.slot(index) {
-            Some(Enc::Map(m)) => m.append(v),
-            Some(Enc::Json(b)) => b.append_value(Value::Object(v.clone()).to_string()),
-            _ => {}
+        if let Some(v) = value {
+            self.put_map(index, v);
         }
+    }
+
+    fn put_map(&mut self, index: usize, v: &Map<String, Value>) {
+        let Some(c) = self.column(index) else { return };
+        match &mut c.data {
+            Data::Map(m) => m.push(v),
+            Data::Utf8(d) => d.push_json(v),
+            _ => return,
+        }
+        c.len += 1;
     }
 
     /// An object attribute.
+    #[inline(always)]
     pub fn object<T: Columnar + Serialize>(&mut self, index: usize, value: Option<&T>) {
-        let Some(v) = value else { return };
-        match self.slot(index) {
-            Some(Enc::Struct(s)) => s.row(|s| v.encode(s)),
-            Some(Enc::Json(b)) => b.append_value(json_text(v)),
-            _ => {}
+        if let Some(v) = value {
+            self.put_object(index, v);
         }
     }
 
+    #[inline]
+    fn put_object<T: Columnar + Serialize>(&mut self, index: usize, v: &T) {
+        let Some(c) = self.column(index) else { return };
+        match &mut c.data {
+            Data::Struct(s) => s.row(v),
+            Data::Utf8(d) => d.push_json(v),
+            _ => return,
+        }
+        c.len += 1;
+    }
+
+    /// Writes one row of `value`.
+    #[inline(always)]
+    fn row<T: Columnar>(&mut self, value: &T) {
+        value.encode(self);
+        self.len += 1;
+    }
+
+    /// The list column of attribute `index`, for a present list.
+    #[inline(always)]
+    fn list(&mut self, index: usize) -> Option<&mut ListData> {
+        let c = self.column(index)?;
+        let Data::List(l) = &mut c.data else {
+            return None;
+        };
+        // The list row is closed by `ListData::close` right after its elements.
+        c.len += 1;
+        Some(l)
+    }
+
     /// A list of integers.
+    #[inline(always)]
     pub fn int_list(&mut self, index: usize, value: Option<&[i64]>) {
-        let Some(values) = value else { return };
+        if let Some(v) = value {
+            self.put_int_list(index, v);
+        }
+    }
+
+    fn put_int_list(&mut self, index: usize, values: &[i64]) {
+        let Some(l) = self.list(index) else { return };
         let mut overflow = 0;
-        if let Some(Enc::List(l)) = self.slot(index) {
-            match &mut l.inner {
-                Enc::Int32(b) => {
-                    for v in values {
-                        match i32::try_from(*v) {
-                            Ok(v) => b.append_value(v),
-                            Err(_) => {
-                                b.append_null();
-                                overflow += 1;
-                            }
+        let inner = &mut l.inner;
+        match &mut inner.data {
+            Data::Int32(b) => {
+                for v in values {
+                    match i32::try_from(*v) {
+                        Ok(v) => {
+                            b.push(v);
+                            inner.len += 1;
+                        }
+                        Err(_) => {
+                            b.push(0);
+                            inner.nulls.push(inner.len, 1);
+                            inner.len += 1;
+                            overflow += 1;
                         }
                     }
                 }
-                Enc::Int64(b) => b.append_slice(values),
-                _ => {}
             }
-            l.close();
+            Data::Int64(b) => {
+                b.extend_from_slice(values);
+                inner.len += values.len();
+            }
+            _ => {}
         }
+        l.close();
         self.stats.out_of_range += overflow;
     }
 
     /// A list of floats.
+    #[inline(always)]
     pub fn float_list(&mut self, index: usize, value: Option<&[f64]>) {
-        let Some(values) = value else { return };
-        if let Some(Enc::List(l)) = self.slot(index) {
-            if let Enc::Float32(b) = &mut l.inner {
-                for v in values {
-                    b.append_value(*v as f32);
-                }
-            }
-            l.close();
+        if let Some(v) = value {
+            self.put_float_list(index, v);
         }
+    }
+
+    fn put_float_list(&mut self, index: usize, values: &[f64]) {
+        let Some(l) = self.list(index) else { return };
+        if let Data::Float32(b) = &mut l.inner.data {
+            b.extend(values.iter().map(|v| *v as f32));
+            l.inner.len += values.len();
+        }
+        l.close();
     }
 
     /// A list of booleans.
+    #[inline(always)]
     pub fn bool_list(&mut self, index: usize, value: Option<&[bool]>) {
-        let Some(values) = value else { return };
-        if let Some(Enc::List(l)) = self.slot(index) {
-            if let Enc::Bool(b) = &mut l.inner {
-                for v in values {
-                    b.append_value(*v);
-                }
-            }
-            l.close();
+        if let Some(v) = value {
+            self.put_bool_list(index, v);
         }
     }
 
+    fn put_bool_list(&mut self, index: usize, values: &[bool]) {
+        let Some(l) = self.list(index) else { return };
+        if let Data::Bool(b) = &mut l.inner.data {
+            values.iter().for_each(|v| b.append(*v));
+            l.inner.len += values.len();
+        }
+        l.close();
+    }
+
     /// A list of strings (also string-keyed enums and date-times).
+    #[inline(always)]
     pub fn str_list<S: AsRef<str>>(&mut self, index: usize, value: Option<&[S]>) {
-        let Some(values) = value else { return };
+        if let Some(v) = value {
+            self.put_str_list(index, v);
+        }
+    }
+
+    fn put_str_list<S: AsRef<str>>(&mut self, index: usize, values: &[S]) {
+        let Some(l) = self.list(index) else { return };
         let mut invalid = 0;
-        if let Some(Enc::List(l)) = self.slot(index) {
-            match &mut l.inner {
-                Enc::Utf8(b) | Enc::Json(b) => {
-                    for v in values {
-                        b.append_value(v.as_ref());
-                    }
+        let inner = &mut l.inner;
+        match &mut inner.data {
+            Data::Utf8(d) => {
+                for v in values {
+                    d.push(v.as_ref().as_bytes());
                 }
-                Enc::Ts(b) => {
-                    for v in values {
-                        match crate::time::parse_rfc3339_ms(v.as_ref()) {
-                            Some(ms) => b.append_value(ms),
-                            None => {
-                                b.append_null();
-                                invalid += 1;
-                            }
+                inner.len += values.len();
+            }
+            Data::Ts(b) => {
+                for v in values {
+                    match crate::time::parse_rfc3339_ms(v.as_ref()) {
+                        Some(ms) => {
+                            b.push(ms);
+                            inner.len += 1;
+                        }
+                        None => {
+                            b.push(0);
+                            inner.nulls.push(inner.len, 1);
+                            inner.len += 1;
+                            invalid += 1;
                         }
                     }
                 }
-                _ => {}
             }
-            l.close();
+            _ => {}
         }
+        l.close();
         self.stats.invalid_datetimes += invalid;
     }
 
     /// A list of `json_t` values.
+    #[inline(always)]
     pub fn json_list(&mut self, index: usize, value: Option<&[Value]>) {
-        let Some(values) = value else { return };
-        if let Some(Enc::List(l)) = self.slot(index) {
-            if let Enc::Json(b) | Enc::Utf8(b) = &mut l.inner {
-                for v in values {
-                    b.append_value(v.to_string());
-                }
-            }
-            l.close();
+        if let Some(v) = value {
+            self.put_json_list(index, v);
         }
+    }
+
+    fn put_json_list(&mut self, index: usize, values: &[Value]) {
+        let Some(l) = self.list(index) else { return };
+        if let Data::Utf8(d) = &mut l.inner.data {
+            values.iter().for_each(|v| d.push_json(v));
+            l.inner.len += values.len();
+        }
+        l.close();
     }
 
     /// A list of free-form objects.
+    #[inline(always)]
     pub fn map_list(&mut self, index: usize, value: Option<&[Map<String, Value>]>) {
-        let Some(values) = value else { return };
-        if let Some(Enc::List(l)) = self.slot(index) {
-            match &mut l.inner {
-                Enc::Map(m) => values.iter().for_each(|v| m.append(v)),
-                Enc::Json(b) => values
-                    .iter()
-                    .for_each(|v| b.append_value(Value::Object(v.clone()).to_string())),
-                _ => {}
-            }
-            l.close();
+        if let Some(v) = value {
+            self.put_map_list(index, v);
         }
     }
 
-    /// A list of objects.
-    pub fn object_list<T: Columnar + Serialize>(&mut self, index: usize, value: Option<&[T]>) {
-        let Some(values) = value else { return };
-        if let Some(Enc::List(l)) = self.slot(index) {
-            match &mut l.inner {
-                Enc::Struct(s) => {
-                    for v in values {
-                        s.row(|s| v.encode(s));
-                    }
-                }
-                Enc::Json(b) => {
-                    for v in values {
-                        b.append_value(json_text(v));
-                    }
-                }
-                _ => {}
-            }
-            l.close();
+    fn put_map_list(&mut self, index: usize, values: &[Map<String, Value>]) {
+        let Some(l) = self.list(index) else { return };
+        match &mut l.inner.data {
+            Data::Map(m) => values.iter().for_each(|v| m.push(v)),
+            Data::Utf8(d) => values.iter().for_each(|v| d.push_json(v)),
+            _ => {}
         }
+        if matches!(l.inner.data, Data::Map(_) | Data::Utf8(_)) {
+            l.inner.len += values.len();
+        }
+        l.close();
+    }
+
+    /// A list of objects.
+    #[inline(always)]
+    pub fn object_list<T: Columnar + Serialize>(&mut self, index: usize, value: Option<&[T]>) {
+        if let Some(v) = value {
+            self.put_object_list(index, v);
+        }
+    }
+
+    fn put_object_list<T: Columnar + Serialize>(&mut self, index: usize, values: &[T]) {
+        let Some(l) = self.list(index) else { return };
+        match &mut l.inner.data {
+            Data::Struct(s) => values.iter().for_each(|v| s.row(v)),
+            Data::Utf8(d) => values.iter().for_each(|v| d.push_json(v)),
+            _ => {}
+        }
+        if matches!(l.inner.data, Data::Struct(_) | Data::Utf8(_)) {
+            l.inner.len += values.len();
+        }
+        l.close();
     }
 
     /// The attributes a schema version does not define: counted, since the fixed columnar
     /// schema has no column for them.
+    #[inline(always)]
     pub fn unknown(&mut self, value: &Map<String, Value>) {
         self.stats.unknown_attributes += value.len() as u64;
     }
 }
 
-impl ListEnc {
+impl ListData {
     /// Ends the current list value after its elements were appended.
+    #[inline(always)]
     fn close(&mut self) {
-        let len = i32::try_from(self.inner.len()).unwrap_or(i32::MAX);
-        self.offsets.push(len);
-        self.nulls.append_non_null();
+        self.offsets.push(offset(self.inner.len));
     }
 }
 
-impl MapEnc {
-    fn append(&mut self, value: &Map<String, Value>) {
+impl MapData {
+    fn push(&mut self, value: &Map<String, Value>) {
         for (k, v) in value {
-            self.keys.append_value(k);
+            self.keys.push(k.as_bytes());
             match v {
-                Value::String(s) => self.values.append_value(s),
-                Value::Null => self.values.append_null(),
-                other => self.values.append_value(other.to_string()),
+                Value::String(s) => {
+                    if let Data::Utf8(d) = &mut self.values.data {
+                        d.push(s.as_bytes());
+                        self.values.len += 1;
+                    }
+                }
+                Value::Null => self.values.push_nulls(1),
+                other => {
+                    if let Data::Utf8(d) = &mut self.values.data {
+                        d.push_json(other);
+                        self.values.len += 1;
+                    }
+                }
             }
         }
-        let len = i32::try_from(self.keys.len()).unwrap_or(i32::MAX);
-        self.offsets.push(len);
-        self.nulls.append_non_null();
+        self.offsets.push(offset(self.values.len));
     }
 }
 
-fn json_text<T: Serialize>(value: &T) -> String {
-    serde_json::to_string(value)
-        .unwrap_or_else(|e| Value::String(format!("unserializable: {e}")).to_string())
+/// The column of attribute `index` of a struct at `row`, padded with nulls up to that row;
+/// `None` when the attribute is not in the layout.
+#[inline(always)]
+fn column_at(children: &mut [Option<Column>], index: usize, row: usize) -> Option<&mut Column> {
+    let column = children.get_mut(index)?.as_mut()?;
+    column.pad_to(row);
+    Some(column)
 }

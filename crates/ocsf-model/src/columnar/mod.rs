@@ -25,9 +25,10 @@
 //! # Encoding
 //!
 //! The generated types implement [`Columnar`]: `encode` hands each attribute to a
-//! [`StructEncoder`] by its index in the schema tables, which appends it to a typed Arrow builder.
-//! Absent values cost nothing: builders are padded with nulls lazily, so a row with 20
-//! attributes set costs 20 appends whatever the width of the schema. No JSON is involved, except
+//! [`StructEncoder`] by its index in the schema tables, which appends it to the column's own
+//! buffers (a string is its bytes and one offset). Absent values cost one test: columns are
+//! padded with nulls lazily, so a row with 20 attributes set costs 20 appends whatever the
+//! width of the schema. No JSON is involved, except
 //! for `json_t` values and objects beyond the recursion depth, which are JSON text by definition.
 //!
 //! # Decoding
