@@ -11,24 +11,9 @@ use ocsf_model::v1_1_0::events::{ApiActivity, Authentication};
 use parquet::file::reader::{FileReader, SerializedFileReader};
 use securitylake_core::layout::EventDay;
 use securitylake_core::store::{LocalLake, ObjectStore};
-use securitylake_source::writer::{Durability, ManualClock, WriterConfigBuilder};
+use securitylake_source::writer::{Durability, ManualClock};
 use securitylake_source::{ErrorKind, Writer, WriterConfig};
 use writer_support::*;
-
-fn builder(
-    store: Arc<dyn ObjectStore>,
-    spool: &std::path::Path,
-    clock: &ManualClock,
-) -> WriterConfigBuilder {
-    WriterConfig::builder()
-        .location(location())
-        .region("us-east-1")
-        .account_id(ACCOUNT)
-        .store(store)
-        .spool_dir(spool)
-        .clock(Arc::new(clock.clone()))
-        .retry_backoff(Duration::from_millis(1))
-}
 
 /// Layout conformance on any store: exact keys, one class per object, rows
 /// sorted by time, a stream straddling midnight UTC split into two days.
@@ -37,7 +22,8 @@ async fn conformance(store: Arc<dyn ObjectStore>) -> TestResult {
     // The clock is a day after the events.
     let clock = ManualClock::new(LEAP_DAY + 2 * DAY);
     let mut writer =
-        Writer::<Authentication>::open(builder(store.clone(), dir.path(), &clock).build()?).await?;
+        Writer::<Authentication>::open(writer_builder(store.clone(), dir.path(), &clock).build()?)
+            .await?;
     // 400 events from 23:59:58 on Feb 29 to 00:00:02 on Mar 1, out of order.
     let midnight = LEAP_DAY + DAY;
     let mut times: Vec<i64> = (0..400).map(|i| midnight - 2_000 + i * 10).collect();
@@ -121,7 +107,7 @@ async fn rolls_by_age_with_an_injected_clock() -> TestResult {
     let spool = tempfile::tempdir()?;
     let store: Arc<dyn ObjectStore> = Arc::new(LocalLake::new(lake.path()));
     let clock = ManualClock::new(LEAP_DAY + DAY / 2);
-    let config = builder(store.clone(), spool.path(), &clock)
+    let config = writer_builder(store.clone(), spool.path(), &clock)
         .max_age(Duration::from_secs(10 * 60))
         .build()?;
     let mut writer = Writer::<Authentication>::open(config).await?;
@@ -157,7 +143,7 @@ async fn rolls_by_size_and_every_file_stays_under_the_limit() -> TestResult {
     let store: Arc<dyn ObjectStore> = Arc::new(LocalLake::new(lake.path()));
     let clock = ManualClock::new(LEAP_DAY + DAY);
     let max = 64 * 1024;
-    let config = builder(store.clone(), spool.path(), &clock)
+    let config = writer_builder(store.clone(), spool.path(), &clock)
         .max_file_bytes(max)
         .columnar_options(small_columns())
         .build()?;
@@ -192,7 +178,7 @@ async fn parquet_pages_and_row_groups_hold_their_limits() -> TestResult {
     let spool = tempfile::tempdir()?;
     let store: Arc<dyn ObjectStore> = Arc::new(LocalLake::new(lake.path()));
     let clock = ManualClock::new(LEAP_DAY + DAY);
-    let config = builder(store.clone(), spool.path(), &clock)
+    let config = writer_builder(store.clone(), spool.path(), &clock)
         .columnar_options(small_columns())
         .durability(Durability::Interval(Duration::from_secs(1)))
         .build()?;
@@ -246,7 +232,7 @@ async fn dropping_the_writer_loses_nothing_and_recovery_does_not_duplicate() -> 
     let local: Arc<dyn ObjectStore> = Arc::new(LocalLake::new(lake.path()));
     let flaky = Arc::new(FlakyStore::new(local.clone()));
     let clock = ManualClock::new(LEAP_DAY + 3 * DAY);
-    let config = builder(flaky.clone(), spool.path(), &clock)
+    let config = writer_builder(flaky.clone(), spool.path(), &clock)
         .max_file_bytes(32 * 1024)
         .columnar_options(small_columns())
         .upload_attempts(1)
@@ -303,7 +289,7 @@ async fn retryable_upload_errors_are_retried_and_fatal_ones_keep_the_spool() -> 
     let local: Arc<dyn ObjectStore> = Arc::new(LocalLake::new(lake.path()));
     let flaky = Arc::new(FlakyStore::new(local.clone()));
     let clock = ManualClock::new(LEAP_DAY + DAY);
-    let config = builder(flaky.clone(), spool.path(), &clock).build()?;
+    let config = writer_builder(flaky.clone(), spool.path(), &clock).build()?;
     let mut writer = Writer::<Authentication>::open(config).await?;
     writer.write(event(LEAP_DAY, 1, 0)).await?;
     flaky.inject(&[PutFault::Transient, PutFault::Transient]);
@@ -338,9 +324,10 @@ async fn bad_times_are_typed_errors_and_nothing_is_written() -> TestResult {
     let store: Arc<dyn ObjectStore> = Arc::new(LocalLake::new(lake.path()));
     let now = LEAP_DAY + 10 * DAY;
     let clock = ManualClock::new(now);
-    let mut writer =
-        Writer::<Authentication>::open(builder(store.clone(), spool.path(), &clock).build()?)
-            .await?;
+    let mut writer = Writer::<Authentication>::open(
+        writer_builder(store.clone(), spool.path(), &clock).build()?,
+    )
+    .await?;
     for time in [-1, i64::MIN, now + DAY + 1, i64::MAX] {
         let err = writer
             .write(event(time, 1, 0))
@@ -380,7 +367,7 @@ async fn bad_times_are_typed_errors_and_nothing_is_written() -> TestResult {
     assert_eq!(days, ["19700101", "20240311"]);
 
     // Configuration rules.
-    let base = || builder(store.clone(), spool.path(), &clock);
+    let base = || writer_builder(store.clone(), spool.path(), &clock);
     for (config, what) in [
         (
             base().max_age(Duration::from_secs(60)),
@@ -422,7 +409,7 @@ async fn backpressure_keeps_memory_bounded_and_writes_complete() -> TestResult {
     let store: Arc<dyn ObjectStore> = Arc::new(LocalLake::new(lake.path()));
     let clock = ManualClock::new(LEAP_DAY + 5 * DAY);
     let bound = 24 * 1024;
-    let config = builder(store.clone(), spool.path(), &clock)
+    let config = writer_builder(store.clone(), spool.path(), &clock)
         .max_buffered_bytes(bound)
         .max_file_bytes(1024 * 1024)
         .columnar_options(small_columns())

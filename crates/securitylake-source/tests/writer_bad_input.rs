@@ -5,7 +5,6 @@
 mod writer_support;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use aws_credential_types::provider::{ProvideCredentials, error::CredentialsError, future};
 use ocsf_model::v1_1_0::events::Authentication;
@@ -32,15 +31,7 @@ impl ProvideCredentials for NoCredentials {
 }
 
 fn writer_config(store: Arc<dyn ObjectStore>, spool: &std::path::Path) -> BoxResult<WriterConfig> {
-    Ok(WriterConfig::builder()
-        .location(location())
-        .region("us-east-1")
-        .account_id(ACCOUNT)
-        .store(store)
-        .spool_dir(spool)
-        .clock(Arc::new(ManualClock::new(LEAP_DAY + 2 * DAY)))
-        .retry_backoff(Duration::from_millis(1))
-        .build()?)
+    Ok(writer_builder(store, spool, &ManualClock::new(LEAP_DAY + 2 * DAY)).build()?)
 }
 
 /// Every regular file under `dir`.

@@ -7,7 +7,6 @@ mod writer_support;
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
 use securitylake_core::store::{LocalLake, ObjectStore};
 use securitylake_source::writer::ManualClock;
@@ -21,14 +20,7 @@ fn config(
     spool: &Path,
     clock: &ManualClock,
 ) -> BoxResult<WriterConfig> {
-    Ok(WriterConfig::builder()
-        .location(location())
-        .region("us-east-1")
-        .account_id(ACCOUNT)
-        .store(store)
-        .spool_dir(spool)
-        .clock(Arc::new(clock.clone()))
-        .retry_backoff(Duration::from_millis(1))
+    Ok(writer_builder(store, spool, clock)
         .upload_attempts(1)
         .build()?)
 }

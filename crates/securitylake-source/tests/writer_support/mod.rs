@@ -27,6 +27,23 @@ pub const ACCOUNT: &str = "123456789012";
 pub const LEAP_DAY: i64 = 1_709_164_800_000;
 pub const DAY: i64 = 86_400_000;
 
+/// A writer configuration for the test source (its location, region and
+/// account) over `store` and `spool`, on `clock`, retrying after 1 ms.
+pub fn writer_builder(
+    store: Arc<dyn ObjectStore>,
+    spool: &std::path::Path,
+    clock: &securitylake_source::writer::ManualClock,
+) -> securitylake_source::writer::WriterConfigBuilder {
+    securitylake_source::WriterConfig::builder()
+        .location(location())
+        .region("us-east-1")
+        .account_id(ACCOUNT)
+        .store(store)
+        .spool_dir(spool)
+        .clock(Arc::new(clock.clone()))
+        .retry_backoff(std::time::Duration::from_millis(1))
+}
+
 pub fn location() -> SourceLocation {
     SourceLocation::parse(LOCATION).expect("valid location")
 }
