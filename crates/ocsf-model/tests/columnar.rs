@@ -375,6 +375,21 @@ fn projected_writes_keep_the_projected_values() {
     );
     assert!(back[0].dst_endpoint.is_none());
     assert_eq!(back[0].time, event.time);
+    // What the projection leaves out is counted, not silently skipped.
+    assert!(encoder.stats().left_out > 0);
+    let mut full =
+        BatchEncoder::<Authentication>::new(&ColumnarOptions::default()).expect("encoder");
+    full.append(&event);
+    assert_eq!(full.stats().left_out, 0);
+    // An event within the projection leaves nothing out; one object outside it counts once.
+    let mut projected = BatchEncoder::<Authentication>::new(&options).expect("encoder");
+    let mut within = back[0].clone();
+    projected.append(&within);
+    assert_eq!(projected.stats().left_out, 0);
+    within.dst_endpoint = event.dst_endpoint.clone();
+    assert!(within.dst_endpoint.is_some());
+    projected.append(&within);
+    assert_eq!(projected.stats().left_out, 1);
 }
 
 #[test]

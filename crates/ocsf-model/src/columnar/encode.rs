@@ -27,6 +27,10 @@ pub struct EncodeStats {
     pub invalid_datetimes: u64,
     /// Integers outside the column's range, written as null.
     pub out_of_range: u64,
+    /// Values of attributes that the options leave out of the schema (not in the
+    /// [`projection`](ColumnarOptions::projection), or of an excluded profile): the schema has
+    /// no column for them. A source whose projection covers what it populates keeps this at 0.
+    pub left_out: u64,
 }
 
 /// Appends typed events of one class to Arrow builders and produces [`RecordBatch`]es.
@@ -483,6 +487,7 @@ impl StructEncoder {
         total.unknown_attributes += self.stats.unknown_attributes;
         total.invalid_datetimes += self.stats.invalid_datetimes;
         total.out_of_range += self.stats.out_of_range;
+        total.left_out += self.stats.left_out;
         for child in self.children.iter().flatten() {
             match &child.data {
                 Data::Struct(s) => s.add_stats(total),
@@ -540,7 +545,11 @@ impl StructEncoder {
     /// the attribute is not in the layout.
     #[inline(always)]
     fn column(&mut self, index: usize) -> Option<&mut Column> {
-        column_at(&mut self.children, index, self.len)
+        let found = column_at(&mut self.children, index, self.len);
+        if found.is_none() {
+            self.stats.left_out += 1;
+        }
+        found
     }
 
     /// An integer attribute.
@@ -554,6 +563,7 @@ impl StructEncoder {
     #[inline(always)]
     fn put_int(&mut self, index: usize, v: i64) {
         let Some(c) = column_at(&mut self.children, index, self.len) else {
+            self.stats.left_out += 1;
             return;
         };
         match &mut c.data {
@@ -632,6 +642,7 @@ impl StructEncoder {
 
     fn put_datetime(&mut self, index: usize, v: &str) {
         let Some(c) = column_at(&mut self.children, index, self.len) else {
+            self.stats.left_out += 1;
             return;
         };
         if let Data::Ts(b) = &mut c.data {
