@@ -236,6 +236,21 @@ fn assert_no_null_types(fields: &arrow_schema::Fields, class: &str) {
     }
 }
 
+/// A 1.1.0 Authentication event from [`Gen`]: every attribute (`full`) or only the required ones.
+fn authentication(full: bool, max_nesting: usize) -> ocsf_model::v1_1_0::events::Authentication {
+    let schema = &ocsf_model::v1_1_0::SCHEMA;
+    let class = schema.class("authentication").expect("class");
+    serde_json::from_value(
+        Gen {
+            schema,
+            full,
+            max_nesting,
+        }
+        .event(class),
+    )
+    .expect("authentication event")
+}
+
 #[test]
 fn every_1_1_0_class_round_trips_through_arrow_and_parquet() {
     let mut visitor = RoundTrip {
@@ -347,18 +362,7 @@ fn projection_profiles_and_depth_change_the_schema_deterministically() {
 #[test]
 fn projected_writes_keep_the_projected_values() {
     use ocsf_model::v1_1_0::events::Authentication;
-    let class = ocsf_model::v1_1_0::SCHEMA
-        .class("authentication")
-        .expect("class");
-    let event: Authentication = serde_json::from_value(
-        Gen {
-            schema: &ocsf_model::v1_1_0::SCHEMA,
-            full: true,
-            max_nesting: 3,
-        }
-        .event(class),
-    )
-    .expect("event");
+    let event = authentication(true, 3);
     let options = ColumnarOptions::default().with_projection(["user.name", "src_endpoint.ip"]);
     let mut encoder = BatchEncoder::<Authentication>::new(&options).expect("encoder");
     encoder.append(&event);
@@ -395,18 +399,7 @@ fn projected_writes_keep_the_projected_values() {
 #[test]
 fn a_batch_of_another_class_is_refused() {
     use ocsf_model::v1_1_0::events::{Authentication, NetworkActivity};
-    let class = ocsf_model::v1_1_0::SCHEMA
-        .class("authentication")
-        .expect("class");
-    let event: Authentication = serde_json::from_value(
-        Gen {
-            schema: &ocsf_model::v1_1_0::SCHEMA,
-            full: false,
-            max_nesting: 2,
-        }
-        .event(class),
-    )
-    .expect("event");
+    let event = authentication(false, 2);
     let mut encoder =
         BatchEncoder::<Authentication>::new(&ColumnarOptions::default()).expect("encoder");
     encoder.append(&event);
@@ -584,26 +577,8 @@ fn batches_of_varying_lengths_share_null_columns_correctly() {
     use ocsf_model::v1_1_0::events::Authentication;
     use parquet::arrow::ArrowWriter;
 
-    let schema = &ocsf_model::v1_1_0::SCHEMA;
-    let class = schema.class("authentication").expect("class");
-    let full: Authentication = serde_json::from_value(
-        Gen {
-            schema,
-            full: true,
-            max_nesting: 3,
-        }
-        .event(class),
-    )
-    .expect("full event");
-    let minimal: Authentication = serde_json::from_value(
-        Gen {
-            schema,
-            full: false,
-            max_nesting: 3,
-        }
-        .event(class),
-    )
-    .expect("minimal event");
+    let full = authentication(true, 3);
+    let minimal = authentication(false, 3);
     // The encoder keeps the all-null arrays of never-written columns from batch to batch and
     // slices them: a long batch, shorter ones, a longer one again, mixing shapes so that a
     // column is null in one batch and written in the next.
@@ -646,17 +621,7 @@ fn invalid_date_times_and_odd_map_values_are_nulls_and_text() {
     use arrow_array::{Array, MapArray};
     use ocsf_model::v1_1_0::events::Authentication;
 
-    let schema = &ocsf_model::v1_1_0::SCHEMA;
-    let class = schema.class("authentication").expect("class");
-    let minimal: Authentication = serde_json::from_value(
-        Gen {
-            schema,
-            full: false,
-            max_nesting: 3,
-        }
-        .event(class),
-    )
-    .expect("minimal event");
+    let minimal = authentication(false, 3);
     let mut odd = minimal.clone();
     odd.time_dt = Some("not a date".into());
     let mut unmapped = Map::new();

@@ -870,12 +870,18 @@ impl StructEncoder {
 
     fn put_map_list(&mut self, index: usize, values: &[Map<String, Value>]) {
         let Some(l) = self.list(index) else { return };
-        match &mut l.inner.data {
-            Data::Map(m) => values.iter().for_each(|v| m.push(v)),
-            Data::Utf8(d) => values.iter().for_each(|v| d.push_json(v)),
-            _ => {}
-        }
-        if matches!(l.inner.data, Data::Map(_) | Data::Utf8(_)) {
+        let written = match &mut l.inner.data {
+            Data::Map(m) => {
+                values.iter().for_each(|v| m.push(v));
+                true
+            }
+            Data::Utf8(d) => {
+                values.iter().for_each(|v| d.push_json(v));
+                true
+            }
+            _ => false,
+        };
+        if written {
             l.inner.len += values.len();
         }
         l.close();
@@ -891,12 +897,18 @@ impl StructEncoder {
 
     fn put_object_list<T: Columnar + Serialize>(&mut self, index: usize, values: &[T]) {
         let Some(l) = self.list(index) else { return };
-        match &mut l.inner.data {
-            Data::Struct(s) => values.iter().for_each(|v| s.row(v)),
-            Data::Utf8(d) => values.iter().for_each(|v| d.push_json(v)),
-            _ => {}
-        }
-        if matches!(l.inner.data, Data::Struct(_) | Data::Utf8(_)) {
+        let written = match &mut l.inner.data {
+            Data::Struct(s) => {
+                values.iter().for_each(|v| s.row(v));
+                true
+            }
+            Data::Utf8(d) => {
+                values.iter().for_each(|v| d.push_json(v));
+                true
+            }
+            _ => false,
+        };
+        if written {
             l.inner.len += values.len();
         }
         l.close();
