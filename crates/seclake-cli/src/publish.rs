@@ -10,6 +10,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use ocsf_mappers::target::v1_1_0::Mapped;
 use ocsf_model::OcsfEvent;
+use ocsf_model::columnar::EncodeStats;
 use ocsf_model::v1_1_0::events as ev;
 use securitylake_core::layout::{CustomSource, LakeSource, SourceLocation};
 use securitylake_core::store::ObjectStore;
@@ -196,12 +197,26 @@ fn finish_publish(
     command: &str,
     events: &EventStream,
     target: &TargetArgs,
-    (manifest, written, skipped): (Manifest, u64, u64),
+    Written {
+        manifest,
+        events: written,
+        skipped,
+        encoding,
+    }: Written,
 ) -> Result<u8> {
     print_stats(command, events.mapper_name(), events.stats());
     if skipped > 0 {
         eprintln!(
             "seclake {command}: {skipped} events of other classes skipped (one class per source; see --class)"
+        );
+    }
+    if encoding.total() > 0 {
+        eprintln!(
+            "seclake {command}: values the Parquet schema could not carry as given (the events were written): {} unknown attributes, {} invalid date-times, {} integers out of range, {} left out of the schema",
+            encoding.unknown_attributes,
+            encoding.invalid_datetimes,
+            encoding.out_of_range,
+            encoding.left_out
         );
     }
     if target.json {
@@ -225,6 +240,12 @@ fn finish_publish(
             "bytes": manifest.bytes(),
             "events_written": written,
             "events_skipped": skipped,
+            "encoding": {
+                "unknown_attributes": encoding.unknown_attributes,
+                "invalid_datetimes": encoding.invalid_datetimes,
+                "out_of_range": encoding.out_of_range,
+                "left_out": encoding.left_out,
+            },
             "mapper": stats_json(events.stats()),
         }))?;
     } else {
@@ -267,7 +288,7 @@ macro_rules! from_mapped {
             uid: i32,
             events: &mut EventStream,
             config: WriterConfig,
-        ) -> Result<(Manifest, u64, u64)> {
+        ) -> Result<Written> {
             $(if uid == <$ty as OcsfEvent>::CLASS_UID {
                 return write_typed::<$ty>(events, config).await;
             })*
@@ -299,7 +320,7 @@ from_mapped! {
 async fn write_typed<E: FromMapped>(
     events: &mut EventStream,
     config: WriterConfig,
-) -> Result<(Manifest, u64, u64)> {
+) -> Result<Written> {
     let mut writer = Writer::<E>::open(config).await?;
     let bar = spinner("written");
     let (mut written, mut skipped) = (0u64, 0u64);
@@ -319,9 +340,28 @@ async fn write_typed<E: FromMapped>(
     if !batch.is_empty() {
         writer.write_batch(batch).await?;
     }
-    let manifest = writer.close().await?;
+    let mut manifest = writer.flush().await?;
+    let encoding = writer.stats().encoding;
+    manifest.objects.extend(writer.close().await?.objects);
     bar.finish_and_clear();
-    Ok((manifest, written, skipped))
+    Ok(Written {
+        manifest,
+        events: written,
+        skipped,
+        encoding,
+    })
+}
+
+/// What [`write_lake`] wrote.
+struct Written {
+    /// The objects written.
+    manifest: Manifest,
+    /// Events handed to the writer.
+    events: u64,
+    /// Events of other classes than the source's, not written.
+    skipped: u64,
+    /// Values the Parquet schema could not carry as given.
+    encoding: EncodeStats,
 }
 
 /// Maps and writes into `store` (at `location`, or at the custom source
@@ -332,7 +372,7 @@ async fn write_lake(
     store: Arc<dyn ObjectStore>,
     location: Option<SourceLocation>,
     region: &str,
-) -> Result<(Manifest, u64, u64)> {
+) -> Result<Written> {
     let class = target.class.as_deref().ok_or_else(|| {
         Error::input("--class is required: a custom source holds one OCSF class (e.g. --class authentication)")
     })?;

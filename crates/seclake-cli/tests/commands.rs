@@ -383,6 +383,12 @@ fn a_lake_written_by_the_writer_inspects_lints_clean_and_subscribes() -> TestRes
     let manifest = out.json()?;
     assert_eq!(manifest["rows"], 3, "{manifest}");
     assert_eq!(manifest["events_skipped"], 1);
+    // The mappers' events fit the full schema: nothing was left out.
+    assert_eq!(
+        manifest["encoding"],
+        serde_json::json!({"unknown_attributes": 0, "invalid_datetimes": 0, "out_of_range": 0, "left_out": 0}),
+        "{manifest}"
+    );
     let objects = manifest["objects"].as_array().cloned().unwrap_or_default();
     assert_eq!(objects.len(), 2, "two event days");
     let key = objects[0]["key"].as_str().unwrap_or_default();

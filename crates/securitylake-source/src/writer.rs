@@ -156,7 +156,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 use ocsf_model::OcsfEvent;
 use ocsf_model::columnar::{
-    BatchEncoder, ColumnarError, ColumnarOptions, MAX_DATA_PAGE_BYTES, writer_properties,
+    BatchEncoder, ColumnarError, ColumnarOptions, EncodeStats, MAX_DATA_PAGE_BYTES,
+    writer_properties,
 };
 use securitylake_core::layout::{
     AccountId, Codec, ObjectName, PartitionKey, Region, SourceLocation,
@@ -314,6 +315,15 @@ pub struct WriterStats {
     /// Segments rolled early to stay within `max_buffered_bytes` (the bound
     /// on events waiting in open segments).
     pub rolls_by_memory: u64,
+    /// Values of accepted events that the Parquet files could not carry as
+    /// given, summed over the segments this writer sealed (recovered ones
+    /// included): attributes the schema version does not define, `*_dt`
+    /// values that are not RFC 3339 date-times and integers out of their
+    /// column's range (written as null), and values of attributes the
+    /// [`columnar_options`](WriterConfigBuilder::columnar_options) leave out. The
+    /// events themselves are written; each sealed segment with a non-zero
+    /// count is also logged as a warning.
+    pub encoding: EncodeStats,
 }
 
 /// The configuration of a [`Writer`]; build it with [`WriterConfig::builder`].
@@ -703,7 +713,7 @@ impl<E: OcsfEvent> Writer<E> {
     /// another class's events, and with the store's error when a recovered
     /// upload fails (the spool is left intact; opening again retries).
     pub async fn open(config: WriterConfig) -> Result<Self> {
-        let empty = encode_parquet::<E, _>(Vec::new(), 0, &config.columnar, 0, |_| Ok(()))?;
+        let (empty, _) = encode_parquet::<E, _>(Vec::new(), 0, &config.columnar, 0, |_| Ok(()))?;
         // The footer grows with row groups and statistics: twice the empty
         // file is a safe margin.
         let overhead = 2 * empty.len() as u64;
@@ -826,7 +836,8 @@ impl<E: OcsfEvent> Writer<E> {
                 file,
             )
             .await?;
-        self.finish_seal(partition, rows, min_time, max_time, result?)
+        let (file, encoding) = result?;
+        self.finish_seal(partition, rows, min_time, max_time, file, encoding)
     }
 
     /// The counters.
@@ -1182,7 +1193,7 @@ impl<E: OcsfEvent> Writer<E> {
         slots: Vec<Slot>,
         max_event_bytes: u64,
         out: SealFile,
-    ) -> Result<(Vec<Slot>, Result<SealFile>)> {
+    ) -> Result<(Vec<Slot>, Result<(SealFile, EncodeStats)>)> {
         let options = self.config.columnar.clone();
         self.encoder
             .run(move || {
@@ -1238,8 +1249,8 @@ impl<E: OcsfEvent> Writer<E> {
                 return Err(err);
             }
         };
-        let file = match result {
-            Ok(file) => file,
+        let (file, encoding) = match result {
+            Ok(done) => done,
             Err(err) => {
                 segment.slots = slots;
                 self.open.insert(partition.clone(), segment);
@@ -1253,6 +1264,7 @@ impl<E: OcsfEvent> Writer<E> {
             segment.min_time,
             segment.max_time,
             file,
+            encoding,
         );
         self.stats.buffered_bytes -= segment.bytes;
         // On an error the write-ahead file is intact: a reopen recovers the
@@ -1261,7 +1273,8 @@ impl<E: OcsfEvent> Writer<E> {
     }
 
     /// Names the object after the encoded file's content and makes the
-    /// sealed file durable (replacing the write-ahead file).
+    /// sealed file durable (replacing the write-ahead file); counts what the
+    /// encoding could not carry once the sealed file is durable.
     fn finish_seal(
         &mut self,
         partition: PartitionKey,
@@ -1269,6 +1282,7 @@ impl<E: OcsfEvent> Writer<E> {
         min_time: i64,
         max_time: i64,
         file: SealFile,
+        encoding: EncodeStats,
     ) -> Result<()> {
         if file.len() > self.config.max_file_bytes {
             self.stats.oversize_files += 1;
@@ -1291,6 +1305,17 @@ impl<E: OcsfEvent> Writer<E> {
             max_time,
         };
         let path = self.spool.finish_seal(file, &header)?;
+        if encoding.total() > 0 {
+            tracing::warn!(
+                key = %header.key,
+                unknown_attributes = encoding.unknown_attributes,
+                invalid_datetimes = encoding.invalid_datetimes,
+                out_of_range = encoding.out_of_range,
+                left_out = encoding.left_out,
+                "values the Parquet schema cannot carry as given (see WriterStats::encoding)"
+            );
+        }
+        self.stats.encoding += encoding;
         self.pending.push(Sealed { path, partition });
         Ok(())
     }
@@ -1522,7 +1547,7 @@ fn encode_parquet<E: OcsfEvent, W: std::io::Write + Send>(
     options: &ColumnarOptions,
     max_event_bytes: u64,
     mut append: impl FnMut(&mut BatchEncoder<E>) -> Result<()>,
-) -> Result<W> {
+) -> Result<(W, EncodeStats)> {
     use parquet::arrow::ArrowWriter;
     use parquet::arrow::arrow_writer::ArrowWriterOptions;
 
@@ -1577,7 +1602,8 @@ fn encode_parquet<E: OcsfEvent, W: std::io::Write + Send>(
             .map_err(|e| columnar_error("encode Parquet", e))?;
         writer.write(&batch).map_err(parquet_error)?;
     }
-    writer.into_inner().map_err(parquet_error)
+    let out = writer.into_inner().map_err(parquet_error)?;
+    Ok((out, encoder.stats()))
 }
 
 /// Encodes a segment whose events are in the write-ahead file at `path`:
@@ -1592,7 +1618,7 @@ fn encode_segment<E: OcsfEvent, W: std::io::Write + Send>(
     options: &ColumnarOptions,
     max_event_bytes: u64,
     out: W,
-) -> Result<W> {
+) -> Result<(W, EncodeStats)> {
     slots.sort_by_key(|slot| slot.time);
     let mut reader = RecordReader::open(path)?;
     let mut payload = Vec::new();

@@ -1,6 +1,7 @@
 //! Bad input and bad configuration give typed errors and write nothing:
 //! missing credentials, a location that is not a valid custom source, an
-//! event bigger than a file.
+//! event bigger than a file. Values the Parquet schema cannot carry are
+//! counted, and their events are written.
 
 mod writer_support;
 
@@ -199,5 +200,90 @@ async fn invalid_locations_and_oversized_events_are_refused() -> TestResult {
     assert_eq!(writer.stats().events_accepted, 0);
     assert!(writer.close().await?.is_empty());
     assert!(store.list(PREFIX).await?.is_empty());
+    Ok(())
+}
+
+/// Values the Parquet schema cannot carry as given (a `*_dt` that is not a
+/// date-time, an attribute the schema version does not define, an attribute
+/// the projection leaves out) do not stop their events: the events are
+/// written, the values are counted in `WriterStats::encoding`, for segments
+/// sealed by `flush` and for segments recovered after a crash alike.
+#[tokio::test]
+async fn values_the_schema_cannot_carry_are_counted() -> TestResult {
+    let lake = tempfile::tempdir()?;
+    let spool = tempfile::tempdir()?;
+    let store: Arc<dyn ObjectStore> =
+        Arc::new(securitylake_core::store::LocalLake::new(lake.path()));
+    let clock = ManualClock::new(LEAP_DAY + DAY);
+    // Everything the events populate except `status_detail`.
+    let columns = ocsf_model::columnar::ColumnarOptions::default().with_projection([
+        "message",
+        "time_dt",
+        "class_name",
+        "category_name",
+        "activity_name",
+        "type_name",
+        "severity",
+        "metadata",
+        "user",
+    ]);
+    let config = || {
+        writer_builder(store.clone(), spool.path(), &clock)
+            .columnar_options(columns.clone())
+            .build()
+    };
+    let events = || {
+        let mut bad_time = event(LEAP_DAY, 1, 0);
+        bad_time.time_dt = Some("yesterday".into());
+        let mut unknown = event(LEAP_DAY, 2, 0);
+        unknown
+            .unknown
+            .insert("x_partner_score".into(), serde_json::json!(7));
+        let mut left_out = event(LEAP_DAY, 3, 0);
+        left_out.status_detail = Some("not in the projection".into());
+        let mut fine = event(LEAP_DAY, 4, 0);
+        fine.time_dt = Some("2024-02-29T00:00:00.000Z".into());
+        vec![bad_time, unknown, left_out, fine]
+    };
+
+    let mut writer = Writer::<Authentication>::open(config()?).await?;
+    writer.write_batch(events()).await?;
+    assert_eq!(writer.stats().encoding.total(), 0, "counted before sealing");
+    writer.flush().await?;
+    let encoding = writer.stats().encoding;
+    assert_eq!(
+        (
+            encoding.invalid_datetimes,
+            encoding.unknown_attributes,
+            encoding.left_out,
+            encoding.out_of_range
+        ),
+        (1, 1, 1, 0),
+        "{encoding:?}"
+    );
+    writer.close().await?;
+    let written = read_lake(store.as_ref()).await?;
+    let all: Vec<&Authentication> = written.values().flat_map(|(_, e)| e).collect();
+    let mut seqs: Vec<u64> = all.iter().filter_map(|e| seq_of(e)).collect();
+    seqs.sort_unstable();
+    assert_eq!(seqs, [1, 2, 3, 4], "every event is written");
+    for e in &all {
+        let expected = (seq_of(e) == Some(4)).then_some("2024-02-29T00:00:00.000Z");
+        assert_eq!(e.time_dt.as_deref(), expected, "{:?}", e.message);
+        assert_eq!(e.status_detail, None);
+    }
+
+    // The same events left in the spool by a crash: the writer that
+    // recovers them counts the same values.
+    {
+        let mut writer = Writer::<Authentication>::open(config()?).await?;
+        writer.write_batch(events()).await?;
+        drop(writer);
+    }
+    let writer = Writer::<Authentication>::open(config()?).await?;
+    let stats = writer.stats();
+    assert_eq!(stats.events_recovered, 4, "{stats:?}");
+    assert_eq!(stats.encoding, encoding, "{stats:?}");
+    writer.close().await?;
     Ok(())
 }

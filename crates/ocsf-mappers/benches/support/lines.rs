@@ -6,7 +6,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput};
-use ocsf_mappers::{DeepSecurityMapper, LinuxMapper, SourceConfig};
+use ocsf_mappers::{DeepSecurityMapper, LinuxMapper, Normalized, SourceConfig, Target};
 
 /// 2024-06-10T00:00:00Z.
 const REF_MS: i64 = 1_717_977_600_000;
@@ -39,6 +39,20 @@ const CEF: &[&str] = &[
     "CEF:0|Trend Micro|Deep Security Manager|20.0.1|602|User Sign-In Failed|6|src=198.51.100.9 suser=admin target=admin msg=Incorrect password",
 ];
 
+/// A target that keeps only the class and the time of each record: with it,
+/// the bench measures framing, recognition and the neutral record without
+/// building an OCSF event (the split BENCHMARKS.md reports for issue 6).
+struct RecognizeOnly;
+
+impl Target for RecognizeOnly {
+    type Event = (i32, i64);
+    const VERSION: &'static str = "recognize-only";
+
+    fn render(record: &mut Normalized, _config: &SourceConfig) -> (i32, i64) {
+        (record.activity.class_uid(), record.time_ms)
+    }
+}
+
 /// The mapper benches, shared by the `mappers` and `mappers_mimalloc` targets.
 pub fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("mappers");
@@ -57,6 +71,22 @@ pub fn bench(c: &mut Criterion) {
                 out.clear();
                 linux.map_line_into(black_box(line), &mut out);
                 black_box(&out);
+            }
+        });
+    });
+
+    let config = SourceConfig::linux()
+        .with_reference_ms(REF_MS)
+        .with_log_name("auth.log")
+        .with_tenant_uid("123456789012");
+    let mut recognize = LinuxMapper::<RecognizeOnly>::with_target(config);
+    let mut facts = Vec::with_capacity(4);
+    group.bench_function("sshd_auth_lines_recognize_only", |b| {
+        b.iter(|| {
+            for line in SSHD {
+                facts.clear();
+                recognize.map_line_into(black_box(line), &mut facts);
+                black_box(&facts);
             }
         });
     });

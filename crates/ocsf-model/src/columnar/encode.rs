@@ -33,6 +33,40 @@ pub struct EncodeStats {
     pub left_out: u64,
 }
 
+impl EncodeStats {
+    /// All the values counted: how many values the encoder could not write as given.
+    ///
+    /// ```
+    /// use ocsf_model::columnar::EncodeStats;
+    /// let mut total = EncodeStats::default();
+    /// assert_eq!(total.total(), 0);
+    /// let mut one = EncodeStats::default();
+    /// one.invalid_datetimes = 2;
+    /// total += one;
+    /// total += one;
+    /// assert_eq!((total.invalid_datetimes, total.total()), (4, 4));
+    /// ```
+    pub fn total(&self) -> u64 {
+        self.unknown_attributes
+            .saturating_add(self.invalid_datetimes)
+            .saturating_add(self.out_of_range)
+            .saturating_add(self.left_out)
+    }
+}
+
+impl std::ops::AddAssign for EncodeStats {
+    fn add_assign(&mut self, other: EncodeStats) {
+        self.unknown_attributes = self
+            .unknown_attributes
+            .saturating_add(other.unknown_attributes);
+        self.invalid_datetimes = self
+            .invalid_datetimes
+            .saturating_add(other.invalid_datetimes);
+        self.out_of_range = self.out_of_range.saturating_add(other.out_of_range);
+        self.left_out = self.left_out.saturating_add(other.left_out);
+    }
+}
+
 /// Appends typed events of one class to Arrow builders and produces [`RecordBatch`]es.
 ///
 /// ```
@@ -484,10 +518,7 @@ impl StructEncoder {
     }
 
     fn add_stats(&self, total: &mut EncodeStats) {
-        total.unknown_attributes += self.stats.unknown_attributes;
-        total.invalid_datetimes += self.stats.invalid_datetimes;
-        total.out_of_range += self.stats.out_of_range;
-        total.left_out += self.stats.left_out;
+        *total += self.stats;
         for child in self.children.iter().flatten() {
             match &child.data {
                 Data::Struct(s) => s.add_stats(total),
