@@ -357,6 +357,28 @@ fn projection_profiles_and_depth_change_the_schema_deterministically() {
         arrow_schema::<Authentication>(&ColumnarOptions::default().with_projection(["nope"]))
             .is_err()
     );
+    // A required object with no required attribute (`user`) is kept whole when the projection
+    // names none of its attributes; one with required attributes (`metadata`) keeps only those.
+    let other =
+        arrow_schema::<Authentication>(&ColumnarOptions::default().with_projection(["message"]))
+            .expect("schema");
+    let fields_of = |schema: &arrow_schema::Schema, name: &str| -> Vec<String> {
+        match schema.field_with_name(name).expect(name).data_type() {
+            DataType::Struct(f) => f.iter().map(|f| f.name().clone()).collect(),
+            other => panic!("{name} is {other}"),
+        }
+    };
+    let user = fields_of(&other, "user");
+    assert!(
+        ["name", "uid", "domain", "type_id"]
+            .iter()
+            .all(|n| user.iter().any(|u| u == n)),
+        "{user:?}"
+    );
+    assert_eq!(user, fields_of(&full, "user"), "the whole object");
+    let metadata = fields_of(&other, "metadata");
+    assert!(metadata.iter().any(|n| n == "product") && metadata.iter().any(|n| n == "version"));
+    assert!(!metadata.iter().any(|n| n == "log_name"), "{metadata:?}");
 }
 
 #[test]

@@ -29,6 +29,8 @@ pub struct ColumnarOptions {
     /// The attribute paths the source populates (`src_endpoint.ip`, `user`); `None` includes all.
     /// A path includes its whole subtree and the objects leading to it; the class's required
     /// attributes, and the required attributes of those that are objects, are always included.
+    /// A required object with no required or projected attribute (Authentication's `user`) is
+    /// included whole, as if its path were projected.
     pub projection: Option<Vec<String>>,
 }
 
@@ -260,7 +262,20 @@ fn column(
                 Some(Col::Json)
             } else {
                 stack.push(def.name);
-                let child = build(schema, def, options, path, stack, keep_required);
+                let mut child = build(schema, def, options, path, stack, keep_required);
+                if keep_required
+                    && options.projection.is_some()
+                    && child.as_ref().is_ok_and(|c| c.fields.is_empty())
+                {
+                    // A required object none of whose attributes is required or projected
+                    // (`user` of Authentication): the whole object, as if its path were
+                    // projected, since a struct column needs at least one field.
+                    let mut whole = options.clone();
+                    if let Some(paths) = &mut whole.projection {
+                        paths.push(path.to_owned());
+                    }
+                    child = build(schema, def, &whole, path, stack, keep_required);
+                }
                 stack.pop();
                 let child = child?;
                 if child.fields.is_empty() {
