@@ -698,6 +698,12 @@ fn struct_fields(
                 );
             }
             let _ = writeln!(s, "{vis}{ident}: {ty},");
+        } else if ty == "Vec<f64>" {
+            // JSON writes NaN and infinities as `null`: read such an element back as NaN.
+            s.push_str(
+                "#[serde(default, skip_serializing_if = \"Option::is_none\", deserialize_with = \"crate::de::float_list\")]\n",
+            );
+            let _ = writeln!(s, "{vis}{ident}: Option<{ty}>,");
         } else {
             s.push_str("#[serde(default, skip_serializing_if = \"Option::is_none\")]\n");
             let _ = writeln!(s, "{vis}{ident}: Option<{ty}>,");

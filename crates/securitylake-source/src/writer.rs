@@ -53,6 +53,11 @@
 //!   would exceed it, [`Writer::write`] first seals and uploads the largest
 //!   open segment (it waits for the upload), while [`Writer::try_write`]
 //!   returns [`ErrorKind::Backpressure`] instead.
+//! * **Floats**: NaN, the infinities, `-0.0` and subnormals are data. A
+//!   spool record keeps a float's bits, so recovery gives back what was
+//!   written, and the file holds it as the columnar layer does (see
+//!   [its floats](ocsf_model::columnar#floats)): Float32 columns keep NaN
+//!   and the signs of infinities and zeros; JSON text can only hold `null`.
 //!
 //! # Durability
 //!

@@ -17,6 +17,16 @@
 //! | free-form object (`unmapped`, ...) | Map<Utf8, Utf8> |
 //! | array | standard 3-level List (element field `element`) |
 //!
+//! # Floats
+//!
+//! `float_t` values are `f64` in the model and Float32 in the files, narrowed as `as f32` narrows
+//! them: rounded to the nearest `f32`, beyond its range to an infinity and below its subnormals to
+//! a zero, each of the value's sign. NaN and the infinities are data: a Float32 column keeps NaN
+//! (its payload is not promised) and the signs of infinities and zeros. JSON has neither NaN nor
+//! infinities, so where a float is JSON text (in an object beyond the recursion depth or the
+//! nesting) `serde_json` writes it as `null`, which reads back as an absent attribute, or as NaN
+//! in a `float_t` array; finite values in JSON text keep their `f64` value.
+//!
 //! A source gets the same schema for every file it writes: the schema is a function of the class,
 //! the OCSF version and [`ColumnarOptions`] only — never of the data. No column is ever
 //! `Null`-typed, and no struct is empty (an object whose attributes are all projected away is

@@ -16,7 +16,11 @@ pub struct Location {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub continent: Option<String>,
     /// **Coordinates** (`coordinates`, `float_t` array, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::de::float_list"
+    )]
     pub coordinates: Option<Vec<f64>>,
     /// **Country** (`country`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -18,7 +18,11 @@ pub struct Location {
     /// **Coordinates** (`coordinates`, `float_t` array, optional).
     ///
     /// Deprecated since 1.2.0.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::de::float_list"
+    )]
     pub coordinates: Option<Vec<f64>>,
     /// **Country** (`country`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
