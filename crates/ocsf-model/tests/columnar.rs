@@ -693,3 +693,32 @@ fn invalid_date_times_and_odd_map_values_are_nulls_and_text() {
     assert_eq!(batch.num_rows(), 1);
     assert_eq!(encoder.stats().invalid_datetimes, 2);
 }
+
+/// A null element of a float list, which another writer may produce (this crate writes none),
+/// reads back as NaN, as a `null` element of a float array in JSON does; other elements keep
+/// their values and a null list stays absent.
+#[test]
+fn a_null_float_list_element_from_another_writer_reads_as_nan() {
+    use arrow_array::builder::{Float32Builder, ListBuilder};
+    use arrow_array::{ArrayRef, RecordBatch};
+    use ocsf_model::v1_1_0::objects::Location;
+    use std::sync::Arc;
+
+    let mut coordinates = ListBuilder::new(Float32Builder::new()).with_field(Arc::new(
+        arrow_schema::Field::new("element", DataType::Float32, true),
+    ));
+    coordinates.values().append_value(1.5);
+    coordinates.values().append_null();
+    coordinates.values().append_value(f32::NEG_INFINITY);
+    coordinates.append(true);
+    coordinates.append(false);
+    let coordinates: ArrayRef = Arc::new(coordinates.finish());
+    let batch = RecordBatch::try_from_iter([("coordinates", coordinates)]).expect("batch");
+    let back: Vec<Location> = decode_batch(&batch).expect("decode");
+    let first = back[0].coordinates.as_deref().expect("a list");
+    assert_eq!(first.len(), 3);
+    assert_eq!(first[0], 1.5);
+    assert!(first[1].is_nan(), "{first:?}");
+    assert_eq!(first[2], f64::NEG_INFINITY);
+    assert_eq!(back[1].coordinates, None);
+}

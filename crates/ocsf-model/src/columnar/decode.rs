@@ -663,7 +663,8 @@ impl<'a> RowDecoder<'a> {
         Ok(Some(out))
     }
 
-    /// A list of floats.
+    /// A list of floats. A null element (which this crate never writes) reads as NaN, as a
+    /// `null` element of a float array in JSON does.
     pub fn float_list(&self, index: usize) -> Result<Option<Vec<f64>>, ColumnarError> {
         let Some((l, start, end)) = self.list(index)? else {
             return Ok(None);
@@ -671,7 +672,7 @@ impl<'a> RowDecoder<'a> {
         match &l.values {
             Reader::Float(a) => Ok(Some(
                 (start..end)
-                    .map(|i| float_at(*a, i).unwrap_or_default())
+                    .map(|i| float_at(*a, i).unwrap_or(f64::NAN))
                     .collect(),
             )),
             other => Err(self.mismatch(index, other.array())),
