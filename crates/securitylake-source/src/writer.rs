@@ -40,19 +40,24 @@
 //!   record is the event in a compact binary encoding, see [spool]);
 //!   sealing reads the records back in time order, one at a time, into one
 //!   Arrow batch of at most 4,096 rows, and streams the Parquet bytes into
-//!   the sealed spool file (row groups closed at 8 MiB). So memory is
-//!   bounded by the encoding of one batch and one row group, whatever the
-//!   file size, the number of partitions or the rate of events (measured in
-//!   `BENCHMARKS.md`: 234 MB peak RSS for the whole process writing 2 GB of
-//!   events with the default settings). Encoding runs on one thread per
-//!   writer, off the async executor.
+//!   the sealed spool file (row groups closed at 8 MiB). An upload holds its
+//!   file's bytes, and runs while the next segment encodes. So memory is
+//!   bounded by the encoding of one batch and one row group plus one file
+//!   being uploaded, whatever the number of partitions or the rate of
+//!   events (measured in `BENCHMARKS.md`, before uploads overlapped
+//!   encoding: 234 MB peak RSS for the whole process writing 2 GB of events
+//!   with the default settings). Encoding runs on one thread per
+//!   writer, off the async executor, for at most one segment at a time
+//!   (see [Pipelining](#pipelining)).
 //! * **Backpressure**: at most
 //!   [`max_buffered_bytes`](WriterConfigBuilder::max_buffered_bytes) of
-//!   events (by their size, above) wait in open segments across partitions,
-//!   which also bounds the spool's disk use for them. When an event
-//!   would exceed it, [`Writer::write`] first seals and uploads the largest
-//!   open segment (it waits for the upload), while [`Writer::try_write`]
-//!   returns [`ErrorKind::Backpressure`] instead.
+//!   events (by their size, above) wait in open segments and in the segment
+//!   being sealed, across partitions, which also bounds the spool's disk use
+//!   for them. When an event would exceed it, [`Writer::write`] first waits
+//!   for the segment being sealed, then seals the largest open segment and
+//!   waits for its encoding, while [`Writer::try_write`] returns
+//!   [`ErrorKind::Backpressure`] instead. At most two sealed segments wait
+//!   for their upload: a further seal waits for the oldest upload.
 //! * **Floats**: NaN, the infinities, `-0.0` and subnormals are data. A
 //!   spool record keeps a float's bits, so recovery gives back what was
 //!   written, and the file holds it as the columnar layer does (see
@@ -77,6 +82,51 @@
 //! left: sealed segments are uploaded, unsealed ones are sealed from their
 //! records first. A replay cannot duplicate data: the key is the hash of the
 //! sealed bytes and the put is conditional.
+//!
+//! # Pipelining
+//!
+//! Sealing and uploading overlap with accepting further events. A roll
+//! (by size, age or the memory bound) fsyncs the segment's write-ahead file
+//! and hands its encoding to the encoder thread, then returns: the next
+//! events go to a new segment of the partition, with a write-ahead file of
+//! its own. Each call to [`Writer::write`] or [`Writer::write_batch`] first
+//! takes, without waiting, what finished in the background: an encoded
+//! segment's sealed file is made durable (its write-ahead file deleted, its
+//! events leave [`WriterStats::buffered_bytes`]), and the oldest sealed
+//! segment's upload is started as a Tokio task (one at a time, in the order
+//! the segments were sealed) or, once it ended, counted and its sealed file
+//! deleted. So the writer needs a Tokio runtime (any flavor); with a
+//! current-thread runtime the upload progresses whenever the caller awaits.
+//!
+//! The work in flight is bounded: one segment encoding and two sealed
+//! segments waiting for (or in) their upload. A roll beyond that first waits
+//! for the oldest seal or upload (backpressure), and so does the memory
+//! bound (above).
+//!
+//! An error in the background is returned by the next call that takes it
+//! (`write`, `write_batch`, `try_write` for encodings, `flush`, `close`,
+//! `roll_due`), which then accepts nothing; nothing is lost:
+//!
+//! * a failed encoding puts the segment back, with its write-ahead file: as
+//!   its partition's open segment if the partition has none (later events
+//!   append to it, as before pipelining), otherwise aside, to be sealed
+//!   again by the next [`Writer::flush`], [`Writer::roll_due`] or the memory
+//!   bound; its events stay in `buffered_bytes`;
+//! * a failed upload leaves the segment sealed in the spool, first in line:
+//!   the next call starts its upload again;
+//! * if the encoder itself fails (a panic) or a sealed file cannot be made
+//!   durable, the segment leaves memory but its write-ahead file stays in
+//!   the spool, and [`Writer::open`] recovers it.
+//!
+//! [`Writer::flush`], [`Writer::close`] and [`Writer::roll_due`] wait for
+//! every seal and upload in flight, so once they return the manifest and
+//! [`Writer::stats`] are complete. Dropping a writer waits for the encoding
+//! in flight (so that nothing writes into the spool once its lock is
+//! released) and abandons the upload in flight (the segment stays sealed in
+//! the spool; the next open uploads it, and the conditional put makes the
+//! replay harmless). Because object names are content digests, the order of
+//! uploads does not matter for correctness; the manifest lists objects in
+//! the order their segments were sealed.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -150,7 +200,7 @@
 //! A spool directory written by a writer of another class is refused by
 //! [`Writer::open`] with [`ErrorKind::Config`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
@@ -193,9 +243,9 @@ pub const MAX_FILE_BYTES: u64 = 250_000_000;
 pub const MIN_FILE_BYTES: u64 = 16 * 1024;
 /// The default file size limit: 128 MiB.
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 128 * 1024 * 1024;
-/// The default bound on events waiting in open segments: 256 MiB (of event
-/// sizes: JSON or spool record length, whichever is larger) across
-/// partitions, so that one partition can fill a file of
+/// The default bound on events waiting in open segments and the segment being
+/// sealed: 256 MiB (of event sizes: JSON or spool record length, whichever is
+/// larger) across partitions, so that one partition can fill a file of
 /// [`DEFAULT_MAX_FILE_BYTES`]. The events wait in the spool directory, not in
 /// memory.
 pub const DEFAULT_MAX_BUFFERED_BYTES: u64 = 256 * 1024 * 1024;
@@ -304,9 +354,12 @@ pub struct WriterStats {
     pub segments_recovered: u64,
     /// Events in the segments recovered by [`Writer::open`].
     pub events_recovered: u64,
-    /// Events waiting in open segments (in the spool, not yet sealed), in
-    /// bytes: the length of each event's JSON or of its spool record,
-    /// whichever is larger, plus 8 bytes of record overhead.
+    /// Events waiting in open segments and in segments being sealed in the
+    /// background (in their write-ahead files, not yet in a durable sealed
+    /// file), in bytes: the length of each event's JSON or of its spool
+    /// record, whichever is larger, plus 8 bytes of record overhead. A
+    /// segment being sealed stops counting when a later call completes its
+    /// seal.
     pub buffered_bytes: u64,
     /// The largest value `buffered_bytes` has had.
     pub peak_buffered_bytes: u64,
@@ -393,8 +446,8 @@ impl WriterConfig {
         self.max_file_bytes
     }
 
-    /// The bound on events waiting in open segments, in bytes (see
-    /// [`WriterStats::buffered_bytes`]).
+    /// The bound on events waiting in open segments and the segment being
+    /// sealed, in bytes (see [`WriterStats::buffered_bytes`]).
     pub fn max_buffered_bytes(&self) -> u64 {
         self.max_buffered_bytes
     }
@@ -495,12 +548,13 @@ impl WriterConfigBuilder {
         self
     }
 
-    /// The bound on events waiting in open segments (spooled, not yet
-    /// sealed) across partitions, in bytes (the length of each event's JSON
-    /// or of its spool record, whichever is larger: see
-    /// [`WriterStats::buffered_bytes`]), at least
+    /// The bound on events waiting in open segments and in the segment being
+    /// sealed (spooled, not yet in a durable sealed file) across partitions,
+    /// in bytes (the length of each event's JSON or of its spool record,
+    /// whichever is larger: see [`WriterStats::buffered_bytes`]), at least
     /// [`MIN_FILE_BYTES`]; default [`DEFAULT_MAX_BUFFERED_BYTES`]. Reaching
-    /// it seals the largest segment early. The events wait on disk: the
+    /// it waits for the segment being sealed, then seals the largest segment
+    /// early. The events wait on disk: the
     /// writer's memory does not grow with this bound.
     pub fn max_buffered_bytes(mut self, bytes: u64) -> Self {
         self.max_buffered_bytes = Some(bytes);
@@ -674,6 +728,36 @@ struct Sealed {
     partition: PartitionKey,
 }
 
+/// Segments encoded in the background at most: starting another seal first
+/// waits for the oldest (it bounds the encoder's memory and work queue).
+const MAX_SEALING: usize = 1;
+/// Sealed segments waiting for their upload (the one being uploaded
+/// included) at most: starting another seal first waits for the oldest
+/// upload (it bounds the spool's disk use when the store is slow).
+const MAX_PENDING: usize = 2;
+
+/// What the encoder thread gives back for a segment: its slots (so that a
+/// failed encoding loses nothing) and the sealed file with its counts.
+type Encoded = (Vec<Slot>, Result<(SealFile, EncodeStats)>);
+
+/// A segment being encoded on the encoder thread. Its write-ahead file stays
+/// in the spool (and its events in `buffered_bytes`) until its sealed file is
+/// durable.
+struct Sealing {
+    partition: PartitionKey,
+    /// The segment, without its slots (they are with the encoder).
+    segment: OpenSegment,
+    rows: u64,
+    done: tokio::sync::oneshot::Receiver<std::thread::Result<Encoded>>,
+}
+
+/// What an upload task gives back.
+struct UploadOutcome {
+    result: Result<ManifestEntry>,
+    retries: u64,
+    already_present: u64,
+}
+
 /// A durable, typed writer of one custom source and one event class.
 ///
 /// See the [module documentation](self) for the layout, rolling, memory and
@@ -683,7 +767,18 @@ pub struct Writer<E: OcsfEvent> {
     spool: Spool,
     encoder: EncoderThread,
     open: BTreeMap<PartitionKey, OpenSegment>,
-    pending: Vec<Sealed>,
+    /// Segments being encoded in the background, oldest first (at most
+    /// [`MAX_SEALING`]).
+    sealing: VecDeque<Sealing>,
+    /// Segments whose encoding failed while their partition already had a
+    /// new open segment: sealed again by `flush`, `roll_due` and the memory
+    /// bound.
+    failed: Vec<(PartitionKey, OpenSegment)>,
+    /// Sealed segments waiting for their upload, in the order they were
+    /// sealed; the first is the one being uploaded when `uploading` is set.
+    pending: VecDeque<Sealed>,
+    /// The upload of `pending[0]`, running as a Tokio task.
+    uploading: Option<tokio::task::JoinHandle<UploadOutcome>>,
     manifest: Manifest,
     stats: WriterStats,
     /// The Parquet footer estimate of this class and options, in bytes.
@@ -698,6 +793,8 @@ impl<E: OcsfEvent> fmt::Debug for Writer<E> {
             .field("class", &E::CLASS_NAME)
             .field("config", &self.config)
             .field("open_partitions", &self.open.len())
+            .field("sealing", &self.sealing.len())
+            .field("failed_seals", &self.failed.len())
             .field("pending_uploads", &self.pending.len())
             .field("stats", &self.stats)
             .finish_non_exhaustive()
@@ -740,7 +837,10 @@ impl<E: OcsfEvent> Writer<E> {
             spool,
             encoder: EncoderThread::default(),
             open: BTreeMap::new(),
-            pending: Vec::new(),
+            sealing: VecDeque::new(),
+            failed: Vec::new(),
+            pending: VecDeque::new(),
+            uploading: None,
             manifest: Manifest::default(),
             stats: WriterStats::default(),
             overhead,
@@ -753,12 +853,12 @@ impl<E: OcsfEvent> Writer<E> {
             let partition = PartitionKey::parse(&header.partition)?;
             writer.stats.segments_recovered += 1;
             writer.stats.events_recovered += header.rows;
-            writer.pending.push(Sealed { path, partition });
+            writer.pending.push_back(Sealed { path, partition });
         }
         for (id, path) in found.wals {
             writer.recover_wal(id, &path).await?;
         }
-        writer.upload_pending().await?;
+        writer.drain().await?;
         Ok(writer)
     }
 
@@ -1029,14 +1129,26 @@ impl<E: OcsfEvent> Writer<E> {
     }
 
     /// Makes room for `size` bytes in `partition`: rolls it when the file
-    /// would exceed its limit, then the largest segments while the memory
-    /// bound would be exceeded.
+    /// would exceed its limit (the seal runs in the background), then, while
+    /// the memory bound would be exceeded, waits for the segment being
+    /// sealed (its events leave `buffered_bytes` once its sealed file is
+    /// durable) or seals the largest segment. Then takes what background
+    /// work finished (see [`Self::progress`]).
     async fn make_room(&mut self, partition: &PartitionKey, size: u64) -> Result<()> {
         if self.needs_roll(partition, size) {
             self.seal(partition).await?;
             self.stats.rolls_by_size += 1;
         }
         while self.stats.buffered_bytes + size > self.config.max_buffered_bytes {
+            if !self.sealing.is_empty() {
+                self.finish_oldest_seal().await?;
+                continue;
+            }
+            if let Some((failed, segment)) = self.failed.pop() {
+                self.start_seal(failed, segment).await?;
+                self.stats.rolls_by_memory += 1;
+                continue;
+            }
             let Some(largest) = self
                 .open
                 .iter()
@@ -1048,22 +1160,25 @@ impl<E: OcsfEvent> Writer<E> {
             self.seal(&largest).await?;
             self.stats.rolls_by_memory += 1;
         }
-        self.upload_pending().await
+        self.progress().await
     }
 
     /// Accepts one event: checks its time, appends it to its partition's
     /// spool file and makes it durable (see [`Durability`]) before returning.
     ///
-    /// Waits for uploads when a segment is due by age, when the file would
-    /// exceed the size limit, or when `max_buffered_bytes` is reached
-    /// (backpressure). An event whose time is before 1970 or more than
-    /// `max_future_skew` ahead of the clock fails with
-    /// [`ErrorKind::InvalidInput`] and nothing is written. If an upload fails,
-    /// the error is returned and the event is not accepted; everything
+    /// A segment due by age, or whose file would exceed the size limit, is
+    /// sealed in the background (see [Pipelining](self#pipelining)): the
+    /// write waits only when another segment is still being sealed, when
+    /// sealed segments wait for their upload, or when `max_buffered_bytes`
+    /// is reached (backpressure). An event whose time is before 1970 or more
+    /// than `max_future_skew` ahead of the clock fails with
+    /// [`ErrorKind::InvalidInput`] and nothing is written. If an encoding or
+    /// an upload fails (in this call or in the background since the previous
+    /// call), the error is returned and the event is not accepted; everything
     /// accepted before stays in the spool.
     pub async fn write(&mut self, event: E) -> Result<()> {
         let (prepared, payload) = self.prepare(&event)?;
-        self.roll_due().await?;
+        self.roll_aged().await?;
         self.make_room(&prepared.partition, prepared.size()).await?;
         self.append(&prepared, &payload)?;
         self.commit(std::slice::from_ref(&prepared.partition))
@@ -1071,9 +1186,12 @@ impl<E: OcsfEvent> Writer<E> {
 
     /// Accepts a batch: every event is checked first (one bad event rejects
     /// the whole batch, nothing written), then all are appended and each
-    /// touched spool file is fsynced once (group commit). On an upload error
-    /// midway, the events appended so far are accepted and durable; the
-    /// error reports how many.
+    /// touched spool file is fsynced once (group commit). Rolls happen as in
+    /// [`Writer::write`], in the background. An encoding or upload error
+    /// that happened in the background before the batch is returned first,
+    /// with nothing of the batch accepted; on an error midway, the events
+    /// appended so far are accepted and durable and the error reports how
+    /// many.
     pub async fn write_batch(&mut self, events: Vec<E>) -> Result<()> {
         let mut prepared = Vec::with_capacity(events.len());
         let mut payloads = Vec::new();
@@ -1084,7 +1202,8 @@ impl<E: OcsfEvent> Writer<E> {
             })?;
             prepared.push(prepared_event);
         }
-        self.roll_due().await?;
+        self.roll_aged().await?;
+        self.progress().await?;
         let mut touched: Vec<PartitionKey> = Vec::new();
         for (accepted, prepared) in prepared.into_iter().enumerate() {
             let size = prepared.size();
@@ -1126,10 +1245,14 @@ impl<E: OcsfEvent> Writer<E> {
     /// Accepts one event without waiting: fails with
     /// [`ErrorKind::Backpressure`] (and writes nothing) when the event would
     /// need a segment to be rolled first — its file is full or the memory
-    /// bound is reached. Segments due by age are left for the next
-    /// [`Writer::write`] or [`Writer::roll_due`].
+    /// bound is reached (events of a segment still being sealed count,
+    /// see [`WriterStats::buffered_bytes`]). Segments due by age are left for
+    /// the next [`Writer::write`] or [`Writer::roll_due`]. It takes the
+    /// background seals that finished (returning their error, if any, with
+    /// the event not accepted) but starts no upload.
     pub fn try_write(&mut self, event: &E) -> Result<()> {
         let (prepared, payload) = self.prepare(event)?;
+        self.try_finish_seals()?;
         let size = prepared.size();
         if self.needs_roll(&prepared.partition, size)
             || self.stats.buffered_bytes + size > self.config.max_buffered_bytes
@@ -1146,11 +1269,23 @@ impl<E: OcsfEvent> Writer<E> {
         self.commit(std::slice::from_ref(&prepared.partition))
     }
 
-    /// Rolls (seals and uploads) every segment that is `max_age` old, and
-    /// retries pending uploads. Call it periodically when writes are sparse
-    /// (e.g. from a `tokio::time::interval` of a minute): without writes,
-    /// nothing else checks the ages. Returns the number of segments rolled.
+    /// Rolls (seals and uploads) every segment that is `max_age` old, seals
+    /// again the segments whose background encoding failed, retries pending
+    /// uploads, and waits for every seal and upload in flight (so the
+    /// objects are in the store when it returns). Call it periodically when
+    /// writes are sparse (e.g. from a `tokio::time::interval` of a minute):
+    /// without writes, nothing else checks the ages or finishes background
+    /// work. Returns the number of segments rolled by age.
     pub async fn roll_due(&mut self) -> Result<usize> {
+        let rolled = self.roll_aged().await?;
+        self.reseal_failed().await?;
+        self.drain().await?;
+        Ok(rolled)
+    }
+
+    /// Starts sealing every segment that is `max_age` old (in the
+    /// background); returns how many.
+    async fn roll_aged(&mut self) -> Result<usize> {
         let now = self.config.clock.now_millis();
         let age = i64::try_from(self.config.max_age.as_millis()).unwrap_or(i64::MAX);
         let due: Vec<PartitionKey> = self
@@ -1163,22 +1298,31 @@ impl<E: OcsfEvent> Writer<E> {
             self.seal(partition).await?;
             self.stats.rolls_by_age += 1;
         }
-        if !due.is_empty() || !self.pending.is_empty() {
-            self.upload_pending().await?;
-        }
         Ok(due.len())
     }
 
-    /// Rolls every open segment and uploads everything pending. Returns the
-    /// manifest of every object written since the previous `flush` (objects
-    /// rolled by age, size or memory pressure during writes, and those
-    /// recovered by [`Writer::open`], included).
+    /// Starts sealing again every segment whose background encoding failed.
+    async fn reseal_failed(&mut self) -> Result<()> {
+        while let Some((partition, segment)) = self.failed.pop() {
+            self.start_seal(partition, segment).await?;
+        }
+        Ok(())
+    }
+
+    /// Rolls every open segment (and seals again those whose encoding
+    /// failed), waits for every seal and upload in flight and uploads
+    /// everything pending. Returns the manifest of every object written
+    /// since the previous `flush` (objects rolled by age, size or memory
+    /// pressure during writes, and those recovered by [`Writer::open`],
+    /// included), in the order the segments were sealed. Once it returns,
+    /// [`Writer::stats`] counts every object of the manifest.
     pub async fn flush(&mut self) -> Result<Manifest> {
+        self.reseal_failed().await?;
         let partitions: Vec<PartitionKey> = self.open.keys().cloned().collect();
         for partition in &partitions {
             self.seal(partition).await?;
         }
-        self.upload_pending().await?;
+        self.drain().await?;
         Ok(std::mem::take(&mut self.manifest))
     }
 
@@ -1216,40 +1360,148 @@ impl<E: OcsfEvent> Writer<E> {
             .await
     }
 
-    /// Seals a partition's open segment: encodes it and writes the sealed
-    /// file, which replaces the write-ahead file. The upload follows in
-    /// [`Self::upload_pending`].
+    /// Starts sealing a partition's open segment in the background (see
+    /// [`Self::start_seal`]).
     async fn seal(&mut self, partition: &PartitionKey) -> Result<()> {
-        let Some(mut segment) = self.open.remove(partition) else {
+        let Some(segment) = self.open.remove(partition) else {
             return Ok(());
         };
+        self.start_seal(partition.clone(), segment).await
+    }
+
+    /// Puts back a segment whose seal did not happen: as the partition's
+    /// open segment when it has none (later events append to it), otherwise
+    /// among the failed segments (sealed again by `flush`, `roll_due` and
+    /// the memory bound). Its events stay in `buffered_bytes`.
+    fn restore(&mut self, partition: PartitionKey, segment: OpenSegment) {
+        match self.open.entry(partition) {
+            std::collections::btree_map::Entry::Occupied(taken) => {
+                self.failed.push((taken.key().clone(), segment));
+            }
+            std::collections::btree_map::Entry::Vacant(free) => {
+                free.insert(segment);
+            }
+        }
+    }
+
+    /// Starts sealing a segment: waits first while [`MAX_SEALING`] segments
+    /// are being encoded or [`MAX_PENDING`] sealed ones wait for their
+    /// upload (backpressure), fsyncs the write-ahead file, then hands the
+    /// encoding to the encoder thread. [`Self::finish_sealing`] completes it.
+    /// On an error the segment is put back ([`Self::restore`]).
+    async fn start_seal(
+        &mut self,
+        partition: PartitionKey,
+        mut segment: OpenSegment,
+    ) -> Result<()> {
+        if let Err(err) = self.make_seal_room().await {
+            self.restore(partition, segment);
+            return Err(err);
+        }
         if let Err(err) = segment.wal.sync() {
-            self.open.insert(partition.clone(), segment);
+            self.restore(partition, segment);
             return Err(err);
         }
         let file = match self.spool.begin_seal(segment.wal.id) {
             Ok(file) => file,
             Err(err) => {
-                self.open.insert(partition.clone(), segment);
+                self.restore(partition, segment);
                 return Err(err);
             }
         };
         let slots = std::mem::take(&mut segment.slots);
         let rows = slots.len() as u64;
-        let encoded = self
-            .encode(
-                segment.wal.path.clone(),
+        let path = segment.wal.path.clone();
+        let options = self.config.columnar.clone();
+        let max_event_bytes = segment.max_event_bytes;
+        let submitted = self.encoder.submit(move || {
+            let mut slots = slots;
+            let result = encode_segment::<E, _>(
+                &path,
                 WAL_FORMAT,
-                slots,
-                segment.max_event_bytes,
+                &mut slots,
+                &options,
+                max_event_bytes,
                 file,
-            )
-            .await;
-        let (slots, result) = match encoded {
+            );
+            (slots, result)
+        });
+        match submitted {
+            Ok(done) => {
+                self.sealing.push_back(Sealing {
+                    partition,
+                    segment,
+                    rows,
+                    done,
+                });
+                Ok(())
+            }
+            Err(err) => {
+                // The slots went with the job: the segment leaves memory but
+                // not the spool, and a reopen recovers it.
+                self.stats.buffered_bytes -= segment.bytes;
+                Err(err)
+            }
+        }
+    }
+
+    /// Waits until another seal may start: fewer than [`MAX_SEALING`]
+    /// segments being encoded and fewer than [`MAX_PENDING`] waiting for
+    /// their upload.
+    async fn make_seal_room(&mut self) -> Result<()> {
+        while self.sealing.len() >= MAX_SEALING {
+            self.finish_oldest_seal().await?;
+        }
+        while self.pending.len() >= MAX_PENDING {
+            self.finish_upload(true).await?;
+        }
+        Ok(())
+    }
+
+    /// Waits for the oldest background seal and completes it.
+    async fn finish_oldest_seal(&mut self) -> Result<()> {
+        let Some(mut sealing) = self.sealing.pop_front() else {
+            return Ok(());
+        };
+        let outcome = EncoderThread::outcome((&mut sealing.done).await);
+        self.finish_sealing(sealing, outcome)
+    }
+
+    /// Completes the background seals that finished, oldest first, without
+    /// waiting.
+    fn try_finish_seals(&mut self) -> Result<()> {
+        while let Some(front) = self.sealing.front_mut() {
+            let received = match front.done.try_recv() {
+                Ok(value) => Ok(value),
+                Err(tokio::sync::oneshot::error::TryRecvError::Empty) => break,
+                Err(tokio::sync::oneshot::error::TryRecvError::Closed) => Err(()),
+            };
+            let Some(sealing) = self.sealing.pop_front() else {
+                break;
+            };
+            let outcome = EncoderThread::outcome(received);
+            self.finish_sealing(sealing, outcome)?;
+        }
+        Ok(())
+    }
+
+    /// Completes a seal whose encoding ended: makes the sealed file durable
+    /// (replacing the write-ahead file) and queues its upload; the events
+    /// leave `buffered_bytes`. A failed encoding puts the segment back
+    /// ([`Self::restore`]) and returns the error; if the encoder itself
+    /// failed (a panic, a dead thread), or the sealed file cannot be made
+    /// durable, the segment leaves memory but its write-ahead file stays in
+    /// the spool, and a reopen recovers it.
+    fn finish_sealing(&mut self, sealing: Sealing, outcome: Result<Encoded>) -> Result<()> {
+        let Sealing {
+            partition,
+            mut segment,
+            rows,
+            ..
+        } = sealing;
+        let (slots, result) = match outcome {
             Ok(pair) => pair,
             Err(err) => {
-                // The segment leaves memory but not the spool: a reopen
-                // recovers it.
                 self.stats.buffered_bytes -= segment.bytes;
                 return Err(err);
             }
@@ -1258,13 +1510,13 @@ impl<E: OcsfEvent> Writer<E> {
             Ok(done) => done,
             Err(err) => {
                 segment.slots = slots;
-                self.open.insert(partition.clone(), segment);
+                self.restore(partition, segment);
                 return Err(err);
             }
         };
         drop(slots);
         let sealed = self.finish_seal(
-            partition.clone(),
+            partition,
             rows,
             segment.min_time,
             segment.max_time,
@@ -1321,94 +1573,210 @@ impl<E: OcsfEvent> Writer<E> {
             );
         }
         self.stats.encoding += encoding;
-        self.pending.push(Sealed { path, partition });
+        self.pending.push_back(Sealed { path, partition });
         Ok(())
     }
 
-    /// Uploads every sealed segment, in order, deleting each from the spool
-    /// once the store has it.
-    async fn upload_pending(&mut self) -> Result<()> {
-        while let Some(sealed) = self.pending.first() {
-            let path = sealed.path.clone();
-            let partition = sealed.partition.clone();
-            // Read on the encoder thread: off the executor, and into the
-            // memory the encoding just freed.
-            let read_path = path.clone();
-            let (header, body) = self
-                .encoder
-                .run(move || spool::read_sealed(&read_path))
-                .await??;
-            let entry = self.upload(&header, partition, body).await?;
-            self.spool.remove(&path)?;
-            self.pending.remove(0);
-            self.stats.files_written += 1;
-            self.stats.events_written += entry.rows;
-            self.stats.bytes_written += entry.bytes;
-            self.manifest.objects.push(entry);
+    /// Takes the background work that finished, without waiting: completes
+    /// finished seals and uploads (returning the first error), and starts
+    /// the next upload.
+    async fn progress(&mut self) -> Result<()> {
+        self.try_finish_seals()?;
+        while self.finish_upload(false).await? {}
+        Ok(())
+    }
+
+    /// Waits for every seal in flight, then uploads every sealed segment,
+    /// in order.
+    async fn drain(&mut self) -> Result<()> {
+        while !self.sealing.is_empty() {
+            self.finish_oldest_seal().await?;
+        }
+        while !self.pending.is_empty() {
+            self.finish_upload(true).await?;
         }
         Ok(())
     }
 
-    async fn upload(
-        &mut self,
-        header: &SealedHeader,
-        partition: PartitionKey,
-        body: Bytes,
-    ) -> Result<ManifestEntry> {
-        let span = tracing::info_span!(
-            "object_write",
-            key = %header.key,
-            rows = header.rows,
-            bytes = body.len(),
-            partition = %partition,
-        );
-        let bytes = body.len() as u64;
-        let mut attempt = 1u32;
-        let mut backoff = self.config.retry_backoff;
-        let etag = loop {
-            let result = self
-                .config
-                .store
-                .put(
-                    &header.key,
-                    body.clone(),
-                    PutOptions::new()
-                        .if_none_match(true)
-                        .content_type("application/vnd.apache.parquet"),
-                )
-                .instrument(span.clone())
-                .await;
-            match result {
-                Ok(put) => break Some(put.etag),
-                Err(err) if err.kind() == securitylake_core::ErrorKind::AlreadyExists => {
-                    // Same key means same content: an earlier attempt (or a
-                    // writer that died before acknowledging) stored it.
-                    self.stats.already_present += 1;
-                    break None;
-                }
-                Err(err) if err.is_retryable() && attempt < self.config.upload_attempts => {
-                    span.in_scope(
-                        || tracing::warn!(attempt, error = %err, "upload failed; retrying"),
-                    );
-                    self.stats.retries += 1;
-                    attempt += 1;
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(Duration::from_secs(5));
-                }
-                Err(err) => return Err(Error::from(err)),
-            }
+    /// Starts the upload of the oldest sealed segment as a Tokio task, if
+    /// none is running.
+    fn start_upload(&mut self) -> Result<()> {
+        if self.uploading.is_some() {
+            return Ok(());
+        }
+        let Some(sealed) = self.pending.front() else {
+            return Ok(());
         };
-        span.in_scope(|| tracing::info!("object written"));
-        Ok(ManifestEntry {
-            key: header.key.clone(),
-            partition,
-            rows: header.rows,
-            bytes,
-            min_time: header.min_time,
-            max_time: header.max_time,
-            etag,
-        })
+        let runtime = tokio::runtime::Handle::try_current().map_err(|e| {
+            Error::new(ErrorKind::Config, "the writer uploads from a Tokio runtime").with_source(e)
+        })?;
+        let task = upload_sealed(
+            self.config.store.clone(),
+            sealed.path.clone(),
+            sealed.partition.clone(),
+            self.config.upload_attempts,
+            self.config.retry_backoff,
+        );
+        self.uploading = Some(runtime.spawn(task));
+        Ok(())
     }
+
+    /// Completes the upload of the oldest sealed segment (starting it if
+    /// needed): deletes it from the spool and counts it. Without `wait`,
+    /// returns `false` when the upload is still running (or there is none).
+    /// A failed upload keeps the segment first in line (the next call starts
+    /// it again) and returns the error.
+    async fn finish_upload(&mut self, wait: bool) -> Result<bool> {
+        self.start_upload()?;
+        let Some(handle) = self.uploading.as_mut() else {
+            return Ok(false);
+        };
+        if !wait && !handle.is_finished() {
+            return Ok(false);
+        }
+        let joined = handle.await;
+        self.uploading = None;
+        let outcome = joined.map_err(|e| {
+            Error::new(ErrorKind::Io, format!("the upload task failed: {e}")).with_source(e)
+        })?;
+        self.stats.retries += outcome.retries;
+        self.stats.already_present += outcome.already_present;
+        let entry = outcome.result?;
+        let Some(sealed) = self.pending.front() else {
+            return Err(Error::new(ErrorKind::Io, "an uploaded segment vanished"));
+        };
+        self.spool.remove(&sealed.path)?;
+        self.pending.pop_front();
+        self.stats.files_written += 1;
+        self.stats.events_written += entry.rows;
+        self.stats.bytes_written += entry.bytes;
+        self.manifest.objects.push(entry);
+        Ok(true)
+    }
+}
+
+impl<E: OcsfEvent> Drop for Writer<E> {
+    /// Stops the upload in flight (its segment stays sealed in the spool and
+    /// the next [`Writer::open`] uploads it) and waits for the encoding in
+    /// flight, so that nothing writes into the spool once it is released.
+    fn drop(&mut self) {
+        if let Some(upload) = self.uploading.take() {
+            upload.abort();
+        }
+        if !self.sealing.is_empty() {
+            self.encoder.wait_idle();
+            // Drops the finished encodings (and their unfinished sealed
+            // files) before the spool's lock.
+            self.sealing.clear();
+        }
+    }
+}
+
+/// Uploads one sealed segment (a Tokio task): reads it off the executor,
+/// puts it with retries of retryable errors, and counts the retries and a
+/// key that already held the object.
+async fn upload_sealed(
+    store: Arc<dyn ObjectStore>,
+    path: PathBuf,
+    partition: PartitionKey,
+    attempts: u32,
+    backoff: Duration,
+) -> UploadOutcome {
+    let mut outcome = UploadOutcome {
+        result: Err(Error::new(ErrorKind::Io, "upload not attempted")),
+        retries: 0,
+        already_present: 0,
+    };
+    let read = tokio::task::spawn_blocking(move || spool::read_sealed(&path)).await;
+    let (header, body) = match read {
+        Ok(Ok(read)) => read,
+        Ok(Err(err)) => {
+            outcome.result = Err(err);
+            return outcome;
+        }
+        Err(err) => {
+            outcome.result = Err(Error::new(
+                ErrorKind::Io,
+                format!("reading a sealed segment failed: {err}"),
+            )
+            .with_source(err));
+            return outcome;
+        }
+    };
+    outcome.result = upload(
+        store.as_ref(),
+        &header,
+        partition,
+        body,
+        attempts,
+        backoff,
+        &mut outcome.retries,
+        &mut outcome.already_present,
+    )
+    .await;
+    outcome
+}
+
+/// Puts one sealed segment's object, retrying retryable errors.
+#[allow(clippy::too_many_arguments)]
+async fn upload(
+    store: &dyn ObjectStore,
+    header: &SealedHeader,
+    partition: PartitionKey,
+    body: Bytes,
+    attempts: u32,
+    mut backoff: Duration,
+    retries: &mut u64,
+    already_present: &mut u64,
+) -> Result<ManifestEntry> {
+    let span = tracing::info_span!(
+        "object_write",
+        key = %header.key,
+        rows = header.rows,
+        bytes = body.len(),
+        partition = %partition,
+    );
+    let bytes = body.len() as u64;
+    let mut attempt = 1u32;
+    let etag = loop {
+        let result = store
+            .put(
+                &header.key,
+                body.clone(),
+                PutOptions::new()
+                    .if_none_match(true)
+                    .content_type("application/vnd.apache.parquet"),
+            )
+            .instrument(span.clone())
+            .await;
+        match result {
+            Ok(put) => break Some(put.etag),
+            Err(err) if err.kind() == securitylake_core::ErrorKind::AlreadyExists => {
+                // Same key means same content: an earlier attempt (or a
+                // writer that died before acknowledging) stored it.
+                *already_present += 1;
+                break None;
+            }
+            Err(err) if err.is_retryable() && attempt < attempts => {
+                span.in_scope(|| tracing::warn!(attempt, error = %err, "upload failed; retrying"));
+                *retries += 1;
+                attempt += 1;
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+            }
+            Err(err) => return Err(Error::from(err)),
+        }
+    };
+    span.in_scope(|| tracing::info!("object written"));
+    Ok(ManifestEntry {
+        key: header.key.clone(),
+        partition,
+        rows: header.rows,
+        bytes,
+        min_time: header.min_time,
+        max_time: header.max_time,
+        etag,
+    })
 }
 
 /// A job for the [`EncoderThread`].
@@ -1436,6 +1804,16 @@ impl EncoderThread {
         &mut self,
         job: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T> {
+        let done = self.submit(job)?;
+        Self::outcome(done.await.map_err(|_| ()))
+    }
+
+    /// Queues `job` on the encoder thread (starting it if needed); the
+    /// receiver gets its result, or the panic it ended with.
+    fn submit<T: Send + 'static>(
+        &mut self,
+        job: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<tokio::sync::oneshot::Receiver<std::thread::Result<T>>> {
         let (done, result) = tokio::sync::oneshot::channel();
         let job: EncodeJob = Box::new(move || {
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
@@ -1451,13 +1829,33 @@ impl EncoderThread {
             jobs.send(job)
                 .map_err(|_| Error::new(ErrorKind::Io, "the Parquet encoding thread stopped"))?;
         }
-        match result.await {
+        Ok(result)
+    }
+
+    /// The result of a job from what its receiver got (`Err(())` when the
+    /// job was dropped unrun).
+    fn outcome<T, R>(received: std::result::Result<std::thread::Result<T>, R>) -> Result<T> {
+        match received {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(_)) => Err(Error::new(ErrorKind::Io, "Parquet encoding panicked")),
             Err(_) => Err(Error::new(
                 ErrorKind::Io,
                 "the Parquet encoding thread stopped",
             )),
+        }
+    }
+
+    /// Blocks the calling thread until every job queued so far has run.
+    fn wait_idle(&self) {
+        let Some(jobs) = &self.jobs else {
+            return;
+        };
+        let (done, wait) = std::sync::mpsc::sync_channel::<()>(1);
+        let barrier: EncodeJob = Box::new(move || {
+            let _ = done.send(());
+        });
+        if jobs.send(barrier).is_ok() {
+            let _ = wait.recv();
         }
     }
 
@@ -1624,6 +2022,8 @@ fn encode_segment<E: OcsfEvent, W: std::io::Write + Send>(
     max_event_bytes: u64,
     out: W,
 ) -> Result<(W, EncodeStats)> {
+    #[cfg(test)]
+    tests::injected_encode_failure(path)?;
     slots.sort_by_key(|slot| slot.time);
     let mut reader = RecordReader::open(path)?;
     let mut payload = Vec::new();
@@ -1650,6 +2050,149 @@ fn decode_event<E: OcsfEvent>(format: u32, payload: &[u8], path: &Path) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use ocsf_model::v1_1_0::events::{Authentication, AuthenticationActivityId, SeverityId};
+    use ocsf_model::v1_1_0::objects::{Metadata, Product, User};
+    use securitylake_core::store::LocalLake;
+
+    /// Spool directories whose next encoding fails (once each).
+    static FAIL_NEXT_ENCODE: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+    /// Fails the encoding of a write-ahead file under a directory queued in
+    /// [`FAIL_NEXT_ENCODE`], once.
+    pub(super) fn injected_encode_failure(path: &Path) -> Result<()> {
+        let mut queue = FAIL_NEXT_ENCODE
+            .lock()
+            .map_err(|_| Error::new(ErrorKind::Io, "poisoned"))?;
+        if let Some(i) = queue.iter().position(|dir| path.starts_with(dir)) {
+            queue.remove(i);
+            drop(queue);
+            // Fails as a real encoding would: after a while, so that the
+            // write that rolled the segment has opened the next one.
+            std::thread::sleep(Duration::from_millis(50));
+            return Err(Error::new(ErrorKind::Io, "injected encoding failure"));
+        }
+        Ok(())
+    }
+
+    fn event(seq: u64) -> Authentication {
+        let mut product = Product::default();
+        product.name = Some("test".into());
+        let mut event = Authentication::new(
+            AuthenticationActivityId::Logon,
+            Metadata::new(product, "1.1.0".into()),
+            SeverityId::Low,
+            1_709_164_800_000 + seq as i64,
+            User::default(),
+        );
+        event.message = Some(format!("seq-{seq} {}", "x".repeat(200)));
+        event
+    }
+
+    /// The sequence numbers in the lake, sorted, with duplicates.
+    async fn lake_seqs(lake: &LocalLake) -> Vec<u64> {
+        let mut seqs = Vec::new();
+        for meta in lake.list("ext/").await.expect("list") {
+            let body = lake.get(&meta.key).await.expect("get");
+            let events: Vec<Authentication> =
+                ocsf_model::columnar::read_parquet(body).expect("parquet");
+            for event in events {
+                let message = event.message.unwrap_or_default();
+                let seq = message
+                    .split(' ')
+                    .next()
+                    .and_then(|s| s.strip_prefix("seq-"))
+                    .and_then(|s| s.parse().ok())
+                    .expect("a sequence number");
+                seqs.push(seq);
+            }
+        }
+        seqs.sort_unstable();
+        seqs
+    }
+
+    /// A background encoding failure surfaces from a later write; the
+    /// segment (whose partition has a new open segment by then) is sealed
+    /// again by `flush`, or recovered by a reopen: every accepted event is
+    /// in the lake exactly once.
+    #[tokio::test]
+    async fn a_background_encoding_failure_surfaces_later_and_loses_nothing() {
+        for reopen in [false, true] {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let lake = Arc::new(LocalLake::new(dir.path().join("lake")));
+            let spool = dir.path().join("spool");
+            let config = WriterConfig::builder()
+                .location(
+                    SourceLocation::parse("s3://aws-security-data-lake-us-east-1-t/ext/t/1.0/")
+                        .expect("location"),
+                )
+                .region("us-east-1")
+                .account_id("123456789012")
+                .store(lake.clone())
+                .spool_dir(&spool)
+                .clock(Arc::new(ManualClock::new(1_709_164_800_000 + 86_400_000)))
+                .max_file_bytes(32 * 1024)
+                .columnar_options(ColumnarOptions::default().with_projection(["message"]))
+                .build()
+                .expect("config");
+            let mut writer = Writer::<Authentication>::open(config.clone())
+                .await
+                .expect("open");
+            FAIL_NEXT_ENCODE.lock().expect("lock").push(spool.clone());
+            let mut accepted = Vec::new();
+            let mut failed = None;
+            for seq in 0..2_000u64 {
+                if writer.stats().rolls_by_size > 0 {
+                    // Gives the encoder time: the failure is taken by a
+                    // later write.
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+                match writer.write(event(seq)).await {
+                    Ok(()) => accepted.push(seq),
+                    Err(err) => {
+                        failed = Some((seq, err));
+                        break;
+                    }
+                }
+            }
+            let (rejected, err) = failed.expect("the encoding failure surfaced");
+            assert!(err.message().contains("injected encoding failure"), "{err}");
+            let stats = writer.stats();
+            assert_eq!(stats.events_accepted, accepted.len() as u64);
+            assert_eq!(writer.failed.len(), 1, "a new segment took the partition");
+            assert_eq!(
+                stats.buffered_bytes,
+                writer.failed[0].1.bytes + writer.open.values().map(|s| s.bytes).sum::<u64>(),
+                "{stats:?}"
+            );
+            for seq in rejected + 1..rejected + 50 {
+                writer.write(event(seq)).await.expect("write");
+                accepted.push(seq);
+            }
+            if reopen {
+                drop(writer);
+                let writer = Writer::<Authentication>::open(config)
+                    .await
+                    .expect("reopen");
+                writer.close().await.expect("close");
+            } else {
+                let manifest = writer.flush().await.expect("flush");
+                assert_eq!(manifest.rows(), accepted.len() as u64);
+                let stats = writer.stats();
+                assert_eq!(stats.events_written, accepted.len() as u64);
+                assert_eq!(stats.buffered_bytes, 0, "{stats:?}");
+                writer.close().await.expect("close");
+            }
+            assert_eq!(lake_seqs(&lake).await, accepted, "reopen: {reopen}");
+            let left: Vec<_> = std::fs::read_dir(&spool)
+                .expect("spool")
+                .filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|name| name.contains(".wal") || name.contains(".sealed"))
+                .collect();
+            assert!(left.is_empty(), "{left:?}");
+        }
+    }
 
     #[test]
     fn page_settings_leave_room_for_one_mini_batch() {

@@ -120,8 +120,11 @@ async fn rolls_by_age_with_an_injected_clock() -> TestResult {
         "nothing is written before max_age"
     );
     clock.advance(Duration::from_secs(60));
-    // The next write rolls the segment that reached 10 minutes first.
+    // The next write rolls the segment that reached 10 minutes first (its
+    // seal and upload run in the background: roll_due waits for them).
     writer.write(event(LEAP_DAY + 3, 2, 0)).await?;
+    assert_eq!(writer.stats().rolls_by_age, 1);
+    assert_eq!(writer.roll_due().await?, 0);
     let lake_now = read_lake(store.as_ref()).await?;
     assert_eq!(lake_now.len(), 1);
     assert_eq!(lake_now.values().map(|(_, e)| e.len()).sum::<usize>(), 2);
