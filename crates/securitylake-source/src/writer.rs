@@ -2055,12 +2055,30 @@ mod tests {
     use ocsf_model::v1_1_0::objects::{Metadata, Product, User};
     use securitylake_core::store::LocalLake;
 
+    /// Spool directories whose next encoding waits until its channel sends
+    /// (once each).
+    static HOLD_NEXT_ENCODE: std::sync::Mutex<Vec<(PathBuf, std::sync::mpsc::Receiver<()>)>> =
+        std::sync::Mutex::new(Vec::new());
+
     /// Spool directories whose next encoding fails (once each).
     static FAIL_NEXT_ENCODE: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
 
     /// Fails the encoding of a write-ahead file under a directory queued in
     /// [`FAIL_NEXT_ENCODE`], once.
     pub(super) fn injected_encode_failure(path: &Path) -> Result<()> {
+        let gate = {
+            let mut gates = HOLD_NEXT_ENCODE
+                .lock()
+                .map_err(|_| Error::new(ErrorKind::Io, "poisoned"))?;
+            gates
+                .iter()
+                .position(|(dir, _)| path.starts_with(dir))
+                .map(|i| gates.remove(i).1)
+        };
+        if let Some(gate) = gate {
+            // Held until the test opens the gate (or gives up after a while).
+            let _ = gate.recv_timeout(Duration::from_secs(30));
+        }
         let mut queue = FAIL_NEXT_ENCODE
             .lock()
             .map_err(|_| Error::new(ErrorKind::Io, "poisoned"))?;
@@ -2109,6 +2127,86 @@ mod tests {
         }
         seqs.sort_unstable();
         seqs
+    }
+
+    /// While a segment is being encoded, the writer goes on filling the
+    /// next one; the roll after that waits for the encoding ([`MAX_SEALING`]):
+    /// the writer stalls with exactly two write-ahead files (the one being
+    /// encoded and the full one) and one sealed file being written, then
+    /// writes everything once the encoding is let go.
+    #[tokio::test]
+    async fn a_second_roll_waits_for_the_encoding_in_flight() {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        let dir = tempfile::tempdir().expect("tempdir");
+        let lake = Arc::new(LocalLake::new(dir.path().join("lake")));
+        let spool = dir.path().join("spool");
+        let config = WriterConfig::builder()
+            .location(
+                SourceLocation::parse("s3://aws-security-data-lake-us-east-1-t/ext/t/1.0/")
+                    .expect("location"),
+            )
+            .region("us-east-1")
+            .account_id("123456789012")
+            .store(lake.clone())
+            .spool_dir(&spool)
+            .clock(Arc::new(ManualClock::new(1_709_164_800_000 + 86_400_000)))
+            .max_file_bytes(32 * 1024)
+            .columnar_options(ColumnarOptions::default().with_projection(["message"]))
+            .build()
+            .expect("config");
+        let (release, gate) = std::sync::mpsc::channel();
+        HOLD_NEXT_ENCODE
+            .lock()
+            .expect("lock")
+            .push((spool.clone(), gate));
+        let mut writer = Writer::<Authentication>::open(config).await.expect("open");
+        let total = 2_000u64;
+        let written = Arc::new(AtomicU64::new(0));
+        let first_roll = Arc::new(AtomicU64::new(0));
+        let (progress, rolled) = (written.clone(), first_roll.clone());
+        let task = tokio::spawn(async move {
+            for seq in 0..total {
+                writer.write(event(seq)).await?;
+                progress.store(seq + 1, Ordering::SeqCst);
+                if writer.stats().rolls_by_size == 1 && rolled.load(Ordering::SeqCst) == 0 {
+                    rolled.store(seq, Ordering::SeqCst);
+                }
+                tokio::task::yield_now().await;
+            }
+            writer.close().await
+        });
+        let count = |suffix: &str| {
+            std::fs::read_dir(&spool)
+                .expect("spool")
+                .filter_map(|e| e.ok())
+                .filter(|e| e.file_name().to_string_lossy().ends_with(suffix))
+                .count()
+        };
+        let (mut last, mut still) = (u64::MAX, 0);
+        while still < 3 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            assert!(
+                !task.is_finished(),
+                "the writer never waited for the encoding"
+            );
+            let now = written.load(Ordering::SeqCst);
+            still = if now == last { still + 1 } else { 0 };
+            last = now;
+        }
+        let first = first_roll.load(Ordering::SeqCst);
+        assert!(first > 0, "a segment rolled");
+        // Stalled within the second file: a third would mean two encodings.
+        assert!(last > first && last < 2 * first + 2, "{first} {last}");
+        assert_eq!(count(".wal"), 2, "the encoding segment and the full one");
+        assert_eq!(count(".sealed.tmp"), 1, "one segment encoding");
+        release.send(()).expect("release");
+        let manifest = tokio::time::timeout(Duration::from_secs(60), task)
+            .await
+            .expect("in time")
+            .expect("joined")
+            .expect("written");
+        assert_eq!(manifest.rows(), total);
+        assert_eq!(lake_seqs(&lake).await, (0..total).collect::<Vec<_>>());
     }
 
     /// A background encoding failure surfaces from a later write; the
