@@ -1144,9 +1144,12 @@ impl<E: OcsfEvent> Writer<E> {
                 self.finish_oldest_seal().await?;
                 continue;
             }
-            if let Some((failed, segment)) = self.failed.pop() {
-                self.start_seal(failed, segment).await?;
-                self.stats.rolls_by_memory += 1;
+            if !self.failed.is_empty() {
+                self.make_seal_room().await?;
+                if let Some((failed, segment)) = self.failed.pop() {
+                    self.start_seal(failed, segment)?;
+                    self.stats.rolls_by_memory += 1;
+                }
                 continue;
             }
             let Some(largest) = self
@@ -1303,8 +1306,11 @@ impl<E: OcsfEvent> Writer<E> {
 
     /// Starts sealing again every segment whose background encoding failed.
     async fn reseal_failed(&mut self) -> Result<()> {
-        while let Some((partition, segment)) = self.failed.pop() {
-            self.start_seal(partition, segment).await?;
+        while !self.failed.is_empty() {
+            self.make_seal_room().await?;
+            if let Some((partition, segment)) = self.failed.pop() {
+                self.start_seal(partition, segment)?;
+            }
         }
         Ok(())
     }
@@ -1363,10 +1369,14 @@ impl<E: OcsfEvent> Writer<E> {
     /// Starts sealing a partition's open segment in the background (see
     /// [`Self::start_seal`]).
     async fn seal(&mut self, partition: &PartitionKey) -> Result<()> {
+        if !self.open.contains_key(partition) {
+            return Ok(());
+        }
+        self.make_seal_room().await?;
         let Some(segment) = self.open.remove(partition) else {
             return Ok(());
         };
-        self.start_seal(partition.clone(), segment).await
+        self.start_seal(partition.clone(), segment)
     }
 
     /// Puts back a segment whose seal did not happen: as the partition's
@@ -1384,20 +1394,13 @@ impl<E: OcsfEvent> Writer<E> {
         }
     }
 
-    /// Starts sealing a segment: waits first while [`MAX_SEALING`] segments
-    /// are being encoded or [`MAX_PENDING`] sealed ones wait for their
-    /// upload (backpressure), fsyncs the write-ahead file, then hands the
-    /// encoding to the encoder thread. [`Self::finish_sealing`] completes it.
-    /// On an error the segment is put back ([`Self::restore`]).
-    async fn start_seal(
-        &mut self,
-        partition: PartitionKey,
-        mut segment: OpenSegment,
-    ) -> Result<()> {
-        if let Err(err) = self.make_seal_room().await {
-            self.restore(partition, segment);
-            return Err(err);
-        }
+    /// Starts sealing a segment, without waiting: fsyncs the write-ahead
+    /// file, then hands the encoding to the encoder thread.
+    /// [`Self::finish_sealing`] completes it. On an error the segment is put
+    /// back ([`Self::restore`]). Callers wait for room first
+    /// ([`Self::make_seal_room`]) while the segment is still in `open` or
+    /// `failed`, so that a future dropped during that wait loses nothing.
+    fn start_seal(&mut self, partition: PartitionKey, mut segment: OpenSegment) -> Result<()> {
         if let Err(err) = segment.wal.sync() {
             self.restore(partition, segment);
             return Err(err);
@@ -1460,11 +1463,17 @@ impl<E: OcsfEvent> Writer<E> {
 
     /// Waits for the oldest background seal and completes it.
     async fn finish_oldest_seal(&mut self) -> Result<()> {
-        let Some(mut sealing) = self.sealing.pop_front() else {
+        // Waits with the seal still in the queue, so that a caller's future
+        // dropped during the wait (a timeout, a `select!`) leaves it there
+        // for the next call instead of losing track of the segment.
+        let Some(front) = self.sealing.front_mut() else {
             return Ok(());
         };
-        let outcome = EncoderThread::outcome((&mut sealing.done).await);
-        self.finish_sealing(sealing, outcome)
+        let received = (&mut front.done).await;
+        let Some(sealing) = self.sealing.pop_front() else {
+            return Ok(());
+        };
+        self.finish_sealing(sealing, EncoderThread::outcome(received))
     }
 
     /// Completes the background seals that finished, oldest first, without
@@ -2207,6 +2216,66 @@ mod tests {
             .expect("written");
         assert_eq!(manifest.rows(), total);
         assert_eq!(lake_seqs(&lake).await, (0..total).collect::<Vec<_>>());
+    }
+
+    /// A write dropped while it waits for the encoding in flight (a
+    /// timeout, a `select!`) loses nothing: neither the segment being
+    /// encoded nor the full one waiting for its turn. The dropped write's
+    /// own event is not accepted, and `flush` writes every accepted one.
+    #[tokio::test]
+    async fn a_write_dropped_while_it_waits_for_an_encoding_loses_nothing() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let lake = Arc::new(LocalLake::new(dir.path().join("lake")));
+        let spool = dir.path().join("spool");
+        let config = WriterConfig::builder()
+            .location(
+                SourceLocation::parse("s3://aws-security-data-lake-us-east-1-t/ext/t/1.0/")
+                    .expect("location"),
+            )
+            .region("us-east-1")
+            .account_id("123456789012")
+            .store(lake.clone())
+            .spool_dir(&spool)
+            .clock(Arc::new(ManualClock::new(1_709_164_800_000 + 86_400_000)))
+            .max_file_bytes(32 * 1024)
+            .columnar_options(ColumnarOptions::default().with_projection(["message"]))
+            .build()
+            .expect("config");
+        let (release, gate) = std::sync::mpsc::channel();
+        HOLD_NEXT_ENCODE
+            .lock()
+            .expect("lock")
+            .push((spool.clone(), gate));
+        let mut writer = Writer::<Authentication>::open(config).await.expect("open");
+        let mut accepted = Vec::new();
+        let mut dropped = None;
+        for seq in 0..2_000u64 {
+            let write = writer.write(event(seq));
+            match tokio::time::timeout(Duration::from_millis(300), write).await {
+                Ok(result) => {
+                    result.expect("write");
+                    accepted.push(seq);
+                }
+                Err(_) => {
+                    dropped = Some(seq);
+                    break;
+                }
+            }
+        }
+        let dropped = dropped.expect("a write waited for the held encoding");
+        assert_eq!(writer.stats().rolls_by_size, 1, "the second roll waited");
+        release.send(()).expect("release");
+        for seq in dropped + 1..dropped + 10 {
+            writer.write(event(seq)).await.expect("write");
+            accepted.push(seq);
+        }
+        let manifest = writer.flush().await.expect("flush");
+        assert_eq!(manifest.rows(), accepted.len() as u64);
+        let stats = writer.stats();
+        assert_eq!(stats.events_written, accepted.len() as u64, "{stats:?}");
+        assert_eq!(stats.buffered_bytes, 0, "{stats:?}");
+        writer.close().await.expect("close");
+        assert_eq!(lake_seqs(&lake).await, accepted);
     }
 
     /// A background encoding failure surfaces from a later write; the
