@@ -1195,6 +1195,13 @@ impl<E: OcsfEvent> Writer<E> {
     /// with nothing of the batch accepted; on an error midway, the events
     /// appended so far are accepted and durable and the error reports how
     /// many.
+    ///
+    /// If the future is dropped before it completes (a timeout, a
+    /// `select!`), the events it had appended stay in their segments and
+    /// are written by a later `flush` (if the process stops first, the next
+    /// [`Writer::open`] recovers what reached the spool file): the batch was
+    /// partly accepted without an acknowledgement, so a caller that retries
+    /// it writes those events twice (at least once).
     pub async fn write_batch(&mut self, events: Vec<E>) -> Result<()> {
         let mut prepared = Vec::with_capacity(events.len());
         let mut payloads = Vec::new();
