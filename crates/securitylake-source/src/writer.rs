@@ -2039,7 +2039,7 @@ fn encode_segment<E: OcsfEvent, W: std::io::Write + Send>(
     out: W,
 ) -> Result<(W, EncodeStats)> {
     #[cfg(test)]
-    tests::injected_encode_failure(path)?;
+    tests::encode_hook(path)?;
     slots.sort_by_key(|slot| slot.time);
     let mut reader = RecordReader::open(path)?;
     let mut payload = Vec::new();
@@ -2079,9 +2079,10 @@ mod tests {
     /// Spool directories whose next encoding fails (once each).
     static FAIL_NEXT_ENCODE: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
 
-    /// Fails the encoding of a write-ahead file under a directory queued in
-    /// [`FAIL_NEXT_ENCODE`], once.
-    pub(super) fn injected_encode_failure(path: &Path) -> Result<()> {
+    /// Called by `encode_segment` first: holds the encoding of a write-ahead
+    /// file under a directory queued in [`HOLD_NEXT_ENCODE`], then fails it
+    /// if its directory is queued in [`FAIL_NEXT_ENCODE`] (once each).
+    pub(super) fn encode_hook(path: &Path) -> Result<()> {
         let gate = {
             let mut gates = HOLD_NEXT_ENCODE
                 .lock()
@@ -2107,6 +2108,36 @@ mod tests {
             return Err(Error::new(ErrorKind::Io, "injected encoding failure"));
         }
         Ok(())
+    }
+
+    /// Holds the next encoding under `spool` until the returned sender
+    /// sends (or drops).
+    fn hold_next_encode(spool: &Path) -> std::sync::mpsc::Sender<()> {
+        let (release, gate) = std::sync::mpsc::channel();
+        HOLD_NEXT_ENCODE
+            .lock()
+            .expect("lock")
+            .push((spool.to_path_buf(), gate));
+        release
+    }
+
+    /// One partition, files of 32 KiB (a roll every ~50 events), on a fixed
+    /// clock.
+    fn config(lake: &Arc<LocalLake>, spool: &Path) -> WriterConfig {
+        WriterConfig::builder()
+            .location(
+                SourceLocation::parse("s3://aws-security-data-lake-us-east-1-t/ext/t/1.0/")
+                    .expect("location"),
+            )
+            .region("us-east-1")
+            .account_id("123456789012")
+            .store(lake.clone())
+            .spool_dir(spool)
+            .clock(Arc::new(ManualClock::new(1_709_164_800_000 + 86_400_000)))
+            .max_file_bytes(32 * 1024)
+            .columnar_options(ColumnarOptions::default().with_projection(["message"]))
+            .build()
+            .expect("config")
     }
 
     fn event(seq: u64) -> Authentication {
@@ -2156,25 +2187,8 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let lake = Arc::new(LocalLake::new(dir.path().join("lake")));
         let spool = dir.path().join("spool");
-        let config = WriterConfig::builder()
-            .location(
-                SourceLocation::parse("s3://aws-security-data-lake-us-east-1-t/ext/t/1.0/")
-                    .expect("location"),
-            )
-            .region("us-east-1")
-            .account_id("123456789012")
-            .store(lake.clone())
-            .spool_dir(&spool)
-            .clock(Arc::new(ManualClock::new(1_709_164_800_000 + 86_400_000)))
-            .max_file_bytes(32 * 1024)
-            .columnar_options(ColumnarOptions::default().with_projection(["message"]))
-            .build()
-            .expect("config");
-        let (release, gate) = std::sync::mpsc::channel();
-        HOLD_NEXT_ENCODE
-            .lock()
-            .expect("lock")
-            .push((spool.clone(), gate));
+        let config = config(&lake, &spool);
+        let release = hold_next_encode(&spool);
         let mut writer = Writer::<Authentication>::open(config).await.expect("open");
         let total = 2_000u64;
         let written = Arc::new(AtomicU64::new(0));
@@ -2234,25 +2248,8 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let lake = Arc::new(LocalLake::new(dir.path().join("lake")));
         let spool = dir.path().join("spool");
-        let config = WriterConfig::builder()
-            .location(
-                SourceLocation::parse("s3://aws-security-data-lake-us-east-1-t/ext/t/1.0/")
-                    .expect("location"),
-            )
-            .region("us-east-1")
-            .account_id("123456789012")
-            .store(lake.clone())
-            .spool_dir(&spool)
-            .clock(Arc::new(ManualClock::new(1_709_164_800_000 + 86_400_000)))
-            .max_file_bytes(32 * 1024)
-            .columnar_options(ColumnarOptions::default().with_projection(["message"]))
-            .build()
-            .expect("config");
-        let (release, gate) = std::sync::mpsc::channel();
-        HOLD_NEXT_ENCODE
-            .lock()
-            .expect("lock")
-            .push((spool.clone(), gate));
+        let config = config(&lake, &spool);
+        let release = hold_next_encode(&spool);
         let mut writer = Writer::<Authentication>::open(config).await.expect("open");
         let mut accepted = Vec::new();
         let mut dropped = None;
@@ -2295,20 +2292,7 @@ mod tests {
             let dir = tempfile::tempdir().expect("tempdir");
             let lake = Arc::new(LocalLake::new(dir.path().join("lake")));
             let spool = dir.path().join("spool");
-            let config = WriterConfig::builder()
-                .location(
-                    SourceLocation::parse("s3://aws-security-data-lake-us-east-1-t/ext/t/1.0/")
-                        .expect("location"),
-                )
-                .region("us-east-1")
-                .account_id("123456789012")
-                .store(lake.clone())
-                .spool_dir(&spool)
-                .clock(Arc::new(ManualClock::new(1_709_164_800_000 + 86_400_000)))
-                .max_file_bytes(32 * 1024)
-                .columnar_options(ColumnarOptions::default().with_projection(["message"]))
-                .build()
-                .expect("config");
+            let config = config(&lake, &spool);
             let mut writer = Writer::<Authentication>::open(config.clone())
                 .await
                 .expect("open");
