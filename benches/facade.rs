@@ -28,7 +28,7 @@ use futures::TryStreamExt;
 use securitylake::core::aws::AwsConfig;
 use securitylake::core::layout::SourceLocation;
 use securitylake::core::store::{LocalLake, ObjectStore, PutOptions, S3Store};
-use securitylake::mappers::target::v1_1_0::Mapped;
+use securitylake::mappers::render::v1_1_0::Mapped;
 use securitylake::mappers::{DeepSecurityMapper, LinuxMapper, SourceConfig};
 use securitylake::model::OcsfEvent;
 use securitylake::model::columnar::{ColumnarOptions, read_parquet, write_parquet};

@@ -22,7 +22,7 @@ use futures::TryStreamExt;
 use securitylake::core::layout::EventDay;
 use securitylake::core::store::{LocalLake, ObjectStore};
 use securitylake::mappers::LinuxMapper;
-use securitylake::mappers::target::v1_1_0::Mapped;
+use securitylake::mappers::render::v1_1_0::Mapped;
 use securitylake::model::v1_1_0::enums::StatusId;
 use securitylake::model::v1_1_0::events::{
     Authentication, AuthenticationActivityId, NetworkActivity, NetworkActivityActivityId,

@@ -29,7 +29,7 @@ use futures::TryStreamExt;
 use securitylake::core::aws::{AssumeRoleProvider, AwsConfig};
 use securitylake::core::store::S3Store;
 use securitylake::mappers::LinuxMapper;
-use securitylake::mappers::target::v1_1_0::Mapped;
+use securitylake::mappers::render::v1_1_0::Mapped;
 use securitylake::model::v1_1_0::enums::StatusId;
 use securitylake::model::v1_1_0::events::Authentication;
 use securitylake::source::{CustomSource, Registrar, Writer, WriterConfig};

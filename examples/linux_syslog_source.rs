@@ -32,7 +32,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use securitylake::core::aws::{AssumeRoleProvider, AwsConfig};
 use securitylake::core::layout::SourceLocation;
 use securitylake::core::store::{LocalLake, ObjectStore, S3Store};
-use securitylake::mappers::target::v1_1_0::Mapped;
+use securitylake::mappers::render::v1_1_0::Mapped;
 use securitylake::mappers::{LinuxMapper, SourceConfig, stream};
 use securitylake::model::v1_1_0::events::Authentication;
 use securitylake::source::{Manifest, Writer, WriterConfig};

@@ -24,7 +24,7 @@ use std::sync::{Arc, Mutex};
 use futures::TryStreamExt;
 use securitylake::core::store::LocalLake;
 use securitylake::mappers::LinuxMapper;
-use securitylake::mappers::target::v1_1_0::Mapped;
+use securitylake::mappers::render::v1_1_0::Mapped;
 use securitylake::model::v1_1_0::enums::StatusId;
 use securitylake::model::v1_1_0::events::{Authentication, AuthenticationActivityId};
 use securitylake::source::Writer;

@@ -23,7 +23,7 @@ use std::sync::Arc;
 use securitylake::core::aws::{AssumeRoleProvider, AwsConfig};
 use securitylake::core::store::{ObjectStore, S3Store};
 use securitylake::mappers::LinuxMapper;
-use securitylake::mappers::target::v1_1_0::Mapped;
+use securitylake::mappers::render::v1_1_0::Mapped;
 use securitylake::model::v1_1_0::events::Authentication;
 use securitylake::source::{CustomSource, Outcome, Registrar, Writer, WriterConfig};
 use securitylake_emulator::Emulator;

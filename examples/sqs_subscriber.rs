@@ -31,7 +31,7 @@ use futures::TryStreamExt;
 use securitylake::core::aws::AwsConfig;
 use securitylake::core::store::S3Store;
 use securitylake::mappers::LinuxMapper;
-use securitylake::mappers::target::v1_1_0::Mapped;
+use securitylake::mappers::render::v1_1_0::Mapped;
 use securitylake::model::v1_1_0::events::Authentication;
 use securitylake::source::{Writer, WriterConfig};
 use securitylake::subscriber::{Handler, HandlerError, LakeObject, SqsSource, Subscriber};

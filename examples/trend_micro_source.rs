@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use securitylake::core::store::{LocalLake, ObjectStore};
-use securitylake::mappers::target::v1_1_0::Mapped;
+use securitylake::mappers::render::v1_1_0::Mapped;
 use securitylake::mappers::{DeepSecurityMapper, SourceConfig, stream};
 use securitylake::model::OcsfEvent;
 use securitylake::model::v1_1_0::events::{DetectionFinding, NetworkActivity};

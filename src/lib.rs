@@ -48,7 +48,7 @@
 //!
 //! use securitylake::core::layout::SourceLocation;
 //! use securitylake::core::store::LocalLake;
-//! use securitylake::mappers::target::v1_1_0::Mapped;
+//! use securitylake::mappers::render::v1_1_0::Mapped;
 //! use securitylake::mappers::{LinuxMapper, SourceConfig};
 //! use securitylake::model::v1_1_0::events::Authentication;
 //! use securitylake::source::{Writer, WriterConfig};

@@ -30,7 +30,7 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::arrow_writer::ArrowWriterOptions;
 use securitylake::core::layout::SourceLocation;
 use securitylake::core::store::{LocalLake, ObjectStore};
-use securitylake::mappers::target::v1_1_0::Mapped;
+use securitylake::mappers::render::v1_1_0::Mapped;
 use securitylake::mappers::{LinuxMapper, SourceConfig};
 use securitylake::model::columnar::{
     BatchEncoder, ColumnarOptions, RecordBatch, populated_columns, writer_properties,

@@ -12,9 +12,9 @@
 //!    and produce a version-neutral [`Normalized`] record: the OCSF class and
 //!    activity ([`normalized::Activity`]) and the facts (users, endpoints,
 //!    process, session, file, finding, status and status detail, ...).
-//! 3. **Targets** ([`target`]): lay a [`Normalized`] record out as the typed
+//! 3. **Renderers** ([`render`]): lay a [`Normalized`] record out as the typed
 //!    events of one OCSF version from `ocsf-model`. [`V1_1_0`] renders
-//!    [`target::v1_1_0::Mapped`], an enum over the OCSF 1.1.0 classes the
+//!    [`render::v1_1_0::Mapped`], an enum over the OCSF 1.1.0 classes the
 //!    mappers produce.
 //!
 //! ## Why a neutral record and a `Target` trait
@@ -92,9 +92,9 @@ pub mod error;
 pub mod formats;
 pub mod linux;
 pub mod normalized;
+pub mod render;
 pub mod stats;
 pub mod stream;
-pub mod target;
 
 mod util;
 
@@ -103,5 +103,5 @@ pub use deep_security::DeepSecurityMapper;
 pub use error::{Error, ErrorKind, Format};
 pub use linux::{LinuxMapper, MessageContext};
 pub use normalized::Normalized;
+pub use render::{Target, V1_1_0};
 pub use stats::{FallbackReason, MapperStats};
-pub use target::{Target, V1_1_0};

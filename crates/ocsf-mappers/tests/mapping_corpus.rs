@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use common::check;
 use ocsf_mappers::formats::syslog::{self, SyslogContext};
 use ocsf_mappers::formats::time::days_from_civil;
-use ocsf_mappers::target::v1_1_0::Mapped;
+use ocsf_mappers::render::v1_1_0::Mapped;
 use ocsf_mappers::{DeepSecurityMapper, LinuxMapper, MessageContext, SourceConfig, stream};
 
 const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/samples");

@@ -6,7 +6,7 @@ mod common;
 use std::io::{self, BufRead, BufReader, Read};
 
 use common::check;
-use ocsf_mappers::target::v1_1_0::Mapped;
+use ocsf_mappers::render::v1_1_0::Mapped;
 use ocsf_mappers::{
     DeepSecurityMapper, ErrorKind, FallbackReason, LinuxMapper, SourceConfig, stream,
 };

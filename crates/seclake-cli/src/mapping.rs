@@ -5,8 +5,9 @@ use std::io::{BufRead, Cursor, Read};
 
 use clap::{Args, ValueEnum};
 use ocsf_mappers::formats::journald::ExportReader;
-use ocsf_mappers::stream::{self, Events, JournalEvents};
-use ocsf_mappers::target::v1_1_0::Mapped;
+use ocsf_mappers::linux::JournalEvents;
+use ocsf_mappers::render::v1_1_0::Mapped;
+use ocsf_mappers::stream::{self, Events};
 use ocsf_mappers::{DeepSecurityMapper, LinuxMapper, MapperStats, SourceConfig, V1_1_0};
 
 use crate::common::{open_input, parse_offset_secs, parse_time_ms};

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use ocsf_mappers::target::v1_1_0::Mapped;
+use ocsf_mappers::render::v1_1_0::Mapped;
 use ocsf_model::OcsfEvent;
 use ocsf_model::columnar::EncodeStats;
 use ocsf_model::v1_1_0::events as ev;

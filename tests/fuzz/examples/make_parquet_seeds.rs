@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 
-use ocsf_mappers::target::v1_1_0::Mapped;
+use ocsf_mappers::render::v1_1_0::Mapped;
 use ocsf_mappers::{LinuxMapper, SourceConfig};
 use ocsf_model::columnar::{ColumnarOptions, write_parquet};
 use ocsf_model::v1_1_0::events::Authentication;

@@ -107,7 +107,7 @@ trait MapperStream {
     fn stats(&self) -> ocsf_mappers::MapperStats;
 }
 
-impl<I> MapperStream for ocsf_mappers::stream::JournalEvents<ocsf_mappers::V1_1_0, I>
+impl<I> MapperStream for ocsf_mappers::linux::JournalEvents<ocsf_mappers::V1_1_0, I>
 where
     I: Iterator<Item = Result<JournalEntry, Error>>,
 {

@@ -19,6 +19,7 @@
 mod accounts;
 mod auditd;
 mod cron;
+mod journal_stream;
 mod journald;
 mod kernel;
 mod misc;
@@ -38,9 +39,13 @@ use crate::formats::auditd::AuditGrouper;
 use crate::formats::journald::JournalEntry;
 use crate::formats::syslog::{self, Multiline, SyslogContext, SyslogRecord};
 use crate::normalized::{Activity, EndpointInfo, Normalized, ProcessInfo, Severity, UserInfo};
+use crate::render::{Target, V1_1_0};
 use crate::stats::{FallbackReason, MapperStats};
 use crate::stream::LineMapper;
-use crate::target::{Target, V1_1_0};
+
+#[cfg(feature = "async")]
+pub use self::journal_stream::AsyncJournalExport;
+pub use self::journal_stream::JournalEvents;
 
 pub(crate) use sshd::user as user_info;
 

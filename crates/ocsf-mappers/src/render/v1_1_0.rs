@@ -60,7 +60,7 @@ impl Target for V1_1_0 {
 ///
 /// ```
 /// use ocsf_mappers::{LinuxMapper, SourceConfig};
-/// use ocsf_mappers::target::v1_1_0::Mapped;
+/// use ocsf_mappers::render::v1_1_0::Mapped;
 ///
 /// let mut mapper = LinuxMapper::new(SourceConfig::linux().with_reference_ms(1_718_000_000_000));
 /// let events = mapper.map_line("Jun 14 15:16:01 h sshd[1]: Accepted password for bob from 192.0.2.1 port 2222 ssh2");
