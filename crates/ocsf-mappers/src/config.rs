@@ -94,6 +94,13 @@ impl SourceConfig {
         SourceConfig::new("Deep Security", "Trend Micro")
     }
 
+    /// The defaults for the Trend Micro mapper: product and vendor `Trend
+    /// Micro` (each message's own product, version and module take
+    /// precedence).
+    pub fn trend_micro() -> Self {
+        SourceConfig::new("Trend Micro", "Trend Micro")
+    }
+
     /// Sets [`product_version`](Self::product_version).
     #[must_use]
     pub fn with_product_version(mut self, version: impl Into<String>) -> Self {

@@ -95,6 +95,7 @@ pub mod normalized;
 pub mod render;
 pub mod stats;
 pub mod stream;
+pub mod trend_micro;
 
 mod util;
 
@@ -105,3 +106,4 @@ pub use linux::{LinuxMapper, MessageContext};
 pub use normalized::Normalized;
 pub use render::{Target, V1_1_0};
 pub use stats::{FallbackReason, MapperStats};
+pub use trend_micro::TrendMicroMapper;

@@ -704,6 +704,30 @@ pub struct MalwareInfo {
     pub class: MalwareClass,
 }
 
+/// A MITRE ATT&CK tactic.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct TacticInfo {
+    /// Tactic id (`TA0002`).
+    pub uid: Option<String>,
+    /// Tactic name (`Execution`).
+    pub name: Option<String>,
+}
+
+/// A MITRE ATT&CK technique the source names, with its tactics.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct AttackInfo {
+    /// Technique id (`T1548`).
+    pub technique_uid: Option<String>,
+    /// Technique name.
+    pub technique_name: Option<String>,
+    /// Sub-technique id (`T1548.002`).
+    pub sub_technique_uid: Option<String>,
+    /// Tactics.
+    pub tactics: Vec<TacticInfo>,
+    /// ATT&CK matrix version, when the source gives it.
+    pub version: Option<String>,
+}
+
 /// The finding of a detection.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct FindingData {
@@ -723,6 +747,8 @@ pub struct FindingData {
     pub malware: Vec<MalwareInfo>,
     /// CVE ids (`CVE-2022-30522`).
     pub cves: Vec<String>,
+    /// MITRE ATT&CK techniques and tactics the source names.
+    pub attacks: Vec<AttackInfo>,
 }
 
 /// Authentication details.

@@ -110,6 +110,10 @@ pub struct MapperStats {
     pub mapped: BTreeMap<i32, u64>,
     /// Fallback Base Events produced, by reason.
     pub fallback: BTreeMap<FallbackReason, u64>,
+    /// Events of a specific class produced from an input of which part did not
+    /// parse (kept in `unmapped.unparsed`), by the reason that part would have
+    /// had as a fallback (`cef`, `leef`). These events are also in `mapped`.
+    pub recovered: BTreeMap<FallbackReason, u64>,
 }
 
 impl MapperStats {
@@ -138,6 +142,9 @@ impl MapperStats {
         for (k, v) in &other.fallback {
             *self.fallback.entry(*k).or_default() += v;
         }
+        for (k, v) in &other.recovered {
+            *self.recovered.entry(*k).or_default() += v;
+        }
     }
 
     pub(crate) fn count_class(&mut self, class_uid: i32) {
@@ -146,5 +153,9 @@ impl MapperStats {
 
     pub(crate) fn count_fallback(&mut self, reason: FallbackReason) {
         *self.fallback.entry(reason).or_default() += 1;
+    }
+
+    pub(crate) fn count_recovered(&mut self, reason: FallbackReason) {
+        *self.recovered.entry(reason).or_default() += 1;
     }
 }

@@ -35,6 +35,8 @@ mod record;
 mod system;
 mod web_reputation;
 
+pub(crate) use self::anti_malware::malware_class;
+
 use std::marker::PhantomData;
 
 use serde_json::{Map, Value};
@@ -44,11 +46,12 @@ use self::record::{Ds, parse_time, severity};
 use crate::Error;
 use crate::config::SourceConfig;
 use crate::formats::syslog::{SyslogContext, SyslogRecord, TimeSource};
-use crate::formats::{cef, leef};
 use crate::normalized::{Activity, Normalized, Severity};
 use crate::render::{Target, V1_1_0};
 use crate::stats::{FallbackReason, MapperStats};
 use crate::stream::LineMapper;
+use crate::trend_micro::line::{Parsed, keep_unparsed};
+use crate::trend_micro::{Product, identify};
 
 /// The protection module an event comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -156,7 +159,10 @@ impl<T: Target> DeepSecurityMapper<T> {
     }
 
     /// Maps one line (CEF or LEEF, optionally behind a syslog header); a
-    /// blank line yields nothing, anything else exactly one event.
+    /// blank line yields nothing, anything else exactly one event. Lines of
+    /// another vendor or another Trend Micro product (Apex One, Vision One:
+    /// see [`TrendMicroMapper`](crate::TrendMicroMapper)) become fallback
+    /// events with reason `unsupported_product`.
     pub fn map_line(&mut self, line: &str) -> Vec<T::Event> {
         let mut out = Vec::new();
         self.map_line_into(line, &mut out);
@@ -171,45 +177,75 @@ impl<T: Target> DeepSecurityMapper<T> {
             self.stats.blank += 1;
             return;
         }
-        let mut n = self.normalize(line);
+        let (mut n, recovered) = self.normalize(line);
         match n.activity {
             Activity::Fallback(reason) => self.stats.count_fallback(reason),
             ref a => self.stats.count_class(a.class_uid()),
+        }
+        if let Some(reason) = recovered {
+            self.stats.count_recovered(reason);
         }
         out.push(T::render(&mut n, &self.config));
         n.recycle();
     }
 
-    fn normalize(&self, line: &str) -> Box<Normalized> {
-        let (ds, syslog) = if cef::find_marker(line, "CEF:").is_some() {
-            match cef::parse_framed(line, &self.syslog_ctx) {
-                Ok(ev) => (Ds::from_cef(ev.cef), ev.syslog),
-                Err(e) => return self.fallback(line, FallbackReason::Cef, Some(&e), None),
-            }
-        } else if cef::find_marker(line, "LEEF:").is_some() {
-            match leef::parse_framed(line, &self.syslog_ctx) {
-                Ok(ev) => (Ds::from_leef(ev.leef), ev.syslog),
-                Err(e) => return self.fallback(line, FallbackReason::Leef, Some(&e), None),
-            }
-        } else {
-            return self.fallback(line, FallbackReason::NotCefOrLeef, None, None);
+    fn normalize(&self, line: &str) -> (Box<Normalized>, Option<FallbackReason>) {
+        let parsed = match Parsed::parse(line, &self.syslog_ctx) {
+            Ok(p) => p,
+            Err((reason, e)) => return (self.fallback(line, reason, e.as_ref(), None), None),
         };
-        if !ds.vendor.to_ascii_lowercase().contains("trend micro") {
-            return self.fallback(
+        if !matches!(
+            identify(parsed.vendor(), parsed.product()),
+            Some(Product::DeepSecurity(_))
+        ) {
+            let detail = format!(
+                "vendor {:?} product {:?}",
+                parsed.vendor(),
+                parsed.product()
+            );
+            let n = self.fallback(
                 line,
                 FallbackReason::UnsupportedProduct,
                 None,
-                Some(&format!("vendor {:?} product {:?}", ds.vendor, ds.product)),
+                Some(&detail),
             );
+            return (n, None);
         }
+        self.map_parsed(line, parsed)
+    }
+
+    /// Maps a parsed message of the Deep Security family; also returns the
+    /// reason to count when part of the message did not parse.
+    pub(crate) fn map_parsed(
+        &self,
+        line: &str,
+        parsed: Parsed<'_>,
+    ) -> (Box<Normalized>, Option<FallbackReason>) {
+        let (unparsed, reason) = parsed.unparsed();
+        let unparsed = unparsed.to_vec();
+        let (ds, syslog, dev_time) = match parsed {
+            Parsed::Cef(ev) => (Ds::from_cef(ev.cef), ev.syslog, None),
+            Parsed::Leef(ev) => {
+                let t = ev.leef.dev_time_ms(self.config.utc_offset_secs);
+                (Ds::from_leef(ev.leef), ev.syslog, t)
+            }
+        };
         let mut n = self.map_ds(&ds, syslog.as_ref());
+        if let Some(t) = dev_time {
+            n.time_ms = t;
+        }
+        let recovered = keep_unparsed(&unparsed, reason, &mut n);
         if self.config.keep_raw_data {
             n.raw_data = Some(line.to_owned());
         }
-        n
+        (n, recovered)
     }
 
-    fn fallback(
+    pub(crate) fn syslog_context(&self) -> &SyslogContext {
+        &self.syslog_ctx
+    }
+
+    pub(crate) fn fallback(
         &self,
         line: &str,
         reason: FallbackReason,

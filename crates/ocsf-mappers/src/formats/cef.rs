@@ -12,6 +12,9 @@
 //!   without escaping backslashes, e.g. `C:\Windows\System32\notepad.exe`; a
 //!   value containing any backslash that does not start one of those escapes is
 //!   therefore taken verbatim, which keeps such paths intact.
+//! * Only the header can make a message unparseable: extension text before the
+//!   first `key=` (or that has none) is kept in [`CefRecord::unparsed`], so a
+//!   caller keeps what parsed and accounts for the rest.
 //!
 //! [`parse`] reads a bare CEF message; [`parse_framed`] also accepts a syslog
 //! header (RFC 3164 or RFC 5424) in front of it.
@@ -52,6 +55,9 @@ pub struct CefRecord<'a> {
     pub severity: Cow<'a, str>,
     /// The extension pairs in their original order.
     pub extensions: Vec<CefExtension<'a>>,
+    /// Extension text that is not `key=value` (text before the first key), as
+    /// written; empty for a well-formed message.
+    pub unparsed: Vec<&'a str>,
 }
 
 impl CefRecord<'_> {
@@ -244,8 +250,7 @@ fn parse_at(line: &str, start: usize) -> Result<CefRecord<'_>, Error> {
             "CEF version is not a number",
         )
     })?;
-    let ext_start = pos;
-    let extensions = parse_extension(&line[ext_start..]).map_err(|e| e.shifted(ext_start))?;
+    let (extensions, unparsed) = parse_extension(&line[pos..]);
     Ok(CefRecord {
         raw: &line[start..],
         version,
@@ -256,10 +261,11 @@ fn parse_at(line: &str, start: usize) -> Result<CefRecord<'_>, Error> {
         name: unescape_header(fields[5]),
         severity: unescape_header(fields[6]),
         extensions,
+        unparsed,
     })
 }
 
-fn is_key_byte(c: u8) -> bool {
+pub(crate) fn is_key_byte(c: u8) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-')
 }
 
@@ -288,47 +294,50 @@ fn key_start_before(b: &[u8], eq: usize, value_start: usize) -> Option<usize> {
     (k < eq && k > value_start && b[k - 1] == b' ').then_some(k)
 }
 
-/// Parses a CEF extension (`key=value key2=value with spaces ...`). Offsets in
-/// errors are relative to `ext`.
-pub(crate) fn parse_extension(ext: &str) -> Result<Vec<CefExtension<'_>>, Error> {
+/// The first `key=` of `ext`: a run of key bytes at the start or after a
+/// space, then an unescaped `=`. Returns (key start, `=` position).
+fn first_key(b: &[u8]) -> Option<(usize, usize)> {
+    let mut search = 0;
+    while let Some(eq) = find_unescaped_eq(b, search) {
+        let mut k = eq;
+        while k > 0 && is_key_byte(b[k - 1]) {
+            k -= 1;
+        }
+        if k < eq && (k == 0 || b[k - 1] == b' ') {
+            return Some((k, eq));
+        }
+        search = eq + 1;
+    }
+    None
+}
+
+/// Parses a CEF extension (`key=value key2=value with spaces ...`): the pairs,
+/// and the text before the first key if it is not blank.
+pub(crate) fn parse_extension(ext: &str) -> (Vec<CefExtension<'_>>, Vec<&str>) {
     let mut out = Vec::new();
-    split_space_pairs(ext, |key, raw| {
+    let rest = split_space_pairs(ext, |key, raw| {
         out.push(CefExtension {
             key,
             value: unescape_value(raw),
         });
-    })?;
-    Ok(out)
+    });
+    (out, rest.into_iter().collect())
 }
 
 /// Splits space-separated `key=value` pairs whose values may contain spaces,
-/// calling `f(key, raw_value)` for each in order. Offsets in errors are relative
-/// to `ext`.
+/// calling `f(key, raw_value)` for each in order. Returns the text before the
+/// first key (all of `ext` when it has none) unless it is blank.
 pub(crate) fn split_space_pairs<'a>(
     ext: &'a str,
     mut f: impl FnMut(&'a str, &'a str),
-) -> Result<(), Error> {
+) -> Option<&'a str> {
     let b = ext.as_bytes();
-    let mut key_start = b.iter().position(|&c| c != b' ').unwrap_or(b.len());
-    if key_start == b.len() {
-        return Ok(());
-    }
-    let mut eq = find_unescaped_eq(b, key_start).ok_or_else(|| {
-        err(
-            ErrorKind::InvalidField,
-            key_start,
-            "extension text without `key=value`",
-        )
-    })?;
+    let Some((mut key_start, mut eq)) = first_key(b) else {
+        return Some(ext.trim()).filter(|t| !t.is_empty());
+    };
+    let lead = ext[..key_start].trim();
     loop {
         let key = &ext[key_start..eq];
-        if key.is_empty() || !key.bytes().all(is_key_byte) {
-            return Err(err(
-                ErrorKind::InvalidField,
-                key_start,
-                format!("invalid extension key {key:?}"),
-            ));
-        }
         let value_start = eq + 1;
         let mut search = value_start;
         let next = loop {
@@ -349,7 +358,7 @@ pub(crate) fn split_space_pairs<'a>(
                 key_start = ks;
                 eq = e2;
             }
-            None => return Ok(()),
+            None => return Some(lead).filter(|t| !t.is_empty()),
         }
     }
 }
@@ -455,6 +464,39 @@ mod tests {
     }
 
     #[test]
+    fn spec_escapes_in_values_with_spaces() {
+        let r = parse(concat!(
+            r"CEF:0|Security|threatmanager|1.0|100|detected a \| in message|10|",
+            r"src=10.0.0.1 act=blocked a \= dst=1.1.1.1 msg=first line\nsecond\r\nthird ",
+            r"cs1=C:\\Program Files\\x.exe cs1Label=Path with spaces"
+        ))
+        .expect("parses");
+        assert_eq!(r.name, "detected a | in message");
+        assert_eq!(r.get("act"), Some("blocked a ="));
+        assert_eq!(r.get("msg"), Some("first line\nsecond\r\nthird"));
+        assert_eq!(r.get("cs1"), Some(r"C:\Program Files\x.exe"));
+        assert_eq!(
+            r.get_labeled("Path with spaces"),
+            Some(r"C:\Program Files\x.exe")
+        );
+        assert!(r.unparsed.is_empty());
+    }
+
+    #[test]
+    fn text_that_is_not_a_pair_is_kept_aside() {
+        let r = parse("CEF:0|V|P|1|2|N|3|just text").expect("parses");
+        assert!(r.extensions.is_empty());
+        assert_eq!(r.unparsed, vec!["just text"]);
+        let r = parse("CEF:0|V|P|1|2|N|3|bad key=1").expect("parses");
+        assert_eq!(kv(&r), vec![("key", "1")]);
+        assert_eq!(r.unparsed, vec!["bad"]);
+        let r = parse("CEF:0|V|P|1|2|N|3|=1 =2").expect("parses");
+        assert_eq!(r.unparsed, vec!["=1 =2"]);
+        let r = parse("CEF:0|V|P|1|2|N|3|   ").expect("parses");
+        assert!(r.unparsed.is_empty() && r.extensions.is_empty());
+    }
+
+    #[test]
     fn label_helpers() {
         let r =
             parse("CEF:0|V|P|1|2|N|3|cs1Label=Rule cs1=R-7 cn2=42 cn2Label=Count cs3Label=Orphan")
@@ -497,9 +539,6 @@ mod tests {
             ("hello", ErrorKind::InvalidHeader, 0),
             ("CEF:0|V|P|1|2|N", ErrorKind::Truncated, 15),
             ("CEF:x|V|P|1|2|N|3|", ErrorKind::InvalidVersion, 4),
-            ("CEF:0|V|P|1|2|N|3|just text", ErrorKind::InvalidField, 18),
-            ("CEF:0|V|P|1|2|N|3|bad key=1", ErrorKind::InvalidField, 18),
-            ("CEF:0|V|P|1|2|N|3|=1", ErrorKind::InvalidField, 18),
         ];
         for (line, kind, off) in cases {
             let e = parse(line).expect_err(line);
@@ -546,9 +585,8 @@ mod tests {
         let e = parse_framed("no cef here", &ctx).expect_err("no marker");
         assert_eq!(e.kind(), ErrorKind::InvalidHeader);
         // Error offsets are relative to the full line.
-        let e = parse_framed("Jun  9 12:00:00 h CEF:0|V|P|1|2|N|3|bad key=1", &ctx)
-            .expect_err("bad key");
-        assert_eq!(e.offset(), Some(36));
+        let e = parse_framed("Jun  9 12:00:00 h CEF:0|V|P|1|2|N", &ctx).expect_err("cut");
+        assert_eq!(e.offset(), Some(33));
     }
 
     #[test]

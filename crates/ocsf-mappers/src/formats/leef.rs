@@ -9,13 +9,30 @@
 //!   (contains `=`), the delimiter field was omitted and tab is used.
 //!
 //! Header fields may escape `|` as `\|`. Attribute values have no escapes and
-//! borrow from the line. Two real-world deviations are accepted:
+//! borrow from the line. What vendors really send is accepted:
 //!
+//! * the delimiter field of LEEF 2.0 may be missing (the attributes follow the
+//!   event id; tab is used), empty (tab), a character (`^`), hex (`x09`,
+//!   `0x5E`, `X7C`) or the two characters `\t`; LEEF 1.0 lines that carry a
+//!   LEEF 2.0 style delimiter field in hex or as one punctuation character are
+//!   read the same way;
+//! * a value may contain the delimiter: a piece between delimiters that does
+//!   not start with `key=` belongs to the value before it (Deep Security
+//!   writes `cn1Label=Host ID` with a space delimiter, `msg` with tabs);
 //! * a tab delimiter that a syslog relay escaped to `#011` (rsyslog) is split
 //!   on that sequence;
 //! * attribute text that contains no delimiter at all is split on spaces the
 //!   way CEF extensions are (`key=value with spaces key2=...`), which also
 //!   covers a single attribute.
+//!
+//! Only the header can make a message unparseable. Attribute text that is not
+//! `key=value` (text before the first key) is kept in
+//! [`LeefRecord::unparsed`], so a caller can keep what parsed and account for
+//! the rest.
+//!
+//! `devTime` is read by [`LeefRecord::dev_time_ms`] with the `devTimeFormat`
+//! pattern the message names (Java `SimpleDateFormat`, see
+//! [`date_pattern`](crate::formats::date_pattern)).
 //!
 //! [`parse`] reads a bare LEEF message; [`parse_framed`] also accepts a syslog
 //! header in front of it.
@@ -23,7 +40,8 @@
 use std::borrow::Cow;
 
 use crate::error::{Error, ErrorKind, Format};
-use crate::formats::cef::{find_marker, split_space_pairs};
+use crate::formats::cef::{find_marker, is_key_byte, split_space_pairs};
+use crate::formats::date_pattern;
 use crate::formats::syslog::{self, SyslogContext, SyslogRecord};
 use crate::formats::text::{header_field_end, trim_eol, unescape_header};
 
@@ -64,6 +82,9 @@ pub struct LeefRecord<'a> {
     pub delimiter: char,
     /// The attributes in their original order.
     pub attributes: Vec<LeefAttribute<'a>>,
+    /// Attribute text that is not `key=value` (text before the first key), as
+    /// written; empty for a well-formed message.
+    pub unparsed: Vec<&'a str>,
 }
 
 impl LeefRecord<'_> {
@@ -73,6 +94,24 @@ impl LeefRecord<'_> {
             .iter()
             .find(|a| a.key == key)
             .map(|a| a.value)
+    }
+
+    /// `devTime` read with the message's `devTimeFormat` pattern, in epoch
+    /// milliseconds UTC; a value without a zone is at `default_offset_secs`.
+    /// `None` when either attribute is missing or the value does not fit the
+    /// pattern (other `devTime` forms are the caller's to read).
+    ///
+    /// ```
+    /// let r = ocsf_mappers::formats::leef::parse(
+    ///     "LEEF:2.0|V|P|1|E|^|devTime=2024-06-10 08:13:20^devTimeFormat=yyyy-MM-dd HH:mm:ss",
+    /// )?;
+    /// assert_eq!(r.dev_time_ms(7200), Some(1_718_000_000_000));
+    /// # Ok::<(), ocsf_mappers::Error>(())
+    /// ```
+    pub fn dev_time_ms(&self, default_offset_secs: i32) -> Option<i64> {
+        let format = self.get("devTimeFormat")?.trim();
+        let value = self.get("devTime")?.trim();
+        date_pattern::parse(value, format, default_offset_secs)
     }
 }
 
@@ -173,10 +212,10 @@ fn parse_at(line: &str, start: usize) -> Result<LeefRecord<'_>, Error> {
         }
     };
     let mut delimiter = '\t';
-    if version == LeefVersion::V2 {
-        let end = header_field_end(b, pos);
-        let field = &line[pos..end.unwrap_or(line.len())];
-        if !field.contains('=') {
+    let end = header_field_end(b, pos);
+    let field = &line[pos..end.unwrap_or(line.len())];
+    match version {
+        LeefVersion::V2 if !field.contains('=') => {
             if !field.is_empty() {
                 delimiter = parse_delimiter(field).ok_or_else(|| {
                     err(
@@ -188,8 +227,17 @@ fn parse_at(line: &str, start: usize) -> Result<LeefRecord<'_>, Error> {
             }
             pos = end.map_or(line.len(), |e| e + 1);
         }
+        // LEEF 1.0 with a 2.0-style delimiter field: only forms that cannot be
+        // the start of an attribute.
+        LeefVersion::V1 if end.is_some() && is_explicit_delimiter(field) => {
+            if let Some(d) = parse_delimiter(field) {
+                delimiter = d;
+                pos = end.map_or(line.len(), |e| e + 1);
+            }
+        }
+        _ => {}
     }
-    let attributes = parse_attributes(line, pos, delimiter)?;
+    let (attributes, unparsed) = parse_attributes(line, pos, delimiter);
     Ok(LeefRecord {
         raw: &line[start..],
         version,
@@ -199,11 +247,15 @@ fn parse_at(line: &str, start: usize) -> Result<LeefRecord<'_>, Error> {
         event_id: unescape_header(fields[4]),
         delimiter,
         attributes,
+        unparsed,
     })
 }
 
 /// A literal single character, or `xHH`/`0xHH` (1-4 hex digits).
 fn parse_delimiter(field: &str) -> Option<char> {
+    if field == "\\t" {
+        return Some('\t');
+    }
     let mut chars = field.chars();
     if let (Some(c), None) = (chars.next(), chars.next()) {
         return Some(c);
@@ -220,52 +272,83 @@ fn parse_delimiter(field: &str) -> Option<char> {
     char::from_u32(code).filter(|c| *c != '\0')
 }
 
-fn parse_attributes(
-    line: &str,
-    at: usize,
-    delimiter: char,
-) -> Result<Vec<LeefAttribute<'_>>, Error> {
+/// Whether a LEEF 1.0 field after the event id is a delimiter specification
+/// rather than attribute text: hex (`x09`, `0x5E`) or one punctuation
+/// character.
+fn is_explicit_delimiter(field: &str) -> bool {
+    let mut chars = field.chars();
+    match (chars.next(), chars.next()) {
+        (Some(c), None) => c.is_ascii_punctuation() || c == '\t',
+        _ => {
+            !field.contains('=')
+                && (field.starts_with(['x', 'X']) || field.starts_with("0x") || field == "\\t")
+                && parse_delimiter(field).is_some()
+        }
+    }
+}
+
+/// Whether `seg` starts (after spaces) with `key=`.
+fn key_of(seg: &str) -> Option<(&str, usize)> {
+    let lead = seg.len() - seg.trim_start_matches([' ', '\t']).len();
+    let eq = seg.find('=')?;
+    let key = seg.get(lead..eq)?;
+    (!key.is_empty() && key.bytes().all(is_key_byte)).then_some((key, eq))
+}
+
+/// Splits the attribute text at `line[at..]`: attributes, and the text that is
+/// not `key=value`.
+fn parse_attributes(line: &str, at: usize, delimiter: char) -> (Vec<LeefAttribute<'_>>, Vec<&str>) {
     let text = &line[at..];
     let mut out = Vec::new();
+    let mut unparsed = Vec::new();
     let mut dbuf = [0u8; 4];
     let mut sep: &str = delimiter.encode_utf8(&mut dbuf);
     if !text.contains(sep) {
         if delimiter == '\t' && text.contains("#011") {
             sep = "#011";
         } else {
-            split_space_pairs(text, |key, value| out.push(LeefAttribute { key, value }))
-                .map_err(|e| e.in_format(Format::Leef).shifted(at))?;
-            return Ok(out);
+            if let Some(rest) =
+                split_space_pairs(text, |key, value| out.push(LeefAttribute { key, value }))
+            {
+                unparsed.push(rest);
+            }
+            return (out, unparsed);
         }
     }
-    let mut offset = at;
+    // (value start, value end) of the last attribute, as offsets into `text`.
+    let mut last: Option<(usize, usize)> = None;
+    let mut offset = 0;
     for seg in text.split(sep) {
         let seg_at = offset;
         offset += seg.len() + sep.len();
-        if seg.trim().is_empty() {
-            continue;
+        match key_of(seg) {
+            Some((key, eq)) => {
+                if let Some((vs, ve)) = last.take()
+                    && let Some(a) = out.last_mut()
+                {
+                    a.value = &text[vs..ve];
+                }
+                out.push(LeefAttribute {
+                    key,
+                    value: &seg[eq + 1..],
+                });
+                last = Some((seg_at + eq + 1, seg_at + seg.len()));
+            }
+            // Empty pieces (doubled or trailing delimiters) separate nothing.
+            None if seg.trim().is_empty() => {}
+            None => match last.as_mut() {
+                // The delimiter was part of the value.
+                Some((_, ve)) => *ve = seg_at + seg.len(),
+                None => unparsed.push(seg),
+            },
         }
-        let Some(eq) = seg.find('=') else {
-            return Err(err(
-                ErrorKind::InvalidField,
-                seg_at,
-                format!("LEEF attribute {seg:?} has no `=`"),
-            ));
-        };
-        let key = seg[..eq].trim_start();
-        if key.is_empty() || key.contains(char::is_whitespace) {
-            return Err(err(
-                ErrorKind::InvalidField,
-                seg_at,
-                format!("invalid LEEF attribute key {key:?}"),
-            ));
-        }
-        out.push(LeefAttribute {
-            key,
-            value: &seg[eq + 1..],
-        });
     }
-    Ok(out)
+    if let Some((vs, ve)) = last
+        && let Some(a) = out.last_mut()
+    {
+        a.value = &text[vs..ve];
+    }
+    (out, unparsed)
 }
 
 #[cfg(test)]
@@ -341,21 +424,6 @@ mod tests {
             ("LEEF:3.0|V|P|1|E|", ErrorKind::InvalidVersion, 5),
             ("LEEF:2.0|V|P|1|E|xZZ|a=1", ErrorKind::InvalidDelimiter, 17),
             ("LEEF:2.0|V|P|1|E|x0|a=1", ErrorKind::InvalidDelimiter, 17),
-            (
-                "LEEF:1.0|V|P|1|E|a=1\tnoequals",
-                ErrorKind::InvalidField,
-                21,
-            ),
-            (
-                "LEEF:1.0|V|P|1|E|a=1\tbad key=2",
-                ErrorKind::InvalidField,
-                21,
-            ),
-            (
-                "LEEF:1.0|V|P|1|E|no pairs here",
-                ErrorKind::InvalidField,
-                17,
-            ),
         ];
         for (line, kind, off) in cases {
             let e = parse(line).expect_err(line);
@@ -363,6 +431,74 @@ mod tests {
             assert_eq!(e.offset(), Some(*off), "{line:?}: {e}");
             assert_eq!(e.format(), Format::Leef, "{line:?}");
         }
+    }
+
+    #[test]
+    fn values_that_contain_the_delimiter() {
+        // A space delimiter, and labels and messages with spaces in them.
+        let r = parse(concat!(
+            "LEEF:2.0|Trend Micro|Deep Security Agent|20.0|4000030|x20|cat=Anti-Malware ",
+            "name=TROJ_X.A sev=6 cn1=241 cn1Label=Host ID msg=Realtime scan done"
+        ))
+        .expect("parses");
+        assert_eq!(r.delimiter, ' ');
+        assert_eq!(
+            kv(&r),
+            vec![
+                ("cat", "Anti-Malware"),
+                ("name", "TROJ_X.A"),
+                ("sev", "6"),
+                ("cn1", "241"),
+                ("cn1Label", "Host ID"),
+                ("msg", "Realtime scan done"),
+            ]
+        );
+        assert!(r.unparsed.is_empty());
+        // Tabs inside a value, doubled and trailing delimiters.
+        let r = parse("LEEF:1.0|V|P|1|E|a=1\tnot a pair\t\tb=x^y\t\t").expect("parses");
+        assert_eq!(kv(&r), vec![("a", "1\tnot a pair"), ("b", "x^y")]);
+        let r = parse("LEEF:1.0|V|P|1|E|a=1\tbad key=2").expect("parses");
+        assert_eq!(kv(&r), vec![("a", "1\tbad key=2")]);
+    }
+
+    #[test]
+    fn text_that_is_not_an_attribute_is_kept_aside() {
+        let r = parse("LEEF:1.0|V|P|1|E|no pairs here").expect("parses");
+        assert!(r.attributes.is_empty());
+        assert_eq!(r.unparsed, vec!["no pairs here"]);
+        let r = parse("LEEF:2.0|V|P|1|E|^|junk^a=1^b=2").expect("parses");
+        assert_eq!(kv(&r), vec![("a", "1"), ("b", "2")]);
+        assert_eq!(r.unparsed, vec!["junk"]);
+        let r = parse("LEEF:1.0|V|P|1|E|lead text src=1.1.1.1 msg=two words").expect("parses");
+        assert_eq!(kv(&r), vec![("src", "1.1.1.1"), ("msg", "two words")]);
+        assert_eq!(r.unparsed, vec!["lead text"]);
+    }
+
+    #[test]
+    fn leef1_with_a_delimiter_field_and_tab_spelled_out() {
+        let r = parse("LEEF:1.0|V|P|1|E|^|a=1^b=2").expect("parses");
+        assert_eq!((r.delimiter, kv(&r)), ('^', vec![("a", "1"), ("b", "2")]));
+        let r = parse("LEEF:1.0|V|P|1|E|x7C|a=1|b=2").expect("parses");
+        assert_eq!((r.delimiter, kv(&r)), ('|', vec![("a", "1"), ("b", "2")]));
+        let r = parse("LEEF:2.0|V|P|1|E|\\t|a=1\tb=2").expect("parses");
+        assert_eq!((r.delimiter, kv(&r)), ('\t', vec![("a", "1"), ("b", "2")]));
+        // An attribute right after the event id is not a delimiter field.
+        let r = parse("LEEF:1.0|V|P|1|E|a=1|b").expect("parses");
+        assert_eq!(kv(&r), vec![("a", "1|b")]);
+    }
+
+    #[test]
+    fn dev_time_with_its_format() {
+        let r = parse(concat!(
+            "LEEF:2.0|V|P|1|E|^|devTime=Jun 10 2024 08:13:20.500 CEST^",
+            "devTimeFormat=MMM dd yyyy HH:mm:ss.SSS z^src=1.1.1.1"
+        ))
+        .expect("parses");
+        assert_eq!(r.dev_time_ms(0), Some(1_718_000_000_500));
+        let r = parse("LEEF:1.0|V|P|1|E|devTime=1718000000000").expect("parses");
+        assert_eq!(r.dev_time_ms(0), None);
+        let r = parse("LEEF:1.0|V|P|1|E|devTime=10/06/2024\tdevTimeFormat=yyyy").expect("parses");
+        assert_eq!(r.dev_time_ms(0), None);
     }
 
     #[test]

@@ -10,6 +10,7 @@
 
 pub mod auditd;
 pub mod cef;
+pub mod date_pattern;
 pub mod journald;
 pub mod leef;
 pub mod syslog;

@@ -23,11 +23,12 @@ use ocsf_model::v1_1_0::events::{
     ScheduledJobActivityActivityId, SshActivity, SshActivityActivityId,
 };
 use ocsf_model::v1_1_0::objects::{
-    Actor, Analytic, AnalyticTypeId, Cve, Device, Evidences, Feature, File, FileTypeId,
+    Actor, Analytic, AnalyticTypeId, Attack, Cve, Device, Evidences, Feature, File, FileTypeId,
     FindingInfo, Fingerprint, FingerprintAlgorithmId, FirewallRule, Group, Job, Malware,
     MalwareClassificationIds, ManagedEntity, Metadata, Module, ModuleLoadTypeId,
     NetworkConnectionInfo, NetworkConnectionInfoDirectionId, NetworkEndpoint, NetworkTraffic,
-    Observable, ObservableTypeId, Process, Product, Service, Session, Url, User, Vulnerability,
+    Observable, ObservableTypeId, Process, Product, Service, Session, SubTechnique, Tactic,
+    Technique, Url, User, Vulnerability,
 };
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -1194,6 +1195,9 @@ fn detection_finding(
         an.name = rule.name;
         info.analytic = Some(Box::new(an));
     }
+    if !f.attacks.is_empty() {
+        info.attacks = Some(f.attacks.into_iter().flat_map(attacks).collect());
+    }
     let mut e = DetectionFinding::new(id, info, meta, sev, time);
     common!(e, n);
     c.security_control |= !f.malware.is_empty();
@@ -1262,6 +1266,39 @@ fn detection_finding(
     }
     finish!(e, n, c);
     Mapped::DetectionFinding(Box::new(e))
+}
+
+/// One OCSF `attack` per tactic of a technique (OCSF 1.1.0 deprecates the
+/// `tactics` list in favour of one `tactic` per attack), or one without a
+/// tactic when the source names none.
+fn attacks(a: n::AttackInfo) -> Vec<Attack> {
+    let mut base = Attack::new();
+    if a.technique_uid.is_some() || a.technique_name.is_some() {
+        let mut t = Technique::new();
+        t.uid = a.technique_uid;
+        t.name = a.technique_name;
+        base.technique = Some(Box::new(t));
+    }
+    if let Some(uid) = a.sub_technique_uid {
+        let mut st = SubTechnique::new();
+        st.uid = Some(uid);
+        base.sub_technique = Some(Box::new(st));
+    }
+    base.version = a.version;
+    if a.tactics.is_empty() {
+        return vec![base];
+    }
+    a.tactics
+        .into_iter()
+        .map(|t| {
+            let mut tactic = Tactic::new();
+            tactic.uid = t.uid;
+            tactic.name = t.name;
+            let mut out = base.clone();
+            out.tactic = Some(Box::new(tactic));
+            out
+        })
+        .collect()
 }
 
 fn network_ids(a: n::NetworkActivity) -> (i32, Option<Caption>) {
