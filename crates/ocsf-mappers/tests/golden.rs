@@ -7,7 +7,7 @@ mod common;
 use std::path::Path;
 
 use common::check;
-use ocsf_mappers::{DeepSecurityMapper, LinuxMapper, SourceConfig};
+use ocsf_mappers::{DeepSecurityMapper, LinuxMapper, SourceConfig, TrendMicroMapper};
 use serde_json::Value;
 
 /// 2024-06-10T00:00:00Z.
@@ -75,6 +75,21 @@ fn deep_security_golden() {
         .map(|e| check(&e))
         .collect();
     compare("deep_security", &got, &expected);
+}
+
+#[test]
+fn trend_micro_golden() {
+    let (input, expected) = golden("trend_micro");
+    let config = SourceConfig::trend_micro()
+        .with_reference_ms(REF_MS)
+        .with_tenant_uid("123456789012");
+    let mut m = TrendMicroMapper::new(config);
+    let got: Vec<Value> = input
+        .lines()
+        .flat_map(|l| m.map_line(l))
+        .map(|e| check(&e))
+        .collect();
+    compare("trend_micro", &got, &expected);
 }
 
 /// The validator assertion in `check` is live: a golden event with a caption

@@ -10,7 +10,7 @@ use std::path::Path;
 
 use common::check;
 use ocsf_mappers::formats::journald::{ExportReader, JsonReader};
-use ocsf_mappers::{DeepSecurityMapper, LinuxMapper, SourceConfig, stream};
+use ocsf_mappers::{DeepSecurityMapper, LinuxMapper, SourceConfig, TrendMicroMapper, stream};
 
 const SEEDS: &[&str] = &[
     "Jun  9 10:00:00 bastion sshd[4242]: Accepted publickey for alice from 192.0.2.10 port 50022 ssh2: ED25519 SHA256:k3y",
@@ -35,6 +35,15 @@ const SEEDS: &[&str] = &[
     "CEF:0|Trend Micro|Deep Security Agent|20.0.1|21|Deny|6|act=Deny src=203.0.113.51 dst=10.0.0.20 spt=1 dpt=445 proto=TCP in=60 cs2=0x00 SYN cs2Label=TCP Flags",
     "LEEF:2.0|Trend Micro|Deep Security Agent|20.0.1|1008610|^|cat=Intrusion Prevention^name=X (CVE-2017-0144)^sev=9^src=203.0.113.50^dst=10.0.0.20^srcPort=5^dstPort=445",
     "CEF:0|Trend Micro|Deep Security Manager|20.0.1|602|User Sign-In Failed|6|src=198.51.100.9 suser=admin",
+    "LEEF:2.0|Trend Micro|Deep Security Agent|20.0|4000030|x20|cat=Anti-Malware name=HEU_X sev=6 cn1=241 cn1Label=Host ID devTime=10/06/2024 08:13:20 +0200 devTimeFormat=dd/MM/yyyy HH:mm:ss Z",
+    "LEEF:1.0|Trend Micro|Deep Security Agent|20.0|21|0x09|cat=Firewall\tname=Deny\tsrc=1.2.3.4\tact=Deny",
+    "CEF:0|Trend Micro|Apex Central|2019|AV:File quarantined|TROJ_X|3|rt=Jun 10 2024 06:13:20 GMT+00:00 dhost=ws-17 dst=10.1.2.3 duser=kim filePath=C:\\Users\\ fname=a.exe act=File quarantined",
+    "CEF:0|Trend Micro|Apex Central|2019|WB:7|Web Reputation|3|rt=Jun 10 2024 06:13:20 GMT+00:00 act=2 src=10.1.2.5 request=http://bad.example.net:8080/x?y=1",
+    "CEF:0|Trend Micro|Apex Central|2019|700107|Device Access Control|3|shost=ws-10 sproc=C:\\x.exe fname=E:\\a.inf cn2Label=Device_Type cn2=0 cn3Label=Permission cn3=4",
+    "CEF:0|Trend Micro|Apex Central|2019|700211|Managed Product Logon/Logoff Events|3|shost=A msg=has logged on. UserName:CORP\\admin,IP address:10.204.1.27, EventType:Log in/out",
+    "CEF:0|Trend Micro|Apex Central|2019|EAC:1|Endpoint Application Control|3|suser=QA fname=P.exe cs3Label=Command cs3=P.exe -x act=Blocked",
+    "{\"id\":\"WB-1\",\"model\":\"M\",\"severity\":\"high\",\"createdDateTime\":\"2024-06-10T06:13:20Z\",\"impactScope\":{\"entities\":[{\"entityType\":\"host\",\"entityValue\":{\"name\":\"ws\",\"ips\":[\"10.0.0.1\"]}}]},\"matchedRules\":[{\"id\":\"r\",\"name\":\"R\",\"matchedFilters\":[{\"mitreTechniqueIds\":[\"V9.T1003.002\"]}]}],\"indicators\":[{\"type\":\"file_sha256\",\"value\":\"ab\"}]}",
+    "{\"uuid\":\"u\",\"detectedDateTime\":\"2024-06-10T06:13:20Z\",\"endpoint\":{\"endpointName\":\"ws\",\"ips\":[\"10.0.0.2\"]},\"filters\":[{\"id\":\"F1\",\"name\":\"N\",\"mitreTacticIds\":[\"TA0002\"],\"mitreTechniqueIds\":[\"T1059.001\"],\"riskLevel\":\"high\"}],\"detail\":{\"processPid\":12,\"processName\":\"p.exe\",\"objectFilePath\":\"C:\\\\x\",\"src\":\"10.0.0.3\",\"dpt\":\"443\",\"dst\":\"10.0.0.4\"}}",
 ];
 
 const SPECIAL: &[&str] = &[
@@ -114,8 +123,18 @@ fn config() -> SourceConfig {
 fn run(lines: &[String]) -> usize {
     let mut linux = LinuxMapper::new(config());
     let mut ds = DeepSecurityMapper::new(config());
+    let mut trend = TrendMicroMapper::new(config());
     let mut n = 0;
     for l in lines {
+        let events = trend.map_line(l);
+        // JSON API pages may hold several (or no) items; every other
+        // non-blank line is exactly one event.
+        if !l.trim_start().starts_with('{') {
+            assert_eq!(events.len(), usize::from(!l.trim().is_empty()), "{l:?}");
+        }
+        for e in events {
+            check(&e);
+        }
         for e in linux.map_line(l) {
             check(&e);
             n += 1;
@@ -131,6 +150,8 @@ fn run(lines: &[String]) -> usize {
         n += 1;
     }
     assert_eq!(linux.stats().events(), n as u64);
+    let t = trend.stats();
+    assert_eq!(t.accepted, lines.len() as u64);
     n
 }
 
@@ -229,6 +250,10 @@ fn arbitrary_bytes_through_every_reader() {
         }
         let ds = DeepSecurityMapper::new(config());
         for e in stream::events(ds, &bytes[..]).flatten() {
+            check(&e);
+        }
+        let trend = TrendMicroMapper::new(config());
+        for e in stream::events(trend, &bytes[..]).flatten() {
             check(&e);
         }
         for e in LinuxMapper::new(config())

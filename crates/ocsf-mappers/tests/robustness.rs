@@ -4,7 +4,7 @@
 
 use ocsf_mappers::formats::journald::{ExportReader, JsonReader};
 use ocsf_mappers::formats::syslog::{Multiline, SyslogContext};
-use ocsf_mappers::formats::{auditd, cef, leef, syslog};
+use ocsf_mappers::formats::{auditd, cef, date_pattern, leef, syslog};
 
 const SEEDS: &[&str] = &[
     "<34>Oct 11 22:14:15 mymachine su(pam_unix)[77]: 'su root' failed#011for lonvick on /dev/pts/8",
@@ -14,6 +14,8 @@ const SEEDS: &[&str] = &[
     "<134>Jun  9 12:00:00 dsm01 CEF:0|Trend\\|Micro|Deep \u{e9} Security|1|2|N\\\\|6|a=b\\=c d=e f g=C:\\Windows\\notepad.exe cs1=x cs1Label=Y",
     "<13>1 2024-06-09T12:00:00Z gw qradar - - - LEEF:2.0|V|P|1|E|x5E|a=1^b=\u{e9}^c=3",
     "LEEF:1.0|V|P|1|E|src=1.1.1.1\tdst=2.2.2.2#011usr=b\u{f6}b",
+    "LEEF:2.0|V|P|1|E|x20|a=1 b=two words cn1Label=Host ID devTime=Jun 10 2024 06:13:20.5 GMT+01:00 devTimeFormat=MMM dd yyyy HH:mm:ss.S z",
+    "CEF:0|V|P|1|2|N|3|lead text msg=line\\nnext a\\=b c=\\\\x",
     "node=n1 type=USER_AUTH msg=audit(1700000000.123:42): pid=1 msg='op=PAM:auth acct=\"r\u{f6}\" exe=\"/x\" res=ok' proctitle=2F62696E00 a0=4142\u{1d}UID=\"root\" AUID=\"\u{e9}\"",
     "type=AVC msg=audit(1.5:3): avc:  denied  { read } for  pid=5 comm=\"x y\" name=2F",
 ];
@@ -98,6 +100,16 @@ fn feed_all(line: &str, ctx: &SyslogContext) -> usize {
     ok += usize::from(cef::parse_framed(line, ctx).is_ok());
     ok += usize::from(leef::parse(line).is_ok());
     ok += usize::from(leef::parse_framed(line, ctx).is_ok());
+    if let Ok(r) = leef::parse(line) {
+        ok += usize::from(r.dev_time_ms(0).is_some());
+    }
+    for pattern in [
+        line,
+        "MMM dd yyyy HH:mm:ss.SSS z",
+        "EEE, d MMMM yy h:mm a XXX",
+    ] {
+        ok += usize::from(date_pattern::parse(line, pattern, 0).is_some());
+    }
     ok += usize::from(auditd::parse(line).is_ok());
     ok += ExportReader::new(line.as_bytes())
         .take(100)

@@ -1336,7 +1336,9 @@ fn network_activity(
     e.firewall_rule = n.firewall_rule.take().map(firewall_rule).map(Box::new);
     if let Some(url) = n.url.take() {
         c.observe("url", "url_string", ObservableTypeId::UrlString, &url);
-        e.url = Some(Box::new(url_object(url)));
+        let mut u = url_object(url);
+        u.hostname = c.checked(u.hostname.take(), is_ocsf_hostname, "url", "hostname");
+        e.url = Some(Box::new(u));
     }
     e.app_name = n.app.take().map(|a| a.name);
     e.actor = c.optional_actor(n);
