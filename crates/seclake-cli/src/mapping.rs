@@ -8,7 +8,7 @@ use ocsf_mappers::formats::journald::ExportReader;
 use ocsf_mappers::linux::JournalEvents;
 use ocsf_mappers::render::v1_1_0::Mapped;
 use ocsf_mappers::stream::{self, Events};
-use ocsf_mappers::{DeepSecurityMapper, LinuxMapper, MapperStats, SourceConfig, V1_1_0};
+use ocsf_mappers::{LinuxMapper, MapperStats, SourceConfig, TrendMicroMapper, V1_1_0};
 
 use crate::common::{open_input, parse_offset_secs, parse_time_ms};
 use crate::error::{Error, Result};
@@ -105,8 +105,9 @@ pub enum EventStream {
     Linux(Events<LinuxMapper, Box<dyn BufRead + Send>>),
     /// journald export.
     Journal(JournalEvents<V1_1_0, ExportReader<Box<dyn BufRead + Send>>>),
-    /// Deep Security CEF / LEEF.
-    DeepSecurity(Events<DeepSecurityMapper, Box<dyn BufRead + Send>>),
+    /// Trend Micro CEF / LEEF (Deep Security family, Apex One; other products
+    /// fall back).
+    DeepSecurity(Events<TrendMicroMapper, Box<dyn BufRead + Send>>),
 }
 
 impl EventStream {
@@ -222,7 +223,7 @@ impl MapArgs {
                 EventStream::Journal(LinuxMapper::new(config).journal_export(input))
             }
             Family::DeepSecurity => {
-                EventStream::DeepSecurity(stream::events(DeepSecurityMapper::new(config), input))
+                EventStream::DeepSecurity(stream::events(TrendMicroMapper::new(config), input))
             }
         })
     }
