@@ -32,7 +32,7 @@
 //!
 //! `devTime` is read by [`LeefRecord::dev_time_ms`] with the `devTimeFormat`
 //! pattern the message names (Java `SimpleDateFormat`, see
-//! [`date_pattern`](crate::formats::date_pattern)).
+//! [`formats::date_pattern`](crate::formats::date_pattern)).
 //!
 //! [`parse`] reads a bare LEEF message; [`parse_framed`] also accepts a syslog
 //! header in front of it.

@@ -7,7 +7,7 @@
 //!
 //! | product | mapping |
 //! |---|---|
-//! | Deep Security, Cloud One Workload Security, Vision One Server & Workload Protection | [`DeepSecurityMapper`](crate::DeepSecurityMapper)'s protection modules |
+//! | Deep Security, Cloud One Workload Security, Vision One Server & Workload Protection | [`crate::DeepSecurityMapper`]'s protection modules |
 //! | Apex One / Apex Central | [`apex_one`] |
 //! | Vision One Workbench alerts and OAT detections (JSON) | [`vision_one`] |
 //!
