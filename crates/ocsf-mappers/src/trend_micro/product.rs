@@ -31,12 +31,22 @@ pub enum Edition {
 /// Whether `vendor` names Trend Micro (`Trend Micro`, `TrendMicro`, and the
 /// `TrendAI` brand of newer releases).
 pub fn is_trend_vendor(vendor: &str) -> bool {
-    let v: String = vendor
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .map(|c| c.to_ascii_lowercase())
-        .collect();
-    v.starts_with("trendmicro") || v.starts_with("trendai")
+    let starts = |word: &str| {
+        let mut letters = vendor
+            .bytes()
+            .filter(u8::is_ascii_alphanumeric)
+            .map(|b| b.to_ascii_lowercase());
+        word.bytes().all(|w| letters.next() == Some(w))
+    };
+    starts("trendmicro") || starts("trendai")
+}
+
+/// Whether `haystack` contains `needle` (ASCII lowercase) in any case.
+fn contains_ci(haystack: &str, needle: &str) -> bool {
+    haystack
+        .as_bytes()
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
 }
 
 /// The product line of a header's vendor and product; `None` for another
@@ -57,8 +67,7 @@ pub fn identify(vendor: &str, product: &str) -> Option<Product> {
     if !is_trend_vendor(vendor) {
         return None;
     }
-    let p = product.trim().to_ascii_lowercase();
-    let has = |w: &str| p.contains(w);
+    let has = |w: &str| contains_ci(product, w);
     if has("deep security") || has("vulnerability protection") {
         return Some(Product::DeepSecurity(Edition::DeepSecurity));
     }

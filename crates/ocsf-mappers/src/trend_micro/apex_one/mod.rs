@@ -302,8 +302,8 @@ fn device(f: &Fields<'_, '_>, t: EventType, syslog: Option<&SyslogRecord<'_>>) -
     d
 }
 
-/// Maps one Apex One message; `None` when its log type is not one the mapper
-/// covers (the caller makes the fallback).
+/// Maps one Apex One message; an error (fallback reason and detail) when its
+/// log type is not one the mapper covers (the caller makes the fallback).
 pub(crate) fn map(
     rec: &CefRecord<'_>,
     syslog: Option<&SyslogRecord<'_>>,

@@ -1,7 +1,7 @@
 //! Workbench alerts: a Detection Finding with the model, matched rules and
 //! filters, ATT&CK techniques, impacted hosts and accounts, and indicators.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::{Members, severity, strings, time_of};
 use crate::config::SourceConfig;
@@ -13,16 +13,14 @@ use crate::trend_micro::attack::attacks;
 use crate::util::{fnv_id, ip, is_hostname};
 
 /// The first impacted host and account of `impactScope.entities`.
-fn impact_scope(scope: &mut Members, n: &mut Normalized) {
-    for e in scope.array("entities") {
-        let kind = e["entityType"].as_str().unwrap_or_default();
+fn impact_scope(scope: &Members, n: &mut Normalized) {
+    let entities = scope.0.get("entities").and_then(Value::as_array);
+    for e in entities.into_iter().flatten() {
         let value = &e["entityValue"];
-        match kind {
+        match e["entityType"].as_str().unwrap_or_default() {
             "host" if n.device.hostname.is_none() && n.device.ip.is_none() => {
                 let name = value["name"].as_str().or_else(|| value.as_str());
-                if let Some(name) = name.filter(|h| is_hostname(h)) {
-                    n.device.hostname = Some(name.to_owned());
-                }
+                n.device.hostname = name.filter(|h| is_hostname(h)).map(str::to_owned);
                 n.device.ip = strings(&value["ips"]).find_map(ip);
                 n.device.uid = value["guid"].as_str().map(str::to_owned);
             }
@@ -38,10 +36,6 @@ fn impact_scope(scope: &mut Members, n: &mut Normalized) {
                 }
             }
             _ => {}
-        }
-        scope.0.entry("entities").or_insert_with(|| json!([]));
-        if let Some(Value::Array(a)) = scope.0.get_mut("entities") {
-            a.push(e);
         }
     }
 }
@@ -137,8 +131,8 @@ pub(super) fn alert(m: &mut Members, config: &SourceConfig) -> Box<Normalized> {
     n.source.uid = id;
     n.source.event_code = m.string("modelId");
     n.message = model;
-    if let Some(mut scope) = m.object("impactScope") {
-        impact_scope(&mut scope, &mut n);
+    if let Some(scope) = m.object("impactScope") {
+        impact_scope(&scope, &mut n);
         n.put_value("impact_scope", Value::Object(scope.0));
     }
     let ind = m.array("indicators");
