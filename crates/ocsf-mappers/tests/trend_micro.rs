@@ -59,23 +59,23 @@ fn leef2_without_delimiter_field_and_labels_with_spaces() {
     // The shape of Deep Security's documented LEEF 2.0 example: no delimiter
     // field, tab-separated, a label and a message containing spaces.
     let line = concat!(
-        "LEEF:2.0|Trend Micro|Deep Security Agent|20.0.0|4000030|cat=Anti-Malware\t",
-        "name=HEU_FAKE_CRYPT\tdesc=HEU_FAKE_CRYPT\tsev=6\tcn1=241\tcn1Label=Host ID\tdvc=10.0.0.1\t",
-        "TrendMicroDsTags=FS\tTrendMicroDsTenant=Primary\tTrendMicroDsTenantId=0\t",
+        "LEEF:2.0|Trend Micro|Deep Security Agent|20.0.0|4000123|cat=Anti-Malware\t",
+        "name=HEU_TEST_PACKER\tdesc=HEU_TEST_PACKER\tsev=6\tcn1=88\tcn1Label=Host ID\tdvc=10.9.8.7\t",
+        "TrendMicroDsTags=prod\tTrendMicroDsTenant=Acme\tTrendMicroDsTenantId=7\t",
         r"filePath=C:\Windows\System32\evil.exe",
-        "\tact=Terminate\tmsg=Realtime\tTrendMicroDsMalwareTarget=N/A",
+        "\tact=Terminate\tmsg=Scheduled\tTrendMicroDsMalwareTarget=N/A",
     );
     expect(
         line,
         2004,
         1,
         &[
-            ("finding_info.title", json!("HEU_FAKE_CRYPT")),
-            ("device.uid", json!("241")),
-            ("device.ip", json!("10.0.0.1")),
+            ("finding_info.title", json!("HEU_TEST_PACKER")),
+            ("device.uid", json!("88")),
+            ("device.ip", json!("10.9.8.7")),
             ("disposition_id", json!(2)),
             ("evidences.0.file.name", json!("evil.exe")),
-            ("unmapped.TrendMicroDsTenant", json!("Primary")),
+            ("unmapped.TrendMicroDsTenant", json!("Acme")),
             ("metadata.product.feature.name", json!("Anti-Malware")),
         ],
     );
@@ -206,8 +206,8 @@ const APEX_AV: &str = concat!(
     "<134>Jun 10 06:13:25 apexcentral CEF:0|Trend Micro|Apex Central|2019|AV:File quarantined|TROJ_FAKEAV.SMX|3|",
     "deviceExternalId=41 rt=Jun 10 2024 06:13:20 GMT+00:00 cnt=2 dhost=ws-17 dst=10.1.2.3 duser=CORP\\kim ",
     "act=File quarantined cn1Label=VLF_PatternNumber cn1=1912300 cs1Label=VLF_FunctionCode cs1=Real-time Scan ",
-    r"filePath=C:\Users\kim\Downloads\ fname=setup.exe fileHash=D6712CAE5EC821F910E14945153AE7871AA536CA ",
-    "deviceFacility=Apex One devicePayloadId=1C00290C0360-9CDE11EB-D4B8-F51F-C697",
+    r"filePath=C:\Users\kim\Downloads\ fname=setup.exe fileHash=3F786850E387550FDAB836ED7E6DC881DE23001B ",
+    "deviceFacility=Apex One devicePayloadId=5E1A0B2C3D4F-1A2B3C4D-0001-0002-0003",
 );
 
 #[test]
@@ -290,7 +290,7 @@ fn apex_virus_malware() {
             ("finding_info.title", json!("TROJ_FAKEAV.SMX")),
             (
                 "finding_info.uid",
-                json!("1C00290C0360-9CDE11EB-D4B8-F51F-C697"),
+                json!("5E1A0B2C3D4F-1A2B3C4D-0001-0002-0003"),
             ),
             ("finding_info.types.0", json!("Virus/Malware")),
             ("finding_info.desc", json!("Real-time Scan")),
@@ -327,6 +327,7 @@ fn apex_spyware_and_machine_learning() {
         2004,
         1,
         &[
+            ("time", json!(REF_MS)),
             ("finding_info.title", json!("ADW_FAKETOOLBAR")),
             ("malware.0.classification_ids.0", json!(17)),
             ("disposition_id", json!(13)),
@@ -343,6 +344,7 @@ fn apex_spyware_and_machine_learning() {
         2004,
         1,
         &[
+            ("time", json!(REF_MS)),
             ("finding_info.types.0", json!("Predictive Machine Learning")),
             ("severity_id", json!(3)),
             ("disposition_id", json!(3)),
@@ -363,6 +365,7 @@ fn apex_web_reputation_and_cnc_callback() {
         4001,
         5,
         &[
+            ("time", json!(REF_MS)),
             ("disposition_id", json!(2)),
             ("action_id", json!(2)),
             ("url.hostname", json!("bad.example.net")),
@@ -382,6 +385,7 @@ fn apex_web_reputation_and_cnc_callback() {
         2004,
         1,
         &[
+            ("time", json!(REF_MS)),
             (
                 "finding_info.title",
                 json!("CnC Callback: http://cc.example.org"),
@@ -410,6 +414,7 @@ fn apex_behavior_monitoring_and_attack_discovery() {
         2004,
         1,
         &[
+            ("time", json!(REF_MS)),
             ("finding_info.analytic.uid", json!("1000")),
             ("evidences.0.process.name", json!("rundll32.exe")),
             ("disposition_id", json!(2)),
@@ -424,21 +429,22 @@ fn apex_behavior_monitoring_and_attack_discovery() {
     expect(
         concat!(
             "CEF:0|Trend Micro|Apex Central|2019|700220|Attack Discovery Detections|3|rt=Jun 10 2024 06:13:20 GMT+00:00 ",
-            "dhost=ws-8 dst=10.1.2.8 duser=pat customerExternalID=8c1e2d8f-0000-47ea-aef8-5aeab99ea697 ",
-            "cn1Label=SLF_RiskLevel cn1=2 cs1Label=SLF_RuleID cs1=powershell invoke expression cat=point of entry",
+            "dhost=ws-8 dst=10.1.2.8 duser=pat customerExternalID=3b9d2c71-5a4e-4f0b-9e21-7c4d8a6f1e30 ",
+            "cn1Label=SLF_RiskLevel cn1=2 cs1Label=SLF_RuleID cs1=encoded script from office app cat=execution",
         ),
         2004,
         1,
         &[
+            ("time", json!(REF_MS)),
             (
                 "finding_info.uid",
-                json!("8c1e2d8f-0000-47ea-aef8-5aeab99ea697"),
+                json!("3b9d2c71-5a4e-4f0b-9e21-7c4d8a6f1e30"),
             ),
             (
                 "finding_info.analytic.uid",
-                json!("powershell invoke expression"),
+                json!("encoded script from office app"),
             ),
-            ("finding_info.types.1", json!("point of entry")),
+            ("finding_info.types.1", json!("execution")),
             ("evidences.0.actor.user.name", json!("pat")),
             ("device.ip", json!("10.1.2.8")),
         ],
@@ -450,21 +456,22 @@ fn apex_dlp_device_access_and_application_control() {
     expect(
         concat!(
             "CEF:0|Trend Micro|Apex Central|2019|700106|Data Loss Prevention|3|rt=Jun 10 2024 06:13:20 GMT+00:00 ",
-            "cs1Label=Policy GUID cs1=FAF492CF-164C-4672-9A79-F1AB9CB288A3 src=10.1.2.9 smac=74-27-00-0C-65-E7 shost=ws-9 ",
+            "cs1Label=Policy GUID cs1=0D1E2F30-4152-4637-8899-AABBCCDDEEFF src=10.1.2.9 smac=02-42-AC-11-00-07 shost=ws-9 ",
             "cs4Label=Incident_Source_(AD_Account) cs4=jo suser=jo@example.com duser=x@example.org msg=Quarterly numbers ",
             r"filePath=D:\mail\ fname=numbers.eml fsize=2048 cs5Label=Rule cs5=Card numbers cn3Label=Channel cn3=3",
         ),
         2004,
         1,
         &[
+            ("time", json!(REF_MS)),
             ("finding_info.analytic.name", json!("Card numbers")),
             (
                 "finding_info.analytic.uid",
-                json!("FAF492CF-164C-4672-9A79-F1AB9CB288A3"),
+                json!("0D1E2F30-4152-4637-8899-AABBCCDDEEFF"),
             ),
             ("evidences.0.file.path", json!(r"D:\mail\numbers.eml")),
             ("evidences.0.file.size", json!(2048)),
-            ("evidences.0.src_endpoint.mac", json!("74:27:00:0C:65:E7")),
+            ("evidences.0.src_endpoint.mac", json!("02:42:AC:11:00:07")),
             ("evidences.0.actor.user.name", json!("jo")),
             ("unmapped.email_sender", json!("jo@example.com")),
             ("unmapped.channel", json!("3")),
@@ -479,6 +486,7 @@ fn apex_dlp_device_access_and_application_control() {
         1001,
         14,
         &[
+            ("time", json!(REF_MS)),
             ("file.path", json!(r"E:\autorun.inf")),
             ("actor.process.name", json!("explorer.exe")),
             ("actor.user.name", json!(r"corp\sam")),
@@ -494,18 +502,19 @@ fn apex_dlp_device_access_and_application_control() {
     expect(
         concat!(
             "CEF:0|Trend Micro|Apex Central|2019|EAC:1|Endpoint Application Control Violation Information|3|",
-            "rt=Jun 10 2024 06:13:20 GMT+00:00 shost=ws-11 suser=TMCM\\\\QA fileHash=c0869b72C5606D22D92A6AC986686BB87485A25b ",
-            r"fname=P2P_TEST.exe cs3Label=Command cs3=C:\\P2P_TEST.exe -x cs4Label=Rule cs4=No P2P cs5Label=Policy cs5=Lockdown act=Blocked",
+            "rt=Jun 10 2024 06:13:20 GMT+00:00 shost=ws-11 suser=LAB\\\\ops fileHash=9a0364b9e99bb480dd25e1f0284c8555a1a2b3c4 ",
+            r"fname=shareit.exe cs3Label=Command cs3=C:\\shareit.exe -x cs4Label=Rule cs4=No file sharing cs5Label=Policy cs5=Lockdown act=Blocked",
         ),
         1007,
         1,
         &[
-            ("process.name", json!("P2P_TEST.exe")),
-            ("process.cmd_line", json!(r"C:\P2P_TEST.exe -x")),
-            ("actor.user.name", json!(r"TMCM\QA")),
+            ("time", json!(REF_MS)),
+            ("process.name", json!("shareit.exe")),
+            ("process.cmd_line", json!(r"C:\shareit.exe -x")),
+            ("actor.user.name", json!(r"LAB\ops")),
             ("status_id", json!(2)),
             ("disposition_id", json!(2)),
-            ("unmapped.rule.name", json!("No P2P")),
+            ("unmapped.rule.name", json!("No file sharing")),
         ],
     );
 }
@@ -521,6 +530,7 @@ fn apex_sandbox_and_logon() {
         2004,
         1,
         &[
+            ("time", json!(REF_MS)),
             ("severity_id", json!(4)),
             ("finding_info.title", json!("VAN_RANSOMWARE.umxx")),
             ("finding_info.types.0", json!("Virtual Analyzer")),
@@ -535,11 +545,12 @@ fn apex_sandbox_and_logon() {
         concat!(
             "CEF:0|Trend Micro|Apex Central|2019|700211|Managed Product Logon/Logoff Events|3|deviceExternalId=11 ",
             "shost=APEX01 deviceFacility=Apex One cs1Label=Product_Version cs1=14 cn1Label=Command_Status cn1=110 ",
-            r"msg=A user with the Administrator role has logged on. Detail Information :UserName:CORP\\admin,IP address:10.204.1.27, EventType:Log in/out",
+            r"msg=Operator logged on to the console; UserName:CORP\\admin, IP address:10.204.1.27, source:web",
         ),
         3002,
         1,
         &[
+            ("time", json!(REF_MS)),
             ("user.name", json!(r"CORP\admin")),
             ("src_endpoint.ip", json!("10.204.1.27")),
             ("status_id", json!(1)),
@@ -563,7 +574,7 @@ fn workbench_alert() -> Value {
         "workbenchLink": "https://portal.xdr.example/index.html#/workbench?workbenchId=WB-9002-20240610-00001",
         "alertProvider": "SAE",
         "modelId": "f3ee90b4-0000-4b2c-9a8a-0a0a0a0a0a0a",
-        "model": "Possible Credential Dumping via Registry",
+        "model": "Registry Hive Saved by Command Line Tool",
         "modelType": "preset",
         "score": 64,
         "severity": "high",
@@ -607,8 +618,8 @@ fn oat_detection() -> Value {
         "entityName": "ws-21 (10.1.2.21)",
         "endpoint": {"endpointName": "ws-21", "agentGuid": "c0ffee00-0000-4000-8000-000000000021", "ips": ["10.1.2.21"]},
         "filters": [{
-            "id": "F2058",
-            "name": "Bypass UAC Using Fodhelper",
+            "id": "F9012",
+            "name": "UAC bypass through auto-elevated binary",
             "description": "A registry key used by fodhelper was modified",
             "mitreTacticIds": ["TA0004", "TA0005"],
             "mitreTechniqueIds": ["T1548.002"],
@@ -617,7 +628,7 @@ fn oat_detection() -> Value {
             "type": "preset"
         }, {
             "id": "F1234",
-            "name": "Suspicious PowerShell",
+            "name": "Scripted shell launched hidden",
             "mitreTacticIds": ["TA0002"],
             "mitreTechniqueIds": ["T1059.001"],
             "riskLevel": "high",
@@ -652,7 +663,7 @@ fn vision_one_workbench_alert() {
             ("finding_info.uid", json!("WB-9002-20240610-00001")),
             (
                 "finding_info.title",
-                json!("Possible Credential Dumping via Registry"),
+                json!("Registry Hive Saved by Command Line Tool"),
             ),
             ("finding_info.types.1", json!("SAE")),
             (
@@ -708,9 +719,9 @@ fn vision_one_observed_attack_techniques() {
             ),
             (
                 "finding_info.title",
-                json!("Bypass UAC Using Fodhelper; Suspicious PowerShell"),
+                json!("UAC bypass through auto-elevated binary; Scripted shell launched hidden"),
             ),
-            ("finding_info.analytic.uid", json!("F2058")),
+            ("finding_info.analytic.uid", json!("F9012")),
             (
                 "finding_info.attacks.0.sub_technique.uid",
                 json!("T1548.002"),
