@@ -73,7 +73,7 @@ pub struct MapArgs {
     pub no_raw_data: bool,
 }
 
-/// Which mapper a format needs.
+/// Which mapper a format needs (`DeepSecurity`: the Trend Micro mapper).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Family {
     Linux,
@@ -85,6 +85,19 @@ enum Family {
 fn detect(line: &str) -> Family {
     let line = line.trim();
     if line.contains("CEF:") || line.contains("LEEF:") {
+        return Family::DeepSecurity;
+    }
+    // Trend Vision One API objects (Workbench alerts, OAT detections, pages).
+    if line.starts_with('{')
+        && [
+            "\"matchedRules\"",
+            "\"impactScope\"",
+            "\"mitreTechniqueIds\"",
+            "\"workbenchLink\"",
+        ]
+        .iter()
+        .any(|k| line.contains(k))
+    {
         return Family::DeepSecurity;
     }
     let field = line.split_once('=').map(|(name, _)| name).unwrap_or("");
@@ -295,6 +308,10 @@ mod tests {
             Family::Linux
         );
         assert_eq!(detect("{\"MESSAGE\":\"x\"}"), Family::Linux);
+        assert_eq!(
+            detect("{\"items\":[{\"id\":\"WB-1\",\"matchedRules\":[]}]}"),
+            Family::DeepSecurity
+        );
         assert_eq!(detect("__CURSOR=s=abc"), Family::JournalExport);
         assert_eq!(
             detect("CEF:0|Trend Micro|Deep Security Agent|20|4000000|Eicar|6|"),
