@@ -315,26 +315,16 @@ impl<'a> RowDecoder<'a> {
     }
 
     fn mismatch(&self, index: usize, found: &dyn Array) -> ColumnarError {
-        ColumnarError::TypeMismatch {
-            path: self.path(index),
-            found: found.data_type().to_string(),
-        }
+        ColumnarError::type_mismatch(self.path(index), found.data_type())
     }
 
     fn invalid(&self, index: usize, message: String) -> ColumnarError {
-        ColumnarError::InvalidValue {
-            path: self.path(index),
-            row: self.row,
-            message,
-        }
+        ColumnarError::invalid_value(self.path(index), self.row, &message)
     }
 
     /// A required attribute: `None` is an error.
     pub fn required<T>(&self, index: usize, value: Option<T>) -> Result<T, ColumnarError> {
-        value.ok_or_else(|| ColumnarError::MissingRequired {
-            path: self.path(index),
-            row: self.row,
-        })
+        value.ok_or_else(|| ColumnarError::missing_required(self.path(index), self.row))
     }
 
     /// An `integer_t` attribute (or an integer enum).

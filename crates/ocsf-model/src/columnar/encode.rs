@@ -464,8 +464,8 @@ impl Column {
                 let values = m.values.finish(null_arrays)?;
                 let entries_field = map_entries_field();
                 let DataType::Struct(fields) = entries_field.data_type() else {
-                    return Err(ColumnarError::InvalidOptions(
-                        "map entries are not a struct".into(),
+                    return Err(ColumnarError::invalid_options(
+                        "map entries are not a struct",
                     ));
                 };
                 let entries = StructArray::try_new(fields.clone(), vec![keys, values], None)?;
