@@ -101,10 +101,7 @@ fn check_pages(
     range: &Range<u64>,
     bytes: &[u8],
 ) -> parquet::errors::Result<()> {
-    let parquet_error = |e: ColumnarError| match e {
-        ColumnarError::Parquet(e) => e,
-        other => ParquetError::General(other.to_string()),
-    };
+    let parquet_error = |e: ColumnarError| ParquetError::External(Box::new(e));
     for row_group in metadata.row_groups() {
         for column in row_group.columns() {
             let (start, len) = chunk_range(column).map_err(parquet_error)?;
