@@ -691,9 +691,11 @@ impl<'a> RowDecoder<'a> {
         for i in start..end {
             out.push(match &l.values {
                 Reader::Str(a) => a.at(i).unwrap_or_default().to_string(),
-                Reader::Ts(a, unit) => ts_ms_at(*a, *unit, i)
-                    .map(crate::time::format_rfc3339_ms)
-                    .unwrap_or_default(),
+                Reader::Ts(a, unit) => match ts_ms_at(*a, *unit, i) {
+                    Some(ms) => crate::time::format_rfc3339_ms(ms)
+                        .ok_or_else(|| self.invalid(index, out_of_range(ms)))?,
+                    None => String::new(),
+                },
                 Reader::Int(a) => a
                     .at(i)
                     .map_err(|m| self.invalid(index, m))?
@@ -865,7 +867,9 @@ impl<'a> RowDecoder<'a> {
             Some(ms) => {
                 let s = slot.get_or_insert_with(String::new);
                 s.clear();
-                crate::time::write_rfc3339_ms(s, ms);
+                if !crate::time::write_rfc3339_ms(s, ms) {
+                    return Err(self.invalid(index, out_of_range(ms)));
+                }
             }
             None => *slot = None,
         }
@@ -1259,4 +1263,9 @@ fn list_json<O: arrow_array::OffsetSizeTrait>(l: &GenericListArray<O>, row: usiz
             .map(|i| array_json(values.as_ref(), i).unwrap_or(Value::Null))
             .collect(),
     )
+}
+
+/// The message of a timestamp without an RFC 3339 form.
+fn out_of_range(ms: i64) -> String {
+    format!("timestamp {ms} ms is outside years 0000 to 9999 (no RFC 3339 form)")
 }

@@ -677,7 +677,7 @@ impl StructEncoder {
             return;
         };
         if let Data::Ts(b) = &mut c.data {
-            match crate::time::parse_rfc3339_ms(v) {
+            match crate::time::parse_lenient_ms(v) {
                 Some(ms) => {
                     b.push(ms);
                     c.len += 1;
@@ -854,7 +854,7 @@ impl StructEncoder {
             }
             Data::Ts(b) => {
                 for v in values {
-                    match crate::time::parse_rfc3339_ms(v.as_ref()) {
+                    match crate::time::parse_lenient_ms(v.as_ref()) {
                         Some(ms) => {
                             b.push(ms);
                             inner.len += 1;
