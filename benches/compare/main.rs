@@ -33,7 +33,7 @@ use securitylake::core::store::{LocalLake, ObjectStore};
 use securitylake::mappers::render::v1_1_0::Mapped;
 use securitylake::mappers::{LinuxMapper, SourceConfig};
 use securitylake::model::columnar::{
-    BatchEncoder, ColumnarOptions, RecordBatch, populated_columns, writer_properties,
+    BatchEncoder, ColumnarOptions, ParquetRules, RecordBatch, populated_columns,
 };
 use securitylake::model::v1_1_0::events::Authentication;
 use securitylake::source::{Writer, WriterConfig};
@@ -222,7 +222,7 @@ fn limit_write(log: &Path, out: &Path) -> Result<(), BoxError> {
     let mut encoder = BatchEncoder::<Authentication>::new(&options)?;
     let writer_options = || {
         ArrowWriterOptions::new()
-            .with_properties(writer_properties())
+            .with_properties(ParquetRules::new().writer_properties())
             .with_schema_root("authentication".to_owned())
             .with_skip_arrow_metadata(true)
     };

@@ -10,8 +10,7 @@ use bytes::Bytes;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use ocsf_model::OcsfEvent;
 use ocsf_model::columnar::{
-    BatchEncoder, ColumnarOptions, read_parquet, read_parquet_into, write_parquet,
-    writer_properties,
+    BatchEncoder, ColumnarOptions, ParquetRules, read_parquet, read_parquet_into, write_parquet,
 };
 use ocsf_model::v1_1_0::events::{
     Authentication, AuthenticationActivityId, DetectionFinding, DetectionFindingActivityId,
@@ -98,7 +97,7 @@ fn findings() -> Vec<DetectionFinding> {
 
 fn limit_write(batch: &arrow_array::RecordBatch) -> Vec<u8> {
     let options = ArrowWriterOptions::new()
-        .with_properties(writer_properties())
+        .with_properties(ParquetRules::new().writer_properties())
         .with_skip_arrow_metadata(true);
     let mut out = Vec::new();
     let mut w =

@@ -144,6 +144,15 @@ pub trait ClassVisitor {
 /// The `type_name` of an event: `"<class caption>: <activity caption>"`,
 /// built without the formatting machinery (the generated `set_activity_id`
 /// calls it for every event a mapper builds).
+#[cfg_attr(
+    not(any(
+        feature = "v1_0_0_rc2",
+        feature = "v1_1_0",
+        feature = "v1_3_0",
+        feature = "v1_8_0"
+    )),
+    allow(dead_code)
+)]
 pub(crate) fn type_name(class: &str, activity: &str) -> String {
     let mut name = String::with_capacity(class.len() + 2 + activity.len());
     name.push_str(class);

@@ -122,8 +122,7 @@ pub mod columnar;
 pub mod de;
 pub mod json_schema;
 pub mod schema;
-#[cfg(feature = "arrow")]
-mod time;
+pub mod time;
 pub mod validate;
 
 pub use enums::{OcsfEnum, UnknownCaption};

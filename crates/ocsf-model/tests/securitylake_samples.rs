@@ -69,16 +69,7 @@ fn cloudtrail_input(file: &Path) -> Value {
 
 fn epoch_ms(rfc3339: &str) -> i64 {
     // `2022-11-10T16:24:34Z`
-    let b = rfc3339.as_bytes();
-    let n = |r: std::ops::Range<usize>| rfc3339[r].parse::<i64>().expect("digits");
-    assert_eq!(b.len(), 20, "{rfc3339}");
-    let (y, m, d) = (n(0..4), n(5..7), n(8..10));
-    let y2 = if m <= 2 { y - 1 } else { y };
-    let era = y2.div_euclid(400);
-    let yoe = y2 - era * 400;
-    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
-    let days = era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468;
-    (days * 86_400 + n(11..13) * 3600 + n(14..16) * 60 + n(17..19)) * 1000
+    ocsf_model::time::parse_rfc3339_ms(rfc3339).expect("RFC 3339")
 }
 
 fn check_cloudtrail(file: &Path, event: &Value) {

@@ -165,65 +165,18 @@ pub fn print_json(value: &serde_json::Value) -> Result<()> {
     writeln!(out, "{text}").map_err(|e| Error::io("writing output", e))
 }
 
-/// Parses a time given as epoch milliseconds, `YYYY-MM-DD`, or
-/// `YYYY-MM-DDTHH:MM:SS[.fff]Z` into epoch milliseconds UTC.
+/// Parses a time given as epoch milliseconds or in the time module's lenient
+/// grammar ([`ocsf_model::time::parse_lenient_ms`]: RFC 3339, `YYYY-MM-DD`,
+/// a space for `T`, a missing offset read as UTC) into epoch milliseconds UTC.
 pub fn parse_time_ms(text: &str) -> Result<i64> {
-    let bad = || {
-        Error::input(format!(
-            "cannot read time {text:?}: give epoch milliseconds, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ"
-        ))
-    };
     if let Ok(ms) = text.parse::<i64>() {
         return Ok(ms);
     }
-    let (date, time) = match text.split_once(['T', ' ']) {
-        Some((d, t)) => (d, Some(t)),
-        None => (text, None),
-    };
-    let mut parts = date.splitn(3, '-');
-    let mut next = || parts.next().and_then(|p| p.parse::<i64>().ok());
-    let (y, m, d) = (
-        next().ok_or_else(bad)?,
-        next().ok_or_else(bad)?,
-        next().ok_or_else(bad)?,
-    );
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-        return Err(bad());
-    }
-    let mut ms = days_from_civil(y, m, d) * 86_400_000;
-    if let Some(time) = time {
-        let time = time
-            .strip_suffix('Z')
-            .or_else(|| time.strip_suffix("+00:00"))
-            .ok_or_else(bad)?;
-        let (hms, frac) = time.split_once('.').unwrap_or((time, ""));
-        let mut hms = hms.splitn(3, ':').map(|p| p.parse::<i64>().ok());
-        let h = hms.next().flatten().ok_or_else(bad)?;
-        let mi = hms.next().flatten().ok_or_else(bad)?;
-        let s = hms.next().flatten().unwrap_or(0);
-        if h > 23 || mi > 59 || s > 60 {
-            return Err(bad());
-        }
-        let frac_ms = if frac.is_empty() {
-            0
-        } else {
-            let digits: String = frac.chars().chain("000".chars()).take(3).collect();
-            digits.parse::<i64>().map_err(|_| bad())?
-        };
-        ms += ((h * 60 + mi) * 60 + s) * 1000 + frac_ms;
-    }
-    Ok(ms)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date.
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    ocsf_model::time::parse_lenient_ms(text).ok_or_else(|| {
+        Error::input(format!(
+            "cannot read time {text:?}: give epoch milliseconds, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ"
+        ))
+    })
 }
 
 /// Parses a UTC offset: `UTC`, `Z`, `+02:00`, `-0500`, `+2`.

@@ -27,7 +27,7 @@ use arrow_array::{Array, Int32Array, Int64Array, TimestampMillisecondArray};
 use bytes::Bytes;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget};
-use ocsf_model::columnar::MAX_DATA_PAGE_BYTES;
+use ocsf_model::columnar::ParquetRules;
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::basic::{ConvertedType, LogicalType, PageType, Repetition};
@@ -39,8 +39,8 @@ use serde::Serialize;
 use crate::common::{AwsArgs, print_json, store_for};
 use crate::error::{EXIT_FINDINGS, EXIT_OK, Error, Result};
 
-/// The largest row group Security Lake accepts, compressed.
-pub const MAX_ROW_GROUP_COMPRESSED: i64 = 256 * 1024 * 1024;
+/// The largest data page, uncompressed (the rule book's).
+const MAX_DATA_PAGE_BYTES: usize = ParquetRules::MAX_DATA_PAGE_BYTES;
 
 /// Arguments of `seclake lint`.
 #[derive(Debug, Args)]
@@ -165,7 +165,8 @@ impl Linter {
             self.schema_node(key, field, field.name(), false, &mut shape);
         }
         for (i, rg) in meta.row_groups().iter().enumerate() {
-            if rg.compressed_size() > MAX_ROW_GROUP_COMPRESSED {
+            if u64::try_from(rg.compressed_size()).unwrap_or(0) > ParquetRules::MAX_ROW_GROUP_BYTES
+            {
                 self.error(
                     "row-group-size",
                     key,

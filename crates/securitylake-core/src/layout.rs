@@ -21,6 +21,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
+use crate::time::{MILLIS_PER_DAY, civil_from_days, days_from_civil, days_in_month};
 
 /// The URI scheme of a source location.
 const S3_SCHEME: &str = "s3://";
@@ -30,8 +31,6 @@ const CUSTOM_ROOT: &str = "ext";
 const NATIVE_ROOT: &str = "aws";
 /// The file extension of lake objects.
 const PARQUET_SUFFIX: &str = ".parquet";
-/// Milliseconds in a UTC day (UTC has no leap seconds in epoch time).
-const MILLIS_PER_DAY: i64 = 86_400_000;
 
 // ---------------------------------------------------------------------------
 // Small validation helpers
@@ -571,45 +570,6 @@ pub struct EventDay {
     day: u8,
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = if month > 2 { month - 3 } else { month + 9 };
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The proleptic Gregorian date of a day count since 1970-01-01.
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
-fn is_leap_year(year: i64) -> bool {
-    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
-}
-
-fn days_in_month(year: i64, month: i64) -> i64 {
-    match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if is_leap_year(year) => 29,
-        2 => 28,
-        _ => 0,
-    }
-}
-
 impl EventDay {
     /// The first supported year.
     pub const MIN_YEAR: u16 = 1;
@@ -621,7 +581,7 @@ impl EventDay {
         if !(Self::MIN_YEAR..=Self::MAX_YEAR).contains(&year)
             || !(1..=12).contains(&month)
             || day < 1
-            || i64::from(day) > days_in_month(i64::from(year), i64::from(month))
+            || u32::from(day) > days_in_month(i64::from(year), u32::from(month))
         {
             return Err(Error::invalid_input(format!(
                 "{year:04}-{month:02}-{day:02} is not a calendar day between 0001-01-01 and 9999-12-31"
@@ -680,8 +640,8 @@ impl EventDay {
     pub fn start_epoch_millis(self) -> i64 {
         days_from_civil(
             i64::from(self.year),
-            i64::from(self.month),
-            i64::from(self.day),
+            u32::from(self.month),
+            u32::from(self.day),
         ) * MILLIS_PER_DAY
     }
 

@@ -80,5 +80,9 @@ pub mod aws;
 pub mod error;
 pub mod layout;
 pub mod store;
+/// The workspace's one civil-date and RFC 3339 module (the grammar, leap seconds, year range):
+/// [`ocsf_model::time`], re-exported so that users of this crate need no OCSF dependency of
+/// their own. `securitylake-core` takes its day arithmetic from it (`eventDay`).
+pub use ocsf_model::time;
 
 pub use error::{Error, ErrorKind, Result};

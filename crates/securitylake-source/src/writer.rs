@@ -10,14 +10,11 @@
 //!
 //! * **Partitions**: each event goes to the partition of its own UTC `time`
 //!   ([`PartitionKey::for_event_time`]), so one flush can write several days.
-//! * **Files**: rows sorted by `time`, ZSTD, pages under 1 MiB and row
-//!   groups bounded: the columnar layer's [`writer_properties`] (as in
-//!   [`write_parquet`](ocsf_model::columnar::write_parquet)), with at most
-//!   1024 rows per page, the page size checked every 32 values and 64 KiB of
-//!   headroom, because parquet-rs 60 closes a page only after the batch of
-//!   values that crossed the limit (measured: 1.3 MB pages of 400-byte
-//!   strings with the plain properties).
-//!   The object name is the hash of
+//! * **Files**: rows sorted by `time`, ZSTD, data pages within 1 MiB and
+//!   row groups bounded: the Security Lake rule book [`ParquetRules`] (as in
+//!   [`write_parquet`](ocsf_model::columnar::write_parquet)), with the page
+//!   settings sized from the largest event of the file and row groups closed
+//!   at 8 MiB. The object name is the hash of
 //!   the file's bytes ([`ObjectName::from_content`]), so retries and replays
 //!   land on the same key; puts are conditional (`If-None-Match: *`) and an
 //!   existing object at that key counts as written.
@@ -211,8 +208,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 use ocsf_model::OcsfEvent;
 use ocsf_model::columnar::{
-    BatchEncoder, ColumnarError, ColumnarOptions, EncodeStats, MAX_DATA_PAGE_BYTES,
-    writer_properties,
+    BatchEncoder, ColumnarError, ColumnarOptions, EncodeStats, ParquetRules,
 };
 use securitylake_core::layout::{
     AccountId, Codec, ObjectName, PartitionKey, Region, SourceLocation,
@@ -1904,59 +1900,11 @@ const BATCH_ROWS: usize = 4096;
 /// Event bytes ([`record::encode`]) encoded per Arrow batch at most, so that a
 /// batch of large events stays small.
 const BATCH_BYTES: u64 = 8 * 1024 * 1024;
-/// Above this event size ([`record::encode`]), files are written without
-/// dictionary encoding.
-const LARGE_VALUE_BYTES: u64 = 4096;
-/// Values written between two page-size checks at most.
-const PAGE_CHECK_VALUES: usize = 32;
-/// Rows per data page at most. parquet-rs 60 writes optional columns whose
-/// values are all present in mini-batches of the page row-count limit, and
-/// its byte budget then lets a page of ~400-byte strings reach 1.3 MB
-/// (measured); a smaller row limit bounds the batch.
-const PAGE_MAX_ROWS: usize = 1024;
-/// The least headroom under [`MAX_DATA_PAGE_BYTES`]: parquet-rs closes a
-/// page only after the mini-batch of values that crossed its limit, so the
-/// limit is set lower by what one mini-batch can add ([`PAGE_CHECK_VALUES`]
-/// values of up to 2 KiB; fewer, larger values for large events, see
-/// [`page_settings`]).
-const PAGE_HEADROOM: usize = PAGE_CHECK_VALUES * 2048;
 
-/// The page-size limit, the values per page-size check and the rows per
-/// page for events whose JSON is at most `max_value` bytes (a bound on each
-/// of their values).
-///
-/// A page can overshoot the byte limit by one mini-batch of values, so the
-/// mini-batch shrinks (down to one value) as values grow, and the limit
-/// leaves room for it. For columns without nulls parquet-rs 60 sizes its
-/// mini-batches by the page row limit instead (and checks the byte limit
-/// only after each), so with values over 2 KiB the row limit bounds the page
-/// too: a page holds at most twice the limit minus one rows (what was
-/// buffered plus one mini-batch), which must fit in 1 MiB. Pages stay under
-/// 1 MiB as long as no single value is close to 1 MiB itself.
-fn page_settings(max_value: u64) -> (usize, usize, usize) {
-    // A value's plain encoding is its bytes and a 4-byte length.
-    let value = usize::try_from(max_value)
-        .unwrap_or(usize::MAX)
-        .saturating_add(4);
-    let batch = (PAGE_HEADROOM / value.max(1)).clamp(1, PAGE_CHECK_VALUES);
-    let headroom = PAGE_HEADROOM.max(batch.saturating_mul(value));
-    let limit = MAX_DATA_PAGE_BYTES.saturating_sub(headroom).max(1);
-    let rows = if value <= PAGE_HEADROOM / PAGE_CHECK_VALUES {
-        PAGE_MAX_ROWS
-    } else {
-        // Room for the levels of the page.
-        let budget = MAX_DATA_PAGE_BYTES - 4096;
-        (budget / value).div_ceil(2).clamp(1, PAGE_MAX_ROWS)
-    };
-    (limit, batch, rows)
-}
-
-/// Encodes one file: the columnar layer's Security Lake properties
-/// ([`writer_properties`]: ZSTD, statistics, bounded row groups, delta-encoded
-/// `time`), rows sorted by `time` (stable), the root schema named after the
-/// class, and pages that stay under 1 MiB (the limit and the values per
-/// size check from [`page_settings`], since parquet-rs checks the page size
-/// only after each mini-batch). Arrow batches hold at most [`BATCH_ROWS`]
+/// Encodes one file by the Security Lake rule book ([`ParquetRules`]: ZSTD,
+/// statistics, delta-encoded `time`, data pages within 1 MiB for values up to
+/// `max_event_bytes`), rows sorted by `time` (stable), the root schema named
+/// after the class, and row groups closed at [`ROW_GROUP_BYTES`]. Arrow batches hold at most [`BATCH_ROWS`]
 /// rows and about [`BATCH_BYTES`] of events. `max_event_bytes` is the size of
 /// the largest event ([`record::encode`]: at least its JSON length). The output is deterministic: the same events
 /// give the same bytes.
@@ -1968,44 +1916,19 @@ fn encode_parquet<E: OcsfEvent, W: std::io::Write + Send>(
     mut append: impl FnMut(&mut BatchEncoder<E>) -> Result<()>,
 ) -> Result<(W, EncodeStats)> {
     use parquet::arrow::ArrowWriter;
-    use parquet::arrow::arrow_writer::ArrowWriterOptions;
 
-    let parquet_error = |e: parquet::errors::ParquetError| {
-        columnar_error("encode Parquet", ColumnarError::Parquet(e))
-    };
+    let parquet_error =
+        |e: parquet::errors::ParquetError| columnar_error("encode Parquet", ColumnarError::from(e));
     let mut encoder =
         BatchEncoder::<E>::new(options).map_err(|e| columnar_error("columnar options", e))?;
-    let (limit, check_values, page_rows) = page_settings(max_event_bytes);
-    // A multiple of the page row limit, so that batches do not leave a
-    // partial page that the next mini-batch overfills.
     let batch_rows = usize::try_from(BATCH_BYTES / max_event_bytes.max(1))
         .unwrap_or(BATCH_ROWS)
         .clamp(1, BATCH_ROWS);
-    let batch_rows = (batch_rows / page_rows).max(1) * page_rows;
-    let mut properties = writer_properties().into_builder();
-    if max_event_bytes > LARGE_VALUE_BYTES {
-        // Large values: no dictionaries (they rarely repeat, and parquet-rs
-        // lets a dictionary-encoded column overshoot the page limit by many
-        // such values when it falls back to plain encoding: measured 1.4 MB
-        // pages of 48 KB strings).
-        properties = properties.set_dictionary_enabled(false);
-    }
-    let properties = properties
-        .set_max_row_group_bytes(Some(ROW_GROUP_BYTES))
-        .set_data_page_size_limit(limit)
-        .set_dictionary_page_size_limit(limit)
-        .set_write_batch_size(check_values)
-        .set_data_page_row_count_limit(page_rows)
-        .build();
-    let root = E::CLASS_NAME
-        .rsplit('/')
-        .next()
-        .unwrap_or(E::CLASS_NAME)
-        .to_owned();
-    let writer_options = ArrowWriterOptions::new()
-        .with_properties(properties)
-        .with_schema_root(root)
-        .with_skip_arrow_metadata(true);
+    let properties = ParquetRules::new()
+        .with_largest_value(max_event_bytes)
+        .with_row_group_bytes(ROW_GROUP_BYTES)
+        .writer_properties_for(encoder.schema());
+    let writer_options = ParquetRules::arrow_writer_options(E::CLASS_NAME, properties);
     let mut writer =
         ArrowWriter::try_new_with_options(out, encoder.schema().clone(), writer_options)
             .map_err(parquet_error)?;
@@ -2350,36 +2273,5 @@ mod tests {
                 .collect();
             assert!(left.is_empty(), "{left:?}");
         }
-    }
-
-    #[test]
-    fn page_settings_leave_room_for_one_mini_batch() {
-        // Small values: the default mini-batch, headroom and rows.
-        assert_eq!(
-            page_settings(100),
-            (
-                MAX_DATA_PAGE_BYTES - PAGE_HEADROOM,
-                PAGE_CHECK_VALUES,
-                PAGE_MAX_ROWS
-            )
-        );
-        for value in [
-            0u64, 1, 2_000, 2_044, 2_045, 10_000, 65_532, 100_000, 500_000,
-        ] {
-            let (limit, batch, rows) = page_settings(value);
-            assert!((1..=PAGE_CHECK_VALUES).contains(&batch), "{value}");
-            assert!((1..=PAGE_MAX_ROWS).contains(&rows), "{value}");
-            assert!(limit >= 1);
-            let value = value as usize + 4;
-            // The byte limit plus one mini-batch of the largest values fits.
-            assert!(limit + batch * value <= MAX_DATA_PAGE_BYTES, "{value}");
-            if value > 2048 {
-                // So do the most rows a page can buffer.
-                assert!((2 * rows - 1) * value <= MAX_DATA_PAGE_BYTES, "{value}");
-            }
-        }
-        assert_eq!(page_settings(100_000).1, 1);
-        assert_eq!(page_settings(48 * 1024).2, 11);
-        assert_eq!(page_settings(u64::MAX), (1, 1, 1));
     }
 }

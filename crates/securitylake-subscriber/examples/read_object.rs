@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use futures::TryStreamExt;
-use ocsf_model::columnar::{BatchEncoder, ColumnarOptions, writer_properties};
+use ocsf_model::columnar::{BatchEncoder, ColumnarOptions, ParquetRules};
 use ocsf_model::v1_1_0::events::{Authentication, AuthenticationActivityId, SeverityId};
 use ocsf_model::v1_1_0::objects::{Metadata, Product, User};
 use parquet::arrow::ArrowWriter;
@@ -74,8 +74,11 @@ fn generate(lake: &Path, mib: u64) -> Result<(), BoxError> {
     let target = mib * 1024 * 1024;
     let mut encoder = BatchEncoder::<Authentication>::new(&ColumnarOptions::default())?;
     let file = std::fs::File::create(&path)?;
-    let mut writer =
-        ArrowWriter::try_new(file, encoder.schema().clone(), Some(writer_properties()))?;
+    let mut writer = ArrowWriter::try_new(
+        file,
+        encoder.schema().clone(),
+        Some(ParquetRules::new().writer_properties()),
+    )?;
     let mut rng = fastrand::Rng::with_seed(42);
     let mut rows = 0u64;
     let started = Instant::now();

@@ -4,8 +4,9 @@
 //! [`DynamicEvent`]s.
 //!
 //! Memory stays bounded by [`ROW_GROUP_WINDOW_BYTES`] rather than by the
-//! row group size: a row group larger than that (our writer closes row
-//! groups at 128 MiB) is read in windows of consecutive rows, each fetching
+//! row group size: a row group larger than that (`write_parquet` closes row
+//! groups at 128 MiB, the source writer at 8 MiB, Security Lake allows 256 MiB)
+//! is read in windows of consecutive rows, each fetching
 //! only the pages it needs, located with the file's offset index.
 //!
 //! The class and OCSF version of an object are detected from its key (native
@@ -101,10 +102,7 @@ fn check_pages(
     range: &Range<u64>,
     bytes: &[u8],
 ) -> parquet::errors::Result<()> {
-    let parquet_error = |e: ColumnarError| match e {
-        ColumnarError::Parquet(e) => e,
-        other => ParquetError::General(other.to_string()),
-    };
+    let parquet_error = |e: ColumnarError| ParquetError::External(Box::new(e));
     for row_group in metadata.row_groups() {
         for column in row_group.columns() {
             let (start, len) = chunk_range(column).map_err(parquet_error)?;

@@ -162,10 +162,11 @@ async fn s3s_fs_range_reads() -> TestResult {
 /// dictionaries (which every window needs whole) so that the page ranges of
 /// the windows are what is measured.
 fn one_large_row_group(events: &[Authentication]) -> Vec<u8> {
-    use ocsf_model::columnar::{BatchEncoder, writer_properties};
+    use ocsf_model::columnar::{BatchEncoder, ParquetRules};
     let mut encoder =
         BatchEncoder::<Authentication>::new(&ColumnarOptions::default()).expect("encoder");
-    let props = writer_properties()
+    let props = ParquetRules::new()
+        .writer_properties()
         .into_builder()
         .set_data_page_row_count_limit(250)
         .set_dictionary_enabled(false)

@@ -7,7 +7,6 @@ use std::cell::Cell;
 use serde_json::{Map, Value};
 
 use super::Module;
-use crate::formats::time::days_from_civil;
 use crate::formats::{cef, leef};
 use crate::normalized::Severity;
 use crate::util::number;
@@ -263,11 +262,7 @@ pub(super) fn parse_time(s: &str, utc_offset_secs: i32) -> Option<i64> {
     if day == 0 || day > crate::formats::time::days_in_month(year, month) {
         return None;
     }
-    let local = days_from_civil(year, month, day) * 86_400_000
-        + i64::from(h) * 3_600_000
-        + i64::from(mi) * 60_000
-        + i64::from(sec) * 1000
-        + i64::from(ms);
+    let local = crate::formats::time::civil_to_epoch_ms(year, month, day, h, mi, sec, ms);
     Some(local - i64::from(utc_offset_secs) * 1000)
 }
 

@@ -1,87 +1,17 @@
-//! Small calendar helpers shared by the parsers: proleptic Gregorian day
-//! arithmetic and an RFC 3339 timestamp reader.
-//!
-//! These are hand-written (no calendar crate) because the parsers only need
-//! civil-date to epoch conversion, which is a few lines of integer math.
+//! Timestamp readers shared by the parsers: RFC 3339 with byte offsets in its
+//! errors (as syslog needs), `hh:mm:ss[.frac]`, English month names. The day
+//! arithmetic comes from the workspace's one time module, [`ocsf_model::time`]
+//! (re-exported here); the grammar of [`parse_rfc3339`] is its strict one.
 
 use crate::error::{Error, ErrorKind, Format};
 
-const MS_PER_DAY: i64 = 86_400_000;
+const MS_PER_DAY: i64 = ocsf_model::time::MILLIS_PER_DAY;
 
-/// Whether `year` is a Gregorian leap year.
-pub fn is_leap_year(year: i64) -> bool {
-    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
-}
-
-/// Number of days in `month` (1-12) of `year`; 0 for an invalid month.
-pub fn days_in_month(year: i64, month: u32) -> u32 {
-    match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if is_leap_year(year) => 29,
-        2 => 28,
-        _ => 0,
-    }
-}
-
-/// Days since 1970-01-01 of the civil date `year-month-day` (proleptic
-/// Gregorian). The inputs are not validated; use [`days_in_month`] first.
-///
-/// ```
-/// use ocsf_mappers::formats::time::days_from_civil;
-/// assert_eq!(days_from_civil(1970, 1, 1), 0);
-/// assert_eq!(days_from_civil(2000, 3, 1), 11_017);
-/// assert_eq!(days_from_civil(1969, 12, 31), -1);
-/// ```
-pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(month);
-    let mp = if m > 2 { m - 3 } else { m + 9 };
-    let doy = (153 * mp + 2) / 5 + i64::from(day) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The civil date `(year, month, day)` of a day count since 1970-01-01
-/// (inverse of [`days_from_civil`]).
-///
-/// ```
-/// use ocsf_mappers::formats::time::civil_from_days;
-/// assert_eq!(civil_from_days(0), (1970, 1, 1));
-/// assert_eq!(civil_from_days(19_782), (2024, 2, 29));
-/// ```
-pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    // day is in 1..=31 and month in 1..=12 by construction.
-    (year, month as u32, day as u32)
-}
+// The day arithmetic is the workspace's one time module; these parsers only read their formats.
+pub use ocsf_model::time::{civil_from_days, days_from_civil, days_in_month, is_leap_year};
 
 /// Epoch milliseconds of a civil date and wall-clock time in UTC.
-pub(crate) fn civil_to_epoch_ms(
-    year: i64,
-    month: u32,
-    day: u32,
-    hour: u32,
-    minute: u32,
-    second: u32,
-    millis: u32,
-) -> i64 {
-    days_from_civil(year, month, day) * MS_PER_DAY
-        + i64::from(hour) * 3_600_000
-        + i64::from(minute) * 60_000
-        + i64::from(second) * 1_000
-        + i64::from(millis)
-}
+pub(crate) use ocsf_model::time::civil_to_epoch_ms;
 
 /// The civil year that contains the UTC instant `epoch_ms` shifted by
 /// `offset_secs`.
@@ -209,7 +139,8 @@ pub(crate) fn parse_hms(b: &[u8], at: usize) -> Result<(u32, u32, u32, u32, usiz
     if minute > 59 {
         return Err(bad(at + 3, "minute out of range"));
     }
-    // 60 is a leap second; it is carried into the next minute.
+    // 60 is a leap second: read as the last millisecond of its minute, as
+    // `ocsf_model::time` reads it (below).
     if second > 60 {
         return Err(bad(at + 6, "second out of range"));
     }
@@ -231,6 +162,9 @@ pub(crate) fn parse_hms(b: &[u8], at: usize) -> Result<(u32, u32, u32, u32, usiz
         for _ in n..3 {
             millis *= 10;
         }
+    }
+    if second == 60 {
+        return Ok((hour, minute, 59, 999, i));
     }
     Ok((hour, minute, second, millis, i))
 }
@@ -322,6 +256,31 @@ mod tests {
             );
             assert_eq!(e.and_then(|e| e.offset()), Some(*off), "{s}");
         }
+    }
+
+    #[test]
+    fn the_strict_grammar_of_the_time_module() {
+        // Every instant the time module formats reads back the same here.
+        for ms in [
+            0,
+            -1,
+            1_709_251_199_999,
+            253_402_300_799_999,
+            -62_167_219_200_000,
+        ] {
+            let text = ocsf_model::time::format_rfc3339_ms(ms).unwrap_or_default();
+            assert_eq!(
+                parse_rfc3339(&text).map(|t| t.epoch_ms).ok(),
+                Some(ms),
+                "{text}"
+            );
+        }
+        // A leap second stays in its minute, as there.
+        let leap = "2016-12-31T23:59:60.5Z";
+        assert_eq!(
+            parse_rfc3339(leap).map(|t| t.epoch_ms).ok(),
+            ocsf_model::time::parse_rfc3339_ms(leap)
+        );
     }
 
     #[test]

@@ -315,26 +315,16 @@ impl<'a> RowDecoder<'a> {
     }
 
     fn mismatch(&self, index: usize, found: &dyn Array) -> ColumnarError {
-        ColumnarError::TypeMismatch {
-            path: self.path(index),
-            found: found.data_type().to_string(),
-        }
+        ColumnarError::type_mismatch(self.path(index), found.data_type())
     }
 
     fn invalid(&self, index: usize, message: String) -> ColumnarError {
-        ColumnarError::InvalidValue {
-            path: self.path(index),
-            row: self.row,
-            message,
-        }
+        ColumnarError::invalid_value(self.path(index), self.row, &message)
     }
 
     /// A required attribute: `None` is an error.
     pub fn required<T>(&self, index: usize, value: Option<T>) -> Result<T, ColumnarError> {
-        value.ok_or_else(|| ColumnarError::MissingRequired {
-            path: self.path(index),
-            row: self.row,
-        })
+        value.ok_or_else(|| ColumnarError::missing_required(self.path(index), self.row))
     }
 
     /// An `integer_t` attribute (or an integer enum).
@@ -701,9 +691,11 @@ impl<'a> RowDecoder<'a> {
         for i in start..end {
             out.push(match &l.values {
                 Reader::Str(a) => a.at(i).unwrap_or_default().to_string(),
-                Reader::Ts(a, unit) => ts_ms_at(*a, *unit, i)
-                    .map(crate::time::format_rfc3339_ms)
-                    .unwrap_or_default(),
+                Reader::Ts(a, unit) => match ts_ms_at(*a, *unit, i) {
+                    Some(ms) => crate::time::format_rfc3339_ms(ms)
+                        .ok_or_else(|| self.invalid(index, out_of_range(ms)))?,
+                    None => String::new(),
+                },
                 Reader::Int(a) => a
                     .at(i)
                     .map_err(|m| self.invalid(index, m))?
@@ -875,7 +867,9 @@ impl<'a> RowDecoder<'a> {
             Some(ms) => {
                 let s = slot.get_or_insert_with(String::new);
                 s.clear();
-                crate::time::write_rfc3339_ms(s, ms);
+                if !crate::time::write_rfc3339_ms(s, ms) {
+                    return Err(self.invalid(index, out_of_range(ms)));
+                }
             }
             None => *slot = None,
         }
@@ -1269,4 +1263,9 @@ fn list_json<O: arrow_array::OffsetSizeTrait>(l: &GenericListArray<O>, row: usiz
             .map(|i| array_json(values.as_ref(), i).unwrap_or(Value::Null))
             .collect(),
     )
+}
+
+/// The message of a timestamp without an RFC 3339 form.
+fn out_of_range(ms: i64) -> String {
+    format!("timestamp {ms} ms is outside years 0000 to 9999 (no RFC 3339 form)")
 }

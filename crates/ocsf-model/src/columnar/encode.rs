@@ -464,8 +464,8 @@ impl Column {
                 let values = m.values.finish(null_arrays)?;
                 let entries_field = map_entries_field();
                 let DataType::Struct(fields) = entries_field.data_type() else {
-                    return Err(ColumnarError::InvalidOptions(
-                        "map entries are not a struct".into(),
+                    return Err(ColumnarError::invalid_options(
+                        "map entries are not a struct",
                     ));
                 };
                 let entries = StructArray::try_new(fields.clone(), vec![keys, values], None)?;
@@ -677,7 +677,7 @@ impl StructEncoder {
             return;
         };
         if let Data::Ts(b) = &mut c.data {
-            match crate::time::parse_rfc3339_ms(v) {
+            match crate::time::parse_lenient_ms(v) {
                 Some(ms) => {
                     b.push(ms);
                     c.len += 1;
@@ -854,7 +854,7 @@ impl StructEncoder {
             }
             Data::Ts(b) => {
                 for v in values {
-                    match crate::time::parse_rfc3339_ms(v.as_ref()) {
+                    match crate::time::parse_lenient_ms(v.as_ref()) {
                         Some(ms) => {
                             b.push(ms);
                             inner.len += 1;

@@ -23,7 +23,6 @@
 //! `DELTA_LENGTH_BYTE_ARRAY` page, which checking would require decompressing every page.
 
 use parquet::basic::{Compression, Type as PhysicalType};
-use parquet::errors::ParquetError;
 use parquet::file::metadata::{ColumnChunkMetaData, ParquetMetaData};
 
 use super::ColumnarError;
@@ -192,9 +191,7 @@ fn min_value_bits(physical: PhysicalType, type_length: i32) -> u64 {
 }
 
 fn corrupt(message: String) -> ColumnarError {
-    ColumnarError::Parquet(ParquetError::General(format!(
-        "corrupt Parquet file: {message}"
-    )))
+    ColumnarError::corrupt(message)
 }
 
 /// What [`validate_column_chunk`] needs from a page header.

@@ -167,7 +167,7 @@ pub(crate) fn layout_of<T: Columnar>(
         for p in paths {
             let head = p.split('.').next().unwrap_or(p);
             if item.attribute(head).is_none() {
-                return Err(ColumnarError::InvalidOptions(format!(
+                return Err(ColumnarError::invalid_options(format!(
                     "projection path `{p}` names no attribute of `{}`",
                     item.name
                 )));
@@ -248,7 +248,7 @@ fn column(
         (Some(EnumValues::Int(_)), _) => Some(primitive(schema, a.type_name)),
         (None, Some(object)) => {
             let def = schema.object(object).ok_or_else(|| {
-                ColumnarError::InvalidOptions(format!(
+                ColumnarError::invalid_options(format!(
                     "`{path}` names the unknown object `{object}`"
                 ))
             })?;

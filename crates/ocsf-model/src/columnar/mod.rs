@@ -54,6 +54,7 @@ mod guard;
 mod layout;
 mod parquet_io;
 mod projection;
+mod rules;
 
 pub use decode::{RowDecoder, decode_batch, decode_batch_into, decode_batch_reusing};
 pub use encode::{BatchEncoder, EncodeStats, StructEncoder};
@@ -62,11 +63,9 @@ pub use guard::{
     validate_column_chunk, validate_pages,
 };
 pub use layout::{ColumnarOptions, arrow_schema};
-pub use parquet_io::{
-    MAX_DATA_PAGE_BYTES, MAX_ROW_GROUP_BYTES, read_parquet, read_parquet_into, write_parquet,
-    writer_properties,
-};
+pub use parquet_io::{read_parquet, read_parquet_into, write_parquet};
 pub use projection::{populated_columns, string_views};
+pub use rules::ParquetRules;
 
 use crate::schema::{ItemDef, SchemaVersion};
 
@@ -93,42 +92,121 @@ pub trait Columnar: Sized {
 }
 
 /// What went wrong while building a schema, encoding, decoding, or doing Parquet I/O.
+///
+/// [`ColumnarError::kind`] says what; the path and row of the attribute are given where they
+/// are known. An error of the Arrow or Parquet library is the [`source`](std::error::Error::source)
+/// of an error of kind [`ColumnarErrorKind::Arrow`] or [`ColumnarErrorKind::Parquet`]; the
+/// libraries' types are not part of this type's API.
+///
+/// ```
+/// use ocsf_model::columnar::{ColumnarErrorKind, ColumnarOptions, arrow_schema};
+/// # #[cfg(feature = "v1_1_0")] {
+/// use ocsf_model::v1_1_0::events::Authentication;
+/// let options = ColumnarOptions::default().with_projection(["no_such.path"]);
+/// let error = arrow_schema::<Authentication>(&options).unwrap_err();
+/// assert_eq!(error.kind(), ColumnarErrorKind::InvalidOptions);
+/// assert!(!error.is_retryable());
+/// # }
+/// ```
 #[derive(Debug)]
+pub struct ColumnarError {
+    kind: ColumnarErrorKind,
+    path: Option<String>,
+    row: Option<usize>,
+    message: String,
+    source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+}
+
+/// The kinds of [`ColumnarError`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub enum ColumnarError {
+pub enum ColumnarErrorKind {
     /// The options are inconsistent with the schema (an unknown profile or projection path).
-    InvalidOptions(String),
+    InvalidOptions,
     /// A column holds a type that cannot be read as the attribute's type.
-    TypeMismatch {
-        /// The attribute path.
-        path: String,
-        /// What the column holds.
-        found: String,
-    },
+    TypeMismatch,
     /// A required attribute is null or missing.
-    MissingRequired {
-        /// The attribute path.
-        path: String,
-        /// The row.
-        row: usize,
-    },
+    MissingRequired,
     /// A value does not fit the attribute's type (an integer out of range, bad JSON text).
-    InvalidValue {
-        /// The attribute path.
-        path: String,
-        /// The row.
-        row: usize,
-        /// What is wrong.
-        message: String,
-    },
+    InvalidValue,
     /// The Arrow library refused the arrays.
-    Arrow(arrow_schema::ArrowError),
-    /// The Parquet library failed.
-    Parquet(parquet::errors::ParquetError),
+    Arrow,
+    /// The Parquet library failed, or the file is corrupt.
+    Parquet,
 }
 
 impl ColumnarError {
-    /// Whether trying again could succeed (never: the data or options are at fault).
+    fn new(kind: ColumnarErrorKind, message: impl Into<String>) -> Self {
+        ColumnarError {
+            kind,
+            path: None,
+            row: None,
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    pub(crate) fn invalid_options(message: impl Into<String>) -> Self {
+        Self::new(ColumnarErrorKind::InvalidOptions, message)
+    }
+
+    pub(crate) fn type_mismatch(path: impl Into<String>, found: impl std::fmt::Display) -> Self {
+        let path = path.into();
+        let mut e = Self::new(
+            ColumnarErrorKind::TypeMismatch,
+            format!("column `{path}` holds {found}, which does not fit its attribute"),
+        );
+        e.path = Some(path);
+        e
+    }
+
+    pub(crate) fn missing_required(path: impl Into<String>, row: usize) -> Self {
+        let path = path.into();
+        let mut e = Self::new(
+            ColumnarErrorKind::MissingRequired,
+            format!("row {row}: required attribute `{path}` is missing"),
+        );
+        e.path = Some(path);
+        e.row = Some(row);
+        e
+    }
+
+    pub(crate) fn invalid_value(path: impl Into<String>, row: usize, message: &str) -> Self {
+        let path = path.into();
+        let mut e = Self::new(
+            ColumnarErrorKind::InvalidValue,
+            format!("row {row}: `{path}`: {message}"),
+        );
+        e.path = Some(path);
+        e.row = Some(row);
+        e
+    }
+
+    /// A corrupt Parquet file (kind [`ColumnarErrorKind::Parquet`]).
+    pub(crate) fn corrupt(message: impl std::fmt::Display) -> Self {
+        Self::new(
+            ColumnarErrorKind::Parquet,
+            format!("parquet: corrupt Parquet file: {message}"),
+        )
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> ColumnarErrorKind {
+        self.kind
+    }
+
+    /// The attribute path (`src_endpoint.ip`), when the error concerns one.
+    pub fn path(&self) -> Option<&str> {
+        self.path.as_deref()
+    }
+
+    /// The row, when the error concerns one.
+    pub fn row(&self) -> Option<usize> {
+        self.row
+    }
+
+    /// Whether trying again could succeed (never: the data, the file or the options are at
+    /// fault).
     pub fn is_retryable(&self) -> bool {
         false
     }
@@ -136,45 +214,36 @@ impl ColumnarError {
 
 impl std::fmt::Display for ColumnarError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ColumnarError::InvalidOptions(m) => write!(f, "invalid columnar options: {m}"),
-            ColumnarError::TypeMismatch { path, found } => {
-                write!(
-                    f,
-                    "column `{path}` holds {found}, which does not fit its attribute"
-                )
+        match self.kind {
+            ColumnarErrorKind::InvalidOptions => {
+                write!(f, "invalid columnar options: {}", self.message)
             }
-            ColumnarError::MissingRequired { path, row } => {
-                write!(f, "row {row}: required attribute `{path}` is missing")
-            }
-            ColumnarError::InvalidValue { path, row, message } => {
-                write!(f, "row {row}: `{path}`: {message}")
-            }
-            ColumnarError::Arrow(e) => write!(f, "arrow: {e}"),
-            ColumnarError::Parquet(e) => write!(f, "parquet: {e}"),
+            _ => f.write_str(&self.message),
         }
     }
 }
 
 impl std::error::Error for ColumnarError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            ColumnarError::Arrow(e) => Some(e),
-            ColumnarError::Parquet(e) => Some(e),
-            _ => None,
-        }
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
     }
 }
 
 impl From<arrow_schema::ArrowError> for ColumnarError {
     fn from(e: arrow_schema::ArrowError) -> Self {
-        ColumnarError::Arrow(e)
+        let mut error = Self::new(ColumnarErrorKind::Arrow, format!("arrow: {e}"));
+        error.source = Some(Box::new(e));
+        error
     }
 }
 
 impl From<parquet::errors::ParquetError> for ColumnarError {
     fn from(e: parquet::errors::ParquetError) -> Self {
-        ColumnarError::Parquet(e)
+        let mut error = Self::new(ColumnarErrorKind::Parquet, format!("parquet: {e}"));
+        error.source = Some(Box::new(e));
+        error
     }
 }
 

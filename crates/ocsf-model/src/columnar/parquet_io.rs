@@ -5,62 +5,24 @@ use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
 };
-use parquet::arrow::arrow_writer::ArrowWriterOptions;
-use parquet::basic::{Compression, Encoding, ZstdLevel};
-use parquet::file::properties::{EnabledStatistics, WriterProperties, WriterVersion};
-use parquet::schema::types::ColumnPath;
 
 use super::decode::decode_batch_at;
 use super::{
-    BatchEncoder, Columnar, ColumnarError, ColumnarOptions, populated_columns, string_views,
-    validate_pages,
+    BatchEncoder, Columnar, ColumnarError, ColumnarOptions, ParquetRules, populated_columns,
+    string_views, validate_pages,
 };
 use crate::OcsfEvent;
-
-/// The largest uncompressed data page written (Security Lake: data pages <= 1 MB).
-pub const MAX_DATA_PAGE_BYTES: usize = 1024 * 1024;
-
-/// How far under [`MAX_DATA_PAGE_BYTES`] the writer aims, for the values written between two
-/// page-size checks.
-const PAGE_HEADROOM_BYTES: usize = 64 * 1024;
-
-/// A row group is closed once its encoded size reaches this many bytes, well under Security
-/// Lake's 256 MB (compressed) limit even before compression.
-pub const MAX_ROW_GROUP_BYTES: usize = 128 * 1024 * 1024;
 
 /// Rows encoded per Arrow batch while writing.
 const BATCH_ROWS: usize = 8192;
 
-/// Writer properties by Security Lake's rules: ZSTD, data pages and dictionary pages <= 1 MB,
-/// row groups closed at [`MAX_ROW_GROUP_BYTES`], column-chunk statistics, and delta-encoded
-/// `time` / `time_dt` (the rows are sorted by time).
-pub fn writer_properties() -> WriterProperties {
-    let mut builder = WriterProperties::builder();
-    // Rows are sorted by `time`: delta encoding stores the sorted timestamps in a few bits each,
-    // where a dictionary would store every distinct value.
-    for column in ["time", "time_dt"] {
-        let path = ColumnPath::from(column);
-        builder = builder
-            .set_column_dictionary_enabled(path.clone(), false)
-            .set_column_encoding(path, Encoding::DELTA_BINARY_PACKED);
-    }
-    builder
-        .set_writer_version(WriterVersion::PARQUET_1_0)
-        .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).unwrap_or_default()))
-        // The page size is checked after every write batch; small batches and headroom keep
-        // every page under the limit even with long strings.
-        .set_data_page_size_limit(MAX_DATA_PAGE_BYTES - PAGE_HEADROOM_BYTES)
-        .set_write_batch_size(64)
-        .set_dictionary_page_size_limit(MAX_DATA_PAGE_BYTES)
-        .set_data_page_row_count_limit(20_000)
-        .set_statistics_enabled(EnabledStatistics::Chunk)
-        .set_max_row_group_bytes(Some(MAX_ROW_GROUP_BYTES))
-        .set_created_by(concat!("ocsf-model ", env!("CARGO_PKG_VERSION")).to_string())
-        .build()
-}
-
-/// Writes events of one class as one Parquet file: rows sorted by `time` (stable), the root
-/// schema named after the class, ZSTD, bounded pages and row groups.
+/// Writes events of one class as one Parquet file by the [`ParquetRules`]: rows sorted by `time`
+/// (stable), the root schema named after the class, ZSTD, data pages within 1 MiB whatever the
+/// length of the values, bounded row groups.
+///
+/// The events are encoded into Arrow batches first (held until the file is written: about the
+/// size of the events' values), so that the page settings can follow the largest value
+/// ([`ParquetRules::with_largest_value`]).
 ///
 /// ```
 /// # #[cfg(feature = "v1_1_0")] {
@@ -87,25 +49,26 @@ pub fn write_parquet<E: OcsfEvent + Columnar>(
     let mut order: Vec<usize> = (0..events.len()).collect();
     order.sort_by_key(|&i| events[i].time());
     let mut encoder = BatchEncoder::<E>::new(options)?;
-    let root = E::CLASS_NAME
-        .rsplit('/')
-        .next()
-        .unwrap_or(E::CLASS_NAME)
-        .to_string();
-    // The footer would otherwise carry the Arrow schema (IPC, base64) as well: hundreds of bytes
-    // per column, and no reader of Security Lake data needs it (the Parquet schema is complete).
-    let writer_options = ArrowWriterOptions::new()
-        .with_properties(writer_properties())
-        .with_schema_root(root)
-        .with_skip_arrow_metadata(true);
-    let mut out = Vec::new();
-    let mut writer =
-        ArrowWriter::try_new_with_options(&mut out, encoder.schema().clone(), writer_options)?;
+    let mut batches = Vec::with_capacity(order.len().div_ceil(BATCH_ROWS));
+    let mut largest = 0;
     for chunk in order.chunks(BATCH_ROWS) {
         for &i in chunk {
             encoder.append(&events[i]);
         }
-        writer.write(&encoder.finish()?)?;
+        let batch = encoder.finish()?;
+        largest = largest.max(ParquetRules::largest_value_in(&batch));
+        batches.push(batch);
+    }
+    let rules = ParquetRules::new().with_largest_value(largest);
+    let writer_options = ParquetRules::arrow_writer_options(
+        E::CLASS_NAME,
+        rules.writer_properties_for_batches(encoder.schema(), &batches),
+    );
+    let mut out = Vec::new();
+    let mut writer =
+        ArrowWriter::try_new_with_options(&mut out, encoder.schema().clone(), writer_options)?;
+    for batch in batches {
+        writer.write(&batch)?;
     }
     writer.close()?;
     Ok(out)
@@ -122,7 +85,7 @@ pub fn write_parquet<E: OcsfEvent + Columnar>(
 /// ([`validate_pages`]; the `parquet_decode` fuzz target found a 6 KB file whose dictionary page
 /// claims hundreds of millions of values). The `parquet` crate also panics on some malformed
 /// pages (e.g. a division by zero in its dictionary decoder for a page that declares no values);
-/// such a panic is caught here and returned as [`ColumnarError::Parquet`]. The process's panic
+/// such a panic is caught here and returned as an error of kind [`ColumnarErrorKind::Parquet`](super::ColumnarErrorKind::Parquet). The process's panic
 /// hook still runs (by default it prints the panic message to stderr).
 pub fn read_parquet<E: Columnar>(bytes: Bytes) -> Result<Vec<E>, ColumnarError> {
     let mut events = Vec::new();
@@ -171,11 +134,9 @@ pub fn read_parquet_into<E: Columnar>(
             .map(|s| (*s).to_owned())
             .or_else(|| payload.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown panic".to_owned());
-        Err(ColumnarError::Parquet(
-            parquet::errors::ParquetError::General(format!(
-                "corrupt Parquet file (the reader panicked: {detail})"
-            )),
-        ))
+        Err(ColumnarError::corrupt(format_args!(
+            "the reader panicked: {detail}"
+        )))
     })
 }
 

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use ocsf_model::columnar::{BatchEncoder, ColumnarOptions, writer_properties};
+use ocsf_model::columnar::{BatchEncoder, ColumnarOptions, ParquetRules};
 use ocsf_model::v1_1_0::events::{Authentication, AuthenticationActivityId, SeverityId};
 use ocsf_model::v1_1_0::objects::{Metadata, Product, User};
 use parquet::arrow::ArrowWriter;
@@ -46,7 +46,8 @@ pub fn multi_row_group_parquet(
 ) -> Vec<u8> {
     let mut encoder =
         BatchEncoder::<Authentication>::new(&ColumnarOptions::default()).expect("encoder");
-    let props = writer_properties()
+    let props = ParquetRules::new()
+        .writer_properties()
         .into_builder()
         .set_compression(compression)
         .set_max_row_group_row_count(Some(rows_per_group))

@@ -1,0 +1,491 @@
+//! The Security Lake Parquet rule book: every rule a file written for Amazon Security Lake
+//! follows, in one type ([`ParquetRules`]). [`write_parquet`](super::write_parquet), the
+//! `securitylake-source` writer and `seclake lint` (through [`ParquetRules::check`]) all read it.
+//!
+//! # The rules
+//!
+//! | rule | value | where it comes from |
+//! |---|---|---|
+//! | codec | ZSTD (level [`ParquetRules::ZSTD_LEVEL`]) | Security Lake prefers ZSTD |
+//! | data pages | at most [`ParquetRules::MAX_DATA_PAGE_BYTES`] (1 MiB) uncompressed | Security Lake |
+//! | row groups | at most [`ParquetRules::MAX_ROW_GROUP_BYTES`] (256 MiB) compressed; closed at [`ParquetRules::DEFAULT_ROW_GROUP_BYTES`] (128 MiB, encoded) unless a writer asks for less | Security Lake |
+//! | files | at most [`ParquetRules::MAX_FILE_BYTES`] (256 MiB) | Security Lake |
+//! | order | rows sorted by [`ParquetRules::SORT_COLUMN`] (`time`, INT64 epoch milliseconds) | Security Lake |
+//! | lists | the standard 3-level LIST (element field `element`) | Parquet format; Athena |
+//! | maps | `unmapped` as MAP<UTF8,UTF8> | Security Lake's own files |
+//! | types | no Null-typed column, no empty struct | Glue / Athena |
+//! | encodings | `time` / `time_dt` delta-encoded (sorted), other columns dictionary then plain | size |
+//!
+//! The schema rules (lists, maps, types) hold by construction for the schemas of
+//! [`arrow_schema`](super::arrow_schema); [`ParquetRules::check`] verifies all of them on any
+//! file.
+//!
+//! # How pages stay under 1 MiB (measured)
+//!
+//! parquet-rs 60 checks a page's size only after each *mini-batch* of values, and counts only
+//! the values' bytes (not the definition and repetition levels). A mini-batch is
+//! `write_batch_size` levels for columns with nulls or lists, but a whole
+//! `data_page_row_count_limit` of rows for columns whose levels are uniform (no nulls in the
+//! batch), cut into sub-batches whose length is fixed from the sizes of the values at the start
+//! of the chunk. Short values followed by long ones therefore overshoot the byte limit by up to
+//! a whole row limit of long values. With the former settings (limit 960 KiB, 20,000 rows per
+//! page) 30,000 Authentication events with 400–2,000-byte messages had data pages of up to
+//! 1,975,767 bytes. The settings now bound every way a page grows, from the largest value
+//! (of the file, [`ParquetRules::with_largest_value`], or of each column,
+//! [`ParquetRules::writer_properties_for_batches`]), within 1 MiB less 64 KiB left for levels:
+//!
+//! - a mini-batch of `write_batch_size` values adds at most `write_batch_size × value`, and the
+//!   byte limit is lowered by that much;
+//! - a page of uniform levels holds at most `2 × row limit - 1` rows (what was buffered plus one
+//!   mini-batch of the row limit), and the row limit of byte-array columns is set so that those
+//!   rows fit (fixed-width columns keep 20,000 rows: 320 KB of INT64);
+//! - above 4 KiB per value dictionaries are off (large values rarely repeat).
+//!
+//! A single value larger than the page itself cannot be split: such a value makes a page over
+//! 1 MiB, which [`ParquetRules::check`] reports.
+
+use std::collections::BTreeMap;
+
+use arrow_array::{Array, ArrayRef, RecordBatch};
+use arrow_schema::{DataType, Field, Schema};
+use parquet::arrow::arrow_writer::ArrowWriterOptions;
+use parquet::basic::{Compression, Encoding, ZstdLevel};
+use parquet::file::properties::{EnabledStatistics, WriterProperties, WriterVersion};
+use parquet::schema::types::ColumnPath;
+
+/// The Security Lake Parquet rule book (see the [module documentation](self) for the rules).
+///
+/// The limits are associated constants; an instance carries the two facts a writer may vary:
+/// the size at which it closes row groups (within the limit) and a bound on the largest value
+/// it writes, from which the page settings follow.
+///
+/// ```
+/// use ocsf_model::columnar::ParquetRules;
+///
+/// let rules = ParquetRules::new().with_largest_value(2_000);
+/// let properties = rules.writer_properties();
+/// assert!(properties.data_page_size_limit() < ParquetRules::MAX_DATA_PAGE_BYTES);
+/// assert_eq!(properties.max_row_group_bytes(), Some(ParquetRules::DEFAULT_ROW_GROUP_BYTES));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ParquetRules {
+    row_group_bytes: usize,
+    largest_value: u64,
+}
+
+impl Default for ParquetRules {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The page settings of one file (see the [module documentation](self)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PageSettings {
+    /// The data (and dictionary) page byte limit given to parquet-rs.
+    pub(crate) byte_limit: usize,
+    /// Values per mini-batch for columns with nulls or lists (`write_batch_size`).
+    pub(crate) write_batch: usize,
+    /// Rows per page of byte-array columns.
+    pub(crate) byte_array_rows: usize,
+    /// Whether dictionary encoding is on.
+    pub(crate) dictionary: bool,
+}
+
+impl ParquetRules {
+    /// The largest data page, uncompressed: 1 MiB.
+    pub const MAX_DATA_PAGE_BYTES: usize = 1024 * 1024;
+    /// The largest row group, compressed: 256 MiB.
+    pub const MAX_ROW_GROUP_BYTES: u64 = 256 * 1024 * 1024;
+    /// The largest object: 256 MiB.
+    pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
+    /// The encoded size (parquet-rs's estimate, before compression) at which a row group is
+    /// closed unless [`ParquetRules::with_row_group_bytes`] says otherwise: 128 MiB, so a row
+    /// group stays under [`ParquetRules::MAX_ROW_GROUP_BYTES`] even if it did not compress.
+    pub const DEFAULT_ROW_GROUP_BYTES: usize = 128 * 1024 * 1024;
+    /// The ZSTD level.
+    pub const ZSTD_LEVEL: i32 = 3;
+    /// The column rows are sorted by: INT64 epoch milliseconds.
+    pub const SORT_COLUMN: &'static str = "time";
+    /// The bound on values that [`ParquetRules::new`] assumes: 4 KiB. Larger values need
+    /// [`ParquetRules::with_largest_value`] to keep pages under the limit.
+    pub const DEFAULT_LARGEST_VALUE: u64 = 4096;
+
+    /// What parquet-rs leaves out of its page size estimate (definition and repetition levels),
+    /// kept free in every page.
+    const LEVELS_ALLOWANCE: usize = 64 * 1024;
+    /// What one mini-batch may add to a page past its byte limit.
+    const MINI_BATCH_BYTES: usize = 64 * 1024;
+    /// Values per mini-batch at most.
+    const MAX_WRITE_BATCH: usize = 64;
+    /// Rows per page at most (fixed-width columns: 20,000 × 8 bytes).
+    const MAX_PAGE_ROWS: usize = 20_000;
+
+    /// The rules with the default row group size and value bound.
+    pub const fn new() -> Self {
+        Self {
+            row_group_bytes: Self::DEFAULT_ROW_GROUP_BYTES,
+            largest_value: Self::DEFAULT_LARGEST_VALUE,
+        }
+    }
+
+    /// Closes row groups at `bytes` (encoded size), between 1 MiB and
+    /// [`ParquetRules::MAX_ROW_GROUP_BYTES`] (clamped). A writer that streams a file chooses
+    /// less than the default to bound the memory a row group holds.
+    ///
+    /// ```
+    /// use ocsf_model::columnar::ParquetRules;
+    /// let rules = ParquetRules::new().with_row_group_bytes(8 << 20);
+    /// assert_eq!(rules.row_group_bytes(), 8 << 20);
+    /// assert_eq!(ParquetRules::new().with_row_group_bytes(1 << 40).row_group_bytes(), 256 << 20);
+    /// ```
+    pub const fn with_row_group_bytes(mut self, bytes: usize) -> Self {
+        let max = Self::MAX_ROW_GROUP_BYTES as usize;
+        self.row_group_bytes = if bytes < Self::MAX_DATA_PAGE_BYTES {
+            Self::MAX_DATA_PAGE_BYTES
+        } else if bytes > max {
+            max
+        } else {
+            bytes
+        };
+        self
+    }
+
+    /// Declares a bound on the largest value (a string's bytes; any bound, such as the length
+    /// of an event's JSON, will do) the file will hold, from which the page settings follow.
+    ///
+    /// ```
+    /// use ocsf_model::columnar::ParquetRules;
+    /// let small = ParquetRules::new().with_largest_value(100).writer_properties();
+    /// let large = ParquetRules::new().with_largest_value(100_000).writer_properties();
+    /// assert!(large.data_page_size_limit() < small.data_page_size_limit());
+    /// ```
+    pub const fn with_largest_value(mut self, bytes: u64) -> Self {
+        self.largest_value = bytes;
+        self
+    }
+
+    /// The row group size in force.
+    pub const fn row_group_bytes(&self) -> usize {
+        self.row_group_bytes
+    }
+
+    /// The value bound in force.
+    pub const fn largest_value(&self) -> u64 {
+        self.largest_value
+    }
+
+    /// The compression codec: ZSTD at [`ParquetRules::ZSTD_LEVEL`].
+    pub fn compression() -> Compression {
+        Compression::ZSTD(ZstdLevel::try_new(Self::ZSTD_LEVEL).unwrap_or_default())
+    }
+
+    /// The page settings for the value bound (see the [module documentation](self)).
+    pub(crate) fn page_settings(&self) -> PageSettings {
+        // A value's plain encoding is its bytes and a 4-byte length.
+        let value = usize::try_from(self.largest_value)
+            .unwrap_or(usize::MAX)
+            .saturating_add(4);
+        let page = Self::MAX_DATA_PAGE_BYTES - Self::LEVELS_ALLOWANCE;
+        let write_batch = (Self::MINI_BATCH_BYTES / value).clamp(1, Self::MAX_WRITE_BATCH);
+        let byte_limit = page
+            .saturating_sub(write_batch.saturating_mul(value))
+            .max(1);
+        let byte_array_rows = Self::rows_for(value);
+        PageSettings {
+            byte_limit,
+            write_batch,
+            byte_array_rows,
+            dictionary: self.largest_value <= Self::DEFAULT_LARGEST_VALUE,
+        }
+    }
+
+    /// Rows per page of a byte-array column whose values (with their 4-byte length) are at
+    /// most `value` bytes: a page of uniform levels holds at most `2 × rows - 1` rows.
+    fn rows_for(value: usize) -> usize {
+        let page = Self::MAX_DATA_PAGE_BYTES - Self::LEVELS_ALLOWANCE;
+        ((page / value.max(1) + 1) / 2).clamp(1, Self::MAX_PAGE_ROWS)
+    }
+
+    /// Writer properties by these rules, for any schema: ZSTD, page settings from the value
+    /// bound, row groups closed at [`ParquetRules::row_group_bytes`], column-chunk statistics,
+    /// delta-encoded `time` and `time_dt`. The row limit for byte-array pages applies to every
+    /// column; [`ParquetRules::writer_properties_for`] lifts it for fixed-width columns.
+    pub fn writer_properties(&self) -> WriterProperties {
+        self.builder().build()
+    }
+
+    /// [`ParquetRules::writer_properties`] for a known schema: fixed-width columns (whose pages
+    /// the byte limit bounds on its own) keep up to 20,000 rows per page, byte-array columns
+    /// the row limit of the value bound.
+    ///
+    /// ```
+    /// # #[cfg(feature = "v1_1_0")] {
+    /// use ocsf_model::columnar::{ColumnarOptions, ParquetRules, arrow_schema};
+    /// use ocsf_model::v1_1_0::events::Authentication;
+    /// use parquet::schema::types::ColumnPath;
+    ///
+    /// let schema = arrow_schema::<Authentication>(&ColumnarOptions::default())?;
+    /// let properties = ParquetRules::new().with_largest_value(2_000).writer_properties_for(&schema);
+    /// let rows = |path: &str| properties.column_data_page_row_count_limit(&ColumnPath::from(path));
+    /// assert!(rows("message") < rows("class_uid"));
+    /// # }
+    /// # Ok::<(), ocsf_model::columnar::ColumnarError>(())
+    /// ```
+    pub fn writer_properties_for(&self, schema: &Schema) -> WriterProperties {
+        let mut builder = self.builder();
+        let mut fixed = Vec::new();
+        for field in schema.fields() {
+            fixed_width_leaves(field, &mut Vec::new(), &mut fixed);
+        }
+        for path in fixed {
+            builder = builder
+                .set_column_data_page_row_count_limit(ColumnPath::new(path), Self::MAX_PAGE_ROWS);
+        }
+        builder.build()
+    }
+
+    /// [`ParquetRules::writer_properties_for`] with the rows per page and the dictionary of each
+    /// byte-array column sized from the largest value that column holds in `batches` (the
+    /// largest value of all of them, [`ParquetRules::largest_value_in`], sets the byte limit):
+    /// a column of short strings keeps large pages beside a column of long ones. The batches
+    /// must be all the file will hold.
+    pub fn writer_properties_for_batches(
+        &self,
+        schema: &Schema,
+        batches: &[RecordBatch],
+    ) -> WriterProperties {
+        let mut largest: BTreeMap<Vec<String>, u64> = BTreeMap::new();
+        for batch in batches {
+            for (field, array) in schema.fields().iter().zip(batch.columns()) {
+                byte_array_leaves(field, array, &mut Vec::new(), &mut largest);
+            }
+        }
+        let mut builder = self.builder();
+        let mut fixed = Vec::new();
+        for field in schema.fields() {
+            fixed_width_leaves(field, &mut Vec::new(), &mut fixed);
+        }
+        for path in fixed {
+            builder = builder
+                .set_column_data_page_row_count_limit(ColumnPath::new(path), Self::MAX_PAGE_ROWS);
+        }
+        for (path, bytes) in largest {
+            let value = usize::try_from(bytes)
+                .unwrap_or(usize::MAX)
+                .saturating_add(4);
+            let path = ColumnPath::new(path);
+            builder = builder
+                .set_column_data_page_row_count_limit(path.clone(), Self::rows_for(value))
+                .set_column_dictionary_enabled(path, bytes <= Self::DEFAULT_LARGEST_VALUE);
+        }
+        builder.build()
+    }
+
+    fn builder(&self) -> parquet::file::properties::WriterPropertiesBuilder {
+        let pages = self.page_settings();
+        let mut builder = WriterProperties::builder();
+        // Rows are sorted by `time`: delta encoding stores the sorted timestamps in a few bits
+        // each, where a dictionary would store every distinct value.
+        for column in [Self::SORT_COLUMN, "time_dt"] {
+            let path = ColumnPath::from(column);
+            builder = builder
+                .set_column_dictionary_enabled(path.clone(), false)
+                .set_column_encoding(path, Encoding::DELTA_BINARY_PACKED);
+        }
+        builder
+            .set_writer_version(WriterVersion::PARQUET_1_0)
+            .set_compression(Self::compression())
+            .set_dictionary_enabled(pages.dictionary)
+            .set_data_page_size_limit(pages.byte_limit)
+            .set_dictionary_page_size_limit(pages.byte_limit)
+            .set_write_batch_size(pages.write_batch)
+            .set_data_page_row_count_limit(pages.byte_array_rows)
+            .set_statistics_enabled(EnabledStatistics::Chunk)
+            .set_max_row_group_bytes(Some(self.row_group_bytes))
+            .set_created_by(concat!("ocsf-model ", env!("CARGO_PKG_VERSION")).to_string())
+    }
+
+    /// Arrow writer options for a file of the class `class_name` (`authentication` or a path
+    /// ending in it) with `properties` (one of the `writer_properties` methods): the root
+    /// schema named after the class (as in Security Lake's own files), and no Arrow schema in
+    /// the footer (hundreds of bytes per column that no reader of Security Lake data needs).
+    pub fn arrow_writer_options(
+        class_name: &str,
+        properties: WriterProperties,
+    ) -> ArrowWriterOptions {
+        let root = class_name.rsplit('/').next().unwrap_or(class_name);
+        ArrowWriterOptions::new()
+            .with_properties(properties)
+            .with_schema_root(root.to_owned())
+            .with_skip_arrow_metadata(true)
+    }
+
+    /// The largest value of a batch, in bytes: the longest string (or binary value) of any
+    /// column, nested ones included, or 8 for a batch of fixed-width columns. A bound for
+    /// [`ParquetRules::with_largest_value`].
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use arrow_array::{RecordBatch, StringArray};
+    /// use ocsf_model::columnar::ParquetRules;
+    ///
+    /// let column = Arc::new(StringArray::from(vec!["a", "four", "xyz"]));
+    /// let batch = RecordBatch::try_from_iter([("message", column as _)])?;
+    /// assert_eq!(ParquetRules::largest_value_in(&batch), 8);
+    /// # Ok::<(), arrow_schema::ArrowError>(())
+    /// ```
+    pub fn largest_value_in(batch: &RecordBatch) -> u64 {
+        batch
+            .columns()
+            .iter()
+            .map(largest_value_of)
+            .max()
+            .unwrap_or(0)
+            .max(8)
+    }
+}
+
+/// The longest byte-array value of an array and its children.
+fn largest_value_of(array: &ArrayRef) -> u64 {
+    use arrow_array::cast::AsArray;
+    let longest = |offsets: &[i64]| {
+        offsets
+            .windows(2)
+            .map(|w| w[1].saturating_sub(w[0]))
+            .max()
+            .unwrap_or(0)
+    };
+    let data = array.to_data();
+    let own = match array.data_type() {
+        DataType::Utf8 => {
+            let a = array.as_string::<i32>();
+            let o: Vec<i64> = a.value_offsets().iter().map(|&x| i64::from(x)).collect();
+            longest(&o)
+        }
+        DataType::LargeUtf8 => longest(array.as_string::<i64>().value_offsets()),
+        DataType::Binary => {
+            let a = array.as_binary::<i32>();
+            let o: Vec<i64> = a.value_offsets().iter().map(|&x| i64::from(x)).collect();
+            longest(&o)
+        }
+        _ => 0,
+    };
+    let children = data
+        .child_data()
+        .iter()
+        .map(|child| largest_value_of(&arrow_array::make_array(child.clone())))
+        .max()
+        .unwrap_or(0);
+    u64::try_from(own.max(0)).unwrap_or(0).max(children)
+}
+
+/// The largest value of each byte-array leaf under `field` (Parquet column paths).
+fn byte_array_leaves(
+    field: &Field,
+    array: &ArrayRef,
+    prefix: &mut Vec<String>,
+    out: &mut BTreeMap<Vec<String>, u64>,
+) {
+    use arrow_array::cast::AsArray;
+    prefix.push(field.name().clone());
+    match (field.data_type(), array.data_type()) {
+        (DataType::Struct(fields), DataType::Struct(_)) => {
+            for (child, values) in fields.iter().zip(array.as_struct().columns()) {
+                byte_array_leaves(child, values, prefix, out);
+            }
+        }
+        (DataType::List(element), DataType::List(_)) => {
+            prefix.push("list".to_owned());
+            byte_array_leaves(element, array.as_list::<i32>().values(), prefix, out);
+            prefix.pop();
+        }
+        (DataType::Map(entries, _), DataType::Map(_, _)) => {
+            let entries_array: ArrayRef = std::sync::Arc::new(array.as_map().entries().clone());
+            byte_array_leaves(entries, &entries_array, prefix, out);
+        }
+        (DataType::Utf8 | DataType::LargeUtf8 | DataType::Binary | DataType::LargeBinary, _) => {
+            let bytes = largest_value_of(array);
+            let entry = out.entry(prefix.clone()).or_insert(0);
+            *entry = (*entry).max(bytes);
+        }
+        _ => {}
+    }
+    prefix.pop();
+}
+
+/// The Parquet column paths of the fixed-width leaves under `field`.
+fn fixed_width_leaves(field: &Field, prefix: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+    prefix.push(field.name().clone());
+    match field.data_type() {
+        DataType::Struct(fields) => {
+            for child in fields {
+                fixed_width_leaves(child, prefix, out);
+            }
+        }
+        DataType::List(element) | DataType::LargeList(element) => {
+            prefix.push("list".to_owned());
+            fixed_width_leaves(element, prefix, out);
+            prefix.pop();
+        }
+        DataType::Map(entries, _) => fixed_width_leaves(entries, prefix, out),
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Binary | DataType::LargeBinary => {}
+        _ => out.push(prefix.clone()),
+    }
+    prefix.pop();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_way_a_page_grows_stays_within_the_limit() {
+        let page = ParquetRules::MAX_DATA_PAGE_BYTES - ParquetRules::LEVELS_ALLOWANCE;
+        for largest in [
+            0u64, 1, 100, 400, 2_000, 2_048, 4_096, 4_097, 10_000, 65_532, 100_000, 300_000,
+        ] {
+            let s = ParquetRules::new()
+                .with_largest_value(largest)
+                .page_settings();
+            let value = largest as usize + 4;
+            assert!(s.byte_limit >= 1 && s.write_batch >= 1 && s.byte_array_rows >= 1);
+            // The byte limit plus one mini-batch.
+            assert!(
+                s.byte_limit + s.write_batch * value <= page.max(1 + value),
+                "{largest}"
+            );
+            // Uniform levels: what was buffered plus one mini-batch of the row limit.
+            if (2 * s.byte_array_rows - 1) > 1 {
+                assert!((2 * s.byte_array_rows - 1) * value <= page, "{largest}");
+            }
+            assert_eq!(s.dictionary, largest <= 4096, "{largest}");
+        }
+        // Small values: most of a mebibyte per page.
+        let s = ParquetRules::new().with_largest_value(100).page_settings();
+        assert!(s.byte_limit > 900 * 1024, "{s:?}");
+    }
+
+    #[test]
+    fn fixed_width_leaves_follow_parquet_paths() {
+        use std::sync::Arc;
+        let element = Arc::new(Field::new("element", DataType::Int32, true));
+        let inner = Field::new("port", DataType::Int32, true);
+        let schema = Schema::new(vec![
+            Field::new("time", DataType::Int64, false),
+            Field::new("message", DataType::Utf8, true),
+            Field::new("ports", DataType::List(element), true),
+            Field::new(
+                "src",
+                DataType::Struct(vec![inner, Field::new("ip", DataType::Utf8, true)].into()),
+                true,
+            ),
+        ]);
+        let mut out = Vec::new();
+        for field in schema.fields() {
+            fixed_width_leaves(field, &mut Vec::new(), &mut out);
+        }
+        let paths: Vec<String> = out.iter().map(|p| p.join(".")).collect();
+        assert_eq!(paths, ["time", "ports.list.element", "src.port"]);
+    }
+}
