@@ -193,7 +193,7 @@ fn control_plane_publish_and_https_subscribe_through_the_emulator() -> TestResul
     assert!(
         conflict
             .stderr
-            .contains("CreateSubscriberNotification failed"),
+            .contains("CreateSubscriberNotification"),
         "{}",
         conflict.stderr
     );

@@ -141,6 +141,13 @@ impl Error {
         self
     }
 
+    /// Replaces the kind (an operation that knows better than the generic
+    /// classification, such as a conflict that no retry resolves).
+    pub(crate) fn with_kind(mut self, kind: ErrorKind) -> Self {
+        self.kind = kind;
+        self
+    }
+
     /// Attaches the service's error code (for example `ConflictException`).
     pub fn with_code(mut self, code: impl Into<String>) -> Self {
         self.code = Some(code.into());

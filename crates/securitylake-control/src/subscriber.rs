@@ -558,8 +558,9 @@ impl SubscriberRegistrar {
 
     /// Sets up how subscriber `subscriber_id` is notified; returns the
     /// endpoint the service reports (the queue URL or the HTTPS endpoint).
-    /// A subscriber that already has a notification gets a conflict
-    /// ([`ErrorKind::Conflict`] after the retries).
+    /// A subscriber that already has a notification gets
+    /// [`ErrorKind::AlreadyExists`] at once (the service's conflict, which no
+    /// retry resolves).
     pub async fn create_notification(
         &self,
         subscriber_id: &str,
@@ -581,7 +582,16 @@ impl SubscriberRegistrar {
                     .configuration(configuration.clone())
                     .send()
                     .await
-                    .map_err(|e| Error::from_sdk("CreateSubscriberNotification", e))?;
+                    .map_err(|e| {
+                        let err = Error::from_sdk("CreateSubscriberNotification", e);
+                        // A subscriber has at most one notification: a conflict
+                        // means it exists, which waiting does not change.
+                        if err.kind() == ErrorKind::Conflict {
+                            err.with_kind(ErrorKind::AlreadyExists)
+                        } else {
+                            err
+                        }
+                    })?;
                 Ok(output.subscriber_endpoint().map(str::to_owned))
             },
         )

@@ -39,16 +39,21 @@ async fn create_a_subscriber_and_its_notifications() -> TestResult {
         .await?
         .ok_or("no queue endpoint")?;
     assert!(queue.contains("sqs") || queue.starts_with("http"), "{queue}");
-    // A second notification for the same subscriber conflicts.
+    // A second notification for the same subscriber exists already: not
+    // retried.
     let err = subscribers
-        .with_retry_policy(fast_retries(2))
         .create_notification(&sqs.subscriber_id, &Notification::Sqs)
         .await
         .err()
         .ok_or("a second notification was accepted")?;
-    assert_eq!(err.kind(), ErrorKind::Conflict);
+    assert_eq!(err.kind(), ErrorKind::AlreadyExists);
+    assert!(!err.is_retryable());
+    assert_eq!(err.code(), Some("ConflictException"));
+    assert_eq!(
+        emulator.request_count(Operation::CreateSubscriberNotification),
+        2
+    );
 
-    let subscribers = common::subscribers(&emulator).await?;
     let lake_formation = SubscriberSpec::builder("analysts")
         .principal("210987654321")
         .external_id("analysts-id")

@@ -155,7 +155,10 @@
 //! written.
 
 mod api;
+mod auth;
+mod delivery;
 mod emulator;
+mod encoding;
 mod error;
 mod fault;
 mod notify;
@@ -173,6 +176,6 @@ pub use emulator::{
 };
 pub use error::{Error, ErrorKind, Result};
 pub use fault::{Fault, Operation};
-pub use notify::{Delivery, DeliveryOutcome};
+pub use delivery::{Delivery, DeliveryOutcome};
 pub use proxy::{FaultProxy, ProxiedRequest, ProxyFault, ProxyRule};
 pub use state::CustomSourceSnapshot;

@@ -9,8 +9,8 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 use crate::fault::{Fault, Operation};
-use crate::notify::Delivery;
-use crate::s3::DynamicAuth;
+use crate::auth::DynamicAuth;
+use crate::delivery::Delivery;
 use crate::util::rfc3339;
 
 /// How HTTPS notifications are delivered.
