@@ -22,16 +22,16 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures::TryStreamExt;
+use securitylake::control::{
+    CustomSource, HttpsNotification, Notification, Registrar, SubscribedSource,
+    SubscriberRegistrar, SubscriberSpec,
+};
 use securitylake::lake::aws::{AssumeRoleProvider, AwsConfig};
 use securitylake::lake::store::S3Store;
 use securitylake::mappers::LinuxMapper;
 use securitylake::mappers::target::v1_1_0::Mapped;
 use securitylake::model::v1_1_0::enums::StatusId;
 use securitylake::model::v1_1_0::events::Authentication;
-use securitylake::control::{
-    CustomSource, HttpsNotification, Notification, Registrar, SubscribedSource,
-    SubscriberRegistrar, SubscriberSpec,
-};
 use securitylake::source::{Writer, WriterConfig};
 use securitylake::subscriber::{Handler, HandlerError, HttpsSource, LakeObject, Subscriber};
 use securitylake_emulator::Emulator;

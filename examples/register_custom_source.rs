@@ -20,12 +20,12 @@ mod common;
 
 use std::sync::Arc;
 
+use securitylake::control::{CustomSource, Outcome, Registrar};
 use securitylake::lake::aws::{AssumeRoleProvider, AwsConfig};
 use securitylake::lake::store::{ObjectStore, S3Store};
 use securitylake::mappers::LinuxMapper;
 use securitylake::mappers::target::v1_1_0::Mapped;
 use securitylake::model::v1_1_0::events::Authentication;
-use securitylake::control::{CustomSource, Outcome, Registrar};
 use securitylake::source::{Writer, WriterConfig};
 use securitylake_emulator::Emulator;
 

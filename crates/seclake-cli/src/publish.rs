@@ -12,11 +12,11 @@ use ocsf_mappers::target::v1_1_0::Mapped;
 use ocsf_model::OcsfEvent;
 use ocsf_model::columnar::EncodeStats;
 use ocsf_model::v1_1_0::events as ev;
+use securitylake_control::Registrar;
 use securitylake_core::layout::{CustomSource, LakeSource, SourceLocation};
 use securitylake_core::store::ObjectStore;
-use securitylake_source::writer::{Durability, Writer, WriterConfig};
-use securitylake_control::Registrar;
 use securitylake_source::Manifest;
+use securitylake_source::writer::{Durability, Writer, WriterConfig};
 
 use crate::common::{AwsArgs, assume, local_store, print_json, s3_store, write_json_line};
 use crate::error::{Error, ErrorKind, Result};

@@ -52,10 +52,7 @@ impl ErrorKind {
     /// Whether an error of this kind may go away when the same call is
     /// repeated after a backoff.
     pub const fn is_retryable(self) -> bool {
-        matches!(
-            self,
-            Self::Throttled | Self::Conflict | Self::Transient
-        )
+        matches!(self, Self::Throttled | Self::Conflict | Self::Transient)
     }
 
     /// A short, stable, lowercase name for logs and metrics.

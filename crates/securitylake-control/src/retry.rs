@@ -146,9 +146,11 @@ mod tests {
     #[test]
     fn retry_after_is_honoured_up_to_the_ceiling() {
         let policy = fast(3);
-        let asked = Error::new(ErrorKind::Throttled, "x").with_retry_after(Duration::from_millis(15));
+        let asked =
+            Error::new(ErrorKind::Throttled, "x").with_retry_after(Duration::from_millis(15));
         assert!(delay(&policy, 1, &asked) >= Duration::from_millis(15));
-        let too_long = Error::new(ErrorKind::Throttled, "x").with_retry_after(Duration::from_secs(60));
+        let too_long =
+            Error::new(ErrorKind::Throttled, "x").with_retry_after(Duration::from_secs(60));
         assert!(delay(&policy, 1, &too_long) <= Duration::from_millis(20));
     }
 }

@@ -459,11 +459,9 @@ impl Notification {
                         .authorization_api_key_name(name)
                         .authorization_api_key_value(value);
                 }
-                NotificationConfiguration::HttpsNotificationConfiguration(
-                    builder.build().map_err(|e| {
-                        Error::invalid_input("the HTTPS notification is incomplete").with_source(e)
-                    })?,
-                )
+                NotificationConfiguration::HttpsNotificationConfiguration(builder.build().map_err(
+                    |e| Error::invalid_input("the HTTPS notification is incomplete").with_source(e),
+                )?)
             }
         })
     }
@@ -520,9 +518,14 @@ impl SubscriberRegistrar {
             .principal(spec.principal())
             .external_id(spec.external_id())
             .build()
-            .map_err(|e| Error::invalid_input("the subscriber identity is incomplete").with_source(e))?;
-        let sources: Vec<LogSourceResource> =
-            spec.sources().iter().map(SubscribedSource::to_resource).collect();
+            .map_err(|e| {
+                Error::invalid_input("the subscriber identity is incomplete").with_source(e)
+            })?;
+        let sources: Vec<LogSourceResource> = spec
+            .sources()
+            .iter()
+            .map(SubscribedSource::to_resource)
+            .collect();
         retry::run(
             &self.retry,
             "CreateSubscriber",
@@ -540,7 +543,10 @@ impl SubscriberRegistrar {
                     .await
                     .map_err(|e| Error::from_sdk("CreateSubscriber", e))?;
                 let sub = output.subscriber().ok_or_else(|| {
-                    Error::new(ErrorKind::Service, "CreateSubscriber returned no subscriber")
+                    Error::new(
+                        ErrorKind::Service,
+                        "CreateSubscriber returned no subscriber",
+                    )
                 })?;
                 Ok(RegisteredSubscriber {
                     subscriber_id: sub.subscriber_id().to_owned(),

@@ -16,14 +16,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_sdk_glue::types::{Column, DatabaseInput, SerDeInfo, StorageDescriptor, TableInput};
+use common::{BoxResult, TestResult};
 use ocsf_model::v1_1_0::events::Authentication;
+use securitylake_control::GluePartitioner;
 use securitylake_core::aws::{AssumeRoleProvider, AwsConfig};
 use securitylake_core::store::{ObjectStore, S3Store};
 use securitylake_emulator::Emulator;
-use securitylake_control::GluePartitioner;
 use securitylake_source::writer::ManualClock;
 use securitylake_source::{Writer, WriterConfig};
-use common::{BoxResult, TestResult};
 use support::{DAY, LEAP_DAY, event, seq_of};
 
 struct Moto {

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use common::{EXTERNAL_ID, TestResult, config, fast_retries, registrar, spec};
+use securitylake_control::{DriftedField, ErrorKind, Outcome, Registrar};
 use securitylake_core::aws::{AssumeRoleProvider, AwsConfig};
 use securitylake_core::layout::{
     AccountId, Codec, EventDay, LakeSource, ObjectName, ParsedKey, PartitionKey, Region,
@@ -13,7 +14,6 @@ use securitylake_core::layout::{
 };
 use securitylake_core::store::{ObjectStore, PutOptions, S3Store};
 use securitylake_emulator::{Emulator, Fault, Operation};
-use securitylake_control::{DriftedField, ErrorKind, Outcome, Registrar};
 
 #[tokio::test]
 async fn reconcile_creates_then_is_a_no_op_then_reports_drift() -> TestResult {

@@ -87,7 +87,9 @@ async fn a_set_is_created_then_unchanged_then_one_change_is_seen() -> TestResult
     let v2 = set("acme", "2.0")
         .class(class(3002, "authentication"))
         .build()?;
-    let added = set("acme", "1.0").class(class(6003, "api_activity")).build()?;
+    let added = set("acme", "1.0")
+        .class(class(6003, "api_activity"))
+        .build()?;
     let mut specs: Vec<CustomSource> = v1.sources().to_vec();
     specs[1] = v2.sources()[0].clone();
     specs.push(added.sources()[0].clone());
@@ -200,7 +202,10 @@ fn every_ocsf_1_1_0_class_gets_a_unique_short_name() -> TestResult {
         for class in &classes {
             let name = source_name_for(prefix, class)?;
             assert!(name.len() <= 20, "{name} is longer than 20");
-            assert!(name.starts_with(&format!("{prefix}-{}", class.uid())), "{name}");
+            assert!(
+                name.starts_with(&format!("{prefix}-{}", class.uid())),
+                "{name}"
+            );
             // The same inputs give the same name.
             assert_eq!(source_name_for(prefix, class)?, name);
             // Glue folds names into table names: still unique.
@@ -221,7 +226,12 @@ fn long_prefixes_are_refused_not_cut() {
     let classes = all_classes();
     // 13 characters fit every 1.1.0 class, the Windows extension's 6-digit
     // uids (205004, ...) included ...
-    assert!(set(&"p".repeat(13), "1.0").classes(classes.clone()).build().is_ok());
+    assert!(
+        set(&"p".repeat(13), "1.0")
+            .classes(classes.clone())
+            .build()
+            .is_ok()
+    );
     // ... 14 do not, and nothing is silently shortened.
     for prefix in ["p".repeat(14), "a-very-long-company-prefix".to_owned()] {
         let err = set(&prefix, "1.0").classes(classes.clone()).build();
@@ -233,8 +243,17 @@ fn long_prefixes_are_refused_not_cut() {
     }
     // The core classes' 4-digit uids leave room for 15; Base Event (uid 0)
     // for 18: a set is checked class by class.
-    let core: Vec<OcsfClass> = classes.iter().filter(|c| c.uid() < 10_000).cloned().collect();
-    assert!(set(&"p".repeat(15), "1.0").classes(core.clone()).build().is_ok());
+    let core: Vec<OcsfClass> = classes
+        .iter()
+        .filter(|c| c.uid() < 10_000)
+        .cloned()
+        .collect();
+    assert!(
+        set(&"p".repeat(15), "1.0")
+            .classes(core.clone())
+            .build()
+            .is_ok()
+    );
     assert!(set(&"p".repeat(16), "1.0").classes(core).build().is_err());
     assert!(source_name_for(&"p".repeat(18), &class(0, "base_event")).is_ok());
     assert!(source_name_for(&"p".repeat(18), &class(3002, "authentication")).is_err());

@@ -31,14 +31,21 @@ async fn create_a_subscriber_and_its_notifications() -> TestResult {
     let sqs = subscribers.create(&siem("partner-app")?).await?;
     assert_eq!(sqs.subscriber_name, "siem");
     assert!(!sqs.subscriber_id.is_empty());
-    assert!(sqs.subscriber_arn.ends_with(&sqs.subscriber_id), "{}", sqs.subscriber_arn);
+    assert!(
+        sqs.subscriber_arn.ends_with(&sqs.subscriber_id),
+        "{}",
+        sqs.subscriber_arn
+    );
     assert!(sqs.role_arn.is_some(), "S3 access comes with a role");
     assert!(sqs.resource_share_arn.is_none());
     let queue = subscribers
         .create_notification(&sqs.subscriber_id, &Notification::Sqs)
         .await?
         .ok_or("no queue endpoint")?;
-    assert!(queue.contains("sqs") || queue.starts_with("http"), "{queue}");
+    assert!(
+        queue.contains("sqs") || queue.starts_with("http"),
+        "{queue}"
+    );
     // A second notification for the same subscriber exists already: not
     // retried.
     let err = subscribers
@@ -87,8 +94,8 @@ async fn creates_retry_only_what_was_not_carried_out() -> TestResult {
         .await?
         .reconcile(&spec("partner-app", Some("1.0"))?)
         .await?;
-    let subscribers = SubscriberRegistrar::new(&config(&emulator).await?)
-        .with_retry_policy(fast_retries(3));
+    let subscribers =
+        SubscriberRegistrar::new(&config(&emulator).await?).with_retry_policy(fast_retries(3));
 
     // Throttling proves the request was not carried out: retried.
     emulator.inject_fault(Operation::CreateSubscriber, Fault::throttling().times(2));
@@ -139,13 +146,19 @@ async fn bad_specs_and_unknown_sources_are_typed() -> TestResult {
         .principal("210987654321")
         .external_id("x")
         .build();
-    assert_eq!(no_source.err().map(|e| e.kind()), Some(ErrorKind::InvalidInput));
+    assert_eq!(
+        no_source.err().map(|e| e.kind()),
+        Some(ErrorKind::InvalidInput)
+    );
     let bad_principal = SubscriberSpec::builder("s")
         .principal("12")
         .external_id("x")
         .source(SubscribedSource::aws("ROUTE53", None))
         .build();
-    assert_eq!(bad_principal.err().map(|e| e.kind()), Some(ErrorKind::InvalidInput));
+    assert_eq!(
+        bad_principal.err().map(|e| e.kind()),
+        Some(ErrorKind::InvalidInput)
+    );
     assert!(SubscriberSpec::builder("x".repeat(65)).build().is_err());
     assert!("ftp".parse::<AccessType>().is_err());
     assert!("GET".parse::<NotificationMethod>().is_err());

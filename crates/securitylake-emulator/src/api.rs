@@ -7,11 +7,11 @@ use http::{HeaderValue, Method, Response, StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::encoding::percent_decode;
 use crate::fault::{Fault, Operation};
 use crate::state::{
     HttpsTarget, NotificationTarget, Shared, SourceRecord, SubscribedSource, SubscriberRecord,
 };
-use crate::encoding::percent_decode;
 use crate::util::random_string;
 
 /// The most custom sources one account may have.

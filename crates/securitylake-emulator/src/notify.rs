@@ -14,11 +14,11 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
 use crate::delivery::{Delivery, DeliveryOutcome};
+use crate::encoding::s3_event_key_encode;
 use crate::s3::S3Backend;
 use crate::state::{
     DeliveryPolicy, HttpsTarget, NotificationTarget, ObjectCreated, Settings, SharedRef,
 };
-use crate::encoding::s3_event_key_encode;
 use crate::util::{UPPER_ALNUM, random_string, rfc3339};
 
 /// The `requester` of the notifications, as in the documented sample.

@@ -22,8 +22,8 @@ use s3s::{Body, HttpError, S3, S3Request, S3Response, S3Result, s3_error};
 use s3s_fs::FileSystem;
 
 use crate::auth::DynamicAuth;
-use crate::state::{ObjectCreated, Shared};
 use crate::encoding::{parse_form, percent_decode};
+use crate::state::{ObjectCreated, Shared};
 
 /// The directory (inside the data directory) that holds the lake bucket.
 ///

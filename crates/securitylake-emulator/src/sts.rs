@@ -6,8 +6,8 @@ use std::time::{Duration, SystemTime};
 use bytes::Bytes;
 use http::{HeaderValue, Response, StatusCode};
 
-use crate::state::Shared;
 use crate::encoding::parse_form;
+use crate::state::Shared;
 use crate::util::{SECRET_CHARS, UPPER_ALNUM, random_string, rfc3339};
 
 const NAMESPACE: &str = "https://sts.amazonaws.com/doc/2011-06-15/";

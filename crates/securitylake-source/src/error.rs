@@ -10,7 +10,6 @@
 use std::fmt;
 use std::time::Duration;
 
-
 type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// A shorthand for `std::result::Result<T, securitylake_source::Error>`.

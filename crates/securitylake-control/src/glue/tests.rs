@@ -17,9 +17,9 @@ use aws_sdk_glue::types::{
     Column, ErrorDetail, PartitionError, SerDeInfo, StorageDescriptor, Table,
 };
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
+use securitylake_core::layout::SourceLocation;
 use securitylake_core::layout::{AccountId, EventDay, PartitionKey, Region};
 use securitylake_core::store::RetryPolicy;
-use securitylake_core::layout::SourceLocation;
 
 use super::{CrawlerRun, GluePartitioner, PartitionMode};
 use crate::{ErrorKind, RegisteredSource};

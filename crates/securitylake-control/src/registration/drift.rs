@@ -91,4 +91,3 @@ pub fn drift(spec: &CustomSource, registered: &RegisteredSource) -> Option<Drift
     }
     (!fields.is_empty()).then_some(Drift { fields })
 }
-

@@ -216,30 +216,37 @@ impl Registrar {
 
     /// Lists every log source of the lake (all pages).
     pub async fn list(&self) -> Result<LogSources> {
-        retry::run(&self.retry, "ListLogSources", Idempotency::Idempotent, || async {
-            let mut sources = LogSources::default();
-            self.each_source(|account, region, resource| {
-                match resource {
-                    LogSourceResource::CustomLogSource(custom) => {
-                        sources.custom.push(RegisteredSource::from_resource(custom)?);
+        retry::run(
+            &self.retry,
+            "ListLogSources",
+            Idempotency::Idempotent,
+            || async {
+                let mut sources = LogSources::default();
+                self.each_source(|account, region, resource| {
+                    match resource {
+                        LogSourceResource::CustomLogSource(custom) => {
+                            sources
+                                .custom
+                                .push(RegisteredSource::from_resource(custom)?);
+                        }
+                        LogSourceResource::AwsLogSource(aws) => sources.aws.push(AwsLogSource {
+                            account: account.map(str::to_owned),
+                            region: region.map(str::to_owned),
+                            source_name: aws
+                                .source_name()
+                                .map(|n| n.as_str().to_owned())
+                                .unwrap_or_default(),
+                            source_version: aws.source_version().map(str::to_owned),
+                        }),
+                        // A kind of source this SDK version does not know.
+                        _ => tracing::debug!("skipping an unknown kind of log source"),
                     }
-                    LogSourceResource::AwsLogSource(aws) => sources.aws.push(AwsLogSource {
-                        account: account.map(str::to_owned),
-                        region: region.map(str::to_owned),
-                        source_name: aws
-                            .source_name()
-                            .map(|n| n.as_str().to_owned())
-                            .unwrap_or_default(),
-                        source_version: aws.source_version().map(str::to_owned),
-                    }),
-                    // A kind of source this SDK version does not know.
-                    _ => tracing::debug!("skipping an unknown kind of log source"),
-                }
-                Ok(true)
-            })
-            .await?;
-            Ok(sources)
-        })
+                    Ok(true)
+                })
+                .await?;
+                Ok(sources)
+            },
+        )
         .await
     }
 
@@ -247,9 +254,12 @@ impl Registrar {
     /// `ListLogSources`.
     pub async fn find(&self, name: &str) -> Result<Option<RegisteredSource>> {
         validate_api_name(name)?;
-        retry::run(&self.retry, "ListLogSources", Idempotency::Idempotent, || {
-            self.find_once(name)
-        })
+        retry::run(
+            &self.retry,
+            "ListLogSources",
+            Idempotency::Idempotent,
+            || self.find_once(name),
+        )
         .await
     }
 

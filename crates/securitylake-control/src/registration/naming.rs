@@ -202,9 +202,15 @@ mod tests {
         let auth = class(3002, "authentication");
         assert_eq!(source_name_for("a", &auth)?, "a-3002-authenticatio");
         assert_eq!(source_name_for("acme", &auth)?, "acme-3002-authentica");
-        assert_eq!(source_name_for("acme-edr-p", &auth)?, "acme-edr-p-3002-auth");
+        assert_eq!(
+            source_name_for("acme-edr-p", &auth)?,
+            "acme-edr-p-3002-auth"
+        );
         // Exactly three characters left: the tag is kept.
-        assert_eq!(source_name_for("acme-edr-pr", &auth)?, "acme-edr-pr-3002-aut");
+        assert_eq!(
+            source_name_for("acme-edr-pr", &auth)?,
+            "acme-edr-pr-3002-aut"
+        );
         // Two left: no tag.
         assert_eq!(source_name_for("acme-edr-pro", &auth)?, "acme-edr-pro-3002");
         // A tag cut at a separator loses the separator.

@@ -178,4 +178,3 @@ fn arn_resource<'a>(arn: &'a str, kind: &str) -> Option<&'a str> {
     let resource = arn.splitn(6, ':').nth(5)?;
     resource.strip_prefix(kind).filter(|r| !r.is_empty())
 }
-

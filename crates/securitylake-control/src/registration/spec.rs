@@ -255,4 +255,3 @@ fn validate_role_arn(arn: &str) -> Result<()> {
         )))
     }
 }
-

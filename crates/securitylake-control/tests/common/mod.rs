@@ -44,7 +44,10 @@ pub async fn subscribers(emulator: &Emulator) -> BoxResult<SubscriberRegistrar> 
     Ok(SubscriberRegistrar::new(&config(emulator).await?).with_retry_policy(fast_retries(5)))
 }
 
-pub fn spec(name: &str, version: Option<&str>) -> Result<CustomSource, securitylake_control::Error> {
+pub fn spec(
+    name: &str,
+    version: Option<&str>,
+) -> Result<CustomSource, securitylake_control::Error> {
     let mut builder = CustomSource::builder(name)
         .event_class("AUTHENTICATION")
         .principal("210987654321")
