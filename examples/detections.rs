@@ -19,8 +19,8 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use futures::TryStreamExt;
-use securitylake::core::layout::EventDay;
-use securitylake::core::store::{LocalLake, ObjectStore};
+use securitylake::lake::layout::EventDay;
+use securitylake::lake::store::{LocalLake, ObjectStore};
 use securitylake::mappers::LinuxMapper;
 use securitylake::mappers::render::v1_1_0::Mapped;
 use securitylake::model::v1_1_0::enums::StatusId;

@@ -6,7 +6,7 @@
 //! 2. the subscriber's endpoint starts ([`HttpsSource`], plain HTTP on
 //!    loopback here; give it a TLS configuration in production) and a
 //!    Security Lake subscriber with an HTTPS notification to it is created
-//!    through `aws-sdk-securitylake`;
+//!    through the control plane (`securitylake::control`);
 //! 3. the subscriber runs as the subscriber role, assumed with its external
 //!    id; a writer puts objects as the provider role; the emulator POSTs a
 //!    notification per object; the handler reads each one as typed events.
@@ -21,18 +21,18 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use aws_sdk_securitylake::types::{
-    AccessType, AwsIdentity, CustomLogSourceResource, HttpMethod, HttpsNotificationConfiguration,
-    LogSourceResource, NotificationConfiguration,
-};
 use futures::TryStreamExt;
-use securitylake::core::aws::{AssumeRoleProvider, AwsConfig};
-use securitylake::core::store::S3Store;
+use securitylake::control::{
+    CustomSource, HttpsNotification, Notification, Registrar, SubscribedSource,
+    SubscriberRegistrar, SubscriberSpec,
+};
+use securitylake::lake::aws::{AssumeRoleProvider, AwsConfig};
+use securitylake::lake::store::S3Store;
 use securitylake::mappers::LinuxMapper;
 use securitylake::mappers::render::v1_1_0::Mapped;
 use securitylake::model::v1_1_0::enums::StatusId;
 use securitylake::model::v1_1_0::events::Authentication;
-use securitylake::source::{CustomSource, Registrar, Writer, WriterConfig};
+use securitylake::source::{Writer, WriterConfig};
 use securitylake::subscriber::{Handler, HandlerError, HttpsSource, LakeObject, Subscriber};
 use securitylake_emulator::Emulator;
 
@@ -82,10 +82,9 @@ pub async fn main() -> Result<(), BoxError> {
         .force_path_style(true)
         .load()
         .await?;
-    let securitylake = aws_sdk_securitylake::Client::new(base.sdk_config());
 
     // 1. The custom source.
-    let source = Registrar::new(securitylake.clone())
+    let source = Registrar::new(&base)
         .reconcile(
             &CustomSource::builder("bastion-auth")
                 .version("1.0")
@@ -108,47 +107,32 @@ pub async fn main() -> Result<(), BoxError> {
         .bind()
         .await?;
     let endpoint = format!("http://{}/security-lake", https.local_addr());
-    let created = securitylake
-        .create_subscriber()
-        .subscriber_name("bastion-monitor")
-        .subscriber_identity(
-            AwsIdentity::builder()
+    let subscribers = SubscriberRegistrar::new(&base);
+    let created = subscribers
+        .create(
+            &SubscriberSpec::builder("bastion-monitor")
                 .principal(ACCOUNT)
                 .external_id(SUBSCRIBER_EXTERNAL_ID)
+                .source(SubscribedSource::custom("bastion-auth", Some("1.0")))
                 .build()?,
         )
-        .sources(LogSourceResource::CustomLogSource(
-            CustomLogSourceResource::builder()
-                .source_name("bastion-auth")
-                .source_version("1.0")
-                .build(),
-        ))
-        .access_types(AccessType::S3)
-        .send()
         .await?;
-    let subscriber_info = created
-        .subscriber()
-        .ok_or("no subscriber in the response")?;
-    let subscriber_id = subscriber_info.subscriber_id().to_owned();
-    let role = subscriber_info
-        .role_arn()
-        .ok_or("no subscriber role in the response")?
-        .to_owned();
-    securitylake
-        .create_subscriber_notification()
-        .subscriber_id(&subscriber_id)
-        .configuration(NotificationConfiguration::HttpsNotificationConfiguration(
-            HttpsNotificationConfiguration::builder()
-                .endpoint(&endpoint)
-                .target_role_arn(format!(
-                    "arn:aws:iam::{ACCOUNT}:role/EventBridgeApiDestination"
-                ))
-                .http_method(HttpMethod::Post)
-                .authorization_api_key_name(API_KEY_HEADER)
-                .authorization_api_key_value(api_key)
-                .build()?,
-        ))
-        .send()
+    let subscriber_id = created.subscriber_id.clone();
+    let role = created
+        .role_arn
+        .clone()
+        .ok_or("no subscriber role in the response")?;
+    subscribers
+        .create_notification(
+            &subscriber_id,
+            &Notification::Https(
+                HttpsNotification::new(
+                    &endpoint,
+                    format!("arn:aws:iam::{ACCOUNT}:role/EventBridgeApiDestination"),
+                )
+                .api_key(API_KEY_HEADER, api_key),
+            ),
+        )
         .await?;
     println!("subscriber {subscriber_id} notified at {endpoint}");
 

@@ -29,9 +29,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use securitylake::core::aws::{AssumeRoleProvider, AwsConfig};
-use securitylake::core::layout::SourceLocation;
-use securitylake::core::store::{LocalLake, ObjectStore, S3Store};
+use securitylake::lake::aws::{AssumeRoleProvider, AwsConfig};
+use securitylake::lake::layout::SourceLocation;
+use securitylake::lake::store::{LocalLake, ObjectStore, S3Store};
 use securitylake::mappers::render::v1_1_0::Mapped;
 use securitylake::mappers::{LinuxMapper, SourceConfig, stream};
 use securitylake::model::v1_1_0::events::Authentication;

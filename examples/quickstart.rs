@@ -22,7 +22,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use futures::TryStreamExt;
-use securitylake::core::store::LocalLake;
+use securitylake::lake::store::LocalLake;
 use securitylake::mappers::LinuxMapper;
 use securitylake::mappers::render::v1_1_0::Mapped;
 use securitylake::model::v1_1_0::enums::StatusId;

@@ -20,12 +20,13 @@ mod common;
 
 use std::sync::Arc;
 
-use securitylake::core::aws::{AssumeRoleProvider, AwsConfig};
-use securitylake::core::store::{ObjectStore, S3Store};
+use securitylake::control::{CustomSource, Outcome, Registrar};
+use securitylake::lake::aws::{AssumeRoleProvider, AwsConfig};
+use securitylake::lake::store::{ObjectStore, S3Store};
 use securitylake::mappers::LinuxMapper;
 use securitylake::mappers::render::v1_1_0::Mapped;
 use securitylake::model::v1_1_0::events::Authentication;
-use securitylake::source::{CustomSource, Outcome, Registrar, Writer, WriterConfig};
+use securitylake::source::{Writer, WriterConfig};
 use securitylake_emulator::Emulator;
 
 use common::BoxError;
@@ -90,7 +91,7 @@ pub async fn main() -> Result<(), BoxError> {
         .external_id(external_id.clone())
         .crawler_role_arn(crawler_role)
         .build()?;
-    let registrar = Registrar::new(aws_sdk_securitylake::Client::new(base.sdk_config()));
+    let registrar = Registrar::new(&base);
     let first = registrar.reconcile(&spec).await?;
     let source = first.source;
     println!(

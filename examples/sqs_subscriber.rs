@@ -28,8 +28,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use futures::TryStreamExt;
-use securitylake::core::aws::AwsConfig;
-use securitylake::core::store::S3Store;
+use securitylake::lake::aws::AwsConfig;
+use securitylake::lake::store::S3Store;
 use securitylake::mappers::LinuxMapper;
 use securitylake::mappers::render::v1_1_0::Mapped;
 use securitylake::model::v1_1_0::events::Authentication;
@@ -179,7 +179,7 @@ async fn with_moto(bin: &std::ffi::OsStr) -> Result<(), BoxError> {
     let written = logons.len() as u64;
     let mut writer = Writer::<Authentication>::open(
         WriterConfig::builder()
-            .location(securitylake::core::layout::SourceLocation::parse(
+            .location(securitylake::lake::layout::SourceLocation::parse(
                 &format!("s3://{bucket}/ext/bastion-auth/1.0/"),
             )?)
             .region("us-east-1")

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use securitylake::core::store::{LocalLake, ObjectStore};
+use securitylake::lake::store::{LocalLake, ObjectStore};
 use securitylake::mappers::render::v1_1_0::Mapped;
 use securitylake::mappers::{DeepSecurityMapper, SourceConfig, stream};
 use securitylake::model::OcsfEvent;

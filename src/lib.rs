@@ -14,8 +14,9 @@
 //! | `schemars`, `jsonschema` | no | | `ocsf-model` | `JsonSchema` derives; validation with the `jsonschema` crate |
 //! | `mappers` | yes | [`mappers`] | `ocsf-mappers` | Linux (syslog, auditd, journald) and Trend Micro Deep Security (CEF, LEEF) logs into OCSF |
 //! | `mappers-async` | no | | `ocsf-mappers` | tokio `AsyncBufRead` line streams |
-//! | `core` | yes | [`core`] | `securitylake-core` | lake layout, object stores (local, S3), AWS configuration |
-//! | `source` | yes | [`source`] | `securitylake-source` | custom sources: registration, Glue partitions, crash-safe typed writers |
+//! | `lake` | yes | [`lake`] | `securitylake-core` | lake layout, object stores (local, S3), AWS configuration |
+//! | `source` | yes | [`source`] | `securitylake-source` | custom sources, the data plane: crash-safe typed writers |
+//! | `control` | yes | [`control`] | `securitylake-control` | the control plane: custom-source registration (one source per class), Glue partitions, subscribers and notifications |
 //! | `subscriber` | yes | [`subscriber`] | `securitylake-subscriber` | subscribers: SQS, HTTPS and local notifications, typed reads |
 //! | `emulator` | no | `emulator` | `securitylake-emulator` | a loopback Security Lake (API, S3, STS, notifications) for development and tests |
 //! | `compiler` | no | `compiler` | `ocsf-compiler` | the OCSF schema compiler |
@@ -27,6 +28,12 @@
 //!   -> source (Writer) -> object store -> notification -> subscriber -> typed event
 //! ```
 //!
+//! The control plane ([`control`]) registers the sources and subscribers
+//! that the data flows between, and makes written partitions queryable.
+//!
+//! The common types are one short path away in the [`prelude`]:
+//! `use securitylake::prelude::*;`.
+//!
 //! The repository's `examples/` run every part offline (`cargo run --example
 //! quickstart` first); the `seclake` command-line tool wraps the same crates.
 //!
@@ -35,10 +42,10 @@
 //! A custom source writes events of one OCSF class under the location
 //! Security Lake gave it. Map raw lines with a mapper, keep the class of the
 //! source and write them with a [`Writer`](source::Writer). Here the lake is a
-//! local directory ([`LocalLake`](core::store::LocalLake)); against AWS, give
-//! the writer an [`S3Store`](core::store::S3Store) built from the source's
+//! local directory ([`LocalLake`](lake::store::LocalLake)); against AWS, give
+//! the writer an [`S3Store`](lake::store::S3Store) built from the source's
 //! provider role and the location that
-//! [`Registrar::reconcile`](source::Registrar::reconcile) returned
+//! [`Registrar::reconcile`](control::Registrar::reconcile) returned
 //! (`WriterConfigBuilder::source`).
 //!
 //! ```
@@ -46,8 +53,8 @@
 //! # async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
 //! use std::sync::Arc;
 //!
-//! use securitylake::core::layout::SourceLocation;
-//! use securitylake::core::store::LocalLake;
+//! use securitylake::lake::layout::SourceLocation;
+//! use securitylake::lake::store::LocalLake;
 //! use securitylake::mappers::render::v1_1_0::Mapped;
 //! use securitylake::mappers::{LinuxMapper, SourceConfig};
 //! use securitylake::model::v1_1_0::events::Authentication;
@@ -98,7 +105,7 @@
 //! use std::sync::atomic::{AtomicU64, Ordering};
 //!
 //! use futures::TryStreamExt;
-//! use securitylake::core::store::{LocalLake, ObjectStore, PutOptions};
+//! use securitylake::lake::store::{LocalLake, ObjectStore, PutOptions};
 //! use securitylake::model::columnar::{ColumnarOptions, write_parquet};
 //! use securitylake::model::v1_1_0::enums::StatusId;
 //! use securitylake::model::v1_1_0::events::{Authentication, AuthenticationActivityId, SeverityId};
@@ -149,13 +156,20 @@ pub use ocsf_model as model;
 #[doc(inline)]
 pub use ocsf_mappers as mappers;
 
-#[cfg(feature = "core")]
+// The lake's foundation (`securitylake-core`): layout, object stores, AWS
+// configuration. Named `lake`, not `core`, so that it never shadows the
+// language's `core` crate in paths (see docs/adr/0041).
+#[cfg(feature = "lake")]
 #[doc(inline)]
-pub use securitylake_core as core;
+pub use securitylake_core as lake;
 
 #[cfg(feature = "source")]
 #[doc(inline)]
 pub use securitylake_source as source;
+
+#[cfg(feature = "control")]
+#[doc(inline)]
+pub use securitylake_control as control;
 
 #[cfg(feature = "subscriber")]
 #[doc(inline)]
@@ -168,3 +182,5 @@ pub use securitylake_emulator as emulator;
 #[cfg(feature = "compiler")]
 #[doc(inline)]
 pub use ocsf_compiler as compiler;
+
+pub mod prelude;

@@ -28,8 +28,8 @@ use std::time::{Duration, Instant};
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::arrow_writer::ArrowWriterOptions;
-use securitylake::core::layout::SourceLocation;
-use securitylake::core::store::{LocalLake, ObjectStore};
+use securitylake::lake::layout::SourceLocation;
+use securitylake::lake::store::{LocalLake, ObjectStore};
 use securitylake::mappers::render::v1_1_0::Mapped;
 use securitylake::mappers::{LinuxMapper, SourceConfig};
 use securitylake::model::columnar::{

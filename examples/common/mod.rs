@@ -12,8 +12,8 @@
 
 use std::sync::Arc;
 
-use securitylake::core::layout::SourceLocation;
-use securitylake::core::store::ObjectStore;
+use securitylake::lake::layout::SourceLocation;
+use securitylake::lake::store::ObjectStore;
 use securitylake::mappers::SourceConfig;
 use securitylake::source::{WriterConfig, WriterConfigBuilder};
 

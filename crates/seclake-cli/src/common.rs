@@ -88,12 +88,6 @@ impl AwsArgs {
         builder = builder.force_path_style(overridden);
         Ok(builder.load().await?)
     }
-
-    /// The Security Lake client of this configuration.
-    pub async fn securitylake(&self) -> Result<aws_sdk_securitylake::Client> {
-        let config = self.load().await?;
-        Ok(aws_sdk_securitylake::Client::new(config.sdk_config()))
-    }
 }
 
 /// Assumes `role_arn` (with an external id) on top of `base`.

@@ -1,20 +1,16 @@
-//! `seclake source` and `seclake subscriber`: the Security Lake control
-//! plane through aws-sdk-securitylake (custom sources through
-//! securitylake-source's [`Registrar`]).
+//! `seclake source` and `seclake subscriber`: printers over
+//! securitylake-control's [`Registrar`] and [`SubscriberRegistrar`].
 
 use std::io::Write;
 
-use aws_sdk_securitylake::error::DisplayErrorContext;
-use aws_sdk_securitylake::types::{
-    AccessType, AwsIdentity, AwsLogSourceName, AwsLogSourceResource, CustomLogSourceResource,
-    HttpMethod, HttpsNotificationConfiguration, LogSourceResource, NotificationConfiguration,
-    SqsNotificationConfiguration,
-};
 use clap::{Args, Subcommand};
-use securitylake_source::{CustomSource, Outcome, RegisteredSource, Registrar};
+use securitylake_control::{
+    AccessType, CustomSource, HttpsNotification, Notification, NotificationMethod, Outcome,
+    RegisteredSource, Registrar, SubscribedSource, SubscriberRegistrar, SubscriberSpec,
+};
 
 use crate::common::{AwsArgs, print_json};
-use crate::error::{EXIT_FINDINGS, EXIT_OK, Error, ErrorKind, Result};
+use crate::error::{EXIT_FINDINGS, EXIT_OK, Error, Result};
 
 /// `seclake source ...`
 #[derive(Debug, Subcommand)]
@@ -140,21 +136,6 @@ pub struct NotifyArgs {
     json: bool,
 }
 
-fn sdk_error<E, R>(operation: &str, err: aws_sdk_securitylake::error::SdkError<E, R>) -> Error
-where
-    E: std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
-{
-    let kind = match &err {
-        aws_sdk_securitylake::error::SdkError::ConstructionFailure(_) => ErrorKind::Input,
-        _ => ErrorKind::Service,
-    };
-    Error::new(
-        kind,
-        format!("{operation} failed: {}", DisplayErrorContext(&err)),
-    )
-}
-
 fn source_json(source: &RegisteredSource) -> serde_json::Value {
     serde_json::json!({
         "source_name": source.source_name,
@@ -173,7 +154,7 @@ fn out_err(e: std::io::Error) -> Error {
 
 /// Runs `seclake source ...`.
 pub async fn source(command: SourceCommand, aws: &AwsArgs) -> Result<u8> {
-    let client = aws.securitylake().await?;
+    let registrar = Registrar::new(&aws.load().await?);
     match command {
         SourceCommand::Register(args) => {
             let mut builder = CustomSource::builder(args.name.clone())
@@ -187,7 +168,7 @@ pub async fn source(command: SourceCommand, aws: &AwsArgs) -> Result<u8> {
                 builder = builder.event_class(class);
             }
             let spec = builder.build()?;
-            let done = Registrar::new(client).reconcile(&spec).await?;
+            let done = registrar.reconcile(&spec).await?;
             let (outcome, drift) = match &done.outcome {
                 Outcome::Created => ("created", None),
                 Outcome::Unchanged => ("unchanged", None),
@@ -216,30 +197,20 @@ pub async fn source(command: SourceCommand, aws: &AwsArgs) -> Result<u8> {
             })
         }
         SourceCommand::List(args) => {
-            let mut pages = client.list_log_sources().into_paginator().send();
-            let mut custom = Vec::new();
-            let mut native = Vec::new();
-            while let Some(page) = pages.next().await {
-                let page = page.map_err(|e| sdk_error("ListLogSources", e))?;
-                for entry in page.sources() {
-                    for resource in entry.sources() {
-                        match resource {
-                            LogSourceResource::CustomLogSource(c) => {
-                                custom.push(RegisteredSource::from_resource(c)?)
-                            }
-                            LogSourceResource::AwsLogSource(a) => native.push((
-                                entry.account().unwrap_or_default().to_owned(),
-                                entry.region().unwrap_or_default().to_owned(),
-                                a.source_name()
-                                    .map(|n| n.as_str().to_owned())
-                                    .unwrap_or_default(),
-                                a.source_version().unwrap_or_default().to_owned(),
-                            )),
-                            _ => {}
-                        }
-                    }
-                }
-            }
+            let sources = registrar.list().await?;
+            let custom = &sources.custom;
+            let native: Vec<(&str, &str, &str, &str)> = sources
+                .aws
+                .iter()
+                .map(|a| {
+                    (
+                        a.account.as_deref().unwrap_or_default(),
+                        a.region.as_deref().unwrap_or_default(),
+                        a.source_name.as_str(),
+                        a.source_version.as_deref().unwrap_or_default(),
+                    )
+                })
+                .collect();
             if args.json {
                 print_json(&serde_json::json!({
                     "custom": custom.iter().map(source_json).collect::<Vec<_>>(),
@@ -249,7 +220,7 @@ pub async fn source(command: SourceCommand, aws: &AwsArgs) -> Result<u8> {
                 }))?;
             } else {
                 let mut out = std::io::stdout().lock();
-                for s in &custom {
+                for s in custom {
                     writeln!(
                         out,
                         "custom\t{}\t{}\t{}",
@@ -269,23 +240,16 @@ pub async fn source(command: SourceCommand, aws: &AwsArgs) -> Result<u8> {
             Ok(EXIT_OK)
         }
         SourceCommand::Delete(args) => {
-            Registrar::new(client).delete(&args.name).await?;
+            registrar.delete(&args.name).await?;
             println!("deleted: {} (its data stays in the lake)", args.name);
             Ok(EXIT_OK)
         }
     }
 }
 
-fn split_version(spec: &str) -> (&str, Option<&str>) {
-    match spec.split_once(':') {
-        Some((n, v)) if !v.is_empty() => (n, Some(v)),
-        _ => (spec.trim_end_matches(':'), None),
-    }
-}
-
 /// Runs `seclake subscriber ...`.
 pub async fn subscriber(command: SubscriberCommand, aws: &AwsArgs) -> Result<u8> {
-    let client = aws.securitylake().await?;
+    let subscribers = SubscriberRegistrar::new(&aws.load().await?);
     match command {
         SubscriberCommand::Create(args) => {
             if args.sources.is_empty() && args.aws_sources.is_empty() {
@@ -293,99 +257,61 @@ pub async fn subscriber(command: SubscriberCommand, aws: &AwsArgs) -> Result<u8>
                     "name at least one source to read: --source NAME[:VERSION] or --aws-source NAME[:VERSION]",
                 ));
             }
-            let identity = AwsIdentity::builder()
+            let mut spec = SubscriberSpec::builder(args.name)
                 .principal(args.principal)
                 .external_id(args.external_id)
-                .build()
-                .map_err(|e| Error::input(format!("subscriber identity: {e}")))?;
-            let mut request = client
-                .create_subscriber()
-                .subscriber_name(args.name)
-                .subscriber_identity(identity)
-                .access_types(if args.access_type == "s3" {
-                    AccessType::S3
-                } else {
-                    AccessType::Lakeformation
-                })
-                .set_subscriber_description(args.description);
-            for spec in &args.sources {
-                let (name, version) = split_version(spec);
-                request = request.sources(LogSourceResource::CustomLogSource(
-                    CustomLogSourceResource::builder()
-                        .source_name(name)
-                        .set_source_version(version.map(str::to_owned))
-                        .build(),
-                ));
+                .access_type(args.access_type.parse::<AccessType>()?);
+            for source in &args.sources {
+                spec = spec.source(SubscribedSource::parse_custom(source)?);
             }
-            for spec in &args.aws_sources {
-                let (name, version) = split_version(spec);
-                request = request.sources(LogSourceResource::AwsLogSource(
-                    AwsLogSourceResource::builder()
-                        .source_name(AwsLogSourceName::from(name))
-                        .set_source_version(version.map(str::to_owned))
-                        .build(),
-                ));
+            for source in &args.aws_sources {
+                spec = spec.source(SubscribedSource::parse_aws(source)?);
             }
-            let output = request
-                .send()
-                .await
-                .map_err(|e| sdk_error("CreateSubscriber", e))?;
-            let sub = output
-                .subscriber()
-                .ok_or_else(|| Error::service("CreateSubscriber returned no subscriber"))?;
+            if let Some(description) = args.description {
+                spec = spec.description(description);
+            }
+            let sub = subscribers.create(&spec.build()?).await?;
             if args.json {
                 print_json(&serde_json::json!({
-                    "subscriber_id": sub.subscriber_id(),
-                    "subscriber_arn": sub.subscriber_arn(),
-                    "subscriber_name": sub.subscriber_name(),
-                    "role_arn": sub.role_arn(),
-                    "s3_bucket_arn": sub.s3_bucket_arn(),
-                    "subscriber_endpoint": sub.subscriber_endpoint(),
-                    "resource_share_arn": sub.resource_share_arn(),
+                    "subscriber_id": sub.subscriber_id,
+                    "subscriber_arn": sub.subscriber_arn,
+                    "subscriber_name": sub.subscriber_name,
+                    "role_arn": sub.role_arn,
+                    "s3_bucket_arn": sub.s3_bucket_arn,
+                    "subscriber_endpoint": sub.subscriber_endpoint,
+                    "resource_share_arn": sub.resource_share_arn,
                 }))?;
             } else {
                 let mut out = std::io::stdout().lock();
-                writeln!(out, "subscriber id: {}", sub.subscriber_id()).map_err(out_err)?;
-                writeln!(out, "subscriber arn: {}", sub.subscriber_arn()).map_err(out_err)?;
-                if let Some(role) = sub.role_arn() {
+                writeln!(out, "subscriber id: {}", sub.subscriber_id).map_err(out_err)?;
+                writeln!(out, "subscriber arn: {}", sub.subscriber_arn).map_err(out_err)?;
+                if let Some(role) = &sub.role_arn {
                     writeln!(out, "role: {role}").map_err(out_err)?;
                 }
-                if let Some(bucket) = sub.s3_bucket_arn() {
+                if let Some(bucket) = &sub.s3_bucket_arn {
                     writeln!(out, "bucket: {bucket}").map_err(out_err)?;
                 }
             }
             Ok(EXIT_OK)
         }
         SubscriberCommand::Notify(args) => {
-            let configuration = match &args.https_endpoint {
+            let notification = match &args.https_endpoint {
                 Some(endpoint) => {
-                    let mut https = HttpsNotificationConfiguration::builder()
-                        .endpoint(endpoint)
-                        .target_role_arn(args.target_role_arn.clone().unwrap_or_default())
-                        .http_method(HttpMethod::from(args.method.as_str()));
-                    if let (Some(name), Some(value)) = (&args.api_key_name, &args.api_key_value) {
-                        https = https
-                            .authorization_api_key_name(name)
-                            .authorization_api_key_value(value);
-                    }
-                    NotificationConfiguration::HttpsNotificationConfiguration(
-                        https
-                            .build()
-                            .map_err(|e| Error::input(format!("HTTPS notification: {e}")))?,
+                    let mut https = HttpsNotification::new(
+                        endpoint,
+                        args.target_role_arn.clone().unwrap_or_default(),
                     )
+                    .method(args.method.parse::<NotificationMethod>()?);
+                    if let (Some(name), Some(value)) = (&args.api_key_name, &args.api_key_value) {
+                        https = https.api_key(name, value);
+                    }
+                    Notification::Https(https)
                 }
-                None => NotificationConfiguration::SqsNotificationConfiguration(
-                    SqsNotificationConfiguration::builder().build(),
-                ),
+                None => Notification::Sqs,
             };
-            let output = client
-                .create_subscriber_notification()
-                .subscriber_id(&args.id)
-                .configuration(configuration)
-                .send()
-                .await
-                .map_err(|e| sdk_error("CreateSubscriberNotification", e))?;
-            let endpoint = output.subscriber_endpoint();
+            let endpoint = subscribers
+                .create_notification(&args.id, &notification)
+                .await?;
             if args.json {
                 print_json(&serde_json::json!({
                     "subscriber_id": args.id,
@@ -395,7 +321,7 @@ pub async fn subscriber(command: SubscriberCommand, aws: &AwsArgs) -> Result<u8>
                 println!(
                     "notification created for {}: {}",
                     args.id,
-                    endpoint.unwrap_or("(no endpoint returned)")
+                    endpoint.as_deref().unwrap_or("(no endpoint returned)")
                 );
             }
             Ok(EXIT_OK)

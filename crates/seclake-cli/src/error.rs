@@ -69,11 +69,6 @@ impl Error {
         Self::new(ErrorKind::Input, message)
     }
 
-    /// A service, store or network error.
-    pub fn service(message: impl Into<String>) -> Self {
-        Self::new(ErrorKind::Service, message)
-    }
-
     /// A local I/O error.
     pub fn io(context: impl fmt::Display, err: std::io::Error) -> Self {
         let kind = if err.kind() == std::io::ErrorKind::NotFound {
@@ -149,6 +144,21 @@ impl From<securitylake_core::Error> for Error {
 impl From<securitylake_source::Error> for Error {
     fn from(err: securitylake_source::Error) -> Self {
         use securitylake_source::ErrorKind as K;
+        let kind = match err.kind() {
+            K::InvalidInput | K::Config => ErrorKind::Input,
+            K::NotFound => ErrorKind::NotFound,
+            _ => ErrorKind::Service,
+        };
+        let retryable = err.is_retryable();
+        Error::new(kind, err.to_string())
+            .retryable(retryable)
+            .with_source(err)
+    }
+}
+
+impl From<securitylake_control::Error> for Error {
+    fn from(err: securitylake_control::Error) -> Self {
+        use securitylake_control::ErrorKind as K;
         let kind = match err.kind() {
             K::InvalidInput | K::Config => ErrorKind::Input,
             K::NotFound => ErrorKind::NotFound,

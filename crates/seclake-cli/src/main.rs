@@ -4,8 +4,7 @@
 //! `publish` over ocsf-mappers and securitylake-source, `validate` and
 //! `schema` over ocsf-model, `inspect` and `subscribe` over
 //! securitylake-subscriber, `source` and `subscriber` over
-//! aws-sdk-securitylake (custom sources through securitylake-source's
-//! registrar), `emulator` over securitylake-emulator. `lint` checks lake
+//! securitylake-control, `emulator` over securitylake-emulator. `lint` checks lake
 //! objects against Security Lake's rules.
 //!
 //! Exit codes: 0 success; 1 findings (validation or lint errors, a drifted

@@ -12,10 +12,11 @@ use ocsf_mappers::render::v1_1_0::Mapped;
 use ocsf_model::OcsfEvent;
 use ocsf_model::columnar::EncodeStats;
 use ocsf_model::v1_1_0::events as ev;
+use securitylake_control::Registrar;
 use securitylake_core::layout::{CustomSource, LakeSource, SourceLocation};
 use securitylake_core::store::ObjectStore;
+use securitylake_source::Manifest;
 use securitylake_source::writer::{Durability, Writer, WriterConfig};
-use securitylake_source::{Manifest, Registrar};
 
 use crate::common::{AwsArgs, assume, local_store, print_json, s3_store, write_json_line};
 use crate::error::{Error, ErrorKind, Result};
@@ -159,7 +160,7 @@ pub async fn publish(args: PublishArgs, aws: &AwsArgs) -> Result<u8> {
     let (location, role) = match (&args.location, &target.source_name) {
         (Some(location), _) => (SourceLocation::parse(location)?, args.role_arn.clone()),
         (None, Some(name)) => {
-            let registrar = Registrar::new(aws_sdk_securitylake::Client::new(base.sdk_config()));
+            let registrar = Registrar::new(&base);
             let source = registrar.find(name).await?.ok_or_else(|| {
                 Error::new(
                     ErrorKind::NotFound,

@@ -7,11 +7,12 @@ use http::{HeaderValue, Method, Response, StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::encoding::percent_decode;
 use crate::fault::{Fault, Operation};
 use crate::state::{
     HttpsTarget, NotificationTarget, Shared, SourceRecord, SubscribedSource, SubscriberRecord,
 };
-use crate::util::{percent_decode, random_string, uuid_v4};
+use crate::util::random_string;
 
 /// The most custom sources one account may have.
 pub(crate) const MAX_CUSTOM_SOURCES: usize = 50;
@@ -127,7 +128,7 @@ pub(crate) fn json_response(status: u16, body: &Value) -> Response<Bytes> {
         StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let headers = response.headers_mut();
     headers.insert("content-type", HeaderValue::from_static("application/json"));
-    if let Ok(id) = HeaderValue::from_str(&uuid_v4()) {
+    if let Ok(id) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
         headers.insert("x-amzn-requestid", id);
     }
     response
@@ -400,7 +401,7 @@ fn delete_custom_log_source(
 ) -> Result<Value, ApiError> {
     validate_source_name(name)?;
     let version = query
-        .and_then(crate::util::parse_form)
+        .and_then(crate::encoding::parse_form)
         .unwrap_or_default()
         .into_iter()
         .find(|(k, _)| k == "sourceVersion")
@@ -624,7 +625,7 @@ fn create_subscriber(shared: &Shared, request: CreateSubscriberRequest) -> Resul
             }
         }
     }
-    let id = uuid_v4();
+    let id = uuid::Uuid::new_v4().to_string();
     let now = SystemTime::now();
     let lake_formation = access_types.iter().any(|t| t == "LAKEFORMATION");
     let record = SubscriberRecord {
@@ -634,7 +635,7 @@ fn create_subscriber(shared: &Shared, request: CreateSubscriberRequest) -> Resul
                 "arn:aws:ram:{}:{}:resource-share/{}",
                 settings.region,
                 settings.account_id,
-                uuid_v4()
+                uuid::Uuid::new_v4().to_string()
             )
         }),
         resource_share_name: lake_formation.then(|| {
@@ -851,9 +852,15 @@ mod tests {
         );
         assert_eq!(route(&Method::GET, "/v1/datalake/logsources/custom"), None);
         assert_eq!(route(&Method::GET, "/v1/subscribers/"), None);
+        // A label that does not decode to UTF-8 matches no route; a
+        // malformed escape stays as written (and fails name validation).
+        assert_eq!(
+            route(&Method::DELETE, "/v1/datalake/logsources/custom/%FF"),
+            None
+        );
         assert_eq!(
             route(&Method::DELETE, "/v1/datalake/logsources/custom/%zz"),
-            None
+            Some((Operation::DeleteCustomLogSource, Some("%zz".to_owned())))
         );
     }
 

@@ -9,10 +9,12 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
+use crate::auth::DynamicAuth;
+use crate::delivery::Delivery;
 use crate::error::{Error, Result};
 use crate::fault::{Fault, Operation};
-use crate::notify::{self, Delivery};
-use crate::s3::{DynamicAuth, LAKE_BUCKET_DIR, S3Backend};
+use crate::notify;
+use crate::s3::{LAKE_BUCKET_DIR, S3Backend};
 use crate::server;
 use crate::state::{
     CustomSourceSnapshot, DeliveryPolicy, Settings, Shared, SharedRef, SourceRecord, State,

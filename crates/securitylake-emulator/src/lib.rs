@@ -155,7 +155,10 @@
 //! written.
 
 mod api;
+mod auth;
+mod delivery;
 mod emulator;
+mod encoding;
 mod error;
 mod fault;
 mod notify;
@@ -166,6 +169,7 @@ mod state;
 mod sts;
 mod util;
 
+pub use delivery::{Delivery, DeliveryOutcome};
 pub use emulator::{
     DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCOUNT_ID, DEFAULT_NOTIFICATION_BACKOFF,
     DEFAULT_NOTIFICATION_MAX_ATTEMPTS, DEFAULT_NOTIFICATION_TIMEOUT, DEFAULT_REGION,
@@ -173,6 +177,5 @@ pub use emulator::{
 };
 pub use error::{Error, ErrorKind, Result};
 pub use fault::{Fault, Operation};
-pub use notify::{Delivery, DeliveryOutcome};
 pub use proxy::{FaultProxy, ProxiedRequest, ProxyFault, ProxyRule};
 pub use state::CustomSourceSnapshot;

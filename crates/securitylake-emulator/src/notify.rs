@@ -13,50 +13,16 @@ use serde_json::{Value, json};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
+use crate::delivery::{Delivery, DeliveryOutcome};
+use crate::encoding::s3_event_key_encode;
 use crate::s3::S3Backend;
 use crate::state::{
     DeliveryPolicy, HttpsTarget, NotificationTarget, ObjectCreated, Settings, SharedRef,
 };
-use crate::util::{UPPER_ALNUM, random_string, rfc3339, s3_event_key_encode, uuid_v4};
+use crate::util::{UPPER_ALNUM, random_string, rfc3339};
 
 /// The `requester` of the notifications, as in the documented sample.
 const REQUESTER: &str = "securitylake.amazonaws.com";
-
-/// The record of one HTTPS notification delivery (see
-/// [`Emulator::deliveries`](crate::Emulator::deliveries)).
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Delivery {
-    /// The subscriber notified.
-    pub subscriber_id: String,
-    /// The endpoint the notification was sent to.
-    pub endpoint: String,
-    /// The bucket of the new object.
-    pub bucket: String,
-    /// The key of the new object (not URL-encoded).
-    pub key: String,
-    /// How many requests were made.
-    pub attempts: u32,
-    /// How the delivery ended.
-    pub outcome: DeliveryOutcome,
-}
-
-/// How a notification delivery ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum DeliveryOutcome {
-    /// The endpoint answered with this 2xx status.
-    Delivered {
-        /// The HTTP status.
-        status: u16,
-    },
-    /// Every attempt failed, or the endpoint refused with a status that is
-    /// not retried; the last error is kept.
-    Failed {
-        /// The last HTTP status or transport error.
-        error: String,
-    },
-}
 
 /// The notification body: the documented fields (`source`, `time`,
 /// `account`, `region`, `resources`, `detail.bucket.name`,
@@ -78,7 +44,7 @@ pub(crate) fn notification_body(
     };
     json!({
         "version": "0",
-        "id": uuid_v4(),
+        "id": uuid::Uuid::new_v4().to_string(),
         "detail-type": "Object Created",
         "source": "aws.s3",
         "account": settings.account_id,

@@ -8,9 +8,9 @@ use std::time::{Duration, SystemTime};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
+use crate::auth::DynamicAuth;
+use crate::delivery::Delivery;
 use crate::fault::{Fault, Operation};
-use crate::notify::Delivery;
-use crate::s3::DynamicAuth;
 use crate::util::rfc3339;
 
 /// How HTTPS notifications are delivered.

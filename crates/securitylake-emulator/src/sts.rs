@@ -6,8 +6,9 @@ use std::time::{Duration, SystemTime};
 use bytes::Bytes;
 use http::{HeaderValue, Response, StatusCode};
 
+use crate::encoding::parse_form;
 use crate::state::Shared;
-use crate::util::{SECRET_CHARS, UPPER_ALNUM, parse_form, random_string, rfc3339, uuid_v4};
+use crate::util::{SECRET_CHARS, UPPER_ALNUM, random_string, rfc3339};
 
 const NAMESPACE: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
 const MIN_DURATION: u64 = 900;
@@ -45,7 +46,7 @@ pub(crate) fn handle(shared: &Shared, body: &[u8]) -> Response<Bytes> {
                  <ResponseMetadata><RequestId>{id}</RequestId></ResponseMetadata>\
                  </GetCallerIdentityResponse>",
                 account = shared.settings.account_id,
-                id = uuid_v4()
+                id = uuid::Uuid::new_v4().to_string()
             ),
         ),
         Some(other) => error(
@@ -144,7 +145,7 @@ fn assume_role(
             session = escape(session),
             role_name = escape(role_name),
             expiration = rfc3339(expires),
-            id = uuid_v4(),
+            id = uuid::Uuid::new_v4().to_string(),
         ),
     )
 }
@@ -173,7 +174,7 @@ fn error(status: u16, code: &str, message: &str) -> Response<Bytes> {
             "<ErrorResponse xmlns=\"{NAMESPACE}\"><Error><Type>{kind}</Type><Code>{code}</Code>\
              <Message>{}</Message></Error><RequestId>{}</RequestId></ErrorResponse>",
             escape(message),
-            uuid_v4()
+            uuid::Uuid::new_v4().to_string()
         ),
     )
 }

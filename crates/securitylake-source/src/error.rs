@@ -2,17 +2,13 @@
 //!
 //! Every fallible function in this crate returns [`Error`]. Branch on
 //! [`Error::kind`] (a `#[non_exhaustive]` [`ErrorKind`]) and ask
-//! [`Error::is_retryable`]. Foreign errors (AWS SDK errors, the
-//! `securitylake-core` errors) are only reachable through
+//! [`Error::is_retryable`]. Foreign errors (the `securitylake-core`
+//! errors) are only reachable through
 //! [`std::error::Error::source`], so that the public API does not depend on
 //! their versions.
 
 use std::fmt;
 use std::time::Duration;
-
-use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
-use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
@@ -202,132 +198,6 @@ impl Error {
     pub fn retry_after(&self) -> Option<Duration> {
         self.retry_after
     }
-
-    /// Converts an AWS SDK error of `operation`, classifying it by error code
-    /// and HTTP status and keeping `Retry-After`.
-    pub(crate) fn from_sdk<E>(operation: &str, err: SdkError<E, HttpResponse>) -> Self
-    where
-        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    {
-        let (kind, code, status, retry_after, detail) = match &err {
-            SdkError::ServiceError(context) => {
-                let raw = context.raw();
-                let status = raw.status().as_u16();
-                let code = context.err().code().map(str::to_owned);
-                let retry_after = raw
-                    .headers()
-                    .get("retry-after")
-                    .and_then(|v| v.trim().parse::<u64>().ok())
-                    .map(Duration::from_secs);
-                let kind = classify(code.as_deref(), status);
-                let detail = context
-                    .err()
-                    .message()
-                    .map(str::to_owned)
-                    .unwrap_or_else(|| context.err().to_string());
-                (kind, code, Some(status), retry_after, detail)
-            }
-            SdkError::ConstructionFailure(_) => (
-                ErrorKind::Config,
-                None,
-                None,
-                None,
-                "the request could not be built (check region, endpoint and credentials)"
-                    .to_owned(),
-            ),
-            SdkError::TimeoutError(_) => (
-                ErrorKind::Transient,
-                None,
-                None,
-                None,
-                "the request timed out".to_owned(),
-            ),
-            SdkError::DispatchFailure(failure) => {
-                let kind = if failure.is_user() {
-                    ErrorKind::Config
-                } else {
-                    ErrorKind::Transient
-                };
-                (
-                    kind,
-                    None,
-                    None,
-                    None,
-                    "the request could not be sent".to_owned(),
-                )
-            }
-            SdkError::ResponseError(_) => (
-                ErrorKind::Transient,
-                None,
-                None,
-                None,
-                "the response could not be read".to_owned(),
-            ),
-            _ => (
-                ErrorKind::Service,
-                None,
-                None,
-                None,
-                "the call failed".to_owned(),
-            ),
-        };
-        let mut error = Self::new(kind, format!("{operation}: {detail}")).with_source(err);
-        error.code = code;
-        error.status = status;
-        error.retry_after = retry_after;
-        error
-    }
-}
-
-/// Maps an error code (first) or HTTP status to a kind.
-pub(crate) fn classify(code: Option<&str>, status: u16) -> ErrorKind {
-    match code {
-        Some(
-            "ThrottlingException"
-            | "TooManyRequestsException"
-            | "Throttling"
-            | "RequestLimitExceeded"
-            | "SlowDown",
-        ) => return ErrorKind::Throttled,
-        Some(
-            "ConflictException" | "ConcurrentModificationException" | "CrawlerRunningException",
-        ) => {
-            return ErrorKind::Conflict;
-        }
-        Some("ResourceNotFoundException" | "EntityNotFoundException") => {
-            return ErrorKind::NotFound;
-        }
-        Some("AlreadyExistsException") => return ErrorKind::AlreadyExists,
-        Some(
-            "AccessDeniedException"
-            | "AccessDenied"
-            | "UnrecognizedClientException"
-            | "ExpiredTokenException"
-            | "InvalidSignatureException",
-        ) => return ErrorKind::AccessDenied,
-        Some(
-            "BadRequestException"
-            | "ValidationException"
-            | "InvalidInputException"
-            | "ResourceNumberLimitExceededException",
-        ) => return ErrorKind::InvalidInput,
-        Some(
-            "InternalServerException"
-            | "InternalServiceException"
-            | "ServiceUnavailableException"
-            | "OperationTimeoutException",
-        ) => return ErrorKind::Transient,
-        _ => {}
-    }
-    match status {
-        400 => ErrorKind::InvalidInput,
-        401 | 403 => ErrorKind::AccessDenied,
-        404 => ErrorKind::NotFound,
-        409 => ErrorKind::Conflict,
-        429 => ErrorKind::Throttled,
-        500..=599 => ErrorKind::Transient,
-        _ => ErrorKind::Service,
-    }
 }
 
 impl From<securitylake_core::Error> for Error {
@@ -364,44 +234,6 @@ impl std::error::Error for Error {
 mod tests {
     use super::*;
     use std::error::Error as _;
-
-    #[test]
-    fn codes_win_over_statuses() {
-        assert_eq!(
-            classify(Some("ThrottlingException"), 400),
-            ErrorKind::Throttled
-        );
-        assert_eq!(
-            classify(Some("ConflictException"), 409),
-            ErrorKind::Conflict
-        );
-        assert_eq!(
-            classify(Some("EntityNotFoundException"), 400),
-            ErrorKind::NotFound
-        );
-        assert_eq!(
-            classify(Some("AlreadyExistsException"), 400),
-            ErrorKind::AlreadyExists
-        );
-        assert_eq!(
-            classify(Some("BadRequestException"), 400),
-            ErrorKind::InvalidInput
-        );
-        assert_eq!(
-            classify(Some("AccessDeniedException"), 403),
-            ErrorKind::AccessDenied
-        );
-        assert_eq!(
-            classify(Some("InternalServerException"), 500),
-            ErrorKind::Transient
-        );
-        assert_eq!(classify(Some("Weird"), 409), ErrorKind::Conflict);
-        assert_eq!(classify(None, 429), ErrorKind::Throttled);
-        assert_eq!(classify(None, 503), ErrorKind::Transient);
-        assert_eq!(classify(None, 404), ErrorKind::NotFound);
-        assert_eq!(classify(None, 401), ErrorKind::AccessDenied);
-        assert_eq!(classify(None, 418), ErrorKind::Service);
-    }
 
     #[test]
     fn core_errors_convert_with_their_chain() {

@@ -57,8 +57,7 @@ impl Manifest {
     }
 
     /// The distinct partitions written, sorted: what
-    /// [`GluePartitioner::make_queryable`](crate::glue::GluePartitioner::make_queryable)
-    /// needs.
+    /// `securitylake_control::GluePartitioner::make_queryable` needs.
     pub fn partitions(&self) -> Vec<PartitionKey> {
         let mut out: Vec<PartitionKey> = self.objects.iter().map(|o| o.partition.clone()).collect();
         out.sort();

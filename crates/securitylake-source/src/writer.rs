@@ -219,7 +219,6 @@ use tracing::Instrument;
 use crate::error::{Error, ErrorKind, Result};
 use crate::manifest::{Manifest, ManifestEntry};
 use crate::record;
-use crate::registration::RegisteredSource;
 use crate::spool::{
     self, RecordReader, SEALED_FORMAT, SealFile, SealedHeader, SegmentHeader, Spool, WAL_FORMAT,
     Wal,
@@ -494,9 +493,10 @@ impl WriterConfigBuilder {
         self
     }
 
-    /// Takes the location from a registered source.
-    pub fn source(self, source: &RegisteredSource) -> Self {
-        self.location(source.location.clone())
+    /// Takes the location from a registered source (anything that holds
+    /// one, such as `securitylake_control::RegisteredSource`).
+    pub fn source(self, source: &impl AsRef<SourceLocation>) -> Self {
+        self.location(source.as_ref().clone())
     }
 
     /// The lake's region (`region=` partition).

@@ -4,27 +4,27 @@
 
 use std::time::Duration;
 
+use securitylake_control::{CustomSource, Registrar, SubscriberRegistrar};
+use securitylake_core::aws::AwsConfig;
 use securitylake_core::store::RetryPolicy;
 use securitylake_emulator::Emulator;
-use securitylake_source::{CustomSource, Registrar};
 
 pub type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+pub type BoxResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
 pub const CRAWLER_ROLE: &str = "arn:aws:iam::123456789012:role/GlueCrawler";
 pub const EXTERNAL_ID: &str = "partner-external-id";
 
-/// A Security Lake client for the emulator, without SDK retries so that the
-/// registrar's own retries are what the emulator counts.
-pub fn securitylake(emulator: &Emulator) -> aws_sdk_securitylake::Client {
-    use aws_sdk_securitylake::config::{BehaviorVersion, Credentials, Region};
-    let config = aws_sdk_securitylake::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
+/// The configuration every control-plane component takes, pointed at the
+/// emulator with its credentials.
+pub async fn config(emulator: &Emulator) -> BoxResult<AwsConfig> {
+    let (access_key, secret) = emulator.credentials();
+    Ok(AwsConfig::builder()
+        .region(emulator.region())
         .endpoint_url(emulator.endpoint_url())
-        .credentials_provider(Credentials::new("test", "test", None, None, "test"))
-        .retry_config(aws_sdk_securitylake::config::retry::RetryConfig::disabled())
-        .build();
-    aws_sdk_securitylake::Client::from_conf(config)
+        .static_credentials(access_key, secret, None)
+        .load()
+        .await?)
 }
 
 /// Fast retries for tests; the maximum backoff leaves room for a
@@ -36,11 +36,18 @@ pub fn fast_retries(attempts: u32) -> RetryPolicy {
         .with_max_backoff(Duration::from_secs(2))
 }
 
-pub fn registrar(emulator: &Emulator) -> Registrar {
-    Registrar::new(securitylake(emulator)).with_retry_policy(fast_retries(5))
+pub async fn registrar(emulator: &Emulator) -> BoxResult<Registrar> {
+    Ok(Registrar::new(&config(emulator).await?).with_retry_policy(fast_retries(5)))
 }
 
-pub fn spec(name: &str, version: Option<&str>) -> Result<CustomSource, securitylake_source::Error> {
+pub async fn subscribers(emulator: &Emulator) -> BoxResult<SubscriberRegistrar> {
+    Ok(SubscriberRegistrar::new(&config(emulator).await?).with_retry_policy(fast_retries(5)))
+}
+
+pub fn spec(
+    name: &str,
+    version: Option<&str>,
+) -> Result<CustomSource, securitylake_control::Error> {
     let mut builder = CustomSource::builder(name)
         .event_class("AUTHENTICATION")
         .principal("210987654321")

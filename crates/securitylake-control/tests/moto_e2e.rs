@@ -1,5 +1,5 @@
 //! End to end with `moto_server` on 127.0.0.1: a custom source registered
-//! through the emulator (aws-sdk-securitylake), its provider role assumed
+//! through the emulator (`Registrar`), its provider role assumed
 //! with the external id through the emulator's STS, the typed writer
 //! uploading to S3 on moto with those temporary credentials, and the Glue
 //! partitions created on moto (`BatchCreatePartition`) for exactly the
@@ -7,7 +7,7 @@
 //! the `moto_server` binary) is unset.
 
 mod common;
-mod writer_support;
+mod support;
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
@@ -16,14 +16,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_sdk_glue::types::{Column, DatabaseInput, SerDeInfo, StorageDescriptor, TableInput};
+use common::{BoxResult, TestResult};
 use ocsf_model::v1_1_0::events::Authentication;
+use securitylake_control::GluePartitioner;
 use securitylake_core::aws::{AssumeRoleProvider, AwsConfig};
 use securitylake_core::store::{ObjectStore, S3Store};
 use securitylake_emulator::Emulator;
-use securitylake_source::glue::GluePartitioner;
 use securitylake_source::writer::ManualClock;
 use securitylake_source::{Writer, WriterConfig};
-use writer_support::{BoxResult, DAY, LEAP_DAY, TestResult, event, seq_of};
+use support::{DAY, LEAP_DAY, event, seq_of};
 
 struct Moto {
     child: Child,
@@ -85,7 +86,11 @@ async fn register_write_and_partition_on_moto() -> TestResult {
     // 1. Register through the emulator's Security Lake API.
     let emulator = Emulator::builder().start().await?;
     let spec = common::spec("moto-e2e", Some("1.0"))?;
-    let source = common::registrar(&emulator).reconcile(&spec).await?.source;
+    let source = common::registrar(&emulator)
+        .await?
+        .reconcile(&spec)
+        .await?
+        .source;
     let database = source.glue_database().ok_or("no database ARN")?.to_owned();
     let table = source.glue_table().ok_or("no table ARN")?.to_owned();
     let bucket = source.location.bucket().to_owned();
@@ -217,7 +222,7 @@ async fn register_write_and_partition_on_moto() -> TestResult {
     assert_eq!(seqs.len(), 300);
 
     // 4. Glue partitions on moto: exactly the partitions written.
-    let partitioner = GluePartitioner::new(glue.clone());
+    let partitioner = GluePartitioner::new(&admin);
     let report = partitioner.make_queryable(&source, &written).await?;
     assert_eq!(report.created, written);
     assert!(report.already_existed.is_empty());

@@ -1,5 +1,6 @@
 //! Glue partitions with `aws-smithy-mocks`: request shapes, AlreadyExists
-//! handling, retries and the crawler mode.
+//! handling, retries and the crawler mode. (Unit tests: the mocked client is
+//! handed in through the crate-private `GluePartitioner::from_client`.)
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -15,14 +16,13 @@ use aws_sdk_glue::types::error::{CrawlerRunningException, EntityNotFoundExceptio
 use aws_sdk_glue::types::{
     Column, ErrorDetail, PartitionError, SerDeInfo, StorageDescriptor, Table,
 };
-use aws_sdk_securitylake::types::{
-    CustomLogSourceAttributes, CustomLogSourceProvider, CustomLogSourceResource,
-};
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
+use securitylake_core::layout::SourceLocation;
 use securitylake_core::layout::{AccountId, EventDay, PartitionKey, Region};
 use securitylake_core::store::RetryPolicy;
-use securitylake_source::glue::{CrawlerRun, GluePartitioner, PartitionMode};
-use securitylake_source::{ErrorKind, RegisteredSource};
+
+use super::{CrawlerRun, GluePartitioner, PartitionMode};
+use crate::{ErrorKind, RegisteredSource};
 
 type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 
@@ -32,26 +32,18 @@ const BUCKET: &str = "aws-security-data-lake-us-east-1-abcdefghijklmnopqrstuvwxy
 const PARQUET_SERDE: &str = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe";
 
 /// A registration as `CreateCustomLogSource` returns it.
-fn registered() -> Result<RegisteredSource, securitylake_source::Error> {
-    RegisteredSource::from_resource(
-        &CustomLogSourceResource::builder()
-            .source_name("my-app")
-            .source_version("1.0")
-            .provider(
-                CustomLogSourceProvider::builder()
-                    .role_arn("arn:aws:iam::123456789012:role/AmazonSecurityLake-Provider-my-app-us-east-1")
-                    .location(format!("s3://{BUCKET}/ext/my-app/1.0/"))
-                    .build(),
-            )
-            .attributes(
-                CustomLogSourceAttributes::builder()
-                    .crawler_arn("arn:aws:glue:us-east-1:123456789012:crawler/my-app")
-                    .database_arn(format!("arn:aws:glue:us-east-1:123456789012:database/{DATABASE}"))
-                    .table_arn(format!("arn:aws:glue:us-east-1:123456789012:table/{DATABASE}/{TABLE}"))
-                    .build(),
-            )
-            .build(),
+fn registered() -> Result<RegisteredSource, securitylake_core::Error> {
+    Ok(RegisteredSource::new(
+        "my-app",
+        "arn:aws:iam::123456789012:role/AmazonSecurityLake-Provider-my-app-us-east-1",
+        SourceLocation::parse(&format!("s3://{BUCKET}/ext/my-app/1.0/"))?,
     )
+    .with_source_version("1.0")
+    .with_glue(
+        "arn:aws:glue:us-east-1:123456789012:crawler/my-app",
+        format!("arn:aws:glue:us-east-1:123456789012:database/{DATABASE}"),
+        format!("arn:aws:glue:us-east-1:123456789012:table/{DATABASE}/{TABLE}"),
+    ))
 }
 
 fn partition(account: &str, day: u8) -> Result<PartitionKey, securitylake_core::Error> {
@@ -143,7 +135,7 @@ async fn batch_create_partition_sends_exact_partitions() -> TestResult {
     let a = partition("123456789012", 28)?;
     let b = partition("external", 29)?;
     // Duplicates are sent once.
-    let report = GluePartitioner::new(client)
+    let report = GluePartitioner::from_client(client)
         .with_retry_policy(fast())
         .make_queryable(&source, [&b, &a, &a])
         .await?;
@@ -213,7 +205,7 @@ async fn already_existing_partitions_count_as_success() -> TestResult {
     let client = mock_client!(aws_sdk_glue, RuleMode::Sequential, [&get_table, &create]);
     let a = partition("123456789012", 28)?;
     let b = partition("123456789012", 29)?;
-    let report = GluePartitioner::new(client)
+    let report = GluePartitioner::from_client(client)
         .with_retry_policy(fast())
         .make_queryable(&source, [&a, &b])
         .await?;
@@ -251,7 +243,7 @@ async fn throttled_entries_are_retried_alone_and_fatal_entries_fail() -> TestRes
     );
     let a = partition("123456789012", 28)?;
     let b = partition("123456789012", 29)?;
-    let report = GluePartitioner::new(client)
+    let report = GluePartitioner::from_client(client)
         .with_retry_policy(fast())
         .make_queryable(&source, [&a, &b])
         .await?;
@@ -281,7 +273,7 @@ async fn throttled_entries_are_retried_alone_and_fatal_entries_fail() -> TestRes
             .build()
     });
     let client = mock_client!(aws_sdk_glue, RuleMode::Sequential, [&get_table, &invalid]);
-    let err = GluePartitioner::new(client)
+    let err = GluePartitioner::from_client(client)
         .with_retry_policy(fast())
         .make_queryable(&source, [&partition("123456789012", 28)?])
         .await
@@ -321,7 +313,7 @@ async fn large_sets_are_sent_in_chunks_of_one_hundred() -> TestResult {
             )?);
         }
     }
-    let report = GluePartitioner::new(client)
+    let report = GluePartitioner::from_client(client)
         .with_retry_policy(fast())
         .make_queryable(&source, &partitions)
         .await?;
@@ -350,7 +342,7 @@ async fn missing_tables_and_wrong_layouts_are_reported() -> TestResult {
         )
     });
     let client = mock_client!(aws_sdk_glue, RuleMode::Sequential, [&missing]);
-    let err = GluePartitioner::new(client)
+    let err = GluePartitioner::from_client(client)
         .with_retry_policy(fast())
         .make_queryable(&source, [&partition("123456789012", 28)?])
         .await
@@ -366,7 +358,7 @@ async fn missing_tables_and_wrong_layouts_are_reported() -> TestResult {
             .build()
     });
     let client = mock_client!(aws_sdk_glue, RuleMode::Sequential, [&odd]);
-    let err = GluePartitioner::new(client)
+    let err = GluePartitioner::from_client(client)
         .make_queryable(&source, [&partition("123456789012", 28)?])
         .await
         .err()
@@ -385,7 +377,7 @@ async fn missing_tables_and_wrong_layouts_are_reported() -> TestResult {
         .match_requests(move |req| record(&log, req))
         .then_output(|| BatchCreatePartitionOutput::builder().build());
     let client = mock_client!(aws_sdk_glue, RuleMode::Sequential, [&reordered, &create]);
-    GluePartitioner::new(client)
+    GluePartitioner::from_client(client)
         .make_queryable(&source, [&partition("123456789012", 28)?])
         .await?;
     assert_eq!(
@@ -399,29 +391,23 @@ async fn missing_tables_and_wrong_layouts_are_reported() -> TestResult {
         RuleMode::Sequential,
         Vec::<&aws_smithy_mocks::Rule>::new()
     );
-    let report = GluePartitioner::new(client)
+    let report = GluePartitioner::from_client(client)
         .make_queryable(&source, Vec::<&PartitionKey>::new())
         .await?;
     assert!(report.created.is_empty());
 
     // A registration without Glue ARNs cannot be partitioned.
-    let bare = RegisteredSource::from_resource(
-        &CustomLogSourceResource::builder()
-            .source_name("my-app")
-            .provider(
-                CustomLogSourceProvider::builder()
-                    .role_arn("arn:aws:iam::123456789012:role/R")
-                    .location(format!("s3://{BUCKET}/ext/my-app/"))
-                    .build(),
-            )
-            .build(),
-    )?;
+    let bare = RegisteredSource::new(
+        "my-app",
+        "arn:aws:iam::123456789012:role/R",
+        SourceLocation::parse(&format!("s3://{BUCKET}/ext/my-app/"))?,
+    );
     let client = mock_client!(
         aws_sdk_glue,
         RuleMode::Sequential,
         Vec::<&aws_smithy_mocks::Rule>::new()
     );
-    let err = GluePartitioner::new(client)
+    let err = GluePartitioner::from_client(client)
         .make_queryable(&bare, [&partition("123456789012", 28)?])
         .await
         .err()
@@ -450,7 +436,7 @@ async fn crawler_mode_starts_the_sources_crawler() -> TestResult {
         .match_requests(|req| req.name() == Some("my-app"))
         .then_output(|| StartCrawlerOutput::builder().build());
     let client = mock_client!(aws_sdk_glue, RuleMode::Sequential, [&start]);
-    let partitioner = GluePartitioner::new(client)
+    let partitioner = GluePartitioner::from_client(client)
         .with_mode(PartitionMode::StartCrawler)
         .with_retry_policy(fast());
     assert_eq!(partitioner.mode(), PartitionMode::StartCrawler);
@@ -466,7 +452,7 @@ async fn crawler_mode_starts_the_sources_crawler() -> TestResult {
     let started =
         mock!(Client::start_crawler).then_output(|| StartCrawlerOutput::builder().build());
     let client = mock_client!(aws_sdk_glue, RuleMode::Sequential, [&running, &started]);
-    let run = GluePartitioner::new(client)
+    let run = GluePartitioner::from_client(client)
         .with_retry_policy(fast())
         .start_crawler(&source)
         .await?;
@@ -480,11 +466,25 @@ async fn crawler_mode_starts_the_sources_crawler() -> TestResult {
         .times(3)
         .build();
     let client = mock_client!(aws_sdk_glue, RuleMode::Sequential, [&always]);
-    let run = GluePartitioner::new(client)
+    let run = GluePartitioner::from_client(client)
         .with_retry_policy(fast())
         .start_crawler(&source)
         .await?;
     assert_eq!(run, CrawlerRun::AlreadyRunning);
     assert_eq!(always.num_calls(), 3);
+    Ok(())
+}
+
+#[test]
+fn values_follow_the_table_order() -> Result<(), securitylake_core::Error> {
+    let key = partition("123456789012", 29)?;
+    assert_eq!(
+        super::partition_values(&key, &[0, 1, 2]),
+        ["us-east-1", "123456789012", "20240229"]
+    );
+    assert_eq!(
+        super::partition_values(&key, &[2, 0, 1]),
+        ["20240229", "us-east-1", "123456789012"]
+    );
     Ok(())
 }

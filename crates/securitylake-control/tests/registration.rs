@@ -5,7 +5,8 @@ mod common;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use common::{EXTERNAL_ID, TestResult, fast_retries, registrar, securitylake, spec};
+use common::{EXTERNAL_ID, TestResult, config, fast_retries, registrar, spec};
+use securitylake_control::{DriftedField, ErrorKind, Outcome, Registrar};
 use securitylake_core::aws::{AssumeRoleProvider, AwsConfig};
 use securitylake_core::layout::{
     AccountId, Codec, EventDay, LakeSource, ObjectName, ParsedKey, PartitionKey, Region,
@@ -13,12 +14,11 @@ use securitylake_core::layout::{
 };
 use securitylake_core::store::{ObjectStore, PutOptions, S3Store};
 use securitylake_emulator::{Emulator, Fault, Operation};
-use securitylake_source::{DriftedField, ErrorKind, Outcome, Registrar};
 
 #[tokio::test]
 async fn reconcile_creates_then_is_a_no_op_then_reports_drift() -> TestResult {
     let emulator = Emulator::builder().start().await?;
-    let registrar = registrar(&emulator);
+    let registrar = registrar(&emulator).await?;
     let spec_v1 = spec("partner-app", Some("1.0"))?;
 
     let created = registrar.reconcile(&spec_v1).await?;
@@ -96,7 +96,7 @@ async fn reconcile_creates_then_is_a_no_op_then_reports_drift() -> TestResult {
 #[tokio::test]
 async fn find_reads_every_page() -> TestResult {
     let emulator = Emulator::builder().start().await?;
-    let registrar = registrar(&emulator).with_page_size(1);
+    let registrar = registrar(&emulator).await?.with_page_size(1);
     for name in ["a-source", "b-source", "c-source", "d-source"] {
         registrar.reconcile(&spec(name, None)?).await?;
     }
@@ -123,6 +123,7 @@ async fn find_reads_every_page() -> TestResult {
 async fn objects_written_under_the_location_land_in_the_emulators_s3() -> TestResult {
     let emulator = Emulator::builder().start().await?;
     let source = registrar(&emulator)
+        .await?
         .reconcile(&spec("writer-app", Some("1.0"))?)
         .await?
         .source;
@@ -209,7 +210,7 @@ async fn objects_written_under_the_location_land_in_the_emulators_s3() -> TestRe
 #[tokio::test]
 async fn conflicts_and_throttling_are_retried() -> TestResult {
     let emulator = Emulator::builder().start().await?;
-    let registrar = registrar(&emulator);
+    let registrar = registrar(&emulator).await?;
     emulator.inject_fault(Operation::CreateCustomLogSource, Fault::conflict().times(2));
     let created = registrar.reconcile(&spec("retry-app", None)?).await?;
     assert_eq!(created.outcome, Outcome::Created);
@@ -251,7 +252,7 @@ async fn conflicts_and_throttling_are_retried() -> TestResult {
 #[tokio::test]
 async fn exhausted_and_non_retryable_errors_are_typed() -> TestResult {
     let emulator = Emulator::builder().start().await?;
-    let registrar = Registrar::new(securitylake(&emulator)).with_retry_policy(fast_retries(3));
+    let registrar = Registrar::new(&config(&emulator).await?).with_retry_policy(fast_retries(3));
 
     emulator.inject_fault(
         Operation::ListLogSources,
@@ -289,7 +290,7 @@ async fn exhausted_and_non_retryable_errors_are_typed() -> TestResult {
     // long in a long region name) comes back as InvalidInput, not retried.
     let long_region = Emulator::builder().region("ap-southeast-7").start().await?;
     let long_registrar =
-        Registrar::new(securitylake(&long_region)).with_retry_policy(fast_retries(3));
+        Registrar::new(&config(&long_region).await?).with_retry_policy(fast_retries(3));
     let err = long_registrar
         .reconcile(&spec("twenty-characters-xx", None)?)
         .await;
@@ -318,7 +319,7 @@ async fn exhausted_and_non_retryable_errors_are_typed() -> TestResult {
 #[tokio::test]
 async fn concurrent_reconciles_create_once() -> TestResult {
     let emulator = Emulator::builder().start().await?;
-    let registrar = registrar(&emulator);
+    let registrar = registrar(&emulator).await?;
     let spec = spec("raced", None)?;
     let (a, b, c) = tokio::join!(
         registrar.reconcile(&spec),

@@ -24,6 +24,11 @@
 //!
 //! Database, table and crawler names are read from the registration
 //! response's ARNs ([`RegisteredSource`]), never derived.
+//!
+//! Retries follow the partitioner's one `RetryPolicy` (the SDK client does
+//! not retry on its own): throttling, conflicts and transient failures of
+//! `GetTable`, `BatchCreatePartition` and `StartCrawler`, and per entry the
+//! partitions that failed with a retryable code.
 
 use std::collections::BTreeSet;
 
@@ -31,8 +36,14 @@ use aws_sdk_glue::types::{PartitionInput, StorageDescriptor};
 use securitylake_core::layout::PartitionKey;
 use securitylake_core::store::RetryPolicy;
 
+use securitylake_core::aws::AwsConfig;
+
 use crate::error::{Error, ErrorKind, Result, classify};
 use crate::registration::RegisteredSource;
+use crate::retry;
+
+#[cfg(test)]
+mod tests;
 
 /// The most partitions one `BatchCreatePartition` request may carry.
 pub const MAX_PARTITIONS_PER_REQUEST: usize = 100;
@@ -79,14 +90,14 @@ pub struct PartitionReport {
 /// Adds partitions to a custom source's Glue table, or starts its crawler.
 ///
 /// ```no_run
-/// use securitylake_source::glue::{GluePartitioner, PartitionMode};
+/// use securitylake_control::glue::{GluePartitioner, PartitionMode};
+/// use securitylake_core::aws::AwsConfig;
 /// # async fn run(
-/// #     source: securitylake_source::RegisteredSource,
+/// #     source: securitylake_control::RegisteredSource,
 /// #     written: Vec<securitylake_core::layout::PartitionKey>,
-/// # ) -> Result<(), securitylake_source::Error> {
-/// let sdk = aws_config::load_from_env().await;
-/// let glue = GluePartitioner::new(aws_sdk_glue::Client::new(&sdk))
-///     .with_mode(PartitionMode::BatchCreatePartition);
+/// # ) -> Result<(), Box<dyn std::error::Error>> {
+/// let config = AwsConfig::load_defaults().await?;
+/// let glue = GluePartitioner::new(&config).with_mode(PartitionMode::BatchCreatePartition);
 /// let report = glue.make_queryable(&source, &written).await?;
 /// println!("{} new partitions", report.created.len());
 /// # Ok(())
@@ -101,9 +112,15 @@ pub struct GluePartitioner {
 }
 
 impl GluePartitioner {
-    /// A partitioner over `client` in [`PartitionMode::BatchCreatePartition`]
+    /// A partitioner of the Glue catalog that `config` points at (its region,
+    /// endpoint and credentials) in [`PartitionMode::BatchCreatePartition`]
     /// with [`DEFAULT_RETRY_POLICY`].
-    pub fn new(client: aws_sdk_glue::Client) -> Self {
+    pub fn new(config: &AwsConfig) -> Self {
+        Self::from_client(crate::clients::glue(config))
+    }
+
+    /// A partitioner over a Glue client (the unit tests' mocked clients).
+    pub(crate) fn from_client(client: aws_sdk_glue::Client) -> Self {
         Self {
             client,
             mode: PartitionMode::default(),
@@ -157,19 +174,7 @@ impl GluePartitioner {
     }
 
     async fn sleep_before_retry(&self, attempt: u32, err: &Error) {
-        let backoff = self.retry.backoff(attempt, fastrand::f64());
-        let ceiling = self.retry.backoff(u32::MAX, 1.0);
-        let delay = match err.retry_after() {
-            Some(asked) => backoff.max(asked.min(ceiling)),
-            None => backoff,
-        };
-        tracing::warn!(
-            attempt,
-            delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
-            error = %err,
-            "retrying Glue call"
-        );
-        tokio::time::sleep(delay).await;
+        retry::pause(&self.retry, "Glue", attempt, err).await;
     }
 
     /// Starts the source's crawler (see [`PartitionMode::StartCrawler`]).
@@ -430,28 +435,4 @@ fn partition_values(key: &PartitionKey, order: &[usize; 3]) -> Vec<String> {
         .iter()
         .map(|&i| canonical.get(i).cloned().unwrap_or_default())
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use securitylake_core::layout::{AccountId, EventDay, Region};
-
-    #[test]
-    fn values_follow_the_table_order() -> Result<()> {
-        let key = PartitionKey::new(
-            Region::new("us-east-1")?,
-            AccountId::parse("123456789012")?,
-            EventDay::from_ymd(2024, 2, 29)?,
-        );
-        assert_eq!(
-            partition_values(&key, &[0, 1, 2]),
-            ["us-east-1", "123456789012", "20240229"]
-        );
-        assert_eq!(
-            partition_values(&key, &[2, 0, 1]),
-            ["20240229", "us-east-1", "123456789012"]
-        );
-        Ok(())
-    }
 }
