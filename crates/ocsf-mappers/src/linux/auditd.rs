@@ -30,6 +30,8 @@ use crate::normalized::{
 use crate::stats::FallbackReason;
 use crate::util::{basename, endpoint, number, signed};
 
+mod orphan;
+
 /// Record types that are whole events by themselves (no `EOE` follows), so
 /// they are mapped at once instead of waiting in the grouping window.
 pub(super) fn is_standalone(record_type: &str) -> bool {
@@ -64,18 +66,24 @@ pub(super) fn map_event(ev: &AuditEvent<'_>, config: &SourceConfig) -> Box<Norma
         .find(|r| !AUXILIARY.contains(&r.record_type.as_ref()) && r.record_type != "SYSCALL")
         .or_else(|| ev.record("SYSCALL"));
     let mut n = match primary {
-        None => fallback(
-            ev,
-            FallbackReason::IncompleteAuditEvent,
-            "no primary record",
-        ),
+        None => orphan::map(ev).unwrap_or_else(|| {
+            fallback(
+                ev,
+                FallbackReason::IncompleteAuditEvent,
+                "no primary record",
+            )
+        }),
         Some(rec) => match map_record(ev, rec) {
             Some(n) => n,
-            None => fallback(
-                ev,
-                FallbackReason::UnrecognizedMessage,
-                "audit record type without a mapping",
-            ),
+            None => {
+                let mut n = fallback(
+                    ev,
+                    FallbackReason::UnrecognizedMessage,
+                    "audit record type without a mapping",
+                );
+                orphan::keep_unmapped(&mut n, rec);
+                n
+            }
         },
     };
     n.device.hostname = ev
