@@ -31,6 +31,7 @@ use crate::stats::FallbackReason;
 use crate::util::{basename, endpoint, number, signed};
 
 mod orphan;
+mod types;
 
 /// Record types that are whole events by themselves (no `EOE` follows), so
 /// they are mapped at once instead of waiting in the grouping window.
@@ -41,6 +42,7 @@ pub(super) fn is_standalone(record_type: &str) -> bool {
     .iter()
     .any(|p| record_type.starts_with(p))
         || matches!(record_type, "ANOM_LOGIN_FAILURES" | "USYS_CONFIG")
+        || types::is_standalone(record_type)
 }
 
 const AUXILIARY: &[&str] = &[
@@ -63,7 +65,11 @@ pub(super) fn map_event(ev: &AuditEvent<'_>, config: &SourceConfig) -> Box<Norma
     let primary = ev
         .records
         .iter()
-        .find(|r| !AUXILIARY.contains(&r.record_type.as_ref()) && r.record_type != "SYSCALL")
+        .find(|r| {
+            !AUXILIARY.contains(&r.record_type.as_ref())
+                && !types::is_auxiliary(&r.record_type)
+                && r.record_type != "SYSCALL"
+        })
         .or_else(|| ev.record("SYSCALL"));
     let mut n = match primary {
         None => orphan::map(ev).unwrap_or_else(|| {
@@ -251,7 +257,7 @@ fn map_record(ev: &AuditEvent<'_>, rec: &AuditRecord<'_>) -> Option<Box<Normaliz
             n.actor_user = uid_user(rec, "auid");
             Some(n)
         }
-        _ => None,
+        _ => types::map(ev, rec),
     }?;
     for key in ["key", "subj"] {
         if let Some(v) = get(rec, key) {
