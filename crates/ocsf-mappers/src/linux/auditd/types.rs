@@ -859,7 +859,7 @@ fn lifecycle(
 /// record's `PATH` companion.
 fn file_of(ev: &AuditEvent<'_>, rec: &AuditRecord<'_>) -> FileInfo {
     let cwd = ev.record("CWD").and_then(|r| get(r, "cwd"));
-    let named = first(rec, &["path", "name"]).map(|p| match cwd {
+    let named = first(rec, &["path", "name", "file"]).map(|p| match cwd {
         Some(dir) if !p.starts_with('/') => format!("{}/{}", dir.trim_end_matches('/'), p),
         _ => p.to_owned(),
     });
@@ -1013,5 +1013,52 @@ mod tests {
         assert_eq!(lookup("KERNEL_MODULE").map(|r| r.1), Some(1330));
         assert!(is_auxiliary("PATH") && !is_auxiliary("AVC"));
         assert!(is_standalone("VIRT_CONTROL") && !is_standalone("AVC"));
+    }
+
+    /// Every type of the table, as a minimal user-space style record, maps
+    /// to the class its row names and passes the OCSF 1.1.0 validator.
+    #[test]
+    fn every_type_maps_to_its_class_and_validates() {
+        let config = crate::SourceConfig::linux().with_reference_ms(1_718_000_000_000);
+        for (i, (name, _, target)) in TYPES.iter().enumerate() {
+            let line = format!(
+                "type={name} msg=audit(1717927500.000:{i}): pid=100 uid=0 auid=1000 ses=3 \
+                 msg='op=test acct=\"alice\" exe=\"/usr/bin/x\" hostname=? \
+                 addr=192.0.2.4 terminal=pts/0 res=success'"
+            );
+            let mut m = crate::LinuxMapper::new(config.clone());
+            let mut out = m.map_line(&line);
+            out.extend(m.finish());
+            assert_eq!(out.len(), 1, "{name}");
+            let v = serde_json::to_value(&out[0]).expect("serializes");
+            let report = ocsf_model::validate::validate_value(&v, &ocsf_model::v1_1_0::SCHEMA);
+            assert!(report.is_valid(), "{name}: {v}");
+            let class = v["class_uid"].as_i64().unwrap_or(-1);
+            let want: &[i64] = match target {
+                T::Existing | T::Auxiliary => continue,
+                T::Entity(..) => &[3004],
+                T::Module => &[1005],
+                T::Network => &[4001],
+                T::Lifecycle => &[6002],
+                T::Access => &[1001, 4001, 1007],
+                T::File(_) => &[1001],
+                T::Process(_) => &[1007],
+                T::Auth(_) => &[3002],
+                T::Account(_) => &[3001],
+                T::Finding => &[2004],
+                T::Base(reason) => {
+                    assert_eq!(
+                        v["unmapped"]["fallback"]["reason"], "no_ocsf_class",
+                        "{name}"
+                    );
+                    assert_eq!(v["unmapped"]["fallback"]["detail"], *reason, "{name}");
+                    &[0]
+                }
+            };
+            assert!(want.contains(&class), "{name}: class {class}: {v}");
+            assert_eq!(v["unmapped"]["audit_record"]["type"], *name, "{name}");
+            assert_eq!(v["unmapped"]["audit_record"]["pid"], 100, "{name}");
+            assert_eq!(v["metadata"]["event_code"], *name, "{name}");
+        }
     }
 }
