@@ -1015,6 +1015,18 @@ mod tests {
         assert!(is_standalone("VIRT_CONTROL") && !is_standalone("AVC"));
     }
 
+    /// `MAPPINGS.md` lists every type of the table with its number.
+    #[test]
+    fn mappings_md_lists_every_type() {
+        let doc = include_str!("../../../MAPPINGS.md");
+        for (name, num, _) in TYPES {
+            assert!(
+                doc.contains(&format!("| `{name}` | {num} | ")),
+                "MAPPINGS.md lacks {name}"
+            );
+        }
+    }
+
     /// Every type of the table, as a minimal user-space style record, maps
     /// to the class its row names and passes the OCSF 1.1.0 validator.
     #[test]
