@@ -45,6 +45,7 @@ fn orphan_execve_is_a_process_launch_with_its_command_line() {
     assert_eq!(v["time"], 1_717_927_500_100_i64);
     assert_eq!(v["status_detail"], "primary audit record missing");
     assert_eq!(v["unmapped"]["audit_orphan"]["EXECVE"]["argc"], 3);
+    assert_eq!(v["metadata"]["event_code"], "EXECVE");
 }
 
 #[test]

@@ -99,6 +99,12 @@ pub(super) fn map(ev: &AuditEvent<'_>) -> Option<Box<Normalized>> {
         kept.insert(r.record_type.to_string(), Value::Object(fields(r)));
     }
     n.put_value("audit_orphan", Value::Object(kept));
+    // The record the event was built from, as for events with a primary one.
+    n.source.event_code = ev
+        .records
+        .iter()
+        .find(|r| !r.is_eoe())
+        .map(|r| r.record_type.to_string());
     Some(n)
 }
 
@@ -127,6 +133,10 @@ fn process_from_cmd(cmd: Option<String>) -> ProcessInfo {
 pub(super) fn fields(r: &AuditRecord<'_>) -> Map<String, Value> {
     let mut m = Map::new();
     for f in r.fields.iter().chain(&r.msg_fields) {
+        // The `msg='...'` text itself is kept field by field.
+        if f.key == "msg" && !r.msg_fields.is_empty() {
+            continue;
+        }
         m.insert(f.key.to_string(), typed(&f.value, f.encoding));
     }
     if !r.interpreted.is_empty() {
