@@ -155,3 +155,30 @@ fn unknown_types_keep_every_field_and_the_number() {
     assert_eq!(v["unmapped"]["audit_record"]["type_number"], 2999);
     assert_eq!(v["unmapped"]["audit_record"]["a"], "b");
 }
+
+#[test]
+fn companions_the_syscall_mapping_does_not_read_keep_their_fields() {
+    let v = map1(&[
+        r#"type=SYSCALL msg=audit(1717927500.100:620): arch=c000003e syscall=42 success=yes exit=0 ppid=1 pid=700 auid=1000 uid=1000 comm="curl" exe="/usr/bin/curl""#,
+        "type=SOCKADDR msg=audit(1717927500.100:620): saddr=020001BBC6336407000000000000000000",
+        "type=OBJ_PID msg=audit(1717927500.100:620): opid=701 oauid=1000 ouid=1000 oses=3 ocomm=\"a\"",
+        "type=OBJ_PID msg=audit(1717927500.100:620): opid=702 oauid=1000 ouid=1000 oses=3 ocomm=\"b\"",
+        "type=PROCTITLE msg=audit(1717927500.100:620): proctitle=6375726C",
+        "type=EOE msg=audit(1717927500.100:620): ",
+    ]);
+    let c = &v["unmapped"]["audit_companions"];
+    assert_eq!(c["SOCKADDR"]["endpoint"], "198.51.100.7:443", "{v}");
+    assert_eq!(c["OBJ_PID"][0]["opid"], 701);
+    assert_eq!(c["OBJ_PID"][1]["ocomm"], "b");
+    // Records the SYSCALL mapping reads are not repeated.
+    assert!(c.get("PROCTITLE").is_none(), "{c}");
+    let v = map1(&[
+        r#"type=SYSCALL msg=audit(1717927500.100:621): arch=c000003e syscall=159 success=yes exit=0 ppid=1 pid=800 auid=4294967295 uid=0 comm="chronyd" exe="/usr/sbin/chronyd""#,
+        "type=TIME_ADJNTPVAL msg=audit(1717927500.100:621): op=offset old=0 new=1000",
+        "type=EOE msg=audit(1717927500.100:621): ",
+    ]);
+    assert_eq!(
+        v["unmapped"]["audit_companions"]["TIME_ADJNTPVAL"]["new"], 1000,
+        "{v}"
+    );
+}

@@ -92,6 +92,9 @@ pub(super) fn map_event(ev: &AuditEvent<'_>, config: &SourceConfig) -> Box<Norma
             }
         },
     };
+    if primary.is_some() {
+        types::keep_companions(&mut n, ev);
+    }
     n.device.hostname = ev
         .node
         .as_deref()

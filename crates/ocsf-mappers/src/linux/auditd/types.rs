@@ -10,6 +10,11 @@
 //! says why OCSF has no class for it (the class builders are in `classes`).
 //! Every record mapped here keeps all its fields in `unmapped.audit_record`.
 
+use serde_json::{Map, Value};
+
+use crate::formats::auditd::AuditEvent;
+use crate::normalized::Normalized;
+
 mod classes;
 
 pub(super) use classes::map;
@@ -523,6 +528,49 @@ pub(crate) fn lookup(name: &str) -> Option<&'static (&'static str, u16, Target)>
 /// Whether `name` only accompanies a `SYSCALL` record.
 pub(super) fn is_auxiliary(name: &str) -> bool {
     lookup(name).is_some_and(|(_, _, t)| *t == T::Auxiliary)
+}
+
+/// Companion records the `SYSCALL` mapping does not read (`SOCKADDR`,
+/// `OBJ_PID`, `MMAP`, `FANOTIFY`, `TIME_ADJNTPVAL`, `OPENAT2`, ...) keep their
+/// fields in `unmapped.audit_companions.<TYPE>` (a `SOCKADDR` also its decoded
+/// endpoint as `endpoint`), so no record of an event is reduced to `raw_data`.
+pub(super) fn keep_companions(n: &mut Normalized, ev: &AuditEvent<'_>) {
+    let mut kept = Map::new();
+    for r in &ev.records {
+        let t = r.record_type.as_ref();
+        if !is_auxiliary(t) || matches!(t, "EOE" | "PATH" | "CWD" | "EXECVE" | "PROCTITLE") {
+            continue;
+        }
+        let mut m = super::orphan::fields(r);
+        if t == "SOCKADDR"
+            && let Some(e) = super::orphan::sockaddr(r)
+        {
+            let text = match (e.ip, e.port, e.name) {
+                (Some(ip), Some(port), _) if ip.contains(':') => format!("[{ip}]:{port}"),
+                (Some(ip), Some(port), _) => format!("{ip}:{port}"),
+                (Some(ip), None, _) => ip,
+                (None, _, Some(name)) => name,
+                _ => String::new(),
+            };
+            if !text.is_empty() {
+                m.insert("endpoint".into(), Value::from(text));
+            }
+        }
+        // Several records of one type (e.g. two `OBJ_PID`) become a list.
+        match kept.get_mut(t) {
+            Some(Value::Array(list)) => list.push(Value::Object(m)),
+            Some(first) => {
+                let prev = first.take();
+                *first = Value::Array(vec![prev, Value::Object(m)]);
+            }
+            None => {
+                kept.insert(t.to_owned(), Value::Object(m));
+            }
+        }
+    }
+    if !kept.is_empty() {
+        n.put_value("audit_companions", Value::Object(kept));
+    }
 }
 
 /// Whether records of this type are whole events written by user space (no
