@@ -64,6 +64,30 @@ fn configuration_changes_are_entity_management() {
         4,
         &[("entity.name", json!("time-change"))],
     );
+    // Audit switched off: the setting names the entity.
+    expect(
+        &[
+            "type=CONFIG_CHANGE msg=audit(1717927600.000:708): op=set audit_enabled=0 old=1 auid=1000 ses=3 subj=unconfined res=1",
+        ],
+        3004,
+        3,
+        &[
+            ("entity.name", json!("audit_enabled")),
+            ("status_id", json!(1)),
+        ],
+    );
+    // An AppArmor profile loaded: `operation`, the profile in `name`.
+    expect(
+        &[
+            r#"type=APPARMOR_STATUS msg=audit(1717927600.000:709): apparmor="STATUS" operation="profile_load" profile="unconfined" name="/usr/sbin/cupsd" pid=900 comm="apparmor_parser""#,
+        ],
+        3004,
+        1,
+        &[
+            ("entity.name", json!("/usr/sbin/cupsd")),
+            ("entity.type", json!("AppArmor Profile")),
+        ],
+    );
     // Netfilter table replaced (iptables-restore).
     expect(
         &[

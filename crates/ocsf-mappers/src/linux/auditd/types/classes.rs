@@ -166,20 +166,26 @@ fn entity(
     kind: &str,
     sev: Severity,
 ) -> Box<Normalized> {
-    let op = get(rec, "op").unwrap_or_default().to_ascii_lowercase();
+    let op = first(rec, &["op", "operation"])
+        .unwrap_or_default()
+        .to_ascii_lowercase();
     let act = match change {
         C::Create => EntityActivity::Create,
         C::Update => EntityActivity::Update,
         C::Delete => EntityActivity::Delete,
         C::Other(c) => EntityActivity::Other(c.into()),
         C::ByOp
-            if ["unregister", "remove", "del", "destroy"]
+            if ["unregister", "unload", "remove", "del", "destroy"]
                 .iter()
                 .any(|w| op.contains(w)) =>
         {
             EntityActivity::Delete
         }
-        C::ByOp if ["add", "register", "create"].iter().any(|w| op.contains(w)) => {
+        C::ByOp
+            if ["add", "register", "create", "load"]
+                .iter()
+                .any(|w| op.contains(w)) =>
+        {
             EntityActivity::Create
         }
         C::ByOp => EntityActivity::Update,
@@ -194,6 +200,17 @@ fn entity(
         sev
     };
     let mut n = Normalized::new(Activity::EntityManagement(act), ev.time_ms, sev);
+    // An audit setting (`audit_enabled=0 old=1`) is named by its key.
+    let setting = [
+        "audit_enabled",
+        "audit_failure",
+        "audit_pid",
+        "audit_backlog_limit",
+        "audit_backlog_wait_time",
+        "audit_rate_limit",
+    ]
+    .into_iter()
+    .find(|k| rec.get(k).is_some());
     let entity_name = first(
         rec,
         &[
@@ -202,8 +219,8 @@ fn entity(
             "vm",
             "bool",
             "dev",
-            "profile",
             "name",
+            "profile",
             "sw",
             "resrc",
             "sec_alg",
@@ -212,11 +229,11 @@ fn entity(
             "policy",
             "feature",
             "enforcing",
-            "op",
         ],
     )
-    .map(str::to_owned)
-    .unwrap_or_else(|| name.to_owned());
+    .or(setting)
+    .or_else(|| get(rec, "op"))
+    .map_or_else(|| name.to_owned(), str::to_owned);
     n.entity = Some(EntityInfo {
         name: Some(entity_name),
         uid: first(rec, &["uuid", "vm-pid", "spi", "ino", "family", "id"]).map(str::to_owned),
