@@ -35,6 +35,9 @@ pub enum FallbackReason {
     IncompleteAuditEvent,
     /// A line longer than [`SourceConfig::max_line_len`](crate::SourceConfig::max_line_len).
     LineTooLong,
+    /// A recognized record that OCSF has no class for (e.g. captured
+    /// keystrokes); `unmapped.fallback.detail` says why.
+    NoOcsfClass,
 }
 
 impl FallbackReason {
@@ -52,6 +55,7 @@ impl FallbackReason {
         FallbackReason::Malformed,
         FallbackReason::IncompleteAuditEvent,
         FallbackReason::LineTooLong,
+        FallbackReason::NoOcsfClass,
     ];
 
     /// A short snake_case name, as written to `unmapped.fallback.reason`.
@@ -69,6 +73,7 @@ impl FallbackReason {
             FallbackReason::Malformed => "malformed",
             FallbackReason::IncompleteAuditEvent => "incomplete_audit_event",
             FallbackReason::LineTooLong => "line_too_long",
+            FallbackReason::NoOcsfClass => "no_ocsf_class",
         }
     }
 }

@@ -10,9 +10,13 @@
 //! * **RFC 3164** — `Mmm dd hh:mm:ss host prog[pid]: msg`. These timestamps have
 //!   no year and no zone: the [`SyslogContext`] supplies the sender's UTC offset
 //!   and a reference clock, and the year is inferred so that the timestamp is
-//!   never more than [`SyslogContext::max_future_ms`] (31 days by default) after
-//!   the reference — so a December line read in January lands in the previous
-//!   year, and the result is at most ~11 months before the reference.
+//!   never more than [`SyslogContext::max_future_ms`] (one day by default) after
+//!   the reference — so a `Dec 10` line read on Dec 4 lands in the previous year,
+//!   a `Jan 1` line read on Dec 31 in the next year only when it is at most a day
+//!   ahead, and the result is otherwise at most one year before the reference.
+//!   The year is chosen by calendar position as if every year had a `Feb 29`;
+//!   a `Feb 29` line whose inferred year is not a leap year is refused with
+//!   [`ErrorKind::InvalidTimestamp`] (never moved to another day or year).
 //!
 //! For the 3164 and 3339 shapes the hostname is optional (a token that is itself
 //! a tag such as `sshd[1]:` is not taken as a hostname, and an empty hostname
@@ -56,8 +60,9 @@ pub struct SyslogContext {
 }
 
 impl SyslogContext {
-    /// Default for [`max_future_ms`](Self::max_future_ms): 31 days.
-    pub const DEFAULT_MAX_FUTURE_MS: i64 = 31 * DAY_MS;
+    /// Default for [`max_future_ms`](Self::max_future_ms): one day, the
+    /// future skew the Security Lake writer accepts by default.
+    pub const DEFAULT_MAX_FUTURE_MS: i64 = DAY_MS;
 
     /// A context with the given reference clock, UTC offset 0 and the default
     /// future tolerance.
@@ -647,13 +652,16 @@ fn parse_3164<'a>(
             ));
         }
     };
-    let time_ms = infer_year(month, day, hour, minute, second, millis, ctx).ok_or_else(|| {
-        err(
-            ErrorKind::InvalidTimestamp,
-            at,
-            "no year fits the reference clock",
-        )
-    })?;
+    let time_ms = match infer_year(month, day, hour, minute, second, millis, ctx) {
+        Inferred::At(t) => t,
+        Inferred::NoSuchDay => {
+            return Err(err(
+                ErrorKind::InvalidTimestamp,
+                day_start,
+                "Feb 29 in an inferred year that is not a leap year",
+            ));
+        }
+    };
     Ok(bsd_body(
         line,
         i,
@@ -665,8 +673,22 @@ fn parse_3164<'a>(
     ))
 }
 
-/// Picks the latest year (from the reference's year + 1 downwards) in which the
-/// date exists and the instant is at most `max_future_ms` after the reference.
+/// Outcome of [`infer_year`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Inferred {
+    /// The instant, epoch milliseconds UTC.
+    At(i64),
+    /// The inferred year has no such day (`Feb 29` in a common year).
+    NoSuchDay,
+}
+
+/// Picks the latest year `Y` (the reference's local year + 1 or earlier) in
+/// which the line's month, day and time, placed by calendar position (a
+/// `Feb 29` of a common year counts as the instant after `Feb 28`), lie at most
+/// `max_future_ms` after the reference. Only `Y + 1`, `Y` and `Y - 1` can
+/// qualify for any `max_future_ms` below a year; larger tolerances are clamped
+/// to the reference year + 1. If `Y` has no such day the result is
+/// [`Inferred::NoSuchDay`].
 fn infer_year(
     month: u32,
     day: u32,
@@ -675,18 +697,22 @@ fn infer_year(
     second: u32,
     millis: u32,
     ctx: &SyslogContext,
-) -> Option<i64> {
+) -> Inferred {
     let ref_year = local_year(ctx.reference_ms, ctx.utc_offset_secs);
-    let limit = ctx.reference_ms.saturating_add(ctx.max_future_ms);
-    // Feb 29 may need to go back up to 8 years to find a leap year.
-    (ref_year - 8..=ref_year + 1).rev().find_map(|year| {
-        if day > days_in_month(year, month) {
-            return None;
-        }
-        let t = civil_to_epoch_ms(year, month, day, hour, minute, second, millis)
-            - i64::from(ctx.utc_offset_secs) * 1000;
-        (t <= limit).then_some(t)
-    })
+    let limit = ctx.reference_ms.saturating_add(ctx.max_future_ms.max(0));
+    let offset_ms = i64::from(ctx.utc_offset_secs) * 1000;
+    let at = |year| civil_to_epoch_ms(year, month, day, hour, minute, second, millis) - offset_ms;
+    // Each step back moves the instant back by a whole year, so with a
+    // non-negative tolerance the reference year - 1 always qualifies.
+    let year = (ref_year - 1..=ref_year + 1)
+        .rev()
+        .find(|&y| at(y) <= limit)
+        .unwrap_or(ref_year - 1);
+    if day > days_in_month(year, month) {
+        Inferred::NoSuchDay
+    } else {
+        Inferred::At(at(year))
+    }
 }
 
 /// A BSD tag: `prog`, optional `(sub)`, optional `[pid]`, then `:` (or `[pid]`
@@ -1027,32 +1053,84 @@ mod tests {
         // A line from earlier in the same year stays in that year.
         let r = parse("Jan  2 00:00:00 h p: m", &ctx).expect("parses");
         assert_eq!(r.time_ms, ms(2024, 1, 2, 0, 0, 0));
-        // Up to 31 days ahead of the reference stays in the reference year...
+        // Up to one day ahead of the reference stays in the reference year...
+        let r = parse("Jan  4 00:00:00 h p: m", &ctx).expect("parses");
+        assert_eq!(r.time_ms, ms(2024, 1, 4, 0, 0, 0));
+        // ...one millisecond more would be in the future, so it is last year.
+        let r = parse("Jan  4 00:00:00.001 h p: m", &ctx).expect("parses");
+        assert_eq!(r.time_ms, ms(2023, 1, 4, 0, 0, 0) + 1);
         let r = parse("Feb  1 00:00:00 h p: m", &ctx).expect("parses");
-        assert_eq!(r.time_ms, ms(2024, 2, 1, 0, 0, 0));
-        // ...anything later would be months in the future, so it is last year.
-        let r = parse("Feb  5 00:00:00 h p: m", &ctx).expect("parses");
-        assert_eq!(r.time_ms, ms(2023, 2, 5, 0, 0, 0));
+        assert_eq!(r.time_ms, ms(2023, 2, 1, 0, 0, 0));
         let r = parse("Mar  5 00:00:00 h p: m", &ctx).expect("parses");
         assert_eq!(r.time_ms, ms(2023, 3, 5, 0, 0, 0));
-        // Reference late December, sender clock slightly ahead: next year.
-        let ctx = ctx_at(2023, 12, 31);
+    }
+
+    #[test]
+    fn rfc3164_line_days_ahead_of_the_reference_is_last_year() {
+        // `Dec 10` read on Dec 4 would be six days in the future: last year.
+        let ctx = ctx_at(2026, 12, 4);
+        let r = parse("Dec 10 08:00:00 h sshd[1]: m", &ctx).expect("parses");
+        assert_eq!(r.time_ms, ms(2025, 12, 10, 8, 0, 0));
+        // Dec 4 itself and Dec 5 (within a day) stay in the reference year.
+        let r = parse("Dec  4 23:00:00 h p: m", &ctx).expect("parses");
+        assert_eq!(r.time_ms, ms(2026, 12, 4, 23, 0, 0));
+        let r = parse("Dec  5 00:00:00 h p: m", &ctx).expect("parses");
+        assert_eq!(r.time_ms, ms(2026, 12, 5, 0, 0, 0));
+        let r = parse("Dec  5 00:00:01 h p: m", &ctx).expect("parses");
+        assert_eq!(r.time_ms, ms(2025, 12, 5, 0, 0, 1));
+        // The default tolerance is the writer's default future skew.
+        assert_eq!(SyslogContext::DEFAULT_MAX_FUTURE_MS, DAY_MS);
+        // With a sender offset the day boundary is the sender's.
+        let ctx = SyslogContext::new(ms(2026, 12, 4, 12, 0, 0)).with_utc_offset_secs(-5 * 3600);
+        let r = parse("Dec  5 07:00:00 h p: m", &ctx).expect("parses");
+        assert_eq!(r.time_ms, ms(2026, 12, 5, 12, 0, 0));
+        let r = parse("Dec  5 07:00:01 h p: m", &ctx).expect("parses");
+        assert_eq!(r.time_ms, ms(2025, 12, 5, 12, 0, 1));
+    }
+
+    #[test]
+    fn rfc3164_next_year_only_within_the_tolerance() {
+        // Rule: the latest year in which the instant is at most max_future_ms
+        // (one day) after the reference. Read on Dec 31 at noon, `Jan 1`
+        // before noon is next year; later that day it is more than a day
+        // ahead, so it is January 1 of the reference year.
+        let ctx = SyslogContext::new(ms(2023, 12, 31, 12, 0, 0));
         let r = parse("Jan  1 00:00:30 h p: m", &ctx).expect("parses");
         assert_eq!(r.time_ms, ms(2024, 1, 1, 0, 0, 30));
+        let r = parse("Jan  1 12:00:00 h p: m", &ctx).expect("parses");
+        assert_eq!(r.time_ms, ms(2024, 1, 1, 12, 0, 0));
+        let r = parse("Jan  1 12:00:01 h p: m", &ctx).expect("parses");
+        assert_eq!(r.time_ms, ms(2023, 1, 1, 12, 0, 1));
         // Never more than max_future after the reference.
         let ctx = ctx_at(2023, 12, 31).with_max_future_ms(0);
         let r = parse("Jan  1 00:00:30 h p: m", &ctx).expect("parses");
         assert_eq!(r.time_ms, ms(2023, 1, 1, 0, 0, 30));
+        // A negative tolerance is treated as zero, a huge one as next year.
+        let ctx = ctx_at(2023, 6, 1).with_max_future_ms(-DAY_MS);
+        let r = parse("Jun  1 00:00:00 h p: m", &ctx).expect("parses");
+        assert_eq!(r.time_ms, ms(2023, 6, 1, 0, 0, 0));
+        let ctx = ctx_at(2023, 6, 1).with_max_future_ms(i64::MAX);
+        let r = parse("Jun  1 00:00:00 h p: m", &ctx).expect("parses");
+        assert_eq!(r.time_ms, ms(2024, 6, 1, 0, 0, 0));
     }
 
     #[test]
-    fn rfc3164_feb_29_picks_a_leap_year() {
-        let ctx = ctx_at(2023, 6, 1);
-        let r = parse("Feb 29 12:00:00 h p: m", &ctx).expect("parses");
-        assert_eq!(r.time_ms, ms(2020, 2, 29, 12, 0, 0));
+    fn rfc3164_feb_29_needs_a_leap_inferred_year() {
+        // Inferred year is a leap year: taken as is.
         let ctx = ctx_at(2024, 3, 1);
         let r = parse("Feb 29 12:00:00 h p: m", &ctx).expect("parses");
         assert_eq!(r.time_ms, ms(2024, 2, 29, 12, 0, 0));
+        // Read on 2025-01-10 the line is from 2024, a leap year.
+        let ctx = ctx_at(2025, 1, 10);
+        let r = parse("Feb 29 12:00:00 h p: m", &ctx).expect("parses");
+        assert_eq!(r.time_ms, ms(2024, 2, 29, 12, 0, 0));
+        // Inferred year 2023 is not a leap year: a typed error, never 2020
+        // and never March 1.
+        for reference in [ctx_at(2023, 6, 1), ctx_at(2026, 12, 4), ctx_at(2025, 3, 2)] {
+            let e = parse("Feb 29 12:00:00 h p: m", &reference).expect_err("no Feb 29");
+            assert_eq!(e.kind(), ErrorKind::InvalidTimestamp);
+            assert_eq!(e.offset(), Some(4));
+        }
         let e = parse("Feb 30 12:00:00 h p: m", &ctx).expect_err("no Feb 30");
         assert_eq!(e.kind(), ErrorKind::InvalidTimestamp);
         assert_eq!(e.offset(), Some(4));

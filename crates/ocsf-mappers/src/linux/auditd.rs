@@ -30,6 +30,9 @@ use crate::normalized::{
 use crate::stats::FallbackReason;
 use crate::util::{basename, endpoint, number, signed};
 
+mod orphan;
+mod types;
+
 /// Record types that are whole events by themselves (no `EOE` follows), so
 /// they are mapped at once instead of waiting in the grouping window.
 pub(super) fn is_standalone(record_type: &str) -> bool {
@@ -39,6 +42,7 @@ pub(super) fn is_standalone(record_type: &str) -> bool {
     .iter()
     .any(|p| record_type.starts_with(p))
         || matches!(record_type, "ANOM_LOGIN_FAILURES" | "USYS_CONFIG")
+        || types::is_standalone(record_type)
 }
 
 const AUXILIARY: &[&str] = &[
@@ -61,23 +65,36 @@ pub(super) fn map_event(ev: &AuditEvent<'_>, config: &SourceConfig) -> Box<Norma
     let primary = ev
         .records
         .iter()
-        .find(|r| !AUXILIARY.contains(&r.record_type.as_ref()) && r.record_type != "SYSCALL")
+        .find(|r| {
+            !AUXILIARY.contains(&r.record_type.as_ref())
+                && !types::is_auxiliary(&r.record_type)
+                && r.record_type != "SYSCALL"
+        })
         .or_else(|| ev.record("SYSCALL"));
     let mut n = match primary {
-        None => fallback(
-            ev,
-            FallbackReason::IncompleteAuditEvent,
-            "no primary record",
-        ),
+        None => orphan::map(ev).unwrap_or_else(|| {
+            fallback(
+                ev,
+                FallbackReason::IncompleteAuditEvent,
+                "no primary record",
+            )
+        }),
         Some(rec) => match map_record(ev, rec) {
             Some(n) => n,
-            None => fallback(
-                ev,
-                FallbackReason::UnrecognizedMessage,
-                "audit record type without a mapping",
-            ),
+            None => {
+                let mut n = fallback(
+                    ev,
+                    FallbackReason::UnrecognizedMessage,
+                    "audit record type without a mapping",
+                );
+                orphan::keep_unmapped(&mut n, rec);
+                n
+            }
         },
     };
+    if primary.is_some() {
+        types::keep_companions(&mut n, ev);
+    }
     n.device.hostname = ev
         .node
         .as_deref()
@@ -243,7 +260,7 @@ fn map_record(ev: &AuditEvent<'_>, rec: &AuditRecord<'_>) -> Option<Box<Normaliz
             n.actor_user = uid_user(rec, "auid");
             Some(n)
         }
-        _ => None,
+        _ => types::map(ev, rec),
     }?;
     for key in ["key", "subj"] {
         if let Some(v) = get(rec, key) {
