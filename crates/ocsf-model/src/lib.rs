@@ -115,6 +115,7 @@
 
 mod enums;
 mod event;
+mod event_enum;
 
 #[cfg(feature = "arrow")]
 pub mod columnar;
@@ -128,6 +129,7 @@ pub mod validate;
 
 pub use enums::{OcsfEnum, UnknownCaption};
 pub use event::{ClassVisitor, DynamicEvent, MaybeColumnar, OcsfEvent};
+pub use event_enum::{EventVisitor, NotAnEvent, UnrecognizedEvent};
 pub use validate::{Issue, IssueCode, Report, Severity, ValidateOptions};
 
 #[cfg(feature = "v1_0_0_rc2")]
