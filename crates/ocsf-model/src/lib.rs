@@ -14,6 +14,10 @@
 //! In each version module, `events` holds one struct per event class (base event, class and
 //! profile attributes, extension attributes and classes), `objects` one per object, and `enums`
 //! the enums shared by several of them; an enum specific to one class or object sits beside it.
+//! `Event` (`v1_1_0::Event`) is the sum of every event class of the version, generated too:
+//! one boxed variant per class and `Unrecognized` ([`UnrecognizedEvent`]) for a `class_uid` the
+//! version does not define; serde reads any class's JSON by its `class_uid`, and
+//! [`EventVisitor`] runs code generic over [`OcsfEvent`] on the class inside.
 //!
 //! ## Design
 //!
