@@ -79,7 +79,7 @@ fn bench_class<E: OcsfEvent + Into<Event>>(c: &mut Criterion, depth: usize) {
 }
 
 fn read(c: &mut Criterion) {
-    bench_class::<Authentication>(c, 1);
+    bench_class::<Authentication>(c, 2);
     bench_class::<ProcessActivity>(c, 3);
 }
 
