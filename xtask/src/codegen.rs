@@ -5,6 +5,7 @@
 //! - `events/<class>.rs`: the class struct, plus the enums whose values are specific to it;
 //! - `objects/<object>.rs`: likewise for objects;
 //! - `enums.rs`: enums whose value set is shared by several classes or objects;
+//! - `event.rs`: the `Event` enum over every class (expanded by the runtime's `ocsf_event_enum!`);
 //! - `mod.rs`: the version constant and a table of the classes.
 //!
 //! The output is deterministic (sorted maps, no timestamps) and formatted with rustfmt.
@@ -485,7 +486,7 @@ fn generate(schema: &Schema) -> Result<BTreeMap<String, String>, String> {
         "{HEADER}//! OCSF {} ([schema](https://schema.ocsf.io/{}/)).\n\n",
         schema.version, schema.version
     );
-    m.push_str("pub mod enums;\npub mod events;\npub mod objects;\nmod schema;\n\npub use schema::SCHEMA;\n\n");
+    m.push_str("pub mod enums;\nmod event;\npub mod events;\npub mod objects;\nmod schema;\n\npub use event::Event;\npub use schema::SCHEMA;\n\n");
     let _ = writeln!(
         m,
         "/// The OCSF version of this module.\npub const VERSION: &str = {};\n",
@@ -521,7 +522,36 @@ fn generate(schema: &Schema) -> Result<BTreeMap<String, String>, String> {
     }
     m.push_str("}\n");
     files.insert("mod.rs".into(), format_rust(&m)?);
+    files.insert("event.rs".into(), format_rust(&event_enum_code(&ctx))?);
     Ok(files)
+}
+
+/// `event.rs`: the version's `Event` enum over every event class, in `class_uid` order, expanded
+/// by the runtime's `ocsf_event_enum!` (which holds the conversions, accessors and serde).
+fn event_enum_code(ctx: &Ctx) -> String {
+    let schema = ctx.schema;
+    let mut s = format!(
+        "{HEADER}//! The `Event` enum of OCSF {}: every event class of the version.\n\n\
+         crate::ocsf_event_enum! {{\n    version: {},\n    module: {},\n    classes: {{\n",
+        schema.version,
+        lit(&schema.version),
+        ctx.module
+    );
+    let mut by_uid: Vec<(&String, &Class)> = schema.classes.iter().collect();
+    by_uid.sort_by_key(|(_, c)| c.uid);
+    for (name, c) in by_uid {
+        let _ = writeln!(
+            s,
+            "        /// {} (`class_uid` {}, `category_uid` {}).\n        {} = {},",
+            doc_text(&c.caption),
+            c.uid,
+            c.category_uid,
+            ctx.type_names[&format!("class:{name}")],
+            c.uid
+        );
+    }
+    s.push_str("    }\n}\n");
+    s
 }
 
 /// The static schema tables of a version (`<version>::SCHEMA`).

@@ -14,6 +14,10 @@
 //! In each version module, `events` holds one struct per event class (base event, class and
 //! profile attributes, extension attributes and classes), `objects` one per object, and `enums`
 //! the enums shared by several of them; an enum specific to one class or object sits beside it.
+//! `Event` (`v1_1_0::Event`) is the sum of every event class of the version, generated too:
+//! one boxed variant per class and `Unrecognized` ([`UnrecognizedEvent`]) for a `class_uid` the
+//! version does not define; serde reads any class's JSON by its `class_uid`, and
+//! [`EventVisitor`] runs code generic over [`OcsfEvent`] on the class inside.
 //!
 //! ## Design
 //!
@@ -115,6 +119,7 @@
 
 mod enums;
 mod event;
+mod event_enum;
 
 #[cfg(feature = "arrow")]
 pub mod columnar;
@@ -127,6 +132,7 @@ pub mod validate;
 
 pub use enums::{OcsfEnum, UnknownCaption};
 pub use event::{ClassVisitor, DynamicEvent, MaybeColumnar, OcsfEvent};
+pub use event_enum::{EventVisitor, NotAnEvent, UnrecognizedEvent};
 pub use validate::{Issue, IssueCode, Report, Severity, ValidateOptions};
 
 #[cfg(feature = "v1_0_0_rc2")]

@@ -2,10 +2,12 @@
 //! OCSF 1.1.0 ([schema](https://schema.ocsf.io/1.1.0/)).
 
 pub mod enums;
+mod event;
 pub mod events;
 pub mod objects;
 mod schema;
 
+pub use event::Event;
 pub use schema::SCHEMA;
 
 /// The OCSF version of this module.
