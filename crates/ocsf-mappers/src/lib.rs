@@ -104,4 +104,6 @@ pub use error::{Error, ErrorKind, Format};
 pub use linux::{LinuxMapper, MessageContext};
 pub use normalized::Normalized;
 pub use stats::{FallbackReason, MapperStats};
+#[cfg(feature = "v1_3_0")]
+pub use target::V1_3_0;
 pub use target::{Target, V1_1_0};
