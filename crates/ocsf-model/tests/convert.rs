@@ -462,12 +462,12 @@ fn typed_conversion_moves_values_and_recaptions() {
     assert_eq!(
         losses,
         [
+            ("duration", LossReason::TypeChanged, Some("duration")),
             (
                 "user.risk_score",
                 LossReason::Absent,
                 Some("user.risk_score#2")
             ),
-            ("duration", LossReason::TypeChanged, Some("duration")),
         ]
     );
 }
