@@ -107,3 +107,5 @@ pub use normalized::Normalized;
 pub use render::{Target, V1_1_0};
 pub use stats::{FallbackReason, MapperStats};
 pub use trend_micro::TrendMicroMapper;
+#[cfg(feature = "v1_3_0")]
+pub use render::V1_3_0;

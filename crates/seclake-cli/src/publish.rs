@@ -11,6 +11,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use ocsf_mappers::render::v1_1_0::Mapped;
 use ocsf_model::OcsfEvent;
 use ocsf_model::columnar::EncodeStats;
+use ocsf_model::convert::{ConversionReport, LossReason, convert_value};
 use ocsf_model::v1_1_0::events as ev;
 use securitylake_control::Registrar;
 use securitylake_core::layout::{CustomSource, LakeSource, SourceLocation};
@@ -38,6 +39,11 @@ pub struct ConvertArgs {
     /// and --source-name, like `publish --lake`).
     #[arg(long, value_name = "DIR")]
     lake: Option<PathBuf>,
+    /// Write the events as this OCSF version (converted from the mappers' 1.1.0 with the
+    /// generated conversion; the values a version cannot hold are counted and kept in
+    /// `unmapped`).
+    #[arg(long, value_name = "VERSION", value_parser = ["1.1.0", "1.3.0", "1.8.0"], conflicts_with = "lake")]
+    to_version: Option<String>,
     #[command(flatten)]
     target: TargetArgs,
 }
@@ -127,13 +133,34 @@ pub async fn convert(args: ConvertArgs) -> Result<u8> {
         None => Box::new(BufWriter::new(std::io::stdout().lock())),
     };
     let bar = spinner("converted");
+    let mut report = ConversionReport::new();
     for event in events.by_ref() {
-        write_json_line(&mut out, &event?)?;
+        let event = event?;
+        match args.to_version.as_deref() {
+            None | Some("1.1.0") => write_json_line(&mut out, &event)?,
+            Some(version) => {
+                let json = serde_json::to_value(&event).map_err(|e| {
+                    Error::new(ErrorKind::Io, format!("encoding JSON: {e}")).with_source(e)
+                })?;
+                let converted = convert_value(json, "1.1.0", version, &mut report)
+                    .map_err(|e| Error::input(format!("converting to OCSF {version}: {e}")))?;
+                write_json_line(&mut out, &converted)?;
+            }
+        }
         bar.inc(1);
     }
     bar.finish_and_clear();
     out.flush().map_err(|e| Error::io("writing output", e))?;
     print_stats("convert", events.mapper_name(), events.stats());
+    if let Some(version) = &args.to_version {
+        eprintln!(
+            "seclake convert: OCSF 1.1.0 -> {version}: {} values not held in place ({} absent, {} type-changed -> unmapped; {} enum values undefined)",
+            report.len(),
+            report.count(LossReason::Absent),
+            report.count(LossReason::TypeChanged),
+            report.count(LossReason::EnumValueUndefined)
+        );
+    }
     Ok(crate::error::EXIT_OK)
 }
 

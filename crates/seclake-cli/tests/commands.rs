@@ -47,6 +47,37 @@ fn convert_maps_syslog_to_ocsf_json_lines_with_stats() -> TestResult {
 }
 
 #[test]
+fn convert_to_version_writes_that_version_and_counts_the_report() -> TestResult {
+    let auth = fixture("auth.log");
+    for (version, line) in [
+        ("1.3.0", "OCSF 1.1.0 -> 1.3.0: 0 values not held in place"),
+        ("1.8.0", "OCSF 1.1.0 -> 1.8.0: 0 values not held in place"),
+    ] {
+        let out = run(&[
+            "convert",
+            "--from",
+            s(&auth),
+            "--reference-time",
+            REFERENCE,
+            "--to-version",
+            version,
+        ])?;
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        let events = out.json_lines()?;
+        assert_eq!(events.len(), 4);
+        for e in &events {
+            assert_eq!(e["metadata"]["version"], version);
+        }
+        assert_eq!(events[0]["class_uid"], 3002);
+        assert_eq!(events[0]["activity_name"], "Logon");
+        assert!(out.stderr.contains(line), "{}", out.stderr);
+    }
+    let out = run(&["convert", "--from", s(&auth), "--to-version", "1.2.0"])?;
+    assert_ne!(out.code, 0, "an unsupported version is refused");
+    Ok(())
+}
+
+#[test]
 fn convert_reads_stdin_applies_the_zone_and_writes_a_file() -> TestResult {
     let dir = tempfile::tempdir()?;
     let target = dir.path().join("out.jsonl");

@@ -8,11 +8,15 @@
 //! ones from the very same recognizers.
 
 pub mod v1_1_0;
+#[cfg(feature = "v1_3_0")]
+pub mod v1_3_0;
 
 use crate::config::SourceConfig;
 use crate::normalized::Normalized;
 
 pub use v1_1_0::V1_1_0;
+#[cfg(feature = "v1_3_0")]
+pub use v1_3_0::V1_3_0;
 
 /// An OCSF version the mappers can produce.
 pub trait Target {

@@ -89,19 +89,19 @@ pub struct FileActivity {
     pub attacks: Option<Vec<crate::v1_0_0_rc2::objects::Attack>>,
     /// **Category** (`category_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    category_name: Option<String>,
+    pub(crate) category_name: Option<String>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
-    category_uid: i32,
+    pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    class_name: Option<String>,
+    pub(crate) class_name: Option<String>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
     #[serde(deserialize_with = "crate::de::expect_class_uid::<_, 1001>")]
-    class_uid: i32,
+    pub(crate) class_uid: i32,
     /// **Cloud** (`cloud`, object `cloud`, required, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cloud: Option<Box<crate::v1_0_0_rc2::objects::Cloud>>,
@@ -206,11 +206,11 @@ pub struct FileActivity {
     pub timezone_offset: Option<i32>,
     /// **Type Name** (`type_name`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    type_name: Option<String>,
+    pub(crate) type_name: Option<String>,
     /// **Type ID** (`type_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `type_name`.
-    type_uid: i32,
+    pub(crate) type_uid: i32,
     /// **Unmapped Data** (`unmapped`, object `object`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unmapped: Option<serde_json::Map<String, serde_json::Value>>,
