@@ -4,8 +4,9 @@
 //!   Process Activity Launch; a file syscall with `PATH` records becomes a File
 //!   System Activity (the activity from the syscall, or from the `PATH`
 //!   `nametype`); any other syscall a Process Activity `Other` named after it.
-//! * User-space records: `USER_AUTH` / `USER_ACCT` / `USER_LOGIN` /
-//!   `USER_START` / `USER_ERR` → Authentication Logon, `USER_LOGOUT` /
+//! * User-space records: `USER_LOGIN` → Authentication Logon (canonical);
+//!   `USER_AUTH` / `USER_ACCT` / `USER_START` / `USER_ERR` / `LOGIN` →
+//!   Authentication Other, corroborating, with captions; `USER_LOGOUT` /
 //!   `USER_END` → Logoff, `CRED_*` → Authentication Other, `USER_CMD` →
 //!   Process Activity Launch, `USER_CHAUTHTOK` / `ADD_USER` / `DEL_USER` /
 //!   `USER_MGMT` / `ACCT_LOCK` / `ACCT_UNLOCK` / `ANOM_LOGIN_FAILURES` →
@@ -560,6 +561,14 @@ fn authentication(ev: &AuditEvent<'_>, rec: &AuditRecord<'_>, t: &str) -> Option
         "CRED_ACQ" => AuthActivity::Other("Credential Acquire".into()),
         "CRED_REFR" => AuthActivity::Other("Credential Refresh".into()),
         "CRED_DISP" => AuthActivity::Other("Credential Dispose".into()),
+        // One logon is several records; `USER_LOGIN` is the canonical Logon,
+        // the others corroborate it under their own captions. `USER_ACCT`
+        // is PAM's account check (is the account usable), not a logon.
+        "USER_AUTH" => AuthActivity::Other("PAM Authentication".into()),
+        "USER_ACCT" => AuthActivity::Other("Account Check".into()),
+        "USER_START" => AuthActivity::Other("Session Start".into()),
+        "USER_ERR" => AuthActivity::Other("Authentication Error".into()),
+        "LOGIN" => AuthActivity::Other("Login UID Set".into()),
         _ => AuthActivity::Logon,
     };
     let outcome = outcome(rec);
@@ -600,6 +609,7 @@ fn authentication(ev: &AuditEvent<'_>, rec: &AuditRecord<'_>, t: &str) -> Option
         protocol: None,
         is_remote: lt.as_ref().map(|l| *l == LogonType::RemoteInteractive),
         logon_type: lt,
+        ..AuthInfo::default()
     });
     Some(n)
 }
@@ -652,7 +662,7 @@ fn account(ev: &AuditEvent<'_>, rec: &AuditRecord<'_>, t: &str) -> Option<Box<No
     let outcome = outcome(rec);
     let mut n = base(ev, Activity::AccountChange(act), Severity::Low);
     n.outcome = outcome;
-    n.user = Some(acct_user(rec).unwrap_or_else(|| UserInfo::named(crate::util::UNKNOWN)));
+    n.user = acct_user(rec);
     n.actor_user = uid_user(rec, "auid").or_else(|| uid_user(rec, "uid"));
     n.actor_process = Some(process(rec));
     n.session = session(rec);
