@@ -240,3 +240,27 @@ fn possible_break_in_notice_is_low_severity() {
     assert_eq!(e["severity_id"], 2);
     assert_eq!(e["src_endpoint"]["ip"], "173.234.31.186");
 }
+
+/// auditd account records: `USER_CHAUTHTOK` is a password change only when
+/// `op` says so; useradd's `USER_MGMT op=add-home-dir` is not a second
+/// account creation.
+#[test]
+fn auditd_account_changes_read_op() {
+    let e = map1(
+        r#"type=USER_CHAUTHTOK msg=audit(1717927502.300:600): pid=7000 uid=0 auid=1000 ses=3 msg='op=changing-shell id=1001 exe="/usr/sbin/usermod" hostname=web1 addr=? terminal=pts/0 res=success'"#,
+    );
+    assert_eq!(e["class_uid"], 3001);
+    assert_eq!(e["activity_id"], 99, "{e}");
+    assert_eq!(e["activity_name"], "changing-shell");
+    let e = map1(
+        r#"type=USER_CHAUTHTOK msg=audit(1717927502.400:601): pid=7001 uid=0 auid=1000 ses=3 msg='op=PAM:chauthtok grantors=pam_unix acct="bob" exe="/usr/bin/passwd" hostname=web1 addr=? terminal=pts/0 res=success'"#,
+    );
+    assert_eq!(e["activity_id"], 3, "Password Change: {e}");
+    assert_eq!(e["user"]["name"], "bob");
+    let e = map1(
+        r#"type=USER_MGMT msg=audit(1717927502.500:602): pid=7002 uid=0 auid=1000 ses=3 msg='op=add-home-dir id=1002 exe="/usr/sbin/useradd" hostname=web1 addr=? terminal=pts/0 res=success'"#,
+    );
+    assert_eq!(e["class_uid"], 3001);
+    assert_ne!(e["activity_id"], 1, "not a second Create: {e}");
+    assert_eq!(e["activity_name"], "add-home-dir");
+}

@@ -642,8 +642,13 @@ fn user_cmd(ev: &AuditEvent<'_>, rec: &AuditRecord<'_>) -> Option<Box<Normalized
 
 fn account(ev: &AuditEvent<'_>, rec: &AuditRecord<'_>, t: &str) -> Option<Box<Normalized>> {
     let op = get(rec, "op").unwrap_or_default().to_ascii_lowercase();
+    let password_op = op.is_empty() || op.contains("password") || op.contains("chauthtok");
     let act = match t {
-        "USER_CHAUTHTOK" => AccountActivity::PasswordChange,
+        // `USER_CHAUTHTOK` is any change of an account's attributes (usermod's
+        // `op=changing-shell`, `change-gecos` ...): a password change only
+        // when `op` says so.
+        "USER_CHAUTHTOK" if password_op => AccountActivity::PasswordChange,
+        "USER_CHAUTHTOK" => AccountActivity::Other(Cow::Owned(op.clone())),
         "ADD_USER" => AccountActivity::Create,
         "DEL_USER" => AccountActivity::Delete,
         "ACCT_LOCK" | "ANOM_LOGIN_FAILURES" => AccountActivity::Lock,
@@ -652,6 +657,9 @@ fn account(ev: &AuditEvent<'_>, rec: &AuditRecord<'_>, t: &str) -> Option<Box<No
         _ if op.contains("password") || op.contains("chauthtok") => AccountActivity::PasswordChange,
         _ if op.contains("unlock") => AccountActivity::Enable,
         _ if op.contains("lock") => AccountActivity::Lock,
+        // useradd's `add-home-dir` (and the like) follows the account's
+        // `ADD_USER`: not a second creation.
+        _ if op.contains("home") => AccountActivity::Other(Cow::Owned(op.clone())),
         _ if op.contains("add") => AccountActivity::Create,
         _ => AccountActivity::Other(if op.is_empty() {
             Cow::Borrowed("Account Management")
