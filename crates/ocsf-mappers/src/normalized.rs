@@ -452,6 +452,9 @@ pub struct SourceMeta {
     pub uid: Option<String>,
     /// The source's log level (syslog severity name): `metadata.log_level`.
     pub log_level: Option<Caption>,
+    /// Groups the events of one connection or transaction (an sshd
+    /// connection): `metadata.correlation_uid`.
+    pub correlation_uid: Option<String>,
 }
 
 /// The device the event was logged on (OCSF `device`).
@@ -760,6 +763,17 @@ pub struct AuthInfo {
     pub logon_type: Option<LogonType>,
     /// Whether the logon came from another host.
     pub is_remote: Option<bool>,
+    /// The public key's type and fingerprint (`RSA SHA256:...`), for key logons.
+    pub key: Option<KeyInfo>,
+}
+
+/// A public key named in a logon: its type and fingerprint.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct KeyInfo {
+    /// Key type (`RSA`, `ED25519`, `ECDSA`).
+    pub key_type: Option<String>,
+    /// Fingerprint as logged (`SHA256:...` or an MD5 `aa:bb:...`).
+    pub fingerprint: String,
 }
 
 /// One normalized event: what happened and the facts about it.

@@ -198,9 +198,36 @@ pub(crate) fn host_port(text: &str) -> Option<(&str, Option<u16>, &str)> {
 }
 
 /// Splits `user@domain` into name and domain (the name keeps the full text).
-pub(crate) fn user_domain(name: &str) -> Option<String> {
-    let (_, domain) = name.rsplit_once('@')?;
-    (!domain.is_empty()).then(|| domain.to_owned())
+/// Whether a logged user name is a placeholder, not an account: `unknown`,
+/// `LOGIN` (login's name before one is typed), `(null)`, masked `*****`,
+/// `?`, `-`.
+pub(crate) fn is_placeholder_user(name: &str) -> bool {
+    let n = name.trim();
+    n.is_empty()
+        || n.eq_ignore_ascii_case("unknown")
+        || n.eq_ignore_ascii_case("(unknown)")
+        || n == "LOGIN"
+        || n == "(null)"
+        || n == "?"
+        || n == "-"
+        || n.bytes().all(|b| b == b'*')
+}
+
+/// `user@domain` or `DOMAIN\\user`: the name and the domain, split.
+pub(crate) fn split_user_domain(name: &str) -> (&str, Option<&str>) {
+    if let Some((user, domain)) = name.rsplit_once('@')
+        && !user.is_empty()
+        && !domain.is_empty()
+    {
+        return (user, Some(domain));
+    }
+    if let Some((domain, user)) = name.split_once('\\')
+        && !user.is_empty()
+        && !domain.is_empty()
+    {
+        return (user, Some(domain));
+    }
+    (name, None)
 }
 
 /// Extracts `CVE-YYYY-NNNN...` ids from `text`, in order, without duplicates.
@@ -326,9 +353,13 @@ mod tests {
         assert_eq!(host_port("1.2.3.4"), Some(("1.2.3.4", None, "")));
         assert_eq!(host_port("1.2.3.4 port x"), None);
         assert_eq!(
-            user_domain("jdoe@example.local").as_deref(),
-            Some("example.local")
+            split_user_domain("jdoe@example.local"),
+            ("jdoe", Some("example.local"))
         );
+        assert_eq!(split_user_domain("CORP\\jdoe"), ("jdoe", Some("CORP")));
+        assert_eq!(split_user_domain("jdoe"), ("jdoe", None));
+        assert!(is_placeholder_user("LOGIN") && is_placeholder_user("*****"));
+        assert!(is_placeholder_user("unknown") && !is_placeholder_user("alice"));
         let mut c = Vec::new();
         cve_ids(
             "A (CVE-2022-30522) b CVE-2022-30522 CVE-21-1 CVE-2021-44228",

@@ -337,3 +337,87 @@ fn other_input_falls_back_with_a_reason() {
     assert_eq!((s.accepted, s.blank, s.fallback_total()), (5, 1, 4));
     assert_eq!(s.fallback.get(&FallbackReason::Cef), Some(&1));
 }
+
+#[test]
+fn device_control_has_a_disposition() {
+    let line = |act: &str| {
+        format!(
+            "CEF:0|Trend Micro|Deep Security Agent|20.0.1|7000000|Device Control|6|dvchost=fin-ws-3 device=USB Drive processName=explorer.exe fileName=E:\\\\report.xlsx act={act}"
+        )
+    };
+    expect(
+        &line("Block"),
+        1001,
+        14,
+        &[
+            ("disposition_id", json!(2)),
+            ("action_id", json!(2)),
+            ("status_id", json!(2)),
+            ("metadata.profiles", json!(["host", "security_control"])),
+        ],
+    );
+    expect(
+        &line("Allow"),
+        1001,
+        14,
+        &[("disposition_id", json!(1)), ("action_id", json!(1))],
+    );
+}
+
+/// `rt` and `devTime` with a zone suffix are read in that zone; the
+/// configured zone applies only to a value without one.
+#[test]
+fn times_with_zones_are_honored() {
+    let map_with_zone = |line: &str, zone_secs: i32| {
+        let mut m = DeepSecurityMapper::new(
+            SourceConfig::deep_security()
+                .with_reference_ms(REF_MS)
+                .with_utc_offset_secs(zone_secs),
+        );
+        check(&m.map_line(line)[0])
+    };
+    let cef = |rt: &str| {
+        format!(
+            "CEF:0|Trend Micro|Deep Security Agent|20.0|5000000|WebReputation|5|dvchost=web1 request=http://example.com/x msg=Blocked By Admin rt={rt}"
+        )
+    };
+    let leef = |t: &str| {
+        format!(
+            "LEEF:2.0|Trend Micro|Deep Security Agent|20.0|5000000|cat=Web Reputation\tname=WebReputation\tdvchost=web1\trequest=http://example.com/x\tmsg=Blocked By Admin\tdevTime={t}"
+        )
+    };
+    // 2022-01-18T07:55:12Z in several zones, mapped with a configured zone
+    // of -5 h that must not move them.
+    let want = 1_642_492_512_000_i64;
+    for (t, offset_min) in [
+        ("Jan 18 2022 08:55:12 GMT+01:00", 60),
+        ("Jan 18 2022 02:55:12 GMT-05:00", -300),
+        ("Jan 18 2022 13:25:12 GMT+05:30", 330),
+        ("Jan 18 2022 07:55:12 GMT", 0),
+    ] {
+        for line in [cef(t), leef(t)] {
+            let v = map_with_zone(&line, -5 * 3600);
+            assert_eq!(v["time"], want, "{line}");
+            assert_eq!(v["timezone_offset"], offset_min, "{line}");
+        }
+    }
+    // Without a zone the configured one applies.
+    let v = map_with_zone(&cef("Jan 18 2022 02:55:12"), -5 * 3600);
+    assert_eq!(v["time"], want);
+    // Across midnight: 00:30 at UTC+02:00 is the previous day in UTC, so the
+    // event lands in the previous `eventDay`.
+    const DAY: i64 = 86_400_000;
+    for line in [
+        cef("Jan 01 2024 00:30:00 GMT+02:00"),
+        leef("Jan 01 2024 00:30:00 GMT+02:00"),
+    ] {
+        let v = map_with_zone(&line, 0);
+        let t = v["time"].as_i64().expect("time");
+        assert_eq!(t, 1_704_061_800_000, "2023-12-31T22:30:00Z: {line}");
+        assert_eq!(t.div_euclid(DAY), 19_722, "eventDay 20231231: {line}");
+    }
+    // And forward: 23:30 at UTC-05:00 is the next day in UTC.
+    let v = map_with_zone(&cef("Dec 31 2023 23:30:00 GMT-05:00"), 0);
+    assert_eq!(v["time"], 1_704_083_400_000_i64);
+    assert_eq!(v["time"].as_i64().map(|t| t.div_euclid(DAY)), Some(19_723));
+}

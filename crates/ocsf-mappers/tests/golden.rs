@@ -1,6 +1,8 @@
 //! Golden tests: the fixture lines in `tests/golden/*.log` (written for these
 //! tests) must map to exactly the events in the matching `*.json` (reviewed by
-//! hand; compare field by field on a failure).
+//! hand; compare field by field on a failure). After a deliberate mapping
+//! change, `GOLDEN_REGENERATE=1 cargo test -p ocsf-mappers --test golden`
+//! rewrites the `*.json` files; review their diff before committing.
 
 mod common;
 
@@ -24,6 +26,12 @@ fn golden(name: &str) -> (String, Vec<Value>) {
 }
 
 fn compare(name: &str, got: &[Value], expected: &[Value]) {
+    if std::env::var_os("GOLDEN_REGENERATE").is_some() {
+        let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden"));
+        let text = serde_json::to_string_pretty(got).expect("serializes") + "\n";
+        std::fs::write(dir.join(format!("{name}.json")), text).expect("golden output written");
+        return;
+    }
     for (i, (g, e)) in got.iter().zip(expected).enumerate() {
         if g != e {
             let (gm, em) = (g.as_object(), e.as_object());

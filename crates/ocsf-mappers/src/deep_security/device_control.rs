@@ -4,7 +4,10 @@ use serde_json::{Map, Value};
 
 use super::common::super_user;
 use super::record::Ds;
-use crate::normalized::{Activity, FileActivity, FileInfo, FileType, Normalized, ProcessInfo};
+use crate::normalized::{
+    Action, Activity, Disposition, FileActivity, FileInfo, FileType, Normalized, Outcome,
+    ProcessInfo,
+};
 use crate::util::{basename, is_hostname};
 
 pub(super) fn device_control(ds: &Ds<'_>, n: &mut Normalized) {
@@ -33,6 +36,34 @@ pub(super) fn device_control(ds: &Ds<'_>, n: &mut Normalized) {
     }
     if !dev.is_empty() {
         n.put_value("peripheral_device", Value::Object(dev));
+    }
+    // The verdict: `act` (or a textual `permission`): blocked vs allowed
+    // USB access is what a detection queries.
+    let textual_permission = ds
+        .index("permission")
+        .is_some_and(|i| !ds.fields[i].1.trim().bytes().all(|b| b.is_ascii_digit()));
+    let verdict = ds
+        .get("act")
+        .or_else(|| textual_permission.then(|| ds.get("permission")).flatten());
+    if let Some(act) = verdict {
+        let a = act.to_ascii_lowercase();
+        let (disposition, action) = if a.contains("block") || a.contains("deny") {
+            (Disposition::Blocked, Action::Denied)
+        } else if a.contains("allow") || a.contains("full access") {
+            (Disposition::Allowed, Action::Allowed)
+        } else {
+            (
+                Disposition::Other(act.to_owned().into()),
+                Action::Other(act.to_owned().into()),
+            )
+        };
+        n.outcome = Some(if action == Action::Denied {
+            Outcome::Failure
+        } else {
+            Outcome::Success
+        });
+        n.disposition = Some(disposition);
+        n.action = Some(action);
     }
     if n.device.hostname.is_none() {
         n.device.hostname = ds

@@ -279,9 +279,11 @@ impl<T: Target> DeepSecurityMapper<T> {
 
     fn map_ds(&self, ds: &Ds<'_>, syslog: Option<&SyslogRecord<'_>>) -> Box<Normalized> {
         let module = ds.module();
-        let time = ds
+        let rt = ds
             .get("rt")
-            .and_then(|t| parse_time(t, self.config.utc_offset_secs))
+            .and_then(|t| parse_time(t, self.config.utc_offset_secs));
+        let time = rt
+            .map(|(ms, _)| ms)
             .or_else(|| {
                 syslog
                     .filter(|s| s.time_source != TimeSource::Reference)
@@ -289,7 +291,10 @@ impl<T: Target> DeepSecurityMapper<T> {
             })
             .unwrap_or(self.config.reference_ms);
         let mut n = Normalized::new(Activity::DeviceConfigState, time, severity(ds.severity));
-        n.utc_offset_secs = syslog.and_then(|s| s.utc_offset_secs);
+        n.utc_offset_secs = match rt {
+            Some((_, zone)) => zone,
+            None => syslog.and_then(|s| s.utc_offset_secs),
+        };
         n.source.product_name = Some(ds.product.to_string()).filter(|s| !s.is_empty());
         n.source.vendor_name = Some(ds.vendor.to_string()).filter(|s| !s.is_empty());
         n.source.product_version = Some(ds.version.to_string()).filter(|s| !s.is_empty());

@@ -240,17 +240,23 @@ pub(super) fn severity(level: Option<u8>) -> Severity {
     }
 }
 
-/// `rt` / `devTime`: epoch milliseconds (or seconds), or `MMM dd yyyy HH:mm:ss[.SSS]`
-/// in the source's zone.
-pub(super) fn parse_time(s: &str, utc_offset_secs: i32) -> Option<i64> {
+/// `rt` / `devTime`: epoch milliseconds (or seconds), or `MMM dd yyyy
+/// HH:mm:ss[.SSS][ ZONE]`. A zone suffix (`GMT+01:00`, `UTC-05:00`,
+/// `+0100`, `GMT`, `UTC`, `Z`) is honored; `utc_offset_secs` (the configured
+/// zone) applies only to a value without one. Returns the time (epoch ms
+/// UTC) and the offset the value carried.
+pub(super) fn parse_time(s: &str, utc_offset_secs: i32) -> Option<(i64, Option<i32>)> {
     let s = s.trim();
     if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
         let v: i64 = s.parse().ok()?;
-        return Some(if s.len() <= 10 {
+        let ms = if s.len() <= 10 {
             v.checked_mul(1000)?
         } else {
             v
-        });
+        };
+        // An epoch value is UTC by definition and says nothing of the
+        // sender's zone.
+        return Some((ms, None));
     }
     let mut parts = s.split_whitespace();
     let month = crate::formats::time::month_from_abbrev(parts.next()?.as_bytes())?;
@@ -262,8 +268,50 @@ pub(super) fn parse_time(s: &str, utc_offset_secs: i32) -> Option<i64> {
     if day == 0 || day > crate::formats::time::days_in_month(year, month) {
         return None;
     }
+    let zone = match parts.next() {
+        None => None,
+        Some(z) => Some(zone_offset(z)?),
+    };
+    if parts.next().is_some() {
+        return None;
+    }
     let local = crate::formats::time::civil_to_epoch_ms(year, month, day, h, mi, sec, ms);
-    Some(local - i64::from(utc_offset_secs) * 1000)
+    let offset = zone.unwrap_or(utc_offset_secs);
+    Some((local - i64::from(offset) * 1000, zone))
+}
+
+/// A zone suffix's UTC offset in seconds: `GMT`, `UTC`, `Z`, optionally
+/// followed by (or just) `+HH[:MM]` / `-HHMM`; `None` for anything else (a
+/// named zone such as `CET` is ambiguous and makes the value malformed).
+fn zone_offset(z: &str) -> Option<i32> {
+    let rest = z
+        .strip_prefix("GMT")
+        .or_else(|| z.strip_prefix("UTC"))
+        .unwrap_or(z);
+    if rest.is_empty() || rest == "Z" {
+        return Some(0);
+    }
+    let (sign, digits) = match rest.as_bytes()[0] {
+        b'+' => (1, &rest[1..]),
+        b'-' => (-1, &rest[1..]),
+        _ => return None,
+    };
+    if !digits.bytes().all(|b| b.is_ascii_digit() || b == b':') {
+        return None;
+    }
+    let (hh, mm) = match digits.split_once(':') {
+        Some((h, m)) => (h, m),
+        None if digits.len() == 4 => digits.split_at(2),
+        None => (digits, "0"),
+    };
+    if hh.is_empty() || hh.len() > 2 || mm.len() > 2 {
+        return None;
+    }
+    let (hh, mm): (i32, i32) = (number(hh)?, number(mm)?);
+    if hh > 14 || mm > 59 {
+        return None;
+    }
+    Some(sign * (hh * 3600 + mm * 60))
 }
 
 #[cfg(test)]
@@ -271,19 +319,50 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_zone_suffix_with_non_ascii_text_is_malformed_not_a_panic() {
+        // Four bytes whose second char is two bytes wide: splitting at byte 2 would panic.
+        assert_eq!(zone_offset("GMT+1\u{e9}1"), None);
+        assert_eq!(zone_offset("+\u{e9}\u{e9}"), None);
+        assert_eq!(zone_offset("GMT+0530"), Some(5 * 3600 + 30 * 60));
+    }
+
+    #[test]
     fn time_formats() {
-        assert_eq!(parse_time("1718000000000", 0), Some(1_718_000_000_000));
-        assert_eq!(parse_time("1718000000", 0), Some(1_718_000_000_000));
+        let t = |s, off| parse_time(s, off).map(|(ms, _)| ms);
+        assert_eq!(t("1718000000000", 0), Some(1_718_000_000_000));
+        assert_eq!(t("1718000000", 0), Some(1_718_000_000_000));
+        assert_eq!(t("Jun 10 2024 06:13:20", 0), Some(1_718_000_000_000));
+        assert_eq!(t("Jun 10 2024 07:13:20", 3600), Some(1_718_000_000_000));
+        assert_eq!(t("Feb 30 2024 00:00:00", 0), None);
+        assert_eq!(t("garbage", 0), None);
+    }
+
+    #[test]
+    fn zone_suffixes_are_honored_and_the_configured_zone_is_not_applied() {
+        // 2024-06-10T06:13:20Z, written in several zones; the configured
+        // zone (-5 h) must not move any of them.
+        for s in [
+            "Jun 10 2024 07:13:20 GMT+01:00",
+            "Jun 10 2024 01:13:20 GMT-05:00",
+            "Jun 10 2024 11:43:20 UTC+05:30",
+            "Jun 10 2024 06:13:20 GMT",
+            "Jun 10 2024 06:13:20 UTC",
+            "Jun 10 2024 06:13:20 Z",
+            "Jun 10 2024 08:13:20 +0200",
+            "Jun 10 2024 08:13:20 GMT+02",
+        ] {
+            assert_eq!(
+                parse_time(s, -5 * 3600).map(|(ms, _)| ms),
+                Some(1_718_000_000_000),
+                "{s}"
+            );
+        }
         assert_eq!(
-            parse_time("Jun 10 2024 06:13:20", 0),
-            Some(1_718_000_000_000)
+            parse_time("Jan 18 2022 08:55:12 GMT+01:00", 0),
+            Some((1_642_492_512_000, Some(3600)))
         );
-        assert_eq!(
-            parse_time("Jun 10 2024 07:13:20", 3600),
-            Some(1_718_000_000_000)
-        );
-        assert_eq!(parse_time("Feb 30 2024 00:00:00", 0), None);
-        assert_eq!(parse_time("garbage", 0), None);
+        assert_eq!(parse_time("Jun 10 2024 06:13:20 CET", 0), None);
+        assert_eq!(parse_time("Jun 10 2024 06:13:20 GMT+25:00", 0), None);
     }
 
     #[test]

@@ -4,8 +4,9 @@
 //!   Process Activity Launch; a file syscall with `PATH` records becomes a File
 //!   System Activity (the activity from the syscall, or from the `PATH`
 //!   `nametype`); any other syscall a Process Activity `Other` named after it.
-//! * User-space records: `USER_AUTH` / `USER_ACCT` / `USER_LOGIN` /
-//!   `USER_START` / `USER_ERR` → Authentication Logon, `USER_LOGOUT` /
+//! * User-space records: `USER_LOGIN` → Authentication Logon (canonical);
+//!   `USER_AUTH` / `USER_ACCT` / `USER_START` / `USER_ERR` / `LOGIN` →
+//!   Authentication Other, corroborating, with captions; `USER_LOGOUT` /
 //!   `USER_END` → Logoff, `CRED_*` → Authentication Other, `USER_CMD` →
 //!   Process Activity Launch, `USER_CHAUTHTOK` / `ADD_USER` / `DEL_USER` /
 //!   `USER_MGMT` / `ACCT_LOCK` / `ACCT_UNLOCK` / `ANOM_LOGIN_FAILURES` →
@@ -577,6 +578,14 @@ fn authentication(ev: &AuditEvent<'_>, rec: &AuditRecord<'_>, t: &str) -> Option
         "CRED_ACQ" => AuthActivity::Other("Credential Acquire".into()),
         "CRED_REFR" => AuthActivity::Other("Credential Refresh".into()),
         "CRED_DISP" => AuthActivity::Other("Credential Dispose".into()),
+        // One logon is several records; `USER_LOGIN` is the canonical Logon,
+        // the others corroborate it under their own captions. `USER_ACCT`
+        // is PAM's account check (is the account usable), not a logon.
+        "USER_AUTH" => AuthActivity::Other("PAM Authentication".into()),
+        "USER_ACCT" => AuthActivity::Other("Account Check".into()),
+        "USER_START" => AuthActivity::Other("Session Start".into()),
+        "USER_ERR" => AuthActivity::Other("Authentication Error".into()),
+        "LOGIN" => AuthActivity::Other("Login UID Set".into()),
         _ => AuthActivity::Logon,
     };
     let outcome = outcome(rec);
@@ -617,6 +626,7 @@ fn authentication(ev: &AuditEvent<'_>, rec: &AuditRecord<'_>, t: &str) -> Option
         protocol: None,
         is_remote: lt.as_ref().map(|l| *l == LogonType::RemoteInteractive),
         logon_type: lt,
+        ..AuthInfo::default()
     });
     Some(n)
 }
@@ -649,8 +659,13 @@ fn user_cmd(ev: &AuditEvent<'_>, rec: &AuditRecord<'_>) -> Option<Box<Normalized
 
 fn account(ev: &AuditEvent<'_>, rec: &AuditRecord<'_>, t: &str) -> Option<Box<Normalized>> {
     let op = get(rec, "op").unwrap_or_default().to_ascii_lowercase();
+    let password_op = op.is_empty() || op.contains("password") || op.contains("chauthtok");
     let act = match t {
-        "USER_CHAUTHTOK" => AccountActivity::PasswordChange,
+        // `USER_CHAUTHTOK` is any change of an account's attributes (usermod's
+        // `op=changing-shell`, `change-gecos` ...): a password change only
+        // when `op` says so.
+        "USER_CHAUTHTOK" if password_op => AccountActivity::PasswordChange,
+        "USER_CHAUTHTOK" => AccountActivity::Other(Cow::Owned(op.clone())),
         "ADD_USER" => AccountActivity::Create,
         "DEL_USER" => AccountActivity::Delete,
         "ACCT_LOCK" | "ANOM_LOGIN_FAILURES" => AccountActivity::Lock,
@@ -659,6 +674,9 @@ fn account(ev: &AuditEvent<'_>, rec: &AuditRecord<'_>, t: &str) -> Option<Box<No
         _ if op.contains("password") || op.contains("chauthtok") => AccountActivity::PasswordChange,
         _ if op.contains("unlock") => AccountActivity::Enable,
         _ if op.contains("lock") => AccountActivity::Lock,
+        // useradd's `add-home-dir` (and the like) follows the account's
+        // `ADD_USER`: not a second creation.
+        _ if op.contains("home") => AccountActivity::Other(Cow::Owned(op.clone())),
         _ if op.contains("add") => AccountActivity::Create,
         _ => AccountActivity::Other(if op.is_empty() {
             Cow::Borrowed("Account Management")
@@ -669,7 +687,7 @@ fn account(ev: &AuditEvent<'_>, rec: &AuditRecord<'_>, t: &str) -> Option<Box<No
     let outcome = outcome(rec);
     let mut n = base(ev, Activity::AccountChange(act), Severity::Low);
     n.outcome = outcome;
-    n.user = Some(acct_user(rec).unwrap_or_else(|| UserInfo::named(crate::util::UNKNOWN)));
+    n.user = acct_user(rec);
     n.actor_user = uid_user(rec, "auid").or_else(|| uid_user(rec, "uid"));
     n.actor_process = Some(process(rec));
     n.session = session(rec);

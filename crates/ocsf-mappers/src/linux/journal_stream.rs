@@ -76,7 +76,7 @@ impl<T: Target> LinuxMapper<T> {
     /// let json = events[0].to_json()?;
     /// assert_eq!(json["class_uid"], 3002);
     /// assert_eq!(json["device"]["hostname"], "web1");
-    /// assert_eq!(json["logon_process"]["pid"], 812);
+    /// assert_eq!(json["actor"]["process"]["pid"], 812);
     /// assert_eq!(json["time"], 1_700_000_000_000_i64);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```

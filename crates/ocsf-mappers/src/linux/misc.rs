@@ -81,7 +81,6 @@ fn logon(ctx: &MessageContext<'_>, ok: bool, service: &str, detail: &str) -> Box
         .with_detail(detail);
     n.service_name = Some(service.to_owned());
     n.actor_process = Some(ctx.process());
-    n.user = Some(UserInfo::named(UNKNOWN));
     n
 }
 
@@ -156,6 +155,7 @@ fn ftpd(ctx: &MessageContext<'_>, msg: &str) -> Recognized {
                 protocol: None,
                 logon_type: Some(LogonType::Network),
                 is_remote: Some(true),
+                ..AuthInfo::default()
             });
             return Ok(n);
         }
@@ -200,6 +200,7 @@ fn klogind(ctx: &MessageContext<'_>, msg: &str) -> Recognized {
             protocol: Some(AuthProtocol::Kerberos),
             logon_type: Some(LogonType::RemoteInteractive),
             is_remote: Some(true),
+            ..AuthInfo::default()
         });
         return Ok(n);
     }
@@ -209,6 +210,7 @@ fn klogind(ctx: &MessageContext<'_>, msg: &str) -> Recognized {
             protocol: Some(AuthProtocol::Kerberos),
             logon_type: Some(LogonType::RemoteInteractive),
             is_remote: Some(true),
+            ..AuthInfo::default()
         });
         return Ok(n);
     }
@@ -296,6 +298,7 @@ fn gdm(ctx: &MessageContext<'_>, msg: &str) -> Recognized {
             protocol: None,
             logon_type: Some(LogonType::Interactive),
             is_remote: Some(false),
+            ..AuthInfo::default()
         });
         return Ok(n);
     }
@@ -345,10 +348,17 @@ fn login(ctx: &MessageContext<'_>, msg: &str) -> Recognized {
             .split_once(" on ")
             .map(|(_, t)| unquote(t.split(' ').next().unwrap_or_default()))
             .unwrap_or_default();
+        // `FROM` names the remote host, or on a console login the
+        // terminal (`FAILED LOGIN 1 FROM tty1 FOR root`): never a host then.
+        let from = r
+            .split_once(" FROM ")
+            .map(|(_, f)| f.split(' ').next().unwrap_or_default());
+        let (tty, from) = match from {
+            Some(f) if tty.is_empty() && is_terminal(f) => (f, None),
+            other => (tty, other),
+        };
         let mut n = interactive(ctx, false, unquote(who), tty.trim_start_matches("/dev/"));
-        if let Some((_, from)) = r.split_once(" FROM ") {
-            n.src = endpoint(from.split(' ').next().unwrap_or_default(), None);
-        }
+        n.src = from.and_then(|f| endpoint(f, None));
         if !reason.is_empty() {
             n.status_detail = Some(reason.to_owned());
         }
@@ -362,13 +372,16 @@ fn login(ctx: &MessageContext<'_>, msg: &str) -> Recognized {
     Ok(n)
 }
 
+/// Whether a word is a terminal name (`tty1`, `pts/0`, `/dev/ttyS0`,
+/// `console`, `:0`), not a host.
+fn is_terminal(word: &str) -> bool {
+    let w = word.trim_start_matches("/dev/");
+    w.starts_with("tty") || w.starts_with("pts/") || w == "console" || w.starts_with(':')
+}
+
 fn interactive(ctx: &MessageContext<'_>, ok: bool, name: &str, tty: &str) -> Box<Normalized> {
     let mut n = logon(ctx, ok, "login", if ok { "login" } else { "login failed" });
-    n.user = Some(if name.is_empty() || name == "(null)" {
-        UserInfo::named(UNKNOWN)
-    } else {
-        user(name)
-    });
+    n.user = Some(user(name));
     if !tty.is_empty() {
         n.session = Some(crate::normalized::SessionInfo {
             terminal: Some(tty.to_owned()),
@@ -379,6 +392,7 @@ fn interactive(ctx: &MessageContext<'_>, ok: bool, name: &str, tty: &str) -> Box
         protocol: None,
         logon_type: Some(LogonType::Interactive),
         is_remote: Some(false),
+        ..AuthInfo::default()
     });
     if ctx.program.is_none() {
         n.service_name = Some("login".into());

@@ -18,6 +18,7 @@
 
 mod accounts;
 mod auditd;
+mod connections;
 mod cron;
 mod journal_stream;
 mod journald;
@@ -215,6 +216,7 @@ pub struct LinuxMapper<T: Target = V1_1_0> {
     stats: MapperStats,
     grouper: AuditGrouper<'static>,
     sudo: Multiline,
+    connections: connections::Connections,
     target: PhantomData<fn() -> T>,
 }
 
@@ -235,6 +237,7 @@ impl<T: Target> LinuxMapper<T> {
             syslog_ctx,
             config,
             stats: MapperStats::default(),
+            connections: connections::Connections::default(),
             target: PhantomData,
         }
     }
@@ -322,7 +325,8 @@ impl<T: Target> LinuxMapper<T> {
     pub fn map_message(&mut self, ctx: &MessageContext<'_>, message: &str) -> Vec<T::Event> {
         self.stats.accepted += 1;
         let mut out = Vec::new();
-        let n = self.dispatch(ctx, message, message);
+        let mut n = self.dispatch(ctx, message, message);
+        self.connections.correlate(ctx, message.trim(), &mut n);
         self.emit(n, &mut out);
         out
     }
@@ -378,7 +382,8 @@ impl<T: Target> LinuxMapper<T> {
 
     fn map_syslog(&mut self, rec: &SyslogRecord<'_>, out: &mut Vec<T::Event>) {
         let ctx = MessageContext::from_syslog(rec);
-        let n = self.dispatch(&ctx, &rec.message, rec.raw);
+        let mut n = self.dispatch(&ctx, &rec.message, rec.raw);
+        self.connections.correlate(&ctx, rec.message.trim(), &mut n);
         self.emit(n, out);
     }
 
@@ -447,6 +452,7 @@ impl<T: Target> LinuxMapper<T> {
         };
         let ctx = fields.context();
         let mut n = self.dispatch(&ctx, &message, &raw);
+        self.connections.correlate(&ctx, message.trim(), &mut n);
         if let Some(unit) = &fields.systemd_unit {
             n.put("systemd_unit", unit.clone());
         }

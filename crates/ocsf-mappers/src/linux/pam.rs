@@ -10,7 +10,7 @@ use crate::normalized::{
     AccountActivity, Activity, AuthActivity, AuthInfo, LogonType, ModuleActivity, Normalized,
     Outcome, SessionInfo, Severity, UserInfo,
 };
-use crate::util::{UNKNOWN, endpoint, kv, number, unquote};
+use crate::util::{endpoint, is_placeholder_user as is_placeholder, kv, number, unquote};
 
 /// The module, service and PAM function of a message.
 struct Pam<'a> {
@@ -31,15 +31,18 @@ pub(super) fn map(ctx: &MessageContext<'_>, msg: &str) -> Option<Recognized> {
             None => (svc, None),
         };
         let module = &msg[..4 + name.len()];
-        return Some(module_message(
-            ctx,
-            &Pam {
-                module,
-                service,
-                kind,
-            },
-            body,
-        ));
+        return Some(
+            module_message(
+                ctx,
+                &Pam {
+                    module,
+                    service,
+                    kind,
+                },
+                body,
+            )
+            .map(|n| corroborate(n, service)),
+        );
     }
     if let Some(sub) = ctx.sub_program.filter(|s| s.starts_with("pam_")) {
         let pam = Pam {
@@ -47,10 +50,10 @@ pub(super) fn map(ctx: &MessageContext<'_>, msg: &str) -> Option<Recognized> {
             service: ctx.program_name(),
             kind: None,
         };
-        return Some(module_message(ctx, &pam, msg));
+        return Some(module_message(ctx, &pam, msg).map(|n| corroborate(n, pam.service)));
     }
     if let Some(rest) = msg.strip_prefix("PAM ") {
-        return Some(pam_prefixed(ctx, rest));
+        return Some(pam_prefixed(ctx, rest).map(|n| corroborate(n, ctx.program_name())));
     }
     if ctx.program_name() == "unix_chkpwd"
         && let Some(rest) = msg.strip_prefix("password check failed for user ")
@@ -65,6 +68,37 @@ pub(super) fn map(ctx: &MessageContext<'_>, msg: &str) -> Option<Recognized> {
         return Some(Ok(n));
     }
     None
+}
+
+/// Whether the program behind a PAM service logs each attempt's outcome
+/// itself (sshd `Failed` / `Accepted`, login `FAILED LOGIN` / `LOGIN ON`,
+/// sudo's own lines): then its PAM lines corroborate that canonical line.
+fn logs_own_outcome(service: &str) -> bool {
+    matches!(
+        service,
+        "sshd" | "sshd-session" | "sshd-auth" | "login" | "sudo" | "sudo-i"
+    )
+}
+
+/// Gives a PAM Logon / Logoff of a service that logs its own outcome a
+/// corroborating `Other` activity with an explicit caption, so that counting
+/// Logons counts attempts once.
+fn corroborate(mut n: Box<Normalized>, service: &str) -> Box<Normalized> {
+    if !logs_own_outcome(service) {
+        return n;
+    }
+    let session = n.status_detail.as_deref() == Some("session opened");
+    let caption = match (&n.activity, &n.outcome) {
+        (Activity::Authentication(AuthActivity::Logon), _) if session => "PAM Session Opened",
+        (Activity::Authentication(AuthActivity::Logon), Some(Outcome::Success)) => {
+            "PAM Authentication Success"
+        }
+        (Activity::Authentication(AuthActivity::Logon), _) => "PAM Authentication Failure",
+        (Activity::Authentication(AuthActivity::Logoff), _) => "PAM Session Closed",
+        _ => return n,
+    };
+    n.activity = Activity::Authentication(AuthActivity::Other(caption.into()));
+    n
 }
 
 /// The logon type that fits a PAM service.
@@ -127,6 +161,7 @@ fn activity(
         protocol: None,
         is_remote: lt.as_ref().map(|l| *l == LogonType::RemoteInteractive),
         logon_type: lt,
+        ..AuthInfo::default()
     });
     if pam.service == "sshd" {
         n.dst = Some(ctx.local_endpoint("ssh"));
@@ -138,7 +173,7 @@ fn activity(
 /// `logname=X uid=N euid=N tty=T ruser=R rhost=H [user=U]`.
 fn failure_fields(n: &mut Normalized, fields: &str) {
     let get = |k: &str| kv(fields, k).filter(|v| !v.is_empty());
-    n.user = Some(get("user").map_or_else(|| UserInfo::named(UNKNOWN), user));
+    n.user = get("user").filter(|u| !is_placeholder(u)).map(user);
     n.src = get("rhost").and_then(|h| endpoint(h, None));
     if let Some(tty) = get("tty") {
         n.session = Some(SessionInfo {
@@ -165,13 +200,10 @@ fn named_uid(s: &str) -> Option<UserInfo> {
         Some((name, rest)) => (name, rest.strip_suffix(')')),
         None => (s, None),
     };
-    let u = UserInfo {
-        name: Some(name.to_owned()).filter(|n| !n.is_empty()),
-        uid: uid
-            .filter(|u| number::<u32>(u).is_some())
-            .map(str::to_owned),
-        domain: crate::util::user_domain(name),
-    };
+    let mut u = user(name);
+    u.uid = uid
+        .filter(|u| number::<u32>(u).is_some())
+        .map(str::to_owned);
     (u.name.is_some() || u.uid.is_some()).then_some(u)
 }
 
@@ -194,11 +226,7 @@ fn module_message(ctx: &MessageContext<'_>, pam: &Pam<'_>, body: &str) -> Recogn
             Outcome::Failure,
             body.trim_start_matches("check pass; "),
         );
-        n.user = Some(if rest == "unknown" {
-            UserInfo::named(UNKNOWN)
-        } else {
-            user(rest)
-        });
+        n.user = (!is_placeholder(rest)).then(|| user(rest));
         return Ok(n);
     }
     if let Some(rest) = body.strip_prefix("session opened for user ") {
@@ -249,14 +277,10 @@ fn module_message(ctx: &MessageContext<'_>, pam: &Pam<'_>, body: &str) -> Recogn
         return Ok(n);
     }
     if body == "User unknown" || body == "conversation failed" {
-        let mut n = logon(ctx, pam, Outcome::Failure, body);
-        n.user = Some(UserInfo::named(UNKNOWN));
-        return Ok(n);
+        return Ok(logon(ctx, pam, Outcome::Failure, body));
     }
     if let Some(reason) = body.strip_prefix("Failed to create session: ") {
-        let mut n = logon(ctx, pam, Outcome::Failure, reason);
-        n.user = Some(UserInfo::named(UNKNOWN));
-        return Ok(n);
+        return Ok(logon(ctx, pam, Outcome::Failure, reason));
     }
     if let Some(rest) = body.strip_prefix("user ") {
         // pam_winbind / pam_sss: `user 'NAME' granted access`, `... denied access`;
@@ -331,7 +355,9 @@ fn pam_prefixed(ctx: &MessageContext<'_>, rest: &str) -> Recognized {
         let fields = tail.split_once(';').map_or("", |(_, f)| f);
         let mut n = logon(ctx, &pam, Outcome::Failure, "more authentication failures");
         failure_fields(&mut n, fields);
-        n.count = Some(count);
+        // The failures were each logged already: a number, not `count`
+        // (summing `count` would count them twice).
+        n.put_value("more_failures", Value::from(count));
         return Ok(n);
     }
     if let Some(r) = rest.strip_prefix("service(") {
@@ -341,9 +367,7 @@ fn pam_prefixed(ctx: &MessageContext<'_>, rest: &str) -> Recognized {
             service: svc,
             kind: None,
         };
-        let mut n = logon(ctx, &pam, Outcome::Failure, reason);
-        n.user = Some(UserInfo::named(UNKNOWN));
-        return Ok(n);
+        return Ok(logon(ctx, &pam, Outcome::Failure, reason));
     }
     let module_failure = |path: &str, detail: &str| {
         let mut n = ctx

@@ -3,10 +3,10 @@
 use super::{MessageContext, Miss, Recognized};
 use crate::normalized::{
     Activity, AppActivity, AppInfo, AuthActivity, AuthInfo, AuthProtocol, ConnectionInfo,
-    EndpointInfo, LogonType, NetworkActivity, Normalized, Outcome, ProcessActivity, ProcessInfo,
-    SessionInfo, Severity, UserInfo,
+    EndpointInfo, KeyInfo, LogonType, NetworkActivity, Normalized, Outcome, ProcessActivity,
+    ProcessInfo, SessionInfo, Severity, UserInfo,
 };
-use crate::util::{endpoint, host_port, number, rfind, user_domain};
+use crate::util::{endpoint, host_port, is_placeholder_user, number, rfind, split_user_domain};
 
 pub(super) fn handles(program: &str) -> bool {
     matches!(program, "sshd" | "sshd-session" | "sshd-auth")
@@ -16,13 +16,19 @@ fn malformed(what: &'static str) -> Miss {
     Miss::Malformed(what.into())
 }
 
-/// The user of a message, with its domain split off.
+/// The user of a message, with its domain split off (`alice@corp` is
+/// `alice` in domain `corp`); a placeholder (`unknown`, `LOGIN`, `*****`)
+/// names nobody and is left out.
 pub(crate) fn user(name: &str) -> UserInfo {
     let name = name.trim();
+    if is_placeholder_user(name) {
+        return UserInfo::default();
+    }
+    let (name, domain) = split_user_domain(name);
     UserInfo {
-        name: Some(name.to_owned()).filter(|n| !n.is_empty()),
+        name: Some(name.to_owned()),
         uid: None,
-        domain: user_domain(name),
+        domain: domain.map(str::to_owned),
     }
 }
 
@@ -36,8 +42,47 @@ fn auth(ctx: &MessageContext<'_>, activity: AuthActivity, severity: Severity) ->
         protocol: None,
         logon_type: Some(LogonType::RemoteInteractive),
         is_remote: Some(true),
+        ..AuthInfo::default()
     });
     n
+}
+
+/// Whether an sshd message ends its connection.
+pub(super) fn ends_connection(msg: &str) -> bool {
+    let body = msg
+        .strip_prefix("error: ")
+        .or_else(|| msg.strip_prefix("fatal: "))
+        .unwrap_or(msg);
+    [
+        "Connection closed by ",
+        "Received disconnect from ",
+        "Disconnected from ",
+        "Connection reset by ",
+        "Disconnecting",
+        "Did not receive identification string",
+        "Bad protocol version identification",
+        "Unable to negotiate with ",
+        "Timeout before authentication",
+        "Close session: ",
+    ]
+    .iter()
+    .any(|p| body.starts_with(p))
+}
+
+/// Whether an sshd message starts a connection (`LogLevel VERBOSE`).
+pub(super) fn starts_connection(msg: &str) -> bool {
+    msg.starts_with("Connection from ")
+}
+
+/// A corroborating Authentication record: a line about an attempt whose
+/// canonical Logon is another line (`Failed ...`, `Accepted ...`), with its
+/// own `Other` activity and caption so that counting Logons counts attempts.
+fn corroborating(
+    ctx: &MessageContext<'_>,
+    caption: &'static str,
+    severity: Severity,
+) -> Box<Normalized> {
+    auth(ctx, AuthActivity::Other(caption.into()), severity)
 }
 
 /// An SSH Activity record for sshd.
@@ -161,7 +206,7 @@ fn recognize(ctx: &MessageContext<'_>, body: &str, preauth: bool) -> Recognized 
     if let Some(r) = body.strip_prefix("Postponed ") {
         let (method, rest) = r.split_once(' ').ok_or(Miss::Unrecognized)?;
         let (u, _, src, tail) = for_user_from(rest)?;
-        let mut n = auth(ctx, AuthActivity::Logon, Severity::Informational)
+        let mut n = corroborating(ctx, "Postponed", Severity::Informational)
             .with_outcome(Outcome::Other("Postponed".into()))
             .with_detail(format!("Postponed {method}"));
         set_method(&mut n, method);
@@ -178,7 +223,7 @@ fn recognize(ctx: &MessageContext<'_>, body: &str, preauth: bool) -> Recognized 
             Some(i) => (&r[..i], Some(&r[i + 6..])),
             None => (r, None),
         };
-        let mut n = auth(ctx, AuthActivity::Logon, Severity::Low)
+        let mut n = corroborating(ctx, "Invalid User", Severity::Low)
             .with_outcome(Outcome::Failure)
             .with_detail("Invalid user");
         n.user = Some(user(name));
@@ -193,7 +238,7 @@ fn recognize(ctx: &MessageContext<'_>, body: &str, preauth: bool) -> Recognized 
         if !invalid {
             return Err(Miss::Unrecognized);
         }
-        let mut n = auth(ctx, AuthActivity::Logon, Severity::Low)
+        let mut n = corroborating(ctx, "Invalid User Request", Severity::Low)
             .with_outcome(Outcome::Failure)
             .with_detail("Invalid user");
         n.user = Some(user(name));
@@ -203,7 +248,7 @@ fn recognize(ctx: &MessageContext<'_>, body: &str, preauth: bool) -> Recognized 
         && let Some((name, rest)) = r.split_once(" from ")
         && let Some((host, reason)) = rest.split_once(" not allowed because ")
     {
-        let mut n = auth(ctx, AuthActivity::Logon, Severity::Low)
+        let mut n = corroborating(ctx, "User Not Allowed", Severity::Low)
             .with_outcome(Outcome::Failure)
             .with_detail(format!("not allowed because {reason}"));
         n.user = Some(user(name));
@@ -212,7 +257,7 @@ fn recognize(ctx: &MessageContext<'_>, body: &str, preauth: bool) -> Recognized 
     }
     if let Some(r) = body.strip_prefix("maximum authentication attempts exceeded ") {
         let (u, _, src, tail) = for_user_from(r)?;
-        let mut n = auth(ctx, AuthActivity::Logon, Severity::Medium)
+        let mut n = corroborating(ctx, "Attempts Exceeded", Severity::Medium)
             .with_outcome(Outcome::Failure)
             .with_detail("maximum authentication attempts exceeded");
         n.user = Some(u);
@@ -224,7 +269,7 @@ fn recognize(ctx: &MessageContext<'_>, body: &str, preauth: bool) -> Recognized 
         // `PAM: Authentication failure for [illegal user ]USER from HOST`
         let (what, rest) = r.split_once(" for ").ok_or(Miss::Unrecognized)?;
         let (u, _, src, _) = user_from(rest)?;
-        let mut n = auth(ctx, AuthActivity::Logon, Severity::Low)
+        let mut n = corroborating(ctx, "PAM Authentication Failure", Severity::Low)
             .with_outcome(Outcome::Failure)
             .with_detail(what);
         n.user = Some(u);
@@ -475,7 +520,9 @@ fn break_in(ctx: &MessageContext<'_>, name: &str, addr: &str, body: &str) -> Box
     let mut n = ssh(
         ctx,
         NetworkActivity::Other("Reverse Mapping Check".into()),
-        Severity::Medium,
+        // A DNS mismatch, common and rarely an attack: informational noise
+        // that must not dominate triage.
+        Severity::Low,
     )
     .with_outcome(Outcome::Failure)
     .with_detail(body);
@@ -492,12 +539,11 @@ fn accepted(ctx: &MessageContext<'_>, r: &str) -> Recognized {
     if method == "key" {
         // `Accepted key RSA SHA256:... found at PATH:LINE`
         let (key, path) = rest.split_once(" found at ").ok_or(Miss::Unrecognized)?;
-        let mut n = auth(ctx, AuthActivity::Logon, Severity::Informational)
-            .with_outcome(Outcome::Other("Key Accepted".into()))
+        let mut n = corroborating(ctx, "Key Accepted", Severity::Informational)
+            .with_outcome(Outcome::Success)
             .with_detail("Accepted key");
         set_method(&mut n, "publickey");
-        n.user = Some(UserInfo::named(crate::util::UNKNOWN));
-        n.put("key", key);
+        ssh_key(&mut n, key);
         n.put("authorized_keys", path);
         return Ok(n);
     }
@@ -514,9 +560,34 @@ fn accepted(ctx: &MessageContext<'_>, r: &str) -> Recognized {
     };
     n.put("protocol", proto);
     if let Some(k) = key {
-        n.put("key", k);
+        ssh_key(&mut n, k);
     }
     Ok(n)
+}
+
+/// `TYPE FINGERPRINT` (`RSA SHA256:...`, or a bare fingerprint): typed in
+/// the record's [`AuthInfo::key`] (rendered as a `Fingerprint` observable and
+/// `unmapped.ssh_key`).
+fn ssh_key(n: &mut Normalized, key: &str) {
+    let key = key.trim();
+    if key.is_empty() {
+        return;
+    }
+    let (key_type, fingerprint) = match key.split_once(' ') {
+        Some((t, f)) => (Some(t.to_owned()), f.trim()),
+        None => (None, key),
+    };
+    let fingerprint = fingerprint
+        .split(' ')
+        .next()
+        .unwrap_or(fingerprint)
+        .to_owned();
+    if let Some(a) = n.auth.as_mut() {
+        a.key = Some(KeyInfo {
+            key_type,
+            fingerprint,
+        });
+    }
 }
 
 fn disconnecting(ctx: &MessageContext<'_>, r: &str) -> Recognized {
@@ -539,10 +610,10 @@ fn disconnecting(ctx: &MessageContext<'_>, r: &str) -> Recognized {
     let u = u.or(for_user);
     let auth_failure = reason.contains("authentication") || invalid;
     let mut n = if auth_failure {
-        let mut n = auth(ctx, AuthActivity::Logon, Severity::Medium)
+        let mut n = corroborating(ctx, "Too Many Failures", Severity::Medium)
             .with_outcome(Outcome::Failure)
             .with_detail(reason);
-        n.user = Some(u.unwrap_or_else(|| UserInfo::named(crate::util::UNKNOWN)));
+        n.user = u;
         n
     } else {
         let mut n = ssh(ctx, NetworkActivity::Close, Severity::Low).with_detail(reason);

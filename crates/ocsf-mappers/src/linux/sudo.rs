@@ -6,7 +6,7 @@ use crate::normalized::{
     Action, Activity, AuthActivity, AuthInfo, Disposition, GroupInfo, LogonType, Normalized,
     Outcome, ProcessActivity, ProcessInfo, SessionInfo, Severity, UserInfo,
 };
-use crate::util::{UNKNOWN, basename, number};
+use crate::util::{basename, number};
 
 pub(super) fn handles(program: &str) -> bool {
     matches!(program, "sudo" | "su" | "su-l")
@@ -72,6 +72,7 @@ fn sudo(ctx: &MessageContext<'_>, msg: &str) -> Recognized {
                 protocol: None,
                 logon_type: Some(LogonType::NewCredentials),
                 is_remote: Some(false),
+                ..AuthInfo::default()
             });
             n.count = r.split(' ').next().and_then(number::<i32>);
             n.session = session;
@@ -156,7 +157,7 @@ fn su_event(
             Outcome::Failure
         });
     n.user = Some(if target.is_empty() {
-        UserInfo::named(UNKNOWN)
+        UserInfo::default()
     } else {
         user(target)
     });
@@ -169,6 +170,7 @@ fn su_event(
         protocol: None,
         logon_type: Some(LogonType::NewCredentials),
         is_remote: Some(false),
+        ..AuthInfo::default()
     });
     n.session = tty
         .filter(|t| !t.is_empty() && *t != "none")

@@ -174,20 +174,23 @@ fn logind(ctx: &MessageContext<'_>, msg: &str) -> Recognized {
     };
     if let Some(rest) = msg.strip_prefix("New session ") {
         let (id, name) = rest.split_once(" of user ").ok_or(Miss::Unrecognized)?;
-        let mut n = event(AuthActivity::Logon, id).with_detail("New session");
+        // Corroborating: the logon itself is the daemon's line (`Accepted ...`,
+        // `LOGIN ON ...`); logind records the session it made for it.
+        let mut n =
+            event(AuthActivity::Other("Session Created".into()), id).with_detail("New session");
         n.user = Some(user(name));
         return Ok(n);
     }
     if let Some(rest) = msg.strip_prefix("Session ")
         && let Some((id, _)) = rest.split_once(" logged out")
     {
-        let mut n = event(AuthActivity::Logoff, id).with_detail("Session logged out");
-        n.user = Some(crate::normalized::UserInfo::named(crate::util::UNKNOWN));
+        let n = event(AuthActivity::Other("Session Logged Out".into()), id)
+            .with_detail("Session logged out");
         return Ok(n);
     }
     if let Some(id) = msg.strip_prefix("Removed session ") {
-        let mut n = event(AuthActivity::Logoff, id).with_detail("Removed session");
-        n.user = Some(crate::normalized::UserInfo::named(crate::util::UNKNOWN));
+        let n =
+            event(AuthActivity::Other("Session Removed".into()), id).with_detail("Removed session");
         return Ok(n);
     }
     Err(Miss::Unrecognized)

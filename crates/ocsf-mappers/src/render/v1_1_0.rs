@@ -638,6 +638,7 @@ fn metadata(src: SourceMeta, config: &SourceConfig, host_profile: bool) -> Metad
     m.tenant_uid = config.tenant_uid.clone();
     m.event_code = src.event_code;
     m.uid = src.uid;
+    m.correlation_uid = src.correlation_uid;
     m.log_level = src.log_level.map(Cow::into_owned);
     if host_profile {
         m.profiles = Some(vec!["host".to_owned()]);
@@ -898,16 +899,16 @@ fn authentication(
     service.name = Some(svc);
     e.service = Some(Box::new(service));
     e.session = Ctx::session_of(n.session.take());
-    if let Some(u) = n.actor_user.take() {
+    // The logging daemon goes to `actor.process`, as in every other class,
+    // so one attribute holds its pid whatever the class.
+    let actor_user = n.actor_user.take();
+    let actor_process = n.actor_process.take();
+    if actor_user.is_some() || actor_process.is_some() {
         let mut actor = Actor::new();
-        actor.user = Some(Box::new(c.user(u, "actor.user")));
+        actor.user = actor_user.map(|u| Box::new(c.user(u, "actor.user")));
+        actor.process = actor_process.map(|p| Box::new(c.process(p, "actor.process")));
         e.actor = Some(Box::new(actor));
     }
-    e.logon_process = (n
-        .actor_process
-        .take()
-        .map(|p| c.process(p, "logon_process")))
-    .map(Box::new);
     if let Some(auth) = n.auth.take() {
         match auth.protocol {
             Some(n::AuthProtocol::Kerberos) => {
@@ -927,6 +928,20 @@ fn authentication(
             e.set_logon_type_id(id);
         }
         e.is_remote = auth.is_remote;
+        if let Some(key) = auth.key {
+            c.observe(
+                "unmapped.ssh_key",
+                "fingerprint",
+                ObservableTypeId::Fingerprint,
+                &key.fingerprint,
+            );
+            let mut m = Map::new();
+            if let Some(t) = key.key_type {
+                m.insert("type".into(), Value::from(t));
+            }
+            m.insert("fingerprint".into(), Value::from(key.fingerprint));
+            n.unmapped.insert("ssh_key".into(), Value::Object(m));
+        }
     }
     finish!(e, n, c);
     Mapped::Authentication(Box::new(e))
