@@ -27,7 +27,7 @@ use aws_sdk_securitylake::types::{
 };
 use futures::TryStreamExt;
 use securitylake::core::aws::{AssumeRoleProvider, AwsConfig};
-use securitylake::core::store::S3Store;
+use securitylake::core::store::S3StoreBuilder;
 use securitylake::mappers::LinuxMapper;
 use securitylake::mappers::target::v1_1_0::Mapped;
 use securitylake::model::v1_1_0::enums::StatusId;
@@ -173,9 +173,9 @@ pub async fn main() -> Result<(), BoxError> {
                 .session_name("bastion-auth-writer"),
         )
         .await?;
-    let store = S3Store::builder()
-        .client(provider.s3_client())
-        .bucket(source.location.bucket())
+    // The bucket and region come from the registration's location.
+    let store = S3StoreBuilder::new(&provider)
+        .location(&source.location)
         .build()?;
     let mut mapper = LinuxMapper::new(common::builtin_config());
     let mut logons: Vec<Authentication> = common::builtin_lines(11)

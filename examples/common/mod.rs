@@ -13,7 +13,7 @@
 use std::sync::Arc;
 
 use securitylake::core::layout::SourceLocation;
-use securitylake::core::store::ObjectStore;
+use securitylake::core::object_store::ObjectStore;
 use securitylake::mappers::SourceConfig;
 use securitylake::source::{WriterConfig, WriterConfigBuilder};
 

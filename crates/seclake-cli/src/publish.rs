@@ -13,7 +13,7 @@ use ocsf_model::OcsfEvent;
 use ocsf_model::columnar::EncodeStats;
 use ocsf_model::v1_1_0::events as ev;
 use securitylake_core::layout::{CustomSource, LakeSource, SourceLocation};
-use securitylake_core::store::ObjectStore;
+use securitylake_core::object_store::ObjectStore;
 use securitylake_source::writer::{Durability, Writer, WriterConfig};
 use securitylake_source::{Manifest, Registrar};
 
