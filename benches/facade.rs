@@ -27,7 +27,8 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use futures::TryStreamExt;
 use securitylake::lake::aws::AwsConfig;
 use securitylake::lake::layout::SourceLocation;
-use securitylake::lake::store::{LocalLake, ObjectStore, PutOptions, S3Store};
+use securitylake::lake::object_store::{ObjectStore, ObjectStoreExt, path::Path as ObjectPath};
+use securitylake::lake::store::{S3StoreBuilder, local_store};
 use securitylake::mappers::render::v1_1_0::Mapped;
 use securitylake::mappers::{DeepSecurityMapper, LinuxMapper, SourceConfig};
 use securitylake::model::OcsfEvent;
@@ -85,12 +86,12 @@ fn writer_config(dir: &Path) -> Result<WriterConfig, BoxError> {
         )?)
         .region("us-east-1")
         .account_id("123456789012")
-        .store(Arc::new(LocalLake::new(dir.join("lake"))))
+        .store(local_store(dir.join("lake"))?)
         .spool_dir(dir.join("spool"))
         .build()?)
 }
 
-/// Log file -> lines -> mapper -> `Writer` -> `LocalLake`, closed; the rows
+/// Log file -> lines -> mapper -> `Writer` -> a local directory store, closed; the rows
 /// that became durable.
 async fn log_to_lake(log: &Path, dir: &Path) -> Result<u64, BoxError> {
     let text = tokio::fs::read_to_string(log).await?;
@@ -112,7 +113,7 @@ async fn read_typed(store: Arc<dyn ObjectStore>, object: &ObjectRef) -> Result<u
     Ok(rows)
 }
 
-/// The emulator (its S3 is `s3s-fs`) and an `S3Store` on its lake bucket
+/// The emulator (its S3 is `s3s-fs`) and an `object_store` S3 store on its lake bucket
 /// holding one Parquet object of `events`.
 async fn s3_object(
     events: &[Authentication],
@@ -128,16 +129,11 @@ async fn s3_object(
         .load()
         .await?;
     let bucket = emulator.lake_bucket().to_owned();
-    let store: Arc<dyn ObjectStore> = Arc::new(
-        S3Store::builder()
-            .client(config.s3_client())
-            .bucket(&bucket)
-            .build()?,
-    );
+    let store: Arc<dyn ObjectStore> = Arc::new(S3StoreBuilder::new(&config).bucket(&bucket).build()?);
     let key = "ext/bastion-sshd/1.0/region=us-east-1/accountId=123456789012/eventDay=20240610/\
                0123456789abcdef0123456789abcdef.zstd.parquet";
     let bytes = write_parquet(events, &ColumnarOptions::default())?;
-    store.put(key, bytes.into(), PutOptions::new()).await?;
+    store.put(&ObjectPath::from(key), bytes.into()).await?;
     Ok((emulator, store, ObjectRef::new(bucket, key)))
 }
 

@@ -20,7 +20,8 @@ use std::sync::{Arc, Mutex};
 
 use futures::TryStreamExt;
 use securitylake::lake::layout::EventDay;
-use securitylake::lake::store::{LocalLake, ObjectStore};
+use securitylake::lake::object_store::ObjectStore;
+use securitylake::lake::store::local_store;
 use securitylake::mappers::LinuxMapper;
 use securitylake::mappers::render::v1_1_0::Mapped;
 use securitylake::model::v1_1_0::enums::StatusId;
@@ -279,7 +280,7 @@ pub async fn run(work: &Path) -> Result<Vec<Alert>, BoxError> {
     }
 
     let lake = work.join("lake");
-    let store: Arc<dyn ObjectStore> = Arc::new(LocalLake::new(&lake));
+    let store: Arc<dyn ObjectStore> = local_store(&lake)?;
     let auth_config = common::local_writer(
         store.clone(),
         common::local_location("bastion-auth")?,

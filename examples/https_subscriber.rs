@@ -27,7 +27,7 @@ use securitylake::control::{
     SubscriberRegistrar, SubscriberSpec,
 };
 use securitylake::lake::aws::{AssumeRoleProvider, AwsConfig};
-use securitylake::lake::store::S3Store;
+use securitylake::lake::store::S3StoreBuilder;
 use securitylake::mappers::LinuxMapper;
 use securitylake::mappers::render::v1_1_0::Mapped;
 use securitylake::model::v1_1_0::enums::StatusId;
@@ -157,9 +157,9 @@ pub async fn main() -> Result<(), BoxError> {
                 .session_name("bastion-auth-writer"),
         )
         .await?;
-    let store = S3Store::builder()
-        .client(provider.s3_client())
-        .bucket(source.location.bucket())
+    // The bucket and region come from the registration's location.
+    let store = S3StoreBuilder::new(&provider)
+        .location(&source.location)
         .build()?;
     let mut mapper = LinuxMapper::new(common::builtin_config());
     let mut logons: Vec<Authentication> = common::builtin_lines(11)

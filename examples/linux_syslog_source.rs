@@ -31,7 +31,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use securitylake::lake::aws::{AssumeRoleProvider, AwsConfig};
 use securitylake::lake::layout::SourceLocation;
-use securitylake::lake::store::{LocalLake, ObjectStore, S3Store};
+use securitylake::lake::object_store::ObjectStore;
+use securitylake::lake::store::{S3StoreBuilder, local_store};
 use securitylake::mappers::render::v1_1_0::Mapped;
 use securitylake::mappers::{LinuxMapper, SourceConfig, stream};
 use securitylake::model::v1_1_0::events::Authentication;
@@ -51,7 +52,7 @@ struct Target {
 async fn target(lake: &Path) -> Result<Target, BoxError> {
     let Ok(location) = std::env::var("SECURITYLAKE_LOCATION") else {
         return Ok(Target {
-            store: Arc::new(LocalLake::new(lake)),
+            store: local_store(lake)?,
             location: common::local_location("linux-auth")?,
             region: "us-east-1".into(),
             account_id: "123456789012".into(),
@@ -73,10 +74,7 @@ async fn target(lake: &Path) -> Result<Target, BoxError> {
         .region()
         .ok_or("no AWS region configured (set AWS_REGION)")?
         .to_owned();
-    let store = S3Store::builder()
-        .client(aws.s3_client())
-        .bucket(location.bucket())
-        .build()?;
+    let store = S3StoreBuilder::new(&aws).location(&location).build()?;
     Ok(Target {
         store: Arc::new(store),
         describe: location.to_string(),

@@ -22,7 +22,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use futures::TryStreamExt;
-use securitylake::lake::store::LocalLake;
+use securitylake::lake::store::local_store;
 use securitylake::mappers::LinuxMapper;
 use securitylake::mappers::render::v1_1_0::Mapped;
 use securitylake::model::v1_1_0::enums::StatusId;
@@ -133,7 +133,7 @@ pub async fn run(work: &Path) -> Result<Summary, BoxError> {
 
     // 2. Write the Authentication events as a custom source of a local lake.
     let lake_dir = work.join("lake");
-    let store = Arc::new(LocalLake::new(&lake_dir));
+    let store = local_store(&lake_dir)?;
     let config = common::local_writer(
         store,
         common::local_location("bastion-auth")?,

@@ -22,7 +22,8 @@ use std::sync::Arc;
 
 use securitylake::control::{CustomSource, Outcome, Registrar};
 use securitylake::lake::aws::{AssumeRoleProvider, AwsConfig};
-use securitylake::lake::store::{ObjectStore, S3Store};
+use securitylake::lake::object_store::{ObjectStore, path::Path as ObjectPath};
+use securitylake::lake::store::S3StoreBuilder;
 use securitylake::mappers::LinuxMapper;
 use securitylake::mappers::render::v1_1_0::Mapped;
 use securitylake::model::v1_1_0::events::Authentication;
@@ -112,10 +113,10 @@ pub async fn main() -> Result<(), BoxError> {
                 .session_name("bastion-auth-writer"),
         )
         .await?;
+    // The bucket and region come from the registration's location.
     let store: Arc<dyn ObjectStore> = Arc::new(
-        S3Store::builder()
-            .client(provider.s3_client())
-            .bucket(source.location.bucket())
+        S3StoreBuilder::new(&provider)
+            .location(&source.location)
             .build()?,
     );
     let mut mapper = LinuxMapper::new(common::builtin_config());
@@ -150,7 +151,11 @@ pub async fn main() -> Result<(), BoxError> {
     // 4. The objects are in the bucket, under the source's prefix. (Next,
     //    `GluePartitioner::make_queryable` would add the partitions to the
     //    source's Glue table; the emulator serves no Glue API.)
-    let listed = store.list(&source.location.prefix()).await?;
+    let prefix = source.location.prefix();
+    let listed: Vec<_> = futures::TryStreamExt::try_collect(
+        store.list(Some(&ObjectPath::from(prefix.trim_end_matches('/')))),
+    )
+    .await?;
     println!(
         "{} object(s) listed under {}",
         listed.len(),

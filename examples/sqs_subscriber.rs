@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 
 use futures::TryStreamExt;
 use securitylake::lake::aws::AwsConfig;
-use securitylake::lake::store::S3Store;
+use securitylake::lake::store::S3StoreBuilder;
 use securitylake::mappers::LinuxMapper;
 use securitylake::mappers::render::v1_1_0::Mapped;
 use securitylake::model::v1_1_0::events::Authentication;
@@ -157,7 +157,7 @@ async fn with_moto(bin: &std::ffi::OsStr) -> Result<(), BoxError> {
 
     // The provider writes (two days: two objects).
     let temp = tempfile::tempdir()?;
-    let store = S3Store::builder().client(s3).bucket(bucket).build()?;
+    let store = S3StoreBuilder::new(&config).bucket(bucket).build()?;
     let mut mapper = LinuxMapper::new(common::builtin_config());
     let mut logons: Vec<Authentication> = common::builtin_lines(3)
         .iter()

@@ -19,7 +19,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use securitylake::lake::store::{LocalLake, ObjectStore};
+use securitylake::lake::object_store::ObjectStore;
+use securitylake::lake::store::local_store;
 use securitylake::mappers::render::v1_1_0::Mapped;
 use securitylake::mappers::{DeepSecurityMapper, SourceConfig, stream};
 use securitylake::model::OcsfEvent;
@@ -161,7 +162,7 @@ pub async fn run(input: Option<&Path>, work: &Path) -> Result<Report, BoxError> 
     }
     let stats = events.mapper().stats().clone();
 
-    let store: Arc<dyn ObjectStore> = Arc::new(LocalLake::new(work.join("lake")));
+    let store: Arc<dyn ObjectStore> = local_store(work.join("lake"))?;
     let findings = write(store.clone(), work, "deep-security-findings", findings).await?;
     let network = write(store, work, "deep-security-firewall", network).await?;
     Ok(Report {

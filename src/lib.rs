@@ -42,11 +42,12 @@
 //! A custom source writes events of one OCSF class under the location
 //! Security Lake gave it. Map raw lines with a mapper, keep the class of the
 //! source and write them with a [`Writer`](source::Writer). Here the lake is a
-//! local directory ([`LocalLake`](lake::store::LocalLake)); against AWS, give
-//! the writer an [`S3Store`](lake::store::S3Store) built from the source's
-//! provider role and the location that
-//! [`Registrar::reconcile`](control::Registrar::reconcile) returned
-//! (`WriterConfigBuilder::source`).
+//! local directory ([`local_store`](lake::store::local_store)); against AWS,
+//! give the writer the source's provider role (`WriterConfigBuilder::s3`,
+//! an `object_store` S3 store of the location's bucket) and the location
+//! that [`Registrar::reconcile`](control::Registrar::reconcile) returned
+//! (`WriterConfigBuilder::source`). Any `Arc<dyn object_store::ObjectStore>`
+//! works as the store.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
@@ -54,7 +55,7 @@
 //! use std::sync::Arc;
 //!
 //! use securitylake::lake::layout::SourceLocation;
-//! use securitylake::lake::store::LocalLake;
+//! use securitylake::lake::store::local_store;
 //! use securitylake::mappers::render::v1_1_0::Mapped;
 //! use securitylake::mappers::{LinuxMapper, SourceConfig};
 //! use securitylake::model::v1_1_0::events::Authentication;
@@ -78,7 +79,7 @@
 //!     .location(SourceLocation::parse("s3://aws-security-data-lake-us-east-1-abc/ext/bastion/1.0/")?)
 //!     .region("us-east-1")
 //!     .account_id("123456789012")
-//!     .store(Arc::new(LocalLake::new(dir.path().join("lake"))))
+//!     .store(local_store(dir.path().join("lake"))?)
 //!     .spool_dir(dir.path().join("spool"))
 //!     .build()?;
 //! let mut writer = Writer::<Authentication>::open(config).await?;
@@ -105,7 +106,8 @@
 //! use std::sync::atomic::{AtomicU64, Ordering};
 //!
 //! use futures::TryStreamExt;
-//! use securitylake::lake::store::{LocalLake, ObjectStore, PutOptions};
+//! use securitylake::lake::object_store::{ObjectStoreExt, path::Path};
+//! use securitylake::lake::store::local_store;
 //! use securitylake::model::columnar::{ColumnarOptions, write_parquet};
 //! use securitylake::model::v1_1_0::enums::StatusId;
 //! use securitylake::model::v1_1_0::events::{Authentication, AuthenticationActivityId, SeverityId};
@@ -131,9 +133,9 @@
 //! let mut failed = Authentication::new(AuthenticationActivityId::Logon,
 //!     Metadata::new(Product::default(), "1.1.0".into()), SeverityId::Low, 1_000, User::default());
 //! failed.status_id = Some(StatusId::Failure);
-//! LocalLake::new(dir.path())
-//!     .put("ext/app/1.0/region=us-east-1/accountId=123456789012/eventDay=19700101/a.zstd.parquet",
-//!          write_parquet(&[failed], &ColumnarOptions::default())?.into(), PutOptions::new())
+//! local_store(dir.path())?
+//!     .put(&Path::from("ext/app/1.0/region=us-east-1/accountId=123456789012/eventDay=19700101/a.zstd.parquet"),
+//!          write_parquet(&[failed], &ColumnarOptions::default())?.into())
 //!     .await?;
 //!
 //! let count = Arc::new(AtomicU64::new(0));

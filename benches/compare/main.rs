@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! compare gen <auth.log> <lines>            the deterministic sshd log
-//! compare ours-write <auth.log> <lake-dir>  log -> mapper -> Writer -> LocalLake
+//! compare ours-write <auth.log> <lake-dir>  log -> mapper -> Writer -> local store
 //! compare ours-read <lake-dir>              lake Parquet -> typed events (subscriber reader)
 //! compare limit-write <auth.log> <out>      arrow-rs writing prebuilt RecordBatches,
 //!                                           next to ours encoding the same typed events
@@ -29,7 +29,9 @@ use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::arrow_writer::ArrowWriterOptions;
 use securitylake::lake::layout::SourceLocation;
-use securitylake::lake::store::{LocalLake, ObjectStore};
+use futures::TryStreamExt;
+use securitylake::lake::object_store::ObjectStore;
+use securitylake::lake::store::local_store;
 use securitylake::mappers::render::v1_1_0::Mapped;
 use securitylake::mappers::{LinuxMapper, SourceConfig};
 use securitylake::model::columnar::{
@@ -134,7 +136,7 @@ fn writer_config(lake: &Path) -> Result<WriterConfig, BoxError> {
         )?)
         .region("us-east-1")
         .account_id("123456789012")
-        .store(Arc::new(LocalLake::new(lake.join("lake"))))
+        .store(local_store(lake.join("lake"))?)
         .spool_dir(lake.join("spool"))
         .build()?)
 }
@@ -183,17 +185,21 @@ async fn ours_write(log: &Path, lake: &Path) -> Result<(), BoxError> {
 /// into one reused vector.
 async fn ours_read(lake: &Path) -> Result<(), BoxError> {
     let started = Instant::now();
-    let store: Arc<dyn ObjectStore> = Arc::new(LocalLake::new(lake.join("lake")));
-    let mut objects = store.list("").await?;
-    objects.retain(|o| o.key.ends_with(".parquet"));
-    objects.sort_by(|a, b| a.key.cmp(&b.key));
+    let store: Arc<dyn ObjectStore> = local_store(lake.join("lake"))?;
+    let mut objects: Vec<(String, u64)> = store
+        .list(None)
+        .map_ok(|m| (m.location.to_string(), m.size))
+        .try_collect()
+        .await?;
+    objects.retain(|(key, _)| key.ends_with(".parquet"));
+    objects.sort();
     let (mut events, mut raw_bytes, mut bytes) = (0u64, 0u64, 0u64);
     // One vector for every batch of every object: events are decoded in place.
     let mut batch: Vec<Authentication> = Vec::new();
     for object in &objects {
-        bytes += object.size;
+        bytes += object.1;
         let reader =
-            ObjectReader::open(store.clone(), &ObjectRef::new("local", &object.key)).await?;
+            ObjectReader::open(store.clone(), &ObjectRef::new("local", &object.0)).await?;
         let mut batches = reader.typed_batches::<Authentication>()?;
         while batches.next_into(&mut batch).await? {
             events += batch.len() as u64;

@@ -13,7 +13,7 @@
 use std::sync::Arc;
 
 use securitylake::lake::layout::SourceLocation;
-use securitylake::lake::store::ObjectStore;
+use securitylake::lake::object_store::ObjectStore;
 use securitylake::mappers::SourceConfig;
 use securitylake::source::{WriterConfig, WriterConfigBuilder};
 

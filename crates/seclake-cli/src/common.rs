@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use clap::Args;
 use securitylake_core::aws::{AssumeRoleProvider, AwsConfig};
-use securitylake_core::store::{LocalLake, ObjectStore, S3Store};
+use futures::TryStreamExt;
+use securitylake_core::object_store::{ObjectStore, ObjectStoreExt, path::Path as ObjectPath};
+use securitylake_core::store::{S3StoreBuilder, object_path};
 
 use crate::error::{Error, ErrorKind, Result};
 
@@ -112,17 +114,13 @@ pub fn parse_s3_url(url: &str) -> Option<(&str, &str)> {
 
 /// An S3 store of `bucket` built from the configuration.
 pub fn s3_store(config: &AwsConfig, bucket: &str) -> Result<Arc<dyn ObjectStore>> {
-    let store = S3Store::builder()
-        .client(config.s3_client())
-        .bucket(bucket.to_owned())
-        .build()?;
-    Ok(Arc::new(store))
+    Ok(Arc::new(S3StoreBuilder::new(config).bucket(bucket).build()?))
 }
 
 /// A local lake directory as a store; the directory must exist.
 pub fn local_store(dir: &Path) -> Result<Arc<dyn ObjectStore>> {
     match std::fs::metadata(dir) {
-        Ok(m) if m.is_dir() => Ok(Arc::new(LocalLake::new(dir.to_path_buf()))),
+        Ok(m) if m.is_dir() => Ok(securitylake_core::store::local_store(dir)?),
         Ok(_) => Err(Error::input(format!(
             "{} is not a directory",
             dir.display()
@@ -132,14 +130,61 @@ pub fn local_store(dir: &Path) -> Result<Arc<dyn ObjectStore>> {
 }
 
 /// A store and a key prefix named by a local directory or an `s3://bucket/prefix` URL.
-pub async fn store_for(target: &str, aws: &AwsArgs) -> Result<(Arc<dyn ObjectStore>, String)> {
-    if target.starts_with("s3://") {
+pub async fn store_for(target: &str, aws: &AwsArgs) -> Result<(LakeTarget, String)> {
+    let store = if target.starts_with("s3://") {
         let (bucket, prefix) = parse_s3_url(target)
             .ok_or_else(|| Error::input(format!("{target} is not an s3://bucket/prefix URL")))?;
         let config = aws.load().await?;
-        Ok((s3_store(&config, bucket)?, prefix.to_owned()))
+        return Ok((LakeTarget(s3_store(&config, bucket)?), prefix.to_owned()));
     } else {
-        Ok((local_store(&PathBuf::from(target))?, String::new()))
+        local_store(&PathBuf::from(target))?
+    };
+    Ok((LakeTarget(store), String::new()))
+}
+
+/// The store a command reads a lake from, listed by a plain string prefix.
+#[derive(Debug, Clone)]
+pub struct LakeTarget(pub Arc<dyn ObjectStore>);
+
+/// One listed object of a [`LakeTarget`].
+#[derive(Debug, Clone)]
+pub struct Listed {
+    /// The key.
+    pub key: String,
+}
+
+impl LakeTarget {
+    /// The objects whose key starts with `prefix` (which may end inside a
+    /// path segment), sorted by key, streamed from the store's listing.
+    pub async fn list(&self, prefix: &str) -> Result<Vec<Listed>> {
+        let dir = prefix.rfind('/').map(|end| &prefix[..end]).unwrap_or("");
+        let dir = (!dir.is_empty()).then(|| ObjectPath::from(dir));
+        let mut out: Vec<Listed> = self
+            .0
+            .list(dir.as_ref())
+            .try_filter_map(|m| {
+                let key = m.location.to_string();
+                std::future::ready(Ok(key.starts_with(prefix).then_some(Listed { key })))
+            })
+            .try_collect()
+            .await
+            .map_err(securitylake_core::Error::from)?;
+        out.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(out)
+    }
+
+    /// A whole object.
+    pub async fn get(&self, key: &str) -> Result<bytes::Bytes> {
+        let path = object_path(key)?;
+        let get = self
+            .0
+            .get(&path)
+            .await
+            .map_err(|e| securitylake_core::Error::from_object_store(format!("GET {key}"), e))?;
+        Ok(get
+            .bytes()
+            .await
+            .map_err(|e| securitylake_core::Error::from_object_store(format!("GET {key}"), e))?)
     }
 }
 

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use arrow_schema::{DataType, Field};
 use clap::Args;
 use futures::TryStreamExt;
-use securitylake_core::store::{LocalLake, ObjectStore};
+use securitylake_core::object_store::{ObjectStore, ObjectStoreExt};
+use securitylake_core::store::object_path;
 use securitylake_subscriber::ObjectRef;
 use securitylake_subscriber::reader::ObjectReader;
 
@@ -34,13 +35,19 @@ const MAGIC: &[u8] = b"PAR1";
 
 /// Checks both magic markers of an object.
 pub async fn check_magic(store: &dyn ObjectStore, key: &str, shown: &str) -> Result<u64> {
-    let size = store.head(key).await.map_err(|e| not_found(e, shown))?.size;
+    let path = object_path(key)?;
+    let store_error = |e| securitylake_core::Error::from_object_store(format!("reading {shown}"), e);
+    let size = store
+        .head(&path)
+        .await
+        .map_err(|e| not_found(store_error(e), shown))?
+        .size;
     let not_parquet = || Error::input(format!("not a Parquet file: {shown} (magic bytes missing)"));
     if size < 12 {
         return Err(not_parquet());
     }
-    let head = store.get_range(key, 0..4).await?;
-    let tail = store.get_range(key, size - 4..size).await?;
+    let head = store.get_range(&path, 0..4).await.map_err(store_error)?;
+    let tail = store.get_range(&path, size - 4..size).await.map_err(store_error)?;
     if head.as_ref() != MAGIC || tail.as_ref() != MAGIC {
         return Err(not_parquet());
     }
@@ -121,7 +128,7 @@ pub async fn run(args: InspectArgs, aws: &AwsArgs) -> Result<u8> {
         } else {
             let (root, key) = local_root_and_key(Path::new(&args.target))?;
             (
-                Arc::new(LocalLake::new(root)),
+                securitylake_core::store::local_store(root)?,
                 securitylake_subscriber::LOCAL_BUCKET.to_owned(),
                 key,
             )

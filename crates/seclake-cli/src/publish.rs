@@ -15,7 +15,7 @@ use ocsf_model::convert::{ConversionReport, LossReason, convert_value};
 use ocsf_model::v1_1_0::events as ev;
 use securitylake_control::Registrar;
 use securitylake_core::layout::{CustomSource, LakeSource, SourceLocation};
-use securitylake_core::store::ObjectStore;
+use securitylake_core::object_store::ObjectStore;
 use securitylake_source::Manifest;
 use securitylake_source::writer::{Durability, Writer, WriterConfig};
 

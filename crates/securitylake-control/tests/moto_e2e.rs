@@ -13,14 +13,14 @@ use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::Duration;
 
 use aws_sdk_glue::types::{Column, DatabaseInput, SerDeInfo, StorageDescriptor, TableInput};
 use common::{BoxResult, TestResult};
 use ocsf_model::v1_1_0::events::Authentication;
 use securitylake_control::GluePartitioner;
 use securitylake_core::aws::{AssumeRoleProvider, AwsConfig};
-use securitylake_core::store::{ObjectStore, S3Store};
+use securitylake_core::object_store::ObjectStore;
+use securitylake_core::store::{Created, S3StoreBuilder, UploadOptions, object_path, put_if_absent};
 use securitylake_emulator::Emulator;
 use securitylake_source::writer::ManualClock;
 use securitylake_source::{Writer, WriterConfig};
@@ -172,12 +172,8 @@ async fn register_write_and_partition_on_moto() -> TestResult {
         .await?;
 
     // 3. Write three days of events as the provider.
-    let store = Arc::new(
-        S3Store::builder()
-            .client(as_provider.s3_client())
-            .bucket(&bucket)
-            .build()?,
-    );
+    let store: Arc<dyn ObjectStore> =
+        Arc::new(S3StoreBuilder::new(&as_provider).bucket(&bucket).build()?);
     let spool = tempfile::tempdir()?;
     let config = WriterConfig::builder()
         .source(&source)
@@ -186,7 +182,6 @@ async fn register_write_and_partition_on_moto() -> TestResult {
         .store(store.clone())
         .spool_dir(spool.path())
         .clock(Arc::new(ManualClock::new(LEAP_DAY + 4 * DAY)))
-        .retry_backoff(Duration::from_millis(10))
         .build()?;
     let mut writer = Writer::<Authentication>::open(config).await?;
     let events: Vec<_> = (0..300u64)
@@ -199,22 +194,30 @@ async fn register_write_and_partition_on_moto() -> TestResult {
     assert_eq!(written.len(), 3, "{written:?}");
 
     // The objects are in moto's S3, under the registered location.
-    let reader = S3Store::builder()
-        .client(admin.s3_client())
-        .bucket(&bucket)
-        .build()?;
-    let listed: BTreeSet<String> = reader
-        .list(&source.location.prefix())
+    let reader: Arc<dyn ObjectStore> =
+        Arc::new(S3StoreBuilder::new(&admin).bucket(&bucket).build()?);
+    let listed: BTreeSet<String> = list_keys(reader.as_ref(), &source.location.prefix())
         .await?
         .into_iter()
-        .map(|m| m.key)
         .collect();
     let manifest_keys: BTreeSet<String> = manifest.iter().map(|e| e.key.clone()).collect();
     assert_eq!(listed, manifest_keys);
+    // A replayed upload does not overwrite: moto honours `If-None-Match: *`.
+    let first = listed.iter().next().ok_or("no object")?;
+    let before = get_bytes(reader.as_ref(), first).await?;
+    let replay = put_if_absent(
+        store.as_ref(),
+        &object_path(first)?,
+        bytes::Bytes::from_static(b"replayed bytes"),
+        &UploadOptions::new(),
+    )
+    .await?;
+    assert_eq!(replay, Created::AlreadyPresent);
+    assert_eq!(get_bytes(reader.as_ref(), first).await?, before);
     let mut seqs = BTreeSet::new();
     for key in &listed {
         let events: Vec<Authentication> =
-            ocsf_model::columnar::read_parquet(reader.get(key).await?)?;
+            ocsf_model::columnar::read_parquet(get_bytes(reader.as_ref(), key).await?)?;
         for e in &events {
             assert!(seqs.insert(seq_of(e).ok_or("no sequence number")?), "{key}");
         }
@@ -270,7 +273,7 @@ async fn register_write_and_partition_on_moto() -> TestResult {
             .strip_prefix(&format!("s3://{bucket}/"))
             .ok_or("partition outside the bucket")?;
         assert!(
-            !reader.list(prefix).await?.is_empty(),
+            !list_keys(reader.as_ref(), prefix).await?.is_empty(),
             "{location} is empty"
         );
     }

@@ -12,7 +12,8 @@ use securitylake_core::layout::{
     AccountId, Codec, EventDay, LakeSource, ObjectName, ParsedKey, PartitionKey, Region,
     SourceLocation,
 };
-use securitylake_core::store::{ObjectStore, PutOptions, S3Store};
+use securitylake_core::object_store::{ObjectStore, ObjectStoreExt, path::Path as ObjectPath};
+use securitylake_core::store::{S3StoreBuilder, UploadOptions, object_path, put_if_absent};
 use securitylake_emulator::{Emulator, Fault, Operation};
 
 #[tokio::test]
@@ -145,10 +146,7 @@ async fn objects_written_under_the_location_land_in_the_emulators_s3() -> TestRe
                 .session_name("writer-test"),
         )
         .await?;
-    let store = S3Store::builder()
-        .client(writer.s3_client())
-        .bucket(source.location.bucket())
-        .build()?;
+    let store = S3StoreBuilder::new(&writer).location(&source.location).build()?;
     let partition = PartitionKey::for_event_time(
         Region::new("us-east-1")?,
         AccountId::parse("123456789012")?,
@@ -158,19 +156,20 @@ async fn objects_written_under_the_location_land_in_the_emulators_s3() -> TestRe
     let key = source
         .location
         .object_key(&partition, &ObjectName::from_content(&body, Codec::Zstd));
-    store
-        .put(&key, body.clone(), PutOptions::new().if_none_match(true))
-        .await?;
+    put_if_absent(&store, &object_path(&key)?, body.clone(), &UploadOptions::new()).await?;
 
     // Visible through S3 with the base credentials, and on disk.
-    let reader = S3Store::builder()
-        .client(base.s3_client())
+    let reader = S3StoreBuilder::new(&base)
         .bucket(emulator.lake_bucket())
         .build()?;
-    assert_eq!(reader.get(&key).await?, body);
-    let listed = reader.list(&source.location.prefix()).await?;
+    assert_eq!(reader.get(&object_path(&key)?).await?.bytes().await?, body);
+    let prefix = source.location.prefix();
+    let listed: Vec<_> = futures::TryStreamExt::try_collect(
+        reader.list(Some(&ObjectPath::from(prefix.trim_end_matches('/')))),
+    )
+    .await?;
     assert_eq!(listed.len(), 1);
-    let parsed = ParsedKey::parse(&listed[0].key)?;
+    let parsed = ParsedKey::parse(listed[0].location.as_ref())?;
     assert!(parsed.is_conforming());
     assert_eq!(
         parsed.partition().event_day(),
@@ -189,13 +188,13 @@ async fn objects_written_under_the_location_land_in_the_emulators_s3() -> TestRe
     let refused = match refused {
         Ok(config) => {
             // Credentials are resolved lazily: the first call fails.
-            S3Store::builder()
-                .client(config.s3_client())
+            S3StoreBuilder::new(&config)
                 .bucket(emulator.lake_bucket())
                 .build()?
-                .head(&key)
+                .head(&object_path(&key)?)
                 .await
                 .err()
+                .map(securitylake_core::Error::from)
         }
         Err(err) => Some(err),
     };

@@ -22,13 +22,20 @@
 use std::time::Duration;
 
 use aws_config::identity::IdentityCache;
-use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider, future};
 use aws_smithy_runtime_api::client::http::{HttpClient, SharedHttpClient};
 
 use crate::error::{Error, Result};
+use crate::retry::RetryPolicy;
+
+/// What to configure when no credentials were found.
+pub(crate) const MISSING_CREDENTIALS_HINT: &str = "configure credentials with \
+AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, a profile (AWS_PROFILE and ~/.aws/credentials, \
+or SSO), web identity (AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN), an ECS task or EC2 \
+instance role, or AwsConfigBuilder::static_credentials; writers then assume the source's \
+provider role with AwsConfig::assume_role";
 
 /// How long before expiry cached temporary credentials are refreshed by default.
 pub const DEFAULT_CREDENTIALS_REFRESH_BUFFER: Duration = Duration::from_secs(5 * 60);
@@ -54,7 +61,8 @@ pub struct AwsConfigBuilder {
     profile: Option<String>,
     force_path_style: bool,
     http_client: Option<SharedHttpClient>,
-    max_attempts: Option<u32>,
+    retry: Option<RetryPolicy>,
+    zero_attempts: bool,
     refresh_buffer: Duration,
 }
 
@@ -109,10 +117,21 @@ impl AwsConfigBuilder {
         self
     }
 
-    /// Sets the SDK's own maximum attempts per request (standard retry mode;
-    /// the SDK's default is 3).
+    /// Sets the retry policy of the SDK clients built from this
+    /// configuration (the SDK's standard retry strategy with the policy's
+    /// attempts and backoffs: [`RetryPolicy::sdk_config`]); otherwise the
+    /// SDK's defaults apply. Object stores take their policy from
+    /// [`S3StoreBuilder::retry_policy`](crate::store::S3StoreBuilder::retry_policy).
+    pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
+        self.retry = Some(retry);
+        self
+    }
+
+    /// Shorthand for [`retry_policy`](Self::retry_policy) with the default
+    /// policy and `attempts` attempts (0 is refused by [`load`](Self::load)).
     pub fn max_attempts(mut self, attempts: u32) -> Self {
-        self.max_attempts = Some(attempts);
+        self.zero_attempts = attempts == 0;
+        self.retry = Some(RetryPolicy::new().with_max_attempts(attempts));
         self
     }
 
@@ -151,11 +170,11 @@ impl AwsConfigBuilder {
         if let Some(client) = self.http_client {
             loader = loader.http_client(client);
         }
-        if let Some(attempts) = self.max_attempts {
-            if attempts == 0 {
-                return Err(Error::config("max attempts must be at least 1"));
-            }
-            loader = loader.retry_config(RetryConfig::standard().with_max_attempts(attempts));
+        if self.zero_attempts {
+            return Err(Error::config("max attempts must be at least 1"));
+        }
+        if let Some(retry) = self.retry {
+            loader = loader.retry_config(retry.sdk_config());
         }
         loader = loader.identity_cache(lazy_cache(self.refresh_buffer));
         let sdk = loader.load().await;
@@ -205,7 +224,8 @@ impl AwsConfig {
             profile: None,
             force_path_style: false,
             http_client: None,
-            max_attempts: None,
+            retry: None,
+            zero_attempts: false,
             refresh_buffer: DEFAULT_CREDENTIALS_REFRESH_BUFFER,
         }
     }
@@ -256,6 +276,32 @@ impl AwsConfig {
     /// Whether S3 clients use path-style addressing.
     pub fn is_force_path_style(&self) -> bool {
         self.force_path_style
+    }
+
+    /// How long before their expiry temporary credentials are refreshed.
+    pub fn credentials_refresh_buffer(&self) -> Duration {
+        self.refresh_buffer
+    }
+
+    /// The S3 endpoint, resolved as the AWS SDK for S3 resolves it: an
+    /// explicit [`AwsConfigBuilder::endpoint_url`], else
+    /// `AWS_ENDPOINT_URL_S3` (or the profile's `s3` `endpoint_url`), else
+    /// `AWS_ENDPOINT_URL` (or the profile's `endpoint_url`); `None` for
+    /// Amazon S3 itself.
+    pub fn s3_endpoint_url(&self) -> Option<String> {
+        if self.sdk.get_origin("endpoint_url").is_client_config() {
+            return self.sdk.endpoint_url().map(str::to_owned);
+        }
+        let key = aws_types::service_config::ServiceConfigKey::builder()
+            .service_id("S3")
+            .env("AWS_ENDPOINT_URL")
+            .profile("endpoint_url")
+            .build()
+            .ok()?;
+        self.sdk
+            .service_config()
+            .and_then(|conf| conf.load_config(key))
+            .or_else(|| self.sdk.endpoint_url().map(str::to_owned))
     }
 
     /// An S3 client.

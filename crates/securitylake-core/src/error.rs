@@ -167,6 +167,29 @@ impl Error {
         Self::new(kind, context).with_source(err)
     }
 
+    /// Converts an `object_store` error, classifying it by variant and, for
+    /// HTTP failures, by status: `NotFound`, `AlreadyExists` (also a failed
+    /// precondition), `AccessDenied` (401, 403, and credentials that could
+    /// not be obtained), `Throttled` (429, 503 `SlowDown`), `Transient`
+    /// (other 5xx, connection and timeout errors), `InvalidInput` (a bad
+    /// path), `Config` (an operation the store does not implement).
+    ///
+    /// `object_store` has already retried retryable failures by its retry
+    /// configuration when such an error reaches the caller.
+    pub fn from_object_store(context: impl Into<String>, err: object_store::Error) -> Self {
+        let kind = object_store_kind(&err);
+        let mut context = context.into();
+        match our_error(&err) {
+            Some(ours) => context = format!("{context}: {}", ours.message()),
+            None => context = format!("{context}: {}", short_message(&err)),
+        }
+        let mut out = Self::new(kind, context);
+        if let Some(status) = http_status(&err) {
+            out = out.with_status(status);
+        }
+        out.with_source(err)
+    }
+
     /// The kind of this error.
     pub fn kind(&self) -> ErrorKind {
         self.kind
@@ -196,6 +219,109 @@ impl Error {
     pub fn retry_after(&self) -> Option<Duration> {
         self.retry_after
     }
+}
+
+impl From<object_store::Error> for Error {
+    fn from(err: object_store::Error) -> Self {
+        let context = match &err {
+            object_store::Error::NotFound { path, .. } => format!("object {path} not found"),
+            object_store::Error::AlreadyExists { path, .. } => {
+                format!("an object already exists at {path}")
+            }
+            _ => "object store operation failed".to_owned(),
+        };
+        Self::from_object_store(context, err)
+    }
+}
+
+/// The kind of an `object_store` error.
+fn object_store_kind(err: &object_store::Error) -> ErrorKind {
+    use object_store::Error as E;
+    if let Some(kind) = chain_kind(err) {
+        return kind;
+    }
+    match err {
+        E::NotFound { .. } => ErrorKind::NotFound,
+        E::AlreadyExists { .. } | E::Precondition { .. } => ErrorKind::AlreadyExists,
+        E::PermissionDenied { .. } | E::Unauthenticated { .. } => ErrorKind::AccessDenied,
+        E::InvalidPath { .. } => ErrorKind::InvalidInput,
+        E::NotSupported { .. } | E::NotImplemented { .. } | E::UnknownConfigurationKey { .. } => {
+            ErrorKind::Config
+        }
+        E::JoinError { .. } => ErrorKind::Io,
+        _ => match http_status(err) {
+            Some(429 | 503) => ErrorKind::Throttled,
+            Some(500..=599) | Some(408) => ErrorKind::Transient,
+            Some(400) if mentions(err, "BadDigest") || mentions(err, "XAmzContentSHA256Mismatch") => {
+                ErrorKind::Integrity
+            }
+            Some(400) | Some(411) | Some(413) | Some(416) => ErrorKind::InvalidInput,
+            Some(_) => ErrorKind::Service,
+            None => ErrorKind::Service,
+        },
+    }
+}
+
+/// A kind decided by an error in the source chain: our own error (raised by
+/// a credentials bridge), an SDK credentials error, an I/O error.
+fn chain_kind(err: &object_store::Error) -> Option<ErrorKind> {
+    let mut current: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(err);
+    while let Some(e) = current {
+        if let Some(ours) = e.downcast_ref::<Error>() {
+            return Some(ours.kind());
+        }
+        if e.is::<object_store::client::HttpError>() {
+            return Some(ErrorKind::Transient);
+        }
+        if let Some(kind) = crate::store::credentials_error_kind(e) {
+            return Some(kind);
+        }
+        if let Some(io) = e.downcast_ref::<std::io::Error>()
+            && !matches!(err, object_store::Error::NotFound { .. })
+        {
+            return Some(Error::from_io(String::new(), std::io::Error::from(io.kind())).kind());
+        }
+        current = e.source();
+    }
+    None
+}
+
+/// An error of this crate in the source chain (raised by the credentials
+/// bridge), whose message says what to fix.
+fn our_error(err: &object_store::Error) -> Option<&Error> {
+    let mut current: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(err);
+    while let Some(e) = current {
+        if let Some(ours) = e.downcast_ref::<Error>() {
+            return Some(ours);
+        }
+        current = e.source();
+    }
+    None
+}
+
+/// The innermost message of an `object_store` error (its outer layers
+/// repeat the path and the store's name).
+fn short_message(err: &object_store::Error) -> String {
+    let mut text = err.to_string();
+    let mut current: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(err);
+    while let Some(e) = current {
+        text = e.to_string();
+        current = e.source();
+    }
+    text
+}
+
+fn mentions(err: &object_store::Error, needle: &str) -> bool {
+    err.to_string().contains(needle)
+}
+
+/// The HTTP status of a failed `object_store` request. `object_store` keeps
+/// its request error type private; its message reads `... status code: 503
+/// ...`.
+fn http_status(err: &object_store::Error) -> Option<u16> {
+    let text = err.to_string();
+    let at = text.find("status code: ")? + "status code: ".len();
+    text.get(at..at + 3)?.parse().ok()
 }
 
 impl fmt::Display for Error {

@@ -78,31 +78,14 @@ fn validate_bucket(bucket: &str) -> Result<()> {
     Ok(())
 }
 
-fn hex_lower(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
-    }
-    out
-}
-
-/// Decodes exactly 32 lowercase hex digits.
+/// Decodes exactly 32 lowercase hex digits (object names never use
+/// uppercase, so `ABC...` is not a lake name).
 fn decode_hex32(s: &str) -> Option<[u8; 16]> {
-    let bytes = s.as_bytes();
-    if bytes.len() != 32 {
+    if s.bytes().any(|b| b.is_ascii_uppercase()) {
         return None;
     }
-    let nibble = |c: u8| match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        _ => None,
-    };
     let mut out = [0u8; 16];
-    for (i, pair) in bytes.chunks_exact(2).enumerate() {
-        out[i] = (nibble(pair[0])? << 4) | nibble(pair[1])?;
-    }
+    hex::decode_to_slice(s, &mut out).ok()?;
     Some(out)
 }
 
@@ -383,6 +366,40 @@ impl SourceLocation {
     /// The source.
     pub fn source(&self) -> &LakeSource {
         &self.source
+    }
+
+    /// The lake's region, read from the bucket name when it is a Security
+    /// Lake bucket (`aws-security-data-lake-<region>-<suffix>`); `None` for
+    /// other buckets.
+    ///
+    /// ```
+    /// use securitylake_core::layout::SourceLocation;
+    ///
+    /// let loc = SourceLocation::parse("s3://aws-security-data-lake-eu-west-2-x7k/ext/app/")?;
+    /// assert_eq!(loc.lake_region().map(|r| r.as_str().to_owned()).as_deref(), Some("eu-west-2"));
+    /// let gov = SourceLocation::parse("s3://aws-security-data-lake-us-gov-west-1-x7k/ext/app/")?;
+    /// assert_eq!(gov.lake_region().map(|r| r.as_str().to_owned()).as_deref(), Some("us-gov-west-1"));
+    /// assert!(SourceLocation::parse("s3://my-bucket/ext/app/")?.lake_region().is_none());
+    /// # Ok::<(), securitylake_core::Error>(())
+    /// ```
+    pub fn lake_region(&self) -> Option<Region> {
+        let rest = self.bucket.strip_prefix("aws-security-data-lake-")?;
+        let tokens: Vec<&str> = rest.split('-').collect();
+        // A region is letters-...-digits: `us-east-1`, `us-gov-west-1`; a
+        // suffix follows it.
+        let end = tokens
+            .iter()
+            .position(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()))?;
+        if end < 2 || end + 1 >= tokens.len() {
+            return None;
+        }
+        if !tokens[..end]
+            .iter()
+            .all(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_lowercase()))
+        {
+            return None;
+        }
+        Region::new(tokens[..=end].join("-")).ok()
     }
 
     /// The key prefix inside the bucket, ending in `/`.
@@ -891,7 +908,7 @@ impl ObjectName {
 
     /// The 32 lowercase hex digits.
     pub fn hex(&self) -> String {
-        hex_lower(&self.digest)
+        hex::encode(self.digest)
     }
 
     /// The raw 16 bytes.

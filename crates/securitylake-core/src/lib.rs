@@ -1,7 +1,7 @@
-//! The foundation of the Security Lake crates: the lake's object layout, an
-//! object-store abstraction with a local and an S3 backend, AWS configuration
-//! with role assumption, and the shared error type. It knows nothing about
-//! OCSF classes.
+//! The foundation of the Security Lake crates: the lake's object layout,
+//! [`object_store`] stores built from AWS configuration (with role
+//! assumption), the one retry policy, the one atomic file write, and the
+//! shared error type. It knows nothing about OCSF classes.
 //!
 //! # Layout rules
 //!
@@ -56,12 +56,23 @@
 //!
 //! # Object stores
 //!
-//! [`ObjectStore`](store::ObjectStore) is implemented by
-//! [`LocalLake`](store::LocalLake) (a directory with the same key layout,
-//! atomic writes) and [`S3Store`](store::S3Store) (multipart uploads,
-//! checksums, conditional puts, bounded retries with backoff and jitter).
-//! Every put and get runs in a `tracing` span named `object_put` /
-//! `object_get` with the backend and key as fields.
+//! Storage is [`object_store::ObjectStore`] (re-exported as
+//! [`securitylake_core::object_store`](object_store), the version `parquet`
+//! uses). [`store`] builds one from what you have:
+//! [`S3StoreBuilder`](store::S3StoreBuilder) from an
+//! [`AwsConfig`](aws::AwsConfig) and a [`SourceLocation`](layout::SourceLocation)
+//! (credentials from the SDK chain or an assumed role, `AWS_ENDPOINT_URL`,
+//! checksums, conditional puts, the retry policy), or
+//! [`local_store`](store::local_store) from a directory.
+//! [`put_if_absent`](store::put_if_absent) writes an object once (a
+//! conditional create, multipart above a threshold), in a `tracing` span
+//! named `object_put`.
+//!
+//! # Retries and files
+//!
+//! [`retry::RetryPolicy`] is the one retry policy (exponential backoff with
+//! full jitter, an attempt and a time budget), applied at one layer per
+//! operation; [`fs::write_atomic`] is the one atomic, durable file write.
 //!
 //! # AWS configuration
 //!
@@ -78,11 +89,17 @@
 
 pub mod aws;
 pub mod error;
+pub mod fs;
 pub mod layout;
+pub mod retry;
 pub mod store;
 /// The workspace's one civil-date and RFC 3339 module (the grammar, leap seconds, year range):
 /// [`ocsf_model::time`], re-exported so that users of this crate need no OCSF dependency of
 /// their own. `securitylake-core` takes its day arithmetic from it (`eventDay`).
 pub use ocsf_model::time;
+
+/// The `object_store` crate, in the version this crate (and `parquet`'s
+/// `object_store` feature) is built against.
+pub use object_store;
 
 pub use error::{Error, ErrorKind, Result};

@@ -1,8 +1,9 @@
 //! A writer process for the crash tests (and a small demonstration):
-//! writes events with sequence numbers `start..start + count` to a
-//! [`LocalLake`] directory, or with `s3` instead of a directory to S3 (the
-//! location's bucket, path-style, with the default AWS configuration: for
-//! the emulator, its `env_vars()`), printing each sequence number to stdout
+//! writes events with sequence numbers `start..start + count` to a local
+//! directory (`local_store`), or with `s3` instead of a directory to S3 (the
+//! location's bucket, with the default AWS configuration: for the emulator,
+//! its `env_vars()`, whose `AWS_ENDPOINT_URL` the store follows), printing
+//! each sequence number to stdout
 //! once `write` returned (the event is acknowledged: durable in the spool).
 //!
 //! ```text
@@ -13,14 +14,13 @@
 //! in every phase: appending, sealing, uploading, recovering.
 
 use std::io::Write;
-use std::sync::Arc;
 
 use ocsf_model::columnar::ColumnarOptions;
 use ocsf_model::v1_1_0::events::{Authentication, AuthenticationActivityId, SeverityId};
 use ocsf_model::v1_1_0::objects::{Metadata, Product, User};
 use securitylake_core::aws::AwsConfig;
 use securitylake_core::layout::SourceLocation;
-use securitylake_core::store::{LocalLake, ObjectStore, S3Store};
+use securitylake_core::store::local_store;
 use securitylake_source::{Writer, WriterConfig};
 
 /// 2024-02-29T00:00:00Z
@@ -55,22 +55,16 @@ async fn main() -> Result<(), BoxError> {
     let count: u64 = count.parse()?;
     let location =
         SourceLocation::parse("s3://aws-security-data-lake-us-east-1-test/ext/partner-app/1.0/")?;
-    let store: Arc<dyn ObjectStore> = if lake == "s3" {
-        let aws = AwsConfig::builder().force_path_style(true).load().await?;
-        Arc::new(
-            S3Store::builder()
-                .client(aws.s3_client())
-                .bucket(location.bucket())
-                .build()?,
-        )
-    } else {
-        Arc::new(LocalLake::new(lake))
-    };
-    let config = WriterConfig::builder()
+    // The region comes from the lake bucket's name.
+    let builder = WriterConfig::builder()
         .location(location)
-        .region("us-east-1")
-        .account_id("123456789012")
-        .store(store)
+        .account_id("123456789012");
+    let builder = if lake == "s3" {
+        builder.s3(&AwsConfig::load_defaults().await?)
+    } else {
+        builder.store(local_store(lake)?)
+    };
+    let config = builder
         .spool_dir(spool)
         .max_file_bytes(32 * 1024)
         .columnar_options(ColumnarOptions::default().with_projection(["message"]))

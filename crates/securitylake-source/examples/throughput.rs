@@ -1,4 +1,4 @@
-//! Measures the writer's throughput into a [`LocalLake`] in a temporary
+//! Measures the writer's throughput into a local directory store in a temporary
 //! directory.
 //!
 //! ```text
@@ -10,13 +10,12 @@
 //! cargo run --release -p securitylake-source --example throughput -- --bytes <bytes>
 //! ```
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ocsf_model::v1_1_0::events::{Authentication, AuthenticationActivityId, SeverityId};
 use ocsf_model::v1_1_0::objects::{Metadata, Product, User};
 use securitylake_core::layout::SourceLocation;
-use securitylake_core::store::LocalLake;
+use securitylake_core::store::local_store;
 use securitylake_source::{Durability, Writer, WriterConfig};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -71,7 +70,7 @@ fn config(dir: &std::path::Path, durability: Durability) -> Result<WriterConfig,
         )?)
         .region("us-east-1")
         .account_id("123456789012")
-        .store(Arc::new(LocalLake::new(dir.join("lake"))))
+        .store(local_store(dir.join("lake"))?)
         .spool_dir(dir.join("spool"))
         .durability(durability)
         .build()?)

@@ -86,8 +86,7 @@ fn io_error(context: impl Into<String>, err: std::io::Error) -> Error {
 /// Fsyncs a directory so that creations, renames and deletions in it are
 /// durable.
 fn sync_dir(dir: &Path) -> Result<()> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
+    securitylake_core::fs::sync_dir(dir)
         .map_err(|e| io_error(format!("fsync spool directory {}", dir.display()), e))
 }
 
@@ -254,10 +253,9 @@ impl Spool {
             .and_then(|()| out.write_all(SEALED_MAGIC))
             .map_err(write_error)?;
         let inner = out.into_inner().map_err(|e| write_error(e.into_error()))?;
-        inner.sync_all().map_err(write_error)?;
-        drop(inner);
-        fs::rename(&tmp, &path).map_err(|e| io_error(format!("rename {}", tmp.display()), e))?;
-        sync_dir(&self.dir)?;
+        // The one atomic write: fsync, rename, directory fsync.
+        securitylake_core::fs::commit(inner, &tmp, &path)
+            .map_err(|e| io_error(format!("commit {}", tmp.display()), e))?;
         let wal = self.dir.join(format!("{id:020}.wal"));
         match fs::remove_file(&wal) {
             Ok(()) => {}

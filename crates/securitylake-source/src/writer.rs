@@ -16,8 +16,9 @@
 //!   settings sized from the largest event of the file and row groups closed
 //!   at 8 MiB. The object name is the hash of
 //!   the file's bytes ([`ObjectName::from_content`]), so retries and replays
-//!   land on the same key; puts are conditional (`If-None-Match: *`) and an
-//!   existing object at that key counts as written.
+//!   land on the same key; puts are conditional creates
+//!   ([`put_if_absent`]: `If-None-Match: *` on S3) and an existing object
+//!   at that key counts as written.
 //! * **Rolling**: a partition's open segment becomes an object when it is
 //!   [`max_age`](WriterConfigBuilder::max_age) old (5 minutes to 1 day, as
 //!   Security Lake asks; checked on every write and by [`Writer::roll_due`]),
@@ -130,17 +131,19 @@
 //!
 //! use ocsf_model::v1_1_0::events::{Authentication, AuthenticationActivityId, SeverityId};
 //! use ocsf_model::v1_1_0::objects::{Metadata, Product, User};
+//! use futures::TryStreamExt;
 //! use securitylake_core::layout::SourceLocation;
-//! use securitylake_core::store::{LocalLake, ObjectStore};
+//! use securitylake_core::object_store::{ObjectStore, path::Path};
+//! use securitylake_core::store::local_store;
 //! use securitylake_source::writer::{Writer, WriterConfig};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let dir = tempfile::tempdir()?;
-//! let lake = Arc::new(LocalLake::new(dir.path().join("lake")));
+//! let lake = local_store(dir.path().join("lake"))?;
 //! let config = WriterConfig::builder()
+//!     // The region (`region=`) comes from the lake bucket's name.
 //!     .location(SourceLocation::parse("s3://aws-security-data-lake-us-east-1-abc/ext/myapp/1.0/")?)
-//!     .region("us-east-1")
 //!     .account_id("123456789012")
 //!     .store(lake.clone())
 //!     .spool_dir(dir.path().join("spool"))
@@ -163,7 +166,8 @@
 //! let key = &manifest.objects[0].key;
 //! assert!(key.starts_with("ext/myapp/1.0/region=us-east-1/accountId=123456789012/eventDay=20240229/"));
 //! assert!(key.ends_with(".zstd.parquet"));
-//! assert_eq!(lake.list("ext/myapp/").await?.len(), 1);
+//! let listed: Vec<_> = lake.list(Some(&Path::from("ext/myapp"))).try_collect().await?;
+//! assert_eq!(listed.len(), 1);
 //! # Ok(())
 //! # }
 //! ```
@@ -213,7 +217,9 @@ use ocsf_model::columnar::{
 use securitylake_core::layout::{
     AccountId, Codec, ObjectName, PartitionKey, Region, SourceLocation,
 };
-use securitylake_core::store::{ObjectStore, PutOptions};
+use securitylake_core::aws::AwsConfig;
+use securitylake_core::object_store::ObjectStore;
+use securitylake_core::store::{Created, S3StoreBuilder, UploadOptions, object_path, put_if_absent};
 use tracing::Instrument;
 
 use crate::error::{Error, ErrorKind, Result};
@@ -246,8 +252,6 @@ pub const DEFAULT_MAX_FILE_BYTES: u64 = 128 * 1024 * 1024;
 pub const DEFAULT_MAX_BUFFERED_BYTES: u64 = 256 * 1024 * 1024;
 /// The default tolerance for event times ahead of the writer's clock: 1 day.
 pub const DEFAULT_MAX_FUTURE_SKEW: Duration = Duration::from_secs(24 * 60 * 60);
-/// The default number of attempts per upload (retryable errors only).
-pub const DEFAULT_UPLOAD_ATTEMPTS: u32 = 5;
 
 /// A source of the current time, injectable for tests.
 pub trait Clock: Send + Sync + fmt::Debug {
@@ -338,8 +342,6 @@ pub struct WriterStats {
     pub files_written: u64,
     /// Bytes of the objects written.
     pub bytes_written: u64,
-    /// Upload attempts repeated after a retryable error.
-    pub retries: u64,
     /// Uploads whose key already held the object (a replay after a crash).
     pub already_present: u64,
     /// Files whose encoded size exceeded `max_file_bytes` despite the
@@ -394,8 +396,7 @@ pub struct WriterConfig {
     max_future_skew: Duration,
     durability: Durability,
     clock: Arc<dyn Clock>,
-    upload_attempts: u32,
-    retry_backoff: Duration,
+    upload: UploadOptions,
 }
 
 impl fmt::Debug for WriterConfig {
@@ -411,7 +412,7 @@ impl fmt::Debug for WriterConfig {
             .field("max_buffered_bytes", &self.max_buffered_bytes)
             .field("max_future_skew", &self.max_future_skew)
             .field("durability", &self.durability)
-            .field("upload_attempts", &self.upload_attempts)
+            .field("upload", &self.upload)
             .finish_non_exhaustive()
     }
 }
@@ -420,8 +421,7 @@ impl WriterConfig {
     /// A builder with the defaults ([`DEFAULT_MAX_AGE`],
     /// [`DEFAULT_MAX_FILE_BYTES`], [`DEFAULT_MAX_BUFFERED_BYTES`],
     /// [`DEFAULT_MAX_FUTURE_SKEW`], [`Durability::EveryWrite`],
-    /// [`SystemClock`], [`DEFAULT_UPLOAD_ATTEMPTS`], default
-    /// [`ColumnarOptions`]).
+    /// [`SystemClock`], default [`UploadOptions`] and [`ColumnarOptions`]).
     pub fn builder() -> WriterConfigBuilder {
         WriterConfigBuilder::default()
     }
@@ -448,20 +448,27 @@ impl WriterConfig {
     }
 }
 
-/// Builds a [`WriterConfig`]; `location`, `region`, `account_id`, `store`
-/// and `spool_dir` are required.
+/// Builds a [`WriterConfig`]; `location`, `account_id`, `spool_dir` and a
+/// store ([`store`](Self::store) or [`s3`](Self::s3)) are required, and
+/// `region` unless the location's bucket is a Security Lake bucket (whose
+/// name carries the lake region).
 ///
 /// The store must be rooted at the location's bucket: keys are written as
-/// `<location prefix>region=...` (for [`S3Store`](securitylake_core::store::S3Store),
-/// build it with `bucket(location.bucket())` and no prefix; a
-/// [`LocalLake`](securitylake_core::store::LocalLake) directory stands for the
-/// bucket).
+/// `<location prefix>region=...`. [`s3`](Self::s3) builds that store from
+/// the location; with [`store`](Self::store), pass any `object_store`
+/// (an `AmazonS3` of the bucket with no prefix,
+/// [`local_store`](securitylake_core::store::local_store) of a directory
+/// that stands for the bucket, `InMemory` in tests). The store's retry
+/// configuration is the only retry layer of uploads: the writer does not
+/// retry a failed upload itself (it stays sealed in the spool, and the next
+/// call uploads it again).
 #[derive(Default, Clone)]
 pub struct WriterConfigBuilder {
     location: Option<SourceLocation>,
     region: Option<String>,
     account_id: Option<String>,
     store: Option<Arc<dyn ObjectStore>>,
+    aws: Option<AwsConfig>,
     spool_dir: Option<PathBuf>,
     columnar: Option<ColumnarOptions>,
     max_age: Option<Duration>,
@@ -470,8 +477,7 @@ pub struct WriterConfigBuilder {
     max_future_skew: Option<Duration>,
     durability: Option<Durability>,
     clock: Option<Arc<dyn Clock>>,
-    upload_attempts: Option<u32>,
-    retry_backoff: Option<Duration>,
+    upload: Option<UploadOptions>,
 }
 
 impl fmt::Debug for WriterConfigBuilder {
@@ -499,7 +505,9 @@ impl WriterConfigBuilder {
         self.location(source.as_ref().clone())
     }
 
-    /// The lake's region (`region=` partition).
+    /// The lake's region (`region=` partition); by default the region in
+    /// the name of the location's bucket
+    /// ([`SourceLocation::lake_region`]).
     pub fn region(mut self, region: impl Into<String>) -> Self {
         self.region = Some(region.into());
         self
@@ -512,9 +520,19 @@ impl WriterConfigBuilder {
         self
     }
 
-    /// The object store, rooted at the location's bucket.
+    /// The object store, rooted at the location's bucket: any
+    /// `Arc<dyn ObjectStore>`.
     pub fn store(mut self, store: Arc<dyn ObjectStore>) -> Self {
         self.store = Some(store);
+        self
+    }
+
+    /// Writes to the location's bucket on S3 with `aws`'s credentials and
+    /// endpoint (an [`S3StoreBuilder`] of the location, built by
+    /// [`build`](Self::build)); for example the configuration returned by
+    /// [`AwsConfig::assume_role`] for the source's provider role.
+    pub fn s3(mut self, aws: &AwsConfig) -> Self {
+        self.aws = Some(aws.clone());
         self
     }
 
@@ -576,17 +594,10 @@ impl WriterConfigBuilder {
         self
     }
 
-    /// Attempts per upload for retryable errors (at least 1), on top of the
-    /// store's own retries.
-    pub fn upload_attempts(mut self, attempts: u32) -> Self {
-        self.upload_attempts = Some(attempts);
-        self
-    }
-
-    /// The first backoff between upload attempts (doubled each time, at most
-    /// 5 s). Default 100 ms.
-    pub fn retry_backoff(mut self, backoff: Duration) -> Self {
-        self.retry_backoff = Some(backoff);
+    /// How objects are uploaded (multipart threshold, part size, parts in
+    /// flight); default [`UploadOptions::new`].
+    pub fn upload_options(mut self, upload: UploadOptions) -> Self {
+        self.upload = Some(upload);
         self
     }
 
@@ -607,9 +618,23 @@ impl WriterConfigBuilder {
                 ),
             ));
         }
-        let region = Region::new(self.region.ok_or_else(|| missing("region"))?)?;
+        let region = match self.region {
+            Some(region) => Region::new(region)?,
+            None => location.lake_region().ok_or_else(|| {
+                Error::new(
+                    ErrorKind::Config,
+                    format!(
+                        "writer config: region is required (the bucket of {location} does not name one)"
+                    ),
+                )
+            })?,
+        };
         let account_id = AccountId::parse(&self.account_id.ok_or_else(|| missing("account_id"))?)?;
-        let store = self.store.ok_or_else(|| missing("store"))?;
+        let store = match (self.store, &self.aws) {
+            (Some(store), _) => store,
+            (None, Some(aws)) => Arc::new(S3StoreBuilder::new(aws).location(&location).build()?),
+            (None, None) => return Err(missing("store (or s3)")),
+        };
         let spool_dir = self.spool_dir.ok_or_else(|| missing("spool_dir"))?;
         let max_age = self.max_age.unwrap_or(DEFAULT_MAX_AGE);
         if !(MIN_MAX_AGE..=MAX_MAX_AGE).contains(&max_age) {
@@ -636,13 +661,6 @@ impl WriterConfigBuilder {
                 format!("writer config: max_buffered_bytes must be at least {MIN_FILE_BYTES}"),
             ));
         }
-        let upload_attempts = self.upload_attempts.unwrap_or(DEFAULT_UPLOAD_ATTEMPTS);
-        if upload_attempts == 0 {
-            return Err(Error::new(
-                ErrorKind::Config,
-                "writer config: upload_attempts must be at least 1",
-            ));
-        }
         if let Some(Durability::Interval(interval)) = self.durability
             && interval.is_zero()
         {
@@ -664,8 +682,7 @@ impl WriterConfigBuilder {
             max_future_skew: self.max_future_skew.unwrap_or(DEFAULT_MAX_FUTURE_SKEW),
             durability: self.durability.unwrap_or_default(),
             clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
-            upload_attempts,
-            retry_backoff: self.retry_backoff.unwrap_or(Duration::from_millis(100)),
+            upload: self.upload.unwrap_or_default(),
         })
     }
 }
@@ -750,7 +767,6 @@ struct Sealing {
 /// What an upload task gives back.
 struct UploadOutcome {
     result: Result<ManifestEntry>,
-    retries: u64,
     already_present: u64,
 }
 
@@ -1626,8 +1642,7 @@ impl<E: OcsfEvent> Writer<E> {
             self.config.store.clone(),
             sealed.path.clone(),
             sealed.partition.clone(),
-            self.config.upload_attempts,
-            self.config.retry_backoff,
+            self.config.upload,
         );
         self.uploading = Some(runtime.spawn(task));
         Ok(())
@@ -1651,7 +1666,6 @@ impl<E: OcsfEvent> Writer<E> {
         let outcome = joined.map_err(|e| {
             Error::new(ErrorKind::Io, format!("the upload task failed: {e}")).with_source(e)
         })?;
-        self.stats.retries += outcome.retries;
         self.stats.already_present += outcome.already_present;
         let entry = outcome.result?;
         let Some(sealed) = self.pending.front() else {
@@ -1685,18 +1699,16 @@ impl<E: OcsfEvent> Drop for Writer<E> {
 }
 
 /// Uploads one sealed segment (a Tokio task): reads it off the executor,
-/// puts it with retries of retryable errors, and counts the retries and a
-/// key that already held the object.
+/// puts it (the store retries; this does not), and counts a key that
+/// already held the object.
 async fn upload_sealed(
     store: Arc<dyn ObjectStore>,
     path: PathBuf,
     partition: PartitionKey,
-    attempts: u32,
-    backoff: Duration,
+    options: UploadOptions,
 ) -> UploadOutcome {
     let mut outcome = UploadOutcome {
         result: Err(Error::new(ErrorKind::Io, "upload not attempted")),
-        retries: 0,
         already_present: 0,
     };
     let read = tokio::task::spawn_blocking(move || spool::read_sealed(&path)).await;
@@ -1720,25 +1732,20 @@ async fn upload_sealed(
         &header,
         partition,
         body,
-        attempts,
-        backoff,
-        &mut outcome.retries,
+        &options,
         &mut outcome.already_present,
     )
     .await;
     outcome
 }
 
-/// Puts one sealed segment's object, retrying retryable errors.
-#[allow(clippy::too_many_arguments)]
+/// Puts one sealed segment's object once (a conditional create).
 async fn upload(
     store: &dyn ObjectStore,
     header: &SealedHeader,
     partition: PartitionKey,
     body: Bytes,
-    attempts: u32,
-    mut backoff: Duration,
-    retries: &mut u64,
+    options: &UploadOptions,
     already_present: &mut u64,
 ) -> Result<ManifestEntry> {
     let span = tracing::info_span!(
@@ -1749,34 +1756,17 @@ async fn upload(
         partition = %partition,
     );
     let bytes = body.len() as u64;
-    let mut attempt = 1u32;
-    let etag = loop {
-        let result = store
-            .put(
-                &header.key,
-                body.clone(),
-                PutOptions::new()
-                    .if_none_match(true)
-                    .content_type("application/vnd.apache.parquet"),
-            )
-            .instrument(span.clone())
-            .await;
-        match result {
-            Ok(put) => break Some(put.etag),
-            Err(err) if err.kind() == securitylake_core::ErrorKind::AlreadyExists => {
-                // Same key means same content: an earlier attempt (or a
-                // writer that died before acknowledging) stored it.
-                *already_present += 1;
-                break None;
-            }
-            Err(err) if err.is_retryable() && attempt < attempts => {
-                span.in_scope(|| tracing::warn!(attempt, error = %err, "upload failed; retrying"));
-                *retries += 1;
-                attempt += 1;
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(5));
-            }
-            Err(err) => return Err(Error::from(err)),
+    let path = object_path(&header.key)?;
+    let etag = match put_if_absent(store, &path, body, options)
+        .instrument(span.clone())
+        .await?
+    {
+        Created::New { e_tag, .. } => e_tag,
+        // Same key means same content: an earlier attempt (or a writer that
+        // died before acknowledging) stored it.
+        _ => {
+            *already_present += 1;
+            None
         }
     };
     span.in_scope(|| tracing::info!("object written"));
@@ -1992,7 +1982,8 @@ mod tests {
 
     use ocsf_model::v1_1_0::events::{Authentication, AuthenticationActivityId, SeverityId};
     use ocsf_model::v1_1_0::objects::{Metadata, Product, User};
-    use securitylake_core::store::LocalLake;
+    use securitylake_core::object_store::ObjectStore;
+    use securitylake_core::store::local_store;
 
     /// Spool directories whose next encoding waits until its channel sends
     /// (once each).
@@ -2046,7 +2037,7 @@ mod tests {
 
     /// One partition, files of 32 KiB (a roll every ~50 events), on a fixed
     /// clock.
-    fn config(lake: &Arc<LocalLake>, spool: &Path) -> WriterConfig {
+    fn config(lake: &Arc<dyn ObjectStore>, spool: &Path) -> WriterConfig {
         WriterConfig::builder()
             .location(
                 SourceLocation::parse("s3://aws-security-data-lake-us-east-1-t/ext/t/1.0/")
@@ -2078,10 +2069,23 @@ mod tests {
     }
 
     /// The sequence numbers in the lake, sorted, with duplicates.
-    async fn lake_seqs(lake: &LocalLake) -> Vec<u64> {
+    async fn lake_seqs(lake: &Arc<dyn ObjectStore>) -> Vec<u64> {
+        use futures::TryStreamExt;
+        use securitylake_core::object_store::{ObjectStoreExt, path::Path as ObjectPath};
         let mut seqs = Vec::new();
-        for meta in lake.list("ext/").await.expect("list") {
-            let body = lake.get(&meta.key).await.expect("get");
+        let listed: Vec<_> = lake
+            .list(Some(&ObjectPath::from("ext")))
+            .try_collect()
+            .await
+            .expect("list");
+        for meta in listed {
+            let body = lake
+                .get(&meta.location)
+                .await
+                .expect("get")
+                .bytes()
+                .await
+                .expect("body");
             let events: Vec<Authentication> =
                 ocsf_model::columnar::read_parquet(body).expect("parquet");
             for event in events {
@@ -2108,7 +2112,7 @@ mod tests {
     async fn a_second_roll_waits_for_the_encoding_in_flight() {
         use std::sync::atomic::{AtomicU64, Ordering};
         let dir = tempfile::tempdir().expect("tempdir");
-        let lake = Arc::new(LocalLake::new(dir.path().join("lake")));
+        let lake = local_store(dir.path().join("lake")).expect("lake");
         let spool = dir.path().join("spool");
         let config = config(&lake, &spool);
         let release = hold_next_encode(&spool);
@@ -2169,7 +2173,7 @@ mod tests {
     #[tokio::test]
     async fn a_write_dropped_while_it_waits_for_an_encoding_loses_nothing() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let lake = Arc::new(LocalLake::new(dir.path().join("lake")));
+        let lake = local_store(dir.path().join("lake")).expect("lake");
         let spool = dir.path().join("spool");
         let config = config(&lake, &spool);
         let release = hold_next_encode(&spool);
@@ -2213,7 +2217,7 @@ mod tests {
     async fn a_background_encoding_failure_surfaces_later_and_loses_nothing() {
         for reopen in [false, true] {
             let dir = tempfile::tempdir().expect("tempdir");
-            let lake = Arc::new(LocalLake::new(dir.path().join("lake")));
+            let lake = local_store(dir.path().join("lake")).expect("lake");
             let spool = dir.path().join("spool");
             let config = config(&lake, &spool);
             let mut writer = Writer::<Authentication>::open(config.clone())

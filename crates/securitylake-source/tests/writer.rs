@@ -1,5 +1,6 @@
-//! The typed writer against real stores: LocalLake, S3Store on an in-process
-//! s3s-fs, and the Security Lake emulator end to end.
+//! The typed writer against real stores: a local directory, the emulator's
+//! S3 (`object_store`'s `AmazonS3`), `InMemory`, and the Security Lake
+//! emulator end to end with the provider role.
 
 mod writer_support;
 
@@ -10,7 +11,8 @@ use std::time::Duration;
 use ocsf_model::v1_1_0::events::{ApiActivity, Authentication};
 use parquet::file::reader::{FileReader, SerializedFileReader};
 use securitylake_core::layout::EventDay;
-use securitylake_core::store::{LocalLake, ObjectStore};
+use securitylake_core::object_store::ObjectStore;
+use securitylake_core::store::local_store;
 use securitylake_source::writer::{Durability, ManualClock};
 use securitylake_source::{ErrorKind, Writer, WriterConfig};
 use writer_support::*;
@@ -88,24 +90,29 @@ async fn conformance(store: Arc<dyn ObjectStore>) -> TestResult {
 #[tokio::test]
 async fn layout_conformance_local_lake() -> TestResult {
     let lake = tempfile::tempdir()?;
-    conformance(Arc::new(LocalLake::new(lake.path()))).await
+    conformance(local_store(lake.path())?).await
 }
 
 #[tokio::test]
-async fn layout_conformance_s3_on_s3s_fs() -> TestResult {
-    let (store, root) = s3_store().await?;
+async fn layout_conformance_s3_on_the_emulator() -> TestResult {
+    let (store, emulator) = s3_store().await?;
     conformance(store).await?;
-    // The objects are real files in the s3s-fs bucket directory.
-    let bucket_dir = root.path().join(BUCKET).join(PREFIX);
-    assert!(bucket_dir.is_dir());
+    // The objects are real files in the emulator's bucket directory.
+    assert!(emulator.lake_dir().join(PREFIX).is_dir());
+    emulator.shutdown().await;
     Ok(())
+}
+
+#[tokio::test]
+async fn layout_conformance_in_memory() -> TestResult {
+    conformance(Arc::new(securitylake_core::object_store::memory::InMemory::new())).await
 }
 
 #[tokio::test]
 async fn rolls_by_age_with_an_injected_clock() -> TestResult {
     let lake = tempfile::tempdir()?;
     let spool = tempfile::tempdir()?;
-    let store: Arc<dyn ObjectStore> = Arc::new(LocalLake::new(lake.path()));
+    let store: Arc<dyn ObjectStore> = local_store(lake.path())?;
     let clock = ManualClock::new(LEAP_DAY + DAY / 2);
     let config = writer_builder(store.clone(), spool.path(), &clock)
         .max_age(Duration::from_secs(10 * 60))
@@ -116,7 +123,7 @@ async fn rolls_by_age_with_an_injected_clock() -> TestResult {
     writer.write(event(LEAP_DAY + 2, 1, 0)).await?;
     assert_eq!(writer.roll_due().await?, 0);
     assert!(
-        store.list(PREFIX).await?.is_empty(),
+        list_keys(store.as_ref(), PREFIX).await?.is_empty(),
         "nothing is written before max_age"
     );
     clock.advance(Duration::from_secs(60));
@@ -131,7 +138,7 @@ async fn rolls_by_age_with_an_injected_clock() -> TestResult {
     // Without writes, roll_due rolls it.
     clock.advance(Duration::from_secs(10 * 60));
     assert_eq!(writer.roll_due().await?, 1);
-    assert_eq!(store.list(PREFIX).await?.len(), 2);
+    assert_eq!(list_keys(store.as_ref(), PREFIX).await?.len(), 2);
     let manifest = writer.flush().await?;
     assert_eq!(manifest.len(), 2);
     assert_eq!(manifest.rows(), 3);
@@ -143,7 +150,7 @@ async fn rolls_by_age_with_an_injected_clock() -> TestResult {
 async fn rolls_by_size_and_every_file_stays_under_the_limit() -> TestResult {
     let lake = tempfile::tempdir()?;
     let spool = tempfile::tempdir()?;
-    let store: Arc<dyn ObjectStore> = Arc::new(LocalLake::new(lake.path()));
+    let store: Arc<dyn ObjectStore> = local_store(lake.path())?;
     let clock = ManualClock::new(LEAP_DAY + DAY);
     let max = 64 * 1024;
     let config = writer_builder(store.clone(), spool.path(), &clock)
@@ -179,7 +186,7 @@ async fn rolls_by_size_and_every_file_stays_under_the_limit() -> TestResult {
 async fn parquet_pages_and_row_groups_hold_their_limits() -> TestResult {
     let lake = tempfile::tempdir()?;
     let spool = tempfile::tempdir()?;
-    let store: Arc<dyn ObjectStore> = Arc::new(LocalLake::new(lake.path()));
+    let store: Arc<dyn ObjectStore> = local_store(lake.path())?;
     let clock = ManualClock::new(LEAP_DAY + DAY);
     let config = writer_builder(store.clone(), spool.path(), &clock)
         .columnar_options(small_columns())
@@ -193,7 +200,7 @@ async fn parquet_pages_and_row_groups_hold_their_limits() -> TestResult {
     writer.write_batch(events).await?;
     let manifest = writer.close().await?;
     assert_eq!(manifest.len(), 1);
-    let body = store.get(&manifest.objects[0].key).await?;
+    let body = get_bytes(store.as_ref(), &manifest.objects[0].key).await?;
     let reader = SerializedFileReader::new(body)?;
     let meta = reader.metadata();
     assert_eq!(meta.file_metadata().num_rows(), 30_000);
@@ -232,13 +239,12 @@ async fn parquet_pages_and_row_groups_hold_their_limits() -> TestResult {
 async fn dropping_the_writer_loses_nothing_and_recovery_does_not_duplicate() -> TestResult {
     let lake = tempfile::tempdir()?;
     let spool = tempfile::tempdir()?;
-    let local: Arc<dyn ObjectStore> = Arc::new(LocalLake::new(lake.path()));
+    let local: Arc<dyn ObjectStore> = local_store(lake.path())?;
     let flaky = Arc::new(FlakyStore::new(local.clone()));
     let clock = ManualClock::new(LEAP_DAY + 3 * DAY);
     let config = writer_builder(flaky.clone(), spool.path(), &clock)
         .max_file_bytes(32 * 1024)
         .columnar_options(small_columns())
-        .upload_attempts(1)
         .build()?;
     let mut writer = Writer::<Authentication>::open(config.clone()).await?;
     for i in 0..600u64 {
@@ -250,8 +256,8 @@ async fn dropping_the_writer_loses_nothing_and_recovery_does_not_duplicate() -> 
     let before = writer.stats();
     assert_eq!(before.events_accepted, 600);
     assert!(before.files_written > 0, "some files rolled by size");
-    // A lost response: the object is stored but the writer sees an error.
-    flaky.inject(&[PutFault::StoreThenFail]);
+    // The object is stored but the writer sees a (non-retryable) error.
+    flaky.inject(&[PutFault::StoreThenDeny]);
     assert!(writer.flush().await.is_err());
     drop(writer); // a crash: open segments and a sealed one stay in the spool
 
@@ -286,19 +292,31 @@ async fn dropping_the_writer_loses_nothing_and_recovery_does_not_duplicate() -> 
 }
 
 #[tokio::test]
-async fn retryable_upload_errors_are_retried_and_fatal_ones_keep_the_spool() -> TestResult {
+async fn failed_uploads_stay_in_the_spool_and_the_next_call_uploads_them() -> TestResult {
     let lake = tempfile::tempdir()?;
     let spool = tempfile::tempdir()?;
-    let local: Arc<dyn ObjectStore> = Arc::new(LocalLake::new(lake.path()));
+    let local: Arc<dyn ObjectStore> = local_store(lake.path())?;
     let flaky = Arc::new(FlakyStore::new(local.clone()));
     let clock = ManualClock::new(LEAP_DAY + DAY);
     let config = writer_builder(flaky.clone(), spool.path(), &clock).build()?;
     let mut writer = Writer::<Authentication>::open(config).await?;
     writer.write(event(LEAP_DAY, 1, 0)).await?;
+    // The store's retries are used up twice: the writer does not retry on
+    // top of them, each call makes one attempt.
     flaky.inject(&[PutFault::Transient, PutFault::Transient]);
+    for _ in 0..2 {
+        let err = writer.flush().await.err().ok_or("a failed upload succeeded")?;
+        assert!(err.is_retryable(), "{err}");
+    }
+    assert_eq!(*flaky.puts.lock().map_err(|_| "lock")?, 2);
     let manifest = writer.flush().await?;
     assert_eq!(manifest.len(), 1);
-    assert_eq!(writer.stats().retries, 2);
+    assert_eq!(*flaky.puts.lock().map_err(|_| "lock")?, 3);
+    // A lost answer: the object is stored, the store reports a 503; the
+    // writer finds the object and counts it written once.
+    writer.write(event(LEAP_DAY, 3, 0)).await?;
+    flaky.inject(&[PutFault::StoreThenFail]);
+    assert_eq!(writer.flush().await?.len(), 1);
     writer.write(event(LEAP_DAY, 2, 0)).await?;
     flaky.inject(&[PutFault::Denied]);
     let err = writer
@@ -307,24 +325,24 @@ async fn retryable_upload_errors_are_retried_and_fatal_ones_keep_the_spool() -> 
         .err()
         .ok_or("a denied upload succeeded")?;
     assert_eq!(err.kind(), ErrorKind::AccessDenied);
-    assert_eq!(store_count(local.as_ref()).await?, 1);
+    assert_eq!(store_count(local.as_ref()).await?, 2);
     // The next flush uploads the sealed segment.
     let manifest = writer.close().await?;
     assert_eq!(manifest.rows(), 1);
     let counts = seq_counts(&read_lake(local.as_ref()).await?)?;
-    assert_eq!(counts, [(1, 1), (2, 1)].into_iter().collect());
+    assert_eq!(counts, [(1, 1), (2, 1), (3, 1)].into_iter().collect());
     Ok(())
 }
 
 async fn store_count(store: &dyn ObjectStore) -> BoxResult<usize> {
-    Ok(store.list(PREFIX).await?.len())
+    Ok(list_keys(store, PREFIX).await?.len())
 }
 
 #[tokio::test]
 async fn bad_times_are_typed_errors_and_nothing_is_written() -> TestResult {
     let lake = tempfile::tempdir()?;
     let spool = tempfile::tempdir()?;
-    let store: Arc<dyn ObjectStore> = Arc::new(LocalLake::new(lake.path()));
+    let store: Arc<dyn ObjectStore> = local_store(lake.path())?;
     let now = LEAP_DAY + 10 * DAY;
     let clock = ManualClock::new(now);
     let mut writer = Writer::<Authentication>::open(
@@ -386,7 +404,6 @@ async fn bad_times_are_typed_errors_and_nothing_is_written() -> TestResult {
         ),
         (base().max_file_bytes(1024), "tiny files"),
         (base().max_buffered_bytes(10), "tiny memory bound"),
-        (base().upload_attempts(0), "no attempts"),
         (
             base().durability(Durability::Interval(Duration::ZERO)),
             "zero interval",
@@ -409,7 +426,7 @@ async fn bad_times_are_typed_errors_and_nothing_is_written() -> TestResult {
 async fn backpressure_keeps_memory_bounded_and_writes_complete() -> TestResult {
     let lake = tempfile::tempdir()?;
     let spool = tempfile::tempdir()?;
-    let store: Arc<dyn ObjectStore> = Arc::new(LocalLake::new(lake.path()));
+    let store: Arc<dyn ObjectStore> = local_store(lake.path())?;
     let clock = ManualClock::new(LEAP_DAY + 5 * DAY);
     let bound = 24 * 1024;
     let config = writer_builder(store.clone(), spool.path(), &clock)

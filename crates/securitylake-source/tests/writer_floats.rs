@@ -21,7 +21,8 @@ use ocsf_model::v1_1_0::events::Authentication;
 use ocsf_model::v1_1_0::objects::{
     Location, NetworkEndpoint, Observable, ObservableTypeId, Reputation, ReputationScoreId,
 };
-use securitylake_core::store::{LocalLake, ObjectStore};
+use securitylake_core::object_store::ObjectStore;
+use securitylake_core::store::local_store;
 use securitylake_source::writer::ManualClock;
 use securitylake_source::{Writer, WriterConfig};
 use writer_support::*;
@@ -274,7 +275,7 @@ async fn write_checked(
 async fn edge_floats_round_trip_through_the_lake() -> TestResult {
     let lake = tempfile::tempdir()?;
     let spool = tempfile::tempdir()?;
-    let store: Arc<dyn ObjectStore> = Arc::new(LocalLake::new(lake.path()));
+    let store: Arc<dyn ObjectStore> = local_store(lake.path())?;
     let clock = ManualClock::new(LEAP_DAY + DAY);
     // With the default options both floats are Float32 columns.
     let schema = arrow_schema::<Authentication>(&ColumnarOptions::default())?;
@@ -329,7 +330,7 @@ async fn edge_floats_round_trip_through_the_lake() -> TestResult {
 async fn edge_floats_are_recovered_after_a_crash() -> TestResult {
     let lake = tempfile::tempdir()?;
     let spool = tempfile::tempdir()?;
-    let store: Arc<dyn ObjectStore> = Arc::new(LocalLake::new(lake.path()));
+    let store: Arc<dyn ObjectStore> = local_store(lake.path())?;
     let clock = ManualClock::new(LEAP_DAY + DAY);
     let events = events();
     {
@@ -339,7 +340,7 @@ async fn edge_floats_are_recovered_after_a_crash() -> TestResult {
         // The writer dies before it seals: only the write-ahead file is left.
         drop(writer);
     }
-    assert!(store.list(PREFIX).await?.is_empty());
+    assert!(list_keys(store.as_ref(), PREFIX).await?.is_empty());
     assert!(wal_bytes(spool.path())? > 0);
 
     let writer =
@@ -367,7 +368,7 @@ async fn edge_floats_are_recovered_after_a_crash() -> TestResult {
 async fn edge_floats_in_json_text_read_back() -> TestResult {
     let lake = tempfile::tempdir()?;
     let spool = tempfile::tempdir()?;
-    let store: Arc<dyn ObjectStore> = Arc::new(LocalLake::new(lake.path()));
+    let store: Arc<dyn ObjectStore> = local_store(lake.path())?;
     let clock = ManualClock::new(LEAP_DAY + DAY);
     let options = ColumnarOptions::default().with_max_nesting(Some(1));
     // `src_endpoint.location` and `observables.reputation` are JSON text.

@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 
 use ocsf_model::v1_1_0::events::Authentication;
 use securitylake_core::aws::AwsConfig;
-use securitylake_core::store::{LocalLake, ObjectStore, S3Store};
+use securitylake_core::object_store::ObjectStore;
+use securitylake_core::store::{S3StoreBuilder, local_store};
 use securitylake_emulator::Emulator;
 use securitylake_source::{Writer, WriterConfig};
 use writer_support::*;
@@ -50,7 +51,7 @@ enum Lake<'a> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_at_random_points_loses_and_duplicates_nothing() -> TestResult {
     let lake = tempfile::tempdir()?;
-    let store: Arc<dyn ObjectStore> = Arc::new(LocalLake::new(lake.path()));
+    let store: Arc<dyn ObjectStore> = local_store(lake.path())?;
     kill_loop(Lake::Local(lake.path()), store, 0x5eed_cafe).await
 }
 
@@ -66,12 +67,7 @@ async fn sigkill_while_uploading_to_the_emulator_loses_and_duplicates_nothing() 
         .force_path_style(true)
         .load()
         .await?;
-    let store: Arc<dyn ObjectStore> = Arc::new(
-        S3Store::builder()
-            .client(aws.s3_client())
-            .bucket(BUCKET)
-            .build()?,
-    );
+    let store: Arc<dyn ObjectStore> = Arc::new(S3StoreBuilder::new(&aws).bucket(BUCKET).build()?);
     kill_loop(Lake::Emulator(&emulator), store, 0xdead_beef).await?;
     emulator.shutdown().await;
     Ok(())

@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 
 use ocsf_model::v1_1_0::events::Authentication;
 use parquet::file::reader::{FileReader, SerializedFileReader};
-use securitylake_core::store::{LocalLake, ObjectStore};
+use securitylake_core::object_store::ObjectStore;
+use securitylake_core::store::local_store;
 use securitylake_source::writer::{Durability, MAX_FILE_BYTES, ManualClock};
 use securitylake_source::{Writer, WriterConfig};
 use writer_support::*;
@@ -48,7 +49,7 @@ async fn a_300_mb_stream_rolls_by_size_before_256_mb() -> TestResult {
     let started = Instant::now();
     let lake = tempfile::tempdir()?;
     let spool = tempfile::tempdir()?;
-    let store: Arc<dyn ObjectStore> = Arc::new(LocalLake::new(lake.path()));
+    let store: Arc<dyn ObjectStore> = local_store(lake.path())?;
     let config = WriterConfig::builder()
         .location(location())
         .region("us-east-1")
@@ -110,7 +111,7 @@ async fn a_300_mb_stream_rolls_by_size_before_256_mb() -> TestResult {
             entry.bytes
         );
         assert_key_layout(&entry.key)?;
-        let body = store.get(&entry.key).await?;
+        let body = get_bytes(store.as_ref(), &entry.key).await?;
         assert_eq!(body.len() as u64, entry.bytes);
         let reader = SerializedFileReader::new(body)?;
         let meta = reader.metadata();

@@ -10,9 +10,13 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use bytes::Bytes;
+use futures::stream::BoxStream;
 use ocsf_model::v1_1_0::events::Authentication;
-use securitylake_core::store::{LocalLake, ObjectMeta, ObjectStore, PutOptions, PutResult};
+use securitylake_core::object_store::{
+    self, CopyOptions, GetOptions, GetResult, ListResult, MultipartUpload, ObjectMeta, ObjectStore,
+    PutMultipartOptions, PutOptions, PutPayload, PutResult, path::Path as ObjectPath,
+};
+use securitylake_core::store::local_store;
 use securitylake_source::Writer;
 use securitylake_source::writer::ManualClock;
 use tokio::sync::Semaphore;
@@ -46,44 +50,77 @@ impl GateStore {
     }
 }
 
+impl std::fmt::Display for GateStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "GateStore({})", self.inner)
+    }
+}
+
 #[async_trait]
 impl ObjectStore for GateStore {
-    async fn put(
+    async fn put_opts(
         &self,
-        key: &str,
-        bytes: Bytes,
-        options: PutOptions,
-    ) -> securitylake_core::Result<PutResult> {
+        location: &ObjectPath,
+        payload: PutPayload,
+        opts: PutOptions,
+    ) -> object_store::Result<PutResult> {
         self.started.fetch_add(1, Ordering::SeqCst);
-        let permit = self.gate.acquire().await.map_err(|_| {
-            securitylake_core::Error::new(securitylake_core::ErrorKind::Transient, "gate closed")
-        })?;
+        let permit = self
+            .gate
+            .acquire()
+            .await
+            .map_err(|e| object_store::Error::Generic {
+                store: "gate",
+                source: Box::new(e),
+            })?;
         permit.forget();
-        self.inner.put(key, bytes, options).await
+        self.inner.put_opts(location, payload, opts).await
     }
 
-    async fn get(&self, key: &str) -> securitylake_core::Result<Bytes> {
-        self.inner.get(key).await
-    }
-
-    async fn get_range(
+    async fn put_multipart_opts(
         &self,
-        key: &str,
-        range: std::ops::Range<u64>,
-    ) -> securitylake_core::Result<Bytes> {
-        self.inner.get_range(key, range).await
+        location: &ObjectPath,
+        opts: PutMultipartOptions,
+    ) -> object_store::Result<Box<dyn MultipartUpload>> {
+        self.inner.put_multipart_opts(location, opts).await
     }
 
-    async fn head(&self, key: &str) -> securitylake_core::Result<ObjectMeta> {
-        self.inner.head(key).await
+    async fn get_opts(
+        &self,
+        location: &ObjectPath,
+        options: GetOptions,
+    ) -> object_store::Result<GetResult> {
+        self.inner.get_opts(location, options).await
     }
 
-    async fn list(&self, prefix: &str) -> securitylake_core::Result<Vec<ObjectMeta>> {
-        self.inner.list(prefix).await
+    fn delete_stream(
+        &self,
+        locations: BoxStream<'static, object_store::Result<ObjectPath>>,
+    ) -> BoxStream<'static, object_store::Result<ObjectPath>> {
+        self.inner.delete_stream(locations)
     }
 
-    async fn delete(&self, key: &str) -> securitylake_core::Result<()> {
-        self.inner.delete(key).await
+    fn list(
+        &self,
+        prefix: Option<&ObjectPath>,
+    ) -> BoxStream<'static, object_store::Result<ObjectMeta>> {
+        self.inner.list(prefix)
+    }
+
+    async fn list_with_delimiter(
+        &self,
+        prefix: Option<&ObjectPath>,
+    ) -> object_store::Result<ListResult> {
+        self.inner.list_with_delimiter(prefix).await
+    }
+
+    async fn copy_opts(
+        &self,
+        from: &ObjectPath,
+        to: &ObjectPath,
+        options: CopyOptions,
+    ) -> object_store::Result<()> {
+        self.inner.copy_opts(from, to, options).await
     }
 }
 
@@ -121,7 +158,7 @@ const WRITE_TIMEOUT: Duration = Duration::from_secs(20);
 async fn writes_are_accepted_while_an_upload_is_blocked_and_flush_waits() -> TestResult {
     let lake = tempfile::tempdir()?;
     let spool = tempfile::tempdir()?;
-    let local: Arc<dyn ObjectStore> = Arc::new(LocalLake::new(lake.path()));
+    let local: Arc<dyn ObjectStore> = local_store(lake.path())?;
     let gate = Arc::new(GateStore::closed(local.clone()));
     let clock = ManualClock::new(LEAP_DAY + DAY);
     let config = small_files(gate.clone(), spool.path(), &clock).build()?;
@@ -216,11 +253,10 @@ async fn a_background_upload_failure_surfaces_later_and_loses_nothing() -> TestR
     for reopen in [false, true] {
         let lake = tempfile::tempdir()?;
         let spool = tempfile::tempdir()?;
-        let local: Arc<dyn ObjectStore> = Arc::new(LocalLake::new(lake.path()));
+        let local: Arc<dyn ObjectStore> = local_store(lake.path())?;
         let flaky = Arc::new(FlakyStore::new(local.clone()));
         let clock = ManualClock::new(LEAP_DAY + DAY);
         let config = small_files(flaky.clone(), spool.path(), &clock)
-            .upload_attempts(1)
             .build()?;
         let mut writer = Writer::<Authentication>::open(config.clone()).await?;
         flaky.inject(&[PutFault::Denied]);
@@ -277,7 +313,7 @@ async fn a_background_upload_failure_surfaces_later_and_loses_nothing() -> TestR
 async fn the_work_in_flight_is_bounded_and_a_further_roll_waits() -> TestResult {
     let lake = tempfile::tempdir()?;
     let spool = tempfile::tempdir()?;
-    let local: Arc<dyn ObjectStore> = Arc::new(LocalLake::new(lake.path()));
+    let local: Arc<dyn ObjectStore> = local_store(lake.path())?;
     let gate = Arc::new(GateStore::closed(local.clone()));
     let clock = ManualClock::new(LEAP_DAY + DAY);
     let config = small_files(gate.clone(), spool.path(), &clock).build()?;

@@ -8,7 +8,8 @@ mod writer_support;
 use std::path::Path;
 use std::sync::Arc;
 
-use securitylake_core::store::{LocalLake, ObjectStore};
+use securitylake_core::object_store::ObjectStore;
+use securitylake_core::store::local_store;
 use securitylake_source::writer::ManualClock;
 use securitylake_source::{ErrorKind, Writer, WriterConfig};
 use writer_support::*;
@@ -21,7 +22,6 @@ fn config(
     clock: &ManualClock,
 ) -> BoxResult<WriterConfig> {
     Ok(writer_builder(store, spool, clock)
-        .upload_attempts(1)
         .build()?)
 }
 
@@ -45,7 +45,7 @@ fn header(format: u32, day: &str) -> Vec<u8> {
 async fn a_format_1_json_spool_is_recovered_after_an_upgrade() -> TestResult {
     let lake = tempfile::tempdir()?;
     let spool = tempfile::tempdir()?;
-    let store: Arc<dyn ObjectStore> = Arc::new(LocalLake::new(lake.path()));
+    let store: Arc<dyn ObjectStore> = local_store(lake.path())?;
     let clock = ManualClock::new(LEAP_DAY + 3 * DAY);
     // What a writer of format 1 left: two open segments (two days), events
     // out of time order, one file with a torn tail (a write that never
@@ -107,7 +107,7 @@ async fn a_format_1_json_spool_is_recovered_after_an_upgrade() -> TestResult {
 #[tokio::test]
 async fn a_damaged_record_is_an_integrity_error() -> TestResult {
     let lake = tempfile::tempdir()?;
-    let store: Arc<dyn ObjectStore> = Arc::new(LocalLake::new(lake.path()));
+    let store: Arc<dyn ObjectStore> = local_store(lake.path())?;
     let clock = ManualClock::new(LEAP_DAY + 3 * DAY);
     let good = {
         // A record as the current writer writes it: spool one event, drop
@@ -178,7 +178,7 @@ fn good_for(format: u32, msgpack: &[u8]) -> BoxResult<Vec<u8>> {
 async fn sealed_files_keep_format_1_and_recover() -> TestResult {
     let lake = tempfile::tempdir()?;
     let spool = tempfile::tempdir()?;
-    let local: Arc<dyn ObjectStore> = Arc::new(LocalLake::new(lake.path()));
+    let local: Arc<dyn ObjectStore> = local_store(lake.path())?;
     let flaky = Arc::new(FlakyStore::new(local.clone()));
     let clock = ManualClock::new(LEAP_DAY + 3 * DAY);
     let config = config(flaky.clone(), spool.path(), &clock)?;

@@ -11,13 +11,12 @@
 mod common;
 
 use std::hint::black_box;
-use std::sync::Arc;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use futures::TryStreamExt;
 use ocsf_model::columnar::{ColumnarOptions, write_parquet};
 use ocsf_model::v1_1_0::events::Authentication;
-use securitylake_core::store::{ObjectStore, PutOptions, S3Store};
+use common::PutKey;
 use securitylake_subscriber::ObjectRef;
 use securitylake_subscriber::reader::ObjectReader;
 
@@ -32,19 +31,13 @@ fn read(c: &mut Criterion) {
         .expect("runtime");
     let (_fs, store, key) = rt.block_on(async {
         let fs = common::s3s_fs(BUCKET).await.expect("s3s-fs");
-        let store: Arc<dyn ObjectStore> = Arc::new(
-            S3Store::builder()
-                .client(fs.config.s3_client())
-                .bucket(BUCKET)
-                .build()
-                .expect("store"),
-        );
+        let store = common::s3_store(&fs, BUCKET).expect("store");
         let key = common::custom_key("0123456789abcdef0123456789abcdef.zstd.parquet");
         let bytes = write_parquet(&common::auth_events(ROWS), &ColumnarOptions::default())
             .expect("parquet");
         eprintln!("object: {ROWS} rows, {} bytes", bytes.len());
         store
-            .put(&key, bytes.into(), PutOptions::new())
+            .put_key(&key, bytes.into())
             .await
             .expect("put");
         (fs, store, key)

@@ -13,7 +13,6 @@
 //! the peak resident set size (`VmHWM`) as one JSON object.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Instant;
 
 use futures::TryStreamExt;
@@ -21,7 +20,7 @@ use ocsf_model::columnar::{BatchEncoder, ColumnarOptions, ParquetRules};
 use ocsf_model::v1_1_0::events::{Authentication, AuthenticationActivityId, SeverityId};
 use ocsf_model::v1_1_0::objects::{Metadata, Product, User};
 use parquet::arrow::ArrowWriter;
-use securitylake_core::store::LocalLake;
+use securitylake_core::store::local_store;
 use securitylake_subscriber::ObjectRef;
 use securitylake_subscriber::reader::ObjectReader;
 
@@ -115,7 +114,7 @@ async fn read(lake: &Path, key: &str) -> Result<(), BoxError> {
     let mut path = PathBuf::from(lake);
     path.extend(key.split('/'));
     let size = std::fs::metadata(&path)?.len();
-    let store = Arc::new(LocalLake::new(lake));
+    let store = local_store(lake)?;
     // A notification announces the size and etag: no HEAD (which would hash
     // the whole local file) is needed.
     let object = ObjectRef::new("local", key)

@@ -22,8 +22,9 @@ use std::time::Duration;
 use futures::TryStreamExt;
 use ocsf_model::v1_1_0::events::Authentication;
 use securitylake_subscriber::checkpoint::FileCheckpoint;
+use securitylake_core::retry::RetryPolicy;
 use securitylake_subscriber::{
-    FileDeadLetterSink, Handler, HandlerError, LakeObject, LocalSource, RetryConfig, Subscriber,
+    FileDeadLetterSink, Handler, HandlerError, LakeObject, LocalSource, Subscriber,
 };
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -85,11 +86,12 @@ async fn main() -> Result<(), BoxError> {
         .dead_letter(Arc::new(FileDeadLetterSink::open(
             state.join("dead.jsonl"),
         )?))
-        .retry(RetryConfig {
-            max_attempts: 2,
-            initial_backoff: Duration::from_millis(5),
-            max_backoff: Duration::from_millis(20),
-        })
+        .retry(
+            RetryPolicy::new()
+                .with_max_attempts(2)
+                .with_initial_backoff(Duration::from_millis(5))
+                .with_max_backoff(Duration::from_millis(20)),
+        )
         .concurrency(2)
         .build()
         .await?;

@@ -189,8 +189,6 @@ impl FileCheckpoint {
 }
 
 fn rewrite(path: &Path, ids: &VecDeque<String>) -> Result<std::fs::File> {
-    let tmp = path.with_extension("compact.tmp");
-    let ctx = |what: &str, e| Error::io(format!("{what} {}", tmp.display()), e);
     let mut out = Vec::new();
     for id in ids {
         let line = serde_json::to_string(id)
@@ -198,13 +196,8 @@ fn rewrite(path: &Path, ids: &VecDeque<String>) -> Result<std::fs::File> {
         out.extend_from_slice(line.as_bytes());
         out.push(b'\n');
     }
-    {
-        let mut f = std::fs::File::create(&tmp).map_err(|e| ctx("creating", e))?;
-        f.write_all(&out).map_err(|e| ctx("writing", e))?;
-        f.sync_all().map_err(|e| ctx("syncing", e))?;
-    }
-    std::fs::rename(&tmp, path).map_err(|e| ctx("renaming", e))?;
-    sync_dir(path)?;
+    securitylake_core::fs::write_atomic(path, &out)
+        .map_err(|e| Error::io(format!("rewriting {}", path.display()), e))?;
     std::fs::OpenOptions::new()
         .append(true)
         .open(path)
@@ -213,13 +206,8 @@ fn rewrite(path: &Path, ids: &VecDeque<String>) -> Result<std::fs::File> {
 
 /// Fsyncs the directory holding `path` so that a rename or create is durable.
 pub(crate) fn sync_dir(path: &Path) -> Result<()> {
-    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        let d = std::fs::File::open(dir)
-            .map_err(|e| Error::io(format!("opening {}", dir.display()), e))?;
-        d.sync_all()
-            .map_err(|e| Error::io(format!("syncing {}", dir.display()), e))?;
-    }
-    Ok(())
+    securitylake_core::fs::sync_parent(path)
+        .map_err(|e| Error::io(format!("syncing the directory of {}", path.display()), e))
 }
 
 #[async_trait]

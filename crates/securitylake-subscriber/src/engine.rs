@@ -3,12 +3,13 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use futures::FutureExt;
 use securitylake_core::aws::AwsConfig;
 use securitylake_core::layout::ParsedKey;
-use securitylake_core::store::{ObjectStore, S3Store};
+use securitylake_core::object_store::ObjectStore;
+use securitylake_core::retry::RetryPolicy;
+use securitylake_core::store::S3StoreBuilder;
 use tracing::Instrument;
 
 use crate::checkpoint::CheckpointStore;
@@ -122,39 +123,9 @@ fn glob_match(pattern: &[u8], text: &[u8]) -> bool {
     }
 }
 
-/// How retryable failures are retried before the notification is left
-/// unacknowledged.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryConfig {
-    /// Attempts per object, including the first.
-    pub max_attempts: u32,
-    /// The first backoff; doubled on every attempt, with jitter.
-    pub initial_backoff: Duration,
-    /// The longest backoff.
-    pub max_backoff: Duration,
-}
-
-impl Default for RetryConfig {
-    fn default() -> Self {
-        Self {
-            max_attempts: 4,
-            initial_backoff: Duration::from_millis(200),
-            max_backoff: Duration::from_secs(10),
-        }
-    }
-}
-
-impl RetryConfig {
-    fn backoff(&self, attempt: u32) -> Duration {
-        let exp = self
-            .initial_backoff
-            .saturating_mul(1u32 << attempt.saturating_sub(1).min(16))
-            .min(self.max_backoff);
-        // Full jitter between half and the whole delay.
-        let half = exp / 2;
-        half + half.mul_f64(fastrand::f64())
-    }
-}
+/// The default retry policy of a handler's retryable failures: 4 attempts,
+/// backoff ceilings from 200 ms to 10 s (full jitter).
+pub const DEFAULT_HANDLER_RETRY: RetryPolicy = RetryPolicy::new().with_max_attempts(4);
 
 /// Where objects are read from: one store for every bucket, or S3 stores
 /// built per bucket from an AWS configuration.
@@ -178,12 +149,8 @@ impl Stores {
                 if let Some(store) = cache.get(bucket) {
                     return Ok(store.clone());
                 }
-                let store: Arc<dyn ObjectStore> = Arc::new(
-                    S3Store::builder()
-                        .client(config.s3_client())
-                        .bucket(bucket)
-                        .build()?,
-                );
+                let store: Arc<dyn ObjectStore> =
+                    Arc::new(S3StoreBuilder::new(config).bucket(bucket).build()?);
                 cache.insert(bucket.to_owned(), store.clone());
                 Ok(store)
             }
@@ -203,6 +170,9 @@ pub(crate) enum Outcome {
 #[derive(Debug)]
 struct Failure {
     retryable: bool,
+    /// Whether the engine retries it: only the handler's failures; the
+    /// store retried its own requests already (one layer per operation).
+    retry_here: bool,
     kind: String,
     reason: String,
 }
@@ -211,6 +181,7 @@ impl From<Error> for Failure {
     fn from(e: Error) -> Self {
         Self {
             retryable: e.is_retryable(),
+            retry_here: false,
             kind: e.kind().as_str().to_owned(),
             reason: e.to_string(),
         }
@@ -226,6 +197,7 @@ impl Failure {
             .unwrap_or_else(|| "unknown panic".to_owned());
         Self {
             retryable: false,
+            retry_here: false,
             kind: "panic".to_owned(),
             reason: format!("reading or handling the object panicked: {message}"),
         }
@@ -236,6 +208,7 @@ impl From<HandlerError> for Failure {
     fn from(e: HandlerError) -> Self {
         Self {
             retryable: e.is_retryable(),
+            retry_here: true,
             kind: "handler".to_owned(),
             reason: e.to_string(),
         }
@@ -248,7 +221,7 @@ pub(crate) struct Engine {
     pub dead_letter: Arc<dyn DeadLetterSink>,
     pub handler: Arc<dyn Handler>,
     pub filters: Filters,
-    pub retry: RetryConfig,
+    pub retry: RetryPolicy,
     pub stats: Arc<StatsCell>,
 }
 
@@ -353,14 +326,14 @@ impl Engine {
                     };
                 }
                 Ok(AttemptResult::Skipped) => return Outcome::Ack,
-                Err(f) if f.retryable && attempt < self.retry.max_attempts => {
+                Err(f) if f.retryable && f.retry_here && attempt < self.retry.max_attempts() => {
                     inc(&self.stats.retries);
-                    let delay = self.retry.backoff(attempt);
+                    let delay = self.retry.backoff(attempt, fastrand::f64());
                     tracing::warn!(attempt, reason = %f.reason, ?delay, "retrying");
                     tokio::time::sleep(delay).await;
                 }
                 Err(f) if f.retryable => {
-                    tracing::warn!(attempt, reason = %f.reason, "retries used up; leaving unacknowledged");
+                    tracing::warn!(attempt, reason = %f.reason, "not done; leaving unacknowledged for redelivery");
                     inc(&self.stats.unacknowledged);
                     return Outcome::Keep;
                 }
@@ -409,13 +382,5 @@ mod tests {
         assert!(glob_match(b"a?c", b"abc"));
         assert!(!glob_match(b"a?c", b"a/c"));
         assert!(!glob_match(b"abc", b"abcd"));
-    }
-
-    #[test]
-    fn backoff_grows_and_is_bounded() {
-        let r = RetryConfig::default();
-        assert!(r.backoff(1) <= Duration::from_millis(200));
-        assert!(r.backoff(3) >= Duration::from_millis(400));
-        assert!(r.backoff(30) <= Duration::from_secs(10));
     }
 }

@@ -187,6 +187,18 @@ impl From<parquet::errors::ParquetError> for Error {
                 .with_retryable(store.is_retryable())
                 .with_source(err);
         }
+        // `ParquetObjectReader` returns the store's own error.
+        let from_store = matches!(
+            &err,
+            parquet::errors::ParquetError::External(inner)
+                if inner.is::<securitylake_core::object_store::Error>()
+        );
+        if from_store && let parquet::errors::ParquetError::External(inner) = err {
+            return match inner.downcast::<securitylake_core::object_store::Error>() {
+                Ok(store) => Self::from(securitylake_core::Error::from(*store)),
+                Err(other) => Self::invalid_object(format!("parquet: {other}")),
+            };
+        }
         Self::invalid_object(format!("parquet: {err}")).with_source(err)
     }
 }

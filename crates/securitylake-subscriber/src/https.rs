@@ -51,7 +51,11 @@ impl Spool {
         let entries = std::fs::read_dir(&dir)
             .map_err(|e| Error::io(format!("listing {}", dir.display()), e))?;
         for entry in entries.flatten() {
-            if entry.file_name().to_string_lossy().starts_with(".tmp-") {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            // `.tmp-` is the name of temporary files before the one atomic
+            // write was shared.
+            if securitylake_core::fs::is_temporary(&name) || name.starts_with(".tmp-") {
                 let _ = std::fs::remove_file(entry.path());
             }
         }
@@ -69,22 +73,15 @@ impl Spool {
     /// Writes a body durably (temporary file, fsync, rename, directory
     /// fsync) and returns its path.
     pub fn write(&self, body: &[u8]) -> Result<PathBuf> {
-        use std::io::Write;
         let nanos = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_nanos())
             .unwrap_or(0);
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
         let name = format!("{nanos:024}-{n:08}-{:08x}.json", fastrand::u32(..));
-        let tmp = self.dir.join(format!(".tmp-{name}"));
         let path = self.dir.join(&name);
-        let ctx = |what: &str, e| Error::io(format!("{what} {}", tmp.display()), e);
-        let mut f = std::fs::File::create(&tmp).map_err(|e| ctx("creating", e))?;
-        f.write_all(body).map_err(|e| ctx("writing", e))?;
-        f.sync_all().map_err(|e| ctx("syncing", e))?;
-        drop(f);
-        std::fs::rename(&tmp, &path).map_err(|e| ctx("renaming", e))?;
-        sync_dir(&path)?;
+        securitylake_core::fs::write_atomic(&path, body)
+            .map_err(|e| Error::io(format!("writing {}", path.display()), e))?;
         Ok(path)
     }
 

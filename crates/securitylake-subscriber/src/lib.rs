@@ -32,7 +32,8 @@
 //! use ocsf_model::columnar::{ColumnarOptions, write_parquet};
 //! use ocsf_model::v1_1_0::events::{Authentication, AuthenticationActivityId, SeverityId};
 //! use ocsf_model::v1_1_0::objects::{Metadata, Product, User};
-//! use securitylake_core::store::{LocalLake, ObjectStore, PutOptions};
+//! use securitylake_core::object_store::{ObjectStoreExt, path::Path};
+//! use securitylake_core::store::local_store;
 //! use securitylake_subscriber::{Handler, HandlerError, LakeObject, LocalSource, Subscriber};
 //!
 //! struct CountLogons(Arc<AtomicUsize>);
@@ -52,9 +53,9 @@
 //! let event = Authentication::new(AuthenticationActivityId::Logon,
 //!     Metadata::new(Product::default(), "1.1.0".into()), SeverityId::Low, 1_000, User::default());
 //! let bytes = write_parquet(&[event.clone(), event], &ColumnarOptions::default())?;
-//! LocalLake::new(dir.path())
-//!     .put("ext/app/region=us-east-1/accountId=external/eventDay=19700101/a.zstd.parquet",
-//!          bytes.into(), PutOptions::new())
+//! local_store(dir.path())?
+//!     .put(&Path::from("ext/app/region=us-east-1/accountId=external/eventDay=19700101/a.zstd.parquet"),
+//!          bytes.into())
 //!     .await?;
 //!
 //! let count = Arc::new(AtomicUsize::new(0));
@@ -83,7 +84,7 @@ mod stats;
 mod subscriber;
 
 pub use deadletter::{DeadLetter, DeadLetterSink, FileDeadLetterSink, MemoryDeadLetterSink};
-pub use engine::{Filters, RetryConfig};
+pub use engine::{DEFAULT_HANDLER_RETRY, Filters};
 pub use error::{BoxError, Error, ErrorKind, Result};
 pub use handler::{Handler, HandlerError, LakeObject};
 pub use https::{HttpsSource, HttpsSourceBuilder};

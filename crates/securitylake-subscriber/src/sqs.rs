@@ -10,6 +10,13 @@ use std::time::Duration;
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, Message, MessageSystemAttributeName};
 use futures::StreamExt;
 use securitylake_core::aws::AwsConfig;
+use securitylake_core::retry::RetryPolicy;
+
+/// Consecutive failed polls before the receive loop gives up, and the
+/// backoff between them.
+const RECEIVE_RETRY: RetryPolicy = RetryPolicy::new()
+    .with_max_attempts(11)
+    .with_max_backoff(Duration::from_secs(13));
 use tokio::sync::watch;
 
 use crate::deadletter::DeadLetter;
@@ -372,10 +379,12 @@ pub(crate) async fn run(
                 failures = 0;
                 process_batch(&engine, &source, concurrency, messages, &shutdown).await?;
             }
-            Err(e) if e.is_retryable() && failures < 10 => {
+            Err(e) if e.is_retryable() && failures + 1 < RECEIVE_RETRY.max_attempts() => {
+                // The SDK retried the request by its own policy; this backs
+                // off between polls of the loop.
                 failures += 1;
                 tracing::warn!(error = %e, failures, "receive failed; backing off");
-                let delay = Duration::from_millis(200u64 << failures.min(6));
+                let delay = RECEIVE_RETRY.backoff(failures, fastrand::f64());
                 tokio::select! {
                     _ = tokio::time::sleep(delay) => {}
                     _ = shutdown.wait_for(|s| *s) => return Ok(()),

@@ -5,14 +5,16 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt};
 use securitylake_core::aws::{AssumeRoleProvider, AwsConfig};
-use securitylake_core::store::{LocalLake, ObjectStore};
+use securitylake_core::object_store::ObjectStore;
+use securitylake_core::retry::RetryPolicy;
+use securitylake_core::store::local_store;
 use tokio::sync::watch;
 
 use crate::checkpoint::{CheckpointStore, MemoryCheckpoint};
 use crate::deadletter::{DeadLetterSink, MemoryDeadLetterSink};
-use crate::engine::{Engine, Filters, Outcome, RetryConfig, Stores};
+use crate::engine::{DEFAULT_HANDLER_RETRY, Engine, Filters, Outcome, Stores};
 use crate::error::{Error, Result};
 use crate::handler::Handler;
 use crate::https::HttpsSource;
@@ -100,7 +102,7 @@ pub struct SubscriberBuilder {
     dead_letter: Option<Arc<dyn DeadLetterSink>>,
     handler: Option<Arc<dyn Handler>>,
     filters: Filters,
-    retry: RetryConfig,
+    retry: RetryPolicy,
     concurrency: usize,
 }
 
@@ -176,8 +178,11 @@ impl SubscriberBuilder {
         self
     }
 
-    /// How retryable failures are retried.
-    pub fn retry(mut self, retry: RetryConfig) -> Self {
+    /// How the handler's retryable failures are retried (default
+    /// [`DEFAULT_HANDLER_RETRY`]). Reads are retried by the object store's
+    /// own policy, not again here: an object whose read fails after those
+    /// attempts is left unacknowledged for redelivery.
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
         self
     }
@@ -215,7 +220,7 @@ impl SubscriberBuilder {
         let stores = match (self.store, &source, &aws) {
             (Some(store), _, _) => Stores::Single(store),
             (None, Source::Local(local), _) => {
-                Stores::Single(Arc::new(LocalLake::new(local.root.clone())))
+                Stores::Single(local_store(&local.root)?)
             }
             (None, _, Some(config)) => Stores::S3 {
                 config: Box::new(config.clone()),
@@ -326,7 +331,7 @@ impl Subscriber {
             dead_letter: None,
             handler: None,
             filters: Filters::new(),
-            retry: RetryConfig::default(),
+            retry: DEFAULT_HANDLER_RETRY,
             concurrency: 4,
         }
     }
@@ -392,21 +397,40 @@ impl Subscriber {
     }
 }
 
+/// A listed file of a local lake.
+struct LocalObject {
+    key: String,
+    size: u64,
+    last_modified: Option<SystemTime>,
+}
+
 async fn scan_local(
     engine: &Arc<Engine>,
     local: &LocalSource,
     concurrency: usize,
     seen: &mut HashMap<String, (u64, Option<SystemTime>)>,
 ) -> Result<()> {
-    let lake = LocalLake::new(local.root.clone());
-    let listed = match lake.list(&local.prefix).await {
-        Ok(l) => l,
-        Err(e) if e.kind() == securitylake_core::ErrorKind::NotFound => Vec::new(),
-        Err(e) => return Err(e.into()),
+    let lake = local_store(&local.root)?;
+    // `object_store` lists by whole path segments; the prefix may end inside
+    // one (`ext/ap`), so list its directory and filter by the string.
+    let dir = match local.prefix.rfind('/') {
+        Some(end) => &local.prefix[..end],
+        None => "",
     };
-    let fresh: Vec<_> = listed
+    let dir = (!dir.is_empty()).then(|| securitylake_core::object_store::path::Path::from(dir));
+    let listed: Vec<_> = match lake.list(dir.as_ref()).try_collect().await {
+        Ok(listed) => listed,
+        Err(securitylake_core::object_store::Error::NotFound { .. }) => Vec::new(),
+        Err(e) => return Err(securitylake_core::Error::from(e).into()),
+    };
+    let fresh: Vec<LocalObject> = listed
         .into_iter()
-        .filter(|m| m.key.ends_with(".parquet"))
+        .map(|m| LocalObject {
+            key: m.location.to_string(),
+            size: m.size,
+            last_modified: Some(SystemTime::from(m.last_modified)),
+        })
+        .filter(|m| m.key.starts_with(&local.prefix) && m.key.ends_with(".parquet"))
         .filter(|m| seen.get(&m.key) != Some(&(m.size, m.last_modified)))
         .collect();
     let results: Vec<_> = futures::stream::iter(fresh)

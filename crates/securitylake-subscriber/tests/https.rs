@@ -16,7 +16,9 @@ use http_body_util::{BodyExt, Full};
 use ocsf_model::columnar::{ColumnarOptions, write_parquet};
 use ocsf_model::v1_1_0::events::Authentication;
 use securitylake_core::aws::AwsConfig;
-use securitylake_core::store::{LocalLake, ObjectStore, PutOptions, S3Store};
+use securitylake_core::object_store::ObjectStore;
+use securitylake_core::store::local_store;
+use common::PutKey;
 use securitylake_emulator::DeliveryOutcome;
 use securitylake_subscriber::{
     FileDeadLetterSink, Handler, HandlerError, HttpsSource, LakeObject, Subscriber,
@@ -116,11 +118,8 @@ async fn put_auth(
 ) -> Result<(String, String), Box<dyn std::error::Error + Send + Sync>> {
     let key = custom_key(name);
     let put = lake
-        .put(
-            &key,
-            write_parquet(&auth_events(rows), &ColumnarOptions::default())?.into(),
-            PutOptions::new(),
-        )
+        .put_key(&key,
+            write_parquet(&auth_events(rows), &ColumnarOptions::default())?.into())
         .await?;
     Ok((key, put.etag))
 }
@@ -128,15 +127,12 @@ async fn put_auth(
 #[tokio::test]
 async fn https_endpoint_end_to_end() -> TestResult {
     let dir = tempfile::tempdir()?;
-    let lake: Arc<dyn ObjectStore> = Arc::new(LocalLake::new(dir.path().join("lake")));
+    let lake: Arc<dyn ObjectStore> = local_store(dir.path().join("lake"))?;
     let (k1, e1) = put_auth(lake.as_ref(), "a.zstd.parquet", 10).await?;
     let (k2, e2) = put_auth(lake.as_ref(), "b.zstd.parquet", 20).await?;
     let truncated = custom_key("t.zstd.parquet");
-    lake.put(
-        &truncated,
-        Bytes::from_static(b"PAR1 not really parquet at all PAR1"),
-        PutOptions::new(),
-    )
+    lake.put_key(&truncated,
+        Bytes::from_static(b"PAR1 not really parquet at all PAR1").into())
     .await?;
 
     let source = HttpsSource::builder(dir.path().join("spool"))
@@ -254,7 +250,7 @@ async fn https_endpoint_end_to_end() -> TestResult {
 #[tokio::test]
 async fn spooled_notifications_survive_a_killed_subscriber() -> TestResult {
     let dir = tempfile::tempdir()?;
-    let lake: Arc<dyn ObjectStore> = Arc::new(LocalLake::new(dir.path().join("lake")));
+    let lake: Arc<dyn ObjectStore> = local_store(dir.path().join("lake"))?;
     let mut objects = Vec::new();
     for i in 0..5 {
         objects.push(put_auth(lake.as_ref(), &format!("{i}.zstd.parquet"), 3 + i).await?);
@@ -436,19 +432,15 @@ async fn emulator_https_notifications_reach_the_listener() -> TestResult {
 
     // A writer puts two objects into the lake bucket; another source's object
     // is not announced.
-    let writer = S3Store::builder()
-        .client(base.s3_client())
+    let writer = securitylake_core::store::S3StoreBuilder::new(&base)
         .bucket(emulator.lake_bucket())
         .build()?;
     let refused_wrong = custom_key("00000000000000000000000000000001.zstd.parquet");
     let refused_missing = custom_key("00000000000000000000000000000002.zstd.parquet");
     for (i, key) in [&refused_wrong, &refused_missing].into_iter().enumerate() {
         writer
-            .put(
-                key,
-                write_parquet(&auth_events(3), &ColumnarOptions::default())?.into(),
-                PutOptions::new(),
-            )
+            .put_key(key,
+                write_parquet(&auth_events(3), &ColumnarOptions::default())?.into())
             .await?;
         wait_for("a refused delivery", || {
             emulator.deliveries().len() == i + 1
@@ -474,11 +466,8 @@ async fn emulator_https_notifications_reach_the_listener() -> TestResult {
     let k2 = custom_key("fedcba9876543210fedcba9876543210.zstd.parquet");
     for (k, n) in [(&k1, 7), (&k2, 9)] {
         writer
-            .put(
-                k,
-                write_parquet(&auth_events(n), &ColumnarOptions::default())?.into(),
-                PutOptions::new(),
-            )
+            .put_key(k,
+                write_parquet(&auth_events(n), &ColumnarOptions::default())?.into())
             .await?;
     }
     wait_for("emulator notifications", || {
@@ -563,7 +552,7 @@ async fn tls_with_pem_files() -> TestResult {
         .bind()
         .await?;
     let addr = source.local_addr();
-    let lake: Arc<dyn ObjectStore> = Arc::new(LocalLake::new(dir.path().join("lake")));
+    let lake: Arc<dyn ObjectStore> = local_store(dir.path().join("lake"))?;
     let (k, e) = put_auth(lake.as_ref(), "a.zstd.parquet", 3).await?;
     let recorder = Recorder::default();
     let subscriber = Subscriber::builder()
@@ -610,7 +599,7 @@ async fn slow_bodies_time_out_with_408() -> TestResult {
     let addr = source.local_addr();
     let subscriber = Subscriber::builder()
         .source(source)
-        .store(Arc::new(LocalLake::new(dir.path().join("lake"))))
+        .store(local_store(dir.path().join("lake"))?)
         .handler(Recorder::default())
         .build()
         .await?;

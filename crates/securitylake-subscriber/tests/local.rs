@@ -10,10 +10,12 @@ use std::time::Duration;
 use common::*;
 use futures::TryStreamExt;
 use ocsf_model::columnar::{ColumnarOptions, write_parquet};
-use securitylake_core::store::{LocalLake, ObjectStore, PutOptions};
+use securitylake_core::object_store::ObjectStore;
+use securitylake_core::store::local_store;
+use common::PutKey;
 use securitylake_subscriber::checkpoint::FileCheckpoint;
 use securitylake_subscriber::{
-    Filters, Handler, HandlerError, LakeObject, LocalSource, MemoryDeadLetterSink, RetryConfig,
+    Filters, Handler, HandlerError, LakeObject, LocalSource, MemoryDeadLetterSink, 
     Subscriber,
 };
 
@@ -47,23 +49,22 @@ impl Handler for Flaky {
     }
 }
 
-fn fast_retry(max_attempts: u32) -> RetryConfig {
-    RetryConfig {
-        max_attempts,
-        initial_backoff: Duration::from_millis(5),
-        max_backoff: Duration::from_millis(20),
-    }
+fn fast_retry(max_attempts: u32) -> securitylake_core::retry::RetryPolicy {
+    securitylake_core::retry::RetryPolicy::new()
+        .with_max_attempts(max_attempts)
+        .with_initial_backoff(Duration::from_millis(1))
+        .with_max_backoff(Duration::from_millis(5))
 }
 
 #[tokio::test]
 async fn retries_dead_letters_filters_and_restart_dedupe() -> TestResult {
     let dir = tempfile::tempdir()?;
     let root = dir.path().join("lake");
-    let lake = LocalLake::new(&root);
+    let lake = local_store(&root)?;
     let bytes = |n| write_parquet(&auth_events(n), &ColumnarOptions::default());
     let put = |key: String, b: Vec<u8>| {
         let lake = &lake;
-        async move { lake.put(&key, b.into(), PutOptions::new()).await }
+        async move { lake.put_key(&key, b.into()).await }
     };
     put(custom_key("good.zstd.parquet"), bytes(4)?).await?;
     put(custom_key("poison.zstd.parquet"), bytes(1)?).await?;
@@ -137,12 +138,9 @@ async fn retries_dead_letters_filters_and_restart_dedupe() -> TestResult {
 #[tokio::test]
 async fn exhausted_retries_leave_the_object_unacknowledged() -> TestResult {
     let dir = tempfile::tempdir()?;
-    let lake = LocalLake::new(dir.path());
-    lake.put(
-        &custom_key("a.zstd.parquet"),
-        write_parquet(&auth_events(2), &ColumnarOptions::default())?.into(),
-        PutOptions::new(),
-    )
+    let lake = local_store(dir.path())?;
+    lake.put_key(&custom_key("a.zstd.parquet"),
+        write_parquet(&auth_events(2), &ColumnarOptions::default())?.into())
     .await?;
     let handler = Flaky {
         fail_first: usize::MAX,
@@ -215,12 +213,9 @@ async fn builder_requires_a_source_and_a_handler() {
 #[tokio::test]
 async fn class_filter_skips_without_calling_the_handler() -> TestResult {
     let dir = tempfile::tempdir()?;
-    let lake: Arc<dyn ObjectStore> = Arc::new(LocalLake::new(dir.path()));
-    lake.put(
-        &custom_key("a.zstd.parquet"),
-        write_parquet(&auth_events(2), &ColumnarOptions::default())?.into(),
-        PutOptions::new(),
-    )
+    let lake: Arc<dyn ObjectStore> = local_store(dir.path())?;
+    lake.put_key(&custom_key("a.zstd.parquet"),
+        write_parquet(&auth_events(2), &ColumnarOptions::default())?.into())
     .await?;
     let handler = Flaky::default();
     let subscriber = Subscriber::builder()
@@ -255,29 +250,20 @@ async fn corrupt_objects_and_panicking_handlers_are_dead_lettered() -> TestResul
 
     let dir = tempfile::tempdir()?;
     let root = dir.path().join("lake");
-    let lake = LocalLake::new(&root);
+    let lake = local_store(&root)?;
     let corrupt = std::fs::read(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../ocsf-model/tests/fixtures/fuzz/parquet_dict_page_no_values.parquet"),
     )?;
-    lake.put(
-        &custom_key("corrupt.zstd.parquet"),
-        corrupt.into(),
-        PutOptions::new(),
-    )
+    lake.put_key(&custom_key("corrupt.zstd.parquet"),
+        corrupt.into())
     .await?;
     let good = write_parquet(&auth_events(3), &ColumnarOptions::default())?;
-    lake.put(
-        &custom_key("good.zstd.parquet"),
-        good.clone().into(),
-        PutOptions::new(),
-    )
+    lake.put_key(&custom_key("good.zstd.parquet"),
+        good.clone().into())
     .await?;
-    lake.put(
-        &custom_key("panics.zstd.parquet"),
-        good.into(),
-        PutOptions::new(),
-    )
+    lake.put_key(&custom_key("panics.zstd.parquet"),
+        good.into())
     .await?;
 
     let handler = PanicsOnKey::default();

@@ -1,4 +1,4 @@
-//! The streaming reader on files written by our writer (LocalLake and s3s-fs)
+//! The streaming reader on files written by our writer (a local directory and the emulator's S3)
 //! and on the native Security Lake samples.
 
 mod common;
@@ -15,19 +15,21 @@ use futures::TryStreamExt;
 use ocsf_model::columnar::{ColumnarOptions, read_parquet, write_parquet};
 use ocsf_model::v1_1_0::events::{Authentication, NetworkActivity};
 use parquet::basic::Compression;
-use securitylake_core::store::{LocalLake, ObjectStore, PutOptions, S3Store};
+use securitylake_core::object_store::ObjectStore;
+use securitylake_core::store::local_store;
+use common::PutKey;
 use securitylake_subscriber::reader::{FOOTER_PREFETCH, ObjectReader};
 use securitylake_subscriber::{ErrorKind, ObjectRef};
 
 #[tokio::test]
 async fn local_lake_single_row_group_reads_footer_then_data() -> TestResult {
     let dir = tempfile::tempdir()?;
-    let lake: Arc<dyn ObjectStore> = Arc::new(LocalLake::new(dir.path()));
+    let lake: Arc<dyn ObjectStore> = local_store(dir.path())?;
     let events = auth_events(500);
     let bytes = write_parquet(&events, &ColumnarOptions::default())?;
     let size = bytes.len() as u64;
     let key = custom_key("0123456789abcdef0123456789abcdef.zstd.parquet");
-    lake.put(&key, bytes.into(), PutOptions::new()).await?;
+    lake.put_key(&key, bytes.into()).await?;
     let counting = Counting::new(lake);
 
     let reader = ObjectReader::open(counting.clone(), &ObjectRef::new("local", &key)).await?;
@@ -54,7 +56,7 @@ async fn local_lake_single_row_group_reads_footer_then_data() -> TestResult {
 #[tokio::test]
 async fn row_groups_are_fetched_one_at_a_time_for_every_codec() -> TestResult {
     let dir = tempfile::tempdir()?;
-    let lake: Arc<dyn ObjectStore> = Arc::new(LocalLake::new(dir.path()));
+    let lake: Arc<dyn ObjectStore> = local_store(dir.path())?;
     let counting = Counting::new(lake.clone());
     let events = auth_events(4000);
     for (codec, compression) in [
@@ -65,7 +67,7 @@ async fn row_groups_are_fetched_one_at_a_time_for_every_codec() -> TestResult {
         let bytes = multi_row_group_parquet(&events, 500, compression);
         let size = bytes.len() as u64;
         let key = custom_key(&format!("0123456789abcdef0123456789abcdef.{codec}.parquet"));
-        lake.put(&key, bytes.clone().into(), PutOptions::new())
+        lake.put_key(&key, bytes.clone().into())
             .await?;
         counting.reset();
         let reader = ObjectReader::open(counting.clone(), &ObjectRef::new("local", &key)).await?;
@@ -112,17 +114,12 @@ async fn row_groups_are_fetched_one_at_a_time_for_every_codec() -> TestResult {
 #[tokio::test]
 async fn s3s_fs_range_reads() -> TestResult {
     let s3 = s3s_fs("lake").await?;
-    let store: Arc<dyn ObjectStore> = Arc::new(
-        S3Store::builder()
-            .client(s3.config.s3_client())
-            .bucket("lake")
-            .build()?,
-    );
+    let store = s3_store(&s3, "lake")?;
     let events = auth_events(3000);
     let bytes = multi_row_group_parquet(&events, 1000, zstd());
     let key = custom_key("00000000000000000000000000000001.zstd.parquet");
     let put = store
-        .put(&key, bytes.clone().into(), PutOptions::new())
+        .put_key(&key, bytes.clone().into())
         .await?;
     let counting = Counting::new(store);
     let object = ObjectRef::new("lake", &key)
@@ -191,12 +188,12 @@ fn one_large_row_group(events: &[Authentication]) -> Vec<u8> {
 #[tokio::test]
 async fn a_row_group_larger_than_the_window_is_read_in_windows() -> TestResult {
     let dir = tempfile::tempdir()?;
-    let lake: Arc<dyn ObjectStore> = Arc::new(LocalLake::new(dir.path()));
+    let lake: Arc<dyn ObjectStore> = local_store(dir.path())?;
     let events = auth_events(12_000);
     let bytes = one_large_row_group(&events);
     let size = bytes.len() as u64;
     let key = custom_key("0123456789abcdef0123456789abcdef.zstd.parquet");
-    lake.put(&key, bytes.clone().into(), PutOptions::new())
+    lake.put_key(&key, bytes.clone().into())
         .await?;
     let counting = Counting::new(lake);
     let object = ObjectRef::new("local", &key).with_size(size).with_etag("e");
@@ -244,10 +241,10 @@ async fn a_row_group_larger_than_the_window_is_read_in_windows() -> TestResult {
 #[tokio::test]
 async fn wrong_class_and_bad_objects_are_permanent_errors() -> TestResult {
     let dir = tempfile::tempdir()?;
-    let lake: Arc<dyn ObjectStore> = Arc::new(LocalLake::new(dir.path()));
+    let lake: Arc<dyn ObjectStore> = local_store(dir.path())?;
     let bytes = write_parquet(&auth_events(3), &ColumnarOptions::default())?;
     let good = custom_key("a.zstd.parquet");
-    lake.put(&good, bytes.clone().into(), PutOptions::new())
+    lake.put_key(&good, bytes.clone().into())
         .await?;
     let reader = ObjectReader::open(lake.clone(), &ObjectRef::new("local", &good)).await?;
     let err = reader
@@ -262,21 +259,15 @@ async fn wrong_class_and_bad_objects_are_permanent_errors() -> TestResult {
     assert_eq!(err.kind(), ErrorKind::InvalidObject);
 
     let truncated = custom_key("b.zstd.parquet");
-    lake.put(
-        &truncated,
-        bytes[..bytes.len() / 2].to_vec().into(),
-        PutOptions::new(),
-    )
+    lake.put_key(&truncated,
+        bytes[..bytes.len() / 2].to_vec().into())
     .await?;
     let not_parquet = custom_key("c.zstd.parquet");
-    lake.put(
-        &not_parquet,
-        b"{\"hello\": \"world\"} and more text".to_vec().into(),
-        PutOptions::new(),
-    )
+    lake.put_key(&not_parquet,
+        b"{\"hello\": \"world\"} and more text".to_vec().into())
     .await?;
     let tiny = custom_key("d.zstd.parquet");
-    lake.put(&tiny, b"PAR1".to_vec().into(), PutOptions::new())
+    lake.put_key(&tiny, b"PAR1".to_vec().into())
         .await?;
     for key in [&truncated, &not_parquet, &tiny] {
         let err = ObjectReader::open(lake.clone(), &ObjectRef::new("local", key))
@@ -333,7 +324,7 @@ async fn check_native<E: ocsf_model::OcsfEvent>(
             "aws/{source}/1.0/region=us-east-1/accountId=123456789012/eventDay=20221110/{:032x}.gz.parquet",
             i + 1
         );
-        lake.put(&key, bytes.clone().into(), PutOptions::new())
+        lake.put_key(&key, bytes.clone().into())
             .await?;
         let counting = Counting::new(lake.clone());
         let reader = ObjectReader::open(counting.clone(), &ObjectRef::new("lake", &key)).await?;
@@ -353,7 +344,7 @@ async fn check_native<E: ocsf_model::OcsfEvent>(
         assert_eq!(counting.whole_gets(), 0);
         // Under a source version 2 key the same file is refused for rc.2 classes.
         let v2 = key.replace("/1.0/", "/2.0/");
-        lake.put(&v2, std::fs::read(file)?.into(), PutOptions::new())
+        lake.put_key(&v2, std::fs::read(file)?.into())
             .await?;
         let reader = ObjectReader::open(lake.clone(), &ObjectRef::new("lake", &v2)).await?;
         assert_eq!(reader.info().ocsf_version.as_deref(), Some("1.1.0"));
@@ -368,7 +359,7 @@ async fn native_rc2_samples_read_typed_by_key_detection() -> TestResult {
     use ocsf_model::v1_0_0_rc2::events as rc2;
     let Some(root) = samples() else { return Ok(()) };
     let dir = tempfile::tempdir()?;
-    let lake: Arc<dyn ObjectStore> = Arc::new(LocalLake::new(dir.path()));
+    let lake: Arc<dyn ObjectStore> = local_store(dir.path())?;
     let ct = root.join("CLOUD_TRAIL");
     let mut rows = 0;
     rows += check_native::<rc2::AccountChange>(
@@ -409,9 +400,9 @@ async fn page_header_claims_are_checked_before_decoding() -> TestResult {
         &ColumnarOptions::default(),
     )?);
     let dir = tempfile::tempdir()?;
-    let lake: Arc<dyn ObjectStore> = Arc::new(LocalLake::new(dir.path()));
+    let lake: Arc<dyn ObjectStore> = local_store(dir.path())?;
     let key = custom_key("fuzz.zstd.parquet");
-    lake.put(&key, file.into(), PutOptions::new()).await?;
+    lake.put_key(&key, file.into()).await?;
     let object = ObjectRef::new("local", &key);
     let err = match ObjectReader::open(lake, &object).await {
         Err(err) => err,

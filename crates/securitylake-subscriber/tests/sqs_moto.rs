@@ -23,10 +23,10 @@ use ocsf_model::v1_1_0::events::Authentication;
 use ocsf_model::{OcsfEvent, columnar::Columnar};
 use securitylake_core::aws::AwsConfig;
 use securitylake_core::layout::SourceLocation;
-use securitylake_core::store::{ObjectStore, PutOptions, S3Store};
+use common::PutKey;
 use securitylake_source::{Writer, WriterConfig};
 use securitylake_subscriber::{
-    Handler, HandlerError, LakeObject, MemoryDeadLetterSink, RetryConfig, SqsSource, Subscriber,
+    Handler, HandlerError, LakeObject, MemoryDeadLetterSink, SqsSource, Subscriber,
 };
 
 struct Moto {
@@ -231,19 +231,15 @@ async fn sqs_end_to_end_against_moto() -> TestResult {
         .await?;
 
     // Objects: ours (custom source) and the native samples under synthetic keys.
-    let writer = S3Store::builder()
-        .client(s3.clone())
+    let writer = securitylake_core::store::S3StoreBuilder::new(&config)
         .bucket(bucket)
         .build()?;
     let mut expected = Vec::new();
     for i in 0..3 {
         let key = custom_key(&format!("{i:032x}.zstd.parquet"));
         writer
-            .put(
-                &key,
-                write_parquet(&auth_events(5 + i), &ColumnarOptions::default())?.into(),
-                PutOptions::new(),
-            )
+            .put_key(&key,
+                write_parquet(&auth_events(5 + i), &ColumnarOptions::default())?.into())
             .await?;
         expected.push((key, 5 + i as usize));
     }
@@ -260,7 +256,7 @@ async fn sqs_end_to_end_against_moto() -> TestResult {
             "aws/{source}/1.0/region=us-east-1/accountId=123456789012/eventDay=20221110/{:032x}.gz.parquet",
             100 + i
         );
-        writer.put(&key, bytes.into(), PutOptions::new()).await?;
+        writer.put_key(&key, bytes.into()).await?;
         expected.push((key, rows));
     }
     // Objects written by our source writer (several partitions).
@@ -301,11 +297,8 @@ async fn sqs_end_to_end_against_moto() -> TestResult {
     let truncated = custom_key("truncated.zstd.parquet");
     let whole = write_parquet(&auth_events(50), &ColumnarOptions::default())?;
     writer
-        .put(
-            &truncated,
-            whole[..whole.len() / 2].to_vec().into(),
-            PutOptions::new(),
-        )
+        .put_key(&truncated,
+            whole[..whole.len() / 2].to_vec().into())
         .await?;
     for body in [
         serde_json::json!({"source": "aws.s3", "detail": {"bucket": {"name": bucket}}}),
@@ -319,9 +312,14 @@ async fn sqs_end_to_end_against_moto() -> TestResult {
             .await?;
     }
     // A duplicate notification (same etag) sent by hand in EventBridge form.
-    let head = writer.head(&expected[0].0).await?;
+    let head = securitylake_core::object_store::ObjectStoreExt::head(
+        &writer,
+        &securitylake_core::object_store::path::Path::from(expected[0].0.as_str()),
+    )
+    .await?;
+    let etag = head.e_tag.unwrap_or_default().trim_matches('"').to_owned();
     let dup = serde_json::json!({"source": "aws.s3", "detail": {"bucket": {"name": bucket},
-        "object": {"key": expected[0].0.replace('=', "%3D"), "etag": head.etag, "size": head.size}}});
+        "object": {"key": expected[0].0.replace('=', "%3D"), "etag": etag, "size": head.size}}});
     sqs.send_message()
         .queue_url(&queue_url)
         .message_body(dup.to_string())
@@ -350,10 +348,7 @@ async fn sqs_end_to_end_against_moto() -> TestResult {
         .aws_config(config.clone())
         .handler(handler.clone())
         .dead_letter(dead.clone())
-        .retry(RetryConfig {
-            max_attempts: 1,
-            ..RetryConfig::default()
-        })
+        .retry(securitylake_core::retry::RetryPolicy::no_retry())
         .concurrency(3)
         .build()
         .await?;
@@ -374,11 +369,8 @@ async fn sqs_end_to_end_against_moto() -> TestResult {
     // receives it goes to the dead-letter sink and is deleted.
     let stuck = custom_key("stuck.zstd.parquet");
     writer
-        .put(
-            &stuck,
-            write_parquet(&auth_events(1), &ColumnarOptions::default())?.into(),
-            PutOptions::new(),
-        )
+        .put_key(&stuck,
+            write_parquet(&auth_events(1), &ColumnarOptions::default())?.into())
         .await?;
     for _ in 0..400 {
         if dead.letters().iter().any(|l| l.kind == "poison") {
@@ -477,18 +469,14 @@ async fn sqs_graceful_shutdown_finishes_in_flight_and_releases_the_rest() -> Tes
         .queue_url()
         .ok_or("no queue url")?
         .to_owned();
-    let writer = S3Store::builder()
-        .client(config.s3_client())
+    let writer = securitylake_core::store::S3StoreBuilder::new(&config)
         .bucket(bucket)
         .build()?;
     for i in 0..3 {
         let key = custom_key(&format!("{i:032x}.zstd.parquet"));
         writer
-            .put(
-                &key,
-                write_parquet(&auth_events(2), &ColumnarOptions::default())?.into(),
-                PutOptions::new(),
-            )
+            .put_key(&key,
+                write_parquet(&auth_events(2), &ColumnarOptions::default())?.into())
             .await?;
         let body = serde_json::json!({"source": "aws.s3", "detail": {"bucket": {"name": bucket}, "object": {"key": key}}});
         sqs.send_message()

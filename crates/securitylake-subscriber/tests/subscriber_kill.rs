@@ -14,7 +14,8 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use ocsf_model::columnar::{ColumnarOptions, write_parquet};
-use securitylake_core::store::{LocalLake, ObjectStore, PutOptions};
+use securitylake_core::store::local_store;
+use common::PutKey;
 use securitylake_subscriber::FileDeadLetterSink;
 
 /// The `subscriber_process` example, which `cargo test` builds next to the
@@ -124,7 +125,7 @@ async fn sigkill_at_random_points_loses_nothing() -> TestResult {
     let binary = child_binary()?;
     let lake_dir = tempfile::tempdir()?;
     let state = tempfile::tempdir()?;
-    let lake = LocalLake::new(lake_dir.path());
+    let lake = local_store(lake_dir.path())?;
     let mut rng = fastrand::Rng::with_seed(0x0bad_5eed);
     let mut expected: BTreeMap<String, u64> = BTreeMap::new();
     let mut unreadable: BTreeSet<String> = BTreeSet::new();
@@ -146,7 +147,7 @@ async fn sigkill_at_random_points_loses_nothing() -> TestResult {
                 expected.insert(key.clone(), rows);
                 write_parquet(&events, &ColumnarOptions::default())?
             };
-            lake.put(&key, bytes.into(), PutOptions::new()).await?;
+            lake.put_key(&key, bytes.into()).await?;
         }
         if run % 5 == 2 {
             // An unreadable object: a Parquet file cut in half, or not Parquet.
@@ -157,7 +158,7 @@ async fn sigkill_at_random_points_loses_nothing() -> TestResult {
             } else {
                 b"PAR1 this is not a Parquet file PAR1".to_vec()
             };
-            lake.put(&key, bytes.into(), PutOptions::new()).await?;
+            lake.put_key(&key, bytes.into()).await?;
             unreadable.insert(key);
         }
         let started = Instant::now();

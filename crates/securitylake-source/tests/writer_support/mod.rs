@@ -1,10 +1,9 @@
 //! Shared helpers for the writer tests: events with sequence numbers, lake
-//! readers, layout checks, an in-process S3 (s3s-fs) and a flaky store.
+//! readers, layout checks, the emulator's S3 and a flaky store.
 
 #![allow(dead_code, missing_docs)]
 
 use std::collections::BTreeMap;
-use std::ops::Range;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
@@ -14,7 +13,15 @@ use ocsf_model::v1_1_0::events::{Authentication, AuthenticationActivityId, Sever
 use ocsf_model::v1_1_0::objects::{Metadata, Product, User};
 use securitylake_core::aws::AwsConfig;
 use securitylake_core::layout::{EventDay, ParsedKey, SourceLocation};
-use securitylake_core::store::{ObjectMeta, ObjectStore, PutOptions, PutResult, S3Store};
+use futures::TryStreamExt;
+use futures::stream::BoxStream;
+use securitylake_core::object_store::{
+    self, CopyOptions, GetOptions, GetResult, ListResult, MultipartUpload, ObjectMeta, ObjectStore,
+    ObjectStoreExt, PutMultipartOptions, PutOptions, PutPayload, PutResult, path::Path as ObjectPath,
+};
+use securitylake_core::retry::RetryPolicy;
+use securitylake_core::store::S3StoreBuilder;
+use securitylake_emulator::Emulator;
 
 pub type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 pub type BoxResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
@@ -28,7 +35,7 @@ pub const LEAP_DAY: i64 = 1_709_164_800_000;
 pub const DAY: i64 = 86_400_000;
 
 /// A writer configuration for the test source (its location, region and
-/// account) over `store` and `spool`, on `clock`, retrying after 1 ms.
+/// account) over `store` and `spool`, on `clock`.
 pub fn writer_builder(
     store: Arc<dyn ObjectStore>,
     spool: &std::path::Path,
@@ -41,7 +48,6 @@ pub fn writer_builder(
         .store(store)
         .spool_dir(spool)
         .clock(Arc::new(clock.clone()))
-        .retry_backoff(std::time::Duration::from_millis(1))
 }
 
 pub fn location() -> SourceLocation {
@@ -95,10 +101,10 @@ pub async fn read_lake(
     store: &dyn ObjectStore,
 ) -> BoxResult<BTreeMap<String, (u64, Vec<Authentication>)>> {
     let mut out = BTreeMap::new();
-    for meta in store.list(PREFIX).await? {
-        let body = store.get(&meta.key).await?;
+    for key in list_keys(store, PREFIX).await? {
+        let body = get_bytes(store, &key).await?;
         let events: Vec<Authentication> = read_parquet(body.clone())?;
-        out.insert(meta.key, (body.len() as u64, events));
+        out.insert(key, (body.len() as u64, events));
     }
     Ok(out)
 }
@@ -153,63 +159,81 @@ pub fn assert_key_layout(key: &str) -> BoxResult<EventDay> {
     Ok(EventDay::parse(day)?)
 }
 
-/// An S3Store on an in-process s3s-fs (real SigV4 signing and checksums),
-/// with the lake bucket created. Keep the returned directory alive.
-pub async fn s3_store() -> BoxResult<(Arc<S3Store>, tempfile::TempDir)> {
-    let (config, root) = s3_config().await?;
-    let store = S3Store::builder()
-        .client(config.s3_client())
+/// An S3 store on the emulator's S3 (`s3s-fs` over HTTP on loopback: real
+/// SigV4 signing and checksums) whose lake bucket is [`BUCKET`], retrying
+/// after 1 ms. Keep the returned emulator alive.
+pub async fn s3_store() -> BoxResult<(Arc<dyn ObjectStore>, Emulator)> {
+    let (config, emulator) = s3_config().await?;
+    let store = S3StoreBuilder::new(&config)
         .bucket(BUCKET)
+        .retry_policy(
+            RetryPolicy::new()
+                .with_initial_backoff(std::time::Duration::from_millis(1))
+                .with_max_backoff(std::time::Duration::from_millis(5)),
+        )
         .build()?;
-    Ok((Arc::new(store), root))
+    Ok((Arc::new(store), emulator))
 }
 
-/// The AWS configuration of an in-process s3s-fs whose lake bucket exists
-/// (credentials `AKIDWRITER`/`writer-secret`, no SDK retries). Keep the
-/// returned directory alive.
-pub async fn s3_config() -> BoxResult<(AwsConfig, tempfile::TempDir)> {
-    let root = tempfile::tempdir()?;
-    let fs = s3s_fs::FileSystem::new(root.path()).map_err(|e| format!("s3s-fs: {e:?}"))?;
-    let mut auth = s3s::auth::SimpleAuth::new();
-    auth.register("AKIDWRITER".to_owned(), "writer-secret".into());
-    let mut builder = s3s::service::S3ServiceBuilder::new(fs);
-    builder.set_auth(auth);
-    let client = s3s_aws::Client::from(builder.build());
+/// The AWS configuration of the emulator, whose lake bucket is [`BUCKET`]
+/// (no SDK retries). Keep the returned emulator alive.
+pub async fn s3_config() -> BoxResult<(AwsConfig, Emulator)> {
+    let emulator = Emulator::builder().lake_id("test").start().await?;
+    let (access_key, secret) = emulator.credentials();
     let config = AwsConfig::builder()
         .region("us-east-1")
-        .endpoint_url("http://127.0.0.1:8014")
-        .static_credentials("AKIDWRITER", "writer-secret", None)
+        .endpoint_url(emulator.endpoint_url())
+        .static_credentials(access_key, secret, None)
         .force_path_style(true)
         .max_attempts(1)
-        .http_client(client)
         .load()
         .await?;
-    config
-        .s3_client()
-        .create_bucket()
-        .bucket(BUCKET)
-        .send()
+    Ok((config, emulator))
+}
+
+/// The keys under `prefix`, sorted.
+pub async fn list_keys(store: &dyn ObjectStore, prefix: &str) -> BoxResult<Vec<String>> {
+    let prefix = prefix.trim_end_matches('/');
+    let mut keys: Vec<String> = store
+        .list(Some(&ObjectPath::from(prefix)))
+        .map_ok(|m| m.location.to_string())
+        .try_collect()
         .await?;
-    Ok((config, root))
+    keys.sort();
+    Ok(keys)
+}
+
+/// A whole object.
+pub async fn get_bytes(store: &dyn ObjectStore, key: &str) -> BoxResult<Bytes> {
+    Ok(store.get(&ObjectPath::from(key)).await?.bytes().await?)
 }
 
 /// What the flaky store does with the next puts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PutFault {
-    /// Fail with a retryable error without storing.
+    /// Fail with a retryable error (a 503) without storing.
     Transient,
     /// Store the object, then report a retryable error (a lost response).
     StoreThenFail,
-    /// Fail with a non-retryable error.
+    /// Store the object, then report a non-retryable error.
+    StoreThenDeny,
+    /// Fail with a non-retryable error (a 403).
     Denied,
 }
 
-/// A store that injects faults into puts and forwards everything else.
+/// A store that injects faults into puts and forwards everything else. It
+/// does not retry (it stands for a store whose retries are used up).
 #[derive(Debug)]
 pub struct FlakyStore {
     pub inner: Arc<dyn ObjectStore>,
     faults: Mutex<Vec<PutFault>>,
     pub puts: Mutex<u32>,
+}
+
+impl std::fmt::Display for FlakyStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "FlakyStore({})", self.inner)
+    }
 }
 
 impl FlakyStore {
@@ -230,14 +254,28 @@ impl FlakyStore {
     }
 }
 
+fn injected_503() -> object_store::Error {
+    object_store::Error::Generic {
+        store: "flaky",
+        source: "injected: Server returned non-2xx status code: 503 Service Unavailable".into(),
+    }
+}
+
+fn injected_403(path: &ObjectPath) -> object_store::Error {
+    object_store::Error::PermissionDenied {
+        path: path.to_string(),
+        source: "injected 403".into(),
+    }
+}
+
 #[async_trait]
 impl ObjectStore for FlakyStore {
-    async fn put(
+    async fn put_opts(
         &self,
-        key: &str,
-        bytes: Bytes,
-        options: PutOptions,
-    ) -> securitylake_core::Result<PutResult> {
+        location: &ObjectPath,
+        payload: PutPayload,
+        opts: PutOptions,
+    ) -> object_store::Result<PutResult> {
         *self.puts.lock().expect("lock") += 1;
         let fault = {
             let mut queue = self.faults.lock().expect("lock");
@@ -247,40 +285,64 @@ impl ObjectStore for FlakyStore {
                 Some(queue.remove(0))
             }
         };
-        let transient = || {
-            securitylake_core::Error::new(securitylake_core::ErrorKind::Transient, "injected 503")
-        };
         match fault {
-            None => self.inner.put(key, bytes, options).await,
-            Some(PutFault::Transient) => Err(transient()),
+            None => self.inner.put_opts(location, payload, opts).await,
+            Some(PutFault::Transient) => Err(injected_503()),
             Some(PutFault::StoreThenFail) => {
-                self.inner.put(key, bytes, options).await?;
-                Err(transient())
+                self.inner.put_opts(location, payload, opts).await?;
+                Err(injected_503())
             }
-            Some(PutFault::Denied) => Err(securitylake_core::Error::new(
-                securitylake_core::ErrorKind::AccessDenied,
-                "injected 403",
-            )),
+            Some(PutFault::StoreThenDeny) => {
+                self.inner.put_opts(location, payload, opts).await?;
+                Err(injected_403(location))
+            }
+            Some(PutFault::Denied) => Err(injected_403(location)),
         }
     }
 
-    async fn get(&self, key: &str) -> securitylake_core::Result<Bytes> {
-        self.inner.get(key).await
+    async fn put_multipart_opts(
+        &self,
+        location: &ObjectPath,
+        opts: PutMultipartOptions,
+    ) -> object_store::Result<Box<dyn MultipartUpload>> {
+        self.inner.put_multipart_opts(location, opts).await
     }
 
-    async fn get_range(&self, key: &str, range: Range<u64>) -> securitylake_core::Result<Bytes> {
-        self.inner.get_range(key, range).await
+    async fn get_opts(
+        &self,
+        location: &ObjectPath,
+        options: GetOptions,
+    ) -> object_store::Result<GetResult> {
+        self.inner.get_opts(location, options).await
     }
 
-    async fn head(&self, key: &str) -> securitylake_core::Result<ObjectMeta> {
-        self.inner.head(key).await
+    fn delete_stream(
+        &self,
+        locations: BoxStream<'static, object_store::Result<ObjectPath>>,
+    ) -> BoxStream<'static, object_store::Result<ObjectPath>> {
+        self.inner.delete_stream(locations)
     }
 
-    async fn list(&self, prefix: &str) -> securitylake_core::Result<Vec<ObjectMeta>> {
-        self.inner.list(prefix).await
+    fn list(
+        &self,
+        prefix: Option<&ObjectPath>,
+    ) -> BoxStream<'static, object_store::Result<ObjectMeta>> {
+        self.inner.list(prefix)
     }
 
-    async fn delete(&self, key: &str) -> securitylake_core::Result<()> {
-        self.inner.delete(key).await
+    async fn list_with_delimiter(
+        &self,
+        prefix: Option<&ObjectPath>,
+    ) -> object_store::Result<ListResult> {
+        self.inner.list_with_delimiter(prefix).await
+    }
+
+    async fn copy_opts(
+        &self,
+        from: &ObjectPath,
+        to: &ObjectPath,
+        options: CopyOptions,
+    ) -> object_store::Result<()> {
+        self.inner.copy_opts(from, to, options).await
     }
 }

@@ -1,4 +1,5 @@
-//! Shared test helpers: events, Parquet files, a counting store, s3s-fs.
+//! Shared test helpers: events, Parquet files, a counting store, the
+//! emulator's S3.
 
 #![allow(dead_code, missing_docs)]
 
@@ -14,7 +15,11 @@ use ocsf_model::v1_1_0::objects::{Metadata, Product, User};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, GzipLevel, ZstdLevel};
 use securitylake_core::aws::AwsConfig;
-use securitylake_core::store::{ObjectMeta, ObjectStore, PutOptions, PutResult};
+use futures::stream::BoxStream;
+use securitylake_core::object_store::{
+    self, CopyOptions, GetOptions, GetRange, GetResult, ListResult, MultipartUpload, ObjectMeta,
+    ObjectStore, PutMultipartOptions, PutOptions, PutPayload, PutResult, path::Path,
+};
 
 pub type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 
@@ -106,68 +111,130 @@ impl Counting {
     }
 }
 
-#[async_trait]
-impl ObjectStore for Counting {
-    async fn put(
-        &self,
-        key: &str,
-        bytes: Bytes,
-        options: PutOptions,
-    ) -> securitylake_core::Result<PutResult> {
-        self.inner.put(key, bytes, options).await
-    }
-    async fn get(&self, key: &str) -> securitylake_core::Result<Bytes> {
-        self.whole_gets.fetch_add(1, Ordering::SeqCst);
-        self.inner.get(key).await
-    }
-    async fn get_range(&self, key: &str, range: Range<u64>) -> securitylake_core::Result<Bytes> {
-        self.ranges.lock().expect("lock").push(range.clone());
-        self.inner.get_range(key, range).await
-    }
-    async fn head(&self, key: &str) -> securitylake_core::Result<ObjectMeta> {
-        self.inner.head(key).await
-    }
-    async fn list(&self, prefix: &str) -> securitylake_core::Result<Vec<ObjectMeta>> {
-        self.inner.list(prefix).await
-    }
-    async fn delete(&self, key: &str) -> securitylake_core::Result<()> {
-        self.inner.delete(key).await
+impl std::fmt::Display for Counting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Counting({})", self.inner)
     }
 }
 
-/// An in-process S3 (s3s-fs) and an AWS configuration wired to it.
+#[async_trait]
+impl ObjectStore for Counting {
+    async fn put_opts(
+        &self,
+        location: &Path,
+        payload: PutPayload,
+        opts: PutOptions,
+    ) -> object_store::Result<PutResult> {
+        self.inner.put_opts(location, payload, opts).await
+    }
+
+    async fn put_multipart_opts(
+        &self,
+        location: &Path,
+        opts: PutMultipartOptions,
+    ) -> object_store::Result<Box<dyn MultipartUpload>> {
+        self.inner.put_multipart_opts(location, opts).await
+    }
+
+    async fn get_opts(&self, location: &Path, options: GetOptions) -> object_store::Result<GetResult> {
+        if !options.head {
+            match &options.range {
+                Some(GetRange::Bounded(range)) => {
+                    self.ranges.lock().expect("lock").push(range.clone());
+                }
+                _ => {
+                    self.whole_gets.fetch_add(1, Ordering::SeqCst);
+                }
+            }
+        }
+        self.inner.get_opts(location, options).await
+    }
+
+    fn delete_stream(
+        &self,
+        locations: BoxStream<'static, object_store::Result<Path>>,
+    ) -> BoxStream<'static, object_store::Result<Path>> {
+        self.inner.delete_stream(locations)
+    }
+
+    fn list(&self, prefix: Option<&Path>) -> BoxStream<'static, object_store::Result<ObjectMeta>> {
+        self.inner.list(prefix)
+    }
+
+    async fn list_with_delimiter(&self, prefix: Option<&Path>) -> object_store::Result<ListResult> {
+        self.inner.list_with_delimiter(prefix).await
+    }
+
+    async fn copy_opts(
+        &self,
+        from: &Path,
+        to: &Path,
+        options: CopyOptions,
+    ) -> object_store::Result<()> {
+        self.inner.copy_opts(from, to, options).await
+    }
+}
+
+/// What [`PutKey::put_key`] stored.
+pub struct Put {
+    /// The entity tag, without quotes.
+    pub etag: String,
+}
+
+/// Puts by lake key (tests write fixtures unconditionally).
+#[async_trait]
+pub trait PutKey {
+    async fn put_key(&self, key: &str, payload: PutPayload) -> object_store::Result<Put>;
+}
+
+#[async_trait]
+impl<T: ObjectStore + ?Sized> PutKey for T {
+    async fn put_key(&self, key: &str, payload: PutPayload) -> object_store::Result<Put> {
+        let put = self
+            .put_opts(&Path::from(key), payload, PutOptions::default())
+            .await?;
+        Ok(Put {
+            etag: put.e_tag.unwrap_or_default().trim_matches('"').to_owned(),
+        })
+    }
+}
+
+/// The emulator's S3 (s3s-fs over HTTP on loopback) with `bucket` created,
+/// and an AWS configuration wired to it.
 pub struct S3Fs {
     pub config: AwsConfig,
-    _root: tempfile::TempDir,
+    pub emulator: securitylake_emulator::Emulator,
 }
 
 pub async fn s3s_fs(bucket: &str) -> Result<S3Fs, Box<dyn std::error::Error + Send + Sync>> {
-    let root = tempfile::tempdir()?;
-    let fs = s3s_fs::FileSystem::new(root.path()).map_err(|e| format!("s3s-fs: {e:?}"))?;
-    let mut auth = s3s::auth::SimpleAuth::new();
-    auth.register("AKIDTEST".to_owned(), "secret".into());
-    let mut builder = s3s::service::S3ServiceBuilder::new(fs);
-    builder.set_auth(auth);
-    let connector = s3s_aws::Client::from(builder.build());
+    let emulator = securitylake_emulator::Emulator::builder().start().await?;
+    let (key, secret) = emulator.credentials();
     let config = AwsConfig::builder()
         .region("us-east-1")
-        .endpoint_url("http://127.0.0.1:1")
-        .static_credentials("AKIDTEST", "secret", None)
+        .endpoint_url(emulator.endpoint_url())
+        .static_credentials(key, secret, None)
         .force_path_style(true)
         .max_attempts(1)
-        .http_client(connector)
         .load()
         .await?;
-    config
-        .s3_client()
-        .create_bucket()
-        .bucket(bucket)
-        .send()
-        .await?;
-    Ok(S3Fs {
-        config,
-        _root: root,
-    })
+    if bucket != emulator.lake_bucket() {
+        config
+            .s3_client()
+            .create_bucket()
+            .bucket(bucket)
+            .send()
+            .await?;
+    }
+    Ok(S3Fs { config, emulator })
+}
+
+/// An S3 store of `bucket` on `s3`.
+pub fn s3_store(s3: &S3Fs, bucket: &str) -> Result<Arc<dyn ObjectStore>, securitylake_core::Error> {
+    Ok(Arc::new(
+        securitylake_core::store::S3StoreBuilder::new(&s3.config)
+            .bucket(bucket)
+            .build()?,
+    ))
 }
 
 pub const CUSTOM_KEY_PREFIX: &str =

@@ -1,7 +1,21 @@
-//! Bounded retries with exponential backoff and full jitter.
+//! The one retry policy: bounded attempts, exponential backoff with full
+//! jitter, a total time budget.
+//!
+//! A [`RetryPolicy`] is applied at exactly **one** layer per operation, so
+//! that retries never multiply across layers (see `docs/adr/0002`):
+//!
+//! * object-store requests are retried by `object_store`'s own HTTP retry
+//!   loop, configured from the policy ([`RetryPolicy::object_store_config`],
+//!   applied by [`S3StoreBuilder`](crate::store::S3StoreBuilder)); writers
+//!   and readers above the store do not retry a store call again;
+//! * AWS SDK calls are retried by the SDK's standard retry strategy,
+//!   configured from the policy ([`RetryPolicy::sdk_config`], applied by
+//!   [`AwsConfigBuilder::retry_policy`](crate::aws::AwsConfigBuilder::retry_policy));
+//! * everything else (an HTTP notification, a user's handler) is retried
+//!   by [`RetryPolicy::run`].
 
 use std::future::Future;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::error::Result;
 
@@ -13,13 +27,12 @@ use crate::error::Result;
 /// and is at least the `Retry-After` the service sent (itself capped at
 /// `max_backoff`).
 ///
-/// [`S3Store`](super::S3Store) applies this policy on top of the SDK's own
-/// retry configuration, so the worst case number of HTTP requests for one call
-/// is the product of both attempt limits.
+/// No retry starts once [`max_elapsed`](Self::with_max_elapsed) has passed
+/// since the first attempt began.
 ///
 /// ```
 /// use std::time::Duration;
-/// use securitylake_core::store::RetryPolicy;
+/// use securitylake_core::retry::RetryPolicy;
 ///
 /// let policy = RetryPolicy::new()
 ///     .with_max_attempts(4)
@@ -35,6 +48,7 @@ pub struct RetryPolicy {
     max_attempts: u32,
     initial_backoff: Duration,
     max_backoff: Duration,
+    max_elapsed: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -50,13 +64,18 @@ impl RetryPolicy {
     pub const DEFAULT_INITIAL_BACKOFF: Duration = Duration::from_millis(200);
     /// The default ceiling of any backoff.
     pub const DEFAULT_MAX_BACKOFF: Duration = Duration::from_secs(10);
+    /// The default total time budget: no retry starts 3 minutes after the
+    /// first attempt began.
+    pub const DEFAULT_MAX_ELAPSED: Duration = Duration::from_secs(3 * 60);
 
-    /// The default policy: 3 attempts, backoff ceilings from 200 ms up to 10 s.
+    /// The default policy: 3 attempts, backoff ceilings from 200 ms up to
+    /// 10 s, at most 3 minutes in all.
     pub const fn new() -> Self {
         Self {
             max_attempts: Self::DEFAULT_MAX_ATTEMPTS,
             initial_backoff: Self::DEFAULT_INITIAL_BACKOFF,
             max_backoff: Self::DEFAULT_MAX_BACKOFF,
+            max_elapsed: Self::DEFAULT_MAX_ELAPSED,
         }
     }
 
@@ -83,9 +102,67 @@ impl RetryPolicy {
         self
     }
 
+    /// Sets the total time budget: no retry starts once this much time has
+    /// passed since the first attempt began.
+    pub const fn with_max_elapsed(mut self, budget: Duration) -> Self {
+        self.max_elapsed = budget;
+        self
+    }
+
     /// The total number of attempts.
     pub const fn max_attempts(&self) -> u32 {
         self.max_attempts
+    }
+
+    /// The ceiling of the first backoff.
+    pub const fn initial_backoff(&self) -> Duration {
+        self.initial_backoff
+    }
+
+    /// The ceiling of any backoff.
+    pub const fn max_backoff(&self) -> Duration {
+        self.max_backoff
+    }
+
+    /// The total time budget.
+    pub const fn max_elapsed(&self) -> Duration {
+        self.max_elapsed
+    }
+
+    /// The policy as `object_store`'s HTTP retry configuration: at most
+    /// `max_attempts` requests per call (`max_retries = max_attempts - 1`),
+    /// backoffs between the initial and the maximum backoff growing by a
+    /// factor of 2, and the total budget as `retry_timeout`.
+    ///
+    /// `object_store` draws its jitter from `[initial, 2 x previous]`
+    /// ("decorrelated jitter") rather than from `[0, ceiling]`; the attempt
+    /// budget, the ceilings and the time budget are this policy's.
+    ///
+    /// ```
+    /// use securitylake_core::retry::RetryPolicy;
+    ///
+    /// let config = RetryPolicy::new().with_max_attempts(4).object_store_config();
+    /// assert_eq!(config.max_retries, 3);
+    /// ```
+    pub fn object_store_config(&self) -> object_store::RetryConfig {
+        object_store::RetryConfig {
+            backoff: object_store::BackoffConfig {
+                init_backoff: self.initial_backoff,
+                max_backoff: self.max_backoff.max(self.initial_backoff),
+                base: 2.0,
+            },
+            max_retries: usize::try_from(self.max_attempts.saturating_sub(1)).unwrap_or(0),
+            retry_timeout: self.max_elapsed,
+        }
+    }
+
+    /// The policy as the AWS SDK's standard retry configuration (exponential
+    /// backoff with full jitter, the same attempt budget and ceilings).
+    pub fn sdk_config(&self) -> aws_config::retry::RetryConfig {
+        aws_config::retry::RetryConfig::standard()
+            .with_max_attempts(self.max_attempts)
+            .with_initial_backoff(self.initial_backoff)
+            .with_max_backoff(self.max_backoff)
     }
 
     /// The delay before retry number `retry` (1-based) for a jitter fraction
@@ -117,19 +194,51 @@ impl RetryPolicy {
     }
 
     /// Runs `attempt` until it succeeds, fails with a non-retryable error, or
-    /// the attempts are used up; returns the last error then. The closure gets
-    /// the 1-based attempt number.
-    pub async fn run<T, F, Fut>(&self, operation: &str, mut attempt: F) -> Result<T>
+    /// the attempts or the time budget are used up; returns the last error
+    /// then. The closure gets the 1-based attempt number.
+    ///
+    /// Use it only for operations that no lower layer retries (a store call
+    /// or an SDK call is already retried by its client).
+    pub async fn run<T, F, Fut>(&self, operation: &str, attempt: F) -> Result<T>
     where
         F: FnMut(u32) -> Fut,
         Fut: Future<Output = Result<T>>,
     {
+        self.run_if(operation, attempt, crate::Error::is_retryable, |e| {
+            e.retry_after()
+        })
+        .await
+    }
+
+    /// Like [`Self::run`], for any error type: `retryable` says which errors
+    /// are retried, `retry_after` the delay a service asked for.
+    pub async fn run_if<T, E, F, Fut>(
+        &self,
+        operation: &str,
+        mut attempt: F,
+        retryable: impl Fn(&E) -> bool,
+        retry_after: impl Fn(&E) -> Option<Duration>,
+    ) -> std::result::Result<T, E>
+    where
+        E: std::fmt::Display,
+        F: FnMut(u32) -> Fut,
+        Fut: Future<Output = std::result::Result<T, E>>,
+    {
+        let started = Instant::now();
         let mut number = 1;
         loop {
             match attempt(number).await {
                 Ok(value) => return Ok(value),
-                Err(err) if err.is_retryable() && number < self.max_attempts => {
-                    let delay = self.delay_after(number, &err, fastrand::f64());
+                Err(err)
+                    if retryable(&err)
+                        && number < self.max_attempts
+                        && started.elapsed() < self.max_elapsed =>
+                {
+                    let backoff = self.backoff(number, fastrand::f64());
+                    let delay = match retry_after(&err) {
+                        Some(asked) => backoff.max(asked.min(self.max_backoff)),
+                        None => backoff,
+                    };
                     tracing::warn!(
                         operation,
                         attempt = number,
@@ -151,6 +260,25 @@ impl RetryPolicy {
 mod tests {
     use super::*;
     use crate::{Error, ErrorKind};
+
+    #[test]
+    fn conversions_keep_the_attempt_budget() {
+        let p = RetryPolicy::new()
+            .with_max_attempts(4)
+            .with_initial_backoff(Duration::from_millis(5))
+            .with_max_backoff(Duration::from_millis(50))
+            .with_max_elapsed(Duration::from_secs(7));
+        let os = p.object_store_config();
+        assert_eq!(os.max_retries, 3);
+        assert_eq!(os.backoff.init_backoff, Duration::from_millis(5));
+        assert_eq!(os.backoff.max_backoff, Duration::from_millis(50));
+        assert_eq!(os.retry_timeout, Duration::from_secs(7));
+        assert_eq!(RetryPolicy::no_retry().object_store_config().max_retries, 0);
+        let sdk = p.sdk_config();
+        assert_eq!(sdk.max_attempts(), 4);
+        assert_eq!(sdk.initial_backoff(), Duration::from_millis(5));
+        assert_eq!(sdk.max_backoff(), Duration::from_millis(50));
+    }
     use std::sync::atomic::{AtomicU32, Ordering};
 
     fn policy() -> RetryPolicy {

@@ -1,0 +1,337 @@
+//! [`put_if_absent`]: conditional creates, multipart above a threshold.
+
+use bytes::Bytes;
+use object_store::path::Path;
+use object_store::{
+    ObjectStore, ObjectStoreExt, PutMode, PutMultipartOptions, PutOptions, WriteMultipart,
+};
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// The smallest part S3 accepts in a multipart upload, except the last: 5 MiB.
+pub const MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
+/// The largest part S3 accepts: 5 GiB.
+pub const MAX_PART_SIZE: u64 = 5 * 1024 * 1024 * 1024;
+/// The most parts one multipart upload may have.
+pub const MAX_PARTS: u64 = 10_000;
+/// Objects larger than this are uploaded in parts by default: 16 MiB.
+pub const DEFAULT_MULTIPART_THRESHOLD: u64 = 16 * 1024 * 1024;
+/// The default part size: 8 MiB.
+pub const DEFAULT_PART_SIZE: u64 = 8 * 1024 * 1024;
+/// The default number of parts in flight at once.
+pub const DEFAULT_MAX_CONCURRENCY: usize = 4;
+
+/// How [`put_if_absent`] uploads.
+///
+/// ```
+/// use securitylake_core::store::{MIN_PART_SIZE, UploadOptions};
+///
+/// let options = UploadOptions::new().with_multipart_threshold(64 << 20).with_part_size(1);
+/// assert_eq!(options.part_size(), MIN_PART_SIZE, "raised to what S3 accepts");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UploadOptions {
+    multipart_threshold: u64,
+    part_size: u64,
+    max_concurrency: usize,
+}
+
+impl Default for UploadOptions {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl UploadOptions {
+    /// [`DEFAULT_MULTIPART_THRESHOLD`], [`DEFAULT_PART_SIZE`],
+    /// [`DEFAULT_MAX_CONCURRENCY`].
+    pub const fn new() -> Self {
+        Self {
+            multipart_threshold: DEFAULT_MULTIPART_THRESHOLD,
+            part_size: DEFAULT_PART_SIZE,
+            max_concurrency: DEFAULT_MAX_CONCURRENCY,
+        }
+    }
+
+    /// Objects strictly larger than this many bytes are uploaded in parts.
+    pub const fn with_multipart_threshold(mut self, bytes: u64) -> Self {
+        self.multipart_threshold = bytes;
+        self
+    }
+
+    /// The size of each part but the last, clamped to [`MIN_PART_SIZE`] ..=
+    /// [`MAX_PART_SIZE`] (and raised further when an object would need more
+    /// than [`MAX_PARTS`] parts).
+    pub const fn with_part_size(mut self, bytes: u64) -> Self {
+        self.part_size = if bytes < MIN_PART_SIZE {
+            MIN_PART_SIZE
+        } else if bytes > MAX_PART_SIZE {
+            MAX_PART_SIZE
+        } else {
+            bytes
+        };
+        self
+    }
+
+    /// How many parts are uploaded at once (at least 1).
+    pub const fn with_max_concurrency(mut self, parts: usize) -> Self {
+        self.max_concurrency = if parts == 0 { 1 } else { parts };
+        self
+    }
+
+    /// The multipart threshold.
+    pub const fn multipart_threshold(&self) -> u64 {
+        self.multipart_threshold
+    }
+
+    /// The part size.
+    pub const fn part_size(&self) -> u64 {
+        self.part_size
+    }
+
+    /// The parts in flight at once.
+    pub const fn max_concurrency(&self) -> usize {
+        self.max_concurrency
+    }
+
+    fn effective_part_size(&self, len: u64) -> u64 {
+        self.part_size.max(len.div_ceil(MAX_PARTS))
+    }
+}
+
+/// What [`put_if_absent`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Created {
+    /// The object was written.
+    New {
+        /// Its entity tag, if the store reports one.
+        e_tag: Option<String>,
+        /// Its version, if the bucket is versioned.
+        version: Option<String>,
+    },
+    /// An object was already at the key (with deterministic, content-derived
+    /// keys: an earlier attempt, or a replay, stored it); nothing was
+    /// written.
+    AlreadyPresent,
+}
+
+/// Writes `bytes` at `path` unless an object is already there.
+///
+/// * Objects up to the multipart threshold: one `put_opts` with
+///   `PutMode::Create` (on S3, `If-None-Match: *`): atomic. A store that
+///   cannot create conditionally (`NotImplemented`) gets the check below.
+/// * Larger objects: a `HEAD` first (an object there is
+///   [`Created::AlreadyPresent`]), then a multipart upload of
+///   [`UploadOptions::part_size`] parts, at most
+///   [`UploadOptions::max_concurrency`] at once; a failed upload is aborted.
+///   `object_store` 0.14 has no conditional multipart completion, so two
+///   writers racing on one key can both complete (see `docs/adr/0001`); with
+///   content-derived keys both write the same bytes. A completion whose
+///   answer was lost is recognised by a `HEAD` that finds the object with
+///   the uploaded size.
+///
+/// The store's own retry configuration is the only retry layer: this
+/// function does not retry.
+pub async fn put_if_absent(
+    store: &dyn ObjectStore,
+    path: &Path,
+    bytes: Bytes,
+    options: &UploadOptions,
+) -> Result<Created> {
+    use tracing::Instrument;
+    let span = tracing::info_span!("object_put", key = %path, size = bytes.len());
+    put_inner(store, path, bytes, options).instrument(span).await
+}
+
+async fn put_inner(
+    store: &dyn ObjectStore,
+    path: &Path,
+    bytes: Bytes,
+    options: &UploadOptions,
+) -> Result<Created> {
+    let len = bytes.len() as u64;
+    if len <= options.multipart_threshold {
+        let put = PutOptions {
+            mode: PutMode::Create,
+            ..PutOptions::default()
+        };
+        match store.put_opts(path, bytes.clone().into(), put).await {
+            Ok(result) => {
+                return Ok(Created::New {
+                    e_tag: result.e_tag.map(unquote),
+                    version: result.version,
+                });
+            }
+            Err(object_store::Error::AlreadyExists { .. }) => return Ok(Created::AlreadyPresent),
+            Err(object_store::Error::NotImplemented { .. }) => {
+                tracing::debug!(key = %path, "the store cannot create conditionally; checking first");
+            }
+            Err(e) => {
+                let err = Error::from_object_store(format!("PUT {path}"), e);
+                // Only a failure after the request may have been sent.
+                if !err.is_retryable() {
+                    return Err(err);
+                }
+                return recover_lost_answer(store, path, len, err).await;
+            }
+        }
+    }
+    match store.head(path).await {
+        Ok(_) => return Ok(Created::AlreadyPresent),
+        Err(object_store::Error::NotFound { .. }) => {}
+        Err(e) => return Err(Error::from_object_store(format!("HEAD {path}"), e)),
+    }
+    if len <= options.multipart_threshold {
+        let result = store
+            .put(path, bytes.into())
+            .await
+            .map_err(|e| Error::from_object_store(format!("PUT {path}"), e))?;
+        return Ok(Created::New {
+            e_tag: result.e_tag.map(unquote),
+            version: result.version,
+        });
+    }
+    put_multipart(store, path, bytes, options).await
+}
+
+async fn put_multipart(
+    store: &dyn ObjectStore,
+    path: &Path,
+    bytes: Bytes,
+    options: &UploadOptions,
+) -> Result<Created> {
+    let len = bytes.len() as u64;
+    let part = usize::try_from(options.effective_part_size(len))
+        .map_err(|_| Error::invalid_input("part size does not fit in memory"))?;
+    let upload = store
+        .put_multipart_opts(path, PutMultipartOptions::default())
+        .await
+        .map_err(|e| Error::from_object_store(format!("starting the upload of {path}"), e))?;
+    let mut writer = WriteMultipart::new_with_chunk_size(upload, part);
+    let mut offset = 0usize;
+    while offset < bytes.len() {
+        if let Err(e) = writer.wait_for_capacity(options.max_concurrency).await {
+            let _ = writer.abort().await;
+            return Err(Error::from_object_store(format!("uploading {path}"), e));
+        }
+        let end = offset.saturating_add(part).min(bytes.len());
+        writer.put(bytes.slice(offset..end));
+        offset = end;
+    }
+    match writer.finish().await {
+        Ok(result) => Ok(Created::New {
+            e_tag: result.e_tag.map(unquote),
+            version: result.version,
+        }),
+        // `WriteMultipart` aborts a failed completion and reports the
+        // abort's error when that fails too (a completed upload cannot be
+        // aborted), so any error is checked.
+        Err(err) => {
+            let err = Error::from_object_store(format!("uploading {path}"), err);
+            recover_lost_answer(store, path, len, err).await
+        }
+    }
+}
+
+/// After a failed write whose request may have reached the store (a
+/// connection reset after sending, a lost completion answer), which
+/// `object_store` does not resend: a `HEAD` that finds an object of the
+/// written size at the (content-derived) key means the write took effect.
+async fn recover_lost_answer(
+    store: &dyn ObjectStore,
+    path: &Path,
+    len: u64,
+    err: Error,
+) -> Result<Created> {
+    match store.head(path).await {
+        Ok(meta) if meta.size == len => {
+            tracing::debug!(key = %path, error = %err, "the write took effect; its answer was lost");
+            Ok(Created::New {
+                e_tag: meta.e_tag.map(unquote),
+                version: meta.version,
+            })
+        }
+        Ok(meta) => Err(Error::new(
+            ErrorKind::Integrity,
+            format!(
+                "writing {path} failed and an object of {} bytes (not {len}) is there",
+                meta.size
+            ),
+        )
+        .with_source(err)),
+        Err(_) => Err(err),
+    }
+}
+
+/// Strips the quotes S3 puts around entity tags.
+fn unquote(etag: String) -> String {
+    match etag.strip_prefix('"').and_then(|e| e.strip_suffix('"')) {
+        Some(inner) => inner.to_owned(),
+        None => etag,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use object_store::memory::InMemory;
+
+    fn path() -> Path {
+        Path::from("ext/app/x.zstd.parquet")
+    }
+
+    #[tokio::test]
+    async fn a_second_put_finds_the_object_and_writes_nothing() -> Result<()> {
+        let store = InMemory::new();
+        let first = put_if_absent(&store, &path(), Bytes::from_static(b"one"), &UploadOptions::new()).await?;
+        assert!(matches!(first, Created::New { e_tag: Some(_), .. }));
+        let second =
+            put_if_absent(&store, &path(), Bytes::from_static(b"two"), &UploadOptions::new()).await?;
+        assert_eq!(second, Created::AlreadyPresent);
+        let stored = store
+            .get(&path())
+            .await
+            .map_err(Error::from)?
+            .bytes()
+            .await
+            .map_err(Error::from)?;
+        assert_eq!(stored, Bytes::from_static(b"one"));
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn large_objects_go_in_parts_and_are_not_rewritten() -> Result<()> {
+        let store = InMemory::new();
+        let options = UploadOptions::new()
+            .with_multipart_threshold(1024)
+            .with_part_size(MIN_PART_SIZE);
+        let big: Bytes = (0..(MIN_PART_SIZE as usize * 2 + 17))
+            .map(|i| (i % 251) as u8)
+            .collect::<Vec<u8>>()
+            .into();
+        let first = put_if_absent(&store, &path(), big.clone(), &options).await?;
+        assert!(matches!(first, Created::New { .. }));
+        let stored = store
+            .get(&path())
+            .await
+            .map_err(Error::from)?
+            .bytes()
+            .await
+            .map_err(Error::from)?;
+        assert_eq!(stored, big);
+        let again = put_if_absent(&store, &path(), big, &options).await?;
+        assert_eq!(again, Created::AlreadyPresent);
+        Ok(())
+    }
+
+    #[test]
+    fn part_size_grows_to_stay_within_10000_parts() {
+        let options = UploadOptions::new().with_part_size(MIN_PART_SIZE);
+        assert_eq!(options.effective_part_size(1024), MIN_PART_SIZE);
+        let huge = MIN_PART_SIZE * MAX_PARTS * 2;
+        assert_eq!(options.effective_part_size(huge), MIN_PART_SIZE * 2);
+        assert_eq!(UploadOptions::new().with_max_concurrency(0).max_concurrency(), 1);
+        assert_eq!(unquote("\"abc-2\"".to_owned()), "abc-2");
+    }
+}
