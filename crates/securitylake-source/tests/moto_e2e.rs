@@ -18,14 +18,14 @@ use aws_sdk_glue::types::{Column, DatabaseInput, SerDeInfo, StorageDescriptor, T
 use ocsf_model::v1_1_0::events::Authentication;
 use securitylake_core::aws::{AssumeRoleProvider, AwsConfig};
 use securitylake_core::object_store::ObjectStore;
-use securitylake_core::store::{Created, S3StoreBuilder, UploadOptions, object_path, put_if_absent};
+use securitylake_core::store::{
+    Created, S3StoreBuilder, UploadOptions, object_path, put_if_absent,
+};
 use securitylake_emulator::Emulator;
 use securitylake_source::glue::GluePartitioner;
 use securitylake_source::writer::ManualClock;
 use securitylake_source::{Writer, WriterConfig};
-use writer_support::{
-    BoxResult, DAY, LEAP_DAY, TestResult, event, get_bytes, list_keys, seq_of,
-};
+use writer_support::{BoxResult, DAY, LEAP_DAY, TestResult, event, get_bytes, list_keys, seq_of};
 
 struct Moto {
     child: Child,
