@@ -129,7 +129,8 @@ async fn s3_object(
         .load()
         .await?;
     let bucket = emulator.lake_bucket().to_owned();
-    let store: Arc<dyn ObjectStore> = Arc::new(S3StoreBuilder::new(&config).bucket(&bucket).build()?);
+    let store: Arc<dyn ObjectStore> =
+        Arc::new(S3StoreBuilder::new(&config).bucket(&bucket).build()?);
     let key = "ext/bastion-sshd/1.0/region=us-east-1/accountId=123456789012/eventDay=20240610/\
                0123456789abcdef0123456789abcdef.zstd.parquet";
     let bytes = write_parquet(events, &ColumnarOptions::default())?;

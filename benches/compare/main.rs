@@ -25,11 +25,11 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use futures::TryStreamExt;
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::arrow_writer::ArrowWriterOptions;
 use securitylake::lake::layout::SourceLocation;
-use futures::TryStreamExt;
 use securitylake::lake::object_store::ObjectStore;
 use securitylake::lake::store::local_store;
 use securitylake::mappers::render::v1_1_0::Mapped;
@@ -198,8 +198,7 @@ async fn ours_read(lake: &Path) -> Result<(), BoxError> {
     let mut batch: Vec<Authentication> = Vec::new();
     for object in &objects {
         bytes += object.1;
-        let reader =
-            ObjectReader::open(store.clone(), &ObjectRef::new("local", &object.0)).await?;
+        let reader = ObjectReader::open(store.clone(), &ObjectRef::new("local", &object.0)).await?;
         let mut batches = reader.typed_batches::<Authentication>()?;
         while batches.next_into(&mut batch).await? {
             events += batch.len() as u64;

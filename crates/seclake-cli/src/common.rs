@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use clap::Args;
-use securitylake_core::aws::{AssumeRoleProvider, AwsConfig};
 use futures::TryStreamExt;
+use securitylake_core::aws::{AssumeRoleProvider, AwsConfig};
 use securitylake_core::object_store::{ObjectStore, ObjectStoreExt, path::Path as ObjectPath};
 use securitylake_core::store::{S3StoreBuilder, object_path};
 
@@ -114,7 +114,9 @@ pub fn parse_s3_url(url: &str) -> Option<(&str, &str)> {
 
 /// An S3 store of `bucket` built from the configuration.
 pub fn s3_store(config: &AwsConfig, bucket: &str) -> Result<Arc<dyn ObjectStore>> {
-    Ok(Arc::new(S3StoreBuilder::new(config).bucket(bucket).build()?))
+    Ok(Arc::new(
+        S3StoreBuilder::new(config).bucket(bucket).build()?,
+    ))
 }
 
 /// A local lake directory as a store; the directory must exist.
@@ -176,11 +178,10 @@ impl LakeTarget {
     /// A whole object.
     pub async fn get(&self, key: &str) -> Result<bytes::Bytes> {
         let path = object_path(key)?;
-        let get = self
-            .0
-            .get(&path)
-            .await
-            .map_err(|e| securitylake_core::Error::from_object_store(format!("GET {key}"), e))?;
+        let get =
+            self.0.get(&path).await.map_err(|e| {
+                securitylake_core::Error::from_object_store(format!("GET {key}"), e)
+            })?;
         Ok(get
             .bytes()
             .await

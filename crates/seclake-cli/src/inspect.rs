@@ -36,7 +36,8 @@ const MAGIC: &[u8] = b"PAR1";
 /// Checks both magic markers of an object.
 pub async fn check_magic(store: &dyn ObjectStore, key: &str, shown: &str) -> Result<u64> {
     let path = object_path(key)?;
-    let store_error = |e| securitylake_core::Error::from_object_store(format!("reading {shown}"), e);
+    let store_error =
+        |e| securitylake_core::Error::from_object_store(format!("reading {shown}"), e);
     let size = store
         .head(&path)
         .await
@@ -47,7 +48,10 @@ pub async fn check_magic(store: &dyn ObjectStore, key: &str, shown: &str) -> Res
         return Err(not_parquet());
     }
     let head = store.get_range(&path, 0..4).await.map_err(store_error)?;
-    let tail = store.get_range(&path, size - 4..size).await.map_err(store_error)?;
+    let tail = store
+        .get_range(&path, size - 4..size)
+        .await
+        .map_err(store_error)?;
     if head.as_ref() != MAGIC || tail.as_ref() != MAGIC {
         return Err(not_parquet());
     }

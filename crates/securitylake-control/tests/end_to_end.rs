@@ -11,11 +11,12 @@ use std::sync::Arc;
 use ocsf_model::v1_1_0::events::Authentication;
 use securitylake_control::{CustomSource, Registrar};
 use securitylake_core::aws::{AssumeRoleProvider, AwsConfig};
-use securitylake_core::store::{ObjectStore, S3Store};
+use securitylake_core::object_store::ObjectStore;
+use securitylake_core::store::S3StoreBuilder;
 use securitylake_emulator::Emulator;
 use securitylake_source::writer::ManualClock;
 use securitylake_source::{Writer, WriterConfig};
-use support::{DAY, LEAP_DAY, event};
+use support::{DAY, LEAP_DAY, event, get_bytes, list_keys};
 
 type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 
@@ -46,17 +47,12 @@ async fn end_to_end_through_the_emulator_with_the_provider_role() -> TestResult 
                 .session_name("writer-e2e"),
         )
         .await?;
-    let store = S3Store::builder()
-        .client(provider.s3_client())
-        .bucket(source.location.bucket())
-        .build()?;
     let spool = tempfile::tempdir()?;
     let clock = ManualClock::new(LEAP_DAY + 2 * DAY);
     let config = WriterConfig::builder()
         .source(&source)
-        .region(emulator.region())
         .account_id("external")
-        .store(Arc::new(store))
+        .s3(&provider)
         .spool_dir(spool.path())
         .clock(Arc::new(clock))
         .build()?;
@@ -68,12 +64,13 @@ async fn end_to_end_through_the_emulator_with_the_provider_role() -> TestResult 
     let manifest = writer.close().await?;
     assert_eq!(manifest.len(), 2, "midnight splits the stream");
 
-    let reader = S3Store::builder()
-        .client(base.s3_client())
-        .bucket(emulator.lake_bucket())
-        .build()?;
-    let listed = reader.list(&source.location.prefix()).await?;
-    let listed_keys: BTreeSet<&str> = listed.iter().map(|m| m.key.as_str()).collect();
+    let reader: Arc<dyn ObjectStore> = Arc::new(
+        S3StoreBuilder::new(&base)
+            .bucket(emulator.lake_bucket())
+            .build()?,
+    );
+    let listed = list_keys(reader.as_ref(), &source.location.prefix()).await?;
+    let listed_keys: BTreeSet<&str> = listed.iter().map(String::as_str).collect();
     let written_keys: BTreeSet<&str> = manifest.iter().map(|e| e.key.as_str()).collect();
     assert_eq!(listed_keys, written_keys);
     let mut rows = 0;
@@ -88,7 +85,7 @@ async fn end_to_end_through_the_emulator_with_the_provider_role() -> TestResult 
             entry.key
         );
         let events: Vec<Authentication> =
-            ocsf_model::columnar::read_parquet(reader.get(&entry.key).await?)?;
+            ocsf_model::columnar::read_parquet(get_bytes(reader.as_ref(), &entry.key).await?)?;
         rows += events.len();
         assert!(emulator.lake_dir().join(&entry.key).is_file());
     }

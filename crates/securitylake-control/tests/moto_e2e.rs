@@ -20,11 +20,13 @@ use ocsf_model::v1_1_0::events::Authentication;
 use securitylake_control::GluePartitioner;
 use securitylake_core::aws::{AssumeRoleProvider, AwsConfig};
 use securitylake_core::object_store::ObjectStore;
-use securitylake_core::store::{Created, S3StoreBuilder, UploadOptions, object_path, put_if_absent};
+use securitylake_core::store::{
+    Created, S3StoreBuilder, UploadOptions, object_path, put_if_absent,
+};
 use securitylake_emulator::Emulator;
 use securitylake_source::writer::ManualClock;
 use securitylake_source::{Writer, WriterConfig};
-use support::{DAY, LEAP_DAY, event, seq_of};
+use support::{DAY, LEAP_DAY, event, get_bytes, list_keys, seq_of};
 
 struct Moto {
     child: Child,

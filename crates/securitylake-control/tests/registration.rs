@@ -146,7 +146,9 @@ async fn objects_written_under_the_location_land_in_the_emulators_s3() -> TestRe
                 .session_name("writer-test"),
         )
         .await?;
-    let store = S3StoreBuilder::new(&writer).location(&source.location).build()?;
+    let store = S3StoreBuilder::new(&writer)
+        .location(&source.location)
+        .build()?;
     let partition = PartitionKey::for_event_time(
         Region::new("us-east-1")?,
         AccountId::parse("123456789012")?,
@@ -156,7 +158,13 @@ async fn objects_written_under_the_location_land_in_the_emulators_s3() -> TestRe
     let key = source
         .location
         .object_key(&partition, &ObjectName::from_content(&body, Codec::Zstd));
-    put_if_absent(&store, &object_path(&key)?, body.clone(), &UploadOptions::new()).await?;
+    put_if_absent(
+        &store,
+        &object_path(&key)?,
+        body.clone(),
+        &UploadOptions::new(),
+    )
+    .await?;
 
     // Visible through S3 with the base credentials, and on disk.
     let reader = S3StoreBuilder::new(&base)

@@ -252,7 +252,9 @@ fn object_store_kind(err: &object_store::Error) -> ErrorKind {
         _ => match http_status(err) {
             Some(429 | 503) => ErrorKind::Throttled,
             Some(500..=599) | Some(408) => ErrorKind::Transient,
-            Some(400) if mentions(err, "BadDigest") || mentions(err, "XAmzContentSHA256Mismatch") => {
+            Some(400)
+                if mentions(err, "BadDigest") || mentions(err, "XAmzContentSHA256Mismatch") =>
+            {
                 ErrorKind::Integrity
             }
             Some(400) | Some(411) | Some(413) | Some(416) => ErrorKind::InvalidInput,

@@ -12,8 +12,7 @@ use securitylake_core::object_store::path::Path;
 use securitylake_core::object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use securitylake_core::retry::RetryPolicy;
 use securitylake_core::store::{
-    Created, MIN_PART_SIZE, S3StoreBuilder, UploadOptions, local_store, object_path,
-    put_if_absent,
+    Created, MIN_PART_SIZE, S3StoreBuilder, UploadOptions, local_store, object_path, put_if_absent,
 };
 use securitylake_core::{Error, ErrorKind};
 use securitylake_emulator::{Emulator, FaultProxy, ProxyFault, ProxyRule};
@@ -22,7 +21,8 @@ type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 const KEY_A: &str =
     "ext/app/1.0/region=us-east-1/accountId=123456789012/eventDay=20240229/a.zstd.parquet";
-const KEY_B: &str = "ext/app/1.0/region=us-east-1/accountId=external/eventDay=20240301/b.zstd.parquet";
+const KEY_B: &str =
+    "ext/app/1.0/region=us-east-1/accountId=external/eventDay=20240301/b.zstd.parquet";
 
 fn pattern(len: usize, seed: u8) -> Bytes {
     (0..len)
@@ -56,8 +56,13 @@ async fn suite(store: Arc<dyn ObjectStore>) -> TestResult {
     let first = put_if_absent(store.as_ref(), &path_a, a.clone(), &UploadOptions::new()).await?;
     assert!(matches!(first, Created::New { .. }), "{first:?}");
     // A replay (here with other bytes, to see that nothing is written).
-    let replay =
-        put_if_absent(store.as_ref(), &path_a, pattern(10, 9), &UploadOptions::new()).await?;
+    let replay = put_if_absent(
+        store.as_ref(),
+        &path_a,
+        pattern(10, 9),
+        &UploadOptions::new(),
+    )
+    .await?;
     assert_eq!(replay, Created::AlreadyPresent);
     assert_eq!(store.get(&path_a).await?.bytes().await?, a);
 
@@ -86,11 +91,23 @@ async fn suite(store: Arc<dyn ObjectStore>) -> TestResult {
     assert_eq!(one_day.len(), 1);
 
     let missing = object_path("ext/app/missing.parquet")?;
-    let err = Error::from(store.get(&missing).await.err().ok_or("missing object read")?);
+    let err = Error::from(
+        store
+            .get(&missing)
+            .await
+            .err()
+            .ok_or("missing object read")?,
+    );
     assert_eq!(err.kind(), ErrorKind::NotFound);
 
     store.delete(&path_a).await?;
-    let err = Error::from(store.head(&path_a).await.err().ok_or("deleted object found")?);
+    let err = Error::from(
+        store
+            .head(&path_a)
+            .await
+            .err()
+            .ok_or("deleted object found")?,
+    );
     assert_eq!(err.kind(), ErrorKind::NotFound);
     // A deleted key can be created again.
     let again = put_if_absent(store.as_ref(), &path_a, a, &UploadOptions::new()).await?;
@@ -102,7 +119,10 @@ async fn suite(store: Arc<dyn ObjectStore>) -> TestResult {
 async fn local_directory_store() -> TestResult {
     let dir = tempfile::tempdir()?;
     suite(local_store(dir.path().join("lake"))?).await?;
-    assert!(dir.path().join("lake").join(KEY_A).is_file(), "keys are paths");
+    assert!(
+        dir.path().join("lake").join(KEY_A).is_file(),
+        "keys are paths"
+    );
     Ok(())
 }
 
@@ -136,9 +156,16 @@ async fn plain_unconditional_puts_replace_and_conditional_ones_do_not() -> TestR
             securitylake_core::object_store::PutMode::Create.into(),
         )
         .await;
-    let err = Error::from(refused.err().ok_or("conditional put over an object succeeded")?);
+    let err = Error::from(
+        refused
+            .err()
+            .ok_or("conditional put over an object succeeded")?,
+    );
     assert_eq!(err.kind(), ErrorKind::AlreadyExists);
-    assert_eq!(store.get(&path).await?.bytes().await?, Bytes::from_static(b"one"));
+    assert_eq!(
+        store.get(&path).await?.bytes().await?,
+        Bytes::from_static(b"one")
+    );
     emulator.shutdown().await;
     Ok(())
 }
@@ -193,9 +220,15 @@ async fn one_object_is_attempted_at_most_max_attempts_times() -> TestResult {
             .times(100),
     );
     let failed = put_if_absent(&store, &path, pattern(100, 1), &UploadOptions::new()).await;
-    let err = failed.err().ok_or("the put succeeded through permanent faults")?;
+    let err = failed
+        .err()
+        .ok_or("the put succeeded through permanent faults")?;
     assert!(err.is_retryable(), "{err}");
-    let puts = proxy.requests().iter().filter(|r| r.method == "PUT").count();
+    let puts = proxy
+        .requests()
+        .iter()
+        .filter(|r| r.method == "PUT")
+        .count();
     assert_eq!(puts, 4, "max_attempts requests, no more");
 
     proxy.clear_rules();
@@ -229,7 +262,11 @@ async fn a_lost_put_response_is_recovered_without_a_second_put() -> TestResult {
     let data = pattern(100, 3);
     let outcome = put_if_absent(&store, &path, data.clone(), &UploadOptions::new()).await?;
     assert!(matches!(outcome, Created::New { .. }), "{outcome:?}");
-    let puts = proxy.requests().iter().filter(|r| r.method == "PUT").count();
+    let puts = proxy
+        .requests()
+        .iter()
+        .filter(|r| r.method == "PUT")
+        .count();
     assert_eq!(puts, 1);
     assert_eq!(store.get(&path).await?.bytes().await?, data);
     emulator.shutdown().await;

@@ -214,12 +214,14 @@ use ocsf_model::OcsfEvent;
 use ocsf_model::columnar::{
     BatchEncoder, ColumnarError, ColumnarOptions, EncodeStats, ParquetRules,
 };
+use securitylake_core::aws::AwsConfig;
 use securitylake_core::layout::{
     AccountId, Codec, ObjectName, PartitionKey, Region, SourceLocation,
 };
-use securitylake_core::aws::AwsConfig;
 use securitylake_core::object_store::ObjectStore;
-use securitylake_core::store::{Created, S3StoreBuilder, UploadOptions, object_path, put_if_absent};
+use securitylake_core::store::{
+    Created, S3StoreBuilder, UploadOptions, object_path, put_if_absent,
+};
 use tracing::Instrument;
 
 use crate::error::{Error, ErrorKind, Result};

@@ -105,7 +105,10 @@ async fn layout_conformance_s3_on_the_emulator() -> TestResult {
 
 #[tokio::test]
 async fn layout_conformance_in_memory() -> TestResult {
-    conformance(Arc::new(securitylake_core::object_store::memory::InMemory::new())).await
+    conformance(Arc::new(
+        securitylake_core::object_store::memory::InMemory::new(),
+    ))
+    .await
 }
 
 #[tokio::test]
@@ -305,7 +308,11 @@ async fn failed_uploads_stay_in_the_spool_and_the_next_call_uploads_them() -> Te
     // top of them, each call makes one attempt.
     flaky.inject(&[PutFault::Transient, PutFault::Transient]);
     for _ in 0..2 {
-        let err = writer.flush().await.err().ok_or("a failed upload succeeded")?;
+        let err = writer
+            .flush()
+            .await
+            .err()
+            .ok_or("a failed upload succeeded")?;
         assert!(err.is_retryable(), "{err}");
     }
     assert_eq!(*flaky.puts.lock().map_err(|_| "lock")?, 2);

@@ -34,10 +34,12 @@ impl ProvideCredentials for NoCredentials {
 }
 
 fn writer_config(store: Arc<dyn ObjectStore>, spool: &std::path::Path) -> BoxResult<WriterConfig> {
-    Ok(writer_builder(store, spool, &ManualClock::new(LEAP_DAY + 2 * DAY))
-        // Multipart above 1 KiB, so that a half-written upload would show.
-        .upload_options(UploadOptions::new().with_multipart_threshold(1024))
-        .build()?)
+    Ok(
+        writer_builder(store, spool, &ManualClock::new(LEAP_DAY + 2 * DAY))
+            // Multipart above 1 KiB, so that a half-written upload would show.
+            .upload_options(UploadOptions::new().with_multipart_threshold(1024))
+            .build()?,
+    )
 }
 
 /// Every regular file under `dir`.
@@ -140,8 +142,7 @@ async fn missing_credentials_are_a_config_error_and_nothing_is_half_written() ->
 async fn invalid_locations_and_oversized_events_are_refused() -> TestResult {
     let lake = tempfile::tempdir()?;
     let spool = tempfile::tempdir()?;
-    let store: Arc<dyn ObjectStore> =
-        local_store(lake.path())?;
+    let store: Arc<dyn ObjectStore> = local_store(lake.path())?;
     // A source name longer than the API allows, or with a character it
     // refuses, is not a location.
     for bad in [
@@ -199,8 +200,7 @@ async fn invalid_locations_and_oversized_events_are_refused() -> TestResult {
 async fn values_the_schema_cannot_carry_are_counted() -> TestResult {
     let lake = tempfile::tempdir()?;
     let spool = tempfile::tempdir()?;
-    let store: Arc<dyn ObjectStore> =
-        local_store(lake.path())?;
+    let store: Arc<dyn ObjectStore> = local_store(lake.path())?;
     let clock = ManualClock::new(LEAP_DAY + DAY);
     // Everything the events populate except `status_detail`.
     let columns = ocsf_model::columnar::ColumnarOptions::default().with_projection([

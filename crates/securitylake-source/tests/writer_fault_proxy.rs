@@ -17,8 +17,8 @@ use securitylake_core::aws::AwsConfig;
 use securitylake_core::object_store::ObjectStore;
 use securitylake_core::retry::RetryPolicy;
 use securitylake_core::store::{S3StoreBuilder, UploadOptions};
-use securitylake_source::Manifest;
 use securitylake_emulator::{Emulator, FaultProxy, ProxyFault, ProxyRule};
+use securitylake_source::Manifest;
 use securitylake_source::writer::ManualClock;
 use securitylake_source::{Writer, WriterConfig};
 use writer_support::*;
@@ -314,11 +314,18 @@ async fn one_object_is_attempted_at_most_the_configured_number_of_times() -> Tes
             .map(|r| r.path.clone())
             .collect::<Vec<_>>()
     };
-    let err = writer.flush().await.err().ok_or("an upload through 503s succeeded")?;
+    let err = writer
+        .flush()
+        .await
+        .err()
+        .ok_or("an upload through 503s succeeded")?;
     assert!(err.is_retryable(), "{err}");
     let first = puts();
     assert_eq!(first.len(), 3, "{first:?}");
-    assert!(first.iter().all(|p| p == &first[0]), "one object: {first:?}");
+    assert!(
+        first.iter().all(|p| p == &first[0]),
+        "one object: {first:?}"
+    );
     // The next call makes one more round of the store's attempts.
     assert!(writer.flush().await.is_err());
     assert_eq!(puts().len(), 6);

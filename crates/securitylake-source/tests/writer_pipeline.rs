@@ -256,8 +256,7 @@ async fn a_background_upload_failure_surfaces_later_and_loses_nothing() -> TestR
         let local: Arc<dyn ObjectStore> = local_store(lake.path())?;
         let flaky = Arc::new(FlakyStore::new(local.clone()));
         let clock = ManualClock::new(LEAP_DAY + DAY);
-        let config = small_files(flaky.clone(), spool.path(), &clock)
-            .build()?;
+        let config = small_files(flaky.clone(), spool.path(), &clock).build()?;
         let mut writer = Writer::<Authentication>::open(config.clone()).await?;
         flaky.inject(&[PutFault::Denied]);
         let mut accepted = Vec::new();

@@ -21,8 +21,7 @@ fn config(
     spool: &Path,
     clock: &ManualClock,
 ) -> BoxResult<WriterConfig> {
-    Ok(writer_builder(store, spool, clock)
-        .build()?)
+    Ok(writer_builder(store, spool, clock).build()?)
 }
 
 /// Appends one record (`[u32 LE length][u32 LE CRC-32][payload]`).

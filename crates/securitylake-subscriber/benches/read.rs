@@ -12,11 +12,11 @@ mod common;
 
 use std::hint::black_box;
 
+use common::PutKey;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use futures::TryStreamExt;
 use ocsf_model::columnar::{ColumnarOptions, write_parquet};
 use ocsf_model::v1_1_0::events::Authentication;
-use common::PutKey;
 use securitylake_subscriber::ObjectRef;
 use securitylake_subscriber::reader::ObjectReader;
 
@@ -36,10 +36,7 @@ fn read(c: &mut Criterion) {
         let bytes = write_parquet(&common::auth_events(ROWS), &ColumnarOptions::default())
             .expect("parquet");
         eprintln!("object: {ROWS} rows, {} bytes", bytes.len());
-        store
-            .put_key(&key, bytes.into())
-            .await
-            .expect("put");
+        store.put_key(&key, bytes.into()).await.expect("put");
         (fs, store, key)
     });
     let object = ObjectRef::new(BUCKET, key);

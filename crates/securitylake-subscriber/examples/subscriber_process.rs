@@ -21,8 +21,8 @@ use std::time::Duration;
 
 use futures::TryStreamExt;
 use ocsf_model::v1_1_0::events::Authentication;
-use securitylake_subscriber::checkpoint::FileCheckpoint;
 use securitylake_core::retry::RetryPolicy;
+use securitylake_subscriber::checkpoint::FileCheckpoint;
 use securitylake_subscriber::{
     FileDeadLetterSink, Handler, HandlerError, LakeObject, LocalSource, Subscriber,
 };

@@ -219,9 +219,7 @@ impl SubscriberBuilder {
         };
         let stores = match (self.store, &source, &aws) {
             (Some(store), _, _) => Stores::Single(store),
-            (None, Source::Local(local), _) => {
-                Stores::Single(local_store(&local.root)?)
-            }
+            (None, Source::Local(local), _) => Stores::Single(local_store(&local.root)?),
             (None, _, Some(config)) => Stores::S3 {
                 config: Box::new(config.clone()),
                 cache: Mutex::new(HashMap::new()),

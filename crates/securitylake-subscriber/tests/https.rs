@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
+use common::PutKey;
 use common::*;
 use futures::TryStreamExt;
 use http_body_util::{BodyExt, Full};
@@ -18,7 +19,6 @@ use ocsf_model::v1_1_0::events::Authentication;
 use securitylake_core::aws::AwsConfig;
 use securitylake_core::object_store::ObjectStore;
 use securitylake_core::store::local_store;
-use common::PutKey;
 use securitylake_emulator::DeliveryOutcome;
 use securitylake_subscriber::{
     FileDeadLetterSink, Handler, HandlerError, HttpsSource, LakeObject, Subscriber,
@@ -118,8 +118,10 @@ async fn put_auth(
 ) -> Result<(String, String), Box<dyn std::error::Error + Send + Sync>> {
     let key = custom_key(name);
     let put = lake
-        .put_key(&key,
-            write_parquet(&auth_events(rows), &ColumnarOptions::default())?.into())
+        .put_key(
+            &key,
+            write_parquet(&auth_events(rows), &ColumnarOptions::default())?.into(),
+        )
         .await?;
     Ok((key, put.etag))
 }
@@ -131,8 +133,10 @@ async fn https_endpoint_end_to_end() -> TestResult {
     let (k1, e1) = put_auth(lake.as_ref(), "a.zstd.parquet", 10).await?;
     let (k2, e2) = put_auth(lake.as_ref(), "b.zstd.parquet", 20).await?;
     let truncated = custom_key("t.zstd.parquet");
-    lake.put_key(&truncated,
-        Bytes::from_static(b"PAR1 not really parquet at all PAR1").into())
+    lake.put_key(
+        &truncated,
+        Bytes::from_static(b"PAR1 not really parquet at all PAR1").into(),
+    )
     .await?;
 
     let source = HttpsSource::builder(dir.path().join("spool"))
@@ -439,8 +443,10 @@ async fn emulator_https_notifications_reach_the_listener() -> TestResult {
     let refused_missing = custom_key("00000000000000000000000000000002.zstd.parquet");
     for (i, key) in [&refused_wrong, &refused_missing].into_iter().enumerate() {
         writer
-            .put_key(key,
-                write_parquet(&auth_events(3), &ColumnarOptions::default())?.into())
+            .put_key(
+                key,
+                write_parquet(&auth_events(3), &ColumnarOptions::default())?.into(),
+            )
             .await?;
         wait_for("a refused delivery", || {
             emulator.deliveries().len() == i + 1
@@ -466,8 +472,10 @@ async fn emulator_https_notifications_reach_the_listener() -> TestResult {
     let k2 = custom_key("fedcba9876543210fedcba9876543210.zstd.parquet");
     for (k, n) in [(&k1, 7), (&k2, 9)] {
         writer
-            .put_key(k,
-                write_parquet(&auth_events(n), &ColumnarOptions::default())?.into())
+            .put_key(
+                k,
+                write_parquet(&auth_events(n), &ColumnarOptions::default())?.into(),
+            )
             .await?;
     }
     wait_for("emulator notifications", || {

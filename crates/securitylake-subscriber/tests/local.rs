@@ -7,16 +7,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use common::PutKey;
 use common::*;
 use futures::TryStreamExt;
 use ocsf_model::columnar::{ColumnarOptions, write_parquet};
 use securitylake_core::object_store::ObjectStore;
 use securitylake_core::store::local_store;
-use common::PutKey;
 use securitylake_subscriber::checkpoint::FileCheckpoint;
 use securitylake_subscriber::{
-    Filters, Handler, HandlerError, LakeObject, LocalSource, MemoryDeadLetterSink, 
-    Subscriber,
+    Filters, Handler, HandlerError, LakeObject, LocalSource, MemoryDeadLetterSink, Subscriber,
 };
 
 /// Fails with a retryable error `fail_first` times per object, then counts
@@ -139,8 +138,10 @@ async fn retries_dead_letters_filters_and_restart_dedupe() -> TestResult {
 async fn exhausted_retries_leave_the_object_unacknowledged() -> TestResult {
     let dir = tempfile::tempdir()?;
     let lake = local_store(dir.path())?;
-    lake.put_key(&custom_key("a.zstd.parquet"),
-        write_parquet(&auth_events(2), &ColumnarOptions::default())?.into())
+    lake.put_key(
+        &custom_key("a.zstd.parquet"),
+        write_parquet(&auth_events(2), &ColumnarOptions::default())?.into(),
+    )
     .await?;
     let handler = Flaky {
         fail_first: usize::MAX,
@@ -214,8 +215,10 @@ async fn builder_requires_a_source_and_a_handler() {
 async fn class_filter_skips_without_calling_the_handler() -> TestResult {
     let dir = tempfile::tempdir()?;
     let lake: Arc<dyn ObjectStore> = local_store(dir.path())?;
-    lake.put_key(&custom_key("a.zstd.parquet"),
-        write_parquet(&auth_events(2), &ColumnarOptions::default())?.into())
+    lake.put_key(
+        &custom_key("a.zstd.parquet"),
+        write_parquet(&auth_events(2), &ColumnarOptions::default())?.into(),
+    )
     .await?;
     let handler = Flaky::default();
     let subscriber = Subscriber::builder()
@@ -255,16 +258,13 @@ async fn corrupt_objects_and_panicking_handlers_are_dead_lettered() -> TestResul
         std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../ocsf-model/tests/fixtures/fuzz/parquet_dict_page_no_values.parquet"),
     )?;
-    lake.put_key(&custom_key("corrupt.zstd.parquet"),
-        corrupt.into())
-    .await?;
+    lake.put_key(&custom_key("corrupt.zstd.parquet"), corrupt.into())
+        .await?;
     let good = write_parquet(&auth_events(3), &ColumnarOptions::default())?;
-    lake.put_key(&custom_key("good.zstd.parquet"),
-        good.clone().into())
-    .await?;
-    lake.put_key(&custom_key("panics.zstd.parquet"),
-        good.into())
-    .await?;
+    lake.put_key(&custom_key("good.zstd.parquet"), good.clone().into())
+        .await?;
+    lake.put_key(&custom_key("panics.zstd.parquet"), good.into())
+        .await?;
 
     let handler = PanicsOnKey::default();
     let dead = Arc::new(MemoryDeadLetterSink::new());

@@ -11,13 +11,13 @@ use common::*;
 // The fuzz findings, rebuilt from our own files by ocsf-model's regression tests' helper.
 #[path = "../../ocsf-model/tests/support/fuzz_inputs.rs"]
 mod fuzz_inputs;
+use common::PutKey;
 use futures::TryStreamExt;
 use ocsf_model::columnar::{ColumnarOptions, read_parquet, write_parquet};
 use ocsf_model::v1_1_0::events::{Authentication, NetworkActivity};
 use parquet::basic::Compression;
 use securitylake_core::object_store::ObjectStore;
 use securitylake_core::store::local_store;
-use common::PutKey;
 use securitylake_subscriber::reader::{FOOTER_PREFETCH, ObjectReader};
 use securitylake_subscriber::{ErrorKind, ObjectRef};
 
@@ -67,8 +67,7 @@ async fn row_groups_are_fetched_one_at_a_time_for_every_codec() -> TestResult {
         let bytes = multi_row_group_parquet(&events, 500, compression);
         let size = bytes.len() as u64;
         let key = custom_key(&format!("0123456789abcdef0123456789abcdef.{codec}.parquet"));
-        lake.put_key(&key, bytes.clone().into())
-            .await?;
+        lake.put_key(&key, bytes.clone().into()).await?;
         counting.reset();
         let reader = ObjectReader::open(counting.clone(), &ObjectRef::new("local", &key)).await?;
         assert_eq!(reader.info().row_groups, 8, "{codec}");
@@ -118,9 +117,7 @@ async fn s3s_fs_range_reads() -> TestResult {
     let events = auth_events(3000);
     let bytes = multi_row_group_parquet(&events, 1000, zstd());
     let key = custom_key("00000000000000000000000000000001.zstd.parquet");
-    let put = store
-        .put_key(&key, bytes.clone().into())
-        .await?;
+    let put = store.put_key(&key, bytes.clone().into()).await?;
     let counting = Counting::new(store);
     let object = ObjectRef::new("lake", &key)
         .with_etag(put.etag.clone())
@@ -193,8 +190,7 @@ async fn a_row_group_larger_than_the_window_is_read_in_windows() -> TestResult {
     let bytes = one_large_row_group(&events);
     let size = bytes.len() as u64;
     let key = custom_key("0123456789abcdef0123456789abcdef.zstd.parquet");
-    lake.put_key(&key, bytes.clone().into())
-        .await?;
+    lake.put_key(&key, bytes.clone().into()).await?;
     let counting = Counting::new(lake);
     let object = ObjectRef::new("local", &key).with_size(size).with_etag("e");
 
@@ -244,8 +240,7 @@ async fn wrong_class_and_bad_objects_are_permanent_errors() -> TestResult {
     let lake: Arc<dyn ObjectStore> = local_store(dir.path())?;
     let bytes = write_parquet(&auth_events(3), &ColumnarOptions::default())?;
     let good = custom_key("a.zstd.parquet");
-    lake.put_key(&good, bytes.clone().into())
-        .await?;
+    lake.put_key(&good, bytes.clone().into()).await?;
     let reader = ObjectReader::open(lake.clone(), &ObjectRef::new("local", &good)).await?;
     let err = reader
         .typed::<NetworkActivity>()
@@ -259,16 +254,16 @@ async fn wrong_class_and_bad_objects_are_permanent_errors() -> TestResult {
     assert_eq!(err.kind(), ErrorKind::InvalidObject);
 
     let truncated = custom_key("b.zstd.parquet");
-    lake.put_key(&truncated,
-        bytes[..bytes.len() / 2].to_vec().into())
-    .await?;
+    lake.put_key(&truncated, bytes[..bytes.len() / 2].to_vec().into())
+        .await?;
     let not_parquet = custom_key("c.zstd.parquet");
-    lake.put_key(&not_parquet,
-        b"{\"hello\": \"world\"} and more text".to_vec().into())
+    lake.put_key(
+        &not_parquet,
+        b"{\"hello\": \"world\"} and more text".to_vec().into(),
+    )
     .await?;
     let tiny = custom_key("d.zstd.parquet");
-    lake.put_key(&tiny, b"PAR1".to_vec().into())
-        .await?;
+    lake.put_key(&tiny, b"PAR1".to_vec().into()).await?;
     for key in [&truncated, &not_parquet, &tiny] {
         let err = ObjectReader::open(lake.clone(), &ObjectRef::new("local", key))
             .await
@@ -324,8 +319,7 @@ async fn check_native<E: ocsf_model::OcsfEvent>(
             "aws/{source}/1.0/region=us-east-1/accountId=123456789012/eventDay=20221110/{:032x}.gz.parquet",
             i + 1
         );
-        lake.put_key(&key, bytes.clone().into())
-            .await?;
+        lake.put_key(&key, bytes.clone().into()).await?;
         let counting = Counting::new(lake.clone());
         let reader = ObjectReader::open(counting.clone(), &ObjectRef::new("lake", &key)).await?;
         let info = reader.info();
@@ -344,8 +338,7 @@ async fn check_native<E: ocsf_model::OcsfEvent>(
         assert_eq!(counting.whole_gets(), 0);
         // Under a source version 2 key the same file is refused for rc.2 classes.
         let v2 = key.replace("/1.0/", "/2.0/");
-        lake.put_key(&v2, std::fs::read(file)?.into())
-            .await?;
+        lake.put_key(&v2, std::fs::read(file)?.into()).await?;
         let reader = ObjectReader::open(lake.clone(), &ObjectRef::new("lake", &v2)).await?;
         assert_eq!(reader.info().ocsf_version.as_deref(), Some("1.1.0"));
         assert!(reader.typed::<E>().is_err());

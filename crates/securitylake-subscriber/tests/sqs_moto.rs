@@ -16,6 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_sdk_sqs::types::QueueAttributeName;
+use common::PutKey;
 use common::*;
 use futures::TryStreamExt;
 use ocsf_model::columnar::{ColumnarOptions, write_parquet};
@@ -23,7 +24,6 @@ use ocsf_model::v1_1_0::events::Authentication;
 use ocsf_model::{OcsfEvent, columnar::Columnar};
 use securitylake_core::aws::AwsConfig;
 use securitylake_core::layout::SourceLocation;
-use common::PutKey;
 use securitylake_source::{Writer, WriterConfig};
 use securitylake_subscriber::{
     Handler, HandlerError, LakeObject, MemoryDeadLetterSink, SqsSource, Subscriber,
@@ -238,8 +238,10 @@ async fn sqs_end_to_end_against_moto() -> TestResult {
     for i in 0..3 {
         let key = custom_key(&format!("{i:032x}.zstd.parquet"));
         writer
-            .put_key(&key,
-                write_parquet(&auth_events(5 + i), &ColumnarOptions::default())?.into())
+            .put_key(
+                &key,
+                write_parquet(&auth_events(5 + i), &ColumnarOptions::default())?.into(),
+            )
             .await?;
         expected.push((key, 5 + i as usize));
     }
@@ -297,8 +299,7 @@ async fn sqs_end_to_end_against_moto() -> TestResult {
     let truncated = custom_key("truncated.zstd.parquet");
     let whole = write_parquet(&auth_events(50), &ColumnarOptions::default())?;
     writer
-        .put_key(&truncated,
-            whole[..whole.len() / 2].to_vec().into())
+        .put_key(&truncated, whole[..whole.len() / 2].to_vec().into())
         .await?;
     for body in [
         serde_json::json!({"source": "aws.s3", "detail": {"bucket": {"name": bucket}}}),
@@ -369,8 +370,10 @@ async fn sqs_end_to_end_against_moto() -> TestResult {
     // receives it goes to the dead-letter sink and is deleted.
     let stuck = custom_key("stuck.zstd.parquet");
     writer
-        .put_key(&stuck,
-            write_parquet(&auth_events(1), &ColumnarOptions::default())?.into())
+        .put_key(
+            &stuck,
+            write_parquet(&auth_events(1), &ColumnarOptions::default())?.into(),
+        )
         .await?;
     for _ in 0..400 {
         if dead.letters().iter().any(|l| l.kind == "poison") {
@@ -475,8 +478,10 @@ async fn sqs_graceful_shutdown_finishes_in_flight_and_releases_the_rest() -> Tes
     for i in 0..3 {
         let key = custom_key(&format!("{i:032x}.zstd.parquet"));
         writer
-            .put_key(&key,
-                write_parquet(&auth_events(2), &ColumnarOptions::default())?.into())
+            .put_key(
+                &key,
+                write_parquet(&auth_events(2), &ColumnarOptions::default())?.into(),
+            )
             .await?;
         let body = serde_json::json!({"source": "aws.s3", "detail": {"bucket": {"name": bucket}, "object": {"key": key}}});
         sqs.send_message()

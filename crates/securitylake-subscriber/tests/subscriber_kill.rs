@@ -12,10 +12,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::PutKey;
 use common::*;
 use ocsf_model::columnar::{ColumnarOptions, write_parquet};
 use securitylake_core::store::local_store;
-use common::PutKey;
 use securitylake_subscriber::FileDeadLetterSink;
 
 /// The `subscriber_process` example, which `cargo test` builds next to the

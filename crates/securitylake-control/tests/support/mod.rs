@@ -45,3 +45,31 @@ pub fn seq_of(event: &Authentication) -> Option<u64> {
     let first = message.split(' ').next()?;
     first.strip_prefix("seq-")?.parse().ok()
 }
+
+/// The keys under `prefix`, sorted.
+pub async fn list_keys(
+    store: &dyn securitylake_core::object_store::ObjectStore,
+    prefix: &str,
+) -> Result<Vec<String>, Box<dyn std::error::Error + Send + Sync>> {
+    use futures::TryStreamExt;
+    let prefix = prefix.trim_end_matches('/');
+    let mut keys: Vec<String> = store
+        .list(Some(&securitylake_core::object_store::path::Path::from(
+            prefix,
+        )))
+        .map_ok(|m| m.location.to_string())
+        .try_collect()
+        .await?;
+    keys.sort();
+    Ok(keys)
+}
+
+/// A whole object.
+pub async fn get_bytes(
+    store: &dyn securitylake_core::object_store::ObjectStore,
+    key: &str,
+) -> Result<bytes::Bytes, Box<dyn std::error::Error + Send + Sync>> {
+    use securitylake_core::object_store::ObjectStoreExt;
+    let path = securitylake_core::object_store::path::Path::from(key);
+    Ok(store.get(&path).await?.bytes().await?)
+}

@@ -65,7 +65,10 @@ impl SdkCredentialProvider {
                 crate::aws::MISSING_CREDENTIALS_HINT
             ))
         })?;
-        Ok(Self::from_provider(provider, aws.credentials_refresh_buffer()))
+        Ok(Self::from_provider(
+            provider,
+            aws.credentials_refresh_buffer(),
+        ))
     }
 
     /// Credentials from any SDK provider, refreshed `refresh_buffer` before
@@ -166,15 +169,13 @@ mod tests {
             Self: 'a,
         {
             let n = self.calls.fetch_add(1, Ordering::SeqCst);
-            aws_credential_types::provider::future::ProvideCredentials::ready(Ok(
-                Credentials::new(
-                    format!("AKID{n}"),
-                    "secret",
-                    Some("token".into()),
-                    SystemTime::now().checked_add(self.lifetime),
-                    "test",
-                ),
-            ))
+            aws_credential_types::provider::future::ProvideCredentials::ready(Ok(Credentials::new(
+                format!("AKID{n}"),
+                "secret",
+                Some("token".into()),
+                SystemTime::now().checked_add(self.lifetime),
+                "test",
+            )))
         }
     }
 

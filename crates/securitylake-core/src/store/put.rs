@@ -141,7 +141,9 @@ pub async fn put_if_absent(
 ) -> Result<Created> {
     use tracing::Instrument;
     let span = tracing::info_span!("object_put", key = %path, size = bytes.len());
-    put_inner(store, path, bytes, options).instrument(span).await
+    put_inner(store, path, bytes, options)
+        .instrument(span)
+        .await
 }
 
 async fn put_inner(
@@ -284,10 +286,21 @@ mod tests {
     #[tokio::test]
     async fn a_second_put_finds_the_object_and_writes_nothing() -> Result<()> {
         let store = InMemory::new();
-        let first = put_if_absent(&store, &path(), Bytes::from_static(b"one"), &UploadOptions::new()).await?;
+        let first = put_if_absent(
+            &store,
+            &path(),
+            Bytes::from_static(b"one"),
+            &UploadOptions::new(),
+        )
+        .await?;
         assert!(matches!(first, Created::New { e_tag: Some(_), .. }));
-        let second =
-            put_if_absent(&store, &path(), Bytes::from_static(b"two"), &UploadOptions::new()).await?;
+        let second = put_if_absent(
+            &store,
+            &path(),
+            Bytes::from_static(b"two"),
+            &UploadOptions::new(),
+        )
+        .await?;
         assert_eq!(second, Created::AlreadyPresent);
         let stored = store
             .get(&path())
@@ -331,7 +344,12 @@ mod tests {
         assert_eq!(options.effective_part_size(1024), MIN_PART_SIZE);
         let huge = MIN_PART_SIZE * MAX_PARTS * 2;
         assert_eq!(options.effective_part_size(huge), MIN_PART_SIZE * 2);
-        assert_eq!(UploadOptions::new().with_max_concurrency(0).max_concurrency(), 1);
+        assert_eq!(
+            UploadOptions::new()
+                .with_max_concurrency(0)
+                .max_concurrency(),
+            1
+        );
         assert_eq!(unquote("\"abc-2\"".to_owned()), "abc-2");
     }
 }

@@ -138,7 +138,10 @@ impl S3StoreBuilder {
             .client_options
             .unwrap_or_default()
             .with_content_type_for_suffix("parquet", PARQUET_CONTENT_TYPE);
-        if endpoint.as_deref().is_some_and(|e| e.starts_with("http://")) {
+        if endpoint
+            .as_deref()
+            .is_some_and(|e| e.starts_with("http://"))
+        {
             options = options.with_allow_http(true);
         }
         let mut builder = AmazonS3Builder::new()
@@ -157,8 +160,8 @@ impl S3StoreBuilder {
         if self.checksum {
             builder = builder.with_checksum_algorithm(Checksum::SHA256);
         }
-        builder
-            .build()
-            .map_err(|e| Error::from_object_store(format!("configuring the S3 store of {bucket}"), e))
+        builder.build().map_err(|e| {
+            Error::from_object_store(format!("configuring the S3 store of {bucket}"), e)
+        })
     }
 }

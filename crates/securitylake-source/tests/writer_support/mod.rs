@@ -8,16 +8,17 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use bytes::Bytes;
+use futures::TryStreamExt;
+use futures::stream::BoxStream;
 use ocsf_model::columnar::{ColumnarOptions, read_parquet};
 use ocsf_model::v1_1_0::events::{Authentication, AuthenticationActivityId, SeverityId};
 use ocsf_model::v1_1_0::objects::{Metadata, Product, User};
 use securitylake_core::aws::AwsConfig;
 use securitylake_core::layout::{EventDay, ParsedKey, SourceLocation};
-use futures::TryStreamExt;
-use futures::stream::BoxStream;
 use securitylake_core::object_store::{
     self, CopyOptions, GetOptions, GetResult, ListResult, MultipartUpload, ObjectMeta, ObjectStore,
-    ObjectStoreExt, PutMultipartOptions, PutOptions, PutPayload, PutResult, path::Path as ObjectPath,
+    ObjectStoreExt, PutMultipartOptions, PutOptions, PutPayload, PutResult,
+    path::Path as ObjectPath,
 };
 use securitylake_core::retry::RetryPolicy;
 use securitylake_core::store::S3StoreBuilder;

@@ -8,14 +8,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use bytes::Bytes;
+use futures::stream::BoxStream;
 use ocsf_model::columnar::{BatchEncoder, ColumnarOptions, ParquetRules};
 use ocsf_model::v1_1_0::events::{Authentication, AuthenticationActivityId, SeverityId};
 use ocsf_model::v1_1_0::objects::{Metadata, Product, User};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, GzipLevel, ZstdLevel};
 use securitylake_core::aws::AwsConfig;
-use futures::stream::BoxStream;
 use securitylake_core::object_store::{
     self, CopyOptions, GetOptions, GetRange, GetResult, ListResult, MultipartUpload, ObjectMeta,
     ObjectStore, PutMultipartOptions, PutOptions, PutPayload, PutResult, path::Path,
@@ -136,7 +135,11 @@ impl ObjectStore for Counting {
         self.inner.put_multipart_opts(location, opts).await
     }
 
-    async fn get_opts(&self, location: &Path, options: GetOptions) -> object_store::Result<GetResult> {
+    async fn get_opts(
+        &self,
+        location: &Path,
+        options: GetOptions,
+    ) -> object_store::Result<GetResult> {
         if !options.head {
             match &options.range {
                 Some(GetRange::Bounded(range)) => {
