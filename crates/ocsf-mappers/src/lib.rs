@@ -104,8 +104,8 @@ pub use deep_security::DeepSecurityMapper;
 pub use error::{Error, ErrorKind, Format};
 pub use linux::{LinuxMapper, MessageContext};
 pub use normalized::Normalized;
+#[cfg(feature = "v1_3_0")]
+pub use render::V1_3_0;
 pub use render::{Target, V1_1_0};
 pub use stats::{FallbackReason, MapperStats};
 pub use trend_micro::TrendMicroMapper;
-#[cfg(feature = "v1_3_0")]
-pub use render::V1_3_0;

@@ -127,7 +127,7 @@ impl<'a> Pair<'a> {
     /// as the same object.
     fn objects(&self) -> BTreeSet<String> {
         let mut seen = BTreeSet::new();
-        let mut stack: Vec<(&BTreeMap<String, Attribute>, &BTreeMap<String, Attribute>)> = self
+        let mut stack: Vec<AttributePair<'_>> = self
             .classes()
             .into_iter()
             .filter_map(|(s, d)| {
@@ -625,3 +625,9 @@ impl<'a> Pair<'a> {
         )
     }
 }
+
+/// The attribute maps of one class or object in the source and in the target version.
+type AttributePair<'a> = (
+    &'a BTreeMap<String, Attribute>,
+    &'a BTreeMap<String, Attribute>,
+);

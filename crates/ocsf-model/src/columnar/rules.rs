@@ -204,7 +204,9 @@ impl ParquetRules {
     /// most `value` bytes: a page of uniform levels holds at most `2 × rows - 1` rows.
     fn rows_for(value: usize) -> usize {
         let page = Self::MAX_DATA_PAGE_BYTES - Self::LEVELS_ALLOWANCE;
-        ((page / value.max(1) + 1) / 2).clamp(1, Self::MAX_PAGE_ROWS)
+        (page / value.max(1))
+            .div_ceil(2)
+            .clamp(1, Self::MAX_PAGE_ROWS)
     }
 
     /// Writer properties by these rules, for any schema: ZSTD, page settings from the value
