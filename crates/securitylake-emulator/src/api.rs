@@ -635,7 +635,7 @@ fn create_subscriber(shared: &Shared, request: CreateSubscriberRequest) -> Resul
                 "arn:aws:ram:{}:{}:resource-share/{}",
                 settings.region,
                 settings.account_id,
-                uuid::Uuid::new_v4().to_string()
+                uuid::Uuid::new_v4()
             )
         }),
         resource_share_name: lake_formation.then(|| {

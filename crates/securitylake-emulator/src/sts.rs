@@ -46,7 +46,7 @@ pub(crate) fn handle(shared: &Shared, body: &[u8]) -> Response<Bytes> {
                  <ResponseMetadata><RequestId>{id}</RequestId></ResponseMetadata>\
                  </GetCallerIdentityResponse>",
                 account = shared.settings.account_id,
-                id = uuid::Uuid::new_v4().to_string()
+                id = uuid::Uuid::new_v4()
             ),
         ),
         Some(other) => error(
@@ -145,7 +145,7 @@ fn assume_role(
             session = escape(session),
             role_name = escape(role_name),
             expiration = rfc3339(expires),
-            id = uuid::Uuid::new_v4().to_string(),
+            id = uuid::Uuid::new_v4(),
         ),
     )
 }
@@ -174,7 +174,7 @@ fn error(status: u16, code: &str, message: &str) -> Response<Bytes> {
             "<ErrorResponse xmlns=\"{NAMESPACE}\"><Error><Type>{kind}</Type><Code>{code}</Code>\
              <Message>{}</Message></Error><RequestId>{}</RequestId></ErrorResponse>",
             escape(message),
-            uuid::Uuid::new_v4().to_string()
+            uuid::Uuid::new_v4()
         ),
     )
 }

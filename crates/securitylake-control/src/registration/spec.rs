@@ -138,7 +138,7 @@ impl CustomSourceBuilder {
 
     /// Validates and builds the specification.
     ///
-    /// Fails with [`ErrorKind::InvalidInput`] when the name is not 1 to
+    /// Fails with [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) when the name is not 1 to
     /// [`MAX_SOURCE_NAME_LEN`] characters of `[A-Za-z0-9_\-:.]`, the version
     /// is not 1 to [`MAX_SOURCE_VERSION_LEN`] characters of
     /// `[A-Za-z0-9\-._]`, no event class or an empty or duplicate one is
