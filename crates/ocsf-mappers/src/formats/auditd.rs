@@ -18,6 +18,8 @@
 //!   records) an unquoted even-length uppercase hex value is decoded (lossily,
 //!   as UTF-8; `proctitle`'s NUL argument separators become spaces), keeping the
 //!   hex in [`AuditField::raw`];
+//! * an unquoted `op=` value runs up to the next ` key=` token, since
+//!   shadow-utils writes it with spaces (`op=changing password id=1001`);
 //! * a single-quoted `msg='op=PAM:authentication acct="root" ... res=success'`
 //!   is kept as a field and its inner `key=value`s are parsed into
 //!   [`AuditRecord::msg_fields`];
@@ -518,6 +520,9 @@ fn parse_fields<'a>(
                 while i < b.len() && !matches!(b[i], b' ' | b'\t') {
                     i += 1;
                 }
+                if key == "op" && kind != RecordKind::Interpreted {
+                    i = extend_spaced_value(b, i);
+                }
                 let raw = &s[v_start..i];
                 let (value, encoding) = if hex_eligible(kind, key) && is_upper_hex(raw) {
                     (
@@ -535,6 +540,33 @@ fn parse_fields<'a>(
                 });
             }
         }
+    }
+}
+
+/// shadow-utils and other user-space writers log an unquoted `op=` whose
+/// value has spaces (`op=changing password id=1001 ...`): the value runs up to
+/// the next ` key=` token (or the end). `end` is where its first word ends.
+fn extend_spaced_value(b: &[u8], mut end: usize) -> usize {
+    loop {
+        let mut j = end;
+        while b.get(j).is_some_and(|c| *c == b' ' || *c == b'\t') {
+            j += 1;
+        }
+        if j >= b.len() {
+            return end;
+        }
+        let word_start = j;
+        while j < b.len() && !matches!(b[j], b' ' | b'\t' | b'=') {
+            j += 1;
+        }
+        if b.get(j) == Some(&b'=') && j > word_start {
+            // The next token is `key=...`: the value ends before it.
+            return end;
+        }
+        while j < b.len() && !matches!(b[j], b' ' | b'\t') {
+            j += 1;
+        }
+        end = j;
     }
 }
 

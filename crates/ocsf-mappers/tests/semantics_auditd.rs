@@ -1,0 +1,52 @@
+//! Semantic tests for auditd records: what a detection reads (class,
+//! activity, status, user, names) from the shapes auditd and the user-space
+//! tools that write through it (shadow-utils, PAM) really log.
+
+mod common;
+
+use common::check;
+use ocsf_mappers::{LinuxMapper, SourceConfig};
+use serde_json::Value;
+
+/// 2024-06-10T00:00:00Z.
+const REF_MS: i64 = 1_717_977_600_000;
+
+fn map(lines: &[&str]) -> Vec<Value> {
+    let mut m = LinuxMapper::new(SourceConfig::linux().with_reference_ms(REF_MS));
+    let mut out: Vec<Value> = lines
+        .iter()
+        .flat_map(|l| m.map_line(l))
+        .map(|e| check(&e))
+        .collect();
+    out.extend(m.finish().iter().map(check));
+    out
+}
+
+fn map1(line: &str) -> Value {
+    let v = map(&[line]);
+    assert_eq!(v.len(), 1, "{line}");
+    v.into_iter().next().unwrap_or_default()
+}
+
+/// shadow-utils writes `op=` unquoted with spaces (`audit_log_acct_message`):
+/// the whole `changing password` is the operation, so `passwd`'s record is a
+/// password change of the account `id` names, not an `Other` "changing".
+#[test]
+fn auditd_unquoted_op_with_spaces_is_read_whole() {
+    let e = map1(concat!(
+        "type=USER_CHAUTHTOK msg=audit(1717977600.100:500): pid=4242 uid=0 auid=1000 ses=3 ",
+        "msg='op=changing password id=1001 exe=\"/usr/bin/passwd\" hostname=? addr=? ",
+        "terminal=pts/0 res=success'",
+    ));
+    assert_eq!(e["class_uid"], 3001, "{e}");
+    assert_eq!(e["activity_id"], 3, "{e}");
+    assert_eq!(e["status_id"], 1, "{e}");
+    assert_eq!(e["status_detail"], "changing password", "{e}");
+    assert_eq!(e["user"]["uid"], "1001", "{e}");
+    assert_eq!(
+        e["actor"]["process"]["file"]["path"], "/usr/bin/passwd",
+        "{e}"
+    );
+    // The fields after the spaced value are still fields, not words.
+    assert_eq!(e["actor"]["session"]["terminal"], "pts/0", "{e}");
+}
