@@ -50,3 +50,26 @@ fn auditd_unquoted_op_with_spaces_is_read_whole() {
     // The fields after the spaced value are still fields, not words.
     assert_eq!(e["actor"]["session"]["terminal"], "pts/0", "{e}");
 }
+
+/// The enriched form's interpreted names (`UID="root" AUID="alice"
+/// ID="bob"`) name the users whose ids the record types, after the 0x1D
+/// separator or, when a transport replaced it, in the same line.
+#[test]
+fn auditd_interpreted_names_fill_user_names() {
+    for sep in ["\u{1d}", " "] {
+        let line = format!(
+            "type=USER_CHAUTHTOK msg=audit(1717977600.200:501): pid=4242 uid=0 auid=1000 ses=3 \
+             msg='op=changing password id=1001 exe=\"/usr/bin/passwd\" hostname=? addr=? \
+             terminal=pts/0 res=success'{sep}UID=\"root\" AUID=\"alice\" ID=\"bob\""
+        );
+        let e = map1(&line);
+        assert_eq!(e["class_uid"], 3001, "{e}");
+        assert_eq!(e["activity_id"], 3, "{e}");
+        assert_eq!(e["status_id"], 1, "{e}");
+        assert_eq!(e["user"]["uid"], "1001", "{e}");
+        assert_eq!(e["user"]["name"], "bob", "{e}");
+        assert_eq!(e["actor"]["user"]["uid"], "1000", "{e}");
+        assert_eq!(e["actor"]["user"]["name"], "alice", "{e}");
+        assert_eq!(e["actor"]["process"]["user"]["name"], "root", "{e}");
+    }
+}

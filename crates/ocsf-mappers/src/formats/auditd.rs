@@ -120,10 +120,25 @@ impl<'a> AuditRecord<'a> {
     }
 
     /// The value of interpreted field `key` (enriched format), e.g. `UID`.
+    ///
+    /// The interpreted fields normally follow the 0x1D separator; when a
+    /// transport replaced it (by a space, say), they sit among the raw fields
+    /// and are found there by their upper-case key (`UID="root"`), which raw
+    /// fields never use.
+    ///
+    /// ```
+    /// use ocsf_mappers::formats::auditd;
+    ///
+    /// let r = auditd::parse("type=LOGIN msg=audit(1.0:1): uid=0 auid=1000 UID=\"root\" AUID=\"alice\"")?;
+    /// assert_eq!(r.interpreted("AUID"), Some("alice"));
+    /// # Ok::<(), ocsf_mappers::Error>(())
+    /// ```
     pub fn interpreted(&self, key: &str) -> Option<&str> {
+        let upper = |f: &&AuditField<'_>| f.key.bytes().any(|c| c.is_ascii_uppercase());
         self.interpreted
             .iter()
             .find(|f| f.key == key)
+            .or_else(|| self.fields.iter().filter(upper).find(|f| f.key == key))
             .map(|f| f.value.as_ref())
     }
 
