@@ -73,3 +73,34 @@ fn auditd_interpreted_names_fill_user_names() {
         assert_eq!(e["actor"]["process"]["user"]["name"], "root", "{e}");
     }
 }
+
+/// An `openat` of `/etc/shadow` with `O_WRONLY|O_CREAT|O_TRUNC` (`a2=241`) on
+/// an existing file is a write (Update), not a bare Open; a read-only open
+/// (`a2=0`) stays an Open.
+#[test]
+fn auditd_openat_flags_make_a_write() {
+    let ev = |serial: u32, a2: &str| {
+        map(&[
+            &format!(
+                "type=SYSCALL msg=audit(1717977600.300:{serial}): arch=c000003e syscall=257 \
+                 success=yes exit=3 a0=ffffff9c a1=7ffd2a a2={a2} a3=1b6 items=1 ppid=900 \
+                 pid=4243 auid=1000 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 \
+                 tty=pts0 ses=3 comm=\"vi\" exe=\"/usr/bin/vi\" key=\"watch_shadow\""
+            ),
+            &format!(
+                "type=PATH msg=audit(1717977600.300:{serial}): item=0 name=\"/etc/shadow\" \
+                 inode=1234 dev=fd:00 mode=0100640 ouid=0 ogid=42 rdev=00:00 nametype=NORMAL"
+            ),
+            &format!("type=EOE msg=audit(1717977600.300:{serial}):"),
+        ])
+    };
+    let write = ev(600, "241");
+    assert_eq!(write.len(), 1, "{write:#?}");
+    let e = &write[0];
+    assert_eq!(e["class_uid"], 1001, "{e}");
+    assert_eq!(e["activity_id"], 3, "{e}");
+    assert_eq!(e["status_id"], 1, "{e}");
+    assert_eq!(e["file"]["path"], "/etc/shadow", "{e}");
+    let read = ev(601, "0");
+    assert_eq!(read[0]["activity_id"], 14, "{:#?}", read[0]);
+}

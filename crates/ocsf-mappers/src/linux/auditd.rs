@@ -379,9 +379,28 @@ fn syscall_name(arch: &str, nr: u32) -> Option<&'static str> {
     table.iter().find(|(n, _)| *n == nr).map(|(_, s)| *s)
 }
 
-fn file_activity(name: &str, created: bool) -> Option<FileActivity> {
+/// Whether an `open` / `openat` asks for write access, from its flags
+/// argument (`a1` / `a2`, hex): `O_WRONLY`, `O_RDWR`, `O_TRUNC` or `O_APPEND`
+/// (the same values on x86_64, i386 and aarch64). `openat2` passes a
+/// pointer, so its flags are unknown.
+fn opens_for_write(name: &str, rec: &AuditRecord<'_>) -> bool {
+    const O_ACCMODE: u64 = 0o3;
+    const O_TRUNC: u64 = 0o1000;
+    const O_APPEND: u64 = 0o2000;
+    let arg = match name {
+        "open" => "a1",
+        "openat" => "a2",
+        _ => return false,
+    };
+    get(rec, arg)
+        .and_then(|v| u64::from_str_radix(v, 16).ok())
+        .is_some_and(|f| f & O_ACCMODE != 0 || f & (O_TRUNC | O_APPEND) != 0)
+}
+
+fn file_activity(name: &str, created: bool, writes: bool) -> Option<FileActivity> {
     Some(match name {
         "open" | "openat" | "openat2" if created => FileActivity::Create,
+        "open" | "openat" if writes => FileActivity::Update,
         "open" | "openat" | "openat2" => FileActivity::Open,
         "creat" | "mkdir" | "mkdirat" | "link" | "linkat" | "symlink" | "symlinkat" | "mknod"
         | "mknodat" => FileActivity::Create,
@@ -481,7 +500,7 @@ fn syscall(ev: &AuditEvent<'_>, rec: &AuditRecord<'_>) -> Option<Box<Normalized>
             .or_else(|| paths.first());
         match target.and_then(|r| path_file(r, cwd)) {
             Some(file) => {
-                let act = file_activity(&name, created)
+                let act = file_activity(&name, created, opens_for_write(&name, rec))
                     .or_else(|| {
                         paths.iter().find_map(|r| match get(r, "nametype") {
                             Some("CREATE") => Some(FileActivity::Create),
