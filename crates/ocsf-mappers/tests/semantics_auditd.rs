@@ -104,3 +104,34 @@ fn auditd_openat_flags_make_a_write() {
     let read = ev(601, "0");
     assert_eq!(read[0]["activity_id"], 14, "{:#?}", read[0]);
 }
+
+/// A syscall other than execve is reported by name from the record's `arch`
+/// (aarch64's `ptrace` is 117, x86_64's `memfd_create` 319); an unknown
+/// number keeps the number.
+#[test]
+fn auditd_syscalls_are_named_per_arch() {
+    let ev = |serial: u32, arch: &str, nr: u32| {
+        let v = map(&[
+            &format!(
+                "type=SYSCALL msg=audit(1717977600.400:{serial}): arch={arch} syscall={nr} \
+                 success=yes exit=0 a0=10 a1=1f2 a2=0 a3=0 items=0 ppid=900 pid=4244 \
+                 auid=1000 uid=1000 gid=1000 euid=1000 tty=pts0 ses=3 comm=\"gdb\" \
+                 exe=\"/usr/bin/gdb\" key=\"trace\""
+            ),
+            &format!("type=EOE msg=audit(1717977600.400:{serial}):"),
+        ]);
+        assert_eq!(v.len(), 1, "{v:#?}");
+        v.into_iter().next().unwrap_or_default()
+    };
+    let e = ev(700, "c00000b7", 117);
+    assert_eq!(e["class_uid"], 1007, "{e}");
+    assert_eq!(e["activity_id"], 99, "{e}");
+    assert_eq!(e["status_id"], 1, "{e}");
+    assert_eq!(e["activity_name"], "ptrace", "{e}");
+    assert_eq!(e["unmapped"]["syscall"], "ptrace", "{e}");
+    assert_eq!(e["actor"]["user"]["uid"], "1000", "{e}");
+    let e = ev(701, "c000003e", 319);
+    assert_eq!(e["unmapped"]["syscall"], "memfd_create", "{e}");
+    let e = ev(702, "c00000b7", 9999);
+    assert_eq!(e["unmapped"]["syscall"], "syscall 9999", "{e}");
+}
