@@ -135,3 +135,40 @@ fn auditd_syscalls_are_named_per_arch() {
     let e = ev(702, "c00000b7", 9999);
     assert_eq!(e["unmapped"]["syscall"], "syscall 9999", "{e}");
 }
+
+/// One groupadd / groupdel is one Create / Delete of the group (name and
+/// gid); shadow-utils' per-file syslog lines only corroborate it under their
+/// own caption. (OCSF 1.1.0 Group Management needs a member user or
+/// privileges, so a group's own creation is Entity Management.)
+#[test]
+fn groupadd_and_groupdel_are_one_create_and_one_delete() {
+    let added = map(&[
+        "Jun  9 10:04:14 web1 groupadd[8006]: group added to /etc/group: name=devs, GID=1003",
+        "Jun  9 10:04:14 web1 groupadd[8006]: group added to /etc/gshadow: name=devs",
+        "Jun  9 10:04:14 web1 groupadd[8006]: new group: name=devs, GID=1003",
+    ]);
+    let removed = map(&[
+        "Jun  9 10:04:15 web1 groupdel[8007]: group 'devs' removed from /etc/group",
+        "Jun  9 10:04:15 web1 groupdel[8007]: group 'devs' removed from /etc/gshadow",
+        "Jun  9 10:04:15 web1 groupdel[8007]: group 'devs' removed",
+        "Jun  9 10:04:16 web1 groupdel[8009]: removed group 'ops' owned by 'root'",
+        "Jun  9 10:04:16 web1 groupdel[8009]: removed shadow group 'ops' owned by 'root'",
+    ]);
+    for e in added.iter().chain(&removed) {
+        assert_eq!(e["class_uid"], 3004, "{e}");
+        assert_eq!(e["status_id"], 1, "{e}");
+        assert_eq!(e["entity"]["type"], "Group", "{e}");
+    }
+    let acts = |v: &[Value]| -> Vec<i64> {
+        v.iter()
+            .map(|e| e["activity_id"].as_i64().unwrap_or(-1))
+            .collect()
+    };
+    assert_eq!(acts(&added), [99, 99, 1]);
+    assert_eq!(added[2]["entity"]["name"], "devs");
+    assert_eq!(added[2]["entity"]["uid"], "1003");
+    assert_eq!(added[0]["activity_name"], "Group File Update");
+    assert_eq!(acts(&removed), [99, 99, 4, 4, 99]);
+    assert_eq!(removed[2]["entity"]["name"], "devs");
+    assert_eq!(removed[3]["entity"]["name"], "ops");
+}
