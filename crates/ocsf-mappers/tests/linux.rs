@@ -599,14 +599,17 @@ fn account_and_group_tools() {
     expect(
         "Jun  9 10:04:14 web1 groupadd[8006]: group added to /etc/group: name=devs, GID=1003",
         3004,
-        1,
+        99,
         &[("entity.uid", json!("1003"))],
     );
     expect(
         "Jun  9 10:04:15 web1 groupdel[8007]: group 'devs' removed from /etc/gshadow",
         3004,
-        4,
-        &[("entity.name", json!("devs"))],
+        99,
+        &[
+            ("entity.name", json!("devs")),
+            ("activity_name", json!("Group File Update")),
+        ],
     );
     expect(
         "Jun  9 10:04:16 web1 gpasswd[8008]: user carol added by root to group devs",
