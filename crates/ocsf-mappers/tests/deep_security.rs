@@ -100,7 +100,7 @@ fn intrusion_prevention_in_leef_2_with_a_custom_delimiter() {
         2004,
         1,
         &[
-            ("severity_id", json!(5)),
+            ("severity_id", json!(4)),
             ("finding_info.analytic.uid", json!("1008610")),
             ("finding_info.analytic.type_id", json!(1)),
             ("vulnerabilities.0.cve.uid", json!("CVE-2017-0144")),
@@ -145,24 +145,44 @@ fn firewall_is_network_activity() {
     );
 }
 
+/// Integrity Monitoring is a Detection Finding like the other protection
+/// modules: its rule is the analytic, ATT&CK technique ids cited in the rule
+/// name become `attacks`, and the changed file and its changer are evidence.
 #[test]
-fn integrity_monitoring_is_file_system_activity() {
+fn integrity_monitoring_is_a_detection_finding() {
     expect(
         concat!(
             "<134>1 2024-06-10T06:13:20.500Z dsm01 CEF - - - CEF:0|Trend Micro|Deep Security Agent|20.0.1|2002779|",
-            "Unix - File attributes changed|5|cn1=4 cn1Label=Host ID dvchost=web1 act=created filePath=/etc/cron.d/job ",
+            "Unix - Cron jobs modified (ATT&CK T1053.003)|5|cn1=4 cn1Label=Host ID dvchost=web1 act=created filePath=/etc/cron.d/job ",
             "suser=root sproc=/usr/bin/cp msg=created",
         ),
-        1001,
+        2004,
         1,
         &[
             ("time", json!(1_718_000_000_500_i64)),
-            ("file.path", json!("/etc/cron.d/job")),
-            ("file.name", json!("job")),
-            ("actor.user.name", json!("root")),
-            ("actor.process.name", json!("cp")),
-            ("actor.process.file.path", json!("/usr/bin/cp")),
-            ("unmapped.rule.uid", json!("2002779")),
+            ("status_id", json!(1)),
+            (
+                "finding_info.title",
+                json!("Unix - Cron jobs modified (ATT&CK T1053.003)"),
+            ),
+            ("finding_info.types.0", json!("Integrity Monitoring")),
+            ("finding_info.analytic.uid", json!("2002779")),
+            ("finding_info.analytic.type_id", json!(1)),
+            (
+                "finding_info.analytic.name",
+                json!("Unix - Cron jobs modified (ATT&CK T1053.003)"),
+            ),
+            ("finding_info.attacks.0.technique.uid", json!("T1053")),
+            (
+                "finding_info.attacks.0.sub_technique.uid",
+                json!("T1053.003"),
+            ),
+            ("evidences.0.file.path", json!("/etc/cron.d/job")),
+            ("evidences.0.file.name", json!("job")),
+            ("evidences.0.actor.user.name", json!("root")),
+            ("evidences.0.actor.process.name", json!("cp")),
+            ("evidences.0.actor.process.file.path", json!("/usr/bin/cp")),
+            ("unmapped.change", json!("created")),
             ("unmapped.changed_attributes", json!("created")),
             ("severity_id", json!(3)),
         ],
