@@ -441,3 +441,59 @@ fn times_with_zones_are_honored() {
     assert_eq!(v["time"], 1_704_083_400_000_i64);
     assert_eq!(v["time"].as_i64().map(|t| t.div_euclid(DAY)), Some(19_723));
 }
+
+/// Manager system events by meaning: a sign-in whose address is only in the
+/// text is a Logon from that address; alerts and agent errors are findings
+/// with the event id as their rule, not entities named after the event.
+#[test]
+fn system_events_sign_in_address_alerts_and_errors() {
+    expect(
+        "CEF:0|Trend Micro|Deep Security Manager|20.0.1|600|User Signed In|3|suser=admin target=admin msg=User signed in from 2001:db8::5353",
+        3002,
+        1,
+        &[
+            ("status_id", json!(1)),
+            ("user.name", json!("admin")),
+            ("src_endpoint.ip", json!("2001:db8::5353")),
+            ("service.name", json!("Deep Security Manager")),
+        ],
+    );
+    expect(
+        "CEF:0|Trend Micro|Deep Security Manager|20.0.1|600|User Signed In|3|suser=admin target=admin msg=User signed in from 192.0.2.44.",
+        3002,
+        1,
+        &[("src_endpoint.ip", json!("192.0.2.44"))],
+    );
+    let v = expect(
+        "CEF:0|Trend Micro|Deep Security Manager|20.0.1|250|Alert Started|6|suser=System target=web9 msg=Alert: Computer Not Communicating",
+        2004,
+        1,
+        &[
+            ("finding_info.title", json!("Alert Started")),
+            ("finding_info.types.0", json!("System")),
+            ("finding_info.analytic.uid", json!("250")),
+            (
+                "finding_info.desc",
+                json!("Alert: Computer Not Communicating"),
+            ),
+            ("unmapped.target", json!("web9")),
+        ],
+    );
+    assert!(v["entity"].is_null(), "{v}");
+    expect(
+        "CEF:0|Trend Micro|Deep Security Manager|20.0.1|251|Alert Ended|3|target=web9",
+        2004,
+        3,
+        &[("finding_info.analytic.uid", json!("251"))],
+    );
+    expect(
+        "CEF:0|Trend Micro|Deep Security Manager|20.0.1|700|Agent/Appliance Error|8|target=web9 msg=Engine offline",
+        2004,
+        1,
+        &[
+            ("finding_info.title", json!("Agent/Appliance Error")),
+            ("finding_info.desc", json!("Engine offline")),
+            ("severity_id", json!(4)),
+        ],
+    );
+}
