@@ -297,3 +297,31 @@ fn sudo_incorrect_password_types_target_and_command() {
     assert!(e["unmapped"]["run_as"].is_null(), "{e}");
     assert_eq!(e["unmapped"]["cwd"], "/home/alice");
 }
+
+/// A relay that writes its address as the syslog HOSTNAME (RFC 3164 and
+/// RFC 5424): the address is the device's IP, never its hostname.
+#[test]
+fn syslog_hostname_that_is_an_address_is_device_ip() {
+    for line in [
+        "Jun  9 10:00:01 192.0.2.10 sshd[77]: Accepted password for bob from 198.51.100.2 port 50022 ssh2",
+        "<38>1 2024-06-09T10:00:01Z 192.0.2.10 sshd 77 - - Accepted password for bob from 198.51.100.2 port 50022 ssh2",
+    ] {
+        let v = map(&[line]);
+        let logons: Vec<&Value> = v.iter().filter(|e| is_logon(e)).collect();
+        assert_eq!(logons.len(), 1, "{v:#?}");
+        let e = logons[0];
+        assert_eq!(e["status_id"], 1);
+        assert_eq!(e["user"]["name"], "bob");
+        assert_eq!(e["device"]["ip"], "192.0.2.10", "{e}");
+        assert!(e["device"]["hostname"].is_null(), "{e}");
+        assert!(e["device"]["name"].is_null(), "{e}");
+        assert_eq!(e["dst_endpoint"]["ip"], "192.0.2.10", "{e}");
+        assert!(e["dst_endpoint"]["hostname"].is_null(), "{e}");
+    }
+    let e = map1(
+        "Jun  9 10:00:01 10.20.30.40 sudo:    alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/usr/bin/id",
+    );
+    assert_eq!(e["class_uid"], 1007);
+    assert_eq!(e["device"]["ip"], "10.20.30.40", "{e}");
+    assert!(e["device"]["hostname"].is_null(), "{e}");
+}
