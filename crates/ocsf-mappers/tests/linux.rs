@@ -452,7 +452,8 @@ fn sudo_and_su() {
     assert_eq!(v[0]["process"]["uid"].as_str().map(str::len), Some(16));
     assert_eq!(v[1]["class_uid"], 3002);
     assert_eq!(v[1]["count"], 3);
-    assert_eq!(v[1]["unmapped"]["command"], "/bin/cat /etc/shadow");
+    assert_eq!(v[1]["actor"]["process"]["cmd_line"], "/bin/cat /etc/shadow");
+    assert_eq!(v[1]["user"]["name"], "root");
     assert_eq!(v[2]["class_uid"], 1007);
     assert_eq!(v[2]["status_id"], 2);
     assert_eq!(v[2]["status_detail"], "user NOT in sudoers");
