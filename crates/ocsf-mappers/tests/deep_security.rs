@@ -100,7 +100,7 @@ fn intrusion_prevention_in_leef_2_with_a_custom_delimiter() {
         2004,
         1,
         &[
-            ("severity_id", json!(4)),
+            ("severity_id", json!(5)),
             ("finding_info.analytic.uid", json!("1008610")),
             ("finding_info.analytic.type_id", json!(1)),
             ("vulnerabilities.0.cve.uid", json!("CVE-2017-0144")),
