@@ -145,24 +145,44 @@ fn firewall_is_network_activity() {
     );
 }
 
+/// Integrity Monitoring is a Detection Finding like the other protection
+/// modules: its rule is the analytic, ATT&CK technique ids cited in the rule
+/// name become `attacks`, and the changed file and its changer are evidence.
 #[test]
-fn integrity_monitoring_is_file_system_activity() {
+fn integrity_monitoring_is_a_detection_finding() {
     expect(
         concat!(
             "<134>1 2024-06-10T06:13:20.500Z dsm01 CEF - - - CEF:0|Trend Micro|Deep Security Agent|20.0.1|2002779|",
-            "Unix - File attributes changed|5|cn1=4 cn1Label=Host ID dvchost=web1 act=created filePath=/etc/cron.d/job ",
+            "Unix - Cron jobs modified (ATT&CK T1053.003)|5|cn1=4 cn1Label=Host ID dvchost=web1 act=created filePath=/etc/cron.d/job ",
             "suser=root sproc=/usr/bin/cp msg=created",
         ),
-        1001,
+        2004,
         1,
         &[
             ("time", json!(1_718_000_000_500_i64)),
-            ("file.path", json!("/etc/cron.d/job")),
-            ("file.name", json!("job")),
-            ("actor.user.name", json!("root")),
-            ("actor.process.name", json!("cp")),
-            ("actor.process.file.path", json!("/usr/bin/cp")),
-            ("unmapped.rule.uid", json!("2002779")),
+            ("status_id", json!(1)),
+            (
+                "finding_info.title",
+                json!("Unix - Cron jobs modified (ATT&CK T1053.003)"),
+            ),
+            ("finding_info.types.0", json!("Integrity Monitoring")),
+            ("finding_info.analytic.uid", json!("2002779")),
+            ("finding_info.analytic.type_id", json!(1)),
+            (
+                "finding_info.analytic.name",
+                json!("Unix - Cron jobs modified (ATT&CK T1053.003)"),
+            ),
+            ("finding_info.attacks.0.technique.uid", json!("T1053")),
+            (
+                "finding_info.attacks.0.sub_technique.uid",
+                json!("T1053.003"),
+            ),
+            ("evidences.0.file.path", json!("/etc/cron.d/job")),
+            ("evidences.0.file.name", json!("job")),
+            ("evidences.0.actor.user.name", json!("root")),
+            ("evidences.0.actor.process.name", json!("cp")),
+            ("evidences.0.actor.process.file.path", json!("/usr/bin/cp")),
+            ("unmapped.change", json!("created")),
             ("unmapped.changed_attributes", json!("created")),
             ("severity_id", json!(3)),
         ],
@@ -420,4 +440,60 @@ fn times_with_zones_are_honored() {
     let v = map_with_zone(&cef("Dec 31 2023 23:30:00 GMT-05:00"), 0);
     assert_eq!(v["time"], 1_704_083_400_000_i64);
     assert_eq!(v["time"].as_i64().map(|t| t.div_euclid(DAY)), Some(19_723));
+}
+
+/// Manager system events by meaning: a sign-in whose address is only in the
+/// text is a Logon from that address; alerts and agent errors are findings
+/// with the event id as their rule, not entities named after the event.
+#[test]
+fn system_events_sign_in_address_alerts_and_errors() {
+    expect(
+        "CEF:0|Trend Micro|Deep Security Manager|20.0.1|600|User Signed In|3|suser=admin target=admin msg=User signed in from 2001:db8::5353",
+        3002,
+        1,
+        &[
+            ("status_id", json!(1)),
+            ("user.name", json!("admin")),
+            ("src_endpoint.ip", json!("2001:db8::5353")),
+            ("service.name", json!("Deep Security Manager")),
+        ],
+    );
+    expect(
+        "CEF:0|Trend Micro|Deep Security Manager|20.0.1|600|User Signed In|3|suser=admin target=admin msg=User signed in from 192.0.2.44.",
+        3002,
+        1,
+        &[("src_endpoint.ip", json!("192.0.2.44"))],
+    );
+    let v = expect(
+        "CEF:0|Trend Micro|Deep Security Manager|20.0.1|250|Alert Started|6|suser=System target=web9 msg=Alert: Computer Not Communicating",
+        2004,
+        1,
+        &[
+            ("finding_info.title", json!("Alert Started")),
+            ("finding_info.types.0", json!("System")),
+            ("finding_info.analytic.uid", json!("250")),
+            (
+                "finding_info.desc",
+                json!("Alert: Computer Not Communicating"),
+            ),
+            ("unmapped.target", json!("web9")),
+        ],
+    );
+    assert!(v["entity"].is_null(), "{v}");
+    expect(
+        "CEF:0|Trend Micro|Deep Security Manager|20.0.1|251|Alert Ended|3|target=web9",
+        2004,
+        3,
+        &[("finding_info.analytic.uid", json!("251"))],
+    );
+    expect(
+        "CEF:0|Trend Micro|Deep Security Manager|20.0.1|700|Agent/Appliance Error|8|target=web9 msg=Engine offline",
+        2004,
+        1,
+        &[
+            ("finding_info.title", json!("Agent/Appliance Error")),
+            ("finding_info.desc", json!("Engine offline")),
+            ("severity_id", json!(4)),
+        ],
+    );
 }

@@ -452,7 +452,8 @@ fn sudo_and_su() {
     assert_eq!(v[0]["process"]["uid"].as_str().map(str::len), Some(16));
     assert_eq!(v[1]["class_uid"], 3002);
     assert_eq!(v[1]["count"], 3);
-    assert_eq!(v[1]["unmapped"]["command"], "/bin/cat /etc/shadow");
+    assert_eq!(v[1]["actor"]["process"]["cmd_line"], "/bin/cat /etc/shadow");
+    assert_eq!(v[1]["user"]["name"], "root");
     assert_eq!(v[2]["class_uid"], 1007);
     assert_eq!(v[2]["status_id"], 2);
     assert_eq!(v[2]["status_detail"], "user NOT in sudoers");
@@ -599,14 +600,17 @@ fn account_and_group_tools() {
     expect(
         "Jun  9 10:04:14 web1 groupadd[8006]: group added to /etc/group: name=devs, GID=1003",
         3004,
-        1,
+        99,
         &[("entity.uid", json!("1003"))],
     );
     expect(
         "Jun  9 10:04:15 web1 groupdel[8007]: group 'devs' removed from /etc/gshadow",
         3004,
-        4,
-        &[("entity.name", json!("devs"))],
+        99,
+        &[
+            ("entity.name", json!("devs")),
+            ("activity_name", json!("Group File Update")),
+        ],
     );
     expect(
         "Jun  9 10:04:16 web1 gpasswd[8008]: user carol added by root to group devs",

@@ -204,7 +204,7 @@ fn deep_security_every_message_to_the_module_class() {
         ("ApplicationControl", 1007),
         ("DeviceControl", 1001),
         ("FirewallEventLog", 4001),
-        ("IntegrityMonitoring", 1001),
+        ("IntegrityMonitoring", 2004),
         ("IntrusionPrevention", 2004),
         ("LogInspection", 2004),
         ("SystemEventLog", 3002),

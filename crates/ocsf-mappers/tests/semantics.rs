@@ -264,3 +264,64 @@ fn auditd_account_changes_read_op() {
     assert_ne!(e["activity_id"], 1, "not a second Create: {e}");
     assert_eq!(e["activity_name"], "add-home-dir");
 }
+
+/// A failed `sudo` password prompt: the PAM line corroborates sudo's own
+/// `incorrect password attempts` line, which is the canonical Logon failure;
+/// the run-as user is the target (`user`), the invoker is `actor.user`, and
+/// the command sudo was asked to run is typed on `actor.process`.
+#[test]
+fn sudo_incorrect_password_types_target_and_command() {
+    let v = map(&[
+        "Jun  9 10:00:01 host sudo: pam_unix(sudo:auth): authentication failure; logname=alice uid=1000 euid=0 tty=/dev/pts/0 ruser=alice rhost=  user=alice",
+        "Jun  9 10:00:09 host sudo:    alice : 3 incorrect password attempts ; TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/bin/bash -i",
+    ]);
+    assert_eq!(v.len(), 2, "{v:#?}");
+    let pam = &v[0];
+    assert_eq!(pam["class_uid"], 3002);
+    assert_eq!(pam["activity_id"], 99);
+    assert_eq!(pam["status_id"], 2);
+    assert_eq!(pam["user"]["name"], "alice");
+    assert_eq!(pam["actor"]["user"]["name"], "alice");
+    let logons: Vec<&Value> = v.iter().filter(|e| is_logon(e)).collect();
+    assert_eq!(logons.len(), 1, "{v:#?}");
+    let e = logons[0];
+    assert_eq!(e["status_id"], 2);
+    assert_eq!(e["count"], 3);
+    assert_eq!(e["user"]["name"], "root");
+    assert_eq!(e["actor"]["user"]["name"], "alice");
+    assert_eq!(e["actor"]["process"]["name"], "sudo");
+    assert_eq!(e["actor"]["process"]["cmd_line"], "/bin/bash -i");
+    assert_eq!(e["logon_type_id"], 9);
+    assert_eq!(e["is_remote"], false);
+    assert!(e["unmapped"]["command"].is_null(), "{e}");
+    assert!(e["unmapped"]["run_as"].is_null(), "{e}");
+    assert_eq!(e["unmapped"]["cwd"], "/home/alice");
+}
+
+/// A relay that writes its address as the syslog HOSTNAME (RFC 3164 and
+/// RFC 5424): the address is the device's IP, never its hostname.
+#[test]
+fn syslog_hostname_that_is_an_address_is_device_ip() {
+    for line in [
+        "Jun  9 10:00:01 192.0.2.10 sshd[77]: Accepted password for bob from 198.51.100.2 port 50022 ssh2",
+        "<38>1 2024-06-09T10:00:01Z 192.0.2.10 sshd 77 - - Accepted password for bob from 198.51.100.2 port 50022 ssh2",
+    ] {
+        let v = map(&[line]);
+        let logons: Vec<&Value> = v.iter().filter(|e| is_logon(e)).collect();
+        assert_eq!(logons.len(), 1, "{v:#?}");
+        let e = logons[0];
+        assert_eq!(e["status_id"], 1);
+        assert_eq!(e["user"]["name"], "bob");
+        assert_eq!(e["device"]["ip"], "192.0.2.10", "{e}");
+        assert!(e["device"]["hostname"].is_null(), "{e}");
+        assert!(e["device"]["name"].is_null(), "{e}");
+        assert_eq!(e["dst_endpoint"]["ip"], "192.0.2.10", "{e}");
+        assert!(e["dst_endpoint"]["hostname"].is_null(), "{e}");
+    }
+    let e = map1(
+        "Jun  9 10:00:01 10.20.30.40 sudo:    alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/usr/bin/id",
+    );
+    assert_eq!(e["class_uid"], 1007);
+    assert_eq!(e["device"]["ip"], "10.20.30.40", "{e}");
+    assert!(e["device"]["hostname"].is_null(), "{e}");
+}

@@ -1,13 +1,27 @@
-//! System events (Manager): Authentication or Entity Management.
+//! System events (Manager): Authentication (sign-in/out), a Detection
+//! Finding (alerts, errors, failures) or Entity Management.
 
 use serde_json::Value;
 
-use super::common::super_user;
+use super::Module;
+use super::common::{finding, super_user};
 use super::record::Ds;
 use crate::normalized::{
-    Activity, AuthActivity, EntityActivity, EntityInfo, Normalized, Outcome, UserInfo,
+    Activity, AuthActivity, EndpointInfo, EntityActivity, EntityInfo, FindingActivity, Normalized,
+    Outcome, RuleInfo, UserInfo,
 };
-use crate::util::endpoint;
+use crate::util::{endpoint, ip};
+
+/// The first IP address written in `text` (`User signed in from 10.0.0.7`).
+fn ip_in_text(text: &str) -> Option<EndpointInfo> {
+    text.split(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | '(' | ')' | '"' | '\''))
+        .map(|w| w.trim_end_matches('.'))
+        .find_map(ip)
+        .map(|addr| EndpointInfo {
+            ip: Some(addr),
+            ..EndpointInfo::default()
+        })
+}
 
 pub(super) fn system(ds: &Ds<'_>, n: &mut Normalized) {
     let name = ds.name.to_string();
@@ -39,9 +53,31 @@ pub(super) fn system(ds: &Ds<'_>, n: &mut Normalized) {
             Outcome::Success
         });
         n.user = Some(user.unwrap_or_else(|| UserInfo::named(crate::util::UNKNOWN)));
-        n.src = src;
+        n.src = src.or_else(|| ds.get("msg").and_then(ip_in_text));
         n.service_name = Some(ds.product.to_string());
         n.status_detail = ds.get("msg").map(str::to_owned);
+        if let Some(t) = ds.get("target") {
+            n.put("target", t);
+        }
+        return;
+    }
+    let alert = signed(&["alert"]);
+    if alert || signed(&["error", "failed", "failure"]) {
+        let closed = alert && signed(&["ended", "dismissed", "cleared", "resolved"]);
+        n.activity = Activity::DetectionFinding(if closed {
+            FindingActivity::Close
+        } else {
+            FindingActivity::Create
+        });
+        let mut f = finding(ds, Module::System, &name);
+        f.rule = Some(RuleInfo {
+            uid: Some(ds.sig.to_string()),
+            name: Some(name.clone()),
+        });
+        f.desc = ds.get("msg").map(str::to_owned);
+        n.finding = Some(f);
+        n.actor_user = user;
+        n.src = src;
         if let Some(t) = ds.get("target") {
             n.put("target", t);
         }

@@ -18,6 +18,8 @@
 //!   records) an unquoted even-length uppercase hex value is decoded (lossily,
 //!   as UTF-8; `proctitle`'s NUL argument separators become spaces), keeping the
 //!   hex in [`AuditField::raw`];
+//! * an unquoted `op=` value runs up to the next ` key=` token, since
+//!   shadow-utils writes it with spaces (`op=changing password id=1001`);
 //! * a single-quoted `msg='op=PAM:authentication acct="root" ... res=success'`
 //!   is kept as a field and its inner `key=value`s are parsed into
 //!   [`AuditRecord::msg_fields`];
@@ -118,10 +120,25 @@ impl<'a> AuditRecord<'a> {
     }
 
     /// The value of interpreted field `key` (enriched format), e.g. `UID`.
+    ///
+    /// The interpreted fields normally follow the 0x1D separator; when a
+    /// transport replaced it (by a space, say), they sit among the raw fields
+    /// and are found there by their upper-case key (`UID="root"`), which raw
+    /// fields never use.
+    ///
+    /// ```
+    /// use ocsf_mappers::formats::auditd;
+    ///
+    /// let r = auditd::parse("type=LOGIN msg=audit(1.0:1): uid=0 auid=1000 UID=\"root\" AUID=\"alice\"")?;
+    /// assert_eq!(r.interpreted("AUID"), Some("alice"));
+    /// # Ok::<(), ocsf_mappers::Error>(())
+    /// ```
     pub fn interpreted(&self, key: &str) -> Option<&str> {
+        let upper = |f: &&AuditField<'_>| f.key.bytes().any(|c| c.is_ascii_uppercase());
         self.interpreted
             .iter()
             .find(|f| f.key == key)
+            .or_else(|| self.fields.iter().filter(upper).find(|f| f.key == key))
             .map(|f| f.value.as_ref())
     }
 
@@ -518,6 +535,9 @@ fn parse_fields<'a>(
                 while i < b.len() && !matches!(b[i], b' ' | b'\t') {
                     i += 1;
                 }
+                if key == "op" && kind != RecordKind::Interpreted {
+                    i = extend_spaced_value(b, i);
+                }
                 let raw = &s[v_start..i];
                 let (value, encoding) = if hex_eligible(kind, key) && is_upper_hex(raw) {
                     (
@@ -535,6 +555,33 @@ fn parse_fields<'a>(
                 });
             }
         }
+    }
+}
+
+/// shadow-utils and other user-space writers log an unquoted `op=` whose
+/// value has spaces (`op=changing password id=1001 ...`): the value runs up to
+/// the next ` key=` token (or the end). `end` is where its first word ends.
+fn extend_spaced_value(b: &[u8], mut end: usize) -> usize {
+    loop {
+        let mut j = end;
+        while b.get(j).is_some_and(|c| *c == b' ' || *c == b'\t') {
+            j += 1;
+        }
+        if j >= b.len() {
+            return end;
+        }
+        let word_start = j;
+        while j < b.len() && !matches!(b[j], b' ' | b'\t' | b'=') {
+            j += 1;
+        }
+        if b.get(j) == Some(&b'=') && j > word_start {
+            // The next token is `key=...`: the value ends before it.
+            return end;
+        }
+        while j < b.len() && !matches!(b[j], b' ' | b'\t') {
+            j += 1;
+        }
+        end = j;
     }
 }
 

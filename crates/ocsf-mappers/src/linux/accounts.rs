@@ -63,6 +63,26 @@ fn group_entity(ctx: &MessageContext<'_>, act: EntityActivity, name: &str) -> Bo
     n
 }
 
+/// A groupadd / groupdel fact: the group and its gid. (OCSF 1.1.0 Group
+/// Management needs a member user or privileges, so a group's own creation and
+/// deletion is Entity Management.)
+fn group_event(
+    ctx: &MessageContext<'_>,
+    act: EntityActivity,
+    name: &str,
+    gid: Option<&str>,
+) -> Box<Normalized> {
+    let mut n = group_entity(ctx, act, name);
+    if let Some(e) = n.entity.as_mut() {
+        e.uid = gid.map(str::to_owned);
+    }
+    n
+}
+
+/// The caption of the per-file lines (`group added to /etc/gshadow`) that
+/// corroborate one groupadd / groupdel.
+const GROUP_FILE_UPDATE: &str = "Group File Update";
+
 fn membership(
     ctx: &MessageContext<'_>,
     act: GroupActivity,
@@ -116,12 +136,15 @@ pub(super) fn map(ctx: &MessageContext<'_>, msg: &str) -> Recognized {
         .or_else(|| msg.strip_prefix("group added to /etc/gshadow: "))
     {
         let name = pairs(rest).find(|(k, _)| *k == "name").map(|(_, v)| v);
-        let mut n = group_entity(ctx, EntityActivity::Create, name.unwrap_or_default());
-        if let Some(e) = n.entity.as_mut() {
-            e.uid = pairs(rest)
-                .find(|(k, _)| *k == "GID")
-                .map(|(_, v)| v.to_owned());
-        }
+        let gid = pairs(rest).find(|(k, _)| *k == "GID").map(|(_, v)| v);
+        // One groupadd logs a line per file it changed and then `new group:`,
+        // the canonical Create; the file lines corroborate it.
+        let act = if msg.starts_with("new group: ") {
+            EntityActivity::Create
+        } else {
+            EntityActivity::Other(GROUP_FILE_UPDATE.into())
+        };
+        let mut n = group_event(ctx, act, name.unwrap_or_default(), gid);
         if let Some(file) = msg
             .strip_prefix("group added to ")
             .and_then(|r| r.split(':').next())
@@ -163,7 +186,14 @@ pub(super) fn map(ctx: &MessageContext<'_>, msg: &str) -> Recognized {
             Some((g, o)) => (g, Some(o)),
             None => (rest, None),
         };
-        let mut n = group_entity(ctx, EntityActivity::Delete, name);
+        // Older shadow-utils: `removed group 'devs' owned by 'root'` is the
+        // deletion, `removed shadow group ...` its gshadow line.
+        let act = if msg.starts_with("removed shadow group ") {
+            EntityActivity::Other(GROUP_FILE_UPDATE.into())
+        } else {
+            EntityActivity::Delete
+        };
+        let mut n = group_event(ctx, act, name, None);
         if let Some(o) = owner {
             n.put("owner", unquote(o));
         }
@@ -172,8 +202,15 @@ pub(super) fn map(ctx: &MessageContext<'_>, msg: &str) -> Recognized {
     if let Some(rest) = msg.strip_prefix("group ")
         && let Some((name, tail)) = rest.split_once(" removed")
     {
-        let mut n = group_entity(ctx, EntityActivity::Delete, name);
-        if let Some(file) = tail.strip_prefix(" from ") {
+        // Newer shadow-utils: `group 'devs' removed from /etc/group` per file,
+        // then `group 'devs' removed`, the deletion.
+        let file = tail.strip_prefix(" from ");
+        let act = match file {
+            Some(_) => EntityActivity::Other(GROUP_FILE_UPDATE.into()),
+            None => EntityActivity::Delete,
+        };
+        let mut n = group_event(ctx, act, name, None);
+        if let Some(file) = file {
             n.put("file", file);
         }
         return Ok(n);

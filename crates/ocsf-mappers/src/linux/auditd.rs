@@ -325,6 +325,26 @@ fn syscall_name(arch: &str, nr: u32) -> Option<&'static str> {
         (313, "finit_module"),
         (316, "renameat2"),
         (322, "execveat"),
+        (41, "socket"),
+        (50, "listen"),
+        (106, "setgid"),
+        (113, "setreuid"),
+        (114, "setregid"),
+        (117, "setresuid"),
+        (119, "setresgid"),
+        (126, "capset"),
+        (155, "pivot_root"),
+        (161, "chroot"),
+        (170, "sethostname"),
+        (246, "kexec_load"),
+        (272, "unshare"),
+        (308, "setns"),
+        (310, "process_vm_readv"),
+        (311, "process_vm_writev"),
+        (319, "memfd_create"),
+        (320, "kexec_file_load"),
+        (321, "bpf"),
+        (437, "openat2"),
     ];
     let aarch64: &[(u32, &str)] = &[
         (5, "setxattr"),
@@ -353,6 +373,33 @@ fn syscall_name(arch: &str, nr: u32) -> Option<&'static str> {
         (273, "finit_module"),
         (276, "renameat2"),
         (281, "execveat"),
+        (6, "lsetxattr"),
+        (7, "fsetxattr"),
+        (41, "pivot_root"),
+        (51, "chroot"),
+        (91, "capset"),
+        (97, "unshare"),
+        (104, "kexec_load"),
+        (117, "ptrace"),
+        (143, "setregid"),
+        (144, "setgid"),
+        (145, "setreuid"),
+        (146, "setuid"),
+        (147, "setresuid"),
+        (149, "setresgid"),
+        (161, "sethostname"),
+        (198, "socket"),
+        (201, "listen"),
+        (202, "accept"),
+        (220, "clone"),
+        (242, "accept4"),
+        (268, "setns"),
+        (270, "process_vm_readv"),
+        (271, "process_vm_writev"),
+        (279, "memfd_create"),
+        (280, "bpf"),
+        (294, "kexec_file_load"),
+        (437, "openat2"),
     ];
     let i386: &[(u32, &str)] = &[
         (3, "read"),
@@ -379,9 +426,28 @@ fn syscall_name(arch: &str, nr: u32) -> Option<&'static str> {
     table.iter().find(|(n, _)| *n == nr).map(|(_, s)| *s)
 }
 
-fn file_activity(name: &str, created: bool) -> Option<FileActivity> {
+/// Whether an `open` / `openat` asks for write access, from its flags
+/// argument (`a1` / `a2`, hex): `O_WRONLY`, `O_RDWR`, `O_TRUNC` or `O_APPEND`
+/// (the same values on x86_64, i386 and aarch64). `openat2` passes a
+/// pointer, so its flags are unknown.
+fn opens_for_write(name: &str, rec: &AuditRecord<'_>) -> bool {
+    const O_ACCMODE: u64 = 0o3;
+    const O_TRUNC: u64 = 0o1000;
+    const O_APPEND: u64 = 0o2000;
+    let arg = match name {
+        "open" => "a1",
+        "openat" => "a2",
+        _ => return false,
+    };
+    get(rec, arg)
+        .and_then(|v| u64::from_str_radix(v, 16).ok())
+        .is_some_and(|f| f & O_ACCMODE != 0 || f & (O_TRUNC | O_APPEND) != 0)
+}
+
+fn file_activity(name: &str, created: bool, writes: bool) -> Option<FileActivity> {
     Some(match name {
         "open" | "openat" | "openat2" if created => FileActivity::Create,
+        "open" | "openat" if writes => FileActivity::Update,
         "open" | "openat" | "openat2" => FileActivity::Open,
         "creat" | "mkdir" | "mkdirat" | "link" | "linkat" | "symlink" | "symlinkat" | "mknod"
         | "mknodat" => FileActivity::Create,
@@ -481,7 +547,7 @@ fn syscall(ev: &AuditEvent<'_>, rec: &AuditRecord<'_>) -> Option<Box<Normalized>
             .or_else(|| paths.first());
         match target.and_then(|r| path_file(r, cwd)) {
             Some(file) => {
-                let act = file_activity(&name, created)
+                let act = file_activity(&name, created, opens_for_write(&name, rec))
                     .or_else(|| {
                         paths.iter().find_map(|r| match get(r, "nametype") {
                             Some("CREATE") => Some(FileActivity::Create),

@@ -152,8 +152,11 @@ impl<'a> MessageContext<'a> {
 
     /// This host as the destination of a connection to `svc`.
     pub(crate) fn local_endpoint(&self, svc: &str) -> EndpointInfo {
+        // A HOSTNAME field that is an address is this host's IP.
+        let ip = self.hostname.and_then(crate::util::ip);
         EndpointInfo {
-            hostname: self.hostname.map(str::to_owned),
+            hostname: self.hostname.filter(|_| ip.is_none()).map(str::to_owned),
+            ip,
             svc_name: Some(svc.to_owned()),
             ..EndpointInfo::default()
         }

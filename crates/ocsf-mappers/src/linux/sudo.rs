@@ -65,9 +65,14 @@ fn sudo(ctx: &MessageContext<'_>, msg: &str) -> Recognized {
                 )
                 .with_outcome(Outcome::Failure)
                 .with_detail(r);
-            n.user = Some(user(invoker));
+            // The attempt is to act as the run-as user (sudo's default is
+            // root); the invoker typed the wrong password.
+            n.user = Some(runas.map_or_else(|| UserInfo::named("root"), user));
+            n.actor_user = Some(user(invoker));
             n.service_name = Some("sudo".into());
-            n.actor_process = Some(ctx.process());
+            let mut p = ctx.process();
+            p.cmd_line = command.filter(|c| !c.is_empty()).map(str::to_owned);
+            n.actor_process = Some(p);
             n.auth = Some(AuthInfo {
                 protocol: None,
                 logon_type: Some(LogonType::NewCredentials),
@@ -76,11 +81,8 @@ fn sudo(ctx: &MessageContext<'_>, msg: &str) -> Recognized {
             });
             n.count = r.split(' ').next().and_then(number::<i32>);
             n.session = session;
-            if let Some(c) = command {
-                n.put("command", c);
-            }
-            if let Some(u) = runas {
-                n.put("run_as", u);
+            if let Some(g) = group {
+                n.put("run_as_group", g);
             }
             n
         }

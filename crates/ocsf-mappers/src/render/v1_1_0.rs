@@ -333,9 +333,22 @@ impl Ctx<'_> {
 
     fn device(&mut self, d: DeviceInfo) -> Device {
         let mut out = Device::new(TypeId::Unknown);
-        let hostname = d.hostname.or_else(|| self.config.hostname_fallback.clone());
-        out.hostname = self.hostname_or_name(hostname, &mut out.name, "device");
+        let mut hostname = d.hostname.or_else(|| self.config.hostname_fallback.clone());
         out.ip = d.ip;
+        // A syslog HOSTNAME (or fallback) that is an address is the device's
+        // IP, not its hostname.
+        if let Some(addr) = hostname.as_deref().and_then(crate::util::ip) {
+            hostname = None;
+            match &out.ip {
+                None => out.ip = Some(addr),
+                Some(known) if *known == addr => {}
+                Some(_) => {
+                    self.invalid
+                        .insert(dotted("device", "hostname"), Value::String(addr));
+                }
+            }
+        }
+        out.hostname = self.hostname_or_name(hostname, &mut out.name, "device");
         out.uid = d.uid;
         out.mac = self.checked(d.mac, is_ocsf_mac, "device", "mac");
         if out.hostname.is_none() && out.ip.is_none() && out.uid.is_none() && out.name.is_none() {

@@ -1,6 +1,6 @@
 //! The OCSF 1.3.0 target: [`Normalized`] records as `ocsf_model::v1_3_0` events.
 //!
-//! The record is laid out as OCSF 1.1.0 by [`V1_1_0`](super::V1_1_0) and converted with the
+//! The record is laid out as OCSF 1.1.0 by [`V1_1_0`] and converted with the
 //! conversion `ocsf-model` generates from the two schemas
 //! ([`ocsf_model::convert::v1_1_0_to_v1_3_0`]). OCSF 1.3.0 keeps every attribute of 1.1.0, so
 //! the conversion moves every value into a typed field (the corpus tests check that no mapper

@@ -21,7 +21,7 @@
 //! counted in [`MapperStats::recovered`](crate::MapperStats::recovered).
 
 pub mod apex_one;
-mod attack;
+pub(crate) mod attack;
 mod fields;
 pub(crate) mod line;
 mod product;

@@ -54,7 +54,7 @@ mod guard;
 mod layout;
 mod parquet_io;
 mod projection;
-mod rules;
+pub mod rules;
 
 pub use decode::{RowDecoder, decode_batch, decode_batch_into, decode_batch_reusing};
 pub use encode::{BatchEncoder, EncodeStats, StructEncoder};

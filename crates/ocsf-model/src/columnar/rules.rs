@@ -1,6 +1,6 @@
 //! The Security Lake Parquet rule book: every rule a file written for Amazon Security Lake
 //! follows, in one type ([`ParquetRules`]). [`write_parquet`](super::write_parquet), the
-//! `securitylake-source` writer and `seclake lint` (through [`ParquetRules::check`]) all read it.
+//! `securitylake-source` writer and `seclake lint` (for its limits) all read it.
 //!
 //! # The rules
 //!
@@ -17,7 +17,7 @@
 //! | encodings | `time` / `time_dt` delta-encoded (sorted), other columns dictionary then plain | size |
 //!
 //! The schema rules (lists, maps, types) hold by construction for the schemas of
-//! [`arrow_schema`](super::arrow_schema); [`ParquetRules::check`] verifies all of them on any
+//! [`arrow_schema`](super::arrow_schema); `seclake lint` verifies them on any
 //! file.
 //!
 //! # How pages stay under 1 MiB (measured)
@@ -42,7 +42,7 @@
 //! - above 4 KiB per value dictionaries are off (large values rarely repeat).
 //!
 //! A single value larger than the page itself cannot be split: such a value makes a page over
-//! 1 MiB, which [`ParquetRules::check`] reports.
+//! 1 MiB, which `seclake lint` reports.
 
 use std::collections::BTreeMap;
 
