@@ -466,23 +466,15 @@ impl SourceUnion {
 
 /// Page tokens are the hex-encoded name of the next source.
 fn encode_token(name: &str) -> String {
-    name.bytes().map(|b| format!("{b:02x}")).collect()
+    hex::encode(name)
 }
 
 fn decode_token(token: &str) -> Result<String, ApiError> {
     let invalid = || ApiError::bad_request("nextToken is not valid");
-    if token.is_empty() || !token.len().is_multiple_of(2) {
+    if token.is_empty() {
         return Err(invalid());
     }
-    let bytes = (0..token.len())
-        .step_by(2)
-        .map(|i| {
-            token
-                .get(i..i + 2)
-                .and_then(|pair| u8::from_str_radix(pair, 16).ok())
-        })
-        .collect::<Option<Vec<u8>>>()
-        .ok_or_else(invalid)?;
+    let bytes = hex::decode(token).map_err(|_| invalid())?;
     String::from_utf8(bytes).map_err(|_| invalid())
 }
 
