@@ -20,7 +20,8 @@
 //!    returns carries the provider role and the S3 location.
 //! 2. **Write** as the provider role (assumed with the external id, see
 //!    `securitylake_core::aws::AwsConfig::assume_role`): a [`Writer`] of the
-//!    source's class over an `S3Store` of the location's bucket, configured
+//!    source's class over an `object_store` S3 store of the location's bucket
+//!    (`securitylake_core::store::S3StoreBuilder::location`), configured
 //!    with [`WriterConfigBuilder::source`] (or
 //!    [`location`](WriterConfigBuilder::location)). The [`writer`] module
 //!    shows a complete, runnable writer over a local lake.

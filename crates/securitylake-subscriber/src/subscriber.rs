@@ -25,8 +25,8 @@ use crate::stats::{StatsCell, SubscriberStats, inc};
 /// The bucket name given to objects of a [`LocalSource`].
 pub const LOCAL_BUCKET: &str = "local";
 
-/// A lake directory watched by polling (the embedded default, with
-/// [`LocalLake`]'s layout): new or changed `.parquet` objects are processed.
+/// A lake directory watched by polling (the embedded default, in the
+/// lake's key layout): new or changed `.parquet` objects are processed.
 #[derive(Debug, Clone)]
 pub struct LocalSource {
     root: PathBuf,
