@@ -132,3 +132,52 @@ fn pages_of_long_strings_stay_within_one_mebibyte() {
     let file = write_parquet(&skewed, &options).expect("write");
     assert_pages_within_limit(file, "skewed messages");
 }
+
+/// The checker of the rule book agrees with the page walk above: the files written under the
+/// rules pass it, and a file written with a page limit past the rule is reported.
+#[test]
+fn the_rule_book_check_passes_written_files_and_reports_oversized_pages() {
+    use std::sync::Arc;
+
+    use arrow_array::{ArrayRef, Int64Array, RecordBatch, StringArray};
+    use ocsf_model::columnar::check::{Rule, Severity};
+    use parquet::arrow::ArrowWriter;
+    use parquet::file::properties::WriterProperties;
+
+    let rules = ParquetRules::new();
+    let written = write_parquet(
+        &events(30_000, (400, 2_000), 7),
+        &ColumnarOptions::default(),
+    )
+    .expect("write");
+    let check = rules.check(written.into(), None);
+    assert!(check.violations.is_empty(), "{:?}", check.violations);
+    assert_eq!(check.rows, 30_000);
+    assert_eq!(check.classes.iter().copied().collect::<Vec<_>>(), [3002]);
+
+    // 3,000 rows of 1,000 bytes in one page, and the times out of order.
+    let time: ArrayRef = Arc::new(Int64Array::from_iter_values((0..3_000).rev()));
+    let message: ArrayRef = Arc::new(StringArray::from_iter_values(
+        (0..3_000).map(|i| format!("{i:01000}")),
+    ));
+    let batch = RecordBatch::try_from_iter([("time", time), ("message", message)]).expect("batch");
+    let properties = WriterProperties::builder()
+        .set_dictionary_enabled(false)
+        .set_data_page_size_limit(64 * 1024 * 1024)
+        .set_data_page_row_count_limit(1_000_000)
+        .set_write_batch_size(1_000_000)
+        .build();
+    let mut oversized = Vec::new();
+    let mut writer =
+        ArrowWriter::try_new(&mut oversized, batch.schema(), Some(properties)).expect("writer");
+    writer.write(&batch).expect("write");
+    writer.close().expect("close");
+    let check = rules.check(oversized.into(), Some(1_000..2_000));
+    let rules_broken: Vec<Rule> = check.violations.iter().map(|v| v.rule).collect();
+    assert!(rules_broken.contains(&Rule::PageSize), "{rules_broken:?}");
+    assert!(rules_broken.contains(&Rule::Unsorted), "{rules_broken:?}");
+    assert!(!check.is_conforming());
+    assert_eq!(Rule::PageSize.severity(), Severity::Error);
+    assert_eq!(check.outside_window.0, 2_000);
+    assert_eq!(check.time_range, Some((0, 2_999)));
+}

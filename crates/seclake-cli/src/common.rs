@@ -6,10 +6,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use clap::Args;
-use futures::TryStreamExt;
 use securitylake_core::aws::{AssumeRoleProvider, AwsConfig};
-use securitylake_core::object_store::{ObjectStore, ObjectStoreExt, path::Path as ObjectPath};
-use securitylake_core::store::{S3StoreBuilder, object_path};
+use securitylake_core::object_store::ObjectStore;
+use securitylake_core::store::S3StoreBuilder;
 
 use crate::error::{Error, ErrorKind, Result};
 
@@ -132,61 +131,16 @@ pub fn local_store(dir: &Path) -> Result<Arc<dyn ObjectStore>> {
 }
 
 /// A store and a key prefix named by a local directory or an `s3://bucket/prefix` URL.
-pub async fn store_for(target: &str, aws: &AwsArgs) -> Result<(LakeTarget, String)> {
+pub async fn store_for(target: &str, aws: &AwsArgs) -> Result<(Arc<dyn ObjectStore>, String)> {
     let store = if target.starts_with("s3://") {
         let (bucket, prefix) = parse_s3_url(target)
             .ok_or_else(|| Error::input(format!("{target} is not an s3://bucket/prefix URL")))?;
         let config = aws.load().await?;
-        return Ok((LakeTarget(s3_store(&config, bucket)?), prefix.to_owned()));
+        return Ok((s3_store(&config, bucket)?, prefix.to_owned()));
     } else {
         local_store(&PathBuf::from(target))?
     };
-    Ok((LakeTarget(store), String::new()))
-}
-
-/// The store a command reads a lake from, listed by a plain string prefix.
-#[derive(Debug, Clone)]
-pub struct LakeTarget(pub Arc<dyn ObjectStore>);
-
-/// One listed object of a [`LakeTarget`].
-#[derive(Debug, Clone)]
-pub struct Listed {
-    /// The key.
-    pub key: String,
-}
-
-impl LakeTarget {
-    /// The objects whose key starts with `prefix` (which may end inside a
-    /// path segment), sorted by key, streamed from the store's listing.
-    pub async fn list(&self, prefix: &str) -> Result<Vec<Listed>> {
-        let dir = prefix.rfind('/').map(|end| &prefix[..end]).unwrap_or("");
-        let dir = (!dir.is_empty()).then(|| ObjectPath::from(dir));
-        let mut out: Vec<Listed> = self
-            .0
-            .list(dir.as_ref())
-            .try_filter_map(|m| {
-                let key = m.location.to_string();
-                std::future::ready(Ok(key.starts_with(prefix).then_some(Listed { key })))
-            })
-            .try_collect()
-            .await
-            .map_err(securitylake_core::Error::from)?;
-        out.sort_by(|a, b| a.key.cmp(&b.key));
-        Ok(out)
-    }
-
-    /// A whole object.
-    pub async fn get(&self, key: &str) -> Result<bytes::Bytes> {
-        let path = object_path(key)?;
-        let get =
-            self.0.get(&path).await.map_err(|e| {
-                securitylake_core::Error::from_object_store(format!("GET {key}"), e)
-            })?;
-        Ok(get
-            .bytes()
-            .await
-            .map_err(|e| securitylake_core::Error::from_object_store(format!("GET {key}"), e))?)
-    }
+    Ok((store, String::new()))
 }
 
 /// Writes one JSON value as a line.

@@ -77,6 +77,7 @@ mod engine;
 mod error;
 mod handler;
 pub mod https;
+pub mod lint;
 pub mod notification;
 pub mod reader;
 mod sqs;

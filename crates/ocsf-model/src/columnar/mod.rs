@@ -48,6 +48,7 @@
 //! milliseconds, `unmapped` as a Map or JSON text, missing columns (absent attributes), and
 //! extra columns, which are kept in the events' `unknown` maps as JSON.
 
+pub mod check;
 mod decode;
 mod encode;
 mod guard;

@@ -17,8 +17,8 @@
 //! | encodings | `time` / `time_dt` delta-encoded (sorted), other columns dictionary then plain | size |
 //!
 //! The schema rules (lists, maps, types) hold by construction for the schemas of
-//! [`arrow_schema`](super::arrow_schema); `seclake lint` verifies them on any
-//! file.
+//! [`arrow_schema`](super::arrow_schema); [`ParquetRules::check`] (used by `seclake lint`)
+//! verifies every rule on any file.
 //!
 //! # How pages stay under 1 MiB (measured)
 //!
@@ -42,7 +42,7 @@
 //! - above 4 KiB per value dictionaries are off (large values rarely repeat).
 //!
 //! A single value larger than the page itself cannot be split: such a value makes a page over
-//! 1 MiB, which `seclake lint` reports.
+//! 1 MiB, which [`ParquetRules::check`] reports.
 
 use std::collections::BTreeMap;
 
