@@ -455,6 +455,9 @@ pub struct SourceMeta {
     /// Groups the events of one connection or transaction (an sshd
     /// connection): `metadata.correlation_uid`.
     pub correlation_uid: Option<String>,
+    /// Tags the source attached to the event (the keys of the audit rules an
+    /// auditd event matched), one entry each: `metadata.labels`.
+    pub labels: Vec<String>,
 }
 
 /// The device the event was logged on (OCSF `device`).

@@ -652,6 +652,9 @@ fn metadata(src: SourceMeta, config: &SourceConfig, host_profile: bool) -> Metad
     m.event_code = src.event_code;
     m.uid = src.uid;
     m.correlation_uid = src.correlation_uid;
+    if !src.labels.is_empty() {
+        m.labels = Some(src.labels);
+    }
     m.log_level = src.log_level.map(Cow::into_owned);
     if host_profile {
         m.profiles = Some(vec!["host".to_owned()]);
