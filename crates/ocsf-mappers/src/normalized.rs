@@ -471,6 +471,8 @@ pub struct DeviceInfo {
     pub uid: Option<String>,
     /// MAC address.
     pub mac: Option<String>,
+    /// The network interface the event is about (NetworkManager's device).
+    pub interface_name: Option<String>,
 }
 
 /// A user account.

@@ -34,6 +34,14 @@ use crate::util::{basename, endpoint, number, signed};
 mod orphan;
 mod types;
 
+/// Gives a record whose type is a number (the kernel log's `type=1400`) the
+/// type's name (`AVC`), so it maps and groups like a named record.
+pub(super) fn name_numbered_type(rec: &mut AuditRecord<'_>) {
+    if let Some(name) = number::<u16>(&rec.record_type).and_then(types::name_of) {
+        rec.record_type = Cow::Borrowed(name);
+    }
+}
+
 /// Record types that are whole events by themselves (no `EOE` follows), so
 /// they are mapped at once instead of waiting in the grouping window.
 pub(super) fn is_standalone(record_type: &str) -> bool {

@@ -72,11 +72,11 @@ pub(super) fn map(ctx: &MessageContext<'_>, msg: &str) -> Option<Recognized> {
 
 /// Whether the program behind a PAM service logs each attempt's outcome
 /// itself (sshd `Failed` / `Accepted`, login `FAILED LOGIN` / `LOGIN ON`,
-/// sudo's own lines): then its PAM lines corroborate that canonical line.
+/// sudo's own lines, polkitd's `Operator of ... authenticated`): then its PAM lines corroborate that canonical line.
 fn logs_own_outcome(service: &str) -> bool {
     matches!(
         service,
-        "sshd" | "sshd-session" | "sshd-auth" | "login" | "sudo" | "sudo-i"
+        "sshd" | "sshd-session" | "sshd-auth" | "login" | "sudo" | "sudo-i" | "polkit-1"
     )
 }
 

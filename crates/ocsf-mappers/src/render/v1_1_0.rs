@@ -351,6 +351,7 @@ impl Ctx<'_> {
         out.hostname = self.hostname_or_name(hostname, &mut out.name, "device");
         out.uid = d.uid;
         out.mac = self.checked(d.mac, is_ocsf_mac, "device", "mac");
+        out.interface_name = d.interface_name;
         if out.hostname.is_none() && out.ip.is_none() && out.uid.is_none() && out.name.is_none() {
             out.name = Some(UNKNOWN.to_owned());
         }
