@@ -432,3 +432,139 @@ fn group_creation_as_group_management_breaks_its_constraint() {
         );
     }
 }
+
+fn socket_event(serial: u32, syscall: &str, extra: &str, sockaddr: &str) -> Vec<Value> {
+    map(&[
+        &format!(
+            "type=SYSCALL msg=audit(1717977602.000:{serial}): arch=c000003e syscall={syscall} \
+             {extra} a0=3 a1=7ffd a2=10 a3=0 items=0 ppid=1 pid=5100 auid=1000 uid=33 gid=33 \
+             euid=33 egid=33 tty=(none) ses=4 comm=\"curl\" exe=\"/usr/bin/curl\" key=\"net\""
+        ),
+        &format!("type=SOCKADDR msg=audit(1717977602.000:{serial}): {sockaddr}"),
+        &format!("type=EOE msg=audit(1717977602.000:{serial}):"),
+    ])
+}
+
+/// `connect` / `bind` / `accept` with a `SOCKADDR` record are Network
+/// Activity with the address, the process and the user: IPv4, IPv6 (raw and
+/// enriched), `AF_UNIX`; a cut `saddr` stays the generic syscall event with
+/// the record's fields kept.
+#[test]
+fn auditd_socket_syscalls_are_network_activity() {
+    // connect(192.0.2.1:80), IPv4.
+    let v = socket_event(
+        900,
+        "42",
+        "success=yes exit=0",
+        "saddr=02000050C0000201000000000000000000",
+    );
+    assert_eq!(v.len(), 1, "{v:#?}");
+    let e = &v[0];
+    assert_eq!(e["class_uid"], 4001, "{e}");
+    assert_eq!(e["activity_id"], 1, "{e}");
+    assert_eq!(e["status_id"], 1, "{e}");
+    assert_eq!(e["dst_endpoint"]["ip"], "192.0.2.1", "{e}");
+    assert_eq!(e["dst_endpoint"]["port"], 80, "{e}");
+    assert_eq!(e["connection_info"]["direction_id"], 2, "{e}");
+    assert_eq!(e["actor"]["process"]["pid"], 5100, "{e}");
+    assert_eq!(e["actor"]["process"]["name"], "curl", "{e}");
+    assert_eq!(e["actor"]["process"]["user"]["uid"], "33", "{e}");
+    assert_eq!(e["actor"]["user"]["uid"], "1000", "{e}");
+    assert_eq!(e["unmapped"]["socket_family"], "inet", "{e}");
+    assert_eq!(e["metadata"]["labels"], serde_json::json!(["net"]), "{e}");
+
+    // A non-blocking connect: EINPROGRESS is not a failure.
+    let v = socket_event(
+        901,
+        "42",
+        "success=no exit=-115",
+        "saddr=02000050C0000201000000000000000000",
+    );
+    assert_eq!(v[0]["class_uid"], 4001, "{}", v[0]);
+    assert_eq!(v[0]["status_id"], 99, "{}", v[0]);
+    assert_eq!(v[0]["status"], "In Progress", "{}", v[0]);
+
+    // bind([2001:db8::1]:443), IPv6, with the enriched interpretation.
+    let v = socket_event(
+        902,
+        "49",
+        "success=yes exit=0",
+        "saddr=0A0001BB0000000020010DB800000000000000000000000100000000\u{1d}SADDR={ fam=inet6 laddr=2001:db8::1 lport=443 lflowinfo=0 lscope_id=0 }",
+    );
+    let e = &v[0];
+    assert_eq!(e["class_uid"], 4001, "{e}");
+    assert_eq!(e["activity_id"], 99, "{e}");
+    assert_eq!(e["activity_name"], "Listen", "{e}");
+    assert_eq!(e["dst_endpoint"]["ip"], "2001:db8::1", "{e}");
+    assert_eq!(e["dst_endpoint"]["port"], 443, "{e}");
+    assert_eq!(e["unmapped"]["socket_family"], "inet6", "{e}");
+
+    // Only the enriched form (a transport kept the interpretation alone).
+    let v = socket_event(
+        903,
+        "288",
+        "success=yes exit=5",
+        "SADDR={ fam=inet laddr=198.51.100.9 lport=51515 }",
+    );
+    let e = &v[0];
+    assert_eq!(e["class_uid"], 4001, "{e}");
+    assert_eq!(e["activity_id"], 1, "{e}");
+    assert_eq!(e["src_endpoint"]["ip"], "198.51.100.9", "{e}");
+    assert_eq!(e["src_endpoint"]["port"], 51515, "{e}");
+    assert_eq!(e["connection_info"]["direction_id"], 1, "{e}");
+
+    // connect to /run/dbus/system_bus_socket, AF_UNIX.
+    let v = socket_event(
+        904,
+        "42",
+        "success=yes exit=0",
+        "saddr=01002F72756E2F646275732F73797374656D5F6275735F736F636B657400",
+    );
+    let e = &v[0];
+    assert_eq!(e["class_uid"], 4001, "{e}");
+    assert_eq!(
+        e["dst_endpoint"]["name"], "/run/dbus/system_bus_socket",
+        "{e}"
+    );
+    assert_eq!(e["unmapped"]["socket_family"], "unix", "{e}");
+
+    // A cut saddr: no panic, the generic syscall event with the fields kept.
+    for (i, cut) in [
+        "saddr=0200",
+        "saddr=02000050C000",
+        "saddr=0A0001BB00",
+        "saddr=01",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let v = socket_event(910 + i as u32, "42", "success=yes exit=0", cut);
+        assert_eq!(v.len(), 1, "{v:#?}");
+        let e = &v[0];
+        assert_eq!(e["class_uid"], 1007, "{e}");
+        assert_eq!(e["activity_name"], "connect", "{e}");
+        assert!(
+            e["unmapped"]["audit_companions"]["SOCKADDR"].is_object(),
+            "{e}"
+        );
+    }
+}
+
+/// Any `saddr` length of each family maps without a panic to a valid event.
+#[test]
+fn auditd_cut_sockaddrs_never_panic() {
+    let mut serial = 1000;
+    for family in ["0100", "0200", "0A00", "1000", ""] {
+        for len in 0..64 {
+            let hex: String = "F1".repeat(len / 2) + if len % 2 == 1 { "7" } else { "" };
+            serial += 1;
+            let v = socket_event(
+                serial,
+                "42",
+                "success=yes exit=0",
+                &format!("saddr={family}{hex}"),
+            );
+            assert_eq!(v.len(), 1, "{family}{hex}: {v:#?}");
+        }
+    }
+}

@@ -31,6 +31,7 @@ use crate::normalized::{
 use crate::stats::FallbackReason;
 use crate::util::{basename, endpoint, number, signed};
 
+mod network;
 mod orphan;
 mod types;
 
@@ -328,6 +329,10 @@ fn syscall_name(arch: &str, nr: u32) -> Option<&'static str> {
         (21, "access"),
         (42, "connect"),
         (43, "accept"),
+        (44, "sendto"),
+        (45, "recvfrom"),
+        (46, "sendmsg"),
+        (47, "recvmsg"),
         (49, "bind"),
         (56, "clone"),
         (57, "fork"),
@@ -413,6 +418,10 @@ fn syscall_name(arch: &str, nr: u32) -> Option<&'static str> {
         (129, "kill"),
         (200, "bind"),
         (203, "connect"),
+        (206, "sendto"),
+        (207, "recvfrom"),
+        (211, "sendmsg"),
+        (212, "recvmsg"),
         (221, "execve"),
         (273, "finit_module"),
         (276, "renameat2"),
@@ -578,6 +587,8 @@ fn syscall(ev: &AuditEvent<'_>, rec: &AuditRecord<'_>) -> Option<Box<Normalized>
         n.actor_process = p.parent.clone().map(|b| *b);
         n.actor_user = uid_user(rec, "auid");
         n.process = Some(p);
+    } else if let Some(net) = network::map(ev, rec, &name, severity) {
+        n = net;
     } else {
         let paths: Vec<&AuditRecord<'_>> = ev
             .records
@@ -632,6 +643,12 @@ fn syscall(ev: &AuditEvent<'_>, rec: &AuditRecord<'_>) -> Option<Box<Normalized>
         }
     }
     n.outcome = outcome;
+    // A non-blocking connect returns EINPROGRESS (audit: `success=no
+    // exit=-115`): started, not failed.
+    if name == "connect" && get(rec, "exit") == Some("-115") {
+        n.outcome = Some(Outcome::Other("In Progress".into()));
+        n.severity = Severity::Informational;
+    }
     if let Some(exit) = get(rec, "exit") {
         n.status_code = Some(exit.to_owned());
         if failed {
