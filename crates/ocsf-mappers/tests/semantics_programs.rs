@@ -231,6 +231,14 @@ fn kernel_and_relayed_audit_records_map_as_audit_records() {
     assert_eq!(e["device"]["hostname"], "web1", "{e}");
     assert_eq!(e["time"], 1_717_927_500_123_i64, "{e}");
 
+    // The same record from journald's kernel transport.
+    let e = map1(
+        r#"{"__REALTIME_TIMESTAMP":"1717927500200000","_HOSTNAME":"web2","_TRANSPORT":"kernel","SYSLOG_IDENTIFIER":"kernel","PRIORITY":"5","MESSAGE":"audit: type=1400 audit(1717927500.200:457): apparmor=\"DENIED\" operation=\"exec\" profile=\"snap.app\" name=\"/usr/bin/nc\" pid=2222 comm=\"sh\" requested_mask=\"x\" denied_mask=\"x\" fsuid=1000 ouid=0"}"#,
+    );
+    assert_eq!(e["metadata"]["event_code"], "AVC", "{e}");
+    assert_eq!(e["status_id"], 2, "{e}");
+    assert_eq!(e["device"]["hostname"], "web2", "{e}");
+
     let e = map1(
         "Jun  9 10:05:01 web1 audisp-syslog: type=USER_LOGIN msg=audit(1717927501.000:460): pid=5000 uid=0 auid=1000 ses=4 msg='op=login id=1000 exe=\"/usr/sbin/sshd\" hostname=198.51.100.7 addr=198.51.100.7 terminal=ssh res=success'",
     );
@@ -295,6 +303,17 @@ fn other_messages_of_these_programs_are_counted_fallbacks() {
         m.stats().fallback.get(&FallbackReason::UnrecognizedMessage),
         Some(&5)
     );
+}
+
+/// dbus-daemon's service activations carry no actor or decision: like any
+/// program without a mapper, they stay counted fallbacks.
+#[test]
+fn dbus_activations_stay_fallbacks() {
+    let e = map1(
+        "Jun  9 10:08:00 web1 dbus-daemon[640]: [system] Successfully activated service 'org.freedesktop.hostname1'",
+    );
+    assert_eq!(e["class_uid"], 0, "{e}");
+    assert_eq!(e["unmapped"]["fallback"]["reason"], "unknown_program", "{e}");
 }
 
 /// Every prefix of every fixture line above (a line cut anywhere) maps
