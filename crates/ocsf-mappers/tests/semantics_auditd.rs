@@ -568,3 +568,32 @@ fn auditd_cut_sockaddrs_never_panic() {
         }
     }
 }
+
+/// The same holds for the authentication records of local programs (su,
+/// sudo, cron, a console login): their `hostname` / `addr` are the machine's
+/// own, so a local `su` failure is not a failure "from 127.0.0.1". An sshd
+/// logon from localhost is a real connection and keeps its address.
+#[test]
+fn auditd_local_authentications_have_no_source_endpoint() {
+    for line in [
+        "type=USER_AUTH msg=audit(1717977603.000:950): pid=7100 uid=1000 auid=1000 ses=3 \
+         msg='op=PAM:authentication grantors=? acct=\"root\" exe=\"/usr/bin/su\" \
+         hostname=web1 addr=127.0.0.1 terminal=pts/0 res=failed'",
+        "type=USER_ACCT msg=audit(1717977603.100:951): pid=7101 uid=0 auid=4294967295 \
+         ses=4294967295 msg='op=PAM:accounting grantors=pam_unix acct=\"root\" \
+         exe=\"/usr/sbin/cron\" hostname=? addr=? terminal=cron res=success'",
+        "node=web1 type=USER_LOGIN msg=audit(1717977603.200:952): pid=7102 uid=0 auid=1000 \
+         ses=5 msg='op=login id=1000 exe=\"/usr/bin/login\" hostname=web1 addr=192.0.2.20 \
+         terminal=tty1 res=success'",
+    ] {
+        let e = map1(line);
+        assert_eq!(e["class_uid"], 3002, "{e}");
+        assert!(e.get("src_endpoint").is_none(), "{line}\n{e}");
+    }
+    let e = map1(
+        "type=USER_LOGIN msg=audit(1717977603.300:953): pid=7103 uid=0 auid=1000 ses=6 \
+         msg='op=login id=1000 exe=\"/usr/sbin/sshd\" hostname=localhost addr=127.0.0.1 \
+         terminal=ssh res=success'",
+    );
+    assert_eq!(e["src_endpoint"]["ip"], "127.0.0.1", "{e}");
+}

@@ -313,7 +313,10 @@ fn dbus_activations_stay_fallbacks() {
         "Jun  9 10:08:00 web1 dbus-daemon[640]: [system] Successfully activated service 'org.freedesktop.hostname1'",
     );
     assert_eq!(e["class_uid"], 0, "{e}");
-    assert_eq!(e["unmapped"]["fallback"]["reason"], "unknown_program", "{e}");
+    assert_eq!(
+        e["unmapped"]["fallback"]["reason"], "unknown_program",
+        "{e}"
+    );
 }
 
 /// Every prefix of every fixture line above (a line cut anywhere) maps

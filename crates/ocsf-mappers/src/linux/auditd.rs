@@ -675,7 +675,42 @@ fn command_line(rec: &AuditRecord<'_>) -> Option<String> {
     (!args.is_empty()).then(|| args.join(" "))
 }
 
-fn remote(rec: &AuditRecord<'_>, n: &mut Normalized) {
+/// Programs that authenticate or change accounts locally and never pass a
+/// peer to libaudit, which then writes the machine's own name and address.
+fn local_writer(exe: Option<&str>) -> bool {
+    exe.map(basename).is_some_and(|b| {
+        super::accounts::handles(b)
+            || matches!(
+                b,
+                "su" | "sudo"
+                    | "runuser"
+                    | "pkexec"
+                    | "newgrp"
+                    | "sg"
+                    | "cron"
+                    | "crond"
+                    | "atd"
+                    | "systemd"
+                    | "unix_chkpwd"
+                    | "polkit-agent-helper-1"
+            )
+    })
+}
+
+/// Whether `host` is the record's own machine (its `node`).
+fn own_host(ev: &AuditEvent<'_>, host: &str) -> bool {
+    let short = |x: &str| x.split('.').next().unwrap_or(x).to_ascii_lowercase();
+    ev.node
+        .as_deref()
+        .is_some_and(|node| short(node) == short(host))
+}
+
+/// The source endpoint of a user-space authentication record: `addr` /
+/// `hostname`, unless a local program wrote them (its own host).
+fn remote(ev: &AuditEvent<'_>, rec: &AuditRecord<'_>, n: &mut Normalized) {
+    if local_writer(get(rec, "exe")) || get(rec, "hostname").is_some_and(|h| own_host(ev, h)) {
+        return;
+    }
     let addr = get(rec, "addr").and_then(|a| endpoint(a, None));
     let host = get(rec, "hostname").filter(|h| crate::util::is_hostname(h));
     match (addr, host) {
@@ -698,9 +733,7 @@ fn remote(rec: &AuditRecord<'_>, n: &mut Normalized) {
 /// and `passwd` never pass a peer. A remote service (sshd changing an expired
 /// password at logon) passes the client's address.
 fn remote_change_source(ev: &AuditEvent<'_>, rec: &AuditRecord<'_>, n: &mut Normalized) {
-    let local_tool = get(rec, "exe")
-        .map(basename)
-        .is_some_and(super::accounts::handles);
+    let local_tool = local_writer(get(rec, "exe"));
     let Some(addr) =
         get(rec, "addr").and_then(|a| a.trim_matches(['[', ']']).parse::<std::net::IpAddr>().ok())
     else {
@@ -711,13 +744,9 @@ fn remote_change_source(ev: &AuditEvent<'_>, rec: &AuditRecord<'_>, n: &mut Norm
     }
     let host = get(rec, "hostname").filter(|h| crate::util::is_hostname(h));
     let own = |h: &str| {
-        let short = |x: &str| x.split('.').next().unwrap_or(x).to_ascii_lowercase();
         h.eq_ignore_ascii_case("localhost")
             || h.to_ascii_lowercase().starts_with("localhost.")
-            || ev
-                .node
-                .as_deref()
-                .is_some_and(|node| short(node) == short(h))
+            || own_host(ev, h)
     };
     if host.is_some_and(own) {
         return;
@@ -771,7 +800,7 @@ fn authentication(ev: &AuditEvent<'_>, rec: &AuditRecord<'_>, t: &str) -> Option
         n.user = acct_user(rec);
         n.status_detail = get(rec, "op").map(str::to_owned);
     }
-    remote(rec, &mut n);
+    remote(ev, rec, &mut n);
     n.session = session(rec);
     let exe = get(rec, "exe");
     n.service_name = exe.map(|e| basename(e).to_owned());
