@@ -3,7 +3,9 @@
 //! * `SYSCALL` (+ `EXECVE`, `CWD`, `PATH`, `PROCTITLE`): an `execve` becomes a
 //!   Process Activity Launch; a file syscall with `PATH` records becomes a File
 //!   System Activity (the activity from the syscall, or from the `PATH`
-//!   `nametype`); any other syscall a Process Activity `Other` named after it.
+//!   `nametype`); a socket syscall with a `SOCKADDR` record a Network Activity
+//!   (see `network`); any other syscall a Process Activity `Other` named after
+//!   it. The rule keys (`key=`) become `metadata.labels`.
 //! * User-space records: `USER_LOGIN` → Authentication Logon (canonical);
 //!   `USER_AUTH` / `USER_ACCT` / `USER_START` / `USER_ERR` / `LOGIN` →
 //!   Authentication Other, corroborating, with captions; `USER_LOGOUT` /
@@ -170,8 +172,8 @@ fn uid_user(rec: &AuditRecord<'_>, key: &str) -> Option<UserInfo> {
     })
 }
 
-/// A group from a gid field (`gid`, `ogid`, a group record's `id`), named by
-/// the enriched format's interpreted value (`GID="wheel"`, `OGID=`, `ID=`).
+/// A group from a gid field (`gid`, a group record's `id`), named by the
+/// enriched format's interpreted value (`GID="wheel"`, `ID="devs"`).
 fn gid_group(rec: &AuditRecord<'_>, key: &str) -> Option<GroupInfo> {
     let v = get(rec, key)?;
     if v == "4294967295" || v == "-1" || v == "unset" {
