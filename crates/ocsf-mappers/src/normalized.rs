@@ -607,6 +607,8 @@ pub struct FileInfo {
     pub hashes: Vec<HashInfo>,
     /// Owner user id.
     pub owner_uid: Option<String>,
+    /// Owner user name (auditd's enriched `OUID="root"`).
+    pub owner_name: Option<String>,
 }
 
 impl FileInfo {

@@ -264,6 +264,28 @@ fn auditd_interpreted_names_fill_group_names() {
         assert_eq!(e["entity"]["name"], "devs", "{e}");
         assert_eq!(e["entity"]["uid"], "1003", "{e}");
         assert_eq!(e["actor"]["user"]["name"], "alice", "{e}");
+
+        // A file's owner (`OUID=`) and owning group (`OGID=`).
+        let v = map(&[
+            &format!(
+                "type=SYSCALL msg=audit(1717977600.950:{s}): arch=c000003e syscall=257                  success=yes exit=3 a0=ffffff9c a1=7ffd2a a2=0 a3=0 items=1 ppid=900 pid=4252                  auid=1000 uid=0 gid=0 euid=0 tty=pts0 ses=3 comm=\"cat\" exe=\"/usr/bin/cat\"",
+                s = 825 + i
+            ),
+            &format!(
+                "type=PATH msg=audit(1717977600.950:{s}): item=0 name=\"/etc/shadow\"                  inode=1234 dev=fd:00 mode=0100640 ouid=0 ogid=42 rdev=00:00                  nametype=NORMAL{sep}OUID=\"root\" OGID=\"shadow\"",
+                s = 825 + i
+            ),
+            &format!("type=EOE msg=audit(1717977600.950:{}):", 825 + i),
+        ]);
+        let e = &v[0];
+        assert_eq!(e["class_uid"], 1001, "{e}");
+        assert_eq!(e["file"]["owner"]["uid"], "0", "{e}");
+        assert_eq!(e["file"]["owner"]["name"], "root", "{e}");
+        assert_eq!(
+            e["unmapped"]["file_group"],
+            serde_json::json!({"uid": "42", "name": "shadow"}),
+            "{e}"
+        );
     }
 }
 

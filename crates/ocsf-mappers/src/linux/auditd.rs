@@ -554,6 +554,7 @@ fn path_file(rec: &AuditRecord<'_>, cwd: Option<&str>) -> Option<FileInfo> {
         size: None,
         hashes: Vec::new(),
         owner_uid: get(rec, "ouid").map(str::to_owned),
+        owner_name: get(rec, "ouid").and_then(|_| interpreted_name(rec, "ouid")),
     })
 }
 
@@ -621,6 +622,16 @@ fn syscall(ev: &AuditEvent<'_>, rec: &AuditRecord<'_>) -> Option<Box<Normalized>
                     n.file_result = new.and_then(|r| path_file(r, cwd));
                 } else {
                     n.file = Some(file);
+                }
+                // OCSF 1.1.0's file has an owner but no group: the owning
+                // group (`ogid`, named by the enriched `OGID=`) is kept here.
+                if let Some(g) = target.and_then(|r| gid_group(r, "ogid")) {
+                    let mut m = Map::new();
+                    m.insert("uid".into(), Value::from(g.uid));
+                    if let Some(name) = g.name {
+                        m.insert("name".into(), Value::from(name));
+                    }
+                    n.put_value("file_group", Value::Object(m));
                 }
                 n.actor_process = Some(process(rec));
                 n.actor_user = uid_user(rec, "auid");

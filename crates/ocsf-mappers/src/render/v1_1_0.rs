@@ -400,10 +400,13 @@ impl Ctx<'_> {
         }
         out.path = f.path;
         out.size = f.size;
-        if let Some(owner) = f.owner_uid {
-            out.owner = Some(Box::new(
-                self.user(UserInfo::with_uid(owner), &dotted(path, "owner")),
-            ));
+        if f.owner_uid.is_some() || f.owner_name.is_some() {
+            let owner = UserInfo {
+                uid: f.owner_uid,
+                name: f.owner_name,
+                domain: None,
+            };
+            out.owner = Some(Box::new(self.user(owner, &dotted(path, "owner"))));
         }
         if !f.hashes.is_empty() {
             let mut hashes = Vec::with_capacity(f.hashes.len());
@@ -443,7 +446,7 @@ impl Ctx<'_> {
                 file_type: FileType::Regular,
                 size: p.file_size,
                 hashes: p.hashes,
-                owner_uid: None,
+                ..FileInfo::default()
             };
             out.file = Some(Box::new(self.file(fi, &dotted(path, "file"))));
         }
