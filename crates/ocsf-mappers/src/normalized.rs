@@ -455,6 +455,9 @@ pub struct SourceMeta {
     /// Groups the events of one connection or transaction (an sshd
     /// connection): `metadata.correlation_uid`.
     pub correlation_uid: Option<String>,
+    /// Tags the source attached to the event (the keys of the audit rules an
+    /// auditd event matched), one entry each: `metadata.labels`.
+    pub labels: Vec<String>,
 }
 
 /// The device the event was logged on (OCSF `device`).
@@ -468,6 +471,8 @@ pub struct DeviceInfo {
     pub uid: Option<String>,
     /// MAC address.
     pub mac: Option<String>,
+    /// The network interface the event is about (NetworkManager's device).
+    pub interface_name: Option<String>,
 }
 
 /// A user account.
@@ -602,6 +607,8 @@ pub struct FileInfo {
     pub hashes: Vec<HashInfo>,
     /// Owner user id.
     pub owner_uid: Option<String>,
+    /// Owner user name (auditd's enriched `OUID="root"`).
+    pub owner_name: Option<String>,
 }
 
 impl FileInfo {

@@ -192,8 +192,8 @@ fn placeholder_user_names_are_not_users() {
     let e = map1(
         "Jun  9 10:02:03 web1 login(pam_unix)[6002]: session opened for user root by LOGIN(uid=0)",
     );
-    assert!(e["actor"]["user"].get("name").is_none(), "{e}");
-    assert_eq!(e["actor"]["user"]["uid"], "0");
+    assert!(e["actor"].get("user").is_none(), "{e}");
+    assert_eq!(e["actor"]["process"]["user"]["uid"], "0");
     assert!(!observed(&e, "LOGIN"), "{e}");
     let e = map1(
         "Jun  9 10:00:01 h sshd[4243]: Failed password for invalid user ***** from 198.51.100.7 port 40022 ssh2",
@@ -324,4 +324,34 @@ fn syslog_hostname_that_is_an_address_is_device_ip() {
     assert_eq!(e["class_uid"], 1007);
     assert_eq!(e["device"]["ip"], "10.20.30.40", "{e}");
     assert!(e["device"]["hostname"].is_null(), "{e}");
+}
+
+/// pam_unix's `by LOGNAME(uid=N)` is two identities: the terminal's login
+/// name and the real uid of the process calling PAM (`by alice(uid=0)` under
+/// sudo). The name is `actor.user`, the uid the actor process's user; a
+/// failure's `uid=` / `euid=` are the calling process's too, never merged into
+/// `ruser` (the actor) or `user` (the account tried).
+#[test]
+fn pam_login_name_and_process_uid_are_not_one_user() {
+    let e = map1(
+        "Jun  9 10:05:00 web1 sudo[9000]: pam_unix(sudo:session): session opened for user root(uid=0) by alice(uid=0)",
+    );
+    assert_eq!(e["user"]["name"], "root", "{e}");
+    assert_eq!(e["user"]["uid"], "0", "{e}");
+    assert_eq!(e["actor"]["user"]["name"], "alice", "{e}");
+    assert!(e["actor"]["user"].get("uid").is_none(), "{e}");
+    assert_eq!(e["actor"]["process"]["user"]["uid"], "0", "{e}");
+    assert_eq!(e["actor"]["process"]["name"], "sudo", "{e}");
+
+    let e = map1(
+        "Jun  9 10:05:01 web1 su[9001]: pam_unix(su:auth): authentication failure; logname=alice uid=1000 euid=0 tty=/dev/pts/1 ruser=alice rhost=  user=root",
+    );
+    assert!(is_logon(&e), "{e}");
+    assert_eq!(e["status_id"], 2, "{e}");
+    assert_eq!(e["user"]["name"], "root", "{e}");
+    assert!(e["user"].get("uid").is_none(), "{e}");
+    assert_eq!(e["actor"]["user"]["name"], "alice", "{e}");
+    assert!(e["actor"]["user"].get("uid").is_none(), "{e}");
+    assert_eq!(e["actor"]["process"]["user"]["uid"], "1000", "{e}");
+    assert_eq!(e["actor"]["process"]["euid"], 0, "{e}");
 }

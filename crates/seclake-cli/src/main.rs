@@ -19,6 +19,7 @@ mod error;
 mod inspect;
 mod lint;
 mod mapping;
+mod ocsf_json;
 mod publish;
 mod rows;
 mod schema;
@@ -48,7 +49,7 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Map raw logs (Linux syslog/auth.log/auditd/journald, Deep Security CEF/LEEF) to OCSF JSON lines or a local lake.
+    /// Map raw logs (Linux syslog/auth.log/auditd/journald, Deep Security CEF/LEEF) to OCSF JSON lines or a local lake; convert OCSF JSON between versions.
     Convert(publish::ConvertArgs),
     /// Validate OCSF JSON events against a schema version and profiles.
     Validate(validate::ValidateArgs),

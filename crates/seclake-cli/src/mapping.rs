@@ -32,6 +32,9 @@ pub enum LogFormat {
     Cef,
     /// Trend Micro Deep Security LEEF (optionally inside syslog).
     Leef,
+    /// OCSF events as JSON (lines, concatenated or arrays), e.g. another tool's output:
+    /// `convert` writes them as JSON lines of `--to-version` (default: their own).
+    OcsfJson,
 }
 
 /// Options of the mapper's source configuration.
@@ -79,6 +82,7 @@ enum Family {
     Linux,
     JournalExport,
     DeepSecurity,
+    OcsfJson,
 }
 
 /// Decides the mapper from the first non-blank line.
@@ -99,6 +103,14 @@ fn detect(line: &str) -> Family {
         .any(|k| line.contains(k))
     {
         return Family::DeepSecurity;
+    }
+    // An OCSF event: a JSON object (or an array of them) with a `class_uid`
+    // and `metadata` (journald JSON has neither).
+    if line.starts_with(['{', '['])
+        && line.contains("\"class_uid\"")
+        && line.contains("\"metadata\"")
+    {
+        return Family::OcsfJson;
     }
     let field = line.split_once('=').map(|(name, _)| name).unwrap_or("");
     let export_field = !field.is_empty()
@@ -161,6 +173,14 @@ impl Iterator for EventStream {
     }
 }
 
+/// An opened input: raw logs being mapped, or OCSF JSON to pass through.
+pub enum Input {
+    /// Raw logs, mapped to OCSF 1.1.0 events.
+    Mapped(Box<EventStream>),
+    /// OCSF events as JSON.
+    OcsfJson(Box<dyn BufRead + Send>),
+}
+
 impl MapArgs {
     /// The source configuration for a mapper family.
     fn config(&self, family: Family) -> Result<SourceConfig> {
@@ -195,8 +215,19 @@ impl MapArgs {
         Ok(config)
     }
 
-    /// Opens the input and starts mapping it.
+    /// Opens the input and starts mapping it (raw logs only).
     pub fn events(&self) -> Result<EventStream> {
+        match self.input()? {
+            Input::Mapped(events) => Ok(*events),
+            Input::OcsfJson(_) => Err(Error::input(
+                "the input is OCSF JSON, not raw logs: it has nothing to map; `seclake convert` writes it in another OCSF version (--to-version)",
+            )),
+        }
+    }
+
+    /// Opens the input: raw logs start being mapped, OCSF JSON is handed
+    /// back as it is.
+    pub fn input(&self) -> Result<Input> {
         let mut input = open_input(&self.from)?;
         let family = match self.format {
             LogFormat::Linux | LogFormat::Syslog | LogFormat::Auditd | LogFormat::JournaldJson => {
@@ -204,6 +235,7 @@ impl MapArgs {
             }
             LogFormat::JournaldExport => Family::JournalExport,
             LogFormat::Cef | LogFormat::Leef => Family::DeepSecurity,
+            LogFormat::OcsfJson => Family::OcsfJson,
             LogFormat::Auto => {
                 // Read up to the first non-blank line, then put it back in front.
                 let mut head = Vec::new();
@@ -228,17 +260,20 @@ impl MapArgs {
                 family
             }
         };
+        if family == Family::OcsfJson {
+            return Ok(Input::OcsfJson(input));
+        }
         let config = self.config(family)?;
         tracing::debug!(?family, from = %self.from, "mapping");
-        Ok(match family {
+        Ok(Input::Mapped(Box::new(match family {
             Family::Linux => EventStream::Linux(stream::events(LinuxMapper::new(config), input)),
             Family::JournalExport => {
                 EventStream::Journal(LinuxMapper::new(config).journal_export(input))
             }
-            Family::DeepSecurity => {
+            Family::DeepSecurity | Family::OcsfJson => {
                 EventStream::DeepSecurity(stream::events(TrendMicroMapper::new(config), input))
             }
-        })
+        })))
     }
 }
 
@@ -313,6 +348,14 @@ mod tests {
             Family::DeepSecurity
         );
         assert_eq!(detect("__CURSOR=s=abc"), Family::JournalExport);
+        assert_eq!(
+            detect("{\"class_uid\":3002,\"metadata\":{\"version\":\"1.3.0\"}}"),
+            Family::OcsfJson
+        );
+        assert_eq!(
+            detect("{\"MESSAGE\":\"class_uid\",\"__CURSOR\":\"s\"}"),
+            Family::Linux
+        );
         assert_eq!(
             detect("CEF:0|Trend Micro|Deep Security Agent|20|4000000|Eicar|6|"),
             Family::DeepSecurity

@@ -21,7 +21,7 @@ use securitylake_source::writer::{Durability, Writer, WriterConfig};
 
 use crate::common::{AwsArgs, assume, local_store, print_json, s3_store, write_json_line};
 use crate::error::{Error, ErrorKind, Result};
-use crate::mapping::{EventStream, MapArgs, print_stats, stats_json};
+use crate::mapping::{EventStream, Input, MapArgs, print_stats, stats_json};
 use crate::schema::find_class;
 
 /// Events written per `write_batch` call (one spool fsync per partition).
@@ -44,6 +44,10 @@ pub struct ConvertArgs {
     /// `unmapped`).
     #[arg(long, value_name = "VERSION", value_parser = ["1.1.0", "1.3.0", "1.8.0"], conflicts_with = "lake")]
     to_version: Option<String>,
+    /// The OCSF version of OCSF JSON input (`--format ocsf-json`, or detected), for events
+    /// without `metadata.version` or to override it (default: each event's own).
+    #[arg(long, value_name = "VERSION", value_parser = ["1.1.0", "1.3.0", "1.8.0"])]
+    from_version: Option<String>,
     #[command(flatten)]
     target: TargetArgs,
 }
@@ -124,7 +128,7 @@ pub async fn convert(args: ConvertArgs) -> Result<u8> {
         let manifest = write_lake(&mut events, &args.target, store, None, &region).await?;
         return finish_publish("convert", &events, &args.target, manifest);
     }
-    let mut events = args.map.events()?;
+    let input = args.map.input()?;
     let mut out: Box<dyn Write> = match &args.out {
         Some(path) => Box::new(BufWriter::new(
             std::fs::File::create(path)
@@ -132,8 +136,24 @@ pub async fn convert(args: ConvertArgs) -> Result<u8> {
         )),
         None => Box::new(BufWriter::new(std::io::stdout().lock())),
     };
-    let bar = spinner("converted");
     let mut report = ConversionReport::new();
+    let mut events = match input {
+        Input::Mapped(events) => *events,
+        Input::OcsfJson(reader) => {
+            let to = args.to_version.as_deref();
+            let done = crate::ocsf_json::convert(
+                reader,
+                args.from_version.as_deref(),
+                to,
+                &mut out,
+                &mut report,
+            )?;
+            out.flush().map_err(|e| Error::io("writing output", e))?;
+            eprintln!("{}", crate::ocsf_json::summary(&done, to, &report));
+            return Ok(crate::error::EXIT_OK);
+        }
+    };
+    let bar = spinner("converted");
     for event in events.by_ref() {
         let event = event?;
         match args.to_version.as_deref() {

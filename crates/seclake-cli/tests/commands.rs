@@ -46,6 +46,113 @@ fn convert_maps_syslog_to_ocsf_json_lines_with_stats() -> TestResult {
     Ok(())
 }
 
+/// OCSF JSON input (detected, or `--format ocsf-json`) is written in the version
+/// `--to-version` names: the mappers' events taken to 1.3.0 and back read as the 1.1.0 events
+/// (the round trip changes nothing), a 1.3.0 attribute 1.1.0 lacks is reported and kept in
+/// `unmapped`, and `publish` refuses OCSF JSON (nothing to map).
+#[test]
+fn convert_targets_a_version_for_ocsf_json_input() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let auth = fixture("auth.log");
+    let common = ["--reference-time", REFERENCE];
+    let direct = run(&[&["convert", "--from", s(&auth)][..], &common[..]].concat())?;
+    assert_eq!(direct.code, 0, "{}", direct.stderr);
+    let v13 = dir.path().join("events-1.3.0.json");
+    let out = run(&[
+        &[
+            "convert",
+            "--from",
+            s(&auth),
+            "--to-version",
+            "1.3.0",
+            "--out",
+            s(&v13),
+        ][..],
+        &common[..],
+    ]
+    .concat())?;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+
+    // Detected as OCSF JSON, each event's own metadata.version (1.3.0) read.
+    let back = run(&["convert", "--from", s(&v13), "--to-version", "1.1.0"])?;
+    assert_eq!(back.code, 0, "{}", back.stderr);
+    assert_eq!(back.json_lines()?, direct.json_lines()?);
+    assert!(
+        back.stderr.contains(
+            "4 OCSF JSON events -> 1.1.0 (0 already at that version); 0 values not held in place"
+        ),
+        "{}",
+        back.stderr
+    );
+
+    // From stdin with the format named; a 1.3.0-only attribute is reported.
+    let mut event = back.json_lines()?.remove(0);
+    event["metadata"]["version"] = "1.3.0".into();
+    event["user"]["risk_score"] = 80.into();
+    let input = format!("[{event}]");
+    let down = run_with(
+        &mut seclake(),
+        &["convert", "--format", "ocsf-json", "--to-version", "1.1.0"],
+        Some(input.as_bytes()),
+    )?;
+    assert_eq!(down.code, 0, "{}", down.stderr);
+    let lines = down.json_lines()?;
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["metadata"]["version"], "1.1.0");
+    assert_eq!(lines[0]["unmapped"]["user.risk_score"], "80");
+    assert!(
+        down.stderr.contains("1 values not held in place (1 absent"),
+        "{}",
+        down.stderr
+    );
+
+    // Up to 1.8.0 (through 1.3.0), and --from-version for events without one.
+    if let Some(m) = event["metadata"].as_object_mut() {
+        m.remove("version");
+    }
+    let input = event.to_string();
+    let refused = run_with(
+        &mut seclake(),
+        &["convert", "--format", "ocsf-json", "--to-version", "1.8.0"],
+        Some(input.as_bytes()),
+    )?;
+    assert_eq!(refused.code, 2, "no version known: {}", refused.stderr);
+    let up = run_with(
+        &mut seclake(),
+        &[
+            "convert",
+            "--format",
+            "ocsf-json",
+            "--from-version",
+            "1.3.0",
+            "--to-version",
+            "1.8.0",
+        ],
+        Some(input.as_bytes()),
+    )?;
+    assert_eq!(up.code, 0, "{}", up.stderr);
+    assert_eq!(up.json_lines()?[0]["metadata"]["version"], "1.8.0");
+
+    let lake = dir.path().join("lake");
+    std::fs::create_dir_all(&lake)?;
+    let publish = run(&[
+        "publish",
+        "--from",
+        s(&v13),
+        "--lake",
+        s(&lake),
+        "--lake-region",
+        "us-east-1",
+        "--class",
+        "authentication",
+        "--source-name",
+        "ocsf",
+    ])?;
+    assert_eq!(publish.code, 2, "{}", publish.stderr);
+    assert!(publish.stderr.contains("OCSF JSON"), "{}", publish.stderr);
+    Ok(())
+}
+
 #[test]
 fn convert_to_version_writes_that_version_and_counts_the_report() -> TestResult {
     let auth = fixture("auth.log");

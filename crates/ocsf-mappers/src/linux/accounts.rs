@@ -153,19 +153,25 @@ pub(super) fn map(ctx: &MessageContext<'_>, msg: &str) -> Recognized {
         }
         return Ok(n);
     }
-    if let Some(rest) = msg.strip_prefix("add ")
-        && let Some((member, group)) = rest
-            .split_once(" to shadow group ")
-            .or_else(|| rest.split_once(" to group "))
-    {
-        return Ok(membership(ctx, GroupActivity::AddUser, member, group));
+    // One membership change logs a line for /etc/group and one for
+    // /etc/gshadow: the first is the fact, the shadow line corroborates it.
+    if let Some(rest) = msg.strip_prefix("add ") {
+        if let Some((member, group)) = rest.split_once(" to shadow group ") {
+            let act = GroupActivity::Other(GROUP_FILE_UPDATE.into());
+            return Ok(membership(ctx, act, member, group));
+        }
+        if let Some((member, group)) = rest.split_once(" to group ") {
+            return Ok(membership(ctx, GroupActivity::AddUser, member, group));
+        }
     }
-    if let Some(rest) = msg.strip_prefix("delete ")
-        && let Some((member, group)) = rest
-            .split_once(" from shadow group ")
-            .or_else(|| rest.split_once(" from group "))
-    {
-        return Ok(membership(ctx, GroupActivity::RemoveUser, member, group));
+    if let Some(rest) = msg.strip_prefix("delete ") {
+        if let Some((member, group)) = rest.split_once(" from shadow group ") {
+            let act = GroupActivity::Other(GROUP_FILE_UPDATE.into());
+            return Ok(membership(ctx, act, member, group));
+        }
+        if let Some((member, group)) = rest.split_once(" from group ") {
+            return Ok(membership(ctx, GroupActivity::RemoveUser, member, group));
+        }
     }
     if let Some(rest) = msg.strip_prefix("failed adding user ") {
         let name = rest.split(',').next().unwrap_or(rest);

@@ -3,7 +3,9 @@
 //! * `SYSCALL` (+ `EXECVE`, `CWD`, `PATH`, `PROCTITLE`): an `execve` becomes a
 //!   Process Activity Launch; a file syscall with `PATH` records becomes a File
 //!   System Activity (the activity from the syscall, or from the `PATH`
-//!   `nametype`); any other syscall a Process Activity `Other` named after it.
+//!   `nametype`); a socket syscall with a `SOCKADDR` record a Network Activity
+//!   (see `network`); any other syscall a Process Activity `Other` named after
+//!   it. The rule keys (`key=`) become `metadata.labels`.
 //! * User-space records: `USER_LOGIN` → Authentication Logon (canonical);
 //!   `USER_AUTH` / `USER_ACCT` / `USER_START` / `USER_ERR` / `LOGIN` →
 //!   Authentication Other, corroborating, with captions; `USER_LOGOUT` /
@@ -31,8 +33,17 @@ use crate::normalized::{
 use crate::stats::FallbackReason;
 use crate::util::{basename, endpoint, number, signed};
 
+mod network;
 mod orphan;
 mod types;
+
+/// Gives a record whose type is a number (the kernel log's `type=1400`) the
+/// type's name (`AVC`), so it maps and groups like a named record.
+pub(super) fn name_numbered_type(rec: &mut AuditRecord<'_>) {
+    if let Some(name) = number::<u16>(&rec.record_type).and_then(types::name_of) {
+        rec.record_type = Cow::Borrowed(name);
+    }
+}
 
 /// Record types that are whole events by themselves (no `EOE` follows), so
 /// they are mapped at once instead of waiting in the grouping window.
@@ -154,15 +165,32 @@ fn uid_user(rec: &AuditRecord<'_>, key: &str) -> Option<UserInfo> {
     if v == "4294967295" || v == "-1" || v == "unset" {
         return None;
     }
-    let name = rec
-        .interpreted(&key.to_ascii_uppercase())
-        .filter(|n| !n.is_empty() && *n != "unset")
-        .map(str::to_owned);
     Some(UserInfo {
-        name,
+        name: interpreted_name(rec, key),
         uid: Some(v.to_owned()),
         domain: None,
     })
+}
+
+/// A group from a gid field (`gid`, a group record's `id`), named by the
+/// enriched format's interpreted value (`GID="wheel"`, `ID="devs"`).
+fn gid_group(rec: &AuditRecord<'_>, key: &str) -> Option<GroupInfo> {
+    let v = get(rec, key)?;
+    if v == "4294967295" || v == "-1" || v == "unset" {
+        return None;
+    }
+    Some(GroupInfo {
+        name: interpreted_name(rec, key),
+        uid: Some(v.to_owned()),
+    })
+}
+
+/// The enriched format's name for id field `key` (`UID="root"` for `uid`).
+fn interpreted_name(rec: &AuditRecord<'_>, key: &str) -> Option<String> {
+    rec.interpreted(&key.to_ascii_uppercase())
+        .filter(|n| !n.is_empty() && *n != "unset" && *n != "?")
+        .filter(|n| !n.starts_with("unknown("))
+        .map(str::to_owned)
 }
 
 fn id(rec: &AuditRecord<'_>, key: &str) -> Option<i32> {
@@ -206,6 +234,7 @@ fn process(rec: &AuditRecord<'_>) -> ProcessInfo {
         auid: id(rec, "auid"),
         euid: id(rec, "euid"),
         egid: id(rec, "egid"),
+        group: gid_group(rec, "gid"),
         session: session(rec),
         parent: get(rec, "ppid")
             .and_then(number::<u32>)
@@ -239,10 +268,13 @@ fn map_record(ev: &AuditEvent<'_>, rec: &AuditRecord<'_>) -> Option<Box<Normaliz
         "USER_CHAUTHTOK"
         | "ADD_USER"
         | "DEL_USER"
-        | "USER_MGMT"
         | "ACCT_LOCK"
         | "ACCT_UNLOCK"
         | "ANOM_LOGIN_FAILURES" => account(ev, rec, t),
+        // shadow-utils' `op=add-user-to-group grp="wheel" acct="bob"`: a
+        // membership change, not an account change.
+        "USER_MGMT" if get(rec, "grp").is_some() => group(ev, rec, t),
+        "USER_MGMT" => account(ev, rec, t),
         "ADD_GROUP" | "DEL_GROUP" | "GRP_MGMT" | "GRP_CHAUTHTOK" => group(ev, rec, t),
         "SERVICE_START" | "SERVICE_STOP" | "SYSTEM_BOOT" | "SYSTEM_SHUTDOWN"
         | "SYSTEM_RUNLEVEL" | "DAEMON_START" | "DAEMON_END" | "DAEMON_ABORT" => {
@@ -263,15 +295,30 @@ fn map_record(ev: &AuditEvent<'_>, rec: &AuditRecord<'_>) -> Option<Box<Normaliz
         }
         _ => types::map(ev, rec),
     }?;
-    for key in ["key", "subj"] {
-        if let Some(v) = get(rec, key) {
-            n.put(key, v);
-        }
+    if let Some(v) = get(rec, "subj") {
+        n.put("subj", v);
+    }
+    // The keys of the rules the event matched. A `CONFIG_CHANGE`'s `key` is
+    // the key of the rule being added or removed (its entity), not a match.
+    if t != "CONFIG_CHANGE" {
+        let key = get(rec, "key").or_else(|| ev.record("SYSCALL").and_then(|s| get(s, "key")));
+        n.source.labels.extend(key.into_iter().flat_map(rule_keys));
     }
     if let Some(op) = get(rec, "op") {
         n.put("op", op);
     }
     Some(n)
+}
+
+/// The rule keys in an audit `key` value: auditd joins several keys of one
+/// rule with 0x01 (and so writes the value hex-encoded, which the parser has
+/// decoded); `(null)` is no key.
+fn rule_keys(value: &str) -> impl Iterator<Item = String> + '_ {
+    value
+        .split('\u{1}')
+        .map(str::trim)
+        .filter(|k| !k.is_empty() && *k != "(null)")
+        .map(str::to_owned)
 }
 
 /// Syscall names for the numbers audit writes on x86_64, aarch64 and i386.
@@ -284,6 +331,10 @@ fn syscall_name(arch: &str, nr: u32) -> Option<&'static str> {
         (21, "access"),
         (42, "connect"),
         (43, "accept"),
+        (44, "sendto"),
+        (45, "recvfrom"),
+        (46, "sendmsg"),
+        (47, "recvmsg"),
         (49, "bind"),
         (56, "clone"),
         (57, "fork"),
@@ -369,6 +420,10 @@ fn syscall_name(arch: &str, nr: u32) -> Option<&'static str> {
         (129, "kill"),
         (200, "bind"),
         (203, "connect"),
+        (206, "sendto"),
+        (207, "recvfrom"),
+        (211, "sendmsg"),
+        (212, "recvmsg"),
         (221, "execve"),
         (273, "finit_module"),
         (276, "renameat2"),
@@ -499,6 +554,7 @@ fn path_file(rec: &AuditRecord<'_>, cwd: Option<&str>) -> Option<FileInfo> {
         size: None,
         hashes: Vec::new(),
         owner_uid: get(rec, "ouid").map(str::to_owned),
+        owner_name: get(rec, "ouid").and_then(|_| interpreted_name(rec, "ouid")),
     })
 }
 
@@ -534,6 +590,8 @@ fn syscall(ev: &AuditEvent<'_>, rec: &AuditRecord<'_>) -> Option<Box<Normalized>
         n.actor_process = p.parent.clone().map(|b| *b);
         n.actor_user = uid_user(rec, "auid");
         n.process = Some(p);
+    } else if let Some(net) = network::map(ev, rec, &name, severity) {
+        n = net;
     } else {
         let paths: Vec<&AuditRecord<'_>> = ev
             .records
@@ -565,6 +623,16 @@ fn syscall(ev: &AuditEvent<'_>, rec: &AuditRecord<'_>) -> Option<Box<Normalized>
                 } else {
                     n.file = Some(file);
                 }
+                // OCSF 1.1.0's file has an owner but no group: the owning
+                // group (`ogid`, named by the enriched `OGID=`) is kept here.
+                if let Some(g) = target.and_then(|r| gid_group(r, "ogid")) {
+                    let mut m = Map::new();
+                    m.insert("uid".into(), Value::from(g.uid));
+                    if let Some(name) = g.name {
+                        m.insert("name".into(), Value::from(name));
+                    }
+                    n.put_value("file_group", Value::Object(m));
+                }
                 n.actor_process = Some(process(rec));
                 n.actor_user = uid_user(rec, "auid");
             }
@@ -588,6 +656,12 @@ fn syscall(ev: &AuditEvent<'_>, rec: &AuditRecord<'_>) -> Option<Box<Normalized>
         }
     }
     n.outcome = outcome;
+    // A non-blocking connect returns EINPROGRESS (audit: `success=no
+    // exit=-115`): started, not failed.
+    if name == "connect" && get(rec, "exit") == Some("-115") {
+        n.outcome = Some(Outcome::Other("In Progress".into()));
+        n.severity = Severity::Informational;
+    }
     if let Some(exit) = get(rec, "exit") {
         n.status_code = Some(exit.to_owned());
         if failed {
@@ -614,7 +688,42 @@ fn command_line(rec: &AuditRecord<'_>) -> Option<String> {
     (!args.is_empty()).then(|| args.join(" "))
 }
 
-fn remote(rec: &AuditRecord<'_>, n: &mut Normalized) {
+/// Programs that authenticate or change accounts locally and never pass a
+/// peer to libaudit, which then writes the machine's own name and address.
+fn local_writer(exe: Option<&str>) -> bool {
+    exe.map(basename).is_some_and(|b| {
+        super::accounts::handles(b)
+            || matches!(
+                b,
+                "su" | "sudo"
+                    | "runuser"
+                    | "pkexec"
+                    | "newgrp"
+                    | "sg"
+                    | "cron"
+                    | "crond"
+                    | "atd"
+                    | "systemd"
+                    | "unix_chkpwd"
+                    | "polkit-agent-helper-1"
+            )
+    })
+}
+
+/// Whether `host` is the record's own machine (its `node`).
+fn own_host(ev: &AuditEvent<'_>, host: &str) -> bool {
+    let short = |x: &str| x.split('.').next().unwrap_or(x).to_ascii_lowercase();
+    ev.node
+        .as_deref()
+        .is_some_and(|node| short(node) == short(host))
+}
+
+/// The source endpoint of a user-space authentication record: `addr` /
+/// `hostname`, unless a local program wrote them (its own host).
+fn remote(ev: &AuditEvent<'_>, rec: &AuditRecord<'_>, n: &mut Normalized) {
+    if local_writer(get(rec, "exe")) || get(rec, "hostname").is_some_and(|h| own_host(ev, h)) {
+        return;
+    }
     let addr = get(rec, "addr").and_then(|a| endpoint(a, None));
     let host = get(rec, "hostname").filter(|h| crate::util::is_hostname(h));
     match (addr, host) {
@@ -628,6 +737,37 @@ fn remote(rec: &AuditRecord<'_>, n: &mut Normalized) {
         (None, Some(h)) => n.src = endpoint(h, None),
         (None, None) => {}
     }
+}
+
+/// The source of a local account or group change: only a real remote
+/// address. libaudit fills `hostname` with the machine's own name when the
+/// writer gives none and `addr` with what that resolves to (`127.0.0.1`,
+/// `127.0.1.1`, the host's own address), or writes `?`; the shadow-utils tools
+/// and `passwd` never pass a peer. A remote service (sshd changing an expired
+/// password at logon) passes the client's address.
+fn remote_change_source(ev: &AuditEvent<'_>, rec: &AuditRecord<'_>, n: &mut Normalized) {
+    let local_tool = local_writer(get(rec, "exe"));
+    let Some(addr) =
+        get(rec, "addr").and_then(|a| a.trim_matches(['[', ']']).parse::<std::net::IpAddr>().ok())
+    else {
+        return;
+    };
+    if local_tool || addr.is_loopback() || addr.is_unspecified() {
+        return;
+    }
+    let host = get(rec, "hostname").filter(|h| crate::util::is_hostname(h));
+    let own = |h: &str| {
+        h.eq_ignore_ascii_case("localhost")
+            || h.to_ascii_lowercase().starts_with("localhost.")
+            || own_host(ev, h)
+    };
+    if host.is_some_and(own) {
+        return;
+    }
+    n.src = endpoint(&addr.to_string(), None).map(|mut e| {
+        e.hostname = host.filter(|h| !crate::util::is_ip(h)).map(str::to_owned);
+        e
+    });
 }
 
 fn acct_user(rec: &AuditRecord<'_>) -> Option<UserInfo> {
@@ -673,7 +813,7 @@ fn authentication(ev: &AuditEvent<'_>, rec: &AuditRecord<'_>, t: &str) -> Option
         n.user = acct_user(rec);
         n.status_detail = get(rec, "op").map(str::to_owned);
     }
-    remote(rec, &mut n);
+    remote(ev, rec, &mut n);
     n.session = session(rec);
     let exe = get(rec, "exe");
     n.service_name = exe.map(|e| basename(e).to_owned());
@@ -757,7 +897,7 @@ fn account(ev: &AuditEvent<'_>, rec: &AuditRecord<'_>, t: &str) -> Option<Box<No
     n.actor_user = uid_user(rec, "auid").or_else(|| uid_user(rec, "uid"));
     n.actor_process = Some(process(rec));
     n.session = session(rec);
-    remote(rec, &mut n);
+    remote_change_source(ev, rec, &mut n);
     if t == "ANOM_LOGIN_FAILURES" {
         n.status_detail = Some("login failure limit reached".into());
         n.severity = Severity::Medium;
@@ -767,13 +907,26 @@ fn account(ev: &AuditEvent<'_>, rec: &AuditRecord<'_>, t: &str) -> Option<Box<No
     Some(n)
 }
 
+/// The caption of the gshadow lines that corroborate a group change (the
+/// same as the syslog lines' caption).
+const GROUP_FILE_UPDATE: &str = "Group File Update";
+
 fn group(ev: &AuditEvent<'_>, rec: &AuditRecord<'_>, t: &str) -> Option<Box<Normalized>> {
     let op = get(rec, "op").unwrap_or_default().to_ascii_lowercase();
-    let grp = get(rec, "grp").map(|g| crate::util::unquote(g).to_owned());
+    // A group record's `id` is a gid: the enriched `ID="wheel"` names the
+    // group when `grp` does not.
+    let gid = gid_group(rec, "id");
+    let grp = get(rec, "grp")
+        .map(|g| crate::util::unquote(g).to_owned())
+        .or_else(|| gid.as_ref().and_then(|g| g.name.clone()));
     let member = get(rec, "acct").map(user);
     let outcome = outcome(rec);
-    let membership = if t == "GRP_MGMT" && member.is_some() {
-        if op.contains("add") {
+    let membership = if matches!(t, "GRP_MGMT" | "USER_MGMT") && member.is_some() {
+        if op.contains("shadow") {
+            // The gshadow copy of a membership change logged for /etc/group
+            // too: it corroborates that one.
+            Some(GroupActivity::Other(GROUP_FILE_UPDATE.into()))
+        } else if op.contains("add") {
             Some(GroupActivity::AddUser)
         } else if op.contains("delet") || op.contains("remov") {
             Some(GroupActivity::RemoveUser)
@@ -788,7 +941,7 @@ fn group(ev: &AuditEvent<'_>, rec: &AuditRecord<'_>, t: &str) -> Option<Box<Norm
             let mut n = base(ev, Activity::GroupManagement(act), Severity::Low);
             n.group = Some(GroupInfo {
                 name: grp,
-                uid: get(rec, "id").map(str::to_owned),
+                uid: gid.and_then(|g| g.uid),
             });
             n.user = member;
             n
@@ -802,7 +955,7 @@ fn group(ev: &AuditEvent<'_>, rec: &AuditRecord<'_>, t: &str) -> Option<Box<Norm
             let mut n = base(ev, Activity::EntityManagement(act), Severity::Low);
             n.entity = Some(EntityInfo {
                 name: grp.or_else(|| get(rec, "acct").map(str::to_owned)),
-                uid: get(rec, "id").map(str::to_owned),
+                uid: gid.and_then(|g| g.uid),
                 kind: Some("Group".into()),
             });
             n

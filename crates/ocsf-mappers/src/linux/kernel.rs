@@ -1,12 +1,17 @@
 //! Kernel messages: netfilter packet logs written by iptables / ip6tables `LOG`,
-//! nftables `log` and UFW (`[UFW BLOCK] IN=eth0 OUT= MAC=... SRC=... DST=...`).
+//! nftables `log` and UFW (`[UFW BLOCK] IN=eth0 OUT= MAC=... SRC=... DST=...`),
+//! and the fault lines of a process the kernel killed
+//! (`prog[4242]: segfault at 0 ip 00007f... sp 00007ffd... error 4 in libc.so.6[7f...+195000]`,
+//! `traps: prog[4242] general protection fault ip:... sp:... error:0 in prog[...]`).
+//! Audit records in the kernel log (`audit: type=1400 audit(...): ...`) are
+//! routed to the auditd mapping before this module sees them.
 
 use serde_json::{Map, Value};
 
 use super::{MessageContext, Miss, Recognized};
 use crate::normalized::{
-    Action, Activity, ConnectionInfo, Direction, Disposition, NetworkActivity, RuleInfo, Severity,
-    TrafficInfo,
+    Action, Activity, ConnectionInfo, Direction, Disposition, NetworkActivity, Outcome,
+    ProcessActivity, ProcessInfo, RuleInfo, Severity, TrafficInfo,
 };
 use crate::util::{endpoint, number, port};
 
@@ -15,7 +20,7 @@ pub(super) fn handles(program: &str) -> bool {
 }
 
 /// Strips a `[ 1234.567890] ` uptime stamp.
-fn strip_uptime(msg: &str) -> &str {
+pub(super) fn strip_uptime(msg: &str) -> &str {
     if let Some(rest) = msg.strip_prefix('[')
         && let Some((stamp, tail)) = rest.split_once(']')
         && stamp
@@ -60,6 +65,9 @@ fn tcp_flag(word: &str) -> Option<i32> {
 
 pub(super) fn map(ctx: &MessageContext<'_>, msg: &str) -> Recognized {
     let msg = strip_uptime(msg.trim());
+    if let Some(n) = fault(ctx, msg) {
+        return n;
+    }
     let Some(at) = msg.find("IN=") else {
         return Err(Miss::Unrecognized);
     };
@@ -188,4 +196,80 @@ pub(super) fn map(ctx: &MessageContext<'_>, msg: &str) -> Recognized {
         n.put_value("packet", Value::Object(packet));
     }
     Ok(n)
+}
+
+/// `NAME[PID]` as a process.
+fn name_pid(s: &str) -> Option<ProcessInfo> {
+    let (name, pid) = s.trim().strip_suffix(']')?.rsplit_once('[')?;
+    let pid = number::<u32>(pid)?;
+    (!name.is_empty()).then(|| ProcessInfo::named(name, Some(pid)))
+}
+
+/// A process the kernel killed for a fault: Process Activity Terminate,
+/// failed, with the signal it got and the fault's registers and module.
+/// `None` when the message is not a fault line.
+fn fault(ctx: &MessageContext<'_>, msg: &str) -> Option<Recognized> {
+    // `prog[4242]: segfault at ADDR ip IP sp SP error N in MODULE[BASE+SIZE]`
+    // `traps: prog[4242] general protection fault ip:IP sp:SP error:N in MODULE[...]`
+    // `traps: prog[4242] trap invalid opcode ip:IP sp:SP error:N in MODULE[...]`
+    let (who, what, tail, signal) = if let Some((who, tail)) = msg.split_once(": segfault at ") {
+        (who, "segfault", tail, "SIGSEGV")
+    } else {
+        let rest = msg.strip_prefix("traps: ")?;
+        let (who, tail) = rest.split_once("] ")?;
+        let who = &rest[..who.len() + 1];
+        let (what, signal) = [
+            ("general protection fault", "SIGSEGV"),
+            ("trap invalid opcode", "SIGILL"),
+            ("trap divide error", "SIGFPE"),
+            ("trap int3", "SIGTRAP"),
+            ("trap stack segment", "SIGBUS"),
+        ]
+        .into_iter()
+        .find(|(w, _)| tail.starts_with(w))?;
+        (who, what, tail[what.len()..].trim_start(), signal)
+    };
+    let Some(process) = name_pid(who) else {
+        return Some(Err(Miss::Malformed("fault line without NAME[PID]".into())));
+    };
+    let mut fault = Map::new();
+    let mut words = tail.split_whitespace().peekable();
+    if what == "segfault"
+        && let Some(addr) = words.next()
+    {
+        fault.insert("address".into(), Value::from(addr));
+    }
+    let mut module = None;
+    while let Some(w) = words.next() {
+        // `ip 7f..` (segfault) or `ip:7f..` (traps)
+        let (k, v) = match w.split_once(':') {
+            Some((k, v)) if !v.is_empty() => (k, Some(v)),
+            _ => (w, None),
+        };
+        match k {
+            "ip" | "sp" | "error" => {
+                if let Some(v) = v.or_else(|| words.next()) {
+                    fault.insert(k.into(), Value::from(v));
+                }
+            }
+            "in" => module = words.next(),
+            _ => {}
+        }
+    }
+    if let Some(m) = module {
+        let name = m.split('[').next().unwrap_or(m);
+        fault.insert("module".into(), Value::from(name));
+        if let Some(range) = m.split_once('[').map(|(_, r)| r.trim_end_matches(']')) {
+            fault.insert("module_range".into(), Value::from(range));
+        }
+    }
+    let mut n = ctx
+        .event(Activity::Process(ProcessActivity::Terminate), Severity::Low)
+        .with_outcome(Outcome::Failure)
+        .with_detail(what);
+    n.status_code = Some(signal.to_owned());
+    n.process = Some(process);
+    n.actor_process = Some(ProcessInfo::named("kernel", None));
+    n.put_value("fault", Value::Object(fault));
+    Some(Ok(n))
 }

@@ -6,7 +6,10 @@
 //! * syslog lines (RFC 3164, RFC 5424, RFC 3339-prefixed), dispatched by the
 //!   program (tag) to the program mappers — `sshd`, PAM modules (any program),
 //!   `sudo`, `su`, the shadow-utils account and group tools, `cron`, `systemd`
-//!   and `systemd-logind`, kernel firewall logs, and a few classic daemons;
+//!   and `systemd-logind`, `polkitd`, `NetworkManager`, `firewalld`, the
+//!   audit daemon, kernel firewall and fault logs, and a few classic daemons;
+//!   audit records inside kernel and audisp-syslog messages go to the auditd
+//!   mapping;
 //!   sudo's `(command continued)` lines are joined to the record they continue;
 //! * raw auditd records (`type=...` or `node=... type=...`), grouped by
 //!   serial with the bounded [`AuditGrouper`];
@@ -17,6 +20,7 @@
 //! The exact table of recognized messages is `MAPPINGS.md` in the crate.
 
 mod accounts;
+mod audit_daemon;
 mod auditd;
 mod connections;
 mod cron;
@@ -24,7 +28,9 @@ mod journal_stream;
 mod journald;
 mod kernel;
 mod misc;
+mod netconfig;
 mod pam;
+mod polkit;
 mod sshd;
 mod sudo;
 mod systemd;
@@ -385,33 +391,63 @@ impl<T: Target> LinuxMapper<T> {
 
     fn map_syslog(&mut self, rec: &SyslogRecord<'_>, out: &mut Vec<T::Event>) {
         let ctx = MessageContext::from_syslog(rec);
+        if let Some(body) = audit_record_in(ctx.program_name(), &rec.message) {
+            self.relayed_audit(&ctx, body, out);
+            return;
+        }
         let mut n = self.dispatch(&ctx, &rec.message, rec.raw);
         self.connections.correlate(&ctx, rec.message.trim(), &mut n);
         self.emit(n, out);
     }
 
-    fn audit_line(&mut self, line: &str, out: &mut Vec<T::Event>) {
-        match crate::formats::auditd::parse(line) {
-            Ok(rec) => {
-                if auditd::is_standalone(&rec.record_type) {
-                    let ev = crate::formats::auditd::AuditEvent {
-                        node: rec.node.clone(),
-                        time_ms: rec.time_ms,
-                        serial: rec.serial,
-                        records: vec![rec],
-                        completion: crate::formats::auditd::Completion::EndOfEvent,
-                    };
-                    let n = auditd::map_event(&ev, &self.config);
-                    self.emit(n, out);
-                } else {
-                    for ev in self.grouper.push(rec.into_owned()) {
-                        let n = auditd::map_event(&ev, &self.config);
-                        self.emit(n, out);
-                    }
+    /// An audit record that came inside a syslog or journal message (the
+    /// kernel's `audit: type=1400 audit(...): ...`, audisp-syslog's lines):
+    /// the record's type number becomes its name, the message's host its
+    /// `node`, and it is grouped like a raw record.
+    fn relayed_audit(&mut self, ctx: &MessageContext<'_>, body: &str, out: &mut Vec<T::Event>) {
+        match crate::formats::auditd::parse(body) {
+            Ok(mut rec) => {
+                if rec.node.is_none() {
+                    rec.node = ctx.hostname.map(|h| Cow::Owned(h.to_owned()));
                 }
+                auditd::name_numbered_type(&mut rec);
+                self.audit_record(rec, out);
             }
             Err(e) => {
+                let n = self.parse_fallback(body, FallbackReason::AuditRecord, &e);
+                self.emit(n, out);
+            }
+        }
+    }
+
+    fn audit_line(&mut self, line: &str, out: &mut Vec<T::Event>) {
+        match crate::formats::auditd::parse(line) {
+            Ok(rec) => self.audit_record(rec, out),
+            Err(e) => {
                 let n = self.parse_fallback(line, FallbackReason::AuditRecord, &e);
+                self.emit(n, out);
+            }
+        }
+    }
+
+    fn audit_record(
+        &mut self,
+        rec: crate::formats::auditd::AuditRecord<'_>,
+        out: &mut Vec<T::Event>,
+    ) {
+        if auditd::is_standalone(&rec.record_type) {
+            let ev = crate::formats::auditd::AuditEvent {
+                node: rec.node.clone(),
+                time_ms: rec.time_ms,
+                serial: rec.serial,
+                records: vec![rec],
+                completion: crate::formats::auditd::Completion::EndOfEvent,
+            };
+            let n = auditd::map_event(&ev, &self.config);
+            self.emit(n, out);
+        } else {
+            for ev in self.grouper.push(rec.into_owned()) {
+                let n = auditd::map_event(&ev, &self.config);
                 self.emit(n, out);
             }
         }
@@ -454,6 +490,10 @@ impl<T: Target> LinuxMapper<T> {
             return;
         };
         let ctx = fields.context();
+        if let Some(body) = audit_record_in(ctx.program_name(), &message) {
+            self.relayed_audit(&ctx, body, out);
+            return;
+        }
         let mut n = self.dispatch(&ctx, &message, &raw);
         self.connections.correlate(&ctx, message.trim(), &mut n);
         if let Some(unit) = &fields.systemd_unit {
@@ -583,6 +623,23 @@ fn is_known_program(program: &str) -> bool {
         || systemd::handles(p)
         || kernel::handles(p)
         || misc::handles(p)
+        || polkit::handles(p)
+        || netconfig::handles(p)
+        || audit_daemon::handles(p)
+}
+
+/// The audit record inside a message of the kernel (`[ 12.3] audit:
+/// type=1400 audit(1717977600.123:45): apparmor="DENIED" ...`) or of an audit
+/// dispatcher plugin writing to syslog (`audisp-syslog: type=USER_LOGIN
+/// msg=audit(...): ...`); `None` for any other message.
+fn audit_record_in<'m>(program: &str, message: &'m str) -> Option<&'m str> {
+    if !matches!(program, "kernel" | "audispd" | "audisp-syslog" | "audit") {
+        return None;
+    }
+    let m = kernel::strip_uptime(message.trim());
+    let m = m.strip_prefix("audit: ").unwrap_or(m);
+    let record = m.starts_with("type=") || m.starts_with("node=");
+    (record && m.contains("audit(")).then_some(m)
 }
 
 /// The program dispatch.
@@ -613,6 +670,12 @@ pub(crate) fn recognize(ctx: &MessageContext<'_>, message: &str) -> Recognized {
         systemd::map(ctx, msg)
     } else if kernel::handles(program) {
         kernel::map(ctx, msg)
+    } else if polkit::handles(program) {
+        polkit::map(ctx, msg)
+    } else if netconfig::handles(program) {
+        netconfig::map(ctx, msg)
+    } else if audit_daemon::handles(program) {
+        audit_daemon::map(ctx, msg)
     } else if misc::handles(program) {
         misc::map(ctx, msg)
     } else {

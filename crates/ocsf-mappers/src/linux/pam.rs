@@ -72,11 +72,11 @@ pub(super) fn map(ctx: &MessageContext<'_>, msg: &str) -> Option<Recognized> {
 
 /// Whether the program behind a PAM service logs each attempt's outcome
 /// itself (sshd `Failed` / `Accepted`, login `FAILED LOGIN` / `LOGIN ON`,
-/// sudo's own lines): then its PAM lines corroborate that canonical line.
+/// sudo's own lines, polkitd's `Operator of ... authenticated`): then its PAM lines corroborate that canonical line.
 fn logs_own_outcome(service: &str) -> bool {
     matches!(
         service,
-        "sshd" | "sshd-session" | "sshd-auth" | "login" | "sudo" | "sudo-i"
+        "sshd" | "sshd-session" | "sshd-auth" | "login" | "sudo" | "sudo-i" | "polkit-1"
     )
 }
 
@@ -181,8 +181,18 @@ fn failure_fields(n: &mut Normalized, fields: &str) {
             ..SessionInfo::default()
         });
     }
-    if let Some(r) = get("ruser") {
+    if let Some(r) = get("ruser").filter(|r| !is_placeholder(r)) {
         n.actor_user = Some(user(r));
+    }
+    // `uid` / `euid` are the ids of the process that called PAM (su, sshd,
+    // sudo), not of `ruser` or `logname`: they type the actor process.
+    let uid = get("uid").filter(|u| number::<u32>(u).is_some());
+    let euid = get("euid").and_then(number::<i32>);
+    if let Some(p) = n.actor_process.as_mut() {
+        if p.user.is_none() {
+            p.user = uid.map(UserInfo::with_uid);
+        }
+        p.euid = p.euid.or(euid);
     }
     if let Some(Value::Object(pam)) = n.unmapped.get_mut("pam") {
         for key in ["logname", "uid", "euid"] {
@@ -236,7 +246,20 @@ fn module_message(ctx: &MessageContext<'_>, pam: &Pam<'_>, body: &str) -> Recogn
         };
         let mut n = logon(ctx, pam, Outcome::Success, "session opened");
         n.user = Some(named_uid(target).ok_or_else(|| Miss::Malformed("no user".into()))?);
-        n.actor_user = by.and_then(named_uid);
+        // `by LOGNAME(uid=N)`: pam_unix writes the login name of the
+        // terminal and the real uid of the calling process (`by
+        // alice(uid=0)` under sudo): two identities, not one user.
+        if let Some(by) = by.and_then(named_uid) {
+            n.actor_user = by.name.is_some().then(|| UserInfo {
+                uid: None,
+                ..by.clone()
+            });
+            if let Some(p) = n.actor_process.as_mut()
+                && p.user.is_none()
+            {
+                p.user = by.uid.map(UserInfo::with_uid);
+            }
+        }
         return Ok(n);
     }
     if let Some(rest) = body.strip_prefix("session closed for user ") {

@@ -4,8 +4,8 @@
 use super::sshd::user;
 use super::{MessageContext, Miss, Recognized};
 use crate::normalized::{
-    Activity, AppActivity, AppInfo, AuthActivity, AuthInfo, Normalized, Outcome, SessionInfo,
-    Severity,
+    Activity, AppActivity, AppInfo, AuthActivity, AuthInfo, EntityActivity, EntityInfo, Normalized,
+    Outcome, SessionInfo, Severity,
 };
 
 pub(super) fn handles(program: &str) -> bool {
@@ -191,6 +191,48 @@ fn logind(ctx: &MessageContext<'_>, msg: &str) -> Recognized {
     if let Some(id) = msg.strip_prefix("Removed session ") {
         let n =
             event(AuthActivity::Other("Session Removed".into()), id).with_detail("Removed session");
+        return Ok(n);
+    }
+    // Seats (a local console, or one a USB hub adds): `New seat seat0.`,
+    // `Removed seat seat1.`
+    for (prefix, act) in [
+        ("New seat ", EntityActivity::Create),
+        ("Removed seat ", EntityActivity::Delete),
+    ] {
+        if let Some(seat) = msg.strip_prefix(prefix) {
+            let mut n = ctx
+                .event(Activity::EntityManagement(act), Severity::Informational)
+                .with_outcome(Outcome::Success);
+            n.entity = Some(EntityInfo {
+                name: Some(seat.to_owned()),
+                uid: None,
+                kind: Some("Seat".into()),
+            });
+            n.actor_process = Some(ctx.process());
+            return Ok(n);
+        }
+    }
+    // `System is powering down.`, `System is rebooting.`, `System is halting.`
+    if let Some(what) = msg.strip_prefix("System is ") {
+        let caption = match what {
+            "powering down" => "Power Off",
+            "rebooting" => "Reboot",
+            "halting" => "Halt",
+            _ => return Err(Miss::Unrecognized),
+        };
+        let mut n = ctx
+            .event(
+                Activity::ApplicationLifecycle(AppActivity::Stop),
+                Severity::Informational,
+            )
+            .with_outcome(Outcome::Success)
+            .with_detail(caption);
+        n.app = Some(AppInfo {
+            name: "system".into(),
+            version: None,
+            uid: None,
+        });
+        n.actor_process = Some(ctx.process());
         return Ok(n);
     }
     Err(Miss::Unrecognized)

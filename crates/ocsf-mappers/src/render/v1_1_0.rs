@@ -351,6 +351,7 @@ impl Ctx<'_> {
         out.hostname = self.hostname_or_name(hostname, &mut out.name, "device");
         out.uid = d.uid;
         out.mac = self.checked(d.mac, is_ocsf_mac, "device", "mac");
+        out.interface_name = d.interface_name;
         if out.hostname.is_none() && out.ip.is_none() && out.uid.is_none() && out.name.is_none() {
             out.name = Some(UNKNOWN.to_owned());
         }
@@ -399,10 +400,13 @@ impl Ctx<'_> {
         }
         out.path = f.path;
         out.size = f.size;
-        if let Some(owner) = f.owner_uid {
-            out.owner = Some(Box::new(
-                self.user(UserInfo::with_uid(owner), &dotted(path, "owner")),
-            ));
+        if f.owner_uid.is_some() || f.owner_name.is_some() {
+            let owner = UserInfo {
+                uid: f.owner_uid,
+                name: f.owner_name,
+                domain: None,
+            };
+            out.owner = Some(Box::new(self.user(owner, &dotted(path, "owner"))));
         }
         if !f.hashes.is_empty() {
             let mut hashes = Vec::with_capacity(f.hashes.len());
@@ -442,7 +446,7 @@ impl Ctx<'_> {
                 file_type: FileType::Regular,
                 size: p.file_size,
                 hashes: p.hashes,
-                owner_uid: None,
+                ..FileInfo::default()
             };
             out.file = Some(Box::new(self.file(fi, &dotted(path, "file"))));
         }
@@ -652,6 +656,9 @@ fn metadata(src: SourceMeta, config: &SourceConfig, host_profile: bool) -> Metad
     m.event_code = src.event_code;
     m.uid = src.uid;
     m.correlation_uid = src.correlation_uid;
+    if !src.labels.is_empty() {
+        m.labels = Some(src.labels);
+    }
     m.log_level = src.log_level.map(Cow::into_owned);
     if host_profile {
         m.profiles = Some(vec!["host".to_owned()]);

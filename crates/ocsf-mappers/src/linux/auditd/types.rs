@@ -525,6 +525,14 @@ pub(crate) fn lookup(name: &str) -> Option<&'static (&'static str, u16, Target)>
     TYPES.iter().find(|(n, _, _)| *n == name)
 }
 
+/// The name of the record type numbered `number` (`1400` → `AVC`).
+pub(super) fn name_of(number: u16) -> Option<&'static str> {
+    TYPES
+        .iter()
+        .find(|(_, n, _)| *n == number)
+        .map(|(name, _, _)| *name)
+}
+
 /// Whether `name` only accompanies a `SYSCALL` record.
 pub(super) fn is_auxiliary(name: &str) -> bool {
     lookup(name).is_some_and(|(_, _, t)| *t == T::Auxiliary)

@@ -80,11 +80,10 @@ pub(in crate::linux::auditd) fn map(
                 ev.time_ms,
                 Severity::Low,
             );
-            n.user = Some(
-                user_of(rec)
-                    .or_else(|| get(rec, "sauid").map(crate::normalized::UserInfo::named))
-                    .unwrap_or_else(|| crate::normalized::UserInfo::named(crate::util::UNKNOWN)),
-            );
+            // `sauid` is the audit uid of the sender (who made the change),
+            // not the account changed: it types the actor, never the user.
+            n.user = user_of(rec);
+            n.actor_user = uid_user(rec, "sauid");
             n
         }
         T::Finding => {
