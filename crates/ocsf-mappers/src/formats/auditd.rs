@@ -420,18 +420,8 @@ fn is_upper_hex(s: &str) -> bool {
 }
 
 fn decode_hex(s: &str, nul_to_space: bool) -> String {
-    let b = s.as_bytes();
-    let nib = |c: u8| {
-        if c.is_ascii_digit() {
-            c - b'0'
-        } else {
-            c - b'A' + 10
-        }
-    };
-    let mut bytes: Vec<u8> = b
-        .chunks_exact(2)
-        .map(|p| nib(p[0]) << 4 | nib(p[1]))
-        .collect();
+    // Callers check `is_upper_hex` first; anything else decodes to nothing.
+    let mut bytes = hex::decode(s).unwrap_or_default();
     if nul_to_space {
         while bytes.last() == Some(&0) {
             bytes.pop();

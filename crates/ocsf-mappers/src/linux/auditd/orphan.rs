@@ -235,16 +235,7 @@ pub(super) fn sockaddr(rec: &AuditRecord<'_>) -> Option<EndpointInfo> {
 }
 
 fn unhex(s: &str) -> Option<Vec<u8>> {
-    let s = s.as_bytes();
-    if s.is_empty() || !s.len().is_multiple_of(2) {
-        return None;
-    }
-    s.chunks(2)
-        .map(|p| {
-            let d = |c: u8| (c as char).to_digit(16);
-            u8::try_from(d(p[0])? * 16 + d(p[1])?).ok()
-        })
-        .collect()
+    hex::decode(s).ok().filter(|b| !b.is_empty())
 }
 
 #[cfg(test)]
