@@ -5,10 +5,10 @@
 //! [`DynamicEvent`]s.
 //!
 //! Memory stays bounded by [`ROW_GROUP_WINDOW_BYTES`] rather than by the
-//! row group size: a row group larger than that (`write_parquet` closes row
+//! row group size: a row group whose read columns are larger than that (`write_parquet` closes row
 //! groups at 128 MiB, the source writer at 8 MiB, Security Lake allows 256 MiB)
 //! is read in windows of consecutive rows, each fetching
-//! only the pages it needs, located with the file's offset index.
+//! only the pages it needs, located with the offset index of the columns read.
 //!
 //! The class and OCSF version of an object are detected from its key (native
 //! sources: `aws/<SOURCE>/1.0/` is OCSF 1.0.0-rc.2, `2.0/` is 1.1.0), then from
@@ -63,7 +63,9 @@ use parquet::arrow::arrow_reader::{
 };
 use parquet::arrow::async_reader::{AsyncFileReader, ParquetRecordBatchStreamBuilder};
 use parquet::errors::ParquetError;
-use parquet::file::metadata::{PageIndexPolicy, ParquetMetaData, ParquetMetaDataReader};
+use parquet::file::metadata::page_index::PageIndexBuilder;
+use parquet::file::metadata::{ParquetMetaData, ParquetMetaDataBuilder, ParquetMetaDataReader};
+use parquet::file::page_index::index_reader::decode_offset_index;
 use parquet::file::statistics::Statistics;
 use securitylake_core::layout::{LakeSource, NativeVersion, ParsedKey};
 use securitylake_core::object_store::{ObjectStore, ObjectStoreExt, path::Path};
@@ -116,6 +118,84 @@ fn check_pages(
         }
     }
     Ok(())
+}
+
+/// The compressed bytes of the projected column chunks of row group `rg`.
+fn projected_bytes(meta: &ParquetMetaData, rg: usize, leaves: &[usize]) -> u64 {
+    let group = meta.row_group(rg);
+    leaves
+        .iter()
+        .map(|&c| u64::try_from(group.column(c).compressed_size()).unwrap_or(0))
+        .sum()
+}
+
+/// `metadata` with the offset index of the `leaves` of the row groups `large` (and of no other
+/// column chunk), read in coalesced range requests.
+async fn with_offset_index(
+    file: &mut StoreFileReader,
+    metadata: &ArrowReaderMetadata,
+    leaves: &[usize],
+    large: &[usize],
+) -> Result<ArrowReaderMetadata> {
+    let meta = metadata.metadata();
+    let mut slots = Vec::new();
+    let mut ranges = Vec::new();
+    for &rg in large {
+        for &col in leaves {
+            if let Some(range) = meta.row_group(rg).column(col).offset_index_range() {
+                slots.push((rg, col));
+                ranges.push(range);
+            }
+        }
+    }
+    if ranges.is_empty() {
+        return Ok(metadata.clone());
+    }
+    let fetched = file.get_byte_ranges(ranges).await?;
+    let columns = meta.file_metadata().schema_descr().num_columns();
+    let mut index = PageIndexBuilder::new(meta.num_row_groups(), columns);
+    for ((rg, col), bytes) in slots.into_iter().zip(fetched) {
+        index.put_offset_index(decode_offset_index(&bytes)?, rg, col);
+    }
+    let with_index = ParquetMetaDataBuilder::new_from_metadata(meta.as_ref().clone())
+        .set_page_index(Some(Arc::new(index.build())))
+        .build();
+    let options = ArrowReaderOptions::new().with_schema(metadata.schema().clone());
+    Ok(ArrowReaderMetadata::try_new(Arc::new(with_index), options)?)
+}
+
+/// The reading plan: every row group whole, except those whose projected chunks exceed the
+/// window, which are split into row ranges when the offset index says where their pages are.
+fn windows(meta: &ParquetMetaData, leaves: &[usize], window_bytes: u64) -> Vec<Window> {
+    let mut out = Vec::new();
+    for rg in 0..meta.num_row_groups() {
+        let bytes = projected_bytes(meta, rg, leaves);
+        let rows = usize::try_from(meta.row_group(rg).num_rows()).unwrap_or(0);
+        let parts = usize::try_from(bytes.div_ceil(window_bytes.max(1)))
+            .unwrap_or(usize::MAX)
+            .min(rows);
+        let indexed = meta
+            .page_index()
+            .is_some_and(|index| leaves.iter().all(|&c| index.offset_index(rg, c).is_some()));
+        if !indexed || parts <= 1 {
+            out.push(Window {
+                row_group: rg,
+                rows: None,
+            });
+            continue;
+        }
+        let per_part = rows.div_ceil(parts);
+        let mut start = 0;
+        while start < rows {
+            let end = (start + per_part).min(rows);
+            out.push(Window {
+                row_group: rg,
+                rows: Some(start..end),
+            });
+            start = end;
+        }
+    }
+    out
 }
 
 /// What was found out about an object before reading its rows.
@@ -290,10 +370,10 @@ impl ObjectReader {
         Self::open_with_window(store, object, ROW_GROUP_WINDOW_BYTES).await
     }
 
-    /// Like [`Self::open`], with row groups larger than `window_bytes`
-    /// (compressed) read in windows of about that many bytes instead of
-    /// [`ROW_GROUP_WINDOW_BYTES`]. Such files have their offset index read
-    /// with the footer (one more range request).
+    /// Like [`Self::open`], with row groups whose read columns are larger than
+    /// `window_bytes` (compressed) read in windows of about that many bytes
+    /// instead of [`ROW_GROUP_WINDOW_BYTES`]. A read of such row groups first
+    /// loads the offset index of the columns it reads (one coalesced request).
     pub async fn open_with_window(
         store: Arc<dyn ObjectStore>,
         object: &ObjectRef,
@@ -321,19 +401,7 @@ impl ObjectReader {
             )));
         }
         let mut file = StoreFileReader::new(store, &object.key, size)?;
-        let mut meta = file.get_metadata(None).await?;
-        let windowed = meta
-            .row_groups()
-            .iter()
-            .any(|rg| u64::try_from(rg.compressed_size()).unwrap_or(0) > window_bytes);
-        if windowed {
-            // The page locations of large row groups, for windowed reads.
-            let mut with_index = ParquetMetaDataReader::new_with_metadata(meta.as_ref().clone())
-                .with_offset_index_policy(PageIndexPolicy::Optional);
-            with_index.load_page_index(&mut file).await?;
-            meta = Arc::new(with_index.finish()?);
-            file.metadata = Some(meta.clone());
-        }
+        let meta = file.get_metadata(None).await?;
         let metadata = ArrowReaderMetadata::try_new(meta, ArrowReaderOptions::new())?;
         let source = ParsedKey::parse(&object.key)
             .ok()
@@ -470,13 +538,26 @@ impl ObjectReader {
     }
 
     /// The batches of the given columns, read with `metadata`'s Arrow types.
+    ///
+    /// Row groups whose *projected* column chunks exceed the window are read in windows of
+    /// rows. Their page locations come from the offset index of the projected columns only,
+    /// loaded when the stream starts: a wide file with many small pages (666 columns of a
+    /// thousand pages each) would otherwise spend far more memory on the index of columns it
+    /// does not read than on the data (measured: 850 MB for a 1.36 GB object, see
+    /// `BENCHMARKS.md`).
     fn stream(
         &self,
         projection: ProjectionMask,
         metadata: ArrowReaderMetadata,
     ) -> Result<BatchStream> {
-        let windows = self.windows();
-        if windows.iter().all(|w| w.rows.is_none()) {
+        let meta = metadata.metadata().clone();
+        let leaves: Vec<usize> = (0..meta.file_metadata().schema_descr().num_columns())
+            .filter(|&i| projection.leaf_included(i))
+            .collect();
+        let large: Vec<usize> = (0..meta.num_row_groups())
+            .filter(|&rg| projected_bytes(&meta, rg, &leaves) > self.window_bytes)
+            .collect();
+        if large.is_empty() {
             let stream =
                 ParquetRecordBatchStreamBuilder::new_with_metadata(self.file.clone(), metadata)
                     .with_batch_size(self.batch_size)
@@ -486,60 +567,34 @@ impl ObjectReader {
         }
         let mut file = self.file.clone();
         file.coalesce_gap = (self.window_bytes / 64).min(COALESCE_GAP);
-        let batch_size = self.batch_size;
-        let streams = futures::stream::iter(windows).map(move |window| {
-            let mut builder =
-                ParquetRecordBatchStreamBuilder::new_with_metadata(file.clone(), metadata.clone())
-                    .with_batch_size(batch_size)
-                    .with_projection(projection.clone())
-                    .with_row_groups(vec![window.row_group]);
-            if let Some(rows) = window.rows {
-                builder = builder.with_row_selection(RowSelection::from(vec![
-                    RowSelector::skip(rows.start),
-                    RowSelector::select(rows.end - rows.start),
-                ]));
-            }
-            match builder.build() {
-                Ok(stream) => stream.map(|r| r.map_err(Error::from)).boxed(),
-                Err(e) => {
-                    futures::stream::once(futures::future::ready(Err(Error::from(e)))).boxed()
+        let (batch_size, window_bytes) = (self.batch_size, self.window_bytes);
+        let start = async move {
+            let metadata = with_offset_index(&mut file.clone(), &metadata, &leaves, &large).await?;
+            let windows = windows(metadata.metadata(), &leaves, window_bytes);
+            let streams = futures::stream::iter(windows).map(move |window| {
+                let mut builder = ParquetRecordBatchStreamBuilder::new_with_metadata(
+                    file.clone(),
+                    metadata.clone(),
+                )
+                .with_batch_size(batch_size)
+                .with_projection(projection.clone())
+                .with_row_groups(vec![window.row_group]);
+                if let Some(rows) = window.rows {
+                    builder = builder.with_row_selection(RowSelection::from(vec![
+                        RowSelector::skip(rows.start),
+                        RowSelector::select(rows.end - rows.start),
+                    ]));
                 }
-            }
-        });
-        Ok(Box::pin(streams.flatten()))
-    }
-
-    /// The reading plan: every row group whole, except those larger than the
-    /// window, which are split into row ranges when the offset index says
-    /// where their pages are.
-    fn windows(&self) -> Vec<Window> {
-        let meta = self.metadata.metadata();
-        let has_offset_index = meta.page_index().is_some();
-        let mut out = Vec::new();
-        for (i, rg) in meta.row_groups().iter().enumerate() {
-            let bytes = u64::try_from(rg.compressed_size()).unwrap_or(0);
-            let rows = usize::try_from(rg.num_rows()).unwrap_or(0);
-            let parts = bytes.div_ceil(self.window_bytes);
-            let parts = usize::try_from(parts).unwrap_or(usize::MAX).min(rows);
-            if !has_offset_index || parts <= 1 {
-                out.push(Window {
-                    row_group: i,
-                    rows: None,
-                });
-                continue;
-            }
-            let per_part = rows.div_ceil(parts);
-            let mut start = 0;
-            while start < rows {
-                let end = (start + per_part).min(rows);
-                out.push(Window {
-                    row_group: i,
-                    rows: Some(start..end),
-                });
-                start = end;
-            }
-        }
-        out
+                match builder.build() {
+                    Ok(stream) => stream.map(|r| r.map_err(Error::from)).boxed(),
+                    Err(e) => {
+                        futures::stream::once(futures::future::ready(Err(Error::from(e)))).boxed()
+                    }
+                }
+            });
+            Ok::<_, Error>(streams.flatten())
+        };
+        Ok(Box::pin(futures::stream::once(start).try_flatten()))
     }
 
     /// Checks that the object holds events of class `E`: same OCSF version
