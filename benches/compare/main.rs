@@ -266,10 +266,10 @@ fn limit_write(log: &Path, out: &Path) -> Result<(), BoxError> {
             encoder.append(e);
         }
         let batch: RecordBatch = encoder.finish()?;
-        typed_file.write(&batch)?;
+        ParquetRules::new().write_batch(typed_file, &batch)?;
         typed_time += t.elapsed();
         let t = Instant::now();
-        file.write(&batch)?;
+        ParquetRules::new().write_batch(file, &batch)?;
         limit_time += t.elapsed();
         total += events.len() as u64;
         events.clear();

@@ -102,7 +102,9 @@ fn limit_write(batch: &arrow_array::RecordBatch) -> Vec<u8> {
     let mut out = Vec::new();
     let mut w =
         ArrowWriter::try_new_with_options(&mut out, batch.schema(), options).expect("writer");
-    w.write(batch).expect("write");
+    ParquetRules::new()
+        .write_batch(&mut w, batch)
+        .expect("write");
     w.close().expect("close");
     out
 }

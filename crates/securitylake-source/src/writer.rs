@@ -1916,10 +1916,10 @@ fn encode_parquet<E: OcsfEvent, W: std::io::Write + Send>(
     let batch_rows = usize::try_from(BATCH_BYTES / max_event_bytes.max(1))
         .unwrap_or(BATCH_ROWS)
         .clamp(1, BATCH_ROWS);
-    let properties = ParquetRules::new()
+    let rules = ParquetRules::new()
         .with_largest_value(max_event_bytes)
-        .with_row_group_bytes(ROW_GROUP_BYTES)
-        .writer_properties_for(encoder.schema());
+        .with_row_group_bytes(ROW_GROUP_BYTES);
+    let properties = rules.writer_properties();
     let writer_options = ParquetRules::arrow_writer_options(E::CLASS_NAME, properties);
     let mut writer =
         ArrowWriter::try_new_with_options(out, encoder.schema().clone(), writer_options)
@@ -1934,7 +1934,9 @@ fn encode_parquet<E: OcsfEvent, W: std::io::Write + Send>(
         let batch = encoder
             .finish()
             .map_err(|e| columnar_error("encode Parquet", e))?;
-        writer.write(&batch).map_err(parquet_error)?;
+        rules
+            .write_batch(&mut writer, &batch)
+            .map_err(parquet_error)?;
     }
     let out = writer.into_inner().map_err(parquet_error)?;
     Ok((out, encoder.stats()))

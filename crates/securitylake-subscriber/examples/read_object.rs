@@ -73,10 +73,11 @@ fn generate(lake: &Path, mib: u64) -> Result<(), BoxError> {
     let target = mib * 1024 * 1024;
     let mut encoder = BatchEncoder::<Authentication>::new(&ColumnarOptions::default())?;
     let file = std::fs::File::create(&path)?;
+    let rules = ParquetRules::new();
     let mut writer = ArrowWriter::try_new(
         file,
         encoder.schema().clone(),
-        Some(ParquetRules::new().writer_properties()),
+        Some(rules.writer_properties()),
     )?;
     let mut rng = fastrand::Rng::with_seed(42);
     let mut rows = 0u64;
@@ -86,7 +87,7 @@ fn generate(lake: &Path, mib: u64) -> Result<(), BoxError> {
             encoder.append(&event(rows, &mut rng));
             rows += 1;
         }
-        writer.write(&encoder.finish()?)?;
+        rules.write_batch(&mut writer, &encoder.finish()?)?;
     }
     let meta = writer.close()?;
     let bytes = std::fs::metadata(&path)?.len();

@@ -207,10 +207,12 @@ impl ParquetRules {
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use ocsf_model::columnar::check::Rule;
     /// use ocsf_model::columnar::{ColumnarOptions, ParquetRules, write_parquet};
-    /// use ocsf_model::v1_1_0::events::Authentication;
+    /// use ocsf_model::v1_1_0::events::{Authentication, AuthenticationActivityId, SeverityId};
+    /// use ocsf_model::v1_1_0::objects::{Metadata, Product, User};
     ///
-    /// let mut event = Authentication::default();
-    /// event.time = 1_700_000_000_000;
+    /// let event = Authentication::new(AuthenticationActivityId::Logon,
+    ///     Metadata::new(Product::default(), "1.1.0".into()), SeverityId::Low,
+    ///     1_700_000_000_000, User::default());
     /// let file = write_parquet(&[event], &ColumnarOptions::default())?;
     ///
     /// let check = ParquetRules::new().check(file.into(), None);

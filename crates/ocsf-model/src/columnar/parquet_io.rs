@@ -67,8 +67,8 @@ pub fn write_parquet<E: OcsfEvent + Columnar>(
     let mut out = Vec::new();
     let mut writer =
         ArrowWriter::try_new_with_options(&mut out, encoder.schema().clone(), writer_options)?;
-    for batch in batches {
-        writer.write(&batch)?;
+    for batch in &batches {
+        rules.write_batch(&mut writer, batch)?;
     }
     writer.close()?;
     Ok(out)

@@ -30,16 +30,24 @@
 //! of the chunk. Short values followed by long ones therefore overshoot the byte limit by up to
 //! a whole row limit of long values. With the former settings (limit 960 KiB, 20,000 rows per
 //! page) 30,000 Authentication events with 400–2,000-byte messages had data pages of up to
-//! 1,975,767 bytes. The settings now bound every way a page grows, from the largest value
-//! (of the file, [`ParquetRules::with_largest_value`], or of each column,
-//! [`ParquetRules::writer_properties_for_batches`]), within 1 MiB less 64 KiB left for levels:
+//! 1,975,767 bytes. The settings bound every way a page grows, from the largest value, within
+//! 1 MiB less 64 KiB left for levels:
 //!
-//! - a mini-batch of `write_batch_size` values adds at most `write_batch_size × value`, and the
-//!   byte limit is lowered by that much;
-//! - a page of uniform levels holds at most `2 × row limit - 1` rows (what was buffered plus one
-//!   mini-batch of the row limit), and the row limit of byte-array columns is set so that those
-//!   rows fit (fixed-width columns keep 20,000 rows: 320 KB of INT64);
-//! - above 4 KiB per value dictionaries are off (large values rarely repeat).
+//! - the byte limit leaves a *slack* of a quarter of the page (or one whole declared value,
+//!   [`ParquetRules::with_largest_value`], when values are larger);
+//! - a mini-batch of `write_batch_size` values (columns with nulls or lists) adds at most 64 KiB;
+//! - a column of uniform levels is written in mini-batches of a whole write call, so writers
+//!   write through [`ParquetRules::write_batch`], which cuts each batch into calls of
+//!   [`ParquetRules::rows_per_write`] rows: rows × the batch's largest value fit in the slack;
+//! - pages hold at most 20,000 rows, whatever the column: an empty column's pages are not
+//!   sized for other columns' values;
+//! - above 4 KiB per value dictionaries are off (large values rarely repeat), per column when
+//!   the batches are known ([`ParquetRules::writer_properties_for_batches`]).
+//!
+//! Until session 9 the row limit of every byte-array column was sized for the file's largest
+//! value (about 120 rows per page at the default 4 KiB bound), so a wide file had thousands of
+//! pages per empty column: page headers in the file and a large offset index for readers (see
+//! `docs/adr/0020-parquet-rule-book.md`).
 //!
 //! A single value larger than the page itself cannot be split: such a value makes a page over
 //! 1 MiB, which [`ParquetRules::check`] reports.
@@ -48,8 +56,10 @@ use std::collections::BTreeMap;
 
 use arrow_array::{Array, ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema};
+use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_writer::ArrowWriterOptions;
 use parquet::basic::{Compression, Encoding, ZstdLevel};
+use parquet::errors::ParquetError;
 use parquet::file::properties::{EnabledStatistics, WriterProperties, WriterVersion};
 use parquet::schema::types::ColumnPath;
 
@@ -86,8 +96,10 @@ pub(crate) struct PageSettings {
     pub(crate) byte_limit: usize,
     /// Values per mini-batch for columns with nulls or lists (`write_batch_size`).
     pub(crate) write_batch: usize,
-    /// Rows per page of byte-array columns.
-    pub(crate) byte_array_rows: usize,
+    /// What one mini-batch may add to a page past the byte limit, in bytes (the page less the
+    /// byte limit): [`ParquetRules::write_batch`] cuts batches so that a mini-batch stays within
+    /// it.
+    pub(crate) slack: usize,
     /// Whether dictionary encoding is on.
     pub(crate) dictionary: bool,
 }
@@ -157,7 +169,7 @@ impl ParquetRules {
     /// ```
     /// use ocsf_model::columnar::ParquetRules;
     /// let small = ParquetRules::new().with_largest_value(100).writer_properties();
-    /// let large = ParquetRules::new().with_largest_value(100_000).writer_properties();
+    /// let large = ParquetRules::new().with_largest_value(500_000).writer_properties();
     /// assert!(large.data_page_size_limit() < small.data_page_size_limit());
     /// ```
     pub const fn with_largest_value(mut self, bytes: u64) -> Self {
@@ -187,71 +199,117 @@ impl ParquetRules {
             .unwrap_or(usize::MAX)
             .saturating_add(4);
         let page = Self::MAX_DATA_PAGE_BYTES - Self::LEVELS_ALLOWANCE;
+        // A quarter of the page is left for the last mini-batch, or one whole value when values
+        // are larger than that (a value larger than the page cannot be split).
+        let slack = (page / 4).max(value.min(page));
         let write_batch = (Self::MINI_BATCH_BYTES / value).clamp(1, Self::MAX_WRITE_BATCH);
-        let byte_limit = page
-            .saturating_sub(write_batch.saturating_mul(value))
-            .max(1);
-        let byte_array_rows = Self::rows_for(value);
         PageSettings {
-            byte_limit,
+            byte_limit: (page - slack).max(1),
             write_batch,
-            byte_array_rows,
+            slack,
             dictionary: self.largest_value <= Self::DEFAULT_LARGEST_VALUE,
         }
     }
 
-    /// Rows per page of a byte-array column whose values (with their 4-byte length) are at
-    /// most `value` bytes: a page of uniform levels holds at most `2 × rows - 1` rows.
-    fn rows_for(value: usize) -> usize {
-        let page = Self::MAX_DATA_PAGE_BYTES - Self::LEVELS_ALLOWANCE;
-        (page / value.max(1))
-            .div_ceil(2)
-            .clamp(1, Self::MAX_PAGE_ROWS)
+    /// The rows of `batch` that one `ArrowWriter::write` call may take so that no page grows
+    /// past the limit: a column without nulls is written in mini-batches of a whole write call
+    /// (up to the page row limit), so a call's rows times the batch's largest value must fit
+    /// in the slack the byte limit leaves.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use arrow_array::{RecordBatch, StringArray};
+    /// use ocsf_model::columnar::ParquetRules;
+    ///
+    /// let long = Arc::new(StringArray::from(vec!["x".repeat(10_000); 100]));
+    /// let batch = RecordBatch::try_from_iter([("message", long as _)])?;
+    /// let rows = ParquetRules::new().with_largest_value(10_000).rows_per_write(&batch);
+    /// assert!(rows < 100 && rows * 10_004 <= ParquetRules::MAX_DATA_PAGE_BYTES / 4);
+    /// # Ok::<(), arrow_schema::ArrowError>(())
+    /// ```
+    pub fn rows_per_write(&self, batch: &RecordBatch) -> usize {
+        let value = usize::try_from(Self::largest_value_in(batch))
+            .unwrap_or(usize::MAX)
+            .saturating_add(4);
+        (self.page_settings().slack / value).clamp(1, Self::MAX_PAGE_ROWS)
     }
 
-    /// Writer properties by these rules, for any schema: ZSTD, page settings from the value
-    /// bound, row groups closed at [`ParquetRules::row_group_bytes`], column-chunk statistics,
-    /// delta-encoded `time` and `time_dt`. The row limit for byte-array pages applies to every
-    /// column; [`ParquetRules::writer_properties_for`] lifts it for fixed-width columns.
+    /// Writes `batch` through `writer` in slices of [`ParquetRules::rows_per_write`] rows (views,
+    /// no copy). Every writer that writes by these rules writes its batches this way: the page
+    /// limit holds whatever the mix of values, and no column gets pages smaller than the byte
+    /// limit needs (an empty column's pages hold up to 20,000 rows).
+    ///
+    /// ```
+    /// # #[cfg(feature = "v1_1_0")] {
+    /// use ocsf_model::columnar::{BatchEncoder, ColumnarOptions, ParquetRules};
+    /// use ocsf_model::v1_1_0::events::{Authentication, AuthenticationActivityId, SeverityId};
+    /// use ocsf_model::v1_1_0::objects::{Metadata, Product, User};
+    /// use parquet::arrow::ArrowWriter;
+    ///
+    /// let rules = ParquetRules::new();
+    /// let mut encoder = BatchEncoder::<Authentication>::new(&ColumnarOptions::default())?;
+    /// encoder.append(&Authentication::new(AuthenticationActivityId::Logon,
+    ///     Metadata::new(Product::default(), "1.1.0".into()), SeverityId::Low, 1_000,
+    ///     User::default()));
+    /// let batch = encoder.finish()?;
+    /// let mut out = Vec::new();
+    /// let mut writer = ArrowWriter::try_new(&mut out, batch.schema(), Some(rules.writer_properties()))?;
+    /// rules.write_batch(&mut writer, &batch)?;
+    /// writer.close()?;
+    /// # }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn write_batch<W: std::io::Write + Send>(
+        &self,
+        writer: &mut ArrowWriter<W>,
+        batch: &RecordBatch,
+    ) -> Result<(), ParquetError> {
+        let step = self.rows_per_write(batch);
+        if step >= batch.num_rows() {
+            return writer.write(batch);
+        }
+        let mut offset = 0;
+        while offset < batch.num_rows() {
+            let len = step.min(batch.num_rows() - offset);
+            writer.write(&batch.slice(offset, len))?;
+            offset += len;
+        }
+        Ok(())
+    }
+
+    /// Writer properties by these rules, for any schema: ZSTD, the page byte limit from the
+    /// value bound, at most 20,000 rows per page, row groups closed at
+    /// [`ParquetRules::row_group_bytes`], column-chunk statistics, delta-encoded `time` and
+    /// `time_dt`. Batches are written with [`ParquetRules::write_batch`].
     pub fn writer_properties(&self) -> WriterProperties {
         self.builder().build()
     }
 
-    /// [`ParquetRules::writer_properties`] for a known schema: fixed-width columns (whose pages
-    /// the byte limit bounds on its own) keep up to 20,000 rows per page, byte-array columns
-    /// the row limit of the value bound.
+    /// [`ParquetRules::writer_properties`]; the schema is not needed any more (pages are
+    /// bounded by [`ParquetRules::write_batch`], whatever the column) and kept for callers.
     ///
     /// ```
     /// # #[cfg(feature = "v1_1_0")] {
     /// use ocsf_model::columnar::{ColumnarOptions, ParquetRules, arrow_schema};
     /// use ocsf_model::v1_1_0::events::Authentication;
-    /// use parquet::schema::types::ColumnPath;
     ///
     /// let schema = arrow_schema::<Authentication>(&ColumnarOptions::default())?;
-    /// let properties = ParquetRules::new().with_largest_value(2_000).writer_properties_for(&schema);
-    /// let rows = |path: &str| properties.column_data_page_row_count_limit(&ColumnPath::from(path));
-    /// assert!(rows("message") < rows("class_uid"));
+    /// let rules = ParquetRules::new().with_largest_value(2_000);
+    /// assert_eq!(
+    ///     rules.writer_properties_for(&schema).data_page_size_limit(),
+    ///     rules.writer_properties().data_page_size_limit()
+    /// );
     /// # }
     /// # Ok::<(), ocsf_model::columnar::ColumnarError>(())
     /// ```
-    pub fn writer_properties_for(&self, schema: &Schema) -> WriterProperties {
-        let mut builder = self.builder();
-        let mut fixed = Vec::new();
-        for field in schema.fields() {
-            fixed_width_leaves(field, &mut Vec::new(), &mut fixed);
-        }
-        for path in fixed {
-            builder = builder
-                .set_column_data_page_row_count_limit(ColumnPath::new(path), Self::MAX_PAGE_ROWS);
-        }
-        builder.build()
+    pub fn writer_properties_for(&self, _schema: &Schema) -> WriterProperties {
+        self.writer_properties()
     }
 
-    /// [`ParquetRules::writer_properties_for`] with the rows per page and the dictionary of each
-    /// byte-array column sized from the largest value that column holds in `batches` (the
-    /// largest value of all of them, [`ParquetRules::largest_value_in`], sets the byte limit):
-    /// a column of short strings keeps large pages beside a column of long ones. The batches
-    /// must be all the file will hold.
+    /// [`ParquetRules::writer_properties`] with the dictionary of each byte-array column chosen
+    /// from the largest value that column holds in `batches`: columns of short strings keep
+    /// their dictionary beside a column of long ones. The batches must be all the file will
+    /// hold.
     pub fn writer_properties_for_batches(
         &self,
         schema: &Schema,
@@ -264,22 +322,11 @@ impl ParquetRules {
             }
         }
         let mut builder = self.builder();
-        let mut fixed = Vec::new();
-        for field in schema.fields() {
-            fixed_width_leaves(field, &mut Vec::new(), &mut fixed);
-        }
-        for path in fixed {
-            builder = builder
-                .set_column_data_page_row_count_limit(ColumnPath::new(path), Self::MAX_PAGE_ROWS);
-        }
         for (path, bytes) in largest {
-            let value = usize::try_from(bytes)
-                .unwrap_or(usize::MAX)
-                .saturating_add(4);
-            let path = ColumnPath::new(path);
-            builder = builder
-                .set_column_data_page_row_count_limit(path.clone(), Self::rows_for(value))
-                .set_column_dictionary_enabled(path, bytes <= Self::DEFAULT_LARGEST_VALUE);
+            builder = builder.set_column_dictionary_enabled(
+                ColumnPath::new(path),
+                bytes <= Self::DEFAULT_LARGEST_VALUE,
+            );
         }
         builder.build()
     }
@@ -302,7 +349,7 @@ impl ParquetRules {
             .set_data_page_size_limit(pages.byte_limit)
             .set_dictionary_page_size_limit(pages.byte_limit)
             .set_write_batch_size(pages.write_batch)
-            .set_data_page_row_count_limit(pages.byte_array_rows)
+            .set_data_page_row_count_limit(Self::MAX_PAGE_ROWS)
             .set_statistics_enabled(EnabledStatistics::Chunk)
             .set_max_row_group_bytes(Some(self.row_group_bytes))
             .set_created_by(concat!("ocsf-model ", env!("CARGO_PKG_VERSION")).to_string())
@@ -416,27 +463,6 @@ fn byte_array_leaves(
     prefix.pop();
 }
 
-/// The Parquet column paths of the fixed-width leaves under `field`.
-fn fixed_width_leaves(field: &Field, prefix: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
-    prefix.push(field.name().clone());
-    match field.data_type() {
-        DataType::Struct(fields) => {
-            for child in fields {
-                fixed_width_leaves(child, prefix, out);
-            }
-        }
-        DataType::List(element) | DataType::LargeList(element) => {
-            prefix.push("list".to_owned());
-            fixed_width_leaves(element, prefix, out);
-            prefix.pop();
-        }
-        DataType::Map(entries, _) => fixed_width_leaves(entries, prefix, out),
-        DataType::Utf8 | DataType::LargeUtf8 | DataType::Binary | DataType::LargeBinary => {}
-        _ => out.push(prefix.clone()),
-    }
-    prefix.pop();
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -451,43 +477,17 @@ mod tests {
                 .with_largest_value(largest)
                 .page_settings();
             let value = largest as usize + 4;
-            assert!(s.byte_limit >= 1 && s.write_batch >= 1 && s.byte_array_rows >= 1);
-            // The byte limit plus one mini-batch.
-            assert!(
-                s.byte_limit + s.write_batch * value <= page.max(1 + value),
-                "{largest}"
-            );
-            // Uniform levels: what was buffered plus one mini-batch of the row limit.
-            if (2 * s.byte_array_rows - 1) > 1 {
-                assert!((2 * s.byte_array_rows - 1) * value <= page, "{largest}");
-            }
+            assert!(s.byte_limit >= 1 && s.write_batch >= 1 && s.slack >= 1);
+            // The byte limit plus the slack is the page.
+            assert!(s.byte_limit + s.slack <= page, "{largest}");
+            // A mini-batch of `write_batch` values (columns with nulls) fits in the slack.
+            assert!(s.write_batch * value <= s.slack.max(value), "{largest}");
+            // One whole value fits in the slack (up to the page).
+            assert!(value.min(page) <= s.slack, "{largest}");
             assert_eq!(s.dictionary, largest <= 4096, "{largest}");
         }
         // Small values: most of a mebibyte per page.
         let s = ParquetRules::new().with_largest_value(100).page_settings();
-        assert!(s.byte_limit > 900 * 1024, "{s:?}");
-    }
-
-    #[test]
-    fn fixed_width_leaves_follow_parquet_paths() {
-        use std::sync::Arc;
-        let element = Arc::new(Field::new("element", DataType::Int32, true));
-        let inner = Field::new("port", DataType::Int32, true);
-        let schema = Schema::new(vec![
-            Field::new("time", DataType::Int64, false),
-            Field::new("message", DataType::Utf8, true),
-            Field::new("ports", DataType::List(element), true),
-            Field::new(
-                "src",
-                DataType::Struct(vec![inner, Field::new("ip", DataType::Utf8, true)].into()),
-                true,
-            ),
-        ]);
-        let mut out = Vec::new();
-        for field in schema.fields() {
-            fixed_width_leaves(field, &mut Vec::new(), &mut out);
-        }
-        let paths: Vec<String> = out.iter().map(|p| p.join(".")).collect();
-        assert_eq!(paths, ["time", "ports.list.element", "src.port"]);
+        assert!(s.byte_limit >= 700 * 1024, "{s:?}");
     }
 }
