@@ -24,7 +24,6 @@ use std::sync::{Arc, Mutex};
 use futures::TryStreamExt;
 use securitylake::lake::store::local_store;
 use securitylake::mappers::LinuxMapper;
-use securitylake::mappers::render::v1_1_0::Mapped;
 use securitylake::model::v1_1_0::enums::StatusId;
 use securitylake::model::v1_1_0::events::{Authentication, AuthenticationActivityId};
 use securitylake::source::Writer;
@@ -115,18 +114,10 @@ pub async fn run(work: &Path) -> Result<Summary, BoxError> {
     mapper.finish_into(&mut mapped);
     let mut logons = Vec::new();
     for event in mapped {
-        let class = match &event {
-            Mapped::BaseEvent(_) => "Base Event",
-            Mapped::Authentication(_) => "Authentication",
-            Mapped::NetworkActivity(_) => "Network Activity",
-            Mapped::SshActivity(_) => "SSH Activity",
-            Mapped::ProcessActivity(_) => "Process Activity",
-            Mapped::ApplicationLifecycle(_) => "Application Lifecycle",
-            _ => "other",
-        };
+        let class = event.class_caption().unwrap_or("unrecognized");
         *summary.events_by_class.entry(class.into()).or_default() += 1;
-        if let Mapped::Authentication(auth) = event {
-            logons.push(*auth);
+        if let Ok(auth) = Authentication::try_from(event) {
+            logons.push(auth);
         }
     }
     summary.fallbacks = mapper.stats().fallback_total();
