@@ -219,7 +219,7 @@ pub(crate) struct Engine {
     pub stores: Stores,
     pub checkpoint: Arc<dyn CheckpointStore>,
     pub dead_letter: Arc<dyn DeadLetterSink>,
-    pub handler: Arc<dyn Handler>,
+    pub handler: Option<Arc<dyn Handler>>,
     pub filters: Filters,
     pub retry: RetryPolicy,
     pub stats: Arc<StatsCell>,
@@ -359,7 +359,11 @@ impl Engine {
             return Ok(AttemptResult::Skipped);
         }
         let lake_object = LakeObject::new(reader);
-        self.handler.handle(&lake_object).await?;
+        let handler = self
+            .handler
+            .as_ref()
+            .ok_or_else(|| Error::config("a handler is required to run"))?;
+        handler.handle(&lake_object).await?;
         Ok(AttemptResult::Handled(resolved))
     }
 }
@@ -367,6 +371,131 @@ impl Engine {
 enum AttemptResult {
     Handled(ObjectRef),
     Skipped,
+}
+
+/// What [`Engine::prepare`] made of one announced object.
+pub(crate) enum Prepared {
+    /// Opened and new: hand it out; the reference is the resolved one (etag from `HEAD`).
+    Deliver(Box<LakeObject>, ObjectRef),
+    /// Nothing to hand out (filtered, duplicate, dead-lettered): this outcome settles it.
+    Done(Outcome),
+}
+
+impl Engine {
+    /// The first half of [`Self::process_object`] for deliveries: filters, deduplication and
+    /// opening the reader, without the handler. A permanent failure to open is dead-lettered;
+    /// a retryable one leaves the object for redelivery.
+    pub(crate) async fn prepare(&self, object: ObjectRef) -> Prepared {
+        let span = tracing::info_span!("object", bucket = %object.bucket, key = %object.key, etag = ?object.etag);
+        self.prepare_inner(object).instrument(span).await
+    }
+
+    async fn prepare_inner(&self, object: ObjectRef) -> Prepared {
+        if !self.filters.matches_key(&object.key) {
+            inc(&self.stats.filtered);
+            return Prepared::Done(Outcome::Ack);
+        }
+        if object.etag.is_some() {
+            match self.checkpoint.contains(&object).await {
+                Ok(true) => {
+                    inc(&self.stats.duplicates);
+                    return Prepared::Done(Outcome::Ack);
+                }
+                Ok(false) => {}
+                Err(e) => {
+                    tracing::error!(error = %e, "checkpoint lookup failed");
+                    return Prepared::Done(Outcome::Keep);
+                }
+            }
+        }
+        let opened = std::panic::AssertUnwindSafe(self.open(&object))
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|panic| Err(Failure::from_panic(panic.as_ref())));
+        match opened {
+            Ok(Some((reader, resolved))) => {
+                Prepared::Deliver(Box::new(LakeObject::new(reader)), resolved)
+            }
+            Ok(None) => Prepared::Done(Outcome::Ack),
+            Err(f) if f.retryable => {
+                tracing::warn!(reason = %f.reason, "not opened; leaving unacknowledged for redelivery");
+                inc(&self.stats.unacknowledged);
+                Prepared::Done(Outcome::Keep)
+            }
+            Err(f) => {
+                let letter = DeadLetter::new(f.kind, f.reason, 1).with_object(object);
+                Prepared::Done(self.send_dead_letter(&letter).await)
+            }
+        }
+    }
+
+    /// Opens the reader; `None` when the object is a duplicate or filtered by class.
+    async fn open(
+        &self,
+        object: &ObjectRef,
+    ) -> std::result::Result<Option<(ObjectReader, ObjectRef)>, Failure> {
+        let store = self.stores.for_bucket(&object.bucket)?;
+        let reader = ObjectReader::open(store, object).await?;
+        let resolved = reader.info().object.clone();
+        if object.etag.is_none() && self.checkpoint.contains(&resolved).await? {
+            inc(&self.stats.duplicates);
+            return Ok(None);
+        }
+        if !self.filters.matches_class(reader.info().class_uid) {
+            inc(&self.stats.filtered);
+            return Ok(None);
+        }
+        Ok(Some((reader, resolved)))
+    }
+
+    /// The second half for [`Subscriber::run`](crate::Subscriber::run) over deliveries: the
+    /// handler with retries; a permanent failure is dead-lettered. Returns whether the
+    /// delivery is done (acknowledge it) and whether the handler succeeded (record it as
+    /// processed).
+    pub(crate) async fn handle(&self, handler: &dyn Handler, object: &LakeObject) -> Handled {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let attempted = std::panic::AssertUnwindSafe(handler.handle(object))
+                .catch_unwind()
+                .await
+                .map_err(|panic| Failure::from_panic(panic.as_ref()))
+                .and_then(|r| r.map_err(Failure::from));
+            match attempted {
+                Ok(()) => return Handled::Ok,
+                Err(f) if f.retryable && attempt < self.retry.max_attempts() => {
+                    inc(&self.stats.retries);
+                    let delay = self.retry.backoff(attempt, fastrand::f64());
+                    tracing::warn!(attempt, reason = %f.reason, ?delay, "retrying");
+                    tokio::time::sleep(delay).await;
+                }
+                Err(f) if f.retryable => {
+                    tracing::warn!(attempt, reason = %f.reason, "not done; leaving unacknowledged for redelivery");
+                    inc(&self.stats.unacknowledged);
+                    return Handled::Keep;
+                }
+                Err(f) => {
+                    let letter = DeadLetter::new(f.kind, f.reason, attempt)
+                        .with_object(object.info().object.clone());
+                    return match self.send_dead_letter(&letter).await {
+                        Outcome::Ack => Handled::DeadLettered,
+                        Outcome::Keep => Handled::Keep,
+                    };
+                }
+            }
+        }
+    }
+}
+
+/// What [`Engine::handle`] made of a delivered object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Handled {
+    /// Handled: acknowledge and record.
+    Ok,
+    /// Permanently failed and dead-lettered: acknowledge without recording.
+    DeadLettered,
+    /// Not done: leave for redelivery.
+    Keep,
 }
 
 #[cfg(test)]

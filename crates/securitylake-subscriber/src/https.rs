@@ -34,11 +34,19 @@ pub const DEFAULT_MAX_BODY: usize = 256 * 1024;
 /// The default time to read a request (headers and body).
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(4);
 
+/// How long a spool entry received as a notice stays invisible, by default.
+pub const DEFAULT_SPOOL_VISIBILITY: Duration = Duration::from_secs(60);
+
 /// A spool directory of notification bodies, one file each.
 #[derive(Debug)]
 pub struct Spool {
     dir: PathBuf,
     counter: AtomicU64,
+    /// Entries handed out as notices and not settled: when each becomes visible again, and
+    /// how many times it was handed out.
+    pub(crate) leases:
+        std::sync::Mutex<std::collections::HashMap<PathBuf, (tokio::time::Instant, u32)>>,
+    pub(crate) visibility: Duration,
 }
 
 impl Spool {
@@ -62,7 +70,19 @@ impl Spool {
         Ok(Self {
             dir,
             counter: AtomicU64::new(0),
+            leases: Default::default(),
+            visibility: DEFAULT_SPOOL_VISIBILITY,
         })
+    }
+
+    /// How long an entry received as a [`Notice`](crate::feed::Notice) stays invisible to
+    /// other receives (default [`DEFAULT_SPOOL_VISIBILITY`]). The spool is a
+    /// [`Feed`](crate::feed::Feed): an entry is removed when acknowledged, and received again
+    /// when nacked or when its visibility lapses (leases are kept in memory: after a restart
+    /// every entry is visible).
+    pub fn with_visibility_timeout(mut self, visibility: Duration) -> Self {
+        self.visibility = visibility;
+        self
     }
 
     /// The directory.
@@ -122,6 +142,7 @@ pub struct HttpsSourceBuilder {
     request_timeout: Duration,
     tls: Option<(PathBuf, PathBuf)>,
     rescan: Duration,
+    visibility: Duration,
 }
 
 impl std::fmt::Debug for HttpsSourceBuilder {
@@ -179,12 +200,21 @@ impl HttpsSourceBuilder {
         self
     }
 
+    /// How long a spooled notification handed out by
+    /// [`Subscriber::deliveries`](crate::Subscriber::deliveries) stays invisible before it is
+    /// handed out again unless settled or extended (default [`DEFAULT_SPOOL_VISIBILITY`]).
+    pub fn visibility_timeout(mut self, visibility: Duration) -> Self {
+        self.visibility = visibility;
+        self
+    }
+
     /// Opens the spool, loads the TLS files and binds the listener.
     pub async fn bind(self) -> Result<HttpsSource> {
         if self.api_key.is_none() {
             tracing::warn!("HTTPS endpoint without an API key: every request is accepted");
         }
-        let spool = Arc::new(Spool::open(&self.spool_dir)?);
+        let spool =
+            Arc::new(Spool::open(&self.spool_dir)?.with_visibility_timeout(self.visibility));
         let tls = match &self.tls {
             Some((cert, key)) => Some(load_tls(cert, key)?),
             None => None,
@@ -265,6 +295,7 @@ impl HttpsSource {
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             tls: None,
             rescan: Duration::from_secs(5),
+            visibility: DEFAULT_SPOOL_VISIBILITY,
         }
     }
 
@@ -276,6 +307,10 @@ impl HttpsSource {
     /// The spool.
     pub fn spool(&self) -> &Spool {
         &self.spool
+    }
+
+    pub(crate) fn spool_arc(&self) -> Arc<Spool> {
+        self.spool.clone()
     }
 }
 
@@ -383,7 +418,7 @@ async fn serve_connection<S>(
     }
 }
 
-async fn accept_loop(
+pub(crate) async fn accept_loop(
     source: Arc<HttpsSource>,
     wake: Arc<Notify>,
     stats: Arc<StatsCell>,
@@ -465,11 +500,10 @@ pub(crate) async fn drain_spool(
 
 pub(crate) async fn run(
     engine: Arc<Engine>,
-    source: HttpsSource,
+    source: Arc<HttpsSource>,
     concurrency: usize,
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<()> {
-    let source = Arc::new(source);
     let wake = Arc::new(Notify::new());
     let acceptor = tokio::spawn(accept_loop(
         source.clone(),

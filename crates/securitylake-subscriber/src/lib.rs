@@ -73,8 +73,12 @@
 
 pub mod checkpoint;
 mod deadletter;
+mod delivery;
 mod engine;
 mod error;
+mod events;
+pub mod feed;
+mod feeds;
 mod handler;
 pub mod https;
 pub mod lint;
@@ -85,8 +89,10 @@ mod stats;
 mod subscriber;
 
 pub use deadletter::{DeadLetter, DeadLetterSink, FileDeadLetterSink, MemoryDeadLetterSink};
+pub use delivery::{Acker, Deliveries, Delivery};
 pub use engine::{DEFAULT_HANDLER_RETRY, Filters};
 pub use error::{BoxError, Error, ErrorKind, Result};
+pub use feed::{Feed, MemoryFeed};
 pub use handler::{Handler, HandlerError, LakeObject};
 pub use https::{HttpsSource, HttpsSourceBuilder};
 pub use notification::{Notification, ObjectRef};

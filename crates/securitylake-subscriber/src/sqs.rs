@@ -41,9 +41,9 @@ pub struct SqsSource {
     queue: String,
     queue_url: Option<String>,
     client: Option<aws_sdk_sqs::Client>,
-    wait_time: Duration,
-    visibility_timeout: Duration,
-    max_receive_count: u32,
+    pub(crate) wait_time: Duration,
+    pub(crate) visibility_timeout: Duration,
+    pub(crate) max_receive_count: u32,
     max_messages: i32,
 }
 
@@ -140,7 +140,7 @@ impl SqsSource {
         Ok(self)
     }
 
-    fn parts(&self) -> Result<(&aws_sdk_sqs::Client, &str)> {
+    pub(crate) fn parts(&self) -> Result<(&aws_sdk_sqs::Client, &str)> {
         match (&self.client, &self.queue_url) {
             (Some(c), Some(u)) => Ok((c, u)),
             _ => Err(Error::config("SQS source not resolved")),
@@ -148,7 +148,7 @@ impl SqsSource {
     }
 }
 
-fn sdk_error<E: std::error::Error + Send + Sync + 'static>(
+pub(crate) fn sdk_error<E: std::error::Error + Send + Sync + 'static>(
     op: &str,
     err: aws_sdk_sqs::error::SdkError<E>,
 ) -> Error {
@@ -171,7 +171,7 @@ fn sdk_error<E: std::error::Error + Send + Sync + 'static>(
         .with_source(err)
 }
 
-fn receive_count(msg: &Message) -> u32 {
+pub(crate) fn receive_count(msg: &Message) -> u32 {
     msg.attributes()
         .and_then(|a| a.get(&MessageSystemAttributeName::ApproximateReceiveCount))
         .and_then(|v| v.parse().ok())
@@ -334,7 +334,7 @@ async fn process_batch(
     Ok(())
 }
 
-async fn receive(source: &SqsSource, wait: Duration) -> Result<Vec<Message>> {
+pub(crate) async fn receive(source: &SqsSource, wait: Duration) -> Result<Vec<Message>> {
     let (client, url) = source.parts()?;
     let out = client
         .receive_message()
