@@ -33,8 +33,8 @@ use securitylake::lake::aws::{AssumeRoleProvider, AwsConfig};
 use securitylake::lake::layout::SourceLocation;
 use securitylake::lake::object_store::ObjectStore;
 use securitylake::lake::store::{S3StoreBuilder, local_store};
-use securitylake::model::v1_1_0::Event;
 use securitylake::mappers::{LinuxMapper, SourceConfig, stream};
+use securitylake::model::v1_1_0::Event;
 use securitylake::model::v1_1_0::events::Authentication;
 use securitylake::source::{Manifest, Writer, WriterConfig};
 

@@ -21,9 +21,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use securitylake::lake::object_store::ObjectStore;
 use securitylake::lake::store::local_store;
-use securitylake::model::v1_1_0::Event;
 use securitylake::mappers::{DeepSecurityMapper, SourceConfig, stream};
 use securitylake::model::OcsfEvent;
+use securitylake::model::v1_1_0::Event;
 use securitylake::model::v1_1_0::events::{DetectionFinding, NetworkActivity};
 use securitylake::source::{Manifest, Writer};
 

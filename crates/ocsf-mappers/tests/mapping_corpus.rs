@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 use common::check;
 use ocsf_mappers::formats::syslog::{self, SyslogContext};
 use ocsf_mappers::formats::time::days_from_civil;
-use ocsf_model::v1_1_0::Event;
 use ocsf_mappers::{DeepSecurityMapper, LinuxMapper, MessageContext, SourceConfig, stream};
+use ocsf_model::v1_1_0::Event;
 
 const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/samples");
 
@@ -181,7 +181,10 @@ fn openssh_messages_every_message_to_a_class() {
         };
         assert_eq!(events.len(), 1, "{name}");
         let json = check(&events[0]);
-        assert!(!matches!(events[0], Event::BaseEvent(_)), "{name}: fell back: {json}");
+        assert!(
+            !matches!(events[0], Event::BaseEvent(_)),
+            "{name}: fell back: {json}"
+        );
         *classes.entry(events[0].class_uid()).or_default() += 1;
     }
     println!(

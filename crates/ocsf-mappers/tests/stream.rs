@@ -6,10 +6,10 @@ mod common;
 use std::io::{self, BufRead, BufReader, Read};
 
 use common::check;
-use ocsf_model::v1_1_0::Event;
 use ocsf_mappers::{
     DeepSecurityMapper, ErrorKind, FallbackReason, LinuxMapper, SourceConfig, stream,
 };
+use ocsf_model::v1_1_0::Event;
 
 const REF_MS: i64 = 1_718_000_000_000;
 

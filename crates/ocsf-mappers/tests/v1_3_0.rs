@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 
 use ocsf_mappers::formats::time::days_from_civil;
 use ocsf_mappers::render::v1_3_0::from_v1_1_0;
-use ocsf_model::v1_3_0::Event;
 use ocsf_mappers::{DeepSecurityMapper, LinuxMapper, SourceConfig, V1_1_0, V1_3_0, stream};
 use ocsf_model::convert::ConversionReport;
+use ocsf_model::v1_3_0::Event;
 use ocsf_model::validate::validate_value;
 
 const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/samples");
