@@ -1,5 +1,10 @@
 //! A subscriber client for Amazon Security Lake.
 //!
+//! Two ways to consume: [`Subscriber::deliveries`], a stream of [`Delivery`] values you settle
+//! yourself (ack after your own effect is durable, nack, extend; see [`Delivery`]), or
+//! [`Subscriber::run`] with a [`Handler`], which acknowledges for you. Notifications come from
+//! a [`Feed`]: the built-in sources below, a [`MemoryFeed`], or your own.
+//!
 //! A [`Subscriber`] receives object notifications from an SQS queue
 //! ([`SqsSource`]), an HTTPS endpoint that EventBridge API destinations call
 //! ([`HttpsSource`]), or a local lake directory ([`LocalSource`]); drops
