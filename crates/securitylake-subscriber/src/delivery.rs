@@ -296,16 +296,18 @@ impl Pump {
         }
     }
 
-    /// The deliveries, until shutdown. A failed receive is yielded as an error and the stream
+    /// The deliveries, until shutdown (those received and not yet handed out are then put
+    /// back). A failed receive is yielded as an error and the stream
     /// goes on.
     pub fn into_stream(self) -> impl Stream<Item = Result<Delivery>> + Send + 'static {
         futures::stream::unfold(self, |mut pump| async move {
             loop {
+                if *pump.shutdown.borrow() {
+                    pump.release().await;
+                    return None;
+                }
                 if let Some(d) = pump.ready.pop_front() {
                     return Some((Ok(d), pump));
-                }
-                if *pump.shutdown.borrow() {
-                    return None;
                 }
                 let received = {
                     let mut shutdown = pump.shutdown.clone();
@@ -327,6 +329,16 @@ impl Pump {
                 }
             }
         })
+    }
+
+    /// At shutdown: the deliveries received but not handed out are put back at once (nack
+    /// with no delay) instead of waiting out their visibility timeout.
+    async fn release(&mut self) {
+        for d in self.ready.drain(..) {
+            if let Err(e) = d.nack(Duration::ZERO).await {
+                tracing::warn!(error = %e, "releasing a delivery at shutdown failed");
+            }
+        }
     }
 
     /// One receive, as deliveries (for `run_once`).

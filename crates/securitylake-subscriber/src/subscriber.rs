@@ -125,8 +125,7 @@ impl From<SqsSource> for Source {
 enum Inner {
     Local(LocalSource),
     Https(Arc<HttpsSource>),
-    Sqs(SqsSource),
-    /// Only through the feed.
+    /// Only through the feed (SQS, custom feeds): `run` is a loop over deliveries.
     Feed,
 }
 
@@ -285,7 +284,7 @@ impl SubscriberBuilder {
         let (source, feed): (Inner, Arc<dyn Feed>) = match source {
             Source::Sqs(sqs) => {
                 let sqs = sqs.resolve(aws.as_ref()).await?;
-                (Inner::Sqs(sqs.clone()), Arc::new(sqs))
+                (Inner::Feed, Arc::new(sqs))
             }
             Source::Local(local) => (Inner::Local(local.clone()), Arc::new(local)),
             Source::Https(https) => {
@@ -467,7 +466,6 @@ impl Subscriber {
         let handler = self.handler()?;
         match self.source {
             Inner::Feed => {
-                let engine = self.engine.clone();
                 let pump = Pump::new(
                     self.engine.clone(),
                     self.feed.clone(),
@@ -475,11 +473,7 @@ impl Subscriber {
                     self.heartbeat,
                     shutdown,
                 );
-                pump.into_stream()
-                    .for_each_concurrent(self.concurrency, |d| {
-                        handle_delivery(engine.clone(), handler.clone(), d)
-                    })
-                    .await;
+                run_deliveries(self.engine.clone(), handler, pump, self.concurrency).await?;
             }
             Inner::Local(local) => {
                 let mut seen = HashMap::new();
@@ -494,9 +488,6 @@ impl Subscriber {
             }
             Inner::Https(https) => {
                 crate::https::run(self.engine.clone(), https, self.concurrency, shutdown).await?;
-            }
-            Inner::Sqs(sqs) => {
-                crate::sqs::run(self.engine.clone(), sqs, self.concurrency, shutdown).await?;
             }
         }
         Ok(self.stats.snapshot())
@@ -530,9 +521,6 @@ impl Subscriber {
             }
             Inner::Https(https) => {
                 crate::https::drain_spool(&self.engine, https, self.concurrency).await?
-            }
-            Inner::Sqs(sqs) => {
-                crate::sqs::receive_once(&self.engine, sqs, self.concurrency).await?
             }
         }
         Ok(self.stats.snapshot())
@@ -597,6 +585,52 @@ async fn scan_local(
         }
     }
     Ok(())
+}
+
+/// Consecutive failed receives before [`Subscriber::run`] gives up, and the backoff between
+/// them (the feed's client retried each request by its own policy already).
+const RECEIVE_RETRY: RetryPolicy = RetryPolicy::new()
+    .with_max_attempts(11)
+    .with_max_backoff(std::time::Duration::from_secs(13));
+
+/// `run` as a loop over deliveries: each through the handler, `concurrency` at once. A
+/// retryable receive failure backs off; a permanent one, or too many in a row, ends the run.
+async fn run_deliveries(
+    engine: Arc<Engine>,
+    handler: Arc<dyn Handler>,
+    pump: Pump,
+    concurrency: usize,
+) -> Result<()> {
+    let failures = std::sync::atomic::AtomicU32::new(0);
+    let failures = &failures;
+    pump.into_stream()
+        .then(|item| async move {
+            match item {
+                Ok(d) => {
+                    failures.store(0, Ordering::Relaxed);
+                    Ok(Some(d))
+                }
+                Err(e) => {
+                    let n = failures.fetch_add(1, Ordering::Relaxed) + 1;
+                    if !e.is_retryable() || n >= RECEIVE_RETRY.max_attempts() {
+                        return Err(e);
+                    }
+                    tracing::warn!(error = %e, failures = n, "receive failed; backing off");
+                    tokio::time::sleep(RECEIVE_RETRY.backoff(n, fastrand::f64())).await;
+                    Ok(None)
+                }
+            }
+        })
+        .try_for_each_concurrent(concurrency, |d| {
+            let (engine, handler) = (engine.clone(), handler.clone());
+            async move {
+                if let Some(d) = d {
+                    handle_delivery(engine, handler, Ok(d)).await;
+                }
+                Ok(())
+            }
+        })
+        .await
 }
 
 /// One delivery through the handler: ack when handled (or dead-lettered), left unsettled for
