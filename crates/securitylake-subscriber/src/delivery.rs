@@ -276,6 +276,9 @@ pub(crate) struct Pump {
     pub heartbeat: bool,
     pub shutdown: watch::Receiver<bool>,
     ready: VecDeque<Delivery>,
+    /// Whether received notices count as `notifications` (not for the HTTPS spool, whose
+    /// endpoint counted each request it spooled).
+    count_notices: bool,
 }
 
 impl Pump {
@@ -293,7 +296,14 @@ impl Pump {
             heartbeat,
             shutdown,
             ready: VecDeque::new(),
+            count_notices: true,
         }
+    }
+
+    /// Does not count received notices as `notifications` (the feed counted them).
+    pub fn counted_by_feed(mut self) -> Self {
+        self.count_notices = false;
+        self
     }
 
     /// The deliveries, until shutdown (those received and not yet handed out are then put
@@ -352,7 +362,9 @@ impl Pump {
     /// dead-lettered, objects filtered and deduplicated, readers opened (concurrently).
     async fn accept(&mut self, notices: Vec<Notice>) {
         for notice in notices {
-            inc(&self.engine.stats.notifications);
+            if self.count_notices {
+                inc(&self.engine.stats.notifications);
+            }
             let objects = match self.objects(&notice).await {
                 Ok(objects) => objects,
                 Err(outcome) => {

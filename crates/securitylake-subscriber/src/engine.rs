@@ -16,7 +16,7 @@ use crate::checkpoint::CheckpointStore;
 use crate::deadletter::{DeadLetter, DeadLetterSink};
 use crate::error::{Error, ErrorKind, Result};
 use crate::handler::{Handler, HandlerError, LakeObject};
-use crate::notification::{Notification, ObjectRef, parse_notification};
+use crate::notification::ObjectRef;
 use crate::reader::ObjectReader;
 use crate::stats::{StatsCell, inc};
 
@@ -236,31 +236,6 @@ impl std::fmt::Debug for Engine {
 }
 
 impl Engine {
-    /// Processes one notification body: every object in it. Malformed
-    /// bodies go to the dead-letter sink.
-    pub async fn process_body(&self, body: &[u8]) -> Outcome {
-        match parse_notification(body) {
-            Ok(Notification::TestEvent) => {
-                inc(&self.stats.test_events);
-                Outcome::Ack
-            }
-            Ok(Notification::Objects(objects)) => {
-                let mut outcome = Outcome::Ack;
-                for object in objects {
-                    if self.process_object(object).await == Outcome::Keep {
-                        outcome = Outcome::Keep;
-                    }
-                }
-                outcome
-            }
-            Err(e) => {
-                inc(&self.stats.malformed);
-                let letter = DeadLetter::new(e.kind().as_str(), e.to_string(), 1).with_body(body);
-                self.send_dead_letter(&letter).await
-            }
-        }
-    }
-
     pub async fn send_dead_letter(&self, letter: &DeadLetter) -> Outcome {
         match self.dead_letter.send(letter).await {
             Ok(()) => {

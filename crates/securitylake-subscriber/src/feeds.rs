@@ -105,6 +105,12 @@ impl Feed for Spool {
                 }
             }
         }
+        if chosen.is_empty() {
+            // Nothing visible: wait for the endpoint to spool a request, or for the rescan
+            // interval (leases lapse), then let the caller receive again.
+            let _ = tokio::time::timeout(self.rescan, self.wake.notified()).await;
+            return Ok(Vec::new());
+        }
         let mut out = Vec::with_capacity(chosen.len());
         for (path, count) in chosen {
             match tokio::fs::read(&path).await {

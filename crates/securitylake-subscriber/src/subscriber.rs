@@ -421,20 +421,22 @@ impl Subscriber {
         {
             tokio::spawn(crate::https::accept_loop(
                 https.clone(),
-                Arc::new(tokio::sync::Notify::new()),
                 self.stats.clone(),
                 self.shutdown.subscribe(),
             ));
         }
-        Pump::new(
+        let pump = Pump::new(
             self.engine.clone(),
             self.feed.clone(),
             self.concurrency.max(10),
             self.heartbeat,
             self.shutdown.subscribe(),
-        )
-        .into_stream()
-        .boxed()
+        );
+        let pump = match self.source {
+            Inner::Https(_) => pump.counted_by_feed(),
+            _ => pump,
+        };
+        pump.into_stream().boxed()
     }
 
     fn handler(&self) -> Result<Arc<dyn Handler>> {
@@ -487,7 +489,23 @@ impl Subscriber {
                 }
             }
             Inner::Https(https) => {
-                crate::https::run(self.engine.clone(), https, self.concurrency, shutdown).await?;
+                let acceptor = tokio::spawn(crate::https::accept_loop(
+                    https.clone(),
+                    self.stats.clone(),
+                    shutdown.clone(),
+                ));
+                let pump = Pump::new(
+                    self.engine.clone(),
+                    self.feed.clone(),
+                    self.concurrency,
+                    self.heartbeat,
+                    shutdown,
+                )
+                .counted_by_feed();
+                let ran =
+                    run_deliveries(self.engine.clone(), handler, pump, self.concurrency).await;
+                let _ = acceptor.await;
+                ran?;
             }
         }
         Ok(self.stats.snapshot())
@@ -519,8 +537,22 @@ impl Subscriber {
                 let mut seen = HashMap::new();
                 scan_local(&self.engine, local, self.concurrency, &mut seen).await?;
             }
-            Inner::Https(https) => {
-                crate::https::drain_spool(&self.engine, https, self.concurrency).await?
+            Inner::Https(_) => {
+                let (_tx, rx) = watch::channel(false);
+                let pump = Pump::new(
+                    self.engine.clone(),
+                    self.feed.clone(),
+                    usize::MAX,
+                    self.heartbeat,
+                    rx,
+                )
+                .counted_by_feed();
+                let deliveries = pump.once().await?;
+                futures::stream::iter(deliveries)
+                    .for_each_concurrent(self.concurrency, |d| {
+                        handle_delivery(self.engine.clone(), handler.clone(), Ok(d))
+                    })
+                    .await;
             }
         }
         Ok(self.stats.snapshot())
