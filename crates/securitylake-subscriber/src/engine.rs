@@ -170,9 +170,6 @@ pub(crate) enum Outcome {
 #[derive(Debug)]
 struct Failure {
     retryable: bool,
-    /// Whether the engine retries it: only the handler's failures; the
-    /// store retried its own requests already (one layer per operation).
-    retry_here: bool,
     kind: String,
     reason: String,
 }
@@ -181,7 +178,6 @@ impl From<Error> for Failure {
     fn from(e: Error) -> Self {
         Self {
             retryable: e.is_retryable(),
-            retry_here: false,
             kind: e.kind().as_str().to_owned(),
             reason: e.to_string(),
         }
@@ -197,7 +193,6 @@ impl Failure {
             .unwrap_or_else(|| "unknown panic".to_owned());
         Self {
             retryable: false,
-            retry_here: false,
             kind: "panic".to_owned(),
             reason: format!("reading or handling the object panicked: {message}"),
         }
@@ -208,7 +203,6 @@ impl From<HandlerError> for Failure {
     fn from(e: HandlerError) -> Self {
         Self {
             retryable: e.is_retryable(),
-            retry_here: true,
             kind: "handler".to_owned(),
             reason: e.to_string(),
         }
@@ -248,104 +242,6 @@ impl Engine {
             }
         }
     }
-
-    /// Processes one object with the filters, deduplication, retries and
-    /// dead letters.
-    pub async fn process_object(&self, object: ObjectRef) -> Outcome {
-        let span = tracing::info_span!("object", bucket = %object.bucket, key = %object.key, etag = ?object.etag);
-        self.process_object_inner(object).instrument(span).await
-    }
-
-    async fn process_object_inner(&self, object: ObjectRef) -> Outcome {
-        if !self.filters.matches_key(&object.key) {
-            inc(&self.stats.filtered);
-            return Outcome::Ack;
-        }
-        if object.etag.is_some() {
-            match self.checkpoint.contains(&object).await {
-                Ok(true) => {
-                    inc(&self.stats.duplicates);
-                    tracing::debug!("duplicate");
-                    return Outcome::Ack;
-                }
-                Ok(false) => {}
-                Err(e) => {
-                    tracing::error!(error = %e, "checkpoint lookup failed");
-                    return Outcome::Keep;
-                }
-            }
-        }
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            // A panic while reading or handling the object (the `parquet` crate panics on some
-            // corrupt files; a handler may have a bug) must not take the subscriber down, or
-            // the object would be retried after every restart: it is a permanent failure of
-            // this object, dead-lettered with the kind `panic`.
-            let attempted = std::panic::AssertUnwindSafe(self.attempt(&object))
-                .catch_unwind()
-                .await
-                .unwrap_or_else(|panic| Err(Failure::from_panic(panic.as_ref())));
-            match attempted {
-                Ok(AttemptResult::Handled(resolved)) => {
-                    return match self.checkpoint.record(&resolved).await {
-                        Ok(()) => {
-                            inc(&self.stats.objects_processed);
-                            Outcome::Ack
-                        }
-                        Err(e) => {
-                            tracing::error!(error = %e, "checkpoint record failed");
-                            inc(&self.stats.unacknowledged);
-                            Outcome::Keep
-                        }
-                    };
-                }
-                Ok(AttemptResult::Skipped) => return Outcome::Ack,
-                Err(f) if f.retryable && f.retry_here && attempt < self.retry.max_attempts() => {
-                    inc(&self.stats.retries);
-                    let delay = self.retry.backoff(attempt, fastrand::f64());
-                    tracing::warn!(attempt, reason = %f.reason, ?delay, "retrying");
-                    tokio::time::sleep(delay).await;
-                }
-                Err(f) if f.retryable => {
-                    tracing::warn!(attempt, reason = %f.reason, "not done; leaving unacknowledged for redelivery");
-                    inc(&self.stats.unacknowledged);
-                    return Outcome::Keep;
-                }
-                Err(f) => {
-                    let letter =
-                        DeadLetter::new(f.kind, f.reason, attempt).with_object(object.clone());
-                    return self.send_dead_letter(&letter).await;
-                }
-            }
-        }
-    }
-
-    async fn attempt(&self, object: &ObjectRef) -> std::result::Result<AttemptResult, Failure> {
-        let store = self.stores.for_bucket(&object.bucket)?;
-        let reader = ObjectReader::open(store, object).await?;
-        let resolved = reader.info().object.clone();
-        if object.etag.is_none() && self.checkpoint.contains(&resolved).await? {
-            inc(&self.stats.duplicates);
-            return Ok(AttemptResult::Skipped);
-        }
-        if !self.filters.matches_class(reader.info().class_uid) {
-            inc(&self.stats.filtered);
-            return Ok(AttemptResult::Skipped);
-        }
-        let lake_object = LakeObject::new(reader);
-        let handler = self
-            .handler
-            .as_ref()
-            .ok_or_else(|| Error::config("a handler is required to run"))?;
-        handler.handle(&lake_object).await?;
-        Ok(AttemptResult::Handled(resolved))
-    }
-}
-
-enum AttemptResult {
-    Handled(ObjectRef),
-    Skipped,
 }
 
 /// What [`Engine::prepare`] made of one announced object.

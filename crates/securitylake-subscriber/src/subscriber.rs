@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use futures::{StreamExt, TryStreamExt};
 use securitylake_core::aws::{AssumeRoleProvider, AwsConfig};
@@ -17,15 +17,14 @@ use crate::checkpoint::{CheckpointStore, MemoryCheckpoint};
 use crate::deadletter::{DeadLetterSink, MemoryDeadLetterSink};
 use crate::delivery::{Deliveries, Delivery, Pump};
 use crate::engine::Handled;
-use crate::engine::{DEFAULT_HANDLER_RETRY, Engine, Filters, Outcome, Stores};
+use crate::engine::{DEFAULT_HANDLER_RETRY, Engine, Filters, Stores};
 use crate::error::{Error, Result};
 use crate::feed::Feed;
 use crate::feeds::SharedLocalState;
 use crate::handler::Handler;
 use crate::https::HttpsSource;
-use crate::notification::ObjectRef;
 use crate::sqs::SqsSource;
-use crate::stats::{StatsCell, SubscriberStats, inc};
+use crate::stats::{StatsCell, SubscriberStats};
 
 /// The bucket name given to objects of a [`LocalSource`].
 pub const LOCAL_BUCKET: &str = "local";
@@ -477,16 +476,15 @@ impl Subscriber {
                 );
                 run_deliveries(self.engine.clone(), handler, pump, self.concurrency).await?;
             }
-            Inner::Local(local) => {
-                let mut seen = HashMap::new();
-                let mut shutdown = shutdown;
-                loop {
-                    scan_local(&self.engine, &local, self.concurrency, &mut seen).await?;
-                    tokio::select! {
-                        _ = tokio::time::sleep(local.interval) => {}
-                        _ = shutdown.wait_for(|s| *s) => break,
-                    }
-                }
+            Inner::Local(_) => {
+                let pump = Pump::new(
+                    self.engine.clone(),
+                    self.feed.clone(),
+                    self.concurrency,
+                    self.heartbeat,
+                    shutdown,
+                );
+                run_deliveries(self.engine.clone(), handler, pump, self.concurrency).await?;
             }
             Inner::Https(https) => {
                 let acceptor = tokio::spawn(crate::https::accept_loop(
@@ -534,8 +532,26 @@ impl Subscriber {
                     .await;
             }
             Inner::Local(local) => {
-                let mut seen = HashMap::new();
-                scan_local(&self.engine, local, self.concurrency, &mut seen).await?;
+                // One scan that offers every object it finds (those already processed are
+                // then counted as duplicates): a fresh feed state per call.
+                let scan = LocalSource {
+                    state: SharedLocalState::default(),
+                    ..local.clone()
+                };
+                let (_tx, rx) = watch::channel(false);
+                let pump = Pump::new(
+                    self.engine.clone(),
+                    Arc::new(scan),
+                    usize::MAX,
+                    self.heartbeat,
+                    rx,
+                );
+                let deliveries = pump.once().await?;
+                futures::stream::iter(deliveries)
+                    .for_each_concurrent(self.concurrency, |d| {
+                        handle_delivery(self.engine.clone(), handler.clone(), Ok(d))
+                    })
+                    .await;
             }
             Inner::Https(_) => {
                 let (_tx, rx) = watch::channel(false);
@@ -557,66 +573,6 @@ impl Subscriber {
         }
         Ok(self.stats.snapshot())
     }
-}
-
-/// A listed file of a local lake.
-struct LocalObject {
-    key: String,
-    size: u64,
-    last_modified: Option<SystemTime>,
-}
-
-async fn scan_local(
-    engine: &Arc<Engine>,
-    local: &LocalSource,
-    concurrency: usize,
-    seen: &mut HashMap<String, (u64, Option<SystemTime>)>,
-) -> Result<()> {
-    let lake = local_store(&local.root)?;
-    // `object_store` lists by whole path segments; the prefix may end inside
-    // one (`ext/ap`), so list its directory and filter by the string.
-    let dir = match local.prefix.rfind('/') {
-        Some(end) => &local.prefix[..end],
-        None => "",
-    };
-    let dir = (!dir.is_empty()).then(|| securitylake_core::object_store::path::Path::from(dir));
-    let listed: Vec<_> = match lake.list(dir.as_ref()).try_collect().await {
-        Ok(listed) => listed,
-        Err(securitylake_core::object_store::Error::NotFound { .. }) => Vec::new(),
-        Err(e) => return Err(securitylake_core::Error::from(e).into()),
-    };
-    let fresh: Vec<LocalObject> = listed
-        .into_iter()
-        .map(|m| LocalObject {
-            key: m.location.to_string(),
-            size: m.size,
-            last_modified: Some(SystemTime::from(m.last_modified)),
-        })
-        .filter(|m| m.key.starts_with(&local.prefix) && m.key.ends_with(".parquet"))
-        .filter(|m| seen.get(&m.key) != Some(&(m.size, m.last_modified)))
-        .collect();
-    let results: Vec<_> = futures::stream::iter(fresh)
-        .map(|meta| {
-            let engine = engine.clone();
-            async move {
-                inc(&engine.stats.notifications);
-                let object = ObjectRef::new(LOCAL_BUCKET, meta.key.clone());
-                let outcome = engine.process_object(object).await;
-                if outcome == Outcome::Ack {
-                    inc(&engine.stats.acknowledged);
-                }
-                (meta, outcome)
-            }
-        })
-        .buffer_unordered(concurrency)
-        .collect()
-        .await;
-    for (meta, outcome) in results {
-        if outcome == Outcome::Ack {
-            seen.insert(meta.key, (meta.size, meta.last_modified));
-        }
-    }
-    Ok(())
 }
 
 /// Consecutive failed receives before [`Subscriber::run`] gives up, and the backoff between
