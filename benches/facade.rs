@@ -29,10 +29,10 @@ use securitylake::lake::aws::AwsConfig;
 use securitylake::lake::layout::SourceLocation;
 use securitylake::lake::object_store::{ObjectStore, ObjectStoreExt, path::Path as ObjectPath};
 use securitylake::lake::store::{S3StoreBuilder, local_store};
-use securitylake::mappers::render::v1_1_0::Mapped;
 use securitylake::mappers::{DeepSecurityMapper, LinuxMapper, SourceConfig};
 use securitylake::model::OcsfEvent;
 use securitylake::model::columnar::{ColumnarOptions, read_parquet, write_parquet};
+use securitylake::model::v1_1_0::Event;
 use securitylake::model::v1_1_0::events::Authentication;
 use securitylake::source::{Writer, WriterConfig};
 use securitylake::subscriber::ObjectRef;
@@ -72,7 +72,7 @@ fn map_log(mapper: &mut LinuxMapper, log: &str) -> Vec<Authentication> {
         scratch.clear();
         mapper.map_line_into(line, &mut scratch);
         out.extend(scratch.drain(..).filter_map(|e| match e {
-            Mapped::Authentication(a) => Some(*a),
+            Event::Authentication(a) => Some(*a),
             _ => None,
         }));
     }

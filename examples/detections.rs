@@ -23,7 +23,7 @@ use securitylake::lake::layout::EventDay;
 use securitylake::lake::object_store::ObjectStore;
 use securitylake::lake::store::local_store;
 use securitylake::mappers::LinuxMapper;
-use securitylake::mappers::render::v1_1_0::Mapped;
+use securitylake::model::v1_1_0::Event;
 use securitylake::model::v1_1_0::enums::StatusId;
 use securitylake::model::v1_1_0::events::{
     Authentication, AuthenticationActivityId, NetworkActivity, NetworkActivityActivityId,
@@ -272,8 +272,8 @@ pub async fn run(work: &Path) -> Result<Vec<Alert>, BoxError> {
     for line in common::builtin_lines(7) {
         for event in mapper.map_line(&line) {
             match event {
-                Mapped::Authentication(e) => logons.push(*e),
-                Mapped::NetworkActivity(e) => network.push(*e),
+                Event::Authentication(e) => logons.push(*e),
+                Event::NetworkActivity(e) => network.push(*e),
                 _ => {}
             }
         }

@@ -29,7 +29,6 @@ use securitylake::control::{
 use securitylake::lake::aws::{AssumeRoleProvider, AwsConfig};
 use securitylake::lake::store::S3StoreBuilder;
 use securitylake::mappers::LinuxMapper;
-use securitylake::mappers::render::v1_1_0::Mapped;
 use securitylake::model::v1_1_0::enums::StatusId;
 use securitylake::model::v1_1_0::events::Authentication;
 use securitylake::source::{Writer, WriterConfig};
@@ -165,10 +164,7 @@ pub async fn main() -> Result<(), BoxError> {
     let mut logons: Vec<Authentication> = common::builtin_lines(11)
         .iter()
         .flat_map(|line| mapper.map_line(line))
-        .filter_map(|event| match event {
-            Mapped::Authentication(auth) => Some(*auth),
-            _ => None,
-        })
+        .filter_map(|event| Authentication::try_from(event).ok())
         .collect();
     // The second day: the same lines a day later.
     let next_day: Vec<Authentication> = logons

@@ -33,8 +33,8 @@ use securitylake::lake::aws::{AssumeRoleProvider, AwsConfig};
 use securitylake::lake::layout::SourceLocation;
 use securitylake::lake::object_store::ObjectStore;
 use securitylake::lake::store::{S3StoreBuilder, local_store};
-use securitylake::mappers::render::v1_1_0::Mapped;
 use securitylake::mappers::{LinuxMapper, SourceConfig, stream};
+use securitylake::model::v1_1_0::Event;
 use securitylake::model::v1_1_0::events::Authentication;
 use securitylake::source::{Manifest, Writer, WriterConfig};
 
@@ -125,7 +125,7 @@ pub async fn run(input: Option<&Path>, work: &Path) -> Result<Report, BoxError> 
     for event in events.by_ref() {
         let event = event?;
         *by_class.entry(event.class_uid()).or_default() += 1;
-        if let Mapped::Authentication(auth) = event {
+        if let Event::Authentication(auth) = event {
             logons.push(*auth);
         }
     }

@@ -7,8 +7,9 @@
 //!    [`Writer`] into a local lake directory, in Security Lake's layout and
 //!    Parquet format;
 //! 3. a `securitylake-subscriber` [`Subscriber`] with a [`LocalSource`]
-//!    finds the new objects and reads them back as typed events;
-//! 4. the handler counts failed logons per source address.
+//!    hands out each new object as a delivery, read back as typed events;
+//! 4. failed logons are counted per source address, and each delivery is
+//!    acknowledged once its object is counted.
 //!
 //! ```text
 //! cargo run --example quickstart            # a temporary lake, removed at exit
@@ -19,16 +20,15 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 use securitylake::lake::store::local_store;
 use securitylake::mappers::LinuxMapper;
-use securitylake::mappers::render::v1_1_0::Mapped;
 use securitylake::model::v1_1_0::enums::StatusId;
 use securitylake::model::v1_1_0::events::{Authentication, AuthenticationActivityId};
 use securitylake::source::Writer;
-use securitylake::subscriber::{Handler, HandlerError, LakeObject, LocalSource, Subscriber};
+use securitylake::subscriber::{LakeObject, LocalSource, Subscriber};
 
 use common::BoxError;
 
@@ -53,19 +53,18 @@ pub struct Summary {
     pub failed_logons: Vec<(String, u64)>,
 }
 
-/// Counts the failed logons of every Authentication object it is given.
-#[derive(Debug, Default, Clone)]
+/// Failed logons per source address, and the events read.
+#[derive(Debug, Default)]
 struct FailedLogons {
-    by_ip: Arc<Mutex<BTreeMap<String, u64>>>,
-    events: Arc<Mutex<u64>>,
+    by_ip: BTreeMap<String, u64>,
+    events: u64,
 }
 
-#[async_trait::async_trait]
-impl Handler for FailedLogons {
-    async fn handle(&self, object: &LakeObject) -> Result<(), HandlerError> {
+impl FailedLogons {
+    /// Counts one whole object. The counts are published only once the object is read, so an
+    /// object that fails half-way (and is delivered again) is not counted twice.
+    async fn count(&mut self, object: &LakeObject) -> Result<(), BoxError> {
         let mut batches = object.typed::<Authentication>()?;
-        // Count into locals and publish once the whole object is read: a
-        // retried object must not be counted twice.
         let mut by_ip: BTreeMap<String, u64> = BTreeMap::new();
         let mut events = 0u64;
         while let Some(batch) = batches.try_next().await? {
@@ -84,17 +83,10 @@ impl Handler for FailedLogons {
                 *by_ip.entry(ip).or_default() += 1;
             }
         }
-        let mut total = self
-            .by_ip
-            .lock()
-            .map_err(|_| HandlerError::permanent("poisoned"))?;
         for (ip, n) in by_ip {
-            *total.entry(ip).or_default() += n;
+            *self.by_ip.entry(ip).or_default() += n;
         }
-        *self
-            .events
-            .lock()
-            .map_err(|_| HandlerError::permanent("poisoned"))? += events;
+        self.events += events;
         Ok(())
     }
 }
@@ -115,18 +107,10 @@ pub async fn run(work: &Path) -> Result<Summary, BoxError> {
     mapper.finish_into(&mut mapped);
     let mut logons = Vec::new();
     for event in mapped {
-        let class = match &event {
-            Mapped::BaseEvent(_) => "Base Event",
-            Mapped::Authentication(_) => "Authentication",
-            Mapped::NetworkActivity(_) => "Network Activity",
-            Mapped::SshActivity(_) => "SSH Activity",
-            Mapped::ProcessActivity(_) => "Process Activity",
-            Mapped::ApplicationLifecycle(_) => "Application Lifecycle",
-            _ => "other",
-        };
+        let class = event.class_caption().unwrap_or("unrecognized");
         *summary.events_by_class.entry(class.into()).or_default() += 1;
-        if let Mapped::Authentication(auth) = event {
-            logons.push(*auth);
+        if let Ok(auth) = Authentication::try_from(event) {
+            logons.push(auth);
         }
     }
     summary.fallbacks = mapper.stats().fallback_total();
@@ -146,25 +130,27 @@ pub async fn run(work: &Path) -> Result<Summary, BoxError> {
     summary.objects_written = manifest.len();
     summary.rows_written = manifest.rows();
 
-    // 3. Subscribe to the lake and read the objects back as typed events.
-    let handler = FailedLogons::default();
+    // 3. Subscribe to the lake and read the new objects back as typed events: one delivery
+    //    per object, acknowledged once it is counted.
     let subscriber = Subscriber::builder()
         .source(LocalSource::new(&lake_dir).prefix("ext/bastion-auth/"))
-        .handler(handler.clone())
         .build()
         .await?;
-    let stats = subscriber.run_once().await?;
-    summary.objects_read = stats.objects_processed;
-    summary.events_read = *handler.events.lock().map_err(|_| "poisoned")?;
+    let mut deliveries = subscriber.deliveries();
+    let mut counts = FailedLogons::default();
+    for _ in 0..summary.objects_written {
+        let delivery = tokio::time::timeout(Duration::from_secs(60), deliveries.next())
+            .await
+            .map_err(|_| "an object was not delivered within 60 s")?
+            .ok_or("the deliveries ended")??;
+        counts.count(delivery.object()).await?;
+        delivery.ack().await?;
+    }
+    summary.objects_read = subscriber.stats().objects_processed;
+    summary.events_read = counts.events;
 
     // 4. Report.
-    let mut failed: Vec<(String, u64)> = handler
-        .by_ip
-        .lock()
-        .map_err(|_| "poisoned")?
-        .iter()
-        .map(|(ip, n)| (ip.clone(), *n))
-        .collect();
+    let mut failed: Vec<(String, u64)> = counts.by_ip.into_iter().collect();
     failed.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     summary.failed_logons = failed;
     Ok(summary)

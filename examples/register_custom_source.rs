@@ -25,7 +25,6 @@ use securitylake::lake::aws::{AssumeRoleProvider, AwsConfig};
 use securitylake::lake::object_store::{ObjectStore, path::Path as ObjectPath};
 use securitylake::lake::store::S3StoreBuilder;
 use securitylake::mappers::LinuxMapper;
-use securitylake::mappers::render::v1_1_0::Mapped;
 use securitylake::model::v1_1_0::events::Authentication;
 use securitylake::source::{Writer, WriterConfig};
 use securitylake_emulator::Emulator;
@@ -123,10 +122,7 @@ pub async fn main() -> Result<(), BoxError> {
     let logons: Vec<Authentication> = common::builtin_lines(7)
         .iter()
         .flat_map(|line| mapper.map_line(line))
-        .filter_map(|event| match event {
-            Mapped::Authentication(auth) => Some(*auth),
-            _ => None,
-        })
+        .filter_map(|event| Authentication::try_from(event).ok())
         .collect();
     let config = WriterConfig::builder()
         .source(&source)

@@ -31,7 +31,6 @@ use futures::TryStreamExt;
 use securitylake::lake::aws::AwsConfig;
 use securitylake::lake::store::S3StoreBuilder;
 use securitylake::mappers::LinuxMapper;
-use securitylake::mappers::render::v1_1_0::Mapped;
 use securitylake::model::v1_1_0::events::Authentication;
 use securitylake::source::{Writer, WriterConfig};
 use securitylake::subscriber::{Handler, HandlerError, LakeObject, SqsSource, Subscriber};
@@ -162,10 +161,7 @@ async fn with_moto(bin: &std::ffi::OsStr) -> Result<(), BoxError> {
     let mut logons: Vec<Authentication> = common::builtin_lines(3)
         .iter()
         .flat_map(|line| mapper.map_line(line))
-        .filter_map(|event| match event {
-            Mapped::Authentication(auth) => Some(*auth),
-            _ => None,
-        })
+        .filter_map(|event| Authentication::try_from(event).ok())
         .collect();
     let day_before: Vec<Authentication> = logons
         .iter()

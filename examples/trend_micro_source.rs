@@ -21,9 +21,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use securitylake::lake::object_store::ObjectStore;
 use securitylake::lake::store::local_store;
-use securitylake::mappers::render::v1_1_0::Mapped;
 use securitylake::mappers::{DeepSecurityMapper, SourceConfig, stream};
 use securitylake::model::OcsfEvent;
+use securitylake::model::v1_1_0::Event;
 use securitylake::model::v1_1_0::events::{DetectionFinding, NetworkActivity};
 use securitylake::source::{Manifest, Writer};
 
@@ -155,8 +155,8 @@ pub async fn run(input: Option<&Path>, work: &Path) -> Result<Report, BoxError> 
     let mut events = stream::events(mapper, reader);
     for event in events.by_ref() {
         match event? {
-            Mapped::DetectionFinding(e) => findings.push(*e),
-            Mapped::NetworkActivity(e) => network.push(*e),
+            Event::DetectionFinding(e) => findings.push(*e),
+            Event::NetworkActivity(e) => network.push(*e),
             other => *others.entry(other.class_uid()).or_default() += 1,
         }
     }

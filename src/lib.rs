@@ -56,7 +56,6 @@
 //!
 //! use securitylake::lake::layout::SourceLocation;
 //! use securitylake::lake::store::local_store;
-//! use securitylake::mappers::render::v1_1_0::Mapped;
 //! use securitylake::mappers::{LinuxMapper, SourceConfig};
 //! use securitylake::model::v1_1_0::events::Authentication;
 //! use securitylake::source::{Writer, WriterConfig};
@@ -69,10 +68,7 @@
 //! ]
 //! .iter()
 //! .flat_map(|line| mapper.map_line(line))
-//! .filter_map(|event| match event {
-//!     Mapped::Authentication(auth) => Some(*auth),
-//!     _ => None,
-//! })
+//! .filter_map(|event| Authentication::try_from(event).ok())
 //! .collect();
 //!
 //! let config = WriterConfig::builder()

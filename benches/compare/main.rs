@@ -32,11 +32,11 @@ use parquet::arrow::arrow_writer::ArrowWriterOptions;
 use securitylake::lake::layout::SourceLocation;
 use securitylake::lake::object_store::ObjectStore;
 use securitylake::lake::store::local_store;
-use securitylake::mappers::render::v1_1_0::Mapped;
 use securitylake::mappers::{LinuxMapper, SourceConfig};
 use securitylake::model::columnar::{
     BatchEncoder, ColumnarOptions, ParquetRules, RecordBatch, populated_columns,
 };
+use securitylake::model::v1_1_0::Event;
 use securitylake::model::v1_1_0::events::Authentication;
 use securitylake::source::{Writer, WriterConfig};
 use securitylake::subscriber::ObjectRef;
@@ -94,7 +94,7 @@ fn mapper() -> LinuxMapper {
 fn map_line(
     mapper: &mut LinuxMapper,
     line: &str,
-    scratch: &mut Vec<Mapped>,
+    scratch: &mut Vec<Event>,
     out: &mut Vec<Authentication>,
 ) -> u64 {
     scratch.clear();
@@ -102,7 +102,7 @@ fn map_line(
     let mut other = 0;
     for event in scratch.drain(..) {
         match event {
-            Mapped::Authentication(auth) => out.push(*auth),
+            Event::Authentication(auth) => out.push(*auth),
             _ => other += 1,
         }
     }

@@ -14,8 +14,8 @@
 //!    process, session, file, finding, status and status detail, ...).
 //! 3. **Renderers** ([`render`]): lay a [`Normalized`] record out as the typed
 //!    events of one OCSF version from `ocsf-model`. [`V1_1_0`] renders
-//!    [`render::v1_1_0::Mapped`], an enum over the OCSF 1.1.0 classes the
-//!    mappers produce.
+//!    [`ocsf_model::v1_1_0::Event`], the generated sum of every OCSF 1.1.0
+//!    class (the mappers produce 14 of them).
 //!
 //! ## Why a neutral record and a `Target` trait
 //!
@@ -76,7 +76,7 @@
 //! let events = mapper.map_line(
 //!     "Jun  9 12:00:00 bastion sshd[4242]: Accepted publickey for alice from 192.0.2.10 port 50022 ssh2: ED25519 SHA256:abc",
 //! );
-//! let json = events[0].to_json()?;
+//! let json = serde_json::to_value(&events[0])?;
 //! assert_eq!(json["class_name"], "Authentication");
 //! assert_eq!(json["activity_name"], "Logon");
 //! assert_eq!(json["status"], "Success");

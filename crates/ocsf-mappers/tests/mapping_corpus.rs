@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 use common::check;
 use ocsf_mappers::formats::syslog::{self, SyslogContext};
 use ocsf_mappers::formats::time::days_from_civil;
-use ocsf_mappers::render::v1_1_0::Mapped;
 use ocsf_mappers::{DeepSecurityMapper, LinuxMapper, MessageContext, SourceConfig, stream};
+use ocsf_model::v1_1_0::Event;
 
 const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/samples");
 
@@ -60,10 +60,10 @@ fn json_messages(dir: &Path) -> Vec<(String, String)> {
 
 /// Maps a whole log file through the streaming API; returns the events and
 /// the share (percent) of non-blank lines that became a specific class.
-fn map_file(path: &Path, config: SourceConfig) -> (Vec<Mapped>, f64, BTreeMap<String, usize>) {
+fn map_file(path: &Path, config: SourceConfig) -> (Vec<Event>, f64, BTreeMap<String, usize>) {
     let file = fs::File::open(path).expect("open sample");
     let mut events = stream::events(LinuxMapper::new(config), BufReader::new(file));
-    let mapped: Vec<Mapped> = events
+    let mapped: Vec<Event> = events
         .by_ref()
         .collect::<Result<_, _>>()
         .expect("read sample");
@@ -74,7 +74,7 @@ fn map_file(path: &Path, config: SourceConfig) -> (Vec<Mapped>, f64, BTreeMap<St
     let mut misses: BTreeMap<String, usize> = BTreeMap::new();
     for e in &mapped {
         check(e);
-        if e.is_fallback() {
+        if matches!(e, Event::BaseEvent(_)) {
             let key = e.raw_data().unwrap_or_default();
             let key: String = key
                 .split_whitespace()
@@ -124,7 +124,7 @@ fn loghub_openssh_at_least_95_percent() {
     let auth: Vec<serde_json::Value> = events
         .iter()
         .filter(|e| e.class_uid() == 3002)
-        .filter_map(|e| e.to_json().ok())
+        .filter_map(|e| serde_json::to_value(e).ok())
         .collect();
     let failures = auth.iter().filter(|j| j["status_id"] == 2).count();
     let successes = auth.iter().filter(|j| j["status_id"] == 1).count();
@@ -144,7 +144,7 @@ fn loghub_linux_at_least_80_percent() {
     let count = |class: i64, activity: i64| {
         events
             .iter()
-            .filter_map(|e| e.to_json().ok())
+            .filter_map(|e| serde_json::to_value(e).ok())
             .filter(|j| j["class_uid"] == class && j["activity_id"] == activity)
             .count()
     };
@@ -157,7 +157,7 @@ fn loghub_linux_at_least_80_percent() {
     assert_eq!(count(4001, 1), 909);
     let logons = events
         .iter()
-        .filter_map(|e| e.to_json().ok())
+        .filter_map(|e| serde_json::to_value(e).ok())
         .filter(|j| j["class_uid"] == 3002 && j["activity_id"] == 1 && j["status_id"] == 1)
         .count();
     assert_eq!(logons, 89);
@@ -181,7 +181,10 @@ fn openssh_messages_every_message_to_a_class() {
         };
         assert_eq!(events.len(), 1, "{name}");
         let json = check(&events[0]);
-        assert!(!events[0].is_fallback(), "{name}: fell back: {json}");
+        assert!(
+            !matches!(events[0], Event::BaseEvent(_)),
+            "{name}: fell back: {json}"
+        );
         *classes.entry(events[0].class_uid()).or_default() += 1;
     }
     println!(

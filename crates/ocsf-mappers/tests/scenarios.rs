@@ -23,7 +23,7 @@ fn loghub(name: &str, reference_ms: i64) -> Option<(Vec<String>, Vec<Value>)> {
     };
     let mapper = LinuxMapper::new(SourceConfig::linux().with_reference_ms(reference_ms));
     let events = stream::events(mapper, text.as_bytes())
-        .map(|e| e.expect("no I/O errors").to_json().expect("serializes"))
+        .map(|e| serde_json::to_value(e.expect("no I/O errors")).expect("serializes"))
         .collect();
     Some((text.lines().map(str::to_owned).collect(), events))
 }

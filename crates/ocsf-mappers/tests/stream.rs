@@ -6,10 +6,10 @@ mod common;
 use std::io::{self, BufRead, BufReader, Read};
 
 use common::check;
-use ocsf_mappers::render::v1_1_0::Mapped;
 use ocsf_mappers::{
     DeepSecurityMapper, ErrorKind, FallbackReason, LinuxMapper, SourceConfig, stream,
 };
+use ocsf_model::v1_1_0::Event;
 
 const REF_MS: i64 = 1_718_000_000_000;
 
@@ -28,11 +28,11 @@ Jun  9 10:00:02 web1 myapp[3]: no mapper for this";
 #[test]
 fn sync_stream_maps_every_line_and_flushes_at_the_end() {
     let mut events = stream::events(linux(), LINES.as_bytes());
-    let out: Vec<Mapped> = events
+    let out: Vec<Event> = events
         .by_ref()
         .collect::<Result<_, _>>()
         .expect("no I/O error");
-    let classes: Vec<i32> = out.iter().map(Mapped::class_uid).collect();
+    let classes: Vec<i32> = out.iter().map(Event::class_uid).collect();
     // The sudo record waits for a possible continuation, the audit event for
     // its end: both arrive before the unrecognized line's fallback, and the
     // audit event (no EOE) at the end of the input.
@@ -60,7 +60,7 @@ fn long_lines_are_cut_and_invalid_utf8_replaced() {
             .with_max_line_len(200),
     );
     let mut events = stream::events(m, &data[..]);
-    let out: Vec<Mapped> = events
+    let out: Vec<Event> = events
         .by_ref()
         .collect::<Result<_, _>>()
         .expect("no I/O error");
@@ -106,7 +106,7 @@ fn io_errors_are_returned_then_the_buffered_events_flushed() {
     let err = items[0].as_ref().expect_err("the I/O error comes first");
     assert_eq!(err.kind(), ErrorKind::Io);
     assert!(!err.is_retryable());
-    assert_eq!(items[1].as_ref().map(Mapped::class_uid).ok(), Some(1007));
+    assert_eq!(items[1].as_ref().map(Event::class_uid).ok(), Some(1007));
 }
 
 #[test]
@@ -123,7 +123,7 @@ fn journald_export_stream() {
     export.extend_from_slice(b"\n\n");
     export.extend_from_slice(b"__REALTIME_TIMESTAMP=1717927601000000\nSYSLOG_IDENTIFIER=systemd-logind\nMESSAGE=New session 4 of user bob.\n\n");
     export.extend_from_slice(b"NOT A FIELD LINE\n\n");
-    let out: Vec<Mapped> = linux()
+    let out: Vec<Event> = linux()
         .journal_export(&export[..])
         .collect::<Result<_, _>>()
         .expect("no I/O error");
@@ -149,7 +149,7 @@ fn journald_json_stream() {
         r#"{"__REALTIME_TIMESTAMP":"1717927600000000","SYSLOG_IDENTIFIER":"su","MESSAGE":[70,65,73,76,69,68,32,83,85,32,40,116,111,32,114,111,111,116,41,32,98,111,98,32,111,110,32,112,116,115,47,49]}"#,
         "\n",
     );
-    let out: Vec<Mapped> = linux()
+    let out: Vec<Event> = linux()
         .journal_json(data.as_bytes())
         .collect::<Result<_, _>>()
         .expect("no I/O error");
@@ -165,12 +165,12 @@ fn deep_security_through_the_sync_stream() {
     let data = "CEF:0|Trend Micro|Deep Security Agent|20|5000000|WebReputation|5|dvchost=h request=http://x.example/ msg=Blocked By Admin\n\nnot cef\n";
     let m = DeepSecurityMapper::new(SourceConfig::deep_security().with_reference_ms(REF_MS));
     let mut events = stream::events(m, BufReader::with_capacity(7, data.as_bytes()));
-    let out: Vec<Mapped> = events
+    let out: Vec<Event> = events
         .by_ref()
         .collect::<Result<_, _>>()
         .expect("no I/O error");
     assert_eq!(
-        out.iter().map(Mapped::class_uid).collect::<Vec<_>>(),
+        out.iter().map(Event::class_uid).collect::<Vec<_>>(),
         [4001, 0]
     );
     assert_eq!(events.mapper().stats().blank, 1);
@@ -178,11 +178,11 @@ fn deep_security_through_the_sync_stream() {
 
 #[test]
 fn tiny_buffers_do_not_change_the_result() {
-    let whole: Vec<Mapped> = stream::events(linux(), LINES.as_bytes())
+    let whole: Vec<Event> = stream::events(linux(), LINES.as_bytes())
         .collect::<Result<_, _>>()
         .expect("no I/O error");
     let reader: Box<dyn BufRead> = Box::new(BufReader::with_capacity(1, LINES.as_bytes()));
-    let tiny: Vec<Mapped> = stream::events(linux(), reader)
+    let tiny: Vec<Event> = stream::events(linux(), reader)
         .collect::<Result<_, _>>()
         .expect("no I/O error");
     assert_eq!(whole, tiny);
@@ -201,7 +201,7 @@ mod asynchronous {
 
     #[test]
     fn async_stream_matches_the_sync_one() {
-        let sync: Vec<Mapped> = stream::events(linux(), LINES.as_bytes())
+        let sync: Vec<Event> = stream::events(linux(), LINES.as_bytes())
             .collect::<Result<_, _>>()
             .expect("no I/O error");
         let got = block_on(async {

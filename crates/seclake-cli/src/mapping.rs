@@ -6,9 +6,9 @@ use std::io::{BufRead, Cursor, Read};
 use clap::{Args, ValueEnum};
 use ocsf_mappers::formats::journald::ExportReader;
 use ocsf_mappers::linux::JournalEvents;
-use ocsf_mappers::render::v1_1_0::Mapped;
 use ocsf_mappers::stream::{self, Events};
 use ocsf_mappers::{LinuxMapper, MapperStats, SourceConfig, TrendMicroMapper, V1_1_0};
+use ocsf_model::v1_1_0::Event;
 
 use crate::common::{open_input, parse_offset_secs, parse_time_ms};
 use crate::error::{Error, Result};
@@ -156,7 +156,7 @@ impl EventStream {
 }
 
 impl Iterator for EventStream {
-    type Item = Result<Mapped>;
+    type Item = Result<Event>;
 
     fn next(&mut self) -> Option<Self::Item> {
         let item = match self {

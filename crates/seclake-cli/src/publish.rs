@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use ocsf_mappers::render::v1_1_0::Mapped;
 use ocsf_model::OcsfEvent;
 use ocsf_model::columnar::EncodeStats;
 use ocsf_model::convert::{ConversionReport, LossReason, convert_value};
+use ocsf_model::v1_1_0::Event;
 use ocsf_model::v1_1_0::events as ev;
 use securitylake_control::Registrar;
 use securitylake_core::layout::{CustomSource, LakeSource, SourceLocation};
@@ -314,23 +314,8 @@ fn finish_publish(
     Ok(crate::error::EXIT_OK)
 }
 
-/// Extracts one class from the mappers' event enum.
-trait FromMapped: OcsfEvent + Sized {
-    /// The event if it is of this class, else the event back.
-    fn take(event: Mapped) -> std::result::Result<Self, Mapped>;
-}
-
-macro_rules! from_mapped {
-    ($($variant:ident => $ty:ty),* $(,)?) => {
-        $(impl FromMapped for $ty {
-            fn take(event: Mapped) -> std::result::Result<Self, Mapped> {
-                match event {
-                    Mapped::$variant(e) => Ok(*e),
-                    other => Err(other),
-                }
-            }
-        })*
-
+macro_rules! write_class {
+    ($($ty:ty),* $(,)?) => {
         /// Writes the events of class `uid` through a typed writer.
         async fn write_class(
             uid: i32,
@@ -348,24 +333,27 @@ macro_rules! from_mapped {
     };
 }
 
-from_mapped! {
-    FileActivity => ev::FileActivity,
-    ModuleActivity => ev::ModuleActivity,
-    ScheduledJobActivity => ev::ScheduledJobActivity,
-    ProcessActivity => ev::ProcessActivity,
-    DetectionFinding => ev::DetectionFinding,
-    AccountChange => ev::AccountChange,
-    Authentication => ev::Authentication,
-    EntityManagement => ev::EntityManagement,
-    GroupManagement => ev::GroupManagement,
-    NetworkActivity => ev::NetworkActivity,
-    SshActivity => ev::SshActivity,
-    ConfigState => ev::ConfigState,
-    ApplicationLifecycle => ev::ApplicationLifecycle,
-    BaseEvent => ev::BaseEvent,
+// The classes the mappers produce (see `ocsf-mappers`' MAPPINGS.md): one typed writer each.
+write_class! {
+    ev::FileActivity,
+    ev::ModuleActivity,
+    ev::ScheduledJobActivity,
+    ev::ProcessActivity,
+    ev::DetectionFinding,
+    ev::AccountChange,
+    ev::Authentication,
+    ev::EntityManagement,
+    ev::GroupManagement,
+    ev::NetworkActivity,
+    ev::SshActivity,
+    ev::ConfigState,
+    ev::ApplicationLifecycle,
+    ev::BaseEvent,
 }
 
-async fn write_typed<E: FromMapped>(
+/// Writes the events of class `E` through a typed writer; events of other classes are
+/// counted as skipped.
+async fn write_typed<E: OcsfEvent + TryFrom<Event, Error = Event>>(
     events: &mut EventStream,
     config: WriterConfig,
 ) -> Result<Written> {
@@ -374,7 +362,7 @@ async fn write_typed<E: FromMapped>(
     let (mut written, mut skipped) = (0u64, 0u64);
     let mut batch = Vec::with_capacity(BATCH);
     for event in events.by_ref() {
-        match E::take(event?) {
+        match E::try_from(event?) {
             Ok(e) => batch.push(e),
             Err(_) => skipped += 1,
         }

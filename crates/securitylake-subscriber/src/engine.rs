@@ -16,7 +16,7 @@ use crate::checkpoint::CheckpointStore;
 use crate::deadletter::{DeadLetter, DeadLetterSink};
 use crate::error::{Error, ErrorKind, Result};
 use crate::handler::{Handler, HandlerError, LakeObject};
-use crate::notification::{Notification, ObjectRef, parse_notification};
+use crate::notification::ObjectRef;
 use crate::reader::ObjectReader;
 use crate::stats::{StatsCell, inc};
 
@@ -170,9 +170,6 @@ pub(crate) enum Outcome {
 #[derive(Debug)]
 struct Failure {
     retryable: bool,
-    /// Whether the engine retries it: only the handler's failures; the
-    /// store retried its own requests already (one layer per operation).
-    retry_here: bool,
     kind: String,
     reason: String,
 }
@@ -181,7 +178,6 @@ impl From<Error> for Failure {
     fn from(e: Error) -> Self {
         Self {
             retryable: e.is_retryable(),
-            retry_here: false,
             kind: e.kind().as_str().to_owned(),
             reason: e.to_string(),
         }
@@ -197,7 +193,6 @@ impl Failure {
             .unwrap_or_else(|| "unknown panic".to_owned());
         Self {
             retryable: false,
-            retry_here: false,
             kind: "panic".to_owned(),
             reason: format!("reading or handling the object panicked: {message}"),
         }
@@ -208,7 +203,6 @@ impl From<HandlerError> for Failure {
     fn from(e: HandlerError) -> Self {
         Self {
             retryable: e.is_retryable(),
-            retry_here: true,
             kind: "handler".to_owned(),
             reason: e.to_string(),
         }
@@ -219,7 +213,7 @@ pub(crate) struct Engine {
     pub stores: Stores,
     pub checkpoint: Arc<dyn CheckpointStore>,
     pub dead_letter: Arc<dyn DeadLetterSink>,
-    pub handler: Arc<dyn Handler>,
+    pub handler: Option<Arc<dyn Handler>>,
     pub filters: Filters,
     pub retry: RetryPolicy,
     pub stats: Arc<StatsCell>,
@@ -236,31 +230,6 @@ impl std::fmt::Debug for Engine {
 }
 
 impl Engine {
-    /// Processes one notification body: every object in it. Malformed
-    /// bodies go to the dead-letter sink.
-    pub async fn process_body(&self, body: &[u8]) -> Outcome {
-        match parse_notification(body) {
-            Ok(Notification::TestEvent) => {
-                inc(&self.stats.test_events);
-                Outcome::Ack
-            }
-            Ok(Notification::Objects(objects)) => {
-                let mut outcome = Outcome::Ack;
-                for object in objects {
-                    if self.process_object(object).await == Outcome::Keep {
-                        outcome = Outcome::Keep;
-                    }
-                }
-                outcome
-            }
-            Err(e) => {
-                inc(&self.stats.malformed);
-                let letter = DeadLetter::new(e.kind().as_str(), e.to_string(), 1).with_body(body);
-                self.send_dead_letter(&letter).await
-            }
-        }
-    }
-
     pub async fn send_dead_letter(&self, letter: &DeadLetter) -> Outcome {
         match self.dead_letter.send(letter).await {
             Ok(()) => {
@@ -273,60 +242,99 @@ impl Engine {
             }
         }
     }
+}
 
-    /// Processes one object with the filters, deduplication, retries and
-    /// dead letters.
-    pub async fn process_object(&self, object: ObjectRef) -> Outcome {
+/// What [`Engine::prepare`] made of one announced object.
+pub(crate) enum Prepared {
+    /// Opened and new: hand it out; the reference is the resolved one (etag from `HEAD`).
+    Deliver(Box<LakeObject>, ObjectRef),
+    /// Nothing to hand out (filtered, duplicate, dead-lettered): this outcome settles it.
+    Done(Outcome),
+}
+
+impl Engine {
+    /// The first half of [`Self::process_object`] for deliveries: filters, deduplication and
+    /// opening the reader, without the handler. A permanent failure to open is dead-lettered;
+    /// a retryable one leaves the object for redelivery.
+    pub(crate) async fn prepare(&self, object: ObjectRef) -> Prepared {
         let span = tracing::info_span!("object", bucket = %object.bucket, key = %object.key, etag = ?object.etag);
-        self.process_object_inner(object).instrument(span).await
+        self.prepare_inner(object).instrument(span).await
     }
 
-    async fn process_object_inner(&self, object: ObjectRef) -> Outcome {
+    async fn prepare_inner(&self, object: ObjectRef) -> Prepared {
         if !self.filters.matches_key(&object.key) {
             inc(&self.stats.filtered);
-            return Outcome::Ack;
+            return Prepared::Done(Outcome::Ack);
         }
         if object.etag.is_some() {
             match self.checkpoint.contains(&object).await {
                 Ok(true) => {
                     inc(&self.stats.duplicates);
-                    tracing::debug!("duplicate");
-                    return Outcome::Ack;
+                    return Prepared::Done(Outcome::Ack);
                 }
                 Ok(false) => {}
                 Err(e) => {
                     tracing::error!(error = %e, "checkpoint lookup failed");
-                    return Outcome::Keep;
+                    return Prepared::Done(Outcome::Keep);
                 }
             }
         }
+        let opened = std::panic::AssertUnwindSafe(self.open(&object))
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|panic| Err(Failure::from_panic(panic.as_ref())));
+        match opened {
+            Ok(Some((reader, resolved))) => {
+                Prepared::Deliver(Box::new(LakeObject::new(reader)), resolved)
+            }
+            Ok(None) => Prepared::Done(Outcome::Ack),
+            Err(f) if f.retryable => {
+                tracing::warn!(reason = %f.reason, "not opened; leaving unacknowledged for redelivery");
+                inc(&self.stats.unacknowledged);
+                Prepared::Done(Outcome::Keep)
+            }
+            Err(f) => {
+                let letter = DeadLetter::new(f.kind, f.reason, 1).with_object(object);
+                Prepared::Done(self.send_dead_letter(&letter).await)
+            }
+        }
+    }
+
+    /// Opens the reader; `None` when the object is a duplicate or filtered by class.
+    async fn open(
+        &self,
+        object: &ObjectRef,
+    ) -> std::result::Result<Option<(ObjectReader, ObjectRef)>, Failure> {
+        let store = self.stores.for_bucket(&object.bucket)?;
+        let reader = ObjectReader::open(store, object).await?;
+        let resolved = reader.info().object.clone();
+        if object.etag.is_none() && self.checkpoint.contains(&resolved).await? {
+            inc(&self.stats.duplicates);
+            return Ok(None);
+        }
+        if !self.filters.matches_class(reader.info().class_uid) {
+            inc(&self.stats.filtered);
+            return Ok(None);
+        }
+        Ok(Some((reader, resolved)))
+    }
+
+    /// The second half for [`Subscriber::run`](crate::Subscriber::run) over deliveries: the
+    /// handler with retries; a permanent failure is dead-lettered. Returns whether the
+    /// delivery is done (acknowledge it) and whether the handler succeeded (record it as
+    /// processed).
+    pub(crate) async fn handle(&self, handler: &dyn Handler, object: &LakeObject) -> Handled {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            // A panic while reading or handling the object (the `parquet` crate panics on some
-            // corrupt files; a handler may have a bug) must not take the subscriber down, or
-            // the object would be retried after every restart: it is a permanent failure of
-            // this object, dead-lettered with the kind `panic`.
-            let attempted = std::panic::AssertUnwindSafe(self.attempt(&object))
+            let attempted = std::panic::AssertUnwindSafe(handler.handle(object))
                 .catch_unwind()
                 .await
-                .unwrap_or_else(|panic| Err(Failure::from_panic(panic.as_ref())));
+                .map_err(|panic| Failure::from_panic(panic.as_ref()))
+                .and_then(|r| r.map_err(Failure::from));
             match attempted {
-                Ok(AttemptResult::Handled(resolved)) => {
-                    return match self.checkpoint.record(&resolved).await {
-                        Ok(()) => {
-                            inc(&self.stats.objects_processed);
-                            Outcome::Ack
-                        }
-                        Err(e) => {
-                            tracing::error!(error = %e, "checkpoint record failed");
-                            inc(&self.stats.unacknowledged);
-                            Outcome::Keep
-                        }
-                    };
-                }
-                Ok(AttemptResult::Skipped) => return Outcome::Ack,
-                Err(f) if f.retryable && f.retry_here && attempt < self.retry.max_attempts() => {
+                Ok(()) => return Handled::Ok,
+                Err(f) if f.retryable && attempt < self.retry.max_attempts() => {
                     inc(&self.stats.retries);
                     let delay = self.retry.backoff(attempt, fastrand::f64());
                     tracing::warn!(attempt, reason = %f.reason, ?delay, "retrying");
@@ -335,38 +343,30 @@ impl Engine {
                 Err(f) if f.retryable => {
                     tracing::warn!(attempt, reason = %f.reason, "not done; leaving unacknowledged for redelivery");
                     inc(&self.stats.unacknowledged);
-                    return Outcome::Keep;
+                    return Handled::Keep;
                 }
                 Err(f) => {
-                    let letter =
-                        DeadLetter::new(f.kind, f.reason, attempt).with_object(object.clone());
-                    return self.send_dead_letter(&letter).await;
+                    let letter = DeadLetter::new(f.kind, f.reason, attempt)
+                        .with_object(object.info().object.clone());
+                    return match self.send_dead_letter(&letter).await {
+                        Outcome::Ack => Handled::DeadLettered,
+                        Outcome::Keep => Handled::Keep,
+                    };
                 }
             }
         }
     }
-
-    async fn attempt(&self, object: &ObjectRef) -> std::result::Result<AttemptResult, Failure> {
-        let store = self.stores.for_bucket(&object.bucket)?;
-        let reader = ObjectReader::open(store, object).await?;
-        let resolved = reader.info().object.clone();
-        if object.etag.is_none() && self.checkpoint.contains(&resolved).await? {
-            inc(&self.stats.duplicates);
-            return Ok(AttemptResult::Skipped);
-        }
-        if !self.filters.matches_class(reader.info().class_uid) {
-            inc(&self.stats.filtered);
-            return Ok(AttemptResult::Skipped);
-        }
-        let lake_object = LakeObject::new(reader);
-        self.handler.handle(&lake_object).await?;
-        Ok(AttemptResult::Handled(resolved))
-    }
 }
 
-enum AttemptResult {
-    Handled(ObjectRef),
-    Skipped,
+/// What [`Engine::handle`] made of a delivered object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Handled {
+    /// Handled: acknowledge and record.
+    Ok,
+    /// Permanently failed and dead-lettered: acknowledge without recording.
+    DeadLettered,
+    /// Not done: leave for redelivery.
+    Keep,
 }
 
 #[cfg(test)]

@@ -44,6 +44,35 @@ impl LakeObject {
     pub fn dynamic(&self) -> Result<EventStream<DynamicEvent>> {
         self.reader.dynamic()
     }
+
+    /// The rows as OCSF 1.1.0 [`Event`](ocsf_model::v1_1_0::Event)s, whatever their class: for
+    /// an object of a class not known in advance, or of several. Each run of rows of one
+    /// `class_uid` is decoded by that class's typed decoder; rows of a class OCSF 1.1.0 does not
+    /// define become [`Event::Unrecognized`](ocsf_model::v1_1_0::Event::Unrecognized) with every
+    /// attribute (timestamps as RFC 3339 text, as [`Self::dynamic`] reads them). Fails first
+    /// when the object holds another OCSF version. Reading one known class with
+    /// [`Self::typed`] is faster (each event here also passes through its JSON).
+    ///
+    /// ```no_run
+    /// # async fn run(object: &securitylake_subscriber::LakeObject)
+    /// # -> Result<(), securitylake_subscriber::Error> {
+    /// use futures::TryStreamExt;
+    /// use ocsf_model::v1_1_0::Event;
+    ///
+    /// let mut batches = object.events()?;
+    /// while let Some(events) = batches.try_next().await? {
+    ///     for event in &events {
+    ///         if let Event::Authentication(logon) = event {
+    ///             println!("{:?}", logon.user.as_ref().and_then(|u| u.name.as_deref()));
+    ///         }
+    ///     }
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn events(&self) -> Result<EventStream<ocsf_model::v1_1_0::Event>> {
+        crate::events::events(&self.reader)
+    }
 }
 
 /// Why a handler failed: retryable failures are retried with backoff (and

@@ -3,12 +3,11 @@
 //! in the spool directory, and spooled notifications are processed (also
 //! after a restart) and removed only once handled.
 
-use std::collections::HashSet;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
@@ -20,12 +19,11 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use tokio::net::TcpListener;
-use tokio::sync::{Notify, Semaphore, watch};
+use tokio::sync::{Notify, watch};
 use tokio_rustls::TlsAcceptor;
 
 use crate::checkpoint::sync_dir;
-use crate::engine::{Engine, Outcome};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::stats::{StatsCell, inc};
 
 /// The default request-body limit: EventBridge events are at most 256 KiB.
@@ -34,11 +32,23 @@ pub const DEFAULT_MAX_BODY: usize = 256 * 1024;
 /// The default time to read a request (headers and body).
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(4);
 
+/// How long a spool entry received as a notice stays invisible, by default.
+pub const DEFAULT_SPOOL_VISIBILITY: Duration = Duration::from_secs(60);
+
 /// A spool directory of notification bodies, one file each.
 #[derive(Debug)]
 pub struct Spool {
     dir: PathBuf,
     counter: AtomicU64,
+    /// Entries handed out as notices and not settled: when each becomes visible again, and
+    /// how many times it was handed out.
+    pub(crate) leases:
+        std::sync::Mutex<std::collections::HashMap<PathBuf, (tokio::time::Instant, u32)>>,
+    pub(crate) visibility: Duration,
+    /// Notified when an entry is written; the feed's empty receive waits on it.
+    pub(crate) wake: Arc<Notify>,
+    /// How long an empty receive waits for a write before rescanning.
+    pub(crate) rescan: Duration,
 }
 
 impl Spool {
@@ -62,7 +72,21 @@ impl Spool {
         Ok(Self {
             dir,
             counter: AtomicU64::new(0),
+            leases: Default::default(),
+            visibility: DEFAULT_SPOOL_VISIBILITY,
+            wake: Arc::new(Notify::new()),
+            rescan: Duration::from_secs(5),
         })
+    }
+
+    /// How long an entry received as a [`Notice`](crate::feed::Notice) stays invisible to
+    /// other receives (default [`DEFAULT_SPOOL_VISIBILITY`]). The spool is a
+    /// [`Feed`](crate::feed::Feed): an entry is removed when acknowledged, and received again
+    /// when nacked or when its visibility lapses (leases are kept in memory: after a restart
+    /// every entry is visible).
+    pub fn with_visibility_timeout(mut self, visibility: Duration) -> Self {
+        self.visibility = visibility;
+        self
     }
 
     /// The directory.
@@ -122,6 +146,7 @@ pub struct HttpsSourceBuilder {
     request_timeout: Duration,
     tls: Option<(PathBuf, PathBuf)>,
     rescan: Duration,
+    visibility: Duration,
 }
 
 impl std::fmt::Debug for HttpsSourceBuilder {
@@ -179,12 +204,21 @@ impl HttpsSourceBuilder {
         self
     }
 
+    /// How long a spooled notification handed out by
+    /// [`Subscriber::deliveries`](crate::Subscriber::deliveries) stays invisible before it is
+    /// handed out again unless settled or extended (default [`DEFAULT_SPOOL_VISIBILITY`]).
+    pub fn visibility_timeout(mut self, visibility: Duration) -> Self {
+        self.visibility = visibility;
+        self
+    }
+
     /// Opens the spool, loads the TLS files and binds the listener.
     pub async fn bind(self) -> Result<HttpsSource> {
         if self.api_key.is_none() {
             tracing::warn!("HTTPS endpoint without an API key: every request is accepted");
         }
-        let spool = Arc::new(Spool::open(&self.spool_dir)?);
+        let spool =
+            Arc::new(Spool::open(&self.spool_dir)?.with_visibility_timeout(self.visibility));
         let tls = match &self.tls {
             Some((cert, key)) => Some(load_tls(cert, key)?),
             None => None,
@@ -265,6 +299,7 @@ impl HttpsSource {
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             tls: None,
             rescan: Duration::from_secs(5),
+            visibility: DEFAULT_SPOOL_VISIBILITY,
         }
     }
 
@@ -276,6 +311,10 @@ impl HttpsSource {
     /// The spool.
     pub fn spool(&self) -> &Spool {
         &self.spool
+    }
+
+    pub(crate) fn spool_arc(&self) -> Arc<Spool> {
+        self.spool.clone()
     }
 }
 
@@ -383,9 +422,8 @@ async fn serve_connection<S>(
     }
 }
 
-async fn accept_loop(
+pub(crate) async fn accept_loop(
     source: Arc<HttpsSource>,
-    wake: Arc<Notify>,
     stats: Arc<StatsCell>,
     mut shutdown: watch::Receiver<bool>,
 ) {
@@ -404,7 +442,7 @@ async fn accept_loop(
         };
         let config = source.config.clone();
         let spool = source.spool.clone();
-        let (wake, stats) = (wake.clone(), stats.clone());
+        let (wake, stats) = (source.spool.wake.clone(), stats.clone());
         let tls = source.tls.clone();
         tokio::spawn(async move {
             match tls {
@@ -423,101 +461,4 @@ async fn accept_loop(
             }
         });
     }
-}
-
-async fn process_entry(engine: Arc<Engine>, spool: Arc<Spool>, path: PathBuf) {
-    let body = match tokio::fs::read(&path).await {
-        Ok(b) => b,
-        Err(e) => {
-            tracing::debug!(path = %path.display(), error = %e, "spool entry vanished");
-            return;
-        }
-    };
-    if engine.process_body(&body).await == Outcome::Ack {
-        let removed = tokio::task::spawn_blocking({
-            let spool = spool.clone();
-            move || spool.remove(&path)
-        })
-        .await;
-        match removed {
-            Ok(Ok(())) => inc(&engine.stats.acknowledged),
-            Ok(Err(e)) => tracing::error!(error = %e, "spool removal failed"),
-            Err(e) => tracing::error!(error = %e, "spool removal task failed"),
-        }
-    }
-}
-
-/// Processes every spooled entry once, with bounded concurrency.
-pub(crate) async fn drain_spool(
-    engine: &Arc<Engine>,
-    source: &HttpsSource,
-    concurrency: usize,
-) -> Result<()> {
-    use futures::StreamExt;
-    let pending = source.spool.pending()?;
-    futures::stream::iter(pending)
-        .for_each_concurrent(concurrency, |path| {
-            process_entry(engine.clone(), source.spool.clone(), path)
-        })
-        .await;
-    Ok(())
-}
-
-pub(crate) async fn run(
-    engine: Arc<Engine>,
-    source: HttpsSource,
-    concurrency: usize,
-    mut shutdown: watch::Receiver<bool>,
-) -> Result<()> {
-    let source = Arc::new(source);
-    let wake = Arc::new(Notify::new());
-    let acceptor = tokio::spawn(accept_loop(
-        source.clone(),
-        wake.clone(),
-        engine.stats.clone(),
-        shutdown.clone(),
-    ));
-    let permits = Arc::new(Semaphore::new(concurrency));
-    let in_flight: Arc<Mutex<HashSet<PathBuf>>> = Arc::new(Mutex::new(HashSet::new()));
-    let poisoned = || Error::new(ErrorKind::Io, "spool bookkeeping lock poisoned");
-    loop {
-        if *shutdown.borrow() {
-            break;
-        }
-        for path in source.spool.pending()? {
-            if !in_flight
-                .lock()
-                .map_err(|_| poisoned())?
-                .insert(path.clone())
-            {
-                continue;
-            }
-            let permit = tokio::select! {
-                p = permits.clone().acquire_owned() => p.map_err(|_| Error::new(ErrorKind::Io, "semaphore closed"))?,
-                _ = shutdown.wait_for(|s| *s) => {
-                    in_flight.lock().map_err(|_| poisoned())?.remove(&path);
-                    break;
-                }
-            };
-            let (engine, spool, in_flight) =
-                (engine.clone(), source.spool.clone(), in_flight.clone());
-            tokio::spawn(async move {
-                process_entry(engine, spool, path.clone()).await;
-                if let Ok(mut set) = in_flight.lock() {
-                    set.remove(&path);
-                }
-                drop(permit);
-            });
-        }
-        tokio::select! {
-            _ = wake.notified() => {}
-            _ = tokio::time::sleep(source.config.rescan) => {}
-            _ = shutdown.wait_for(|s| *s) => break,
-        }
-    }
-    // Finish the objects in flight; what is left stays in the spool.
-    let all = u32::try_from(concurrency).unwrap_or(u32::MAX);
-    let _ = permits.acquire_many(all).await;
-    let _ = acceptor.await;
-    Ok(())
 }

@@ -1,5 +1,10 @@
 //! A subscriber client for Amazon Security Lake.
 //!
+//! Two ways to consume: [`Subscriber::deliveries`], a stream of [`Delivery`] values you settle
+//! yourself (ack after your own effect is durable, nack, extend; see [`Delivery`]), or
+//! [`Subscriber::run`] with a [`Handler`], which acknowledges for you. Notifications come from
+//! a [`Feed`]: the built-in sources below, a [`MemoryFeed`], or your own.
+//!
 //! A [`Subscriber`] receives object notifications from an SQS queue
 //! ([`SqsSource`]), an HTTPS endpoint that EventBridge API destinations call
 //! ([`HttpsSource`]), or a local lake directory ([`LocalSource`]); drops
@@ -73,8 +78,12 @@
 
 pub mod checkpoint;
 mod deadletter;
+mod delivery;
 mod engine;
 mod error;
+mod events;
+pub mod feed;
+mod feeds;
 mod handler;
 pub mod https;
 pub mod lint;
@@ -85,8 +94,10 @@ mod stats;
 mod subscriber;
 
 pub use deadletter::{DeadLetter, DeadLetterSink, FileDeadLetterSink, MemoryDeadLetterSink};
+pub use delivery::{Acker, Deliveries, Delivery};
 pub use engine::{DEFAULT_HANDLER_RETRY, Filters};
 pub use error::{BoxError, Error, ErrorKind, Result};
+pub use feed::{Feed, MemoryFeed};
 pub use handler::{Handler, HandlerError, LakeObject};
 pub use https::{HttpsSource, HttpsSourceBuilder};
 pub use notification::{Notification, ObjectRef};

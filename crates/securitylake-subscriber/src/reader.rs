@@ -530,7 +530,7 @@ impl ObjectReader {
     /// The populated columns ([`populated_columns`]) with strings read as
     /// views of their dictionary pages ([`string_views`]): what the typed
     /// decoders read fastest.
-    fn typed_stream(&self) -> Result<BatchStream> {
+    pub(crate) fn typed_stream(&self) -> Result<BatchStream> {
         self.stream(
             populated_columns(self.metadata.metadata()),
             string_views(self.metadata.clone()),

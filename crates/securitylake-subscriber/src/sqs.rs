@@ -1,28 +1,15 @@
-//! The SQS notification source: long polling, batches of up to 10, bounded
-//! parallelism, visibility-timeout extension while processing, batch
-//! deletes after the handler finished, poison handling by
-//! `ApproximateReceiveCount`, and graceful shutdown.
+//! The SQS notification source: long polling, batches of up to 10, poison
+//! handling by `ApproximateReceiveCount`. It is a [`Feed`](crate::Feed) (in
+//! `feeds.rs`): the subscriber's deliveries extend the visibility while an
+//! object is worked on, delete after it is acknowledged, and release what
+//! was received but not started at shutdown.
 
-use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, Message, MessageSystemAttributeName};
-use futures::StreamExt;
+use aws_sdk_sqs::types::{Message, MessageSystemAttributeName};
 use securitylake_core::aws::AwsConfig;
-use securitylake_core::retry::RetryPolicy;
 
-/// Consecutive failed polls before the receive loop gives up, and the
-/// backoff between them.
-const RECEIVE_RETRY: RetryPolicy = RetryPolicy::new()
-    .with_max_attempts(11)
-    .with_max_backoff(Duration::from_secs(13));
-use tokio::sync::watch;
-
-use crate::deadletter::DeadLetter;
-use crate::engine::{Engine, Outcome};
 use crate::error::{Error, ErrorKind, Result};
-use crate::stats::inc;
 
 /// An SQS queue of Security Lake notifications (the subscriber's
 /// `AmazonSecurityLake-<id>-Main-Queue`), by URL or ARN.
@@ -41,9 +28,9 @@ pub struct SqsSource {
     queue: String,
     queue_url: Option<String>,
     client: Option<aws_sdk_sqs::Client>,
-    wait_time: Duration,
-    visibility_timeout: Duration,
-    max_receive_count: u32,
+    pub(crate) wait_time: Duration,
+    pub(crate) visibility_timeout: Duration,
+    pub(crate) max_receive_count: u32,
     max_messages: i32,
 }
 
@@ -140,7 +127,7 @@ impl SqsSource {
         Ok(self)
     }
 
-    fn parts(&self) -> Result<(&aws_sdk_sqs::Client, &str)> {
+    pub(crate) fn parts(&self) -> Result<(&aws_sdk_sqs::Client, &str)> {
         match (&self.client, &self.queue_url) {
             (Some(c), Some(u)) => Ok((c, u)),
             _ => Err(Error::config("SQS source not resolved")),
@@ -148,7 +135,7 @@ impl SqsSource {
     }
 }
 
-fn sdk_error<E: std::error::Error + Send + Sync + 'static>(
+pub(crate) fn sdk_error<E: std::error::Error + Send + Sync + 'static>(
     op: &str,
     err: aws_sdk_sqs::error::SdkError<E>,
 ) -> Error {
@@ -171,170 +158,14 @@ fn sdk_error<E: std::error::Error + Send + Sync + 'static>(
         .with_source(err)
 }
 
-fn receive_count(msg: &Message) -> u32 {
+pub(crate) fn receive_count(msg: &Message) -> u32 {
     msg.attributes()
         .and_then(|a| a.get(&MessageSystemAttributeName::ApproximateReceiveCount))
         .and_then(|v| v.parse().ok())
         .unwrap_or(1)
 }
 
-/// Renews the visibility of the unfinished messages until dropped.
-fn spawn_extender(
-    client: aws_sdk_sqs::Client,
-    url: String,
-    open: Arc<Mutex<HashSet<String>>>,
-    visibility: Duration,
-) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let seconds = i32::try_from(visibility.as_secs()).unwrap_or(i32::MAX);
-        loop {
-            tokio::time::sleep(visibility / 2).await;
-            let handles: Vec<String> = open
-                .lock()
-                .map(|s| s.iter().cloned().collect())
-                .unwrap_or_default();
-            for handle in handles {
-                let result = client
-                    .change_message_visibility()
-                    .queue_url(&url)
-                    .receipt_handle(&handle)
-                    .visibility_timeout(seconds)
-                    .send()
-                    .await;
-                if let Err(e) = result {
-                    tracing::warn!(error = %sdk_error("ChangeMessageVisibility", e), "visibility extension failed");
-                }
-            }
-        }
-    })
-}
-
-async fn release(client: &aws_sdk_sqs::Client, url: &str, handle: &str) {
-    let result = client
-        .change_message_visibility()
-        .queue_url(url)
-        .receipt_handle(handle)
-        .visibility_timeout(0)
-        .send()
-        .await;
-    if let Err(e) = result {
-        tracing::warn!(error = %sdk_error("ChangeMessageVisibility", e), "release failed");
-    }
-}
-
-async fn delete_batch(
-    engine: &Engine,
-    client: &aws_sdk_sqs::Client,
-    url: &str,
-    handles: Vec<String>,
-) -> Result<()> {
-    for chunk in handles.chunks(10) {
-        let mut entries = Vec::with_capacity(chunk.len());
-        for (i, handle) in chunk.iter().enumerate() {
-            entries.push(
-                DeleteMessageBatchRequestEntry::builder()
-                    .id(format!("m{i}"))
-                    .receipt_handle(handle)
-                    .build()
-                    .map_err(|e| {
-                        Error::new(ErrorKind::Service, format!("DeleteMessageBatch entry: {e}"))
-                    })?,
-            );
-        }
-        let out = client
-            .delete_message_batch()
-            .queue_url(url)
-            .set_entries(Some(entries))
-            .send()
-            .await
-            .map_err(|e| sdk_error("DeleteMessageBatch", e))?;
-        for _ in out.successful() {
-            inc(&engine.stats.acknowledged);
-        }
-        for failed in out.failed() {
-            tracing::warn!(
-                id = failed.id(),
-                code = failed.code(),
-                "delete failed; the message will be redelivered"
-            );
-        }
-    }
-    Ok(())
-}
-
-/// Receives one batch, processes it and deletes what was handled. Returns
-/// whether shutdown interrupted the batch.
-async fn process_batch(
-    engine: &Arc<Engine>,
-    source: &SqsSource,
-    concurrency: usize,
-    messages: Vec<Message>,
-    shutdown: &watch::Receiver<bool>,
-) -> Result<()> {
-    let (client, url) = source.parts()?;
-    let open: Arc<Mutex<HashSet<String>>> = Arc::new(Mutex::new(
-        messages
-            .iter()
-            .filter_map(|m| m.receipt_handle().map(str::to_owned))
-            .collect(),
-    ));
-    let extender = spawn_extender(
-        client.clone(),
-        url.to_owned(),
-        open.clone(),
-        source.visibility_timeout,
-    );
-    let acked: Vec<Option<String>> = futures::stream::iter(messages)
-        .map(|msg| {
-            let open = open.clone();
-            async move {
-                let handle = msg.receipt_handle()?.to_owned();
-                inc(&engine.stats.notifications);
-                let outcome = if *shutdown.borrow() {
-                    release(client, url, &handle).await;
-                    Outcome::Keep
-                } else {
-                    let body = msg.body().unwrap_or("");
-                    let count = receive_count(&msg);
-                    if count > source.max_receive_count {
-                        let letter = DeadLetter::new(
-                            "poison",
-                            format!(
-                                "received {count} times (more than {})",
-                                source.max_receive_count
-                            ),
-                            count,
-                        )
-                        .with_body(body.as_bytes());
-                        engine.send_dead_letter(&letter).await
-                    } else {
-                        let span = tracing::info_span!(
-                            "sqs_message",
-                            id = msg.message_id().unwrap_or(""),
-                            receive_count = count
-                        );
-                        tracing::Instrument::instrument(engine.process_body(body.as_bytes()), span)
-                            .await
-                    }
-                };
-                if let Ok(mut set) = open.lock() {
-                    set.remove(&handle);
-                }
-                (outcome == Outcome::Ack).then_some(handle)
-            }
-        })
-        .buffer_unordered(concurrency)
-        .collect()
-        .await;
-    extender.abort();
-    let handles: Vec<String> = acked.into_iter().flatten().collect();
-    if !handles.is_empty() {
-        delete_batch(engine, client, url, handles).await?;
-    }
-    Ok(())
-}
-
-async fn receive(source: &SqsSource, wait: Duration) -> Result<Vec<Message>> {
+pub(crate) async fn receive(source: &SqsSource, wait: Duration) -> Result<Vec<Message>> {
     let (client, url) = source.parts()?;
     let out = client
         .receive_message()
@@ -347,50 +178,4 @@ async fn receive(source: &SqsSource, wait: Duration) -> Result<Vec<Message>> {
         .await
         .map_err(|e| sdk_error("ReceiveMessage", e))?;
     Ok(out.messages.unwrap_or_default())
-}
-
-pub(crate) async fn receive_once(
-    engine: &Arc<Engine>,
-    source: &SqsSource,
-    concurrency: usize,
-) -> Result<()> {
-    let messages = receive(source, Duration::from_secs(1)).await?;
-    let (_tx, rx) = watch::channel(false);
-    process_batch(engine, source, concurrency, messages, &rx).await
-}
-
-pub(crate) async fn run(
-    engine: Arc<Engine>,
-    source: SqsSource,
-    concurrency: usize,
-    mut shutdown: watch::Receiver<bool>,
-) -> Result<()> {
-    let mut failures = 0u32;
-    loop {
-        if *shutdown.borrow() {
-            return Ok(());
-        }
-        let received = tokio::select! {
-            r = receive(&source, source.wait_time) => r,
-            _ = shutdown.wait_for(|s| *s) => return Ok(()),
-        };
-        match received {
-            Ok(messages) => {
-                failures = 0;
-                process_batch(&engine, &source, concurrency, messages, &shutdown).await?;
-            }
-            Err(e) if e.is_retryable() && failures + 1 < RECEIVE_RETRY.max_attempts() => {
-                // The SDK retried the request by its own policy; this backs
-                // off between polls of the loop.
-                failures += 1;
-                tracing::warn!(error = %e, failures, "receive failed; backing off");
-                let delay = RECEIVE_RETRY.backoff(failures, fastrand::f64());
-                tokio::select! {
-                    _ = tokio::time::sleep(delay) => {}
-                    _ = shutdown.wait_for(|s| *s) => return Ok(()),
-                }
-            }
-            Err(e) => return Err(e),
-        }
-    }
 }

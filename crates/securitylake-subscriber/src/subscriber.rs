@@ -2,8 +2,9 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use futures::{StreamExt, TryStreamExt};
 use securitylake_core::aws::{AssumeRoleProvider, AwsConfig};
@@ -14,13 +15,16 @@ use tokio::sync::watch;
 
 use crate::checkpoint::{CheckpointStore, MemoryCheckpoint};
 use crate::deadletter::{DeadLetterSink, MemoryDeadLetterSink};
-use crate::engine::{DEFAULT_HANDLER_RETRY, Engine, Filters, Outcome, Stores};
+use crate::delivery::{Deliveries, Delivery, Pump};
+use crate::engine::Handled;
+use crate::engine::{DEFAULT_HANDLER_RETRY, Engine, Filters, Stores};
 use crate::error::{Error, Result};
+use crate::feed::Feed;
+use crate::feeds::SharedLocalState;
 use crate::handler::Handler;
 use crate::https::HttpsSource;
-use crate::notification::ObjectRef;
 use crate::sqs::SqsSource;
-use crate::stats::{StatsCell, SubscriberStats, inc};
+use crate::stats::{StatsCell, SubscriberStats};
 
 /// The bucket name given to objects of a [`LocalSource`].
 pub const LOCAL_BUCKET: &str = "local";
@@ -31,7 +35,9 @@ pub const LOCAL_BUCKET: &str = "local";
 pub struct LocalSource {
     root: PathBuf,
     prefix: String,
-    interval: Duration,
+    pub(crate) interval: Duration,
+    pub(crate) visibility: Duration,
+    pub(crate) state: SharedLocalState,
 }
 
 impl LocalSource {
@@ -41,6 +47,8 @@ impl LocalSource {
             root: root.into(),
             prefix: String::new(),
             interval: Duration::from_secs(1),
+            visibility: Duration::from_secs(60),
+            state: SharedLocalState::default(),
         }
     }
 
@@ -56,9 +64,20 @@ impl LocalSource {
         self
     }
 
+    /// How long an object handed out by [`Subscriber::deliveries`] stays invisible before it
+    /// is handed out again unless settled or extended (default 60 s).
+    pub fn visibility_timeout(mut self, visibility: Duration) -> Self {
+        self.visibility = visibility;
+        self
+    }
+
     /// The lake directory.
     pub fn root(&self) -> &std::path::Path {
         &self.root
+    }
+
+    pub(crate) fn prefix_str(&self) -> &str {
+        &self.prefix
     }
 }
 
@@ -72,6 +91,8 @@ pub enum Source {
     Https(HttpsSource),
     /// An SQS queue.
     Sqs(SqsSource),
+    /// Any other [`Feed`] (a [`MemoryFeed`](crate::feed::MemoryFeed), your own).
+    Feed(Arc<dyn Feed>),
 }
 
 impl From<LocalSource> for Source {
@@ -86,10 +107,25 @@ impl From<HttpsSource> for Source {
     }
 }
 
+impl From<Arc<dyn Feed>> for Source {
+    fn from(feed: Arc<dyn Feed>) -> Self {
+        Self::Feed(feed)
+    }
+}
+
 impl From<SqsSource> for Source {
     fn from(s: SqsSource) -> Self {
         Self::Sqs(s)
     }
+}
+
+/// The source as the subscriber keeps it.
+#[derive(Debug)]
+enum Inner {
+    Local(LocalSource),
+    Https(Arc<HttpsSource>),
+    /// Only through the feed (SQS, custom feeds): `run` is a loop over deliveries.
+    Feed,
 }
 
 /// Builds a [`Subscriber`]; see the crate documentation for an example.
@@ -104,6 +140,7 @@ pub struct SubscriberBuilder {
     filters: Filters,
     retry: RetryPolicy,
     concurrency: usize,
+    heartbeat: bool,
 }
 
 impl std::fmt::Debug for SubscriberBuilder {
@@ -120,6 +157,20 @@ impl SubscriberBuilder {
     /// The notification source.
     pub fn source(mut self, source: impl Into<Source>) -> Self {
         self.source = Some(source.into());
+        self
+    }
+
+    /// The notification source: any [`Feed`] (an in-memory feed, your own transport).
+    pub fn feed(self, feed: Arc<dyn Feed>) -> Self {
+        self.source(Source::Feed(feed))
+    }
+
+    /// Whether the visibility of notifications whose objects are handed out by
+    /// [`Subscriber::deliveries`] is extended every half of the feed's visibility timeout
+    /// until they are settled (default `true`). Off, work that outlasts the timeout must call
+    /// [`Delivery::extend`] or the notification is handed out again.
+    pub fn visibility_heartbeat(mut self, on: bool) -> Self {
+        self.heartbeat = on;
         self
     }
 
@@ -160,7 +211,8 @@ impl SubscriberBuilder {
         self
     }
 
-    /// The handler (required).
+    /// The handler (required by [`Subscriber::run`] and [`Subscriber::run_once`]; not by
+    /// [`Subscriber::deliveries`]).
     pub fn handler(mut self, handler: impl Handler) -> Self {
         self.handler = Some(Arc::new(handler));
         self
@@ -198,9 +250,7 @@ impl SubscriberBuilder {
         let source = self
             .source
             .ok_or_else(|| Error::config("a notification source is required"))?;
-        let handler = self
-            .handler
-            .ok_or_else(|| Error::config("a handler is required"))?;
+        let handler = self.handler;
         let aws = match (self.aws, self.role) {
             (Some(base), Some((arn, external_id))) => Some(
                 base.assume_role(
@@ -230,9 +280,18 @@ impl SubscriberBuilder {
                 ));
             }
         };
-        let source = match source {
-            Source::Sqs(sqs) => Source::Sqs(sqs.resolve(aws.as_ref()).await?),
-            other => other,
+        let (source, feed): (Inner, Arc<dyn Feed>) = match source {
+            Source::Sqs(sqs) => {
+                let sqs = sqs.resolve(aws.as_ref()).await?;
+                (Inner::Feed, Arc::new(sqs))
+            }
+            Source::Local(local) => (Inner::Local(local.clone()), Arc::new(local)),
+            Source::Https(https) => {
+                let https = Arc::new(https);
+                let spool: Arc<dyn Feed> = https.spool_arc();
+                (Inner::Https(https), spool)
+            }
+            Source::Feed(feed) => (Inner::Feed, feed),
         };
         let stats = Arc::new(StatsCell::default());
         let engine = Arc::new(Engine {
@@ -252,6 +311,9 @@ impl SubscriberBuilder {
         Ok(Subscriber {
             engine,
             source,
+            feed,
+            heartbeat: self.heartbeat,
+            accepting: AtomicBool::new(false),
             concurrency: self.concurrency,
             shutdown: Arc::new(shutdown),
             stats,
@@ -311,7 +373,11 @@ impl StatsHandle {
 #[derive(Debug)]
 pub struct Subscriber {
     engine: Arc<Engine>,
-    source: Source,
+    source: Inner,
+    feed: Arc<dyn Feed>,
+    heartbeat: bool,
+    /// Whether the HTTPS listener was started for [`Self::deliveries`].
+    accepting: AtomicBool,
     concurrency: usize,
     shutdown: Arc<watch::Sender<bool>>,
     stats: Arc<StatsCell>,
@@ -331,7 +397,52 @@ impl Subscriber {
             filters: Filters::new(),
             retry: DEFAULT_HANDLER_RETRY,
             concurrency: 4,
+            heartbeat: true,
         }
+    }
+
+    /// The new objects, one [`Delivery`] each, until [`ShutdownHandle::shutdown`] is called:
+    /// filtered and deduplicated (bucket + key + etag), malformed and poison notifications
+    /// dead-lettered, each object opened (footer read, class and version detected). Settle each
+    /// one with [`Delivery::ack`] after your own effect is durable, or [`Delivery::nack`]; a
+    /// delivery dropped unsettled is handed out again after the feed's visibility timeout.
+    /// While a delivery is unsettled its notification's visibility is extended (see
+    /// [`SubscriberBuilder::visibility_heartbeat`]). A failed receive is yielded as an error,
+    /// and the stream goes on.
+    ///
+    /// With an [`HttpsSource`], the first call starts its listener. Do not mix `deliveries`
+    /// and [`Self::run`] on one subscriber.
+    ///
+    /// See [`Delivery`] for an example.
+    pub fn deliveries(&self) -> Deliveries {
+        if let Inner::Https(https) = &self.source
+            && !self.accepting.swap(true, Ordering::SeqCst)
+        {
+            tokio::spawn(crate::https::accept_loop(
+                https.clone(),
+                self.stats.clone(),
+                self.shutdown.subscribe(),
+            ));
+        }
+        let pump = Pump::new(
+            self.engine.clone(),
+            self.feed.clone(),
+            self.concurrency.max(10),
+            self.heartbeat,
+            self.shutdown.subscribe(),
+        );
+        let pump = match self.source {
+            Inner::Https(_) => pump.counted_by_feed(),
+            _ => pump,
+        };
+        pump.into_stream().boxed()
+    }
+
+    fn handler(&self) -> Result<Arc<dyn Handler>> {
+        self.engine
+            .handler
+            .clone()
+            .ok_or_else(|| Error::config("a handler is required to run (or use deliveries())"))
     }
 
     /// A handle that stops [`Self::run`].
@@ -353,23 +464,46 @@ impl Subscriber {
     /// objects in flight and returns the counters.
     pub async fn run(self) -> Result<SubscriberStats> {
         let shutdown = self.shutdown.subscribe();
+        let handler = self.handler()?;
         match self.source {
-            Source::Local(local) => {
-                let mut seen = HashMap::new();
-                let mut shutdown = shutdown;
-                loop {
-                    scan_local(&self.engine, &local, self.concurrency, &mut seen).await?;
-                    tokio::select! {
-                        _ = tokio::time::sleep(local.interval) => {}
-                        _ = shutdown.wait_for(|s| *s) => break,
-                    }
-                }
+            Inner::Feed => {
+                let pump = Pump::new(
+                    self.engine.clone(),
+                    self.feed.clone(),
+                    self.concurrency,
+                    self.heartbeat,
+                    shutdown,
+                );
+                run_deliveries(self.engine.clone(), handler, pump, self.concurrency).await?;
             }
-            Source::Https(https) => {
-                crate::https::run(self.engine.clone(), https, self.concurrency, shutdown).await?;
+            Inner::Local(_) => {
+                let pump = Pump::new(
+                    self.engine.clone(),
+                    self.feed.clone(),
+                    self.concurrency,
+                    self.heartbeat,
+                    shutdown,
+                );
+                run_deliveries(self.engine.clone(), handler, pump, self.concurrency).await?;
             }
-            Source::Sqs(sqs) => {
-                crate::sqs::run(self.engine.clone(), sqs, self.concurrency, shutdown).await?;
+            Inner::Https(https) => {
+                let acceptor = tokio::spawn(crate::https::accept_loop(
+                    https.clone(),
+                    self.stats.clone(),
+                    shutdown.clone(),
+                ));
+                let pump = Pump::new(
+                    self.engine.clone(),
+                    self.feed.clone(),
+                    self.concurrency,
+                    self.heartbeat,
+                    shutdown,
+                )
+                .counted_by_feed();
+                let ran =
+                    run_deliveries(self.engine.clone(), handler, pump, self.concurrency).await;
+                let _ = acceptor.await;
+                ran?;
             }
         }
         Ok(self.stats.snapshot())
@@ -379,78 +513,133 @@ impl Subscriber {
     /// [`LocalSource`], the current spool of an [`HttpsSource`], or one
     /// receive of an [`SqsSource`].
     pub async fn run_once(&self) -> Result<SubscriberStats> {
+        let handler = self.handler()?;
         match &self.source {
-            Source::Local(local) => {
-                let mut seen = HashMap::new();
-                scan_local(&self.engine, local, self.concurrency, &mut seen).await?;
+            Inner::Feed => {
+                let (_tx, rx) = watch::channel(false);
+                let pump = Pump::new(
+                    self.engine.clone(),
+                    self.feed.clone(),
+                    self.concurrency,
+                    self.heartbeat,
+                    rx,
+                );
+                let deliveries = pump.once().await?;
+                futures::stream::iter(deliveries)
+                    .for_each_concurrent(self.concurrency, |d| {
+                        handle_delivery(self.engine.clone(), handler.clone(), Ok(d))
+                    })
+                    .await;
             }
-            Source::Https(https) => {
-                crate::https::drain_spool(&self.engine, https, self.concurrency).await?
+            Inner::Local(local) => {
+                // One scan that offers every object it finds (those already processed are
+                // then counted as duplicates): a fresh feed state per call.
+                let scan = LocalSource {
+                    state: SharedLocalState::default(),
+                    ..local.clone()
+                };
+                let (_tx, rx) = watch::channel(false);
+                let pump = Pump::new(
+                    self.engine.clone(),
+                    Arc::new(scan),
+                    usize::MAX,
+                    self.heartbeat,
+                    rx,
+                );
+                let deliveries = pump.once().await?;
+                futures::stream::iter(deliveries)
+                    .for_each_concurrent(self.concurrency, |d| {
+                        handle_delivery(self.engine.clone(), handler.clone(), Ok(d))
+                    })
+                    .await;
             }
-            Source::Sqs(sqs) => {
-                crate::sqs::receive_once(&self.engine, sqs, self.concurrency).await?
+            Inner::Https(_) => {
+                let (_tx, rx) = watch::channel(false);
+                let pump = Pump::new(
+                    self.engine.clone(),
+                    self.feed.clone(),
+                    usize::MAX,
+                    self.heartbeat,
+                    rx,
+                )
+                .counted_by_feed();
+                let deliveries = pump.once().await?;
+                futures::stream::iter(deliveries)
+                    .for_each_concurrent(self.concurrency, |d| {
+                        handle_delivery(self.engine.clone(), handler.clone(), Ok(d))
+                    })
+                    .await;
             }
         }
         Ok(self.stats.snapshot())
     }
 }
 
-/// A listed file of a local lake.
-struct LocalObject {
-    key: String,
-    size: u64,
-    last_modified: Option<SystemTime>,
-}
+/// Consecutive failed receives before [`Subscriber::run`] gives up, and the backoff between
+/// them (the feed's client retried each request by its own policy already).
+const RECEIVE_RETRY: RetryPolicy = RetryPolicy::new()
+    .with_max_attempts(11)
+    .with_max_backoff(std::time::Duration::from_secs(13));
 
-async fn scan_local(
-    engine: &Arc<Engine>,
-    local: &LocalSource,
+/// `run` as a loop over deliveries: each through the handler, `concurrency` at once. A
+/// retryable receive failure backs off; a permanent one, or too many in a row, ends the run.
+async fn run_deliveries(
+    engine: Arc<Engine>,
+    handler: Arc<dyn Handler>,
+    pump: Pump,
     concurrency: usize,
-    seen: &mut HashMap<String, (u64, Option<SystemTime>)>,
 ) -> Result<()> {
-    let lake = local_store(&local.root)?;
-    // `object_store` lists by whole path segments; the prefix may end inside
-    // one (`ext/ap`), so list its directory and filter by the string.
-    let dir = match local.prefix.rfind('/') {
-        Some(end) => &local.prefix[..end],
-        None => "",
-    };
-    let dir = (!dir.is_empty()).then(|| securitylake_core::object_store::path::Path::from(dir));
-    let listed: Vec<_> = match lake.list(dir.as_ref()).try_collect().await {
-        Ok(listed) => listed,
-        Err(securitylake_core::object_store::Error::NotFound { .. }) => Vec::new(),
-        Err(e) => return Err(securitylake_core::Error::from(e).into()),
-    };
-    let fresh: Vec<LocalObject> = listed
-        .into_iter()
-        .map(|m| LocalObject {
-            key: m.location.to_string(),
-            size: m.size,
-            last_modified: Some(SystemTime::from(m.last_modified)),
-        })
-        .filter(|m| m.key.starts_with(&local.prefix) && m.key.ends_with(".parquet"))
-        .filter(|m| seen.get(&m.key) != Some(&(m.size, m.last_modified)))
-        .collect();
-    let results: Vec<_> = futures::stream::iter(fresh)
-        .map(|meta| {
-            let engine = engine.clone();
-            async move {
-                inc(&engine.stats.notifications);
-                let object = ObjectRef::new(LOCAL_BUCKET, meta.key.clone());
-                let outcome = engine.process_object(object).await;
-                if outcome == Outcome::Ack {
-                    inc(&engine.stats.acknowledged);
+    let failures = std::sync::atomic::AtomicU32::new(0);
+    let failures = &failures;
+    pump.into_stream()
+        .then(|item| async move {
+            match item {
+                Ok(d) => {
+                    failures.store(0, Ordering::Relaxed);
+                    Ok(Some(d))
                 }
-                (meta, outcome)
+                Err(e) => {
+                    let n = failures.fetch_add(1, Ordering::Relaxed) + 1;
+                    if !e.is_retryable() || n >= RECEIVE_RETRY.max_attempts() {
+                        return Err(e);
+                    }
+                    tracing::warn!(error = %e, failures = n, "receive failed; backing off");
+                    tokio::time::sleep(RECEIVE_RETRY.backoff(n, fastrand::f64())).await;
+                    Ok(None)
+                }
             }
         })
-        .buffer_unordered(concurrency)
-        .collect()
-        .await;
-    for (meta, outcome) in results {
-        if outcome == Outcome::Ack {
-            seen.insert(meta.key, (meta.size, meta.last_modified));
+        .try_for_each_concurrent(concurrency, |d| {
+            let (engine, handler) = (engine.clone(), handler.clone());
+            async move {
+                if let Some(d) = d {
+                    handle_delivery(engine, handler, Ok(d)).await;
+                }
+                Ok(())
+            }
+        })
+        .await
+}
+
+/// One delivery through the handler: ack when handled (or dead-lettered), left unsettled for
+/// redelivery otherwise.
+async fn handle_delivery(engine: Arc<Engine>, handler: Arc<dyn Handler>, d: Result<Delivery>) {
+    let delivery = match d {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::warn!(error = %e, "receive failed; backing off");
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            return;
         }
+    };
+    let (object, acker) = delivery.into_parts();
+    let settled = match engine.handle(handler.as_ref(), &object).await {
+        Handled::Ok => acker.ack().await,
+        Handled::DeadLettered => acker.ack_unrecorded().await,
+        // Dropped unsettled: handed out again after the visibility timeout.
+        Handled::Keep => Ok(()),
+    };
+    if let Err(e) = settled {
+        tracing::warn!(error = %e, "settling a delivery failed; it will be redelivered");
     }
-    Ok(())
 }

@@ -188,11 +188,13 @@ async fn builder_requires_a_source_and_a_handler() {
         err.map(|e| e.kind()),
         Some(securitylake_subscriber::ErrorKind::Config)
     );
-    let err = Subscriber::builder()
+    // Without a handler, only deliveries() is available: running is a configuration error.
+    let subscriber = Subscriber::builder()
         .source(LocalSource::new("/nonexistent"))
         .build()
         .await
-        .err();
+        .expect("deliveries() needs no handler");
+    let err = subscriber.run_once().await.err();
     assert_eq!(
         err.map(|e| e.kind()),
         Some(securitylake_subscriber::ErrorKind::Config)

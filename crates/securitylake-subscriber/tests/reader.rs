@@ -418,3 +418,60 @@ async fn page_header_claims_are_checked_before_decoding() -> TestResult {
     assert!(err.to_string().contains("corrupt Parquet file"), "{err}");
     Ok(())
 }
+
+/// `LakeObject::events()` keeps rows of a class OCSF 1.1.0 does not define as
+/// `Event::Unrecognized` with their attributes, and types the rows it knows, run by run.
+#[tokio::test]
+async fn events_of_an_unknown_and_a_known_class() -> TestResult {
+    use arrow_array::{Int32Array, RecordBatch, StringArray};
+    use arrow_schema::{DataType, Field, Schema};
+    use ocsf_model::v1_1_0::Event;
+
+    let dir = tempfile::tempdir()?;
+    let lake: Arc<dyn ObjectStore> = local_store(dir.path())?;
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("class_uid", DataType::Int32, false),
+        Field::new("message", DataType::Utf8, true),
+    ]));
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![
+            Arc::new(Int32Array::from(vec![999_001, 999_001])),
+            Arc::new(StringArray::from(vec![Some("a"), Some("b")])),
+        ],
+    )?;
+    let mut bytes = Vec::new();
+    let mut writer = parquet::arrow::ArrowWriter::try_new(&mut bytes, schema, None)?;
+    writer.write(&batch)?;
+    writer.close()?;
+    let key = custom_key("unknown.zstd.parquet");
+    lake.put_key(&key, bytes.into()).await?;
+    let reader = ObjectReader::open(lake.clone(), &ObjectRef::new("lake", key)).await?;
+    let object = securitylake_subscriber::LakeObject::new(reader);
+    let events: Vec<Event> = object.events()?.try_collect::<Vec<_>>().await?.concat();
+    assert_eq!(events.len(), 2);
+    for (e, msg) in events.iter().zip(["a", "b"]) {
+        assert!(e.is_unrecognized(), "{e:?}");
+        assert_eq!(e.class_uid(), 999_001);
+        assert_eq!(e.message(), Some(msg));
+    }
+
+    // A known class is typed.
+    let key = custom_key("auth.zstd.parquet");
+    lake.put_key(
+        &key,
+        write_parquet(&auth_events(2), &ColumnarOptions::default())?.into(),
+    )
+    .await?;
+    let reader = ObjectReader::open(lake, &ObjectRef::new("lake", key)).await?;
+    let object = securitylake_subscriber::LakeObject::new(reader);
+    let events: Vec<Event> = object.events()?.try_collect::<Vec<_>>().await?.concat();
+    assert_eq!(
+        events,
+        auth_events(2)
+            .into_iter()
+            .map(Event::from)
+            .collect::<Vec<_>>()
+    );
+    Ok(())
+}

@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 
-use ocsf_mappers::render::v1_1_0::Mapped;
+use ocsf_model::v1_1_0::Event;
 use ocsf_mappers::{LinuxMapper, SourceConfig};
 use ocsf_model::columnar::{ColumnarOptions, write_parquet};
 use ocsf_model::v1_1_0::events::Authentication;
@@ -65,7 +65,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut events: Vec<Authentication> = Vec::new();
         for line in *lines {
             for event in mapper.map_line(line) {
-                if let Mapped::Authentication(auth) = event {
+                if let Event::Authentication(auth) = event {
                     events.push(*auth);
                 }
             }

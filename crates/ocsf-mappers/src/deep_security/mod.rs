@@ -107,7 +107,7 @@ impl Module {
 ///     "Apache HTTP Server Denial Of Service Vulnerability (CVE-2022-30522)|6|cn1=318 cn1Label=Host ID ",
 ///     "dvchost=web1 src=198.51.100.2 dst=192.0.2.1 proto=TCP spt=58407 dpt=443 act=IDS:Reset",
 /// ));
-/// let json = events[0].to_json()?;
+/// let json = serde_json::to_value(&events[0])?;
 /// assert_eq!(json["class_uid"], 2004);
 /// assert_eq!(json["severity_id"], 3); // Medium
 /// assert_eq!(json["finding_info"]["analytic"]["uid"], "1011466");

@@ -73,7 +73,7 @@ impl<T: Target> LinuxMapper<T> {
     /// ";
     /// let mapper = LinuxMapper::new(SourceConfig::linux());
     /// let events: Vec<_> = mapper.journal_export(export.as_bytes()).collect::<Result<_, _>>()?;
-    /// let json = events[0].to_json()?;
+    /// let json = serde_json::to_value(&events[0])?;
     /// assert_eq!(json["class_uid"], 3002);
     /// assert_eq!(json["device"]["hostname"], "web1");
     /// assert_eq!(json["actor"]["process"]["pid"], 812);

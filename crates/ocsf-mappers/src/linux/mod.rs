@@ -203,7 +203,7 @@ pub(crate) fn level_name(s: u8) -> &'static str {
 ///     "Jun  9 22:00:01 web1 sshd[811]: Failed password for invalid user admin from 198.51.100.7 port 40022 ssh2",
 /// );
 /// assert_eq!(events.len(), 1);
-/// let json = events[0].to_json()?;
+/// let json = serde_json::to_value(&events[0])?;
 /// assert_eq!(json["class_uid"], 3002);
 /// assert_eq!(json["status"], "Failure");
 /// assert_eq!(json["user"]["name"], "admin");
@@ -215,7 +215,7 @@ pub(crate) fn level_name(s: u8) -> &'static str {
 /// mapper.map_line(r#"type=EXECVE msg=audit(1718000000.100:77): argc=2 a0="id" a1="-u""#);
 /// let events = mapper.finish();
 /// assert_eq!(events[0].class_uid(), 1007);
-/// assert_eq!(events[0].to_json()?["process"]["cmd_line"], "id -u");
+/// assert_eq!(serde_json::to_value(&events[0])?["process"]["cmd_line"], "id -u");
 /// # Ok::<(), serde_json::Error>(())
 /// ```
 #[derive(Debug)]

@@ -11,6 +11,7 @@
 
 use std::borrow::Cow;
 
+use ocsf_model::v1_1_0::Event;
 use ocsf_model::v1_1_0::enums::{ActionId, DispositionId, SeverityId, StatusId, TypeId};
 use ocsf_model::v1_1_0::events::{
     AccountChange, AccountChangeActivityId, ApplicationLifecycle, ApplicationLifecycleActivityId,
@@ -43,144 +44,32 @@ use crate::normalized::{
 use crate::util::{UNKNOWN, basename, fnv_id, is_ocsf_hostname, is_ocsf_mac};
 
 /// The OCSF 1.1.0 target (Security Lake source version 2, the default for
-/// custom sources).
+/// custom sources). Its events are the generated [`ocsf_model::v1_1_0::Event`]:
+/// each mapper's output is one of the classes listed in the crate's `MAPPINGS.md`
+/// (a Base Event for input no recognizer understands).
+///
+/// ```
+/// use ocsf_mappers::{LinuxMapper, SourceConfig};
+/// use ocsf_model::v1_1_0::Event;
+///
+/// let mut mapper = LinuxMapper::new(SourceConfig::linux().with_reference_ms(1_718_000_000_000));
+/// let events = mapper.map_line("Jun 14 15:16:01 h sshd[1]: Accepted password for bob from 192.0.2.1 port 2222 ssh2");
+/// let Some(Event::Authentication(auth)) = events.first() else { panic!("not an authentication") };
+/// assert_eq!(auth.user.as_ref().and_then(|u| u.name.as_deref()), Some("bob"));
+/// assert_eq!(events[0].type_uid(), Some(300201));
+/// let json = serde_json::to_value(&events[0])?;
+/// assert_eq!(json["src_endpoint"]["port"], 2222);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct V1_1_0;
 
 impl Target for V1_1_0 {
-    type Event = Mapped;
+    type Event = Event;
     const VERSION: &'static str = "1.1.0";
 
-    fn render(record: &mut Normalized, config: &SourceConfig) -> Mapped {
+    fn render(record: &mut Normalized, config: &SourceConfig) -> Event {
         render(record, config)
-    }
-}
-
-/// One OCSF 1.1.0 event produced by a mapper: one variant per class the
-/// mappers produce. Serializes as the event itself (no tag).
-///
-/// ```
-/// use ocsf_mappers::{LinuxMapper, SourceConfig};
-/// use ocsf_mappers::render::v1_1_0::Mapped;
-///
-/// let mut mapper = LinuxMapper::new(SourceConfig::linux().with_reference_ms(1_718_000_000_000));
-/// let events = mapper.map_line("Jun 14 15:16:01 h sshd[1]: Accepted password for bob from 192.0.2.1 port 2222 ssh2");
-/// let Some(Mapped::Authentication(auth)) = events.first() else { panic!("not an authentication") };
-/// assert_eq!(auth.user.as_ref().and_then(|u| u.name.as_deref()), Some("bob"));
-/// assert_eq!(events[0].type_uid(), 300201);
-/// let json = events[0].to_json()?;
-/// assert_eq!(json["src_endpoint"]["port"], 2222);
-/// # Ok::<(), serde_json::Error>(())
-/// ```
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum Mapped {
-    /// File System Activity (1001).
-    FileActivity(Box<FileActivity>),
-    /// Module Activity (1005).
-    ModuleActivity(Box<ModuleActivity>),
-    /// Scheduled Job Activity (1006).
-    ScheduledJobActivity(Box<ScheduledJobActivity>),
-    /// Process Activity (1007).
-    ProcessActivity(Box<ProcessActivity>),
-    /// Detection Finding (2004).
-    DetectionFinding(Box<DetectionFinding>),
-    /// Account Change (3001).
-    AccountChange(Box<AccountChange>),
-    /// Authentication (3002).
-    Authentication(Box<Authentication>),
-    /// Entity Management (3004).
-    EntityManagement(Box<EntityManagement>),
-    /// Group Management (3006).
-    GroupManagement(Box<GroupManagement>),
-    /// Network Activity (4001).
-    NetworkActivity(Box<NetworkActivity>),
-    /// SSH Activity (4007).
-    SshActivity(Box<SshActivity>),
-    /// Device Config State (5002).
-    ConfigState(Box<ConfigState>),
-    /// Application Lifecycle (6002).
-    ApplicationLifecycle(Box<ApplicationLifecycle>),
-    /// Base Event (0): the fallback for unrecognized or malformed input.
-    BaseEvent(Box<BaseEvent>),
-}
-
-macro_rules! each {
-    ($self:expr, $e:ident => $body:expr) => {
-        match $self {
-            Mapped::FileActivity($e) => $body,
-            Mapped::ModuleActivity($e) => $body,
-            Mapped::ScheduledJobActivity($e) => $body,
-            Mapped::ProcessActivity($e) => $body,
-            Mapped::DetectionFinding($e) => $body,
-            Mapped::AccountChange($e) => $body,
-            Mapped::Authentication($e) => $body,
-            Mapped::EntityManagement($e) => $body,
-            Mapped::GroupManagement($e) => $body,
-            Mapped::NetworkActivity($e) => $body,
-            Mapped::SshActivity($e) => $body,
-            Mapped::ConfigState($e) => $body,
-            Mapped::ApplicationLifecycle($e) => $body,
-            Mapped::BaseEvent($e) => $body,
-        }
-    };
-}
-
-impl Mapped {
-    /// The event's `class_uid`.
-    pub fn class_uid(&self) -> i32 {
-        each!(self, e => e.class_uid())
-    }
-
-    /// The event's `type_uid`.
-    pub fn type_uid(&self) -> i64 {
-        each!(self, e => e.type_uid())
-    }
-
-    /// The event's `time`, epoch milliseconds UTC.
-    pub fn time(&self) -> i64 {
-        each!(self, e => e.time)
-    }
-
-    /// The event's `severity_id` value.
-    pub fn severity_id(&self) -> i32 {
-        each!(self, e => e.severity_id.id())
-    }
-
-    /// The event's `raw_data`.
-    pub fn raw_data(&self) -> Option<&str> {
-        each!(self, e => e.raw_data.as_deref())
-    }
-
-    /// The event's `message`.
-    pub fn message(&self) -> Option<&str> {
-        each!(self, e => e.message.as_deref())
-    }
-
-    /// The event's `unmapped` object.
-    pub fn unmapped(&self) -> Option<&Map<String, Value>> {
-        each!(self, e => e.unmapped.as_ref())
-    }
-
-    /// The event's `observables`.
-    pub fn observables(&self) -> &[Observable] {
-        each!(self, e => e.observables.as_deref().unwrap_or_default())
-    }
-
-    /// The event's `metadata`.
-    pub fn metadata(&self) -> &Metadata {
-        each!(self, e => &e.metadata)
-    }
-
-    /// Whether this is a fallback Base Event.
-    pub fn is_fallback(&self) -> bool {
-        matches!(self, Mapped::BaseEvent(_))
-    }
-
-    /// The event as a JSON value.
-    pub fn to_json(&self) -> Result<Value, serde_json::Error> {
-        serde_json::to_value(self)
     }
 }
 
@@ -843,7 +732,7 @@ fn spill(n: &mut Normalized) {
     put(u, "outcome", n.outcome.take());
 }
 
-fn render(n: &mut Normalized, config: &SourceConfig) -> Mapped {
+fn render(n: &mut Normalized, config: &SourceConfig) -> Event {
     let host = n
         .device
         .hostname
@@ -889,7 +778,7 @@ fn authentication(
     sev: SeverityId,
     time: i64,
     a: n::AuthActivity,
-) -> Mapped {
+) -> Event {
     let (id, caption) = match a {
         n::AuthActivity::Logon => (AuthenticationActivityId::Logon, None),
         n::AuthActivity::Logoff => (AuthenticationActivityId::Logoff, None),
@@ -964,7 +853,7 @@ fn authentication(
         }
     }
     finish!(e, n, c);
-    Mapped::Authentication(Box::new(e))
+    Event::Authentication(Box::new(e))
 }
 
 fn logon_type(lt: LogonType) -> (AuthenticationLogonTypeId, Option<Caption>) {
@@ -987,7 +876,7 @@ fn account_change(
     sev: SeverityId,
     time: i64,
     a: n::AccountActivity,
-) -> Mapped {
+) -> Event {
     use n::AccountActivity as A;
     let (id, caption) = match a {
         A::Create => (AccountChangeActivityId::Create, None),
@@ -1015,7 +904,7 @@ fn account_change(
         .map(Box::new);
     e.actor = c.optional_actor(n);
     finish!(e, n, c);
-    Mapped::AccountChange(Box::new(e))
+    Event::AccountChange(Box::new(e))
 }
 
 fn group_management(
@@ -1025,7 +914,7 @@ fn group_management(
     sev: SeverityId,
     time: i64,
     a: n::GroupActivity,
-) -> Mapped {
+) -> Event {
     use n::GroupActivity as G;
     let (id, caption) = match a {
         G::AssignPrivileges => (GroupManagementActivityId::AssignPrivileges, None),
@@ -1043,7 +932,7 @@ fn group_management(
     e.user = n.user.take().map(|u| c.user(u, "user")).map(Box::new);
     e.actor = c.optional_actor(n);
     finish!(e, n, c);
-    Mapped::GroupManagement(Box::new(e))
+    Event::GroupManagement(Box::new(e))
 }
 
 fn entity_management(
@@ -1053,7 +942,7 @@ fn entity_management(
     sev: SeverityId,
     time: i64,
     a: n::EntityActivity,
-) -> Mapped {
+) -> Event {
     use n::EntityActivity as E;
     let (id, caption) = match a {
         E::Create => (EntityManagementActivityId::Create, None),
@@ -1075,7 +964,7 @@ fn entity_management(
     e.device = c.device_of(n);
     e.actor = c.optional_actor(n);
     finish!(e, n, c);
-    Mapped::EntityManagement(Box::new(e))
+    Event::EntityManagement(Box::new(e))
 }
 
 fn process_activity(
@@ -1085,7 +974,7 @@ fn process_activity(
     sev: SeverityId,
     time: i64,
     a: n::ProcessActivity,
-) -> Mapped {
+) -> Event {
     let (id, caption) = match a {
         n::ProcessActivity::Launch => (ProcessActivityActivityId::Launch, None),
         n::ProcessActivity::Terminate => (ProcessActivityActivityId::Terminate, None),
@@ -1099,7 +988,7 @@ fn process_activity(
     security_control!(e, n, c);
     e.exit_code = n.exit_code.take();
     finish!(e, n, c);
-    Mapped::ProcessActivity(Box::new(e))
+    Event::ProcessActivity(Box::new(e))
 }
 
 fn file_activity(
@@ -1109,7 +998,7 @@ fn file_activity(
     sev: SeverityId,
     time: i64,
     a: n::FileActivity,
-) -> Mapped {
+) -> Event {
     use n::FileActivity as F;
     let (id, caption) = match a {
         F::Create => (FileActivityActivityId::Create, None),
@@ -1134,7 +1023,7 @@ fn file_activity(
         .map(|f| c.file(f, "file_result"))
         .map(Box::new);
     finish!(e, n, c);
-    Mapped::FileActivity(Box::new(e))
+    Event::FileActivity(Box::new(e))
 }
 
 fn module_activity(
@@ -1144,7 +1033,7 @@ fn module_activity(
     sev: SeverityId,
     time: i64,
     a: n::ModuleActivity,
-) -> Mapped {
+) -> Event {
     let id = match a {
         n::ModuleActivity::Load => ModuleActivityActivityId::Load,
         n::ModuleActivity::Unload => ModuleActivityActivityId::Unload,
@@ -1162,7 +1051,7 @@ fn module_activity(
     outcome!(e, n);
     security_control!(e, n, c);
     finish!(e, n, c);
-    Mapped::ModuleActivity(Box::new(e))
+    Event::ModuleActivity(Box::new(e))
 }
 
 fn scheduled_job(
@@ -1172,7 +1061,7 @@ fn scheduled_job(
     sev: SeverityId,
     time: i64,
     a: n::JobActivity,
-) -> Mapped {
+) -> Event {
     use n::JobActivity as J;
     let (id, caption) = match a {
         J::Create => (ScheduledJobActivityActivityId::Create, None),
@@ -1199,7 +1088,7 @@ fn scheduled_job(
     security_control!(e, n, c);
     e.actor = c.optional_actor(n);
     finish!(e, n, c);
-    Mapped::ScheduledJobActivity(Box::new(e))
+    Event::ScheduledJobActivity(Box::new(e))
 }
 
 fn detection_finding(
@@ -1209,7 +1098,7 @@ fn detection_finding(
     sev: SeverityId,
     time: i64,
     a: n::FindingActivity,
-) -> Mapped {
+) -> Event {
     let id = match a {
         n::FindingActivity::Create => DetectionFindingActivityId::Create,
         n::FindingActivity::Update => DetectionFindingActivityId::Update,
@@ -1300,7 +1189,7 @@ fn detection_finding(
         e.evidences = Some(vec![ev]);
     }
     finish!(e, n, c);
-    Mapped::DetectionFinding(Box::new(e))
+    Event::DetectionFinding(Box::new(e))
 }
 
 /// One OCSF `attack` per tactic of a technique (OCSF 1.1.0 deprecates the
@@ -1356,7 +1245,7 @@ fn network_activity(
     sev: SeverityId,
     time: i64,
     a: n::NetworkActivity,
-) -> Mapped {
+) -> Event {
     let (raw, caption) = network_ids(a);
     let id = NetworkActivityActivityId::from_id(raw);
     let src = c.endpoint(n.src.take().unwrap_or_default(), "src_endpoint");
@@ -1378,7 +1267,7 @@ fn network_activity(
     e.app_name = n.app.take().map(|a| a.name);
     e.actor = c.optional_actor(n);
     finish!(e, n, c);
-    Mapped::NetworkActivity(Box::new(e))
+    Event::NetworkActivity(Box::new(e))
 }
 
 fn url_object(url: String) -> Url {
@@ -1421,7 +1310,7 @@ fn ssh_activity(
     sev: SeverityId,
     time: i64,
     a: n::NetworkActivity,
-) -> Mapped {
+) -> Event {
     let (raw, caption) = network_ids(a);
     let id = SshActivityActivityId::from_id(raw);
     let src = c.endpoint(n.src.take().unwrap_or_default(), "src_endpoint");
@@ -1433,7 +1322,7 @@ fn ssh_activity(
     e.connection_info = n.connection.take().map(connection).map(Box::new);
     e.actor = c.optional_actor(n);
     finish!(e, n, c);
-    Mapped::SshActivity(Box::new(e))
+    Event::SshActivity(Box::new(e))
 }
 
 fn config_state(
@@ -1442,14 +1331,14 @@ fn config_state(
     meta: Metadata,
     sev: SeverityId,
     time: i64,
-) -> Mapped {
+) -> Event {
     let device = c.device(std::mem::take(&mut n.device));
     let mut e = ConfigState::new(ConfigStateActivityId::Log, device, meta, sev, time);
     common!(e, n);
     outcome!(e, n);
     e.actor = c.optional_actor(n);
     finish!(e, n, c);
-    Mapped::ConfigState(Box::new(e))
+    Event::ConfigState(Box::new(e))
 }
 
 fn app_lifecycle(
@@ -1459,7 +1348,7 @@ fn app_lifecycle(
     sev: SeverityId,
     time: i64,
     a: n::AppActivity,
-) -> Mapped {
+) -> Event {
     use n::AppActivity as A;
     let (id, caption) = match a {
         A::Install => (ApplicationLifecycleActivityId::Install, None),
@@ -1482,7 +1371,7 @@ fn app_lifecycle(
     e.device = c.device_of(n);
     e.actor = c.optional_actor(n);
     finish!(e, n, c);
-    Mapped::ApplicationLifecycle(Box::new(e))
+    Event::ApplicationLifecycle(Box::new(e))
 }
 
 fn base_event(
@@ -1491,7 +1380,7 @@ fn base_event(
     meta: Metadata,
     sev: SeverityId,
     time: i64,
-) -> Mapped {
+) -> Event {
     let mut e = BaseEvent::new(BaseEventActivityId::Unknown, meta, sev, time);
     common!(e, n);
     outcome!(e, n);
@@ -1503,7 +1392,7 @@ fn base_event(
         put(&mut n.unmapped, "device", Some(device));
     }
     finish!(e, n, c);
-    Mapped::BaseEvent(Box::new(e))
+    Event::BaseEvent(Box::new(e))
 }
 
 #[cfg(test)]
@@ -1572,9 +1461,7 @@ mod tests {
             ..EndpointInfo::default()
         });
         n.device.hostname = Some("-bad-".into());
-        let j = render(&mut n, &SourceConfig::linux())
-            .to_json()
-            .unwrap_or_default();
+        let j = serde_json::to_value(render(&mut n, &SourceConfig::linux())).unwrap_or_default();
         assert_eq!(j["src_endpoint"]["name"], "build_box");
         assert_eq!(j["src_endpoint"].get("hostname"), None);
         assert_eq!(j["src_endpoint"].get("mac"), None);
@@ -1598,9 +1485,7 @@ mod tests {
             Severity::Low,
         );
         n.disposition = Some(Disposition::Blocked);
-        let j = render(&mut n, &SourceConfig::linux())
-            .to_json()
-            .unwrap_or_default();
+        let j = serde_json::to_value(render(&mut n, &SourceConfig::linux())).unwrap_or_default();
         assert_eq!(
             j["metadata"]["profiles"],
             serde_json::json!(["host", "security_control"])
@@ -1616,9 +1501,7 @@ mod tests {
             uid: None,
             name: Some("r".into()),
         });
-        let j = render(&mut n, &SourceConfig::linux())
-            .to_json()
-            .unwrap_or_default();
+        let j = serde_json::to_value(render(&mut n, &SourceConfig::linux())).unwrap_or_default();
         assert_eq!(j["action_id"], 0, "no disposition: unknown action");
 
         let mut n = Normalized::new(
@@ -1631,9 +1514,7 @@ mod tests {
             auid: Some(1000),
             ..ProcessInfo::default()
         });
-        let j = render(&mut n, &SourceConfig::linux())
-            .to_json()
-            .unwrap_or_default();
+        let j = serde_json::to_value(render(&mut n, &SourceConfig::linux())).unwrap_or_default();
         assert_eq!(
             j["metadata"]["profiles"],
             serde_json::json!(["host", "linux/linux_users"])
@@ -1644,18 +1525,14 @@ mod tests {
     #[test]
     fn required_values_never_missing() {
         let mut n = Normalized::new(Activity::Ssh(n::NetworkActivity::Fail), 0, Severity::Low);
-        let j = render(&mut n, &SourceConfig::linux())
-            .to_json()
-            .unwrap_or_default();
+        let j = serde_json::to_value(render(&mut n, &SourceConfig::linux())).unwrap_or_default();
         assert_eq!(j["src_endpoint"]["name"], "unknown");
         let mut n = Normalized::new(
             Activity::Process(n::ProcessActivity::Launch),
             0,
             Severity::Low,
         );
-        let j = render(&mut n, &SourceConfig::linux())
-            .to_json()
-            .unwrap_or_default();
+        let j = serde_json::to_value(render(&mut n, &SourceConfig::linux())).unwrap_or_default();
         assert_eq!(j["actor"]["invoked_by"], "unknown");
         assert_eq!(j["process"]["uid"].as_str().map(str::len), Some(16));
     }

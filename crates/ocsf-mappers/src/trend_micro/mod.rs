@@ -53,7 +53,7 @@ use crate::stream::LineMapper;
 ///     "rt=Jun 10 2024 06:13:20 GMT+00:00 dhost=ws-17 dst=10.1.2.3 duser=kim ",
 ///     r"filePath=C:\Users\kim\Downloads\ fname=setup.exe act=File quarantined deviceFacility=Apex One",
 /// ));
-/// let json = events[0].to_json()?;
+/// let json = serde_json::to_value(&events[0])?;
 /// assert_eq!(json["class_uid"], 2004);
 /// assert_eq!(json["disposition"], "Quarantined");
 /// assert_eq!(json["metadata"]["product"]["name"], "Apex One");
