@@ -54,10 +54,13 @@ def measure(n: int, args, work: str) -> dict:
     lake = os.path.join(work, f"lake-{n}")
     py_parquet = os.path.join(work, f"python-{n}.parquet")
     limit_parquet = os.path.join(work, f"limit-{n}.parquet")
+    duck_parquet = os.path.join(work, f"duckdb-{n}.parquet")
     py = [args.python, os.path.join(HERE, "reference.py")]
+    duck = [args.python, os.path.join(HERE, "duckdb_peer.py")]
     steps = {"gen": run_step([args.bin, "gen", log, str(n)], work)}
     steps["ours-write"] = run_step([args.bin, "ours-write", log, lake], work)
     steps["python-write"] = run_step(py + ["write", log, py_parquet], work)
+    steps["duckdb-write"] = run_step(duck + ["write", log, duck_parquet], work)
     steps["limit-write"] = run_step([args.bin, "limit-write", log, limit_parquet], work)
     steps["ours-read"] = run_step([args.bin, "ours-read", lake], work)
     steps["python-read"] = run_step(py + ["read", py_parquet], work)
@@ -68,7 +71,16 @@ def measure(n: int, args, work: str) -> dict:
     steps["limit-write"]["log_bytes"] = log_bytes
     steps["ours-write"]["log_bytes"] = log_bytes
     steps["python-write"]["log_bytes"] = log_bytes
+    steps["duckdb-write"]["log_bytes"] = log_bytes
+    # What each side wrote: files, columns, row groups, bytes (read by pyarrow).
+    shapes = {
+        "ours": run_step(py + ["describe", lake], work),
+        "python": run_step(py + ["describe", py_parquet], work),
+        "duckdb": run_step(py + ["describe", duck_parquet], work),
+        "limit": run_step(py + ["describe", limit_parquet], work),
+    }
     counts = {k: v["events"] for k, v in steps.items() if "events" in v}
+    counts.update({f"{k} rows": v["rows"] for k, v in shapes.items()})
     problems = []
     if len(set(counts.values())) != 1:
         problems.append(f"event counts differ: {counts}")
@@ -77,15 +89,15 @@ def measure(n: int, args, work: str) -> dict:
             "raw_data bytes read differ: ours %d, python %d"
             % (steps["ours-read"]["raw_bytes"], steps["python-read"]["raw_bytes"])
         )
-    for name in ("ours-write", "python-write"):
+    for name in ("ours-write", "python-write", "duckdb-write"):
         if steps[name]["lines"] != n:
             problems.append(f"{name} read {steps[name]['lines']} of {n} lines")
-    for f in (log, py_parquet, limit_parquet):
+    for f in (log, py_parquet, limit_parquet, duck_parquet):
         if not args.keep and os.path.exists(f):
             os.remove(f)
     if not args.keep:
         shutil.rmtree(lake, ignore_errors=True)
-    return {"lines": n, "log_bytes": log_bytes, "steps": steps, "problems": problems}
+    return {"lines": n, "log_bytes": log_bytes, "steps": steps, "shapes": shapes, "problems": problems}
 
 
 def table(m: dict) -> str:
@@ -93,6 +105,7 @@ def table(m: dict) -> str:
     rows = [
         ("write: ours (log -> mapper -> Writer -> lake)", s["ours-write"], "log_bytes"),
         ("write: Python reference (regex -> dict -> from_pylist -> ZSTD)", s["python-write"], "log_bytes"),
+        ("write: DuckDB (regex -> struct columns -> COPY ... ZSTD)", s["duckdb-write"], "log_bytes"),
         ("write: limit (arrow-rs, prebuilt RecordBatch)", s["limit-write"], "log_bytes"),
         ("read: ours (subscriber reader -> typed events)", s["ours-read"], "input_bytes"),
         ("read: Python reference (pyarrow -> to_pylist)", s["python-read"], "input_bytes"),
@@ -117,10 +130,21 @@ def table(m: dict) -> str:
         f"{lw['log_bytes'] / 1e6 / max(lw['typed_seconds'], 1e-9):.1f} | "
         f"{lw['typed_seconds']:.3f} | | {lw['load_avg_1m']:.1f} |"
     )
+    out += [
+        "",
+        "| output | files | top-level columns | leaf columns | row groups | rows | bytes |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for side, d in m["shapes"].items():
+        out.append(
+            f"| {side} | {d['files']} | {d['top_level_columns']} | {d['leaf_columns']} | "
+            f"{d['row_groups']} | {d['rows']:,} | {d['bytes']:,} |"
+        )
     r = ratios(m)
     out += [
         "",
-        f"- end to end, ours / Python: **{r['write_vs_python']:.1f}x** faster (target >= 30x)",
+        f"- end to end, ours / Python: **{r['write_vs_python']:.1f}x** faster (target >= 10x)",
+        f"- end to end, ours / DuckDB: **{r['write_vs_duckdb']:.1f}x** faster (target >= 3x)",
         f"- read, ours / Python: **{r['read_vs_python']:.1f}x** faster",
         f"- encoding, ours typed -> Parquet vs limit: **{r['encode_vs_limit']:.2f}x** the "
         "limit's time (target <= 1.5x)",
@@ -140,6 +164,7 @@ def ratios(m: dict) -> dict:
     lw = s["limit-write"]
     return {
         "write_vs_python": eps["ours-write"] / eps["python-write"],
+        "write_vs_duckdb": eps["ours-write"] / eps["duckdb-write"],
         "read_vs_python": eps["ours-read"] / eps["python-read"],
         "encode_vs_limit": lw["typed_seconds"] / max(lw["seconds"], 1e-9),
         "write_vs_limit": eps["limit-write"] / eps["ours-write"],
@@ -149,9 +174,9 @@ def ratios(m: dict) -> dict:
 
 def scaling(results: list) -> str:
     out = [
-        "| lines | ours write ev/s | RSS MiB | Python write ev/s | RSS MiB | ours/Python | "
-        "encode/limit | ours read ev/s | RSS MiB | Python read ev/s | RSS MiB | load |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| lines | ours write ev/s | RSS MiB | Python write ev/s | RSS MiB | DuckDB write ev/s | RSS MiB | "
+        "ours/Python | ours/DuckDB | encode/limit | ours read ev/s | RSS MiB | Python read ev/s | RSS MiB | load |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for m in results:
         s, r = m["steps"], ratios(m)
@@ -165,7 +190,9 @@ def scaling(results: list) -> str:
         load = max(v["load_avg_1m"] for v in s.values())
         out.append(
             f"| {m['lines']:,} | {eps('ours-write'):,.0f} | {rss('ours-write'):.0f} | "
-            f"{eps('python-write'):,.0f} | {rss('python-write'):.0f} | {r['write_vs_python']:.1f}x | "
+            f"{eps('python-write'):,.0f} | {rss('python-write'):.0f} | "
+            f"{eps('duckdb-write'):,.0f} | {rss('duckdb-write'):.0f} | "
+            f"{r['write_vs_python']:.1f}x | {r['write_vs_duckdb']:.1f}x | "
             f"{r['encode_vs_limit']:.2f}x | {eps('ours-read'):,.0f} | {rss('ours-read'):.0f} | "
             f"{eps('python-read'):,.0f} | {rss('python-read'):.0f} | {load:.1f} |"
         )
@@ -188,11 +215,18 @@ def main() -> None:
     )
     if check.returncode != 0:
         raise SystemExit(f"{args.python} has no pyarrow; set PYTHON to a Python with pyarrow")
+    duck_check = subprocess.run(
+        [args.python, "-c", "import duckdb; print(duckdb.__version__)"],
+        capture_output=True, text=True,
+    )
+    if duck_check.returncode != 0:
+        raise SystemExit(f"{args.python} has no duckdb; set PYTHON to the CI venv's Python")
     work = args.work or tempfile.mkdtemp(prefix="securitylake-compare-")
     os.makedirs(work, exist_ok=True)
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}; "
-        f"python {platform.python_version()} ({args.python}), pyarrow {check.stdout.strip()}; "
+        f"python {platform.python_version()} ({args.python}), pyarrow {check.stdout.strip()}, "
+        f"duckdb {duck_check.stdout.strip()}; "
         f"load average at start {os.getloadavg()}",
         flush=True,
     )

@@ -6,6 +6,7 @@ read side turns the Parquet back into Python rows with `to_pylist`.
 
     python reference.py write <auth.log> <out.parquet>
     python reference.py read <file.parquet>
+    python reference.py describe <file.parquet or directory>
 
 Rows are converted and written in chunks of 10,000 (one row group each), as
 a tailer would, so memory stays bounded. Each command prints one JSON object
@@ -160,13 +161,47 @@ def read(path: str) -> dict:
     }
 
 
+def describe(path: str) -> dict:
+    """The shape of what a side wrote: files, top-level and leaf columns, row
+    groups and bytes (every `.parquet` file under a directory)."""
+    if os.path.isdir(path):
+        files = sorted(
+            os.path.join(d, f) for d, _, names in os.walk(path) for f in names if f.endswith(".parquet")
+        )
+    else:
+        files = [path]
+    top, leaves, row_groups, rows, size = set(), set(), 0, 0, 0
+    for f in files:
+        meta = pq.ParquetFile(f).metadata
+        top.update(meta.schema.to_arrow_schema().names)
+        leaves.update(meta.schema.column(i).path for i in range(meta.num_columns))
+        row_groups += meta.num_row_groups
+        rows += meta.num_rows
+        size += os.path.getsize(f)
+    return {
+        "step": "describe",
+        "files": len(files),
+        "top_level_columns": len(top),
+        "leaf_columns": len(leaves),
+        "row_groups": row_groups,
+        "rows": rows,
+        "bytes": size,
+        "seconds": 0.0,
+    }
+
+
 def main() -> None:
     if len(sys.argv) == 4 and sys.argv[1] == "write":
         result = write(sys.argv[2], sys.argv[3])
     elif len(sys.argv) == 3 and sys.argv[1] == "read":
         result = read(sys.argv[2])
+    elif len(sys.argv) == 3 and sys.argv[1] == "describe":
+        result = describe(sys.argv[2])
     else:
-        sys.exit("usage: reference.py write <auth.log> <out.parquet> | read <file.parquet>")
+        sys.exit(
+            "usage: reference.py write <auth.log> <out.parquet> | read <file.parquet>"
+            " | describe <file.parquet or dir>"
+        )
     print(json.dumps(result))
 
 

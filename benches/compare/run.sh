@@ -4,7 +4,7 @@
 #
 #   benches/compare/run.sh [lines ...]     # default: 10000 100000 1000000
 #
-# PYTHON selects the interpreter (it needs pyarrow; default python3);
+# PYTHON selects the interpreter (it needs pyarrow and duckdb, as the CI venv has; default python3);
 # CARGO_TARGET_DIR is honoured; COMPARE_WORK keeps the files in that directory.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
