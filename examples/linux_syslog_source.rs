@@ -34,6 +34,8 @@ use securitylake::lake::layout::SourceLocation;
 use securitylake::lake::object_store::ObjectStore;
 use securitylake::lake::store::{S3StoreBuilder, local_store};
 use securitylake::mappers::{LinuxMapper, SourceConfig, stream};
+use securitylake::model::OcsfEvent;
+use securitylake::model::columnar::ColumnarOptions;
 use securitylake::model::v1_1_0::Event;
 use securitylake::model::v1_1_0::events::Authentication;
 use securitylake::source::{Manifest, Writer, WriterConfig};
@@ -130,6 +132,12 @@ pub async fn run(input: Option<&Path>, work: &Path) -> Result<Report, BoxError> 
         }
     }
     let stats = events.mapper().stats().clone();
+    // The source writes the columns the mapper can fill in Authentication events (its declared
+    // projection), not the class's hundreds of mostly null columns.
+    let projection = events
+        .mapper()
+        .projection(Authentication::CLASS_UID)
+        .ok_or("the Linux mapper declares Authentication")?;
 
     let target = target(&work.join("lake")).await?;
     let config = WriterConfig::builder()
@@ -138,6 +146,7 @@ pub async fn run(input: Option<&Path>, work: &Path) -> Result<Report, BoxError> 
         .account_id(target.account_id.clone())
         .store(target.store.clone())
         .spool_dir(work.join("spool"))
+        .columnar_options(ColumnarOptions::default().with_projection(projection.paths()))
         .build()?;
     let mut writer = Writer::<Authentication>::open(config).await?;
     writer.write_batch(logons).await?;

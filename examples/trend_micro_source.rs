@@ -21,8 +21,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use securitylake::lake::object_store::ObjectStore;
 use securitylake::lake::store::local_store;
-use securitylake::mappers::{DeepSecurityMapper, SourceConfig, stream};
+use securitylake::mappers::{DeepSecurityMapper, Projection, SourceConfig, stream};
 use securitylake::model::OcsfEvent;
+use securitylake::model::columnar::ColumnarOptions;
 use securitylake::model::v1_1_0::Event;
 use securitylake::model::v1_1_0::events::{DetectionFinding, NetworkActivity};
 use securitylake::source::{Manifest, Writer};
@@ -95,19 +96,25 @@ fn builtin_lines() -> Vec<String> {
     lines
 }
 
-/// Writes `events` as the custom source `name` of the lake under `work`.
+/// Writes `events` as the custom source `name` of the lake under `work`, with the columns of
+/// the mapper's declared projection of the class.
 async fn write<E: OcsfEvent>(
     store: Arc<dyn ObjectStore>,
     work: &Path,
     name: &str,
     events: Vec<E>,
+    projection: Option<Projection>,
 ) -> Result<Manifest, BoxError> {
-    let config = common::local_writer(
+    let mut config = common::local_writer(
         store,
         common::local_location(name)?,
         work.join(format!("spool-{name}")),
-    )
-    .build()?;
+    );
+    if let Some(projection) = projection {
+        config =
+            config.columnar_options(ColumnarOptions::default().with_projection(projection.paths()));
+    }
+    let config = config.build()?;
     let mut writer = Writer::<E>::open(config).await?;
     writer.write_batch(events).await?;
     Ok(writer.close().await?)
@@ -161,10 +168,26 @@ pub async fn run(input: Option<&Path>, work: &Path) -> Result<Report, BoxError> 
         }
     }
     let stats = events.mapper().stats().clone();
+    let finding_columns = events.mapper().projection(DetectionFinding::CLASS_UID);
+    let network_columns = events.mapper().projection(NetworkActivity::CLASS_UID);
 
     let store: Arc<dyn ObjectStore> = local_store(work.join("lake"))?;
-    let findings = write(store.clone(), work, "deep-security-findings", findings).await?;
-    let network = write(store, work, "deep-security-firewall", network).await?;
+    let findings = write(
+        store.clone(),
+        work,
+        "deep-security-findings",
+        findings,
+        finding_columns,
+    )
+    .await?;
+    let network = write(
+        store,
+        work,
+        "deep-security-firewall",
+        network,
+        network_columns,
+    )
+    .await?;
     Ok(Report {
         lines: stats.accepted,
         fallbacks: stats.fallback_total(),

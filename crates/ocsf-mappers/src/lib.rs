@@ -92,6 +92,7 @@ pub mod error;
 pub mod formats;
 pub mod linux;
 pub mod normalized;
+pub mod projection;
 pub mod render;
 pub mod stats;
 pub mod stream;
@@ -104,6 +105,7 @@ pub use deep_security::DeepSecurityMapper;
 pub use error::{Error, ErrorKind, Format};
 pub use linux::{LinuxMapper, MessageContext};
 pub use normalized::Normalized;
+pub use projection::Projection;
 #[cfg(feature = "v1_3_0")]
 pub use render::V1_3_0;
 pub use render::{Target, V1_1_0};

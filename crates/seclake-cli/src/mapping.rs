@@ -145,6 +145,16 @@ impl EventStream {
         }
     }
 
+    /// The attribute paths the mapper in use can fill in events of class `class_uid` (its
+    /// declared projection); `None` for a class it does not emit.
+    pub fn projection(&self, class_uid: i32) -> Option<ocsf_mappers::Projection> {
+        match self {
+            EventStream::Linux(e) => e.mapper().projection(class_uid),
+            EventStream::Journal(e) => e.mapper().projection(class_uid),
+            EventStream::DeepSecurity(e) => e.mapper().projection(class_uid),
+        }
+    }
+
     /// The name of the mapper in use.
     pub fn mapper_name(&self) -> &'static str {
         match self {

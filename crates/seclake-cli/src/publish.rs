@@ -9,7 +9,7 @@ use std::time::Duration;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use ocsf_model::OcsfEvent;
-use ocsf_model::columnar::EncodeStats;
+use ocsf_model::columnar::{ColumnarOptions, EncodeStats};
 use ocsf_model::convert::{ConversionReport, LossReason, convert_value};
 use ocsf_model::v1_1_0::Event;
 use ocsf_model::v1_1_0::events as ev;
@@ -79,6 +79,10 @@ pub struct TargetArgs {
     /// Largest object size in bytes (16 KiB to 250 MB; default 128 MiB).
     #[arg(long)]
     max_file_bytes: Option<u64>,
+    /// Write every column of the class's schema (hundreds, mostly null) instead of the
+    /// mapper's declared projection: the attributes it can fill (a few dozen columns).
+    #[arg(long)]
+    all_columns: bool,
     /// Print the manifest as JSON.
     #[arg(long)]
     json: bool,
@@ -442,6 +446,14 @@ async fn write_lake(
         .durability(Durability::Interval(Duration::from_secs(1)));
     if let Some(bytes) = target.max_file_bytes {
         builder = builder.max_file_bytes(bytes);
+    }
+    // The mapper's declared projection of the class: a stable schema of the columns the source
+    // can fill (values outside it would be counted as left out, never silently dropped).
+    if !target.all_columns
+        && let Some(projection) = events.projection(class.uid)
+    {
+        builder = builder
+            .columnar_options(ColumnarOptions::default().with_projection(projection.paths()));
     }
     write_class(class.uid, events, builder.build()?).await
 }

@@ -142,6 +142,31 @@ impl<T: Target> DeepSecurityMapper<T> {
         }
     }
 
+    /// The OCSF classes this mapper emits (`class_uid`; 0 is the Base Event of a fallback).
+    pub const CLASSES: &'static [i32] = &[0, 1001, 1007, 2004, 3002, 3004, 4001, 5002];
+
+    /// The attribute paths this mapper can fill in events of class `class_uid` (a
+    /// [`Projection`](crate::Projection)): what a source written from this mapper should use as
+    /// its columnar projection, `None` for a class it does not emit (or when the target
+    /// declares no paths).
+    ///
+    /// ```
+    /// use ocsf_mappers::{DeepSecurityMapper, SourceConfig};
+    ///
+    /// let mapper = DeepSecurityMapper::new(SourceConfig::deep_security());
+    /// for &class in DeepSecurityMapper::CLASSES {
+    ///     let projection = mapper.projection(class).expect("declared");
+    ///     assert!(projection.covers("metadata.version"));
+    /// }
+    /// ```
+    pub fn projection(&self, class_uid: i32) -> Option<crate::Projection> {
+        if Self::CLASSES.contains(&class_uid) {
+            T::projection(class_uid)
+        } else {
+            None
+        }
+    }
+
     /// The source configuration.
     pub fn config(&self) -> &SourceConfig {
         &self.config

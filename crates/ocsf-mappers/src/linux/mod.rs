@@ -251,6 +251,33 @@ impl<T: Target> LinuxMapper<T> {
         }
     }
 
+    /// The OCSF classes this mapper emits (`class_uid`; 0 is the Base Event of a fallback).
+    pub const CLASSES: &'static [i32] = &[
+        0, 1001, 1005, 1006, 1007, 2004, 3001, 3002, 3004, 3006, 4001, 4007, 5002, 6002,
+    ];
+
+    /// The attribute paths this mapper can fill in events of class `class_uid` (a
+    /// [`Projection`](crate::Projection)): what a source written from this mapper should use as
+    /// its columnar projection, `None` for a class it does not emit (or when the target
+    /// declares no paths).
+    ///
+    /// ```
+    /// use ocsf_mappers::{LinuxMapper, SourceConfig};
+    ///
+    /// let mapper = LinuxMapper::new(SourceConfig::linux());
+    /// for &class in LinuxMapper::CLASSES {
+    ///     let projection = mapper.projection(class).expect("declared");
+    ///     assert!(projection.covers("metadata.version"));
+    /// }
+    /// ```
+    pub fn projection(&self, class_uid: i32) -> Option<crate::Projection> {
+        if Self::CLASSES.contains(&class_uid) {
+            T::projection(class_uid)
+        } else {
+            None
+        }
+    }
+
     /// The source configuration.
     pub fn config(&self) -> &SourceConfig {
         &self.config

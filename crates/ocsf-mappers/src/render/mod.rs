@@ -7,12 +7,14 @@
 //! events and a later `LinuxMapper::<V1_3_0>::new(config)` would yield 1.3.0
 //! ones from the very same recognizers.
 
+mod paths_v1_1_0;
 pub mod v1_1_0;
 #[cfg(feature = "v1_3_0")]
 pub mod v1_3_0;
 
 use crate::config::SourceConfig;
 use crate::normalized::Normalized;
+use crate::projection::Projection;
 
 pub use v1_1_0::V1_1_0;
 #[cfg(feature = "v1_3_0")]
@@ -32,4 +34,12 @@ pub trait Target {
     /// taken out of `record`; the mappers then clear it and reuse its
     /// allocation ([`Normalized::recycle`]).
     fn render(record: &mut Normalized, config: &SourceConfig) -> Self::Event;
+
+    /// The attribute paths [`Target::render`] can fill in events of class `class_uid`
+    /// (see [`crate::projection`]); `None` when the target declares none for the class (the
+    /// default), in which case a writer should use the class's full schema.
+    fn projection(class_uid: i32) -> Option<Projection> {
+        let _ = class_uid;
+        None
+    }
 }

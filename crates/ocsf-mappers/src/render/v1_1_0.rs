@@ -71,6 +71,10 @@ impl Target for V1_1_0 {
     fn render(record: &mut Normalized, config: &SourceConfig) -> Event {
         render(record, config)
     }
+
+    fn projection(class_uid: i32) -> Option<crate::projection::Projection> {
+        super::paths_v1_1_0::projection(class_uid)
+    }
 }
 
 /// Accumulates observables while typed fields are laid out, and carries what
