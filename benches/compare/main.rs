@@ -129,8 +129,18 @@ fn generate(path: &Path, lines: u64) -> Result<(), BoxError> {
     Ok(())
 }
 
+/// The columns every side writes: the sshd mapper's declared projection of
+/// Authentication (what a source fed by the mapper writes by default).
+fn columns() -> Result<ColumnarOptions, BoxError> {
+    let projection = mapper()
+        .projection(Authentication::CLASS_UID)
+        .ok_or("the Linux mapper declares no Authentication projection")?;
+    Ok(ColumnarOptions::default().with_projection(projection.paths().iter().cloned()))
+}
+
 fn writer_config(lake: &Path) -> Result<WriterConfig, BoxError> {
     Ok(WriterConfig::builder()
+        .columnar_options(columns()?)
         .location(SourceLocation::parse(
             "s3://aws-security-data-lake-us-east-1-bench/ext/bastion-sshd/1.0/",
         )?)
@@ -223,7 +233,7 @@ async fn ours_read(lake: &Path) -> Result<(), BoxError> {
 /// same, now prebuilt, batch into another file with the same writer
 /// properties (timed, `seconds`).
 fn limit_write(log: &Path, out: &Path) -> Result<(), BoxError> {
-    let options = ColumnarOptions::default();
+    let options = columns()?;
     let mut encoder = BatchEncoder::<Authentication>::new(&options)?;
     let writer_options = || {
         ArrowWriterOptions::new()
