@@ -1104,6 +1104,8 @@ fn class_code(ctx: &Ctx, name: &str, class: &Class) -> String {
         .unwrap_or_else(|| "serde_json::Value".into());
     let _ = writeln!(s, "impl crate::OcsfEvent for {ty} {{");
     let _ = writeln!(s, "type Metadata = {metadata_ty};");
+    let _ = writeln!(s, "type Event = crate::{}::Event;", ctx.module);
+    s.push_str("fn from_event(event: Self::Event) -> Result<Self, Self::Event> { Self::try_from(event) }\n");
     s.push_str("const CLASS_UID: i32 = Self::CLASS_UID;\n");
     let _ = writeln!(s, "const CLASS_NAME: &'static str = {};", lit(name));
     s.push_str("const CLASS_CAPTION: &'static str = Self::CLASS_CAPTION;\nconst CATEGORY_UID: i32 = Self::CATEGORY_UID;\nconst CATEGORY_CAPTION: &'static str = Self::CATEGORY_CAPTION;\n");

@@ -25,6 +25,38 @@ pub trait OcsfEvent:
 {
     /// The version's `metadata` object type.
     type Metadata;
+    /// The version's `Event` enum (such as [`v1_1_0::Event`](crate::v1_1_0::Event) with the
+    /// `v1_1_0` feature), which holds an event of this class as one of its variants: code
+    /// generic over classes can move events between the typed and the enum form.
+    ///
+    /// ```
+    /// # #[cfg(feature = "v1_1_0")] {
+    /// use ocsf_model::OcsfEvent;
+    /// use ocsf_model::v1_1_0::enums::SeverityId;
+    /// use ocsf_model::v1_1_0::events::{Authentication, AuthenticationActivityId, ProcessActivity};
+    /// use ocsf_model::v1_1_0::objects::{Metadata, Product, User};
+    ///
+    /// fn take<E: OcsfEvent>(event: E::Event) -> Option<E> {
+    ///     E::from_event(event).ok()
+    /// }
+    /// let metadata = Metadata::new(Product::default(), "1.1.0".into());
+    /// let logon = Authentication::new(
+    ///     AuthenticationActivityId::Logon,
+    ///     metadata,
+    ///     SeverityId::Informational,
+    ///     1_700_000_000_000,
+    ///     User::default(),
+    /// );
+    /// let event = ocsf_model::v1_1_0::Event::from(logon);
+    /// assert!(take::<ProcessActivity>(event.clone()).is_none());
+    /// assert!(take::<Authentication>(event).is_some());
+    /// # }
+    /// ```
+    type Event: From<Self> + Send + Sync + std::fmt::Debug + 'static;
+
+    /// Takes an event of this class out of the version's [`Event`](Self::Event) enum; gives
+    /// the event back unchanged when it is of another class.
+    fn from_event(event: Self::Event) -> Result<Self, Self::Event>;
 
     /// The class's `class_uid`.
     const CLASS_UID: i32;

@@ -309,6 +309,10 @@ impl AccountChange {
 
 impl crate::OcsfEvent for AccountChange {
     type Metadata = crate::v1_0_0_rc2::objects::Metadata;
+    type Event = crate::v1_0_0_rc2::Event;
+    fn from_event(event: Self::Event) -> Result<Self, Self::Event> {
+        Self::try_from(event)
+    }
     const CLASS_UID: i32 = Self::CLASS_UID;
     const CLASS_NAME: &'static str = "account_change";
     const CLASS_CAPTION: &'static str = Self::CLASS_CAPTION;

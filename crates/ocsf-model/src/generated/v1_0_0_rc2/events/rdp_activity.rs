@@ -372,6 +372,10 @@ impl RdpActivity {
 
 impl crate::OcsfEvent for RdpActivity {
     type Metadata = crate::v1_0_0_rc2::objects::Metadata;
+    type Event = crate::v1_0_0_rc2::Event;
+    fn from_event(event: Self::Event) -> Result<Self, Self::Event> {
+        Self::try_from(event)
+    }
     const CLASS_UID: i32 = Self::CLASS_UID;
     const CLASS_NAME: &'static str = "rdp_activity";
     const CLASS_CAPTION: &'static str = Self::CLASS_CAPTION;

@@ -285,6 +285,10 @@ impl AuthorizeSession {
 
 impl crate::OcsfEvent for AuthorizeSession {
     type Metadata = crate::v1_1_0::objects::Metadata;
+    type Event = crate::v1_1_0::Event;
+    fn from_event(event: Self::Event) -> Result<Self, Self::Event> {
+        Self::try_from(event)
+    }
     const CLASS_UID: i32 = Self::CLASS_UID;
     const CLASS_NAME: &'static str = "authorize_session";
     const CLASS_CAPTION: &'static str = Self::CLASS_CAPTION;

@@ -366,6 +366,10 @@ impl DeviceConfigStateChange {
 
 impl crate::OcsfEvent for DeviceConfigStateChange {
     type Metadata = crate::v1_1_0::objects::Metadata;
+    type Event = crate::v1_1_0::Event;
+    fn from_event(event: Self::Event) -> Result<Self, Self::Event> {
+        Self::try_from(event)
+    }
     const CLASS_UID: i32 = Self::CLASS_UID;
     const CLASS_NAME: &'static str = "device_config_state_change";
     const CLASS_CAPTION: &'static str = Self::CLASS_CAPTION;

@@ -418,6 +418,10 @@ impl HttpActivity {
 
 impl crate::OcsfEvent for HttpActivity {
     type Metadata = crate::v1_1_0::objects::Metadata;
+    type Event = crate::v1_1_0::Event;
+    fn from_event(event: Self::Event) -> Result<Self, Self::Event> {
+        Self::try_from(event)
+    }
     const CLASS_UID: i32 = Self::CLASS_UID;
     const CLASS_NAME: &'static str = "http_activity";
     const CLASS_CAPTION: &'static str = Self::CLASS_CAPTION;

@@ -337,6 +337,10 @@ impl ComplianceFinding {
 
 impl crate::OcsfEvent for ComplianceFinding {
     type Metadata = crate::v1_3_0::objects::Metadata;
+    type Event = crate::v1_3_0::Event;
+    fn from_event(event: Self::Event) -> Result<Self, Self::Event> {
+        Self::try_from(event)
+    }
     const CLASS_UID: i32 = Self::CLASS_UID;
     const CLASS_NAME: &'static str = "compliance_finding";
     const CLASS_CAPTION: &'static str = Self::CLASS_CAPTION;

@@ -330,6 +330,10 @@ impl KernelExtension {
 
 impl crate::OcsfEvent for KernelExtension {
     type Metadata = crate::v1_3_0::objects::Metadata;
+    type Event = crate::v1_3_0::Event;
+    fn from_event(event: Self::Event) -> Result<Self, Self::Event> {
+        Self::try_from(event)
+    }
     const CLASS_UID: i32 = Self::CLASS_UID;
     const CLASS_NAME: &'static str = "kernel_extension";
     const CLASS_CAPTION: &'static str = Self::CLASS_CAPTION;

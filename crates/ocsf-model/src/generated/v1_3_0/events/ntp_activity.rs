@@ -465,6 +465,10 @@ impl NtpActivity {
 
 impl crate::OcsfEvent for NtpActivity {
     type Metadata = crate::v1_3_0::objects::Metadata;
+    type Event = crate::v1_3_0::Event;
+    fn from_event(event: Self::Event) -> Result<Self, Self::Event> {
+        Self::try_from(event)
+    }
     const CLASS_UID: i32 = Self::CLASS_UID;
     const CLASS_NAME: &'static str = "ntp_activity";
     const CLASS_CAPTION: &'static str = Self::CLASS_CAPTION;

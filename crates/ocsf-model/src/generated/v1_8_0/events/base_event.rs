@@ -389,6 +389,10 @@ impl BaseEvent {
 
 impl crate::OcsfEvent for BaseEvent {
     type Metadata = crate::v1_8_0::objects::Metadata;
+    type Event = crate::v1_8_0::Event;
+    fn from_event(event: Self::Event) -> Result<Self, Self::Event> {
+        Self::try_from(event)
+    }
     const CLASS_UID: i32 = Self::CLASS_UID;
     const CLASS_NAME: &'static str = "base_event";
     const CLASS_CAPTION: &'static str = Self::CLASS_CAPTION;

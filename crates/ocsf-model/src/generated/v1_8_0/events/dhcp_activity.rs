@@ -534,6 +534,10 @@ impl DhcpActivity {
 
 impl crate::OcsfEvent for DhcpActivity {
     type Metadata = crate::v1_8_0::objects::Metadata;
+    type Event = crate::v1_8_0::Event;
+    fn from_event(event: Self::Event) -> Result<Self, Self::Event> {
+        Self::try_from(event)
+    }
     const CLASS_UID: i32 = Self::CLASS_UID;
     const CLASS_NAME: &'static str = "dhcp_activity";
     const CLASS_CAPTION: &'static str = Self::CLASS_CAPTION;

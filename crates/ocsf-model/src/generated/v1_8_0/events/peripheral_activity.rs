@@ -411,6 +411,10 @@ impl PeripheralActivity {
 
 impl crate::OcsfEvent for PeripheralActivity {
     type Metadata = crate::v1_8_0::objects::Metadata;
+    type Event = crate::v1_8_0::Event;
+    fn from_event(event: Self::Event) -> Result<Self, Self::Event> {
+        Self::try_from(event)
+    }
     const CLASS_UID: i32 = Self::CLASS_UID;
     const CLASS_NAME: &'static str = "peripheral_activity";
     const CLASS_CAPTION: &'static str = Self::CLASS_CAPTION;

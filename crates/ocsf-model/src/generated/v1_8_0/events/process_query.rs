@@ -424,6 +424,10 @@ impl ProcessQuery {
 
 impl crate::OcsfEvent for ProcessQuery {
     type Metadata = crate::v1_8_0::objects::Metadata;
+    type Event = crate::v1_8_0::Event;
+    fn from_event(event: Self::Event) -> Result<Self, Self::Event> {
+        Self::try_from(event)
+    }
     const CLASS_UID: i32 = Self::CLASS_UID;
     const CLASS_NAME: &'static str = "process_query";
     const CLASS_CAPTION: &'static str = Self::CLASS_CAPTION;

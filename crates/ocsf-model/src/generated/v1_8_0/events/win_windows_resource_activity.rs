@@ -399,6 +399,10 @@ impl WinWindowsResourceActivity {
 
 impl crate::OcsfEvent for WinWindowsResourceActivity {
     type Metadata = crate::v1_8_0::objects::Metadata;
+    type Event = crate::v1_8_0::Event;
+    fn from_event(event: Self::Event) -> Result<Self, Self::Event> {
+        Self::try_from(event)
+    }
     const CLASS_UID: i32 = Self::CLASS_UID;
     const CLASS_NAME: &'static str = "win/windows_resource_activity";
     const CLASS_CAPTION: &'static str = Self::CLASS_CAPTION;
