@@ -20,8 +20,9 @@
 //! * `<id>.sealed` — a *sealed segment*: the exact Parquet bytes to upload,
 //!   then a JSON `SealedHeader` (partition, object key, rows, time range),
 //!   its length (`u32 LE`) and `SLSEAL02`. The Parquet bytes are streamed
-//!   into `<id>.sealed.tmp` as they are encoded (their SHA-256, which names
-//!   the object, computed on the way), the trailer appended, the file
+//!   into `<id>.<nonce>.sealed.tmp` as they are encoded (their SHA-256, which names
+//!   the object, computed on the way; `<nonce>` makes the name unique per
+//!   attempt), the trailer appended, the file
 //!   fsynced, renamed and the directory fsynced before the `.wal` is
 //!   deleted, so at every instant one of the two holds the segment.
 //! * `*.tmp` files are leftovers of an interrupted seal and are deleted on
@@ -219,7 +220,11 @@ impl Spool {
     /// written into the returned [`SealFile`], then [`Spool::finish_seal`]
     /// makes it durable.
     pub fn begin_seal(&self, id: u64) -> Result<SealFile> {
-        let tmp = self.dir.join(format!("{id:020}.sealed.tmp"));
+        // A name of its own per attempt: an encoding abandoned by a dropped
+        // writer may still be writing (and then deletes) its file while a
+        // new writer of the spool seals the same segment again.
+        let nonce = fastrand::u64(..);
+        let tmp = self.dir.join(format!("{id:020}.{nonce:016x}.sealed.tmp"));
         let file =
             File::create(&tmp).map_err(|e| io_error(format!("create {}", tmp.display()), e))?;
         Ok(SealFile {
@@ -332,7 +337,7 @@ impl Wal {
 }
 
 /// A sealed file being written ([`Spool::begin_seal`]): the Parquet bytes
-/// go to `<id>.sealed.tmp` through a buffer while their SHA-256 is computed.
+/// go to `<id>.<nonce>.sealed.tmp` through a buffer while their SHA-256 is computed.
 /// Dropped unfinished, the temporary file is deleted.
 pub(crate) struct SealFile {
     id: u64,

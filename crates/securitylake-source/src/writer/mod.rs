@@ -1,0 +1,750 @@
+//! The typed custom-source writer.
+//!
+//! A [`Writer<E>`] writes events of one OCSF class `E` (one class per custom
+//! source: a writer of another class is another type, and a spool written by
+//! another class is refused on [`Writer::open`]) into the lake layout:
+//!
+//! ```text
+//! <location prefix>region=<r>/accountId=<a>/eventDay=<YYYYMMDD>/<32 hex>.zstd.parquet
+//! ```
+//!
+//! * **Partitions**: each event goes to the partition of its own UTC `time`
+//!   ([`PartitionKey::for_event_time`]), so one flush can write several days.
+//! * **Files**: rows sorted by `time`, ZSTD, data pages within 1 MiB and
+//!   row groups bounded: the Security Lake rule book [`ParquetRules`] (as in
+//!   [`write_parquet`](ocsf_model::columnar::write_parquet)), with the page
+//!   settings sized from the largest event of the file and row groups closed
+//!   at 8 MiB. The object name is the hash of
+//!   the file's bytes ([`ObjectName::from_content`]), so retries and replays
+//!   land on the same key; puts are conditional creates
+//!   ([`put_if_absent`]: `If-None-Match: *` on S3) and an existing object
+//!   at that key counts as written.
+//! * **Rolling**: a partition's open segment becomes an object when it is
+//!   [`max_age`](WriterConfigBuilder::max_age) old (5 minutes to 1 day, as
+//!   Security Lake asks; checked on every write and by [`Writer::roll_due`]),
+//!   earlier only when the next event would make the file exceed
+//!   [`max_file_bytes`](WriterConfigBuilder::max_file_bytes), or when the
+//!   `max_buffered_bytes` bound forces it (below), and on [`Writer::flush`] /
+//!   [`Writer::close`]. The size of a file is estimated before encoding as the
+//!   size of its events plus the Parquet footer of the class, where an
+//!   event's *size* is the length of its JSON (computed from its spool
+//!   record, without writing the JSON) or of its spool record, whichever is
+//!   larger: columnar ZSTD Parquet is smaller than the JSON of the same
+//!   events, so files stay under the limit (the actual sizes are checked and
+//!   counted in [`WriterStats::oversize_files`]).
+//! * **Memory**: the writer does not keep accepted events in memory. An
+//!   event is serialized into its segment's write-ahead file (below) and
+//!   memory keeps 24 bytes per event (its time and where its record is; a
+//!   record is the event in a compact binary encoding, see [spool]);
+//!   sealing reads the records back in time order, one at a time, into one
+//!   Arrow batch of at most 4,096 rows, and streams the Parquet bytes into
+//!   the sealed spool file (row groups closed at 8 MiB). An upload holds its
+//!   file's bytes, and runs while the next segment encodes. So memory is
+//!   bounded by the encoding of one batch and one row group plus one file
+//!   being uploaded, whatever the number of partitions or the rate of
+//!   events (measured in `BENCHMARKS.md`, before uploads overlapped
+//!   encoding: 234 MB peak RSS for the whole process writing 2 GB of events
+//!   with the default settings). Encoding runs on one thread per
+//!   writer, off the async executor, for at most one segment at a time
+//!   (see [Pipelining](#pipelining)).
+//! * **Backpressure**: at most
+//!   [`max_buffered_bytes`](WriterConfigBuilder::max_buffered_bytes) of
+//!   events (by their size, above) wait in open segments and in the segment
+//!   being sealed, across partitions, which also bounds the spool's disk use
+//!   for them. When an event would exceed it, [`Writer::write`] first waits
+//!   for the segment being sealed, then seals the largest open segment and
+//!   waits for its encoding, while [`Writer::try_write`] returns
+//!   [`ErrorKind::Backpressure`] instead. At most two sealed segments wait
+//!   for their upload: a further seal waits for the oldest upload.
+//! * **Floats**: NaN, the infinities, `-0.0` and subnormals are data. A
+//!   spool record keeps a float's bits, so recovery gives back what was
+//!   written, and the file holds it as the columnar layer does (see
+//!   [its floats](ocsf_model::columnar#floats)): Float32 columns keep NaN
+//!   and the signs of infinities and zeros; JSON text can only hold `null`.
+//!
+//! # Durability
+//!
+//! Every accepted event is first appended to the segment's write-ahead file
+//! in the [spool] directory. With [`Durability::EveryWrite`]
+//! (the default) the file is fsynced before [`Writer::write`] returns, so an
+//! acknowledged event survives a crash of the machine;
+//! [`Writer::write_batch`] appends a whole batch and fsyncs once per
+//! partition it touched (group commit). With [`Durability::Interval`] the
+//! records are written to the file (surviving a crash of the process) but
+//! fsynced at most once per interval and before every seal, so a crash of the
+//! machine may lose up to one interval of acknowledged events.
+//!
+//! A segment leaves the spool only after its object is in the store:
+//! encode, write the `.sealed` file durably, delete the `.wal`, upload, then
+//! delete the `.sealed` file. [`Writer::open`] recovers what a dead writer
+//! left: sealed segments are uploaded, unsealed ones are sealed from their
+//! records first. A replay cannot duplicate data: the key is the hash of the
+//! sealed bytes and the put is conditional.
+//!
+//! # Pipelining
+//!
+//! Sealing and uploading overlap with accepting further events. A roll
+//! (by size, age or the memory bound) fsyncs the segment's write-ahead file
+//! and hands its encoding to the encoder thread, then returns: the next
+//! events go to a new segment of the partition, with a write-ahead file of
+//! its own. Each call to [`Writer::write`] or [`Writer::write_batch`] first
+//! takes, without waiting, what finished in the background: an encoded
+//! segment's sealed file is made durable (its write-ahead file deleted, its
+//! events leave [`WriterStats::buffered_bytes`]), and the oldest sealed
+//! segment's upload is started as a Tokio task (one at a time, in the order
+//! the segments were sealed) or, once it ended, counted and its sealed file
+//! deleted. So the writer needs a Tokio runtime (any flavor); with a
+//! current-thread runtime the upload progresses whenever the caller awaits.
+//!
+//! The work in flight is bounded: one segment encoding and two sealed
+//! segments waiting for (or in) their upload. A roll beyond that first waits
+//! for the oldest seal or upload (backpressure), and so does the memory
+//! bound (above).
+//!
+//! An error in the background is returned by the next call that takes it
+//! (`write`, `write_batch`, `try_write` for encodings, `flush`, `close`,
+//! `roll_due`), which then accepts nothing; nothing is lost:
+//!
+//! * a failed encoding puts the segment back, with its write-ahead file: as
+//!   its partition's open segment if the partition has none (later events
+//!   append to it, as before pipelining), otherwise aside, to be sealed
+//!   again by the next [`Writer::flush`], [`Writer::roll_due`] or the memory
+//!   bound; its events stay in `buffered_bytes`;
+//! * a failed upload leaves the segment sealed in the spool, first in line:
+//!   the next call starts its upload again;
+//! * if the encoder itself fails (a panic) or a sealed file cannot be made
+//!   durable, the segment leaves memory but its write-ahead file stays in
+//!   the spool, and [`Writer::open`] recovers it.
+//!
+//! [`Writer::flush`], [`Writer::close`] and [`Writer::roll_due`] wait for
+//! every seal and upload in flight, so once they return the manifest and
+//! [`Writer::stats`] are complete. Dropping a writer waits for
+//! nothing: it abandons the upload in flight (the segment stays sealed in
+//! the spool; the next open uploads it, and the conditional put makes the
+//! replay harmless) and the encoding in flight (asked to stop early, it
+//! writes only into a temporary file of its own, which it deletes; the
+//! segment's write-ahead file stays in the spool for the next open to seal
+//! again). Because object names are content digests, the order of
+//! uploads does not matter for correctness; the manifest lists objects in
+//! the order their segments were sealed.
+//!
+//! ```
+//! use std::sync::Arc;
+//!
+//! use ocsf_model::v1_1_0::events::{Authentication, AuthenticationActivityId, SeverityId};
+//! use ocsf_model::v1_1_0::objects::{Metadata, Product, User};
+//! use futures::TryStreamExt;
+//! use securitylake_core::layout::SourceLocation;
+//! use securitylake_core::object_store::{ObjectStore, path::Path};
+//! use securitylake_core::store::local_store;
+//! use securitylake_source::writer::{Writer, WriterConfig};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let dir = tempfile::tempdir()?;
+//! let lake = local_store(dir.path().join("lake"))?;
+//! let config = WriterConfig::builder()
+//!     // The region (`region=`) comes from the lake bucket's name.
+//!     .location(SourceLocation::parse("s3://aws-security-data-lake-us-east-1-abc/ext/myapp/1.0/")?)
+//!     .account_id("123456789012")
+//!     .store(lake.clone())
+//!     .spool_dir(dir.path().join("spool"))
+//!     .build()?;
+//! let mut writer = Writer::<Authentication>::open(config).await?;
+//!
+//! let mut product = Product::default();
+//! product.name = Some("sshd".into());
+//! let event = Authentication::new(
+//!     AuthenticationActivityId::Logon,
+//!     Metadata::new(product, "1.1.0".into()),
+//!     SeverityId::Low,
+//!     1_709_251_199_999, // 2024-02-29T23:59:59.999Z
+//!     User::default(),
+//! );
+//! writer.write(event).await?;
+//!
+//! let manifest = writer.close().await?;
+//! assert_eq!(manifest.rows(), 1);
+//! let key = &manifest.objects[0].key;
+//! assert!(key.starts_with("ext/myapp/1.0/region=us-east-1/accountId=123456789012/eventDay=20240229/"));
+//! assert!(key.ends_with(".zstd.parquet"));
+//! let listed: Vec<_> = lake.list(Some(&Path::from("ext/myapp"))).try_collect().await?;
+//! assert_eq!(listed.len(), 1);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Layers
+//!
+//! The writer is built in layers, each in a module of its own:
+//! configuration (`config`: [`WriterConfig`], [`Durability`]; `clock`:
+//! [`Clock`]), a pure segment table (`segments`: which partition has which
+//! open segment, their sizes and ages, when one rolls; no I/O), the
+//! [spool] (write-ahead and sealed files), the sealer (`sealer`: Parquet by
+//! [`ParquetRules`] on the encoder thread), the uploader (`uploader`: one
+//! upload at a time; the store's retry configuration is the only retry
+//! layer), and the [`Writer`] facade with its seal pipeline (`pipeline`)
+//! and recovery (`recovery`).
+//!
+//! # One class per writer, checked at compile time
+//!
+//! An event of another class is a type error, not a runtime check:
+//!
+//! ```compile_fail
+//! use ocsf_model::v1_1_0::events::{ApiActivity, Authentication};
+//! use securitylake_source::writer::Writer;
+//!
+//! async fn wrong_class(writer: &mut Writer<Authentication>, event: ApiActivity) {
+//!     // error[E0308]: mismatched types: expected `Authentication`, found `ApiActivity`
+//!     let _ = writer.write(event).await;
+//! }
+//! ```
+//!
+//! while the same function with the writer's own class compiles:
+//!
+//! ```no_run
+//! use ocsf_model::v1_1_0::events::{ApiActivity, Authentication};
+//! use securitylake_source::writer::Writer;
+//!
+//! async fn right_class(writer: &mut Writer<ApiActivity>, event: ApiActivity) {
+//!     let _ = writer.write(event).await;
+//! }
+//! # let _ = std::marker::PhantomData::<Authentication>;
+//! ```
+//!
+//! A spool directory written by a writer of another class is refused by
+//! [`Writer::open`] with [`ErrorKind::Config`].
+
+mod clock;
+mod config;
+mod pipeline;
+mod recovery;
+mod sealer;
+mod segments;
+mod stats;
+#[cfg(test)]
+mod tests;
+mod uploader;
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use ocsf_model::OcsfEvent;
+use securitylake_core::layout::PartitionKey;
+
+pub use self::clock::{Clock, ManualClock, SystemClock};
+pub use self::config::{
+    DEFAULT_MAX_AGE, DEFAULT_MAX_BUFFERED_BYTES, DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_FUTURE_SKEW,
+    Durability, MAX_FILE_BYTES, MAX_MAX_AGE, MIN_FILE_BYTES, MIN_MAX_AGE, WriterConfig,
+    WriterConfigBuilder,
+};
+pub use self::stats::WriterStats;
+
+use self::sealer::{EncoderThread, ParquetSealer, Sealing, SharedSealer};
+use self::segments::{Limits, Segment, SegmentTable, Slot};
+use self::uploader::Uploader;
+use crate::error::{Error, ErrorKind, Result};
+use crate::manifest::Manifest;
+use crate::record;
+use crate::spool::{self, SegmentHeader, Spool, WAL_FORMAT, Wal};
+#[cfg(doc)]
+use {
+    ocsf_model::columnar::ParquetRules, securitylake_core::layout::ObjectName,
+    securitylake_core::store::put_if_absent,
+};
+
+/// An event checked and serialized by [`Writer::prepare`], ready to append.
+struct Prepared {
+    partition: PartitionKey,
+    /// Where the record payload is in the buffer it was serialized into.
+    payload: std::ops::Range<usize>,
+    time: i64,
+    /// The event's size ([`record::encode`]): the larger of the payload's
+    /// length and the event's JSON length.
+    event_size: u64,
+}
+
+impl Prepared {
+    /// The bytes the event counts for in its segment and in the buffered
+    /// bytes: its size plus the record overhead.
+    fn size(&self) -> u64 {
+        spool::record_size(self.event_size)
+    }
+}
+
+/// A durable, typed writer of one custom source and one event class.
+///
+/// See the [module documentation](self) for the layout, rolling, memory and
+/// durability rules.
+pub struct Writer<E: OcsfEvent> {
+    config: WriterConfig,
+    spool: Spool,
+    encoder: EncoderThread,
+    sealer: SharedSealer<E>,
+    /// The open segments and those whose encoding failed while their
+    /// partition already had a new open segment (sealed again by `flush`,
+    /// `roll_due` and the memory bound).
+    segments: SegmentTable<Wal>,
+    /// Segments being encoded in the background, oldest first (at most
+    /// [`MAX_SEALING`](sealer::MAX_SEALING)).
+    sealing: VecDeque<Sealing>,
+    /// Sealed segments waiting for their upload, and the upload in flight.
+    uploads: Uploader,
+    manifest: Manifest,
+    stats: WriterStats,
+    last_sync: i64,
+    class: PhantomData<fn() -> E>,
+}
+
+impl<E: OcsfEvent> fmt::Debug for Writer<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Writer")
+            .field("class", &E::CLASS_NAME)
+            .field("config", &self.config)
+            .field("open_partitions", &self.segments.len())
+            .field("sealing", &self.sealing.len())
+            .field("failed_seals", &self.segments.has_failed())
+            .field("pending_uploads", &self.uploads.len())
+            .field("stats", &self.stats)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<E: OcsfEvent> Writer<E> {
+    /// Opens the writer: locks the spool directory and recovers what a
+    /// previous writer left in it (sealed segments are uploaded; unsealed
+    /// ones are sealed from their records, then uploaded). The recovered
+    /// objects are reported by the next [`Writer::flush`].
+    ///
+    /// Fails with [`ErrorKind::Config`] when the spool is in use or holds
+    /// another class's events, and with the store's error when a recovered
+    /// upload fails (the spool is left intact; opening again retries).
+    pub async fn open(config: WriterConfig) -> Result<Self> {
+        let sealer = Arc::new(ParquetSealer::new(config.columnar.clone()));
+        Self::open_with(config, sealer).await
+    }
+
+    /// [`Writer::open`] with the given sealer (the crate's tests pass
+    /// doubles that hold or fail an encoding).
+    async fn open_with(config: WriterConfig, sealer: SharedSealer<E>) -> Result<Self> {
+        let overhead = sealer::footer_overhead::<E>(&config.columnar)?;
+        if overhead + MIN_FILE_BYTES / 2 > config.max_file_bytes {
+            return Err(Error::new(
+                ErrorKind::Config,
+                format!(
+                    "max_file_bytes {} leaves no room for events: the Parquet footer of {} alone needs about {overhead} bytes \
+                     (project the columns the source writes, or raise the limit)",
+                    config.max_file_bytes,
+                    E::CLASS_NAME
+                ),
+            ));
+        }
+        let (spool, found) = Spool::open(&config.spool_dir)?;
+        let now = config.clock.now_millis();
+        let limits = Limits {
+            max_file_bytes: config.max_file_bytes,
+            overhead,
+            max_age_millis: i64::try_from(config.max_age.as_millis()).unwrap_or(i64::MAX),
+            max_buffered_bytes: config.max_buffered_bytes,
+        };
+        let uploads = Uploader::new(config.store.clone(), config.upload);
+        let mut writer = Self {
+            config,
+            spool,
+            encoder: EncoderThread::default(),
+            sealer,
+            segments: SegmentTable::new(limits),
+            sealing: VecDeque::new(),
+            uploads,
+            manifest: Manifest::default(),
+            stats: WriterStats::default(),
+            last_sync: now,
+            class: PhantomData,
+        };
+        writer.recover(found).await?;
+        Ok(writer)
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> WriterStats {
+        self.stats
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &WriterConfig {
+        &self.config
+    }
+
+    /// The partitions with an open segment.
+    pub fn open_partitions(&self) -> Vec<PartitionKey> {
+        self.segments.partitions()
+    }
+
+    /// Checks an event's time, returning its partition.
+    fn partition_of(&self, event: &E) -> Result<PartitionKey> {
+        let time = event.time();
+        if time < 0 {
+            return Err(Error::invalid_input(format!(
+                "event time {time} is before 1970-01-01T00:00:00Z"
+            )));
+        }
+        let now = self.config.clock.now_millis();
+        let skew = i64::try_from(self.config.max_future_skew.as_millis()).unwrap_or(i64::MAX);
+        if time > now.saturating_add(skew) {
+            return Err(Error::invalid_input(format!(
+                "event time {time} is more than {:?} ahead of the writer's clock ({now})",
+                self.config.max_future_skew
+            )));
+        }
+        Ok(PartitionKey::for_event_time(
+            self.config.region.clone(),
+            self.config.account_id.clone(),
+            time,
+        )?)
+    }
+
+    /// Validates and serializes one event into a payload of its own.
+    fn prepare(&self, event: &E) -> Result<(Prepared, Vec<u8>)> {
+        let partition = self.partition_of(event)?;
+        let (payload, event_size) = record::encode_new(event)?;
+        let prepared = self.prepared(event, partition, 0..payload.len(), event_size)?;
+        Ok((prepared, payload))
+    }
+
+    /// Validates and serializes one event of a batch, appending its payload
+    /// to the batch's `payloads` (one buffer for the batch rather than an
+    /// allocation per event).
+    fn prepare_into(&self, event: &E, payloads: &mut Vec<u8>) -> Result<Prepared> {
+        let partition = self.partition_of(event)?;
+        let start = payloads.len();
+        let event_size = record::encode_append(event, payloads)?;
+        self.prepared(event, partition, start..payloads.len(), event_size)
+    }
+
+    /// Checks that a serialized event fits in a file and in the buffered
+    /// bytes.
+    fn prepared(
+        &self,
+        event: &E,
+        partition: PartitionKey,
+        payload: std::ops::Range<usize>,
+        event_size: u64,
+    ) -> Result<Prepared> {
+        let size = spool::record_size(event_size);
+        let room = self.segments.limits().room();
+        if size > room {
+            return Err(Error::invalid_input(format!(
+                "an event of {size} bytes does not fit in one file or in `max_buffered_bytes` ({room} bytes)"
+            )));
+        }
+        Ok(Prepared {
+            partition,
+            payload,
+            time: event.time(),
+            event_size,
+        })
+    }
+
+    /// Appends a prepared event whose payload is `payloads[prepared.payload]`;
+    /// the caller made room.
+    fn append(&mut self, prepared: &Prepared, payloads: &[u8]) -> Result<()> {
+        let Prepared {
+            partition,
+            payload,
+            time,
+            event_size,
+        } = prepared;
+        let payload = payloads
+            .get(payload.clone())
+            .ok_or_else(|| Error::new(ErrorKind::Io, "a prepared event lost its payload"))?;
+        let (time, size) = (*time, prepared.size());
+        let len = u32::try_from(payload.len())
+            .map_err(|_| Error::invalid_input("an event larger than 4 GiB"))?;
+        if !self.segments.contains(partition) {
+            let header = SegmentHeader {
+                format: WAL_FORMAT,
+                class_uid: E::CLASS_UID,
+                class_name: E::CLASS_NAME.to_owned(),
+                partition: partition.to_string(),
+            };
+            let wal = self.spool.create_wal(&header)?;
+            self.stats.spool_syncs += 1;
+            let now = self.config.clock.now_millis();
+            self.segments
+                .insert(partition.clone(), Segment::new(wal, now, time));
+        }
+        let Some(segment) = self.segments.get_mut(partition) else {
+            return Err(Error::new(ErrorKind::Io, "open segment vanished"));
+        };
+        let offset = segment.spool.append(payload)?;
+        segment.push(Slot { time, offset, len }, size, *event_size);
+        self.stats.buffered_bytes += size;
+        self.stats.peak_buffered_bytes = self
+            .stats
+            .peak_buffered_bytes
+            .max(self.stats.buffered_bytes);
+        self.stats.events_accepted += 1;
+        Ok(())
+    }
+
+    /// Applies the durability policy to the segments in `touched`.
+    fn commit(&mut self, touched: &[PartitionKey]) -> Result<()> {
+        let now = self.config.clock.now_millis();
+        let due = match self.config.durability {
+            Durability::EveryWrite => true,
+            Durability::Interval(interval) => {
+                let interval = i64::try_from(interval.as_millis()).unwrap_or(i64::MAX);
+                now.saturating_sub(self.last_sync) >= interval
+            }
+        };
+        if !due {
+            return Ok(());
+        }
+        if matches!(self.config.durability, Durability::EveryWrite) {
+            for partition in touched {
+                if let Some(segment) = self.segments.get_mut(partition)
+                    && segment.spool.sync()?
+                {
+                    self.stats.spool_syncs += 1;
+                }
+            }
+        } else {
+            self.sync()?;
+        }
+        self.last_sync = now;
+        Ok(())
+    }
+
+    /// Fsyncs every open write-ahead file (useful with
+    /// [`Durability::Interval`]).
+    pub fn sync(&mut self) -> Result<()> {
+        for segment in self.segments.open_segments() {
+            if segment.spool.sync()? {
+                self.stats.spool_syncs += 1;
+            }
+        }
+        self.last_sync = self.config.clock.now_millis();
+        Ok(())
+    }
+
+    /// Makes room for `size` bytes in `partition`: rolls it when the file
+    /// would exceed its limit (the seal runs in the background), then, while
+    /// the memory bound would be exceeded, waits for the segment being
+    /// sealed (its events leave `buffered_bytes` once its sealed file is
+    /// durable) or seals the largest segment. Then takes what background
+    /// work finished (see [`Self::progress`]).
+    async fn make_room(&mut self, partition: &PartitionKey, size: u64) -> Result<()> {
+        if self.segments.needs_roll(partition, size) {
+            self.seal(partition).await?;
+            self.stats.rolls_by_size += 1;
+        }
+        while self.stats.buffered_bytes + size > self.config.max_buffered_bytes {
+            if !self.sealing.is_empty() {
+                self.finish_oldest_seal().await?;
+                continue;
+            }
+            if self.segments.has_failed() {
+                self.make_seal_room().await?;
+                if let Some((failed, segment)) = self.segments.pop_failed() {
+                    self.start_seal(failed, segment)?;
+                    self.stats.rolls_by_memory += 1;
+                }
+                continue;
+            }
+            let Some(largest) = self.segments.largest() else {
+                break;
+            };
+            self.seal(&largest).await?;
+            self.stats.rolls_by_memory += 1;
+        }
+        self.progress().await
+    }
+
+    /// Accepts one event: checks its time, appends it to its partition's
+    /// spool file and makes it durable (see [`Durability`]) before returning.
+    ///
+    /// A segment due by age, or whose file would exceed the size limit, is
+    /// sealed in the background (see [Pipelining](self#pipelining)): the
+    /// write waits only when another segment is still being sealed, when
+    /// sealed segments wait for their upload, or when `max_buffered_bytes`
+    /// is reached (backpressure). An event whose time is before 1970 or more
+    /// than `max_future_skew` ahead of the clock fails with
+    /// [`ErrorKind::InvalidInput`] and nothing is written. If an encoding or
+    /// an upload fails (in this call or in the background since the previous
+    /// call), the error is returned and the event is not accepted; everything
+    /// accepted before stays in the spool.
+    pub async fn write(&mut self, event: E) -> Result<()> {
+        let (prepared, payload) = self.prepare(&event)?;
+        self.roll_aged().await?;
+        self.make_room(&prepared.partition, prepared.size()).await?;
+        self.append(&prepared, &payload)?;
+        self.commit(std::slice::from_ref(&prepared.partition))
+    }
+
+    /// Accepts a batch: every event is checked first (one bad event rejects
+    /// the whole batch, nothing written), then all are appended and each
+    /// touched spool file is fsynced once (group commit). Rolls happen as in
+    /// [`Writer::write`], in the background. An encoding or upload error
+    /// that happened in the background before the batch is returned first,
+    /// with nothing of the batch accepted; on an error midway, the events
+    /// appended so far are accepted and durable and the error reports how
+    /// many.
+    ///
+    /// If the future is dropped before it completes (a timeout, a
+    /// `select!`), the events it had appended stay in their segments and
+    /// are written by a later `flush` (if the process stops first, the next
+    /// [`Writer::open`] recovers what reached the spool file): the batch was
+    /// partly accepted without an acknowledgement, so a caller that retries
+    /// it writes those events twice (at least once).
+    pub async fn write_batch(&mut self, events: Vec<E>) -> Result<()> {
+        let mut prepared = Vec::with_capacity(events.len());
+        let mut payloads = Vec::new();
+        for (i, event) in events.into_iter().enumerate() {
+            let prepared_event = self.prepare_into(&event, &mut payloads).map_err(|e| {
+                Error::new(e.kind(), format!("event {i} of the batch: {}", e.message()))
+                    .with_source(e)
+            })?;
+            prepared.push(prepared_event);
+        }
+        self.roll_aged().await?;
+        self.progress().await?;
+        let mut touched: Vec<PartitionKey> = Vec::new();
+        for (accepted, prepared) in prepared.into_iter().enumerate() {
+            let size = prepared.size();
+            if self.segments.needs_roll(&prepared.partition, size)
+                || self.stats.buffered_bytes + size > self.config.max_buffered_bytes
+            {
+                // Make the appended records durable before sealing anything.
+                self.commit_all(&touched)?;
+                if let Err(err) = self.make_room(&prepared.partition, size).await {
+                    return Err(Error::new(
+                        err.kind(),
+                        format!(
+                            "after accepting {accepted} events of the batch: {}",
+                            err.message()
+                        ),
+                    )
+                    .with_source(err));
+                }
+            }
+            self.append(&prepared, &payloads)?;
+            if !touched.contains(&prepared.partition) {
+                touched.push(prepared.partition);
+            }
+        }
+        self.commit(&touched)
+    }
+
+    fn commit_all(&mut self, touched: &[PartitionKey]) -> Result<()> {
+        for partition in touched {
+            if let Some(segment) = self.segments.get_mut(partition)
+                && segment.spool.sync()?
+            {
+                self.stats.spool_syncs += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// Accepts one event without waiting: fails with
+    /// [`ErrorKind::Backpressure`] (and writes nothing) when the event would
+    /// need a segment to be rolled first — its file is full or the memory
+    /// bound is reached (events of a segment still being sealed count,
+    /// see [`WriterStats::buffered_bytes`]). Segments due by age are left for
+    /// the next [`Writer::write`] or [`Writer::roll_due`]. It takes the
+    /// background seals that finished (returning their error, if any, with
+    /// the event not accepted) but starts no upload.
+    pub fn try_write(&mut self, event: &E) -> Result<()> {
+        let (prepared, payload) = self.prepare(event)?;
+        self.try_finish_seals()?;
+        let size = prepared.size();
+        if self.segments.needs_roll(&prepared.partition, size)
+            || self.stats.buffered_bytes + size > self.config.max_buffered_bytes
+        {
+            return Err(Error::new(
+                ErrorKind::Backpressure,
+                format!(
+                    "{} bytes buffered of {}: a segment must be uploaded first",
+                    self.stats.buffered_bytes, self.config.max_buffered_bytes
+                ),
+            ));
+        }
+        self.append(&prepared, &payload)?;
+        self.commit(std::slice::from_ref(&prepared.partition))
+    }
+
+    /// Rolls (seals and uploads) every segment that is `max_age` old, seals
+    /// again the segments whose background encoding failed, retries pending
+    /// uploads, and waits for every seal and upload in flight (so the
+    /// objects are in the store when it returns). Call it periodically when
+    /// writes are sparse (e.g. from a `tokio::time::interval` of a minute):
+    /// without writes, nothing else checks the ages or finishes background
+    /// work. Returns the number of segments rolled by age.
+    pub async fn roll_due(&mut self) -> Result<usize> {
+        let rolled = self.roll_aged().await?;
+        self.reseal_failed().await?;
+        self.drain().await?;
+        Ok(rolled)
+    }
+
+    /// Starts sealing every segment that is `max_age` old (in the
+    /// background); returns how many.
+    async fn roll_aged(&mut self) -> Result<usize> {
+        let due = self.segments.due(self.config.clock.now_millis());
+        for partition in &due {
+            self.seal(partition).await?;
+            self.stats.rolls_by_age += 1;
+        }
+        Ok(due.len())
+    }
+
+    /// Starts sealing again every segment whose background encoding failed.
+    async fn reseal_failed(&mut self) -> Result<()> {
+        while self.segments.has_failed() {
+            self.make_seal_room().await?;
+            if let Some((partition, segment)) = self.segments.pop_failed() {
+                self.start_seal(partition, segment)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Rolls every open segment (and seals again those whose encoding
+    /// failed), waits for every seal and upload in flight and uploads
+    /// everything pending. Returns the manifest of every object written
+    /// since the previous `flush` (objects rolled by age, size or memory
+    /// pressure during writes, and those recovered by [`Writer::open`],
+    /// included), in the order the segments were sealed. Once it returns,
+    /// [`Writer::stats`] counts every object of the manifest.
+    pub async fn flush(&mut self) -> Result<Manifest> {
+        self.reseal_failed().await?;
+        let partitions: Vec<PartitionKey> = self.segments.partitions();
+        for partition in &partitions {
+            self.seal(partition).await?;
+        }
+        self.drain().await?;
+        Ok(std::mem::take(&mut self.manifest))
+    }
+
+    /// Flushes and releases the spool directory.
+    pub async fn close(mut self) -> Result<Manifest> {
+        self.flush().await
+    }
+}
+
+impl<E: OcsfEvent> Drop for Writer<E> {
+    /// Stops the upload in flight (its segment stays sealed in the spool and
+    /// the next [`Writer::open`] uploads it) and abandons the encodings in
+    /// flight, without waiting for either: an abandoned encoding writes only
+    /// into a temporary file of its own, which it deletes when it ends, and
+    /// the segment's write-ahead file stays in the spool for the next
+    /// [`Writer::open`] to seal again.
+    fn drop(&mut self) {
+        self.uploads.abort();
+        for sealing in &self.sealing {
+            sealing.cancel();
+        }
+    }
+}

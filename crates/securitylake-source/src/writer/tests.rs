@@ -1,0 +1,371 @@
+//! The writer's tests that need its internals: background encodings held
+//! or failed through a test double of the sealer.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::Duration;
+
+use ocsf_model::columnar::{ColumnarOptions, EncodeStats};
+use ocsf_model::v1_1_0::events::{Authentication, AuthenticationActivityId, SeverityId};
+use ocsf_model::v1_1_0::objects::{Metadata, Product, User};
+use securitylake_core::layout::SourceLocation;
+use securitylake_core::object_store::ObjectStore;
+use securitylake_core::store::local_store;
+
+use super::sealer::{ParquetSealer, SealSegment};
+use super::segments::Slot;
+use super::{ManualClock, Writer, WriterConfig};
+use crate::error::{Error, ErrorKind, Result};
+use crate::spool::SealFile;
+
+/// What the [`HookedSealer`] does to the next encoding.
+#[derive(Default)]
+struct Gates {
+    /// Holds the next encoding until the sender sends (or drops).
+    hold: Mutex<Option<mpsc::Receiver<()>>>,
+    /// Fails the next encoding.
+    fail_next: AtomicBool,
+}
+
+/// A test double of the sealer: the production [`ParquetSealer`], whose
+/// next encoding can be held or failed.
+struct HookedSealer {
+    inner: ParquetSealer,
+    gates: Arc<Gates>,
+}
+
+impl SealSegment<Authentication> for HookedSealer {
+    fn seal(
+        &self,
+        wal: &Path,
+        format: u32,
+        slots: &mut [Slot],
+        max_event_bytes: u64,
+        cancel: &AtomicBool,
+        out: SealFile,
+    ) -> Result<(SealFile, EncodeStats)> {
+        let gate = self.gates.hold.lock().expect("lock").take();
+        if let Some(gate) = gate {
+            // Held until the test opens the gate (or gives up after a while).
+            let _ = gate.recv_timeout(Duration::from_secs(30));
+        }
+        if self.gates.fail_next.swap(false, Ordering::SeqCst) {
+            // Fails as a real encoding would: after a while, so that the
+            // write that rolled the segment has opened the next one.
+            std::thread::sleep(Duration::from_millis(50));
+            return Err(Error::new(ErrorKind::Io, "injected encoding failure"));
+        }
+        SealSegment::<Authentication>::seal(
+            &self.inner,
+            wal,
+            format,
+            slots,
+            max_event_bytes,
+            cancel,
+            out,
+        )
+    }
+}
+
+/// Opens a writer whose encodings go through a [`HookedSealer`].
+async fn open_hooked(config: WriterConfig) -> (Writer<Authentication>, Arc<Gates>) {
+    let gates = Arc::new(Gates::default());
+    let sealer = HookedSealer {
+        inner: ParquetSealer::new(config.columnar.clone()),
+        gates: gates.clone(),
+    };
+    let writer = Writer::open_with(config, Arc::new(sealer))
+        .await
+        .expect("open");
+    (writer, gates)
+}
+
+/// Holds the next encoding until the returned sender sends (or drops).
+fn hold_next_encode(gates: &Gates) -> mpsc::Sender<()> {
+    let (release, gate) = mpsc::channel();
+    *gates.hold.lock().expect("lock") = Some(gate);
+    release
+}
+
+/// One partition, files of 32 KiB (a roll every ~50 events), on a fixed
+/// clock.
+fn config(lake: &Arc<dyn ObjectStore>, spool: &Path) -> WriterConfig {
+    WriterConfig::builder()
+        .location(
+            SourceLocation::parse("s3://aws-security-data-lake-us-east-1-t/ext/t/1.0/")
+                .expect("location"),
+        )
+        .region("us-east-1")
+        .account_id("123456789012")
+        .store(lake.clone())
+        .spool_dir(spool)
+        .clock(Arc::new(ManualClock::new(1_709_164_800_000 + 86_400_000)))
+        .max_file_bytes(32 * 1024)
+        .columnar_options(ColumnarOptions::default().with_projection(["message"]))
+        .build()
+        .expect("config")
+}
+
+fn event(seq: u64) -> Authentication {
+    let mut product = Product::default();
+    product.name = Some("test".into());
+    let mut event = Authentication::new(
+        AuthenticationActivityId::Logon,
+        Metadata::new(product, "1.1.0".into()),
+        SeverityId::Low,
+        1_709_164_800_000 + seq as i64,
+        User::default(),
+    );
+    event.message = Some(format!("seq-{seq} {}", "x".repeat(200)));
+    event
+}
+
+/// The sequence numbers in the lake, sorted, with duplicates.
+async fn lake_seqs(lake: &Arc<dyn ObjectStore>) -> Vec<u64> {
+    use futures::TryStreamExt;
+    use securitylake_core::object_store::{ObjectStoreExt, path::Path as ObjectPath};
+    let mut seqs = Vec::new();
+    let listed: Vec<_> = lake
+        .list(Some(&ObjectPath::from("ext")))
+        .try_collect()
+        .await
+        .expect("list");
+    for meta in listed {
+        let body = lake
+            .get(&meta.location)
+            .await
+            .expect("get")
+            .bytes()
+            .await
+            .expect("body");
+        let events: Vec<Authentication> =
+            ocsf_model::columnar::read_parquet(body).expect("parquet");
+        for event in events {
+            let message = event.message.unwrap_or_default();
+            let seq = message
+                .split(' ')
+                .next()
+                .and_then(|s| s.strip_prefix("seq-"))
+                .and_then(|s| s.parse().ok())
+                .expect("a sequence number");
+            seqs.push(seq);
+        }
+    }
+    seqs.sort_unstable();
+    seqs
+}
+
+/// While a segment is being encoded, the writer goes on filling the
+/// next one; the roll after that waits for the encoding ([`MAX_SEALING`]):
+/// the writer stalls with exactly two write-ahead files (the one being
+/// encoded and the full one) and one sealed file being written, then
+/// writes everything once the encoding is let go.
+#[tokio::test]
+async fn a_second_roll_waits_for_the_encoding_in_flight() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lake = local_store(dir.path().join("lake")).expect("lake");
+    let spool = dir.path().join("spool");
+    let config = config(&lake, &spool);
+    let (mut writer, gates) = open_hooked(config).await;
+    let release = hold_next_encode(&gates);
+    let total = 2_000u64;
+    let written = Arc::new(AtomicU64::new(0));
+    let first_roll = Arc::new(AtomicU64::new(0));
+    let (progress, rolled) = (written.clone(), first_roll.clone());
+    let task = tokio::spawn(async move {
+        for seq in 0..total {
+            writer.write(event(seq)).await?;
+            progress.store(seq + 1, Ordering::SeqCst);
+            if writer.stats().rolls_by_size == 1 && rolled.load(Ordering::SeqCst) == 0 {
+                rolled.store(seq, Ordering::SeqCst);
+            }
+            tokio::task::yield_now().await;
+        }
+        writer.close().await
+    });
+    let count = |suffix: &str| {
+        std::fs::read_dir(&spool)
+            .expect("spool")
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().ends_with(suffix))
+            .count()
+    };
+    let (mut last, mut still) = (u64::MAX, 0);
+    while still < 3 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(
+            !task.is_finished(),
+            "the writer never waited for the encoding"
+        );
+        let now = written.load(Ordering::SeqCst);
+        still = if now == last { still + 1 } else { 0 };
+        last = now;
+    }
+    let first = first_roll.load(Ordering::SeqCst);
+    assert!(first > 0, "a segment rolled");
+    // Stalled within the second file: a third would mean two encodings.
+    assert!(last > first && last < 2 * first + 2, "{first} {last}");
+    assert_eq!(count(".wal"), 2, "the encoding segment and the full one");
+    assert_eq!(count(".sealed.tmp"), 1, "one segment encoding");
+    release.send(()).expect("release");
+    let manifest = tokio::time::timeout(Duration::from_secs(60), task)
+        .await
+        .expect("in time")
+        .expect("joined")
+        .expect("written");
+    assert_eq!(manifest.rows(), total);
+    assert_eq!(lake_seqs(&lake).await, (0..total).collect::<Vec<_>>());
+}
+
+/// A write dropped while it waits for the encoding in flight (a
+/// timeout, a `select!`) loses nothing: neither the segment being
+/// encoded nor the full one waiting for its turn. The dropped write's
+/// own event is not accepted, and `flush` writes every accepted one.
+#[tokio::test]
+async fn a_write_dropped_while_it_waits_for_an_encoding_loses_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lake = local_store(dir.path().join("lake")).expect("lake");
+    let spool = dir.path().join("spool");
+    let config = config(&lake, &spool);
+    let (mut writer, gates) = open_hooked(config).await;
+    let release = hold_next_encode(&gates);
+    let mut accepted = Vec::new();
+    let mut dropped = None;
+    for seq in 0..2_000u64 {
+        let write = writer.write(event(seq));
+        match tokio::time::timeout(Duration::from_millis(300), write).await {
+            Ok(result) => {
+                result.expect("write");
+                accepted.push(seq);
+            }
+            Err(_) => {
+                dropped = Some(seq);
+                break;
+            }
+        }
+    }
+    let dropped = dropped.expect("a write waited for the held encoding");
+    assert_eq!(writer.stats().rolls_by_size, 1, "the second roll waited");
+    release.send(()).expect("release");
+    for seq in dropped + 1..dropped + 10 {
+        writer.write(event(seq)).await.expect("write");
+        accepted.push(seq);
+    }
+    let manifest = writer.flush().await.expect("flush");
+    assert_eq!(manifest.rows(), accepted.len() as u64);
+    let stats = writer.stats();
+    assert_eq!(stats.events_written, accepted.len() as u64, "{stats:?}");
+    assert_eq!(stats.buffered_bytes, 0, "{stats:?}");
+    writer.close().await.expect("close");
+    assert_eq!(lake_seqs(&lake).await, accepted);
+}
+
+/// A background encoding failure surfaces from a later write; the
+/// segment (whose partition has a new open segment by then) is sealed
+/// again by `flush`, or recovered by a reopen: every accepted event is
+/// in the lake exactly once.
+#[tokio::test]
+async fn a_background_encoding_failure_surfaces_later_and_loses_nothing() {
+    for reopen in [false, true] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let lake = local_store(dir.path().join("lake")).expect("lake");
+        let spool = dir.path().join("spool");
+        let config = config(&lake, &spool);
+        let (mut writer, gates) = open_hooked(config.clone()).await;
+        gates.fail_next.store(true, Ordering::SeqCst);
+        let mut accepted = Vec::new();
+        let mut failed = None;
+        for seq in 0..2_000u64 {
+            if writer.stats().rolls_by_size > 0 {
+                // Gives the encoder time: the failure is taken by a
+                // later write.
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            match writer.write(event(seq)).await {
+                Ok(()) => accepted.push(seq),
+                Err(err) => {
+                    failed = Some((seq, err));
+                    break;
+                }
+            }
+        }
+        let (rejected, err) = failed.expect("the encoding failure surfaced");
+        assert!(err.message().contains("injected encoding failure"), "{err}");
+        let stats = writer.stats();
+        assert_eq!(stats.events_accepted, accepted.len() as u64);
+        assert_eq!(
+            writer.segments.failed().len(),
+            1,
+            "a new segment took the partition"
+        );
+        assert_eq!(stats.buffered_bytes, writer.segments.bytes(), "{stats:?}");
+        for seq in rejected + 1..rejected + 50 {
+            writer.write(event(seq)).await.expect("write");
+            accepted.push(seq);
+        }
+        if reopen {
+            drop(writer);
+            let writer = Writer::<Authentication>::open(config)
+                .await
+                .expect("reopen");
+            writer.close().await.expect("close");
+        } else {
+            let manifest = writer.flush().await.expect("flush");
+            assert_eq!(manifest.rows(), accepted.len() as u64);
+            let stats = writer.stats();
+            assert_eq!(stats.events_written, accepted.len() as u64);
+            assert_eq!(stats.buffered_bytes, 0, "{stats:?}");
+            writer.close().await.expect("close");
+        }
+        assert_eq!(lake_seqs(&lake).await, accepted, "reopen: {reopen}");
+        let left: Vec<_> = std::fs::read_dir(&spool)
+            .expect("spool")
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|name| name.contains(".wal") || name.contains(".sealed"))
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
+    }
+}
+
+/// Dropping a writer does not wait for the encoding in flight: the drop
+/// returns while the encoding is still held, a writer opened on the spool
+/// right after it seals the segment again, and every accepted event is in
+/// the lake exactly once, with nothing left in the spool.
+#[tokio::test]
+async fn drop_does_not_wait_for_the_encoding_in_flight() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lake = local_store(dir.path().join("lake")).expect("lake");
+    let spool = dir.path().join("spool");
+    let config = config(&lake, &spool);
+    let (mut writer, gates) = open_hooked(config.clone()).await;
+    let release = hold_next_encode(&gates);
+    let mut accepted = Vec::new();
+    for seq in 0..200u64 {
+        writer.write(event(seq)).await.expect("write");
+        accepted.push(seq);
+        if writer.stats().rolls_by_size == 1 {
+            break;
+        }
+    }
+    assert_eq!(writer.stats().rolls_by_size, 1, "a segment is being sealed");
+    drop(writer);
+    // The encoding is still held: its gate is still there to receive.
+    release
+        .send(())
+        .expect("the drop returned before the encoding ended");
+    let writer = Writer::<Authentication>::open(config)
+        .await
+        .expect("reopen");
+    writer.close().await.expect("close");
+    assert_eq!(lake_seqs(&lake).await, accepted);
+    let left: Vec<_> = std::fs::read_dir(&spool)
+        .expect("spool")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".wal") || name.ends_with(".sealed"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
