@@ -34,7 +34,6 @@ use securitylake::lake::layout::SourceLocation;
 use securitylake::lake::object_store::ObjectStore;
 use securitylake::lake::store::{S3StoreBuilder, local_store};
 use securitylake::mappers::{LinuxMapper, SourceConfig, stream};
-use securitylake::model::OcsfEvent;
 use securitylake::model::columnar::ColumnarOptions;
 use securitylake::model::v1_1_0::Event;
 use securitylake::model::v1_1_0::events::Authentication;

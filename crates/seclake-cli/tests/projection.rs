@@ -13,9 +13,15 @@ use ocsf_model::columnar::{ColumnarOptions, arrow_schema, read_parquet};
 use ocsf_model::v1_1_0::events::Authentication;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
+/// The result of the tests' helpers.
+type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
+
+/// The leaf column counts and top-level field names of Parquet files, and their events.
+type Files<L, F> = (L, F, Vec<Authentication>);
+
 /// Writes the auth.log fixture into `dir/lake` (with `extra` arguments); returns the
 /// manifest printed with `--json`.
-fn write_lake(dir: &Path, extra: &[&str]) -> Result<serde_json::Value, Box<dyn std::error::Error>> {
+fn write_lake(dir: &Path, extra: &[&str]) -> Result<serde_json::Value> {
     let lake = dir.join("lake");
     std::fs::create_dir_all(&lake)?;
     let (from, spool) = (fixture("auth.log"), dir.join("spool"));
@@ -44,9 +50,7 @@ fn write_lake(dir: &Path, extra: &[&str]) -> Result<serde_json::Value, Box<dyn s
 }
 
 /// The leaf columns and top-level fields of a Parquet file, and its events.
-fn read(
-    path: &Path,
-) -> Result<(usize, Vec<String>, Vec<Authentication>), Box<dyn std::error::Error>> {
+fn read(path: &Path) -> Result<Files<usize, Vec<String>>> {
     let bytes = Bytes::from(std::fs::read(path)?);
     let builder = ParquetRecordBatchReaderBuilder::try_new(bytes.clone())?;
     let leaves = builder
@@ -64,9 +68,7 @@ fn read(
 }
 
 /// Every event of every file of a lake, sorted by time, with its leaf and field counts.
-fn lake_events(
-    lake: &Path,
-) -> Result<(Vec<usize>, Vec<Vec<String>>, Vec<Authentication>), Box<dyn std::error::Error>> {
+fn lake_events(lake: &Path) -> Result<Files<Vec<usize>, Vec<Vec<String>>>> {
     let (mut leaves, mut fields, mut events) = (Vec::new(), Vec::new(), Vec::new());
     for file in parquet_files(lake) {
         let (l, f, e) = read(&file)?;

@@ -79,6 +79,21 @@ pub fn bench(c: &mut Criterion) {
         .with_reference_ms(REF_MS)
         .with_log_name("auth.log")
         .with_tenant_uid("123456789012");
+    let mut reusing = LinuxMapper::new(config);
+    let mut reused = Vec::with_capacity(4);
+    group.bench_function("sshd_auth_lines_reusing", |b| {
+        b.iter(|| {
+            for line in SSHD {
+                reusing.map_line_reusing(black_box(line), &mut reused);
+                black_box(&reused);
+            }
+        });
+    });
+
+    let config = SourceConfig::linux()
+        .with_reference_ms(REF_MS)
+        .with_log_name("auth.log")
+        .with_tenant_uid("123456789012");
     let mut recognize = LinuxMapper::<RecognizeOnly>::with_target(config);
     let mut facts = Vec::with_capacity(4);
     group.bench_function("sshd_auth_lines_recognize_only", |b| {

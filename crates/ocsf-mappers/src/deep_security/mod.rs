@@ -151,10 +151,10 @@ impl<T: Target> DeepSecurityMapper<T> {
     /// declares no paths).
     ///
     /// ```
-    /// use ocsf_mappers::{DeepSecurityMapper, SourceConfig};
+    /// use ocsf_mappers::{DeepSecurityMapper, SourceConfig, V1_1_0};
     ///
     /// let mapper = DeepSecurityMapper::new(SourceConfig::deep_security());
-    /// for &class in DeepSecurityMapper::CLASSES {
+    /// for &class in DeepSecurityMapper::<V1_1_0>::CLASSES {
     ///     let projection = mapper.projection(class).expect("declared");
     ///     assert!(projection.covers("metadata.version"));
     /// }

@@ -226,8 +226,13 @@ pub struct LinuxMapper<T: Target = V1_1_0> {
     grouper: AuditGrouper<'static>,
     sudo: Multiline,
     connections: connections::Connections,
+    /// Events of earlier lines handed back by `map_line_reusing`, rendered into next.
+    spare: Vec<T::Event>,
     target: PhantomData<fn() -> T>,
 }
+
+/// The most events of earlier lines a mapper keeps for reuse.
+const MAX_SPARE_EVENTS: usize = 8;
 
 impl LinuxMapper<V1_1_0> {
     /// A mapper producing OCSF 1.1.0 events.
@@ -247,6 +252,7 @@ impl<T: Target> LinuxMapper<T> {
             config,
             stats: MapperStats::default(),
             connections: connections::Connections::default(),
+            spare: Vec::new(),
             target: PhantomData,
         }
     }
@@ -262,10 +268,10 @@ impl<T: Target> LinuxMapper<T> {
     /// declares no paths).
     ///
     /// ```
-    /// use ocsf_mappers::{LinuxMapper, SourceConfig};
+    /// use ocsf_mappers::{LinuxMapper, SourceConfig, V1_1_0};
     ///
     /// let mapper = LinuxMapper::new(SourceConfig::linux());
-    /// for &class in LinuxMapper::CLASSES {
+    /// for &class in LinuxMapper::<V1_1_0>::CLASSES {
     ///     let projection = mapper.projection(class).expect("declared");
     ///     assert!(projection.covers("metadata.version"));
     /// }
@@ -302,6 +308,39 @@ impl<T: Target> LinuxMapper<T> {
         let mut out = Vec::new();
         self.map_line_into(line, &mut out);
         out
+    }
+
+    /// [`map_line`](Self::map_line) into reused events: the events in `out` (those of the
+    /// previous line) are overwritten by this line's, keeping their allocations where the
+    /// target can ([`Target::render_into`]), and `out` then holds exactly this line's events.
+    /// The events are equal to those [`map_line`](Self::map_line) returns.
+    ///
+    /// ```
+    /// use ocsf_mappers::{LinuxMapper, SourceConfig};
+    ///
+    /// let mut mapper = LinuxMapper::new(SourceConfig::linux().with_reference_ms(1_718_000_000_000));
+    /// let mut fresh = LinuxMapper::new(SourceConfig::linux().with_reference_ms(1_718_000_000_000));
+    /// let mut events = Vec::new();
+    /// for line in [
+    ///     "Jun  9 12:00:00 h sshd[1]: Accepted publickey for alice from 192.0.2.10 port 50022 ssh2",
+    ///     "Jun  9 12:00:01 h sshd[2]: Failed password for root from 192.0.2.11 port 50023 ssh2",
+    /// ] {
+    ///     mapper.map_line_reusing(line, &mut events);
+    ///     assert_eq!(
+    ///         serde_json::to_value(&events)?,
+    ///         serde_json::to_value(fresh.map_line(line))?
+    ///     );
+    /// }
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    pub fn map_line_reusing(&mut self, line: &str, out: &mut Vec<T::Event>) {
+        // A few events are kept: a line completes one or two (a flushed sudo record).
+        let keep = out
+            .len()
+            .min(MAX_SPARE_EVENTS.saturating_sub(self.spare.len()));
+        self.spare.extend(out.drain(..keep));
+        out.clear();
+        self.map_line_into(line, out);
     }
 
     /// [`map_line`](Self::map_line), appending to `out`.
@@ -588,7 +627,13 @@ impl<T: Target> LinuxMapper<T> {
             Activity::Fallback(reason) => self.stats.count_fallback(reason),
             ref a => self.stats.count_class(a.class_uid()),
         }
-        out.push(T::render(&mut n, &self.config));
+        match self.spare.pop() {
+            Some(mut event) => {
+                T::render_into(&mut n, &self.config, &mut event);
+                out.push(event);
+            }
+            None => out.push(T::render(&mut n, &self.config)),
+        }
         n.recycle();
     }
 }

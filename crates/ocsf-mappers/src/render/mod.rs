@@ -35,6 +35,13 @@ pub trait Target {
     /// allocation ([`Normalized::recycle`]).
     fn render(record: &mut Normalized, config: &SourceConfig) -> Self::Event;
 
+    /// [`Target::render`] into an existing event, reusing what it can of `event`'s
+    /// allocations (the mappers' `map_line_reusing` passes the events of the previous line).
+    /// The result equals `render(record, config)`. The default replaces the event.
+    fn render_into(record: &mut Normalized, config: &SourceConfig, event: &mut Self::Event) {
+        *event = Self::render(record, config);
+    }
+
     /// The attribute paths [`Target::render`] can fill in events of class `class_uid`
     /// (see [`crate::projection`]); `None` when the target declares none for the class (the
     /// default), in which case a writer should use the class's full schema.

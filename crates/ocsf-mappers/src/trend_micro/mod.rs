@@ -96,10 +96,10 @@ impl<T: Target> TrendMicroMapper<T> {
     /// declares no paths).
     ///
     /// ```
-    /// use ocsf_mappers::{TrendMicroMapper, SourceConfig};
+    /// use ocsf_mappers::{TrendMicroMapper, SourceConfig, V1_1_0};
     ///
     /// let mapper = TrendMicroMapper::new(SourceConfig::trend_micro());
-    /// for &class in TrendMicroMapper::CLASSES {
+    /// for &class in TrendMicroMapper::<V1_1_0>::CLASSES {
     ///     let projection = mapper.projection(class).expect("declared");
     ///     assert!(projection.covers("metadata.version"));
     /// }

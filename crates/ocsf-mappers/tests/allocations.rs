@@ -1,0 +1,87 @@
+//! Heap allocations per sshd line in steady state, counted by an instrumented global allocator
+//! (`stats_alloc`; one test in this binary, so nothing else allocates meanwhile).
+//!
+//! The lines are the sshd lines of the loghub OpenSSH corpus (`../shared/samples/`, read in
+//! place; the test checks nothing when the folder is absent) mapped through
+//! [`LinuxMapper::map_line_reusing`], which renders into the events of the previous line.
+
+use std::alloc::System;
+use std::path::Path;
+
+use ocsf_mappers::formats::time::days_from_civil;
+use ocsf_mappers::{LinuxMapper, Normalized, SourceConfig, Target};
+use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
+
+#[global_allocator]
+static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
+
+const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/samples");
+
+/// The most allocations (and reallocations) per line the steady state may make. The target is
+/// zero; this is the figure measured when the test was written (ADR 0211), so that a change
+/// that allocates more per line fails here.
+const MAX_PER_LINE: f64 = 61.0;
+
+/// A target that keeps only the class and time of each record: what recognition alone
+/// allocates (the rest of the figure is the 1.1.0 rendering).
+struct RecognizeOnly;
+
+impl Target for RecognizeOnly {
+    type Event = (i32, i64);
+    const VERSION: &'static str = "recognize-only";
+
+    fn render(record: &mut Normalized, _config: &SourceConfig) -> (i32, i64) {
+        (record.activity.class_uid(), record.time_ms)
+    }
+}
+
+/// Allocations (with reallocations) and bytes per line of mapping `lines` in steady state.
+fn per_line<T: Target>(mut mapper: LinuxMapper<T>, lines: &[&str]) -> (f64, f64) {
+    let mut out = Vec::with_capacity(4);
+    // Warm-up: the mapper's buffers, its spare events and `out` grow to their size.
+    for _ in 0..2 {
+        for line in lines {
+            mapper.map_line_reusing(line, &mut out);
+        }
+    }
+    let mut events = 0usize;
+    let region = Region::new(GLOBAL);
+    for line in lines {
+        mapper.map_line_reusing(line, &mut out);
+        events += out.len();
+    }
+    let stats = region.change();
+    assert_eq!(events, lines.len(), "one event per line");
+    let n = lines.len() as f64;
+    (
+        (stats.allocations + stats.reallocations) as f64 / n,
+        stats.bytes_allocated as f64 / n,
+    )
+}
+
+#[test]
+fn sshd_lines_in_steady_state() {
+    let path = Path::new(SAMPLES).join("linux/loghub/OpenSSH_2k.log");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        eprintln!("note: {} is absent; skipping", path.display());
+        return;
+    };
+    let lines: Vec<&str> = text.lines().filter(|l| l.contains(" sshd[")).collect();
+    assert!(lines.len() > 1000, "{} sshd lines", lines.len());
+    let reference = days_from_civil(2018, 1, 5) * 86_400_000;
+    let config = SourceConfig::linux().with_reference_ms(reference);
+    let (recognize, recognize_bytes) = per_line(
+        LinuxMapper::<RecognizeOnly>::with_target(config.clone()),
+        &lines,
+    );
+    let (per_line, bytes) = per_line(LinuxMapper::new(config), &lines);
+    println!(
+        "{} sshd lines: {per_line:.2} allocations per line ({bytes:.0} bytes); recognition alone: \
+         {recognize:.2} ({recognize_bytes:.0} bytes)",
+        lines.len()
+    );
+    assert!(
+        per_line <= MAX_PER_LINE,
+        "{per_line:.2} allocations per line (at most {MAX_PER_LINE})"
+    );
+}
