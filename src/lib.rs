@@ -14,12 +14,22 @@
 //! | `schemars`, `jsonschema` | no | | `ocsf-model` | `JsonSchema` derives; validation with the `jsonschema` crate |
 //! | `mappers` | yes | [`mappers`] | `ocsf-mappers` | Linux (syslog, auditd, journald) and Trend Micro Deep Security (CEF, LEEF) logs into OCSF |
 //! | `mappers-async` | no | | `ocsf-mappers` | tokio `AsyncBufRead` line streams |
-//! | `lake` | yes | [`lake`] | `securitylake-core` | lake layout, object stores (local, S3), AWS configuration |
-//! | `source` | yes | [`source`] | `securitylake-source` | custom sources, the data plane: crash-safe typed writers |
-//! | `control` | yes | [`control`] | `securitylake-control` | the control plane: custom-source registration (one source per class), Glue partitions, subscribers and notifications |
-//! | `subscriber` | yes | [`subscriber`] | `securitylake-subscriber` | subscribers: SQS, HTTPS and local notifications, typed reads |
+//! | `lake` | yes | [`lake`] | `securitylake-core` | lake layout, local object stores, retries, atomic files (no AWS crate) |
+//! | `source` | yes | [`source`] | `securitylake-source` | custom sources, the data plane: crash-safe typed writers to any object store |
+//! | `subscriber` | yes | [`subscriber`] | `securitylake-subscriber` | subscribers: local lakes and your own feeds, typed reads |
+//! | `s3` | yes | `lake::aws`, `lake::store::S3StoreBuilder` | `securitylake-core` (+ `source`, `subscriber`) | S3 stores, AWS configuration and role assumption (AWS SDK: S3, STS) |
+//! | `sqs` | yes | `subscriber::SqsSource` | `securitylake-subscriber` | notifications from an SQS queue (`aws-sdk-sqs`) |
+//! | `https` | yes | `subscriber::HttpsSource` | `securitylake-subscriber` | the HTTPS endpoint EventBridge API destinations call (hyper, rustls) |
+//! | `control` | yes | [`control`] | `securitylake-control` | the control plane: custom-source registration (one source per class), subscribers and notifications (`aws-sdk-securitylake`) |
+//! | `glue` | no | `control::GluePartitioner` | `securitylake-control` | Glue partitions (`aws-sdk-glue`, the costliest SDK crate to build) |
 //! | `emulator` | no | `emulator` | `securitylake-emulator` | a loopback Security Lake (API, S3, STS, notifications) for development and tests |
 //! | `compiler` | no | `compiler` | `ocsf-compiler` | the OCSF schema compiler |
+//!
+//! With `default-features = false` and `features = ["lake", "source",
+//! "subscriber", "mappers"]` the graph holds no AWS SDK, hyper or rustls
+//! crate: a local lake written and read back (cold debug build figures in
+//! the repository's BENCHMARKS.md). One HTTP/TLS stack serves every AWS
+//! feature (hyper 1, rustls 0.23 with aws-lc-rs).
 //!
 //! The data flow, one direction only:
 //!
@@ -146,11 +156,15 @@
 //! # }
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 #[cfg(feature = "model")]
+#[cfg_attr(docsrs, doc(cfg(feature = "model")))]
 #[doc(inline)]
 pub use ocsf_model as model;
 
 #[cfg(feature = "mappers")]
+#[cfg_attr(docsrs, doc(cfg(feature = "mappers")))]
 #[doc(inline)]
 pub use ocsf_mappers as mappers;
 
@@ -158,26 +172,32 @@ pub use ocsf_mappers as mappers;
 // configuration. Named `lake`, not `core`, so that it never shadows the
 // language's `core` crate in paths (see docs/adr/0041).
 #[cfg(feature = "lake")]
+#[cfg_attr(docsrs, doc(cfg(feature = "lake")))]
 #[doc(inline)]
 pub use securitylake_core as lake;
 
 #[cfg(feature = "source")]
+#[cfg_attr(docsrs, doc(cfg(feature = "source")))]
 #[doc(inline)]
 pub use securitylake_source as source;
 
 #[cfg(feature = "control")]
+#[cfg_attr(docsrs, doc(cfg(feature = "control")))]
 #[doc(inline)]
 pub use securitylake_control as control;
 
 #[cfg(feature = "subscriber")]
+#[cfg_attr(docsrs, doc(cfg(feature = "subscriber")))]
 #[doc(inline)]
 pub use securitylake_subscriber as subscriber;
 
 #[cfg(feature = "emulator")]
+#[cfg_attr(docsrs, doc(cfg(feature = "emulator")))]
 #[doc(inline)]
 pub use securitylake_emulator as emulator;
 
 #[cfg(feature = "compiler")]
+#[cfg_attr(docsrs, doc(cfg(feature = "compiler")))]
 #[doc(inline)]
 pub use ocsf_compiler as compiler;
 

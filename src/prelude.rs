@@ -30,7 +30,7 @@ pub use ocsf_model::OcsfEvent;
 #[cfg(feature = "mappers")]
 pub use ocsf_mappers::{DeepSecurityMapper, LinuxMapper, SourceConfig};
 
-#[cfg(feature = "lake")]
+#[cfg(feature = "s3")]
 pub use securitylake_core::aws::{AssumeRoleProvider, AwsConfig};
 #[cfg(feature = "lake")]
 pub use securitylake_core::layout::{PartitionKey, SourceLocation};
@@ -40,9 +40,12 @@ pub use securitylake_source::{Manifest, Writer, WriterConfig};
 
 #[cfg(feature = "control")]
 pub use securitylake_control::{
-    CustomSource, GluePartitioner, OcsfClass, Outcome, RegisteredSource, Registrar, SourceSet,
-    SubscribedSource, SubscriberRegistrar, SubscriberSpec,
+    CustomSource, OcsfClass, Outcome, RegisteredSource, Registrar, SourceSet, SubscribedSource,
+    SubscriberRegistrar, SubscriberSpec,
 };
+
+#[cfg(feature = "glue")]
+pub use securitylake_control::GluePartitioner;
 
 #[cfg(feature = "subscriber")]
 pub use securitylake_subscriber::{Handler, HandlerError, LakeObject, Subscriber};

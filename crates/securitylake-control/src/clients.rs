@@ -19,6 +19,7 @@ pub(crate) fn securitylake(config: &AwsConfig) -> aws_sdk_securitylake::Client {
 }
 
 /// A Glue client of `config`, without SDK retries.
+#[cfg(feature = "glue")]
 pub(crate) fn glue(config: &AwsConfig) -> aws_sdk_glue::Client {
     let conf = aws_sdk_glue::config::Builder::from(config.sdk_config())
         .retry_config(RetryConfig::disabled())

@@ -10,8 +10,11 @@
 use std::fmt;
 use std::time::Duration;
 
+#[cfg(feature = "registration")]
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+#[cfg(feature = "registration")]
 use aws_smithy_runtime_api::client::result::SdkError;
+#[cfg(feature = "registration")]
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -140,6 +143,7 @@ impl Error {
 
     /// Replaces the kind (an operation that knows better than the generic
     /// classification, such as a conflict that no retry resolves).
+    #[cfg(feature = "registration")]
     pub(crate) fn with_kind(mut self, kind: ErrorKind) -> Self {
         self.kind = kind;
         self
@@ -195,6 +199,7 @@ impl Error {
 
     /// Converts an AWS SDK error of `operation`, classifying it by error code
     /// and HTTP status and keeping `Retry-After`.
+    #[cfg(feature = "registration")]
     pub(crate) fn from_sdk<E>(operation: &str, err: SdkError<E, HttpResponse>) -> Self
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
@@ -270,6 +275,7 @@ impl Error {
 }
 
 /// Maps an error code (first) or HTTP status to a kind.
+#[cfg_attr(not(feature = "registration"), allow(dead_code))]
 pub(crate) fn classify(code: Option<&str>, status: u16) -> ErrorKind {
     match code {
         Some(

@@ -77,21 +77,46 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! # Features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `registration` | yes | custom-source registration ([`Registrar`], [`SourceSet`]) and subscribers ([`SubscriberRegistrar`]): `aws-sdk-securitylake`, `securitylake-core/s3` |
+//! | `glue` | yes | Glue partitions ([`GluePartitioner`]): `aws-sdk-glue`; implies `registration` |
+//!
+//! Without features the crate holds only its error type.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+#[cfg(feature = "registration")]
 mod clients;
 pub mod error;
+#[cfg(feature = "glue")]
+#[cfg_attr(docsrs, doc(cfg(feature = "glue")))]
 pub mod glue;
+#[cfg(feature = "registration")]
+#[cfg_attr(docsrs, doc(cfg(feature = "registration")))]
 pub mod registration;
+#[cfg(feature = "registration")]
 mod retry;
+#[cfg(feature = "registration")]
+#[cfg_attr(docsrs, doc(cfg(feature = "registration")))]
 pub mod subscriber;
 
 pub use error::{Error, ErrorKind, Result};
+#[cfg(feature = "glue")]
+#[cfg_attr(docsrs, doc(cfg(feature = "glue")))]
 pub use glue::{GluePartitioner, PartitionMode, PartitionReport};
+#[cfg(feature = "registration")]
+#[cfg_attr(docsrs, doc(cfg(feature = "registration")))]
 pub use registration::{
     AwsLogSource, CustomSource, CustomSourceBuilder, Drift, DriftedField, LogSources, OcsfClass,
     Outcome, Reconciliation, RegisteredSource, Registrar, SourceSet, SourceSetBuilder,
     source_name_for,
 };
+#[cfg(feature = "registration")]
+#[cfg_attr(docsrs, doc(cfg(feature = "registration")))]
 pub use subscriber::{
     AccessType, HttpsNotification, Notification, NotificationMethod, RegisteredSubscriber,
     SubscribedSource, SubscriberRegistrar, SubscriberSpec, SubscriberSpecBuilder,

@@ -272,9 +272,11 @@ fn chain_kind(err: &object_store::Error) -> Option<ErrorKind> {
         if let Some(ours) = e.downcast_ref::<Error>() {
             return Some(ours.kind());
         }
+        #[cfg(feature = "s3")]
         if e.is::<object_store::client::HttpError>() {
             return Some(ErrorKind::Transient);
         }
+        #[cfg(feature = "s3")]
         if let Some(kind) = crate::store::credentials_error_kind(e) {
             return Some(kind);
         }

@@ -81,12 +81,26 @@
 //! subscriber roles with an external id, refreshing the temporary credentials
 //! before they expire.
 //!
+//! # Features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `s3` | yes | [`aws`] (`AwsConfig`, role assumption), `store::S3StoreBuilder`, `store::SdkCredentialProvider`, `RetryPolicy::sdk_config` / `object_store_config`: the AWS SDK (S3, STS, aws-config) and `object_store`'s S3 client |
+//!
+//! Without `s3` the crate has no AWS, hyper or rustls dependency: the
+//! layout, [`store::local_store`], [`store::put_if_absent`], the retry
+//! policy and the atomic file write.
+//!
 //! # Errors
 //!
 //! Every fallible function returns [`Error`]; branch on [`Error::kind`] and
 //! ask [`Error::is_retryable`]. Foreign errors are only reachable through
 //! [`std::error::Error::source`].
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+#[cfg(feature = "s3")]
+#[cfg_attr(docsrs, doc(cfg(feature = "s3")))]
 pub mod aws;
 pub mod error;
 pub mod fs;

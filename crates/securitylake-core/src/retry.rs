@@ -144,6 +144,8 @@ impl RetryPolicy {
     /// let config = RetryPolicy::new().with_max_attempts(4).object_store_config();
     /// assert_eq!(config.max_retries, 3);
     /// ```
+    #[cfg(feature = "s3")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "s3")))]
     pub fn object_store_config(&self) -> object_store::RetryConfig {
         object_store::RetryConfig {
             backoff: object_store::BackoffConfig {
@@ -158,6 +160,8 @@ impl RetryPolicy {
 
     /// The policy as the AWS SDK's standard retry configuration (exponential
     /// backoff with full jitter, the same attempt budget and ceilings).
+    #[cfg(feature = "s3")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "s3")))]
     pub fn sdk_config(&self) -> aws_config::retry::RetryConfig {
         aws_config::retry::RetryConfig::standard()
             .with_max_attempts(self.max_attempts)

@@ -31,6 +31,18 @@
 //! The repository's `register_custom_source` example runs the three steps
 //! against the loopback emulator, offline.
 
+//! # Features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `s3` | yes | [`WriterConfigBuilder::s3`]: an S3 store of the location's bucket built from an `AwsConfig` (`securitylake-core/s3`: the AWS SDK, `object_store`'s S3 client) |
+//!
+//! Without `s3` the crate has no AWS dependency: give the writer any
+//! `Arc<dyn ObjectStore>` with [`WriterConfigBuilder::store`], such as
+//! `securitylake_core::store::local_store`.
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod binary;
 pub mod error;
 pub mod manifest;

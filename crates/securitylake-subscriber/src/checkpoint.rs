@@ -205,6 +205,7 @@ fn rewrite(path: &Path, ids: &VecDeque<String>) -> Result<std::fs::File> {
 }
 
 /// Fsyncs the directory holding `path` so that a rename or create is durable.
+#[cfg_attr(not(feature = "https"), allow(dead_code))]
 pub(crate) fn sync_dir(path: &Path) -> Result<()> {
     securitylake_core::fs::sync_parent(path)
         .map_err(|e| Error::io(format!("syncing the directory of {}", path.display()), e))

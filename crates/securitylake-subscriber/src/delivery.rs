@@ -301,6 +301,7 @@ impl Pump {
     }
 
     /// Does not count received notices as `notifications` (the feed counted them).
+    #[cfg_attr(not(feature = "https"), allow(dead_code))]
     pub fn counted_by_feed(mut self) -> Self {
         self.count_notices = false;
         self

@@ -1,20 +1,25 @@
 //! The processing core shared by every source: filters, deduplication,
 //! reading, the handler with retries, and dead letters.
 
+#[cfg(feature = "s3")]
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+#[cfg(feature = "s3")]
+use std::sync::Mutex;
 
 use futures::FutureExt;
+#[cfg(feature = "s3")]
 use securitylake_core::aws::AwsConfig;
 use securitylake_core::layout::ParsedKey;
 use securitylake_core::object_store::ObjectStore;
 use securitylake_core::retry::RetryPolicy;
+#[cfg(feature = "s3")]
 use securitylake_core::store::S3StoreBuilder;
 use tracing::Instrument;
 
 use crate::checkpoint::CheckpointStore;
 use crate::deadletter::{DeadLetter, DeadLetterSink};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::handler::{Handler, HandlerError, LakeObject};
 use crate::notification::ObjectRef;
 use crate::reader::ObjectReader;
@@ -132,6 +137,7 @@ pub const DEFAULT_HANDLER_RETRY: RetryPolicy = RetryPolicy::new().with_max_attem
 #[derive(Debug)]
 pub(crate) enum Stores {
     Single(Arc<dyn ObjectStore>),
+    #[cfg(feature = "s3")]
     S3 {
         config: Box<AwsConfig>,
         cache: Mutex<HashMap<String, Arc<dyn ObjectStore>>>,
@@ -139,13 +145,15 @@ pub(crate) enum Stores {
 }
 
 impl Stores {
+    #[cfg_attr(not(feature = "s3"), allow(unused_variables))]
     fn for_bucket(&self, bucket: &str) -> Result<Arc<dyn ObjectStore>> {
         match self {
             Self::Single(store) => Ok(store.clone()),
+            #[cfg(feature = "s3")]
             Self::S3 { config, cache } => {
-                let mut cache = cache
-                    .lock()
-                    .map_err(|_| Error::new(ErrorKind::Io, "store cache lock poisoned"))?;
+                let mut cache = cache.lock().map_err(|_| {
+                    Error::new(crate::error::ErrorKind::Io, "store cache lock poisoned")
+                })?;
                 if let Some(store) = cache.get(bucket) {
                     return Ok(store.clone());
                 }

@@ -1,6 +1,7 @@
 //! [`Feed`] for the crate's sources: an SQS queue, the HTTPS spool and a local lake directory.
 
 use std::collections::HashMap;
+#[cfg(feature = "https")]
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
@@ -11,12 +12,15 @@ use tokio::time::Instant;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::feed::{Feed, Notice, NoticeContent, Receipt, Settle};
+#[cfg(feature = "https")]
 use crate::https::Spool;
 use crate::notification::ObjectRef;
+#[cfg(feature = "sqs")]
 use crate::sqs::{SqsSource, receive, receive_count, sdk_error};
 use crate::subscriber::{LOCAL_BUCKET, LocalSource};
 
 /// SQS takes whole seconds; a delay is rounded up (a nack of 200 ms waits 1 s).
+#[cfg(feature = "sqs")]
 fn seconds(d: Duration) -> i32 {
     let secs = d.as_secs() + u64::from(d.subsec_nanos() > 0);
     i32::try_from(secs).unwrap_or(i32::MAX).min(43_200)
@@ -26,6 +30,7 @@ fn seconds(d: Duration) -> i32 {
 /// visibility. Messages received more than
 /// [`max_receive_count`](SqsSource::max_receive_count) times are poison.
 #[async_trait::async_trait]
+#[cfg(feature = "sqs")]
 impl Feed for SqsSource {
     async fn receive(&self, _max: usize) -> Result<Vec<Notice>> {
         let messages = receive(self, self.wait_time).await?;
@@ -85,6 +90,7 @@ fn leases_poisoned() -> Error {
 /// Hands out spooled notification bodies (written by an [`HttpsSource`](crate::HttpsSource)),
 /// oldest first; ack removes the entry, nack and extend lease it for a while.
 #[async_trait::async_trait]
+#[cfg(feature = "https")]
 impl Feed for Spool {
     async fn receive(&self, max: usize) -> Result<Vec<Notice>> {
         let pending = self.pending()?;

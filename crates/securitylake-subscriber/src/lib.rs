@@ -75,6 +75,20 @@
 //! assert_eq!(subscriber.run_once().await?.duplicates, 1);
 //! # Ok::<(), Box<dyn std::error::Error>>(()) }).expect("example");
 //! ```
+//!
+//! # Features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `s3` | yes | reading objects from S3 with an `AwsConfig` (`SubscriberBuilder::aws_config`, `SubscriberBuilder::subscriber_role`; `securitylake-core/s3`) |
+//! | `sqs` | yes | `SqsSource`, notifications from an SQS queue (`aws-sdk-sqs`; implies `s3`) |
+//! | `https` | yes | `HttpsSource`, the HTTPS endpoint EventBridge API destinations call (`hyper`, `rustls`) |
+//!
+//! With none of them the crate has no AWS, hyper or rustls dependency:
+//! [`LocalSource`], [`MemoryFeed`], your own [`Feed`] and any `ObjectStore`
+//! given with [`SubscriberBuilder::store`] all work.
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod checkpoint;
 mod deadletter;
@@ -85,10 +99,13 @@ mod events;
 pub mod feed;
 mod feeds;
 mod handler;
+#[cfg(feature = "https")]
+#[cfg_attr(docsrs, doc(cfg(feature = "https")))]
 pub mod https;
 pub mod lint;
 pub mod notification;
 pub mod reader;
+#[cfg(feature = "sqs")]
 mod sqs;
 mod stats;
 mod subscriber;
@@ -99,8 +116,12 @@ pub use engine::{DEFAULT_HANDLER_RETRY, Filters};
 pub use error::{BoxError, Error, ErrorKind, Result};
 pub use feed::{Feed, MemoryFeed};
 pub use handler::{Handler, HandlerError, LakeObject};
+#[cfg(feature = "https")]
+#[cfg_attr(docsrs, doc(cfg(feature = "https")))]
 pub use https::{HttpsSource, HttpsSourceBuilder};
 pub use notification::{Notification, ObjectRef};
+#[cfg(feature = "sqs")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqs")))]
 pub use sqs::SqsSource;
 pub use stats::SubscriberStats;
 pub use subscriber::{

@@ -1,12 +1,16 @@
 //! The [`Subscriber`], its builder and its notification sources.
 
+#[cfg(feature = "s3")]
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Arc;
+#[cfg(feature = "s3")]
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::{StreamExt, TryStreamExt};
+#[cfg(feature = "s3")]
 use securitylake_core::aws::{AssumeRoleProvider, AwsConfig};
 use securitylake_core::object_store::ObjectStore;
 use securitylake_core::retry::RetryPolicy;
@@ -22,7 +26,9 @@ use crate::error::{Error, Result};
 use crate::feed::Feed;
 use crate::feeds::SharedLocalState;
 use crate::handler::Handler;
+#[cfg(feature = "https")]
 use crate::https::HttpsSource;
+#[cfg(feature = "sqs")]
 use crate::sqs::SqsSource;
 use crate::stats::{StatsCell, SubscriberStats};
 
@@ -88,8 +94,12 @@ pub enum Source {
     /// A local lake directory.
     Local(LocalSource),
     /// An HTTPS endpoint (EventBridge API destination).
+    #[cfg(feature = "https")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "https")))]
     Https(HttpsSource),
     /// An SQS queue.
+    #[cfg(feature = "sqs")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "sqs")))]
     Sqs(SqsSource),
     /// Any other [`Feed`] (a [`MemoryFeed`](crate::feed::MemoryFeed), your own).
     Feed(Arc<dyn Feed>),
@@ -101,6 +111,8 @@ impl From<LocalSource> for Source {
     }
 }
 
+#[cfg(feature = "https")]
+#[cfg_attr(docsrs, doc(cfg(feature = "https")))]
 impl From<HttpsSource> for Source {
     fn from(s: HttpsSource) -> Self {
         Self::Https(s)
@@ -113,6 +125,8 @@ impl From<Arc<dyn Feed>> for Source {
     }
 }
 
+#[cfg(feature = "sqs")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqs")))]
 impl From<SqsSource> for Source {
     fn from(s: SqsSource) -> Self {
         Self::Sqs(s)
@@ -123,6 +137,7 @@ impl From<SqsSource> for Source {
 #[derive(Debug)]
 enum Inner {
     Local(LocalSource),
+    #[cfg(feature = "https")]
     Https(Arc<HttpsSource>),
     /// Only through the feed (SQS, custom feeds): `run` is a loop over deliveries.
     Feed,
@@ -132,7 +147,9 @@ enum Inner {
 pub struct SubscriberBuilder {
     source: Option<Source>,
     store: Option<Arc<dyn ObjectStore>>,
+    #[cfg(feature = "s3")]
     aws: Option<AwsConfig>,
+    #[cfg(feature = "s3")]
     role: Option<(String, String)>,
     checkpoint: Option<Arc<dyn CheckpointStore>>,
     dead_letter: Option<Arc<dyn DeadLetterSink>>,
@@ -183,6 +200,8 @@ impl SubscriberBuilder {
     }
 
     /// The base AWS configuration (for S3 and SQS).
+    #[cfg(feature = "s3")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "s3")))]
     pub fn aws_config(mut self, config: AwsConfig) -> Self {
         self.aws = Some(config);
         self
@@ -190,6 +209,8 @@ impl SubscriberBuilder {
 
     /// The subscriber role that Security Lake created and its external id,
     /// assumed through STS (and refreshed) for S3 and SQS.
+    #[cfg(feature = "s3")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "s3")))]
     pub fn subscriber_role(
         mut self,
         role_arn: impl Into<String>,
@@ -251,6 +272,7 @@ impl SubscriberBuilder {
             .source
             .ok_or_else(|| Error::config("a notification source is required"))?;
         let handler = self.handler;
+        #[cfg(feature = "s3")]
         let aws = match (self.aws, self.role) {
             (Some(base), Some((arn, external_id))) => Some(
                 base.assume_role(
@@ -267,6 +289,7 @@ impl SubscriberBuilder {
             }
             (aws, None) => aws,
         };
+        #[cfg(feature = "s3")]
         let stores = match (self.store, &source, &aws) {
             (Some(store), _, _) => Stores::Single(store),
             (None, Source::Local(local), _) => Stores::Single(local_store(&local.root)?),
@@ -280,12 +303,24 @@ impl SubscriberBuilder {
                 ));
             }
         };
+        #[cfg(not(feature = "s3"))]
+        let stores = match (self.store, &source) {
+            (Some(store), _) => Stores::Single(store),
+            (None, Source::Local(local)) => Stores::Single(local_store(&local.root)?),
+            (None, _) => {
+                return Err(Error::config(
+                    "an object store is required (or the `s3` feature and an AWS configuration)",
+                ));
+            }
+        };
         let (source, feed): (Inner, Arc<dyn Feed>) = match source {
+            #[cfg(feature = "sqs")]
             Source::Sqs(sqs) => {
                 let sqs = sqs.resolve(aws.as_ref()).await?;
                 (Inner::Feed, Arc::new(sqs))
             }
             Source::Local(local) => (Inner::Local(local.clone()), Arc::new(local)),
+            #[cfg(feature = "https")]
             Source::Https(https) => {
                 let https = Arc::new(https);
                 let spool: Arc<dyn Feed> = https.spool_arc();
@@ -377,6 +412,7 @@ pub struct Subscriber {
     feed: Arc<dyn Feed>,
     heartbeat: bool,
     /// Whether the HTTPS listener was started for [`Self::deliveries`].
+    #[cfg_attr(not(feature = "https"), allow(dead_code))]
     accepting: AtomicBool,
     concurrency: usize,
     shutdown: Arc<watch::Sender<bool>>,
@@ -389,7 +425,9 @@ impl Subscriber {
         SubscriberBuilder {
             source: None,
             store: None,
+            #[cfg(feature = "s3")]
             aws: None,
+            #[cfg(feature = "s3")]
             role: None,
             checkpoint: None,
             dead_letter: None,
@@ -415,6 +453,7 @@ impl Subscriber {
     ///
     /// See [`Delivery`] for an example.
     pub fn deliveries(&self) -> Deliveries {
+        #[cfg(feature = "https")]
         if let Inner::Https(https) = &self.source
             && !self.accepting.swap(true, Ordering::SeqCst)
         {
@@ -432,6 +471,7 @@ impl Subscriber {
             self.shutdown.subscribe(),
         );
         let pump = match self.source {
+            #[cfg(feature = "https")]
             Inner::Https(_) => pump.counted_by_feed(),
             _ => pump,
         };
@@ -486,6 +526,7 @@ impl Subscriber {
                 );
                 run_deliveries(self.engine.clone(), handler, pump, self.concurrency).await?;
             }
+            #[cfg(feature = "https")]
             Inner::Https(https) => {
                 let acceptor = tokio::spawn(crate::https::accept_loop(
                     https.clone(),
@@ -553,6 +594,7 @@ impl Subscriber {
                     })
                     .await;
             }
+            #[cfg(feature = "https")]
             Inner::Https(_) => {
                 let (_tx, rx) = watch::channel(false);
                 let pump = Pump::new(

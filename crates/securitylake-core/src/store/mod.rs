@@ -54,27 +54,38 @@ use object_store::path::Path;
 
 use crate::error::{Error, Result};
 
+#[cfg(feature = "s3")]
 mod credentials;
 mod put;
+#[cfg(feature = "s3")]
 mod s3;
 
+#[cfg(feature = "s3")]
+#[cfg_attr(docsrs, doc(cfg(feature = "s3")))]
 pub use credentials::SdkCredentialProvider;
+#[cfg(feature = "s3")]
 pub(crate) use credentials::credentials_error_kind;
 pub use put::{
     Created, DEFAULT_MAX_CONCURRENCY, DEFAULT_MULTIPART_THRESHOLD, DEFAULT_PART_SIZE,
     MAX_PART_SIZE, MAX_PARTS, MIN_PART_SIZE, UploadOptions, put_if_absent,
 };
-pub use s3::{PARQUET_CONTENT_TYPE, S3StoreBuilder};
+#[cfg(feature = "s3")]
+#[cfg_attr(docsrs, doc(cfg(feature = "s3")))]
+pub use s3::S3StoreBuilder;
 
 // The control-plane code still names the policy by its old path; the policy
 // itself lives in `crate::retry`.
 #[doc(hidden)]
 pub use crate::retry::RetryPolicy;
 
-#[cfg(doc)]
+#[cfg(all(doc, feature = "s3"))]
 use crate::aws::AwsConfig;
 #[cfg(doc)]
 use crate::layout::SourceLocation;
+
+/// The content type of the Parquet objects stored through a store of
+/// `S3StoreBuilder` (keys ending in `.parquet`).
+pub const PARQUET_CONTENT_TYPE: &str = "application/vnd.apache.parquet";
 
 /// The longest key S3 accepts, in bytes.
 pub const MAX_KEY_LEN: usize = 1024;

@@ -6,15 +6,12 @@ use std::sync::Arc;
 use object_store::ClientOptions;
 use object_store::aws::{AmazonS3, AmazonS3Builder, Checksum, S3ConditionalPut};
 
+use super::PARQUET_CONTENT_TYPE;
 use super::SdkCredentialProvider;
 use crate::aws::AwsConfig;
 use crate::error::{Error, Result};
 use crate::layout::SourceLocation;
 use crate::retry::RetryPolicy;
-
-/// The content type of the Parquet objects stored through a store of
-/// [`S3StoreBuilder`] (keys ending in `.parquet`).
-pub const PARQUET_CONTENT_TYPE: &str = "application/vnd.apache.parquet";
 
 /// Builds an `AmazonS3` store from an [`AwsConfig`].
 ///

@@ -7,10 +7,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ocsf_model::columnar::ColumnarOptions;
+#[cfg(feature = "s3")]
 use securitylake_core::aws::AwsConfig;
 use securitylake_core::layout::{AccountId, Region, SourceLocation};
 use securitylake_core::object_store::ObjectStore;
-use securitylake_core::store::{S3StoreBuilder, UploadOptions};
+#[cfg(feature = "s3")]
+use securitylake_core::store::S3StoreBuilder;
+use securitylake_core::store::UploadOptions;
 
 use super::clock::{Clock, SystemClock};
 #[cfg(doc)]
@@ -143,6 +146,7 @@ pub struct WriterConfigBuilder {
     region: Option<String>,
     account_id: Option<String>,
     store: Option<Arc<dyn ObjectStore>>,
+    #[cfg(feature = "s3")]
     aws: Option<AwsConfig>,
     spool_dir: Option<PathBuf>,
     columnar: Option<ColumnarOptions>,
@@ -206,6 +210,8 @@ impl WriterConfigBuilder {
     /// endpoint (an [`S3StoreBuilder`] of the location, built by
     /// [`build`](Self::build)); for example the configuration returned by
     /// [`AwsConfig::assume_role`] for the source's provider role.
+    #[cfg(feature = "s3")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "s3")))]
     pub fn s3(mut self, aws: &AwsConfig) -> Self {
         self.aws = Some(aws.clone());
         self
@@ -305,10 +311,15 @@ impl WriterConfigBuilder {
             })?,
         };
         let account_id = AccountId::parse(&self.account_id.ok_or_else(|| missing("account_id"))?)?;
+        #[cfg(feature = "s3")]
         let store = match (self.store, &self.aws) {
             (Some(store), _) => store,
             (None, Some(aws)) => Arc::new(S3StoreBuilder::new(aws).location(&location).build()?),
             (None, None) => return Err(missing("store (or s3)")),
+        };
+        #[cfg(not(feature = "s3"))]
+        let Some(store) = self.store else {
+            return Err(missing("store"));
         };
         let spool_dir = self.spool_dir.ok_or_else(|| missing("spool_dir"))?;
         let max_age = self.max_age.unwrap_or(DEFAULT_MAX_AGE);
