@@ -4,11 +4,13 @@
 //! cargo xtask schema [--check] [--source DIR]   resolve ../shared/ocsf-schema into ocsf-schema/
 //! cargo xtask codegen [--check]                 generate crates/ocsf-model/src/generated/
 //! cargo xtask conformance [--oracle DIR]         compare ocsf-schema/ with the official exports
+//! cargo xtask test [ARGS]                       provision .venv-ci, run cargo test --workspace complete
 //! ```
 
 mod codegen;
 mod conformance;
 mod schema;
+mod test;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -22,6 +24,7 @@ fn main() -> ExitCode {
         Some("schema") => schema::run(&args[1..]),
         Some("codegen") => codegen::run(&args[1..]),
         Some("conformance") => conformance::run(&args[1..]),
+        Some("test") => test::run(&args[1..]),
         _ => Err(USAGE.to_string()),
     };
     match result {
@@ -33,7 +36,7 @@ fn main() -> ExitCode {
     }
 }
 
-const USAGE: &str = "usage: cargo xtask <schema [--check] [--source DIR] | codegen [--check] | conformance [--oracle DIR]>";
+const USAGE: &str = "usage: cargo xtask <schema [--check] [--source DIR] | codegen [--check] | conformance [--oracle DIR] | test [ARGS]>";
 
 /// The repository root (the parent of `xtask/`).
 pub fn repo_root() -> PathBuf {

@@ -43,6 +43,11 @@ impl Drop for Moto {
 
 fn start_moto() -> Option<Moto> {
     let Some(bin) = std::env::var_os("MOTO_SERVER") else {
+        if std::env::var_os("SECLAKE_TEST_COMPLETE").is_some() {
+            panic!(
+                "SECLAKE_TEST_COMPLETE is set but MOTO_SERVER (moto_server) is unset: the SQS end-to-end test cannot run; `cargo xtask test` provisions the peers"
+            );
+        }
         eprintln!("note: MOTO_SERVER is unset; skipping the SQS end-to-end test");
         return None;
     };
