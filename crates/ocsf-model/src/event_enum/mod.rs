@@ -3,6 +3,16 @@
 //! generic code per class, and [`UnrecognizedEvent`] for classes a version does not define.
 
 #[doc(hidden)]
+// Used by the generated `Event` enums only: unused when no version feature is on.
+#[cfg_attr(
+    not(any(
+        feature = "v1_0_0_rc2",
+        feature = "v1_1_0",
+        feature = "v1_3_0",
+        feature = "v1_8_0"
+    )),
+    allow(dead_code)
+)]
 pub mod de;
 mod unrecognized;
 
