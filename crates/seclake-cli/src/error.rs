@@ -103,6 +103,28 @@ impl Error {
         self.retryable
     }
 
+    /// Whether the error is a write to a closed pipe (`seclake convert | head`): the reader
+    /// went away, which ends the command quietly rather than as a failure.
+    pub fn is_broken_pipe(&self) -> bool {
+        let mut next: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(self);
+        while let Some(err) = next {
+            let kind = match (
+                err.downcast_ref::<std::io::Error>(),
+                err.downcast_ref::<serde_json::Error>(),
+            ) {
+                (Some(io), _) => Some(io.kind()),
+                // serde_json's `source()` skips the io::Error it wraps.
+                (None, Some(json)) => json.io_error_kind(),
+                (None, None) => None,
+            };
+            if kind == Some(std::io::ErrorKind::BrokenPipe) {
+                return true;
+            }
+            next = err.source();
+        }
+        false
+    }
+
     /// The process exit code for this error.
     pub fn exit_code(&self) -> u8 {
         match self.kind {

@@ -120,6 +120,8 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(dispatch(cli)) {
         Ok(code) => ExitCode::from(code),
+        // `| head` closed stdout: what was asked for was read; end quietly.
+        Err(err) if err.is_broken_pipe() => ExitCode::from(error::EXIT_OK),
         Err(err) => {
             error::report(&err);
             ExitCode::from(err.exit_code())

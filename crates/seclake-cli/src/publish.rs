@@ -19,7 +19,7 @@ use securitylake_core::object_store::ObjectStore;
 use securitylake_source::Manifest;
 use securitylake_source::writer::{Durability, Writer, WriterConfig};
 
-use crate::common::{AwsArgs, assume, local_store, print_json, s3_store, write_json_line};
+use crate::common::{AwsArgs, assume, print_json, s3_store, write_json_line};
 use crate::error::{Error, ErrorKind, Result};
 use crate::mapping::{EventStream, Input, MapArgs, print_stats, stats_json};
 use crate::schema::find_class;
@@ -121,10 +121,16 @@ fn spinner(what: &str) -> ProgressBar {
     bar
 }
 
+/// The local lake a command writes into, created (with its parents) when it does not exist
+/// yet.
+fn lake_store(dir: &std::path::Path) -> Result<Arc<dyn ObjectStore>> {
+    Ok(securitylake_core::store::local_store(dir)?)
+}
+
 /// Runs `seclake convert`.
 pub async fn convert(args: ConvertArgs) -> Result<u8> {
     if let Some(lake) = &args.lake {
-        let store = local_store(lake)?;
+        let store = lake_store(lake)?;
         let mut events = args.map.events()?;
         let region = args.target.lake_region.clone().ok_or_else(|| {
             Error::input("--lake-region is required with --lake (the region partition value)")
@@ -192,7 +198,7 @@ pub async fn convert(args: ConvertArgs) -> Result<u8> {
 pub async fn publish(args: PublishArgs, aws: &AwsArgs) -> Result<u8> {
     let target = &args.target;
     if let Some(lake) = &args.lake {
-        let store = local_store(lake)?;
+        let store = lake_store(lake)?;
         let region = match &target.lake_region {
             Some(r) => r.clone(),
             None => aws

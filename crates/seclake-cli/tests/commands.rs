@@ -515,7 +515,8 @@ fn lake_from_fixture(dir: &std::path::Path) -> Result<common::Run, std::io::Erro
 #[test]
 fn a_lake_written_by_the_writer_inspects_lints_clean_and_subscribes() -> TestResult {
     let dir = tempfile::tempdir()?;
-    std::fs::create_dir(dir.path().join("lake"))?;
+    // The lake directory does not exist yet: the command creates it.
+    assert!(!dir.path().join("lake").exists());
     let out = lake_from_fixture(dir.path())?;
     assert_eq!(out.code, 0, "{}", out.stderr);
     let manifest = out.json()?;
@@ -685,5 +686,41 @@ fn subscribe_and_lint_reject_missing_directories() -> TestResult {
     let lint = run(&["lint", "/nonexistent/lake"])?;
     assert_eq!(lint.code, 2);
     assert!(lint.stderr.contains("no such file"), "{}", lint.stderr);
+    Ok(())
+}
+
+/// `seclake convert ... | head -1`: the reader closes the pipe after one line; the command ends
+/// quietly (exit 0, no error message) instead of failing on the write to the closed pipe.
+#[test]
+fn a_closed_output_pipe_ends_the_command_quietly() -> TestResult {
+    use std::io::{BufRead, Write};
+    let dir = tempfile::tempdir()?;
+    // Far more JSON than a pipe buffers, so the command is still writing when the pipe closes.
+    let log = dir.path().join("auth.log");
+    let mut file = std::io::BufWriter::new(std::fs::File::create(&log)?);
+    for i in 0..20_000 {
+        writeln!(
+            file,
+            "Mar  3 08:15:09 bastion sshd[{}]: Failed password for invalid user admin from 203.0.113.77 port {} ssh2",
+            1000 + i,
+            1024 + i % 60_000
+        )?;
+    }
+    file.flush()?;
+    drop(file);
+    let mut child = seclake()
+        .args(["convert", "--from", s(&log), "--reference-time", REFERENCE])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()?;
+    let stdout = child.stdout.take().ok_or("no stdout")?;
+    let mut first = String::new();
+    std::io::BufReader::new(stdout).read_line(&mut first)?;
+    // The reader (and the pipe) is gone here.
+    let out = child.wait_with_output()?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(first.starts_with('{'), "{first}");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("error"), "{stderr}");
     Ok(())
 }
