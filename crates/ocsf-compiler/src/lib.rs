@@ -95,3 +95,8 @@ pub fn source_digest(root: impl AsRef<Path>) -> Result<String> {
     }
     Ok(hex::encode(hasher.finalize()))
 }
+
+// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

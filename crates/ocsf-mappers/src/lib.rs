@@ -111,3 +111,8 @@ pub use render::V1_3_0;
 pub use render::{Target, V1_1_0};
 pub use stats::{FallbackReason, MapperStats};
 pub use trend_micro::TrendMicroMapper;
+
+// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

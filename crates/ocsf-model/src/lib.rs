@@ -156,3 +156,8 @@ pub mod v1_3_0;
 #[cfg(feature = "v1_8_0")]
 #[path = "generated/v1_8_0/mod.rs"]
 pub mod v1_8_0;
+
+// The README's examples, compiled and run as doctests.
+#[cfg(all(doctest, feature = "v1_1_0"))]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

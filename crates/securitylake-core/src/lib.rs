@@ -117,3 +117,8 @@ pub use ocsf_model::time;
 pub use object_store;
 
 pub use error::{Error, ErrorKind, Result};
+
+// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -179,3 +179,8 @@ pub use error::{Error, ErrorKind, Result};
 pub use fault::{Fault, Operation};
 pub use proxy::{FaultProxy, ProxiedRequest, ProxyFault, ProxyRule};
 pub use state::CustomSourceSnapshot;
+
+// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

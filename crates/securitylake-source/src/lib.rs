@@ -53,3 +53,8 @@ pub mod writer;
 pub use error::{Error, ErrorKind, Result};
 pub use manifest::{Manifest, ManifestEntry};
 pub use writer::{Durability, Writer, WriterConfig, WriterConfigBuilder, WriterStats};
+
+// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -127,3 +127,8 @@ pub use stats::SubscriberStats;
 pub use subscriber::{
     LOCAL_BUCKET, LocalSource, ShutdownHandle, Source, StatsHandle, Subscriber, SubscriberBuilder,
 };
+
+// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
