@@ -555,23 +555,15 @@ impl Subscriber {
     /// receive of an [`SqsSource`].
     pub async fn run_once(&self) -> Result<SubscriberStats> {
         let handler = self.handler()?;
-        match &self.source {
-            Inner::Feed => {
-                let (_tx, rx) = watch::channel(false);
-                let pump = Pump::new(
-                    self.engine.clone(),
-                    self.feed.clone(),
-                    self.concurrency,
-                    self.heartbeat,
-                    rx,
-                );
-                let deliveries = pump.once().await?;
-                futures::stream::iter(deliveries)
-                    .for_each_concurrent(self.concurrency, |d| {
-                        handle_delivery(self.engine.clone(), handler.clone(), Ok(d))
-                    })
-                    .await;
-            }
+        let (_tx, rx) = watch::channel(false);
+        let pump = match &self.source {
+            Inner::Feed => Pump::new(
+                self.engine.clone(),
+                self.feed.clone(),
+                self.concurrency,
+                self.heartbeat,
+                rx,
+            ),
             Inner::Local(local) => {
                 // One scan that offers every object it finds (those already processed are
                 // then counted as duplicates): a fresh feed state per call.
@@ -579,40 +571,30 @@ impl Subscriber {
                     state: SharedLocalState::default(),
                     ..local.clone()
                 };
-                let (_tx, rx) = watch::channel(false);
-                let pump = Pump::new(
+                Pump::new(
                     self.engine.clone(),
                     Arc::new(scan),
                     usize::MAX,
                     self.heartbeat,
                     rx,
-                );
-                let deliveries = pump.once().await?;
-                futures::stream::iter(deliveries)
-                    .for_each_concurrent(self.concurrency, |d| {
-                        handle_delivery(self.engine.clone(), handler.clone(), Ok(d))
-                    })
-                    .await;
+                )
             }
             #[cfg(feature = "https")]
-            Inner::Https(_) => {
-                let (_tx, rx) = watch::channel(false);
-                let pump = Pump::new(
-                    self.engine.clone(),
-                    self.feed.clone(),
-                    usize::MAX,
-                    self.heartbeat,
-                    rx,
-                )
-                .counted_by_feed();
-                let deliveries = pump.once().await?;
-                futures::stream::iter(deliveries)
-                    .for_each_concurrent(self.concurrency, |d| {
-                        handle_delivery(self.engine.clone(), handler.clone(), Ok(d))
-                    })
-                    .await;
-            }
-        }
+            Inner::Https(_) => Pump::new(
+                self.engine.clone(),
+                self.feed.clone(),
+                usize::MAX,
+                self.heartbeat,
+                rx,
+            )
+            .counted_by_feed(),
+        };
+        let deliveries = pump.once().await?;
+        futures::stream::iter(deliveries)
+            .for_each_concurrent(self.concurrency, |d| {
+                handle_delivery(self.engine.clone(), handler.clone(), Ok(d))
+            })
+            .await;
         Ok(self.stats.snapshot())
     }
 }

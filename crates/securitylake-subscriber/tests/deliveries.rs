@@ -7,10 +7,8 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -283,58 +281,6 @@ async fn deliveries_from_the_https_spool() -> TestResult {
     scenarios(&backend).await
 }
 
-struct Moto {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_moto() -> Option<Moto> {
-    let Some(bin) = std::env::var_os("MOTO_SERVER") else {
-        if std::env::var_os("SECLAKE_TEST_COMPLETE").is_some() {
-            panic!(
-                "SECLAKE_TEST_COMPLETE is set but MOTO_SERVER (moto_server) is unset: the SQS deliveries test cannot run; `cargo xtask test` provisions the peers"
-            );
-        }
-        eprintln!("note: MOTO_SERVER is unset; skipping the SQS deliveries test");
-        return None;
-    };
-    let mut child = Command::new(bin)
-        .args(["-H", "127.0.0.1", "-p", "0"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start moto_server");
-    let stderr = child.stderr.take().expect("stderr");
-    let mut lines = BufReader::new(stderr).lines();
-    let mut url = None;
-    for line in lines.by_ref() {
-        let line = line.expect("moto stderr");
-        if let Some(pos) = line.find("Running on http://127.0.0.1:") {
-            let rest = &line[pos + "Running on ".len()..];
-            url = Some(
-                rest.split_whitespace()
-                    .next()
-                    .unwrap_or(rest)
-                    .trim_end_matches('/')
-                    .to_owned(),
-            );
-            break;
-        }
-    }
-    std::thread::spawn(move || for _ in lines {});
-    Some(Moto {
-        child,
-        url: url.expect("moto did not print its port"),
-    })
-}
-
 /// An SQS queue and an S3 bucket on moto; notifications are sent to the queue by hand.
 struct Sqs {
     config: AwsConfig,
@@ -405,7 +351,7 @@ impl Backend for Sqs {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deliveries_from_sqs_on_moto() -> TestResult {
-    let Some(moto) = start_moto() else {
+    let Some(moto) = common::start_moto("the SQS deliveries test") else {
         return Ok(());
     };
     let config = AwsConfig::builder()

@@ -8,9 +8,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -28,59 +26,6 @@ use securitylake_source::{Writer, WriterConfig};
 use securitylake_subscriber::{
     Handler, HandlerError, LakeObject, MemoryDeadLetterSink, SqsSource, Subscriber,
 };
-
-struct Moto {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_moto() -> Option<Moto> {
-    let Some(bin) = std::env::var_os("MOTO_SERVER") else {
-        if std::env::var_os("SECLAKE_TEST_COMPLETE").is_some() {
-            panic!(
-                "SECLAKE_TEST_COMPLETE is set but MOTO_SERVER (moto_server) is unset: the SQS end-to-end test cannot run; `cargo xtask test` provisions the peers"
-            );
-        }
-        eprintln!("note: MOTO_SERVER is unset; skipping the SQS end-to-end test");
-        return None;
-    };
-    let mut child = Command::new(bin)
-        .args(["-H", "127.0.0.1", "-p", "0"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start moto_server");
-    let stderr = child.stderr.take().expect("stderr");
-    let mut lines = BufReader::new(stderr).lines();
-    let mut url = None;
-    for line in lines.by_ref() {
-        let line = line.expect("moto stderr");
-        if let Some(pos) = line.find("Running on http://127.0.0.1:") {
-            let rest = &line[pos + "Running on ".len()..];
-            url = Some(
-                rest.split_whitespace()
-                    .next()
-                    .unwrap_or(rest)
-                    .trim_end_matches('/')
-                    .to_owned(),
-            );
-            break;
-        }
-    }
-    // Keep draining stderr so moto never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    Some(Moto {
-        child,
-        url: url.expect("moto did not print its port"),
-    })
-}
 
 async fn count<E: OcsfEvent + Columnar>(object: &LakeObject) -> Result<usize, HandlerError> {
     let rows: Vec<Vec<E>> = object.typed::<E>()?.try_collect().await?;
@@ -199,7 +144,7 @@ fn sample_files() -> Vec<(String, PathBuf)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqs_end_to_end_against_moto() -> TestResult {
-    let Some(moto) = start_moto() else {
+    let Some(moto) = common::start_moto("the SQS end-to-end test") else {
         return Ok(());
     };
     let config = AwsConfig::builder()
@@ -451,7 +396,7 @@ impl Handler for Gate {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqs_graceful_shutdown_finishes_in_flight_and_releases_the_rest() -> TestResult {
-    let Some(moto) = start_moto() else {
+    let Some(moto) = common::start_moto("the SQS end-to-end test") else {
         return Ok(());
     };
     let config = AwsConfig::builder()

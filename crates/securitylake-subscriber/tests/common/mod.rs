@@ -246,3 +246,62 @@ pub const CUSTOM_KEY_PREFIX: &str =
 pub fn custom_key(name: &str) -> String {
     format!("{CUSTOM_KEY_PREFIX}{name}")
 }
+
+/// A `moto_server` on 127.0.0.1, stopped when dropped.
+pub struct Moto {
+    child: std::process::Child,
+    /// Its endpoint, `http://127.0.0.1:<port>`.
+    pub url: String,
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `$MOTO_SERVER` on a free port; `None` (with a note) when the variable is unset,
+/// a panic naming the peer when `SECLAKE_TEST_COMPLETE` asks for a complete suite.
+pub fn start_moto(test: &str) -> Option<Moto> {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let Some(bin) = std::env::var_os("MOTO_SERVER") else {
+        if std::env::var_os("SECLAKE_TEST_COMPLETE").is_some() {
+            panic!(
+                "SECLAKE_TEST_COMPLETE is set but MOTO_SERVER (moto_server) is unset: {test} cannot run; `cargo xtask test` provisions the peers"
+            );
+        }
+        eprintln!("note: MOTO_SERVER is unset; skipping {test}");
+        return None;
+    };
+    let mut child = Command::new(bin)
+        .args(["-H", "127.0.0.1", "-p", "0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start moto_server");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    let mut url = None;
+    for line in lines.by_ref() {
+        let line = line.expect("moto stderr");
+        if let Some(pos) = line.find("Running on http://127.0.0.1:") {
+            let rest = &line[pos + "Running on ".len()..];
+            url = Some(
+                rest.split_whitespace()
+                    .next()
+                    .unwrap_or(rest)
+                    .trim_end_matches('/')
+                    .to_owned(),
+            );
+            break;
+        }
+    }
+    // Keep draining stderr so moto never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    Some(Moto {
+        child,
+        url: url.expect("moto did not print its port"),
+    })
+}
