@@ -2,27 +2,19 @@
 //! `../shared/samples/` (see its PROVENANCE.md). Each test prints a note and
 //! passes without checking anything when the folder is absent.
 
+mod common;
+
+use common::sample;
+
 use std::fs;
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use ocsf_mappers::formats::cef::{self, CefRecord};
 use ocsf_mappers::formats::syslog::{self, SyslogContext, SyslogFormat, TimeSource};
 use ocsf_mappers::formats::time::days_from_civil;
 
-const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/samples");
-
 const DAY_MS: i64 = 86_400_000;
-
-fn sample_dir(sub: &str) -> Option<PathBuf> {
-    let p = Path::new(SAMPLES).join(sub);
-    if p.is_dir() {
-        Some(p)
-    } else {
-        eprintln!("note: sample folder {} is absent; skipping", p.display());
-        None
-    }
-}
 
 fn read_lines(path: &Path) -> Vec<String> {
     let f = fs::File::open(path).unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
@@ -66,7 +58,7 @@ fn json_messages(dir: &Path) -> Vec<(String, String)> {
 
 #[test]
 fn loghub_linux_every_line_parses_as_syslog() {
-    let Some(dir) = sample_dir("linux/loghub") else {
+    let Some(dir) = sample("linux/loghub") else {
         return;
     };
     let lines = read_lines(&dir.join("Linux_2k.log"));
@@ -112,7 +104,7 @@ fn loghub_linux_every_line_parses_as_syslog() {
 
 #[test]
 fn loghub_openssh_every_line_parses_as_syslog() {
-    let Some(dir) = sample_dir("linux/loghub") else {
+    let Some(dir) = sample("linux/loghub") else {
         return;
     };
     let lines = read_lines(&dir.join("OpenSSH_2k.log"));
@@ -142,7 +134,7 @@ fn loghub_openssh_every_line_parses_as_syslog() {
 
 #[test]
 fn openssh_message_bodies_parse_inside_a_syslog_header() {
-    let Some(dir) = sample_dir("linux/openssh-messages") else {
+    let Some(dir) = sample("linux/openssh-messages") else {
         return;
     };
     let ctx = SyslogContext::new(ms(2024, 4, 1, 0, 0, 0));
@@ -204,7 +196,7 @@ fn ext_text(msg: &str) -> &str {
 
 #[test]
 fn deep_security_cef_samples_parse() {
-    let Some(dir) = sample_dir("trendmicro/deep-security-cef") else {
+    let Some(dir) = sample("trendmicro/deep-security-cef") else {
         return;
     };
     let ctx = SyslogContext::new(ms(2024, 6, 1, 0, 0, 0));

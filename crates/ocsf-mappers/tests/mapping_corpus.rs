@@ -7,29 +7,12 @@ mod common;
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::BufReader;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use common::check;
+use common::{check, day_ms, sample};
 use ocsf_mappers::formats::syslog::{self, SyslogContext};
-use ocsf_mappers::formats::time::days_from_civil;
 use ocsf_mappers::{DeepSecurityMapper, LinuxMapper, MessageContext, SourceConfig, stream};
 use ocsf_model::v1_1_0::Event;
-
-const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/samples");
-
-fn sample_dir(sub: &str) -> Option<PathBuf> {
-    let p = Path::new(SAMPLES).join(sub);
-    if p.is_dir() {
-        Some(p)
-    } else {
-        eprintln!("note: sample folder {} is absent; skipping", p.display());
-        None
-    }
-}
-
-fn day_ms(y: i64, m: u32, d: u32) -> i64 {
-    days_from_civil(y, m, d) * 86_400_000
-}
 
 /// `input.message` of every `*.json` file in `dir`, sorted by file name.
 fn json_messages(dir: &Path) -> Vec<(String, String)> {
@@ -100,7 +83,7 @@ fn report(name: &str, pct: f64, misses: &BTreeMap<String, usize>) {
 
 #[test]
 fn loghub_openssh_at_least_95_percent() {
-    let Some(dir) = sample_dir("linux/loghub") else {
+    let Some(dir) = sample("linux/loghub") else {
         return;
     };
     // The lines run from December into January; read in early January.
@@ -133,7 +116,7 @@ fn loghub_openssh_at_least_95_percent() {
 
 #[test]
 fn loghub_linux_at_least_80_percent() {
-    let Some(dir) = sample_dir("linux/loghub") else {
+    let Some(dir) = sample("linux/loghub") else {
         return;
     };
     let config = SourceConfig::linux().with_reference_ms(day_ms(2005, 8, 1));
@@ -165,7 +148,7 @@ fn loghub_linux_at_least_80_percent() {
 
 #[test]
 fn openssh_messages_every_message_to_a_class() {
-    let Some(dir) = sample_dir("linux/openssh-messages") else {
+    let Some(dir) = sample("linux/openssh-messages") else {
         return;
     };
     let ctx = SyslogContext::new(day_ms(2024, 6, 1));
@@ -195,7 +178,7 @@ fn openssh_messages_every_message_to_a_class() {
 
 #[test]
 fn deep_security_every_message_to_the_module_class() {
-    let Some(dir) = sample_dir("trendmicro/deep-security-cef") else {
+    let Some(dir) = sample("trendmicro/deep-security-cef") else {
         return;
     };
     let mut mapper = DeepSecurityMapper::new(

@@ -3,12 +3,15 @@
 //! schema of its class under the mapper's declared projection, leaves no value out
 //! (`EncodeStats::left_out == 0`); and every declared path names an attribute of the schema.
 
+mod common;
+
+use common::{day_ms, sample};
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::BufReader;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use ocsf_mappers::formats::time::days_from_civil;
 use ocsf_mappers::{
     DeepSecurityMapper, LinuxMapper, Projection, SourceConfig, TrendMicroMapper, stream,
 };
@@ -17,24 +20,9 @@ use ocsf_model::columnar::{BatchEncoder, Columnar, ColumnarOptions, EncodeStats,
 use ocsf_model::v1_1_0::Event;
 use ocsf_model::v1_1_0::events as ev;
 
-const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/samples");
 const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden");
 /// 2024-06-10T00:00:00Z, the golden tests' reference time.
 const REF_MS: i64 = 1_717_977_600_000;
-
-fn sample(sub: &str) -> Option<PathBuf> {
-    let p = Path::new(SAMPLES).join(sub);
-    if p.exists() {
-        Some(p)
-    } else {
-        eprintln!("note: sample {} is absent; skipping it", p.display());
-        None
-    }
-}
-
-fn day_ms(y: i64, m: u32, d: u32) -> i64 {
-    days_from_civil(y, m, d) * 86_400_000
-}
 
 /// Maps a whole file through the streaming API (which also flushes grouped records).
 fn map_file<M>(mapper: M, path: &Path) -> Vec<Event>

@@ -53,3 +53,22 @@ pub fn check(event: &impl serde::Serialize) -> Value {
     }
     v
 }
+
+/// The shared sample corpora (`../shared/samples` beside the checkout).
+pub const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/samples");
+
+/// A file or folder of the sample corpora, or `None` (with a note) when it is absent.
+pub fn sample(sub: &str) -> Option<std::path::PathBuf> {
+    let p = std::path::Path::new(SAMPLES).join(sub);
+    if p.exists() {
+        Some(p)
+    } else {
+        eprintln!("note: sample {} is absent; skipping it", p.display());
+        None
+    }
+}
+
+/// Midnight UTC of a civil date, epoch milliseconds (a reference time for year inference).
+pub fn day_ms(y: i64, m: u32, d: u32) -> i64 {
+    ocsf_mappers::formats::time::days_from_civil(y, m, d) * 86_400_000
+}
