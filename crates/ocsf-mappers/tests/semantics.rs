@@ -5,29 +5,8 @@
 
 mod common;
 
-use common::check;
-use ocsf_mappers::{LinuxMapper, SourceConfig};
+use common::{map, map1};
 use serde_json::Value;
-
-/// 2024-06-10T00:00:00Z.
-const REF_MS: i64 = 1_717_977_600_000;
-
-fn map(lines: &[&str]) -> Vec<Value> {
-    let mut m = LinuxMapper::new(SourceConfig::linux().with_reference_ms(REF_MS));
-    let mut out: Vec<Value> = lines
-        .iter()
-        .flat_map(|l| m.map_line(l))
-        .map(|e| check(&e))
-        .collect();
-    out.extend(m.finish().iter().map(check));
-    out
-}
-
-fn map1(line: &str) -> Value {
-    let v = map(&[line]);
-    assert_eq!(v.len(), 1, "{line}");
-    v.into_iter().next().unwrap_or_default()
-}
 
 fn is_logon(e: &Value) -> bool {
     e["class_uid"] == 3002 && e["activity_id"] == 1

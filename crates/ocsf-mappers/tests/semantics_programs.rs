@@ -5,32 +5,12 @@
 
 mod common;
 
-use common::check;
+use common::{LINUX_REF_MS as REF_MS, check, map, map1};
 use ocsf_mappers::{FallbackReason, LinuxMapper, SourceConfig};
-use serde_json::{Value, json};
-
-/// 2024-06-10T00:00:00Z.
-const REF_MS: i64 = 1_717_977_600_000;
+use serde_json::json;
 
 fn mapper() -> LinuxMapper {
     LinuxMapper::new(SourceConfig::linux().with_reference_ms(REF_MS))
-}
-
-fn map(lines: &[&str]) -> Vec<Value> {
-    let mut m = mapper();
-    let mut out: Vec<Value> = lines
-        .iter()
-        .flat_map(|l| m.map_line(l))
-        .map(|e| check(&e))
-        .collect();
-    out.extend(m.finish().iter().map(check));
-    out
-}
-
-fn map1(line: &str) -> Value {
-    let v = map(&[line]);
-    assert_eq!(v.len(), 1, "{line}: {v:#?}");
-    v.into_iter().next().unwrap_or_default()
 }
 
 #[test]

@@ -72,3 +72,28 @@ pub fn sample(sub: &str) -> Option<std::path::PathBuf> {
 pub fn day_ms(y: i64, m: u32, d: u32) -> i64 {
     ocsf_mappers::formats::time::days_from_civil(y, m, d) * 86_400_000
 }
+
+/// 2024-06-10T00:00:00Z: the reference time of the Linux semantic tests.
+pub const LINUX_REF_MS: i64 = 1_717_977_600_000;
+
+/// Maps `lines` (then flushes grouped records) through one `LinuxMapper` at
+/// [`LINUX_REF_MS`]; every event passes [`check`].
+pub fn map(lines: &[&str]) -> Vec<Value> {
+    let mut m = ocsf_mappers::LinuxMapper::new(
+        ocsf_mappers::SourceConfig::linux().with_reference_ms(LINUX_REF_MS),
+    );
+    let mut out: Vec<Value> = lines
+        .iter()
+        .flat_map(|l| m.map_line(l))
+        .map(|e| check(&e))
+        .collect();
+    out.extend(m.finish().iter().map(check));
+    out
+}
+
+/// The one event `line` maps to (a failure names the line and what it gave).
+pub fn map1(line: &str) -> Value {
+    let v = map(&[line]);
+    assert_eq!(v.len(), 1, "{line}: {v:#?}");
+    v.into_iter().next().unwrap_or_default()
+}
