@@ -7,6 +7,8 @@
 //!   backpressure and keeps every accepted event in a local [`spool`] until
 //!   the object holding it is in the store; [`Manifest`]s report what was
 //!   written.
+//! * [`input`]: where raw logs come from (a syslog receiver over UDP, TCP
+//!   and TLS).
 //! * [`error`]: the crate's single [`Error`] type.
 //!
 //! Registering the source, making written partitions queryable in Glue and
@@ -36,6 +38,7 @@
 //! | feature | default | what it adds |
 //! |---|---|---|
 //! | `s3` | yes | [`WriterConfigBuilder::s3`]: an S3 store of the location's bucket built from an `AwsConfig` (`securitylake-core/s3`: the AWS SDK, `object_store`'s S3 client) |
+//! | `syslog-tls` | yes | `input::syslog::SyslogReceiverBuilder::tls`: syslog over TLS, RFC 5425 (`rustls`, `tokio-rustls`) |
 //!
 //! Without `s3` the crate has no AWS dependency: give the writer any
 //! `Arc<dyn ObjectStore>` with [`WriterConfigBuilder::store`], such as
@@ -45,6 +48,7 @@
 
 mod binary;
 pub mod error;
+pub mod input;
 pub mod manifest;
 mod record;
 pub mod spool;
