@@ -7,6 +7,8 @@
 //!   backpressure and keeps every accepted event in a local [`spool`] until
 //!   the object holding it is in the store; [`Manifest`]s report what was
 //!   written.
+//! * [`input`]: line inputs (a file read once, a followed file with
+//!   `tail -F` semantics, stdin) and their durable [`Checkpoints`](input::Checkpoints).
 //! * [`error`]: the crate's single [`Error`] type.
 //!
 //! Registering the source, making written partitions queryable in Glue and
@@ -45,6 +47,7 @@
 
 mod binary;
 pub mod error;
+pub mod input;
 pub mod manifest;
 mod record;
 pub mod spool;
