@@ -72,6 +72,9 @@ pub struct FollowInput {
     file: Option<OpenFile>,
     lines: LineBuffer,
     chunk: Option<Vec<u8>>,
+    /// The last read found the end of the file: look at the file and its
+    /// path before reading on.
+    at_end: bool,
     stats: InputStats,
 }
 
@@ -86,6 +89,7 @@ impl FollowInput {
             file: None,
             lines: LineBuffer::new(0, DEFAULT_MAX_LINE_BYTES),
             chunk: None,
+            at_end: false,
             stats: InputStats::default(),
         }
     }
@@ -141,6 +145,7 @@ impl FollowInput {
         self.stats.checkpoint_mismatches += u64::from(!applied);
         self.lines.reset(start);
         self.file = Some(opened.file);
+        self.at_end = false;
         Ok(true)
     }
 }
@@ -175,12 +180,25 @@ impl LineInput for FollowInput {
             if let Some(end) = self.lines.next_line(line, &mut self.stats) {
                 return Ok(Some(Position::in_file(identity, end)));
             }
-            if read_more(file, &mut self.lines, &mut self.chunk).await? {
-                continue;
+            // At the end of the file, look before reading on: bytes past the
+            // old end may belong to a file truncated and written again.
+            if !self.at_end {
+                if read_more(file, &mut self.lines, &mut self.chunk).await? {
+                    continue;
+                }
+                self.at_end = true;
             }
             match file.state(self.lines.end_offset()).await? {
-                FileState::Same { len } if len > self.lines.end_offset() => {}
-                FileState::Same { .. } | FileState::Missing => self.idle().await,
+                FileState::Same { len } if len > self.lines.end_offset() => self.at_end = false,
+                FileState::Same { .. } => self.idle().await,
+                FileState::Missing => {
+                    // Deleted or renamed: a writer may still append to it.
+                    if read_more(file, &mut self.lines, &mut self.chunk).await? {
+                        self.at_end = false;
+                    } else {
+                        self.idle().await;
+                    }
+                }
                 FileState::Truncated => {
                     if let Some(end) = self.lines.flush_partial(line, &mut self.stats) {
                         return Ok(Some(Position::in_file(identity, end)));
@@ -189,6 +207,7 @@ impl LineInput for FollowInput {
                     file.refresh().await?;
                     self.stats.truncations += 1;
                     self.lines.reset(0);
+                    self.at_end = false;
                 }
                 FileState::Replaced => {
                     // Lines appended to the old file since the last read
