@@ -76,8 +76,9 @@ async fn another_file_at_the_path_is_read_from_its_start() -> TestResult {
     let (_, position) = next(&mut input).await?;
     drop(input);
 
-    // Rotated while stopped: another inode at the path.
-    std::fs::rename(&path, dir.path().join("app.log.1"))?;
+    // Replaced while stopped (the old file is gone, not renamed within the
+    // directory): another inode at the path.
+    std::fs::remove_file(&path)?;
     std::fs::write(&path, numbered_bytes(7..=8))?;
     let mut input = FollowInput::new(&path)
         .poll_interval(POLL)
@@ -163,5 +164,50 @@ async fn a_failed_commit_keeps_the_previous_one() -> TestResult {
         .ok_or("a commit into a missing directory succeeded")?;
     assert_eq!(err.kind(), ErrorKind::NotFound);
     assert_eq!(checkpoints.get("app"), Some(first));
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_file_rotated_while_stopped_is_finished_before_the_new_one() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("app.log");
+    let rotated = dir.path().join("app.log.1");
+    std::fs::write(&path, numbered_bytes(1..=5))?;
+    let mut input = FollowInput::new(&path).poll_interval(POLL);
+    let (_, third) = {
+        take(&mut input, 2).await?;
+        next(&mut input).await?
+    };
+    drop(input);
+
+    // While stopped: the file is rotated by rename, gets one more line, and
+    // a new file starts at the path.
+    std::fs::rename(&path, &rotated)?;
+    append(&rotated, &numbered_bytes(6..=6))?;
+    std::fs::write(&path, numbered_bytes(7..=8))?;
+    let mut input = FollowInput::new(&path)
+        .poll_interval(POLL)
+        .resume_from(Some(third));
+    assert_eq!(take(&mut input, 5).await?, numbered(4..=8));
+    let stats = input.stats();
+    assert_eq!(stats.checkpoints_in_rotated_files, 1);
+    assert_eq!(stats.checkpoint_mismatches, 0);
+    assert_eq!(stats.rotations, 1);
+
+    // Renamed and no new file yet: the renamed file is read, the path
+    // waited for.
+    let (_, last) = {
+        append(&path, b"line 9\n")?;
+        next(&mut input).await?
+    };
+    drop(input);
+    std::fs::rename(&path, &rotated)?;
+    append(&rotated, b"line 10\n")?;
+    let mut input = FollowInput::new(&path)
+        .poll_interval(POLL)
+        .resume_from(Some(last));
+    assert_eq!(next(&mut input).await?.0, "line 10");
+    std::fs::write(&path, b"line 11\n")?;
+    assert_eq!(next(&mut input).await?.0, "line 11");
     Ok(())
 }

@@ -109,26 +109,7 @@ impl OpenFile {
     /// Opens `path` and fingerprints it.
     pub(crate) async fn open(path: &Path) -> io::Result<Opened> {
         let path = path.to_path_buf();
-        blocking(move || {
-            let file = File::open(&path)?;
-            let metadata = file.metadata()?;
-            let (device, inode) = device_inode(&metadata);
-            let len = metadata.len();
-            let head = read_head(&file, len)?;
-            let identity = FileIdentity::new(device, inode, &head);
-            Ok(Opened {
-                file: OpenFile {
-                    path,
-                    file: Arc::new(file),
-                    identity,
-                    device,
-                    inode,
-                },
-                len,
-                head,
-            })
-        })
-        .await
+        blocking(move || open_blocking(path)).await
     }
 
     pub(crate) fn path(&self) -> &Path {
@@ -208,6 +189,75 @@ impl OpenFile {
     }
 }
 
+fn open_blocking(path: PathBuf) -> io::Result<Opened> {
+    let file = File::open(&path)?;
+    let metadata = file.metadata()?;
+    let (device, inode) = device_inode(&metadata);
+    let len = metadata.len();
+    let head = read_head(&file, len)?;
+    let identity = FileIdentity::new(device, inode, &head);
+    Ok(Opened {
+        file: OpenFile {
+            path,
+            file: Arc::new(file),
+            identity,
+            device,
+            inode,
+        },
+        len,
+        head,
+    })
+}
+
+/// Looks in the directory of `followed` for the file `checkpoint` names
+/// (renamed by a rotation while the input was stopped) and opens it, when
+/// it is still at least as long as the checkpoint's offset. The open file
+/// watches `followed`, so that the input switches to the file there once
+/// the renamed one is read.
+pub(crate) async fn find_renamed(followed: &Path, checkpoint: &Position) -> Result<Option<Opened>> {
+    let Some(identity) = checkpoint.identity().copied() else {
+        return Ok(None);
+    };
+    let offset = checkpoint.offset();
+    let dir = match followed.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let watched = followed.to_path_buf();
+    let context = format!("looking for the checkpoint's file in {}", dir.display());
+    blocking(move || {
+        for entry in std::fs::read_dir(&dir)? {
+            let entry = entry?;
+            let Ok(metadata) = entry.metadata() else {
+                continue; // deleted meanwhile
+            };
+            if !metadata.is_file()
+                || device_inode(&metadata) != (identity.device(), identity.inode())
+            {
+                continue;
+            }
+            let mut opened = match open_blocking(entry.path()) {
+                Ok(opened) => opened,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(e),
+            };
+            let file = &opened.file;
+            if identity.matches(file.device, file.inode, &opened.head) && offset <= opened.len {
+                tracing::info!(
+                    path = %file.path.display(),
+                    offset,
+                    "checkpoint names a rotated file: reading its rest first"
+                );
+                opened.file.path = watched;
+                return Ok(Some(opened));
+            }
+        }
+        Ok(None)
+    })
+    .await
+    .map_err(|e| Error::from_io(context, e))
+}
+
 /// Where to start reading a freshly opened file given a checkpoint: its
 /// offset when the checkpoint names this file (same device, inode and first
 /// bytes) and the file is at least that long, else 0 (`false`: the
@@ -229,7 +279,7 @@ pub(crate) fn start_offset(opened: &Opened, checkpoint: Option<&Position>) -> (u
                 path = %file.path.display(),
                 offset = checkpoint.offset(),
                 len = opened.len,
-                "checkpoint does not match the file (rotated, replaced or truncated): reading it from the start"
+                "checkpoint does not match the file at the path (rotated, replaced or truncated)"
             );
             (0, false)
         }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::LineInput;
-use super::file::{FileState, OpenFile, start_offset};
+use super::file::{FileState, OpenFile, find_renamed, start_offset};
 use super::lines::{DEFAULT_MAX_LINE_BYTES, InputStats, LineBuffer};
 use super::position::Position;
 use crate::error::{Error, Result};
@@ -29,6 +29,11 @@ pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_millis(250);
 ///   [`InputStats::partial_lines_flushed`]).
 /// * **Copy-truncate** (the file shrank below the read offset, or its first
 ///   bytes changed): reading restarts at offset 0 of the same file.
+/// * **Restart**: a checkpoint ([`resume_from`](Self::resume_from)) is
+///   applied to the file at the path when it names that file; when it
+///   names a file renamed meanwhile (a rotation while the input was
+///   stopped) and that file is still in the same directory, that file's
+///   rest is read first, then the file at the path from its start.
 /// * **Deleted**: the open file is still read (a writer may still append
 ///   to it) until a file appears at the path again, which is then read from
 ///   its start. A file that does not exist yet is waited for.
@@ -96,9 +101,12 @@ impl FollowInput {
 
     /// Starts at `checkpoint` instead: the first file found at the path is
     /// read from the checkpoint's offset when the checkpoint names it (same
-    /// device, inode and first bytes) and it is at least that long, else
-    /// from its start (counted in [`InputStats::checkpoint_mismatches`]).
-    /// `None` changes nothing.
+    /// device, inode and first bytes) and it is at least that long. When it
+    /// names another file of the same directory (renamed by a rotation), the
+    /// rest of that file is read first (counted in
+    /// [`InputStats::checkpoints_in_rotated_files`]); otherwise the file at
+    /// the path is read from its start (counted in
+    /// [`InputStats::checkpoint_mismatches`]). `None` changes nothing.
     pub fn resume_from(mut self, checkpoint: Option<Position>) -> Self {
         self.resume = checkpoint;
         self
@@ -130,10 +138,14 @@ impl FollowInput {
 
     /// Opens the file at the path (applying the checkpoint the first time);
     /// `false` when there is none yet.
+    ///
+    /// A checkpoint that does not name the file at the path may name a file
+    /// renamed by a rotation while the input was stopped: that file's rest
+    /// is read first.
     async fn open(&mut self) -> Result<bool> {
         let opened = match OpenFile::open(&self.path).await {
-            Ok(opened) => opened,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
+            Ok(opened) => Some(opened),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
             Err(e) => {
                 return Err(Error::from_io(
                     format!("opening {}", self.path.display()),
@@ -141,9 +153,35 @@ impl FollowInput {
                 ));
             }
         };
-        let (start, applied) = start_offset(&opened, self.resume.take().as_ref());
-        self.stats.checkpoint_mismatches += u64::from(!applied);
-        self.lines.reset(start);
+        let start = match (self.resume, opened) {
+            (None, None) => return Ok(false),
+            (None, Some(opened)) => (opened, 0),
+            (Some(checkpoint), opened) => {
+                let applied = opened
+                    .as_ref()
+                    .map(|opened| start_offset(opened, Some(&checkpoint)));
+                match (opened, applied) {
+                    (Some(opened), Some((offset, true))) => (opened, offset),
+                    (opened, _) => match find_renamed(&self.path, &checkpoint).await? {
+                        Some(renamed) => {
+                            self.stats.checkpoints_in_rotated_files += 1;
+                            (renamed, checkpoint.offset())
+                        }
+                        // Nothing at the path yet: keep the checkpoint.
+                        None => match opened {
+                            None => return Ok(false),
+                            Some(opened) => {
+                                self.stats.checkpoint_mismatches += 1;
+                                (opened, 0)
+                            }
+                        },
+                    },
+                }
+            }
+        };
+        let (opened, offset) = start;
+        self.resume = None;
+        self.lines.reset(offset);
         self.file = Some(opened.file);
         self.at_end = false;
         Ok(true)
@@ -213,6 +251,7 @@ impl LineInput for FollowInput {
                     // Lines appended to the old file since the last read
                     // come first.
                     if read_more(file, &mut self.lines, &mut self.chunk).await? {
+                        self.at_end = false;
                         continue;
                     }
                     if let Some(end) = self.lines.flush_partial(line, &mut self.stats) {

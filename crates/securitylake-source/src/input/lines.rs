@@ -42,6 +42,9 @@ pub struct InputStats {
     /// Checkpoints that did not apply (another file at the path, or the
     /// file is shorter than the offset): the file was read from offset 0.
     pub checkpoint_mismatches: u64,
+    /// Checkpoints of a followed file that named a file renamed by a
+    /// rotation while the input was stopped: its rest was read first.
+    pub checkpoints_in_rotated_files: u64,
     /// Times a followed input waited one poll interval at the end of its
     /// file (or for the file to appear).
     pub idle_polls: u64,
