@@ -68,6 +68,8 @@ async fn rename_rotation_loses_and_repeats_nothing() -> TestResult {
     assert_eq!(take(&mut input, 2).await?, numbered(1..=2));
     let (line, old) = next(&mut input).await?;
     assert_eq!(line, "line 3");
+    // The input is at the end of the file, to look at it next.
+    idle(&mut input, 2).await?;
 
     // Rotated while the input was not looking: lines appended to the old
     // file after the rename come before the new file's.
@@ -93,6 +95,7 @@ async fn rename_rotation_loses_and_repeats_nothing() -> TestResult {
     idle(&mut input, 3).await?;
     append(&rotated, b"line 9\n")?;
     assert_eq!(next(&mut input).await?.0, "line 9");
+    idle(&mut input, 2).await?;
     std::fs::write(&path, b"line 11\n")?;
     append(&rotated, b"line 10\nunterminated")?;
     assert_eq!(

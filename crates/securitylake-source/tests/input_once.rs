@@ -93,3 +93,44 @@ async fn a_stream_holds_a_partial_line_until_its_newline_or_its_end() -> TestRes
     assert_eq!(input.stats().partial_lines_flushed, 1);
     Ok(())
 }
+
+/// Throughput of a file read once: `cargo test -p securitylake-source --test
+/// input_once -- --ignored --nocapture` (a figure, not an assertion).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement: run with --ignored --nocapture"]
+async fn throughput_of_a_file_read_once() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("big.log");
+    let line = "Mar  1 00:00:01 bastion sshd[4242]: Accepted publickey for ec2-user from 203.0.113.7 port 50022 ssh2: RSA SHA256:abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG\n";
+    let lines = 1_000_000u64;
+    std::fs::write(&path, line.repeat(lines as usize))?;
+    let started = std::time::Instant::now();
+    let mut input = FileInput::open(&path).await?;
+    let mut text = String::new();
+    let mut n = 0u64;
+    while input.next_line(&mut text).await?.is_some() {
+        n += 1;
+    }
+    let elapsed = started.elapsed();
+    assert_eq!(n, lines);
+    let bytes = input.stats().bytes as f64;
+    println!(
+        "{n} lines, {:.1} MB in {elapsed:?}: {:.0} lines/s, {:.1} MB/s",
+        bytes / 1e6,
+        n as f64 / elapsed.as_secs_f64(),
+        bytes / 1e6 / elapsed.as_secs_f64()
+    );
+
+    let started = std::time::Instant::now();
+    let mut input = securitylake_source::input::FollowInput::new(&path);
+    for _ in 0..lines {
+        input.next_line(&mut text).await?;
+    }
+    let elapsed = started.elapsed();
+    assert_eq!(input.stats().lines, lines);
+    println!(
+        "followed: {lines} lines in {elapsed:?}: {:.0} lines/s",
+        lines as f64 / elapsed.as_secs_f64()
+    );
+    Ok(())
+}
