@@ -155,3 +155,19 @@ async fn a_deleted_file_that_comes_back_is_read_from_its_start() -> TestResult {
     assert_eq!(input.stats().rotations, 1);
     Ok(())
 }
+
+#[tokio::test]
+async fn a_file_opened_empty_gets_a_fingerprint_as_it_grows() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("app.log");
+    std::fs::write(&path, b"")?;
+    let mut input = follow(&path);
+    idle(&mut input, 2).await?;
+    append(&path, b"line 1\nline 2\n")?;
+    let (_, position) = next(&mut input).await?;
+    let identity = position
+        .identity()
+        .ok_or("a file position has an identity")?;
+    assert_eq!(identity.fingerprint_len(), 14);
+    Ok(())
+}

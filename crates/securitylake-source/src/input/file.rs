@@ -174,6 +174,36 @@ impl OpenFile {
         Ok(state)
     }
 
+    /// Whether the fingerprint covers fewer bytes than it could: the file
+    /// was shorter than [`FINGERPRINT_BYTES`] when it was taken and has
+    /// been read past it since.
+    pub(crate) fn fingerprint_can_grow(&self, read_offset: u64) -> bool {
+        let len = self.identity.fingerprint_len();
+        len < FINGERPRINT_BYTES && read_offset > len
+    }
+
+    /// Grows the fingerprint over the file's current first bytes when they
+    /// still start with the fingerprinted ones (else the file was truncated
+    /// and the next look at its end says so).
+    pub(crate) async fn grow_fingerprint(&mut self) -> Result<()> {
+        let file = Arc::clone(&self.file);
+        let identity = self.identity;
+        let (device, inode) = (self.device, self.inode);
+        let grown = blocking(move || {
+            let len = file.metadata()?.len();
+            let head = read_head(&file, len)?;
+            Ok((identity.matches(device, inode, &head)
+                && head.len() as u64 > identity.fingerprint_len())
+            .then(|| FileIdentity::new(device, inode, &head)))
+        })
+        .await
+        .map_err(|e| Error::from_io(format!("fingerprinting {}", self.path.display()), e))?;
+        if let Some(grown) = grown {
+            self.identity = grown;
+        }
+        Ok(())
+    }
+
     /// Takes a new identity from the file's current first bytes (after it
     /// was truncated in place).
     pub(crate) async fn refresh(&mut self) -> Result<()> {

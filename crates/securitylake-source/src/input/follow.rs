@@ -222,6 +222,11 @@ impl LineInput for FollowInput {
             // old end may belong to a file truncated and written again.
             if !self.at_end {
                 if read_more(file, &mut self.lines, &mut self.chunk).await? {
+                    // A file opened empty or short (a new file after a
+                    // rotation) gets a fingerprint worth checking.
+                    if file.fingerprint_can_grow(self.lines.end_offset()) {
+                        file.grow_fingerprint().await?;
+                    }
                     continue;
                 }
                 self.at_end = true;
