@@ -171,3 +171,60 @@ async fn a_file_opened_empty_gets_a_fingerprint_as_it_grows() -> TestResult {
     assert_eq!(identity.fingerprint_len(), 14);
     Ok(())
 }
+
+/// A writer that rotates by rename while it writes, and keeps writing to the
+/// renamed file for a while before it opens the new one (as daemons do
+/// until they reopen their log): the follower returns every line once, in
+/// order. The writer rotates a file only after the follower has read from
+/// it (a file rotated twice before the follower reached it is skipped, as
+/// with `tail -F`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lines_written_during_repeated_rotations_arrive_once_in_order() -> TestResult {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    const LINES: u32 = 20_000;
+    const ROTATE_EVERY: u32 = 1_000;
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("app.log");
+    let rotated = dir.path().join("app.log.1");
+    std::fs::write(&path, b"")?;
+    let received = Arc::new(AtomicU32::new(0));
+    let writer_path = path.clone();
+    let writer_received = Arc::clone(&received);
+    let writer = std::thread::spawn(move || -> std::io::Result<()> {
+        use std::io::Write;
+        let open = |p: &std::path::Path| {
+            std::fs::OpenOptions::new()
+                .append(true)
+                .create(true)
+                .open(p)
+        };
+        let mut file = open(&writer_path)?;
+        for i in 1..=LINES {
+            writeln!(file, "line {i}")?;
+            if i % ROTATE_EVERY == 0 {
+                // The follower has read from the current file.
+                let first_of_file = (i - ROTATE_EVERY + 11).min(i);
+                while writer_received.load(Ordering::Acquire) < first_of_file {
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+                std::fs::rename(&writer_path, &rotated)?;
+            }
+            // The renamed file still gets 10 lines.
+            if i % ROTATE_EVERY == 10 && i > ROTATE_EVERY {
+                file = open(&writer_path)?;
+            }
+        }
+        Ok(())
+    });
+    let mut input = FollowInput::new(&path).poll_interval(std::time::Duration::from_millis(1));
+    let mut lines = Vec::with_capacity(LINES as usize);
+    for n in 1..=LINES {
+        lines.push(next(&mut input).await?.0);
+        received.store(n, Ordering::Release);
+    }
+    writer.join().map_err(|_| "the writer panicked")??;
+    assert_eq!(lines, numbered(1..=LINES));
+    assert_eq!(input.stats().rotations, u64::from(LINES / ROTATE_EVERY - 1));
+    Ok(())
+}

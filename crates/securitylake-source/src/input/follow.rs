@@ -38,8 +38,10 @@ pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_millis(250);
 ///   to it) until a file appears at the path again, which is then read from
 ///   its start. A file that does not exist yet is waited for.
 ///
-/// Bytes written to a rotated file after the switch, and bytes between the
-/// last read and a truncation, are not read (as with `tail -F`).
+/// As with `tail -F`, some bytes are not read: those written to a rotated
+/// file after the switch, those between the last read and a truncation, and
+/// a whole file rotated away again before the input switched to it (the
+/// input lags more than one rotation behind).
 ///
 /// [`next_line`](LineInput::next_line) is cancel-safe: dropping its future
 /// (in `tokio::select!`, say) loses no line.
