@@ -24,7 +24,6 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use futures::TryStreamExt;
 use securitylake::lake::aws::AwsConfig;
 use securitylake::lake::layout::SourceLocation;
 use securitylake::lake::object_store::{ObjectStore, ObjectStoreExt, path::Path as ObjectPath};

@@ -18,7 +18,6 @@ use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use futures::TryStreamExt;
 use securitylake::lake::layout::EventDay;
 use securitylake::lake::object_store::ObjectStore;
 use securitylake::lake::store::local_store;
@@ -230,7 +229,7 @@ struct Detect {
     detectors: Arc<Mutex<Detectors>>,
 }
 
-#[async_trait::async_trait]
+#[securitylake::subscriber::async_trait]
 impl Handler for Detect {
     async fn handle(&self, object: &LakeObject) -> Result<(), HandlerError> {
         match object.info().class_uid {

@@ -46,7 +46,7 @@ const API_KEY_HEADER: &str = "x-api-key";
 #[derive(Debug, Default, Clone)]
 struct Report(Arc<Mutex<BTreeMap<String, (usize, usize)>>>);
 
-#[async_trait::async_trait]
+#[securitylake::subscriber::async_trait]
 impl Handler for Report {
     async fn handle(&self, object: &LakeObject) -> Result<(), HandlerError> {
         let events: Vec<Vec<Authentication>> =

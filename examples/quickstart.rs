@@ -22,7 +22,6 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
-use futures::{StreamExt, TryStreamExt};
 use securitylake::lake::store::local_store;
 use securitylake::mappers::LinuxMapper;
 use securitylake::model::v1_1_0::enums::StatusId;

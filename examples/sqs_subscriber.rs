@@ -43,7 +43,7 @@ struct PrintObjects {
     rows: Arc<AtomicU64>,
 }
 
-#[async_trait::async_trait]
+#[securitylake::subscriber::async_trait]
 impl Handler for PrintObjects {
     async fn handle(&self, object: &LakeObject) -> Result<(), HandlerError> {
         let info = object.info();

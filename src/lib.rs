@@ -52,7 +52,7 @@
 //! A custom source writes events of one OCSF class under the location
 //! Security Lake gave it. Map raw lines with a mapper, keep the class of the
 //! source and write them with a [`Writer`](source::Writer). Here the lake is a
-//! local directory ([`local_store`](lake::store::local_store)); against AWS,
+//! local directory ([`WriterConfig::local`](source::WriterConfig::local)); against AWS,
 //! give the writer the source's provider role (`WriterConfigBuilder::s3`,
 //! an `object_store` S3 store of the location's bucket) and the location
 //! that [`Registrar::reconcile`](control::Registrar::reconcile) returned
@@ -62,10 +62,6 @@
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-//! use std::sync::Arc;
-//!
-//! use securitylake::lake::layout::SourceLocation;
-//! use securitylake::lake::store::local_store;
 //! use securitylake::mappers::{LinuxMapper, SourceConfig};
 //! use securitylake::model::v1_1_0::events::Authentication;
 //! use securitylake::source::{Writer, WriterConfig};
@@ -81,13 +77,9 @@
 //! .filter_map(|event| Authentication::try_from(event).ok())
 //! .collect();
 //!
-//! let config = WriterConfig::builder()
-//!     .location(SourceLocation::parse("s3://aws-security-data-lake-us-east-1-abc/ext/bastion/1.0/")?)
-//!     .region("us-east-1")
-//!     .account_id("123456789012")
-//!     .store(local_store(dir.path().join("lake"))?)
-//!     .spool_dir(dir.path().join("spool"))
-//!     .build()?;
+//! // A local lake directory: no bucket, region or account to make up
+//! // (`WriterConfig::builder()` takes the location, store and role for AWS).
+//! let config = WriterConfig::local(dir.path().join("lake"), "bastion")?.build()?;
 //! let mut writer = Writer::<Authentication>::open(config).await?;
 //! writer.write_batch(logons).await?;
 //! let manifest = writer.close().await?; // what became durable in the lake
@@ -111,7 +103,6 @@
 //! use std::sync::Arc;
 //! use std::sync::atomic::{AtomicU64, Ordering};
 //!
-//! use futures::TryStreamExt;
 //! use securitylake::lake::object_store::{ObjectStoreExt, path::Path};
 //! use securitylake::lake::store::local_store;
 //! use securitylake::model::columnar::{ColumnarOptions, write_parquet};
@@ -122,7 +113,7 @@
 //!
 //! struct FailedLogons(Arc<AtomicU64>);
 //!
-//! #[async_trait::async_trait]
+//! #[securitylake::subscriber::async_trait]
 //! impl Handler for FailedLogons {
 //!     async fn handle(&self, object: &LakeObject) -> Result<(), HandlerError> {
 //!         let mut batches = object.typed::<Authentication>()?;

@@ -48,4 +48,6 @@ pub use securitylake_control::{
 pub use securitylake_control::GluePartitioner;
 
 #[cfg(feature = "subscriber")]
-pub use securitylake_subscriber::{Handler, HandlerError, LakeObject, Subscriber};
+pub use securitylake_subscriber::{
+    Handler, HandlerError, LakeObject, LocalSource, ResultStream, Subscriber, async_trait,
+};

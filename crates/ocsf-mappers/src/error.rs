@@ -28,6 +28,8 @@ pub enum Format {
     Timestamp,
     /// A stream of lines read by the mapping layer (see [`crate::stream`]).
     Lines,
+    /// OCSF events as JSON (see [`crate::ocsf_json`]).
+    OcsfJson,
 }
 
 impl Format {
@@ -42,6 +44,7 @@ impl Format {
             Format::JournaldJson => "journald json",
             Format::Timestamp => "timestamp",
             Format::Lines => "lines",
+            Format::OcsfJson => "ocsf json",
         }
     }
 }

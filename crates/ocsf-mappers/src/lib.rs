@@ -92,6 +92,7 @@ pub mod error;
 pub mod formats;
 pub mod linux;
 pub mod normalized;
+pub mod ocsf_json;
 pub mod projection;
 pub mod render;
 pub mod stats;

@@ -41,6 +41,17 @@
 //! # }
 //! ```
 
+// With fewer than two versions compiled in there is no pair to convert between: the module
+// stays (so `convert_value` can report that), and its helpers are unused.
+#![cfg_attr(
+    not(any(
+        all(feature = "v1_1_0", feature = "v1_3_0"),
+        all(feature = "v1_3_0", feature = "v1_8_0"),
+        all(feature = "v1_1_0", feature = "v1_8_0")
+    )),
+    allow(dead_code, unused_imports)
+)]
+
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};

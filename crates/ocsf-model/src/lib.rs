@@ -123,11 +123,6 @@ mod event_enum;
 
 #[cfg(feature = "arrow")]
 pub mod columnar;
-#[cfg(any(
-    all(feature = "v1_1_0", feature = "v1_3_0"),
-    all(feature = "v1_3_0", feature = "v1_8_0"),
-    all(feature = "v1_1_0", feature = "v1_8_0")
-))]
 pub mod convert;
 #[doc(hidden)]
 pub mod de;

@@ -185,3 +185,36 @@ impl SchemaVersion {
         out
     }
 }
+
+/// The schema facts of every OCSF version compiled in (its version feature on), oldest first.
+///
+/// ```
+/// let versions: Vec<&str> = ocsf_model::schema::compiled().iter().map(|s| s.version).collect();
+/// # #[cfg(feature = "v1_1_0")]
+/// assert!(versions.contains(&"1.1.0"));
+/// ```
+pub fn compiled() -> &'static [&'static SchemaVersion] {
+    COMPILED
+}
+
+static COMPILED: &[&SchemaVersion] = &[
+    #[cfg(feature = "v1_0_0_rc2")]
+    &crate::v1_0_0_rc2::SCHEMA,
+    #[cfg(feature = "v1_1_0")]
+    &crate::v1_1_0::SCHEMA,
+    #[cfg(feature = "v1_3_0")]
+    &crate::v1_3_0::SCHEMA,
+    #[cfg(feature = "v1_8_0")]
+    &crate::v1_8_0::SCHEMA,
+];
+
+/// The schema facts of `version` (`"1.1.0"`), if that version is compiled in.
+///
+/// ```
+/// # #[cfg(feature = "v1_1_0")]
+/// assert_eq!(ocsf_model::schema::by_version("1.1.0").map(|s| s.version), Some("1.1.0"));
+/// assert!(ocsf_model::schema::by_version("0.9").is_none());
+/// ```
+pub fn by_version(version: &str) -> Option<&'static SchemaVersion> {
+    compiled().iter().copied().find(|s| s.version == version)
+}

@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use arrow_schema::{DataType, Field};
 use clap::Args;
-use futures::TryStreamExt;
 use securitylake_core::object_store::{ObjectStore, ObjectStoreExt};
 use securitylake_core::store::object_path;
 use securitylake_subscriber::ObjectRef;

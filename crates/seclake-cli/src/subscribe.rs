@@ -8,7 +8,6 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use clap::Args;
-use futures::TryStreamExt;
 use securitylake_subscriber::{
     Handler, HandlerError, HttpsSource, LakeObject, LocalSource, SqsSource, Subscriber,
     SubscriberStats,

@@ -283,6 +283,20 @@ impl LakeSource {
     }
 }
 
+/// The bucket name that stands for a local lake directory: a
+/// [`local_store`](crate::store::local_store) of the directory holds the keys a
+/// bucket of this name would, and readers of a local lake report objects in it.
+///
+/// ```
+/// use securitylake_core::layout::{CustomSource, LakeSource, SourceLocation, LOCAL_BUCKET};
+///
+/// let source = CustomSource::new("bastion", Some("1.0".into()))?;
+/// let loc = SourceLocation::new(LOCAL_BUCKET, LakeSource::Custom(source))?;
+/// assert_eq!(loc.to_string(), "s3://local/ext/bastion/1.0/");
+/// # Ok::<(), securitylake_core::Error>(())
+/// ```
+pub const LOCAL_BUCKET: &str = "local";
+
 /// Where a source's objects live: a bucket and the source prefix, parsed from
 /// `provider.location`.
 ///

@@ -7,8 +7,10 @@
 //!   backpressure and keeps every accepted event in a local [`spool`] until
 //!   the object holding it is in the store; [`Manifest`]s report what was
 //!   written.
-//! * [`input`]: line inputs (a file read once, a followed file with
-//!   `tail -F` semantics, stdin) and their durable [`Checkpoints`](input::Checkpoints).
+//! * [`input`]: where raw logs come from: line inputs (a file read once, a
+//!   followed file with `tail -F` semantics, stdin) with durable
+//!   [`Checkpoints`](input::Checkpoints), and a syslog receiver over UDP,
+//!   TCP and TLS.
 //! * [`error`]: the crate's single [`Error`] type.
 //!
 //! Registering the source, making written partitions queryable in Glue and
@@ -38,6 +40,7 @@
 //! | feature | default | what it adds |
 //! |---|---|---|
 //! | `s3` | yes | [`WriterConfigBuilder::s3`]: an S3 store of the location's bucket built from an `AwsConfig` (`securitylake-core/s3`: the AWS SDK, `object_store`'s S3 client) |
+//! | `syslog-tls` | yes | `input::syslog::SyslogReceiverBuilder::tls`: syslog over TLS, RFC 5425 (`rustls`, `tokio-rustls`) |
 //!
 //! Without `s3` the crate has no AWS dependency: give the writer any
 //! `Arc<dyn ObjectStore>` with [`WriterConfigBuilder::store`], such as

@@ -14,7 +14,6 @@ use std::hint::black_box;
 
 use common::PutKey;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use futures::TryStreamExt;
 use ocsf_model::columnar::{ColumnarOptions, write_parquet};
 use ocsf_model::v1_1_0::events::Authentication;
 use securitylake_subscriber::ObjectRef;

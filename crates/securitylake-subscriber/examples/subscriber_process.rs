@@ -19,7 +19,6 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures::TryStreamExt;
 use ocsf_model::v1_1_0::events::Authentication;
 use securitylake_core::retry::RetryPolicy;
 use securitylake_subscriber::checkpoint::FileCheckpoint;

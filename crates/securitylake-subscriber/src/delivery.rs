@@ -21,7 +21,7 @@ use crate::stats::inc;
 const IDLE_PAUSE: Duration = Duration::from_millis(50);
 
 /// The stream [`Subscriber::deliveries`](crate::Subscriber::deliveries) returns.
-pub type Deliveries = std::pin::Pin<Box<dyn Stream<Item = Result<Delivery>> + Send>>;
+pub type Deliveries = crate::stream::ResultStream<Delivery>;
 
 /// One new object, ready to read, and the [`Acker`] that settles it.
 ///

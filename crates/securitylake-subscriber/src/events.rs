@@ -96,5 +96,7 @@ pub(crate) fn events(reader: &ObjectReader) -> Result<EventStream<Event>> {
         )));
     }
     let batches = reader.typed_stream()?;
-    Ok(Box::pin(batches.map(|b| b.and_then(|b| batch_events(&b)))))
+    Ok(EventStream::from_stream(
+        batches.map(|b| b.and_then(|b| batch_events(&b))),
+    ))
 }

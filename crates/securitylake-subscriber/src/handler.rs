@@ -167,7 +167,7 @@ impl From<Error> for HandlerError {
 ///
 /// struct CountRows;
 ///
-/// #[async_trait::async_trait]
+/// #[securitylake_subscriber::async_trait]
 /// impl Handler for CountRows {
 ///     async fn handle(&self, object: &LakeObject) -> Result<(), HandlerError> {
 ///         let mut batches = object.batches()?;

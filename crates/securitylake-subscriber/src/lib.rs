@@ -33,7 +33,6 @@
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt").block_on(async {
 //! use std::sync::Arc;
 //! use std::sync::atomic::{AtomicUsize, Ordering};
-//! use futures::TryStreamExt;
 //! use ocsf_model::columnar::{ColumnarOptions, write_parquet};
 //! use ocsf_model::v1_1_0::events::{Authentication, AuthenticationActivityId, SeverityId};
 //! use ocsf_model::v1_1_0::objects::{Metadata, Product, User};
@@ -43,7 +42,7 @@
 //!
 //! struct CountLogons(Arc<AtomicUsize>);
 //!
-//! #[async_trait::async_trait]
+//! #[securitylake_subscriber::async_trait]
 //! impl Handler for CountLogons {
 //!     async fn handle(&self, object: &LakeObject) -> Result<(), HandlerError> {
 //!         let mut events = object.typed::<Authentication>()?;
@@ -108,6 +107,7 @@ pub mod reader;
 #[cfg(feature = "sqs")]
 mod sqs;
 mod stats;
+mod stream;
 mod subscriber;
 
 pub use deadletter::{DeadLetter, DeadLetterSink, FileDeadLetterSink, MemoryDeadLetterSink};
@@ -124,6 +124,12 @@ pub use notification::{Notification, ObjectRef};
 #[cfg_attr(docsrs, doc(cfg(feature = "sqs")))]
 pub use sqs::SqsSource;
 pub use stats::SubscriberStats;
+pub use stream::ResultStream;
+
+/// The attribute that implements [`Handler`], [`Feed`] and [`DeadLetterSink`] (their methods are
+/// `async`): re-exported so an implementation needs no dependency of its own, as in
+/// `#[securitylake_subscriber::async_trait]`.
+pub use async_trait::async_trait;
 pub use subscriber::{
     LOCAL_BUCKET, LocalSource, ShutdownHandle, Source, StatsHandle, Subscriber, SubscriberBuilder,
 };

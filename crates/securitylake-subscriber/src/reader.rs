@@ -43,7 +43,6 @@
 //! ```
 
 use std::ops::Range;
-use std::pin::Pin;
 use std::sync::Arc;
 
 use arrow_array::{Array, Int32Array, RecordBatch, StringArray};
@@ -51,7 +50,7 @@ use arrow_data::ArrayData;
 use arrow_schema::{DataType, FieldRef, Schema};
 use bytes::Bytes;
 use futures::future::BoxFuture;
-use futures::{FutureExt, Stream, StreamExt, TryStreamExt};
+use futures::{FutureExt, StreamExt, TryStreamExt};
 use ocsf_model::columnar::{
     ColumnarError, chunk_range, decode_batch, decode_batch_reusing, populated_columns,
     string_views, validate_column_chunk,
@@ -92,10 +91,10 @@ pub const DEFAULT_BATCH_SIZE: usize = 8192;
 pub const ROW_GROUP_WINDOW_BYTES: u64 = 32 * 1024 * 1024;
 
 /// A stream of Arrow batches.
-pub type BatchStream = Pin<Box<dyn Stream<Item = Result<RecordBatch>> + Send>>;
+pub type BatchStream = crate::stream::ResultStream<RecordBatch>;
 
 /// A stream of typed events, one `Vec` per batch.
-pub type EventStream<E> = Pin<Box<dyn Stream<Item = Result<Vec<E>>> + Send>>;
+pub type EventStream<E> = crate::stream::ResultStream<Vec<E>>;
 
 /// Checks the page headers of a fetched range that lies in a column chunk (the whole chunk, or
 /// whole pages of it in windowed reads) before the `parquet` reader sizes buffers from their
@@ -563,7 +562,9 @@ impl ObjectReader {
                     .with_batch_size(self.batch_size)
                     .with_projection(projection)
                     .build()?;
-            return Ok(Box::pin(stream.map(|r| r.map_err(Error::from))));
+            return Ok(BatchStream::from_stream(
+                stream.map(|r| r.map_err(Error::from)),
+            ));
         }
         let mut file = self.file.clone();
         file.coalesce_gap = (self.window_bytes / 64).min(COALESCE_GAP);
@@ -594,7 +595,9 @@ impl ObjectReader {
             });
             Ok::<_, Error>(streams.flatten())
         };
-        Ok(Box::pin(futures::stream::once(start).try_flatten()))
+        Ok(BatchStream::from_stream(
+            futures::stream::once(start).try_flatten(),
+        ))
     }
 
     /// Checks that the object holds events of class `E`: same OCSF version
@@ -632,7 +635,7 @@ impl ObjectReader {
     pub fn typed<E: OcsfEvent>(&self) -> Result<EventStream<E>> {
         self.check_class::<E>()?;
         let batches = self.typed_stream()?;
-        Ok(Box::pin(batches.map(|b| {
+        Ok(EventStream::from_stream(batches.map(|b| {
             b.and_then(|b| decode_batch::<E>(&b).map_err(Error::from))
         })))
     }
@@ -654,7 +657,7 @@ impl ObjectReader {
     /// batch: for classes and versions not compiled in.
     pub fn dynamic(&self) -> Result<EventStream<DynamicEvent>> {
         let batches = self.batches()?;
-        Ok(Box::pin(
+        Ok(EventStream::from_stream(
             batches.map(|b| b.and_then(|b| batch_to_dynamic(&b))),
         ))
     }

@@ -32,8 +32,9 @@ use crate::https::HttpsSource;
 use crate::sqs::SqsSource;
 use crate::stats::{StatsCell, SubscriberStats};
 
-/// The bucket name given to objects of a [`LocalSource`].
-pub const LOCAL_BUCKET: &str = "local";
+/// The bucket name given to objects of a [`LocalSource`] (the lake layout's
+/// [`LOCAL_BUCKET`](securitylake_core::layout::LOCAL_BUCKET)).
+pub use securitylake_core::layout::LOCAL_BUCKET;
 
 /// A lake directory watched by polling (the embedded default, in the
 /// lake's key layout): new or changed `.parquet` objects are processed.
@@ -387,7 +388,7 @@ impl StatsHandle {
 /// use securitylake_subscriber::{Handler, HandlerError, LakeObject, LocalSource, Subscriber};
 ///
 /// struct Print;
-/// #[async_trait::async_trait]
+/// #[securitylake_subscriber::async_trait]
 /// impl Handler for Print {
 ///     async fn handle(&self, object: &LakeObject) -> Result<(), HandlerError> {
 ///         println!("{} rows in {}", object.info().rows, object.info().object.key);
@@ -475,7 +476,7 @@ impl Subscriber {
             Inner::Https(_) => pump.counted_by_feed(),
             _ => pump,
         };
-        pump.into_stream().boxed()
+        Deliveries::from_stream(pump.into_stream())
     }
 
     fn handler(&self) -> Result<Arc<dyn Handler>> {

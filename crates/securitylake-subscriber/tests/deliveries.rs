@@ -17,7 +17,7 @@ use aws_sdk_sqs::types::QueueAttributeName;
 use bytes::Bytes;
 use common::PutKey;
 use common::*;
-use futures::{StreamExt, TryStreamExt};
+use futures::TryStreamExt;
 use http_body_util::{BodyExt, Full};
 use ocsf_model::columnar::{ColumnarOptions, write_parquet};
 use ocsf_model::v1_1_0::Event;

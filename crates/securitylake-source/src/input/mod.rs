@@ -1,7 +1,10 @@
-//! Line inputs with durable checkpoints: a file read once, a followed file
-//! (`tail -F`), stdin or any async reader.
+//! Inputs: where raw logs come from before a mapper turns them into events
+//! (input -> mapper (`ocsf-mappers`) -> typed events ->
+//! [`Writer`](crate::Writer)). Line inputs with durable checkpoints: a file
+//! read once, a followed file (`tail -F`), stdin or any async reader; and a
+//! syslog receiver.
 //!
-//! Every input implements [`LineInput`]: it fills a reused `String` with
+//! Every line input implements [`LineInput`]: it fills a reused `String` with
 //! the next complete line and returns the line's [`Position`] (the place
 //! just after it). [`Checkpoints`] stores positions durably by input name;
 //! a position is committed only after every line before it is durable
@@ -16,6 +19,8 @@
 //! * [`ReaderInput`] / [`StdinInput`]: any [`tokio::io::AsyncRead`].
 //! * [`Input`]: any of them, as one type (for inputs chosen by
 //!   configuration).
+//! * [`syslog`]: a syslog receiver over UDP, TCP and TLS (messages, not
+//!   line positions: see its module).
 //!
 //! Lines are split on `\n` (a `\r` before it is dropped). Bad bytes are
 //! never dropped silently: a line that is not UTF-8 is returned with U+FFFD
@@ -59,6 +64,7 @@ mod lines;
 mod once;
 mod position;
 mod reader;
+pub mod syslog;
 
 use std::future::Future;
 

@@ -2,18 +2,20 @@
 //! durability, the clock, the store and the upload options.
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use ocsf_model::columnar::ColumnarOptions;
 #[cfg(feature = "s3")]
 use securitylake_core::aws::AwsConfig;
-use securitylake_core::layout::{AccountId, Region, SourceLocation};
+use securitylake_core::layout::{
+    AccountId, CustomSource, LOCAL_BUCKET, LakeSource, Region, SourceLocation,
+};
 use securitylake_core::object_store::ObjectStore;
 #[cfg(feature = "s3")]
 use securitylake_core::store::S3StoreBuilder;
-use securitylake_core::store::UploadOptions;
+use securitylake_core::store::{UploadOptions, local_store};
 
 use super::clock::{Clock, SystemClock};
 #[cfg(doc)]
@@ -102,6 +104,52 @@ impl WriterConfig {
     /// [`SystemClock`], default [`UploadOptions`] and [`ColumnarOptions`]).
     pub fn builder() -> WriterConfigBuilder {
         WriterConfigBuilder::default()
+    }
+
+    /// A builder for a writer of the custom source `source_name` (version
+    /// `1.0`) in the local lake directory `lake_dir` (created if absent), with
+    /// nothing else to give: the store is a
+    /// [`local_store`](securitylake_core::store::local_store) of the
+    /// directory, the location is the source in the
+    /// [`LOCAL_BUCKET`](securitylake_core::layout::LOCAL_BUCKET), the
+    /// partitions are `region=us-east-1` and `accountId=external` (the
+    /// builder's [`region`](WriterConfigBuilder::region) and
+    /// [`account_id`](WriterConfigBuilder::account_id) change them), and the
+    /// spool is `<lake_dir>/.seclake/spool/ext_<source>_<version>` (no reader of
+    /// the lake lists it: it holds no `.parquet` file).
+    ///
+    /// Fails with [`ErrorKind::Config`] when the name is not a valid custom
+    /// source name, and with an I/O error when the directory cannot be created.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use ocsf_model::v1_1_0::events::Authentication;
+    /// use securitylake_source::{Writer, WriterConfig};
+    ///
+    /// let lake = tempfile::tempdir()?;
+    /// let config = WriterConfig::local(lake.path(), "bastion")?.build()?;
+    /// assert_eq!(config.location().to_string(), "s3://local/ext/bastion/1.0/");
+    /// let writer = Writer::<Authentication>::open(config).await?;
+    /// assert!(writer.close().await?.is_empty());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn local(lake_dir: impl AsRef<Path>, source_name: &str) -> Result<WriterConfigBuilder> {
+        let lake_dir = lake_dir.as_ref();
+        let source = CustomSource::new(source_name, Some("1.0".to_owned()))
+            .map_err(|e| Error::new(ErrorKind::Config, e.to_string()).with_source(e))?;
+        let location = SourceLocation::new(LOCAL_BUCKET, LakeSource::Custom(source))?;
+        let spool = lake_dir
+            .join(".seclake")
+            .join("spool")
+            .join(location.prefix().trim_end_matches('/').replace('/', "_"));
+        Ok(WriterConfigBuilder::default()
+            .store(local_store(lake_dir)?)
+            .location(location)
+            .region("us-east-1")
+            .account_id("external")
+            .spool_dir(spool))
     }
 
     /// The source location.
