@@ -144,6 +144,20 @@ impl Error {
         Self::new(ErrorKind::InvalidInput, message)
     }
 
+    /// An error of a local I/O operation, its kind derived from the
+    /// `std::io::ErrorKind`: not found, access denied, transient
+    /// (interrupted, timed out, would block) or [`ErrorKind::Io`].
+    pub(crate) fn from_io(context: impl fmt::Display, err: std::io::Error) -> Self {
+        use std::io::ErrorKind as Io;
+        let kind = match err.kind() {
+            Io::NotFound => ErrorKind::NotFound,
+            Io::PermissionDenied => ErrorKind::AccessDenied,
+            Io::Interrupted | Io::TimedOut | Io::WouldBlock => ErrorKind::Transient,
+            _ => ErrorKind::Io,
+        };
+        Self::new(kind, format!("{context}: {err}")).with_source(err)
+    }
+
     /// Attaches the underlying cause, reachable through
     /// [`std::error::Error::source`].
     pub fn with_source(mut self, source: impl Into<BoxError>) -> Self {

@@ -7,8 +7,10 @@
 //!   backpressure and keeps every accepted event in a local [`spool`] until
 //!   the object holding it is in the store; [`Manifest`]s report what was
 //!   written.
-//! * [`input`]: where raw logs come from (a syslog receiver over UDP, TCP
-//!   and TLS).
+//! * [`input`]: where raw logs come from: line inputs (a file read once, a
+//!   followed file with `tail -F` semantics, stdin) with durable
+//!   [`Checkpoints`](input::Checkpoints), and a syslog receiver over UDP,
+//!   TCP and TLS.
 //! * [`error`]: the crate's single [`Error`] type.
 //!
 //! Registering the source, making written partitions queryable in Glue and
