@@ -7,6 +7,9 @@
 //!   backpressure and keeps every accepted event in a local [`spool`] until
 //!   the object holding it is in the store; [`Manifest`]s report what was
 //!   written.
+//! * [`sink`]: a [`LakeSink`](sink::LakeSink) that routes events of every
+//!   class of one OCSF version to one writer (and custom source) per class,
+//!   dead-lettering the events a writer refuses.
 //! * [`error`]: the crate's single [`Error`] type.
 //!
 //! Registering the source, making written partitions queryable in Glue and
@@ -47,6 +50,7 @@ mod binary;
 pub mod error;
 pub mod manifest;
 mod record;
+pub mod sink;
 pub mod spool;
 pub mod writer;
 
