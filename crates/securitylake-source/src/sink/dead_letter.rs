@@ -183,14 +183,42 @@ pub trait DeadLetterSink: Send + fmt::Debug {
 #[derive(Debug)]
 pub struct JsonLinesDeadLetters {
     path: PathBuf,
-    file: File,
+    /// `None` until the first letter when opened lazily.
+    file: Option<File>,
     written: u64,
 }
 
 impl JsonLinesDeadLetters {
-    /// Opens (or creates) the file at `path` for appending.
+    /// Opens (or creates) the file at `path` for appending, now: a path that
+    /// cannot be written fails here.
     pub fn open(path: impl Into<PathBuf>) -> Result<Self> {
-        let path = path.into();
+        let mut letters = Self::lazy(path);
+        letters.file = Some(letters.open_file()?);
+        Ok(letters)
+    }
+
+    /// Like [`open`](Self::open), but the file (and its directories) is
+    /// created on the first letter only: a run without dead letters leaves
+    /// no file behind.
+    ///
+    /// ```
+    /// use securitylake_source::sink::JsonLinesDeadLetters;
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let letters = JsonLinesDeadLetters::lazy(dir.path().join("dl.jsonl"));
+    /// assert!(!letters.path().exists());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn lazy(path: impl Into<PathBuf>) -> Self {
+        Self {
+            path: path.into(),
+            file: None,
+            written: 0,
+        }
+    }
+
+    fn open_file(&self) -> Result<File> {
+        let path = &self.path;
         let io = |what: &str, e: std::io::Error| {
             Error::new(
                 ErrorKind::Io,
@@ -201,16 +229,11 @@ impl JsonLinesDeadLetters {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|e| io("create the directory of", e))?;
         }
-        let file = OpenOptions::new()
+        OpenOptions::new()
             .create(true)
             .append(true)
-            .open(&path)
-            .map_err(|e| io("open", e))?;
-        Ok(Self {
-            path,
-            file,
-            written: 0,
-        })
+            .open(path)
+            .map_err(|e| io("open", e))
     }
 
     /// The file's path.
@@ -232,7 +255,16 @@ impl JsonLinesDeadLetters {
             .with_source(e)
         })?;
         line.push(b'\n');
-        self.file.write_all(&line).map_err(|e| {
+        if self.file.is_none() {
+            self.file = Some(self.open_file()?);
+        }
+        let Some(file) = self.file.as_mut() else {
+            return Err(Error::new(
+                ErrorKind::Io,
+                "dead letters: the file is not open",
+            ));
+        };
+        file.write_all(&line).map_err(|e| {
             Error::new(
                 ErrorKind::Io,
                 format!("dead letters: writing {}: {e}", self.path.display()),
@@ -251,7 +283,10 @@ impl DeadLetterSink for JsonLinesDeadLetters {
     }
 
     fn flush(&mut self) -> BoxFuture<'_, Result<()>> {
-        let result = self.file.sync_data().map_err(|e| {
+        let Some(file) = &self.file else {
+            return Box::pin(std::future::ready(Ok(())));
+        };
+        let result = file.sync_data().map_err(|e| {
             Error::new(
                 ErrorKind::Io,
                 format!("dead letters: syncing {}: {e}", self.path.display()),
