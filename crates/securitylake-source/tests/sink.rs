@@ -204,7 +204,55 @@ async fn every_class_of_the_linux_samples_lands_in_its_own_source() -> TestResul
     // Nothing else in the lake: as many objects as the manifest lists.
     assert_eq!(list_keys(&*lake.store, "ext/").await?.len(), manifest.len());
     assert!(read_dead_letters(&lake.dead_letter_path())?.is_empty());
+
+    // An independent reader agrees: pyarrow's rows and class_uids per source directory.
+    if let Some(per_source) = pyarrow_rows(&lake.dir.path().join("lake/ext"))? {
+        let mut expected = serde_json::Map::new();
+        for (&uid, &rows) in &per_class {
+            let class = ClassInfo::find::<Event>(uid).ok_or("a class of 1.1.0")?;
+            expected.insert(
+                destinations.source_name(&class)?,
+                serde_json::json!([rows, [uid]]),
+            );
+        }
+        assert_eq!(per_source, serde_json::Value::Object(expected));
+    }
     Ok(())
+}
+
+/// Rows and distinct `class_uid`s per source directory under `ext`, read by pyarrow (the
+/// `PYTHON` interpreter with pyarrow that `cargo xtask test` provisions); `None` without it.
+fn pyarrow_rows(ext: &Path) -> BoxResult<Option<serde_json::Value>> {
+    let Some(python) = std::env::var_os("PYTHON") else {
+        if std::env::var_os("SECLAKE_TEST_COMPLETE").is_some() {
+            return Err(
+                "SECLAKE_TEST_COMPLETE is set but PYTHON is unset: pyarrow cannot check the lake"
+                    .into(),
+            );
+        }
+        eprintln!("note: PYTHON is unset; skipping the pyarrow read-back");
+        return Ok(None);
+    };
+    let script = r#"
+import json, pathlib, sys
+import pyarrow.parquet as pq
+out = {}
+for f in sorted(pathlib.Path(sys.argv[1]).rglob("*.parquet")):
+    source = f.relative_to(sys.argv[1]).parts[0]
+    t = pq.read_table(f, columns=["class_uid"])
+    rows, uids = out.get(source, (0, set()))
+    out[source] = (rows + t.num_rows, uids | set(t.column("class_uid").to_pylist()))
+print(json.dumps({s: [r, sorted(u)] for s, (r, u) in out.items()}))
+"#;
+    let output = std::process::Command::new(python)
+        .arg("-c")
+        .arg(script)
+        .arg(ext)
+        .output()?;
+    if !output.status.success() {
+        return Err(format!("pyarrow: {}", String::from_utf8_lossy(&output.stderr)).into());
+    }
+    Ok(Some(serde_json::from_slice(&output.stdout)?))
 }
 
 /// An authentication event at `time` with `message`.
