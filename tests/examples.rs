@@ -64,11 +64,30 @@ async fn quickstart_counts_failed_logons_per_address() -> TestResult {
     assert_eq!(s.events_by_class.get("Base Event").copied(), Some(1));
     assert_eq!(s.fallbacks, 1);
 
-    // Everything written is read back, typed.
-    assert_eq!(s.rows_written, auth);
+    // Every class lands, each in its own source, with every event of it (issue 21: only the
+    // Authentication events used to be written).
+    let total: u64 = s.events_by_class.values().sum();
+    assert!(s.events_by_class.len() >= 4, "{:?}", s.events_by_class);
+    assert_eq!(s.rows_by_class, s.events_by_class);
+    assert_eq!(s.rows_written, total);
+    assert_eq!(s.dead_lettered, 0);
+    let sources: std::collections::BTreeSet<&String> = s.source_by_class.values().collect();
+    assert_eq!(
+        sources.len(),
+        s.events_by_class.len(),
+        "{:?}",
+        s.source_by_class
+    );
+    assert!(
+        sources
+            .iter()
+            .all(|name| name.len() <= 20 && name.starts_with("bastion-"))
+    );
+    // The Authentication source is read back, typed.
     assert_eq!(s.events_read, auth);
-    assert!(s.objects_written >= 1);
-    assert_eq!(s.objects_read, s.objects_written as u64);
+    assert!(s.auth_objects >= 1);
+    assert!(s.objects_written > s.auth_objects);
+    assert_eq!(s.objects_read, s.auth_objects as u64);
 
     // The three stuffing addresses lead, with one failed logon per attempt;
     // the rest are the staff's few mistyped passwords.

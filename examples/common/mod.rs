@@ -355,10 +355,13 @@ pub fn builtin_config() -> SourceConfig {
         .with_reference_ms(DAY_START_MS + 86_399_000)
 }
 
+/// The (emulated) lake bucket of the examples' local lakes.
+pub const LOCAL_BUCKET: &str = "aws-security-data-lake-us-east-1-example";
+
 /// The location of a custom source in an (emulated) lake bucket.
 pub fn local_location(source_name: &str) -> Result<SourceLocation, BoxError> {
     Ok(SourceLocation::parse(&format!(
-        "s3://aws-security-data-lake-us-east-1-example/ext/{source_name}/1.0/"
+        "s3://{LOCAL_BUCKET}/ext/{source_name}/1.0/"
     ))?)
 }
 

@@ -133,7 +133,7 @@ pub mod validate;
 
 pub use enums::{OcsfEnum, UnknownCaption};
 pub use event::{ClassVisitor, DynamicEvent, MaybeColumnar, OcsfEvent};
-pub use event_enum::{EventVisitor, NotAnEvent, UnrecognizedEvent};
+pub use event_enum::{EventVisitor, NotAnEvent, OcsfEventEnum, UnrecognizedEvent};
 pub use validate::{Issue, IssueCode, Report, Severity, ValidateOptions};
 
 #[cfg(feature = "v1_0_0_rc2")]

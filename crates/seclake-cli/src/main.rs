@@ -21,6 +21,7 @@ mod lint;
 mod mapping;
 mod ocsf_json;
 mod publish;
+mod route;
 mod rows;
 mod schema;
 mod subscribe;

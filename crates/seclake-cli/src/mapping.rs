@@ -155,6 +155,15 @@ impl EventStream {
         }
     }
 
+    /// The OCSF classes the mapper in use emits (`class_uid`s; 0 is the Base Event of a
+    /// fallback).
+    pub fn classes(&self) -> &'static [i32] {
+        match self {
+            EventStream::Linux(_) | EventStream::Journal(_) => LinuxMapper::<V1_1_0>::CLASSES,
+            EventStream::DeepSecurity(_) => TrendMicroMapper::<V1_1_0>::CLASSES,
+        }
+    }
+
     /// The name of the mapper in use.
     pub fn mapper_name(&self) -> &'static str {
         match self {

@@ -1,6 +1,8 @@
 //! `seclake convert` and `seclake publish`: raw logs to OCSF JSON lines, or
-//! through securitylake-source's [`Writer`] into a lake.
+//! through securitylake-source's `LakeSink` into a lake, one custom source per class
+//! (see [`crate::route`]).
 
+use std::collections::BTreeMap;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -8,24 +10,17 @@ use std::time::Duration;
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use ocsf_model::OcsfEvent;
-use ocsf_model::columnar::{ColumnarOptions, EncodeStats};
 use ocsf_model::convert::{ConversionReport, LossReason, convert_value};
-use ocsf_model::v1_1_0::Event;
-use ocsf_model::v1_1_0::events as ev;
 use securitylake_control::Registrar;
+use securitylake_core::aws::AwsConfig;
 use securitylake_core::layout::{CustomSource, LakeSource, SourceLocation};
 use securitylake_core::object_store::ObjectStore;
-use securitylake_source::Manifest;
-use securitylake_source::writer::{Durability, Writer, WriterConfig};
+use securitylake_source::sink::ClassInfo;
 
 use crate::common::{AwsArgs, assume, print_json, s3_store, write_json_line};
 use crate::error::{Error, ErrorKind, Result};
 use crate::mapping::{EventStream, Input, MapArgs, print_stats, stats_json};
-use crate::schema::find_class;
-
-/// Events written per `write_batch` call (one spool fsync per partition).
-const BATCH: usize = 1024;
+use crate::route::{Destination, Written, selected_classes, source_names, write_classes};
 
 /// Arguments of `seclake convert`.
 #[derive(Debug, Args)]
@@ -35,8 +30,8 @@ pub struct ConvertArgs {
     /// Write the JSON lines to this file instead of stdout.
     #[arg(long, value_name = "FILE", conflicts_with = "lake")]
     out: Option<PathBuf>,
-    /// Write Parquet into this local lake directory instead (needs --class
-    /// and --source-name, like `publish --lake`).
+    /// Write Parquet into this local lake directory instead, one custom source per class
+    /// (like `publish --lake`).
     #[arg(long, value_name = "DIR")]
     lake: Option<PathBuf>,
     /// Write the events as this OCSF version (converted from the mappers' 1.1.0 with the
@@ -55,37 +50,49 @@ pub struct ConvertArgs {
 /// Where and as what `publish` (and `convert --lake`) writes.
 #[derive(Debug, Args)]
 pub struct TargetArgs {
-    /// The OCSF class the source holds (name, caption or uid, e.g.
-    /// authentication); events of other classes are skipped and counted.
+    /// Publish only these OCSF classes (comma-separated names, captions or uids, e.g.
+    /// authentication,ssh_activity; default: every class the mapper emits, each to its own
+    /// custom source); events of other classes are skipped and counted.
+    #[arg(long, value_name = "CLASS[,CLASS...]")]
+    pub class: Option<String>,
+    /// The custom source name, for a single class (for --lake, or to look the registration
+    /// up).
     #[arg(long)]
-    class: Option<String>,
-    /// The custom source name (for --lake, or to look the registration up).
-    #[arg(long)]
-    source_name: Option<String>,
+    pub source_name: Option<String>,
+    /// The prefix of the custom source names, one per class: `<prefix>-<class>-<class_uid>`
+    /// within Security Lake's 20 characters (default: the mapper's name, e.g. linux).
+    #[arg(long, value_name = "PREFIX", conflicts_with = "source_name")]
+    pub source_prefix: Option<String>,
     /// The custom source version (for --lake).
     #[arg(long)]
-    source_version: Option<String>,
+    pub source_version: Option<String>,
     /// The lake region of the partitions (default: the AWS configuration's).
     #[arg(long = "lake-region", value_name = "REGION")]
-    lake_region: Option<String>,
+    pub lake_region: Option<String>,
     /// The accountId partition value: a 12-digit account, `external` or `external_<id>`.
     #[arg(long, default_value = "external")]
-    account_id: String,
-    /// The writer's spool directory (default: a directory per source and
-    /// class under the system temporary directory, so an interrupted run is
-    /// recovered by the next one).
+    pub account_id: String,
+    /// The writers' spool directory (with several classes, a directory per source inside it;
+    /// default: a directory per source and class under the system temporary directory, so
+    /// an interrupted run is recovered by the next one).
     #[arg(long, value_name = "DIR")]
-    spool_dir: Option<PathBuf>,
+    pub spool_dir: Option<PathBuf>,
     /// Largest object size in bytes (16 KiB to 250 MB; default 128 MiB).
     #[arg(long)]
-    max_file_bytes: Option<u64>,
+    pub max_file_bytes: Option<u64>,
+    /// The dead-letter file: events a writer refuses (a time more than a day ahead or before
+    /// 1970, too large) are appended as JSON lines with the reason, and the rest of the input
+    /// lands (default: seclake-dead-letters.jsonl in the current directory, created on the
+    /// first letter).
+    #[arg(long, value_name = "FILE")]
+    pub dead_letters: Option<PathBuf>,
     /// Write every column of the class's schema (hundreds, mostly null) instead of the
     /// mapper's declared projection: the attributes it can fill (a few dozen columns).
     #[arg(long)]
-    all_columns: bool,
+    pub all_columns: bool,
     /// Print the manifest as JSON.
     #[arg(long)]
-    json: bool,
+    pub json: bool,
 }
 
 /// Arguments of `seclake publish`.
@@ -111,7 +118,7 @@ pub struct PublishArgs {
 }
 
 /// A progress spinner on stderr (drawn only on a terminal).
-fn spinner(what: &str) -> ProgressBar {
+pub fn spinner(what: &str) -> ProgressBar {
     let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
     let style = ProgressStyle::with_template("{spinner} {pos} events {msg} ({per_sec})")
         .unwrap_or_else(|_| ProgressStyle::default_spinner());
@@ -135,8 +142,8 @@ pub async fn convert(args: ConvertArgs) -> Result<u8> {
         let region = args.target.lake_region.clone().ok_or_else(|| {
             Error::input("--lake-region is required with --lake (the region partition value)")
         })?;
-        let manifest = write_lake(&mut events, &args.target, store, None, &region).await?;
-        return finish_publish("convert", &events, &args.target, manifest);
+        let written = write_local(&mut events, &args.target, store, &region).await?;
+        return finish_publish("convert", &events, &args.target, written);
     }
     let input = args.map.input()?;
     let mut out: Box<dyn Write> = match &args.out {
@@ -210,62 +217,122 @@ pub async fn publish(args: PublishArgs, aws: &AwsArgs) -> Result<u8> {
                 })?,
         };
         let mut events = args.map.events()?;
-        let manifest = write_lake(&mut events, target, store, None, &region).await?;
-        return finish_publish("publish", &events, target, manifest);
+        let written = write_local(&mut events, target, store, &region).await?;
+        return finish_publish("publish", &events, target, written);
     }
     let base = aws.load().await?;
-    let (location, role) = match (&args.location, &target.source_name) {
-        (Some(location), _) => (SourceLocation::parse(location)?, args.role_arn.clone()),
-        (None, Some(name)) => {
-            let registrar = Registrar::new(&base);
-            let source = registrar.find(name).await?.ok_or_else(|| {
-                Error::new(
-                    ErrorKind::NotFound,
-                    format!("no custom source named {name:?} is registered; run `seclake source register` or `seclake source list`"),
-                )
-            })?;
-            let role = args
-                .role_arn
-                .clone()
-                .or_else(|| Some(source.provider_role_arn.clone()));
-            (source.location, role)
-        }
-        (None, None) => {
-            return Err(Error::input(
-                "say where to write: --lake DIR, --location s3://..., or --source-name NAME (looked up in Security Lake)",
-            ));
-        }
-    };
-    let config = match &role {
-        Some(role) => assume(&base, role, args.external_id.as_deref()).await?,
-        None => base.clone(),
-    };
-    let store = s3_store(&config, location.bucket())?;
     let region = target
         .lake_region
         .clone()
         .or_else(|| base.region().map(str::to_owned))
         .ok_or_else(|| Error::input("--lake-region is required (no AWS region configured)"))?;
     let mut events = args.map.events()?;
-    let manifest = write_lake(&mut events, target, store, Some(location), &region).await?;
-    finish_publish("publish", &events, target, manifest)
+    let classes = selected_classes(target, &events)?;
+    let destinations = match &args.location {
+        Some(location) => {
+            let [class] = classes.as_slice() else {
+                return Err(Error::input(
+                    "--location is one custom source, which holds one class: pick it with --class",
+                ));
+            };
+            let location = SourceLocation::parse(location)?;
+            let config = match &args.role_arn {
+                Some(role) => assume(&base, role, args.external_id.as_deref()).await?,
+                None => base.clone(),
+            };
+            let store = s3_store(&config, location.bucket())?;
+            BTreeMap::from([(class.class_uid, Destination { location, store })])
+        }
+        None => registered(&args, &base, &events, &classes).await?,
+    };
+    let written = write_classes(&mut events, target, &classes, destinations, &region).await?;
+    finish_publish("publish", &events, target, written)
+}
+
+/// The destinations of the classes from their registrations in Security Lake (looked up by
+/// `--source-name`, or by the names derived from the prefix), each written as its provider
+/// role (or `--role-arn`).
+async fn registered(
+    args: &PublishArgs,
+    base: &AwsConfig,
+    events: &EventStream,
+    classes: &[ClassInfo],
+) -> Result<BTreeMap<i32, Destination>> {
+    let names = source_names(&args.target, events, classes)?;
+    let registrar = Registrar::new(base);
+    let mut destinations = BTreeMap::new();
+    let mut missing = Vec::new();
+    for (uid, name) in names {
+        let Some(source) = registrar.find(&name).await? else {
+            missing.push(name);
+            continue;
+        };
+        let role = args
+            .role_arn
+            .clone()
+            .unwrap_or_else(|| source.provider_role_arn.clone());
+        let config = assume(base, &role, args.external_id.as_deref()).await?;
+        let store = s3_store(&config, source.location.bucket())?;
+        destinations.insert(
+            uid,
+            Destination {
+                location: source.location,
+                store,
+            },
+        );
+    }
+    if !missing.is_empty() {
+        return Err(Error::new(
+            ErrorKind::NotFound,
+            format!(
+                "no custom source named {} is registered; register one per class (`seclake source register`), narrow the classes with --class, or write to --lake DIR / --location s3://...",
+                missing.join(", ")
+            ),
+        ));
+    }
+    Ok(destinations)
+}
+
+/// Writes into a local lake directory: each class to its custom source there.
+async fn write_local(
+    events: &mut EventStream,
+    target: &TargetArgs,
+    store: Arc<dyn ObjectStore>,
+    region: &str,
+) -> Result<Written> {
+    let classes = selected_classes(target, events)?;
+    let mut destinations = BTreeMap::new();
+    for (uid, name) in source_names(target, events, &classes)? {
+        let source = CustomSource::new(name, target.source_version.clone())?;
+        let location = SourceLocation::new(
+            securitylake_subscriber::LOCAL_BUCKET,
+            LakeSource::Custom(source),
+        )?;
+        let store = store.clone();
+        destinations.insert(uid, Destination { location, store });
+    }
+    write_classes(events, target, &classes, destinations, region).await
 }
 
 fn finish_publish(
     command: &str,
     events: &EventStream,
     target: &TargetArgs,
-    Written {
-        manifest,
-        events: written,
-        skipped,
-        encoding,
-    }: Written,
+    written: Written,
 ) -> Result<u8> {
     print_stats(command, events.mapper_name(), events.stats());
+    let (manifest, encoding) = (&written.manifest, written.encoding);
+    let skipped = written.skipped();
+    let dead = written.stats.dead_lettered();
     if skipped > 0 {
         eprintln!(
             "seclake {command}: {skipped} events of other classes skipped (one class per source; see --class)"
+        );
+    }
+    if dead > 0 {
+        eprintln!(
+            "seclake {command}: {dead} events refused by the writers were dead-lettered to {} (one JSON line each, with the reason); the rest landed",
+            written.dead_letters.display()
         );
     }
     if encoding.total() > 0 {
@@ -277,6 +344,23 @@ fn finish_publish(
             encoding.left_out
         );
     }
+    let classes: Vec<serde_json::Value> = written
+        .locations
+        .iter()
+        .map(|(uid, location)| {
+            let stats = written.stats.classes.get(uid).cloned().unwrap_or_default();
+            let (objects, rows) = written.objects_of(*uid);
+            serde_json::json!({
+                "class_uid": uid,
+                "class_name": securitylake_source::sink::ClassInfo::find::<ocsf_model::v1_1_0::Event>(*uid).map(|c| c.name),
+                "location": location.to_string(),
+                "events": stats.accepted,
+                "dead_lettered": stats.dead_lettered,
+                "objects": objects,
+                "rows": rows,
+            })
+        })
+        .collect();
     if target.json {
         let objects: Vec<serde_json::Value> = manifest
             .iter()
@@ -294,10 +378,13 @@ fn finish_publish(
             .collect();
         print_json(&serde_json::json!({
             "objects": objects,
+            "classes": classes,
             "rows": manifest.rows(),
             "bytes": manifest.bytes(),
-            "events_written": written,
+            "events_written": written.stats.accepted(),
             "events_skipped": skipped,
+            "events_dead_lettered": dead,
+            "dead_letters": (dead > 0).then(|| written.dead_letters.display().to_string()),
             "encoding": {
                 "unknown_attributes": encoding.unknown_attributes,
                 "invalid_datetimes": encoding.invalid_datetimes,
@@ -312,154 +399,35 @@ fn finish_publish(
             writeln!(out, "{}\t{} rows\t{} bytes", o.key, o.rows, o.bytes)
                 .map_err(|e| Error::io("writing output", e))?;
         }
+        // The classes that received events (every class's line is in the JSON output).
+        let active: Vec<&serde_json::Value> = classes
+            .iter()
+            .filter(|c| c["events"].as_u64() > Some(0) || c["dead_lettered"].as_u64() > Some(0))
+            .collect();
+        for class in &active {
+            writeln!(
+                out,
+                "{} ({})\t{}\t{} events\t{} objects\t{} dead-lettered",
+                class["class_name"].as_str().unwrap_or("?"),
+                class["class_uid"],
+                class["location"].as_str().unwrap_or("?"),
+                class["events"],
+                class["objects"],
+                class["dead_lettered"],
+            )
+            .map_err(|e| Error::io("writing output", e))?;
+        }
         writeln!(
             out,
-            "{} objects, {} rows, {} bytes",
+            "{} objects, {} rows, {} bytes, {} classes, {} dead-lettered, {} skipped",
             manifest.len(),
             manifest.rows(),
-            manifest.bytes()
+            manifest.bytes(),
+            active.len(),
+            dead,
+            skipped
         )
         .map_err(|e| Error::io("writing output", e))?;
     }
     Ok(crate::error::EXIT_OK)
-}
-
-macro_rules! write_class {
-    ($($ty:ty),* $(,)?) => {
-        /// Writes the events of class `uid` through a typed writer.
-        async fn write_class(
-            uid: i32,
-            events: &mut EventStream,
-            config: WriterConfig,
-        ) -> Result<Written> {
-            $(if uid == <$ty as OcsfEvent>::CLASS_UID {
-                return write_typed::<$ty>(events, config).await;
-            })*
-            Err(Error::input(format!(
-                "the mappers produce no events of class_uid {uid}; classes they produce: {}",
-                [$(format!("{} ({})", <$ty as OcsfEvent>::CLASS_NAME, <$ty as OcsfEvent>::CLASS_UID)),*].join(", ")
-            )))
-        }
-    };
-}
-
-// The classes the mappers produce (see `ocsf-mappers`' MAPPINGS.md): one typed writer each.
-write_class! {
-    ev::FileActivity,
-    ev::ModuleActivity,
-    ev::ScheduledJobActivity,
-    ev::ProcessActivity,
-    ev::DetectionFinding,
-    ev::AccountChange,
-    ev::Authentication,
-    ev::EntityManagement,
-    ev::GroupManagement,
-    ev::NetworkActivity,
-    ev::SshActivity,
-    ev::ConfigState,
-    ev::ApplicationLifecycle,
-    ev::BaseEvent,
-}
-
-/// Writes the events of class `E` through a typed writer; events of other classes are
-/// counted as skipped.
-async fn write_typed<E: OcsfEvent + TryFrom<Event, Error = Event>>(
-    events: &mut EventStream,
-    config: WriterConfig,
-) -> Result<Written> {
-    let mut writer = Writer::<E>::open(config).await?;
-    let bar = spinner("written");
-    let (mut written, mut skipped) = (0u64, 0u64);
-    let mut batch = Vec::with_capacity(BATCH);
-    for event in events.by_ref() {
-        match E::try_from(event?) {
-            Ok(e) => batch.push(e),
-            Err(_) => skipped += 1,
-        }
-        if batch.len() >= BATCH {
-            written += batch.len() as u64;
-            bar.inc(batch.len() as u64);
-            writer.write_batch(std::mem::take(&mut batch)).await?;
-        }
-    }
-    written += batch.len() as u64;
-    if !batch.is_empty() {
-        writer.write_batch(batch).await?;
-    }
-    let mut manifest = writer.flush().await?;
-    let encoding = writer.stats().encoding;
-    manifest.objects.extend(writer.close().await?.objects);
-    bar.finish_and_clear();
-    Ok(Written {
-        manifest,
-        events: written,
-        skipped,
-        encoding,
-    })
-}
-
-/// What [`write_lake`] wrote.
-struct Written {
-    /// The objects written.
-    manifest: Manifest,
-    /// Events handed to the writer.
-    events: u64,
-    /// Events of other classes than the source's, not written.
-    skipped: u64,
-    /// Values the Parquet schema could not carry as given.
-    encoding: EncodeStats,
-}
-
-/// Maps and writes into `store` (at `location`, or at the custom source
-/// named by the arguments).
-async fn write_lake(
-    events: &mut EventStream,
-    target: &TargetArgs,
-    store: Arc<dyn ObjectStore>,
-    location: Option<SourceLocation>,
-    region: &str,
-) -> Result<Written> {
-    let class = target.class.as_deref().ok_or_else(|| {
-        Error::input("--class is required: a custom source holds one OCSF class (e.g. --class authentication)")
-    })?;
-    let class = find_class(&ocsf_model::v1_1_0::SCHEMA, class)?;
-    let location = match location {
-        Some(l) => l,
-        None => {
-            let name = target.source_name.clone().ok_or_else(|| {
-                Error::input("--source-name is required to write into a lake directory")
-            })?;
-            let source = CustomSource::new(name, target.source_version.clone())?;
-            SourceLocation::new(
-                securitylake_subscriber::LOCAL_BUCKET,
-                LakeSource::Custom(source),
-            )?
-        }
-    };
-    let spool_dir = match &target.spool_dir {
-        Some(dir) => dir.clone(),
-        None => std::env::temp_dir()
-            .join("seclake-spool")
-            .join(location.prefix().replace('/', "_"))
-            .join(class.name.replace('/', "_")),
-    };
-    let mut builder = WriterConfig::builder()
-        .location(location)
-        .region(region.to_owned())
-        .account_id(target.account_id.clone())
-        .store(store)
-        .spool_dir(spool_dir)
-        .durability(Durability::Interval(Duration::from_secs(1)));
-    if let Some(bytes) = target.max_file_bytes {
-        builder = builder.max_file_bytes(bytes);
-    }
-    // The mapper's declared projection of the class: a stable schema of the columns the source
-    // can fill (values outside it would be counted as left out, never silently dropped).
-    if !target.all_columns
-        && let Some(projection) = events.projection(class.uid)
-    {
-        builder = builder
-            .columnar_options(ColumnarOptions::default().with_projection(projection.paths()));
-    }
-    write_class(class.uid, events, builder.build()?).await
 }

@@ -619,20 +619,92 @@ fn a_lake_written_by_the_writer_inspects_lints_clean_and_subscribes() -> TestRes
     Ok(())
 }
 
+/// Every regular file under `dir`, relative, sorted.
+fn files_under(dir: &std::path::Path) -> std::io::Result<Vec<String>> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d)? {
+            let path = entry?.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if let Ok(rel) = path.strip_prefix(dir) {
+                out.push(rel.display().to_string());
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// `publish --lake` without `--class` writes every class the mapper emitted, each to its own
+/// custom source named from the prefix, into directories it creates; `--class` narrows it.
 #[test]
-fn publish_to_a_local_lake_needs_a_class() -> TestResult {
+fn publish_to_a_local_lake_writes_every_class_to_its_own_source() -> TestResult {
     let dir = tempfile::tempdir()?;
+    let lake = dir.path().join("new/lake");
     let out = run(&[
         "publish",
         "--from",
         s(&fixture("auth.log")),
+        "--reference-time",
+        REFERENCE,
         "--lake",
-        s(dir.path()),
+        s(&lake),
         "--lake-region",
         "us-east-1",
+        "--source-prefix",
+        "bastion",
+        "--spool-dir",
+        s(&dir.path().join("spool")),
+        "--dead-letters",
+        s(&dir.path().join("dl/letters.jsonl")),
+        "--json",
     ])?;
-    assert_eq!(out.code, 2);
-    assert!(out.stderr.contains("--class is required"), "{}", out.stderr);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let manifest = out.json()?;
+    assert_eq!(manifest["rows"], 4, "{manifest}");
+    assert_eq!(manifest["events_skipped"], 0);
+    assert_eq!(manifest["events_dead_lettered"], 0);
+    // Every class of the mapper has a destination; the two the log holds were written.
+    let classes = manifest["classes"].as_array().ok_or("classes")?;
+    let written: Vec<(String, u64, u64)> = classes
+        .iter()
+        .filter(|c| c["events"].as_u64() > Some(0))
+        .map(|c| {
+            (
+                c["location"].as_str().unwrap_or_default().to_owned(),
+                c["events"].as_u64().unwrap_or(0),
+                c["rows"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    assert_eq!(
+        written,
+        [
+            ("s3://local/ext/bastion-base-event-0/".to_owned(), 1, 1),
+            ("s3://local/ext/bastion-authent-3002/".to_owned(), 3, 3),
+        ],
+        "{manifest}"
+    );
+    // One source directory per written class, Parquet only, nothing dead-lettered.
+    let files = files_under(&lake)?;
+    assert!(
+        files.iter().all(|f| f.ends_with(".zstd.parquet")),
+        "{files:?}"
+    );
+    assert!(
+        files
+            .iter()
+            .any(|f| f.starts_with("ext/bastion-base-event-0/region=us-east-1/"))
+    );
+    assert!(
+        files
+            .iter()
+            .any(|f| f.starts_with("ext/bastion-authent-3002/region=us-east-1/"))
+    );
+    assert!(!dir.path().join("dl/letters.jsonl").exists());
+
     let unknown = run(&[
         "publish",
         "--from",
@@ -652,6 +724,20 @@ fn publish_to_a_local_lake_needs_a_class() -> TestResult {
         "{}",
         unknown.stderr
     );
+    // One source name cannot hold several classes.
+    let two = run(&[
+        "publish",
+        "--from",
+        s(&fixture("auth.log")),
+        "--lake",
+        s(dir.path()),
+        "--lake-region",
+        "us-east-1",
+        "--source-name",
+        "x",
+    ])?;
+    assert_eq!(two.code, 2);
+    assert!(two.stderr.contains("--source-prefix"), "{}", two.stderr);
     let text = run(&[
         "publish",
         "--from",
@@ -667,15 +753,77 @@ fn publish_to_a_local_lake_needs_a_class() -> TestResult {
         "--source-name",
         "plain",
         "--spool-dir",
-        s(&dir.path().join("spool")),
+        s(&dir.path().join("spool-plain")),
     ])?;
     assert_eq!(text.code, 0, "{}", text.stderr);
     assert!(text.stdout.contains("2 objects, 3 rows"), "{}", text.stdout);
+    assert!(
+        text.stdout.contains(
+            "authentication (3002)\ts3://local/ext/plain/\t3 events\t2 objects\t0 dead-lettered"
+        ),
+        "{}",
+        text.stdout
+    );
     assert!(
         text.stderr.contains("1 events of other classes skipped"),
         "{}",
         text.stderr
     );
+    Ok(())
+}
+
+/// An event whose time lies far ahead of the clock is dead-lettered with its reason; the rest
+/// of the input lands and the command succeeds.
+#[test]
+fn publish_dead_letters_an_event_from_the_future_and_lands_the_rest() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let log = dir.path().join("auth.log");
+    let mut text = std::fs::read_to_string(fixture("auth.log"))?;
+    text.push_str(
+        "<38>1 2099-01-01T00:00:00Z bastion sshd 2400 - - Accepted password for eve from 198.51.100.41 port 40101 ssh2\n",
+    );
+    std::fs::write(&log, text)?;
+    let letters = dir.path().join("letters.jsonl");
+    let out = run(&[
+        "publish",
+        "--from",
+        s(&log),
+        "--reference-time",
+        REFERENCE,
+        "--lake",
+        s(&dir.path().join("lake")),
+        "--lake-region",
+        "us-east-1",
+        "--class",
+        "authentication",
+        "--spool-dir",
+        s(&dir.path().join("spool")),
+        "--dead-letters",
+        s(&letters),
+        "--json",
+    ])?;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let manifest = out.json()?;
+    assert_eq!(manifest["rows"], 3, "{manifest}");
+    assert_eq!(manifest["events_dead_lettered"], 1, "{manifest}");
+    assert_eq!(manifest["classes"][0]["dead_lettered"], 1, "{manifest}");
+    assert!(out.stderr.contains("dead-lettered to"), "{}", out.stderr);
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&letters)?
+        .lines()
+        .map(serde_json::from_str)
+        .collect::<Result<_, _>>()?;
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["cause"], "refused");
+    assert_eq!(lines[0]["class_uid"], 3002);
+    assert!(
+        lines[0]["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("ahead"),
+        "{}",
+        lines[0]
+    );
+    assert_eq!(lines[0]["event"]["user"]["name"], "eve");
     Ok(())
 }
 

@@ -11,6 +11,9 @@
 //!   followed file with `tail -F` semantics, stdin) with durable
 //!   [`Checkpoints`](input::Checkpoints), and a syslog receiver over UDP,
 //!   TCP and TLS.
+//! * [`sink`]: a [`LakeSink`](sink::LakeSink) that routes events of every
+//!   class of one OCSF version to one writer (and custom source) per class,
+//!   dead-lettering the events a writer refuses.
 //! * [`error`]: the crate's single [`Error`] type.
 //!
 //! Registering the source, making written partitions queryable in Glue and
@@ -53,6 +56,7 @@ pub mod error;
 pub mod input;
 pub mod manifest;
 mod record;
+pub mod sink;
 pub mod spool;
 pub mod writer;
 

@@ -59,6 +59,51 @@ pub trait EventVisitor {
     fn visit_unrecognized(&mut self, event: &UnrecognizedEvent) -> Self::Output;
 }
 
+/// What every version's `Event` enum (`v1_1_0::Event`, ...) offers to code generic over
+/// versions: the class of an event and the list of the version's classes. A router such as
+/// `securitylake_source::sink::LakeSink` is generic over it and opens one typed writer per
+/// class it sees.
+///
+/// ```
+/// # #[cfg(feature = "v1_1_0")] {
+/// use ocsf_model::{ClassVisitor, OcsfEvent, OcsfEventEnum};
+/// use ocsf_model::v1_1_0::Event;
+///
+/// /// Collects the class_uids of a version.
+/// struct Uids(Vec<i32>);
+/// impl ClassVisitor for Uids {
+///     fn visit<E: OcsfEvent>(&mut self) {
+///         self.0.push(E::CLASS_UID);
+///     }
+/// }
+///
+/// fn classes<Ev: OcsfEventEnum>() -> Vec<i32> {
+///     let mut uids = Uids(Vec::new());
+///     Ev::visit_classes(&mut uids);
+///     uids.0
+/// }
+/// let uids = classes::<Event>();
+/// assert_eq!(uids.first(), Some(&0)); // Base Event
+/// assert!(uids.contains(&3002)); // Authentication
+/// assert_eq!(<Event as OcsfEventEnum>::OCSF_VERSION, "1.1.0");
+/// # }
+/// ```
+pub trait OcsfEventEnum:
+    serde::Serialize + Clone + std::fmt::Debug + Send + Sync + 'static
+{
+    /// The OCSF version of the enum (`1.1.0`).
+    const OCSF_VERSION: &'static str;
+    /// The event's `class_uid`.
+    fn class_uid(&self) -> i32;
+    /// The class's name in the schema; `None` for a class the version does not define.
+    fn class_name(&self) -> Option<&'static str>;
+    /// The event's `time`, epoch milliseconds UTC, when it has one.
+    fn time(&self) -> Option<i64>;
+    /// Calls `visitor.visit::<E>()` for every event class of the version, in `class_uid`
+    /// order (as the version module's `visit_classes`).
+    fn visit_classes<V: crate::ClassVisitor>(visitor: &mut V);
+}
+
 /// Defines a version's `Event` enum from its list of classes. Used by generated code
 /// (`generated/<version>/event.rs`).
 #[doc(hidden)]
@@ -251,6 +296,26 @@ macro_rules! ocsf_event_enum {
         impl ::std::convert::From<$crate::UnrecognizedEvent> for Event {
             fn from(event: $crate::UnrecognizedEvent) -> Self {
                 Event::Unrecognized(::std::boxed::Box::new(event))
+            }
+        }
+
+        impl $crate::OcsfEventEnum for Event {
+            const OCSF_VERSION: &'static str = $version;
+
+            fn class_uid(&self) -> i32 {
+                Event::class_uid(self)
+            }
+
+            fn class_name(&self) -> Option<&'static str> {
+                Event::class_name(self)
+            }
+
+            fn time(&self) -> Option<i64> {
+                Event::time(self)
+            }
+
+            fn visit_classes<V: $crate::ClassVisitor>(visitor: &mut V) {
+                $( visitor.visit::<$crate::$m::events::$variant>(); )*
             }
         }
 

@@ -215,6 +215,7 @@
 //! A spool directory written by a writer of another class is refused by
 //! [`Writer::open`] with [`ErrorKind::Config`].
 
+pub(crate) mod admit;
 mod clock;
 mod config;
 mod pipeline;
@@ -577,9 +578,14 @@ impl<E: OcsfEvent> Writer<E> {
     /// accepted before stays in the spool.
     pub async fn write(&mut self, event: E) -> Result<()> {
         let (prepared, payload) = self.prepare(&event)?;
+        self.write_prepared(&prepared, &payload).await
+    }
+
+    /// The part of [`Writer::write`] after the event was checked.
+    async fn write_prepared(&mut self, prepared: &Prepared, payload: &[u8]) -> Result<()> {
         self.roll_aged().await?;
         self.make_room(&prepared.partition, prepared.size()).await?;
-        self.append(&prepared, &payload)?;
+        self.append(prepared, payload)?;
         self.commit(std::slice::from_ref(&prepared.partition))
     }
 
@@ -608,6 +614,12 @@ impl<E: OcsfEvent> Writer<E> {
             })?;
             prepared.push(prepared_event);
         }
+        self.append_batch(prepared, &payloads).await
+    }
+
+    /// The part of [`Writer::write_batch`] after every event was checked:
+    /// `prepared` events whose payloads are in `payloads`.
+    async fn append_batch(&mut self, prepared: Vec<Prepared>, payloads: &[u8]) -> Result<()> {
         self.roll_aged().await?;
         self.progress().await?;
         let mut touched: Vec<PartitionKey> = Vec::new();
@@ -629,7 +641,7 @@ impl<E: OcsfEvent> Writer<E> {
                     .with_source(err));
                 }
             }
-            self.append(&prepared, &payloads)?;
+            self.append(&prepared, payloads)?;
             if !touched.contains(&prepared.partition) {
                 touched.push(prepared.partition);
             }
