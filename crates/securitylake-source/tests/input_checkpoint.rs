@@ -46,7 +46,7 @@ async fn a_file_read_once_resumes_after_the_committed_line() -> TestResult {
     let state = dir.path().join("checkpoints.json");
     std::fs::write(&path, numbered_bytes(1..=5))?;
     let mut checkpoints = Checkpoints::open(&state).await?;
-    let mut input = FileInput::open_at(&path, checkpoints.get("once").as_ref()).await?;
+    let mut input = FileInput::open_at(&path, checkpoints.get("once")).await?;
     let (_, second) = {
         next(&mut input).await?;
         next(&mut input).await?
@@ -57,7 +57,7 @@ async fn a_file_read_once_resumes_after_the_committed_line() -> TestResult {
 
     let checkpoints = Checkpoints::open(&state).await?;
     assert_eq!(checkpoints.iter().count(), 2);
-    let mut input = FileInput::open_at(&path, checkpoints.get("once").as_ref()).await?;
+    let mut input = FileInput::open_at(&path, checkpoints.get("once")).await?;
     let mut rest = Vec::new();
     let mut line = String::new();
     while input.next_line(&mut line).await?.is_some() {
@@ -104,7 +104,7 @@ async fn the_same_inode_with_other_bytes_or_shorter_is_read_from_its_start() -> 
         .open(&path)?
         .set_len(0)?;
     append(&path, b"other 1\nother 2\n")?;
-    let mut input = FileInput::open_at(&path, Some(&position)).await?;
+    let mut input = FileInput::open_at(&path, Some(position)).await?;
     assert_eq!(next(&mut input).await?.0, "other 1");
     assert_eq!(input.stats().checkpoint_mismatches, 1);
     let (_, beyond) = next(&mut input).await?;
@@ -115,7 +115,7 @@ async fn the_same_inode_with_other_bytes_or_shorter_is_read_from_its_start() -> 
         .write(true)
         .open(&path)?
         .set_len(8)?;
-    let mut input = FileInput::open_at(&path, Some(&beyond)).await?;
+    let mut input = FileInput::open_at(&path, Some(beyond)).await?;
     assert_eq!(next(&mut input).await?.0, "other 1");
     assert_eq!(input.stats().checkpoint_mismatches, 1);
     Ok(())

@@ -49,7 +49,7 @@ struct CheckpointFile {
 /// let state = dir.path().join("state/checkpoints.json");
 ///
 /// let mut checkpoints = Checkpoints::open(&state).await?;
-/// let mut input = FileInput::open_at(&log, checkpoints.get("app").as_ref()).await?;
+/// let mut input = FileInput::open_at(&log, checkpoints.get("app")).await?;
 /// let mut line = String::new();
 /// let first = input.next_line(&mut line).await?.ok_or("no line")?;
 /// // ... write the event of "one", flush the writer, then:
@@ -57,7 +57,7 @@ struct CheckpointFile {
 ///
 /// // After a restart, the input resumes after "one".
 /// let checkpoints = Checkpoints::open(&state).await?;
-/// let mut input = FileInput::open_at(&log, checkpoints.get("app").as_ref()).await?;
+/// let mut input = FileInput::open_at(&log, checkpoints.get("app")).await?;
 /// input.next_line(&mut line).await?;
 /// assert_eq!(line, "two");
 /// # Ok::<(), Box<dyn std::error::Error>>(())

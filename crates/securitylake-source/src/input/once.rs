@@ -53,12 +53,12 @@ impl FileInput {
     /// checkpoint names this file (same device, inode and first bytes) and
     /// the file is at least that long; from the start otherwise (counted in
     /// [`InputStats::checkpoint_mismatches`]).
-    pub async fn open_at(path: impl AsRef<Path>, checkpoint: Option<&Position>) -> Result<Self> {
+    pub async fn open_at(path: impl AsRef<Path>, checkpoint: Option<Position>) -> Result<Self> {
         let path = path.as_ref();
         let opened = OpenFile::open(path)
             .await
             .map_err(|e| Error::from_io(format!("opening {}", path.display()), e))?;
-        let (start, applied) = start_offset(&opened, checkpoint);
+        let (start, applied) = start_offset(&opened, checkpoint.as_ref());
         let stats = InputStats {
             checkpoint_mismatches: u64::from(!applied),
             ..InputStats::default()
