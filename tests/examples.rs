@@ -252,12 +252,22 @@ async fn trend_micro_source_writes_findings_and_firewall_events() -> TestResult 
     // The firewall sweep (8), the allowed connection and web reputation.
     assert_eq!(report.network.rows(), 10);
     assert_eq!(report.fallbacks, 0);
-    // The manager's failed sign-in is Authentication: not written here.
-    assert_eq!(report.others.get(&3002).copied(), Some(1));
+    // The manager's failed sign-in is Authentication: in a catch-all source of its own.
+    assert_eq!(report.others.rows(), 1);
+    assert!(
+        report.others.objects[0]
+            .key
+            .starts_with("ext/trend-authentic-3002/1.0/"),
+        "{:?}",
+        report.others
+    );
+    assert_eq!(report.stats.classes[&3002].accepted, 1);
+    assert_eq!(report.stats.dead_lettered(), 0);
     for key in report
         .findings
         .iter()
         .chain(report.network.iter())
+        .chain(report.others.iter())
         .map(|o| &o.key)
     {
         assert!(dir.path().join("lake").join(key).is_file(), "{key}");
