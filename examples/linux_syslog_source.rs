@@ -1,6 +1,8 @@
 //! A Linux log custom source: maps a syslog / `auth.log` file (or the
-//! built-in lines) to OCSF and writes the Authentication events (one class
-//! per custom source) into a lake.
+//! built-in lines) to OCSF and streams every event through a `LakeSink` into
+//! a lake, each OCSF class into its own custom source (`linux-authentic-3002`,
+//! `linux-ssh-activ-4007`, ...: one class per custom source); events a writer
+//! refuses go to `dead-letters.jsonl` beside the spool.
 //!
 //! ```text
 //! cargo run --example linux_syslog_source                         # built-in lines, local lake
@@ -8,7 +10,9 @@
 //! ```
 //!
 //! The local lake is `target/linux-syslog-source/lake/` (the spool beside it).
-//! To write to a real custom source in S3 instead, set:
+//! To write to a real custom source in S3 instead (its Authentication events;
+//! the other classes are counted as skipped: register one source per class
+//! and write them with `seclake publish --source-prefix`), set:
 //!
 //! | variable | value |
 //! |---|---|
@@ -33,18 +37,22 @@ use securitylake::lake::aws::{AssumeRoleProvider, AwsConfig};
 use securitylake::lake::layout::SourceLocation;
 use securitylake::lake::object_store::ObjectStore;
 use securitylake::lake::store::{S3StoreBuilder, local_store};
-use securitylake::mappers::{LinuxMapper, SourceConfig, stream};
+use securitylake::mappers::{LinuxMapper, SourceConfig, V1_1_0, stream};
 use securitylake::model::columnar::ColumnarOptions;
 use securitylake::model::v1_1_0::Event;
 use securitylake::model::v1_1_0::events::Authentication;
-use securitylake::source::{Manifest, Writer, WriterConfig};
+use securitylake::source::sink::{
+    JsonLinesDeadLetters, LakeSink, PrefixDestinations, SinkStats, Unrouted,
+};
+use securitylake::source::{Manifest, WriterConfig};
 
 use common::BoxError;
 
 /// Where the events go.
 struct Target {
     store: Arc<dyn ObjectStore>,
-    location: SourceLocation,
+    /// The one source of S3 mode; `None` for the local lake (a source per class).
+    location: Option<SourceLocation>,
     region: String,
     account_id: String,
     describe: String,
@@ -54,7 +62,7 @@ async fn target(lake: &Path) -> Result<Target, BoxError> {
     let Ok(location) = std::env::var("SECURITYLAKE_LOCATION") else {
         return Ok(Target {
             store: local_store(lake)?,
-            location: common::local_location("linux-auth")?,
+            location: None,
             region: "us-east-1".into(),
             account_id: "123456789012".into(),
             describe: format!("the local lake {}", lake.display()),
@@ -79,7 +87,7 @@ async fn target(lake: &Path) -> Result<Target, BoxError> {
     Ok(Target {
         store: Arc::new(store),
         describe: location.to_string(),
-        location,
+        location: Some(location),
         region,
         account_id,
     })
@@ -94,15 +102,17 @@ pub struct Report {
     pub by_class: BTreeMap<i32, u64>,
     /// Lines kept as Base Events.
     pub fallbacks: u64,
-    /// The objects written.
+    /// The objects written, over every class.
     pub manifest: Manifest,
+    /// The sink's counters per class (events accepted, dead-lettered, skipped).
+    pub stats: SinkStats,
     /// Where they were written.
     pub target: String,
 }
 
-/// Maps `input` (or the built-in lines) and writes the Authentication
-/// events to the configured lake: S3 when `SECURITYLAKE_LOCATION` is set,
-/// else a local lake in `work/lake` (the spool is `work/spool`).
+/// Maps `input` (or the built-in lines) and streams the events to the configured lake: every
+/// class to its own source of a local lake in `work/lake` (the spool is `work/spool`), or the
+/// Authentication events to S3 when `SECURITYLAKE_LOCATION` is set.
 pub async fn run(input: Option<&Path>, work: &Path) -> Result<Report, BoxError> {
     let (config, reader): (SourceConfig, Box<dyn BufRead>) = match input {
         Some(path) => {
@@ -119,42 +129,80 @@ pub async fn run(input: Option<&Path>, work: &Path) -> Result<Report, BoxError> 
             Box::new(std::io::Cursor::new(common::builtin_lines(7).join("\n"))),
         ),
     };
+    let mapper = LinuxMapper::new(config);
+    // Each source writes the columns the mapper can fill in its class (its declared
+    // projection), not the class's hundreds of mostly null columns.
+    let projections: BTreeMap<i32, ColumnarOptions> = LinuxMapper::<V1_1_0>::CLASSES
+        .iter()
+        .filter_map(|&uid| {
+            let paths = mapper.projection(uid)?;
+            Some((
+                uid,
+                ColumnarOptions::default().with_projection(paths.paths()),
+            ))
+        })
+        .collect();
 
+    let target = target(&work.join("lake")).await?;
+    let template = WriterConfig::builder()
+        .region(target.region.clone())
+        .account_id(target.account_id.clone())
+        .store(target.store.clone());
+    let builder = LakeSink::<Event>::builder()
+        .dead_letters(JsonLinesDeadLetters::lazy(work.join("dead-letters.jsonl")));
+    let builder = match &target.location {
+        // S3: the one registered source holds Authentication; other classes are counted.
+        Some(location) => {
+            let columns = projections
+                .get(&Authentication::CLASS_UID)
+                .cloned()
+                .ok_or("the Linux mapper declares Authentication")?;
+            let config = template
+                .location(location.clone())
+                .spool_dir(work.join("spool"))
+                .columnar_options(columns)
+                .build()?;
+            builder
+                .destination(Authentication::CLASS_UID, config)
+                .unrouted(Unrouted::Skip)
+        }
+        // The local lake: a source per class the mapper emits.
+        None => {
+            let destinations = PrefixDestinations::new(
+                "linux",
+                common::LOCAL_BUCKET,
+                work.join("spool"),
+                template,
+            )
+            .source_version("1.0")
+            .columnar_options(move |class| projections.get(&class.class_uid).cloned());
+            builder.destinations(destinations.configs::<Event>(LinuxMapper::<V1_1_0>::CLASSES)?)
+        }
+    };
+    let mut sink = builder.build()?;
+
+    // Stream: map and write a batch at a time, never the whole input in memory.
     let mut by_class: BTreeMap<i32, u64> = BTreeMap::new();
-    let mut logons = Vec::new();
-    let mut events = stream::events(LinuxMapper::new(config), reader);
+    let mut events = stream::events(mapper, reader);
+    let mut batch = Vec::with_capacity(1024);
     for event in events.by_ref() {
         let event = event?;
         *by_class.entry(event.class_uid()).or_default() += 1;
-        if let Event::Authentication(auth) = event {
-            logons.push(*auth);
+        batch.push(event);
+        if batch.len() == batch.capacity() {
+            sink.write_batch(std::mem::take(&mut batch)).await?;
         }
     }
+    sink.write_batch(batch).await?;
     let stats = events.mapper().stats().clone();
-    // The source writes the columns the mapper can fill in Authentication events (its declared
-    // projection), not the class's hundreds of mostly null columns.
-    let projection = events
-        .mapper()
-        .projection(Authentication::CLASS_UID)
-        .ok_or("the Linux mapper declares Authentication")?;
-
-    let target = target(&work.join("lake")).await?;
-    let config = WriterConfig::builder()
-        .location(target.location.clone())
-        .region(target.region.clone())
-        .account_id(target.account_id.clone())
-        .store(target.store.clone())
-        .spool_dir(work.join("spool"))
-        .columnar_options(ColumnarOptions::default().with_projection(projection.paths()))
-        .build()?;
-    let mut writer = Writer::<Authentication>::open(config).await?;
-    writer.write_batch(logons).await?;
-    let manifest = writer.close().await?;
+    let sink_stats = sink.stats();
+    let manifest = sink.close().await?;
     Ok(Report {
         lines: stats.accepted,
         by_class,
         fallbacks: stats.fallback_total(),
         manifest,
+        stats: sink_stats,
         target: target.describe,
     })
 }
@@ -169,10 +217,12 @@ pub async fn main() -> Result<(), BoxError> {
         report.lines, report.by_class, report.fallbacks
     );
     println!(
-        "wrote {} Authentication events in {} object(s) to {}:",
+        "wrote {} events in {} object(s) to {} ({} dead-lettered, {} skipped):",
         report.manifest.rows(),
         report.manifest.len(),
-        report.target
+        report.target,
+        report.stats.dead_lettered(),
+        report.stats.unrouted()
     );
     for object in report.manifest.iter() {
         println!(

@@ -1,8 +1,10 @@
 //! A Trend Micro Deep Security custom source: CEF and LEEF events (as the
 //! agents and the manager send them over syslog) are mapped to OCSF and
-//! written into a local lake as two custom sources, one class each:
-//! Detection Findings (anti-malware, intrusion prevention, log inspection)
-//! and Network Activity (firewall, web reputation).
+//! streamed through a `LakeSink` into a local lake, one custom source per
+//! class: two named ones, Detection Findings (anti-malware, intrusion
+//! prevention, log inspection) and Network Activity (firewall, web
+//! reputation), and a catch-all that names a source per further class from a
+//! prefix (the manager's failed sign-in is Authentication: `trend-authentic-3002`).
 //!
 //! ```text
 //! cargo run --example trend_micro_source                      # built-in events
@@ -21,12 +23,14 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use securitylake::lake::object_store::ObjectStore;
 use securitylake::lake::store::local_store;
-use securitylake::mappers::{DeepSecurityMapper, Projection, SourceConfig, stream};
-use securitylake::model::OcsfEvent;
+use securitylake::mappers::{DeepSecurityMapper, SourceConfig, V1_1_0, stream};
 use securitylake::model::columnar::ColumnarOptions;
 use securitylake::model::v1_1_0::Event;
 use securitylake::model::v1_1_0::events::{DetectionFinding, NetworkActivity};
-use securitylake::source::{Manifest, Writer};
+use securitylake::source::sink::{
+    JsonLinesDeadLetters, LakeSink, PrefixDestinations, SinkStats, Unrouted,
+};
+use securitylake::source::{Manifest, WriterConfig};
 
 use common::BoxError;
 
@@ -96,28 +100,33 @@ fn builtin_lines() -> Vec<String> {
     lines
 }
 
-/// Writes `events` as the custom source `name` of the lake under `work`, with the columns of
-/// the mapper's declared projection of the class.
-async fn write<E: OcsfEvent>(
+/// The writer configuration of the named source `name` of the lake, with `columns`.
+fn named(
     store: Arc<dyn ObjectStore>,
     work: &Path,
     name: &str,
-    events: Vec<E>,
-    projection: Option<Projection>,
-) -> Result<Manifest, BoxError> {
+    columns: Option<ColumnarOptions>,
+) -> Result<WriterConfig, BoxError> {
     let mut config = common::local_writer(
         store,
         common::local_location(name)?,
         work.join(format!("spool-{name}")),
     );
-    if let Some(projection) = projection {
-        config =
-            config.columnar_options(ColumnarOptions::default().with_projection(projection.paths()));
+    if let Some(columns) = columns {
+        config = config.columnar_options(columns);
     }
-    let config = config.build()?;
-    let mut writer = Writer::<E>::open(config).await?;
-    writer.write_batch(events).await?;
-    Ok(writer.close().await?)
+    Ok(config.build()?)
+}
+
+/// The objects of `manifest` under the source `name`.
+fn of_source(manifest: &Manifest, name: &str) -> Manifest {
+    Manifest {
+        objects: manifest
+            .iter()
+            .filter(|o| o.key.starts_with(&format!("ext/{name}/")))
+            .cloned()
+            .collect(),
+    }
 }
 
 /// What a run did.
@@ -127,16 +136,18 @@ pub struct Report {
     pub lines: u64,
     /// Lines kept as Base Events.
     pub fallbacks: u64,
-    /// Events of classes neither source takes, per `class_uid`.
-    pub others: BTreeMap<i32, u64>,
     /// The objects of the Detection Finding source.
     pub findings: Manifest,
     /// The objects of the Network Activity source.
     pub network: Manifest,
+    /// The objects of the catch-all sources (further classes, a source each).
+    pub others: Manifest,
+    /// The sink's counters per class.
+    pub stats: SinkStats,
 }
 
-/// Maps `input` (or the built-in events) and writes the two sources into
-/// the local lake `work/lake`.
+/// Maps `input` (or the built-in events) and streams every class into its
+/// source of the local lake `work/lake`.
 pub async fn run(input: Option<&Path>, work: &Path) -> Result<Report, BoxError> {
     let reader: Box<dyn BufRead> = match input {
         Some(path) => Box::new(std::io::BufReader::new(
@@ -155,45 +166,71 @@ pub async fn run(input: Option<&Path>, work: &Path) -> Result<Report, BoxError> 
             .with_tenant_uid("123456789012")
             .with_reference_ms(reference),
     );
-
-    let mut findings: Vec<DetectionFinding> = Vec::new();
-    let mut network: Vec<NetworkActivity> = Vec::new();
-    let mut others: BTreeMap<i32, u64> = BTreeMap::new();
-    let mut events = stream::events(mapper, reader);
-    for event in events.by_ref() {
-        match event? {
-            Event::DetectionFinding(e) => findings.push(*e),
-            Event::NetworkActivity(e) => network.push(*e),
-            other => *others.entry(other.class_uid()).or_default() += 1,
-        }
-    }
-    let stats = events.mapper().stats().clone();
-    let finding_columns = events.mapper().projection(DetectionFinding::CLASS_UID);
-    let network_columns = events.mapper().projection(NetworkActivity::CLASS_UID);
+    // Each source writes the columns the mapper declares for its class.
+    let columns: BTreeMap<i32, ColumnarOptions> = DeepSecurityMapper::<V1_1_0>::CLASSES
+        .iter()
+        .filter_map(|&uid| {
+            let paths = mapper.projection(uid)?;
+            Some((
+                uid,
+                ColumnarOptions::default().with_projection(paths.paths()),
+            ))
+        })
+        .collect();
 
     let store: Arc<dyn ObjectStore> = local_store(work.join("lake"))?;
-    let findings = write(
+    let finding_config = named(
         store.clone(),
         work,
         "deep-security-findings",
-        findings,
-        finding_columns,
-    )
-    .await?;
-    let network = write(
-        store,
+        columns.get(&DetectionFinding::CLASS_UID).cloned(),
+    )?;
+    let network_config = named(
+        store.clone(),
         work,
         "deep-security-firewall",
-        network,
-        network_columns,
-    )
-    .await?;
+        columns.get(&NetworkActivity::CLASS_UID).cloned(),
+    )?;
+    let template = WriterConfig::builder()
+        .region("us-east-1")
+        .account_id("123456789012")
+        .store(store);
+    let catch_all =
+        PrefixDestinations::new("trend", common::LOCAL_BUCKET, work.join("spool"), template)
+            .source_version("1.0")
+            .columnar_options(move |class| columns.get(&class.class_uid).cloned());
+    let mut sink = LakeSink::<Event>::builder()
+        .destination(DetectionFinding::CLASS_UID, finding_config)
+        .destination(NetworkActivity::CLASS_UID, network_config)
+        .unrouted(Unrouted::catch_all(catch_all))
+        .dead_letters(JsonLinesDeadLetters::lazy(work.join("dead-letters.jsonl")))
+        .build()?;
+
+    let mut events = stream::events(mapper, reader);
+    let mut batch = Vec::with_capacity(1024);
+    for event in events.by_ref() {
+        batch.push(event?);
+        if batch.len() == batch.capacity() {
+            sink.write_batch(std::mem::take(&mut batch)).await?;
+        }
+    }
+    sink.write_batch(batch).await?;
+    let stats = events.mapper().stats().clone();
+    let sink_stats = sink.stats();
+    let manifest = sink.close().await?;
+    let findings = of_source(&manifest, "deep-security-findings");
+    let network = of_source(&manifest, "deep-security-firewall");
+    let mut others = manifest;
+    others
+        .objects
+        .retain(|o| !o.key.starts_with("ext/deep-security-"));
     Ok(Report {
         lines: stats.accepted,
         fallbacks: stats.fallback_total(),
-        others,
         findings,
         network,
+        others,
+        stats: sink_stats,
     })
 }
 
@@ -204,16 +241,18 @@ pub async fn main() -> Result<(), BoxError> {
     let work = PathBuf::from("target/trend-micro-source");
     let r = run(input.as_deref(), &work).await?;
     println!(
-        "{} lines: {} Detection Findings, {} Network Activity, other classes by class_uid {:?}, {} fallbacks",
+        "{} lines: {} Detection Findings, {} Network Activity, {} events of other classes, {} fallbacks, {} dead-lettered",
         r.lines,
         r.findings.rows(),
         r.network.rows(),
-        r.others,
-        r.fallbacks
+        r.others.rows(),
+        r.fallbacks,
+        r.stats.dead_lettered()
     );
     for (source, manifest) in [
         ("deep-security-findings", &r.findings),
         ("deep-security-firewall", &r.network),
+        ("(catch-all, one per class)", &r.others),
     ] {
         println!(
             "source {source}: {} rows in {} object(s)",

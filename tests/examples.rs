@@ -206,16 +206,34 @@ async fn linux_syslog_source_writes_a_file_and_the_builtin_lines() -> TestResult
     )?;
     let report = linux_syslog_source::run(Some(&file), &dir.path().join("out")).await?;
     assert_eq!(report.lines, 4);
-    assert_eq!(report.manifest.rows(), 2);
     assert_eq!(report.fallbacks, 1);
-    let key = &report.manifest.objects[0].key;
-    assert!(
-        key.starts_with("ext/linux-auth/1.0/region=us-east-1/accountId=123456789012/eventDay=")
-    );
-    assert!(dir.path().join("out/lake").join(key).is_file());
+    // Every event lands, each class in its own source.
+    let events: u64 = report.by_class.values().sum();
+    assert_eq!(report.manifest.rows(), events);
+    assert_eq!(report.by_class.get(&3002).copied(), Some(2));
+    let mut sources: Vec<&str> = report
+        .manifest
+        .iter()
+        .map(|o| o.key.split('/').nth(1).unwrap_or_default())
+        .collect();
+    sources.dedup();
+    assert_eq!(sources.len(), report.by_class.len(), "{sources:?}");
+    assert!(sources.contains(&"linux-authentic-3002"), "{sources:?}");
+    for key in report.manifest.iter().map(|o| &o.key) {
+        assert!(
+            key.contains("/1.0/region=us-east-1/accountId=123456789012/eventDay="),
+            "{key}"
+        );
+        assert!(dir.path().join("out/lake").join(key).is_file());
+    }
 
     let builtin = linux_syslog_source::run(None, &dir.path().join("builtin")).await?;
-    assert!(builtin.manifest.rows() >= 300);
+    assert_eq!(
+        builtin.manifest.rows(),
+        builtin.by_class.values().sum::<u64>()
+    );
+    assert!(builtin.manifest.rows() >= 800);
+    assert_eq!(builtin.stats.dead_lettered(), 0);
     assert!(
         builtin
             .manifest
@@ -234,12 +252,22 @@ async fn trend_micro_source_writes_findings_and_firewall_events() -> TestResult 
     // The firewall sweep (8), the allowed connection and web reputation.
     assert_eq!(report.network.rows(), 10);
     assert_eq!(report.fallbacks, 0);
-    // The manager's failed sign-in is Authentication: not written here.
-    assert_eq!(report.others.get(&3002).copied(), Some(1));
+    // The manager's failed sign-in is Authentication: in a catch-all source of its own.
+    assert_eq!(report.others.rows(), 1);
+    assert!(
+        report.others.objects[0]
+            .key
+            .starts_with("ext/trend-authentic-3002/1.0/"),
+        "{:?}",
+        report.others
+    );
+    assert_eq!(report.stats.classes[&3002].accepted, 1);
+    assert_eq!(report.stats.dead_lettered(), 0);
     for key in report
         .findings
         .iter()
         .chain(report.network.iter())
+        .chain(report.others.iter())
         .map(|o| &o.key)
     {
         assert!(dir.path().join("lake").join(key).is_file(), "{key}");
