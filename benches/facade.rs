@@ -30,9 +30,10 @@ use securitylake::lake::object_store::{ObjectStore, ObjectStoreExt, path::Path a
 use securitylake::lake::store::{S3StoreBuilder, local_store};
 use securitylake::mappers::{DeepSecurityMapper, LinuxMapper, SourceConfig};
 use securitylake::model::OcsfEvent;
-use securitylake::model::columnar::{ColumnarOptions, read_parquet, write_parquet};
+use securitylake::model::columnar::ColumnarOptions;
 use securitylake::model::v1_1_0::Event;
 use securitylake::model::v1_1_0::events::Authentication;
+use securitylake::parquet::{read_parquet, write_parquet};
 use securitylake::source::{Writer, WriterConfig};
 use securitylake::subscriber::ObjectRef;
 use securitylake::subscriber::reader::ObjectReader;

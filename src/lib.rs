@@ -9,7 +9,8 @@
 //! | feature | default | module | crate | what it is |
 //! |---|---|---|---|---|
 //! | `model` | yes | [`model`] | `ocsf-model` | typed OCSF 1.1.0 events, objects and enums, validation |
-//! | `arrow` | yes (via `source`) | [`model::columnar`] | `ocsf-model` | Arrow schemas, typed batches, Security Lake Parquet |
+//! | `arrow` | yes (via `parquet`) | [`model::columnar`] | `ocsf-model` | Arrow schemas, typed batches |
+//! | `parquet` | yes (via `source`) | [`parquet`] | `securitylake-parquet` | Security Lake Parquet: the rule book, typed files, the checker |
 //! | `v1_0_0_rc2`, `v1_3_0`, `v1_8_0` | no | `model::v1_3_0`, ... | `ocsf-model` | further OCSF versions |
 //! | `schemars`, `jsonschema` | no | | `ocsf-model` | `JsonSchema` derives; validation with the `jsonschema` crate |
 //! | `mappers` | yes | [`mappers`] | `ocsf-mappers` | Linux (syslog, auditd, journald) and Trend Micro Deep Security (CEF, LEEF) logs into OCSF |
@@ -105,7 +106,8 @@
 //!
 //! use securitylake::lake::object_store::{ObjectStoreExt, path::Path};
 //! use securitylake::lake::store::local_store;
-//! use securitylake::model::columnar::{ColumnarOptions, write_parquet};
+//! use securitylake::model::columnar::ColumnarOptions;
+//! use securitylake::parquet::write_parquet;
 //! use securitylake::model::v1_1_0::enums::StatusId;
 //! use securitylake::model::v1_1_0::events::{Authentication, AuthenticationActivityId, SeverityId};
 //! use securitylake::model::v1_1_0::objects::{Metadata, Product, User};
@@ -153,6 +155,11 @@
 #[cfg_attr(docsrs, doc(cfg(feature = "model")))]
 #[doc(inline)]
 pub use ocsf_model as model;
+
+#[cfg(feature = "parquet")]
+#[cfg_attr(docsrs, doc(cfg(feature = "parquet")))]
+#[doc(inline)]
+pub use securitylake_parquet as parquet;
 
 #[cfg(feature = "mappers")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mappers")))]

@@ -33,11 +33,10 @@ use securitylake::lake::layout::SourceLocation;
 use securitylake::lake::object_store::ObjectStore;
 use securitylake::lake::store::local_store;
 use securitylake::mappers::{LinuxMapper, SourceConfig};
-use securitylake::model::columnar::{
-    BatchEncoder, ColumnarOptions, ParquetRules, RecordBatch, populated_columns,
-};
+use securitylake::model::columnar::{BatchEncoder, ColumnarOptions, RecordBatch};
 use securitylake::model::v1_1_0::Event;
 use securitylake::model::v1_1_0::events::Authentication;
+use securitylake::parquet::{ParquetRules, populated_columns};
 use securitylake::source::{Writer, WriterConfig};
 use securitylake::subscriber::ObjectRef;
 use securitylake::subscriber::reader::ObjectReader;

@@ -2,7 +2,7 @@
 //! Security Lake, Glue and Athena, and prints what it finds.
 //!
 //! The rules live in the libraries: one file's in the Parquet rule book
-//! (`ocsf_model::columnar::check`), the key layout and cross-file ones in
+//! (`securitylake_parquet::check`), the key layout and cross-file ones in
 //! `securitylake_subscriber::lint`, whose documentation lists every code.
 
 use std::io::Write;

@@ -9,9 +9,10 @@ use std::path::Path;
 use bytes::Bytes;
 use common::{TestResult, fixture, parquet_files, run, s};
 use ocsf_mappers::{LinuxMapper, SourceConfig};
-use ocsf_model::columnar::{ColumnarOptions, arrow_schema, read_parquet};
+use ocsf_model::columnar::{ColumnarOptions, arrow_schema};
 use ocsf_model::v1_1_0::events::Authentication;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use securitylake_parquet::read_parquet;
 
 /// The result of the tests' helpers.
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;

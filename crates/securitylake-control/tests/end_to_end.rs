@@ -85,7 +85,7 @@ async fn end_to_end_through_the_emulator_with_the_provider_role() -> TestResult 
             entry.key
         );
         let events: Vec<Authentication> =
-            ocsf_model::columnar::read_parquet(get_bytes(reader.as_ref(), &entry.key).await?)?;
+            securitylake_parquet::read_parquet(get_bytes(reader.as_ref(), &entry.key).await?)?;
         rows += events.len();
         assert!(emulator.lake_dir().join(&entry.key).is_file());
     }

@@ -224,7 +224,7 @@ async fn register_write_and_partition_on_moto() -> TestResult {
     let mut seqs = BTreeSet::new();
     for key in &listed {
         let events: Vec<Authentication> =
-            ocsf_model::columnar::read_parquet(get_bytes(reader.as_ref(), key).await?)?;
+            securitylake_parquet::read_parquet(get_bytes(reader.as_ref(), key).await?)?;
         for e in &events {
             assert!(seqs.insert(seq_of(e).ok_or("no sequence number")?), "{key}");
         }

@@ -14,8 +14,9 @@ use std::hint::black_box;
 
 use common::PutKey;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use ocsf_model::columnar::{ColumnarOptions, write_parquet};
+use ocsf_model::columnar::ColumnarOptions;
 use ocsf_model::v1_1_0::events::Authentication;
+use securitylake_parquet::write_parquet;
 use securitylake_subscriber::ObjectRef;
 use securitylake_subscriber::reader::ObjectReader;
 

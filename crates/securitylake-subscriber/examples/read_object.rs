@@ -15,11 +15,12 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use ocsf_model::columnar::{BatchEncoder, ColumnarOptions, ParquetRules};
+use ocsf_model::columnar::{BatchEncoder, ColumnarOptions};
 use ocsf_model::v1_1_0::events::{Authentication, AuthenticationActivityId, SeverityId};
 use ocsf_model::v1_1_0::objects::{Metadata, Product, User};
 use parquet::arrow::ArrowWriter;
 use securitylake_core::store::local_store;
+use securitylake_parquet::ParquetRules;
 use securitylake_subscriber::ObjectRef;
 use securitylake_subscriber::reader::ObjectReader;
 

@@ -33,7 +33,8 @@
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt").block_on(async {
 //! use std::sync::Arc;
 //! use std::sync::atomic::{AtomicUsize, Ordering};
-//! use ocsf_model::columnar::{ColumnarOptions, write_parquet};
+//! use ocsf_model::columnar::ColumnarOptions;
+//! use securitylake_parquet::write_parquet;
 //! use ocsf_model::v1_1_0::events::{Authentication, AuthenticationActivityId, SeverityId};
 //! use ocsf_model::v1_1_0::objects::{Metadata, Product, User};
 //! use securitylake_core::object_store::{ObjectStoreExt, path::Path};

@@ -21,10 +21,10 @@ use std::collections::BTreeMap;
 
 use bytes::Bytes;
 use futures::TryStreamExt;
-use ocsf_model::columnar::ParquetRules;
-pub use ocsf_model::columnar::check::Severity;
 use securitylake_core::layout::{EventDay, NonConformity, ParsedKey};
 use securitylake_core::object_store::{ObjectStore, ObjectStoreExt, path::Path};
+use securitylake_parquet::ParquetRules;
+pub use securitylake_parquet::check::Severity;
 use serde::Serialize;
 
 use crate::error::Result;
@@ -37,7 +37,7 @@ pub struct Finding {
     #[serde(serialize_with = "severity_name")]
     pub severity: Severity,
     /// The rule's code (see the [module documentation](self) and
-    /// [`ocsf_model::columnar::check`]).
+    /// [`securitylake_parquet::check`]).
     pub code: &'static str,
     /// The object key.
     pub key: String,

@@ -19,7 +19,8 @@
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt").block_on(async {
 //! use std::sync::Arc;
 //! use futures::TryStreamExt;
-//! use ocsf_model::columnar::{ColumnarOptions, write_parquet};
+//! use ocsf_model::columnar::ColumnarOptions;
+//! use securitylake_parquet::write_parquet;
 //! use ocsf_model::v1_1_0::events::{Authentication, AuthenticationActivityId, SeverityId};
 //! use ocsf_model::v1_1_0::objects::{Metadata, Product, User};
 //! use securitylake_core::object_store::{ObjectStoreExt, path::Path};
@@ -51,10 +52,7 @@ use arrow_schema::{DataType, FieldRef, Schema};
 use bytes::Bytes;
 use futures::future::BoxFuture;
 use futures::{FutureExt, StreamExt, TryStreamExt};
-use ocsf_model::columnar::{
-    ColumnarError, chunk_range, decode_batch, decode_batch_reusing, populated_columns,
-    string_views, validate_column_chunk,
-};
+use ocsf_model::columnar::{ColumnarError, decode_batch, decode_batch_reusing};
 use ocsf_model::{DynamicEvent, OcsfEvent};
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::{
@@ -69,6 +67,7 @@ use parquet::file::statistics::Statistics;
 use securitylake_core::layout::{LakeSource, NativeVersion, ParsedKey};
 use securitylake_core::object_store::{ObjectStore, ObjectStoreExt, path::Path};
 use securitylake_core::store::object_path;
+use securitylake_parquet::{chunk_range, populated_columns, string_views, validate_column_chunk};
 
 use crate::error::{Error, Result};
 use crate::notification::ObjectRef;
@@ -99,7 +98,7 @@ pub type EventStream<E> = crate::stream::ResultStream<Vec<E>>;
 /// Checks the page headers of a fetched range that lies in a column chunk (the whole chunk, or
 /// whole pages of it in windowed reads) before the `parquet` reader sizes buffers from their
 /// claims, with ocsf-model's [`validate_column_chunk`] (the guard of
-/// [`read_parquet`](ocsf_model::columnar::read_parquet)). Ranges outside every column chunk
+/// [`read_parquet`](securitylake_parquet::read_parquet)). Ranges outside every column chunk
 /// (page indexes) are not pages and pass.
 fn check_pages(
     metadata: &ParquetMetaData,
@@ -629,7 +628,7 @@ impl ObjectReader {
     /// The rows as typed events of class `E`, one `Vec` per batch. Fails
     /// first when the object does not hold `E` (see [`Self::check_class`]).
     /// Only the columns that hold values in the file are read (as
-    /// [`read_parquet`](ocsf_model::columnar::read_parquet) does): absent
+    /// [`read_parquet`](securitylake_parquet::read_parquet) does): absent
     /// objects decode as `None`, and the null columns of wide OCSF schemas
     /// cost neither requests nor decoding.
     pub fn typed<E: OcsfEvent>(&self) -> Result<EventStream<E>> {

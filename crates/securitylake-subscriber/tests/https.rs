@@ -14,12 +14,13 @@ use common::PutKey;
 use common::*;
 use futures::TryStreamExt;
 use http_body_util::{BodyExt, Full};
-use ocsf_model::columnar::{ColumnarOptions, write_parquet};
+use ocsf_model::columnar::ColumnarOptions;
 use ocsf_model::v1_1_0::events::Authentication;
 use securitylake_core::aws::AwsConfig;
 use securitylake_core::object_store::ObjectStore;
 use securitylake_core::store::local_store;
 use securitylake_emulator::DeliveryOutcome;
+use securitylake_parquet::write_parquet;
 use securitylake_subscriber::{
     FileDeadLetterSink, Handler, HandlerError, HttpsSource, LakeObject, Subscriber,
     SubscriberStats, checkpoint::FileCheckpoint,

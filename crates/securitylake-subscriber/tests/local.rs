@@ -10,9 +10,10 @@ use std::time::Duration;
 use common::PutKey;
 use common::*;
 use futures::TryStreamExt;
-use ocsf_model::columnar::{ColumnarOptions, write_parquet};
+use ocsf_model::columnar::ColumnarOptions;
 use securitylake_core::object_store::ObjectStore;
 use securitylake_core::store::local_store;
+use securitylake_parquet::write_parquet;
 use securitylake_subscriber::checkpoint::FileCheckpoint;
 use securitylake_subscriber::{
     Filters, Handler, HandlerError, LakeObject, LocalSource, MemoryDeadLetterSink, Subscriber,
@@ -256,10 +257,10 @@ async fn corrupt_objects_and_panicking_handlers_are_dead_lettered() -> TestResul
     let dir = tempfile::tempdir()?;
     let root = dir.path().join("lake");
     let lake = local_store(&root)?;
-    let corrupt = std::fs::read(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../ocsf-model/tests/fixtures/fuzz/parquet_dict_page_no_values.parquet"),
-    )?;
+    let corrupt =
+        std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(
+            "../securitylake-parquet/tests/fixtures/fuzz/parquet_dict_page_no_values.parquet",
+        ))?;
     lake.put_key(&custom_key("corrupt.zstd.parquet"), corrupt.into())
         .await?;
     let good = write_parquet(&auth_events(3), &ColumnarOptions::default())?;

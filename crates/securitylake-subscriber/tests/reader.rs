@@ -9,15 +9,16 @@ use std::sync::Arc;
 use common::*;
 
 // The fuzz findings, rebuilt from our own files by ocsf-model's regression tests' helper.
-#[path = "../../ocsf-model/tests/support/fuzz_inputs.rs"]
+#[path = "../../securitylake-parquet/tests/support/fuzz_inputs.rs"]
 mod fuzz_inputs;
 use common::PutKey;
 use futures::TryStreamExt;
-use ocsf_model::columnar::{ColumnarOptions, read_parquet, write_parquet};
+use ocsf_model::columnar::ColumnarOptions;
 use ocsf_model::v1_1_0::events::{Authentication, NetworkActivity};
 use parquet::basic::Compression;
 use securitylake_core::object_store::ObjectStore;
 use securitylake_core::store::local_store;
+use securitylake_parquet::{read_parquet, write_parquet};
 use securitylake_subscriber::reader::{FOOTER_PREFETCH, ObjectReader};
 use securitylake_subscriber::{ErrorKind, ObjectRef};
 
@@ -156,7 +157,8 @@ async fn s3s_fs_range_reads() -> TestResult {
 /// dictionaries (which every window needs whole) so that the page ranges of
 /// the windows are what is measured.
 fn one_large_row_group(events: &[Authentication]) -> Vec<u8> {
-    use ocsf_model::columnar::{BatchEncoder, ParquetRules};
+    use ocsf_model::columnar::BatchEncoder;
+    use securitylake_parquet::ParquetRules;
     let mut encoder =
         BatchEncoder::<Authentication>::new(&ColumnarOptions::default()).expect("encoder");
     let props = ParquetRules::new()
@@ -209,7 +211,7 @@ async fn a_row_group_larger_than_the_window_is_read_in_windows() -> TestResult {
     // no other); no request comes near their size, every row arrives once,
     // in order.
     let meta = whole.parquet_metadata();
-    let populated = ocsf_model::columnar::populated_columns(meta);
+    let populated = securitylake_parquet::populated_columns(meta);
     let projected: u64 = (0..meta.row_group(0).num_columns())
         .filter(|&c| populated.leaf_included(c))
         .map(|c| u64::try_from(meta.row_group(0).column(c).compressed_size()).unwrap_or(0))

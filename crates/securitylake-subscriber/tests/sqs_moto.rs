@@ -17,11 +17,12 @@ use aws_sdk_sqs::types::QueueAttributeName;
 use common::PutKey;
 use common::*;
 use futures::TryStreamExt;
-use ocsf_model::columnar::{ColumnarOptions, write_parquet};
+use ocsf_model::columnar::ColumnarOptions;
 use ocsf_model::v1_1_0::events::Authentication;
 use ocsf_model::{OcsfEvent, columnar::Columnar};
 use securitylake_core::aws::AwsConfig;
 use securitylake_core::layout::SourceLocation;
+use securitylake_parquet::write_parquet;
 use securitylake_source::{Writer, WriterConfig};
 use securitylake_subscriber::{
     Handler, HandlerError, LakeObject, MemoryDeadLetterSink, SqsSource, Subscriber,

@@ -14,8 +14,9 @@ use std::time::{Duration, Instant};
 
 use common::PutKey;
 use common::*;
-use ocsf_model::columnar::{ColumnarOptions, write_parquet};
+use ocsf_model::columnar::ColumnarOptions;
 use securitylake_core::store::local_store;
+use securitylake_parquet::write_parquet;
 use securitylake_subscriber::FileDeadLetterSink;
 
 /// The `subscriber_process` example, which `cargo test` builds next to the

@@ -8,7 +8,8 @@ use std::path::PathBuf;
 
 use ocsf_model::v1_1_0::Event;
 use ocsf_mappers::{LinuxMapper, SourceConfig};
-use ocsf_model::columnar::{ColumnarOptions, write_parquet};
+use ocsf_model::columnar::ColumnarOptions;
+use securitylake_parquet::write_parquet;
 use ocsf_model::v1_1_0::events::Authentication;
 
 /// The attribute paths the seed files keep: small files (a few KiB) that

@@ -16,7 +16,8 @@ use std::sync::Once;
 
 use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
-use ocsf_model::columnar::{ColumnarOptions, read_parquet, write_parquet};
+use ocsf_model::columnar::ColumnarOptions;
+use securitylake_parquet::{read_parquet, write_parquet};
 use ocsf_model::v1_1_0::events::Authentication;
 
 static DEFAULT_HOOK: Once = Once::new();

@@ -82,8 +82,34 @@ pub fn decode_batch_reusing<E: Columnar>(
 }
 
 /// Decodes the rows of `batch` over `events[start..]`, reusing the events there and appending
-/// the rest; returns the index after the last row. Events beyond it are left alone.
-pub(crate) fn decode_batch_at<E: Columnar>(
+/// the rest; returns the index after the last row. Events beyond it are left alone: a reader
+/// decodes the batches of one file one after the other into one reused vector, then truncates
+/// it to the last index.
+///
+/// ```
+/// # #[cfg(feature = "v1_1_0")] {
+/// use ocsf_model::columnar::{BatchEncoder, ColumnarOptions, decode_batch_at};
+/// use ocsf_model::v1_1_0::events::{Authentication, AuthenticationActivityId, SeverityId};
+/// use ocsf_model::v1_1_0::objects::{Metadata, Product, User};
+///
+/// let event = |time| Authentication::new(AuthenticationActivityId::Logon,
+///     Metadata::new(Product::default(), "1.1.0".into()), SeverityId::Low, time, User::default());
+/// let mut encoder = BatchEncoder::<Authentication>::new(&ColumnarOptions::default())?;
+/// encoder.append(&event(1));
+/// let first = encoder.finish()?;
+/// encoder.append(&event(2));
+/// encoder.append(&event(3));
+/// let second = encoder.finish()?;
+///
+/// let mut events: Vec<Authentication> = Vec::new();
+/// let end = decode_batch_at(&first, &mut events, 0)?;
+/// let end = decode_batch_at(&second, &mut events, end)?;
+/// events.truncate(end);
+/// assert_eq!(events.iter().map(|e| e.time).collect::<Vec<_>>(), [1, 2, 3]);
+/// # }
+/// # Ok::<(), ocsf_model::columnar::ColumnarError>(())
+/// ```
+pub fn decode_batch_at<E: Columnar>(
     batch: &RecordBatch,
     events: &mut Vec<E>,
     start: usize,

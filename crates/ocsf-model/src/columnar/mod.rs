@@ -1,6 +1,8 @@
 //! Columnar OCSF (feature `arrow`): Arrow schemas with the physical types Amazon Security Lake's
-//! own files use, typed encoding of events straight into a [`RecordBatch`], tolerant decoding back
-//! into typed events, and Parquet files that follow Security Lake's rules.
+//! own files use, typed encoding of events straight into a [`RecordBatch`], and tolerant decoding
+//! back into typed events. Parquet files that follow Security Lake's rules (the rule book, typed
+//! file I/O, the checker) are the `securitylake-parquet` crate's, built on this module; this
+//! crate does not depend on `parquet`, so it compiles beside it.
 //!
 //! # Physical types
 //!
@@ -48,25 +50,15 @@
 //! milliseconds, `unmapped` as a Map or JSON text, missing columns (absent attributes), and
 //! extra columns, which are kept in the events' `unknown` maps as JSON.
 
-pub mod check;
 mod decode;
 mod encode;
-mod guard;
 mod layout;
-mod parquet_io;
-mod projection;
-pub mod rules;
 
-pub use decode::{RowDecoder, decode_batch, decode_batch_into, decode_batch_reusing};
-pub use encode::{BatchEncoder, EncodeStats, StructEncoder};
-pub use guard::{
-    DATA_PAGE_ALLOWANCE, DICTIONARY_PAGE_ALLOWANCE, MAX_COMPRESSION_RATIO, chunk_range,
-    validate_column_chunk, validate_pages,
+pub use decode::{
+    RowDecoder, decode_batch, decode_batch_at, decode_batch_into, decode_batch_reusing,
 };
+pub use encode::{BatchEncoder, EncodeStats, StructEncoder};
 pub use layout::{ColumnarOptions, arrow_schema};
-pub use parquet_io::{read_parquet, read_parquet_into, write_parquet};
-pub use projection::{populated_columns, string_views};
-pub use rules::ParquetRules;
 
 use crate::schema::{ItemDef, SchemaVersion};
 
@@ -183,8 +175,16 @@ impl ColumnarError {
         e
     }
 
-    /// A corrupt Parquet file (kind [`ColumnarErrorKind::Parquet`]).
-    pub(crate) fn corrupt(message: impl std::fmt::Display) -> Self {
+    /// A corrupt Parquet file (kind [`ColumnarErrorKind::Parquet`]), for the Parquet layer
+    /// built on this module.
+    ///
+    /// ```
+    /// use ocsf_model::columnar::{ColumnarError, ColumnarErrorKind};
+    /// let error = ColumnarError::corrupt("a page claims more bytes than the file has");
+    /// assert_eq!(error.kind(), ColumnarErrorKind::Parquet);
+    /// assert!(error.to_string().contains("corrupt Parquet file"));
+    /// ```
+    pub fn corrupt(message: impl std::fmt::Display) -> Self {
         Self::new(
             ColumnarErrorKind::Parquet,
             format!("parquet: corrupt Parquet file: {message}"),
@@ -240,8 +240,18 @@ impl From<arrow_schema::ArrowError> for ColumnarError {
     }
 }
 
-impl From<parquet::errors::ParquetError> for ColumnarError {
-    fn from(e: parquet::errors::ParquetError) -> Self {
+impl ColumnarError {
+    /// An error of the Parquet library (kind [`ColumnarErrorKind::Parquet`]), kept as the
+    /// [`source`](std::error::Error::source), for the Parquet layer built on this module.
+    ///
+    /// ```
+    /// use ocsf_model::columnar::{ColumnarError, ColumnarErrorKind};
+    /// let io = std::io::Error::other("short read");
+    /// let error = ColumnarError::parquet(io);
+    /// assert_eq!(error.kind(), ColumnarErrorKind::Parquet);
+    /// assert!(std::error::Error::source(&error).is_some());
+    /// ```
+    pub fn parquet(e: impl std::error::Error + Send + Sync + 'static) -> Self {
         let mut error = Self::new(ColumnarErrorKind::Parquet, format!("parquet: {e}"));
         error.source = Some(Box::new(e));
         error

@@ -12,7 +12,7 @@
 //!   ([`PartitionKey::for_event_time`]), so one flush can write several days.
 //! * **Files**: rows sorted by `time`, ZSTD, data pages within 1 MiB and
 //!   row groups bounded: the Security Lake rule book [`ParquetRules`] (as in
-//!   [`write_parquet`](ocsf_model::columnar::write_parquet)), with the page
+//!   [`write_parquet`](securitylake_parquet::write_parquet)), with the page
 //!   settings sized from the largest event of the file and row groups closed
 //!   at 8 MiB. The object name is the hash of
 //!   the file's bytes ([`ObjectName::from_content`]), so retries and replays
@@ -252,8 +252,8 @@ use crate::record;
 use crate::spool::{self, SegmentHeader, Spool, WAL_FORMAT, Wal};
 #[cfg(doc)]
 use {
-    ocsf_model::columnar::ParquetRules, securitylake_core::layout::ObjectName,
-    securitylake_core::store::put_if_absent,
+    securitylake_core::layout::ObjectName, securitylake_core::store::put_if_absent,
+    securitylake_parquet::ParquetRules,
 };
 
 /// An event checked and serialized by [`Writer::prepare`], ready to append.

@@ -7,10 +7,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use ocsf_model::OcsfEvent;
-use ocsf_model::columnar::{
-    BatchEncoder, ColumnarError, ColumnarOptions, EncodeStats, ParquetRules,
-};
+use ocsf_model::columnar::{BatchEncoder, ColumnarError, ColumnarOptions, EncodeStats};
 use securitylake_core::layout::PartitionKey;
+use securitylake_parquet::ParquetRules;
 
 use super::segments::{Segment, Slot};
 use crate::error::{Error, ErrorKind, Result};
@@ -230,8 +229,9 @@ pub(super) fn encode_parquet<E: OcsfEvent, W: std::io::Write + Send>(
 ) -> Result<(W, EncodeStats)> {
     use parquet::arrow::ArrowWriter;
 
-    let parquet_error =
-        |e: parquet::errors::ParquetError| columnar_error("encode Parquet", ColumnarError::from(e));
+    let parquet_error = |e: parquet::errors::ParquetError| {
+        columnar_error("encode Parquet", ColumnarError::parquet(e))
+    };
     let mut encoder =
         BatchEncoder::<E>::new(options).map_err(|e| columnar_error("columnar options", e))?;
     let batch_rows = usize::try_from(BATCH_BYTES / max_event_bytes.max(1))

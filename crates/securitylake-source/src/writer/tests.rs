@@ -140,7 +140,7 @@ async fn lake_seqs(lake: &Arc<dyn ObjectStore>) -> Vec<u64> {
             .await
             .expect("body");
         let events: Vec<Authentication> =
-            ocsf_model::columnar::read_parquet(body).expect("parquet");
+            securitylake_parquet::read_parquet(body).expect("parquet");
         for event in events {
             let message = event.message.unwrap_or_default();
             let seq = message

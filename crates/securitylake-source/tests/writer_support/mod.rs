@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use futures::TryStreamExt;
 use futures::stream::BoxStream;
-use ocsf_model::columnar::{ColumnarOptions, read_parquet};
+use ocsf_model::columnar::ColumnarOptions;
 use ocsf_model::v1_1_0::events::{Authentication, AuthenticationActivityId, SeverityId};
 use ocsf_model::v1_1_0::objects::{Metadata, Product, User};
 use securitylake_core::aws::AwsConfig;
@@ -23,6 +23,7 @@ use securitylake_core::object_store::{
 use securitylake_core::retry::RetryPolicy;
 use securitylake_core::store::S3StoreBuilder;
 use securitylake_emulator::Emulator;
+use securitylake_parquet::read_parquet;
 
 pub type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 pub type BoxResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;

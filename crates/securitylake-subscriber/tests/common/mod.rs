@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use futures::stream::BoxStream;
-use ocsf_model::columnar::{BatchEncoder, ColumnarOptions, ParquetRules};
+use ocsf_model::columnar::{BatchEncoder, ColumnarOptions};
 use ocsf_model::v1_1_0::events::{Authentication, AuthenticationActivityId, SeverityId};
 use ocsf_model::v1_1_0::objects::{Metadata, Product, User};
 use parquet::arrow::ArrowWriter;
@@ -19,6 +19,7 @@ use securitylake_core::object_store::{
     self, CopyOptions, GetOptions, GetRange, GetResult, ListResult, MultipartUpload, ObjectMeta,
     ObjectStore, PutMultipartOptions, PutOptions, PutPayload, PutResult, path::Path,
 };
+use securitylake_parquet::ParquetRules;
 
 pub type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 

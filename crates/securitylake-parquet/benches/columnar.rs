@@ -2,16 +2,14 @@
 //! Typed events -> Parquet bytes and back, next to the limit: arrow-rs alone writing and reading
 //! the same prebuilt `RecordBatch` with the same writer properties.
 //!
-//! `cargo bench -p ocsf-model --features arrow --bench columnar`
+//! `cargo bench -p securitylake-parquet --bench columnar`
 
 use std::hint::black_box;
 
 use bytes::Bytes;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use ocsf_model::OcsfEvent;
-use ocsf_model::columnar::{
-    BatchEncoder, ColumnarOptions, ParquetRules, read_parquet, read_parquet_into, write_parquet,
-};
+use ocsf_model::columnar::{BatchEncoder, ColumnarOptions};
 use ocsf_model::v1_1_0::events::{
     Authentication, AuthenticationActivityId, DetectionFinding, DetectionFindingActivityId,
     SeverityId, StatusId,
@@ -20,6 +18,7 @@ use ocsf_model::v1_1_0::objects::{FindingInfo, Metadata, NetworkEndpoint, Produc
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::arrow_writer::ArrowWriterOptions;
+use securitylake_parquet::{ParquetRules, read_parquet, read_parquet_into, write_parquet};
 
 const N: usize = 10_000;
 const T0: i64 = 1_704_067_200_000;

@@ -6,12 +6,12 @@ use parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
 };
 
-use super::decode::decode_batch_at;
-use super::{
-    BatchEncoder, Columnar, ColumnarError, ColumnarOptions, ParquetRules, populated_columns,
-    string_views, validate_pages,
+use ocsf_model::OcsfEvent;
+use ocsf_model::columnar::{
+    BatchEncoder, Columnar, ColumnarError, ColumnarOptions, decode_batch_at,
 };
-use crate::OcsfEvent;
+
+use crate::{ParquetResultExt, ParquetRules, populated_columns, string_views, validate_pages};
 
 /// Rows encoded per Arrow batch while writing.
 const BATCH_ROWS: usize = 8192;
@@ -25,8 +25,8 @@ const BATCH_ROWS: usize = 8192;
 /// ([`ParquetRules::with_largest_value`]).
 ///
 /// ```
-/// # #[cfg(feature = "v1_1_0")] {
-/// use ocsf_model::columnar::{ColumnarOptions, read_parquet, write_parquet};
+/// use ocsf_model::columnar::ColumnarOptions;
+/// use securitylake_parquet::{read_parquet, write_parquet};
 /// use ocsf_model::v1_1_0::events::{Authentication, AuthenticationActivityId, SeverityId};
 /// use ocsf_model::v1_1_0::objects::{Metadata, Product, User};
 ///
@@ -39,7 +39,6 @@ const BATCH_ROWS: usize = 8192;
 /// let bytes = write_parquet(&[event(2_000), event(1_000)], &ColumnarOptions::default())?;
 /// let back: Vec<Authentication> = read_parquet(bytes.into())?;
 /// assert_eq!(back.iter().map(|e| e.time).collect::<Vec<_>>(), [1_000, 2_000]);
-/// # }
 /// # Ok::<(), ocsf_model::columnar::ColumnarError>(())
 /// ```
 pub fn write_parquet<E: OcsfEvent + Columnar>(
@@ -66,16 +65,17 @@ pub fn write_parquet<E: OcsfEvent + Columnar>(
     );
     let mut out = Vec::new();
     let mut writer =
-        ArrowWriter::try_new_with_options(&mut out, encoder.schema().clone(), writer_options)?;
+        ArrowWriter::try_new_with_options(&mut out, encoder.schema().clone(), writer_options)
+            .pq()?;
     for batch in &batches {
-        rules.write_batch(&mut writer, batch)?;
+        rules.write_batch(&mut writer, batch).pq()?;
     }
-    writer.close()?;
+    writer.close().pq()?;
     Ok(out)
 }
 
 /// Reads every row of a Parquet file into typed events of one class (GZIP, SNAPPY and ZSTD
-/// pages; 2- and 3-level lists; see [`decode_batch`](super::decode_batch) for the tolerated differences).
+/// pages; 2- and 3-level lists; see [`decode_batch`](ocsf_model::columnar::decode_batch) for the tolerated differences).
 ///
 /// Only the columns that hold values are read ([`populated_columns`]), strings as views of
 /// their dictionary pages ([`string_views`]).
@@ -85,7 +85,7 @@ pub fn write_parquet<E: OcsfEvent + Columnar>(
 /// ([`validate_pages`]; the `parquet_decode` fuzz target found a 6 KB file whose dictionary page
 /// claims hundreds of millions of values). The `parquet` crate also panics on some malformed
 /// pages (e.g. a division by zero in its dictionary decoder for a page that declares no values);
-/// such a panic is caught here and returned as an error of kind [`ColumnarErrorKind::Parquet`](super::ColumnarErrorKind::Parquet). The process's panic
+/// such a panic is caught here and returned as an error of kind [`ColumnarErrorKind::Parquet`](ocsf_model::columnar::ColumnarErrorKind::Parquet). The process's panic
 /// hook still runs (by default it prints the panic message to stderr).
 pub fn read_parquet<E: Columnar>(bytes: Bytes) -> Result<Vec<E>, ColumnarError> {
     let mut events = Vec::new();
@@ -94,14 +94,14 @@ pub fn read_parquet<E: Columnar>(bytes: Bytes) -> Result<Vec<E>, ColumnarError> 
 }
 
 /// Like [`read_parquet`], replacing the contents of `events` with the file's rows and reusing
-/// the allocations of the events already there ([`decode_batch_reusing`](super::decode_batch_reusing)):
+/// the allocations of the events already there ([`decode_batch_reusing`](ocsf_model::columnar::decode_batch_reusing)):
 /// a consumer that reads file after file into one vector allocates little once the events have
 /// taken their shape. On error, `events` holds a mix of old and new rows (every one a valid
 /// event).
 ///
 /// ```
-/// # #[cfg(feature = "v1_1_0")] {
-/// use ocsf_model::columnar::{ColumnarOptions, read_parquet_into, write_parquet};
+/// use ocsf_model::columnar::ColumnarOptions;
+/// use securitylake_parquet::{read_parquet_into, write_parquet};
 /// use ocsf_model::v1_1_0::events::{Authentication, AuthenticationActivityId, SeverityId};
 /// use ocsf_model::v1_1_0::objects::{Metadata, Product, User};
 ///
@@ -114,7 +114,6 @@ pub fn read_parquet<E: Columnar>(bytes: Bytes) -> Result<Vec<E>, ColumnarError> 
 ///     read_parquet_into(file.into(), &mut events)?;
 /// }
 /// assert_eq!(events.iter().map(|e| e.time).collect::<Vec<_>>(), [3]);
-/// # }
 /// # Ok::<(), ocsf_model::columnar::ColumnarError>(())
 /// ```
 pub fn read_parquet_into<E: Columnar>(
@@ -145,14 +144,14 @@ fn read_parquet_unguarded<E: Columnar>(
     bytes: Bytes,
     events: &mut Vec<E>,
 ) -> Result<(), ColumnarError> {
-    let metadata = ArrowReaderMetadata::load(&bytes, ArrowReaderOptions::new())?;
+    let metadata = ArrowReaderMetadata::load(&bytes, ArrowReaderOptions::new()).pq()?;
     // The reader sizes buffers from the page headers' claims: check them against the bytes first.
     validate_pages(metadata.metadata(), &bytes)?;
     let builder =
         ParquetRecordBatchReaderBuilder::new_with_metadata(bytes.clone(), string_views(metadata));
     let projection = populated_columns(builder.metadata());
     let rows = usize::try_from(builder.metadata().file_metadata().num_rows()).unwrap_or(0);
-    let reader = builder.with_projection(projection).build()?;
+    let reader = builder.with_projection(projection).build().pq()?;
     // The footer's row count is not trusted beyond a preallocation hint.
     events.reserve(rows.min(1 << 16).saturating_sub(events.len()));
     let mut end = 0;

@@ -1,5 +1,5 @@
 //! The Security Lake Parquet rule book: every rule a file written for Amazon Security Lake
-//! follows, in one type ([`ParquetRules`]). [`write_parquet`](super::write_parquet), the
+//! follows, in one type ([`ParquetRules`]). [`write_parquet`](crate::write_parquet), the
 //! `securitylake-source` writer and `seclake lint` (for its limits) all read it.
 //!
 //! # The rules
@@ -17,7 +17,7 @@
 //! | encodings | `time` / `time_dt` delta-encoded (sorted), other columns dictionary then plain | size |
 //!
 //! The schema rules (lists, maps, types) hold by construction for the schemas of
-//! [`arrow_schema`](super::arrow_schema); [`ParquetRules::check`] (used by `seclake lint`)
+//! [`arrow_schema`](ocsf_model::columnar::arrow_schema); [`ParquetRules::check`] (used by `seclake lint`)
 //! verifies every rule on any file.
 //!
 //! # How pages stay under 1 MiB (measured)
@@ -70,7 +70,7 @@ use parquet::schema::types::ColumnPath;
 /// it writes, from which the page settings follow.
 ///
 /// ```
-/// use ocsf_model::columnar::ParquetRules;
+/// use securitylake_parquet::ParquetRules;
 ///
 /// let rules = ParquetRules::new().with_largest_value(2_000);
 /// let properties = rules.writer_properties();
@@ -146,7 +146,7 @@ impl ParquetRules {
     /// less than the default to bound the memory a row group holds.
     ///
     /// ```
-    /// use ocsf_model::columnar::ParquetRules;
+    /// use securitylake_parquet::ParquetRules;
     /// let rules = ParquetRules::new().with_row_group_bytes(8 << 20);
     /// assert_eq!(rules.row_group_bytes(), 8 << 20);
     /// assert_eq!(ParquetRules::new().with_row_group_bytes(1 << 40).row_group_bytes(), 256 << 20);
@@ -167,7 +167,7 @@ impl ParquetRules {
     /// of an event's JSON, will do) the file will hold, from which the page settings follow.
     ///
     /// ```
-    /// use ocsf_model::columnar::ParquetRules;
+    /// use securitylake_parquet::ParquetRules;
     /// let small = ParquetRules::new().with_largest_value(100).writer_properties();
     /// let large = ParquetRules::new().with_largest_value(500_000).writer_properties();
     /// assert!(large.data_page_size_limit() < small.data_page_size_limit());
@@ -219,7 +219,7 @@ impl ParquetRules {
     /// ```
     /// use std::sync::Arc;
     /// use arrow_array::{RecordBatch, StringArray};
-    /// use ocsf_model::columnar::ParquetRules;
+    /// use securitylake_parquet::ParquetRules;
     ///
     /// let long = Arc::new(StringArray::from(vec!["x".repeat(10_000); 100]));
     /// let batch = RecordBatch::try_from_iter([("message", long as _)])?;
@@ -240,8 +240,8 @@ impl ParquetRules {
     /// limit needs (an empty column's pages hold up to 20,000 rows).
     ///
     /// ```
-    /// # #[cfg(feature = "v1_1_0")] {
-    /// use ocsf_model::columnar::{BatchEncoder, ColumnarOptions, ParquetRules};
+    /// use ocsf_model::columnar::{BatchEncoder, ColumnarOptions};
+    /// use securitylake_parquet::ParquetRules;
     /// use ocsf_model::v1_1_0::events::{Authentication, AuthenticationActivityId, SeverityId};
     /// use ocsf_model::v1_1_0::objects::{Metadata, Product, User};
     /// use parquet::arrow::ArrowWriter;
@@ -256,7 +256,6 @@ impl ParquetRules {
     /// let mut writer = ArrowWriter::try_new(&mut out, batch.schema(), Some(rules.writer_properties()))?;
     /// rules.write_batch(&mut writer, &batch)?;
     /// writer.close()?;
-    /// # }
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn write_batch<W: std::io::Write + Send>(
@@ -289,8 +288,8 @@ impl ParquetRules {
     /// bounded by [`ParquetRules::write_batch`], whatever the column) and kept for callers.
     ///
     /// ```
-    /// # #[cfg(feature = "v1_1_0")] {
-    /// use ocsf_model::columnar::{ColumnarOptions, ParquetRules, arrow_schema};
+    /// use ocsf_model::columnar::{ColumnarOptions, arrow_schema};
+    /// use securitylake_parquet::ParquetRules;
     /// use ocsf_model::v1_1_0::events::Authentication;
     ///
     /// let schema = arrow_schema::<Authentication>(&ColumnarOptions::default())?;
@@ -299,7 +298,6 @@ impl ParquetRules {
     ///     rules.writer_properties_for(&schema).data_page_size_limit(),
     ///     rules.writer_properties().data_page_size_limit()
     /// );
-    /// # }
     /// # Ok::<(), ocsf_model::columnar::ColumnarError>(())
     /// ```
     pub fn writer_properties_for(&self, _schema: &Schema) -> WriterProperties {
@@ -377,7 +375,7 @@ impl ParquetRules {
     /// ```
     /// use std::sync::Arc;
     /// use arrow_array::{RecordBatch, StringArray};
-    /// use ocsf_model::columnar::ParquetRules;
+    /// use securitylake_parquet::ParquetRules;
     ///
     /// let column = Arc::new(StringArray::from(vec!["a", "four", "xyz"]));
     /// let batch = RecordBatch::try_from_iter([("message", column as _)])?;

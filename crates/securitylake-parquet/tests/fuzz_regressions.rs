@@ -1,7 +1,6 @@
 //! Inputs found by the `parquet_decode` fuzz target (`tests/fuzz` at the repository root), kept
 //! as regression tests: each must be a typed error, never a panic, and never an allocation out
 //! of proportion to the input.
-#![cfg(all(feature = "arrow", feature = "v1_1_0"))]
 
 use std::alloc::System;
 use std::path::{Path, PathBuf};
@@ -9,15 +8,16 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use cap::Cap;
-use ocsf_model::columnar::{
-    ColumnarError, ColumnarErrorKind, ColumnarOptions, DATA_PAGE_ALLOWANCE,
-    DICTIONARY_PAGE_ALLOWANCE, read_parquet, validate_column_chunk, validate_pages, write_parquet,
-};
+use ocsf_model::columnar::{ColumnarError, ColumnarErrorKind, ColumnarOptions};
 use ocsf_model::v1_1_0::events::{Authentication, AuthenticationActivityId, SeverityId};
 use ocsf_model::v1_1_0::objects::{Metadata, Product, User};
 use parquet::basic::{Compression, Type as PhysicalType, ZstdLevel};
 use parquet::file::metadata::{ColumnChunkMetaData, ParquetMetaDataReader};
 use parquet::schema::types::{SchemaDescriptor, Type as SchemaType};
+use securitylake_parquet::{
+    DATA_PAGE_ALLOWANCE, DICTIONARY_PAGE_ALLOWANCE, read_parquet, validate_column_chunk,
+    validate_pages, write_parquet,
+};
 
 mod support;
 use support::fuzz_inputs;
@@ -99,7 +99,9 @@ fn parquet_files_under(dir: &Path, out: &mut Vec<PathBuf>) {
 
 fn validate_file(bytes: Vec<u8>) -> Result<(), ColumnarError> {
     let bytes = Bytes::from(bytes);
-    let metadata = ParquetMetaDataReader::new().parse_and_finish(&bytes)?;
+    let metadata = ParquetMetaDataReader::new()
+        .parse_and_finish(&bytes)
+        .map_err(ColumnarError::parquet)?;
     validate_pages(&metadata, &bytes)
 }
 

@@ -2,7 +2,7 @@
 //! JSON lines, for independent readers (pyarrow, DuckDB) to check:
 //!
 //! ```text
-//! cargo run -p ocsf-model --features arrow --example write_corpus -- OUT_DIR [AUTH_EVENTS]
+//! cargo run -p securitylake-parquet --example write_corpus -- OUT_DIR [AUTH_EVENTS]
 //! ```
 //!
 //! Writes `OUT_DIR/<class>.parquet` and `OUT_DIR/<class>.jsonl` for `authentication`,
@@ -12,7 +12,7 @@ use std::io::Write;
 use std::path::Path;
 
 use ocsf_model::OcsfEvent;
-use ocsf_model::columnar::{ColumnarOptions, write_parquet};
+use ocsf_model::columnar::ColumnarOptions;
 use ocsf_model::v1_1_0::events::{
     Authentication, AuthenticationActivityId, DetectionFinding, DetectionFindingActivityId,
     NetworkActivity, NetworkActivityActivityId, ProcessActivity, ProcessActivityActivityId,
@@ -21,6 +21,7 @@ use ocsf_model::v1_1_0::events::{
 use ocsf_model::v1_1_0::objects::{
     Actor, Device, FindingInfo, Metadata, NetworkEndpoint, Process, Product, User,
 };
+use securitylake_parquet::write_parquet;
 
 const DAY0: i64 = 1_704_067_200_000; // 2024-01-01T00:00:00Z
 

@@ -31,7 +31,7 @@ use parquet::basic::{ConvertedType, LogicalType, PageType, Repetition};
 use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::schema::types::Type;
 
-use super::rules::ParquetRules;
+use crate::rules::ParquetRules;
 
 /// How serious a broken rule is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -47,7 +47,7 @@ impl Severity {
     /// `warning` or `error`.
     ///
     /// ```
-    /// use ocsf_model::columnar::check::Severity;
+    /// use securitylake_parquet::check::Severity;
     /// assert_eq!(Severity::Error.as_str(), "error");
     /// ```
     pub const fn as_str(self) -> &'static str {
@@ -92,7 +92,7 @@ impl Rule {
     /// The rule's stable code (`page-size`, ...), as `seclake lint` prints it.
     ///
     /// ```
-    /// use ocsf_model::columnar::check::Rule;
+    /// use securitylake_parquet::check::Rule;
     /// assert_eq!(Rule::PageSize.code(), "page-size");
     /// ```
     pub const fn code(self) -> &'static str {
@@ -114,7 +114,7 @@ impl Rule {
     /// How serious breaking it is.
     ///
     /// ```
-    /// use ocsf_model::columnar::check::{Rule, Severity};
+    /// use securitylake_parquet::check::{Rule, Severity};
     /// assert_eq!(Rule::Unsorted.severity(), Severity::Warning);
     /// assert_eq!(Rule::PageSize.severity(), Severity::Error);
     /// ```
@@ -178,7 +178,7 @@ impl FileCheck {
     /// Whether no rule of severity [`Severity::Error`] is broken.
     ///
     /// ```
-    /// use ocsf_model::columnar::check::FileCheck;
+    /// use securitylake_parquet::check::FileCheck;
     /// assert!(FileCheck::default().is_conforming());
     /// ```
     pub fn is_conforming(&self) -> bool {
@@ -205,8 +205,9 @@ impl ParquetRules {
     ///
     /// ```
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// use ocsf_model::columnar::check::Rule;
-    /// use ocsf_model::columnar::{ColumnarOptions, ParquetRules, write_parquet};
+    /// use securitylake_parquet::check::Rule;
+    /// use ocsf_model::columnar::ColumnarOptions;
+    /// use securitylake_parquet::{ParquetRules, write_parquet};
     /// use ocsf_model::v1_1_0::events::{Authentication, AuthenticationActivityId, SeverityId};
     /// use ocsf_model::v1_1_0::objects::{Metadata, Product, User};
     ///

@@ -5,14 +5,14 @@
 //! Regression: with the former settings (page limit 960 KiB, 20,000 rows per page) the same
 //! events gave data pages of up to 1,975,767 bytes (400–2,000-byte messages), 1,613,411
 //! (100–300) and 2,015,177 (4,000–40,000); see `docs/adr/0020-parquet-rule-book.md`.
-#![cfg(all(feature = "arrow", feature = "v1_1_0"))]
 
 use bytes::Bytes;
-use ocsf_model::columnar::{ColumnarOptions, ParquetRules, write_parquet};
+use ocsf_model::columnar::ColumnarOptions;
 use ocsf_model::v1_1_0::events::{Authentication, AuthenticationActivityId, SeverityId};
 use ocsf_model::v1_1_0::objects::{Metadata, Product, User};
 use parquet::basic::PageType;
 use parquet::file::reader::{FileReader, SerializedFileReader};
+use securitylake_parquet::{ParquetRules, write_parquet};
 
 /// A deterministic pseudo-random generator (xorshift), so the test needs no dependency.
 struct Rng(u64);
@@ -140,9 +140,9 @@ fn the_rule_book_check_passes_written_files_and_reports_oversized_pages() {
     use std::sync::Arc;
 
     use arrow_array::{ArrayRef, Int64Array, RecordBatch, StringArray};
-    use ocsf_model::columnar::check::{Rule, Severity};
     use parquet::arrow::ArrowWriter;
     use parquet::file::properties::WriterProperties;
+    use securitylake_parquet::check::{Rule, Severity};
 
     let rules = ParquetRules::new();
     let written = write_parquet(

@@ -2,13 +2,12 @@
 //! Avro, GZIP, legacy 2-level lists, `unmapped` as a map) decodes into the typed class its path
 //! names, every row, with values equal to what the raw CloudTrail / VPC flow input says.
 //! The samples are read in place from `../shared/samples/`.
-#![cfg(all(feature = "arrow", feature = "v1_0_0_rc2"))]
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use ocsf_model::columnar::read_parquet;
 use ocsf_model::v1_0_0_rc2::events::{AccountChange, ApiActivity, Authentication, NetworkActivity};
+use securitylake_parquet::read_parquet;
 use serde_json::Value;
 
 fn root() -> Option<PathBuf> {

@@ -25,7 +25,7 @@
 use parquet::basic::{Compression, Type as PhysicalType};
 use parquet::file::metadata::{ColumnChunkMetaData, ParquetMetaData};
 
-use super::ColumnarError;
+use ocsf_model::columnar::ColumnarError;
 
 /// The largest ratio of a page's uncompressed size to its compressed size that is accepted.
 ///
@@ -68,7 +68,7 @@ const DICTIONARY_PAGE: i32 = 2;
 /// allocates nothing. Counts inside the page data (such as the value count of a
 /// `DELTA_LENGTH_BYTE_ARRAY` page) are not checked.
 ///
-/// [`read_parquet`](super::read_parquet) calls it before decoding; a reader that fetches the
+/// [`read_parquet`](crate::read_parquet) calls it before decoding; a reader that fetches the
 /// column chunks itself calls [`validate_column_chunk`] on each chunk instead.
 pub fn validate_pages(metadata: &ParquetMetaData, file: &[u8]) -> Result<(), ColumnarError> {
     for (g, row_group) in metadata.row_groups().iter().enumerate() {

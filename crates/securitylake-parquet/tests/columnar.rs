@@ -1,18 +1,17 @@
 //! Typed events -> Arrow -> Parquet -> typed events, for every class of OCSF 1.1.0, with events
 //! generated from the schema tables (nested objects, arrays, maps, recursion past the depth
 //! limit), and the schema rules a source relies on.
-#![cfg(all(feature = "arrow", feature = "v1_1_0"))]
 
 use arrow_schema::DataType;
 use ocsf_model::columnar::{
-    BatchEncoder, ColumnarOptions, arrow_schema, decode_batch, decode_batch_reusing, read_parquet,
-    write_parquet,
+    BatchEncoder, ColumnarOptions, arrow_schema, decode_batch, decode_batch_reusing,
 };
 use ocsf_model::{ClassVisitor, OcsfEvent};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use securitylake_parquet::{read_parquet, write_parquet};
 use serde_json::{Map, Value, json};
 
-#[path = "support/sample.rs"]
+#[path = "../../ocsf-model/tests/support/sample.rs"]
 mod sample;
 use sample::Gen;
 
@@ -391,10 +390,10 @@ fn unmapped_maps_decode_in_place_like_fresh() {
 #[test]
 fn strings_are_read_as_views_in_structs_and_lists_but_not_maps() {
     use bytes::Bytes;
-    use ocsf_model::columnar::string_views;
     use ocsf_model::v1_1_0::events::{Authentication, AuthenticationActivityId, SeverityId};
     use ocsf_model::v1_1_0::objects::{Metadata, Product, User};
     use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
+    use securitylake_parquet::string_views;
 
     let mut metadata = Metadata::new(Product::default(), "1.1.0".into());
     metadata.labels = Some(vec!["a".into(), "b".into()]);
@@ -443,10 +442,10 @@ fn strings_are_read_as_views_in_structs_and_lists_but_not_maps() {
 #[test]
 fn reading_only_populated_columns_keeps_empty_objects_and_lists() {
     use bytes::Bytes;
-    use ocsf_model::columnar::populated_columns;
     use ocsf_model::v1_1_0::events::{Authentication, AuthenticationActivityId, SeverityId};
     use ocsf_model::v1_1_0::objects::{Group, Metadata, NetworkEndpoint, Product, User};
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    use securitylake_parquet::populated_columns;
 
     let event = |time: i64| {
         let mut product = Product::default();

@@ -31,10 +31,10 @@ use parquet::schema::types::Type;
 /// Decoding with this projection gives the same events as decoding every column.
 ///
 /// ```
-/// # #[cfg(feature = "v1_1_0")] {
 /// use bytes::Bytes;
 /// use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-/// use ocsf_model::columnar::{ColumnarOptions, decode_batch, populated_columns, write_parquet};
+/// use ocsf_model::columnar::{ColumnarOptions, decode_batch};
+/// use securitylake_parquet::{populated_columns, write_parquet};
 /// use ocsf_model::v1_1_0::events::{Authentication, AuthenticationActivityId, SeverityId};
 /// use ocsf_model::v1_1_0::objects::{Metadata, Product, User};
 ///
@@ -47,7 +47,6 @@ use parquet::schema::types::Type;
 /// let batch = reader.next().expect("one batch")?;
 /// assert!(batch.num_columns() < 20); // of the ~50 top-level columns of the class
 /// assert_eq!(decode_batch::<Authentication>(&batch)?, vec![event]);
-/// # }
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn populated_columns(metadata: &ParquetMetaData) -> ProjectionMask {
@@ -152,16 +151,16 @@ fn collect_groups(node: &Type, parent_def: i16, next_leaf: &mut usize, out: &mut
 /// product names, hosts and users repeat) then decodes into 16-byte views of the dictionary
 /// page, where `Utf8` copies every value into a new buffer. The decoders of this crate read
 /// `Utf8`, `LargeUtf8` and `Utf8View` alike, so the events are the same, and
-/// [`read_parquet`](super::read_parquet) reads this way. Strings inside `Map` columns
+/// [`read_parquet`](crate::read_parquet) reads this way. Strings inside `Map` columns
 /// (`unmapped`) keep their type. When the file's schema cannot be read with views (no string
 /// column, or a type the `parquet` crate does not convert), `metadata` is returned unchanged.
 ///
 /// ```
-/// # #[cfg(feature = "v1_1_0")] {
 /// use arrow_schema::DataType;
 /// use bytes::Bytes;
 /// use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
-/// use ocsf_model::columnar::{ColumnarOptions, string_views, write_parquet};
+/// use ocsf_model::columnar::ColumnarOptions;
+/// use securitylake_parquet::{string_views, write_parquet};
 /// use ocsf_model::v1_1_0::events::{Authentication, AuthenticationActivityId, SeverityId};
 /// use ocsf_model::v1_1_0::objects::{Metadata, Product, User};
 ///
@@ -171,7 +170,6 @@ fn collect_groups(node: &Type, parent_def: i16, next_leaf: &mut usize, out: &mut
 /// let metadata = string_views(ArrowReaderMetadata::load(&bytes, ArrowReaderOptions::new())?);
 /// let message = metadata.schema().field_with_name("message")?;
 /// assert_eq!(message.data_type(), &DataType::Utf8View);
-/// # }
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn string_views(metadata: ArrowReaderMetadata) -> ArrowReaderMetadata {
