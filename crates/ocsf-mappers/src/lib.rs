@@ -86,6 +86,8 @@
 //! # Ok::<(), serde_json::Error>(())
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 pub mod config;
 pub mod deep_security;
 pub mod error;
@@ -108,6 +110,7 @@ pub use linux::{LinuxMapper, MessageContext};
 pub use normalized::Normalized;
 pub use projection::Projection;
 #[cfg(feature = "v1_3_0")]
+#[cfg_attr(docsrs, doc(cfg(feature = "v1_3_0")))]
 pub use render::V1_3_0;
 pub use render::{Target, V1_1_0};
 pub use stats::{FallbackReason, MapperStats};

@@ -174,6 +174,7 @@ impl<M: LineMapper, R: BufRead> Iterator for Events<M, R> {
 #[cfg(feature = "async")]
 pub(crate) use self::r#async::read_bounded as read_bounded_async;
 #[cfg(feature = "async")]
+#[cfg_attr(docsrs, doc(cfg(feature = "async")))]
 pub use self::r#async::{AsyncEvents, events_async};
 
 #[cfg(feature = "async")]

@@ -117,11 +117,14 @@
 //! # }
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod enums;
 mod event;
 mod event_enum;
 
 #[cfg(feature = "arrow")]
+#[cfg_attr(docsrs, doc(cfg(feature = "arrow")))]
 pub mod columnar;
 pub mod convert;
 #[doc(hidden)]
@@ -137,18 +140,22 @@ pub use event_enum::{EventVisitor, NotAnEvent, OcsfEventEnum, UnrecognizedEvent}
 pub use validate::{Issue, IssueCode, Report, Severity, ValidateOptions};
 
 #[cfg(feature = "v1_0_0_rc2")]
+#[cfg_attr(docsrs, doc(cfg(feature = "v1_0_0_rc2")))]
 #[path = "generated/v1_0_0_rc2/mod.rs"]
 pub mod v1_0_0_rc2;
 
 #[cfg(feature = "v1_1_0")]
+#[cfg_attr(docsrs, doc(cfg(feature = "v1_1_0")))]
 #[path = "generated/v1_1_0/mod.rs"]
 pub mod v1_1_0;
 
 #[cfg(feature = "v1_3_0")]
+#[cfg_attr(docsrs, doc(cfg(feature = "v1_3_0")))]
 #[path = "generated/v1_3_0/mod.rs"]
 pub mod v1_3_0;
 
 #[cfg(feature = "v1_8_0")]
+#[cfg_attr(docsrs, doc(cfg(feature = "v1_8_0")))]
 #[path = "generated/v1_8_0/mod.rs"]
 pub mod v1_8_0;
 
