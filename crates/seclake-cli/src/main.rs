@@ -23,6 +23,7 @@ mod ocsf_json;
 mod publish;
 mod route;
 mod rows;
+mod run;
 mod schema;
 mod subscribe;
 mod validate;
@@ -72,6 +73,8 @@ enum Command {
     Emulator(emulator::EmulatorArgs),
     /// Show the attributes and enums of an OCSF class.
     Schema(schema::SchemaArgs),
+    /// Run inputs (files, followed files, stdin, syslog, OCSF JSON) continuously into a local lake, with checkpoints (--config agent.toml).
+    Run(run::RunArgs),
 }
 
 fn init_tracing(verbose: u8) {
@@ -103,6 +106,7 @@ async fn dispatch(cli: Cli) -> error::Result<u8> {
         Command::Subscribe(args) => subscribe::run(args, &aws).await,
         Command::Emulator(args) => emulator::run(args).await,
         Command::Schema(args) => schema::run(args),
+        Command::Run(args) => run::run(args).await,
     }
 }
 
