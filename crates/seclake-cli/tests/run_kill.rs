@@ -17,7 +17,10 @@ const KILLS: u64 = 22;
 
 /// Appends `text` to the file at `path` (created if absent).
 fn append(path: &std::path::Path, text: &str) -> TestResult {
-    let mut file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
     file.write_all(text.as_bytes())?;
     Ok(())
 }
@@ -37,7 +40,7 @@ fn a_followed_file_that_grows_and_rotates_lands_exactly_once_across_sigkills() -
     )?;
     let mut all = String::new();
     let mut next = 0;
-    let (mut renames, mut truncations) = (0, 0);
+    let (mut renames, mut truncations, mut replays) = (0, 0, 0);
     for round in 0..KILLS {
         let agent = Agent::start(&config)?;
         let count = 20 + rng.below(200);
@@ -55,7 +58,10 @@ fn a_followed_file_that_grows_and_rotates_lands_exactly_once_across_sigkills() -
                 renames += 1;
             } else {
                 std::fs::copy(&log, setup.path(&format!("logs/app.log.{round}")))?;
-                std::fs::OpenOptions::new().write(true).open(&log)?.set_len(0)?;
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(&log)?
+                    .set_len(0)?;
                 truncations += 1;
             }
             let count = 1 + rng.below(100);
@@ -65,7 +71,7 @@ fn a_followed_file_that_grows_and_rotates_lands_exactly_once_across_sigkills() -
             append(&log, &text)?;
         }
         std::thread::sleep(Duration::from_millis(rng.below(1500)));
-        agent.kill()?;
+        replays += u64::from(agent.kill()?.contains("replaying"));
     }
     // The last restart, ended by SIGTERM once it caught up.
     let agent = Agent::start(&config)?;
@@ -77,7 +83,7 @@ fn a_followed_file_that_grows_and_rotates_lands_exactly_once_across_sigkills() -
     let rows = lake_rows(&setup.lake())?;
     let (duplicates, missing, extra) = compare(&expected, &rows);
     eprintln!(
-        "{next} lines, {} events expected, {} rows in the lake; {KILLS} SIGKILLs, {renames} renames, {truncations} copy-truncates; duplicates {duplicates}, missing {missing}, unexpected {extra}",
+        "{next} lines, {} events expected, {} rows in the lake; {KILLS} SIGKILLs, {replays} runs replayed a pending flush, {renames} renames, {truncations} copy-truncates; duplicates {duplicates}, missing {missing}, unexpected {extra}",
         expected.values().sum::<u64>(),
         rows.values().sum::<u64>()
     );
@@ -87,13 +93,19 @@ fn a_followed_file_that_grows_and_rotates_lands_exactly_once_across_sigkills() -
 }
 
 #[test]
-fn an_ocsf_json_file_lands_exactly_once_and_its_invalid_event_is_dead_lettered_once() -> TestResult {
+fn an_ocsf_json_file_lands_exactly_once_and_its_invalid_event_is_dead_lettered_once() -> TestResult
+{
     let mut rng = Rng(seed());
     let setup = Setup::new()?;
     // Valid OCSF JSON of several classes, half of it as OCSF 1.3.0, from our own mapper.
     let v110 = convert(&setup, &numbered_lines(0, 600), &[])?;
-    let v130 = convert(&setup, &numbered_lines(600, 600), &["--to-version", "1.3.0"])?;
-    let invalid = r#"{"class_uid": 3002, "metadata": {"version": "1.1.0"}, "raw_data": "the invalid one"}"#;
+    let v130 = convert(
+        &setup,
+        &numbered_lines(600, 600),
+        &["--to-version", "1.3.0"],
+    )?;
+    let invalid =
+        r#"{"class_uid": 3002, "metadata": {"version": "1.1.0"}, "raw_data": "the invalid one"}"#;
     let mut text = v110.clone();
     text.push_str(invalid);
     text.push('\n');
@@ -101,20 +113,20 @@ fn an_ocsf_json_file_lands_exactly_once_and_its_invalid_event_is_dead_lettered_o
     let input = setup.path("events.json");
     std::fs::write(&input, &text)?;
     let config = setup.config(
-        "flush_interval_secs = 1\nbatch_lines = 25",
+        "flush_interval_secs = 1\nbatch_lines = 150",
         &format!(
             "[[inputs]]\nname = \"events\"\nkind = \"ocsf-json\"\npath = \"{}\"\nsource_prefix = \"partner\"\n",
             input.display()
         ),
     )?;
-    let mut ended = 0;
+    let (mut ended, mut replays) = (0, 0);
     for _ in 0..KILLS {
         let mut agent = Agent::start(&config)?;
-        std::thread::sleep(Duration::from_millis(rng.below(700)));
+        std::thread::sleep(Duration::from_millis(rng.below(1500)));
         if agent.ended()? {
             ended += 1;
         }
-        agent.kill()?;
+        replays += u64::from(agent.kill()?.contains("replaying"));
     }
     // The last run reads the rest to the end of the file and ends by itself.
     let (code, stderr) = Agent::start(&config)?.wait()?;
@@ -129,7 +141,7 @@ fn an_ocsf_json_file_lands_exactly_once_and_its_invalid_event_is_dead_lettered_o
     let (duplicates, missing, extra) = compare(&expected, &rows);
     let classes: std::collections::BTreeSet<i32> = rows.keys().map(|(c, _)| *c).collect();
     eprintln!(
-        "{} events expected, {} rows in the lake, classes {classes:?}; {KILLS} SIGKILLs ({ended} after the run ended); duplicates {duplicates}, missing {missing}, unexpected {extra}",
+        "{} events expected, {} rows in the lake, classes {classes:?}; {KILLS} SIGKILLs ({ended} after the run ended, {replays} runs replayed a pending flush); duplicates {duplicates}, missing {missing}, unexpected {extra}",
         expected.values().sum::<u64>(),
         rows.values().sum::<u64>()
     );
@@ -139,7 +151,9 @@ fn an_ocsf_json_file_lands_exactly_once_and_its_invalid_event_is_dead_lettered_o
     assert_eq!(letters.len(), 1, "{letters:?}");
     assert_eq!(letters[0]["event"]["raw_data"], "the invalid one");
     assert!(
-        letters[0]["reason"].as_str().is_some_and(|r| r.contains("activity_id")),
+        letters[0]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("activity_id")),
         "{letters:?}"
     );
     Ok(())

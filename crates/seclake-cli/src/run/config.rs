@@ -169,8 +169,12 @@ pub struct AgentConfig {
 /// Reads and checks the configuration at `path`; relative paths in it are taken from the
 /// file's directory. Every error names the file, and the input and field when it has one.
 pub fn load(path: &Path) -> Result<AgentConfig> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::io(format!("cannot read the configuration {}", path.display()), e))?;
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Error::io(
+            format!("cannot read the configuration {}", path.display()),
+            e,
+        )
+    })?;
     let base = path.parent().unwrap_or(Path::new(".")).to_path_buf();
     parse(&text, &base).map_err(|e| {
         let retry = e.is_retryable();
@@ -180,8 +184,12 @@ pub fn load(path: &Path) -> Result<AgentConfig> {
 
 /// Parses and checks a configuration's text; relative paths are joined to `base`.
 pub fn parse(text: &str, base: &Path) -> Result<AgentConfig> {
-    let raw: RawConfig = toml::from_str(text)
-        .map_err(|e| Error::input(format!("invalid configuration: {}", e.to_string().trim_end())))?;
+    let raw: RawConfig = toml::from_str(text).map_err(|e| {
+        Error::input(format!(
+            "invalid configuration: {}",
+            e.to_string().trim_end()
+        ))
+    })?;
     let default_prefix = raw.lake.source_prefix.clone();
     let lake = check_lake(raw.lake, base)?;
     if raw.inputs.is_empty() {
@@ -227,7 +235,9 @@ fn check_lake(raw: RawLake, base: &Path) -> Result<Lake> {
     }
     let batch_lines = raw.batch_lines.unwrap_or(DEFAULT_BATCH_LINES);
     if batch_lines == 0 {
-        return Err(Error::input("[lake]: field `batch_lines`: must be at least 1"));
+        return Err(Error::input(
+            "[lake]: field `batch_lines`: must be at least 1",
+        ));
     }
     let account = raw.account.unwrap_or_else(|| "external".to_owned());
     securitylake_core::layout::AccountId::parse(&account)
@@ -238,7 +248,11 @@ fn check_lake(raw: RawLake, base: &Path) -> Result<Lake> {
         account,
         source_version: raw.source_version,
         state_dir: base.join(raw.state_dir),
-        flush_interval: secs("flush_interval_secs", raw.flush_interval_secs, DEFAULT_FLUSH_SECS)?,
+        flush_interval: secs(
+            "flush_interval_secs",
+            raw.flush_interval_secs,
+            DEFAULT_FLUSH_SECS,
+        )?,
         batch_lines,
         progress_interval: secs(
             "progress_interval_secs",
@@ -281,14 +295,17 @@ fn check_input(
             raw.name
         )));
     }
-    let at = |field: &str, why: String| Error::input(format!("input {name:?}: field `{field}`: {why}"));
+    let at =
+        |field: &str, why: String| Error::input(format!("input {name:?}: field `{field}`: {why}"));
     let kind = raw.kind;
     let family = match (kind, raw.format.as_deref()) {
         (Kind::OcsfJson, None | Some("ocsf-json")) => Family::OcsfJson,
         (Kind::OcsfJson, Some(other)) => {
             return Err(at(
                 "format",
-                format!("an ocsf-json input is OCSF JSON (leave out `format`, or say \"ocsf-json\"), not {other:?}"),
+                format!(
+                    "an ocsf-json input is OCSF JSON (leave out `format`, or say \"ocsf-json\"), not {other:?}"
+                ),
             ));
         }
         (_, None) => {
@@ -307,7 +324,10 @@ fn check_input(
     let path = match kind {
         Kind::File | Kind::Follow | Kind::OcsfJson => {
             let path = base.join(raw.path.as_ref().ok_or_else(|| {
-                at("path", format!("missing: a {} input reads a file", kind.as_str()))
+                at(
+                    "path",
+                    format!("missing: a {} input reads a file", kind.as_str()),
+                )
             })?);
             if kind == Kind::Follow {
                 // A followed file may appear later; its directory must be there.
@@ -319,28 +339,35 @@ fn check_input(
                     ));
                 }
             } else {
-                std::fs::File::open(&path).map_err(|e| {
-                    at("path", format!("cannot read {}: {e}", path.display()))
-                })?;
+                std::fs::File::open(&path)
+                    .map_err(|e| at("path", format!("cannot read {}: {e}", path.display())))?;
             }
             Some(path)
         }
         Kind::Stdin | Kind::Syslog => {
             if raw.path.is_some() {
-                return Err(at("path", format!("a {} input reads no file", kind.as_str())));
+                return Err(at(
+                    "path",
+                    format!("a {} input reads no file", kind.as_str()),
+                ));
             }
             None
         }
     };
     let listen = match kind {
         Kind::Syslog => {
-            let text = raw
-                .listen
-                .as_deref()
-                .ok_or_else(|| at("listen", "missing: the address to listen on, e.g. \"127.0.0.1:5514\"".to_owned()))?;
-            let addr: SocketAddr = text
-                .parse()
-                .map_err(|e| at("listen", format!("{text:?} is not an address and port: {e}")))?;
+            let text = raw.listen.as_deref().ok_or_else(|| {
+                at(
+                    "listen",
+                    "missing: the address to listen on, e.g. \"127.0.0.1:5514\"".to_owned(),
+                )
+            })?;
+            let addr: SocketAddr = text.parse().map_err(|e| {
+                at(
+                    "listen",
+                    format!("{text:?} is not an address and port: {e}"),
+                )
+            })?;
             let (udp, tcp) = match raw.transport.as_deref() {
                 None | Some("both") => (true, true),
                 Some("udp") => (true, false),
@@ -357,8 +384,15 @@ fn check_input(
         _ => {
             if raw.listen.is_some() || raw.transport.is_some() {
                 return Err(at(
-                    if raw.listen.is_some() { "listen" } else { "transport" },
-                    format!("a {} input does not listen (only syslog does)", kind.as_str()),
+                    if raw.listen.is_some() {
+                        "listen"
+                    } else {
+                        "transport"
+                    },
+                    format!(
+                        "a {} input does not listen (only syslog does)",
+                        kind.as_str()
+                    ),
                 ));
             }
             None

@@ -92,7 +92,9 @@ impl LineMapping {
     pub fn map_line(&mut self, line: &str, out: &mut Mapped) {
         match self {
             LineMapping::Linux(m) => m.map_line_into(line, &mut out.events),
-            LineMapping::DeepSecurity(m) => LineMapper::map_line_into(m.as_mut(), line, &mut out.events),
+            LineMapping::DeepSecurity(m) => {
+                LineMapper::map_line_into(m.as_mut(), line, &mut out.events)
+            }
             LineMapping::OcsfJson(d) => {
                 let mut decoded = Vec::new();
                 d.decode_line(line, &mut decoded);

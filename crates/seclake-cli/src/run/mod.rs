@@ -22,7 +22,7 @@ use tokio::task::JoinSet;
 
 use self::progress::Counters;
 use self::task::lock;
-use crate::error::{Error, EXIT_FAILURE, EXIT_OK, Result};
+use crate::error::{EXIT_FAILURE, EXIT_OK, Error, Result};
 
 /// Arguments of `seclake run`.
 #[derive(Debug, Args)]

@@ -38,7 +38,7 @@ impl Counters {
             .iter()
             .map(|(uid, n)| format!("{} ({uid}) {n}", class_caption(*uid)))
             .collect();
-        format!(
+        let mut line = format!(
             "{name}: {} lines, {} events [{}], {} fallbacks, {} dead letters, {} flushes",
             self.lines,
             self.events(),
@@ -46,6 +46,13 @@ impl Counters {
             self.fallbacks,
             self.dead_letters,
             self.flushes
-        )
+        );
+        if self.replays > 0 {
+            line.push_str(&format!(
+                ", {} replayed ({} ending elsewhere)",
+                self.replays, self.replay_mismatches
+            ));
+        }
+        line
     }
 }

@@ -12,9 +12,7 @@ use ocsf_mappers::ocsf_json::Rejected;
 use ocsf_model::v1_1_0::Event;
 use securitylake_core::object_store::ObjectStore;
 use securitylake_source::input::syslog::SyslogReceiver;
-use securitylake_source::input::{
-    FileInput, FollowInput, Input, LineInput, Position, StdinInput,
-};
+use securitylake_source::input::{FileInput, FollowInput, Input, LineInput, Position, StdinInput};
 use securitylake_source::sink::{
     DeadLetter, DeadLetterSink, JsonLinesDeadLetters, LakeSink, PrefixDestinations, Unrouted,
 };
@@ -110,14 +108,15 @@ pub async fn run_input(
     }
     let spec = MapperSpec::new(config.family, &config.map)?;
     tracing::info!(input = %config.name, mapper = spec.name(), prefix = %config.source_prefix, "starting");
-    let reference = state
-        .as_ref()
-        .map_or_else(now_ms, |s| s.state.reference_ms);
+    let reference = state.as_ref().map_or_else(now_ms, |s| s.state.reference_ms);
     let sink = build_sink(&config, &lake, store, &spool, spec.clone())?;
     let mut lines = open(&config, state.as_ref().and_then(|s| s.state.committed)).await?;
     let mut replay = state.as_ref().and_then(|s| s.state.pending);
     if let Some(pending) = replay {
-        tracing::info!(input = %config.name, lines = pending.lines, "replaying the pending flush");
+        eprintln!(
+            "seclake run: input {:?}: replaying the flush the last run did not commit ({} lines)",
+            config.name, pending.lines
+        );
         lock(&counters).replays += 1;
     }
     let mut task = Task {
@@ -151,10 +150,7 @@ pub async fn run_input(
         if stop && replay.is_none() {
             break;
         }
-        let deadline = task
-            .segment
-            .started
-            .map(|t| t + task.lake.flush_interval);
+        let deadline = task.segment.started.map(|t| t + task.lake.flush_interval);
         let timed = deadline.is_some() && replay.is_none();
         let deadline = deadline.unwrap_or_else(Instant::now);
         tokio::select! {
@@ -304,8 +300,7 @@ fn rejection_letter(rejected: &Rejected) -> Result<DeadLetter> {
         "time": rejected.raw.get("time").and_then(serde_json::Value::as_i64),
         "event": rejected.raw,
     });
-    serde_json::from_value(letter)
-        .map_err(|e| Error::input(format!("making a dead letter: {e}")))
+    serde_json::from_value(letter).map_err(|e| Error::input(format!("making a dead letter: {e}")))
 }
 
 /// The input's own sink: every class to its own custom source named from the prefix, each
@@ -363,9 +358,9 @@ async fn open(config: &InputConfig, committed: Option<Position>) -> Result<Lines
         ))),
         Kind::Stdin => Lines::Line(Box::new(Input::Stdin(StdinInput::stdin()))),
         Kind::Syslog => {
-            let listen = config
-                .listen
-                .ok_or_else(|| Error::input(format!("input {:?} has no listen address", config.name)))?;
+            let listen = config.listen.ok_or_else(|| {
+                Error::input(format!("input {:?} has no listen address", config.name))
+            })?;
             let mut builder = SyslogReceiver::builder();
             if listen.udp {
                 builder = builder.udp(listen.addr);

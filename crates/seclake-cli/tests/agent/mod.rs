@@ -55,15 +55,16 @@ impl Agent {
         self.stderr.lock().map(|s| s.clone()).unwrap_or_default()
     }
 
-    /// SIGKILL, and reap.
-    pub fn kill(mut self) -> TestResult {
+    /// SIGKILL, and reap; what it printed.
+    pub fn kill(mut self) -> TestResult<String> {
         self.child.kill()?;
         self.child.wait()?;
-        Ok(())
+        std::thread::sleep(Duration::from_millis(20));
+        Ok(self.stderr())
     }
 
     /// SIGTERM; the exit code once it ended, and what it printed.
-    pub fn terminate(mut self) -> TestResult<(i32, String)> {
+    pub fn terminate(self) -> TestResult<(i32, String)> {
         let status = std::process::Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()?;
@@ -149,17 +150,17 @@ impl Setup {
         // A state file is replaced atomically: it is whole or absent.
         let state: serde_json::Value = serde_json::from_slice(&bytes)?;
         let committed = &state["committed"];
-        Ok(committed["offset"].as_u64().map(|offset| {
-            (
-                offset,
-                committed["identity"]["inode"].as_u64().unwrap_or(0),
-            )
-        }))
+        Ok(committed["offset"]
+            .as_u64()
+            .map(|offset| (offset, committed["identity"]["inode"].as_u64().unwrap_or(0))))
     }
 
     /// The dead letters of input `name`.
     pub fn dead_letters(&self, name: &str) -> TestResult<Vec<serde_json::Value>> {
-        let path = self.path("state/inputs").join(name).join("dead-letters.jsonl");
+        let path = self
+            .path("state/inputs")
+            .join(name)
+            .join("dead-letters.jsonl");
         let Ok(text) = std::fs::read_to_string(path) else {
             return Ok(Vec::new());
         };
@@ -182,7 +183,8 @@ pub fn caught_up(setup: &Setup, name: &str, path: &Path) -> TestResult<bool> {
 pub fn lake_rows(lake: &Path) -> TestResult<BTreeMap<(i32, String), u64>> {
     let mut rows = BTreeMap::new();
     for file in crate::common::parquet_files(lake) {
-        let reader = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&file)?)?.build()?;
+        let reader =
+            ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&file)?)?.build()?;
         for batch in reader {
             let batch = batch?;
             let classes = batch
@@ -190,7 +192,9 @@ pub fn lake_rows(lake: &Path) -> TestResult<BTreeMap<(i32, String), u64>> {
                 .ok_or("no class_uid column")?
                 .as_primitive::<Int32Type>()
                 .clone();
-            let raw = batch.column_by_name("raw_data").ok_or("no raw_data column")?;
+            let raw = batch
+                .column_by_name("raw_data")
+                .ok_or("no raw_data column")?;
             let raw = raw.as_string::<i32>();
             for i in 0..batch.num_rows() {
                 let key = (classes.value(i), raw.value(i).to_owned());
@@ -246,20 +250,33 @@ pub fn compare(
     (duplicates, missing, extra)
 }
 
-/// Lines of several classes, numbered from `from`: sshd logons (Authentication), failed
-/// passwords, an application line (a Base Event fallback) and an auditd record.
+/// Lines of several classes, numbered from `from`: sshd logons and failed passwords
+/// (Authentication), SSH, sudo, firewall and cron lines, an application line (a Base Event
+/// fallback) and an auditd record.
 pub fn numbered_lines(from: u64, count: u64) -> String {
     let mut text = String::new();
     for n in from..from + count {
         let (ss, ip, pid) = (n % 60, n % 250 + 1, 1000 + n % 5000);
-        let line = match n % 4 {
+        let line = match n % 8 {
             0 => format!(
                 "Mar  3 08:15:{ss:02} bastion sshd[{pid}]: Accepted password for u{n} from 198.51.100.{ip} port {n} ssh2"
             ),
             1 => format!(
-                "Mar  3 08:16:{ss:02} bastion sshd[{pid}]: Failed password for invalid user x{n} from 203.0.113.{ip} port {n} ssh2"
+                "Mar  3 08:16:{ss:02} bastion sshd[{pid}]: Connection closed by 203.0.113.{ip} port {n} [preauth]"
             ),
             2 => format!("Mar  3 08:17:{ss:02} bastion myapp[99]: work item {n} done"),
+            3 => format!(
+                "Mar  3 08:18:{ss:02} bastion sudo:    alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/bin/ls /tmp/{n}"
+            ),
+            4 => format!(
+                "Mar  3 08:19:{ss:02} bastion kernel: [UFW BLOCK] IN=eth0 OUT= SRC=203.0.113.{ip} DST=10.0.0.5 LEN=60 PROTO=TCP SPT={n} DPT=22 WINDOW=1 SYN"
+            ),
+            5 => format!(
+                "Mar  3 08:20:{ss:02} bastion CRON[{pid}]: (root) CMD (run-parts /etc/cron.hourly {n})"
+            ),
+            6 => format!(
+                "Mar  3 08:21:{ss:02} bastion sshd[{pid}]: Failed password for invalid user x{n} from 203.0.113.{ip} port {n} ssh2"
+            ),
             _ => format!(
                 "type=USER_LOGIN msg=audit(1709453701.{:03}:{n}): pid={pid} uid=0 auid=1000 ses=1 msg='op=login acct=\"u{n}\" exe=\"/usr/sbin/sshd\" hostname=? addr=10.0.0.{ip} terminal=sshd res=success'",
                 n % 1000
