@@ -136,3 +136,51 @@ fn sigterm_drains_flushes_and_commits_and_a_restart_reads_nothing_again() -> Tes
     assert_eq!(lake_rows(&setup.lake())?, rows);
     Ok(())
 }
+
+#[test]
+fn a_syslog_input_writes_what_tcp_and_udp_senders_sent() -> TestResult {
+    use std::io::Write;
+    let setup = Setup::new()?;
+    // A free loopback port (UDP and TCP on the same number).
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let config = setup.config(
+        "flush_interval_secs = 600",
+        &format!(
+            "[[inputs]]\nname = \"net\"\nkind = \"syslog\"\nlisten = \"127.0.0.1:{port}\"\nformat = \"syslog\"\nsource_prefix = \"net\"\n"
+        ),
+    )?;
+    let agent = Agent::start(&config)?;
+    let mut tcp = None;
+    wait_for("the TCP listener", || {
+        tcp = std::net::TcpStream::connect(("127.0.0.1", port)).ok();
+        Ok(tcp.is_some())
+    })?;
+    let mut tcp = tcp.ok_or("no connection")?;
+    let lines = numbered_lines(0, 64);
+    for line in lines.lines().take(48) {
+        tcp.write_all(format!("<38>{line}\n").as_bytes())?;
+    }
+    drop(tcp);
+    let udp = std::net::UdpSocket::bind("127.0.0.1:0")?;
+    for line in lines.lines().skip(48) {
+        udp.send_to(format!("<38>{line}").as_bytes(), ("127.0.0.1", port))?;
+    }
+    // Loopback UDP may still drop: wait for the TCP lines at least, then stop.
+    wait_for("the messages", || {
+        Ok(agent.stderr().lines().any(|l| {
+            l.contains("progress: net:")
+                && l.split("net: ")
+                    .nth(1)
+                    .and_then(|r| r.split(' ').next())
+                    .and_then(|n| n.parse::<u64>().ok())
+                    .is_some_and(|n| n >= 48)
+        }))
+    })?;
+    let (code, stderr) = agent.terminate()?;
+    assert_eq!(code, 0, "{stderr}");
+    let rows = lake_rows(&setup.lake())?;
+    let landed: u64 = rows.values().sum();
+    assert!((48..=64).contains(&landed), "{landed} rows\n{stderr}");
+    assert!(rows.values().all(|n| *n == 1), "{rows:?}");
+    Ok(())
+}
