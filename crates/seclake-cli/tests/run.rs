@@ -142,7 +142,9 @@ fn a_syslog_input_writes_what_tcp_and_udp_senders_sent() -> TestResult {
     use std::io::Write;
     let setup = Setup::new()?;
     // A free loopback port (UDP and TCP on the same number).
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
     let config = setup.config(
         "flush_interval_secs = 600",
         &format!(

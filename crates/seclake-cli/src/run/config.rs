@@ -433,3 +433,70 @@ fn check_input(
         source_prefix,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LAKE: &str = "[lake]\ndir = \"lake\"\nregion = \"us-east-1\"\nstate_dir = \"state\"\n";
+
+    #[test]
+    fn defaults_and_relative_paths() -> Result<()> {
+        let text = format!(
+            "{LAKE}source_prefix = \"bastion\"\n\n[[inputs]]\nname = \"net\"\nkind = \"syslog\"\nlisten = \"127.0.0.1:5514\"\ntransport = \"tcp\"\nformat = \"syslog\"\n\n[[inputs]]\nname = \"auth\"\nkind = \"follow\"\npath = \"auth.log\"\nformat = \"deep-security\"\nsource_prefix = \"ds\"\n"
+        );
+        let base = std::env::temp_dir();
+        let config = parse(&text, &base)?;
+        assert_eq!(config.lake.dir, base.join("lake"));
+        assert_eq!(config.lake.account, "external");
+        assert_eq!(config.lake.flush_interval, Duration::from_secs(5));
+        assert_eq!(config.lake.batch_lines, 10_000);
+        let [net, auth] = &config.inputs[..] else {
+            return Err(Error::input("two inputs expected"));
+        };
+        assert_eq!(net.source_prefix, "bastion");
+        assert!(net.listen.is_some_and(|l| l.tcp && !l.udp));
+        assert_eq!(auth.family, Family::DeepSecurity);
+        assert_eq!(auth.source_prefix, "ds");
+        assert_eq!(auth.path, Some(base.join("auth.log")));
+        Ok(())
+    }
+
+    #[test]
+    fn mistakes_name_the_input_and_the_field() {
+        let cases = [
+            ("", "no [[inputs]]"),
+            (
+                "[[inputs]]\nname = \"a\"\nkind = \"stdin\"\nformat = \"linux\"\n[[inputs]]\nname = \"b\"\nkind = \"stdin\"\nformat = \"linux\"\n",
+                "input \"b\": field `kind`: only one input can read stdin",
+            ),
+            (
+                "[[inputs]]\nname = \"a\"\nkind = \"stdin\"\nformat = \"journald-export\"\n",
+                "input \"a\": field `format`: unknown format",
+            ),
+            (
+                "[[inputs]]\nname = \"a\"\nkind = \"stdin\"\nformat = \"linux\"\nlisten = \"127.0.0.1:1\"\n",
+                "input \"a\": field `listen`",
+            ),
+            (
+                "[[inputs]]\nname = \"../a\"\nkind = \"stdin\"\nformat = \"linux\"\n",
+                "field `name`",
+            ),
+            (
+                "[[inputs]]\nname = \"a\"\nkind = \"stdin\"\nformat = \"linux\"\nzone = \"Mars\"\n",
+                "input \"a\": field `zone`",
+            ),
+            (
+                "[[inputs]]\nname = \"a\"\nkind = \"stdin\"\nformat = \"linux\"\nsource_prefix = \"a-very-long-prefix-indeed\"\n",
+                "input \"a\": field `source_prefix`",
+            ),
+        ];
+        for (inputs, wanted) in cases {
+            let text = format!("{LAKE}\n{inputs}");
+            match parse(&text, Path::new(".")) {
+                Ok(_) => panic!("accepted: {inputs}"),
+                Err(e) => assert!(e.to_string().contains(wanted), "{wanted:?} not in {e}"),
+            }
+        }
+    }
+}

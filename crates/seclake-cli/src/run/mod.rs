@@ -27,7 +27,7 @@ use crate::error::{EXIT_FAILURE, EXIT_OK, Error, Result};
 /// Arguments of `seclake run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// The agent configuration (TOML): a [lake] table and [[inputs]].
+    /// The agent configuration (TOML): a `[lake]` table and `[[inputs]]` (see the README).
     #[arg(long, value_name = "FILE")]
     config: PathBuf,
 }

@@ -147,7 +147,7 @@ pub async fn run_input(
             task.flush_commit(true).await?;
             replay = None;
         }
-        if stop && replay.is_none() {
+        if stop {
             break;
         }
         let deadline = task.segment.started.map(|t| t + task.lake.flush_interval);
@@ -167,6 +167,19 @@ pub async fn run_input(
                 None => break,
             },
         }
+    }
+    if replay.is_some() {
+        if stop {
+            // A replay cut short would make other objects: nothing of it is flushed (the
+            // sink is dropped, its spool discarded on the next start, which replays again).
+            eprintln!(
+                "seclake run: input {:?}: stopped during the replay of an uncommitted flush; the next start replays it",
+                task.config.name
+            );
+            return Ok(());
+        }
+        // The file ended before the recorded boundary: it changed while the run was down.
+        lock(&task.counters).replay_mismatches += 1;
     }
     // Stopping: what the syslog receiver has queued is read too.
     if let Lines::Syslog(receiver) = &mut lines {
