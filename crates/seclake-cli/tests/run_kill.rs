@@ -70,7 +70,7 @@ fn a_followed_file_that_grows_and_rotates_lands_exactly_once_across_sigkills() -
             all.push_str(&text);
             append(&log, &text)?;
         }
-        std::thread::sleep(Duration::from_millis(rng.below(1500)));
+        std::thread::sleep(Duration::from_millis(rng.below(1200)));
         replays += u64::from(agent.kill()?.contains("replaying"));
     }
     // The last restart, ended by SIGTERM once it caught up.
@@ -122,7 +122,7 @@ fn an_ocsf_json_file_lands_exactly_once_and_its_invalid_event_is_dead_lettered_o
     let (mut ended, mut replays) = (0, 0);
     for _ in 0..KILLS {
         let mut agent = Agent::start(&config)?;
-        std::thread::sleep(Duration::from_millis(rng.below(1500)));
+        std::thread::sleep(Duration::from_millis(rng.below(1200)));
         if agent.ended()? {
             ended += 1;
         }
