@@ -4,7 +4,9 @@
 //! `publish` over ocsf-mappers and securitylake-source, `validate` and
 //! `schema` over ocsf-model, `inspect` and `subscribe` over
 //! securitylake-subscriber, `source` and `subscriber` over
-//! securitylake-control, `emulator` over securitylake-emulator. `lint` checks lake
+//! securitylake-control, `emulator` over securitylake-emulator; `run` runs
+//! several inputs continuously through securitylake-source's inputs and
+//! `LakeSink`, with checkpoints. `lint` checks lake
 //! objects against Security Lake's rules.
 //!
 //! Exit codes: 0 success; 1 findings (validation or lint errors, a drifted
