@@ -93,7 +93,7 @@ fn a_followed_file_that_grows_and_rotates_lands_exactly_once_across_sigkills() -
 }
 
 #[test]
-fn an_ocsf_json_file_lands_exactly_once_and_its_invalid_event_is_dead_lettered_once() -> TestResult
+fn an_ocsf_json_file_lands_exactly_once_and_each_refused_event_is_dead_lettered_once() -> TestResult
 {
     let mut rng = Rng(seed());
     let setup = Setup::new()?;
@@ -106,10 +106,24 @@ fn an_ocsf_json_file_lands_exactly_once_and_its_invalid_event_is_dead_lettered_o
     )?;
     let invalid =
         r#"{"class_uid": 3002, "metadata": {"version": "1.1.0"}, "raw_data": "the invalid one"}"#;
+    // A valid event a writer refuses: its time is far ahead of the clock.
+    let mut future: serde_json::Value =
+        serde_json::from_str(v110.lines().next().ok_or("no event")?)?;
+    future["time"] = 4_102_444_800_000i64.into();
+    future["raw_data"] = "the future one".into();
+    let (v130_head, v130_tail) = v130.split_at(v130.len() / 2);
+    let split = v130_head.rfind('\n').map_or(0, |i| i + 1);
+    let (v130_head, v130_tail) = (
+        &v130[..split],
+        format!("{}{v130_tail}", &v130_head[split..]),
+    );
     let mut text = v110.clone();
     text.push_str(invalid);
     text.push('\n');
-    text.push_str(&v130);
+    text.push_str(v130_head);
+    text.push_str(&future.to_string());
+    text.push('\n');
+    text.push_str(&v130_tail);
     let input = setup.path("events.json");
     std::fs::write(&input, &text)?;
     let config = setup.config(
@@ -147,14 +161,21 @@ fn an_ocsf_json_file_lands_exactly_once_and_its_invalid_event_is_dead_lettered_o
     );
     assert!(classes.len() >= 3, "{classes:?}");
     assert_eq!((duplicates, missing, extra), (0, 0, 0), "{stderr}");
+    // Each refused event is dead-lettered exactly once, with its reason.
     let letters = setup.dead_letters("events")?;
-    assert_eq!(letters.len(), 1, "{letters:?}");
-    assert_eq!(letters[0]["event"]["raw_data"], "the invalid one");
+    assert_eq!(letters.len(), 2, "{letters:?}");
+    let reason = |raw: &str| {
+        letters
+            .iter()
+            .find(|l| l["event"]["raw_data"] == raw)
+            .and_then(|l| l["reason"].as_str())
+            .unwrap_or_default()
+            .to_owned()
+    };
     assert!(
-        letters[0]["reason"]
-            .as_str()
-            .is_some_and(|r| r.contains("activity_id")),
+        reason("the invalid one").contains("activity_id"),
         "{letters:?}"
     );
+    assert!(reason("the future one").contains("ahead"), "{letters:?}");
     Ok(())
 }
