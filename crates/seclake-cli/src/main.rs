@@ -4,7 +4,9 @@
 //! `publish` over ocsf-mappers and securitylake-source, `validate` and
 //! `schema` over ocsf-model, `inspect` and `subscribe` over
 //! securitylake-subscriber, `source` and `subscriber` over
-//! securitylake-control, `emulator` over securitylake-emulator. `lint` checks lake
+//! securitylake-control, `emulator` over securitylake-emulator; `run` runs
+//! several inputs continuously through securitylake-source's inputs and
+//! `LakeSink`, with checkpoints. `lint` checks lake
 //! objects against Security Lake's rules.
 //!
 //! Exit codes: 0 success; 1 findings (validation or lint errors, a drifted
@@ -23,6 +25,7 @@ mod ocsf_json;
 mod publish;
 mod route;
 mod rows;
+mod run;
 mod schema;
 mod subscribe;
 mod validate;
@@ -72,6 +75,8 @@ enum Command {
     Emulator(emulator::EmulatorArgs),
     /// Show the attributes and enums of an OCSF class.
     Schema(schema::SchemaArgs),
+    /// Run inputs (files, followed files, stdin, syslog, OCSF JSON) continuously into a local lake, with checkpoints (--config agent.toml).
+    Run(run::RunArgs),
 }
 
 fn init_tracing(verbose: u8) {
@@ -103,6 +108,7 @@ async fn dispatch(cli: Cli) -> error::Result<u8> {
         Command::Subscribe(args) => subscribe::run(args, &aws).await,
         Command::Emulator(args) => emulator::run(args).await,
         Command::Schema(args) => schema::run(args),
+        Command::Run(args) => run::run(args).await,
     }
 }
 

@@ -78,11 +78,31 @@ pub struct MapArgs {
 
 /// Which mapper a format needs (`DeepSecurity`: the Trend Micro mapper).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Family {
+pub enum Family {
+    /// Linux lines (syslog, auditd, journald JSON), the Linux mapper.
     Linux,
+    /// journald export entries.
     JournalExport,
+    /// CEF / LEEF, the Trend Micro mapper.
     DeepSecurity,
+    /// OCSF JSON, decoded and validated.
     OcsfJson,
+}
+
+impl LogFormat {
+    /// The mapper family of a named format (`Auto` is decided from the input: Linux here).
+    pub fn family(self) -> Family {
+        match self {
+            LogFormat::Auto
+            | LogFormat::Linux
+            | LogFormat::Syslog
+            | LogFormat::Auditd
+            | LogFormat::JournaldJson => Family::Linux,
+            LogFormat::JournaldExport => Family::JournalExport,
+            LogFormat::Cef | LogFormat::Leef => Family::DeepSecurity,
+            LogFormat::OcsfJson => Family::OcsfJson,
+        }
+    }
 }
 
 /// Decides the mapper from the first non-blank line.
@@ -202,7 +222,7 @@ pub enum Input {
 
 impl MapArgs {
     /// The source configuration for a mapper family.
-    fn config(&self, family: Family) -> Result<SourceConfig> {
+    pub fn config(&self, family: Family) -> Result<SourceConfig> {
         let mut config = match family {
             Family::DeepSecurity => SourceConfig::deep_security(),
             _ => SourceConfig::linux(),
@@ -249,12 +269,6 @@ impl MapArgs {
     pub fn input(&self) -> Result<Input> {
         let mut input = open_input(&self.from)?;
         let family = match self.format {
-            LogFormat::Linux | LogFormat::Syslog | LogFormat::Auditd | LogFormat::JournaldJson => {
-                Family::Linux
-            }
-            LogFormat::JournaldExport => Family::JournalExport,
-            LogFormat::Cef | LogFormat::Leef => Family::DeepSecurity,
-            LogFormat::OcsfJson => Family::OcsfJson,
             LogFormat::Auto => {
                 // Read up to the first non-blank line, then put it back in front.
                 let mut head = Vec::new();
@@ -278,6 +292,7 @@ impl MapArgs {
                 input = Box::new(Cursor::new(head).chain(input));
                 family
             }
+            other => other.family(),
         };
         if family == Family::OcsfJson {
             return Ok(Input::OcsfJson(input));

@@ -1,0 +1,502 @@
+//! The agent configuration of `seclake run`: a TOML file with one `[lake]` table and one or
+//! more `[[inputs]]`, checked whole before anything runs.
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+use crate::mapping::{Family, LogFormat, MapArgs};
+
+/// The default `flush_interval_secs`.
+const DEFAULT_FLUSH_SECS: u64 = 5;
+/// The default `batch_lines`.
+const DEFAULT_BATCH_LINES: u64 = 10_000;
+/// The default `progress_interval_secs`.
+const DEFAULT_PROGRESS_SECS: u64 = 10;
+
+/// The file as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    lake: RawLake,
+    #[serde(default)]
+    inputs: Vec<RawInput>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLake {
+    dir: PathBuf,
+    region: String,
+    #[serde(default)]
+    account: Option<String>,
+    #[serde(default)]
+    source_prefix: Option<String>,
+    #[serde(default)]
+    source_version: Option<String>,
+    state_dir: PathBuf,
+    #[serde(default)]
+    flush_interval_secs: Option<u64>,
+    #[serde(default)]
+    batch_lines: Option<u64>,
+    #[serde(default)]
+    progress_interval_secs: Option<u64>,
+}
+
+/// The kinds of input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    /// A file read once, to its end.
+    File,
+    /// A file followed by path (`tail -F`).
+    Follow,
+    /// Standard input.
+    Stdin,
+    /// A syslog receiver (UDP and/or TCP).
+    Syslog,
+    /// A file of OCSF JSON lines, read once.
+    OcsfJson,
+}
+
+impl Kind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Kind::File => "file",
+            Kind::Follow => "follow",
+            Kind::Stdin => "stdin",
+            Kind::Syslog => "syslog",
+            Kind::OcsfJson => "ocsf-json",
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawInput {
+    name: String,
+    kind: Kind,
+    #[serde(default)]
+    path: Option<PathBuf>,
+    #[serde(default)]
+    listen: Option<String>,
+    #[serde(default)]
+    transport: Option<String>,
+    #[serde(default)]
+    format: Option<String>,
+    #[serde(default)]
+    source_prefix: Option<String>,
+    #[serde(default)]
+    zone: Option<String>,
+    #[serde(default)]
+    hostname: Option<String>,
+    #[serde(default)]
+    product: Option<String>,
+    #[serde(default)]
+    vendor: Option<String>,
+    #[serde(default)]
+    log_name: Option<String>,
+    #[serde(default)]
+    tenant_uid: Option<String>,
+    #[serde(default)]
+    raw_data: Option<bool>,
+}
+
+/// The checked `[lake]` table.
+#[derive(Debug, Clone)]
+pub struct Lake {
+    /// The local lake directory.
+    pub dir: PathBuf,
+    /// The region partition value.
+    pub region: String,
+    /// The accountId partition value.
+    pub account: String,
+    /// The custom source version, if any.
+    pub source_version: Option<String>,
+    /// Checkpoints, spools and dead letters, a directory per input.
+    pub state_dir: PathBuf,
+    /// The longest an uncommitted line waits for its flush.
+    pub flush_interval: Duration,
+    /// Lines per flush at most.
+    pub batch_lines: u64,
+    /// How often the counters are printed.
+    pub progress_interval: Duration,
+}
+
+/// Where a syslog input listens.
+#[derive(Debug, Clone, Copy)]
+pub struct Listen {
+    /// The address.
+    pub addr: SocketAddr,
+    /// Listen on UDP.
+    pub udp: bool,
+    /// Listen on TCP.
+    pub tcp: bool,
+}
+
+/// One checked `[[inputs]]` entry.
+#[derive(Debug, Clone)]
+pub struct InputConfig {
+    /// The unique name (its state directory and the key of its counters).
+    pub name: String,
+    /// The kind.
+    pub kind: Kind,
+    /// The file, for file kinds.
+    pub path: Option<PathBuf>,
+    /// The listen address, for syslog.
+    pub listen: Option<Listen>,
+    /// The mapper family.
+    pub family: Family,
+    /// The mapper's source options (`from` unused).
+    pub map: MapArgs,
+    /// The prefix of its custom source names.
+    pub source_prefix: String,
+}
+
+/// The checked configuration.
+#[derive(Debug, Clone)]
+pub struct AgentConfig {
+    /// The lake.
+    pub lake: Lake,
+    /// The inputs, in file order.
+    pub inputs: Vec<InputConfig>,
+}
+
+/// Reads and checks the configuration at `path`; relative paths in it are taken from the
+/// file's directory. Every error names the file, and the input and field when it has one.
+pub fn load(path: &Path) -> Result<AgentConfig> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Error::io(
+            format!("cannot read the configuration {}", path.display()),
+            e,
+        )
+    })?;
+    let base = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+    parse(&text, &base).map_err(|e| {
+        let retry = e.is_retryable();
+        Error::input(format!("{}: {e}", path.display())).retryable(retry)
+    })
+}
+
+/// Parses and checks a configuration's text; relative paths are joined to `base`.
+pub fn parse(text: &str, base: &Path) -> Result<AgentConfig> {
+    let raw: RawConfig = toml::from_str(text).map_err(|e| {
+        Error::input(format!(
+            "invalid configuration: {}",
+            e.to_string().trim_end()
+        ))
+    })?;
+    let default_prefix = raw.lake.source_prefix.clone();
+    let lake = check_lake(raw.lake, base)?;
+    if raw.inputs.is_empty() {
+        return Err(Error::input(
+            "no [[inputs]]: name at least one input (kind = file | follow | stdin | syslog | ocsf-json)",
+        ));
+    }
+    let mut names = BTreeSet::new();
+    let mut inputs = Vec::with_capacity(raw.inputs.len());
+    let mut stdin = 0;
+    for (i, input) in raw.inputs.into_iter().enumerate() {
+        let checked = check_input(input, i, base, default_prefix.as_deref())?;
+        if !names.insert(checked.name.clone()) {
+            return Err(Error::input(format!(
+                "input {:?}: field `name`: the name is used by an earlier input (names must be unique: each has its own checkpoint)",
+                checked.name
+            )));
+        }
+        stdin += usize::from(checked.kind == Kind::Stdin);
+        if stdin > 1 {
+            return Err(Error::input(format!(
+                "input {:?}: field `kind`: only one input can read stdin",
+                checked.name
+            )));
+        }
+        inputs.push(checked);
+    }
+    Ok(AgentConfig { lake, inputs })
+}
+
+fn secs(field: &str, value: Option<u64>, default: u64) -> Result<Duration> {
+    match value.unwrap_or(default) {
+        0 => Err(Error::input(format!(
+            "[lake]: field `{field}`: must be at least 1 second"
+        ))),
+        n => Ok(Duration::from_secs(n)),
+    }
+}
+
+fn check_lake(raw: RawLake, base: &Path) -> Result<Lake> {
+    if raw.region.trim().is_empty() {
+        return Err(Error::input("[lake]: field `region`: must not be empty"));
+    }
+    let batch_lines = raw.batch_lines.unwrap_or(DEFAULT_BATCH_LINES);
+    if batch_lines == 0 {
+        return Err(Error::input(
+            "[lake]: field `batch_lines`: must be at least 1",
+        ));
+    }
+    let account = raw.account.unwrap_or_else(|| "external".to_owned());
+    securitylake_core::layout::AccountId::parse(&account)
+        .map_err(|e| Error::input(format!("[lake]: field `account`: {e}")))?;
+    Ok(Lake {
+        dir: base.join(raw.dir),
+        region: raw.region,
+        account,
+        source_version: raw.source_version,
+        state_dir: base.join(raw.state_dir),
+        flush_interval: secs(
+            "flush_interval_secs",
+            raw.flush_interval_secs,
+            DEFAULT_FLUSH_SECS,
+        )?,
+        batch_lines,
+        progress_interval: secs(
+            "progress_interval_secs",
+            raw.progress_interval_secs,
+            DEFAULT_PROGRESS_SECS,
+        )?,
+    })
+}
+
+/// The formats `run` maps with, by the names `publish --format` takes (and `deep-security`).
+fn family_of(name: &str) -> Option<Family> {
+    if name == "deep-security" {
+        return Some(Family::DeepSecurity);
+    }
+    let format = <LogFormat as clap::ValueEnum>::from_str(name, false).ok()?;
+    match format {
+        LogFormat::Auto | LogFormat::JournaldExport => None,
+        other => Some(other.family()),
+    }
+}
+
+const FORMATS: &str = "linux, syslog, auditd, journald-json, cef, leef, deep-security, ocsf-json";
+
+fn check_input(
+    raw: RawInput,
+    index: usize,
+    base: &Path,
+    default_prefix: Option<&str>,
+) -> Result<InputConfig> {
+    let name = raw.name.trim().to_owned();
+    let valid_name = !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+        && !name.starts_with('.');
+    if !valid_name {
+        return Err(Error::input(format!(
+            "input {} ({:?}): field `name`: use letters, digits, '-', '_' and '.' (it names the input's state directory)",
+            index + 1,
+            raw.name
+        )));
+    }
+    let at =
+        |field: &str, why: String| Error::input(format!("input {name:?}: field `{field}`: {why}"));
+    let kind = raw.kind;
+    let family = match (kind, raw.format.as_deref()) {
+        (Kind::OcsfJson, None | Some("ocsf-json")) => Family::OcsfJson,
+        (Kind::OcsfJson, Some(other)) => {
+            return Err(at(
+                "format",
+                format!(
+                    "an ocsf-json input is OCSF JSON (leave out `format`, or say \"ocsf-json\"), not {other:?}"
+                ),
+            ));
+        }
+        (_, None) => {
+            return Err(at(
+                "format",
+                format!("missing: name the mapper ({FORMATS})"),
+            ));
+        }
+        (_, Some(format)) => family_of(format).ok_or_else(|| {
+            at(
+                "format",
+                format!("unknown format {format:?} (one of {FORMATS})"),
+            )
+        })?,
+    };
+    let path = match kind {
+        Kind::File | Kind::Follow | Kind::OcsfJson => {
+            let path = base.join(raw.path.as_ref().ok_or_else(|| {
+                at(
+                    "path",
+                    format!("missing: a {} input reads a file", kind.as_str()),
+                )
+            })?);
+            if kind == Kind::Follow {
+                // A followed file may appear later; its directory must be there.
+                let dir = path.parent().unwrap_or(Path::new("."));
+                if !dir.is_dir() {
+                    return Err(at(
+                        "path",
+                        format!("the directory {} does not exist", dir.display()),
+                    ));
+                }
+            } else {
+                std::fs::File::open(&path)
+                    .map_err(|e| at("path", format!("cannot read {}: {e}", path.display())))?;
+            }
+            Some(path)
+        }
+        Kind::Stdin | Kind::Syslog => {
+            if raw.path.is_some() {
+                return Err(at(
+                    "path",
+                    format!("a {} input reads no file", kind.as_str()),
+                ));
+            }
+            None
+        }
+    };
+    let listen = match kind {
+        Kind::Syslog => {
+            let text = raw.listen.as_deref().ok_or_else(|| {
+                at(
+                    "listen",
+                    "missing: the address to listen on, e.g. \"127.0.0.1:5514\"".to_owned(),
+                )
+            })?;
+            let addr: SocketAddr = text.parse().map_err(|e| {
+                at(
+                    "listen",
+                    format!("{text:?} is not an address and port: {e}"),
+                )
+            })?;
+            let (udp, tcp) = match raw.transport.as_deref() {
+                None | Some("both") => (true, true),
+                Some("udp") => (true, false),
+                Some("tcp") => (false, true),
+                Some(other) => {
+                    return Err(at(
+                        "transport",
+                        format!("unknown transport {other:?} (udp, tcp or both)"),
+                    ));
+                }
+            };
+            Some(Listen { addr, udp, tcp })
+        }
+        _ => {
+            if raw.listen.is_some() || raw.transport.is_some() {
+                return Err(at(
+                    if raw.listen.is_some() {
+                        "listen"
+                    } else {
+                        "transport"
+                    },
+                    format!(
+                        "a {} input does not listen (only syslog does)",
+                        kind.as_str()
+                    ),
+                ));
+            }
+            None
+        }
+    };
+    let source_prefix = raw
+        .source_prefix
+        .or_else(|| default_prefix.map(str::to_owned))
+        .unwrap_or_else(|| name.clone());
+    // The names derived from the prefix must be valid source names.
+    let probe = securitylake_source::sink::ClassInfo::find::<ocsf_model::v1_1_0::Event>(3002)
+        .ok_or_else(|| Error::input("the OCSF 1.1.0 schema has no Authentication class"))?;
+    securitylake_source::sink::source_name(&source_prefix, &probe)
+        .map_err(|e| at("source_prefix", e.to_string()))?;
+    let map = MapArgs {
+        from: "-".to_owned(),
+        format: LogFormat::Auto,
+        zone: raw.zone.unwrap_or_else(|| "UTC".to_owned()),
+        reference_time: None,
+        hostname: raw.hostname,
+        product: raw.product,
+        vendor: raw.vendor,
+        product_version: None,
+        log_name: raw.log_name,
+        tenant_uid: raw.tenant_uid,
+        no_raw_data: raw.raw_data == Some(false),
+    };
+    if family != Family::OcsfJson {
+        map.config(family).map_err(|e| at("zone", e.to_string()))?;
+    }
+    Ok(InputConfig {
+        name,
+        kind,
+        path,
+        listen,
+        family,
+        map,
+        source_prefix,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LAKE: &str = "[lake]\ndir = \"lake\"\nregion = \"us-east-1\"\nstate_dir = \"state\"\n";
+
+    #[test]
+    fn defaults_and_relative_paths() -> Result<()> {
+        let text = format!(
+            "{LAKE}source_prefix = \"bastion\"\n\n[[inputs]]\nname = \"net\"\nkind = \"syslog\"\nlisten = \"127.0.0.1:5514\"\ntransport = \"tcp\"\nformat = \"syslog\"\n\n[[inputs]]\nname = \"auth\"\nkind = \"follow\"\npath = \"auth.log\"\nformat = \"deep-security\"\nsource_prefix = \"ds\"\n"
+        );
+        let base = std::env::temp_dir();
+        let config = parse(&text, &base)?;
+        assert_eq!(config.lake.dir, base.join("lake"));
+        assert_eq!(config.lake.account, "external");
+        assert_eq!(config.lake.flush_interval, Duration::from_secs(5));
+        assert_eq!(config.lake.batch_lines, 10_000);
+        let [net, auth] = &config.inputs[..] else {
+            return Err(Error::input("two inputs expected"));
+        };
+        assert_eq!(net.source_prefix, "bastion");
+        assert!(net.listen.is_some_and(|l| l.tcp && !l.udp));
+        assert_eq!(auth.family, Family::DeepSecurity);
+        assert_eq!(auth.source_prefix, "ds");
+        assert_eq!(auth.path, Some(base.join("auth.log")));
+        Ok(())
+    }
+
+    #[test]
+    fn mistakes_name_the_input_and_the_field() {
+        let cases = [
+            ("", "no [[inputs]]"),
+            (
+                "[[inputs]]\nname = \"a\"\nkind = \"stdin\"\nformat = \"linux\"\n[[inputs]]\nname = \"b\"\nkind = \"stdin\"\nformat = \"linux\"\n",
+                "input \"b\": field `kind`: only one input can read stdin",
+            ),
+            (
+                "[[inputs]]\nname = \"a\"\nkind = \"stdin\"\nformat = \"journald-export\"\n",
+                "input \"a\": field `format`: unknown format",
+            ),
+            (
+                "[[inputs]]\nname = \"a\"\nkind = \"stdin\"\nformat = \"linux\"\nlisten = \"127.0.0.1:1\"\n",
+                "input \"a\": field `listen`",
+            ),
+            (
+                "[[inputs]]\nname = \"../a\"\nkind = \"stdin\"\nformat = \"linux\"\n",
+                "field `name`",
+            ),
+            (
+                "[[inputs]]\nname = \"a\"\nkind = \"stdin\"\nformat = \"linux\"\nzone = \"Mars\"\n",
+                "input \"a\": field `zone`",
+            ),
+            (
+                "[[inputs]]\nname = \"a\"\nkind = \"stdin\"\nformat = \"linux\"\nsource_prefix = \"a-very-long-prefix-indeed\"\n",
+                "input \"a\": field `source_prefix`",
+            ),
+        ];
+        for (inputs, wanted) in cases {
+            let text = format!("{LAKE}\n{inputs}");
+            match parse(&text, Path::new(".")) {
+                Ok(_) => panic!("accepted: {inputs}"),
+                Err(e) => assert!(e.to_string().contains(wanted), "{wanted:?} not in {e}"),
+            }
+        }
+    }
+}

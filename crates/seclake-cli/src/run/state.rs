@@ -1,0 +1,110 @@
+//! One input's durable state in `seclake run`: its committed position, the flush boundary
+//! being made durable (*pending*), the mapper's reference time and the length of its
+//! dead-letter file, in `<state_dir>/inputs/<name>/state.json`, replaced atomically
+//! (`securitylake_core::fs::write_atomic`) on every change. See ADR 0303.
+
+use std::path::{Path, PathBuf};
+
+use securitylake_source::input::Position;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// The version of the state file's format.
+const FORMAT_VERSION: u32 = 1;
+
+/// A flush boundary recorded before the flush that makes it durable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pending {
+    /// The position just after the segment's last line.
+    pub position: Position,
+    /// The segment's lines (from the committed position).
+    pub lines: u64,
+}
+
+/// The state of one input.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InputState {
+    version: u32,
+    /// The position after the last line whose events are durable in the lake (or dead
+    /// letters); `None`: from the start.
+    pub committed: Option<Position>,
+    /// The boundary of the flush in progress: every object it writes is rebuilt, byte for
+    /// byte, by reading exactly up to it again.
+    pub pending: Option<Pending>,
+    /// The mapper's reference clock for the lines after `committed`.
+    pub reference_ms: i64,
+    /// The length of the dead-letter file at the commit (what is after it belongs to
+    /// uncommitted lines, which are read again).
+    pub dead_letter_bytes: u64,
+}
+
+/// The state file of one input.
+#[derive(Debug)]
+pub struct StateFile {
+    path: PathBuf,
+    /// The current state (as last written).
+    pub state: InputState,
+}
+
+/// Milliseconds since the epoch, now.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+impl StateFile {
+    /// Opens the state file in `dir` (created with a fresh state, reference time now, when
+    /// absent).
+    pub async fn open(dir: &Path) -> Result<Self> {
+        let path = dir.join("state.json");
+        let state = match tokio::fs::read(&path).await {
+            Ok(bytes) => {
+                let state: InputState = serde_json::from_slice(&bytes).map_err(|e| {
+                    Error::input(format!(
+                        "{} is not a seclake run state file: {e} (move it away to start the input over)",
+                        path.display()
+                    ))
+                })?;
+                if state.version != FORMAT_VERSION {
+                    return Err(Error::input(format!(
+                        "{}: state format version {} (this seclake reads {FORMAT_VERSION})",
+                        path.display(),
+                        state.version
+                    )));
+                }
+                state
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let mut file = Self {
+                    path,
+                    state: InputState {
+                        version: FORMAT_VERSION,
+                        committed: None,
+                        pending: None,
+                        reference_ms: now_ms(),
+                        dead_letter_bytes: 0,
+                    },
+                };
+                file.save().await?;
+                return Ok(file);
+            }
+            Err(e) => return Err(Error::io(format!("reading {}", path.display()), e)),
+        };
+        Ok(Self { path, state })
+    }
+
+    /// Writes the state durably (temporary file, fsync, rename, directory fsync).
+    pub async fn save(&mut self) -> Result<()> {
+        let bytes = serde_json::to_vec_pretty(&self.state)
+            .map_err(|e| Error::input(format!("encoding the state: {e}")))?;
+        let path = self.path.clone();
+        tokio::task::spawn_blocking(move || securitylake_core::fs::write_atomic(&path, &bytes))
+            .await
+            .map_err(std::io::Error::other)
+            .and_then(|written| written)
+            .map_err(|e| Error::io(format!("writing {}", self.path.display()), e))
+    }
+}

@@ -1,0 +1,418 @@
+//! One input of `seclake run` as its own task: read lines, map them, write the events
+//! through the input's own `LakeSink`, and every `batch_lines` lines or `flush_interval`
+//! flush and then commit (see ADR 0303 for the replay that makes a killed run's flush a
+//! no-op when it is made again).
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use ocsf_mappers::MapperStats;
+use ocsf_mappers::ocsf_json::Rejected;
+use ocsf_model::v1_1_0::Event;
+use securitylake_core::object_store::ObjectStore;
+use securitylake_source::input::syslog::SyslogReceiver;
+use securitylake_source::input::{FileInput, FollowInput, Input, LineInput, Position, StdinInput};
+use securitylake_source::sink::{
+    DeadLetter, DeadLetterSink, JsonLinesDeadLetters, LakeSink, PrefixDestinations, Unrouted,
+};
+use securitylake_source::writer::{Durability, WriterConfig};
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+use super::config::{InputConfig, Kind, Lake};
+use super::mapper::{LineMapping, Mapped, MapperSpec};
+use super::progress::Counters;
+use super::state::{Pending, StateFile, now_ms};
+use crate::error::{Error, Result};
+
+/// Events handed to the sink per `write_batch` call.
+const BATCH: usize = 1024;
+/// How often a followed file is looked at at its end.
+const FOLLOW_POLL: Duration = Duration::from_millis(100);
+/// A writer's segments roll only at the run's flushes: their age limit is Security Lake's
+/// longest (a day), far above any flush interval.
+const MAX_AGE: Duration = Duration::from_secs(24 * 3600);
+
+/// Where an input's lines come from.
+enum Lines {
+    /// A file, a followed file or stdin: lines with positions.
+    Line(Box<Input>),
+    /// A syslog receiver: messages without positions.
+    Syslog(Box<SyslogReceiver>),
+}
+
+impl Lines {
+    /// The next line: `Ok(None)` at the end, else its position (`None` for syslog).
+    async fn next(&mut self, line: &mut String) -> Result<Option<Option<Position>>> {
+        match self {
+            Lines::Line(input) => Ok(input.next_line(line).await?.map(Some)),
+            Lines::Syslog(receiver) => Ok(receiver.recv().await.map(|message| {
+                line.clear();
+                line.push_str(&message.text);
+                None
+            })),
+        }
+    }
+}
+
+/// The lines read since the last commit.
+#[derive(Default)]
+struct Segment {
+    lines: u64,
+    last: Option<Position>,
+    started: Option<Instant>,
+}
+
+/// One input's running state.
+struct Task {
+    config: InputConfig,
+    lake: Lake,
+    state: Option<StateFile>,
+    sink: LakeSink<Event>,
+    letters: JsonLinesDeadLetters,
+    letters_path: PathBuf,
+    spec: MapperSpec,
+    mapper: LineMapping,
+    mapped: Mapped,
+    mapper_totals: MapperStats,
+    rejected: u64,
+    segment: Segment,
+    counters: Arc<Mutex<Counters>>,
+}
+
+/// Runs the input `config` until its end or until `shutdown` turns true, then drains,
+/// flushes and commits.
+pub async fn run_input(
+    config: InputConfig,
+    lake: Lake,
+    store: Arc<dyn ObjectStore>,
+    mut shutdown: watch::Receiver<bool>,
+    counters: Arc<Mutex<Counters>>,
+) -> Result<()> {
+    let dir = lake.state_dir.join("inputs").join(&config.name);
+    tokio::fs::create_dir_all(&dir)
+        .await
+        .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
+    let replayable = matches!(config.kind, Kind::File | Kind::Follow | Kind::OcsfJson);
+    let spool = dir.join("spool");
+    let letters_path = dir.join("dead-letters.jsonl");
+    let mut state = None;
+    if replayable {
+        let file = StateFile::open(&dir).await?;
+        // What the spool and the dead letters hold past the commit belongs to lines that are
+        // read again: dropped here, made again by the replay.
+        remove_dir(&spool).await?;
+        truncate(&letters_path, file.state.dead_letter_bytes).await?;
+        state = Some(file);
+    }
+    let spec = MapperSpec::new(config.family, &config.map)?;
+    tracing::info!(input = %config.name, mapper = spec.name(), prefix = %config.source_prefix, "starting");
+    let reference = state.as_ref().map_or_else(now_ms, |s| s.state.reference_ms);
+    let sink = build_sink(&config, &lake, store, &spool, spec.clone())?;
+    let mut lines = open(&config, state.as_ref().and_then(|s| s.state.committed)).await?;
+    let mut replay = state.as_ref().and_then(|s| s.state.pending);
+    if let Some(pending) = replay {
+        eprintln!(
+            "seclake run: input {:?}: replaying the flush the last run did not commit ({} lines)",
+            config.name, pending.lines
+        );
+        lock(&counters).replays += 1;
+    }
+    let mut task = Task {
+        mapper: spec.build(reference),
+        spec,
+        letters: JsonLinesDeadLetters::lazy(&letters_path),
+        letters_path,
+        state,
+        sink,
+        mapped: Mapped::default(),
+        mapper_totals: MapperStats::default(),
+        rejected: 0,
+        segment: Segment::default(),
+        counters,
+        config,
+        lake,
+    };
+    let mut line = String::new();
+    let mut stop = *shutdown.borrow();
+    loop {
+        if let Some(pending) = replay
+            && task.segment.lines >= pending.lines
+        {
+            if task.segment.last.map(|p| p.offset()) != Some(pending.position.offset()) {
+                tracing::warn!(input = %task.config.name, "the replayed lines end elsewhere than the pending flush: its objects may be written twice");
+                lock(&task.counters).replay_mismatches += 1;
+            }
+            task.flush_commit(true).await?;
+            replay = None;
+        }
+        if stop {
+            break;
+        }
+        let deadline = task.segment.started.map(|t| t + task.lake.flush_interval);
+        let timed = deadline.is_some() && replay.is_none();
+        let deadline = deadline.unwrap_or_else(Instant::now);
+        tokio::select! {
+            biased;
+            _ = shutdown.changed(), if !stop => stop = true,
+            () = tokio::time::sleep_until(deadline), if timed => task.flush_commit(false).await?,
+            next = lines.next(&mut line) => match next? {
+                Some(position) => {
+                    task.take_line(&line, position).await?;
+                    if replay.is_none() && task.segment.lines >= task.lake.batch_lines {
+                        task.flush_commit(false).await?;
+                    }
+                }
+                None => break,
+            },
+        }
+    }
+    if replay.is_some() {
+        if stop {
+            // A replay cut short would make other objects: nothing of it is flushed (the
+            // sink is dropped, its spool discarded on the next start, which replays again).
+            eprintln!(
+                "seclake run: input {:?}: stopped during the replay of an uncommitted flush; the next start replays it",
+                task.config.name
+            );
+            return Ok(());
+        }
+        // The file ended before the recorded boundary: it changed while the run was down.
+        lock(&task.counters).replay_mismatches += 1;
+    }
+    // Stopping: what the syslog receiver has queued is read too.
+    if let Lines::Syslog(receiver) = &mut lines {
+        receiver.close();
+        while let Some(message) = receiver.try_recv() {
+            task.take_line(&message.text, None).await?;
+        }
+    }
+    task.flush_commit(false).await?;
+    task.update();
+    task.sink.close().await?;
+    Ok(())
+}
+
+impl Task {
+    /// Maps one line; writes a batch when one is full.
+    async fn take_line(&mut self, line: &str, position: Option<Position>) -> Result<()> {
+        self.mapper.map_line(line, &mut self.mapped);
+        self.segment.lines += 1;
+        self.segment.last = position.or(self.segment.last);
+        self.segment.started.get_or_insert_with(Instant::now);
+        lock(&self.counters).lines += 1;
+        if self.mapped.events.len() >= BATCH {
+            self.write().await?;
+        }
+        Ok(())
+    }
+
+    /// Hands the mapped events to the sink and the rejected ones to the dead letters.
+    async fn write(&mut self) -> Result<()> {
+        for rejected in std::mem::take(&mut self.mapped.rejected) {
+            self.letters.put(rejection_letter(&rejected)?).await?;
+            self.rejected += 1;
+        }
+        if !self.mapped.events.is_empty() {
+            let events = std::mem::take(&mut self.mapped.events);
+            self.sink.write_batch(events).await?;
+        }
+        self.update();
+        Ok(())
+    }
+
+    /// Flushes the segment and then commits it; `replayed`: its boundary is the pending one
+    /// already recorded.
+    async fn flush_commit(&mut self, replayed: bool) -> Result<()> {
+        if self.segment.lines == 0 {
+            return Ok(());
+        }
+        let mut rest = Mapped::default();
+        self.mapper.finish(&mut rest);
+        self.mapped.events.append(&mut rest.events);
+        self.write().await?;
+        let last = self.segment.last;
+        if let (Some(file), Some(position), false) = (&mut self.state, last, replayed) {
+            file.state.pending = Some(Pending {
+                position,
+                lines: self.segment.lines,
+            });
+            file.save().await?;
+        }
+        self.sink.flush().await?;
+        self.letters.flush().await?;
+        let reference = now_ms();
+        if let Some(file) = &mut self.state {
+            let letters = match tokio::fs::metadata(&self.letters_path).await {
+                Ok(meta) => meta.len(),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => 0,
+                Err(e) => {
+                    return Err(Error::io(
+                        format!("reading {}", self.letters_path.display()),
+                        e,
+                    ));
+                }
+            };
+            file.state.committed = last.or(file.state.committed);
+            file.state.pending = None;
+            file.state.reference_ms = reference;
+            file.state.dead_letter_bytes = letters;
+            file.save().await?;
+        }
+        // A fresh mapper per segment: a replay from the commit maps its lines as the first
+        // run did (no state carried over from lines before the commit).
+        if let Some(stats) = self.mapper.stats() {
+            self.mapper_totals.merge(stats);
+        }
+        self.mapper = self.spec.build(reference);
+        self.segment = Segment::default();
+        lock(&self.counters).flushes += 1;
+        self.update();
+        Ok(())
+    }
+
+    /// Publishes the counters.
+    fn update(&self) {
+        let stats = self.sink.stats();
+        let mut mapper = self.mapper_totals.clone();
+        if let Some(current) = self.mapper.stats() {
+            mapper.merge(current);
+        }
+        let mut counters = lock(&self.counters);
+        counters.fallbacks = mapper.fallback_total();
+        counters.rejected = self.rejected;
+        counters.dead_letters = stats.dead_lettered() + self.rejected;
+        counters.classes = stats
+            .classes
+            .iter()
+            .map(|(uid, class)| (*uid, class.accepted))
+            .collect();
+    }
+}
+
+/// The counters, even if a task panicked while holding them.
+pub fn lock(counters: &Mutex<Counters>) -> std::sync::MutexGuard<'_, Counters> {
+    counters
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The dead letter of an OCSF JSON event the validator refused.
+fn rejection_letter(rejected: &Rejected) -> Result<DeadLetter> {
+    let class_uid = rejected
+        .raw
+        .get("class_uid")
+        .and_then(serde_json::Value::as_i64)
+        .and_then(|uid| i32::try_from(uid).ok())
+        .unwrap_or(0);
+    let letter = serde_json::json!({
+        "cause": "refused",
+        "reason": format!("invalid OCSF JSON: {}", rejected.reasons.join("; ")),
+        "class_uid": class_uid,
+        "time": rejected.raw.get("time").and_then(serde_json::Value::as_i64),
+        "event": rejected.raw,
+    });
+    serde_json::from_value(letter).map_err(|e| Error::input(format!("making a dead letter: {e}")))
+}
+
+/// The input's own sink: every class to its own custom source named from the prefix, each
+/// with the mapper's projection, spooled under `spool`; refused events dead-lettered.
+fn build_sink(
+    config: &InputConfig,
+    lake: &Lake,
+    store: Arc<dyn ObjectStore>,
+    spool: &Path,
+    spec: MapperSpec,
+) -> Result<LakeSink<Event>> {
+    let template = WriterConfig::builder()
+        .region(lake.region.clone())
+        .account_id(lake.account.clone())
+        .store(store)
+        .max_age(MAX_AGE)
+        .durability(Durability::Interval(Duration::from_secs(1)));
+    let mut destinations = PrefixDestinations::new(
+        config.source_prefix.clone(),
+        securitylake_subscriber::LOCAL_BUCKET,
+        spool,
+        template,
+    )
+    .columnar_options(move |class| spec.columnar_options(class.class_uid));
+    if let Some(version) = &lake.source_version {
+        destinations = destinations.source_version(version.clone());
+    }
+    Ok(LakeSink::<Event>::builder()
+        .unrouted(Unrouted::catch_all(destinations))
+        .dead_letters(JsonLinesDeadLetters::lazy(
+            lake.state_dir
+                .join("inputs")
+                .join(&config.name)
+                .join("dead-letters.jsonl"),
+        ))
+        .build()?)
+}
+
+/// Opens the input, resumed after `committed` where it can be.
+async fn open(config: &InputConfig, committed: Option<Position>) -> Result<Lines> {
+    let path = || {
+        config
+            .path
+            .clone()
+            .ok_or_else(|| Error::input(format!("input {:?} has no path", config.name)))
+    };
+    Ok(match config.kind {
+        Kind::File | Kind::OcsfJson => Lines::Line(Box::new(Input::File(
+            FileInput::open_at(path()?, committed).await?,
+        ))),
+        Kind::Follow => Lines::Line(Box::new(Input::Follow(
+            FollowInput::new(path()?)
+                .poll_interval(FOLLOW_POLL)
+                .resume_from(committed),
+        ))),
+        Kind::Stdin => Lines::Line(Box::new(Input::Stdin(StdinInput::stdin()))),
+        Kind::Syslog => {
+            let listen = config.listen.ok_or_else(|| {
+                Error::input(format!("input {:?} has no listen address", config.name))
+            })?;
+            let mut builder = SyslogReceiver::builder();
+            if listen.udp {
+                builder = builder.udp(listen.addr);
+            }
+            if listen.tcp {
+                builder = builder.tcp(listen.addr);
+            }
+            let receiver = builder.bind().await.map_err(|e| {
+                Error::input(format!(
+                    "input {:?}: field `listen`: cannot listen on {}: {e}",
+                    config.name, listen.addr
+                ))
+            })?;
+            Lines::Syslog(Box::new(receiver))
+        }
+    })
+}
+
+/// Removes a directory and what it holds (absent is fine).
+async fn remove_dir(dir: &Path) -> Result<()> {
+    match tokio::fs::remove_dir_all(dir).await {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(Error::io(format!("removing {}", dir.display()), e))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Cuts the file at `path` to `len` bytes when it is longer (absent is fine).
+async fn truncate(path: &Path, len: u64) -> Result<()> {
+    let file = match tokio::fs::OpenOptions::new().write(true).open(path).await {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(Error::io(format!("opening {}", path.display()), e)),
+    };
+    let io = |e| Error::io(format!("truncating {}", path.display()), e);
+    if file.metadata().await.map_err(io)?.len() > len {
+        file.set_len(len).await.map_err(io)?;
+        file.sync_all().await.map_err(io)?;
+    }
+    Ok(())
+}
