@@ -1,7 +1,8 @@
 //! The syslog receiver under a flood, on 127.0.0.1: a thousand TCP connections sending at once
 //! and a UDP burst while the consumer is not reading. The queue stays bounded (TCP senders are
 //! paused, UDP datagrams beyond it are dropped and counted), every TCP line lands in the lake
-//! exactly once, and every UDP datagram the receiver accepted lands too.
+//! exactly once, and every UDP datagram the receiver accepted (a second, paced burst while the
+//! consumer reads) lands too.
 //!
 //! One test in its own binary, so that the process's peak resident set size is this test's.
 
@@ -24,6 +25,8 @@ use writer_support::*;
 const CONNECTIONS: usize = 1000;
 const LINES_PER_CONNECTION: usize = 40;
 const DATAGRAMS: usize = 20_000;
+/// Datagrams sent, paced, while the consumer reads.
+const PACED_DATAGRAMS: usize = 2_000;
 /// The receiver's queue: far fewer messages than the flood.
 const QUEUE: usize = 1024;
 /// The bound on the test process's peak resident set size.
@@ -80,12 +83,36 @@ async fn a_thousand_connections_and_a_udp_burst_stay_bounded_and_land() -> TestR
             Ok::<(), std::io::Error>(())
         });
     }
-    // The UDP burst, sent while nobody reads the queue.
+    // The UDP burst, sent once the TCP lines have filled the queue and while nobody reads it.
+    let filled = async {
+        while receiver.stats().messages < QUEUE as u64 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(60), filled)
+        .await
+        .map_err(|_| format!("the queue did not fill: {:?}", receiver.stats()))?;
     let sender = UdpSocket::bind(any_port()).await?;
     for i in 0..DATAGRAMS {
         let datagram = format!("<38>Feb 29 09:00:02 bastion app[8]: udp i={i}");
         sender.send_to(datagram.as_bytes(), udp).await?;
     }
+
+    // A second, paced burst once every TCP line is read: these datagrams find room in the queue.
+    let (tcp_done, tcp_done_rx) = tokio::sync::oneshot::channel::<()>();
+    let mut tcp_done = Some(tcp_done);
+    let paced = tokio::spawn(async move {
+        // The consumer drops the sender once the TCP lines are in (or on failure).
+        let _ = tcp_done_rx.await;
+        for i in DATAGRAMS..DATAGRAMS + PACED_DATAGRAMS {
+            let datagram = format!("<38>Feb 29 09:00:03 bastion app[8]: udp i={i}");
+            sender.send_to(datagram.as_bytes(), udp).await?;
+            if i % 100 == 0 {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }
+        Ok::<(), std::io::Error>(())
+    });
 
     // The consumer: writes each message into the lake, as an event whose message is the text.
     let dir = tempfile::tempdir()?;
@@ -103,7 +130,7 @@ async fn a_thousand_connections_and_a_udp_burst_stay_bounded_and_land() -> TestR
     loop {
         // After every TCP line arrived, a quiet second ends the run (the UDP datagrams still
         // in the socket are read by then).
-        let wait = if tcp_received == expected_tcp {
+        let wait = if tcp_received == expected_tcp && paced.is_finished() {
             Duration::from_secs(1)
         } else {
             Duration::from_secs(60)
@@ -111,17 +138,32 @@ async fn a_thousand_connections_and_a_udp_burst_stay_bounded_and_land() -> TestR
         let message = match tokio::time::timeout(wait, receiver.recv()).await {
             Ok(Some(message)) => message,
             Ok(None) => return Err("the receiver closed".into()),
-            Err(_) if tcp_received == expected_tcp => break,
+            Err(_) if tcp_received == expected_tcp && paced.is_finished() => break,
             Err(_) => {
+                let mut failed = Vec::new();
+                while let Some(client) = clients.try_join_next() {
+                    if let Err(e) = client
+                        .map_err(|e| e.to_string())
+                        .and_then(|r| r.map_err(|e| e.to_string()))
+                    {
+                        failed.push(e);
+                    }
+                }
                 return Err(format!(
-                    "only {tcp_received} of {expected_tcp} TCP lines arrived: {:?}",
-                    receiver.stats()
+                    "only {tcp_received} of {expected_tcp} TCP lines arrived: {:?}; {} clients still running; failed clients: {failed:?}",
+                    receiver.stats(),
+                    clients.len()
                 )
                 .into());
             }
         };
         match message.transport {
-            Transport::Tcp => tcp_received += 1,
+            Transport::Tcp => {
+                tcp_received += 1;
+                if tcp_received == expected_tcp {
+                    tcp_done.take();
+                }
+            }
             Transport::Udp => udp_received += 1,
             other => return Err(format!("unexpected transport {other:?}").into()),
         }
@@ -136,6 +178,7 @@ async fn a_thousand_connections_and_a_udp_burst_stay_bounded_and_land() -> TestR
     }
     writer.write_batch(batch).await?;
     let manifest = writer.close().await?;
+    paced.await??;
     while let Some(client) = clients.join_next().await {
         client??;
     }
@@ -153,6 +196,10 @@ async fn a_thousand_connections_and_a_udp_burst_stay_bounded_and_land() -> TestR
     // The queue bounded the burst: datagrams beyond it were dropped and counted, and every
     // datagram the receiver took from the socket was either queued (and landed) or counted.
     assert!(stats.udp_dropped > 0, "{stats:?}");
+    assert!(
+        udp_received > 0,
+        "no paced datagram was accepted: {stats:?}"
+    );
     assert_eq!(stats.udp_received - stats.udp_dropped, udp_received);
     assert_eq!(stats.connections, CONNECTIONS as u64);
     assert_eq!(stats.connection_errors, 0);
@@ -183,7 +230,10 @@ async fn a_thousand_connections_and_a_udp_burst_stay_bounded_and_land() -> TestR
     assert!(lines.values().all(|&n| n == 1), "a TCP line landed twice");
     for c in 0..CONNECTIONS {
         for n in 0..LINES_PER_CONNECTION {
-            assert!(lines.contains_key(&(c, n)), "line {n} of connection {c} is missing");
+            assert!(
+                lines.contains_key(&(c, n)),
+                "line {n} of connection {c} is missing"
+            );
         }
     }
 
