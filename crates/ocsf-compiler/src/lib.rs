@@ -14,7 +14,7 @@
 //! turns a [`Schema`] into the `ocsf-model` crate.
 //!
 //! ```no_run
-//! let schema = ocsf_compiler::compile("../shared/ocsf-schema/1.1.0")?;
+//! let schema = ocsf_compiler::compile("ocsf-schema-1.1.0")?;
 //! let auth = &schema.classes["authentication"];
 //! assert_eq!(auth.uid, 3002);
 //! assert!(auth.attributes.contains_key("time_dt"));

@@ -56,7 +56,7 @@ pub enum ExtensionSelection {
 /// ```no_run
 /// use ocsf_compiler::{Compiler, ExtensionSelection};
 ///
-/// let schema = Compiler::new("../shared/ocsf-schema/1.1.0")
+/// let schema = Compiler::new("ocsf-schema-1.1.0")
 ///     .extensions(ExtensionSelection::Only(vec!["linux".into()]))
 ///     .compile()?;
 /// assert_eq!(schema.classes["authentication"].uid, 3002);
