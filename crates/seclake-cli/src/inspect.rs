@@ -150,7 +150,7 @@ pub async fn run(args: InspectArgs, aws: &AwsArgs) -> Result<u8> {
             return match crate::letters::read(Path::new(&args.target)) {
                 Ok(letters) => crate::letters::print(&args.target, &letters, args.rows, args.json),
                 Err(why) => Err(Error::input(format!(
-                    "{}: neither a Parquet file (magic bytes missing) nor a dead-letter file ({why})",
+                    "{}: not a Parquet file (magic bytes missing) and not a dead-letter file ({why})",
                     args.target
                 ))),
             };

@@ -29,7 +29,8 @@ type Counts = BTreeMap<String, u64>;
 struct Summary {
     causes: Counts,
     reasons: BTreeMap<(String, String), u64>,
-    classes: BTreeMap<i32, (String, u64)>,
+    /// Per `class_uid`: the class's name in the letters, and the count.
+    classes: BTreeMap<i32, (Option<String>, u64)>,
     first: Option<i64>,
     last: Option<i64>,
     without_time: u64,
@@ -51,14 +52,10 @@ fn summarise(letters: &[DeadLetter]) -> Summary {
             .reasons
             .entry((cause, letter.reason.clone()))
             .or_insert(0) += 1;
-        let name = letter
-            .class_name
-            .clone()
-            .unwrap_or_else(|| class_caption(letter.class_uid).to_owned());
         summary
             .classes
             .entry(letter.class_uid)
-            .or_insert((name, 0))
+            .or_insert((letter.class_name.clone(), 0))
             .1 += 1;
         match letter.time {
             Some(t) => {
@@ -76,6 +73,14 @@ fn rfc3339(ms: i64) -> String {
     ocsf_model::time::format_rfc3339_ms(ms).unwrap_or_else(|| ms.to_string())
 }
 
+/// The caption of class `uid` in OCSF 1.1.0, else the name the letters give it.
+fn caption(uid: i32, name: Option<&str>) -> String {
+    match (class_caption(uid), name) {
+        ("unknown class", Some(name)) => name.to_owned(),
+        (caption, _) => caption.to_owned(),
+    }
+}
+
 /// Prints the summary of the dead letters `letters` read from `shown` (and with `rows`, the
 /// first letters whole), as text or JSON.
 pub fn print(shown: &str, letters: &[DeadLetter], rows: Option<usize>, json: bool) -> Result<u8> {
@@ -91,7 +96,8 @@ pub fn print(shown: &str, letters: &[DeadLetter], rows: Option<usize>, json: boo
                 "cause": cause, "reason": reason, "letters": n,
             })).collect::<Vec<_>>(),
             "classes": summary.classes.iter().map(|(uid, (name, n))| serde_json::json!({
-                "class_uid": uid, "class_name": name, "letters": n,
+                "class_uid": uid, "class_name": name, "class_caption": caption(*uid, name.as_deref()),
+                "letters": n,
             })).collect::<Vec<_>>(),
             "first_time": summary.first.map(rfc3339),
             "last_time": summary.last.map(rfc3339),
@@ -125,7 +131,8 @@ pub fn print(shown: &str, letters: &[DeadLetter], rows: Option<usize>, json: boo
     }
     writeln!(out, "classes:").map_err(io)?;
     for (uid, (name, n)) in &summary.classes {
-        writeln!(out, "  {:<28} {n}", format!("{name} ({uid})")).map_err(io)?;
+        let class = format!("{} ({uid})", caption(*uid, name.as_deref()));
+        writeln!(out, "  {class:<28} {n}").map_err(io)?;
     }
     for letter in first {
         write_json_line(&mut out, letter)?;

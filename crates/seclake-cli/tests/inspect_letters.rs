@@ -44,7 +44,7 @@ fn a_dead_letter_file_is_summarised() -> TestResult {
         "letters:     2",
         "time:        2099-01-01T00:00:00.000Z .. 2099-06-01T12:00:00.000Z",
         "refused        2",
-        "authentication (3002)        2",
+        "Authentication (3002)        2",
         "ahead",
     ] {
         assert!(
@@ -82,6 +82,10 @@ fn a_dead_letter_file_is_summarised() -> TestResult {
     assert_eq!(summary["classes"][0]["class_uid"], 3002, "{summary}");
     assert_eq!(summary["classes"][0]["letters"], 2, "{summary}");
     assert_eq!(
+        summary["classes"][0]["class_caption"], "Authentication",
+        "{summary}"
+    );
+    assert_eq!(
         summary["first_time"], "2099-01-01T00:00:00.000Z",
         "{summary}"
     );
@@ -113,7 +117,7 @@ fn a_file_that_is_neither_parquet_nor_dead_letters_is_a_clear_error() -> TestRes
         assert_eq!(out.code, 2, "{}", out.stderr);
         assert!(
             out.stderr
-                .contains("neither a Parquet file (magic bytes missing) nor a dead-letter file"),
+                .contains("not a Parquet file (magic bytes missing) and not a dead-letter file"),
             "{}",
             out.stderr
         );
