@@ -1,4 +1,5 @@
-//! `seclake inspect`: what a Parquet lake object holds.
+//! `seclake inspect`: what a Parquet lake object holds, or a summary of a local dead-letter
+//! file (recognised by its content, see [`crate::letters`]).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -19,9 +20,10 @@ use crate::schema::schema_for;
 /// Arguments of `seclake inspect`.
 #[derive(Debug, Args)]
 pub struct InspectArgs {
-    /// A local Parquet file or s3://bucket/key.
+    /// A local Parquet file or s3://bucket/key, or a local dead-letter file (JSON lines).
     target: String,
-    /// Also print the first N rows as JSON lines.
+    /// Also print the first N rows (of a dead-letter file: letters, with their reason and
+    /// event) as JSON lines.
     #[arg(long, value_name = "N")]
     rows: Option<usize>,
     /// Print JSON.
@@ -55,6 +57,18 @@ pub async fn check_magic(store: &dyn ObjectStore, key: &str, shown: &str) -> Res
         return Err(not_parquet());
     }
     Ok(size)
+}
+
+/// Whether the local file at `path` begins with the Parquet magic.
+fn starts_with_magic(path: &Path) -> Result<bool> {
+    use std::io::Read;
+    let shown = path.display().to_string();
+    let file = std::fs::File::open(path).map_err(|e| file_error(&shown, e))?;
+    let mut head = Vec::with_capacity(MAGIC.len());
+    file.take(MAGIC.len() as u64)
+        .read_to_end(&mut head)
+        .map_err(|e| file_error(&shown, e))?;
+    Ok(head == MAGIC)
 }
 
 fn not_found(err: securitylake_core::Error, shown: &str) -> Error {
@@ -115,27 +129,38 @@ fn field_json(f: &Field) -> serde_json::Value {
 
 /// Runs `seclake inspect`.
 pub async fn run(args: InspectArgs, aws: &AwsArgs) -> Result<u8> {
-    let (store, bucket, key): (Arc<dyn ObjectStore>, String, String) =
-        if args.target.starts_with("s3://") {
-            let (bucket, key) = parse_s3_url(&args.target)
-                .filter(|(_, k)| !k.is_empty())
-                .ok_or_else(|| {
-                    Error::input(format!("{} is not an s3://bucket/key URL", args.target))
-                })?;
-            let config = aws.load().await?;
-            (
-                s3_store(&config, bucket)?,
-                bucket.to_owned(),
-                key.to_owned(),
-            )
-        } else {
-            let (root, key) = local_root_and_key(Path::new(&args.target))?;
-            (
-                securitylake_core::store::local_store(root)?,
-                securitylake_subscriber::LOCAL_BUCKET.to_owned(),
-                key,
-            )
-        };
+    let (store, bucket, key): (Arc<dyn ObjectStore>, String, String) = if args
+        .target
+        .starts_with("s3://")
+    {
+        let (bucket, key) = parse_s3_url(&args.target)
+            .filter(|(_, k)| !k.is_empty())
+            .ok_or_else(|| {
+                Error::input(format!("{} is not an s3://bucket/key URL", args.target))
+            })?;
+        let config = aws.load().await?;
+        (
+            s3_store(&config, bucket)?,
+            bucket.to_owned(),
+            key.to_owned(),
+        )
+    } else {
+        let (root, key) = local_root_and_key(Path::new(&args.target))?;
+        if !starts_with_magic(Path::new(&args.target))? {
+            return match crate::letters::read(Path::new(&args.target)) {
+                Ok(letters) => crate::letters::print(&args.target, &letters, args.rows, args.json),
+                Err(why) => Err(Error::input(format!(
+                    "{}: not a Parquet file (magic bytes missing) and not a dead-letter file ({why})",
+                    args.target
+                ))),
+            };
+        }
+        (
+            securitylake_core::store::local_store(root)?,
+            securitylake_subscriber::LOCAL_BUCKET.to_owned(),
+            key,
+        )
+    };
     check_magic(store.as_ref(), &key, &args.target).await?;
     let reader = ObjectReader::open(store, &ObjectRef::new(bucket, key.clone()))
         .await

@@ -18,7 +18,9 @@ mod common;
 mod control;
 mod emulator;
 mod error;
+mod follow;
 mod inspect;
+mod letters;
 mod lint;
 mod mapping;
 mod ocsf_json;
@@ -57,11 +59,11 @@ enum Command {
     Convert(publish::ConvertArgs),
     /// Validate OCSF JSON events against a schema version and profiles.
     Validate(validate::ValidateArgs),
-    /// Show the class, version, rows, row groups and schema of a Parquet object.
+    /// Show the class, version, rows, row groups and schema of a Parquet object, or summarise a dead-letter file.
     Inspect(inspect::InspectArgs),
     /// Check a lake directory or S3 prefix for layout and Parquet problems.
     Lint(lint::LintArgs),
-    /// Map raw logs and write them into a custom source (S3 or a local lake).
+    /// Map raw logs and write them into a custom source per class (S3 or a local lake); --follow publishes a growing file continuously.
     Publish(publish::PublishArgs),
     /// Register, list and delete custom sources.
     #[command(subcommand)]

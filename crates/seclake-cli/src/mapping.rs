@@ -105,8 +105,21 @@ impl LogFormat {
     }
 }
 
+impl Family {
+    /// The family's name: the mapper's name (`linux`, `journald-export`, `deep-security`,
+    /// `ocsf-json`), also a format name `seclake run` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::Linux => "linux",
+            Family::JournalExport => "journald-export",
+            Family::DeepSecurity => "deep-security",
+            Family::OcsfJson => "ocsf-json",
+        }
+    }
+}
+
 /// Decides the mapper from the first non-blank line.
-fn detect(line: &str) -> Family {
+pub fn detect(line: &str) -> Family {
     let line = line.trim();
     if line.contains("CEF:") || line.contains("LEEF:") {
         return Family::DeepSecurity;

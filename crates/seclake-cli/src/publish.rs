@@ -19,6 +19,7 @@ use securitylake_source::sink::ClassInfo;
 
 use crate::common::{AwsArgs, assume, print_json, s3_store, write_json_line};
 use crate::error::{Error, ErrorKind, Result};
+use crate::follow::{Follow, FollowArgs};
 use crate::mapping::{EventStream, Input, MapArgs, print_stats, stats_json};
 use crate::route::{Destination, Written, selected_classes, source_names, write_classes};
 
@@ -115,6 +116,8 @@ pub struct PublishArgs {
     /// The external id given when the source was registered.
     #[arg(long)]
     external_id: Option<String>,
+    #[command(flatten)]
+    follow: FollowArgs,
 }
 
 /// A progress spinner on stderr (drawn only on a terminal).
@@ -204,18 +207,29 @@ pub async fn convert(args: ConvertArgs) -> Result<u8> {
 /// Runs `seclake publish`.
 pub async fn publish(args: PublishArgs, aws: &AwsArgs) -> Result<u8> {
     let target = &args.target;
+    let local_region = || match &target.lake_region {
+        Some(r) => Ok(r.clone()),
+        None => aws
+            .region
+            .clone()
+            .or_else(|| std::env::var("AWS_REGION").ok())
+            .ok_or_else(|| {
+                Error::input("--lake-region (or --region / AWS_REGION) is required with --lake")
+            }),
+    };
+    if args.follow.follow {
+        let follow = Follow {
+            map: &args.map,
+            target,
+            lake: args.lake.as_deref(),
+            s3: args.location.is_some() || args.role_arn.is_some() || args.external_id.is_some(),
+            args: &args.follow,
+        };
+        return crate::follow::publish(follow, local_region).await;
+    }
     if let Some(lake) = &args.lake {
         let store = lake_store(lake)?;
-        let region = match &target.lake_region {
-            Some(r) => r.clone(),
-            None => aws
-                .region
-                .clone()
-                .or_else(|| std::env::var("AWS_REGION").ok())
-                .ok_or_else(|| {
-                    Error::input("--lake-region (or --region / AWS_REGION) is required with --lake")
-                })?,
-        };
+        let region = local_region()?;
         let mut events = args.map.events()?;
         let written = write_local(&mut events, target, store, &region).await?;
         return finish_publish("publish", &events, target, written);

@@ -190,6 +190,76 @@ pub fn parse(text: &str, base: &Path) -> Result<AgentConfig> {
             e.to_string().trim_end()
         ))
     })?;
+    check(raw, base)
+}
+
+/// One followed file into a local lake, as `seclake publish --follow` runs it: the
+/// configuration of one `kind = "follow"` input, checked like a configuration file's.
+#[derive(Debug, Clone)]
+pub struct FollowOne {
+    /// The input's name (its state directory `<state_dir>/inputs/<name>`).
+    pub name: String,
+    /// The followed file.
+    pub path: PathBuf,
+    /// The mapper family.
+    pub family: Family,
+    /// The mapper's source options (`from`, `format` and `reference_time` unused).
+    pub map: MapArgs,
+    /// The prefix of the custom source names.
+    pub source_prefix: String,
+    /// The local lake directory.
+    pub lake_dir: PathBuf,
+    /// The region partition value.
+    pub region: String,
+    /// The accountId partition value.
+    pub account: String,
+    /// The custom source version, if any.
+    pub source_version: Option<String>,
+    /// Where the checkpoint, spool and dead letters are kept.
+    pub state_dir: PathBuf,
+}
+
+/// The checked configuration of one followed file (see [`FollowOne`]).
+pub fn follow_one(one: FollowOne) -> Result<AgentConfig> {
+    let map = one.map;
+    let raw = RawConfig {
+        lake: RawLake {
+            dir: one.lake_dir,
+            region: one.region,
+            account: Some(one.account),
+            source_prefix: Some(one.source_prefix),
+            source_version: one.source_version,
+            state_dir: one.state_dir,
+            flush_interval_secs: None,
+            batch_lines: None,
+            progress_interval_secs: None,
+        },
+        inputs: vec![RawInput {
+            name: one.name,
+            kind: Kind::Follow,
+            path: Some(one.path),
+            listen: None,
+            transport: None,
+            format: Some(one.family.name().to_owned()),
+            source_prefix: None,
+            zone: Some(map.zone.clone()),
+            hostname: map.hostname.clone(),
+            product: map.product.clone(),
+            vendor: map.vendor.clone(),
+            log_name: map.log_name.clone(),
+            tenant_uid: map.tenant_uid.clone(),
+            raw_data: Some(!map.no_raw_data),
+        }],
+    };
+    let mut config = check(raw, Path::new(""))?;
+    for input in &mut config.inputs {
+        input.map.product_version = map.product_version.clone();
+    }
+    Ok(config)
+}
+
+/// Checks a configuration as written; relative paths are joined to `base`.
+fn check(raw: RawConfig, base: &Path) -> Result<AgentConfig> {
     let default_prefix = raw.lake.source_prefix.clone();
     let lake = check_lake(raw.lake, base)?;
     if raw.inputs.is_empty() {
@@ -331,7 +401,10 @@ fn check_input(
             })?);
             if kind == Kind::Follow {
                 // A followed file may appear later; its directory must be there.
-                let dir = path.parent().unwrap_or(Path::new("."));
+                let dir = path
+                    .parent()
+                    .filter(|d| !d.as_os_str().is_empty())
+                    .unwrap_or(Path::new("."));
                 if !dir.is_dir() {
                     return Err(at(
                         "path",
@@ -459,6 +532,51 @@ mod tests {
         assert_eq!(auth.family, Family::DeepSecurity);
         assert_eq!(auth.source_prefix, "ds");
         assert_eq!(auth.path, Some(base.join("auth.log")));
+        Ok(())
+    }
+
+    fn one(prefix: &str) -> FollowOne {
+        FollowOne {
+            name: "app.log".to_owned(),
+            path: PathBuf::from("app.log"),
+            family: Family::Linux,
+            map: MapArgs {
+                from: "app.log".to_owned(),
+                format: LogFormat::Linux,
+                zone: "+02:00".to_owned(),
+                reference_time: None,
+                hostname: None,
+                product: None,
+                vendor: None,
+                product_version: Some("9".to_owned()),
+                log_name: None,
+                tenant_uid: None,
+                no_raw_data: false,
+            },
+            source_prefix: prefix.to_owned(),
+            lake_dir: PathBuf::from("lake"),
+            region: "us-east-1".to_owned(),
+            account: "external".to_owned(),
+            source_version: None,
+            state_dir: PathBuf::from("state"),
+        }
+    }
+
+    #[test]
+    fn one_followed_file_is_checked_like_a_configured_input() -> Result<()> {
+        // A file in the current directory (its directory is "").
+        let config = follow_one(one("app"))?;
+        assert_eq!(config.lake.dir, Path::new("lake"));
+        let [input] = &config.inputs[..] else {
+            return Err(Error::input("one input expected"));
+        };
+        assert_eq!(input.kind, Kind::Follow);
+        assert_eq!(input.path.as_deref(), Some(Path::new("app.log")));
+        assert_eq!(input.source_prefix, "app");
+        assert_eq!(input.map.zone, "+02:00");
+        assert_eq!(input.map.product_version.as_deref(), Some("9"));
+        let long = follow_one(one("a-very-long-prefix-indeed"));
+        assert!(long.is_err_and(|e| e.to_string().contains("source_prefix")));
         Ok(())
     }
 

@@ -6,7 +6,7 @@
 //! file and state file under `<state_dir>/inputs/<name>/`. SIGTERM and Ctrl-C stop the
 //! reading; what was read is flushed and committed, and the run exits 0.
 
-mod config;
+pub mod config;
 mod mapper;
 mod progress;
 mod state;
@@ -35,6 +35,13 @@ pub struct RunArgs {
 /// Runs `seclake run`.
 pub async fn run(args: RunArgs) -> Result<u8> {
     let config = config::load(&args.config)?;
+    run_agent(config, "run").await
+}
+
+/// Runs the checked configuration `config` until its inputs end, or until SIGTERM or
+/// Ctrl-C, then flushes and commits; `command` names the command in the messages (`run`,
+/// `publish`). Shared by `seclake run` and `seclake publish --follow`.
+pub async fn run_agent(config: config::AgentConfig, command: &str) -> Result<u8> {
     let store = securitylake_core::store::local_store(&config.lake.dir)?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = JoinSet::new();
@@ -53,12 +60,12 @@ pub async fn run(args: RunArgs) -> Result<u8> {
         tasks.spawn(async move { (name, run.await) });
     }
     eprintln!(
-        "seclake run: {} inputs into {} (state in {})",
+        "seclake {command}: {} inputs into {} (state in {})",
         config.inputs.len(),
         config.lake.dir.display(),
         config.lake.state_dir.display()
     );
-    let signals = tokio::spawn(stop_on_signal(stop_tx));
+    let signals = tokio::spawn(stop_on_signal(stop_tx, command.to_owned()));
     let mut ticker = tokio::time::interval(config.lake.progress_interval);
     ticker.tick().await;
     let mut failed = Vec::new();
@@ -68,24 +75,24 @@ pub async fn run(args: RunArgs) -> Result<u8> {
                 None => break,
                 Some(Ok((_, Ok(())))) => {}
                 Some(Ok((name, Err(e)))) => {
-                    eprintln!("seclake run: input {name:?} stopped: {e}");
+                    eprintln!("seclake {command}: input {name:?} stopped: {e}");
                     failed.push(name);
                 }
                 Some(Err(e)) => {
-                    eprintln!("seclake run: an input task failed: {e}");
+                    eprintln!("seclake {command}: an input task failed: {e}");
                     failed.push("?".to_owned());
                 }
             },
-            _ = ticker.tick() => print_counters("progress", &all),
+            _ = ticker.tick() => print_counters(command, "progress", &all),
         }
     }
     signals.abort();
-    print_counters("summary", &all);
+    print_counters(command, "summary", &all);
     if failed.is_empty() {
         Ok(EXIT_OK)
     } else {
         eprintln!(
-            "seclake run: {} inputs failed ({}); what they committed is in the lake",
+            "seclake {command}: {} inputs failed ({}); what they committed is in the lake",
             failed.len(),
             failed.join(", ")
         );
@@ -94,21 +101,21 @@ pub async fn run(args: RunArgs) -> Result<u8> {
 }
 
 /// Turns `stop` true on SIGTERM or Ctrl-C (SIGINT).
-async fn stop_on_signal(stop: watch::Sender<bool>) -> Result<()> {
+async fn stop_on_signal(stop: watch::Sender<bool>, command: String) -> Result<()> {
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .map_err(|e| Error::io("listening for SIGTERM", e))?;
     tokio::select! {
         _ = term.recv() => {}
         _ = tokio::signal::ctrl_c() => {}
     }
-    eprintln!("seclake run: stopping: draining, flushing and committing what was read");
+    eprintln!("seclake {command}: stopping: draining, flushing and committing what was read");
     let _ = stop.send(true);
     Ok(())
 }
 
-fn print_counters(what: &str, all: &BTreeMap<String, Arc<Mutex<Counters>>>) {
+fn print_counters(command: &str, what: &str, all: &BTreeMap<String, Arc<Mutex<Counters>>>) {
     for (name, counters) in all {
         let line = lock(counters).line(name);
-        eprintln!("seclake run: {what}: {line}");
+        eprintln!("seclake {command}: {what}: {line}");
     }
 }

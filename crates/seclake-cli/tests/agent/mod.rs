@@ -29,9 +29,13 @@ pub struct Agent {
 impl Agent {
     /// Starts `seclake run --config <config>`.
     pub fn start(config: &Path) -> TestResult<Self> {
+        Self::spawn(&["run".as_ref(), "--config".as_ref(), config.as_os_str()])
+    }
+
+    /// Starts `seclake <args>` (a command that runs until a signal, e.g. `publish --follow`).
+    pub fn spawn(args: &[&std::ffi::OsStr]) -> TestResult<Self> {
         let mut child = crate::common::seclake()
-            .args(["run", "--config"])
-            .arg(config)
+            .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -143,16 +147,7 @@ impl Setup {
 
     /// The committed offset of input `name` and the inode it is in, if any.
     pub fn committed(&self, name: &str) -> TestResult<Option<(u64, u64)>> {
-        let path = self.path("state/inputs").join(name).join("state.json");
-        let Ok(bytes) = std::fs::read(&path) else {
-            return Ok(None);
-        };
-        // A state file is replaced atomically: it is whole or absent.
-        let state: serde_json::Value = serde_json::from_slice(&bytes)?;
-        let committed = &state["committed"];
-        Ok(committed["offset"]
-            .as_u64()
-            .map(|offset| (offset, committed["identity"]["inode"].as_u64().unwrap_or(0))))
+        committed_in(&self.path("state"), name)
     }
 
     /// The dead letters of input `name`.
@@ -172,11 +167,32 @@ impl Setup {
     }
 }
 
-/// Whether the committed position of `name` is the end of the file at `path`.
-pub fn caught_up(setup: &Setup, name: &str, path: &Path) -> TestResult<bool> {
+/// The committed offset of input `name` under the state directory `state` and the inode it
+/// is in, if any.
+pub fn committed_in(state: &Path, name: &str) -> TestResult<Option<(u64, u64)>> {
+    let path = state.join("inputs").join(name).join("state.json");
+    let Ok(bytes) = std::fs::read(&path) else {
+        return Ok(None);
+    };
+    // A state file is replaced atomically: it is whole or absent.
+    let state: serde_json::Value = serde_json::from_slice(&bytes)?;
+    let committed = &state["committed"];
+    Ok(committed["offset"]
+        .as_u64()
+        .map(|offset| (offset, committed["identity"]["inode"].as_u64().unwrap_or(0))))
+}
+
+/// Whether the committed position of input `name` under the state directory `state` is the
+/// end of the file at `path`.
+pub fn caught_up_in(state: &Path, name: &str, path: &Path) -> TestResult<bool> {
     use std::os::unix::fs::MetadataExt;
     let meta = std::fs::metadata(path)?;
-    Ok(setup.committed(name)? == Some((meta.len(), meta.ino())))
+    Ok(committed_in(state, name)? == Some((meta.len(), meta.ino())))
+}
+
+/// Whether the committed position of `name` is the end of the file at `path`.
+pub fn caught_up(setup: &Setup, name: &str, path: &Path) -> TestResult<bool> {
+    caught_up_in(&setup.path("state"), name, path)
 }
 
 /// `(class_uid, raw_data)` of every row of every Parquet object under `lake`, counted.
