@@ -42,6 +42,9 @@ pub async fn run(args: RunArgs) -> Result<u8> {
 /// Ctrl-C, then flushes and commits; `command` names the command in the messages (`run`,
 /// `publish`). Shared by `seclake run` and `seclake publish --follow`.
 pub async fn run_agent(config: config::AgentConfig, command: &str) -> Result<u8> {
+    // The signal handlers first: a SIGTERM from now on stops the run cleanly (the line printed
+    // below, after them, says the run is ready for one).
+    let signals = Signals::listen()?;
     let store = securitylake_core::store::local_store(&config.lake.dir)?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = JoinSet::new();
@@ -65,7 +68,7 @@ pub async fn run_agent(config: config::AgentConfig, command: &str) -> Result<u8>
         config.lake.dir.display(),
         config.lake.state_dir.display()
     );
-    let signals = tokio::spawn(stop_on_signal(stop_tx, command.to_owned()));
+    let signals = tokio::spawn(signals.stop_on_signal(stop_tx, command.to_owned()));
     let mut ticker = tokio::time::interval(config.lake.progress_interval);
     ticker.tick().await;
     let mut failed = Vec::new();
@@ -100,17 +103,33 @@ pub async fn run_agent(config: config::AgentConfig, command: &str) -> Result<u8>
     }
 }
 
-/// Turns `stop` true on SIGTERM or Ctrl-C (SIGINT).
-async fn stop_on_signal(stop: watch::Sender<bool>, command: String) -> Result<()> {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .map_err(|e| Error::io("listening for SIGTERM", e))?;
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = tokio::signal::ctrl_c() => {}
+/// SIGTERM and SIGINT (Ctrl-C), listened for from [`Signals::listen`] on: the default action
+/// (ending the process at once) no longer applies.
+struct Signals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn listen() -> Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Self {
+            term: signal(SignalKind::terminate())
+                .map_err(|e| Error::io("listening for SIGTERM", e))?,
+            int: signal(SignalKind::interrupt())
+                .map_err(|e| Error::io("listening for SIGINT", e))?,
+        })
     }
-    eprintln!("seclake {command}: stopping: draining, flushing and committing what was read");
-    let _ = stop.send(true);
-    Ok(())
+
+    /// Turns `stop` true on the first SIGTERM or SIGINT.
+    async fn stop_on_signal(mut self, stop: watch::Sender<bool>, command: String) {
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.int.recv() => {}
+        }
+        eprintln!("seclake {command}: stopping: draining, flushing and committing what was read");
+        let _ = stop.send(true);
+    }
 }
 
 fn print_counters(command: &str, what: &str, all: &BTreeMap<String, Arc<Mutex<Counters>>>) {

@@ -68,7 +68,16 @@ impl Agent {
     }
 
     /// SIGTERM; the exit code once it ended, and what it printed.
-    pub fn terminate(self) -> TestResult<(i32, String)> {
+    pub fn terminate(mut self) -> TestResult<(i32, String)> {
+        // The agent says it is running (`... inputs into ...`) once its signal handlers are in
+        // place; a SIGTERM before that would end it by the default action.
+        let start = Instant::now();
+        while !self.stderr().contains(" inputs into ") && self.child.try_wait()?.is_none() {
+            if start.elapsed() > PATIENCE {
+                return Err("the agent never said it was running".into());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let status = std::process::Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()?;
