@@ -3,13 +3,13 @@
 //! (its checkpoints and replay, ADR 0303): publish's arguments become the in-memory
 //! configuration of one `follow` input.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
 
 use crate::error::{Error, Result};
-use crate::mapping::{Family, LogFormat, MapArgs, detect};
+use crate::mapping::{Family, LogFormat, MapArgs, detect_head};
 use crate::publish::TargetArgs;
 use crate::run::config::{FollowOne, follow_one};
 
@@ -147,7 +147,7 @@ fn input_name(path: &Path) -> Result<String> {
 fn family(format: LogFormat, path: &Path) -> Result<Family> {
     let family = match format {
         LogFormat::Auto => match std::fs::File::open(path) {
-            Ok(file) => first_line_family(file)
+            Ok(file) => detect_head(&mut BufReader::new(file), &mut Vec::new())
                 .map_err(|e| Error::io(format!("reading {}", path.display()), e))?,
             Err(_) => Family::Linux,
         },
@@ -159,19 +159,6 @@ fn family(format: LogFormat, path: &Path) -> Result<Family> {
         ));
     }
     Ok(family)
-}
-
-fn first_line_family(file: std::fs::File) -> std::io::Result<Family> {
-    let mut reader = BufReader::new(file.take(1 << 20));
-    let mut line = Vec::new();
-    while reader.read_until(b'\n', &mut line)? > 0 {
-        let text = String::from_utf8_lossy(&line);
-        if !text.trim().is_empty() {
-            return Ok(detect(&text));
-        }
-        line.clear();
-    }
-    Ok(Family::Linux)
 }
 
 #[cfg(test)]

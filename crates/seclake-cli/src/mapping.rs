@@ -118,6 +118,21 @@ impl Family {
     }
 }
 
+/// Reads `input` into `head` up to its first non-blank line (at most 64 KiB per line) and
+/// decides the mapper from that line ([`detect`]); Linux lines when there is none.
+pub fn detect_head(input: &mut impl BufRead, head: &mut Vec<u8>) -> std::io::Result<Family> {
+    loop {
+        let start = head.len();
+        if input.by_ref().take(64 * 1024).read_until(b'\n', head)? == 0 {
+            return Ok(Family::Linux);
+        }
+        let line = String::from_utf8_lossy(&head[start..]);
+        if !line.trim().is_empty() {
+            return Ok(detect(&line));
+        }
+    }
+}
+
 /// Decides the mapper from the first non-blank line.
 pub fn detect(line: &str) -> Family {
     let line = line.trim();
@@ -285,23 +300,8 @@ impl MapArgs {
             LogFormat::Auto => {
                 // Read up to the first non-blank line, then put it back in front.
                 let mut head = Vec::new();
-                let mut family = Family::Linux;
-                loop {
-                    let start = head.len();
-                    let n = input
-                        .by_ref()
-                        .take(64 * 1024)
-                        .read_until(b'\n', &mut head)
-                        .map_err(|e| Error::io(format!("reading {}", self.from), e))?;
-                    if n == 0 {
-                        break;
-                    }
-                    let line = String::from_utf8_lossy(&head[start..]);
-                    if !line.trim().is_empty() {
-                        family = detect(&line);
-                        break;
-                    }
-                }
+                let family = detect_head(&mut input, &mut head)
+                    .map_err(|e| Error::io(format!("reading {}", self.from), e))?;
                 input = Box::new(Cursor::new(head).chain(input));
                 family
             }

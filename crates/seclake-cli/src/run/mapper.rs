@@ -85,6 +85,8 @@ pub struct Mapped {
     pub events: Vec<Event>,
     /// OCSF JSON events refused by the validator, with its reasons.
     pub rejected: Vec<Rejected>,
+    /// The OCSF JSON decoder's output for one line (kept for its allocation).
+    decoded: Vec<std::result::Result<Event, Rejected>>,
 }
 
 impl LineMapping {
@@ -96,9 +98,8 @@ impl LineMapping {
                 LineMapper::map_line_into(m.as_mut(), line, &mut out.events)
             }
             LineMapping::OcsfJson(d) => {
-                let mut decoded = Vec::new();
-                d.decode_line(line, &mut decoded);
-                for item in decoded {
+                d.decode_line(line, &mut out.decoded);
+                for item in out.decoded.drain(..) {
                     match item {
                         Ok(event) => out.events.push(event),
                         Err(rejected) => out.rejected.push(rejected),

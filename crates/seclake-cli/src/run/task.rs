@@ -8,13 +8,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ocsf_mappers::MapperStats;
-use ocsf_mappers::ocsf_json::Rejected;
 use ocsf_model::v1_1_0::Event;
 use securitylake_core::object_store::ObjectStore;
 use securitylake_source::input::syslog::SyslogReceiver;
 use securitylake_source::input::{FileInput, FollowInput, Input, LineInput, Position, StdinInput};
 use securitylake_source::sink::{
-    DeadLetter, DeadLetterSink, JsonLinesDeadLetters, LakeSink, PrefixDestinations, Unrouted,
+    DeadLetter, JsonLinesDeadLetters, LakeSink, PrefixDestinations, Unrouted,
 };
 use securitylake_source::writer::{Durability, WriterConfig};
 use tokio::sync::watch;
@@ -70,7 +69,7 @@ struct Task {
     lake: Lake,
     state: Option<StateFile>,
     sink: LakeSink<Event>,
-    letters: JsonLinesDeadLetters,
+    /// The sink's dead-letter file (its length is committed with the position).
     letters_path: PathBuf,
     spec: MapperSpec,
     mapper: LineMapping,
@@ -109,7 +108,7 @@ pub async fn run_input(
     let spec = MapperSpec::new(config.family, &config.map)?;
     tracing::info!(input = %config.name, mapper = spec.name(), prefix = %config.source_prefix, "starting");
     let reference = state.as_ref().map_or_else(now_ms, |s| s.state.reference_ms);
-    let sink = build_sink(&config, &lake, store, &spool, spec.clone())?;
+    let sink = build_sink(&config, &lake, store, &spool, &letters_path, spec.clone())?;
     let mut lines = open(&config, state.as_ref().and_then(|s| s.state.committed)).await?;
     let mut replay = state.as_ref().and_then(|s| s.state.pending);
     if let Some(pending) = replay {
@@ -122,7 +121,6 @@ pub async fn run_input(
     let mut task = Task {
         mapper: spec.build(reference),
         spec,
-        letters: JsonLinesDeadLetters::lazy(&letters_path),
         letters_path,
         state,
         sink,
@@ -208,10 +206,13 @@ impl Task {
         Ok(())
     }
 
-    /// Hands the mapped events to the sink and the rejected ones to the dead letters.
+    /// Hands the mapped events to the sink, and the rejected ones to its dead letters.
     async fn write(&mut self) -> Result<()> {
         for rejected in std::mem::take(&mut self.mapped.rejected) {
-            self.letters.put(rejection_letter(&rejected)?).await?;
+            let reason = format!("invalid OCSF JSON: {}", rejected.reasons.join("; "));
+            self.sink
+                .dead_letter(DeadLetter::invalid(rejected.raw, reason))
+                .await?;
             self.rejected += 1;
         }
         if !self.mapped.events.is_empty() {
@@ -240,8 +241,8 @@ impl Task {
             });
             file.save().await?;
         }
+        // Flushes the dead letters too.
         self.sink.flush().await?;
-        self.letters.flush().await?;
         let reference = now_ms();
         if let Some(file) = &mut self.state {
             let letters = match tokio::fs::metadata(&self.letters_path).await {
@@ -282,10 +283,11 @@ impl Task {
         let mut counters = lock(&self.counters);
         counters.fallbacks = mapper.fallback_total();
         counters.rejected = self.rejected;
-        counters.dead_letters = stats.dead_lettered() + self.rejected;
+        counters.dead_letters = stats.dead_lettered();
         counters.classes = stats
             .classes
             .iter()
+            .filter(|(_, class)| class.accepted > 0)
             .map(|(uid, class)| (*uid, class.accepted))
             .collect();
     }
@@ -298,31 +300,15 @@ pub fn lock(counters: &Mutex<Counters>) -> std::sync::MutexGuard<'_, Counters> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// The dead letter of an OCSF JSON event the validator refused.
-fn rejection_letter(rejected: &Rejected) -> Result<DeadLetter> {
-    let class_uid = rejected
-        .raw
-        .get("class_uid")
-        .and_then(serde_json::Value::as_i64)
-        .and_then(|uid| i32::try_from(uid).ok())
-        .unwrap_or(0);
-    let letter = serde_json::json!({
-        "cause": "refused",
-        "reason": format!("invalid OCSF JSON: {}", rejected.reasons.join("; ")),
-        "class_uid": class_uid,
-        "time": rejected.raw.get("time").and_then(serde_json::Value::as_i64),
-        "event": rejected.raw,
-    });
-    serde_json::from_value(letter).map_err(|e| Error::input(format!("making a dead letter: {e}")))
-}
-
 /// The input's own sink: every class to its own custom source named from the prefix, each
-/// with the mapper's projection, spooled under `spool`; refused events dead-lettered.
+/// with the mapper's projection, spooled under `spool`; refused events dead-lettered to
+/// `letters`.
 fn build_sink(
     config: &InputConfig,
     lake: &Lake,
     store: Arc<dyn ObjectStore>,
     spool: &Path,
+    letters: &Path,
     spec: MapperSpec,
 ) -> Result<LakeSink<Event>> {
     let template = WriterConfig::builder()
@@ -343,12 +329,7 @@ fn build_sink(
     }
     Ok(LakeSink::<Event>::builder()
         .unrouted(Unrouted::catch_all(destinations))
-        .dead_letters(JsonLinesDeadLetters::lazy(
-            lake.state_dir
-                .join("inputs")
-                .join(&config.name)
-                .join("dead-letters.jsonl"),
-        ))
+        .dead_letters(JsonLinesDeadLetters::lazy(letters))
         .build()?)
 }
 

@@ -32,16 +32,20 @@ pub enum DeadLetterCause {
     /// The event's `class_uid` is not a class of the sink's OCSF version,
     /// so no typed writer can hold it.
     Unrecognized,
+    /// The event failed validation before it became a typed event (OCSF
+    /// JSON from another producer; see [`DeadLetter::invalid`]).
+    Invalid,
 }
 
 impl DeadLetterCause {
     /// A short, stable, lowercase name (`refused`, `unrouted`,
-    /// `unrecognized`), as in the JSON.
+    /// `unrecognized`, `invalid`), as in the JSON.
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Refused => "refused",
             Self::Unrouted => "unrouted",
             Self::Unrecognized => "unrecognized",
+            Self::Invalid => "invalid",
         }
     }
 }
@@ -117,10 +121,40 @@ impl DeadLetter {
         }
     }
 
+    /// The dead letter of an event given as JSON that failed validation
+    /// (cause [`DeadLetterCause::Invalid`]): its `class_uid` (0 when it has
+    /// none) and `time` are read from the JSON.
+    ///
+    /// ```
+    /// use securitylake_source::sink::{DeadLetter, DeadLetterCause};
+    ///
+    /// let event = serde_json::json!({"class_uid": 3002, "time": 9});
+    /// let letter = DeadLetter::invalid(event, "activity_id: required");
+    /// assert_eq!(letter.cause, DeadLetterCause::Invalid);
+    /// assert_eq!((letter.class_uid, letter.time), (3002, Some(9)));
+    /// ```
+    pub fn invalid(event: serde_json::Value, reason: impl Into<String>) -> Self {
+        let class_uid = event
+            .get("class_uid")
+            .and_then(serde_json::Value::as_i64)
+            .and_then(|uid| i32::try_from(uid).ok())
+            .unwrap_or(0);
+        Self {
+            cause: DeadLetterCause::Invalid,
+            reason: reason.into(),
+            class_uid,
+            class_name: None,
+            time: event.get("time").and_then(serde_json::Value::as_i64),
+            event,
+        }
+    }
+
     /// The error a sink without a dead-letter sink returns for this letter.
     pub(crate) fn into_error(self) -> Error {
         let kind = match self.cause {
-            DeadLetterCause::Refused | DeadLetterCause::Unrecognized => ErrorKind::InvalidInput,
+            DeadLetterCause::Refused | DeadLetterCause::Unrecognized | DeadLetterCause::Invalid => {
+                ErrorKind::InvalidInput
+            }
             DeadLetterCause::Unrouted => ErrorKind::Config,
         };
         let class = self.class_name.as_deref().unwrap_or("unrecognized class");

@@ -241,8 +241,29 @@ impl<Ev: OcsfEventEnum> LakeSink<Ev> {
         Ok(())
     }
 
-    /// Keeps a dead letter, or fails when there is no dead-letter sink.
-    async fn dead_letter(&mut self, letter: DeadLetter) -> Result<()> {
+    /// Keeps a dead letter in the sink's dead-letter sink and counts it under
+    /// its class (the sink does this itself for the events its writers
+    /// refuse; a caller gives it the events that never became typed events,
+    /// such as [`DeadLetter::invalid`] OCSF JSON). Fails when there is no
+    /// dead-letter sink.
+    ///
+    /// ```
+    /// use securitylake_source::sink::{DeadLetter, JsonLinesDeadLetters, LakeSink, Unrouted};
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+    /// let dir = tempfile::tempdir()?;
+    /// let mut sink = LakeSink::<ocsf_model::v1_1_0::Event>::builder()
+    ///     .unrouted(Unrouted::Skip)
+    ///     .dead_letters(JsonLinesDeadLetters::lazy(dir.path().join("dl.jsonl")))
+    ///     .build()?;
+    /// let event = serde_json::json!({"class_uid": 3002, "time": 9});
+    /// sink.dead_letter(DeadLetter::invalid(event, "activity_id: required")).await?;
+    /// assert_eq!(sink.stats().dead_lettered(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub async fn dead_letter(&mut self, letter: DeadLetter) -> Result<()> {
         let uid = letter.class_uid;
         let Some(sink) = self.dead_letters.as_mut() else {
             return Err(letter.into_error());
