@@ -34,16 +34,30 @@ pub struct InspectArgs {
 /// The Parquet magic, at both ends of a file.
 const MAGIC: &[u8] = b"PAR1";
 
-/// Checks both magic markers of an object.
-pub async fn check_magic(store: &dyn ObjectStore, key: &str, shown: &str) -> Result<u64> {
+/// A store error reading `shown`.
+fn store_error(shown: &str, e: securitylake_core::object_store::Error) -> securitylake_core::Error {
+    securitylake_core::Error::from_object_store(format!("reading {shown}"), e)
+}
+
+/// The path and size of the object `key` (a missing one: "no such object").
+async fn object_size(
+    store: &dyn ObjectStore,
+    key: &str,
+    shown: &str,
+) -> Result<(securitylake_core::object_store::path::Path, u64)> {
     let path = object_path(key)?;
-    let store_error =
-        |e| securitylake_core::Error::from_object_store(format!("reading {shown}"), e);
     let size = store
         .head(&path)
         .await
-        .map_err(|e| not_found(store_error(e), shown))?
+        .map_err(|e| not_found(store_error(shown, e), shown))?
         .size;
+    Ok((path, size))
+}
+
+/// Checks both magic markers of an object.
+pub async fn check_magic(store: &dyn ObjectStore, key: &str, shown: &str) -> Result<u64> {
+    let (path, size) = object_size(store, key, shown).await?;
+    let store_error = |e| store_error(shown, e);
     let not_parquet = || Error::input(format!("not a Parquet file: {shown} (magic bytes missing)"));
     if size < 12 {
         return Err(not_parquet());
@@ -69,14 +83,8 @@ async fn s3_dead_letters(
     key: &str,
     shown: &str,
 ) -> Result<Option<Vec<securitylake_source::sink::DeadLetter>>> {
-    let path = object_path(key)?;
-    let store_error =
-        |e| securitylake_core::Error::from_object_store(format!("reading {shown}"), e);
-    let size = store
-        .head(&path)
-        .await
-        .map_err(|e| not_found(store_error(e), shown))?
-        .size;
+    let (path, size) = object_size(store, key, shown).await?;
+    let store_error = |e| store_error(shown, e);
     if size >= 4
         && store
             .get_range(&path, 0..4)
