@@ -186,3 +186,47 @@ fn a_syslog_input_writes_what_tcp_and_udp_senders_sent() -> TestResult {
     assert!(rows.values().all(|n| *n == 1), "{rows:?}");
     Ok(())
 }
+
+#[test]
+fn an_ocsf_json_array_cut_inside_an_element_commits_what_came_before_and_fails() -> TestResult {
+    let setup = Setup::new()?;
+    let events = convert(&setup, &numbered_lines(0, 5), &[])?;
+    let events: Vec<&str> = events.lines().collect();
+    // Two whole elements (one a string with brackets and an escaped quote inside), then an
+    // element cut short.
+    let mut second: serde_json::Value = serde_json::from_str(events[1])?;
+    second["message"] = "a ] } [ { \" inside".into();
+    let whole = format!("[ {},\n  {}", events[0], second);
+    let text = format!("{whole}, {{\"class_uid\": 3002, \"message\": \"cut [");
+    let input = setup.path("cut.json");
+    std::fs::write(&input, &text)?;
+    let config = setup.config(
+        "",
+        &format!(
+            "[[inputs]]\nname = \"cut\"\nkind = \"ocsf-json\"\npath = \"{}\"\nsource_prefix = \"cut\"\n",
+            input.display()
+        ),
+    )?;
+    let run = common::run(&["run", "--config", &config.to_string_lossy()])?;
+    // An input that stopped with an error: exit 3.
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("ends inside a JSON element"),
+        "{}",
+        run.stderr
+    );
+    // The two whole elements landed and are committed; the cut one is not.
+    let rows: u64 = lake_rows(&setup.lake())?.values().sum();
+    assert_eq!(rows, 2, "{}", run.stderr);
+    assert_eq!(
+        setup.committed("cut")?.map(|(offset, _)| offset),
+        Some(whole.len() as u64)
+    );
+    // The rest of the element arrives (the file is completed): a restart reads it only.
+    std::fs::write(&input, format!("{whole}, {}]\n", events[2]))?;
+    let run = common::run(&["run", "--config", &config.to_string_lossy()])?;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let rows: u64 = lake_rows(&setup.lake())?.values().sum();
+    assert_eq!(rows, 3, "{}", run.stderr);
+    Ok(())
+}
