@@ -230,3 +230,36 @@ fn an_ocsf_json_array_cut_inside_an_element_commits_what_came_before_and_fails()
     assert_eq!(rows, 3, "{}", run.stderr);
     Ok(())
 }
+
+#[test]
+fn classes_named_in_sources_go_to_those_sources_and_the_others_to_the_prefix() -> TestResult {
+    let setup = Setup::new()?;
+    let log = setup.path("app.log");
+    let text = numbered_lines(0, 100);
+    std::fs::write(&log, &text)?;
+    let config = setup.config(
+        "source_version = \"2.0\"",
+        &format!(
+            "[[inputs]]\nname = \"app\"\nkind = \"file\"\npath = \"{}\"\nformat = \"linux\"\nsource_prefix = \"app\"\n[inputs.sources]\nauthentication = \"webauth\"\n",
+            log.display()
+        ),
+    )?;
+    let run = common::run(&["run", "--config", &config.to_string_lossy()])?;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let ext = setup.lake().join("ext");
+    let auth = lake_rows(&ext.join("webauth/2.0"))?;
+    assert!(!auth.is_empty(), "{}", run.stderr);
+    assert!(auth.keys().all(|(class, _)| *class == 3002), "{auth:?}");
+    let sources: Vec<String> = std::fs::read_dir(&ext)?
+        .map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned()))
+        .collect::<Result<_, _>>()?;
+    assert!(!sources.iter().any(|s| s.ends_with("-3002")), "{sources:?}");
+    assert!(
+        sources.iter().filter(|s| s.starts_with("app-")).count() >= 2,
+        "{sources:?}"
+    );
+    // Every event once, across the named and the derived sources.
+    let expected = json_rows(&convert(&setup, &text, &[])?)?;
+    assert_eq!(compare(&expected, &lake_rows(&ext)?), (0, 0, 0));
+    Ok(())
+}

@@ -34,8 +34,8 @@ fn a_registered_run_writes_each_class_under_its_own_custom_source() -> TestResul
     let data = setup.path("s3");
     let (_emulator, env) = emulator_with(Some(&data))?;
     let bucket = var(&env, "SECLAKE_LAKE_BUCKET").to_owned();
-    // Linux lines of several classes, and OCSF JSON (an array) of two classes, of which
-    // only Authentication is registered.
+    // Linux lines of several classes, and OCSF JSON (an array) of several classes, of which
+    // only Authentication is registered, under the name given in `[inputs.sources]`.
     let log = setup.path("auth.log");
     let lines = numbered_lines(0, 120);
     std::fs::write(&log, &lines)?;
@@ -60,7 +60,7 @@ fn a_registered_run_writes_each_class_under_its_own_custom_source() -> TestResul
         ),
         "batch_lines = 50\n[lake.registration]\nprincipal = \"123456789012\"\nexternal_id = \"ext-1\"\ncrawler_role_arn = \"arn:aws:iam::123456789012:role/GlueCrawler\"",
         &format!(
-            "[[inputs]]\nname = \"auth\"\nkind = \"file\"\npath = \"{}\"\nformat = \"linux\"\nsource_prefix = \"bastion\"\n\n[[inputs]]\nname = \"partner\"\nkind = \"ocsf-json\"\npath = \"{}\"\nsource_prefix = \"partner\"\nclasses = [\"authentication\"]\n",
+            "[[inputs]]\nname = \"auth\"\nkind = \"file\"\npath = \"{}\"\nformat = \"linux\"\nsource_prefix = \"bastion\"\n\n[[inputs]]\nname = \"partner\"\nkind = \"ocsf-json\"\npath = \"{}\"\nsource_prefix = \"partner\"\nclasses = [\"authentication\"]\n[inputs.sources]\nauthentication = \"partner-auth\"\n",
             log.display(),
             partner.display()
         ),
@@ -72,7 +72,7 @@ fn a_registered_run_writes_each_class_under_its_own_custom_source() -> TestResul
         "{stderr}"
     );
     assert!(
-        stderr.contains("custom source partner-authent-3002: created"),
+        stderr.contains("custom source partner-auth: created"),
         "{stderr}"
     );
 
@@ -100,12 +100,16 @@ fn a_registered_run_writes_each_class_under_its_own_custom_source() -> TestResul
     let mut linux = 0;
     for (name, classes) in &sources {
         assert!(registered.contains_key(name), "{name} is not registered");
-        let uid: i32 = name.rsplit('-').next().unwrap_or_default().parse()?;
+        // The partner's source is named in the configuration; the others end in their uid.
+        let uid: i32 = match name.as_str() {
+            "partner-auth" => 3002,
+            _ => name.rsplit('-').next().unwrap_or_default().parse()?,
+        };
         assert_eq!(classes, &BTreeSet::from([uid]), "{name}");
         linux += usize::from(name.starts_with("bastion-"));
     }
     assert!(linux >= 2, "{sources:?}");
-    assert!(sources.contains_key("partner-authent-3002"), "{sources:?}");
+    assert!(sources.contains_key("partner-auth"), "{sources:?}");
 
     // The partner's events of classes without a registered source are dead-lettered.
     let letters = setup.dead_letters("partner")?;

@@ -1,7 +1,7 @@
 //! The agent configuration of `seclake run`: a TOML file with one `[lake]` table and one or
 //! more `[[inputs]]`, checked whole before anything runs.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -120,6 +120,8 @@ struct RawInput {
     raw_data: Option<bool>,
     #[serde(default)]
     classes: Option<Vec<String>>,
+    #[serde(default)]
+    sources: Option<BTreeMap<String, String>>,
 }
 
 /// The checked `[lake]` table.
@@ -174,6 +176,9 @@ pub struct InputConfig {
     /// The classes registered for it (`classes`, only with `[lake.registration]`; default:
     /// every class its mapper can emit).
     pub classes: Option<Vec<i32>>,
+    /// Custom source names given for some classes (`[inputs.sources]`), by class_uid,
+    /// instead of the names derived from the prefix.
+    pub sources: BTreeMap<i32, String>,
 }
 
 /// The checked configuration.
@@ -275,6 +280,7 @@ pub fn follow_one(one: FollowOne) -> Result<AgentConfig> {
             tenant_uid: map.tenant_uid.clone(),
             raw_data: Some(!map.no_raw_data),
             classes: None,
+            sources: None,
         }],
     };
     let mut config = check(raw, Path::new(""))?;
@@ -313,6 +319,19 @@ fn check(raw: RawConfig, base: &Path) -> Result<AgentConfig> {
             )));
         }
         inputs.push(checked);
+    }
+    let mut classes_of = BTreeMap::new();
+    for input in &inputs {
+        for (uid, source) in &input.sources {
+            if let Some(other) = classes_of.insert(source.clone(), *uid)
+                && other != *uid
+            {
+                return Err(Error::input(format!(
+                    "input {:?}: field `sources`: {source:?} is named for class_uid {other} by another input (one class per custom source)",
+                    input.name
+                )));
+            }
+        }
     }
     Ok(AgentConfig { lake, inputs })
 }
@@ -558,6 +577,43 @@ fn check_input(
         ),
         (None, _) => None,
     };
+    let mut sources = BTreeMap::new();
+    let mut named = BTreeSet::new();
+    for (class, source) in raw.sources.unwrap_or_default() {
+        let uid = crate::schema::find_class(&ocsf_model::v1_1_0::SCHEMA, &class)
+            .map_err(|e| at("sources", e.to_string()))?
+            .uid;
+        securitylake_core::layout::CustomSource::new(source.clone(), None)
+            .map_err(|e| at("sources", e.to_string()))?;
+        if source.len() > securitylake_source::sink::MAX_SOURCE_NAME_LEN {
+            return Err(at(
+                "sources",
+                format!(
+                    "{source:?} is longer than Security Lake's {} characters",
+                    securitylake_source::sink::MAX_SOURCE_NAME_LEN
+                ),
+            ));
+        }
+        // Not the name the prefix gives another class (two classes in one source).
+        let derived_for_other = source
+            .rsplit_once('-')
+            .and_then(|(_, n)| n.parse::<i32>().ok())
+            .filter(|n| *n != uid)
+            .and_then(securitylake_source::sink::ClassInfo::find::<ocsf_model::v1_1_0::Event>)
+            .and_then(|other| securitylake_source::sink::source_name(&source_prefix, &other).ok())
+            .is_some_and(|derived| derived == source);
+        if derived_for_other
+            || !named.insert(source.clone())
+            || sources.insert(uid, source.clone()).is_some()
+        {
+            return Err(at(
+                "sources",
+                format!(
+                    "{source:?}: one custom source holds one class, and a class goes to one source"
+                ),
+            ));
+        }
+    }
     Ok(InputConfig {
         name,
         kind,
@@ -567,6 +623,7 @@ fn check_input(
         map,
         source_prefix,
         classes,
+        sources,
     })
 }
 
@@ -670,6 +727,22 @@ mod tests {
             (
                 "[[inputs]]\nname = \"a\"\nkind = \"stdin\"\nformat = \"linux\"\nsource_prefix = \"a-very-long-prefix-indeed\"\n",
                 "input \"a\": field `source_prefix`",
+            ),
+            (
+                "[[inputs]]\nname = \"a\"\nkind = \"stdin\"\nformat = \"linux\"\nclasses = [\"authentication\"]\n",
+                "input \"a\": field `classes`: names the custom sources to register",
+            ),
+            (
+                "[[inputs]]\nname = \"a\"\nkind = \"stdin\"\nformat = \"linux\"\n[inputs.sources]\nauthentication = \"x\"\nssh_activity = \"x\"\n",
+                "input \"a\": field `sources`",
+            ),
+            (
+                "[[inputs]]\nname = \"a\"\nkind = \"stdin\"\nformat = \"linux\"\n[inputs.sources]\nauthentication = \"a-name-of-twenty-ones\"\n",
+                "longer than Security Lake's 20",
+            ),
+            (
+                "[[inputs]]\nname = \"a\"\nkind = \"stdin\"\nformat = \"linux\"\n[inputs.sources]\nnot_a_class = \"x\"\n",
+                "input \"a\": field `sources`",
             ),
         ];
         for (inputs, wanted) in cases {

@@ -1,12 +1,14 @@
 //! Where each input's classes go, resolved once before the inputs start: custom sources
-//! named from the input's prefix in the lake's bucket (local or S3), or the custom sources
-//! `[lake.registration]` reconciles, one per class each input can emit.
+//! named in `[inputs.sources]` or from the input's prefix in the lake's bucket (local or
+//! S3), or the custom sources `[lake.registration]` reconciles, one per class each input can
+//! emit (named the same way).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use ocsf_model::v1_1_0::Event;
-use securitylake_control::{CustomSource, OcsfClass, Outcome, Registrar};
+use securitylake_control::{OcsfClass, Outcome, Registrar};
+use securitylake_core::layout::{CustomSource, LakeSource, SourceLocation};
 use securitylake_core::object_store::ObjectStore;
 use securitylake_source::sink::{ClassInfo, source_name};
 
@@ -18,33 +20,51 @@ use crate::error::{Error, Result};
 use crate::route::{Destination, registered_destination};
 
 /// The destinations of one input's classes.
-pub enum Routes {
-    /// Every class to the source its prefix names in `bucket` (a catch-all).
-    Prefix {
-        /// The bucket of the locations.
-        bucket: String,
-        /// The store rooted at the bucket.
-        store: Arc<dyn ObjectStore>,
-    },
-    /// The registered classes, each to its source's location (other classes are
-    /// dead-lettered).
-    Registered(BTreeMap<i32, Destination>),
+pub struct Routes {
+    /// Classes with a destination of their own: named in `[inputs.sources]`, or registered.
+    pub explicit: BTreeMap<i32, Destination>,
+    /// Where the other classes go: the sources the input's prefix names in this bucket
+    /// (a catch-all), or, with a registration, `None`: the dead letters.
+    pub others: Option<(String, Arc<dyn ObjectStore>)>,
+}
+
+/// The routes of a lake bucket: the named classes to their sources there, the others to the
+/// prefix's.
+fn in_bucket(
+    input: &InputConfig,
+    version: Option<&String>,
+    bucket: &str,
+    store: &Arc<dyn ObjectStore>,
+) -> Result<Routes> {
+    let explicit = input
+        .sources
+        .iter()
+        .map(|(uid, name)| {
+            let source = CustomSource::new(name.clone(), version.cloned())?;
+            let location = SourceLocation::new(bucket.to_owned(), LakeSource::Custom(source))?;
+            let store = store.clone();
+            Ok((*uid, Destination { location, store }))
+        })
+        .collect::<Result<_>>()?;
+    Ok(Routes {
+        explicit,
+        others: Some((bucket.to_owned(), store.clone())),
+    })
 }
 
 /// The routes of every input, in the configuration's order (registering the custom sources
 /// first when the lake has a registration).
 pub async fn resolve(config: &AgentConfig, command: &str) -> Result<Vec<Routes>> {
+    let version = config.lake.source_version.as_ref();
     let s3 = match &config.lake.target {
         Target::Local(dir) => {
             let store = securitylake_core::store::local_store(dir)?;
-            return Ok(config
+            let bucket = securitylake_subscriber::LOCAL_BUCKET;
+            return config
                 .inputs
                 .iter()
-                .map(|_| Routes::Prefix {
-                    bucket: securitylake_subscriber::LOCAL_BUCKET.to_owned(),
-                    store: store.clone(),
-                })
-                .collect());
+                .map(|input| in_bucket(input, version, bucket, &store))
+                .collect();
         }
         Target::S3(s3) => s3,
     };
@@ -57,14 +77,11 @@ pub async fn resolve(config: &AgentConfig, command: &str) -> Result<Vec<Routes>>
                 None => base,
             };
             let store = s3_store(&writer, bucket)?;
-            Ok(config
+            config
                 .inputs
                 .iter()
-                .map(|_| Routes::Prefix {
-                    bucket: bucket.clone(),
-                    store: store.clone(),
-                })
-                .collect())
+                .map(|input| in_bucket(input, version, bucket, &store))
+                .collect()
         }
         (None, None) => Err(Error::input(
             "[lake]: an S3 lake names its `bucket` or has a [lake.registration]",
@@ -86,7 +103,10 @@ fn input_sources(input: &InputConfig) -> Result<BTreeMap<i32, (ClassInfo, String
                     input.name
                 ))
             })?;
-            let name = source_name(&input.source_prefix, &class)?;
+            let name = match input.sources.get(&uid) {
+                Some(name) => name.clone(),
+                None => source_name(&input.source_prefix, &class)?,
+            };
             Ok((uid, (class, name)))
         })
         .collect()
@@ -113,7 +133,7 @@ async fn register(
             continue;
         }
         let event_class = OcsfClass::new(*uid, class.name)?.event_class();
-        let mut spec = CustomSource::builder(name.clone())
+        let mut spec = securitylake_control::CustomSource::builder(name.clone())
             .event_class(event_class)
             .principal(registration.principal.clone())
             .external_id(registration.external_id.clone())
@@ -155,7 +175,10 @@ async fn register(
                     .await?;
             destinations.insert(uid, destination);
         }
-        routes.push(Routes::Registered(destinations));
+        routes.push(Routes {
+            explicit: destinations,
+            others: None,
+        });
     }
     Ok(routes)
 }

@@ -313,8 +313,8 @@ pub fn lock(counters: &Mutex<Counters>) -> std::sync::MutexGuard<'_, Counters> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// The input's own sink: every class to its own custom source (named from the prefix, or
-/// registered), each with the mapper's projection, spooled under `spool`; refused events
+/// The input's own sink: every class to its own custom source (named in the configuration,
+/// from the prefix, or registered), each with the mapper's projection, spooled under `spool`; refused events
 /// dead-lettered to `letters`.
 fn build_sink(
     config: &InputConfig,
@@ -329,39 +329,37 @@ fn build_sink(
         .account_id(lake.account.clone())
         .max_age(MAX_AGE)
         .durability(Durability::Interval(Duration::from_secs(1)));
-    let builder = LakeSink::<Event>::builder().dead_letters(JsonLinesDeadLetters::lazy(letters));
-    let builder = match routes {
-        Routes::Prefix { bucket, store } => {
-            let mut destinations = PrefixDestinations::new(
-                config.source_prefix.clone(),
-                bucket,
-                spool,
-                template.store(store),
-            )
-            .columnar_options(move |class| spec.columnar_options(class.class_uid));
+    let mut configs = BTreeMap::new();
+    for (uid, destination) in routes.explicit {
+        let dir = spool.join(destination.location.source().name());
+        let mut class = template
+            .clone()
+            .location(destination.location)
+            .store(destination.store)
+            .spool_dir(dir);
+        if let Some(options) = spec.columnar_options(uid) {
+            class = class.columnar_options(options);
+        }
+        configs.insert(uid, class.build()?);
+    }
+    let unrouted = match routes.others {
+        Some((bucket, store)) => {
+            let prefix = config.source_prefix.clone();
+            let mut destinations =
+                PrefixDestinations::new(prefix, bucket, spool, template.store(store))
+                    .columnar_options(move |class| spec.columnar_options(class.class_uid));
             if let Some(version) = &lake.source_version {
                 destinations = destinations.source_version(version.clone());
             }
-            builder.unrouted(Unrouted::catch_all(destinations))
+            Unrouted::catch_all(destinations)
         }
-        Routes::Registered(destinations) => {
-            let mut configs = BTreeMap::new();
-            for (uid, destination) in destinations {
-                let dir = spool.join(destination.location.source().name());
-                let mut class = template
-                    .clone()
-                    .location(destination.location)
-                    .store(destination.store)
-                    .spool_dir(dir);
-                if let Some(options) = spec.columnar_options(uid) {
-                    class = class.columnar_options(options);
-                }
-                configs.insert(uid, class.build()?);
-            }
-            // Classes without a registered source are kept in the dead letters, counted.
-            builder.destinations(configs).unrouted(Unrouted::DeadLetter)
-        }
+        // Registered: classes without a registered source are kept in the dead letters.
+        None => Unrouted::DeadLetter,
     };
+    let builder = LakeSink::<Event>::builder()
+        .destinations(configs)
+        .unrouted(unrouted)
+        .dead_letters(JsonLinesDeadLetters::lazy(letters));
     Ok(builder.build()?)
 }
 
