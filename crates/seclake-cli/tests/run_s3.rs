@@ -8,7 +8,7 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use agent::{Agent, Setup, TestResult, convert, lake_rows, numbered_lines};
+use agent::{Agent, Setup, TestResult, compare, convert, json_rows, lake_rows, numbered_lines};
 use common::emulator::{emulator_with, run_env, var};
 
 /// The class_uids of the rows of each source's objects under the emulator's lake bucket
@@ -154,6 +154,91 @@ fn a_registered_run_writes_each_class_under_its_own_custom_source() -> TestResul
         junk.stderr.contains("not a dead-letter file"),
         "{}",
         junk.stderr
+    );
+    Ok(())
+}
+
+/// A run killed after its flush reached S3 and before the commit, made deterministic: the
+/// state after a whole run is set back to "flush pending, not committed" (its position and
+/// line count), more lines are appended, and the restart must rebuild the same objects (their
+/// puts find them present) before it reads on. Without the replay, the restart would cut one
+/// segment of old and new lines and write the old lines again.
+#[test]
+fn a_pending_flush_already_in_s3_is_replayed_onto_the_same_objects() -> TestResult {
+    let setup = Setup::new()?;
+    let data = setup.path("s3");
+    let (_emulator, env) = emulator_with(Some(&data))?;
+    let log = setup.path("app.log");
+    let first = numbered_lines(0, 90);
+    std::fs::write(&log, &first)?;
+    let config = setup.config_in(
+        &format!(
+            "bucket = \"{}\"\nendpoint_url = \"{}\"",
+            var(&env, "SECLAKE_LAKE_BUCKET"),
+            var(&env, "AWS_ENDPOINT_URL")
+        ),
+        "batch_lines = 100000\nflush_interval_secs = 600",
+        &format!(
+            "[[inputs]]\nname = \"app\"\nkind = \"file\"\npath = \"{}\"\nformat = \"linux\"\nsource_prefix = \"app\"\n",
+            log.display()
+        ),
+    )?;
+    // The reference clock of the first segment, fixed beforehand so the state can be set
+    // back to it.
+    let state_dir = setup.path("state/inputs/app");
+    std::fs::create_dir_all(&state_dir)?;
+    let state_path = state_dir.join("state.json");
+    let reference = 1_709_460_000_000i64;
+    std::fs::write(
+        &state_path,
+        serde_json::json!({"version": 1, "committed": null, "pending": null,
+            "reference_ms": reference, "dead_letter_bytes": 0})
+        .to_string(),
+    )?;
+    let (code, stderr) = Agent::start_env(&config, &env)?.wait()?;
+    assert_eq!(code, 0, "{stderr}");
+    let lake = data.join("_lake");
+    let objects = common::parquet_files(&lake);
+    assert!(objects.len() >= 2, "{stderr}");
+
+    // As if killed after the uploads and before the commit.
+    let done: serde_json::Value = serde_json::from_slice(&std::fs::read(&state_path)?)?;
+    let position = done["committed"].clone();
+    assert!(position.is_object(), "{done}");
+    std::fs::write(
+        &state_path,
+        serde_json::json!({"version": 1, "committed": null,
+            "pending": {"position": position, "lines": 90},
+            "reference_ms": reference, "dead_letter_bytes": 0})
+        .to_string(),
+    )?;
+    let second = numbered_lines(90, 30);
+    let mut file = std::fs::OpenOptions::new().append(true).open(&log)?;
+    std::io::Write::write_all(&mut file, second.as_bytes())?;
+    drop(file);
+    let (code, stderr) = Agent::start_env(&config, &env)?.wait()?;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("replaying"), "{stderr}");
+
+    let expected = json_rows(&convert(&setup, &format!("{first}{second}"), &[])?)?;
+    let rows = lake_rows(&lake)?;
+    assert_eq!(compare(&expected, &rows), (0, 0, 0), "{stderr}");
+    // The replayed flush made no new object: the first run's objects are all there, and
+    // every new one holds appended lines only.
+    let after = common::parquet_files(&lake);
+    assert!(objects.iter().all(|o| after.contains(o)), "{stderr}");
+    let fresh = setup.path("fresh");
+    std::fs::create_dir_all(&fresh)?;
+    for (i, object) in after.iter().filter(|o| !objects.contains(o)).enumerate() {
+        std::fs::copy(object, fresh.join(format!("{i}.parquet")))?;
+    }
+    let new_rows = lake_rows(&fresh)?;
+    assert!(!new_rows.is_empty());
+    assert!(
+        new_rows
+            .keys()
+            .all(|(_, raw)| second.contains(raw.as_str())),
+        "{new_rows:?}"
     );
     Ok(())
 }
