@@ -16,6 +16,9 @@ use crate::error::{Error, Result};
 
 /// Bytes read per read call.
 const READ_CHUNK: usize = 64 * 1024;
+/// The longest element held in memory: an OCSF event is kilobytes; a longer "element" is
+/// rather a file that is not an array of events.
+pub const MAX_ELEMENT_BYTES: usize = 16 * 1024 * 1024;
 
 /// Whether the file at `path` holds JSON arrays: its first byte other than whitespace (and
 /// a byte order mark) is `[`. Files of JSON lines are read line by line instead.
@@ -107,8 +110,9 @@ impl JsonFile {
     }
 
     /// The next element as text (invalid UTF-8 replaced) and the position after it;
-    /// `Ok(None)` at the end of the file. A file cut inside an element, or bytes that are
-    /// no element, are an input error naming the offset.
+    /// `Ok(None)` at the end of the file. A file cut inside an element, an element longer
+    /// than [`MAX_ELEMENT_BYTES`], or bytes that are no element, are an input error naming
+    /// the offset.
     pub async fn next(&mut self, element: &mut String) -> Result<Option<Position>> {
         loop {
             match self.splitter.next() {
@@ -126,6 +130,13 @@ impl JsonFile {
                         )));
                     }
                     return Ok(None);
+                }
+                Ok(None) if self.splitter.pending_len() > MAX_ELEMENT_BYTES => {
+                    return Err(Error::input(format!(
+                        "{}: the JSON element at byte {} is longer than {MAX_ELEMENT_BYTES} bytes: the elements before it were read",
+                        self.path.display(),
+                        self.splitter.end_offset() - self.splitter.pending_len() as u64
+                    )));
                 }
                 Ok(None) => {
                     let file = Arc::clone(&self.file);

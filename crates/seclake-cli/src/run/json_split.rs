@@ -101,6 +101,11 @@ impl Splitter {
         self.element.is_some()
     }
 
+    /// The bytes of the element not whole yet (0 between elements).
+    pub fn pending_len(&self) -> usize {
+        self.element.map_or(0, |e| self.buf.len() - e.start)
+    }
+
     fn error(&self, at: usize, byte: u8, expected: &str) -> String {
         format!(
             "not JSON at byte offset {}: {:?} where {expected} was expected",
