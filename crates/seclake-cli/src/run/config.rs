@@ -559,10 +559,10 @@ fn check_input(
                 "names the custom sources to register: only with [lake.registration]".to_owned(),
             ));
         }
-        (None, true) if family == Family::OcsfJson => {
+        (None, true) if family == Family::OcsfJson && raw.sources.is_none() => {
             return Err(at(
                 "classes",
-                "missing: with [lake.registration], an ocsf-json input names the classes to register (e.g. [\"authentication\"])".to_owned(),
+                "missing: with [lake.registration], an ocsf-json input names the classes to register (e.g. [\"authentication\"], or in [inputs.sources])".to_owned(),
             ));
         }
         (Some(names), true) => Some(

@@ -89,14 +89,17 @@ pub async fn resolve(config: &AgentConfig, command: &str) -> Result<Vec<Routes>>
     }
 }
 
-/// The classes registered for `input` with their source names.
+/// The classes registered for `input` (`classes`, else the mapper's, and those named in
+/// `[inputs.sources]`) with their source names.
 fn input_sources(input: &InputConfig) -> Result<BTreeMap<i32, (ClassInfo, String)>> {
-    let uids = match &input.classes {
+    let listed = match &input.classes {
         Some(uids) => uids.as_slice(),
         None => MapperSpec::classes(input.family),
     };
-    uids.iter()
-        .map(|&uid| {
+    // The classes named in `[inputs.sources]` are registered too.
+    let uids: BTreeSet<i32> = listed.iter().chain(input.sources.keys()).copied().collect();
+    uids.into_iter()
+        .map(|uid| {
             let class = ClassInfo::find::<Event>(uid).ok_or_else(|| {
                 Error::input(format!(
                     "input {:?}: class_uid {uid} is not an OCSF 1.1.0 class",

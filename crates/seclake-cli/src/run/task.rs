@@ -314,8 +314,8 @@ pub fn lock(counters: &Mutex<Counters>) -> std::sync::MutexGuard<'_, Counters> {
 }
 
 /// The input's own sink: every class to its own custom source (named in the configuration,
-/// from the prefix, or registered), each with the mapper's projection, spooled under `spool`; refused events
-/// dead-lettered to `letters`.
+/// from the prefix, or registered), each with the mapper's projection, spooled under
+/// `spool`; refused events dead-lettered to `letters`.
 fn build_sink(
     config: &InputConfig,
     lake: &Lake,
