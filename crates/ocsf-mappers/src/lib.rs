@@ -93,6 +93,7 @@ pub mod deep_security;
 pub mod error;
 pub mod formats;
 pub mod linux;
+pub mod lines;
 pub mod normalized;
 pub mod ocsf_json;
 pub mod projection;

@@ -1,0 +1,138 @@
+//! An object's lines, streamed: the object store's byte stream, through a gzip decoder when the
+//! object starts with the gzip magic (whatever its name), split at `\n`. Nothing is copied to
+//! local disk and memory holds one read buffer, whatever the object's size.
+
+use std::sync::Arc;
+
+use async_compression::tokio::bufread::GzipDecoder;
+use futures::TryStreamExt;
+use securitylake_core::object_store::path::Path;
+use securitylake_core::object_store::{ObjectMeta, ObjectStore};
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt, BufReader};
+use tokio_util::io::StreamReader;
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// The read buffer of the object stream and of the decoder's output.
+const BUFFER: usize = 256 * 1024;
+
+/// A stream of an object's (decompressed) lines with the offset after each.
+pub(crate) struct ObjectLines {
+    key: String,
+    reader: Box<dyn AsyncBufRead + Send + Unpin>,
+    offset: u64,
+    gzip: bool,
+    buf: Vec<u8>,
+}
+
+impl ObjectLines {
+    /// Opens `key` of `store`; with `meta`, the object read is the one described (its etag
+    /// when the store gives one, so a later version is not mixed in).
+    pub(crate) async fn open(
+        store: &Arc<dyn ObjectStore>,
+        path: &Path,
+        meta: &ObjectMeta,
+    ) -> Result<Self> {
+        let options =
+            securitylake_core::object_store::GetOptions::default().with_if_match(meta.e_tag.clone());
+        let got = store
+            .get_opts(path, options)
+            .await
+            .map_err(securitylake_core::Error::from)?;
+        let stream = got.into_stream().map_err(std::io::Error::other);
+        let mut raw = BufReader::with_capacity(BUFFER, StreamReader::new(stream));
+        let head = raw
+            .fill_buf()
+            .await
+            .map_err(|e| read_error(path.as_ref(), e))?;
+        let gzip = head.starts_with(&[0x1f, 0x8b]);
+        let reader: Box<dyn AsyncBufRead + Send + Unpin> = if gzip {
+            let mut decoder = GzipDecoder::new(raw);
+            decoder.multiple_members(true);
+            Box::new(BufReader::with_capacity(BUFFER, decoder))
+        } else {
+            Box::new(raw)
+        };
+        Ok(Self {
+            key: path.to_string(),
+            reader,
+            offset: 0,
+            gzip,
+            buf: Vec::new(),
+        })
+    }
+
+    /// Whether the object is gzip.
+    pub(crate) fn is_gzip(&self) -> bool {
+        self.gzip
+    }
+
+    /// The offset in the decompressed content after the last line read.
+    pub(crate) fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// Reads up to `limit` bytes of the content and discards them; the number read (0 at the
+    /// end). Corrupt compressed data fails here as in [`next_line`](Self::next_line).
+    pub(crate) async fn discard(&mut self, limit: usize) -> Result<usize> {
+        self.buf.resize(limit.min(BUFFER), 0);
+        let n = self
+            .reader
+            .read(&mut self.buf)
+            .await
+            .map_err(|e| read_error(&self.key, e))?;
+        self.offset += n as u64;
+        Ok(n)
+    }
+
+    /// Replaces `line` with the next line (without `\n` or `\r\n`, invalid UTF-8 replaced) and
+    /// returns `true`; `false` at the end.
+    pub(crate) async fn next_line(&mut self, line: &mut String) -> Result<bool> {
+        self.buf.clear();
+        let read = self
+            .reader
+            .read_until(b'\n', &mut self.buf)
+            .await
+            .map_err(|e| read_error(&self.key, e))?;
+        if read == 0 {
+            return Ok(false);
+        }
+        self.offset += read as u64;
+        if self.buf.last() == Some(&b'\n') {
+            self.buf.pop();
+            if self.buf.last() == Some(&b'\r') {
+                self.buf.pop();
+            }
+        }
+        line.clear();
+        match std::str::from_utf8(&self.buf) {
+            Ok(text) => line.push_str(text),
+            Err(_) => line.push_str(&String::from_utf8_lossy(&self.buf)),
+        }
+        Ok(true)
+    }
+}
+
+/// An error reading the object: the store's own (with its retryability) when the stream
+/// failed, else the content's (corrupt compression: [`ErrorKind::InvalidInput`]).
+fn read_error(key: &str, e: std::io::Error) -> Error {
+    type StoreError = securitylake_core::object_store::Error;
+    if e.get_ref().is_some_and(|inner| inner.is::<StoreError>()) {
+        if let Some(inner) = e.into_inner()
+            && let Ok(store) = inner.downcast::<StoreError>()
+        {
+            let core = securitylake_core::Error::from(*store);
+            let retryable = core.is_retryable();
+            return Error::new(ErrorKind::Storage, format!("reading object {key}: {core}"))
+                .with_retryable(retryable)
+                .with_source(core);
+        }
+        return Error::new(ErrorKind::Storage, format!("reading object {key} failed"))
+            .with_retryable(true);
+    }
+    Error::new(
+        ErrorKind::InvalidInput,
+        format!("object {key} cannot be read: {e} (corrupt or truncated compressed data)"),
+    )
+    .with_source(e)
+}

@@ -1,0 +1,171 @@
+//! One batch of an object: its own sink (spool and dead-letter file in a directory of its own),
+//! a fresh mapper with the object's reference time, flushed once at its end. A batch's objects
+//! depend only on its lines and that reference time, so a retry makes the same objects.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use ocsf_mappers::lines::{LineFormat, LineMapping, Mapped};
+use ocsf_model::columnar::ColumnarOptions;
+use ocsf_model::v1_1_0::Event;
+use securitylake_core::object_store::ObjectStore;
+use securitylake_source::sink::{
+    DeadLetter, JsonLinesDeadLetters, LakeSink, PrefixDestinations, Unrouted,
+};
+use securitylake_source::writer::MAX_MAX_AGE;
+use securitylake_source::{Durability, Manifest, WriterConfig};
+
+use crate::config::TransformConfig;
+use crate::error::{Error, ErrorKind, Result};
+
+/// Events handed to the sink at once.
+const WRITE_BATCH: usize = 1024;
+
+/// A batch being read.
+pub(crate) struct Batch {
+    sink: LakeSink<Event>,
+    mapper: LineMapping,
+    mapped: Mapped,
+    dir: PathBuf,
+    letters: PathBuf,
+    pub(crate) rejected: u64,
+}
+
+impl Batch {
+    /// A batch spooled under `dir` (created by the writers as needed).
+    pub(crate) fn open(
+        config: &TransformConfig,
+        lake: &Arc<dyn ObjectStore>,
+        format: LineFormat,
+        reference_ms: i64,
+        dir: PathBuf,
+    ) -> Result<Self> {
+        let source = format
+            .default_config()
+            .with_utc_offset_secs(config.utc_offset_secs)
+            .with_reference_ms(reference_ms);
+        let projections = LineMapping::new(format, source.clone());
+        let mapper = LineMapping::new(format, source);
+        // No roll by age (only by size, which depends on the events), and no fsync: the spool
+        // lives for one invocation, a crash is a retry of the whole batch.
+        let template = WriterConfig::builder()
+            .region(config.region.clone())
+            .account_id(config.account_id.clone())
+            .store(lake.clone())
+            .max_age(MAX_MAX_AGE)
+            .durability(Durability::Interval(Duration::from_secs(3600)));
+        let mut destinations = PrefixDestinations::new(
+            config.source_prefix.clone(),
+            config.lake_bucket.clone(),
+            dir.join("spool"),
+            template,
+        )
+        .columnar_options(move |class| {
+            let projection = projections.projection(class.class_uid)?;
+            Some(ColumnarOptions::default().with_projection(projection.paths()))
+        });
+        if let Some(version) = &config.source_version {
+            destinations = destinations.source_version(version.clone());
+        }
+        let letters = dir.join("dead-letters.jsonl");
+        let sink = LakeSink::<Event>::builder()
+            .unrouted(Unrouted::catch_all(destinations))
+            .dead_letters(JsonLinesDeadLetters::lazy(&letters))
+            .build()?;
+        Ok(Self {
+            sink,
+            mapper,
+            mapped: Mapped::default(),
+            dir,
+            letters,
+            rejected: 0,
+        })
+    }
+
+    /// Maps one line; hands the events to the sink when enough are waiting.
+    pub(crate) async fn line(&mut self, line: &str) -> Result<()> {
+        self.mapper.map_line(line, &mut self.mapped);
+        if self.mapped.events.len() >= WRITE_BATCH || !self.mapped.rejected.is_empty() {
+            self.write().await?;
+        }
+        Ok(())
+    }
+
+    async fn write(&mut self) -> Result<()> {
+        for rejected in std::mem::take(&mut self.mapped.rejected) {
+            let reason = format!("invalid OCSF JSON: {}", rejected.reasons.join("; "));
+            self.sink
+                .dead_letter(DeadLetter::invalid(rejected.raw, reason))
+                .await?;
+            self.rejected += 1;
+        }
+        if !self.mapped.events.is_empty() {
+            let events = std::mem::take(&mut self.mapped.events);
+            self.sink.write_batch(events).await?;
+        }
+        Ok(())
+    }
+
+    /// Ends the batch: what the mapper holds is written, every writer sealed and uploaded.
+    /// Returns the manifest, the events per class, the dead letters and the dead-letter file
+    /// (when there are some).
+    pub(crate) async fn finish(mut self) -> Result<Finished> {
+        let mut rest = Mapped::default();
+        self.mapper.finish(&mut rest);
+        self.mapped.events.append(&mut rest.events);
+        self.mapped.rejected.append(&mut rest.rejected);
+        self.write().await?;
+        let stats = self.sink.stats();
+        let manifest = self.sink.close().await?;
+        let events = stats
+            .classes
+            .iter()
+            .filter(|(_, c)| c.accepted > 0)
+            .map(|(uid, c)| (*uid, c.accepted))
+            .collect();
+        let dead_letters = stats.dead_lettered() + self.rejected;
+        let letters = tokio::fs::try_exists(&self.letters)
+            .await
+            .unwrap_or(false)
+            .then_some(self.letters);
+        Ok(Finished {
+            manifest,
+            events,
+            dead_letters,
+            letters,
+            dir: self.dir,
+        })
+    }
+
+    /// Abandons the batch: nothing more of it is uploaded, its directory is removed.
+    pub(crate) async fn abandon(self) {
+        let dir = self.dir.clone();
+        drop(self);
+        remove_dir(&dir).await;
+    }
+}
+
+/// A batch's result.
+pub(crate) struct Finished {
+    pub(crate) manifest: Manifest,
+    pub(crate) events: Vec<(i32, u64)>,
+    pub(crate) dead_letters: u64,
+    pub(crate) letters: Option<PathBuf>,
+    pub(crate) dir: PathBuf,
+}
+
+/// Removes a directory tree, logging a failure (it is under the invocation's directory,
+/// which is removed again at the next invocation).
+pub(crate) async fn remove_dir(dir: &Path) {
+    if let Err(e) = tokio::fs::remove_dir_all(dir).await
+        && e.kind() != std::io::ErrorKind::NotFound
+    {
+        tracing::warn!(dir = %dir.display(), error = %e, "cannot remove a spool directory");
+    }
+}
+
+/// An I/O error on a local path.
+pub(crate) fn io_error(what: &str, e: std::io::Error) -> Error {
+    Error::new(ErrorKind::Io, format!("{what}: {e}")).with_source(e)
+}
