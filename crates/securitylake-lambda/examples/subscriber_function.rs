@@ -38,6 +38,7 @@ impl Handler for CountClasses {
 
 #[tokio::main]
 async fn main() -> Result<(), securitylake_lambda::lambda_runtime::Error> {
+    securitylake_lambda::init_logging();
     let function = SubscriberFunction::from_env(CountClasses).await?;
     run(function).await
 }

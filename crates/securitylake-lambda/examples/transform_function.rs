@@ -12,6 +12,7 @@ use securitylake_lambda::{MapperChoice, Transform, TransformConfig};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
+    securitylake_lambda::init_logging();
     let from_env = Transform::from_env().await?;
     // Your changes: here every object is read as Linux logs, in batches of 32 MiB.
     let mut config: TransformConfig = from_env.config().clone();

@@ -26,6 +26,20 @@ pub use config::{MapperChoice, TransformConfig};
 pub use error::{BoxError, Error, ErrorKind, Result};
 pub use transform::{Transform, TransformReport};
 
+/// Logs `tracing` events as plain lines on standard error (CloudWatch Logs keeps them), at the
+/// level of `RUST_LOG` (default `info`). Call it once, first thing in `main`; a second call
+/// does nothing.
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .without_time()
+        .try_init();
+}
+
 /// The Lambda runtime and event types this crate is built on, for functions that use it.
 pub use aws_lambda_events;
 pub use lambda_runtime;

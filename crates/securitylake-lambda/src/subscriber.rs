@@ -264,8 +264,10 @@ pub async fn run(function: SubscriberFunction) -> std::result::Result<(), lambda
 }
 
 /// Dead letters as JSON objects in a store (a bucket of your own): one object per letter,
-/// `<prefix><bucket>/<key>.<etag>.json` for an object's letter (a second letter for the same
-/// object version replaces the first), `<prefix>bodies/<hash>.json` for an unreadable body.
+/// `<prefix><hash>-<file name>.json`, the hash (16 hex digits) of the object's bucket, key and
+/// etag (a second letter for the same object version replaces the first), or of the letter for
+/// an unreadable notification body (`<prefix><hash>-body.json`). The letter holds the full
+/// bucket and key.
 #[derive(Debug)]
 pub struct StoreDeadLetters {
     store: Arc<dyn ObjectStore>,
@@ -291,21 +293,14 @@ impl DeadLetterSink for StoreDeadLetters {
                 format!("encoding a dead letter: {e}"),
             )
         })?;
-        let key = match &letter.object {
-            Some(object) => format!(
-                "{}{}/{}.{}.json",
-                self.prefix,
-                object.bucket,
-                object.key,
-                object.etag.as_deref().unwrap_or("none")
+        let (identity, name) = match &letter.object {
+            Some(object) => (
+                object.identity(),
+                object.key.rsplit('/').next().unwrap_or("object").to_owned(),
             ),
-            None => {
-                use std::hash::{Hash, Hasher};
-                let mut hasher = std::collections::hash_map::DefaultHasher::new();
-                json.hash(&mut hasher);
-                format!("{}bodies/{:016x}.json", self.prefix, hasher.finish())
-            }
+            None => (String::from_utf8_lossy(&json).into_owned(), "body".to_owned()),
         };
+        let key = format!("{}{:016x}-{name}.json", self.prefix, stable_hash(&identity));
         let path = object_path(&key)?;
         self.store
             .put(&path, PutPayload::from(json))
@@ -313,4 +308,11 @@ impl DeadLetterSink for StoreDeadLetters {
             .map_err(securitylake_core::Error::from)?;
         Ok(())
     }
+}
+
+/// FNV-1a, 64 bits: a name that stays the same across builds and platforms.
+fn stable_hash(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }

@@ -53,7 +53,7 @@ fn parquet(n: usize) -> Vec<u8> {
 fn message(id: &str, bucket: &str, key: &str, etag: &str) -> Value {
     let body = json!({"source": "aws.s3", "time": "2024-03-05T00:00:00Z", "account": "123456789012",
         "region": "us-east-1", "detail-type": "Object Created",
-        "detail": {"bucket": {"name": bucket}, "object": {"key": key, "etag": etag, "size": 1}}});
+        "detail": {"bucket": {"name": bucket}, "object": {"key": key, "etag": etag}}});
     json!({"messageId": id, "receiptHandle": format!("rh-{id}"), "body": body.to_string(),
         "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {}, "md5OfBody": "",
         "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:sub",

@@ -244,6 +244,7 @@ fn sanitize(id: &str) -> String {
 /// Runs the transform of [`Transform::from_env`] under the Lambda runtime: the `main` of the
 /// `seclake-lambda-transform` bootstrap.
 pub async fn run_from_env() -> std::result::Result<(), lambda_runtime::Error> {
+    crate::init_logging();
     let transform = Transform::from_env().await?;
     lambda_runtime::run(lambda_runtime::service_fn(move |event| {
         let transform = transform.clone();
