@@ -238,6 +238,7 @@ async fn transform_function_end_to_end() {
     assert_eq!(object["status"], "failed", "{object}");
     assert_eq!(object["retryable"], false, "{object}");
     assert!(object["error"].as_str().expect("error").contains("corrupt"), "{object}");
+    assert_eq!(failed["remaining"], json!([]), "a permanent failure is not to be resumed");
     assert_eq!(keys(&s3, emulator.lake_bucket(), "ext/").await, lake, "nothing of it was written");
 
     // Through SQS: a new object; the response is an SqsBatchResponse with no failures.

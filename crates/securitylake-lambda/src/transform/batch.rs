@@ -29,7 +29,6 @@ pub(crate) struct Batch {
     mapped: Mapped,
     dir: PathBuf,
     letters: PathBuf,
-    pub(crate) rejected: u64,
 }
 
 impl Batch {
@@ -79,7 +78,6 @@ impl Batch {
             mapped: Mapped::default(),
             dir,
             letters,
-            rejected: 0,
         })
     }
 
@@ -98,7 +96,6 @@ impl Batch {
             self.sink
                 .dead_letter(DeadLetter::invalid(rejected.raw, reason))
                 .await?;
-            self.rejected += 1;
         }
         if !self.mapped.events.is_empty() {
             let events = std::mem::take(&mut self.mapped.events);
@@ -124,7 +121,8 @@ impl Batch {
             .filter(|(_, c)| c.accepted > 0)
             .map(|(uid, c)| (*uid, c.accepted))
             .collect();
-        let dead_letters = stats.dead_lettered() + self.rejected;
+        // Refused events and rejected OCSF JSON alike.
+        let dead_letters = stats.dead_lettered();
         let letters = tokio::fs::try_exists(&self.letters)
             .await
             .unwrap_or(false)

@@ -95,7 +95,8 @@ impl ObjectReport {
 pub struct TransformReport {
     /// Per object, in the order of the event.
     pub objects: Vec<ObjectReport>,
-    /// What was not done: give `{"resume": <this list>}` as a payload to go on.
+    /// What is left to do (objects stopped by the deadline, retryable failures): give
+    /// `{"resume": <this list>}` as a payload to go on.
     pub remaining: Vec<Remaining>,
 }
 
@@ -113,8 +114,9 @@ pub struct Remaining {
 
 impl TransformReport {
     pub(crate) fn push(&mut self, object: ObjectReport) {
+        // A permanent failure is not worth resuming: it is reported, not listed here.
         if let Some(offset) = object.resume_offset
-            && object.status != ObjectStatus::Done
+            && (object.status == ObjectStatus::Remaining || object.retryable)
             && !object.key.is_empty()
         {
             self.remaining.push(Remaining {
