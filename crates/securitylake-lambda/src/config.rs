@@ -9,8 +9,11 @@ use ocsf_mappers::lines::parse_utc_offset;
 
 use crate::error::{Error, ErrorKind, Result};
 
-/// The default size of a batch: 64 MiB of (decompressed) input.
-pub const DEFAULT_BATCH_BYTES: u64 = 64 * 1024 * 1024;
+/// The default size of a batch: 16 MiB of (decompressed) input. The writers' spool of one
+/// batch of Linux lines is about four times that (measured: 279 MB for 64 MiB), under `/tmp`.
+pub const DEFAULT_BATCH_BYTES: u64 = 16 * 1024 * 1024;
+/// The default bound of each class writer's spool: 64 MiB (a roll by size past it).
+pub const DEFAULT_WRITER_BUFFER_BYTES: u64 = 64 * 1024 * 1024;
 /// The default margin before the invocation deadline at which the transform stops reading: 30 s.
 pub const DEFAULT_DEADLINE_MARGIN: Duration = Duration::from_secs(30);
 /// The default key prefix of dead-letter files in the staging bucket.
@@ -35,11 +38,12 @@ pub enum MapperChoice {
 /// | `SECLAKE_ACCOUNT_ID` | the `accountId=` partition of the objects | required |
 /// | `SECLAKE_REGION` | the `region=` partition | `AWS_REGION` |
 /// | `SECLAKE_SOURCE_VERSION` | the custom sources' version path segment | none |
-/// | `SECLAKE_PROVIDER_ROLE_ARN` / `SECLAKE_EXTERNAL_ID` | the provider role the writes assume | the function's role |
+/// | `SECLAKE_PROVIDER_ROLE_ARN` / `SECLAKE_EXTERNAL_ID` | the provider role the writes assume; `{source}` in it is each source's name (one role per custom source, as Security Lake makes them) | the function's role |
 /// | `SECLAKE_MAPPER` | `auto`, `linux`, `deep-security`, `ocsf-json` | `auto` |
 /// | `SECLAKE_ZONE` | fixed UTC offset of timestamps without a zone | `UTC` |
 /// | `SECLAKE_REFERENCE_TIME` | the mappers' reference clock (epoch ms or RFC 3339) | the object's `Last-Modified` |
-/// | `SECLAKE_BATCH_BYTES` | input bytes per batch (one flush each) | 64 MiB |
+/// | `SECLAKE_BATCH_BYTES` | input bytes per batch (one flush each) | 16 MiB |
+/// | `SECLAKE_WRITER_BUFFER_BYTES` | spool bound of each class writer (it rolls past it) | 64 MiB |
 /// | `SECLAKE_DEADLINE_MARGIN_SECS` | stop reading this long before the deadline | 30 |
 /// | `SECLAKE_SPOOL_DIR` | where the writers spool (one directory per invocation) | the temp dir (`/tmp`) |
 /// | `SECLAKE_DEAD_LETTER_PREFIX` | key prefix of dead-letter files in the staging bucket | `seclake-dead-letters/` |
@@ -67,6 +71,8 @@ pub struct TransformConfig {
     pub reference_ms: Option<i64>,
     /// Input bytes per batch.
     pub batch_bytes: u64,
+    /// The spool bound of each class writer (`max_buffered_bytes`; a roll by size past it).
+    pub writer_buffer_bytes: u64,
     /// How long before the deadline reading stops.
     pub deadline_margin: Duration,
     /// The spool root.
@@ -96,6 +102,7 @@ impl TransformConfig {
             utc_offset_secs: 0,
             reference_ms: None,
             batch_bytes: DEFAULT_BATCH_BYTES,
+            writer_buffer_bytes: DEFAULT_WRITER_BUFFER_BYTES,
             deadline_margin: DEFAULT_DEADLINE_MARGIN,
             spool_dir: std::env::temp_dir(),
             dead_letter_prefix: DEFAULT_DEAD_LETTER_PREFIX.to_owned(),
@@ -112,7 +119,10 @@ impl TransformConfig {
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self> {
         let required = |name: &str| {
             get(name).ok_or_else(|| {
-                Error::new(ErrorKind::Config, format!("environment variable {name} is not set"))
+                Error::new(
+                    ErrorKind::Config,
+                    format!("environment variable {name} is not set"),
+                )
             })
         };
         let region = get("SECLAKE_REGION")
@@ -133,7 +143,9 @@ impl TransformConfig {
                 other => MapperChoice::Fixed(LineFormat::from_name(other).ok_or_else(|| {
                     Error::new(
                         ErrorKind::Config,
-                        format!("SECLAKE_MAPPER={other:?}: give auto, linux, deep-security or ocsf-json"),
+                        format!(
+                            "SECLAKE_MAPPER={other:?}: give auto, linux, deep-security or ocsf-json"
+                        ),
                     )
                 })?),
             };
@@ -160,6 +172,9 @@ impl TransformConfig {
         }
         if let Some(n) = get("SECLAKE_BATCH_BYTES") {
             config.batch_bytes = parse_number("SECLAKE_BATCH_BYTES", &n)?.max(1);
+        }
+        if let Some(n) = get("SECLAKE_WRITER_BUFFER_BYTES") {
+            config.writer_buffer_bytes = parse_number("SECLAKE_WRITER_BUFFER_BYTES", &n)?;
         }
         if let Some(n) = get("SECLAKE_DEADLINE_MARGIN_SECS") {
             config.deadline_margin =
@@ -233,7 +248,10 @@ mod tests {
     fn names_what_is_missing_or_malformed() {
         let missing = TransformConfig::from_lookup(lookup(&[("AWS_REGION", "eu-west-1")]))
             .expect_err("no bucket");
-        assert!(missing.message().contains("SECLAKE_LAKE_BUCKET"), "{missing}");
+        assert!(
+            missing.message().contains("SECLAKE_LAKE_BUCKET"),
+            "{missing}"
+        );
         let bad = TransformConfig::from_lookup(lookup(&[
             ("SECLAKE_LAKE_BUCKET", "lake"),
             ("SECLAKE_SOURCE_PREFIX", "p"),

@@ -73,15 +73,18 @@ pub(crate) fn tasks(payload: Value) -> Result<(Vec<ObjectTask>, bool)> {
     }
     if payload.get("resume").is_some() {
         let resume: Resume = serde_json::from_value(payload).map_err(|e| {
-            Error::new(ErrorKind::InvalidInput, format!("not a resume request: {e}")).with_source(e)
+            Error::new(
+                ErrorKind::InvalidInput,
+                format!("not a resume request: {e}"),
+            )
+            .with_source(e)
         })?;
         return Ok((resume.resume, false));
     }
     // S3 event notifications (`Records`) and EventBridge events (`detail`) have the bodies the
     // subscriber crate parses.
-    let body = serde_json::to_vec(&payload).map_err(|e| {
-        Error::new(ErrorKind::InvalidInput, format!("payload: {e}")).with_source(e)
-    })?;
+    let body = serde_json::to_vec(&payload)
+        .map_err(|e| Error::new(ErrorKind::InvalidInput, format!("payload: {e}")).with_source(e))?;
     match parse_notification(&body)? {
         Notification::Objects(objects) => Ok((
             objects
@@ -102,14 +105,16 @@ pub(crate) fn tasks(payload: Value) -> Result<(Vec<ObjectTask>, bool)> {
 #[cfg(test)]
 mod tests {
 
-
     #[test]
     fn s3_sqs_and_resume_payloads() {
         let s3 = serde_json::json!({"Records": [{"eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
             "s3": {"bucket": {"name": "staging"}, "object": {"key": "logs/a+b%3D1.gz", "size": 3}}}]});
         let (tasks, sqs) = super::tasks(s3).expect("s3");
         assert!(!sqs);
-        assert_eq!((tasks[0].bucket.as_str(), tasks[0].key.as_str()), ("staging", "logs/a b=1.gz"));
+        assert_eq!(
+            (tasks[0].bucket.as_str(), tasks[0].key.as_str()),
+            ("staging", "logs/a b=1.gz")
+        );
 
         let body = serde_json::json!({"Records": [{"eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
             "s3": {"bucket": {"name": "staging"}, "object": {"key": "x.log"}}}]}).to_string();
@@ -120,9 +125,13 @@ mod tests {
         assert!(sqs);
         assert_eq!(tasks.len(), 2);
         assert_eq!(tasks[0].message_id.as_deref(), Some("m1"));
-        assert_eq!((tasks[1].key.as_str(), tasks[1].message_id.as_deref()), ("", Some("m2")));
+        assert_eq!(
+            (tasks[1].key.as_str(), tasks[1].message_id.as_deref()),
+            ("", Some("m2"))
+        );
 
-        let resume = serde_json::json!({"resume": [{"bucket": "staging", "key": "x.log", "offset": 42}]});
+        let resume =
+            serde_json::json!({"resume": [{"bucket": "staging", "key": "x.log", "offset": 42}]});
         let (tasks, _) = super::tasks(resume).expect("resume");
         assert_eq!(tasks[0].offset, 42);
 

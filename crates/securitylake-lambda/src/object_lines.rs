@@ -1,13 +1,18 @@
-//! An object's lines, streamed: the object store's byte stream, through a gzip decoder when the
-//! object starts with the gzip magic (whatever its name), split at `\n`. Nothing is copied to
-//! local disk and memory holds one read buffer, whatever the object's size.
+//! An object's lines, streamed: the object read in ranges of [`RANGE`] bytes (one request each,
+//! the next one fetched while the current one is read), through a gzip decoder when the object
+//! starts with the gzip magic (whatever its name), split at `\n`. Nothing is copied to local
+//! disk and memory holds at most two ranges, whatever the object's size.
+//!
+//! Ranges rather than one `GET`: the mapping is slower than the network, so one response body
+//! would stay open for minutes on a large object, and `object_store`'s request timeout (30 s by
+//! default) covers the whole body.
 
 use std::sync::Arc;
 
 use async_compression::tokio::bufread::GzipDecoder;
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 use securitylake_core::object_store::path::Path;
-use securitylake_core::object_store::{ObjectMeta, ObjectStore};
+use securitylake_core::object_store::{GetOptions, ObjectMeta, ObjectStore};
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio_util::io::StreamReader;
 
@@ -15,6 +20,8 @@ use crate::error::{Error, ErrorKind, Result};
 
 /// The read buffer of the object stream and of the decoder's output.
 const BUFFER: usize = 256 * 1024;
+/// The bytes of one ranged request.
+pub(crate) const RANGE: u64 = 8 * 1024 * 1024;
 
 /// A stream of an object's (decompressed) lines with the offset after each.
 pub(crate) struct ObjectLines {
@@ -33,13 +40,22 @@ impl ObjectLines {
         path: &Path,
         meta: &ObjectMeta,
     ) -> Result<Self> {
-        let options =
-            securitylake_core::object_store::GetOptions::default().with_if_match(meta.e_tag.clone());
-        let got = store
-            .get_opts(path, options)
-            .await
-            .map_err(securitylake_core::Error::from)?;
-        let stream = got.into_stream().map_err(std::io::Error::other);
+        let store = store.clone();
+        let location = path.clone();
+        let etag = meta.e_tag.clone();
+        let size = meta.size;
+        let ranges = (0..size.div_ceil(RANGE)).map(move |i| i * RANGE..((i + 1) * RANGE).min(size));
+        let stream = futures::stream::iter(ranges)
+            .map(move |range| {
+                let store = store.clone();
+                let location = location.clone();
+                let options = GetOptions::default()
+                    .with_if_match(etag.clone())
+                    .with_range(Some(range));
+                async move { store.get_opts(&location, options).await?.bytes().await }
+            })
+            .buffered(2)
+            .map_err(std::io::Error::other);
         let mut raw = BufReader::with_capacity(BUFFER, StreamReader::new(stream));
         let head = raw
             .fill_buf()

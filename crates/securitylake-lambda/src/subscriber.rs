@@ -21,9 +21,7 @@ use securitylake_core::retry::RetryPolicy;
 use securitylake_core::store::{S3StoreBuilder, object_path};
 use securitylake_subscriber::checkpoint::{CheckpointStore, MemoryCheckpoint};
 use securitylake_subscriber::feed::{Feed, Notice, NoticeContent, Receipt, Settle};
-use securitylake_subscriber::{
-    DeadLetter, DeadLetterSink, Handler, Subscriber, async_trait,
-};
+use securitylake_subscriber::{DeadLetter, DeadLetterSink, Handler, Subscriber, async_trait};
 
 use crate::error::{Error, ErrorKind, Result};
 
@@ -80,7 +78,11 @@ impl Feed for BatchFeed {
             .unwrap_or_default())
     }
 
-    async fn settle(&self, receipt: &Receipt, settle: Settle) -> securitylake_subscriber::Result<()> {
+    async fn settle(
+        &self,
+        receipt: &Receipt,
+        settle: Settle,
+    ) -> securitylake_subscriber::Result<()> {
         let done = match settle {
             Settle::Ack => true,
             Settle::Nack { .. } => false,
@@ -298,7 +300,10 @@ impl DeadLetterSink for StoreDeadLetters {
                 object.identity(),
                 object.key.rsplit('/').next().unwrap_or("object").to_owned(),
             ),
-            None => (String::from_utf8_lossy(&json).into_owned(), "body".to_owned()),
+            None => (
+                String::from_utf8_lossy(&json).into_owned(),
+                "body".to_owned(),
+            ),
         };
         let key = format!("{}{:016x}-{name}.json", self.prefix, stable_hash(&identity));
         let path = object_path(&key)?;

@@ -71,10 +71,17 @@ fn handled(function: &Function, key: &str) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn subscriber_function_reports_only_the_failed_message() {
-    let emulator = securitylake_emulator::Emulator::builder().start().await.expect("emulator");
+    let emulator = securitylake_emulator::Emulator::builder()
+        .start()
+        .await
+        .expect("emulator");
     let s3 = s3_client(&emulator);
     let lake = emulator.lake_bucket().to_owned();
-    s3.create_bucket().bucket("letters").send().await.expect("bucket");
+    s3.create_bucket()
+        .bucket("letters")
+        .send()
+        .await
+        .expect("bucket");
     let prefix = "ext/app/region=us-east-1/accountId=123456789012/eventDay=20240305/";
     let mut etags = Vec::new();
     for (name, body) in [
@@ -93,8 +100,14 @@ async fn subscriber_function_reports_only_the_failed_message() {
             .expect("put");
         etags.push(put.e_tag().unwrap_or_default().trim_matches('"').to_owned());
     }
-    let proxy = FaultProxy::start(emulator.s3_endpoint_url()).await.expect("proxy");
-    proxy.inject(ProxyRule::new(ProxyFault::SlowDown).path_contains("two.zstd.parquet").times(10_000));
+    let proxy = FaultProxy::start(emulator.s3_endpoint_url())
+        .await
+        .expect("proxy");
+    proxy.inject(
+        ProxyRule::new(ProxyFault::SlowDown)
+            .path_contains("two.zstd.parquet")
+            .times(10_000),
+    );
 
     let api = RuntimeApi::start().await;
     let mut env: Vec<(String, String)> = emulator_env(&emulator)
@@ -102,8 +115,15 @@ async fn subscriber_function_reports_only_the_failed_message() {
         .filter(|(k, _)| k != "AWS_ENDPOINT_URL")
         .collect();
     env.push(("AWS_ENDPOINT_URL".to_owned(), proxy.url()));
-    env.push(("SECLAKE_DEAD_LETTER_BUCKET".to_owned(), "letters".to_owned()));
-    let function = Function::start(example("subscriber_function").to_str().expect("path"), &api, &env);
+    env.push((
+        "SECLAKE_DEAD_LETTER_BUCKET".to_owned(),
+        "letters".to_owned(),
+    ));
+    let function = Function::start(
+        example("subscriber_function").to_str().expect("path"),
+        &api,
+        &env,
+    );
 
     let key = |name: &str| format!("{prefix}{name}");
     let batch = json!({"Records": [
@@ -113,7 +133,10 @@ async fn subscriber_function_reports_only_the_failed_message() {
         message("m-4", &lake, &key("four.zstd.parquet"), &etags[3]),
     ]});
     let response = api.invoke(&batch, LONG).await.response();
-    assert_eq!(response, json!({"batchItemFailures": [{"itemIdentifier": "m-2"}]}));
+    assert_eq!(
+        response,
+        json!({"batchItemFailures": [{"itemIdentifier": "m-2"}]})
+    );
     assert_eq!(handled(&function, &key("one.zstd.parquet")), 1);
     assert_eq!(handled(&function, &key("two.zstd.parquet")), 0);
     assert_eq!(handled(&function, &key("three.zstd.parquet")), 1);
@@ -128,6 +151,10 @@ async fn subscriber_function_reports_only_the_failed_message() {
     ]});
     let response = api.invoke(&again, LONG).await.response();
     assert_eq!(response, json!({"batchItemFailures": []}));
-    assert_eq!(handled(&function, &key("one.zstd.parquet")), 1, "a duplicate is not handled again");
+    assert_eq!(
+        handled(&function, &key("one.zstd.parquet")),
+        1,
+        "a duplicate is not handled again"
+    );
     proxy.shutdown().await;
 }

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::time::Duration;
 
-use common::{Function, RuntimeApi, emulator_env, keys, s3_client};
+use common::{Function, RuntimeApi, emulator_env, keys, linux_log, s3_client};
 use ocsf_mappers::lines::{LineFormat, LineMapping, Mapped};
 use securitylake_core::store::local_store;
 use securitylake_subscriber::ObjectRef;
@@ -25,30 +25,6 @@ const BATCH_BYTES: u64 = 8 * 1024;
 const REFERENCE_MS: i64 = 1_709_596_800_000;
 const LONG: Duration = Duration::from_secs(15 * 60);
 const MARGIN_SECS: u64 = 120;
-
-fn linux_log(n: usize, seed: usize) -> String {
-    let mut out = String::new();
-    for i in 0..n {
-        let s = seed + i;
-        let line = match i % 4 {
-            0 => format!(
-                "Mar  3 10:{:02}:{:02} bastion sshd[{}]: Failed password for invalid user u{s} from 10.0.{}.{} port {} ssh2\n",
-                (s / 60) % 60, s % 60, 1000 + s, (s / 250) % 250, s % 250, 2000 + s % 60000
-            ),
-            1 => format!(
-                "Mar  3 10:{:02}:{:02} bastion sshd[{}]: Accepted publickey for alice from 10.1.0.{} port {} ssh2: RSA SHA256:abc\n",
-                (s / 60) % 60, s % 60, 1000 + s, s % 250, 3000 + s % 60000
-            ),
-            2 => format!(
-                "Mar  3 10:{:02}:{:02} bastion sudo:    alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/usr/bin/id {s}\n",
-                (s / 60) % 60, s % 60
-            ),
-            _ => format!("Mar  3 10:{:02}:{:02} bastion kernel: [{s}.000] something happened {s}\n", (s / 60) % 60, s % 60),
-        };
-        out.push_str(&line);
-    }
-    out
-}
 
 fn cef_log(n: usize) -> String {
     (0..n)
@@ -66,7 +42,9 @@ fn cef_log(n: usize) -> String {
 fn ocsf_json_log() -> String {
     let mut mapper = LineMapping::new(
         LineFormat::Linux,
-        LineFormat::Linux.default_config().with_reference_ms(REFERENCE_MS),
+        LineFormat::Linux
+            .default_config()
+            .with_reference_ms(REFERENCE_MS),
     );
     let mut mapped = Mapped::default();
     for line in linux_log(40, 7000).lines() {
@@ -78,7 +56,9 @@ fn ocsf_json_log() -> String {
         .iter()
         .map(|e| format!("{}\n", serde_json::to_string(e).expect("json")))
         .collect();
-    out.push_str("{\"class_uid\": 3002, \"metadata\": {\"version\": \"1.1.0\"}, \"time\": \"not a time\"}\n");
+    out.push_str(
+        "{\"class_uid\": 3002, \"metadata\": {\"version\": \"1.1.0\"}, \"time\": \"not a time\"}\n",
+    );
     out
 }
 
@@ -123,13 +103,19 @@ fn expected(text: &str, counts: &mut BTreeMap<i32, u64>) -> u64 {
 }
 
 /// Rows per class in the lake, read back with the subscriber's Parquet reader.
-async fn lake_rows(emulator: &securitylake_emulator::Emulator, keys: &[String]) -> BTreeMap<i32, u64> {
+async fn lake_rows(
+    emulator: &securitylake_emulator::Emulator,
+    keys: &[String],
+) -> BTreeMap<i32, u64> {
     let store = local_store(emulator.lake_dir()).expect("store");
     let mut rows = BTreeMap::new();
     for key in keys.iter().filter(|k| k.ends_with(".parquet")) {
-        let reader = ObjectReader::open(store.clone(), &ObjectRef::new(emulator.lake_bucket(), key.clone()))
-            .await
-            .expect("a Parquet object");
+        let reader = ObjectReader::open(
+            store.clone(),
+            &ObjectRef::new(emulator.lake_bucket(), key.clone()),
+        )
+        .await
+        .expect("a Parquet object");
         let class = reader.info().class_uid.expect("one class per object");
         *rows.entry(class).or_default() += reader.info().rows as u64;
     }
@@ -147,9 +133,16 @@ fn s3_event(keys: &[&str]) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn transform_function_end_to_end() {
-    let emulator = securitylake_emulator::Emulator::builder().start().await.expect("emulator");
+    let emulator = securitylake_emulator::Emulator::builder()
+        .start()
+        .await
+        .expect("emulator");
     let s3 = s3_client(&emulator);
-    s3.create_bucket().bucket(STAGING).send().await.expect("staging bucket");
+    s3.create_bucket()
+        .bucket(STAGING)
+        .send()
+        .await
+        .expect("staging bucket");
     let spool = tempfile::tempdir().expect("spool");
     let api = RuntimeApi::start().await;
     let mut env = emulator_env(&emulator);
@@ -174,7 +167,13 @@ async fn transform_function_end_to_end() {
     let put = |key: &'static str, body: Vec<u8>| {
         let s3 = s3.clone();
         async move {
-            s3.put_object().bucket(STAGING).key(key).body(body.into()).send().await.expect("put");
+            s3.put_object()
+                .bucket(STAGING)
+                .key(key)
+                .body(body.into())
+                .send()
+                .await
+                .expect("put");
         }
     };
     put("raw/host 1/auth.log", linux.clone().into_bytes()).await;
@@ -186,7 +185,11 @@ async fn transform_function_end_to_end() {
     rejected += expected(&ocsf, &mut want);
     assert_eq!(rejected, 1);
 
-    let event = s3_event(&["raw/host 1/auth.log", "raw/ds/events.cef.gz", "raw/ocsf/events.json"]);
+    let event = s3_event(&[
+        "raw/host 1/auth.log",
+        "raw/ds/events.cef.gz",
+        "raw/ocsf/events.json",
+    ]);
     let report = api.invoke(&event, LONG).await.response();
     let objects = report["objects"].as_array().expect("objects");
     assert_eq!(objects.len(), 3, "{report}");
@@ -197,13 +200,19 @@ async fn transform_function_end_to_end() {
     assert_eq!(objects[1]["mapper"], "deep-security");
     assert_eq!(objects[1]["gzip"], true);
     assert_eq!(objects[2]["mapper"], "ocsf-json");
-    assert!(objects[0]["batches"].as_u64().expect("batches") > 1, "{report}");
+    assert!(
+        objects[0]["batches"].as_u64().expect("batches") > 1,
+        "{report}"
+    );
     assert_eq!(objects[2]["dead_letters"], 1);
     let letters = keys(&s3, STAGING, "seclake-dead-letters/").await;
     assert_eq!(letters.len(), 1, "{letters:?}");
 
     let lake = keys(&s3, emulator.lake_bucket(), "ext/").await;
-    assert!(lake.iter().all(|k| k.starts_with("ext/lambda-")), "{lake:?}");
+    assert!(
+        lake.iter().all(|k| k.starts_with("ext/lambda-")),
+        "{lake:?}"
+    );
     let rows = lake_rows(&emulator, &lake).await;
     assert_eq!(rows, want, "rows per class in the lake");
     assert!(rows.len() >= 3, "several classes: {rows:?}");
@@ -222,7 +231,10 @@ async fn transform_function_end_to_end() {
     for object in again["objects"].as_array().expect("objects") {
         assert_eq!(object["status"], "done", "{object}");
         assert_eq!(object["objects_written"], 0, "{object}");
-        assert!(object["objects_present"].as_u64().expect("n") > 0, "{object}");
+        assert!(
+            object["objects_present"].as_u64().expect("n") > 0,
+            "{object}"
+        );
     }
 
     // A corrupt gzip object (its end cut off): an error for that object, nothing of it written,
@@ -230,16 +242,31 @@ async fn transform_function_end_to_end() {
     let mut corrupt = gzip(&linux_log(2000, 50_000));
     corrupt.truncate(corrupt.len() - 100);
     put("raw/corrupt.log.gz", corrupt).await;
-    let error = api.invoke(&s3_event(&["raw/corrupt.log.gz"]), LONG).await.error();
+    let error = api
+        .invoke(&s3_event(&["raw/corrupt.log.gz"]), LONG)
+        .await
+        .error();
     assert_eq!(error["errorType"], "incomplete", "{error}");
-    let failed: Value = serde_json::from_str(error["errorMessage"].as_str().expect("message")).expect("report");
+    let failed: Value =
+        serde_json::from_str(error["errorMessage"].as_str().expect("message")).expect("report");
     let object = &failed["objects"][0];
     assert_eq!(object["key"], "raw/corrupt.log.gz");
     assert_eq!(object["status"], "failed", "{object}");
     assert_eq!(object["retryable"], false, "{object}");
-    assert!(object["error"].as_str().expect("error").contains("corrupt"), "{object}");
-    assert_eq!(failed["remaining"], json!([]), "a permanent failure is not to be resumed");
-    assert_eq!(keys(&s3, emulator.lake_bucket(), "ext/").await, lake, "nothing of it was written");
+    assert!(
+        object["error"].as_str().expect("error").contains("corrupt"),
+        "{object}"
+    );
+    assert_eq!(
+        failed["remaining"],
+        json!([]),
+        "a permanent failure is not to be resumed"
+    );
+    assert_eq!(
+        keys(&s3, emulator.lake_bucket(), "ext/").await,
+        lake,
+        "nothing of it was written"
+    );
 
     // Through SQS: a new object; the response is an SqsBatchResponse with no failures.
     let more = linux_log(100, 90_000);
@@ -259,12 +286,19 @@ async fn transform_function_end_to_end() {
     let late = linux_log(200, 120_000);
     put("raw/late.log", late.clone().into_bytes()).await;
     let error = api
-        .invoke(&s3_event(&["raw/late.log"]), Duration::from_secs(MARGIN_SECS / 2))
+        .invoke(
+            &s3_event(&["raw/late.log"]),
+            Duration::from_secs(MARGIN_SECS / 2),
+        )
         .await
         .error();
-    let report: Value = serde_json::from_str(error["errorMessage"].as_str().expect("message")).expect("report");
+    let report: Value =
+        serde_json::from_str(error["errorMessage"].as_str().expect("message")).expect("report");
     assert_eq!(report["objects"][0]["status"], "remaining", "{report}");
-    assert_eq!(report["remaining"], json!([{"bucket": STAGING, "key": "raw/late.log", "offset": 0}]));
+    assert_eq!(
+        report["remaining"],
+        json!([{"bucket": STAGING, "key": "raw/late.log", "offset": 0}])
+    );
     assert_eq!(keys(&s3, emulator.lake_bucket(), "ext/").await, lake);
     let resumed = api
         .invoke(&json!({"resume": report["remaining"].clone()}), LONG)

@@ -2,8 +2,9 @@
 //! a fresh mapper with the object's reference time, flushed once at its end. A batch's objects
 //! depend only on its lines and that reference time, so a retry makes the same objects.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ocsf_mappers::lines::{LineFormat, LineMapping, Mapped};
@@ -11,11 +12,13 @@ use ocsf_model::columnar::ColumnarOptions;
 use ocsf_model::v1_1_0::Event;
 use securitylake_core::object_store::ObjectStore;
 use securitylake_source::sink::{
-    DeadLetter, JsonLinesDeadLetters, LakeSink, PrefixDestinations, Unrouted,
+    ClassInfo, DeadLetter, JsonLinesDeadLetters, LakeSink, PrefixDestinations, Unrouted,
+    source_name,
 };
-use securitylake_source::writer::MAX_MAX_AGE;
+use securitylake_source::writer::{MAX_FILE_BYTES, MAX_MAX_AGE, MIN_FILE_BYTES};
 use securitylake_source::{Durability, Manifest, WriterConfig};
 
+use super::lake::LakeStores;
 use crate::config::TransformConfig;
 use crate::error::{Error, ErrorKind, Result};
 
@@ -29,13 +32,16 @@ pub(crate) struct Batch {
     mapped: Mapped,
     dir: PathBuf,
     letters: PathBuf,
+    lake: Arc<LakeStores>,
+    prefix: String,
+    stores: Arc<Mutex<HashMap<i32, Arc<dyn ObjectStore>>>>,
 }
 
 impl Batch {
     /// A batch spooled under `dir` (created by the writers as needed).
     pub(crate) fn open(
         config: &TransformConfig,
-        lake: &Arc<dyn ObjectStore>,
+        lake: Arc<LakeStores>,
         format: LineFormat,
         reference_ms: i64,
         dir: PathBuf,
@@ -51,25 +57,54 @@ impl Batch {
         let template = WriterConfig::builder()
             .region(config.region.clone())
             .account_id(config.account_id.clone())
-            .store(lake.clone())
             .max_age(MAX_MAX_AGE)
+            .max_buffered_bytes(config.writer_buffer_bytes)
+            .max_file_bytes(
+                config
+                    .writer_buffer_bytes
+                    .clamp(MIN_FILE_BYTES, MAX_FILE_BYTES),
+            )
             .durability(Durability::Interval(Duration::from_secs(3600)));
-        let mut destinations = PrefixDestinations::new(
+        let spool = dir.join("spool");
+        let mut names = PrefixDestinations::new(
             config.source_prefix.clone(),
             config.lake_bucket.clone(),
-            dir.join("spool"),
-            template,
-        )
-        .columnar_options(move |class| {
-            let projection = projections.projection(class.class_uid)?;
-            Some(ColumnarOptions::default().with_projection(projection.paths()))
-        });
+            &spool,
+            template.clone(),
+        );
         if let Some(version) = &config.source_version {
-            destinations = destinations.source_version(version.clone());
+            names = names.source_version(version.clone());
         }
+        // Each class's store is resolved (asynchronously) before its first event reaches the
+        // sink, see `write`; the router's resolver only looks it up.
+        let stores: Arc<Mutex<HashMap<i32, Arc<dyn ObjectStore>>>> = Arc::default();
+        let resolved = stores.clone();
+        let resolver = move |class: &ClassInfo| -> securitylake_source::Result<WriterConfig> {
+            let store = resolved
+                .lock()
+                .ok()
+                .and_then(|s| s.get(&class.class_uid).cloned())
+                .ok_or_else(|| {
+                    securitylake_source::Error::new(
+                        securitylake_source::ErrorKind::Config,
+                        format!("no store resolved for class {}", class.class_uid),
+                    )
+                })?;
+            let mut builder = template
+                .clone()
+                .store(store)
+                .location(names.location(class)?)
+                .spool_dir(spool.join(names.source_name(class)?));
+            if let Some(projection) = projections.projection(class.class_uid) {
+                builder = builder.columnar_options(
+                    ColumnarOptions::default().with_projection(projection.paths()),
+                );
+            }
+            builder.build()
+        };
         let letters = dir.join("dead-letters.jsonl");
         let sink = LakeSink::<Event>::builder()
-            .unrouted(Unrouted::catch_all(destinations))
+            .unrouted(Unrouted::catch_all(resolver))
             .dead_letters(JsonLinesDeadLetters::lazy(&letters))
             .build()?;
         Ok(Self {
@@ -78,6 +113,9 @@ impl Batch {
             mapped: Mapped::default(),
             dir,
             letters,
+            lake,
+            prefix: config.source_prefix.clone(),
+            stores,
         })
     }
 
@@ -98,8 +136,39 @@ impl Batch {
                 .await?;
         }
         if !self.mapped.events.is_empty() {
+            self.resolve_stores().await?;
             let events = std::mem::take(&mut self.mapped.events);
             self.sink.write_batch(events).await?;
+        }
+        Ok(())
+    }
+
+    /// Resolves the store of every class of the waiting events that has none yet.
+    async fn resolve_stores(&mut self) -> Result<()> {
+        let mut missing: Vec<i32> = Vec::new();
+        {
+            let known = self
+                .stores
+                .lock()
+                .map_err(|_| Error::new(ErrorKind::Io, "store map poisoned"))?;
+            for event in &self.mapped.events {
+                let uid = event.class_uid();
+                if !known.contains_key(&uid) && !missing.contains(&uid) {
+                    missing.push(uid);
+                }
+            }
+        }
+        for uid in missing {
+            // A class the version does not know is the router's to report (unrouted).
+            let Some(class) = ClassInfo::find::<Event>(uid) else {
+                continue;
+            };
+            let name = source_name(&self.prefix, &class)?;
+            let store = self.lake.store(&name).await?;
+            self.stores
+                .lock()
+                .map_err(|_| Error::new(ErrorKind::Io, "store map poisoned"))?
+                .insert(uid, store);
         }
         Ok(())
     }

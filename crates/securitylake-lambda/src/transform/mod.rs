@@ -22,6 +22,7 @@
 //! let the event be retried: the batches already written are no-ops then.
 
 mod batch;
+mod lake;
 mod object;
 pub mod report;
 
@@ -37,6 +38,8 @@ use securitylake_core::store::S3StoreBuilder;
 use serde_json::Value;
 use tokio::time::Instant;
 
+use self::lake::LakeStores;
+pub use self::lake::SOURCE_PLACEHOLDER;
 pub use self::report::{ObjectReport, ObjectStatus, Remaining, TransformReport};
 use crate::config::TransformConfig;
 use crate::error::{Error, ErrorKind, Result};
@@ -49,7 +52,7 @@ pub type StagingStores = Arc<dyn Fn(&str) -> Result<Arc<dyn ObjectStore>> + Send
 #[derive(Clone)]
 pub struct Transform {
     config: TransformConfig,
-    lake: Arc<dyn ObjectStore>,
+    lake: Arc<LakeStores>,
     staging: StagingStores,
 }
 
@@ -65,17 +68,23 @@ impl std::fmt::Debug for Transform {
 impl Transform {
     /// A transform writing into `lake` (the Security Lake bucket's store, with the provider
     /// role's credentials) and reading staging objects from the stores `staging` gives.
-    pub fn new(config: TransformConfig, lake: Arc<dyn ObjectStore>, staging: StagingStores) -> Self {
+    pub fn new(
+        config: TransformConfig,
+        lake: Arc<dyn ObjectStore>,
+        staging: StagingStores,
+    ) -> Self {
         Self {
             config,
-            lake,
+            lake: Arc::new(LakeStores::One(lake)),
             staging,
         }
     }
 
     /// The transform of [`TransformConfig::from_env`], with S3 stores from the AWS
     /// configuration of the environment (the function's role); the lake's store assumes the
-    /// provider role when one is configured. With `AWS_ENDPOINT_URL` set (a local emulator),
+    /// provider role when one is configured, and with [`SOURCE_PLACEHOLDER`] in its ARN
+    /// (`arn:aws:iam::<account>:role/AmazonSecurityLake-Provider-{source}-<region>`) each
+    /// custom source is written with its own provider role, assumed on its first event. With `AWS_ENDPOINT_URL` set (a local emulator),
     /// S3 is addressed by path.
     pub async fn from_env() -> Result<Self> {
         let config = TransformConfig::from_env()?;
@@ -83,22 +92,35 @@ impl Transform {
             .iter()
             .any(|v| std::env::var_os(v).is_some_and(|v| !v.is_empty()));
         let aws = AwsConfig::builder().force_path_style(local).load().await?;
-        let writer_aws = match &config.provider_role {
+        let lake = match &config.provider_role {
+            Some((template, external_id)) if template.contains(SOURCE_PLACEHOLDER) => {
+                LakeStores::PerSource {
+                    aws: Box::new(aws.clone()),
+                    bucket: config.lake_bucket.clone(),
+                    role_template: template.clone(),
+                    external_id: external_id.clone(),
+                    cache: tokio::sync::Mutex::new(HashMap::new()),
+                }
+            }
             Some((arn, external_id)) => {
                 let mut provider =
                     AssumeRoleProvider::builder(arn.clone()).session_name("seclake-lambda");
                 if let Some(id) = external_id {
                     provider = provider.external_id(id.clone());
                 }
-                aws.assume_role(provider).await?
+                let role = aws.assume_role(provider).await?;
+                LakeStores::One(Arc::new(
+                    S3StoreBuilder::new(&role)
+                        .bucket(config.lake_bucket.clone())
+                        .build()?,
+                ))
             }
-            None => aws.clone(),
+            None => LakeStores::One(Arc::new(
+                S3StoreBuilder::new(&aws)
+                    .bucket(config.lake_bucket.clone())
+                    .build()?,
+            )),
         };
-        let lake: Arc<dyn ObjectStore> = Arc::new(
-            S3StoreBuilder::new(&writer_aws)
-                .bucket(config.lake_bucket.clone())
-                .build()?,
-        );
         let cache: Mutex<HashMap<String, Arc<dyn ObjectStore>>> = Mutex::new(HashMap::new());
         let staging: StagingStores = Arc::new(move |bucket: &str| {
             let mut cache = cache
@@ -112,7 +134,11 @@ impl Transform {
             cache.insert(bucket.to_owned(), store.clone());
             Ok(store)
         });
-        Ok(Self::new(config, lake, staging))
+        Ok(Self {
+            config,
+            lake: Arc::new(lake),
+            staging,
+        })
     }
 
     /// The same stores with another configuration.
@@ -237,7 +263,13 @@ fn stop_instant(deadline_ms: u64, margin: Duration) -> Instant {
 /// A request id as a file name.
 fn sanitize(id: &str) -> String {
     id.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 

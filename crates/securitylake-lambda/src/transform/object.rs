@@ -36,8 +36,12 @@ impl Transform {
         stop_at: Instant,
         dir: &Path,
     ) -> ObjectReport {
-        let mut report =
-            ObjectReport::new(&task.bucket, &task.key, task.message_id.clone(), task.offset);
+        let mut report = ObjectReport::new(
+            &task.bucket,
+            &task.key,
+            task.message_id.clone(),
+            task.offset,
+        );
         let outcome = self.run_object(task, stop_at, dir, &mut report).await;
         remove_dir(dir).await;
         match outcome {
@@ -73,8 +77,8 @@ impl Transform {
             )));
         }
         let store = (self.staging)(&task.bucket).map_err(failed)?;
-        let path = object_path(&task.key)
-            .map_err(|e| failed(Error::from(e).with_retryable(false)))?;
+        let path =
+            object_path(&task.key).map_err(|e| failed(Error::from(e).with_retryable(false)))?;
         let meta = store
             .head(&path)
             .await
@@ -163,13 +167,8 @@ impl Transform {
                 if let Some(format) = format {
                     if batch.is_none() {
                         let batch_dir = dir.join(format!("batch-{batch_start}"));
-                        let opened = Batch::open(
-                            &self.config,
-                            &self.lake,
-                            format,
-                            reference_ms,
-                            batch_dir,
-                        );
+                        let opened =
+                            Batch::open(&self.config, self.lake.clone(), format, reference_ms, batch_dir);
                         batch = Some(opened.map_err(|e| Stop::Failed(batch_start, e))?);
                         report.mapper = Some(format.name());
                     }

@@ -155,12 +155,18 @@ async fn serve(
         let response = Response::builder()
             .status(200)
             .header("Lambda-Runtime-Aws-Request-Id", &pending.id)
-            .header("Lambda-Runtime-Deadline-Ms", pending.deadline_ms.to_string())
+            .header(
+                "Lambda-Runtime-Deadline-Ms",
+                pending.deadline_ms.to_string(),
+            )
             .header(
                 "Lambda-Runtime-Invoked-Function-Arn",
                 "arn:aws:lambda:us-east-1:123456789012:function:test",
             )
-            .header("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000")
+            .header(
+                "Lambda-Runtime-Trace-Id",
+                "Root=1-00000000-000000000000000000000000",
+            )
             .header("content-type", "application/json")
             .body(Full::new(Bytes::from(pending.payload)))
             .expect("response");
@@ -252,7 +258,9 @@ pub fn s3_client(emulator: &securitylake_emulator::Emulator) -> aws_sdk_s3::Clie
     let (id, secret) = emulator.credentials();
     let config = aws_sdk_s3::Config::builder()
         .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
-        .region(aws_sdk_s3::config::Region::new(emulator.region().to_owned()))
+        .region(aws_sdk_s3::config::Region::new(
+            emulator.region().to_owned(),
+        ))
         .endpoint_url(emulator.s3_endpoint_url())
         .force_path_style(true)
         .credentials_provider(aws_sdk_s3::config::Credentials::new(
@@ -284,12 +292,55 @@ pub async fn keys(s3: &aws_sdk_s3::Client, bucket: &str, prefix: &str) -> Vec<St
             .send()
             .await
             .expect("list");
-        out.extend(page.contents().iter().filter_map(|o| o.key().map(str::to_owned)));
+        out.extend(
+            page.contents()
+                .iter()
+                .filter_map(|o| o.key().map(str::to_owned)),
+        );
         token = page.next_continuation_token().map(str::to_owned);
         if token.is_none() {
             break;
         }
     }
     out.sort();
+    out
+}
+
+/// `n` Linux lines (sshd failures and logons, sudo, kernel), each unique by `seed + i`.
+pub fn linux_log(n: usize, seed: usize) -> String {
+    let mut out = String::new();
+    for i in 0..n {
+        let s = seed + i;
+        let line = match i % 4 {
+            0 => format!(
+                "Mar  3 10:{:02}:{:02} bastion sshd[{}]: Failed password for invalid user u{s} from 10.0.{}.{} port {} ssh2\n",
+                (s / 60) % 60,
+                s % 60,
+                1000 + s,
+                (s / 250) % 250,
+                s % 250,
+                2000 + s % 60000
+            ),
+            1 => format!(
+                "Mar  3 10:{:02}:{:02} bastion sshd[{}]: Accepted publickey for alice from 10.1.0.{} port {} ssh2: RSA SHA256:abc\n",
+                (s / 60) % 60,
+                s % 60,
+                1000 + s,
+                s % 250,
+                3000 + s % 60000
+            ),
+            2 => format!(
+                "Mar  3 10:{:02}:{:02} bastion sudo:    alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/usr/bin/id {s}\n",
+                (s / 60) % 60,
+                s % 60
+            ),
+            _ => format!(
+                "Mar  3 10:{:02}:{:02} bastion kernel: [{s}.000] something happened {s}\n",
+                (s / 60) % 60,
+                s % 60
+            ),
+        };
+        out.push_str(&line);
+    }
     out
 }
