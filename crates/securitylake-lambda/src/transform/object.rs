@@ -143,7 +143,7 @@ impl Transform {
         let mut batch_lines = 0u64;
         let mut read = 0u64;
         loop {
-            if read % CLOCK_EVERY == 0 && Instant::now() >= stop_at {
+            if read.is_multiple_of(CLOCK_EVERY) && Instant::now() >= stop_at {
                 if let Some(batch) = batch.take() {
                     batch.abandon().await;
                 }
@@ -167,8 +167,13 @@ impl Transform {
                 if let Some(format) = format {
                     if batch.is_none() {
                         let batch_dir = dir.join(format!("batch-{batch_start}"));
-                        let opened =
-                            Batch::open(&self.config, self.lake.clone(), format, reference_ms, batch_dir);
+                        let opened = Batch::open(
+                            &self.config,
+                            self.lake.clone(),
+                            format,
+                            reference_ms,
+                            batch_dir,
+                        );
                         batch = Some(opened.map_err(|e| Stop::Failed(batch_start, e))?);
                         report.mapper = Some(format.name());
                     }
