@@ -40,11 +40,23 @@ impl ObjectLines {
         path: &Path,
         meta: &ObjectMeta,
     ) -> Result<Self> {
+        Self::open_in_ranges(store, path, meta, RANGE).await
+    }
+
+    /// [`open`](Self::open) with ranges of `range` bytes.
+    async fn open_in_ranges(
+        store: &Arc<dyn ObjectStore>,
+        path: &Path,
+        meta: &ObjectMeta,
+        range: u64,
+    ) -> Result<Self> {
+        let range_len = range.max(1);
         let store = store.clone();
         let location = path.clone();
         let etag = meta.e_tag.clone();
         let size = meta.size;
-        let ranges = (0..size.div_ceil(RANGE)).map(move |i| i * RANGE..((i + 1) * RANGE).min(size));
+        let ranges = (0..size.div_ceil(range_len))
+            .map(move |i| i * range_len..((i + 1) * range_len).min(size));
         let stream = futures::stream::iter(ranges)
             .map(move |range| {
                 let store = store.clone();
@@ -56,12 +68,23 @@ impl ObjectLines {
             })
             .buffered(2)
             .map_err(std::io::Error::other);
-        let mut raw = BufReader::with_capacity(BUFFER, StreamReader::new(stream));
-        let head = raw
-            .fill_buf()
-            .await
-            .map_err(|e| read_error(path.as_ref(), e))?;
-        let gzip = head.starts_with(&[0x1f, 0x8b]);
+        // The first two bytes (the gzip magic or not), however the stream is cut.
+        let mut raw = StreamReader::new(stream);
+        let mut head = Vec::with_capacity(2);
+        while head.len() < 2 {
+            let mut byte = [0u8; 2];
+            let want = 2 - head.len();
+            let n = raw
+                .read(&mut byte[..want])
+                .await
+                .map_err(|e| read_error(path.as_ref(), e))?;
+            if n == 0 {
+                break;
+            }
+            head.extend_from_slice(&byte[..n]);
+        }
+        let gzip = head == [0x1f, 0x8b];
+        let raw = BufReader::with_capacity(BUFFER, std::io::Cursor::new(head).chain(raw));
         let reader: Box<dyn AsyncBufRead + Send + Unpin> = if gzip {
             let mut decoder = GzipDecoder::new(raw);
             decoder.multiple_members(true);
@@ -151,4 +174,84 @@ fn read_error(key: &str, e: std::io::Error) -> Error {
         format!("object {key} cannot be read: {e} (corrupt or truncated compressed data)"),
     )
     .with_source(e)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use securitylake_core::object_store::memory::InMemory;
+    use securitylake_core::object_store::{ObjectStoreExt, PutPayload};
+
+    use super::*;
+
+    async fn lines_of(bytes: Vec<u8>, range: u64) -> Result<(Vec<String>, bool, u64)> {
+        let store: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
+        let path = Path::from("raw/x");
+        store
+            .put(&path, PutPayload::from(bytes))
+            .await
+            .map_err(securitylake_core::Error::from)?;
+        let meta = store
+            .head(&path)
+            .await
+            .map_err(securitylake_core::Error::from)?;
+        let mut lines = ObjectLines::open_in_ranges(&store, &path, &meta, range).await?;
+        let mut out = Vec::new();
+        let mut line = String::new();
+        while lines.next_line(&mut line).await? {
+            out.push(line.clone());
+        }
+        Ok((out, lines.is_gzip(), lines.offset()))
+    }
+
+    fn text() -> String {
+        (0..500)
+            .map(|i| format!("line {i} {}\r\n", "x".repeat(i % 37)))
+            .collect()
+    }
+
+    fn gzip(members: &[&str]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for member in members {
+            let mut encoder =
+                flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            encoder.write_all(member.as_bytes()).expect("gzip");
+            out.extend(encoder.finish().expect("gzip"));
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn lines_across_ranges_plain_and_gzip() {
+        let text = text();
+        let want: Vec<String> = text.lines().map(str::to_owned).collect();
+        for range in [1, 7, 1000, 1 << 20] {
+            let (plain, gzip_seen, end) = lines_of(text.clone().into_bytes(), range)
+                .await
+                .expect("plain");
+            assert_eq!(
+                (plain.len(), gzip_seen, end),
+                (want.len(), false, text.len() as u64)
+            );
+            assert_eq!(plain, want);
+            // Two gzip members (as `cat a.gz b.gz` makes).
+            let (half, rest) = text.split_at(text.len() / 2);
+            let (unzipped, gzip_seen, end) =
+                lines_of(gzip(&[half, rest]), range).await.expect("gzip");
+            assert!(gzip_seen);
+            assert_eq!(end, text.len() as u64);
+            assert_eq!(unzipped.concat(), want.concat());
+        }
+    }
+
+    #[tokio::test]
+    async fn corrupt_gzip_is_invalid_input() {
+        let mut bytes = gzip(&[&text()]);
+        let n = bytes.len();
+        bytes[n - 6] ^= 0xff; // the CRC
+        let error = lines_of(bytes, 1000).await.expect_err("corrupt");
+        assert_eq!(error.kind(), ErrorKind::InvalidInput, "{error}");
+        assert!(!error.is_retryable());
+    }
 }
