@@ -92,6 +92,7 @@ pub mod config;
 pub mod deep_security;
 pub mod error;
 pub mod formats;
+pub mod lines;
 pub mod linux;
 pub mod normalized;
 pub mod ocsf_json;

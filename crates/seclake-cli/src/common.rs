@@ -175,32 +175,11 @@ pub fn parse_time_ms(text: &str) -> Result<i64> {
 
 /// Parses a UTC offset: `UTC`, `Z`, `+02:00`, `-0500`, `+2`.
 pub fn parse_offset_secs(text: &str) -> Result<i32> {
-    let bad = || {
+    ocsf_mappers::lines::parse_utc_offset(text).ok_or_else(|| {
         Error::input(format!(
             "cannot read zone {text:?}: give a fixed UTC offset such as UTC, +02:00 or -0500"
         ))
-    };
-    if text.eq_ignore_ascii_case("utc") || text == "Z" || text.eq_ignore_ascii_case("gmt") {
-        return Ok(0);
-    }
-    let (sign, rest) = match text.as_bytes().first() {
-        Some(b'+') => (1, &text[1..]),
-        Some(b'-') => (-1, &text[1..]),
-        _ => return Err(bad()),
-    };
-    let (h, m) = if let Some((h, m)) = rest.split_once(':') {
-        (h, m)
-    } else if rest.len() == 4 {
-        rest.split_at(2)
-    } else {
-        (rest, "0")
-    };
-    let h: i32 = h.parse().map_err(|_| bad())?;
-    let m: i32 = m.parse().map_err(|_| bad())?;
-    if h > 18 || m > 59 {
-        return Err(bad());
-    }
-    Ok(sign * (h * 3600 + m * 60))
+    })
 }
 
 #[cfg(test)]

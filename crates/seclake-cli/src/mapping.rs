@@ -76,18 +76,9 @@ pub struct MapArgs {
     pub no_raw_data: bool,
 }
 
-/// Which mapper a format needs (`DeepSecurity`: the Trend Micro mapper).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Family {
-    /// Linux lines (syslog, auditd, journald JSON), the Linux mapper.
-    Linux,
-    /// journald export entries.
-    JournalExport,
-    /// CEF / LEEF, the Trend Micro mapper.
-    DeepSecurity,
-    /// OCSF JSON, decoded and validated.
-    OcsfJson,
-}
+/// Which mapper a format needs (`DeepSecurity`: the Trend Micro mapper): ocsf-mappers'
+/// line formats.
+pub use ocsf_mappers::lines::LineFormat as Family;
 
 impl LogFormat {
     /// The mapper family of a named format (`Auto` is decided from the input: Linux here).
@@ -105,71 +96,10 @@ impl LogFormat {
     }
 }
 
-impl Family {
-    /// The family's name: the mapper's name (`linux`, `journald-export`, `deep-security`,
-    /// `ocsf-json`), also a format name `seclake run` takes.
-    pub fn name(self) -> &'static str {
-        match self {
-            Family::Linux => "linux",
-            Family::JournalExport => "journald-export",
-            Family::DeepSecurity => "deep-security",
-            Family::OcsfJson => "ocsf-json",
-        }
-    }
-}
-
-/// Reads `input` into `head` up to its first non-blank line (at most 64 KiB per line) and
-/// decides the mapper from that line ([`detect`]); Linux lines when there is none.
+/// Reads `input` into `head` up to its first non-blank line and decides the mapper from that
+/// line ([`Family::detect_head`]).
 pub fn detect_head(input: &mut impl BufRead, head: &mut Vec<u8>) -> std::io::Result<Family> {
-    loop {
-        let start = head.len();
-        if input.by_ref().take(64 * 1024).read_until(b'\n', head)? == 0 {
-            return Ok(Family::Linux);
-        }
-        let line = String::from_utf8_lossy(&head[start..]);
-        if !line.trim().is_empty() {
-            return Ok(detect(&line));
-        }
-    }
-}
-
-/// Decides the mapper from the first non-blank line.
-pub fn detect(line: &str) -> Family {
-    let line = line.trim();
-    if line.contains("CEF:") || line.contains("LEEF:") {
-        return Family::DeepSecurity;
-    }
-    // Trend Vision One API objects (Workbench alerts, OAT detections, pages).
-    if line.starts_with('{')
-        && [
-            "\"matchedRules\"",
-            "\"impactScope\"",
-            "\"mitreTechniqueIds\"",
-            "\"workbenchLink\"",
-        ]
-        .iter()
-        .any(|k| line.contains(k))
-    {
-        return Family::DeepSecurity;
-    }
-    // An OCSF event: a JSON object (or an array of them) with a `class_uid`
-    // and `metadata` (journald JSON has neither).
-    if line.starts_with(['{', '['])
-        && line.contains("\"class_uid\"")
-        && line.contains("\"metadata\"")
-    {
-        return Family::OcsfJson;
-    }
-    let field = line.split_once('=').map(|(name, _)| name).unwrap_or("");
-    let export_field = !field.is_empty()
-        && field
-            .bytes()
-            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
-    if export_field {
-        Family::JournalExport
-    } else {
-        Family::Linux
-    }
+    Family::detect_head(input, head)
 }
 
 /// A stream of mapped events with the mapper's counters.
@@ -373,43 +303,4 @@ pub fn stats_json(stats: &MapperStats) -> serde_json::Value {
         "mapped": mapped,
         "fallback": fallback,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn formats_are_detected() {
-        assert_eq!(
-            detect("Jun  9 12:00:00 h sshd[1]: Accepted password for a from 192.0.2.1 port 1 ssh2"),
-            Family::Linux
-        );
-        assert_eq!(
-            detect("type=SYSCALL msg=audit(1.0:1): arch=c000003e"),
-            Family::Linux
-        );
-        assert_eq!(detect("{\"MESSAGE\":\"x\"}"), Family::Linux);
-        assert_eq!(
-            detect("{\"items\":[{\"id\":\"WB-1\",\"matchedRules\":[]}]}"),
-            Family::DeepSecurity
-        );
-        assert_eq!(detect("__CURSOR=s=abc"), Family::JournalExport);
-        assert_eq!(
-            detect("{\"class_uid\":3002,\"metadata\":{\"version\":\"1.3.0\"}}"),
-            Family::OcsfJson
-        );
-        assert_eq!(
-            detect("{\"MESSAGE\":\"class_uid\",\"__CURSOR\":\"s\"}"),
-            Family::Linux
-        );
-        assert_eq!(
-            detect("CEF:0|Trend Micro|Deep Security Agent|20|4000000|Eicar|6|"),
-            Family::DeepSecurity
-        );
-        assert_eq!(
-            detect("<134>Jun 1 00:00:00 h LEEF:2.0|Trend Micro|Deep Security Manager|20|x|"),
-            Family::DeepSecurity
-        );
-    }
 }

@@ -1,0 +1,291 @@
+//! One mapper for a stream of lines whose format is named or detected: the Linux mapper, the
+//! Trend Micro mapper (Deep Security CEF / LEEF) or the OCSF JSON decoder, into OCSF 1.1.0
+//! events. Used by every line-oriented input (`seclake run`, the Lambda transform).
+//!
+//! ```
+//! use ocsf_mappers::SourceConfig;
+//! use ocsf_mappers::lines::{LineFormat, LineMapping, Mapped};
+//!
+//! let line = "Mar  3 10:00:00 bastion sshd[42]: Accepted password for alice from 10.0.0.5 port 5000 ssh2";
+//! let format = LineFormat::detect(line);
+//! assert_eq!(format, LineFormat::Linux);
+//! let config = SourceConfig::linux().with_reference_ms(1_709_460_000_000);
+//! let mut mapper = LineMapping::new(format, config);
+//! let mut mapped = Mapped::default();
+//! mapper.map_line(line, &mut mapped);
+//! mapper.finish(&mut mapped);
+//! assert!(!mapped.events.is_empty());
+//! ```
+
+use std::io::{BufRead, Read};
+
+use ocsf_model::v1_1_0::Event;
+
+use crate::ocsf_json::{OcsfJson, Rejected};
+use crate::stream::LineMapper;
+use crate::{LinuxMapper, MapperStats, SourceConfig, TrendMicroMapper, V1_1_0};
+
+/// The line formats a [`LineMapping`] reads, each with its mapper.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LineFormat {
+    /// Linux lines (syslog, auditd, journald JSON), the Linux mapper.
+    Linux,
+    /// journald export entries (`journalctl -o export`).
+    JournalExport,
+    /// CEF / LEEF, the Trend Micro mapper.
+    DeepSecurity,
+    /// OCSF JSON, decoded and validated.
+    OcsfJson,
+}
+
+impl LineFormat {
+    /// The format's name: the mapper's name (`linux`, `journald-export`, `deep-security`,
+    /// `ocsf-json`).
+    pub fn name(self) -> &'static str {
+        match self {
+            LineFormat::Linux => "linux",
+            LineFormat::JournalExport => "journald-export",
+            LineFormat::DeepSecurity => "deep-security",
+            LineFormat::OcsfJson => "ocsf-json",
+        }
+    }
+
+    /// The format named `name` (one of [`name`](Self::name)'s, `cef` and `leef` too).
+    pub fn from_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "linux" | "syslog" | "auditd" | "journald-json" => LineFormat::Linux,
+            "journald-export" => LineFormat::JournalExport,
+            "deep-security" | "cef" | "leef" => LineFormat::DeepSecurity,
+            "ocsf-json" => LineFormat::OcsfJson,
+            _ => return None,
+        })
+    }
+
+    /// The source configuration the format's mapper starts from (product and vendor).
+    pub fn default_config(self) -> SourceConfig {
+        match self {
+            LineFormat::DeepSecurity => SourceConfig::deep_security(),
+            _ => SourceConfig::linux(),
+        }
+    }
+
+    /// Decides the format from the first non-blank line.
+    pub fn detect(line: &str) -> Self {
+        let line = line.trim();
+        if line.contains("CEF:") || line.contains("LEEF:") {
+            return LineFormat::DeepSecurity;
+        }
+        // Trend Vision One API objects (Workbench alerts, OAT detections, pages).
+        if line.starts_with('{')
+            && [
+                "\"matchedRules\"",
+                "\"impactScope\"",
+                "\"mitreTechniqueIds\"",
+                "\"workbenchLink\"",
+            ]
+            .iter()
+            .any(|k| line.contains(k))
+        {
+            return LineFormat::DeepSecurity;
+        }
+        // An OCSF event: a JSON object (or an array of them) with a `class_uid`
+        // and `metadata` (journald JSON has neither).
+        if line.starts_with(['{', '['])
+            && line.contains("\"class_uid\"")
+            && line.contains("\"metadata\"")
+        {
+            return LineFormat::OcsfJson;
+        }
+        let field = line.split_once('=').map(|(name, _)| name).unwrap_or("");
+        let export_field = !field.is_empty()
+            && field
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
+        if export_field {
+            LineFormat::JournalExport
+        } else {
+            LineFormat::Linux
+        }
+    }
+
+    /// Reads `input` into `head` up to its first non-blank line (at most 64 KiB per line)
+    /// and decides the format from that line ([`detect`](Self::detect)); Linux lines when
+    /// there is none.
+    pub fn detect_head(input: &mut impl BufRead, head: &mut Vec<u8>) -> std::io::Result<Self> {
+        loop {
+            let start = head.len();
+            if input.by_ref().take(64 * 1024).read_until(b'\n', head)? == 0 {
+                return Ok(LineFormat::Linux);
+            }
+            let line = String::from_utf8_lossy(&head[start..]);
+            if !line.trim().is_empty() {
+                return Ok(Self::detect(&line));
+            }
+        }
+    }
+}
+
+/// A mapper turning lines into OCSF 1.1.0 events (and OCSF JSON lines into events or
+/// rejections).
+#[derive(Debug)]
+pub enum LineMapping {
+    /// The Linux mapper.
+    Linux(Box<LinuxMapper>),
+    /// The Trend Micro mapper (Deep Security CEF / LEEF).
+    DeepSecurity(Box<TrendMicroMapper>),
+    /// The OCSF JSON decoder.
+    OcsfJson(Box<OcsfJson<V1_1_0>>),
+}
+
+/// What a mapper made of some lines.
+#[derive(Debug, Default)]
+pub struct Mapped {
+    /// The events.
+    pub events: Vec<Event>,
+    /// OCSF JSON events refused by the validator, with its reasons.
+    pub rejected: Vec<Rejected>,
+    /// The OCSF JSON decoder's output for one line (kept for its allocation).
+    decoded: Vec<Result<Event, Rejected>>,
+}
+
+impl LineMapping {
+    /// The mapper of `format` with `config` (journald export entries go to the Linux mapper
+    /// line by line; OCSF JSON needs no configuration).
+    pub fn new(format: LineFormat, config: SourceConfig) -> Self {
+        match format {
+            LineFormat::DeepSecurity => {
+                LineMapping::DeepSecurity(Box::new(TrendMicroMapper::new(config)))
+            }
+            LineFormat::Linux | LineFormat::JournalExport => {
+                LineMapping::Linux(Box::new(LinuxMapper::new(config)))
+            }
+            LineFormat::OcsfJson => LineMapping::OcsfJson(Box::default()),
+        }
+    }
+
+    /// Maps one line into `out`.
+    pub fn map_line(&mut self, line: &str, out: &mut Mapped) {
+        match self {
+            LineMapping::Linux(m) => m.map_line_into(line, &mut out.events),
+            LineMapping::DeepSecurity(m) => {
+                LineMapper::map_line_into(m.as_mut(), line, &mut out.events)
+            }
+            LineMapping::OcsfJson(d) => {
+                d.decode_line(line, &mut out.decoded);
+                for item in out.decoded.drain(..) {
+                    match item {
+                        Ok(event) => out.events.push(event),
+                        Err(rejected) => out.rejected.push(rejected),
+                    }
+                }
+            }
+        }
+    }
+
+    /// Emits what the mapper holds (an open audit record, a pending sudo line) into `out`:
+    /// every line mapped so far has its events.
+    pub fn finish(&mut self, out: &mut Mapped) {
+        match self {
+            LineMapping::Linux(m) => m.finish_into(&mut out.events),
+            LineMapping::DeepSecurity(m) => LineMapper::finish_into(m.as_mut(), &mut out.events),
+            LineMapping::OcsfJson(_) => {}
+        }
+    }
+
+    /// The mapper's counters (`None` for OCSF JSON, which counts events and rejections).
+    pub fn stats(&self) -> Option<&MapperStats> {
+        match self {
+            LineMapping::Linux(m) => Some(LineMapper::stats(m.as_ref())),
+            LineMapping::DeepSecurity(m) => Some(LineMapper::stats(m.as_ref())),
+            LineMapping::OcsfJson(_) => None,
+        }
+    }
+
+    /// The attribute paths the mapper can fill in events of class `class_uid` (its declared
+    /// projection); `None` for OCSF JSON and for classes it does not emit.
+    pub fn projection(&self, class_uid: i32) -> Option<crate::Projection> {
+        match self {
+            LineMapping::Linux(m) => m.projection(class_uid),
+            LineMapping::DeepSecurity(m) => m.projection(class_uid),
+            LineMapping::OcsfJson(_) => None,
+        }
+    }
+}
+
+/// Parses a fixed UTC offset into seconds: `UTC`, `GMT`, `Z`, `+02:00`, `-0500`, `+2`;
+/// `None` for anything else (hours beyond 18, minutes beyond 59).
+///
+/// ```
+/// use ocsf_mappers::lines::parse_utc_offset;
+/// assert_eq!(parse_utc_offset("UTC"), Some(0));
+/// assert_eq!(parse_utc_offset("+02:00"), Some(7200));
+/// assert_eq!(parse_utc_offset("-0530"), Some(-19800));
+/// assert_eq!(parse_utc_offset("Europe/Paris"), None);
+/// ```
+pub fn parse_utc_offset(text: &str) -> Option<i32> {
+    if text.eq_ignore_ascii_case("utc") || text == "Z" || text.eq_ignore_ascii_case("gmt") {
+        return Some(0);
+    }
+    let (sign, rest) = match text.as_bytes().first() {
+        Some(b'+') => (1, &text[1..]),
+        Some(b'-') => (-1, &text[1..]),
+        _ => return None,
+    };
+    let (h, m) = if let Some((h, m)) = rest.split_once(':') {
+        (h, m)
+    } else if rest.len() == 4 && rest.is_char_boundary(2) {
+        rest.split_at(2)
+    } else {
+        (rest, "0")
+    };
+    let h: i32 = h.parse().ok()?;
+    let m: i32 = m.parse().ok()?;
+    if h > 18 || m > 59 {
+        return None;
+    }
+    Some(sign * (h * 3600 + m * 60))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LineFormat;
+    use super::LineFormat as Family;
+
+    fn detect(line: &str) -> LineFormat {
+        LineFormat::detect(line)
+    }
+
+    #[test]
+    fn formats_are_detected() {
+        assert_eq!(
+            detect("Jun  9 12:00:00 h sshd[1]: Accepted password for a from 192.0.2.1 port 1 ssh2"),
+            Family::Linux
+        );
+        assert_eq!(
+            detect("type=SYSCALL msg=audit(1.0:1): arch=c000003e"),
+            Family::Linux
+        );
+        assert_eq!(detect("{\"MESSAGE\":\"x\"}"), Family::Linux);
+        assert_eq!(
+            detect("{\"items\":[{\"id\":\"WB-1\",\"matchedRules\":[]}]}"),
+            Family::DeepSecurity
+        );
+        assert_eq!(detect("__CURSOR=s=abc"), Family::JournalExport);
+        assert_eq!(
+            detect("{\"class_uid\":3002,\"metadata\":{\"version\":\"1.3.0\"}}"),
+            Family::OcsfJson
+        );
+        assert_eq!(
+            detect("{\"MESSAGE\":\"class_uid\",\"__CURSOR\":\"s\"}"),
+            Family::Linux
+        );
+        assert_eq!(
+            detect("CEF:0|Trend Micro|Deep Security Agent|20|4000000|Eicar|6|"),
+            Family::DeepSecurity
+        );
+        assert_eq!(
+            detect("<134>Jun 1 00:00:00 h LEEF:2.0|Trend Micro|Deep Security Manager|20|x|"),
+            Family::DeepSecurity
+        );
+    }
+}
