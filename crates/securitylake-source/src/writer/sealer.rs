@@ -14,7 +14,7 @@ use securitylake_parquet::ParquetRules;
 use super::segments::{Segment, Slot};
 use crate::error::{Error, ErrorKind, Result};
 use crate::record;
-use crate::spool::{RecordReader, SealFile, Wal};
+use crate::spool::{RecordReader, SealFile, WAL_FORMAT};
 
 /// Segments encoded in the background at most: starting another seal first
 /// waits for the oldest (it bounds the encoder's memory and work queue).
@@ -63,6 +63,9 @@ impl<E: OcsfEvent> SealSegment<E> for ParquetSealer {
         cancel: &AtomicBool,
         out: SealFile,
     ) -> Result<(SealFile, EncodeStats)> {
+        if format == WAL_FORMAT {
+            return super::merge::encode_columnar::<E, _>(wal, cancel, out);
+        }
         encode_segment::<E, _>(
             wal,
             format,
@@ -85,17 +88,17 @@ pub(super) type Encoded = (Vec<Slot>, Result<(SealFile, EncodeStats)>);
 /// A segment being encoded on the encoder thread. Its write-ahead file stays
 /// in the spool (and its events in `buffered_bytes`) until its sealed file is
 /// durable.
-pub(super) struct Sealing {
+pub(super) struct Sealing<S> {
     pub partition: PartitionKey,
     /// The segment, without its slots (they are with the encoder).
-    pub segment: Segment<Wal>,
+    pub segment: Segment<S>,
     pub rows: u64,
     pub done: tokio::sync::oneshot::Receiver<std::thread::Result<Encoded>>,
     /// Set to abandon the encoding.
     pub cancel: Arc<AtomicBool>,
 }
 
-impl Sealing {
+impl<S> Sealing<S> {
     /// Asks the encoding to stop early (the writer is dropped and will not
     /// take its result).
     pub fn cancel(&self) {
