@@ -74,7 +74,7 @@ async fn a_300_mb_stream_rolls_by_size_before_256_mb() -> TestResult {
             .iter()
             .map(|e| serde_json::to_vec(e).map(|v| v.len() as u64))
             .sum::<Result<u64, _>>()?;
-        writer.write_batch(batch).await?;
+        writer.write_batch(&batch).await?;
     }
     assert!(
         json_bytes > 300_000_000,
@@ -212,7 +212,7 @@ async fn objects_land_within_80_to_100_percent_of_the_limit() -> TestResult {
             .iter()
             .map(|e| serde_json::to_vec(e).map(|v| v.len() as u64))
             .sum::<Result<u64, _>>()?;
-        writer.write_batch(batch).await?;
+        writer.write_batch(&batch).await?;
     }
     let stats = writer.stats();
     let manifest = writer.close().await?;

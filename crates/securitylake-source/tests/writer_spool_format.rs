@@ -83,7 +83,7 @@ async fn a_format_1_json_spool_is_recovered_after_an_upgrade() -> TestResult {
     // The upgraded writer goes on in the same spool, in the new format.
     for i in 0..20u64 {
         let event = event(LEAP_DAY + i as i64, 5_000 + i, 10);
-        writer.write(event.clone()).await?;
+        writer.write(&event.clone()).await?;
         expected.push(event);
     }
     let manifest = writer.close().await?;
@@ -115,7 +115,7 @@ async fn a_damaged_record_is_an_integrity_error() -> TestResult {
         let spool = tempfile::tempdir()?;
         let mut writer =
             Writer::<Authentication>::open(config(store.clone(), spool.path(), &clock)?).await?;
-        writer.write(event(LEAP_DAY, 1, 0)).await?;
+        writer.write(&event(LEAP_DAY, 1, 0)).await?;
         drop(writer);
         let wal = std::fs::read(spool.path().join(format!("{:020}.wal", 1)))?;
         let mut records = Vec::new();
@@ -185,7 +185,7 @@ async fn sealed_files_keep_format_1_and_recover() -> TestResult {
     let config = config(flaky.clone(), spool.path(), &clock)?;
     let mut writer = Writer::<Authentication>::open(config.clone()).await?;
     for i in 0..30u64 {
-        writer.write(event(LEAP_DAY + i as i64, i, 20)).await?;
+        writer.write(&event(LEAP_DAY + i as i64, i, 20)).await?;
     }
     // The upload fails: the segment stays sealed in the spool.
     flaky.inject(&[PutFault::Denied]);

@@ -25,13 +25,16 @@
 //!   earlier only when the next event would make the file exceed
 //!   [`max_file_bytes`](WriterConfigBuilder::max_file_bytes), or when the
 //!   `max_buffered_bytes` bound forces it (below), and on [`Writer::flush`] /
-//!   [`Writer::close`]. The size of a file is estimated before encoding as the
-//!   size of its events plus the Parquet footer of the class, where an
-//!   event's *size* is the length of its JSON (computed from a format-2
-//!   record of it, without writing the JSON) or of that record, whichever is
-//!   larger: columnar ZSTD Parquet is smaller than the JSON of the same
-//!   events, so files stay under the limit (the actual sizes are checked and
-//!   counted in [`WriterStats::oversize_files`]).
+//!   [`Writer::close`]. The size of a file is estimated as the size of its
+//!   events plus the Parquet footer of the class, where an event's *size*
+//!   is what it added to its segment's column buffers when it was encoded
+//!   (its only encoding before Parquet), times the ratio of file bytes to
+//!   encoded bytes the writer learned (from its spool frames' compression
+//!   until it sealed a file, then from its sealed files), plus 3% headroom:
+//!   files land at 90-97% of the limit on a compressible stream (the actual
+//!   sizes are checked and counted in [`WriterStats::oversize_files`]). An
+//!   event that would not fit where it was encoded is taken back out of the
+//!   column buffers and encoded again after the roll.
 //! * **Memory**: an accepted event is encoded at once into its segment's
 //!   open Arrow batch (a [`BatchEncoder`](ocsf_model::columnar::BatchEncoder)),
 //!   which is cut into a *frame* of the write-ahead file (below, and
@@ -170,7 +173,7 @@
 //!     1_709_251_199_999, // 2024-02-29T23:59:59.999Z
 //!     User::default(),
 //! );
-//! writer.write(event).await?;
+//! writer.write(&event).await?;
 //!
 //! let manifest = writer.close().await?;
 //! assert_eq!(manifest.rows(), 1);
@@ -205,7 +208,7 @@
 //!
 //! async fn wrong_class(writer: &mut Writer<Authentication>, event: ApiActivity) {
 //!     // error[E0308]: mismatched types: expected `Authentication`, found `ApiActivity`
-//!     let _ = writer.write(event).await;
+//!     let _ = writer.write(&event).await;
 //! }
 //! ```
 //!
@@ -216,7 +219,7 @@
 //! use securitylake_source::writer::Writer;
 //!
 //! async fn right_class(writer: &mut Writer<ApiActivity>, event: ApiActivity) {
-//!     let _ = writer.write(event).await;
+//!     let _ = writer.write(&event).await;
 //! }
 //! # let _ = std::marker::PhantomData::<Authentication>;
 //! ```
@@ -234,8 +237,8 @@ mod pipeline;
 mod place;
 mod recovery;
 mod sealer;
-mod sizing;
 mod segments;
+mod sizing;
 mod stats;
 #[cfg(test)]
 mod tests;
@@ -259,9 +262,9 @@ pub use self::stats::WriterStats;
 
 use self::open_wal::OpenWal;
 use self::place::Placed;
-use self::sizing::Sizing;
 use self::sealer::{EncoderThread, ParquetSealer, Sealing, SharedSealer};
 use self::segments::{Limits, SegmentTable};
+use self::sizing::Sizing;
 use self::uploader::Uploader;
 use crate::error::{Error, ErrorKind, Result};
 use crate::manifest::Manifest;
@@ -548,22 +551,25 @@ impl<E: OcsfEvent> Writer<E> {
         self.progress().await
     }
 
-    /// Accepts one event: checks its time, appends it to its partition's
-    /// spool file and makes it durable (see [`Durability`]) before returning.
+    /// Accepts one event: checks its time, encodes it at once into its
+    /// partition's open segment (its only encoding before Parquet; the
+    /// caller keeps the event, and may overwrite it for the next one) and
+    /// makes it durable in the spool (see [`Durability`]) before returning.
     ///
     /// A segment due by age, or whose file would exceed the size limit, is
     /// sealed in the background (see [Pipelining](self#pipelining)): the
     /// write waits only when another segment is still being sealed, when
     /// sealed segments wait for their upload, or when `max_buffered_bytes`
     /// is reached (backpressure). An event whose time is before 1970 or more
-    /// than `max_future_skew` ahead of the clock fails with
-    /// [`ErrorKind::InvalidInput`] and nothing is written. If an encoding or
+    /// than `max_future_skew` ahead of the clock, or too large for a file or
+    /// for `max_buffered_bytes`, fails with [`ErrorKind::InvalidInput`] and
+    /// nothing of it is written. If an encoding or
     /// an upload fails (in this call or in the background since the previous
     /// call), the error is returned and the event is not accepted; everything
     /// accepted before stays in the spool.
-    pub async fn write(&mut self, event: E) -> Result<()> {
-        let prepared = self.prepare(&event)?;
-        self.write_prepared(&prepared, &event).await?.into_result()
+    pub async fn write(&mut self, event: &E) -> Result<()> {
+        let prepared = self.prepare(event)?;
+        self.write_prepared(&prepared, event).await?.into_result()
     }
 
     /// The part of [`Writer::write`] after the event was checked.
@@ -578,14 +584,15 @@ impl<E: OcsfEvent> Writer<E> {
         Ok(placed)
     }
 
-    /// Accepts a batch: every event is checked first (one bad event rejects
-    /// the whole batch, nothing written), then all are appended and each
-    /// touched spool file is fsynced once (group commit). Rolls happen as in
-    /// [`Writer::write`], in the background. An encoding or upload error
-    /// that happened in the background before the batch is returned first,
-    /// with nothing of the batch accepted; on an error midway, the events
-    /// appended so far are accepted and durable and the error reports how
-    /// many.
+    /// Accepts a batch: every event's time is checked first (one bad time
+    /// rejects the whole batch, nothing written), then all are encoded into
+    /// their segments and each touched spool file gets one frame and one
+    /// fsync (group commit). Rolls happen as in [`Writer::write`], in the
+    /// background. An encoding or upload error that happened in the
+    /// background before the batch is returned first, with nothing of the
+    /// batch accepted; on an error midway (an event too large for a file is
+    /// one, found as it is encoded), the events appended so far are accepted
+    /// and durable and the error reports how many.
     ///
     /// If the future is dropped before it completes (a timeout, a
     /// `select!`), the events it had appended stay in their segments and
@@ -593,7 +600,7 @@ impl<E: OcsfEvent> Writer<E> {
     /// [`Writer::open`] recovers what reached the spool file): the batch was
     /// partly accepted without an acknowledgement, so a caller that retries
     /// it writes those events twice (at least once).
-    pub async fn write_batch(&mut self, events: Vec<E>) -> Result<()> {
+    pub async fn write_batch(&mut self, events: &[E]) -> Result<()> {
         let mut prepared = Vec::with_capacity(events.len());
         for (i, event) in events.iter().enumerate() {
             let prepared_event = self.prepare(event).map_err(|e| {
@@ -602,7 +609,7 @@ impl<E: OcsfEvent> Writer<E> {
             })?;
             prepared.push(prepared_event);
         }
-        self.append_batch(prepared, &events, true).await.map(drop)
+        self.append_batch(prepared, events, true).await.map(drop)
     }
 
     /// The part of [`Writer::write_batch`] after every event was checked:

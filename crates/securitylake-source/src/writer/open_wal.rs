@@ -127,8 +127,12 @@ impl<E: OcsfEvent> OpenWal<E> {
         alone.append(event);
         let own = alone.stats();
         let mut delta = self.stats_delta();
-        delta.unknown_attributes = delta.unknown_attributes.saturating_sub(own.unknown_attributes);
-        delta.invalid_datetimes = delta.invalid_datetimes.saturating_sub(own.invalid_datetimes);
+        delta.unknown_attributes = delta
+            .unknown_attributes
+            .saturating_sub(own.unknown_attributes);
+        delta.invalid_datetimes = delta
+            .invalid_datetimes
+            .saturating_sub(own.invalid_datetimes);
         delta.out_of_range = delta.out_of_range.saturating_sub(own.out_of_range);
         delta.left_out = delta.left_out.saturating_sub(own.left_out);
         let rows = batch.num_rows().saturating_sub(1);

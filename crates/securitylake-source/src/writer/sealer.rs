@@ -221,7 +221,7 @@ pub(super) const BATCH_BYTES: u64 = 8 * 1024 * 1024;
 /// `max_event_bytes`), rows sorted by `time` (stable), the root schema named
 /// after the class, and row groups closed at [`ROW_GROUP_BYTES`]. Arrow batches hold at most [`BATCH_ROWS`]
 /// rows and about [`BATCH_BYTES`] of events. `max_event_bytes` is the size of
-/// the largest event ([`record::encode`]: at least its JSON length). The output is deterministic: the same events
+/// the largest event (its encoded bytes: at least its largest value's length). The output is deterministic: the same events
 /// give the same bytes.
 pub(super) fn encode_parquet<E: OcsfEvent, W: std::io::Write + Send>(
     out: W,

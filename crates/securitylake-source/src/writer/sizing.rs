@@ -94,7 +94,11 @@ mod tests {
         sizing.frame(1000, 250);
         assert_eq!(sizing.stored(64_000), 16_500);
         sizing.frame(1000, 2000);
-        assert_eq!(sizing.stored(64_000), 66_000, "frames never raise it above 1:1");
+        assert_eq!(
+            sizing.stored(64_000),
+            66_000,
+            "frames never raise it above 1:1"
+        );
         sizing.file(10_000, 1000);
         assert_eq!(sizing.stored(64_000), 6_600);
         sizing.frame(1000, 900);

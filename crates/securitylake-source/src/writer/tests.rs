@@ -176,7 +176,7 @@ async fn a_second_roll_waits_for_the_encoding_in_flight() {
     let (progress, rolled) = (written.clone(), first_roll.clone());
     let task = tokio::spawn(async move {
         for seq in 0..total {
-            writer.write(event(seq)).await?;
+            writer.write(&event(seq)).await?;
             progress.store(seq + 1, Ordering::SeqCst);
             if writer.stats().rolls_by_size == 1 && rolled.load(Ordering::SeqCst) == 0 {
                 rolled.store(seq, Ordering::SeqCst);
@@ -234,7 +234,8 @@ async fn a_write_dropped_while_it_waits_for_an_encoding_loses_nothing() {
     let mut accepted = Vec::new();
     let mut dropped = None;
     for seq in 0..2_000u64 {
-        let write = writer.write(event(seq));
+        let next = event(seq);
+        let write = writer.write(&next);
         match tokio::time::timeout(Duration::from_millis(300), write).await {
             Ok(result) => {
                 result.expect("write");
@@ -250,7 +251,7 @@ async fn a_write_dropped_while_it_waits_for_an_encoding_loses_nothing() {
     assert_eq!(writer.stats().rolls_by_size, 1, "the second roll waited");
     release.send(()).expect("release");
     for seq in dropped + 1..dropped + 10 {
-        writer.write(event(seq)).await.expect("write");
+        writer.write(&event(seq)).await.expect("write");
         accepted.push(seq);
     }
     let manifest = writer.flush().await.expect("flush");
@@ -283,7 +284,7 @@ async fn a_background_encoding_failure_surfaces_later_and_loses_nothing() {
                 // later write.
                 tokio::time::sleep(Duration::from_millis(5)).await;
             }
-            match writer.write(event(seq)).await {
+            match writer.write(&event(seq)).await {
                 Ok(()) => accepted.push(seq),
                 Err(err) => {
                     failed = Some((seq, err));
@@ -312,7 +313,7 @@ async fn a_background_encoding_failure_surfaces_later_and_loses_nothing() {
             "{stats:?}"
         );
         for seq in rejected + 1..rejected + 50 {
-            writer.write(event(seq)).await.expect("write");
+            writer.write(&event(seq)).await.expect("write");
             accepted.push(seq);
         }
         if reopen {
@@ -354,7 +355,7 @@ async fn drop_does_not_wait_for_the_encoding_in_flight() {
     let release = hold_next_encode(&gates);
     let mut accepted = Vec::new();
     for seq in 0..200u64 {
-        writer.write(event(seq)).await.expect("write");
+        writer.write(&event(seq)).await.expect("write");
         accepted.push(seq);
         if writer.stats().rolls_by_size == 1 {
             break;
@@ -416,7 +417,7 @@ async fn a_format_2_spool_left_by_the_previous_version_recovers() {
     let config = config(&lake, &spool);
     let mut writer = Writer::<Authentication>::open(config).await.expect("open");
     assert_eq!(writer.stats().events_recovered, 40);
-    writer.write(event(100)).await.expect("write");
+    writer.write(&event(100)).await.expect("write");
     let header = std::fs::read_dir(&spool)
         .expect("spool")
         .filter_map(|e| e.ok())
