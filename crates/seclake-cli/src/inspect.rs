@@ -1,5 +1,5 @@
-//! `seclake inspect`: what a Parquet lake object holds, or a summary of a local dead-letter
-//! file (recognised by its content, see [`crate::letters`]).
+//! `seclake inspect`: what a Parquet lake object holds, or a summary of a dead-letter file,
+//! local or in S3 (recognised by its content, see [`crate::letters`]).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -20,7 +20,7 @@ use crate::schema::schema_for;
 /// Arguments of `seclake inspect`.
 #[derive(Debug, Args)]
 pub struct InspectArgs {
-    /// A local Parquet file or s3://bucket/key, or a local dead-letter file (JSON lines).
+    /// A Parquet file or dead-letter file (JSON lines): a local path or s3://bucket/key.
     target: String,
     /// Also print the first N rows (of a dead-letter file: letters, with their reason and
     /// event) as JSON lines.
@@ -34,16 +34,30 @@ pub struct InspectArgs {
 /// The Parquet magic, at both ends of a file.
 const MAGIC: &[u8] = b"PAR1";
 
-/// Checks both magic markers of an object.
-pub async fn check_magic(store: &dyn ObjectStore, key: &str, shown: &str) -> Result<u64> {
+/// A store error reading `shown`.
+fn store_error(shown: &str, e: securitylake_core::object_store::Error) -> securitylake_core::Error {
+    securitylake_core::Error::from_object_store(format!("reading {shown}"), e)
+}
+
+/// The path and size of the object `key` (a missing one: "no such object").
+async fn object_size(
+    store: &dyn ObjectStore,
+    key: &str,
+    shown: &str,
+) -> Result<(securitylake_core::object_store::path::Path, u64)> {
     let path = object_path(key)?;
-    let store_error =
-        |e| securitylake_core::Error::from_object_store(format!("reading {shown}"), e);
     let size = store
         .head(&path)
         .await
-        .map_err(|e| not_found(store_error(e), shown))?
+        .map_err(|e| not_found(store_error(shown, e), shown))?
         .size;
+    Ok((path, size))
+}
+
+/// Checks both magic markers of an object.
+pub async fn check_magic(store: &dyn ObjectStore, key: &str, shown: &str) -> Result<u64> {
+    let (path, size) = object_size(store, key, shown).await?;
+    let store_error = |e| store_error(shown, e);
     let not_parquet = || Error::input(format!("not a Parquet file: {shown} (magic bytes missing)"));
     if size < 12 {
         return Err(not_parquet());
@@ -57,6 +71,51 @@ pub async fn check_magic(store: &dyn ObjectStore, key: &str, shown: &str) -> Res
         return Err(not_parquet());
     }
     Ok(size)
+}
+
+/// The largest object read whole as a dead-letter file.
+const MAX_LETTERS_BYTES: u64 = 256 * 1024 * 1024;
+
+/// The dead letters of the object `key` when it is a dead-letter file (not Parquet, JSON
+/// lines of letters); `None` for a Parquet object; an error for an object that is neither.
+async fn s3_dead_letters(
+    store: &dyn ObjectStore,
+    key: &str,
+    shown: &str,
+) -> Result<Option<Vec<securitylake_source::sink::DeadLetter>>> {
+    let (path, size) = object_size(store, key, shown).await?;
+    let store_error = |e| store_error(shown, e);
+    if size >= 4
+        && store
+            .get_range(&path, 0..4)
+            .await
+            .map_err(store_error)?
+            .as_ref()
+            == MAGIC
+    {
+        return Ok(None);
+    }
+    let neither = |why: String| {
+        Error::input(format!(
+            "{shown}: not a Parquet file (magic bytes missing) and not a dead-letter file ({why})"
+        ))
+    };
+    if size > MAX_LETTERS_BYTES {
+        return Err(neither(format!(
+            "{size} bytes, more than the {MAX_LETTERS_BYTES} read as dead letters"
+        )));
+    }
+    let bytes = store
+        .get(&path)
+        .await
+        .map_err(store_error)?
+        .bytes()
+        .await
+        .map_err(store_error)?;
+    let text = std::str::from_utf8(&bytes).map_err(|e| neither(format!("not UTF-8: {e}")))?;
+    crate::letters::parse(text, shown)
+        .map(Some)
+        .map_err(neither)
 }
 
 /// Whether the local file at `path` begins with the Parquet magic.
@@ -161,6 +220,11 @@ pub async fn run(args: InspectArgs, aws: &AwsArgs) -> Result<u8> {
             key,
         )
     };
+    if bucket != securitylake_subscriber::LOCAL_BUCKET
+        && let Some(letters) = s3_dead_letters(store.as_ref(), &key, &args.target).await?
+    {
+        return crate::letters::print(&args.target, &letters, args.rows, args.json);
+    }
     check_magic(store.as_ref(), &key, &args.target).await?;
     let reader = ObjectReader::open(store, &ObjectRef::new(bucket, key.clone()))
         .await

@@ -1,4 +1,4 @@
-//! `seclake inspect` of a dead-letter file: the JSON lines a `LakeSink`'s
+//! `seclake inspect` of a dead-letter file (local, or an object in S3): the JSON lines a `LakeSink`'s
 //! `JsonLinesDeadLetters` wrote (events refused by a writer, unrouted or unrecognized),
 //! summarised per cause, reason and class, with their time range.
 
@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
-use securitylake_source::sink::{DeadLetter, read_dead_letters};
+use securitylake_source::sink::{DeadLetter, parse_dead_letters, read_dead_letters};
 
 use crate::common::{print_json, write_json_line};
 use crate::error::{EXIT_OK, Error, Result};
@@ -16,6 +16,15 @@ use crate::mapping::class_caption;
 /// `Err` holds why it is not one, for the caller's message.
 pub fn read(path: &Path) -> std::result::Result<Vec<DeadLetter>, String> {
     match read_dead_letters(path) {
+        Ok(letters) if letters.is_empty() => Err("it holds no dead letter".to_owned()),
+        Ok(letters) => Ok(letters),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Parses the text of an object as a dead-letter file, like [`read`].
+pub fn parse(text: &str, shown: &str) -> std::result::Result<Vec<DeadLetter>, String> {
+    match parse_dead_letters(text, shown) {
         Ok(letters) if letters.is_empty() => Err("it holds no dead letter".to_owned()),
         Ok(letters) => Ok(letters),
         Err(e) => Err(e.to_string()),

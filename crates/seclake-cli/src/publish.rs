@@ -21,7 +21,9 @@ use crate::common::{AwsArgs, assume, print_json, s3_store, write_json_line};
 use crate::error::{Error, ErrorKind, Result};
 use crate::follow::{Follow, FollowArgs};
 use crate::mapping::{EventStream, Input, MapArgs, print_stats, stats_json};
-use crate::route::{Destination, Written, selected_classes, source_names, write_classes};
+use crate::route::{
+    Destination, Written, registered_destination, selected_classes, source_names, write_classes,
+};
 
 /// Arguments of `seclake convert`.
 #[derive(Debug, Args)]
@@ -281,19 +283,14 @@ async fn registered(
             missing.push(name);
             continue;
         };
-        let role = args
-            .role_arn
-            .clone()
-            .unwrap_or_else(|| source.provider_role_arn.clone());
-        let config = assume(base, &role, args.external_id.as_deref()).await?;
-        let store = s3_store(&config, source.location.bucket())?;
-        destinations.insert(
-            uid,
-            Destination {
-                location: source.location,
-                store,
-            },
-        );
+        let destination = registered_destination(
+            base,
+            source,
+            args.role_arn.as_deref(),
+            args.external_id.as_deref(),
+        )
+        .await?;
+        destinations.insert(uid, destination);
     }
     if !missing.is_empty() {
         return Err(Error::new(

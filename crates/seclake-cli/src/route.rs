@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use ocsf_model::columnar::{ColumnarOptions, EncodeStats};
 use ocsf_model::v1_1_0::Event;
+use securitylake_control::RegisteredSource;
+use securitylake_core::aws::AwsConfig;
 use securitylake_core::layout::SourceLocation;
 use securitylake_core::object_store::ObjectStore;
 use securitylake_source::Manifest;
@@ -17,6 +19,7 @@ use securitylake_source::sink::{
 };
 use securitylake_source::writer::{Durability, WriterConfig};
 
+use crate::common::{assume, s3_store};
 use crate::error::{Error, Result};
 use crate::mapping::EventStream;
 use crate::publish::{TargetArgs, spinner};
@@ -34,6 +37,24 @@ pub struct Destination {
     pub location: SourceLocation,
     /// The store rooted at the location's bucket.
     pub store: Arc<dyn ObjectStore>,
+}
+
+/// The destination of a registered custom source: its location, written as `role_arn`, or
+/// as its provider role when `None`, assumed with `external_id` (shared by `publish` and
+/// `run`).
+pub async fn registered_destination(
+    base: &AwsConfig,
+    source: RegisteredSource,
+    role_arn: Option<&str>,
+    external_id: Option<&str>,
+) -> Result<Destination> {
+    let role = role_arn.unwrap_or(&source.provider_role_arn);
+    let config = assume(base, role, external_id).await?;
+    let store = s3_store(&config, source.location.bucket())?;
+    Ok(Destination {
+        location: source.location,
+        store,
+    })
 }
 
 /// The classes to publish: the `--class` selection (comma-separated names, captions or

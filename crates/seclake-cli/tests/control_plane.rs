@@ -4,70 +4,11 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{Run, TestResult, fixture, run_with, s, seclake};
-
-/// A child process killed when dropped (the test's own children only).
-struct Guard(Child);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Environment variables as `(name, value)` pairs.
-type Env = Vec<(String, String)>;
-
-/// Starts `seclake emulator` and reads the environment it prints.
-fn emulator() -> Result<(Guard, Env), Box<dyn std::error::Error>> {
-    let mut child = seclake()
-        .args(["emulator", "--bind", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()?;
-    let stdout = child.stdout.take().ok_or("no stdout")?;
-    let guard = Guard(child);
-    let mut env = Vec::new();
-    for line in BufReader::new(stdout).lines() {
-        let line = line?;
-        if let Some(rest) = line.strip_prefix("export ")
-            && let Some((name, value)) = rest.split_once('=')
-        {
-            env.push((name.to_owned(), value.to_owned()));
-        }
-        if line.starts_with("# press Ctrl-C") {
-            break;
-        }
-    }
-    if !env.iter().any(|(n, _)| n == "AWS_ENDPOINT_URL") {
-        return Err("the emulator printed no AWS_ENDPOINT_URL".into());
-    }
-    Ok((guard, env))
-}
-
-fn with_env(env: &[(String, String)]) -> Command {
-    let mut cmd = seclake();
-    for (name, value) in env {
-        cmd.env(name, value);
-    }
-    cmd
-}
-
-fn run_env(env: &[(String, String)], args: &[&str]) -> std::io::Result<Run> {
-    run_with(&mut with_env(env), args, None)
-}
-
-fn var<'a>(env: &'a [(String, String)], name: &str) -> &'a str {
-    env.iter()
-        .find(|(n, _)| n == name)
-        .map(|(_, v)| v.as_str())
-        .unwrap_or_default()
-}
+use common::emulator::{Guard, emulator, run_env, var, with_env};
+use common::{TestResult, fixture, run_with, s, seclake};
 
 const REGISTER: &[&str] = &[
     "source",

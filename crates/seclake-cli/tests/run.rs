@@ -186,3 +186,80 @@ fn a_syslog_input_writes_what_tcp_and_udp_senders_sent() -> TestResult {
     assert!(rows.values().all(|n| *n == 1), "{rows:?}");
     Ok(())
 }
+
+#[test]
+fn an_ocsf_json_array_cut_inside_an_element_commits_what_came_before_and_fails() -> TestResult {
+    let setup = Setup::new()?;
+    let events = convert(&setup, &numbered_lines(0, 5), &[])?;
+    let events: Vec<&str> = events.lines().collect();
+    // Two whole elements (one a string with brackets and an escaped quote inside), then an
+    // element cut short.
+    let mut second: serde_json::Value = serde_json::from_str(events[1])?;
+    second["message"] = "a ] } [ { \" inside".into();
+    let whole = format!("[ {},\n  {}", events[0], second);
+    let text = format!("{whole}, {{\"class_uid\": 3002, \"message\": \"cut [");
+    let input = setup.path("cut.json");
+    std::fs::write(&input, &text)?;
+    let config = setup.config(
+        "",
+        &format!(
+            "[[inputs]]\nname = \"cut\"\nkind = \"ocsf-json\"\npath = \"{}\"\nsource_prefix = \"cut\"\n",
+            input.display()
+        ),
+    )?;
+    let run = common::run(&["run", "--config", &config.to_string_lossy()])?;
+    // An input that stopped with an error: exit 3.
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("ends inside a JSON element"),
+        "{}",
+        run.stderr
+    );
+    // The two whole elements landed and are committed; the cut one is not.
+    let rows: u64 = lake_rows(&setup.lake())?.values().sum();
+    assert_eq!(rows, 2, "{}", run.stderr);
+    assert_eq!(
+        setup.committed("cut")?.map(|(offset, _)| offset),
+        Some(whole.len() as u64)
+    );
+    // The rest of the element arrives (the file is completed): a restart reads it only.
+    std::fs::write(&input, format!("{whole}, {}]\n", events[2]))?;
+    let run = common::run(&["run", "--config", &config.to_string_lossy()])?;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let rows: u64 = lake_rows(&setup.lake())?.values().sum();
+    assert_eq!(rows, 3, "{}", run.stderr);
+    Ok(())
+}
+
+#[test]
+fn classes_named_in_sources_go_to_those_sources_and_the_others_to_the_prefix() -> TestResult {
+    let setup = Setup::new()?;
+    let log = setup.path("app.log");
+    let text = numbered_lines(0, 100);
+    std::fs::write(&log, &text)?;
+    let config = setup.config(
+        "source_version = \"2.0\"",
+        &format!(
+            "[[inputs]]\nname = \"app\"\nkind = \"file\"\npath = \"{}\"\nformat = \"linux\"\nsource_prefix = \"app\"\n[inputs.sources]\nauthentication = \"webauth\"\n",
+            log.display()
+        ),
+    )?;
+    let run = common::run(&["run", "--config", &config.to_string_lossy()])?;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let ext = setup.lake().join("ext");
+    let auth = lake_rows(&ext.join("webauth/2.0"))?;
+    assert!(!auth.is_empty(), "{}", run.stderr);
+    assert!(auth.keys().all(|(class, _)| *class == 3002), "{auth:?}");
+    let sources: Vec<String> = std::fs::read_dir(&ext)?
+        .map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned()))
+        .collect::<Result<_, _>>()?;
+    assert!(!sources.iter().any(|s| s.ends_with("-3002")), "{sources:?}");
+    assert!(
+        sources.iter().filter(|s| s.starts_with("app-")).count() >= 2,
+        "{sources:?}"
+    );
+    // Every event once, across the named and the derived sources.
+    let expected = json_rows(&convert(&setup, &text, &[])?)?;
+    assert_eq!(compare(&expected, &lake_rows(&ext)?), (0, 0, 0));
+    Ok(())
+}

@@ -1,13 +1,14 @@
 //! The agent configuration of `seclake run`: a TOML file with one `[lake]` table and one or
 //! more `[[inputs]]`, checked whole before anything runs.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
 
+use super::target::{RawRegistration, RawTarget, Target, check_target};
 use crate::error::{Error, Result};
 use crate::mapping::{Family, LogFormat, MapArgs};
 
@@ -30,7 +31,20 @@ struct RawConfig {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawLake {
-    dir: PathBuf,
+    #[serde(default)]
+    dir: Option<PathBuf>,
+    #[serde(default)]
+    bucket: Option<String>,
+    #[serde(default)]
+    endpoint_url: Option<String>,
+    #[serde(default)]
+    profile: Option<String>,
+    #[serde(default)]
+    role_arn: Option<String>,
+    #[serde(default)]
+    external_id: Option<String>,
+    #[serde(default)]
+    registration: Option<RawRegistration>,
     region: String,
     #[serde(default)]
     account: Option<String>,
@@ -104,13 +118,17 @@ struct RawInput {
     tenant_uid: Option<String>,
     #[serde(default)]
     raw_data: Option<bool>,
+    #[serde(default)]
+    classes: Option<Vec<String>>,
+    #[serde(default)]
+    sources: Option<BTreeMap<String, String>>,
 }
 
 /// The checked `[lake]` table.
 #[derive(Debug, Clone)]
 pub struct Lake {
-    /// The local lake directory.
-    pub dir: PathBuf,
+    /// Where the lake is: a local directory or an S3 bucket (with its registration).
+    pub target: Target,
     /// The region partition value.
     pub region: String,
     /// The accountId partition value.
@@ -155,6 +173,12 @@ pub struct InputConfig {
     pub map: MapArgs,
     /// The prefix of its custom source names.
     pub source_prefix: String,
+    /// The classes registered for it (`classes`, only with `[lake.registration]`; default:
+    /// every class its mapper can emit).
+    pub classes: Option<Vec<i32>>,
+    /// Custom source names given for some classes (`[inputs.sources]`), by class_uid,
+    /// instead of the names derived from the prefix.
+    pub sources: BTreeMap<i32, String>,
 }
 
 /// The checked configuration.
@@ -224,7 +248,13 @@ pub fn follow_one(one: FollowOne) -> Result<AgentConfig> {
     let map = one.map;
     let raw = RawConfig {
         lake: RawLake {
-            dir: one.lake_dir,
+            dir: Some(one.lake_dir),
+            bucket: None,
+            endpoint_url: None,
+            profile: None,
+            role_arn: None,
+            external_id: None,
+            registration: None,
             region: one.region,
             account: Some(one.account),
             source_prefix: Some(one.source_prefix),
@@ -249,6 +279,8 @@ pub fn follow_one(one: FollowOne) -> Result<AgentConfig> {
             log_name: map.log_name.clone(),
             tenant_uid: map.tenant_uid.clone(),
             raw_data: Some(!map.no_raw_data),
+            classes: None,
+            sources: None,
         }],
     };
     let mut config = check(raw, Path::new(""))?;
@@ -262,6 +294,7 @@ pub fn follow_one(one: FollowOne) -> Result<AgentConfig> {
 fn check(raw: RawConfig, base: &Path) -> Result<AgentConfig> {
     let default_prefix = raw.lake.source_prefix.clone();
     let lake = check_lake(raw.lake, base)?;
+    let registered = lake.target.registration().is_some();
     if raw.inputs.is_empty() {
         return Err(Error::input(
             "no [[inputs]]: name at least one input (kind = file | follow | stdin | syslog | ocsf-json)",
@@ -271,7 +304,7 @@ fn check(raw: RawConfig, base: &Path) -> Result<AgentConfig> {
     let mut inputs = Vec::with_capacity(raw.inputs.len());
     let mut stdin = 0;
     for (i, input) in raw.inputs.into_iter().enumerate() {
-        let checked = check_input(input, i, base, default_prefix.as_deref())?;
+        let checked = check_input(input, i, base, default_prefix.as_deref(), registered)?;
         if !names.insert(checked.name.clone()) {
             return Err(Error::input(format!(
                 "input {:?}: field `name`: the name is used by an earlier input (names must be unique: each has its own checkpoint)",
@@ -286,6 +319,19 @@ fn check(raw: RawConfig, base: &Path) -> Result<AgentConfig> {
             )));
         }
         inputs.push(checked);
+    }
+    let mut classes_of = BTreeMap::new();
+    for input in &inputs {
+        for (uid, source) in &input.sources {
+            if let Some(other) = classes_of.insert(source.clone(), *uid)
+                && other != *uid
+            {
+                return Err(Error::input(format!(
+                    "input {:?}: field `sources`: {source:?} is named for class_uid {other} by another input (one class per custom source)",
+                    input.name
+                )));
+            }
+        }
     }
     Ok(AgentConfig { lake, inputs })
 }
@@ -312,8 +358,17 @@ fn check_lake(raw: RawLake, base: &Path) -> Result<Lake> {
     let account = raw.account.unwrap_or_else(|| "external".to_owned());
     securitylake_core::layout::AccountId::parse(&account)
         .map_err(|e| Error::input(format!("[lake]: field `account`: {e}")))?;
+    let target = RawTarget {
+        dir: raw.dir,
+        bucket: raw.bucket,
+        endpoint_url: raw.endpoint_url,
+        profile: raw.profile,
+        role_arn: raw.role_arn,
+        external_id: raw.external_id,
+        registration: raw.registration,
+    };
     Ok(Lake {
-        dir: base.join(raw.dir),
+        target: check_target(target, &raw.region, base)?,
         region: raw.region,
         account,
         source_version: raw.source_version,
@@ -351,6 +406,7 @@ fn check_input(
     index: usize,
     base: &Path,
     default_prefix: Option<&str>,
+    registered: bool,
 ) -> Result<InputConfig> {
     let name = raw.name.trim().to_owned();
     let valid_name = !name.is_empty()
@@ -496,6 +552,68 @@ fn check_input(
     if family != Family::OcsfJson {
         map.config(family).map_err(|e| at("zone", e.to_string()))?;
     }
+    let classes = match (raw.classes, registered) {
+        (Some(_), false) => {
+            return Err(at(
+                "classes",
+                "names the custom sources to register: only with [lake.registration]".to_owned(),
+            ));
+        }
+        (None, true) if family == Family::OcsfJson && raw.sources.is_none() => {
+            return Err(at(
+                "classes",
+                "missing: with [lake.registration], an ocsf-json input names the classes to register (e.g. [\"authentication\"], or in [inputs.sources])".to_owned(),
+            ));
+        }
+        (Some(names), true) => Some(
+            names
+                .iter()
+                .map(|n| {
+                    crate::schema::find_class(&ocsf_model::v1_1_0::SCHEMA, n)
+                        .map(|c| c.uid)
+                        .map_err(|e| at("classes", e.to_string()))
+                })
+                .collect::<Result<Vec<i32>>>()?,
+        ),
+        (None, _) => None,
+    };
+    let mut sources = BTreeMap::new();
+    let mut named = BTreeSet::new();
+    for (class, source) in raw.sources.unwrap_or_default() {
+        let uid = crate::schema::find_class(&ocsf_model::v1_1_0::SCHEMA, &class)
+            .map_err(|e| at("sources", e.to_string()))?
+            .uid;
+        securitylake_core::layout::CustomSource::new(source.clone(), None)
+            .map_err(|e| at("sources", e.to_string()))?;
+        if source.len() > securitylake_source::sink::MAX_SOURCE_NAME_LEN {
+            return Err(at(
+                "sources",
+                format!(
+                    "{source:?} is longer than Security Lake's {} characters",
+                    securitylake_source::sink::MAX_SOURCE_NAME_LEN
+                ),
+            ));
+        }
+        // Not the name the prefix gives another class (two classes in one source).
+        let derived_for_other = source
+            .rsplit_once('-')
+            .and_then(|(_, n)| n.parse::<i32>().ok())
+            .filter(|n| *n != uid)
+            .and_then(securitylake_source::sink::ClassInfo::find::<ocsf_model::v1_1_0::Event>)
+            .and_then(|other| securitylake_source::sink::source_name(&source_prefix, &other).ok())
+            .is_some_and(|derived| derived == source);
+        if derived_for_other
+            || !named.insert(source.clone())
+            || sources.insert(uid, source.clone()).is_some()
+        {
+            return Err(at(
+                "sources",
+                format!(
+                    "{source:?}: one custom source holds one class, and a class goes to one source"
+                ),
+            ));
+        }
+    }
     Ok(InputConfig {
         name,
         kind,
@@ -504,6 +622,8 @@ fn check_input(
         family,
         map,
         source_prefix,
+        classes,
+        sources,
     })
 }
 
@@ -520,7 +640,7 @@ mod tests {
         );
         let base = std::env::temp_dir();
         let config = parse(&text, &base)?;
-        assert_eq!(config.lake.dir, base.join("lake"));
+        assert!(matches!(&config.lake.target, Target::Local(d) if *d == base.join("lake")));
         assert_eq!(config.lake.account, "external");
         assert_eq!(config.lake.flush_interval, Duration::from_secs(5));
         assert_eq!(config.lake.batch_lines, 10_000);
@@ -566,7 +686,7 @@ mod tests {
     fn one_followed_file_is_checked_like_a_configured_input() -> Result<()> {
         // A file in the current directory (its directory is "").
         let config = follow_one(one("app"))?;
-        assert_eq!(config.lake.dir, Path::new("lake"));
+        assert!(matches!(&config.lake.target, Target::Local(d) if d == Path::new("lake")));
         let [input] = &config.inputs[..] else {
             return Err(Error::input("one input expected"));
         };
@@ -607,6 +727,22 @@ mod tests {
             (
                 "[[inputs]]\nname = \"a\"\nkind = \"stdin\"\nformat = \"linux\"\nsource_prefix = \"a-very-long-prefix-indeed\"\n",
                 "input \"a\": field `source_prefix`",
+            ),
+            (
+                "[[inputs]]\nname = \"a\"\nkind = \"stdin\"\nformat = \"linux\"\nclasses = [\"authentication\"]\n",
+                "input \"a\": field `classes`: names the custom sources to register",
+            ),
+            (
+                "[[inputs]]\nname = \"a\"\nkind = \"stdin\"\nformat = \"linux\"\n[inputs.sources]\nauthentication = \"x\"\nssh_activity = \"x\"\n",
+                "input \"a\": field `sources`",
+            ),
+            (
+                "[[inputs]]\nname = \"a\"\nkind = \"stdin\"\nformat = \"linux\"\n[inputs.sources]\nauthentication = \"a-name-of-twenty-ones\"\n",
+                "longer than Security Lake's 20",
+            ),
+            (
+                "[[inputs]]\nname = \"a\"\nkind = \"stdin\"\nformat = \"linux\"\n[inputs.sources]\nnot_a_class = \"x\"\n",
+                "input \"a\": field `sources`",
             ),
         ];
         for (inputs, wanted) in cases {

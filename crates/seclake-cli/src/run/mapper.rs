@@ -46,6 +46,16 @@ impl MapperSpec {
         }
     }
 
+    /// The classes the mapper can emit (`class_uid`s, 0 for a Base Event fallback); none
+    /// for OCSF JSON, which carries any class.
+    pub fn classes(family: Family) -> &'static [i32] {
+        match family {
+            Family::Linux | Family::JournalExport => LinuxMapper::<V1_1_0>::CLASSES,
+            Family::DeepSecurity => TrendMicroMapper::<V1_1_0>::CLASSES,
+            Family::OcsfJson => &[],
+        }
+    }
+
     /// The name of the mapper, for messages.
     pub fn name(&self) -> &'static str {
         match self.family {

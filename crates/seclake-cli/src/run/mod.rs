@@ -1,15 +1,19 @@
 //! `seclake run --config agent.toml`: several inputs, each mapped and written continuously
-//! into a local lake (every class to its own custom source), with durable checkpoints; see
-//! the CLI README and ADR 0303.
+//! into a local or S3 lake (every class to its own custom source, optionally registered
+//! first), with durable checkpoints; see the CLI README and ADR 0303.
 //!
 //! Each input runs as its own task ([`task`]) with its own `LakeSink`, spool, dead-letter
 //! file and state file under `<state_dir>/inputs/<name>/`. SIGTERM and Ctrl-C stop the
 //! reading; what was read is flushed and committed, and the run exits 0.
 
 pub mod config;
+mod json_file;
+mod json_split;
 mod mapper;
 mod progress;
+mod routes;
 mod state;
+pub mod target;
 mod task;
 
 use std::collections::BTreeMap;
@@ -45,18 +49,21 @@ pub async fn run_agent(config: config::AgentConfig, command: &str) -> Result<u8>
     // The signal handlers first: a SIGTERM from now on stops the run cleanly (the line printed
     // below, after them, says the run is ready for one).
     let signals = Signals::listen()?;
-    let store = securitylake_core::store::local_store(&config.lake.dir)?;
+    let mut routes = routes::resolve(&config, command).await?.into_iter();
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = JoinSet::new();
     let mut all: BTreeMap<String, Arc<Mutex<Counters>>> = BTreeMap::new();
     for input in &config.inputs {
+        let routes = routes
+            .next()
+            .ok_or_else(|| Error::input(format!("input {:?} has no destinations", input.name)))?;
         let counters = Arc::new(Mutex::new(Counters::default()));
         all.insert(input.name.clone(), counters.clone());
         let name = input.name.clone();
         let run = task::run_input(
             input.clone(),
             config.lake.clone(),
-            store.clone(),
+            routes,
             stop_rx.clone(),
             counters,
         );
@@ -65,7 +72,7 @@ pub async fn run_agent(config: config::AgentConfig, command: &str) -> Result<u8>
     eprintln!(
         "seclake {command}: {} inputs into {} (state in {})",
         config.inputs.len(),
-        config.lake.dir.display(),
+        config.lake.target,
         config.lake.state_dir.display()
     );
     let signals = tokio::spawn(signals.stop_on_signal(stop_tx, command.to_owned()));

@@ -3,13 +3,13 @@
 //! flush and then commit (see ADR 0303 for the replay that makes a killed run's flush a
 //! no-op when it is made again).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ocsf_mappers::MapperStats;
 use ocsf_model::v1_1_0::Event;
-use securitylake_core::object_store::ObjectStore;
 use securitylake_source::input::syslog::SyslogReceiver;
 use securitylake_source::input::{FileInput, FollowInput, Input, LineInput, Position, StdinInput};
 use securitylake_source::sink::{
@@ -20,8 +20,10 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use super::config::{InputConfig, Kind, Lake};
+use super::json_file::{self, JsonFile};
 use super::mapper::{LineMapping, Mapped, MapperSpec};
 use super::progress::Counters;
+use super::routes::Routes;
 use super::state::{Pending, StateFile, now_ms};
 use crate::error::{Error, Result};
 
@@ -39,6 +41,8 @@ enum Lines {
     Line(Box<Input>),
     /// A syslog receiver: messages without positions.
     Syslog(Box<SyslogReceiver>),
+    /// A file of OCSF JSON arrays: elements with positions.
+    Json(Box<JsonFile>),
 }
 
 impl Lines {
@@ -51,6 +55,7 @@ impl Lines {
                 line.push_str(&message.text);
                 None
             })),
+            Lines::Json(file) => Ok(file.next(line).await?.map(Some)),
         }
     }
 }
@@ -85,7 +90,7 @@ struct Task {
 pub async fn run_input(
     config: InputConfig,
     lake: Lake,
-    store: Arc<dyn ObjectStore>,
+    routes: Routes,
     mut shutdown: watch::Receiver<bool>,
     counters: Arc<Mutex<Counters>>,
 ) -> Result<()> {
@@ -108,7 +113,7 @@ pub async fn run_input(
     let spec = MapperSpec::new(config.family, &config.map)?;
     tracing::info!(input = %config.name, mapper = spec.name(), prefix = %config.source_prefix, "starting");
     let reference = state.as_ref().map_or_else(now_ms, |s| s.state.reference_ms);
-    let sink = build_sink(&config, &lake, store, &spool, &letters_path, spec.clone())?;
+    let sink = build_sink(&config, &lake, routes, &spool, &letters_path, spec.clone())?;
     let mut lines = open(&config, state.as_ref().and_then(|s| s.state.committed)).await?;
     let mut replay = state.as_ref().and_then(|s| s.state.pending);
     if let Some(pending) = replay {
@@ -133,6 +138,7 @@ pub async fn run_input(
         lake,
     };
     let mut line = String::new();
+    let mut ended = None;
     let mut stop = *shutdown.borrow();
     loop {
         if let Some(pending) = replay
@@ -155,14 +161,21 @@ pub async fn run_input(
             biased;
             _ = shutdown.changed(), if !stop => stop = true,
             () = tokio::time::sleep_until(deadline), if timed => task.flush_commit(false).await?,
-            next = lines.next(&mut line) => match next? {
-                Some(position) => {
+            next = lines.next(&mut line) => match next {
+                Ok(Some(position)) => {
                     task.take_line(&line, position).await?;
                     if replay.is_none() && task.segment.lines >= task.lake.batch_lines {
                         task.flush_commit(false).await?;
                     }
                 }
-                None => break,
+                Ok(None) => break,
+                // A JSON file that cannot be framed further: what came before it is
+                // flushed and committed, then the input stops with the error.
+                Err(e) if matches!(lines, Lines::Json(_)) => {
+                    ended = Some(e);
+                    break;
+                }
+                Err(e) => return Err(e),
             },
         }
     }
@@ -189,7 +202,7 @@ pub async fn run_input(
     task.flush_commit(false).await?;
     task.update();
     task.sink.close().await?;
-    Ok(())
+    ended.map_or(Ok(()), Err)
 }
 
 impl Task {
@@ -300,13 +313,13 @@ pub fn lock(counters: &Mutex<Counters>) -> std::sync::MutexGuard<'_, Counters> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// The input's own sink: every class to its own custom source named from the prefix, each
-/// with the mapper's projection, spooled under `spool`; refused events dead-lettered to
-/// `letters`.
+/// The input's own sink: every class to its own custom source (named in the configuration,
+/// from the prefix, or registered), each with the mapper's projection, spooled under
+/// `spool`; refused events dead-lettered to `letters`.
 fn build_sink(
     config: &InputConfig,
     lake: &Lake,
-    store: Arc<dyn ObjectStore>,
+    routes: Routes,
     spool: &Path,
     letters: &Path,
     spec: MapperSpec,
@@ -314,23 +327,40 @@ fn build_sink(
     let template = WriterConfig::builder()
         .region(lake.region.clone())
         .account_id(lake.account.clone())
-        .store(store)
         .max_age(MAX_AGE)
         .durability(Durability::Interval(Duration::from_secs(1)));
-    let mut destinations = PrefixDestinations::new(
-        config.source_prefix.clone(),
-        securitylake_subscriber::LOCAL_BUCKET,
-        spool,
-        template,
-    )
-    .columnar_options(move |class| spec.columnar_options(class.class_uid));
-    if let Some(version) = &lake.source_version {
-        destinations = destinations.source_version(version.clone());
+    let mut configs = BTreeMap::new();
+    for (uid, destination) in routes.explicit {
+        let dir = spool.join(destination.location.source().name());
+        let mut class = template
+            .clone()
+            .location(destination.location)
+            .store(destination.store)
+            .spool_dir(dir);
+        if let Some(options) = spec.columnar_options(uid) {
+            class = class.columnar_options(options);
+        }
+        configs.insert(uid, class.build()?);
     }
-    Ok(LakeSink::<Event>::builder()
-        .unrouted(Unrouted::catch_all(destinations))
-        .dead_letters(JsonLinesDeadLetters::lazy(letters))
-        .build()?)
+    let unrouted = match routes.others {
+        Some((bucket, store)) => {
+            let prefix = config.source_prefix.clone();
+            let mut destinations =
+                PrefixDestinations::new(prefix, bucket, spool, template.store(store))
+                    .columnar_options(move |class| spec.columnar_options(class.class_uid));
+            if let Some(version) = &lake.source_version {
+                destinations = destinations.source_version(version.clone());
+            }
+            Unrouted::catch_all(destinations)
+        }
+        // Registered: classes without a registered source are kept in the dead letters.
+        None => Unrouted::DeadLetter,
+    };
+    let builder = LakeSink::<Event>::builder()
+        .destinations(configs)
+        .unrouted(unrouted)
+        .dead_letters(JsonLinesDeadLetters::lazy(letters));
+    Ok(builder.build()?)
 }
 
 /// Opens the input, resumed after `committed` where it can be.
@@ -342,6 +372,9 @@ async fn open(config: &InputConfig, committed: Option<Position>) -> Result<Lines
             .ok_or_else(|| Error::input(format!("input {:?} has no path", config.name)))
     };
     Ok(match config.kind {
+        Kind::OcsfJson if json_file::holds_arrays(&path()?).await? => {
+            Lines::Json(Box::new(JsonFile::open(&path()?, committed).await?))
+        }
         Kind::File | Kind::OcsfJson => Lines::Line(Box::new(Input::File(
             FileInput::open_at(path()?, committed).await?,
         ))),

@@ -32,9 +32,22 @@ impl Agent {
         Self::spawn(&["run".as_ref(), "--config".as_ref(), config.as_os_str()])
     }
 
+    /// Starts `seclake run --config <config>` with the environment `env` (an emulator's).
+    pub fn start_env(config: &Path, env: &[(String, String)]) -> TestResult<Self> {
+        Self::spawn_env(
+            &["run".as_ref(), "--config".as_ref(), config.as_os_str()],
+            env,
+        )
+    }
+
     /// Starts `seclake <args>` (a command that runs until a signal, e.g. `publish --follow`).
     pub fn spawn(args: &[&std::ffi::OsStr]) -> TestResult<Self> {
-        let mut child = crate::common::seclake()
+        Self::spawn_env(args, &[])
+    }
+
+    /// Starts `seclake <args>` with the environment `env` added.
+    pub fn spawn_env(args: &[&std::ffi::OsStr], env: &[(String, String)]) -> TestResult<Self> {
+        let mut child = crate::common::emulator::with_env(env)
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -146,8 +159,14 @@ impl Setup {
     /// Writes `agent.toml` with a `[lake]` table (`lake_extra` lines added to it) and the
     /// `inputs` text, and returns its path.
     pub fn config(&self, lake_extra: &str, inputs: &str) -> TestResult<PathBuf> {
+        self.config_in("dir = \"lake\"", lake_extra, inputs)
+    }
+
+    /// Like [`Setup::config`] with `target` (`dir = ...` or `bucket = ...`) saying where the
+    /// lake is.
+    pub fn config_in(&self, target: &str, lake_extra: &str, inputs: &str) -> TestResult<PathBuf> {
         let text = format!(
-            "[lake]\ndir = \"lake\"\nregion = \"us-east-1\"\nstate_dir = \"state\"\nprogress_interval_secs = 1\n{lake_extra}\n\n{inputs}"
+            "[lake]\n{target}\nregion = \"us-east-1\"\nstate_dir = \"state\"\nprogress_interval_secs = 1\n{lake_extra}\n\n{inputs}"
         );
         let path = self.path("agent.toml");
         std::fs::write(&path, text)?;

@@ -353,6 +353,21 @@ pub fn read_dead_letters(path: &Path) -> Result<Vec<DeadLetter>> {
         )
         .with_source(e)
     })?;
+    parse_dead_letters(&text, &path.display().to_string())
+}
+
+/// Parses the text of a dead-letter file (a local file, or an object copied to S3) like
+/// [`read_dead_letters`]; `shown` names it in the errors.
+///
+/// ```
+/// use securitylake_source::sink::parse_dead_letters;
+///
+/// let letters = parse_dead_letters("\n{\"cause\":\"unrouted\",\"reason\":\"r\",\"class_uid\":1,\"event\":{}}\n", "dl")?;
+/// assert_eq!(letters.len(), 1);
+/// assert!(parse_dead_letters("{}", "dl").is_err());
+/// # Ok::<(), securitylake_source::Error>(())
+/// ```
+pub fn parse_dead_letters(text: &str, shown: &str) -> Result<Vec<DeadLetter>> {
     text.lines()
         .enumerate()
         .filter(|(_, line)| !line.trim().is_empty())
@@ -360,7 +375,7 @@ pub fn read_dead_letters(path: &Path) -> Result<Vec<DeadLetter>> {
             serde_json::from_str(line).map_err(|e| {
                 Error::new(
                     ErrorKind::Integrity,
-                    format!("dead letters: {} line {}: {e}", path.display(), n + 1),
+                    format!("dead letters: {shown} line {}: {e}", n + 1),
                 )
                 .with_source(e)
             })

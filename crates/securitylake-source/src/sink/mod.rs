@@ -88,7 +88,8 @@ use ocsf_model::OcsfEventEnum;
 
 pub use self::builder::{DestinationResolver, LakeSinkBuilder, Unrouted};
 pub use self::dead_letter::{
-    DeadLetter, DeadLetterCause, DeadLetterSink, JsonLinesDeadLetters, read_dead_letters,
+    DeadLetter, DeadLetterCause, DeadLetterSink, JsonLinesDeadLetters, parse_dead_letters,
+    read_dead_letters,
 };
 pub use self::names::{MAX_SOURCE_NAME_LEN, PrefixDestinations, source_name};
 pub use self::registry::ClassInfo;
