@@ -271,7 +271,7 @@ use crate::manifest::Manifest;
 use crate::spool::Spool;
 #[cfg(doc)]
 use {
-    securitylake_core::layout::ObjectName, securitylake_core::store::put_if_absent,
+    crate::spool, securitylake_core::layout::ObjectName, securitylake_core::store::put_if_absent,
     securitylake_parquet::ParquetRules,
 };
 
