@@ -148,9 +148,10 @@ impl<E: Columnar> BatchEncoder<E> {
     ///     User::default(),
     /// );
     /// let mut encoder = BatchEncoder::<Authentication>::new(&ColumnarOptions::default())?;
+    /// let before = encoder.buffered_bytes();
     /// let first = encoder.append_sized(&event);
     /// assert!(first > 0);
-    /// assert_eq!(encoder.buffered_bytes(), first);
+    /// assert_eq!(encoder.buffered_bytes(), before + first);
     /// # }
     /// # Ok::<(), ocsf_model::columnar::ColumnarError>(())
     /// ```
