@@ -98,7 +98,7 @@ async fn log_to_lake(log: &Path, dir: &Path) -> Result<u64, BoxError> {
     let mut mapper = linux_mapper();
     let events = map_log(&mut mapper, &text);
     let mut writer = Writer::<Authentication>::open(writer_config(dir)?).await?;
-    writer.write_batch(events).await?;
+    writer.write_batch(&events).await?;
     Ok(writer.close().await?.rows())
 }
 

@@ -287,7 +287,7 @@ pub async fn run(work: &Path) -> Result<Vec<Alert>, BoxError> {
     )
     .build()?;
     let mut auth_writer = Writer::<Authentication>::open(auth_config).await?;
-    auth_writer.write_batch(logons).await?;
+    auth_writer.write_batch(&logons).await?;
     auth_writer.close().await?;
     let net_config = common::local_writer(
         store,
@@ -296,7 +296,7 @@ pub async fn run(work: &Path) -> Result<Vec<Alert>, BoxError> {
     )
     .build()?;
     let mut net_writer = Writer::<NetworkActivity>::open(net_config).await?;
-    net_writer.write_batch(network).await?;
+    net_writer.write_batch(&network).await?;
     net_writer.close().await?;
 
     let handler = Detect::default();

@@ -184,7 +184,7 @@ pub async fn main() -> Result<(), BoxError> {
         .spool_dir(temp.path().join("writer-spool"))
         .build()?;
     let mut writer = Writer::<Authentication>::open(config).await?;
-    writer.write_batch(logons).await?;
+    writer.write_batch(&logons).await?;
     let manifest = writer.close().await?;
     println!("provider wrote {} object(s)", manifest.len());
 

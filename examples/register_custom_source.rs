@@ -132,7 +132,7 @@ pub async fn main() -> Result<(), BoxError> {
         .spool_dir(temp.path().join("spool"))
         .build()?;
     let mut writer = Writer::<Authentication>::open(config).await?;
-    writer.write_batch(logons).await?;
+    writer.write_batch(&logons).await?;
     let manifest = writer.close().await?;
     println!("wrote {} events:", manifest.rows());
     for object in manifest.iter() {

@@ -185,7 +185,7 @@ async fn with_moto(bin: &std::ffi::OsStr) -> Result<(), BoxError> {
             .build()?,
     )
     .await?;
-    writer.write_batch(logons).await?;
+    writer.write_batch(&logons).await?;
     let manifest = writer.close().await?;
 
     // The subscriber consumes the queue until every object is handled.

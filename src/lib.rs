@@ -82,7 +82,7 @@
 //! // (`WriterConfig::builder()` takes the location, store and role for AWS).
 //! let config = WriterConfig::local(dir.path().join("lake"), "bastion")?.build()?;
 //! let mut writer = Writer::<Authentication>::open(config).await?;
-//! writer.write_batch(logons).await?;
+//! writer.write_batch(&logons).await?;
 //! let manifest = writer.close().await?; // what became durable in the lake
 //! assert_eq!(manifest.rows(), 2);
 //! assert!(manifest.objects[0].key.contains("/eventDay=20240610/"));

@@ -171,12 +171,11 @@ async fn ours_write(log: &Path, lake: &Path) -> Result<(), BoxError> {
         bytes += n as u64;
         other += map_line(&mut mapper, &line, &mut scratch, &mut pending);
         if pending.len() >= CHUNK {
-            writer
-                .write_batch(std::mem::replace(&mut pending, Vec::with_capacity(CHUNK)))
-                .await?;
+            writer.write_batch(&pending).await?;
+            pending.clear();
         }
     }
-    writer.write_batch(pending).await?;
+    writer.write_batch(&pending).await?;
     let manifest = writer.close().await?;
     let seconds = started.elapsed().as_secs_f64();
     println!(

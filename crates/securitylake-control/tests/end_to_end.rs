@@ -60,7 +60,7 @@ async fn end_to_end_through_the_emulator_with_the_provider_role() -> TestResult 
     let events: Vec<_> = (0..50u64)
         .map(|i| event(LEAP_DAY + DAY - 25 + i as i64, i, 0))
         .collect();
-    writer.write_batch(events).await?;
+    writer.write_batch(&events).await?;
     let manifest = writer.close().await?;
     assert_eq!(manifest.len(), 2, "midnight splits the stream");
 

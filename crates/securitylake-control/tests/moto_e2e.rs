@@ -194,7 +194,7 @@ async fn register_write_and_partition_on_moto() -> TestResult {
     let events: Vec<_> = (0..300u64)
         .map(|i| event(LEAP_DAY + (i % 3) as i64 * DAY + i as i64, i, 64))
         .collect();
-    writer.write_batch(events).await?;
+    writer.write_batch(&events).await?;
     let manifest = writer.close().await?;
     assert_eq!(manifest.rows(), 300);
     let written = manifest.partitions();

@@ -72,7 +72,7 @@ async fn main() -> Result<(), BoxError> {
     let mut writer = Writer::<Authentication>::open(config).await?;
     let stdout = std::io::stdout();
     for seq in start..start + count {
-        writer.write(event(seq)).await?;
+        writer.write(&event(seq)).await?;
         let mut out = stdout.lock();
         writeln!(out, "{seq}")?;
         out.flush()?;

@@ -89,10 +89,11 @@ async fn run(
     for seq in 0..events {
         pending.push(event(seq));
         if pending.len() == batch {
-            writer.write_batch(std::mem::take(&mut pending)).await?;
+            writer.write_batch(&pending).await?;
+            pending.clear();
         }
     }
-    writer.write_batch(pending).await?;
+    writer.write_batch(&pending).await?;
     let manifest = writer.close().await?;
     let secs = started.elapsed().as_secs_f64();
     println!(
@@ -127,7 +128,7 @@ async fn volume(target: u64) -> Result<(), BoxError> {
             json_bytes += serde_json::to_vec(event)?.len() as u64;
         }
         events += BATCH as u64;
-        writer.write_batch(batch).await?;
+        writer.write_batch(&batch).await?;
     }
     let manifest = writer.close().await?;
     let secs = started.elapsed().as_secs_f64();

@@ -65,7 +65,9 @@ thread_local! {
     static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-/// [`encode`] into a new vector of the payload's exact length.
+/// [`encode`] into a new vector of the payload's exact length (tests write spools of
+/// the earlier record formats with it).
+#[cfg(test)]
 pub(crate) fn encode_new<E: OcsfEvent>(event: &E) -> Result<(Vec<u8>, u64)> {
     SCRATCH.with(|scratch| {
         let Ok(mut scratch) = scratch.try_borrow_mut() else {

@@ -11,10 +11,14 @@
 //! * `<id>.wal` — the write-ahead log of one *open segment* (one partition,
 //!   one future object). A sequence of records, each
 //!   `[u32 LE length][u32 LE CRC-32 of the payload][payload]`. The first
-//!   payload is a JSON `SegmentHeader` (format, class, partition); every
-//!   further payload is one event, in a compact self-describing binary
-//!   encoding of its serde data model in format 2 and as JSON in format 1 (files written by earlier versions,
-//!   still recovered). A record is appended with one
+//!   payload is a JSON `SegmentHeader` (format, class, partition). In format
+//!   3 the second payload is the Arrow IPC schema message of the segment's
+//!   batches and every further payload is a *frame*: a 64-byte header (rows,
+//!   time range, largest value, encoding counters) and the IPC messages of
+//!   one batch of events sorted by `time`. In the formats of earlier
+//!   versions, still recovered, every further payload is one event, in a
+//!   compact self-describing binary encoding of its serde data model
+//!   (format 2) or as JSON (format 1). A record is appended with one
 //!   `write` call; a torn tail (an incomplete record or a CRC mismatch) can
 //!   only come from a write that had not returned, so recovery drops it.
 //! * `<id>.sealed` — a *sealed segment*: the exact Parquet bytes to upload,
@@ -44,10 +48,12 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, ErrorKind, Result};
 
-/// The format number written in the header of a new `.wal` file: its event
-/// records are in the crate's binary format (see [`crate::record`]). Files
-/// of format 1 (JSON event records) are still read.
-pub(crate) const WAL_FORMAT: u32 = crate::record::FORMAT_BINARY;
+/// The format number written in the header of a new `.wal` file: format 3,
+/// columnar frames (an Arrow IPC schema record, then one record per frame of
+/// encoded events; see the writer's `frames` module). Files of format 1
+/// (JSON event records) and 2 (binary event records, see [`crate::record`])
+/// are still recovered.
+pub(crate) const WAL_FORMAT: u32 = 3;
 /// The format number written in `.sealed` headers. A sealed file holds no
 /// event records (only Parquet bytes and its header), so it did not change
 /// with the record format.

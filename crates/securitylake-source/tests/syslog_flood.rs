@@ -173,10 +173,11 @@ async fn a_thousand_connections_and_a_udp_burst_stay_bounded_and_land() -> TestR
         seq += 1;
         batch.push(event);
         if batch.len() == batch.capacity() {
-            writer.write_batch(std::mem::take(&mut batch)).await?;
+            writer.write_batch(&batch).await?;
+            batch.clear();
         }
     }
-    writer.write_batch(batch).await?;
+    writer.write_batch(&batch).await?;
     let manifest = writer.close().await?;
     paced.await??;
     while let Some(client) = clients.join_next().await {

@@ -32,7 +32,7 @@ async fn conformance(store: Arc<dyn ObjectStore>) -> TestResult {
     let mut rng = fastrand::Rng::with_seed(7);
     rng.shuffle(&mut times);
     for (seq, time) in times.iter().enumerate() {
-        writer.write(event(*time, seq as u64, 0)).await?;
+        writer.write(&event(*time, seq as u64, 0)).await?;
     }
     let manifest = writer.close().await?;
     assert_eq!(manifest.len(), 2, "{manifest:?}");
@@ -121,9 +121,9 @@ async fn rolls_by_age_with_an_injected_clock() -> TestResult {
         .max_age(Duration::from_secs(10 * 60))
         .build()?;
     let mut writer = Writer::<Authentication>::open(config).await?;
-    writer.write(event(LEAP_DAY + 1, 0, 0)).await?;
+    writer.write(&event(LEAP_DAY + 1, 0, 0)).await?;
     clock.advance(Duration::from_secs(9 * 60));
-    writer.write(event(LEAP_DAY + 2, 1, 0)).await?;
+    writer.write(&event(LEAP_DAY + 2, 1, 0)).await?;
     assert_eq!(writer.roll_due().await?, 0);
     assert!(
         list_keys(store.as_ref(), PREFIX).await?.is_empty(),
@@ -132,7 +132,7 @@ async fn rolls_by_age_with_an_injected_clock() -> TestResult {
     clock.advance(Duration::from_secs(60));
     // The next write rolls the segment that reached 10 minutes first (its
     // seal and upload run in the background: roll_due waits for them).
-    writer.write(event(LEAP_DAY + 3, 2, 0)).await?;
+    writer.write(&event(LEAP_DAY + 3, 2, 0)).await?;
     assert_eq!(writer.stats().rolls_by_age, 1);
     assert_eq!(writer.roll_due().await?, 0);
     let lake_now = read_lake(store.as_ref()).await?;
@@ -166,7 +166,7 @@ async fn rolls_by_size_and_every_file_stays_under_the_limit() -> TestResult {
         .map(|i| event(LEAP_DAY + i as i64, i, 200))
         .collect();
     for chunk in events.chunks(500) {
-        writer.write_batch(chunk.to_vec()).await?;
+        writer.write_batch(chunk).await?;
     }
     let manifest = writer.close().await?;
     assert!(
@@ -200,7 +200,7 @@ async fn parquet_pages_and_row_groups_hold_their_limits() -> TestResult {
     let events: Vec<_> = (0..30_000u64)
         .map(|i| event(LEAP_DAY + i as i64, i, 200 + (i as usize % 7) * 150))
         .collect();
-    writer.write_batch(events).await?;
+    writer.write_batch(&events).await?;
     let manifest = writer.close().await?;
     assert_eq!(manifest.len(), 1);
     let body = get_bytes(store.as_ref(), &manifest.objects[0].key).await?;
@@ -253,7 +253,7 @@ async fn dropping_the_writer_loses_nothing_and_recovery_does_not_duplicate() -> 
     for i in 0..600u64 {
         // Three days, and rolls by size along the way.
         writer
-            .write(event(LEAP_DAY + (i % 3) as i64 * DAY + i as i64, i, 100))
+            .write(&event(LEAP_DAY + (i % 3) as i64 * DAY + i as i64, i, 100))
             .await?;
     }
     let before = writer.stats();
@@ -282,7 +282,7 @@ async fn dropping_the_writer_loses_nothing_and_recovery_does_not_duplicate() -> 
 
     // A spool of another class is refused.
     let mut writer = Writer::<Authentication>::open(config.clone()).await?;
-    writer.write(event(LEAP_DAY, 10_000, 0)).await?;
+    writer.write(&event(LEAP_DAY, 10_000, 0)).await?;
     drop(writer);
     let other = Writer::<ApiActivity>::open(config.clone()).await;
     assert_eq!(other.err().map(|e| e.kind()), Some(ErrorKind::Config));
@@ -303,7 +303,7 @@ async fn failed_uploads_stay_in_the_spool_and_the_next_call_uploads_them() -> Te
     let clock = ManualClock::new(LEAP_DAY + DAY);
     let config = writer_builder(flaky.clone(), spool.path(), &clock).build()?;
     let mut writer = Writer::<Authentication>::open(config).await?;
-    writer.write(event(LEAP_DAY, 1, 0)).await?;
+    writer.write(&event(LEAP_DAY, 1, 0)).await?;
     // The store's retries are used up twice: the writer does not retry on
     // top of them, each call makes one attempt.
     flaky.inject(&[PutFault::Transient, PutFault::Transient]);
@@ -321,10 +321,10 @@ async fn failed_uploads_stay_in_the_spool_and_the_next_call_uploads_them() -> Te
     assert_eq!(*flaky.puts.lock().map_err(|_| "lock")?, 3);
     // A lost answer: the object is stored, the store reports a 503; the
     // writer finds the object and counts it written once.
-    writer.write(event(LEAP_DAY, 3, 0)).await?;
+    writer.write(&event(LEAP_DAY, 3, 0)).await?;
     flaky.inject(&[PutFault::StoreThenFail]);
     assert_eq!(writer.flush().await?.len(), 1);
-    writer.write(event(LEAP_DAY, 2, 0)).await?;
+    writer.write(&event(LEAP_DAY, 2, 0)).await?;
     flaky.inject(&[PutFault::Denied]);
     let err = writer
         .flush()
@@ -358,7 +358,7 @@ async fn bad_times_are_typed_errors_and_nothing_is_written() -> TestResult {
     .await?;
     for time in [-1, i64::MIN, now + DAY + 1, i64::MAX] {
         let err = writer
-            .write(event(time, 1, 0))
+            .write(&event(time, 1, 0))
             .await
             .err()
             .ok_or("bad time accepted")?;
@@ -372,7 +372,7 @@ async fn bad_times_are_typed_errors_and_nothing_is_written() -> TestResult {
     // One bad event rejects the whole batch.
     let batch = vec![event(now, 1, 0), event(now - DAY, 2, 0), event(-5, 3, 0)];
     let err = writer
-        .write_batch(batch)
+        .write_batch(&batch)
         .await
         .err()
         .ok_or("bad batch accepted")?;
@@ -383,8 +383,8 @@ async fn bad_times_are_typed_errors_and_nothing_is_written() -> TestResult {
     assert_eq!(stats.buffered_bytes, 0);
     assert!(writer.open_partitions().is_empty());
     // Within the skew and at the epoch are fine.
-    writer.write(event(now + DAY, 4, 0)).await?;
-    writer.write(event(0, 5, 0)).await?;
+    writer.write(&event(now + DAY, 4, 0)).await?;
+    writer.write(&event(0, 5, 0)).await?;
     let manifest = writer.close().await?;
     assert_eq!(manifest.rows(), 2);
     let days: Vec<String> = manifest
@@ -444,7 +444,7 @@ async fn backpressure_keeps_memory_bounded_and_writes_complete() -> TestResult {
     let mut writer = Writer::<Authentication>::open(config).await?;
     for i in 0..1_500u64 {
         writer
-            .write(event(LEAP_DAY + (i % 4) as i64 * DAY + i as i64, i, 150))
+            .write(&event(LEAP_DAY + (i % 4) as i64 * DAY + i as i64, i, 150))
             .await?;
         assert!(writer.stats().buffered_bytes <= bound);
     }
@@ -469,7 +469,7 @@ async fn backpressure_keeps_memory_bounded_and_writes_complete() -> TestResult {
     assert!(writer.stats().buffered_bytes <= bound);
     // write() waits and succeeds.
     writer
-        .write(event(LEAP_DAY + accepted as i64, 10_000 + accepted, 150))
+        .write(&event(LEAP_DAY + accepted as i64, 10_000 + accepted, 150))
         .await?;
     writer.close().await?;
     let counts = seq_counts(&read_lake(store.as_ref()).await?)?;

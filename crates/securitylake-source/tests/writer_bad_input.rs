@@ -89,7 +89,7 @@ async fn missing_credentials_are_a_config_error_and_nothing_is_half_written() ->
         let events: Vec<_> = (first..first + 20)
             .map(|i| event(LEAP_DAY + i as i64, i, 2_000))
             .collect();
-        writer.write_batch(events).await?;
+        writer.write_batch(&events).await?;
         let err = writer
             .flush()
             .await
@@ -180,7 +180,7 @@ async fn invalid_locations_and_oversized_events_are_refused() -> TestResult {
         .build()?;
     let mut writer = Writer::<Authentication>::open(config).await?;
     let err = writer
-        .write(event(LEAP_DAY, 1, 100_000))
+        .write(&event(LEAP_DAY, 1, 100_000))
         .await
         .err()
         .ok_or("an event larger than a file was accepted")?;
@@ -234,7 +234,7 @@ async fn values_the_schema_cannot_carry_are_counted() -> TestResult {
     };
 
     let mut writer = Writer::<Authentication>::open(config()?).await?;
-    writer.write_batch(events()).await?;
+    writer.write_batch(&events()).await?;
     assert_eq!(writer.stats().encoding.total(), 0, "counted before sealing");
     writer.flush().await?;
     let encoding = writer.stats().encoding;
@@ -264,7 +264,7 @@ async fn values_the_schema_cannot_carry_are_counted() -> TestResult {
     // recovers them counts the same values.
     {
         let mut writer = Writer::<Authentication>::open(config()?).await?;
-        writer.write_batch(events()).await?;
+        writer.write_batch(&events()).await?;
         drop(writer);
     }
     let writer = Writer::<Authentication>::open(config()?).await?;

@@ -72,7 +72,7 @@ async fn write_all(
     let mut rest = batch;
     while !rest.is_empty() {
         let before = writer.stats().events_accepted;
-        match writer.write_batch(rest.to_vec()).await {
+        match writer.write_batch(rest).await {
             Ok(()) => return Ok(()),
             Err(e) if e.is_retryable() && *errors < 500 => {
                 *errors += 1;
@@ -300,7 +300,7 @@ async fn one_object_is_attempted_at_most_the_configured_number_of_times() -> Tes
     let spool = tempfile::tempdir()?;
     let mut writer =
         Writer::<Authentication>::open(writer_config(store, spool.path(), 64 * 1024)?).await?;
-    writer.write(event(LEAP_DAY, 1, 100)).await?;
+    writer.write(&event(LEAP_DAY, 1, 100)).await?;
     proxy.inject(
         ProxyRule::new(ProxyFault::ServiceUnavailable)
             .method("PUT")

@@ -251,7 +251,7 @@ async fn write_checked(
     for event in events {
         let before = writer.stats();
         let (buffered, on_disk) = (before.buffered_bytes, wal_bytes(spool)?);
-        writer.write(event.clone()).await?;
+        writer.write(&event.clone()).await?;
         writer.sync()?;
         let stats = writer.stats();
         let added = stats.buffered_bytes - buffered;
@@ -297,7 +297,7 @@ async fn edge_floats_round_trip_through_the_lake() -> TestResult {
     write_checked(&mut writer, spool.path(), single).await?;
     let (batch, tried) = rest.split_at(rest.len() - 2);
     let (buffered, on_disk) = (writer.stats().buffered_bytes, wal_bytes(spool.path())?);
-    writer.write_batch(batch.to_vec()).await?;
+    writer.write_batch(batch).await?;
     for event in tried {
         writer.try_write(event)?;
     }

@@ -74,7 +74,7 @@ async fn a_300_mb_stream_rolls_by_size_before_256_mb() -> TestResult {
             .iter()
             .map(|e| serde_json::to_vec(e).map(|v| v.len() as u64))
             .sum::<Result<u64, _>>()?;
-        writer.write_batch(batch).await?;
+        writer.write_batch(&batch).await?;
     }
     assert!(
         json_bytes > 300_000_000,
@@ -147,5 +147,92 @@ async fn a_300_mb_stream_rolls_by_size_before_256_mb() -> TestResult {
         manifest.iter().map(|e| e.bytes).collect::<Vec<_>>(),
         started.elapsed().as_secs_f64()
     );
+    Ok(())
+}
+
+/// The file size limit of [`objects_land_within_80_to_100_percent_of_the_limit`].
+const SMALL_FILES: u64 = 16 * 1024 * 1024;
+
+/// An event whose message is ~2 KB of log-like text: words from a small
+/// vocabulary and numbers, which Parquet's ZSTD compresses several times.
+fn text_event(rng: &mut fastrand::Rng, words: &[String], seq: u64) -> Authentication {
+    let mut e = event(LEAP_DAY + seq as i64, seq, 0);
+    let mut text = format!("seq-{seq}");
+    while text.len() < 2048 {
+        text.push(' ');
+        if rng.u8(..) < 40 {
+            text.push_str(&rng.u32(..100_000).to_string());
+        } else {
+            text.push_str(&words[rng.usize(..words.len())]);
+        }
+    }
+    e.message = Some(text);
+    e
+}
+
+/// Objects are rolled by their encoded size: from a 300 MB stream of
+/// compressible events, every object but the last lands within 80-100% of
+/// `max_file_bytes`, the first one included (before the writer sealed any
+/// file, its spool frames' compression stands in for the file's).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "slow in debug builds (~2 min); CI runs it with -- --ignored"]
+async fn objects_land_within_80_to_100_percent_of_the_limit() -> TestResult {
+    const BATCH: usize = 500;
+    let lake = tempfile::tempdir()?;
+    let spool = tempfile::tempdir()?;
+    let store: Arc<dyn ObjectStore> = local_store(lake.path())?;
+    let config = WriterConfig::builder()
+        .location(location())
+        .region("us-east-1")
+        .account_id(ACCOUNT)
+        .store(store.clone())
+        .spool_dir(spool.path())
+        .columnar_options(small_columns())
+        .max_file_bytes(SMALL_FILES)
+        .durability(Durability::Interval(Duration::from_secs(60)))
+        .clock(Arc::new(ManualClock::new(LEAP_DAY + DAY)))
+        .build()?;
+    let mut writer = Writer::<Authentication>::open(config).await?;
+    let mut rng = fastrand::Rng::with_seed(80);
+    let words: Vec<String> = (0..400)
+        .map(|_| {
+            let len = rng.usize(3..10);
+            (0..len).map(|_| rng.lowercase()).collect()
+        })
+        .collect();
+    let (mut json_bytes, mut seq) = (0u64, 0u64);
+    while json_bytes < 300_000_000 {
+        let batch: Vec<_> = (0..BATCH)
+            .map(|_| {
+                seq += 1;
+                text_event(&mut rng, &words, seq)
+            })
+            .collect();
+        json_bytes += batch
+            .iter()
+            .map(|e| serde_json::to_vec(e).map(|v| v.len() as u64))
+            .sum::<Result<u64, _>>()?;
+        writer.write_batch(&batch).await?;
+    }
+    let stats = writer.stats();
+    let manifest = writer.close().await?;
+    let sizes: Vec<u64> = manifest.iter().map(|e| e.bytes).collect();
+    eprintln!(
+        "{:.1} MB of events ({seq}) -> {} files of at most {SMALL_FILES}: {sizes:?}; {stats:?}",
+        json_bytes as f64 / 1e6,
+        sizes.len()
+    );
+    assert_eq!(manifest.rows(), seq);
+    assert!(sizes.len() >= 3, "{sizes:?}");
+    assert_eq!(stats.rolls_by_memory, 0, "{stats:?}");
+    assert_eq!(stats.oversize_files, 0, "{stats:?}");
+    for (i, bytes) in sizes.iter().enumerate().take(sizes.len() - 1) {
+        let share = *bytes as f64 / SMALL_FILES as f64;
+        assert!(
+            (0.8..=1.0).contains(&share),
+            "object {i} holds {bytes} bytes, {:.0}% of max_file_bytes: {sizes:?}",
+            share * 100.0
+        );
+    }
     Ok(())
 }

@@ -171,7 +171,9 @@ async fn writes_are_accepted_while_an_upload_is_blocked_and_flush_waits() -> Tes
         if seq > 5_000 {
             return Err("no roll".into());
         }
-        writer.write(event(LEAP_DAY + seq as i64, seq, 200)).await?;
+        writer
+            .write(&event(LEAP_DAY + seq as i64, seq, 200))
+            .await?;
         seq += 1;
     }
     while gate.started() == 0 {
@@ -181,7 +183,7 @@ async fn writes_are_accepted_while_an_upload_is_blocked_and_flush_waits() -> Tes
         tokio::time::sleep(Duration::from_millis(10)).await;
         tokio::time::timeout(
             WRITE_TIMEOUT,
-            writer.write(event(LEAP_DAY + seq as i64, seq, 200)),
+            writer.write(&event(LEAP_DAY + seq as i64, seq, 200)),
         )
         .await??;
         seq += 1;
@@ -197,7 +199,7 @@ async fn writes_are_accepted_while_an_upload_is_blocked_and_flush_waits() -> Tes
         }
         tokio::time::timeout(
             WRITE_TIMEOUT,
-            writer.write(event(LEAP_DAY + seq as i64, seq, 200)),
+            writer.write(&event(LEAP_DAY + seq as i64, seq, 200)),
         )
         .await??;
         seq += 1;
@@ -206,7 +208,7 @@ async fn writes_are_accepted_while_an_upload_is_blocked_and_flush_waits() -> Tes
     for _ in 0..20 {
         tokio::time::timeout(
             WRITE_TIMEOUT,
-            writer.write(event(LEAP_DAY + seq as i64, seq, 200)),
+            writer.write(&event(LEAP_DAY + seq as i64, seq, 200)),
         )
         .await??;
         seq += 1;
@@ -262,7 +264,7 @@ async fn a_background_upload_failure_surfaces_later_and_loses_nothing() -> TestR
         let mut accepted = Vec::new();
         let mut failed = None;
         for seq in 0..2_000u64 {
-            match writer.write(event(LEAP_DAY + seq as i64, seq, 200)).await {
+            match writer.write(&event(LEAP_DAY + seq as i64, seq, 200)).await {
                 Ok(()) => accepted.push(seq),
                 Err(err) => {
                     failed = Some((seq, err));
@@ -279,7 +281,9 @@ async fn a_background_upload_failure_surfaces_later_and_loses_nothing() -> TestR
         assert_eq!(writer.stats().events_accepted, accepted.len() as u64);
         // The writer goes on; the failed segment is uploaded again.
         for seq in rejected + 1..rejected + 300 {
-            writer.write(event(LEAP_DAY + seq as i64, seq, 200)).await?;
+            writer
+                .write(&event(LEAP_DAY + seq as i64, seq, 200))
+                .await?;
             accepted.push(seq);
         }
         if reopen {
@@ -322,7 +326,9 @@ async fn the_work_in_flight_is_bounded_and_a_further_roll_waits() -> TestResult 
     let progress = written.clone();
     let task = tokio::spawn(async move {
         for seq in 0..total {
-            writer.write(event(LEAP_DAY + seq as i64, seq, 200)).await?;
+            writer
+                .write(&event(LEAP_DAY + seq as i64, seq, 200))
+                .await?;
             progress.store(seq + 1, Ordering::SeqCst);
             tokio::task::yield_now().await;
         }

@@ -230,13 +230,13 @@ async fn sqs_end_to_end_against_moto() -> TestResult {
     let day = 86_400_000;
     source_writer
         .write_batch(
-            (0..600)
+            &(0..600)
                 .map(|i| {
                     let mut e = auth_event(i);
                     e.time += (i % 3) * day;
                     e
                 })
-                .collect(),
+                .collect::<Vec<_>>(),
         )
         .await?;
     let manifest = source_writer.close().await?;

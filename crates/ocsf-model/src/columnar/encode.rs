@@ -130,6 +130,43 @@ impl<E: Columnar> BatchEncoder<E> {
         self.root.row(event);
     }
 
+    /// Appends one event and returns how many bytes it added to the column buffers (values,
+    /// offsets and null padding of the open batch): its encoded size, found without
+    /// serializing it another way. The cost is one pass over the schema's columns.
+    ///
+    /// ```
+    /// # #[cfg(feature = "v1_1_0")] {
+    /// use ocsf_model::columnar::{BatchEncoder, ColumnarOptions};
+    /// use ocsf_model::v1_1_0::events::{Authentication, AuthenticationActivityId, SeverityId};
+    /// use ocsf_model::v1_1_0::objects::{Metadata, Product, User};
+    ///
+    /// let event = Authentication::new(
+    ///     AuthenticationActivityId::Logon,
+    ///     Metadata::new(Product::default(), "1.1.0".into()),
+    ///     SeverityId::Low,
+    ///     1_700_000_000_000,
+    ///     User::default(),
+    /// );
+    /// let mut encoder = BatchEncoder::<Authentication>::new(&ColumnarOptions::default())?;
+    /// let before = encoder.buffered_bytes();
+    /// let first = encoder.append_sized(&event);
+    /// assert!(first > 0);
+    /// assert_eq!(encoder.buffered_bytes(), before + first);
+    /// # }
+    /// # Ok::<(), ocsf_model::columnar::ColumnarError>(())
+    /// ```
+    pub fn append_sized(&mut self, event: &E) -> u64 {
+        let before = self.root.bytes();
+        self.root.row(event);
+        self.root.bytes().saturating_sub(before)
+    }
+
+    /// The bytes held by the open batch's column buffers (what [`finish`](Self::finish) turns
+    /// into a batch): values, offsets and null padding, not the buffers' spare capacity.
+    pub fn buffered_bytes(&self) -> u64 {
+        self.root.bytes()
+    }
+
     /// The number of events appended since the last [`finish`](Self::finish).
     pub fn len(&self) -> usize {
         self.root.len
@@ -502,7 +539,35 @@ impl Column {
     }
 }
 
+impl Column {
+    /// The bytes of the column's buffers (values, offsets, bitmaps), nested columns included.
+    fn bytes(&self) -> u64 {
+        let n = |len: usize, width: usize| (len * width) as u64;
+        match &self.data {
+            Data::Int32(v) => n(v.len(), 4),
+            Data::Int64(v) | Data::Ts(v) => n(v.len(), 8),
+            Data::Float32(v) => n(v.len(), 4),
+            Data::Bool(b) => n(b.len().div_ceil(8), 1),
+            Data::Utf8(d) => d.bytes(),
+            Data::Map(m) => n(m.offsets.len(), 4) + m.keys.bytes() + m.values.bytes(),
+            Data::Struct(s) => s.bytes(),
+            Data::List(l) => n(l.offsets.len(), 4) + l.inner.bytes(),
+        }
+    }
+}
+
+impl Utf8Data {
+    fn bytes(&self) -> u64 {
+        (self.values.len() + 4 * self.offsets.len()) as u64
+    }
+}
+
 impl StructEncoder {
+    /// The bytes of the struct's columns' buffers.
+    fn bytes(&self) -> u64 {
+        self.children.iter().flatten().map(Column::bytes).sum()
+    }
+
     fn new(layout: Arc<StructLayout>) -> Self {
         let children = layout
             .slots

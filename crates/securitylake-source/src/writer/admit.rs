@@ -10,7 +10,8 @@
 
 use ocsf_model::OcsfEvent;
 
-use super::{Prepared, Writer};
+use super::Writer;
+use super::place::Placed;
 use crate::error::{Error, ErrorKind, Result};
 
 /// What [`Writer::admit`] did with an event.
@@ -22,28 +23,20 @@ pub(crate) enum Admission<E> {
     Refused(E, Error),
 }
 
-/// A checked event ready to append, or the refused event and its reason.
-type Checked<E> = std::result::Result<(Prepared, Vec<u8>), (E, Error)>;
-
 impl<E: OcsfEvent> Writer<E> {
-    /// Checks one event; a refused event is handed back with its reason.
-    fn check(&self, event: E) -> Result<Checked<E>> {
-        match self.prepare(&event) {
-            Ok(prepared) => Ok(Ok(prepared)),
-            Err(err) if err.kind() == ErrorKind::InvalidInput => Ok(Err((event, err))),
-            Err(err) => Err(err),
-        }
-    }
-
     /// [`Writer::write`], except that an event the writer refuses as invalid
     /// is handed back with the reason instead of failing the call.
     pub(crate) async fn admit(&mut self, event: E) -> Result<Admission<E>> {
-        match self.check(event)? {
-            Ok((prepared, payload)) => {
-                self.write_prepared(&prepared, &payload).await?;
-                Ok(Admission::Accepted)
+        let prepared = match self.prepare(&event) {
+            Ok(prepared) => prepared,
+            Err(err) if err.kind() == ErrorKind::InvalidInput => {
+                return Ok(Admission::Refused(event, err));
             }
-            Err((event, reason)) => Ok(Admission::Refused(event, reason)),
+            Err(err) => return Err(err),
+        };
+        match self.write_prepared(&prepared, &event).await? {
+            Placed::Kept => Ok(Admission::Accepted),
+            Placed::TooLarge(reason) => Ok(Admission::Refused(event, reason)),
         }
     }
 
@@ -52,22 +45,30 @@ impl<E: OcsfEvent> Writer<E> {
     /// others are accepted, with one fsync per touched partition).
     pub(crate) async fn admit_batch(&mut self, events: Vec<E>) -> Result<Vec<(E, Error)>> {
         let mut prepared = Vec::with_capacity(events.len());
-        let mut payloads = Vec::new();
+        let mut checked = Vec::with_capacity(events.len());
         let mut refused = Vec::new();
         for event in events {
-            let start = payloads.len();
-            match self.prepare_into(&event, &mut payloads) {
-                Ok(p) => prepared.push(p),
-                Err(err) if err.kind() == ErrorKind::InvalidInput => {
-                    // A payload serialized before a later check failed.
-                    payloads.truncate(start);
-                    refused.push((event, err));
+            match self.prepare(&event) {
+                Ok(p) => {
+                    prepared.push(p);
+                    checked.push(Some(event));
                 }
+                Err(err) if err.kind() == ErrorKind::InvalidInput => refused.push((event, err)),
                 Err(err) => return Err(err),
             }
         }
-        if !prepared.is_empty() {
-            self.append_batch(prepared, &payloads).await?;
+        if prepared.is_empty() {
+            return Ok(refused);
+        }
+        let events: Vec<E> = checked.into_iter().flatten().collect();
+        let too_large = self.append_batch(prepared, &events, false).await?;
+        if !too_large.is_empty() {
+            let mut events: Vec<Option<E>> = events.into_iter().map(Some).collect();
+            for (i, err) in too_large {
+                if let Some(event) = events.get_mut(i).and_then(Option::take) {
+                    refused.push((event, err));
+                }
+            }
         }
         Ok(refused)
     }

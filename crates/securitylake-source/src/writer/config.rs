@@ -37,8 +37,8 @@ pub const MIN_FILE_BYTES: u64 = 16 * 1024;
 /// The default file size limit: 128 MiB.
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 128 * 1024 * 1024;
 /// The default bound on events waiting in open segments and the segment being
-/// sealed: 256 MiB (of event sizes: JSON or spool record length, whichever is
-/// larger) across partitions, so that one partition can fill a file of
+/// sealed: 256 MiB (of event sizes: their estimated bytes in the Parquet file,
+/// see the [writer](super)'s rolling rules) across partitions, so that one partition can fill a file of
 /// [`DEFAULT_MAX_FILE_BYTES`]. The events wait in the spool directory, not in
 /// memory.
 pub const DEFAULT_MAX_BUFFERED_BYTES: u64 = 256 * 1024 * 1024;
@@ -293,8 +293,8 @@ impl WriterConfigBuilder {
 
     /// The bound on events waiting in open segments and in the segment being
     /// sealed (spooled, not yet in a durable sealed file) across partitions,
-    /// in bytes (the length of each event's JSON or of its spool record,
-    /// whichever is larger: see [`WriterStats::buffered_bytes`]), at least
+    /// in bytes (each event's estimated bytes in the Parquet file: see
+    /// [`WriterStats::buffered_bytes`]), at least
     /// [`MIN_FILE_BYTES`]; default [`DEFAULT_MAX_BUFFERED_BYTES`]. Reaching
     /// it waits for the segment being sealed, then seals the largest segment
     /// early. The events wait on disk: the

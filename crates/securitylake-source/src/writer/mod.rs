@@ -25,26 +25,28 @@
 //!   earlier only when the next event would make the file exceed
 //!   [`max_file_bytes`](WriterConfigBuilder::max_file_bytes), or when the
 //!   `max_buffered_bytes` bound forces it (below), and on [`Writer::flush`] /
-//!   [`Writer::close`]. The size of a file is estimated before encoding as the
-//!   size of its events plus the Parquet footer of the class, where an
-//!   event's *size* is the length of its JSON (computed from its spool
-//!   record, without writing the JSON) or of its spool record, whichever is
-//!   larger: columnar ZSTD Parquet is smaller than the JSON of the same
-//!   events, so files stay under the limit (the actual sizes are checked and
-//!   counted in [`WriterStats::oversize_files`]).
-//! * **Memory**: the writer does not keep accepted events in memory. An
-//!   event is serialized into its segment's write-ahead file (below) and
-//!   memory keeps 24 bytes per event (its time and where its record is; a
-//!   record is the event in a compact binary encoding, see [spool]);
-//!   sealing reads the records back in time order, one at a time, into one
-//!   Arrow batch of at most 4,096 rows, and streams the Parquet bytes into
-//!   the sealed spool file (row groups closed at 8 MiB). An upload holds its
-//!   file's bytes, and runs while the next segment encodes. So memory is
-//!   bounded by the encoding of one batch and one row group plus one file
-//!   being uploaded, whatever the number of partitions or the rate of
-//!   events (measured in `BENCHMARKS.md`, before uploads overlapped
-//!   encoding: 234 MB peak RSS for the whole process writing 2 GB of events
-//!   with the default settings). Encoding runs on one thread per
+//!   [`Writer::close`]. The size of a file is estimated as the size of its
+//!   events plus the Parquet footer of the class, where an event's *size*
+//!   is what it added to its segment's column buffers when it was encoded
+//!   (its only encoding before Parquet), times the ratio of file bytes to
+//!   encoded bytes the writer learned (from its spool frames' compression
+//!   until it sealed a file, then from its sealed files), plus 3% headroom:
+//!   files land at 90-97% of the limit on a compressible stream (the actual
+//!   sizes are checked and counted in [`WriterStats::oversize_files`]). An
+//!   event that would not fit where it was encoded is taken back out of the
+//!   column buffers and encoded again after the roll.
+//! * **Memory**: an accepted event is encoded at once into its segment's
+//!   open Arrow batch (a [`BatchEncoder`](ocsf_model::columnar::BatchEncoder)),
+//!   which is cut into a *frame* of the write-ahead file (below, and
+//!   [spool]) per [`Durability::EveryWrite`] write, per
+//!   [`Writer::write_batch`], per [`Writer::sync`], per seal and every 4,096
+//!   rows; memory keeps the open batch and 16 bytes per event. A frame is
+//!   the batch sorted by `time`, Arrow IPC with ZSTD buffers. Sealing
+//!   merges the segment's sorted runs (consecutive frames whose times do not
+//!   go back) k-way into Arrow batches of at most 4,096 rows and streams the
+//!   Parquet bytes into the sealed spool file (row groups closed at 8 MiB),
+//!   holding one frame per run. An upload holds its file's bytes, and runs
+//!   while the next segment encodes. Encoding runs on one thread per
 //!   writer, off the async executor, for at most one segment at a time
 //!   (see [Pipelining](#pipelining)).
 //! * **Backpressure**: at most
@@ -57,22 +59,32 @@
 //!   [`ErrorKind::Backpressure`] instead. At most two sealed segments wait
 //!   for their upload: a further seal waits for the oldest upload.
 //! * **Floats**: NaN, the infinities, `-0.0` and subnormals are data. A
-//!   spool record keeps a float's bits, so recovery gives back what was
+//!   frame holds the Arrow columns the file will hold (a record of the older
+//!   formats keeps a float's bits), so recovery gives back what was
 //!   written, and the file holds it as the columnar layer does (see
 //!   [its floats](ocsf_model::columnar#floats)): Float32 columns keep NaN
 //!   and the signs of infinities and zeros; JSON text can only hold `null`.
 //!
 //! # Durability
 //!
-//! Every accepted event is first appended to the segment's write-ahead file
-//! in the [spool] directory. With [`Durability::EveryWrite`]
-//! (the default) the file is fsynced before [`Writer::write`] returns, so an
-//! acknowledged event survives a crash of the machine;
-//! [`Writer::write_batch`] appends a whole batch and fsyncs once per
-//! partition it touched (group commit). With [`Durability::Interval`] the
-//! records are written to the file (surviving a crash of the process) but
-//! fsynced at most once per interval and before every seal, so a crash of the
-//! machine may lose up to one interval of acknowledged events.
+//! Every accepted event reaches the segment's write-ahead file in the
+//! [spool] directory in a frame (above). With [`Durability::EveryWrite`]
+//! (the default) each write cuts its frame and the file is fsynced before
+//! [`Writer::write`] returns, so an acknowledged event survives a crash of
+//! the machine; [`Writer::write_batch`] appends one frame per partition it
+//! touched and fsyncs once each (group commit). With
+//! [`Durability::Interval`] a single write stays in the open batch until a
+//! frame is cut (every 4,096 rows, on the interval's fsync, on
+//! [`Writer::sync`] and on a seal), so a crash of the process may lose the
+//! events of the open batches, and a crash of the machine up to one
+//! interval of acknowledged events; [`Writer::write_batch`] cuts its frames
+//! before returning (they survive a crash of the process).
+//!
+//! A frame of a wide schema carries the metadata of every leaf column
+//! (about 65 KB for a one-row frame of the full `Authentication` schema):
+//! frame bytes beyond the events' sizes count in
+//! [`WriterStats::buffered_bytes`], not in the file size estimate. Project
+//! the columns a source writes, or write in batches.
 //!
 //! A segment leaves the spool only after its object is in the store:
 //! encode, write the `.sealed` file durably, delete the `.wal`, upload, then
@@ -161,7 +173,7 @@
 //!     1_709_251_199_999, // 2024-02-29T23:59:59.999Z
 //!     User::default(),
 //! );
-//! writer.write(event).await?;
+//! writer.write(&event).await?;
 //!
 //! let manifest = writer.close().await?;
 //! assert_eq!(manifest.rows(), 1);
@@ -196,7 +208,7 @@
 //!
 //! async fn wrong_class(writer: &mut Writer<Authentication>, event: ApiActivity) {
 //!     // error[E0308]: mismatched types: expected `Authentication`, found `ApiActivity`
-//!     let _ = writer.write(event).await;
+//!     let _ = writer.write(&event).await;
 //! }
 //! ```
 //!
@@ -207,7 +219,7 @@
 //! use securitylake_source::writer::Writer;
 //!
 //! async fn right_class(writer: &mut Writer<ApiActivity>, event: ApiActivity) {
-//!     let _ = writer.write(event).await;
+//!     let _ = writer.write(&event).await;
 //! }
 //! # let _ = std::marker::PhantomData::<Authentication>;
 //! ```
@@ -218,10 +230,15 @@
 pub(crate) mod admit;
 mod clock;
 mod config;
+mod frames;
+mod merge;
+mod open_wal;
 mod pipeline;
+mod place;
 mod recovery;
 mod sealer;
 mod segments;
+mod sizing;
 mod stats;
 #[cfg(test)]
 mod tests;
@@ -243,36 +260,25 @@ pub use self::config::{
 };
 pub use self::stats::WriterStats;
 
+use self::open_wal::OpenWal;
+use self::place::Placed;
 use self::sealer::{EncoderThread, ParquetSealer, Sealing, SharedSealer};
-use self::segments::{Limits, Segment, SegmentTable, Slot};
+use self::segments::{Limits, SegmentTable};
+use self::sizing::Sizing;
 use self::uploader::Uploader;
 use crate::error::{Error, ErrorKind, Result};
 use crate::manifest::Manifest;
-use crate::record;
-use crate::spool::{self, SegmentHeader, Spool, WAL_FORMAT, Wal};
+use crate::spool::Spool;
 #[cfg(doc)]
 use {
-    securitylake_core::layout::ObjectName, securitylake_core::store::put_if_absent,
+    crate::spool, securitylake_core::layout::ObjectName, securitylake_core::store::put_if_absent,
     securitylake_parquet::ParquetRules,
 };
 
-/// An event checked and serialized by [`Writer::prepare`], ready to append.
+/// An event checked by [`Writer::prepare`]: its partition and time.
 struct Prepared {
     partition: PartitionKey,
-    /// Where the record payload is in the buffer it was serialized into.
-    payload: std::ops::Range<usize>,
     time: i64,
-    /// The event's size ([`record::encode`]): the larger of the payload's
-    /// length and the event's JSON length.
-    event_size: u64,
-}
-
-impl Prepared {
-    /// The bytes the event counts for in its segment and in the buffered
-    /// bytes: its size plus the record overhead.
-    fn size(&self) -> u64 {
-        spool::record_size(self.event_size)
-    }
 }
 
 /// A durable, typed writer of one custom source and one event class.
@@ -287,15 +293,23 @@ pub struct Writer<E: OcsfEvent> {
     /// The open segments and those whose encoding failed while their
     /// partition already had a new open segment (sealed again by `flush`,
     /// `roll_due` and the memory bound).
-    segments: SegmentTable<Wal>,
+    segments: SegmentTable<OpenWal<E>>,
     /// Segments being encoded in the background, oldest first (at most
     /// [`MAX_SEALING`](sealer::MAX_SEALING)).
-    sealing: VecDeque<Sealing>,
+    sealing: VecDeque<Sealing<OpenWal<E>>>,
+    /// The IPC schema message of the segments' frames.
+    schema: Vec<u8>,
     /// Sealed segments waiting for their upload, and the upload in flight.
     uploads: Uploader,
     manifest: Manifest,
     stats: WriterStats,
     last_sync: i64,
+    /// The most a frame took beyond what its events were accounted at: a
+    /// single write with [`Durability::EveryWrite`] reserves it, since it
+    /// cuts a frame of its own.
+    frame_extra: u64,
+    /// Bytes of the sealed file per encoded byte, learned.
+    sizing: Sizing,
     class: PhantomData<fn() -> E>,
 }
 
@@ -351,6 +365,9 @@ impl<E: OcsfEvent> Writer<E> {
             max_buffered_bytes: config.max_buffered_bytes,
         };
         let uploads = Uploader::new(config.store.clone(), config.upload);
+        let schema = ocsf_model::columnar::arrow_schema::<E>(&config.columnar)
+            .map_err(|e| Error::invalid_input(format!("columnar options: {e}")).with_source(e))?;
+        let schema = frames::schema_message(&schema)?;
         let mut writer = Self {
             config,
             spool,
@@ -358,10 +375,13 @@ impl<E: OcsfEvent> Writer<E> {
             sealer,
             segments: SegmentTable::new(limits),
             sealing: VecDeque::new(),
+            schema,
             uploads,
             manifest: Manifest::default(),
             stats: WriterStats::default(),
             last_sync: now,
+            frame_extra: 0,
+            sizing: Sizing::default(),
             class: PhantomData,
         };
         writer.recover(found).await?;
@@ -406,92 +426,51 @@ impl<E: OcsfEvent> Writer<E> {
         )?)
     }
 
-    /// Validates and serializes one event into a payload of its own.
-    fn prepare(&self, event: &E) -> Result<(Prepared, Vec<u8>)> {
-        let partition = self.partition_of(event)?;
-        let (payload, event_size) = record::encode_new(event)?;
-        let prepared = self.prepared(event, partition, 0..payload.len(), event_size)?;
-        Ok((prepared, payload))
-    }
-
-    /// Validates and serializes one event of a batch, appending its payload
-    /// to the batch's `payloads` (one buffer for the batch rather than an
-    /// allocation per event).
-    fn prepare_into(&self, event: &E, payloads: &mut Vec<u8>) -> Result<Prepared> {
-        let partition = self.partition_of(event)?;
-        let start = payloads.len();
-        let event_size = record::encode_append(event, payloads)?;
-        self.prepared(event, partition, start..payloads.len(), event_size)
-    }
-
-    /// Checks that a serialized event fits in a file and in the buffered
-    /// bytes.
-    fn prepared(
-        &self,
-        event: &E,
-        partition: PartitionKey,
-        payload: std::ops::Range<usize>,
-        event_size: u64,
-    ) -> Result<Prepared> {
-        let size = spool::record_size(event_size);
-        let room = self.segments.limits().room();
-        if size > room {
-            return Err(Error::invalid_input(format!(
-                "an event of {size} bytes does not fit in one file or in `max_buffered_bytes` ({room} bytes)"
-            )));
-        }
+    /// Checks an event's time: its partition.
+    fn prepare(&self, event: &E) -> Result<Prepared> {
         Ok(Prepared {
-            partition,
-            payload,
+            partition: self.partition_of(event)?,
             time: event.time(),
-            event_size,
         })
     }
 
-    /// Appends a prepared event whose payload is `payloads[prepared.payload]`;
-    /// the caller made room.
-    fn append(&mut self, prepared: &Prepared, payloads: &[u8]) -> Result<()> {
-        let Prepared {
-            partition,
-            payload,
-            time,
-            event_size,
-        } = prepared;
-        let payload = payloads
-            .get(payload.clone())
-            .ok_or_else(|| Error::new(ErrorKind::Io, "a prepared event lost its payload"))?;
-        let (time, size) = (*time, prepared.size());
-        let len = u32::try_from(payload.len())
-            .map_err(|_| Error::invalid_input("an event larger than 4 GiB"))?;
-        if !self.segments.contains(partition) {
-            let header = SegmentHeader {
-                format: WAL_FORMAT,
-                class_uid: E::CLASS_UID,
-                class_name: E::CLASS_NAME.to_owned(),
-                partition: partition.to_string(),
-            };
-            let wal = self.spool.create_wal(&header)?;
-            self.stats.spool_syncs += 1;
-            let now = self.config.clock.now_millis();
-            self.segments
-                .insert(partition.clone(), Segment::new(wal, now, time));
+    /// What a single write reserves beyond its event's size: the frame
+    /// overhead when it cuts a frame of its own.
+    fn single_write_extra(&self) -> u64 {
+        match self.config.durability {
+            Durability::EveryWrite => self.frame_extra,
+            _ => 0,
         }
-        let Some(segment) = self.segments.get_mut(partition) else {
-            return Err(Error::new(ErrorKind::Io, "open segment vanished"));
-        };
-        let offset = segment.spool.append(payload)?;
-        segment.push(Slot { time, offset, len }, size, *event_size);
-        self.stats.buffered_bytes += size;
+    }
+
+    /// Counts the bytes frames took beyond what their events were accounted
+    /// at, in their segments and in the buffered bytes.
+    fn settle(&mut self) {
+        let mut extra = 0;
+        for segment in self.segments.open_segments() {
+            let more = std::mem::take(&mut segment.spool.unaccounted);
+            self.frame_extra = self.frame_extra.max(segment.spool.max_extra);
+            self.sizing
+                .frame(segment.spool.framed_encoded, segment.spool.frame_bytes);
+            segment.spool.extra_total += more;
+            extra += more;
+        }
+        self.stats.buffered_bytes += extra;
         self.stats.peak_buffered_bytes = self
             .stats
             .peak_buffered_bytes
             .max(self.stats.buffered_bytes);
-        self.stats.events_accepted += 1;
-        Ok(())
     }
 
-    /// Applies the durability policy to the segments in `touched`.
+    /// Applies the durability policy to the segments in `touched`, then
+    /// counts the frames it cut ([`Self::settle`]).
     fn commit(&mut self, touched: &[PartitionKey]) -> Result<()> {
+        let result = self.commit_inner(touched);
+        self.settle();
+        result
+    }
+
+    fn commit_inner(&mut self, touched: &[PartitionKey]) -> Result<()> {
         let now = self.config.clock.now_millis();
         let due = match self.config.durability {
             Durability::EveryWrite => true,
@@ -527,6 +506,7 @@ impl<E: OcsfEvent> Writer<E> {
             }
         }
         self.last_sync = self.config.clock.now_millis();
+        self.settle();
         Ok(())
     }
 
@@ -536,12 +516,20 @@ impl<E: OcsfEvent> Writer<E> {
     /// sealed (its events leave `buffered_bytes` once its sealed file is
     /// durable) or seals the largest segment. Then takes what background
     /// work finished (see [`Self::progress`]).
-    async fn make_room(&mut self, partition: &PartitionKey, size: u64) -> Result<()> {
+    async fn make_room(&mut self, partition: &PartitionKey, size: u64, spooled: u64) -> Result<()> {
         if self.segments.needs_roll(partition, size) {
             self.seal(partition).await?;
             self.stats.rolls_by_size += 1;
+        } else if self
+            .segments
+            .get_mut(partition)
+            .is_some_and(|s| s.spool.merge_bytes + size > open_wal::MERGE_BYTES)
+        {
+            // Its sealing would hold too many runs: roll it early.
+            self.seal(partition).await?;
+            self.stats.rolls_by_memory += 1;
         }
-        while self.stats.buffered_bytes + size > self.config.max_buffered_bytes {
+        while self.stats.buffered_bytes + spooled > self.config.max_buffered_bytes {
             if !self.sealing.is_empty() {
                 self.finish_oldest_seal().await?;
                 continue;
@@ -563,40 +551,48 @@ impl<E: OcsfEvent> Writer<E> {
         self.progress().await
     }
 
-    /// Accepts one event: checks its time, appends it to its partition's
-    /// spool file and makes it durable (see [`Durability`]) before returning.
+    /// Accepts one event: checks its time, encodes it at once into its
+    /// partition's open segment (its only encoding before Parquet; the
+    /// caller keeps the event, and may overwrite it for the next one) and
+    /// makes it durable in the spool (see [`Durability`]) before returning.
     ///
     /// A segment due by age, or whose file would exceed the size limit, is
     /// sealed in the background (see [Pipelining](self#pipelining)): the
     /// write waits only when another segment is still being sealed, when
     /// sealed segments wait for their upload, or when `max_buffered_bytes`
     /// is reached (backpressure). An event whose time is before 1970 or more
-    /// than `max_future_skew` ahead of the clock fails with
-    /// [`ErrorKind::InvalidInput`] and nothing is written. If an encoding or
+    /// than `max_future_skew` ahead of the clock, or too large for a file or
+    /// for `max_buffered_bytes`, fails with [`ErrorKind::InvalidInput`] and
+    /// nothing of it is written. If an encoding or
     /// an upload fails (in this call or in the background since the previous
     /// call), the error is returned and the event is not accepted; everything
     /// accepted before stays in the spool.
-    pub async fn write(&mut self, event: E) -> Result<()> {
-        let (prepared, payload) = self.prepare(&event)?;
-        self.write_prepared(&prepared, &payload).await
+    pub async fn write(&mut self, event: &E) -> Result<()> {
+        let prepared = self.prepare(event)?;
+        self.write_prepared(&prepared, event).await?.into_result()
     }
 
     /// The part of [`Writer::write`] after the event was checked.
-    async fn write_prepared(&mut self, prepared: &Prepared, payload: &[u8]) -> Result<()> {
+    async fn write_prepared(&mut self, prepared: &Prepared, event: &E) -> Result<Placed> {
         self.roll_aged().await?;
-        self.make_room(&prepared.partition, prepared.size()).await?;
-        self.append(prepared, payload)?;
-        self.commit(std::slice::from_ref(&prepared.partition))
+        self.progress().await?;
+        let extra = self.single_write_extra();
+        let placed = self.place(prepared, event, extra, &[]).await?;
+        if matches!(placed, Placed::Kept) {
+            self.commit(std::slice::from_ref(&prepared.partition))?;
+        }
+        Ok(placed)
     }
 
-    /// Accepts a batch: every event is checked first (one bad event rejects
-    /// the whole batch, nothing written), then all are appended and each
-    /// touched spool file is fsynced once (group commit). Rolls happen as in
-    /// [`Writer::write`], in the background. An encoding or upload error
-    /// that happened in the background before the batch is returned first,
-    /// with nothing of the batch accepted; on an error midway, the events
-    /// appended so far are accepted and durable and the error reports how
-    /// many.
+    /// Accepts a batch: every event's time is checked first (one bad time
+    /// rejects the whole batch, nothing written), then all are encoded into
+    /// their segments and each touched spool file gets one frame and one
+    /// fsync (group commit). Rolls happen as in [`Writer::write`], in the
+    /// background. An encoding or upload error that happened in the
+    /// background before the batch is returned first, with nothing of the
+    /// batch accepted; on an error midway (an event too large for a file is
+    /// one, found as it is encoded), the events appended so far are accepted
+    /// and durable and the error reports how many.
     ///
     /// If the future is dropped before it completes (a timeout, a
     /// `select!`), the events it had appended stay in their segments and
@@ -604,33 +600,38 @@ impl<E: OcsfEvent> Writer<E> {
     /// [`Writer::open`] recovers what reached the spool file): the batch was
     /// partly accepted without an acknowledgement, so a caller that retries
     /// it writes those events twice (at least once).
-    pub async fn write_batch(&mut self, events: Vec<E>) -> Result<()> {
+    pub async fn write_batch(&mut self, events: &[E]) -> Result<()> {
         let mut prepared = Vec::with_capacity(events.len());
-        let mut payloads = Vec::new();
-        for (i, event) in events.into_iter().enumerate() {
-            let prepared_event = self.prepare_into(&event, &mut payloads).map_err(|e| {
+        for (i, event) in events.iter().enumerate() {
+            let prepared_event = self.prepare(event).map_err(|e| {
                 Error::new(e.kind(), format!("event {i} of the batch: {}", e.message()))
                     .with_source(e)
             })?;
             prepared.push(prepared_event);
         }
-        self.append_batch(prepared, &payloads).await
+        self.append_batch(prepared, events, true).await.map(drop)
     }
 
     /// The part of [`Writer::write_batch`] after every event was checked:
-    /// `prepared` events whose payloads are in `payloads`.
-    async fn append_batch(&mut self, prepared: Vec<Prepared>, payloads: &[u8]) -> Result<()> {
+    /// `prepared[i]` is `events[i]`'s check. An event too large for a file
+    /// stops the batch with its error (the events before it accepted) when
+    /// `stop` is set; otherwise it is left out and its index and reason
+    /// returned.
+    async fn append_batch(
+        &mut self,
+        prepared: Vec<Prepared>,
+        events: &[E],
+        stop: bool,
+    ) -> Result<Vec<(usize, Error)>> {
         self.roll_aged().await?;
         self.progress().await?;
         let mut touched: Vec<PartitionKey> = Vec::new();
-        for (accepted, prepared) in prepared.into_iter().enumerate() {
-            let size = prepared.size();
-            if self.segments.needs_roll(&prepared.partition, size)
-                || self.stats.buffered_bytes + size > self.config.max_buffered_bytes
-            {
-                // Make the appended records durable before sealing anything.
-                self.commit_all(&touched)?;
-                if let Err(err) = self.make_room(&prepared.partition, size).await {
+        let mut refused = Vec::new();
+        let mut accepted = 0;
+        for (i, (prepared, event)) in prepared.into_iter().zip(events).enumerate() {
+            let placed = match self.place(&prepared, event, 0, &touched).await {
+                Ok(placed) => placed,
+                Err(err) => {
                     return Err(Error::new(
                         err.kind(),
                         format!(
@@ -640,13 +641,44 @@ impl<E: OcsfEvent> Writer<E> {
                     )
                     .with_source(err));
                 }
+            };
+            match placed {
+                Placed::Kept => accepted += 1,
+                Placed::TooLarge(err) if stop => {
+                    self.cut_and_commit(&touched)?;
+                    return Err(Error::new(
+                        err.kind(),
+                        format!(
+                            "event {i} of the batch, after accepting {accepted}: {}",
+                            err.message()
+                        ),
+                    )
+                    .with_source(err));
+                }
+                Placed::TooLarge(err) => {
+                    refused.push((i, err));
+                    continue;
+                }
             }
-            self.append(&prepared, payloads)?;
             if !touched.contains(&prepared.partition) {
                 touched.push(prepared.partition);
             }
         }
-        self.commit(&touched)
+        self.cut_and_commit(&touched)?;
+        Ok(refused)
+    }
+
+    /// Cuts a frame per touched partition, then applies the durability
+    /// policy to them.
+    fn cut_and_commit(&mut self, touched: &[PartitionKey]) -> Result<()> {
+        // A frame per batch and partition: the batch reaches the file (a
+        // crash of the process keeps it) whatever the durability.
+        for partition in touched {
+            if let Some(segment) = self.segments.get_mut(partition) {
+                segment.spool.cut()?;
+            }
+        }
+        self.commit(touched)
     }
 
     fn commit_all(&mut self, touched: &[PartitionKey]) -> Result<()> {
@@ -657,6 +689,7 @@ impl<E: OcsfEvent> Writer<E> {
                 self.stats.spool_syncs += 1;
             }
         }
+        self.settle();
         Ok(())
     }
 
@@ -669,21 +702,9 @@ impl<E: OcsfEvent> Writer<E> {
     /// background seals that finished (returning their error, if any, with
     /// the event not accepted) but starts no upload.
     pub fn try_write(&mut self, event: &E) -> Result<()> {
-        let (prepared, payload) = self.prepare(event)?;
+        let prepared = self.prepare(event)?;
         self.try_finish_seals()?;
-        let size = prepared.size();
-        if self.segments.needs_roll(&prepared.partition, size)
-            || self.stats.buffered_bytes + size > self.config.max_buffered_bytes
-        {
-            return Err(Error::new(
-                ErrorKind::Backpressure,
-                format!(
-                    "{} bytes buffered of {}: a segment must be uploaded first",
-                    self.stats.buffered_bytes, self.config.max_buffered_bytes
-                ),
-            ));
-        }
-        self.append(&prepared, &payload)?;
+        self.try_place(&prepared, event, self.single_write_extra())?;
         self.commit(std::slice::from_ref(&prepared.partition))
     }
 

@@ -12,11 +12,12 @@ use ocsf_model::columnar::EncodeStats;
 use securitylake_core::layout::{Codec, ObjectName, PartitionKey};
 
 use super::Writer;
+use super::open_wal::OpenWal;
 use super::sealer::{Encoded, EncoderThread, MAX_SEALING, Sealing};
 use super::segments::{Segment, Slot};
 use super::uploader::MAX_PENDING;
 use crate::error::Result;
-use crate::spool::{SEALED_FORMAT, SealFile, SealedHeader, WAL_FORMAT, Wal};
+use crate::spool::{SEALED_FORMAT, SealFile, SealedHeader, WAL_FORMAT};
 
 impl<E: OcsfEvent> Writer<E> {
     /// Encodes a segment to Parquet into its sealed file off the async
@@ -64,13 +65,16 @@ impl<E: OcsfEvent> Writer<E> {
     pub(super) fn start_seal(
         &mut self,
         partition: PartitionKey,
-        mut segment: Segment<Wal>,
+        mut segment: Segment<OpenWal<E>>,
     ) -> Result<()> {
         if let Err(err) = segment.spool.sync() {
             self.segments.restore(partition, segment);
             return Err(err);
         }
-        let file = match self.spool.begin_seal(segment.spool.id) {
+        let extra = std::mem::take(&mut segment.spool.unaccounted);
+        segment.spool.extra_total += extra;
+        self.stats.buffered_bytes += extra;
+        let file = match self.spool.begin_seal(segment.spool.wal.id) {
             Ok(file) => file,
             Err(err) => {
                 self.segments.restore(partition, segment);
@@ -79,7 +83,7 @@ impl<E: OcsfEvent> Writer<E> {
         };
         let slots = std::mem::take(&mut segment.slots);
         let rows = slots.len() as u64;
-        let path = segment.spool.path.clone();
+        let path = segment.spool.wal.path.clone();
         let sealer = self.sealer.clone();
         let max_event_bytes = segment.max_event_bytes;
         let cancel = Arc::new(AtomicBool::new(false));
@@ -110,7 +114,7 @@ impl<E: OcsfEvent> Writer<E> {
             Err(err) => {
                 // The slots went with the job: the segment leaves memory but
                 // not the spool, and a reopen recovers it.
-                self.stats.buffered_bytes -= segment.bytes;
+                self.stats.buffered_bytes -= segment.bytes + segment.spool.extra_total;
                 Err(err)
             }
         }
@@ -171,7 +175,7 @@ impl<E: OcsfEvent> Writer<E> {
     /// the spool, and a reopen recovers it.
     pub(super) fn finish_sealing(
         &mut self,
-        sealing: Sealing,
+        sealing: Sealing<OpenWal<E>>,
         outcome: Result<Encoded>,
     ) -> Result<()> {
         let Sealing {
@@ -183,7 +187,7 @@ impl<E: OcsfEvent> Writer<E> {
         let (slots, result) = match outcome {
             Ok(pair) => pair,
             Err(err) => {
-                self.stats.buffered_bytes -= segment.bytes;
+                self.stats.buffered_bytes -= segment.bytes + segment.spool.extra_total;
                 return Err(err);
             }
         };
@@ -196,6 +200,8 @@ impl<E: OcsfEvent> Writer<E> {
             }
         };
         drop(slots);
+        let stored = file.len().saturating_sub(self.segments.limits().overhead);
+        self.sizing.file(segment.spool.framed_encoded, stored);
         let sealed = self.finish_seal(
             partition,
             rows,
@@ -204,7 +210,7 @@ impl<E: OcsfEvent> Writer<E> {
             file,
             encoding,
         );
-        self.stats.buffered_bytes -= segment.bytes;
+        self.stats.buffered_bytes -= segment.bytes + segment.spool.extra_total;
         // On an error the write-ahead file is intact: a reopen recovers the
         // segment.
         sealed

@@ -7,6 +7,7 @@ use std::path::Path;
 use ocsf_model::OcsfEvent;
 use securitylake_core::layout::PartitionKey;
 
+use super::merge::Frames;
 use super::segments::Slot;
 use super::{Writer, sealer};
 use crate::error::{Error, ErrorKind, Result};
@@ -67,14 +68,19 @@ impl<E: OcsfEvent> Writer<E> {
             )
             .with_source(e)
         })?;
+        if header.format == WAL_FORMAT {
+            drop(reader);
+            return self.recover_columnar(id, path, &header).await;
+        }
         if !record::readable(header.format) {
             return Err(Error::new(
                 ErrorKind::Config,
                 format!(
-                    "spool file {} has format {}, this writer reads formats {} and {WAL_FORMAT}",
+                    "spool file {} has format {}, this writer reads formats {}, {} and {WAL_FORMAT}",
                     path.display(),
                     header.format,
                     record::FORMAT_JSON,
+                    record::FORMAT_BINARY,
                 ),
             ));
         }
@@ -117,5 +123,40 @@ impl<E: OcsfEvent> Writer<E> {
             .await?;
         let (file, encoding) = result?;
         self.finish_seal(partition, rows, min_time, max_time, file, encoding)
+    }
+
+    /// Seals a columnar write-ahead file (format 3) a dead writer left:
+    /// every intact frame (a torn tail is dropped).
+    async fn recover_columnar(
+        &mut self,
+        id: u64,
+        path: &Path,
+        header: &SegmentHeader,
+    ) -> Result<()> {
+        self.check_class(header.class_uid, &header.class_name, path)?;
+        let partition = PartitionKey::parse(&header.partition)?;
+        let frames = Frames::scan(path)?;
+        if frames.torn {
+            tracing::warn!(path = %path.display(), "dropping the torn tail of a spool file (a write that never returned)");
+        }
+        let rows = frames.rows();
+        if rows == 0 {
+            return self.spool.remove_wal(path);
+        }
+        self.stats.segments_recovered += 1;
+        self.stats.events_recovered += rows;
+        let file = self.spool.begin_seal(id)?;
+        let (_, result) = self
+            .encode(path.to_path_buf(), WAL_FORMAT, Vec::new(), 0, file)
+            .await?;
+        let (file, encoding) = result?;
+        self.finish_seal(
+            partition,
+            rows,
+            frames.min_time(),
+            frames.max_time(),
+            file,
+            encoding,
+        )
     }
 }

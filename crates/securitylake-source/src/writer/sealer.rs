@@ -14,7 +14,7 @@ use securitylake_parquet::ParquetRules;
 use super::segments::{Segment, Slot};
 use crate::error::{Error, ErrorKind, Result};
 use crate::record;
-use crate::spool::{RecordReader, SealFile, Wal};
+use crate::spool::{RecordReader, SealFile, WAL_FORMAT};
 
 /// Segments encoded in the background at most: starting another seal first
 /// waits for the oldest (it bounds the encoder's memory and work queue).
@@ -63,6 +63,9 @@ impl<E: OcsfEvent> SealSegment<E> for ParquetSealer {
         cancel: &AtomicBool,
         out: SealFile,
     ) -> Result<(SealFile, EncodeStats)> {
+        if format == WAL_FORMAT {
+            return super::merge::encode_columnar::<E, _>(wal, cancel, out);
+        }
         encode_segment::<E, _>(
             wal,
             format,
@@ -85,17 +88,17 @@ pub(super) type Encoded = (Vec<Slot>, Result<(SealFile, EncodeStats)>);
 /// A segment being encoded on the encoder thread. Its write-ahead file stays
 /// in the spool (and its events in `buffered_bytes`) until its sealed file is
 /// durable.
-pub(super) struct Sealing {
+pub(super) struct Sealing<S> {
     pub partition: PartitionKey,
     /// The segment, without its slots (they are with the encoder).
-    pub segment: Segment<Wal>,
+    pub segment: Segment<S>,
     pub rows: u64,
     pub done: tokio::sync::oneshot::Receiver<std::thread::Result<Encoded>>,
     /// Set to abandon the encoding.
     pub cancel: Arc<AtomicBool>,
 }
 
-impl Sealing {
+impl<S> Sealing<S> {
     /// Asks the encoding to stop early (the writer is dropped and will not
     /// take its result).
     pub fn cancel(&self) {
@@ -218,7 +221,7 @@ pub(super) const BATCH_BYTES: u64 = 8 * 1024 * 1024;
 /// `max_event_bytes`), rows sorted by `time` (stable), the root schema named
 /// after the class, and row groups closed at [`ROW_GROUP_BYTES`]. Arrow batches hold at most [`BATCH_ROWS`]
 /// rows and about [`BATCH_BYTES`] of events. `max_event_bytes` is the size of
-/// the largest event ([`record::encode`]: at least its JSON length). The output is deterministic: the same events
+/// the largest event (its encoded bytes: at least its largest value's length). The output is deterministic: the same events
 /// give the same bytes.
 pub(super) fn encode_parquet<E: OcsfEvent, W: std::io::Write + Send>(
     out: W,

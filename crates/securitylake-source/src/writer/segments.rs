@@ -28,10 +28,9 @@ pub(super) struct Slot {
 pub(super) struct Segment<S> {
     pub spool: S,
     pub slots: Vec<Slot>,
-    /// The size of the spooled events (JSON or record length, whichever is
-    /// larger; record overhead included).
+    /// The size of the spooled events: their estimated bytes in the file.
     pub bytes: u64,
-    /// The size of the largest event (it bounds every value's size, the
+    /// The encoded size of the largest event (it bounds every value's size, the
     /// JSON text of `json_t` and `unmapped` values included).
     pub max_event_bytes: u64,
     pub opened_at: i64,

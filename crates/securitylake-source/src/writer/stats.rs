@@ -29,8 +29,9 @@ pub struct WriterStats {
     pub events_recovered: u64,
     /// Events waiting in open segments and in segments being sealed in the
     /// background (in their write-ahead files, not yet in a durable sealed
-    /// file), in bytes: the length of each event's JSON or of its spool
-    /// record, whichever is larger, plus 8 bytes of record overhead. A
+    /// file), in bytes: each event's estimated bytes in the Parquet file
+    /// (what it added to the column buffers times the learned ratio), plus
+    /// what the spool frames took beyond them. A
     /// segment being sealed stops counting when a later call completes its
     /// seal.
     pub buffered_bytes: u64,

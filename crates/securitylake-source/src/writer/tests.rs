@@ -176,7 +176,7 @@ async fn a_second_roll_waits_for_the_encoding_in_flight() {
     let (progress, rolled) = (written.clone(), first_roll.clone());
     let task = tokio::spawn(async move {
         for seq in 0..total {
-            writer.write(event(seq)).await?;
+            writer.write(&event(seq)).await?;
             progress.store(seq + 1, Ordering::SeqCst);
             if writer.stats().rolls_by_size == 1 && rolled.load(Ordering::SeqCst) == 0 {
                 rolled.store(seq, Ordering::SeqCst);
@@ -234,7 +234,8 @@ async fn a_write_dropped_while_it_waits_for_an_encoding_loses_nothing() {
     let mut accepted = Vec::new();
     let mut dropped = None;
     for seq in 0..2_000u64 {
-        let write = writer.write(event(seq));
+        let next = event(seq);
+        let write = writer.write(&next);
         match tokio::time::timeout(Duration::from_millis(300), write).await {
             Ok(result) => {
                 result.expect("write");
@@ -250,7 +251,7 @@ async fn a_write_dropped_while_it_waits_for_an_encoding_loses_nothing() {
     assert_eq!(writer.stats().rolls_by_size, 1, "the second roll waited");
     release.send(()).expect("release");
     for seq in dropped + 1..dropped + 10 {
-        writer.write(event(seq)).await.expect("write");
+        writer.write(&event(seq)).await.expect("write");
         accepted.push(seq);
     }
     let manifest = writer.flush().await.expect("flush");
@@ -283,7 +284,7 @@ async fn a_background_encoding_failure_surfaces_later_and_loses_nothing() {
                 // later write.
                 tokio::time::sleep(Duration::from_millis(5)).await;
             }
-            match writer.write(event(seq)).await {
+            match writer.write(&event(seq)).await {
                 Ok(()) => accepted.push(seq),
                 Err(err) => {
                     failed = Some((seq, err));
@@ -300,9 +301,19 @@ async fn a_background_encoding_failure_surfaces_later_and_loses_nothing() {
             1,
             "a new segment took the partition"
         );
-        assert_eq!(stats.buffered_bytes, writer.segments.bytes(), "{stats:?}");
+        let extra: u64 = writer.segments.failed()[0].1.spool.extra_total
+            + writer
+                .segments
+                .open_segments()
+                .map(|s| s.spool.extra_total)
+                .sum::<u64>();
+        assert_eq!(
+            stats.buffered_bytes,
+            writer.segments.bytes() + extra,
+            "{stats:?}"
+        );
         for seq in rejected + 1..rejected + 50 {
-            writer.write(event(seq)).await.expect("write");
+            writer.write(&event(seq)).await.expect("write");
             accepted.push(seq);
         }
         if reopen {
@@ -344,7 +355,7 @@ async fn drop_does_not_wait_for_the_encoding_in_flight() {
     let release = hold_next_encode(&gates);
     let mut accepted = Vec::new();
     for seq in 0..200u64 {
-        writer.write(event(seq)).await.expect("write");
+        writer.write(&event(seq)).await.expect("write");
         accepted.push(seq);
         if writer.stats().rolls_by_size == 1 {
             break;
@@ -368,4 +379,57 @@ async fn drop_does_not_wait_for_the_encoding_in_flight() {
         .filter(|name| name.ends_with(".wal") || name.ends_with(".sealed"))
         .collect();
     assert!(left.is_empty(), "{left:?}");
+}
+
+/// A write-ahead file of format 2 (binary event records), as the previous
+/// version of the writer left it (written here with that version's record
+/// encoder, kept for recovery), is recovered by the columnar writer: every
+/// event in the lake once, in time order within the object, and new
+/// segments are written in format 3.
+#[tokio::test]
+async fn a_format_2_spool_left_by_the_previous_version_recovers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lake = local_store(dir.path().join("lake")).expect("lake");
+    let spool = dir.path().join("spool");
+    std::fs::create_dir_all(&spool).expect("spool dir");
+    let header = crate::spool::SegmentHeader {
+        format: crate::record::FORMAT_BINARY,
+        class_uid: 3002,
+        class_name: "authentication".into(),
+        partition: "region=us-east-1/accountId=123456789012/eventDay=20240229/".into(),
+    };
+    let mut wal = Vec::new();
+    let mut record = |payload: &[u8]| {
+        wal.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+        wal.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
+        wal.extend_from_slice(payload);
+    };
+    record(&serde_json::to_vec(&header).expect("header"));
+    // Out of time order, as events arrive.
+    let seqs: Vec<u64> = (0..40).rev().collect();
+    for &seq in &seqs {
+        let (payload, _) = crate::record::encode_new(&event(seq)).expect("record");
+        record(&payload);
+    }
+    // A torn tail: a write that never returned.
+    wal.extend_from_slice(&[9, 0, 0, 0, 1, 2]);
+    std::fs::write(spool.join(format!("{:020}.wal", 7)), &wal).expect("wal");
+    let config = config(&lake, &spool);
+    let mut writer = Writer::<Authentication>::open(config).await.expect("open");
+    assert_eq!(writer.stats().events_recovered, 40);
+    writer.write(&event(100)).await.expect("write");
+    let header = std::fs::read_dir(&spool)
+        .expect("spool")
+        .filter_map(|e| e.ok())
+        .find(|e| e.file_name().to_string_lossy().ends_with(".wal"))
+        .map(|e| std::fs::read(e.path()).expect("read"))
+        .expect("a new write-ahead file");
+    assert!(
+        String::from_utf8_lossy(&header).contains("\"format\":3"),
+        "new segments are columnar"
+    );
+    writer.close().await.expect("close");
+    let mut expected: Vec<u64> = (0..40).collect();
+    expected.push(100);
+    assert_eq!(lake_seqs(&lake).await, expected);
 }

@@ -1,0 +1,205 @@
+//! An open segment's write-ahead file in the columnar format: events are
+//! encoded into the segment's column buffers as they are accepted, and cut
+//! into frames (see [`frames`](super::frames)) appended to the file.
+
+use arrow_array::RecordBatch;
+use ocsf_model::OcsfEvent;
+use ocsf_model::columnar::{BatchEncoder, ColumnarOptions, EncodeStats};
+
+use super::frames;
+use crate::error::{Error, Result};
+use crate::spool::Wal;
+
+/// Rows per frame at most: a frame is cut when the open batch reaches it.
+pub(super) const FRAME_ROWS: usize = 4096;
+/// Event bytes (as accounted) per frame at most: a frame is cut when the
+/// open batch reaches it, so that a frame of large events stays small in
+/// memory, when it is encoded and when it is merged.
+pub(super) const FRAME_BYTES: u64 = 8 * 1024 * 1024;
+/// The bound on what merging a segment's runs holds (the largest frame of
+/// each run, as accounted): a segment whose runs would exceed it rolls
+/// early.
+pub(super) const MERGE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// The write-ahead file of an open segment and its open batch.
+pub(super) struct OpenWal<E: OcsfEvent> {
+    pub wal: Wal,
+    encoder: BatchEncoder<E>,
+    /// The encoder's counters when the last frame was cut.
+    carried: EncodeStats,
+    /// A frame being encoded (reused).
+    frame: Vec<u8>,
+    /// Bytes of the frames appended.
+    pub frame_bytes: u64,
+    /// The encoded bytes (column buffers) of the events in those frames.
+    pub framed_encoded: u64,
+    /// The columnar options (a retracted event is encoded alone again).
+    options: ColumnarOptions,
+    /// The latest time of the last frame: a frame starting before it starts
+    /// a new sorted run.
+    last_max_time: Option<i64>,
+    /// The sorted runs of the frames appended.
+    pub runs: u64,
+    /// The largest frame (as accounted) of the current run.
+    run_max: u64,
+    /// The sum over runs of their largest frame (as accounted): what the
+    /// merge of the segment holds at most.
+    pub merge_bytes: u64,
+    /// The bytes the events of the open batch were accounted at.
+    accounted: u64,
+    /// Bytes the frames appended took in the file beyond what their events
+    /// were accounted at (a frame of a wide schema carries the metadata of
+    /// every leaf column): the writer adds them to the segment's bytes and
+    /// to the buffered bytes, and resets this.
+    pub unaccounted: u64,
+    /// The most a frame took beyond what its events were accounted at.
+    pub max_extra: u64,
+    /// The unaccounted bytes the writer took into its buffered bytes (not
+    /// into the segment's file size estimate: frame metadata is spool only).
+    pub extra_total: u64,
+}
+
+impl<E: OcsfEvent> std::fmt::Debug for OpenWal<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenWal")
+            .field("wal", &self.wal)
+            .field("pending", &self.encoder.len())
+            .field("frame_bytes", &self.frame_bytes)
+            .field("runs", &self.runs)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<E: OcsfEvent> OpenWal<E> {
+    /// Wraps a new write-ahead file (header and schema records written).
+    pub fn new(wal: Wal, options: &ColumnarOptions) -> Result<Self> {
+        let encoder = BatchEncoder::<E>::new(options)
+            .map_err(|e| Error::invalid_input(format!("columnar options: {e}")).with_source(e))?;
+        Ok(Self {
+            wal,
+            encoder,
+            carried: EncodeStats::default(),
+            frame: Vec::new(),
+            frame_bytes: 0,
+            framed_encoded: 0,
+            options: options.clone(),
+            last_max_time: None,
+            runs: 0,
+            run_max: 0,
+            merge_bytes: 0,
+            accounted: 0,
+            unaccounted: 0,
+            max_extra: 0,
+            extra_total: 0,
+        })
+    }
+
+    /// Encodes an event into the open batch and returns its encoded size
+    /// (the bytes it added to the column buffers). The event is not yet
+    /// kept: the caller either [`keep`](Self::keep)s it with the size it
+    /// accounts it at, or [`retract`](Self::retract)s it.
+    pub fn encode(&mut self, event: &E) -> u64 {
+        self.encoder.append_sized(event)
+    }
+
+    /// Keeps the event encoded last, accounted at `size` bytes; cuts a frame
+    /// at [`FRAME_ROWS`] or [`FRAME_BYTES`].
+    pub fn keep(&mut self, size: u64) -> Result<()> {
+        self.accounted += size;
+        if self.encoder.len() >= FRAME_ROWS || self.accounted >= FRAME_BYTES {
+            self.cut()?;
+        }
+        Ok(())
+    }
+
+    /// Takes back the event encoded last (`event`, of `encoded` bytes), not
+    /// kept: the open batch's other events are cut into a frame without it.
+    /// Rare (an event that does not fit where it was encoded), so it may
+    /// cost a frame and a second encoding of the event for its counters.
+    pub fn retract(&mut self, event: &E, encoded: u64) -> Result<()> {
+        let before = self.encoder.buffered_bytes();
+        let batch = self.encoder.finish().map_err(|e| {
+            Error::invalid_input(format!("encode a spool frame: {e}")).with_source(e)
+        })?;
+        // The retracted event's own counters leave the frame's.
+        let mut alone = BatchEncoder::<E>::new(&self.options)
+            .map_err(|e| Error::invalid_input(format!("columnar options: {e}")).with_source(e))?;
+        alone.append(event);
+        let own = alone.stats();
+        let mut delta = self.stats_delta();
+        delta.unknown_attributes = delta
+            .unknown_attributes
+            .saturating_sub(own.unknown_attributes);
+        delta.invalid_datetimes = delta
+            .invalid_datetimes
+            .saturating_sub(own.invalid_datetimes);
+        delta.out_of_range = delta.out_of_range.saturating_sub(own.out_of_range);
+        delta.left_out = delta.left_out.saturating_sub(own.left_out);
+        let rows = batch.num_rows().saturating_sub(1);
+        if rows == 0 {
+            self.accounted = 0;
+            return Ok(());
+        }
+        self.write_frame(&batch.slice(0, rows), delta, before.saturating_sub(encoded))
+    }
+
+    /// The encoder's counters since the last frame; they now count as cut.
+    fn stats_delta(&mut self) -> EncodeStats {
+        let total = self.encoder.stats();
+        let mut delta = EncodeStats::default();
+        delta.unknown_attributes = total.unknown_attributes - self.carried.unknown_attributes;
+        delta.invalid_datetimes = total.invalid_datetimes - self.carried.invalid_datetimes;
+        delta.out_of_range = total.out_of_range - self.carried.out_of_range;
+        delta.left_out = total.left_out - self.carried.left_out;
+        self.carried = total;
+        delta
+    }
+
+    /// Appends the open batch, if any, to the file as one frame (not yet
+    /// fsynced).
+    pub fn cut(&mut self) -> Result<()> {
+        if self.encoder.is_empty() {
+            return Ok(());
+        }
+        let encoded = self.encoder.buffered_bytes();
+        let batch = self.encoder.finish().map_err(|e| {
+            Error::invalid_input(format!("encode a spool frame: {e}")).with_source(e)
+        })?;
+        let delta = self.stats_delta();
+        self.write_frame(&batch, delta, encoded)
+    }
+
+    /// Appends `batch` (its events `encoded` bytes in the column buffers) as
+    /// one frame.
+    fn write_frame(&mut self, batch: &RecordBatch, delta: EncodeStats, encoded: u64) -> Result<()> {
+        let header = frames::encode_frame(batch, delta, &mut self.frame)?;
+        self.wal.append(&self.frame)?;
+        let grown = crate::spool::record_size(self.frame.len() as u64);
+        let accounted = std::mem::take(&mut self.accounted);
+        let extra = grown.saturating_sub(accounted);
+        self.unaccounted += extra;
+        self.max_extra = self.max_extra.max(extra);
+        self.frame_bytes += self.frame.len() as u64;
+        self.framed_encoded += encoded;
+        if self.last_max_time.is_none_or(|last| header.min_time < last) {
+            self.runs += 1;
+            self.run_max = accounted;
+            self.merge_bytes += accounted;
+        } else if accounted > self.run_max {
+            self.merge_bytes += accounted - self.run_max;
+            self.run_max = accounted;
+        }
+        self.last_max_time = Some(header.max_time);
+        if self.frame.capacity() > 4 * 1024 * 1024 {
+            self.frame = Vec::new();
+        }
+        Ok(())
+    }
+
+    /// Cuts the open batch and fsyncs the file. Returns whether an fsync was
+    /// needed.
+    pub fn sync(&mut self) -> Result<bool> {
+        self.cut()?;
+        self.wal.sync()
+    }
+}
