@@ -42,7 +42,7 @@
 
 mod framing;
 #[cfg(feature = "syslog-tls")]
-mod tls;
+pub(crate) mod tls;
 
 use std::net::SocketAddr;
 #[cfg(feature = "syslog-tls")]
@@ -307,7 +307,7 @@ impl SyslogReceiverBuilder {
 }
 
 /// A TCP listener on `addr` with a listen backlog of `backlog` connections.
-fn listen(addr: SocketAddr, backlog: u32) -> std::io::Result<TcpListener> {
+pub(crate) fn listen(addr: SocketAddr, backlog: u32) -> std::io::Result<TcpListener> {
     let socket = if addr.is_ipv4() {
         TcpSocket::new_v4()?
     } else {
