@@ -1,6 +1,7 @@
 //! `seclake run` with a RELP input, killed (SIGKILL) at random points again and again while a
 //! RELP sender (as rsyslog's `omrelp`: a window, new sessions, messages without a reply sent
-//! again) sends numbered lines: after the last restart, ended by SIGTERM, every line is in the
+//! again; it also breaks off some sessions itself, as a broken network would) sends numbered
+//! lines: after the last restart, ended by SIGTERM, every line is in the
 //! lake exactly once (ADR 0304).
 
 mod agent;
@@ -30,7 +31,7 @@ fn relp_messages_land_exactly_once_across_sigkills() -> TestResult {
     let total = 3_000u64;
     let all = numbered_lines(0, total);
     let messages: Vec<String> = all.lines().map(str::to_owned).collect();
-    let sender = Sender::start(addr, messages, 64);
+    let sender = Sender::start(addr, messages, 64, rng.below(u64::MAX) | 1);
     let (mut replays, mut recognised) = (0, 0);
     let mut allowed = 0;
     for _ in 0..KILLS {
@@ -66,14 +67,18 @@ fn relp_messages_land_exactly_once_across_sigkills() -> TestResult {
     let rows = lake_rows(&setup.lake())?;
     let (duplicates, missing, extra) = compare(&expected, &rows);
     eprintln!(
-        "{total} lines, {} events expected, {} rows in the lake; {KILLS} SIGKILLs, {replays} runs replayed a pending batch, {recognised} runs recognised retransmissions; sender: {} sessions, {} messages sent again, {} replies; duplicates {duplicates}, missing {missing}, unexpected {extra}",
+        "{total} lines, {} events expected, {} rows in the lake; {KILLS} SIGKILLs, {replays} runs replayed a pending batch, {recognised} runs recognised retransmissions; sender: {} sessions ({} broken off by the sender), {} messages sent again, {} replies; duplicates {duplicates}, missing {missing}, unexpected {extra}",
         expected.values().sum::<u64>(),
         rows.values().sum::<u64>(),
         figures.sessions,
+        figures.broken_off,
         figures.resent,
         figures.acknowledged,
     );
-    assert!(figures.sessions > KILLS / 2, "{figures:?}");
+    assert!(
+        figures.sessions > KILLS / 2 && figures.broken_off >= 2,
+        "{figures:?}"
+    );
     assert_eq!((duplicates, missing, extra), (0, 0, 0), "{stderr}");
     Ok(())
 }

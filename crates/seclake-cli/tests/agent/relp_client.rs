@@ -18,6 +18,8 @@ pub struct SenderFigures {
     pub resent: u64,
     /// Messages acknowledged.
     pub acknowledged: u64,
+    /// Sessions the sender broke off itself (without reading the replies).
+    pub broken_off: u64,
 }
 
 /// One reply frame read from the server.
@@ -77,6 +79,7 @@ pub fn send_all(
     allowed: &AtomicU64,
     done: &AtomicBool,
     window: usize,
+    mut seed: u64,
     figures: &std::sync::Mutex<SenderFigures>,
 ) {
     // Indices of the messages sent and not acknowledged, in the order sent.
@@ -96,14 +99,23 @@ pub fn send_all(
         {
             continue;
         }
+        // Some sessions break off after a number of messages, as a broken network does:
+        // what was sent in them without a reply is sent again in the next.
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let break_after = if seed % 2 == 0 {
+            30 + seed % 150
+        } else {
+            u64::MAX
+        };
         let _ = session(
             &mut stream,
             messages,
-            allowed,
-            done,
+            (allowed, done),
             window,
-            &mut unacked,
-            &mut next,
+            break_after,
+            (&mut unacked, &mut next),
             figures,
         );
         if done.load(Ordering::Relaxed) && unacked.is_empty() && next >= messages.len() {
@@ -114,16 +126,15 @@ pub fn send_all(
 }
 
 /// One session: open, resend what has no reply, send new messages within the window, read
-/// replies; returns when the session breaks (or everything is acknowledged).
-#[allow(clippy::too_many_arguments)]
+/// replies; returns when the session breaks, is broken off after `break_after` messages, or
+/// everything is acknowledged.
 fn session(
     stream: &mut TcpStream,
     messages: &[String],
-    allowed: &AtomicU64,
-    done: &AtomicBool,
+    (allowed, done): (&AtomicU64, &AtomicBool),
     window: usize,
-    unacked: &mut VecDeque<usize>,
-    next: &mut usize,
+    break_after: u64,
+    (unacked, next): (&mut VecDeque<usize>, &mut usize),
     figures: &std::sync::Mutex<SenderFigures>,
 ) -> std::io::Result<()> {
     let offers = "relp_version=0\nrelp_software=seclake-test,1\ncommands=syslog";
@@ -147,18 +158,25 @@ fn session(
     // txnr -> message index, for this session.
     let mut in_flight: VecDeque<(u32, usize)> = VecDeque::new();
     let mut txnr = 1u32;
-    let resend: Vec<usize> = unacked.drain(..).collect();
+    // What had no reply is sent again first; it stays in `unacked` until its reply comes.
+    let mut queue: VecDeque<usize> = unacked.iter().copied().collect();
     if let Ok(mut f) = figures.lock() {
-        f.resent += resend.len() as u64;
+        f.resent += queue.len() as u64;
     }
-    let mut queue: VecDeque<usize> = resend.into();
     loop {
         // Send within the window: first what had no reply, then new messages.
         while in_flight.len() < window {
+            if u64::from(txnr) > break_after {
+                if let Ok(mut f) = figures.lock() {
+                    f.broken_off += 1;
+                }
+                return Err(std::io::Error::other("broken off"));
+            }
             let index = if let Some(index) = queue.pop_front() {
                 index
             } else if (*next as u64) < allowed.load(Ordering::Relaxed).min(messages.len() as u64) {
                 *next += 1;
+                unacked.push_back(*next - 1);
                 *next - 1
             } else {
                 break;
@@ -166,7 +184,6 @@ fn session(
             txnr += 1;
             let text = &messages[index];
             in_flight.push_back((txnr, index));
-            unacked.push_back(index);
             stream.write_all(format!("{txnr} syslog {} {text}\n", text.len()).as_bytes())?;
         }
         if done.load(Ordering::Relaxed) && in_flight.is_empty() && *next >= messages.len() {
@@ -229,12 +246,14 @@ pub struct Sender {
 
 impl Sender {
     /// Starts sending `messages` to `addr` with a window of `window` messages.
-    pub fn start(addr: SocketAddr, messages: Vec<String>, window: usize) -> Self {
+    /// Sessions are broken off at random points drawn from `seed`.
+    pub fn start(addr: SocketAddr, messages: Vec<String>, window: usize, seed: u64) -> Self {
         let allowed = Arc::new(AtomicU64::new(0));
         let done = Arc::new(AtomicBool::new(false));
         let figures = Arc::new(std::sync::Mutex::new(SenderFigures::default()));
         let (a, d, f) = (allowed.clone(), done.clone(), figures.clone());
-        let thread = std::thread::spawn(move || send_all(addr, &messages, &a, &d, window, &f));
+        let thread =
+            std::thread::spawn(move || send_all(addr, &messages, &a, &d, window, seed, &f));
         Self {
             allowed,
             done,
