@@ -237,10 +237,12 @@ mod tests {
 
     #[test]
     fn frames_split_across_small_reads() {
-        let (frames, clean) = block_on(read(
-            b"1 open 28 relp_version=0\ncommands=syslog\n2 syslog 5 hello\n3 close 0\n",
-            100,
-        ));
+        let offered = "relp_version=0\ncommands=syslog";
+        let bytes = format!(
+            "1 open {} {offered}\n2 syslog 5 hello\n3 close 0\n",
+            offered.len()
+        );
+        let (frames, clean) = block_on(read(bytes.as_bytes(), 100));
         assert!(clean);
         let frames: Vec<_> = frames.into_iter().filter_map(Result::ok).collect();
         assert_eq!(frames.len(), 3);
@@ -258,7 +260,7 @@ mod tests {
 
     #[test]
     fn data_may_hold_line_feeds_and_long_data_is_cut() {
-        let (frames, clean) = block_on(read(b"7 syslog 11 a\nb\nc\nd\ne\n8 syslog 2 ok\n", 4));
+        let (frames, clean) = block_on(read(b"7 syslog 9 a\nb\nc\nd\ne\n8 syslog 2 ok\n", 4));
         assert!(clean);
         let Ok((first, data)) = &frames[0] else {
             panic!("{frames:?}")

@@ -246,3 +246,36 @@ async fn write_loop<W: AsyncWrite + Unpin>(
     let _ = write.flush().await;
     let _ = write.shutdown().await;
 }
+
+/// A session without a connection, for the filter's tests.
+#[cfg(test)]
+pub(super) fn test_session() -> TestSession {
+    let (out, rx) = mpsc::unbounded_channel();
+    TestSession {
+        session: Arc::new(Session {
+            id: 0,
+            out,
+            leading: AtomicBool::new(true),
+            outstanding: AtomicU64::new(0),
+        }),
+        _rx: rx,
+    }
+}
+
+/// See [`test_session`].
+#[cfg(test)]
+pub(super) struct TestSession {
+    session: Arc<Session>,
+    _rx: mpsc::UnboundedReceiver<Out>,
+}
+
+#[cfg(test)]
+impl TestSession {
+    /// An acknowledgement of transaction `txnr` in this session.
+    pub(super) fn ack(&self, txnr: u32) -> RelpAck {
+        RelpAck {
+            session: self.session.clone(),
+            txnr,
+        }
+    }
+}

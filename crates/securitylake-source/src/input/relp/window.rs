@@ -204,3 +204,99 @@ pub fn parse_digests(hex: &str) -> Result<Vec<MessageDigest>> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::{IpAddr, Ipv4Addr};
+
+    use super::*;
+
+    const PEER: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+
+    fn digest(text: &str) -> MessageDigest {
+        MessageDigest::of(PEER, text.as_bytes())
+    }
+
+    #[test]
+    fn retransmissions_of_committed_messages_are_recognised_once_each() {
+        let mut filter = RetransmitFilter::new(100);
+        let old = super::super::session::test_session();
+        for text in ["a", "b", "b"] {
+            assert_eq!(filter.admit(&old.ack(1), digest(text)), Admission::New);
+        }
+        filter.commit();
+        // A new session sends again what had no reply: a, b, b are recognised, then c is new
+        // and ends the session's leading messages: a later a is new.
+        let new = super::super::session::test_session();
+        let mut seen = Vec::new();
+        for text in ["a", "b", "b", "c", "a"] {
+            seen.push(filter.admit(&new.ack(2), digest(text)));
+        }
+        use Admission::{New, Retransmitted};
+        assert_eq!(
+            seen,
+            [Retransmitted, Retransmitted, Retransmitted, New, New]
+        );
+        // The recognised ones are acknowledged with the batch and stay recognisable (that
+        // acknowledgement may be lost too); a message never committed is new.
+        filter.commit();
+        let third = super::super::session::test_session();
+        assert_eq!(filter.admit(&third.ack(3), digest("b")), Retransmitted);
+        assert_eq!(filter.admit(&third.ack(4), digest("d")), New);
+    }
+
+    #[test]
+    fn the_same_text_from_another_sender_is_another_message() {
+        let mut filter = RetransmitFilter::new(100);
+        let session = super::super::session::test_session();
+        filter.admit(&session.ack(1), digest("a"));
+        filter.commit();
+        let other = MessageDigest::of(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), b"a");
+        let new = super::super::session::test_session();
+        assert_eq!(filter.admit(&new.ack(2), other), Admission::New);
+    }
+
+    #[test]
+    fn messages_in_the_uncommitted_batch_are_recognised_too() {
+        let mut filter = RetransmitFilter::new(100);
+        let old = super::super::session::test_session();
+        filter.admit(&old.ack(1), digest("a"));
+        let new = super::super::session::test_session();
+        assert_eq!(
+            filter.admit(&new.ack(2), digest("a")),
+            Admission::Retransmitted
+        );
+        // Both are acknowledged with the batch; both digests are committed.
+        assert_eq!(filter.batch().len(), 2);
+        filter.commit();
+        assert_eq!(filter.committed_len(), 2);
+    }
+
+    #[test]
+    fn the_window_keeps_the_newest_and_at_least_the_last_batch() {
+        let mut filter = RetransmitFilter::new(3);
+        let session = super::super::session::test_session();
+        for text in ["1", "2", "3", "4", "5"] {
+            filter.admit(&session.ack(1), digest(text));
+        }
+        filter.commit();
+        assert_eq!(filter.committed_len(), 5);
+        filter.admit(&session.ack(1), digest("6"));
+        filter.commit();
+        assert_eq!(filter.committed_len(), 3);
+        let restored = {
+            let mut other = RetransmitFilter::new(3);
+            other.restore(&filter.committed_hex()).map(|()| other)
+        };
+        let Ok(mut restored) = restored else {
+            panic!("restore failed")
+        };
+        let new = super::super::session::test_session();
+        use Admission::{New, Retransmitted};
+        assert_eq!(restored.admit(&new.ack(2), digest("4")), Retransmitted);
+        let new = super::super::session::test_session();
+        assert_eq!(restored.admit(&new.ack(2), digest("1")), New);
+        assert!(parse_digests("abc").is_err());
+        assert!(parse_digests("zzzzzzzzzzzzzzzz").is_err());
+    }
+}
