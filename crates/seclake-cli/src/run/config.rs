@@ -690,8 +690,57 @@ mod tests {
     }
 
     #[test]
+    fn relp_inputs_take_their_fields() -> Result<()> {
+        let text = format!(
+            "{LAKE}\n[[inputs]]\nname = \"r\"\nkind = \"relp\"\nlisten = \"127.0.0.1:2514\"\nformat = \"syslog\"\ntls_cert = \"c.pem\"\ntls_key = \"k.pem\"\nmax_message_bytes = 8192\ndedupe_window = 100\n"
+        );
+        let base = std::env::temp_dir();
+        let config = parse(&text, &base)?;
+        let relp = config.inputs[0]
+            .relp
+            .clone()
+            .ok_or_else(|| Error::input("no relp listener"))?;
+        assert_eq!(relp.addr.port(), 2514);
+        assert_eq!(relp.tls, Some((base.join("c.pem"), base.join("k.pem"))));
+        assert_eq!((relp.max_message_bytes, relp.dedupe_window), (8192, 100));
+        Ok(())
+    }
+
+    #[test]
     fn mistakes_name_the_input_and_the_field() {
         let cases = [
+            (
+                "[[inputs]]\nname = \"r\"\nkind = \"relp\"\nformat = \"syslog\"\n",
+                "input \"r\": field `listen`: missing",
+            ),
+            (
+                "[[inputs]]\nname = \"r\"\nkind = \"relp\"\nlisten = \"1.2.3.4\"\nformat = \"syslog\"\n",
+                "input \"r\": field `listen`",
+            ),
+            (
+                "[[inputs]]\nname = \"r\"\nkind = \"relp\"\nlisten = \"127.0.0.1:1\"\nformat = \"syslog\"\ntls_cert = \"c.pem\"\n",
+                "input \"r\": field `tls_key`: missing",
+            ),
+            (
+                "[[inputs]]\nname = \"r\"\nkind = \"relp\"\nlisten = \"127.0.0.1:1\"\nformat = \"syslog\"\nmax_message_bytes = 10\n",
+                "input \"r\": field `max_message_bytes`",
+            ),
+            (
+                "[[inputs]]\nname = \"r\"\nkind = \"relp\"\nlisten = \"127.0.0.1:1\"\nformat = \"syslog\"\ndedupe_window = 0\n",
+                "input \"r\": field `dedupe_window`",
+            ),
+            (
+                "[[inputs]]\nname = \"r\"\nkind = \"relp\"\nlisten = \"127.0.0.1:1\"\nformat = \"syslog\"\ntransport = \"udp\"\n",
+                "input \"r\": field `transport`",
+            ),
+            (
+                "[[inputs]]\nname = \"s\"\nkind = \"syslog\"\nlisten = \"127.0.0.1:1\"\nformat = \"syslog\"\ndedupe_window = 5\n",
+                "input \"s\": field `dedupe_window`: only a relp input",
+            ),
+            (
+                "[[inputs]]\nname = \"r\"\nkind = \"relp\"\nlisten = \"127.0.0.1:1\"\nformat = \"syslog\"\nwindow = 5\n",
+                "unknown field `window`",
+            ),
             ("", "no [[inputs]]"),
             (
                 "[[inputs]]\nname = \"a\"\nkind = \"stdin\"\nformat = \"linux\"\n[[inputs]]\nname = \"b\"\nkind = \"stdin\"\nformat = \"linux\"\n",

@@ -167,9 +167,13 @@ fn session(
         // Send within the window: first what had no reply, then new messages.
         while in_flight.len() < window {
             if u64::from(txnr) > break_after {
+                // The network stalls: the replies are not read for longer than a flush
+                // interval (the receiver commits and replies meanwhile), then the connection
+                // breaks; what was sent is sent again in the next session.
                 if let Ok(mut f) = figures.lock() {
                     f.broken_off += 1;
                 }
+                std::thread::sleep(Duration::from_millis(1500));
                 return Err(std::io::Error::other("broken off"));
             }
             let index = if let Some(index) = queue.pop_front() {

@@ -18,7 +18,7 @@
 //! Syslog over UDP, TCP and TLS has no application-level acknowledgement: a message is gone
 //! from the sender once its transport took it. Messages received but not yet durable in a
 //! writer's spool are lost if the process dies; for a checkpoint, the receiver has none to
-//! give (RELP would be needed).
+//! give. For acknowledged delivery use the RELP receiver ([`super::relp`]).
 //!
 //! ```
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt").block_on(async {
