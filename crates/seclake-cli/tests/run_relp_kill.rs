@@ -36,7 +36,7 @@ fn relp_messages_land_exactly_once_across_sigkills() -> TestResult {
     let mut allowed = 0;
     for _ in 0..KILLS {
         let agent = Agent::start(&config)?;
-        allowed = (allowed + 20 + rng.below(200)).min(total);
+        allowed = (allowed + 20 + rng.below(100)).min(total);
         sender.allowed.store(allowed, Ordering::Relaxed);
         std::thread::sleep(Duration::from_millis(rng.below(1200)));
         let stderr = agent.kill()?;
