@@ -104,7 +104,7 @@ pub fn send_all(
         seed ^= seed << 13;
         seed ^= seed >> 7;
         seed ^= seed << 17;
-        let break_after = if seed % 2 == 0 {
+        let break_after = if seed.is_multiple_of(2) {
             30 + seed % 150
         } else {
             u64::MAX

@@ -88,8 +88,15 @@ impl Multiset {
     }
 }
 
-/// The committed window and the batch being made durable (see the [module
-/// documentation](self)).
+/// Recognises retransmissions: the digests of the last committed messages (a multiset, oldest
+/// evicted first) and of the batch being made durable.
+///
+/// A RELP sender sends again, first in its next session, every message it has no reply for; a
+/// receiver that replies only once a message is durable therefore sees again the messages
+/// durable whose reply was lost. A session's messages are looked up only while the session has
+/// sent nothing else (its leading messages); a match is taken out of the multiset, is not
+/// written again and is acknowledged with the next commit; the first miss ends the session's
+/// leading messages. See ADR 0304 for the limits.
 #[derive(Debug, Clone)]
 pub struct RetransmitFilter {
     capacity: usize,
