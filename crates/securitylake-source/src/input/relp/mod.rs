@@ -30,7 +30,7 @@
 //!
 //! let mut receiver = RelpReceiver::builder().tcp("127.0.0.1:0".parse()?).bind().await?;
 //! let mut client = tokio::net::TcpStream::connect(receiver.tcp_addr().expect("bound")).await?;
-//! client.write_all(b"1 open 16 commands=syslog\n2 syslog 5 hello\n").await?;
+//! client.write_all(b"1 open 15 commands=syslog\n2 syslog 5 hello\n").await?;
 //! let message = receiver.recv().await.expect("one message");
 //! assert_eq!(message.text, "hello");
 //! message.ack.acknowledge(); // once it is durable
