@@ -75,6 +75,8 @@ pub enum Kind {
     Syslog,
     /// A file of OCSF JSON lines, read once.
     OcsfJson,
+    /// A RELP receiver (acknowledged syslog, exactly once across restarts).
+    Relp,
 }
 
 impl Kind {
@@ -85,6 +87,7 @@ impl Kind {
             Kind::Stdin => "stdin",
             Kind::Syslog => "syslog",
             Kind::OcsfJson => "ocsf-json",
+            Kind::Relp => "relp",
         }
     }
 }
@@ -122,6 +125,14 @@ struct RawInput {
     classes: Option<Vec<String>>,
     #[serde(default)]
     sources: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    tls_cert: Option<PathBuf>,
+    #[serde(default)]
+    tls_key: Option<PathBuf>,
+    #[serde(default)]
+    max_message_bytes: Option<usize>,
+    #[serde(default)]
+    dedupe_window: Option<usize>,
 }
 
 /// The checked `[lake]` table.
@@ -156,6 +167,19 @@ pub struct Listen {
     pub tcp: bool,
 }
 
+/// Where and how a RELP input listens.
+#[derive(Debug, Clone)]
+pub struct RelpListen {
+    /// The address.
+    pub addr: SocketAddr,
+    /// The TLS certificate chain and key (PEM files), if TLS.
+    pub tls: Option<(PathBuf, PathBuf)>,
+    /// The longest message kept.
+    pub max_message_bytes: usize,
+    /// The committed message digests kept to recognise retransmissions.
+    pub dedupe_window: usize,
+}
+
 /// One checked `[[inputs]]` entry.
 #[derive(Debug, Clone)]
 pub struct InputConfig {
@@ -167,6 +191,8 @@ pub struct InputConfig {
     pub path: Option<PathBuf>,
     /// The listen address, for syslog.
     pub listen: Option<Listen>,
+    /// The listener, for RELP.
+    pub relp: Option<RelpListen>,
     /// The mapper family.
     pub family: Family,
     /// The mapper's source options (`from` unused).
@@ -281,6 +307,10 @@ pub fn follow_one(one: FollowOne) -> Result<AgentConfig> {
             raw_data: Some(!map.no_raw_data),
             classes: None,
             sources: None,
+            tls_cert: None,
+            tls_key: None,
+            max_message_bytes: None,
+            dedupe_window: None,
         }],
     };
     let mut config = check(raw, Path::new(""))?;
@@ -297,7 +327,7 @@ fn check(raw: RawConfig, base: &Path) -> Result<AgentConfig> {
     let registered = lake.target.registration().is_some();
     if raw.inputs.is_empty() {
         return Err(Error::input(
-            "no [[inputs]]: name at least one input (kind = file | follow | stdin | syslog | ocsf-json)",
+            "no [[inputs]]: name at least one input (kind = file | follow | stdin | syslog | relp | ocsf-json)",
         ));
     }
     let mut names = BTreeSet::new();
@@ -473,7 +503,7 @@ fn check_input(
             }
             Some(path)
         }
-        Kind::Stdin | Kind::Syslog => {
+        Kind::Stdin | Kind::Syslog | Kind::Relp => {
             if raw.path.is_some() {
                 return Err(at(
                     "path",
@@ -510,6 +540,7 @@ fn check_input(
             };
             Some(Listen { addr, udp, tcp })
         }
+        Kind::Relp => None,
         _ => {
             if raw.listen.is_some() || raw.transport.is_some() {
                 return Err(at(
@@ -519,7 +550,7 @@ fn check_input(
                         "transport"
                     },
                     format!(
-                        "a {} input does not listen (only syslog does)",
+                        "a {} input does not listen (only syslog and relp do)",
                         kind.as_str()
                     ),
                 ));
@@ -527,6 +558,7 @@ fn check_input(
             None
         }
     };
+    let relp = check_relp(&raw, kind, base, &at)?;
     let source_prefix = raw
         .source_prefix
         .or_else(|| default_prefix.map(str::to_owned))
@@ -619,12 +651,89 @@ fn check_input(
         kind,
         path,
         listen,
+        relp,
         family,
         map,
         source_prefix,
         classes,
         sources,
     })
+}
+
+/// The RELP fields: required and checked for a relp input, refused for the others.
+fn check_relp(
+    raw: &RawInput,
+    kind: Kind,
+    base: &Path,
+    at: &dyn Fn(&str, String) -> Error,
+) -> Result<Option<RelpListen>> {
+    use securitylake_source::input::relp::{DEFAULT_DEDUPE_WINDOW, DEFAULT_MAX_MESSAGE_BYTES};
+    if kind != Kind::Relp {
+        let given = [
+            ("tls_cert", raw.tls_cert.is_some()),
+            ("tls_key", raw.tls_key.is_some()),
+            ("max_message_bytes", raw.max_message_bytes.is_some()),
+            ("dedupe_window", raw.dedupe_window.is_some()),
+        ];
+        if let Some((field, _)) = given.iter().find(|(_, given)| *given) {
+            return Err(at(
+                field,
+                format!("only a relp input takes it, not a {} input", kind.as_str()),
+            ));
+        }
+        return Ok(None);
+    }
+    if raw.transport.is_some() {
+        return Err(at(
+            "transport",
+            "a relp input is TCP (give tls_cert and tls_key for TLS)".to_owned(),
+        ));
+    }
+    let text = raw.listen.as_deref().ok_or_else(|| {
+        at(
+            "listen",
+            "missing: the address to listen on, e.g. \"127.0.0.1:2514\"".to_owned(),
+        )
+    })?;
+    let addr: SocketAddr = text.parse().map_err(|e| {
+        at(
+            "listen",
+            format!("{text:?} is not an address and port: {e}"),
+        )
+    })?;
+    let tls = match (&raw.tls_cert, &raw.tls_key) {
+        (None, None) => None,
+        (Some(cert), Some(key)) => Some((base.join(cert), base.join(key))),
+        (Some(_), None) => {
+            return Err(at("tls_key", "missing: tls_cert needs its key".to_owned()));
+        }
+        (None, Some(_)) => {
+            return Err(at(
+                "tls_cert",
+                "missing: tls_key needs its certificate".to_owned(),
+            ));
+        }
+    };
+    let max_message_bytes = raw.max_message_bytes.unwrap_or(DEFAULT_MAX_MESSAGE_BYTES);
+    if !(480..=1 << 30).contains(&max_message_bytes) {
+        return Err(at(
+            "max_message_bytes",
+            format!("{max_message_bytes} is out of range (480 to 1073741824)"),
+        ));
+    }
+    let dedupe_window = raw.dedupe_window.unwrap_or(DEFAULT_DEDUPE_WINDOW);
+    if !(1..=1_000_000).contains(&dedupe_window) {
+        return Err(at(
+            "dedupe_window",
+            format!("{dedupe_window} is out of range (1 to 1000000)"),
+        ));
+    }
+    Ok(Some(RelpListen {
+        addr,
+        tls,
+        max_message_bytes,
+        dedupe_window,
+    }))
 }
 
 #[cfg(test)]
@@ -701,8 +810,57 @@ mod tests {
     }
 
     #[test]
+    fn relp_inputs_take_their_fields() -> Result<()> {
+        let text = format!(
+            "{LAKE}\n[[inputs]]\nname = \"r\"\nkind = \"relp\"\nlisten = \"127.0.0.1:2514\"\nformat = \"syslog\"\ntls_cert = \"c.pem\"\ntls_key = \"k.pem\"\nmax_message_bytes = 8192\ndedupe_window = 100\n"
+        );
+        let base = std::env::temp_dir();
+        let config = parse(&text, &base)?;
+        let relp = config.inputs[0]
+            .relp
+            .clone()
+            .ok_or_else(|| Error::input("no relp listener"))?;
+        assert_eq!(relp.addr.port(), 2514);
+        assert_eq!(relp.tls, Some((base.join("c.pem"), base.join("k.pem"))));
+        assert_eq!((relp.max_message_bytes, relp.dedupe_window), (8192, 100));
+        Ok(())
+    }
+
+    #[test]
     fn mistakes_name_the_input_and_the_field() {
         let cases = [
+            (
+                "[[inputs]]\nname = \"r\"\nkind = \"relp\"\nformat = \"syslog\"\n",
+                "input \"r\": field `listen`: missing",
+            ),
+            (
+                "[[inputs]]\nname = \"r\"\nkind = \"relp\"\nlisten = \"1.2.3.4\"\nformat = \"syslog\"\n",
+                "input \"r\": field `listen`",
+            ),
+            (
+                "[[inputs]]\nname = \"r\"\nkind = \"relp\"\nlisten = \"127.0.0.1:1\"\nformat = \"syslog\"\ntls_cert = \"c.pem\"\n",
+                "input \"r\": field `tls_key`: missing",
+            ),
+            (
+                "[[inputs]]\nname = \"r\"\nkind = \"relp\"\nlisten = \"127.0.0.1:1\"\nformat = \"syslog\"\nmax_message_bytes = 10\n",
+                "input \"r\": field `max_message_bytes`",
+            ),
+            (
+                "[[inputs]]\nname = \"r\"\nkind = \"relp\"\nlisten = \"127.0.0.1:1\"\nformat = \"syslog\"\ndedupe_window = 0\n",
+                "input \"r\": field `dedupe_window`",
+            ),
+            (
+                "[[inputs]]\nname = \"r\"\nkind = \"relp\"\nlisten = \"127.0.0.1:1\"\nformat = \"syslog\"\ntransport = \"udp\"\n",
+                "input \"r\": field `transport`",
+            ),
+            (
+                "[[inputs]]\nname = \"s\"\nkind = \"syslog\"\nlisten = \"127.0.0.1:1\"\nformat = \"syslog\"\ndedupe_window = 5\n",
+                "input \"s\": field `dedupe_window`: only a relp input",
+            ),
+            (
+                "[[inputs]]\nname = \"r\"\nkind = \"relp\"\nlisten = \"127.0.0.1:1\"\nformat = \"syslog\"\nwindow = 5\n",
+                "unknown field `window`",
+            ),
             ("", "no [[inputs]]"),
             (
                 "[[inputs]]\nname = \"a\"\nkind = \"stdin\"\nformat = \"linux\"\n[[inputs]]\nname = \"b\"\nkind = \"stdin\"\nformat = \"linux\"\n",

@@ -1,8 +1,8 @@
 //! One input's mapper in `seclake run`: the same mappers as `publish` (Linux, Trend Micro)
 //! and ocsf-mappers' `OcsfJson` decoder, line by line.
 
-use ocsf_mappers::SourceConfig;
 pub use ocsf_mappers::lines::{LineMapping, Mapped};
+use ocsf_mappers::{LinuxMapper, SourceConfig, TrendMicroMapper, V1_1_0};
 use ocsf_model::columnar::ColumnarOptions;
 
 use crate::error::Result;

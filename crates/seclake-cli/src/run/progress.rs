@@ -23,6 +23,8 @@ pub struct Counters {
     pub replays: u64,
     /// Replays whose lines ended elsewhere than the pending boundary.
     pub replay_mismatches: u64,
+    /// RELP messages recognised as retransmissions of committed ones (not written again).
+    pub retransmitted: u64,
 }
 
 impl Counters {
@@ -51,6 +53,12 @@ impl Counters {
             line.push_str(&format!(
                 ", {} replayed ({} ending elsewhere)",
                 self.replays, self.replay_mismatches
+            ));
+        }
+        if self.retransmitted > 0 {
+            line.push_str(&format!(
+                ", {} retransmissions recognised",
+                self.retransmitted
             ));
         }
         line

@@ -37,6 +37,29 @@ pub struct InputState {
     /// The length of the dead-letter file at the commit (what is after it belongs to
     /// uncommitted lines, which are read again).
     pub dead_letter_bytes: u64,
+    /// A RELP input's state (ADR 0304).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relp: Option<RelpState>,
+}
+
+/// What a RELP input keeps with its commits (ADR 0304).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RelpState {
+    /// The digests of the last committed messages (16 hex digits each, oldest first): their
+    /// retransmissions are recognised after a restart.
+    pub window: String,
+    /// A batch is being flushed: its messages are in `relp-pending.json`, to be replayed.
+    pub pending: bool,
+}
+
+/// A RELP batch recorded before its flush (`relp-pending.json`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RelpBatch {
+    /// The messages written, in order.
+    pub texts: Vec<String>,
+    /// The digests of every message of the batch (written or recognised as retransmitted),
+    /// 16 hex digits each.
+    pub digests: String,
 }
 
 /// The state file of one input.
@@ -86,6 +109,7 @@ impl StateFile {
                         pending: None,
                         reference_ms: now_ms(),
                         dead_letter_bytes: 0,
+                        relp: None,
                     },
                 };
                 file.save().await?;

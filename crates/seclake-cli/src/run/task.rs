@@ -10,6 +10,10 @@ use std::time::Duration;
 
 use ocsf_mappers::MapperStats;
 use ocsf_model::v1_1_0::Event;
+use securitylake_source::input::relp::{
+    Admission, MessageDigest, RelpAck, RelpMessage, RelpReceiver, RetransmitFilter, digests_hex,
+    parse_digests,
+};
 use securitylake_source::input::syslog::SyslogReceiver;
 use securitylake_source::input::{FileInput, FollowInput, Input, LineInput, Position, StdinInput};
 use securitylake_source::sink::{
@@ -24,7 +28,7 @@ use super::json_file::{self, JsonFile};
 use super::mapper::{LineMapping, Mapped, MapperSpec};
 use super::progress::Counters;
 use super::routes::Routes;
-use super::state::{Pending, StateFile, now_ms};
+use super::state::{Pending, RelpBatch, RelpState, StateFile, now_ms};
 use crate::error::{Error, Result};
 
 /// Events handed to the sink per `write_batch` call.
@@ -43,21 +47,42 @@ enum Lines {
     Syslog(Box<SyslogReceiver>),
     /// A file of OCSF JSON arrays: elements with positions.
     Json(Box<JsonFile>),
+    /// A RELP receiver: messages to acknowledge once durable.
+    Relp(Box<RelpReceiver>),
+}
+
+/// What [`Lines::next`] read.
+enum Item {
+    /// A line (in the caller's buffer) and its position, if it has one.
+    Line(Option<Position>),
+    /// A RELP message.
+    Relp(RelpMessage),
 }
 
 impl Lines {
-    /// The next line: `Ok(None)` at the end, else its position (`None` for syslog).
-    async fn next(&mut self, line: &mut String) -> Result<Option<Option<Position>>> {
+    /// The next line or message: `Ok(None)` at the end.
+    async fn next(&mut self, line: &mut String) -> Result<Option<Item>> {
         match self {
-            Lines::Line(input) => Ok(input.next_line(line).await?.map(Some)),
+            Lines::Line(input) => Ok(input.next_line(line).await?.map(|p| Item::Line(Some(p)))),
             Lines::Syslog(receiver) => Ok(receiver.recv().await.map(|message| {
                 line.clear();
                 line.push_str(&message.text);
-                None
+                Item::Line(None)
             })),
-            Lines::Json(file) => Ok(file.next(line).await?.map(Some)),
+            Lines::Json(file) => Ok(file.next(line).await?.map(|p| Item::Line(Some(p)))),
+            Lines::Relp(receiver) => Ok(receiver.recv().await.map(Item::Relp)),
         }
     }
+}
+
+/// A RELP input's batch: the acknowledgements it owes, the messages it wrote and the
+/// retransmission filter (ADR 0304).
+struct Relp {
+    filter: RetransmitFilter,
+    acks: Vec<RelpAck>,
+    texts: Vec<String>,
+    /// `relp-pending.json`: the batch being flushed.
+    pending_path: PathBuf,
 }
 
 /// The lines read since the last commit.
@@ -83,6 +108,7 @@ struct Task {
     rejected: u64,
     segment: Segment,
     counters: Arc<Mutex<Counters>>,
+    relp: Option<Relp>,
 }
 
 /// Runs the input `config` until its end or until `shutdown` turns true, then drains,
@@ -98,7 +124,10 @@ pub async fn run_input(
     tokio::fs::create_dir_all(&dir)
         .await
         .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
-    let replayable = matches!(config.kind, Kind::File | Kind::Follow | Kind::OcsfJson);
+    let replayable = matches!(
+        config.kind,
+        Kind::File | Kind::Follow | Kind::OcsfJson | Kind::Relp
+    );
     let spool = dir.join("spool");
     let letters_path = dir.join("dead-letters.jsonl");
     let mut state = None;
@@ -114,7 +143,22 @@ pub async fn run_input(
     tracing::info!(input = %config.name, mapper = spec.name(), prefix = %config.source_prefix, "starting");
     let reference = state.as_ref().map_or_else(now_ms, |s| s.state.reference_ms);
     let sink = build_sink(&config, &lake, routes, &spool, &letters_path, spec.clone())?;
-    let mut lines = open(&config, state.as_ref().and_then(|s| s.state.committed)).await?;
+    let relp = match (&config.relp, &state) {
+        (Some(listen), Some(file)) => {
+            let mut filter = RetransmitFilter::new(listen.dedupe_window);
+            if let Some(relp) = &file.state.relp {
+                filter.restore(&relp.window)?;
+            }
+            Some(Relp {
+                filter,
+                acks: Vec::new(),
+                texts: Vec::new(),
+                pending_path: dir.join("relp-pending.json"),
+            })
+        }
+        _ => None,
+    };
+    let committed = state.as_ref().and_then(|s| s.state.committed);
     let mut replay = state.as_ref().and_then(|s| s.state.pending);
     if let Some(pending) = replay {
         eprintln!(
@@ -136,7 +180,10 @@ pub async fn run_input(
         counters,
         config,
         lake,
+        relp,
     };
+    task.replay_relp().await?;
+    let mut lines = open(&task.config, committed).await?;
     let mut line = String::new();
     let mut ended = None;
     let mut stop = *shutdown.borrow();
@@ -162,8 +209,11 @@ pub async fn run_input(
             _ = shutdown.changed(), if !stop => stop = true,
             () = tokio::time::sleep_until(deadline), if timed => task.flush_commit(false).await?,
             next = lines.next(&mut line) => match next {
-                Ok(Some(position)) => {
-                    task.take_line(&line, position).await?;
+                Ok(Some(item)) => {
+                    match item {
+                        Item::Line(position) => task.take_line(&line, position).await?,
+                        Item::Relp(message) => task.take_relp(message).await?,
+                    }
                     if replay.is_none() && task.segment.lines >= task.lake.batch_lines {
                         task.flush_commit(false).await?;
                     }
@@ -192,11 +242,17 @@ pub async fn run_input(
         // The file ended before the recorded boundary: it changed while the run was down.
         lock(&task.counters).replay_mismatches += 1;
     }
-    // Stopping: what the syslog receiver has queued is read too.
+    // Stopping: what the receiver has queued is read too.
     if let Lines::Syslog(receiver) = &mut lines {
         receiver.close();
         while let Some(message) = receiver.try_recv() {
             task.take_line(&message.text, None).await?;
+        }
+    }
+    if let Lines::Relp(receiver) = &mut lines {
+        receiver.close();
+        while let Some(message) = receiver.try_recv() {
+            task.take_relp(message).await?;
         }
     }
     task.flush_commit(false).await?;
@@ -206,6 +262,68 @@ pub async fn run_input(
 }
 
 impl Task {
+    /// Takes one RELP message: written when new, only acknowledged (with the batch) when it
+    /// is a retransmission of a committed one.
+    async fn take_relp(&mut self, message: RelpMessage) -> Result<()> {
+        let Some(relp) = &mut self.relp else {
+            return Ok(());
+        };
+        let digest = MessageDigest::of(message.peer.ip(), message.text.as_bytes());
+        let admission = relp.filter.admit(&message.ack, digest);
+        relp.acks.push(message.ack);
+        match admission {
+            Admission::New => {
+                self.take_line(&message.text, None).await?;
+                if let Some(relp) = &mut self.relp {
+                    relp.texts.push(message.text);
+                }
+            }
+            Admission::Retransmitted => {
+                self.segment.lines += 1;
+                self.segment.started.get_or_insert_with(Instant::now);
+                lock(&self.counters).retransmitted += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// A RELP input killed during a flush: its batch, recorded before the flush, is mapped
+    /// and flushed again (the same objects), then committed.
+    async fn replay_relp(&mut self) -> Result<()> {
+        let pending = self
+            .state
+            .as_ref()
+            .and_then(|f| f.state.relp.as_ref())
+            .is_some_and(|r| r.pending);
+        let Some(relp) = &mut self.relp else {
+            return Ok(());
+        };
+        if !pending {
+            return Ok(());
+        }
+        let path = relp.pending_path.clone();
+        let bytes = tokio::fs::read(&path)
+            .await
+            .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
+        let batch: RelpBatch = serde_json::from_slice(&bytes)
+            .map_err(|e| Error::input(format!("{} is not a RELP batch: {e}", path.display())))?;
+        for digest in parse_digests(&batch.digests)? {
+            relp.filter.add(digest);
+        }
+        eprintln!(
+            "seclake run: input {:?}: replaying the flush the last run did not commit ({} RELP messages)",
+            self.config.name,
+            batch.texts.len()
+        );
+        lock(&self.counters).replays += 1;
+        for text in &batch.texts {
+            self.take_line(text, None).await?;
+        }
+        // A batch of retransmissions only still commits its digests.
+        self.segment.lines = self.segment.lines.max(1);
+        self.flush_commit(true).await
+    }
+
     /// Maps one line; writes a batch when one is full.
     async fn take_line(&mut self, line: &str, position: Option<Position>) -> Result<()> {
         self.mapper.map_line(line, &mut self.mapped);
@@ -254,6 +372,21 @@ impl Task {
             });
             file.save().await?;
         }
+        if let (Some(file), Some(relp), false) = (&mut self.state, &mut self.relp, replayed) {
+            // The batch first, then the mark that it is pending (ADR 0304).
+            let batch = RelpBatch {
+                texts: std::mem::take(&mut relp.texts),
+                digests: digests_hex(relp.filter.batch().iter()),
+            };
+            let bytes = serde_json::to_vec(&batch)
+                .map_err(|e| Error::input(format!("encoding the RELP batch: {e}")))?;
+            write_atomic(relp.pending_path.clone(), bytes).await?;
+            file.state.relp = Some(RelpState {
+                window: relp.filter.committed_hex(),
+                pending: true,
+            });
+            file.save().await?;
+        }
         // Flushes the dead letters too.
         self.sink.flush().await?;
         let reference = now_ms();
@@ -268,11 +401,25 @@ impl Task {
                     ));
                 }
             };
+            if let Some(relp) = &mut self.relp {
+                relp.filter.commit();
+                relp.texts.clear();
+                file.state.relp = Some(RelpState {
+                    window: relp.filter.committed_hex(),
+                    pending: false,
+                });
+            }
             file.state.committed = last.or(file.state.committed);
             file.state.pending = None;
             file.state.reference_ms = reference;
             file.state.dead_letter_bytes = letters;
             file.save().await?;
+        }
+        // Durable: the acknowledgements go out (ADR 0304).
+        if let Some(relp) = &mut self.relp {
+            for ack in relp.acks.drain(..) {
+                ack.acknowledge();
+            }
         }
         // A fresh mapper per segment: a replay from the commit maps its lines as the first
         // run did (no state carried over from lines before the commit).
@@ -403,7 +550,34 @@ async fn open(config: &InputConfig, committed: Option<Position>) -> Result<Lines
             })?;
             Lines::Syslog(Box::new(receiver))
         }
+        Kind::Relp => {
+            let listen = config.relp.as_ref().ok_or_else(|| {
+                Error::input(format!("input {:?} has no listen address", config.name))
+            })?;
+            let mut builder = RelpReceiver::builder().max_message_bytes(listen.max_message_bytes);
+            builder = match &listen.tls {
+                None => builder.tcp(listen.addr),
+                Some((cert, key)) => builder.tls(listen.addr, cert, key),
+            };
+            let receiver = builder.bind().await.map_err(|e| {
+                Error::input(format!(
+                    "input {:?}: field `listen`: cannot listen on {}: {e}",
+                    config.name, listen.addr
+                ))
+            })?;
+            Lines::Relp(Box::new(receiver))
+        }
     })
+}
+
+/// Writes `bytes` to `path` atomically and durably (on the blocking pool).
+async fn write_atomic(path: PathBuf, bytes: Vec<u8>) -> Result<()> {
+    let shown = path.display().to_string();
+    tokio::task::spawn_blocking(move || securitylake_core::fs::write_atomic(&path, &bytes))
+        .await
+        .map_err(std::io::Error::other)
+        .and_then(|written| written)
+        .map_err(|e| Error::io(format!("writing {shown}"), e))
 }
 
 /// Removes a directory and what it holds (absent is fine).

@@ -10,6 +10,8 @@ use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+pub mod relp_client;
+
 use arrow_array::cast::AsArray;
 use arrow_array::types::Int32Type;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;

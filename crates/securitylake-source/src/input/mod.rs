@@ -21,6 +21,8 @@
 //!   configuration).
 //! * [`syslog`]: a syslog receiver over UDP, TCP and TLS (messages, not
 //!   line positions: see its module).
+//! * [`relp`]: a RELP receiver (acknowledged syslog: exactly once with a
+//!   durable commit before each acknowledgement).
 //! * [`journald`]: the systemd journal, followed (`journalctl -o export
 //!   --follow`), whole entries with their cursor as the checkpoint.
 //! * [`objects`]: the lines of the objects under a prefix of an object store
@@ -70,6 +72,7 @@ pub mod objects;
 mod once;
 mod position;
 mod reader;
+pub mod relp;
 pub mod syslog;
 
 use std::future::Future;

@@ -18,7 +18,7 @@
 //! Syslog over UDP, TCP and TLS has no application-level acknowledgement: a message is gone
 //! from the sender once its transport took it. Messages received but not yet durable in a
 //! writer's spool are lost if the process dies; for a checkpoint, the receiver has none to
-//! give (RELP would be needed).
+//! give. For acknowledged delivery use the RELP receiver ([`super::relp`]).
 //!
 //! ```
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt").block_on(async {
@@ -42,7 +42,7 @@
 
 mod framing;
 #[cfg(feature = "syslog-tls")]
-mod tls;
+pub(crate) mod tls;
 
 use std::net::SocketAddr;
 #[cfg(feature = "syslog-tls")]
@@ -307,7 +307,7 @@ impl SyslogReceiverBuilder {
 }
 
 /// A TCP listener on `addr` with a listen backlog of `backlog` connections.
-fn listen(addr: SocketAddr, backlog: u32) -> std::io::Result<TcpListener> {
+pub(crate) fn listen(addr: SocketAddr, backlog: u32) -> std::io::Result<TcpListener> {
     let socket = if addr.is_ipv4() {
         TcpSocket::new_v4()?
     } else {

@@ -10,7 +10,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use crate::error::{Error, ErrorKind, Result};
 
 /// A TLS acceptor from a PEM certificate chain and a PEM private key.
-pub(super) fn acceptor(cert: &Path, key: &Path) -> Result<tokio_rustls::TlsAcceptor> {
+pub(crate) fn acceptor(cert: &Path, key: &Path) -> Result<tokio_rustls::TlsAcceptor> {
     let read_error = |what: &str, path: &Path, e: &dyn std::fmt::Display| {
         Error::new(
             ErrorKind::Config,
