@@ -8,6 +8,7 @@
 //! ones from the very same recognizers.
 
 mod paths_v1_1_0;
+mod reuse;
 pub mod v1_1_0;
 #[cfg(feature = "v1_3_0")]
 pub mod v1_3_0;

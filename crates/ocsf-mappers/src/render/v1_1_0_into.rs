@@ -1,0 +1,293 @@
+//! [`Target::render_into`](super::Target::render_into) for OCSF 1.1.0: a record rendered into
+//! an event of the same class, overwriting it field by field so that its boxes, its
+//! observables and the strings the renderer writes (captions, configuration values, observable
+//! names and values) keep their allocations. The record's own strings are moved in, as
+//! [`render`] does. Classes without an in-place renderer (and an event of another class)
+//! are replaced by [`render`]'s event. The result equals [`render`]'s (the tests
+//! `reuse_equals_render` over the sample corpora check it).
+
+use ocsf_model::v1_1_0::Event;
+use ocsf_model::v1_1_0::enums::StatusId;
+use ocsf_model::v1_1_0::events::{Authentication, AuthenticationAuthProtocolId};
+use ocsf_model::v1_1_0::objects::{Feature, Metadata, ObservableTypeId};
+use serde_json::{Map, Value};
+
+use super::super::Target;
+use super::reuse::{set_box, set_list, set_opt_str, set_str};
+use super::{
+    Ctx, LINUX_USERS_PROFILE, SECURITY_CONTROL_PROFILE, V1_1_0, logon_type, render, severity_id,
+    spill,
+};
+use crate::config::SourceConfig;
+use crate::normalized::{self as n, Activity, Normalized, Outcome, SourceMeta};
+use crate::util::UNKNOWN;
+
+/// Renders `n` into `event`, in place when both are of a class with an in-place renderer.
+pub(super) fn render_into(n: &mut Normalized, config: &SourceConfig, event: &mut Event) {
+    match (std::mem::take(&mut n.activity), event) {
+        (Activity::Authentication(a), Event::Authentication(e)) if is_authentication(e) => {
+            let mut c = Ctx::new(n, config, e.observables.take().unwrap_or_default());
+            authentication_into(n, &mut c, e, a);
+            c.done();
+        }
+        (activity, event) => {
+            n.activity = activity;
+            *event = render(n, config);
+        }
+    }
+}
+
+/// Whether the derived class attributes (which only the constructor sets) are those of
+/// Authentication, as in every event its constructor built.
+fn is_authentication(e: &Authentication) -> bool {
+    e.class_uid() == Authentication::CLASS_UID
+        && e.category_uid() == Authentication::CATEGORY_UID
+        && e.class_name() == Some(Authentication::CLASS_CAPTION)
+        && e.category_name() == Some(Authentication::CATEGORY_CAPTION)
+}
+
+/// `metadata` (as [`super::metadata`] builds it) into `m`; `profiles` is left for
+/// [`set_profiles`].
+fn metadata_into(m: &mut Metadata, src: SourceMeta, config: &SourceConfig) {
+    let mut old = std::mem::take(m);
+    let mut product = old.product.take().unwrap_or_default();
+    let mut old_product = std::mem::take(&mut *product);
+    product.vendor_name = match src.vendor_name {
+        Some(v) => Some(v),
+        None => {
+            let mut s = old_product.vendor_name.take();
+            set_str(&mut s, &config.vendor_name);
+            s
+        }
+    };
+    product.name = match src.product_name {
+        Some(v) => Some(v),
+        None => {
+            let mut s = old_product.name.take();
+            set_str(&mut s, &config.product_name);
+            s
+        }
+    };
+    product.version = match src.product_version {
+        Some(v) => Some(v),
+        None => {
+            let mut s = old_product.version.take();
+            set_opt_str(&mut s, config.product_version.as_deref());
+            s
+        }
+    };
+    if let Some(name) = src.feature {
+        let mut feature = Feature::new();
+        feature.name = Some(name);
+        product.feature = Some(Box::new(feature));
+    }
+    m.product = Some(product);
+    m.version = old.version.take();
+    set_str(&mut m.version, V1_1_0::VERSION);
+    m.log_name = old.log_name.take();
+    set_opt_str(&mut m.log_name, config.log_name.as_deref());
+    m.log_provider = src.log_provider;
+    m.tenant_uid = old.tenant_uid.take();
+    set_opt_str(&mut m.tenant_uid, config.tenant_uid.as_deref());
+    m.event_code = src.event_code;
+    m.uid = src.uid;
+    m.correlation_uid = src.correlation_uid;
+    if !src.labels.is_empty() {
+        m.labels = Some(src.labels);
+    }
+    m.log_level = old.log_level.take();
+    set_opt_str(&mut m.log_level, src.log_level.as_deref());
+    m.profiles = old.profiles.take();
+}
+
+/// `metadata.profiles` as [`super::metadata`] and [`Ctx::add_profiles`] write them.
+fn set_profiles(m: &mut Metadata, c: &Ctx<'_>, host_profile: bool) {
+    let all = [
+        ("host", host_profile),
+        (SECURITY_CONTROL_PROFILE, c.security_control),
+        (LINUX_USERS_PROFILE, c.linux_users),
+    ];
+    set_list(
+        &mut m.profiles,
+        all.into_iter().filter_map(|(name, on)| on.then_some(name)),
+    );
+}
+
+/// The Authentication renderer ([`super::authentication`]) into an Authentication event.
+fn authentication_into(
+    n: &mut Normalized,
+    c: &mut Ctx<'_>,
+    e: &mut Authentication,
+    a: n::AuthActivity,
+) {
+    use ocsf_model::v1_1_0::events::AuthenticationActivityId as Id;
+    metadata_into(&mut e.metadata, std::mem::take(&mut n.source), c.config);
+    let sev = severity_id(n.severity);
+    let (id, caption) = match a {
+        n::AuthActivity::Logon => (Id::Logon, None),
+        n::AuthActivity::Logoff => (Id::Logoff, None),
+        n::AuthActivity::Other(t) => (Id::Other, Some(t)),
+    };
+    let user = c.user(n.user.take().unwrap_or_default(), "user");
+    set_box(&mut e.user, Some(user));
+    // The activity, its caption and the derived type: the type is set again (allocating its
+    // name) only when it differs from the event's.
+    e.activity_id = id;
+    set_str(
+        &mut e.activity_name,
+        caption.as_deref().unwrap_or(id.as_str()),
+    );
+    let type_uid = i64::from(Authentication::CLASS_UID) * 100 + i64::from(id.id());
+    let type_matches = e
+        .type_name()
+        .and_then(|t| t.strip_prefix(Authentication::CLASS_CAPTION))
+        .and_then(|t| t.strip_prefix(": "))
+        == e.activity_name.as_deref();
+    if e.type_uid() != type_uid || !type_matches {
+        e.set_activity_id(id);
+    }
+    e.severity_id = sev;
+    set_str(&mut e.severity, sev.as_str());
+    e.time = n.time_ms;
+    // common!
+    e.message = n.message.take();
+    e.raw_data = n.raw_data.take();
+    e.count = n.count.take();
+    e.status_detail = n.status_detail.take();
+    e.status_code = n.status_code.take();
+    e.timezone_offset = n.utc_offset_secs.map(|s| s / 60);
+    // outcome!
+    match n.outcome.take() {
+        Some(Outcome::Success) => set_status(e, StatusId::Success, None),
+        Some(Outcome::Failure) => set_status(e, StatusId::Failure, None),
+        Some(Outcome::Other(t)) => set_status(e, StatusId::Other, Some(&t)),
+        None => {
+            e.status_id = None;
+            e.status = None;
+        }
+    }
+    let type_buf = e.device.as_mut().and_then(|d| d.type_.take());
+    let device = c.device_with(std::mem::take(&mut n.device), type_buf);
+    set_box(&mut e.device, Some(device));
+    let src = n.src.take().map(|x| c.endpoint(x, "src_endpoint"));
+    set_box(&mut e.src_endpoint, src);
+    let dst = n.dst.take().map(|x| c.endpoint(x, "dst_endpoint"));
+    set_box(&mut e.dst_endpoint, dst);
+    let service = e.service.get_or_insert_with(Default::default);
+    let mut old = std::mem::take(&mut **service);
+    service.name = match n.service_name.take() {
+        Some(s) => Some(s),
+        None => {
+            let name = e
+                .metadata
+                .log_provider
+                .as_deref()
+                .or_else(|| e.metadata.product.as_ref().and_then(|p| p.name.as_deref()))
+                .unwrap_or(UNKNOWN);
+            let mut s = old.name.take();
+            set_str(&mut s, name);
+            s
+        }
+    };
+    let session = n.session.take().filter(|s| !s.is_empty()).map(Ctx::session);
+    set_box(&mut e.session, session);
+    let actor_user = n.actor_user.take();
+    let actor_process = n.actor_process.take();
+    if actor_user.is_some() || actor_process.is_some() {
+        let actor = e.actor.get_or_insert_with(Default::default);
+        let mut old = std::mem::take(&mut **actor);
+        actor.user = old.user.take();
+        set_box(&mut actor.user, actor_user.map(|u| c.user(u, "actor.user")));
+        actor.process = old.process.take();
+        set_box(
+            &mut actor.process,
+            actor_process.map(|p| c.process(p, "actor.process")),
+        );
+    } else {
+        e.actor = None;
+    }
+    let auth = n.auth.take().unwrap_or_default();
+    match auth.protocol {
+        Some(n::AuthProtocol::Kerberos) => {
+            let id = AuthenticationAuthProtocolId::Kerberos;
+            e.auth_protocol_id = Some(id);
+            set_str(&mut e.auth_protocol, id.as_str());
+        }
+        Some(n::AuthProtocol::Other(t)) => {
+            e.auth_protocol_id = Some(AuthenticationAuthProtocolId::Other);
+            set_str(&mut e.auth_protocol, &t);
+        }
+        None => {
+            e.auth_protocol_id = None;
+            e.auth_protocol = None;
+        }
+    }
+    match auth.logon_type.map(logon_type) {
+        Some((id, caption)) => {
+            e.logon_type_id = Some(id);
+            set_str(&mut e.logon_type, caption.as_deref().unwrap_or(id.as_str()));
+        }
+        None => {
+            e.logon_type_id = None;
+            e.logon_type = None;
+        }
+    }
+    e.is_remote = auth.is_remote;
+    if let Some(key) = auth.key {
+        c.observe(
+            "unmapped.ssh_key",
+            "fingerprint",
+            ObservableTypeId::Fingerprint,
+            &key.fingerprint,
+        );
+        let mut m = Map::new();
+        if let Some(t) = key.key_type {
+            m.insert("type".into(), Value::from(t));
+        }
+        m.insert("fingerprint".into(), Value::from(key.fingerprint));
+        n.unmapped.insert("ssh_key".into(), Value::Object(m));
+    }
+    // What the Authentication renderer never writes.
+    e.api = None;
+    e.certificate = None;
+    e.cloud = None;
+    e.duration = None;
+    e.end_time = None;
+    e.end_time_dt = None;
+    e.enrichments = None;
+    e.http_request = None;
+    e.is_cleartext = None;
+    e.is_mfa = None;
+    e.is_new_logon = None;
+    e.logon_process = None;
+    e.start_time = None;
+    e.start_time_dt = None;
+    e.time_dt = None;
+    e.unknown.clear();
+    finish_into(n, c, &mut e.unmapped, &mut e.observables);
+    set_profiles(&mut e.metadata, c, true);
+}
+
+/// `status_id` and its caption (the source's for `Other`), as the generated setter writes them.
+fn set_status(e: &mut Authentication, id: StatusId, caption: Option<&str>) {
+    e.status_id = Some(id);
+    set_str(&mut e.status, caption.unwrap_or(id.as_str()));
+}
+
+/// The `finish!` step of the renderers: leftovers and invalid values to `unmapped`, the
+/// observables.
+fn finish_into(
+    n: &mut Normalized,
+    c: &mut Ctx<'_>,
+    unmapped: &mut Option<Map<String, Value>>,
+    observables: &mut Option<Vec<ocsf_model::v1_1_0::objects::Observable>>,
+) {
+    spill(n);
+    if !c.invalid.is_empty() {
+        let invalid = std::mem::take(&mut c.invalid);
+        n.unmapped
+            .insert("invalid".to_owned(), Value::Object(invalid));
+    }
+    *unmapped = (!n.unmapped.is_empty()).then(|| std::mem::take(&mut n.unmapped));
+    *observables = c.take_observables();
+}
