@@ -627,8 +627,9 @@ impl<T: Target> LinuxMapper<T> {
             Activity::Fallback(reason) => self.stats.count_fallback(reason),
             ref a => self.stats.count_class(a.class_uid()),
         }
-        match self.spare.pop() {
-            Some(mut event) => {
+        match T::pick_spare(&n, &self.spare).filter(|&i| i < self.spare.len()) {
+            Some(i) => {
+                let mut event = self.spare.swap_remove(i);
                 T::render_into(&mut n, &self.config, &mut event);
                 out.push(event);
             }

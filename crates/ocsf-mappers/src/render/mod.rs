@@ -43,6 +43,14 @@ pub trait Target {
         *event = Self::render(record, config);
     }
 
+    /// Which of `spares` (events of earlier lines kept by a mapper) [`Target::render_into`]
+    /// should render `record` into: its index, or `None` for a new event (the spares are then
+    /// kept for later records). The default takes the last spare.
+    fn pick_spare(record: &Normalized, spares: &[Self::Event]) -> Option<usize> {
+        let _ = record;
+        spares.len().checked_sub(1)
+    }
+
     /// The attribute paths [`Target::render`] can fill in events of class `class_uid`
     /// (see [`crate::projection`]); `None` when the target declares none for the class (the
     /// default), in which case a writer should use the class's full schema.

@@ -76,6 +76,10 @@ impl Target for V1_1_0 {
         into::render_into(record, config, event);
     }
 
+    fn pick_spare(record: &Normalized, spares: &[Event]) -> Option<usize> {
+        into::pick_spare(record, spares)
+    }
+
     fn projection(class_uid: i32) -> Option<crate::projection::Projection> {
         super::paths_v1_1_0::projection(class_uid)
     }
@@ -471,12 +475,22 @@ fn group(g: n::GroupInfo) -> Group {
 }
 
 fn connection(c: ConnectionInfo) -> NetworkConnectionInfo {
-    let mut out = NetworkConnectionInfo::new(match c.direction {
+    connection_with(c, None)
+}
+
+/// [`connection`], refilling `direction_buf` (a kept `direction` string) with the direction's
+/// caption (as `NetworkConnectionInfo::new` writes it).
+fn connection_with(c: ConnectionInfo, direction_buf: Option<String>) -> NetworkConnectionInfo {
+    let id = match c.direction {
         Some(Direction::Inbound) => NetworkConnectionInfoDirectionId::Inbound,
         Some(Direction::Outbound) => NetworkConnectionInfoDirectionId::Outbound,
         Some(Direction::Lateral) => NetworkConnectionInfoDirectionId::Lateral,
         Some(Direction::Unknown) | None => NetworkConnectionInfoDirectionId::Unknown,
-    });
+    };
+    let mut out = NetworkConnectionInfo::default();
+    out.direction = direction_buf;
+    reuse::set_str(&mut out.direction, id.as_str());
+    out.direction_id = Some(id);
     out.protocol_name = c.protocol_name;
     out.protocol_num = c.protocol_num;
     out.tcp_flags = c.tcp_flags;

@@ -7,27 +7,39 @@
 //! `reuse_equals_render` over the sample corpora check it).
 
 use ocsf_model::v1_1_0::Event;
+use ocsf_model::v1_1_0::enums::ActionId;
 use ocsf_model::v1_1_0::enums::StatusId;
-use ocsf_model::v1_1_0::events::{Authentication, AuthenticationAuthProtocolId};
-use ocsf_model::v1_1_0::objects::{Feature, Metadata, ObservableTypeId};
+use ocsf_model::v1_1_0::events::{
+    Authentication, AuthenticationAuthProtocolId, SshActivity, SshActivityActivityId,
+};
+use ocsf_model::v1_1_0::objects::{Actor, Device, Feature, Metadata, ObservableTypeId};
 use serde_json::{Map, Value};
 
 use super::super::Target;
 use super::reuse::{set_box, set_list, set_opt_str, set_str};
 use super::{
-    Ctx, LINUX_USERS_PROFILE, SECURITY_CONTROL_PROFILE, V1_1_0, logon_type, render, severity_id,
-    spill,
+    Ctx, LINUX_USERS_PROFILE, SECURITY_CONTROL_PROFILE, V1_1_0, action_of, connection_with,
+    disposition_id, logon_type, network_ids, render, severity_id, spill,
 };
 use crate::config::SourceConfig;
-use crate::normalized::{self as n, Activity, Normalized, Outcome, SourceMeta};
+use crate::normalized::{
+    self as n, Action, Activity, Disposition, Normalized, Outcome, SourceMeta,
+};
 use crate::util::UNKNOWN;
 
 /// Renders `n` into `event`, in place when both are of a class with an in-place renderer.
 pub(super) fn render_into(n: &mut Normalized, config: &SourceConfig, event: &mut Event) {
     match (std::mem::take(&mut n.activity), event) {
-        (Activity::Authentication(a), Event::Authentication(e)) if is_authentication(e) => {
+        (Activity::Authentication(a), Event::Authentication(e))
+            if same_class!(e, Authentication) =>
+        {
             let mut c = Ctx::new(n, config, e.observables.take().unwrap_or_default());
             authentication_into(n, &mut c, e, a);
+            c.done();
+        }
+        (Activity::Ssh(a), Event::SshActivity(e)) if same_class!(e, SshActivity) => {
+            let mut c = Ctx::new(n, config, e.observables.take().unwrap_or_default());
+            ssh_activity_into(n, &mut c, e, a);
             c.done();
         }
         (activity, event) => {
@@ -37,13 +49,90 @@ pub(super) fn render_into(n: &mut Normalized, config: &SourceConfig, event: &mut
     }
 }
 
-/// Whether the derived class attributes (which only the constructor sets) are those of
-/// Authentication, as in every event its constructor built.
-fn is_authentication(e: &Authentication) -> bool {
-    e.class_uid() == Authentication::CLASS_UID
-        && e.category_uid() == Authentication::CATEGORY_UID
-        && e.class_name() == Some(Authentication::CLASS_CAPTION)
-        && e.category_name() == Some(Authentication::CATEGORY_CAPTION)
+/// The spare to render `n` into: one of the same type (its derived type name is then kept),
+/// else one of the same class, for the classes rendered in place; `None` otherwise (a new
+/// event is rendered and the spares are kept for records they fit).
+pub(super) fn pick_spare(n: &Normalized, spares: &[Event]) -> Option<usize> {
+    let activity_id = match &n.activity {
+        Activity::Authentication(a) => match a {
+            n::AuthActivity::Logon => 1,
+            n::AuthActivity::Logoff => 2,
+            n::AuthActivity::Other(_) => 99,
+        },
+        Activity::Ssh(a) => network_id(a),
+        _ => return None,
+    };
+    let class = n.activity.class_uid();
+    let type_uid = i64::from(class) * 100 + i64::from(activity_id);
+    spares
+        .iter()
+        .rposition(|e| e.type_uid() == Some(type_uid))
+        .or_else(|| spares.iter().rposition(|e| e.class_uid() == class))
+}
+
+/// The `activity_id` of a network activity ([`network_ids`] without its caption).
+fn network_id(a: &n::NetworkActivity) -> i32 {
+    use n::NetworkActivity as N;
+    match a {
+        N::Open => 1,
+        N::Close => 2,
+        N::Reset => 3,
+        N::Fail => 4,
+        N::Refuse => 5,
+        N::Traffic => 6,
+        N::Other(_) => 99,
+    }
+}
+
+/// Whether the derived class attributes of `$e` (which only the constructor sets) are those
+/// of `$class`, as in every event its constructor built.
+macro_rules! same_class {
+    ($e:ident, $class:ty) => {
+        $e.class_uid() == <$class>::CLASS_UID
+            && $e.category_uid() == <$class>::CATEGORY_UID
+            && $e.class_name() == Some(<$class>::CLASS_CAPTION)
+            && $e.category_name() == Some(<$class>::CATEGORY_CAPTION)
+    };
+}
+use same_class;
+
+/// The first attributes of every class, as the constructor, `head!` and `common!` write them:
+/// the activity, its caption and the derived type (set again, allocating its name, only when
+/// it differs from the event's), the severity, the time, the common attributes, the outcome.
+macro_rules! head_into {
+    ($e:ident, $n:ident, $class:ty, $id:expr, $caption:expr) => {
+        let id = $id;
+        $e.activity_id = id;
+        set_str(
+            &mut $e.activity_name,
+            $caption.as_deref().unwrap_or(id.as_str()),
+        );
+        let type_uid = i64::from(<$class>::CLASS_UID) * 100 + i64::from(id.id());
+        let type_matches = $e
+            .type_name()
+            .and_then(|t| t.strip_prefix(<$class>::CLASS_CAPTION))
+            .and_then(|t| t.strip_prefix(": "))
+            == $e.activity_name.as_deref();
+        if $e.type_uid() != type_uid || !type_matches {
+            $e.set_activity_id(id);
+        }
+        let sev = severity_id($n.severity);
+        $e.severity_id = sev;
+        set_str(&mut $e.severity, sev.as_str());
+        $e.time = $n.time_ms;
+        common!($e, $n);
+        let (status_id, status) = match $n.outcome.take() {
+            Some(Outcome::Success) => (Some(StatusId::Success), None),
+            Some(Outcome::Failure) => (Some(StatusId::Failure), None),
+            Some(Outcome::Other(t)) => (Some(StatusId::Other), Some(t)),
+            None => (None, None),
+        };
+        $e.status_id = status_id;
+        set_opt_str(
+            &mut $e.status,
+            status.as_deref().or(status_id.map(StatusId::as_str)),
+        );
+    };
 }
 
 /// `metadata` (as [`super::metadata`] builds it) into `m`; `profiles` is left for
@@ -122,7 +211,6 @@ fn authentication_into(
 ) {
     use ocsf_model::v1_1_0::events::AuthenticationActivityId as Id;
     metadata_into(&mut e.metadata, std::mem::take(&mut n.source), c.config);
-    let sev = severity_id(n.severity);
     let (id, caption) = match a {
         n::AuthActivity::Logon => (Id::Logon, None),
         n::AuthActivity::Logoff => (Id::Logoff, None),
@@ -130,45 +218,8 @@ fn authentication_into(
     };
     let user = c.user(n.user.take().unwrap_or_default(), "user");
     set_box(&mut e.user, Some(user));
-    // The activity, its caption and the derived type: the type is set again (allocating its
-    // name) only when it differs from the event's.
-    e.activity_id = id;
-    set_str(
-        &mut e.activity_name,
-        caption.as_deref().unwrap_or(id.as_str()),
-    );
-    let type_uid = i64::from(Authentication::CLASS_UID) * 100 + i64::from(id.id());
-    let type_matches = e
-        .type_name()
-        .and_then(|t| t.strip_prefix(Authentication::CLASS_CAPTION))
-        .and_then(|t| t.strip_prefix(": "))
-        == e.activity_name.as_deref();
-    if e.type_uid() != type_uid || !type_matches {
-        e.set_activity_id(id);
-    }
-    e.severity_id = sev;
-    set_str(&mut e.severity, sev.as_str());
-    e.time = n.time_ms;
-    // common!
-    e.message = n.message.take();
-    e.raw_data = n.raw_data.take();
-    e.count = n.count.take();
-    e.status_detail = n.status_detail.take();
-    e.status_code = n.status_code.take();
-    e.timezone_offset = n.utc_offset_secs.map(|s| s / 60);
-    // outcome!
-    match n.outcome.take() {
-        Some(Outcome::Success) => set_status(e, StatusId::Success, None),
-        Some(Outcome::Failure) => set_status(e, StatusId::Failure, None),
-        Some(Outcome::Other(t)) => set_status(e, StatusId::Other, Some(&t)),
-        None => {
-            e.status_id = None;
-            e.status = None;
-        }
-    }
-    let type_buf = e.device.as_mut().and_then(|d| d.type_.take());
-    let device = c.device_with(std::mem::take(&mut n.device), type_buf);
-    set_box(&mut e.device, Some(device));
+    head_into!(e, n, Authentication, id, caption);
+    device_into(n, c, &mut e.device);
     let src = n.src.take().map(|x| c.endpoint(x, "src_endpoint"));
     set_box(&mut e.src_endpoint, src);
     let dst = n.dst.take().map(|x| c.endpoint(x, "dst_endpoint"));
@@ -268,10 +319,102 @@ fn authentication_into(
     set_profiles(&mut e.metadata, c, true);
 }
 
-/// `status_id` and its caption (the source's for `Other`), as the generated setter writes them.
-fn set_status(e: &mut Authentication, id: StatusId, caption: Option<&str>) {
-    e.status_id = Some(id);
-    set_str(&mut e.status, caption.unwrap_or(id.as_str()));
+/// The record's device into `slot` (`device_of`), keeping its box and `type` string.
+fn device_into(n: &mut Normalized, c: &mut Ctx<'_>, slot: &mut Option<Box<Device>>) {
+    let type_buf = slot.as_mut().and_then(|d| d.type_.take());
+    let device = c.device_with(std::mem::take(&mut n.device), type_buf);
+    set_box(slot, Some(device));
+}
+
+/// [`Ctx::optional_actor`] into `slot`, keeping the boxes of the actor, its user, process
+/// and session.
+fn optional_actor_into(n: &mut Normalized, c: &mut Ctx<'_>, slot: &mut Option<Box<Actor>>) {
+    let session = n.session.take();
+    let user = n.actor_user.take();
+    let process = n.actor_process.take();
+    if user.is_none() && process.is_none() {
+        *slot = None;
+        return;
+    }
+    let actor = slot.get_or_insert_with(Default::default);
+    let mut old = std::mem::take(&mut **actor);
+    actor.user = old.user.take();
+    set_box(&mut actor.user, user.map(|u| c.user(u, "actor.user")));
+    actor.process = old.process.take();
+    set_box(
+        &mut actor.process,
+        process.map(|p| c.process(p, "actor.process")),
+    );
+    actor.session = old.session.take();
+    set_box(
+        &mut actor.session,
+        session.filter(|s| !s.is_empty()).map(Ctx::session),
+    );
+}
+
+/// The SSH Activity renderer ([`super::ssh_activity`]) into an SSH Activity event.
+fn ssh_activity_into(
+    n: &mut Normalized,
+    c: &mut Ctx<'_>,
+    e: &mut SshActivity,
+    a: n::NetworkActivity,
+) {
+    metadata_into(&mut e.metadata, std::mem::take(&mut n.source), c.config);
+    let (raw, caption) = network_ids(a);
+    let src = c.endpoint(n.src.take().unwrap_or_default(), "src_endpoint");
+    set_box(&mut e.src_endpoint, Some(src));
+    let dst = c.endpoint(n.dst.take().unwrap_or_default(), "dst_endpoint");
+    set_box(&mut e.dst_endpoint, Some(dst));
+    head_into!(
+        e,
+        n,
+        SshActivity,
+        SshActivityActivityId::from_id(raw),
+        caption
+    );
+    e.action = None;
+    e.action_id = None;
+    e.disposition = None;
+    e.disposition_id = None;
+    security_control!(e, n, c);
+    device_into(n, c, &mut e.device);
+    let dir_buf = e.connection_info.as_mut().and_then(|x| x.direction.take());
+    let connection = n.connection.take().map(|x| connection_with(x, dir_buf));
+    set_box(&mut e.connection_info, connection);
+    optional_actor_into(n, c, &mut e.actor);
+    // What the SSH Activity renderer never writes.
+    e.api = None;
+    e.app_name = None;
+    e.attacks = None;
+    e.auth_type = None;
+    e.auth_type_id = None;
+    e.authorizations = None;
+    e.client_hassh = None;
+    e.cloud = None;
+    e.duration = None;
+    e.end_time = None;
+    e.end_time_dt = None;
+    e.enrichments = None;
+    e.firewall_rule = None;
+    e.load_balancer = None;
+    e.malware = None;
+    e.protocol_ver = None;
+    e.proxy = None;
+    e.proxy_connection_info = None;
+    e.proxy_endpoint = None;
+    e.proxy_http_request = None;
+    e.proxy_http_response = None;
+    e.proxy_tls = None;
+    e.proxy_traffic = None;
+    e.server_hassh = None;
+    e.start_time = None;
+    e.start_time_dt = None;
+    e.time_dt = None;
+    e.tls = None;
+    e.traffic = None;
+    e.unknown.clear();
+    finish_into(n, c, &mut e.unmapped, &mut e.observables);
+    set_profiles(&mut e.metadata, c, true);
 }
 
 /// The `finish!` step of the renderers: leftovers and invalid values to `unmapped`, the
