@@ -1,13 +1,14 @@
 //! [`LinuxMapper::map_line_reusing`] renders into the events of earlier lines; its events must
 //! equal [`LinuxMapper::map_line`]'s, whatever the earlier lines were (no stale attribute of an
 //! earlier event may survive). Checked over the Linux sample corpora (`../shared/samples/`,
-//! read in place; nothing is checked when they are absent), in file order and interleaved so
-//! that events of every shape follow each other, and over an event tampered with beforehand.
+//! read in place; nothing is checked when they are absent), in file order, interleaved and
+//! reversed so that events of every shape follow each other (also with every line rendered
+//! into the previous line's event), and over an event tampered with beforehand.
 
 mod common;
 
 use common::{day_ms, sample};
-use ocsf_mappers::{LinuxMapper, SourceConfig};
+use ocsf_mappers::{LinuxMapper, Normalized, SourceConfig, Target, V1_1_0};
 use ocsf_model::v1_1_0::Event;
 use ocsf_model::v1_1_0::objects::{Cloud, Location, Observable, ObservableTypeId};
 
@@ -46,8 +47,30 @@ fn corpus() -> Vec<String> {
     lines
 }
 
+fn config() -> SourceConfig {
+    SourceConfig::linux().with_reference_ms(day_ms(2018, 1, 5))
+}
+
 fn mapper() -> LinuxMapper {
-    LinuxMapper::new(SourceConfig::linux().with_reference_ms(day_ms(2018, 1, 5)))
+    LinuxMapper::new(config())
+}
+
+/// OCSF 1.1.0 rendering into the last spare whatever its type (the trait's default
+/// `pick_spare`), so that every line renders into the previous line's event even when
+/// [`V1_1_0`]'s choice would find a spare of the same shape.
+struct LastSpare;
+
+impl Target for LastSpare {
+    type Event = Event;
+    const VERSION: &'static str = V1_1_0::VERSION;
+
+    fn render(record: &mut Normalized, config: &SourceConfig) -> Event {
+        V1_1_0::render(record, config)
+    }
+
+    fn render_into(record: &mut Normalized, config: &SourceConfig, event: &mut Event) {
+        V1_1_0::render_into(record, config, event);
+    }
 }
 
 /// The address of an Authentication event's box, to see whether it was rendered into.
@@ -60,8 +83,8 @@ fn auth_box(events: &[Event]) -> Option<usize> {
 
 /// Maps `lines` through both APIs and compares every line's events; returns how many
 /// Authentication events were rendered in place (into the previous line's Authentication).
-fn compare(lines: &[&str]) -> usize {
-    let (mut fresh, mut reusing) = (mapper(), mapper());
+fn compare<T: Target<Event = Event>>(lines: &[&str], mut reusing: LinuxMapper<T>) -> usize {
+    let mut fresh = mapper();
     let mut out = Vec::new();
     let mut in_place = 0;
     for line in lines {
@@ -86,20 +109,28 @@ fn reuse_equals_render_over_the_corpora() {
         return;
     }
     let lines: Vec<&str> = corpus.iter().map(String::as_str).collect();
-    let in_order = compare(&lines);
+    let in_order = compare(&lines, mapper());
+    let after_previous = compare(&lines, LinuxMapper::<LastSpare>::with_target(config()));
     // Interleaved: every 7th line, from each start, so that neighbours differ in shape.
     let interleaved: Vec<&str> = (0..7)
         .flat_map(|start| lines.iter().skip(start).step_by(7).copied())
         .collect();
-    let mixed = compare(&interleaved);
+    let mixed = compare(&interleaved, mapper());
+    let mixed_after_previous = compare(
+        &interleaved,
+        LinuxMapper::<LastSpare>::with_target(config()),
+    );
+    let reversed: Vec<&str> = lines.iter().rev().copied().collect();
+    compare(&reversed, mapper());
     println!(
-        "{} lines: {in_order} Authentication events rendered in place in file order, {mixed} \
-         interleaved",
+        "{} lines: Authentication events rendered in place into the previous line's: \
+         {in_order} in file order ({after_previous} into the last spare), {mixed} interleaved \
+         ({mixed_after_previous} into the last spare)",
         lines.len()
     );
     if lines.len() > 2000 {
         assert!(
-            in_order > 500 && mixed > 100,
+            in_order > 500 && mixed > 100 && after_previous > 500 && mixed_after_previous > 100,
             "the in-place path is exercised"
         );
     }
@@ -141,4 +172,10 @@ fn attributes_set_outside_the_renderer_do_not_survive() {
     assert_eq!(auth_box(&out), before, "rendered in place");
     let _ = fresh.map_line(line);
     assert_eq!(out, fresh.map_line(next));
+    // A service without a logon type, after events that had one.
+    let other = "Jan  5 10:00:02 h passwd: pam_unix(passwd:auth): authentication failure; \
+                 logname= uid=0 euid=0 tty= ruser= rhost=  user=bob";
+    reusing.map_line_reusing(other, &mut out);
+    assert_eq!(auth_box(&out), before, "rendered in place");
+    assert_eq!(out, fresh.map_line(other));
 }

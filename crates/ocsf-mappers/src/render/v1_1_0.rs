@@ -124,6 +124,12 @@ impl Ctx<'_> {
                 // (and under 1 KiB, which glibc serves from its fast path).
                 self.observables.reserve(6);
             }
+            if self.used == self.observables.len()
+                && let Some(spare) = SPARE_OBSERVABLES.with(|p| p.borrow_mut().pop())
+            {
+                // One an earlier event had beyond the next's: refilled like the event's own.
+                self.observables.push(spare);
+            }
             match self.observables.get_mut(self.used) {
                 Some(o) => {
                     let mut old = std::mem::take(o);
@@ -187,7 +193,16 @@ impl Ctx<'_> {
 
     fn take_observables(&mut self) -> Option<Vec<Observable>> {
         let mut v = std::mem::take(&mut self.observables);
-        v.truncate(self.used);
+        if v.len() > self.used {
+            // Observables of the event rendered into beyond this event's: kept for the next.
+            SPARE_OBSERVABLES.with(|p| {
+                let mut p = p.borrow_mut();
+                let room = MAX_SPARE_OBSERVABLES.saturating_sub(p.len());
+                let end = v.len().min(self.used + room);
+                p.extend(v.drain(self.used..end));
+            });
+            v.truncate(self.used);
+        }
         self.used = 0;
         (!v.is_empty()).then_some(v)
     }
@@ -793,7 +808,14 @@ fn spill(n: &mut Normalized) {
     put(u, "outcome", n.outcome.take());
 }
 
+/// The most observables [`SPARE_OBSERVABLES`] keeps.
+const MAX_SPARE_OBSERVABLES: usize = 16;
+
 thread_local! {
+    /// Observables an event rendered into had beyond those of the new event, refilled by
+    /// the next event that has more than the one it is rendered into.
+    static SPARE_OBSERVABLES: std::cell::RefCell<Vec<Observable>> =
+        const { std::cell::RefCell::new(Vec::new()) };
     /// The buffer of [`Ctx::host`], kept across events.
     static HOST: std::cell::Cell<String> = const { std::cell::Cell::new(String::new()) };
 }

@@ -49,25 +49,40 @@ pub(super) fn render_into(n: &mut Normalized, config: &SourceConfig, event: &mut
     }
 }
 
-/// The spare to render `n` into: one of the same type (its derived type name is then kept),
-/// else one of the same class, for the classes rendered in place; `None` otherwise (a new
-/// event is rendered and the spares are kept for records they fit).
+/// The spare to render `n` into, for the classes rendered in place: one of the same type and
+/// activity caption (its derived type name is kept, and it has most likely the same shape),
+/// else one of the same type, else one of the same class; `None` otherwise (a new event is
+/// rendered and the spares are kept for records they fit).
 pub(super) fn pick_spare(n: &Normalized, spares: &[Event]) -> Option<usize> {
-    let activity_id = match &n.activity {
+    let (activity_id, caption) = match &n.activity {
         Activity::Authentication(a) => match a {
-            n::AuthActivity::Logon => 1,
-            n::AuthActivity::Logoff => 2,
-            n::AuthActivity::Other(_) => 99,
+            n::AuthActivity::Logon => (1, None),
+            n::AuthActivity::Logoff => (2, None),
+            n::AuthActivity::Other(t) => (99, Some(t)),
         },
-        Activity::Ssh(a) => network_id(a),
+        Activity::Ssh(a) => match a {
+            n::NetworkActivity::Other(t) => (99, Some(t)),
+            a => (network_id(a), None),
+        },
         _ => return None,
     };
     let class = n.activity.class_uid();
     let type_uid = i64::from(class) * 100 + i64::from(activity_id);
+    let same_type = |e: &Event| e.type_uid() == Some(type_uid);
     spares
         .iter()
-        .rposition(|e| e.type_uid() == Some(type_uid))
+        .rposition(|e| same_type(e) && caption.is_none_or(|c| activity_name(e) == Some(c)))
+        .or_else(|| spares.iter().rposition(same_type))
         .or_else(|| spares.iter().rposition(|e| e.class_uid() == class))
+}
+
+/// The `activity_name` of an event of a class rendered in place.
+fn activity_name(e: &Event) -> Option<&str> {
+    match e {
+        Event::Authentication(a) => a.activity_name.as_deref(),
+        Event::SshActivity(s) => s.activity_name.as_deref(),
+        _ => None,
+    }
 }
 
 /// The `activity_id` of a network activity ([`network_ids`] without its caption).
