@@ -143,8 +143,8 @@ impl<'a> MessageContext<'a> {
     pub(crate) fn event(&self, activity: Activity, severity: Severity) -> Box<Normalized> {
         let mut n = Normalized::new(activity, self.time_ms, severity);
         n.utc_offset_secs = self.utc_offset_secs;
-        n.device.hostname = self.hostname.map(str::to_owned);
-        n.source.log_provider = self.program.map(str::to_owned);
+        n.device.hostname = self.hostname.map(|h| n.string(h));
+        n.source.log_provider = self.program.map(|p| n.string(p));
         n.source.log_level = self.severity.map(|s| Cow::Borrowed(level_name(s)));
         n
     }
@@ -596,7 +596,7 @@ impl<T: Target> LinuxMapper<T> {
             n.device.hostname = self.config.hostname_fallback.clone();
         }
         if self.config.keep_raw_data {
-            n.raw_data = Some(raw.to_owned());
+            n.raw_data = Some(n.string(raw));
         }
         n
     }

@@ -154,7 +154,7 @@ fn activity(
     if !detail.is_empty() {
         n.status_detail = Some(detail.to_owned());
     }
-    n.service_name = Some(pam.service.to_owned());
+    n.service_name = Some(n.string(pam.service));
     n.actor_process = Some(ctx.process());
     let lt = logon_type(pam.service);
     n.auth = Some(AuthInfo {

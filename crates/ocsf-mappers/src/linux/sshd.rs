@@ -35,7 +35,7 @@ pub(crate) fn user(name: &str) -> UserInfo {
 /// An Authentication record for sshd.
 fn auth(ctx: &MessageContext<'_>, activity: AuthActivity, severity: Severity) -> Box<Normalized> {
     let mut n = ctx.event(Activity::Authentication(activity), severity);
-    n.service_name = Some(ctx.program_name().to_owned());
+    n.service_name = Some(n.string(ctx.program_name()));
     n.dst = Some(ctx.local_endpoint("ssh"));
     n.actor_process = Some(ctx.process());
     n.auth = Some(AuthInfo {
@@ -487,7 +487,7 @@ fn recognize(ctx: &MessageContext<'_>, body: &str, preauth: bool) -> Recognized 
     }
     if body.contains("algorithm is disabled") || body.starts_with("main: sshd: ") {
         let mut n = ctx.event(Activity::DeviceConfigState, Severity::Informational);
-        n.message = Some(body.to_owned());
+        n.message = Some(n.string(body));
         n.actor_process = Some(ctx.process());
         n.put("setting", body.trim_start_matches("main: sshd: "));
         return Ok(n);

@@ -135,7 +135,14 @@ macro_rules! head_into {
         $e.severity_id = sev;
         set_str(&mut $e.severity, sev.as_str());
         $e.time = $n.time_ms;
-        common!($e, $n);
+        // The record's message and raw line are swapped in: the event's old strings go back
+        // to the record, which keeps their buffers for the next line.
+        std::mem::swap(&mut $e.message, &mut $n.message);
+        std::mem::swap(&mut $e.raw_data, &mut $n.raw_data);
+        $e.count = $n.count.take();
+        $e.status_detail = $n.status_detail.take();
+        $e.status_code = $n.status_code.take();
+        $e.timezone_offset = $n.utc_offset_secs.map(|s| s / 60);
         let (status_id, status) = match $n.outcome.take() {
             Some(Outcome::Success) => (Some(StatusId::Success), None),
             Some(Outcome::Failure) => (Some(StatusId::Failure), None),
@@ -152,7 +159,10 @@ macro_rules! head_into {
 
 /// `metadata` (as [`super::metadata`] builds it) into `m`; `profiles` is left for
 /// [`set_profiles`].
-fn metadata_into(m: &mut Metadata, src: SourceMeta, config: &SourceConfig) {
+///
+/// Returns the event's old `log_provider` string, for the record to keep
+/// ([`Normalized::recycle`]).
+fn metadata_into(m: &mut Metadata, src: SourceMeta, config: &SourceConfig) -> Option<String> {
     let mut old = std::mem::take(m);
     let mut product = old.product.take().unwrap_or_default();
     let mut old_product = std::mem::take(&mut *product);
@@ -202,6 +212,7 @@ fn metadata_into(m: &mut Metadata, src: SourceMeta, config: &SourceConfig) {
     m.log_level = old.log_level.take();
     set_opt_str(&mut m.log_level, src.log_level.as_deref());
     m.profiles = old.profiles.take();
+    old.log_provider.take()
 }
 
 /// `metadata.profiles` as [`super::metadata`] and [`Ctx::add_profiles`] write them.
@@ -225,7 +236,7 @@ fn authentication_into(
     a: n::AuthActivity,
 ) {
     use ocsf_model::v1_1_0::events::AuthenticationActivityId as Id;
-    metadata_into(&mut e.metadata, std::mem::take(&mut n.source), c.config);
+    n.source.log_provider = metadata_into(&mut e.metadata, std::mem::take(&mut n.source), c.config);
     let (id, caption) = match a {
         n::AuthActivity::Logon => (Id::Logon, None),
         n::AuthActivity::Logoff => (Id::Logoff, None),
@@ -242,7 +253,11 @@ fn authentication_into(
     let service = e.service.get_or_insert_with(Default::default);
     let mut old = std::mem::take(&mut **service);
     service.name = match n.service_name.take() {
-        Some(s) => Some(s),
+        Some(s) => {
+            // Kept by the record for the next line.
+            n.service_name = old.name.take();
+            Some(s)
+        }
         None => {
             let name = e
                 .metadata
@@ -337,8 +352,11 @@ fn authentication_into(
 /// The record's device into `slot` (`device_of`), keeping its box and `type` string.
 fn device_into(n: &mut Normalized, c: &mut Ctx<'_>, slot: &mut Option<Box<Device>>) {
     let type_buf = slot.as_mut().and_then(|d| d.type_.take());
+    let old_hostname = slot.as_mut().and_then(|d| d.hostname.take());
     let device = c.device_with(std::mem::take(&mut n.device), type_buf);
     set_box(slot, Some(device));
+    // Kept by the record for the next line.
+    n.device.hostname = old_hostname;
 }
 
 /// [`Ctx::optional_actor`] into `slot`, keeping the boxes of the actor, its user, process
@@ -374,7 +392,7 @@ fn ssh_activity_into(
     e: &mut SshActivity,
     a: n::NetworkActivity,
 ) {
-    metadata_into(&mut e.metadata, std::mem::take(&mut n.source), c.config);
+    n.source.log_provider = metadata_into(&mut e.metadata, std::mem::take(&mut n.source), c.config);
     let (raw, caption) = network_ids(a);
     let src = c.endpoint(n.src.take().unwrap_or_default(), "src_endpoint");
     set_box(&mut e.src_endpoint, Some(src));
