@@ -883,7 +883,7 @@ impl PartialEq for SpareStrings {
 }
 
 /// The most string buffers a record keeps.
-const MAX_SPARE_STRINGS: usize = 8;
+const MAX_SPARE_STRINGS: usize = 16;
 
 thread_local! {
     /// One cleared record kept for reuse by [`Normalized::new`].
@@ -934,6 +934,15 @@ impl Normalized {
         *self = Normalized::default();
         self.spare_strings = strings;
         SPARE.with(|spare| spare.set(Some(self)));
+    }
+
+    /// Keeps the buffer of `s` (a string of an event rendered into) for [`Normalized::string`].
+    pub(crate) fn keep_string(&mut self, s: Option<String>) {
+        if let Some(s) = s
+            && self.spare_strings.0.len() < MAX_SPARE_STRINGS
+        {
+            self.spare_strings.0.push(s);
+        }
     }
 
     /// `s` as an owned string, in a buffer kept from an earlier record when there is one.

@@ -156,6 +156,29 @@ impl<'a> MessageContext<'a> {
         p
     }
 
+    /// [`MessageContext::process`], its name in a buffer `n` kept ([`Normalized::string`]).
+    pub(crate) fn process_for(&self, n: &mut Normalized) -> ProcessInfo {
+        let mut p = ProcessInfo {
+            name: Some(n.string(self.program_name())),
+            pid: self.pid,
+            ..ProcessInfo::default()
+        };
+        p.user = self.uid.map(|u| UserInfo::with_uid(u.to_string()));
+        p
+    }
+
+    /// [`MessageContext::local_endpoint`], its strings in buffers `n` kept
+    /// ([`Normalized::string`]).
+    pub(crate) fn local_endpoint_for(&self, n: &mut Normalized, svc: &str) -> EndpointInfo {
+        let ip = self.hostname.and_then(crate::util::ip);
+        EndpointInfo {
+            hostname: self.hostname.filter(|_| ip.is_none()).map(|h| n.string(h)),
+            ip,
+            svc_name: Some(n.string(svc)),
+            ..EndpointInfo::default()
+        }
+    }
+
     /// This host as the destination of a connection to `svc`.
     pub(crate) fn local_endpoint(&self, svc: &str) -> EndpointInfo {
         // A HOSTNAME field that is an address is this host's IP.

@@ -36,8 +36,8 @@ pub(crate) fn user(name: &str) -> UserInfo {
 fn auth(ctx: &MessageContext<'_>, activity: AuthActivity, severity: Severity) -> Box<Normalized> {
     let mut n = ctx.event(Activity::Authentication(activity), severity);
     n.service_name = Some(n.string(ctx.program_name()));
-    n.dst = Some(ctx.local_endpoint("ssh"));
-    n.actor_process = Some(ctx.process());
+    n.dst = Some(ctx.local_endpoint_for(&mut n, "ssh"));
+    n.actor_process = Some(ctx.process_for(&mut n));
     n.auth = Some(AuthInfo {
         protocol: None,
         logon_type: Some(LogonType::RemoteInteractive),
@@ -88,8 +88,8 @@ fn corroborating(
 /// An SSH Activity record for sshd.
 fn ssh(ctx: &MessageContext<'_>, activity: NetworkActivity, severity: Severity) -> Box<Normalized> {
     let mut n = ctx.event(Activity::Ssh(activity), severity);
-    n.dst = Some(ctx.local_endpoint("ssh"));
-    n.actor_process = Some(ctx.process());
+    n.dst = Some(ctx.local_endpoint_for(&mut n, "ssh"));
+    n.actor_process = Some(ctx.process_for(&mut n));
     n
 }
 

@@ -12,7 +12,9 @@ use ocsf_model::v1_1_0::enums::StatusId;
 use ocsf_model::v1_1_0::events::{
     Authentication, AuthenticationAuthProtocolId, SshActivity, SshActivityActivityId,
 };
-use ocsf_model::v1_1_0::objects::{Actor, Device, Feature, Metadata, ObservableTypeId};
+use ocsf_model::v1_1_0::objects::{
+    Actor, Device, Feature, Metadata, NetworkEndpoint, ObservableTypeId,
+};
 use serde_json::{Map, Value};
 
 use super::super::Target;
@@ -248,6 +250,7 @@ fn authentication_into(
     device_into(n, c, &mut e.device);
     let src = n.src.take().map(|x| c.endpoint(x, "src_endpoint"));
     set_box(&mut e.src_endpoint, src);
+    keep_endpoint_strings(n, e.dst_endpoint.as_deref_mut());
     let dst = n.dst.take().map(|x| c.endpoint(x, "dst_endpoint"));
     set_box(&mut e.dst_endpoint, dst);
     let service = e.service.get_or_insert_with(Default::default);
@@ -280,6 +283,7 @@ fn authentication_into(
         actor.user = old.user.take();
         set_box(&mut actor.user, actor_user.map(|u| c.user(u, "actor.user")));
         actor.process = old.process.take();
+        n.keep_string(actor.process.as_mut().and_then(|p| p.name.take()));
         set_box(
             &mut actor.process,
             actor_process.map(|p| c.process(p, "actor.process")),
@@ -359,6 +363,15 @@ fn device_into(n: &mut Normalized, c: &mut Ctx<'_>, slot: &mut Option<Box<Device
     n.device.hostname = old_hostname;
 }
 
+/// Hands the strings of a kept endpoint that recognizers refill ([`Normalized::string`]) back
+/// to the record.
+fn keep_endpoint_strings(n: &mut Normalized, old: Option<&mut NetworkEndpoint>) {
+    if let Some(old) = old {
+        n.keep_string(old.hostname.take());
+        n.keep_string(old.svc_name.take());
+    }
+}
+
 /// [`Ctx::optional_actor`] into `slot`, keeping the boxes of the actor, its user, process
 /// and session.
 fn optional_actor_into(n: &mut Normalized, c: &mut Ctx<'_>, slot: &mut Option<Box<Actor>>) {
@@ -374,6 +387,7 @@ fn optional_actor_into(n: &mut Normalized, c: &mut Ctx<'_>, slot: &mut Option<Bo
     actor.user = old.user.take();
     set_box(&mut actor.user, user.map(|u| c.user(u, "actor.user")));
     actor.process = old.process.take();
+    n.keep_string(actor.process.as_mut().and_then(|p| p.name.take()));
     set_box(
         &mut actor.process,
         process.map(|p| c.process(p, "actor.process")),
@@ -396,6 +410,7 @@ fn ssh_activity_into(
     let (raw, caption) = network_ids(a);
     let src = c.endpoint(n.src.take().unwrap_or_default(), "src_endpoint");
     set_box(&mut e.src_endpoint, Some(src));
+    keep_endpoint_strings(n, e.dst_endpoint.as_deref_mut());
     let dst = c.endpoint(n.dst.take().unwrap_or_default(), "dst_endpoint");
     set_box(&mut e.dst_endpoint, Some(dst));
     head_into!(
