@@ -866,7 +866,24 @@ pub struct Normalized {
     pub exit_code: Option<i32>,
     /// Everything else the source said, by name.
     pub unmapped: Map<String, Value>,
+    /// String buffers kept across records ([`Normalized::recycle`], [`Normalized::string`]).
+    #[serde(skip)]
+    spare_strings: SpareStrings,
 }
+
+/// Cleared string buffers a recycled record keeps for the next; not part of the record's
+/// value (always equal).
+#[derive(Debug, Clone, Default)]
+struct SpareStrings(Vec<String>);
+
+impl PartialEq for SpareStrings {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+/// The most string buffers a record keeps.
+const MAX_SPARE_STRINGS: usize = 16;
 
 thread_local! {
     /// One cleared record kept for reuse by [`Normalized::new`].
@@ -897,8 +914,47 @@ impl Normalized {
     /// few kilobytes, and allocating one per line costs more than clearing
     /// it).
     pub fn recycle(mut self: Box<Self>) {
+        // The buffers of the strings most records have (a renderer that keeps the event's
+        // strings hands them back in these fields) are kept for `string`.
+        let mut strings = std::mem::take(&mut self.spare_strings);
+        for s in [
+            self.raw_data.take(),
+            self.message.take(),
+            self.device.hostname.take(),
+            self.source.log_provider.take(),
+            self.service_name.take(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if strings.0.len() < MAX_SPARE_STRINGS {
+                strings.0.push(s);
+            }
+        }
         *self = Normalized::default();
+        self.spare_strings = strings;
         SPARE.with(|spare| spare.set(Some(self)));
+    }
+
+    /// Keeps the buffer of `s` (a string of an event rendered into) for [`Normalized::string`].
+    pub(crate) fn keep_string(&mut self, s: Option<String>) {
+        if let Some(s) = s
+            && self.spare_strings.0.len() < MAX_SPARE_STRINGS
+        {
+            self.spare_strings.0.push(s);
+        }
+    }
+
+    /// `s` as an owned string, in a buffer kept from an earlier record when there is one.
+    pub(crate) fn string(&mut self, s: &str) -> String {
+        match self.spare_strings.0.pop() {
+            Some(mut buf) => {
+                buf.clear();
+                buf.push_str(s);
+                buf
+            }
+            None => s.to_owned(),
+        }
     }
 
     /// Adds `key = value` to [`unmapped`](Self::unmapped) (skipping empty values).

@@ -18,9 +18,10 @@ static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/samples");
 
 /// The most allocations (and reallocations) per line the steady state may make. The target is
-/// zero; this is the figure measured when the test was written (ADR 0211), so that a change
+/// zero; this is the figure last measured (16.88 with Authentication and SSH Activity rendered
+/// in place and the record keeping string buffers, 60.47 before; ADR 0211), so that a change
 /// that allocates more per line fails here.
-const MAX_PER_LINE: f64 = 61.0;
+const MAX_PER_LINE: f64 = 17.0;
 
 /// A target that keeps only the class and time of each record: what recognition alone
 /// allocates (the rest of the figure is the 1.1.0 rendering).

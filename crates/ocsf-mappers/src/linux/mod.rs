@@ -143,8 +143,8 @@ impl<'a> MessageContext<'a> {
     pub(crate) fn event(&self, activity: Activity, severity: Severity) -> Box<Normalized> {
         let mut n = Normalized::new(activity, self.time_ms, severity);
         n.utc_offset_secs = self.utc_offset_secs;
-        n.device.hostname = self.hostname.map(str::to_owned);
-        n.source.log_provider = self.program.map(str::to_owned);
+        n.device.hostname = self.hostname.map(|h| n.string(h));
+        n.source.log_provider = self.program.map(|p| n.string(p));
         n.source.log_level = self.severity.map(|s| Cow::Borrowed(level_name(s)));
         n
     }
@@ -154,6 +154,29 @@ impl<'a> MessageContext<'a> {
         let mut p = ProcessInfo::named(self.program_name(), self.pid);
         p.user = self.uid.map(|u| UserInfo::with_uid(u.to_string()));
         p
+    }
+
+    /// [`MessageContext::process`], its name in a buffer `n` kept ([`Normalized::string`]).
+    pub(crate) fn process_for(&self, n: &mut Normalized) -> ProcessInfo {
+        let mut p = ProcessInfo {
+            name: Some(n.string(self.program_name())),
+            pid: self.pid,
+            ..ProcessInfo::default()
+        };
+        p.user = self.uid.map(|u| UserInfo::with_uid(u.to_string()));
+        p
+    }
+
+    /// [`MessageContext::local_endpoint`], its strings in buffers `n` kept
+    /// ([`Normalized::string`]).
+    pub(crate) fn local_endpoint_for(&self, n: &mut Normalized, svc: &str) -> EndpointInfo {
+        let ip = self.hostname.and_then(crate::util::ip);
+        EndpointInfo {
+            hostname: self.hostname.filter(|_| ip.is_none()).map(|h| n.string(h)),
+            ip,
+            svc_name: Some(n.string(svc)),
+            ..EndpointInfo::default()
+        }
     }
 
     /// This host as the destination of a connection to `svc`.
@@ -596,7 +619,7 @@ impl<T: Target> LinuxMapper<T> {
             n.device.hostname = self.config.hostname_fallback.clone();
         }
         if self.config.keep_raw_data {
-            n.raw_data = Some(raw.to_owned());
+            n.raw_data = Some(n.string(raw));
         }
         n
     }
@@ -627,8 +650,9 @@ impl<T: Target> LinuxMapper<T> {
             Activity::Fallback(reason) => self.stats.count_fallback(reason),
             ref a => self.stats.count_class(a.class_uid()),
         }
-        match self.spare.pop() {
-            Some(mut event) => {
+        match T::pick_spare(&n, &self.spare).filter(|&i| i < self.spare.len()) {
+            Some(i) => {
+                let mut event = self.spare.swap_remove(i);
                 T::render_into(&mut n, &self.config, &mut event);
                 out.push(event);
             }

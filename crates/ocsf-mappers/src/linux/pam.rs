@@ -154,8 +154,8 @@ fn activity(
     if !detail.is_empty() {
         n.status_detail = Some(detail.to_owned());
     }
-    n.service_name = Some(pam.service.to_owned());
-    n.actor_process = Some(ctx.process());
+    n.service_name = Some(n.string(pam.service));
+    n.actor_process = Some(ctx.process_for(&mut n));
     let lt = logon_type(pam.service);
     n.auth = Some(AuthInfo {
         protocol: None,
@@ -164,7 +164,7 @@ fn activity(
         ..AuthInfo::default()
     });
     if pam.service == "sshd" {
-        n.dst = Some(ctx.local_endpoint("ssh"));
+        n.dst = Some(ctx.local_endpoint_for(&mut n, "ssh"));
     }
     n.put_value("pam", pam_info(pam));
     n
@@ -281,7 +281,7 @@ fn module_message(ctx: &MessageContext<'_>, pam: &Pam<'_>, body: &str) -> Recogn
             )
             .with_outcome(Outcome::Success);
         n.user = Some(user(unquote(rest)));
-        n.actor_process = Some(ctx.process());
+        n.actor_process = Some(ctx.process_for(&mut n));
         n.put_value("pam", pam_info(pam));
         return Ok(n);
     }
@@ -295,7 +295,7 @@ fn module_message(ctx: &MessageContext<'_>, pam: &Pam<'_>, body: &str) -> Recogn
             .with_outcome(Outcome::Success)
             .with_detail(format!("Consecutive login failures; {}", detail.trim()));
         n.user = Some(user(name));
-        n.actor_process = Some(ctx.process());
+        n.actor_process = Some(ctx.process_for(&mut n));
         n.put_value("pam", pam_info(pam));
         return Ok(n);
     }
@@ -398,7 +398,7 @@ fn pam_prefixed(ctx: &MessageContext<'_>, rest: &str) -> Recognized {
             .with_outcome(Outcome::Failure)
             .with_detail(detail);
         n.module_path = Some(path.to_owned());
-        n.actor_process = Some(ctx.process());
+        n.actor_process = Some(ctx.process_for(&mut n));
         n
     };
     if let Some(path) = rest.strip_prefix("adding faulty module: ") {

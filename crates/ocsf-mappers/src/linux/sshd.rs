@@ -35,9 +35,9 @@ pub(crate) fn user(name: &str) -> UserInfo {
 /// An Authentication record for sshd.
 fn auth(ctx: &MessageContext<'_>, activity: AuthActivity, severity: Severity) -> Box<Normalized> {
     let mut n = ctx.event(Activity::Authentication(activity), severity);
-    n.service_name = Some(ctx.program_name().to_owned());
-    n.dst = Some(ctx.local_endpoint("ssh"));
-    n.actor_process = Some(ctx.process());
+    n.service_name = Some(n.string(ctx.program_name()));
+    n.dst = Some(ctx.local_endpoint_for(&mut n, "ssh"));
+    n.actor_process = Some(ctx.process_for(&mut n));
     n.auth = Some(AuthInfo {
         protocol: None,
         logon_type: Some(LogonType::RemoteInteractive),
@@ -88,8 +88,8 @@ fn corroborating(
 /// An SSH Activity record for sshd.
 fn ssh(ctx: &MessageContext<'_>, activity: NetworkActivity, severity: Severity) -> Box<Normalized> {
     let mut n = ctx.event(Activity::Ssh(activity), severity);
-    n.dst = Some(ctx.local_endpoint("ssh"));
-    n.actor_process = Some(ctx.process());
+    n.dst = Some(ctx.local_endpoint_for(&mut n, "ssh"));
+    n.actor_process = Some(ctx.process_for(&mut n));
     n
 }
 
@@ -487,7 +487,7 @@ fn recognize(ctx: &MessageContext<'_>, body: &str, preauth: bool) -> Recognized 
     }
     if body.contains("algorithm is disabled") || body.starts_with("main: sshd: ") {
         let mut n = ctx.event(Activity::DeviceConfigState, Severity::Informational);
-        n.message = Some(body.to_owned());
+        n.message = Some(n.string(body));
         n.actor_process = Some(ctx.process());
         n.put("setting", body.trim_start_matches("main: sshd: "));
         return Ok(n);

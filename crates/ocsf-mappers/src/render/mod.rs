@@ -8,6 +8,7 @@
 //! ones from the very same recognizers.
 
 mod paths_v1_1_0;
+mod reuse;
 pub mod v1_1_0;
 #[cfg(feature = "v1_3_0")]
 pub mod v1_3_0;
@@ -40,6 +41,14 @@ pub trait Target {
     /// The result equals `render(record, config)`. The default replaces the event.
     fn render_into(record: &mut Normalized, config: &SourceConfig, event: &mut Self::Event) {
         *event = Self::render(record, config);
+    }
+
+    /// Which of `spares` (events of earlier lines kept by a mapper) [`Target::render_into`]
+    /// should render `record` into: its index, or `None` for a new event (the spares are then
+    /// kept for later records). The default takes the last spare.
+    fn pick_spare(record: &Normalized, spares: &[Self::Event]) -> Option<usize> {
+        let _ = record;
+        spares.len().checked_sub(1)
     }
 
     /// The attribute paths [`Target::render`] can fill in events of class `class_uid`

@@ -34,7 +34,7 @@ use ocsf_model::v1_1_0::objects::{
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::Target;
+use super::{Target, reuse};
 use crate::config::SourceConfig;
 use crate::normalized::{
     self as n, Action, Activity, Caption, ConnectionInfo, DeviceInfo, Direction, Disposition,
@@ -72,6 +72,14 @@ impl Target for V1_1_0 {
         render(record, config)
     }
 
+    fn render_into(record: &mut Normalized, config: &SourceConfig, event: &mut Event) {
+        into::render_into(record, config, event);
+    }
+
+    fn pick_spare(record: &Normalized, spares: &[Event]) -> Option<usize> {
+        into::pick_spare(record, spares)
+    }
+
     fn projection(class_uid: i32) -> Option<crate::projection::Projection> {
         super::paths_v1_1_0::projection(class_uid)
     }
@@ -81,7 +89,10 @@ impl Target for V1_1_0 {
 /// the producer-assigned process uids are derived from.
 struct Ctx<'a> {
     config: &'a SourceConfig,
+    /// The event's observables: the first `used` are this event's; any after them are kept
+    /// from the event rendered into (refilled in place by [`Ctx::observe`], then dropped).
     observables: Vec<Observable>,
+    used: usize,
     host: String,
     time_ms: i64,
     /// Whether a `security_control` profile attribute (`action`, `disposition`,
@@ -103,7 +114,7 @@ impl Ctx<'_> {
         if value.is_empty() || value == UNKNOWN {
             return;
         }
-        let dup = self.observables.iter().any(|o| {
+        let dup = self.observables[..self.used].iter().any(|o| {
             o.value.as_deref() == Some(value)
                 && o.name.as_deref().is_some_and(|n| is_dotted(n, path, leaf))
         });
@@ -113,9 +124,30 @@ impl Ctx<'_> {
                 // (and under 1 KiB, which glibc serves from its fast path).
                 self.observables.reserve(6);
             }
-            let mut o = Observable::new(dotted(path, leaf), type_id);
-            o.value = Some(value.to_owned());
-            self.observables.push(o);
+            if self.used == self.observables.len()
+                && let Some(spare) = SPARE_OBSERVABLES.with(|p| p.borrow_mut().pop())
+            {
+                // One an earlier event had beyond the next's: refilled like the event's own.
+                self.observables.push(spare);
+            }
+            match self.observables.get_mut(self.used) {
+                Some(o) => {
+                    let mut old = std::mem::take(o);
+                    o.name = old.name.take();
+                    set_dotted(&mut o.name, path, leaf);
+                    o.type_ = old.type_.take();
+                    reuse::set_str(&mut o.type_, type_id.as_str());
+                    o.type_id = Some(type_id);
+                    o.value = old.value.take();
+                    reuse::set_str(&mut o.value, value);
+                }
+                None => {
+                    let mut o = Observable::new(dotted(path, leaf), type_id);
+                    o.value = Some(value.to_owned());
+                    self.observables.push(o);
+                }
+            }
+            self.used += 1;
         }
     }
 
@@ -160,7 +192,18 @@ impl Ctx<'_> {
     }
 
     fn take_observables(&mut self) -> Option<Vec<Observable>> {
-        let v = std::mem::take(&mut self.observables);
+        let mut v = std::mem::take(&mut self.observables);
+        if v.len() > self.used {
+            // Observables of the event rendered into beyond this event's: kept for the next.
+            SPARE_OBSERVABLES.with(|p| {
+                let mut p = p.borrow_mut();
+                let room = MAX_SPARE_OBSERVABLES.saturating_sub(p.len());
+                let end = v.len().min(self.used + room);
+                p.extend(v.drain(self.used..end));
+            });
+            v.truncate(self.used);
+        }
+        self.used = 0;
         (!v.is_empty()).then_some(v)
     }
 
@@ -225,7 +268,16 @@ impl Ctx<'_> {
     }
 
     fn device(&mut self, d: DeviceInfo) -> Device {
-        let mut out = Device::new(TypeId::Unknown);
+        self.device_with(d, None)
+    }
+
+    /// [`Ctx::device`], refilling `type_buf` (a kept `type` string) with the type's caption
+    /// (the same object as `Device::new(TypeId::Unknown)` builds).
+    fn device_with(&mut self, d: DeviceInfo, type_buf: Option<String>) -> Device {
+        let mut out = Device::default();
+        out.type_ = type_buf;
+        reuse::set_str(&mut out.type_, TypeId::Unknown.as_str());
+        out.type_id = Some(TypeId::Unknown);
         let mut hostname = d.hostname.or_else(|| self.config.hostname_fallback.clone());
         out.ip = d.ip;
         // A syslog HOSTNAME (or fallback) that is an address is the device's
@@ -409,6 +461,16 @@ fn dotted(path: &str, leaf: &str) -> String {
     s
 }
 
+/// Sets `slot` to `path.leaf`, refilling the string it holds.
+fn set_dotted(slot: &mut Option<String>, path: &str, leaf: &str) {
+    let s = slot.get_or_insert_with(String::new);
+    s.clear();
+    s.reserve(path.len() + 1 + leaf.len());
+    s.push_str(path);
+    s.push('.');
+    s.push_str(leaf);
+}
+
 /// Whether `name` is `dotted(path, leaf)`.
 fn is_dotted(name: &str, path: &str, leaf: &str) -> bool {
     name.len() == path.len() + 1 + leaf.len()
@@ -428,12 +490,22 @@ fn group(g: n::GroupInfo) -> Group {
 }
 
 fn connection(c: ConnectionInfo) -> NetworkConnectionInfo {
-    let mut out = NetworkConnectionInfo::new(match c.direction {
+    connection_with(c, None)
+}
+
+/// [`connection`], refilling `direction_buf` (a kept `direction` string) with the direction's
+/// caption (as `NetworkConnectionInfo::new` writes it).
+fn connection_with(c: ConnectionInfo, direction_buf: Option<String>) -> NetworkConnectionInfo {
+    let id = match c.direction {
         Some(Direction::Inbound) => NetworkConnectionInfoDirectionId::Inbound,
         Some(Direction::Outbound) => NetworkConnectionInfoDirectionId::Outbound,
         Some(Direction::Lateral) => NetworkConnectionInfoDirectionId::Lateral,
         Some(Direction::Unknown) | None => NetworkConnectionInfoDirectionId::Unknown,
-    });
+    };
+    let mut out = NetworkConnectionInfo::default();
+    out.direction = direction_buf;
+    reuse::set_str(&mut out.direction, id.as_str());
+    out.direction_id = Some(id);
     out.protocol_name = c.protocol_name;
     out.protocol_num = c.protocol_num;
     out.tcp_flags = c.tcp_flags;
@@ -736,42 +808,77 @@ fn spill(n: &mut Normalized) {
     put(u, "outcome", n.outcome.take());
 }
 
+/// The most observables [`SPARE_OBSERVABLES`] keeps.
+const MAX_SPARE_OBSERVABLES: usize = 16;
+
+thread_local! {
+    /// Observables an event rendered into had beyond those of the new event, refilled by
+    /// the next event that has more than the one it is rendered into.
+    static SPARE_OBSERVABLES: std::cell::RefCell<Vec<Observable>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+    /// The buffer of [`Ctx::host`], kept across events.
+    static HOST: std::cell::Cell<String> = const { std::cell::Cell::new(String::new()) };
+}
+
+impl<'a> Ctx<'a> {
+    /// The context of rendering `n`; `observables` are those of an event rendered into.
+    fn new(n: &Normalized, config: &'a SourceConfig, observables: Vec<Observable>) -> Self {
+        let mut host = HOST.with(std::cell::Cell::take);
+        host.clear();
+        host.push_str(
+            n.device
+                .hostname
+                .as_deref()
+                .or(config.hostname_fallback.as_deref())
+                .unwrap_or_default(),
+        );
+        Ctx {
+            config,
+            observables,
+            used: 0,
+            host,
+            time_ms: n.time_ms,
+            security_control: false,
+            linux_users: false,
+            invalid: Map::new(),
+        }
+    }
+
+    /// Hands the host buffer back for the next event.
+    fn done(self) {
+        HOST.with(|h| h.set(self.host));
+    }
+}
+
 fn render(n: &mut Normalized, config: &SourceConfig) -> Event {
-    let host = n
-        .device
-        .hostname
-        .clone()
-        .or_else(|| config.hostname_fallback.clone())
-        .unwrap_or_default();
-    let mut c = Ctx {
-        config,
-        observables: Vec::new(),
-        host,
-        time_ms: n.time_ms,
-        security_control: false,
-        linux_users: false,
-        invalid: Map::new(),
-    };
+    let mut c = Ctx::new(n, config, Vec::new());
+    let event = render_with(n, &mut c);
+    c.done();
+    event
+}
+
+fn render_with(n: &mut Normalized, c: &mut Ctx<'_>) -> Event {
+    let config = c.config;
     let activity = std::mem::take(&mut n.activity);
     let fallback = matches!(activity, Activity::Fallback(_));
     let meta = metadata(std::mem::take(&mut n.source), config, !fallback);
     let sev = severity_id(n.severity);
     let time = n.time_ms;
     match activity {
-        Activity::Authentication(a) => authentication(n, &mut c, meta, sev, time, a),
-        Activity::AccountChange(a) => account_change(n, &mut c, meta, sev, time, a),
-        Activity::GroupManagement(a) => group_management(n, &mut c, meta, sev, time, a),
-        Activity::EntityManagement(a) => entity_management(n, &mut c, meta, sev, time, a),
-        Activity::Process(a) => process_activity(n, &mut c, meta, sev, time, a),
-        Activity::FileSystem(a) => file_activity(n, &mut c, meta, sev, time, a),
-        Activity::Module(a) => module_activity(n, &mut c, meta, sev, time, a),
-        Activity::ScheduledJob(a) => scheduled_job(n, &mut c, meta, sev, time, a),
-        Activity::DetectionFinding(a) => detection_finding(n, &mut c, meta, sev, time, a),
-        Activity::Network(a) => network_activity(n, &mut c, meta, sev, time, a),
-        Activity::Ssh(a) => ssh_activity(n, &mut c, meta, sev, time, a),
-        Activity::DeviceConfigState => config_state(n, &mut c, meta, sev, time),
-        Activity::ApplicationLifecycle(a) => app_lifecycle(n, &mut c, meta, sev, time, a),
-        Activity::Fallback(_) => base_event(n, &mut c, meta, sev, time),
+        Activity::Authentication(a) => authentication(n, c, meta, sev, time, a),
+        Activity::AccountChange(a) => account_change(n, c, meta, sev, time, a),
+        Activity::GroupManagement(a) => group_management(n, c, meta, sev, time, a),
+        Activity::EntityManagement(a) => entity_management(n, c, meta, sev, time, a),
+        Activity::Process(a) => process_activity(n, c, meta, sev, time, a),
+        Activity::FileSystem(a) => file_activity(n, c, meta, sev, time, a),
+        Activity::Module(a) => module_activity(n, c, meta, sev, time, a),
+        Activity::ScheduledJob(a) => scheduled_job(n, c, meta, sev, time, a),
+        Activity::DetectionFinding(a) => detection_finding(n, c, meta, sev, time, a),
+        Activity::Network(a) => network_activity(n, c, meta, sev, time, a),
+        Activity::Ssh(a) => ssh_activity(n, c, meta, sev, time, a),
+        Activity::DeviceConfigState => config_state(n, c, meta, sev, time),
+        Activity::ApplicationLifecycle(a) => app_lifecycle(n, c, meta, sev, time, a),
+        Activity::Fallback(_) => base_event(n, c, meta, sev, time),
     }
 }
 
@@ -1399,6 +1506,9 @@ fn base_event(
     Event::BaseEvent(Box::new(e))
 }
 
+#[path = "v1_1_0_into.rs"]
+mod into;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1422,6 +1532,7 @@ mod tests {
         let mut c = Ctx {
             config: &SourceConfig::linux(),
             observables: Vec::new(),
+            used: 0,
             host: String::new(),
             time_ms: 0,
             security_control: false,

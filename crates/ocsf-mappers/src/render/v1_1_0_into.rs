@@ -1,0 +1,484 @@
+//! [`Target::render_into`](super::Target::render_into) for OCSF 1.1.0: a record rendered into
+//! an event of the same class, overwriting it field by field so that its boxes, its
+//! observables and the strings the renderer writes (captions, configuration values, observable
+//! names and values) keep their allocations. The record's own strings are moved in, as
+//! [`render`] does. Classes without an in-place renderer (and an event of another class)
+//! are replaced by [`render`]'s event. The result equals [`render`]'s (the tests
+//! `reuse_equals_render` over the sample corpora check it).
+
+use ocsf_model::v1_1_0::Event;
+use ocsf_model::v1_1_0::enums::ActionId;
+use ocsf_model::v1_1_0::enums::StatusId;
+use ocsf_model::v1_1_0::events::{
+    Authentication, AuthenticationAuthProtocolId, SshActivity, SshActivityActivityId,
+};
+use ocsf_model::v1_1_0::objects::{
+    Actor, Device, Feature, Metadata, NetworkEndpoint, ObservableTypeId,
+};
+use serde_json::{Map, Value};
+
+use super::super::Target;
+use super::reuse::{set_box, set_list, set_opt_str, set_str};
+use super::{
+    Ctx, LINUX_USERS_PROFILE, SECURITY_CONTROL_PROFILE, V1_1_0, action_of, connection_with,
+    disposition_id, logon_type, network_ids, render, severity_id, spill,
+};
+use crate::config::SourceConfig;
+use crate::normalized::{
+    self as n, Action, Activity, Disposition, Normalized, Outcome, SourceMeta,
+};
+use crate::util::UNKNOWN;
+
+/// Renders `n` into `event`, in place when both are of a class with an in-place renderer.
+pub(super) fn render_into(n: &mut Normalized, config: &SourceConfig, event: &mut Event) {
+    match (std::mem::take(&mut n.activity), event) {
+        (Activity::Authentication(a), Event::Authentication(e))
+            if same_class!(e, Authentication) =>
+        {
+            let mut c = Ctx::new(n, config, e.observables.take().unwrap_or_default());
+            authentication_into(n, &mut c, e, a);
+            c.done();
+        }
+        (Activity::Ssh(a), Event::SshActivity(e)) if same_class!(e, SshActivity) => {
+            let mut c = Ctx::new(n, config, e.observables.take().unwrap_or_default());
+            ssh_activity_into(n, &mut c, e, a);
+            c.done();
+        }
+        (activity, event) => {
+            n.activity = activity;
+            *event = render(n, config);
+        }
+    }
+}
+
+/// The spare to render `n` into, for the classes rendered in place: one of the same type and
+/// activity caption (its derived type name is kept, and it has most likely the same shape),
+/// else one of the same type, else one of the same class; `None` otherwise (a new event is
+/// rendered and the spares are kept for records they fit).
+pub(super) fn pick_spare(n: &Normalized, spares: &[Event]) -> Option<usize> {
+    let (activity_id, caption) = match &n.activity {
+        Activity::Authentication(a) => match a {
+            n::AuthActivity::Logon => (1, None),
+            n::AuthActivity::Logoff => (2, None),
+            n::AuthActivity::Other(t) => (99, Some(t)),
+        },
+        Activity::Ssh(a) => match a {
+            n::NetworkActivity::Other(t) => (99, Some(t)),
+            a => (network_id(a), None),
+        },
+        _ => return None,
+    };
+    let class = n.activity.class_uid();
+    let type_uid = i64::from(class) * 100 + i64::from(activity_id);
+    let same_type = |e: &Event| e.type_uid() == Some(type_uid);
+    spares
+        .iter()
+        .rposition(|e| same_type(e) && caption.is_none_or(|c| activity_name(e) == Some(c)))
+        .or_else(|| spares.iter().rposition(same_type))
+        .or_else(|| spares.iter().rposition(|e| e.class_uid() == class))
+}
+
+/// The `activity_name` of an event of a class rendered in place.
+fn activity_name(e: &Event) -> Option<&str> {
+    match e {
+        Event::Authentication(a) => a.activity_name.as_deref(),
+        Event::SshActivity(s) => s.activity_name.as_deref(),
+        _ => None,
+    }
+}
+
+/// The `activity_id` of a network activity ([`network_ids`] without its caption).
+fn network_id(a: &n::NetworkActivity) -> i32 {
+    use n::NetworkActivity as N;
+    match a {
+        N::Open => 1,
+        N::Close => 2,
+        N::Reset => 3,
+        N::Fail => 4,
+        N::Refuse => 5,
+        N::Traffic => 6,
+        N::Other(_) => 99,
+    }
+}
+
+/// Whether the derived class attributes of `$e` (which only the constructor sets) are those
+/// of `$class`, as in every event its constructor built.
+macro_rules! same_class {
+    ($e:ident, $class:ty) => {
+        $e.class_uid() == <$class>::CLASS_UID
+            && $e.category_uid() == <$class>::CATEGORY_UID
+            && $e.class_name() == Some(<$class>::CLASS_CAPTION)
+            && $e.category_name() == Some(<$class>::CATEGORY_CAPTION)
+    };
+}
+use same_class;
+
+/// The first attributes of every class, as the constructor, `head!` and `common!` write them:
+/// the activity, its caption and the derived type (set again, allocating its name, only when
+/// it differs from the event's), the severity, the time, the common attributes, the outcome.
+macro_rules! head_into {
+    ($e:ident, $n:ident, $class:ty, $id:expr, $caption:expr) => {
+        let id = $id;
+        $e.activity_id = id;
+        set_str(
+            &mut $e.activity_name,
+            $caption.as_deref().unwrap_or(id.as_str()),
+        );
+        let type_uid = i64::from(<$class>::CLASS_UID) * 100 + i64::from(id.id());
+        let type_matches = $e
+            .type_name()
+            .and_then(|t| t.strip_prefix(<$class>::CLASS_CAPTION))
+            .and_then(|t| t.strip_prefix(": "))
+            == $e.activity_name.as_deref();
+        if $e.type_uid() != type_uid || !type_matches {
+            $e.set_activity_id(id);
+        }
+        let sev = severity_id($n.severity);
+        $e.severity_id = sev;
+        set_str(&mut $e.severity, sev.as_str());
+        $e.time = $n.time_ms;
+        // The record's message and raw line are swapped in: the event's old strings go back
+        // to the record, which keeps their buffers for the next line.
+        std::mem::swap(&mut $e.message, &mut $n.message);
+        std::mem::swap(&mut $e.raw_data, &mut $n.raw_data);
+        $e.count = $n.count.take();
+        $e.status_detail = $n.status_detail.take();
+        $e.status_code = $n.status_code.take();
+        $e.timezone_offset = $n.utc_offset_secs.map(|s| s / 60);
+        let (status_id, status) = match $n.outcome.take() {
+            Some(Outcome::Success) => (Some(StatusId::Success), None),
+            Some(Outcome::Failure) => (Some(StatusId::Failure), None),
+            Some(Outcome::Other(t)) => (Some(StatusId::Other), Some(t)),
+            None => (None, None),
+        };
+        $e.status_id = status_id;
+        set_opt_str(
+            &mut $e.status,
+            status.as_deref().or(status_id.map(StatusId::as_str)),
+        );
+    };
+}
+
+/// `metadata` (as [`super::metadata`] builds it) into `m`; `profiles` is left for
+/// [`set_profiles`].
+///
+/// Returns the event's old `log_provider` string, for the record to keep
+/// ([`Normalized::recycle`]).
+fn metadata_into(m: &mut Metadata, src: SourceMeta, config: &SourceConfig) -> Option<String> {
+    let mut old = std::mem::take(m);
+    let mut product = old.product.take().unwrap_or_default();
+    let mut old_product = std::mem::take(&mut *product);
+    product.vendor_name = match src.vendor_name {
+        Some(v) => Some(v),
+        None => {
+            let mut s = old_product.vendor_name.take();
+            set_str(&mut s, &config.vendor_name);
+            s
+        }
+    };
+    product.name = match src.product_name {
+        Some(v) => Some(v),
+        None => {
+            let mut s = old_product.name.take();
+            set_str(&mut s, &config.product_name);
+            s
+        }
+    };
+    product.version = match src.product_version {
+        Some(v) => Some(v),
+        None => {
+            let mut s = old_product.version.take();
+            set_opt_str(&mut s, config.product_version.as_deref());
+            s
+        }
+    };
+    if let Some(name) = src.feature {
+        let mut feature = Feature::new();
+        feature.name = Some(name);
+        product.feature = Some(Box::new(feature));
+    }
+    m.product = Some(product);
+    m.version = old.version.take();
+    set_str(&mut m.version, V1_1_0::VERSION);
+    m.log_name = old.log_name.take();
+    set_opt_str(&mut m.log_name, config.log_name.as_deref());
+    m.log_provider = src.log_provider;
+    m.tenant_uid = old.tenant_uid.take();
+    set_opt_str(&mut m.tenant_uid, config.tenant_uid.as_deref());
+    m.event_code = src.event_code;
+    m.uid = src.uid;
+    m.correlation_uid = src.correlation_uid;
+    if !src.labels.is_empty() {
+        m.labels = Some(src.labels);
+    }
+    m.log_level = old.log_level.take();
+    set_opt_str(&mut m.log_level, src.log_level.as_deref());
+    m.profiles = old.profiles.take();
+    old.log_provider.take()
+}
+
+/// `metadata.profiles` as [`super::metadata`] and [`Ctx::add_profiles`] write them.
+fn set_profiles(m: &mut Metadata, c: &Ctx<'_>, host_profile: bool) {
+    let all = [
+        ("host", host_profile),
+        (SECURITY_CONTROL_PROFILE, c.security_control),
+        (LINUX_USERS_PROFILE, c.linux_users),
+    ];
+    set_list(
+        &mut m.profiles,
+        all.into_iter().filter_map(|(name, on)| on.then_some(name)),
+    );
+}
+
+/// The Authentication renderer ([`super::authentication`]) into an Authentication event.
+fn authentication_into(
+    n: &mut Normalized,
+    c: &mut Ctx<'_>,
+    e: &mut Authentication,
+    a: n::AuthActivity,
+) {
+    use ocsf_model::v1_1_0::events::AuthenticationActivityId as Id;
+    n.source.log_provider = metadata_into(&mut e.metadata, std::mem::take(&mut n.source), c.config);
+    let (id, caption) = match a {
+        n::AuthActivity::Logon => (Id::Logon, None),
+        n::AuthActivity::Logoff => (Id::Logoff, None),
+        n::AuthActivity::Other(t) => (Id::Other, Some(t)),
+    };
+    let user = c.user(n.user.take().unwrap_or_default(), "user");
+    set_box(&mut e.user, Some(user));
+    head_into!(e, n, Authentication, id, caption);
+    device_into(n, c, &mut e.device);
+    let src = n.src.take().map(|x| c.endpoint(x, "src_endpoint"));
+    set_box(&mut e.src_endpoint, src);
+    keep_endpoint_strings(n, e.dst_endpoint.as_deref_mut());
+    let dst = n.dst.take().map(|x| c.endpoint(x, "dst_endpoint"));
+    set_box(&mut e.dst_endpoint, dst);
+    let service = e.service.get_or_insert_with(Default::default);
+    let mut old = std::mem::take(&mut **service);
+    service.name = match n.service_name.take() {
+        Some(s) => {
+            // Kept by the record for the next line.
+            n.service_name = old.name.take();
+            Some(s)
+        }
+        None => {
+            let name = e
+                .metadata
+                .log_provider
+                .as_deref()
+                .or_else(|| e.metadata.product.as_ref().and_then(|p| p.name.as_deref()))
+                .unwrap_or(UNKNOWN);
+            let mut s = old.name.take();
+            set_str(&mut s, name);
+            s
+        }
+    };
+    let session = n.session.take().filter(|s| !s.is_empty()).map(Ctx::session);
+    set_box(&mut e.session, session);
+    let actor_user = n.actor_user.take();
+    let actor_process = n.actor_process.take();
+    if actor_user.is_some() || actor_process.is_some() {
+        let actor = e.actor.get_or_insert_with(Default::default);
+        let mut old = std::mem::take(&mut **actor);
+        actor.user = old.user.take();
+        set_box(&mut actor.user, actor_user.map(|u| c.user(u, "actor.user")));
+        actor.process = old.process.take();
+        n.keep_string(actor.process.as_mut().and_then(|p| p.name.take()));
+        set_box(
+            &mut actor.process,
+            actor_process.map(|p| c.process(p, "actor.process")),
+        );
+    } else {
+        e.actor = None;
+    }
+    let auth = n.auth.take().unwrap_or_default();
+    match auth.protocol {
+        Some(n::AuthProtocol::Kerberos) => {
+            let id = AuthenticationAuthProtocolId::Kerberos;
+            e.auth_protocol_id = Some(id);
+            set_str(&mut e.auth_protocol, id.as_str());
+        }
+        Some(n::AuthProtocol::Other(t)) => {
+            e.auth_protocol_id = Some(AuthenticationAuthProtocolId::Other);
+            set_str(&mut e.auth_protocol, &t);
+        }
+        None => {
+            e.auth_protocol_id = None;
+            e.auth_protocol = None;
+        }
+    }
+    match auth.logon_type.map(logon_type) {
+        Some((id, caption)) => {
+            e.logon_type_id = Some(id);
+            set_str(&mut e.logon_type, caption.as_deref().unwrap_or(id.as_str()));
+        }
+        None => {
+            e.logon_type_id = None;
+            e.logon_type = None;
+        }
+    }
+    e.is_remote = auth.is_remote;
+    if let Some(key) = auth.key {
+        c.observe(
+            "unmapped.ssh_key",
+            "fingerprint",
+            ObservableTypeId::Fingerprint,
+            &key.fingerprint,
+        );
+        let mut m = Map::new();
+        if let Some(t) = key.key_type {
+            m.insert("type".into(), Value::from(t));
+        }
+        m.insert("fingerprint".into(), Value::from(key.fingerprint));
+        n.unmapped.insert("ssh_key".into(), Value::Object(m));
+    }
+    // What the Authentication renderer never writes.
+    e.api = None;
+    e.certificate = None;
+    e.cloud = None;
+    e.duration = None;
+    e.end_time = None;
+    e.end_time_dt = None;
+    e.enrichments = None;
+    e.http_request = None;
+    e.is_cleartext = None;
+    e.is_mfa = None;
+    e.is_new_logon = None;
+    e.logon_process = None;
+    e.start_time = None;
+    e.start_time_dt = None;
+    e.time_dt = None;
+    e.unknown.clear();
+    finish_into(n, c, &mut e.unmapped, &mut e.observables);
+    set_profiles(&mut e.metadata, c, true);
+}
+
+/// The record's device into `slot` (`device_of`), keeping its box and `type` string.
+fn device_into(n: &mut Normalized, c: &mut Ctx<'_>, slot: &mut Option<Box<Device>>) {
+    let type_buf = slot.as_mut().and_then(|d| d.type_.take());
+    let old_hostname = slot.as_mut().and_then(|d| d.hostname.take());
+    let device = c.device_with(std::mem::take(&mut n.device), type_buf);
+    set_box(slot, Some(device));
+    // Kept by the record for the next line.
+    n.device.hostname = old_hostname;
+}
+
+/// Hands the strings of a kept endpoint that recognizers refill ([`Normalized::string`]) back
+/// to the record.
+fn keep_endpoint_strings(n: &mut Normalized, old: Option<&mut NetworkEndpoint>) {
+    if let Some(old) = old {
+        n.keep_string(old.hostname.take());
+        n.keep_string(old.svc_name.take());
+    }
+}
+
+/// [`Ctx::optional_actor`] into `slot`, keeping the boxes of the actor, its user, process
+/// and session.
+fn optional_actor_into(n: &mut Normalized, c: &mut Ctx<'_>, slot: &mut Option<Box<Actor>>) {
+    let session = n.session.take();
+    let user = n.actor_user.take();
+    let process = n.actor_process.take();
+    if user.is_none() && process.is_none() {
+        *slot = None;
+        return;
+    }
+    let actor = slot.get_or_insert_with(Default::default);
+    let mut old = std::mem::take(&mut **actor);
+    actor.user = old.user.take();
+    set_box(&mut actor.user, user.map(|u| c.user(u, "actor.user")));
+    actor.process = old.process.take();
+    n.keep_string(actor.process.as_mut().and_then(|p| p.name.take()));
+    set_box(
+        &mut actor.process,
+        process.map(|p| c.process(p, "actor.process")),
+    );
+    actor.session = old.session.take();
+    set_box(
+        &mut actor.session,
+        session.filter(|s| !s.is_empty()).map(Ctx::session),
+    );
+}
+
+/// The SSH Activity renderer ([`super::ssh_activity`]) into an SSH Activity event.
+fn ssh_activity_into(
+    n: &mut Normalized,
+    c: &mut Ctx<'_>,
+    e: &mut SshActivity,
+    a: n::NetworkActivity,
+) {
+    n.source.log_provider = metadata_into(&mut e.metadata, std::mem::take(&mut n.source), c.config);
+    let (raw, caption) = network_ids(a);
+    let src = c.endpoint(n.src.take().unwrap_or_default(), "src_endpoint");
+    set_box(&mut e.src_endpoint, Some(src));
+    keep_endpoint_strings(n, e.dst_endpoint.as_deref_mut());
+    let dst = c.endpoint(n.dst.take().unwrap_or_default(), "dst_endpoint");
+    set_box(&mut e.dst_endpoint, Some(dst));
+    head_into!(
+        e,
+        n,
+        SshActivity,
+        SshActivityActivityId::from_id(raw),
+        caption
+    );
+    e.action = None;
+    e.action_id = None;
+    e.disposition = None;
+    e.disposition_id = None;
+    security_control!(e, n, c);
+    device_into(n, c, &mut e.device);
+    let dir_buf = e.connection_info.as_mut().and_then(|x| x.direction.take());
+    let connection = n.connection.take().map(|x| connection_with(x, dir_buf));
+    set_box(&mut e.connection_info, connection);
+    optional_actor_into(n, c, &mut e.actor);
+    // What the SSH Activity renderer never writes.
+    e.api = None;
+    e.app_name = None;
+    e.attacks = None;
+    e.auth_type = None;
+    e.auth_type_id = None;
+    e.authorizations = None;
+    e.client_hassh = None;
+    e.cloud = None;
+    e.duration = None;
+    e.end_time = None;
+    e.end_time_dt = None;
+    e.enrichments = None;
+    e.firewall_rule = None;
+    e.load_balancer = None;
+    e.malware = None;
+    e.protocol_ver = None;
+    e.proxy = None;
+    e.proxy_connection_info = None;
+    e.proxy_endpoint = None;
+    e.proxy_http_request = None;
+    e.proxy_http_response = None;
+    e.proxy_tls = None;
+    e.proxy_traffic = None;
+    e.server_hassh = None;
+    e.start_time = None;
+    e.start_time_dt = None;
+    e.time_dt = None;
+    e.tls = None;
+    e.traffic = None;
+    e.unknown.clear();
+    finish_into(n, c, &mut e.unmapped, &mut e.observables);
+    set_profiles(&mut e.metadata, c, true);
+}
+
+/// The `finish!` step of the renderers: leftovers and invalid values to `unmapped`, the
+/// observables.
+fn finish_into(
+    n: &mut Normalized,
+    c: &mut Ctx<'_>,
+    unmapped: &mut Option<Map<String, Value>>,
+    observables: &mut Option<Vec<ocsf_model::v1_1_0::objects::Observable>>,
+) {
+    spill(n);
+    if !c.invalid.is_empty() {
+        let invalid = std::mem::take(&mut c.invalid);
+        n.unmapped
+            .insert("invalid".to_owned(), Value::Object(invalid));
+    }
+    *unmapped = (!n.unmapped.is_empty()).then(|| std::mem::take(&mut n.unmapped));
+    *observables = c.take_observables();
+}
