@@ -55,15 +55,20 @@ def measure(n: int, args, work: str) -> dict:
     py_parquet = os.path.join(work, f"python-{n}.parquet")
     limit_parquet = os.path.join(work, f"limit-{n}.parquet")
     duck_parquet = os.path.join(work, f"duckdb-{n}.parquet")
+    # The columns every side writes (the sshd mapper's declared projection).
+    schema = os.path.join(work, "schema.parquet")
     py = [args.python, os.path.join(HERE, "reference.py")]
     duck = [args.python, os.path.join(HERE, "duckdb_peer.py")]
     steps = {"gen": run_step([args.bin, "gen", log, str(n)], work)}
+    declared = run_step([args.bin, "schema", schema], work)
     steps["ours-write"] = run_step([args.bin, "ours-write", log, lake], work)
-    steps["python-write"] = run_step(py + ["write", log, py_parquet], work)
-    steps["duckdb-write"] = run_step(duck + ["write", log, duck_parquet], work)
+    steps["python-write"] = run_step(py + ["write", log, py_parquet, schema], work)
+    steps["duckdb-write"] = run_step(duck + ["write", log, duck_parquet, schema], work)
     steps["limit-write"] = run_step([args.bin, "limit-write", log, limit_parquet], work)
     steps["ours-read"] = run_step([args.bin, "ours-read", lake], work)
     steps["python-read"] = run_step(py + ["read", py_parquet], work)
+    # Not a measured step: DuckDB's file read back by pyarrow for the checks.
+    duck_read = run_step(py + ["read", duck_parquet], work)
     steps["limit-read"] = run_step([args.bin, "limit-read", limit_parquet], work)
     log_bytes = steps["gen"]["input_bytes"]
     # The limit's timed part does not read the log; its MB/s is of the log
@@ -81,18 +86,35 @@ def measure(n: int, args, work: str) -> dict:
     }
     counts = {k: v["events"] for k, v in steps.items() if "events" in v}
     counts.update({f"{k} rows": v["rows"] for k, v in shapes.items()})
+    counts["duckdb read back"] = duck_read["events"]
     problems = []
     if len(set(counts.values())) != 1:
         problems.append(f"event counts differ: {counts}")
-    if steps["ours-read"]["raw_bytes"] != steps["python-read"]["raw_bytes"]:
+    raw = {
+        "ours": steps["ours-read"]["raw_bytes"],
+        "python": steps["python-read"]["raw_bytes"],
+        "duckdb": duck_read["raw_bytes"],
+    }
+    if len(set(raw.values())) != 1:
+        problems.append(f"raw_data bytes read differ: {raw}")
+    for side, d in shapes.items():
+        if d["leaf_paths"] != shapes["ours"]["leaf_paths"]:
+            theirs, ours = set(d["leaf_paths"]), set(shapes["ours"]["leaf_paths"])
+            problems.append(
+                f"{side} writes other leaf columns than ours: "
+                f"extra {sorted(theirs - ours)}, missing {sorted(ours - theirs)}"
+            )
+    if shapes["ours"]["leaf_columns"] != declared["leaf_columns"]:
         problems.append(
-            "raw_data bytes read differ: ours %d, python %d"
-            % (steps["ours-read"]["raw_bytes"], steps["python-read"]["raw_bytes"])
+            f"ours writes {shapes['ours']['leaf_columns']} leaf columns, "
+            f"the declared projection has {declared['leaf_columns']}"
         )
     for name in ("ours-write", "python-write", "duckdb-write"):
         if steps[name]["lines"] != n:
             problems.append(f"{name} read {steps[name]['lines']} of {n} lines")
-    for f in (log, py_parquet, limit_parquet, duck_parquet):
+    for d in shapes.values():
+        d.pop("leaf_paths")
+    for f in (log, py_parquet, limit_parquet, duck_parquet, schema):
         if not args.keep and os.path.exists(f):
             os.remove(f)
     if not args.keep:

@@ -1,10 +1,13 @@
 """The Python reference pipeline of the side-by-side harness, written for this
 project in the style of the usual Python Security Lake integrations: a regex
 per sshd message, one OCSF Authentication dict per line, pyarrow
-`Table.from_pylist` (schema inferred from the dicts) and ZSTD Parquet; the
+`Table.from_pylist` and ZSTD Parquet (level 3, as ours); given a schema file
+the tables take the columns the Rust side writes (the sshd mapper's declared
+projection of Authentication), otherwise the schema is inferred from the
+dicts. The regexes are `sshd_patterns.py`, shared with the DuckDB peer; the
 read side turns the Parquet back into Python rows with `to_pylist`.
 
-    python reference.py write <auth.log> <out.parquet>
+    python reference.py write <auth.log> <out.parquet> [<schema.parquet>]
     python reference.py read <file.parquet>
     python reference.py describe <file.parquet or directory>
 
@@ -23,21 +26,17 @@ import time
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-CHUNK = 10_000
-YEAR = 2024
+import sshd_patterns
 
-SYSLOG = re.compile(
-    r"^(?P<month>[A-Z][a-z]{2}) +(?P<day>\d{1,2}) (?P<clock>\d\d:\d\d:\d\d) "
-    r"(?P<host>\S+) (?P<program>[\w.-]+)\[(?P<pid>\d+)\]: (?P<message>.*)$"
-)
-ACCEPTED = re.compile(
-    r"^Accepted (?P<method>\S+) for (?P<user>\S+) from (?P<ip>\S+) port (?P<port>\d+) (?P<proto>\w+)"
-)
-FAILED = re.compile(
-    r"^Failed (?P<method>\S+) for (?P<invalid>invalid user )?(?P<user>\S+) "
-    r"from (?P<ip>\S+) port (?P<port>\d+) (?P<proto>\w+)"
-)
-INVALID = re.compile(r"^Invalid user (?P<user>\S*) from (?P<ip>\S+) port (?P<port>\d+)")
+CHUNK = 10_000
+YEAR = sshd_patterns.YEAR
+# The codec level of every side (ours: `ParquetRules::ZSTD_LEVEL`).
+ZSTD_LEVEL = 3
+
+SYSLOG = re.compile(sshd_patterns.SYSLOG)
+ACCEPTED = re.compile(sshd_patterns.ACCEPTED)
+FAILED = re.compile(sshd_patterns.FAILED)
+INVALID = re.compile(sshd_patterns.INVALID)
 
 MONTHS = {m: i for i, m in enumerate(
     ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], 1)}
@@ -102,21 +101,26 @@ def to_ocsf(line: str):
     }
 
 
-def write(log: str, out: str) -> dict:
+def write(log: str, out: str, schema_file=None) -> dict:
+    """The log to Parquet. With `schema_file` (a Parquet file holding the
+    schema the Rust side writes, `compare schema`), the tables take that
+    schema: the same columns as ours, the ones no dict fills null. Without
+    it, the schema is inferred from the first chunk's dicts."""
+    schema = pq.read_schema(schema_file) if schema_file else None
     started = time.perf_counter()
-    rows, writer, schema = [], None, None
+    rows, writer = [], None
     lines = events = input_bytes = 0
 
     def flush():
         nonlocal writer, schema
         if not rows:
             return
+        table = pa.Table.from_pylist(rows, schema=schema)
         if writer is None:
-            table = pa.Table.from_pylist(rows)
             schema = table.schema
-            writer = pq.ParquetWriter(out, schema, compression="zstd")
-        else:
-            table = pa.Table.from_pylist(rows, schema=schema)
+            writer = pq.ParquetWriter(
+                out, schema, compression="zstd", compression_level=ZSTD_LEVEL
+            )
         writer.write_table(table)
         rows.clear()
 
@@ -161,6 +165,24 @@ def read(path: str) -> dict:
     }
 
 
+def leaf_path(path: str) -> str:
+    """A leaf's dotted path without the list and map levels, whose names
+    differ between writers (`list.element`, `list.item`, `key_value`)."""
+    parts = path.split(".")
+    out, i = [], 0
+    while i < len(parts):
+        if parts[i] in ("list", "key_value") and i + 1 < len(parts) and i > 0:
+            # `x.list.element` / `x.key_value.key`: keep the leaf's own name
+            # only for maps (key, value); lists end at the list.
+            if parts[i] == "key_value":
+                out.append(parts[i + 1])
+            i += 2
+            continue
+        out.append(parts[i])
+        i += 1
+    return ".".join(out)
+
+
 def describe(path: str) -> dict:
     """The shape of what a side wrote: files, top-level and leaf columns, row
     groups and bytes (every `.parquet` file under a directory)."""
@@ -174,7 +196,7 @@ def describe(path: str) -> dict:
     for f in files:
         meta = pq.ParquetFile(f).metadata
         top.update(meta.schema.to_arrow_schema().names)
-        leaves.update(meta.schema.column(i).path for i in range(meta.num_columns))
+        leaves.update(leaf_path(meta.schema.column(i).path) for i in range(meta.num_columns))
         row_groups += meta.num_row_groups
         rows += meta.num_rows
         size += os.path.getsize(f)
@@ -183,6 +205,7 @@ def describe(path: str) -> dict:
         "files": len(files),
         "top_level_columns": len(top),
         "leaf_columns": len(leaves),
+        "leaf_paths": sorted(leaves),
         "row_groups": row_groups,
         "rows": rows,
         "bytes": size,
@@ -191,15 +214,15 @@ def describe(path: str) -> dict:
 
 
 def main() -> None:
-    if len(sys.argv) == 4 and sys.argv[1] == "write":
-        result = write(sys.argv[2], sys.argv[3])
+    if len(sys.argv) in (4, 5) and sys.argv[1] == "write":
+        result = write(*sys.argv[2:])
     elif len(sys.argv) == 3 and sys.argv[1] == "read":
         result = read(sys.argv[2])
     elif len(sys.argv) == 3 and sys.argv[1] == "describe":
         result = describe(sys.argv[2])
     else:
         sys.exit(
-            "usage: reference.py write <auth.log> <out.parquet> | read <file.parquet>"
+            "usage: reference.py write <auth.log> <out.parquet> [<schema.parquet>] | read <file.parquet>"
             " | describe <file.parquet or dir>"
         )
     print(json.dumps(result))
