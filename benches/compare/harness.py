@@ -1,4 +1,4 @@
-"""Side-by-side harness: our pipeline, the Python reference and the arrow-rs
+"""Side-by-side harness: our pipeline, the Python reference, DuckDB and the arrow-rs
 limit on the same generated sshd log, in one run. Standard library only (the
 reference itself needs pyarrow). Started by `run.sh`, which builds the Rust
 binary; see README.md.
@@ -87,6 +87,14 @@ def measure(n: int, args, work: str) -> dict:
     counts = {k: v["events"] for k, v in steps.items() if "events" in v}
     counts.update({f"{k} rows": v["rows"] for k, v in shapes.items()})
     counts["duckdb read back"] = duck_read["events"]
+    # The same events, column by column, on the first SAMPLE events of each
+    # side against ours. DuckDB's connection uid is a window over the pid,
+    # without our mapper's table limit: not compared (see duckdb_peer.py).
+    same = {
+        "python": run_step(py + ["same", lake, py_parquet], work),
+        "duckdb": run_step(py + ["same", lake, duck_parquet, "metadata.correlation_uid"], work),
+        "limit": run_step(py + ["same", lake, limit_parquet], work),
+    }
     problems = []
     if len(set(counts.values())) != 1:
         problems.append(f"event counts differ: {counts}")
@@ -104,6 +112,12 @@ def measure(n: int, args, work: str) -> dict:
                 f"{side} writes other leaf columns than ours: "
                 f"extra {sorted(theirs - ours)}, missing {sorted(ours - theirs)}"
             )
+    for side, r in same.items():
+        if r["differ"]:
+            problems.append(
+                f"{side}: {r['differ']} of the first {r['rows']} events differ from ours "
+                f"(first: {r['first_difference']})"
+            )
     if shapes["ours"]["leaf_columns"] != declared["leaf_columns"]:
         problems.append(
             f"ours writes {shapes['ours']['leaf_columns']} leaf columns, "
@@ -119,7 +133,14 @@ def measure(n: int, args, work: str) -> dict:
             os.remove(f)
     if not args.keep:
         shutil.rmtree(lake, ignore_errors=True)
-    return {"lines": n, "log_bytes": log_bytes, "steps": steps, "shapes": shapes, "problems": problems}
+    return {
+        "lines": n,
+        "log_bytes": log_bytes,
+        "steps": steps,
+        "shapes": shapes,
+        "same": {k: v["rows"] for k, v in same.items()},
+        "problems": problems,
+    }
 
 
 def table(m: dict) -> str:
@@ -136,19 +157,19 @@ def table(m: dict) -> str:
     out = [
         f"{m['lines']:,} lines ({m['log_bytes'] / 1e6:.1f} MB of log)",
         "",
-        "| step | events/s | MB/s | seconds | peak RSS (MiB) | load (1 min) |",
-        "|---|---|---|---|---|---|",
+        "| step | events | events/s | MB/s | seconds | peak RSS (MiB) | load (1 min) |",
+        "|---|---|---|---|---|---|---|",
     ]
     for label, r, key in rows:
         eps, mbs = rate(r, key)
         out.append(
-            f"| {label} | {eps:,.0f} | {mbs:.1f} | {r['seconds']:.3f} | "
+            f"| {label} | {r['events']:,} | {eps:,.0f} | {mbs:.1f} | {r['seconds']:.3f} | "
             f"{r['peak_rss_kib'] / 1024:.0f} | {r['load_avg_1m']:.1f} |"
         )
     lw = s["limit-write"]
     out.append(
         f"| encode only: ours typed -> Parquet (`BatchEncoder` + the same streaming writer, same process as the limit) | "
-        f"{lw['events'] / max(lw['typed_seconds'], 1e-9):,.0f} | "
+        f"{lw['events']:,} | {lw['events'] / max(lw['typed_seconds'], 1e-9):,.0f} | "
         f"{lw['log_bytes'] / 1e6 / max(lw['typed_seconds'], 1e-9):.1f} | "
         f"{lw['typed_seconds']:.3f} | | {lw['load_avg_1m']:.1f} |"
     )
@@ -162,6 +183,11 @@ def table(m: dict) -> str:
             f"| {side} | {d['files']} | {d['top_level_columns']} | {d['leaf_columns']} | "
             f"{d['row_groups']} | {d['rows']:,} | {d['bytes']:,} |"
         )
+    out.append(
+        "\nevents compared with ours, every column: "
+        + ", ".join(f"{k} {v:,}" for k, v in m["same"].items())
+        + " (DuckDB without `metadata.correlation_uid`)"
+    )
     r = ratios(m)
     out += [
         "",
@@ -173,7 +199,8 @@ def table(m: dict) -> str:
         f"- end to end, ours vs limit write: {r['write_vs_limit']:.1f}x the limit's time; "
         f"read, ours vs limit: {r['read_vs_limit']:.1f}x",
         f"- output: ours {s['ours-write']['output_bytes']:,} B in {s['ours-write']['files']} file(s), "
-        f"Python {s['python-write']['output_bytes']:,} B, limit {lw['output_bytes']:,} B",
+        f"Python {s['python-write']['output_bytes']:,} B, DuckDB {s['duckdb-write']['output_bytes']:,} B, "
+        f"limit {lw['output_bytes']:,} B",
     ]
     for p in m["problems"]:
         out.append(f"- **check failed**: {p}")
@@ -252,6 +279,9 @@ def main() -> None:
         f"load average at start {os.getloadavg()}",
         flush=True,
     )
+    if os.sep + "debug" + os.sep in os.path.abspath(args.bin):
+        print("UNOPTIMIZED (debug) build of the Rust steps: a smoke check of the harness, "
+              "not a measurement", flush=True)
     results = []
     for n in args.lines:
         m = measure(n, args, work)

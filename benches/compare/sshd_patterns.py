@@ -15,6 +15,7 @@ SYSLOG = (
 )
 ACCEPTED = (
     r"^Accepted (?P<method>\S+) for (?P<user>\S+) from (?P<ip>\S+) port (?P<port>\d+) (?P<proto>\w+)"
+    r"(?:: (?P<key_type>\S+) (?P<fingerprint>\S+))?"
 )
 FAILED = (
     r"^Failed (?P<method>\S+) for (?P<invalid>invalid user )?(?P<user>\S+) "
