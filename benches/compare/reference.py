@@ -31,7 +31,7 @@ import sshd_patterns
 
 CHUNK = 10_000
 # Events compared column by column between two sides (`same`).
-SAMPLE = 20_000
+SAMPLE = 50_000
 YEAR = sshd_patterns.YEAR
 # The codec level of every side (ours: `ParquetRules::ZSTD_LEVEL`).
 ZSTD_LEVEL = 3
