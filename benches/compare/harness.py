@@ -1,4 +1,4 @@
-"""Side-by-side harness: our pipeline, the Python reference and the arrow-rs
+"""Side-by-side harness: our pipeline, the Python reference, DuckDB and the arrow-rs
 limit on the same generated sshd log, in one run. Standard library only (the
 reference itself needs pyarrow). Started by `run.sh`, which builds the Rust
 binary; see README.md.
@@ -55,15 +55,20 @@ def measure(n: int, args, work: str) -> dict:
     py_parquet = os.path.join(work, f"python-{n}.parquet")
     limit_parquet = os.path.join(work, f"limit-{n}.parquet")
     duck_parquet = os.path.join(work, f"duckdb-{n}.parquet")
+    # The columns every side writes (the sshd mapper's declared projection).
+    schema = os.path.join(work, "schema.parquet")
     py = [args.python, os.path.join(HERE, "reference.py")]
     duck = [args.python, os.path.join(HERE, "duckdb_peer.py")]
     steps = {"gen": run_step([args.bin, "gen", log, str(n)], work)}
+    declared = run_step([args.bin, "schema", schema], work)
     steps["ours-write"] = run_step([args.bin, "ours-write", log, lake], work)
-    steps["python-write"] = run_step(py + ["write", log, py_parquet], work)
-    steps["duckdb-write"] = run_step(duck + ["write", log, duck_parquet], work)
+    steps["python-write"] = run_step(py + ["write", log, py_parquet, schema], work)
+    steps["duckdb-write"] = run_step(duck + ["write", log, duck_parquet, schema], work)
     steps["limit-write"] = run_step([args.bin, "limit-write", log, limit_parquet], work)
     steps["ours-read"] = run_step([args.bin, "ours-read", lake], work)
     steps["python-read"] = run_step(py + ["read", py_parquet], work)
+    # Not a measured step: DuckDB's file read back by pyarrow for the checks.
+    duck_read = run_step(py + ["read", duck_parquet], work)
     steps["limit-read"] = run_step([args.bin, "limit-read", limit_parquet], work)
     log_bytes = steps["gen"]["input_bytes"]
     # The limit's timed part does not read the log; its MB/s is of the log
@@ -81,23 +86,61 @@ def measure(n: int, args, work: str) -> dict:
     }
     counts = {k: v["events"] for k, v in steps.items() if "events" in v}
     counts.update({f"{k} rows": v["rows"] for k, v in shapes.items()})
+    counts["duckdb read back"] = duck_read["events"]
+    # The same events, column by column, on the first SAMPLE events of each
+    # side against ours. DuckDB's connection uid is a window over the pid,
+    # without our mapper's table limit: not compared (see duckdb_peer.py).
+    same = {
+        "python": run_step(py + ["same", lake, py_parquet], work),
+        "duckdb": run_step(py + ["same", lake, duck_parquet, "metadata.correlation_uid"], work),
+        "limit": run_step(py + ["same", lake, limit_parquet], work),
+    }
     problems = []
     if len(set(counts.values())) != 1:
         problems.append(f"event counts differ: {counts}")
-    if steps["ours-read"]["raw_bytes"] != steps["python-read"]["raw_bytes"]:
+    raw = {
+        "ours": steps["ours-read"]["raw_bytes"],
+        "python": steps["python-read"]["raw_bytes"],
+        "duckdb": duck_read["raw_bytes"],
+    }
+    if len(set(raw.values())) != 1:
+        problems.append(f"raw_data bytes read differ: {raw}")
+    for side, d in shapes.items():
+        if d["leaf_paths"] != shapes["ours"]["leaf_paths"]:
+            theirs, ours = set(d["leaf_paths"]), set(shapes["ours"]["leaf_paths"])
+            problems.append(
+                f"{side} writes other leaf columns than ours: "
+                f"extra {sorted(theirs - ours)}, missing {sorted(ours - theirs)}"
+            )
+    for side, r in same.items():
+        if r["differ"]:
+            problems.append(
+                f"{side}: {r['differ']} of the first {r['rows']} events differ from ours "
+                f"(first: {r['first_difference']})"
+            )
+    if shapes["ours"]["leaf_columns"] != declared["leaf_columns"]:
         problems.append(
-            "raw_data bytes read differ: ours %d, python %d"
-            % (steps["ours-read"]["raw_bytes"], steps["python-read"]["raw_bytes"])
+            f"ours writes {shapes['ours']['leaf_columns']} leaf columns, "
+            f"the declared projection has {declared['leaf_columns']}"
         )
     for name in ("ours-write", "python-write", "duckdb-write"):
         if steps[name]["lines"] != n:
             problems.append(f"{name} read {steps[name]['lines']} of {n} lines")
-    for f in (log, py_parquet, limit_parquet, duck_parquet):
+    for d in shapes.values():
+        d.pop("leaf_paths")
+    for f in (log, py_parquet, limit_parquet, duck_parquet, schema):
         if not args.keep and os.path.exists(f):
             os.remove(f)
     if not args.keep:
         shutil.rmtree(lake, ignore_errors=True)
-    return {"lines": n, "log_bytes": log_bytes, "steps": steps, "shapes": shapes, "problems": problems}
+    return {
+        "lines": n,
+        "log_bytes": log_bytes,
+        "steps": steps,
+        "shapes": shapes,
+        "same": {k: v["rows"] for k, v in same.items()},
+        "problems": problems,
+    }
 
 
 def table(m: dict) -> str:
@@ -114,19 +157,19 @@ def table(m: dict) -> str:
     out = [
         f"{m['lines']:,} lines ({m['log_bytes'] / 1e6:.1f} MB of log)",
         "",
-        "| step | events/s | MB/s | seconds | peak RSS (MiB) | load (1 min) |",
-        "|---|---|---|---|---|---|",
+        "| step | events | events/s | MB/s | seconds | peak RSS (MiB) | load (1 min) |",
+        "|---|---|---|---|---|---|---|",
     ]
     for label, r, key in rows:
         eps, mbs = rate(r, key)
         out.append(
-            f"| {label} | {eps:,.0f} | {mbs:.1f} | {r['seconds']:.3f} | "
+            f"| {label} | {r['events']:,} | {eps:,.0f} | {mbs:.1f} | {r['seconds']:.3f} | "
             f"{r['peak_rss_kib'] / 1024:.0f} | {r['load_avg_1m']:.1f} |"
         )
     lw = s["limit-write"]
     out.append(
         f"| encode only: ours typed -> Parquet (`BatchEncoder` + the same streaming writer, same process as the limit) | "
-        f"{lw['events'] / max(lw['typed_seconds'], 1e-9):,.0f} | "
+        f"{lw['events']:,} | {lw['events'] / max(lw['typed_seconds'], 1e-9):,.0f} | "
         f"{lw['log_bytes'] / 1e6 / max(lw['typed_seconds'], 1e-9):.1f} | "
         f"{lw['typed_seconds']:.3f} | | {lw['load_avg_1m']:.1f} |"
     )
@@ -140,6 +183,11 @@ def table(m: dict) -> str:
             f"| {side} | {d['files']} | {d['top_level_columns']} | {d['leaf_columns']} | "
             f"{d['row_groups']} | {d['rows']:,} | {d['bytes']:,} |"
         )
+    out.append(
+        "\nevents compared with ours, every column: "
+        + ", ".join(f"{k} {v:,}" for k, v in m["same"].items())
+        + " (DuckDB without `metadata.correlation_uid`)"
+    )
     r = ratios(m)
     out += [
         "",
@@ -151,7 +199,8 @@ def table(m: dict) -> str:
         f"- end to end, ours vs limit write: {r['write_vs_limit']:.1f}x the limit's time; "
         f"read, ours vs limit: {r['read_vs_limit']:.1f}x",
         f"- output: ours {s['ours-write']['output_bytes']:,} B in {s['ours-write']['files']} file(s), "
-        f"Python {s['python-write']['output_bytes']:,} B, limit {lw['output_bytes']:,} B",
+        f"Python {s['python-write']['output_bytes']:,} B, DuckDB {s['duckdb-write']['output_bytes']:,} B, "
+        f"limit {lw['output_bytes']:,} B",
     ]
     for p in m["problems"]:
         out.append(f"- **check failed**: {p}")
@@ -230,6 +279,9 @@ def main() -> None:
         f"load average at start {os.getloadavg()}",
         flush=True,
     )
+    if os.sep + "debug" + os.sep in os.path.abspath(args.bin):
+        print("UNOPTIMIZED (debug) build of the Rust steps: a smoke check of the harness, "
+              "not a measurement", flush=True)
     results = []
     for n in args.lines:
         m = measure(n, args, work)

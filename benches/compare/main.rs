@@ -10,6 +10,8 @@
 //!                                           next to ours encoding the same typed events
 //!                                           (both streaming into one file)
 //! compare limit-read <file.parquet>         arrow-rs reading RecordBatches
+//! compare schema <out.parquet>              an empty file of the columns every side writes
+//!                                           (the Python reference and DuckDB take them)
 //! ```
 //!
 //! Run without a subcommand (as `cargo bench` does) it only prints how to
@@ -67,6 +69,7 @@ fn main() -> Result<(), BoxError> {
         ["ours-read", lake] => runtime.block_on(ours_read(Path::new(lake))),
         ["limit-write", log, out] => limit_write(Path::new(log), Path::new(out)),
         ["limit-read", file] => limit_read(Path::new(file)),
+        ["schema", out] => schema(Path::new(out)),
         [] => {
             println!(
                 "compare: the side-by-side harness has its own command: \
@@ -135,6 +138,27 @@ fn columns() -> Result<ColumnarOptions, BoxError> {
         .projection(Authentication::CLASS_UID)
         .ok_or("the Linux mapper declares no Authentication projection")?;
     Ok(ColumnarOptions::default().with_projection(projection.paths().iter().cloned()))
+}
+
+/// Writes a Parquet file of no rows whose schema is the projected Arrow schema of
+/// Authentication ([`columns`]), Arrow metadata kept so that pyarrow reads back the exact
+/// Arrow types: the columns the Python reference and the DuckDB peer write.
+fn schema(out: &Path) -> Result<(), BoxError> {
+    let started = Instant::now();
+    let encoder = BatchEncoder::<Authentication>::new(&columns()?)?;
+    let schema = encoder.schema().clone();
+    let leaves = parquet::arrow::ArrowSchemaConverter::new()
+        .convert(&schema)?
+        .num_columns();
+    let writer = ArrowWriter::try_new(std::fs::File::create(out)?, schema.clone(), None)?;
+    writer.close()?;
+    println!(
+        "{{\"step\":\"schema\",\"top_level_columns\":{},\"leaf_columns\":{leaves},\
+         \"seconds\":{:.6}}}",
+        schema.fields().len(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 fn writer_config(lake: &Path) -> Result<WriterConfig, BoxError> {

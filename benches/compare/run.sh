@@ -1,18 +1,24 @@
 #!/usr/bin/env bash
-# Side-by-side benchmark: our pipeline, the Python reference and the arrow-rs
-# limit on the same generated sshd log, in one run (see README.md).
+# Side-by-side benchmark: our pipeline, the Python reference, DuckDB and the
+# arrow-rs limit on the same generated sshd log, in one run (see README.md).
 #
 #   benches/compare/run.sh [lines ...]     # default: 10000 100000 1000000
 #
 # PYTHON selects the interpreter (it needs pyarrow and duckdb, as the CI venv has; default python3);
-# CARGO_TARGET_DIR is honoured; COMPARE_WORK keeps the files in that directory.
+# CARGO_TARGET_DIR is honoured; COMPARE_WORK keeps the files in that directory;
+# COMPARE_PROFILE=dev builds unoptimized, for a smoke check of the harness only
+# (its figures are not results; default: cargo bench's optimized profile).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PYTHON=${PYTHON:-python3}
 export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
 
-cargo bench -p securitylake --bench compare --no-run
-bin=$(cargo bench -p securitylake --bench compare --no-run --message-format=json 2>/dev/null |
+profile=()
+if [ -n "${COMPARE_PROFILE:-}" ]; then
+    profile=(--profile "$COMPARE_PROFILE")
+fi
+cargo bench -p securitylake --bench compare --no-run "${profile[@]}"
+bin=$(cargo bench -p securitylake --bench compare --no-run "${profile[@]}" --message-format=json 2>/dev/null |
     "$PYTHON" -c '
 import json, sys
 for line in sys.stdin:
