@@ -949,22 +949,27 @@ fn authentication(
         }
         e.is_remote = auth.is_remote;
         if let Some(key) = auth.key {
-            c.observe(
-                "unmapped.ssh_key",
-                "fingerprint",
-                ObservableTypeId::Fingerprint,
-                &key.fingerprint,
-            );
-            let mut m = Map::new();
-            if let Some(t) = key.key_type {
-                m.insert("type".into(), Value::from(t));
-            }
-            m.insert("fingerprint".into(), Value::from(key.fingerprint));
-            n.unmapped.insert("ssh_key".into(), Value::Object(m));
+            ssh_key(c, &mut n.unmapped, key);
         }
     }
     finish!(e, n, c);
     Event::Authentication(Box::new(e))
+}
+
+/// A logon's public key: observed by its fingerprint, kept under `unmapped.ssh_key`.
+fn ssh_key(c: &mut Ctx<'_>, unmapped: &mut Map<String, Value>, key: n::KeyInfo) {
+    c.observe(
+        "unmapped.ssh_key",
+        "fingerprint",
+        ObservableTypeId::Fingerprint,
+        &key.fingerprint,
+    );
+    let mut m = Map::new();
+    if let Some(t) = key.key_type {
+        m.insert("type".into(), Value::from(t));
+    }
+    m.insert("fingerprint".into(), Value::from(key.fingerprint));
+    unmapped.insert("ssh_key".into(), Value::Object(m));
 }
 
 fn logon_type(lt: LogonType) -> (AuthenticationLogonTypeId, Option<Caption>) {

@@ -12,16 +12,14 @@ use ocsf_model::v1_1_0::enums::StatusId;
 use ocsf_model::v1_1_0::events::{
     Authentication, AuthenticationAuthProtocolId, SshActivity, SshActivityActivityId,
 };
-use ocsf_model::v1_1_0::objects::{
-    Actor, Device, Feature, Metadata, NetworkEndpoint, ObservableTypeId,
-};
+use ocsf_model::v1_1_0::objects::{Actor, Device, Feature, Metadata, NetworkEndpoint};
 use serde_json::{Map, Value};
 
 use super::super::Target;
 use super::reuse::{set_box, set_list, set_opt_str, set_str};
 use super::{
     Ctx, LINUX_USERS_PROFILE, SECURITY_CONTROL_PROFILE, V1_1_0, action_of, connection_with,
-    disposition_id, logon_type, network_ids, render, severity_id, spill,
+    disposition_id, logon_type, network_ids, render, severity_id, spill, ssh_key,
 };
 use crate::config::SourceConfig;
 use crate::normalized::{
@@ -319,18 +317,7 @@ fn authentication_into(
     }
     e.is_remote = auth.is_remote;
     if let Some(key) = auth.key {
-        c.observe(
-            "unmapped.ssh_key",
-            "fingerprint",
-            ObservableTypeId::Fingerprint,
-            &key.fingerprint,
-        );
-        let mut m = Map::new();
-        if let Some(t) = key.key_type {
-            m.insert("type".into(), Value::from(t));
-        }
-        m.insert("fingerprint".into(), Value::from(key.fingerprint));
-        n.unmapped.insert("ssh_key".into(), Value::Object(m));
+        ssh_key(c, &mut n.unmapped, key);
     }
     // What the Authentication renderer never writes.
     e.api = None;
