@@ -34,6 +34,8 @@ use parquet::arrow::arrow_writer::ArrowWriterOptions;
 use securitylake::lake::layout::SourceLocation;
 use securitylake::lake::object_store::ObjectStore;
 use securitylake::lake::store::local_store;
+use securitylake::mappers::lines::LineMapping;
+use securitylake::mappers::map_thread::MapThread;
 use securitylake::mappers::{LinuxMapper, SourceConfig};
 use securitylake::model::columnar::{BatchEncoder, ColumnarOptions, RecordBatch};
 use securitylake::model::v1_1_0::Event;
@@ -175,31 +177,44 @@ fn writer_config(lake: &Path) -> Result<WriterConfig, BoxError> {
 }
 
 /// Our pipeline, default writer settings (fsync of the spool per batch):
-/// read the log, map each line, write batches of [`CHUNK`] events, close.
+/// read the log in chunks of [`CHUNK`] lines, map them on a thread of their
+/// own (`MapThread`, rendering into the events of earlier chunks) while this
+/// thread writes the previous chunk's Authentication events by reference,
+/// close. The Parquet encoding of full segments runs on the writer's own
+/// thread.
 async fn ours_write(log: &Path, lake: &Path) -> Result<(), BoxError> {
     let started = Instant::now();
     let mut writer = Writer::<Authentication>::open(writer_config(lake)?).await?;
-    let mut mapper = mapper();
+    let mut mapper = MapThread::spawn(LineMapping::Linux(Box::new(mapper())), 2)?;
     let mut reader = BufReader::with_capacity(1 << 20, std::fs::File::open(log)?);
     let mut line = String::with_capacity(256);
-    let mut scratch = Vec::with_capacity(4);
-    let mut pending = Vec::with_capacity(CHUNK);
     let (mut lines, mut bytes, mut other) = (0u64, 0u64, 0u64);
+    let mut chunk = mapper.chunk();
     loop {
         line.clear();
         let n = reader.read_line(&mut line)?;
+        if n > 0 {
+            lines += 1;
+            bytes += n as u64;
+            chunk.push_line(&line);
+        }
+        if chunk.lines() >= CHUNK || (n == 0 && !chunk.is_empty()) {
+            if let Some(done) = mapper.submit(chunk).await? {
+                other += write_auth(&mut writer, &done.mapped.events).await?;
+                mapper.recycle(done);
+            }
+            chunk = mapper.chunk();
+        }
         if n == 0 {
             break;
         }
-        lines += 1;
-        bytes += n as u64;
-        other += map_line(&mut mapper, &line, &mut scratch, &mut pending);
-        if pending.len() >= CHUNK {
-            writer.write_batch(&pending).await?;
-            pending.clear();
-        }
     }
-    writer.write_batch(&pending).await?;
+    while let Some(done) = mapper.next().await? {
+        other += write_auth(&mut writer, &done.mapped.events).await?;
+        mapper.recycle(done);
+    }
+    let (_, rest) = mapper.finish().await?;
+    other += write_auth(&mut writer, &rest.events).await?;
     let manifest = writer.close().await?;
     let seconds = started.elapsed().as_secs_f64();
     println!(
@@ -210,6 +225,25 @@ async fn ours_write(log: &Path, lake: &Path) -> Result<(), BoxError> {
         manifest.bytes(),
     );
     Ok(())
+}
+
+/// Writes the Authentication events of `events` as one batch, by reference;
+/// returns how many other events (fallbacks included) there were.
+async fn write_auth(
+    writer: &mut Writer<Authentication>,
+    events: &[Event],
+) -> Result<u64, BoxError> {
+    fn auth(event: &Event) -> Option<&Authentication> {
+        match event {
+            Event::Authentication(auth) => Some(auth),
+            _ => None,
+        }
+    }
+    let other = events.iter().filter(|e| auth(e).is_none()).count() as u64;
+    if other < events.len() as u64 {
+        writer.write_batch(events.iter().filter_map(auth)).await?;
+    }
+    Ok(other)
 }
 
 /// Every Parquet object of the lake through the subscriber's reader into

@@ -94,6 +94,8 @@ pub mod error;
 pub mod formats;
 pub mod lines;
 pub mod linux;
+#[cfg(feature = "async")]
+pub mod map_thread;
 pub mod normalized;
 pub mod ocsf_json;
 pub mod projection;

@@ -138,6 +138,28 @@ pub enum LineMapping {
 }
 
 /// What a mapper made of some lines.
+///
+/// Lines are rendered into the events of earlier lines that were handed back by
+/// [`Mapped::recycle`] (the Linux mapper renders in place, keeping their strings and vectors):
+/// a loop that maps a chunk of lines, writes the chunk's events by reference and recycles them
+/// allocates no new events once it has warmed up.
+///
+/// ```
+/// use ocsf_mappers::SourceConfig;
+/// use ocsf_mappers::lines::{LineFormat, LineMapping, Mapped};
+///
+/// let config = SourceConfig::linux().with_reference_ms(1_709_460_000_000);
+/// let mut mapper = LineMapping::new(LineFormat::Linux, config);
+/// let mut mapped = Mapped::default();
+/// for user in ["alice", "bob"] {
+///     mapped.recycle(); // the previous chunk's events become the next chunk's
+///     let line = format!("Mar  3 10:00:00 h sshd[42]: Accepted password for {user} from 10.0.0.5 port 5000 ssh2");
+///     mapper.map_line(&line, &mut mapped);
+///     let json = serde_json::to_string(&mapped.events)?;
+///     assert!(json.contains(user));
+/// }
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 #[derive(Debug, Default)]
 pub struct Mapped {
     /// The events.
@@ -146,6 +168,33 @@ pub struct Mapped {
     pub rejected: Vec<Rejected>,
     /// The OCSF JSON decoder's output for one line (kept for its allocation).
     decoded: Vec<Result<Event, Rejected>>,
+    /// Events handed back by [`Mapped::recycle`], rendered into by the next lines.
+    recycled: Vec<Event>,
+    /// The Linux mapper's output for one line; between lines, the events it renders into.
+    rendered: Vec<Event>,
+}
+
+impl Mapped {
+    /// Empties [`events`](Self::events) and [`rejected`](Self::rejected), keeping the events for
+    /// the next lines to be rendered into (by the mappers that render in place; the others
+    /// drop them as they map). Events moved out of `events` before are simply not reused.
+    pub fn recycle(&mut self) {
+        self.recycled.append(&mut self.events);
+        self.rejected.clear();
+    }
+
+    /// Moves the events of one line (`rendered`) to `events`, leaving in `rendered` recycled
+    /// events in their place for the mapper to render the next line into.
+    fn take_rendered(&mut self) {
+        let swapped = self.recycled.len().min(self.rendered.len());
+        for new in &mut self.rendered[..swapped] {
+            if let Some(mut old) = self.recycled.pop() {
+                std::mem::swap(new, &mut old);
+                self.events.push(old);
+            }
+        }
+        self.events.extend(self.rendered.drain(swapped..));
+    }
 }
 
 impl LineMapping {
@@ -163,10 +212,14 @@ impl LineMapping {
         }
     }
 
-    /// Maps one line into `out`.
+    /// Maps one line into `out` (appending to its events; the Linux mapper renders them into
+    /// the events [`Mapped::recycle`] kept).
     pub fn map_line(&mut self, line: &str, out: &mut Mapped) {
         match self {
-            LineMapping::Linux(m) => m.map_line_into(line, &mut out.events),
+            LineMapping::Linux(m) => {
+                m.map_line_reusing(line, &mut out.rendered);
+                out.take_rendered();
+            }
             LineMapping::DeepSecurity(m) => {
                 LineMapper::map_line_into(m.as_mut(), line, &mut out.events)
             }

@@ -61,7 +61,8 @@ impl<E: OcsfEvent> Writer<E> {
             return Ok(refused);
         }
         let events: Vec<E> = checked.into_iter().flatten().collect();
-        let too_large = self.append_batch(prepared, &events, false).await?;
+        let refs: Vec<&E> = events.iter().collect();
+        let too_large = self.append_batch(prepared, &refs, false).await?;
         if !too_large.is_empty() {
             let mut events: Vec<Option<E>> = events.into_iter().map(Some).collect();
             for (i, err) in too_large {

@@ -600,7 +600,32 @@ impl<E: OcsfEvent> Writer<E> {
     /// [`Writer::open`] recovers what reached the spool file): the batch was
     /// partly accepted without an acknowledgement, so a caller that retries
     /// it writes those events twice (at least once).
-    pub async fn write_batch(&mut self, events: &[E]) -> Result<()> {
+    ///
+    /// `events` is anything that yields the events by reference: a slice or
+    /// a `Vec`, or an iterator, for example over the events of one class
+    /// among a mapper's output:
+    ///
+    /// ```no_run
+    /// # async fn demo(
+    /// #     writer: &mut securitylake_source::Writer<ocsf_model::v1_1_0::events::Authentication>,
+    /// #     mapped: &[ocsf_model::v1_1_0::Event],
+    /// # ) -> securitylake_source::Result<()> {
+    /// use ocsf_model::v1_1_0::Event;
+    ///
+    /// writer
+    ///     .write_batch(mapped.iter().filter_map(|event| match event {
+    ///         Event::Authentication(auth) => Some(&**auth),
+    ///         _ => None,
+    ///     }))
+    ///     .await
+    /// # }
+    /// ```
+    pub async fn write_batch<'a, I>(&mut self, events: I) -> Result<()>
+    where
+        I: IntoIterator<Item = &'a E>,
+        E: 'a,
+    {
+        let events: Vec<&E> = events.into_iter().collect();
         let mut prepared = Vec::with_capacity(events.len());
         for (i, event) in events.iter().enumerate() {
             let prepared_event = self.prepare(event).map_err(|e| {
@@ -609,7 +634,7 @@ impl<E: OcsfEvent> Writer<E> {
             })?;
             prepared.push(prepared_event);
         }
-        self.append_batch(prepared, events, true).await.map(drop)
+        self.append_batch(prepared, &events, true).await.map(drop)
     }
 
     /// The part of [`Writer::write_batch`] after every event was checked:
@@ -620,7 +645,7 @@ impl<E: OcsfEvent> Writer<E> {
     async fn append_batch(
         &mut self,
         prepared: Vec<Prepared>,
-        events: &[E],
+        events: &[&E],
         stop: bool,
     ) -> Result<Vec<(usize, Error)>> {
         self.roll_aged().await?;
@@ -628,7 +653,7 @@ impl<E: OcsfEvent> Writer<E> {
         let mut touched: Vec<PartitionKey> = Vec::new();
         let mut refused = Vec::new();
         let mut accepted = 0;
-        for (i, (prepared, event)) in prepared.into_iter().zip(events).enumerate() {
+        for (i, (prepared, &event)) in prepared.into_iter().zip(events).enumerate() {
             let placed = match self.place(&prepared, event, 0, &touched).await {
                 Ok(placed) => placed,
                 Err(err) => {

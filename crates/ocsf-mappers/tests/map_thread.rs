@@ -1,0 +1,137 @@
+//! [`MapThread`] maps chunks of lines on its own thread: its events, chunk after chunk with
+//! recycled chunks, must equal the events of mapping the same lines in order on one thread,
+//! whatever the chunk size and queue depth; and what the mapper still holds at the end (a
+//! pending sudo record) comes out of `finish`. Checked over the Linux sample corpora
+//! (`../shared/samples/`, read in place) and over built-in lines, so that the test checks
+//! something without the samples too.
+#![cfg(feature = "async")]
+
+mod common;
+
+use common::{day_ms, sample};
+use ocsf_mappers::SourceConfig;
+use ocsf_mappers::lines::{LineFormat, LineMapping, Mapped};
+use ocsf_mappers::map_thread::MapThread;
+
+/// Built-in lines of several programs and classes, with a multi-line sudo record at the end
+/// (held by the mapper until `finish`).
+const BUILT_IN: &[&str] = &[
+    "Jan  5 10:00:00 bastion sshd[100]: Accepted publickey for alice from 192.0.2.10 port 50022 ssh2: RSA SHA256:abcdef",
+    "Jan  5 10:00:01 bastion sshd[101]: Failed password for invalid user admin from 198.51.100.7 port 40000 ssh2",
+    "Jan  5 10:00:02 bastion sshd[100]: pam_unix(sshd:session): session opened for user alice by (uid=0)",
+    "Jan  5 10:00:03 bastion sshd[102]: Connection closed by 203.0.113.9 port 51515 [preauth]",
+    "Jan  5 10:00:04 bastion kernel: [12345.678] audit: something the mapper keeps as a fallback",
+    "",
+    "Jan  5 10:00:05 bastion sshd[100]: Received disconnect from 192.0.2.10 port 50022:11: disconnected by user",
+    "Jan  5 10:00:06 bastion CRON[300]: pam_unix(cron:session): session opened for user root by (uid=0)",
+    "Jan  5 10:00:07 bastion sudo:    alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/usr/bin/id",
+];
+
+fn config() -> SourceConfig {
+    SourceConfig::linux().with_reference_ms(day_ms(2018, 1, 5))
+}
+
+fn lines() -> Vec<String> {
+    let mut lines: Vec<String> = BUILT_IN.iter().map(|l| (*l).to_owned()).collect();
+    for file in ["linux/loghub/OpenSSH_2k.log", "linux/loghub/Linux_2k.log"] {
+        if let Some(p) = sample(file) {
+            let text = std::fs::read_to_string(p).expect("read sample");
+            lines.extend(text.lines().map(str::to_owned));
+        }
+    }
+    // The sudo line last, so that `finish` has a record to emit.
+    lines.push(BUILT_IN[BUILT_IN.len() - 1].to_owned());
+    lines
+}
+
+/// Every event of `lines` mapped in order on this thread, as JSON.
+fn sequential(lines: &[String]) -> Vec<serde_json::Value> {
+    let mut mapping = LineMapping::new(LineFormat::Linux, config());
+    let mut mapped = Mapped::default();
+    for line in lines {
+        mapping.map_line(line, &mut mapped);
+    }
+    mapping.finish(&mut mapped);
+    mapped.events.iter().map(json).collect()
+}
+
+fn json(event: &ocsf_model::v1_1_0::Event) -> serde_json::Value {
+    serde_json::to_value(event).expect("events serialize")
+}
+
+/// Every event of `lines` through a [`MapThread`] with `chunk` lines per chunk and `depth`
+/// chunks in flight, chunks recycled, as JSON.
+async fn threaded(lines: &[String], chunk_lines: usize, depth: usize) -> Vec<serde_json::Value> {
+    let mut mapper = MapThread::spawn(LineMapping::new(LineFormat::Linux, config()), depth)
+        .expect("spawn the mapping thread");
+    let mut out = Vec::new();
+    let taken = |done: &ocsf_mappers::map_thread::LineChunk, out: &mut Vec<serde_json::Value>| {
+        out.extend(done.mapped.events.iter().map(json));
+    };
+    for part in lines.chunks(chunk_lines) {
+        let mut chunk = mapper.chunk();
+        for line in part {
+            chunk.push_line(line);
+        }
+        assert_eq!(chunk.lines(), part.len());
+        if let Some(done) = mapper.submit(chunk).await.expect("submit") {
+            taken(&done, &mut out);
+            mapper.recycle(done);
+        }
+        assert!(mapper.in_flight() <= depth.max(1));
+    }
+    while let Some(done) = mapper.next().await.expect("next") {
+        taken(&done, &mut out);
+        mapper.recycle(done);
+    }
+    let (_, rest) = mapper.finish().await.expect("finish");
+    out.extend(rest.events.iter().map(json));
+    out
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn chunks_on_a_thread_equal_mapping_in_order() {
+    let lines = lines();
+    let expected = sequential(&lines);
+    assert!(
+        expected.len() >= BUILT_IN.len() - 1,
+        "{} events",
+        expected.len()
+    );
+    // The sudo record is emitted by `finish` only.
+    assert!(
+        expected
+            .last()
+            .is_some_and(|e| e.to_string().contains("/usr/bin/id")),
+        "the last event is the sudo record"
+    );
+    for (chunk, depth) in [(1, 1), (3, 2), (7, 3), (500, 2), (100_000, 1)] {
+        let got = threaded(&lines, chunk, depth).await;
+        assert_eq!(
+            got.len(),
+            expected.len(),
+            "chunks of {chunk}, depth {depth}"
+        );
+        for (i, (g, e)) in got.iter().zip(&expected).enumerate() {
+            assert_eq!(g, e, "event {i}, chunks of {chunk}, depth {depth}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn an_idle_thread_has_nothing_in_flight_and_finishes() {
+    let mut mapper = MapThread::spawn(LineMapping::new(LineFormat::Linux, config()), 0)
+        .expect("spawn the mapping thread");
+    assert_eq!(mapper.in_flight(), 0);
+    assert!(mapper.next().await.expect("next").is_none());
+    let chunk = mapper.chunk();
+    assert!(chunk.is_empty());
+    assert!(
+        mapper.submit(chunk).await.expect("submit").is_none(),
+        "depth 0 is 1"
+    );
+    let done = mapper.next().await.expect("next").expect("the empty chunk");
+    assert!(done.mapped.events.is_empty());
+    let (_, rest) = mapper.finish().await.expect("finish");
+    assert!(rest.events.is_empty());
+}
