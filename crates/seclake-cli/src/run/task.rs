@@ -10,6 +10,8 @@ use std::time::Duration;
 
 use ocsf_mappers::MapperStats;
 use ocsf_model::v1_1_0::Event;
+use securitylake_source::input::journald::JournaldInput;
+use securitylake_source::input::objects::{ObjectLinesInput, ObjectPosition};
 use securitylake_source::input::relp::{
     Admission, MessageDigest, RelpAck, RelpMessage, RelpReceiver, RetransmitFilter, digests_hex,
     parse_digests,
@@ -23,12 +25,14 @@ use securitylake_source::writer::{Durability, WriterConfig};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use super::config::{InputConfig, Kind, Lake};
+use super::config::{InputConfig, Kind, Lake, Objects};
 use super::json_file::{self, JsonFile};
-use super::mapper::{LineMapping, Mapped, MapperSpec};
+use super::mapper::{LineMapping, Mapped, MapperSpec, map_journal_entry};
 use super::progress::Counters;
 use super::routes::Routes;
-use super::state::{Pending, RelpBatch, RelpState, StateFile, now_ms};
+use super::state::{Checkpoint, Pending, RelpBatch, RelpState, StateFile, now_ms};
+use super::target::Target;
+use crate::common::AwsArgs;
 use crate::error::{Error, Result};
 
 /// Events handed to the sink per `write_batch` call.
@@ -49,28 +53,43 @@ enum Lines {
     Json(Box<JsonFile>),
     /// A RELP receiver: messages to acknowledge once durable.
     Relp(Box<RelpReceiver>),
+    /// The journal: entries with their cursors.
+    Journal(Box<JournaldInput>),
+    /// Objects under a prefix: lines with their object positions.
+    Objects(Box<ObjectLinesInput>),
 }
 
 /// What [`Lines::next`] read.
 enum Item {
-    /// A line (in the caller's buffer) and its position, if it has one.
-    Line(Option<Position>),
+    /// A line (in the caller's line buffer) and its place, if it has one.
+    Line(Option<Checkpoint>),
+    /// A journal entry (in the caller's entry buffer) and its cursor.
+    Entry(Checkpoint),
     /// A RELP message.
     Relp(RelpMessage),
 }
 
 impl Lines {
-    /// The next line or message: `Ok(None)` at the end.
-    async fn next(&mut self, line: &mut String) -> Result<Option<Item>> {
+    /// The next line, entry or message: `Ok(None)` at the end.
+    async fn next(&mut self, line: &mut String, entry: &mut Vec<u8>) -> Result<Option<Item>> {
+        let placed = |p: Option<Position>| p.map(|p| Item::Line(Some(Checkpoint::Line(p))));
         match self {
-            Lines::Line(input) => Ok(input.next_line(line).await?.map(|p| Item::Line(Some(p)))),
+            Lines::Line(input) => Ok(placed(input.next_line(line).await?)),
             Lines::Syslog(receiver) => Ok(receiver.recv().await.map(|message| {
                 line.clear();
                 line.push_str(&message.text);
                 Item::Line(None)
             })),
-            Lines::Json(file) => Ok(file.next(line).await?.map(|p| Item::Line(Some(p)))),
+            Lines::Json(file) => Ok(placed(file.next(line).await?)),
             Lines::Relp(receiver) => Ok(receiver.recv().await.map(Item::Relp)),
+            Lines::Journal(journal) => Ok(journal
+                .next_entry(entry)
+                .await?
+                .map(|cursor| Item::Entry(Checkpoint::Journal { cursor }))),
+            Lines::Objects(objects) => Ok(objects
+                .next_line(line)
+                .await?
+                .map(|p| Item::Line(Some(Checkpoint::Object(p))))),
         }
     }
 }
@@ -89,7 +108,7 @@ struct Relp {
 #[derive(Default)]
 struct Segment {
     lines: u64,
-    last: Option<Position>,
+    last: Option<Checkpoint>,
     started: Option<Instant>,
 }
 
@@ -126,7 +145,7 @@ pub async fn run_input(
         .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
     let replayable = matches!(
         config.kind,
-        Kind::File | Kind::Follow | Kind::OcsfJson | Kind::Relp
+        Kind::File | Kind::Follow | Kind::OcsfJson | Kind::Relp | Kind::Journald | Kind::Objects
     );
     let spool = dir.join("spool");
     let letters_path = dir.join("dead-letters.jsonl");
@@ -158,9 +177,9 @@ pub async fn run_input(
         }
         _ => None,
     };
-    let committed = state.as_ref().and_then(|s| s.state.committed);
-    let mut replay = state.as_ref().and_then(|s| s.state.pending);
-    if let Some(pending) = replay {
+    let committed = state.as_ref().and_then(|s| s.state.committed.clone());
+    let mut replay = state.as_ref().and_then(|s| s.state.pending.clone());
+    if let Some(pending) = &replay {
         eprintln!(
             "seclake run: input {:?}: replaying the flush the last run did not commit ({} lines)",
             config.name, pending.lines
@@ -183,15 +202,18 @@ pub async fn run_input(
         relp,
     };
     task.replay_relp().await?;
-    let mut lines = open(&task.config, committed).await?;
+    let mut lines = open(&task.config, &task.lake, committed).await?;
     let mut line = String::new();
+    let mut entry = Vec::new();
     let mut ended = None;
     let mut stop = *shutdown.borrow();
     loop {
-        if let Some(pending) = replay
+        if let Some(pending) = &replay
             && task.segment.lines >= pending.lines
         {
-            if task.segment.last.map(|p| p.offset()) != Some(pending.position.offset()) {
+            let same =
+                (task.segment.last.as_ref()).is_some_and(|p| p.same_place(&pending.position));
+            if !same {
                 tracing::warn!(input = %task.config.name, "the replayed lines end elsewhere than the pending flush: its objects may be written twice");
                 lock(&task.counters).replay_mismatches += 1;
             }
@@ -208,10 +230,11 @@ pub async fn run_input(
             biased;
             _ = shutdown.changed(), if !stop => stop = true,
             () = tokio::time::sleep_until(deadline), if timed => task.flush_commit(false).await?,
-            next = lines.next(&mut line) => match next {
+            next = lines.next(&mut line, &mut entry) => match next {
                 Ok(Some(item)) => {
                     match item {
                         Item::Line(position) => task.take_line(&line, position).await?,
+                        Item::Entry(cursor) => task.take_entry(&mut entry, cursor).await?,
                         Item::Relp(message) => task.take_relp(message).await?,
                     }
                     if replay.is_none() && task.segment.lines >= task.lake.batch_lines {
@@ -219,9 +242,10 @@ pub async fn run_input(
                     }
                 }
                 Ok(None) => break,
-                // A JSON file that cannot be framed further: what came before it is
-                // flushed and committed, then the input stops with the error.
-                Err(e) if matches!(lines, Lines::Json(_)) => {
+                // A JSON file that cannot be framed further, journalctl failing, an object
+                // that cannot be read: what came before it is flushed and committed, then
+                // the input stops with the error.
+                Err(e) if matches!(lines, Lines::Json(_) | Lines::Journal(_) | Lines::Objects(_)) => {
                     ended = Some(e);
                     break;
                 }
@@ -325,10 +349,23 @@ impl Task {
     }
 
     /// Maps one line; writes a batch when one is full.
-    async fn take_line(&mut self, line: &str, position: Option<Position>) -> Result<()> {
+    async fn take_line(&mut self, line: &str, position: Option<Checkpoint>) -> Result<()> {
         self.mapper.map_line(line, &mut self.mapped);
+        self.taken(position).await
+    }
+
+    /// Maps one journal entry (its export bytes); writes a batch when one is full.
+    async fn take_entry(&mut self, entry: &mut Vec<u8>, cursor: Checkpoint) -> Result<()> {
+        map_journal_entry(&mut self.mapper, entry, &mut self.mapped);
+        self.taken(Some(cursor)).await
+    }
+
+    /// Counts a line or entry just mapped, ending at `position`.
+    async fn taken(&mut self, position: Option<Checkpoint>) -> Result<()> {
         self.segment.lines += 1;
-        self.segment.last = position.or(self.segment.last);
+        if position.is_some() {
+            self.segment.last = position;
+        }
         self.segment.started.get_or_insert_with(Instant::now);
         lock(&self.counters).lines += 1;
         if self.mapped.events.len() >= BATCH {
@@ -364,8 +401,8 @@ impl Task {
         self.mapper.finish(&mut rest);
         self.mapped.events.append(&mut rest.events);
         self.write().await?;
-        let last = self.segment.last;
-        if let (Some(file), Some(position), false) = (&mut self.state, last, replayed) {
+        let last = self.segment.last.clone();
+        if let (Some(file), Some(position), false) = (&mut self.state, last.clone(), replayed) {
             file.state.pending = Some(Pending {
                 position,
                 lines: self.segment.lines,
@@ -409,7 +446,9 @@ impl Task {
                     pending: false,
                 });
             }
-            file.state.committed = last.or(file.state.committed);
+            if let Some(last) = last {
+                file.state.committed = Some(last);
+            }
             file.state.pending = None;
             file.state.reference_ms = reference;
             file.state.dead_letter_bytes = letters;
@@ -511,13 +550,39 @@ fn build_sink(
 }
 
 /// Opens the input, resumed after `committed` where it can be.
-async fn open(config: &InputConfig, committed: Option<Position>) -> Result<Lines> {
+async fn open(config: &InputConfig, lake: &Lake, committed: Option<Checkpoint>) -> Result<Lines> {
     let path = || {
         config
             .path
             .clone()
             .ok_or_else(|| Error::input(format!("input {:?} has no path", config.name)))
     };
+    // A checkpoint of another kind of input: the input was given another kind under the
+    // same name.
+    let mismatch = |checkpoint: &Checkpoint| {
+        Error::input(format!(
+            "input {:?}: its state holds {} but it is a {} input: move {} away to start it over",
+            config.name,
+            checkpoint.what(),
+            config.kind.as_str(),
+            lake.state_dir.join("inputs").join(&config.name).display()
+        ))
+    };
+    let mut cursor = None;
+    let mut object = None;
+    let mut position = None;
+    match committed {
+        None => {}
+        Some(Checkpoint::Journal { cursor: c }) if config.kind == Kind::Journald => {
+            cursor = Some(c);
+        }
+        Some(Checkpoint::Object(p)) if config.kind == Kind::Objects => object = Some(p),
+        Some(Checkpoint::Line(p)) if !matches!(config.kind, Kind::Journald | Kind::Objects) => {
+            position = Some(p);
+        }
+        Some(other) => return Err(mismatch(&other)),
+    }
+    let committed = position;
     Ok(match config.kind {
         Kind::OcsfJson if json_file::holds_arrays(&path()?).await? => {
             Lines::Json(Box::new(JsonFile::open(&path()?, committed).await?))
@@ -567,7 +632,52 @@ async fn open(config: &InputConfig, committed: Option<Position>) -> Result<Lines
             })?;
             Lines::Relp(Box::new(receiver))
         }
+        Kind::Journald => {
+            let journal = config.journal.as_ref().ok_or_else(|| {
+                Error::input(format!("input {:?} has no journalctl", config.name))
+            })?;
+            let mut builder = JournaldInput::builder()
+                .command(&journal.command)
+                .after_cursor(cursor);
+            for arg in &journal.args {
+                builder = builder.arg(arg);
+            }
+            Lines::Journal(Box::new(builder.spawn()?))
+        }
+        Kind::Objects => Lines::Objects(Box::new(open_objects(config, lake, object).await?)),
     })
+}
+
+/// The objects of an objects input, resumed after `committed`. An S3 source is reached as
+/// the lake's S3 target is (its region, endpoint and profile; the SDK's chains otherwise),
+/// without the lake's writer role.
+async fn open_objects(
+    config: &InputConfig,
+    lake: &Lake,
+    committed: Option<ObjectPosition>,
+) -> Result<ObjectLinesInput> {
+    use securitylake_core::object_store::path::Path as Key;
+    let objects = config
+        .objects
+        .as_ref()
+        .ok_or_else(|| Error::input(format!("input {:?} has no objects", config.name)))?;
+    let (store, prefix) = match objects {
+        Objects::Dir(dir) => (crate::common::local_store(dir)?, None),
+        Objects::S3 { bucket, prefix } => {
+            let aws = match &lake.target {
+                Target::S3(s3) => s3.aws.clone(),
+                Target::Local(_) => AwsArgs {
+                    region: Some(lake.region.clone()),
+                    endpoint_url: None,
+                    profile: None,
+                },
+            };
+            let store = crate::common::s3_store(&aws.load().await?, bucket)?;
+            let prefix = prefix.trim_matches('/');
+            (store, (!prefix.is_empty()).then(|| Key::from(prefix)))
+        }
+    };
+    Ok(ObjectLinesInput::new(store, prefix).resume_from(committed))
 }
 
 /// Writes `bytes` to `path` atomically and durably (on the blocking pool).
