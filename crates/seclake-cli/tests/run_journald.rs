@@ -241,3 +241,35 @@ fn a_followed_journal_lands_exactly_once_across_sigkills() -> TestResult {
     assert_eq!((duplicates, missing, extra), (0, 0, 0), "{stderr}");
     Ok(())
 }
+
+#[test]
+fn journalctl_failing_stops_the_input_after_committing_what_came_before() -> TestResult {
+    let setup = Setup::new()?;
+    // A journalctl that prints three entries, then fails.
+    let program = setup.path("journalctl");
+    let text = entries(0, 3);
+    std::fs::write(setup.path("three.export"), &text)?;
+    std::fs::write(
+        &program,
+        format!(
+            "#!/bin/sh\ncat \"{}\"\necho 'Failed to open journal: Permission denied' >&2\nexit 1\n",
+            setup.path("three.export").display()
+        ),
+    )?;
+    std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755))?;
+    let config = config(&setup, &program, 1000)?;
+    let (code, stderr) = Agent::start(&config)?.wait()?;
+    assert_eq!(code, 3, "{stderr}");
+    assert!(
+        stderr.contains("Permission denied") && stderr.contains("input \"journal\" stopped"),
+        "{stderr}"
+    );
+    assert_eq!(committed_cursor(&setup, "journal")?, Some(cursor(2)));
+    let rows = lake_rows(&setup.lake())?;
+    assert_eq!(
+        compare(&expected(&setup, &text)?, &rows),
+        (0, 0, 0),
+        "{stderr}"
+    );
+    Ok(())
+}

@@ -138,11 +138,49 @@ fn a_local_directory_of_plain_and_gzip_objects_lands_whole_and_a_rerun_reads_not
 }
 
 #[test]
+fn a_corrupt_gzip_object_stops_the_backfill_after_what_came_before_and_a_rerun_goes_on()
+-> TestResult {
+    let setup = Setup::new()?;
+    let dir = setup.path("backfill");
+    let (a, c) = (numbered_lines(0, 30), numbered_lines(30, 20));
+    put(&dir, "a.log", &a, false)?;
+    put(&dir, "c.log", &c, false)?;
+    // A gzip object whose data is cut: its CRC and length are missing.
+    put(&dir, "b.log.gz", &numbered_lines(100, 50), true)?;
+    let path = dir.join("b.log.gz");
+    let bytes = std::fs::read(&path)?;
+    std::fs::write(&path, &bytes[..bytes.len() - 12])?;
+    let config = setup.config(
+        "flush_interval_secs = 1",
+        "[[inputs]]\nname = \"backfill\"\nkind = \"objects\"\ndir = \"backfill\"\nformat = \"linux\"\n",
+    )?;
+    let (code, stderr) = Agent::start(&config)?.wait()?;
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.contains("b.log.gz"), "{stderr}");
+    assert_eq!(
+        committed_object(&setup, "backfill")?,
+        Some(("a.log".to_owned(), a.len() as u64))
+    );
+    let rows = lake_rows(&setup.lake())?;
+    let expected = json_rows(&convert(&setup, &a, &[])?)?;
+    assert_eq!(compare(&expected, &rows), (0, 0, 0), "{stderr}");
+
+    // Moved away, the backfill goes on after `a.log`.
+    std::fs::rename(&path, setup.path("b.log.gz"))?;
+    let (code, stderr) = Agent::start(&config)?.wait()?;
+    assert_eq!(code, 0, "{stderr}");
+    let rows = lake_rows(&setup.lake())?;
+    let expected = json_rows(&convert(&setup, &format!("{a}{c}"), &[])?)?;
+    assert_eq!(compare(&expected, &rows), (0, 0, 0), "{stderr}");
+    Ok(())
+}
+
+#[test]
 fn a_backfill_lands_exactly_once_across_sigkills() -> TestResult {
     let mut rng = Rng(seed());
     let setup = Setup::new()?;
     let dir = setup.path("backfill");
-    objects(&dir, 20, &mut rng)?;
+    objects(&dir, 36, &mut rng)?;
     let config = setup.config(
         "flush_interval_secs = 1\nbatch_lines = 100",
         "[[inputs]]\nname = \"backfill\"\nkind = \"objects\"\ndir = \"backfill\"\nformat = \"linux\"\nsource_prefix = \"bastion\"\n",
@@ -163,7 +201,7 @@ fn a_backfill_lands_exactly_once_across_sigkills() -> TestResult {
     let rows = lake_rows(&setup.lake())?;
     let (duplicates, missing, extra) = compare(&expected, &rows);
     eprintln!(
-        "objects: {} lines in 20 objects, {} events expected, {} rows in the lake; {KILLS} SIGKILLs ({ended} after the run ended, {replays} runs replayed a pending flush); duplicates {duplicates}, missing {missing}, unexpected {extra}",
+        "objects: {} lines in 36 objects, {} events expected, {} rows in the lake; {KILLS} SIGKILLs ({ended} after the run ended, {replays} runs replayed a pending flush); duplicates {duplicates}, missing {missing}, unexpected {extra}",
         all.lines().count(),
         expected.values().sum::<u64>(),
         rows.values().sum::<u64>()

@@ -561,10 +561,10 @@ async fn open(config: &InputConfig, lake: &Lake, committed: Option<Checkpoint>) 
     // same name.
     let mismatch = |checkpoint: &Checkpoint| {
         Error::input(format!(
-            "input {:?}: its state holds {} but it is a {} input: move {} away to start it over",
+            "input {:?}: its state holds {} but it is {} input: move {} away to start it over",
             config.name,
             checkpoint.what(),
-            config.kind.as_str(),
+            config.kind.a(),
             lake.state_dir.join("inputs").join(&config.name).display()
         ))
     };

@@ -80,12 +80,10 @@ pub(super) fn check_input(
     };
     let path = match kind {
         Kind::File | Kind::Follow | Kind::OcsfJson => {
-            let path = base.join(raw.path.as_ref().ok_or_else(|| {
-                at(
-                    "path",
-                    format!("missing: a {} input reads a file", kind.as_str()),
-                )
-            })?);
+            let path =
+                base.join(raw.path.as_ref().ok_or_else(|| {
+                    at("path", format!("missing: {} input reads a file", kind.a()))
+                })?);
             if kind == Kind::Follow {
                 // A followed file may appear later; its directory must be there.
                 let dir = path
@@ -106,10 +104,7 @@ pub(super) fn check_input(
         }
         Kind::Stdin | Kind::Syslog | Kind::Relp | Kind::Journald | Kind::Objects => {
             if raw.path.is_some() {
-                return Err(at(
-                    "path",
-                    format!("a {} input reads no file", kind.as_str()),
-                ));
+                return Err(at("path", format!("{} input reads no file", kind.a())));
             }
             None
         }
@@ -151,8 +146,8 @@ pub(super) fn check_input(
                         "transport"
                     },
                     format!(
-                        "a {} input does not listen (only syslog and relp do)",
-                        kind.as_str()
+                        "{} input does not listen (only syslog and relp do)",
+                        kind.a()
                     ),
                 ));
             }
@@ -283,7 +278,7 @@ fn check_relp(
         if let Some((field, _)) = given.iter().find(|(_, given)| *given) {
             return Err(at(
                 field,
-                format!("only a relp input takes it, not a {} input", kind.as_str()),
+                format!("only a relp input takes it, not {} input", kind.a()),
             ));
         }
         return Ok(None);
@@ -369,10 +364,7 @@ fn check_journal(
         if let Some((field, _)) = given.iter().find(|(_, given)| *given) {
             return Err(at(
                 field,
-                format!(
-                    "only a journald input takes it, not a {} input",
-                    kind.as_str()
-                ),
+                format!("only a journald input takes it, not {} input", kind.a()),
             ));
         }
         return Ok(None);
@@ -420,10 +412,7 @@ fn check_objects(
         if let Some((field, _)) = given.iter().find(|(_, given)| *given) {
             return Err(at(
                 field,
-                format!(
-                    "only an objects input takes it, not a {} input",
-                    kind.as_str()
-                ),
+                format!("only an objects input takes it, not {} input", kind.a()),
             ));
         }
         return Ok(None);

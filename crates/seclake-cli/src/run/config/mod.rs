@@ -50,6 +50,16 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// The kind with its article, for messages ("a file", "an objects").
+    pub fn a(self) -> String {
+        let article = if matches!(self, Kind::OcsfJson | Kind::Objects) {
+            "an"
+        } else {
+            "a"
+        };
+        format!("{article} {}", self.as_str())
+    }
+
     /// The kind as the configuration names it.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -150,7 +150,7 @@ fn journald_and_objects_mistakes_are_named() {
         ),
         (
             "[[inputs]]\nname = \"o\"\nkind = \"objects\"\nformat = \"linux\"\nurl = \"s3://b/p/\"\npath = \"x.log\"\n",
-            "input \"o\": field `path`: a objects input reads no file",
+            "input \"o\": field `path`: an objects input reads no file",
         ),
         (
             "[[inputs]]\nname = \"o\"\nkind = \"objects\"\nformat = \"linux\"\nurl = \"s3://b/p/\"\nbucket = \"b\"\n",
