@@ -273,3 +273,30 @@ fn journalctl_failing_stops_the_input_after_committing_what_came_before() -> Tes
     );
     Ok(())
 }
+
+#[test]
+fn a_state_of_another_kind_of_input_is_refused_with_the_directory_to_move_away() -> TestResult {
+    let setup = Setup::new()?;
+    let log = setup.path("app.log");
+    std::fs::write(&log, agent::numbered_lines(0, 5))?;
+    let file = setup.config(
+        "",
+        &format!(
+            "[[inputs]]\nname = \"journal\"\nkind = \"file\"\npath = \"{}\"\nformat = \"linux\"\n",
+            log.display()
+        ),
+    )?;
+    let (code, stderr) = Agent::start(&file)?.wait()?;
+    assert_eq!(code, 0, "{stderr}");
+    // The same name, now a journald input: its committed file position is no cursor.
+    let program = fake_journalctl(&setup)?;
+    let journal = config(&setup, &program, 1000)?;
+    let (code, stderr) = Agent::start(&journal)?.wait()?;
+    assert_eq!(code, 3, "{stderr}");
+    assert!(
+        stderr.contains("its state holds a file position but it is a journald input")
+            && stderr.contains("state/inputs/journal away"),
+        "{stderr}"
+    );
+    Ok(())
+}
