@@ -9,6 +9,7 @@
 pub mod config;
 mod json_file;
 mod json_split;
+mod lines;
 mod mapper;
 mod progress;
 mod routes;

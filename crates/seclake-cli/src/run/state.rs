@@ -1,4 +1,4 @@
-//! One input's durable state in `seclake run`: its committed position, the flush boundary
+//! One input's durable state in `seclake run`: its committed checkpoint, the flush boundary
 //! being made durable (*pending*), the mapper's reference time and the length of its
 //! dead-letter file, in `<state_dir>/inputs/<name>/state.json`, replaced atomically
 //! (`securitylake_core::fs::write_atomic`) on every change. See ADR 0303.
@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use securitylake_source::input::Position;
+use securitylake_source::input::objects::ObjectPosition;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -13,11 +14,49 @@ use crate::error::{Error, Result};
 /// The version of the state file's format.
 const FORMAT_VERSION: u32 = 1;
 
+/// Where an input is: the place just after a line, entry or object line. Stored untagged, so
+/// that a line position reads as it did before journald and object inputs existed
+/// (`{"offset": ..}`, with the file's `identity`), a journald cursor as `{"cursor": ".."}` and
+/// an object position as `{"key": "..", "offset": ..}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Checkpoint {
+    /// In an object of an objects input (tried first: a line position has no `key`).
+    Object(ObjectPosition),
+    /// After a journal entry.
+    Journal {
+        /// The entry's `__CURSOR`.
+        cursor: String,
+    },
+    /// In a file or a stream of lines.
+    Line(Position),
+}
+
+impl Checkpoint {
+    /// Whether `other` is the same place: the same offset for lines (a file's fingerprint
+    /// grows with it), the same cursor or object position otherwise.
+    pub fn same_place(&self, other: &Checkpoint) -> bool {
+        match (self, other) {
+            (Checkpoint::Line(a), Checkpoint::Line(b)) => a.offset() == b.offset(),
+            (a, b) => a == b,
+        }
+    }
+
+    /// The kind of place, for messages.
+    pub fn what(&self) -> &'static str {
+        match self {
+            Checkpoint::Object(_) => "an object position",
+            Checkpoint::Journal { .. } => "a journald cursor",
+            Checkpoint::Line(_) => "a file position",
+        }
+    }
+}
+
 /// A flush boundary recorded before the flush that makes it durable.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Pending {
-    /// The position just after the segment's last line.
-    pub position: Position,
+    /// The place just after the segment's last line or entry.
+    pub position: Checkpoint,
     /// The segment's lines (from the committed position).
     pub lines: u64,
 }
@@ -26,9 +65,9 @@ pub struct Pending {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InputState {
     version: u32,
-    /// The position after the last line whose events are durable in the lake (or dead
+    /// The place after the last line or entry whose events are durable in the lake (or dead
     /// letters); `None`: from the start.
-    pub committed: Option<Position>,
+    pub committed: Option<Checkpoint>,
     /// The boundary of the flush in progress: every object it writes is rebuilt, byte for
     /// byte, by reading exactly up to it again.
     pub pending: Option<Pending>,
@@ -130,5 +169,49 @@ impl StateFile {
             .map_err(std::io::Error::other)
             .and_then(|written| written)
             .map_err(|e| Error::io(format!("writing {}", self.path.display()), e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checkpoints_of_every_kind_read_back_as_written() -> Result<()> {
+        let decode = |text: &str| {
+            serde_json::from_str::<Checkpoint>(text).map_err(|e| Error::input(e.to_string()))
+        };
+        // A line position as state files before the other kinds hold it.
+        let line = decode(
+            r#"{"identity":{"device":1,"inode":2,"fingerprint_len":3,"fingerprint":4},"offset":42}"#,
+        )?;
+        assert!(matches!(&line, Checkpoint::Line(p) if p.offset() == 42 && p.identity().is_some()));
+        let cursor = decode(r#"{"cursor":"s=1;i=2"}"#)?;
+        assert_eq!(
+            cursor,
+            Checkpoint::Journal {
+                cursor: "s=1;i=2".to_owned()
+            }
+        );
+        let object = decode(r#"{"key":"raw/a.log.gz","offset":7}"#)?;
+        assert_eq!(
+            object,
+            Checkpoint::Object(ObjectPosition::new("raw/a.log.gz", 7))
+        );
+        for checkpoint in [line, cursor, object] {
+            let text =
+                serde_json::to_string(&checkpoint).map_err(|e| Error::input(e.to_string()))?;
+            assert_eq!(decode(&text)?, checkpoint);
+        }
+        assert!(
+            Checkpoint::Line(Position::stream(3))
+                .same_place(&Checkpoint::Line(Position::stream(3)))
+        );
+        assert!(
+            !Checkpoint::Line(Position::stream(3)).same_place(&Checkpoint::Journal {
+                cursor: "3".to_owned()
+            })
+        );
+        Ok(())
     }
 }

@@ -11,11 +11,8 @@ use std::time::Duration;
 use ocsf_mappers::MapperStats;
 use ocsf_model::v1_1_0::Event;
 use securitylake_source::input::relp::{
-    Admission, MessageDigest, RelpAck, RelpMessage, RelpReceiver, RetransmitFilter, digests_hex,
-    parse_digests,
+    Admission, MessageDigest, RelpAck, RelpMessage, RetransmitFilter, digests_hex, parse_digests,
 };
-use securitylake_source::input::syslog::SyslogReceiver;
-use securitylake_source::input::{FileInput, FollowInput, Input, LineInput, Position, StdinInput};
 use securitylake_source::sink::{
     DeadLetter, JsonLinesDeadLetters, LakeSink, PrefixDestinations, Unrouted,
 };
@@ -24,56 +21,18 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use super::config::{InputConfig, Kind, Lake};
-use super::json_file::{self, JsonFile};
-use super::mapper::{LineMapping, Mapped, MapperSpec};
+use super::lines::{Item, Lines, open};
+use super::mapper::{LineMapping, Mapped, MapperSpec, map_journal_entry};
 use super::progress::Counters;
 use super::routes::Routes;
-use super::state::{Pending, RelpBatch, RelpState, StateFile, now_ms};
+use super::state::{Checkpoint, Pending, RelpBatch, RelpState, StateFile, now_ms};
 use crate::error::{Error, Result};
 
 /// Events handed to the sink per `write_batch` call.
 const BATCH: usize = 1024;
-/// How often a followed file is looked at at its end.
-const FOLLOW_POLL: Duration = Duration::from_millis(100);
 /// A writer's segments roll only at the run's flushes: their age limit is Security Lake's
 /// longest (a day), far above any flush interval.
 const MAX_AGE: Duration = Duration::from_secs(24 * 3600);
-
-/// Where an input's lines come from.
-enum Lines {
-    /// A file, a followed file or stdin: lines with positions.
-    Line(Box<Input>),
-    /// A syslog receiver: messages without positions.
-    Syslog(Box<SyslogReceiver>),
-    /// A file of OCSF JSON arrays: elements with positions.
-    Json(Box<JsonFile>),
-    /// A RELP receiver: messages to acknowledge once durable.
-    Relp(Box<RelpReceiver>),
-}
-
-/// What [`Lines::next`] read.
-enum Item {
-    /// A line (in the caller's buffer) and its position, if it has one.
-    Line(Option<Position>),
-    /// A RELP message.
-    Relp(RelpMessage),
-}
-
-impl Lines {
-    /// The next line or message: `Ok(None)` at the end.
-    async fn next(&mut self, line: &mut String) -> Result<Option<Item>> {
-        match self {
-            Lines::Line(input) => Ok(input.next_line(line).await?.map(|p| Item::Line(Some(p)))),
-            Lines::Syslog(receiver) => Ok(receiver.recv().await.map(|message| {
-                line.clear();
-                line.push_str(&message.text);
-                Item::Line(None)
-            })),
-            Lines::Json(file) => Ok(file.next(line).await?.map(|p| Item::Line(Some(p)))),
-            Lines::Relp(receiver) => Ok(receiver.recv().await.map(Item::Relp)),
-        }
-    }
-}
 
 /// A RELP input's batch: the acknowledgements it owes, the messages it wrote and the
 /// retransmission filter (ADR 0304).
@@ -89,7 +48,7 @@ struct Relp {
 #[derive(Default)]
 struct Segment {
     lines: u64,
-    last: Option<Position>,
+    last: Option<Checkpoint>,
     started: Option<Instant>,
 }
 
@@ -126,7 +85,7 @@ pub async fn run_input(
         .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
     let replayable = matches!(
         config.kind,
-        Kind::File | Kind::Follow | Kind::OcsfJson | Kind::Relp
+        Kind::File | Kind::Follow | Kind::OcsfJson | Kind::Relp | Kind::Journald | Kind::Objects
     );
     let spool = dir.join("spool");
     let letters_path = dir.join("dead-letters.jsonl");
@@ -158,9 +117,9 @@ pub async fn run_input(
         }
         _ => None,
     };
-    let committed = state.as_ref().and_then(|s| s.state.committed);
-    let mut replay = state.as_ref().and_then(|s| s.state.pending);
-    if let Some(pending) = replay {
+    let committed = state.as_ref().and_then(|s| s.state.committed.clone());
+    let mut replay = state.as_ref().and_then(|s| s.state.pending.clone());
+    if let Some(pending) = &replay {
         eprintln!(
             "seclake run: input {:?}: replaying the flush the last run did not commit ({} lines)",
             config.name, pending.lines
@@ -183,15 +142,18 @@ pub async fn run_input(
         relp,
     };
     task.replay_relp().await?;
-    let mut lines = open(&task.config, committed).await?;
+    let mut lines = open(&task.config, &task.lake, committed).await?;
     let mut line = String::new();
+    let mut entry = Vec::new();
     let mut ended = None;
     let mut stop = *shutdown.borrow();
     loop {
-        if let Some(pending) = replay
+        if let Some(pending) = &replay
             && task.segment.lines >= pending.lines
         {
-            if task.segment.last.map(|p| p.offset()) != Some(pending.position.offset()) {
+            let same =
+                (task.segment.last.as_ref()).is_some_and(|p| p.same_place(&pending.position));
+            if !same {
                 tracing::warn!(input = %task.config.name, "the replayed lines end elsewhere than the pending flush: its objects may be written twice");
                 lock(&task.counters).replay_mismatches += 1;
             }
@@ -208,10 +170,11 @@ pub async fn run_input(
             biased;
             _ = shutdown.changed(), if !stop => stop = true,
             () = tokio::time::sleep_until(deadline), if timed => task.flush_commit(false).await?,
-            next = lines.next(&mut line) => match next {
+            next = lines.next(&mut line, &mut entry) => match next {
                 Ok(Some(item)) => {
                     match item {
                         Item::Line(position) => task.take_line(&line, position).await?,
+                        Item::Entry(cursor) => task.take_entry(&mut entry, cursor).await?,
                         Item::Relp(message) => task.take_relp(message).await?,
                     }
                     if replay.is_none() && task.segment.lines >= task.lake.batch_lines {
@@ -219,9 +182,10 @@ pub async fn run_input(
                     }
                 }
                 Ok(None) => break,
-                // A JSON file that cannot be framed further: what came before it is
-                // flushed and committed, then the input stops with the error.
-                Err(e) if matches!(lines, Lines::Json(_)) => {
+                // A JSON file that cannot be framed further, journalctl failing, an object
+                // that cannot be read: what came before it is flushed and committed, then
+                // the input stops with the error.
+                Err(e) if matches!(lines, Lines::Json(_) | Lines::Journal(_) | Lines::Objects(_)) => {
                     ended = Some(e);
                     break;
                 }
@@ -325,10 +289,23 @@ impl Task {
     }
 
     /// Maps one line; writes a batch when one is full.
-    async fn take_line(&mut self, line: &str, position: Option<Position>) -> Result<()> {
+    async fn take_line(&mut self, line: &str, position: Option<Checkpoint>) -> Result<()> {
         self.mapper.map_line(line, &mut self.mapped);
+        self.taken(position).await
+    }
+
+    /// Maps one journal entry (its export bytes); writes a batch when one is full.
+    async fn take_entry(&mut self, entry: &mut Vec<u8>, cursor: Checkpoint) -> Result<()> {
+        map_journal_entry(&mut self.mapper, entry, &mut self.mapped);
+        self.taken(Some(cursor)).await
+    }
+
+    /// Counts a line or entry just mapped, ending at `position`.
+    async fn taken(&mut self, position: Option<Checkpoint>) -> Result<()> {
         self.segment.lines += 1;
-        self.segment.last = position.or(self.segment.last);
+        if position.is_some() {
+            self.segment.last = position;
+        }
         self.segment.started.get_or_insert_with(Instant::now);
         lock(&self.counters).lines += 1;
         if self.mapped.events.len() >= BATCH {
@@ -364,8 +341,8 @@ impl Task {
         self.mapper.finish(&mut rest);
         self.mapped.events.append(&mut rest.events);
         self.write().await?;
-        let last = self.segment.last;
-        if let (Some(file), Some(position), false) = (&mut self.state, last, replayed) {
+        let last = self.segment.last.clone();
+        if let (Some(file), Some(position), false) = (&mut self.state, last.clone(), replayed) {
             file.state.pending = Some(Pending {
                 position,
                 lines: self.segment.lines,
@@ -409,7 +386,9 @@ impl Task {
                     pending: false,
                 });
             }
-            file.state.committed = last.or(file.state.committed);
+            if let Some(last) = last {
+                file.state.committed = Some(last);
+            }
             file.state.pending = None;
             file.state.reference_ms = reference;
             file.state.dead_letter_bytes = letters;
@@ -508,66 +487,6 @@ fn build_sink(
         .unrouted(unrouted)
         .dead_letters(JsonLinesDeadLetters::lazy(letters));
     Ok(builder.build()?)
-}
-
-/// Opens the input, resumed after `committed` where it can be.
-async fn open(config: &InputConfig, committed: Option<Position>) -> Result<Lines> {
-    let path = || {
-        config
-            .path
-            .clone()
-            .ok_or_else(|| Error::input(format!("input {:?} has no path", config.name)))
-    };
-    Ok(match config.kind {
-        Kind::OcsfJson if json_file::holds_arrays(&path()?).await? => {
-            Lines::Json(Box::new(JsonFile::open(&path()?, committed).await?))
-        }
-        Kind::File | Kind::OcsfJson => Lines::Line(Box::new(Input::File(
-            FileInput::open_at(path()?, committed).await?,
-        ))),
-        Kind::Follow => Lines::Line(Box::new(Input::Follow(
-            FollowInput::new(path()?)
-                .poll_interval(FOLLOW_POLL)
-                .resume_from(committed),
-        ))),
-        Kind::Stdin => Lines::Line(Box::new(Input::Stdin(StdinInput::stdin()))),
-        Kind::Syslog => {
-            let listen = config.listen.ok_or_else(|| {
-                Error::input(format!("input {:?} has no listen address", config.name))
-            })?;
-            let mut builder = SyslogReceiver::builder();
-            if listen.udp {
-                builder = builder.udp(listen.addr);
-            }
-            if listen.tcp {
-                builder = builder.tcp(listen.addr);
-            }
-            let receiver = builder.bind().await.map_err(|e| {
-                Error::input(format!(
-                    "input {:?}: field `listen`: cannot listen on {}: {e}",
-                    config.name, listen.addr
-                ))
-            })?;
-            Lines::Syslog(Box::new(receiver))
-        }
-        Kind::Relp => {
-            let listen = config.relp.as_ref().ok_or_else(|| {
-                Error::input(format!("input {:?} has no listen address", config.name))
-            })?;
-            let mut builder = RelpReceiver::builder().max_message_bytes(listen.max_message_bytes);
-            builder = match &listen.tls {
-                None => builder.tcp(listen.addr),
-                Some((cert, key)) => builder.tls(listen.addr, cert, key),
-            };
-            let receiver = builder.bind().await.map_err(|e| {
-                Error::input(format!(
-                    "input {:?}: field `listen`: cannot listen on {}: {e}",
-                    config.name, listen.addr
-                ))
-            })?;
-            Lines::Relp(Box::new(receiver))
-        }
-    })
 }
 
 /// Writes `bytes` to `path` atomically and durably (on the blocking pool).

@@ -147,21 +147,26 @@ impl ObjectLinesInput {
     /// [`ErrorKind::InvalidInput`] naming the key, before any of its lines; the next call goes
     /// on with the next object. A store error is returned as the store's kind (retryable ones
     /// are retried by the next call, for the same object).
+    ///
+    /// Cancel-safe: a call dropped before it returns (a `tokio::select!` branch that lost)
+    /// loses nothing; the next call goes on with the same line (an object being fetched is
+    /// fetched again).
     pub async fn next_line(&mut self, line: &mut String) -> Result<Option<ObjectPosition>> {
         loop {
             if let Some(current) = &mut self.current {
-                self.buf.clear();
+                // `buf` holds what a call cancelled inside this line read of it already (the
+                // reader consumed those bytes): the line goes on after them.
                 let read = current
                     .reader
                     .read_until(b'\n', &mut self.buf)
                     .await
                     .map_err(|e| io_error(&current.key, e))?;
-                if read == 0 {
+                if read == 0 && self.buf.is_empty() {
                     self.current = None;
                     self.stats.objects_done += 1;
                     continue;
                 }
-                current.offset += read as u64;
+                current.offset += self.buf.len() as u64;
                 if self.buf.last() == Some(&b'\n') {
                     self.buf.pop();
                     if self.buf.last() == Some(&b'\r') {
@@ -176,6 +181,7 @@ impl ObjectLinesInput {
                         line.push_str(&String::from_utf8_lossy(&self.buf));
                     }
                 }
+                self.buf.clear();
                 self.stats.lines += 1;
                 return Ok(Some(ObjectPosition::new(
                     current.key.clone(),
