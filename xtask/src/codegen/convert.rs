@@ -315,8 +315,11 @@ impl<'a> Pair<'a> {
                 | (Map, Map)
                 | (Str | DateTime, Str | DateTime)
         );
-        if same_scalar {
+        if same_scalar || matches!((ks, kd), (Caption(_), Caption(_))) {
             return Conv::Total("v".into());
+        }
+        if !a.is_array && matches!((ks, kd), (Caption(_), Str) | (Str, Caption(_))) {
+            return Conv::Total("v.into()".into());
         }
         if a.is_array {
             return match (ks, kd) {
@@ -433,7 +436,7 @@ impl<'a> Pair<'a> {
         if is_class && sa.contains_key("type_name") && da.contains_key("type_name") {
             let _ = writeln!(
                 pre,
-                "let type_name_was = src.activity_name.as_deref().map(|a| crate::event::type_name(<{} as crate::OcsfEvent>::CLASS_CAPTION, a));",
+                "let type_name_was = src.activity_name.as_deref().map(crate::caption::type_name::<{}>);",
                 self.src_class_type(sowner)
             );
         }
@@ -536,9 +539,10 @@ impl<'a> Pair<'a> {
             } else {
                 "recaption"
             };
+            let sty = Self::rust_type(d_ctx, downer, sib, &da[*sib]);
             let _ = writeln!(
                 lets,
-                "let {} = crate::convert::{fun}(src.{}, {f}_caption, {target});",
+                "let {}: Option<{sty}> = crate::convert::{fun}(src.{}, {f}_caption, {target});",
                 field_ident(sib),
                 field_ident(sib)
             );
@@ -553,15 +557,15 @@ impl<'a> Pair<'a> {
                 if sa.contains_key(n) && da.contains_key(n) {
                     let _ = writeln!(
                         lets,
-                        "let {n} = crate::convert::recaption(src.{n}, Some(<{st} as crate::OcsfEvent>::{k}), Some(<{dt} as crate::OcsfEvent>::{k}));"
+                        "let {n}: Option<crate::Caption> = crate::convert::recaption(src.{n}, Some(<{st} as crate::OcsfEvent>::{k}), Some(<{dt} as crate::OcsfEvent>::{k}));"
                     );
                 }
             }
             if sa.contains_key("type_name") && da.contains_key("type_name") {
                 let _ = writeln!(
                     lets,
-                    "let type_name_is = activity_name.as_deref().map(|a| crate::event::type_name(<{dt} as crate::OcsfEvent>::CLASS_CAPTION, a));\n\
-                     let type_name = crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is.as_deref());"
+                    "let type_name_is = activity_name.as_deref().map(crate::caption::type_name::<{dt}>);\n\
+                     let type_name: Option<crate::Caption> = crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);"
                 );
             }
             let _ = writeln!(lets, "let mut metadata = metadata;");
