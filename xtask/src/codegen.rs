@@ -1747,9 +1747,7 @@ fn decode_into_statement(i: usize, f: &str, plain: bool, is_array: bool, k: &Kin
             Kind::I64 => assign(format!("d.int_list({i})?")),
             Kind::F64 => assign(format!("d.float_list({i})?")),
             Kind::Bool => assign(format!("d.bool_list({i})?")),
-            Kind::Str | Kind::DateTime | Kind::Caption(_) => {
-                assign(format!("d.string_list({i})?"))
-            }
+            Kind::Str | Kind::DateTime | Kind::Caption(_) => assign(format!("d.string_list({i})?")),
             Kind::Json => assign(format!("d.json_list({i})?")),
             Kind::Map => assign(format!("d.map_list({i})?")),
             Kind::Object(t, _) => assign(format!("d.object_list::<{t}>({i})?")),

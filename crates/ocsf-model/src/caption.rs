@@ -93,11 +93,7 @@ pub fn type_name<E: ClassCaptions>(activity: &str) -> Caption {
 }
 
 /// [`type_name`] with the class caption and table given.
-pub(crate) fn type_name_in(
-    class: &str,
-    table: &'static [&'static str],
-    activity: &str,
-) -> Caption {
+pub(crate) fn type_name_in(class: &str, table: &'static [&'static str], activity: &str) -> Caption {
     let len = class.len() + 2 + activity.len();
     let found = table.iter().copied().find(|t| {
         t.len() == len
@@ -232,7 +228,10 @@ mod tests {
             TypeName::<Class>::static_caption("Authentication: Logon"),
             Some("Authentication: Logon")
         );
-        assert_eq!(ClassName::<Class>::static_caption("Authentication"), Some("Authentication"));
+        assert_eq!(
+            ClassName::<Class>::static_caption("Authentication"),
+            Some("Authentication")
+        );
         assert_eq!(CategoryName::<Class>::static_caption("x"), None);
     }
 }
