@@ -9,15 +9,14 @@
 //! ```
 //! # #[cfg(feature = "v1_1_0")] {
 //! use std::borrow::Cow;
-//! use ocsf_model::v1_1_0::objects::Observable;
-//! use ocsf_model::v1_1_0::enums::ObservableTypeId;
+//! use ocsf_model::v1_1_0::objects::{Observable, ObservableTypeId};
 //!
 //! let mut o = Observable::default();
 //! o.set_type_id(ObservableTypeId::IpAddress);
-//! assert!(matches!(o.r#type, Some(Cow::Borrowed("IP Address"))));
+//! assert!(matches!(o.type_, Some(Cow::Borrowed("IP Address"))));
 //!
 //! let read: Observable = serde_json::from_str(r#"{"type_id":2,"type":"IP Address"}"#).unwrap();
-//! assert!(matches!(read.r#type, Some(Cow::Borrowed(_))));
+//! assert!(matches!(read.type_, Some(Cow::Borrowed(_))));
 //! # }
 //! ```
 
@@ -233,5 +232,91 @@ mod tests {
             Some("Authentication")
         );
         assert_eq!(CategoryName::<Class>::static_caption("x"), None);
+    }
+
+    #[cfg(feature = "v1_1_0")]
+    fn logons() -> Vec<crate::v1_1_0::events::Authentication> {
+        use crate::v1_1_0::events::{Authentication, AuthenticationActivityId, SeverityId};
+        use crate::v1_1_0::objects::{Metadata, Product, User};
+        let new = |id| {
+            Authentication::new(
+                id,
+                Metadata::new(Product::default(), "1.1.0".into()),
+                SeverityId::Low,
+                1_700_000_000_000,
+                User::default(),
+            )
+        };
+        let logon = new(AuthenticationActivityId::Logon);
+        let mut own = new(AuthenticationActivityId::Unknown);
+        own.activity_name = Some(Cow::Owned("Sign-in".to_string()));
+        own.set_activity_id(AuthenticationActivityId::Other);
+        vec![logon, own]
+    }
+
+    #[cfg(feature = "v1_1_0")]
+    fn assert_captions(events: &[crate::v1_1_0::events::Authentication]) {
+        let [logon, own] = events else {
+            panic!("two events");
+        };
+        for e in [logon, own] {
+            assert!(matches!(
+                e.class_name,
+                Some(Cow::Borrowed("Authentication"))
+            ));
+            assert!(matches!(
+                e.category_name,
+                Some(Cow::Borrowed("Identity & Access Management"))
+            ));
+            assert!(matches!(e.severity, Some(Cow::Borrowed("Low"))));
+        }
+        assert!(matches!(logon.activity_name, Some(Cow::Borrowed("Logon"))));
+        assert!(matches!(
+            logon.type_name,
+            Some(Cow::Borrowed("Authentication: Logon"))
+        ));
+        // A source's own caption for Other cannot be derived: it stays owned.
+        assert!(matches!(own.activity_name, Some(Cow::Owned(ref s)) if s == "Sign-in"));
+        assert!(matches!(own.type_name, Some(Cow::Owned(ref s)) if s == "Authentication: Sign-in"));
+    }
+
+    #[cfg(feature = "v1_1_0")]
+    #[test]
+    fn setters_borrow_and_json_reads_back_borrowed_captions() {
+        let events = logons();
+        assert_captions(&events);
+        let text = serde_json::to_string(&events).unwrap();
+        assert!(
+            text.contains(r#""type_name":"Authentication: Sign-in""#),
+            "{text}"
+        );
+        let back: Vec<crate::v1_1_0::events::Authentication> = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, events);
+        assert_captions(&back);
+        // From a reader (serde_json's scratch buffer) too.
+        let back: Vec<crate::v1_1_0::events::Authentication> =
+            serde_json::from_reader(text.as_bytes()).unwrap();
+        assert_captions(&back);
+        assert_eq!(serde_json::to_string(&back).unwrap(), text);
+    }
+
+    #[cfg(all(feature = "v1_1_0", feature = "arrow"))]
+    #[test]
+    fn the_columnar_decoder_reads_back_borrowed_captions() {
+        use crate::columnar::{BatchEncoder, ColumnarOptions, decode_batch, decode_batch_reusing};
+        use crate::v1_1_0::events::Authentication;
+        let events = logons();
+        let mut encoder = BatchEncoder::<Authentication>::new(&ColumnarOptions::default()).unwrap();
+        for e in &events {
+            encoder.append(e);
+        }
+        let batch = encoder.finish().unwrap();
+        let back: Vec<Authentication> = decode_batch(&batch).unwrap();
+        assert_eq!(back, events);
+        assert_captions(&back);
+        // Into kept events, in the other order: each caption is replaced, not refilled.
+        let mut kept: Vec<Authentication> = events.iter().rev().cloned().collect();
+        decode_batch_reusing(&batch, &mut kept).unwrap();
+        assert_captions(&kept);
     }
 }
