@@ -193,18 +193,19 @@ mod tests {
 
     #[test]
     fn a_known_caption_is_borrowed_and_other_text_owned() {
-        let h: Holder = serde_json::from_str(r#"{"name":"Logon"}"#).unwrap();
+        let h: Holder = serde_json::from_str(r#"{"name":"Logon"}"#).expect("test value");
         assert!(matches!(h.name, Some(Cow::Borrowed("Logon"))));
-        let h: Holder = serde_json::from_str(r#"{"name":"Log\u006fff"}"#).unwrap();
+        let h: Holder = serde_json::from_str(r#"{"name":"Log\u006fff"}"#).expect("test value");
         assert!(matches!(h.name, Some(Cow::Borrowed("Logoff"))));
-        let h: Holder = serde_json::from_str(r#"{"name":"Sign-in"}"#).unwrap();
+        let h: Holder = serde_json::from_str(r#"{"name":"Sign-in"}"#).expect("test value");
         assert!(matches!(h.name, Some(Cow::Owned(ref s)) if s == "Sign-in"));
-        let h: Holder = serde_json::from_str(r#"{"name":null}"#).unwrap();
+        let h: Holder = serde_json::from_str(r#"{"name":null}"#).expect("test value");
         assert!(h.name.is_none());
-        let h: Holder = serde_json::from_str("{}").unwrap();
+        let h: Holder = serde_json::from_str("{}").expect("test value");
         assert!(h.name.is_none());
         assert!(serde_json::from_str::<Holder>(r#"{"name":3}"#).is_err());
-        let h: Holder = serde_json::from_value(serde_json::json!({"name": "Logon"})).unwrap();
+        let h: Holder =
+            serde_json::from_value(serde_json::json!({"name": "Logon"})).expect("test value");
         assert!(matches!(h.name, Some(Cow::Borrowed("Logon"))));
     }
 
@@ -285,19 +286,20 @@ mod tests {
     fn setters_borrow_and_json_reads_back_borrowed_captions() {
         let events = logons();
         assert_captions(&events);
-        let text = serde_json::to_string(&events).unwrap();
+        let text = serde_json::to_string(&events).expect("test value");
         assert!(
             text.contains(r#""type_name":"Authentication: Sign-in""#),
             "{text}"
         );
-        let back: Vec<crate::v1_1_0::events::Authentication> = serde_json::from_str(&text).unwrap();
+        let back: Vec<crate::v1_1_0::events::Authentication> =
+            serde_json::from_str(&text).expect("test value");
         assert_eq!(back, events);
         assert_captions(&back);
         // From a reader (serde_json's scratch buffer) too.
         let back: Vec<crate::v1_1_0::events::Authentication> =
-            serde_json::from_reader(text.as_bytes()).unwrap();
+            serde_json::from_reader(text.as_bytes()).expect("test value");
         assert_captions(&back);
-        assert_eq!(serde_json::to_string(&back).unwrap(), text);
+        assert_eq!(serde_json::to_string(&back).expect("test value"), text);
     }
 
     #[cfg(all(feature = "v1_1_0", feature = "arrow"))]
@@ -306,17 +308,18 @@ mod tests {
         use crate::columnar::{BatchEncoder, ColumnarOptions, decode_batch, decode_batch_reusing};
         use crate::v1_1_0::events::Authentication;
         let events = logons();
-        let mut encoder = BatchEncoder::<Authentication>::new(&ColumnarOptions::default()).unwrap();
+        let mut encoder =
+            BatchEncoder::<Authentication>::new(&ColumnarOptions::default()).expect("test value");
         for e in &events {
             encoder.append(e);
         }
-        let batch = encoder.finish().unwrap();
-        let back: Vec<Authentication> = decode_batch(&batch).unwrap();
+        let batch = encoder.finish().expect("test value");
+        let back: Vec<Authentication> = decode_batch(&batch).expect("test value");
         assert_eq!(back, events);
         assert_captions(&back);
         // Into kept events, in the other order: each caption is replaced, not refilled.
         let mut kept: Vec<Authentication> = events.iter().rev().cloned().collect();
-        decode_batch_reusing(&batch, &mut kept).unwrap();
+        decode_batch_reusing(&batch, &mut kept).expect("test value");
         assert_captions(&kept);
     }
 }
