@@ -315,11 +315,29 @@ impl<'a> Pair<'a> {
                 | (Map, Map)
                 | (Str | DateTime, Str | DateTime)
         );
-        if same_scalar || matches!((ks, kd), (Caption(_), Caption(_))) {
+        // A caption converts as a string does (a `Caption` derefs to `str`), then into the
+        // target's type.
+        let (cs, cd) = (matches!(ks, Caption(_)), matches!(kd, Caption(_)));
+        if cs && cd {
             return Conv::Total("v".into());
         }
-        if !a.is_array && matches!((ks, kd), (Caption(_), Str) | (Str, Caption(_))) {
-            return Conv::Total("v.into()".into());
+        if cs || cd {
+            let conv = self.conv(
+                name,
+                a,
+                b,
+                if cs { &Str } else { ks },
+                if cd { &Str } else { kd },
+            );
+            return match conv {
+                Conv::Total(t) if t == "v" => Conv::Total("v.into()".into()),
+                Conv::Total(t) if cd => Conv::Total(format!("crate::Caption::from({t})")),
+                Conv::Partial(t) if cd => Conv::Partial(format!("({t}).map(crate::Caption::from)")),
+                other => other,
+            };
+        }
+        if same_scalar {
+            return Conv::Total("v".into());
         }
         if a.is_array {
             return match (ks, kd) {

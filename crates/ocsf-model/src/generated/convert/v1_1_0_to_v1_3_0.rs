@@ -2382,9 +2382,6 @@ pub fn incident_finding(
         .activity_name
         .as_deref()
         .map(crate::caption::type_name::<crate::v1_1_0::events::IncidentFinding>);
-    if let Some(v) = &src.priority {
-        c.unfit("priority", v);
-    }
     let activity_id: crate::v1_3_0::events::IncidentFindingActivityId = {
         let v = src.activity_id;
         c.int_enum("activity_id", v)
@@ -2431,7 +2428,8 @@ pub fn incident_finding(
     let observables: Option<Vec<crate::v1_3_0::objects::Observable>> = src
         .observables
         .map(|v| c.list("observables", v, o_observable));
-    let priority: Option<crate::Caption> = None;
+    let priority: Option<crate::Caption> =
+        src.priority.map(|v| crate::Caption::from(v.to_string()));
     let priority_id: Option<crate::v1_3_0::events::IncidentFindingPriorityId> =
         src.priority_id.map(|v| c.int_enum("priority_id", v));
     let raw_data: Option<String> = src.raw_data;

@@ -3287,9 +3287,6 @@ pub fn incident_finding(
     if let Some(v) = &src.policy {
         c.absent("policy", v);
     }
-    if let Some(v) = &src.priority {
-        c.unfit("priority", v);
-    }
     if let Some(v) = &src.raw_data_hash {
         c.absent("raw_data_hash", v);
     }
@@ -3365,7 +3362,9 @@ pub fn incident_finding(
     let observables: Option<Vec<crate::v1_1_0::objects::Observable>> = src
         .observables
         .map(|v| c.list("observables", v, o_observable));
-    let priority: Option<i32> = None;
+    let priority: Option<i32> = src
+        .priority
+        .and_then(|v| c.fit("priority", v, |v| v.parse().ok()));
     let priority_id: Option<crate::v1_1_0::events::IncidentFindingPriorityId> =
         src.priority_id.map(|v| c.int_enum("priority_id", v));
     let raw_data: Option<String> = src.raw_data;
