@@ -302,6 +302,9 @@ impl Ctx<'_> {
 
     /// The Rust type of a value of the attribute (without `Option`).
     fn value_type(&self, owner: &str, name: &str, a: &Attribute) -> String {
+        if caption_source(self, owner, name, a).is_some() {
+            return "crate::Caption".to_string();
+        }
         let scalar = if let Some(e) = self.plan.names.get(&(owner.to_string(), name.to_string())) {
             if self.plan.shared.contains_key(e) {
                 format!("crate::{}::enums::{e}", self.module)
@@ -729,7 +732,14 @@ fn struct_fields(
         if ident != *name {
             let _ = writeln!(s, "#[serde(rename = {})]", lit(name));
         }
+        let caption = caption_source(ctx, owner, name, a);
         if is_plain(ctx, is_class, name, a) {
+            if let Some(c) = &caption {
+                let _ = writeln!(
+                    s,
+                    "#[serde(deserialize_with = \"crate::caption::deserialize_required::<_, {c}>\")]"
+                );
+            }
             if name == "class_uid" {
                 let _ = writeln!(
                     s,
@@ -742,6 +752,13 @@ fn struct_fields(
             // JSON writes NaN and infinities as `null`: read such an element back as NaN.
             s.push_str(
                 "#[serde(default, skip_serializing_if = \"Option::is_none\", deserialize_with = \"crate::de::float_list\")]\n",
+            );
+            let _ = writeln!(s, "{vis}{ident}: Option<{ty}>,");
+        } else if let Some(c) = &caption {
+            // The schema's caption is read as a borrowed static string.
+            let _ = writeln!(
+                s,
+                "#[serde(default, skip_serializing_if = \"Option::is_none\", deserialize_with = \"crate::caption::deserialize::<_, {c}>\")]"
             );
             let _ = writeln!(s, "{vis}{ident}: Option<{ty}>,");
         } else {
@@ -804,6 +821,59 @@ fn has_setter(
         && !enum_is_string(ctx, owner, name)
 }
 
+/// The attributes of a class or object by its owner key (`class:x`, `object:y`).
+fn owner_attributes<'a>(ctx: &'a Ctx, owner: &str) -> Option<&'a BTreeMap<String, Attribute>> {
+    if let Some(n) = owner.strip_prefix("class:") {
+        ctx.schema.classes.get(n).map(|c| &c.attributes)
+    } else {
+        let n = owner.strip_prefix("object:")?;
+        ctx.schema.objects.get(n).map(|o| &o.attributes)
+    }
+}
+
+/// A caption sibling derived from its enum (`crate::Caption`, borrowed when it is the schema's
+/// caption): the type whose `StaticCaptions` its text is drawn from. `class_name`,
+/// `category_name` and `type_name` of a class, and the string sibling of every enum that has a
+/// setter.
+fn caption_source(ctx: &Ctx, owner: &str, name: &str, a: &Attribute) -> Option<String> {
+    if a.type_name != "string_t" || a.is_array {
+        return None;
+    }
+    if owner.starts_with("class:") {
+        let marker = match name {
+            "class_name" => Some("ClassName"),
+            "category_name" => Some("CategoryName"),
+            "type_name" => Some("TypeName"),
+            _ => None,
+        };
+        if let Some(marker) = marker {
+            let ty = ctx.type_names.get(owner)?;
+            return Some(format!(
+                "crate::caption::{marker}<crate::{}::events::{ty}>",
+                ctx.module
+            ));
+        }
+    }
+    let attrs = owner_attributes(ctx, owner)?;
+    let (id, ida) = attrs
+        .iter()
+        .find(|(_, b)| b.sibling.as_deref() == Some(name))?;
+    if !has_setter(ctx, owner, attrs, id, ida) {
+        return None;
+    }
+    let e = ctx.plan.names.get(&(owner.to_string(), id.to_string()))?;
+    let module = if owner.starts_with("class:") {
+        "events"
+    } else {
+        "objects"
+    };
+    Some(if ctx.plan.shared.contains_key(e) {
+        format!("crate::{}::enums::{e}", ctx.module)
+    } else {
+        format!("crate::{}::{module}::{e}", ctx.module)
+    })
+}
+
 /// `enum` setters: set the id and fill its sibling caption (the source's text stays for Other).
 fn enum_setters(
     ctx: &Ctx,
@@ -844,7 +914,7 @@ fn enum_setters(
         let _ = writeln!(s, "self.{ident} = {assign};");
         let _ = writeln!(
             s,
-            "if !keep {{ self.{sib} = Some(value.as_str().to_string()); }}"
+            "if !keep {{ self.{sib} = Some(std::borrow::Cow::Borrowed(value.as_str())); }}"
         );
         if name == "activity_id" && class.is_some() {
             let narrow = class.is_some_and(|c| {
@@ -862,7 +932,7 @@ fn enum_setters(
             } else {
                 let _ = writeln!(s, "self.type_uid = Some({uid});");
             }
-            s.push_str("self.type_name = Some(crate::event::type_name(Self::CLASS_CAPTION, self.activity_name.as_deref().unwrap_or(value.as_str())));\n");
+            s.push_str("self.type_name = Some(crate::caption::type_name::<Self>(self.activity_name.as_deref().unwrap_or(value.as_str())));\n");
         }
         s.push_str("self\n}\n\n");
     }
@@ -991,6 +1061,24 @@ fn class_code(ctx: &Ctx, name: &str, class: &Class) -> String {
         "/// The category's caption.\npub const CATEGORY_CAPTION: &'static str = {};\n",
         lit(&category_caption)
     );
+    // `type_name` for every activity, so that setting `activity_id` stores no string.
+    let type_names: Vec<String> = class
+        .attributes
+        .get("activity_id")
+        .and_then(enum_sig)
+        .map(|sig| {
+            sig.values
+                .iter()
+                .map(|(_, c)| lit(&format!("{}: {c}", class.caption)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let _ = writeln!(
+        s,
+        "/// The `type_name` of every activity: `\"<class caption>: <activity caption>\"`.\n\
+         pub const TYPE_NAMES: &'static [&'static str] = &[{}];\n",
+        type_names.join(", ")
+    );
     s.push_str("/// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the\n/// caption siblings (`class_name`, `activity_name`, ...) are derived.\n");
     if required.len() > 7 {
         s.push_str("#[allow(clippy::too_many_arguments)]\n");
@@ -1010,8 +1098,10 @@ fn class_code(ctx: &Ctx, name: &str, class: &Class) -> String {
             "category_uid" => "Self::CATEGORY_UID".to_string(),
             "type_uid" if a.type_name == "integer_t" => "Self::CLASS_UID * 100".to_string(),
             "type_uid" => "i64::from(Self::CLASS_UID) * 100".to_string(),
-            "class_name" => "Some(Self::CLASS_CAPTION.to_string())".to_string(),
-            "category_name" => "Some(Self::CATEGORY_CAPTION.to_string())".to_string(),
+            "class_name" => "Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION))".to_string(),
+            "category_name" => {
+                "Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION))".to_string()
+            }
             _ if is_required_param
                 && a.type_name == "object_t"
                 && !a.is_array
@@ -1066,7 +1156,7 @@ fn class_code(ctx: &Ctx, name: &str, class: &Class) -> String {
         );
         if plain {
             let _ = writeln!(s, "pub fn {derived}(&self) -> {t} {{ self.{derived} }}");
-        } else if t == "String" {
+        } else if t == "String" || t == "crate::Caption" {
             let _ = writeln!(
                 s,
                 "pub fn {derived}(&self) -> Option<&str> {{ self.{derived}.as_deref() }}"
@@ -1092,6 +1182,14 @@ fn class_code(ctx: &Ctx, name: &str, class: &Class) -> String {
         Some(class),
     ));
     s.push_str("}\n\n");
+
+    let _ = writeln!(
+        s,
+        "impl crate::caption::ClassCaptions for {ty} {{\n\
+         const CLASS: &'static str = Self::CLASS_CAPTION;\n\
+         const CATEGORY: &'static str = Self::CATEGORY_CAPTION;\n\
+         const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;\n}}\n"
+    );
 
     // The trait.
     let metadata = class
@@ -1325,6 +1423,8 @@ fn enum_is_string(ctx: &Ctx, owner: &str, attr: &str) -> bool {
 
 /// How a field is held in Rust, for the columnar encode / decode code.
 enum Kind {
+    /// A caption sibling derived from its enum: the `StaticCaptions` type of its text.
+    Caption(String),
     IntEnum(String),
     StrEnum(String),
     I32,
@@ -1339,6 +1439,9 @@ enum Kind {
 }
 
 fn kind(ctx: &Ctx, owner: &str, name: &str, a: &Attribute) -> Kind {
+    if let Some(c) = caption_source(ctx, owner, name, a) {
+        return Kind::Caption(c);
+    }
     if let Some(e) = ctx.plan.names.get(&(owner.to_string(), name.to_string())) {
         let path = if ctx.plan.shared.contains_key(e) {
             format!("crate::{}::enums::{e}", ctx.module)
@@ -1445,7 +1548,7 @@ fn columnar_code(
                     format!("e.bool_list({i}, {src});"),
                     format!("d.bool_list({i})?"),
                 ),
-                Kind::Str | Kind::DateTime => (
+                Kind::Str | Kind::DateTime | Kind::Caption(_) => (
                     format!("e.str_list({i}, {src});"),
                     format!("d.string_list({i})?"),
                 ),
@@ -1465,6 +1568,16 @@ fn columnar_code(
         } else {
             let opt = |o: &str, p: &str| if plain { p.to_string() } else { o.to_string() };
             match &k {
+                Kind::Caption(c) => (
+                    format!(
+                        "e.str({i}, {});",
+                        opt(
+                            &format!("self.{f}.as_deref()"),
+                            &format!("Some(&*self.{f})")
+                        )
+                    ),
+                    format!("d.caption::<{c}>({i})?"),
+                ),
                 Kind::IntEnum(t) => (
                     format!(
                         "e.int({i}, {});",
@@ -1634,13 +1747,14 @@ fn decode_into_statement(i: usize, f: &str, plain: bool, is_array: bool, k: &Kin
             Kind::I64 => assign(format!("d.int_list({i})?")),
             Kind::F64 => assign(format!("d.float_list({i})?")),
             Kind::Bool => assign(format!("d.bool_list({i})?")),
-            Kind::Str | Kind::DateTime => assign(format!("d.string_list({i})?")),
+            Kind::Str | Kind::DateTime | Kind::Caption(_) => assign(format!("d.string_list({i})?")),
             Kind::Json => assign(format!("d.json_list({i})?")),
             Kind::Map => assign(format!("d.map_list({i})?")),
             Kind::Object(t, _) => assign(format!("d.object_list::<{t}>({i})?")),
         };
     }
     match k {
+        Kind::Caption(c) => assign(format!("d.caption::<{c}>({i})?")),
         Kind::Str if plain => format!("d.required_string_into({i}, &mut self.{f})?;"),
         Kind::Str => format!("d.string_into({i}, &mut self.{f})?;"),
         Kind::DateTime if !plain => format!("d.datetime_into({i}, &mut self.{f})?;"),

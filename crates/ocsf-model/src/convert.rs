@@ -339,17 +339,25 @@ where
 
 /// The caption sibling in the target: the target's caption where the source held the source
 /// schema's caption of the value; otherwise the text as it was (a producer's own words).
+/// Between a `String` and a [`Caption`](crate::Caption) either way: a derived caption stays
+/// borrowed.
 #[doc(hidden)]
-pub fn recaption(text: Option<String>, from: Option<&str>, to: Option<&str>) -> Option<String> {
+pub fn recaption<S, D, T>(text: Option<S>, from: Option<&str>, to: Option<T>) -> Option<D>
+where
+    S: AsRef<str> + Into<D>,
+    D: From<crate::Caption>,
+    T: Into<crate::Caption>,
+{
     match (text, from, to) {
-        (Some(t), Some(f), Some(to)) if t == f => {
+        (Some(t), Some(f), Some(to)) if t.as_ref() == f => {
+            let to: crate::Caption = to.into();
             if f == to {
-                Some(t)
+                Some(t.into())
             } else {
-                Some(to.to_string())
+                Some(D::from(to))
             }
         }
-        (text, _, _) => text,
+        (text, _, _) => text.map(Into::into),
     }
 }
 
@@ -365,7 +373,7 @@ pub fn recaption_list(
         list.into_iter()
             .enumerate()
             .map(|(i, t)| {
-                recaption(
+                recaption::<String, String, &'static str>(
                     Some(t.clone()),
                     from.get(i).copied().flatten(),
                     to.get(i).copied().flatten(),

@@ -94,6 +94,16 @@ macro_rules! ocsf_int_enum {
             }
         }
 
+        impl $crate::caption::StaticCaptions for $name {
+            #[allow(unreachable_patterns)]
+            fn static_caption(text: &str) -> Option<&'static str> {
+                match text {
+                    $( $caption => Some($caption), )*
+                    _ => None,
+                }
+            }
+        }
+
         impl $crate::OcsfEnum for $name {
             fn id(self) -> i64 {
                 i64::from($name::id(self))

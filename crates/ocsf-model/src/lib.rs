@@ -119,6 +119,7 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod caption;
 mod enums;
 mod event;
 mod event_enum;
@@ -134,6 +135,7 @@ pub mod schema;
 pub mod time;
 pub mod validate;
 
+pub use caption::Caption;
 pub use enums::{OcsfEnum, UnknownCaption};
 pub use event::{ClassVisitor, DynamicEvent, MaybeColumnar, OcsfEvent};
 pub use event_enum::{EventVisitor, NotAnEvent, OcsfEventEnum, UnrecognizedEvent};

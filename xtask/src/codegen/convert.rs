@@ -315,6 +315,27 @@ impl<'a> Pair<'a> {
                 | (Map, Map)
                 | (Str | DateTime, Str | DateTime)
         );
+        // A caption converts as a string does (a `Caption` derefs to `str`), then into the
+        // target's type.
+        let (cs, cd) = (matches!(ks, Caption(_)), matches!(kd, Caption(_)));
+        if cs && cd {
+            return Conv::Total("v".into());
+        }
+        if cs || cd {
+            let conv = self.conv(
+                name,
+                a,
+                b,
+                if cs { &Str } else { ks },
+                if cd { &Str } else { kd },
+            );
+            return match conv {
+                Conv::Total(t) if t == "v" => Conv::Total("v.into()".into()),
+                Conv::Total(t) if cd => Conv::Total(format!("crate::Caption::from({t})")),
+                Conv::Partial(t) if cd => Conv::Partial(format!("({t}).map(crate::Caption::from)")),
+                other => other,
+            };
+        }
         if same_scalar {
             return Conv::Total("v".into());
         }
@@ -433,7 +454,7 @@ impl<'a> Pair<'a> {
         if is_class && sa.contains_key("type_name") && da.contains_key("type_name") {
             let _ = writeln!(
                 pre,
-                "let type_name_was = src.activity_name.as_deref().map(|a| crate::event::type_name(<{} as crate::OcsfEvent>::CLASS_CAPTION, a));",
+                "let type_name_was = src.activity_name.as_deref().map(crate::caption::type_name::<{}>);",
                 self.src_class_type(sowner)
             );
         }
@@ -536,9 +557,10 @@ impl<'a> Pair<'a> {
             } else {
                 "recaption"
             };
+            let sty = Self::rust_type(d_ctx, downer, sib, &da[*sib]);
             let _ = writeln!(
                 lets,
-                "let {} = crate::convert::{fun}(src.{}, {f}_caption, {target});",
+                "let {}: Option<{sty}> = crate::convert::{fun}(src.{}, {f}_caption, {target});",
                 field_ident(sib),
                 field_ident(sib)
             );
@@ -553,15 +575,15 @@ impl<'a> Pair<'a> {
                 if sa.contains_key(n) && da.contains_key(n) {
                     let _ = writeln!(
                         lets,
-                        "let {n} = crate::convert::recaption(src.{n}, Some(<{st} as crate::OcsfEvent>::{k}), Some(<{dt} as crate::OcsfEvent>::{k}));"
+                        "let {n}: Option<crate::Caption> = crate::convert::recaption(src.{n}, Some(<{st} as crate::OcsfEvent>::{k}), Some(<{dt} as crate::OcsfEvent>::{k}));"
                     );
                 }
             }
             if sa.contains_key("type_name") && da.contains_key("type_name") {
                 let _ = writeln!(
                     lets,
-                    "let type_name_is = activity_name.as_deref().map(|a| crate::event::type_name(<{dt} as crate::OcsfEvent>::CLASS_CAPTION, a));\n\
-                     let type_name = crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is.as_deref());"
+                    "let type_name_is = activity_name.as_deref().map(crate::caption::type_name::<{dt}>);\n\
+                     let type_name: Option<crate::Caption> = crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);"
                 );
             }
             let _ = writeln!(lets, "let mut metadata = metadata;");

@@ -135,8 +135,7 @@ impl Ctx<'_> {
                     let mut old = std::mem::take(o);
                     o.name = old.name.take();
                     set_dotted(&mut o.name, path, leaf);
-                    o.type_ = old.type_.take();
-                    reuse::set_str(&mut o.type_, type_id.as_str());
+                    o.type_ = Some(Cow::Borrowed(type_id.as_str()));
                     o.type_id = Some(type_id);
                     o.value = old.value.take();
                     reuse::set_str(&mut o.value, value);
@@ -268,15 +267,9 @@ impl Ctx<'_> {
     }
 
     fn device(&mut self, d: DeviceInfo) -> Device {
-        self.device_with(d, None)
-    }
-
-    /// [`Ctx::device`], refilling `type_buf` (a kept `type` string) with the type's caption
-    /// (the same object as `Device::new(TypeId::Unknown)` builds).
-    fn device_with(&mut self, d: DeviceInfo, type_buf: Option<String>) -> Device {
+        // The same object as `Device::new(TypeId::Unknown)` builds.
         let mut out = Device::default();
-        out.type_ = type_buf;
-        reuse::set_str(&mut out.type_, TypeId::Unknown.as_str());
+        out.type_ = Some(Cow::Borrowed(TypeId::Unknown.as_str()));
         out.type_id = Some(TypeId::Unknown);
         let mut hostname = d.hostname.or_else(|| self.config.hostname_fallback.clone());
         out.ip = d.ip;
@@ -489,13 +482,8 @@ fn group(g: n::GroupInfo) -> Group {
     out
 }
 
+/// The connection info, its `direction` caption as `NetworkConnectionInfo::new` writes it.
 fn connection(c: ConnectionInfo) -> NetworkConnectionInfo {
-    connection_with(c, None)
-}
-
-/// [`connection`], refilling `direction_buf` (a kept `direction` string) with the direction's
-/// caption (as `NetworkConnectionInfo::new` writes it).
-fn connection_with(c: ConnectionInfo, direction_buf: Option<String>) -> NetworkConnectionInfo {
     let id = match c.direction {
         Some(Direction::Inbound) => NetworkConnectionInfoDirectionId::Inbound,
         Some(Direction::Outbound) => NetworkConnectionInfoDirectionId::Outbound,
@@ -503,8 +491,7 @@ fn connection_with(c: ConnectionInfo, direction_buf: Option<String>) -> NetworkC
         Some(Direction::Unknown) | None => NetworkConnectionInfoDirectionId::Unknown,
     };
     let mut out = NetworkConnectionInfo::default();
-    out.direction = direction_buf;
-    reuse::set_str(&mut out.direction, id.as_str());
+    out.direction = Some(Cow::Borrowed(id.as_str()));
     out.direction_id = Some(id);
     out.protocol_name = c.protocol_name;
     out.protocol_num = c.protocol_num;
@@ -641,7 +628,7 @@ const LINUX_USERS_PROFILE: &str = "linux/linux_users";
 macro_rules! other_activity {
     ($ev:ident, $id:expr, $caption:expr) => {
         if let Some(c) = $caption {
-            $ev.activity_name = Some(c.into_owned());
+            $ev.activity_name = Some(c);
             $ev.set_activity_id($id);
         }
     };
@@ -678,7 +665,7 @@ macro_rules! outcome {
                 $ev.set_status_id(StatusId::Failure);
             }
             Some(Outcome::Other(c)) => {
-                $ev.status = Some(c.into_owned());
+                $ev.status = Some(c);
                 $ev.set_status_id(StatusId::Other);
             }
             None => {}
@@ -698,7 +685,7 @@ macro_rules! security_control {
         let derived = action_of($n.disposition.as_ref());
         if let Some(d) = $n.disposition.take() {
             if let Disposition::Other(c) = &d {
-                $ev.disposition = Some(c.to_string());
+                $ev.disposition = Some(c.clone());
             }
             $ev.set_disposition_id(disposition_id(&d));
         }
@@ -710,7 +697,7 @@ macro_rules! security_control {
                 $ev.set_action_id(ActionId::Denied);
             }
             Some(Action::Other(c)) => {
-                $ev.action = Some(c.into_owned());
+                $ev.action = Some(c);
                 $ev.set_action_id(ActionId::Other);
             }
             None if $c.security_control => {
@@ -935,7 +922,7 @@ fn authentication(
                 e.set_auth_protocol_id(AuthenticationAuthProtocolId::Kerberos);
             }
             Some(n::AuthProtocol::Other(t)) => {
-                e.auth_protocol = Some(t.into_owned());
+                e.auth_protocol = Some(t);
                 e.set_auth_protocol_id(AuthenticationAuthProtocolId::Other);
             }
             None => {}
@@ -943,7 +930,7 @@ fn authentication(
         if let Some(lt) = auth.logon_type {
             let (id, caption) = logon_type(lt);
             if let Some(t) = caption {
-                e.logon_type = Some(t.into_owned());
+                e.logon_type = Some(t);
             }
             e.set_logon_type_id(id);
         }

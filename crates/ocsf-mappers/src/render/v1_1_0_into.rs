@@ -14,11 +14,12 @@ use ocsf_model::v1_1_0::events::{
 };
 use ocsf_model::v1_1_0::objects::{Actor, Device, Feature, Metadata, NetworkEndpoint};
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 
 use super::super::Target;
 use super::reuse::{set_box, set_list, set_opt_str, set_str};
 use super::{
-    Ctx, LINUX_USERS_PROFILE, SECURITY_CONTROL_PROFILE, V1_1_0, action_of, connection_with,
+    Ctx, LINUX_USERS_PROFILE, SECURITY_CONTROL_PROFILE, V1_1_0, action_of, connection,
     disposition_id, logon_type, network_ids, render, severity_id, spill, ssh_key,
 };
 use crate::config::SourceConfig;
@@ -118,10 +119,7 @@ macro_rules! head_into {
     ($e:ident, $n:ident, $class:ty, $id:expr, $caption:expr) => {
         let id = $id;
         $e.activity_id = id;
-        set_str(
-            &mut $e.activity_name,
-            $caption.as_deref().unwrap_or(id.as_str()),
-        );
+        $e.activity_name = Some($caption.unwrap_or(Cow::Borrowed(id.as_str())));
         let type_uid = i64::from(<$class>::CLASS_UID) * 100 + i64::from(id.id());
         let type_matches = $e
             .type_name()
@@ -133,7 +131,7 @@ macro_rules! head_into {
         }
         let sev = severity_id($n.severity);
         $e.severity_id = sev;
-        set_str(&mut $e.severity, sev.as_str());
+        $e.severity = Some(Cow::Borrowed(sev.as_str()));
         $e.time = $n.time_ms;
         // The record's message and raw line are swapped in: the event's old strings go back
         // to the record, which keeps their buffers for the next line.
@@ -150,10 +148,7 @@ macro_rules! head_into {
             None => (None, None),
         };
         $e.status_id = status_id;
-        set_opt_str(
-            &mut $e.status,
-            status.as_deref().or(status_id.map(StatusId::as_str)),
-        );
+        $e.status = status.or(status_id.map(|s| Cow::Borrowed(s.as_str())));
     };
 }
 
@@ -294,11 +289,11 @@ fn authentication_into(
         Some(n::AuthProtocol::Kerberos) => {
             let id = AuthenticationAuthProtocolId::Kerberos;
             e.auth_protocol_id = Some(id);
-            set_str(&mut e.auth_protocol, id.as_str());
+            e.auth_protocol = Some(Cow::Borrowed(id.as_str()));
         }
         Some(n::AuthProtocol::Other(t)) => {
             e.auth_protocol_id = Some(AuthenticationAuthProtocolId::Other);
-            set_str(&mut e.auth_protocol, &t);
+            e.auth_protocol = Some(t);
         }
         None => {
             e.auth_protocol_id = None;
@@ -308,7 +303,7 @@ fn authentication_into(
     match auth.logon_type.map(logon_type) {
         Some((id, caption)) => {
             e.logon_type_id = Some(id);
-            set_str(&mut e.logon_type, caption.as_deref().unwrap_or(id.as_str()));
+            e.logon_type = Some(caption.unwrap_or(Cow::Borrowed(id.as_str())));
         }
         None => {
             e.logon_type_id = None;
@@ -342,9 +337,8 @@ fn authentication_into(
 
 /// The record's device into `slot` (`device_of`), keeping its box and `type` string.
 fn device_into(n: &mut Normalized, c: &mut Ctx<'_>, slot: &mut Option<Box<Device>>) {
-    let type_buf = slot.as_mut().and_then(|d| d.type_.take());
     let old_hostname = slot.as_mut().and_then(|d| d.hostname.take());
-    let device = c.device_with(std::mem::take(&mut n.device), type_buf);
+    let device = c.device(std::mem::take(&mut n.device));
     set_box(slot, Some(device));
     // Kept by the record for the next line.
     n.device.hostname = old_hostname;
@@ -413,8 +407,7 @@ fn ssh_activity_into(
     e.disposition_id = None;
     security_control!(e, n, c);
     device_into(n, c, &mut e.device);
-    let dir_buf = e.connection_info.as_mut().and_then(|x| x.direction.take());
-    let connection = n.connection.take().map(|x| connection_with(x, dir_buf));
+    let connection = n.connection.take().map(connection);
     set_box(&mut e.connection_info, connection);
     optional_actor_into(n, c, &mut e.actor);
     // What the SSH Activity renderer never writes.

@@ -479,6 +479,20 @@ impl<'a> RowDecoder<'a> {
         }
     }
 
+    /// A caption sibling derived from its enum: the static caption of `C` when the text equals
+    /// one (no string stored), else the text owned.
+    #[inline]
+    pub fn caption<C: crate::caption::StaticCaptions>(
+        &self,
+        index: usize,
+    ) -> Result<Option<crate::Caption>, ColumnarError> {
+        match self.column(index) {
+            None => Ok(None),
+            Some(Reader::Str(a)) => Ok(a.at(self.row).map(crate::caption::caption_of::<C>)),
+            Some(r) => Ok(self.string_in(index, r)?.map(std::borrow::Cow::Owned)),
+        }
+    }
+
     fn string_in(&self, index: usize, r: &'a Reader<'a>) -> Result<Option<String>, ColumnarError> {
         match r {
             Reader::Str(a) => Ok(a.at(self.row).map(String::from)),

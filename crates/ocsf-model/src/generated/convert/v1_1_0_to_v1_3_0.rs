@@ -231,12 +231,10 @@ pub fn base_event(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::BaseEvent as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::BaseEvent>);
     let activity_id: crate::v1_3_0::events::BaseEventActivityId = {
         let v = src.activity_id;
         c.int_enum("activity_id", v)
@@ -277,39 +275,33 @@ pub fn base_event(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_1_0::events::BaseEvent as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_3_0::events::BaseEvent as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_1_0::events::BaseEvent as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_3_0::events::BaseEvent as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::BaseEvent as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::BaseEvent>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_3_0::events::BaseEvent as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -368,12 +360,10 @@ pub fn file_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::FileActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::FileActivity>);
     let access_mask: Option<i32> = src.access_mask;
     let action_id: Option<crate::v1_3_0::enums::ActionId> =
         src.action_id.map(|v| c.int_enum("action_id", v));
@@ -442,49 +432,43 @@ pub fn file_activity(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_1_0::events::FileActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_3_0::events::FileActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_1_0::events::FileActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_3_0::events::FileActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::FileActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::FileActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_3_0::events::FileActivity as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -560,12 +544,10 @@ pub fn kernel_extension(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::KernelExtension as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::KernelExtension>);
     let action_id: Option<crate::v1_3_0::enums::ActionId> =
         src.action_id.map(|v| c.int_enum("action_id", v));
     let activity_id: crate::v1_3_0::events::KernelExtensionActivityId = {
@@ -627,49 +609,43 @@ pub fn kernel_extension(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_1_0::events::KernelExtension as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_3_0::events::KernelExtension as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_1_0::events::KernelExtension as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_3_0::events::KernelExtension as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::KernelExtension as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::KernelExtension>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_3_0::events::KernelExtension as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -742,12 +718,10 @@ pub fn kernel_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::KernelActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::KernelActivity>);
     let action_id: Option<crate::v1_3_0::enums::ActionId> =
         src.action_id.map(|v| c.int_enum("action_id", v));
     let activity_id: crate::v1_3_0::events::KernelActivityActivityId = {
@@ -808,49 +782,43 @@ pub fn kernel_activity(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_1_0::events::KernelActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_3_0::events::KernelActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_1_0::events::KernelActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_3_0::events::KernelActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::KernelActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::KernelActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_3_0::events::KernelActivity as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -920,12 +888,10 @@ pub fn memory_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::MemoryActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::MemoryActivity>);
     let action_id: Option<crate::v1_3_0::enums::ActionId> =
         src.action_id.map(|v| c.int_enum("action_id", v));
     let activity_id: crate::v1_3_0::events::MemoryActivityActivityId = {
@@ -991,49 +957,43 @@ pub fn memory_activity(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_1_0::events::MemoryActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_3_0::events::MemoryActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_1_0::events::MemoryActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_3_0::events::MemoryActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::MemoryActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::MemoryActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_3_0::events::MemoryActivity as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -1107,12 +1067,10 @@ pub fn module_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::ModuleActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::ModuleActivity>);
     let action_id: Option<crate::v1_3_0::enums::ActionId> =
         src.action_id.map(|v| c.int_enum("action_id", v));
     let activity_id: crate::v1_3_0::events::ModuleActivityActivityId = {
@@ -1173,49 +1131,43 @@ pub fn module_activity(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_1_0::events::ModuleActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_3_0::events::ModuleActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_1_0::events::ModuleActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_3_0::events::ModuleActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::ModuleActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::ModuleActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_3_0::events::ModuleActivity as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -1285,12 +1237,10 @@ pub fn scheduled_job_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::ScheduledJobActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::ScheduledJobActivity>);
     let action_id: Option<crate::v1_3_0::enums::ActionId> =
         src.action_id.map(|v| c.int_enum("action_id", v));
     let activity_id: crate::v1_3_0::events::ScheduledJobActivityActivityId = {
@@ -1351,49 +1301,43 @@ pub fn scheduled_job_activity(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_1_0::events::ScheduledJobActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_3_0::events::ScheduledJobActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_1_0::events::ScheduledJobActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_3_0::events::ScheduledJobActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::ScheduledJobActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::ScheduledJobActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_3_0::events::ScheduledJobActivity as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -1470,12 +1414,10 @@ pub fn process_activity(
     let injection_type_id_caption = src.injection_type_id.as_ref().and_then(|v| v.caption()); // for `injection_type`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::ProcessActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::ProcessActivity>);
     let action_id: Option<crate::v1_3_0::enums::ActionId> =
         src.action_id.map(|v| c.int_enum("action_id", v));
     let activity_id: crate::v1_3_0::events::ProcessActivityActivityId = {
@@ -1545,54 +1487,48 @@ pub fn process_activity(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let injection_type = crate::convert::recaption(
+    let injection_type: Option<crate::Caption> = crate::convert::recaption(
         src.injection_type,
         injection_type_id_caption,
         injection_type_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_1_0::events::ProcessActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_3_0::events::ProcessActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_1_0::events::ProcessActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_3_0::events::ProcessActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::ProcessActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::ProcessActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_3_0::events::ProcessActivity as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -1673,12 +1609,10 @@ pub fn security_finding(
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let state_id_caption = src.state_id.as_ref().and_then(|v| v.caption()); // for `state`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::SecurityFinding as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::SecurityFinding>);
     let activity_id: crate::v1_3_0::events::SecurityFindingActivityId = {
         let v = src.activity_id;
         c.int_enum("activity_id", v)
@@ -1760,59 +1694,53 @@ pub fn security_finding(
     let vulnerabilities: Option<Vec<crate::v1_3_0::objects::Vulnerability>> = src
         .vulnerabilities
         .map(|v| c.list("vulnerabilities", v, o_vulnerability));
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let confidence = crate::convert::recaption(
+    let confidence: Option<crate::Caption> = crate::convert::recaption(
         src.confidence,
         confidence_id_caption,
         confidence_id.as_ref().and_then(|v| v.caption()),
     );
-    let impact = crate::convert::recaption(
+    let impact: Option<crate::Caption> = crate::convert::recaption(
         src.impact,
         impact_id_caption,
         impact_id.as_ref().and_then(|v| v.caption()),
     );
-    let risk_level = crate::convert::recaption(
+    let risk_level: Option<crate::Caption> = crate::convert::recaption(
         src.risk_level,
         risk_level_id_caption,
         risk_level_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let state = crate::convert::recaption(
+    let state: Option<crate::Caption> = crate::convert::recaption(
         src.state,
         state_id_caption,
         state_id.as_ref().and_then(|v| v.caption()),
     );
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_1_0::events::SecurityFinding as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_3_0::events::SecurityFinding as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_1_0::events::SecurityFinding as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_3_0::events::SecurityFinding as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::SecurityFinding as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::SecurityFinding>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_3_0::events::SecurityFinding as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -1896,12 +1824,10 @@ pub fn vulnerability_finding(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::VulnerabilityFinding as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::VulnerabilityFinding>);
     let activity_id: crate::v1_3_0::events::VulnerabilityFindingActivityId = {
         let v = src.activity_id;
         c.int_enum("activity_id", v)
@@ -1960,39 +1886,33 @@ pub fn vulnerability_finding(
     let vulnerabilities: Option<Vec<crate::v1_3_0::objects::Vulnerability>> = src
         .vulnerabilities
         .map(|v| c.list("vulnerabilities", v, o_vulnerability));
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_1_0::events::VulnerabilityFinding as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_3_0::events::VulnerabilityFinding as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_1_0::events::VulnerabilityFinding as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_3_0::events::VulnerabilityFinding as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::VulnerabilityFinding as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::VulnerabilityFinding>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_3_0::events::VulnerabilityFinding as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -2065,12 +1985,10 @@ pub fn compliance_finding(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::ComplianceFinding as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::ComplianceFinding>);
     let activity_id: crate::v1_3_0::events::ComplianceFindingActivityId = {
         let v = src.activity_id;
         c.int_enum("activity_id", v)
@@ -2132,39 +2050,33 @@ pub fn compliance_finding(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_1_0::events::ComplianceFinding as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_3_0::events::ComplianceFinding as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_1_0::events::ComplianceFinding as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_3_0::events::ComplianceFinding as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::ComplianceFinding as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::ComplianceFinding>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_3_0::events::ComplianceFinding as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -2242,12 +2154,10 @@ pub fn detection_finding(
     let risk_level_id_caption = src.risk_level_id.as_ref().and_then(|v| v.caption()); // for `risk_level`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::DetectionFinding as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::DetectionFinding>);
     let action_id: Option<crate::v1_3_0::enums::ActionId> =
         src.action_id.map(|v| c.int_enum("action_id", v));
     let activity_id: crate::v1_3_0::events::DetectionFindingActivityId = {
@@ -2331,59 +2241,53 @@ pub fn detection_finding(
     let vulnerabilities: Option<Vec<crate::v1_3_0::objects::Vulnerability>> = src
         .vulnerabilities
         .map(|v| c.list("vulnerabilities", v, o_vulnerability));
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let impact = crate::convert::recaption(
+    let impact: Option<crate::Caption> = crate::convert::recaption(
         src.impact,
         impact_id_caption,
         impact_id.as_ref().and_then(|v| v.caption()),
     );
-    let risk_level = crate::convert::recaption(
+    let risk_level: Option<crate::Caption> = crate::convert::recaption(
         src.risk_level,
         risk_level_id_caption,
         risk_level_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_1_0::events::DetectionFinding as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_3_0::events::DetectionFinding as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_1_0::events::DetectionFinding as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_3_0::events::DetectionFinding as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::DetectionFinding as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::DetectionFinding>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_3_0::events::DetectionFinding as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -2474,12 +2378,10 @@ pub fn incident_finding(
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
     let verdict_id_caption = src.verdict_id.as_ref().and_then(|v| v.caption()); // for `verdict`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::IncidentFinding as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::IncidentFinding>);
     let activity_id: crate::v1_3_0::events::IncidentFindingActivityId = {
         let v = src.activity_id;
         c.int_enum("activity_id", v)
@@ -2526,7 +2428,8 @@ pub fn incident_finding(
     let observables: Option<Vec<crate::v1_3_0::objects::Observable>> = src
         .observables
         .map(|v| c.list("observables", v, o_observable));
-    let priority: Option<String> = src.priority.map(|v| v.to_string());
+    let priority: Option<crate::Caption> =
+        src.priority.map(|v| crate::Caption::from(v.to_string()));
     let priority_id: Option<crate::v1_3_0::events::IncidentFindingPriorityId> =
         src.priority_id.map(|v| c.int_enum("priority_id", v));
     let raw_data: Option<String> = src.raw_data;
@@ -2547,49 +2450,43 @@ pub fn incident_finding(
     let type_uid: i64 = src.type_uid;
     let verdict_id: Option<crate::v1_3_0::events::IncidentFindingVerdictId> =
         src.verdict_id.map(|v| c.int_enum("verdict_id", v));
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let impact = crate::convert::recaption(
+    let impact: Option<crate::Caption> = crate::convert::recaption(
         src.impact,
         impact_id_caption,
         impact_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let verdict = crate::convert::recaption(
+    let verdict: Option<crate::Caption> = crate::convert::recaption(
         src.verdict,
         verdict_id_caption,
         verdict_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_1_0::events::IncidentFinding as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_3_0::events::IncidentFinding as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_1_0::events::IncidentFinding as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_3_0::events::IncidentFinding as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::IncidentFinding as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::IncidentFinding>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_3_0::events::IncidentFinding as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -2668,12 +2565,10 @@ pub fn account_change(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::AccountChange as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::AccountChange>);
     let activity_id: crate::v1_3_0::events::AccountChangeActivityId = {
         let v = src.activity_id;
         c.int_enum("activity_id", v)
@@ -2731,39 +2626,33 @@ pub fn account_change(
     let user_result: Option<Box<crate::v1_3_0::objects::User>> = src
         .user_result
         .map(|v| Box::new(c.one("user_result", *v, o_user)));
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_1_0::events::AccountChange as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_3_0::events::AccountChange as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_1_0::events::AccountChange as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_3_0::events::AccountChange as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::AccountChange as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::AccountChange>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_3_0::events::AccountChange as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -2829,12 +2718,10 @@ pub fn authentication(
     let logon_type_id_caption = src.logon_type_id.as_ref().and_then(|v| v.caption()); // for `logon_type`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::Authentication as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::Authentication>);
     let activity_id: crate::v1_3_0::events::AuthenticationActivityId = {
         let v = src.activity_id;
         c.int_enum("activity_id", v)
@@ -2911,49 +2798,43 @@ pub fn authentication(
     let type_uid: i64 = src.type_uid;
     let user: Option<Box<crate::v1_3_0::objects::User>> =
         src.user.map(|v| Box::new(c.one("user", *v, o_user)));
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let auth_protocol = crate::convert::recaption(
+    let auth_protocol: Option<crate::Caption> = crate::convert::recaption(
         src.auth_protocol,
         auth_protocol_id_caption,
         auth_protocol_id.as_ref().and_then(|v| v.caption()),
     );
-    let logon_type = crate::convert::recaption(
+    let logon_type: Option<crate::Caption> = crate::convert::recaption(
         src.logon_type,
         logon_type_id_caption,
         logon_type_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_1_0::events::Authentication as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_3_0::events::Authentication as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_1_0::events::Authentication as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_3_0::events::Authentication as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::Authentication as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::Authentication>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_3_0::events::Authentication as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -3029,12 +2910,10 @@ pub fn authorize_session(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::AuthorizeSession as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::AuthorizeSession>);
     let activity_id: crate::v1_3_0::events::AuthorizeSessionActivityId = {
         let v = src.activity_id;
         c.int_enum("activity_id", v)
@@ -3090,39 +2969,33 @@ pub fn authorize_session(
     let type_uid: i64 = src.type_uid;
     let user: Option<Box<crate::v1_3_0::objects::User>> =
         src.user.map(|v| Box::new(c.one("user", *v, o_user)));
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_1_0::events::AuthorizeSession as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_3_0::events::AuthorizeSession as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_1_0::events::AuthorizeSession as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_3_0::events::AuthorizeSession as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::AuthorizeSession as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::AuthorizeSession>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_3_0::events::AuthorizeSession as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -3194,12 +3067,10 @@ pub fn entity_management(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::EntityManagement as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::EntityManagement>);
     let activity_id: crate::v1_3_0::events::EntityManagementActivityId = {
         let v = src.activity_id;
         c.int_enum("activity_id", v)
@@ -3251,39 +3122,33 @@ pub fn entity_management(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_1_0::events::EntityManagement as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_3_0::events::EntityManagement as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_1_0::events::EntityManagement as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_3_0::events::EntityManagement as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::EntityManagement as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::EntityManagement>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_3_0::events::EntityManagement as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -3355,12 +3220,10 @@ pub fn user_access(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::UserAccess as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::UserAccess>);
     let activity_id: crate::v1_3_0::events::UserAccessActivityId = {
         let v = src.activity_id;
         c.int_enum("activity_id", v)
@@ -3411,39 +3274,33 @@ pub fn user_access(
     let type_uid: i64 = src.type_uid;
     let user: Option<Box<crate::v1_3_0::objects::User>> =
         src.user.map(|v| Box::new(c.one("user", *v, o_user)));
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_1_0::events::UserAccess as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_3_0::events::UserAccess as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_1_0::events::UserAccess as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_3_0::events::UserAccess as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::UserAccess as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::UserAccess>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_3_0::events::UserAccess as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -3507,12 +3364,10 @@ pub fn group_management(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::GroupManagement as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::GroupManagement>);
     let activity_id: crate::v1_3_0::events::GroupManagementActivityId = {
         let v = src.activity_id;
         c.int_enum("activity_id", v)
@@ -3565,39 +3420,33 @@ pub fn group_management(
     let type_uid: i64 = src.type_uid;
     let user: Option<Box<crate::v1_3_0::objects::User>> =
         src.user.map(|v| Box::new(c.one("user", *v, o_user)));
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_1_0::events::GroupManagement as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_3_0::events::GroupManagement as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_1_0::events::GroupManagement as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_3_0::events::GroupManagement as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::GroupManagement as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::GroupManagement>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_3_0::events::GroupManagement as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -3667,12 +3516,10 @@ pub fn network_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::NetworkActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::NetworkActivity>);
     let action_id: Option<crate::v1_3_0::enums::ActionId> =
         src.action_id.map(|v| c.int_enum("action_id", v));
     let activity_id: crate::v1_3_0::events::NetworkActivityActivityId = {
@@ -3772,49 +3619,43 @@ pub fn network_activity(
     let type_uid: i64 = src.type_uid;
     let url: Option<Box<crate::v1_3_0::objects::Url>> =
         src.url.map(|v| Box::new(c.one("url", *v, o_url)));
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_1_0::events::NetworkActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_3_0::events::NetworkActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_1_0::events::NetworkActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_3_0::events::NetworkActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::NetworkActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::NetworkActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_3_0::events::NetworkActivity as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -3902,12 +3743,10 @@ pub fn http_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::HttpActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::HttpActivity>);
     let action_id: Option<crate::v1_3_0::enums::ActionId> =
         src.action_id.map(|v| c.int_enum("action_id", v));
     let activity_id: crate::v1_3_0::events::HttpActivityActivityId = {
@@ -4015,49 +3854,43 @@ pub fn http_activity(
         .traffic
         .map(|v| Box::new(c.one("traffic", *v, o_network_traffic)));
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_1_0::events::HttpActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_3_0::events::HttpActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_1_0::events::HttpActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_3_0::events::HttpActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::HttpActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::HttpActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_3_0::events::HttpActivity as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -4147,12 +3980,10 @@ pub fn dns_activity(
     let rcode_id_caption = src.rcode_id.as_ref().and_then(|v| v.caption()); // for `rcode`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::DnsActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::DnsActivity>);
     let action_id: Option<crate::v1_3_0::enums::ActionId> =
         src.action_id.map(|v| c.int_enum("action_id", v));
     let activity_id: crate::v1_3_0::events::DnsActivityActivityId = {
@@ -4260,54 +4091,48 @@ pub fn dns_activity(
         .traffic
         .map(|v| Box::new(c.one("traffic", *v, o_network_traffic)));
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let rcode = crate::convert::recaption(
+    let rcode: Option<crate::Caption> = crate::convert::recaption(
         src.rcode,
         rcode_id_caption,
         rcode_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_1_0::events::DnsActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_3_0::events::DnsActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_1_0::events::DnsActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_3_0::events::DnsActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::DnsActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::DnsActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_3_0::events::DnsActivity as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -4399,12 +4224,10 @@ pub fn dhcp_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::DhcpActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::DhcpActivity>);
     let action_id: Option<crate::v1_3_0::enums::ActionId> =
         src.action_id.map(|v| c.int_enum("action_id", v));
     let activity_id: crate::v1_3_0::events::DhcpActivityActivityId = {
@@ -4508,49 +4331,43 @@ pub fn dhcp_activity(
         .map(|v| Box::new(c.one("traffic", *v, o_network_traffic)));
     let transaction_uid: Option<String> = src.transaction_uid;
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_1_0::events::DhcpActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_3_0::events::DhcpActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_1_0::events::DhcpActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_3_0::events::DhcpActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::DhcpActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::DhcpActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_3_0::events::DhcpActivity as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -4638,12 +4455,10 @@ pub fn rdp_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::RdpActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::RdpActivity>);
     let action_id: Option<crate::v1_3_0::enums::ActionId> =
         src.action_id.map(|v| c.int_enum("action_id", v));
     let activity_id: crate::v1_3_0::events::RdpActivityActivityId = {
@@ -4754,49 +4569,43 @@ pub fn rdp_activity(
         .traffic
         .map(|v| Box::new(c.one("traffic", *v, o_network_traffic)));
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_1_0::events::RdpActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_3_0::events::RdpActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_1_0::events::RdpActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_3_0::events::RdpActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::RdpActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::RdpActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_3_0::events::RdpActivity as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -4889,12 +4698,10 @@ pub fn smb_activity(
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let share_type_id_caption = src.share_type_id.as_ref().and_then(|v| v.caption()); // for `share_type`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::SmbActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::SmbActivity>);
     let action_id: Option<crate::v1_3_0::enums::ActionId> =
         src.action_id.map(|v| c.int_enum("action_id", v));
     let activity_id: crate::v1_3_0::events::SmbActivityActivityId = {
@@ -5008,54 +4815,48 @@ pub fn smb_activity(
         .map(|v| Box::new(c.one("traffic", *v, o_network_traffic)));
     let tree_uid: Option<String> = src.tree_uid;
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let share_type = crate::convert::recaption(
+    let share_type: Option<crate::Caption> = crate::convert::recaption(
         src.share_type,
         share_type_id_caption,
         share_type_id.as_ref().and_then(|v| v.caption()),
     );
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_1_0::events::SmbActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_3_0::events::SmbActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_1_0::events::SmbActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_3_0::events::SmbActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::SmbActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::SmbActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_3_0::events::SmbActivity as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -5151,12 +4952,10 @@ pub fn ssh_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::SshActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::SshActivity>);
     let action_id: Option<crate::v1_3_0::enums::ActionId> =
         src.action_id.map(|v| c.int_enum("action_id", v));
     let activity_id: crate::v1_3_0::events::SshActivityActivityId = {
@@ -5263,54 +5062,48 @@ pub fn ssh_activity(
         .traffic
         .map(|v| Box::new(c.one("traffic", *v, o_network_traffic)));
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let auth_type = crate::convert::recaption(
+    let auth_type: Option<crate::Caption> = crate::convert::recaption(
         src.auth_type,
         auth_type_id_caption,
         auth_type_id.as_ref().and_then(|v| v.caption()),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_1_0::events::SshActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_3_0::events::SshActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_1_0::events::SshActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_3_0::events::SshActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::SshActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::SshActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_3_0::events::SshActivity as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -5400,12 +5193,10 @@ pub fn ftp_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::FtpActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::FtpActivity>);
     let action_id: Option<crate::v1_3_0::enums::ActionId> =
         src.action_id.map(|v| c.int_enum("action_id", v));
     let activity_id: crate::v1_3_0::events::FtpActivityActivityId = {
@@ -5509,49 +5300,43 @@ pub fn ftp_activity(
         .map(|v| Box::new(c.one("traffic", *v, o_network_traffic)));
     let type_: Option<String> = src.type_;
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_1_0::events::FtpActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_3_0::events::FtpActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_1_0::events::FtpActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_3_0::events::FtpActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::FtpActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::FtpActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_3_0::events::FtpActivity as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -5643,12 +5428,10 @@ pub fn email_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::EmailActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::EmailActivity>);
     let action_id: Option<crate::v1_3_0::enums::ActionId> =
         src.action_id.map(|v| c.int_enum("action_id", v));
     let activity_id: Option<crate::v1_3_0::events::EmailActivityActivityId> =
@@ -5721,54 +5504,48 @@ pub fn email_activity(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.as_ref().and_then(|v| v.caption()),
     );
-    let direction = crate::convert::recaption(
+    let direction: Option<crate::Caption> = crate::convert::recaption(
         src.direction,
         direction_id_caption,
         direction_id.as_ref().and_then(|v| v.caption()),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_1_0::events::EmailActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_3_0::events::EmailActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_1_0::events::EmailActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_3_0::events::EmailActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::EmailActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::EmailActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_3_0::events::EmailActivity as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -5846,12 +5623,10 @@ pub fn network_file_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::NetworkFileActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::NetworkFileActivity>);
     let action_id: Option<crate::v1_3_0::enums::ActionId> =
         src.action_id.map(|v| c.int_enum("action_id", v));
     let activity_id: crate::v1_3_0::events::NetworkFileActivityActivityId = {
@@ -5953,49 +5728,43 @@ pub fn network_file_activity(
         .traffic
         .map(|v| Box::new(c.one("traffic", *v, o_network_traffic)));
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_1_0::events::NetworkFileActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_3_0::events::NetworkFileActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_1_0::events::NetworkFileActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_3_0::events::NetworkFileActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::NetworkFileActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::NetworkFileActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_3_0::events::NetworkFileActivity as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -6088,12 +5857,10 @@ pub fn email_file_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::EmailFileActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::EmailFileActivity>);
     let action_id: Option<crate::v1_3_0::enums::ActionId> =
         src.action_id.map(|v| c.int_enum("action_id", v));
     let activity_id: Option<crate::v1_3_0::events::EmailFileActivityActivityId> =
@@ -6153,49 +5920,43 @@ pub fn email_file_activity(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.as_ref().and_then(|v| v.caption()),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_1_0::events::EmailFileActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_3_0::events::EmailFileActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_1_0::events::EmailFileActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_3_0::events::EmailFileActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::EmailFileActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::EmailFileActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_3_0::events::EmailFileActivity as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -6272,12 +6033,10 @@ pub fn email_url_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::EmailUrlActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::EmailUrlActivity>);
     let action_id: Option<crate::v1_3_0::enums::ActionId> =
         src.action_id.map(|v| c.int_enum("action_id", v));
     let activity_id: Option<crate::v1_3_0::events::EmailUrlActivityActivityId> =
@@ -6337,49 +6096,43 @@ pub fn email_url_activity(
     let type_uid: i64 = src.type_uid;
     let url: Option<Box<crate::v1_3_0::objects::Url>> =
         src.url.map(|v| Box::new(c.one("url", *v, o_url)));
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.as_ref().and_then(|v| v.caption()),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_1_0::events::EmailUrlActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_3_0::events::EmailUrlActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_1_0::events::EmailUrlActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_3_0::events::EmailUrlActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::EmailUrlActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::EmailUrlActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_3_0::events::EmailUrlActivity as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -6457,12 +6210,10 @@ pub fn ntp_activity(
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
     let stratum_id_caption = src.stratum_id.as_ref().and_then(|v| v.caption()); // for `stratum`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::NtpActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::NtpActivity>);
     let action_id: Option<crate::v1_3_0::enums::ActionId> =
         src.action_id.map(|v| c.int_enum("action_id", v));
     let activity_id: crate::v1_3_0::events::NtpActivityActivityId = {
@@ -6566,54 +6317,48 @@ pub fn ntp_activity(
         .map(|v| Box::new(c.one("traffic", *v, o_network_traffic)));
     let type_uid: i64 = src.type_uid;
     let version: Option<String> = src.version;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let stratum = crate::convert::recaption(
+    let stratum: Option<crate::Caption> = crate::convert::recaption(
         src.stratum,
         stratum_id_caption,
         stratum_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_1_0::events::NtpActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_3_0::events::NtpActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_1_0::events::NtpActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_3_0::events::NtpActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::NtpActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::NtpActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_3_0::events::NtpActivity as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -6701,12 +6446,10 @@ pub fn inventory_info(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::InventoryInfo as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::InventoryInfo>);
     let activity_id: crate::v1_3_0::events::InventoryInfoActivityId = {
         let v = src.activity_id;
         c.int_enum("activity_id", v)
@@ -6751,39 +6494,33 @@ pub fn inventory_info(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_1_0::events::InventoryInfo as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_3_0::events::InventoryInfo as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_1_0::events::InventoryInfo as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_3_0::events::InventoryInfo as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::InventoryInfo as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::InventoryInfo>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_3_0::events::InventoryInfo as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -6842,12 +6579,10 @@ pub fn config_state(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::ConfigState as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::ConfigState>);
     let activity_id: crate::v1_3_0::events::ConfigStateActivityId = {
         let v = src.activity_id;
         c.int_enum("activity_id", v)
@@ -6895,39 +6630,33 @@ pub fn config_state(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_1_0::events::ConfigState as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_3_0::events::ConfigState as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_1_0::events::ConfigState as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_3_0::events::ConfigState as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::ConfigState as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::ConfigState>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_3_0::events::ConfigState as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -6987,12 +6716,10 @@ pub fn user_inventory(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::UserInventory as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::UserInventory>);
     let activity_id: crate::v1_3_0::events::UserInventoryActivityId = {
         let v = src.activity_id;
         c.int_enum("activity_id", v)
@@ -7037,39 +6764,33 @@ pub fn user_inventory(
     let type_uid: i64 = src.type_uid;
     let user: Option<Box<crate::v1_3_0::objects::User>> =
         src.user.map(|v| Box::new(c.one("user", *v, o_user)));
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_1_0::events::UserInventory as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_3_0::events::UserInventory as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_1_0::events::UserInventory as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_3_0::events::UserInventory as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::UserInventory as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::UserInventory>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_3_0::events::UserInventory as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -7128,12 +6849,10 @@ pub fn patch_state(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::PatchState as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::PatchState>);
     let activity_id: crate::v1_3_0::events::PatchStateActivityId = {
         let v = src.activity_id;
         c.int_enum("activity_id", v)
@@ -7179,39 +6898,33 @@ pub fn patch_state(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_1_0::events::PatchState as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_3_0::events::PatchState as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_1_0::events::PatchState as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_3_0::events::PatchState as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::PatchState as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::PatchState>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_3_0::events::PatchState as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -7276,12 +6989,10 @@ pub fn device_config_state_change(
     let security_level_id_caption = src.security_level_id.as_ref().and_then(|v| v.caption()); // for `security_level`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::DeviceConfigStateChange as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::DeviceConfigStateChange>);
     let activity_id: crate::v1_3_0::events::DeviceConfigStateChangeActivityId = {
         let v = src.activity_id;
         c.int_enum("activity_id", v)
@@ -7340,34 +7051,34 @@ pub fn device_config_state_change(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let prev_security_level = crate::convert::recaption(
+    let prev_security_level: Option<crate::Caption> = crate::convert::recaption(
         src.prev_security_level,
         prev_security_level_id_caption,
         prev_security_level_id.as_ref().and_then(|v| v.caption()),
     );
-    let security_level = crate::convert::recaption(
+    let security_level: Option<crate::Caption> = crate::convert::recaption(
         src.security_level,
         security_level_id_caption,
         security_level_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_1_0::events::DeviceConfigStateChange as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_3_0::events::DeviceConfigStateChange as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(
             <crate::v1_1_0::events::DeviceConfigStateChange as crate::OcsfEvent>::CATEGORY_CAPTION,
@@ -7376,17 +7087,11 @@ pub fn device_config_state_change(
             <crate::v1_3_0::events::DeviceConfigStateChange as crate::OcsfEvent>::CATEGORY_CAPTION,
         ),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::DeviceConfigStateChange as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::DeviceConfigStateChange>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_3_0::events::DeviceConfigStateChange as crate::OcsfEvent>::OCSF_VERSION
@@ -7462,12 +7167,10 @@ pub fn web_resources_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::WebResourcesActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::WebResourcesActivity>);
     let action_id: Option<crate::v1_3_0::enums::ActionId> =
         src.action_id.map(|v| c.int_enum("action_id", v));
     let activity_id: crate::v1_3_0::events::WebResourcesActivityActivityId = {
@@ -7564,49 +7267,43 @@ pub fn web_resources_activity(
     let web_resources_result: Option<Vec<crate::v1_3_0::objects::WebResource>> = src
         .web_resources_result
         .map(|v| c.list("web_resources_result", v, o_web_resource));
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_1_0::events::WebResourcesActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_3_0::events::WebResourcesActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_1_0::events::WebResourcesActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_3_0::events::WebResourcesActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::WebResourcesActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::WebResourcesActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_3_0::events::WebResourcesActivity as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -7692,12 +7389,10 @@ pub fn application_lifecycle(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::ApplicationLifecycle as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::ApplicationLifecycle>);
     let activity_id: crate::v1_3_0::events::ApplicationLifecycleActivityId = {
         let v = src.activity_id;
         c.int_enum("activity_id", v)
@@ -7744,39 +7439,33 @@ pub fn application_lifecycle(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_1_0::events::ApplicationLifecycle as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_3_0::events::ApplicationLifecycle as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_1_0::events::ApplicationLifecycle as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_3_0::events::ApplicationLifecycle as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::ApplicationLifecycle as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::ApplicationLifecycle>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_3_0::events::ApplicationLifecycle as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -7842,12 +7531,10 @@ pub fn api_activity(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::ApiActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::ApiActivity>);
     let activity_id: crate::v1_3_0::events::ApiActivityActivityId = {
         let v = src.activity_id;
         c.int_enum("activity_id", v)
@@ -7902,39 +7589,33 @@ pub fn api_activity(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_1_0::events::ApiActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_3_0::events::ApiActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_1_0::events::ApiActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_3_0::events::ApiActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::ApiActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::ApiActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_3_0::events::ApiActivity as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -7996,12 +7677,10 @@ pub fn web_resource_access_activity(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::WebResourceAccessActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::WebResourceAccessActivity>);
     let activity_id: crate::v1_3_0::events::WebResourceAccessActivityActivityId = {
         let v = src.activity_id;
         c.int_enum("activity_id", v)
@@ -8081,35 +7760,29 @@ pub fn web_resource_access_activity(
     let web_resources: Option<Vec<crate::v1_3_0::objects::WebResource>> = src
         .web_resources
         .map(|v| c.list("web_resources", v, o_web_resource));
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_1_0::events::WebResourceAccessActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_3_0::events::WebResourceAccessActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(src.category_name, Some(<crate::v1_1_0::events::WebResourceAccessActivity as crate::OcsfEvent>::CATEGORY_CAPTION), Some(<crate::v1_3_0::events::WebResourceAccessActivity as crate::OcsfEvent>::CATEGORY_CAPTION));
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::WebResourceAccessActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let category_name: Option<crate::Caption> = crate::convert::recaption(src.category_name, Some(<crate::v1_1_0::events::WebResourceAccessActivity as crate::OcsfEvent>::CATEGORY_CAPTION), Some(<crate::v1_3_0::events::WebResourceAccessActivity as crate::OcsfEvent>::CATEGORY_CAPTION));
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::WebResourceAccessActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_3_0::events::WebResourceAccessActivity as crate::OcsfEvent>::OCSF_VERSION
@@ -8188,12 +7861,10 @@ pub fn datastore_activity(
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
     let type_id_caption = src.type_id.as_ref().and_then(|v| v.caption()); // for `type`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::DatastoreActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::DatastoreActivity>);
     let activity_id: crate::v1_3_0::events::DatastoreActivityActivityId = {
         let v = src.activity_id;
         c.int_enum("activity_id", v)
@@ -8258,44 +7929,38 @@ pub fn datastore_activity(
     let type_id: Option<crate::v1_3_0::events::DatastoreActivityTypeId> =
         src.type_id.map(|v| c.int_enum("type_id", v));
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_1_0::events::DatastoreActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_3_0::events::DatastoreActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_1_0::events::DatastoreActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_3_0::events::DatastoreActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::DatastoreActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::DatastoreActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_3_0::events::DatastoreActivity as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -8376,12 +8041,10 @@ pub fn file_hosting(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::FileHosting as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::FileHosting>);
     let activity_id: crate::v1_3_0::events::FileHostingActivityId = {
         let v = src.activity_id;
         c.int_enum("activity_id", v)
@@ -8437,39 +8100,33 @@ pub fn file_hosting(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_1_0::events::FileHosting as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_3_0::events::FileHosting as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_1_0::events::FileHosting as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_3_0::events::FileHosting as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::FileHosting as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::FileHosting>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_3_0::events::FileHosting as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -8534,12 +8191,10 @@ pub fn scan_activity(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::ScanActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::ScanActivity>);
     let activity_id: crate::v1_3_0::events::ScanActivityActivityId = {
         let v = src.activity_id;
         c.int_enum("activity_id", v)
@@ -8600,39 +8255,33 @@ pub fn scan_activity(
     let timezone_offset: Option<i32> = src.timezone_offset;
     let total: Option<i32> = src.total;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_1_0::events::ScanActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_3_0::events::ScanActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_1_0::events::ScanActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_3_0::events::ScanActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::ScanActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::ScanActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_3_0::events::ScanActivity as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -8707,12 +8356,10 @@ pub fn win_registry_key_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::WinRegistryKeyActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::WinRegistryKeyActivity>);
     let access_mask: Option<i32> = src.access_mask;
     let action_id: Option<crate::v1_3_0::enums::ActionId> =
         src.action_id.map(|v| c.int_enum("action_id", v));
@@ -8780,49 +8427,43 @@ pub fn win_registry_key_activity(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_1_0::events::WinRegistryKeyActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_3_0::events::WinRegistryKeyActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_1_0::events::WinRegistryKeyActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_3_0::events::WinRegistryKeyActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::WinRegistryKeyActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::WinRegistryKeyActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_3_0::events::WinRegistryKeyActivity as crate::OcsfEvent>::OCSF_VERSION
@@ -8903,12 +8544,10 @@ pub fn win_registry_value_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::WinRegistryValueActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::WinRegistryValueActivity>);
     let action_id: Option<crate::v1_3_0::enums::ActionId> =
         src.action_id.map(|v| c.int_enum("action_id", v));
     let activity_id: crate::v1_3_0::events::WinRegistryValueActivityActivityId = {
@@ -8973,34 +8612,34 @@ pub fn win_registry_value_activity(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_1_0::events::WinRegistryValueActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_3_0::events::WinRegistryValueActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(
             <crate::v1_1_0::events::WinRegistryValueActivity as crate::OcsfEvent>::CATEGORY_CAPTION,
@@ -9009,17 +8648,11 @@ pub fn win_registry_value_activity(
             <crate::v1_3_0::events::WinRegistryValueActivity as crate::OcsfEvent>::CATEGORY_CAPTION,
         ),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::WinRegistryValueActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::WinRegistryValueActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_3_0::events::WinRegistryValueActivity as crate::OcsfEvent>::OCSF_VERSION
@@ -9097,12 +8730,10 @@ pub fn win_resource_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::WinResourceActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::WinResourceActivity>);
     let action_id: Option<crate::v1_3_0::enums::ActionId> =
         src.action_id.map(|v| c.int_enum("action_id", v));
     let activity_id: crate::v1_3_0::events::WinResourceActivityActivityId = {
@@ -9164,49 +8795,43 @@ pub fn win_resource_activity(
     let win_resource: Option<Box<crate::v1_3_0::objects::WinWinResource>> = src
         .win_resource
         .map(|v| Box::new(c.one("win_resource", *v, o_win_win_resource)));
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_1_0::events::WinResourceActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_3_0::events::WinResourceActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_1_0::events::WinResourceActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_3_0::events::WinResourceActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::WinResourceActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::WinResourceActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_3_0::events::WinResourceActivity as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -9280,12 +8905,10 @@ pub fn win_registry_key_info(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::WinRegistryKeyInfo as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::WinRegistryKeyInfo>);
     let activity_id: crate::v1_3_0::events::WinRegistryKeyQueryActivityId = {
         let v = src.activity_id;
         c.int_enum("activity_id", v)
@@ -9333,39 +8956,33 @@ pub fn win_registry_key_info(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_1_0::events::WinRegistryKeyInfo as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_3_0::events::WinRegistryKeyQuery as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_1_0::events::WinRegistryKeyInfo as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_3_0::events::WinRegistryKeyQuery as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::WinRegistryKeyQuery as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::WinRegistryKeyQuery>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_3_0::events::WinRegistryKeyQuery as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -9434,12 +9051,10 @@ pub fn win_registry_value_info(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::WinRegistryValueInfo as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::WinRegistryValueInfo>);
     let activity_id: crate::v1_3_0::events::WinRegistryValueQueryActivityId = {
         let v = src.activity_id;
         c.int_enum("activity_id", v)
@@ -9487,39 +9102,33 @@ pub fn win_registry_value_info(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_1_0::events::WinRegistryValueInfo as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_3_0::events::WinRegistryValueQuery as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_1_0::events::WinRegistryValueInfo as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_3_0::events::WinRegistryValueQuery as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::WinRegistryValueQuery as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::WinRegistryValueQuery>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_3_0::events::WinRegistryValueQuery as crate::OcsfEvent>::OCSF_VERSION
@@ -9589,12 +9198,10 @@ pub fn win_prefetch_info(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::WinPrefetchInfo as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::WinPrefetchInfo>);
     let activity_id: crate::v1_3_0::events::WinPrefetchQueryActivityId = {
         let v = src.activity_id;
         c.int_enum("activity_id", v)
@@ -9643,39 +9250,33 @@ pub fn win_prefetch_info(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_1_0::events::WinPrefetchInfo as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_3_0::events::WinPrefetchQuery as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_1_0::events::WinPrefetchInfo as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_3_0::events::WinPrefetchQuery as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::WinPrefetchQuery as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::WinPrefetchQuery>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_3_0::events::WinPrefetchQuery as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -9747,7 +9348,7 @@ fn o_account(
     let type_id: Option<crate::v1_3_0::objects::AccountTypeId> =
         src.type_id.map(|v| c.int_enum("type_id", v));
     let uid: Option<String> = src.uid;
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -9869,7 +9470,7 @@ fn o_analytic(
         src.type_id.map(|v| c.int_enum("type_id", v));
     let uid: Option<String> = src.uid;
     let version: Option<String> = src.version;
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -10052,7 +9653,7 @@ fn o_compliance(
     let status_detail: Option<String> = src.status_detail;
     let status_id: Option<crate::v1_3_0::objects::ComplianceStatusId> =
         src.status_id.map(|v| c.int_enum("status_id", v));
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
@@ -10204,7 +9805,7 @@ fn o_database(
     let type_id: Option<crate::v1_3_0::objects::DatabaseTypeId> =
         src.type_id.map(|v| c.int_enum("type_id", v));
     let uid: Option<String> = src.uid;
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -10245,7 +9846,7 @@ fn o_databucket(
     let type_id: Option<crate::v1_3_0::objects::DatabucketTypeId> =
         src.type_id.map(|v| c.int_enum("type_id", v));
     let uid: Option<String> = src.uid;
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -10353,12 +9954,12 @@ fn o_device(
     let vlan_uid: Option<String> = src.vlan_uid;
     let vpc_uid: Option<String> = src.vpc_uid;
     let zone: Option<String> = src.zone;
-    let risk_level = crate::convert::recaption(
+    let risk_level: Option<crate::Caption> = crate::convert::recaption(
         src.risk_level,
         risk_level_id_caption,
         risk_level_id.as_ref().and_then(|v| v.caption()),
     );
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -10473,7 +10074,7 @@ fn o_digital_signature(
     let digest: Option<Box<crate::v1_3_0::objects::Fingerprint>> = src
         .digest
         .map(|v| Box::new(c.one("digest", *v, o_fingerprint)));
-    let algorithm = crate::convert::recaption(
+    let algorithm: Option<crate::Caption> = crate::convert::recaption(
         src.algorithm,
         algorithm_id_caption,
         algorithm_id.as_ref().and_then(|v| v.caption()),
@@ -10526,7 +10127,7 @@ fn o_dns_answer(
     let rdata: Option<String> = src.rdata;
     let ttl: Option<i32> = src.ttl;
     let type_: Option<String> = src.type_;
-    let flags = crate::convert::recaption_list(
+    let flags: Option<Vec<String>> = crate::convert::recaption_list(
         src.flags,
         flag_ids_caption,
         flag_ids
@@ -10813,12 +10414,12 @@ fn o_file(
     let uid: Option<String> = src.uid;
     let version: Option<String> = src.version;
     let xattributes: Option<serde_json::Map<String, serde_json::Value>> = src.xattributes;
-    let confidentiality = crate::convert::recaption(
+    let confidentiality: Option<crate::Caption> = crate::convert::recaption(
         src.confidentiality,
         confidentiality_id_caption,
         confidentiality_id.as_ref().and_then(|v| v.caption()),
     );
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -10973,7 +10574,7 @@ fn o_fingerprint(
     let algorithm_id: Option<crate::v1_3_0::objects::FingerprintAlgorithmId> =
         src.algorithm_id.map(|v| c.int_enum("algorithm_id", v));
     let value: Option<String> = src.value;
-    let algorithm = crate::convert::recaption(
+    let algorithm: Option<crate::Caption> = crate::convert::recaption(
         src.algorithm,
         algorithm_id_caption,
         algorithm_id.as_ref().and_then(|v| v.caption()),
@@ -11211,7 +10812,7 @@ fn o_job(src: crate::v1_1_0::objects::Job, c: &mut Converter<'_>) -> crate::v1_3
         src.run_state_id.map(|v| c.int_enum("run_state_id", v));
     let user: Option<Box<crate::v1_3_0::objects::User>> =
         src.user.map(|v| Box::new(c.one("user", *v, o_user)));
-    let run_state = crate::convert::recaption(
+    let run_state: Option<crate::Caption> = crate::convert::recaption(
         src.run_state,
         run_state_id_caption,
         run_state_id.as_ref().and_then(|v| v.caption()),
@@ -11284,7 +10885,7 @@ fn o_kernel(
     let system_call: Option<String> = src.system_call;
     let type_id: Option<crate::v1_3_0::objects::KernelTypeId> =
         src.type_id.map(|v| c.int_enum("type_id", v));
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -11338,7 +10939,7 @@ fn o_kill_chain_phase(
     let phase_id_caption = src.phase_id.as_ref().and_then(|v| v.caption()); // for `phase`
     let phase_id: Option<crate::v1_3_0::objects::KillChainPhasePhaseId> =
         src.phase_id.map(|v| c.int_enum("phase_id", v));
-    let phase = crate::convert::recaption(
+    let phase: Option<crate::Caption> = crate::convert::recaption(
         src.phase,
         phase_id_caption,
         phase_id.as_ref().and_then(|v| v.caption()),
@@ -11531,7 +11132,7 @@ fn o_malware(
     let path: Option<String> = src.path;
     let provider: Option<String> = src.provider;
     let uid: Option<String> = src.uid;
-    let classifications = crate::convert::recaption_list(
+    let classifications: Option<Vec<String>> = crate::convert::recaption_list(
         src.classifications,
         classification_ids_caption,
         classification_ids
@@ -11556,7 +11157,7 @@ fn o_managed_entity(
 ) -> crate::v1_3_0::objects::ManagedEntity {
     let data: Option<serde_json::Value> = src.data;
     let name: Option<String> = src.name;
-    let type_: Option<String> = src.type_;
+    let type_: Option<crate::Caption> = src.type_.map(|v| v.into());
     let uid: Option<String> = src.uid;
     let version: Option<String> = src.version;
     crate::v1_3_0::objects::ManagedEntity {
@@ -11664,7 +11265,7 @@ fn o_module(
         src.load_type_id.map(|v| c.int_enum("load_type_id", v));
     let start_address: Option<String> = src.start_address;
     let type_: Option<String> = src.type_;
-    let load_type = crate::convert::recaption(
+    let load_type: Option<crate::Caption> = crate::convert::recaption(
         src.load_type,
         load_type_id_caption,
         load_type_id.as_ref().and_then(|v| v.caption()),
@@ -11702,17 +11303,17 @@ fn o_network_connection_info(
         .map(|v| Box::new(c.one("session", *v, o_session)));
     let tcp_flags: Option<i32> = src.tcp_flags;
     let uid: Option<String> = src.uid;
-    let boundary = crate::convert::recaption(
+    let boundary: Option<crate::Caption> = crate::convert::recaption(
         src.boundary,
         boundary_id_caption,
         boundary_id.as_ref().and_then(|v| v.caption()),
     );
-    let direction = crate::convert::recaption(
+    let direction: Option<crate::Caption> = crate::convert::recaption(
         src.direction,
         direction_id_caption,
         direction_id.as_ref().and_then(|v| v.caption()),
     );
-    let protocol_ver = crate::convert::recaption(
+    let protocol_ver: Option<crate::Caption> = crate::convert::recaption(
         src.protocol_ver,
         protocol_ver_id_caption,
         protocol_ver_id.as_ref().and_then(|v| v.caption()),
@@ -11771,7 +11372,7 @@ fn o_network_endpoint(
     let vlan_uid: Option<String> = src.vlan_uid;
     let vpc_uid: Option<String> = src.vpc_uid;
     let zone: Option<String> = src.zone;
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -11822,7 +11423,7 @@ fn o_network_interface(
     let type_id: Option<crate::v1_3_0::objects::NetworkInterfaceTypeId> =
         src.type_id.map(|v| c.int_enum("type_id", v));
     let uid: Option<String> = src.uid;
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -11879,7 +11480,7 @@ fn o_network_proxy(
     let vlan_uid: Option<String> = src.vlan_uid;
     let vpc_uid: Option<String> = src.vpc_uid;
     let zone: Option<String> = src.zone;
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -11955,7 +11556,7 @@ fn o_observable(
     let type_id: Option<crate::v1_3_0::objects::ObservableTypeId> =
         src.type_id.map(|v| c.int_enum("type_id", v));
     let value: Option<String> = src.value;
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -12001,7 +11602,7 @@ fn o_os(src: crate::v1_1_0::objects::Os, c: &mut Converter<'_>) -> crate::v1_3_0
     let type_id: Option<crate::v1_3_0::objects::OsTypeId> =
         src.type_id.map(|v| c.int_enum("type_id", v));
     let version: Option<String> = src.version;
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -12111,7 +11712,7 @@ fn o_process(
     let user: Option<Box<crate::v1_3_0::objects::User>> =
         src.user.map(|v| Box::new(c.one("user", *v, o_user)));
     let xattributes: Option<serde_json::Map<String, serde_json::Value>> = src.xattributes;
-    let integrity = crate::convert::recaption(
+    let integrity: Option<crate::Caption> = crate::convert::recaption(
         src.integrity,
         integrity_id_caption,
         integrity_id.as_ref().and_then(|v| v.caption()),
@@ -12256,7 +11857,7 @@ fn o_reputation(
     let provider: Option<String> = src.provider;
     let score_id: Option<crate::v1_3_0::objects::ReputationScoreId> =
         src.score_id.map(|v| c.int_enum("score_id", v));
-    let score = crate::convert::recaption(
+    let score: Option<crate::Caption> = crate::convert::recaption(
         src.score,
         score_id_caption,
         score_id.as_ref().and_then(|v| v.caption()),
@@ -12406,7 +12007,7 @@ fn o_scan(
     let type_id: Option<crate::v1_3_0::objects::ScanTypeId> =
         src.type_id.map(|v| c.int_enum("type_id", v));
     let uid: Option<String> = src.uid;
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -12427,7 +12028,7 @@ fn o_security_state(
     let state_id_caption = src.state_id.as_ref().and_then(|v| v.caption()); // for `state`
     let state_id: Option<crate::v1_3_0::objects::SecurityStateStateId> =
         src.state_id.map(|v| c.int_enum("state_id", v));
-    let state = crate::convert::recaption(
+    let state: Option<crate::Caption> = crate::convert::recaption(
         src.state,
         state_id_caption,
         state_id.as_ref().and_then(|v| v.caption()),
@@ -12622,7 +12223,7 @@ fn o_tls_extension(
     let data: Option<serde_json::Value> = src.data;
     let type_id: Option<crate::v1_3_0::objects::TlsExtensionTypeId> =
         src.type_id.map(|v| c.int_enum("type_id", v));
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -12650,7 +12251,7 @@ fn o_url(src: crate::v1_1_0::objects::Url, c: &mut Converter<'_>) -> crate::v1_3
     let scheme: Option<String> = src.scheme;
     let subdomain: Option<String> = src.subdomain;
     let url_string: Option<String> = src.url_string;
-    let categories = crate::convert::recaption_list(
+    let categories: Option<Vec<String>> = crate::convert::recaption_list(
         src.categories,
         category_ids_caption,
         category_ids
@@ -12697,7 +12298,7 @@ fn o_user(
         src.type_id.map(|v| c.int_enum("type_id", v));
     let uid: Option<String> = src.uid;
     let uid_alt: Option<String> = src.uid_alt;
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -12842,7 +12443,7 @@ fn o_win_reg_value(
     let path: Option<String> = src.path;
     let type_id: Option<crate::v1_3_0::objects::WinRegValueTypeId> =
         src.type_id.map(|v| c.int_enum("type_id", v));
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -12874,7 +12475,7 @@ fn o_win_win_resource(
     let type_id: Option<crate::v1_3_0::objects::WinWinResourceTypeId> =
         src.type_id.map(|v| c.int_enum("type_id", v));
     let uid: Option<String> = src.uid;
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),

@@ -363,12 +363,10 @@ pub fn base_event(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::BaseEvent as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::BaseEvent>);
     if let Some(v) = &src.osint {
         c.absent("osint", v);
     }
@@ -414,39 +412,33 @@ pub fn base_event(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::BaseEvent as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::BaseEvent as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::BaseEvent as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::BaseEvent as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::BaseEvent as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::BaseEvent>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_1_0::events::BaseEvent as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -504,12 +496,10 @@ pub fn file_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::FileActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::FileActivity>);
     if let Some(v) = &src.osint {
         c.absent("osint", v);
     }
@@ -583,49 +573,43 @@ pub fn file_activity(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::FileActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::FileActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::FileActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::FileActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::FileActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::FileActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_1_0::events::FileActivity as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -700,12 +684,10 @@ pub fn kernel_extension(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::KernelExtension as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::KernelExtension>);
     if let Some(v) = &src.osint {
         c.absent("osint", v);
     }
@@ -772,49 +754,43 @@ pub fn kernel_extension(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::KernelExtension as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::KernelExtension as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::KernelExtension as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::KernelExtension as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::KernelExtension as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::KernelExtension>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_1_0::events::KernelExtension as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -886,12 +862,10 @@ pub fn kernel_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::KernelActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::KernelActivity>);
     if let Some(v) = &src.osint {
         c.absent("osint", v);
     }
@@ -957,49 +931,43 @@ pub fn kernel_activity(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::KernelActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::KernelActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::KernelActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::KernelActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::KernelActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::KernelActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_1_0::events::KernelActivity as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -1068,12 +1036,10 @@ pub fn memory_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::MemoryActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::MemoryActivity>);
     if let Some(v) = &src.osint {
         c.absent("osint", v);
     }
@@ -1144,49 +1110,43 @@ pub fn memory_activity(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::MemoryActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::MemoryActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::MemoryActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::MemoryActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::MemoryActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::MemoryActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_1_0::events::MemoryActivity as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -1259,12 +1219,10 @@ pub fn module_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::ModuleActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::ModuleActivity>);
     if let Some(v) = &src.osint {
         c.absent("osint", v);
     }
@@ -1330,49 +1288,43 @@ pub fn module_activity(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::ModuleActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::ModuleActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::ModuleActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::ModuleActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::ModuleActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::ModuleActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_1_0::events::ModuleActivity as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -1441,12 +1393,10 @@ pub fn scheduled_job_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::ScheduledJobActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::ScheduledJobActivity>);
     if let Some(v) = &src.osint {
         c.absent("osint", v);
     }
@@ -1512,49 +1462,43 @@ pub fn scheduled_job_activity(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::ScheduledJobActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::ScheduledJobActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::ScheduledJobActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::ScheduledJobActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::ScheduledJobActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::ScheduledJobActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_1_0::events::ScheduledJobActivity as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -1630,12 +1574,10 @@ pub fn process_activity(
     let injection_type_id_caption = src.injection_type_id.as_ref().and_then(|v| v.caption()); // for `injection_type`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::ProcessActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::ProcessActivity>);
     if let Some(v) = &src.osint {
         c.absent("osint", v);
     }
@@ -1710,54 +1652,48 @@ pub fn process_activity(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let injection_type = crate::convert::recaption(
+    let injection_type: Option<crate::Caption> = crate::convert::recaption(
         src.injection_type,
         injection_type_id_caption,
         injection_type_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::ProcessActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::ProcessActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::ProcessActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::ProcessActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::ProcessActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::ProcessActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_1_0::events::ProcessActivity as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -1837,12 +1773,10 @@ pub fn security_finding(
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let state_id_caption = src.state_id.as_ref().and_then(|v| v.caption()); // for `state`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::SecurityFinding as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::SecurityFinding>);
     if let Some(v) = &src.osint {
         c.absent("osint", v);
     }
@@ -1929,59 +1863,53 @@ pub fn security_finding(
     let vulnerabilities: Option<Vec<crate::v1_1_0::objects::Vulnerability>> = src
         .vulnerabilities
         .map(|v| c.list("vulnerabilities", v, o_vulnerability));
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let confidence = crate::convert::recaption(
+    let confidence: Option<crate::Caption> = crate::convert::recaption(
         src.confidence,
         confidence_id_caption,
         confidence_id.as_ref().and_then(|v| v.caption()),
     );
-    let impact = crate::convert::recaption(
+    let impact: Option<crate::Caption> = crate::convert::recaption(
         src.impact,
         impact_id_caption,
         impact_id.as_ref().and_then(|v| v.caption()),
     );
-    let risk_level = crate::convert::recaption(
+    let risk_level: Option<crate::Caption> = crate::convert::recaption(
         src.risk_level,
         risk_level_id_caption,
         risk_level_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let state = crate::convert::recaption(
+    let state: Option<crate::Caption> = crate::convert::recaption(
         src.state,
         state_id_caption,
         state_id.as_ref().and_then(|v| v.caption()),
     );
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::SecurityFinding as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::SecurityFinding as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::SecurityFinding as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::SecurityFinding as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::SecurityFinding as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::SecurityFinding>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_1_0::events::SecurityFinding as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -2064,12 +1992,10 @@ pub fn vulnerability_finding(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::VulnerabilityFinding as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::VulnerabilityFinding>);
     if let Some(v) = &src.osint {
         c.absent("osint", v);
     }
@@ -2136,39 +2062,33 @@ pub fn vulnerability_finding(
     let vulnerabilities: Option<Vec<crate::v1_1_0::objects::Vulnerability>> = src
         .vulnerabilities
         .map(|v| c.list("vulnerabilities", v, o_vulnerability));
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::VulnerabilityFinding as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::VulnerabilityFinding as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::VulnerabilityFinding as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::VulnerabilityFinding as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::VulnerabilityFinding as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::VulnerabilityFinding>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_1_0::events::VulnerabilityFinding as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -2239,12 +2159,10 @@ pub fn compliance_finding(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::ComplianceFinding as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::ComplianceFinding>);
     if let Some(v) = &src.osint {
         c.absent("osint", v);
     }
@@ -2314,39 +2232,33 @@ pub fn compliance_finding(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::ComplianceFinding as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::ComplianceFinding as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::ComplianceFinding as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::ComplianceFinding as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::ComplianceFinding as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::ComplianceFinding>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_1_0::events::ComplianceFinding as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -2422,12 +2334,10 @@ pub fn detection_finding(
     let risk_level_id_caption = src.risk_level_id.as_ref().and_then(|v| v.caption()); // for `risk_level`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::DetectionFinding as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::DetectionFinding>);
     if let Some(v) = &src.osint {
         c.absent("osint", v);
     }
@@ -2519,59 +2429,53 @@ pub fn detection_finding(
     let vulnerabilities: Option<Vec<crate::v1_1_0::objects::Vulnerability>> = src
         .vulnerabilities
         .map(|v| c.list("vulnerabilities", v, o_vulnerability));
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let impact = crate::convert::recaption(
+    let impact: Option<crate::Caption> = crate::convert::recaption(
         src.impact,
         impact_id_caption,
         impact_id.as_ref().and_then(|v| v.caption()),
     );
-    let risk_level = crate::convert::recaption(
+    let risk_level: Option<crate::Caption> = crate::convert::recaption(
         src.risk_level,
         risk_level_id_caption,
         risk_level_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::DetectionFinding as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::DetectionFinding as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::DetectionFinding as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::DetectionFinding as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::DetectionFinding as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::DetectionFinding>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_1_0::events::DetectionFinding as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -2660,12 +2564,10 @@ pub fn incident_finding(
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
     let verdict_id_caption = src.verdict_id.as_ref().and_then(|v| v.caption()); // for `verdict`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::IncidentFinding as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::IncidentFinding>);
     if let Some(v) = &src.osint {
         c.absent("osint", v);
     }
@@ -2743,49 +2645,43 @@ pub fn incident_finding(
     let type_uid: i64 = src.type_uid;
     let verdict_id: Option<crate::v1_1_0::events::IncidentFindingVerdictId> =
         src.verdict_id.map(|v| c.int_enum("verdict_id", v));
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let impact = crate::convert::recaption(
+    let impact: Option<crate::Caption> = crate::convert::recaption(
         src.impact,
         impact_id_caption,
         impact_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let verdict = crate::convert::recaption(
+    let verdict: Option<crate::Caption> = crate::convert::recaption(
         src.verdict,
         verdict_id_caption,
         verdict_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::IncidentFinding as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::IncidentFinding as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::IncidentFinding as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::IncidentFinding as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::IncidentFinding as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::IncidentFinding>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_1_0::events::IncidentFinding as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -2862,12 +2758,10 @@ pub fn account_change(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::AccountChange as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::AccountChange>);
     if let Some(v) = &src.osint {
         c.absent("osint", v);
     }
@@ -2930,39 +2824,33 @@ pub fn account_change(
     let user_result: Option<Box<crate::v1_1_0::objects::User>> = src
         .user_result
         .map(|v| Box::new(c.one("user_result", *v, o_user)));
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::AccountChange as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::AccountChange as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::AccountChange as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::AccountChange as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::AccountChange as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::AccountChange>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_1_0::events::AccountChange as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -3027,12 +2915,10 @@ pub fn authentication(
     let logon_type_id_caption = src.logon_type_id.as_ref().and_then(|v| v.caption()); // for `logon_type`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::Authentication as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::Authentication>);
     if let Some(v) = &src.auth_factors {
         c.absent("auth_factors", v);
     }
@@ -3117,49 +3003,43 @@ pub fn authentication(
     let type_uid: i64 = src.type_uid;
     let user: Option<Box<crate::v1_1_0::objects::User>> =
         src.user.map(|v| Box::new(c.one("user", *v, o_user)));
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let auth_protocol = crate::convert::recaption(
+    let auth_protocol: Option<crate::Caption> = crate::convert::recaption(
         src.auth_protocol,
         auth_protocol_id_caption,
         auth_protocol_id.as_ref().and_then(|v| v.caption()),
     );
-    let logon_type = crate::convert::recaption(
+    let logon_type: Option<crate::Caption> = crate::convert::recaption(
         src.logon_type,
         logon_type_id_caption,
         logon_type_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::Authentication as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::Authentication as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::Authentication as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::Authentication as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::Authentication as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::Authentication>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_1_0::events::Authentication as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -3233,12 +3113,10 @@ pub fn authorize_session(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::AuthorizeSession as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::AuthorizeSession>);
     if let Some(v) = &src.http_request {
         c.absent("http_request", v);
     }
@@ -3305,39 +3183,33 @@ pub fn authorize_session(
     let type_uid: i64 = src.type_uid;
     let user: Option<Box<crate::v1_1_0::objects::User>> =
         src.user.map(|v| Box::new(c.one("user", *v, o_user)));
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::AuthorizeSession as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::AuthorizeSession as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::AuthorizeSession as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::AuthorizeSession as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::AuthorizeSession as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::AuthorizeSession>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_1_0::events::AuthorizeSession as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -3406,12 +3278,10 @@ pub fn entity_management(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::EntityManagement as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::EntityManagement>);
     if let Some(v) = &src.access_list {
         c.absent("access_list", v);
     }
@@ -3480,39 +3350,33 @@ pub fn entity_management(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::EntityManagement as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::EntityManagement as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::EntityManagement as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::EntityManagement as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::EntityManagement as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::EntityManagement>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_1_0::events::EntityManagement as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -3579,12 +3443,10 @@ pub fn user_access(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::UserAccess as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::UserAccess>);
     if let Some(v) = &src.http_request {
         c.absent("http_request", v);
     }
@@ -3646,39 +3508,33 @@ pub fn user_access(
     let type_uid: i64 = src.type_uid;
     let user: Option<Box<crate::v1_1_0::objects::User>> =
         src.user.map(|v| Box::new(c.one("user", *v, o_user)));
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::UserAccess as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::UserAccess as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::UserAccess as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::UserAccess as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::UserAccess as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::UserAccess>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_1_0::events::UserAccess as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -3739,12 +3595,10 @@ pub fn group_management(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::GroupManagement as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::GroupManagement>);
     if let Some(v) = &src.http_request {
         c.absent("http_request", v);
     }
@@ -3808,39 +3662,33 @@ pub fn group_management(
     let type_uid: i64 = src.type_uid;
     let user: Option<Box<crate::v1_1_0::objects::User>> =
         src.user.map(|v| Box::new(c.one("user", *v, o_user)));
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::GroupManagement as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::GroupManagement as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::GroupManagement as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::GroupManagement as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::GroupManagement as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::GroupManagement>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_1_0::events::GroupManagement as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -3907,12 +3755,10 @@ pub fn network_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::NetworkActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::NetworkActivity>);
     if let Some(v) = &src.ja4_fingerprint_list {
         c.absent("ja4_fingerprint_list", v);
     }
@@ -4020,49 +3866,43 @@ pub fn network_activity(
     let type_uid: i64 = src.type_uid;
     let url: Option<Box<crate::v1_1_0::objects::Url>> =
         src.url.map(|v| Box::new(c.one("url", *v, o_url)));
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::NetworkActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::NetworkActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::NetworkActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::NetworkActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::NetworkActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::NetworkActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_1_0::events::NetworkActivity as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -4148,12 +3988,10 @@ pub fn http_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::HttpActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::HttpActivity>);
     if let Some(v) = &src.file {
         c.absent("file", v);
     }
@@ -4272,49 +4110,43 @@ pub fn http_activity(
         .traffic
         .map(|v| Box::new(c.one("traffic", *v, o_network_traffic)));
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::HttpActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::HttpActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::HttpActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::HttpActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::HttpActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::HttpActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_1_0::events::HttpActivity as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -4401,12 +4233,10 @@ pub fn dns_activity(
     let rcode_id_caption = src.rcode_id.as_ref().and_then(|v| v.caption()); // for `rcode`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::DnsActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::DnsActivity>);
     if let Some(v) = &src.ja4_fingerprint_list {
         c.absent("ja4_fingerprint_list", v);
     }
@@ -4522,54 +4352,48 @@ pub fn dns_activity(
         .traffic
         .map(|v| Box::new(c.one("traffic", *v, o_network_traffic)));
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let rcode = crate::convert::recaption(
+    let rcode: Option<crate::Caption> = crate::convert::recaption(
         src.rcode,
         rcode_id_caption,
         rcode_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::DnsActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::DnsActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::DnsActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::DnsActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::DnsActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::DnsActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_1_0::events::DnsActivity as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -4659,12 +4483,10 @@ pub fn dhcp_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::DhcpActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::DhcpActivity>);
     if let Some(v) = &src.ja4_fingerprint_list {
         c.absent("ja4_fingerprint_list", v);
     }
@@ -4776,49 +4598,43 @@ pub fn dhcp_activity(
         .map(|v| Box::new(c.one("traffic", *v, o_network_traffic)));
     let transaction_uid: Option<String> = src.transaction_uid;
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::DhcpActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::DhcpActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::DhcpActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::DhcpActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::DhcpActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::DhcpActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_1_0::events::DhcpActivity as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -4904,12 +4720,10 @@ pub fn rdp_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::RdpActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::RdpActivity>);
     if let Some(v) = &src.file {
         c.absent("file", v);
     }
@@ -5031,49 +4845,43 @@ pub fn rdp_activity(
         .traffic
         .map(|v| Box::new(c.one("traffic", *v, o_network_traffic)));
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::RdpActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::RdpActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::RdpActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::RdpActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::RdpActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::RdpActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_1_0::events::RdpActivity as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -5163,12 +4971,10 @@ pub fn smb_activity(
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let share_type_id_caption = src.share_type_id.as_ref().and_then(|v| v.caption()); // for `share_type`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::SmbActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::SmbActivity>);
     if let Some(v) = &src.ja4_fingerprint_list {
         c.absent("ja4_fingerprint_list", v);
     }
@@ -5290,54 +5096,48 @@ pub fn smb_activity(
         .map(|v| Box::new(c.one("traffic", *v, o_network_traffic)));
     let tree_uid: Option<String> = src.tree_uid;
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let share_type = crate::convert::recaption(
+    let share_type: Option<crate::Caption> = crate::convert::recaption(
         src.share_type,
         share_type_id_caption,
         share_type_id.as_ref().and_then(|v| v.caption()),
     );
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::SmbActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::SmbActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::SmbActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::SmbActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::SmbActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::SmbActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_1_0::events::SmbActivity as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -5431,12 +5231,10 @@ pub fn ssh_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::SshActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::SshActivity>);
     if let Some(v) = &src.file {
         c.absent("file", v);
     }
@@ -5554,54 +5352,48 @@ pub fn ssh_activity(
         .traffic
         .map(|v| Box::new(c.one("traffic", *v, o_network_traffic)));
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let auth_type = crate::convert::recaption(
+    let auth_type: Option<crate::Caption> = crate::convert::recaption(
         src.auth_type,
         auth_type_id_caption,
         auth_type_id.as_ref().and_then(|v| v.caption()),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::SshActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::SshActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::SshActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::SshActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::SshActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::SshActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_1_0::events::SshActivity as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -5688,12 +5480,10 @@ pub fn ftp_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::FtpActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::FtpActivity>);
     if let Some(v) = &src.file {
         c.absent("file", v);
     }
@@ -5808,49 +5598,43 @@ pub fn ftp_activity(
         .map(|v| Box::new(c.one("traffic", *v, o_network_traffic)));
     let type_: Option<String> = src.type_;
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::FtpActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::FtpActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::FtpActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::FtpActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::FtpActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::FtpActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_1_0::events::FtpActivity as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -5939,12 +5723,10 @@ pub fn email_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::EmailActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::EmailActivity>);
     if let Some(v) = &src.osint {
         c.absent("osint", v);
     }
@@ -6022,54 +5804,48 @@ pub fn email_activity(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.as_ref().and_then(|v| v.caption()),
     );
-    let direction = crate::convert::recaption(
+    let direction: Option<crate::Caption> = crate::convert::recaption(
         src.direction,
         direction_id_caption,
         direction_id.as_ref().and_then(|v| v.caption()),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::EmailActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::EmailActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::EmailActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::EmailActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::EmailActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::EmailActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_1_0::events::EmailActivity as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -6146,12 +5922,10 @@ pub fn network_file_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::NetworkFileActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::NetworkFileActivity>);
     if let Some(v) = &src.ja4_fingerprint_list {
         c.absent("ja4_fingerprint_list", v);
     }
@@ -6261,49 +6035,43 @@ pub fn network_file_activity(
         .traffic
         .map(|v| Box::new(c.one("traffic", *v, o_network_traffic)));
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::NetworkFileActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::NetworkFileActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::NetworkFileActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::NetworkFileActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::NetworkFileActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::NetworkFileActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_1_0::events::NetworkFileActivity as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -6394,12 +6162,10 @@ pub fn email_file_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::EmailFileActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::EmailFileActivity>);
     if let Some(v) = &src.osint {
         c.absent("osint", v);
     }
@@ -6464,49 +6230,43 @@ pub fn email_file_activity(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.as_ref().and_then(|v| v.caption()),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::EmailFileActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::EmailFileActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::EmailFileActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::EmailFileActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::EmailFileActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::EmailFileActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_1_0::events::EmailFileActivity as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -6582,12 +6342,10 @@ pub fn email_url_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::EmailUrlActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::EmailUrlActivity>);
     if let Some(v) = &src.osint {
         c.absent("osint", v);
     }
@@ -6652,49 +6410,43 @@ pub fn email_url_activity(
     let type_uid: i64 = src.type_uid;
     let url: Option<Box<crate::v1_1_0::objects::Url>> =
         src.url.map(|v| Box::new(c.one("url", *v, o_url)));
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.as_ref().and_then(|v| v.caption()),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::EmailUrlActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::EmailUrlActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::EmailUrlActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::EmailUrlActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::EmailUrlActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::EmailUrlActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_1_0::events::EmailUrlActivity as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -6771,12 +6523,10 @@ pub fn ntp_activity(
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
     let stratum_id_caption = src.stratum_id.as_ref().and_then(|v| v.caption()); // for `stratum`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::NtpActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::NtpActivity>);
     if let Some(v) = &src.ja4_fingerprint_list {
         c.absent("ja4_fingerprint_list", v);
     }
@@ -6888,54 +6638,48 @@ pub fn ntp_activity(
         .map(|v| Box::new(c.one("traffic", *v, o_network_traffic)));
     let type_uid: i64 = src.type_uid;
     let version: Option<String> = src.version;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let stratum = crate::convert::recaption(
+    let stratum: Option<crate::Caption> = crate::convert::recaption(
         src.stratum,
         stratum_id_caption,
         stratum_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::NtpActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::NtpActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::NtpActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::NtpActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::NtpActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::NtpActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_1_0::events::NtpActivity as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -7021,12 +6765,10 @@ pub fn inventory_info(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::InventoryInfo as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::InventoryInfo>);
     if let Some(v) = &src.osint {
         c.absent("osint", v);
     }
@@ -7076,39 +6818,33 @@ pub fn inventory_info(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::InventoryInfo as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::InventoryInfo as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::InventoryInfo as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::InventoryInfo as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::InventoryInfo as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::InventoryInfo>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_1_0::events::InventoryInfo as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -7166,12 +6902,10 @@ pub fn config_state(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::ConfigState as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::ConfigState>);
     if let Some(v) = &src.osint {
         c.absent("osint", v);
     }
@@ -7224,39 +6958,33 @@ pub fn config_state(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::ConfigState as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::ConfigState as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::ConfigState as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::ConfigState as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::ConfigState as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::ConfigState>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_1_0::events::ConfigState as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -7315,12 +7043,10 @@ pub fn user_inventory(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::UserInventory as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::UserInventory>);
     if let Some(v) = &src.osint {
         c.absent("osint", v);
     }
@@ -7370,39 +7096,33 @@ pub fn user_inventory(
     let type_uid: i64 = src.type_uid;
     let user: Option<Box<crate::v1_1_0::objects::User>> =
         src.user.map(|v| Box::new(c.one("user", *v, o_user)));
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::UserInventory as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::UserInventory as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::UserInventory as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::UserInventory as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::UserInventory as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::UserInventory>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_1_0::events::UserInventory as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -7460,12 +7180,10 @@ pub fn patch_state(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::PatchState as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::PatchState>);
     if let Some(v) = &src.actor {
         c.absent("actor", v);
     }
@@ -7519,39 +7237,33 @@ pub fn patch_state(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::PatchState as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::PatchState as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::PatchState as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::PatchState as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::PatchState as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::PatchState>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_1_0::events::PatchState as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -7614,12 +7326,10 @@ pub fn device_config_state_change(
     let security_level_id_caption = src.security_level_id.as_ref().and_then(|v| v.caption()); // for `security_level`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::DeviceConfigStateChange as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::DeviceConfigStateChange>);
     if let Some(v) = &src.osint {
         c.absent("osint", v);
     }
@@ -7689,34 +7399,34 @@ pub fn device_config_state_change(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let prev_security_level = crate::convert::recaption(
+    let prev_security_level: Option<crate::Caption> = crate::convert::recaption(
         src.prev_security_level,
         prev_security_level_id_caption,
         prev_security_level_id.as_ref().and_then(|v| v.caption()),
     );
-    let security_level = crate::convert::recaption(
+    let security_level: Option<crate::Caption> = crate::convert::recaption(
         src.security_level,
         security_level_id_caption,
         security_level_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::DeviceConfigStateChange as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::DeviceConfigStateChange as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(
             <crate::v1_3_0::events::DeviceConfigStateChange as crate::OcsfEvent>::CATEGORY_CAPTION,
@@ -7725,17 +7435,11 @@ pub fn device_config_state_change(
             <crate::v1_1_0::events::DeviceConfigStateChange as crate::OcsfEvent>::CATEGORY_CAPTION,
         ),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::DeviceConfigStateChange as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::DeviceConfigStateChange>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_1_0::events::DeviceConfigStateChange as crate::OcsfEvent>::OCSF_VERSION
@@ -7808,12 +7512,10 @@ pub fn web_resources_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::WebResourcesActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::WebResourcesActivity>);
     if let Some(v) = &src.osint {
         c.absent("osint", v);
     }
@@ -7915,49 +7617,43 @@ pub fn web_resources_activity(
     let web_resources_result: Option<Vec<crate::v1_1_0::objects::WebResource>> = src
         .web_resources_result
         .map(|v| c.list("web_resources_result", v, o_web_resource));
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::WebResourcesActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::WebResourcesActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::WebResourcesActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::WebResourcesActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::WebResourcesActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::WebResourcesActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_1_0::events::WebResourcesActivity as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -8042,12 +7738,10 @@ pub fn application_lifecycle(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::ApplicationLifecycle as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::ApplicationLifecycle>);
     if let Some(v) = &src.osint {
         c.absent("osint", v);
     }
@@ -8099,39 +7793,33 @@ pub fn application_lifecycle(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::ApplicationLifecycle as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::ApplicationLifecycle as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::ApplicationLifecycle as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::ApplicationLifecycle as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::ApplicationLifecycle as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::ApplicationLifecycle>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_1_0::events::ApplicationLifecycle as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -8196,12 +7884,10 @@ pub fn api_activity(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::ApiActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::ApiActivity>);
     if let Some(v) = &src.osint {
         c.absent("osint", v);
     }
@@ -8261,39 +7947,33 @@ pub fn api_activity(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::ApiActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::ApiActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::ApiActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::ApiActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::ApiActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::ApiActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_1_0::events::ApiActivity as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -8354,12 +8034,10 @@ pub fn web_resource_access_activity(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::WebResourceAccessActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::WebResourceAccessActivity>);
     if let Some(v) = &src.osint {
         c.absent("osint", v);
     }
@@ -8444,35 +8122,29 @@ pub fn web_resource_access_activity(
     let web_resources: Option<Vec<crate::v1_1_0::objects::WebResource>> = src
         .web_resources
         .map(|v| c.list("web_resources", v, o_web_resource));
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::WebResourceAccessActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::WebResourceAccessActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(src.category_name, Some(<crate::v1_3_0::events::WebResourceAccessActivity as crate::OcsfEvent>::CATEGORY_CAPTION), Some(<crate::v1_1_0::events::WebResourceAccessActivity as crate::OcsfEvent>::CATEGORY_CAPTION));
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::WebResourceAccessActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let category_name: Option<crate::Caption> = crate::convert::recaption(src.category_name, Some(<crate::v1_3_0::events::WebResourceAccessActivity as crate::OcsfEvent>::CATEGORY_CAPTION), Some(<crate::v1_1_0::events::WebResourceAccessActivity as crate::OcsfEvent>::CATEGORY_CAPTION));
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::WebResourceAccessActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_1_0::events::WebResourceAccessActivity as crate::OcsfEvent>::OCSF_VERSION
@@ -8550,12 +8222,10 @@ pub fn datastore_activity(
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
     let type_id_caption = src.type_id.as_ref().and_then(|v| v.caption()); // for `type`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::DatastoreActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::DatastoreActivity>);
     if let Some(v) = &src.action {
         c.absent("action", v);
     }
@@ -8649,44 +8319,38 @@ pub fn datastore_activity(
     let type_id: Option<crate::v1_1_0::events::DatastoreActivityTypeId> =
         src.type_id.map(|v| c.int_enum("type_id", v));
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::DatastoreActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::DatastoreActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::DatastoreActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::DatastoreActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::DatastoreActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::DatastoreActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_1_0::events::DatastoreActivity as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -8758,12 +8422,10 @@ pub fn file_hosting(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::FileHosting as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::FileHosting>);
     if let Some(v) = &src.file_result {
         c.absent("file_result", v);
     }
@@ -8827,39 +8489,33 @@ pub fn file_hosting(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::FileHosting as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::FileHosting as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::FileHosting as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::FileHosting as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::FileHosting as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::FileHosting>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_1_0::events::FileHosting as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -8922,12 +8578,10 @@ pub fn scan_activity(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::ScanActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::ScanActivity>);
     if let Some(v) = &src.osint {
         c.absent("osint", v);
     }
@@ -8993,39 +8647,33 @@ pub fn scan_activity(
     let timezone_offset: Option<i32> = src.timezone_offset;
     let total: Option<i32> = src.total;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::ScanActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::ScanActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::ScanActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::ScanActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::ScanActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::ScanActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_1_0::events::ScanActivity as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -9099,12 +8747,10 @@ pub fn win_registry_key_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::WinRegistryKeyActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::WinRegistryKeyActivity>);
     if let Some(v) = &src.osint {
         c.absent("osint", v);
     }
@@ -9177,49 +8823,43 @@ pub fn win_registry_key_activity(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::WinRegistryKeyActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::WinRegistryKeyActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::WinRegistryKeyActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::WinRegistryKeyActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::WinRegistryKeyActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::WinRegistryKeyActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_1_0::events::WinRegistryKeyActivity as crate::OcsfEvent>::OCSF_VERSION
@@ -9299,12 +8939,10 @@ pub fn win_registry_value_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::WinRegistryValueActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::WinRegistryValueActivity>);
     if let Some(v) = &src.osint {
         c.absent("osint", v);
     }
@@ -9374,34 +9012,34 @@ pub fn win_registry_value_activity(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::WinRegistryValueActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::WinRegistryValueActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(
             <crate::v1_3_0::events::WinRegistryValueActivity as crate::OcsfEvent>::CATEGORY_CAPTION,
@@ -9410,17 +9048,11 @@ pub fn win_registry_value_activity(
             <crate::v1_1_0::events::WinRegistryValueActivity as crate::OcsfEvent>::CATEGORY_CAPTION,
         ),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::WinRegistryValueActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::WinRegistryValueActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_1_0::events::WinRegistryValueActivity as crate::OcsfEvent>::OCSF_VERSION
@@ -9497,12 +9129,10 @@ pub fn win_resource_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::WinResourceActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::WinResourceActivity>);
     if let Some(v) = &src.osint {
         c.absent("osint", v);
     }
@@ -9569,49 +9199,43 @@ pub fn win_resource_activity(
     let win_resource: Option<Box<crate::v1_1_0::objects::WinWinResource>> = src
         .win_resource
         .map(|v| Box::new(c.one("win_resource", *v, o_win_win_resource)));
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::WinResourceActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::WinResourceActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::WinResourceActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::WinResourceActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::WinResourceActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::WinResourceActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_1_0::events::WinResourceActivity as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -9684,12 +9308,10 @@ pub fn win_registry_key_query(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::WinRegistryKeyQuery as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::WinRegistryKeyQuery>);
     if let Some(v) = &src.osint {
         c.absent("osint", v);
     }
@@ -9751,39 +9373,33 @@ pub fn win_registry_key_query(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::WinRegistryKeyQuery as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::WinRegistryKeyInfo as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::WinRegistryKeyQuery as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::WinRegistryKeyInfo as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::WinRegistryKeyInfo as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::WinRegistryKeyInfo>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_1_0::events::WinRegistryKeyInfo as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -9848,12 +9464,10 @@ pub fn win_registry_value_query(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::WinRegistryValueQuery as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::WinRegistryValueQuery>);
     if let Some(v) = &src.osint {
         c.absent("osint", v);
     }
@@ -9915,39 +9529,33 @@ pub fn win_registry_value_query(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::WinRegistryValueQuery as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::WinRegistryValueInfo as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::WinRegistryValueQuery as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::WinRegistryValueInfo as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::WinRegistryValueInfo as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::WinRegistryValueInfo>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_1_0::events::WinRegistryValueInfo as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -10012,12 +9620,10 @@ pub fn win_prefetch_query(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::WinPrefetchQuery as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::WinPrefetchQuery>);
     if let Some(v) = &src.osint {
         c.absent("osint", v);
     }
@@ -10080,39 +9686,33 @@ pub fn win_prefetch_query(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::WinPrefetchQuery as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::WinPrefetchInfo as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::WinPrefetchQuery as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::WinPrefetchInfo as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::WinPrefetchInfo as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::WinPrefetchInfo>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_1_0::events::WinPrefetchInfo as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -10180,7 +9780,7 @@ fn o_account(
     let type_id: Option<crate::v1_1_0::objects::AccountTypeId> =
         src.type_id.map(|v| c.int_enum("type_id", v));
     let uid: Option<String> = src.uid;
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -10315,7 +9915,7 @@ fn o_analytic(
         src.type_id.map(|v| c.int_enum("type_id", v));
     let uid: Option<String> = src.uid;
     let version: Option<String> = src.version;
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -10506,7 +10106,7 @@ fn o_compliance(
     let status_detail: Option<String> = src.status_detail;
     let status_id: Option<crate::v1_1_0::objects::ComplianceStatusId> =
         src.status_id.map(|v| c.int_enum("status_id", v));
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
@@ -10659,7 +10259,7 @@ fn o_database(
     let type_id: Option<crate::v1_1_0::objects::DatabaseTypeId> =
         src.type_id.map(|v| c.int_enum("type_id", v));
     let uid: Option<String> = src.uid;
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -10702,7 +10302,7 @@ fn o_databucket(
     let type_id: Option<crate::v1_1_0::objects::DatabucketTypeId> =
         src.type_id.map(|v| c.int_enum("type_id", v));
     let uid: Option<String> = src.uid;
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -10821,12 +10421,12 @@ fn o_device(
     let vlan_uid: Option<String> = src.vlan_uid;
     let vpc_uid: Option<String> = src.vpc_uid;
     let zone: Option<String> = src.zone;
-    let risk_level = crate::convert::recaption(
+    let risk_level: Option<crate::Caption> = crate::convert::recaption(
         src.risk_level,
         risk_level_id_caption,
         risk_level_id.as_ref().and_then(|v| v.caption()),
     );
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -10943,7 +10543,7 @@ fn o_digital_signature(
     let digest: Option<Box<crate::v1_1_0::objects::Fingerprint>> = src
         .digest
         .map(|v| Box::new(c.one("digest", *v, o_fingerprint)));
-    let algorithm = crate::convert::recaption(
+    let algorithm: Option<crate::Caption> = crate::convert::recaption(
         src.algorithm,
         algorithm_id_caption,
         algorithm_id.as_ref().and_then(|v| v.caption()),
@@ -10994,7 +10594,7 @@ fn o_dns_answer(
     let rdata: Option<String> = src.rdata;
     let ttl: Option<i32> = src.ttl;
     let type_: Option<String> = src.type_;
-    let flags = crate::convert::recaption_list(
+    let flags: Option<Vec<String>> = crate::convert::recaption_list(
         src.flags,
         flag_ids_caption,
         flag_ids
@@ -11323,12 +10923,12 @@ fn o_file(
     let uid: Option<String> = src.uid;
     let version: Option<String> = src.version;
     let xattributes: Option<serde_json::Map<String, serde_json::Value>> = src.xattributes;
-    let confidentiality = crate::convert::recaption(
+    let confidentiality: Option<crate::Caption> = crate::convert::recaption(
         src.confidentiality,
         confidentiality_id_caption,
         confidentiality_id.as_ref().and_then(|v| v.caption()),
     );
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -11481,7 +11081,7 @@ fn o_fingerprint(
     let algorithm_id: Option<crate::v1_1_0::objects::FingerprintAlgorithmId> =
         src.algorithm_id.map(|v| c.int_enum("algorithm_id", v));
     let value: Option<String> = src.value;
-    let algorithm = crate::convert::recaption(
+    let algorithm: Option<crate::Caption> = crate::convert::recaption(
         src.algorithm,
         algorithm_id_caption,
         algorithm_id.as_ref().and_then(|v| v.caption()),
@@ -11721,7 +11321,7 @@ fn o_job(src: crate::v1_3_0::objects::Job, c: &mut Converter<'_>) -> crate::v1_1
         src.run_state_id.map(|v| c.int_enum("run_state_id", v));
     let user: Option<Box<crate::v1_1_0::objects::User>> =
         src.user.map(|v| Box::new(c.one("user", *v, o_user)));
-    let run_state = crate::convert::recaption(
+    let run_state: Option<crate::Caption> = crate::convert::recaption(
         src.run_state,
         run_state_id_caption,
         run_state_id.as_ref().and_then(|v| v.caption()),
@@ -11800,7 +11400,7 @@ fn o_kernel(
     let system_call: Option<String> = src.system_call;
     let type_id: Option<crate::v1_1_0::objects::KernelTypeId> =
         src.type_id.map(|v| c.int_enum("type_id", v));
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -11854,7 +11454,7 @@ fn o_kill_chain_phase(
     let phase_id_caption = src.phase_id.as_ref().and_then(|v| v.caption()); // for `phase`
     let phase_id: Option<crate::v1_1_0::objects::KillChainPhasePhaseId> =
         src.phase_id.map(|v| c.int_enum("phase_id", v));
-    let phase = crate::convert::recaption(
+    let phase: Option<crate::Caption> = crate::convert::recaption(
         src.phase,
         phase_id_caption,
         phase_id.as_ref().and_then(|v| v.caption()),
@@ -12055,7 +11655,7 @@ fn o_malware(
     let path: Option<String> = src.path;
     let provider: Option<String> = src.provider;
     let uid: Option<String> = src.uid;
-    let classifications = crate::convert::recaption_list(
+    let classifications: Option<Vec<String>> = crate::convert::recaption_list(
         src.classifications,
         classification_ids_caption,
         classification_ids
@@ -12101,7 +11701,7 @@ fn o_managed_entity(
     }
     let data: Option<serde_json::Value> = src.data;
     let name: Option<String> = src.name;
-    let type_: Option<String> = src.type_;
+    let type_: Option<String> = src.type_.map(|v| v.into());
     let uid: Option<String> = src.uid;
     let version: Option<String> = src.version;
     crate::v1_1_0::objects::ManagedEntity {
@@ -12204,7 +11804,7 @@ fn o_module(
         src.load_type_id.map(|v| c.int_enum("load_type_id", v));
     let start_address: Option<String> = src.start_address;
     let type_: Option<String> = src.type_;
-    let load_type = crate::convert::recaption(
+    let load_type: Option<crate::Caption> = crate::convert::recaption(
         src.load_type,
         load_type_id_caption,
         load_type_id.as_ref().and_then(|v| v.caption()),
@@ -12242,17 +11842,17 @@ fn o_network_connection_info(
         .map(|v| Box::new(c.one("session", *v, o_session)));
     let tcp_flags: Option<i32> = src.tcp_flags;
     let uid: Option<String> = src.uid;
-    let boundary = crate::convert::recaption(
+    let boundary: Option<crate::Caption> = crate::convert::recaption(
         src.boundary,
         boundary_id_caption,
         boundary_id.as_ref().and_then(|v| v.caption()),
     );
-    let direction = crate::convert::recaption(
+    let direction: Option<crate::Caption> = crate::convert::recaption(
         src.direction,
         direction_id_caption,
         direction_id.as_ref().and_then(|v| v.caption()),
     );
-    let protocol_ver = crate::convert::recaption(
+    let protocol_ver: Option<crate::Caption> = crate::convert::recaption(
         src.protocol_ver,
         protocol_ver_id_caption,
         protocol_ver_id.as_ref().and_then(|v| v.caption()),
@@ -12320,7 +11920,7 @@ fn o_network_endpoint(
     let vlan_uid: Option<String> = src.vlan_uid;
     let vpc_uid: Option<String> = src.vpc_uid;
     let zone: Option<String> = src.zone;
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -12368,7 +11968,7 @@ fn o_network_interface(
     let type_id: Option<crate::v1_1_0::objects::NetworkInterfaceTypeId> =
         src.type_id.map(|v| c.int_enum("type_id", v));
     let uid: Option<String> = src.uid;
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -12434,7 +12034,7 @@ fn o_network_proxy(
     let vlan_uid: Option<String> = src.vlan_uid;
     let vpc_uid: Option<String> = src.vpc_uid;
     let zone: Option<String> = src.zone;
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -12507,7 +12107,7 @@ fn o_observable(
     let type_id: Option<crate::v1_1_0::objects::ObservableTypeId> =
         src.type_id.map(|v| c.int_enum("type_id", v));
     let value: Option<String> = src.value;
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -12553,7 +12153,7 @@ fn o_os(src: crate::v1_3_0::objects::Os, c: &mut Converter<'_>) -> crate::v1_1_0
     let type_id: Option<crate::v1_1_0::objects::OsTypeId> =
         src.type_id.map(|v| c.int_enum("type_id", v));
     let version: Option<String> = src.version;
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -12675,7 +12275,7 @@ fn o_process(
     let user: Option<Box<crate::v1_1_0::objects::User>> =
         src.user.map(|v| Box::new(c.one("user", *v, o_user)));
     let xattributes: Option<serde_json::Map<String, serde_json::Value>> = src.xattributes;
-    let integrity = crate::convert::recaption(
+    let integrity: Option<crate::Caption> = crate::convert::recaption(
         src.integrity,
         integrity_id_caption,
         integrity_id.as_ref().and_then(|v| v.caption()),
@@ -12824,7 +12424,7 @@ fn o_reputation(
     let provider: Option<String> = src.provider;
     let score_id: Option<crate::v1_1_0::objects::ReputationScoreId> =
         src.score_id.map(|v| c.int_enum("score_id", v));
-    let score = crate::convert::recaption(
+    let score: Option<crate::Caption> = crate::convert::recaption(
         src.score,
         score_id_caption,
         score_id.as_ref().and_then(|v| v.caption()),
@@ -12978,7 +12578,7 @@ fn o_scan(
     let type_id: Option<crate::v1_1_0::objects::ScanTypeId> =
         src.type_id.map(|v| c.int_enum("type_id", v));
     let uid: Option<String> = src.uid;
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -12999,7 +12599,7 @@ fn o_security_state(
     let state_id_caption = src.state_id.as_ref().and_then(|v| v.caption()); // for `state`
     let state_id: Option<crate::v1_1_0::objects::SecurityStateStateId> =
         src.state_id.map(|v| c.int_enum("state_id", v));
-    let state = crate::convert::recaption(
+    let state: Option<crate::Caption> = crate::convert::recaption(
         src.state,
         state_id_caption,
         state_id.as_ref().and_then(|v| v.caption()),
@@ -13194,7 +12794,7 @@ fn o_tls_extension(
     let data: Option<serde_json::Value> = src.data;
     let type_id: Option<crate::v1_1_0::objects::TlsExtensionTypeId> =
         src.type_id.map(|v| c.int_enum("type_id", v));
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -13225,7 +12825,7 @@ fn o_url(src: crate::v1_3_0::objects::Url, c: &mut Converter<'_>) -> crate::v1_1
     let scheme: Option<String> = src.scheme;
     let subdomain: Option<String> = src.subdomain;
     let url_string: Option<String> = src.url_string;
-    let categories = crate::convert::recaption_list(
+    let categories: Option<Vec<String>> = crate::convert::recaption_list(
         src.categories,
         category_ids_caption,
         category_ids
@@ -13280,7 +12880,7 @@ fn o_user(
         src.type_id.map(|v| c.int_enum("type_id", v));
     let uid: Option<String> = src.uid;
     let uid_alt: Option<String> = src.uid_alt;
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -13424,7 +13024,7 @@ fn o_win_reg_value(
     let path: Option<String> = src.path;
     let type_id: Option<crate::v1_1_0::objects::WinRegValueTypeId> =
         src.type_id.map(|v| c.int_enum("type_id", v));
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -13459,7 +13059,7 @@ fn o_win_win_resource(
     let type_id: Option<crate::v1_1_0::objects::WinWinResourceTypeId> =
         src.type_id.map(|v| c.int_enum("type_id", v));
     let uid: Option<String> = src.uid;
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),

@@ -319,12 +319,10 @@ pub fn base_event(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::BaseEvent as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::BaseEvent>);
     let activity_id: crate::v1_8_0::events::BaseEventActivityId = {
         let v = src.activity_id;
         c.int_enum("activity_id", v)
@@ -367,39 +365,33 @@ pub fn base_event(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::BaseEvent as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_8_0::events::BaseEvent as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::BaseEvent as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_8_0::events::BaseEvent as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::BaseEvent as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::BaseEvent>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_8_0::events::BaseEvent as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -480,12 +472,10 @@ pub fn file_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::FileActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::FileActivity>);
     let access_mask: Option<i32> = src.access_mask;
     let action_id: Option<crate::v1_8_0::enums::ActionId> =
         src.action_id.map(|v| c.int_enum("action_id", v));
@@ -556,49 +546,43 @@ pub fn file_activity(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::FileActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_8_0::events::FileActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::FileActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_8_0::events::FileActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::FileActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::FileActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_8_0::events::FileActivity as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -686,12 +670,10 @@ pub fn kernel_extension(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::KernelExtension as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::KernelExtension>);
     let action_id: Option<crate::v1_8_0::enums::ActionId> =
         src.action_id.map(|v| c.int_enum("action_id", v));
     let activity_id: crate::v1_8_0::events::KernelExtensionActivityActivityId = {
@@ -755,51 +737,45 @@ pub fn kernel_extension(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::KernelExtension as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_8_0::events::KernelExtensionActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::KernelExtension as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(
             <crate::v1_8_0::events::KernelExtensionActivity as crate::OcsfEvent>::CATEGORY_CAPTION,
         ),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::KernelExtensionActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::KernelExtensionActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_8_0::events::KernelExtensionActivity as crate::OcsfEvent>::OCSF_VERSION
@@ -888,12 +864,10 @@ pub fn kernel_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::KernelActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::KernelActivity>);
     let action_id: Option<crate::v1_8_0::enums::ActionId> =
         src.action_id.map(|v| c.int_enum("action_id", v));
     let activity_id: crate::v1_8_0::events::KernelActivityActivityId = {
@@ -956,49 +930,43 @@ pub fn kernel_activity(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::KernelActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_8_0::events::KernelActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::KernelActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_8_0::events::KernelActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::KernelActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::KernelActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_8_0::events::KernelActivity as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -1080,12 +1048,10 @@ pub fn memory_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::MemoryActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::MemoryActivity>);
     let action_id: Option<crate::v1_8_0::enums::ActionId> =
         src.action_id.map(|v| c.int_enum("action_id", v));
     let activity_id: crate::v1_8_0::events::MemoryActivityActivityId = {
@@ -1153,49 +1119,43 @@ pub fn memory_activity(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::MemoryActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_8_0::events::MemoryActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::MemoryActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_8_0::events::MemoryActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::MemoryActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::MemoryActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_8_0::events::MemoryActivity as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -1281,12 +1241,10 @@ pub fn module_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::ModuleActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::ModuleActivity>);
     let action_id: Option<crate::v1_8_0::enums::ActionId> =
         src.action_id.map(|v| c.int_enum("action_id", v));
     let activity_id: crate::v1_8_0::events::ModuleActivityActivityId = {
@@ -1349,49 +1307,43 @@ pub fn module_activity(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::ModuleActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_8_0::events::ModuleActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::ModuleActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_8_0::events::ModuleActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::ModuleActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::ModuleActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_8_0::events::ModuleActivity as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -1473,12 +1425,10 @@ pub fn scheduled_job_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::ScheduledJobActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::ScheduledJobActivity>);
     let action_id: Option<crate::v1_8_0::enums::ActionId> =
         src.action_id.map(|v| c.int_enum("action_id", v));
     let activity_id: crate::v1_8_0::events::ScheduledJobActivityActivityId = {
@@ -1541,49 +1491,43 @@ pub fn scheduled_job_activity(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::ScheduledJobActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_8_0::events::ScheduledJobActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::ScheduledJobActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_8_0::events::ScheduledJobActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::ScheduledJobActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::ScheduledJobActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_8_0::events::ScheduledJobActivity as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -1672,12 +1616,10 @@ pub fn process_activity(
     let injection_type_id_caption = src.injection_type_id.as_ref().and_then(|v| v.caption()); // for `injection_type`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::ProcessActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::ProcessActivity>);
     let action_id: Option<crate::v1_8_0::enums::ActionId> =
         src.action_id.map(|v| c.int_enum("action_id", v));
     let activity_id: crate::v1_8_0::events::ProcessActivityActivityId = {
@@ -1749,54 +1691,48 @@ pub fn process_activity(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let injection_type = crate::convert::recaption(
+    let injection_type: Option<crate::Caption> = crate::convert::recaption(
         src.injection_type,
         injection_type_id_caption,
         injection_type_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::ProcessActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_8_0::events::ProcessActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::ProcessActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_8_0::events::ProcessActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::ProcessActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::ProcessActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_8_0::events::ProcessActivity as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -1892,12 +1828,10 @@ pub fn event_log(
     let log_type_id_caption = src.log_type_id.as_ref().and_then(|v| v.caption()); // for `log_type`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::EventLog as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::EventLog>);
     let action_id: Option<crate::v1_8_0::enums::ActionId> =
         src.action_id.map(|v| c.int_enum("action_id", v));
     let activity_id: crate::v1_8_0::events::EventLogActvityActivityId = {
@@ -1970,54 +1904,48 @@ pub fn event_log(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let log_type = crate::convert::recaption(
+    let log_type: Option<crate::Caption> = crate::convert::recaption(
         src.log_type,
         log_type_id_caption,
         log_type_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::EventLog as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_8_0::events::EventLogActvity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::EventLog as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_8_0::events::EventLogActvity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::EventLogActvity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::EventLogActvity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_8_0::events::EventLogActvity as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -2108,12 +2036,10 @@ pub fn security_finding(
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let state_id_caption = src.state_id.as_ref().and_then(|v| v.caption()); // for `state`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::SecurityFinding as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::SecurityFinding>);
     let activity_id: crate::v1_8_0::events::SecurityFindingActivityId = {
         let v = src.activity_id;
         c.int_enum("activity_id", v)
@@ -2197,59 +2123,53 @@ pub fn security_finding(
     let vulnerabilities: Option<Vec<crate::v1_8_0::objects::Vulnerability>> = src
         .vulnerabilities
         .map(|v| c.list("vulnerabilities", v, o_vulnerability));
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let confidence = crate::convert::recaption(
+    let confidence: Option<crate::Caption> = crate::convert::recaption(
         src.confidence,
         confidence_id_caption,
         confidence_id.as_ref().and_then(|v| v.caption()),
     );
-    let impact = crate::convert::recaption(
+    let impact: Option<crate::Caption> = crate::convert::recaption(
         src.impact,
         impact_id_caption,
         impact_id.as_ref().and_then(|v| v.caption()),
     );
-    let risk_level = crate::convert::recaption(
+    let risk_level: Option<crate::Caption> = crate::convert::recaption(
         src.risk_level,
         risk_level_id_caption,
         risk_level_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let state = crate::convert::recaption(
+    let state: Option<crate::Caption> = crate::convert::recaption(
         src.state,
         state_id_caption,
         state_id.as_ref().and_then(|v| v.caption()),
     );
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::SecurityFinding as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_8_0::events::SecurityFinding as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::SecurityFinding as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_8_0::events::SecurityFinding as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::SecurityFinding as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::SecurityFinding>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_8_0::events::SecurityFinding as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -2347,12 +2267,10 @@ pub fn vulnerability_finding(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::VulnerabilityFinding as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::VulnerabilityFinding>);
     let activity_id: crate::v1_8_0::events::VulnerabilityFindingActivityId = {
         let v = src.activity_id;
         c.int_enum("activity_id", v)
@@ -2366,7 +2284,7 @@ pub fn vulnerability_finding(
     let cloud: Option<Box<crate::v1_8_0::objects::Cloud>> =
         src.cloud.map(|v| Box::new(c.one("cloud", *v, o_cloud)));
     let comment: Option<String> = src.comment;
-    let confidence: Option<String> = src.confidence;
+    let confidence: Option<crate::Caption> = src.confidence.map(|v| v.into());
     let confidence_id: Option<crate::v1_8_0::enums::ConfidenceId> =
         src.confidence_id.map(|v| c.int_enum("confidence_id", v));
     let confidence_score: Option<i32> = src.confidence_score;
@@ -2416,39 +2334,33 @@ pub fn vulnerability_finding(
     let vulnerabilities: Option<Vec<crate::v1_8_0::objects::Vulnerability>> = src
         .vulnerabilities
         .map(|v| c.list("vulnerabilities", v, o_vulnerability));
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::VulnerabilityFinding as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_8_0::events::VulnerabilityFinding as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::VulnerabilityFinding as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_8_0::events::VulnerabilityFinding as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::VulnerabilityFinding as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::VulnerabilityFinding>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_8_0::events::VulnerabilityFinding as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -2552,12 +2464,10 @@ pub fn compliance_finding(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::ComplianceFinding as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::ComplianceFinding>);
     let activity_id: crate::v1_8_0::events::ComplianceFindingActivityId = {
         let v = src.activity_id;
         c.int_enum("activity_id", v)
@@ -2574,7 +2484,7 @@ pub fn compliance_finding(
     let compliance: Option<Box<crate::v1_8_0::objects::Compliance>> = src
         .compliance
         .map(|v| Box::new(c.one("compliance", *v, o_compliance)));
-    let confidence: Option<String> = src.confidence;
+    let confidence: Option<crate::Caption> = src.confidence.map(|v| v.into());
     let confidence_id: Option<crate::v1_8_0::enums::ConfidenceId> =
         src.confidence_id.map(|v| c.int_enum("confidence_id", v));
     let confidence_score: Option<i32> = src.confidence_score;
@@ -2624,39 +2534,33 @@ pub fn compliance_finding(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::ComplianceFinding as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_8_0::events::ComplianceFinding as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::ComplianceFinding as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_8_0::events::ComplianceFinding as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::ComplianceFinding as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::ComplianceFinding>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_8_0::events::ComplianceFinding as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -2766,12 +2670,10 @@ pub fn detection_finding(
     let risk_level_id_caption = src.risk_level_id.as_ref().and_then(|v| v.caption()); // for `risk_level`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::DetectionFinding as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::DetectionFinding>);
     let action_id: Option<crate::v1_8_0::enums::ActionId> =
         src.action_id.map(|v| c.int_enum("action_id", v));
     let activity_id: crate::v1_8_0::events::DetectionFindingActivityId = {
@@ -2792,7 +2694,7 @@ pub fn detection_finding(
     let cloud: Option<Box<crate::v1_8_0::objects::Cloud>> =
         src.cloud.map(|v| Box::new(c.one("cloud", *v, o_cloud)));
     let comment: Option<String> = src.comment;
-    let confidence: Option<String> = src.confidence;
+    let confidence: Option<crate::Caption> = src.confidence.map(|v| v.into());
     let confidence_id: Option<crate::v1_8_0::enums::ConfidenceId> =
         src.confidence_id.map(|v| c.int_enum("confidence_id", v));
     let confidence_score: Option<i32> = src.confidence_score;
@@ -2858,59 +2760,53 @@ pub fn detection_finding(
     let vulnerabilities: Option<Vec<crate::v1_8_0::objects::Vulnerability>> = src
         .vulnerabilities
         .map(|v| c.list("vulnerabilities", v, o_vulnerability));
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let impact = crate::convert::recaption(
+    let impact: Option<crate::Caption> = crate::convert::recaption(
         src.impact,
         impact_id_caption,
         impact_id.as_ref().and_then(|v| v.caption()),
     );
-    let risk_level = crate::convert::recaption(
+    let risk_level: Option<crate::Caption> = crate::convert::recaption(
         src.risk_level,
         risk_level_id_caption,
         risk_level_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::DetectionFinding as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_8_0::events::DetectionFinding as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::DetectionFinding as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_8_0::events::DetectionFinding as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::DetectionFinding as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::DetectionFinding>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_8_0::events::DetectionFinding as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -3019,12 +2915,10 @@ pub fn incident_finding(
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
     let verdict_id_caption = src.verdict_id.as_ref().and_then(|v| v.caption()); // for `verdict`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::IncidentFinding as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::IncidentFinding>);
     let activity_id: crate::v1_8_0::events::IncidentFindingActivityId = {
         let v = src.activity_id;
         c.int_enum("activity_id", v)
@@ -3044,7 +2938,7 @@ pub fn incident_finding(
     let cloud: Option<Box<crate::v1_8_0::objects::Cloud>> =
         src.cloud.map(|v| Box::new(c.one("cloud", *v, o_cloud)));
     let comment: Option<String> = src.comment;
-    let confidence: Option<String> = src.confidence;
+    let confidence: Option<crate::Caption> = src.confidence.map(|v| v.into());
     let confidence_id: Option<crate::v1_8_0::enums::ConfidenceId> =
         src.confidence_id.map(|v| c.int_enum("confidence_id", v));
     let confidence_score: Option<i32> = src.confidence_score;
@@ -3095,54 +2989,48 @@ pub fn incident_finding(
     let type_uid: i64 = src.type_uid;
     let verdict_id: Option<crate::v1_8_0::enums::VerdictId> =
         src.verdict_id.map(|v| c.int_enum("verdict_id", v));
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let impact = crate::convert::recaption(
+    let impact: Option<crate::Caption> = crate::convert::recaption(
         src.impact,
         impact_id_caption,
         impact_id.as_ref().and_then(|v| v.caption()),
     );
-    let priority = crate::convert::recaption(
+    let priority: Option<crate::Caption> = crate::convert::recaption(
         src.priority,
         priority_id_caption,
         priority_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let verdict = crate::convert::recaption(
+    let verdict: Option<crate::Caption> = crate::convert::recaption(
         src.verdict,
         verdict_id_caption,
         verdict_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::IncidentFinding as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_8_0::events::IncidentFinding as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::IncidentFinding as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_8_0::events::IncidentFinding as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::IncidentFinding as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::IncidentFinding>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_8_0::events::IncidentFinding as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -3245,12 +3133,10 @@ pub fn data_security_finding(
     let risk_level_id_caption = src.risk_level_id.as_ref().and_then(|v| v.caption()); // for `risk_level`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::DataSecurityFinding as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::DataSecurityFinding>);
     let action_id: Option<crate::v1_8_0::enums::ActionId> =
         src.action_id.map(|v| c.int_enum("action_id", v));
     let activity_id: crate::v1_8_0::events::DataSecurityFindingActivityId = {
@@ -3271,7 +3157,7 @@ pub fn data_security_finding(
     let cloud: Option<Box<crate::v1_8_0::objects::Cloud>> =
         src.cloud.map(|v| Box::new(c.one("cloud", *v, o_cloud)));
     let comment: Option<String> = src.comment;
-    let confidence: Option<String> = src.confidence;
+    let confidence: Option<crate::Caption> = src.confidence.map(|v| v.into());
     let confidence_id: Option<crate::v1_8_0::enums::ConfidenceId> =
         src.confidence_id.map(|v| c.int_enum("confidence_id", v));
     let confidence_score: Option<i32> = src.confidence_score;
@@ -3347,59 +3233,53 @@ pub fn data_security_finding(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let impact = crate::convert::recaption(
+    let impact: Option<crate::Caption> = crate::convert::recaption(
         src.impact,
         impact_id_caption,
         impact_id.as_ref().and_then(|v| v.caption()),
     );
-    let risk_level = crate::convert::recaption(
+    let risk_level: Option<crate::Caption> = crate::convert::recaption(
         src.risk_level,
         risk_level_id_caption,
         risk_level_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::DataSecurityFinding as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_8_0::events::DataSecurityFinding as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::DataSecurityFinding as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_8_0::events::DataSecurityFinding as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::DataSecurityFinding as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::DataSecurityFinding>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_8_0::events::DataSecurityFinding as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -3508,12 +3388,10 @@ pub fn account_change(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::AccountChange as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::AccountChange>);
     let activity_id: crate::v1_8_0::events::AccountChangeActivityId = {
         let v = src.activity_id;
         c.int_enum("activity_id", v)
@@ -3573,39 +3451,33 @@ pub fn account_change(
     let user_result: Option<Box<crate::v1_8_0::objects::User>> = src
         .user_result
         .map(|v| Box::new(c.one("user_result", *v, o_user)));
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::AccountChange as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_8_0::events::AccountChange as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::AccountChange as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_8_0::events::AccountChange as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::AccountChange as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::AccountChange>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_8_0::events::AccountChange as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -3693,12 +3565,10 @@ pub fn authentication(
     let logon_type_id_caption = src.logon_type_id.as_ref().and_then(|v| v.caption()); // for `logon_type`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::Authentication as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::Authentication>);
     let activity_id: crate::v1_8_0::events::AuthenticationActivityId = {
         let v = src.activity_id;
         c.int_enum("activity_id", v)
@@ -3780,49 +3650,43 @@ pub fn authentication(
     let type_uid: i64 = src.type_uid;
     let user: Option<Box<crate::v1_8_0::objects::User>> =
         src.user.map(|v| Box::new(c.one("user", *v, o_user)));
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let auth_protocol = crate::convert::recaption(
+    let auth_protocol: Option<crate::Caption> = crate::convert::recaption(
         src.auth_protocol,
         auth_protocol_id_caption,
         auth_protocol_id.as_ref().and_then(|v| v.caption()),
     );
-    let logon_type = crate::convert::recaption(
+    let logon_type: Option<crate::Caption> = crate::convert::recaption(
         src.logon_type,
         logon_type_id_caption,
         logon_type_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::Authentication as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_8_0::events::Authentication as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::Authentication as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_8_0::events::Authentication as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::Authentication as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::Authentication>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_8_0::events::Authentication as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -3922,12 +3786,10 @@ pub fn authorize_session(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::AuthorizeSession as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::AuthorizeSession>);
     let activity_id: crate::v1_8_0::events::AuthorizeSessionActivityId = {
         let v = src.activity_id;
         c.int_enum("activity_id", v)
@@ -3991,39 +3853,33 @@ pub fn authorize_session(
     let type_uid: i64 = src.type_uid;
     let user: Option<Box<crate::v1_8_0::objects::User>> =
         src.user.map(|v| Box::new(c.one("user", *v, o_user)));
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::AuthorizeSession as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_8_0::events::AuthorizeSession as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::AuthorizeSession as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_8_0::events::AuthorizeSession as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::AuthorizeSession as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::AuthorizeSession>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_8_0::events::AuthorizeSession as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -4116,12 +3972,10 @@ pub fn entity_management(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::EntityManagement as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::EntityManagement>);
     let access_list: Option<Vec<String>> = src.access_list;
     let access_mask: Option<i32> = src.access_mask;
     let activity_id: crate::v1_8_0::events::EntityManagementActivityId = {
@@ -4183,39 +4037,33 @@ pub fn entity_management(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::EntityManagement as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_8_0::events::EntityManagement as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::EntityManagement as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_8_0::events::EntityManagement as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::EntityManagement as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::EntityManagement>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_8_0::events::EntityManagement as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -4308,12 +4156,10 @@ pub fn user_access(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::UserAccess as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::UserAccess>);
     let activity_id: crate::v1_8_0::events::UserAccessActivityId = {
         let v = src.activity_id;
         c.int_enum("activity_id", v)
@@ -4372,39 +4218,33 @@ pub fn user_access(
     let type_uid: i64 = src.type_uid;
     let user: Option<Box<crate::v1_8_0::objects::User>> =
         src.user.map(|v| Box::new(c.one("user", *v, o_user)));
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::UserAccess as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_8_0::events::UserAccess as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::UserAccess as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_8_0::events::UserAccess as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::UserAccess as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::UserAccess>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_8_0::events::UserAccess as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -4490,12 +4330,10 @@ pub fn group_management(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::GroupManagement as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::GroupManagement>);
     let activity_id: crate::v1_8_0::events::GroupManagementActivityId = {
         let v = src.activity_id;
         c.int_enum("activity_id", v)
@@ -4556,39 +4394,33 @@ pub fn group_management(
     let type_uid: i64 = src.type_uid;
     let user: Option<Box<crate::v1_8_0::objects::User>> =
         src.user.map(|v| Box::new(c.one("user", *v, o_user)));
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::GroupManagement as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_8_0::events::GroupManagement as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::GroupManagement as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_8_0::events::GroupManagement as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::GroupManagement as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::GroupManagement>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_8_0::events::GroupManagement as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -4680,12 +4512,10 @@ pub fn network_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::NetworkActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::NetworkActivity>);
     let action_id: Option<crate::v1_8_0::enums::ActionId> =
         src.action_id.map(|v| c.int_enum("action_id", v));
     let activity_id: crate::v1_8_0::events::NetworkActivityActivityId = {
@@ -4790,49 +4620,43 @@ pub fn network_activity(
     let type_uid: i64 = src.type_uid;
     let url: Option<Box<crate::v1_8_0::objects::Url>> =
         src.url.map(|v| Box::new(c.one("url", *v, o_url)));
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::NetworkActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_8_0::events::NetworkActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::NetworkActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_8_0::events::NetworkActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::NetworkActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::NetworkActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_8_0::events::NetworkActivity as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -4939,12 +4763,10 @@ pub fn http_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::HttpActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::HttpActivity>);
     let action_id: Option<crate::v1_8_0::enums::ActionId> =
         src.action_id.map(|v| c.int_enum("action_id", v));
     let activity_id: crate::v1_8_0::events::HttpActivityActivityId = {
@@ -5059,49 +4881,43 @@ pub fn http_activity(
         .traffic
         .map(|v| Box::new(c.one("traffic", *v, o_network_traffic)));
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::HttpActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_8_0::events::HttpActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::HttpActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_8_0::events::HttpActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::HttpActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::HttpActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_8_0::events::HttpActivity as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -5210,12 +5026,10 @@ pub fn dns_activity(
     let rcode_id_caption = src.rcode_id.as_ref().and_then(|v| v.caption()); // for `rcode`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::DnsActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::DnsActivity>);
     let action_id: Option<crate::v1_8_0::enums::ActionId> =
         src.action_id.map(|v| c.int_enum("action_id", v));
     let activity_id: crate::v1_8_0::events::DnsActivityActivityId = {
@@ -5328,54 +5142,48 @@ pub fn dns_activity(
         .traffic
         .map(|v| Box::new(c.one("traffic", *v, o_network_traffic)));
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let rcode = crate::convert::recaption(
+    let rcode: Option<crate::Caption> = crate::convert::recaption(
         src.rcode,
         rcode_id_caption,
         rcode_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::DnsActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_8_0::events::DnsActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::DnsActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_8_0::events::DnsActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::DnsActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::DnsActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_8_0::events::DnsActivity as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -5485,12 +5293,10 @@ pub fn dhcp_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::DhcpActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::DhcpActivity>);
     let action_id: Option<crate::v1_8_0::enums::ActionId> =
         src.action_id.map(|v| c.int_enum("action_id", v));
     let activity_id: crate::v1_8_0::events::DhcpActivityActivityId = {
@@ -5599,49 +5405,43 @@ pub fn dhcp_activity(
         .map(|v| Box::new(c.one("traffic", *v, o_network_traffic)));
     let transaction_uid: Option<String> = src.transaction_uid;
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::DhcpActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_8_0::events::DhcpActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::DhcpActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_8_0::events::DhcpActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::DhcpActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::DhcpActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_8_0::events::DhcpActivity as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -5747,12 +5547,10 @@ pub fn rdp_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::RdpActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::RdpActivity>);
     let action_id: Option<crate::v1_8_0::enums::ActionId> =
         src.action_id.map(|v| c.int_enum("action_id", v));
     let activity_id: crate::v1_8_0::events::RdpActivityActivityId = {
@@ -5870,49 +5668,43 @@ pub fn rdp_activity(
         .traffic
         .map(|v| Box::new(c.one("traffic", *v, o_network_traffic)));
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::RdpActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_8_0::events::RdpActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::RdpActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_8_0::events::RdpActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::RdpActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::RdpActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_8_0::events::RdpActivity as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -6025,12 +5817,10 @@ pub fn smb_activity(
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let share_type_id_caption = src.share_type_id.as_ref().and_then(|v| v.caption()); // for `share_type`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::SmbActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::SmbActivity>);
     let action_id: Option<crate::v1_8_0::enums::ActionId> =
         src.action_id.map(|v| c.int_enum("action_id", v));
     let activity_id: crate::v1_8_0::events::SmbActivityActivityId = {
@@ -6149,54 +5939,48 @@ pub fn smb_activity(
         .map(|v| Box::new(c.one("traffic", *v, o_network_traffic)));
     let tree_uid: Option<String> = src.tree_uid;
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let share_type = crate::convert::recaption(
+    let share_type: Option<crate::Caption> = crate::convert::recaption(
         src.share_type,
         share_type_id_caption,
         share_type_id.as_ref().and_then(|v| v.caption()),
     );
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::SmbActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_8_0::events::SmbActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::SmbActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_8_0::events::SmbActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::SmbActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::SmbActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_8_0::events::SmbActivity as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -6310,12 +6094,10 @@ pub fn ssh_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::SshActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::SshActivity>);
     let action_id: Option<crate::v1_8_0::enums::ActionId> =
         src.action_id.map(|v| c.int_enum("action_id", v));
     let activity_id: crate::v1_8_0::events::SshActivityActivityId = {
@@ -6429,54 +6211,48 @@ pub fn ssh_activity(
         .traffic
         .map(|v| Box::new(c.one("traffic", *v, o_network_traffic)));
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let auth_type = crate::convert::recaption(
+    let auth_type: Option<crate::Caption> = crate::convert::recaption(
         src.auth_type,
         auth_type_id_caption,
         auth_type_id.as_ref().and_then(|v| v.caption()),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::SshActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_8_0::events::SshActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::SshActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_8_0::events::SshActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::SshActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::SshActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_8_0::events::SshActivity as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -6584,12 +6360,10 @@ pub fn ftp_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::FtpActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::FtpActivity>);
     let action_id: Option<crate::v1_8_0::enums::ActionId> =
         src.action_id.map(|v| c.int_enum("action_id", v));
     let activity_id: crate::v1_8_0::events::FtpActivityActivityId = {
@@ -6700,49 +6474,43 @@ pub fn ftp_activity(
         .map(|v| Box::new(c.one("traffic", *v, o_network_traffic)));
     let type_: Option<String> = src.type_;
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::FtpActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_8_0::events::FtpActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::FtpActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_8_0::events::FtpActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::FtpActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::FtpActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_8_0::events::FtpActivity as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -6852,12 +6620,10 @@ pub fn email_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::EmailActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::EmailActivity>);
     let action_id: Option<crate::v1_8_0::enums::ActionId> =
         src.action_id.map(|v| c.int_enum("action_id", v));
     let activity_id: crate::v1_8_0::events::EmailActivityActivityId = src
@@ -6934,54 +6700,48 @@ pub fn email_activity(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let direction = crate::convert::recaption(
+    let direction: Option<crate::Caption> = crate::convert::recaption(
         src.direction,
         direction_id_caption,
         direction_id.as_ref().and_then(|v| v.caption()),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::EmailActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_8_0::events::EmailActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::EmailActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_8_0::events::EmailActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::EmailActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::EmailActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_8_0::events::EmailActivity as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -7076,12 +6836,10 @@ pub fn network_file_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::NetworkFileActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::NetworkFileActivity>);
     let action_id: Option<crate::v1_8_0::enums::ActionId> =
         src.action_id.map(|v| c.int_enum("action_id", v));
     let activity_id: crate::v1_8_0::events::NetworkFileActivityActivityId = {
@@ -7188,49 +6946,43 @@ pub fn network_file_activity(
         .traffic
         .map(|v| Box::new(c.one("traffic", *v, o_network_traffic)));
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::NetworkFileActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_8_0::events::NetworkFileActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::NetworkFileActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_8_0::events::NetworkFileActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::NetworkFileActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::NetworkFileActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_8_0::events::NetworkFileActivity as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -7341,12 +7093,10 @@ pub fn email_file_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::EmailFileActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::EmailFileActivity>);
     let action_id: Option<crate::v1_8_0::enums::ActionId> =
         src.action_id.map(|v| c.int_enum("action_id", v));
     let activity_id: crate::v1_8_0::events::EmailFileActivityActivityId = src
@@ -7412,49 +7162,43 @@ pub fn email_file_activity(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::EmailFileActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_8_0::events::EmailFileActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::EmailFileActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_8_0::events::EmailFileActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::EmailFileActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::EmailFileActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_8_0::events::EmailFileActivity as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -7543,12 +7287,10 @@ pub fn email_url_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::EmailUrlActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::EmailUrlActivity>);
     let action_id: Option<crate::v1_8_0::enums::ActionId> =
         src.action_id.map(|v| c.int_enum("action_id", v));
     let activity_id: crate::v1_8_0::events::EmailUrlActivityActivityId = src
@@ -7614,49 +7356,43 @@ pub fn email_url_activity(
     let type_uid: i64 = src.type_uid;
     let url: Option<Box<crate::v1_8_0::objects::Url>> =
         src.url.map(|v| Box::new(c.one("url", *v, o_url)));
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::EmailUrlActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_8_0::events::EmailUrlActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::EmailUrlActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_8_0::events::EmailUrlActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::EmailUrlActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::EmailUrlActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_8_0::events::EmailUrlActivity as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -7746,12 +7482,10 @@ pub fn ntp_activity(
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
     let stratum_id_caption = src.stratum_id.as_ref().and_then(|v| v.caption()); // for `stratum`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::NtpActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::NtpActivity>);
     let action_id: Option<crate::v1_8_0::enums::ActionId> =
         src.action_id.map(|v| c.int_enum("action_id", v));
     let activity_id: crate::v1_8_0::events::NtpActivityActivityId = {
@@ -7860,54 +7594,48 @@ pub fn ntp_activity(
         .map(|v| Box::new(c.one("traffic", *v, o_network_traffic)));
     let type_uid: i64 = src.type_uid;
     let version: Option<String> = src.version;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let stratum = crate::convert::recaption(
+    let stratum: Option<crate::Caption> = crate::convert::recaption(
         src.stratum,
         stratum_id_caption,
         stratum_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::NtpActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_8_0::events::NtpActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::NtpActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_8_0::events::NtpActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::NtpActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::NtpActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_8_0::events::NtpActivity as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -8016,12 +7744,10 @@ pub fn tunnel_activity(
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
     let tunnel_type_id_caption = src.tunnel_type_id.as_ref().and_then(|v| v.caption()); // for `tunnel_type`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::TunnelActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::TunnelActivity>);
     let action_id: Option<crate::v1_8_0::enums::ActionId> =
         src.action_id.map(|v| c.int_enum("action_id", v));
     let activity_id: crate::v1_8_0::events::TunnelActivityActivityId = {
@@ -8135,54 +7861,48 @@ pub fn tunnel_activity(
     let type_uid: i64 = src.type_uid;
     let user: Option<Box<crate::v1_8_0::objects::User>> =
         src.user.map(|v| Box::new(c.one("user", *v, o_user)));
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let tunnel_type = crate::convert::recaption(
+    let tunnel_type: Option<crate::Caption> = crate::convert::recaption(
         src.tunnel_type,
         tunnel_type_id_caption,
         tunnel_type_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::TunnelActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_8_0::events::TunnelActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::TunnelActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_8_0::events::TunnelActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::TunnelActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::TunnelActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_8_0::events::TunnelActivity as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -8288,12 +8008,10 @@ pub fn inventory_info(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::InventoryInfo as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::InventoryInfo>);
     let activity_id: crate::v1_8_0::events::InventoryInfoActivityId = {
         let v = src.activity_id;
         c.int_enum("activity_id", v)
@@ -8340,39 +8058,33 @@ pub fn inventory_info(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::InventoryInfo as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_8_0::events::InventoryInfo as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::InventoryInfo as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_8_0::events::InventoryInfo as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::InventoryInfo as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::InventoryInfo>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_8_0::events::InventoryInfo as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -8451,12 +8163,10 @@ pub fn config_state(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::ConfigState as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::ConfigState>);
     let activity_id: crate::v1_8_0::events::ConfigStateActivityId = {
         let v = src.activity_id;
         c.int_enum("activity_id", v)
@@ -8506,39 +8216,33 @@ pub fn config_state(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::ConfigState as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_8_0::events::ConfigState as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::ConfigState as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_8_0::events::ConfigState as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::ConfigState as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::ConfigState>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_8_0::events::ConfigState as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -8619,12 +8323,10 @@ pub fn user_inventory(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::UserInventory as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::UserInventory>);
     let activity_id: crate::v1_8_0::events::UserInventoryActivityId = {
         let v = src.activity_id;
         c.int_enum("activity_id", v)
@@ -8671,39 +8373,33 @@ pub fn user_inventory(
     let type_uid: i64 = src.type_uid;
     let user: Option<Box<crate::v1_8_0::objects::User>> =
         src.user.map(|v| Box::new(c.one("user", *v, o_user)));
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::UserInventory as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_8_0::events::UserInventory as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::UserInventory as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_8_0::events::UserInventory as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::UserInventory as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::UserInventory>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_8_0::events::UserInventory as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -8783,12 +8479,10 @@ pub fn patch_state(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::PatchState as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::PatchState>);
     let activity_id: crate::v1_8_0::events::PatchStateActivityId = {
         let v = src.activity_id;
         c.int_enum("activity_id", v)
@@ -8838,39 +8532,33 @@ pub fn patch_state(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::PatchState as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_8_0::events::PatchState as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::PatchState as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_8_0::events::PatchState as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::PatchState as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::PatchState>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_8_0::events::PatchState as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -8951,12 +8639,10 @@ pub fn kernel_object_query(
     let query_result_id_caption = src.query_result_id.as_ref().and_then(|v| v.caption()); // for `query_result`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::KernelObjectQuery as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::KernelObjectQuery>);
     let activity_id: crate::v1_8_0::events::KernelObjectQueryActivityId = {
         let v = src.activity_id;
         c.int_enum("activity_id", v)
@@ -9011,44 +8697,38 @@ pub fn kernel_object_query(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let query_result = crate::convert::recaption(
+    let query_result: Option<crate::Caption> = crate::convert::recaption(
         src.query_result,
         query_result_id_caption,
         query_result_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::KernelObjectQuery as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_8_0::events::KernelObjectQuery as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::KernelObjectQuery as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_8_0::events::KernelObjectQuery as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::KernelObjectQuery as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::KernelObjectQuery>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_8_0::events::KernelObjectQuery as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -9138,12 +8818,10 @@ pub fn file_query(
     let query_result_id_caption = src.query_result_id.as_ref().and_then(|v| v.caption()); // for `query_result`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::FileQuery as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::FileQuery>);
     let activity_id: crate::v1_8_0::events::FileQueryActivityId = {
         let v = src.activity_id;
         c.int_enum("activity_id", v)
@@ -9198,44 +8876,38 @@ pub fn file_query(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let query_result = crate::convert::recaption(
+    let query_result: Option<crate::Caption> = crate::convert::recaption(
         src.query_result,
         query_result_id_caption,
         query_result_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::FileQuery as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_8_0::events::FileQuery as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::FileQuery as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_8_0::events::FileQuery as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::FileQuery as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::FileQuery>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_8_0::events::FileQuery as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -9319,12 +8991,10 @@ pub fn folder_query(
     let query_result_id_caption = src.query_result_id.as_ref().and_then(|v| v.caption()); // for `query_result`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::FolderQuery as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::FolderQuery>);
     let activity_id: crate::v1_8_0::events::FolderQueryActivityId = {
         let v = src.activity_id;
         c.int_enum("activity_id", v)
@@ -9379,44 +9049,38 @@ pub fn folder_query(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let query_result = crate::convert::recaption(
+    let query_result: Option<crate::Caption> = crate::convert::recaption(
         src.query_result,
         query_result_id_caption,
         query_result_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::FolderQuery as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_8_0::events::FolderQuery as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::FolderQuery as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_8_0::events::FolderQuery as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::FolderQuery as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::FolderQuery>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_8_0::events::FolderQuery as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -9500,12 +9164,10 @@ pub fn admin_group_query(
     let query_result_id_caption = src.query_result_id.as_ref().and_then(|v| v.caption()); // for `query_result`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::AdminGroupQuery as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::AdminGroupQuery>);
     let activity_id: crate::v1_8_0::events::AdminGroupQueryActivityId = {
         let v = src.activity_id;
         c.int_enum("activity_id", v)
@@ -9562,44 +9224,38 @@ pub fn admin_group_query(
     let type_uid: i64 = src.type_uid;
     let users: Option<Vec<crate::v1_8_0::objects::User>> =
         src.users.map(|v| c.list("users", v, o_user));
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let query_result = crate::convert::recaption(
+    let query_result: Option<crate::Caption> = crate::convert::recaption(
         src.query_result,
         query_result_id_caption,
         query_result_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::AdminGroupQuery as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_8_0::events::AdminGroupQuery as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::AdminGroupQuery as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_8_0::events::AdminGroupQuery as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::AdminGroupQuery as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::AdminGroupQuery>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_8_0::events::AdminGroupQuery as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -9687,12 +9343,10 @@ pub fn job_query(
     let query_result_id_caption = src.query_result_id.as_ref().and_then(|v| v.caption()); // for `query_result`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::JobQuery as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::JobQuery>);
     let activity_id: crate::v1_8_0::events::JobQueryActivityId = {
         let v = src.activity_id;
         c.int_enum("activity_id", v)
@@ -9747,44 +9401,38 @@ pub fn job_query(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let query_result = crate::convert::recaption(
+    let query_result: Option<crate::Caption> = crate::convert::recaption(
         src.query_result,
         query_result_id_caption,
         query_result_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::JobQuery as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_8_0::events::JobQuery as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::JobQuery as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_8_0::events::JobQuery as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::JobQuery as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::JobQuery>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_8_0::events::JobQuery as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -9868,12 +9516,10 @@ pub fn module_query(
     let query_result_id_caption = src.query_result_id.as_ref().and_then(|v| v.caption()); // for `query_result`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::ModuleQuery as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::ModuleQuery>);
     let activity_id: crate::v1_8_0::events::ModuleQueryActivityId = {
         let v = src.activity_id;
         c.int_enum("activity_id", v)
@@ -9931,44 +9577,38 @@ pub fn module_query(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let query_result = crate::convert::recaption(
+    let query_result: Option<crate::Caption> = crate::convert::recaption(
         src.query_result,
         query_result_id_caption,
         query_result_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::ModuleQuery as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_8_0::events::ModuleQuery as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::ModuleQuery as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_8_0::events::ModuleQuery as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::ModuleQuery as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::ModuleQuery>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_8_0::events::ModuleQuery as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -10054,12 +9694,10 @@ pub fn network_connection_query(
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let state_id_caption = src.state_id.as_ref().and_then(|v| v.caption()); // for `state`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::NetworkConnectionQuery as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::NetworkConnectionQuery>);
     let activity_id: crate::v1_8_0::events::NetworkConnectionQueryActivityId = {
         let v = src.activity_id;
         c.int_enum("activity_id", v)
@@ -10120,49 +9758,43 @@ pub fn network_connection_query(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let query_result = crate::convert::recaption(
+    let query_result: Option<crate::Caption> = crate::convert::recaption(
         src.query_result,
         query_result_id_caption,
         query_result_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let state = crate::convert::recaption(
+    let state: Option<crate::Caption> = crate::convert::recaption(
         src.state,
         state_id_caption,
         state_id.as_ref().and_then(|v| v.caption()),
     );
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::NetworkConnectionQuery as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_8_0::events::NetworkConnectionQuery as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::NetworkConnectionQuery as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_8_0::events::NetworkConnectionQuery as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::NetworkConnectionQuery as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::NetworkConnectionQuery>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_8_0::events::NetworkConnectionQuery as crate::OcsfEvent>::OCSF_VERSION
@@ -10256,12 +9888,10 @@ pub fn networks_query(
     let query_result_id_caption = src.query_result_id.as_ref().and_then(|v| v.caption()); // for `query_result`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::NetworksQuery as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::NetworksQuery>);
     let activity_id: crate::v1_8_0::events::NetworksQueryActivityId = {
         let v = src.activity_id;
         c.int_enum("activity_id", v)
@@ -10317,44 +9947,38 @@ pub fn networks_query(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let query_result = crate::convert::recaption(
+    let query_result: Option<crate::Caption> = crate::convert::recaption(
         src.query_result,
         query_result_id_caption,
         query_result_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::NetworksQuery as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_8_0::events::NetworksQuery as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::NetworksQuery as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_8_0::events::NetworksQuery as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::NetworksQuery as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::NetworksQuery>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_8_0::events::NetworksQuery as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -10438,12 +10062,10 @@ pub fn peripheral_device_query(
     let query_result_id_caption = src.query_result_id.as_ref().and_then(|v| v.caption()); // for `query_result`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::PeripheralDeviceQuery as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::PeripheralDeviceQuery>);
     let activity_id: crate::v1_8_0::events::PeripheralDeviceQueryActivityId = {
         let v = src.activity_id;
         c.int_enum("activity_id", v)
@@ -10499,44 +10121,38 @@ pub fn peripheral_device_query(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let query_result = crate::convert::recaption(
+    let query_result: Option<crate::Caption> = crate::convert::recaption(
         src.query_result,
         query_result_id_caption,
         query_result_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::PeripheralDeviceQuery as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_8_0::events::PeripheralDeviceQuery as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::PeripheralDeviceQuery as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_8_0::events::PeripheralDeviceQuery as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::PeripheralDeviceQuery as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::PeripheralDeviceQuery>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_8_0::events::PeripheralDeviceQuery as crate::OcsfEvent>::OCSF_VERSION
@@ -10627,12 +10243,10 @@ pub fn process_query(
     let query_result_id_caption = src.query_result_id.as_ref().and_then(|v| v.caption()); // for `query_result`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::ProcessQuery as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::ProcessQuery>);
     let activity_id: crate::v1_8_0::events::ProcessQueryActivityId = {
         let v = src.activity_id;
         c.int_enum("activity_id", v)
@@ -10688,44 +10302,38 @@ pub fn process_query(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let query_result = crate::convert::recaption(
+    let query_result: Option<crate::Caption> = crate::convert::recaption(
         src.query_result,
         query_result_id_caption,
         query_result_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::ProcessQuery as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_8_0::events::ProcessQuery as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::ProcessQuery as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_8_0::events::ProcessQuery as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::ProcessQuery as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::ProcessQuery>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_8_0::events::ProcessQuery as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -10809,12 +10417,10 @@ pub fn service_query(
     let query_result_id_caption = src.query_result_id.as_ref().and_then(|v| v.caption()); // for `query_result`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::ServiceQuery as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::ServiceQuery>);
     let activity_id: crate::v1_8_0::events::ServiceQueryActivityId = {
         let v = src.activity_id;
         c.int_enum("activity_id", v)
@@ -10870,44 +10476,38 @@ pub fn service_query(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let query_result = crate::convert::recaption(
+    let query_result: Option<crate::Caption> = crate::convert::recaption(
         src.query_result,
         query_result_id_caption,
         query_result_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::ServiceQuery as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_8_0::events::ServiceQuery as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::ServiceQuery as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_8_0::events::ServiceQuery as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::ServiceQuery as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::ServiceQuery>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_8_0::events::ServiceQuery as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -10991,12 +10591,10 @@ pub fn session_query(
     let query_result_id_caption = src.query_result_id.as_ref().and_then(|v| v.caption()); // for `query_result`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::SessionQuery as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::SessionQuery>);
     let activity_id: crate::v1_8_0::events::SessionQueryActivityId = {
         let v = src.activity_id;
         c.int_enum("activity_id", v)
@@ -11052,44 +10650,38 @@ pub fn session_query(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let query_result = crate::convert::recaption(
+    let query_result: Option<crate::Caption> = crate::convert::recaption(
         src.query_result,
         query_result_id_caption,
         query_result_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::SessionQuery as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_8_0::events::SessionQuery as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::SessionQuery as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_8_0::events::SessionQuery as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::SessionQuery as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::SessionQuery>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_8_0::events::SessionQuery as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -11173,12 +10765,10 @@ pub fn user_query(
     let query_result_id_caption = src.query_result_id.as_ref().and_then(|v| v.caption()); // for `query_result`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::UserQuery as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::UserQuery>);
     let activity_id: crate::v1_8_0::events::UserQueryActivityId = {
         let v = src.activity_id;
         c.int_enum("activity_id", v)
@@ -11233,44 +10823,38 @@ pub fn user_query(
     let type_uid: i64 = src.type_uid;
     let user: Option<Box<crate::v1_8_0::objects::User>> =
         src.user.map(|v| Box::new(c.one("user", *v, o_user)));
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let query_result = crate::convert::recaption(
+    let query_result: Option<crate::Caption> = crate::convert::recaption(
         src.query_result,
         query_result_id_caption,
         query_result_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::UserQuery as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_8_0::events::UserQuery as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::UserQuery as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_8_0::events::UserQuery as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::UserQuery as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::UserQuery>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_8_0::events::UserQuery as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -11359,12 +10943,10 @@ pub fn device_config_state_change(
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let state_id_caption = src.state_id.as_ref().and_then(|v| v.caption()); // for `state`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::DeviceConfigStateChange as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::DeviceConfigStateChange>);
     let activity_id: crate::v1_8_0::events::DeviceConfigStateChangeActivityId = {
         let v = src.activity_id;
         c.int_enum("activity_id", v)
@@ -11427,39 +11009,39 @@ pub fn device_config_state_change(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let prev_security_level = crate::convert::recaption(
+    let prev_security_level: Option<crate::Caption> = crate::convert::recaption(
         src.prev_security_level,
         prev_security_level_id_caption,
         prev_security_level_id.as_ref().and_then(|v| v.caption()),
     );
-    let security_level = crate::convert::recaption(
+    let security_level: Option<crate::Caption> = crate::convert::recaption(
         src.security_level,
         security_level_id_caption,
         security_level_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let state = crate::convert::recaption(
+    let state: Option<crate::Caption> = crate::convert::recaption(
         src.state,
         state_id_caption,
         state_id.as_ref().and_then(|v| v.caption()),
     );
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::DeviceConfigStateChange as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_8_0::events::DeviceConfigStateChange as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(
             <crate::v1_3_0::events::DeviceConfigStateChange as crate::OcsfEvent>::CATEGORY_CAPTION,
@@ -11468,17 +11050,11 @@ pub fn device_config_state_change(
             <crate::v1_8_0::events::DeviceConfigStateChange as crate::OcsfEvent>::CATEGORY_CAPTION,
         ),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::DeviceConfigStateChange as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::DeviceConfigStateChange>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_8_0::events::DeviceConfigStateChange as crate::OcsfEvent>::OCSF_VERSION
@@ -11572,12 +11148,10 @@ pub fn software_info(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::SoftwareInfo as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::SoftwareInfo>);
     let activity_id: crate::v1_8_0::events::SoftwareInfoActivityId = {
         let v = src.activity_id;
         c.int_enum("activity_id", v)
@@ -11630,39 +11204,33 @@ pub fn software_info(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::SoftwareInfo as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_8_0::events::SoftwareInfo as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::SoftwareInfo as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_8_0::events::SoftwareInfo as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::SoftwareInfo as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::SoftwareInfo>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_8_0::events::SoftwareInfo as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -11746,12 +11314,10 @@ pub fn web_resources_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::WebResourcesActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::WebResourcesActivity>);
     let action_id: Option<crate::v1_8_0::enums::ActionId> =
         src.action_id.map(|v| c.int_enum("action_id", v));
     let activity_id: crate::v1_8_0::events::WebResourcesActivityActivityId = {
@@ -11850,49 +11416,43 @@ pub fn web_resources_activity(
     let web_resources_result: Option<Vec<crate::v1_8_0::objects::WebResource>> = src
         .web_resources_result
         .map(|v| c.list("web_resources_result", v, o_web_resource));
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::WebResourcesActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_8_0::events::WebResourcesActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::WebResourcesActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_8_0::events::WebResourcesActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::WebResourcesActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::WebResourcesActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_8_0::events::WebResourcesActivity as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -11990,12 +11550,10 @@ pub fn application_lifecycle(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::ApplicationLifecycle as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::ApplicationLifecycle>);
     let activity_id: crate::v1_8_0::events::ApplicationLifecycleActivityId = {
         let v = src.activity_id;
         c.int_enum("activity_id", v)
@@ -12044,39 +11602,33 @@ pub fn application_lifecycle(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::ApplicationLifecycle as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_8_0::events::ApplicationLifecycle as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::ApplicationLifecycle as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_8_0::events::ApplicationLifecycle as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::ApplicationLifecycle as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::ApplicationLifecycle>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_8_0::events::ApplicationLifecycle as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -12162,12 +11714,10 @@ pub fn api_activity(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::ApiActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::ApiActivity>);
     let activity_id: crate::v1_8_0::events::ApiActivityActivityId = {
         let v = src.activity_id;
         c.int_enum("activity_id", v)
@@ -12224,39 +11774,33 @@ pub fn api_activity(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::ApiActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_8_0::events::ApiActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::ApiActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_8_0::events::ApiActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::ApiActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::ApiActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_8_0::events::ApiActivity as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -12343,12 +11887,10 @@ pub fn web_resource_access_activity(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::WebResourceAccessActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::WebResourceAccessActivity>);
     let activity_id: crate::v1_8_0::events::WebResourceAccessActivityActivityId = {
         let v = src.activity_id;
         c.int_enum("activity_id", v)
@@ -12430,35 +11972,29 @@ pub fn web_resource_access_activity(
     let web_resources: Option<Vec<crate::v1_8_0::objects::WebResource>> = src
         .web_resources
         .map(|v| c.list("web_resources", v, o_web_resource));
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::WebResourceAccessActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_8_0::events::WebResourceAccessActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(src.category_name, Some(<crate::v1_3_0::events::WebResourceAccessActivity as crate::OcsfEvent>::CATEGORY_CAPTION), Some(<crate::v1_8_0::events::WebResourceAccessActivity as crate::OcsfEvent>::CATEGORY_CAPTION));
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::WebResourceAccessActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let category_name: Option<crate::Caption> = crate::convert::recaption(src.category_name, Some(<crate::v1_3_0::events::WebResourceAccessActivity as crate::OcsfEvent>::CATEGORY_CAPTION), Some(<crate::v1_8_0::events::WebResourceAccessActivity as crate::OcsfEvent>::CATEGORY_CAPTION));
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::WebResourceAccessActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_8_0::events::WebResourceAccessActivity as crate::OcsfEvent>::OCSF_VERSION
@@ -12559,12 +12095,10 @@ pub fn datastore_activity(
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
     let type_id_caption = src.type_id.as_ref().and_then(|v| v.caption()); // for `type`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::DatastoreActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::DatastoreActivity>);
     let action_id: Option<crate::v1_8_0::enums::ActionId> =
         src.action_id.map(|v| c.int_enum("action_id", v));
     let activity_id: crate::v1_8_0::events::DatastoreActivityActivityId = {
@@ -12645,54 +12179,48 @@ pub fn datastore_activity(
     let type_id: Option<crate::v1_8_0::events::DatastoreActivityTypeId> =
         src.type_id.map(|v| c.int_enum("type_id", v));
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::DatastoreActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_8_0::events::DatastoreActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::DatastoreActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_8_0::events::DatastoreActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::DatastoreActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::DatastoreActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_8_0::events::DatastoreActivity as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -12789,12 +12317,10 @@ pub fn file_hosting(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::FileHosting as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::FileHosting>);
     let activity_id: crate::v1_8_0::events::FileHostingActivityId = {
         let v = src.activity_id;
         c.int_enum("activity_id", v)
@@ -12855,39 +12381,33 @@ pub fn file_hosting(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::FileHosting as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_8_0::events::FileHosting as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::FileHosting as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_8_0::events::FileHosting as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::FileHosting as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::FileHosting>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_8_0::events::FileHosting as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -12981,12 +12501,10 @@ pub fn scan_activity(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::ScanActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::ScanActivity>);
     let activity_id: crate::v1_8_0::events::ScanActivityActivityId = {
         let v = src.activity_id;
         c.int_enum("activity_id", v)
@@ -13049,39 +12567,33 @@ pub fn scan_activity(
     let timezone_offset: Option<i32> = src.timezone_offset;
     let total: Option<i32> = src.total;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::ScanActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_8_0::events::ScanActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::ScanActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_8_0::events::ScanActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::ScanActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::ScanActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_8_0::events::ScanActivity as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -13173,12 +12685,10 @@ pub fn remediation_activity(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::RemediationActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::RemediationActivity>);
     let activity_id: crate::v1_8_0::events::RemediationActivityActivityId = {
         let v = src.activity_id;
         c.int_enum("activity_id", v)
@@ -13234,39 +12744,33 @@ pub fn remediation_activity(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::RemediationActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_8_0::events::RemediationActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::RemediationActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_8_0::events::RemediationActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::RemediationActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::RemediationActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_8_0::events::RemediationActivity as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -13355,12 +12859,10 @@ pub fn file_remediation_activity(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::FileRemediationActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::FileRemediationActivity>);
     let activity_id: crate::v1_8_0::events::FileRemediationActivityActivityId = {
         let v = src.activity_id;
         c.int_enum("activity_id", v)
@@ -13418,24 +12920,24 @@ pub fn file_remediation_activity(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::FileRemediationActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_8_0::events::FileRemediationActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(
             <crate::v1_3_0::events::FileRemediationActivity as crate::OcsfEvent>::CATEGORY_CAPTION,
@@ -13444,17 +12946,11 @@ pub fn file_remediation_activity(
             <crate::v1_8_0::events::FileRemediationActivity as crate::OcsfEvent>::CATEGORY_CAPTION,
         ),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::FileRemediationActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::FileRemediationActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_8_0::events::FileRemediationActivity as crate::OcsfEvent>::OCSF_VERSION
@@ -13545,12 +13041,10 @@ pub fn process_remediation_activity(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::ProcessRemediationActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::ProcessRemediationActivity>);
     let activity_id: crate::v1_8_0::events::ProcessRemediationActivityActivityId = {
         let v = src.activity_id;
         c.int_enum("activity_id", v)
@@ -13609,19 +13103,19 @@ pub fn process_remediation_activity(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(
             <crate::v1_3_0::events::ProcessRemediationActivity as crate::OcsfEvent>::CLASS_CAPTION,
@@ -13630,18 +13124,12 @@ pub fn process_remediation_activity(
             <crate::v1_8_0::events::ProcessRemediationActivity as crate::OcsfEvent>::CLASS_CAPTION,
         ),
     );
-    let category_name = crate::convert::recaption(src.category_name, Some(<crate::v1_3_0::events::ProcessRemediationActivity as crate::OcsfEvent>::CATEGORY_CAPTION), Some(<crate::v1_8_0::events::ProcessRemediationActivity as crate::OcsfEvent>::CATEGORY_CAPTION));
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::ProcessRemediationActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let category_name: Option<crate::Caption> = crate::convert::recaption(src.category_name, Some(<crate::v1_3_0::events::ProcessRemediationActivity as crate::OcsfEvent>::CATEGORY_CAPTION), Some(<crate::v1_8_0::events::ProcessRemediationActivity as crate::OcsfEvent>::CATEGORY_CAPTION));
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::ProcessRemediationActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_8_0::events::ProcessRemediationActivity as crate::OcsfEvent>::OCSF_VERSION
@@ -13732,12 +13220,10 @@ pub fn network_remediation_activity(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::NetworkRemediationActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::NetworkRemediationActivity>);
     let activity_id: crate::v1_8_0::events::NetworkRemediationActivityActivityId = {
         let v = src.activity_id;
         c.int_enum("activity_id", v)
@@ -13796,19 +13282,19 @@ pub fn network_remediation_activity(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(
             <crate::v1_3_0::events::NetworkRemediationActivity as crate::OcsfEvent>::CLASS_CAPTION,
@@ -13817,18 +13303,12 @@ pub fn network_remediation_activity(
             <crate::v1_8_0::events::NetworkRemediationActivity as crate::OcsfEvent>::CLASS_CAPTION,
         ),
     );
-    let category_name = crate::convert::recaption(src.category_name, Some(<crate::v1_3_0::events::NetworkRemediationActivity as crate::OcsfEvent>::CATEGORY_CAPTION), Some(<crate::v1_8_0::events::NetworkRemediationActivity as crate::OcsfEvent>::CATEGORY_CAPTION));
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::NetworkRemediationActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let category_name: Option<crate::Caption> = crate::convert::recaption(src.category_name, Some(<crate::v1_3_0::events::NetworkRemediationActivity as crate::OcsfEvent>::CATEGORY_CAPTION), Some(<crate::v1_8_0::events::NetworkRemediationActivity as crate::OcsfEvent>::CATEGORY_CAPTION));
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::NetworkRemediationActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_8_0::events::NetworkRemediationActivity as crate::OcsfEvent>::OCSF_VERSION
@@ -13921,12 +13401,10 @@ pub fn win_registry_key_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::WinRegistryKeyActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::WinRegistryKeyActivity>);
     let access_mask: Option<i32> = src.access_mask;
     let action_id: Option<crate::v1_8_0::enums::ActionId> =
         src.action_id.map(|v| c.int_enum("action_id", v));
@@ -13996,49 +13474,43 @@ pub fn win_registry_key_activity(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::WinRegistryKeyActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_8_0::events::WinRegistryKeyActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::WinRegistryKeyActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_8_0::events::WinRegistryKeyActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::WinRegistryKeyActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::WinRegistryKeyActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_8_0::events::WinRegistryKeyActivity as crate::OcsfEvent>::OCSF_VERSION
@@ -14131,12 +13603,10 @@ pub fn win_registry_value_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::WinRegistryValueActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::WinRegistryValueActivity>);
     let action_id: Option<crate::v1_8_0::enums::ActionId> =
         src.action_id.map(|v| c.int_enum("action_id", v));
     let activity_id: crate::v1_8_0::events::WinRegistryValueActivityActivityId = {
@@ -14203,34 +13673,34 @@ pub fn win_registry_value_activity(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::WinRegistryValueActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_8_0::events::WinRegistryValueActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(
             <crate::v1_3_0::events::WinRegistryValueActivity as crate::OcsfEvent>::CATEGORY_CAPTION,
@@ -14239,17 +13709,11 @@ pub fn win_registry_value_activity(
             <crate::v1_8_0::events::WinRegistryValueActivity as crate::OcsfEvent>::CATEGORY_CAPTION,
         ),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::WinRegistryValueActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::WinRegistryValueActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_8_0::events::WinRegistryValueActivity as crate::OcsfEvent>::OCSF_VERSION
@@ -14339,12 +13803,10 @@ pub fn win_resource_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::WinResourceActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::WinResourceActivity>);
     let action_id: Option<crate::v1_8_0::enums::ActionId> =
         src.action_id.map(|v| c.int_enum("action_id", v));
     let activity_id: crate::v1_8_0::events::WinWindowsResourceActivityActivityId = {
@@ -14408,47 +13870,41 @@ pub fn win_resource_activity(
     let win_resource: Option<Box<crate::v1_8_0::objects::WinWinResource>> = src
         .win_resource
         .map(|v| Box::new(c.one("win_resource", *v, o_win_win_resource)));
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::WinResourceActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(
             <crate::v1_8_0::events::WinWindowsResourceActivity as crate::OcsfEvent>::CLASS_CAPTION,
         ),
     );
-    let category_name = crate::convert::recaption(src.category_name, Some(<crate::v1_3_0::events::WinResourceActivity as crate::OcsfEvent>::CATEGORY_CAPTION), Some(<crate::v1_8_0::events::WinWindowsResourceActivity as crate::OcsfEvent>::CATEGORY_CAPTION));
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::WinWindowsResourceActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let category_name: Option<crate::Caption> = crate::convert::recaption(src.category_name, Some(<crate::v1_3_0::events::WinResourceActivity as crate::OcsfEvent>::CATEGORY_CAPTION), Some(<crate::v1_8_0::events::WinWindowsResourceActivity as crate::OcsfEvent>::CATEGORY_CAPTION));
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::WinWindowsResourceActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_8_0::events::WinWindowsResourceActivity as crate::OcsfEvent>::OCSF_VERSION
@@ -14537,12 +13993,10 @@ pub fn win_win_service_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::WinWinServiceActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::WinWinServiceActivity>);
     let action_id: Option<crate::v1_8_0::enums::ActionId> =
         src.action_id.map(|v| c.int_enum("action_id", v));
     let activity_id: crate::v1_8_0::events::WinWindowsServiceActivityActivityId = {
@@ -14606,45 +14060,39 @@ pub fn win_win_service_activity(
     let win_service: Option<Box<crate::v1_8_0::objects::WinWinService>> = src
         .win_service
         .map(|v| Box::new(c.one("win_service", *v, o_win_win_service)));
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::WinWinServiceActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_8_0::events::WinWindowsServiceActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(src.category_name, Some(<crate::v1_3_0::events::WinWinServiceActivity as crate::OcsfEvent>::CATEGORY_CAPTION), Some(<crate::v1_8_0::events::WinWindowsServiceActivity as crate::OcsfEvent>::CATEGORY_CAPTION));
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::WinWindowsServiceActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let category_name: Option<crate::Caption> = crate::convert::recaption(src.category_name, Some(<crate::v1_3_0::events::WinWinServiceActivity as crate::OcsfEvent>::CATEGORY_CAPTION), Some(<crate::v1_8_0::events::WinWindowsServiceActivity as crate::OcsfEvent>::CATEGORY_CAPTION));
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::WinWindowsServiceActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_8_0::events::WinWindowsServiceActivity as crate::OcsfEvent>::OCSF_VERSION
@@ -14732,12 +14180,10 @@ pub fn win_registry_key_query(
     let query_result_id_caption = src.query_result_id.as_ref().and_then(|v| v.caption()); // for `query_result`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::WinRegistryKeyQuery as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::WinRegistryKeyQuery>);
     let activity_id: crate::v1_8_0::events::WinRegistryKeyQueryActivityId = {
         let v = src.activity_id;
         c.int_enum("activity_id", v)
@@ -14793,44 +14239,38 @@ pub fn win_registry_key_query(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let query_result = crate::convert::recaption(
+    let query_result: Option<crate::Caption> = crate::convert::recaption(
         src.query_result,
         query_result_id_caption,
         query_result_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::WinRegistryKeyQuery as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_8_0::events::WinRegistryKeyQuery as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::WinRegistryKeyQuery as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_8_0::events::WinRegistryKeyQuery as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::WinRegistryKeyQuery as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::WinRegistryKeyQuery>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_8_0::events::WinRegistryKeyQuery as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -14920,12 +14360,10 @@ pub fn win_registry_value_query(
     let query_result_id_caption = src.query_result_id.as_ref().and_then(|v| v.caption()); // for `query_result`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::WinRegistryValueQuery as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::WinRegistryValueQuery>);
     let activity_id: crate::v1_8_0::events::WinRegistryValueQueryActivityId = {
         let v = src.activity_id;
         c.int_enum("activity_id", v)
@@ -14981,44 +14419,38 @@ pub fn win_registry_value_query(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let query_result = crate::convert::recaption(
+    let query_result: Option<crate::Caption> = crate::convert::recaption(
         src.query_result,
         query_result_id_caption,
         query_result_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::WinRegistryValueQuery as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_8_0::events::WinRegistryValueQuery as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::WinRegistryValueQuery as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_8_0::events::WinRegistryValueQuery as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::WinRegistryValueQuery as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::WinRegistryValueQuery>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_8_0::events::WinRegistryValueQuery as crate::OcsfEvent>::OCSF_VERSION
@@ -15109,12 +14541,10 @@ pub fn win_prefetch_query(
     let query_result_id_caption = src.query_result_id.as_ref().and_then(|v| v.caption()); // for `query_result`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_3_0::events::WinPrefetchQuery as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_3_0::events::WinPrefetchQuery>);
     let activity_id: crate::v1_8_0::events::WinPrefetchQueryActivityId = {
         let v = src.activity_id;
         c.int_enum("activity_id", v)
@@ -15171,44 +14601,38 @@ pub fn win_prefetch_query(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let query_result = crate::convert::recaption(
+    let query_result: Option<crate::Caption> = crate::convert::recaption(
         src.query_result,
         query_result_id_caption,
         query_result_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_3_0::events::WinPrefetchQuery as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_8_0::events::WinPrefetchQuery as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_3_0::events::WinPrefetchQuery as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_8_0::events::WinPrefetchQuery as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::WinPrefetchQuery as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::WinPrefetchQuery>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_8_0::events::WinPrefetchQuery as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -15301,7 +14725,7 @@ fn o_account(
     let type_id: Option<crate::v1_8_0::objects::AccountTypeId> =
         src.type_id.map(|v| c.int_enum("type_id", v));
     let uid: Option<String> = src.uid;
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -15403,7 +14827,7 @@ fn o_affected_package(
         src.type_id.map(|v| c.int_enum("type_id", v));
     let vendor_name: Option<String> = src.vendor_name;
     let version: Option<String> = src.version;
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -15447,7 +14871,7 @@ fn o_agent(
     let uid_alt: Option<String> = src.uid_alt;
     let vendor_name: Option<String> = src.vendor_name;
     let version: Option<String> = src.version;
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -15480,7 +14904,7 @@ fn o_analytic(
         src.type_id.map(|v| c.int_enum("type_id", v));
     let uid: Option<String> = src.uid;
     let version: Option<String> = src.version;
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -15568,7 +14992,7 @@ fn o_auth_factor(
     let phone_number: Option<String> = src.phone_number;
     let provider: Option<String> = src.provider;
     let security_questions: Option<Vec<String>> = src.security_questions;
-    let factor_type = crate::convert::recaption(
+    let factor_type: Option<crate::Caption> = crate::convert::recaption(
         src.factor_type,
         factor_type_id_caption,
         factor_type_id.as_ref().and_then(|v| v.caption()),
@@ -15724,7 +15148,7 @@ fn o_compliance(
     let status_detail: Option<String> = src.status_detail;
     let status_id: Option<crate::v1_8_0::objects::ComplianceStatusId> =
         src.status_id.map(|v| c.int_enum("status_id", v));
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
@@ -15932,12 +15356,12 @@ fn o_data_classification(
         .map(|v| c.int_enum("confidentiality_id", v));
     let policy: Option<Box<crate::v1_8_0::objects::Policy>> =
         src.policy.map(|v| Box::new(c.one("policy", *v, o_policy)));
-    let category = crate::convert::recaption(
+    let category: Option<crate::Caption> = crate::convert::recaption(
         src.category,
         category_id_caption,
         category_id.as_ref().and_then(|v| v.caption()),
     );
-    let confidentiality = crate::convert::recaption(
+    let confidentiality: Option<crate::Caption> = crate::convert::recaption(
         src.confidentiality,
         confidentiality_id_caption,
         confidentiality_id.as_ref().and_then(|v| v.caption()),
@@ -15987,22 +15411,22 @@ fn o_data_security(
     let pattern_match: Option<String> = src.pattern_match;
     let policy: Option<Box<crate::v1_8_0::objects::Policy>> =
         src.policy.map(|v| Box::new(c.one("policy", *v, o_policy)));
-    let category = crate::convert::recaption(
+    let category: Option<crate::Caption> = crate::convert::recaption(
         src.category,
         category_id_caption,
         category_id.as_ref().and_then(|v| v.caption()),
     );
-    let confidentiality = crate::convert::recaption(
+    let confidentiality: Option<crate::Caption> = crate::convert::recaption(
         src.confidentiality,
         confidentiality_id_caption,
         confidentiality_id.as_ref().and_then(|v| v.caption()),
     );
-    let data_lifecycle_state = crate::convert::recaption(
+    let data_lifecycle_state: Option<crate::Caption> = crate::convert::recaption(
         src.data_lifecycle_state,
         data_lifecycle_state_id_caption,
         data_lifecycle_state_id.as_ref().and_then(|v| v.caption()),
     );
-    let detection_system = crate::convert::recaption(
+    let detection_system: Option<crate::Caption> = crate::convert::recaption(
         src.detection_system,
         detection_system_id_caption,
         detection_system_id.as_ref().and_then(|v| v.caption()),
@@ -16052,7 +15476,7 @@ fn o_database(
     let type_id: Option<crate::v1_8_0::objects::DatabaseTypeId> =
         src.type_id.map(|v| c.int_enum("type_id", v));
     let uid: Option<String> = src.uid;
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -16098,7 +15522,7 @@ fn o_databucket(
     let type_id: Option<crate::v1_8_0::objects::DatabucketTypeId> =
         src.type_id.map(|v| c.int_enum("type_id", v));
     let uid: Option<String> = src.uid;
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -16233,12 +15657,12 @@ fn o_device(
     let vlan_uid: Option<String> = src.vlan_uid;
     let vpc_uid: Option<String> = src.vpc_uid;
     let zone: Option<String> = src.zone;
-    let risk_level = crate::convert::recaption(
+    let risk_level: Option<crate::Caption> = crate::convert::recaption(
         src.risk_level,
         risk_level_id_caption,
         risk_level_id.as_ref().and_then(|v| v.caption()),
     );
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -16377,12 +15801,12 @@ fn o_digital_signature(
         .map(|v| Box::new(c.one("digest", *v, o_fingerprint)));
     let state_id: Option<crate::v1_8_0::objects::DigitalSignatureStateId> =
         src.state_id.map(|v| c.int_enum("state_id", v));
-    let algorithm = crate::convert::recaption(
+    let algorithm: Option<crate::Caption> = crate::convert::recaption(
         src.algorithm,
         algorithm_id_caption,
         algorithm_id.as_ref().and_then(|v| v.caption()),
     );
-    let state = crate::convert::recaption(
+    let state: Option<crate::Caption> = crate::convert::recaption(
         src.state,
         state_id_caption,
         state_id.as_ref().and_then(|v| v.caption()),
@@ -16435,7 +15859,7 @@ fn o_dns_answer(
     let rdata: Option<String> = src.rdata;
     let ttl: Option<i32> = src.ttl;
     let type_: Option<String> = src.type_;
-    let flags = crate::convert::recaption_list(
+    let flags: Option<Vec<String>> = crate::convert::recaption_list(
         src.flags,
         flag_ids_caption,
         flag_ids
@@ -16490,7 +15914,7 @@ fn o_domain_contact(
     let type_id: Option<crate::v1_8_0::objects::DomainContactTypeId> =
         src.type_id.map(|v| c.int_enum("type_id", v));
     let uid: Option<String> = src.uid;
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -16822,12 +16246,12 @@ fn o_file(
     let uid: Option<String> = src.uid;
     let version: Option<String> = src.version;
     let xattributes: Option<serde_json::Map<String, serde_json::Value>> = src.xattributes;
-    let confidentiality = crate::convert::recaption(
+    let confidentiality: Option<crate::Caption> = crate::convert::recaption(
         src.confidentiality,
         confidentiality_id_caption,
         confidentiality_id.as_ref().and_then(|v| v.caption()),
     );
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -17005,7 +16429,7 @@ fn o_fingerprint(
     let algorithm_id: Option<crate::v1_8_0::objects::FingerprintAlgorithmId> =
         src.algorithm_id.map(|v| c.int_enum("algorithm_id", v));
     let value: Option<String> = src.value;
-    let algorithm = crate::convert::recaption(
+    let algorithm: Option<crate::Caption> = crate::convert::recaption(
         src.algorithm,
         algorithm_id_caption,
         algorithm_id.as_ref().and_then(|v| v.caption()),
@@ -17254,7 +16678,7 @@ fn o_ja4_fingerprint(
     let type_id: Option<crate::v1_8_0::objects::Ja4FingerprintTypeId> =
         src.type_id.map(|v| c.int_enum("type_id", v));
     let value: Option<String> = src.value;
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -17288,7 +16712,7 @@ fn o_job(src: crate::v1_3_0::objects::Job, c: &mut Converter<'_>) -> crate::v1_8
         src.run_state_id.map(|v| c.int_enum("run_state_id", v));
     let user: Option<Box<crate::v1_8_0::objects::User>> =
         src.user.map(|v| Box::new(c.one("user", *v, o_user)));
-    let run_state = crate::convert::recaption(
+    let run_state: Option<crate::Caption> = crate::convert::recaption(
         src.run_state,
         run_state_id_caption,
         run_state_id.as_ref().and_then(|v| v.caption()),
@@ -17337,7 +16761,7 @@ fn o_kb_article(
     let src_url: Option<String> = src.src_url;
     let title: Option<String> = src.title;
     let uid: Option<String> = src.uid;
-    let install_state = crate::convert::recaption(
+    let install_state: Option<crate::Caption> = crate::convert::recaption(
         src.install_state,
         install_state_id_caption,
         install_state_id.as_ref().and_then(|v| v.caption()),
@@ -17373,7 +16797,7 @@ fn o_kernel(
     let system_call: Option<String> = src.system_call;
     let type_id: Option<crate::v1_8_0::objects::KernelTypeId> =
         src.type_id.map(|v| c.int_enum("type_id", v));
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -17427,7 +16851,7 @@ fn o_kill_chain_phase(
     let phase_id_caption = src.phase_id.as_ref().and_then(|v| v.caption()); // for `phase`
     let phase_id: Option<crate::v1_8_0::objects::KillChainPhasePhaseId> =
         src.phase_id.map(|v| c.int_enum("phase_id", v));
-    let phase = crate::convert::recaption(
+    let phase: Option<crate::Caption> = crate::convert::recaption(
         src.phase,
         phase_id_caption,
         phase_id.as_ref().and_then(|v| v.caption()),
@@ -17637,7 +17061,7 @@ fn o_malware(
     let path: Option<String> = src.path;
     let provider: Option<String> = src.provider;
     let uid: Option<String> = src.uid;
-    let classifications = crate::convert::recaption_list(
+    let classifications: Option<Vec<String>> = crate::convert::recaption_list(
         src.classifications,
         classification_ids_caption,
         classification_ids
@@ -17683,7 +17107,7 @@ fn o_managed_entity(
     let user: Option<Box<crate::v1_8_0::objects::User>> =
         src.user.map(|v| Box::new(c.one("user", *v, o_user)));
     let version: Option<String> = src.version;
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -17812,7 +17236,7 @@ fn o_module(
         src.load_type_id.map(|v| c.int_enum("load_type_id", v));
     let start_address: Option<String> = src.start_address;
     let type_: Option<String> = src.type_;
-    let load_type = crate::convert::recaption(
+    let load_type: Option<crate::Caption> = crate::convert::recaption(
         src.load_type,
         load_type_id_caption,
         load_type_id.as_ref().and_then(|v| v.caption()),
@@ -17851,17 +17275,17 @@ fn o_network_connection_info(
         .map(|v| Box::new(c.one("session", *v, o_session)));
     let tcp_flags: Option<i32> = src.tcp_flags;
     let uid: Option<String> = src.uid;
-    let boundary = crate::convert::recaption(
+    let boundary: Option<crate::Caption> = crate::convert::recaption(
         src.boundary,
         boundary_id_caption,
         boundary_id.as_ref().and_then(|v| v.caption()),
     );
-    let direction = crate::convert::recaption(
+    let direction: Option<crate::Caption> = crate::convert::recaption(
         src.direction,
         direction_id_caption,
         direction_id.as_ref().and_then(|v| v.caption()),
     );
-    let protocol_ver = crate::convert::recaption(
+    let protocol_ver: Option<crate::Caption> = crate::convert::recaption(
         src.protocol_ver,
         protocol_ver_id_caption,
         protocol_ver_id.as_ref().and_then(|v| v.caption()),
@@ -17929,7 +17353,7 @@ fn o_network_endpoint(
     let vlan_uid: Option<String> = src.vlan_uid;
     let vpc_uid: Option<String> = src.vpc_uid;
     let zone: Option<String> = src.zone;
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -17987,7 +17411,7 @@ fn o_network_interface(
     let type_id: Option<crate::v1_8_0::objects::NetworkInterfaceTypeId> =
         src.type_id.map(|v| c.int_enum("type_id", v));
     let uid: Option<String> = src.uid;
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -18052,7 +17476,7 @@ fn o_network_proxy(
     let vlan_uid: Option<String> = src.vlan_uid;
     let vpc_uid: Option<String> = src.vpc_uid;
     let zone: Option<String> = src.zone;
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -18141,7 +17565,7 @@ fn o_observable(
     let type_id: Option<crate::v1_8_0::objects::ObservableTypeId> =
         src.type_id.map(|v| c.int_enum("type_id", v));
     let value: Option<String> = src.value;
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -18189,7 +17613,7 @@ fn o_os(src: crate::v1_3_0::objects::Os, c: &mut Converter<'_>) -> crate::v1_8_0
     let type_id: Option<crate::v1_8_0::objects::OsTypeId> =
         src.type_id.map(|v| c.int_enum("type_id", v));
     let version: Option<String> = src.version;
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -18225,7 +17649,7 @@ fn o_osint(
         .autonomous_system
         .map(|v| Box::new(c.one("autonomous_system", *v, o_autonomous_system)));
     let comment: Option<String> = src.comment;
-    let confidence: Option<String> = src.confidence;
+    let confidence: Option<crate::Caption> = src.confidence.map(|v| v.into());
     let confidence_id: Option<crate::v1_8_0::enums::ConfidenceId> =
         src.confidence_id.map(|v| c.int_enum("confidence_id", v));
     let email: Option<Box<crate::v1_8_0::objects::Email>> =
@@ -18264,7 +17688,7 @@ fn o_osint(
         .map(|v| c.list("vulnerabilities", v, o_vulnerability));
     let whois: Option<Box<crate::v1_8_0::objects::Whois>> =
         src.whois.map(|v| Box::new(c.one("whois", *v, o_whois)));
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -18343,7 +17767,7 @@ fn o_package(
         src.type_id.map(|v| c.int_enum("type_id", v));
     let vendor_name: Option<String> = src.vendor_name;
     let version: Option<String> = src.version;
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -18457,7 +17881,7 @@ fn o_process(
     let user: Option<Box<crate::v1_8_0::objects::User>> =
         src.user.map(|v| Box::new(c.one("user", *v, o_user)));
     let xattributes: Option<serde_json::Map<String, serde_json::Value>> = src.xattributes;
-    let integrity = crate::convert::recaption(
+    let integrity: Option<crate::Caption> = crate::convert::recaption(
         src.integrity,
         integrity_id_caption,
         integrity_id.as_ref().and_then(|v| v.caption()),
@@ -18632,7 +18056,7 @@ fn o_reputation(
     let provider: Option<String> = src.provider;
     let score_id: Option<crate::v1_8_0::objects::ReputationScoreId> =
         src.score_id.map(|v| c.int_enum("score_id", v));
-    let score = crate::convert::recaption(
+    let score: Option<crate::Caption> = crate::convert::recaption(
         src.score,
         score_id_caption,
         score_id.as_ref().and_then(|v| v.caption()),
@@ -18802,7 +18226,7 @@ fn o_scan(
     let type_id: Option<crate::v1_8_0::objects::ScanTypeId> =
         src.type_id.map(|v| c.int_enum("type_id", v));
     let uid: Option<String> = src.uid;
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -18823,7 +18247,7 @@ fn o_security_state(
     let state_id_caption = src.state_id.as_ref().and_then(|v| v.caption()); // for `state`
     let state_id: Option<crate::v1_8_0::objects::SecurityStateStateId> =
         src.state_id.map(|v| c.int_enum("state_id", v));
-    let state = crate::convert::recaption(
+    let state: Option<crate::Caption> = crate::convert::recaption(
         src.state,
         state_id_caption,
         state_id.as_ref().and_then(|v| v.caption()),
@@ -18975,7 +18399,7 @@ fn o_ticket(
     let type_id: Option<crate::v1_8_0::objects::TicketTypeId> =
         src.type_id.map(|v| c.int_enum("type_id", v));
     let uid: Option<String> = src.uid;
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -19008,7 +18432,7 @@ fn o_timespan(
     let duration_years: Option<i32> = src.duration_years;
     let type_id: Option<crate::v1_8_0::objects::TimespanTypeId> =
         src.type_id.map(|v| c.int_enum("type_id", v));
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -19086,7 +18510,7 @@ fn o_tls_extension(
     let data: Option<serde_json::Value> = src.data;
     let type_id: Option<crate::v1_8_0::objects::TlsExtensionTypeId> =
         src.type_id.map(|v| c.int_enum("type_id", v));
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -19115,7 +18539,7 @@ fn o_url(src: crate::v1_3_0::objects::Url, c: &mut Converter<'_>) -> crate::v1_8
     let scheme: Option<String> = src.scheme;
     let subdomain: Option<String> = src.subdomain;
     let url_string: Option<String> = src.url_string;
-    let categories = crate::convert::recaption_list(
+    let categories: Option<Vec<String>> = crate::convert::recaption_list(
         src.categories,
         category_ids_caption,
         category_ids
@@ -19166,12 +18590,12 @@ fn o_user(
         src.type_id.map(|v| c.int_enum("type_id", v));
     let uid: Option<String> = src.uid;
     let uid_alt: Option<String> = src.uid_alt;
-    let risk_level = crate::convert::recaption(
+    let risk_level: Option<crate::Caption> = crate::convert::recaption(
         src.risk_level,
         risk_level_id_caption,
         risk_level_id.as_ref().and_then(|v| v.caption()),
     );
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -19334,7 +18758,7 @@ fn o_whois(
     let status: Option<String> = src.status;
     let subdomains: Option<Vec<String>> = src.subdomains;
     let subnet: Option<String> = src.subnet;
-    let dnssec_status = crate::convert::recaption(
+    let dnssec_status: Option<crate::Caption> = crate::convert::recaption(
         src.dnssec_status,
         dnssec_status_id_caption,
         dnssec_status_id.as_ref().and_then(|v| v.caption()),
@@ -19395,7 +18819,7 @@ fn o_win_reg_value(
     let path: Option<String> = src.path;
     let type_id: Option<crate::v1_8_0::objects::WinRegValueTypeId> =
         src.type_id.map(|v| c.int_enum("type_id", v));
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -19434,7 +18858,7 @@ fn o_win_win_resource(
     let type_id: Option<crate::v1_8_0::objects::WinWinResourceTypeId> =
         src.type_id.map(|v| c.int_enum("type_id", v));
     let uid: Option<String> = src.uid;
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -19494,22 +18918,22 @@ fn o_win_win_service(
         .map(|v| c.int_enum("service_type_id", v));
     let uid: Option<String> = src.uid;
     let version: Option<String> = src.version;
-    let service_category = crate::convert::recaption(
+    let service_category: Option<crate::Caption> = crate::convert::recaption(
         src.service_category,
         service_category_id_caption,
         service_category_id.as_ref().and_then(|v| v.caption()),
     );
-    let service_error_control = crate::convert::recaption(
+    let service_error_control: Option<crate::Caption> = crate::convert::recaption(
         src.service_error_control,
         service_error_control_id_caption,
         service_error_control_id.as_ref().and_then(|v| v.caption()),
     );
-    let service_start_type = crate::convert::recaption(
+    let service_start_type: Option<crate::Caption> = crate::convert::recaption(
         src.service_start_type,
         service_start_type_id_caption,
         service_start_type_id.as_ref().and_then(|v| v.caption()),
     );
-    let service_type = crate::convert::recaption(
+    let service_type: Option<crate::Caption> = crate::convert::recaption(
         src.service_type,
         service_type_id_caption,
         service_type_id.as_ref().and_then(|v| v.caption()),

@@ -429,12 +429,10 @@ pub fn base_event(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::BaseEvent as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::BaseEvent>);
     if let Some(v) = &src.action {
         c.absent("action", v);
     }
@@ -546,39 +544,33 @@ pub fn base_event(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_8_0::events::BaseEvent as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::BaseEvent as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_8_0::events::BaseEvent as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::BaseEvent as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::BaseEvent as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::BaseEvent>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_1_0::events::BaseEvent as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -636,12 +628,10 @@ pub fn file_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::FileActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::FileActivity>);
     if let Some(v) = &src.confidence {
         c.absent("confidence", v);
     }
@@ -751,49 +741,43 @@ pub fn file_activity(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_8_0::events::FileActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::FileActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_8_0::events::FileActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::FileActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::FileActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::FileActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_1_0::events::FileActivity as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -868,12 +852,10 @@ pub fn kernel_extension_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::KernelExtensionActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::KernelExtensionActivity>);
     if let Some(v) = &src.confidence {
         c.absent("confidence", v);
     }
@@ -976,51 +958,45 @@ pub fn kernel_extension_activity(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_8_0::events::KernelExtensionActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::KernelExtension as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(
             <crate::v1_8_0::events::KernelExtensionActivity as crate::OcsfEvent>::CATEGORY_CAPTION,
         ),
         Some(<crate::v1_1_0::events::KernelExtension as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::KernelExtension as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::KernelExtension>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_1_0::events::KernelExtension as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -1092,12 +1068,10 @@ pub fn kernel_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::KernelActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::KernelActivity>);
     if let Some(v) = &src.confidence {
         c.absent("confidence", v);
     }
@@ -1199,49 +1173,43 @@ pub fn kernel_activity(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_8_0::events::KernelActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::KernelActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_8_0::events::KernelActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::KernelActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::KernelActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::KernelActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_1_0::events::KernelActivity as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -1310,12 +1278,10 @@ pub fn memory_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::MemoryActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::MemoryActivity>);
     if let Some(v) = &src.confidence {
         c.absent("confidence", v);
     }
@@ -1422,49 +1388,43 @@ pub fn memory_activity(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_8_0::events::MemoryActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::MemoryActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_8_0::events::MemoryActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::MemoryActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::MemoryActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::MemoryActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_1_0::events::MemoryActivity as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -1537,12 +1497,10 @@ pub fn module_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::ModuleActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::ModuleActivity>);
     if let Some(v) = &src.confidence {
         c.absent("confidence", v);
     }
@@ -1644,49 +1602,43 @@ pub fn module_activity(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_8_0::events::ModuleActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::ModuleActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_8_0::events::ModuleActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::ModuleActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::ModuleActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::ModuleActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_1_0::events::ModuleActivity as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -1755,12 +1707,10 @@ pub fn scheduled_job_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::ScheduledJobActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::ScheduledJobActivity>);
     if let Some(v) = &src.confidence {
         c.absent("confidence", v);
     }
@@ -1862,49 +1812,43 @@ pub fn scheduled_job_activity(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_8_0::events::ScheduledJobActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::ScheduledJobActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_8_0::events::ScheduledJobActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::ScheduledJobActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::ScheduledJobActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::ScheduledJobActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_1_0::events::ScheduledJobActivity as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -1980,12 +1924,10 @@ pub fn process_activity(
     let injection_type_id_caption = src.injection_type_id.as_ref().and_then(|v| v.caption()); // for `injection_type`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::ProcessActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::ProcessActivity>);
     if let Some(v) = &src.ai_model {
         c.absent("ai_model", v);
     }
@@ -2108,54 +2050,48 @@ pub fn process_activity(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let injection_type = crate::convert::recaption(
+    let injection_type: Option<crate::Caption> = crate::convert::recaption(
         src.injection_type,
         injection_type_id_caption,
         injection_type_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_8_0::events::ProcessActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::ProcessActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_8_0::events::ProcessActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::ProcessActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::ProcessActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::ProcessActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_1_0::events::ProcessActivity as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -2235,12 +2171,10 @@ pub fn security_finding(
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let state_id_caption = src.state_id.as_ref().and_then(|v| v.caption()); // for `state`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::SecurityFinding as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::SecurityFinding>);
     if let Some(v) = &src.action {
         c.absent("action", v);
     }
@@ -2369,59 +2303,53 @@ pub fn security_finding(
     let vulnerabilities: Option<Vec<crate::v1_1_0::objects::Vulnerability>> = src
         .vulnerabilities
         .map(|v| c.list("vulnerabilities", v, o_vulnerability));
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let confidence = crate::convert::recaption(
+    let confidence: Option<crate::Caption> = crate::convert::recaption(
         src.confidence,
         confidence_id_caption,
         confidence_id.as_ref().and_then(|v| v.caption()),
     );
-    let impact = crate::convert::recaption(
+    let impact: Option<crate::Caption> = crate::convert::recaption(
         src.impact,
         impact_id_caption,
         impact_id.as_ref().and_then(|v| v.caption()),
     );
-    let risk_level = crate::convert::recaption(
+    let risk_level: Option<crate::Caption> = crate::convert::recaption(
         src.risk_level,
         risk_level_id_caption,
         risk_level_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let state = crate::convert::recaption(
+    let state: Option<crate::Caption> = crate::convert::recaption(
         src.state,
         state_id_caption,
         state_id.as_ref().and_then(|v| v.caption()),
     );
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_8_0::events::SecurityFinding as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::SecurityFinding as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_8_0::events::SecurityFinding as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::SecurityFinding as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::SecurityFinding as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::SecurityFinding>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_1_0::events::SecurityFinding as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -2504,12 +2432,10 @@ pub fn vulnerability_finding(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::VulnerabilityFinding as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::VulnerabilityFinding>);
     if let Some(v) = &src.action {
         c.absent("action", v);
     }
@@ -2622,7 +2548,7 @@ pub fn vulnerability_finding(
     let cloud: Option<Box<crate::v1_1_0::objects::Cloud>> =
         src.cloud.map(|v| Box::new(c.one("cloud", *v, o_cloud)));
     let comment: Option<String> = src.comment;
-    let confidence: Option<String> = src.confidence;
+    let confidence: Option<String> = src.confidence.map(|v| v.into());
     let confidence_id: Option<crate::v1_1_0::enums::ConfidenceId> =
         src.confidence_id.map(|v| c.int_enum("confidence_id", v));
     let confidence_score: Option<i32> = src.confidence_score;
@@ -2669,39 +2595,33 @@ pub fn vulnerability_finding(
     let vulnerabilities: Option<Vec<crate::v1_1_0::objects::Vulnerability>> = src
         .vulnerabilities
         .map(|v| c.list("vulnerabilities", v, o_vulnerability));
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_8_0::events::VulnerabilityFinding as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::VulnerabilityFinding as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_8_0::events::VulnerabilityFinding as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::VulnerabilityFinding as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::VulnerabilityFinding as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::VulnerabilityFinding>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_1_0::events::VulnerabilityFinding as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -2772,12 +2692,10 @@ pub fn compliance_finding(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::ComplianceFinding as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::ComplianceFinding>);
     if let Some(v) = &src.action {
         c.absent("action", v);
     }
@@ -2896,7 +2814,7 @@ pub fn compliance_finding(
     let compliance: Option<Box<crate::v1_1_0::objects::Compliance>> = src
         .compliance
         .map(|v| Box::new(c.one("compliance", *v, o_compliance)));
-    let confidence: Option<String> = src.confidence;
+    let confidence: Option<String> = src.confidence.map(|v| v.into());
     let confidence_id: Option<crate::v1_1_0::enums::ConfidenceId> =
         src.confidence_id.map(|v| c.int_enum("confidence_id", v));
     let confidence_score: Option<i32> = src.confidence_score;
@@ -2943,39 +2861,33 @@ pub fn compliance_finding(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_8_0::events::ComplianceFinding as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::ComplianceFinding as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_8_0::events::ComplianceFinding as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::ComplianceFinding as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::ComplianceFinding as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::ComplianceFinding>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_1_0::events::ComplianceFinding as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -3051,12 +2963,10 @@ pub fn detection_finding(
     let risk_level_id_caption = src.risk_level_id.as_ref().and_then(|v| v.caption()); // for `risk_level`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::DetectionFinding as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::DetectionFinding>);
     if let Some(v) = &src.anomaly_analyses {
         c.absent("anomaly_analyses", v);
     }
@@ -3134,7 +3044,7 @@ pub fn detection_finding(
     let cloud: Option<Box<crate::v1_1_0::objects::Cloud>> =
         src.cloud.map(|v| Box::new(c.one("cloud", *v, o_cloud)));
     let comment: Option<String> = src.comment;
-    let confidence: Option<String> = src.confidence;
+    let confidence: Option<String> = src.confidence.map(|v| v.into());
     let confidence_id: Option<crate::v1_1_0::enums::ConfidenceId> =
         src.confidence_id.map(|v| c.int_enum("confidence_id", v));
     let confidence_score: Option<i32> = src.confidence_score;
@@ -3199,59 +3109,53 @@ pub fn detection_finding(
     let vulnerabilities: Option<Vec<crate::v1_1_0::objects::Vulnerability>> = src
         .vulnerabilities
         .map(|v| c.list("vulnerabilities", v, o_vulnerability));
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let impact = crate::convert::recaption(
+    let impact: Option<crate::Caption> = crate::convert::recaption(
         src.impact,
         impact_id_caption,
         impact_id.as_ref().and_then(|v| v.caption()),
     );
-    let risk_level = crate::convert::recaption(
+    let risk_level: Option<crate::Caption> = crate::convert::recaption(
         src.risk_level,
         risk_level_id_caption,
         risk_level_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_8_0::events::DetectionFinding as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::DetectionFinding as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_8_0::events::DetectionFinding as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::DetectionFinding as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::DetectionFinding as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::DetectionFinding>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_1_0::events::DetectionFinding as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -3340,12 +3244,10 @@ pub fn incident_finding(
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
     let verdict_id_caption = src.verdict_id.as_ref().and_then(|v| v.caption()); // for `verdict`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::IncidentFinding as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::IncidentFinding>);
     if let Some(v) = &src.action {
         c.absent("action", v);
     }
@@ -3431,7 +3333,7 @@ pub fn incident_finding(
     let cloud: Option<Box<crate::v1_1_0::objects::Cloud>> =
         src.cloud.map(|v| Box::new(c.one("cloud", *v, o_cloud)));
     let comment: Option<String> = src.comment;
-    let confidence: Option<String> = src.confidence;
+    let confidence: Option<String> = src.confidence.map(|v| v.into());
     let confidence_id: Option<crate::v1_1_0::enums::ConfidenceId> =
         src.confidence_id.map(|v| c.int_enum("confidence_id", v));
     let confidence_score: Option<i32> = src.confidence_score;
@@ -3483,49 +3385,43 @@ pub fn incident_finding(
     let type_uid: i64 = src.type_uid;
     let verdict_id: Option<crate::v1_1_0::events::IncidentFindingVerdictId> =
         src.verdict_id.map(|v| c.int_enum("verdict_id", v));
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let impact = crate::convert::recaption(
+    let impact: Option<crate::Caption> = crate::convert::recaption(
         src.impact,
         impact_id_caption,
         impact_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let verdict = crate::convert::recaption(
+    let verdict: Option<crate::Caption> = crate::convert::recaption(
         src.verdict,
         verdict_id_caption,
         verdict_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_8_0::events::IncidentFinding as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::IncidentFinding as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_8_0::events::IncidentFinding as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::IncidentFinding as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::IncidentFinding as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::IncidentFinding>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_1_0::events::IncidentFinding as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -3602,12 +3498,10 @@ pub fn account_change(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::AccountChange as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::AccountChange>);
     if let Some(v) = &src.action {
         c.absent("action", v);
     }
@@ -3736,39 +3630,33 @@ pub fn account_change(
     let user_result: Option<Box<crate::v1_1_0::objects::User>> = src
         .user_result
         .map(|v| Box::new(c.one("user_result", *v, o_user)));
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_8_0::events::AccountChange as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::AccountChange as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_8_0::events::AccountChange as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::AccountChange as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::AccountChange as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::AccountChange>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_1_0::events::AccountChange as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -3833,12 +3721,10 @@ pub fn authentication(
     let logon_type_id_caption = src.logon_type_id.as_ref().and_then(|v| v.caption()); // for `logon_type`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::Authentication as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::Authentication>);
     if let Some(v) = &src.account_switch_type {
         c.absent("account_switch_type", v);
     }
@@ -3995,49 +3881,43 @@ pub fn authentication(
     let type_uid: i64 = src.type_uid;
     let user: Option<Box<crate::v1_1_0::objects::User>> =
         src.user.map(|v| Box::new(c.one("user", *v, o_user)));
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let auth_protocol = crate::convert::recaption(
+    let auth_protocol: Option<crate::Caption> = crate::convert::recaption(
         src.auth_protocol,
         auth_protocol_id_caption,
         auth_protocol_id.as_ref().and_then(|v| v.caption()),
     );
-    let logon_type = crate::convert::recaption(
+    let logon_type: Option<crate::Caption> = crate::convert::recaption(
         src.logon_type,
         logon_type_id_caption,
         logon_type_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_8_0::events::Authentication as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::Authentication as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_8_0::events::Authentication as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::Authentication as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::Authentication as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::Authentication>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_1_0::events::Authentication as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -4111,12 +3991,10 @@ pub fn authorize_session(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::AuthorizeSession as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::AuthorizeSession>);
     if let Some(v) = &src.action {
         c.absent("action", v);
     }
@@ -4246,39 +4124,33 @@ pub fn authorize_session(
     let type_uid: i64 = src.type_uid;
     let user: Option<Box<crate::v1_1_0::objects::User>> =
         src.user.map(|v| Box::new(c.one("user", *v, o_user)));
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_8_0::events::AuthorizeSession as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::AuthorizeSession as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_8_0::events::AuthorizeSession as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::AuthorizeSession as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::AuthorizeSession as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::AuthorizeSession>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_1_0::events::AuthorizeSession as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -4347,12 +4219,10 @@ pub fn entity_management(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::EntityManagement as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::EntityManagement>);
     if let Some(v) = &src.access_list {
         c.absent("access_list", v);
     }
@@ -4484,39 +4354,33 @@ pub fn entity_management(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_8_0::events::EntityManagement as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::EntityManagement as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_8_0::events::EntityManagement as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::EntityManagement as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::EntityManagement as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::EntityManagement>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_1_0::events::EntityManagement as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -4583,12 +4447,10 @@ pub fn user_access(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::UserAccess as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::UserAccess>);
     if let Some(v) = &src.action {
         c.absent("action", v);
     }
@@ -4716,39 +4578,33 @@ pub fn user_access(
     let type_uid: i64 = src.type_uid;
     let user: Option<Box<crate::v1_1_0::objects::User>> =
         src.user.map(|v| Box::new(c.one("user", *v, o_user)));
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_8_0::events::UserAccess as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::UserAccess as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_8_0::events::UserAccess as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::UserAccess as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::UserAccess as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::UserAccess>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_1_0::events::UserAccess as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -4809,12 +4665,10 @@ pub fn group_management(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::GroupManagement as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::GroupManagement>);
     if let Some(v) = &src.action {
         c.absent("action", v);
     }
@@ -4944,39 +4798,33 @@ pub fn group_management(
     let type_uid: i64 = src.type_uid;
     let user: Option<Box<crate::v1_1_0::objects::User>> =
         src.user.map(|v| Box::new(c.one("user", *v, o_user)));
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_8_0::events::GroupManagement as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::GroupManagement as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_8_0::events::GroupManagement as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::GroupManagement as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::GroupManagement as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::GroupManagement>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_1_0::events::GroupManagement as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -5043,12 +4891,10 @@ pub fn network_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::NetworkActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::NetworkActivity>);
     if let Some(v) = &src.app_protocol_name {
         c.absent("app_protocol_name", v);
     }
@@ -5213,49 +5059,43 @@ pub fn network_activity(
     let type_uid: i64 = src.type_uid;
     let url: Option<Box<crate::v1_1_0::objects::Url>> =
         src.url.map(|v| Box::new(c.one("url", *v, o_url)));
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_8_0::events::NetworkActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::NetworkActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_8_0::events::NetworkActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::NetworkActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::NetworkActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::NetworkActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_1_0::events::NetworkActivity as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -5341,12 +5181,10 @@ pub fn http_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::HttpActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::HttpActivity>);
     if let Some(v) = &src.app_protocol_name {
         c.absent("app_protocol_name", v);
     }
@@ -5522,49 +5360,43 @@ pub fn http_activity(
         .traffic
         .map(|v| Box::new(c.one("traffic", *v, o_network_traffic)));
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_8_0::events::HttpActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::HttpActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_8_0::events::HttpActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::HttpActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::HttpActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::HttpActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_1_0::events::HttpActivity as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -5651,12 +5483,10 @@ pub fn dns_activity(
     let rcode_id_caption = src.rcode_id.as_ref().and_then(|v| v.caption()); // for `rcode`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::DnsActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::DnsActivity>);
     if let Some(v) = &src.app_protocol_name {
         c.absent("app_protocol_name", v);
     }
@@ -5826,54 +5656,48 @@ pub fn dns_activity(
         .traffic
         .map(|v| Box::new(c.one("traffic", *v, o_network_traffic)));
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let rcode = crate::convert::recaption(
+    let rcode: Option<crate::Caption> = crate::convert::recaption(
         src.rcode,
         rcode_id_caption,
         rcode_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_8_0::events::DnsActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::DnsActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_8_0::events::DnsActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::DnsActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::DnsActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::DnsActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_1_0::events::DnsActivity as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -5963,12 +5787,10 @@ pub fn dhcp_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::DhcpActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::DhcpActivity>);
     if let Some(v) = &src.app_protocol_name {
         c.absent("app_protocol_name", v);
     }
@@ -6134,49 +5956,43 @@ pub fn dhcp_activity(
         .map(|v| Box::new(c.one("traffic", *v, o_network_traffic)));
     let transaction_uid: Option<String> = src.transaction_uid;
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_8_0::events::DhcpActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::DhcpActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_8_0::events::DhcpActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::DhcpActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::DhcpActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::DhcpActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_1_0::events::DhcpActivity as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -6262,12 +6078,10 @@ pub fn rdp_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::RdpActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::RdpActivity>);
     if let Some(v) = &src.app_protocol_name {
         c.absent("app_protocol_name", v);
     }
@@ -6449,49 +6263,43 @@ pub fn rdp_activity(
         .traffic
         .map(|v| Box::new(c.one("traffic", *v, o_network_traffic)));
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_8_0::events::RdpActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::RdpActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_8_0::events::RdpActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::RdpActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::RdpActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::RdpActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_1_0::events::RdpActivity as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -6581,12 +6389,10 @@ pub fn smb_activity(
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let share_type_id_caption = src.share_type_id.as_ref().and_then(|v| v.caption()); // for `share_type`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::SmbActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::SmbActivity>);
     if let Some(v) = &src.app_protocol_name {
         c.absent("app_protocol_name", v);
     }
@@ -6762,54 +6568,48 @@ pub fn smb_activity(
         .map(|v| Box::new(c.one("traffic", *v, o_network_traffic)));
     let tree_uid: Option<String> = src.tree_uid;
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let share_type = crate::convert::recaption(
+    let share_type: Option<crate::Caption> = crate::convert::recaption(
         src.share_type,
         share_type_id_caption,
         share_type_id.as_ref().and_then(|v| v.caption()),
     );
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_8_0::events::SmbActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::SmbActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_8_0::events::SmbActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::SmbActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::SmbActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::SmbActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_1_0::events::SmbActivity as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -6903,12 +6703,10 @@ pub fn ssh_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::SshActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::SshActivity>);
     if let Some(v) = &src.app_protocol_name {
         c.absent("app_protocol_name", v);
     }
@@ -7080,54 +6878,48 @@ pub fn ssh_activity(
         .traffic
         .map(|v| Box::new(c.one("traffic", *v, o_network_traffic)));
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let auth_type = crate::convert::recaption(
+    let auth_type: Option<crate::Caption> = crate::convert::recaption(
         src.auth_type,
         auth_type_id_caption,
         auth_type_id.as_ref().and_then(|v| v.caption()),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_8_0::events::SshActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::SshActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_8_0::events::SshActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::SshActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::SshActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::SshActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_1_0::events::SshActivity as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -7214,12 +7006,10 @@ pub fn ftp_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::FtpActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::FtpActivity>);
     if let Some(v) = &src.app_protocol_name {
         c.absent("app_protocol_name", v);
     }
@@ -7388,49 +7178,43 @@ pub fn ftp_activity(
         .map(|v| Box::new(c.one("traffic", *v, o_network_traffic)));
     let type_: Option<String> = src.type_;
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_8_0::events::FtpActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::FtpActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_8_0::events::FtpActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::FtpActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::FtpActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::FtpActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_1_0::events::FtpActivity as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -7519,12 +7303,10 @@ pub fn email_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::EmailActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::EmailActivity>);
     if let Some(v) = &src.command {
         c.absent("command", v);
     }
@@ -7655,54 +7437,48 @@ pub fn email_activity(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.as_ref().and_then(|v| v.caption()),
     );
-    let direction = crate::convert::recaption(
+    let direction: Option<crate::Caption> = crate::convert::recaption(
         src.direction,
         direction_id_caption,
         direction_id.as_ref().and_then(|v| v.caption()),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_8_0::events::EmailActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::EmailActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_8_0::events::EmailActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::EmailActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::EmailActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::EmailActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_1_0::events::EmailActivity as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -7779,12 +7555,10 @@ pub fn network_file_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::NetworkFileActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::NetworkFileActivity>);
     if let Some(v) = &src.app_protocol_name {
         c.absent("app_protocol_name", v);
     }
@@ -7948,49 +7722,43 @@ pub fn network_file_activity(
         .traffic
         .map(|v| Box::new(c.one("traffic", *v, o_network_traffic)));
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_8_0::events::NetworkFileActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::NetworkFileActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_8_0::events::NetworkFileActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::NetworkFileActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::NetworkFileActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::NetworkFileActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_1_0::events::NetworkFileActivity as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -8081,12 +7849,10 @@ pub fn email_file_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::EmailFileActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::EmailFileActivity>);
     if let Some(v) = &src.confidence {
         c.absent("confidence", v);
     }
@@ -8189,49 +7955,43 @@ pub fn email_file_activity(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.as_ref().and_then(|v| v.caption()),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_8_0::events::EmailFileActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::EmailFileActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_8_0::events::EmailFileActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::EmailFileActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::EmailFileActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::EmailFileActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_1_0::events::EmailFileActivity as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -8307,12 +8067,10 @@ pub fn email_url_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::EmailUrlActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::EmailUrlActivity>);
     if let Some(v) = &src.confidence {
         c.absent("confidence", v);
     }
@@ -8415,49 +8173,43 @@ pub fn email_url_activity(
     let type_uid: i64 = src.type_uid;
     let url: Option<Box<crate::v1_1_0::objects::Url>> =
         src.url.map(|v| Box::new(c.one("url", *v, o_url)));
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.as_ref().and_then(|v| v.caption()),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_8_0::events::EmailUrlActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::EmailUrlActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_8_0::events::EmailUrlActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::EmailUrlActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::EmailUrlActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::EmailUrlActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_1_0::events::EmailUrlActivity as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -8534,12 +8286,10 @@ pub fn ntp_activity(
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
     let stratum_id_caption = src.stratum_id.as_ref().and_then(|v| v.caption()); // for `stratum`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::NtpActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::NtpActivity>);
     if let Some(v) = &src.app_protocol_name {
         c.absent("app_protocol_name", v);
     }
@@ -8705,54 +8455,48 @@ pub fn ntp_activity(
         .map(|v| Box::new(c.one("traffic", *v, o_network_traffic)));
     let type_uid: i64 = src.type_uid;
     let version: Option<String> = src.version;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let stratum = crate::convert::recaption(
+    let stratum: Option<crate::Caption> = crate::convert::recaption(
         src.stratum,
         stratum_id_caption,
         stratum_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_8_0::events::NtpActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::NtpActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_8_0::events::NtpActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::NtpActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::NtpActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::NtpActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_1_0::events::NtpActivity as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -8838,12 +8582,10 @@ pub fn inventory_info(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::InventoryInfo as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::InventoryInfo>);
     if let Some(v) = &src.action {
         c.absent("action", v);
     }
@@ -8953,39 +8695,33 @@ pub fn inventory_info(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_8_0::events::InventoryInfo as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::InventoryInfo as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_8_0::events::InventoryInfo as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::InventoryInfo as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::InventoryInfo as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::InventoryInfo>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_1_0::events::InventoryInfo as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -9043,12 +8779,10 @@ pub fn config_state(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::ConfigState as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::ConfigState>);
     if let Some(v) = &src.action {
         c.absent("action", v);
     }
@@ -9164,39 +8898,33 @@ pub fn config_state(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_8_0::events::ConfigState as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::ConfigState as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_8_0::events::ConfigState as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::ConfigState as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::ConfigState as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::ConfigState>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_1_0::events::ConfigState as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -9255,12 +8983,10 @@ pub fn user_inventory(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::UserInventory as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::UserInventory>);
     if let Some(v) = &src.action {
         c.absent("action", v);
     }
@@ -9373,39 +9099,33 @@ pub fn user_inventory(
     let type_uid: i64 = src.type_uid;
     let user: Option<Box<crate::v1_1_0::objects::User>> =
         src.user.map(|v| Box::new(c.one("user", *v, o_user)));
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_8_0::events::UserInventory as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::UserInventory as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_8_0::events::UserInventory as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::UserInventory as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::UserInventory as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::UserInventory>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_1_0::events::UserInventory as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -9463,12 +9183,10 @@ pub fn patch_state(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::PatchState as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::PatchState>);
     if let Some(v) = &src.action {
         c.absent("action", v);
     }
@@ -9582,39 +9300,33 @@ pub fn patch_state(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_8_0::events::PatchState as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::PatchState as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_8_0::events::PatchState as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::PatchState as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::PatchState as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::PatchState>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_1_0::events::PatchState as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -9677,12 +9389,10 @@ pub fn device_config_state_change(
     let security_level_id_caption = src.security_level_id.as_ref().and_then(|v| v.caption()); // for `security_level`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::DeviceConfigStateChange as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::DeviceConfigStateChange>);
     if let Some(v) = &src.action {
         c.absent("action", v);
     }
@@ -9812,34 +9522,34 @@ pub fn device_config_state_change(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let prev_security_level = crate::convert::recaption(
+    let prev_security_level: Option<crate::Caption> = crate::convert::recaption(
         src.prev_security_level,
         prev_security_level_id_caption,
         prev_security_level_id.as_ref().and_then(|v| v.caption()),
     );
-    let security_level = crate::convert::recaption(
+    let security_level: Option<crate::Caption> = crate::convert::recaption(
         src.security_level,
         security_level_id_caption,
         security_level_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_8_0::events::DeviceConfigStateChange as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::DeviceConfigStateChange as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(
             <crate::v1_8_0::events::DeviceConfigStateChange as crate::OcsfEvent>::CATEGORY_CAPTION,
@@ -9848,17 +9558,11 @@ pub fn device_config_state_change(
             <crate::v1_1_0::events::DeviceConfigStateChange as crate::OcsfEvent>::CATEGORY_CAPTION,
         ),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::DeviceConfigStateChange as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::DeviceConfigStateChange>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_1_0::events::DeviceConfigStateChange as crate::OcsfEvent>::OCSF_VERSION
@@ -9931,12 +9635,10 @@ pub fn web_resources_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::WebResourcesActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::WebResourcesActivity>);
     if let Some(v) = &src.confidence {
         c.absent("confidence", v);
     }
@@ -10074,49 +9776,43 @@ pub fn web_resources_activity(
     let web_resources_result: Option<Vec<crate::v1_1_0::objects::WebResource>> = src
         .web_resources_result
         .map(|v| c.list("web_resources_result", v, o_web_resource));
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_8_0::events::WebResourcesActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::WebResourcesActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_8_0::events::WebResourcesActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::WebResourcesActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::WebResourcesActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::WebResourcesActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_1_0::events::WebResourcesActivity as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -10201,12 +9897,10 @@ pub fn application_lifecycle(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::ApplicationLifecycle as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::ApplicationLifecycle>);
     if let Some(v) = &src.action {
         c.absent("action", v);
     }
@@ -10318,39 +10012,33 @@ pub fn application_lifecycle(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_8_0::events::ApplicationLifecycle as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::ApplicationLifecycle as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_8_0::events::ApplicationLifecycle as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::ApplicationLifecycle as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::ApplicationLifecycle as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::ApplicationLifecycle>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_1_0::events::ApplicationLifecycle as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -10415,12 +10103,10 @@ pub fn api_activity(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::ApiActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::ApiActivity>);
     if let Some(v) = &src.action {
         c.absent("action", v);
     }
@@ -10555,39 +10241,33 @@ pub fn api_activity(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_8_0::events::ApiActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::ApiActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_8_0::events::ApiActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::ApiActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::ApiActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::ApiActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_1_0::events::ApiActivity as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -10648,12 +10328,10 @@ pub fn web_resource_access_activity(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::WebResourceAccessActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::WebResourceAccessActivity>);
     if let Some(v) = &src.action {
         c.absent("action", v);
     }
@@ -10798,35 +10476,29 @@ pub fn web_resource_access_activity(
     let web_resources: Option<Vec<crate::v1_1_0::objects::WebResource>> = src
         .web_resources
         .map(|v| c.list("web_resources", v, o_web_resource));
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_8_0::events::WebResourceAccessActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::WebResourceAccessActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(src.category_name, Some(<crate::v1_8_0::events::WebResourceAccessActivity as crate::OcsfEvent>::CATEGORY_CAPTION), Some(<crate::v1_1_0::events::WebResourceAccessActivity as crate::OcsfEvent>::CATEGORY_CAPTION));
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::WebResourceAccessActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let category_name: Option<crate::Caption> = crate::convert::recaption(src.category_name, Some(<crate::v1_8_0::events::WebResourceAccessActivity as crate::OcsfEvent>::CATEGORY_CAPTION), Some(<crate::v1_1_0::events::WebResourceAccessActivity as crate::OcsfEvent>::CATEGORY_CAPTION));
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::WebResourceAccessActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_1_0::events::WebResourceAccessActivity as crate::OcsfEvent>::OCSF_VERSION
@@ -10904,12 +10576,10 @@ pub fn datastore_activity(
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
     let type_id_caption = src.type_id.as_ref().and_then(|v| v.caption()); // for `type`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::DatastoreActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::DatastoreActivity>);
     if let Some(v) = &src.action {
         c.absent("action", v);
     }
@@ -11051,44 +10721,38 @@ pub fn datastore_activity(
     let type_id: Option<crate::v1_1_0::events::DatastoreActivityTypeId> =
         src.type_id.map(|v| c.int_enum("type_id", v));
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_8_0::events::DatastoreActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::DatastoreActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_8_0::events::DatastoreActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::DatastoreActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::DatastoreActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::DatastoreActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_1_0::events::DatastoreActivity as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -11160,12 +10824,10 @@ pub fn file_hosting(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::FileHosting as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::FileHosting>);
     if let Some(v) = &src.access_list {
         c.absent("access_list", v);
     }
@@ -11316,39 +10978,33 @@ pub fn file_hosting(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_8_0::events::FileHosting as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::FileHosting as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_8_0::events::FileHosting as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::FileHosting as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::FileHosting as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::FileHosting>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_1_0::events::FileHosting as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -11411,12 +11067,10 @@ pub fn scan_activity(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::ScanActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::ScanActivity>);
     if let Some(v) = &src.action {
         c.absent("action", v);
     }
@@ -11539,39 +11193,33 @@ pub fn scan_activity(
     let timezone_offset: Option<i32> = src.timezone_offset;
     let total: Option<i32> = src.total;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_8_0::events::ScanActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::ScanActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_8_0::events::ScanActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::ScanActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::ScanActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::ScanActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version =
         Some(<crate::v1_1_0::events::ScanActivity as crate::OcsfEvent>::OCSF_VERSION.to_string());
@@ -11645,12 +11293,10 @@ pub fn win_registry_key_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::WinRegistryKeyActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::WinRegistryKeyActivity>);
     if let Some(v) = &src.confidence {
         c.absent("confidence", v);
     }
@@ -11759,49 +11405,43 @@ pub fn win_registry_key_activity(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_8_0::events::WinRegistryKeyActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::WinRegistryKeyActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_8_0::events::WinRegistryKeyActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::WinRegistryKeyActivity as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::WinRegistryKeyActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::WinRegistryKeyActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_1_0::events::WinRegistryKeyActivity as crate::OcsfEvent>::OCSF_VERSION
@@ -11881,12 +11521,10 @@ pub fn win_registry_value_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::WinRegistryValueActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::WinRegistryValueActivity>);
     if let Some(v) = &src.confidence {
         c.absent("confidence", v);
     }
@@ -11992,34 +11630,34 @@ pub fn win_registry_value_activity(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_8_0::events::WinRegistryValueActivity as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::WinRegistryValueActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(
             <crate::v1_8_0::events::WinRegistryValueActivity as crate::OcsfEvent>::CATEGORY_CAPTION,
@@ -12028,17 +11666,11 @@ pub fn win_registry_value_activity(
             <crate::v1_1_0::events::WinRegistryValueActivity as crate::OcsfEvent>::CATEGORY_CAPTION,
         ),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::WinRegistryValueActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::WinRegistryValueActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_1_0::events::WinRegistryValueActivity as crate::OcsfEvent>::OCSF_VERSION
@@ -12115,12 +11747,10 @@ pub fn win_windows_resource_activity(
     let disposition_id_caption = src.disposition_id.as_ref().and_then(|v| v.caption()); // for `disposition`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::WinWindowsResourceActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::WinWindowsResourceActivity>);
     if let Some(v) = &src.confidence {
         c.absent("confidence", v);
     }
@@ -12223,47 +11853,41 @@ pub fn win_windows_resource_activity(
     let win_resource: Option<Box<crate::v1_1_0::objects::WinWinResource>> = src
         .win_resource
         .map(|v| Box::new(c.one("win_resource", *v, o_win_win_resource)));
-    let action = crate::convert::recaption(
+    let action: Option<crate::Caption> = crate::convert::recaption(
         src.action,
         action_id_caption,
         action_id.as_ref().and_then(|v| v.caption()),
     );
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let disposition = crate::convert::recaption(
+    let disposition: Option<crate::Caption> = crate::convert::recaption(
         src.disposition,
         disposition_id_caption,
         disposition_id.as_ref().and_then(|v| v.caption()),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(
             <crate::v1_8_0::events::WinWindowsResourceActivity as crate::OcsfEvent>::CLASS_CAPTION,
         ),
         Some(<crate::v1_1_0::events::WinResourceActivity as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(src.category_name, Some(<crate::v1_8_0::events::WinWindowsResourceActivity as crate::OcsfEvent>::CATEGORY_CAPTION), Some(<crate::v1_1_0::events::WinResourceActivity as crate::OcsfEvent>::CATEGORY_CAPTION));
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::WinResourceActivity as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let category_name: Option<crate::Caption> = crate::convert::recaption(src.category_name, Some(<crate::v1_8_0::events::WinWindowsResourceActivity as crate::OcsfEvent>::CATEGORY_CAPTION), Some(<crate::v1_1_0::events::WinResourceActivity as crate::OcsfEvent>::CATEGORY_CAPTION));
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::WinResourceActivity>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_1_0::events::WinResourceActivity as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -12336,12 +11960,10 @@ pub fn win_registry_key_query(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::WinRegistryKeyQuery as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::WinRegistryKeyQuery>);
     if let Some(v) = &src.action {
         c.absent("action", v);
     }
@@ -12463,39 +12085,33 @@ pub fn win_registry_key_query(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_8_0::events::WinRegistryKeyQuery as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::WinRegistryKeyInfo as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_8_0::events::WinRegistryKeyQuery as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::WinRegistryKeyInfo as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::WinRegistryKeyInfo as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::WinRegistryKeyInfo>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_1_0::events::WinRegistryKeyInfo as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -12560,12 +12176,10 @@ pub fn win_registry_value_query(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::WinRegistryValueQuery as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::WinRegistryValueQuery>);
     if let Some(v) = &src.action {
         c.absent("action", v);
     }
@@ -12687,39 +12301,33 @@ pub fn win_registry_value_query(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_8_0::events::WinRegistryValueQuery as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::WinRegistryValueInfo as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_8_0::events::WinRegistryValueQuery as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::WinRegistryValueInfo as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::WinRegistryValueInfo as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::WinRegistryValueInfo>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_1_0::events::WinRegistryValueInfo as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -12784,12 +12392,10 @@ pub fn win_prefetch_query(
     let activity_id_caption = src.activity_id.caption(); // for `activity_name`
     let severity_id_caption = src.severity_id.caption(); // for `severity`
     let status_id_caption = src.status_id.as_ref().and_then(|v| v.caption()); // for `status`
-    let type_name_was = src.activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_8_0::events::WinPrefetchQuery as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
+    let type_name_was = src
+        .activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_8_0::events::WinPrefetchQuery>);
     if let Some(v) = &src.action {
         c.absent("action", v);
     }
@@ -12912,39 +12518,33 @@ pub fn win_prefetch_query(
     let time_dt: Option<String> = src.time_dt;
     let timezone_offset: Option<i32> = src.timezone_offset;
     let type_uid: i64 = src.type_uid;
-    let activity_name = crate::convert::recaption(
+    let activity_name: Option<crate::Caption> = crate::convert::recaption(
         src.activity_name,
         activity_id_caption,
         activity_id.caption(),
     );
-    let severity =
+    let severity: Option<crate::Caption> =
         crate::convert::recaption(src.severity, severity_id_caption, severity_id.caption());
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
     );
-    let class_name = crate::convert::recaption(
+    let class_name: Option<crate::Caption> = crate::convert::recaption(
         src.class_name,
         Some(<crate::v1_8_0::events::WinPrefetchQuery as crate::OcsfEvent>::CLASS_CAPTION),
         Some(<crate::v1_1_0::events::WinPrefetchInfo as crate::OcsfEvent>::CLASS_CAPTION),
     );
-    let category_name = crate::convert::recaption(
+    let category_name: Option<crate::Caption> = crate::convert::recaption(
         src.category_name,
         Some(<crate::v1_8_0::events::WinPrefetchQuery as crate::OcsfEvent>::CATEGORY_CAPTION),
         Some(<crate::v1_1_0::events::WinPrefetchInfo as crate::OcsfEvent>::CATEGORY_CAPTION),
     );
-    let type_name_is = activity_name.as_deref().map(|a| {
-        crate::event::type_name(
-            <crate::v1_1_0::events::WinPrefetchInfo as crate::OcsfEvent>::CLASS_CAPTION,
-            a,
-        )
-    });
-    let type_name = crate::convert::recaption(
-        src.type_name,
-        type_name_was.as_deref(),
-        type_name_is.as_deref(),
-    );
+    let type_name_is = activity_name
+        .as_deref()
+        .map(crate::caption::type_name::<crate::v1_1_0::events::WinPrefetchInfo>);
+    let type_name: Option<crate::Caption> =
+        crate::convert::recaption(src.type_name, type_name_was.as_deref(), type_name_is);
     let mut metadata = metadata;
     metadata.version = Some(
         <crate::v1_1_0::events::WinPrefetchInfo as crate::OcsfEvent>::OCSF_VERSION.to_string(),
@@ -13024,7 +12624,7 @@ fn o_account(
     let type_id: Option<crate::v1_1_0::objects::AccountTypeId> =
         src.type_id.map(|v| c.int_enum("type_id", v));
     let uid: Option<String> = src.uid;
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -13189,7 +12789,7 @@ fn o_analytic(
         src.type_id.map(|v| c.int_enum("type_id", v));
     let uid: Option<String> = src.uid;
     let version: Option<String> = src.version;
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -13410,7 +13010,7 @@ fn o_compliance(
     let status_detail: Option<String> = src.status_detail;
     let status_id: Option<crate::v1_1_0::objects::ComplianceStatusId> =
         src.status_id.map(|v| c.int_enum("status_id", v));
-    let status = crate::convert::recaption(
+    let status: Option<crate::Caption> = crate::convert::recaption(
         src.status,
         status_id_caption,
         status_id.as_ref().and_then(|v| v.caption()),
@@ -13584,7 +13184,7 @@ fn o_database(
     let type_id: Option<crate::v1_1_0::objects::DatabaseTypeId> =
         src.type_id.map(|v| c.int_enum("type_id", v));
     let uid: Option<String> = src.uid;
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -13690,7 +13290,7 @@ fn o_databucket(
     let type_id: Option<crate::v1_1_0::objects::DatabucketTypeId> =
         src.type_id.map(|v| c.int_enum("type_id", v));
     let uid: Option<String> = src.uid;
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -13854,12 +13454,12 @@ fn o_device(
     let vlan_uid: Option<String> = src.vlan_uid;
     let vpc_uid: Option<String> = src.vpc_uid;
     let zone: Option<String> = src.zone;
-    let risk_level = crate::convert::recaption(
+    let risk_level: Option<crate::Caption> = crate::convert::recaption(
         src.risk_level,
         risk_level_id_caption,
         risk_level_id.as_ref().and_then(|v| v.caption()),
     );
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -13994,7 +13594,7 @@ fn o_digital_signature(
     let digest: Option<Box<crate::v1_1_0::objects::Fingerprint>> = src
         .digest
         .map(|v| Box::new(c.one("digest", *v, o_fingerprint)));
-    let algorithm = crate::convert::recaption(
+    let algorithm: Option<crate::Caption> = crate::convert::recaption(
         src.algorithm,
         algorithm_id_caption,
         algorithm_id.as_ref().and_then(|v| v.caption()),
@@ -14045,7 +13645,7 @@ fn o_dns_answer(
     let rdata: Option<String> = src.rdata;
     let ttl: Option<i32> = src.ttl;
     let type_: Option<String> = src.type_;
-    let flags = crate::convert::recaption_list(
+    let flags: Option<Vec<String>> = crate::convert::recaption_list(
         src.flags,
         flag_ids_caption,
         flag_ids
@@ -14500,12 +14100,12 @@ fn o_file(
     let uid: Option<String> = src.uid;
     let version: Option<String> = src.version;
     let xattributes: Option<serde_json::Map<String, serde_json::Value>> = src.xattributes;
-    let confidentiality = crate::convert::recaption(
+    let confidentiality: Option<crate::Caption> = crate::convert::recaption(
         src.confidentiality,
         confidentiality_id_caption,
         confidentiality_id.as_ref().and_then(|v| v.caption()),
     );
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -14679,7 +14279,7 @@ fn o_fingerprint(
     let algorithm_id: Option<crate::v1_1_0::objects::FingerprintAlgorithmId> =
         src.algorithm_id.map(|v| c.int_enum("algorithm_id", v));
     let value: Option<String> = src.value;
-    let algorithm = crate::convert::recaption(
+    let algorithm: Option<crate::Caption> = crate::convert::recaption(
         src.algorithm,
         algorithm_id_caption,
         algorithm_id.as_ref().and_then(|v| v.caption()),
@@ -14967,7 +14567,7 @@ fn o_job(src: crate::v1_8_0::objects::Job, c: &mut Converter<'_>) -> crate::v1_1
         src.run_state_id.map(|v| c.int_enum("run_state_id", v));
     let user: Option<Box<crate::v1_1_0::objects::User>> =
         src.user.map(|v| Box::new(c.one("user", *v, o_user)));
-    let run_state = crate::convert::recaption(
+    let run_state: Option<crate::Caption> = crate::convert::recaption(
         src.run_state,
         run_state_id_caption,
         run_state_id.as_ref().and_then(|v| v.caption()),
@@ -15046,7 +14646,7 @@ fn o_kernel(
     let system_call: Option<String> = src.system_call;
     let type_id: Option<crate::v1_1_0::objects::KernelTypeId> =
         src.type_id.map(|v| c.int_enum("type_id", v));
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -15100,7 +14700,7 @@ fn o_kill_chain_phase(
     let phase_id_caption = src.phase_id.as_ref().and_then(|v| v.caption()); // for `phase`
     let phase_id: Option<crate::v1_1_0::objects::KillChainPhasePhaseId> =
         src.phase_id.map(|v| c.int_enum("phase_id", v));
-    let phase = crate::convert::recaption(
+    let phase: Option<crate::Caption> = crate::convert::recaption(
         src.phase,
         phase_id_caption,
         phase_id.as_ref().and_then(|v| v.caption()),
@@ -15352,7 +14952,7 @@ fn o_malware(
     let path: Option<String> = src.path;
     let provider: Option<String> = src.provider;
     let uid: Option<String> = src.uid;
-    let classifications = crate::convert::recaption_list(
+    let classifications: Option<Vec<String>> = crate::convert::recaption_list(
         src.classifications,
         classification_ids_caption,
         classification_ids
@@ -15401,7 +15001,7 @@ fn o_managed_entity(
     }
     let data: Option<serde_json::Value> = src.data;
     let name: Option<String> = src.name;
-    let type_: Option<String> = src.type_;
+    let type_: Option<String> = src.type_.map(|v| v.into());
     let uid: Option<String> = src.uid;
     let version: Option<String> = src.version;
     crate::v1_1_0::objects::ManagedEntity {
@@ -15552,7 +15152,7 @@ fn o_module(
         src.load_type_id.map(|v| c.int_enum("load_type_id", v));
     let start_address: Option<String> = src.start_address;
     let type_: Option<String> = src.type_;
-    let load_type = crate::convert::recaption(
+    let load_type: Option<crate::Caption> = crate::convert::recaption(
         src.load_type,
         load_type_id_caption,
         load_type_id.as_ref().and_then(|v| v.caption()),
@@ -15596,17 +15196,17 @@ fn o_network_connection_info(
         .map(|v| Box::new(c.one("session", *v, o_session)));
     let tcp_flags: Option<i32> = src.tcp_flags;
     let uid: Option<String> = src.uid;
-    let boundary = crate::convert::recaption(
+    let boundary: Option<crate::Caption> = crate::convert::recaption(
         src.boundary,
         boundary_id_caption,
         boundary_id.as_ref().and_then(|v| v.caption()),
     );
-    let direction = crate::convert::recaption(
+    let direction: Option<crate::Caption> = crate::convert::recaption(
         src.direction,
         direction_id_caption,
         direction_id.as_ref().and_then(|v| v.caption()),
     );
-    let protocol_ver = crate::convert::recaption(
+    let protocol_ver: Option<crate::Caption> = crate::convert::recaption(
         src.protocol_ver,
         protocol_ver_id_caption,
         protocol_ver_id.as_ref().and_then(|v| v.caption()),
@@ -15695,7 +15295,7 @@ fn o_network_endpoint(
     let vlan_uid: Option<String> = src.vlan_uid;
     let vpc_uid: Option<String> = src.vpc_uid;
     let zone: Option<String> = src.zone;
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -15746,7 +15346,7 @@ fn o_network_interface(
     let type_id: Option<crate::v1_1_0::objects::NetworkInterfaceTypeId> =
         src.type_id.map(|v| c.int_enum("type_id", v));
     let uid: Option<String> = src.uid;
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -15833,7 +15433,7 @@ fn o_network_proxy(
     let vlan_uid: Option<String> = src.vlan_uid;
     let vpc_uid: Option<String> = src.vpc_uid;
     let zone: Option<String> = src.zone;
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -15930,7 +15530,7 @@ fn o_observable(
     let type_id: Option<crate::v1_1_0::objects::ObservableTypeId> =
         src.type_id.map(|v| c.int_enum("type_id", v));
     let value: Option<String> = src.value;
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -15979,7 +15579,7 @@ fn o_os(src: crate::v1_8_0::objects::Os, c: &mut Converter<'_>) -> crate::v1_1_0
     let type_id: Option<crate::v1_1_0::objects::OsTypeId> =
         src.type_id.map(|v| c.int_enum("type_id", v));
     let version: Option<String> = src.version;
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -16143,7 +15743,7 @@ fn o_process(
     let user: Option<Box<crate::v1_1_0::objects::User>> =
         src.user.map(|v| Box::new(c.one("user", *v, o_user)));
     let xattributes: Option<serde_json::Map<String, serde_json::Value>> = src.xattributes;
-    let integrity = crate::convert::recaption(
+    let integrity: Option<crate::Caption> = crate::convert::recaption(
         src.integrity,
         integrity_id_caption,
         integrity_id.as_ref().and_then(|v| v.caption()),
@@ -16349,7 +15949,7 @@ fn o_reputation(
     let provider: Option<String> = src.provider;
     let score_id: Option<crate::v1_1_0::objects::ReputationScoreId> =
         src.score_id.map(|v| c.int_enum("score_id", v));
-    let score = crate::convert::recaption(
+    let score: Option<crate::Caption> = crate::convert::recaption(
         src.score,
         score_id_caption,
         score_id.as_ref().and_then(|v| v.caption()),
@@ -16548,7 +16148,7 @@ fn o_scan(
     let type_id: Option<crate::v1_1_0::objects::ScanTypeId> =
         src.type_id.map(|v| c.int_enum("type_id", v));
     let uid: Option<String> = src.uid;
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -16569,7 +16169,7 @@ fn o_security_state(
     let state_id_caption = src.state_id.as_ref().and_then(|v| v.caption()); // for `state`
     let state_id: Option<crate::v1_1_0::objects::SecurityStateStateId> =
         src.state_id.map(|v| c.int_enum("state_id", v));
-    let state = crate::convert::recaption(
+    let state: Option<crate::Caption> = crate::convert::recaption(
         src.state,
         state_id_caption,
         state_id.as_ref().and_then(|v| v.caption()),
@@ -16767,7 +16367,7 @@ fn o_tls_extension(
     let data: Option<serde_json::Value> = src.data;
     let type_id: Option<crate::v1_1_0::objects::TlsExtensionTypeId> =
         src.type_id.map(|v| c.int_enum("type_id", v));
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -16798,7 +16398,7 @@ fn o_url(src: crate::v1_8_0::objects::Url, c: &mut Converter<'_>) -> crate::v1_1
     let scheme: Option<String> = src.scheme;
     let subdomain: Option<String> = src.subdomain;
     let url_string: Option<String> = src.url_string;
-    let categories = crate::convert::recaption_list(
+    let categories: Option<Vec<String>> = crate::convert::recaption_list(
         src.categories,
         category_ids_caption,
         category_ids
@@ -16868,7 +16468,7 @@ fn o_user(
         src.type_id.map(|v| c.int_enum("type_id", v));
     let uid: Option<String> = src.uid;
     let uid_alt: Option<String> = src.uid_alt;
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -17075,7 +16675,7 @@ fn o_win_reg_value(
     let path: Option<String> = src.path;
     let type_id: Option<crate::v1_1_0::objects::WinRegValueTypeId> =
         src.type_id.map(|v| c.int_enum("type_id", v));
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),
@@ -17131,7 +16731,7 @@ fn o_win_win_resource(
     let type_id: Option<crate::v1_1_0::objects::WinWinResourceTypeId> =
         src.type_id.map(|v| c.int_enum("type_id", v));
     let uid: Option<String> = src.uid;
-    let type_ = crate::convert::recaption(
+    let type_: Option<crate::Caption> = crate::convert::recaption(
         src.type_,
         type_id_caption,
         type_id.as_ref().and_then(|v| v.caption()),

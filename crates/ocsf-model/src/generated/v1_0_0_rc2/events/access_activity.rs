@@ -43,8 +43,12 @@ pub struct AccessActivity {
     /// Its caption goes in `activity_name`.
     pub activity_id: AccessActivityActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::events::AccessActivityActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_0_0_rc2::objects::Actor>>,
@@ -52,15 +56,23 @@ pub struct AccessActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api: Option<Box<crate::v1_0_0_rc2::objects::Api>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_0_0_rc2::events::AccessActivity>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_0_0_rc2::events::AccessActivity>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -114,8 +126,12 @@ pub struct AccessActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -130,8 +146,12 @@ pub struct AccessActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::enums::StatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -155,8 +175,12 @@ pub struct AccessActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls: Option<Box<crate::v1_0_0_rc2::objects::Tls>>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_0_0_rc2::events::AccessActivity>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -179,6 +203,16 @@ impl AccessActivity {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "Audit Activity";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "Access Activity: Unknown",
+        "Access Activity: Access Grant",
+        "Access Activity: Access Deny",
+        "Access Activity: Access Revoke",
+        "Access Activity: Access Error",
+        "Access Activity: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -194,9 +228,9 @@ impl AccessActivity {
             activity_name: None,
             actor: None,
             api: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             confidence: None,
@@ -266,11 +300,10 @@ impl AccessActivity {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = Self::CLASS_UID * 100 + value.id();
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -281,7 +314,7 @@ impl AccessActivity {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -291,10 +324,16 @@ impl AccessActivity {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for AccessActivity {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for AccessActivity {
@@ -377,16 +416,21 @@ impl crate::columnar::Columnar for AccessActivity {
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
             activity_id: d.required(0, d.int32(0)?.map(AccessActivityActivityId::from_id))?,
-            activity_name: d.string(1)?,
+            activity_name: d.caption::<crate::v1_0_0_rc2::events::AccessActivityActivityId>(1)?,
             actor: d
                 .object::<crate::v1_0_0_rc2::objects::Actor>(2)?
                 .map(Box::new),
             api: d
                 .object::<crate::v1_0_0_rc2::objects::Api>(3)?
                 .map(Box::new),
-            category_name: d.string(4)?,
+            category_name: d.caption::<crate::caption::CategoryName<
+                crate::v1_0_0_rc2::events::AccessActivity,
+            >>(4)?,
             category_uid: d.required(5, d.int32(5)?)?,
-            class_name: d.string(6)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_0_0_rc2::events::AccessActivity>>(
+                    6,
+                )?,
             class_uid: d.class_uid(7, Self::CLASS_UID)?,
             cloud: d
                 .object::<crate::v1_0_0_rc2::objects::Cloud>(8)?
@@ -418,7 +462,7 @@ impl crate::columnar::Columnar for AccessActivity {
                 .object::<crate::v1_0_0_rc2::objects::NetworkProxy>(22)?
                 .map(Box::new),
             raw_data: d.string(23)?,
-            severity: d.string(24)?,
+            severity: d.caption::<crate::v1_0_0_rc2::enums::SeverityId>(24)?,
             severity_id: d.required(
                 25,
                 d.int32(25)?
@@ -429,7 +473,7 @@ impl crate::columnar::Columnar for AccessActivity {
                 .map(Box::new),
             start_time: d.int64(27)?,
             start_time_dt: d.datetime(28)?,
-            status: d.string(29)?,
+            status: d.caption::<crate::v1_0_0_rc2::enums::StatusId>(29)?,
             status_code: d.string(30)?,
             status_detail: d.string(31)?,
             status_id: d
@@ -441,7 +485,10 @@ impl crate::columnar::Columnar for AccessActivity {
             tls: d
                 .object::<crate::v1_0_0_rc2::objects::Tls>(36)?
                 .map(Box::new),
-            type_name: d.string(37)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_0_0_rc2::events::AccessActivity>>(
+                    37,
+                )?,
             type_uid: d.required(38, d.int32(38)?)?,
             unmapped: d.map(39)?,
             unknown: d.unknown()?,
@@ -452,12 +499,15 @@ impl crate::columnar::Columnar for AccessActivity {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.activity_id = d.required(0, d.int32(0)?.map(AccessActivityActivityId::from_id))?;
-        d.string_into(1, &mut self.activity_name)?;
+        self.activity_name = d.caption::<crate::v1_0_0_rc2::events::AccessActivityActivityId>(1)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Actor>(2, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Api>(3, &mut self.api)?;
-        d.string_into(4, &mut self.category_name)?;
+        self.category_name = d.caption::<crate::caption::CategoryName<
+            crate::v1_0_0_rc2::events::AccessActivity,
+        >>(4)?;
         self.category_uid = d.required(5, d.int32(5)?)?;
-        d.string_into(6, &mut self.class_name)?;
+        self.class_name =
+            d.caption::<crate::caption::ClassName<crate::v1_0_0_rc2::events::AccessActivity>>(6)?;
         self.class_uid = d.class_uid(7, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Cloud>(8, &mut self.cloud)?;
         self.confidence = d.int32(9)?;
@@ -478,7 +528,7 @@ impl crate::columnar::Columnar for AccessActivity {
         d.object_list_into::<crate::v1_0_0_rc2::objects::Observable>(21, &mut self.observables)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::NetworkProxy>(22, &mut self.proxy)?;
         d.string_into(23, &mut self.raw_data)?;
-        d.string_into(24, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_0_0_rc2::enums::SeverityId>(24)?;
         self.severity_id = d.required(
             25,
             d.int32(25)?
@@ -490,7 +540,7 @@ impl crate::columnar::Columnar for AccessActivity {
         )?;
         self.start_time = d.int64(27)?;
         d.datetime_into(28, &mut self.start_time_dt)?;
-        d.string_into(29, &mut self.status)?;
+        self.status = d.caption::<crate::v1_0_0_rc2::enums::StatusId>(29)?;
         d.string_into(30, &mut self.status_code)?;
         d.string_into(31, &mut self.status_detail)?;
         self.status_id = d
@@ -500,7 +550,8 @@ impl crate::columnar::Columnar for AccessActivity {
         d.datetime_into(34, &mut self.time_dt)?;
         self.timezone_offset = d.int32(35)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Tls>(36, &mut self.tls)?;
-        d.string_into(37, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_0_0_rc2::events::AccessActivity>>(37)?;
         self.type_uid = d.required(38, d.int32(38)?)?;
         d.map_into(39, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

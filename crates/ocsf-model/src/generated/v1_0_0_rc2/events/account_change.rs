@@ -58,8 +58,12 @@ pub struct AccountChange {
     /// Its caption goes in `activity_name`.
     pub activity_id: AccountChangeActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::events::AccountChangeActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_0_0_rc2::objects::Actor>>,
@@ -67,15 +71,23 @@ pub struct AccountChange {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api: Option<Box<crate::v1_0_0_rc2::objects::Api>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_0_0_rc2::events::AccountChange>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_0_0_rc2::events::AccountChange>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -123,8 +135,12 @@ pub struct AccountChange {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -139,8 +155,12 @@ pub struct AccountChange {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::enums::StatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -161,8 +181,12 @@ pub struct AccountChange {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone_offset: Option<i32>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_0_0_rc2::events::AccountChange>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -191,6 +215,21 @@ impl AccountChange {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "Audit Activity";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "Account Change: Unknown",
+        "Account Change: Create",
+        "Account Change: Enable",
+        "Account Change: Password Change",
+        "Account Change: Password Reset",
+        "Account Change: Disable",
+        "Account Change: Delete",
+        "Account Change: Attach Policy",
+        "Account Change: Detach Policy",
+        "Account Change: Lock",
+        "Account Change: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -205,9 +244,9 @@ impl AccountChange {
             activity_name: None,
             actor: Some(Box::new(actor)),
             api: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             confidence: None,
@@ -276,11 +315,10 @@ impl AccountChange {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = Self::CLASS_UID * 100 + value.id();
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -291,7 +329,7 @@ impl AccountChange {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -301,10 +339,16 @@ impl AccountChange {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for AccountChange {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for AccountChange {
@@ -386,16 +430,21 @@ impl crate::columnar::Columnar for AccountChange {
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
             activity_id: d.required(0, d.int32(0)?.map(AccountChangeActivityId::from_id))?,
-            activity_name: d.string(1)?,
+            activity_name: d.caption::<crate::v1_0_0_rc2::events::AccountChangeActivityId>(1)?,
             actor: d
                 .object::<crate::v1_0_0_rc2::objects::Actor>(2)?
                 .map(Box::new),
             api: d
                 .object::<crate::v1_0_0_rc2::objects::Api>(3)?
                 .map(Box::new),
-            category_name: d.string(4)?,
+            category_name: d.caption::<crate::caption::CategoryName<
+                crate::v1_0_0_rc2::events::AccountChange,
+            >>(4)?,
             category_uid: d.required(5, d.int32(5)?)?,
-            class_name: d.string(6)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_0_0_rc2::events::AccountChange>>(
+                    6,
+                )?,
             class_uid: d.class_uid(7, Self::CLASS_UID)?,
             cloud: d
                 .object::<crate::v1_0_0_rc2::objects::Cloud>(8)?
@@ -421,7 +470,7 @@ impl crate::columnar::Columnar for AccountChange {
             )?,
             observables: d.object_list::<crate::v1_0_0_rc2::objects::Observable>(20)?,
             raw_data: d.string(21)?,
-            severity: d.string(22)?,
+            severity: d.caption::<crate::v1_0_0_rc2::enums::SeverityId>(22)?,
             severity_id: d.required(
                 23,
                 d.int32(23)?
@@ -432,7 +481,7 @@ impl crate::columnar::Columnar for AccountChange {
                 .map(Box::new),
             start_time: d.int64(25)?,
             start_time_dt: d.datetime(26)?,
-            status: d.string(27)?,
+            status: d.caption::<crate::v1_0_0_rc2::enums::StatusId>(27)?,
             status_code: d.string(28)?,
             status_detail: d.string(29)?,
             status_id: d
@@ -441,7 +490,10 @@ impl crate::columnar::Columnar for AccountChange {
             time: d.required(31, d.int64(31)?)?,
             time_dt: d.datetime(32)?,
             timezone_offset: d.int32(33)?,
-            type_name: d.string(34)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_0_0_rc2::events::AccountChange>>(
+                    34,
+                )?,
             type_uid: d.required(35, d.int32(35)?)?,
             unmapped: d.map(36)?,
             user: d
@@ -458,12 +510,14 @@ impl crate::columnar::Columnar for AccountChange {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.activity_id = d.required(0, d.int32(0)?.map(AccountChangeActivityId::from_id))?;
-        d.string_into(1, &mut self.activity_name)?;
+        self.activity_name = d.caption::<crate::v1_0_0_rc2::events::AccountChangeActivityId>(1)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Actor>(2, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Api>(3, &mut self.api)?;
-        d.string_into(4, &mut self.category_name)?;
+        self.category_name =
+            d.caption::<crate::caption::CategoryName<crate::v1_0_0_rc2::events::AccountChange>>(4)?;
         self.category_uid = d.required(5, d.int32(5)?)?;
-        d.string_into(6, &mut self.class_name)?;
+        self.class_name =
+            d.caption::<crate::caption::ClassName<crate::v1_0_0_rc2::events::AccountChange>>(6)?;
         self.class_uid = d.class_uid(7, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Cloud>(8, &mut self.cloud)?;
         self.confidence = d.int32(9)?;
@@ -479,7 +533,7 @@ impl crate::columnar::Columnar for AccountChange {
         d.required_object_into::<crate::v1_0_0_rc2::objects::Metadata>(19, &mut self.metadata)?;
         d.object_list_into::<crate::v1_0_0_rc2::objects::Observable>(20, &mut self.observables)?;
         d.string_into(21, &mut self.raw_data)?;
-        d.string_into(22, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_0_0_rc2::enums::SeverityId>(22)?;
         self.severity_id = d.required(
             23,
             d.int32(23)?
@@ -491,7 +545,7 @@ impl crate::columnar::Columnar for AccountChange {
         )?;
         self.start_time = d.int64(25)?;
         d.datetime_into(26, &mut self.start_time_dt)?;
-        d.string_into(27, &mut self.status)?;
+        self.status = d.caption::<crate::v1_0_0_rc2::enums::StatusId>(27)?;
         d.string_into(28, &mut self.status_code)?;
         d.string_into(29, &mut self.status_detail)?;
         self.status_id = d
@@ -500,7 +554,8 @@ impl crate::columnar::Columnar for AccountChange {
         self.time = d.required(31, d.int64(31)?)?;
         d.datetime_into(32, &mut self.time_dt)?;
         self.timezone_offset = d.int32(33)?;
-        d.string_into(34, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_0_0_rc2::events::AccountChange>>(34)?;
         self.type_uid = d.required(35, d.int32(35)?)?;
         d.map_into(36, &mut self.unmapped)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::User>(37, &mut self.user)?;

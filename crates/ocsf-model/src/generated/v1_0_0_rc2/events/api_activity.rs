@@ -43,8 +43,12 @@ pub struct ApiActivity {
     /// Its caption goes in `activity_name`.
     pub activity_id: ApiActivityActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::events::ApiActivityActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_0_0_rc2::objects::Actor>>,
@@ -52,15 +56,23 @@ pub struct ApiActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api: Option<Box<crate::v1_0_0_rc2::objects::Api>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_0_0_rc2::events::ApiActivity>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_0_0_rc2::events::ApiActivity>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -111,8 +123,12 @@ pub struct ApiActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<Vec<crate::v1_0_0_rc2::objects::Resource>>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -127,8 +143,12 @@ pub struct ApiActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::enums::StatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -149,8 +169,12 @@ pub struct ApiActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone_offset: Option<i32>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_0_0_rc2::events::ApiActivity>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -173,6 +197,16 @@ impl ApiActivity {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "Audit Activity";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "API Activity: Unknown",
+        "API Activity: Create",
+        "API Activity: Read",
+        "API Activity: Update",
+        "API Activity: Delete",
+        "API Activity: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -189,9 +223,9 @@ impl ApiActivity {
             activity_name: None,
             actor: Some(Box::new(actor)),
             api: Some(Box::new(api)),
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             confidence: None,
@@ -259,11 +293,10 @@ impl ApiActivity {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = Self::CLASS_UID * 100 + value.id();
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -274,7 +307,7 @@ impl ApiActivity {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -284,10 +317,16 @@ impl ApiActivity {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for ApiActivity {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for ApiActivity {
@@ -368,16 +407,20 @@ impl crate::columnar::Columnar for ApiActivity {
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
             activity_id: d.required(0, d.int32(0)?.map(ApiActivityActivityId::from_id))?,
-            activity_name: d.string(1)?,
+            activity_name: d.caption::<crate::v1_0_0_rc2::events::ApiActivityActivityId>(1)?,
             actor: d
                 .object::<crate::v1_0_0_rc2::objects::Actor>(2)?
                 .map(Box::new),
             api: d
                 .object::<crate::v1_0_0_rc2::objects::Api>(3)?
                 .map(Box::new),
-            category_name: d.string(4)?,
+            category_name: d
+                .caption::<crate::caption::CategoryName<crate::v1_0_0_rc2::events::ApiActivity>>(
+                    4,
+                )?,
             category_uid: d.required(5, d.int32(5)?)?,
-            class_name: d.string(6)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_0_0_rc2::events::ApiActivity>>(6)?,
             class_uid: d.class_uid(7, Self::CLASS_UID)?,
             cloud: d
                 .object::<crate::v1_0_0_rc2::objects::Cloud>(8)?
@@ -404,7 +447,7 @@ impl crate::columnar::Columnar for ApiActivity {
             observables: d.object_list::<crate::v1_0_0_rc2::objects::Observable>(20)?,
             raw_data: d.string(21)?,
             resources: d.object_list::<crate::v1_0_0_rc2::objects::Resource>(22)?,
-            severity: d.string(23)?,
+            severity: d.caption::<crate::v1_0_0_rc2::enums::SeverityId>(23)?,
             severity_id: d.required(
                 24,
                 d.int32(24)?
@@ -415,7 +458,7 @@ impl crate::columnar::Columnar for ApiActivity {
                 .map(Box::new),
             start_time: d.int64(26)?,
             start_time_dt: d.datetime(27)?,
-            status: d.string(28)?,
+            status: d.caption::<crate::v1_0_0_rc2::enums::StatusId>(28)?,
             status_code: d.string(29)?,
             status_detail: d.string(30)?,
             status_id: d
@@ -424,7 +467,8 @@ impl crate::columnar::Columnar for ApiActivity {
             time: d.required(32, d.int64(32)?)?,
             time_dt: d.datetime(33)?,
             timezone_offset: d.int32(34)?,
-            type_name: d.string(35)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_0_0_rc2::events::ApiActivity>>(35)?,
             type_uid: d.required(36, d.int32(36)?)?,
             unmapped: d.map(37)?,
             unknown: d.unknown()?,
@@ -435,12 +479,14 @@ impl crate::columnar::Columnar for ApiActivity {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.activity_id = d.required(0, d.int32(0)?.map(ApiActivityActivityId::from_id))?;
-        d.string_into(1, &mut self.activity_name)?;
+        self.activity_name = d.caption::<crate::v1_0_0_rc2::events::ApiActivityActivityId>(1)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Actor>(2, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Api>(3, &mut self.api)?;
-        d.string_into(4, &mut self.category_name)?;
+        self.category_name =
+            d.caption::<crate::caption::CategoryName<crate::v1_0_0_rc2::events::ApiActivity>>(4)?;
         self.category_uid = d.required(5, d.int32(5)?)?;
-        d.string_into(6, &mut self.class_name)?;
+        self.class_name =
+            d.caption::<crate::caption::ClassName<crate::v1_0_0_rc2::events::ApiActivity>>(6)?;
         self.class_uid = d.class_uid(7, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Cloud>(8, &mut self.cloud)?;
         self.confidence = d.int32(9)?;
@@ -460,7 +506,7 @@ impl crate::columnar::Columnar for ApiActivity {
         d.object_list_into::<crate::v1_0_0_rc2::objects::Observable>(20, &mut self.observables)?;
         d.string_into(21, &mut self.raw_data)?;
         d.object_list_into::<crate::v1_0_0_rc2::objects::Resource>(22, &mut self.resources)?;
-        d.string_into(23, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_0_0_rc2::enums::SeverityId>(23)?;
         self.severity_id = d.required(
             24,
             d.int32(24)?
@@ -472,7 +518,7 @@ impl crate::columnar::Columnar for ApiActivity {
         )?;
         self.start_time = d.int64(26)?;
         d.datetime_into(27, &mut self.start_time_dt)?;
-        d.string_into(28, &mut self.status)?;
+        self.status = d.caption::<crate::v1_0_0_rc2::enums::StatusId>(28)?;
         d.string_into(29, &mut self.status_code)?;
         d.string_into(30, &mut self.status_detail)?;
         self.status_id = d
@@ -481,7 +527,8 @@ impl crate::columnar::Columnar for ApiActivity {
         self.time = d.required(32, d.int64(32)?)?;
         d.datetime_into(33, &mut self.time_dt)?;
         self.timezone_offset = d.int32(34)?;
-        d.string_into(35, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_0_0_rc2::events::ApiActivity>>(35)?;
         self.type_uid = d.required(36, d.int32(36)?)?;
         d.map_into(37, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

@@ -136,8 +136,12 @@ pub struct Authentication {
     /// Its caption goes in `activity_name`.
     pub activity_id: AuthenticationActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::events::AuthenticationActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_0_0_rc2::objects::Actor>>,
@@ -145,23 +149,35 @@ pub struct Authentication {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api: Option<Box<crate::v1_0_0_rc2::objects::Api>>,
     /// **Auth Protocol** (`auth_protocol`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub auth_protocol: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::events::AuthenticationAuthProtocolId>"
+    )]
+    pub auth_protocol: Option<crate::Caption>,
     /// **Auth Protocol ID** (`auth_protocol_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `auth_protocol`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth_protocol_id: Option<AuthenticationAuthProtocolId>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_0_0_rc2::events::Authentication>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_0_0_rc2::events::Authentication>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -210,8 +226,12 @@ pub struct Authentication {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logon_process: Option<Box<crate::v1_0_0_rc2::objects::Process>>,
     /// **Logon Type** (`logon_type`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub logon_type: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::events::AuthenticationLogonTypeId>"
+    )]
+    pub logon_type: Option<crate::Caption>,
     /// **Logon Type ID** (`logon_type_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `logon_type`.
@@ -235,8 +255,12 @@ pub struct Authentication {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session: Option<Box<crate::v1_0_0_rc2::objects::Session>>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -251,8 +275,12 @@ pub struct Authentication {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::enums::StatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -273,8 +301,12 @@ pub struct Authentication {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone_offset: Option<i32>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_0_0_rc2::events::Authentication>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -300,6 +332,16 @@ impl Authentication {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "Audit Activity";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "Authentication: Unknown",
+        "Authentication: Logon",
+        "Authentication: Logoff",
+        "Authentication: Authentication Ticket",
+        "Authentication: Service Ticket",
+        "Authentication: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -317,9 +359,9 @@ impl Authentication {
             api: None,
             auth_protocol: None,
             auth_protocol_id: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             confidence: None,
@@ -395,11 +437,10 @@ impl Authentication {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = Self::CLASS_UID * 100 + value.id();
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -410,7 +451,7 @@ impl Authentication {
         let keep = value.id() == 99 && self.auth_protocol.is_some();
         self.auth_protocol_id = Some(value);
         if !keep {
-            self.auth_protocol = Some(value.as_str().to_string());
+            self.auth_protocol = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -420,7 +461,7 @@ impl Authentication {
         let keep = value.id() == 99 && self.logon_type.is_some();
         self.logon_type_id = Some(value);
         if !keep {
-            self.logon_type = Some(value.as_str().to_string());
+            self.logon_type = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -430,7 +471,7 @@ impl Authentication {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -440,10 +481,16 @@ impl Authentication {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for Authentication {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for Authentication {
@@ -534,18 +581,24 @@ impl crate::columnar::Columnar for Authentication {
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
             activity_id: d.required(0, d.int32(0)?.map(AuthenticationActivityId::from_id))?,
-            activity_name: d.string(1)?,
+            activity_name: d.caption::<crate::v1_0_0_rc2::events::AuthenticationActivityId>(1)?,
             actor: d
                 .object::<crate::v1_0_0_rc2::objects::Actor>(2)?
                 .map(Box::new),
             api: d
                 .object::<crate::v1_0_0_rc2::objects::Api>(3)?
                 .map(Box::new),
-            auth_protocol: d.string(4)?,
+            auth_protocol: d
+                .caption::<crate::v1_0_0_rc2::events::AuthenticationAuthProtocolId>(4)?,
             auth_protocol_id: d.int32(5)?.map(AuthenticationAuthProtocolId::from_id),
-            category_name: d.string(6)?,
+            category_name: d.caption::<crate::caption::CategoryName<
+                crate::v1_0_0_rc2::events::Authentication,
+            >>(6)?,
             category_uid: d.required(7, d.int32(7)?)?,
-            class_name: d.string(8)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_0_0_rc2::events::Authentication>>(
+                    8,
+                )?,
             class_uid: d.class_uid(9, Self::CLASS_UID)?,
             cloud: d
                 .object::<crate::v1_0_0_rc2::objects::Cloud>(10)?
@@ -571,7 +624,7 @@ impl crate::columnar::Columnar for Authentication {
             logon_process: d
                 .object::<crate::v1_0_0_rc2::objects::Process>(23)?
                 .map(Box::new),
-            logon_type: d.string(24)?,
+            logon_type: d.caption::<crate::v1_0_0_rc2::events::AuthenticationLogonTypeId>(24)?,
             logon_type_id: d.int32(25)?.map(AuthenticationLogonTypeId::from_id),
             message: d.string(26)?,
             metadata: d.required(
@@ -585,7 +638,7 @@ impl crate::columnar::Columnar for Authentication {
             session: d
                 .object::<crate::v1_0_0_rc2::objects::Session>(31)?
                 .map(Box::new),
-            severity: d.string(32)?,
+            severity: d.caption::<crate::v1_0_0_rc2::enums::SeverityId>(32)?,
             severity_id: d.required(
                 33,
                 d.int32(33)?
@@ -596,7 +649,7 @@ impl crate::columnar::Columnar for Authentication {
                 .map(Box::new),
             start_time: d.int64(35)?,
             start_time_dt: d.datetime(36)?,
-            status: d.string(37)?,
+            status: d.caption::<crate::v1_0_0_rc2::enums::StatusId>(37)?,
             status_code: d.string(38)?,
             status_detail: d.string(39)?,
             status_id: d
@@ -605,7 +658,10 @@ impl crate::columnar::Columnar for Authentication {
             time: d.required(41, d.int64(41)?)?,
             time_dt: d.datetime(42)?,
             timezone_offset: d.int32(43)?,
-            type_name: d.string(44)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_0_0_rc2::events::Authentication>>(
+                    44,
+                )?,
             type_uid: d.required(45, d.int32(45)?)?,
             unmapped: d.map(46)?,
             user: d
@@ -619,14 +675,18 @@ impl crate::columnar::Columnar for Authentication {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.activity_id = d.required(0, d.int32(0)?.map(AuthenticationActivityId::from_id))?;
-        d.string_into(1, &mut self.activity_name)?;
+        self.activity_name = d.caption::<crate::v1_0_0_rc2::events::AuthenticationActivityId>(1)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Actor>(2, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Api>(3, &mut self.api)?;
-        d.string_into(4, &mut self.auth_protocol)?;
+        self.auth_protocol =
+            d.caption::<crate::v1_0_0_rc2::events::AuthenticationAuthProtocolId>(4)?;
         self.auth_protocol_id = d.int32(5)?.map(AuthenticationAuthProtocolId::from_id);
-        d.string_into(6, &mut self.category_name)?;
+        self.category_name = d.caption::<crate::caption::CategoryName<
+            crate::v1_0_0_rc2::events::Authentication,
+        >>(6)?;
         self.category_uid = d.required(7, d.int32(7)?)?;
-        d.string_into(8, &mut self.class_name)?;
+        self.class_name =
+            d.caption::<crate::caption::ClassName<crate::v1_0_0_rc2::events::Authentication>>(8)?;
         self.class_uid = d.class_uid(9, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Cloud>(10, &mut self.cloud)?;
         self.confidence = d.int32(11)?;
@@ -645,7 +705,7 @@ impl crate::columnar::Columnar for Authentication {
         self.is_cleartext = d.bool(21)?;
         self.is_remote = d.bool(22)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Process>(23, &mut self.logon_process)?;
-        d.string_into(24, &mut self.logon_type)?;
+        self.logon_type = d.caption::<crate::v1_0_0_rc2::events::AuthenticationLogonTypeId>(24)?;
         self.logon_type_id = d.int32(25)?.map(AuthenticationLogonTypeId::from_id);
         d.string_into(26, &mut self.message)?;
         d.required_object_into::<crate::v1_0_0_rc2::objects::Metadata>(27, &mut self.metadata)?;
@@ -653,7 +713,7 @@ impl crate::columnar::Columnar for Authentication {
         d.object_list_into::<crate::v1_0_0_rc2::objects::Observable>(29, &mut self.observables)?;
         d.string_into(30, &mut self.raw_data)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Session>(31, &mut self.session)?;
-        d.string_into(32, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_0_0_rc2::enums::SeverityId>(32)?;
         self.severity_id = d.required(
             33,
             d.int32(33)?
@@ -665,7 +725,7 @@ impl crate::columnar::Columnar for Authentication {
         )?;
         self.start_time = d.int64(35)?;
         d.datetime_into(36, &mut self.start_time_dt)?;
-        d.string_into(37, &mut self.status)?;
+        self.status = d.caption::<crate::v1_0_0_rc2::enums::StatusId>(37)?;
         d.string_into(38, &mut self.status_code)?;
         d.string_into(39, &mut self.status_detail)?;
         self.status_id = d
@@ -674,7 +734,8 @@ impl crate::columnar::Columnar for Authentication {
         self.time = d.required(41, d.int64(41)?)?;
         d.datetime_into(42, &mut self.time_dt)?;
         self.timezone_offset = d.int32(43)?;
-        d.string_into(44, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_0_0_rc2::events::Authentication>>(44)?;
         self.type_uid = d.required(45, d.int32(45)?)?;
         d.map_into(46, &mut self.unmapped)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::User>(47, &mut self.user)?;

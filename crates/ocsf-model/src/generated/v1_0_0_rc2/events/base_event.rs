@@ -31,21 +31,33 @@ pub struct BaseEvent {
     /// Its caption goes in `activity_name`.
     pub activity_id: BaseEventActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::events::BaseEventActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **API details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api: Option<Box<crate::v1_0_0_rc2::objects::Api>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_0_0_rc2::events::BaseEvent>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_0_0_rc2::events::BaseEvent>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -87,8 +99,12 @@ pub struct BaseEvent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -100,8 +116,12 @@ pub struct BaseEvent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::enums::StatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -122,8 +142,12 @@ pub struct BaseEvent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone_offset: Option<i32>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_0_0_rc2::events::BaseEvent>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -146,6 +170,9 @@ impl BaseEvent {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "Other";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &["Base Event: Unknown", "Base Event: Other"];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -158,9 +185,9 @@ impl BaseEvent {
             activity_id,
             activity_name: None,
             api: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             confidence: None,
@@ -224,11 +251,10 @@ impl BaseEvent {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = Self::CLASS_UID * 100 + value.id();
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -239,7 +265,7 @@ impl BaseEvent {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -249,10 +275,16 @@ impl BaseEvent {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for BaseEvent {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for BaseEvent {
@@ -328,13 +360,15 @@ impl crate::columnar::Columnar for BaseEvent {
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
             activity_id: d.required(0, d.int32(0)?.map(BaseEventActivityId::from_id))?,
-            activity_name: d.string(1)?,
+            activity_name: d.caption::<crate::v1_0_0_rc2::events::BaseEventActivityId>(1)?,
             api: d
                 .object::<crate::v1_0_0_rc2::objects::Api>(2)?
                 .map(Box::new),
-            category_name: d.string(3)?,
+            category_name: d
+                .caption::<crate::caption::CategoryName<crate::v1_0_0_rc2::events::BaseEvent>>(3)?,
             category_uid: d.required(4, d.int32(4)?)?,
-            class_name: d.string(5)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_0_0_rc2::events::BaseEvent>>(5)?,
             class_uid: d.class_uid(6, Self::CLASS_UID)?,
             cloud: d
                 .object::<crate::v1_0_0_rc2::objects::Cloud>(7)?
@@ -354,7 +388,7 @@ impl crate::columnar::Columnar for BaseEvent {
             )?,
             observables: d.object_list::<crate::v1_0_0_rc2::objects::Observable>(17)?,
             raw_data: d.string(18)?,
-            severity: d.string(19)?,
+            severity: d.caption::<crate::v1_0_0_rc2::enums::SeverityId>(19)?,
             severity_id: d.required(
                 20,
                 d.int32(20)?
@@ -362,7 +396,7 @@ impl crate::columnar::Columnar for BaseEvent {
             )?,
             start_time: d.int64(21)?,
             start_time_dt: d.datetime(22)?,
-            status: d.string(23)?,
+            status: d.caption::<crate::v1_0_0_rc2::enums::StatusId>(23)?,
             status_code: d.string(24)?,
             status_detail: d.string(25)?,
             status_id: d
@@ -371,7 +405,8 @@ impl crate::columnar::Columnar for BaseEvent {
             time: d.required(27, d.int64(27)?)?,
             time_dt: d.datetime(28)?,
             timezone_offset: d.int32(29)?,
-            type_name: d.string(30)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_0_0_rc2::events::BaseEvent>>(30)?,
             type_uid: d.required(31, d.int32(31)?)?,
             unmapped: d.map(32)?,
             unknown: d.unknown()?,
@@ -382,11 +417,13 @@ impl crate::columnar::Columnar for BaseEvent {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.activity_id = d.required(0, d.int32(0)?.map(BaseEventActivityId::from_id))?;
-        d.string_into(1, &mut self.activity_name)?;
+        self.activity_name = d.caption::<crate::v1_0_0_rc2::events::BaseEventActivityId>(1)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Api>(2, &mut self.api)?;
-        d.string_into(3, &mut self.category_name)?;
+        self.category_name =
+            d.caption::<crate::caption::CategoryName<crate::v1_0_0_rc2::events::BaseEvent>>(3)?;
         self.category_uid = d.required(4, d.int32(4)?)?;
-        d.string_into(5, &mut self.class_name)?;
+        self.class_name =
+            d.caption::<crate::caption::ClassName<crate::v1_0_0_rc2::events::BaseEvent>>(5)?;
         self.class_uid = d.class_uid(6, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Cloud>(7, &mut self.cloud)?;
         self.confidence = d.int32(8)?;
@@ -400,7 +437,7 @@ impl crate::columnar::Columnar for BaseEvent {
         d.required_object_into::<crate::v1_0_0_rc2::objects::Metadata>(16, &mut self.metadata)?;
         d.object_list_into::<crate::v1_0_0_rc2::objects::Observable>(17, &mut self.observables)?;
         d.string_into(18, &mut self.raw_data)?;
-        d.string_into(19, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_0_0_rc2::enums::SeverityId>(19)?;
         self.severity_id = d.required(
             20,
             d.int32(20)?
@@ -408,7 +445,7 @@ impl crate::columnar::Columnar for BaseEvent {
         )?;
         self.start_time = d.int64(21)?;
         d.datetime_into(22, &mut self.start_time_dt)?;
-        d.string_into(23, &mut self.status)?;
+        self.status = d.caption::<crate::v1_0_0_rc2::enums::StatusId>(23)?;
         d.string_into(24, &mut self.status_code)?;
         d.string_into(25, &mut self.status_detail)?;
         self.status_id = d
@@ -417,7 +454,8 @@ impl crate::columnar::Columnar for BaseEvent {
         self.time = d.required(27, d.int64(27)?)?;
         d.datetime_into(28, &mut self.time_dt)?;
         self.timezone_offset = d.int32(29)?;
-        d.string_into(30, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_0_0_rc2::events::BaseEvent>>(30)?;
         self.type_uid = d.required(31, d.int32(31)?)?;
         d.map_into(32, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

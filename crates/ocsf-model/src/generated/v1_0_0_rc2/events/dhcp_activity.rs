@@ -58,8 +58,12 @@ pub struct DhcpActivity {
     /// Its caption goes in `activity_name`.
     pub activity_id: DhcpActivityActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::events::DhcpActivityActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_0_0_rc2::objects::Actor>>,
@@ -67,15 +71,23 @@ pub struct DhcpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api: Option<Box<crate::v1_0_0_rc2::objects::Api>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_0_0_rc2::events::DhcpActivity>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_0_0_rc2::events::DhcpActivity>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -132,8 +144,12 @@ pub struct DhcpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub relay: Option<Box<crate::v1_0_0_rc2::objects::NetworkInterface>>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -148,8 +164,12 @@ pub struct DhcpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::enums::StatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -173,8 +193,12 @@ pub struct DhcpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transaction_uid: Option<String>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_0_0_rc2::events::DhcpActivity>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -197,6 +221,21 @@ impl DhcpActivity {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "Network Activity";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "DHCP Activity: Unknown",
+        "DHCP Activity: Discover",
+        "DHCP Activity: Offer",
+        "DHCP Activity: Request",
+        "DHCP Activity: Decline",
+        "DHCP Activity: Ack",
+        "DHCP Activity: Nak",
+        "DHCP Activity: Release",
+        "DHCP Activity: Inform",
+        "DHCP Activity: Expire",
+        "DHCP Activity: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -210,9 +249,9 @@ impl DhcpActivity {
             activity_name: None,
             actor: None,
             api: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             confidence: None,
@@ -283,11 +322,10 @@ impl DhcpActivity {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = Self::CLASS_UID * 100 + value.id();
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -298,7 +336,7 @@ impl DhcpActivity {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -308,10 +346,16 @@ impl DhcpActivity {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for DhcpActivity {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for DhcpActivity {
@@ -395,16 +439,19 @@ impl crate::columnar::Columnar for DhcpActivity {
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
             activity_id: d.required(0, d.int32(0)?.map(DhcpActivityActivityId::from_id))?,
-            activity_name: d.string(1)?,
+            activity_name: d.caption::<crate::v1_0_0_rc2::events::DhcpActivityActivityId>(1)?,
             actor: d
                 .object::<crate::v1_0_0_rc2::objects::Actor>(2)?
                 .map(Box::new),
             api: d
                 .object::<crate::v1_0_0_rc2::objects::Api>(3)?
                 .map(Box::new),
-            category_name: d.string(4)?,
+            category_name: d.caption::<crate::caption::CategoryName<
+                crate::v1_0_0_rc2::events::DhcpActivity,
+            >>(4)?,
             category_uid: d.required(5, d.int32(5)?)?,
-            class_name: d.string(6)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_0_0_rc2::events::DhcpActivity>>(6)?,
             class_uid: d.class_uid(7, Self::CLASS_UID)?,
             cloud: d
                 .object::<crate::v1_0_0_rc2::objects::Cloud>(8)?
@@ -435,7 +482,7 @@ impl crate::columnar::Columnar for DhcpActivity {
             relay: d
                 .object::<crate::v1_0_0_rc2::objects::NetworkInterface>(24)?
                 .map(Box::new),
-            severity: d.string(25)?,
+            severity: d.caption::<crate::v1_0_0_rc2::enums::SeverityId>(25)?,
             severity_id: d.required(
                 26,
                 d.int32(26)?
@@ -446,7 +493,7 @@ impl crate::columnar::Columnar for DhcpActivity {
                 .map(Box::new),
             start_time: d.int64(28)?,
             start_time_dt: d.datetime(29)?,
-            status: d.string(30)?,
+            status: d.caption::<crate::v1_0_0_rc2::enums::StatusId>(30)?,
             status_code: d.string(31)?,
             status_detail: d.string(32)?,
             status_id: d
@@ -456,7 +503,8 @@ impl crate::columnar::Columnar for DhcpActivity {
             time_dt: d.datetime(35)?,
             timezone_offset: d.int32(36)?,
             transaction_uid: d.string(37)?,
-            type_name: d.string(38)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_0_0_rc2::events::DhcpActivity>>(38)?,
             type_uid: d.required(39, d.int32(39)?)?,
             unmapped: d.map(40)?,
             unknown: d.unknown()?,
@@ -467,12 +515,14 @@ impl crate::columnar::Columnar for DhcpActivity {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.activity_id = d.required(0, d.int32(0)?.map(DhcpActivityActivityId::from_id))?;
-        d.string_into(1, &mut self.activity_name)?;
+        self.activity_name = d.caption::<crate::v1_0_0_rc2::events::DhcpActivityActivityId>(1)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Actor>(2, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Api>(3, &mut self.api)?;
-        d.string_into(4, &mut self.category_name)?;
+        self.category_name =
+            d.caption::<crate::caption::CategoryName<crate::v1_0_0_rc2::events::DhcpActivity>>(4)?;
         self.category_uid = d.required(5, d.int32(5)?)?;
-        d.string_into(6, &mut self.class_name)?;
+        self.class_name =
+            d.caption::<crate::caption::ClassName<crate::v1_0_0_rc2::events::DhcpActivity>>(6)?;
         self.class_uid = d.class_uid(7, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Cloud>(8, &mut self.cloud)?;
         self.confidence = d.int32(9)?;
@@ -494,7 +544,7 @@ impl crate::columnar::Columnar for DhcpActivity {
         d.object_list_into::<crate::v1_0_0_rc2::objects::Observable>(22, &mut self.observables)?;
         d.string_into(23, &mut self.raw_data)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::NetworkInterface>(24, &mut self.relay)?;
-        d.string_into(25, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_0_0_rc2::enums::SeverityId>(25)?;
         self.severity_id = d.required(
             26,
             d.int32(26)?
@@ -506,7 +556,7 @@ impl crate::columnar::Columnar for DhcpActivity {
         )?;
         self.start_time = d.int64(28)?;
         d.datetime_into(29, &mut self.start_time_dt)?;
-        d.string_into(30, &mut self.status)?;
+        self.status = d.caption::<crate::v1_0_0_rc2::enums::StatusId>(30)?;
         d.string_into(31, &mut self.status_code)?;
         d.string_into(32, &mut self.status_detail)?;
         self.status_id = d
@@ -516,7 +566,8 @@ impl crate::columnar::Columnar for DhcpActivity {
         d.datetime_into(35, &mut self.time_dt)?;
         self.timezone_offset = d.int32(36)?;
         d.string_into(37, &mut self.transaction_uid)?;
-        d.string_into(38, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_0_0_rc2::events::DhcpActivity>>(38)?;
         self.type_uid = d.required(39, d.int32(39)?)?;
         d.map_into(40, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

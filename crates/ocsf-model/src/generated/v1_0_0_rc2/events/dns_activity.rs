@@ -127,8 +127,12 @@ pub struct DnsActivity {
     /// Its caption goes in `activity_name`.
     pub activity_id: DnsActivityActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::events::DnsActivityActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_0_0_rc2::objects::Actor>>,
@@ -145,15 +149,23 @@ pub struct DnsActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attacks: Option<Vec<crate::v1_0_0_rc2::objects::Attack>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_0_0_rc2::events::DnsActivity>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_0_0_rc2::events::DnsActivity>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -178,8 +190,12 @@ pub struct DnsActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<Box<crate::v1_0_0_rc2::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disposition: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::enums::DispositionId>"
+    )]
+    pub disposition: Option<crate::Caption>,
     /// **Disposition ID** (`disposition_id`, `integer_t`, required, profile `security_control`).
     ///
     /// Its caption goes in `disposition`.
@@ -227,8 +243,12 @@ pub struct DnsActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
     /// **Response Code** (`rcode`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rcode: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::events::DnsActivityRcodeId>"
+    )]
+    pub rcode: Option<crate::Caption>,
     /// **Response Code ID** (`rcode_id`, `integer_t`, optional).
     ///
     /// Its caption goes in `rcode`.
@@ -241,8 +261,12 @@ pub struct DnsActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response_time_dt: Option<String>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -257,8 +281,12 @@ pub struct DnsActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::enums::StatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -285,8 +313,12 @@ pub struct DnsActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub traffic: Option<Box<crate::v1_0_0_rc2::objects::NetworkTraffic>>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_0_0_rc2::events::DnsActivity>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -309,6 +341,18 @@ impl DnsActivity {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "Network Activity";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "DNS Activity: Unknown",
+        "DNS Activity: Query",
+        "DNS Activity: Response",
+        "DNS Activity: Reset",
+        "DNS Activity: Fail",
+        "DNS Activity: Refuse",
+        "DNS Activity: Traffic",
+        "DNS Activity: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -327,9 +371,9 @@ impl DnsActivity {
             api: None,
             app_name: None,
             attacks: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             confidence: None,
@@ -410,11 +454,10 @@ impl DnsActivity {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = Self::CLASS_UID * 100 + value.id();
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -428,7 +471,7 @@ impl DnsActivity {
         let keep = value.id() == 99 && self.disposition.is_some();
         self.disposition_id = Some(value);
         if !keep {
-            self.disposition = Some(value.as_str().to_string());
+            self.disposition = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -438,7 +481,7 @@ impl DnsActivity {
         let keep = value.id() == 99 && self.rcode.is_some();
         self.rcode_id = Some(value);
         if !keep {
-            self.rcode = Some(value.as_str().to_string());
+            self.rcode = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -448,7 +491,7 @@ impl DnsActivity {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -458,10 +501,16 @@ impl DnsActivity {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for DnsActivity {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for DnsActivity {
@@ -558,7 +607,7 @@ impl crate::columnar::Columnar for DnsActivity {
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
             activity_id: d.required(0, d.int32(0)?.map(DnsActivityActivityId::from_id))?,
-            activity_name: d.string(1)?,
+            activity_name: d.caption::<crate::v1_0_0_rc2::events::DnsActivityActivityId>(1)?,
             actor: d
                 .object::<crate::v1_0_0_rc2::objects::Actor>(2)?
                 .map(Box::new),
@@ -568,9 +617,13 @@ impl crate::columnar::Columnar for DnsActivity {
                 .map(Box::new),
             app_name: d.string(5)?,
             attacks: d.object_list::<crate::v1_0_0_rc2::objects::Attack>(6)?,
-            category_name: d.string(7)?,
+            category_name: d
+                .caption::<crate::caption::CategoryName<crate::v1_0_0_rc2::events::DnsActivity>>(
+                    7,
+                )?,
             category_uid: d.required(8, d.int32(8)?)?,
-            class_name: d.string(9)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_0_0_rc2::events::DnsActivity>>(9)?,
             class_uid: d.class_uid(10, Self::CLASS_UID)?,
             cloud: d
                 .object::<crate::v1_0_0_rc2::objects::Cloud>(11)?
@@ -584,7 +637,7 @@ impl crate::columnar::Columnar for DnsActivity {
             device: d
                 .object::<crate::v1_0_0_rc2::objects::Device>(16)?
                 .map(Box::new),
-            disposition: d.string(17)?,
+            disposition: d.caption::<crate::v1_0_0_rc2::enums::DispositionId>(17)?,
             disposition_id: d
                 .int32(18)?
                 .map(crate::v1_0_0_rc2::enums::DispositionId::from_id),
@@ -612,11 +665,11 @@ impl crate::columnar::Columnar for DnsActivity {
             query_time: d.int64(30)?,
             query_time_dt: d.datetime(31)?,
             raw_data: d.string(32)?,
-            rcode: d.string(33)?,
+            rcode: d.caption::<crate::v1_0_0_rc2::events::DnsActivityRcodeId>(33)?,
             rcode_id: d.int32(34)?.map(DnsActivityRcodeId::from_id),
             response_time: d.int64(35)?,
             response_time_dt: d.datetime(36)?,
-            severity: d.string(37)?,
+            severity: d.caption::<crate::v1_0_0_rc2::enums::SeverityId>(37)?,
             severity_id: d.required(
                 38,
                 d.int32(38)?
@@ -627,7 +680,7 @@ impl crate::columnar::Columnar for DnsActivity {
                 .map(Box::new),
             start_time: d.int64(40)?,
             start_time_dt: d.datetime(41)?,
-            status: d.string(42)?,
+            status: d.caption::<crate::v1_0_0_rc2::enums::StatusId>(42)?,
             status_code: d.string(43)?,
             status_detail: d.string(44)?,
             status_id: d
@@ -642,7 +695,8 @@ impl crate::columnar::Columnar for DnsActivity {
             traffic: d
                 .object::<crate::v1_0_0_rc2::objects::NetworkTraffic>(50)?
                 .map(Box::new),
-            type_name: d.string(51)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_0_0_rc2::events::DnsActivity>>(51)?,
             type_uid: d.required(52, d.int32(52)?)?,
             unmapped: d.map(53)?,
             unknown: d.unknown()?,
@@ -653,15 +707,17 @@ impl crate::columnar::Columnar for DnsActivity {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.activity_id = d.required(0, d.int32(0)?.map(DnsActivityActivityId::from_id))?;
-        d.string_into(1, &mut self.activity_name)?;
+        self.activity_name = d.caption::<crate::v1_0_0_rc2::events::DnsActivityActivityId>(1)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Actor>(2, &mut self.actor)?;
         d.object_list_into::<crate::v1_0_0_rc2::objects::DnsAnswer>(3, &mut self.answers)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Api>(4, &mut self.api)?;
         d.string_into(5, &mut self.app_name)?;
         d.object_list_into::<crate::v1_0_0_rc2::objects::Attack>(6, &mut self.attacks)?;
-        d.string_into(7, &mut self.category_name)?;
+        self.category_name =
+            d.caption::<crate::caption::CategoryName<crate::v1_0_0_rc2::events::DnsActivity>>(7)?;
         self.category_uid = d.required(8, d.int32(8)?)?;
-        d.string_into(9, &mut self.class_name)?;
+        self.class_name =
+            d.caption::<crate::caption::ClassName<crate::v1_0_0_rc2::events::DnsActivity>>(9)?;
         self.class_uid = d.class_uid(10, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Cloud>(11, &mut self.cloud)?;
         self.confidence = d.int32(12)?;
@@ -672,7 +728,7 @@ impl crate::columnar::Columnar for DnsActivity {
         self.count = d.int32(14)?;
         self.data = d.json(15)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Device>(16, &mut self.device)?;
-        d.string_into(17, &mut self.disposition)?;
+        self.disposition = d.caption::<crate::v1_0_0_rc2::enums::DispositionId>(17)?;
         self.disposition_id = d
             .int32(18)?
             .map(crate::v1_0_0_rc2::enums::DispositionId::from_id);
@@ -693,11 +749,11 @@ impl crate::columnar::Columnar for DnsActivity {
         self.query_time = d.int64(30)?;
         d.datetime_into(31, &mut self.query_time_dt)?;
         d.string_into(32, &mut self.raw_data)?;
-        d.string_into(33, &mut self.rcode)?;
+        self.rcode = d.caption::<crate::v1_0_0_rc2::events::DnsActivityRcodeId>(33)?;
         self.rcode_id = d.int32(34)?.map(DnsActivityRcodeId::from_id);
         self.response_time = d.int64(35)?;
         d.datetime_into(36, &mut self.response_time_dt)?;
-        d.string_into(37, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_0_0_rc2::enums::SeverityId>(37)?;
         self.severity_id = d.required(
             38,
             d.int32(38)?
@@ -709,7 +765,7 @@ impl crate::columnar::Columnar for DnsActivity {
         )?;
         self.start_time = d.int64(40)?;
         d.datetime_into(41, &mut self.start_time_dt)?;
-        d.string_into(42, &mut self.status)?;
+        self.status = d.caption::<crate::v1_0_0_rc2::enums::StatusId>(42)?;
         d.string_into(43, &mut self.status_code)?;
         d.string_into(44, &mut self.status_detail)?;
         self.status_id = d
@@ -720,7 +776,8 @@ impl crate::columnar::Columnar for DnsActivity {
         self.timezone_offset = d.int32(48)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Tls>(49, &mut self.tls)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::NetworkTraffic>(50, &mut self.traffic)?;
-        d.string_into(51, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_0_0_rc2::events::DnsActivity>>(51)?;
         self.type_uid = d.required(52, d.int32(52)?)?;
         d.map_into(53, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

@@ -65,8 +65,12 @@ pub struct EmailActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub activity_id: Option<EmailActivityActivityId>,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::events::EmailActivityActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_0_0_rc2::objects::Actor>>,
@@ -83,15 +87,23 @@ pub struct EmailActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub banner: Option<String>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_0_0_rc2::events::EmailActivity>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_0_0_rc2::events::EmailActivity>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -113,16 +125,24 @@ pub struct EmailActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<Box<crate::v1_0_0_rc2::objects::Device>>,
     /// **Direction** (`direction`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub direction: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::events::EmailActivityDirectionId>"
+    )]
+    pub direction: Option<crate::Caption>,
     /// **Direction ID** (`direction_id`, `integer_t`, required).
     ///
     /// Its caption goes in `direction`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub direction_id: Option<EmailActivityDirectionId>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disposition: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::enums::DispositionId>"
+    )]
+    pub disposition: Option<crate::Caption>,
     /// **Disposition ID** (`disposition_id`, `integer_t`, required, profile `security_control`).
     ///
     /// Its caption goes in `disposition`.
@@ -164,8 +184,12 @@ pub struct EmailActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -183,8 +207,12 @@ pub struct EmailActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::enums::StatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -205,8 +233,12 @@ pub struct EmailActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone_offset: Option<i32>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_0_0_rc2::events::EmailActivity>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -229,6 +261,15 @@ impl EmailActivity {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "Network Activity";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "Email Activity: Unknown",
+        "Email Activity: Send",
+        "Email Activity: Receive",
+        "Email Activity: Scan",
+        "Email Activity: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -246,9 +287,9 @@ impl EmailActivity {
             attacks: None,
             attempt: None,
             banner: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             confidence: None,
@@ -323,11 +364,10 @@ impl EmailActivity {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = Some(value);
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = Self::CLASS_UID * 100 + value.id();
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -338,7 +378,7 @@ impl EmailActivity {
         let keep = value.id() == 99 && self.direction.is_some();
         self.direction_id = Some(value);
         if !keep {
-            self.direction = Some(value.as_str().to_string());
+            self.direction = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -351,7 +391,7 @@ impl EmailActivity {
         let keep = value.id() == 99 && self.disposition.is_some();
         self.disposition_id = Some(value);
         if !keep {
-            self.disposition = Some(value.as_str().to_string());
+            self.disposition = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -361,7 +401,7 @@ impl EmailActivity {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -371,10 +411,16 @@ impl EmailActivity {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for EmailActivity {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for EmailActivity {
@@ -465,7 +511,7 @@ impl crate::columnar::Columnar for EmailActivity {
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
             activity_id: d.int32(0)?.map(EmailActivityActivityId::from_id),
-            activity_name: d.string(1)?,
+            activity_name: d.caption::<crate::v1_0_0_rc2::events::EmailActivityActivityId>(1)?,
             actor: d
                 .object::<crate::v1_0_0_rc2::objects::Actor>(2)?
                 .map(Box::new),
@@ -475,9 +521,14 @@ impl crate::columnar::Columnar for EmailActivity {
             attacks: d.object_list::<crate::v1_0_0_rc2::objects::Attack>(4)?,
             attempt: d.int32(5)?,
             banner: d.string(6)?,
-            category_name: d.string(7)?,
+            category_name: d.caption::<crate::caption::CategoryName<
+                crate::v1_0_0_rc2::events::EmailActivity,
+            >>(7)?,
             category_uid: d.required(8, d.int32(8)?)?,
-            class_name: d.string(9)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_0_0_rc2::events::EmailActivity>>(
+                    9,
+                )?,
             class_uid: d.class_uid(10, Self::CLASS_UID)?,
             cloud: d
                 .object::<crate::v1_0_0_rc2::objects::Cloud>(11)?
@@ -488,9 +539,9 @@ impl crate::columnar::Columnar for EmailActivity {
             device: d
                 .object::<crate::v1_0_0_rc2::objects::Device>(15)?
                 .map(Box::new),
-            direction: d.string(16)?,
+            direction: d.caption::<crate::v1_0_0_rc2::events::EmailActivityDirectionId>(16)?,
             direction_id: d.int32(17)?.map(EmailActivityDirectionId::from_id),
-            disposition: d.string(18)?,
+            disposition: d.caption::<crate::v1_0_0_rc2::enums::DispositionId>(18)?,
             disposition_id: d
                 .int32(19)?
                 .map(crate::v1_0_0_rc2::enums::DispositionId::from_id),
@@ -516,7 +567,7 @@ impl crate::columnar::Columnar for EmailActivity {
             )?,
             observables: d.object_list::<crate::v1_0_0_rc2::objects::Observable>(30)?,
             raw_data: d.string(31)?,
-            severity: d.string(32)?,
+            severity: d.caption::<crate::v1_0_0_rc2::enums::SeverityId>(32)?,
             severity_id: d.required(
                 33,
                 d.int32(33)?
@@ -528,7 +579,7 @@ impl crate::columnar::Columnar for EmailActivity {
                 .map(Box::new),
             start_time: d.int64(36)?,
             start_time_dt: d.datetime(37)?,
-            status: d.string(38)?,
+            status: d.caption::<crate::v1_0_0_rc2::enums::StatusId>(38)?,
             status_code: d.string(39)?,
             status_detail: d.string(40)?,
             status_id: d
@@ -537,7 +588,10 @@ impl crate::columnar::Columnar for EmailActivity {
             time: d.required(42, d.int64(42)?)?,
             time_dt: d.datetime(43)?,
             timezone_offset: d.int32(44)?,
-            type_name: d.string(45)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_0_0_rc2::events::EmailActivity>>(
+                    45,
+                )?,
             type_uid: d.required(46, d.int32(46)?)?,
             unmapped: d.map(47)?,
             unknown: d.unknown()?,
@@ -548,24 +602,26 @@ impl crate::columnar::Columnar for EmailActivity {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.activity_id = d.int32(0)?.map(EmailActivityActivityId::from_id);
-        d.string_into(1, &mut self.activity_name)?;
+        self.activity_name = d.caption::<crate::v1_0_0_rc2::events::EmailActivityActivityId>(1)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Actor>(2, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Api>(3, &mut self.api)?;
         d.object_list_into::<crate::v1_0_0_rc2::objects::Attack>(4, &mut self.attacks)?;
         self.attempt = d.int32(5)?;
         d.string_into(6, &mut self.banner)?;
-        d.string_into(7, &mut self.category_name)?;
+        self.category_name =
+            d.caption::<crate::caption::CategoryName<crate::v1_0_0_rc2::events::EmailActivity>>(7)?;
         self.category_uid = d.required(8, d.int32(8)?)?;
-        d.string_into(9, &mut self.class_name)?;
+        self.class_name =
+            d.caption::<crate::caption::ClassName<crate::v1_0_0_rc2::events::EmailActivity>>(9)?;
         self.class_uid = d.class_uid(10, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Cloud>(11, &mut self.cloud)?;
         self.confidence = d.int32(12)?;
         self.count = d.int32(13)?;
         self.data = d.json(14)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Device>(15, &mut self.device)?;
-        d.string_into(16, &mut self.direction)?;
+        self.direction = d.caption::<crate::v1_0_0_rc2::events::EmailActivityDirectionId>(16)?;
         self.direction_id = d.int32(17)?.map(EmailActivityDirectionId::from_id);
-        d.string_into(18, &mut self.disposition)?;
+        self.disposition = d.caption::<crate::v1_0_0_rc2::enums::DispositionId>(18)?;
         self.disposition_id = d
             .int32(19)?
             .map(crate::v1_0_0_rc2::enums::DispositionId::from_id);
@@ -584,7 +640,7 @@ impl crate::columnar::Columnar for EmailActivity {
         d.required_object_into::<crate::v1_0_0_rc2::objects::Metadata>(29, &mut self.metadata)?;
         d.object_list_into::<crate::v1_0_0_rc2::objects::Observable>(30, &mut self.observables)?;
         d.string_into(31, &mut self.raw_data)?;
-        d.string_into(32, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_0_0_rc2::enums::SeverityId>(32)?;
         self.severity_id = d.required(
             33,
             d.int32(33)?
@@ -597,7 +653,7 @@ impl crate::columnar::Columnar for EmailActivity {
         )?;
         self.start_time = d.int64(36)?;
         d.datetime_into(37, &mut self.start_time_dt)?;
-        d.string_into(38, &mut self.status)?;
+        self.status = d.caption::<crate::v1_0_0_rc2::enums::StatusId>(38)?;
         d.string_into(39, &mut self.status_code)?;
         d.string_into(40, &mut self.status_detail)?;
         self.status_id = d
@@ -606,7 +662,8 @@ impl crate::columnar::Columnar for EmailActivity {
         self.time = d.required(42, d.int64(42)?)?;
         d.datetime_into(43, &mut self.time_dt)?;
         self.timezone_offset = d.int32(44)?;
-        d.string_into(45, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_0_0_rc2::events::EmailActivity>>(45)?;
         self.type_uid = d.required(46, d.int32(46)?)?;
         d.map_into(47, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

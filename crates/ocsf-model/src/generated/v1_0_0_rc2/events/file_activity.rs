@@ -76,8 +76,12 @@ pub struct FileActivity {
     /// Its caption goes in `activity_name`.
     pub activity_id: FileActivityActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::events::FileActivityActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_0_0_rc2::objects::Actor>>,
@@ -88,15 +92,23 @@ pub struct FileActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attacks: Option<Vec<crate::v1_0_0_rc2::objects::Attack>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_0_0_rc2::events::FileActivity>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_0_0_rc2::events::FileActivity>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -127,8 +139,12 @@ pub struct FileActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<Box<crate::v1_0_0_rc2::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disposition: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::enums::DispositionId>"
+    )]
+    pub disposition: Option<crate::Caption>,
     /// **Disposition ID** (`disposition_id`, `integer_t`, required, profile `security_control`).
     ///
     /// Its caption goes in `disposition`.
@@ -170,8 +186,12 @@ pub struct FileActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -183,8 +203,12 @@ pub struct FileActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::enums::StatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -205,8 +229,12 @@ pub struct FileActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone_offset: Option<i32>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_0_0_rc2::events::FileActivity>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -229,6 +257,26 @@ impl FileActivity {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "System Activity";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "File System Activity: Unknown",
+        "File System Activity: Create",
+        "File System Activity: Read",
+        "File System Activity: Update",
+        "File System Activity: Delete",
+        "File System Activity: Rename",
+        "File System Activity: Set Attributes",
+        "File System Activity: Set Security",
+        "File System Activity: Get Attributes",
+        "File System Activity: Get Security",
+        "File System Activity: Encrypt",
+        "File System Activity: Decrypt",
+        "File System Activity: Mount",
+        "File System Activity: Unmount",
+        "File System Activity: Open",
+        "File System Activity: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -247,9 +295,9 @@ impl FileActivity {
             actor: Some(Box::new(actor)),
             api: None,
             attacks: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             component: None,
@@ -323,11 +371,10 @@ impl FileActivity {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = Self::CLASS_UID * 100 + value.id();
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -341,7 +388,7 @@ impl FileActivity {
         let keep = value.id() == 99 && self.disposition.is_some();
         self.disposition_id = Some(value);
         if !keep {
-            self.disposition = Some(value.as_str().to_string());
+            self.disposition = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -351,7 +398,7 @@ impl FileActivity {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -361,10 +408,16 @@ impl FileActivity {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for FileActivity {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for FileActivity {
@@ -454,7 +507,7 @@ impl crate::columnar::Columnar for FileActivity {
         Ok(Self {
             access_mask: d.int32(0)?,
             activity_id: d.required(1, d.int32(1)?.map(FileActivityActivityId::from_id))?,
-            activity_name: d.string(2)?,
+            activity_name: d.caption::<crate::v1_0_0_rc2::events::FileActivityActivityId>(2)?,
             actor: d
                 .object::<crate::v1_0_0_rc2::objects::Actor>(3)?
                 .map(Box::new),
@@ -462,9 +515,12 @@ impl crate::columnar::Columnar for FileActivity {
                 .object::<crate::v1_0_0_rc2::objects::Api>(4)?
                 .map(Box::new),
             attacks: d.object_list::<crate::v1_0_0_rc2::objects::Attack>(5)?,
-            category_name: d.string(6)?,
+            category_name: d.caption::<crate::caption::CategoryName<
+                crate::v1_0_0_rc2::events::FileActivity,
+            >>(6)?,
             category_uid: d.required(7, d.int32(7)?)?,
-            class_name: d.string(8)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_0_0_rc2::events::FileActivity>>(8)?,
             class_uid: d.class_uid(9, Self::CLASS_UID)?,
             cloud: d
                 .object::<crate::v1_0_0_rc2::objects::Cloud>(10)?
@@ -478,7 +534,7 @@ impl crate::columnar::Columnar for FileActivity {
             device: d
                 .object::<crate::v1_0_0_rc2::objects::Device>(17)?
                 .map(Box::new),
-            disposition: d.string(18)?,
+            disposition: d.caption::<crate::v1_0_0_rc2::enums::DispositionId>(18)?,
             disposition_id: d
                 .int32(19)?
                 .map(crate::v1_0_0_rc2::enums::DispositionId::from_id),
@@ -502,7 +558,7 @@ impl crate::columnar::Columnar for FileActivity {
             )?,
             observables: d.object_list::<crate::v1_0_0_rc2::objects::Observable>(30)?,
             raw_data: d.string(31)?,
-            severity: d.string(32)?,
+            severity: d.caption::<crate::v1_0_0_rc2::enums::SeverityId>(32)?,
             severity_id: d.required(
                 33,
                 d.int32(33)?
@@ -510,7 +566,7 @@ impl crate::columnar::Columnar for FileActivity {
             )?,
             start_time: d.int64(34)?,
             start_time_dt: d.datetime(35)?,
-            status: d.string(36)?,
+            status: d.caption::<crate::v1_0_0_rc2::enums::StatusId>(36)?,
             status_code: d.string(37)?,
             status_detail: d.string(38)?,
             status_id: d
@@ -519,7 +575,8 @@ impl crate::columnar::Columnar for FileActivity {
             time: d.required(40, d.int64(40)?)?,
             time_dt: d.datetime(41)?,
             timezone_offset: d.int32(42)?,
-            type_name: d.string(43)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_0_0_rc2::events::FileActivity>>(43)?,
             type_uid: d.required(44, d.int32(44)?)?,
             unmapped: d.map(45)?,
             unknown: d.unknown()?,
@@ -531,13 +588,15 @@ impl crate::columnar::Columnar for FileActivity {
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.access_mask = d.int32(0)?;
         self.activity_id = d.required(1, d.int32(1)?.map(FileActivityActivityId::from_id))?;
-        d.string_into(2, &mut self.activity_name)?;
+        self.activity_name = d.caption::<crate::v1_0_0_rc2::events::FileActivityActivityId>(2)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Actor>(3, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Api>(4, &mut self.api)?;
         d.object_list_into::<crate::v1_0_0_rc2::objects::Attack>(5, &mut self.attacks)?;
-        d.string_into(6, &mut self.category_name)?;
+        self.category_name =
+            d.caption::<crate::caption::CategoryName<crate::v1_0_0_rc2::events::FileActivity>>(6)?;
         self.category_uid = d.required(7, d.int32(7)?)?;
-        d.string_into(8, &mut self.class_name)?;
+        self.class_name =
+            d.caption::<crate::caption::ClassName<crate::v1_0_0_rc2::events::FileActivity>>(8)?;
         self.class_uid = d.class_uid(9, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Cloud>(10, &mut self.cloud)?;
         d.string_into(11, &mut self.component)?;
@@ -547,7 +606,7 @@ impl crate::columnar::Columnar for FileActivity {
         d.string_into(15, &mut self.create_mask)?;
         self.data = d.json(16)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Device>(17, &mut self.device)?;
-        d.string_into(18, &mut self.disposition)?;
+        self.disposition = d.caption::<crate::v1_0_0_rc2::enums::DispositionId>(18)?;
         self.disposition_id = d
             .int32(19)?
             .map(crate::v1_0_0_rc2::enums::DispositionId::from_id);
@@ -563,7 +622,7 @@ impl crate::columnar::Columnar for FileActivity {
         d.required_object_into::<crate::v1_0_0_rc2::objects::Metadata>(29, &mut self.metadata)?;
         d.object_list_into::<crate::v1_0_0_rc2::objects::Observable>(30, &mut self.observables)?;
         d.string_into(31, &mut self.raw_data)?;
-        d.string_into(32, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_0_0_rc2::enums::SeverityId>(32)?;
         self.severity_id = d.required(
             33,
             d.int32(33)?
@@ -571,7 +630,7 @@ impl crate::columnar::Columnar for FileActivity {
         )?;
         self.start_time = d.int64(34)?;
         d.datetime_into(35, &mut self.start_time_dt)?;
-        d.string_into(36, &mut self.status)?;
+        self.status = d.caption::<crate::v1_0_0_rc2::enums::StatusId>(36)?;
         d.string_into(37, &mut self.status_code)?;
         d.string_into(38, &mut self.status_detail)?;
         self.status_id = d
@@ -580,7 +639,8 @@ impl crate::columnar::Columnar for FileActivity {
         self.time = d.required(40, d.int64(40)?)?;
         d.datetime_into(41, &mut self.time_dt)?;
         self.timezone_offset = d.int32(42)?;
-        d.string_into(43, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_0_0_rc2::events::FileActivity>>(43)?;
         self.type_uid = d.required(44, d.int32(44)?)?;
         d.map_into(45, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

@@ -49,8 +49,12 @@ pub struct FtpActivity {
     /// Its caption goes in `activity_name`.
     pub activity_id: FtpActivityActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::events::FtpActivityActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_0_0_rc2::objects::Actor>>,
@@ -64,15 +68,23 @@ pub struct FtpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attacks: Option<Vec<crate::v1_0_0_rc2::objects::Attack>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_0_0_rc2::events::FtpActivity>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_0_0_rc2::events::FtpActivity>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -106,8 +118,12 @@ pub struct FtpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<Box<crate::v1_0_0_rc2::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disposition: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::enums::DispositionId>"
+    )]
+    pub disposition: Option<crate::Caption>,
     /// **Disposition ID** (`disposition_id`, `integer_t`, required, profile `security_control`).
     ///
     /// Its caption goes in `disposition`.
@@ -152,8 +168,12 @@ pub struct FtpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -168,8 +188,12 @@ pub struct FtpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::enums::StatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -200,8 +224,12 @@ pub struct FtpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_0_0_rc2::events::FtpActivity>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -224,6 +252,18 @@ impl FtpActivity {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "Network Activity";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "FTP Activity: Unknown",
+        "FTP Activity: Put",
+        "FTP Activity: Get",
+        "FTP Activity: Poll",
+        "FTP Activity: Delete",
+        "FTP Activity: Rename",
+        "FTP Activity: List",
+        "FTP Activity: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -241,9 +281,9 @@ impl FtpActivity {
             api: None,
             app_name: None,
             attacks: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             codes: None,
@@ -323,11 +363,10 @@ impl FtpActivity {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = Self::CLASS_UID * 100 + value.id();
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -341,7 +380,7 @@ impl FtpActivity {
         let keep = value.id() == 99 && self.disposition.is_some();
         self.disposition_id = Some(value);
         if !keep {
-            self.disposition = Some(value.as_str().to_string());
+            self.disposition = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -351,7 +390,7 @@ impl FtpActivity {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -361,10 +400,16 @@ impl FtpActivity {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for FtpActivity {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for FtpActivity {
@@ -465,7 +510,7 @@ impl crate::columnar::Columnar for FtpActivity {
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
             activity_id: d.required(0, d.int32(0)?.map(FtpActivityActivityId::from_id))?,
-            activity_name: d.string(1)?,
+            activity_name: d.caption::<crate::v1_0_0_rc2::events::FtpActivityActivityId>(1)?,
             actor: d
                 .object::<crate::v1_0_0_rc2::objects::Actor>(2)?
                 .map(Box::new),
@@ -474,9 +519,13 @@ impl crate::columnar::Columnar for FtpActivity {
                 .map(Box::new),
             app_name: d.string(4)?,
             attacks: d.object_list::<crate::v1_0_0_rc2::objects::Attack>(5)?,
-            category_name: d.string(6)?,
+            category_name: d
+                .caption::<crate::caption::CategoryName<crate::v1_0_0_rc2::events::FtpActivity>>(
+                    6,
+                )?,
             category_uid: d.required(7, d.int32(7)?)?,
-            class_name: d.string(8)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_0_0_rc2::events::FtpActivity>>(8)?,
             class_uid: d.class_uid(9, Self::CLASS_UID)?,
             cloud: d
                 .object::<crate::v1_0_0_rc2::objects::Cloud>(10)?
@@ -493,7 +542,7 @@ impl crate::columnar::Columnar for FtpActivity {
             device: d
                 .object::<crate::v1_0_0_rc2::objects::Device>(18)?
                 .map(Box::new),
-            disposition: d.string(19)?,
+            disposition: d.caption::<crate::v1_0_0_rc2::enums::DispositionId>(19)?,
             disposition_id: d
                 .int32(20)?
                 .map(crate::v1_0_0_rc2::enums::DispositionId::from_id),
@@ -518,7 +567,7 @@ impl crate::columnar::Columnar for FtpActivity {
                 .object::<crate::v1_0_0_rc2::objects::NetworkProxy>(32)?
                 .map(Box::new),
             raw_data: d.string(33)?,
-            severity: d.string(34)?,
+            severity: d.caption::<crate::v1_0_0_rc2::enums::SeverityId>(34)?,
             severity_id: d.required(
                 35,
                 d.int32(35)?
@@ -529,7 +578,7 @@ impl crate::columnar::Columnar for FtpActivity {
                 .map(Box::new),
             start_time: d.int64(37)?,
             start_time_dt: d.datetime(38)?,
-            status: d.string(39)?,
+            status: d.caption::<crate::v1_0_0_rc2::enums::StatusId>(39)?,
             status_code: d.string(40)?,
             status_detail: d.string(41)?,
             status_id: d
@@ -545,7 +594,8 @@ impl crate::columnar::Columnar for FtpActivity {
                 .object::<crate::v1_0_0_rc2::objects::NetworkTraffic>(47)?
                 .map(Box::new),
             type_: d.string(48)?,
-            type_name: d.string(49)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_0_0_rc2::events::FtpActivity>>(49)?,
             type_uid: d.required(50, d.int32(50)?)?,
             unmapped: d.map(51)?,
             unknown: d.unknown()?,
@@ -556,14 +606,16 @@ impl crate::columnar::Columnar for FtpActivity {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.activity_id = d.required(0, d.int32(0)?.map(FtpActivityActivityId::from_id))?;
-        d.string_into(1, &mut self.activity_name)?;
+        self.activity_name = d.caption::<crate::v1_0_0_rc2::events::FtpActivityActivityId>(1)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Actor>(2, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Api>(3, &mut self.api)?;
         d.string_into(4, &mut self.app_name)?;
         d.object_list_into::<crate::v1_0_0_rc2::objects::Attack>(5, &mut self.attacks)?;
-        d.string_into(6, &mut self.category_name)?;
+        self.category_name =
+            d.caption::<crate::caption::CategoryName<crate::v1_0_0_rc2::events::FtpActivity>>(6)?;
         self.category_uid = d.required(7, d.int32(7)?)?;
-        d.string_into(8, &mut self.class_name)?;
+        self.class_name =
+            d.caption::<crate::caption::ClassName<crate::v1_0_0_rc2::events::FtpActivity>>(8)?;
         self.class_uid = d.class_uid(9, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Cloud>(10, &mut self.cloud)?;
         self.codes = d.int32_list(11)?;
@@ -577,7 +629,7 @@ impl crate::columnar::Columnar for FtpActivity {
         self.count = d.int32(16)?;
         self.data = d.json(17)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Device>(18, &mut self.device)?;
-        d.string_into(19, &mut self.disposition)?;
+        self.disposition = d.caption::<crate::v1_0_0_rc2::enums::DispositionId>(19)?;
         self.disposition_id = d
             .int32(20)?
             .map(crate::v1_0_0_rc2::enums::DispositionId::from_id);
@@ -597,7 +649,7 @@ impl crate::columnar::Columnar for FtpActivity {
         self.port = d.int32(31)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::NetworkProxy>(32, &mut self.proxy)?;
         d.string_into(33, &mut self.raw_data)?;
-        d.string_into(34, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_0_0_rc2::enums::SeverityId>(34)?;
         self.severity_id = d.required(
             35,
             d.int32(35)?
@@ -609,7 +661,7 @@ impl crate::columnar::Columnar for FtpActivity {
         )?;
         self.start_time = d.int64(37)?;
         d.datetime_into(38, &mut self.start_time_dt)?;
-        d.string_into(39, &mut self.status)?;
+        self.status = d.caption::<crate::v1_0_0_rc2::enums::StatusId>(39)?;
         d.string_into(40, &mut self.status_code)?;
         d.string_into(41, &mut self.status_detail)?;
         self.status_id = d
@@ -621,7 +673,8 @@ impl crate::columnar::Columnar for FtpActivity {
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Tls>(46, &mut self.tls)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::NetworkTraffic>(47, &mut self.traffic)?;
         d.string_into(48, &mut self.type_)?;
-        d.string_into(49, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_0_0_rc2::events::FtpActivity>>(49)?;
         self.type_uid = d.required(50, d.int32(50)?)?;
         d.map_into(51, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

@@ -49,8 +49,12 @@ pub struct HttpActivity {
     /// Its caption goes in `activity_name`.
     pub activity_id: HttpActivityActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::events::HttpActivityActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_0_0_rc2::objects::Actor>>,
@@ -64,15 +68,23 @@ pub struct HttpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attacks: Option<Vec<crate::v1_0_0_rc2::objects::Attack>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_0_0_rc2::events::HttpActivity>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_0_0_rc2::events::HttpActivity>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -97,8 +109,12 @@ pub struct HttpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<Box<crate::v1_0_0_rc2::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disposition: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::enums::DispositionId>"
+    )]
+    pub disposition: Option<crate::Caption>,
     /// **Disposition ID** (`disposition_id`, `integer_t`, required, profile `security_control`).
     ///
     /// Its caption goes in `disposition`.
@@ -146,8 +162,12 @@ pub struct HttpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -162,8 +182,12 @@ pub struct HttpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::enums::StatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -190,8 +214,12 @@ pub struct HttpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub traffic: Option<Box<crate::v1_0_0_rc2::objects::NetworkTraffic>>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_0_0_rc2::events::HttpActivity>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -214,6 +242,18 @@ impl HttpActivity {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "Network Activity";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "HTTP Activity: Unknown",
+        "HTTP Activity: Open",
+        "HTTP Activity: Close",
+        "HTTP Activity: Reset",
+        "HTTP Activity: Fail",
+        "HTTP Activity: Refuse",
+        "HTTP Activity: Traffic",
+        "HTTP Activity: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     #[allow(clippy::too_many_arguments)]
@@ -234,9 +274,9 @@ impl HttpActivity {
             api: None,
             app_name: None,
             attacks: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             confidence: None,
@@ -313,11 +353,10 @@ impl HttpActivity {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = Self::CLASS_UID * 100 + value.id();
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -331,7 +370,7 @@ impl HttpActivity {
         let keep = value.id() == 99 && self.disposition.is_some();
         self.disposition_id = Some(value);
         if !keep {
-            self.disposition = Some(value.as_str().to_string());
+            self.disposition = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -341,7 +380,7 @@ impl HttpActivity {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -351,10 +390,16 @@ impl HttpActivity {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for HttpActivity {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for HttpActivity {
@@ -446,7 +491,7 @@ impl crate::columnar::Columnar for HttpActivity {
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
             activity_id: d.required(0, d.int32(0)?.map(HttpActivityActivityId::from_id))?,
-            activity_name: d.string(1)?,
+            activity_name: d.caption::<crate::v1_0_0_rc2::events::HttpActivityActivityId>(1)?,
             actor: d
                 .object::<crate::v1_0_0_rc2::objects::Actor>(2)?
                 .map(Box::new),
@@ -455,9 +500,12 @@ impl crate::columnar::Columnar for HttpActivity {
                 .map(Box::new),
             app_name: d.string(4)?,
             attacks: d.object_list::<crate::v1_0_0_rc2::objects::Attack>(5)?,
-            category_name: d.string(6)?,
+            category_name: d.caption::<crate::caption::CategoryName<
+                crate::v1_0_0_rc2::events::HttpActivity,
+            >>(6)?,
             category_uid: d.required(7, d.int32(7)?)?,
-            class_name: d.string(8)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_0_0_rc2::events::HttpActivity>>(8)?,
             class_uid: d.class_uid(9, Self::CLASS_UID)?,
             cloud: d
                 .object::<crate::v1_0_0_rc2::objects::Cloud>(10)?
@@ -471,7 +519,7 @@ impl crate::columnar::Columnar for HttpActivity {
             device: d
                 .object::<crate::v1_0_0_rc2::objects::Device>(15)?
                 .map(Box::new),
-            disposition: d.string(16)?,
+            disposition: d.caption::<crate::v1_0_0_rc2::enums::DispositionId>(16)?,
             disposition_id: d
                 .int32(17)?
                 .map(crate::v1_0_0_rc2::enums::DispositionId::from_id),
@@ -501,7 +549,7 @@ impl crate::columnar::Columnar for HttpActivity {
                 .object::<crate::v1_0_0_rc2::objects::NetworkProxy>(30)?
                 .map(Box::new),
             raw_data: d.string(31)?,
-            severity: d.string(32)?,
+            severity: d.caption::<crate::v1_0_0_rc2::enums::SeverityId>(32)?,
             severity_id: d.required(
                 33,
                 d.int32(33)?
@@ -512,7 +560,7 @@ impl crate::columnar::Columnar for HttpActivity {
                 .map(Box::new),
             start_time: d.int64(35)?,
             start_time_dt: d.datetime(36)?,
-            status: d.string(37)?,
+            status: d.caption::<crate::v1_0_0_rc2::enums::StatusId>(37)?,
             status_code: d.string(38)?,
             status_detail: d.string(39)?,
             status_id: d
@@ -527,7 +575,8 @@ impl crate::columnar::Columnar for HttpActivity {
             traffic: d
                 .object::<crate::v1_0_0_rc2::objects::NetworkTraffic>(45)?
                 .map(Box::new),
-            type_name: d.string(46)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_0_0_rc2::events::HttpActivity>>(46)?,
             type_uid: d.required(47, d.int32(47)?)?,
             unmapped: d.map(48)?,
             unknown: d.unknown()?,
@@ -538,14 +587,16 @@ impl crate::columnar::Columnar for HttpActivity {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.activity_id = d.required(0, d.int32(0)?.map(HttpActivityActivityId::from_id))?;
-        d.string_into(1, &mut self.activity_name)?;
+        self.activity_name = d.caption::<crate::v1_0_0_rc2::events::HttpActivityActivityId>(1)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Actor>(2, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Api>(3, &mut self.api)?;
         d.string_into(4, &mut self.app_name)?;
         d.object_list_into::<crate::v1_0_0_rc2::objects::Attack>(5, &mut self.attacks)?;
-        d.string_into(6, &mut self.category_name)?;
+        self.category_name =
+            d.caption::<crate::caption::CategoryName<crate::v1_0_0_rc2::events::HttpActivity>>(6)?;
         self.category_uid = d.required(7, d.int32(7)?)?;
-        d.string_into(8, &mut self.class_name)?;
+        self.class_name =
+            d.caption::<crate::caption::ClassName<crate::v1_0_0_rc2::events::HttpActivity>>(8)?;
         self.class_uid = d.class_uid(9, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Cloud>(10, &mut self.cloud)?;
         self.confidence = d.int32(11)?;
@@ -556,7 +607,7 @@ impl crate::columnar::Columnar for HttpActivity {
         self.count = d.int32(13)?;
         self.data = d.json(14)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Device>(15, &mut self.device)?;
-        d.string_into(16, &mut self.disposition)?;
+        self.disposition = d.caption::<crate::v1_0_0_rc2::enums::DispositionId>(16)?;
         self.disposition_id = d
             .int32(17)?
             .map(crate::v1_0_0_rc2::enums::DispositionId::from_id);
@@ -580,7 +631,7 @@ impl crate::columnar::Columnar for HttpActivity {
         d.object_list_into::<crate::v1_0_0_rc2::objects::Observable>(29, &mut self.observables)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::NetworkProxy>(30, &mut self.proxy)?;
         d.string_into(31, &mut self.raw_data)?;
-        d.string_into(32, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_0_0_rc2::enums::SeverityId>(32)?;
         self.severity_id = d.required(
             33,
             d.int32(33)?
@@ -592,7 +643,7 @@ impl crate::columnar::Columnar for HttpActivity {
         )?;
         self.start_time = d.int64(35)?;
         d.datetime_into(36, &mut self.start_time_dt)?;
-        d.string_into(37, &mut self.status)?;
+        self.status = d.caption::<crate::v1_0_0_rc2::enums::StatusId>(37)?;
         d.string_into(38, &mut self.status_code)?;
         d.string_into(39, &mut self.status_detail)?;
         self.status_id = d
@@ -603,7 +654,8 @@ impl crate::columnar::Columnar for HttpActivity {
         self.timezone_offset = d.int32(43)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Tls>(44, &mut self.tls)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::NetworkTraffic>(45, &mut self.traffic)?;
-        d.string_into(46, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_0_0_rc2::events::HttpActivity>>(46)?;
         self.type_uid = d.required(47, d.int32(47)?)?;
         d.map_into(48, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

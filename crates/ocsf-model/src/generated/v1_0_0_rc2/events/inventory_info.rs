@@ -34,8 +34,12 @@ pub struct InventoryInfo {
     /// Its caption goes in `activity_name`.
     pub activity_id: InventoryInfoActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::events::InventoryInfoActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_0_0_rc2::objects::Actor>>,
@@ -43,15 +47,23 @@ pub struct InventoryInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api: Option<Box<crate::v1_0_0_rc2::objects::Api>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_0_0_rc2::events::InventoryInfo>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_0_0_rc2::events::InventoryInfo>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -96,8 +108,12 @@ pub struct InventoryInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -109,8 +125,12 @@ pub struct InventoryInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::enums::StatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -131,8 +151,12 @@ pub struct InventoryInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone_offset: Option<i32>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_0_0_rc2::events::InventoryInfo>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -155,6 +179,13 @@ impl InventoryInfo {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "Configuration/Inventory";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "Device Inventory Info: Unknown",
+        "Device Inventory Info: Log",
+        "Device Inventory Info: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -168,9 +199,9 @@ impl InventoryInfo {
             activity_name: None,
             actor: None,
             api: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             confidence: None,
@@ -235,11 +266,10 @@ impl InventoryInfo {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = Self::CLASS_UID * 100 + value.id();
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -250,7 +280,7 @@ impl InventoryInfo {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -260,10 +290,16 @@ impl InventoryInfo {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for InventoryInfo {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for InventoryInfo {
@@ -341,16 +377,21 @@ impl crate::columnar::Columnar for InventoryInfo {
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
             activity_id: d.required(0, d.int32(0)?.map(InventoryInfoActivityId::from_id))?,
-            activity_name: d.string(1)?,
+            activity_name: d.caption::<crate::v1_0_0_rc2::events::InventoryInfoActivityId>(1)?,
             actor: d
                 .object::<crate::v1_0_0_rc2::objects::Actor>(2)?
                 .map(Box::new),
             api: d
                 .object::<crate::v1_0_0_rc2::objects::Api>(3)?
                 .map(Box::new),
-            category_name: d.string(4)?,
+            category_name: d.caption::<crate::caption::CategoryName<
+                crate::v1_0_0_rc2::events::InventoryInfo,
+            >>(4)?,
             category_uid: d.required(5, d.int32(5)?)?,
-            class_name: d.string(6)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_0_0_rc2::events::InventoryInfo>>(
+                    6,
+                )?,
             class_uid: d.class_uid(7, Self::CLASS_UID)?,
             cloud: d
                 .object::<crate::v1_0_0_rc2::objects::Cloud>(8)?
@@ -373,7 +414,7 @@ impl crate::columnar::Columnar for InventoryInfo {
             )?,
             observables: d.object_list::<crate::v1_0_0_rc2::objects::Observable>(19)?,
             raw_data: d.string(20)?,
-            severity: d.string(21)?,
+            severity: d.caption::<crate::v1_0_0_rc2::enums::SeverityId>(21)?,
             severity_id: d.required(
                 22,
                 d.int32(22)?
@@ -381,7 +422,7 @@ impl crate::columnar::Columnar for InventoryInfo {
             )?,
             start_time: d.int64(23)?,
             start_time_dt: d.datetime(24)?,
-            status: d.string(25)?,
+            status: d.caption::<crate::v1_0_0_rc2::enums::StatusId>(25)?,
             status_code: d.string(26)?,
             status_detail: d.string(27)?,
             status_id: d
@@ -390,7 +431,10 @@ impl crate::columnar::Columnar for InventoryInfo {
             time: d.required(29, d.int64(29)?)?,
             time_dt: d.datetime(30)?,
             timezone_offset: d.int32(31)?,
-            type_name: d.string(32)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_0_0_rc2::events::InventoryInfo>>(
+                    32,
+                )?,
             type_uid: d.required(33, d.int32(33)?)?,
             unmapped: d.map(34)?,
             unknown: d.unknown()?,
@@ -401,12 +445,14 @@ impl crate::columnar::Columnar for InventoryInfo {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.activity_id = d.required(0, d.int32(0)?.map(InventoryInfoActivityId::from_id))?;
-        d.string_into(1, &mut self.activity_name)?;
+        self.activity_name = d.caption::<crate::v1_0_0_rc2::events::InventoryInfoActivityId>(1)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Actor>(2, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Api>(3, &mut self.api)?;
-        d.string_into(4, &mut self.category_name)?;
+        self.category_name =
+            d.caption::<crate::caption::CategoryName<crate::v1_0_0_rc2::events::InventoryInfo>>(4)?;
         self.category_uid = d.required(5, d.int32(5)?)?;
-        d.string_into(6, &mut self.class_name)?;
+        self.class_name =
+            d.caption::<crate::caption::ClassName<crate::v1_0_0_rc2::events::InventoryInfo>>(6)?;
         self.class_uid = d.class_uid(7, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Cloud>(8, &mut self.cloud)?;
         self.confidence = d.int32(9)?;
@@ -421,7 +467,7 @@ impl crate::columnar::Columnar for InventoryInfo {
         d.required_object_into::<crate::v1_0_0_rc2::objects::Metadata>(18, &mut self.metadata)?;
         d.object_list_into::<crate::v1_0_0_rc2::objects::Observable>(19, &mut self.observables)?;
         d.string_into(20, &mut self.raw_data)?;
-        d.string_into(21, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_0_0_rc2::enums::SeverityId>(21)?;
         self.severity_id = d.required(
             22,
             d.int32(22)?
@@ -429,7 +475,7 @@ impl crate::columnar::Columnar for InventoryInfo {
         )?;
         self.start_time = d.int64(23)?;
         d.datetime_into(24, &mut self.start_time_dt)?;
-        d.string_into(25, &mut self.status)?;
+        self.status = d.caption::<crate::v1_0_0_rc2::enums::StatusId>(25)?;
         d.string_into(26, &mut self.status_code)?;
         d.string_into(27, &mut self.status_detail)?;
         self.status_id = d
@@ -438,7 +484,8 @@ impl crate::columnar::Columnar for InventoryInfo {
         self.time = d.required(29, d.int64(29)?)?;
         d.datetime_into(30, &mut self.time_dt)?;
         self.timezone_offset = d.int32(31)?;
-        d.string_into(32, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_0_0_rc2::events::InventoryInfo>>(32)?;
         self.type_uid = d.required(33, d.int32(33)?)?;
         d.map_into(34, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

@@ -43,8 +43,12 @@ pub struct KernelActivity {
     /// Its caption goes in `activity_name`.
     pub activity_id: KernelActivityActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::events::KernelActivityActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_0_0_rc2::objects::Actor>>,
@@ -55,15 +59,23 @@ pub struct KernelActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attacks: Option<Vec<crate::v1_0_0_rc2::objects::Attack>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_0_0_rc2::events::KernelActivity>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_0_0_rc2::events::KernelActivity>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -85,8 +97,12 @@ pub struct KernelActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<Box<crate::v1_0_0_rc2::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disposition: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::enums::DispositionId>"
+    )]
+    pub disposition: Option<crate::Caption>,
     /// **Disposition ID** (`disposition_id`, `integer_t`, required, profile `security_control`).
     ///
     /// Its caption goes in `disposition`.
@@ -122,8 +138,12 @@ pub struct KernelActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -135,8 +155,12 @@ pub struct KernelActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::enums::StatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -157,8 +181,12 @@ pub struct KernelActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone_offset: Option<i32>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_0_0_rc2::events::KernelActivity>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -181,6 +209,16 @@ impl KernelActivity {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "System Activity";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "Kernel Activity: Unknown",
+        "Kernel Activity: Create",
+        "Kernel Activity: Read",
+        "Kernel Activity: Delete",
+        "Kernel Activity: Invoke",
+        "Kernel Activity: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -198,9 +236,9 @@ impl KernelActivity {
             actor: Some(Box::new(actor)),
             api: None,
             attacks: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             confidence: None,
@@ -269,11 +307,10 @@ impl KernelActivity {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = Self::CLASS_UID * 100 + value.id();
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -287,7 +324,7 @@ impl KernelActivity {
         let keep = value.id() == 99 && self.disposition.is_some();
         self.disposition_id = Some(value);
         if !keep {
-            self.disposition = Some(value.as_str().to_string());
+            self.disposition = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -297,7 +334,7 @@ impl KernelActivity {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -307,10 +344,16 @@ impl KernelActivity {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for KernelActivity {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for KernelActivity {
@@ -393,7 +436,7 @@ impl crate::columnar::Columnar for KernelActivity {
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
             activity_id: d.required(0, d.int32(0)?.map(KernelActivityActivityId::from_id))?,
-            activity_name: d.string(1)?,
+            activity_name: d.caption::<crate::v1_0_0_rc2::events::KernelActivityActivityId>(1)?,
             actor: d
                 .object::<crate::v1_0_0_rc2::objects::Actor>(2)?
                 .map(Box::new),
@@ -401,9 +444,14 @@ impl crate::columnar::Columnar for KernelActivity {
                 .object::<crate::v1_0_0_rc2::objects::Api>(3)?
                 .map(Box::new),
             attacks: d.object_list::<crate::v1_0_0_rc2::objects::Attack>(4)?,
-            category_name: d.string(5)?,
+            category_name: d.caption::<crate::caption::CategoryName<
+                crate::v1_0_0_rc2::events::KernelActivity,
+            >>(5)?,
             category_uid: d.required(6, d.int32(6)?)?,
-            class_name: d.string(7)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_0_0_rc2::events::KernelActivity>>(
+                    7,
+                )?,
             class_uid: d.class_uid(8, Self::CLASS_UID)?,
             cloud: d
                 .object::<crate::v1_0_0_rc2::objects::Cloud>(9)?
@@ -414,7 +462,7 @@ impl crate::columnar::Columnar for KernelActivity {
             device: d
                 .object::<crate::v1_0_0_rc2::objects::Device>(13)?
                 .map(Box::new),
-            disposition: d.string(14)?,
+            disposition: d.caption::<crate::v1_0_0_rc2::enums::DispositionId>(14)?,
             disposition_id: d
                 .int32(15)?
                 .map(crate::v1_0_0_rc2::enums::DispositionId::from_id),
@@ -434,7 +482,7 @@ impl crate::columnar::Columnar for KernelActivity {
             )?,
             observables: d.object_list::<crate::v1_0_0_rc2::objects::Observable>(24)?,
             raw_data: d.string(25)?,
-            severity: d.string(26)?,
+            severity: d.caption::<crate::v1_0_0_rc2::enums::SeverityId>(26)?,
             severity_id: d.required(
                 27,
                 d.int32(27)?
@@ -442,7 +490,7 @@ impl crate::columnar::Columnar for KernelActivity {
             )?,
             start_time: d.int64(28)?,
             start_time_dt: d.datetime(29)?,
-            status: d.string(30)?,
+            status: d.caption::<crate::v1_0_0_rc2::enums::StatusId>(30)?,
             status_code: d.string(31)?,
             status_detail: d.string(32)?,
             status_id: d
@@ -451,7 +499,10 @@ impl crate::columnar::Columnar for KernelActivity {
             time: d.required(34, d.int64(34)?)?,
             time_dt: d.datetime(35)?,
             timezone_offset: d.int32(36)?,
-            type_name: d.string(37)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_0_0_rc2::events::KernelActivity>>(
+                    37,
+                )?,
             type_uid: d.required(38, d.int32(38)?)?,
             unmapped: d.map(39)?,
             unknown: d.unknown()?,
@@ -462,20 +513,23 @@ impl crate::columnar::Columnar for KernelActivity {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.activity_id = d.required(0, d.int32(0)?.map(KernelActivityActivityId::from_id))?;
-        d.string_into(1, &mut self.activity_name)?;
+        self.activity_name = d.caption::<crate::v1_0_0_rc2::events::KernelActivityActivityId>(1)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Actor>(2, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Api>(3, &mut self.api)?;
         d.object_list_into::<crate::v1_0_0_rc2::objects::Attack>(4, &mut self.attacks)?;
-        d.string_into(5, &mut self.category_name)?;
+        self.category_name = d.caption::<crate::caption::CategoryName<
+            crate::v1_0_0_rc2::events::KernelActivity,
+        >>(5)?;
         self.category_uid = d.required(6, d.int32(6)?)?;
-        d.string_into(7, &mut self.class_name)?;
+        self.class_name =
+            d.caption::<crate::caption::ClassName<crate::v1_0_0_rc2::events::KernelActivity>>(7)?;
         self.class_uid = d.class_uid(8, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Cloud>(9, &mut self.cloud)?;
         self.confidence = d.int32(10)?;
         self.count = d.int32(11)?;
         self.data = d.json(12)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Device>(13, &mut self.device)?;
-        d.string_into(14, &mut self.disposition)?;
+        self.disposition = d.caption::<crate::v1_0_0_rc2::enums::DispositionId>(14)?;
         self.disposition_id = d
             .int32(15)?
             .map(crate::v1_0_0_rc2::enums::DispositionId::from_id);
@@ -489,7 +543,7 @@ impl crate::columnar::Columnar for KernelActivity {
         d.required_object_into::<crate::v1_0_0_rc2::objects::Metadata>(23, &mut self.metadata)?;
         d.object_list_into::<crate::v1_0_0_rc2::objects::Observable>(24, &mut self.observables)?;
         d.string_into(25, &mut self.raw_data)?;
-        d.string_into(26, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_0_0_rc2::enums::SeverityId>(26)?;
         self.severity_id = d.required(
             27,
             d.int32(27)?
@@ -497,7 +551,7 @@ impl crate::columnar::Columnar for KernelActivity {
         )?;
         self.start_time = d.int64(28)?;
         d.datetime_into(29, &mut self.start_time_dt)?;
-        d.string_into(30, &mut self.status)?;
+        self.status = d.caption::<crate::v1_0_0_rc2::enums::StatusId>(30)?;
         d.string_into(31, &mut self.status_code)?;
         d.string_into(32, &mut self.status_detail)?;
         self.status_id = d
@@ -506,7 +560,8 @@ impl crate::columnar::Columnar for KernelActivity {
         self.time = d.required(34, d.int64(34)?)?;
         d.datetime_into(35, &mut self.time_dt)?;
         self.timezone_offset = d.int32(36)?;
-        d.string_into(37, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_0_0_rc2::events::KernelActivity>>(37)?;
         self.type_uid = d.required(38, d.int32(38)?)?;
         d.map_into(39, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

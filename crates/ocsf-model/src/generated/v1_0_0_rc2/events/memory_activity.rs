@@ -55,8 +55,12 @@ pub struct MemoryActivity {
     /// Its caption goes in `activity_name`.
     pub activity_id: MemoryActivityActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::events::MemoryActivityActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_0_0_rc2::objects::Actor>>,
@@ -73,15 +77,23 @@ pub struct MemoryActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_address: Option<String>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_0_0_rc2::events::MemoryActivity>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_0_0_rc2::events::MemoryActivity>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -103,8 +115,12 @@ pub struct MemoryActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<Box<crate::v1_0_0_rc2::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disposition: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::enums::DispositionId>"
+    )]
+    pub disposition: Option<crate::Caption>,
     /// **Disposition ID** (`disposition_id`, `integer_t`, required, profile `security_control`).
     ///
     /// Its caption goes in `disposition`.
@@ -143,8 +159,12 @@ pub struct MemoryActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requested_permissions: Option<i32>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -159,8 +179,12 @@ pub struct MemoryActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::enums::StatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -181,8 +205,12 @@ pub struct MemoryActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone_offset: Option<i32>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_0_0_rc2::events::MemoryActivity>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -205,6 +233,20 @@ impl MemoryActivity {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "System Activity";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "Memory Activity: Unknown",
+        "Memory Activity: Allocate Page",
+        "Memory Activity: Modify Page",
+        "Memory Activity: Delete Page",
+        "Memory Activity: Buffer Overflow",
+        "Memory Activity: Disable DEP",
+        "Memory Activity: Enable DEP",
+        "Memory Activity: Read",
+        "Memory Activity: Write",
+        "Memory Activity: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -224,9 +266,9 @@ impl MemoryActivity {
             api: None,
             attacks: None,
             base_address: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             confidence: None,
@@ -297,11 +339,10 @@ impl MemoryActivity {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = Self::CLASS_UID * 100 + value.id();
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -315,7 +356,7 @@ impl MemoryActivity {
         let keep = value.id() == 99 && self.disposition.is_some();
         self.disposition_id = Some(value);
         if !keep {
-            self.disposition = Some(value.as_str().to_string());
+            self.disposition = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -325,7 +366,7 @@ impl MemoryActivity {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -335,10 +376,16 @@ impl MemoryActivity {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for MemoryActivity {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for MemoryActivity {
@@ -425,7 +472,7 @@ impl crate::columnar::Columnar for MemoryActivity {
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
             activity_id: d.required(0, d.int32(0)?.map(MemoryActivityActivityId::from_id))?,
-            activity_name: d.string(1)?,
+            activity_name: d.caption::<crate::v1_0_0_rc2::events::MemoryActivityActivityId>(1)?,
             actor: d
                 .object::<crate::v1_0_0_rc2::objects::Actor>(2)?
                 .map(Box::new),
@@ -435,9 +482,14 @@ impl crate::columnar::Columnar for MemoryActivity {
                 .map(Box::new),
             attacks: d.object_list::<crate::v1_0_0_rc2::objects::Attack>(5)?,
             base_address: d.string(6)?,
-            category_name: d.string(7)?,
+            category_name: d.caption::<crate::caption::CategoryName<
+                crate::v1_0_0_rc2::events::MemoryActivity,
+            >>(7)?,
             category_uid: d.required(8, d.int32(8)?)?,
-            class_name: d.string(9)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_0_0_rc2::events::MemoryActivity>>(
+                    9,
+                )?,
             class_uid: d.class_uid(10, Self::CLASS_UID)?,
             cloud: d
                 .object::<crate::v1_0_0_rc2::objects::Cloud>(11)?
@@ -448,7 +500,7 @@ impl crate::columnar::Columnar for MemoryActivity {
             device: d
                 .object::<crate::v1_0_0_rc2::objects::Device>(15)?
                 .map(Box::new),
-            disposition: d.string(16)?,
+            disposition: d.caption::<crate::v1_0_0_rc2::enums::DispositionId>(16)?,
             disposition_id: d
                 .int32(17)?
                 .map(crate::v1_0_0_rc2::enums::DispositionId::from_id),
@@ -469,7 +521,7 @@ impl crate::columnar::Columnar for MemoryActivity {
                 .map(Box::new),
             raw_data: d.string(27)?,
             requested_permissions: d.int32(28)?,
-            severity: d.string(29)?,
+            severity: d.caption::<crate::v1_0_0_rc2::enums::SeverityId>(29)?,
             severity_id: d.required(
                 30,
                 d.int32(30)?
@@ -478,7 +530,7 @@ impl crate::columnar::Columnar for MemoryActivity {
             size: d.int64(31)?,
             start_time: d.int64(32)?,
             start_time_dt: d.datetime(33)?,
-            status: d.string(34)?,
+            status: d.caption::<crate::v1_0_0_rc2::enums::StatusId>(34)?,
             status_code: d.string(35)?,
             status_detail: d.string(36)?,
             status_id: d
@@ -487,7 +539,10 @@ impl crate::columnar::Columnar for MemoryActivity {
             time: d.required(38, d.int64(38)?)?,
             time_dt: d.datetime(39)?,
             timezone_offset: d.int32(40)?,
-            type_name: d.string(41)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_0_0_rc2::events::MemoryActivity>>(
+                    41,
+                )?,
             type_uid: d.required(42, d.int32(42)?)?,
             unmapped: d.map(43)?,
             unknown: d.unknown()?,
@@ -498,22 +553,25 @@ impl crate::columnar::Columnar for MemoryActivity {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.activity_id = d.required(0, d.int32(0)?.map(MemoryActivityActivityId::from_id))?;
-        d.string_into(1, &mut self.activity_name)?;
+        self.activity_name = d.caption::<crate::v1_0_0_rc2::events::MemoryActivityActivityId>(1)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Actor>(2, &mut self.actor)?;
         self.actual_permissions = d.int32(3)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Api>(4, &mut self.api)?;
         d.object_list_into::<crate::v1_0_0_rc2::objects::Attack>(5, &mut self.attacks)?;
         d.string_into(6, &mut self.base_address)?;
-        d.string_into(7, &mut self.category_name)?;
+        self.category_name = d.caption::<crate::caption::CategoryName<
+            crate::v1_0_0_rc2::events::MemoryActivity,
+        >>(7)?;
         self.category_uid = d.required(8, d.int32(8)?)?;
-        d.string_into(9, &mut self.class_name)?;
+        self.class_name =
+            d.caption::<crate::caption::ClassName<crate::v1_0_0_rc2::events::MemoryActivity>>(9)?;
         self.class_uid = d.class_uid(10, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Cloud>(11, &mut self.cloud)?;
         self.confidence = d.int32(12)?;
         self.count = d.int32(13)?;
         self.data = d.json(14)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Device>(15, &mut self.device)?;
-        d.string_into(16, &mut self.disposition)?;
+        self.disposition = d.caption::<crate::v1_0_0_rc2::enums::DispositionId>(16)?;
         self.disposition_id = d
             .int32(17)?
             .map(crate::v1_0_0_rc2::enums::DispositionId::from_id);
@@ -528,7 +586,7 @@ impl crate::columnar::Columnar for MemoryActivity {
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Process>(26, &mut self.process)?;
         d.string_into(27, &mut self.raw_data)?;
         self.requested_permissions = d.int32(28)?;
-        d.string_into(29, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_0_0_rc2::enums::SeverityId>(29)?;
         self.severity_id = d.required(
             30,
             d.int32(30)?
@@ -537,7 +595,7 @@ impl crate::columnar::Columnar for MemoryActivity {
         self.size = d.int64(31)?;
         self.start_time = d.int64(32)?;
         d.datetime_into(33, &mut self.start_time_dt)?;
-        d.string_into(34, &mut self.status)?;
+        self.status = d.caption::<crate::v1_0_0_rc2::enums::StatusId>(34)?;
         d.string_into(35, &mut self.status_code)?;
         d.string_into(36, &mut self.status_detail)?;
         self.status_id = d
@@ -546,7 +604,8 @@ impl crate::columnar::Columnar for MemoryActivity {
         self.time = d.required(38, d.int64(38)?)?;
         d.datetime_into(39, &mut self.time_dt)?;
         self.timezone_offset = d.int32(40)?;
-        d.string_into(41, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_0_0_rc2::events::MemoryActivity>>(41)?;
         self.type_uid = d.required(42, d.int32(42)?)?;
         d.map_into(43, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

@@ -49,8 +49,12 @@ pub struct NetworkActivity {
     /// Its caption goes in `activity_name`.
     pub activity_id: NetworkActivityActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::events::NetworkActivityActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_0_0_rc2::objects::Actor>>,
@@ -64,15 +68,23 @@ pub struct NetworkActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attacks: Option<Vec<crate::v1_0_0_rc2::objects::Attack>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_0_0_rc2::events::NetworkActivity>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_0_0_rc2::events::NetworkActivity>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -97,8 +109,12 @@ pub struct NetworkActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<Box<crate::v1_0_0_rc2::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disposition: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::enums::DispositionId>"
+    )]
+    pub disposition: Option<crate::Caption>,
     /// **Disposition ID** (`disposition_id`, `integer_t`, required, profile `security_control`).
     ///
     /// Its caption goes in `disposition`.
@@ -137,8 +153,12 @@ pub struct NetworkActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -153,8 +173,12 @@ pub struct NetworkActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::enums::StatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -181,8 +205,12 @@ pub struct NetworkActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub traffic: Option<Box<crate::v1_0_0_rc2::objects::NetworkTraffic>>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_0_0_rc2::events::NetworkActivity>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -205,6 +233,18 @@ impl NetworkActivity {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "Network Activity";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "Network Activity: Unknown",
+        "Network Activity: Open",
+        "Network Activity: Close",
+        "Network Activity: Reset",
+        "Network Activity: Fail",
+        "Network Activity: Refuse",
+        "Network Activity: Traffic",
+        "Network Activity: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -222,9 +262,9 @@ impl NetworkActivity {
             api: None,
             app_name: None,
             attacks: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             confidence: None,
@@ -298,11 +338,10 @@ impl NetworkActivity {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = Self::CLASS_UID * 100 + value.id();
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -316,7 +355,7 @@ impl NetworkActivity {
         let keep = value.id() == 99 && self.disposition.is_some();
         self.disposition_id = Some(value);
         if !keep {
-            self.disposition = Some(value.as_str().to_string());
+            self.disposition = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -326,7 +365,7 @@ impl NetworkActivity {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -336,10 +375,16 @@ impl NetworkActivity {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for NetworkActivity {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for NetworkActivity {
@@ -428,7 +473,7 @@ impl crate::columnar::Columnar for NetworkActivity {
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
             activity_id: d.required(0, d.int32(0)?.map(NetworkActivityActivityId::from_id))?,
-            activity_name: d.string(1)?,
+            activity_name: d.caption::<crate::v1_0_0_rc2::events::NetworkActivityActivityId>(1)?,
             actor: d
                 .object::<crate::v1_0_0_rc2::objects::Actor>(2)?
                 .map(Box::new),
@@ -437,9 +482,14 @@ impl crate::columnar::Columnar for NetworkActivity {
                 .map(Box::new),
             app_name: d.string(4)?,
             attacks: d.object_list::<crate::v1_0_0_rc2::objects::Attack>(5)?,
-            category_name: d.string(6)?,
+            category_name: d.caption::<crate::caption::CategoryName<
+                crate::v1_0_0_rc2::events::NetworkActivity,
+            >>(6)?,
             category_uid: d.required(7, d.int32(7)?)?,
-            class_name: d.string(8)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_0_0_rc2::events::NetworkActivity>>(
+                    8,
+                )?,
             class_uid: d.class_uid(9, Self::CLASS_UID)?,
             cloud: d
                 .object::<crate::v1_0_0_rc2::objects::Cloud>(10)?
@@ -453,7 +503,7 @@ impl crate::columnar::Columnar for NetworkActivity {
             device: d
                 .object::<crate::v1_0_0_rc2::objects::Device>(15)?
                 .map(Box::new),
-            disposition: d.string(16)?,
+            disposition: d.caption::<crate::v1_0_0_rc2::enums::DispositionId>(16)?,
             disposition_id: d
                 .int32(17)?
                 .map(crate::v1_0_0_rc2::enums::DispositionId::from_id),
@@ -476,7 +526,7 @@ impl crate::columnar::Columnar for NetworkActivity {
                 .object::<crate::v1_0_0_rc2::objects::NetworkProxy>(27)?
                 .map(Box::new),
             raw_data: d.string(28)?,
-            severity: d.string(29)?,
+            severity: d.caption::<crate::v1_0_0_rc2::enums::SeverityId>(29)?,
             severity_id: d.required(
                 30,
                 d.int32(30)?
@@ -487,7 +537,7 @@ impl crate::columnar::Columnar for NetworkActivity {
                 .map(Box::new),
             start_time: d.int64(32)?,
             start_time_dt: d.datetime(33)?,
-            status: d.string(34)?,
+            status: d.caption::<crate::v1_0_0_rc2::enums::StatusId>(34)?,
             status_code: d.string(35)?,
             status_detail: d.string(36)?,
             status_id: d
@@ -502,7 +552,10 @@ impl crate::columnar::Columnar for NetworkActivity {
             traffic: d
                 .object::<crate::v1_0_0_rc2::objects::NetworkTraffic>(42)?
                 .map(Box::new),
-            type_name: d.string(43)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_0_0_rc2::events::NetworkActivity>>(
+                    43,
+                )?,
             type_uid: d.required(44, d.int32(44)?)?,
             unmapped: d.map(45)?,
             unknown: d.unknown()?,
@@ -513,14 +566,18 @@ impl crate::columnar::Columnar for NetworkActivity {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.activity_id = d.required(0, d.int32(0)?.map(NetworkActivityActivityId::from_id))?;
-        d.string_into(1, &mut self.activity_name)?;
+        self.activity_name =
+            d.caption::<crate::v1_0_0_rc2::events::NetworkActivityActivityId>(1)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Actor>(2, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Api>(3, &mut self.api)?;
         d.string_into(4, &mut self.app_name)?;
         d.object_list_into::<crate::v1_0_0_rc2::objects::Attack>(5, &mut self.attacks)?;
-        d.string_into(6, &mut self.category_name)?;
+        self.category_name = d.caption::<crate::caption::CategoryName<
+            crate::v1_0_0_rc2::events::NetworkActivity,
+        >>(6)?;
         self.category_uid = d.required(7, d.int32(7)?)?;
-        d.string_into(8, &mut self.class_name)?;
+        self.class_name =
+            d.caption::<crate::caption::ClassName<crate::v1_0_0_rc2::events::NetworkActivity>>(8)?;
         self.class_uid = d.class_uid(9, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Cloud>(10, &mut self.cloud)?;
         self.confidence = d.int32(11)?;
@@ -531,7 +588,7 @@ impl crate::columnar::Columnar for NetworkActivity {
         self.count = d.int32(13)?;
         self.data = d.json(14)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Device>(15, &mut self.device)?;
-        d.string_into(16, &mut self.disposition)?;
+        self.disposition = d.caption::<crate::v1_0_0_rc2::enums::DispositionId>(16)?;
         self.disposition_id = d
             .int32(17)?
             .map(crate::v1_0_0_rc2::enums::DispositionId::from_id);
@@ -549,7 +606,7 @@ impl crate::columnar::Columnar for NetworkActivity {
         d.object_list_into::<crate::v1_0_0_rc2::objects::Observable>(26, &mut self.observables)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::NetworkProxy>(27, &mut self.proxy)?;
         d.string_into(28, &mut self.raw_data)?;
-        d.string_into(29, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_0_0_rc2::enums::SeverityId>(29)?;
         self.severity_id = d.required(
             30,
             d.int32(30)?
@@ -561,7 +618,7 @@ impl crate::columnar::Columnar for NetworkActivity {
         )?;
         self.start_time = d.int64(32)?;
         d.datetime_into(33, &mut self.start_time_dt)?;
-        d.string_into(34, &mut self.status)?;
+        self.status = d.caption::<crate::v1_0_0_rc2::enums::StatusId>(34)?;
         d.string_into(35, &mut self.status_code)?;
         d.string_into(36, &mut self.status_detail)?;
         self.status_id = d
@@ -572,7 +629,8 @@ impl crate::columnar::Columnar for NetworkActivity {
         self.timezone_offset = d.int32(40)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Tls>(41, &mut self.tls)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::NetworkTraffic>(42, &mut self.traffic)?;
-        d.string_into(43, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_0_0_rc2::events::NetworkActivity>>(43)?;
         self.type_uid = d.required(44, d.int32(44)?)?;
         d.map_into(45, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

@@ -67,8 +67,12 @@ pub struct ProcessActivity {
     /// Its caption goes in `activity_name`.
     pub activity_id: ProcessActivityActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::events::ProcessActivityActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_0_0_rc2::objects::Actor>>,
@@ -82,15 +86,23 @@ pub struct ProcessActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attacks: Option<Vec<crate::v1_0_0_rc2::objects::Attack>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_0_0_rc2::events::ProcessActivity>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_0_0_rc2::events::ProcessActivity>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -112,8 +124,12 @@ pub struct ProcessActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<Box<crate::v1_0_0_rc2::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disposition: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::enums::DispositionId>"
+    )]
+    pub disposition: Option<crate::Caption>,
     /// **Disposition ID** (`disposition_id`, `integer_t`, required, profile `security_control`).
     ///
     /// Its caption goes in `disposition`.
@@ -135,8 +151,12 @@ pub struct ProcessActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exit_code: Option<i32>,
     /// **Injection Type** (`injection_type`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub injection_type: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::events::ProcessActivityInjectionTypeId>"
+    )]
+    pub injection_type: Option<crate::Caption>,
     /// **Injection Type ID** (`injection_type_id`, `integer_t`, optional).
     ///
     /// Its caption goes in `injection_type`.
@@ -166,8 +186,12 @@ pub struct ProcessActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requested_permissions: Option<i32>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -179,8 +203,12 @@ pub struct ProcessActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::enums::StatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -201,8 +229,12 @@ pub struct ProcessActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone_offset: Option<i32>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_0_0_rc2::events::ProcessActivity>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -225,6 +257,17 @@ impl ProcessActivity {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "System Activity";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "Process Activity: Unknown",
+        "Process Activity: Launch",
+        "Process Activity: Terminate",
+        "Process Activity: Open",
+        "Process Activity: Inject",
+        "Process Activity: Set User ID",
+        "Process Activity: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -243,9 +286,9 @@ impl ProcessActivity {
             actual_permissions: None,
             api: None,
             attacks: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             confidence: None,
@@ -319,11 +362,10 @@ impl ProcessActivity {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = Self::CLASS_UID * 100 + value.id();
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -337,7 +379,7 @@ impl ProcessActivity {
         let keep = value.id() == 99 && self.disposition.is_some();
         self.disposition_id = Some(value);
         if !keep {
-            self.disposition = Some(value.as_str().to_string());
+            self.disposition = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -347,7 +389,7 @@ impl ProcessActivity {
         let keep = value.id() == 99 && self.injection_type.is_some();
         self.injection_type_id = Some(value);
         if !keep {
-            self.injection_type = Some(value.as_str().to_string());
+            self.injection_type = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -357,7 +399,7 @@ impl ProcessActivity {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -367,10 +409,16 @@ impl ProcessActivity {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for ProcessActivity {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for ProcessActivity {
@@ -459,7 +507,7 @@ impl crate::columnar::Columnar for ProcessActivity {
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
             activity_id: d.required(0, d.int32(0)?.map(ProcessActivityActivityId::from_id))?,
-            activity_name: d.string(1)?,
+            activity_name: d.caption::<crate::v1_0_0_rc2::events::ProcessActivityActivityId>(1)?,
             actor: d
                 .object::<crate::v1_0_0_rc2::objects::Actor>(2)?
                 .map(Box::new),
@@ -468,9 +516,14 @@ impl crate::columnar::Columnar for ProcessActivity {
                 .object::<crate::v1_0_0_rc2::objects::Api>(4)?
                 .map(Box::new),
             attacks: d.object_list::<crate::v1_0_0_rc2::objects::Attack>(5)?,
-            category_name: d.string(6)?,
+            category_name: d.caption::<crate::caption::CategoryName<
+                crate::v1_0_0_rc2::events::ProcessActivity,
+            >>(6)?,
             category_uid: d.required(7, d.int32(7)?)?,
-            class_name: d.string(8)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_0_0_rc2::events::ProcessActivity>>(
+                    8,
+                )?,
             class_uid: d.class_uid(9, Self::CLASS_UID)?,
             cloud: d
                 .object::<crate::v1_0_0_rc2::objects::Cloud>(10)?
@@ -481,7 +534,7 @@ impl crate::columnar::Columnar for ProcessActivity {
             device: d
                 .object::<crate::v1_0_0_rc2::objects::Device>(14)?
                 .map(Box::new),
-            disposition: d.string(15)?,
+            disposition: d.caption::<crate::v1_0_0_rc2::enums::DispositionId>(15)?,
             disposition_id: d
                 .int32(16)?
                 .map(crate::v1_0_0_rc2::enums::DispositionId::from_id),
@@ -490,7 +543,8 @@ impl crate::columnar::Columnar for ProcessActivity {
             end_time_dt: d.datetime(19)?,
             enrichments: d.object_list::<crate::v1_0_0_rc2::objects::Enrichment>(20)?,
             exit_code: d.int32(21)?,
-            injection_type: d.string(22)?,
+            injection_type: d
+                .caption::<crate::v1_0_0_rc2::events::ProcessActivityInjectionTypeId>(22)?,
             injection_type_id: d.int32(23)?.map(ProcessActivityInjectionTypeId::from_id),
             malware: d.object_list::<crate::v1_0_0_rc2::objects::Malware>(24)?,
             message: d.string(25)?,
@@ -508,7 +562,7 @@ impl crate::columnar::Columnar for ProcessActivity {
                 .map(Box::new),
             raw_data: d.string(30)?,
             requested_permissions: d.int32(31)?,
-            severity: d.string(32)?,
+            severity: d.caption::<crate::v1_0_0_rc2::enums::SeverityId>(32)?,
             severity_id: d.required(
                 33,
                 d.int32(33)?
@@ -516,7 +570,7 @@ impl crate::columnar::Columnar for ProcessActivity {
             )?,
             start_time: d.int64(34)?,
             start_time_dt: d.datetime(35)?,
-            status: d.string(36)?,
+            status: d.caption::<crate::v1_0_0_rc2::enums::StatusId>(36)?,
             status_code: d.string(37)?,
             status_detail: d.string(38)?,
             status_id: d
@@ -525,7 +579,10 @@ impl crate::columnar::Columnar for ProcessActivity {
             time: d.required(40, d.int64(40)?)?,
             time_dt: d.datetime(41)?,
             timezone_offset: d.int32(42)?,
-            type_name: d.string(43)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_0_0_rc2::events::ProcessActivity>>(
+                    43,
+                )?,
             type_uid: d.required(44, d.int32(44)?)?,
             unmapped: d.map(45)?,
             unknown: d.unknown()?,
@@ -536,21 +593,25 @@ impl crate::columnar::Columnar for ProcessActivity {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.activity_id = d.required(0, d.int32(0)?.map(ProcessActivityActivityId::from_id))?;
-        d.string_into(1, &mut self.activity_name)?;
+        self.activity_name =
+            d.caption::<crate::v1_0_0_rc2::events::ProcessActivityActivityId>(1)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Actor>(2, &mut self.actor)?;
         self.actual_permissions = d.int32(3)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Api>(4, &mut self.api)?;
         d.object_list_into::<crate::v1_0_0_rc2::objects::Attack>(5, &mut self.attacks)?;
-        d.string_into(6, &mut self.category_name)?;
+        self.category_name = d.caption::<crate::caption::CategoryName<
+            crate::v1_0_0_rc2::events::ProcessActivity,
+        >>(6)?;
         self.category_uid = d.required(7, d.int32(7)?)?;
-        d.string_into(8, &mut self.class_name)?;
+        self.class_name =
+            d.caption::<crate::caption::ClassName<crate::v1_0_0_rc2::events::ProcessActivity>>(8)?;
         self.class_uid = d.class_uid(9, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Cloud>(10, &mut self.cloud)?;
         self.confidence = d.int32(11)?;
         self.count = d.int32(12)?;
         self.data = d.json(13)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Device>(14, &mut self.device)?;
-        d.string_into(15, &mut self.disposition)?;
+        self.disposition = d.caption::<crate::v1_0_0_rc2::enums::DispositionId>(15)?;
         self.disposition_id = d
             .int32(16)?
             .map(crate::v1_0_0_rc2::enums::DispositionId::from_id);
@@ -559,7 +620,8 @@ impl crate::columnar::Columnar for ProcessActivity {
         d.datetime_into(19, &mut self.end_time_dt)?;
         d.object_list_into::<crate::v1_0_0_rc2::objects::Enrichment>(20, &mut self.enrichments)?;
         self.exit_code = d.int32(21)?;
-        d.string_into(22, &mut self.injection_type)?;
+        self.injection_type =
+            d.caption::<crate::v1_0_0_rc2::events::ProcessActivityInjectionTypeId>(22)?;
         self.injection_type_id = d.int32(23)?.map(ProcessActivityInjectionTypeId::from_id);
         d.object_list_into::<crate::v1_0_0_rc2::objects::Malware>(24, &mut self.malware)?;
         d.string_into(25, &mut self.message)?;
@@ -569,7 +631,7 @@ impl crate::columnar::Columnar for ProcessActivity {
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Process>(29, &mut self.process)?;
         d.string_into(30, &mut self.raw_data)?;
         self.requested_permissions = d.int32(31)?;
-        d.string_into(32, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_0_0_rc2::enums::SeverityId>(32)?;
         self.severity_id = d.required(
             33,
             d.int32(33)?
@@ -577,7 +639,7 @@ impl crate::columnar::Columnar for ProcessActivity {
         )?;
         self.start_time = d.int64(34)?;
         d.datetime_into(35, &mut self.start_time_dt)?;
-        d.string_into(36, &mut self.status)?;
+        self.status = d.caption::<crate::v1_0_0_rc2::enums::StatusId>(36)?;
         d.string_into(37, &mut self.status_code)?;
         d.string_into(38, &mut self.status_detail)?;
         self.status_id = d
@@ -586,7 +648,8 @@ impl crate::columnar::Columnar for ProcessActivity {
         self.time = d.required(40, d.int64(40)?)?;
         d.datetime_into(41, &mut self.time_dt)?;
         self.timezone_offset = d.int32(42)?;
-        d.string_into(43, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_0_0_rc2::events::ProcessActivity>>(43)?;
         self.type_uid = d.required(44, d.int32(44)?)?;
         d.map_into(45, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

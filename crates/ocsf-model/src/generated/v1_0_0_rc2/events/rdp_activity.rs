@@ -49,8 +49,12 @@ pub struct RdpActivity {
     /// Its caption goes in `activity_name`.
     pub activity_id: RdpActivityActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::events::RdpActivityActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_0_0_rc2::objects::Actor>>,
@@ -67,8 +71,12 @@ pub struct RdpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capabilities: Option<Vec<String>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_0_0_rc2::events::RdpActivity>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
@@ -77,8 +85,12 @@ pub struct RdpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub certificate_chain: Option<Vec<String>>,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_0_0_rc2::events::RdpActivity>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -103,8 +115,12 @@ pub struct RdpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<Box<crate::v1_0_0_rc2::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disposition: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::enums::DispositionId>"
+    )]
+    pub disposition: Option<crate::Caption>,
     /// **Disposition ID** (`disposition_id`, `integer_t`, required, profile `security_control`).
     ///
     /// Its caption goes in `disposition`.
@@ -158,8 +174,12 @@ pub struct RdpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response: Option<Box<crate::v1_0_0_rc2::objects::Response>>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -174,8 +194,12 @@ pub struct RdpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::enums::StatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -202,8 +226,12 @@ pub struct RdpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub traffic: Option<Box<crate::v1_0_0_rc2::objects::NetworkTraffic>>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_0_0_rc2::events::RdpActivity>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -226,6 +254,18 @@ impl RdpActivity {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "Network Activity";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "RDP Activity: Unknown",
+        "RDP Activity: Initial Request",
+        "RDP Activity: Initial Response",
+        "RDP Activity: Connect Request",
+        "RDP Activity: Connect Response",
+        "RDP Activity: TLS Handshake",
+        "RDP Activity: Traffic",
+        "RDP Activity: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -244,10 +284,10 @@ impl RdpActivity {
             app_name: None,
             attacks: None,
             capabilities: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
             certificate_chain: None,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             confidence: None,
@@ -326,11 +366,10 @@ impl RdpActivity {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = Self::CLASS_UID * 100 + value.id();
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -344,7 +383,7 @@ impl RdpActivity {
         let keep = value.id() == 99 && self.disposition.is_some();
         self.disposition_id = Some(value);
         if !keep {
-            self.disposition = Some(value.as_str().to_string());
+            self.disposition = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -354,7 +393,7 @@ impl RdpActivity {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -364,10 +403,16 @@ impl RdpActivity {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for RdpActivity {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for RdpActivity {
@@ -463,7 +508,7 @@ impl crate::columnar::Columnar for RdpActivity {
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
             activity_id: d.required(0, d.int32(0)?.map(RdpActivityActivityId::from_id))?,
-            activity_name: d.string(1)?,
+            activity_name: d.caption::<crate::v1_0_0_rc2::events::RdpActivityActivityId>(1)?,
             actor: d
                 .object::<crate::v1_0_0_rc2::objects::Actor>(2)?
                 .map(Box::new),
@@ -473,10 +518,14 @@ impl crate::columnar::Columnar for RdpActivity {
             app_name: d.string(4)?,
             attacks: d.object_list::<crate::v1_0_0_rc2::objects::Attack>(5)?,
             capabilities: d.string_list(6)?,
-            category_name: d.string(7)?,
+            category_name: d
+                .caption::<crate::caption::CategoryName<crate::v1_0_0_rc2::events::RdpActivity>>(
+                    7,
+                )?,
             category_uid: d.required(8, d.int32(8)?)?,
             certificate_chain: d.string_list(9)?,
-            class_name: d.string(10)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_0_0_rc2::events::RdpActivity>>(10)?,
             class_uid: d.class_uid(11, Self::CLASS_UID)?,
             cloud: d
                 .object::<crate::v1_0_0_rc2::objects::Cloud>(12)?
@@ -490,7 +539,7 @@ impl crate::columnar::Columnar for RdpActivity {
             device: d
                 .object::<crate::v1_0_0_rc2::objects::Device>(17)?
                 .map(Box::new),
-            disposition: d.string(18)?,
+            disposition: d.caption::<crate::v1_0_0_rc2::enums::DispositionId>(18)?,
             disposition_id: d
                 .int32(19)?
                 .map(crate::v1_0_0_rc2::enums::DispositionId::from_id),
@@ -524,7 +573,7 @@ impl crate::columnar::Columnar for RdpActivity {
             response: d
                 .object::<crate::v1_0_0_rc2::objects::Response>(35)?
                 .map(Box::new),
-            severity: d.string(36)?,
+            severity: d.caption::<crate::v1_0_0_rc2::enums::SeverityId>(36)?,
             severity_id: d.required(
                 37,
                 d.int32(37)?
@@ -535,7 +584,7 @@ impl crate::columnar::Columnar for RdpActivity {
                 .map(Box::new),
             start_time: d.int64(39)?,
             start_time_dt: d.datetime(40)?,
-            status: d.string(41)?,
+            status: d.caption::<crate::v1_0_0_rc2::enums::StatusId>(41)?,
             status_code: d.string(42)?,
             status_detail: d.string(43)?,
             status_id: d
@@ -550,7 +599,8 @@ impl crate::columnar::Columnar for RdpActivity {
             traffic: d
                 .object::<crate::v1_0_0_rc2::objects::NetworkTraffic>(49)?
                 .map(Box::new),
-            type_name: d.string(50)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_0_0_rc2::events::RdpActivity>>(50)?,
             type_uid: d.required(51, d.int32(51)?)?,
             unmapped: d.map(52)?,
             unknown: d.unknown()?,
@@ -561,16 +611,18 @@ impl crate::columnar::Columnar for RdpActivity {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.activity_id = d.required(0, d.int32(0)?.map(RdpActivityActivityId::from_id))?;
-        d.string_into(1, &mut self.activity_name)?;
+        self.activity_name = d.caption::<crate::v1_0_0_rc2::events::RdpActivityActivityId>(1)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Actor>(2, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Api>(3, &mut self.api)?;
         d.string_into(4, &mut self.app_name)?;
         d.object_list_into::<crate::v1_0_0_rc2::objects::Attack>(5, &mut self.attacks)?;
         d.string_list_into(6, &mut self.capabilities)?;
-        d.string_into(7, &mut self.category_name)?;
+        self.category_name =
+            d.caption::<crate::caption::CategoryName<crate::v1_0_0_rc2::events::RdpActivity>>(7)?;
         self.category_uid = d.required(8, d.int32(8)?)?;
         d.string_list_into(9, &mut self.certificate_chain)?;
-        d.string_into(10, &mut self.class_name)?;
+        self.class_name =
+            d.caption::<crate::caption::ClassName<crate::v1_0_0_rc2::events::RdpActivity>>(10)?;
         self.class_uid = d.class_uid(11, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Cloud>(12, &mut self.cloud)?;
         self.confidence = d.int32(13)?;
@@ -581,7 +633,7 @@ impl crate::columnar::Columnar for RdpActivity {
         self.count = d.int32(15)?;
         self.data = d.json(16)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Device>(17, &mut self.device)?;
-        d.string_into(18, &mut self.disposition)?;
+        self.disposition = d.caption::<crate::v1_0_0_rc2::enums::DispositionId>(18)?;
         self.disposition_id = d
             .int32(19)?
             .map(crate::v1_0_0_rc2::enums::DispositionId::from_id);
@@ -604,7 +656,7 @@ impl crate::columnar::Columnar for RdpActivity {
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Display>(33, &mut self.remote_display)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Request>(34, &mut self.request)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Response>(35, &mut self.response)?;
-        d.string_into(36, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_0_0_rc2::enums::SeverityId>(36)?;
         self.severity_id = d.required(
             37,
             d.int32(37)?
@@ -616,7 +668,7 @@ impl crate::columnar::Columnar for RdpActivity {
         )?;
         self.start_time = d.int64(39)?;
         d.datetime_into(40, &mut self.start_time_dt)?;
-        d.string_into(41, &mut self.status)?;
+        self.status = d.caption::<crate::v1_0_0_rc2::enums::StatusId>(41)?;
         d.string_into(42, &mut self.status_code)?;
         d.string_into(43, &mut self.status_detail)?;
         self.status_id = d
@@ -627,7 +679,8 @@ impl crate::columnar::Columnar for RdpActivity {
         self.timezone_offset = d.int32(47)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Tls>(48, &mut self.tls)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::NetworkTraffic>(49, &mut self.traffic)?;
-        d.string_into(50, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_0_0_rc2::events::RdpActivity>>(50)?;
         self.type_uid = d.required(51, d.int32(51)?)?;
         d.map_into(52, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

@@ -61,8 +61,12 @@ pub struct RegistryKeyActivity {
     /// Its caption goes in `activity_name`.
     pub activity_id: RegistryKeyActivityActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::events::RegistryKeyActivityActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_0_0_rc2::objects::Actor>>,
@@ -73,15 +77,23 @@ pub struct RegistryKeyActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attacks: Option<Vec<crate::v1_0_0_rc2::objects::Attack>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_0_0_rc2::events::RegistryKeyActivity>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_0_0_rc2::events::RegistryKeyActivity>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -106,8 +118,12 @@ pub struct RegistryKeyActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<Box<crate::v1_0_0_rc2::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disposition: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::enums::DispositionId>"
+    )]
+    pub disposition: Option<crate::Caption>,
     /// **Disposition ID** (`disposition_id`, `integer_t`, required, profile `security_control`).
     ///
     /// Its caption goes in `disposition`.
@@ -149,8 +165,12 @@ pub struct RegistryKeyActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reg_key: Option<Box<crate::v1_0_0_rc2::objects::RegistryKey>>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -162,8 +182,12 @@ pub struct RegistryKeyActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::enums::StatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -184,8 +208,12 @@ pub struct RegistryKeyActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone_offset: Option<i32>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_0_0_rc2::events::RegistryKeyActivity>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -208,6 +236,21 @@ impl RegistryKeyActivity {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "System Activity";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "Registry Key Activity: Unknown",
+        "Registry Key Activity: Create",
+        "Registry Key Activity: Read",
+        "Registry Key Activity: Modify",
+        "Registry Key Activity: Delete",
+        "Registry Key Activity: Rename",
+        "Registry Key Activity: Set Security",
+        "Registry Key Activity: Restore",
+        "Registry Key Activity: Import",
+        "Registry Key Activity: Export",
+        "Registry Key Activity: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -226,9 +269,9 @@ impl RegistryKeyActivity {
             actor: Some(Box::new(actor)),
             api: None,
             attacks: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             confidence: None,
@@ -300,11 +343,10 @@ impl RegistryKeyActivity {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = Self::CLASS_UID * 100 + value.id();
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -318,7 +360,7 @@ impl RegistryKeyActivity {
         let keep = value.id() == 99 && self.disposition.is_some();
         self.disposition_id = Some(value);
         if !keep {
-            self.disposition = Some(value.as_str().to_string());
+            self.disposition = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -328,7 +370,7 @@ impl RegistryKeyActivity {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -338,10 +380,16 @@ impl RegistryKeyActivity {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for RegistryKeyActivity {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for RegistryKeyActivity {
@@ -426,77 +474,87 @@ impl crate::columnar::Columnar for RegistryKeyActivity {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            access_mask: d.int32(0)?,
-            activity_id: d.required(1, d.int32(1)?.map(RegistryKeyActivityActivityId::from_id))?,
-            activity_name: d.string(2)?,
-            actor: d
-                .object::<crate::v1_0_0_rc2::objects::Actor>(3)?
-                .map(Box::new),
-            api: d
-                .object::<crate::v1_0_0_rc2::objects::Api>(4)?
-                .map(Box::new),
-            attacks: d.object_list::<crate::v1_0_0_rc2::objects::Attack>(5)?,
-            category_name: d.string(6)?,
-            category_uid: d.required(7, d.int32(7)?)?,
-            class_name: d.string(8)?,
-            class_uid: d.class_uid(9, Self::CLASS_UID)?,
-            cloud: d
-                .object::<crate::v1_0_0_rc2::objects::Cloud>(10)?
-                .map(Box::new),
-            confidence: d.int32(11)?,
-            count: d.int32(12)?,
-            create_mask: d.string(13)?,
-            data: d.json(14)?,
-            device: d
-                .object::<crate::v1_0_0_rc2::objects::Device>(15)?
-                .map(Box::new),
-            disposition: d.string(16)?,
-            disposition_id: d
-                .int32(17)?
-                .map(crate::v1_0_0_rc2::enums::DispositionId::from_id),
-            duration: d.int32(18)?,
-            end_time: d.int64(19)?,
-            end_time_dt: d.datetime(20)?,
-            enrichments: d.object_list::<crate::v1_0_0_rc2::objects::Enrichment>(21)?,
-            malware: d.object_list::<crate::v1_0_0_rc2::objects::Malware>(22)?,
-            message: d.string(23)?,
-            metadata: d.required(
-                24,
-                d.object::<crate::v1_0_0_rc2::objects::Metadata>(24)?
+        Ok(
+            Self {
+                access_mask: d.int32(0)?,
+                activity_id: d
+                    .required(1, d.int32(1)?.map(RegistryKeyActivityActivityId::from_id))?,
+                activity_name: d
+                    .caption::<crate::v1_0_0_rc2::events::RegistryKeyActivityActivityId>(2)?,
+                actor: d
+                    .object::<crate::v1_0_0_rc2::objects::Actor>(3)?
                     .map(Box::new),
-            )?,
-            observables: d.object_list::<crate::v1_0_0_rc2::objects::Observable>(25)?,
-            open_mask: d.int32(26)?,
-            prev_reg_key: d
-                .object::<crate::v1_0_0_rc2::objects::RegistryKey>(27)?
-                .map(Box::new),
-            raw_data: d.string(28)?,
-            reg_key: d
-                .object::<crate::v1_0_0_rc2::objects::RegistryKey>(29)?
-                .map(Box::new),
-            severity: d.string(30)?,
-            severity_id: d.required(
-                31,
-                d.int32(31)?
-                    .map(crate::v1_0_0_rc2::enums::SeverityId::from_id),
-            )?,
-            start_time: d.int64(32)?,
-            start_time_dt: d.datetime(33)?,
-            status: d.string(34)?,
-            status_code: d.string(35)?,
-            status_detail: d.string(36)?,
-            status_id: d
-                .int32(37)?
-                .map(crate::v1_0_0_rc2::enums::StatusId::from_id),
-            time: d.required(38, d.int64(38)?)?,
-            time_dt: d.datetime(39)?,
-            timezone_offset: d.int32(40)?,
-            type_name: d.string(41)?,
-            type_uid: d.required(42, d.int32(42)?)?,
-            unmapped: d.map(43)?,
-            unknown: d.unknown()?,
-        })
+                api: d
+                    .object::<crate::v1_0_0_rc2::objects::Api>(4)?
+                    .map(Box::new),
+                attacks: d.object_list::<crate::v1_0_0_rc2::objects::Attack>(5)?,
+                category_name: d.caption::<crate::caption::CategoryName<
+                    crate::v1_0_0_rc2::events::RegistryKeyActivity,
+                >>(6)?,
+                category_uid: d.required(7, d.int32(7)?)?,
+                class_name: d.caption::<crate::caption::ClassName<
+                    crate::v1_0_0_rc2::events::RegistryKeyActivity,
+                >>(8)?,
+                class_uid: d.class_uid(9, Self::CLASS_UID)?,
+                cloud: d
+                    .object::<crate::v1_0_0_rc2::objects::Cloud>(10)?
+                    .map(Box::new),
+                confidence: d.int32(11)?,
+                count: d.int32(12)?,
+                create_mask: d.string(13)?,
+                data: d.json(14)?,
+                device: d
+                    .object::<crate::v1_0_0_rc2::objects::Device>(15)?
+                    .map(Box::new),
+                disposition: d.caption::<crate::v1_0_0_rc2::enums::DispositionId>(16)?,
+                disposition_id: d
+                    .int32(17)?
+                    .map(crate::v1_0_0_rc2::enums::DispositionId::from_id),
+                duration: d.int32(18)?,
+                end_time: d.int64(19)?,
+                end_time_dt: d.datetime(20)?,
+                enrichments: d.object_list::<crate::v1_0_0_rc2::objects::Enrichment>(21)?,
+                malware: d.object_list::<crate::v1_0_0_rc2::objects::Malware>(22)?,
+                message: d.string(23)?,
+                metadata: d.required(
+                    24,
+                    d.object::<crate::v1_0_0_rc2::objects::Metadata>(24)?
+                        .map(Box::new),
+                )?,
+                observables: d.object_list::<crate::v1_0_0_rc2::objects::Observable>(25)?,
+                open_mask: d.int32(26)?,
+                prev_reg_key: d
+                    .object::<crate::v1_0_0_rc2::objects::RegistryKey>(27)?
+                    .map(Box::new),
+                raw_data: d.string(28)?,
+                reg_key: d
+                    .object::<crate::v1_0_0_rc2::objects::RegistryKey>(29)?
+                    .map(Box::new),
+                severity: d.caption::<crate::v1_0_0_rc2::enums::SeverityId>(30)?,
+                severity_id: d.required(
+                    31,
+                    d.int32(31)?
+                        .map(crate::v1_0_0_rc2::enums::SeverityId::from_id),
+                )?,
+                start_time: d.int64(32)?,
+                start_time_dt: d.datetime(33)?,
+                status: d.caption::<crate::v1_0_0_rc2::enums::StatusId>(34)?,
+                status_code: d.string(35)?,
+                status_detail: d.string(36)?,
+                status_id: d
+                    .int32(37)?
+                    .map(crate::v1_0_0_rc2::enums::StatusId::from_id),
+                time: d.required(38, d.int64(38)?)?,
+                time_dt: d.datetime(39)?,
+                timezone_offset: d.int32(40)?,
+                type_name: d.caption::<crate::caption::TypeName<
+                    crate::v1_0_0_rc2::events::RegistryKeyActivity,
+                >>(41)?,
+                type_uid: d.required(42, d.int32(42)?)?,
+                unmapped: d.map(43)?,
+                unknown: d.unknown()?,
+            },
+        )
     }
     fn decode_into(
         &mut self,
@@ -505,13 +563,18 @@ impl crate::columnar::Columnar for RegistryKeyActivity {
         self.access_mask = d.int32(0)?;
         self.activity_id =
             d.required(1, d.int32(1)?.map(RegistryKeyActivityActivityId::from_id))?;
-        d.string_into(2, &mut self.activity_name)?;
+        self.activity_name =
+            d.caption::<crate::v1_0_0_rc2::events::RegistryKeyActivityActivityId>(2)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Actor>(3, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Api>(4, &mut self.api)?;
         d.object_list_into::<crate::v1_0_0_rc2::objects::Attack>(5, &mut self.attacks)?;
-        d.string_into(6, &mut self.category_name)?;
+        self.category_name = d.caption::<crate::caption::CategoryName<
+            crate::v1_0_0_rc2::events::RegistryKeyActivity,
+        >>(6)?;
         self.category_uid = d.required(7, d.int32(7)?)?;
-        d.string_into(8, &mut self.class_name)?;
+        self.class_name = d.caption::<crate::caption::ClassName<
+            crate::v1_0_0_rc2::events::RegistryKeyActivity,
+        >>(8)?;
         self.class_uid = d.class_uid(9, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Cloud>(10, &mut self.cloud)?;
         self.confidence = d.int32(11)?;
@@ -519,7 +582,7 @@ impl crate::columnar::Columnar for RegistryKeyActivity {
         d.string_into(13, &mut self.create_mask)?;
         self.data = d.json(14)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Device>(15, &mut self.device)?;
-        d.string_into(16, &mut self.disposition)?;
+        self.disposition = d.caption::<crate::v1_0_0_rc2::enums::DispositionId>(16)?;
         self.disposition_id = d
             .int32(17)?
             .map(crate::v1_0_0_rc2::enums::DispositionId::from_id);
@@ -535,7 +598,7 @@ impl crate::columnar::Columnar for RegistryKeyActivity {
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::RegistryKey>(27, &mut self.prev_reg_key)?;
         d.string_into(28, &mut self.raw_data)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::RegistryKey>(29, &mut self.reg_key)?;
-        d.string_into(30, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_0_0_rc2::enums::SeverityId>(30)?;
         self.severity_id = d.required(
             31,
             d.int32(31)?
@@ -543,7 +606,7 @@ impl crate::columnar::Columnar for RegistryKeyActivity {
         )?;
         self.start_time = d.int64(32)?;
         d.datetime_into(33, &mut self.start_time_dt)?;
-        d.string_into(34, &mut self.status)?;
+        self.status = d.caption::<crate::v1_0_0_rc2::enums::StatusId>(34)?;
         d.string_into(35, &mut self.status_code)?;
         d.string_into(36, &mut self.status_detail)?;
         self.status_id = d
@@ -552,7 +615,9 @@ impl crate::columnar::Columnar for RegistryKeyActivity {
         self.time = d.required(38, d.int64(38)?)?;
         d.datetime_into(39, &mut self.time_dt)?;
         self.timezone_offset = d.int32(40)?;
-        d.string_into(41, &mut self.type_name)?;
+        self.type_name = d.caption::<crate::caption::TypeName<
+            crate::v1_0_0_rc2::events::RegistryKeyActivity,
+        >>(41)?;
         self.type_uid = d.required(42, d.int32(42)?)?;
         d.map_into(43, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

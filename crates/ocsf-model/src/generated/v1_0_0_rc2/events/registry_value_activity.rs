@@ -43,8 +43,12 @@ pub struct RegistryValueActivity {
     /// Its caption goes in `activity_name`.
     pub activity_id: RegistryValueActivityActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::events::RegistryValueActivityActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_0_0_rc2::objects::Actor>>,
@@ -55,15 +59,23 @@ pub struct RegistryValueActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attacks: Option<Vec<crate::v1_0_0_rc2::objects::Attack>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_0_0_rc2::events::RegistryValueActivity>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_0_0_rc2::events::RegistryValueActivity>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -85,8 +97,12 @@ pub struct RegistryValueActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<Box<crate::v1_0_0_rc2::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disposition: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::enums::DispositionId>"
+    )]
+    pub disposition: Option<crate::Caption>,
     /// **Disposition ID** (`disposition_id`, `integer_t`, required, profile `security_control`).
     ///
     /// Its caption goes in `disposition`.
@@ -125,8 +141,12 @@ pub struct RegistryValueActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reg_value: Option<Box<crate::v1_0_0_rc2::objects::RegistryValue>>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -138,8 +158,12 @@ pub struct RegistryValueActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::enums::StatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -160,8 +184,12 @@ pub struct RegistryValueActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone_offset: Option<i32>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_0_0_rc2::events::RegistryValueActivity>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -184,6 +212,16 @@ impl RegistryValueActivity {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "System Activity";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "Registry Value Activity: Unknown",
+        "Registry Value Activity: Get",
+        "Registry Value Activity: Set",
+        "Registry Value Activity: Modify",
+        "Registry Value Activity: Delete",
+        "Registry Value Activity: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -201,9 +239,9 @@ impl RegistryValueActivity {
             actor: Some(Box::new(actor)),
             api: None,
             attacks: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             confidence: None,
@@ -273,11 +311,10 @@ impl RegistryValueActivity {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = Self::CLASS_UID * 100 + value.id();
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -291,7 +328,7 @@ impl RegistryValueActivity {
         let keep = value.id() == 99 && self.disposition.is_some();
         self.disposition_id = Some(value);
         if !keep {
-            self.disposition = Some(value.as_str().to_string());
+            self.disposition = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -301,7 +338,7 @@ impl RegistryValueActivity {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -311,10 +348,16 @@ impl RegistryValueActivity {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for RegistryValueActivity {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for RegistryValueActivity {
@@ -399,7 +442,8 @@ impl crate::columnar::Columnar for RegistryValueActivity {
         Ok(Self {
             activity_id: d
                 .required(0, d.int32(0)?.map(RegistryValueActivityActivityId::from_id))?,
-            activity_name: d.string(1)?,
+            activity_name: d
+                .caption::<crate::v1_0_0_rc2::events::RegistryValueActivityActivityId>(1)?,
             actor: d
                 .object::<crate::v1_0_0_rc2::objects::Actor>(2)?
                 .map(Box::new),
@@ -407,9 +451,13 @@ impl crate::columnar::Columnar for RegistryValueActivity {
                 .object::<crate::v1_0_0_rc2::objects::Api>(3)?
                 .map(Box::new),
             attacks: d.object_list::<crate::v1_0_0_rc2::objects::Attack>(4)?,
-            category_name: d.string(5)?,
+            category_name: d.caption::<crate::caption::CategoryName<
+                crate::v1_0_0_rc2::events::RegistryValueActivity,
+            >>(5)?,
             category_uid: d.required(6, d.int32(6)?)?,
-            class_name: d.string(7)?,
+            class_name: d.caption::<crate::caption::ClassName<
+                crate::v1_0_0_rc2::events::RegistryValueActivity,
+            >>(7)?,
             class_uid: d.class_uid(8, Self::CLASS_UID)?,
             cloud: d
                 .object::<crate::v1_0_0_rc2::objects::Cloud>(9)?
@@ -420,7 +468,7 @@ impl crate::columnar::Columnar for RegistryValueActivity {
             device: d
                 .object::<crate::v1_0_0_rc2::objects::Device>(13)?
                 .map(Box::new),
-            disposition: d.string(14)?,
+            disposition: d.caption::<crate::v1_0_0_rc2::enums::DispositionId>(14)?,
             disposition_id: d
                 .int32(15)?
                 .map(crate::v1_0_0_rc2::enums::DispositionId::from_id),
@@ -443,7 +491,7 @@ impl crate::columnar::Columnar for RegistryValueActivity {
             reg_value: d
                 .object::<crate::v1_0_0_rc2::objects::RegistryValue>(26)?
                 .map(Box::new),
-            severity: d.string(27)?,
+            severity: d.caption::<crate::v1_0_0_rc2::enums::SeverityId>(27)?,
             severity_id: d.required(
                 28,
                 d.int32(28)?
@@ -451,7 +499,7 @@ impl crate::columnar::Columnar for RegistryValueActivity {
             )?,
             start_time: d.int64(29)?,
             start_time_dt: d.datetime(30)?,
-            status: d.string(31)?,
+            status: d.caption::<crate::v1_0_0_rc2::enums::StatusId>(31)?,
             status_code: d.string(32)?,
             status_detail: d.string(33)?,
             status_id: d
@@ -460,7 +508,9 @@ impl crate::columnar::Columnar for RegistryValueActivity {
             time: d.required(35, d.int64(35)?)?,
             time_dt: d.datetime(36)?,
             timezone_offset: d.int32(37)?,
-            type_name: d.string(38)?,
+            type_name: d.caption::<crate::caption::TypeName<
+                crate::v1_0_0_rc2::events::RegistryValueActivity,
+            >>(38)?,
             type_uid: d.required(39, d.int32(39)?)?,
             unmapped: d.map(40)?,
             unknown: d.unknown()?,
@@ -472,20 +522,25 @@ impl crate::columnar::Columnar for RegistryValueActivity {
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.activity_id =
             d.required(0, d.int32(0)?.map(RegistryValueActivityActivityId::from_id))?;
-        d.string_into(1, &mut self.activity_name)?;
+        self.activity_name =
+            d.caption::<crate::v1_0_0_rc2::events::RegistryValueActivityActivityId>(1)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Actor>(2, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Api>(3, &mut self.api)?;
         d.object_list_into::<crate::v1_0_0_rc2::objects::Attack>(4, &mut self.attacks)?;
-        d.string_into(5, &mut self.category_name)?;
+        self.category_name = d.caption::<crate::caption::CategoryName<
+            crate::v1_0_0_rc2::events::RegistryValueActivity,
+        >>(5)?;
         self.category_uid = d.required(6, d.int32(6)?)?;
-        d.string_into(7, &mut self.class_name)?;
+        self.class_name = d.caption::<crate::caption::ClassName<
+            crate::v1_0_0_rc2::events::RegistryValueActivity,
+        >>(7)?;
         self.class_uid = d.class_uid(8, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Cloud>(9, &mut self.cloud)?;
         self.confidence = d.int32(10)?;
         self.count = d.int32(11)?;
         self.data = d.json(12)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Device>(13, &mut self.device)?;
-        d.string_into(14, &mut self.disposition)?;
+        self.disposition = d.caption::<crate::v1_0_0_rc2::enums::DispositionId>(14)?;
         self.disposition_id = d
             .int32(15)?
             .map(crate::v1_0_0_rc2::enums::DispositionId::from_id);
@@ -503,7 +558,7 @@ impl crate::columnar::Columnar for RegistryValueActivity {
         )?;
         d.string_into(25, &mut self.raw_data)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::RegistryValue>(26, &mut self.reg_value)?;
-        d.string_into(27, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_0_0_rc2::enums::SeverityId>(27)?;
         self.severity_id = d.required(
             28,
             d.int32(28)?
@@ -511,7 +566,7 @@ impl crate::columnar::Columnar for RegistryValueActivity {
         )?;
         self.start_time = d.int64(29)?;
         d.datetime_into(30, &mut self.start_time_dt)?;
-        d.string_into(31, &mut self.status)?;
+        self.status = d.caption::<crate::v1_0_0_rc2::enums::StatusId>(31)?;
         d.string_into(32, &mut self.status_code)?;
         d.string_into(33, &mut self.status_detail)?;
         self.status_id = d
@@ -520,7 +575,9 @@ impl crate::columnar::Columnar for RegistryValueActivity {
         self.time = d.required(35, d.int64(35)?)?;
         d.datetime_into(36, &mut self.time_dt)?;
         self.timezone_offset = d.int32(37)?;
-        d.string_into(38, &mut self.type_name)?;
+        self.type_name = d.caption::<crate::caption::TypeName<
+            crate::v1_0_0_rc2::events::RegistryValueActivity,
+        >>(38)?;
         self.type_uid = d.required(39, d.int32(39)?)?;
         d.map_into(40, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

@@ -64,8 +64,12 @@ pub struct SecurityFinding {
     /// Its caption goes in `activity_name`.
     pub activity_id: SecurityFindingActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::events::SecurityFindingActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **API details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api: Option<Box<crate::v1_0_0_rc2::objects::Api>>,
@@ -73,15 +77,23 @@ pub struct SecurityFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attacks: Option<Vec<crate::v1_0_0_rc2::objects::Attack>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_0_0_rc2::events::SecurityFinding>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_0_0_rc2::events::SecurityFinding>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -138,8 +150,12 @@ pub struct SecurityFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<Vec<crate::v1_0_0_rc2::objects::Resource>>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -151,16 +167,24 @@ pub struct SecurityFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **State** (`state`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub state: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::events::SecurityFindingStateId>"
+    )]
+    pub state: Option<crate::Caption>,
     /// **State ID** (`state_id`, `integer_t`, required).
     ///
     /// Its caption goes in `state`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state_id: Option<SecurityFindingStateId>,
     /// **Status** (`status`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::enums::StatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -181,8 +205,12 @@ pub struct SecurityFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone_offset: Option<i32>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_0_0_rc2::events::SecurityFinding>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -208,6 +236,14 @@ impl SecurityFinding {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "Findings";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "Security Finding: Unknown",
+        "Security Finding: Generate",
+        "Security Finding: Update",
+        "Security Finding: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -223,9 +259,9 @@ impl SecurityFinding {
             activity_name: None,
             api: None,
             attacks: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             compliance: None,
@@ -298,11 +334,10 @@ impl SecurityFinding {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = Self::CLASS_UID * 100 + value.id();
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -313,7 +348,7 @@ impl SecurityFinding {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -323,7 +358,7 @@ impl SecurityFinding {
         let keep = value.id() == 99 && self.state.is_some();
         self.state_id = Some(value);
         if !keep {
-            self.state = Some(value.as_str().to_string());
+            self.state = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -333,10 +368,16 @@ impl SecurityFinding {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for SecurityFinding {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for SecurityFinding {
@@ -421,14 +462,19 @@ impl crate::columnar::Columnar for SecurityFinding {
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
             activity_id: d.required(0, d.int32(0)?.map(SecurityFindingActivityId::from_id))?,
-            activity_name: d.string(1)?,
+            activity_name: d.caption::<crate::v1_0_0_rc2::events::SecurityFindingActivityId>(1)?,
             api: d
                 .object::<crate::v1_0_0_rc2::objects::Api>(2)?
                 .map(Box::new),
             attacks: d.object_list::<crate::v1_0_0_rc2::objects::Attack>(3)?,
-            category_name: d.string(4)?,
+            category_name: d.caption::<crate::caption::CategoryName<
+                crate::v1_0_0_rc2::events::SecurityFinding,
+            >>(4)?,
             category_uid: d.required(5, d.int32(5)?)?,
-            class_name: d.string(6)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_0_0_rc2::events::SecurityFinding>>(
+                    6,
+                )?,
             class_uid: d.class_uid(7, Self::CLASS_UID)?,
             cloud: d
                 .object::<crate::v1_0_0_rc2::objects::Cloud>(8)?
@@ -459,7 +505,7 @@ impl crate::columnar::Columnar for SecurityFinding {
                 .map(Box::new),
             raw_data: d.string(23)?,
             resources: d.object_list::<crate::v1_0_0_rc2::objects::Resource>(24)?,
-            severity: d.string(25)?,
+            severity: d.caption::<crate::v1_0_0_rc2::enums::SeverityId>(25)?,
             severity_id: d.required(
                 26,
                 d.int32(26)?
@@ -467,9 +513,9 @@ impl crate::columnar::Columnar for SecurityFinding {
             )?,
             start_time: d.int64(27)?,
             start_time_dt: d.datetime(28)?,
-            state: d.string(29)?,
+            state: d.caption::<crate::v1_0_0_rc2::events::SecurityFindingStateId>(29)?,
             state_id: d.int32(30)?.map(SecurityFindingStateId::from_id),
-            status: d.string(31)?,
+            status: d.caption::<crate::v1_0_0_rc2::enums::StatusId>(31)?,
             status_code: d.string(32)?,
             status_detail: d.string(33)?,
             status_id: d
@@ -478,7 +524,10 @@ impl crate::columnar::Columnar for SecurityFinding {
             time: d.required(35, d.int64(35)?)?,
             time_dt: d.datetime(36)?,
             timezone_offset: d.int32(37)?,
-            type_name: d.string(38)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_0_0_rc2::events::SecurityFinding>>(
+                    38,
+                )?,
             type_uid: d.required(39, d.int32(39)?)?,
             unmapped: d.map(40)?,
             vulnerabilities: d.object_list::<crate::v1_0_0_rc2::objects::Vulnerability>(41)?,
@@ -490,12 +539,16 @@ impl crate::columnar::Columnar for SecurityFinding {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.activity_id = d.required(0, d.int32(0)?.map(SecurityFindingActivityId::from_id))?;
-        d.string_into(1, &mut self.activity_name)?;
+        self.activity_name =
+            d.caption::<crate::v1_0_0_rc2::events::SecurityFindingActivityId>(1)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Api>(2, &mut self.api)?;
         d.object_list_into::<crate::v1_0_0_rc2::objects::Attack>(3, &mut self.attacks)?;
-        d.string_into(4, &mut self.category_name)?;
+        self.category_name = d.caption::<crate::caption::CategoryName<
+            crate::v1_0_0_rc2::events::SecurityFinding,
+        >>(4)?;
         self.category_uid = d.required(5, d.int32(5)?)?;
-        d.string_into(6, &mut self.class_name)?;
+        self.class_name =
+            d.caption::<crate::caption::ClassName<crate::v1_0_0_rc2::events::SecurityFinding>>(6)?;
         self.class_uid = d.class_uid(7, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Cloud>(8, &mut self.cloud)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Compliance>(9, &mut self.compliance)?;
@@ -514,7 +567,7 @@ impl crate::columnar::Columnar for SecurityFinding {
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Process>(22, &mut self.process)?;
         d.string_into(23, &mut self.raw_data)?;
         d.object_list_into::<crate::v1_0_0_rc2::objects::Resource>(24, &mut self.resources)?;
-        d.string_into(25, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_0_0_rc2::enums::SeverityId>(25)?;
         self.severity_id = d.required(
             26,
             d.int32(26)?
@@ -522,9 +575,9 @@ impl crate::columnar::Columnar for SecurityFinding {
         )?;
         self.start_time = d.int64(27)?;
         d.datetime_into(28, &mut self.start_time_dt)?;
-        d.string_into(29, &mut self.state)?;
+        self.state = d.caption::<crate::v1_0_0_rc2::events::SecurityFindingStateId>(29)?;
         self.state_id = d.int32(30)?.map(SecurityFindingStateId::from_id);
-        d.string_into(31, &mut self.status)?;
+        self.status = d.caption::<crate::v1_0_0_rc2::enums::StatusId>(31)?;
         d.string_into(32, &mut self.status_code)?;
         d.string_into(33, &mut self.status_detail)?;
         self.status_id = d
@@ -533,7 +586,8 @@ impl crate::columnar::Columnar for SecurityFinding {
         self.time = d.required(35, d.int64(35)?)?;
         d.datetime_into(36, &mut self.time_dt)?;
         self.timezone_offset = d.int32(37)?;
-        d.string_into(38, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_0_0_rc2::events::SecurityFinding>>(38)?;
         self.type_uid = d.required(39, d.int32(39)?)?;
         d.map_into(40, &mut self.unmapped)?;
         d.object_list_into::<crate::v1_0_0_rc2::objects::Vulnerability>(

@@ -49,8 +49,12 @@ pub struct SmbActivity {
     /// Its caption goes in `activity_name`.
     pub activity_id: SmbActivityActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::events::SmbActivityActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_0_0_rc2::objects::Actor>>,
@@ -64,15 +68,23 @@ pub struct SmbActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attacks: Option<Vec<crate::v1_0_0_rc2::objects::Attack>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_0_0_rc2::events::SmbActivity>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_0_0_rc2::events::SmbActivity>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -109,8 +121,12 @@ pub struct SmbActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dialect: Option<String>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disposition: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::enums::DispositionId>"
+    )]
+    pub disposition: Option<crate::Caption>,
     /// **Disposition ID** (`disposition_id`, `integer_t`, required, profile `security_control`).
     ///
     /// Its caption goes in `disposition`.
@@ -158,8 +174,12 @@ pub struct SmbActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response: Option<Box<crate::v1_0_0_rc2::objects::Response>>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -180,8 +200,12 @@ pub struct SmbActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::enums::StatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -211,8 +235,12 @@ pub struct SmbActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tree_uid: Option<String>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_0_0_rc2::events::SmbActivity>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -235,6 +263,18 @@ impl SmbActivity {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "Network Activity";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "SMB Activity: Unknown",
+        "SMB Activity: File Supersede",
+        "SMB Activity: File Open",
+        "SMB Activity: File Create",
+        "SMB Activity: File Open If",
+        "SMB Activity: File Overwrite",
+        "SMB Activity: File Overwrite If",
+        "SMB Activity: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -252,9 +292,9 @@ impl SmbActivity {
             api: None,
             app_name: None,
             attacks: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             client_dialects: None,
             cloud: None,
@@ -338,11 +378,10 @@ impl SmbActivity {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = Self::CLASS_UID * 100 + value.id();
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -356,7 +395,7 @@ impl SmbActivity {
         let keep = value.id() == 99 && self.disposition.is_some();
         self.disposition_id = Some(value);
         if !keep {
-            self.disposition = Some(value.as_str().to_string());
+            self.disposition = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -366,7 +405,7 @@ impl SmbActivity {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -376,10 +415,16 @@ impl SmbActivity {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for SmbActivity {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for SmbActivity {
@@ -478,7 +523,7 @@ impl crate::columnar::Columnar for SmbActivity {
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
             activity_id: d.required(0, d.int32(0)?.map(SmbActivityActivityId::from_id))?,
-            activity_name: d.string(1)?,
+            activity_name: d.caption::<crate::v1_0_0_rc2::events::SmbActivityActivityId>(1)?,
             actor: d
                 .object::<crate::v1_0_0_rc2::objects::Actor>(2)?
                 .map(Box::new),
@@ -487,9 +532,13 @@ impl crate::columnar::Columnar for SmbActivity {
                 .map(Box::new),
             app_name: d.string(4)?,
             attacks: d.object_list::<crate::v1_0_0_rc2::objects::Attack>(5)?,
-            category_name: d.string(6)?,
+            category_name: d
+                .caption::<crate::caption::CategoryName<crate::v1_0_0_rc2::events::SmbActivity>>(
+                    6,
+                )?,
             category_uid: d.required(7, d.int32(7)?)?,
-            class_name: d.string(8)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_0_0_rc2::events::SmbActivity>>(8)?,
             class_uid: d.class_uid(9, Self::CLASS_UID)?,
             client_dialects: d.string_list(10)?,
             cloud: d
@@ -509,7 +558,7 @@ impl crate::columnar::Columnar for SmbActivity {
                 .object::<crate::v1_0_0_rc2::objects::Device>(18)?
                 .map(Box::new),
             dialect: d.string(19)?,
-            disposition: d.string(20)?,
+            disposition: d.caption::<crate::v1_0_0_rc2::enums::DispositionId>(20)?,
             disposition_id: d
                 .int32(21)?
                 .map(crate::v1_0_0_rc2::enums::DispositionId::from_id),
@@ -539,7 +588,7 @@ impl crate::columnar::Columnar for SmbActivity {
             response: d
                 .object::<crate::v1_0_0_rc2::objects::Response>(35)?
                 .map(Box::new),
-            severity: d.string(36)?,
+            severity: d.caption::<crate::v1_0_0_rc2::enums::SeverityId>(36)?,
             severity_id: d.required(
                 37,
                 d.int32(37)?
@@ -552,7 +601,7 @@ impl crate::columnar::Columnar for SmbActivity {
                 .map(Box::new),
             start_time: d.int64(41)?,
             start_time_dt: d.datetime(42)?,
-            status: d.string(43)?,
+            status: d.caption::<crate::v1_0_0_rc2::enums::StatusId>(43)?,
             status_code: d.string(44)?,
             status_detail: d.string(45)?,
             status_id: d
@@ -568,7 +617,8 @@ impl crate::columnar::Columnar for SmbActivity {
                 .object::<crate::v1_0_0_rc2::objects::NetworkTraffic>(51)?
                 .map(Box::new),
             tree_uid: d.string(52)?,
-            type_name: d.string(53)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_0_0_rc2::events::SmbActivity>>(53)?,
             type_uid: d.required(54, d.int32(54)?)?,
             unmapped: d.map(55)?,
             unknown: d.unknown()?,
@@ -579,14 +629,16 @@ impl crate::columnar::Columnar for SmbActivity {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.activity_id = d.required(0, d.int32(0)?.map(SmbActivityActivityId::from_id))?;
-        d.string_into(1, &mut self.activity_name)?;
+        self.activity_name = d.caption::<crate::v1_0_0_rc2::events::SmbActivityActivityId>(1)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Actor>(2, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Api>(3, &mut self.api)?;
         d.string_into(4, &mut self.app_name)?;
         d.object_list_into::<crate::v1_0_0_rc2::objects::Attack>(5, &mut self.attacks)?;
-        d.string_into(6, &mut self.category_name)?;
+        self.category_name =
+            d.caption::<crate::caption::CategoryName<crate::v1_0_0_rc2::events::SmbActivity>>(6)?;
         self.category_uid = d.required(7, d.int32(7)?)?;
-        d.string_into(8, &mut self.class_name)?;
+        self.class_name =
+            d.caption::<crate::caption::ClassName<crate::v1_0_0_rc2::events::SmbActivity>>(8)?;
         self.class_uid = d.class_uid(9, Self::CLASS_UID)?;
         d.string_list_into(10, &mut self.client_dialects)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Cloud>(11, &mut self.cloud)?;
@@ -601,7 +653,7 @@ impl crate::columnar::Columnar for SmbActivity {
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::DceRpc>(17, &mut self.dce_rpc)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Device>(18, &mut self.device)?;
         d.string_into(19, &mut self.dialect)?;
-        d.string_into(20, &mut self.disposition)?;
+        self.disposition = d.caption::<crate::v1_0_0_rc2::enums::DispositionId>(20)?;
         self.disposition_id = d
             .int32(21)?
             .map(crate::v1_0_0_rc2::enums::DispositionId::from_id);
@@ -622,7 +674,7 @@ impl crate::columnar::Columnar for SmbActivity {
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::NetworkProxy>(33, &mut self.proxy)?;
         d.string_into(34, &mut self.raw_data)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Response>(35, &mut self.response)?;
-        d.string_into(36, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_0_0_rc2::enums::SeverityId>(36)?;
         self.severity_id = d.required(
             37,
             d.int32(37)?
@@ -636,7 +688,7 @@ impl crate::columnar::Columnar for SmbActivity {
         )?;
         self.start_time = d.int64(41)?;
         d.datetime_into(42, &mut self.start_time_dt)?;
-        d.string_into(43, &mut self.status)?;
+        self.status = d.caption::<crate::v1_0_0_rc2::enums::StatusId>(43)?;
         d.string_into(44, &mut self.status_code)?;
         d.string_into(45, &mut self.status_detail)?;
         self.status_id = d
@@ -648,7 +700,8 @@ impl crate::columnar::Columnar for SmbActivity {
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Tls>(50, &mut self.tls)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::NetworkTraffic>(51, &mut self.traffic)?;
         d.string_into(52, &mut self.tree_uid)?;
-        d.string_into(53, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_0_0_rc2::events::SmbActivity>>(53)?;
         self.type_uid = d.required(54, d.int32(54)?)?;
         d.map_into(55, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

@@ -145,8 +145,12 @@ pub struct Device {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
     /// **Risk Level** (`risk_level`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub risk_level: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::objects::DeviceRiskLevelId>"
+    )]
+    pub risk_level: Option<crate::Caption>,
     /// **Risk Level ID** (`risk_level_id`, `integer_t`, optional).
     ///
     /// Its caption goes in `risk_level`.
@@ -163,8 +167,12 @@ pub struct Device {
     pub subnet_uid: Option<String>,
     /// **Type** (`type`, `string_t`, optional).
     #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::objects::DeviceTypeId>"
+    )]
+    pub type_: Option<crate::Caption>,
     /// **Type ID** (`type_id`, `integer_t`, required).
     ///
     /// Its caption goes in `type`.
@@ -200,7 +208,7 @@ impl Device {
         let keep = value.id() == 99 && self.risk_level.is_some();
         self.risk_level_id = Some(value);
         if !keep {
-            self.risk_level = Some(value.as_str().to_string());
+            self.risk_level = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -210,7 +218,7 @@ impl Device {
         let keep = value.id() == 99 && self.type_.is_some();
         self.type_id = Some(value);
         if !keep {
-            self.type_ = Some(value.as_str().to_string());
+            self.type_ = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -298,12 +306,12 @@ impl crate::columnar::Columnar for Device {
         d.string_into(21, &mut self.org_unit)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Os>(22, &mut self.os)?;
         d.string_into(23, &mut self.region)?;
-        d.string_into(24, &mut self.risk_level)?;
+        self.risk_level = d.caption::<crate::v1_0_0_rc2::objects::DeviceRiskLevelId>(24)?;
         self.risk_level_id = d.int32(25)?.map(DeviceRiskLevelId::from_id);
         self.risk_score = d.int32(26)?;
         d.string_into(27, &mut self.subnet)?;
         d.string_into(28, &mut self.subnet_uid)?;
-        d.string_into(29, &mut self.type_)?;
+        self.type_ = d.caption::<crate::v1_0_0_rc2::objects::DeviceTypeId>(29)?;
         self.type_id = d.int32(30)?.map(DeviceTypeId::from_id);
         d.string_into(31, &mut self.uid)?;
         d.string_into(32, &mut self.uuid)?;

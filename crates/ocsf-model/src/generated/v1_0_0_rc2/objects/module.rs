@@ -49,8 +49,12 @@ pub struct Module {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub function_name: Option<String>,
     /// **Load Type** (`load_type`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub load_type: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::objects::ModuleLoadTypeId>"
+    )]
+    pub load_type: Option<crate::Caption>,
     /// **Load Type ID** (`load_type_id`, `integer_t`, required).
     ///
     /// Its caption goes in `load_type`.
@@ -81,7 +85,7 @@ impl Module {
         let keep = value.id() == 99 && self.load_type.is_some();
         self.load_type_id = Some(value);
         if !keep {
-            self.load_type = Some(value.as_str().to_string());
+            self.load_type = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -117,7 +121,7 @@ impl crate::columnar::Columnar for Module {
         d.string_into(0, &mut self.base_address)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::File>(1, &mut self.file)?;
         d.string_into(2, &mut self.function_name)?;
-        d.string_into(3, &mut self.load_type)?;
+        self.load_type = d.caption::<crate::v1_0_0_rc2::objects::ModuleLoadTypeId>(3)?;
         self.load_type_id = d.int32(4)?.map(ModuleLoadTypeId::from_id);
         d.string_into(5, &mut self.start_address)?;
         d.string_into(6, &mut self.type_)?;

@@ -50,8 +50,12 @@ pub struct NetworkInterface {
     pub namespace: Option<String>,
     /// **Type** (`type`, `string_t`, optional).
     #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::objects::NetworkInterfaceTypeId>"
+    )]
+    pub type_: Option<crate::Caption>,
     /// **Type ID** (`type_id`, `integer_t`, required).
     ///
     /// Its caption goes in `type`.
@@ -78,7 +82,7 @@ impl NetworkInterface {
         let keep = value.id() == 99 && self.type_.is_some();
         self.type_id = Some(value);
         if !keep {
-            self.type_ = Some(value.as_str().to_string());
+            self.type_ = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -117,7 +121,7 @@ impl crate::columnar::Columnar for NetworkInterface {
         d.string_into(2, &mut self.mac)?;
         d.string_into(3, &mut self.name)?;
         d.string_into(4, &mut self.namespace)?;
-        d.string_into(5, &mut self.type_)?;
+        self.type_ = d.caption::<crate::v1_0_0_rc2::objects::NetworkInterfaceTypeId>(5)?;
         self.type_id = d.int32(6)?.map(NetworkInterfaceTypeId::from_id);
         d.string_into(7, &mut self.uid)?;
         d.unknown_into(&mut self.unknown)?;

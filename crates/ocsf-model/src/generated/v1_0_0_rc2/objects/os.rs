@@ -78,8 +78,12 @@ pub struct Os {
     pub sp_ver: Option<i32>,
     /// **Type** (`type`, `string_t`, optional).
     #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::objects::OsTypeId>"
+    )]
+    pub type_: Option<crate::Caption>,
     /// **Type ID** (`type_id`, `integer_t`, required).
     ///
     /// Its caption goes in `type`.
@@ -109,7 +113,7 @@ impl Os {
         let keep = value.id() == 99 && self.type_.is_some();
         self.type_id = Some(value);
         if !keep {
-            self.type_ = Some(value.as_str().to_string());
+            self.type_ = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -154,7 +158,7 @@ impl crate::columnar::Columnar for Os {
         d.string_into(5, &mut self.name)?;
         d.string_into(6, &mut self.sp_name)?;
         self.sp_ver = d.int32(7)?;
-        d.string_into(8, &mut self.type_)?;
+        self.type_ = d.caption::<crate::v1_0_0_rc2::objects::OsTypeId>(8)?;
         self.type_id = d.int32(9)?.map(OsTypeId::from_id);
         d.string_into(10, &mut self.version)?;
         d.unknown_into(&mut self.unknown)?;

@@ -57,8 +57,12 @@ pub struct Process {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file: Option<Box<crate::v1_0_0_rc2::objects::File>>,
     /// **Integrity** (`integrity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub integrity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::objects::ProcessIntegrityId>"
+    )]
+    pub integrity: Option<crate::Caption>,
     /// **Integrity Level** (`integrity_id`, `integer_t`, optional).
     ///
     /// Its caption goes in `integrity`.
@@ -119,7 +123,7 @@ impl Process {
         let keep = value.id() == 99 && self.integrity.is_some();
         self.integrity_id = Some(value);
         if !keep {
-            self.integrity = Some(value.as_str().to_string());
+            self.integrity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -168,7 +172,7 @@ impl crate::columnar::Columnar for Process {
         self.created_time = d.int64(1)?;
         d.datetime_into(2, &mut self.created_time_dt)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::File>(3, &mut self.file)?;
-        d.string_into(4, &mut self.integrity)?;
+        self.integrity = d.caption::<crate::v1_0_0_rc2::objects::ProcessIntegrityId>(4)?;
         self.integrity_id = d.int32(5)?.map(ProcessIntegrityId::from_id);
         d.string_list_into(6, &mut self.lineage)?;
         d.string_list_into(7, &mut self.loaded_modules)?;

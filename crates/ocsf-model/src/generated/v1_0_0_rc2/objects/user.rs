@@ -67,8 +67,12 @@ Other = 99 => "Other",
 #[non_exhaustive]
 pub struct User {
     /// **Account Type** (`account_type`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub account_type: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::objects::UserAccountTypeId>"
+    )]
+    pub account_type: Option<crate::Caption>,
     /// **Account Type ID** (`account_type_id`, `integer_t`, optional).
     ///
     /// Its caption goes in `account_type`.
@@ -97,8 +101,12 @@ pub struct User {
     pub org_uid: Option<String>,
     /// **Type** (`type`, `string_t`, optional).
     #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::objects::UserTypeId>"
+    )]
+    pub type_: Option<crate::Caption>,
     /// **Type ID** (`type_id`, `integer_t`, optional).
     ///
     /// Its caption goes in `type`.
@@ -126,7 +134,7 @@ impl User {
         let keep = value.id() == 99 && self.account_type.is_some();
         self.account_type_id = Some(value);
         if !keep {
-            self.account_type = Some(value.as_str().to_string());
+            self.account_type = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -136,7 +144,7 @@ impl User {
         let keep = value.id() == 99 && self.type_.is_some();
         self.type_id = Some(value);
         if !keep {
-            self.type_ = Some(value.as_str().to_string());
+            self.type_ = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -175,7 +183,7 @@ impl crate::columnar::Columnar for User {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        d.string_into(0, &mut self.account_type)?;
+        self.account_type = d.caption::<crate::v1_0_0_rc2::objects::UserAccountTypeId>(0)?;
         self.account_type_id = d.int32(1)?.map(UserAccountTypeId::from_id);
         d.string_into(2, &mut self.account_uid)?;
         d.string_into(3, &mut self.credential_uid)?;
@@ -184,7 +192,7 @@ impl crate::columnar::Columnar for User {
         d.object_list_into::<crate::v1_0_0_rc2::objects::Group>(6, &mut self.groups)?;
         d.string_into(7, &mut self.name)?;
         d.string_into(8, &mut self.org_uid)?;
-        d.string_into(9, &mut self.type_)?;
+        self.type_ = d.caption::<crate::v1_0_0_rc2::objects::UserTypeId>(9)?;
         self.type_id = d.int32(10)?.map(UserTypeId::from_id);
         d.string_into(11, &mut self.uid)?;
         d.string_into(12, &mut self.uuid)?;

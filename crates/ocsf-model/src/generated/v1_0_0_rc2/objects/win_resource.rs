@@ -144,8 +144,12 @@ pub struct WinResource {
     pub svc_name: Option<String>,
     /// **Type** (`type`, `string_t`, optional).
     #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_0_0_rc2::objects::WinResourceTypeId>"
+    )]
+    pub type_: Option<crate::Caption>,
     /// **Type ID** (`type_id`, `integer_t`, required).
     ///
     /// Its caption goes in `type`.
@@ -175,7 +179,7 @@ impl WinResource {
         let keep = value.id() == 99 && self.type_.is_some();
         self.type_id = Some(value);
         if !keep {
-            self.type_ = Some(value.as_str().to_string());
+            self.type_ = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -210,7 +214,7 @@ impl crate::columnar::Columnar for WinResource {
         d.string_into(0, &mut self.details)?;
         d.string_into(1, &mut self.name)?;
         d.string_into(2, &mut self.svc_name)?;
-        d.string_into(3, &mut self.type_)?;
+        self.type_ = d.caption::<crate::v1_0_0_rc2::objects::WinResourceTypeId>(3)?;
         self.type_id = d.int32(4)?.map(WinResourceTypeId::from_id);
         d.string_into(5, &mut self.uid)?;
         d.unknown_into(&mut self.unknown)?;

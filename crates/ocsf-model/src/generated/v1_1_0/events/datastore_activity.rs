@@ -77,8 +77,12 @@ pub struct DatastoreActivity {
     /// Its caption goes in `activity_name`.
     pub activity_id: DatastoreActivityActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::events::DatastoreActivityActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_1_0::objects::Actor>>,
@@ -86,15 +90,23 @@ pub struct DatastoreActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api: Option<Box<crate::v1_1_0::objects::Api>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_1_0::events::DatastoreActivity>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_1_0::events::DatastoreActivity>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -145,8 +157,12 @@ pub struct DatastoreActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -161,8 +177,12 @@ pub struct DatastoreActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::enums::StatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -187,16 +207,24 @@ pub struct DatastoreActivity {
     pub timezone_offset: Option<i32>,
     /// **Datastore Type** (`type`, `string_t`, optional).
     #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::events::DatastoreActivityTypeId>"
+    )]
+    pub type_: Option<crate::Caption>,
     /// **Datastore Type ID** (`type_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `type`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub type_id: Option<DatastoreActivityTypeId>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_1_0::events::DatastoreActivity>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `long_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -219,6 +247,19 @@ impl DatastoreActivity {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "Application Activity";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "Datastore Activity: Unknown",
+        "Datastore Activity: Read",
+        "Datastore Activity: Update",
+        "Datastore Activity: Connect",
+        "Datastore Activity: Query",
+        "Datastore Activity: Write",
+        "Datastore Activity: Create",
+        "Datastore Activity: Delete",
+        "Datastore Activity: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -234,9 +275,9 @@ impl DatastoreActivity {
             activity_name: None,
             actor: Some(Box::new(actor)),
             api: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             count: None,
@@ -307,11 +348,10 @@ impl DatastoreActivity {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = i64::from(Self::CLASS_UID) * 100 + i64::from(value.id());
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -322,7 +362,7 @@ impl DatastoreActivity {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -332,7 +372,7 @@ impl DatastoreActivity {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -342,10 +382,16 @@ impl DatastoreActivity {
         let keep = value.id() == 99 && self.type_.is_some();
         self.type_id = Some(value);
         if !keep {
-            self.type_ = Some(value.as_str().to_string());
+            self.type_ = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for DatastoreActivity {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for DatastoreActivity {
@@ -429,12 +475,17 @@ impl crate::columnar::Columnar for DatastoreActivity {
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
             activity_id: d.required(0, d.int32(0)?.map(DatastoreActivityActivityId::from_id))?,
-            activity_name: d.string(1)?,
+            activity_name: d.caption::<crate::v1_1_0::events::DatastoreActivityActivityId>(1)?,
             actor: d.object::<crate::v1_1_0::objects::Actor>(2)?.map(Box::new),
             api: d.object::<crate::v1_1_0::objects::Api>(3)?.map(Box::new),
-            category_name: d.string(4)?,
+            category_name: d.caption::<crate::caption::CategoryName<
+                crate::v1_1_0::events::DatastoreActivity,
+            >>(4)?,
             category_uid: d.required(5, d.int32(5)?)?,
-            class_name: d.string(6)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_1_0::events::DatastoreActivity>>(
+                    6,
+                )?,
             class_uid: d.class_uid(7, Self::CLASS_UID)?,
             cloud: d.object::<crate::v1_1_0::objects::Cloud>(8)?.map(Box::new),
             count: d.int32(9)?,
@@ -465,7 +516,7 @@ impl crate::columnar::Columnar for DatastoreActivity {
                 .object::<crate::v1_1_0::objects::QueryInfo>(21)?
                 .map(Box::new),
             raw_data: d.string(22)?,
-            severity: d.string(23)?,
+            severity: d.caption::<crate::v1_1_0::enums::SeverityId>(23)?,
             severity_id: d.required(
                 24,
                 d.int32(24)?.map(crate::v1_1_0::enums::SeverityId::from_id),
@@ -475,7 +526,7 @@ impl crate::columnar::Columnar for DatastoreActivity {
                 .map(Box::new),
             start_time: d.int64(26)?,
             start_time_dt: d.datetime(27)?,
-            status: d.string(28)?,
+            status: d.caption::<crate::v1_1_0::enums::StatusId>(28)?,
             status_code: d.string(29)?,
             status_detail: d.string(30)?,
             status_id: d.int32(31)?.map(crate::v1_1_0::enums::StatusId::from_id),
@@ -483,9 +534,12 @@ impl crate::columnar::Columnar for DatastoreActivity {
             time: d.required(33, d.int64(33)?)?,
             time_dt: d.datetime(34)?,
             timezone_offset: d.int32(35)?,
-            type_: d.string(36)?,
+            type_: d.caption::<crate::v1_1_0::events::DatastoreActivityTypeId>(36)?,
             type_id: d.int32(37)?.map(DatastoreActivityTypeId::from_id),
-            type_name: d.string(38)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_1_0::events::DatastoreActivity>>(
+                    38,
+                )?,
             type_uid: d.required(39, d.int64(39)?)?,
             unmapped: d.map(40)?,
             unknown: d.unknown()?,
@@ -496,12 +550,14 @@ impl crate::columnar::Columnar for DatastoreActivity {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.activity_id = d.required(0, d.int32(0)?.map(DatastoreActivityActivityId::from_id))?;
-        d.string_into(1, &mut self.activity_name)?;
+        self.activity_name = d.caption::<crate::v1_1_0::events::DatastoreActivityActivityId>(1)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Actor>(2, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Api>(3, &mut self.api)?;
-        d.string_into(4, &mut self.category_name)?;
+        self.category_name =
+            d.caption::<crate::caption::CategoryName<crate::v1_1_0::events::DatastoreActivity>>(4)?;
         self.category_uid = d.required(5, d.int32(5)?)?;
-        d.string_into(6, &mut self.class_name)?;
+        self.class_name =
+            d.caption::<crate::caption::ClassName<crate::v1_1_0::events::DatastoreActivity>>(6)?;
         self.class_uid = d.class_uid(7, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Cloud>(8, &mut self.cloud)?;
         self.count = d.int32(9)?;
@@ -518,7 +574,7 @@ impl crate::columnar::Columnar for DatastoreActivity {
         d.object_list_into::<crate::v1_1_0::objects::Observable>(20, &mut self.observables)?;
         d.boxed_object_into::<crate::v1_1_0::objects::QueryInfo>(21, &mut self.query_info)?;
         d.string_into(22, &mut self.raw_data)?;
-        d.string_into(23, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_1_0::enums::SeverityId>(23)?;
         self.severity_id = d.required(
             24,
             d.int32(24)?.map(crate::v1_1_0::enums::SeverityId::from_id),
@@ -526,7 +582,7 @@ impl crate::columnar::Columnar for DatastoreActivity {
         d.boxed_object_into::<crate::v1_1_0::objects::NetworkEndpoint>(25, &mut self.src_endpoint)?;
         self.start_time = d.int64(26)?;
         d.datetime_into(27, &mut self.start_time_dt)?;
-        d.string_into(28, &mut self.status)?;
+        self.status = d.caption::<crate::v1_1_0::enums::StatusId>(28)?;
         d.string_into(29, &mut self.status_code)?;
         d.string_into(30, &mut self.status_detail)?;
         self.status_id = d.int32(31)?.map(crate::v1_1_0::enums::StatusId::from_id);
@@ -534,9 +590,10 @@ impl crate::columnar::Columnar for DatastoreActivity {
         self.time = d.required(33, d.int64(33)?)?;
         d.datetime_into(34, &mut self.time_dt)?;
         self.timezone_offset = d.int32(35)?;
-        d.string_into(36, &mut self.type_)?;
+        self.type_ = d.caption::<crate::v1_1_0::events::DatastoreActivityTypeId>(36)?;
         self.type_id = d.int32(37)?.map(DatastoreActivityTypeId::from_id);
-        d.string_into(38, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_1_0::events::DatastoreActivity>>(38)?;
         self.type_uid = d.required(39, d.int64(39)?)?;
         d.map_into(40, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

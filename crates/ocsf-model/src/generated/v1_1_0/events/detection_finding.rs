@@ -63,8 +63,12 @@ Other = 99 => "Other",
 #[non_exhaustive]
 pub struct DetectionFinding {
     /// **Action** (`action`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::enums::ActionId>"
+    )]
+    pub action: Option<crate::Caption>,
     /// **Action ID** (`action_id`, `integer_t`, required, profile `security_control`).
     ///
     /// Its caption goes in `action`.
@@ -75,8 +79,12 @@ pub struct DetectionFinding {
     /// Its caption goes in `activity_name`.
     pub activity_id: DetectionFindingActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::events::DetectionFindingActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_1_0::objects::Actor>>,
@@ -90,15 +98,23 @@ pub struct DetectionFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorizations: Option<Vec<crate::v1_1_0::objects::Authorization>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_1_0::events::DetectionFinding>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_1_0::events::DetectionFinding>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -126,8 +142,12 @@ pub struct DetectionFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<Box<crate::v1_1_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disposition: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::enums::DispositionId>"
+    )]
+    pub disposition: Option<crate::Caption>,
     /// **Disposition ID** (`disposition_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `disposition`.
@@ -155,8 +175,12 @@ pub struct DetectionFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub firewall_rule: Option<Box<crate::v1_1_0::objects::FirewallRule>>,
     /// **Impact** (`impact`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub impact: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::enums::ImpactId>"
+    )]
+    pub impact: Option<crate::Caption>,
     /// **Impact ID** (`impact_id`, `integer_t`, optional).
     ///
     /// Its caption goes in `impact`.
@@ -186,8 +210,12 @@ pub struct DetectionFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<Vec<crate::v1_1_0::objects::ResourceDetails>>,
     /// **Risk Level** (`risk_level`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub risk_level: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::enums::RiskLevelId>"
+    )]
+    pub risk_level: Option<crate::Caption>,
     /// **Risk Level ID** (`risk_level_id`, `integer_t`, optional).
     ///
     /// Its caption goes in `risk_level`.
@@ -197,8 +225,12 @@ pub struct DetectionFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk_score: Option<i32>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -210,8 +242,12 @@ pub struct DetectionFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::events::DetectionFindingStatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -232,8 +268,12 @@ pub struct DetectionFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone_offset: Option<i32>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_1_0::events::DetectionFinding>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `long_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -259,6 +299,15 @@ impl DetectionFinding {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "Findings";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "Detection Finding: Unknown",
+        "Detection Finding: Create",
+        "Detection Finding: Update",
+        "Detection Finding: Close",
+        "Detection Finding: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -277,9 +326,9 @@ impl DetectionFinding {
             api: None,
             attacks: None,
             authorizations: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             comment: None,
@@ -361,7 +410,7 @@ impl DetectionFinding {
         let keep = value.id() == 99 && self.action.is_some();
         self.action_id = Some(value);
         if !keep {
-            self.action = Some(value.as_str().to_string());
+            self.action = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -371,11 +420,10 @@ impl DetectionFinding {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = i64::from(Self::CLASS_UID) * 100 + i64::from(value.id());
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -386,7 +434,7 @@ impl DetectionFinding {
         let keep = value.id() == 99 && self.disposition.is_some();
         self.disposition_id = Some(value);
         if !keep {
-            self.disposition = Some(value.as_str().to_string());
+            self.disposition = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -396,7 +444,7 @@ impl DetectionFinding {
         let keep = value.id() == 99 && self.impact.is_some();
         self.impact_id = Some(value);
         if !keep {
-            self.impact = Some(value.as_str().to_string());
+            self.impact = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -406,7 +454,7 @@ impl DetectionFinding {
         let keep = value.id() == 99 && self.risk_level.is_some();
         self.risk_level_id = Some(value);
         if !keep {
-            self.risk_level = Some(value.as_str().to_string());
+            self.risk_level = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -416,7 +464,7 @@ impl DetectionFinding {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -426,10 +474,16 @@ impl DetectionFinding {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for DetectionFinding {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for DetectionFinding {
@@ -527,17 +581,22 @@ impl crate::columnar::Columnar for DetectionFinding {
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
-            action: d.string(0)?,
+            action: d.caption::<crate::v1_1_0::enums::ActionId>(0)?,
             action_id: d.int32(1)?.map(crate::v1_1_0::enums::ActionId::from_id),
             activity_id: d.required(2, d.int32(2)?.map(DetectionFindingActivityId::from_id))?,
-            activity_name: d.string(3)?,
+            activity_name: d.caption::<crate::v1_1_0::events::DetectionFindingActivityId>(3)?,
             actor: d.object::<crate::v1_1_0::objects::Actor>(4)?.map(Box::new),
             api: d.object::<crate::v1_1_0::objects::Api>(5)?.map(Box::new),
             attacks: d.object_list::<crate::v1_1_0::objects::Attack>(6)?,
             authorizations: d.object_list::<crate::v1_1_0::objects::Authorization>(7)?,
-            category_name: d.string(8)?,
+            category_name: d.caption::<crate::caption::CategoryName<
+                crate::v1_1_0::events::DetectionFinding,
+            >>(8)?,
             category_uid: d.required(9, d.int32(9)?)?,
-            class_name: d.string(10)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_1_0::events::DetectionFinding>>(
+                    10,
+                )?,
             class_uid: d.class_uid(11, Self::CLASS_UID)?,
             cloud: d.object::<crate::v1_1_0::objects::Cloud>(12)?.map(Box::new),
             comment: d.string(13)?,
@@ -550,7 +609,7 @@ impl crate::columnar::Columnar for DetectionFinding {
             device: d
                 .object::<crate::v1_1_0::objects::Device>(18)?
                 .map(Box::new),
-            disposition: d.string(19)?,
+            disposition: d.caption::<crate::v1_1_0::enums::DispositionId>(19)?,
             disposition_id: d
                 .int32(20)?
                 .map(crate::v1_1_0::enums::DispositionId::from_id),
@@ -565,7 +624,7 @@ impl crate::columnar::Columnar for DetectionFinding {
             firewall_rule: d
                 .object::<crate::v1_1_0::objects::FirewallRule>(27)?
                 .map(Box::new),
-            impact: d.string(28)?,
+            impact: d.caption::<crate::v1_1_0::enums::ImpactId>(28)?,
             impact_id: d.int32(29)?.map(crate::v1_1_0::enums::ImpactId::from_id),
             impact_score: d.int32(30)?,
             malware: d.object_list::<crate::v1_1_0::objects::Malware>(31)?,
@@ -581,24 +640,25 @@ impl crate::columnar::Columnar for DetectionFinding {
                 .object::<crate::v1_1_0::objects::Remediation>(36)?
                 .map(Box::new),
             resources: d.object_list::<crate::v1_1_0::objects::ResourceDetails>(37)?,
-            risk_level: d.string(38)?,
+            risk_level: d.caption::<crate::v1_1_0::enums::RiskLevelId>(38)?,
             risk_level_id: d.int32(39)?.map(crate::v1_1_0::enums::RiskLevelId::from_id),
             risk_score: d.int32(40)?,
-            severity: d.string(41)?,
+            severity: d.caption::<crate::v1_1_0::enums::SeverityId>(41)?,
             severity_id: d.required(
                 42,
                 d.int32(42)?.map(crate::v1_1_0::enums::SeverityId::from_id),
             )?,
             start_time: d.int64(43)?,
             start_time_dt: d.datetime(44)?,
-            status: d.string(45)?,
+            status: d.caption::<crate::v1_1_0::events::DetectionFindingStatusId>(45)?,
             status_code: d.string(46)?,
             status_detail: d.string(47)?,
             status_id: d.int32(48)?.map(DetectionFindingStatusId::from_id),
             time: d.required(49, d.int64(49)?)?,
             time_dt: d.datetime(50)?,
             timezone_offset: d.int32(51)?,
-            type_name: d.string(52)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_1_0::events::DetectionFinding>>(52)?,
             type_uid: d.required(53, d.int64(53)?)?,
             unmapped: d.map(54)?,
             vulnerabilities: d.object_list::<crate::v1_1_0::objects::Vulnerability>(55)?,
@@ -609,17 +669,19 @@ impl crate::columnar::Columnar for DetectionFinding {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        d.string_into(0, &mut self.action)?;
+        self.action = d.caption::<crate::v1_1_0::enums::ActionId>(0)?;
         self.action_id = d.int32(1)?.map(crate::v1_1_0::enums::ActionId::from_id);
         self.activity_id = d.required(2, d.int32(2)?.map(DetectionFindingActivityId::from_id))?;
-        d.string_into(3, &mut self.activity_name)?;
+        self.activity_name = d.caption::<crate::v1_1_0::events::DetectionFindingActivityId>(3)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Api>(5, &mut self.api)?;
         d.object_list_into::<crate::v1_1_0::objects::Attack>(6, &mut self.attacks)?;
         d.object_list_into::<crate::v1_1_0::objects::Authorization>(7, &mut self.authorizations)?;
-        d.string_into(8, &mut self.category_name)?;
+        self.category_name =
+            d.caption::<crate::caption::CategoryName<crate::v1_1_0::events::DetectionFinding>>(8)?;
         self.category_uid = d.required(9, d.int32(9)?)?;
-        d.string_into(10, &mut self.class_name)?;
+        self.class_name =
+            d.caption::<crate::caption::ClassName<crate::v1_1_0::events::DetectionFinding>>(10)?;
         self.class_uid = d.class_uid(11, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Cloud>(12, &mut self.cloud)?;
         d.string_into(13, &mut self.comment)?;
@@ -630,7 +692,7 @@ impl crate::columnar::Columnar for DetectionFinding {
         self.confidence_score = d.int32(16)?;
         self.count = d.int32(17)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Device>(18, &mut self.device)?;
-        d.string_into(19, &mut self.disposition)?;
+        self.disposition = d.caption::<crate::v1_1_0::enums::DispositionId>(19)?;
         self.disposition_id = d
             .int32(20)?
             .map(crate::v1_1_0::enums::DispositionId::from_id);
@@ -641,7 +703,7 @@ impl crate::columnar::Columnar for DetectionFinding {
         d.object_list_into::<crate::v1_1_0::objects::Evidences>(25, &mut self.evidences)?;
         d.boxed_object_into::<crate::v1_1_0::objects::FindingInfo>(26, &mut self.finding_info)?;
         d.boxed_object_into::<crate::v1_1_0::objects::FirewallRule>(27, &mut self.firewall_rule)?;
-        d.string_into(28, &mut self.impact)?;
+        self.impact = d.caption::<crate::v1_1_0::enums::ImpactId>(28)?;
         self.impact_id = d.int32(29)?.map(crate::v1_1_0::enums::ImpactId::from_id);
         self.impact_score = d.int32(30)?;
         d.object_list_into::<crate::v1_1_0::objects::Malware>(31, &mut self.malware)?;
@@ -651,24 +713,25 @@ impl crate::columnar::Columnar for DetectionFinding {
         d.string_into(35, &mut self.raw_data)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Remediation>(36, &mut self.remediation)?;
         d.object_list_into::<crate::v1_1_0::objects::ResourceDetails>(37, &mut self.resources)?;
-        d.string_into(38, &mut self.risk_level)?;
+        self.risk_level = d.caption::<crate::v1_1_0::enums::RiskLevelId>(38)?;
         self.risk_level_id = d.int32(39)?.map(crate::v1_1_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(40)?;
-        d.string_into(41, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_1_0::enums::SeverityId>(41)?;
         self.severity_id = d.required(
             42,
             d.int32(42)?.map(crate::v1_1_0::enums::SeverityId::from_id),
         )?;
         self.start_time = d.int64(43)?;
         d.datetime_into(44, &mut self.start_time_dt)?;
-        d.string_into(45, &mut self.status)?;
+        self.status = d.caption::<crate::v1_1_0::events::DetectionFindingStatusId>(45)?;
         d.string_into(46, &mut self.status_code)?;
         d.string_into(47, &mut self.status_detail)?;
         self.status_id = d.int32(48)?.map(DetectionFindingStatusId::from_id);
         self.time = d.required(49, d.int64(49)?)?;
         d.datetime_into(50, &mut self.time_dt)?;
         self.timezone_offset = d.int32(51)?;
-        d.string_into(52, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_1_0::events::DetectionFinding>>(52)?;
         self.type_uid = d.required(53, d.int64(53)?)?;
         d.map_into(54, &mut self.unmapped)?;
         d.object_list_into::<crate::v1_1_0::objects::Vulnerability>(55, &mut self.vulnerabilities)?;

@@ -85,8 +85,12 @@ pub struct DeviceConfigStateChange {
     /// Its caption goes in `activity_name`.
     pub activity_id: DeviceConfigStateChangeActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::events::DeviceConfigStateChangeActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_1_0::objects::Actor>>,
@@ -94,15 +98,23 @@ pub struct DeviceConfigStateChange {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api: Option<Box<crate::v1_1_0::objects::Api>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_1_0::events::DeviceConfigStateChange>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_1_0::events::DeviceConfigStateChange>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -138,8 +150,12 @@ pub struct DeviceConfigStateChange {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_1_0::objects::Observable>>,
     /// **Previous Security Level** (`prev_security_level`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub prev_security_level: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::events::DeviceConfigStateChangePrevSecurityLevelId>"
+    )]
+    pub prev_security_level: Option<crate::Caption>,
     /// **Previous Security Level ID** (`prev_security_level_id`, `integer_t`, optional).
     ///
     /// Its caption goes in `prev_security_level`.
@@ -152,8 +168,12 @@ pub struct DeviceConfigStateChange {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
     /// **Security Level** (`security_level`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub security_level: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::events::DeviceConfigStateChangeSecurityLevelId>"
+    )]
+    pub security_level: Option<crate::Caption>,
     /// **Security Level ID** (`security_level_id`, `integer_t`, optional).
     ///
     /// Its caption goes in `security_level`.
@@ -163,8 +183,12 @@ pub struct DeviceConfigStateChange {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub security_states: Option<Vec<crate::v1_1_0::objects::SecurityState>>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -176,8 +200,12 @@ pub struct DeviceConfigStateChange {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::enums::StatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -198,8 +226,12 @@ pub struct DeviceConfigStateChange {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone_offset: Option<i32>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_1_0::events::DeviceConfigStateChange>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `long_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -222,6 +254,14 @@ impl DeviceConfigStateChange {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "Discovery";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "Device Config State Change: Unknown",
+        "Device Config State Change: Log",
+        "Device Config State Change: Collect",
+        "Device Config State Change: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -236,9 +276,9 @@ impl DeviceConfigStateChange {
             activity_name: None,
             actor: None,
             api: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             count: None,
@@ -307,11 +347,10 @@ impl DeviceConfigStateChange {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = i64::from(Self::CLASS_UID) * 100 + i64::from(value.id());
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -325,7 +364,7 @@ impl DeviceConfigStateChange {
         let keep = value.id() == 99 && self.prev_security_level.is_some();
         self.prev_security_level_id = Some(value);
         if !keep {
-            self.prev_security_level = Some(value.as_str().to_string());
+            self.prev_security_level = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -338,7 +377,7 @@ impl DeviceConfigStateChange {
         let keep = value.id() == 99 && self.security_level.is_some();
         self.security_level_id = Some(value);
         if !keep {
-            self.security_level = Some(value.as_str().to_string());
+            self.security_level = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -348,7 +387,7 @@ impl DeviceConfigStateChange {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -358,10 +397,16 @@ impl DeviceConfigStateChange {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for DeviceConfigStateChange {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for DeviceConfigStateChange {
@@ -441,64 +486,77 @@ impl crate::columnar::Columnar for DeviceConfigStateChange {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            activity_id: d.required(
-                0,
-                d.int32(0)?.map(DeviceConfigStateChangeActivityId::from_id),
-            )?,
-            activity_name: d.string(1)?,
-            actor: d.object::<crate::v1_1_0::objects::Actor>(2)?.map(Box::new),
-            api: d.object::<crate::v1_1_0::objects::Api>(3)?.map(Box::new),
-            category_name: d.string(4)?,
-            category_uid: d.required(5, d.int32(5)?)?,
-            class_name: d.string(6)?,
-            class_uid: d.class_uid(7, Self::CLASS_UID)?,
-            cloud: d.object::<crate::v1_1_0::objects::Cloud>(8)?.map(Box::new),
-            count: d.int32(9)?,
-            device: d
-                .object::<crate::v1_1_0::objects::Device>(10)?
-                .map(Box::new),
-            duration: d.int32(11)?,
-            end_time: d.int64(12)?,
-            end_time_dt: d.datetime(13)?,
-            enrichments: d.object_list::<crate::v1_1_0::objects::Enrichment>(14)?,
-            message: d.string(15)?,
-            metadata: d.required(
-                16,
-                d.object::<crate::v1_1_0::objects::Metadata>(16)?
+        Ok(
+            Self {
+                activity_id: d.required(
+                    0,
+                    d.int32(0)?.map(DeviceConfigStateChangeActivityId::from_id),
+                )?,
+                activity_name: d
+                    .caption::<crate::v1_1_0::events::DeviceConfigStateChangeActivityId>(1)?,
+                actor: d.object::<crate::v1_1_0::objects::Actor>(2)?.map(Box::new),
+                api: d.object::<crate::v1_1_0::objects::Api>(3)?.map(Box::new),
+                category_name: d.caption::<crate::caption::CategoryName<
+                    crate::v1_1_0::events::DeviceConfigStateChange,
+                >>(4)?,
+                category_uid: d.required(5, d.int32(5)?)?,
+                class_name: d.caption::<crate::caption::ClassName<
+                    crate::v1_1_0::events::DeviceConfigStateChange,
+                >>(6)?,
+                class_uid: d.class_uid(7, Self::CLASS_UID)?,
+                cloud: d.object::<crate::v1_1_0::objects::Cloud>(8)?.map(Box::new),
+                count: d.int32(9)?,
+                device: d
+                    .object::<crate::v1_1_0::objects::Device>(10)?
                     .map(Box::new),
-            )?,
-            observables: d.object_list::<crate::v1_1_0::objects::Observable>(17)?,
-            prev_security_level: d.string(18)?,
-            prev_security_level_id: d
-                .int32(19)?
-                .map(DeviceConfigStateChangePrevSecurityLevelId::from_id),
-            prev_security_states: d.object_list::<crate::v1_1_0::objects::SecurityState>(20)?,
-            raw_data: d.string(21)?,
-            security_level: d.string(22)?,
-            security_level_id: d
-                .int32(23)?
-                .map(DeviceConfigStateChangeSecurityLevelId::from_id),
-            security_states: d.object_list::<crate::v1_1_0::objects::SecurityState>(24)?,
-            severity: d.string(25)?,
-            severity_id: d.required(
-                26,
-                d.int32(26)?.map(crate::v1_1_0::enums::SeverityId::from_id),
-            )?,
-            start_time: d.int64(27)?,
-            start_time_dt: d.datetime(28)?,
-            status: d.string(29)?,
-            status_code: d.string(30)?,
-            status_detail: d.string(31)?,
-            status_id: d.int32(32)?.map(crate::v1_1_0::enums::StatusId::from_id),
-            time: d.required(33, d.int64(33)?)?,
-            time_dt: d.datetime(34)?,
-            timezone_offset: d.int32(35)?,
-            type_name: d.string(36)?,
-            type_uid: d.required(37, d.int64(37)?)?,
-            unmapped: d.map(38)?,
-            unknown: d.unknown()?,
-        })
+                duration: d.int32(11)?,
+                end_time: d.int64(12)?,
+                end_time_dt: d.datetime(13)?,
+                enrichments: d.object_list::<crate::v1_1_0::objects::Enrichment>(14)?,
+                message: d.string(15)?,
+                metadata: d.required(
+                    16,
+                    d.object::<crate::v1_1_0::objects::Metadata>(16)?
+                        .map(Box::new),
+                )?,
+                observables: d.object_list::<crate::v1_1_0::objects::Observable>(17)?,
+                prev_security_level:
+                    d.caption::<crate::v1_1_0::events::DeviceConfigStateChangePrevSecurityLevelId>(
+                        18,
+                    )?,
+                prev_security_level_id: d
+                    .int32(19)?
+                    .map(DeviceConfigStateChangePrevSecurityLevelId::from_id),
+                prev_security_states: d.object_list::<crate::v1_1_0::objects::SecurityState>(20)?,
+                raw_data: d.string(21)?,
+                security_level: d
+                    .caption::<crate::v1_1_0::events::DeviceConfigStateChangeSecurityLevelId>(22)?,
+                security_level_id: d
+                    .int32(23)?
+                    .map(DeviceConfigStateChangeSecurityLevelId::from_id),
+                security_states: d.object_list::<crate::v1_1_0::objects::SecurityState>(24)?,
+                severity: d.caption::<crate::v1_1_0::enums::SeverityId>(25)?,
+                severity_id: d.required(
+                    26,
+                    d.int32(26)?.map(crate::v1_1_0::enums::SeverityId::from_id),
+                )?,
+                start_time: d.int64(27)?,
+                start_time_dt: d.datetime(28)?,
+                status: d.caption::<crate::v1_1_0::enums::StatusId>(29)?,
+                status_code: d.string(30)?,
+                status_detail: d.string(31)?,
+                status_id: d.int32(32)?.map(crate::v1_1_0::enums::StatusId::from_id),
+                time: d.required(33, d.int64(33)?)?,
+                time_dt: d.datetime(34)?,
+                timezone_offset: d.int32(35)?,
+                type_name: d.caption::<crate::caption::TypeName<
+                    crate::v1_1_0::events::DeviceConfigStateChange,
+                >>(36)?,
+                type_uid: d.required(37, d.int64(37)?)?,
+                unmapped: d.map(38)?,
+                unknown: d.unknown()?,
+            },
+        )
     }
     fn decode_into(
         &mut self,
@@ -508,12 +566,17 @@ impl crate::columnar::Columnar for DeviceConfigStateChange {
             0,
             d.int32(0)?.map(DeviceConfigStateChangeActivityId::from_id),
         )?;
-        d.string_into(1, &mut self.activity_name)?;
+        self.activity_name =
+            d.caption::<crate::v1_1_0::events::DeviceConfigStateChangeActivityId>(1)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Actor>(2, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Api>(3, &mut self.api)?;
-        d.string_into(4, &mut self.category_name)?;
+        self.category_name = d.caption::<crate::caption::CategoryName<
+            crate::v1_1_0::events::DeviceConfigStateChange,
+        >>(4)?;
         self.category_uid = d.required(5, d.int32(5)?)?;
-        d.string_into(6, &mut self.class_name)?;
+        self.class_name = d.caption::<crate::caption::ClassName<
+            crate::v1_1_0::events::DeviceConfigStateChange,
+        >>(6)?;
         self.class_uid = d.class_uid(7, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Cloud>(8, &mut self.cloud)?;
         self.count = d.int32(9)?;
@@ -525,7 +588,8 @@ impl crate::columnar::Columnar for DeviceConfigStateChange {
         d.string_into(15, &mut self.message)?;
         d.required_object_into::<crate::v1_1_0::objects::Metadata>(16, &mut self.metadata)?;
         d.object_list_into::<crate::v1_1_0::objects::Observable>(17, &mut self.observables)?;
-        d.string_into(18, &mut self.prev_security_level)?;
+        self.prev_security_level =
+            d.caption::<crate::v1_1_0::events::DeviceConfigStateChangePrevSecurityLevelId>(18)?;
         self.prev_security_level_id = d
             .int32(19)?
             .map(DeviceConfigStateChangePrevSecurityLevelId::from_id);
@@ -534,26 +598,29 @@ impl crate::columnar::Columnar for DeviceConfigStateChange {
             &mut self.prev_security_states,
         )?;
         d.string_into(21, &mut self.raw_data)?;
-        d.string_into(22, &mut self.security_level)?;
+        self.security_level =
+            d.caption::<crate::v1_1_0::events::DeviceConfigStateChangeSecurityLevelId>(22)?;
         self.security_level_id = d
             .int32(23)?
             .map(DeviceConfigStateChangeSecurityLevelId::from_id);
         d.object_list_into::<crate::v1_1_0::objects::SecurityState>(24, &mut self.security_states)?;
-        d.string_into(25, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_1_0::enums::SeverityId>(25)?;
         self.severity_id = d.required(
             26,
             d.int32(26)?.map(crate::v1_1_0::enums::SeverityId::from_id),
         )?;
         self.start_time = d.int64(27)?;
         d.datetime_into(28, &mut self.start_time_dt)?;
-        d.string_into(29, &mut self.status)?;
+        self.status = d.caption::<crate::v1_1_0::enums::StatusId>(29)?;
         d.string_into(30, &mut self.status_code)?;
         d.string_into(31, &mut self.status_detail)?;
         self.status_id = d.int32(32)?.map(crate::v1_1_0::enums::StatusId::from_id);
         self.time = d.required(33, d.int64(33)?)?;
         d.datetime_into(34, &mut self.time_dt)?;
         self.timezone_offset = d.int32(35)?;
-        d.string_into(36, &mut self.type_name)?;
+        self.type_name = d.caption::<crate::caption::TypeName<
+            crate::v1_1_0::events::DeviceConfigStateChange,
+        >>(36)?;
         self.type_uid = d.required(37, d.int64(37)?)?;
         d.map_into(38, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

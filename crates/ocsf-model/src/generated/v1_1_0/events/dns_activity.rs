@@ -114,8 +114,12 @@ Other = 99 => "Other",
 #[non_exhaustive]
 pub struct DnsActivity {
     /// **Action** (`action`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::enums::ActionId>"
+    )]
+    pub action: Option<crate::Caption>,
     /// **Action ID** (`action_id`, `integer_t`, required, profile `security_control`).
     ///
     /// Its caption goes in `action`.
@@ -126,8 +130,12 @@ pub struct DnsActivity {
     /// Its caption goes in `activity_name`.
     pub activity_id: DnsActivityActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::events::DnsActivityActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_1_0::objects::Actor>>,
@@ -147,15 +155,23 @@ pub struct DnsActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorizations: Option<Vec<crate::v1_1_0::objects::Authorization>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_1_0::events::DnsActivity>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_1_0::events::DnsActivity>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -174,8 +190,12 @@ pub struct DnsActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<Box<crate::v1_1_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disposition: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::enums::DispositionId>"
+    )]
+    pub disposition: Option<crate::Caption>,
     /// **Disposition ID** (`disposition_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `disposition`.
@@ -249,8 +269,12 @@ pub struct DnsActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
     /// **Response Code** (`rcode`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rcode: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::events::DnsActivityRcodeId>"
+    )]
+    pub rcode: Option<crate::Caption>,
     /// **Response Code ID** (`rcode_id`, `integer_t`, optional).
     ///
     /// Its caption goes in `rcode`.
@@ -263,8 +287,12 @@ pub struct DnsActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response_time_dt: Option<String>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -279,8 +307,12 @@ pub struct DnsActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::enums::StatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -307,8 +339,12 @@ pub struct DnsActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub traffic: Option<Box<crate::v1_1_0::objects::NetworkTraffic>>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_1_0::events::DnsActivity>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `long_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -331,6 +367,15 @@ impl DnsActivity {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "Network Activity";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "DNS Activity: Unknown",
+        "DNS Activity: Query",
+        "DNS Activity: Response",
+        "DNS Activity: Traffic",
+        "DNS Activity: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -351,9 +396,9 @@ impl DnsActivity {
             app_name: None,
             attacks: None,
             authorizations: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             connection_info: None,
@@ -440,7 +485,7 @@ impl DnsActivity {
         let keep = value.id() == 99 && self.action.is_some();
         self.action_id = Some(value);
         if !keep {
-            self.action = Some(value.as_str().to_string());
+            self.action = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -450,11 +495,10 @@ impl DnsActivity {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = i64::from(Self::CLASS_UID) * 100 + i64::from(value.id());
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -465,7 +509,7 @@ impl DnsActivity {
         let keep = value.id() == 99 && self.disposition.is_some();
         self.disposition_id = Some(value);
         if !keep {
-            self.disposition = Some(value.as_str().to_string());
+            self.disposition = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -475,7 +519,7 @@ impl DnsActivity {
         let keep = value.id() == 99 && self.rcode.is_some();
         self.rcode_id = Some(value);
         if !keep {
-            self.rcode = Some(value.as_str().to_string());
+            self.rcode = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -485,7 +529,7 @@ impl DnsActivity {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -495,10 +539,16 @@ impl DnsActivity {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for DnsActivity {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for DnsActivity {
@@ -603,19 +653,21 @@ impl crate::columnar::Columnar for DnsActivity {
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
-            action: d.string(0)?,
+            action: d.caption::<crate::v1_1_0::enums::ActionId>(0)?,
             action_id: d.int32(1)?.map(crate::v1_1_0::enums::ActionId::from_id),
             activity_id: d.required(2, d.int32(2)?.map(DnsActivityActivityId::from_id))?,
-            activity_name: d.string(3)?,
+            activity_name: d.caption::<crate::v1_1_0::events::DnsActivityActivityId>(3)?,
             actor: d.object::<crate::v1_1_0::objects::Actor>(4)?.map(Box::new),
             answers: d.object_list::<crate::v1_1_0::objects::DnsAnswer>(5)?,
             api: d.object::<crate::v1_1_0::objects::Api>(6)?.map(Box::new),
             app_name: d.string(7)?,
             attacks: d.object_list::<crate::v1_1_0::objects::Attack>(8)?,
             authorizations: d.object_list::<crate::v1_1_0::objects::Authorization>(9)?,
-            category_name: d.string(10)?,
+            category_name: d
+                .caption::<crate::caption::CategoryName<crate::v1_1_0::events::DnsActivity>>(10)?,
             category_uid: d.required(11, d.int32(11)?)?,
-            class_name: d.string(12)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_1_0::events::DnsActivity>>(12)?,
             class_uid: d.class_uid(13, Self::CLASS_UID)?,
             cloud: d.object::<crate::v1_1_0::objects::Cloud>(14)?.map(Box::new),
             connection_info: d
@@ -625,7 +677,7 @@ impl crate::columnar::Columnar for DnsActivity {
             device: d
                 .object::<crate::v1_1_0::objects::Device>(17)?
                 .map(Box::new),
-            disposition: d.string(18)?,
+            disposition: d.caption::<crate::v1_1_0::enums::DispositionId>(18)?,
             disposition_id: d
                 .int32(19)?
                 .map(crate::v1_1_0::enums::DispositionId::from_id),
@@ -675,11 +727,11 @@ impl crate::columnar::Columnar for DnsActivity {
             query_time: d.int64(39)?,
             query_time_dt: d.datetime(40)?,
             raw_data: d.string(41)?,
-            rcode: d.string(42)?,
+            rcode: d.caption::<crate::v1_1_0::events::DnsActivityRcodeId>(42)?,
             rcode_id: d.int32(43)?.map(DnsActivityRcodeId::from_id),
             response_time: d.int64(44)?,
             response_time_dt: d.datetime(45)?,
-            severity: d.string(46)?,
+            severity: d.caption::<crate::v1_1_0::enums::SeverityId>(46)?,
             severity_id: d.required(
                 47,
                 d.int32(47)?.map(crate::v1_1_0::enums::SeverityId::from_id),
@@ -689,7 +741,7 @@ impl crate::columnar::Columnar for DnsActivity {
                 .map(Box::new),
             start_time: d.int64(49)?,
             start_time_dt: d.datetime(50)?,
-            status: d.string(51)?,
+            status: d.caption::<crate::v1_1_0::enums::StatusId>(51)?,
             status_code: d.string(52)?,
             status_detail: d.string(53)?,
             status_id: d.int32(54)?.map(crate::v1_1_0::enums::StatusId::from_id),
@@ -700,7 +752,8 @@ impl crate::columnar::Columnar for DnsActivity {
             traffic: d
                 .object::<crate::v1_1_0::objects::NetworkTraffic>(59)?
                 .map(Box::new),
-            type_name: d.string(60)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_1_0::events::DnsActivity>>(60)?,
             type_uid: d.required(61, d.int64(61)?)?,
             unmapped: d.map(62)?,
             unknown: d.unknown()?,
@@ -710,19 +763,21 @@ impl crate::columnar::Columnar for DnsActivity {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        d.string_into(0, &mut self.action)?;
+        self.action = d.caption::<crate::v1_1_0::enums::ActionId>(0)?;
         self.action_id = d.int32(1)?.map(crate::v1_1_0::enums::ActionId::from_id);
         self.activity_id = d.required(2, d.int32(2)?.map(DnsActivityActivityId::from_id))?;
-        d.string_into(3, &mut self.activity_name)?;
+        self.activity_name = d.caption::<crate::v1_1_0::events::DnsActivityActivityId>(3)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Actor>(4, &mut self.actor)?;
         d.object_list_into::<crate::v1_1_0::objects::DnsAnswer>(5, &mut self.answers)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Api>(6, &mut self.api)?;
         d.string_into(7, &mut self.app_name)?;
         d.object_list_into::<crate::v1_1_0::objects::Attack>(8, &mut self.attacks)?;
         d.object_list_into::<crate::v1_1_0::objects::Authorization>(9, &mut self.authorizations)?;
-        d.string_into(10, &mut self.category_name)?;
+        self.category_name =
+            d.caption::<crate::caption::CategoryName<crate::v1_1_0::events::DnsActivity>>(10)?;
         self.category_uid = d.required(11, d.int32(11)?)?;
-        d.string_into(12, &mut self.class_name)?;
+        self.class_name =
+            d.caption::<crate::caption::ClassName<crate::v1_1_0::events::DnsActivity>>(12)?;
         self.class_uid = d.class_uid(13, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Cloud>(14, &mut self.cloud)?;
         d.boxed_object_into::<crate::v1_1_0::objects::NetworkConnectionInfo>(
@@ -731,7 +786,7 @@ impl crate::columnar::Columnar for DnsActivity {
         )?;
         self.count = d.int32(16)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Device>(17, &mut self.device)?;
-        d.string_into(18, &mut self.disposition)?;
+        self.disposition = d.caption::<crate::v1_1_0::enums::DispositionId>(18)?;
         self.disposition_id = d
             .int32(19)?
             .map(crate::v1_1_0::enums::DispositionId::from_id);
@@ -766,11 +821,11 @@ impl crate::columnar::Columnar for DnsActivity {
         self.query_time = d.int64(39)?;
         d.datetime_into(40, &mut self.query_time_dt)?;
         d.string_into(41, &mut self.raw_data)?;
-        d.string_into(42, &mut self.rcode)?;
+        self.rcode = d.caption::<crate::v1_1_0::events::DnsActivityRcodeId>(42)?;
         self.rcode_id = d.int32(43)?.map(DnsActivityRcodeId::from_id);
         self.response_time = d.int64(44)?;
         d.datetime_into(45, &mut self.response_time_dt)?;
-        d.string_into(46, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_1_0::enums::SeverityId>(46)?;
         self.severity_id = d.required(
             47,
             d.int32(47)?.map(crate::v1_1_0::enums::SeverityId::from_id),
@@ -778,7 +833,7 @@ impl crate::columnar::Columnar for DnsActivity {
         d.boxed_object_into::<crate::v1_1_0::objects::NetworkEndpoint>(48, &mut self.src_endpoint)?;
         self.start_time = d.int64(49)?;
         d.datetime_into(50, &mut self.start_time_dt)?;
-        d.string_into(51, &mut self.status)?;
+        self.status = d.caption::<crate::v1_1_0::enums::StatusId>(51)?;
         d.string_into(52, &mut self.status_code)?;
         d.string_into(53, &mut self.status_detail)?;
         self.status_id = d.int32(54)?.map(crate::v1_1_0::enums::StatusId::from_id);
@@ -787,7 +842,8 @@ impl crate::columnar::Columnar for DnsActivity {
         self.timezone_offset = d.int32(57)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Tls>(58, &mut self.tls)?;
         d.boxed_object_into::<crate::v1_1_0::objects::NetworkTraffic>(59, &mut self.traffic)?;
-        d.string_into(60, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_1_0::events::DnsActivity>>(60)?;
         self.type_uid = d.required(61, d.int64(61)?)?;
         d.map_into(62, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

@@ -36,8 +36,12 @@ Other = 99 => "Other",
 #[non_exhaustive]
 pub struct EmailUrlActivity {
     /// **Action** (`action`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::enums::ActionId>"
+    )]
+    pub action: Option<crate::Caption>,
     /// **Action ID** (`action_id`, `integer_t`, required, profile `security_control`).
     ///
     /// Its caption goes in `action`.
@@ -49,8 +53,12 @@ pub struct EmailUrlActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub activity_id: Option<EmailUrlActivityActivityId>,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::events::EmailUrlActivityActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_1_0::objects::Actor>>,
@@ -64,15 +72,23 @@ pub struct EmailUrlActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorizations: Option<Vec<crate::v1_1_0::objects::Authorization>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_1_0::events::EmailUrlActivity>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_1_0::events::EmailUrlActivity>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -88,8 +104,12 @@ pub struct EmailUrlActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<Box<crate::v1_1_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disposition: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::enums::DispositionId>"
+    )]
+    pub disposition: Option<crate::Caption>,
     /// **Disposition ID** (`disposition_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `disposition`.
@@ -128,8 +148,12 @@ pub struct EmailUrlActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -141,8 +165,12 @@ pub struct EmailUrlActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::enums::StatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -163,8 +191,12 @@ pub struct EmailUrlActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone_offset: Option<i32>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_1_0::events::EmailUrlActivity>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `long_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -190,6 +222,15 @@ impl EmailUrlActivity {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "Network Activity";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "Email URL Activity: Unknown",
+        "Email URL Activity: Send",
+        "Email URL Activity: Receive",
+        "Email URL Activity: Scan",
+        "Email URL Activity: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -208,9 +249,9 @@ impl EmailUrlActivity {
             api: None,
             attacks: None,
             authorizations: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             count: None,
@@ -278,7 +319,7 @@ impl EmailUrlActivity {
         let keep = value.id() == 99 && self.action.is_some();
         self.action_id = Some(value);
         if !keep {
-            self.action = Some(value.as_str().to_string());
+            self.action = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -288,11 +329,10 @@ impl EmailUrlActivity {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = Some(value);
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = i64::from(Self::CLASS_UID) * 100 + i64::from(value.id());
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -303,7 +343,7 @@ impl EmailUrlActivity {
         let keep = value.id() == 99 && self.disposition.is_some();
         self.disposition_id = Some(value);
         if !keep {
-            self.disposition = Some(value.as_str().to_string());
+            self.disposition = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -313,7 +353,7 @@ impl EmailUrlActivity {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -323,10 +363,16 @@ impl EmailUrlActivity {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for EmailUrlActivity {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for EmailUrlActivity {
@@ -411,24 +457,29 @@ impl crate::columnar::Columnar for EmailUrlActivity {
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
-            action: d.string(0)?,
+            action: d.caption::<crate::v1_1_0::enums::ActionId>(0)?,
             action_id: d.int32(1)?.map(crate::v1_1_0::enums::ActionId::from_id),
             activity_id: d.int32(2)?.map(EmailUrlActivityActivityId::from_id),
-            activity_name: d.string(3)?,
+            activity_name: d.caption::<crate::v1_1_0::events::EmailUrlActivityActivityId>(3)?,
             actor: d.object::<crate::v1_1_0::objects::Actor>(4)?.map(Box::new),
             api: d.object::<crate::v1_1_0::objects::Api>(5)?.map(Box::new),
             attacks: d.object_list::<crate::v1_1_0::objects::Attack>(6)?,
             authorizations: d.object_list::<crate::v1_1_0::objects::Authorization>(7)?,
-            category_name: d.string(8)?,
+            category_name: d.caption::<crate::caption::CategoryName<
+                crate::v1_1_0::events::EmailUrlActivity,
+            >>(8)?,
             category_uid: d.required(9, d.int32(9)?)?,
-            class_name: d.string(10)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_1_0::events::EmailUrlActivity>>(
+                    10,
+                )?,
             class_uid: d.class_uid(11, Self::CLASS_UID)?,
             cloud: d.object::<crate::v1_1_0::objects::Cloud>(12)?.map(Box::new),
             count: d.int32(13)?,
             device: d
                 .object::<crate::v1_1_0::objects::Device>(14)?
                 .map(Box::new),
-            disposition: d.string(15)?,
+            disposition: d.caption::<crate::v1_1_0::enums::DispositionId>(15)?,
             disposition_id: d
                 .int32(16)?
                 .map(crate::v1_1_0::enums::DispositionId::from_id),
@@ -449,21 +500,22 @@ impl crate::columnar::Columnar for EmailUrlActivity {
             )?,
             observables: d.object_list::<crate::v1_1_0::objects::Observable>(26)?,
             raw_data: d.string(27)?,
-            severity: d.string(28)?,
+            severity: d.caption::<crate::v1_1_0::enums::SeverityId>(28)?,
             severity_id: d.required(
                 29,
                 d.int32(29)?.map(crate::v1_1_0::enums::SeverityId::from_id),
             )?,
             start_time: d.int64(30)?,
             start_time_dt: d.datetime(31)?,
-            status: d.string(32)?,
+            status: d.caption::<crate::v1_1_0::enums::StatusId>(32)?,
             status_code: d.string(33)?,
             status_detail: d.string(34)?,
             status_id: d.int32(35)?.map(crate::v1_1_0::enums::StatusId::from_id),
             time: d.required(36, d.int64(36)?)?,
             time_dt: d.datetime(37)?,
             timezone_offset: d.int32(38)?,
-            type_name: d.string(39)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_1_0::events::EmailUrlActivity>>(39)?,
             type_uid: d.required(40, d.int64(40)?)?,
             unmapped: d.map(41)?,
             url: d.object::<crate::v1_1_0::objects::Url>(42)?.map(Box::new),
@@ -474,22 +526,24 @@ impl crate::columnar::Columnar for EmailUrlActivity {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        d.string_into(0, &mut self.action)?;
+        self.action = d.caption::<crate::v1_1_0::enums::ActionId>(0)?;
         self.action_id = d.int32(1)?.map(crate::v1_1_0::enums::ActionId::from_id);
         self.activity_id = d.int32(2)?.map(EmailUrlActivityActivityId::from_id);
-        d.string_into(3, &mut self.activity_name)?;
+        self.activity_name = d.caption::<crate::v1_1_0::events::EmailUrlActivityActivityId>(3)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Api>(5, &mut self.api)?;
         d.object_list_into::<crate::v1_1_0::objects::Attack>(6, &mut self.attacks)?;
         d.object_list_into::<crate::v1_1_0::objects::Authorization>(7, &mut self.authorizations)?;
-        d.string_into(8, &mut self.category_name)?;
+        self.category_name =
+            d.caption::<crate::caption::CategoryName<crate::v1_1_0::events::EmailUrlActivity>>(8)?;
         self.category_uid = d.required(9, d.int32(9)?)?;
-        d.string_into(10, &mut self.class_name)?;
+        self.class_name =
+            d.caption::<crate::caption::ClassName<crate::v1_1_0::events::EmailUrlActivity>>(10)?;
         self.class_uid = d.class_uid(11, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Cloud>(12, &mut self.cloud)?;
         self.count = d.int32(13)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Device>(14, &mut self.device)?;
-        d.string_into(15, &mut self.disposition)?;
+        self.disposition = d.caption::<crate::v1_1_0::enums::DispositionId>(15)?;
         self.disposition_id = d
             .int32(16)?
             .map(crate::v1_1_0::enums::DispositionId::from_id);
@@ -504,21 +558,22 @@ impl crate::columnar::Columnar for EmailUrlActivity {
         d.required_object_into::<crate::v1_1_0::objects::Metadata>(25, &mut self.metadata)?;
         d.object_list_into::<crate::v1_1_0::objects::Observable>(26, &mut self.observables)?;
         d.string_into(27, &mut self.raw_data)?;
-        d.string_into(28, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_1_0::enums::SeverityId>(28)?;
         self.severity_id = d.required(
             29,
             d.int32(29)?.map(crate::v1_1_0::enums::SeverityId::from_id),
         )?;
         self.start_time = d.int64(30)?;
         d.datetime_into(31, &mut self.start_time_dt)?;
-        d.string_into(32, &mut self.status)?;
+        self.status = d.caption::<crate::v1_1_0::enums::StatusId>(32)?;
         d.string_into(33, &mut self.status_code)?;
         d.string_into(34, &mut self.status_detail)?;
         self.status_id = d.int32(35)?.map(crate::v1_1_0::enums::StatusId::from_id);
         self.time = d.required(36, d.int64(36)?)?;
         d.datetime_into(37, &mut self.time_dt)?;
         self.timezone_offset = d.int32(38)?;
-        d.string_into(39, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_1_0::events::EmailUrlActivity>>(39)?;
         self.type_uid = d.required(40, d.int64(40)?)?;
         d.map_into(41, &mut self.unmapped)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Url>(42, &mut self.url)?;

@@ -143,8 +143,12 @@ pub struct IncidentFinding {
     /// Its caption goes in `activity_name`.
     pub activity_id: IncidentFindingActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::events::IncidentFindingActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api: Option<Box<crate::v1_1_0::objects::Api>>,
@@ -158,15 +162,23 @@ pub struct IncidentFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attacks: Option<Vec<crate::v1_1_0::objects::Attack>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_1_0::events::IncidentFinding>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_1_0::events::IncidentFinding>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -209,8 +221,12 @@ pub struct IncidentFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finding_info_list: Option<Vec<crate::v1_1_0::objects::FindingInfo>>,
     /// **Impact** (`impact`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub impact: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::enums::ImpactId>"
+    )]
+    pub impact: Option<crate::Caption>,
     /// **Impact ID** (`impact_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `impact`.
@@ -242,8 +258,12 @@ pub struct IncidentFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -258,8 +278,12 @@ pub struct IncidentFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::events::IncidentFindingStatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -280,8 +304,12 @@ pub struct IncidentFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone_offset: Option<i32>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_1_0::events::IncidentFinding>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `long_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -290,8 +318,12 @@ pub struct IncidentFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unmapped: Option<serde_json::Map<String, serde_json::Value>>,
     /// **Verdict** (`verdict`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub verdict: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::events::IncidentFindingVerdictId>"
+    )]
+    pub verdict: Option<crate::Caption>,
     /// **Verdict ID** (`verdict_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `verdict`.
@@ -312,6 +344,15 @@ impl IncidentFinding {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "Findings";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "Incident Finding: Unknown",
+        "Incident Finding: Create",
+        "Incident Finding: Update",
+        "Incident Finding: Close",
+        "Incident Finding: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -329,9 +370,9 @@ impl IncidentFinding {
             assignee: None,
             assignee_group: None,
             attacks: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             comment: None,
@@ -409,11 +450,10 @@ impl IncidentFinding {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = i64::from(Self::CLASS_UID) * 100 + i64::from(value.id());
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -424,7 +464,7 @@ impl IncidentFinding {
         let keep = value.id() == 99 && self.impact.is_some();
         self.impact_id = Some(value);
         if !keep {
-            self.impact = Some(value.as_str().to_string());
+            self.impact = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -434,7 +474,7 @@ impl IncidentFinding {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -444,7 +484,7 @@ impl IncidentFinding {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -454,10 +494,16 @@ impl IncidentFinding {
         let keep = value.id() == 99 && self.verdict.is_some();
         self.verdict_id = Some(value);
         if !keep {
-            self.verdict = Some(value.as_str().to_string());
+            self.verdict = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for IncidentFinding {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for IncidentFinding {
@@ -549,14 +595,18 @@ impl crate::columnar::Columnar for IncidentFinding {
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
             activity_id: d.required(0, d.int32(0)?.map(IncidentFindingActivityId::from_id))?,
-            activity_name: d.string(1)?,
+            activity_name: d.caption::<crate::v1_1_0::events::IncidentFindingActivityId>(1)?,
             api: d.object::<crate::v1_1_0::objects::Api>(2)?.map(Box::new),
             assignee: d.object::<crate::v1_1_0::objects::User>(3)?.map(Box::new),
             assignee_group: d.object::<crate::v1_1_0::objects::Group>(4)?.map(Box::new),
             attacks: d.object_list::<crate::v1_1_0::objects::Attack>(5)?,
-            category_name: d.string(6)?,
+            category_name: d
+                .caption::<crate::caption::CategoryName<crate::v1_1_0::events::IncidentFinding>>(
+                    6,
+                )?,
             category_uid: d.required(7, d.int32(7)?)?,
-            class_name: d.string(8)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_1_0::events::IncidentFinding>>(8)?,
             class_uid: d.class_uid(9, Self::CLASS_UID)?,
             cloud: d.object::<crate::v1_1_0::objects::Cloud>(10)?.map(Box::new),
             comment: d.string(11)?,
@@ -572,7 +622,7 @@ impl crate::columnar::Columnar for IncidentFinding {
             end_time_dt: d.datetime(19)?,
             enrichments: d.object_list::<crate::v1_1_0::objects::Enrichment>(20)?,
             finding_info_list: d.object_list::<crate::v1_1_0::objects::FindingInfo>(21)?,
-            impact: d.string(22)?,
+            impact: d.caption::<crate::v1_1_0::enums::ImpactId>(22)?,
             impact_id: d.int32(23)?.map(crate::v1_1_0::enums::ImpactId::from_id),
             impact_score: d.int32(24)?,
             is_suspected_breach: d.bool(25)?,
@@ -586,7 +636,7 @@ impl crate::columnar::Columnar for IncidentFinding {
             priority: d.int32(29)?,
             priority_id: d.int32(30)?.map(IncidentFindingPriorityId::from_id),
             raw_data: d.string(31)?,
-            severity: d.string(32)?,
+            severity: d.caption::<crate::v1_1_0::enums::SeverityId>(32)?,
             severity_id: d.required(
                 33,
                 d.int32(33)?.map(crate::v1_1_0::enums::SeverityId::from_id),
@@ -594,17 +644,18 @@ impl crate::columnar::Columnar for IncidentFinding {
             src_url: d.string(34)?,
             start_time: d.int64(35)?,
             start_time_dt: d.datetime(36)?,
-            status: d.string(37)?,
+            status: d.caption::<crate::v1_1_0::events::IncidentFindingStatusId>(37)?,
             status_code: d.string(38)?,
             status_detail: d.string(39)?,
             status_id: d.int32(40)?.map(IncidentFindingStatusId::from_id),
             time: d.required(41, d.int64(41)?)?,
             time_dt: d.datetime(42)?,
             timezone_offset: d.int32(43)?,
-            type_name: d.string(44)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_1_0::events::IncidentFinding>>(44)?,
             type_uid: d.required(45, d.int64(45)?)?,
             unmapped: d.map(46)?,
-            verdict: d.string(47)?,
+            verdict: d.caption::<crate::v1_1_0::events::IncidentFindingVerdictId>(47)?,
             verdict_id: d.int32(48)?.map(IncidentFindingVerdictId::from_id),
             unknown: d.unknown()?,
         })
@@ -614,14 +665,16 @@ impl crate::columnar::Columnar for IncidentFinding {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.activity_id = d.required(0, d.int32(0)?.map(IncidentFindingActivityId::from_id))?;
-        d.string_into(1, &mut self.activity_name)?;
+        self.activity_name = d.caption::<crate::v1_1_0::events::IncidentFindingActivityId>(1)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Api>(2, &mut self.api)?;
         d.boxed_object_into::<crate::v1_1_0::objects::User>(3, &mut self.assignee)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Group>(4, &mut self.assignee_group)?;
         d.object_list_into::<crate::v1_1_0::objects::Attack>(5, &mut self.attacks)?;
-        d.string_into(6, &mut self.category_name)?;
+        self.category_name =
+            d.caption::<crate::caption::CategoryName<crate::v1_1_0::events::IncidentFinding>>(6)?;
         self.category_uid = d.required(7, d.int32(7)?)?;
-        d.string_into(8, &mut self.class_name)?;
+        self.class_name =
+            d.caption::<crate::caption::ClassName<crate::v1_1_0::events::IncidentFinding>>(8)?;
         self.class_uid = d.class_uid(9, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Cloud>(10, &mut self.cloud)?;
         d.string_into(11, &mut self.comment)?;
@@ -637,7 +690,7 @@ impl crate::columnar::Columnar for IncidentFinding {
         d.datetime_into(19, &mut self.end_time_dt)?;
         d.object_list_into::<crate::v1_1_0::objects::Enrichment>(20, &mut self.enrichments)?;
         d.object_list_into::<crate::v1_1_0::objects::FindingInfo>(21, &mut self.finding_info_list)?;
-        d.string_into(22, &mut self.impact)?;
+        self.impact = d.caption::<crate::v1_1_0::enums::ImpactId>(22)?;
         self.impact_id = d.int32(23)?.map(crate::v1_1_0::enums::ImpactId::from_id);
         self.impact_score = d.int32(24)?;
         self.is_suspected_breach = d.bool(25)?;
@@ -647,7 +700,7 @@ impl crate::columnar::Columnar for IncidentFinding {
         self.priority = d.int32(29)?;
         self.priority_id = d.int32(30)?.map(IncidentFindingPriorityId::from_id);
         d.string_into(31, &mut self.raw_data)?;
-        d.string_into(32, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_1_0::enums::SeverityId>(32)?;
         self.severity_id = d.required(
             33,
             d.int32(33)?.map(crate::v1_1_0::enums::SeverityId::from_id),
@@ -655,17 +708,18 @@ impl crate::columnar::Columnar for IncidentFinding {
         d.string_into(34, &mut self.src_url)?;
         self.start_time = d.int64(35)?;
         d.datetime_into(36, &mut self.start_time_dt)?;
-        d.string_into(37, &mut self.status)?;
+        self.status = d.caption::<crate::v1_1_0::events::IncidentFindingStatusId>(37)?;
         d.string_into(38, &mut self.status_code)?;
         d.string_into(39, &mut self.status_detail)?;
         self.status_id = d.int32(40)?.map(IncidentFindingStatusId::from_id);
         self.time = d.required(41, d.int64(41)?)?;
         d.datetime_into(42, &mut self.time_dt)?;
         self.timezone_offset = d.int32(43)?;
-        d.string_into(44, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_1_0::events::IncidentFinding>>(44)?;
         self.type_uid = d.required(45, d.int64(45)?)?;
         d.map_into(46, &mut self.unmapped)?;
-        d.string_into(47, &mut self.verdict)?;
+        self.verdict = d.caption::<crate::v1_1_0::events::IncidentFindingVerdictId>(47)?;
         self.verdict_id = d.int32(48)?.map(IncidentFindingVerdictId::from_id);
         d.unknown_into(&mut self.unknown)?;
         Ok(())

@@ -51,8 +51,12 @@ Other = 99 => "Other",
 #[non_exhaustive]
 pub struct MemoryActivity {
     /// **Action** (`action`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::enums::ActionId>"
+    )]
+    pub action: Option<crate::Caption>,
     /// **Action ID** (`action_id`, `integer_t`, required, profile `security_control`).
     ///
     /// Its caption goes in `action`.
@@ -63,8 +67,12 @@ pub struct MemoryActivity {
     /// Its caption goes in `activity_name`.
     pub activity_id: MemoryActivityActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::events::MemoryActivityActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_1_0::objects::Actor>>,
@@ -84,15 +92,23 @@ pub struct MemoryActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_address: Option<String>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_1_0::events::MemoryActivity>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_1_0::events::MemoryActivity>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -108,8 +124,12 @@ pub struct MemoryActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<Box<crate::v1_1_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disposition: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::enums::DispositionId>"
+    )]
+    pub disposition: Option<crate::Caption>,
     /// **Disposition ID** (`disposition_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `disposition`.
@@ -151,8 +171,12 @@ pub struct MemoryActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requested_permissions: Option<i32>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -167,8 +191,12 @@ pub struct MemoryActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::enums::StatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -189,8 +217,12 @@ pub struct MemoryActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone_offset: Option<i32>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_1_0::events::MemoryActivity>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `long_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -212,6 +244,20 @@ impl MemoryActivity {
     pub const CATEGORY_UID: i32 = 1;
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "System Activity";
+
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "Memory Activity: Unknown",
+        "Memory Activity: Allocate Page",
+        "Memory Activity: Modify Page",
+        "Memory Activity: Delete Page",
+        "Memory Activity: Buffer Overflow",
+        "Memory Activity: Disable DEP",
+        "Memory Activity: Enable DEP",
+        "Memory Activity: Read",
+        "Memory Activity: Write",
+        "Memory Activity: Other",
+    ];
 
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
@@ -235,9 +281,9 @@ impl MemoryActivity {
             attacks: None,
             authorizations: None,
             base_address: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             count: None,
@@ -307,7 +353,7 @@ impl MemoryActivity {
         let keep = value.id() == 99 && self.action.is_some();
         self.action_id = Some(value);
         if !keep {
-            self.action = Some(value.as_str().to_string());
+            self.action = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -317,11 +363,10 @@ impl MemoryActivity {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = i64::from(Self::CLASS_UID) * 100 + i64::from(value.id());
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -332,7 +377,7 @@ impl MemoryActivity {
         let keep = value.id() == 99 && self.disposition.is_some();
         self.disposition_id = Some(value);
         if !keep {
-            self.disposition = Some(value.as_str().to_string());
+            self.disposition = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -342,7 +387,7 @@ impl MemoryActivity {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -352,10 +397,16 @@ impl MemoryActivity {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for MemoryActivity {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for MemoryActivity {
@@ -443,26 +494,30 @@ impl crate::columnar::Columnar for MemoryActivity {
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
-            action: d.string(0)?,
+            action: d.caption::<crate::v1_1_0::enums::ActionId>(0)?,
             action_id: d.int32(1)?.map(crate::v1_1_0::enums::ActionId::from_id),
             activity_id: d.required(2, d.int32(2)?.map(MemoryActivityActivityId::from_id))?,
-            activity_name: d.string(3)?,
+            activity_name: d.caption::<crate::v1_1_0::events::MemoryActivityActivityId>(3)?,
             actor: d.object::<crate::v1_1_0::objects::Actor>(4)?.map(Box::new),
             actual_permissions: d.int32(5)?,
             api: d.object::<crate::v1_1_0::objects::Api>(6)?.map(Box::new),
             attacks: d.object_list::<crate::v1_1_0::objects::Attack>(7)?,
             authorizations: d.object_list::<crate::v1_1_0::objects::Authorization>(8)?,
             base_address: d.string(9)?,
-            category_name: d.string(10)?,
+            category_name: d
+                .caption::<crate::caption::CategoryName<crate::v1_1_0::events::MemoryActivity>>(
+                    10,
+                )?,
             category_uid: d.required(11, d.int32(11)?)?,
-            class_name: d.string(12)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_1_0::events::MemoryActivity>>(12)?,
             class_uid: d.class_uid(13, Self::CLASS_UID)?,
             cloud: d.object::<crate::v1_1_0::objects::Cloud>(14)?.map(Box::new),
             count: d.int32(15)?,
             device: d
                 .object::<crate::v1_1_0::objects::Device>(16)?
                 .map(Box::new),
-            disposition: d.string(17)?,
+            disposition: d.caption::<crate::v1_1_0::enums::DispositionId>(17)?,
             disposition_id: d
                 .int32(18)?
                 .map(crate::v1_1_0::enums::DispositionId::from_id),
@@ -486,7 +541,7 @@ impl crate::columnar::Columnar for MemoryActivity {
                 .map(Box::new),
             raw_data: d.string(29)?,
             requested_permissions: d.int32(30)?,
-            severity: d.string(31)?,
+            severity: d.caption::<crate::v1_1_0::enums::SeverityId>(31)?,
             severity_id: d.required(
                 32,
                 d.int32(32)?.map(crate::v1_1_0::enums::SeverityId::from_id),
@@ -494,14 +549,15 @@ impl crate::columnar::Columnar for MemoryActivity {
             size: d.int64(33)?,
             start_time: d.int64(34)?,
             start_time_dt: d.datetime(35)?,
-            status: d.string(36)?,
+            status: d.caption::<crate::v1_1_0::enums::StatusId>(36)?,
             status_code: d.string(37)?,
             status_detail: d.string(38)?,
             status_id: d.int32(39)?.map(crate::v1_1_0::enums::StatusId::from_id),
             time: d.required(40, d.int64(40)?)?,
             time_dt: d.datetime(41)?,
             timezone_offset: d.int32(42)?,
-            type_name: d.string(43)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_1_0::events::MemoryActivity>>(43)?,
             type_uid: d.required(44, d.int64(44)?)?,
             unmapped: d.map(45)?,
             unknown: d.unknown()?,
@@ -511,24 +567,26 @@ impl crate::columnar::Columnar for MemoryActivity {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        d.string_into(0, &mut self.action)?;
+        self.action = d.caption::<crate::v1_1_0::enums::ActionId>(0)?;
         self.action_id = d.int32(1)?.map(crate::v1_1_0::enums::ActionId::from_id);
         self.activity_id = d.required(2, d.int32(2)?.map(MemoryActivityActivityId::from_id))?;
-        d.string_into(3, &mut self.activity_name)?;
+        self.activity_name = d.caption::<crate::v1_1_0::events::MemoryActivityActivityId>(3)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Actor>(4, &mut self.actor)?;
         self.actual_permissions = d.int32(5)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Api>(6, &mut self.api)?;
         d.object_list_into::<crate::v1_1_0::objects::Attack>(7, &mut self.attacks)?;
         d.object_list_into::<crate::v1_1_0::objects::Authorization>(8, &mut self.authorizations)?;
         d.string_into(9, &mut self.base_address)?;
-        d.string_into(10, &mut self.category_name)?;
+        self.category_name =
+            d.caption::<crate::caption::CategoryName<crate::v1_1_0::events::MemoryActivity>>(10)?;
         self.category_uid = d.required(11, d.int32(11)?)?;
-        d.string_into(12, &mut self.class_name)?;
+        self.class_name =
+            d.caption::<crate::caption::ClassName<crate::v1_1_0::events::MemoryActivity>>(12)?;
         self.class_uid = d.class_uid(13, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Cloud>(14, &mut self.cloud)?;
         self.count = d.int32(15)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Device>(16, &mut self.device)?;
-        d.string_into(17, &mut self.disposition)?;
+        self.disposition = d.caption::<crate::v1_1_0::enums::DispositionId>(17)?;
         self.disposition_id = d
             .int32(18)?
             .map(crate::v1_1_0::enums::DispositionId::from_id);
@@ -544,7 +602,7 @@ impl crate::columnar::Columnar for MemoryActivity {
         d.boxed_object_into::<crate::v1_1_0::objects::Process>(28, &mut self.process)?;
         d.string_into(29, &mut self.raw_data)?;
         self.requested_permissions = d.int32(30)?;
-        d.string_into(31, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_1_0::enums::SeverityId>(31)?;
         self.severity_id = d.required(
             32,
             d.int32(32)?.map(crate::v1_1_0::enums::SeverityId::from_id),
@@ -552,14 +610,15 @@ impl crate::columnar::Columnar for MemoryActivity {
         self.size = d.int64(33)?;
         self.start_time = d.int64(34)?;
         d.datetime_into(35, &mut self.start_time_dt)?;
-        d.string_into(36, &mut self.status)?;
+        self.status = d.caption::<crate::v1_1_0::enums::StatusId>(36)?;
         d.string_into(37, &mut self.status_code)?;
         d.string_into(38, &mut self.status_detail)?;
         self.status_id = d.int32(39)?.map(crate::v1_1_0::enums::StatusId::from_id);
         self.time = d.required(40, d.int64(40)?)?;
         d.datetime_into(41, &mut self.time_dt)?;
         self.timezone_offset = d.int32(42)?;
-        d.string_into(43, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_1_0::events::MemoryActivity>>(43)?;
         self.type_uid = d.required(44, d.int64(44)?)?;
         d.map_into(45, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

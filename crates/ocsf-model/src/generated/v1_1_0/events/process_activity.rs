@@ -63,8 +63,12 @@ Other = 99 => "Other",
 #[non_exhaustive]
 pub struct ProcessActivity {
     /// **Action** (`action`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::enums::ActionId>"
+    )]
+    pub action: Option<crate::Caption>,
     /// **Action ID** (`action_id`, `integer_t`, required, profile `security_control`).
     ///
     /// Its caption goes in `action`.
@@ -75,8 +79,12 @@ pub struct ProcessActivity {
     /// Its caption goes in `activity_name`.
     pub activity_id: ProcessActivityActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::events::ProcessActivityActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_1_0::objects::Actor>>,
@@ -93,15 +101,23 @@ pub struct ProcessActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorizations: Option<Vec<crate::v1_1_0::objects::Authorization>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_1_0::events::ProcessActivity>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_1_0::events::ProcessActivity>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -117,8 +133,12 @@ pub struct ProcessActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<Box<crate::v1_1_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disposition: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::enums::DispositionId>"
+    )]
+    pub disposition: Option<crate::Caption>,
     /// **Disposition ID** (`disposition_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `disposition`.
@@ -143,8 +163,12 @@ pub struct ProcessActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub firewall_rule: Option<Box<crate::v1_1_0::objects::FirewallRule>>,
     /// **Injection Type** (`injection_type`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub injection_type: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::events::ProcessActivityInjectionTypeId>"
+    )]
+    pub injection_type: Option<crate::Caption>,
     /// **Injection Type ID** (`injection_type_id`, `integer_t`, optional).
     ///
     /// Its caption goes in `injection_type`.
@@ -174,8 +198,12 @@ pub struct ProcessActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requested_permissions: Option<i32>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -187,8 +215,12 @@ pub struct ProcessActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::enums::StatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -209,8 +241,12 @@ pub struct ProcessActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone_offset: Option<i32>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_1_0::events::ProcessActivity>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `long_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -233,6 +269,17 @@ impl ProcessActivity {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "System Activity";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "Process Activity: Unknown",
+        "Process Activity: Launch",
+        "Process Activity: Terminate",
+        "Process Activity: Open",
+        "Process Activity: Inject",
+        "Process Activity: Set User ID",
+        "Process Activity: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -254,9 +301,9 @@ impl ProcessActivity {
             api: None,
             attacks: None,
             authorizations: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             count: None,
@@ -329,7 +376,7 @@ impl ProcessActivity {
         let keep = value.id() == 99 && self.action.is_some();
         self.action_id = Some(value);
         if !keep {
-            self.action = Some(value.as_str().to_string());
+            self.action = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -339,11 +386,10 @@ impl ProcessActivity {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = i64::from(Self::CLASS_UID) * 100 + i64::from(value.id());
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -354,7 +400,7 @@ impl ProcessActivity {
         let keep = value.id() == 99 && self.disposition.is_some();
         self.disposition_id = Some(value);
         if !keep {
-            self.disposition = Some(value.as_str().to_string());
+            self.disposition = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -364,7 +410,7 @@ impl ProcessActivity {
         let keep = value.id() == 99 && self.injection_type.is_some();
         self.injection_type_id = Some(value);
         if !keep {
-            self.injection_type = Some(value.as_str().to_string());
+            self.injection_type = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -374,7 +420,7 @@ impl ProcessActivity {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -384,10 +430,16 @@ impl ProcessActivity {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for ProcessActivity {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for ProcessActivity {
@@ -477,25 +529,29 @@ impl crate::columnar::Columnar for ProcessActivity {
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
-            action: d.string(0)?,
+            action: d.caption::<crate::v1_1_0::enums::ActionId>(0)?,
             action_id: d.int32(1)?.map(crate::v1_1_0::enums::ActionId::from_id),
             activity_id: d.required(2, d.int32(2)?.map(ProcessActivityActivityId::from_id))?,
-            activity_name: d.string(3)?,
+            activity_name: d.caption::<crate::v1_1_0::events::ProcessActivityActivityId>(3)?,
             actor: d.object::<crate::v1_1_0::objects::Actor>(4)?.map(Box::new),
             actual_permissions: d.int32(5)?,
             api: d.object::<crate::v1_1_0::objects::Api>(6)?.map(Box::new),
             attacks: d.object_list::<crate::v1_1_0::objects::Attack>(7)?,
             authorizations: d.object_list::<crate::v1_1_0::objects::Authorization>(8)?,
-            category_name: d.string(9)?,
+            category_name: d
+                .caption::<crate::caption::CategoryName<crate::v1_1_0::events::ProcessActivity>>(
+                    9,
+                )?,
             category_uid: d.required(10, d.int32(10)?)?,
-            class_name: d.string(11)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_1_0::events::ProcessActivity>>(11)?,
             class_uid: d.class_uid(12, Self::CLASS_UID)?,
             cloud: d.object::<crate::v1_1_0::objects::Cloud>(13)?.map(Box::new),
             count: d.int32(14)?,
             device: d
                 .object::<crate::v1_1_0::objects::Device>(15)?
                 .map(Box::new),
-            disposition: d.string(16)?,
+            disposition: d.caption::<crate::v1_1_0::enums::DispositionId>(16)?,
             disposition_id: d
                 .int32(17)?
                 .map(crate::v1_1_0::enums::DispositionId::from_id),
@@ -507,7 +563,8 @@ impl crate::columnar::Columnar for ProcessActivity {
             firewall_rule: d
                 .object::<crate::v1_1_0::objects::FirewallRule>(23)?
                 .map(Box::new),
-            injection_type: d.string(24)?,
+            injection_type: d
+                .caption::<crate::v1_1_0::events::ProcessActivityInjectionTypeId>(24)?,
             injection_type_id: d.int32(25)?.map(ProcessActivityInjectionTypeId::from_id),
             malware: d.object_list::<crate::v1_1_0::objects::Malware>(26)?,
             message: d.string(27)?,
@@ -525,21 +582,22 @@ impl crate::columnar::Columnar for ProcessActivity {
                 .map(Box::new),
             raw_data: d.string(32)?,
             requested_permissions: d.int32(33)?,
-            severity: d.string(34)?,
+            severity: d.caption::<crate::v1_1_0::enums::SeverityId>(34)?,
             severity_id: d.required(
                 35,
                 d.int32(35)?.map(crate::v1_1_0::enums::SeverityId::from_id),
             )?,
             start_time: d.int64(36)?,
             start_time_dt: d.datetime(37)?,
-            status: d.string(38)?,
+            status: d.caption::<crate::v1_1_0::enums::StatusId>(38)?,
             status_code: d.string(39)?,
             status_detail: d.string(40)?,
             status_id: d.int32(41)?.map(crate::v1_1_0::enums::StatusId::from_id),
             time: d.required(42, d.int64(42)?)?,
             time_dt: d.datetime(43)?,
             timezone_offset: d.int32(44)?,
-            type_name: d.string(45)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_1_0::events::ProcessActivity>>(45)?,
             type_uid: d.required(46, d.int64(46)?)?,
             unmapped: d.map(47)?,
             unknown: d.unknown()?,
@@ -549,23 +607,25 @@ impl crate::columnar::Columnar for ProcessActivity {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        d.string_into(0, &mut self.action)?;
+        self.action = d.caption::<crate::v1_1_0::enums::ActionId>(0)?;
         self.action_id = d.int32(1)?.map(crate::v1_1_0::enums::ActionId::from_id);
         self.activity_id = d.required(2, d.int32(2)?.map(ProcessActivityActivityId::from_id))?;
-        d.string_into(3, &mut self.activity_name)?;
+        self.activity_name = d.caption::<crate::v1_1_0::events::ProcessActivityActivityId>(3)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Actor>(4, &mut self.actor)?;
         self.actual_permissions = d.int32(5)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Api>(6, &mut self.api)?;
         d.object_list_into::<crate::v1_1_0::objects::Attack>(7, &mut self.attacks)?;
         d.object_list_into::<crate::v1_1_0::objects::Authorization>(8, &mut self.authorizations)?;
-        d.string_into(9, &mut self.category_name)?;
+        self.category_name =
+            d.caption::<crate::caption::CategoryName<crate::v1_1_0::events::ProcessActivity>>(9)?;
         self.category_uid = d.required(10, d.int32(10)?)?;
-        d.string_into(11, &mut self.class_name)?;
+        self.class_name =
+            d.caption::<crate::caption::ClassName<crate::v1_1_0::events::ProcessActivity>>(11)?;
         self.class_uid = d.class_uid(12, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Cloud>(13, &mut self.cloud)?;
         self.count = d.int32(14)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Device>(15, &mut self.device)?;
-        d.string_into(16, &mut self.disposition)?;
+        self.disposition = d.caption::<crate::v1_1_0::enums::DispositionId>(16)?;
         self.disposition_id = d
             .int32(17)?
             .map(crate::v1_1_0::enums::DispositionId::from_id);
@@ -575,7 +635,8 @@ impl crate::columnar::Columnar for ProcessActivity {
         d.object_list_into::<crate::v1_1_0::objects::Enrichment>(21, &mut self.enrichments)?;
         self.exit_code = d.int32(22)?;
         d.boxed_object_into::<crate::v1_1_0::objects::FirewallRule>(23, &mut self.firewall_rule)?;
-        d.string_into(24, &mut self.injection_type)?;
+        self.injection_type =
+            d.caption::<crate::v1_1_0::events::ProcessActivityInjectionTypeId>(24)?;
         self.injection_type_id = d.int32(25)?.map(ProcessActivityInjectionTypeId::from_id);
         d.object_list_into::<crate::v1_1_0::objects::Malware>(26, &mut self.malware)?;
         d.string_into(27, &mut self.message)?;
@@ -585,21 +646,22 @@ impl crate::columnar::Columnar for ProcessActivity {
         d.boxed_object_into::<crate::v1_1_0::objects::Process>(31, &mut self.process)?;
         d.string_into(32, &mut self.raw_data)?;
         self.requested_permissions = d.int32(33)?;
-        d.string_into(34, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_1_0::enums::SeverityId>(34)?;
         self.severity_id = d.required(
             35,
             d.int32(35)?.map(crate::v1_1_0::enums::SeverityId::from_id),
         )?;
         self.start_time = d.int64(36)?;
         d.datetime_into(37, &mut self.start_time_dt)?;
-        d.string_into(38, &mut self.status)?;
+        self.status = d.caption::<crate::v1_1_0::enums::StatusId>(38)?;
         d.string_into(39, &mut self.status_code)?;
         d.string_into(40, &mut self.status_detail)?;
         self.status_id = d.int32(41)?.map(crate::v1_1_0::enums::StatusId::from_id);
         self.time = d.required(42, d.int64(42)?)?;
         d.datetime_into(43, &mut self.time_dt)?;
         self.timezone_offset = d.int32(44)?;
-        d.string_into(45, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_1_0::events::ProcessActivity>>(45)?;
         self.type_uid = d.required(46, d.int64(46)?)?;
         d.map_into(47, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

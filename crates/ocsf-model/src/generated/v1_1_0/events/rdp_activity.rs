@@ -45,8 +45,12 @@ Other = 99 => "Other",
 #[non_exhaustive]
 pub struct RdpActivity {
     /// **Action** (`action`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::enums::ActionId>"
+    )]
+    pub action: Option<crate::Caption>,
     /// **Action ID** (`action_id`, `integer_t`, required, profile `security_control`).
     ///
     /// Its caption goes in `action`.
@@ -57,8 +61,12 @@ pub struct RdpActivity {
     /// Its caption goes in `activity_name`.
     pub activity_id: RdpActivityActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::events::RdpActivityActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_1_0::objects::Actor>>,
@@ -78,8 +86,12 @@ pub struct RdpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capabilities: Option<Vec<String>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_1_0::events::RdpActivity>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
@@ -88,8 +100,12 @@ pub struct RdpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub certificate_chain: Option<Vec<String>>,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_1_0::events::RdpActivity>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -108,8 +124,12 @@ pub struct RdpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<Box<crate::v1_1_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disposition: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::enums::DispositionId>"
+    )]
+    pub disposition: Option<crate::Caption>,
     /// **Disposition ID** (`disposition_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `disposition`.
@@ -189,8 +209,12 @@ pub struct RdpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response: Option<Box<crate::v1_1_0::objects::Response>>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -205,8 +229,12 @@ pub struct RdpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::enums::StatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -233,8 +261,12 @@ pub struct RdpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub traffic: Option<Box<crate::v1_1_0::objects::NetworkTraffic>>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_1_0::events::RdpActivity>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `long_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -257,6 +289,18 @@ impl RdpActivity {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "Network Activity";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "RDP Activity: Unknown",
+        "RDP Activity: Initial Request",
+        "RDP Activity: Initial Response",
+        "RDP Activity: Connect Request",
+        "RDP Activity: Connect Response",
+        "RDP Activity: TLS Handshake",
+        "RDP Activity: Traffic",
+        "RDP Activity: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -278,10 +322,10 @@ impl RdpActivity {
             attacks: None,
             authorizations: None,
             capabilities: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
             certificate_chain: None,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             connection_info: None,
@@ -366,7 +410,7 @@ impl RdpActivity {
         let keep = value.id() == 99 && self.action.is_some();
         self.action_id = Some(value);
         if !keep {
-            self.action = Some(value.as_str().to_string());
+            self.action = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -376,11 +420,10 @@ impl RdpActivity {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = i64::from(Self::CLASS_UID) * 100 + i64::from(value.id());
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -391,7 +434,7 @@ impl RdpActivity {
         let keep = value.id() == 99 && self.disposition.is_some();
         self.disposition_id = Some(value);
         if !keep {
-            self.disposition = Some(value.as_str().to_string());
+            self.disposition = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -401,7 +444,7 @@ impl RdpActivity {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -411,10 +454,16 @@ impl RdpActivity {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for RdpActivity {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for RdpActivity {
@@ -518,20 +567,22 @@ impl crate::columnar::Columnar for RdpActivity {
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
-            action: d.string(0)?,
+            action: d.caption::<crate::v1_1_0::enums::ActionId>(0)?,
             action_id: d.int32(1)?.map(crate::v1_1_0::enums::ActionId::from_id),
             activity_id: d.required(2, d.int32(2)?.map(RdpActivityActivityId::from_id))?,
-            activity_name: d.string(3)?,
+            activity_name: d.caption::<crate::v1_1_0::events::RdpActivityActivityId>(3)?,
             actor: d.object::<crate::v1_1_0::objects::Actor>(4)?.map(Box::new),
             api: d.object::<crate::v1_1_0::objects::Api>(5)?.map(Box::new),
             app_name: d.string(6)?,
             attacks: d.object_list::<crate::v1_1_0::objects::Attack>(7)?,
             authorizations: d.object_list::<crate::v1_1_0::objects::Authorization>(8)?,
             capabilities: d.string_list(9)?,
-            category_name: d.string(10)?,
+            category_name: d
+                .caption::<crate::caption::CategoryName<crate::v1_1_0::events::RdpActivity>>(10)?,
             category_uid: d.required(11, d.int32(11)?)?,
             certificate_chain: d.string_list(12)?,
-            class_name: d.string(13)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_1_0::events::RdpActivity>>(13)?,
             class_uid: d.class_uid(14, Self::CLASS_UID)?,
             cloud: d.object::<crate::v1_1_0::objects::Cloud>(15)?.map(Box::new),
             connection_info: d
@@ -541,7 +592,7 @@ impl crate::columnar::Columnar for RdpActivity {
             device: d
                 .object::<crate::v1_1_0::objects::Device>(18)?
                 .map(Box::new),
-            disposition: d.string(19)?,
+            disposition: d.caption::<crate::v1_1_0::enums::DispositionId>(19)?,
             disposition_id: d
                 .int32(20)?
                 .map(crate::v1_1_0::enums::DispositionId::from_id),
@@ -597,7 +648,7 @@ impl crate::columnar::Columnar for RdpActivity {
             response: d
                 .object::<crate::v1_1_0::objects::Response>(44)?
                 .map(Box::new),
-            severity: d.string(45)?,
+            severity: d.caption::<crate::v1_1_0::enums::SeverityId>(45)?,
             severity_id: d.required(
                 46,
                 d.int32(46)?.map(crate::v1_1_0::enums::SeverityId::from_id),
@@ -607,7 +658,7 @@ impl crate::columnar::Columnar for RdpActivity {
                 .map(Box::new),
             start_time: d.int64(48)?,
             start_time_dt: d.datetime(49)?,
-            status: d.string(50)?,
+            status: d.caption::<crate::v1_1_0::enums::StatusId>(50)?,
             status_code: d.string(51)?,
             status_detail: d.string(52)?,
             status_id: d.int32(53)?.map(crate::v1_1_0::enums::StatusId::from_id),
@@ -618,7 +669,8 @@ impl crate::columnar::Columnar for RdpActivity {
             traffic: d
                 .object::<crate::v1_1_0::objects::NetworkTraffic>(58)?
                 .map(Box::new),
-            type_name: d.string(59)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_1_0::events::RdpActivity>>(59)?,
             type_uid: d.required(60, d.int64(60)?)?,
             unmapped: d.map(61)?,
             unknown: d.unknown()?,
@@ -628,20 +680,22 @@ impl crate::columnar::Columnar for RdpActivity {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        d.string_into(0, &mut self.action)?;
+        self.action = d.caption::<crate::v1_1_0::enums::ActionId>(0)?;
         self.action_id = d.int32(1)?.map(crate::v1_1_0::enums::ActionId::from_id);
         self.activity_id = d.required(2, d.int32(2)?.map(RdpActivityActivityId::from_id))?;
-        d.string_into(3, &mut self.activity_name)?;
+        self.activity_name = d.caption::<crate::v1_1_0::events::RdpActivityActivityId>(3)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Api>(5, &mut self.api)?;
         d.string_into(6, &mut self.app_name)?;
         d.object_list_into::<crate::v1_1_0::objects::Attack>(7, &mut self.attacks)?;
         d.object_list_into::<crate::v1_1_0::objects::Authorization>(8, &mut self.authorizations)?;
         d.string_list_into(9, &mut self.capabilities)?;
-        d.string_into(10, &mut self.category_name)?;
+        self.category_name =
+            d.caption::<crate::caption::CategoryName<crate::v1_1_0::events::RdpActivity>>(10)?;
         self.category_uid = d.required(11, d.int32(11)?)?;
         d.string_list_into(12, &mut self.certificate_chain)?;
-        d.string_into(13, &mut self.class_name)?;
+        self.class_name =
+            d.caption::<crate::caption::ClassName<crate::v1_1_0::events::RdpActivity>>(13)?;
         self.class_uid = d.class_uid(14, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Cloud>(15, &mut self.cloud)?;
         d.boxed_object_into::<crate::v1_1_0::objects::NetworkConnectionInfo>(
@@ -650,7 +704,7 @@ impl crate::columnar::Columnar for RdpActivity {
         )?;
         self.count = d.int32(17)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Device>(18, &mut self.device)?;
-        d.string_into(19, &mut self.disposition)?;
+        self.disposition = d.caption::<crate::v1_1_0::enums::DispositionId>(19)?;
         self.disposition_id = d
             .int32(20)?
             .map(crate::v1_1_0::enums::DispositionId::from_id);
@@ -687,7 +741,7 @@ impl crate::columnar::Columnar for RdpActivity {
         d.boxed_object_into::<crate::v1_1_0::objects::Display>(42, &mut self.remote_display)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Request>(43, &mut self.request)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Response>(44, &mut self.response)?;
-        d.string_into(45, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_1_0::enums::SeverityId>(45)?;
         self.severity_id = d.required(
             46,
             d.int32(46)?.map(crate::v1_1_0::enums::SeverityId::from_id),
@@ -695,7 +749,7 @@ impl crate::columnar::Columnar for RdpActivity {
         d.boxed_object_into::<crate::v1_1_0::objects::NetworkEndpoint>(47, &mut self.src_endpoint)?;
         self.start_time = d.int64(48)?;
         d.datetime_into(49, &mut self.start_time_dt)?;
-        d.string_into(50, &mut self.status)?;
+        self.status = d.caption::<crate::v1_1_0::enums::StatusId>(50)?;
         d.string_into(51, &mut self.status_code)?;
         d.string_into(52, &mut self.status_detail)?;
         self.status_id = d.int32(53)?.map(crate::v1_1_0::enums::StatusId::from_id);
@@ -704,7 +758,8 @@ impl crate::columnar::Columnar for RdpActivity {
         self.timezone_offset = d.int32(56)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Tls>(57, &mut self.tls)?;
         d.boxed_object_into::<crate::v1_1_0::objects::NetworkTraffic>(58, &mut self.traffic)?;
-        d.string_into(59, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_1_0::events::RdpActivity>>(59)?;
         self.type_uid = d.required(60, d.int64(60)?)?;
         d.map_into(61, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

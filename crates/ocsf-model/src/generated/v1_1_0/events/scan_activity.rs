@@ -61,8 +61,12 @@ pub struct ScanActivity {
     /// Its caption goes in `activity_name`.
     pub activity_id: ScanActivityActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::events::ScanActivityActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_1_0::objects::Actor>>,
@@ -70,15 +74,23 @@ pub struct ScanActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api: Option<Box<crate::v1_1_0::objects::Api>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_1_0::events::ScanActivity>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_1_0::events::ScanActivity>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -156,8 +168,12 @@ pub struct ScanActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schedule_uid: Option<String>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -169,8 +185,12 @@ pub struct ScanActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::enums::StatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -194,8 +214,12 @@ pub struct ScanActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total: Option<i32>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_1_0::events::ScanActivity>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `long_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -218,6 +242,22 @@ impl ScanActivity {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "Application Activity";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "Scan Activity: Unknown",
+        "Scan Activity: Started",
+        "Scan Activity: Completed",
+        "Scan Activity: Cancelled",
+        "Scan Activity: Duration Violation",
+        "Scan Activity: Pause Violation",
+        "Scan Activity: Error",
+        "Scan Activity: Paused",
+        "Scan Activity: Resumed",
+        "Scan Activity: Restarted",
+        "Scan Activity: Delayed",
+        "Scan Activity: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -232,9 +272,9 @@ impl ScanActivity {
             activity_name: None,
             actor: None,
             api: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             command_uid: None,
@@ -311,11 +351,10 @@ impl ScanActivity {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = i64::from(Self::CLASS_UID) * 100 + i64::from(value.id());
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -326,7 +365,7 @@ impl ScanActivity {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -336,10 +375,16 @@ impl ScanActivity {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for ScanActivity {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for ScanActivity {
@@ -429,12 +474,14 @@ impl crate::columnar::Columnar for ScanActivity {
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
             activity_id: d.required(0, d.int32(0)?.map(ScanActivityActivityId::from_id))?,
-            activity_name: d.string(1)?,
+            activity_name: d.caption::<crate::v1_1_0::events::ScanActivityActivityId>(1)?,
             actor: d.object::<crate::v1_1_0::objects::Actor>(2)?.map(Box::new),
             api: d.object::<crate::v1_1_0::objects::Api>(3)?.map(Box::new),
-            category_name: d.string(4)?,
+            category_name: d
+                .caption::<crate::caption::CategoryName<crate::v1_1_0::events::ScanActivity>>(4)?,
             category_uid: d.required(5, d.int32(5)?)?,
-            class_name: d.string(6)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_1_0::events::ScanActivity>>(6)?,
             class_uid: d.class_uid(7, Self::CLASS_UID)?,
             cloud: d.object::<crate::v1_1_0::objects::Cloud>(8)?.map(Box::new),
             command_uid: d.string(9)?,
@@ -468,14 +515,14 @@ impl crate::columnar::Columnar for ScanActivity {
             raw_data: d.string(29)?,
             scan: d.object::<crate::v1_1_0::objects::Scan>(30)?.map(Box::new),
             schedule_uid: d.string(31)?,
-            severity: d.string(32)?,
+            severity: d.caption::<crate::v1_1_0::enums::SeverityId>(32)?,
             severity_id: d.required(
                 33,
                 d.int32(33)?.map(crate::v1_1_0::enums::SeverityId::from_id),
             )?,
             start_time: d.int64(34)?,
             start_time_dt: d.datetime(35)?,
-            status: d.string(36)?,
+            status: d.caption::<crate::v1_1_0::enums::StatusId>(36)?,
             status_code: d.string(37)?,
             status_detail: d.string(38)?,
             status_id: d.int32(39)?.map(crate::v1_1_0::enums::StatusId::from_id),
@@ -483,7 +530,8 @@ impl crate::columnar::Columnar for ScanActivity {
             time_dt: d.datetime(41)?,
             timezone_offset: d.int32(42)?,
             total: d.int32(43)?,
-            type_name: d.string(44)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_1_0::events::ScanActivity>>(44)?,
             type_uid: d.required(45, d.int64(45)?)?,
             unmapped: d.map(46)?,
             unknown: d.unknown()?,
@@ -494,12 +542,14 @@ impl crate::columnar::Columnar for ScanActivity {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.activity_id = d.required(0, d.int32(0)?.map(ScanActivityActivityId::from_id))?;
-        d.string_into(1, &mut self.activity_name)?;
+        self.activity_name = d.caption::<crate::v1_1_0::events::ScanActivityActivityId>(1)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Actor>(2, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Api>(3, &mut self.api)?;
-        d.string_into(4, &mut self.category_name)?;
+        self.category_name =
+            d.caption::<crate::caption::CategoryName<crate::v1_1_0::events::ScanActivity>>(4)?;
         self.category_uid = d.required(5, d.int32(5)?)?;
-        d.string_into(6, &mut self.class_name)?;
+        self.class_name =
+            d.caption::<crate::caption::ClassName<crate::v1_1_0::events::ScanActivity>>(6)?;
         self.class_uid = d.class_uid(7, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Cloud>(8, &mut self.cloud)?;
         d.string_into(9, &mut self.command_uid)?;
@@ -525,14 +575,14 @@ impl crate::columnar::Columnar for ScanActivity {
         d.string_into(29, &mut self.raw_data)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Scan>(30, &mut self.scan)?;
         d.string_into(31, &mut self.schedule_uid)?;
-        d.string_into(32, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_1_0::enums::SeverityId>(32)?;
         self.severity_id = d.required(
             33,
             d.int32(33)?.map(crate::v1_1_0::enums::SeverityId::from_id),
         )?;
         self.start_time = d.int64(34)?;
         d.datetime_into(35, &mut self.start_time_dt)?;
-        d.string_into(36, &mut self.status)?;
+        self.status = d.caption::<crate::v1_1_0::enums::StatusId>(36)?;
         d.string_into(37, &mut self.status_code)?;
         d.string_into(38, &mut self.status_detail)?;
         self.status_id = d.int32(39)?.map(crate::v1_1_0::enums::StatusId::from_id);
@@ -540,7 +590,8 @@ impl crate::columnar::Columnar for ScanActivity {
         d.datetime_into(41, &mut self.time_dt)?;
         self.timezone_offset = d.int32(42)?;
         self.total = d.int32(43)?;
-        d.string_into(44, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_1_0::events::ScanActivity>>(44)?;
         self.type_uid = d.required(45, d.int64(45)?)?;
         d.map_into(46, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

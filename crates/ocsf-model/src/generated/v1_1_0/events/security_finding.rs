@@ -68,8 +68,12 @@ pub struct SecurityFinding {
     /// Its caption goes in `activity_name`.
     pub activity_id: SecurityFindingActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::events::SecurityFindingActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Analytic** (`analytic`, object `analytic`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub analytic: Option<Box<crate::v1_1_0::objects::Analytic>>,
@@ -80,8 +84,12 @@ pub struct SecurityFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attacks: Option<Vec<crate::v1_1_0::objects::Attack>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_1_0::events::SecurityFinding>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
@@ -90,8 +98,12 @@ pub struct SecurityFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cis_csc: Option<Vec<crate::v1_1_0::objects::CisCsc>>,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_1_0::events::SecurityFinding>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -104,8 +116,12 @@ pub struct SecurityFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compliance: Option<Box<crate::v1_1_0::objects::Compliance>>,
     /// **Confidence** (`confidence`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub confidence: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::enums::ConfidenceId>"
+    )]
+    pub confidence: Option<crate::Caption>,
     /// **Confidence Id** (`confidence_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `confidence`.
@@ -141,8 +157,12 @@ pub struct SecurityFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finding: Option<Box<crate::v1_1_0::objects::Finding>>,
     /// **Impact** (`impact`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub impact: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::enums::ImpactId>"
+    )]
+    pub impact: Option<crate::Caption>,
     /// **Impact ID** (`impact_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `impact`.
@@ -178,8 +198,12 @@ pub struct SecurityFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<Vec<crate::v1_1_0::objects::ResourceDetails>>,
     /// **Risk Level** (`risk_level`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub risk_level: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::enums::RiskLevelId>"
+    )]
+    pub risk_level: Option<crate::Caption>,
     /// **Risk Level ID** (`risk_level_id`, `integer_t`, optional).
     ///
     /// Its caption goes in `risk_level`.
@@ -189,8 +213,12 @@ pub struct SecurityFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk_score: Option<i32>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -202,16 +230,24 @@ pub struct SecurityFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **State** (`state`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub state: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::events::SecurityFindingStateId>"
+    )]
+    pub state: Option<crate::Caption>,
     /// **State ID** (`state_id`, `integer_t`, required).
     ///
     /// Its caption goes in `state`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state_id: Option<SecurityFindingStateId>,
     /// **Status** (`status`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::enums::StatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -232,8 +268,12 @@ pub struct SecurityFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone_offset: Option<i32>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_1_0::events::SecurityFinding>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `long_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -259,6 +299,15 @@ impl SecurityFinding {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "Findings";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "Security Finding: Unknown",
+        "Security Finding: Create",
+        "Security Finding: Update",
+        "Security Finding: Close",
+        "Security Finding: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -275,10 +324,10 @@ impl SecurityFinding {
             analytic: None,
             api: None,
             attacks: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
             cis_csc: None,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             compliance: None,
@@ -362,11 +411,10 @@ impl SecurityFinding {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = i64::from(Self::CLASS_UID) * 100 + i64::from(value.id());
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -377,7 +425,7 @@ impl SecurityFinding {
         let keep = value.id() == 99 && self.confidence.is_some();
         self.confidence_id = Some(value);
         if !keep {
-            self.confidence = Some(value.as_str().to_string());
+            self.confidence = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -387,7 +435,7 @@ impl SecurityFinding {
         let keep = value.id() == 99 && self.impact.is_some();
         self.impact_id = Some(value);
         if !keep {
-            self.impact = Some(value.as_str().to_string());
+            self.impact = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -397,7 +445,7 @@ impl SecurityFinding {
         let keep = value.id() == 99 && self.risk_level.is_some();
         self.risk_level_id = Some(value);
         if !keep {
-            self.risk_level = Some(value.as_str().to_string());
+            self.risk_level = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -407,7 +455,7 @@ impl SecurityFinding {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -417,7 +465,7 @@ impl SecurityFinding {
         let keep = value.id() == 99 && self.state.is_some();
         self.state_id = Some(value);
         if !keep {
-            self.state = Some(value.as_str().to_string());
+            self.state = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -427,10 +475,16 @@ impl SecurityFinding {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for SecurityFinding {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for SecurityFinding {
@@ -528,22 +582,26 @@ impl crate::columnar::Columnar for SecurityFinding {
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
             activity_id: d.required(0, d.int32(0)?.map(SecurityFindingActivityId::from_id))?,
-            activity_name: d.string(1)?,
+            activity_name: d.caption::<crate::v1_1_0::events::SecurityFindingActivityId>(1)?,
             analytic: d
                 .object::<crate::v1_1_0::objects::Analytic>(2)?
                 .map(Box::new),
             api: d.object::<crate::v1_1_0::objects::Api>(3)?.map(Box::new),
             attacks: d.object_list::<crate::v1_1_0::objects::Attack>(4)?,
-            category_name: d.string(5)?,
+            category_name: d
+                .caption::<crate::caption::CategoryName<crate::v1_1_0::events::SecurityFinding>>(
+                    5,
+                )?,
             category_uid: d.required(6, d.int32(6)?)?,
             cis_csc: d.object_list::<crate::v1_1_0::objects::CisCsc>(7)?,
-            class_name: d.string(8)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_1_0::events::SecurityFinding>>(8)?,
             class_uid: d.class_uid(9, Self::CLASS_UID)?,
             cloud: d.object::<crate::v1_1_0::objects::Cloud>(10)?.map(Box::new),
             compliance: d
                 .object::<crate::v1_1_0::objects::Compliance>(11)?
                 .map(Box::new),
-            confidence: d.string(12)?,
+            confidence: d.caption::<crate::v1_1_0::enums::ConfidenceId>(12)?,
             confidence_id: d
                 .int32(13)?
                 .map(crate::v1_1_0::enums::ConfidenceId::from_id),
@@ -558,7 +616,7 @@ impl crate::columnar::Columnar for SecurityFinding {
             finding: d
                 .object::<crate::v1_1_0::objects::Finding>(22)?
                 .map(Box::new),
-            impact: d.string(23)?,
+            impact: d.caption::<crate::v1_1_0::enums::ImpactId>(23)?,
             impact_id: d.int32(24)?.map(crate::v1_1_0::enums::ImpactId::from_id),
             impact_score: d.int32(25)?,
             kill_chain: d.object_list::<crate::v1_1_0::objects::KillChainPhase>(26)?,
@@ -576,26 +634,27 @@ impl crate::columnar::Columnar for SecurityFinding {
                 .map(Box::new),
             raw_data: d.string(33)?,
             resources: d.object_list::<crate::v1_1_0::objects::ResourceDetails>(34)?,
-            risk_level: d.string(35)?,
+            risk_level: d.caption::<crate::v1_1_0::enums::RiskLevelId>(35)?,
             risk_level_id: d.int32(36)?.map(crate::v1_1_0::enums::RiskLevelId::from_id),
             risk_score: d.int32(37)?,
-            severity: d.string(38)?,
+            severity: d.caption::<crate::v1_1_0::enums::SeverityId>(38)?,
             severity_id: d.required(
                 39,
                 d.int32(39)?.map(crate::v1_1_0::enums::SeverityId::from_id),
             )?,
             start_time: d.int64(40)?,
             start_time_dt: d.datetime(41)?,
-            state: d.string(42)?,
+            state: d.caption::<crate::v1_1_0::events::SecurityFindingStateId>(42)?,
             state_id: d.int32(43)?.map(SecurityFindingStateId::from_id),
-            status: d.string(44)?,
+            status: d.caption::<crate::v1_1_0::enums::StatusId>(44)?,
             status_code: d.string(45)?,
             status_detail: d.string(46)?,
             status_id: d.int32(47)?.map(crate::v1_1_0::enums::StatusId::from_id),
             time: d.required(48, d.int64(48)?)?,
             time_dt: d.datetime(49)?,
             timezone_offset: d.int32(50)?,
-            type_name: d.string(51)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_1_0::events::SecurityFinding>>(51)?,
             type_uid: d.required(52, d.int64(52)?)?,
             unmapped: d.map(53)?,
             vulnerabilities: d.object_list::<crate::v1_1_0::objects::Vulnerability>(54)?,
@@ -607,18 +666,20 @@ impl crate::columnar::Columnar for SecurityFinding {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.activity_id = d.required(0, d.int32(0)?.map(SecurityFindingActivityId::from_id))?;
-        d.string_into(1, &mut self.activity_name)?;
+        self.activity_name = d.caption::<crate::v1_1_0::events::SecurityFindingActivityId>(1)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Analytic>(2, &mut self.analytic)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Api>(3, &mut self.api)?;
         d.object_list_into::<crate::v1_1_0::objects::Attack>(4, &mut self.attacks)?;
-        d.string_into(5, &mut self.category_name)?;
+        self.category_name =
+            d.caption::<crate::caption::CategoryName<crate::v1_1_0::events::SecurityFinding>>(5)?;
         self.category_uid = d.required(6, d.int32(6)?)?;
         d.object_list_into::<crate::v1_1_0::objects::CisCsc>(7, &mut self.cis_csc)?;
-        d.string_into(8, &mut self.class_name)?;
+        self.class_name =
+            d.caption::<crate::caption::ClassName<crate::v1_1_0::events::SecurityFinding>>(8)?;
         self.class_uid = d.class_uid(9, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Cloud>(10, &mut self.cloud)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Compliance>(11, &mut self.compliance)?;
-        d.string_into(12, &mut self.confidence)?;
+        self.confidence = d.caption::<crate::v1_1_0::enums::ConfidenceId>(12)?;
         self.confidence_id = d
             .int32(13)?
             .map(crate::v1_1_0::enums::ConfidenceId::from_id);
@@ -631,7 +692,7 @@ impl crate::columnar::Columnar for SecurityFinding {
         d.object_list_into::<crate::v1_1_0::objects::Enrichment>(20, &mut self.enrichments)?;
         self.evidence = d.json(21)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Finding>(22, &mut self.finding)?;
-        d.string_into(23, &mut self.impact)?;
+        self.impact = d.caption::<crate::v1_1_0::enums::ImpactId>(23)?;
         self.impact_id = d.int32(24)?.map(crate::v1_1_0::enums::ImpactId::from_id);
         self.impact_score = d.int32(25)?;
         d.object_list_into::<crate::v1_1_0::objects::KillChainPhase>(26, &mut self.kill_chain)?;
@@ -643,26 +704,27 @@ impl crate::columnar::Columnar for SecurityFinding {
         d.boxed_object_into::<crate::v1_1_0::objects::Process>(32, &mut self.process)?;
         d.string_into(33, &mut self.raw_data)?;
         d.object_list_into::<crate::v1_1_0::objects::ResourceDetails>(34, &mut self.resources)?;
-        d.string_into(35, &mut self.risk_level)?;
+        self.risk_level = d.caption::<crate::v1_1_0::enums::RiskLevelId>(35)?;
         self.risk_level_id = d.int32(36)?.map(crate::v1_1_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(37)?;
-        d.string_into(38, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_1_0::enums::SeverityId>(38)?;
         self.severity_id = d.required(
             39,
             d.int32(39)?.map(crate::v1_1_0::enums::SeverityId::from_id),
         )?;
         self.start_time = d.int64(40)?;
         d.datetime_into(41, &mut self.start_time_dt)?;
-        d.string_into(42, &mut self.state)?;
+        self.state = d.caption::<crate::v1_1_0::events::SecurityFindingStateId>(42)?;
         self.state_id = d.int32(43)?.map(SecurityFindingStateId::from_id);
-        d.string_into(44, &mut self.status)?;
+        self.status = d.caption::<crate::v1_1_0::enums::StatusId>(44)?;
         d.string_into(45, &mut self.status_code)?;
         d.string_into(46, &mut self.status_detail)?;
         self.status_id = d.int32(47)?.map(crate::v1_1_0::enums::StatusId::from_id);
         self.time = d.required(48, d.int64(48)?)?;
         d.datetime_into(49, &mut self.time_dt)?;
         self.timezone_offset = d.int32(50)?;
-        d.string_into(51, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_1_0::events::SecurityFinding>>(51)?;
         self.type_uid = d.required(52, d.int64(52)?)?;
         d.map_into(53, &mut self.unmapped)?;
         d.object_list_into::<crate::v1_1_0::objects::Vulnerability>(54, &mut self.vulnerabilities)?;

@@ -69,8 +69,12 @@ Other = 99 => "Other",
 #[non_exhaustive]
 pub struct SmbActivity {
     /// **Action** (`action`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::enums::ActionId>"
+    )]
+    pub action: Option<crate::Caption>,
     /// **Action ID** (`action_id`, `integer_t`, required, profile `security_control`).
     ///
     /// Its caption goes in `action`.
@@ -81,8 +85,12 @@ pub struct SmbActivity {
     /// Its caption goes in `activity_name`.
     pub activity_id: SmbActivityActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::events::SmbActivityActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_1_0::objects::Actor>>,
@@ -99,15 +107,23 @@ pub struct SmbActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorizations: Option<Vec<crate::v1_1_0::objects::Authorization>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_1_0::events::SmbActivity>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_1_0::events::SmbActivity>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -138,8 +154,12 @@ pub struct SmbActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dialect: Option<String>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disposition: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::enums::DispositionId>"
+    )]
+    pub disposition: Option<crate::Caption>,
     /// **Disposition ID** (`disposition_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `disposition`.
@@ -213,8 +233,12 @@ pub struct SmbActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response: Option<Box<crate::v1_1_0::objects::Response>>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -223,8 +247,12 @@ pub struct SmbActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub share: Option<String>,
     /// **Share Type** (`share_type`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub share_type: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::events::SmbActivityShareTypeId>"
+    )]
+    pub share_type: Option<crate::Caption>,
     /// **Share Type Id** (`share_type_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `share_type`.
@@ -240,8 +268,12 @@ pub struct SmbActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::enums::StatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -271,8 +303,12 @@ pub struct SmbActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tree_uid: Option<String>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_1_0::events::SmbActivity>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `long_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -295,6 +331,18 @@ impl SmbActivity {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "Network Activity";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "SMB Activity: Unknown",
+        "SMB Activity: File Supersede",
+        "SMB Activity: File Open",
+        "SMB Activity: File Create",
+        "SMB Activity: File Open If",
+        "SMB Activity: File Overwrite",
+        "SMB Activity: File Overwrite If",
+        "SMB Activity: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -315,9 +363,9 @@ impl SmbActivity {
             app_name: None,
             attacks: None,
             authorizations: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             client_dialects: None,
             cloud: None,
@@ -408,7 +456,7 @@ impl SmbActivity {
         let keep = value.id() == 99 && self.action.is_some();
         self.action_id = Some(value);
         if !keep {
-            self.action = Some(value.as_str().to_string());
+            self.action = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -418,11 +466,10 @@ impl SmbActivity {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = i64::from(Self::CLASS_UID) * 100 + i64::from(value.id());
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -433,7 +480,7 @@ impl SmbActivity {
         let keep = value.id() == 99 && self.disposition.is_some();
         self.disposition_id = Some(value);
         if !keep {
-            self.disposition = Some(value.as_str().to_string());
+            self.disposition = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -443,7 +490,7 @@ impl SmbActivity {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -453,7 +500,7 @@ impl SmbActivity {
         let keep = value.id() == 99 && self.share_type.is_some();
         self.share_type_id = Some(value);
         if !keep {
-            self.share_type = Some(value.as_str().to_string());
+            self.share_type = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -463,10 +510,16 @@ impl SmbActivity {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for SmbActivity {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for SmbActivity {
@@ -574,18 +627,20 @@ impl crate::columnar::Columnar for SmbActivity {
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
-            action: d.string(0)?,
+            action: d.caption::<crate::v1_1_0::enums::ActionId>(0)?,
             action_id: d.int32(1)?.map(crate::v1_1_0::enums::ActionId::from_id),
             activity_id: d.required(2, d.int32(2)?.map(SmbActivityActivityId::from_id))?,
-            activity_name: d.string(3)?,
+            activity_name: d.caption::<crate::v1_1_0::events::SmbActivityActivityId>(3)?,
             actor: d.object::<crate::v1_1_0::objects::Actor>(4)?.map(Box::new),
             api: d.object::<crate::v1_1_0::objects::Api>(5)?.map(Box::new),
             app_name: d.string(6)?,
             attacks: d.object_list::<crate::v1_1_0::objects::Attack>(7)?,
             authorizations: d.object_list::<crate::v1_1_0::objects::Authorization>(8)?,
-            category_name: d.string(9)?,
+            category_name: d
+                .caption::<crate::caption::CategoryName<crate::v1_1_0::events::SmbActivity>>(9)?,
             category_uid: d.required(10, d.int32(10)?)?,
-            class_name: d.string(11)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_1_0::events::SmbActivity>>(11)?,
             class_uid: d.class_uid(12, Self::CLASS_UID)?,
             client_dialects: d.string_list(13)?,
             cloud: d.object::<crate::v1_1_0::objects::Cloud>(14)?.map(Box::new),
@@ -601,7 +656,7 @@ impl crate::columnar::Columnar for SmbActivity {
                 .object::<crate::v1_1_0::objects::Device>(19)?
                 .map(Box::new),
             dialect: d.string(20)?,
-            disposition: d.string(21)?,
+            disposition: d.caption::<crate::v1_1_0::enums::DispositionId>(21)?,
             disposition_id: d
                 .int32(22)?
                 .map(crate::v1_1_0::enums::DispositionId::from_id),
@@ -651,20 +706,20 @@ impl crate::columnar::Columnar for SmbActivity {
             response: d
                 .object::<crate::v1_1_0::objects::Response>(44)?
                 .map(Box::new),
-            severity: d.string(45)?,
+            severity: d.caption::<crate::v1_1_0::enums::SeverityId>(45)?,
             severity_id: d.required(
                 46,
                 d.int32(46)?.map(crate::v1_1_0::enums::SeverityId::from_id),
             )?,
             share: d.string(47)?,
-            share_type: d.string(48)?,
+            share_type: d.caption::<crate::v1_1_0::events::SmbActivityShareTypeId>(48)?,
             share_type_id: d.int32(49)?.map(SmbActivityShareTypeId::from_id),
             src_endpoint: d
                 .object::<crate::v1_1_0::objects::NetworkEndpoint>(50)?
                 .map(Box::new),
             start_time: d.int64(51)?,
             start_time_dt: d.datetime(52)?,
-            status: d.string(53)?,
+            status: d.caption::<crate::v1_1_0::enums::StatusId>(53)?,
             status_code: d.string(54)?,
             status_detail: d.string(55)?,
             status_id: d.int32(56)?.map(crate::v1_1_0::enums::StatusId::from_id),
@@ -676,7 +731,8 @@ impl crate::columnar::Columnar for SmbActivity {
                 .object::<crate::v1_1_0::objects::NetworkTraffic>(61)?
                 .map(Box::new),
             tree_uid: d.string(62)?,
-            type_name: d.string(63)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_1_0::events::SmbActivity>>(63)?,
             type_uid: d.required(64, d.int64(64)?)?,
             unmapped: d.map(65)?,
             unknown: d.unknown()?,
@@ -686,18 +742,20 @@ impl crate::columnar::Columnar for SmbActivity {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        d.string_into(0, &mut self.action)?;
+        self.action = d.caption::<crate::v1_1_0::enums::ActionId>(0)?;
         self.action_id = d.int32(1)?.map(crate::v1_1_0::enums::ActionId::from_id);
         self.activity_id = d.required(2, d.int32(2)?.map(SmbActivityActivityId::from_id))?;
-        d.string_into(3, &mut self.activity_name)?;
+        self.activity_name = d.caption::<crate::v1_1_0::events::SmbActivityActivityId>(3)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Api>(5, &mut self.api)?;
         d.string_into(6, &mut self.app_name)?;
         d.object_list_into::<crate::v1_1_0::objects::Attack>(7, &mut self.attacks)?;
         d.object_list_into::<crate::v1_1_0::objects::Authorization>(8, &mut self.authorizations)?;
-        d.string_into(9, &mut self.category_name)?;
+        self.category_name =
+            d.caption::<crate::caption::CategoryName<crate::v1_1_0::events::SmbActivity>>(9)?;
         self.category_uid = d.required(10, d.int32(10)?)?;
-        d.string_into(11, &mut self.class_name)?;
+        self.class_name =
+            d.caption::<crate::caption::ClassName<crate::v1_1_0::events::SmbActivity>>(11)?;
         self.class_uid = d.class_uid(12, Self::CLASS_UID)?;
         d.string_list_into(13, &mut self.client_dialects)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Cloud>(14, &mut self.cloud)?;
@@ -710,7 +768,7 @@ impl crate::columnar::Columnar for SmbActivity {
         d.boxed_object_into::<crate::v1_1_0::objects::DceRpc>(18, &mut self.dce_rpc)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Device>(19, &mut self.device)?;
         d.string_into(20, &mut self.dialect)?;
-        d.string_into(21, &mut self.disposition)?;
+        self.disposition = d.caption::<crate::v1_1_0::enums::DispositionId>(21)?;
         self.disposition_id = d
             .int32(22)?
             .map(crate::v1_1_0::enums::DispositionId::from_id);
@@ -745,18 +803,18 @@ impl crate::columnar::Columnar for SmbActivity {
         d.boxed_object_into::<crate::v1_1_0::objects::NetworkTraffic>(42, &mut self.proxy_traffic)?;
         d.string_into(43, &mut self.raw_data)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Response>(44, &mut self.response)?;
-        d.string_into(45, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_1_0::enums::SeverityId>(45)?;
         self.severity_id = d.required(
             46,
             d.int32(46)?.map(crate::v1_1_0::enums::SeverityId::from_id),
         )?;
         d.string_into(47, &mut self.share)?;
-        d.string_into(48, &mut self.share_type)?;
+        self.share_type = d.caption::<crate::v1_1_0::events::SmbActivityShareTypeId>(48)?;
         self.share_type_id = d.int32(49)?.map(SmbActivityShareTypeId::from_id);
         d.boxed_object_into::<crate::v1_1_0::objects::NetworkEndpoint>(50, &mut self.src_endpoint)?;
         self.start_time = d.int64(51)?;
         d.datetime_into(52, &mut self.start_time_dt)?;
-        d.string_into(53, &mut self.status)?;
+        self.status = d.caption::<crate::v1_1_0::enums::StatusId>(53)?;
         d.string_into(54, &mut self.status_code)?;
         d.string_into(55, &mut self.status_detail)?;
         self.status_id = d.int32(56)?.map(crate::v1_1_0::enums::StatusId::from_id);
@@ -766,7 +824,8 @@ impl crate::columnar::Columnar for SmbActivity {
         d.boxed_object_into::<crate::v1_1_0::objects::Tls>(60, &mut self.tls)?;
         d.boxed_object_into::<crate::v1_1_0::objects::NetworkTraffic>(61, &mut self.traffic)?;
         d.string_into(62, &mut self.tree_uid)?;
-        d.string_into(63, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_1_0::events::SmbActivity>>(63)?;
         self.type_uid = d.required(64, d.int64(64)?)?;
         d.map_into(65, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

@@ -37,8 +37,12 @@ pub struct UserAccess {
     /// Its caption goes in `activity_name`.
     pub activity_id: UserAccessActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::events::UserAccessActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_1_0::objects::Actor>>,
@@ -46,15 +50,23 @@ pub struct UserAccess {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api: Option<Box<crate::v1_1_0::objects::Api>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_1_0::events::UserAccess>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_1_0::events::UserAccess>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -99,8 +111,12 @@ pub struct UserAccess {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource: Option<Box<crate::v1_1_0::objects::ResourceDetails>>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -112,8 +128,12 @@ pub struct UserAccess {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::enums::StatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -134,8 +154,12 @@ pub struct UserAccess {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone_offset: Option<i32>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_1_0::events::UserAccess>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `long_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -161,6 +185,14 @@ impl UserAccess {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "Identity & Access Management";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "User Access Management: Unknown",
+        "User Access Management: Assign Privileges",
+        "User Access Management: Revoke Privileges",
+        "User Access Management: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -176,9 +208,9 @@ impl UserAccess {
             activity_name: None,
             actor: None,
             api: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             count: None,
@@ -244,11 +276,10 @@ impl UserAccess {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = i64::from(Self::CLASS_UID) * 100 + i64::from(value.id());
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -259,7 +290,7 @@ impl UserAccess {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -269,10 +300,16 @@ impl UserAccess {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for UserAccess {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for UserAccess {
@@ -351,12 +388,14 @@ impl crate::columnar::Columnar for UserAccess {
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
             activity_id: d.required(0, d.int32(0)?.map(UserAccessActivityId::from_id))?,
-            activity_name: d.string(1)?,
+            activity_name: d.caption::<crate::v1_1_0::events::UserAccessActivityId>(1)?,
             actor: d.object::<crate::v1_1_0::objects::Actor>(2)?.map(Box::new),
             api: d.object::<crate::v1_1_0::objects::Api>(3)?.map(Box::new),
-            category_name: d.string(4)?,
+            category_name: d
+                .caption::<crate::caption::CategoryName<crate::v1_1_0::events::UserAccess>>(4)?,
             category_uid: d.required(5, d.int32(5)?)?,
-            class_name: d.string(6)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_1_0::events::UserAccess>>(6)?,
             class_uid: d.class_uid(7, Self::CLASS_UID)?,
             cloud: d.object::<crate::v1_1_0::objects::Cloud>(8)?.map(Box::new),
             count: d.int32(9)?,
@@ -379,21 +418,22 @@ impl crate::columnar::Columnar for UserAccess {
             resource: d
                 .object::<crate::v1_1_0::objects::ResourceDetails>(20)?
                 .map(Box::new),
-            severity: d.string(21)?,
+            severity: d.caption::<crate::v1_1_0::enums::SeverityId>(21)?,
             severity_id: d.required(
                 22,
                 d.int32(22)?.map(crate::v1_1_0::enums::SeverityId::from_id),
             )?,
             start_time: d.int64(23)?,
             start_time_dt: d.datetime(24)?,
-            status: d.string(25)?,
+            status: d.caption::<crate::v1_1_0::enums::StatusId>(25)?,
             status_code: d.string(26)?,
             status_detail: d.string(27)?,
             status_id: d.int32(28)?.map(crate::v1_1_0::enums::StatusId::from_id),
             time: d.required(29, d.int64(29)?)?,
             time_dt: d.datetime(30)?,
             timezone_offset: d.int32(31)?,
-            type_name: d.string(32)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_1_0::events::UserAccess>>(32)?,
             type_uid: d.required(33, d.int64(33)?)?,
             unmapped: d.map(34)?,
             user: d.object::<crate::v1_1_0::objects::User>(35)?.map(Box::new),
@@ -405,12 +445,14 @@ impl crate::columnar::Columnar for UserAccess {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.activity_id = d.required(0, d.int32(0)?.map(UserAccessActivityId::from_id))?;
-        d.string_into(1, &mut self.activity_name)?;
+        self.activity_name = d.caption::<crate::v1_1_0::events::UserAccessActivityId>(1)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Actor>(2, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Api>(3, &mut self.api)?;
-        d.string_into(4, &mut self.category_name)?;
+        self.category_name =
+            d.caption::<crate::caption::CategoryName<crate::v1_1_0::events::UserAccess>>(4)?;
         self.category_uid = d.required(5, d.int32(5)?)?;
-        d.string_into(6, &mut self.class_name)?;
+        self.class_name =
+            d.caption::<crate::caption::ClassName<crate::v1_1_0::events::UserAccess>>(6)?;
         self.class_uid = d.class_uid(7, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Cloud>(8, &mut self.cloud)?;
         self.count = d.int32(9)?;
@@ -425,21 +467,22 @@ impl crate::columnar::Columnar for UserAccess {
         d.string_list_into(18, &mut self.privileges)?;
         d.string_into(19, &mut self.raw_data)?;
         d.boxed_object_into::<crate::v1_1_0::objects::ResourceDetails>(20, &mut self.resource)?;
-        d.string_into(21, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_1_0::enums::SeverityId>(21)?;
         self.severity_id = d.required(
             22,
             d.int32(22)?.map(crate::v1_1_0::enums::SeverityId::from_id),
         )?;
         self.start_time = d.int64(23)?;
         d.datetime_into(24, &mut self.start_time_dt)?;
-        d.string_into(25, &mut self.status)?;
+        self.status = d.caption::<crate::v1_1_0::enums::StatusId>(25)?;
         d.string_into(26, &mut self.status_code)?;
         d.string_into(27, &mut self.status_detail)?;
         self.status_id = d.int32(28)?.map(crate::v1_1_0::enums::StatusId::from_id);
         self.time = d.required(29, d.int64(29)?)?;
         d.datetime_into(30, &mut self.time_dt)?;
         self.timezone_offset = d.int32(31)?;
-        d.string_into(32, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_1_0::events::UserAccess>>(32)?;
         self.type_uid = d.required(33, d.int64(33)?)?;
         d.map_into(34, &mut self.unmapped)?;
         d.boxed_object_into::<crate::v1_1_0::objects::User>(35, &mut self.user)?;

@@ -44,8 +44,12 @@ pub struct WebResourceAccessActivity {
     /// Its caption goes in `activity_name`.
     pub activity_id: WebResourceAccessActivityActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::events::WebResourceAccessActivityActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_1_0::objects::Actor>>,
@@ -53,15 +57,23 @@ pub struct WebResourceAccessActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api: Option<Box<crate::v1_1_0::objects::Api>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_1_0::events::WebResourceAccessActivity>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_1_0::events::WebResourceAccessActivity>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -129,8 +141,12 @@ pub struct WebResourceAccessActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -145,8 +161,12 @@ pub struct WebResourceAccessActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::enums::StatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -170,8 +190,12 @@ pub struct WebResourceAccessActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls: Option<Box<crate::v1_1_0::objects::Tls>>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_1_0::events::WebResourceAccessActivity>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `long_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -197,6 +221,16 @@ impl WebResourceAccessActivity {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "Application Activity";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "Web Resource Access Activity: Unknown",
+        "Web Resource Access Activity: Access Grant",
+        "Web Resource Access Activity: Access Deny",
+        "Web Resource Access Activity: Access Revoke",
+        "Web Resource Access Activity: Access Error",
+        "Web Resource Access Activity: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -212,9 +246,9 @@ impl WebResourceAccessActivity {
             activity_name: None,
             actor: None,
             api: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             count: None,
@@ -289,11 +323,10 @@ impl WebResourceAccessActivity {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = i64::from(Self::CLASS_UID) * 100 + i64::from(value.id());
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -304,7 +337,7 @@ impl WebResourceAccessActivity {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -314,10 +347,16 @@ impl WebResourceAccessActivity {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for WebResourceAccessActivity {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for WebResourceAccessActivity {
@@ -409,12 +448,17 @@ impl crate::columnar::Columnar for WebResourceAccessActivity {
                 d.int32(0)?
                     .map(WebResourceAccessActivityActivityId::from_id),
             )?,
-            activity_name: d.string(1)?,
+            activity_name: d
+                .caption::<crate::v1_1_0::events::WebResourceAccessActivityActivityId>(1)?,
             actor: d.object::<crate::v1_1_0::objects::Actor>(2)?.map(Box::new),
             api: d.object::<crate::v1_1_0::objects::Api>(3)?.map(Box::new),
-            category_name: d.string(4)?,
+            category_name: d.caption::<crate::caption::CategoryName<
+                crate::v1_1_0::events::WebResourceAccessActivity,
+            >>(4)?,
             category_uid: d.required(5, d.int32(5)?)?,
-            class_name: d.string(6)?,
+            class_name: d.caption::<crate::caption::ClassName<
+                crate::v1_1_0::events::WebResourceAccessActivity,
+            >>(6)?,
             class_uid: d.class_uid(7, Self::CLASS_UID)?,
             cloud: d.object::<crate::v1_1_0::objects::Cloud>(8)?.map(Box::new),
             count: d.int32(9)?,
@@ -458,7 +502,7 @@ impl crate::columnar::Columnar for WebResourceAccessActivity {
                 .object::<crate::v1_1_0::objects::NetworkTraffic>(26)?
                 .map(Box::new),
             raw_data: d.string(27)?,
-            severity: d.string(28)?,
+            severity: d.caption::<crate::v1_1_0::enums::SeverityId>(28)?,
             severity_id: d.required(
                 29,
                 d.int32(29)?.map(crate::v1_1_0::enums::SeverityId::from_id),
@@ -468,7 +512,7 @@ impl crate::columnar::Columnar for WebResourceAccessActivity {
                 .map(Box::new),
             start_time: d.int64(31)?,
             start_time_dt: d.datetime(32)?,
-            status: d.string(33)?,
+            status: d.caption::<crate::v1_1_0::enums::StatusId>(33)?,
             status_code: d.string(34)?,
             status_detail: d.string(35)?,
             status_id: d.int32(36)?.map(crate::v1_1_0::enums::StatusId::from_id),
@@ -476,7 +520,9 @@ impl crate::columnar::Columnar for WebResourceAccessActivity {
             time_dt: d.datetime(38)?,
             timezone_offset: d.int32(39)?,
             tls: d.object::<crate::v1_1_0::objects::Tls>(40)?.map(Box::new),
-            type_name: d.string(41)?,
+            type_name: d.caption::<crate::caption::TypeName<
+                crate::v1_1_0::events::WebResourceAccessActivity,
+            >>(41)?,
             type_uid: d.required(42, d.int64(42)?)?,
             unmapped: d.map(43)?,
             web_resources: d.object_list::<crate::v1_1_0::objects::WebResource>(44)?,
@@ -492,12 +538,17 @@ impl crate::columnar::Columnar for WebResourceAccessActivity {
             d.int32(0)?
                 .map(WebResourceAccessActivityActivityId::from_id),
         )?;
-        d.string_into(1, &mut self.activity_name)?;
+        self.activity_name =
+            d.caption::<crate::v1_1_0::events::WebResourceAccessActivityActivityId>(1)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Actor>(2, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Api>(3, &mut self.api)?;
-        d.string_into(4, &mut self.category_name)?;
+        self.category_name = d.caption::<crate::caption::CategoryName<
+            crate::v1_1_0::events::WebResourceAccessActivity,
+        >>(4)?;
         self.category_uid = d.required(5, d.int32(5)?)?;
-        d.string_into(6, &mut self.class_name)?;
+        self.class_name = d.caption::<crate::caption::ClassName<
+            crate::v1_1_0::events::WebResourceAccessActivity,
+        >>(6)?;
         self.class_uid = d.class_uid(7, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Cloud>(8, &mut self.cloud)?;
         self.count = d.int32(9)?;
@@ -528,7 +579,7 @@ impl crate::columnar::Columnar for WebResourceAccessActivity {
         d.boxed_object_into::<crate::v1_1_0::objects::Tls>(25, &mut self.proxy_tls)?;
         d.boxed_object_into::<crate::v1_1_0::objects::NetworkTraffic>(26, &mut self.proxy_traffic)?;
         d.string_into(27, &mut self.raw_data)?;
-        d.string_into(28, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_1_0::enums::SeverityId>(28)?;
         self.severity_id = d.required(
             29,
             d.int32(29)?.map(crate::v1_1_0::enums::SeverityId::from_id),
@@ -536,7 +587,7 @@ impl crate::columnar::Columnar for WebResourceAccessActivity {
         d.boxed_object_into::<crate::v1_1_0::objects::NetworkEndpoint>(30, &mut self.src_endpoint)?;
         self.start_time = d.int64(31)?;
         d.datetime_into(32, &mut self.start_time_dt)?;
-        d.string_into(33, &mut self.status)?;
+        self.status = d.caption::<crate::v1_1_0::enums::StatusId>(33)?;
         d.string_into(34, &mut self.status_code)?;
         d.string_into(35, &mut self.status_detail)?;
         self.status_id = d.int32(36)?.map(crate::v1_1_0::enums::StatusId::from_id);
@@ -544,7 +595,9 @@ impl crate::columnar::Columnar for WebResourceAccessActivity {
         d.datetime_into(38, &mut self.time_dt)?;
         self.timezone_offset = d.int32(39)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Tls>(40, &mut self.tls)?;
-        d.string_into(41, &mut self.type_name)?;
+        self.type_name = d.caption::<crate::caption::TypeName<
+            crate::v1_1_0::events::WebResourceAccessActivity,
+        >>(41)?;
         self.type_uid = d.required(42, d.int64(42)?)?;
         d.map_into(43, &mut self.unmapped)?;
         d.object_list_into::<crate::v1_1_0::objects::WebResource>(44, &mut self.web_resources)?;

@@ -51,8 +51,12 @@ Other = 99 => "Other",
 #[non_exhaustive]
 pub struct WebResourcesActivity {
     /// **Action** (`action`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::enums::ActionId>"
+    )]
+    pub action: Option<crate::Caption>,
     /// **Action ID** (`action_id`, `integer_t`, required, profile `security_control`).
     ///
     /// Its caption goes in `action`.
@@ -63,8 +67,12 @@ pub struct WebResourcesActivity {
     /// Its caption goes in `activity_name`.
     pub activity_id: WebResourcesActivityActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::events::WebResourcesActivityActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_1_0::objects::Actor>>,
@@ -78,15 +86,23 @@ pub struct WebResourcesActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorizations: Option<Vec<crate::v1_1_0::objects::Authorization>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_1_0::events::WebResourcesActivity>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_1_0::events::WebResourcesActivity>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -102,8 +118,12 @@ pub struct WebResourcesActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<Box<crate::v1_1_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disposition: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::enums::DispositionId>"
+    )]
+    pub disposition: Option<crate::Caption>,
     /// **Disposition ID** (`disposition_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `disposition`.
@@ -166,8 +186,12 @@ pub struct WebResourcesActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -182,8 +206,12 @@ pub struct WebResourcesActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::enums::StatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -207,8 +235,12 @@ pub struct WebResourcesActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls: Option<Box<crate::v1_1_0::objects::Tls>>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_1_0::events::WebResourcesActivity>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `long_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -237,6 +269,20 @@ impl WebResourcesActivity {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "Application Activity";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "Web Resources Activity: Unknown",
+        "Web Resources Activity: Create",
+        "Web Resources Activity: Read",
+        "Web Resources Activity: Update",
+        "Web Resources Activity: Delete",
+        "Web Resources Activity: Search",
+        "Web Resources Activity: Import",
+        "Web Resources Activity: Export",
+        "Web Resources Activity: Share",
+        "Web Resources Activity: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -255,9 +301,9 @@ impl WebResourcesActivity {
             api: None,
             attacks: None,
             authorizations: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             count: None,
@@ -337,7 +383,7 @@ impl WebResourcesActivity {
         let keep = value.id() == 99 && self.action.is_some();
         self.action_id = Some(value);
         if !keep {
-            self.action = Some(value.as_str().to_string());
+            self.action = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -347,11 +393,10 @@ impl WebResourcesActivity {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = i64::from(Self::CLASS_UID) * 100 + i64::from(value.id());
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -362,7 +407,7 @@ impl WebResourcesActivity {
         let keep = value.id() == 99 && self.disposition.is_some();
         self.disposition_id = Some(value);
         if !keep {
-            self.disposition = Some(value.as_str().to_string());
+            self.disposition = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -372,7 +417,7 @@ impl WebResourcesActivity {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -382,10 +427,16 @@ impl WebResourcesActivity {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for WebResourcesActivity {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for WebResourcesActivity {
@@ -481,24 +532,29 @@ impl crate::columnar::Columnar for WebResourcesActivity {
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
-            action: d.string(0)?,
+            action: d.caption::<crate::v1_1_0::enums::ActionId>(0)?,
             action_id: d.int32(1)?.map(crate::v1_1_0::enums::ActionId::from_id),
             activity_id: d.required(2, d.int32(2)?.map(WebResourcesActivityActivityId::from_id))?,
-            activity_name: d.string(3)?,
+            activity_name: d.caption::<crate::v1_1_0::events::WebResourcesActivityActivityId>(3)?,
             actor: d.object::<crate::v1_1_0::objects::Actor>(4)?.map(Box::new),
             api: d.object::<crate::v1_1_0::objects::Api>(5)?.map(Box::new),
             attacks: d.object_list::<crate::v1_1_0::objects::Attack>(6)?,
             authorizations: d.object_list::<crate::v1_1_0::objects::Authorization>(7)?,
-            category_name: d.string(8)?,
+            category_name: d.caption::<crate::caption::CategoryName<
+                crate::v1_1_0::events::WebResourcesActivity,
+            >>(8)?,
             category_uid: d.required(9, d.int32(9)?)?,
-            class_name: d.string(10)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_1_0::events::WebResourcesActivity>>(
+                    10,
+                )?,
             class_uid: d.class_uid(11, Self::CLASS_UID)?,
             cloud: d.object::<crate::v1_1_0::objects::Cloud>(12)?.map(Box::new),
             count: d.int32(13)?,
             device: d
                 .object::<crate::v1_1_0::objects::Device>(14)?
                 .map(Box::new),
-            disposition: d.string(15)?,
+            disposition: d.caption::<crate::v1_1_0::enums::DispositionId>(15)?,
             disposition_id: d
                 .int32(16)?
                 .map(crate::v1_1_0::enums::DispositionId::from_id),
@@ -543,7 +599,7 @@ impl crate::columnar::Columnar for WebResourcesActivity {
                 .object::<crate::v1_1_0::objects::NetworkTraffic>(34)?
                 .map(Box::new),
             raw_data: d.string(35)?,
-            severity: d.string(36)?,
+            severity: d.caption::<crate::v1_1_0::enums::SeverityId>(36)?,
             severity_id: d.required(
                 37,
                 d.int32(37)?.map(crate::v1_1_0::enums::SeverityId::from_id),
@@ -553,7 +609,7 @@ impl crate::columnar::Columnar for WebResourcesActivity {
                 .map(Box::new),
             start_time: d.int64(39)?,
             start_time_dt: d.datetime(40)?,
-            status: d.string(41)?,
+            status: d.caption::<crate::v1_1_0::enums::StatusId>(41)?,
             status_code: d.string(42)?,
             status_detail: d.string(43)?,
             status_id: d.int32(44)?.map(crate::v1_1_0::enums::StatusId::from_id),
@@ -561,7 +617,10 @@ impl crate::columnar::Columnar for WebResourcesActivity {
             time_dt: d.datetime(46)?,
             timezone_offset: d.int32(47)?,
             tls: d.object::<crate::v1_1_0::objects::Tls>(48)?.map(Box::new),
-            type_name: d.string(49)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_1_0::events::WebResourcesActivity>>(
+                    49,
+                )?,
             type_uid: d.required(50, d.int64(50)?)?,
             unmapped: d.map(51)?,
             web_resources: d.object_list::<crate::v1_1_0::objects::WebResource>(52)?,
@@ -573,23 +632,28 @@ impl crate::columnar::Columnar for WebResourcesActivity {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        d.string_into(0, &mut self.action)?;
+        self.action = d.caption::<crate::v1_1_0::enums::ActionId>(0)?;
         self.action_id = d.int32(1)?.map(crate::v1_1_0::enums::ActionId::from_id);
         self.activity_id =
             d.required(2, d.int32(2)?.map(WebResourcesActivityActivityId::from_id))?;
-        d.string_into(3, &mut self.activity_name)?;
+        self.activity_name =
+            d.caption::<crate::v1_1_0::events::WebResourcesActivityActivityId>(3)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Api>(5, &mut self.api)?;
         d.object_list_into::<crate::v1_1_0::objects::Attack>(6, &mut self.attacks)?;
         d.object_list_into::<crate::v1_1_0::objects::Authorization>(7, &mut self.authorizations)?;
-        d.string_into(8, &mut self.category_name)?;
+        self.category_name = d.caption::<crate::caption::CategoryName<
+            crate::v1_1_0::events::WebResourcesActivity,
+        >>(8)?;
         self.category_uid = d.required(9, d.int32(9)?)?;
-        d.string_into(10, &mut self.class_name)?;
+        self.class_name = d.caption::<crate::caption::ClassName<
+            crate::v1_1_0::events::WebResourcesActivity,
+        >>(10)?;
         self.class_uid = d.class_uid(11, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Cloud>(12, &mut self.cloud)?;
         self.count = d.int32(13)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Device>(14, &mut self.device)?;
-        d.string_into(15, &mut self.disposition)?;
+        self.disposition = d.caption::<crate::v1_1_0::enums::DispositionId>(15)?;
         self.disposition_id = d
             .int32(16)?
             .map(crate::v1_1_0::enums::DispositionId::from_id);
@@ -621,7 +685,7 @@ impl crate::columnar::Columnar for WebResourcesActivity {
         d.boxed_object_into::<crate::v1_1_0::objects::Tls>(33, &mut self.proxy_tls)?;
         d.boxed_object_into::<crate::v1_1_0::objects::NetworkTraffic>(34, &mut self.proxy_traffic)?;
         d.string_into(35, &mut self.raw_data)?;
-        d.string_into(36, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_1_0::enums::SeverityId>(36)?;
         self.severity_id = d.required(
             37,
             d.int32(37)?.map(crate::v1_1_0::enums::SeverityId::from_id),
@@ -629,7 +693,7 @@ impl crate::columnar::Columnar for WebResourcesActivity {
         d.boxed_object_into::<crate::v1_1_0::objects::NetworkEndpoint>(38, &mut self.src_endpoint)?;
         self.start_time = d.int64(39)?;
         d.datetime_into(40, &mut self.start_time_dt)?;
-        d.string_into(41, &mut self.status)?;
+        self.status = d.caption::<crate::v1_1_0::enums::StatusId>(41)?;
         d.string_into(42, &mut self.status_code)?;
         d.string_into(43, &mut self.status_detail)?;
         self.status_id = d.int32(44)?.map(crate::v1_1_0::enums::StatusId::from_id);
@@ -637,7 +701,8 @@ impl crate::columnar::Columnar for WebResourcesActivity {
         d.datetime_into(46, &mut self.time_dt)?;
         self.timezone_offset = d.int32(47)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Tls>(48, &mut self.tls)?;
-        d.string_into(49, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_1_0::events::WebResourcesActivity>>(49)?;
         self.type_uid = d.required(50, d.int64(50)?)?;
         d.map_into(51, &mut self.unmapped)?;
         d.object_list_into::<crate::v1_1_0::objects::WebResource>(52, &mut self.web_resources)?;

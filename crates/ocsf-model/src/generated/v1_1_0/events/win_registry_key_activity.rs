@@ -57,8 +57,12 @@ pub struct WinRegistryKeyActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access_mask: Option<i32>,
     /// **Action** (`action`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::enums::ActionId>"
+    )]
+    pub action: Option<crate::Caption>,
     /// **Action ID** (`action_id`, `integer_t`, required, profile `security_control`).
     ///
     /// Its caption goes in `action`.
@@ -69,8 +73,12 @@ pub struct WinRegistryKeyActivity {
     /// Its caption goes in `activity_name`.
     pub activity_id: WinRegistryKeyActivityActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::events::WinRegistryKeyActivityActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_1_0::objects::Actor>>,
@@ -84,15 +92,23 @@ pub struct WinRegistryKeyActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorizations: Option<Vec<crate::v1_1_0::objects::Authorization>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_1_0::events::WinRegistryKeyActivity>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_1_0::events::WinRegistryKeyActivity>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -111,8 +127,12 @@ pub struct WinRegistryKeyActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<Box<crate::v1_1_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disposition: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::enums::DispositionId>"
+    )]
+    pub disposition: Option<crate::Caption>,
     /// **Disposition ID** (`disposition_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `disposition`.
@@ -157,8 +177,12 @@ pub struct WinRegistryKeyActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reg_key: Option<Box<crate::v1_1_0::objects::WinRegKey>>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -170,8 +194,12 @@ pub struct WinRegistryKeyActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::enums::StatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -192,8 +220,12 @@ pub struct WinRegistryKeyActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone_offset: Option<i32>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_1_0::events::WinRegistryKeyActivity>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `long_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -216,6 +248,21 @@ impl WinRegistryKeyActivity {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "System Activity";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "Registry Key Activity: Unknown",
+        "Registry Key Activity: Create",
+        "Registry Key Activity: Read",
+        "Registry Key Activity: Modify",
+        "Registry Key Activity: Delete",
+        "Registry Key Activity: Rename",
+        "Registry Key Activity: Set Security",
+        "Registry Key Activity: Restore",
+        "Registry Key Activity: Import",
+        "Registry Key Activity: Export",
+        "Registry Key Activity: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -237,9 +284,9 @@ impl WinRegistryKeyActivity {
             api: None,
             attacks: None,
             authorizations: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             count: None,
@@ -310,7 +357,7 @@ impl WinRegistryKeyActivity {
         let keep = value.id() == 99 && self.action.is_some();
         self.action_id = Some(value);
         if !keep {
-            self.action = Some(value.as_str().to_string());
+            self.action = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -320,11 +367,10 @@ impl WinRegistryKeyActivity {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = i64::from(Self::CLASS_UID) * 100 + i64::from(value.id());
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -335,7 +381,7 @@ impl WinRegistryKeyActivity {
         let keep = value.id() == 99 && self.disposition.is_some();
         self.disposition_id = Some(value);
         if !keep {
-            self.disposition = Some(value.as_str().to_string());
+            self.disposition = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -345,7 +391,7 @@ impl WinRegistryKeyActivity {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -355,10 +401,16 @@ impl WinRegistryKeyActivity {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for WinRegistryKeyActivity {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for WinRegistryKeyActivity {
@@ -447,20 +499,25 @@ impl crate::columnar::Columnar for WinRegistryKeyActivity {
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
             access_mask: d.int32(0)?,
-            action: d.string(1)?,
+            action: d.caption::<crate::v1_1_0::enums::ActionId>(1)?,
             action_id: d.int32(2)?.map(crate::v1_1_0::enums::ActionId::from_id),
             activity_id: d.required(
                 3,
                 d.int32(3)?.map(WinRegistryKeyActivityActivityId::from_id),
             )?,
-            activity_name: d.string(4)?,
+            activity_name: d
+                .caption::<crate::v1_1_0::events::WinRegistryKeyActivityActivityId>(4)?,
             actor: d.object::<crate::v1_1_0::objects::Actor>(5)?.map(Box::new),
             api: d.object::<crate::v1_1_0::objects::Api>(6)?.map(Box::new),
             attacks: d.object_list::<crate::v1_1_0::objects::Attack>(7)?,
             authorizations: d.object_list::<crate::v1_1_0::objects::Authorization>(8)?,
-            category_name: d.string(9)?,
+            category_name: d.caption::<crate::caption::CategoryName<
+                crate::v1_1_0::events::WinRegistryKeyActivity,
+            >>(9)?,
             category_uid: d.required(10, d.int32(10)?)?,
-            class_name: d.string(11)?,
+            class_name: d.caption::<crate::caption::ClassName<
+                crate::v1_1_0::events::WinRegistryKeyActivity,
+            >>(11)?,
             class_uid: d.class_uid(12, Self::CLASS_UID)?,
             cloud: d.object::<crate::v1_1_0::objects::Cloud>(13)?.map(Box::new),
             count: d.int32(14)?,
@@ -468,7 +525,7 @@ impl crate::columnar::Columnar for WinRegistryKeyActivity {
             device: d
                 .object::<crate::v1_1_0::objects::Device>(16)?
                 .map(Box::new),
-            disposition: d.string(17)?,
+            disposition: d.caption::<crate::v1_1_0::enums::DispositionId>(17)?,
             disposition_id: d
                 .int32(18)?
                 .map(crate::v1_1_0::enums::DispositionId::from_id),
@@ -495,21 +552,24 @@ impl crate::columnar::Columnar for WinRegistryKeyActivity {
             reg_key: d
                 .object::<crate::v1_1_0::objects::WinRegKey>(31)?
                 .map(Box::new),
-            severity: d.string(32)?,
+            severity: d.caption::<crate::v1_1_0::enums::SeverityId>(32)?,
             severity_id: d.required(
                 33,
                 d.int32(33)?.map(crate::v1_1_0::enums::SeverityId::from_id),
             )?,
             start_time: d.int64(34)?,
             start_time_dt: d.datetime(35)?,
-            status: d.string(36)?,
+            status: d.caption::<crate::v1_1_0::enums::StatusId>(36)?,
             status_code: d.string(37)?,
             status_detail: d.string(38)?,
             status_id: d.int32(39)?.map(crate::v1_1_0::enums::StatusId::from_id),
             time: d.required(40, d.int64(40)?)?,
             time_dt: d.datetime(41)?,
             timezone_offset: d.int32(42)?,
-            type_name: d.string(43)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_1_0::events::WinRegistryKeyActivity>>(
+                    43,
+                )?,
             type_uid: d.required(44, d.int64(44)?)?,
             unmapped: d.map(45)?,
             unknown: d.unknown()?,
@@ -520,26 +580,31 @@ impl crate::columnar::Columnar for WinRegistryKeyActivity {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.access_mask = d.int32(0)?;
-        d.string_into(1, &mut self.action)?;
+        self.action = d.caption::<crate::v1_1_0::enums::ActionId>(1)?;
         self.action_id = d.int32(2)?.map(crate::v1_1_0::enums::ActionId::from_id);
         self.activity_id = d.required(
             3,
             d.int32(3)?.map(WinRegistryKeyActivityActivityId::from_id),
         )?;
-        d.string_into(4, &mut self.activity_name)?;
+        self.activity_name =
+            d.caption::<crate::v1_1_0::events::WinRegistryKeyActivityActivityId>(4)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Actor>(5, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Api>(6, &mut self.api)?;
         d.object_list_into::<crate::v1_1_0::objects::Attack>(7, &mut self.attacks)?;
         d.object_list_into::<crate::v1_1_0::objects::Authorization>(8, &mut self.authorizations)?;
-        d.string_into(9, &mut self.category_name)?;
+        self.category_name = d.caption::<crate::caption::CategoryName<
+            crate::v1_1_0::events::WinRegistryKeyActivity,
+        >>(9)?;
         self.category_uid = d.required(10, d.int32(10)?)?;
-        d.string_into(11, &mut self.class_name)?;
+        self.class_name = d.caption::<crate::caption::ClassName<
+            crate::v1_1_0::events::WinRegistryKeyActivity,
+        >>(11)?;
         self.class_uid = d.class_uid(12, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Cloud>(13, &mut self.cloud)?;
         self.count = d.int32(14)?;
         d.string_into(15, &mut self.create_mask)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Device>(16, &mut self.device)?;
-        d.string_into(17, &mut self.disposition)?;
+        self.disposition = d.caption::<crate::v1_1_0::enums::DispositionId>(17)?;
         self.disposition_id = d
             .int32(18)?
             .map(crate::v1_1_0::enums::DispositionId::from_id);
@@ -556,21 +621,23 @@ impl crate::columnar::Columnar for WinRegistryKeyActivity {
         d.boxed_object_into::<crate::v1_1_0::objects::WinRegKey>(29, &mut self.prev_reg_key)?;
         d.string_into(30, &mut self.raw_data)?;
         d.boxed_object_into::<crate::v1_1_0::objects::WinRegKey>(31, &mut self.reg_key)?;
-        d.string_into(32, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_1_0::enums::SeverityId>(32)?;
         self.severity_id = d.required(
             33,
             d.int32(33)?.map(crate::v1_1_0::enums::SeverityId::from_id),
         )?;
         self.start_time = d.int64(34)?;
         d.datetime_into(35, &mut self.start_time_dt)?;
-        d.string_into(36, &mut self.status)?;
+        self.status = d.caption::<crate::v1_1_0::enums::StatusId>(36)?;
         d.string_into(37, &mut self.status_code)?;
         d.string_into(38, &mut self.status_detail)?;
         self.status_id = d.int32(39)?.map(crate::v1_1_0::enums::StatusId::from_id);
         self.time = d.required(40, d.int64(40)?)?;
         d.datetime_into(41, &mut self.time_dt)?;
         self.timezone_offset = d.int32(42)?;
-        d.string_into(43, &mut self.type_name)?;
+        self.type_name = d.caption::<crate::caption::TypeName<
+            crate::v1_1_0::events::WinRegistryKeyActivity,
+        >>(43)?;
         self.type_uid = d.required(44, d.int64(44)?)?;
         d.map_into(45, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

@@ -37,8 +37,12 @@ Other = 99 => "Other",
 #[non_exhaustive]
 pub struct DigitalSignature {
     /// **Algorithm** (`algorithm`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub algorithm: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::objects::DigitalSignatureAlgorithmId>"
+    )]
+    pub algorithm: Option<crate::Caption>,
     /// **Algorithm ID** (`algorithm_id`, `integer_t`, required).
     ///
     /// Its caption goes in `algorithm`.
@@ -77,7 +81,7 @@ impl DigitalSignature {
         let keep = value.id() == 99 && self.algorithm.is_some();
         self.algorithm_id = Some(value);
         if !keep {
-            self.algorithm = Some(value.as_str().to_string());
+            self.algorithm = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -110,7 +114,7 @@ impl crate::columnar::Columnar for DigitalSignature {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        d.string_into(0, &mut self.algorithm)?;
+        self.algorithm = d.caption::<crate::v1_1_0::objects::DigitalSignatureAlgorithmId>(0)?;
         self.algorithm_id = d.int32(1)?.map(DigitalSignatureAlgorithmId::from_id);
         d.boxed_object_into::<crate::v1_1_0::objects::Certificate>(2, &mut self.certificate)?;
         self.created_time = d.int64(3)?;

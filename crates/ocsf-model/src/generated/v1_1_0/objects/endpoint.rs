@@ -55,8 +55,12 @@ pub struct Endpoint {
     pub subnet_uid: Option<String>,
     /// **Type** (`type`, `string_t`, optional).
     #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::enums::TypeId>"
+    )]
+    pub type_: Option<crate::Caption>,
     /// **Type ID** (`type_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `type`.
@@ -90,7 +94,7 @@ impl Endpoint {
         let keep = value.id() == 99 && self.type_.is_some();
         self.type_id = Some(value);
         if !keep {
-            self.type_ = Some(value.as_str().to_string());
+            self.type_ = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -150,7 +154,7 @@ impl crate::columnar::Columnar for Endpoint {
         self.namespace_pid = d.int32(11)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Os>(12, &mut self.os)?;
         d.string_into(13, &mut self.subnet_uid)?;
-        d.string_into(14, &mut self.type_)?;
+        self.type_ = d.caption::<crate::v1_1_0::enums::TypeId>(14)?;
         self.type_id = d.int32(15)?.map(crate::v1_1_0::enums::TypeId::from_id);
         d.string_into(16, &mut self.uid)?;
         d.string_into(17, &mut self.vlan_uid)?;

@@ -88,8 +88,12 @@ pub struct File {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub company_name: Option<String>,
     /// **Confidentiality** (`confidentiality`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub confidentiality: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::objects::FileConfidentialityId>"
+    )]
+    pub confidentiality: Option<crate::Caption>,
     /// **Confidentiality ID** (`confidentiality_id`, `integer_t`, optional).
     ///
     /// Its caption goes in `confidentiality`.
@@ -151,8 +155,12 @@ pub struct File {
     pub size: Option<i64>,
     /// **Type** (`type`, `string_t`, optional).
     #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::objects::FileTypeId>"
+    )]
+    pub type_: Option<crate::Caption>,
     /// **Type ID** (`type_id`, `integer_t`, required).
     ///
     /// Its caption goes in `type`.
@@ -188,7 +196,7 @@ impl File {
         let keep = value.id() == 99 && self.confidentiality.is_some();
         self.confidentiality_id = Some(value);
         if !keep {
-            self.confidentiality = Some(value.as_str().to_string());
+            self.confidentiality = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -198,7 +206,7 @@ impl File {
         let keep = value.id() == 99 && self.type_.is_some();
         self.type_id = Some(value);
         if !keep {
-            self.type_ = Some(value.as_str().to_string());
+            self.type_ = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -259,7 +267,7 @@ impl crate::columnar::Columnar for File {
         d.boxed_object_into::<crate::v1_1_0::objects::User>(2, &mut self.accessor)?;
         self.attributes = d.int32(3)?;
         d.string_into(4, &mut self.company_name)?;
-        d.string_into(5, &mut self.confidentiality)?;
+        self.confidentiality = d.caption::<crate::v1_1_0::objects::FileConfidentialityId>(5)?;
         self.confidentiality_id = d.int32(6)?.map(FileConfidentialityId::from_id);
         self.created_time = d.int64(7)?;
         d.datetime_into(8, &mut self.created_time_dt)?;
@@ -279,7 +287,7 @@ impl crate::columnar::Columnar for File {
         d.string_into(22, &mut self.security_descriptor)?;
         d.boxed_object_into::<crate::v1_1_0::objects::DigitalSignature>(23, &mut self.signature)?;
         self.size = d.int64(24)?;
-        d.string_into(25, &mut self.type_)?;
+        self.type_ = d.caption::<crate::v1_1_0::objects::FileTypeId>(25)?;
         self.type_id = d.int32(26)?.map(FileTypeId::from_id);
         d.string_into(27, &mut self.uid)?;
         d.string_into(28, &mut self.version)?;

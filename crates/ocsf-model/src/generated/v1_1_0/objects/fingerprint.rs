@@ -44,8 +44,12 @@ Other = 99 => "Other",
 #[non_exhaustive]
 pub struct Fingerprint {
     /// **Algorithm** (`algorithm`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub algorithm: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::objects::FingerprintAlgorithmId>"
+    )]
+    pub algorithm: Option<crate::Caption>,
     /// **Algorithm ID** (`algorithm_id`, `integer_t`, required).
     ///
     /// Its caption goes in `algorithm`.
@@ -75,7 +79,7 @@ impl Fingerprint {
         let keep = value.id() == 99 && self.algorithm.is_some();
         self.algorithm_id = Some(value);
         if !keep {
-            self.algorithm = Some(value.as_str().to_string());
+            self.algorithm = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -104,7 +108,7 @@ impl crate::columnar::Columnar for Fingerprint {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        d.string_into(0, &mut self.algorithm)?;
+        self.algorithm = d.caption::<crate::v1_1_0::objects::FingerprintAlgorithmId>(0)?;
         self.algorithm_id = d.int32(1)?.map(FingerprintAlgorithmId::from_id);
         d.string_into(2, &mut self.value)?;
         d.unknown_into(&mut self.unknown)?;

@@ -103,16 +103,24 @@ Other = 99 => "Other",
 #[non_exhaustive]
 pub struct NetworkConnectionInfo {
     /// **Boundary** (`boundary`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub boundary: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::objects::NetworkConnectionInfoBoundaryId>"
+    )]
+    pub boundary: Option<crate::Caption>,
     /// **Boundary ID** (`boundary_id`, `integer_t`, optional).
     ///
     /// Its caption goes in `boundary`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub boundary_id: Option<NetworkConnectionInfoBoundaryId>,
     /// **Direction** (`direction`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub direction: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::objects::NetworkConnectionInfoDirectionId>"
+    )]
+    pub direction: Option<crate::Caption>,
     /// **Direction ID** (`direction_id`, `integer_t`, required).
     ///
     /// Its caption goes in `direction`.
@@ -125,8 +133,12 @@ pub struct NetworkConnectionInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub protocol_num: Option<i32>,
     /// **IP Version** (`protocol_ver`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub protocol_ver: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::objects::NetworkConnectionInfoProtocolVerId>"
+    )]
+    pub protocol_ver: Option<crate::Caption>,
     /// **IP Version ID** (`protocol_ver_id`, `integer_t`, optional).
     ///
     /// Its caption goes in `protocol_ver`.
@@ -159,7 +171,7 @@ impl NetworkConnectionInfo {
         let keep = value.id() == 99 && self.boundary.is_some();
         self.boundary_id = Some(value);
         if !keep {
-            self.boundary = Some(value.as_str().to_string());
+            self.boundary = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -169,7 +181,7 @@ impl NetworkConnectionInfo {
         let keep = value.id() == 99 && self.direction.is_some();
         self.direction_id = Some(value);
         if !keep {
-            self.direction = Some(value.as_str().to_string());
+            self.direction = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -179,7 +191,7 @@ impl NetworkConnectionInfo {
         let keep = value.id() == 99 && self.protocol_ver.is_some();
         self.protocol_ver_id = Some(value);
         if !keep {
-            self.protocol_ver = Some(value.as_str().to_string());
+            self.protocol_ver = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -216,13 +228,15 @@ impl crate::columnar::Columnar for NetworkConnectionInfo {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        d.string_into(0, &mut self.boundary)?;
+        self.boundary = d.caption::<crate::v1_1_0::objects::NetworkConnectionInfoBoundaryId>(0)?;
         self.boundary_id = d.int32(1)?.map(NetworkConnectionInfoBoundaryId::from_id);
-        d.string_into(2, &mut self.direction)?;
+        self.direction =
+            d.caption::<crate::v1_1_0::objects::NetworkConnectionInfoDirectionId>(2)?;
         self.direction_id = d.int32(3)?.map(NetworkConnectionInfoDirectionId::from_id);
         d.string_into(4, &mut self.protocol_name)?;
         self.protocol_num = d.int32(5)?;
-        d.string_into(6, &mut self.protocol_ver)?;
+        self.protocol_ver =
+            d.caption::<crate::v1_1_0::objects::NetworkConnectionInfoProtocolVerId>(6)?;
         self.protocol_ver_id = d.int32(7)?.map(NetworkConnectionInfoProtocolVerId::from_id);
         d.boxed_object_into::<crate::v1_1_0::objects::Session>(8, &mut self.session)?;
         self.tcp_flags = d.int32(9)?;

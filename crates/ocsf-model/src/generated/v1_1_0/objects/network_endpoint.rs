@@ -67,8 +67,12 @@ pub struct NetworkEndpoint {
     pub svc_name: Option<String>,
     /// **Type** (`type`, `string_t`, optional).
     #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::enums::TypeId>"
+    )]
+    pub type_: Option<crate::Caption>,
     /// **Type ID** (`type_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `type`.
@@ -102,7 +106,7 @@ impl NetworkEndpoint {
         let keep = value.id() == 99 && self.type_.is_some();
         self.type_id = Some(value);
         if !keep {
-            self.type_ = Some(value.as_str().to_string());
+            self.type_ = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -170,7 +174,7 @@ impl crate::columnar::Columnar for NetworkEndpoint {
         d.boxed_object_into::<crate::v1_1_0::objects::NetworkProxy>(15, &mut self.proxy_endpoint)?;
         d.string_into(16, &mut self.subnet_uid)?;
         d.string_into(17, &mut self.svc_name)?;
-        d.string_into(18, &mut self.type_)?;
+        self.type_ = d.caption::<crate::v1_1_0::enums::TypeId>(18)?;
         self.type_id = d.int32(19)?.map(crate::v1_1_0::enums::TypeId::from_id);
         d.string_into(20, &mut self.uid)?;
         d.string_into(21, &mut self.vlan_uid)?;

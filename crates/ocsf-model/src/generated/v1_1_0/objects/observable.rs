@@ -93,8 +93,12 @@ pub struct Observable {
     pub reputation: Option<Box<crate::v1_1_0::objects::Reputation>>,
     /// **Type** (`type`, `string_t`, optional).
     #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::objects::ObservableTypeId>"
+    )]
+    pub type_: Option<crate::Caption>,
     /// **Type ID** (`type_id`, `integer_t`, required).
     ///
     /// Its caption goes in `type`.
@@ -124,7 +128,7 @@ impl Observable {
         let keep = value.id() == 99 && self.type_.is_some();
         self.type_id = Some(value);
         if !keep {
-            self.type_ = Some(value.as_str().to_string());
+            self.type_ = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -157,7 +161,7 @@ impl crate::columnar::Columnar for Observable {
     ) -> Result<(), crate::columnar::ColumnarError> {
         d.string_into(0, &mut self.name)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Reputation>(1, &mut self.reputation)?;
-        d.string_into(2, &mut self.type_)?;
+        self.type_ = d.caption::<crate::v1_1_0::objects::ObservableTypeId>(2)?;
         self.type_id = d.int32(3)?.map(ObservableTypeId::from_id);
         d.string_into(4, &mut self.value)?;
         d.unknown_into(&mut self.unknown)?;

@@ -81,8 +81,12 @@ pub struct Os {
     pub sp_ver: Option<i32>,
     /// **Type** (`type`, `string_t`, optional).
     #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::objects::OsTypeId>"
+    )]
+    pub type_: Option<crate::Caption>,
     /// **Type ID** (`type_id`, `integer_t`, required).
     ///
     /// Its caption goes in `type`.
@@ -112,7 +116,7 @@ impl Os {
         let keep = value.id() == 99 && self.type_.is_some();
         self.type_id = Some(value);
         if !keep {
-            self.type_ = Some(value.as_str().to_string());
+            self.type_ = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -159,7 +163,7 @@ impl crate::columnar::Columnar for Os {
         d.string_into(6, &mut self.name)?;
         d.string_into(7, &mut self.sp_name)?;
         self.sp_ver = d.int32(8)?;
-        d.string_into(9, &mut self.type_)?;
+        self.type_ = d.caption::<crate::v1_1_0::objects::OsTypeId>(9)?;
         self.type_id = d.int32(10)?.map(OsTypeId::from_id);
         d.string_into(11, &mut self.version)?;
         d.unknown_into(&mut self.unknown)?;

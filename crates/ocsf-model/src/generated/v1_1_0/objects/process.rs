@@ -72,8 +72,12 @@ pub struct Process {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group: Option<Box<crate::v1_1_0::objects::Group>>,
     /// **Integrity** (`integrity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub integrity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::objects::ProcessIntegrityId>"
+    )]
+    pub integrity: Option<crate::Caption>,
     /// **Integrity Level** (`integrity_id`, `integer_t`, optional).
     ///
     /// Its caption goes in `integrity`.
@@ -137,7 +141,7 @@ impl Process {
         let keep = value.id() == 99 && self.integrity.is_some();
         self.integrity_id = Some(value);
         if !keep {
-            self.integrity = Some(value.as_str().to_string());
+            self.integrity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -197,7 +201,7 @@ impl crate::columnar::Columnar for Process {
         self.euid = d.int32(6)?;
         d.boxed_object_into::<crate::v1_1_0::objects::File>(7, &mut self.file)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Group>(8, &mut self.group)?;
-        d.string_into(9, &mut self.integrity)?;
+        self.integrity = d.caption::<crate::v1_1_0::objects::ProcessIntegrityId>(9)?;
         self.integrity_id = d.int32(10)?.map(ProcessIntegrityId::from_id);
         d.string_list_into(11, &mut self.lineage)?;
         d.string_list_into(12, &mut self.loaded_modules)?;

@@ -64,8 +64,12 @@ pub struct User {
     pub org: Option<Box<crate::v1_1_0::objects::Organization>>,
     /// **Type** (`type`, `string_t`, optional).
     #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::objects::UserTypeId>"
+    )]
+    pub type_: Option<crate::Caption>,
     /// **Type ID** (`type_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `type`.
@@ -93,7 +97,7 @@ impl User {
         let keep = value.id() == 99 && self.type_.is_some();
         self.type_id = Some(value);
         if !keep {
-            self.type_ = Some(value.as_str().to_string());
+            self.type_ = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -141,7 +145,7 @@ impl crate::columnar::Columnar for User {
         d.boxed_object_into::<crate::v1_1_0::objects::LdapPerson>(6, &mut self.ldap_person)?;
         d.string_into(7, &mut self.name)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Organization>(8, &mut self.org)?;
-        d.string_into(9, &mut self.type_)?;
+        self.type_ = d.caption::<crate::v1_1_0::objects::UserTypeId>(9)?;
         self.type_id = d.int32(10)?.map(UserTypeId::from_id);
         d.string_into(11, &mut self.uid)?;
         d.string_into(12, &mut self.uid_alt)?;

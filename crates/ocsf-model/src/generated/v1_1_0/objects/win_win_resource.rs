@@ -152,8 +152,12 @@ pub struct WinWinResource {
     pub svc_name: Option<String>,
     /// **Type** (`type`, `string_t`, optional).
     #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_1_0::objects::WinWinResourceTypeId>"
+    )]
+    pub type_: Option<crate::Caption>,
     /// **Type ID** (`type_id`, `integer_t`, required).
     ///
     /// Its caption goes in `type`.
@@ -180,7 +184,7 @@ impl WinWinResource {
         let keep = value.id() == 99 && self.type_.is_some();
         self.type_id = Some(value);
         if !keep {
-            self.type_ = Some(value.as_str().to_string());
+            self.type_ = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -219,7 +223,7 @@ impl crate::columnar::Columnar for WinWinResource {
         d.string_list_into(2, &mut self.labels)?;
         d.string_into(3, &mut self.name)?;
         d.string_into(4, &mut self.svc_name)?;
-        d.string_into(5, &mut self.type_)?;
+        self.type_ = d.caption::<crate::v1_1_0::objects::WinWinResourceTypeId>(5)?;
         self.type_id = d.int32(6)?.map(WinWinResourceTypeId::from_id);
         d.string_into(7, &mut self.uid)?;
         d.unknown_into(&mut self.unknown)?;

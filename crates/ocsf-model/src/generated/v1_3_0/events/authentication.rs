@@ -146,8 +146,12 @@ pub struct Authentication {
     /// Its caption goes in `activity_name`.
     pub activity_id: AuthenticationActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::events::AuthenticationActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_3_0::objects::Actor>>,
@@ -158,16 +162,24 @@ pub struct Authentication {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth_factors: Option<Vec<crate::v1_3_0::objects::AuthFactor>>,
     /// **Auth Protocol** (`auth_protocol`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub auth_protocol: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::events::AuthenticationAuthProtocolId>"
+    )]
+    pub auth_protocol: Option<crate::Caption>,
     /// **Auth Protocol ID** (`auth_protocol_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `auth_protocol`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth_protocol_id: Option<AuthenticationAuthProtocolId>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_3_0::events::Authentication>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
@@ -176,8 +188,12 @@ pub struct Authentication {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub certificate: Option<Box<crate::v1_3_0::objects::Certificate>>,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_3_0::events::Authentication>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -226,8 +242,12 @@ pub struct Authentication {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logon_process: Option<Box<crate::v1_3_0::objects::Process>>,
     /// **Logon Type** (`logon_type`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub logon_type: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::events::AuthenticationLogonTypeId>"
+    )]
+    pub logon_type: Option<crate::Caption>,
     /// **Logon Type ID** (`logon_type_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `logon_type`.
@@ -254,8 +274,12 @@ pub struct Authentication {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session: Option<Box<crate::v1_3_0::objects::Session>>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -270,8 +294,12 @@ pub struct Authentication {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::enums::StatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -292,8 +320,12 @@ pub struct Authentication {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone_offset: Option<i32>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_3_0::events::Authentication>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `long_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -319,6 +351,18 @@ impl Authentication {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "Identity & Access Management";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "Authentication: Unknown",
+        "Authentication: Logon",
+        "Authentication: Logoff",
+        "Authentication: Authentication Ticket",
+        "Authentication: Service Ticket Request",
+        "Authentication: Service Ticket Renew",
+        "Authentication: Preauth",
+        "Authentication: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -336,10 +380,10 @@ impl Authentication {
             auth_factors: None,
             auth_protocol: None,
             auth_protocol_id: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
             certificate: None,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             count: None,
@@ -416,11 +460,10 @@ impl Authentication {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = i64::from(Self::CLASS_UID) * 100 + i64::from(value.id());
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -431,7 +474,7 @@ impl Authentication {
         let keep = value.id() == 99 && self.auth_protocol.is_some();
         self.auth_protocol_id = Some(value);
         if !keep {
-            self.auth_protocol = Some(value.as_str().to_string());
+            self.auth_protocol = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -441,7 +484,7 @@ impl Authentication {
         let keep = value.id() == 99 && self.logon_type.is_some();
         self.logon_type_id = Some(value);
         if !keep {
-            self.logon_type = Some(value.as_str().to_string());
+            self.logon_type = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -451,7 +494,7 @@ impl Authentication {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -461,10 +504,16 @@ impl Authentication {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for Authentication {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for Authentication {
@@ -558,18 +607,22 @@ impl crate::columnar::Columnar for Authentication {
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
             activity_id: d.required(0, d.int32(0)?.map(AuthenticationActivityId::from_id))?,
-            activity_name: d.string(1)?,
+            activity_name: d.caption::<crate::v1_3_0::events::AuthenticationActivityId>(1)?,
             actor: d.object::<crate::v1_3_0::objects::Actor>(2)?.map(Box::new),
             api: d.object::<crate::v1_3_0::objects::Api>(3)?.map(Box::new),
             auth_factors: d.object_list::<crate::v1_3_0::objects::AuthFactor>(4)?,
-            auth_protocol: d.string(5)?,
+            auth_protocol: d.caption::<crate::v1_3_0::events::AuthenticationAuthProtocolId>(5)?,
             auth_protocol_id: d.int32(6)?.map(AuthenticationAuthProtocolId::from_id),
-            category_name: d.string(7)?,
+            category_name: d
+                .caption::<crate::caption::CategoryName<crate::v1_3_0::events::Authentication>>(
+                    7,
+                )?,
             category_uid: d.required(8, d.int32(8)?)?,
             certificate: d
                 .object::<crate::v1_3_0::objects::Certificate>(9)?
                 .map(Box::new),
-            class_name: d.string(10)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_3_0::events::Authentication>>(10)?,
             class_uid: d.class_uid(11, Self::CLASS_UID)?,
             cloud: d.object::<crate::v1_3_0::objects::Cloud>(12)?.map(Box::new),
             count: d.int32(13)?,
@@ -593,7 +646,7 @@ impl crate::columnar::Columnar for Authentication {
             logon_process: d
                 .object::<crate::v1_3_0::objects::Process>(25)?
                 .map(Box::new),
-            logon_type: d.string(26)?,
+            logon_type: d.caption::<crate::v1_3_0::events::AuthenticationLogonTypeId>(26)?,
             logon_type_id: d.int32(27)?.map(AuthenticationLogonTypeId::from_id),
             message: d.string(28)?,
             metadata: d.required(
@@ -610,7 +663,7 @@ impl crate::columnar::Columnar for Authentication {
             session: d
                 .object::<crate::v1_3_0::objects::Session>(34)?
                 .map(Box::new),
-            severity: d.string(35)?,
+            severity: d.caption::<crate::v1_3_0::enums::SeverityId>(35)?,
             severity_id: d.required(
                 36,
                 d.int32(36)?.map(crate::v1_3_0::enums::SeverityId::from_id),
@@ -620,14 +673,15 @@ impl crate::columnar::Columnar for Authentication {
                 .map(Box::new),
             start_time: d.int64(38)?,
             start_time_dt: d.datetime(39)?,
-            status: d.string(40)?,
+            status: d.caption::<crate::v1_3_0::enums::StatusId>(40)?,
             status_code: d.string(41)?,
             status_detail: d.string(42)?,
             status_id: d.int32(43)?.map(crate::v1_3_0::enums::StatusId::from_id),
             time: d.required(44, d.int64(44)?)?,
             time_dt: d.datetime(45)?,
             timezone_offset: d.int32(46)?,
-            type_name: d.string(47)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_3_0::events::Authentication>>(47)?,
             type_uid: d.required(48, d.int64(48)?)?,
             unmapped: d.map(49)?,
             user: d.object::<crate::v1_3_0::objects::User>(50)?.map(Box::new),
@@ -639,16 +693,18 @@ impl crate::columnar::Columnar for Authentication {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.activity_id = d.required(0, d.int32(0)?.map(AuthenticationActivityId::from_id))?;
-        d.string_into(1, &mut self.activity_name)?;
+        self.activity_name = d.caption::<crate::v1_3_0::events::AuthenticationActivityId>(1)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Actor>(2, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Api>(3, &mut self.api)?;
         d.object_list_into::<crate::v1_3_0::objects::AuthFactor>(4, &mut self.auth_factors)?;
-        d.string_into(5, &mut self.auth_protocol)?;
+        self.auth_protocol = d.caption::<crate::v1_3_0::events::AuthenticationAuthProtocolId>(5)?;
         self.auth_protocol_id = d.int32(6)?.map(AuthenticationAuthProtocolId::from_id);
-        d.string_into(7, &mut self.category_name)?;
+        self.category_name =
+            d.caption::<crate::caption::CategoryName<crate::v1_3_0::events::Authentication>>(7)?;
         self.category_uid = d.required(8, d.int32(8)?)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Certificate>(9, &mut self.certificate)?;
-        d.string_into(10, &mut self.class_name)?;
+        self.class_name =
+            d.caption::<crate::caption::ClassName<crate::v1_3_0::events::Authentication>>(10)?;
         self.class_uid = d.class_uid(11, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Cloud>(12, &mut self.cloud)?;
         self.count = d.int32(13)?;
@@ -664,7 +720,7 @@ impl crate::columnar::Columnar for Authentication {
         self.is_new_logon = d.bool(23)?;
         self.is_remote = d.bool(24)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Process>(25, &mut self.logon_process)?;
-        d.string_into(26, &mut self.logon_type)?;
+        self.logon_type = d.caption::<crate::v1_3_0::events::AuthenticationLogonTypeId>(26)?;
         self.logon_type_id = d.int32(27)?.map(AuthenticationLogonTypeId::from_id);
         d.string_into(28, &mut self.message)?;
         d.required_object_into::<crate::v1_3_0::objects::Metadata>(29, &mut self.metadata)?;
@@ -673,7 +729,7 @@ impl crate::columnar::Columnar for Authentication {
         d.string_into(32, &mut self.raw_data)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Service>(33, &mut self.service)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Session>(34, &mut self.session)?;
-        d.string_into(35, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_3_0::enums::SeverityId>(35)?;
         self.severity_id = d.required(
             36,
             d.int32(36)?.map(crate::v1_3_0::enums::SeverityId::from_id),
@@ -681,14 +737,15 @@ impl crate::columnar::Columnar for Authentication {
         d.boxed_object_into::<crate::v1_3_0::objects::NetworkEndpoint>(37, &mut self.src_endpoint)?;
         self.start_time = d.int64(38)?;
         d.datetime_into(39, &mut self.start_time_dt)?;
-        d.string_into(40, &mut self.status)?;
+        self.status = d.caption::<crate::v1_3_0::enums::StatusId>(40)?;
         d.string_into(41, &mut self.status_code)?;
         d.string_into(42, &mut self.status_detail)?;
         self.status_id = d.int32(43)?.map(crate::v1_3_0::enums::StatusId::from_id);
         self.time = d.required(44, d.int64(44)?)?;
         d.datetime_into(45, &mut self.time_dt)?;
         self.timezone_offset = d.int32(46)?;
-        d.string_into(47, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_3_0::events::Authentication>>(47)?;
         self.type_uid = d.required(48, d.int64(48)?)?;
         d.map_into(49, &mut self.unmapped)?;
         d.boxed_object_into::<crate::v1_3_0::objects::User>(50, &mut self.user)?;

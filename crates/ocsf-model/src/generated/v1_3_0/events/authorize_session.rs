@@ -38,8 +38,12 @@ pub struct AuthorizeSession {
     /// Its caption goes in `activity_name`.
     pub activity_id: AuthorizeSessionActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::events::AuthorizeSessionActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_3_0::objects::Actor>>,
@@ -47,15 +51,23 @@ pub struct AuthorizeSession {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api: Option<Box<crate::v1_3_0::objects::Api>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_3_0::events::AuthorizeSession>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_3_0::events::AuthorizeSession>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -112,8 +124,12 @@ pub struct AuthorizeSession {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session: Option<Box<crate::v1_3_0::objects::Session>>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -128,8 +144,12 @@ pub struct AuthorizeSession {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::enums::StatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -150,8 +170,12 @@ pub struct AuthorizeSession {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone_offset: Option<i32>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_3_0::events::AuthorizeSession>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `long_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -177,6 +201,14 @@ impl AuthorizeSession {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "Identity & Access Management";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "Authorize Session: Unknown",
+        "Authorize Session: Assign Privileges",
+        "Authorize Session: Assign Groups",
+        "Authorize Session: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -191,9 +223,9 @@ impl AuthorizeSession {
             activity_name: None,
             actor: None,
             api: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             count: None,
@@ -264,11 +296,10 @@ impl AuthorizeSession {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = i64::from(Self::CLASS_UID) * 100 + i64::from(value.id());
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -279,7 +310,7 @@ impl AuthorizeSession {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -289,10 +320,16 @@ impl AuthorizeSession {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for AuthorizeSession {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for AuthorizeSession {
@@ -376,12 +413,15 @@ impl crate::columnar::Columnar for AuthorizeSession {
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
             activity_id: d.required(0, d.int32(0)?.map(AuthorizeSessionActivityId::from_id))?,
-            activity_name: d.string(1)?,
+            activity_name: d.caption::<crate::v1_3_0::events::AuthorizeSessionActivityId>(1)?,
             actor: d.object::<crate::v1_3_0::objects::Actor>(2)?.map(Box::new),
             api: d.object::<crate::v1_3_0::objects::Api>(3)?.map(Box::new),
-            category_name: d.string(4)?,
+            category_name: d.caption::<crate::caption::CategoryName<
+                crate::v1_3_0::events::AuthorizeSession,
+            >>(4)?,
             category_uid: d.required(5, d.int32(5)?)?,
-            class_name: d.string(6)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_3_0::events::AuthorizeSession>>(6)?,
             class_uid: d.class_uid(7, Self::CLASS_UID)?,
             cloud: d.object::<crate::v1_3_0::objects::Cloud>(8)?.map(Box::new),
             count: d.int32(9)?,
@@ -412,7 +452,7 @@ impl crate::columnar::Columnar for AuthorizeSession {
             session: d
                 .object::<crate::v1_3_0::objects::Session>(24)?
                 .map(Box::new),
-            severity: d.string(25)?,
+            severity: d.caption::<crate::v1_3_0::enums::SeverityId>(25)?,
             severity_id: d.required(
                 26,
                 d.int32(26)?.map(crate::v1_3_0::enums::SeverityId::from_id),
@@ -422,14 +462,15 @@ impl crate::columnar::Columnar for AuthorizeSession {
                 .map(Box::new),
             start_time: d.int64(28)?,
             start_time_dt: d.datetime(29)?,
-            status: d.string(30)?,
+            status: d.caption::<crate::v1_3_0::enums::StatusId>(30)?,
             status_code: d.string(31)?,
             status_detail: d.string(32)?,
             status_id: d.int32(33)?.map(crate::v1_3_0::enums::StatusId::from_id),
             time: d.required(34, d.int64(34)?)?,
             time_dt: d.datetime(35)?,
             timezone_offset: d.int32(36)?,
-            type_name: d.string(37)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_3_0::events::AuthorizeSession>>(37)?,
             type_uid: d.required(38, d.int64(38)?)?,
             unmapped: d.map(39)?,
             user: d.object::<crate::v1_3_0::objects::User>(40)?.map(Box::new),
@@ -441,12 +482,14 @@ impl crate::columnar::Columnar for AuthorizeSession {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.activity_id = d.required(0, d.int32(0)?.map(AuthorizeSessionActivityId::from_id))?;
-        d.string_into(1, &mut self.activity_name)?;
+        self.activity_name = d.caption::<crate::v1_3_0::events::AuthorizeSessionActivityId>(1)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Actor>(2, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Api>(3, &mut self.api)?;
-        d.string_into(4, &mut self.category_name)?;
+        self.category_name =
+            d.caption::<crate::caption::CategoryName<crate::v1_3_0::events::AuthorizeSession>>(4)?;
         self.category_uid = d.required(5, d.int32(5)?)?;
-        d.string_into(6, &mut self.class_name)?;
+        self.class_name =
+            d.caption::<crate::caption::ClassName<crate::v1_3_0::events::AuthorizeSession>>(6)?;
         self.class_uid = d.class_uid(7, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Cloud>(8, &mut self.cloud)?;
         self.count = d.int32(9)?;
@@ -465,7 +508,7 @@ impl crate::columnar::Columnar for AuthorizeSession {
         d.string_list_into(22, &mut self.privileges)?;
         d.string_into(23, &mut self.raw_data)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Session>(24, &mut self.session)?;
-        d.string_into(25, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_3_0::enums::SeverityId>(25)?;
         self.severity_id = d.required(
             26,
             d.int32(26)?.map(crate::v1_3_0::enums::SeverityId::from_id),
@@ -473,14 +516,15 @@ impl crate::columnar::Columnar for AuthorizeSession {
         d.boxed_object_into::<crate::v1_3_0::objects::NetworkEndpoint>(27, &mut self.src_endpoint)?;
         self.start_time = d.int64(28)?;
         d.datetime_into(29, &mut self.start_time_dt)?;
-        d.string_into(30, &mut self.status)?;
+        self.status = d.caption::<crate::v1_3_0::enums::StatusId>(30)?;
         d.string_into(31, &mut self.status_code)?;
         d.string_into(32, &mut self.status_detail)?;
         self.status_id = d.int32(33)?.map(crate::v1_3_0::enums::StatusId::from_id);
         self.time = d.required(34, d.int64(34)?)?;
         d.datetime_into(35, &mut self.time_dt)?;
         self.timezone_offset = d.int32(36)?;
-        d.string_into(37, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_3_0::events::AuthorizeSession>>(37)?;
         self.type_uid = d.required(38, d.int64(38)?)?;
         d.map_into(39, &mut self.unmapped)?;
         d.boxed_object_into::<crate::v1_3_0::objects::User>(40, &mut self.user)?;

@@ -67,8 +67,12 @@ pub struct ComplianceFinding {
     /// Its caption goes in `activity_name`.
     pub activity_id: ComplianceFindingActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::events::ComplianceFindingActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_3_0::objects::Actor>>,
@@ -76,15 +80,23 @@ pub struct ComplianceFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api: Option<Box<crate::v1_3_0::objects::Api>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_3_0::events::ComplianceFinding>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_3_0::events::ComplianceFinding>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -155,8 +167,12 @@ pub struct ComplianceFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<Vec<crate::v1_3_0::objects::ResourceDetails>>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -168,8 +184,12 @@ pub struct ComplianceFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::events::ComplianceFindingStatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -190,8 +210,12 @@ pub struct ComplianceFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone_offset: Option<i32>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_3_0::events::ComplianceFinding>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `long_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -214,6 +238,15 @@ impl ComplianceFinding {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "Findings";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "Compliance Finding: Unknown",
+        "Compliance Finding: Create",
+        "Compliance Finding: Update",
+        "Compliance Finding: Close",
+        "Compliance Finding: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -229,9 +262,9 @@ impl ComplianceFinding {
             activity_name: None,
             actor: None,
             api: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             comment: None,
@@ -304,11 +337,10 @@ impl ComplianceFinding {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = i64::from(Self::CLASS_UID) * 100 + i64::from(value.id());
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -319,7 +351,7 @@ impl ComplianceFinding {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -329,10 +361,16 @@ impl ComplianceFinding {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for ComplianceFinding {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for ComplianceFinding {
@@ -418,12 +456,17 @@ impl crate::columnar::Columnar for ComplianceFinding {
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
             activity_id: d.required(0, d.int32(0)?.map(ComplianceFindingActivityId::from_id))?,
-            activity_name: d.string(1)?,
+            activity_name: d.caption::<crate::v1_3_0::events::ComplianceFindingActivityId>(1)?,
             actor: d.object::<crate::v1_3_0::objects::Actor>(2)?.map(Box::new),
             api: d.object::<crate::v1_3_0::objects::Api>(3)?.map(Box::new),
-            category_name: d.string(4)?,
+            category_name: d.caption::<crate::caption::CategoryName<
+                crate::v1_3_0::events::ComplianceFinding,
+            >>(4)?,
             category_uid: d.required(5, d.int32(5)?)?,
-            class_name: d.string(6)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_3_0::events::ComplianceFinding>>(
+                    6,
+                )?,
             class_uid: d.class_uid(7, Self::CLASS_UID)?,
             cloud: d.object::<crate::v1_3_0::objects::Cloud>(8)?.map(Box::new),
             comment: d.string(9)?,
@@ -462,21 +505,24 @@ impl crate::columnar::Columnar for ComplianceFinding {
                 .object::<crate::v1_3_0::objects::ResourceDetails>(27)?
                 .map(Box::new),
             resources: d.object_list::<crate::v1_3_0::objects::ResourceDetails>(28)?,
-            severity: d.string(29)?,
+            severity: d.caption::<crate::v1_3_0::enums::SeverityId>(29)?,
             severity_id: d.required(
                 30,
                 d.int32(30)?.map(crate::v1_3_0::enums::SeverityId::from_id),
             )?,
             start_time: d.int64(31)?,
             start_time_dt: d.datetime(32)?,
-            status: d.string(33)?,
+            status: d.caption::<crate::v1_3_0::events::ComplianceFindingStatusId>(33)?,
             status_code: d.string(34)?,
             status_detail: d.string(35)?,
             status_id: d.int32(36)?.map(ComplianceFindingStatusId::from_id),
             time: d.required(37, d.int64(37)?)?,
             time_dt: d.datetime(38)?,
             timezone_offset: d.int32(39)?,
-            type_name: d.string(40)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_3_0::events::ComplianceFinding>>(
+                    40,
+                )?,
             type_uid: d.required(41, d.int64(41)?)?,
             unmapped: d.map(42)?,
             unknown: d.unknown()?,
@@ -487,12 +533,14 @@ impl crate::columnar::Columnar for ComplianceFinding {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.activity_id = d.required(0, d.int32(0)?.map(ComplianceFindingActivityId::from_id))?;
-        d.string_into(1, &mut self.activity_name)?;
+        self.activity_name = d.caption::<crate::v1_3_0::events::ComplianceFindingActivityId>(1)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Actor>(2, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Api>(3, &mut self.api)?;
-        d.string_into(4, &mut self.category_name)?;
+        self.category_name =
+            d.caption::<crate::caption::CategoryName<crate::v1_3_0::events::ComplianceFinding>>(4)?;
         self.category_uid = d.required(5, d.int32(5)?)?;
-        d.string_into(6, &mut self.class_name)?;
+        self.class_name =
+            d.caption::<crate::caption::ClassName<crate::v1_3_0::events::ComplianceFinding>>(6)?;
         self.class_uid = d.class_uid(7, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Cloud>(8, &mut self.cloud)?;
         d.string_into(9, &mut self.comment)?;
@@ -517,21 +565,22 @@ impl crate::columnar::Columnar for ComplianceFinding {
         d.boxed_object_into::<crate::v1_3_0::objects::Remediation>(26, &mut self.remediation)?;
         d.boxed_object_into::<crate::v1_3_0::objects::ResourceDetails>(27, &mut self.resource)?;
         d.object_list_into::<crate::v1_3_0::objects::ResourceDetails>(28, &mut self.resources)?;
-        d.string_into(29, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_3_0::enums::SeverityId>(29)?;
         self.severity_id = d.required(
             30,
             d.int32(30)?.map(crate::v1_3_0::enums::SeverityId::from_id),
         )?;
         self.start_time = d.int64(31)?;
         d.datetime_into(32, &mut self.start_time_dt)?;
-        d.string_into(33, &mut self.status)?;
+        self.status = d.caption::<crate::v1_3_0::events::ComplianceFindingStatusId>(33)?;
         d.string_into(34, &mut self.status_code)?;
         d.string_into(35, &mut self.status_detail)?;
         self.status_id = d.int32(36)?.map(ComplianceFindingStatusId::from_id);
         self.time = d.required(37, d.int64(37)?)?;
         d.datetime_into(38, &mut self.time_dt)?;
         self.timezone_offset = d.int32(39)?;
-        d.string_into(40, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_3_0::events::ComplianceFinding>>(40)?;
         self.type_uid = d.required(41, d.int64(41)?)?;
         d.map_into(42, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

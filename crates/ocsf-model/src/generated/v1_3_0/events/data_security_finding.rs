@@ -66,8 +66,12 @@ Other = 99 => "Other",
 #[non_exhaustive]
 pub struct DataSecurityFinding {
     /// **Action** (`action`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::enums::ActionId>"
+    )]
+    pub action: Option<crate::Caption>,
     /// **Action ID** (`action_id`, `integer_t`, required, profile `security_control`).
     ///
     /// Its caption goes in `action`.
@@ -78,8 +82,12 @@ pub struct DataSecurityFinding {
     /// Its caption goes in `activity_name`.
     pub activity_id: DataSecurityFindingActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::events::DataSecurityFindingActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, recommended, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_3_0::objects::Actor>>,
@@ -93,15 +101,23 @@ pub struct DataSecurityFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorizations: Option<Vec<crate::v1_3_0::objects::Authorization>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_3_0::events::DataSecurityFinding>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_3_0::events::DataSecurityFinding>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -138,8 +154,12 @@ pub struct DataSecurityFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<Box<crate::v1_3_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disposition: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::enums::DispositionId>"
+    )]
+    pub disposition: Option<crate::Caption>,
     /// **Disposition ID** (`disposition_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `disposition`.
@@ -170,8 +190,12 @@ pub struct DataSecurityFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub firewall_rule: Option<Box<crate::v1_3_0::objects::FirewallRule>>,
     /// **Impact** (`impact`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub impact: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::enums::ImpactId>"
+    )]
+    pub impact: Option<crate::Caption>,
     /// **Impact ID** (`impact_id`, `integer_t`, optional).
     ///
     /// Its caption goes in `impact`.
@@ -201,8 +225,12 @@ pub struct DataSecurityFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<Vec<crate::v1_3_0::objects::ResourceDetails>>,
     /// **Risk Level** (`risk_level`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub risk_level: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::enums::RiskLevelId>"
+    )]
+    pub risk_level: Option<crate::Caption>,
     /// **Risk Level ID** (`risk_level_id`, `integer_t`, optional).
     ///
     /// Its caption goes in `risk_level`.
@@ -212,8 +240,12 @@ pub struct DataSecurityFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk_score: Option<i32>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -228,8 +260,12 @@ pub struct DataSecurityFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::events::DataSecurityFindingStatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -253,8 +289,12 @@ pub struct DataSecurityFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone_offset: Option<i32>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_3_0::events::DataSecurityFinding>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `long_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -277,6 +317,16 @@ impl DataSecurityFinding {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "Findings";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "Data Security Finding: Unknown",
+        "Data Security Finding: Create",
+        "Data Security Finding: Update",
+        "Data Security Finding: Close",
+        "Data Security Finding: Suppressed",
+        "Data Security Finding: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -295,9 +345,9 @@ impl DataSecurityFinding {
             api: None,
             attacks: None,
             authorizations: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             comment: None,
@@ -384,7 +434,7 @@ impl DataSecurityFinding {
         let keep = value.id() == 99 && self.action.is_some();
         self.action_id = Some(value);
         if !keep {
-            self.action = Some(value.as_str().to_string());
+            self.action = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -394,11 +444,10 @@ impl DataSecurityFinding {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = i64::from(Self::CLASS_UID) * 100 + i64::from(value.id());
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -409,7 +458,7 @@ impl DataSecurityFinding {
         let keep = value.id() == 99 && self.disposition.is_some();
         self.disposition_id = Some(value);
         if !keep {
-            self.disposition = Some(value.as_str().to_string());
+            self.disposition = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -419,7 +468,7 @@ impl DataSecurityFinding {
         let keep = value.id() == 99 && self.impact.is_some();
         self.impact_id = Some(value);
         if !keep {
-            self.impact = Some(value.as_str().to_string());
+            self.impact = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -429,7 +478,7 @@ impl DataSecurityFinding {
         let keep = value.id() == 99 && self.risk_level.is_some();
         self.risk_level_id = Some(value);
         if !keep {
-            self.risk_level = Some(value.as_str().to_string());
+            self.risk_level = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -439,7 +488,7 @@ impl DataSecurityFinding {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -449,10 +498,16 @@ impl DataSecurityFinding {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for DataSecurityFinding {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for DataSecurityFinding {
@@ -555,17 +610,22 @@ impl crate::columnar::Columnar for DataSecurityFinding {
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
-            action: d.string(0)?,
+            action: d.caption::<crate::v1_3_0::enums::ActionId>(0)?,
             action_id: d.int32(1)?.map(crate::v1_3_0::enums::ActionId::from_id),
             activity_id: d.required(2, d.int32(2)?.map(DataSecurityFindingActivityId::from_id))?,
-            activity_name: d.string(3)?,
+            activity_name: d.caption::<crate::v1_3_0::events::DataSecurityFindingActivityId>(3)?,
             actor: d.object::<crate::v1_3_0::objects::Actor>(4)?.map(Box::new),
             api: d.object::<crate::v1_3_0::objects::Api>(5)?.map(Box::new),
             attacks: d.object_list::<crate::v1_3_0::objects::Attack>(6)?,
             authorizations: d.object_list::<crate::v1_3_0::objects::Authorization>(7)?,
-            category_name: d.string(8)?,
+            category_name: d.caption::<crate::caption::CategoryName<
+                crate::v1_3_0::events::DataSecurityFinding,
+            >>(8)?,
             category_uid: d.required(9, d.int32(9)?)?,
-            class_name: d.string(10)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_3_0::events::DataSecurityFinding>>(
+                    10,
+                )?,
             class_uid: d.class_uid(11, Self::CLASS_UID)?,
             cloud: d.object::<crate::v1_3_0::objects::Cloud>(12)?.map(Box::new),
             comment: d.string(13)?,
@@ -587,7 +647,7 @@ impl crate::columnar::Columnar for DataSecurityFinding {
             device: d
                 .object::<crate::v1_3_0::objects::Device>(21)?
                 .map(Box::new),
-            disposition: d.string(22)?,
+            disposition: d.caption::<crate::v1_3_0::enums::DispositionId>(22)?,
             disposition_id: d
                 .int32(23)?
                 .map(crate::v1_3_0::enums::DispositionId::from_id),
@@ -605,7 +665,7 @@ impl crate::columnar::Columnar for DataSecurityFinding {
             firewall_rule: d
                 .object::<crate::v1_3_0::objects::FirewallRule>(31)?
                 .map(Box::new),
-            impact: d.string(32)?,
+            impact: d.caption::<crate::v1_3_0::enums::ImpactId>(32)?,
             impact_id: d.int32(33)?.map(crate::v1_3_0::enums::ImpactId::from_id),
             impact_score: d.int32(34)?,
             malware: d.object_list::<crate::v1_3_0::objects::Malware>(35)?,
@@ -619,10 +679,10 @@ impl crate::columnar::Columnar for DataSecurityFinding {
             osint: d.object_list::<crate::v1_3_0::objects::Osint>(39)?,
             raw_data: d.string(40)?,
             resources: d.object_list::<crate::v1_3_0::objects::ResourceDetails>(41)?,
-            risk_level: d.string(42)?,
+            risk_level: d.caption::<crate::v1_3_0::enums::RiskLevelId>(42)?,
             risk_level_id: d.int32(43)?.map(crate::v1_3_0::enums::RiskLevelId::from_id),
             risk_score: d.int32(44)?,
-            severity: d.string(45)?,
+            severity: d.caption::<crate::v1_3_0::enums::SeverityId>(45)?,
             severity_id: d.required(
                 46,
                 d.int32(46)?.map(crate::v1_3_0::enums::SeverityId::from_id),
@@ -632,7 +692,7 @@ impl crate::columnar::Columnar for DataSecurityFinding {
                 .map(Box::new),
             start_time: d.int64(48)?,
             start_time_dt: d.datetime(49)?,
-            status: d.string(50)?,
+            status: d.caption::<crate::v1_3_0::events::DataSecurityFindingStatusId>(50)?,
             status_code: d.string(51)?,
             status_detail: d.string(52)?,
             status_id: d.int32(53)?.map(DataSecurityFindingStatusId::from_id),
@@ -640,7 +700,10 @@ impl crate::columnar::Columnar for DataSecurityFinding {
             time: d.required(55, d.int64(55)?)?,
             time_dt: d.datetime(56)?,
             timezone_offset: d.int32(57)?,
-            type_name: d.string(58)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_3_0::events::DataSecurityFinding>>(
+                    58,
+                )?,
             type_uid: d.required(59, d.int64(59)?)?,
             unmapped: d.map(60)?,
             unknown: d.unknown()?,
@@ -650,18 +713,22 @@ impl crate::columnar::Columnar for DataSecurityFinding {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        d.string_into(0, &mut self.action)?;
+        self.action = d.caption::<crate::v1_3_0::enums::ActionId>(0)?;
         self.action_id = d.int32(1)?.map(crate::v1_3_0::enums::ActionId::from_id);
         self.activity_id =
             d.required(2, d.int32(2)?.map(DataSecurityFindingActivityId::from_id))?;
-        d.string_into(3, &mut self.activity_name)?;
+        self.activity_name =
+            d.caption::<crate::v1_3_0::events::DataSecurityFindingActivityId>(3)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Api>(5, &mut self.api)?;
         d.object_list_into::<crate::v1_3_0::objects::Attack>(6, &mut self.attacks)?;
         d.object_list_into::<crate::v1_3_0::objects::Authorization>(7, &mut self.authorizations)?;
-        d.string_into(8, &mut self.category_name)?;
+        self.category_name = d.caption::<crate::caption::CategoryName<
+            crate::v1_3_0::events::DataSecurityFinding,
+        >>(8)?;
         self.category_uid = d.required(9, d.int32(9)?)?;
-        d.string_into(10, &mut self.class_name)?;
+        self.class_name =
+            d.caption::<crate::caption::ClassName<crate::v1_3_0::events::DataSecurityFinding>>(10)?;
         self.class_uid = d.class_uid(11, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Cloud>(12, &mut self.cloud)?;
         d.string_into(13, &mut self.comment)?;
@@ -675,7 +742,7 @@ impl crate::columnar::Columnar for DataSecurityFinding {
         d.boxed_object_into::<crate::v1_3_0::objects::Database>(19, &mut self.database)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Databucket>(20, &mut self.databucket)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Device>(21, &mut self.device)?;
-        d.string_into(22, &mut self.disposition)?;
+        self.disposition = d.caption::<crate::v1_3_0::enums::DispositionId>(22)?;
         self.disposition_id = d
             .int32(23)?
             .map(crate::v1_3_0::enums::DispositionId::from_id);
@@ -687,7 +754,7 @@ impl crate::columnar::Columnar for DataSecurityFinding {
         d.boxed_object_into::<crate::v1_3_0::objects::File>(29, &mut self.file)?;
         d.boxed_object_into::<crate::v1_3_0::objects::FindingInfo>(30, &mut self.finding_info)?;
         d.boxed_object_into::<crate::v1_3_0::objects::FirewallRule>(31, &mut self.firewall_rule)?;
-        d.string_into(32, &mut self.impact)?;
+        self.impact = d.caption::<crate::v1_3_0::enums::ImpactId>(32)?;
         self.impact_id = d.int32(33)?.map(crate::v1_3_0::enums::ImpactId::from_id);
         self.impact_score = d.int32(34)?;
         d.object_list_into::<crate::v1_3_0::objects::Malware>(35, &mut self.malware)?;
@@ -697,10 +764,10 @@ impl crate::columnar::Columnar for DataSecurityFinding {
         d.object_list_into::<crate::v1_3_0::objects::Osint>(39, &mut self.osint)?;
         d.string_into(40, &mut self.raw_data)?;
         d.object_list_into::<crate::v1_3_0::objects::ResourceDetails>(41, &mut self.resources)?;
-        d.string_into(42, &mut self.risk_level)?;
+        self.risk_level = d.caption::<crate::v1_3_0::enums::RiskLevelId>(42)?;
         self.risk_level_id = d.int32(43)?.map(crate::v1_3_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(44)?;
-        d.string_into(45, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_3_0::enums::SeverityId>(45)?;
         self.severity_id = d.required(
             46,
             d.int32(46)?.map(crate::v1_3_0::enums::SeverityId::from_id),
@@ -708,7 +775,7 @@ impl crate::columnar::Columnar for DataSecurityFinding {
         d.boxed_object_into::<crate::v1_3_0::objects::NetworkEndpoint>(47, &mut self.src_endpoint)?;
         self.start_time = d.int64(48)?;
         d.datetime_into(49, &mut self.start_time_dt)?;
-        d.string_into(50, &mut self.status)?;
+        self.status = d.caption::<crate::v1_3_0::events::DataSecurityFindingStatusId>(50)?;
         d.string_into(51, &mut self.status_code)?;
         d.string_into(52, &mut self.status_detail)?;
         self.status_id = d.int32(53)?.map(DataSecurityFindingStatusId::from_id);
@@ -716,7 +783,8 @@ impl crate::columnar::Columnar for DataSecurityFinding {
         self.time = d.required(55, d.int64(55)?)?;
         d.datetime_into(56, &mut self.time_dt)?;
         self.timezone_offset = d.int32(57)?;
-        d.string_into(58, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_3_0::events::DataSecurityFinding>>(58)?;
         self.type_uid = d.required(59, d.int64(59)?)?;
         d.map_into(60, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

@@ -82,8 +82,12 @@ Other = 99 => "Other",
 #[non_exhaustive]
 pub struct DatastoreActivity {
     /// **Action** (`action`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::enums::ActionId>"
+    )]
+    pub action: Option<crate::Caption>,
     /// **Action ID** (`action_id`, `integer_t`, required, profile `security_control`).
     ///
     /// Its caption goes in `action`.
@@ -94,8 +98,12 @@ pub struct DatastoreActivity {
     /// Its caption goes in `activity_name`.
     pub activity_id: DatastoreActivityActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::events::DatastoreActivityActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_3_0::objects::Actor>>,
@@ -109,15 +117,23 @@ pub struct DatastoreActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorizations: Option<Vec<crate::v1_3_0::objects::Authorization>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_3_0::events::DatastoreActivity>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_3_0::events::DatastoreActivity>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -136,8 +152,12 @@ pub struct DatastoreActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub databucket: Option<Box<crate::v1_3_0::objects::Databucket>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disposition: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::enums::DispositionId>"
+    )]
+    pub disposition: Option<crate::Caption>,
     /// **Disposition ID** (`disposition_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `disposition`.
@@ -185,8 +205,12 @@ pub struct DatastoreActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -201,8 +225,12 @@ pub struct DatastoreActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::enums::StatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -227,16 +255,24 @@ pub struct DatastoreActivity {
     pub timezone_offset: Option<i32>,
     /// **Datastore Type** (`type`, `string_t`, optional).
     #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::events::DatastoreActivityTypeId>"
+    )]
+    pub type_: Option<crate::Caption>,
     /// **Datastore Type ID** (`type_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `type`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub type_id: Option<DatastoreActivityTypeId>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_3_0::events::DatastoreActivity>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `long_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -259,6 +295,22 @@ impl DatastoreActivity {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "Application Activity";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "Datastore Activity: Unknown",
+        "Datastore Activity: Read",
+        "Datastore Activity: Update",
+        "Datastore Activity: Connect",
+        "Datastore Activity: Query",
+        "Datastore Activity: Write",
+        "Datastore Activity: Create",
+        "Datastore Activity: Delete",
+        "Datastore Activity: List",
+        "Datastore Activity: Encrypt",
+        "Datastore Activity: Decrypt",
+        "Datastore Activity: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -278,9 +330,9 @@ impl DatastoreActivity {
             api: None,
             attacks: None,
             authorizations: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             count: None,
@@ -356,7 +408,7 @@ impl DatastoreActivity {
         let keep = value.id() == 99 && self.action.is_some();
         self.action_id = Some(value);
         if !keep {
-            self.action = Some(value.as_str().to_string());
+            self.action = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -366,11 +418,10 @@ impl DatastoreActivity {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = i64::from(Self::CLASS_UID) * 100 + i64::from(value.id());
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -381,7 +432,7 @@ impl DatastoreActivity {
         let keep = value.id() == 99 && self.disposition.is_some();
         self.disposition_id = Some(value);
         if !keep {
-            self.disposition = Some(value.as_str().to_string());
+            self.disposition = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -391,7 +442,7 @@ impl DatastoreActivity {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -401,7 +452,7 @@ impl DatastoreActivity {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -411,10 +462,16 @@ impl DatastoreActivity {
         let keep = value.id() == 99 && self.type_.is_some();
         self.type_id = Some(value);
         if !keep {
-            self.type_ = Some(value.as_str().to_string());
+            self.type_ = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for DatastoreActivity {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for DatastoreActivity {
@@ -506,17 +563,22 @@ impl crate::columnar::Columnar for DatastoreActivity {
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
-            action: d.string(0)?,
+            action: d.caption::<crate::v1_3_0::enums::ActionId>(0)?,
             action_id: d.int32(1)?.map(crate::v1_3_0::enums::ActionId::from_id),
             activity_id: d.required(2, d.int32(2)?.map(DatastoreActivityActivityId::from_id))?,
-            activity_name: d.string(3)?,
+            activity_name: d.caption::<crate::v1_3_0::events::DatastoreActivityActivityId>(3)?,
             actor: d.object::<crate::v1_3_0::objects::Actor>(4)?.map(Box::new),
             api: d.object::<crate::v1_3_0::objects::Api>(5)?.map(Box::new),
             attacks: d.object_list::<crate::v1_3_0::objects::Attack>(6)?,
             authorizations: d.object_list::<crate::v1_3_0::objects::Authorization>(7)?,
-            category_name: d.string(8)?,
+            category_name: d.caption::<crate::caption::CategoryName<
+                crate::v1_3_0::events::DatastoreActivity,
+            >>(8)?,
             category_uid: d.required(9, d.int32(9)?)?,
-            class_name: d.string(10)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_3_0::events::DatastoreActivity>>(
+                    10,
+                )?,
             class_uid: d.class_uid(11, Self::CLASS_UID)?,
             cloud: d.object::<crate::v1_3_0::objects::Cloud>(12)?.map(Box::new),
             count: d.int32(13)?,
@@ -526,7 +588,7 @@ impl crate::columnar::Columnar for DatastoreActivity {
             databucket: d
                 .object::<crate::v1_3_0::objects::Databucket>(15)?
                 .map(Box::new),
-            disposition: d.string(16)?,
+            disposition: d.caption::<crate::v1_3_0::enums::DispositionId>(16)?,
             disposition_id: d
                 .int32(17)?
                 .map(crate::v1_3_0::enums::DispositionId::from_id),
@@ -556,7 +618,7 @@ impl crate::columnar::Columnar for DatastoreActivity {
                 .object::<crate::v1_3_0::objects::QueryInfo>(30)?
                 .map(Box::new),
             raw_data: d.string(31)?,
-            severity: d.string(32)?,
+            severity: d.caption::<crate::v1_3_0::enums::SeverityId>(32)?,
             severity_id: d.required(
                 33,
                 d.int32(33)?.map(crate::v1_3_0::enums::SeverityId::from_id),
@@ -566,7 +628,7 @@ impl crate::columnar::Columnar for DatastoreActivity {
                 .map(Box::new),
             start_time: d.int64(35)?,
             start_time_dt: d.datetime(36)?,
-            status: d.string(37)?,
+            status: d.caption::<crate::v1_3_0::enums::StatusId>(37)?,
             status_code: d.string(38)?,
             status_detail: d.string(39)?,
             status_id: d.int32(40)?.map(crate::v1_3_0::enums::StatusId::from_id),
@@ -574,9 +636,12 @@ impl crate::columnar::Columnar for DatastoreActivity {
             time: d.required(42, d.int64(42)?)?,
             time_dt: d.datetime(43)?,
             timezone_offset: d.int32(44)?,
-            type_: d.string(45)?,
+            type_: d.caption::<crate::v1_3_0::events::DatastoreActivityTypeId>(45)?,
             type_id: d.int32(46)?.map(DatastoreActivityTypeId::from_id),
-            type_name: d.string(47)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_3_0::events::DatastoreActivity>>(
+                    47,
+                )?,
             type_uid: d.required(48, d.int64(48)?)?,
             unmapped: d.map(49)?,
             unknown: d.unknown()?,
@@ -586,23 +651,25 @@ impl crate::columnar::Columnar for DatastoreActivity {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        d.string_into(0, &mut self.action)?;
+        self.action = d.caption::<crate::v1_3_0::enums::ActionId>(0)?;
         self.action_id = d.int32(1)?.map(crate::v1_3_0::enums::ActionId::from_id);
         self.activity_id = d.required(2, d.int32(2)?.map(DatastoreActivityActivityId::from_id))?;
-        d.string_into(3, &mut self.activity_name)?;
+        self.activity_name = d.caption::<crate::v1_3_0::events::DatastoreActivityActivityId>(3)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Api>(5, &mut self.api)?;
         d.object_list_into::<crate::v1_3_0::objects::Attack>(6, &mut self.attacks)?;
         d.object_list_into::<crate::v1_3_0::objects::Authorization>(7, &mut self.authorizations)?;
-        d.string_into(8, &mut self.category_name)?;
+        self.category_name =
+            d.caption::<crate::caption::CategoryName<crate::v1_3_0::events::DatastoreActivity>>(8)?;
         self.category_uid = d.required(9, d.int32(9)?)?;
-        d.string_into(10, &mut self.class_name)?;
+        self.class_name =
+            d.caption::<crate::caption::ClassName<crate::v1_3_0::events::DatastoreActivity>>(10)?;
         self.class_uid = d.class_uid(11, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Cloud>(12, &mut self.cloud)?;
         self.count = d.int32(13)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Database>(14, &mut self.database)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Databucket>(15, &mut self.databucket)?;
-        d.string_into(16, &mut self.disposition)?;
+        self.disposition = d.caption::<crate::v1_3_0::enums::DispositionId>(16)?;
         self.disposition_id = d
             .int32(17)?
             .map(crate::v1_3_0::enums::DispositionId::from_id);
@@ -620,7 +687,7 @@ impl crate::columnar::Columnar for DatastoreActivity {
         d.object_list_into::<crate::v1_3_0::objects::Osint>(29, &mut self.osint)?;
         d.boxed_object_into::<crate::v1_3_0::objects::QueryInfo>(30, &mut self.query_info)?;
         d.string_into(31, &mut self.raw_data)?;
-        d.string_into(32, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_3_0::enums::SeverityId>(32)?;
         self.severity_id = d.required(
             33,
             d.int32(33)?.map(crate::v1_3_0::enums::SeverityId::from_id),
@@ -628,7 +695,7 @@ impl crate::columnar::Columnar for DatastoreActivity {
         d.boxed_object_into::<crate::v1_3_0::objects::NetworkEndpoint>(34, &mut self.src_endpoint)?;
         self.start_time = d.int64(35)?;
         d.datetime_into(36, &mut self.start_time_dt)?;
-        d.string_into(37, &mut self.status)?;
+        self.status = d.caption::<crate::v1_3_0::enums::StatusId>(37)?;
         d.string_into(38, &mut self.status_code)?;
         d.string_into(39, &mut self.status_detail)?;
         self.status_id = d.int32(40)?.map(crate::v1_3_0::enums::StatusId::from_id);
@@ -636,9 +703,10 @@ impl crate::columnar::Columnar for DatastoreActivity {
         self.time = d.required(42, d.int64(42)?)?;
         d.datetime_into(43, &mut self.time_dt)?;
         self.timezone_offset = d.int32(44)?;
-        d.string_into(45, &mut self.type_)?;
+        self.type_ = d.caption::<crate::v1_3_0::events::DatastoreActivityTypeId>(45)?;
         self.type_id = d.int32(46)?.map(DatastoreActivityTypeId::from_id);
-        d.string_into(47, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_3_0::events::DatastoreActivity>>(47)?;
         self.type_uid = d.required(48, d.int64(48)?)?;
         d.map_into(49, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

@@ -54,8 +54,12 @@ Other = 99 => "Other",
 #[non_exhaustive]
 pub struct DhcpActivity {
     /// **Action** (`action`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::enums::ActionId>"
+    )]
+    pub action: Option<crate::Caption>,
     /// **Action ID** (`action_id`, `integer_t`, required, profile `security_control`).
     ///
     /// Its caption goes in `action`.
@@ -66,8 +70,12 @@ pub struct DhcpActivity {
     /// Its caption goes in `activity_name`.
     pub activity_id: DhcpActivityActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::events::DhcpActivityActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_3_0::objects::Actor>>,
@@ -84,15 +92,23 @@ pub struct DhcpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorizations: Option<Vec<crate::v1_3_0::objects::Authorization>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_3_0::events::DhcpActivity>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_3_0::events::DhcpActivity>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -111,8 +127,12 @@ pub struct DhcpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<Box<crate::v1_3_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disposition: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::enums::DispositionId>"
+    )]
+    pub disposition: Option<crate::Caption>,
     /// **Disposition ID** (`disposition_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `disposition`.
@@ -192,8 +212,12 @@ pub struct DhcpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub relay: Option<Box<crate::v1_3_0::objects::NetworkInterface>>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -208,8 +232,12 @@ pub struct DhcpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::enums::StatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -239,8 +267,12 @@ pub struct DhcpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transaction_uid: Option<String>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_3_0::events::DhcpActivity>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `long_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -263,6 +295,21 @@ impl DhcpActivity {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "Network Activity";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "DHCP Activity: Unknown",
+        "DHCP Activity: Discover",
+        "DHCP Activity: Offer",
+        "DHCP Activity: Request",
+        "DHCP Activity: Decline",
+        "DHCP Activity: Ack",
+        "DHCP Activity: Nak",
+        "DHCP Activity: Release",
+        "DHCP Activity: Inform",
+        "DHCP Activity: Expire",
+        "DHCP Activity: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -281,9 +328,9 @@ impl DhcpActivity {
             app_name: None,
             attacks: None,
             authorizations: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             connection_info: None,
@@ -369,7 +416,7 @@ impl DhcpActivity {
         let keep = value.id() == 99 && self.action.is_some();
         self.action_id = Some(value);
         if !keep {
-            self.action = Some(value.as_str().to_string());
+            self.action = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -379,11 +426,10 @@ impl DhcpActivity {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = i64::from(Self::CLASS_UID) * 100 + i64::from(value.id());
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -394,7 +440,7 @@ impl DhcpActivity {
         let keep = value.id() == 99 && self.disposition.is_some();
         self.disposition_id = Some(value);
         if !keep {
-            self.disposition = Some(value.as_str().to_string());
+            self.disposition = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -404,7 +450,7 @@ impl DhcpActivity {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -414,10 +460,16 @@ impl DhcpActivity {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for DhcpActivity {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for DhcpActivity {
@@ -520,18 +572,20 @@ impl crate::columnar::Columnar for DhcpActivity {
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
-            action: d.string(0)?,
+            action: d.caption::<crate::v1_3_0::enums::ActionId>(0)?,
             action_id: d.int32(1)?.map(crate::v1_3_0::enums::ActionId::from_id),
             activity_id: d.required(2, d.int32(2)?.map(DhcpActivityActivityId::from_id))?,
-            activity_name: d.string(3)?,
+            activity_name: d.caption::<crate::v1_3_0::events::DhcpActivityActivityId>(3)?,
             actor: d.object::<crate::v1_3_0::objects::Actor>(4)?.map(Box::new),
             api: d.object::<crate::v1_3_0::objects::Api>(5)?.map(Box::new),
             app_name: d.string(6)?,
             attacks: d.object_list::<crate::v1_3_0::objects::Attack>(7)?,
             authorizations: d.object_list::<crate::v1_3_0::objects::Authorization>(8)?,
-            category_name: d.string(9)?,
+            category_name: d
+                .caption::<crate::caption::CategoryName<crate::v1_3_0::events::DhcpActivity>>(9)?,
             category_uid: d.required(10, d.int32(10)?)?,
-            class_name: d.string(11)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_3_0::events::DhcpActivity>>(11)?,
             class_uid: d.class_uid(12, Self::CLASS_UID)?,
             cloud: d.object::<crate::v1_3_0::objects::Cloud>(13)?.map(Box::new),
             connection_info: d
@@ -541,7 +595,7 @@ impl crate::columnar::Columnar for DhcpActivity {
             device: d
                 .object::<crate::v1_3_0::objects::Device>(16)?
                 .map(Box::new),
-            disposition: d.string(17)?,
+            disposition: d.caption::<crate::v1_3_0::enums::DispositionId>(17)?,
             disposition_id: d
                 .int32(18)?
                 .map(crate::v1_3_0::enums::DispositionId::from_id),
@@ -593,7 +647,7 @@ impl crate::columnar::Columnar for DhcpActivity {
             relay: d
                 .object::<crate::v1_3_0::objects::NetworkInterface>(42)?
                 .map(Box::new),
-            severity: d.string(43)?,
+            severity: d.caption::<crate::v1_3_0::enums::SeverityId>(43)?,
             severity_id: d.required(
                 44,
                 d.int32(44)?.map(crate::v1_3_0::enums::SeverityId::from_id),
@@ -603,7 +657,7 @@ impl crate::columnar::Columnar for DhcpActivity {
                 .map(Box::new),
             start_time: d.int64(46)?,
             start_time_dt: d.datetime(47)?,
-            status: d.string(48)?,
+            status: d.caption::<crate::v1_3_0::enums::StatusId>(48)?,
             status_code: d.string(49)?,
             status_detail: d.string(50)?,
             status_id: d.int32(51)?.map(crate::v1_3_0::enums::StatusId::from_id),
@@ -615,7 +669,8 @@ impl crate::columnar::Columnar for DhcpActivity {
                 .object::<crate::v1_3_0::objects::NetworkTraffic>(56)?
                 .map(Box::new),
             transaction_uid: d.string(57)?,
-            type_name: d.string(58)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_3_0::events::DhcpActivity>>(58)?,
             type_uid: d.required(59, d.int64(59)?)?,
             unmapped: d.map(60)?,
             unknown: d.unknown()?,
@@ -625,18 +680,20 @@ impl crate::columnar::Columnar for DhcpActivity {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        d.string_into(0, &mut self.action)?;
+        self.action = d.caption::<crate::v1_3_0::enums::ActionId>(0)?;
         self.action_id = d.int32(1)?.map(crate::v1_3_0::enums::ActionId::from_id);
         self.activity_id = d.required(2, d.int32(2)?.map(DhcpActivityActivityId::from_id))?;
-        d.string_into(3, &mut self.activity_name)?;
+        self.activity_name = d.caption::<crate::v1_3_0::events::DhcpActivityActivityId>(3)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Api>(5, &mut self.api)?;
         d.string_into(6, &mut self.app_name)?;
         d.object_list_into::<crate::v1_3_0::objects::Attack>(7, &mut self.attacks)?;
         d.object_list_into::<crate::v1_3_0::objects::Authorization>(8, &mut self.authorizations)?;
-        d.string_into(9, &mut self.category_name)?;
+        self.category_name =
+            d.caption::<crate::caption::CategoryName<crate::v1_3_0::events::DhcpActivity>>(9)?;
         self.category_uid = d.required(10, d.int32(10)?)?;
-        d.string_into(11, &mut self.class_name)?;
+        self.class_name =
+            d.caption::<crate::caption::ClassName<crate::v1_3_0::events::DhcpActivity>>(11)?;
         self.class_uid = d.class_uid(12, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Cloud>(13, &mut self.cloud)?;
         d.boxed_object_into::<crate::v1_3_0::objects::NetworkConnectionInfo>(
@@ -645,7 +702,7 @@ impl crate::columnar::Columnar for DhcpActivity {
         )?;
         self.count = d.int32(15)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Device>(16, &mut self.device)?;
-        d.string_into(17, &mut self.disposition)?;
+        self.disposition = d.caption::<crate::v1_3_0::enums::DispositionId>(17)?;
         self.disposition_id = d
             .int32(18)?
             .map(crate::v1_3_0::enums::DispositionId::from_id);
@@ -685,7 +742,7 @@ impl crate::columnar::Columnar for DhcpActivity {
         d.boxed_object_into::<crate::v1_3_0::objects::NetworkTraffic>(40, &mut self.proxy_traffic)?;
         d.string_into(41, &mut self.raw_data)?;
         d.boxed_object_into::<crate::v1_3_0::objects::NetworkInterface>(42, &mut self.relay)?;
-        d.string_into(43, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_3_0::enums::SeverityId>(43)?;
         self.severity_id = d.required(
             44,
             d.int32(44)?.map(crate::v1_3_0::enums::SeverityId::from_id),
@@ -693,7 +750,7 @@ impl crate::columnar::Columnar for DhcpActivity {
         d.boxed_object_into::<crate::v1_3_0::objects::NetworkEndpoint>(45, &mut self.src_endpoint)?;
         self.start_time = d.int64(46)?;
         d.datetime_into(47, &mut self.start_time_dt)?;
-        d.string_into(48, &mut self.status)?;
+        self.status = d.caption::<crate::v1_3_0::enums::StatusId>(48)?;
         d.string_into(49, &mut self.status_code)?;
         d.string_into(50, &mut self.status_detail)?;
         self.status_id = d.int32(51)?.map(crate::v1_3_0::enums::StatusId::from_id);
@@ -703,7 +760,8 @@ impl crate::columnar::Columnar for DhcpActivity {
         d.boxed_object_into::<crate::v1_3_0::objects::Tls>(55, &mut self.tls)?;
         d.boxed_object_into::<crate::v1_3_0::objects::NetworkTraffic>(56, &mut self.traffic)?;
         d.string_into(57, &mut self.transaction_uid)?;
-        d.string_into(58, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_3_0::events::DhcpActivity>>(58)?;
         self.type_uid = d.required(59, d.int64(59)?)?;
         d.map_into(60, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

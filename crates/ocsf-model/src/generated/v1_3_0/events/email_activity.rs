@@ -60,8 +60,12 @@ Other = 99 => "Other",
 #[non_exhaustive]
 pub struct EmailActivity {
     /// **Action** (`action`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::enums::ActionId>"
+    )]
+    pub action: Option<crate::Caption>,
     /// **Action ID** (`action_id`, `integer_t`, required, profile `security_control`).
     ///
     /// Its caption goes in `action`.
@@ -73,8 +77,12 @@ pub struct EmailActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub activity_id: Option<EmailActivityActivityId>,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::events::EmailActivityActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_3_0::objects::Actor>>,
@@ -94,15 +102,23 @@ pub struct EmailActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub banner: Option<String>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_3_0::events::EmailActivity>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_3_0::events::EmailActivity>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -118,16 +134,24 @@ pub struct EmailActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<Box<crate::v1_3_0::objects::Device>>,
     /// **Direction** (`direction`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub direction: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::events::EmailActivityDirectionId>"
+    )]
+    pub direction: Option<crate::Caption>,
     /// **Direction ID** (`direction_id`, `integer_t`, required).
     ///
     /// Its caption goes in `direction`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub direction_id: Option<EmailActivityDirectionId>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disposition: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::enums::DispositionId>"
+    )]
+    pub disposition: Option<crate::Caption>,
     /// **Disposition ID** (`disposition_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `disposition`.
@@ -175,8 +199,12 @@ pub struct EmailActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -194,8 +222,12 @@ pub struct EmailActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::enums::StatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -216,8 +248,12 @@ pub struct EmailActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone_offset: Option<i32>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_3_0::events::EmailActivity>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `long_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -240,6 +276,15 @@ impl EmailActivity {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "Network Activity";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "Email Activity: Unknown",
+        "Email Activity: Send",
+        "Email Activity: Receive",
+        "Email Activity: Scan",
+        "Email Activity: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -260,9 +305,9 @@ impl EmailActivity {
             attempt: None,
             authorizations: None,
             banner: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             count: None,
@@ -337,7 +382,7 @@ impl EmailActivity {
         let keep = value.id() == 99 && self.action.is_some();
         self.action_id = Some(value);
         if !keep {
-            self.action = Some(value.as_str().to_string());
+            self.action = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -347,11 +392,10 @@ impl EmailActivity {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = Some(value);
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = i64::from(Self::CLASS_UID) * 100 + i64::from(value.id());
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -362,7 +406,7 @@ impl EmailActivity {
         let keep = value.id() == 99 && self.direction.is_some();
         self.direction_id = Some(value);
         if !keep {
-            self.direction = Some(value.as_str().to_string());
+            self.direction = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -372,7 +416,7 @@ impl EmailActivity {
         let keep = value.id() == 99 && self.disposition.is_some();
         self.disposition_id = Some(value);
         if !keep {
-            self.disposition = Some(value.as_str().to_string());
+            self.disposition = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -382,7 +426,7 @@ impl EmailActivity {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -392,10 +436,16 @@ impl EmailActivity {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for EmailActivity {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for EmailActivity {
@@ -488,28 +538,32 @@ impl crate::columnar::Columnar for EmailActivity {
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
-            action: d.string(0)?,
+            action: d.caption::<crate::v1_3_0::enums::ActionId>(0)?,
             action_id: d.int32(1)?.map(crate::v1_3_0::enums::ActionId::from_id),
             activity_id: d.int32(2)?.map(EmailActivityActivityId::from_id),
-            activity_name: d.string(3)?,
+            activity_name: d.caption::<crate::v1_3_0::events::EmailActivityActivityId>(3)?,
             actor: d.object::<crate::v1_3_0::objects::Actor>(4)?.map(Box::new),
             api: d.object::<crate::v1_3_0::objects::Api>(5)?.map(Box::new),
             attacks: d.object_list::<crate::v1_3_0::objects::Attack>(6)?,
             attempt: d.int32(7)?,
             authorizations: d.object_list::<crate::v1_3_0::objects::Authorization>(8)?,
             banner: d.string(9)?,
-            category_name: d.string(10)?,
+            category_name: d
+                .caption::<crate::caption::CategoryName<crate::v1_3_0::events::EmailActivity>>(
+                    10,
+                )?,
             category_uid: d.required(11, d.int32(11)?)?,
-            class_name: d.string(12)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_3_0::events::EmailActivity>>(12)?,
             class_uid: d.class_uid(13, Self::CLASS_UID)?,
             cloud: d.object::<crate::v1_3_0::objects::Cloud>(14)?.map(Box::new),
             count: d.int32(15)?,
             device: d
                 .object::<crate::v1_3_0::objects::Device>(16)?
                 .map(Box::new),
-            direction: d.string(17)?,
+            direction: d.caption::<crate::v1_3_0::events::EmailActivityDirectionId>(17)?,
             direction_id: d.int32(18)?.map(EmailActivityDirectionId::from_id),
-            disposition: d.string(19)?,
+            disposition: d.caption::<crate::v1_3_0::enums::DispositionId>(19)?,
             disposition_id: d
                 .int32(20)?
                 .map(crate::v1_3_0::enums::DispositionId::from_id),
@@ -537,7 +591,7 @@ impl crate::columnar::Columnar for EmailActivity {
             observables: d.object_list::<crate::v1_3_0::objects::Observable>(32)?,
             osint: d.object_list::<crate::v1_3_0::objects::Osint>(33)?,
             raw_data: d.string(34)?,
-            severity: d.string(35)?,
+            severity: d.caption::<crate::v1_3_0::enums::SeverityId>(35)?,
             severity_id: d.required(
                 36,
                 d.int32(36)?.map(crate::v1_3_0::enums::SeverityId::from_id),
@@ -548,14 +602,15 @@ impl crate::columnar::Columnar for EmailActivity {
                 .map(Box::new),
             start_time: d.int64(39)?,
             start_time_dt: d.datetime(40)?,
-            status: d.string(41)?,
+            status: d.caption::<crate::v1_3_0::enums::StatusId>(41)?,
             status_code: d.string(42)?,
             status_detail: d.string(43)?,
             status_id: d.int32(44)?.map(crate::v1_3_0::enums::StatusId::from_id),
             time: d.required(45, d.int64(45)?)?,
             time_dt: d.datetime(46)?,
             timezone_offset: d.int32(47)?,
-            type_name: d.string(48)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_3_0::events::EmailActivity>>(48)?,
             type_uid: d.required(49, d.int64(49)?)?,
             unmapped: d.map(50)?,
             unknown: d.unknown()?,
@@ -565,26 +620,28 @@ impl crate::columnar::Columnar for EmailActivity {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        d.string_into(0, &mut self.action)?;
+        self.action = d.caption::<crate::v1_3_0::enums::ActionId>(0)?;
         self.action_id = d.int32(1)?.map(crate::v1_3_0::enums::ActionId::from_id);
         self.activity_id = d.int32(2)?.map(EmailActivityActivityId::from_id);
-        d.string_into(3, &mut self.activity_name)?;
+        self.activity_name = d.caption::<crate::v1_3_0::events::EmailActivityActivityId>(3)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Api>(5, &mut self.api)?;
         d.object_list_into::<crate::v1_3_0::objects::Attack>(6, &mut self.attacks)?;
         self.attempt = d.int32(7)?;
         d.object_list_into::<crate::v1_3_0::objects::Authorization>(8, &mut self.authorizations)?;
         d.string_into(9, &mut self.banner)?;
-        d.string_into(10, &mut self.category_name)?;
+        self.category_name =
+            d.caption::<crate::caption::CategoryName<crate::v1_3_0::events::EmailActivity>>(10)?;
         self.category_uid = d.required(11, d.int32(11)?)?;
-        d.string_into(12, &mut self.class_name)?;
+        self.class_name =
+            d.caption::<crate::caption::ClassName<crate::v1_3_0::events::EmailActivity>>(12)?;
         self.class_uid = d.class_uid(13, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Cloud>(14, &mut self.cloud)?;
         self.count = d.int32(15)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Device>(16, &mut self.device)?;
-        d.string_into(17, &mut self.direction)?;
+        self.direction = d.caption::<crate::v1_3_0::events::EmailActivityDirectionId>(17)?;
         self.direction_id = d.int32(18)?.map(EmailActivityDirectionId::from_id);
-        d.string_into(19, &mut self.disposition)?;
+        self.disposition = d.caption::<crate::v1_3_0::enums::DispositionId>(19)?;
         self.disposition_id = d
             .int32(20)?
             .map(crate::v1_3_0::enums::DispositionId::from_id);
@@ -602,7 +659,7 @@ impl crate::columnar::Columnar for EmailActivity {
         d.object_list_into::<crate::v1_3_0::objects::Observable>(32, &mut self.observables)?;
         d.object_list_into::<crate::v1_3_0::objects::Osint>(33, &mut self.osint)?;
         d.string_into(34, &mut self.raw_data)?;
-        d.string_into(35, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_3_0::enums::SeverityId>(35)?;
         self.severity_id = d.required(
             36,
             d.int32(36)?.map(crate::v1_3_0::enums::SeverityId::from_id),
@@ -611,14 +668,15 @@ impl crate::columnar::Columnar for EmailActivity {
         d.boxed_object_into::<crate::v1_3_0::objects::NetworkEndpoint>(38, &mut self.src_endpoint)?;
         self.start_time = d.int64(39)?;
         d.datetime_into(40, &mut self.start_time_dt)?;
-        d.string_into(41, &mut self.status)?;
+        self.status = d.caption::<crate::v1_3_0::enums::StatusId>(41)?;
         d.string_into(42, &mut self.status_code)?;
         d.string_into(43, &mut self.status_detail)?;
         self.status_id = d.int32(44)?.map(crate::v1_3_0::enums::StatusId::from_id);
         self.time = d.required(45, d.int64(45)?)?;
         d.datetime_into(46, &mut self.time_dt)?;
         self.timezone_offset = d.int32(47)?;
-        d.string_into(48, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_3_0::events::EmailActivity>>(48)?;
         self.type_uid = d.required(49, d.int64(49)?)?;
         d.map_into(50, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

@@ -76,8 +76,12 @@ pub struct EntityManagement {
     /// Its caption goes in `activity_name`.
     pub activity_id: EntityManagementActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::events::EntityManagementActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_3_0::objects::Actor>>,
@@ -85,15 +89,23 @@ pub struct EntityManagement {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api: Option<Box<crate::v1_3_0::objects::Api>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_3_0::events::EntityManagement>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_3_0::events::EntityManagement>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -147,8 +159,12 @@ pub struct EntityManagement {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -163,8 +179,12 @@ pub struct EntityManagement {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::enums::StatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -185,8 +205,12 @@ pub struct EntityManagement {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone_offset: Option<i32>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_3_0::events::EntityManagement>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `long_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -209,6 +233,25 @@ impl EntityManagement {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "Identity & Access Management";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "Entity Management: Unknown",
+        "Entity Management: Create",
+        "Entity Management: Read",
+        "Entity Management: Update",
+        "Entity Management: Delete",
+        "Entity Management: Move",
+        "Entity Management: Enroll",
+        "Entity Management: Unenroll",
+        "Entity Management: Enable",
+        "Entity Management: Disable",
+        "Entity Management: Activate",
+        "Entity Management: Deactivate",
+        "Entity Management: Suspend",
+        "Entity Management: Resume",
+        "Entity Management: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -225,9 +268,9 @@ impl EntityManagement {
             activity_name: None,
             actor: None,
             api: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             comment: None,
@@ -296,11 +339,10 @@ impl EntityManagement {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = i64::from(Self::CLASS_UID) * 100 + i64::from(value.id());
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -311,7 +353,7 @@ impl EntityManagement {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -321,10 +363,16 @@ impl EntityManagement {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for EntityManagement {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for EntityManagement {
@@ -410,12 +458,15 @@ impl crate::columnar::Columnar for EntityManagement {
             access_list: d.string_list(0)?,
             access_mask: d.int32(1)?,
             activity_id: d.required(2, d.int32(2)?.map(EntityManagementActivityId::from_id))?,
-            activity_name: d.string(3)?,
+            activity_name: d.caption::<crate::v1_3_0::events::EntityManagementActivityId>(3)?,
             actor: d.object::<crate::v1_3_0::objects::Actor>(4)?.map(Box::new),
             api: d.object::<crate::v1_3_0::objects::Api>(5)?.map(Box::new),
-            category_name: d.string(6)?,
+            category_name: d.caption::<crate::caption::CategoryName<
+                crate::v1_3_0::events::EntityManagement,
+            >>(6)?,
             category_uid: d.required(7, d.int32(7)?)?,
-            class_name: d.string(8)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_3_0::events::EntityManagement>>(8)?,
             class_uid: d.class_uid(9, Self::CLASS_UID)?,
             cloud: d.object::<crate::v1_3_0::objects::Cloud>(10)?.map(Box::new),
             comment: d.string(11)?,
@@ -445,7 +496,7 @@ impl crate::columnar::Columnar for EntityManagement {
             observables: d.object_list::<crate::v1_3_0::objects::Observable>(23)?,
             osint: d.object_list::<crate::v1_3_0::objects::Osint>(24)?,
             raw_data: d.string(25)?,
-            severity: d.string(26)?,
+            severity: d.caption::<crate::v1_3_0::enums::SeverityId>(26)?,
             severity_id: d.required(
                 27,
                 d.int32(27)?.map(crate::v1_3_0::enums::SeverityId::from_id),
@@ -455,14 +506,15 @@ impl crate::columnar::Columnar for EntityManagement {
                 .map(Box::new),
             start_time: d.int64(29)?,
             start_time_dt: d.datetime(30)?,
-            status: d.string(31)?,
+            status: d.caption::<crate::v1_3_0::enums::StatusId>(31)?,
             status_code: d.string(32)?,
             status_detail: d.string(33)?,
             status_id: d.int32(34)?.map(crate::v1_3_0::enums::StatusId::from_id),
             time: d.required(35, d.int64(35)?)?,
             time_dt: d.datetime(36)?,
             timezone_offset: d.int32(37)?,
-            type_name: d.string(38)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_3_0::events::EntityManagement>>(38)?,
             type_uid: d.required(39, d.int64(39)?)?,
             unmapped: d.map(40)?,
             unknown: d.unknown()?,
@@ -475,12 +527,14 @@ impl crate::columnar::Columnar for EntityManagement {
         d.string_list_into(0, &mut self.access_list)?;
         self.access_mask = d.int32(1)?;
         self.activity_id = d.required(2, d.int32(2)?.map(EntityManagementActivityId::from_id))?;
-        d.string_into(3, &mut self.activity_name)?;
+        self.activity_name = d.caption::<crate::v1_3_0::events::EntityManagementActivityId>(3)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Api>(5, &mut self.api)?;
-        d.string_into(6, &mut self.category_name)?;
+        self.category_name =
+            d.caption::<crate::caption::CategoryName<crate::v1_3_0::events::EntityManagement>>(6)?;
         self.category_uid = d.required(7, d.int32(7)?)?;
-        d.string_into(8, &mut self.class_name)?;
+        self.class_name =
+            d.caption::<crate::caption::ClassName<crate::v1_3_0::events::EntityManagement>>(8)?;
         self.class_uid = d.class_uid(9, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Cloud>(10, &mut self.cloud)?;
         d.string_into(11, &mut self.comment)?;
@@ -498,7 +552,7 @@ impl crate::columnar::Columnar for EntityManagement {
         d.object_list_into::<crate::v1_3_0::objects::Observable>(23, &mut self.observables)?;
         d.object_list_into::<crate::v1_3_0::objects::Osint>(24, &mut self.osint)?;
         d.string_into(25, &mut self.raw_data)?;
-        d.string_into(26, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_3_0::enums::SeverityId>(26)?;
         self.severity_id = d.required(
             27,
             d.int32(27)?.map(crate::v1_3_0::enums::SeverityId::from_id),
@@ -506,14 +560,15 @@ impl crate::columnar::Columnar for EntityManagement {
         d.boxed_object_into::<crate::v1_3_0::objects::NetworkEndpoint>(28, &mut self.src_endpoint)?;
         self.start_time = d.int64(29)?;
         d.datetime_into(30, &mut self.start_time_dt)?;
-        d.string_into(31, &mut self.status)?;
+        self.status = d.caption::<crate::v1_3_0::enums::StatusId>(31)?;
         d.string_into(32, &mut self.status_code)?;
         d.string_into(33, &mut self.status_detail)?;
         self.status_id = d.int32(34)?.map(crate::v1_3_0::enums::StatusId::from_id);
         self.time = d.required(35, d.int64(35)?)?;
         d.datetime_into(36, &mut self.time_dt)?;
         self.timezone_offset = d.int32(37)?;
-        d.string_into(38, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_3_0::events::EntityManagement>>(38)?;
         self.type_uid = d.required(39, d.int64(39)?)?;
         d.map_into(40, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

@@ -79,8 +79,12 @@ Other = 99 => "Other",
 #[non_exhaustive]
 pub struct EventLog {
     /// **Action** (`action`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::enums::ActionId>"
+    )]
+    pub action: Option<crate::Caption>,
     /// **Action ID** (`action_id`, `integer_t`, required, profile `security_control`).
     ///
     /// Its caption goes in `action`.
@@ -91,8 +95,12 @@ pub struct EventLog {
     /// Its caption goes in `activity_name`.
     pub activity_id: EventLogActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::events::EventLogActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_3_0::objects::Actor>>,
@@ -106,15 +114,23 @@ pub struct EventLog {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorizations: Option<Vec<crate::v1_3_0::objects::Authorization>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_3_0::events::EventLog>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_3_0::events::EventLog>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -130,8 +146,12 @@ pub struct EventLog {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<Box<crate::v1_3_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disposition: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::enums::DispositionId>"
+    )]
+    pub disposition: Option<crate::Caption>,
     /// **Disposition ID** (`disposition_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `disposition`.
@@ -165,8 +185,12 @@ pub struct EventLog {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log_provider: Option<String>,
     /// **Log Type** (`log_type`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub log_type: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::events::EventLogLogTypeId>"
+    )]
+    pub log_type: Option<crate::Caption>,
     /// **Log Type ID** (`log_type_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `log_type`.
@@ -190,8 +214,12 @@ pub struct EventLog {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -206,8 +234,12 @@ pub struct EventLog {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::enums::StatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -228,8 +260,12 @@ pub struct EventLog {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone_offset: Option<i32>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_3_0::events::EventLog>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `long_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -252,6 +288,22 @@ impl EventLog {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "System Activity";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "Event Log Activity: Unknown",
+        "Event Log Activity: Clear",
+        "Event Log Activity: Delete",
+        "Event Log Activity: Export",
+        "Event Log Activity: Archive",
+        "Event Log Activity: Rotate",
+        "Event Log Activity: Start",
+        "Event Log Activity: Stop",
+        "Event Log Activity: Restart",
+        "Event Log Activity: Enable",
+        "Event Log Activity: Disable",
+        "Event Log Activity: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -269,9 +321,9 @@ impl EventLog {
             api: None,
             attacks: None,
             authorizations: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             count: None,
@@ -346,7 +398,7 @@ impl EventLog {
         let keep = value.id() == 99 && self.action.is_some();
         self.action_id = Some(value);
         if !keep {
-            self.action = Some(value.as_str().to_string());
+            self.action = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -356,11 +408,10 @@ impl EventLog {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = i64::from(Self::CLASS_UID) * 100 + i64::from(value.id());
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -371,7 +422,7 @@ impl EventLog {
         let keep = value.id() == 99 && self.disposition.is_some();
         self.disposition_id = Some(value);
         if !keep {
-            self.disposition = Some(value.as_str().to_string());
+            self.disposition = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -381,7 +432,7 @@ impl EventLog {
         let keep = value.id() == 99 && self.log_type.is_some();
         self.log_type_id = Some(value);
         if !keep {
-            self.log_type = Some(value.as_str().to_string());
+            self.log_type = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -391,7 +442,7 @@ impl EventLog {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -401,10 +452,16 @@ impl EventLog {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for EventLog {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for EventLog {
@@ -495,24 +552,26 @@ impl crate::columnar::Columnar for EventLog {
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
-            action: d.string(0)?,
+            action: d.caption::<crate::v1_3_0::enums::ActionId>(0)?,
             action_id: d.int32(1)?.map(crate::v1_3_0::enums::ActionId::from_id),
             activity_id: d.required(2, d.int32(2)?.map(EventLogActivityId::from_id))?,
-            activity_name: d.string(3)?,
+            activity_name: d.caption::<crate::v1_3_0::events::EventLogActivityId>(3)?,
             actor: d.object::<crate::v1_3_0::objects::Actor>(4)?.map(Box::new),
             api: d.object::<crate::v1_3_0::objects::Api>(5)?.map(Box::new),
             attacks: d.object_list::<crate::v1_3_0::objects::Attack>(6)?,
             authorizations: d.object_list::<crate::v1_3_0::objects::Authorization>(7)?,
-            category_name: d.string(8)?,
+            category_name: d
+                .caption::<crate::caption::CategoryName<crate::v1_3_0::events::EventLog>>(8)?,
             category_uid: d.required(9, d.int32(9)?)?,
-            class_name: d.string(10)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_3_0::events::EventLog>>(10)?,
             class_uid: d.class_uid(11, Self::CLASS_UID)?,
             cloud: d.object::<crate::v1_3_0::objects::Cloud>(12)?.map(Box::new),
             count: d.int32(13)?,
             device: d
                 .object::<crate::v1_3_0::objects::Device>(14)?
                 .map(Box::new),
-            disposition: d.string(15)?,
+            disposition: d.caption::<crate::v1_3_0::enums::DispositionId>(15)?,
             disposition_id: d
                 .int32(16)?
                 .map(crate::v1_3_0::enums::DispositionId::from_id),
@@ -529,7 +588,7 @@ impl crate::columnar::Columnar for EventLog {
                 .map(Box::new),
             log_name: d.string(24)?,
             log_provider: d.string(25)?,
-            log_type: d.string(26)?,
+            log_type: d.caption::<crate::v1_3_0::events::EventLogLogTypeId>(26)?,
             log_type_id: d.int32(27)?.map(EventLogLogTypeId::from_id),
             malware: d.object_list::<crate::v1_3_0::objects::Malware>(28)?,
             message: d.string(29)?,
@@ -541,7 +600,7 @@ impl crate::columnar::Columnar for EventLog {
             observables: d.object_list::<crate::v1_3_0::objects::Observable>(31)?,
             osint: d.object_list::<crate::v1_3_0::objects::Osint>(32)?,
             raw_data: d.string(33)?,
-            severity: d.string(34)?,
+            severity: d.caption::<crate::v1_3_0::enums::SeverityId>(34)?,
             severity_id: d.required(
                 35,
                 d.int32(35)?.map(crate::v1_3_0::enums::SeverityId::from_id),
@@ -551,14 +610,15 @@ impl crate::columnar::Columnar for EventLog {
                 .map(Box::new),
             start_time: d.int64(37)?,
             start_time_dt: d.datetime(38)?,
-            status: d.string(39)?,
+            status: d.caption::<crate::v1_3_0::enums::StatusId>(39)?,
             status_code: d.string(40)?,
             status_detail: d.string(41)?,
             status_id: d.int32(42)?.map(crate::v1_3_0::enums::StatusId::from_id),
             time: d.required(43, d.int64(43)?)?,
             time_dt: d.datetime(44)?,
             timezone_offset: d.int32(45)?,
-            type_name: d.string(46)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_3_0::events::EventLog>>(46)?,
             type_uid: d.required(47, d.int64(47)?)?,
             unmapped: d.map(48)?,
             unknown: d.unknown()?,
@@ -568,22 +628,24 @@ impl crate::columnar::Columnar for EventLog {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        d.string_into(0, &mut self.action)?;
+        self.action = d.caption::<crate::v1_3_0::enums::ActionId>(0)?;
         self.action_id = d.int32(1)?.map(crate::v1_3_0::enums::ActionId::from_id);
         self.activity_id = d.required(2, d.int32(2)?.map(EventLogActivityId::from_id))?;
-        d.string_into(3, &mut self.activity_name)?;
+        self.activity_name = d.caption::<crate::v1_3_0::events::EventLogActivityId>(3)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Api>(5, &mut self.api)?;
         d.object_list_into::<crate::v1_3_0::objects::Attack>(6, &mut self.attacks)?;
         d.object_list_into::<crate::v1_3_0::objects::Authorization>(7, &mut self.authorizations)?;
-        d.string_into(8, &mut self.category_name)?;
+        self.category_name =
+            d.caption::<crate::caption::CategoryName<crate::v1_3_0::events::EventLog>>(8)?;
         self.category_uid = d.required(9, d.int32(9)?)?;
-        d.string_into(10, &mut self.class_name)?;
+        self.class_name =
+            d.caption::<crate::caption::ClassName<crate::v1_3_0::events::EventLog>>(10)?;
         self.class_uid = d.class_uid(11, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Cloud>(12, &mut self.cloud)?;
         self.count = d.int32(13)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Device>(14, &mut self.device)?;
-        d.string_into(15, &mut self.disposition)?;
+        self.disposition = d.caption::<crate::v1_3_0::enums::DispositionId>(15)?;
         self.disposition_id = d
             .int32(16)?
             .map(crate::v1_3_0::enums::DispositionId::from_id);
@@ -596,7 +658,7 @@ impl crate::columnar::Columnar for EventLog {
         d.boxed_object_into::<crate::v1_3_0::objects::FirewallRule>(23, &mut self.firewall_rule)?;
         d.string_into(24, &mut self.log_name)?;
         d.string_into(25, &mut self.log_provider)?;
-        d.string_into(26, &mut self.log_type)?;
+        self.log_type = d.caption::<crate::v1_3_0::events::EventLogLogTypeId>(26)?;
         self.log_type_id = d.int32(27)?.map(EventLogLogTypeId::from_id);
         d.object_list_into::<crate::v1_3_0::objects::Malware>(28, &mut self.malware)?;
         d.string_into(29, &mut self.message)?;
@@ -604,7 +666,7 @@ impl crate::columnar::Columnar for EventLog {
         d.object_list_into::<crate::v1_3_0::objects::Observable>(31, &mut self.observables)?;
         d.object_list_into::<crate::v1_3_0::objects::Osint>(32, &mut self.osint)?;
         d.string_into(33, &mut self.raw_data)?;
-        d.string_into(34, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_3_0::enums::SeverityId>(34)?;
         self.severity_id = d.required(
             35,
             d.int32(35)?.map(crate::v1_3_0::enums::SeverityId::from_id),
@@ -612,14 +674,15 @@ impl crate::columnar::Columnar for EventLog {
         d.boxed_object_into::<crate::v1_3_0::objects::NetworkEndpoint>(36, &mut self.src_endpoint)?;
         self.start_time = d.int64(37)?;
         d.datetime_into(38, &mut self.start_time_dt)?;
-        d.string_into(39, &mut self.status)?;
+        self.status = d.caption::<crate::v1_3_0::enums::StatusId>(39)?;
         d.string_into(40, &mut self.status_code)?;
         d.string_into(41, &mut self.status_detail)?;
         self.status_id = d.int32(42)?.map(crate::v1_3_0::enums::StatusId::from_id);
         self.time = d.required(43, d.int64(43)?)?;
         d.datetime_into(44, &mut self.time_dt)?;
         self.timezone_offset = d.int32(45)?;
-        d.string_into(46, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_3_0::events::EventLog>>(46)?;
         self.type_uid = d.required(47, d.int64(47)?)?;
         d.map_into(48, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

@@ -34,8 +34,12 @@ pub struct FileQuery {
     /// Its caption goes in `activity_name`.
     pub activity_id: FileQueryActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::events::FileQueryActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_3_0::objects::Actor>>,
@@ -43,15 +47,23 @@ pub struct FileQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api: Option<Box<crate::v1_3_0::objects::Api>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_3_0::events::FileQuery>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_3_0::events::FileQuery>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -96,8 +108,12 @@ pub struct FileQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query_info: Option<Box<crate::v1_3_0::objects::QueryInfo>>,
     /// **Query Result** (`query_result`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub query_result: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::enums::QueryResultId>"
+    )]
+    pub query_result: Option<crate::Caption>,
     /// **Query Result ID** (`query_result_id`, `integer_t`, required).
     ///
     /// Its caption goes in `query_result`.
@@ -107,8 +123,12 @@ pub struct FileQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -120,8 +140,12 @@ pub struct FileQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::enums::StatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -142,8 +166,12 @@ pub struct FileQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone_offset: Option<i32>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_3_0::events::FileQuery>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `long_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -166,6 +194,13 @@ impl FileQuery {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "Discovery";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "File Query: Unknown",
+        "File Query: Query",
+        "File Query: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -181,9 +216,9 @@ impl FileQuery {
             activity_name: None,
             actor: None,
             api: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             count: None,
@@ -252,11 +287,10 @@ impl FileQuery {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = i64::from(Self::CLASS_UID) * 100 + i64::from(value.id());
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -267,7 +301,7 @@ impl FileQuery {
         let keep = value.id() == 99 && self.query_result.is_some();
         self.query_result_id = Some(value);
         if !keep {
-            self.query_result = Some(value.as_str().to_string());
+            self.query_result = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -277,7 +311,7 @@ impl FileQuery {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -287,10 +321,16 @@ impl FileQuery {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for FileQuery {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for FileQuery {
@@ -371,12 +411,14 @@ impl crate::columnar::Columnar for FileQuery {
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
             activity_id: d.required(0, d.int32(0)?.map(FileQueryActivityId::from_id))?,
-            activity_name: d.string(1)?,
+            activity_name: d.caption::<crate::v1_3_0::events::FileQueryActivityId>(1)?,
             actor: d.object::<crate::v1_3_0::objects::Actor>(2)?.map(Box::new),
             api: d.object::<crate::v1_3_0::objects::Api>(3)?.map(Box::new),
-            category_name: d.string(4)?,
+            category_name: d
+                .caption::<crate::caption::CategoryName<crate::v1_3_0::events::FileQuery>>(4)?,
             category_uid: d.required(5, d.int32(5)?)?,
-            class_name: d.string(6)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_3_0::events::FileQuery>>(6)?,
             class_uid: d.class_uid(7, Self::CLASS_UID)?,
             cloud: d.object::<crate::v1_3_0::objects::Cloud>(8)?.map(Box::new),
             count: d.int32(9)?,
@@ -399,26 +441,27 @@ impl crate::columnar::Columnar for FileQuery {
             query_info: d
                 .object::<crate::v1_3_0::objects::QueryInfo>(20)?
                 .map(Box::new),
-            query_result: d.string(21)?,
+            query_result: d.caption::<crate::v1_3_0::enums::QueryResultId>(21)?,
             query_result_id: d
                 .int32(22)?
                 .map(crate::v1_3_0::enums::QueryResultId::from_id),
             raw_data: d.string(23)?,
-            severity: d.string(24)?,
+            severity: d.caption::<crate::v1_3_0::enums::SeverityId>(24)?,
             severity_id: d.required(
                 25,
                 d.int32(25)?.map(crate::v1_3_0::enums::SeverityId::from_id),
             )?,
             start_time: d.int64(26)?,
             start_time_dt: d.datetime(27)?,
-            status: d.string(28)?,
+            status: d.caption::<crate::v1_3_0::enums::StatusId>(28)?,
             status_code: d.string(29)?,
             status_detail: d.string(30)?,
             status_id: d.int32(31)?.map(crate::v1_3_0::enums::StatusId::from_id),
             time: d.required(32, d.int64(32)?)?,
             time_dt: d.datetime(33)?,
             timezone_offset: d.int32(34)?,
-            type_name: d.string(35)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_3_0::events::FileQuery>>(35)?,
             type_uid: d.required(36, d.int64(36)?)?,
             unmapped: d.map(37)?,
             unknown: d.unknown()?,
@@ -429,12 +472,14 @@ impl crate::columnar::Columnar for FileQuery {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.activity_id = d.required(0, d.int32(0)?.map(FileQueryActivityId::from_id))?;
-        d.string_into(1, &mut self.activity_name)?;
+        self.activity_name = d.caption::<crate::v1_3_0::events::FileQueryActivityId>(1)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Actor>(2, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Api>(3, &mut self.api)?;
-        d.string_into(4, &mut self.category_name)?;
+        self.category_name =
+            d.caption::<crate::caption::CategoryName<crate::v1_3_0::events::FileQuery>>(4)?;
         self.category_uid = d.required(5, d.int32(5)?)?;
-        d.string_into(6, &mut self.class_name)?;
+        self.class_name =
+            d.caption::<crate::caption::ClassName<crate::v1_3_0::events::FileQuery>>(6)?;
         self.class_uid = d.class_uid(7, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Cloud>(8, &mut self.cloud)?;
         self.count = d.int32(9)?;
@@ -449,26 +494,27 @@ impl crate::columnar::Columnar for FileQuery {
         d.object_list_into::<crate::v1_3_0::objects::Observable>(18, &mut self.observables)?;
         d.object_list_into::<crate::v1_3_0::objects::Osint>(19, &mut self.osint)?;
         d.boxed_object_into::<crate::v1_3_0::objects::QueryInfo>(20, &mut self.query_info)?;
-        d.string_into(21, &mut self.query_result)?;
+        self.query_result = d.caption::<crate::v1_3_0::enums::QueryResultId>(21)?;
         self.query_result_id = d
             .int32(22)?
             .map(crate::v1_3_0::enums::QueryResultId::from_id);
         d.string_into(23, &mut self.raw_data)?;
-        d.string_into(24, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_3_0::enums::SeverityId>(24)?;
         self.severity_id = d.required(
             25,
             d.int32(25)?.map(crate::v1_3_0::enums::SeverityId::from_id),
         )?;
         self.start_time = d.int64(26)?;
         d.datetime_into(27, &mut self.start_time_dt)?;
-        d.string_into(28, &mut self.status)?;
+        self.status = d.caption::<crate::v1_3_0::enums::StatusId>(28)?;
         d.string_into(29, &mut self.status_code)?;
         d.string_into(30, &mut self.status_detail)?;
         self.status_id = d.int32(31)?.map(crate::v1_3_0::enums::StatusId::from_id);
         self.time = d.required(32, d.int64(32)?)?;
         d.datetime_into(33, &mut self.time_dt)?;
         self.timezone_offset = d.int32(34)?;
-        d.string_into(35, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_3_0::events::FileQuery>>(35)?;
         self.type_uid = d.required(36, d.int64(36)?)?;
         d.map_into(37, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

@@ -76,8 +76,12 @@ pub struct FileRemediationActivity {
     /// Its caption goes in `activity_name`.
     pub activity_id: FileRemediationActivityActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::events::FileRemediationActivityActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_3_0::objects::Actor>>,
@@ -85,15 +89,23 @@ pub struct FileRemediationActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api: Option<Box<crate::v1_3_0::objects::Api>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_3_0::events::FileRemediationActivity>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_3_0::events::FileRemediationActivity>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -150,8 +162,12 @@ pub struct FileRemediationActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scan: Option<Box<crate::v1_3_0::objects::Scan>>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -163,8 +179,12 @@ pub struct FileRemediationActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::events::FileRemediationActivityStatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -185,8 +205,12 @@ pub struct FileRemediationActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone_offset: Option<i32>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_3_0::events::FileRemediationActivity>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `long_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -209,6 +233,16 @@ impl FileRemediationActivity {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "Remediation";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "File Remediation Activity: Unknown",
+        "File Remediation Activity: Isolate",
+        "File Remediation Activity: Evict",
+        "File Remediation Activity: Restore",
+        "File Remediation Activity: Harden",
+        "File Remediation Activity: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -224,9 +258,9 @@ impl FileRemediationActivity {
             activity_name: None,
             actor: None,
             api: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             command_uid: Some(command_uid),
@@ -295,11 +329,10 @@ impl FileRemediationActivity {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = i64::from(Self::CLASS_UID) * 100 + i64::from(value.id());
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -310,7 +343,7 @@ impl FileRemediationActivity {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -320,10 +353,16 @@ impl FileRemediationActivity {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for FileRemediationActivity {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for FileRemediationActivity {
@@ -403,62 +442,71 @@ impl crate::columnar::Columnar for FileRemediationActivity {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            activity_id: d.required(
-                0,
-                d.int32(0)?.map(FileRemediationActivityActivityId::from_id),
-            )?,
-            activity_name: d.string(1)?,
-            actor: d.object::<crate::v1_3_0::objects::Actor>(2)?.map(Box::new),
-            api: d.object::<crate::v1_3_0::objects::Api>(3)?.map(Box::new),
-            category_name: d.string(4)?,
-            category_uid: d.required(5, d.int32(5)?)?,
-            class_name: d.string(6)?,
-            class_uid: d.class_uid(7, Self::CLASS_UID)?,
-            cloud: d.object::<crate::v1_3_0::objects::Cloud>(8)?.map(Box::new),
-            command_uid: d.string(9)?,
-            count: d.int32(10)?,
-            countermeasures: d.object_list::<crate::v1_3_0::objects::D3fend>(11)?,
-            device: d
-                .object::<crate::v1_3_0::objects::Device>(12)?
-                .map(Box::new),
-            duration: d.int64(13)?,
-            end_time: d.int64(14)?,
-            end_time_dt: d.datetime(15)?,
-            enrichments: d.object_list::<crate::v1_3_0::objects::Enrichment>(16)?,
-            file: d.object::<crate::v1_3_0::objects::File>(17)?.map(Box::new),
-            message: d.string(18)?,
-            metadata: d.required(
-                19,
-                d.object::<crate::v1_3_0::objects::Metadata>(19)?
+        Ok(
+            Self {
+                activity_id: d.required(
+                    0,
+                    d.int32(0)?.map(FileRemediationActivityActivityId::from_id),
+                )?,
+                activity_name: d
+                    .caption::<crate::v1_3_0::events::FileRemediationActivityActivityId>(1)?,
+                actor: d.object::<crate::v1_3_0::objects::Actor>(2)?.map(Box::new),
+                api: d.object::<crate::v1_3_0::objects::Api>(3)?.map(Box::new),
+                category_name: d.caption::<crate::caption::CategoryName<
+                    crate::v1_3_0::events::FileRemediationActivity,
+                >>(4)?,
+                category_uid: d.required(5, d.int32(5)?)?,
+                class_name: d.caption::<crate::caption::ClassName<
+                    crate::v1_3_0::events::FileRemediationActivity,
+                >>(6)?,
+                class_uid: d.class_uid(7, Self::CLASS_UID)?,
+                cloud: d.object::<crate::v1_3_0::objects::Cloud>(8)?.map(Box::new),
+                command_uid: d.string(9)?,
+                count: d.int32(10)?,
+                countermeasures: d.object_list::<crate::v1_3_0::objects::D3fend>(11)?,
+                device: d
+                    .object::<crate::v1_3_0::objects::Device>(12)?
                     .map(Box::new),
-            )?,
-            observables: d.object_list::<crate::v1_3_0::objects::Observable>(20)?,
-            osint: d.object_list::<crate::v1_3_0::objects::Osint>(21)?,
-            raw_data: d.string(22)?,
-            remediation: d
-                .object::<crate::v1_3_0::objects::Remediation>(23)?
-                .map(Box::new),
-            scan: d.object::<crate::v1_3_0::objects::Scan>(24)?.map(Box::new),
-            severity: d.string(25)?,
-            severity_id: d.required(
-                26,
-                d.int32(26)?.map(crate::v1_3_0::enums::SeverityId::from_id),
-            )?,
-            start_time: d.int64(27)?,
-            start_time_dt: d.datetime(28)?,
-            status: d.string(29)?,
-            status_code: d.string(30)?,
-            status_detail: d.string(31)?,
-            status_id: d.int32(32)?.map(FileRemediationActivityStatusId::from_id),
-            time: d.required(33, d.int64(33)?)?,
-            time_dt: d.datetime(34)?,
-            timezone_offset: d.int32(35)?,
-            type_name: d.string(36)?,
-            type_uid: d.required(37, d.int64(37)?)?,
-            unmapped: d.map(38)?,
-            unknown: d.unknown()?,
-        })
+                duration: d.int64(13)?,
+                end_time: d.int64(14)?,
+                end_time_dt: d.datetime(15)?,
+                enrichments: d.object_list::<crate::v1_3_0::objects::Enrichment>(16)?,
+                file: d.object::<crate::v1_3_0::objects::File>(17)?.map(Box::new),
+                message: d.string(18)?,
+                metadata: d.required(
+                    19,
+                    d.object::<crate::v1_3_0::objects::Metadata>(19)?
+                        .map(Box::new),
+                )?,
+                observables: d.object_list::<crate::v1_3_0::objects::Observable>(20)?,
+                osint: d.object_list::<crate::v1_3_0::objects::Osint>(21)?,
+                raw_data: d.string(22)?,
+                remediation: d
+                    .object::<crate::v1_3_0::objects::Remediation>(23)?
+                    .map(Box::new),
+                scan: d.object::<crate::v1_3_0::objects::Scan>(24)?.map(Box::new),
+                severity: d.caption::<crate::v1_3_0::enums::SeverityId>(25)?,
+                severity_id: d.required(
+                    26,
+                    d.int32(26)?.map(crate::v1_3_0::enums::SeverityId::from_id),
+                )?,
+                start_time: d.int64(27)?,
+                start_time_dt: d.datetime(28)?,
+                status: d.caption::<crate::v1_3_0::events::FileRemediationActivityStatusId>(29)?,
+                status_code: d.string(30)?,
+                status_detail: d.string(31)?,
+                status_id: d.int32(32)?.map(FileRemediationActivityStatusId::from_id),
+                time: d.required(33, d.int64(33)?)?,
+                time_dt: d.datetime(34)?,
+                timezone_offset: d.int32(35)?,
+                type_name: d.caption::<crate::caption::TypeName<
+                    crate::v1_3_0::events::FileRemediationActivity,
+                >>(36)?,
+                type_uid: d.required(37, d.int64(37)?)?,
+                unmapped: d.map(38)?,
+                unknown: d.unknown()?,
+            },
+        )
     }
     fn decode_into(
         &mut self,
@@ -468,12 +516,17 @@ impl crate::columnar::Columnar for FileRemediationActivity {
             0,
             d.int32(0)?.map(FileRemediationActivityActivityId::from_id),
         )?;
-        d.string_into(1, &mut self.activity_name)?;
+        self.activity_name =
+            d.caption::<crate::v1_3_0::events::FileRemediationActivityActivityId>(1)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Actor>(2, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Api>(3, &mut self.api)?;
-        d.string_into(4, &mut self.category_name)?;
+        self.category_name = d.caption::<crate::caption::CategoryName<
+            crate::v1_3_0::events::FileRemediationActivity,
+        >>(4)?;
         self.category_uid = d.required(5, d.int32(5)?)?;
-        d.string_into(6, &mut self.class_name)?;
+        self.class_name = d.caption::<crate::caption::ClassName<
+            crate::v1_3_0::events::FileRemediationActivity,
+        >>(6)?;
         self.class_uid = d.class_uid(7, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Cloud>(8, &mut self.cloud)?;
         d.string_into(9, &mut self.command_uid)?;
@@ -492,21 +545,23 @@ impl crate::columnar::Columnar for FileRemediationActivity {
         d.string_into(22, &mut self.raw_data)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Remediation>(23, &mut self.remediation)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Scan>(24, &mut self.scan)?;
-        d.string_into(25, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_3_0::enums::SeverityId>(25)?;
         self.severity_id = d.required(
             26,
             d.int32(26)?.map(crate::v1_3_0::enums::SeverityId::from_id),
         )?;
         self.start_time = d.int64(27)?;
         d.datetime_into(28, &mut self.start_time_dt)?;
-        d.string_into(29, &mut self.status)?;
+        self.status = d.caption::<crate::v1_3_0::events::FileRemediationActivityStatusId>(29)?;
         d.string_into(30, &mut self.status_code)?;
         d.string_into(31, &mut self.status_detail)?;
         self.status_id = d.int32(32)?.map(FileRemediationActivityStatusId::from_id);
         self.time = d.required(33, d.int64(33)?)?;
         d.datetime_into(34, &mut self.time_dt)?;
         self.timezone_offset = d.int32(35)?;
-        d.string_into(36, &mut self.type_name)?;
+        self.type_name = d.caption::<crate::caption::TypeName<
+            crate::v1_3_0::events::FileRemediationActivity,
+        >>(36)?;
         self.type_uid = d.required(37, d.int64(37)?)?;
         d.map_into(38, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

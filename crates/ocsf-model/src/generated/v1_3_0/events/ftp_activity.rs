@@ -45,8 +45,12 @@ Other = 99 => "Other",
 #[non_exhaustive]
 pub struct FtpActivity {
     /// **Action** (`action`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::enums::ActionId>"
+    )]
+    pub action: Option<crate::Caption>,
     /// **Action ID** (`action_id`, `integer_t`, required, profile `security_control`).
     ///
     /// Its caption goes in `action`.
@@ -57,8 +61,12 @@ pub struct FtpActivity {
     /// Its caption goes in `activity_name`.
     pub activity_id: FtpActivityActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::events::FtpActivityActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_3_0::objects::Actor>>,
@@ -75,15 +83,23 @@ pub struct FtpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorizations: Option<Vec<crate::v1_3_0::objects::Authorization>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_3_0::events::FtpActivity>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_3_0::events::FtpActivity>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -111,8 +127,12 @@ pub struct FtpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<Box<crate::v1_3_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disposition: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::enums::DispositionId>"
+    )]
+    pub disposition: Option<crate::Caption>,
     /// **Disposition ID** (`disposition_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `disposition`.
@@ -192,8 +212,12 @@ pub struct FtpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -208,8 +232,12 @@ pub struct FtpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::enums::StatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -240,8 +268,12 @@ pub struct FtpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_3_0::events::FtpActivity>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `long_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -264,6 +296,18 @@ impl FtpActivity {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "Network Activity";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "FTP Activity: Unknown",
+        "FTP Activity: Put",
+        "FTP Activity: Get",
+        "FTP Activity: Poll",
+        "FTP Activity: Delete",
+        "FTP Activity: Rename",
+        "FTP Activity: List",
+        "FTP Activity: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -283,9 +327,9 @@ impl FtpActivity {
             app_name: None,
             attacks: None,
             authorizations: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             codes: None,
@@ -374,7 +418,7 @@ impl FtpActivity {
         let keep = value.id() == 99 && self.action.is_some();
         self.action_id = Some(value);
         if !keep {
-            self.action = Some(value.as_str().to_string());
+            self.action = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -384,11 +428,10 @@ impl FtpActivity {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = i64::from(Self::CLASS_UID) * 100 + i64::from(value.id());
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -399,7 +442,7 @@ impl FtpActivity {
         let keep = value.id() == 99 && self.disposition.is_some();
         self.disposition_id = Some(value);
         if !keep {
-            self.disposition = Some(value.as_str().to_string());
+            self.disposition = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -409,7 +452,7 @@ impl FtpActivity {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -419,10 +462,16 @@ impl FtpActivity {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for FtpActivity {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for FtpActivity {
@@ -534,18 +583,20 @@ impl crate::columnar::Columnar for FtpActivity {
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
-            action: d.string(0)?,
+            action: d.caption::<crate::v1_3_0::enums::ActionId>(0)?,
             action_id: d.int32(1)?.map(crate::v1_3_0::enums::ActionId::from_id),
             activity_id: d.required(2, d.int32(2)?.map(FtpActivityActivityId::from_id))?,
-            activity_name: d.string(3)?,
+            activity_name: d.caption::<crate::v1_3_0::events::FtpActivityActivityId>(3)?,
             actor: d.object::<crate::v1_3_0::objects::Actor>(4)?.map(Box::new),
             api: d.object::<crate::v1_3_0::objects::Api>(5)?.map(Box::new),
             app_name: d.string(6)?,
             attacks: d.object_list::<crate::v1_3_0::objects::Attack>(7)?,
             authorizations: d.object_list::<crate::v1_3_0::objects::Authorization>(8)?,
-            category_name: d.string(9)?,
+            category_name: d
+                .caption::<crate::caption::CategoryName<crate::v1_3_0::events::FtpActivity>>(9)?,
             category_uid: d.required(10, d.int32(10)?)?,
-            class_name: d.string(11)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_3_0::events::FtpActivity>>(11)?,
             class_uid: d.class_uid(12, Self::CLASS_UID)?,
             cloud: d.object::<crate::v1_3_0::objects::Cloud>(13)?.map(Box::new),
             codes: d.int32_list(14)?,
@@ -558,7 +609,7 @@ impl crate::columnar::Columnar for FtpActivity {
             device: d
                 .object::<crate::v1_3_0::objects::Device>(19)?
                 .map(Box::new),
-            disposition: d.string(20)?,
+            disposition: d.caption::<crate::v1_3_0::enums::DispositionId>(20)?,
             disposition_id: d
                 .int32(21)?
                 .map(crate::v1_3_0::enums::DispositionId::from_id),
@@ -608,7 +659,7 @@ impl crate::columnar::Columnar for FtpActivity {
                 .object::<crate::v1_3_0::objects::NetworkTraffic>(44)?
                 .map(Box::new),
             raw_data: d.string(45)?,
-            severity: d.string(46)?,
+            severity: d.caption::<crate::v1_3_0::enums::SeverityId>(46)?,
             severity_id: d.required(
                 47,
                 d.int32(47)?.map(crate::v1_3_0::enums::SeverityId::from_id),
@@ -618,7 +669,7 @@ impl crate::columnar::Columnar for FtpActivity {
                 .map(Box::new),
             start_time: d.int64(49)?,
             start_time_dt: d.datetime(50)?,
-            status: d.string(51)?,
+            status: d.caption::<crate::v1_3_0::enums::StatusId>(51)?,
             status_code: d.string(52)?,
             status_detail: d.string(53)?,
             status_id: d.int32(54)?.map(crate::v1_3_0::enums::StatusId::from_id),
@@ -630,7 +681,8 @@ impl crate::columnar::Columnar for FtpActivity {
                 .object::<crate::v1_3_0::objects::NetworkTraffic>(59)?
                 .map(Box::new),
             type_: d.string(60)?,
-            type_name: d.string(61)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_3_0::events::FtpActivity>>(61)?,
             type_uid: d.required(62, d.int64(62)?)?,
             unmapped: d.map(63)?,
             unknown: d.unknown()?,
@@ -640,18 +692,20 @@ impl crate::columnar::Columnar for FtpActivity {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        d.string_into(0, &mut self.action)?;
+        self.action = d.caption::<crate::v1_3_0::enums::ActionId>(0)?;
         self.action_id = d.int32(1)?.map(crate::v1_3_0::enums::ActionId::from_id);
         self.activity_id = d.required(2, d.int32(2)?.map(FtpActivityActivityId::from_id))?;
-        d.string_into(3, &mut self.activity_name)?;
+        self.activity_name = d.caption::<crate::v1_3_0::events::FtpActivityActivityId>(3)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Api>(5, &mut self.api)?;
         d.string_into(6, &mut self.app_name)?;
         d.object_list_into::<crate::v1_3_0::objects::Attack>(7, &mut self.attacks)?;
         d.object_list_into::<crate::v1_3_0::objects::Authorization>(8, &mut self.authorizations)?;
-        d.string_into(9, &mut self.category_name)?;
+        self.category_name =
+            d.caption::<crate::caption::CategoryName<crate::v1_3_0::events::FtpActivity>>(9)?;
         self.category_uid = d.required(10, d.int32(10)?)?;
-        d.string_into(11, &mut self.class_name)?;
+        self.class_name =
+            d.caption::<crate::caption::ClassName<crate::v1_3_0::events::FtpActivity>>(11)?;
         self.class_uid = d.class_uid(12, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Cloud>(13, &mut self.cloud)?;
         self.codes = d.int32_list(14)?;
@@ -663,7 +717,7 @@ impl crate::columnar::Columnar for FtpActivity {
         )?;
         self.count = d.int32(18)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Device>(19, &mut self.device)?;
-        d.string_into(20, &mut self.disposition)?;
+        self.disposition = d.caption::<crate::v1_3_0::enums::DispositionId>(20)?;
         self.disposition_id = d
             .int32(21)?
             .map(crate::v1_3_0::enums::DispositionId::from_id);
@@ -703,7 +757,7 @@ impl crate::columnar::Columnar for FtpActivity {
         d.boxed_object_into::<crate::v1_3_0::objects::Tls>(43, &mut self.proxy_tls)?;
         d.boxed_object_into::<crate::v1_3_0::objects::NetworkTraffic>(44, &mut self.proxy_traffic)?;
         d.string_into(45, &mut self.raw_data)?;
-        d.string_into(46, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_3_0::enums::SeverityId>(46)?;
         self.severity_id = d.required(
             47,
             d.int32(47)?.map(crate::v1_3_0::enums::SeverityId::from_id),
@@ -711,7 +765,7 @@ impl crate::columnar::Columnar for FtpActivity {
         d.boxed_object_into::<crate::v1_3_0::objects::NetworkEndpoint>(48, &mut self.src_endpoint)?;
         self.start_time = d.int64(49)?;
         d.datetime_into(50, &mut self.start_time_dt)?;
-        d.string_into(51, &mut self.status)?;
+        self.status = d.caption::<crate::v1_3_0::enums::StatusId>(51)?;
         d.string_into(52, &mut self.status_code)?;
         d.string_into(53, &mut self.status_detail)?;
         self.status_id = d.int32(54)?.map(crate::v1_3_0::enums::StatusId::from_id);
@@ -721,7 +775,8 @@ impl crate::columnar::Columnar for FtpActivity {
         d.boxed_object_into::<crate::v1_3_0::objects::Tls>(58, &mut self.tls)?;
         d.boxed_object_into::<crate::v1_3_0::objects::NetworkTraffic>(59, &mut self.traffic)?;
         d.string_into(60, &mut self.type_)?;
-        d.string_into(61, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_3_0::events::FtpActivity>>(61)?;
         self.type_uid = d.required(62, d.int64(62)?)?;
         d.map_into(63, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

@@ -143,8 +143,12 @@ pub struct IncidentFinding {
     /// Its caption goes in `activity_name`.
     pub activity_id: IncidentFindingActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::events::IncidentFindingActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **API Details** (`api`, object `api`, optional, profile `cloud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api: Option<Box<crate::v1_3_0::objects::Api>>,
@@ -158,15 +162,23 @@ pub struct IncidentFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attacks: Option<Vec<crate::v1_3_0::objects::Attack>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_3_0::events::IncidentFinding>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_3_0::events::IncidentFinding>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -209,8 +221,12 @@ pub struct IncidentFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finding_info_list: Option<Vec<crate::v1_3_0::objects::FindingInfo>>,
     /// **Impact** (`impact`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub impact: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::enums::ImpactId>"
+    )]
+    pub impact: Option<crate::Caption>,
     /// **Impact ID** (`impact_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `impact`.
@@ -234,8 +250,12 @@ pub struct IncidentFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub osint: Option<Vec<crate::v1_3_0::objects::Osint>>,
     /// **Priority** (`priority`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub priority: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::events::IncidentFindingPriorityId>"
+    )]
+    pub priority: Option<crate::Caption>,
     /// **Priority ID** (`priority_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `priority`.
@@ -245,8 +265,12 @@ pub struct IncidentFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -261,8 +285,12 @@ pub struct IncidentFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::events::IncidentFindingStatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -286,8 +314,12 @@ pub struct IncidentFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone_offset: Option<i32>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_3_0::events::IncidentFinding>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `long_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -296,8 +328,12 @@ pub struct IncidentFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unmapped: Option<serde_json::Map<String, serde_json::Value>>,
     /// **Verdict** (`verdict`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub verdict: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::events::IncidentFindingVerdictId>"
+    )]
+    pub verdict: Option<crate::Caption>,
     /// **Verdict ID** (`verdict_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `verdict`.
@@ -318,6 +354,15 @@ impl IncidentFinding {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "Findings";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "Incident Finding: Unknown",
+        "Incident Finding: Create",
+        "Incident Finding: Update",
+        "Incident Finding: Close",
+        "Incident Finding: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -335,9 +380,9 @@ impl IncidentFinding {
             assignee: None,
             assignee_group: None,
             attacks: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             comment: None,
@@ -417,11 +462,10 @@ impl IncidentFinding {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = i64::from(Self::CLASS_UID) * 100 + i64::from(value.id());
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -432,7 +476,7 @@ impl IncidentFinding {
         let keep = value.id() == 99 && self.impact.is_some();
         self.impact_id = Some(value);
         if !keep {
-            self.impact = Some(value.as_str().to_string());
+            self.impact = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -442,7 +486,7 @@ impl IncidentFinding {
         let keep = value.id() == 99 && self.priority.is_some();
         self.priority_id = Some(value);
         if !keep {
-            self.priority = Some(value.as_str().to_string());
+            self.priority = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -452,7 +496,7 @@ impl IncidentFinding {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -462,7 +506,7 @@ impl IncidentFinding {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -472,10 +516,16 @@ impl IncidentFinding {
         let keep = value.id() == 99 && self.verdict.is_some();
         self.verdict_id = Some(value);
         if !keep {
-            self.verdict = Some(value.as_str().to_string());
+            self.verdict = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for IncidentFinding {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for IncidentFinding {
@@ -569,14 +619,18 @@ impl crate::columnar::Columnar for IncidentFinding {
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
             activity_id: d.required(0, d.int32(0)?.map(IncidentFindingActivityId::from_id))?,
-            activity_name: d.string(1)?,
+            activity_name: d.caption::<crate::v1_3_0::events::IncidentFindingActivityId>(1)?,
             api: d.object::<crate::v1_3_0::objects::Api>(2)?.map(Box::new),
             assignee: d.object::<crate::v1_3_0::objects::User>(3)?.map(Box::new),
             assignee_group: d.object::<crate::v1_3_0::objects::Group>(4)?.map(Box::new),
             attacks: d.object_list::<crate::v1_3_0::objects::Attack>(5)?,
-            category_name: d.string(6)?,
+            category_name: d
+                .caption::<crate::caption::CategoryName<crate::v1_3_0::events::IncidentFinding>>(
+                    6,
+                )?,
             category_uid: d.required(7, d.int32(7)?)?,
-            class_name: d.string(8)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_3_0::events::IncidentFinding>>(8)?,
             class_uid: d.class_uid(9, Self::CLASS_UID)?,
             cloud: d.object::<crate::v1_3_0::objects::Cloud>(10)?.map(Box::new),
             comment: d.string(11)?,
@@ -592,7 +646,7 @@ impl crate::columnar::Columnar for IncidentFinding {
             end_time_dt: d.datetime(19)?,
             enrichments: d.object_list::<crate::v1_3_0::objects::Enrichment>(20)?,
             finding_info_list: d.object_list::<crate::v1_3_0::objects::FindingInfo>(21)?,
-            impact: d.string(22)?,
+            impact: d.caption::<crate::v1_3_0::enums::ImpactId>(22)?,
             impact_id: d.int32(23)?.map(crate::v1_3_0::enums::ImpactId::from_id),
             impact_score: d.int32(24)?,
             is_suspected_breach: d.bool(25)?,
@@ -604,10 +658,10 @@ impl crate::columnar::Columnar for IncidentFinding {
             )?,
             observables: d.object_list::<crate::v1_3_0::objects::Observable>(28)?,
             osint: d.object_list::<crate::v1_3_0::objects::Osint>(29)?,
-            priority: d.string(30)?,
+            priority: d.caption::<crate::v1_3_0::events::IncidentFindingPriorityId>(30)?,
             priority_id: d.int32(31)?.map(IncidentFindingPriorityId::from_id),
             raw_data: d.string(32)?,
-            severity: d.string(33)?,
+            severity: d.caption::<crate::v1_3_0::enums::SeverityId>(33)?,
             severity_id: d.required(
                 34,
                 d.int32(34)?.map(crate::v1_3_0::enums::SeverityId::from_id),
@@ -615,7 +669,7 @@ impl crate::columnar::Columnar for IncidentFinding {
             src_url: d.string(35)?,
             start_time: d.int64(36)?,
             start_time_dt: d.datetime(37)?,
-            status: d.string(38)?,
+            status: d.caption::<crate::v1_3_0::events::IncidentFindingStatusId>(38)?,
             status_code: d.string(39)?,
             status_detail: d.string(40)?,
             status_id: d.int32(41)?.map(IncidentFindingStatusId::from_id),
@@ -625,10 +679,11 @@ impl crate::columnar::Columnar for IncidentFinding {
             time: d.required(43, d.int64(43)?)?,
             time_dt: d.datetime(44)?,
             timezone_offset: d.int32(45)?,
-            type_name: d.string(46)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_3_0::events::IncidentFinding>>(46)?,
             type_uid: d.required(47, d.int64(47)?)?,
             unmapped: d.map(48)?,
-            verdict: d.string(49)?,
+            verdict: d.caption::<crate::v1_3_0::events::IncidentFindingVerdictId>(49)?,
             verdict_id: d.int32(50)?.map(IncidentFindingVerdictId::from_id),
             unknown: d.unknown()?,
         })
@@ -638,14 +693,16 @@ impl crate::columnar::Columnar for IncidentFinding {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.activity_id = d.required(0, d.int32(0)?.map(IncidentFindingActivityId::from_id))?;
-        d.string_into(1, &mut self.activity_name)?;
+        self.activity_name = d.caption::<crate::v1_3_0::events::IncidentFindingActivityId>(1)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Api>(2, &mut self.api)?;
         d.boxed_object_into::<crate::v1_3_0::objects::User>(3, &mut self.assignee)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Group>(4, &mut self.assignee_group)?;
         d.object_list_into::<crate::v1_3_0::objects::Attack>(5, &mut self.attacks)?;
-        d.string_into(6, &mut self.category_name)?;
+        self.category_name =
+            d.caption::<crate::caption::CategoryName<crate::v1_3_0::events::IncidentFinding>>(6)?;
         self.category_uid = d.required(7, d.int32(7)?)?;
-        d.string_into(8, &mut self.class_name)?;
+        self.class_name =
+            d.caption::<crate::caption::ClassName<crate::v1_3_0::events::IncidentFinding>>(8)?;
         self.class_uid = d.class_uid(9, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Cloud>(10, &mut self.cloud)?;
         d.string_into(11, &mut self.comment)?;
@@ -661,7 +718,7 @@ impl crate::columnar::Columnar for IncidentFinding {
         d.datetime_into(19, &mut self.end_time_dt)?;
         d.object_list_into::<crate::v1_3_0::objects::Enrichment>(20, &mut self.enrichments)?;
         d.object_list_into::<crate::v1_3_0::objects::FindingInfo>(21, &mut self.finding_info_list)?;
-        d.string_into(22, &mut self.impact)?;
+        self.impact = d.caption::<crate::v1_3_0::enums::ImpactId>(22)?;
         self.impact_id = d.int32(23)?.map(crate::v1_3_0::enums::ImpactId::from_id);
         self.impact_score = d.int32(24)?;
         self.is_suspected_breach = d.bool(25)?;
@@ -669,10 +726,10 @@ impl crate::columnar::Columnar for IncidentFinding {
         d.required_object_into::<crate::v1_3_0::objects::Metadata>(27, &mut self.metadata)?;
         d.object_list_into::<crate::v1_3_0::objects::Observable>(28, &mut self.observables)?;
         d.object_list_into::<crate::v1_3_0::objects::Osint>(29, &mut self.osint)?;
-        d.string_into(30, &mut self.priority)?;
+        self.priority = d.caption::<crate::v1_3_0::events::IncidentFindingPriorityId>(30)?;
         self.priority_id = d.int32(31)?.map(IncidentFindingPriorityId::from_id);
         d.string_into(32, &mut self.raw_data)?;
-        d.string_into(33, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_3_0::enums::SeverityId>(33)?;
         self.severity_id = d.required(
             34,
             d.int32(34)?.map(crate::v1_3_0::enums::SeverityId::from_id),
@@ -680,7 +737,7 @@ impl crate::columnar::Columnar for IncidentFinding {
         d.string_into(35, &mut self.src_url)?;
         self.start_time = d.int64(36)?;
         d.datetime_into(37, &mut self.start_time_dt)?;
-        d.string_into(38, &mut self.status)?;
+        self.status = d.caption::<crate::v1_3_0::events::IncidentFindingStatusId>(38)?;
         d.string_into(39, &mut self.status_code)?;
         d.string_into(40, &mut self.status_detail)?;
         self.status_id = d.int32(41)?.map(IncidentFindingStatusId::from_id);
@@ -688,10 +745,11 @@ impl crate::columnar::Columnar for IncidentFinding {
         self.time = d.required(43, d.int64(43)?)?;
         d.datetime_into(44, &mut self.time_dt)?;
         self.timezone_offset = d.int32(45)?;
-        d.string_into(46, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_3_0::events::IncidentFinding>>(46)?;
         self.type_uid = d.required(47, d.int64(47)?)?;
         d.map_into(48, &mut self.unmapped)?;
-        d.string_into(49, &mut self.verdict)?;
+        self.verdict = d.caption::<crate::v1_3_0::events::IncidentFindingVerdictId>(49)?;
         self.verdict_id = d.int32(50)?.map(IncidentFindingVerdictId::from_id);
         d.unknown_into(&mut self.unknown)?;
         Ok(())

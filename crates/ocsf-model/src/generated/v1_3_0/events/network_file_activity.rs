@@ -76,8 +76,12 @@ Other = 99 => "Other",
 #[non_exhaustive]
 pub struct NetworkFileActivity {
     /// **Action** (`action`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::enums::ActionId>"
+    )]
+    pub action: Option<crate::Caption>,
     /// **Action ID** (`action_id`, `integer_t`, required, profile `security_control`).
     ///
     /// Its caption goes in `action`.
@@ -88,8 +92,12 @@ pub struct NetworkFileActivity {
     /// Its caption goes in `activity_name`.
     pub activity_id: NetworkFileActivityActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::events::NetworkFileActivityActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, required, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_3_0::objects::Actor>>,
@@ -106,15 +114,23 @@ pub struct NetworkFileActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorizations: Option<Vec<crate::v1_3_0::objects::Authorization>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_3_0::events::NetworkFileActivity>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_3_0::events::NetworkFileActivity>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -133,8 +149,12 @@ pub struct NetworkFileActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<Box<crate::v1_3_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disposition: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::enums::DispositionId>"
+    )]
+    pub disposition: Option<crate::Caption>,
     /// **Disposition ID** (`disposition_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `disposition`.
@@ -214,8 +234,12 @@ pub struct NetworkFileActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -230,8 +254,12 @@ pub struct NetworkFileActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::enums::StatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -258,8 +286,12 @@ pub struct NetworkFileActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub traffic: Option<Box<crate::v1_3_0::objects::NetworkTraffic>>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_3_0::events::NetworkFileActivity>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `long_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -282,6 +314,28 @@ impl NetworkFileActivity {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "Network Activity";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "Network File Activity: Unknown",
+        "Network File Activity: Upload",
+        "Network File Activity: Download",
+        "Network File Activity: Update",
+        "Network File Activity: Delete",
+        "Network File Activity: Rename",
+        "Network File Activity: Copy",
+        "Network File Activity: Move",
+        "Network File Activity: Restore",
+        "Network File Activity: Preview",
+        "Network File Activity: Lock",
+        "Network File Activity: Unlock",
+        "Network File Activity: Share",
+        "Network File Activity: Unshare",
+        "Network File Activity: Open",
+        "Network File Activity: Sync",
+        "Network File Activity: Unsync",
+        "Network File Activity: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -302,9 +356,9 @@ impl NetworkFileActivity {
             app_name: None,
             attacks: None,
             authorizations: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             connection_info: None,
@@ -389,7 +443,7 @@ impl NetworkFileActivity {
         let keep = value.id() == 99 && self.action.is_some();
         self.action_id = Some(value);
         if !keep {
-            self.action = Some(value.as_str().to_string());
+            self.action = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -399,11 +453,10 @@ impl NetworkFileActivity {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = i64::from(Self::CLASS_UID) * 100 + i64::from(value.id());
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -414,7 +467,7 @@ impl NetworkFileActivity {
         let keep = value.id() == 99 && self.disposition.is_some();
         self.disposition_id = Some(value);
         if !keep {
-            self.disposition = Some(value.as_str().to_string());
+            self.disposition = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -424,7 +477,7 @@ impl NetworkFileActivity {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -434,10 +487,16 @@ impl NetworkFileActivity {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for NetworkFileActivity {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for NetworkFileActivity {
@@ -539,18 +598,23 @@ impl crate::columnar::Columnar for NetworkFileActivity {
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
-            action: d.string(0)?,
+            action: d.caption::<crate::v1_3_0::enums::ActionId>(0)?,
             action_id: d.int32(1)?.map(crate::v1_3_0::enums::ActionId::from_id),
             activity_id: d.required(2, d.int32(2)?.map(NetworkFileActivityActivityId::from_id))?,
-            activity_name: d.string(3)?,
+            activity_name: d.caption::<crate::v1_3_0::events::NetworkFileActivityActivityId>(3)?,
             actor: d.object::<crate::v1_3_0::objects::Actor>(4)?.map(Box::new),
             api: d.object::<crate::v1_3_0::objects::Api>(5)?.map(Box::new),
             app_name: d.string(6)?,
             attacks: d.object_list::<crate::v1_3_0::objects::Attack>(7)?,
             authorizations: d.object_list::<crate::v1_3_0::objects::Authorization>(8)?,
-            category_name: d.string(9)?,
+            category_name: d.caption::<crate::caption::CategoryName<
+                crate::v1_3_0::events::NetworkFileActivity,
+            >>(9)?,
             category_uid: d.required(10, d.int32(10)?)?,
-            class_name: d.string(11)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_3_0::events::NetworkFileActivity>>(
+                    11,
+                )?,
             class_uid: d.class_uid(12, Self::CLASS_UID)?,
             cloud: d.object::<crate::v1_3_0::objects::Cloud>(13)?.map(Box::new),
             connection_info: d
@@ -560,7 +624,7 @@ impl crate::columnar::Columnar for NetworkFileActivity {
             device: d
                 .object::<crate::v1_3_0::objects::Device>(16)?
                 .map(Box::new),
-            disposition: d.string(17)?,
+            disposition: d.caption::<crate::v1_3_0::enums::DispositionId>(17)?,
             disposition_id: d
                 .int32(18)?
                 .map(crate::v1_3_0::enums::DispositionId::from_id),
@@ -610,7 +674,7 @@ impl crate::columnar::Columnar for NetworkFileActivity {
                 .object::<crate::v1_3_0::objects::NetworkTraffic>(41)?
                 .map(Box::new),
             raw_data: d.string(42)?,
-            severity: d.string(43)?,
+            severity: d.caption::<crate::v1_3_0::enums::SeverityId>(43)?,
             severity_id: d.required(
                 44,
                 d.int32(44)?.map(crate::v1_3_0::enums::SeverityId::from_id),
@@ -620,7 +684,7 @@ impl crate::columnar::Columnar for NetworkFileActivity {
                 .map(Box::new),
             start_time: d.int64(46)?,
             start_time_dt: d.datetime(47)?,
-            status: d.string(48)?,
+            status: d.caption::<crate::v1_3_0::enums::StatusId>(48)?,
             status_code: d.string(49)?,
             status_detail: d.string(50)?,
             status_id: d.int32(51)?.map(crate::v1_3_0::enums::StatusId::from_id),
@@ -631,7 +695,10 @@ impl crate::columnar::Columnar for NetworkFileActivity {
             traffic: d
                 .object::<crate::v1_3_0::objects::NetworkTraffic>(56)?
                 .map(Box::new),
-            type_name: d.string(57)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_3_0::events::NetworkFileActivity>>(
+                    57,
+                )?,
             type_uid: d.required(58, d.int64(58)?)?,
             unmapped: d.map(59)?,
             unknown: d.unknown()?,
@@ -641,19 +708,23 @@ impl crate::columnar::Columnar for NetworkFileActivity {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        d.string_into(0, &mut self.action)?;
+        self.action = d.caption::<crate::v1_3_0::enums::ActionId>(0)?;
         self.action_id = d.int32(1)?.map(crate::v1_3_0::enums::ActionId::from_id);
         self.activity_id =
             d.required(2, d.int32(2)?.map(NetworkFileActivityActivityId::from_id))?;
-        d.string_into(3, &mut self.activity_name)?;
+        self.activity_name =
+            d.caption::<crate::v1_3_0::events::NetworkFileActivityActivityId>(3)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Api>(5, &mut self.api)?;
         d.string_into(6, &mut self.app_name)?;
         d.object_list_into::<crate::v1_3_0::objects::Attack>(7, &mut self.attacks)?;
         d.object_list_into::<crate::v1_3_0::objects::Authorization>(8, &mut self.authorizations)?;
-        d.string_into(9, &mut self.category_name)?;
+        self.category_name = d.caption::<crate::caption::CategoryName<
+            crate::v1_3_0::events::NetworkFileActivity,
+        >>(9)?;
         self.category_uid = d.required(10, d.int32(10)?)?;
-        d.string_into(11, &mut self.class_name)?;
+        self.class_name =
+            d.caption::<crate::caption::ClassName<crate::v1_3_0::events::NetworkFileActivity>>(11)?;
         self.class_uid = d.class_uid(12, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Cloud>(13, &mut self.cloud)?;
         d.boxed_object_into::<crate::v1_3_0::objects::NetworkConnectionInfo>(
@@ -662,7 +733,7 @@ impl crate::columnar::Columnar for NetworkFileActivity {
         )?;
         self.count = d.int32(15)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Device>(16, &mut self.device)?;
-        d.string_into(17, &mut self.disposition)?;
+        self.disposition = d.caption::<crate::v1_3_0::enums::DispositionId>(17)?;
         self.disposition_id = d
             .int32(18)?
             .map(crate::v1_3_0::enums::DispositionId::from_id);
@@ -702,7 +773,7 @@ impl crate::columnar::Columnar for NetworkFileActivity {
         d.boxed_object_into::<crate::v1_3_0::objects::Tls>(40, &mut self.proxy_tls)?;
         d.boxed_object_into::<crate::v1_3_0::objects::NetworkTraffic>(41, &mut self.proxy_traffic)?;
         d.string_into(42, &mut self.raw_data)?;
-        d.string_into(43, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_3_0::enums::SeverityId>(43)?;
         self.severity_id = d.required(
             44,
             d.int32(44)?.map(crate::v1_3_0::enums::SeverityId::from_id),
@@ -710,7 +781,7 @@ impl crate::columnar::Columnar for NetworkFileActivity {
         d.boxed_object_into::<crate::v1_3_0::objects::NetworkEndpoint>(45, &mut self.src_endpoint)?;
         self.start_time = d.int64(46)?;
         d.datetime_into(47, &mut self.start_time_dt)?;
-        d.string_into(48, &mut self.status)?;
+        self.status = d.caption::<crate::v1_3_0::enums::StatusId>(48)?;
         d.string_into(49, &mut self.status_code)?;
         d.string_into(50, &mut self.status_detail)?;
         self.status_id = d.int32(51)?.map(crate::v1_3_0::enums::StatusId::from_id);
@@ -719,7 +790,8 @@ impl crate::columnar::Columnar for NetworkFileActivity {
         self.timezone_offset = d.int32(54)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Tls>(55, &mut self.tls)?;
         d.boxed_object_into::<crate::v1_3_0::objects::NetworkTraffic>(56, &mut self.traffic)?;
-        d.string_into(57, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_3_0::events::NetworkFileActivity>>(57)?;
         self.type_uid = d.required(58, d.int64(58)?)?;
         d.map_into(59, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

@@ -75,8 +75,12 @@ Other = 99 => "Other",
 #[non_exhaustive]
 pub struct NtpActivity {
     /// **Action** (`action`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::enums::ActionId>"
+    )]
+    pub action: Option<crate::Caption>,
     /// **Action ID** (`action_id`, `integer_t`, required, profile `security_control`).
     ///
     /// Its caption goes in `action`.
@@ -87,8 +91,12 @@ pub struct NtpActivity {
     /// Its caption goes in `activity_name`.
     pub activity_id: NtpActivityActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::events::NtpActivityActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_3_0::objects::Actor>>,
@@ -105,15 +113,23 @@ pub struct NtpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorizations: Option<Vec<crate::v1_3_0::objects::Authorization>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_3_0::events::NtpActivity>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_3_0::events::NtpActivity>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -138,8 +154,12 @@ pub struct NtpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dispersion: Option<i32>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disposition: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::enums::DispositionId>"
+    )]
+    pub disposition: Option<crate::Caption>,
     /// **Disposition ID** (`disposition_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `disposition`.
@@ -213,8 +233,12 @@ pub struct NtpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data: Option<String>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -229,8 +253,12 @@ pub struct NtpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::enums::StatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -243,8 +271,12 @@ pub struct NtpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_id: Option<crate::v1_3_0::enums::StatusId>,
     /// **Stratum** (`stratum`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stratum: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::events::NtpActivityStratumId>"
+    )]
+    pub stratum: Option<crate::Caption>,
     /// **Stratum ID** (`stratum_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `stratum`.
@@ -265,8 +297,12 @@ pub struct NtpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub traffic: Option<Box<crate::v1_3_0::objects::NetworkTraffic>>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_3_0::events::NtpActivity>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `long_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -292,6 +328,19 @@ impl NtpActivity {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "Network Activity";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "NTP Activity: Unknown",
+        "NTP Activity: Symmetric Active Exchange",
+        "NTP Activity: Symmetric Passive Response",
+        "NTP Activity: Client Synchronization",
+        "NTP Activity: Server Response",
+        "NTP Activity: Broadcast",
+        "NTP Activity: Control",
+        "NTP Activity: Private Use Case",
+        "NTP Activity: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -312,9 +361,9 @@ impl NtpActivity {
             app_name: None,
             attacks: None,
             authorizations: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             connection_info: None,
@@ -402,7 +451,7 @@ impl NtpActivity {
         let keep = value.id() == 99 && self.action.is_some();
         self.action_id = Some(value);
         if !keep {
-            self.action = Some(value.as_str().to_string());
+            self.action = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -412,11 +461,10 @@ impl NtpActivity {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = i64::from(Self::CLASS_UID) * 100 + i64::from(value.id());
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -427,7 +475,7 @@ impl NtpActivity {
         let keep = value.id() == 99 && self.disposition.is_some();
         self.disposition_id = Some(value);
         if !keep {
-            self.disposition = Some(value.as_str().to_string());
+            self.disposition = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -437,7 +485,7 @@ impl NtpActivity {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -447,7 +495,7 @@ impl NtpActivity {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -457,10 +505,16 @@ impl NtpActivity {
         let keep = value.id() == 99 && self.stratum.is_some();
         self.stratum_id = Some(value);
         if !keep {
-            self.stratum = Some(value.as_str().to_string());
+            self.stratum = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for NtpActivity {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for NtpActivity {
@@ -565,18 +619,20 @@ impl crate::columnar::Columnar for NtpActivity {
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
-            action: d.string(0)?,
+            action: d.caption::<crate::v1_3_0::enums::ActionId>(0)?,
             action_id: d.int32(1)?.map(crate::v1_3_0::enums::ActionId::from_id),
             activity_id: d.required(2, d.int32(2)?.map(NtpActivityActivityId::from_id))?,
-            activity_name: d.string(3)?,
+            activity_name: d.caption::<crate::v1_3_0::events::NtpActivityActivityId>(3)?,
             actor: d.object::<crate::v1_3_0::objects::Actor>(4)?.map(Box::new),
             api: d.object::<crate::v1_3_0::objects::Api>(5)?.map(Box::new),
             app_name: d.string(6)?,
             attacks: d.object_list::<crate::v1_3_0::objects::Attack>(7)?,
             authorizations: d.object_list::<crate::v1_3_0::objects::Authorization>(8)?,
-            category_name: d.string(9)?,
+            category_name: d
+                .caption::<crate::caption::CategoryName<crate::v1_3_0::events::NtpActivity>>(9)?,
             category_uid: d.required(10, d.int32(10)?)?,
-            class_name: d.string(11)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_3_0::events::NtpActivity>>(11)?,
             class_uid: d.class_uid(12, Self::CLASS_UID)?,
             cloud: d.object::<crate::v1_3_0::objects::Cloud>(13)?.map(Box::new),
             connection_info: d
@@ -588,7 +644,7 @@ impl crate::columnar::Columnar for NtpActivity {
                 .object::<crate::v1_3_0::objects::Device>(17)?
                 .map(Box::new),
             dispersion: d.int32(18)?,
-            disposition: d.string(19)?,
+            disposition: d.caption::<crate::v1_3_0::enums::DispositionId>(19)?,
             disposition_id: d
                 .int32(20)?
                 .map(crate::v1_3_0::enums::DispositionId::from_id),
@@ -636,7 +692,7 @@ impl crate::columnar::Columnar for NtpActivity {
                 .object::<crate::v1_3_0::objects::NetworkTraffic>(41)?
                 .map(Box::new),
             raw_data: d.string(42)?,
-            severity: d.string(43)?,
+            severity: d.caption::<crate::v1_3_0::enums::SeverityId>(43)?,
             severity_id: d.required(
                 44,
                 d.int32(44)?.map(crate::v1_3_0::enums::SeverityId::from_id),
@@ -646,11 +702,11 @@ impl crate::columnar::Columnar for NtpActivity {
                 .map(Box::new),
             start_time: d.int64(46)?,
             start_time_dt: d.datetime(47)?,
-            status: d.string(48)?,
+            status: d.caption::<crate::v1_3_0::enums::StatusId>(48)?,
             status_code: d.string(49)?,
             status_detail: d.string(50)?,
             status_id: d.int32(51)?.map(crate::v1_3_0::enums::StatusId::from_id),
-            stratum: d.string(52)?,
+            stratum: d.caption::<crate::v1_3_0::events::NtpActivityStratumId>(52)?,
             stratum_id: d.int32(53)?.map(NtpActivityStratumId::from_id),
             time: d.required(54, d.int64(54)?)?,
             time_dt: d.datetime(55)?,
@@ -659,7 +715,8 @@ impl crate::columnar::Columnar for NtpActivity {
             traffic: d
                 .object::<crate::v1_3_0::objects::NetworkTraffic>(58)?
                 .map(Box::new),
-            type_name: d.string(59)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_3_0::events::NtpActivity>>(59)?,
             type_uid: d.required(60, d.int64(60)?)?,
             unmapped: d.map(61)?,
             version: d.string(62)?,
@@ -670,18 +727,20 @@ impl crate::columnar::Columnar for NtpActivity {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        d.string_into(0, &mut self.action)?;
+        self.action = d.caption::<crate::v1_3_0::enums::ActionId>(0)?;
         self.action_id = d.int32(1)?.map(crate::v1_3_0::enums::ActionId::from_id);
         self.activity_id = d.required(2, d.int32(2)?.map(NtpActivityActivityId::from_id))?;
-        d.string_into(3, &mut self.activity_name)?;
+        self.activity_name = d.caption::<crate::v1_3_0::events::NtpActivityActivityId>(3)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Api>(5, &mut self.api)?;
         d.string_into(6, &mut self.app_name)?;
         d.object_list_into::<crate::v1_3_0::objects::Attack>(7, &mut self.attacks)?;
         d.object_list_into::<crate::v1_3_0::objects::Authorization>(8, &mut self.authorizations)?;
-        d.string_into(9, &mut self.category_name)?;
+        self.category_name =
+            d.caption::<crate::caption::CategoryName<crate::v1_3_0::events::NtpActivity>>(9)?;
         self.category_uid = d.required(10, d.int32(10)?)?;
-        d.string_into(11, &mut self.class_name)?;
+        self.class_name =
+            d.caption::<crate::caption::ClassName<crate::v1_3_0::events::NtpActivity>>(11)?;
         self.class_uid = d.class_uid(12, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Cloud>(13, &mut self.cloud)?;
         d.boxed_object_into::<crate::v1_3_0::objects::NetworkConnectionInfo>(
@@ -692,7 +751,7 @@ impl crate::columnar::Columnar for NtpActivity {
         self.delay = d.int32(16)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Device>(17, &mut self.device)?;
         self.dispersion = d.int32(18)?;
-        d.string_into(19, &mut self.disposition)?;
+        self.disposition = d.caption::<crate::v1_3_0::enums::DispositionId>(19)?;
         self.disposition_id = d
             .int32(20)?
             .map(crate::v1_3_0::enums::DispositionId::from_id);
@@ -730,7 +789,7 @@ impl crate::columnar::Columnar for NtpActivity {
         d.boxed_object_into::<crate::v1_3_0::objects::Tls>(40, &mut self.proxy_tls)?;
         d.boxed_object_into::<crate::v1_3_0::objects::NetworkTraffic>(41, &mut self.proxy_traffic)?;
         d.string_into(42, &mut self.raw_data)?;
-        d.string_into(43, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_3_0::enums::SeverityId>(43)?;
         self.severity_id = d.required(
             44,
             d.int32(44)?.map(crate::v1_3_0::enums::SeverityId::from_id),
@@ -738,18 +797,19 @@ impl crate::columnar::Columnar for NtpActivity {
         d.boxed_object_into::<crate::v1_3_0::objects::NetworkEndpoint>(45, &mut self.src_endpoint)?;
         self.start_time = d.int64(46)?;
         d.datetime_into(47, &mut self.start_time_dt)?;
-        d.string_into(48, &mut self.status)?;
+        self.status = d.caption::<crate::v1_3_0::enums::StatusId>(48)?;
         d.string_into(49, &mut self.status_code)?;
         d.string_into(50, &mut self.status_detail)?;
         self.status_id = d.int32(51)?.map(crate::v1_3_0::enums::StatusId::from_id);
-        d.string_into(52, &mut self.stratum)?;
+        self.stratum = d.caption::<crate::v1_3_0::events::NtpActivityStratumId>(52)?;
         self.stratum_id = d.int32(53)?.map(NtpActivityStratumId::from_id);
         self.time = d.required(54, d.int64(54)?)?;
         d.datetime_into(55, &mut self.time_dt)?;
         self.timezone_offset = d.int32(56)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Tls>(57, &mut self.tls)?;
         d.boxed_object_into::<crate::v1_3_0::objects::NetworkTraffic>(58, &mut self.traffic)?;
-        d.string_into(59, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_3_0::events::NtpActivity>>(59)?;
         self.type_uid = d.required(60, d.int64(60)?)?;
         d.map_into(61, &mut self.unmapped)?;
         d.string_into(62, &mut self.version)?;

@@ -81,8 +81,12 @@ Other = 99 => "Other",
 #[non_exhaustive]
 pub struct SshActivity {
     /// **Action** (`action`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::enums::ActionId>"
+    )]
+    pub action: Option<crate::Caption>,
     /// **Action ID** (`action_id`, `integer_t`, required, profile `security_control`).
     ///
     /// Its caption goes in `action`.
@@ -93,8 +97,12 @@ pub struct SshActivity {
     /// Its caption goes in `activity_name`.
     pub activity_id: SshActivityActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::events::SshActivityActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_3_0::objects::Actor>>,
@@ -108,8 +116,12 @@ pub struct SshActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attacks: Option<Vec<crate::v1_3_0::objects::Attack>>,
     /// **Authentication Type** (`auth_type`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub auth_type: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::events::SshActivityAuthTypeId>"
+    )]
+    pub auth_type: Option<crate::Caption>,
     /// **Authentication Type ID** (`auth_type_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `auth_type`.
@@ -119,15 +131,23 @@ pub struct SshActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorizations: Option<Vec<crate::v1_3_0::objects::Authorization>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_3_0::events::SshActivity>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_3_0::events::SshActivity>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -149,8 +169,12 @@ pub struct SshActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<Box<crate::v1_3_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disposition: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::enums::DispositionId>"
+    )]
+    pub disposition: Option<crate::Caption>,
     /// **Disposition ID** (`disposition_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `disposition`.
@@ -230,8 +254,12 @@ pub struct SshActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server_hassh: Option<Box<crate::v1_3_0::objects::Hassh>>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -246,8 +274,12 @@ pub struct SshActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::enums::StatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -274,8 +306,12 @@ pub struct SshActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub traffic: Option<Box<crate::v1_3_0::objects::NetworkTraffic>>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_3_0::events::SshActivity>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `long_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -298,6 +334,19 @@ impl SshActivity {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "Network Activity";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "SSH Activity: Unknown",
+        "SSH Activity: Open",
+        "SSH Activity: Close",
+        "SSH Activity: Reset",
+        "SSH Activity: Fail",
+        "SSH Activity: Refuse",
+        "SSH Activity: Traffic",
+        "SSH Activity: Listen",
+        "SSH Activity: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -319,9 +368,9 @@ impl SshActivity {
             auth_type: None,
             auth_type_id: None,
             authorizations: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             client_hassh: None,
             cloud: None,
@@ -407,7 +456,7 @@ impl SshActivity {
         let keep = value.id() == 99 && self.action.is_some();
         self.action_id = Some(value);
         if !keep {
-            self.action = Some(value.as_str().to_string());
+            self.action = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -417,11 +466,10 @@ impl SshActivity {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = i64::from(Self::CLASS_UID) * 100 + i64::from(value.id());
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -432,7 +480,7 @@ impl SshActivity {
         let keep = value.id() == 99 && self.auth_type.is_some();
         self.auth_type_id = Some(value);
         if !keep {
-            self.auth_type = Some(value.as_str().to_string());
+            self.auth_type = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -442,7 +490,7 @@ impl SshActivity {
         let keep = value.id() == 99 && self.disposition.is_some();
         self.disposition_id = Some(value);
         if !keep {
-            self.disposition = Some(value.as_str().to_string());
+            self.disposition = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -452,7 +500,7 @@ impl SshActivity {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -462,10 +510,16 @@ impl SshActivity {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for SshActivity {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for SshActivity {
@@ -570,20 +624,22 @@ impl crate::columnar::Columnar for SshActivity {
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
-            action: d.string(0)?,
+            action: d.caption::<crate::v1_3_0::enums::ActionId>(0)?,
             action_id: d.int32(1)?.map(crate::v1_3_0::enums::ActionId::from_id),
             activity_id: d.required(2, d.int32(2)?.map(SshActivityActivityId::from_id))?,
-            activity_name: d.string(3)?,
+            activity_name: d.caption::<crate::v1_3_0::events::SshActivityActivityId>(3)?,
             actor: d.object::<crate::v1_3_0::objects::Actor>(4)?.map(Box::new),
             api: d.object::<crate::v1_3_0::objects::Api>(5)?.map(Box::new),
             app_name: d.string(6)?,
             attacks: d.object_list::<crate::v1_3_0::objects::Attack>(7)?,
-            auth_type: d.string(8)?,
+            auth_type: d.caption::<crate::v1_3_0::events::SshActivityAuthTypeId>(8)?,
             auth_type_id: d.int32(9)?.map(SshActivityAuthTypeId::from_id),
             authorizations: d.object_list::<crate::v1_3_0::objects::Authorization>(10)?,
-            category_name: d.string(11)?,
+            category_name: d
+                .caption::<crate::caption::CategoryName<crate::v1_3_0::events::SshActivity>>(11)?,
             category_uid: d.required(12, d.int32(12)?)?,
-            class_name: d.string(13)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_3_0::events::SshActivity>>(13)?,
             class_uid: d.class_uid(14, Self::CLASS_UID)?,
             client_hassh: d.object::<crate::v1_3_0::objects::Hassh>(15)?.map(Box::new),
             cloud: d.object::<crate::v1_3_0::objects::Cloud>(16)?.map(Box::new),
@@ -594,7 +650,7 @@ impl crate::columnar::Columnar for SshActivity {
             device: d
                 .object::<crate::v1_3_0::objects::Device>(19)?
                 .map(Box::new),
-            disposition: d.string(20)?,
+            disposition: d.caption::<crate::v1_3_0::enums::DispositionId>(20)?,
             disposition_id: d
                 .int32(21)?
                 .map(crate::v1_3_0::enums::DispositionId::from_id),
@@ -644,7 +700,7 @@ impl crate::columnar::Columnar for SshActivity {
                 .map(Box::new),
             raw_data: d.string(44)?,
             server_hassh: d.object::<crate::v1_3_0::objects::Hassh>(45)?.map(Box::new),
-            severity: d.string(46)?,
+            severity: d.caption::<crate::v1_3_0::enums::SeverityId>(46)?,
             severity_id: d.required(
                 47,
                 d.int32(47)?.map(crate::v1_3_0::enums::SeverityId::from_id),
@@ -654,7 +710,7 @@ impl crate::columnar::Columnar for SshActivity {
                 .map(Box::new),
             start_time: d.int64(49)?,
             start_time_dt: d.datetime(50)?,
-            status: d.string(51)?,
+            status: d.caption::<crate::v1_3_0::enums::StatusId>(51)?,
             status_code: d.string(52)?,
             status_detail: d.string(53)?,
             status_id: d.int32(54)?.map(crate::v1_3_0::enums::StatusId::from_id),
@@ -665,7 +721,8 @@ impl crate::columnar::Columnar for SshActivity {
             traffic: d
                 .object::<crate::v1_3_0::objects::NetworkTraffic>(59)?
                 .map(Box::new),
-            type_name: d.string(60)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_3_0::events::SshActivity>>(60)?,
             type_uid: d.required(61, d.int64(61)?)?,
             unmapped: d.map(62)?,
             unknown: d.unknown()?,
@@ -675,20 +732,22 @@ impl crate::columnar::Columnar for SshActivity {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        d.string_into(0, &mut self.action)?;
+        self.action = d.caption::<crate::v1_3_0::enums::ActionId>(0)?;
         self.action_id = d.int32(1)?.map(crate::v1_3_0::enums::ActionId::from_id);
         self.activity_id = d.required(2, d.int32(2)?.map(SshActivityActivityId::from_id))?;
-        d.string_into(3, &mut self.activity_name)?;
+        self.activity_name = d.caption::<crate::v1_3_0::events::SshActivityActivityId>(3)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Api>(5, &mut self.api)?;
         d.string_into(6, &mut self.app_name)?;
         d.object_list_into::<crate::v1_3_0::objects::Attack>(7, &mut self.attacks)?;
-        d.string_into(8, &mut self.auth_type)?;
+        self.auth_type = d.caption::<crate::v1_3_0::events::SshActivityAuthTypeId>(8)?;
         self.auth_type_id = d.int32(9)?.map(SshActivityAuthTypeId::from_id);
         d.object_list_into::<crate::v1_3_0::objects::Authorization>(10, &mut self.authorizations)?;
-        d.string_into(11, &mut self.category_name)?;
+        self.category_name =
+            d.caption::<crate::caption::CategoryName<crate::v1_3_0::events::SshActivity>>(11)?;
         self.category_uid = d.required(12, d.int32(12)?)?;
-        d.string_into(13, &mut self.class_name)?;
+        self.class_name =
+            d.caption::<crate::caption::ClassName<crate::v1_3_0::events::SshActivity>>(13)?;
         self.class_uid = d.class_uid(14, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Hassh>(15, &mut self.client_hassh)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Cloud>(16, &mut self.cloud)?;
@@ -698,7 +757,7 @@ impl crate::columnar::Columnar for SshActivity {
         )?;
         self.count = d.int32(18)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Device>(19, &mut self.device)?;
-        d.string_into(20, &mut self.disposition)?;
+        self.disposition = d.caption::<crate::v1_3_0::enums::DispositionId>(20)?;
         self.disposition_id = d
             .int32(21)?
             .map(crate::v1_3_0::enums::DispositionId::from_id);
@@ -738,7 +797,7 @@ impl crate::columnar::Columnar for SshActivity {
         d.boxed_object_into::<crate::v1_3_0::objects::NetworkTraffic>(43, &mut self.proxy_traffic)?;
         d.string_into(44, &mut self.raw_data)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Hassh>(45, &mut self.server_hassh)?;
-        d.string_into(46, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_3_0::enums::SeverityId>(46)?;
         self.severity_id = d.required(
             47,
             d.int32(47)?.map(crate::v1_3_0::enums::SeverityId::from_id),
@@ -746,7 +805,7 @@ impl crate::columnar::Columnar for SshActivity {
         d.boxed_object_into::<crate::v1_3_0::objects::NetworkEndpoint>(48, &mut self.src_endpoint)?;
         self.start_time = d.int64(49)?;
         d.datetime_into(50, &mut self.start_time_dt)?;
-        d.string_into(51, &mut self.status)?;
+        self.status = d.caption::<crate::v1_3_0::enums::StatusId>(51)?;
         d.string_into(52, &mut self.status_code)?;
         d.string_into(53, &mut self.status_detail)?;
         self.status_id = d.int32(54)?.map(crate::v1_3_0::enums::StatusId::from_id);
@@ -755,7 +814,8 @@ impl crate::columnar::Columnar for SshActivity {
         self.timezone_offset = d.int32(57)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Tls>(58, &mut self.tls)?;
         d.boxed_object_into::<crate::v1_3_0::objects::NetworkTraffic>(59, &mut self.traffic)?;
-        d.string_into(60, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_3_0::events::SshActivity>>(60)?;
         self.type_uid = d.required(61, d.int64(61)?)?;
         d.map_into(62, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

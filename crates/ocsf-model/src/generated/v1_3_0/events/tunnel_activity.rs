@@ -58,8 +58,12 @@ Other = 99 => "Other",
 #[non_exhaustive]
 pub struct TunnelActivity {
     /// **Action** (`action`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::enums::ActionId>"
+    )]
+    pub action: Option<crate::Caption>,
     /// **Action ID** (`action_id`, `integer_t`, required, profile `security_control`).
     ///
     /// Its caption goes in `action`.
@@ -70,8 +74,12 @@ pub struct TunnelActivity {
     /// Its caption goes in `activity_name`.
     pub activity_id: TunnelActivityActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::events::TunnelActivityActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_3_0::objects::Actor>>,
@@ -88,15 +96,23 @@ pub struct TunnelActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorizations: Option<Vec<crate::v1_3_0::objects::Authorization>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_3_0::events::TunnelActivity>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_3_0::events::TunnelActivity>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -115,8 +131,12 @@ pub struct TunnelActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<Box<crate::v1_3_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disposition: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::enums::DispositionId>"
+    )]
+    pub disposition: Option<crate::Caption>,
     /// **Disposition ID** (`disposition_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `disposition`.
@@ -193,8 +213,12 @@ pub struct TunnelActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session: Option<Box<crate::v1_3_0::objects::Session>>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -209,8 +233,12 @@ pub struct TunnelActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::enums::StatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -240,16 +268,24 @@ pub struct TunnelActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tunnel_interface: Option<Box<crate::v1_3_0::objects::NetworkInterface>>,
     /// **Type** (`tunnel_type`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tunnel_type: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::events::TunnelActivityTunnelTypeId>"
+    )]
+    pub tunnel_type: Option<crate::Caption>,
     /// **Type** (`tunnel_type_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `tunnel_type`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tunnel_type_id: Option<TunnelActivityTunnelTypeId>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_3_0::events::TunnelActivity>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `long_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -275,6 +311,15 @@ impl TunnelActivity {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "Network Activity";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "Tunnel Activity: Unknown",
+        "Tunnel Activity: Open",
+        "Tunnel Activity: Close",
+        "Tunnel Activity: Renew",
+        "Tunnel Activity: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -293,9 +338,9 @@ impl TunnelActivity {
             app_name: None,
             attacks: None,
             authorizations: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             connection_info: None,
@@ -383,7 +428,7 @@ impl TunnelActivity {
         let keep = value.id() == 99 && self.action.is_some();
         self.action_id = Some(value);
         if !keep {
-            self.action = Some(value.as_str().to_string());
+            self.action = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -393,11 +438,10 @@ impl TunnelActivity {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = i64::from(Self::CLASS_UID) * 100 + i64::from(value.id());
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -408,7 +452,7 @@ impl TunnelActivity {
         let keep = value.id() == 99 && self.disposition.is_some();
         self.disposition_id = Some(value);
         if !keep {
-            self.disposition = Some(value.as_str().to_string());
+            self.disposition = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -418,7 +462,7 @@ impl TunnelActivity {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -428,7 +472,7 @@ impl TunnelActivity {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -438,10 +482,16 @@ impl TunnelActivity {
         let keep = value.id() == 99 && self.tunnel_type.is_some();
         self.tunnel_type_id = Some(value);
         if !keep {
-            self.tunnel_type = Some(value.as_str().to_string());
+            self.tunnel_type = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for TunnelActivity {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for TunnelActivity {
@@ -546,18 +596,22 @@ impl crate::columnar::Columnar for TunnelActivity {
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
-            action: d.string(0)?,
+            action: d.caption::<crate::v1_3_0::enums::ActionId>(0)?,
             action_id: d.int32(1)?.map(crate::v1_3_0::enums::ActionId::from_id),
             activity_id: d.required(2, d.int32(2)?.map(TunnelActivityActivityId::from_id))?,
-            activity_name: d.string(3)?,
+            activity_name: d.caption::<crate::v1_3_0::events::TunnelActivityActivityId>(3)?,
             actor: d.object::<crate::v1_3_0::objects::Actor>(4)?.map(Box::new),
             api: d.object::<crate::v1_3_0::objects::Api>(5)?.map(Box::new),
             app_name: d.string(6)?,
             attacks: d.object_list::<crate::v1_3_0::objects::Attack>(7)?,
             authorizations: d.object_list::<crate::v1_3_0::objects::Authorization>(8)?,
-            category_name: d.string(9)?,
+            category_name: d
+                .caption::<crate::caption::CategoryName<crate::v1_3_0::events::TunnelActivity>>(
+                    9,
+                )?,
             category_uid: d.required(10, d.int32(10)?)?,
-            class_name: d.string(11)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_3_0::events::TunnelActivity>>(11)?,
             class_uid: d.class_uid(12, Self::CLASS_UID)?,
             cloud: d.object::<crate::v1_3_0::objects::Cloud>(13)?.map(Box::new),
             connection_info: d
@@ -567,7 +621,7 @@ impl crate::columnar::Columnar for TunnelActivity {
             device: d
                 .object::<crate::v1_3_0::objects::Device>(16)?
                 .map(Box::new),
-            disposition: d.string(17)?,
+            disposition: d.caption::<crate::v1_3_0::enums::DispositionId>(17)?,
             disposition_id: d
                 .int32(18)?
                 .map(crate::v1_3_0::enums::DispositionId::from_id),
@@ -618,7 +672,7 @@ impl crate::columnar::Columnar for TunnelActivity {
             session: d
                 .object::<crate::v1_3_0::objects::Session>(41)?
                 .map(Box::new),
-            severity: d.string(42)?,
+            severity: d.caption::<crate::v1_3_0::enums::SeverityId>(42)?,
             severity_id: d.required(
                 43,
                 d.int32(43)?.map(crate::v1_3_0::enums::SeverityId::from_id),
@@ -628,7 +682,7 @@ impl crate::columnar::Columnar for TunnelActivity {
                 .map(Box::new),
             start_time: d.int64(45)?,
             start_time_dt: d.datetime(46)?,
-            status: d.string(47)?,
+            status: d.caption::<crate::v1_3_0::enums::StatusId>(47)?,
             status_code: d.string(48)?,
             status_detail: d.string(49)?,
             status_id: d.int32(50)?.map(crate::v1_3_0::enums::StatusId::from_id),
@@ -642,9 +696,10 @@ impl crate::columnar::Columnar for TunnelActivity {
             tunnel_interface: d
                 .object::<crate::v1_3_0::objects::NetworkInterface>(56)?
                 .map(Box::new),
-            tunnel_type: d.string(57)?,
+            tunnel_type: d.caption::<crate::v1_3_0::events::TunnelActivityTunnelTypeId>(57)?,
             tunnel_type_id: d.int32(58)?.map(TunnelActivityTunnelTypeId::from_id),
-            type_name: d.string(59)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_3_0::events::TunnelActivity>>(59)?,
             type_uid: d.required(60, d.int64(60)?)?,
             unmapped: d.map(61)?,
             user: d.object::<crate::v1_3_0::objects::User>(62)?.map(Box::new),
@@ -655,18 +710,20 @@ impl crate::columnar::Columnar for TunnelActivity {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        d.string_into(0, &mut self.action)?;
+        self.action = d.caption::<crate::v1_3_0::enums::ActionId>(0)?;
         self.action_id = d.int32(1)?.map(crate::v1_3_0::enums::ActionId::from_id);
         self.activity_id = d.required(2, d.int32(2)?.map(TunnelActivityActivityId::from_id))?;
-        d.string_into(3, &mut self.activity_name)?;
+        self.activity_name = d.caption::<crate::v1_3_0::events::TunnelActivityActivityId>(3)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Api>(5, &mut self.api)?;
         d.string_into(6, &mut self.app_name)?;
         d.object_list_into::<crate::v1_3_0::objects::Attack>(7, &mut self.attacks)?;
         d.object_list_into::<crate::v1_3_0::objects::Authorization>(8, &mut self.authorizations)?;
-        d.string_into(9, &mut self.category_name)?;
+        self.category_name =
+            d.caption::<crate::caption::CategoryName<crate::v1_3_0::events::TunnelActivity>>(9)?;
         self.category_uid = d.required(10, d.int32(10)?)?;
-        d.string_into(11, &mut self.class_name)?;
+        self.class_name =
+            d.caption::<crate::caption::ClassName<crate::v1_3_0::events::TunnelActivity>>(11)?;
         self.class_uid = d.class_uid(12, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Cloud>(13, &mut self.cloud)?;
         d.boxed_object_into::<crate::v1_3_0::objects::NetworkConnectionInfo>(
@@ -675,7 +732,7 @@ impl crate::columnar::Columnar for TunnelActivity {
         )?;
         self.count = d.int32(15)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Device>(16, &mut self.device)?;
-        d.string_into(17, &mut self.disposition)?;
+        self.disposition = d.caption::<crate::v1_3_0::enums::DispositionId>(17)?;
         self.disposition_id = d
             .int32(18)?
             .map(crate::v1_3_0::enums::DispositionId::from_id);
@@ -714,7 +771,7 @@ impl crate::columnar::Columnar for TunnelActivity {
         d.boxed_object_into::<crate::v1_3_0::objects::NetworkTraffic>(39, &mut self.proxy_traffic)?;
         d.string_into(40, &mut self.raw_data)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Session>(41, &mut self.session)?;
-        d.string_into(42, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_3_0::enums::SeverityId>(42)?;
         self.severity_id = d.required(
             43,
             d.int32(43)?.map(crate::v1_3_0::enums::SeverityId::from_id),
@@ -722,7 +779,7 @@ impl crate::columnar::Columnar for TunnelActivity {
         d.boxed_object_into::<crate::v1_3_0::objects::NetworkEndpoint>(44, &mut self.src_endpoint)?;
         self.start_time = d.int64(45)?;
         d.datetime_into(46, &mut self.start_time_dt)?;
-        d.string_into(47, &mut self.status)?;
+        self.status = d.caption::<crate::v1_3_0::enums::StatusId>(47)?;
         d.string_into(48, &mut self.status_code)?;
         d.string_into(49, &mut self.status_detail)?;
         self.status_id = d.int32(50)?.map(crate::v1_3_0::enums::StatusId::from_id);
@@ -735,9 +792,10 @@ impl crate::columnar::Columnar for TunnelActivity {
             56,
             &mut self.tunnel_interface,
         )?;
-        d.string_into(57, &mut self.tunnel_type)?;
+        self.tunnel_type = d.caption::<crate::v1_3_0::events::TunnelActivityTunnelTypeId>(57)?;
         self.tunnel_type_id = d.int32(58)?.map(TunnelActivityTunnelTypeId::from_id);
-        d.string_into(59, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_3_0::events::TunnelActivity>>(59)?;
         self.type_uid = d.required(60, d.int64(60)?)?;
         d.map_into(61, &mut self.unmapped)?;
         d.boxed_object_into::<crate::v1_3_0::objects::User>(62, &mut self.user)?;

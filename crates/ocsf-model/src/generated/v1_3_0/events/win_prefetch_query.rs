@@ -34,8 +34,12 @@ pub struct WinPrefetchQuery {
     /// Its caption goes in `activity_name`.
     pub activity_id: WinPrefetchQueryActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::events::WinPrefetchQueryActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_3_0::objects::Actor>>,
@@ -43,15 +47,23 @@ pub struct WinPrefetchQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api: Option<Box<crate::v1_3_0::objects::Api>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_3_0::events::WinPrefetchQuery>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_3_0::events::WinPrefetchQuery>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -102,8 +114,12 @@ pub struct WinPrefetchQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query_info: Option<Box<crate::v1_3_0::objects::QueryInfo>>,
     /// **Query Result** (`query_result`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub query_result: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::enums::QueryResultId>"
+    )]
+    pub query_result: Option<crate::Caption>,
     /// **Query Result ID** (`query_result_id`, `integer_t`, required).
     ///
     /// Its caption goes in `query_result`.
@@ -116,8 +132,12 @@ pub struct WinPrefetchQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run_count: Option<i32>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -129,8 +149,12 @@ pub struct WinPrefetchQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::enums::StatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -151,8 +175,12 @@ pub struct WinPrefetchQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone_offset: Option<i32>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_3_0::events::WinPrefetchQuery>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `long_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -175,6 +203,13 @@ impl WinPrefetchQuery {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "Discovery";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "Prefetch Query: Unknown",
+        "Prefetch Query: Query",
+        "Prefetch Query: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -190,9 +225,9 @@ impl WinPrefetchQuery {
             activity_name: None,
             actor: None,
             api: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             count: None,
@@ -264,11 +299,10 @@ impl WinPrefetchQuery {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = i64::from(Self::CLASS_UID) * 100 + i64::from(value.id());
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -279,7 +313,7 @@ impl WinPrefetchQuery {
         let keep = value.id() == 99 && self.query_result.is_some();
         self.query_result_id = Some(value);
         if !keep {
-            self.query_result = Some(value.as_str().to_string());
+            self.query_result = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -289,7 +323,7 @@ impl WinPrefetchQuery {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -299,10 +333,16 @@ impl WinPrefetchQuery {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for WinPrefetchQuery {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for WinPrefetchQuery {
@@ -386,12 +426,15 @@ impl crate::columnar::Columnar for WinPrefetchQuery {
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
             activity_id: d.required(0, d.int32(0)?.map(WinPrefetchQueryActivityId::from_id))?,
-            activity_name: d.string(1)?,
+            activity_name: d.caption::<crate::v1_3_0::events::WinPrefetchQueryActivityId>(1)?,
             actor: d.object::<crate::v1_3_0::objects::Actor>(2)?.map(Box::new),
             api: d.object::<crate::v1_3_0::objects::Api>(3)?.map(Box::new),
-            category_name: d.string(4)?,
+            category_name: d.caption::<crate::caption::CategoryName<
+                crate::v1_3_0::events::WinPrefetchQuery,
+            >>(4)?,
             category_uid: d.required(5, d.int32(5)?)?,
-            class_name: d.string(6)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_3_0::events::WinPrefetchQuery>>(6)?,
             class_uid: d.class_uid(7, Self::CLASS_UID)?,
             cloud: d.object::<crate::v1_3_0::objects::Cloud>(8)?.map(Box::new),
             count: d.int32(9)?,
@@ -416,27 +459,28 @@ impl crate::columnar::Columnar for WinPrefetchQuery {
             query_info: d
                 .object::<crate::v1_3_0::objects::QueryInfo>(22)?
                 .map(Box::new),
-            query_result: d.string(23)?,
+            query_result: d.caption::<crate::v1_3_0::enums::QueryResultId>(23)?,
             query_result_id: d
                 .int32(24)?
                 .map(crate::v1_3_0::enums::QueryResultId::from_id),
             raw_data: d.string(25)?,
             run_count: d.int32(26)?,
-            severity: d.string(27)?,
+            severity: d.caption::<crate::v1_3_0::enums::SeverityId>(27)?,
             severity_id: d.required(
                 28,
                 d.int32(28)?.map(crate::v1_3_0::enums::SeverityId::from_id),
             )?,
             start_time: d.int64(29)?,
             start_time_dt: d.datetime(30)?,
-            status: d.string(31)?,
+            status: d.caption::<crate::v1_3_0::enums::StatusId>(31)?,
             status_code: d.string(32)?,
             status_detail: d.string(33)?,
             status_id: d.int32(34)?.map(crate::v1_3_0::enums::StatusId::from_id),
             time: d.required(35, d.int64(35)?)?,
             time_dt: d.datetime(36)?,
             timezone_offset: d.int32(37)?,
-            type_name: d.string(38)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_3_0::events::WinPrefetchQuery>>(38)?,
             type_uid: d.required(39, d.int64(39)?)?,
             unmapped: d.map(40)?,
             unknown: d.unknown()?,
@@ -447,12 +491,14 @@ impl crate::columnar::Columnar for WinPrefetchQuery {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.activity_id = d.required(0, d.int32(0)?.map(WinPrefetchQueryActivityId::from_id))?;
-        d.string_into(1, &mut self.activity_name)?;
+        self.activity_name = d.caption::<crate::v1_3_0::events::WinPrefetchQueryActivityId>(1)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Actor>(2, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Api>(3, &mut self.api)?;
-        d.string_into(4, &mut self.category_name)?;
+        self.category_name =
+            d.caption::<crate::caption::CategoryName<crate::v1_3_0::events::WinPrefetchQuery>>(4)?;
         self.category_uid = d.required(5, d.int32(5)?)?;
-        d.string_into(6, &mut self.class_name)?;
+        self.class_name =
+            d.caption::<crate::caption::ClassName<crate::v1_3_0::events::WinPrefetchQuery>>(6)?;
         self.class_uid = d.class_uid(7, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Cloud>(8, &mut self.cloud)?;
         self.count = d.int32(9)?;
@@ -469,27 +515,28 @@ impl crate::columnar::Columnar for WinPrefetchQuery {
         d.object_list_into::<crate::v1_3_0::objects::Observable>(20, &mut self.observables)?;
         d.object_list_into::<crate::v1_3_0::objects::Osint>(21, &mut self.osint)?;
         d.boxed_object_into::<crate::v1_3_0::objects::QueryInfo>(22, &mut self.query_info)?;
-        d.string_into(23, &mut self.query_result)?;
+        self.query_result = d.caption::<crate::v1_3_0::enums::QueryResultId>(23)?;
         self.query_result_id = d
             .int32(24)?
             .map(crate::v1_3_0::enums::QueryResultId::from_id);
         d.string_into(25, &mut self.raw_data)?;
         self.run_count = d.int32(26)?;
-        d.string_into(27, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_3_0::enums::SeverityId>(27)?;
         self.severity_id = d.required(
             28,
             d.int32(28)?.map(crate::v1_3_0::enums::SeverityId::from_id),
         )?;
         self.start_time = d.int64(29)?;
         d.datetime_into(30, &mut self.start_time_dt)?;
-        d.string_into(31, &mut self.status)?;
+        self.status = d.caption::<crate::v1_3_0::enums::StatusId>(31)?;
         d.string_into(32, &mut self.status_code)?;
         d.string_into(33, &mut self.status_detail)?;
         self.status_id = d.int32(34)?.map(crate::v1_3_0::enums::StatusId::from_id);
         self.time = d.required(35, d.int64(35)?)?;
         d.datetime_into(36, &mut self.time_dt)?;
         self.timezone_offset = d.int32(37)?;
-        d.string_into(38, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_3_0::events::WinPrefetchQuery>>(38)?;
         self.type_uid = d.required(39, d.int64(39)?)?;
         d.map_into(40, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

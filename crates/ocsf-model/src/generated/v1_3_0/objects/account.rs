@@ -62,8 +62,12 @@ pub struct Account {
     pub name: Option<String>,
     /// **Type** (`type`, `string_t`, optional).
     #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::objects::AccountTypeId>"
+    )]
+    pub type_: Option<crate::Caption>,
     /// **Type ID** (`type_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `type`.
@@ -88,7 +92,7 @@ impl Account {
         let keep = value.id() == 99 && self.type_.is_some();
         self.type_id = Some(value);
         if !keep {
-            self.type_ = Some(value.as_str().to_string());
+            self.type_ = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -121,7 +125,7 @@ impl crate::columnar::Columnar for Account {
     ) -> Result<(), crate::columnar::ColumnarError> {
         d.string_list_into(0, &mut self.labels)?;
         d.string_into(1, &mut self.name)?;
-        d.string_into(2, &mut self.type_)?;
+        self.type_ = d.caption::<crate::v1_3_0::objects::AccountTypeId>(2)?;
         self.type_id = d.int32(3)?.map(AccountTypeId::from_id);
         d.string_into(4, &mut self.uid)?;
         d.unknown_into(&mut self.unknown)?;

@@ -73,8 +73,12 @@ pub struct Analytic {
     pub related_analytics: Option<Vec<crate::v1_3_0::objects::Analytic>>,
     /// **Type** (`type`, `string_t`, optional).
     #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::objects::AnalyticTypeId>"
+    )]
+    pub type_: Option<crate::Caption>,
     /// **Type ID** (`type_id`, `integer_t`, required).
     ///
     /// Its caption goes in `type`.
@@ -104,7 +108,7 @@ impl Analytic {
         let keep = value.id() == 99 && self.type_.is_some();
         self.type_id = Some(value);
         if !keep {
-            self.type_ = Some(value.as_str().to_string());
+            self.type_ = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -142,7 +146,7 @@ impl crate::columnar::Columnar for Analytic {
         d.string_into(1, &mut self.desc)?;
         d.string_into(2, &mut self.name)?;
         d.object_list_into::<crate::v1_3_0::objects::Analytic>(3, &mut self.related_analytics)?;
-        d.string_into(4, &mut self.type_)?;
+        self.type_ = d.caption::<crate::v1_3_0::objects::AnalyticTypeId>(4)?;
         self.type_id = d.int32(5)?.map(AnalyticTypeId::from_id);
         d.string_into(6, &mut self.uid)?;
         d.string_into(7, &mut self.version)?;

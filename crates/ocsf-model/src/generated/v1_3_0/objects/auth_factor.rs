@@ -66,8 +66,12 @@ pub struct AuthFactor {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email_addr: Option<String>,
     /// **Factor Type** (`factor_type`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub factor_type: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::objects::AuthFactorFactorTypeId>"
+    )]
+    pub factor_type: Option<crate::Caption>,
     /// **Factor Type ID** (`factor_type_id`, `integer_t`, required).
     ///
     /// Its caption goes in `factor_type`.
@@ -106,7 +110,7 @@ impl AuthFactor {
         let keep = value.id() == 99 && self.factor_type.is_some();
         self.factor_type_id = Some(value);
         if !keep {
-            self.factor_type = Some(value.as_str().to_string());
+            self.factor_type = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -143,7 +147,7 @@ impl crate::columnar::Columnar for AuthFactor {
     ) -> Result<(), crate::columnar::ColumnarError> {
         d.boxed_object_into::<crate::v1_3_0::objects::Device>(0, &mut self.device)?;
         d.string_into(1, &mut self.email_addr)?;
-        d.string_into(2, &mut self.factor_type)?;
+        self.factor_type = d.caption::<crate::v1_3_0::objects::AuthFactorFactorTypeId>(2)?;
         self.factor_type_id = d.int32(3)?.map(AuthFactorFactorTypeId::from_id);
         self.is_hotp = d.bool(4)?;
         self.is_totp = d.bool(5)?;

@@ -49,8 +49,12 @@ pub struct Compliance {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub standards: Option<Vec<String>>,
     /// **Status** (`status`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::objects::ComplianceStatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -81,7 +85,7 @@ impl Compliance {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -124,7 +128,7 @@ impl crate::columnar::Columnar for Compliance {
         d.string_into(2, &mut self.control)?;
         d.string_list_into(3, &mut self.requirements)?;
         d.string_list_into(4, &mut self.standards)?;
-        d.string_into(5, &mut self.status)?;
+        self.status = d.caption::<crate::v1_3_0::objects::ComplianceStatusId>(5)?;
         d.string_into(6, &mut self.status_code)?;
         d.string_into(7, &mut self.status_detail)?;
         self.status_id = d.int32(8)?.map(ComplianceStatusId::from_id);

@@ -10,16 +10,24 @@
 #[non_exhaustive]
 pub struct DataClassification {
     /// **Category** (`category`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub category: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::enums::CategoryId>"
+    )]
+    pub category: Option<crate::Caption>,
     /// **Category ID** (`category_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `category`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category_id: Option<crate::v1_3_0::enums::CategoryId>,
     /// **Confidentiality** (`confidentiality`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub confidentiality: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::enums::ConfidentialityId>"
+    )]
+    pub confidentiality: Option<crate::Caption>,
     /// **Confidentiality ID** (`confidentiality_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `confidentiality`.
@@ -44,7 +52,7 @@ impl DataClassification {
         let keep = value.id() == 99 && self.category.is_some();
         self.category_id = Some(value);
         if !keep {
-            self.category = Some(value.as_str().to_string());
+            self.category = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -57,7 +65,7 @@ impl DataClassification {
         let keep = value.id() == 99 && self.confidentiality.is_some();
         self.confidentiality_id = Some(value);
         if !keep {
-            self.confidentiality = Some(value.as_str().to_string());
+            self.confidentiality = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -88,9 +96,9 @@ impl crate::columnar::Columnar for DataClassification {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        d.string_into(0, &mut self.category)?;
+        self.category = d.caption::<crate::v1_3_0::enums::CategoryId>(0)?;
         self.category_id = d.int32(1)?.map(crate::v1_3_0::enums::CategoryId::from_id);
-        d.string_into(2, &mut self.confidentiality)?;
+        self.confidentiality = d.caption::<crate::v1_3_0::enums::ConfidentialityId>(2)?;
         self.confidentiality_id = d
             .int32(3)?
             .map(crate::v1_3_0::enums::ConfidentialityId::from_id);

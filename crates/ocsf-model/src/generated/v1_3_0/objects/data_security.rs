@@ -85,24 +85,36 @@ Other = 99 => "Other",
 #[non_exhaustive]
 pub struct DataSecurity {
     /// **Category** (`category`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub category: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::enums::CategoryId>"
+    )]
+    pub category: Option<crate::Caption>,
     /// **Category ID** (`category_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `category`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category_id: Option<crate::v1_3_0::enums::CategoryId>,
     /// **Confidentiality** (`confidentiality`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub confidentiality: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::enums::ConfidentialityId>"
+    )]
+    pub confidentiality: Option<crate::Caption>,
     /// **Confidentiality ID** (`confidentiality_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `confidentiality`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confidentiality_id: Option<crate::v1_3_0::enums::ConfidentialityId>,
     /// **Data Lifecycle State** (`data_lifecycle_state`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data_lifecycle_state: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::objects::DataSecurityDataLifecycleStateId>"
+    )]
+    pub data_lifecycle_state: Option<crate::Caption>,
     /// **Data Lifecycle State ID** (`data_lifecycle_state_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `data_lifecycle_state`.
@@ -112,8 +124,12 @@ pub struct DataSecurity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detection_pattern: Option<String>,
     /// **Detection System** (`detection_system`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub detection_system: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::objects::DataSecurityDetectionSystemId>"
+    )]
+    pub detection_system: Option<crate::Caption>,
     /// **Detection System ID** (`detection_system_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `detection_system`.
@@ -141,7 +157,7 @@ impl DataSecurity {
         let keep = value.id() == 99 && self.category.is_some();
         self.category_id = Some(value);
         if !keep {
-            self.category = Some(value.as_str().to_string());
+            self.category = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -154,7 +170,7 @@ impl DataSecurity {
         let keep = value.id() == 99 && self.confidentiality.is_some();
         self.confidentiality_id = Some(value);
         if !keep {
-            self.confidentiality = Some(value.as_str().to_string());
+            self.confidentiality = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -167,7 +183,7 @@ impl DataSecurity {
         let keep = value.id() == 99 && self.data_lifecycle_state.is_some();
         self.data_lifecycle_state_id = Some(value);
         if !keep {
-            self.data_lifecycle_state = Some(value.as_str().to_string());
+            self.data_lifecycle_state = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -177,7 +193,7 @@ impl DataSecurity {
         let keep = value.id() == 99 && self.detection_system.is_some();
         self.detection_system_id = Some(value);
         if !keep {
-            self.detection_system = Some(value.as_str().to_string());
+            self.detection_system = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -214,16 +230,18 @@ impl crate::columnar::Columnar for DataSecurity {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        d.string_into(0, &mut self.category)?;
+        self.category = d.caption::<crate::v1_3_0::enums::CategoryId>(0)?;
         self.category_id = d.int32(1)?.map(crate::v1_3_0::enums::CategoryId::from_id);
-        d.string_into(2, &mut self.confidentiality)?;
+        self.confidentiality = d.caption::<crate::v1_3_0::enums::ConfidentialityId>(2)?;
         self.confidentiality_id = d
             .int32(3)?
             .map(crate::v1_3_0::enums::ConfidentialityId::from_id);
-        d.string_into(4, &mut self.data_lifecycle_state)?;
+        self.data_lifecycle_state =
+            d.caption::<crate::v1_3_0::objects::DataSecurityDataLifecycleStateId>(4)?;
         self.data_lifecycle_state_id = d.int32(5)?.map(DataSecurityDataLifecycleStateId::from_id);
         d.string_into(6, &mut self.detection_pattern)?;
-        d.string_into(7, &mut self.detection_system)?;
+        self.detection_system =
+            d.caption::<crate::v1_3_0::objects::DataSecurityDetectionSystemId>(7)?;
         self.detection_system_id = d.int32(8)?.map(DataSecurityDetectionSystemId::from_id);
         d.string_into(9, &mut self.pattern_match)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Policy>(10, &mut self.policy)?;

@@ -73,8 +73,12 @@ pub struct Database {
     pub size: Option<i64>,
     /// **Type** (`type`, `string_t`, recommended).
     #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::objects::DatabaseTypeId>"
+    )]
+    pub type_: Option<crate::Caption>,
     /// **Type ID** (`type_id`, `integer_t`, required).
     ///
     /// Its caption goes in `type`.
@@ -101,7 +105,7 @@ impl Database {
         let keep = value.id() == 99 && self.type_.is_some();
         self.type_id = Some(value);
         if !keep {
-            self.type_ = Some(value.as_str().to_string());
+            self.type_ = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -151,7 +155,7 @@ impl crate::columnar::Columnar for Database {
         d.datetime_into(6, &mut self.modified_time_dt)?;
         d.string_into(7, &mut self.name)?;
         self.size = d.int64(8)?;
-        d.string_into(9, &mut self.type_)?;
+        self.type_ = d.caption::<crate::v1_3_0::objects::DatabaseTypeId>(9)?;
         self.type_id = d.int32(10)?.map(DatabaseTypeId::from_id);
         d.string_into(11, &mut self.uid)?;
         d.unknown_into(&mut self.unknown)?;

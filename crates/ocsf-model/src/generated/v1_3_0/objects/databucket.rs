@@ -67,8 +67,12 @@ pub struct Databucket {
     pub size: Option<i64>,
     /// **Type** (`type`, `string_t`, recommended).
     #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::objects::DatabucketTypeId>"
+    )]
+    pub type_: Option<crate::Caption>,
     /// **Type ID** (`type_id`, `integer_t`, required).
     ///
     /// Its caption goes in `type`.
@@ -95,7 +99,7 @@ impl Databucket {
         let keep = value.id() == 99 && self.type_.is_some();
         self.type_id = Some(value);
         if !keep {
-            self.type_ = Some(value.as_str().to_string());
+            self.type_ = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -147,7 +151,7 @@ impl crate::columnar::Columnar for Databucket {
         d.datetime_into(7, &mut self.modified_time_dt)?;
         d.string_into(8, &mut self.name)?;
         self.size = d.int64(9)?;
-        d.string_into(10, &mut self.type_)?;
+        self.type_ = d.caption::<crate::v1_3_0::objects::DatabucketTypeId>(10)?;
         self.type_id = d.int32(11)?.map(DatabucketTypeId::from_id);
         d.string_into(12, &mut self.uid)?;
         d.unknown_into(&mut self.unknown)?;

@@ -67,8 +67,12 @@ Other = 99 => "Other",
 #[non_exhaustive]
 pub struct DigitalSignature {
     /// **Algorithm** (`algorithm`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub algorithm: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::objects::DigitalSignatureAlgorithmId>"
+    )]
+    pub algorithm: Option<crate::Caption>,
     /// **Algorithm ID** (`algorithm_id`, `integer_t`, required).
     ///
     /// Its caption goes in `algorithm`.
@@ -90,8 +94,12 @@ pub struct DigitalSignature {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub digest: Option<Box<crate::v1_3_0::objects::Fingerprint>>,
     /// **State** (`state`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub state: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::objects::DigitalSignatureStateId>"
+    )]
+    pub state: Option<crate::Caption>,
     /// **State ID** (`state_id`, `integer_t`, optional).
     ///
     /// Its caption goes in `state`.
@@ -115,7 +123,7 @@ impl DigitalSignature {
         let keep = value.id() == 99 && self.algorithm.is_some();
         self.algorithm_id = Some(value);
         if !keep {
-            self.algorithm = Some(value.as_str().to_string());
+            self.algorithm = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -125,7 +133,7 @@ impl DigitalSignature {
         let keep = value.id() == 99 && self.state.is_some();
         self.state_id = Some(value);
         if !keep {
-            self.state = Some(value.as_str().to_string());
+            self.state = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -160,14 +168,14 @@ impl crate::columnar::Columnar for DigitalSignature {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        d.string_into(0, &mut self.algorithm)?;
+        self.algorithm = d.caption::<crate::v1_3_0::objects::DigitalSignatureAlgorithmId>(0)?;
         self.algorithm_id = d.int32(1)?.map(DigitalSignatureAlgorithmId::from_id);
         d.boxed_object_into::<crate::v1_3_0::objects::Certificate>(2, &mut self.certificate)?;
         self.created_time = d.int64(3)?;
         d.datetime_into(4, &mut self.created_time_dt)?;
         d.string_into(5, &mut self.developer_uid)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Fingerprint>(6, &mut self.digest)?;
-        d.string_into(7, &mut self.state)?;
+        self.state = d.caption::<crate::v1_3_0::objects::DigitalSignatureStateId>(7)?;
         self.state_id = d.int32(8)?.map(DigitalSignatureStateId::from_id);
         d.unknown_into(&mut self.unknown)?;
         Ok(())

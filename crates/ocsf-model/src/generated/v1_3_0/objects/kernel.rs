@@ -42,8 +42,12 @@ pub struct Kernel {
     pub system_call: Option<String>,
     /// **Type** (`type`, `string_t`, optional).
     #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::objects::KernelTypeId>"
+    )]
+    pub type_: Option<crate::Caption>,
     /// **Type ID** (`type_id`, `integer_t`, required).
     ///
     /// Its caption goes in `type`.
@@ -70,7 +74,7 @@ impl Kernel {
         let keep = value.id() == 99 && self.type_.is_some();
         self.type_id = Some(value);
         if !keep {
-            self.type_ = Some(value.as_str().to_string());
+            self.type_ = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -106,7 +110,7 @@ impl crate::columnar::Columnar for Kernel {
         d.string_into(1, &mut self.name)?;
         d.string_into(2, &mut self.path)?;
         d.string_into(3, &mut self.system_call)?;
-        d.string_into(4, &mut self.type_)?;
+        self.type_ = d.caption::<crate::v1_3_0::objects::KernelTypeId>(4)?;
         self.type_id = d.int32(5)?.map(KernelTypeId::from_id);
         d.unknown_into(&mut self.unknown)?;
         Ok(())

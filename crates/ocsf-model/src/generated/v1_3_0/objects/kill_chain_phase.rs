@@ -44,8 +44,12 @@ Other = 99 => "Other",
 #[non_exhaustive]
 pub struct KillChainPhase {
     /// **Kill Chain Phase** (`phase`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phase: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::objects::KillChainPhasePhaseId>"
+    )]
+    pub phase: Option<crate::Caption>,
     /// **Kill Chain Phase ID** (`phase_id`, `integer_t`, required).
     ///
     /// Its caption goes in `phase`.
@@ -69,7 +73,7 @@ impl KillChainPhase {
         let keep = value.id() == 99 && self.phase.is_some();
         self.phase_id = Some(value);
         if !keep {
-            self.phase = Some(value.as_str().to_string());
+            self.phase = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -97,7 +101,7 @@ impl crate::columnar::Columnar for KillChainPhase {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        d.string_into(0, &mut self.phase)?;
+        self.phase = d.caption::<crate::v1_3_0::objects::KillChainPhasePhaseId>(0)?;
         self.phase_id = d.int32(1)?.map(KillChainPhasePhaseId::from_id);
         d.unknown_into(&mut self.unknown)?;
         Ok(())

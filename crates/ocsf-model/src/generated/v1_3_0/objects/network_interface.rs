@@ -56,8 +56,12 @@ pub struct NetworkInterface {
     pub subnet_prefix: Option<i32>,
     /// **Type** (`type`, `string_t`, optional).
     #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::objects::NetworkInterfaceTypeId>"
+    )]
+    pub type_: Option<crate::Caption>,
     /// **Type ID** (`type_id`, `integer_t`, required).
     ///
     /// Its caption goes in `type`.
@@ -84,7 +88,7 @@ impl NetworkInterface {
         let keep = value.id() == 99 && self.type_.is_some();
         self.type_id = Some(value);
         if !keep {
-            self.type_ = Some(value.as_str().to_string());
+            self.type_ = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -125,7 +129,7 @@ impl crate::columnar::Columnar for NetworkInterface {
         d.string_into(3, &mut self.name)?;
         d.string_into(4, &mut self.namespace)?;
         self.subnet_prefix = d.int32(5)?;
-        d.string_into(6, &mut self.type_)?;
+        self.type_ = d.caption::<crate::v1_3_0::objects::NetworkInterfaceTypeId>(6)?;
         self.type_id = d.int32(7)?.map(NetworkInterfaceTypeId::from_id);
         d.string_into(8, &mut self.uid)?;
         d.unknown_into(&mut self.unknown)?;

@@ -127,8 +127,12 @@ pub struct Osint {
     pub tlp: Option<OsintTlp>,
     /// **Type** (`type`, `string_t`, optional).
     #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::objects::OsintTypeId>"
+    )]
+    pub type_: Option<crate::Caption>,
     /// **Indicator Type ID** (`type_id`, `integer_t`, required).
     ///
     /// Its caption goes in `type`.
@@ -170,7 +174,7 @@ impl Osint {
         let keep = value.id() == 99 && self.type_.is_some();
         self.type_id = Some(value);
         if !keep {
-            self.type_ = Some(value.as_str().to_string());
+            self.type_ = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -236,7 +240,7 @@ impl crate::columnar::Columnar for Osint {
         d.string_into(12, &mut self.src_url)?;
         d.string_list_into(13, &mut self.subdomains)?;
         self.tlp = d.string(14)?.map(|s| OsintTlp::from_value(&s));
-        d.string_into(15, &mut self.type_)?;
+        self.type_ = d.caption::<crate::v1_3_0::objects::OsintTypeId>(15)?;
         self.type_id = d.int32(16)?.map(OsintTypeId::from_id);
         d.string_into(17, &mut self.uid)?;
         d.string_into(18, &mut self.value)?;

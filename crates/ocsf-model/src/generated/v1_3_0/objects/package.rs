@@ -54,8 +54,12 @@ pub struct Package {
     pub release: Option<String>,
     /// **Type** (`type`, `string_t`, optional).
     #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::objects::PackageTypeId>"
+    )]
+    pub type_: Option<crate::Caption>,
     /// **Type ID** (`type_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `type`.
@@ -87,7 +91,7 @@ impl Package {
         let keep = value.id() == 99 && self.type_.is_some();
         self.type_id = Some(value);
         if !keep {
-            self.type_ = Some(value.as_str().to_string());
+            self.type_ = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -133,7 +137,7 @@ impl crate::columnar::Columnar for Package {
         d.string_into(5, &mut self.name)?;
         d.string_into(6, &mut self.purl)?;
         d.string_into(7, &mut self.release)?;
-        d.string_into(8, &mut self.type_)?;
+        self.type_ = d.caption::<crate::v1_3_0::objects::PackageTypeId>(8)?;
         self.type_id = d.int32(9)?.map(PackageTypeId::from_id);
         d.string_into(10, &mut self.vendor_name)?;
         d.string_into(11, &mut self.version)?;

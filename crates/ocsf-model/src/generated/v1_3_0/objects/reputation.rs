@@ -59,8 +59,12 @@ pub struct Reputation {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider: Option<String>,
     /// **Reputation Score** (`score`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub score: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::objects::ReputationScoreId>"
+    )]
+    pub score: Option<crate::Caption>,
     /// **Reputation Score ID** (`score_id`, `integer_t`, required).
     ///
     /// Its caption goes in `score`.
@@ -87,7 +91,7 @@ impl Reputation {
         let keep = value.id() == 99 && self.score.is_some();
         self.score_id = Some(value);
         if !keep {
-            self.score = Some(value.as_str().to_string());
+            self.score = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -119,7 +123,7 @@ impl crate::columnar::Columnar for Reputation {
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.base_score = d.float(0)?;
         d.string_into(1, &mut self.provider)?;
-        d.string_into(2, &mut self.score)?;
+        self.score = d.caption::<crate::v1_3_0::objects::ReputationScoreId>(2)?;
         self.score_id = d.int32(3)?.map(ReputationScoreId::from_id);
         d.unknown_into(&mut self.unknown)?;
         Ok(())

@@ -38,8 +38,12 @@ pub struct Ticket {
     pub title: Option<String>,
     /// **Ticket Type** (`type`, `string_t`, optional).
     #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::objects::TicketTypeId>"
+    )]
+    pub type_: Option<crate::Caption>,
     /// **Ticket Type ID** (`type_id`, `integer_t`, optional).
     ///
     /// Its caption goes in `type`.
@@ -64,7 +68,7 @@ impl Ticket {
         let keep = value.id() == 99 && self.type_.is_some();
         self.type_id = Some(value);
         if !keep {
-            self.type_ = Some(value.as_str().to_string());
+            self.type_ = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -97,7 +101,7 @@ impl crate::columnar::Columnar for Ticket {
     ) -> Result<(), crate::columnar::ColumnarError> {
         d.string_into(0, &mut self.src_url)?;
         d.string_into(1, &mut self.title)?;
-        d.string_into(2, &mut self.type_)?;
+        self.type_ = d.caption::<crate::v1_3_0::objects::TicketTypeId>(2)?;
         self.type_id = d.int32(3)?.map(TicketTypeId::from_id);
         d.string_into(4, &mut self.uid)?;
         d.unknown_into(&mut self.unknown)?;

@@ -74,8 +74,12 @@ pub struct Timespan {
     pub duration_years: Option<i32>,
     /// **Time Span Type** (`type`, `string_t`, optional).
     #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::objects::TimespanTypeId>"
+    )]
+    pub type_: Option<crate::Caption>,
     /// **Time Span Type ID** (`type_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `type`.
@@ -97,7 +101,7 @@ impl Timespan {
         let keep = value.id() == 99 && self.type_.is_some();
         self.type_id = Some(value);
         if !keep {
-            self.type_ = Some(value.as_str().to_string());
+            self.type_ = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -141,7 +145,7 @@ impl crate::columnar::Columnar for Timespan {
         self.duration_secs = d.int32(5)?;
         self.duration_weeks = d.int32(6)?;
         self.duration_years = d.int32(7)?;
-        d.string_into(8, &mut self.type_)?;
+        self.type_ = d.caption::<crate::v1_3_0::objects::TimespanTypeId>(8)?;
         self.type_id = d.int32(9)?.map(TimespanTypeId::from_id);
         d.unknown_into(&mut self.unknown)?;
         Ok(())

@@ -90,8 +90,12 @@ pub struct TlsExtension {
     pub data: Option<serde_json::Value>,
     /// **Type** (`type`, `string_t`, optional).
     #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::objects::TlsExtensionTypeId>"
+    )]
+    pub type_: Option<crate::Caption>,
     /// **Type ID** (`type_id`, `integer_t`, required).
     ///
     /// Its caption goes in `type`.
@@ -115,7 +119,7 @@ impl TlsExtension {
         let keep = value.id() == 99 && self.type_.is_some();
         self.type_id = Some(value);
         if !keep {
-            self.type_ = Some(value.as_str().to_string());
+            self.type_ = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -145,7 +149,7 @@ impl crate::columnar::Columnar for TlsExtension {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.data = d.json(0)?;
-        d.string_into(1, &mut self.type_)?;
+        self.type_ = d.caption::<crate::v1_3_0::objects::TlsExtensionTypeId>(1)?;
         self.type_id = d.int32(2)?.map(TlsExtensionTypeId::from_id);
         d.unknown_into(&mut self.unknown)?;
         Ok(())

@@ -63,8 +63,12 @@ pub struct User {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub org: Option<Box<crate::v1_3_0::objects::Organization>>,
     /// **Risk Level** (`risk_level`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub risk_level: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::enums::RiskLevelId>"
+    )]
+    pub risk_level: Option<crate::Caption>,
     /// **Risk Level ID** (`risk_level_id`, `integer_t`, optional).
     ///
     /// Its caption goes in `risk_level`.
@@ -75,8 +79,12 @@ pub struct User {
     pub risk_score: Option<i32>,
     /// **Type** (`type`, `string_t`, optional).
     #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::objects::UserTypeId>"
+    )]
+    pub type_: Option<crate::Caption>,
     /// **Type ID** (`type_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `type`.
@@ -104,7 +112,7 @@ impl User {
         let keep = value.id() == 99 && self.risk_level.is_some();
         self.risk_level_id = Some(value);
         if !keep {
-            self.risk_level = Some(value.as_str().to_string());
+            self.risk_level = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -114,7 +122,7 @@ impl User {
         let keep = value.id() == 99 && self.type_.is_some();
         self.type_id = Some(value);
         if !keep {
-            self.type_ = Some(value.as_str().to_string());
+            self.type_ = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -165,10 +173,10 @@ impl crate::columnar::Columnar for User {
         d.boxed_object_into::<crate::v1_3_0::objects::LdapPerson>(6, &mut self.ldap_person)?;
         d.string_into(7, &mut self.name)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Organization>(8, &mut self.org)?;
-        d.string_into(9, &mut self.risk_level)?;
+        self.risk_level = d.caption::<crate::v1_3_0::enums::RiskLevelId>(9)?;
         self.risk_level_id = d.int32(10)?.map(crate::v1_3_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(11)?;
-        d.string_into(12, &mut self.type_)?;
+        self.type_ = d.caption::<crate::v1_3_0::objects::UserTypeId>(12)?;
         self.type_id = d.int32(13)?.map(UserTypeId::from_id);
         d.string_into(14, &mut self.uid)?;
         d.string_into(15, &mut self.uid_alt)?;

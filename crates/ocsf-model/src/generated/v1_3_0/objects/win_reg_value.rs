@@ -77,8 +77,12 @@ pub struct WinRegValue {
     pub path: Option<String>,
     /// **Type** (`type`, `string_t`, optional).
     #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::objects::WinRegValueTypeId>"
+    )]
+    pub type_: Option<crate::Caption>,
     /// **Type ID** (`type_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `type`.
@@ -104,7 +108,7 @@ impl WinRegValue {
         let keep = value.id() == 99 && self.type_.is_some();
         self.type_id = Some(value);
         if !keep {
-            self.type_ = Some(value.as_str().to_string());
+            self.type_ = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -146,7 +150,7 @@ impl crate::columnar::Columnar for WinRegValue {
         d.datetime_into(4, &mut self.modified_time_dt)?;
         d.string_into(5, &mut self.name)?;
         d.string_into(6, &mut self.path)?;
-        d.string_into(7, &mut self.type_)?;
+        self.type_ = d.caption::<crate::v1_3_0::objects::WinRegValueTypeId>(7)?;
         self.type_id = d.int32(8)?.map(WinRegValueTypeId::from_id);
         d.unknown_into(&mut self.unknown)?;
         Ok(())

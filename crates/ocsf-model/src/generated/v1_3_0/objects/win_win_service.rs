@@ -127,8 +127,12 @@ pub struct WinWinService {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// **Service Category** (`service_category`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub service_category: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::objects::WinWinServiceServiceCategoryId>"
+    )]
+    pub service_category: Option<crate::Caption>,
     /// **Service Category ID** (`service_category_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `service_category`.
@@ -138,8 +142,12 @@ pub struct WinWinService {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_dependencies: Option<Vec<String>>,
     /// **Service Error Control** (`service_error_control`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub service_error_control: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::objects::WinWinServiceServiceErrorControlId>"
+    )]
+    pub service_error_control: Option<crate::Caption>,
     /// **Service Error Control ID** (`service_error_control_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `service_error_control`.
@@ -149,16 +157,24 @@ pub struct WinWinService {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_start_name: Option<String>,
     /// **Service Start Type** (`service_start_type`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub service_start_type: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::objects::WinWinServiceServiceStartTypeId>"
+    )]
+    pub service_start_type: Option<crate::Caption>,
     /// **Service Start Type ID** (`service_start_type_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `service_start_type`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_start_type_id: Option<WinWinServiceServiceStartTypeId>,
     /// **Service Type** (`service_type`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub service_type: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_3_0::objects::WinWinServiceServiceTypeId>"
+    )]
+    pub service_type: Option<crate::Caption>,
     /// **Service Type ID** (`service_type_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `service_type`.
@@ -189,7 +205,7 @@ impl WinWinService {
         let keep = value.id() == 99 && self.service_category.is_some();
         self.service_category_id = Some(value);
         if !keep {
-            self.service_category = Some(value.as_str().to_string());
+            self.service_category = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -202,7 +218,7 @@ impl WinWinService {
         let keep = value.id() == 99 && self.service_error_control.is_some();
         self.service_error_control_id = Some(value);
         if !keep {
-            self.service_error_control = Some(value.as_str().to_string());
+            self.service_error_control = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -215,7 +231,7 @@ impl WinWinService {
         let keep = value.id() == 99 && self.service_start_type.is_some();
         self.service_start_type_id = Some(value);
         if !keep {
-            self.service_start_type = Some(value.as_str().to_string());
+            self.service_start_type = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -225,7 +241,7 @@ impl WinWinService {
         let keep = value.id() == 99 && self.service_type.is_some();
         self.service_type_id = Some(value);
         if !keep {
-            self.service_type = Some(value.as_str().to_string());
+            self.service_type = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -271,16 +287,19 @@ impl crate::columnar::Columnar for WinWinService {
         d.string_list_into(1, &mut self.labels)?;
         d.string_into(2, &mut self.load_order_group)?;
         d.string_into(3, &mut self.name)?;
-        d.string_into(4, &mut self.service_category)?;
+        self.service_category =
+            d.caption::<crate::v1_3_0::objects::WinWinServiceServiceCategoryId>(4)?;
         self.service_category_id = d.int32(5)?.map(WinWinServiceServiceCategoryId::from_id);
         d.string_list_into(6, &mut self.service_dependencies)?;
-        d.string_into(7, &mut self.service_error_control)?;
+        self.service_error_control =
+            d.caption::<crate::v1_3_0::objects::WinWinServiceServiceErrorControlId>(7)?;
         self.service_error_control_id =
             d.int32(8)?.map(WinWinServiceServiceErrorControlId::from_id);
         d.string_into(9, &mut self.service_start_name)?;
-        d.string_into(10, &mut self.service_start_type)?;
+        self.service_start_type =
+            d.caption::<crate::v1_3_0::objects::WinWinServiceServiceStartTypeId>(10)?;
         self.service_start_type_id = d.int32(11)?.map(WinWinServiceServiceStartTypeId::from_id);
-        d.string_into(12, &mut self.service_type)?;
+        self.service_type = d.caption::<crate::v1_3_0::objects::WinWinServiceServiceTypeId>(12)?;
         self.service_type_id = d.int32(13)?.map(WinWinServiceServiceTypeId::from_id);
         d.string_into(14, &mut self.uid)?;
         d.string_into(15, &mut self.version)?;

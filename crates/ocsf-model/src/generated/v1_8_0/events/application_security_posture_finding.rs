@@ -70,8 +70,12 @@ Other = 99 => "Other",
 #[non_exhaustive]
 pub struct ApplicationSecurityPostureFinding {
     /// **Action** (`action`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ActionId>"
+    )]
+    pub action: Option<crate::Caption>,
     /// **Action ID** (`action_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `action`.
@@ -82,8 +86,12 @@ pub struct ApplicationSecurityPostureFinding {
     /// Its caption goes in `activity_name`.
     pub activity_id: ApplicationSecurityPostureFindingActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::events::ApplicationSecurityPostureFindingActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_8_0::objects::Actor>>,
@@ -106,15 +114,23 @@ pub struct ApplicationSecurityPostureFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorizations: Option<Vec<crate::v1_8_0::objects::Authorization>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_8_0::events::ApplicationSecurityPostureFinding>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_8_0::events::ApplicationSecurityPostureFinding>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -130,8 +146,12 @@ pub struct ApplicationSecurityPostureFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compliance: Option<Box<crate::v1_8_0::objects::Compliance>>,
     /// **Confidence** (`confidence`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub confidence: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ConfidenceId>"
+    )]
+    pub confidence: Option<crate::Caption>,
     /// **Confidence ID** (`confidence_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `confidence`.
@@ -147,8 +167,12 @@ pub struct ApplicationSecurityPostureFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<Box<crate::v1_8_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disposition: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::DispositionId>"
+    )]
+    pub disposition: Option<crate::Caption>,
     /// **Disposition ID** (`disposition_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `disposition`.
@@ -173,8 +197,12 @@ pub struct ApplicationSecurityPostureFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub firewall_rule: Option<Box<crate::v1_8_0::objects::FirewallRule>>,
     /// **Impact** (`impact`, `string_t`, recommended, profile `incident`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub impact: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ImpactId>"
+    )]
+    pub impact: Option<crate::Caption>,
     /// **Impact ID** (`impact_id`, `integer_t`, recommended, profile `incident`).
     ///
     /// Its caption goes in `impact`.
@@ -210,8 +238,12 @@ pub struct ApplicationSecurityPostureFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy: Option<Box<crate::v1_8_0::objects::Policy>>,
     /// **Priority** (`priority`, `string_t`, optional, profile `incident`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub priority: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::PriorityId>"
+    )]
+    pub priority: Option<crate::Caption>,
     /// **Priority ID** (`priority_id`, `integer_t`, recommended, profile `incident`).
     ///
     /// Its caption goes in `priority`.
@@ -236,8 +268,12 @@ pub struct ApplicationSecurityPostureFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk_details: Option<String>,
     /// **Risk Level** (`risk_level`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub risk_level: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::RiskLevelId>"
+    )]
+    pub risk_level: Option<crate::Caption>,
     /// **Risk Level ID** (`risk_level_id`, `integer_t`, optional, profile `security_control`).
     ///
     /// Its caption goes in `risk_level`.
@@ -247,8 +283,12 @@ pub struct ApplicationSecurityPostureFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk_score: Option<i32>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -263,8 +303,12 @@ pub struct ApplicationSecurityPostureFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::events::ApplicationSecurityPostureFindingStatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -293,8 +337,12 @@ pub struct ApplicationSecurityPostureFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone_offset: Option<i32>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_8_0::events::ApplicationSecurityPostureFinding>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `long_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -306,8 +354,12 @@ pub struct ApplicationSecurityPostureFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vendor_attributes: Option<Box<crate::v1_8_0::objects::VendorAttributes>>,
     /// **Verdict** (`verdict`, `string_t`, recommended, profile `incident`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub verdict: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::VerdictId>"
+    )]
+    pub verdict: Option<crate::Caption>,
     /// **Verdict ID** (`verdict_id`, `integer_t`, recommended, profile `incident`).
     ///
     /// Its caption goes in `verdict`.
@@ -331,6 +383,15 @@ impl ApplicationSecurityPostureFinding {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "Findings";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "Application Security Posture Finding: Unknown",
+        "Application Security Posture Finding: Create",
+        "Application Security Posture Finding: Update",
+        "Application Security Posture Finding: Close",
+        "Application Security Posture Finding: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -352,9 +413,9 @@ impl ApplicationSecurityPostureFinding {
             assignee_group: None,
             attacks: None,
             authorizations: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             comment: None,
@@ -452,7 +513,7 @@ impl ApplicationSecurityPostureFinding {
         let keep = value.id() == 99 && self.action.is_some();
         self.action_id = Some(value);
         if !keep {
-            self.action = Some(value.as_str().to_string());
+            self.action = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -465,11 +526,10 @@ impl ApplicationSecurityPostureFinding {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = i64::from(Self::CLASS_UID) * 100 + i64::from(value.id());
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -480,7 +540,7 @@ impl ApplicationSecurityPostureFinding {
         let keep = value.id() == 99 && self.confidence.is_some();
         self.confidence_id = Some(value);
         if !keep {
-            self.confidence = Some(value.as_str().to_string());
+            self.confidence = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -490,7 +550,7 @@ impl ApplicationSecurityPostureFinding {
         let keep = value.id() == 99 && self.disposition.is_some();
         self.disposition_id = Some(value);
         if !keep {
-            self.disposition = Some(value.as_str().to_string());
+            self.disposition = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -500,7 +560,7 @@ impl ApplicationSecurityPostureFinding {
         let keep = value.id() == 99 && self.impact.is_some();
         self.impact_id = Some(value);
         if !keep {
-            self.impact = Some(value.as_str().to_string());
+            self.impact = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -510,7 +570,7 @@ impl ApplicationSecurityPostureFinding {
         let keep = value.id() == 99 && self.priority.is_some();
         self.priority_id = Some(value);
         if !keep {
-            self.priority = Some(value.as_str().to_string());
+            self.priority = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -520,7 +580,7 @@ impl ApplicationSecurityPostureFinding {
         let keep = value.id() == 99 && self.risk_level.is_some();
         self.risk_level_id = Some(value);
         if !keep {
-            self.risk_level = Some(value.as_str().to_string());
+            self.risk_level = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -530,7 +590,7 @@ impl ApplicationSecurityPostureFinding {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -540,7 +600,7 @@ impl ApplicationSecurityPostureFinding {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -550,10 +610,16 @@ impl ApplicationSecurityPostureFinding {
         let keep = value.id() == 99 && self.verdict.is_some();
         self.verdict_id = Some(value);
         if !keep {
-            self.verdict = Some(value.as_str().to_string());
+            self.verdict = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for ApplicationSecurityPostureFinding {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for ApplicationSecurityPostureFinding {
@@ -670,14 +736,15 @@ impl crate::columnar::Columnar for ApplicationSecurityPostureFinding {
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
-            action: d.string(0)?,
+            action: d.caption::<crate::v1_8_0::enums::ActionId>(0)?,
             action_id: d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id),
             activity_id: d.required(
                 2,
                 d.int32(2)?
                     .map(ApplicationSecurityPostureFindingActivityId::from_id),
             )?,
-            activity_name: d.string(3)?,
+            activity_name: d
+                .caption::<crate::v1_8_0::events::ApplicationSecurityPostureFindingActivityId>(3)?,
             actor: d.object::<crate::v1_8_0::objects::Actor>(4)?.map(Box::new),
             api: d.object::<crate::v1_8_0::objects::Api>(5)?.map(Box::new),
             application: d
@@ -687,16 +754,20 @@ impl crate::columnar::Columnar for ApplicationSecurityPostureFinding {
             assignee_group: d.object::<crate::v1_8_0::objects::Group>(8)?.map(Box::new),
             attacks: d.object_list::<crate::v1_8_0::objects::Attack>(9)?,
             authorizations: d.object_list::<crate::v1_8_0::objects::Authorization>(10)?,
-            category_name: d.string(11)?,
+            category_name: d.caption::<crate::caption::CategoryName<
+                crate::v1_8_0::events::ApplicationSecurityPostureFinding,
+            >>(11)?,
             category_uid: d.required(12, d.int32(12)?)?,
-            class_name: d.string(13)?,
+            class_name: d.caption::<crate::caption::ClassName<
+                crate::v1_8_0::events::ApplicationSecurityPostureFinding,
+            >>(13)?,
             class_uid: d.class_uid(14, Self::CLASS_UID)?,
             cloud: d.object::<crate::v1_8_0::objects::Cloud>(15)?.map(Box::new),
             comment: d.string(16)?,
             compliance: d
                 .object::<crate::v1_8_0::objects::Compliance>(17)?
                 .map(Box::new),
-            confidence: d.string(18)?,
+            confidence: d.caption::<crate::v1_8_0::enums::ConfidenceId>(18)?,
             confidence_id: d
                 .int32(19)?
                 .map(crate::v1_8_0::enums::ConfidenceId::from_id),
@@ -705,7 +776,7 @@ impl crate::columnar::Columnar for ApplicationSecurityPostureFinding {
             device: d
                 .object::<crate::v1_8_0::objects::Device>(22)?
                 .map(Box::new),
-            disposition: d.string(23)?,
+            disposition: d.caption::<crate::v1_8_0::enums::DispositionId>(23)?,
             disposition_id: d
                 .int32(24)?
                 .map(crate::v1_8_0::enums::DispositionId::from_id),
@@ -719,7 +790,7 @@ impl crate::columnar::Columnar for ApplicationSecurityPostureFinding {
             firewall_rule: d
                 .object::<crate::v1_8_0::objects::FirewallRule>(30)?
                 .map(Box::new),
-            impact: d.string(31)?,
+            impact: d.caption::<crate::v1_8_0::enums::ImpactId>(31)?,
             impact_id: d.int32(32)?.map(crate::v1_8_0::enums::ImpactId::from_id),
             impact_score: d.int32(33)?,
             is_alert: d.bool(34)?,
@@ -739,7 +810,7 @@ impl crate::columnar::Columnar for ApplicationSecurityPostureFinding {
             policy: d
                 .object::<crate::v1_8_0::objects::Policy>(42)?
                 .map(Box::new),
-            priority: d.string(43)?,
+            priority: d.caption::<crate::v1_8_0::enums::PriorityId>(43)?,
             priority_id: d.int32(44)?.map(crate::v1_8_0::enums::PriorityId::from_id),
             raw_data: d.string(45)?,
             raw_data_hash: d
@@ -751,10 +822,10 @@ impl crate::columnar::Columnar for ApplicationSecurityPostureFinding {
                 .map(Box::new),
             resources: d.object_list::<crate::v1_8_0::objects::ResourceDetails>(49)?,
             risk_details: d.string(50)?,
-            risk_level: d.string(51)?,
+            risk_level: d.caption::<crate::v1_8_0::enums::RiskLevelId>(51)?,
             risk_level_id: d.int32(52)?.map(crate::v1_8_0::enums::RiskLevelId::from_id),
             risk_score: d.int32(53)?,
-            severity: d.string(54)?,
+            severity: d.caption::<crate::v1_8_0::enums::SeverityId>(54)?,
             severity_id: d.required(
                 55,
                 d.int32(55)?.map(crate::v1_8_0::enums::SeverityId::from_id),
@@ -762,7 +833,8 @@ impl crate::columnar::Columnar for ApplicationSecurityPostureFinding {
             src_url: d.string(56)?,
             start_time: d.int64(57)?,
             start_time_dt: d.datetime(58)?,
-            status: d.string(59)?,
+            status: d
+                .caption::<crate::v1_8_0::events::ApplicationSecurityPostureFindingStatusId>(59)?,
             status_code: d.string(60)?,
             status_detail: d.string(61)?,
             status_id: d
@@ -775,13 +847,15 @@ impl crate::columnar::Columnar for ApplicationSecurityPostureFinding {
             time: d.required(65, d.int64(65)?)?,
             time_dt: d.datetime(66)?,
             timezone_offset: d.int32(67)?,
-            type_name: d.string(68)?,
+            type_name: d.caption::<crate::caption::TypeName<
+                crate::v1_8_0::events::ApplicationSecurityPostureFinding,
+            >>(68)?,
             type_uid: d.required(69, d.int64(69)?)?,
             unmapped: d.map(70)?,
             vendor_attributes: d
                 .object::<crate::v1_8_0::objects::VendorAttributes>(71)?
                 .map(Box::new),
-            verdict: d.string(72)?,
+            verdict: d.caption::<crate::v1_8_0::enums::VerdictId>(72)?,
             verdict_id: d.int32(73)?.map(crate::v1_8_0::enums::VerdictId::from_id),
             vulnerabilities: d.object_list::<crate::v1_8_0::objects::Vulnerability>(74)?,
             unknown: d.unknown()?,
@@ -791,14 +865,15 @@ impl crate::columnar::Columnar for ApplicationSecurityPostureFinding {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        d.string_into(0, &mut self.action)?;
+        self.action = d.caption::<crate::v1_8_0::enums::ActionId>(0)?;
         self.action_id = d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id);
         self.activity_id = d.required(
             2,
             d.int32(2)?
                 .map(ApplicationSecurityPostureFindingActivityId::from_id),
         )?;
-        d.string_into(3, &mut self.activity_name)?;
+        self.activity_name =
+            d.caption::<crate::v1_8_0::events::ApplicationSecurityPostureFindingActivityId>(3)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Api>(5, &mut self.api)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Application>(6, &mut self.application)?;
@@ -806,21 +881,25 @@ impl crate::columnar::Columnar for ApplicationSecurityPostureFinding {
         d.boxed_object_into::<crate::v1_8_0::objects::Group>(8, &mut self.assignee_group)?;
         d.object_list_into::<crate::v1_8_0::objects::Attack>(9, &mut self.attacks)?;
         d.object_list_into::<crate::v1_8_0::objects::Authorization>(10, &mut self.authorizations)?;
-        d.string_into(11, &mut self.category_name)?;
+        self.category_name = d.caption::<crate::caption::CategoryName<
+            crate::v1_8_0::events::ApplicationSecurityPostureFinding,
+        >>(11)?;
         self.category_uid = d.required(12, d.int32(12)?)?;
-        d.string_into(13, &mut self.class_name)?;
+        self.class_name = d.caption::<crate::caption::ClassName<
+            crate::v1_8_0::events::ApplicationSecurityPostureFinding,
+        >>(13)?;
         self.class_uid = d.class_uid(14, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(15, &mut self.cloud)?;
         d.string_into(16, &mut self.comment)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Compliance>(17, &mut self.compliance)?;
-        d.string_into(18, &mut self.confidence)?;
+        self.confidence = d.caption::<crate::v1_8_0::enums::ConfidenceId>(18)?;
         self.confidence_id = d
             .int32(19)?
             .map(crate::v1_8_0::enums::ConfidenceId::from_id);
         self.confidence_score = d.int32(20)?;
         self.count = d.int32(21)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Device>(22, &mut self.device)?;
-        d.string_into(23, &mut self.disposition)?;
+        self.disposition = d.caption::<crate::v1_8_0::enums::DispositionId>(23)?;
         self.disposition_id = d
             .int32(24)?
             .map(crate::v1_8_0::enums::DispositionId::from_id);
@@ -830,7 +909,7 @@ impl crate::columnar::Columnar for ApplicationSecurityPostureFinding {
         d.object_list_into::<crate::v1_8_0::objects::Enrichment>(28, &mut self.enrichments)?;
         d.boxed_object_into::<crate::v1_8_0::objects::FindingInfo>(29, &mut self.finding_info)?;
         d.boxed_object_into::<crate::v1_8_0::objects::FirewallRule>(30, &mut self.firewall_rule)?;
-        d.string_into(31, &mut self.impact)?;
+        self.impact = d.caption::<crate::v1_8_0::enums::ImpactId>(31)?;
         self.impact_id = d.int32(32)?.map(crate::v1_8_0::enums::ImpactId::from_id);
         self.impact_score = d.int32(33)?;
         self.is_alert = d.bool(34)?;
@@ -845,7 +924,7 @@ impl crate::columnar::Columnar for ApplicationSecurityPostureFinding {
         d.object_list_into::<crate::v1_8_0::objects::Observable>(40, &mut self.observables)?;
         d.object_list_into::<crate::v1_8_0::objects::Osint>(41, &mut self.osint)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Policy>(42, &mut self.policy)?;
-        d.string_into(43, &mut self.priority)?;
+        self.priority = d.caption::<crate::v1_8_0::enums::PriorityId>(43)?;
         self.priority_id = d.int32(44)?.map(crate::v1_8_0::enums::PriorityId::from_id);
         d.string_into(45, &mut self.raw_data)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(46, &mut self.raw_data_hash)?;
@@ -853,10 +932,10 @@ impl crate::columnar::Columnar for ApplicationSecurityPostureFinding {
         d.boxed_object_into::<crate::v1_8_0::objects::Remediation>(48, &mut self.remediation)?;
         d.object_list_into::<crate::v1_8_0::objects::ResourceDetails>(49, &mut self.resources)?;
         d.string_into(50, &mut self.risk_details)?;
-        d.string_into(51, &mut self.risk_level)?;
+        self.risk_level = d.caption::<crate::v1_8_0::enums::RiskLevelId>(51)?;
         self.risk_level_id = d.int32(52)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(53)?;
-        d.string_into(54, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_8_0::enums::SeverityId>(54)?;
         self.severity_id = d.required(
             55,
             d.int32(55)?.map(crate::v1_8_0::enums::SeverityId::from_id),
@@ -864,7 +943,8 @@ impl crate::columnar::Columnar for ApplicationSecurityPostureFinding {
         d.string_into(56, &mut self.src_url)?;
         self.start_time = d.int64(57)?;
         d.datetime_into(58, &mut self.start_time_dt)?;
-        d.string_into(59, &mut self.status)?;
+        self.status =
+            d.caption::<crate::v1_8_0::events::ApplicationSecurityPostureFindingStatusId>(59)?;
         d.string_into(60, &mut self.status_code)?;
         d.string_into(61, &mut self.status_detail)?;
         self.status_id = d
@@ -875,14 +955,16 @@ impl crate::columnar::Columnar for ApplicationSecurityPostureFinding {
         self.time = d.required(65, d.int64(65)?)?;
         d.datetime_into(66, &mut self.time_dt)?;
         self.timezone_offset = d.int32(67)?;
-        d.string_into(68, &mut self.type_name)?;
+        self.type_name = d.caption::<crate::caption::TypeName<
+            crate::v1_8_0::events::ApplicationSecurityPostureFinding,
+        >>(68)?;
         self.type_uid = d.required(69, d.int64(69)?)?;
         d.map_into(70, &mut self.unmapped)?;
         d.boxed_object_into::<crate::v1_8_0::objects::VendorAttributes>(
             71,
             &mut self.vendor_attributes,
         )?;
-        d.string_into(72, &mut self.verdict)?;
+        self.verdict = d.caption::<crate::v1_8_0::enums::VerdictId>(72)?;
         self.verdict_id = d.int32(73)?.map(crate::v1_8_0::enums::VerdictId::from_id);
         d.object_list_into::<crate::v1_8_0::objects::Vulnerability>(74, &mut self.vulnerabilities)?;
         d.unknown_into(&mut self.unknown)?;

@@ -121,16 +121,24 @@ Other = 99 => "Other",
 #[non_exhaustive]
 pub struct Authentication {
     /// **Account Switch Type** (`account_switch_type`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub account_switch_type: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::events::AuthenticationAccountSwitchTypeId>"
+    )]
+    pub account_switch_type: Option<crate::Caption>,
     /// **Account Switch Type ID** (`account_switch_type_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `account_switch_type`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account_switch_type_id: Option<AuthenticationAccountSwitchTypeId>,
     /// **Action** (`action`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ActionId>"
+    )]
+    pub action: Option<crate::Caption>,
     /// **Action ID** (`action_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `action`.
@@ -141,8 +149,12 @@ pub struct Authentication {
     /// Its caption goes in `activity_name`.
     pub activity_id: AuthenticationActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::events::AuthenticationActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_8_0::objects::Actor>>,
@@ -156,8 +168,12 @@ pub struct Authentication {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth_factors: Option<Vec<crate::v1_8_0::objects::AuthFactor>>,
     /// **Auth Protocol** (`auth_protocol`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub auth_protocol: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::AuthProtocolId>"
+    )]
+    pub auth_protocol: Option<crate::Caption>,
     /// **Auth Protocol ID** (`auth_protocol_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `auth_protocol`.
@@ -170,8 +186,12 @@ pub struct Authentication {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorizations: Option<Vec<crate::v1_8_0::objects::Authorization>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_8_0::events::Authentication>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
@@ -180,8 +200,12 @@ pub struct Authentication {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub certificate: Option<Box<crate::v1_8_0::objects::Certificate>>,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_8_0::events::Authentication>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -191,8 +215,12 @@ pub struct Authentication {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cloud: Option<Box<crate::v1_8_0::objects::Cloud>>,
     /// **Confidence** (`confidence`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub confidence: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ConfidenceId>"
+    )]
+    pub confidence: Option<crate::Caption>,
     /// **Confidence ID** (`confidence_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `confidence`.
@@ -208,8 +236,12 @@ pub struct Authentication {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<Box<crate::v1_8_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disposition: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::DispositionId>"
+    )]
+    pub disposition: Option<crate::Caption>,
     /// **Disposition ID** (`disposition_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `disposition`.
@@ -258,8 +290,12 @@ pub struct Authentication {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logon_process: Option<Box<crate::v1_8_0::objects::Process>>,
     /// **Logon Type** (`logon_type`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub logon_type: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::events::AuthenticationLogonTypeId>"
+    )]
+    pub logon_type: Option<crate::Caption>,
     /// **Logon Type ID** (`logon_type_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `logon_type`.
@@ -298,8 +334,12 @@ pub struct Authentication {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk_details: Option<String>,
     /// **Risk Level** (`risk_level`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub risk_level: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::RiskLevelId>"
+    )]
+    pub risk_level: Option<crate::Caption>,
     /// **Risk Level ID** (`risk_level_id`, `integer_t`, optional, profile `security_control`).
     ///
     /// Its caption goes in `risk_level`.
@@ -315,8 +355,12 @@ pub struct Authentication {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session: Option<Box<crate::v1_8_0::objects::Session>>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -331,8 +375,12 @@ pub struct Authentication {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::StatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -353,8 +401,12 @@ pub struct Authentication {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone_offset: Option<i32>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_8_0::events::Authentication>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `long_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -380,6 +432,19 @@ impl Authentication {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "Identity & Access Management";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "Authentication: Unknown",
+        "Authentication: Logon",
+        "Authentication: Logoff",
+        "Authentication: Authentication Ticket",
+        "Authentication: Service Ticket Request",
+        "Authentication: Service Ticket Renew",
+        "Authentication: Preauth",
+        "Authentication: Account Switch",
+        "Authentication: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -404,10 +469,10 @@ impl Authentication {
             auth_protocol_id: None,
             authentication_token: None,
             authorizations: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
             certificate: None,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             confidence: None,
@@ -504,7 +569,7 @@ impl Authentication {
         let keep = value.id() == 99 && self.account_switch_type.is_some();
         self.account_switch_type_id = Some(value);
         if !keep {
-            self.account_switch_type = Some(value.as_str().to_string());
+            self.account_switch_type = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -514,7 +579,7 @@ impl Authentication {
         let keep = value.id() == 99 && self.action.is_some();
         self.action_id = Some(value);
         if !keep {
-            self.action = Some(value.as_str().to_string());
+            self.action = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -524,11 +589,10 @@ impl Authentication {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = i64::from(Self::CLASS_UID) * 100 + i64::from(value.id());
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -542,7 +606,7 @@ impl Authentication {
         let keep = value.id() == 99 && self.auth_protocol.is_some();
         self.auth_protocol_id = Some(value);
         if !keep {
-            self.auth_protocol = Some(value.as_str().to_string());
+            self.auth_protocol = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -552,7 +616,7 @@ impl Authentication {
         let keep = value.id() == 99 && self.confidence.is_some();
         self.confidence_id = Some(value);
         if !keep {
-            self.confidence = Some(value.as_str().to_string());
+            self.confidence = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -562,7 +626,7 @@ impl Authentication {
         let keep = value.id() == 99 && self.disposition.is_some();
         self.disposition_id = Some(value);
         if !keep {
-            self.disposition = Some(value.as_str().to_string());
+            self.disposition = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -572,7 +636,7 @@ impl Authentication {
         let keep = value.id() == 99 && self.logon_type.is_some();
         self.logon_type_id = Some(value);
         if !keep {
-            self.logon_type = Some(value.as_str().to_string());
+            self.logon_type = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -582,7 +646,7 @@ impl Authentication {
         let keep = value.id() == 99 && self.risk_level.is_some();
         self.risk_level_id = Some(value);
         if !keep {
-            self.risk_level = Some(value.as_str().to_string());
+            self.risk_level = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -592,7 +656,7 @@ impl Authentication {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -602,10 +666,16 @@ impl Authentication {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for Authentication {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for Authentication {
@@ -722,17 +792,18 @@ impl crate::columnar::Columnar for Authentication {
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
-            account_switch_type: d.string(0)?,
+            account_switch_type: d
+                .caption::<crate::v1_8_0::events::AuthenticationAccountSwitchTypeId>(0)?,
             account_switch_type_id: d.int32(1)?.map(AuthenticationAccountSwitchTypeId::from_id),
-            action: d.string(2)?,
+            action: d.caption::<crate::v1_8_0::enums::ActionId>(2)?,
             action_id: d.int32(3)?.map(crate::v1_8_0::enums::ActionId::from_id),
             activity_id: d.required(4, d.int32(4)?.map(AuthenticationActivityId::from_id))?,
-            activity_name: d.string(5)?,
+            activity_name: d.caption::<crate::v1_8_0::events::AuthenticationActivityId>(5)?,
             actor: d.object::<crate::v1_8_0::objects::Actor>(6)?.map(Box::new),
             api: d.object::<crate::v1_8_0::objects::Api>(7)?.map(Box::new),
             attacks: d.object_list::<crate::v1_8_0::objects::Attack>(8)?,
             auth_factors: d.object_list::<crate::v1_8_0::objects::AuthFactor>(9)?,
-            auth_protocol: d.string(10)?,
+            auth_protocol: d.caption::<crate::v1_8_0::enums::AuthProtocolId>(10)?,
             auth_protocol_id: d
                 .int32(11)?
                 .map(crate::v1_8_0::enums::AuthProtocolId::from_id),
@@ -740,15 +811,19 @@ impl crate::columnar::Columnar for Authentication {
                 .object::<crate::v1_8_0::objects::AuthenticationToken>(12)?
                 .map(Box::new),
             authorizations: d.object_list::<crate::v1_8_0::objects::Authorization>(13)?,
-            category_name: d.string(14)?,
+            category_name: d
+                .caption::<crate::caption::CategoryName<crate::v1_8_0::events::Authentication>>(
+                    14,
+                )?,
             category_uid: d.required(15, d.int32(15)?)?,
             certificate: d
                 .object::<crate::v1_8_0::objects::Certificate>(16)?
                 .map(Box::new),
-            class_name: d.string(17)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_8_0::events::Authentication>>(17)?,
             class_uid: d.class_uid(18, Self::CLASS_UID)?,
             cloud: d.object::<crate::v1_8_0::objects::Cloud>(19)?.map(Box::new),
-            confidence: d.string(20)?,
+            confidence: d.caption::<crate::v1_8_0::enums::ConfidenceId>(20)?,
             confidence_id: d
                 .int32(21)?
                 .map(crate::v1_8_0::enums::ConfidenceId::from_id),
@@ -757,7 +832,7 @@ impl crate::columnar::Columnar for Authentication {
             device: d
                 .object::<crate::v1_8_0::objects::Device>(24)?
                 .map(Box::new),
-            disposition: d.string(25)?,
+            disposition: d.caption::<crate::v1_8_0::enums::DispositionId>(25)?,
             disposition_id: d
                 .int32(26)?
                 .map(crate::v1_8_0::enums::DispositionId::from_id),
@@ -785,7 +860,7 @@ impl crate::columnar::Columnar for Authentication {
             logon_process: d
                 .object::<crate::v1_8_0::objects::Process>(40)?
                 .map(Box::new),
-            logon_type: d.string(41)?,
+            logon_type: d.caption::<crate::v1_8_0::events::AuthenticationLogonTypeId>(41)?,
             logon_type_id: d.int32(42)?.map(AuthenticationLogonTypeId::from_id),
             malware: d.object_list::<crate::v1_8_0::objects::Malware>(43)?,
             malware_scan_info: d
@@ -808,7 +883,7 @@ impl crate::columnar::Columnar for Authentication {
                 .map(Box::new),
             raw_data_size: d.int64(52)?,
             risk_details: d.string(53)?,
-            risk_level: d.string(54)?,
+            risk_level: d.caption::<crate::v1_8_0::enums::RiskLevelId>(54)?,
             risk_level_id: d.int32(55)?.map(crate::v1_8_0::enums::RiskLevelId::from_id),
             risk_score: d.int32(56)?,
             service: d
@@ -817,7 +892,7 @@ impl crate::columnar::Columnar for Authentication {
             session: d
                 .object::<crate::v1_8_0::objects::Session>(58)?
                 .map(Box::new),
-            severity: d.string(59)?,
+            severity: d.caption::<crate::v1_8_0::enums::SeverityId>(59)?,
             severity_id: d.required(
                 60,
                 d.int32(60)?.map(crate::v1_8_0::enums::SeverityId::from_id),
@@ -827,14 +902,15 @@ impl crate::columnar::Columnar for Authentication {
                 .map(Box::new),
             start_time: d.int64(62)?,
             start_time_dt: d.datetime(63)?,
-            status: d.string(64)?,
+            status: d.caption::<crate::v1_8_0::enums::StatusId>(64)?,
             status_code: d.string(65)?,
             status_detail: d.string(66)?,
             status_id: d.int32(67)?.map(crate::v1_8_0::enums::StatusId::from_id),
             time: d.required(68, d.int64(68)?)?,
             time_dt: d.datetime(69)?,
             timezone_offset: d.int32(70)?,
-            type_name: d.string(71)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_8_0::events::Authentication>>(71)?,
             type_uid: d.required(72, d.int64(72)?)?,
             unmapped: d.map(73)?,
             user: d.object::<crate::v1_8_0::objects::User>(74)?.map(Box::new),
@@ -845,17 +921,18 @@ impl crate::columnar::Columnar for Authentication {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        d.string_into(0, &mut self.account_switch_type)?;
+        self.account_switch_type =
+            d.caption::<crate::v1_8_0::events::AuthenticationAccountSwitchTypeId>(0)?;
         self.account_switch_type_id = d.int32(1)?.map(AuthenticationAccountSwitchTypeId::from_id);
-        d.string_into(2, &mut self.action)?;
+        self.action = d.caption::<crate::v1_8_0::enums::ActionId>(2)?;
         self.action_id = d.int32(3)?.map(crate::v1_8_0::enums::ActionId::from_id);
         self.activity_id = d.required(4, d.int32(4)?.map(AuthenticationActivityId::from_id))?;
-        d.string_into(5, &mut self.activity_name)?;
+        self.activity_name = d.caption::<crate::v1_8_0::events::AuthenticationActivityId>(5)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Actor>(6, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Api>(7, &mut self.api)?;
         d.object_list_into::<crate::v1_8_0::objects::Attack>(8, &mut self.attacks)?;
         d.object_list_into::<crate::v1_8_0::objects::AuthFactor>(9, &mut self.auth_factors)?;
-        d.string_into(10, &mut self.auth_protocol)?;
+        self.auth_protocol = d.caption::<crate::v1_8_0::enums::AuthProtocolId>(10)?;
         self.auth_protocol_id = d
             .int32(11)?
             .map(crate::v1_8_0::enums::AuthProtocolId::from_id);
@@ -864,20 +941,22 @@ impl crate::columnar::Columnar for Authentication {
             &mut self.authentication_token,
         )?;
         d.object_list_into::<crate::v1_8_0::objects::Authorization>(13, &mut self.authorizations)?;
-        d.string_into(14, &mut self.category_name)?;
+        self.category_name =
+            d.caption::<crate::caption::CategoryName<crate::v1_8_0::events::Authentication>>(14)?;
         self.category_uid = d.required(15, d.int32(15)?)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Certificate>(16, &mut self.certificate)?;
-        d.string_into(17, &mut self.class_name)?;
+        self.class_name =
+            d.caption::<crate::caption::ClassName<crate::v1_8_0::events::Authentication>>(17)?;
         self.class_uid = d.class_uid(18, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(19, &mut self.cloud)?;
-        d.string_into(20, &mut self.confidence)?;
+        self.confidence = d.caption::<crate::v1_8_0::enums::ConfidenceId>(20)?;
         self.confidence_id = d
             .int32(21)?
             .map(crate::v1_8_0::enums::ConfidenceId::from_id);
         self.confidence_score = d.int32(22)?;
         self.count = d.int32(23)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Device>(24, &mut self.device)?;
-        d.string_into(25, &mut self.disposition)?;
+        self.disposition = d.caption::<crate::v1_8_0::enums::DispositionId>(25)?;
         self.disposition_id = d
             .int32(26)?
             .map(crate::v1_8_0::enums::DispositionId::from_id);
@@ -895,7 +974,7 @@ impl crate::columnar::Columnar for Authentication {
         self.is_new_logon = d.bool(38)?;
         self.is_remote = d.bool(39)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Process>(40, &mut self.logon_process)?;
-        d.string_into(41, &mut self.logon_type)?;
+        self.logon_type = d.caption::<crate::v1_8_0::events::AuthenticationLogonTypeId>(41)?;
         self.logon_type_id = d.int32(42)?.map(AuthenticationLogonTypeId::from_id);
         d.object_list_into::<crate::v1_8_0::objects::Malware>(43, &mut self.malware)?;
         d.boxed_object_into::<crate::v1_8_0::objects::MalwareScanInfo>(
@@ -911,12 +990,12 @@ impl crate::columnar::Columnar for Authentication {
         d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(51, &mut self.raw_data_hash)?;
         self.raw_data_size = d.int64(52)?;
         d.string_into(53, &mut self.risk_details)?;
-        d.string_into(54, &mut self.risk_level)?;
+        self.risk_level = d.caption::<crate::v1_8_0::enums::RiskLevelId>(54)?;
         self.risk_level_id = d.int32(55)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(56)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Service>(57, &mut self.service)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Session>(58, &mut self.session)?;
-        d.string_into(59, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_8_0::enums::SeverityId>(59)?;
         self.severity_id = d.required(
             60,
             d.int32(60)?.map(crate::v1_8_0::enums::SeverityId::from_id),
@@ -924,14 +1003,15 @@ impl crate::columnar::Columnar for Authentication {
         d.boxed_object_into::<crate::v1_8_0::objects::NetworkEndpoint>(61, &mut self.src_endpoint)?;
         self.start_time = d.int64(62)?;
         d.datetime_into(63, &mut self.start_time_dt)?;
-        d.string_into(64, &mut self.status)?;
+        self.status = d.caption::<crate::v1_8_0::enums::StatusId>(64)?;
         d.string_into(65, &mut self.status_code)?;
         d.string_into(66, &mut self.status_detail)?;
         self.status_id = d.int32(67)?.map(crate::v1_8_0::enums::StatusId::from_id);
         self.time = d.required(68, d.int64(68)?)?;
         d.datetime_into(69, &mut self.time_dt)?;
         self.timezone_offset = d.int32(70)?;
-        d.string_into(71, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_8_0::events::Authentication>>(71)?;
         self.type_uid = d.required(72, d.int64(72)?)?;
         d.map_into(73, &mut self.unmapped)?;
         d.boxed_object_into::<crate::v1_8_0::objects::User>(74, &mut self.user)?;

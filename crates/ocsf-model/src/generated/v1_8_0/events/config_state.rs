@@ -34,8 +34,12 @@ Other = 99 => "Other",
 #[non_exhaustive]
 pub struct ConfigState {
     /// **Action** (`action`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ActionId>"
+    )]
+    pub action: Option<crate::Caption>,
     /// **Action ID** (`action_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `action`.
@@ -46,8 +50,12 @@ pub struct ConfigState {
     /// Its caption goes in `activity_name`.
     pub activity_id: ConfigStateActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::events::ConfigStateActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_8_0::objects::Actor>>,
@@ -64,8 +72,12 @@ pub struct ConfigState {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorizations: Option<Vec<crate::v1_8_0::objects::Authorization>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_8_0::events::ConfigState>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
@@ -76,8 +88,12 @@ pub struct ConfigState {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cis_benchmark_result: Option<Box<crate::v1_8_0::objects::CisBenchmarkResult>>,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_8_0::events::ConfigState>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -87,8 +103,12 @@ pub struct ConfigState {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cloud: Option<Box<crate::v1_8_0::objects::Cloud>>,
     /// **Confidence** (`confidence`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub confidence: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ConfidenceId>"
+    )]
+    pub confidence: Option<crate::Caption>,
     /// **Confidence ID** (`confidence_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `confidence`.
@@ -104,8 +124,12 @@ pub struct ConfigState {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<Box<crate::v1_8_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disposition: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::DispositionId>"
+    )]
+    pub disposition: Option<crate::Caption>,
     /// **Disposition ID** (`disposition_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `disposition`.
@@ -162,8 +186,12 @@ pub struct ConfigState {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk_details: Option<String>,
     /// **Risk Level** (`risk_level`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub risk_level: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::RiskLevelId>"
+    )]
+    pub risk_level: Option<crate::Caption>,
     /// **Risk Level ID** (`risk_level_id`, `integer_t`, optional, profile `security_control`).
     ///
     /// Its caption goes in `risk_level`.
@@ -173,8 +201,12 @@ pub struct ConfigState {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk_score: Option<i32>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -186,8 +218,12 @@ pub struct ConfigState {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::StatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -208,8 +244,12 @@ pub struct ConfigState {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone_offset: Option<i32>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_8_0::events::ConfigState>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `long_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -232,6 +272,14 @@ impl ConfigState {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "Discovery";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "Device Config State: Unknown",
+        "Device Config State: Log",
+        "Device Config State: Collect",
+        "Device Config State: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -251,10 +299,10 @@ impl ConfigState {
             assessments: None,
             attacks: None,
             authorizations: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
             cis_benchmark_result: None,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             confidence: None,
@@ -334,7 +382,7 @@ impl ConfigState {
         let keep = value.id() == 99 && self.action.is_some();
         self.action_id = Some(value);
         if !keep {
-            self.action = Some(value.as_str().to_string());
+            self.action = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -344,11 +392,10 @@ impl ConfigState {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = i64::from(Self::CLASS_UID) * 100 + i64::from(value.id());
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -359,7 +406,7 @@ impl ConfigState {
         let keep = value.id() == 99 && self.confidence.is_some();
         self.confidence_id = Some(value);
         if !keep {
-            self.confidence = Some(value.as_str().to_string());
+            self.confidence = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -369,7 +416,7 @@ impl ConfigState {
         let keep = value.id() == 99 && self.disposition.is_some();
         self.disposition_id = Some(value);
         if !keep {
-            self.disposition = Some(value.as_str().to_string());
+            self.disposition = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -379,7 +426,7 @@ impl ConfigState {
         let keep = value.id() == 99 && self.risk_level.is_some();
         self.risk_level_id = Some(value);
         if !keep {
-            self.risk_level = Some(value.as_str().to_string());
+            self.risk_level = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -389,7 +436,7 @@ impl ConfigState {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -399,10 +446,16 @@ impl ConfigState {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for ConfigState {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for ConfigState {
@@ -500,24 +553,26 @@ impl crate::columnar::Columnar for ConfigState {
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
-            action: d.string(0)?,
+            action: d.caption::<crate::v1_8_0::enums::ActionId>(0)?,
             action_id: d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id),
             activity_id: d.required(2, d.int32(2)?.map(ConfigStateActivityId::from_id))?,
-            activity_name: d.string(3)?,
+            activity_name: d.caption::<crate::v1_8_0::events::ConfigStateActivityId>(3)?,
             actor: d.object::<crate::v1_8_0::objects::Actor>(4)?.map(Box::new),
             api: d.object::<crate::v1_8_0::objects::Api>(5)?.map(Box::new),
             assessments: d.object_list::<crate::v1_8_0::objects::Assessment>(6)?,
             attacks: d.object_list::<crate::v1_8_0::objects::Attack>(7)?,
             authorizations: d.object_list::<crate::v1_8_0::objects::Authorization>(8)?,
-            category_name: d.string(9)?,
+            category_name: d
+                .caption::<crate::caption::CategoryName<crate::v1_8_0::events::ConfigState>>(9)?,
             category_uid: d.required(10, d.int32(10)?)?,
             cis_benchmark_result: d
                 .object::<crate::v1_8_0::objects::CisBenchmarkResult>(11)?
                 .map(Box::new),
-            class_name: d.string(12)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_8_0::events::ConfigState>>(12)?,
             class_uid: d.class_uid(13, Self::CLASS_UID)?,
             cloud: d.object::<crate::v1_8_0::objects::Cloud>(14)?.map(Box::new),
-            confidence: d.string(15)?,
+            confidence: d.caption::<crate::v1_8_0::enums::ConfidenceId>(15)?,
             confidence_id: d
                 .int32(16)?
                 .map(crate::v1_8_0::enums::ConfidenceId::from_id),
@@ -526,7 +581,7 @@ impl crate::columnar::Columnar for ConfigState {
             device: d
                 .object::<crate::v1_8_0::objects::Device>(19)?
                 .map(Box::new),
-            disposition: d.string(20)?,
+            disposition: d.caption::<crate::v1_8_0::enums::DispositionId>(20)?,
             disposition_id: d
                 .int32(21)?
                 .map(crate::v1_8_0::enums::DispositionId::from_id),
@@ -559,24 +614,25 @@ impl crate::columnar::Columnar for ConfigState {
                 .map(Box::new),
             raw_data_size: d.int64(37)?,
             risk_details: d.string(38)?,
-            risk_level: d.string(39)?,
+            risk_level: d.caption::<crate::v1_8_0::enums::RiskLevelId>(39)?,
             risk_level_id: d.int32(40)?.map(crate::v1_8_0::enums::RiskLevelId::from_id),
             risk_score: d.int32(41)?,
-            severity: d.string(42)?,
+            severity: d.caption::<crate::v1_8_0::enums::SeverityId>(42)?,
             severity_id: d.required(
                 43,
                 d.int32(43)?.map(crate::v1_8_0::enums::SeverityId::from_id),
             )?,
             start_time: d.int64(44)?,
             start_time_dt: d.datetime(45)?,
-            status: d.string(46)?,
+            status: d.caption::<crate::v1_8_0::enums::StatusId>(46)?,
             status_code: d.string(47)?,
             status_detail: d.string(48)?,
             status_id: d.int32(49)?.map(crate::v1_8_0::enums::StatusId::from_id),
             time: d.required(50, d.int64(50)?)?,
             time_dt: d.datetime(51)?,
             timezone_offset: d.int32(52)?,
-            type_name: d.string(53)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_8_0::events::ConfigState>>(53)?,
             type_uid: d.required(54, d.int64(54)?)?,
             unmapped: d.map(55)?,
             unknown: d.unknown()?,
@@ -586,32 +642,34 @@ impl crate::columnar::Columnar for ConfigState {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        d.string_into(0, &mut self.action)?;
+        self.action = d.caption::<crate::v1_8_0::enums::ActionId>(0)?;
         self.action_id = d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id);
         self.activity_id = d.required(2, d.int32(2)?.map(ConfigStateActivityId::from_id))?;
-        d.string_into(3, &mut self.activity_name)?;
+        self.activity_name = d.caption::<crate::v1_8_0::events::ConfigStateActivityId>(3)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Api>(5, &mut self.api)?;
         d.object_list_into::<crate::v1_8_0::objects::Assessment>(6, &mut self.assessments)?;
         d.object_list_into::<crate::v1_8_0::objects::Attack>(7, &mut self.attacks)?;
         d.object_list_into::<crate::v1_8_0::objects::Authorization>(8, &mut self.authorizations)?;
-        d.string_into(9, &mut self.category_name)?;
+        self.category_name =
+            d.caption::<crate::caption::CategoryName<crate::v1_8_0::events::ConfigState>>(9)?;
         self.category_uid = d.required(10, d.int32(10)?)?;
         d.boxed_object_into::<crate::v1_8_0::objects::CisBenchmarkResult>(
             11,
             &mut self.cis_benchmark_result,
         )?;
-        d.string_into(12, &mut self.class_name)?;
+        self.class_name =
+            d.caption::<crate::caption::ClassName<crate::v1_8_0::events::ConfigState>>(12)?;
         self.class_uid = d.class_uid(13, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(14, &mut self.cloud)?;
-        d.string_into(15, &mut self.confidence)?;
+        self.confidence = d.caption::<crate::v1_8_0::enums::ConfidenceId>(15)?;
         self.confidence_id = d
             .int32(16)?
             .map(crate::v1_8_0::enums::ConfidenceId::from_id);
         self.confidence_score = d.int32(17)?;
         self.count = d.int32(18)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Device>(19, &mut self.device)?;
-        d.string_into(20, &mut self.disposition)?;
+        self.disposition = d.caption::<crate::v1_8_0::enums::DispositionId>(20)?;
         self.disposition_id = d
             .int32(21)?
             .map(crate::v1_8_0::enums::DispositionId::from_id);
@@ -635,24 +693,25 @@ impl crate::columnar::Columnar for ConfigState {
         d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(36, &mut self.raw_data_hash)?;
         self.raw_data_size = d.int64(37)?;
         d.string_into(38, &mut self.risk_details)?;
-        d.string_into(39, &mut self.risk_level)?;
+        self.risk_level = d.caption::<crate::v1_8_0::enums::RiskLevelId>(39)?;
         self.risk_level_id = d.int32(40)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(41)?;
-        d.string_into(42, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_8_0::enums::SeverityId>(42)?;
         self.severity_id = d.required(
             43,
             d.int32(43)?.map(crate::v1_8_0::enums::SeverityId::from_id),
         )?;
         self.start_time = d.int64(44)?;
         d.datetime_into(45, &mut self.start_time_dt)?;
-        d.string_into(46, &mut self.status)?;
+        self.status = d.caption::<crate::v1_8_0::enums::StatusId>(46)?;
         d.string_into(47, &mut self.status_code)?;
         d.string_into(48, &mut self.status_detail)?;
         self.status_id = d.int32(49)?.map(crate::v1_8_0::enums::StatusId::from_id);
         self.time = d.required(50, d.int64(50)?)?;
         d.datetime_into(51, &mut self.time_dt)?;
         self.timezone_offset = d.int32(52)?;
-        d.string_into(53, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_8_0::events::ConfigState>>(53)?;
         self.type_uid = d.required(54, d.int64(54)?)?;
         d.map_into(55, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

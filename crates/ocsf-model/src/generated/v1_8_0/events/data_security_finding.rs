@@ -72,8 +72,12 @@ Other = 99 => "Other",
 #[non_exhaustive]
 pub struct DataSecurityFinding {
     /// **Action** (`action`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ActionId>"
+    )]
+    pub action: Option<crate::Caption>,
     /// **Action ID** (`action_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `action`.
@@ -84,8 +88,12 @@ pub struct DataSecurityFinding {
     /// Its caption goes in `activity_name`.
     pub activity_id: DataSecurityFindingActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::events::DataSecurityFindingActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_8_0::objects::Actor>>,
@@ -105,15 +113,23 @@ pub struct DataSecurityFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorizations: Option<Vec<crate::v1_8_0::objects::Authorization>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_8_0::events::DataSecurityFinding>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_8_0::events::DataSecurityFinding>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -126,8 +142,12 @@ pub struct DataSecurityFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
     /// **Confidence** (`confidence`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub confidence: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ConfidenceId>"
+    )]
+    pub confidence: Option<crate::Caption>,
     /// **Confidence ID** (`confidence_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `confidence`.
@@ -152,8 +172,12 @@ pub struct DataSecurityFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<Box<crate::v1_8_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disposition: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::DispositionId>"
+    )]
+    pub disposition: Option<crate::Caption>,
     /// **Disposition ID** (`disposition_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `disposition`.
@@ -184,8 +208,12 @@ pub struct DataSecurityFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub firewall_rule: Option<Box<crate::v1_8_0::objects::FirewallRule>>,
     /// **Impact** (`impact`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub impact: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ImpactId>"
+    )]
+    pub impact: Option<crate::Caption>,
     /// **Impact ID** (`impact_id`, `integer_t`, optional).
     ///
     /// Its caption goes in `impact`.
@@ -221,8 +249,12 @@ pub struct DataSecurityFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy: Option<Box<crate::v1_8_0::objects::Policy>>,
     /// **Priority** (`priority`, `string_t`, optional, profile `incident`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub priority: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::PriorityId>"
+    )]
+    pub priority: Option<crate::Caption>,
     /// **Priority ID** (`priority_id`, `integer_t`, recommended, profile `incident`).
     ///
     /// Its caption goes in `priority`.
@@ -244,8 +276,12 @@ pub struct DataSecurityFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk_details: Option<String>,
     /// **Risk Level** (`risk_level`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub risk_level: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::RiskLevelId>"
+    )]
+    pub risk_level: Option<crate::Caption>,
     /// **Risk Level ID** (`risk_level_id`, `integer_t`, optional).
     ///
     /// Its caption goes in `risk_level`.
@@ -255,8 +291,12 @@ pub struct DataSecurityFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk_score: Option<i32>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -274,8 +314,12 @@ pub struct DataSecurityFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::events::DataSecurityFindingStatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -307,8 +351,12 @@ pub struct DataSecurityFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone_offset: Option<i32>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_8_0::events::DataSecurityFinding>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `long_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -320,8 +368,12 @@ pub struct DataSecurityFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vendor_attributes: Option<Box<crate::v1_8_0::objects::VendorAttributes>>,
     /// **Verdict** (`verdict`, `string_t`, recommended, profile `incident`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub verdict: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::VerdictId>"
+    )]
+    pub verdict: Option<crate::Caption>,
     /// **Verdict ID** (`verdict_id`, `integer_t`, recommended, profile `incident`).
     ///
     /// Its caption goes in `verdict`.
@@ -341,6 +393,16 @@ impl DataSecurityFinding {
     pub const CATEGORY_UID: i32 = 2;
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "Findings";
+
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "Data Security Finding: Unknown",
+        "Data Security Finding: Create",
+        "Data Security Finding: Update",
+        "Data Security Finding: Close",
+        "Data Security Finding: Suppressed",
+        "Data Security Finding: Other",
+    ];
 
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
@@ -362,9 +424,9 @@ impl DataSecurityFinding {
             assignee_group: None,
             attacks: None,
             authorizations: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             comment: None,
@@ -466,7 +528,7 @@ impl DataSecurityFinding {
         let keep = value.id() == 99 && self.action.is_some();
         self.action_id = Some(value);
         if !keep {
-            self.action = Some(value.as_str().to_string());
+            self.action = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -476,11 +538,10 @@ impl DataSecurityFinding {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = i64::from(Self::CLASS_UID) * 100 + i64::from(value.id());
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -491,7 +552,7 @@ impl DataSecurityFinding {
         let keep = value.id() == 99 && self.confidence.is_some();
         self.confidence_id = Some(value);
         if !keep {
-            self.confidence = Some(value.as_str().to_string());
+            self.confidence = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -501,7 +562,7 @@ impl DataSecurityFinding {
         let keep = value.id() == 99 && self.disposition.is_some();
         self.disposition_id = Some(value);
         if !keep {
-            self.disposition = Some(value.as_str().to_string());
+            self.disposition = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -511,7 +572,7 @@ impl DataSecurityFinding {
         let keep = value.id() == 99 && self.impact.is_some();
         self.impact_id = Some(value);
         if !keep {
-            self.impact = Some(value.as_str().to_string());
+            self.impact = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -521,7 +582,7 @@ impl DataSecurityFinding {
         let keep = value.id() == 99 && self.priority.is_some();
         self.priority_id = Some(value);
         if !keep {
-            self.priority = Some(value.as_str().to_string());
+            self.priority = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -531,7 +592,7 @@ impl DataSecurityFinding {
         let keep = value.id() == 99 && self.risk_level.is_some();
         self.risk_level_id = Some(value);
         if !keep {
-            self.risk_level = Some(value.as_str().to_string());
+            self.risk_level = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -541,7 +602,7 @@ impl DataSecurityFinding {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -551,7 +612,7 @@ impl DataSecurityFinding {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -561,10 +622,16 @@ impl DataSecurityFinding {
         let keep = value.id() == 99 && self.verdict.is_some();
         self.verdict_id = Some(value);
         if !keep {
-            self.verdict = Some(value.as_str().to_string());
+            self.verdict = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for DataSecurityFinding {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for DataSecurityFinding {
@@ -684,23 +751,28 @@ impl crate::columnar::Columnar for DataSecurityFinding {
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
-            action: d.string(0)?,
+            action: d.caption::<crate::v1_8_0::enums::ActionId>(0)?,
             action_id: d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id),
             activity_id: d.required(2, d.int32(2)?.map(DataSecurityFindingActivityId::from_id))?,
-            activity_name: d.string(3)?,
+            activity_name: d.caption::<crate::v1_8_0::events::DataSecurityFindingActivityId>(3)?,
             actor: d.object::<crate::v1_8_0::objects::Actor>(4)?.map(Box::new),
             api: d.object::<crate::v1_8_0::objects::Api>(5)?.map(Box::new),
             assignee: d.object::<crate::v1_8_0::objects::User>(6)?.map(Box::new),
             assignee_group: d.object::<crate::v1_8_0::objects::Group>(7)?.map(Box::new),
             attacks: d.object_list::<crate::v1_8_0::objects::Attack>(8)?,
             authorizations: d.object_list::<crate::v1_8_0::objects::Authorization>(9)?,
-            category_name: d.string(10)?,
+            category_name: d.caption::<crate::caption::CategoryName<
+                crate::v1_8_0::events::DataSecurityFinding,
+            >>(10)?,
             category_uid: d.required(11, d.int32(11)?)?,
-            class_name: d.string(12)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_8_0::events::DataSecurityFinding>>(
+                    12,
+                )?,
             class_uid: d.class_uid(13, Self::CLASS_UID)?,
             cloud: d.object::<crate::v1_8_0::objects::Cloud>(14)?.map(Box::new),
             comment: d.string(15)?,
-            confidence: d.string(16)?,
+            confidence: d.caption::<crate::v1_8_0::enums::ConfidenceId>(16)?,
             confidence_id: d
                 .int32(17)?
                 .map(crate::v1_8_0::enums::ConfidenceId::from_id),
@@ -718,7 +790,7 @@ impl crate::columnar::Columnar for DataSecurityFinding {
             device: d
                 .object::<crate::v1_8_0::objects::Device>(23)?
                 .map(Box::new),
-            disposition: d.string(24)?,
+            disposition: d.caption::<crate::v1_8_0::enums::DispositionId>(24)?,
             disposition_id: d
                 .int32(25)?
                 .map(crate::v1_8_0::enums::DispositionId::from_id),
@@ -736,7 +808,7 @@ impl crate::columnar::Columnar for DataSecurityFinding {
             firewall_rule: d
                 .object::<crate::v1_8_0::objects::FirewallRule>(33)?
                 .map(Box::new),
-            impact: d.string(34)?,
+            impact: d.caption::<crate::v1_8_0::enums::ImpactId>(34)?,
             impact_id: d.int32(35)?.map(crate::v1_8_0::enums::ImpactId::from_id),
             impact_score: d.int32(36)?,
             is_alert: d.bool(37)?,
@@ -756,7 +828,7 @@ impl crate::columnar::Columnar for DataSecurityFinding {
             policy: d
                 .object::<crate::v1_8_0::objects::Policy>(45)?
                 .map(Box::new),
-            priority: d.string(46)?,
+            priority: d.caption::<crate::v1_8_0::enums::PriorityId>(46)?,
             priority_id: d.int32(47)?.map(crate::v1_8_0::enums::PriorityId::from_id),
             raw_data: d.string(48)?,
             raw_data_hash: d
@@ -765,10 +837,10 @@ impl crate::columnar::Columnar for DataSecurityFinding {
             raw_data_size: d.int64(50)?,
             resources: d.object_list::<crate::v1_8_0::objects::ResourceDetails>(51)?,
             risk_details: d.string(52)?,
-            risk_level: d.string(53)?,
+            risk_level: d.caption::<crate::v1_8_0::enums::RiskLevelId>(53)?,
             risk_level_id: d.int32(54)?.map(crate::v1_8_0::enums::RiskLevelId::from_id),
             risk_score: d.int32(55)?,
-            severity: d.string(56)?,
+            severity: d.caption::<crate::v1_8_0::enums::SeverityId>(56)?,
             severity_id: d.required(
                 57,
                 d.int32(57)?.map(crate::v1_8_0::enums::SeverityId::from_id),
@@ -779,7 +851,7 @@ impl crate::columnar::Columnar for DataSecurityFinding {
             src_url: d.string(59)?,
             start_time: d.int64(60)?,
             start_time_dt: d.datetime(61)?,
-            status: d.string(62)?,
+            status: d.caption::<crate::v1_8_0::events::DataSecurityFindingStatusId>(62)?,
             status_code: d.string(63)?,
             status_detail: d.string(64)?,
             status_id: d.int32(65)?.map(DataSecurityFindingStatusId::from_id),
@@ -791,13 +863,16 @@ impl crate::columnar::Columnar for DataSecurityFinding {
             time: d.required(69, d.int64(69)?)?,
             time_dt: d.datetime(70)?,
             timezone_offset: d.int32(71)?,
-            type_name: d.string(72)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_8_0::events::DataSecurityFinding>>(
+                    72,
+                )?,
             type_uid: d.required(73, d.int64(73)?)?,
             unmapped: d.map(74)?,
             vendor_attributes: d
                 .object::<crate::v1_8_0::objects::VendorAttributes>(75)?
                 .map(Box::new),
-            verdict: d.string(76)?,
+            verdict: d.caption::<crate::v1_8_0::enums::VerdictId>(76)?,
             verdict_id: d.int32(77)?.map(crate::v1_8_0::enums::VerdictId::from_id),
             unknown: d.unknown()?,
         })
@@ -806,24 +881,28 @@ impl crate::columnar::Columnar for DataSecurityFinding {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        d.string_into(0, &mut self.action)?;
+        self.action = d.caption::<crate::v1_8_0::enums::ActionId>(0)?;
         self.action_id = d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id);
         self.activity_id =
             d.required(2, d.int32(2)?.map(DataSecurityFindingActivityId::from_id))?;
-        d.string_into(3, &mut self.activity_name)?;
+        self.activity_name =
+            d.caption::<crate::v1_8_0::events::DataSecurityFindingActivityId>(3)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Api>(5, &mut self.api)?;
         d.boxed_object_into::<crate::v1_8_0::objects::User>(6, &mut self.assignee)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Group>(7, &mut self.assignee_group)?;
         d.object_list_into::<crate::v1_8_0::objects::Attack>(8, &mut self.attacks)?;
         d.object_list_into::<crate::v1_8_0::objects::Authorization>(9, &mut self.authorizations)?;
-        d.string_into(10, &mut self.category_name)?;
+        self.category_name = d.caption::<crate::caption::CategoryName<
+            crate::v1_8_0::events::DataSecurityFinding,
+        >>(10)?;
         self.category_uid = d.required(11, d.int32(11)?)?;
-        d.string_into(12, &mut self.class_name)?;
+        self.class_name =
+            d.caption::<crate::caption::ClassName<crate::v1_8_0::events::DataSecurityFinding>>(12)?;
         self.class_uid = d.class_uid(13, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(14, &mut self.cloud)?;
         d.string_into(15, &mut self.comment)?;
-        d.string_into(16, &mut self.confidence)?;
+        self.confidence = d.caption::<crate::v1_8_0::enums::ConfidenceId>(16)?;
         self.confidence_id = d
             .int32(17)?
             .map(crate::v1_8_0::enums::ConfidenceId::from_id);
@@ -833,7 +912,7 @@ impl crate::columnar::Columnar for DataSecurityFinding {
         d.boxed_object_into::<crate::v1_8_0::objects::Database>(21, &mut self.database)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Databucket>(22, &mut self.databucket)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Device>(23, &mut self.device)?;
-        d.string_into(24, &mut self.disposition)?;
+        self.disposition = d.caption::<crate::v1_8_0::enums::DispositionId>(24)?;
         self.disposition_id = d
             .int32(25)?
             .map(crate::v1_8_0::enums::DispositionId::from_id);
@@ -845,7 +924,7 @@ impl crate::columnar::Columnar for DataSecurityFinding {
         d.boxed_object_into::<crate::v1_8_0::objects::File>(31, &mut self.file)?;
         d.boxed_object_into::<crate::v1_8_0::objects::FindingInfo>(32, &mut self.finding_info)?;
         d.boxed_object_into::<crate::v1_8_0::objects::FirewallRule>(33, &mut self.firewall_rule)?;
-        d.string_into(34, &mut self.impact)?;
+        self.impact = d.caption::<crate::v1_8_0::enums::ImpactId>(34)?;
         self.impact_id = d.int32(35)?.map(crate::v1_8_0::enums::ImpactId::from_id);
         self.impact_score = d.int32(36)?;
         self.is_alert = d.bool(37)?;
@@ -860,17 +939,17 @@ impl crate::columnar::Columnar for DataSecurityFinding {
         d.object_list_into::<crate::v1_8_0::objects::Observable>(43, &mut self.observables)?;
         d.object_list_into::<crate::v1_8_0::objects::Osint>(44, &mut self.osint)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Policy>(45, &mut self.policy)?;
-        d.string_into(46, &mut self.priority)?;
+        self.priority = d.caption::<crate::v1_8_0::enums::PriorityId>(46)?;
         self.priority_id = d.int32(47)?.map(crate::v1_8_0::enums::PriorityId::from_id);
         d.string_into(48, &mut self.raw_data)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(49, &mut self.raw_data_hash)?;
         self.raw_data_size = d.int64(50)?;
         d.object_list_into::<crate::v1_8_0::objects::ResourceDetails>(51, &mut self.resources)?;
         d.string_into(52, &mut self.risk_details)?;
-        d.string_into(53, &mut self.risk_level)?;
+        self.risk_level = d.caption::<crate::v1_8_0::enums::RiskLevelId>(53)?;
         self.risk_level_id = d.int32(54)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(55)?;
-        d.string_into(56, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_8_0::enums::SeverityId>(56)?;
         self.severity_id = d.required(
             57,
             d.int32(57)?.map(crate::v1_8_0::enums::SeverityId::from_id),
@@ -879,7 +958,7 @@ impl crate::columnar::Columnar for DataSecurityFinding {
         d.string_into(59, &mut self.src_url)?;
         self.start_time = d.int64(60)?;
         d.datetime_into(61, &mut self.start_time_dt)?;
-        d.string_into(62, &mut self.status)?;
+        self.status = d.caption::<crate::v1_8_0::events::DataSecurityFindingStatusId>(62)?;
         d.string_into(63, &mut self.status_code)?;
         d.string_into(64, &mut self.status_detail)?;
         self.status_id = d.int32(65)?.map(DataSecurityFindingStatusId::from_id);
@@ -889,14 +968,15 @@ impl crate::columnar::Columnar for DataSecurityFinding {
         self.time = d.required(69, d.int64(69)?)?;
         d.datetime_into(70, &mut self.time_dt)?;
         self.timezone_offset = d.int32(71)?;
-        d.string_into(72, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_8_0::events::DataSecurityFinding>>(72)?;
         self.type_uid = d.required(73, d.int64(73)?)?;
         d.map_into(74, &mut self.unmapped)?;
         d.boxed_object_into::<crate::v1_8_0::objects::VendorAttributes>(
             75,
             &mut self.vendor_attributes,
         )?;
-        d.string_into(76, &mut self.verdict)?;
+        self.verdict = d.caption::<crate::v1_8_0::enums::VerdictId>(76)?;
         self.verdict_id = d.int32(77)?.map(crate::v1_8_0::enums::VerdictId::from_id);
         d.unknown_into(&mut self.unknown)?;
         Ok(())

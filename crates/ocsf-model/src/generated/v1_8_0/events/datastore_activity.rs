@@ -82,8 +82,12 @@ Other = 99 => "Other",
 #[non_exhaustive]
 pub struct DatastoreActivity {
     /// **Action** (`action`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ActionId>"
+    )]
+    pub action: Option<crate::Caption>,
     /// **Action ID** (`action_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `action`.
@@ -94,8 +98,12 @@ pub struct DatastoreActivity {
     /// Its caption goes in `activity_name`.
     pub activity_id: DatastoreActivityActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::events::DatastoreActivityActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_8_0::objects::Actor>>,
@@ -112,15 +120,23 @@ pub struct DatastoreActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorizations: Option<Vec<crate::v1_8_0::objects::Authorization>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_8_0::events::DatastoreActivity>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_8_0::events::DatastoreActivity>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -130,8 +146,12 @@ pub struct DatastoreActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cloud: Option<Box<crate::v1_8_0::objects::Cloud>>,
     /// **Confidence** (`confidence`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub confidence: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ConfidenceId>"
+    )]
+    pub confidence: Option<crate::Caption>,
     /// **Confidence ID** (`confidence_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `confidence`.
@@ -153,8 +173,12 @@ pub struct DatastoreActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<Box<crate::v1_8_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disposition: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::DispositionId>"
+    )]
+    pub disposition: Option<crate::Caption>,
     /// **Disposition ID** (`disposition_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `disposition`.
@@ -226,8 +250,12 @@ pub struct DatastoreActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk_details: Option<String>,
     /// **Risk Level** (`risk_level`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub risk_level: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::RiskLevelId>"
+    )]
+    pub risk_level: Option<crate::Caption>,
     /// **Risk Level ID** (`risk_level_id`, `integer_t`, optional, profile `security_control`).
     ///
     /// Its caption goes in `risk_level`.
@@ -237,8 +265,12 @@ pub struct DatastoreActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk_score: Option<i32>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -253,8 +285,12 @@ pub struct DatastoreActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::StatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -279,16 +315,24 @@ pub struct DatastoreActivity {
     pub timezone_offset: Option<i32>,
     /// **Datastore Type** (`type`, `string_t`, optional).
     #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::events::DatastoreActivityTypeId>"
+    )]
+    pub type_: Option<crate::Caption>,
     /// **Datastore Type ID** (`type_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `type`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub type_id: Option<DatastoreActivityTypeId>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_8_0::events::DatastoreActivity>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `long_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -311,6 +355,22 @@ impl DatastoreActivity {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "Application Activity";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "Datastore Activity: Unknown",
+        "Datastore Activity: Read",
+        "Datastore Activity: Update",
+        "Datastore Activity: Connect",
+        "Datastore Activity: Query",
+        "Datastore Activity: Write",
+        "Datastore Activity: Create",
+        "Datastore Activity: Delete",
+        "Datastore Activity: List",
+        "Datastore Activity: Encrypt",
+        "Datastore Activity: Decrypt",
+        "Datastore Activity: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -331,9 +391,9 @@ impl DatastoreActivity {
             api: None,
             attacks: None,
             authorizations: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             confidence: None,
@@ -424,7 +484,7 @@ impl DatastoreActivity {
         let keep = value.id() == 99 && self.action.is_some();
         self.action_id = Some(value);
         if !keep {
-            self.action = Some(value.as_str().to_string());
+            self.action = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -434,11 +494,10 @@ impl DatastoreActivity {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = i64::from(Self::CLASS_UID) * 100 + i64::from(value.id());
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -449,7 +508,7 @@ impl DatastoreActivity {
         let keep = value.id() == 99 && self.confidence.is_some();
         self.confidence_id = Some(value);
         if !keep {
-            self.confidence = Some(value.as_str().to_string());
+            self.confidence = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -459,7 +518,7 @@ impl DatastoreActivity {
         let keep = value.id() == 99 && self.disposition.is_some();
         self.disposition_id = Some(value);
         if !keep {
-            self.disposition = Some(value.as_str().to_string());
+            self.disposition = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -469,7 +528,7 @@ impl DatastoreActivity {
         let keep = value.id() == 99 && self.risk_level.is_some();
         self.risk_level_id = Some(value);
         if !keep {
-            self.risk_level = Some(value.as_str().to_string());
+            self.risk_level = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -479,7 +538,7 @@ impl DatastoreActivity {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -489,7 +548,7 @@ impl DatastoreActivity {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -499,10 +558,16 @@ impl DatastoreActivity {
         let keep = value.id() == 99 && self.type_.is_some();
         self.type_id = Some(value);
         if !keep {
-            self.type_ = Some(value.as_str().to_string());
+            self.type_ = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for DatastoreActivity {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for DatastoreActivity {
@@ -610,10 +675,10 @@ impl crate::columnar::Columnar for DatastoreActivity {
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
-            action: d.string(0)?,
+            action: d.caption::<crate::v1_8_0::enums::ActionId>(0)?,
             action_id: d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id),
             activity_id: d.required(2, d.int32(2)?.map(DatastoreActivityActivityId::from_id))?,
-            activity_name: d.string(3)?,
+            activity_name: d.caption::<crate::v1_8_0::events::DatastoreActivityActivityId>(3)?,
             actor: d.object::<crate::v1_8_0::objects::Actor>(4)?.map(Box::new),
             ai_model: d
                 .object::<crate::v1_8_0::objects::AiModel>(5)?
@@ -621,12 +686,17 @@ impl crate::columnar::Columnar for DatastoreActivity {
             api: d.object::<crate::v1_8_0::objects::Api>(6)?.map(Box::new),
             attacks: d.object_list::<crate::v1_8_0::objects::Attack>(7)?,
             authorizations: d.object_list::<crate::v1_8_0::objects::Authorization>(8)?,
-            category_name: d.string(9)?,
+            category_name: d.caption::<crate::caption::CategoryName<
+                crate::v1_8_0::events::DatastoreActivity,
+            >>(9)?,
             category_uid: d.required(10, d.int32(10)?)?,
-            class_name: d.string(11)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_8_0::events::DatastoreActivity>>(
+                    11,
+                )?,
             class_uid: d.class_uid(12, Self::CLASS_UID)?,
             cloud: d.object::<crate::v1_8_0::objects::Cloud>(13)?.map(Box::new),
-            confidence: d.string(14)?,
+            confidence: d.caption::<crate::v1_8_0::enums::ConfidenceId>(14)?,
             confidence_id: d
                 .int32(15)?
                 .map(crate::v1_8_0::enums::ConfidenceId::from_id),
@@ -641,7 +711,7 @@ impl crate::columnar::Columnar for DatastoreActivity {
             device: d
                 .object::<crate::v1_8_0::objects::Device>(20)?
                 .map(Box::new),
-            disposition: d.string(21)?,
+            disposition: d.caption::<crate::v1_8_0::enums::DispositionId>(21)?,
             disposition_id: d
                 .int32(22)?
                 .map(crate::v1_8_0::enums::DispositionId::from_id),
@@ -689,10 +759,10 @@ impl crate::columnar::Columnar for DatastoreActivity {
                 .map(Box::new),
             raw_data_size: d.int64(43)?,
             risk_details: d.string(44)?,
-            risk_level: d.string(45)?,
+            risk_level: d.caption::<crate::v1_8_0::enums::RiskLevelId>(45)?,
             risk_level_id: d.int32(46)?.map(crate::v1_8_0::enums::RiskLevelId::from_id),
             risk_score: d.int32(47)?,
-            severity: d.string(48)?,
+            severity: d.caption::<crate::v1_8_0::enums::SeverityId>(48)?,
             severity_id: d.required(
                 49,
                 d.int32(49)?.map(crate::v1_8_0::enums::SeverityId::from_id),
@@ -702,7 +772,7 @@ impl crate::columnar::Columnar for DatastoreActivity {
                 .map(Box::new),
             start_time: d.int64(51)?,
             start_time_dt: d.datetime(52)?,
-            status: d.string(53)?,
+            status: d.caption::<crate::v1_8_0::enums::StatusId>(53)?,
             status_code: d.string(54)?,
             status_detail: d.string(55)?,
             status_id: d.int32(56)?.map(crate::v1_8_0::enums::StatusId::from_id),
@@ -710,9 +780,12 @@ impl crate::columnar::Columnar for DatastoreActivity {
             time: d.required(58, d.int64(58)?)?,
             time_dt: d.datetime(59)?,
             timezone_offset: d.int32(60)?,
-            type_: d.string(61)?,
+            type_: d.caption::<crate::v1_8_0::events::DatastoreActivityTypeId>(61)?,
             type_id: d.int32(62)?.map(DatastoreActivityTypeId::from_id),
-            type_name: d.string(63)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_8_0::events::DatastoreActivity>>(
+                    63,
+                )?,
             type_uid: d.required(64, d.int64(64)?)?,
             unmapped: d.map(65)?,
             unknown: d.unknown()?,
@@ -722,21 +795,23 @@ impl crate::columnar::Columnar for DatastoreActivity {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        d.string_into(0, &mut self.action)?;
+        self.action = d.caption::<crate::v1_8_0::enums::ActionId>(0)?;
         self.action_id = d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id);
         self.activity_id = d.required(2, d.int32(2)?.map(DatastoreActivityActivityId::from_id))?;
-        d.string_into(3, &mut self.activity_name)?;
+        self.activity_name = d.caption::<crate::v1_8_0::events::DatastoreActivityActivityId>(3)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_8_0::objects::AiModel>(5, &mut self.ai_model)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Api>(6, &mut self.api)?;
         d.object_list_into::<crate::v1_8_0::objects::Attack>(7, &mut self.attacks)?;
         d.object_list_into::<crate::v1_8_0::objects::Authorization>(8, &mut self.authorizations)?;
-        d.string_into(9, &mut self.category_name)?;
+        self.category_name =
+            d.caption::<crate::caption::CategoryName<crate::v1_8_0::events::DatastoreActivity>>(9)?;
         self.category_uid = d.required(10, d.int32(10)?)?;
-        d.string_into(11, &mut self.class_name)?;
+        self.class_name =
+            d.caption::<crate::caption::ClassName<crate::v1_8_0::events::DatastoreActivity>>(11)?;
         self.class_uid = d.class_uid(12, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(13, &mut self.cloud)?;
-        d.string_into(14, &mut self.confidence)?;
+        self.confidence = d.caption::<crate::v1_8_0::enums::ConfidenceId>(14)?;
         self.confidence_id = d
             .int32(15)?
             .map(crate::v1_8_0::enums::ConfidenceId::from_id);
@@ -745,7 +820,7 @@ impl crate::columnar::Columnar for DatastoreActivity {
         d.boxed_object_into::<crate::v1_8_0::objects::Database>(18, &mut self.database)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Databucket>(19, &mut self.databucket)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Device>(20, &mut self.device)?;
-        d.string_into(21, &mut self.disposition)?;
+        self.disposition = d.caption::<crate::v1_8_0::enums::DispositionId>(21)?;
         self.disposition_id = d
             .int32(22)?
             .map(crate::v1_8_0::enums::DispositionId::from_id);
@@ -777,10 +852,10 @@ impl crate::columnar::Columnar for DatastoreActivity {
         d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(42, &mut self.raw_data_hash)?;
         self.raw_data_size = d.int64(43)?;
         d.string_into(44, &mut self.risk_details)?;
-        d.string_into(45, &mut self.risk_level)?;
+        self.risk_level = d.caption::<crate::v1_8_0::enums::RiskLevelId>(45)?;
         self.risk_level_id = d.int32(46)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(47)?;
-        d.string_into(48, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_8_0::enums::SeverityId>(48)?;
         self.severity_id = d.required(
             49,
             d.int32(49)?.map(crate::v1_8_0::enums::SeverityId::from_id),
@@ -788,7 +863,7 @@ impl crate::columnar::Columnar for DatastoreActivity {
         d.boxed_object_into::<crate::v1_8_0::objects::NetworkEndpoint>(50, &mut self.src_endpoint)?;
         self.start_time = d.int64(51)?;
         d.datetime_into(52, &mut self.start_time_dt)?;
-        d.string_into(53, &mut self.status)?;
+        self.status = d.caption::<crate::v1_8_0::enums::StatusId>(53)?;
         d.string_into(54, &mut self.status_code)?;
         d.string_into(55, &mut self.status_detail)?;
         self.status_id = d.int32(56)?.map(crate::v1_8_0::enums::StatusId::from_id);
@@ -796,9 +871,10 @@ impl crate::columnar::Columnar for DatastoreActivity {
         self.time = d.required(58, d.int64(58)?)?;
         d.datetime_into(59, &mut self.time_dt)?;
         self.timezone_offset = d.int32(60)?;
-        d.string_into(61, &mut self.type_)?;
+        self.type_ = d.caption::<crate::v1_8_0::events::DatastoreActivityTypeId>(61)?;
         self.type_id = d.int32(62)?.map(DatastoreActivityTypeId::from_id);
-        d.string_into(63, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_8_0::events::DatastoreActivity>>(63)?;
         self.type_uid = d.required(64, d.int64(64)?)?;
         d.map_into(65, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

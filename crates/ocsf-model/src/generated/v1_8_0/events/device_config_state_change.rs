@@ -102,8 +102,12 @@ Other = 99 => "Other",
 #[non_exhaustive]
 pub struct DeviceConfigStateChange {
     /// **Action** (`action`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ActionId>"
+    )]
+    pub action: Option<crate::Caption>,
     /// **Action ID** (`action_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `action`.
@@ -114,8 +118,12 @@ pub struct DeviceConfigStateChange {
     /// Its caption goes in `activity_name`.
     pub activity_id: DeviceConfigStateChangeActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::events::DeviceConfigStateChangeActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_8_0::objects::Actor>>,
@@ -129,15 +137,23 @@ pub struct DeviceConfigStateChange {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorizations: Option<Vec<crate::v1_8_0::objects::Authorization>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_8_0::events::DeviceConfigStateChange>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_8_0::events::DeviceConfigStateChange>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -147,8 +163,12 @@ pub struct DeviceConfigStateChange {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cloud: Option<Box<crate::v1_8_0::objects::Cloud>>,
     /// **Confidence** (`confidence`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub confidence: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ConfidenceId>"
+    )]
+    pub confidence: Option<crate::Caption>,
     /// **Confidence ID** (`confidence_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `confidence`.
@@ -164,8 +184,12 @@ pub struct DeviceConfigStateChange {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<Box<crate::v1_8_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disposition: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::DispositionId>"
+    )]
+    pub disposition: Option<crate::Caption>,
     /// **Disposition ID** (`disposition_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `disposition`.
@@ -210,8 +234,12 @@ pub struct DeviceConfigStateChange {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy: Option<Box<crate::v1_8_0::objects::Policy>>,
     /// **Previous Security Level** (`prev_security_level`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub prev_security_level: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::events::DeviceConfigStateChangePrevSecurityLevelId>"
+    )]
+    pub prev_security_level: Option<crate::Caption>,
     /// **Previous Security Level ID** (`prev_security_level_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `prev_security_level`.
@@ -233,8 +261,12 @@ pub struct DeviceConfigStateChange {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk_details: Option<String>,
     /// **Risk Level** (`risk_level`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub risk_level: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::RiskLevelId>"
+    )]
+    pub risk_level: Option<crate::Caption>,
     /// **Risk Level ID** (`risk_level_id`, `integer_t`, optional, profile `security_control`).
     ///
     /// Its caption goes in `risk_level`.
@@ -244,8 +276,12 @@ pub struct DeviceConfigStateChange {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk_score: Option<i32>,
     /// **Security Level** (`security_level`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub security_level: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::events::DeviceConfigStateChangeSecurityLevelId>"
+    )]
+    pub security_level: Option<crate::Caption>,
     /// **Security Level ID** (`security_level_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `security_level`.
@@ -255,8 +291,12 @@ pub struct DeviceConfigStateChange {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub security_states: Option<Vec<crate::v1_8_0::objects::SecurityState>>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -268,16 +308,24 @@ pub struct DeviceConfigStateChange {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Config Change State** (`state`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub state: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::events::DeviceConfigStateChangeStateId>"
+    )]
+    pub state: Option<crate::Caption>,
     /// **Config Change State ID** (`state_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `state`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state_id: Option<DeviceConfigStateChangeStateId>,
     /// **Status** (`status`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::StatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -298,8 +346,12 @@ pub struct DeviceConfigStateChange {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone_offset: Option<i32>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_8_0::events::DeviceConfigStateChange>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `long_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -322,6 +374,14 @@ impl DeviceConfigStateChange {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "Discovery";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "Device Config State Change: Unknown",
+        "Device Config State Change: Log",
+        "Device Config State Change: Collect",
+        "Device Config State Change: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -340,9 +400,9 @@ impl DeviceConfigStateChange {
             api: None,
             attacks: None,
             authorizations: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             confidence: None,
@@ -430,7 +490,7 @@ impl DeviceConfigStateChange {
         let keep = value.id() == 99 && self.action.is_some();
         self.action_id = Some(value);
         if !keep {
-            self.action = Some(value.as_str().to_string());
+            self.action = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -440,11 +500,10 @@ impl DeviceConfigStateChange {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = i64::from(Self::CLASS_UID) * 100 + i64::from(value.id());
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -455,7 +514,7 @@ impl DeviceConfigStateChange {
         let keep = value.id() == 99 && self.confidence.is_some();
         self.confidence_id = Some(value);
         if !keep {
-            self.confidence = Some(value.as_str().to_string());
+            self.confidence = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -465,7 +524,7 @@ impl DeviceConfigStateChange {
         let keep = value.id() == 99 && self.disposition.is_some();
         self.disposition_id = Some(value);
         if !keep {
-            self.disposition = Some(value.as_str().to_string());
+            self.disposition = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -478,7 +537,7 @@ impl DeviceConfigStateChange {
         let keep = value.id() == 99 && self.prev_security_level.is_some();
         self.prev_security_level_id = Some(value);
         if !keep {
-            self.prev_security_level = Some(value.as_str().to_string());
+            self.prev_security_level = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -488,7 +547,7 @@ impl DeviceConfigStateChange {
         let keep = value.id() == 99 && self.risk_level.is_some();
         self.risk_level_id = Some(value);
         if !keep {
-            self.risk_level = Some(value.as_str().to_string());
+            self.risk_level = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -501,7 +560,7 @@ impl DeviceConfigStateChange {
         let keep = value.id() == 99 && self.security_level.is_some();
         self.security_level_id = Some(value);
         if !keep {
-            self.security_level = Some(value.as_str().to_string());
+            self.security_level = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -511,7 +570,7 @@ impl DeviceConfigStateChange {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -521,7 +580,7 @@ impl DeviceConfigStateChange {
         let keep = value.id() == 99 && self.state.is_some();
         self.state_id = Some(value);
         if !keep {
-            self.state = Some(value.as_str().to_string());
+            self.state = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -531,10 +590,16 @@ impl DeviceConfigStateChange {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for DeviceConfigStateChange {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for DeviceConfigStateChange {
@@ -637,128 +702,146 @@ impl crate::columnar::Columnar for DeviceConfigStateChange {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            action: d.string(0)?,
-            action_id: d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id),
-            activity_id: d.required(
-                2,
-                d.int32(2)?.map(DeviceConfigStateChangeActivityId::from_id),
-            )?,
-            activity_name: d.string(3)?,
-            actor: d.object::<crate::v1_8_0::objects::Actor>(4)?.map(Box::new),
-            api: d.object::<crate::v1_8_0::objects::Api>(5)?.map(Box::new),
-            attacks: d.object_list::<crate::v1_8_0::objects::Attack>(6)?,
-            authorizations: d.object_list::<crate::v1_8_0::objects::Authorization>(7)?,
-            category_name: d.string(8)?,
-            category_uid: d.required(9, d.int32(9)?)?,
-            class_name: d.string(10)?,
-            class_uid: d.class_uid(11, Self::CLASS_UID)?,
-            cloud: d.object::<crate::v1_8_0::objects::Cloud>(12)?.map(Box::new),
-            confidence: d.string(13)?,
-            confidence_id: d
-                .int32(14)?
-                .map(crate::v1_8_0::enums::ConfidenceId::from_id),
-            confidence_score: d.int32(15)?,
-            count: d.int32(16)?,
-            device: d
-                .object::<crate::v1_8_0::objects::Device>(17)?
-                .map(Box::new),
-            disposition: d.string(18)?,
-            disposition_id: d
-                .int32(19)?
-                .map(crate::v1_8_0::enums::DispositionId::from_id),
-            duration: d.int64(20)?,
-            end_time: d.int64(21)?,
-            end_time_dt: d.datetime(22)?,
-            enrichments: d.object_list::<crate::v1_8_0::objects::Enrichment>(23)?,
-            firewall_rule: d
-                .object::<crate::v1_8_0::objects::FirewallRule>(24)?
-                .map(Box::new),
-            is_alert: d.bool(25)?,
-            malware: d.object_list::<crate::v1_8_0::objects::Malware>(26)?,
-            malware_scan_info: d
-                .object::<crate::v1_8_0::objects::MalwareScanInfo>(27)?
-                .map(Box::new),
-            message: d.string(28)?,
-            metadata: d.required(
-                29,
-                d.object::<crate::v1_8_0::objects::Metadata>(29)?
+        Ok(
+            Self {
+                action: d.caption::<crate::v1_8_0::enums::ActionId>(0)?,
+                action_id: d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id),
+                activity_id: d.required(
+                    2,
+                    d.int32(2)?.map(DeviceConfigStateChangeActivityId::from_id),
+                )?,
+                activity_name: d
+                    .caption::<crate::v1_8_0::events::DeviceConfigStateChangeActivityId>(3)?,
+                actor: d.object::<crate::v1_8_0::objects::Actor>(4)?.map(Box::new),
+                api: d.object::<crate::v1_8_0::objects::Api>(5)?.map(Box::new),
+                attacks: d.object_list::<crate::v1_8_0::objects::Attack>(6)?,
+                authorizations: d.object_list::<crate::v1_8_0::objects::Authorization>(7)?,
+                category_name: d.caption::<crate::caption::CategoryName<
+                    crate::v1_8_0::events::DeviceConfigStateChange,
+                >>(8)?,
+                category_uid: d.required(9, d.int32(9)?)?,
+                class_name: d.caption::<crate::caption::ClassName<
+                    crate::v1_8_0::events::DeviceConfigStateChange,
+                >>(10)?,
+                class_uid: d.class_uid(11, Self::CLASS_UID)?,
+                cloud: d.object::<crate::v1_8_0::objects::Cloud>(12)?.map(Box::new),
+                confidence: d.caption::<crate::v1_8_0::enums::ConfidenceId>(13)?,
+                confidence_id: d
+                    .int32(14)?
+                    .map(crate::v1_8_0::enums::ConfidenceId::from_id),
+                confidence_score: d.int32(15)?,
+                count: d.int32(16)?,
+                device: d
+                    .object::<crate::v1_8_0::objects::Device>(17)?
                     .map(Box::new),
-            )?,
-            observables: d.object_list::<crate::v1_8_0::objects::Observable>(30)?,
-            osint: d.object_list::<crate::v1_8_0::objects::Osint>(31)?,
-            policy: d
-                .object::<crate::v1_8_0::objects::Policy>(32)?
-                .map(Box::new),
-            prev_security_level: d.string(33)?,
-            prev_security_level_id: d
-                .int32(34)?
-                .map(DeviceConfigStateChangePrevSecurityLevelId::from_id),
-            prev_security_states: d.object_list::<crate::v1_8_0::objects::SecurityState>(35)?,
-            raw_data: d.string(36)?,
-            raw_data_hash: d
-                .object::<crate::v1_8_0::objects::Fingerprint>(37)?
-                .map(Box::new),
-            raw_data_size: d.int64(38)?,
-            risk_details: d.string(39)?,
-            risk_level: d.string(40)?,
-            risk_level_id: d.int32(41)?.map(crate::v1_8_0::enums::RiskLevelId::from_id),
-            risk_score: d.int32(42)?,
-            security_level: d.string(43)?,
-            security_level_id: d
-                .int32(44)?
-                .map(DeviceConfigStateChangeSecurityLevelId::from_id),
-            security_states: d.object_list::<crate::v1_8_0::objects::SecurityState>(45)?,
-            severity: d.string(46)?,
-            severity_id: d.required(
-                47,
-                d.int32(47)?.map(crate::v1_8_0::enums::SeverityId::from_id),
-            )?,
-            start_time: d.int64(48)?,
-            start_time_dt: d.datetime(49)?,
-            state: d.string(50)?,
-            state_id: d.int32(51)?.map(DeviceConfigStateChangeStateId::from_id),
-            status: d.string(52)?,
-            status_code: d.string(53)?,
-            status_detail: d.string(54)?,
-            status_id: d.int32(55)?.map(crate::v1_8_0::enums::StatusId::from_id),
-            time: d.required(56, d.int64(56)?)?,
-            time_dt: d.datetime(57)?,
-            timezone_offset: d.int32(58)?,
-            type_name: d.string(59)?,
-            type_uid: d.required(60, d.int64(60)?)?,
-            unmapped: d.map(61)?,
-            unknown: d.unknown()?,
-        })
+                disposition: d.caption::<crate::v1_8_0::enums::DispositionId>(18)?,
+                disposition_id: d
+                    .int32(19)?
+                    .map(crate::v1_8_0::enums::DispositionId::from_id),
+                duration: d.int64(20)?,
+                end_time: d.int64(21)?,
+                end_time_dt: d.datetime(22)?,
+                enrichments: d.object_list::<crate::v1_8_0::objects::Enrichment>(23)?,
+                firewall_rule: d
+                    .object::<crate::v1_8_0::objects::FirewallRule>(24)?
+                    .map(Box::new),
+                is_alert: d.bool(25)?,
+                malware: d.object_list::<crate::v1_8_0::objects::Malware>(26)?,
+                malware_scan_info: d
+                    .object::<crate::v1_8_0::objects::MalwareScanInfo>(27)?
+                    .map(Box::new),
+                message: d.string(28)?,
+                metadata: d.required(
+                    29,
+                    d.object::<crate::v1_8_0::objects::Metadata>(29)?
+                        .map(Box::new),
+                )?,
+                observables: d.object_list::<crate::v1_8_0::objects::Observable>(30)?,
+                osint: d.object_list::<crate::v1_8_0::objects::Osint>(31)?,
+                policy: d
+                    .object::<crate::v1_8_0::objects::Policy>(32)?
+                    .map(Box::new),
+                prev_security_level:
+                    d.caption::<crate::v1_8_0::events::DeviceConfigStateChangePrevSecurityLevelId>(
+                        33,
+                    )?,
+                prev_security_level_id: d
+                    .int32(34)?
+                    .map(DeviceConfigStateChangePrevSecurityLevelId::from_id),
+                prev_security_states: d.object_list::<crate::v1_8_0::objects::SecurityState>(35)?,
+                raw_data: d.string(36)?,
+                raw_data_hash: d
+                    .object::<crate::v1_8_0::objects::Fingerprint>(37)?
+                    .map(Box::new),
+                raw_data_size: d.int64(38)?,
+                risk_details: d.string(39)?,
+                risk_level: d.caption::<crate::v1_8_0::enums::RiskLevelId>(40)?,
+                risk_level_id: d.int32(41)?.map(crate::v1_8_0::enums::RiskLevelId::from_id),
+                risk_score: d.int32(42)?,
+                security_level: d
+                    .caption::<crate::v1_8_0::events::DeviceConfigStateChangeSecurityLevelId>(43)?,
+                security_level_id: d
+                    .int32(44)?
+                    .map(DeviceConfigStateChangeSecurityLevelId::from_id),
+                security_states: d.object_list::<crate::v1_8_0::objects::SecurityState>(45)?,
+                severity: d.caption::<crate::v1_8_0::enums::SeverityId>(46)?,
+                severity_id: d.required(
+                    47,
+                    d.int32(47)?.map(crate::v1_8_0::enums::SeverityId::from_id),
+                )?,
+                start_time: d.int64(48)?,
+                start_time_dt: d.datetime(49)?,
+                state: d.caption::<crate::v1_8_0::events::DeviceConfigStateChangeStateId>(50)?,
+                state_id: d.int32(51)?.map(DeviceConfigStateChangeStateId::from_id),
+                status: d.caption::<crate::v1_8_0::enums::StatusId>(52)?,
+                status_code: d.string(53)?,
+                status_detail: d.string(54)?,
+                status_id: d.int32(55)?.map(crate::v1_8_0::enums::StatusId::from_id),
+                time: d.required(56, d.int64(56)?)?,
+                time_dt: d.datetime(57)?,
+                timezone_offset: d.int32(58)?,
+                type_name: d.caption::<crate::caption::TypeName<
+                    crate::v1_8_0::events::DeviceConfigStateChange,
+                >>(59)?,
+                type_uid: d.required(60, d.int64(60)?)?,
+                unmapped: d.map(61)?,
+                unknown: d.unknown()?,
+            },
+        )
     }
     fn decode_into(
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        d.string_into(0, &mut self.action)?;
+        self.action = d.caption::<crate::v1_8_0::enums::ActionId>(0)?;
         self.action_id = d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id);
         self.activity_id = d.required(
             2,
             d.int32(2)?.map(DeviceConfigStateChangeActivityId::from_id),
         )?;
-        d.string_into(3, &mut self.activity_name)?;
+        self.activity_name =
+            d.caption::<crate::v1_8_0::events::DeviceConfigStateChangeActivityId>(3)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Api>(5, &mut self.api)?;
         d.object_list_into::<crate::v1_8_0::objects::Attack>(6, &mut self.attacks)?;
         d.object_list_into::<crate::v1_8_0::objects::Authorization>(7, &mut self.authorizations)?;
-        d.string_into(8, &mut self.category_name)?;
+        self.category_name = d.caption::<crate::caption::CategoryName<
+            crate::v1_8_0::events::DeviceConfigStateChange,
+        >>(8)?;
         self.category_uid = d.required(9, d.int32(9)?)?;
-        d.string_into(10, &mut self.class_name)?;
+        self.class_name = d.caption::<crate::caption::ClassName<
+            crate::v1_8_0::events::DeviceConfigStateChange,
+        >>(10)?;
         self.class_uid = d.class_uid(11, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(12, &mut self.cloud)?;
-        d.string_into(13, &mut self.confidence)?;
+        self.confidence = d.caption::<crate::v1_8_0::enums::ConfidenceId>(13)?;
         self.confidence_id = d
             .int32(14)?
             .map(crate::v1_8_0::enums::ConfidenceId::from_id);
         self.confidence_score = d.int32(15)?;
         self.count = d.int32(16)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Device>(17, &mut self.device)?;
-        d.string_into(18, &mut self.disposition)?;
+        self.disposition = d.caption::<crate::v1_8_0::enums::DispositionId>(18)?;
         self.disposition_id = d
             .int32(19)?
             .map(crate::v1_8_0::enums::DispositionId::from_id);
@@ -778,7 +861,8 @@ impl crate::columnar::Columnar for DeviceConfigStateChange {
         d.object_list_into::<crate::v1_8_0::objects::Observable>(30, &mut self.observables)?;
         d.object_list_into::<crate::v1_8_0::objects::Osint>(31, &mut self.osint)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Policy>(32, &mut self.policy)?;
-        d.string_into(33, &mut self.prev_security_level)?;
+        self.prev_security_level =
+            d.caption::<crate::v1_8_0::events::DeviceConfigStateChangePrevSecurityLevelId>(33)?;
         self.prev_security_level_id = d
             .int32(34)?
             .map(DeviceConfigStateChangePrevSecurityLevelId::from_id);
@@ -790,31 +874,34 @@ impl crate::columnar::Columnar for DeviceConfigStateChange {
         d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(37, &mut self.raw_data_hash)?;
         self.raw_data_size = d.int64(38)?;
         d.string_into(39, &mut self.risk_details)?;
-        d.string_into(40, &mut self.risk_level)?;
+        self.risk_level = d.caption::<crate::v1_8_0::enums::RiskLevelId>(40)?;
         self.risk_level_id = d.int32(41)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(42)?;
-        d.string_into(43, &mut self.security_level)?;
+        self.security_level =
+            d.caption::<crate::v1_8_0::events::DeviceConfigStateChangeSecurityLevelId>(43)?;
         self.security_level_id = d
             .int32(44)?
             .map(DeviceConfigStateChangeSecurityLevelId::from_id);
         d.object_list_into::<crate::v1_8_0::objects::SecurityState>(45, &mut self.security_states)?;
-        d.string_into(46, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_8_0::enums::SeverityId>(46)?;
         self.severity_id = d.required(
             47,
             d.int32(47)?.map(crate::v1_8_0::enums::SeverityId::from_id),
         )?;
         self.start_time = d.int64(48)?;
         d.datetime_into(49, &mut self.start_time_dt)?;
-        d.string_into(50, &mut self.state)?;
+        self.state = d.caption::<crate::v1_8_0::events::DeviceConfigStateChangeStateId>(50)?;
         self.state_id = d.int32(51)?.map(DeviceConfigStateChangeStateId::from_id);
-        d.string_into(52, &mut self.status)?;
+        self.status = d.caption::<crate::v1_8_0::enums::StatusId>(52)?;
         d.string_into(53, &mut self.status_code)?;
         d.string_into(54, &mut self.status_detail)?;
         self.status_id = d.int32(55)?.map(crate::v1_8_0::enums::StatusId::from_id);
         self.time = d.required(56, d.int64(56)?)?;
         d.datetime_into(57, &mut self.time_dt)?;
         self.timezone_offset = d.int32(58)?;
-        d.string_into(59, &mut self.type_name)?;
+        self.type_name = d.caption::<crate::caption::TypeName<
+            crate::v1_8_0::events::DeviceConfigStateChange,
+        >>(59)?;
         self.type_uid = d.required(60, d.int64(60)?)?;
         d.map_into(61, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

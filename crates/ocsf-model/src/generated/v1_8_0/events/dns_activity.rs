@@ -115,8 +115,12 @@ Other = 99 => "Other",
 #[non_exhaustive]
 pub struct DnsActivity {
     /// **Action** (`action`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ActionId>"
+    )]
+    pub action: Option<crate::Caption>,
     /// **Action ID** (`action_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `action`.
@@ -127,8 +131,12 @@ pub struct DnsActivity {
     /// Its caption goes in `activity_name`.
     pub activity_id: DnsActivityActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::events::DnsActivityActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_8_0::objects::Actor>>,
@@ -151,15 +159,23 @@ pub struct DnsActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorizations: Option<Vec<crate::v1_8_0::objects::Authorization>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_8_0::events::DnsActivity>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_8_0::events::DnsActivity>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -169,8 +185,12 @@ pub struct DnsActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cloud: Option<Box<crate::v1_8_0::objects::Cloud>>,
     /// **Confidence** (`confidence`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub confidence: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ConfidenceId>"
+    )]
+    pub confidence: Option<crate::Caption>,
     /// **Confidence ID** (`confidence_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `confidence`.
@@ -192,8 +212,12 @@ pub struct DnsActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<Box<crate::v1_8_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disposition: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::DispositionId>"
+    )]
+    pub disposition: Option<crate::Caption>,
     /// **Disposition ID** (`disposition_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `disposition`.
@@ -244,8 +268,12 @@ pub struct DnsActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_8_0::objects::Observable>>,
     /// **Observation Point** (`observation_point`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub observation_point: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ObservationPointId>"
+    )]
+    pub observation_point: Option<crate::Caption>,
     /// **Observation Point ID** (`observation_point_id`, `integer_t`, optional).
     ///
     /// Its caption goes in `observation_point`.
@@ -302,8 +330,12 @@ pub struct DnsActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_data_size: Option<i64>,
     /// **Response Code** (`rcode`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rcode: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::events::DnsActivityRcodeId>"
+    )]
+    pub rcode: Option<crate::Caption>,
     /// **Response Code ID** (`rcode_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `rcode`.
@@ -319,8 +351,12 @@ pub struct DnsActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk_details: Option<String>,
     /// **Risk Level** (`risk_level`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub risk_level: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::RiskLevelId>"
+    )]
+    pub risk_level: Option<crate::Caption>,
     /// **Risk Level ID** (`risk_level_id`, `integer_t`, optional, profile `security_control`).
     ///
     /// Its caption goes in `risk_level`.
@@ -330,8 +366,12 @@ pub struct DnsActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk_score: Option<i32>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -346,8 +386,12 @@ pub struct DnsActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::StatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -374,8 +418,12 @@ pub struct DnsActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub traffic: Option<Box<crate::v1_8_0::objects::NetworkTraffic>>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_8_0::events::DnsActivity>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `long_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -398,6 +446,15 @@ impl DnsActivity {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "Network Activity";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "DNS Activity: Unknown",
+        "DNS Activity: Query",
+        "DNS Activity: Response",
+        "DNS Activity: Traffic",
+        "DNS Activity: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -418,9 +475,9 @@ impl DnsActivity {
             app_protocol_name: None,
             attacks: None,
             authorizations: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             confidence: None,
@@ -526,7 +583,7 @@ impl DnsActivity {
         let keep = value.id() == 99 && self.action.is_some();
         self.action_id = Some(value);
         if !keep {
-            self.action = Some(value.as_str().to_string());
+            self.action = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -536,11 +593,10 @@ impl DnsActivity {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = i64::from(Self::CLASS_UID) * 100 + i64::from(value.id());
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -551,7 +607,7 @@ impl DnsActivity {
         let keep = value.id() == 99 && self.confidence.is_some();
         self.confidence_id = Some(value);
         if !keep {
-            self.confidence = Some(value.as_str().to_string());
+            self.confidence = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -561,7 +617,7 @@ impl DnsActivity {
         let keep = value.id() == 99 && self.disposition.is_some();
         self.disposition_id = Some(value);
         if !keep {
-            self.disposition = Some(value.as_str().to_string());
+            self.disposition = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -574,7 +630,7 @@ impl DnsActivity {
         let keep = value.id() == 99 && self.observation_point.is_some();
         self.observation_point_id = Some(value);
         if !keep {
-            self.observation_point = Some(value.as_str().to_string());
+            self.observation_point = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -584,7 +640,7 @@ impl DnsActivity {
         let keep = value.id() == 99 && self.rcode.is_some();
         self.rcode_id = Some(value);
         if !keep {
-            self.rcode = Some(value.as_str().to_string());
+            self.rcode = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -594,7 +650,7 @@ impl DnsActivity {
         let keep = value.id() == 99 && self.risk_level.is_some();
         self.risk_level_id = Some(value);
         if !keep {
-            self.risk_level = Some(value.as_str().to_string());
+            self.risk_level = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -604,7 +660,7 @@ impl DnsActivity {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -614,10 +670,16 @@ impl DnsActivity {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for DnsActivity {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for DnsActivity {
@@ -742,10 +804,10 @@ impl crate::columnar::Columnar for DnsActivity {
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
-            action: d.string(0)?,
+            action: d.caption::<crate::v1_8_0::enums::ActionId>(0)?,
             action_id: d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id),
             activity_id: d.required(2, d.int32(2)?.map(DnsActivityActivityId::from_id))?,
-            activity_name: d.string(3)?,
+            activity_name: d.caption::<crate::v1_8_0::events::DnsActivityActivityId>(3)?,
             actor: d.object::<crate::v1_8_0::objects::Actor>(4)?.map(Box::new),
             answers: d.object_list::<crate::v1_8_0::objects::DnsAnswer>(5)?,
             api: d.object::<crate::v1_8_0::objects::Api>(6)?.map(Box::new),
@@ -753,12 +815,14 @@ impl crate::columnar::Columnar for DnsActivity {
             app_protocol_name: d.string(8)?,
             attacks: d.object_list::<crate::v1_8_0::objects::Attack>(9)?,
             authorizations: d.object_list::<crate::v1_8_0::objects::Authorization>(10)?,
-            category_name: d.string(11)?,
+            category_name: d
+                .caption::<crate::caption::CategoryName<crate::v1_8_0::events::DnsActivity>>(11)?,
             category_uid: d.required(12, d.int32(12)?)?,
-            class_name: d.string(13)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_8_0::events::DnsActivity>>(13)?,
             class_uid: d.class_uid(14, Self::CLASS_UID)?,
             cloud: d.object::<crate::v1_8_0::objects::Cloud>(15)?.map(Box::new),
-            confidence: d.string(16)?,
+            confidence: d.caption::<crate::v1_8_0::enums::ConfidenceId>(16)?,
             confidence_id: d
                 .int32(17)?
                 .map(crate::v1_8_0::enums::ConfidenceId::from_id),
@@ -773,7 +837,7 @@ impl crate::columnar::Columnar for DnsActivity {
             device: d
                 .object::<crate::v1_8_0::objects::Device>(22)?
                 .map(Box::new),
-            disposition: d.string(23)?,
+            disposition: d.caption::<crate::v1_8_0::enums::DispositionId>(23)?,
             disposition_id: d
                 .int32(24)?
                 .map(crate::v1_8_0::enums::DispositionId::from_id),
@@ -806,7 +870,7 @@ impl crate::columnar::Columnar for DnsActivity {
                 .object::<crate::v1_8_0::objects::NetworkEndpoint>(38)?
                 .map(Box::new),
             observables: d.object_list::<crate::v1_8_0::objects::Observable>(39)?,
-            observation_point: d.string(40)?,
+            observation_point: d.caption::<crate::v1_8_0::enums::ObservationPointId>(40)?,
             observation_point_id: d
                 .int32(41)?
                 .map(crate::v1_8_0::enums::ObservationPointId::from_id),
@@ -844,15 +908,15 @@ impl crate::columnar::Columnar for DnsActivity {
                 .object::<crate::v1_8_0::objects::Fingerprint>(56)?
                 .map(Box::new),
             raw_data_size: d.int64(57)?,
-            rcode: d.string(58)?,
+            rcode: d.caption::<crate::v1_8_0::events::DnsActivityRcodeId>(58)?,
             rcode_id: d.int32(59)?.map(DnsActivityRcodeId::from_id),
             response_time: d.int64(60)?,
             response_time_dt: d.datetime(61)?,
             risk_details: d.string(62)?,
-            risk_level: d.string(63)?,
+            risk_level: d.caption::<crate::v1_8_0::enums::RiskLevelId>(63)?,
             risk_level_id: d.int32(64)?.map(crate::v1_8_0::enums::RiskLevelId::from_id),
             risk_score: d.int32(65)?,
-            severity: d.string(66)?,
+            severity: d.caption::<crate::v1_8_0::enums::SeverityId>(66)?,
             severity_id: d.required(
                 67,
                 d.int32(67)?.map(crate::v1_8_0::enums::SeverityId::from_id),
@@ -862,7 +926,7 @@ impl crate::columnar::Columnar for DnsActivity {
                 .map(Box::new),
             start_time: d.int64(69)?,
             start_time_dt: d.datetime(70)?,
-            status: d.string(71)?,
+            status: d.caption::<crate::v1_8_0::enums::StatusId>(71)?,
             status_code: d.string(72)?,
             status_detail: d.string(73)?,
             status_id: d.int32(74)?.map(crate::v1_8_0::enums::StatusId::from_id),
@@ -873,7 +937,8 @@ impl crate::columnar::Columnar for DnsActivity {
             traffic: d
                 .object::<crate::v1_8_0::objects::NetworkTraffic>(79)?
                 .map(Box::new),
-            type_name: d.string(80)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_8_0::events::DnsActivity>>(80)?,
             type_uid: d.required(81, d.int64(81)?)?,
             unmapped: d.map(82)?,
             unknown: d.unknown()?,
@@ -883,10 +948,10 @@ impl crate::columnar::Columnar for DnsActivity {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        d.string_into(0, &mut self.action)?;
+        self.action = d.caption::<crate::v1_8_0::enums::ActionId>(0)?;
         self.action_id = d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id);
         self.activity_id = d.required(2, d.int32(2)?.map(DnsActivityActivityId::from_id))?;
-        d.string_into(3, &mut self.activity_name)?;
+        self.activity_name = d.caption::<crate::v1_8_0::events::DnsActivityActivityId>(3)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Actor>(4, &mut self.actor)?;
         d.object_list_into::<crate::v1_8_0::objects::DnsAnswer>(5, &mut self.answers)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Api>(6, &mut self.api)?;
@@ -894,12 +959,14 @@ impl crate::columnar::Columnar for DnsActivity {
         d.string_into(8, &mut self.app_protocol_name)?;
         d.object_list_into::<crate::v1_8_0::objects::Attack>(9, &mut self.attacks)?;
         d.object_list_into::<crate::v1_8_0::objects::Authorization>(10, &mut self.authorizations)?;
-        d.string_into(11, &mut self.category_name)?;
+        self.category_name =
+            d.caption::<crate::caption::CategoryName<crate::v1_8_0::events::DnsActivity>>(11)?;
         self.category_uid = d.required(12, d.int32(12)?)?;
-        d.string_into(13, &mut self.class_name)?;
+        self.class_name =
+            d.caption::<crate::caption::ClassName<crate::v1_8_0::events::DnsActivity>>(13)?;
         self.class_uid = d.class_uid(14, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(15, &mut self.cloud)?;
-        d.string_into(16, &mut self.confidence)?;
+        self.confidence = d.caption::<crate::v1_8_0::enums::ConfidenceId>(16)?;
         self.confidence_id = d
             .int32(17)?
             .map(crate::v1_8_0::enums::ConfidenceId::from_id);
@@ -914,7 +981,7 @@ impl crate::columnar::Columnar for DnsActivity {
             &mut self.cumulative_traffic,
         )?;
         d.boxed_object_into::<crate::v1_8_0::objects::Device>(22, &mut self.device)?;
-        d.string_into(23, &mut self.disposition)?;
+        self.disposition = d.caption::<crate::v1_8_0::enums::DispositionId>(23)?;
         self.disposition_id = d
             .int32(24)?
             .map(crate::v1_8_0::enums::DispositionId::from_id);
@@ -942,7 +1009,7 @@ impl crate::columnar::Columnar for DnsActivity {
             &mut self.network_observation_point,
         )?;
         d.object_list_into::<crate::v1_8_0::objects::Observable>(39, &mut self.observables)?;
-        d.string_into(40, &mut self.observation_point)?;
+        self.observation_point = d.caption::<crate::v1_8_0::enums::ObservationPointId>(40)?;
         self.observation_point_id = d
             .int32(41)?
             .map(crate::v1_8_0::enums::ObservationPointId::from_id);
@@ -971,15 +1038,15 @@ impl crate::columnar::Columnar for DnsActivity {
         d.string_into(55, &mut self.raw_data)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(56, &mut self.raw_data_hash)?;
         self.raw_data_size = d.int64(57)?;
-        d.string_into(58, &mut self.rcode)?;
+        self.rcode = d.caption::<crate::v1_8_0::events::DnsActivityRcodeId>(58)?;
         self.rcode_id = d.int32(59)?.map(DnsActivityRcodeId::from_id);
         self.response_time = d.int64(60)?;
         d.datetime_into(61, &mut self.response_time_dt)?;
         d.string_into(62, &mut self.risk_details)?;
-        d.string_into(63, &mut self.risk_level)?;
+        self.risk_level = d.caption::<crate::v1_8_0::enums::RiskLevelId>(63)?;
         self.risk_level_id = d.int32(64)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(65)?;
-        d.string_into(66, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_8_0::enums::SeverityId>(66)?;
         self.severity_id = d.required(
             67,
             d.int32(67)?.map(crate::v1_8_0::enums::SeverityId::from_id),
@@ -987,7 +1054,7 @@ impl crate::columnar::Columnar for DnsActivity {
         d.boxed_object_into::<crate::v1_8_0::objects::NetworkEndpoint>(68, &mut self.src_endpoint)?;
         self.start_time = d.int64(69)?;
         d.datetime_into(70, &mut self.start_time_dt)?;
-        d.string_into(71, &mut self.status)?;
+        self.status = d.caption::<crate::v1_8_0::enums::StatusId>(71)?;
         d.string_into(72, &mut self.status_code)?;
         d.string_into(73, &mut self.status_detail)?;
         self.status_id = d.int32(74)?.map(crate::v1_8_0::enums::StatusId::from_id);
@@ -996,7 +1063,8 @@ impl crate::columnar::Columnar for DnsActivity {
         self.timezone_offset = d.int32(77)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Tls>(78, &mut self.tls)?;
         d.boxed_object_into::<crate::v1_8_0::objects::NetworkTraffic>(79, &mut self.traffic)?;
-        d.string_into(80, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_8_0::events::DnsActivity>>(80)?;
         self.type_uid = d.required(81, d.int64(81)?)?;
         d.map_into(82, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

@@ -118,8 +118,12 @@ Other = 99 => "Other",
 #[non_exhaustive]
 pub struct DroneFlightsActivity {
     /// **Action** (`action`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ActionId>"
+    )]
+    pub action: Option<crate::Caption>,
     /// **Action ID** (`action_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `action`.
@@ -130,8 +134,12 @@ pub struct DroneFlightsActivity {
     /// Its caption goes in `activity_name`.
     pub activity_id: DroneFlightsActivityActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::events::DroneFlightsActivityActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_8_0::objects::Actor>>,
@@ -142,8 +150,12 @@ pub struct DroneFlightsActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attacks: Option<Vec<crate::v1_8_0::objects::Attack>>,
     /// **Authentication Type** (`auth_protocol`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub auth_protocol: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::events::DroneFlightsActivityAuthProtocolId>"
+    )]
+    pub auth_protocol: Option<crate::Caption>,
     /// **Authentication Type ID** (`auth_protocol_id`, `integer_t`, optional).
     ///
     /// Its caption goes in `auth_protocol`.
@@ -153,15 +165,23 @@ pub struct DroneFlightsActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorizations: Option<Vec<crate::v1_8_0::objects::Authorization>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_8_0::events::DroneFlightsActivity>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_8_0::events::DroneFlightsActivity>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -177,8 +197,12 @@ pub struct DroneFlightsActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
     /// **Confidence** (`confidence`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub confidence: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ConfidenceId>"
+    )]
+    pub confidence: Option<crate::Caption>,
     /// **Confidence ID** (`confidence_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `confidence`.
@@ -197,8 +221,12 @@ pub struct DroneFlightsActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<Box<crate::v1_8_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disposition: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::DispositionId>"
+    )]
+    pub disposition: Option<crate::Caption>,
     /// **Disposition ID** (`disposition_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `disposition`.
@@ -264,8 +292,12 @@ pub struct DroneFlightsActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk_details: Option<String>,
     /// **Risk Level** (`risk_level`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub risk_level: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::RiskLevelId>"
+    )]
+    pub risk_level: Option<crate::Caption>,
     /// **Risk Level ID** (`risk_level_id`, `integer_t`, optional, profile `security_control`).
     ///
     /// Its caption goes in `risk_level`.
@@ -275,8 +307,12 @@ pub struct DroneFlightsActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk_score: Option<i32>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -291,8 +327,12 @@ pub struct DroneFlightsActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Operational Status** (`status`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::events::DroneFlightsActivityStatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -319,8 +359,12 @@ pub struct DroneFlightsActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub traffic: Option<Box<crate::v1_8_0::objects::NetworkTraffic>>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_8_0::events::DroneFlightsActivity>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `long_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -353,6 +397,14 @@ impl DroneFlightsActivity {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "Unmanned Systems";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "Drone Flights Activity: Unknown",
+        "Drone Flights Activity: Capture",
+        "Drone Flights Activity: Record",
+        "Drone Flights Activity: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -375,9 +427,9 @@ impl DroneFlightsActivity {
             auth_protocol: None,
             auth_protocol_id: None,
             authorizations: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             classification: None,
             cloud: None,
@@ -469,7 +521,7 @@ impl DroneFlightsActivity {
         let keep = value.id() == 99 && self.action.is_some();
         self.action_id = Some(value);
         if !keep {
-            self.action = Some(value.as_str().to_string());
+            self.action = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -479,11 +531,10 @@ impl DroneFlightsActivity {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = i64::from(Self::CLASS_UID) * 100 + i64::from(value.id());
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -494,7 +545,7 @@ impl DroneFlightsActivity {
         let keep = value.id() == 99 && self.auth_protocol.is_some();
         self.auth_protocol_id = Some(value);
         if !keep {
-            self.auth_protocol = Some(value.as_str().to_string());
+            self.auth_protocol = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -504,7 +555,7 @@ impl DroneFlightsActivity {
         let keep = value.id() == 99 && self.confidence.is_some();
         self.confidence_id = Some(value);
         if !keep {
-            self.confidence = Some(value.as_str().to_string());
+            self.confidence = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -514,7 +565,7 @@ impl DroneFlightsActivity {
         let keep = value.id() == 99 && self.disposition.is_some();
         self.disposition_id = Some(value);
         if !keep {
-            self.disposition = Some(value.as_str().to_string());
+            self.disposition = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -524,7 +575,7 @@ impl DroneFlightsActivity {
         let keep = value.id() == 99 && self.risk_level.is_some();
         self.risk_level_id = Some(value);
         if !keep {
-            self.risk_level = Some(value.as_str().to_string());
+            self.risk_level = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -534,7 +585,7 @@ impl DroneFlightsActivity {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -544,10 +595,16 @@ impl DroneFlightsActivity {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for DroneFlightsActivity {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for DroneFlightsActivity {
@@ -657,24 +714,30 @@ impl crate::columnar::Columnar for DroneFlightsActivity {
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
-            action: d.string(0)?,
+            action: d.caption::<crate::v1_8_0::enums::ActionId>(0)?,
             action_id: d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id),
             activity_id: d.required(2, d.int32(2)?.map(DroneFlightsActivityActivityId::from_id))?,
-            activity_name: d.string(3)?,
+            activity_name: d.caption::<crate::v1_8_0::events::DroneFlightsActivityActivityId>(3)?,
             actor: d.object::<crate::v1_8_0::objects::Actor>(4)?.map(Box::new),
             api: d.object::<crate::v1_8_0::objects::Api>(5)?.map(Box::new),
             attacks: d.object_list::<crate::v1_8_0::objects::Attack>(6)?,
-            auth_protocol: d.string(7)?,
+            auth_protocol: d
+                .caption::<crate::v1_8_0::events::DroneFlightsActivityAuthProtocolId>(7)?,
             auth_protocol_id: d.int32(8)?.map(DroneFlightsActivityAuthProtocolId::from_id),
             authorizations: d.object_list::<crate::v1_8_0::objects::Authorization>(9)?,
-            category_name: d.string(10)?,
+            category_name: d.caption::<crate::caption::CategoryName<
+                crate::v1_8_0::events::DroneFlightsActivity,
+            >>(10)?,
             category_uid: d.required(11, d.int32(11)?)?,
-            class_name: d.string(12)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_8_0::events::DroneFlightsActivity>>(
+                    12,
+                )?,
             class_uid: d.class_uid(13, Self::CLASS_UID)?,
             classification: d.string(14)?,
             cloud: d.object::<crate::v1_8_0::objects::Cloud>(15)?.map(Box::new),
             comment: d.string(16)?,
-            confidence: d.string(17)?,
+            confidence: d.caption::<crate::v1_8_0::enums::ConfidenceId>(17)?,
             confidence_id: d
                 .int32(18)?
                 .map(crate::v1_8_0::enums::ConfidenceId::from_id),
@@ -686,7 +749,7 @@ impl crate::columnar::Columnar for DroneFlightsActivity {
             device: d
                 .object::<crate::v1_8_0::objects::Device>(22)?
                 .map(Box::new),
-            disposition: d.string(23)?,
+            disposition: d.caption::<crate::v1_8_0::enums::DispositionId>(23)?,
             disposition_id: d
                 .int32(24)?
                 .map(crate::v1_8_0::enums::DispositionId::from_id),
@@ -726,10 +789,10 @@ impl crate::columnar::Columnar for DroneFlightsActivity {
                 .map(Box::new),
             raw_data_size: d.int64(43)?,
             risk_details: d.string(44)?,
-            risk_level: d.string(45)?,
+            risk_level: d.caption::<crate::v1_8_0::enums::RiskLevelId>(45)?,
             risk_level_id: d.int32(46)?.map(crate::v1_8_0::enums::RiskLevelId::from_id),
             risk_score: d.int32(47)?,
-            severity: d.string(48)?,
+            severity: d.caption::<crate::v1_8_0::enums::SeverityId>(48)?,
             severity_id: d.required(
                 49,
                 d.int32(49)?.map(crate::v1_8_0::enums::SeverityId::from_id),
@@ -739,7 +802,7 @@ impl crate::columnar::Columnar for DroneFlightsActivity {
                 .map(Box::new),
             start_time: d.int64(51)?,
             start_time_dt: d.datetime(52)?,
-            status: d.string(53)?,
+            status: d.caption::<crate::v1_8_0::events::DroneFlightsActivityStatusId>(53)?,
             status_code: d.string(54)?,
             status_detail: d.string(55)?,
             status_id: d.int32(56)?.map(DroneFlightsActivityStatusId::from_id),
@@ -750,7 +813,10 @@ impl crate::columnar::Columnar for DroneFlightsActivity {
             traffic: d
                 .object::<crate::v1_8_0::objects::NetworkTraffic>(61)?
                 .map(Box::new),
-            type_name: d.string(62)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_8_0::events::DroneFlightsActivity>>(
+                    62,
+                )?,
             type_uid: d.required(63, d.int64(63)?)?,
             unmanned_aerial_system: d
                 .object::<crate::v1_8_0::objects::UnmannedAerialSystem>(64)?
@@ -767,25 +833,31 @@ impl crate::columnar::Columnar for DroneFlightsActivity {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        d.string_into(0, &mut self.action)?;
+        self.action = d.caption::<crate::v1_8_0::enums::ActionId>(0)?;
         self.action_id = d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id);
         self.activity_id =
             d.required(2, d.int32(2)?.map(DroneFlightsActivityActivityId::from_id))?;
-        d.string_into(3, &mut self.activity_name)?;
+        self.activity_name =
+            d.caption::<crate::v1_8_0::events::DroneFlightsActivityActivityId>(3)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Api>(5, &mut self.api)?;
         d.object_list_into::<crate::v1_8_0::objects::Attack>(6, &mut self.attacks)?;
-        d.string_into(7, &mut self.auth_protocol)?;
+        self.auth_protocol =
+            d.caption::<crate::v1_8_0::events::DroneFlightsActivityAuthProtocolId>(7)?;
         self.auth_protocol_id = d.int32(8)?.map(DroneFlightsActivityAuthProtocolId::from_id);
         d.object_list_into::<crate::v1_8_0::objects::Authorization>(9, &mut self.authorizations)?;
-        d.string_into(10, &mut self.category_name)?;
+        self.category_name = d.caption::<crate::caption::CategoryName<
+            crate::v1_8_0::events::DroneFlightsActivity,
+        >>(10)?;
         self.category_uid = d.required(11, d.int32(11)?)?;
-        d.string_into(12, &mut self.class_name)?;
+        self.class_name = d.caption::<crate::caption::ClassName<
+            crate::v1_8_0::events::DroneFlightsActivity,
+        >>(12)?;
         self.class_uid = d.class_uid(13, Self::CLASS_UID)?;
         d.string_into(14, &mut self.classification)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(15, &mut self.cloud)?;
         d.string_into(16, &mut self.comment)?;
-        d.string_into(17, &mut self.confidence)?;
+        self.confidence = d.caption::<crate::v1_8_0::enums::ConfidenceId>(17)?;
         self.confidence_id = d
             .int32(18)?
             .map(crate::v1_8_0::enums::ConfidenceId::from_id);
@@ -796,7 +868,7 @@ impl crate::columnar::Columnar for DroneFlightsActivity {
         )?;
         self.count = d.int32(21)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Device>(22, &mut self.device)?;
-        d.string_into(23, &mut self.disposition)?;
+        self.disposition = d.caption::<crate::v1_8_0::enums::DispositionId>(23)?;
         self.disposition_id = d
             .int32(24)?
             .map(crate::v1_8_0::enums::DispositionId::from_id);
@@ -823,10 +895,10 @@ impl crate::columnar::Columnar for DroneFlightsActivity {
         d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(42, &mut self.raw_data_hash)?;
         self.raw_data_size = d.int64(43)?;
         d.string_into(44, &mut self.risk_details)?;
-        d.string_into(45, &mut self.risk_level)?;
+        self.risk_level = d.caption::<crate::v1_8_0::enums::RiskLevelId>(45)?;
         self.risk_level_id = d.int32(46)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(47)?;
-        d.string_into(48, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_8_0::enums::SeverityId>(48)?;
         self.severity_id = d.required(
             49,
             d.int32(49)?.map(crate::v1_8_0::enums::SeverityId::from_id),
@@ -834,7 +906,7 @@ impl crate::columnar::Columnar for DroneFlightsActivity {
         d.boxed_object_into::<crate::v1_8_0::objects::NetworkEndpoint>(50, &mut self.src_endpoint)?;
         self.start_time = d.int64(51)?;
         d.datetime_into(52, &mut self.start_time_dt)?;
-        d.string_into(53, &mut self.status)?;
+        self.status = d.caption::<crate::v1_8_0::events::DroneFlightsActivityStatusId>(53)?;
         d.string_into(54, &mut self.status_code)?;
         d.string_into(55, &mut self.status_detail)?;
         self.status_id = d.int32(56)?.map(DroneFlightsActivityStatusId::from_id);
@@ -843,7 +915,8 @@ impl crate::columnar::Columnar for DroneFlightsActivity {
         self.timezone_offset = d.int32(59)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Tls>(60, &mut self.tls)?;
         d.boxed_object_into::<crate::v1_8_0::objects::NetworkTraffic>(61, &mut self.traffic)?;
-        d.string_into(62, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_8_0::events::DroneFlightsActivity>>(62)?;
         self.type_uid = d.required(63, d.int64(63)?)?;
         d.boxed_object_into::<crate::v1_8_0::objects::UnmannedAerialSystem>(
             64,

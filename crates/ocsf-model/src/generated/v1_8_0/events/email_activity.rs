@@ -69,8 +69,12 @@ Other = 99 => "Other",
 #[non_exhaustive]
 pub struct EmailActivity {
     /// **Action** (`action`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ActionId>"
+    )]
+    pub action: Option<crate::Caption>,
     /// **Action ID** (`action_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `action`.
@@ -81,8 +85,12 @@ pub struct EmailActivity {
     /// Its caption goes in `activity_name`.
     pub activity_id: EmailActivityActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::events::EmailActivityActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_8_0::objects::Actor>>,
@@ -102,15 +110,23 @@ pub struct EmailActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub banner: Option<String>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_8_0::events::EmailActivity>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_8_0::events::EmailActivity>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -123,8 +139,12 @@ pub struct EmailActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command: Option<String>,
     /// **Confidence** (`confidence`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub confidence: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ConfidenceId>"
+    )]
+    pub confidence: Option<crate::Caption>,
     /// **Confidence ID** (`confidence_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `confidence`.
@@ -140,16 +160,24 @@ pub struct EmailActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<Box<crate::v1_8_0::objects::Device>>,
     /// **Direction** (`direction`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub direction: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::events::EmailActivityDirectionId>"
+    )]
+    pub direction: Option<crate::Caption>,
     /// **Direction ID** (`direction_id`, `integer_t`, required).
     ///
     /// Its caption goes in `direction`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub direction_id: Option<EmailActivityDirectionId>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disposition: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::DispositionId>"
+    )]
+    pub disposition: Option<crate::Caption>,
     /// **Disposition ID** (`disposition_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `disposition`.
@@ -224,8 +252,12 @@ pub struct EmailActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk_details: Option<String>,
     /// **Risk Level** (`risk_level`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub risk_level: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::RiskLevelId>"
+    )]
+    pub risk_level: Option<crate::Caption>,
     /// **Risk Level ID** (`risk_level_id`, `integer_t`, optional, profile `security_control`).
     ///
     /// Its caption goes in `risk_level`.
@@ -235,8 +267,12 @@ pub struct EmailActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk_score: Option<i32>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -256,8 +292,12 @@ pub struct EmailActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::StatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -281,8 +321,12 @@ pub struct EmailActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to: Option<Vec<String>>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_8_0::events::EmailActivity>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `long_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -305,6 +349,17 @@ impl EmailActivity {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "Network Activity";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "Email Activity: Unknown",
+        "Email Activity: Send",
+        "Email Activity: Receive",
+        "Email Activity: Scan",
+        "Email Activity: Trace",
+        "Email Activity: MTA Relay",
+        "Email Activity: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -326,9 +381,9 @@ impl EmailActivity {
             attempt: None,
             authorizations: None,
             banner: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             command: None,
@@ -421,7 +476,7 @@ impl EmailActivity {
         let keep = value.id() == 99 && self.action.is_some();
         self.action_id = Some(value);
         if !keep {
-            self.action = Some(value.as_str().to_string());
+            self.action = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -431,11 +486,10 @@ impl EmailActivity {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = i64::from(Self::CLASS_UID) * 100 + i64::from(value.id());
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -446,7 +500,7 @@ impl EmailActivity {
         let keep = value.id() == 99 && self.confidence.is_some();
         self.confidence_id = Some(value);
         if !keep {
-            self.confidence = Some(value.as_str().to_string());
+            self.confidence = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -456,7 +510,7 @@ impl EmailActivity {
         let keep = value.id() == 99 && self.direction.is_some();
         self.direction_id = Some(value);
         if !keep {
-            self.direction = Some(value.as_str().to_string());
+            self.direction = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -466,7 +520,7 @@ impl EmailActivity {
         let keep = value.id() == 99 && self.disposition.is_some();
         self.disposition_id = Some(value);
         if !keep {
-            self.disposition = Some(value.as_str().to_string());
+            self.disposition = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -476,7 +530,7 @@ impl EmailActivity {
         let keep = value.id() == 99 && self.risk_level.is_some();
         self.risk_level_id = Some(value);
         if !keep {
-            self.risk_level = Some(value.as_str().to_string());
+            self.risk_level = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -486,7 +540,7 @@ impl EmailActivity {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -496,10 +550,16 @@ impl EmailActivity {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for EmailActivity {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for EmailActivity {
@@ -609,23 +669,27 @@ impl crate::columnar::Columnar for EmailActivity {
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
-            action: d.string(0)?,
+            action: d.caption::<crate::v1_8_0::enums::ActionId>(0)?,
             action_id: d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id),
             activity_id: d.required(2, d.int32(2)?.map(EmailActivityActivityId::from_id))?,
-            activity_name: d.string(3)?,
+            activity_name: d.caption::<crate::v1_8_0::events::EmailActivityActivityId>(3)?,
             actor: d.object::<crate::v1_8_0::objects::Actor>(4)?.map(Box::new),
             api: d.object::<crate::v1_8_0::objects::Api>(5)?.map(Box::new),
             attacks: d.object_list::<crate::v1_8_0::objects::Attack>(6)?,
             attempt: d.int32(7)?,
             authorizations: d.object_list::<crate::v1_8_0::objects::Authorization>(8)?,
             banner: d.string(9)?,
-            category_name: d.string(10)?,
+            category_name: d
+                .caption::<crate::caption::CategoryName<crate::v1_8_0::events::EmailActivity>>(
+                    10,
+                )?,
             category_uid: d.required(11, d.int32(11)?)?,
-            class_name: d.string(12)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_8_0::events::EmailActivity>>(12)?,
             class_uid: d.class_uid(13, Self::CLASS_UID)?,
             cloud: d.object::<crate::v1_8_0::objects::Cloud>(14)?.map(Box::new),
             command: d.string(15)?,
-            confidence: d.string(16)?,
+            confidence: d.caption::<crate::v1_8_0::enums::ConfidenceId>(16)?,
             confidence_id: d
                 .int32(17)?
                 .map(crate::v1_8_0::enums::ConfidenceId::from_id),
@@ -634,9 +698,9 @@ impl crate::columnar::Columnar for EmailActivity {
             device: d
                 .object::<crate::v1_8_0::objects::Device>(20)?
                 .map(Box::new),
-            direction: d.string(21)?,
+            direction: d.caption::<crate::v1_8_0::events::EmailActivityDirectionId>(21)?,
             direction_id: d.int32(22)?.map(EmailActivityDirectionId::from_id),
-            disposition: d.string(23)?,
+            disposition: d.caption::<crate::v1_8_0::enums::DispositionId>(23)?,
             disposition_id: d
                 .int32(24)?
                 .map(crate::v1_8_0::enums::DispositionId::from_id),
@@ -679,10 +743,10 @@ impl crate::columnar::Columnar for EmailActivity {
                 .map(Box::new),
             raw_data_size: d.int64(46)?,
             risk_details: d.string(47)?,
-            risk_level: d.string(48)?,
+            risk_level: d.caption::<crate::v1_8_0::enums::RiskLevelId>(48)?,
             risk_level_id: d.int32(49)?.map(crate::v1_8_0::enums::RiskLevelId::from_id),
             risk_score: d.int32(50)?,
-            severity: d.string(51)?,
+            severity: d.caption::<crate::v1_8_0::enums::SeverityId>(51)?,
             severity_id: d.required(
                 52,
                 d.int32(52)?.map(crate::v1_8_0::enums::SeverityId::from_id),
@@ -693,7 +757,7 @@ impl crate::columnar::Columnar for EmailActivity {
                 .map(Box::new),
             start_time: d.int64(55)?,
             start_time_dt: d.datetime(56)?,
-            status: d.string(57)?,
+            status: d.caption::<crate::v1_8_0::enums::StatusId>(57)?,
             status_code: d.string(58)?,
             status_detail: d.string(59)?,
             status_id: d.int32(60)?.map(crate::v1_8_0::enums::StatusId::from_id),
@@ -701,7 +765,8 @@ impl crate::columnar::Columnar for EmailActivity {
             time_dt: d.datetime(62)?,
             timezone_offset: d.int32(63)?,
             to: d.string_list(64)?,
-            type_name: d.string(65)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_8_0::events::EmailActivity>>(65)?,
             type_uid: d.required(66, d.int64(66)?)?,
             unmapped: d.map(67)?,
             unknown: d.unknown()?,
@@ -711,32 +776,34 @@ impl crate::columnar::Columnar for EmailActivity {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        d.string_into(0, &mut self.action)?;
+        self.action = d.caption::<crate::v1_8_0::enums::ActionId>(0)?;
         self.action_id = d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id);
         self.activity_id = d.required(2, d.int32(2)?.map(EmailActivityActivityId::from_id))?;
-        d.string_into(3, &mut self.activity_name)?;
+        self.activity_name = d.caption::<crate::v1_8_0::events::EmailActivityActivityId>(3)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Api>(5, &mut self.api)?;
         d.object_list_into::<crate::v1_8_0::objects::Attack>(6, &mut self.attacks)?;
         self.attempt = d.int32(7)?;
         d.object_list_into::<crate::v1_8_0::objects::Authorization>(8, &mut self.authorizations)?;
         d.string_into(9, &mut self.banner)?;
-        d.string_into(10, &mut self.category_name)?;
+        self.category_name =
+            d.caption::<crate::caption::CategoryName<crate::v1_8_0::events::EmailActivity>>(10)?;
         self.category_uid = d.required(11, d.int32(11)?)?;
-        d.string_into(12, &mut self.class_name)?;
+        self.class_name =
+            d.caption::<crate::caption::ClassName<crate::v1_8_0::events::EmailActivity>>(12)?;
         self.class_uid = d.class_uid(13, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(14, &mut self.cloud)?;
         d.string_into(15, &mut self.command)?;
-        d.string_into(16, &mut self.confidence)?;
+        self.confidence = d.caption::<crate::v1_8_0::enums::ConfidenceId>(16)?;
         self.confidence_id = d
             .int32(17)?
             .map(crate::v1_8_0::enums::ConfidenceId::from_id);
         self.confidence_score = d.int32(18)?;
         self.count = d.int32(19)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Device>(20, &mut self.device)?;
-        d.string_into(21, &mut self.direction)?;
+        self.direction = d.caption::<crate::v1_8_0::events::EmailActivityDirectionId>(21)?;
         self.direction_id = d.int32(22)?.map(EmailActivityDirectionId::from_id);
-        d.string_into(23, &mut self.disposition)?;
+        self.disposition = d.caption::<crate::v1_8_0::enums::DispositionId>(23)?;
         self.disposition_id = d
             .int32(24)?
             .map(crate::v1_8_0::enums::DispositionId::from_id);
@@ -766,10 +833,10 @@ impl crate::columnar::Columnar for EmailActivity {
         d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(45, &mut self.raw_data_hash)?;
         self.raw_data_size = d.int64(46)?;
         d.string_into(47, &mut self.risk_details)?;
-        d.string_into(48, &mut self.risk_level)?;
+        self.risk_level = d.caption::<crate::v1_8_0::enums::RiskLevelId>(48)?;
         self.risk_level_id = d.int32(49)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(50)?;
-        d.string_into(51, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_8_0::enums::SeverityId>(51)?;
         self.severity_id = d.required(
             52,
             d.int32(52)?.map(crate::v1_8_0::enums::SeverityId::from_id),
@@ -778,7 +845,7 @@ impl crate::columnar::Columnar for EmailActivity {
         d.boxed_object_into::<crate::v1_8_0::objects::NetworkEndpoint>(54, &mut self.src_endpoint)?;
         self.start_time = d.int64(55)?;
         d.datetime_into(56, &mut self.start_time_dt)?;
-        d.string_into(57, &mut self.status)?;
+        self.status = d.caption::<crate::v1_8_0::enums::StatusId>(57)?;
         d.string_into(58, &mut self.status_code)?;
         d.string_into(59, &mut self.status_detail)?;
         self.status_id = d.int32(60)?.map(crate::v1_8_0::enums::StatusId::from_id);
@@ -786,7 +853,8 @@ impl crate::columnar::Columnar for EmailActivity {
         d.datetime_into(62, &mut self.time_dt)?;
         self.timezone_offset = d.int32(63)?;
         d.string_list_into(64, &mut self.to)?;
-        d.string_into(65, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_8_0::events::EmailActivity>>(65)?;
         self.type_uid = d.required(66, d.int64(66)?)?;
         d.map_into(67, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

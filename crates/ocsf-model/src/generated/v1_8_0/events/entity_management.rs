@@ -72,8 +72,12 @@ pub struct EntityManagement {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access_mask: Option<i32>,
     /// **Action** (`action`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ActionId>"
+    )]
+    pub action: Option<crate::Caption>,
     /// **Action ID** (`action_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `action`.
@@ -84,8 +88,12 @@ pub struct EntityManagement {
     /// Its caption goes in `activity_name`.
     pub activity_id: EntityManagementActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::events::EntityManagementActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_8_0::objects::Actor>>,
@@ -99,15 +107,23 @@ pub struct EntityManagement {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorizations: Option<Vec<crate::v1_8_0::objects::Authorization>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_8_0::events::EntityManagement>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_8_0::events::EntityManagement>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -120,8 +136,12 @@ pub struct EntityManagement {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
     /// **Confidence** (`confidence`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub confidence: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ConfidenceId>"
+    )]
+    pub confidence: Option<crate::Caption>,
     /// **Confidence ID** (`confidence_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `confidence`.
@@ -137,8 +157,12 @@ pub struct EntityManagement {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<Box<crate::v1_8_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disposition: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::DispositionId>"
+    )]
+    pub disposition: Option<crate::Caption>,
     /// **Disposition ID** (`disposition_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `disposition`.
@@ -207,8 +231,12 @@ pub struct EntityManagement {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk_details: Option<String>,
     /// **Risk Level** (`risk_level`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub risk_level: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::RiskLevelId>"
+    )]
+    pub risk_level: Option<crate::Caption>,
     /// **Risk Level ID** (`risk_level_id`, `integer_t`, optional, profile `security_control`).
     ///
     /// Its caption goes in `risk_level`.
@@ -218,8 +246,12 @@ pub struct EntityManagement {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk_score: Option<i32>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -234,8 +266,12 @@ pub struct EntityManagement {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::StatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -256,8 +292,12 @@ pub struct EntityManagement {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone_offset: Option<i32>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_8_0::events::EntityManagement>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `long_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -280,6 +320,25 @@ impl EntityManagement {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "Identity & Access Management";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "Entity Management: Unknown",
+        "Entity Management: Create",
+        "Entity Management: Read",
+        "Entity Management: Update",
+        "Entity Management: Delete",
+        "Entity Management: Move",
+        "Entity Management: Enroll",
+        "Entity Management: Unenroll",
+        "Entity Management: Enable",
+        "Entity Management: Disable",
+        "Entity Management: Activate",
+        "Entity Management: Deactivate",
+        "Entity Management: Suspend",
+        "Entity Management: Resume",
+        "Entity Management: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -300,9 +359,9 @@ impl EntityManagement {
             api: None,
             attacks: None,
             authorizations: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             comment: None,
@@ -388,7 +447,7 @@ impl EntityManagement {
         let keep = value.id() == 99 && self.action.is_some();
         self.action_id = Some(value);
         if !keep {
-            self.action = Some(value.as_str().to_string());
+            self.action = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -398,11 +457,10 @@ impl EntityManagement {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = i64::from(Self::CLASS_UID) * 100 + i64::from(value.id());
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -413,7 +471,7 @@ impl EntityManagement {
         let keep = value.id() == 99 && self.confidence.is_some();
         self.confidence_id = Some(value);
         if !keep {
-            self.confidence = Some(value.as_str().to_string());
+            self.confidence = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -423,7 +481,7 @@ impl EntityManagement {
         let keep = value.id() == 99 && self.disposition.is_some();
         self.disposition_id = Some(value);
         if !keep {
-            self.disposition = Some(value.as_str().to_string());
+            self.disposition = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -433,7 +491,7 @@ impl EntityManagement {
         let keep = value.id() == 99 && self.risk_level.is_some();
         self.risk_level_id = Some(value);
         if !keep {
-            self.risk_level = Some(value.as_str().to_string());
+            self.risk_level = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -443,7 +501,7 @@ impl EntityManagement {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -453,10 +511,16 @@ impl EntityManagement {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for EntityManagement {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for EntityManagement {
@@ -562,21 +626,26 @@ impl crate::columnar::Columnar for EntityManagement {
         Ok(Self {
             access_list: d.string_list(0)?,
             access_mask: d.int32(1)?,
-            action: d.string(2)?,
+            action: d.caption::<crate::v1_8_0::enums::ActionId>(2)?,
             action_id: d.int32(3)?.map(crate::v1_8_0::enums::ActionId::from_id),
             activity_id: d.required(4, d.int32(4)?.map(EntityManagementActivityId::from_id))?,
-            activity_name: d.string(5)?,
+            activity_name: d.caption::<crate::v1_8_0::events::EntityManagementActivityId>(5)?,
             actor: d.object::<crate::v1_8_0::objects::Actor>(6)?.map(Box::new),
             api: d.object::<crate::v1_8_0::objects::Api>(7)?.map(Box::new),
             attacks: d.object_list::<crate::v1_8_0::objects::Attack>(8)?,
             authorizations: d.object_list::<crate::v1_8_0::objects::Authorization>(9)?,
-            category_name: d.string(10)?,
+            category_name: d.caption::<crate::caption::CategoryName<
+                crate::v1_8_0::events::EntityManagement,
+            >>(10)?,
             category_uid: d.required(11, d.int32(11)?)?,
-            class_name: d.string(12)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_8_0::events::EntityManagement>>(
+                    12,
+                )?,
             class_uid: d.class_uid(13, Self::CLASS_UID)?,
             cloud: d.object::<crate::v1_8_0::objects::Cloud>(14)?.map(Box::new),
             comment: d.string(15)?,
-            confidence: d.string(16)?,
+            confidence: d.caption::<crate::v1_8_0::enums::ConfidenceId>(16)?,
             confidence_id: d
                 .int32(17)?
                 .map(crate::v1_8_0::enums::ConfidenceId::from_id),
@@ -585,7 +654,7 @@ impl crate::columnar::Columnar for EntityManagement {
             device: d
                 .object::<crate::v1_8_0::objects::Device>(20)?
                 .map(Box::new),
-            disposition: d.string(21)?,
+            disposition: d.caption::<crate::v1_8_0::enums::DispositionId>(21)?,
             disposition_id: d
                 .int32(22)?
                 .map(crate::v1_8_0::enums::DispositionId::from_id),
@@ -630,10 +699,10 @@ impl crate::columnar::Columnar for EntityManagement {
                 .map(Box::new),
             raw_data_size: d.int64(42)?,
             risk_details: d.string(43)?,
-            risk_level: d.string(44)?,
+            risk_level: d.caption::<crate::v1_8_0::enums::RiskLevelId>(44)?,
             risk_level_id: d.int32(45)?.map(crate::v1_8_0::enums::RiskLevelId::from_id),
             risk_score: d.int32(46)?,
-            severity: d.string(47)?,
+            severity: d.caption::<crate::v1_8_0::enums::SeverityId>(47)?,
             severity_id: d.required(
                 48,
                 d.int32(48)?.map(crate::v1_8_0::enums::SeverityId::from_id),
@@ -643,14 +712,15 @@ impl crate::columnar::Columnar for EntityManagement {
                 .map(Box::new),
             start_time: d.int64(50)?,
             start_time_dt: d.datetime(51)?,
-            status: d.string(52)?,
+            status: d.caption::<crate::v1_8_0::enums::StatusId>(52)?,
             status_code: d.string(53)?,
             status_detail: d.string(54)?,
             status_id: d.int32(55)?.map(crate::v1_8_0::enums::StatusId::from_id),
             time: d.required(56, d.int64(56)?)?,
             time_dt: d.datetime(57)?,
             timezone_offset: d.int32(58)?,
-            type_name: d.string(59)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_8_0::events::EntityManagement>>(59)?,
             type_uid: d.required(60, d.int64(60)?)?,
             unmapped: d.map(61)?,
             unknown: d.unknown()?,
@@ -662,28 +732,30 @@ impl crate::columnar::Columnar for EntityManagement {
     ) -> Result<(), crate::columnar::ColumnarError> {
         d.string_list_into(0, &mut self.access_list)?;
         self.access_mask = d.int32(1)?;
-        d.string_into(2, &mut self.action)?;
+        self.action = d.caption::<crate::v1_8_0::enums::ActionId>(2)?;
         self.action_id = d.int32(3)?.map(crate::v1_8_0::enums::ActionId::from_id);
         self.activity_id = d.required(4, d.int32(4)?.map(EntityManagementActivityId::from_id))?;
-        d.string_into(5, &mut self.activity_name)?;
+        self.activity_name = d.caption::<crate::v1_8_0::events::EntityManagementActivityId>(5)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Actor>(6, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Api>(7, &mut self.api)?;
         d.object_list_into::<crate::v1_8_0::objects::Attack>(8, &mut self.attacks)?;
         d.object_list_into::<crate::v1_8_0::objects::Authorization>(9, &mut self.authorizations)?;
-        d.string_into(10, &mut self.category_name)?;
+        self.category_name =
+            d.caption::<crate::caption::CategoryName<crate::v1_8_0::events::EntityManagement>>(10)?;
         self.category_uid = d.required(11, d.int32(11)?)?;
-        d.string_into(12, &mut self.class_name)?;
+        self.class_name =
+            d.caption::<crate::caption::ClassName<crate::v1_8_0::events::EntityManagement>>(12)?;
         self.class_uid = d.class_uid(13, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(14, &mut self.cloud)?;
         d.string_into(15, &mut self.comment)?;
-        d.string_into(16, &mut self.confidence)?;
+        self.confidence = d.caption::<crate::v1_8_0::enums::ConfidenceId>(16)?;
         self.confidence_id = d
             .int32(17)?
             .map(crate::v1_8_0::enums::ConfidenceId::from_id);
         self.confidence_score = d.int32(18)?;
         self.count = d.int32(19)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Device>(20, &mut self.device)?;
-        d.string_into(21, &mut self.disposition)?;
+        self.disposition = d.caption::<crate::v1_8_0::enums::DispositionId>(21)?;
         self.disposition_id = d
             .int32(22)?
             .map(crate::v1_8_0::enums::DispositionId::from_id);
@@ -711,10 +783,10 @@ impl crate::columnar::Columnar for EntityManagement {
         d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(41, &mut self.raw_data_hash)?;
         self.raw_data_size = d.int64(42)?;
         d.string_into(43, &mut self.risk_details)?;
-        d.string_into(44, &mut self.risk_level)?;
+        self.risk_level = d.caption::<crate::v1_8_0::enums::RiskLevelId>(44)?;
         self.risk_level_id = d.int32(45)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(46)?;
-        d.string_into(47, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_8_0::enums::SeverityId>(47)?;
         self.severity_id = d.required(
             48,
             d.int32(48)?.map(crate::v1_8_0::enums::SeverityId::from_id),
@@ -722,14 +794,15 @@ impl crate::columnar::Columnar for EntityManagement {
         d.boxed_object_into::<crate::v1_8_0::objects::NetworkEndpoint>(49, &mut self.src_endpoint)?;
         self.start_time = d.int64(50)?;
         d.datetime_into(51, &mut self.start_time_dt)?;
-        d.string_into(52, &mut self.status)?;
+        self.status = d.caption::<crate::v1_8_0::enums::StatusId>(52)?;
         d.string_into(53, &mut self.status_code)?;
         d.string_into(54, &mut self.status_detail)?;
         self.status_id = d.int32(55)?.map(crate::v1_8_0::enums::StatusId::from_id);
         self.time = d.required(56, d.int64(56)?)?;
         d.datetime_into(57, &mut self.time_dt)?;
         self.timezone_offset = d.int32(58)?;
-        d.string_into(59, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_8_0::events::EntityManagement>>(59)?;
         self.type_uid = d.required(60, d.int64(60)?)?;
         d.map_into(61, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

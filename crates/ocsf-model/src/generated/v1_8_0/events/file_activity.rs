@@ -72,8 +72,12 @@ pub struct FileActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access_mask: Option<i32>,
     /// **Action** (`action`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ActionId>"
+    )]
+    pub action: Option<crate::Caption>,
     /// **Action ID** (`action_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `action`.
@@ -84,8 +88,12 @@ pub struct FileActivity {
     /// Its caption goes in `activity_name`.
     pub activity_id: FileActivityActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::events::FileActivityActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_8_0::objects::Actor>>,
@@ -99,15 +107,23 @@ pub struct FileActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorizations: Option<Vec<crate::v1_8_0::objects::Authorization>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_8_0::events::FileActivity>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_8_0::events::FileActivity>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -120,8 +136,12 @@ pub struct FileActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub component: Option<String>,
     /// **Confidence** (`confidence`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub confidence: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ConfidenceId>"
+    )]
+    pub confidence: Option<crate::Caption>,
     /// **Confidence ID** (`confidence_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `confidence`.
@@ -143,8 +163,12 @@ pub struct FileActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<Box<crate::v1_8_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disposition: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::DispositionId>"
+    )]
+    pub disposition: Option<crate::Caption>,
     /// **Disposition ID** (`disposition_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `disposition`.
@@ -210,8 +234,12 @@ pub struct FileActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk_details: Option<String>,
     /// **Risk Level** (`risk_level`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub risk_level: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::RiskLevelId>"
+    )]
+    pub risk_level: Option<crate::Caption>,
     /// **Risk Level ID** (`risk_level_id`, `integer_t`, optional, profile `security_control`).
     ///
     /// Its caption goes in `risk_level`.
@@ -221,8 +249,12 @@ pub struct FileActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk_score: Option<i32>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -234,8 +266,12 @@ pub struct FileActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::StatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -256,8 +292,12 @@ pub struct FileActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone_offset: Option<i32>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_8_0::events::FileActivity>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `long_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -280,6 +320,26 @@ impl FileActivity {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "System Activity";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "File System Activity: Unknown",
+        "File System Activity: Create",
+        "File System Activity: Read",
+        "File System Activity: Update",
+        "File System Activity: Delete",
+        "File System Activity: Rename",
+        "File System Activity: Set Attributes",
+        "File System Activity: Set Security",
+        "File System Activity: Get Attributes",
+        "File System Activity: Get Security",
+        "File System Activity: Encrypt",
+        "File System Activity: Decrypt",
+        "File System Activity: Mount",
+        "File System Activity: Unmount",
+        "File System Activity: Open",
+        "File System Activity: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -301,9 +361,9 @@ impl FileActivity {
             api: None,
             attacks: None,
             authorizations: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             component: None,
@@ -389,7 +449,7 @@ impl FileActivity {
         let keep = value.id() == 99 && self.action.is_some();
         self.action_id = Some(value);
         if !keep {
-            self.action = Some(value.as_str().to_string());
+            self.action = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -399,11 +459,10 @@ impl FileActivity {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = i64::from(Self::CLASS_UID) * 100 + i64::from(value.id());
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -414,7 +473,7 @@ impl FileActivity {
         let keep = value.id() == 99 && self.confidence.is_some();
         self.confidence_id = Some(value);
         if !keep {
-            self.confidence = Some(value.as_str().to_string());
+            self.confidence = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -424,7 +483,7 @@ impl FileActivity {
         let keep = value.id() == 99 && self.disposition.is_some();
         self.disposition_id = Some(value);
         if !keep {
-            self.disposition = Some(value.as_str().to_string());
+            self.disposition = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -434,7 +493,7 @@ impl FileActivity {
         let keep = value.id() == 99 && self.risk_level.is_some();
         self.risk_level_id = Some(value);
         if !keep {
-            self.risk_level = Some(value.as_str().to_string());
+            self.risk_level = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -444,7 +503,7 @@ impl FileActivity {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -454,10 +513,16 @@ impl FileActivity {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for FileActivity {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for FileActivity {
@@ -561,21 +626,23 @@ impl crate::columnar::Columnar for FileActivity {
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
             access_mask: d.int32(0)?,
-            action: d.string(1)?,
+            action: d.caption::<crate::v1_8_0::enums::ActionId>(1)?,
             action_id: d.int32(2)?.map(crate::v1_8_0::enums::ActionId::from_id),
             activity_id: d.required(3, d.int32(3)?.map(FileActivityActivityId::from_id))?,
-            activity_name: d.string(4)?,
+            activity_name: d.caption::<crate::v1_8_0::events::FileActivityActivityId>(4)?,
             actor: d.object::<crate::v1_8_0::objects::Actor>(5)?.map(Box::new),
             api: d.object::<crate::v1_8_0::objects::Api>(6)?.map(Box::new),
             attacks: d.object_list::<crate::v1_8_0::objects::Attack>(7)?,
             authorizations: d.object_list::<crate::v1_8_0::objects::Authorization>(8)?,
-            category_name: d.string(9)?,
+            category_name: d
+                .caption::<crate::caption::CategoryName<crate::v1_8_0::events::FileActivity>>(9)?,
             category_uid: d.required(10, d.int32(10)?)?,
-            class_name: d.string(11)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_8_0::events::FileActivity>>(11)?,
             class_uid: d.class_uid(12, Self::CLASS_UID)?,
             cloud: d.object::<crate::v1_8_0::objects::Cloud>(13)?.map(Box::new),
             component: d.string(14)?,
-            confidence: d.string(15)?,
+            confidence: d.caption::<crate::v1_8_0::enums::ConfidenceId>(15)?,
             confidence_id: d
                 .int32(16)?
                 .map(crate::v1_8_0::enums::ConfidenceId::from_id),
@@ -586,7 +653,7 @@ impl crate::columnar::Columnar for FileActivity {
             device: d
                 .object::<crate::v1_8_0::objects::Device>(21)?
                 .map(Box::new),
-            disposition: d.string(22)?,
+            disposition: d.caption::<crate::v1_8_0::enums::DispositionId>(22)?,
             disposition_id: d
                 .int32(23)?
                 .map(crate::v1_8_0::enums::DispositionId::from_id),
@@ -622,24 +689,25 @@ impl crate::columnar::Columnar for FileActivity {
                 .map(Box::new),
             raw_data_size: d.int64(42)?,
             risk_details: d.string(43)?,
-            risk_level: d.string(44)?,
+            risk_level: d.caption::<crate::v1_8_0::enums::RiskLevelId>(44)?,
             risk_level_id: d.int32(45)?.map(crate::v1_8_0::enums::RiskLevelId::from_id),
             risk_score: d.int32(46)?,
-            severity: d.string(47)?,
+            severity: d.caption::<crate::v1_8_0::enums::SeverityId>(47)?,
             severity_id: d.required(
                 48,
                 d.int32(48)?.map(crate::v1_8_0::enums::SeverityId::from_id),
             )?,
             start_time: d.int64(49)?,
             start_time_dt: d.datetime(50)?,
-            status: d.string(51)?,
+            status: d.caption::<crate::v1_8_0::enums::StatusId>(51)?,
             status_code: d.string(52)?,
             status_detail: d.string(53)?,
             status_id: d.int32(54)?.map(crate::v1_8_0::enums::StatusId::from_id),
             time: d.required(55, d.int64(55)?)?,
             time_dt: d.datetime(56)?,
             timezone_offset: d.int32(57)?,
-            type_name: d.string(58)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_8_0::events::FileActivity>>(58)?,
             type_uid: d.required(59, d.int64(59)?)?,
             unmapped: d.map(60)?,
             unknown: d.unknown()?,
@@ -650,21 +718,23 @@ impl crate::columnar::Columnar for FileActivity {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.access_mask = d.int32(0)?;
-        d.string_into(1, &mut self.action)?;
+        self.action = d.caption::<crate::v1_8_0::enums::ActionId>(1)?;
         self.action_id = d.int32(2)?.map(crate::v1_8_0::enums::ActionId::from_id);
         self.activity_id = d.required(3, d.int32(3)?.map(FileActivityActivityId::from_id))?;
-        d.string_into(4, &mut self.activity_name)?;
+        self.activity_name = d.caption::<crate::v1_8_0::events::FileActivityActivityId>(4)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Actor>(5, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Api>(6, &mut self.api)?;
         d.object_list_into::<crate::v1_8_0::objects::Attack>(7, &mut self.attacks)?;
         d.object_list_into::<crate::v1_8_0::objects::Authorization>(8, &mut self.authorizations)?;
-        d.string_into(9, &mut self.category_name)?;
+        self.category_name =
+            d.caption::<crate::caption::CategoryName<crate::v1_8_0::events::FileActivity>>(9)?;
         self.category_uid = d.required(10, d.int32(10)?)?;
-        d.string_into(11, &mut self.class_name)?;
+        self.class_name =
+            d.caption::<crate::caption::ClassName<crate::v1_8_0::events::FileActivity>>(11)?;
         self.class_uid = d.class_uid(12, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(13, &mut self.cloud)?;
         d.string_into(14, &mut self.component)?;
-        d.string_into(15, &mut self.confidence)?;
+        self.confidence = d.caption::<crate::v1_8_0::enums::ConfidenceId>(15)?;
         self.confidence_id = d
             .int32(16)?
             .map(crate::v1_8_0::enums::ConfidenceId::from_id);
@@ -673,7 +743,7 @@ impl crate::columnar::Columnar for FileActivity {
         self.count = d.int32(19)?;
         d.string_into(20, &mut self.create_mask)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Device>(21, &mut self.device)?;
-        d.string_into(22, &mut self.disposition)?;
+        self.disposition = d.caption::<crate::v1_8_0::enums::DispositionId>(22)?;
         self.disposition_id = d
             .int32(23)?
             .map(crate::v1_8_0::enums::DispositionId::from_id);
@@ -700,24 +770,25 @@ impl crate::columnar::Columnar for FileActivity {
         d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(41, &mut self.raw_data_hash)?;
         self.raw_data_size = d.int64(42)?;
         d.string_into(43, &mut self.risk_details)?;
-        d.string_into(44, &mut self.risk_level)?;
+        self.risk_level = d.caption::<crate::v1_8_0::enums::RiskLevelId>(44)?;
         self.risk_level_id = d.int32(45)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(46)?;
-        d.string_into(47, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_8_0::enums::SeverityId>(47)?;
         self.severity_id = d.required(
             48,
             d.int32(48)?.map(crate::v1_8_0::enums::SeverityId::from_id),
         )?;
         self.start_time = d.int64(49)?;
         d.datetime_into(50, &mut self.start_time_dt)?;
-        d.string_into(51, &mut self.status)?;
+        self.status = d.caption::<crate::v1_8_0::enums::StatusId>(51)?;
         d.string_into(52, &mut self.status_code)?;
         d.string_into(53, &mut self.status_detail)?;
         self.status_id = d.int32(54)?.map(crate::v1_8_0::enums::StatusId::from_id);
         self.time = d.required(55, d.int64(55)?)?;
         d.datetime_into(56, &mut self.time_dt)?;
         self.timezone_offset = d.int32(57)?;
-        d.string_into(58, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_8_0::events::FileActivity>>(58)?;
         self.type_uid = d.required(59, d.int64(59)?)?;
         d.map_into(60, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

@@ -87,8 +87,12 @@ pub struct FileHosting {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access_result: Option<serde_json::Value>,
     /// **Action** (`action`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ActionId>"
+    )]
+    pub action: Option<crate::Caption>,
     /// **Action ID** (`action_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `action`.
@@ -99,8 +103,12 @@ pub struct FileHosting {
     /// Its caption goes in `activity_name`.
     pub activity_id: FileHostingActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::events::FileHostingActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_8_0::objects::Actor>>,
@@ -114,15 +122,23 @@ pub struct FileHosting {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorizations: Option<Vec<crate::v1_8_0::objects::Authorization>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_8_0::events::FileHosting>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_8_0::events::FileHosting>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -132,8 +148,12 @@ pub struct FileHosting {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cloud: Option<Box<crate::v1_8_0::objects::Cloud>>,
     /// **Confidence** (`confidence`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub confidence: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ConfidenceId>"
+    )]
+    pub confidence: Option<crate::Caption>,
     /// **Confidence ID** (`confidence_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `confidence`.
@@ -152,8 +172,12 @@ pub struct FileHosting {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<Box<crate::v1_8_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disposition: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::DispositionId>"
+    )]
+    pub disposition: Option<crate::Caption>,
     /// **Disposition ID** (`disposition_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `disposition`.
@@ -231,8 +255,12 @@ pub struct FileHosting {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk_details: Option<String>,
     /// **Risk Level** (`risk_level`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub risk_level: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::RiskLevelId>"
+    )]
+    pub risk_level: Option<crate::Caption>,
     /// **Risk Level ID** (`risk_level_id`, `integer_t`, optional, profile `security_control`).
     ///
     /// Its caption goes in `risk_level`.
@@ -242,8 +270,12 @@ pub struct FileHosting {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk_score: Option<i32>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -252,8 +284,12 @@ pub struct FileHosting {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub share: Option<String>,
     /// **Share Type** (`share_type`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub share_type: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ShareTypeId>"
+    )]
+    pub share_type: Option<crate::Caption>,
     /// **Share Type ID** (`share_type_id`, `integer_t`, optional).
     ///
     /// Its caption goes in `share_type`.
@@ -269,8 +305,12 @@ pub struct FileHosting {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::StatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -291,8 +331,12 @@ pub struct FileHosting {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone_offset: Option<i32>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_8_0::events::FileHosting>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `long_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -314,6 +358,29 @@ impl FileHosting {
     pub const CATEGORY_UID: i32 = 6;
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "Application Activity";
+
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "File Hosting Activity: Unknown",
+        "File Hosting Activity: Upload",
+        "File Hosting Activity: Download",
+        "File Hosting Activity: Update",
+        "File Hosting Activity: Delete",
+        "File Hosting Activity: Rename",
+        "File Hosting Activity: Copy",
+        "File Hosting Activity: Move",
+        "File Hosting Activity: Restore",
+        "File Hosting Activity: Preview",
+        "File Hosting Activity: Lock",
+        "File Hosting Activity: Unlock",
+        "File Hosting Activity: Share",
+        "File Hosting Activity: Unshare",
+        "File Hosting Activity: Open",
+        "File Hosting Activity: Sync",
+        "File Hosting Activity: Unsync",
+        "File Hosting Activity: Access Check",
+        "File Hosting Activity: Other",
+    ];
 
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
@@ -338,9 +405,9 @@ impl FileHosting {
             api: None,
             attacks: None,
             authorizations: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             confidence: None,
@@ -432,7 +499,7 @@ impl FileHosting {
         let keep = value.id() == 99 && self.action.is_some();
         self.action_id = Some(value);
         if !keep {
-            self.action = Some(value.as_str().to_string());
+            self.action = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -442,11 +509,10 @@ impl FileHosting {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = i64::from(Self::CLASS_UID) * 100 + i64::from(value.id());
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -457,7 +523,7 @@ impl FileHosting {
         let keep = value.id() == 99 && self.confidence.is_some();
         self.confidence_id = Some(value);
         if !keep {
-            self.confidence = Some(value.as_str().to_string());
+            self.confidence = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -467,7 +533,7 @@ impl FileHosting {
         let keep = value.id() == 99 && self.disposition.is_some();
         self.disposition_id = Some(value);
         if !keep {
-            self.disposition = Some(value.as_str().to_string());
+            self.disposition = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -477,7 +543,7 @@ impl FileHosting {
         let keep = value.id() == 99 && self.risk_level.is_some();
         self.risk_level_id = Some(value);
         if !keep {
-            self.risk_level = Some(value.as_str().to_string());
+            self.risk_level = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -487,7 +553,7 @@ impl FileHosting {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -497,7 +563,7 @@ impl FileHosting {
         let keep = value.id() == 99 && self.share_type.is_some();
         self.share_type_id = Some(value);
         if !keep {
-            self.share_type = Some(value.as_str().to_string());
+            self.share_type = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -507,10 +573,16 @@ impl FileHosting {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for FileHosting {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for FileHosting {
@@ -624,20 +696,22 @@ impl crate::columnar::Columnar for FileHosting {
             access_list: d.string_list(0)?,
             access_mask: d.int32(1)?,
             access_result: d.json(2)?,
-            action: d.string(3)?,
+            action: d.caption::<crate::v1_8_0::enums::ActionId>(3)?,
             action_id: d.int32(4)?.map(crate::v1_8_0::enums::ActionId::from_id),
             activity_id: d.required(5, d.int32(5)?.map(FileHostingActivityId::from_id))?,
-            activity_name: d.string(6)?,
+            activity_name: d.caption::<crate::v1_8_0::events::FileHostingActivityId>(6)?,
             actor: d.object::<crate::v1_8_0::objects::Actor>(7)?.map(Box::new),
             api: d.object::<crate::v1_8_0::objects::Api>(8)?.map(Box::new),
             attacks: d.object_list::<crate::v1_8_0::objects::Attack>(9)?,
             authorizations: d.object_list::<crate::v1_8_0::objects::Authorization>(10)?,
-            category_name: d.string(11)?,
+            category_name: d
+                .caption::<crate::caption::CategoryName<crate::v1_8_0::events::FileHosting>>(11)?,
             category_uid: d.required(12, d.int32(12)?)?,
-            class_name: d.string(13)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_8_0::events::FileHosting>>(13)?,
             class_uid: d.class_uid(14, Self::CLASS_UID)?,
             cloud: d.object::<crate::v1_8_0::objects::Cloud>(15)?.map(Box::new),
-            confidence: d.string(16)?,
+            confidence: d.caption::<crate::v1_8_0::enums::ConfidenceId>(16)?,
             confidence_id: d
                 .int32(17)?
                 .map(crate::v1_8_0::enums::ConfidenceId::from_id),
@@ -649,7 +723,7 @@ impl crate::columnar::Columnar for FileHosting {
             device: d
                 .object::<crate::v1_8_0::objects::Device>(21)?
                 .map(Box::new),
-            disposition: d.string(22)?,
+            disposition: d.caption::<crate::v1_8_0::enums::DispositionId>(22)?,
             disposition_id: d
                 .int32(23)?
                 .map(crate::v1_8_0::enums::DispositionId::from_id),
@@ -695,30 +769,31 @@ impl crate::columnar::Columnar for FileHosting {
                 .map(Box::new),
             raw_data_size: d.int64(46)?,
             risk_details: d.string(47)?,
-            risk_level: d.string(48)?,
+            risk_level: d.caption::<crate::v1_8_0::enums::RiskLevelId>(48)?,
             risk_level_id: d.int32(49)?.map(crate::v1_8_0::enums::RiskLevelId::from_id),
             risk_score: d.int32(50)?,
-            severity: d.string(51)?,
+            severity: d.caption::<crate::v1_8_0::enums::SeverityId>(51)?,
             severity_id: d.required(
                 52,
                 d.int32(52)?.map(crate::v1_8_0::enums::SeverityId::from_id),
             )?,
             share: d.string(53)?,
-            share_type: d.string(54)?,
+            share_type: d.caption::<crate::v1_8_0::enums::ShareTypeId>(54)?,
             share_type_id: d.int32(55)?.map(crate::v1_8_0::enums::ShareTypeId::from_id),
             src_endpoint: d
                 .object::<crate::v1_8_0::objects::NetworkEndpoint>(56)?
                 .map(Box::new),
             start_time: d.int64(57)?,
             start_time_dt: d.datetime(58)?,
-            status: d.string(59)?,
+            status: d.caption::<crate::v1_8_0::enums::StatusId>(59)?,
             status_code: d.string(60)?,
             status_detail: d.string(61)?,
             status_id: d.int32(62)?.map(crate::v1_8_0::enums::StatusId::from_id),
             time: d.required(63, d.int64(63)?)?,
             time_dt: d.datetime(64)?,
             timezone_offset: d.int32(65)?,
-            type_name: d.string(66)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_8_0::events::FileHosting>>(66)?,
             type_uid: d.required(67, d.int64(67)?)?,
             unmapped: d.map(68)?,
             unknown: d.unknown()?,
@@ -731,20 +806,22 @@ impl crate::columnar::Columnar for FileHosting {
         d.string_list_into(0, &mut self.access_list)?;
         self.access_mask = d.int32(1)?;
         self.access_result = d.json(2)?;
-        d.string_into(3, &mut self.action)?;
+        self.action = d.caption::<crate::v1_8_0::enums::ActionId>(3)?;
         self.action_id = d.int32(4)?.map(crate::v1_8_0::enums::ActionId::from_id);
         self.activity_id = d.required(5, d.int32(5)?.map(FileHostingActivityId::from_id))?;
-        d.string_into(6, &mut self.activity_name)?;
+        self.activity_name = d.caption::<crate::v1_8_0::events::FileHostingActivityId>(6)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Actor>(7, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Api>(8, &mut self.api)?;
         d.object_list_into::<crate::v1_8_0::objects::Attack>(9, &mut self.attacks)?;
         d.object_list_into::<crate::v1_8_0::objects::Authorization>(10, &mut self.authorizations)?;
-        d.string_into(11, &mut self.category_name)?;
+        self.category_name =
+            d.caption::<crate::caption::CategoryName<crate::v1_8_0::events::FileHosting>>(11)?;
         self.category_uid = d.required(12, d.int32(12)?)?;
-        d.string_into(13, &mut self.class_name)?;
+        self.class_name =
+            d.caption::<crate::caption::ClassName<crate::v1_8_0::events::FileHosting>>(13)?;
         self.class_uid = d.class_uid(14, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(15, &mut self.cloud)?;
-        d.string_into(16, &mut self.confidence)?;
+        self.confidence = d.caption::<crate::v1_8_0::enums::ConfidenceId>(16)?;
         self.confidence_id = d
             .int32(17)?
             .map(crate::v1_8_0::enums::ConfidenceId::from_id);
@@ -755,7 +832,7 @@ impl crate::columnar::Columnar for FileHosting {
         )?;
         self.count = d.int32(20)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Device>(21, &mut self.device)?;
-        d.string_into(22, &mut self.disposition)?;
+        self.disposition = d.caption::<crate::v1_8_0::enums::DispositionId>(22)?;
         self.disposition_id = d
             .int32(23)?
             .map(crate::v1_8_0::enums::DispositionId::from_id);
@@ -786,28 +863,29 @@ impl crate::columnar::Columnar for FileHosting {
         d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(45, &mut self.raw_data_hash)?;
         self.raw_data_size = d.int64(46)?;
         d.string_into(47, &mut self.risk_details)?;
-        d.string_into(48, &mut self.risk_level)?;
+        self.risk_level = d.caption::<crate::v1_8_0::enums::RiskLevelId>(48)?;
         self.risk_level_id = d.int32(49)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(50)?;
-        d.string_into(51, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_8_0::enums::SeverityId>(51)?;
         self.severity_id = d.required(
             52,
             d.int32(52)?.map(crate::v1_8_0::enums::SeverityId::from_id),
         )?;
         d.string_into(53, &mut self.share)?;
-        d.string_into(54, &mut self.share_type)?;
+        self.share_type = d.caption::<crate::v1_8_0::enums::ShareTypeId>(54)?;
         self.share_type_id = d.int32(55)?.map(crate::v1_8_0::enums::ShareTypeId::from_id);
         d.boxed_object_into::<crate::v1_8_0::objects::NetworkEndpoint>(56, &mut self.src_endpoint)?;
         self.start_time = d.int64(57)?;
         d.datetime_into(58, &mut self.start_time_dt)?;
-        d.string_into(59, &mut self.status)?;
+        self.status = d.caption::<crate::v1_8_0::enums::StatusId>(59)?;
         d.string_into(60, &mut self.status_code)?;
         d.string_into(61, &mut self.status_detail)?;
         self.status_id = d.int32(62)?.map(crate::v1_8_0::enums::StatusId::from_id);
         self.time = d.required(63, d.int64(63)?)?;
         d.datetime_into(64, &mut self.time_dt)?;
         self.timezone_offset = d.int32(65)?;
-        d.string_into(66, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_8_0::events::FileHosting>>(66)?;
         self.type_uid = d.required(67, d.int64(67)?)?;
         d.map_into(68, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

@@ -75,8 +75,12 @@ Other = 99 => "Other",
 #[non_exhaustive]
 pub struct FileRemediationActivity {
     /// **Action** (`action`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ActionId>"
+    )]
+    pub action: Option<crate::Caption>,
     /// **Action ID** (`action_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `action`.
@@ -87,8 +91,12 @@ pub struct FileRemediationActivity {
     /// Its caption goes in `activity_name`.
     pub activity_id: FileRemediationActivityActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::events::FileRemediationActivityActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_8_0::objects::Actor>>,
@@ -102,15 +110,23 @@ pub struct FileRemediationActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorizations: Option<Vec<crate::v1_8_0::objects::Authorization>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_8_0::events::FileRemediationActivity>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_8_0::events::FileRemediationActivity>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -123,8 +139,12 @@ pub struct FileRemediationActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command_uid: Option<String>,
     /// **Confidence** (`confidence`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub confidence: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ConfidenceId>"
+    )]
+    pub confidence: Option<crate::Caption>,
     /// **Confidence ID** (`confidence_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `confidence`.
@@ -143,8 +163,12 @@ pub struct FileRemediationActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<Box<crate::v1_8_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disposition: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::DispositionId>"
+    )]
+    pub disposition: Option<crate::Caption>,
     /// **Disposition ID** (`disposition_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `disposition`.
@@ -207,8 +231,12 @@ pub struct FileRemediationActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk_details: Option<String>,
     /// **Risk Level** (`risk_level`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub risk_level: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::RiskLevelId>"
+    )]
+    pub risk_level: Option<crate::Caption>,
     /// **Risk Level ID** (`risk_level_id`, `integer_t`, optional, profile `security_control`).
     ///
     /// Its caption goes in `risk_level`.
@@ -221,8 +249,12 @@ pub struct FileRemediationActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scan: Option<Box<crate::v1_8_0::objects::Scan>>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -234,8 +266,12 @@ pub struct FileRemediationActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::events::FileRemediationActivityStatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -256,8 +292,12 @@ pub struct FileRemediationActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone_offset: Option<i32>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_8_0::events::FileRemediationActivity>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `long_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -280,6 +320,17 @@ impl FileRemediationActivity {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "Remediation";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "File Remediation Activity: Unknown",
+        "File Remediation Activity: Isolate",
+        "File Remediation Activity: Evict",
+        "File Remediation Activity: Restore",
+        "File Remediation Activity: Harden",
+        "File Remediation Activity: Detect",
+        "File Remediation Activity: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -299,9 +350,9 @@ impl FileRemediationActivity {
             api: None,
             attacks: None,
             authorizations: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             command_uid: Some(command_uid),
@@ -386,7 +437,7 @@ impl FileRemediationActivity {
         let keep = value.id() == 99 && self.action.is_some();
         self.action_id = Some(value);
         if !keep {
-            self.action = Some(value.as_str().to_string());
+            self.action = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -396,11 +447,10 @@ impl FileRemediationActivity {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = i64::from(Self::CLASS_UID) * 100 + i64::from(value.id());
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -411,7 +461,7 @@ impl FileRemediationActivity {
         let keep = value.id() == 99 && self.confidence.is_some();
         self.confidence_id = Some(value);
         if !keep {
-            self.confidence = Some(value.as_str().to_string());
+            self.confidence = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -421,7 +471,7 @@ impl FileRemediationActivity {
         let keep = value.id() == 99 && self.disposition.is_some();
         self.disposition_id = Some(value);
         if !keep {
-            self.disposition = Some(value.as_str().to_string());
+            self.disposition = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -431,7 +481,7 @@ impl FileRemediationActivity {
         let keep = value.id() == 99 && self.risk_level.is_some();
         self.risk_level_id = Some(value);
         if !keep {
-            self.risk_level = Some(value.as_str().to_string());
+            self.risk_level = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -441,7 +491,7 @@ impl FileRemediationActivity {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -451,10 +501,16 @@ impl FileRemediationActivity {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for FileRemediationActivity {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for FileRemediationActivity {
@@ -554,117 +610,131 @@ impl crate::columnar::Columnar for FileRemediationActivity {
         e.unknown(&self.unknown);
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
-        Ok(Self {
-            action: d.string(0)?,
-            action_id: d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id),
-            activity_id: d.required(
-                2,
-                d.int32(2)?.map(FileRemediationActivityActivityId::from_id),
-            )?,
-            activity_name: d.string(3)?,
-            actor: d.object::<crate::v1_8_0::objects::Actor>(4)?.map(Box::new),
-            api: d.object::<crate::v1_8_0::objects::Api>(5)?.map(Box::new),
-            attacks: d.object_list::<crate::v1_8_0::objects::Attack>(6)?,
-            authorizations: d.object_list::<crate::v1_8_0::objects::Authorization>(7)?,
-            category_name: d.string(8)?,
-            category_uid: d.required(9, d.int32(9)?)?,
-            class_name: d.string(10)?,
-            class_uid: d.class_uid(11, Self::CLASS_UID)?,
-            cloud: d.object::<crate::v1_8_0::objects::Cloud>(12)?.map(Box::new),
-            command_uid: d.string(13)?,
-            confidence: d.string(14)?,
-            confidence_id: d
-                .int32(15)?
-                .map(crate::v1_8_0::enums::ConfidenceId::from_id),
-            confidence_score: d.int32(16)?,
-            count: d.int32(17)?,
-            countermeasures: d.object_list::<crate::v1_8_0::objects::D3fend>(18)?,
-            device: d
-                .object::<crate::v1_8_0::objects::Device>(19)?
-                .map(Box::new),
-            disposition: d.string(20)?,
-            disposition_id: d
-                .int32(21)?
-                .map(crate::v1_8_0::enums::DispositionId::from_id),
-            duration: d.int64(22)?,
-            end_time: d.int64(23)?,
-            end_time_dt: d.datetime(24)?,
-            enrichments: d.object_list::<crate::v1_8_0::objects::Enrichment>(25)?,
-            file: d.object::<crate::v1_8_0::objects::File>(26)?.map(Box::new),
-            firewall_rule: d
-                .object::<crate::v1_8_0::objects::FirewallRule>(27)?
-                .map(Box::new),
-            is_alert: d.bool(28)?,
-            malware: d.object_list::<crate::v1_8_0::objects::Malware>(29)?,
-            malware_scan_info: d
-                .object::<crate::v1_8_0::objects::MalwareScanInfo>(30)?
-                .map(Box::new),
-            message: d.string(31)?,
-            metadata: d.required(
-                32,
-                d.object::<crate::v1_8_0::objects::Metadata>(32)?
+        Ok(
+            Self {
+                action: d.caption::<crate::v1_8_0::enums::ActionId>(0)?,
+                action_id: d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id),
+                activity_id: d.required(
+                    2,
+                    d.int32(2)?.map(FileRemediationActivityActivityId::from_id),
+                )?,
+                activity_name: d
+                    .caption::<crate::v1_8_0::events::FileRemediationActivityActivityId>(3)?,
+                actor: d.object::<crate::v1_8_0::objects::Actor>(4)?.map(Box::new),
+                api: d.object::<crate::v1_8_0::objects::Api>(5)?.map(Box::new),
+                attacks: d.object_list::<crate::v1_8_0::objects::Attack>(6)?,
+                authorizations: d.object_list::<crate::v1_8_0::objects::Authorization>(7)?,
+                category_name: d.caption::<crate::caption::CategoryName<
+                    crate::v1_8_0::events::FileRemediationActivity,
+                >>(8)?,
+                category_uid: d.required(9, d.int32(9)?)?,
+                class_name: d.caption::<crate::caption::ClassName<
+                    crate::v1_8_0::events::FileRemediationActivity,
+                >>(10)?,
+                class_uid: d.class_uid(11, Self::CLASS_UID)?,
+                cloud: d.object::<crate::v1_8_0::objects::Cloud>(12)?.map(Box::new),
+                command_uid: d.string(13)?,
+                confidence: d.caption::<crate::v1_8_0::enums::ConfidenceId>(14)?,
+                confidence_id: d
+                    .int32(15)?
+                    .map(crate::v1_8_0::enums::ConfidenceId::from_id),
+                confidence_score: d.int32(16)?,
+                count: d.int32(17)?,
+                countermeasures: d.object_list::<crate::v1_8_0::objects::D3fend>(18)?,
+                device: d
+                    .object::<crate::v1_8_0::objects::Device>(19)?
                     .map(Box::new),
-            )?,
-            observables: d.object_list::<crate::v1_8_0::objects::Observable>(33)?,
-            osint: d.object_list::<crate::v1_8_0::objects::Osint>(34)?,
-            policy: d
-                .object::<crate::v1_8_0::objects::Policy>(35)?
-                .map(Box::new),
-            raw_data: d.string(36)?,
-            raw_data_hash: d
-                .object::<crate::v1_8_0::objects::Fingerprint>(37)?
-                .map(Box::new),
-            raw_data_size: d.int64(38)?,
-            remediation: d
-                .object::<crate::v1_8_0::objects::Remediation>(39)?
-                .map(Box::new),
-            risk_details: d.string(40)?,
-            risk_level: d.string(41)?,
-            risk_level_id: d.int32(42)?.map(crate::v1_8_0::enums::RiskLevelId::from_id),
-            risk_score: d.int32(43)?,
-            scan: d.object::<crate::v1_8_0::objects::Scan>(44)?.map(Box::new),
-            severity: d.string(45)?,
-            severity_id: d.required(
-                46,
-                d.int32(46)?.map(crate::v1_8_0::enums::SeverityId::from_id),
-            )?,
-            start_time: d.int64(47)?,
-            start_time_dt: d.datetime(48)?,
-            status: d.string(49)?,
-            status_code: d.string(50)?,
-            status_detail: d.string(51)?,
-            status_id: d.int32(52)?.map(FileRemediationActivityStatusId::from_id),
-            time: d.required(53, d.int64(53)?)?,
-            time_dt: d.datetime(54)?,
-            timezone_offset: d.int32(55)?,
-            type_name: d.string(56)?,
-            type_uid: d.required(57, d.int64(57)?)?,
-            unmapped: d.map(58)?,
-            unknown: d.unknown()?,
-        })
+                disposition: d.caption::<crate::v1_8_0::enums::DispositionId>(20)?,
+                disposition_id: d
+                    .int32(21)?
+                    .map(crate::v1_8_0::enums::DispositionId::from_id),
+                duration: d.int64(22)?,
+                end_time: d.int64(23)?,
+                end_time_dt: d.datetime(24)?,
+                enrichments: d.object_list::<crate::v1_8_0::objects::Enrichment>(25)?,
+                file: d.object::<crate::v1_8_0::objects::File>(26)?.map(Box::new),
+                firewall_rule: d
+                    .object::<crate::v1_8_0::objects::FirewallRule>(27)?
+                    .map(Box::new),
+                is_alert: d.bool(28)?,
+                malware: d.object_list::<crate::v1_8_0::objects::Malware>(29)?,
+                malware_scan_info: d
+                    .object::<crate::v1_8_0::objects::MalwareScanInfo>(30)?
+                    .map(Box::new),
+                message: d.string(31)?,
+                metadata: d.required(
+                    32,
+                    d.object::<crate::v1_8_0::objects::Metadata>(32)?
+                        .map(Box::new),
+                )?,
+                observables: d.object_list::<crate::v1_8_0::objects::Observable>(33)?,
+                osint: d.object_list::<crate::v1_8_0::objects::Osint>(34)?,
+                policy: d
+                    .object::<crate::v1_8_0::objects::Policy>(35)?
+                    .map(Box::new),
+                raw_data: d.string(36)?,
+                raw_data_hash: d
+                    .object::<crate::v1_8_0::objects::Fingerprint>(37)?
+                    .map(Box::new),
+                raw_data_size: d.int64(38)?,
+                remediation: d
+                    .object::<crate::v1_8_0::objects::Remediation>(39)?
+                    .map(Box::new),
+                risk_details: d.string(40)?,
+                risk_level: d.caption::<crate::v1_8_0::enums::RiskLevelId>(41)?,
+                risk_level_id: d.int32(42)?.map(crate::v1_8_0::enums::RiskLevelId::from_id),
+                risk_score: d.int32(43)?,
+                scan: d.object::<crate::v1_8_0::objects::Scan>(44)?.map(Box::new),
+                severity: d.caption::<crate::v1_8_0::enums::SeverityId>(45)?,
+                severity_id: d.required(
+                    46,
+                    d.int32(46)?.map(crate::v1_8_0::enums::SeverityId::from_id),
+                )?,
+                start_time: d.int64(47)?,
+                start_time_dt: d.datetime(48)?,
+                status: d.caption::<crate::v1_8_0::events::FileRemediationActivityStatusId>(49)?,
+                status_code: d.string(50)?,
+                status_detail: d.string(51)?,
+                status_id: d.int32(52)?.map(FileRemediationActivityStatusId::from_id),
+                time: d.required(53, d.int64(53)?)?,
+                time_dt: d.datetime(54)?,
+                timezone_offset: d.int32(55)?,
+                type_name: d.caption::<crate::caption::TypeName<
+                    crate::v1_8_0::events::FileRemediationActivity,
+                >>(56)?,
+                type_uid: d.required(57, d.int64(57)?)?,
+                unmapped: d.map(58)?,
+                unknown: d.unknown()?,
+            },
+        )
     }
     fn decode_into(
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        d.string_into(0, &mut self.action)?;
+        self.action = d.caption::<crate::v1_8_0::enums::ActionId>(0)?;
         self.action_id = d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id);
         self.activity_id = d.required(
             2,
             d.int32(2)?.map(FileRemediationActivityActivityId::from_id),
         )?;
-        d.string_into(3, &mut self.activity_name)?;
+        self.activity_name =
+            d.caption::<crate::v1_8_0::events::FileRemediationActivityActivityId>(3)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Api>(5, &mut self.api)?;
         d.object_list_into::<crate::v1_8_0::objects::Attack>(6, &mut self.attacks)?;
         d.object_list_into::<crate::v1_8_0::objects::Authorization>(7, &mut self.authorizations)?;
-        d.string_into(8, &mut self.category_name)?;
+        self.category_name = d.caption::<crate::caption::CategoryName<
+            crate::v1_8_0::events::FileRemediationActivity,
+        >>(8)?;
         self.category_uid = d.required(9, d.int32(9)?)?;
-        d.string_into(10, &mut self.class_name)?;
+        self.class_name = d.caption::<crate::caption::ClassName<
+            crate::v1_8_0::events::FileRemediationActivity,
+        >>(10)?;
         self.class_uid = d.class_uid(11, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(12, &mut self.cloud)?;
         d.string_into(13, &mut self.command_uid)?;
-        d.string_into(14, &mut self.confidence)?;
+        self.confidence = d.caption::<crate::v1_8_0::enums::ConfidenceId>(14)?;
         self.confidence_id = d
             .int32(15)?
             .map(crate::v1_8_0::enums::ConfidenceId::from_id);
@@ -672,7 +742,7 @@ impl crate::columnar::Columnar for FileRemediationActivity {
         self.count = d.int32(17)?;
         d.object_list_into::<crate::v1_8_0::objects::D3fend>(18, &mut self.countermeasures)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Device>(19, &mut self.device)?;
-        d.string_into(20, &mut self.disposition)?;
+        self.disposition = d.caption::<crate::v1_8_0::enums::DispositionId>(20)?;
         self.disposition_id = d
             .int32(21)?
             .map(crate::v1_8_0::enums::DispositionId::from_id);
@@ -698,25 +768,27 @@ impl crate::columnar::Columnar for FileRemediationActivity {
         self.raw_data_size = d.int64(38)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Remediation>(39, &mut self.remediation)?;
         d.string_into(40, &mut self.risk_details)?;
-        d.string_into(41, &mut self.risk_level)?;
+        self.risk_level = d.caption::<crate::v1_8_0::enums::RiskLevelId>(41)?;
         self.risk_level_id = d.int32(42)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(43)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Scan>(44, &mut self.scan)?;
-        d.string_into(45, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_8_0::enums::SeverityId>(45)?;
         self.severity_id = d.required(
             46,
             d.int32(46)?.map(crate::v1_8_0::enums::SeverityId::from_id),
         )?;
         self.start_time = d.int64(47)?;
         d.datetime_into(48, &mut self.start_time_dt)?;
-        d.string_into(49, &mut self.status)?;
+        self.status = d.caption::<crate::v1_8_0::events::FileRemediationActivityStatusId>(49)?;
         d.string_into(50, &mut self.status_code)?;
         d.string_into(51, &mut self.status_detail)?;
         self.status_id = d.int32(52)?.map(FileRemediationActivityStatusId::from_id);
         self.time = d.required(53, d.int64(53)?)?;
         d.datetime_into(54, &mut self.time_dt)?;
         self.timezone_offset = d.int32(55)?;
-        d.string_into(56, &mut self.type_name)?;
+        self.type_name = d.caption::<crate::caption::TypeName<
+            crate::v1_8_0::events::FileRemediationActivity,
+        >>(56)?;
         self.type_uid = d.required(57, d.int64(57)?)?;
         d.map_into(58, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

@@ -55,8 +55,12 @@ Other = 99 => "Other",
 #[non_exhaustive]
 pub struct HttpActivity {
     /// **Action** (`action`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ActionId>"
+    )]
+    pub action: Option<crate::Caption>,
     /// **Action ID** (`action_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `action`.
@@ -67,8 +71,12 @@ pub struct HttpActivity {
     /// Its caption goes in `activity_name`.
     pub activity_id: HttpActivityActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::events::HttpActivityActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_8_0::objects::Actor>>,
@@ -88,15 +96,23 @@ pub struct HttpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorizations: Option<Vec<crate::v1_8_0::objects::Authorization>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_8_0::events::HttpActivity>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_8_0::events::HttpActivity>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -106,8 +122,12 @@ pub struct HttpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cloud: Option<Box<crate::v1_8_0::objects::Cloud>>,
     /// **Confidence** (`confidence`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub confidence: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ConfidenceId>"
+    )]
+    pub confidence: Option<crate::Caption>,
     /// **Confidence ID** (`confidence_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `confidence`.
@@ -129,8 +149,12 @@ pub struct HttpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<Box<crate::v1_8_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disposition: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::DispositionId>"
+    )]
+    pub disposition: Option<crate::Caption>,
     /// **Disposition ID** (`disposition_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `disposition`.
@@ -198,8 +222,12 @@ pub struct HttpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_8_0::objects::Observable>>,
     /// **Observation Point** (`observation_point`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub observation_point: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ObservationPointId>"
+    )]
+    pub observation_point: Option<crate::Caption>,
     /// **Observation Point ID** (`observation_point_id`, `integer_t`, optional).
     ///
     /// Its caption goes in `observation_point`.
@@ -250,8 +278,12 @@ pub struct HttpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk_details: Option<String>,
     /// **Risk Level** (`risk_level`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub risk_level: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::RiskLevelId>"
+    )]
+    pub risk_level: Option<crate::Caption>,
     /// **Risk Level ID** (`risk_level_id`, `integer_t`, optional, profile `security_control`).
     ///
     /// Its caption goes in `risk_level`.
@@ -261,8 +293,12 @@ pub struct HttpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk_score: Option<i32>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -277,8 +313,12 @@ pub struct HttpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::StatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -308,8 +348,12 @@ pub struct HttpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub traffic: Option<Box<crate::v1_8_0::objects::NetworkTraffic>>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_8_0::events::HttpActivity>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `long_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -332,6 +376,21 @@ impl HttpActivity {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "Network Activity";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "HTTP Activity: Unknown",
+        "HTTP Activity: Connect",
+        "HTTP Activity: Delete",
+        "HTTP Activity: Get",
+        "HTTP Activity: Head",
+        "HTTP Activity: Options",
+        "HTTP Activity: Post",
+        "HTTP Activity: Put",
+        "HTTP Activity: Trace",
+        "HTTP Activity: Patch",
+        "HTTP Activity: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -351,9 +410,9 @@ impl HttpActivity {
             app_protocol_name: None,
             attacks: None,
             authorizations: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             confidence: None,
@@ -458,7 +517,7 @@ impl HttpActivity {
         let keep = value.id() == 99 && self.action.is_some();
         self.action_id = Some(value);
         if !keep {
-            self.action = Some(value.as_str().to_string());
+            self.action = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -468,11 +527,10 @@ impl HttpActivity {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = i64::from(Self::CLASS_UID) * 100 + i64::from(value.id());
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -483,7 +541,7 @@ impl HttpActivity {
         let keep = value.id() == 99 && self.confidence.is_some();
         self.confidence_id = Some(value);
         if !keep {
-            self.confidence = Some(value.as_str().to_string());
+            self.confidence = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -493,7 +551,7 @@ impl HttpActivity {
         let keep = value.id() == 99 && self.disposition.is_some();
         self.disposition_id = Some(value);
         if !keep {
-            self.disposition = Some(value.as_str().to_string());
+            self.disposition = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -506,7 +564,7 @@ impl HttpActivity {
         let keep = value.id() == 99 && self.observation_point.is_some();
         self.observation_point_id = Some(value);
         if !keep {
-            self.observation_point = Some(value.as_str().to_string());
+            self.observation_point = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -516,7 +574,7 @@ impl HttpActivity {
         let keep = value.id() == 99 && self.risk_level.is_some();
         self.risk_level_id = Some(value);
         if !keep {
-            self.risk_level = Some(value.as_str().to_string());
+            self.risk_level = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -526,7 +584,7 @@ impl HttpActivity {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -536,10 +594,16 @@ impl HttpActivity {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for HttpActivity {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for HttpActivity {
@@ -662,22 +726,24 @@ impl crate::columnar::Columnar for HttpActivity {
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
-            action: d.string(0)?,
+            action: d.caption::<crate::v1_8_0::enums::ActionId>(0)?,
             action_id: d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id),
             activity_id: d.required(2, d.int32(2)?.map(HttpActivityActivityId::from_id))?,
-            activity_name: d.string(3)?,
+            activity_name: d.caption::<crate::v1_8_0::events::HttpActivityActivityId>(3)?,
             actor: d.object::<crate::v1_8_0::objects::Actor>(4)?.map(Box::new),
             api: d.object::<crate::v1_8_0::objects::Api>(5)?.map(Box::new),
             app_name: d.string(6)?,
             app_protocol_name: d.string(7)?,
             attacks: d.object_list::<crate::v1_8_0::objects::Attack>(8)?,
             authorizations: d.object_list::<crate::v1_8_0::objects::Authorization>(9)?,
-            category_name: d.string(10)?,
+            category_name: d
+                .caption::<crate::caption::CategoryName<crate::v1_8_0::events::HttpActivity>>(10)?,
             category_uid: d.required(11, d.int32(11)?)?,
-            class_name: d.string(12)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_8_0::events::HttpActivity>>(12)?,
             class_uid: d.class_uid(13, Self::CLASS_UID)?,
             cloud: d.object::<crate::v1_8_0::objects::Cloud>(14)?.map(Box::new),
-            confidence: d.string(15)?,
+            confidence: d.caption::<crate::v1_8_0::enums::ConfidenceId>(15)?,
             confidence_id: d
                 .int32(16)?
                 .map(crate::v1_8_0::enums::ConfidenceId::from_id),
@@ -692,7 +758,7 @@ impl crate::columnar::Columnar for HttpActivity {
             device: d
                 .object::<crate::v1_8_0::objects::Device>(21)?
                 .map(Box::new),
-            disposition: d.string(22)?,
+            disposition: d.caption::<crate::v1_8_0::enums::DispositionId>(22)?,
             disposition_id: d
                 .int32(23)?
                 .map(crate::v1_8_0::enums::DispositionId::from_id),
@@ -734,7 +800,7 @@ impl crate::columnar::Columnar for HttpActivity {
                 .object::<crate::v1_8_0::objects::NetworkEndpoint>(42)?
                 .map(Box::new),
             observables: d.object_list::<crate::v1_8_0::objects::Observable>(43)?,
-            observation_point: d.string(44)?,
+            observation_point: d.caption::<crate::v1_8_0::enums::ObservationPointId>(44)?,
             observation_point_id: d
                 .int32(45)?
                 .map(crate::v1_8_0::enums::ObservationPointId::from_id),
@@ -768,10 +834,10 @@ impl crate::columnar::Columnar for HttpActivity {
                 .map(Box::new),
             raw_data_size: d.int64(58)?,
             risk_details: d.string(59)?,
-            risk_level: d.string(60)?,
+            risk_level: d.caption::<crate::v1_8_0::enums::RiskLevelId>(60)?,
             risk_level_id: d.int32(61)?.map(crate::v1_8_0::enums::RiskLevelId::from_id),
             risk_score: d.int32(62)?,
-            severity: d.string(63)?,
+            severity: d.caption::<crate::v1_8_0::enums::SeverityId>(63)?,
             severity_id: d.required(
                 64,
                 d.int32(64)?.map(crate::v1_8_0::enums::SeverityId::from_id),
@@ -781,7 +847,7 @@ impl crate::columnar::Columnar for HttpActivity {
                 .map(Box::new),
             start_time: d.int64(66)?,
             start_time_dt: d.datetime(67)?,
-            status: d.string(68)?,
+            status: d.caption::<crate::v1_8_0::enums::StatusId>(68)?,
             status_code: d.string(69)?,
             status_detail: d.string(70)?,
             status_id: d.int32(71)?.map(crate::v1_8_0::enums::StatusId::from_id),
@@ -793,7 +859,8 @@ impl crate::columnar::Columnar for HttpActivity {
             traffic: d
                 .object::<crate::v1_8_0::objects::NetworkTraffic>(77)?
                 .map(Box::new),
-            type_name: d.string(78)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_8_0::events::HttpActivity>>(78)?,
             type_uid: d.required(79, d.int64(79)?)?,
             unmapped: d.map(80)?,
             unknown: d.unknown()?,
@@ -803,22 +870,24 @@ impl crate::columnar::Columnar for HttpActivity {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        d.string_into(0, &mut self.action)?;
+        self.action = d.caption::<crate::v1_8_0::enums::ActionId>(0)?;
         self.action_id = d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id);
         self.activity_id = d.required(2, d.int32(2)?.map(HttpActivityActivityId::from_id))?;
-        d.string_into(3, &mut self.activity_name)?;
+        self.activity_name = d.caption::<crate::v1_8_0::events::HttpActivityActivityId>(3)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Api>(5, &mut self.api)?;
         d.string_into(6, &mut self.app_name)?;
         d.string_into(7, &mut self.app_protocol_name)?;
         d.object_list_into::<crate::v1_8_0::objects::Attack>(8, &mut self.attacks)?;
         d.object_list_into::<crate::v1_8_0::objects::Authorization>(9, &mut self.authorizations)?;
-        d.string_into(10, &mut self.category_name)?;
+        self.category_name =
+            d.caption::<crate::caption::CategoryName<crate::v1_8_0::events::HttpActivity>>(10)?;
         self.category_uid = d.required(11, d.int32(11)?)?;
-        d.string_into(12, &mut self.class_name)?;
+        self.class_name =
+            d.caption::<crate::caption::ClassName<crate::v1_8_0::events::HttpActivity>>(12)?;
         self.class_uid = d.class_uid(13, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(14, &mut self.cloud)?;
-        d.string_into(15, &mut self.confidence)?;
+        self.confidence = d.caption::<crate::v1_8_0::enums::ConfidenceId>(15)?;
         self.confidence_id = d
             .int32(16)?
             .map(crate::v1_8_0::enums::ConfidenceId::from_id);
@@ -833,7 +902,7 @@ impl crate::columnar::Columnar for HttpActivity {
             &mut self.cumulative_traffic,
         )?;
         d.boxed_object_into::<crate::v1_8_0::objects::Device>(21, &mut self.device)?;
-        d.string_into(22, &mut self.disposition)?;
+        self.disposition = d.caption::<crate::v1_8_0::enums::DispositionId>(22)?;
         self.disposition_id = d
             .int32(23)?
             .map(crate::v1_8_0::enums::DispositionId::from_id);
@@ -866,7 +935,7 @@ impl crate::columnar::Columnar for HttpActivity {
             &mut self.network_observation_point,
         )?;
         d.object_list_into::<crate::v1_8_0::objects::Observable>(43, &mut self.observables)?;
-        d.string_into(44, &mut self.observation_point)?;
+        self.observation_point = d.caption::<crate::v1_8_0::enums::ObservationPointId>(44)?;
         self.observation_point_id = d
             .int32(45)?
             .map(crate::v1_8_0::enums::ObservationPointId::from_id);
@@ -893,10 +962,10 @@ impl crate::columnar::Columnar for HttpActivity {
         d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(57, &mut self.raw_data_hash)?;
         self.raw_data_size = d.int64(58)?;
         d.string_into(59, &mut self.risk_details)?;
-        d.string_into(60, &mut self.risk_level)?;
+        self.risk_level = d.caption::<crate::v1_8_0::enums::RiskLevelId>(60)?;
         self.risk_level_id = d.int32(61)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(62)?;
-        d.string_into(63, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_8_0::enums::SeverityId>(63)?;
         self.severity_id = d.required(
             64,
             d.int32(64)?.map(crate::v1_8_0::enums::SeverityId::from_id),
@@ -904,7 +973,7 @@ impl crate::columnar::Columnar for HttpActivity {
         d.boxed_object_into::<crate::v1_8_0::objects::NetworkEndpoint>(65, &mut self.src_endpoint)?;
         self.start_time = d.int64(66)?;
         d.datetime_into(67, &mut self.start_time_dt)?;
-        d.string_into(68, &mut self.status)?;
+        self.status = d.caption::<crate::v1_8_0::enums::StatusId>(68)?;
         d.string_into(69, &mut self.status_code)?;
         d.string_into(70, &mut self.status_detail)?;
         self.status_id = d.int32(71)?.map(crate::v1_8_0::enums::StatusId::from_id);
@@ -914,7 +983,8 @@ impl crate::columnar::Columnar for HttpActivity {
         d.boxed_object_into::<crate::v1_8_0::objects::Tls>(75, &mut self.tls)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Trace>(76, &mut self.trace)?;
         d.boxed_object_into::<crate::v1_8_0::objects::NetworkTraffic>(77, &mut self.traffic)?;
-        d.string_into(78, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_8_0::events::HttpActivity>>(78)?;
         self.type_uid = d.required(79, d.int64(79)?)?;
         d.map_into(80, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

@@ -73,8 +73,12 @@ pub struct IamAnalysisFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access_analysis_result: Option<Box<crate::v1_8_0::objects::AccessAnalysisResult>>,
     /// **Action** (`action`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ActionId>"
+    )]
+    pub action: Option<crate::Caption>,
     /// **Action ID** (`action_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `action`.
@@ -85,8 +89,12 @@ pub struct IamAnalysisFinding {
     /// Its caption goes in `activity_name`.
     pub activity_id: IamAnalysisFindingActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::events::IamAnalysisFindingActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_8_0::objects::Actor>>,
@@ -109,15 +117,23 @@ pub struct IamAnalysisFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorizations: Option<Vec<crate::v1_8_0::objects::Authorization>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_8_0::events::IamAnalysisFinding>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_8_0::events::IamAnalysisFinding>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -130,8 +146,12 @@ pub struct IamAnalysisFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
     /// **Confidence** (`confidence`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub confidence: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ConfidenceId>"
+    )]
+    pub confidence: Option<crate::Caption>,
     /// **Confidence ID** (`confidence_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `confidence`.
@@ -147,8 +167,12 @@ pub struct IamAnalysisFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<Box<crate::v1_8_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disposition: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::DispositionId>"
+    )]
+    pub disposition: Option<crate::Caption>,
     /// **Disposition ID** (`disposition_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `disposition`.
@@ -176,8 +200,12 @@ pub struct IamAnalysisFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identity_activity_metrics: Option<Box<crate::v1_8_0::objects::IdentityActivityMetrics>>,
     /// **Impact** (`impact`, `string_t`, recommended, profile `incident`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub impact: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ImpactId>"
+    )]
+    pub impact: Option<crate::Caption>,
     /// **Impact ID** (`impact_id`, `integer_t`, recommended, profile `incident`).
     ///
     /// Its caption goes in `impact`.
@@ -216,8 +244,12 @@ pub struct IamAnalysisFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy: Option<Box<crate::v1_8_0::objects::Policy>>,
     /// **Priority** (`priority`, `string_t`, optional, profile `incident`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub priority: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::PriorityId>"
+    )]
+    pub priority: Option<crate::Caption>,
     /// **Priority ID** (`priority_id`, `integer_t`, recommended, profile `incident`).
     ///
     /// Its caption goes in `priority`.
@@ -242,8 +274,12 @@ pub struct IamAnalysisFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk_details: Option<String>,
     /// **Risk Level** (`risk_level`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub risk_level: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::RiskLevelId>"
+    )]
+    pub risk_level: Option<crate::Caption>,
     /// **Risk Level ID** (`risk_level_id`, `integer_t`, optional, profile `security_control`).
     ///
     /// Its caption goes in `risk_level`.
@@ -253,8 +289,12 @@ pub struct IamAnalysisFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk_score: Option<i32>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -269,8 +309,12 @@ pub struct IamAnalysisFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::events::IamAnalysisFindingStatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -299,8 +343,12 @@ pub struct IamAnalysisFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone_offset: Option<i32>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_8_0::events::IamAnalysisFinding>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `long_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -315,8 +363,12 @@ pub struct IamAnalysisFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vendor_attributes: Option<Box<crate::v1_8_0::objects::VendorAttributes>>,
     /// **Verdict** (`verdict`, `string_t`, recommended, profile `incident`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub verdict: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::VerdictId>"
+    )]
+    pub verdict: Option<crate::Caption>,
     /// **Verdict ID** (`verdict_id`, `integer_t`, recommended, profile `incident`).
     ///
     /// Its caption goes in `verdict`.
@@ -336,6 +388,15 @@ impl IamAnalysisFinding {
     pub const CATEGORY_UID: i32 = 2;
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "Findings";
+
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "IAM Analysis Finding: Unknown",
+        "IAM Analysis Finding: Create",
+        "IAM Analysis Finding: Update",
+        "IAM Analysis Finding: Close",
+        "IAM Analysis Finding: Other",
+    ];
 
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
@@ -359,9 +420,9 @@ impl IamAnalysisFinding {
             assignee_group: None,
             attacks: None,
             authorizations: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             comment: None,
@@ -460,7 +521,7 @@ impl IamAnalysisFinding {
         let keep = value.id() == 99 && self.action.is_some();
         self.action_id = Some(value);
         if !keep {
-            self.action = Some(value.as_str().to_string());
+            self.action = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -470,11 +531,10 @@ impl IamAnalysisFinding {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = i64::from(Self::CLASS_UID) * 100 + i64::from(value.id());
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -485,7 +545,7 @@ impl IamAnalysisFinding {
         let keep = value.id() == 99 && self.confidence.is_some();
         self.confidence_id = Some(value);
         if !keep {
-            self.confidence = Some(value.as_str().to_string());
+            self.confidence = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -495,7 +555,7 @@ impl IamAnalysisFinding {
         let keep = value.id() == 99 && self.disposition.is_some();
         self.disposition_id = Some(value);
         if !keep {
-            self.disposition = Some(value.as_str().to_string());
+            self.disposition = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -505,7 +565,7 @@ impl IamAnalysisFinding {
         let keep = value.id() == 99 && self.impact.is_some();
         self.impact_id = Some(value);
         if !keep {
-            self.impact = Some(value.as_str().to_string());
+            self.impact = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -515,7 +575,7 @@ impl IamAnalysisFinding {
         let keep = value.id() == 99 && self.priority.is_some();
         self.priority_id = Some(value);
         if !keep {
-            self.priority = Some(value.as_str().to_string());
+            self.priority = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -525,7 +585,7 @@ impl IamAnalysisFinding {
         let keep = value.id() == 99 && self.risk_level.is_some();
         self.risk_level_id = Some(value);
         if !keep {
-            self.risk_level = Some(value.as_str().to_string());
+            self.risk_level = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -535,7 +595,7 @@ impl IamAnalysisFinding {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -545,7 +605,7 @@ impl IamAnalysisFinding {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -555,10 +615,16 @@ impl IamAnalysisFinding {
         let keep = value.id() == 99 && self.verdict.is_some();
         self.verdict_id = Some(value);
         if !keep {
-            self.verdict = Some(value.as_str().to_string());
+            self.verdict = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for IamAnalysisFinding {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for IamAnalysisFinding {
@@ -680,10 +746,10 @@ impl crate::columnar::Columnar for IamAnalysisFinding {
             access_analysis_result: d
                 .object::<crate::v1_8_0::objects::AccessAnalysisResult>(0)?
                 .map(Box::new),
-            action: d.string(1)?,
+            action: d.caption::<crate::v1_8_0::enums::ActionId>(1)?,
             action_id: d.int32(2)?.map(crate::v1_8_0::enums::ActionId::from_id),
             activity_id: d.required(3, d.int32(3)?.map(IamAnalysisFindingActivityId::from_id))?,
-            activity_name: d.string(4)?,
+            activity_name: d.caption::<crate::v1_8_0::events::IamAnalysisFindingActivityId>(4)?,
             actor: d.object::<crate::v1_8_0::objects::Actor>(5)?.map(Box::new),
             api: d.object::<crate::v1_8_0::objects::Api>(6)?.map(Box::new),
             applications: d.object_list::<crate::v1_8_0::objects::Application>(7)?,
@@ -691,13 +757,18 @@ impl crate::columnar::Columnar for IamAnalysisFinding {
             assignee_group: d.object::<crate::v1_8_0::objects::Group>(9)?.map(Box::new),
             attacks: d.object_list::<crate::v1_8_0::objects::Attack>(10)?,
             authorizations: d.object_list::<crate::v1_8_0::objects::Authorization>(11)?,
-            category_name: d.string(12)?,
+            category_name: d.caption::<crate::caption::CategoryName<
+                crate::v1_8_0::events::IamAnalysisFinding,
+            >>(12)?,
             category_uid: d.required(13, d.int32(13)?)?,
-            class_name: d.string(14)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_8_0::events::IamAnalysisFinding>>(
+                    14,
+                )?,
             class_uid: d.class_uid(15, Self::CLASS_UID)?,
             cloud: d.object::<crate::v1_8_0::objects::Cloud>(16)?.map(Box::new),
             comment: d.string(17)?,
-            confidence: d.string(18)?,
+            confidence: d.caption::<crate::v1_8_0::enums::ConfidenceId>(18)?,
             confidence_id: d
                 .int32(19)?
                 .map(crate::v1_8_0::enums::ConfidenceId::from_id),
@@ -706,7 +777,7 @@ impl crate::columnar::Columnar for IamAnalysisFinding {
             device: d
                 .object::<crate::v1_8_0::objects::Device>(22)?
                 .map(Box::new),
-            disposition: d.string(23)?,
+            disposition: d.caption::<crate::v1_8_0::enums::DispositionId>(23)?,
             disposition_id: d
                 .int32(24)?
                 .map(crate::v1_8_0::enums::DispositionId::from_id),
@@ -723,7 +794,7 @@ impl crate::columnar::Columnar for IamAnalysisFinding {
             identity_activity_metrics: d
                 .object::<crate::v1_8_0::objects::IdentityActivityMetrics>(31)?
                 .map(Box::new),
-            impact: d.string(32)?,
+            impact: d.caption::<crate::v1_8_0::enums::ImpactId>(32)?,
             impact_id: d.int32(33)?.map(crate::v1_8_0::enums::ImpactId::from_id),
             impact_score: d.int32(34)?,
             is_alert: d.bool(35)?,
@@ -745,7 +816,7 @@ impl crate::columnar::Columnar for IamAnalysisFinding {
             policy: d
                 .object::<crate::v1_8_0::objects::Policy>(44)?
                 .map(Box::new),
-            priority: d.string(45)?,
+            priority: d.caption::<crate::v1_8_0::enums::PriorityId>(45)?,
             priority_id: d.int32(46)?.map(crate::v1_8_0::enums::PriorityId::from_id),
             raw_data: d.string(47)?,
             raw_data_hash: d
@@ -757,10 +828,10 @@ impl crate::columnar::Columnar for IamAnalysisFinding {
                 .map(Box::new),
             resources: d.object_list::<crate::v1_8_0::objects::ResourceDetails>(51)?,
             risk_details: d.string(52)?,
-            risk_level: d.string(53)?,
+            risk_level: d.caption::<crate::v1_8_0::enums::RiskLevelId>(53)?,
             risk_level_id: d.int32(54)?.map(crate::v1_8_0::enums::RiskLevelId::from_id),
             risk_score: d.int32(55)?,
-            severity: d.string(56)?,
+            severity: d.caption::<crate::v1_8_0::enums::SeverityId>(56)?,
             severity_id: d.required(
                 57,
                 d.int32(57)?.map(crate::v1_8_0::enums::SeverityId::from_id),
@@ -768,7 +839,7 @@ impl crate::columnar::Columnar for IamAnalysisFinding {
             src_url: d.string(58)?,
             start_time: d.int64(59)?,
             start_time_dt: d.datetime(60)?,
-            status: d.string(61)?,
+            status: d.caption::<crate::v1_8_0::events::IamAnalysisFindingStatusId>(61)?,
             status_code: d.string(62)?,
             status_detail: d.string(63)?,
             status_id: d.int32(64)?.map(IamAnalysisFindingStatusId::from_id),
@@ -779,14 +850,17 @@ impl crate::columnar::Columnar for IamAnalysisFinding {
             time: d.required(67, d.int64(67)?)?,
             time_dt: d.datetime(68)?,
             timezone_offset: d.int32(69)?,
-            type_name: d.string(70)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_8_0::events::IamAnalysisFinding>>(
+                    70,
+                )?,
             type_uid: d.required(71, d.int64(71)?)?,
             unmapped: d.map(72)?,
             user: d.object::<crate::v1_8_0::objects::User>(73)?.map(Box::new),
             vendor_attributes: d
                 .object::<crate::v1_8_0::objects::VendorAttributes>(74)?
                 .map(Box::new),
-            verdict: d.string(75)?,
+            verdict: d.caption::<crate::v1_8_0::enums::VerdictId>(75)?,
             verdict_id: d.int32(76)?.map(crate::v1_8_0::enums::VerdictId::from_id),
             unknown: d.unknown()?,
         })
@@ -799,10 +873,10 @@ impl crate::columnar::Columnar for IamAnalysisFinding {
             0,
             &mut self.access_analysis_result,
         )?;
-        d.string_into(1, &mut self.action)?;
+        self.action = d.caption::<crate::v1_8_0::enums::ActionId>(1)?;
         self.action_id = d.int32(2)?.map(crate::v1_8_0::enums::ActionId::from_id);
         self.activity_id = d.required(3, d.int32(3)?.map(IamAnalysisFindingActivityId::from_id))?;
-        d.string_into(4, &mut self.activity_name)?;
+        self.activity_name = d.caption::<crate::v1_8_0::events::IamAnalysisFindingActivityId>(4)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Actor>(5, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Api>(6, &mut self.api)?;
         d.object_list_into::<crate::v1_8_0::objects::Application>(7, &mut self.applications)?;
@@ -810,20 +884,23 @@ impl crate::columnar::Columnar for IamAnalysisFinding {
         d.boxed_object_into::<crate::v1_8_0::objects::Group>(9, &mut self.assignee_group)?;
         d.object_list_into::<crate::v1_8_0::objects::Attack>(10, &mut self.attacks)?;
         d.object_list_into::<crate::v1_8_0::objects::Authorization>(11, &mut self.authorizations)?;
-        d.string_into(12, &mut self.category_name)?;
+        self.category_name = d.caption::<crate::caption::CategoryName<
+            crate::v1_8_0::events::IamAnalysisFinding,
+        >>(12)?;
         self.category_uid = d.required(13, d.int32(13)?)?;
-        d.string_into(14, &mut self.class_name)?;
+        self.class_name =
+            d.caption::<crate::caption::ClassName<crate::v1_8_0::events::IamAnalysisFinding>>(14)?;
         self.class_uid = d.class_uid(15, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(16, &mut self.cloud)?;
         d.string_into(17, &mut self.comment)?;
-        d.string_into(18, &mut self.confidence)?;
+        self.confidence = d.caption::<crate::v1_8_0::enums::ConfidenceId>(18)?;
         self.confidence_id = d
             .int32(19)?
             .map(crate::v1_8_0::enums::ConfidenceId::from_id);
         self.confidence_score = d.int32(20)?;
         self.count = d.int32(21)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Device>(22, &mut self.device)?;
-        d.string_into(23, &mut self.disposition)?;
+        self.disposition = d.caption::<crate::v1_8_0::enums::DispositionId>(23)?;
         self.disposition_id = d
             .int32(24)?
             .map(crate::v1_8_0::enums::DispositionId::from_id);
@@ -837,7 +914,7 @@ impl crate::columnar::Columnar for IamAnalysisFinding {
             31,
             &mut self.identity_activity_metrics,
         )?;
-        d.string_into(32, &mut self.impact)?;
+        self.impact = d.caption::<crate::v1_8_0::enums::ImpactId>(32)?;
         self.impact_id = d.int32(33)?.map(crate::v1_8_0::enums::ImpactId::from_id);
         self.impact_score = d.int32(34)?;
         self.is_alert = d.bool(35)?;
@@ -856,7 +933,7 @@ impl crate::columnar::Columnar for IamAnalysisFinding {
             &mut self.permission_analysis_results,
         )?;
         d.boxed_object_into::<crate::v1_8_0::objects::Policy>(44, &mut self.policy)?;
-        d.string_into(45, &mut self.priority)?;
+        self.priority = d.caption::<crate::v1_8_0::enums::PriorityId>(45)?;
         self.priority_id = d.int32(46)?.map(crate::v1_8_0::enums::PriorityId::from_id);
         d.string_into(47, &mut self.raw_data)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(48, &mut self.raw_data_hash)?;
@@ -864,10 +941,10 @@ impl crate::columnar::Columnar for IamAnalysisFinding {
         d.boxed_object_into::<crate::v1_8_0::objects::Remediation>(50, &mut self.remediation)?;
         d.object_list_into::<crate::v1_8_0::objects::ResourceDetails>(51, &mut self.resources)?;
         d.string_into(52, &mut self.risk_details)?;
-        d.string_into(53, &mut self.risk_level)?;
+        self.risk_level = d.caption::<crate::v1_8_0::enums::RiskLevelId>(53)?;
         self.risk_level_id = d.int32(54)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(55)?;
-        d.string_into(56, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_8_0::enums::SeverityId>(56)?;
         self.severity_id = d.required(
             57,
             d.int32(57)?.map(crate::v1_8_0::enums::SeverityId::from_id),
@@ -875,7 +952,7 @@ impl crate::columnar::Columnar for IamAnalysisFinding {
         d.string_into(58, &mut self.src_url)?;
         self.start_time = d.int64(59)?;
         d.datetime_into(60, &mut self.start_time_dt)?;
-        d.string_into(61, &mut self.status)?;
+        self.status = d.caption::<crate::v1_8_0::events::IamAnalysisFindingStatusId>(61)?;
         d.string_into(62, &mut self.status_code)?;
         d.string_into(63, &mut self.status_detail)?;
         self.status_id = d.int32(64)?.map(IamAnalysisFindingStatusId::from_id);
@@ -884,7 +961,8 @@ impl crate::columnar::Columnar for IamAnalysisFinding {
         self.time = d.required(67, d.int64(67)?)?;
         d.datetime_into(68, &mut self.time_dt)?;
         self.timezone_offset = d.int32(69)?;
-        d.string_into(70, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_8_0::events::IamAnalysisFinding>>(70)?;
         self.type_uid = d.required(71, d.int64(71)?)?;
         d.map_into(72, &mut self.unmapped)?;
         d.boxed_object_into::<crate::v1_8_0::objects::User>(73, &mut self.user)?;
@@ -892,7 +970,7 @@ impl crate::columnar::Columnar for IamAnalysisFinding {
             74,
             &mut self.vendor_attributes,
         )?;
-        d.string_into(75, &mut self.verdict)?;
+        self.verdict = d.caption::<crate::v1_8_0::enums::VerdictId>(75)?;
         self.verdict_id = d.int32(76)?.map(crate::v1_8_0::enums::VerdictId::from_id);
         d.unknown_into(&mut self.unknown)?;
         Ok(())

@@ -67,8 +67,12 @@ Other = 99 => "Other",
 #[non_exhaustive]
 pub struct IncidentFinding {
     /// **Action** (`action`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ActionId>"
+    )]
+    pub action: Option<crate::Caption>,
     /// **Action ID** (`action_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `action`.
@@ -79,8 +83,12 @@ pub struct IncidentFinding {
     /// Its caption goes in `activity_name`.
     pub activity_id: IncidentFindingActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::events::IncidentFindingActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_8_0::objects::Actor>>,
@@ -100,15 +108,23 @@ pub struct IncidentFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorizations: Option<Vec<crate::v1_8_0::objects::Authorization>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_8_0::events::IncidentFinding>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_8_0::events::IncidentFinding>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -121,8 +137,12 @@ pub struct IncidentFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
     /// **Confidence** (`confidence`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub confidence: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ConfidenceId>"
+    )]
+    pub confidence: Option<crate::Caption>,
     /// **Confidence ID** (`confidence_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `confidence`.
@@ -141,8 +161,12 @@ pub struct IncidentFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<Box<crate::v1_8_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disposition: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::DispositionId>"
+    )]
+    pub disposition: Option<crate::Caption>,
     /// **Disposition ID** (`disposition_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `disposition`.
@@ -167,8 +191,12 @@ pub struct IncidentFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub firewall_rule: Option<Box<crate::v1_8_0::objects::FirewallRule>>,
     /// **Impact** (`impact`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub impact: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ImpactId>"
+    )]
+    pub impact: Option<crate::Caption>,
     /// **Impact ID** (`impact_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `impact`.
@@ -204,8 +232,12 @@ pub struct IncidentFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy: Option<Box<crate::v1_8_0::objects::Policy>>,
     /// **Priority** (`priority`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub priority: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::PriorityId>"
+    )]
+    pub priority: Option<crate::Caption>,
     /// **Priority ID** (`priority_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `priority`.
@@ -224,8 +256,12 @@ pub struct IncidentFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk_details: Option<String>,
     /// **Risk Level** (`risk_level`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub risk_level: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::RiskLevelId>"
+    )]
+    pub risk_level: Option<crate::Caption>,
     /// **Risk Level ID** (`risk_level_id`, `integer_t`, optional, profile `security_control`).
     ///
     /// Its caption goes in `risk_level`.
@@ -235,8 +271,12 @@ pub struct IncidentFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk_score: Option<i32>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -251,8 +291,12 @@ pub struct IncidentFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::events::IncidentFindingStatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -281,8 +325,12 @@ pub struct IncidentFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone_offset: Option<i32>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_8_0::events::IncidentFinding>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `long_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -294,8 +342,12 @@ pub struct IncidentFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vendor_attributes: Option<Box<crate::v1_8_0::objects::VendorAttributes>>,
     /// **Verdict** (`verdict`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub verdict: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::VerdictId>"
+    )]
+    pub verdict: Option<crate::Caption>,
     /// **Verdict ID** (`verdict_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `verdict`.
@@ -315,6 +367,15 @@ impl IncidentFinding {
     pub const CATEGORY_UID: i32 = 2;
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "Findings";
+
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "Incident Finding: Unknown",
+        "Incident Finding: Create",
+        "Incident Finding: Update",
+        "Incident Finding: Close",
+        "Incident Finding: Other",
+    ];
 
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
@@ -337,9 +398,9 @@ impl IncidentFinding {
             assignee_group: None,
             attacks: None,
             authorizations: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             comment: None,
@@ -435,7 +496,7 @@ impl IncidentFinding {
         let keep = value.id() == 99 && self.action.is_some();
         self.action_id = Some(value);
         if !keep {
-            self.action = Some(value.as_str().to_string());
+            self.action = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -445,11 +506,10 @@ impl IncidentFinding {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = i64::from(Self::CLASS_UID) * 100 + i64::from(value.id());
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -460,7 +520,7 @@ impl IncidentFinding {
         let keep = value.id() == 99 && self.confidence.is_some();
         self.confidence_id = Some(value);
         if !keep {
-            self.confidence = Some(value.as_str().to_string());
+            self.confidence = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -470,7 +530,7 @@ impl IncidentFinding {
         let keep = value.id() == 99 && self.disposition.is_some();
         self.disposition_id = Some(value);
         if !keep {
-            self.disposition = Some(value.as_str().to_string());
+            self.disposition = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -480,7 +540,7 @@ impl IncidentFinding {
         let keep = value.id() == 99 && self.impact.is_some();
         self.impact_id = Some(value);
         if !keep {
-            self.impact = Some(value.as_str().to_string());
+            self.impact = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -490,7 +550,7 @@ impl IncidentFinding {
         let keep = value.id() == 99 && self.priority.is_some();
         self.priority_id = Some(value);
         if !keep {
-            self.priority = Some(value.as_str().to_string());
+            self.priority = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -500,7 +560,7 @@ impl IncidentFinding {
         let keep = value.id() == 99 && self.risk_level.is_some();
         self.risk_level_id = Some(value);
         if !keep {
-            self.risk_level = Some(value.as_str().to_string());
+            self.risk_level = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -510,7 +570,7 @@ impl IncidentFinding {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -520,7 +580,7 @@ impl IncidentFinding {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -530,10 +590,16 @@ impl IncidentFinding {
         let keep = value.id() == 99 && self.verdict.is_some();
         self.verdict_id = Some(value);
         if !keep {
-            self.verdict = Some(value.as_str().to_string());
+            self.verdict = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for IncidentFinding {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for IncidentFinding {
@@ -646,23 +712,27 @@ impl crate::columnar::Columnar for IncidentFinding {
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
-            action: d.string(0)?,
+            action: d.caption::<crate::v1_8_0::enums::ActionId>(0)?,
             action_id: d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id),
             activity_id: d.required(2, d.int32(2)?.map(IncidentFindingActivityId::from_id))?,
-            activity_name: d.string(3)?,
+            activity_name: d.caption::<crate::v1_8_0::events::IncidentFindingActivityId>(3)?,
             actor: d.object::<crate::v1_8_0::objects::Actor>(4)?.map(Box::new),
             api: d.object::<crate::v1_8_0::objects::Api>(5)?.map(Box::new),
             assignee: d.object::<crate::v1_8_0::objects::User>(6)?.map(Box::new),
             assignee_group: d.object::<crate::v1_8_0::objects::Group>(7)?.map(Box::new),
             attacks: d.object_list::<crate::v1_8_0::objects::Attack>(8)?,
             authorizations: d.object_list::<crate::v1_8_0::objects::Authorization>(9)?,
-            category_name: d.string(10)?,
+            category_name: d
+                .caption::<crate::caption::CategoryName<crate::v1_8_0::events::IncidentFinding>>(
+                    10,
+                )?,
             category_uid: d.required(11, d.int32(11)?)?,
-            class_name: d.string(12)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_8_0::events::IncidentFinding>>(12)?,
             class_uid: d.class_uid(13, Self::CLASS_UID)?,
             cloud: d.object::<crate::v1_8_0::objects::Cloud>(14)?.map(Box::new),
             comment: d.string(15)?,
-            confidence: d.string(16)?,
+            confidence: d.caption::<crate::v1_8_0::enums::ConfidenceId>(16)?,
             confidence_id: d
                 .int32(17)?
                 .map(crate::v1_8_0::enums::ConfidenceId::from_id),
@@ -672,7 +742,7 @@ impl crate::columnar::Columnar for IncidentFinding {
             device: d
                 .object::<crate::v1_8_0::objects::Device>(21)?
                 .map(Box::new),
-            disposition: d.string(22)?,
+            disposition: d.caption::<crate::v1_8_0::enums::DispositionId>(22)?,
             disposition_id: d
                 .int32(23)?
                 .map(crate::v1_8_0::enums::DispositionId::from_id),
@@ -684,7 +754,7 @@ impl crate::columnar::Columnar for IncidentFinding {
             firewall_rule: d
                 .object::<crate::v1_8_0::objects::FirewallRule>(29)?
                 .map(Box::new),
-            impact: d.string(30)?,
+            impact: d.caption::<crate::v1_8_0::enums::ImpactId>(30)?,
             impact_id: d.int32(31)?.map(crate::v1_8_0::enums::ImpactId::from_id),
             impact_score: d.int32(32)?,
             is_alert: d.bool(33)?,
@@ -704,7 +774,7 @@ impl crate::columnar::Columnar for IncidentFinding {
             policy: d
                 .object::<crate::v1_8_0::objects::Policy>(41)?
                 .map(Box::new),
-            priority: d.string(42)?,
+            priority: d.caption::<crate::v1_8_0::enums::PriorityId>(42)?,
             priority_id: d.int32(43)?.map(crate::v1_8_0::enums::PriorityId::from_id),
             raw_data: d.string(44)?,
             raw_data_hash: d
@@ -712,10 +782,10 @@ impl crate::columnar::Columnar for IncidentFinding {
                 .map(Box::new),
             raw_data_size: d.int64(46)?,
             risk_details: d.string(47)?,
-            risk_level: d.string(48)?,
+            risk_level: d.caption::<crate::v1_8_0::enums::RiskLevelId>(48)?,
             risk_level_id: d.int32(49)?.map(crate::v1_8_0::enums::RiskLevelId::from_id),
             risk_score: d.int32(50)?,
-            severity: d.string(51)?,
+            severity: d.caption::<crate::v1_8_0::enums::SeverityId>(51)?,
             severity_id: d.required(
                 52,
                 d.int32(52)?.map(crate::v1_8_0::enums::SeverityId::from_id),
@@ -723,7 +793,7 @@ impl crate::columnar::Columnar for IncidentFinding {
             src_url: d.string(53)?,
             start_time: d.int64(54)?,
             start_time_dt: d.datetime(55)?,
-            status: d.string(56)?,
+            status: d.caption::<crate::v1_8_0::events::IncidentFindingStatusId>(56)?,
             status_code: d.string(57)?,
             status_detail: d.string(58)?,
             status_id: d.int32(59)?.map(IncidentFindingStatusId::from_id),
@@ -734,13 +804,14 @@ impl crate::columnar::Columnar for IncidentFinding {
             time: d.required(62, d.int64(62)?)?,
             time_dt: d.datetime(63)?,
             timezone_offset: d.int32(64)?,
-            type_name: d.string(65)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_8_0::events::IncidentFinding>>(65)?,
             type_uid: d.required(66, d.int64(66)?)?,
             unmapped: d.map(67)?,
             vendor_attributes: d
                 .object::<crate::v1_8_0::objects::VendorAttributes>(68)?
                 .map(Box::new),
-            verdict: d.string(69)?,
+            verdict: d.caption::<crate::v1_8_0::enums::VerdictId>(69)?,
             verdict_id: d.int32(70)?.map(crate::v1_8_0::enums::VerdictId::from_id),
             unknown: d.unknown()?,
         })
@@ -749,23 +820,25 @@ impl crate::columnar::Columnar for IncidentFinding {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        d.string_into(0, &mut self.action)?;
+        self.action = d.caption::<crate::v1_8_0::enums::ActionId>(0)?;
         self.action_id = d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id);
         self.activity_id = d.required(2, d.int32(2)?.map(IncidentFindingActivityId::from_id))?;
-        d.string_into(3, &mut self.activity_name)?;
+        self.activity_name = d.caption::<crate::v1_8_0::events::IncidentFindingActivityId>(3)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Api>(5, &mut self.api)?;
         d.boxed_object_into::<crate::v1_8_0::objects::User>(6, &mut self.assignee)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Group>(7, &mut self.assignee_group)?;
         d.object_list_into::<crate::v1_8_0::objects::Attack>(8, &mut self.attacks)?;
         d.object_list_into::<crate::v1_8_0::objects::Authorization>(9, &mut self.authorizations)?;
-        d.string_into(10, &mut self.category_name)?;
+        self.category_name =
+            d.caption::<crate::caption::CategoryName<crate::v1_8_0::events::IncidentFinding>>(10)?;
         self.category_uid = d.required(11, d.int32(11)?)?;
-        d.string_into(12, &mut self.class_name)?;
+        self.class_name =
+            d.caption::<crate::caption::ClassName<crate::v1_8_0::events::IncidentFinding>>(12)?;
         self.class_uid = d.class_uid(13, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(14, &mut self.cloud)?;
         d.string_into(15, &mut self.comment)?;
-        d.string_into(16, &mut self.confidence)?;
+        self.confidence = d.caption::<crate::v1_8_0::enums::ConfidenceId>(16)?;
         self.confidence_id = d
             .int32(17)?
             .map(crate::v1_8_0::enums::ConfidenceId::from_id);
@@ -773,7 +846,7 @@ impl crate::columnar::Columnar for IncidentFinding {
         self.count = d.int32(19)?;
         d.string_into(20, &mut self.desc)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Device>(21, &mut self.device)?;
-        d.string_into(22, &mut self.disposition)?;
+        self.disposition = d.caption::<crate::v1_8_0::enums::DispositionId>(22)?;
         self.disposition_id = d
             .int32(23)?
             .map(crate::v1_8_0::enums::DispositionId::from_id);
@@ -783,7 +856,7 @@ impl crate::columnar::Columnar for IncidentFinding {
         d.object_list_into::<crate::v1_8_0::objects::Enrichment>(27, &mut self.enrichments)?;
         d.object_list_into::<crate::v1_8_0::objects::FindingInfo>(28, &mut self.finding_info_list)?;
         d.boxed_object_into::<crate::v1_8_0::objects::FirewallRule>(29, &mut self.firewall_rule)?;
-        d.string_into(30, &mut self.impact)?;
+        self.impact = d.caption::<crate::v1_8_0::enums::ImpactId>(30)?;
         self.impact_id = d.int32(31)?.map(crate::v1_8_0::enums::ImpactId::from_id);
         self.impact_score = d.int32(32)?;
         self.is_alert = d.bool(33)?;
@@ -798,16 +871,16 @@ impl crate::columnar::Columnar for IncidentFinding {
         d.object_list_into::<crate::v1_8_0::objects::Observable>(39, &mut self.observables)?;
         d.object_list_into::<crate::v1_8_0::objects::Osint>(40, &mut self.osint)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Policy>(41, &mut self.policy)?;
-        d.string_into(42, &mut self.priority)?;
+        self.priority = d.caption::<crate::v1_8_0::enums::PriorityId>(42)?;
         self.priority_id = d.int32(43)?.map(crate::v1_8_0::enums::PriorityId::from_id);
         d.string_into(44, &mut self.raw_data)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(45, &mut self.raw_data_hash)?;
         self.raw_data_size = d.int64(46)?;
         d.string_into(47, &mut self.risk_details)?;
-        d.string_into(48, &mut self.risk_level)?;
+        self.risk_level = d.caption::<crate::v1_8_0::enums::RiskLevelId>(48)?;
         self.risk_level_id = d.int32(49)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(50)?;
-        d.string_into(51, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_8_0::enums::SeverityId>(51)?;
         self.severity_id = d.required(
             52,
             d.int32(52)?.map(crate::v1_8_0::enums::SeverityId::from_id),
@@ -815,7 +888,7 @@ impl crate::columnar::Columnar for IncidentFinding {
         d.string_into(53, &mut self.src_url)?;
         self.start_time = d.int64(54)?;
         d.datetime_into(55, &mut self.start_time_dt)?;
-        d.string_into(56, &mut self.status)?;
+        self.status = d.caption::<crate::v1_8_0::events::IncidentFindingStatusId>(56)?;
         d.string_into(57, &mut self.status_code)?;
         d.string_into(58, &mut self.status_detail)?;
         self.status_id = d.int32(59)?.map(IncidentFindingStatusId::from_id);
@@ -824,14 +897,15 @@ impl crate::columnar::Columnar for IncidentFinding {
         self.time = d.required(62, d.int64(62)?)?;
         d.datetime_into(63, &mut self.time_dt)?;
         self.timezone_offset = d.int32(64)?;
-        d.string_into(65, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_8_0::events::IncidentFinding>>(65)?;
         self.type_uid = d.required(66, d.int64(66)?)?;
         d.map_into(67, &mut self.unmapped)?;
         d.boxed_object_into::<crate::v1_8_0::objects::VendorAttributes>(
             68,
             &mut self.vendor_attributes,
         )?;
-        d.string_into(69, &mut self.verdict)?;
+        self.verdict = d.caption::<crate::v1_8_0::enums::VerdictId>(69)?;
         self.verdict_id = d.int32(70)?.map(crate::v1_8_0::enums::VerdictId::from_id);
         d.unknown_into(&mut self.unknown)?;
         Ok(())

@@ -49,8 +49,12 @@ Other = 99 => "Other",
 #[non_exhaustive]
 pub struct NetworkActivity {
     /// **Action** (`action`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ActionId>"
+    )]
+    pub action: Option<crate::Caption>,
     /// **Action ID** (`action_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `action`.
@@ -61,8 +65,12 @@ pub struct NetworkActivity {
     /// Its caption goes in `activity_name`.
     pub activity_id: NetworkActivityActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::events::NetworkActivityActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_8_0::objects::Actor>>,
@@ -82,15 +90,23 @@ pub struct NetworkActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorizations: Option<Vec<crate::v1_8_0::objects::Authorization>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_8_0::events::NetworkActivity>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_8_0::events::NetworkActivity>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -100,8 +116,12 @@ pub struct NetworkActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cloud: Option<Box<crate::v1_8_0::objects::Cloud>>,
     /// **Confidence** (`confidence`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub confidence: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ConfidenceId>"
+    )]
+    pub confidence: Option<crate::Caption>,
     /// **Confidence ID** (`confidence_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `confidence`.
@@ -123,8 +143,12 @@ pub struct NetworkActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<Box<crate::v1_8_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disposition: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::DispositionId>"
+    )]
+    pub disposition: Option<crate::Caption>,
     /// **Disposition ID** (`disposition_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `disposition`.
@@ -178,8 +202,12 @@ pub struct NetworkActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_8_0::objects::Observable>>,
     /// **Observation Point** (`observation_point`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub observation_point: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ObservationPointId>"
+    )]
+    pub observation_point: Option<crate::Caption>,
     /// **Observation Point ID** (`observation_point_id`, `integer_t`, optional).
     ///
     /// Its caption goes in `observation_point`.
@@ -230,8 +258,12 @@ pub struct NetworkActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk_details: Option<String>,
     /// **Risk Level** (`risk_level`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub risk_level: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::RiskLevelId>"
+    )]
+    pub risk_level: Option<crate::Caption>,
     /// **Risk Level ID** (`risk_level_id`, `integer_t`, optional, profile `security_control`).
     ///
     /// Its caption goes in `risk_level`.
@@ -241,8 +273,12 @@ pub struct NetworkActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk_score: Option<i32>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -257,8 +293,12 @@ pub struct NetworkActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::StatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -285,8 +325,12 @@ pub struct NetworkActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub traffic: Option<Box<crate::v1_8_0::objects::NetworkTraffic>>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_8_0::events::NetworkActivity>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `long_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -312,6 +356,19 @@ impl NetworkActivity {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "Network Activity";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "Network Activity: Unknown",
+        "Network Activity: Open",
+        "Network Activity: Close",
+        "Network Activity: Reset",
+        "Network Activity: Fail",
+        "Network Activity: Refuse",
+        "Network Activity: Traffic",
+        "Network Activity: Listen",
+        "Network Activity: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -331,9 +388,9 @@ impl NetworkActivity {
             app_protocol_name: None,
             attacks: None,
             authorizations: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             confidence: None,
@@ -434,7 +491,7 @@ impl NetworkActivity {
         let keep = value.id() == 99 && self.action.is_some();
         self.action_id = Some(value);
         if !keep {
-            self.action = Some(value.as_str().to_string());
+            self.action = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -444,11 +501,10 @@ impl NetworkActivity {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = i64::from(Self::CLASS_UID) * 100 + i64::from(value.id());
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -459,7 +515,7 @@ impl NetworkActivity {
         let keep = value.id() == 99 && self.confidence.is_some();
         self.confidence_id = Some(value);
         if !keep {
-            self.confidence = Some(value.as_str().to_string());
+            self.confidence = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -469,7 +525,7 @@ impl NetworkActivity {
         let keep = value.id() == 99 && self.disposition.is_some();
         self.disposition_id = Some(value);
         if !keep {
-            self.disposition = Some(value.as_str().to_string());
+            self.disposition = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -482,7 +538,7 @@ impl NetworkActivity {
         let keep = value.id() == 99 && self.observation_point.is_some();
         self.observation_point_id = Some(value);
         if !keep {
-            self.observation_point = Some(value.as_str().to_string());
+            self.observation_point = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -492,7 +548,7 @@ impl NetworkActivity {
         let keep = value.id() == 99 && self.risk_level.is_some();
         self.risk_level_id = Some(value);
         if !keep {
-            self.risk_level = Some(value.as_str().to_string());
+            self.risk_level = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -502,7 +558,7 @@ impl NetworkActivity {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -512,10 +568,16 @@ impl NetworkActivity {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for NetworkActivity {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for NetworkActivity {
@@ -634,22 +696,26 @@ impl crate::columnar::Columnar for NetworkActivity {
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
-            action: d.string(0)?,
+            action: d.caption::<crate::v1_8_0::enums::ActionId>(0)?,
             action_id: d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id),
             activity_id: d.required(2, d.int32(2)?.map(NetworkActivityActivityId::from_id))?,
-            activity_name: d.string(3)?,
+            activity_name: d.caption::<crate::v1_8_0::events::NetworkActivityActivityId>(3)?,
             actor: d.object::<crate::v1_8_0::objects::Actor>(4)?.map(Box::new),
             api: d.object::<crate::v1_8_0::objects::Api>(5)?.map(Box::new),
             app_name: d.string(6)?,
             app_protocol_name: d.string(7)?,
             attacks: d.object_list::<crate::v1_8_0::objects::Attack>(8)?,
             authorizations: d.object_list::<crate::v1_8_0::objects::Authorization>(9)?,
-            category_name: d.string(10)?,
+            category_name: d
+                .caption::<crate::caption::CategoryName<crate::v1_8_0::events::NetworkActivity>>(
+                    10,
+                )?,
             category_uid: d.required(11, d.int32(11)?)?,
-            class_name: d.string(12)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_8_0::events::NetworkActivity>>(12)?,
             class_uid: d.class_uid(13, Self::CLASS_UID)?,
             cloud: d.object::<crate::v1_8_0::objects::Cloud>(14)?.map(Box::new),
-            confidence: d.string(15)?,
+            confidence: d.caption::<crate::v1_8_0::enums::ConfidenceId>(15)?,
             confidence_id: d
                 .int32(16)?
                 .map(crate::v1_8_0::enums::ConfidenceId::from_id),
@@ -664,7 +730,7 @@ impl crate::columnar::Columnar for NetworkActivity {
             device: d
                 .object::<crate::v1_8_0::objects::Device>(21)?
                 .map(Box::new),
-            disposition: d.string(22)?,
+            disposition: d.caption::<crate::v1_8_0::enums::DispositionId>(22)?,
             disposition_id: d
                 .int32(23)?
                 .map(crate::v1_8_0::enums::DispositionId::from_id),
@@ -698,7 +764,7 @@ impl crate::columnar::Columnar for NetworkActivity {
                 .object::<crate::v1_8_0::objects::NetworkEndpoint>(38)?
                 .map(Box::new),
             observables: d.object_list::<crate::v1_8_0::objects::Observable>(39)?,
-            observation_point: d.string(40)?,
+            observation_point: d.caption::<crate::v1_8_0::enums::ObservationPointId>(40)?,
             observation_point_id: d
                 .int32(41)?
                 .map(crate::v1_8_0::enums::ObservationPointId::from_id),
@@ -732,10 +798,10 @@ impl crate::columnar::Columnar for NetworkActivity {
                 .map(Box::new),
             raw_data_size: d.int64(54)?,
             risk_details: d.string(55)?,
-            risk_level: d.string(56)?,
+            risk_level: d.caption::<crate::v1_8_0::enums::RiskLevelId>(56)?,
             risk_level_id: d.int32(57)?.map(crate::v1_8_0::enums::RiskLevelId::from_id),
             risk_score: d.int32(58)?,
-            severity: d.string(59)?,
+            severity: d.caption::<crate::v1_8_0::enums::SeverityId>(59)?,
             severity_id: d.required(
                 60,
                 d.int32(60)?.map(crate::v1_8_0::enums::SeverityId::from_id),
@@ -745,7 +811,7 @@ impl crate::columnar::Columnar for NetworkActivity {
                 .map(Box::new),
             start_time: d.int64(62)?,
             start_time_dt: d.datetime(63)?,
-            status: d.string(64)?,
+            status: d.caption::<crate::v1_8_0::enums::StatusId>(64)?,
             status_code: d.string(65)?,
             status_detail: d.string(66)?,
             status_id: d.int32(67)?.map(crate::v1_8_0::enums::StatusId::from_id),
@@ -756,7 +822,8 @@ impl crate::columnar::Columnar for NetworkActivity {
             traffic: d
                 .object::<crate::v1_8_0::objects::NetworkTraffic>(72)?
                 .map(Box::new),
-            type_name: d.string(73)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_8_0::events::NetworkActivity>>(73)?,
             type_uid: d.required(74, d.int64(74)?)?,
             unmapped: d.map(75)?,
             url: d.object::<crate::v1_8_0::objects::Url>(76)?.map(Box::new),
@@ -767,22 +834,24 @@ impl crate::columnar::Columnar for NetworkActivity {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        d.string_into(0, &mut self.action)?;
+        self.action = d.caption::<crate::v1_8_0::enums::ActionId>(0)?;
         self.action_id = d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id);
         self.activity_id = d.required(2, d.int32(2)?.map(NetworkActivityActivityId::from_id))?;
-        d.string_into(3, &mut self.activity_name)?;
+        self.activity_name = d.caption::<crate::v1_8_0::events::NetworkActivityActivityId>(3)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Api>(5, &mut self.api)?;
         d.string_into(6, &mut self.app_name)?;
         d.string_into(7, &mut self.app_protocol_name)?;
         d.object_list_into::<crate::v1_8_0::objects::Attack>(8, &mut self.attacks)?;
         d.object_list_into::<crate::v1_8_0::objects::Authorization>(9, &mut self.authorizations)?;
-        d.string_into(10, &mut self.category_name)?;
+        self.category_name =
+            d.caption::<crate::caption::CategoryName<crate::v1_8_0::events::NetworkActivity>>(10)?;
         self.category_uid = d.required(11, d.int32(11)?)?;
-        d.string_into(12, &mut self.class_name)?;
+        self.class_name =
+            d.caption::<crate::caption::ClassName<crate::v1_8_0::events::NetworkActivity>>(12)?;
         self.class_uid = d.class_uid(13, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(14, &mut self.cloud)?;
-        d.string_into(15, &mut self.confidence)?;
+        self.confidence = d.caption::<crate::v1_8_0::enums::ConfidenceId>(15)?;
         self.confidence_id = d
             .int32(16)?
             .map(crate::v1_8_0::enums::ConfidenceId::from_id);
@@ -797,7 +866,7 @@ impl crate::columnar::Columnar for NetworkActivity {
             &mut self.cumulative_traffic,
         )?;
         d.boxed_object_into::<crate::v1_8_0::objects::Device>(21, &mut self.device)?;
-        d.string_into(22, &mut self.disposition)?;
+        self.disposition = d.caption::<crate::v1_8_0::enums::DispositionId>(22)?;
         self.disposition_id = d
             .int32(23)?
             .map(crate::v1_8_0::enums::DispositionId::from_id);
@@ -826,7 +895,7 @@ impl crate::columnar::Columnar for NetworkActivity {
             &mut self.network_observation_point,
         )?;
         d.object_list_into::<crate::v1_8_0::objects::Observable>(39, &mut self.observables)?;
-        d.string_into(40, &mut self.observation_point)?;
+        self.observation_point = d.caption::<crate::v1_8_0::enums::ObservationPointId>(40)?;
         self.observation_point_id = d
             .int32(41)?
             .map(crate::v1_8_0::enums::ObservationPointId::from_id);
@@ -853,10 +922,10 @@ impl crate::columnar::Columnar for NetworkActivity {
         d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(53, &mut self.raw_data_hash)?;
         self.raw_data_size = d.int64(54)?;
         d.string_into(55, &mut self.risk_details)?;
-        d.string_into(56, &mut self.risk_level)?;
+        self.risk_level = d.caption::<crate::v1_8_0::enums::RiskLevelId>(56)?;
         self.risk_level_id = d.int32(57)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(58)?;
-        d.string_into(59, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_8_0::enums::SeverityId>(59)?;
         self.severity_id = d.required(
             60,
             d.int32(60)?.map(crate::v1_8_0::enums::SeverityId::from_id),
@@ -864,7 +933,7 @@ impl crate::columnar::Columnar for NetworkActivity {
         d.boxed_object_into::<crate::v1_8_0::objects::NetworkEndpoint>(61, &mut self.src_endpoint)?;
         self.start_time = d.int64(62)?;
         d.datetime_into(63, &mut self.start_time_dt)?;
-        d.string_into(64, &mut self.status)?;
+        self.status = d.caption::<crate::v1_8_0::enums::StatusId>(64)?;
         d.string_into(65, &mut self.status_code)?;
         d.string_into(66, &mut self.status_detail)?;
         self.status_id = d.int32(67)?.map(crate::v1_8_0::enums::StatusId::from_id);
@@ -873,7 +942,8 @@ impl crate::columnar::Columnar for NetworkActivity {
         self.timezone_offset = d.int32(70)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Tls>(71, &mut self.tls)?;
         d.boxed_object_into::<crate::v1_8_0::objects::NetworkTraffic>(72, &mut self.traffic)?;
-        d.string_into(73, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_8_0::events::NetworkActivity>>(73)?;
         self.type_uid = d.required(74, d.int64(74)?)?;
         d.map_into(75, &mut self.unmapped)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Url>(76, &mut self.url)?;

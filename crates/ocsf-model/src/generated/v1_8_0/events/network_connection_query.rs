@@ -79,8 +79,12 @@ Other = 99 => "Other",
 #[non_exhaustive]
 pub struct NetworkConnectionQuery {
     /// **Action** (`action`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ActionId>"
+    )]
+    pub action: Option<crate::Caption>,
     /// **Action ID** (`action_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `action`.
@@ -91,8 +95,12 @@ pub struct NetworkConnectionQuery {
     /// Its caption goes in `activity_name`.
     pub activity_id: NetworkConnectionQueryActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::events::NetworkConnectionQueryActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_8_0::objects::Actor>>,
@@ -106,15 +114,23 @@ pub struct NetworkConnectionQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorizations: Option<Vec<crate::v1_8_0::objects::Authorization>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_8_0::events::NetworkConnectionQuery>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_8_0::events::NetworkConnectionQuery>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -124,8 +140,12 @@ pub struct NetworkConnectionQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cloud: Option<Box<crate::v1_8_0::objects::Cloud>>,
     /// **Confidence** (`confidence`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub confidence: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ConfidenceId>"
+    )]
+    pub confidence: Option<crate::Caption>,
     /// **Confidence ID** (`confidence_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `confidence`.
@@ -144,8 +164,12 @@ pub struct NetworkConnectionQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<Box<crate::v1_8_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disposition: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::DispositionId>"
+    )]
+    pub disposition: Option<crate::Caption>,
     /// **Disposition ID** (`disposition_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `disposition`.
@@ -196,8 +220,12 @@ pub struct NetworkConnectionQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query_info: Option<Box<crate::v1_8_0::objects::QueryInfo>>,
     /// **Query Result** (`query_result`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub query_result: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::QueryResultId>"
+    )]
+    pub query_result: Option<crate::Caption>,
     /// **Query Result ID** (`query_result_id`, `integer_t`, required).
     ///
     /// Its caption goes in `query_result`.
@@ -216,8 +244,12 @@ pub struct NetworkConnectionQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk_details: Option<String>,
     /// **Risk Level** (`risk_level`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub risk_level: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::RiskLevelId>"
+    )]
+    pub risk_level: Option<crate::Caption>,
     /// **Risk Level ID** (`risk_level_id`, `integer_t`, optional, profile `security_control`).
     ///
     /// Its caption goes in `risk_level`.
@@ -227,8 +259,12 @@ pub struct NetworkConnectionQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk_score: Option<i32>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -240,16 +276,24 @@ pub struct NetworkConnectionQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **State** (`state`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub state: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::events::NetworkConnectionQueryStateId>"
+    )]
+    pub state: Option<crate::Caption>,
     /// **State ID** (`state_id`, `integer_t`, required).
     ///
     /// Its caption goes in `state`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state_id: Option<NetworkConnectionQueryStateId>,
     /// **Status** (`status`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::StatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -270,8 +314,12 @@ pub struct NetworkConnectionQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone_offset: Option<i32>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_8_0::events::NetworkConnectionQuery>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `long_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -293,6 +341,13 @@ impl NetworkConnectionQuery {
     pub const CATEGORY_UID: i32 = 5;
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "Discovery";
+
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "Network Connection Query: Unknown",
+        "Network Connection Query: Query",
+        "Network Connection Query: Other",
+    ];
 
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
@@ -316,9 +371,9 @@ impl NetworkConnectionQuery {
             api: None,
             attacks: None,
             authorizations: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             confidence: None,
@@ -407,7 +462,7 @@ impl NetworkConnectionQuery {
         let keep = value.id() == 99 && self.action.is_some();
         self.action_id = Some(value);
         if !keep {
-            self.action = Some(value.as_str().to_string());
+            self.action = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -417,11 +472,10 @@ impl NetworkConnectionQuery {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = i64::from(Self::CLASS_UID) * 100 + i64::from(value.id());
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -432,7 +486,7 @@ impl NetworkConnectionQuery {
         let keep = value.id() == 99 && self.confidence.is_some();
         self.confidence_id = Some(value);
         if !keep {
-            self.confidence = Some(value.as_str().to_string());
+            self.confidence = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -442,7 +496,7 @@ impl NetworkConnectionQuery {
         let keep = value.id() == 99 && self.disposition.is_some();
         self.disposition_id = Some(value);
         if !keep {
-            self.disposition = Some(value.as_str().to_string());
+            self.disposition = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -452,7 +506,7 @@ impl NetworkConnectionQuery {
         let keep = value.id() == 99 && self.query_result.is_some();
         self.query_result_id = Some(value);
         if !keep {
-            self.query_result = Some(value.as_str().to_string());
+            self.query_result = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -462,7 +516,7 @@ impl NetworkConnectionQuery {
         let keep = value.id() == 99 && self.risk_level.is_some();
         self.risk_level_id = Some(value);
         if !keep {
-            self.risk_level = Some(value.as_str().to_string());
+            self.risk_level = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -472,7 +526,7 @@ impl NetworkConnectionQuery {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -482,7 +536,7 @@ impl NetworkConnectionQuery {
         let keep = value.id() == 99 && self.state.is_some();
         self.state_id = Some(value);
         if !keep {
-            self.state = Some(value.as_str().to_string());
+            self.state = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -492,10 +546,16 @@ impl NetworkConnectionQuery {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for NetworkConnectionQuery {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for NetworkConnectionQuery {
@@ -598,23 +658,28 @@ impl crate::columnar::Columnar for NetworkConnectionQuery {
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
-            action: d.string(0)?,
+            action: d.caption::<crate::v1_8_0::enums::ActionId>(0)?,
             action_id: d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id),
             activity_id: d.required(
                 2,
                 d.int32(2)?.map(NetworkConnectionQueryActivityId::from_id),
             )?,
-            activity_name: d.string(3)?,
+            activity_name: d
+                .caption::<crate::v1_8_0::events::NetworkConnectionQueryActivityId>(3)?,
             actor: d.object::<crate::v1_8_0::objects::Actor>(4)?.map(Box::new),
             api: d.object::<crate::v1_8_0::objects::Api>(5)?.map(Box::new),
             attacks: d.object_list::<crate::v1_8_0::objects::Attack>(6)?,
             authorizations: d.object_list::<crate::v1_8_0::objects::Authorization>(7)?,
-            category_name: d.string(8)?,
+            category_name: d.caption::<crate::caption::CategoryName<
+                crate::v1_8_0::events::NetworkConnectionQuery,
+            >>(8)?,
             category_uid: d.required(9, d.int32(9)?)?,
-            class_name: d.string(10)?,
+            class_name: d.caption::<crate::caption::ClassName<
+                crate::v1_8_0::events::NetworkConnectionQuery,
+            >>(10)?,
             class_uid: d.class_uid(11, Self::CLASS_UID)?,
             cloud: d.object::<crate::v1_8_0::objects::Cloud>(12)?.map(Box::new),
-            confidence: d.string(13)?,
+            confidence: d.caption::<crate::v1_8_0::enums::ConfidenceId>(13)?,
             confidence_id: d
                 .int32(14)?
                 .map(crate::v1_8_0::enums::ConfidenceId::from_id),
@@ -626,7 +691,7 @@ impl crate::columnar::Columnar for NetworkConnectionQuery {
             device: d
                 .object::<crate::v1_8_0::objects::Device>(18)?
                 .map(Box::new),
-            disposition: d.string(19)?,
+            disposition: d.caption::<crate::v1_8_0::enums::DispositionId>(19)?,
             disposition_id: d
                 .int32(20)?
                 .map(crate::v1_8_0::enums::DispositionId::from_id),
@@ -659,7 +724,7 @@ impl crate::columnar::Columnar for NetworkConnectionQuery {
             query_info: d
                 .object::<crate::v1_8_0::objects::QueryInfo>(35)?
                 .map(Box::new),
-            query_result: d.string(36)?,
+            query_result: d.caption::<crate::v1_8_0::enums::QueryResultId>(36)?,
             query_result_id: d
                 .int32(37)?
                 .map(crate::v1_8_0::enums::QueryResultId::from_id),
@@ -669,26 +734,29 @@ impl crate::columnar::Columnar for NetworkConnectionQuery {
                 .map(Box::new),
             raw_data_size: d.int64(40)?,
             risk_details: d.string(41)?,
-            risk_level: d.string(42)?,
+            risk_level: d.caption::<crate::v1_8_0::enums::RiskLevelId>(42)?,
             risk_level_id: d.int32(43)?.map(crate::v1_8_0::enums::RiskLevelId::from_id),
             risk_score: d.int32(44)?,
-            severity: d.string(45)?,
+            severity: d.caption::<crate::v1_8_0::enums::SeverityId>(45)?,
             severity_id: d.required(
                 46,
                 d.int32(46)?.map(crate::v1_8_0::enums::SeverityId::from_id),
             )?,
             start_time: d.int64(47)?,
             start_time_dt: d.datetime(48)?,
-            state: d.string(49)?,
+            state: d.caption::<crate::v1_8_0::events::NetworkConnectionQueryStateId>(49)?,
             state_id: d.int32(50)?.map(NetworkConnectionQueryStateId::from_id),
-            status: d.string(51)?,
+            status: d.caption::<crate::v1_8_0::enums::StatusId>(51)?,
             status_code: d.string(52)?,
             status_detail: d.string(53)?,
             status_id: d.int32(54)?.map(crate::v1_8_0::enums::StatusId::from_id),
             time: d.required(55, d.int64(55)?)?,
             time_dt: d.datetime(56)?,
             timezone_offset: d.int32(57)?,
-            type_name: d.string(58)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_8_0::events::NetworkConnectionQuery>>(
+                    58,
+                )?,
             type_uid: d.required(59, d.int64(59)?)?,
             unmapped: d.map(60)?,
             unknown: d.unknown()?,
@@ -698,23 +766,28 @@ impl crate::columnar::Columnar for NetworkConnectionQuery {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        d.string_into(0, &mut self.action)?;
+        self.action = d.caption::<crate::v1_8_0::enums::ActionId>(0)?;
         self.action_id = d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id);
         self.activity_id = d.required(
             2,
             d.int32(2)?.map(NetworkConnectionQueryActivityId::from_id),
         )?;
-        d.string_into(3, &mut self.activity_name)?;
+        self.activity_name =
+            d.caption::<crate::v1_8_0::events::NetworkConnectionQueryActivityId>(3)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Api>(5, &mut self.api)?;
         d.object_list_into::<crate::v1_8_0::objects::Attack>(6, &mut self.attacks)?;
         d.object_list_into::<crate::v1_8_0::objects::Authorization>(7, &mut self.authorizations)?;
-        d.string_into(8, &mut self.category_name)?;
+        self.category_name = d.caption::<crate::caption::CategoryName<
+            crate::v1_8_0::events::NetworkConnectionQuery,
+        >>(8)?;
         self.category_uid = d.required(9, d.int32(9)?)?;
-        d.string_into(10, &mut self.class_name)?;
+        self.class_name = d.caption::<crate::caption::ClassName<
+            crate::v1_8_0::events::NetworkConnectionQuery,
+        >>(10)?;
         self.class_uid = d.class_uid(11, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(12, &mut self.cloud)?;
-        d.string_into(13, &mut self.confidence)?;
+        self.confidence = d.caption::<crate::v1_8_0::enums::ConfidenceId>(13)?;
         self.confidence_id = d
             .int32(14)?
             .map(crate::v1_8_0::enums::ConfidenceId::from_id);
@@ -725,7 +798,7 @@ impl crate::columnar::Columnar for NetworkConnectionQuery {
         )?;
         self.count = d.int32(17)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Device>(18, &mut self.device)?;
-        d.string_into(19, &mut self.disposition)?;
+        self.disposition = d.caption::<crate::v1_8_0::enums::DispositionId>(19)?;
         self.disposition_id = d
             .int32(20)?
             .map(crate::v1_8_0::enums::DispositionId::from_id);
@@ -747,7 +820,7 @@ impl crate::columnar::Columnar for NetworkConnectionQuery {
         d.boxed_object_into::<crate::v1_8_0::objects::Policy>(33, &mut self.policy)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Process>(34, &mut self.process)?;
         d.boxed_object_into::<crate::v1_8_0::objects::QueryInfo>(35, &mut self.query_info)?;
-        d.string_into(36, &mut self.query_result)?;
+        self.query_result = d.caption::<crate::v1_8_0::enums::QueryResultId>(36)?;
         self.query_result_id = d
             .int32(37)?
             .map(crate::v1_8_0::enums::QueryResultId::from_id);
@@ -755,26 +828,28 @@ impl crate::columnar::Columnar for NetworkConnectionQuery {
         d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(39, &mut self.raw_data_hash)?;
         self.raw_data_size = d.int64(40)?;
         d.string_into(41, &mut self.risk_details)?;
-        d.string_into(42, &mut self.risk_level)?;
+        self.risk_level = d.caption::<crate::v1_8_0::enums::RiskLevelId>(42)?;
         self.risk_level_id = d.int32(43)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(44)?;
-        d.string_into(45, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_8_0::enums::SeverityId>(45)?;
         self.severity_id = d.required(
             46,
             d.int32(46)?.map(crate::v1_8_0::enums::SeverityId::from_id),
         )?;
         self.start_time = d.int64(47)?;
         d.datetime_into(48, &mut self.start_time_dt)?;
-        d.string_into(49, &mut self.state)?;
+        self.state = d.caption::<crate::v1_8_0::events::NetworkConnectionQueryStateId>(49)?;
         self.state_id = d.int32(50)?.map(NetworkConnectionQueryStateId::from_id);
-        d.string_into(51, &mut self.status)?;
+        self.status = d.caption::<crate::v1_8_0::enums::StatusId>(51)?;
         d.string_into(52, &mut self.status_code)?;
         d.string_into(53, &mut self.status_detail)?;
         self.status_id = d.int32(54)?.map(crate::v1_8_0::enums::StatusId::from_id);
         self.time = d.required(55, d.int64(55)?)?;
         d.datetime_into(56, &mut self.time_dt)?;
         self.timezone_offset = d.int32(57)?;
-        d.string_into(58, &mut self.type_name)?;
+        self.type_name = d.caption::<crate::caption::TypeName<
+            crate::v1_8_0::events::NetworkConnectionQuery,
+        >>(58)?;
         self.type_uid = d.required(59, d.int64(59)?)?;
         d.map_into(60, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

@@ -76,8 +76,12 @@ Other = 99 => "Other",
 #[non_exhaustive]
 pub struct NtpActivity {
     /// **Action** (`action`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ActionId>"
+    )]
+    pub action: Option<crate::Caption>,
     /// **Action ID** (`action_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `action`.
@@ -88,8 +92,12 @@ pub struct NtpActivity {
     /// Its caption goes in `activity_name`.
     pub activity_id: NtpActivityActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::events::NtpActivityActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_8_0::objects::Actor>>,
@@ -109,15 +117,23 @@ pub struct NtpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorizations: Option<Vec<crate::v1_8_0::objects::Authorization>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_8_0::events::NtpActivity>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_8_0::events::NtpActivity>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -127,8 +143,12 @@ pub struct NtpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cloud: Option<Box<crate::v1_8_0::objects::Cloud>>,
     /// **Confidence** (`confidence`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub confidence: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ConfidenceId>"
+    )]
+    pub confidence: Option<crate::Caption>,
     /// **Confidence ID** (`confidence_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `confidence`.
@@ -156,8 +176,12 @@ pub struct NtpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dispersion: Option<i32>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disposition: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::DispositionId>"
+    )]
+    pub disposition: Option<crate::Caption>,
     /// **Disposition ID** (`disposition_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `disposition`.
@@ -208,8 +232,12 @@ pub struct NtpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_8_0::objects::Observable>>,
     /// **Observation Point** (`observation_point`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub observation_point: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ObservationPointId>"
+    )]
+    pub observation_point: Option<crate::Caption>,
     /// **Observation Point ID** (`observation_point_id`, `integer_t`, optional).
     ///
     /// Its caption goes in `observation_point`.
@@ -263,8 +291,12 @@ pub struct NtpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk_details: Option<String>,
     /// **Risk Level** (`risk_level`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub risk_level: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::RiskLevelId>"
+    )]
+    pub risk_level: Option<crate::Caption>,
     /// **Risk Level ID** (`risk_level_id`, `integer_t`, optional, profile `security_control`).
     ///
     /// Its caption goes in `risk_level`.
@@ -274,8 +306,12 @@ pub struct NtpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk_score: Option<i32>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -290,8 +326,12 @@ pub struct NtpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::StatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -304,8 +344,12 @@ pub struct NtpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_id: Option<crate::v1_8_0::enums::StatusId>,
     /// **Stratum** (`stratum`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stratum: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::events::NtpActivityStratumId>"
+    )]
+    pub stratum: Option<crate::Caption>,
     /// **Stratum ID** (`stratum_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `stratum`.
@@ -326,8 +370,12 @@ pub struct NtpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub traffic: Option<Box<crate::v1_8_0::objects::NetworkTraffic>>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_8_0::events::NtpActivity>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `long_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -353,6 +401,19 @@ impl NtpActivity {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "Network Activity";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "NTP Activity: Unknown",
+        "NTP Activity: Symmetric Active Exchange",
+        "NTP Activity: Symmetric Passive Response",
+        "NTP Activity: Client Synchronization",
+        "NTP Activity: Server Response",
+        "NTP Activity: Broadcast",
+        "NTP Activity: Control",
+        "NTP Activity: Private Use Case",
+        "NTP Activity: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -373,9 +434,9 @@ impl NtpActivity {
             app_protocol_name: None,
             attacks: None,
             authorizations: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             confidence: None,
@@ -480,7 +541,7 @@ impl NtpActivity {
         let keep = value.id() == 99 && self.action.is_some();
         self.action_id = Some(value);
         if !keep {
-            self.action = Some(value.as_str().to_string());
+            self.action = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -490,11 +551,10 @@ impl NtpActivity {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = i64::from(Self::CLASS_UID) * 100 + i64::from(value.id());
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -505,7 +565,7 @@ impl NtpActivity {
         let keep = value.id() == 99 && self.confidence.is_some();
         self.confidence_id = Some(value);
         if !keep {
-            self.confidence = Some(value.as_str().to_string());
+            self.confidence = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -515,7 +575,7 @@ impl NtpActivity {
         let keep = value.id() == 99 && self.disposition.is_some();
         self.disposition_id = Some(value);
         if !keep {
-            self.disposition = Some(value.as_str().to_string());
+            self.disposition = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -528,7 +588,7 @@ impl NtpActivity {
         let keep = value.id() == 99 && self.observation_point.is_some();
         self.observation_point_id = Some(value);
         if !keep {
-            self.observation_point = Some(value.as_str().to_string());
+            self.observation_point = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -538,7 +598,7 @@ impl NtpActivity {
         let keep = value.id() == 99 && self.risk_level.is_some();
         self.risk_level_id = Some(value);
         if !keep {
-            self.risk_level = Some(value.as_str().to_string());
+            self.risk_level = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -548,7 +608,7 @@ impl NtpActivity {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -558,7 +618,7 @@ impl NtpActivity {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -568,10 +628,16 @@ impl NtpActivity {
         let keep = value.id() == 99 && self.stratum.is_some();
         self.stratum_id = Some(value);
         if !keep {
-            self.stratum = Some(value.as_str().to_string());
+            self.stratum = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for NtpActivity {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for NtpActivity {
@@ -694,22 +760,24 @@ impl crate::columnar::Columnar for NtpActivity {
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
-            action: d.string(0)?,
+            action: d.caption::<crate::v1_8_0::enums::ActionId>(0)?,
             action_id: d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id),
             activity_id: d.required(2, d.int32(2)?.map(NtpActivityActivityId::from_id))?,
-            activity_name: d.string(3)?,
+            activity_name: d.caption::<crate::v1_8_0::events::NtpActivityActivityId>(3)?,
             actor: d.object::<crate::v1_8_0::objects::Actor>(4)?.map(Box::new),
             api: d.object::<crate::v1_8_0::objects::Api>(5)?.map(Box::new),
             app_name: d.string(6)?,
             app_protocol_name: d.string(7)?,
             attacks: d.object_list::<crate::v1_8_0::objects::Attack>(8)?,
             authorizations: d.object_list::<crate::v1_8_0::objects::Authorization>(9)?,
-            category_name: d.string(10)?,
+            category_name: d
+                .caption::<crate::caption::CategoryName<crate::v1_8_0::events::NtpActivity>>(10)?,
             category_uid: d.required(11, d.int32(11)?)?,
-            class_name: d.string(12)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_8_0::events::NtpActivity>>(12)?,
             class_uid: d.class_uid(13, Self::CLASS_UID)?,
             cloud: d.object::<crate::v1_8_0::objects::Cloud>(14)?.map(Box::new),
-            confidence: d.string(15)?,
+            confidence: d.caption::<crate::v1_8_0::enums::ConfidenceId>(15)?,
             confidence_id: d
                 .int32(16)?
                 .map(crate::v1_8_0::enums::ConfidenceId::from_id),
@@ -726,7 +794,7 @@ impl crate::columnar::Columnar for NtpActivity {
                 .object::<crate::v1_8_0::objects::Device>(22)?
                 .map(Box::new),
             dispersion: d.int32(23)?,
-            disposition: d.string(24)?,
+            disposition: d.caption::<crate::v1_8_0::enums::DispositionId>(24)?,
             disposition_id: d
                 .int32(25)?
                 .map(crate::v1_8_0::enums::DispositionId::from_id),
@@ -759,7 +827,7 @@ impl crate::columnar::Columnar for NtpActivity {
                 .object::<crate::v1_8_0::objects::NetworkEndpoint>(39)?
                 .map(Box::new),
             observables: d.object_list::<crate::v1_8_0::objects::Observable>(40)?,
-            observation_point: d.string(41)?,
+            observation_point: d.caption::<crate::v1_8_0::enums::ObservationPointId>(41)?,
             observation_point_id: d
                 .int32(42)?
                 .map(crate::v1_8_0::enums::ObservationPointId::from_id),
@@ -794,10 +862,10 @@ impl crate::columnar::Columnar for NtpActivity {
                 .map(Box::new),
             raw_data_size: d.int64(56)?,
             risk_details: d.string(57)?,
-            risk_level: d.string(58)?,
+            risk_level: d.caption::<crate::v1_8_0::enums::RiskLevelId>(58)?,
             risk_level_id: d.int32(59)?.map(crate::v1_8_0::enums::RiskLevelId::from_id),
             risk_score: d.int32(60)?,
-            severity: d.string(61)?,
+            severity: d.caption::<crate::v1_8_0::enums::SeverityId>(61)?,
             severity_id: d.required(
                 62,
                 d.int32(62)?.map(crate::v1_8_0::enums::SeverityId::from_id),
@@ -807,11 +875,11 @@ impl crate::columnar::Columnar for NtpActivity {
                 .map(Box::new),
             start_time: d.int64(64)?,
             start_time_dt: d.datetime(65)?,
-            status: d.string(66)?,
+            status: d.caption::<crate::v1_8_0::enums::StatusId>(66)?,
             status_code: d.string(67)?,
             status_detail: d.string(68)?,
             status_id: d.int32(69)?.map(crate::v1_8_0::enums::StatusId::from_id),
-            stratum: d.string(70)?,
+            stratum: d.caption::<crate::v1_8_0::events::NtpActivityStratumId>(70)?,
             stratum_id: d.int32(71)?.map(NtpActivityStratumId::from_id),
             time: d.required(72, d.int64(72)?)?,
             time_dt: d.datetime(73)?,
@@ -820,7 +888,8 @@ impl crate::columnar::Columnar for NtpActivity {
             traffic: d
                 .object::<crate::v1_8_0::objects::NetworkTraffic>(76)?
                 .map(Box::new),
-            type_name: d.string(77)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_8_0::events::NtpActivity>>(77)?,
             type_uid: d.required(78, d.int64(78)?)?,
             unmapped: d.map(79)?,
             version: d.string(80)?,
@@ -831,22 +900,24 @@ impl crate::columnar::Columnar for NtpActivity {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        d.string_into(0, &mut self.action)?;
+        self.action = d.caption::<crate::v1_8_0::enums::ActionId>(0)?;
         self.action_id = d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id);
         self.activity_id = d.required(2, d.int32(2)?.map(NtpActivityActivityId::from_id))?;
-        d.string_into(3, &mut self.activity_name)?;
+        self.activity_name = d.caption::<crate::v1_8_0::events::NtpActivityActivityId>(3)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Api>(5, &mut self.api)?;
         d.string_into(6, &mut self.app_name)?;
         d.string_into(7, &mut self.app_protocol_name)?;
         d.object_list_into::<crate::v1_8_0::objects::Attack>(8, &mut self.attacks)?;
         d.object_list_into::<crate::v1_8_0::objects::Authorization>(9, &mut self.authorizations)?;
-        d.string_into(10, &mut self.category_name)?;
+        self.category_name =
+            d.caption::<crate::caption::CategoryName<crate::v1_8_0::events::NtpActivity>>(10)?;
         self.category_uid = d.required(11, d.int32(11)?)?;
-        d.string_into(12, &mut self.class_name)?;
+        self.class_name =
+            d.caption::<crate::caption::ClassName<crate::v1_8_0::events::NtpActivity>>(12)?;
         self.class_uid = d.class_uid(13, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(14, &mut self.cloud)?;
-        d.string_into(15, &mut self.confidence)?;
+        self.confidence = d.caption::<crate::v1_8_0::enums::ConfidenceId>(15)?;
         self.confidence_id = d
             .int32(16)?
             .map(crate::v1_8_0::enums::ConfidenceId::from_id);
@@ -863,7 +934,7 @@ impl crate::columnar::Columnar for NtpActivity {
         self.delay = d.int32(21)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Device>(22, &mut self.device)?;
         self.dispersion = d.int32(23)?;
-        d.string_into(24, &mut self.disposition)?;
+        self.disposition = d.caption::<crate::v1_8_0::enums::DispositionId>(24)?;
         self.disposition_id = d
             .int32(25)?
             .map(crate::v1_8_0::enums::DispositionId::from_id);
@@ -891,7 +962,7 @@ impl crate::columnar::Columnar for NtpActivity {
             &mut self.network_observation_point,
         )?;
         d.object_list_into::<crate::v1_8_0::objects::Observable>(40, &mut self.observables)?;
-        d.string_into(41, &mut self.observation_point)?;
+        self.observation_point = d.caption::<crate::v1_8_0::enums::ObservationPointId>(41)?;
         self.observation_point_id = d
             .int32(42)?
             .map(crate::v1_8_0::enums::ObservationPointId::from_id);
@@ -919,10 +990,10 @@ impl crate::columnar::Columnar for NtpActivity {
         d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(55, &mut self.raw_data_hash)?;
         self.raw_data_size = d.int64(56)?;
         d.string_into(57, &mut self.risk_details)?;
-        d.string_into(58, &mut self.risk_level)?;
+        self.risk_level = d.caption::<crate::v1_8_0::enums::RiskLevelId>(58)?;
         self.risk_level_id = d.int32(59)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(60)?;
-        d.string_into(61, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_8_0::enums::SeverityId>(61)?;
         self.severity_id = d.required(
             62,
             d.int32(62)?.map(crate::v1_8_0::enums::SeverityId::from_id),
@@ -930,18 +1001,19 @@ impl crate::columnar::Columnar for NtpActivity {
         d.boxed_object_into::<crate::v1_8_0::objects::NetworkEndpoint>(63, &mut self.src_endpoint)?;
         self.start_time = d.int64(64)?;
         d.datetime_into(65, &mut self.start_time_dt)?;
-        d.string_into(66, &mut self.status)?;
+        self.status = d.caption::<crate::v1_8_0::enums::StatusId>(66)?;
         d.string_into(67, &mut self.status_code)?;
         d.string_into(68, &mut self.status_detail)?;
         self.status_id = d.int32(69)?.map(crate::v1_8_0::enums::StatusId::from_id);
-        d.string_into(70, &mut self.stratum)?;
+        self.stratum = d.caption::<crate::v1_8_0::events::NtpActivityStratumId>(70)?;
         self.stratum_id = d.int32(71)?.map(NtpActivityStratumId::from_id);
         self.time = d.required(72, d.int64(72)?)?;
         d.datetime_into(73, &mut self.time_dt)?;
         self.timezone_offset = d.int32(74)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Tls>(75, &mut self.tls)?;
         d.boxed_object_into::<crate::v1_8_0::objects::NetworkTraffic>(76, &mut self.traffic)?;
-        d.string_into(77, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_8_0::events::NtpActivity>>(77)?;
         self.type_uid = d.required(78, d.int64(78)?)?;
         d.map_into(79, &mut self.unmapped)?;
         d.string_into(80, &mut self.version)?;

@@ -90,8 +90,12 @@ Other = 99 => "Other",
 #[non_exhaustive]
 pub struct ProcessActivity {
     /// **Action** (`action`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ActionId>"
+    )]
+    pub action: Option<crate::Caption>,
     /// **Action ID** (`action_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `action`.
@@ -102,8 +106,12 @@ pub struct ProcessActivity {
     /// Its caption goes in `activity_name`.
     pub activity_id: ProcessActivityActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::events::ProcessActivityActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_8_0::objects::Actor>>,
@@ -123,15 +131,23 @@ pub struct ProcessActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorizations: Option<Vec<crate::v1_8_0::objects::Authorization>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_8_0::events::ProcessActivity>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_8_0::events::ProcessActivity>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -141,8 +157,12 @@ pub struct ProcessActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cloud: Option<Box<crate::v1_8_0::objects::Cloud>>,
     /// **Confidence** (`confidence`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub confidence: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ConfidenceId>"
+    )]
+    pub confidence: Option<crate::Caption>,
     /// **Confidence ID** (`confidence_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `confidence`.
@@ -158,8 +178,12 @@ pub struct ProcessActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<Box<crate::v1_8_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disposition: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::DispositionId>"
+    )]
+    pub disposition: Option<crate::Caption>,
     /// **Disposition ID** (`disposition_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `disposition`.
@@ -184,8 +208,12 @@ pub struct ProcessActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub firewall_rule: Option<Box<crate::v1_8_0::objects::FirewallRule>>,
     /// **Injection Type** (`injection_type`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub injection_type: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::events::ProcessActivityInjectionTypeId>"
+    )]
+    pub injection_type: Option<crate::Caption>,
     /// **Injection Type ID** (`injection_type_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `injection_type`.
@@ -195,8 +223,12 @@ pub struct ProcessActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_alert: Option<bool>,
     /// **Launch Type** (`launch_type`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub launch_type: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::events::ProcessActivityLaunchTypeId>"
+    )]
+    pub launch_type: Option<crate::Caption>,
     /// **Launch Type ID** (`launch_type_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `launch_type`.
@@ -247,8 +279,12 @@ pub struct ProcessActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk_details: Option<String>,
     /// **Risk Level** (`risk_level`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub risk_level: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::RiskLevelId>"
+    )]
+    pub risk_level: Option<crate::Caption>,
     /// **Risk Level ID** (`risk_level_id`, `integer_t`, optional, profile `security_control`).
     ///
     /// Its caption goes in `risk_level`.
@@ -258,8 +294,12 @@ pub struct ProcessActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk_score: Option<i32>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -271,8 +311,12 @@ pub struct ProcessActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::StatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -293,8 +337,12 @@ pub struct ProcessActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone_offset: Option<i32>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_8_0::events::ProcessActivity>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `long_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -316,6 +364,17 @@ impl ProcessActivity {
     pub const CATEGORY_UID: i32 = 1;
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "System Activity";
+
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "Process Activity: Unknown",
+        "Process Activity: Launch",
+        "Process Activity: Terminate",
+        "Process Activity: Open",
+        "Process Activity: Inject",
+        "Process Activity: Set User ID",
+        "Process Activity: Other",
+    ];
 
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
@@ -339,9 +398,9 @@ impl ProcessActivity {
             api: None,
             attacks: None,
             authorizations: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             confidence: None,
@@ -430,7 +489,7 @@ impl ProcessActivity {
         let keep = value.id() == 99 && self.action.is_some();
         self.action_id = Some(value);
         if !keep {
-            self.action = Some(value.as_str().to_string());
+            self.action = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -440,11 +499,10 @@ impl ProcessActivity {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = i64::from(Self::CLASS_UID) * 100 + i64::from(value.id());
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -455,7 +513,7 @@ impl ProcessActivity {
         let keep = value.id() == 99 && self.confidence.is_some();
         self.confidence_id = Some(value);
         if !keep {
-            self.confidence = Some(value.as_str().to_string());
+            self.confidence = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -465,7 +523,7 @@ impl ProcessActivity {
         let keep = value.id() == 99 && self.disposition.is_some();
         self.disposition_id = Some(value);
         if !keep {
-            self.disposition = Some(value.as_str().to_string());
+            self.disposition = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -475,7 +533,7 @@ impl ProcessActivity {
         let keep = value.id() == 99 && self.injection_type.is_some();
         self.injection_type_id = Some(value);
         if !keep {
-            self.injection_type = Some(value.as_str().to_string());
+            self.injection_type = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -485,7 +543,7 @@ impl ProcessActivity {
         let keep = value.id() == 99 && self.launch_type.is_some();
         self.launch_type_id = Some(value);
         if !keep {
-            self.launch_type = Some(value.as_str().to_string());
+            self.launch_type = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -495,7 +553,7 @@ impl ProcessActivity {
         let keep = value.id() == 99 && self.risk_level.is_some();
         self.risk_level_id = Some(value);
         if !keep {
-            self.risk_level = Some(value.as_str().to_string());
+            self.risk_level = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -505,7 +563,7 @@ impl ProcessActivity {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -515,10 +573,16 @@ impl ProcessActivity {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for ProcessActivity {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for ProcessActivity {
@@ -625,10 +689,10 @@ impl crate::columnar::Columnar for ProcessActivity {
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
-            action: d.string(0)?,
+            action: d.caption::<crate::v1_8_0::enums::ActionId>(0)?,
             action_id: d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id),
             activity_id: d.required(2, d.int32(2)?.map(ProcessActivityActivityId::from_id))?,
-            activity_name: d.string(3)?,
+            activity_name: d.caption::<crate::v1_8_0::events::ProcessActivityActivityId>(3)?,
             actor: d.object::<crate::v1_8_0::objects::Actor>(4)?.map(Box::new),
             actual_permissions: d.int32(5)?,
             ai_model: d
@@ -637,12 +701,16 @@ impl crate::columnar::Columnar for ProcessActivity {
             api: d.object::<crate::v1_8_0::objects::Api>(7)?.map(Box::new),
             attacks: d.object_list::<crate::v1_8_0::objects::Attack>(8)?,
             authorizations: d.object_list::<crate::v1_8_0::objects::Authorization>(9)?,
-            category_name: d.string(10)?,
+            category_name: d
+                .caption::<crate::caption::CategoryName<crate::v1_8_0::events::ProcessActivity>>(
+                    10,
+                )?,
             category_uid: d.required(11, d.int32(11)?)?,
-            class_name: d.string(12)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_8_0::events::ProcessActivity>>(12)?,
             class_uid: d.class_uid(13, Self::CLASS_UID)?,
             cloud: d.object::<crate::v1_8_0::objects::Cloud>(14)?.map(Box::new),
-            confidence: d.string(15)?,
+            confidence: d.caption::<crate::v1_8_0::enums::ConfidenceId>(15)?,
             confidence_id: d
                 .int32(16)?
                 .map(crate::v1_8_0::enums::ConfidenceId::from_id),
@@ -651,7 +719,7 @@ impl crate::columnar::Columnar for ProcessActivity {
             device: d
                 .object::<crate::v1_8_0::objects::Device>(19)?
                 .map(Box::new),
-            disposition: d.string(20)?,
+            disposition: d.caption::<crate::v1_8_0::enums::DispositionId>(20)?,
             disposition_id: d
                 .int32(21)?
                 .map(crate::v1_8_0::enums::DispositionId::from_id),
@@ -663,10 +731,11 @@ impl crate::columnar::Columnar for ProcessActivity {
             firewall_rule: d
                 .object::<crate::v1_8_0::objects::FirewallRule>(27)?
                 .map(Box::new),
-            injection_type: d.string(28)?,
+            injection_type: d
+                .caption::<crate::v1_8_0::events::ProcessActivityInjectionTypeId>(28)?,
             injection_type_id: d.int32(29)?.map(ProcessActivityInjectionTypeId::from_id),
             is_alert: d.bool(30)?,
-            launch_type: d.string(31)?,
+            launch_type: d.caption::<crate::v1_8_0::events::ProcessActivityLaunchTypeId>(31)?,
             launch_type_id: d.int32(32)?.map(ProcessActivityLaunchTypeId::from_id),
             malware: d.object_list::<crate::v1_8_0::objects::Malware>(33)?,
             malware_scan_info: d
@@ -699,24 +768,25 @@ impl crate::columnar::Columnar for ProcessActivity {
             raw_data_size: d.int64(45)?,
             requested_permissions: d.int32(46)?,
             risk_details: d.string(47)?,
-            risk_level: d.string(48)?,
+            risk_level: d.caption::<crate::v1_8_0::enums::RiskLevelId>(48)?,
             risk_level_id: d.int32(49)?.map(crate::v1_8_0::enums::RiskLevelId::from_id),
             risk_score: d.int32(50)?,
-            severity: d.string(51)?,
+            severity: d.caption::<crate::v1_8_0::enums::SeverityId>(51)?,
             severity_id: d.required(
                 52,
                 d.int32(52)?.map(crate::v1_8_0::enums::SeverityId::from_id),
             )?,
             start_time: d.int64(53)?,
             start_time_dt: d.datetime(54)?,
-            status: d.string(55)?,
+            status: d.caption::<crate::v1_8_0::enums::StatusId>(55)?,
             status_code: d.string(56)?,
             status_detail: d.string(57)?,
             status_id: d.int32(58)?.map(crate::v1_8_0::enums::StatusId::from_id),
             time: d.required(59, d.int64(59)?)?,
             time_dt: d.datetime(60)?,
             timezone_offset: d.int32(61)?,
-            type_name: d.string(62)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_8_0::events::ProcessActivity>>(62)?,
             type_uid: d.required(63, d.int64(63)?)?,
             unmapped: d.map(64)?,
             unknown: d.unknown()?,
@@ -726,29 +796,31 @@ impl crate::columnar::Columnar for ProcessActivity {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        d.string_into(0, &mut self.action)?;
+        self.action = d.caption::<crate::v1_8_0::enums::ActionId>(0)?;
         self.action_id = d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id);
         self.activity_id = d.required(2, d.int32(2)?.map(ProcessActivityActivityId::from_id))?;
-        d.string_into(3, &mut self.activity_name)?;
+        self.activity_name = d.caption::<crate::v1_8_0::events::ProcessActivityActivityId>(3)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Actor>(4, &mut self.actor)?;
         self.actual_permissions = d.int32(5)?;
         d.boxed_object_into::<crate::v1_8_0::objects::AiModel>(6, &mut self.ai_model)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Api>(7, &mut self.api)?;
         d.object_list_into::<crate::v1_8_0::objects::Attack>(8, &mut self.attacks)?;
         d.object_list_into::<crate::v1_8_0::objects::Authorization>(9, &mut self.authorizations)?;
-        d.string_into(10, &mut self.category_name)?;
+        self.category_name =
+            d.caption::<crate::caption::CategoryName<crate::v1_8_0::events::ProcessActivity>>(10)?;
         self.category_uid = d.required(11, d.int32(11)?)?;
-        d.string_into(12, &mut self.class_name)?;
+        self.class_name =
+            d.caption::<crate::caption::ClassName<crate::v1_8_0::events::ProcessActivity>>(12)?;
         self.class_uid = d.class_uid(13, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(14, &mut self.cloud)?;
-        d.string_into(15, &mut self.confidence)?;
+        self.confidence = d.caption::<crate::v1_8_0::enums::ConfidenceId>(15)?;
         self.confidence_id = d
             .int32(16)?
             .map(crate::v1_8_0::enums::ConfidenceId::from_id);
         self.confidence_score = d.int32(17)?;
         self.count = d.int32(18)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Device>(19, &mut self.device)?;
-        d.string_into(20, &mut self.disposition)?;
+        self.disposition = d.caption::<crate::v1_8_0::enums::DispositionId>(20)?;
         self.disposition_id = d
             .int32(21)?
             .map(crate::v1_8_0::enums::DispositionId::from_id);
@@ -758,10 +830,11 @@ impl crate::columnar::Columnar for ProcessActivity {
         d.object_list_into::<crate::v1_8_0::objects::Enrichment>(25, &mut self.enrichments)?;
         self.exit_code = d.int32(26)?;
         d.boxed_object_into::<crate::v1_8_0::objects::FirewallRule>(27, &mut self.firewall_rule)?;
-        d.string_into(28, &mut self.injection_type)?;
+        self.injection_type =
+            d.caption::<crate::v1_8_0::events::ProcessActivityInjectionTypeId>(28)?;
         self.injection_type_id = d.int32(29)?.map(ProcessActivityInjectionTypeId::from_id);
         self.is_alert = d.bool(30)?;
-        d.string_into(31, &mut self.launch_type)?;
+        self.launch_type = d.caption::<crate::v1_8_0::events::ProcessActivityLaunchTypeId>(31)?;
         self.launch_type_id = d.int32(32)?.map(ProcessActivityLaunchTypeId::from_id);
         d.object_list_into::<crate::v1_8_0::objects::Malware>(33, &mut self.malware)?;
         d.boxed_object_into::<crate::v1_8_0::objects::MalwareScanInfo>(
@@ -784,24 +857,25 @@ impl crate::columnar::Columnar for ProcessActivity {
         self.raw_data_size = d.int64(45)?;
         self.requested_permissions = d.int32(46)?;
         d.string_into(47, &mut self.risk_details)?;
-        d.string_into(48, &mut self.risk_level)?;
+        self.risk_level = d.caption::<crate::v1_8_0::enums::RiskLevelId>(48)?;
         self.risk_level_id = d.int32(49)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(50)?;
-        d.string_into(51, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_8_0::enums::SeverityId>(51)?;
         self.severity_id = d.required(
             52,
             d.int32(52)?.map(crate::v1_8_0::enums::SeverityId::from_id),
         )?;
         self.start_time = d.int64(53)?;
         d.datetime_into(54, &mut self.start_time_dt)?;
-        d.string_into(55, &mut self.status)?;
+        self.status = d.caption::<crate::v1_8_0::enums::StatusId>(55)?;
         d.string_into(56, &mut self.status_code)?;
         d.string_into(57, &mut self.status_detail)?;
         self.status_id = d.int32(58)?.map(crate::v1_8_0::enums::StatusId::from_id);
         self.time = d.required(59, d.int64(59)?)?;
         d.datetime_into(60, &mut self.time_dt)?;
         self.timezone_offset = d.int32(61)?;
-        d.string_into(62, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_8_0::events::ProcessActivity>>(62)?;
         self.type_uid = d.required(63, d.int64(63)?)?;
         d.map_into(64, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

@@ -52,8 +52,12 @@ Other = 99 => "Other",
 #[non_exhaustive]
 pub struct RdpActivity {
     /// **Action** (`action`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ActionId>"
+    )]
+    pub action: Option<crate::Caption>,
     /// **Action ID** (`action_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `action`.
@@ -64,8 +68,12 @@ pub struct RdpActivity {
     /// Its caption goes in `activity_name`.
     pub activity_id: RdpActivityActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::events::RdpActivityActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_8_0::objects::Actor>>,
@@ -88,8 +96,12 @@ pub struct RdpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capabilities: Option<Vec<String>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_8_0::events::RdpActivity>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
@@ -98,8 +110,12 @@ pub struct RdpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub certificate_chain: Option<Vec<String>>,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_8_0::events::RdpActivity>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -109,8 +125,12 @@ pub struct RdpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cloud: Option<Box<crate::v1_8_0::objects::Cloud>>,
     /// **Confidence** (`confidence`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub confidence: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ConfidenceId>"
+    )]
+    pub confidence: Option<crate::Caption>,
     /// **Confidence ID** (`confidence_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `confidence`.
@@ -132,8 +152,12 @@ pub struct RdpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<Box<crate::v1_8_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disposition: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::DispositionId>"
+    )]
+    pub disposition: Option<crate::Caption>,
     /// **Disposition ID** (`disposition_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `disposition`.
@@ -193,8 +217,12 @@ pub struct RdpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_8_0::objects::Observable>>,
     /// **Observation Point** (`observation_point`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub observation_point: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ObservationPointId>"
+    )]
+    pub observation_point: Option<crate::Caption>,
     /// **Observation Point ID** (`observation_point_id`, `integer_t`, optional).
     ///
     /// Its caption goes in `observation_point`.
@@ -257,8 +285,12 @@ pub struct RdpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk_details: Option<String>,
     /// **Risk Level** (`risk_level`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub risk_level: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::RiskLevelId>"
+    )]
+    pub risk_level: Option<crate::Caption>,
     /// **Risk Level ID** (`risk_level_id`, `integer_t`, optional, profile `security_control`).
     ///
     /// Its caption goes in `risk_level`.
@@ -268,8 +300,12 @@ pub struct RdpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk_score: Option<i32>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -284,8 +320,12 @@ pub struct RdpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::StatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -312,8 +352,12 @@ pub struct RdpActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub traffic: Option<Box<crate::v1_8_0::objects::NetworkTraffic>>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_8_0::events::RdpActivity>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `long_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -339,6 +383,20 @@ impl RdpActivity {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "Network Activity";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "RDP Activity: Unknown",
+        "RDP Activity: Initial Request",
+        "RDP Activity: Initial Response",
+        "RDP Activity: Connect Request",
+        "RDP Activity: Connect Response",
+        "RDP Activity: TLS Handshake",
+        "RDP Activity: Traffic",
+        "RDP Activity: Disconnect",
+        "RDP Activity: Reconnect",
+        "RDP Activity: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -359,10 +417,10 @@ impl RdpActivity {
             attacks: None,
             authorizations: None,
             capabilities: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
             certificate_chain: None,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             confidence: None,
@@ -469,7 +527,7 @@ impl RdpActivity {
         let keep = value.id() == 99 && self.action.is_some();
         self.action_id = Some(value);
         if !keep {
-            self.action = Some(value.as_str().to_string());
+            self.action = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -479,11 +537,10 @@ impl RdpActivity {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = i64::from(Self::CLASS_UID) * 100 + i64::from(value.id());
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -494,7 +551,7 @@ impl RdpActivity {
         let keep = value.id() == 99 && self.confidence.is_some();
         self.confidence_id = Some(value);
         if !keep {
-            self.confidence = Some(value.as_str().to_string());
+            self.confidence = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -504,7 +561,7 @@ impl RdpActivity {
         let keep = value.id() == 99 && self.disposition.is_some();
         self.disposition_id = Some(value);
         if !keep {
-            self.disposition = Some(value.as_str().to_string());
+            self.disposition = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -517,7 +574,7 @@ impl RdpActivity {
         let keep = value.id() == 99 && self.observation_point.is_some();
         self.observation_point_id = Some(value);
         if !keep {
-            self.observation_point = Some(value.as_str().to_string());
+            self.observation_point = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -527,7 +584,7 @@ impl RdpActivity {
         let keep = value.id() == 99 && self.risk_level.is_some();
         self.risk_level_id = Some(value);
         if !keep {
-            self.risk_level = Some(value.as_str().to_string());
+            self.risk_level = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -537,7 +594,7 @@ impl RdpActivity {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -547,10 +604,16 @@ impl RdpActivity {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for RdpActivity {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for RdpActivity {
@@ -677,10 +740,10 @@ impl crate::columnar::Columnar for RdpActivity {
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
-            action: d.string(0)?,
+            action: d.caption::<crate::v1_8_0::enums::ActionId>(0)?,
             action_id: d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id),
             activity_id: d.required(2, d.int32(2)?.map(RdpActivityActivityId::from_id))?,
-            activity_name: d.string(3)?,
+            activity_name: d.caption::<crate::v1_8_0::events::RdpActivityActivityId>(3)?,
             actor: d.object::<crate::v1_8_0::objects::Actor>(4)?.map(Box::new),
             api: d.object::<crate::v1_8_0::objects::Api>(5)?.map(Box::new),
             app_name: d.string(6)?,
@@ -688,13 +751,15 @@ impl crate::columnar::Columnar for RdpActivity {
             attacks: d.object_list::<crate::v1_8_0::objects::Attack>(8)?,
             authorizations: d.object_list::<crate::v1_8_0::objects::Authorization>(9)?,
             capabilities: d.string_list(10)?,
-            category_name: d.string(11)?,
+            category_name: d
+                .caption::<crate::caption::CategoryName<crate::v1_8_0::events::RdpActivity>>(11)?,
             category_uid: d.required(12, d.int32(12)?)?,
             certificate_chain: d.string_list(13)?,
-            class_name: d.string(14)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_8_0::events::RdpActivity>>(14)?,
             class_uid: d.class_uid(15, Self::CLASS_UID)?,
             cloud: d.object::<crate::v1_8_0::objects::Cloud>(16)?.map(Box::new),
-            confidence: d.string(17)?,
+            confidence: d.caption::<crate::v1_8_0::enums::ConfidenceId>(17)?,
             confidence_id: d
                 .int32(18)?
                 .map(crate::v1_8_0::enums::ConfidenceId::from_id),
@@ -709,7 +774,7 @@ impl crate::columnar::Columnar for RdpActivity {
             device: d
                 .object::<crate::v1_8_0::objects::Device>(23)?
                 .map(Box::new),
-            disposition: d.string(24)?,
+            disposition: d.caption::<crate::v1_8_0::enums::DispositionId>(24)?,
             disposition_id: d
                 .int32(25)?
                 .map(crate::v1_8_0::enums::DispositionId::from_id),
@@ -747,7 +812,7 @@ impl crate::columnar::Columnar for RdpActivity {
                 .object::<crate::v1_8_0::objects::NetworkEndpoint>(42)?
                 .map(Box::new),
             observables: d.object_list::<crate::v1_8_0::objects::Observable>(43)?,
-            observation_point: d.string(44)?,
+            observation_point: d.caption::<crate::v1_8_0::enums::ObservationPointId>(44)?,
             observation_point_id: d
                 .int32(45)?
                 .map(crate::v1_8_0::enums::ObservationPointId::from_id),
@@ -791,10 +856,10 @@ impl crate::columnar::Columnar for RdpActivity {
                 .object::<crate::v1_8_0::objects::Response>(62)?
                 .map(Box::new),
             risk_details: d.string(63)?,
-            risk_level: d.string(64)?,
+            risk_level: d.caption::<crate::v1_8_0::enums::RiskLevelId>(64)?,
             risk_level_id: d.int32(65)?.map(crate::v1_8_0::enums::RiskLevelId::from_id),
             risk_score: d.int32(66)?,
-            severity: d.string(67)?,
+            severity: d.caption::<crate::v1_8_0::enums::SeverityId>(67)?,
             severity_id: d.required(
                 68,
                 d.int32(68)?.map(crate::v1_8_0::enums::SeverityId::from_id),
@@ -804,7 +869,7 @@ impl crate::columnar::Columnar for RdpActivity {
                 .map(Box::new),
             start_time: d.int64(70)?,
             start_time_dt: d.datetime(71)?,
-            status: d.string(72)?,
+            status: d.caption::<crate::v1_8_0::enums::StatusId>(72)?,
             status_code: d.string(73)?,
             status_detail: d.string(74)?,
             status_id: d.int32(75)?.map(crate::v1_8_0::enums::StatusId::from_id),
@@ -815,7 +880,8 @@ impl crate::columnar::Columnar for RdpActivity {
             traffic: d
                 .object::<crate::v1_8_0::objects::NetworkTraffic>(80)?
                 .map(Box::new),
-            type_name: d.string(81)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_8_0::events::RdpActivity>>(81)?,
             type_uid: d.required(82, d.int64(82)?)?,
             unmapped: d.map(83)?,
             user: d.object::<crate::v1_8_0::objects::User>(84)?.map(Box::new),
@@ -826,10 +892,10 @@ impl crate::columnar::Columnar for RdpActivity {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        d.string_into(0, &mut self.action)?;
+        self.action = d.caption::<crate::v1_8_0::enums::ActionId>(0)?;
         self.action_id = d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id);
         self.activity_id = d.required(2, d.int32(2)?.map(RdpActivityActivityId::from_id))?;
-        d.string_into(3, &mut self.activity_name)?;
+        self.activity_name = d.caption::<crate::v1_8_0::events::RdpActivityActivityId>(3)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Api>(5, &mut self.api)?;
         d.string_into(6, &mut self.app_name)?;
@@ -837,13 +903,15 @@ impl crate::columnar::Columnar for RdpActivity {
         d.object_list_into::<crate::v1_8_0::objects::Attack>(8, &mut self.attacks)?;
         d.object_list_into::<crate::v1_8_0::objects::Authorization>(9, &mut self.authorizations)?;
         d.string_list_into(10, &mut self.capabilities)?;
-        d.string_into(11, &mut self.category_name)?;
+        self.category_name =
+            d.caption::<crate::caption::CategoryName<crate::v1_8_0::events::RdpActivity>>(11)?;
         self.category_uid = d.required(12, d.int32(12)?)?;
         d.string_list_into(13, &mut self.certificate_chain)?;
-        d.string_into(14, &mut self.class_name)?;
+        self.class_name =
+            d.caption::<crate::caption::ClassName<crate::v1_8_0::events::RdpActivity>>(14)?;
         self.class_uid = d.class_uid(15, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(16, &mut self.cloud)?;
-        d.string_into(17, &mut self.confidence)?;
+        self.confidence = d.caption::<crate::v1_8_0::enums::ConfidenceId>(17)?;
         self.confidence_id = d
             .int32(18)?
             .map(crate::v1_8_0::enums::ConfidenceId::from_id);
@@ -858,7 +926,7 @@ impl crate::columnar::Columnar for RdpActivity {
             &mut self.cumulative_traffic,
         )?;
         d.boxed_object_into::<crate::v1_8_0::objects::Device>(23, &mut self.device)?;
-        d.string_into(24, &mut self.disposition)?;
+        self.disposition = d.caption::<crate::v1_8_0::enums::DispositionId>(24)?;
         self.disposition_id = d
             .int32(25)?
             .map(crate::v1_8_0::enums::DispositionId::from_id);
@@ -889,7 +957,7 @@ impl crate::columnar::Columnar for RdpActivity {
             &mut self.network_observation_point,
         )?;
         d.object_list_into::<crate::v1_8_0::objects::Observable>(43, &mut self.observables)?;
-        d.string_into(44, &mut self.observation_point)?;
+        self.observation_point = d.caption::<crate::v1_8_0::enums::ObservationPointId>(44)?;
         self.observation_point_id = d
             .int32(45)?
             .map(crate::v1_8_0::enums::ObservationPointId::from_id);
@@ -920,10 +988,10 @@ impl crate::columnar::Columnar for RdpActivity {
         d.boxed_object_into::<crate::v1_8_0::objects::Request>(61, &mut self.request)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Response>(62, &mut self.response)?;
         d.string_into(63, &mut self.risk_details)?;
-        d.string_into(64, &mut self.risk_level)?;
+        self.risk_level = d.caption::<crate::v1_8_0::enums::RiskLevelId>(64)?;
         self.risk_level_id = d.int32(65)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(66)?;
-        d.string_into(67, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_8_0::enums::SeverityId>(67)?;
         self.severity_id = d.required(
             68,
             d.int32(68)?.map(crate::v1_8_0::enums::SeverityId::from_id),
@@ -931,7 +999,7 @@ impl crate::columnar::Columnar for RdpActivity {
         d.boxed_object_into::<crate::v1_8_0::objects::NetworkEndpoint>(69, &mut self.src_endpoint)?;
         self.start_time = d.int64(70)?;
         d.datetime_into(71, &mut self.start_time_dt)?;
-        d.string_into(72, &mut self.status)?;
+        self.status = d.caption::<crate::v1_8_0::enums::StatusId>(72)?;
         d.string_into(73, &mut self.status_code)?;
         d.string_into(74, &mut self.status_detail)?;
         self.status_id = d.int32(75)?.map(crate::v1_8_0::enums::StatusId::from_id);
@@ -940,7 +1008,8 @@ impl crate::columnar::Columnar for RdpActivity {
         self.timezone_offset = d.int32(78)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Tls>(79, &mut self.tls)?;
         d.boxed_object_into::<crate::v1_8_0::objects::NetworkTraffic>(80, &mut self.traffic)?;
-        d.string_into(81, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_8_0::events::RdpActivity>>(81)?;
         self.type_uid = d.required(82, d.int64(82)?)?;
         d.map_into(83, &mut self.unmapped)?;
         d.boxed_object_into::<crate::v1_8_0::objects::User>(84, &mut self.user)?;

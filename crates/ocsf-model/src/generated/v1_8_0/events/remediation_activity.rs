@@ -75,8 +75,12 @@ Other = 99 => "Other",
 #[non_exhaustive]
 pub struct RemediationActivity {
     /// **Action** (`action`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ActionId>"
+    )]
+    pub action: Option<crate::Caption>,
     /// **Action ID** (`action_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `action`.
@@ -87,8 +91,12 @@ pub struct RemediationActivity {
     /// Its caption goes in `activity_name`.
     pub activity_id: RemediationActivityActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::events::RemediationActivityActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_8_0::objects::Actor>>,
@@ -102,15 +110,23 @@ pub struct RemediationActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorizations: Option<Vec<crate::v1_8_0::objects::Authorization>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_8_0::events::RemediationActivity>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_8_0::events::RemediationActivity>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -123,8 +139,12 @@ pub struct RemediationActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command_uid: Option<String>,
     /// **Confidence** (`confidence`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub confidence: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ConfidenceId>"
+    )]
+    pub confidence: Option<crate::Caption>,
     /// **Confidence ID** (`confidence_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `confidence`.
@@ -143,8 +163,12 @@ pub struct RemediationActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<Box<crate::v1_8_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disposition: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::DispositionId>"
+    )]
+    pub disposition: Option<crate::Caption>,
     /// **Disposition ID** (`disposition_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `disposition`.
@@ -204,8 +228,12 @@ pub struct RemediationActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk_details: Option<String>,
     /// **Risk Level** (`risk_level`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub risk_level: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::RiskLevelId>"
+    )]
+    pub risk_level: Option<crate::Caption>,
     /// **Risk Level ID** (`risk_level_id`, `integer_t`, optional, profile `security_control`).
     ///
     /// Its caption goes in `risk_level`.
@@ -218,8 +246,12 @@ pub struct RemediationActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scan: Option<Box<crate::v1_8_0::objects::Scan>>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -231,8 +263,12 @@ pub struct RemediationActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::events::RemediationActivityStatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -253,8 +289,12 @@ pub struct RemediationActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone_offset: Option<i32>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_8_0::events::RemediationActivity>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `long_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -277,6 +317,17 @@ impl RemediationActivity {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "Remediation";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "Remediation Activity: Unknown",
+        "Remediation Activity: Isolate",
+        "Remediation Activity: Evict",
+        "Remediation Activity: Restore",
+        "Remediation Activity: Harden",
+        "Remediation Activity: Detect",
+        "Remediation Activity: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -295,9 +346,9 @@ impl RemediationActivity {
             api: None,
             attacks: None,
             authorizations: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             command_uid: Some(command_uid),
@@ -381,7 +432,7 @@ impl RemediationActivity {
         let keep = value.id() == 99 && self.action.is_some();
         self.action_id = Some(value);
         if !keep {
-            self.action = Some(value.as_str().to_string());
+            self.action = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -391,11 +442,10 @@ impl RemediationActivity {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = i64::from(Self::CLASS_UID) * 100 + i64::from(value.id());
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -406,7 +456,7 @@ impl RemediationActivity {
         let keep = value.id() == 99 && self.confidence.is_some();
         self.confidence_id = Some(value);
         if !keep {
-            self.confidence = Some(value.as_str().to_string());
+            self.confidence = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -416,7 +466,7 @@ impl RemediationActivity {
         let keep = value.id() == 99 && self.disposition.is_some();
         self.disposition_id = Some(value);
         if !keep {
-            self.disposition = Some(value.as_str().to_string());
+            self.disposition = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -426,7 +476,7 @@ impl RemediationActivity {
         let keep = value.id() == 99 && self.risk_level.is_some();
         self.risk_level_id = Some(value);
         if !keep {
-            self.risk_level = Some(value.as_str().to_string());
+            self.risk_level = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -436,7 +486,7 @@ impl RemediationActivity {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -446,10 +496,16 @@ impl RemediationActivity {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for RemediationActivity {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for RemediationActivity {
@@ -549,21 +605,26 @@ impl crate::columnar::Columnar for RemediationActivity {
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
-            action: d.string(0)?,
+            action: d.caption::<crate::v1_8_0::enums::ActionId>(0)?,
             action_id: d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id),
             activity_id: d.required(2, d.int32(2)?.map(RemediationActivityActivityId::from_id))?,
-            activity_name: d.string(3)?,
+            activity_name: d.caption::<crate::v1_8_0::events::RemediationActivityActivityId>(3)?,
             actor: d.object::<crate::v1_8_0::objects::Actor>(4)?.map(Box::new),
             api: d.object::<crate::v1_8_0::objects::Api>(5)?.map(Box::new),
             attacks: d.object_list::<crate::v1_8_0::objects::Attack>(6)?,
             authorizations: d.object_list::<crate::v1_8_0::objects::Authorization>(7)?,
-            category_name: d.string(8)?,
+            category_name: d.caption::<crate::caption::CategoryName<
+                crate::v1_8_0::events::RemediationActivity,
+            >>(8)?,
             category_uid: d.required(9, d.int32(9)?)?,
-            class_name: d.string(10)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_8_0::events::RemediationActivity>>(
+                    10,
+                )?,
             class_uid: d.class_uid(11, Self::CLASS_UID)?,
             cloud: d.object::<crate::v1_8_0::objects::Cloud>(12)?.map(Box::new),
             command_uid: d.string(13)?,
-            confidence: d.string(14)?,
+            confidence: d.caption::<crate::v1_8_0::enums::ConfidenceId>(14)?,
             confidence_id: d
                 .int32(15)?
                 .map(crate::v1_8_0::enums::ConfidenceId::from_id),
@@ -573,7 +634,7 @@ impl crate::columnar::Columnar for RemediationActivity {
             device: d
                 .object::<crate::v1_8_0::objects::Device>(19)?
                 .map(Box::new),
-            disposition: d.string(20)?,
+            disposition: d.caption::<crate::v1_8_0::enums::DispositionId>(20)?,
             disposition_id: d
                 .int32(21)?
                 .map(crate::v1_8_0::enums::DispositionId::from_id),
@@ -609,25 +670,28 @@ impl crate::columnar::Columnar for RemediationActivity {
                 .object::<crate::v1_8_0::objects::Remediation>(38)?
                 .map(Box::new),
             risk_details: d.string(39)?,
-            risk_level: d.string(40)?,
+            risk_level: d.caption::<crate::v1_8_0::enums::RiskLevelId>(40)?,
             risk_level_id: d.int32(41)?.map(crate::v1_8_0::enums::RiskLevelId::from_id),
             risk_score: d.int32(42)?,
             scan: d.object::<crate::v1_8_0::objects::Scan>(43)?.map(Box::new),
-            severity: d.string(44)?,
+            severity: d.caption::<crate::v1_8_0::enums::SeverityId>(44)?,
             severity_id: d.required(
                 45,
                 d.int32(45)?.map(crate::v1_8_0::enums::SeverityId::from_id),
             )?,
             start_time: d.int64(46)?,
             start_time_dt: d.datetime(47)?,
-            status: d.string(48)?,
+            status: d.caption::<crate::v1_8_0::events::RemediationActivityStatusId>(48)?,
             status_code: d.string(49)?,
             status_detail: d.string(50)?,
             status_id: d.int32(51)?.map(RemediationActivityStatusId::from_id),
             time: d.required(52, d.int64(52)?)?,
             time_dt: d.datetime(53)?,
             timezone_offset: d.int32(54)?,
-            type_name: d.string(55)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_8_0::events::RemediationActivity>>(
+                    55,
+                )?,
             type_uid: d.required(56, d.int64(56)?)?,
             unmapped: d.map(57)?,
             unknown: d.unknown()?,
@@ -637,22 +701,26 @@ impl crate::columnar::Columnar for RemediationActivity {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        d.string_into(0, &mut self.action)?;
+        self.action = d.caption::<crate::v1_8_0::enums::ActionId>(0)?;
         self.action_id = d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id);
         self.activity_id =
             d.required(2, d.int32(2)?.map(RemediationActivityActivityId::from_id))?;
-        d.string_into(3, &mut self.activity_name)?;
+        self.activity_name =
+            d.caption::<crate::v1_8_0::events::RemediationActivityActivityId>(3)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Api>(5, &mut self.api)?;
         d.object_list_into::<crate::v1_8_0::objects::Attack>(6, &mut self.attacks)?;
         d.object_list_into::<crate::v1_8_0::objects::Authorization>(7, &mut self.authorizations)?;
-        d.string_into(8, &mut self.category_name)?;
+        self.category_name = d.caption::<crate::caption::CategoryName<
+            crate::v1_8_0::events::RemediationActivity,
+        >>(8)?;
         self.category_uid = d.required(9, d.int32(9)?)?;
-        d.string_into(10, &mut self.class_name)?;
+        self.class_name =
+            d.caption::<crate::caption::ClassName<crate::v1_8_0::events::RemediationActivity>>(10)?;
         self.class_uid = d.class_uid(11, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(12, &mut self.cloud)?;
         d.string_into(13, &mut self.command_uid)?;
-        d.string_into(14, &mut self.confidence)?;
+        self.confidence = d.caption::<crate::v1_8_0::enums::ConfidenceId>(14)?;
         self.confidence_id = d
             .int32(15)?
             .map(crate::v1_8_0::enums::ConfidenceId::from_id);
@@ -660,7 +728,7 @@ impl crate::columnar::Columnar for RemediationActivity {
         self.count = d.int32(17)?;
         d.object_list_into::<crate::v1_8_0::objects::D3fend>(18, &mut self.countermeasures)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Device>(19, &mut self.device)?;
-        d.string_into(20, &mut self.disposition)?;
+        self.disposition = d.caption::<crate::v1_8_0::enums::DispositionId>(20)?;
         self.disposition_id = d
             .int32(21)?
             .map(crate::v1_8_0::enums::DispositionId::from_id);
@@ -685,25 +753,26 @@ impl crate::columnar::Columnar for RemediationActivity {
         self.raw_data_size = d.int64(37)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Remediation>(38, &mut self.remediation)?;
         d.string_into(39, &mut self.risk_details)?;
-        d.string_into(40, &mut self.risk_level)?;
+        self.risk_level = d.caption::<crate::v1_8_0::enums::RiskLevelId>(40)?;
         self.risk_level_id = d.int32(41)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(42)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Scan>(43, &mut self.scan)?;
-        d.string_into(44, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_8_0::enums::SeverityId>(44)?;
         self.severity_id = d.required(
             45,
             d.int32(45)?.map(crate::v1_8_0::enums::SeverityId::from_id),
         )?;
         self.start_time = d.int64(46)?;
         d.datetime_into(47, &mut self.start_time_dt)?;
-        d.string_into(48, &mut self.status)?;
+        self.status = d.caption::<crate::v1_8_0::events::RemediationActivityStatusId>(48)?;
         d.string_into(49, &mut self.status_code)?;
         d.string_into(50, &mut self.status_detail)?;
         self.status_id = d.int32(51)?.map(RemediationActivityStatusId::from_id);
         self.time = d.required(52, d.int64(52)?)?;
         d.datetime_into(53, &mut self.time_dt)?;
         self.timezone_offset = d.int32(54)?;
-        d.string_into(55, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_8_0::events::RemediationActivity>>(55)?;
         self.type_uid = d.required(56, d.int64(56)?)?;
         d.map_into(57, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

@@ -45,8 +45,12 @@ Other = 99 => "Other",
 #[non_exhaustive]
 pub struct ScheduledJobActivity {
     /// **Action** (`action`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ActionId>"
+    )]
+    pub action: Option<crate::Caption>,
     /// **Action ID** (`action_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `action`.
@@ -57,8 +61,12 @@ pub struct ScheduledJobActivity {
     /// Its caption goes in `activity_name`.
     pub activity_id: ScheduledJobActivityActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::events::ScheduledJobActivityActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_8_0::objects::Actor>>,
@@ -72,15 +80,23 @@ pub struct ScheduledJobActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorizations: Option<Vec<crate::v1_8_0::objects::Authorization>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_8_0::events::ScheduledJobActivity>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_8_0::events::ScheduledJobActivity>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -90,8 +106,12 @@ pub struct ScheduledJobActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cloud: Option<Box<crate::v1_8_0::objects::Cloud>>,
     /// **Confidence** (`confidence`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub confidence: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ConfidenceId>"
+    )]
+    pub confidence: Option<crate::Caption>,
     /// **Confidence ID** (`confidence_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `confidence`.
@@ -107,8 +127,12 @@ pub struct ScheduledJobActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<Box<crate::v1_8_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disposition: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::DispositionId>"
+    )]
+    pub disposition: Option<crate::Caption>,
     /// **Disposition ID** (`disposition_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `disposition`.
@@ -168,8 +192,12 @@ pub struct ScheduledJobActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk_details: Option<String>,
     /// **Risk Level** (`risk_level`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub risk_level: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::RiskLevelId>"
+    )]
+    pub risk_level: Option<crate::Caption>,
     /// **Risk Level ID** (`risk_level_id`, `integer_t`, optional, profile `security_control`).
     ///
     /// Its caption goes in `risk_level`.
@@ -179,8 +207,12 @@ pub struct ScheduledJobActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk_score: Option<i32>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -192,8 +224,12 @@ pub struct ScheduledJobActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::StatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -214,8 +250,12 @@ pub struct ScheduledJobActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone_offset: Option<i32>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_8_0::events::ScheduledJobActivity>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `long_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -238,6 +278,18 @@ impl ScheduledJobActivity {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "System Activity";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "Scheduled Job Activity: Unknown",
+        "Scheduled Job Activity: Create",
+        "Scheduled Job Activity: Update",
+        "Scheduled Job Activity: Delete",
+        "Scheduled Job Activity: Enable",
+        "Scheduled Job Activity: Disable",
+        "Scheduled Job Activity: Start",
+        "Scheduled Job Activity: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -257,9 +309,9 @@ impl ScheduledJobActivity {
             api: None,
             attacks: None,
             authorizations: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             confidence: None,
@@ -340,7 +392,7 @@ impl ScheduledJobActivity {
         let keep = value.id() == 99 && self.action.is_some();
         self.action_id = Some(value);
         if !keep {
-            self.action = Some(value.as_str().to_string());
+            self.action = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -350,11 +402,10 @@ impl ScheduledJobActivity {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = i64::from(Self::CLASS_UID) * 100 + i64::from(value.id());
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -365,7 +416,7 @@ impl ScheduledJobActivity {
         let keep = value.id() == 99 && self.confidence.is_some();
         self.confidence_id = Some(value);
         if !keep {
-            self.confidence = Some(value.as_str().to_string());
+            self.confidence = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -375,7 +426,7 @@ impl ScheduledJobActivity {
         let keep = value.id() == 99 && self.disposition.is_some();
         self.disposition_id = Some(value);
         if !keep {
-            self.disposition = Some(value.as_str().to_string());
+            self.disposition = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -385,7 +436,7 @@ impl ScheduledJobActivity {
         let keep = value.id() == 99 && self.risk_level.is_some();
         self.risk_level_id = Some(value);
         if !keep {
-            self.risk_level = Some(value.as_str().to_string());
+            self.risk_level = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -395,7 +446,7 @@ impl ScheduledJobActivity {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -405,10 +456,16 @@ impl ScheduledJobActivity {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for ScheduledJobActivity {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for ScheduledJobActivity {
@@ -505,20 +562,25 @@ impl crate::columnar::Columnar for ScheduledJobActivity {
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
-            action: d.string(0)?,
+            action: d.caption::<crate::v1_8_0::enums::ActionId>(0)?,
             action_id: d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id),
             activity_id: d.required(2, d.int32(2)?.map(ScheduledJobActivityActivityId::from_id))?,
-            activity_name: d.string(3)?,
+            activity_name: d.caption::<crate::v1_8_0::events::ScheduledJobActivityActivityId>(3)?,
             actor: d.object::<crate::v1_8_0::objects::Actor>(4)?.map(Box::new),
             api: d.object::<crate::v1_8_0::objects::Api>(5)?.map(Box::new),
             attacks: d.object_list::<crate::v1_8_0::objects::Attack>(6)?,
             authorizations: d.object_list::<crate::v1_8_0::objects::Authorization>(7)?,
-            category_name: d.string(8)?,
+            category_name: d.caption::<crate::caption::CategoryName<
+                crate::v1_8_0::events::ScheduledJobActivity,
+            >>(8)?,
             category_uid: d.required(9, d.int32(9)?)?,
-            class_name: d.string(10)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_8_0::events::ScheduledJobActivity>>(
+                    10,
+                )?,
             class_uid: d.class_uid(11, Self::CLASS_UID)?,
             cloud: d.object::<crate::v1_8_0::objects::Cloud>(12)?.map(Box::new),
-            confidence: d.string(13)?,
+            confidence: d.caption::<crate::v1_8_0::enums::ConfidenceId>(13)?,
             confidence_id: d
                 .int32(14)?
                 .map(crate::v1_8_0::enums::ConfidenceId::from_id),
@@ -527,7 +589,7 @@ impl crate::columnar::Columnar for ScheduledJobActivity {
             device: d
                 .object::<crate::v1_8_0::objects::Device>(17)?
                 .map(Box::new),
-            disposition: d.string(18)?,
+            disposition: d.caption::<crate::v1_8_0::enums::DispositionId>(18)?,
             disposition_id: d
                 .int32(19)?
                 .map(crate::v1_8_0::enums::DispositionId::from_id),
@@ -561,24 +623,27 @@ impl crate::columnar::Columnar for ScheduledJobActivity {
                 .map(Box::new),
             raw_data_size: d.int64(36)?,
             risk_details: d.string(37)?,
-            risk_level: d.string(38)?,
+            risk_level: d.caption::<crate::v1_8_0::enums::RiskLevelId>(38)?,
             risk_level_id: d.int32(39)?.map(crate::v1_8_0::enums::RiskLevelId::from_id),
             risk_score: d.int32(40)?,
-            severity: d.string(41)?,
+            severity: d.caption::<crate::v1_8_0::enums::SeverityId>(41)?,
             severity_id: d.required(
                 42,
                 d.int32(42)?.map(crate::v1_8_0::enums::SeverityId::from_id),
             )?,
             start_time: d.int64(43)?,
             start_time_dt: d.datetime(44)?,
-            status: d.string(45)?,
+            status: d.caption::<crate::v1_8_0::enums::StatusId>(45)?,
             status_code: d.string(46)?,
             status_detail: d.string(47)?,
             status_id: d.int32(48)?.map(crate::v1_8_0::enums::StatusId::from_id),
             time: d.required(49, d.int64(49)?)?,
             time_dt: d.datetime(50)?,
             timezone_offset: d.int32(51)?,
-            type_name: d.string(52)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_8_0::events::ScheduledJobActivity>>(
+                    52,
+                )?,
             type_uid: d.required(53, d.int64(53)?)?,
             unmapped: d.map(54)?,
             unknown: d.unknown()?,
@@ -588,28 +653,33 @@ impl crate::columnar::Columnar for ScheduledJobActivity {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        d.string_into(0, &mut self.action)?;
+        self.action = d.caption::<crate::v1_8_0::enums::ActionId>(0)?;
         self.action_id = d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id);
         self.activity_id =
             d.required(2, d.int32(2)?.map(ScheduledJobActivityActivityId::from_id))?;
-        d.string_into(3, &mut self.activity_name)?;
+        self.activity_name =
+            d.caption::<crate::v1_8_0::events::ScheduledJobActivityActivityId>(3)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Api>(5, &mut self.api)?;
         d.object_list_into::<crate::v1_8_0::objects::Attack>(6, &mut self.attacks)?;
         d.object_list_into::<crate::v1_8_0::objects::Authorization>(7, &mut self.authorizations)?;
-        d.string_into(8, &mut self.category_name)?;
+        self.category_name = d.caption::<crate::caption::CategoryName<
+            crate::v1_8_0::events::ScheduledJobActivity,
+        >>(8)?;
         self.category_uid = d.required(9, d.int32(9)?)?;
-        d.string_into(10, &mut self.class_name)?;
+        self.class_name = d.caption::<crate::caption::ClassName<
+            crate::v1_8_0::events::ScheduledJobActivity,
+        >>(10)?;
         self.class_uid = d.class_uid(11, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(12, &mut self.cloud)?;
-        d.string_into(13, &mut self.confidence)?;
+        self.confidence = d.caption::<crate::v1_8_0::enums::ConfidenceId>(13)?;
         self.confidence_id = d
             .int32(14)?
             .map(crate::v1_8_0::enums::ConfidenceId::from_id);
         self.confidence_score = d.int32(15)?;
         self.count = d.int32(16)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Device>(17, &mut self.device)?;
-        d.string_into(18, &mut self.disposition)?;
+        self.disposition = d.caption::<crate::v1_8_0::enums::DispositionId>(18)?;
         self.disposition_id = d
             .int32(19)?
             .map(crate::v1_8_0::enums::DispositionId::from_id);
@@ -634,24 +704,25 @@ impl crate::columnar::Columnar for ScheduledJobActivity {
         d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(35, &mut self.raw_data_hash)?;
         self.raw_data_size = d.int64(36)?;
         d.string_into(37, &mut self.risk_details)?;
-        d.string_into(38, &mut self.risk_level)?;
+        self.risk_level = d.caption::<crate::v1_8_0::enums::RiskLevelId>(38)?;
         self.risk_level_id = d.int32(39)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(40)?;
-        d.string_into(41, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_8_0::enums::SeverityId>(41)?;
         self.severity_id = d.required(
             42,
             d.int32(42)?.map(crate::v1_8_0::enums::SeverityId::from_id),
         )?;
         self.start_time = d.int64(43)?;
         d.datetime_into(44, &mut self.start_time_dt)?;
-        d.string_into(45, &mut self.status)?;
+        self.status = d.caption::<crate::v1_8_0::enums::StatusId>(45)?;
         d.string_into(46, &mut self.status_code)?;
         d.string_into(47, &mut self.status_detail)?;
         self.status_id = d.int32(48)?.map(crate::v1_8_0::enums::StatusId::from_id);
         self.time = d.required(49, d.int64(49)?)?;
         d.datetime_into(50, &mut self.time_dt)?;
         self.timezone_offset = d.int32(51)?;
-        d.string_into(52, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_8_0::events::ScheduledJobActivity>>(52)?;
         self.type_uid = d.required(53, d.int64(53)?)?;
         d.map_into(54, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

@@ -64,8 +64,12 @@ Other = 99 => "Other",
 #[non_exhaustive]
 pub struct SecurityFinding {
     /// **Action** (`action`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ActionId>"
+    )]
+    pub action: Option<crate::Caption>,
     /// **Action ID** (`action_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `action`.
@@ -76,8 +80,12 @@ pub struct SecurityFinding {
     /// Its caption goes in `activity_name`.
     pub activity_id: SecurityFindingActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::events::SecurityFindingActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_8_0::objects::Actor>>,
@@ -94,8 +102,12 @@ pub struct SecurityFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorizations: Option<Vec<crate::v1_8_0::objects::Authorization>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_8_0::events::SecurityFinding>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
@@ -106,8 +118,12 @@ pub struct SecurityFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cis_csc: Option<Vec<crate::v1_8_0::objects::CisCsc>>,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_8_0::events::SecurityFinding>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -120,8 +136,12 @@ pub struct SecurityFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compliance: Option<Box<crate::v1_8_0::objects::Compliance>>,
     /// **Confidence** (`confidence`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub confidence: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ConfidenceId>"
+    )]
+    pub confidence: Option<crate::Caption>,
     /// **Confidence ID** (`confidence_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `confidence`.
@@ -140,8 +160,12 @@ pub struct SecurityFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<Box<crate::v1_8_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disposition: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::DispositionId>"
+    )]
+    pub disposition: Option<crate::Caption>,
     /// **Disposition ID** (`disposition_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `disposition`.
@@ -171,8 +195,12 @@ pub struct SecurityFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub firewall_rule: Option<Box<crate::v1_8_0::objects::FirewallRule>>,
     /// **Impact** (`impact`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub impact: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ImpactId>"
+    )]
+    pub impact: Option<crate::Caption>,
     /// **Impact ID** (`impact_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `impact`.
@@ -229,8 +257,12 @@ pub struct SecurityFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk_details: Option<String>,
     /// **Risk Level** (`risk_level`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub risk_level: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::RiskLevelId>"
+    )]
+    pub risk_level: Option<crate::Caption>,
     /// **Risk Level ID** (`risk_level_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `risk_level`.
@@ -240,8 +272,12 @@ pub struct SecurityFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk_score: Option<i32>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -253,16 +289,24 @@ pub struct SecurityFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **State** (`state`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub state: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::events::SecurityFindingStateId>"
+    )]
+    pub state: Option<crate::Caption>,
     /// **State ID** (`state_id`, `integer_t`, required).
     ///
     /// Its caption goes in `state`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state_id: Option<SecurityFindingStateId>,
     /// **Status** (`status`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::StatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -283,8 +327,12 @@ pub struct SecurityFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone_offset: Option<i32>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_8_0::events::SecurityFinding>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `long_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -310,6 +358,15 @@ impl SecurityFinding {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "Findings";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "Security Finding: Unknown",
+        "Security Finding: Create",
+        "Security Finding: Update",
+        "Security Finding: Close",
+        "Security Finding: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -330,10 +387,10 @@ impl SecurityFinding {
             api: None,
             attacks: None,
             authorizations: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
             cis_csc: None,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             compliance: None,
@@ -428,7 +485,7 @@ impl SecurityFinding {
         let keep = value.id() == 99 && self.action.is_some();
         self.action_id = Some(value);
         if !keep {
-            self.action = Some(value.as_str().to_string());
+            self.action = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -438,11 +495,10 @@ impl SecurityFinding {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = i64::from(Self::CLASS_UID) * 100 + i64::from(value.id());
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -453,7 +509,7 @@ impl SecurityFinding {
         let keep = value.id() == 99 && self.confidence.is_some();
         self.confidence_id = Some(value);
         if !keep {
-            self.confidence = Some(value.as_str().to_string());
+            self.confidence = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -463,7 +519,7 @@ impl SecurityFinding {
         let keep = value.id() == 99 && self.disposition.is_some();
         self.disposition_id = Some(value);
         if !keep {
-            self.disposition = Some(value.as_str().to_string());
+            self.disposition = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -473,7 +529,7 @@ impl SecurityFinding {
         let keep = value.id() == 99 && self.impact.is_some();
         self.impact_id = Some(value);
         if !keep {
-            self.impact = Some(value.as_str().to_string());
+            self.impact = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -483,7 +539,7 @@ impl SecurityFinding {
         let keep = value.id() == 99 && self.risk_level.is_some();
         self.risk_level_id = Some(value);
         if !keep {
-            self.risk_level = Some(value.as_str().to_string());
+            self.risk_level = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -493,7 +549,7 @@ impl SecurityFinding {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -503,7 +559,7 @@ impl SecurityFinding {
         let keep = value.id() == 99 && self.state.is_some();
         self.state_id = Some(value);
         if !keep {
-            self.state = Some(value.as_str().to_string());
+            self.state = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -513,10 +569,16 @@ impl SecurityFinding {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for SecurityFinding {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for SecurityFinding {
@@ -628,10 +690,10 @@ impl crate::columnar::Columnar for SecurityFinding {
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
-            action: d.string(0)?,
+            action: d.caption::<crate::v1_8_0::enums::ActionId>(0)?,
             action_id: d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id),
             activity_id: d.required(2, d.int32(2)?.map(SecurityFindingActivityId::from_id))?,
-            activity_name: d.string(3)?,
+            activity_name: d.caption::<crate::v1_8_0::events::SecurityFindingActivityId>(3)?,
             actor: d.object::<crate::v1_8_0::objects::Actor>(4)?.map(Box::new),
             analytic: d
                 .object::<crate::v1_8_0::objects::Analytic>(5)?
@@ -639,16 +701,20 @@ impl crate::columnar::Columnar for SecurityFinding {
             api: d.object::<crate::v1_8_0::objects::Api>(6)?.map(Box::new),
             attacks: d.object_list::<crate::v1_8_0::objects::Attack>(7)?,
             authorizations: d.object_list::<crate::v1_8_0::objects::Authorization>(8)?,
-            category_name: d.string(9)?,
+            category_name: d
+                .caption::<crate::caption::CategoryName<crate::v1_8_0::events::SecurityFinding>>(
+                    9,
+                )?,
             category_uid: d.required(10, d.int32(10)?)?,
             cis_csc: d.object_list::<crate::v1_8_0::objects::CisCsc>(11)?,
-            class_name: d.string(12)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_8_0::events::SecurityFinding>>(12)?,
             class_uid: d.class_uid(13, Self::CLASS_UID)?,
             cloud: d.object::<crate::v1_8_0::objects::Cloud>(14)?.map(Box::new),
             compliance: d
                 .object::<crate::v1_8_0::objects::Compliance>(15)?
                 .map(Box::new),
-            confidence: d.string(16)?,
+            confidence: d.caption::<crate::v1_8_0::enums::ConfidenceId>(16)?,
             confidence_id: d
                 .int32(17)?
                 .map(crate::v1_8_0::enums::ConfidenceId::from_id),
@@ -658,7 +724,7 @@ impl crate::columnar::Columnar for SecurityFinding {
             device: d
                 .object::<crate::v1_8_0::objects::Device>(21)?
                 .map(Box::new),
-            disposition: d.string(22)?,
+            disposition: d.caption::<crate::v1_8_0::enums::DispositionId>(22)?,
             disposition_id: d
                 .int32(23)?
                 .map(crate::v1_8_0::enums::DispositionId::from_id),
@@ -673,7 +739,7 @@ impl crate::columnar::Columnar for SecurityFinding {
             firewall_rule: d
                 .object::<crate::v1_8_0::objects::FirewallRule>(30)?
                 .map(Box::new),
-            impact: d.string(31)?,
+            impact: d.caption::<crate::v1_8_0::enums::ImpactId>(31)?,
             impact_id: d.int32(32)?.map(crate::v1_8_0::enums::ImpactId::from_id),
             impact_score: d.int32(33)?,
             is_alert: d.bool(34)?,
@@ -704,26 +770,27 @@ impl crate::columnar::Columnar for SecurityFinding {
             raw_data_size: d.int64(47)?,
             resources: d.object_list::<crate::v1_8_0::objects::ResourceDetails>(48)?,
             risk_details: d.string(49)?,
-            risk_level: d.string(50)?,
+            risk_level: d.caption::<crate::v1_8_0::enums::RiskLevelId>(50)?,
             risk_level_id: d.int32(51)?.map(crate::v1_8_0::enums::RiskLevelId::from_id),
             risk_score: d.int32(52)?,
-            severity: d.string(53)?,
+            severity: d.caption::<crate::v1_8_0::enums::SeverityId>(53)?,
             severity_id: d.required(
                 54,
                 d.int32(54)?.map(crate::v1_8_0::enums::SeverityId::from_id),
             )?,
             start_time: d.int64(55)?,
             start_time_dt: d.datetime(56)?,
-            state: d.string(57)?,
+            state: d.caption::<crate::v1_8_0::events::SecurityFindingStateId>(57)?,
             state_id: d.int32(58)?.map(SecurityFindingStateId::from_id),
-            status: d.string(59)?,
+            status: d.caption::<crate::v1_8_0::enums::StatusId>(59)?,
             status_code: d.string(60)?,
             status_detail: d.string(61)?,
             status_id: d.int32(62)?.map(crate::v1_8_0::enums::StatusId::from_id),
             time: d.required(63, d.int64(63)?)?,
             time_dt: d.datetime(64)?,
             timezone_offset: d.int32(65)?,
-            type_name: d.string(66)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_8_0::events::SecurityFinding>>(66)?,
             type_uid: d.required(67, d.int64(67)?)?,
             unmapped: d.map(68)?,
             vulnerabilities: d.object_list::<crate::v1_8_0::objects::Vulnerability>(69)?,
@@ -734,23 +801,25 @@ impl crate::columnar::Columnar for SecurityFinding {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        d.string_into(0, &mut self.action)?;
+        self.action = d.caption::<crate::v1_8_0::enums::ActionId>(0)?;
         self.action_id = d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id);
         self.activity_id = d.required(2, d.int32(2)?.map(SecurityFindingActivityId::from_id))?;
-        d.string_into(3, &mut self.activity_name)?;
+        self.activity_name = d.caption::<crate::v1_8_0::events::SecurityFindingActivityId>(3)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Analytic>(5, &mut self.analytic)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Api>(6, &mut self.api)?;
         d.object_list_into::<crate::v1_8_0::objects::Attack>(7, &mut self.attacks)?;
         d.object_list_into::<crate::v1_8_0::objects::Authorization>(8, &mut self.authorizations)?;
-        d.string_into(9, &mut self.category_name)?;
+        self.category_name =
+            d.caption::<crate::caption::CategoryName<crate::v1_8_0::events::SecurityFinding>>(9)?;
         self.category_uid = d.required(10, d.int32(10)?)?;
         d.object_list_into::<crate::v1_8_0::objects::CisCsc>(11, &mut self.cis_csc)?;
-        d.string_into(12, &mut self.class_name)?;
+        self.class_name =
+            d.caption::<crate::caption::ClassName<crate::v1_8_0::events::SecurityFinding>>(12)?;
         self.class_uid = d.class_uid(13, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(14, &mut self.cloud)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Compliance>(15, &mut self.compliance)?;
-        d.string_into(16, &mut self.confidence)?;
+        self.confidence = d.caption::<crate::v1_8_0::enums::ConfidenceId>(16)?;
         self.confidence_id = d
             .int32(17)?
             .map(crate::v1_8_0::enums::ConfidenceId::from_id);
@@ -758,7 +827,7 @@ impl crate::columnar::Columnar for SecurityFinding {
         self.count = d.int32(19)?;
         d.string_list_into(20, &mut self.data_sources)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Device>(21, &mut self.device)?;
-        d.string_into(22, &mut self.disposition)?;
+        self.disposition = d.caption::<crate::v1_8_0::enums::DispositionId>(22)?;
         self.disposition_id = d
             .int32(23)?
             .map(crate::v1_8_0::enums::DispositionId::from_id);
@@ -769,7 +838,7 @@ impl crate::columnar::Columnar for SecurityFinding {
         self.evidence = d.json(28)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Finding>(29, &mut self.finding)?;
         d.boxed_object_into::<crate::v1_8_0::objects::FirewallRule>(30, &mut self.firewall_rule)?;
-        d.string_into(31, &mut self.impact)?;
+        self.impact = d.caption::<crate::v1_8_0::enums::ImpactId>(31)?;
         self.impact_id = d.int32(32)?.map(crate::v1_8_0::enums::ImpactId::from_id);
         self.impact_score = d.int32(33)?;
         self.is_alert = d.bool(34)?;
@@ -791,26 +860,27 @@ impl crate::columnar::Columnar for SecurityFinding {
         self.raw_data_size = d.int64(47)?;
         d.object_list_into::<crate::v1_8_0::objects::ResourceDetails>(48, &mut self.resources)?;
         d.string_into(49, &mut self.risk_details)?;
-        d.string_into(50, &mut self.risk_level)?;
+        self.risk_level = d.caption::<crate::v1_8_0::enums::RiskLevelId>(50)?;
         self.risk_level_id = d.int32(51)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(52)?;
-        d.string_into(53, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_8_0::enums::SeverityId>(53)?;
         self.severity_id = d.required(
             54,
             d.int32(54)?.map(crate::v1_8_0::enums::SeverityId::from_id),
         )?;
         self.start_time = d.int64(55)?;
         d.datetime_into(56, &mut self.start_time_dt)?;
-        d.string_into(57, &mut self.state)?;
+        self.state = d.caption::<crate::v1_8_0::events::SecurityFindingStateId>(57)?;
         self.state_id = d.int32(58)?.map(SecurityFindingStateId::from_id);
-        d.string_into(59, &mut self.status)?;
+        self.status = d.caption::<crate::v1_8_0::enums::StatusId>(59)?;
         d.string_into(60, &mut self.status_code)?;
         d.string_into(61, &mut self.status_detail)?;
         self.status_id = d.int32(62)?.map(crate::v1_8_0::enums::StatusId::from_id);
         self.time = d.required(63, d.int64(63)?)?;
         d.datetime_into(64, &mut self.time_dt)?;
         self.timezone_offset = d.int32(65)?;
-        d.string_into(66, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_8_0::events::SecurityFinding>>(66)?;
         self.type_uid = d.required(67, d.int64(67)?)?;
         d.map_into(68, &mut self.unmapped)?;
         d.object_list_into::<crate::v1_8_0::objects::Vulnerability>(69, &mut self.vulnerabilities)?;

@@ -46,8 +46,12 @@ Other = 99 => "Other",
 #[non_exhaustive]
 pub struct SmbActivity {
     /// **Action** (`action`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ActionId>"
+    )]
+    pub action: Option<crate::Caption>,
     /// **Action ID** (`action_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `action`.
@@ -58,8 +62,12 @@ pub struct SmbActivity {
     /// Its caption goes in `activity_name`.
     pub activity_id: SmbActivityActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::events::SmbActivityActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_8_0::objects::Actor>>,
@@ -79,15 +87,23 @@ pub struct SmbActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorizations: Option<Vec<crate::v1_8_0::objects::Authorization>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_8_0::events::SmbActivity>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_8_0::events::SmbActivity>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -103,8 +119,12 @@ pub struct SmbActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command: Option<String>,
     /// **Confidence** (`confidence`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub confidence: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ConfidenceId>"
+    )]
+    pub confidence: Option<crate::Caption>,
     /// **Confidence ID** (`confidence_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `confidence`.
@@ -132,8 +152,12 @@ pub struct SmbActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dialect: Option<String>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disposition: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::DispositionId>"
+    )]
+    pub disposition: Option<crate::Caption>,
     /// **Disposition ID** (`disposition_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `disposition`.
@@ -187,8 +211,12 @@ pub struct SmbActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_8_0::objects::Observable>>,
     /// **Observation Point** (`observation_point`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub observation_point: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ObservationPointId>"
+    )]
+    pub observation_point: Option<crate::Caption>,
     /// **Observation Point ID** (`observation_point_id`, `integer_t`, optional).
     ///
     /// Its caption goes in `observation_point`.
@@ -245,8 +273,12 @@ pub struct SmbActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk_details: Option<String>,
     /// **Risk Level** (`risk_level`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub risk_level: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::RiskLevelId>"
+    )]
+    pub risk_level: Option<crate::Caption>,
     /// **Risk Level ID** (`risk_level_id`, `integer_t`, optional, profile `security_control`).
     ///
     /// Its caption goes in `risk_level`.
@@ -256,8 +288,12 @@ pub struct SmbActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk_score: Option<i32>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -266,8 +302,12 @@ pub struct SmbActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub share: Option<String>,
     /// **Share Type** (`share_type`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub share_type: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ShareTypeId>"
+    )]
+    pub share_type: Option<crate::Caption>,
     /// **Share Type ID** (`share_type_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `share_type`.
@@ -283,8 +323,12 @@ pub struct SmbActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::StatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -314,8 +358,12 @@ pub struct SmbActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tree_uid: Option<String>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_8_0::events::SmbActivity>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `long_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -338,6 +386,18 @@ impl SmbActivity {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "Network Activity";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "SMB Activity: Unknown",
+        "SMB Activity: File Supersede",
+        "SMB Activity: File Open",
+        "SMB Activity: File Create",
+        "SMB Activity: File Open If",
+        "SMB Activity: File Overwrite",
+        "SMB Activity: File Overwrite If",
+        "SMB Activity: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -357,9 +417,9 @@ impl SmbActivity {
             app_protocol_name: None,
             attacks: None,
             authorizations: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             client_dialects: None,
             cloud: None,
@@ -469,7 +529,7 @@ impl SmbActivity {
         let keep = value.id() == 99 && self.action.is_some();
         self.action_id = Some(value);
         if !keep {
-            self.action = Some(value.as_str().to_string());
+            self.action = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -479,11 +539,10 @@ impl SmbActivity {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = i64::from(Self::CLASS_UID) * 100 + i64::from(value.id());
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -494,7 +553,7 @@ impl SmbActivity {
         let keep = value.id() == 99 && self.confidence.is_some();
         self.confidence_id = Some(value);
         if !keep {
-            self.confidence = Some(value.as_str().to_string());
+            self.confidence = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -504,7 +563,7 @@ impl SmbActivity {
         let keep = value.id() == 99 && self.disposition.is_some();
         self.disposition_id = Some(value);
         if !keep {
-            self.disposition = Some(value.as_str().to_string());
+            self.disposition = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -517,7 +576,7 @@ impl SmbActivity {
         let keep = value.id() == 99 && self.observation_point.is_some();
         self.observation_point_id = Some(value);
         if !keep {
-            self.observation_point = Some(value.as_str().to_string());
+            self.observation_point = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -527,7 +586,7 @@ impl SmbActivity {
         let keep = value.id() == 99 && self.risk_level.is_some();
         self.risk_level_id = Some(value);
         if !keep {
-            self.risk_level = Some(value.as_str().to_string());
+            self.risk_level = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -537,7 +596,7 @@ impl SmbActivity {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -547,7 +606,7 @@ impl SmbActivity {
         let keep = value.id() == 99 && self.share_type.is_some();
         self.share_type_id = Some(value);
         if !keep {
-            self.share_type = Some(value.as_str().to_string());
+            self.share_type = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -557,10 +616,16 @@ impl SmbActivity {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for SmbActivity {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for SmbActivity {
@@ -688,24 +753,26 @@ impl crate::columnar::Columnar for SmbActivity {
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
-            action: d.string(0)?,
+            action: d.caption::<crate::v1_8_0::enums::ActionId>(0)?,
             action_id: d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id),
             activity_id: d.required(2, d.int32(2)?.map(SmbActivityActivityId::from_id))?,
-            activity_name: d.string(3)?,
+            activity_name: d.caption::<crate::v1_8_0::events::SmbActivityActivityId>(3)?,
             actor: d.object::<crate::v1_8_0::objects::Actor>(4)?.map(Box::new),
             api: d.object::<crate::v1_8_0::objects::Api>(5)?.map(Box::new),
             app_name: d.string(6)?,
             app_protocol_name: d.string(7)?,
             attacks: d.object_list::<crate::v1_8_0::objects::Attack>(8)?,
             authorizations: d.object_list::<crate::v1_8_0::objects::Authorization>(9)?,
-            category_name: d.string(10)?,
+            category_name: d
+                .caption::<crate::caption::CategoryName<crate::v1_8_0::events::SmbActivity>>(10)?,
             category_uid: d.required(11, d.int32(11)?)?,
-            class_name: d.string(12)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_8_0::events::SmbActivity>>(12)?,
             class_uid: d.class_uid(13, Self::CLASS_UID)?,
             client_dialects: d.string_list(14)?,
             cloud: d.object::<crate::v1_8_0::objects::Cloud>(15)?.map(Box::new),
             command: d.string(16)?,
-            confidence: d.string(17)?,
+            confidence: d.caption::<crate::v1_8_0::enums::ConfidenceId>(17)?,
             confidence_id: d
                 .int32(18)?
                 .map(crate::v1_8_0::enums::ConfidenceId::from_id),
@@ -724,7 +791,7 @@ impl crate::columnar::Columnar for SmbActivity {
                 .object::<crate::v1_8_0::objects::Device>(24)?
                 .map(Box::new),
             dialect: d.string(25)?,
-            disposition: d.string(26)?,
+            disposition: d.caption::<crate::v1_8_0::enums::DispositionId>(26)?,
             disposition_id: d
                 .int32(27)?
                 .map(crate::v1_8_0::enums::DispositionId::from_id),
@@ -758,7 +825,7 @@ impl crate::columnar::Columnar for SmbActivity {
                 .object::<crate::v1_8_0::objects::NetworkEndpoint>(42)?
                 .map(Box::new),
             observables: d.object_list::<crate::v1_8_0::objects::Observable>(43)?,
-            observation_point: d.string(44)?,
+            observation_point: d.caption::<crate::v1_8_0::enums::ObservationPointId>(44)?,
             observation_point_id: d
                 .int32(45)?
                 .map(crate::v1_8_0::enums::ObservationPointId::from_id),
@@ -796,23 +863,23 @@ impl crate::columnar::Columnar for SmbActivity {
                 .object::<crate::v1_8_0::objects::Response>(60)?
                 .map(Box::new),
             risk_details: d.string(61)?,
-            risk_level: d.string(62)?,
+            risk_level: d.caption::<crate::v1_8_0::enums::RiskLevelId>(62)?,
             risk_level_id: d.int32(63)?.map(crate::v1_8_0::enums::RiskLevelId::from_id),
             risk_score: d.int32(64)?,
-            severity: d.string(65)?,
+            severity: d.caption::<crate::v1_8_0::enums::SeverityId>(65)?,
             severity_id: d.required(
                 66,
                 d.int32(66)?.map(crate::v1_8_0::enums::SeverityId::from_id),
             )?,
             share: d.string(67)?,
-            share_type: d.string(68)?,
+            share_type: d.caption::<crate::v1_8_0::enums::ShareTypeId>(68)?,
             share_type_id: d.int32(69)?.map(crate::v1_8_0::enums::ShareTypeId::from_id),
             src_endpoint: d
                 .object::<crate::v1_8_0::objects::NetworkEndpoint>(70)?
                 .map(Box::new),
             start_time: d.int64(71)?,
             start_time_dt: d.datetime(72)?,
-            status: d.string(73)?,
+            status: d.caption::<crate::v1_8_0::enums::StatusId>(73)?,
             status_code: d.string(74)?,
             status_detail: d.string(75)?,
             status_id: d.int32(76)?.map(crate::v1_8_0::enums::StatusId::from_id),
@@ -824,7 +891,8 @@ impl crate::columnar::Columnar for SmbActivity {
                 .object::<crate::v1_8_0::objects::NetworkTraffic>(81)?
                 .map(Box::new),
             tree_uid: d.string(82)?,
-            type_name: d.string(83)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_8_0::events::SmbActivity>>(83)?,
             type_uid: d.required(84, d.int64(84)?)?,
             unmapped: d.map(85)?,
             unknown: d.unknown()?,
@@ -834,24 +902,26 @@ impl crate::columnar::Columnar for SmbActivity {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        d.string_into(0, &mut self.action)?;
+        self.action = d.caption::<crate::v1_8_0::enums::ActionId>(0)?;
         self.action_id = d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id);
         self.activity_id = d.required(2, d.int32(2)?.map(SmbActivityActivityId::from_id))?;
-        d.string_into(3, &mut self.activity_name)?;
+        self.activity_name = d.caption::<crate::v1_8_0::events::SmbActivityActivityId>(3)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Api>(5, &mut self.api)?;
         d.string_into(6, &mut self.app_name)?;
         d.string_into(7, &mut self.app_protocol_name)?;
         d.object_list_into::<crate::v1_8_0::objects::Attack>(8, &mut self.attacks)?;
         d.object_list_into::<crate::v1_8_0::objects::Authorization>(9, &mut self.authorizations)?;
-        d.string_into(10, &mut self.category_name)?;
+        self.category_name =
+            d.caption::<crate::caption::CategoryName<crate::v1_8_0::events::SmbActivity>>(10)?;
         self.category_uid = d.required(11, d.int32(11)?)?;
-        d.string_into(12, &mut self.class_name)?;
+        self.class_name =
+            d.caption::<crate::caption::ClassName<crate::v1_8_0::events::SmbActivity>>(12)?;
         self.class_uid = d.class_uid(13, Self::CLASS_UID)?;
         d.string_list_into(14, &mut self.client_dialects)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(15, &mut self.cloud)?;
         d.string_into(16, &mut self.command)?;
-        d.string_into(17, &mut self.confidence)?;
+        self.confidence = d.caption::<crate::v1_8_0::enums::ConfidenceId>(17)?;
         self.confidence_id = d
             .int32(18)?
             .map(crate::v1_8_0::enums::ConfidenceId::from_id);
@@ -868,7 +938,7 @@ impl crate::columnar::Columnar for SmbActivity {
         d.boxed_object_into::<crate::v1_8_0::objects::DceRpc>(23, &mut self.dce_rpc)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Device>(24, &mut self.device)?;
         d.string_into(25, &mut self.dialect)?;
-        d.string_into(26, &mut self.disposition)?;
+        self.disposition = d.caption::<crate::v1_8_0::enums::DispositionId>(26)?;
         self.disposition_id = d
             .int32(27)?
             .map(crate::v1_8_0::enums::DispositionId::from_id);
@@ -897,7 +967,7 @@ impl crate::columnar::Columnar for SmbActivity {
             &mut self.network_observation_point,
         )?;
         d.object_list_into::<crate::v1_8_0::objects::Observable>(43, &mut self.observables)?;
-        d.string_into(44, &mut self.observation_point)?;
+        self.observation_point = d.caption::<crate::v1_8_0::enums::ObservationPointId>(44)?;
         self.observation_point_id = d
             .int32(45)?
             .map(crate::v1_8_0::enums::ObservationPointId::from_id);
@@ -926,21 +996,21 @@ impl crate::columnar::Columnar for SmbActivity {
         self.raw_data_size = d.int64(59)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Response>(60, &mut self.response)?;
         d.string_into(61, &mut self.risk_details)?;
-        d.string_into(62, &mut self.risk_level)?;
+        self.risk_level = d.caption::<crate::v1_8_0::enums::RiskLevelId>(62)?;
         self.risk_level_id = d.int32(63)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(64)?;
-        d.string_into(65, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_8_0::enums::SeverityId>(65)?;
         self.severity_id = d.required(
             66,
             d.int32(66)?.map(crate::v1_8_0::enums::SeverityId::from_id),
         )?;
         d.string_into(67, &mut self.share)?;
-        d.string_into(68, &mut self.share_type)?;
+        self.share_type = d.caption::<crate::v1_8_0::enums::ShareTypeId>(68)?;
         self.share_type_id = d.int32(69)?.map(crate::v1_8_0::enums::ShareTypeId::from_id);
         d.boxed_object_into::<crate::v1_8_0::objects::NetworkEndpoint>(70, &mut self.src_endpoint)?;
         self.start_time = d.int64(71)?;
         d.datetime_into(72, &mut self.start_time_dt)?;
-        d.string_into(73, &mut self.status)?;
+        self.status = d.caption::<crate::v1_8_0::enums::StatusId>(73)?;
         d.string_into(74, &mut self.status_code)?;
         d.string_into(75, &mut self.status_detail)?;
         self.status_id = d.int32(76)?.map(crate::v1_8_0::enums::StatusId::from_id);
@@ -950,7 +1020,8 @@ impl crate::columnar::Columnar for SmbActivity {
         d.boxed_object_into::<crate::v1_8_0::objects::Tls>(80, &mut self.tls)?;
         d.boxed_object_into::<crate::v1_8_0::objects::NetworkTraffic>(81, &mut self.traffic)?;
         d.string_into(82, &mut self.tree_uid)?;
-        d.string_into(83, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_8_0::events::SmbActivity>>(83)?;
         self.type_uid = d.required(84, d.int64(84)?)?;
         d.map_into(85, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

@@ -82,8 +82,12 @@ Other = 99 => "Other",
 #[non_exhaustive]
 pub struct SshActivity {
     /// **Action** (`action`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ActionId>"
+    )]
+    pub action: Option<crate::Caption>,
     /// **Action ID** (`action_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `action`.
@@ -94,8 +98,12 @@ pub struct SshActivity {
     /// Its caption goes in `activity_name`.
     pub activity_id: SshActivityActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::events::SshActivityActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_8_0::objects::Actor>>,
@@ -112,8 +120,12 @@ pub struct SshActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attacks: Option<Vec<crate::v1_8_0::objects::Attack>>,
     /// **Authentication Type** (`auth_type`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub auth_type: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::events::SshActivityAuthTypeId>"
+    )]
+    pub auth_type: Option<crate::Caption>,
     /// **Authentication Type ID** (`auth_type_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `auth_type`.
@@ -123,15 +135,23 @@ pub struct SshActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorizations: Option<Vec<crate::v1_8_0::objects::Authorization>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_8_0::events::SshActivity>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_8_0::events::SshActivity>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -144,8 +164,12 @@ pub struct SshActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cloud: Option<Box<crate::v1_8_0::objects::Cloud>>,
     /// **Confidence** (`confidence`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub confidence: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ConfidenceId>"
+    )]
+    pub confidence: Option<crate::Caption>,
     /// **Confidence ID** (`confidence_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `confidence`.
@@ -167,8 +191,12 @@ pub struct SshActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<Box<crate::v1_8_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disposition: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::DispositionId>"
+    )]
+    pub disposition: Option<crate::Caption>,
     /// **Disposition ID** (`disposition_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `disposition`.
@@ -222,8 +250,12 @@ pub struct SshActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_8_0::objects::Observable>>,
     /// **Observation Point** (`observation_point`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub observation_point: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ObservationPointId>"
+    )]
+    pub observation_point: Option<crate::Caption>,
     /// **Observation Point ID** (`observation_point_id`, `integer_t`, optional).
     ///
     /// Its caption goes in `observation_point`.
@@ -277,8 +309,12 @@ pub struct SshActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk_details: Option<String>,
     /// **Risk Level** (`risk_level`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub risk_level: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::RiskLevelId>"
+    )]
+    pub risk_level: Option<crate::Caption>,
     /// **Risk Level ID** (`risk_level_id`, `integer_t`, optional, profile `security_control`).
     ///
     /// Its caption goes in `risk_level`.
@@ -291,8 +327,12 @@ pub struct SshActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server_hassh: Option<Box<crate::v1_8_0::objects::Hassh>>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -307,8 +347,12 @@ pub struct SshActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::StatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -335,8 +379,12 @@ pub struct SshActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub traffic: Option<Box<crate::v1_8_0::objects::NetworkTraffic>>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_8_0::events::SshActivity>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `long_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -359,6 +407,19 @@ impl SshActivity {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "Network Activity";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "SSH Activity: Unknown",
+        "SSH Activity: Open",
+        "SSH Activity: Close",
+        "SSH Activity: Reset",
+        "SSH Activity: Fail",
+        "SSH Activity: Refuse",
+        "SSH Activity: Traffic",
+        "SSH Activity: Listen",
+        "SSH Activity: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -380,9 +441,9 @@ impl SshActivity {
             auth_type: None,
             auth_type_id: None,
             authorizations: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             client_hassh: None,
             cloud: None,
@@ -485,7 +546,7 @@ impl SshActivity {
         let keep = value.id() == 99 && self.action.is_some();
         self.action_id = Some(value);
         if !keep {
-            self.action = Some(value.as_str().to_string());
+            self.action = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -495,11 +556,10 @@ impl SshActivity {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = i64::from(Self::CLASS_UID) * 100 + i64::from(value.id());
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -510,7 +570,7 @@ impl SshActivity {
         let keep = value.id() == 99 && self.auth_type.is_some();
         self.auth_type_id = Some(value);
         if !keep {
-            self.auth_type = Some(value.as_str().to_string());
+            self.auth_type = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -520,7 +580,7 @@ impl SshActivity {
         let keep = value.id() == 99 && self.confidence.is_some();
         self.confidence_id = Some(value);
         if !keep {
-            self.confidence = Some(value.as_str().to_string());
+            self.confidence = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -530,7 +590,7 @@ impl SshActivity {
         let keep = value.id() == 99 && self.disposition.is_some();
         self.disposition_id = Some(value);
         if !keep {
-            self.disposition = Some(value.as_str().to_string());
+            self.disposition = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -543,7 +603,7 @@ impl SshActivity {
         let keep = value.id() == 99 && self.observation_point.is_some();
         self.observation_point_id = Some(value);
         if !keep {
-            self.observation_point = Some(value.as_str().to_string());
+            self.observation_point = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -553,7 +613,7 @@ impl SshActivity {
         let keep = value.id() == 99 && self.risk_level.is_some();
         self.risk_level_id = Some(value);
         if !keep {
-            self.risk_level = Some(value.as_str().to_string());
+            self.risk_level = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -563,7 +623,7 @@ impl SshActivity {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -573,10 +633,16 @@ impl SshActivity {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for SshActivity {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for SshActivity {
@@ -699,25 +765,27 @@ impl crate::columnar::Columnar for SshActivity {
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
-            action: d.string(0)?,
+            action: d.caption::<crate::v1_8_0::enums::ActionId>(0)?,
             action_id: d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id),
             activity_id: d.required(2, d.int32(2)?.map(SshActivityActivityId::from_id))?,
-            activity_name: d.string(3)?,
+            activity_name: d.caption::<crate::v1_8_0::events::SshActivityActivityId>(3)?,
             actor: d.object::<crate::v1_8_0::objects::Actor>(4)?.map(Box::new),
             api: d.object::<crate::v1_8_0::objects::Api>(5)?.map(Box::new),
             app_name: d.string(6)?,
             app_protocol_name: d.string(7)?,
             attacks: d.object_list::<crate::v1_8_0::objects::Attack>(8)?,
-            auth_type: d.string(9)?,
+            auth_type: d.caption::<crate::v1_8_0::events::SshActivityAuthTypeId>(9)?,
             auth_type_id: d.int32(10)?.map(SshActivityAuthTypeId::from_id),
             authorizations: d.object_list::<crate::v1_8_0::objects::Authorization>(11)?,
-            category_name: d.string(12)?,
+            category_name: d
+                .caption::<crate::caption::CategoryName<crate::v1_8_0::events::SshActivity>>(12)?,
             category_uid: d.required(13, d.int32(13)?)?,
-            class_name: d.string(14)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_8_0::events::SshActivity>>(14)?,
             class_uid: d.class_uid(15, Self::CLASS_UID)?,
             client_hassh: d.object::<crate::v1_8_0::objects::Hassh>(16)?.map(Box::new),
             cloud: d.object::<crate::v1_8_0::objects::Cloud>(17)?.map(Box::new),
-            confidence: d.string(18)?,
+            confidence: d.caption::<crate::v1_8_0::enums::ConfidenceId>(18)?,
             confidence_id: d
                 .int32(19)?
                 .map(crate::v1_8_0::enums::ConfidenceId::from_id),
@@ -732,7 +800,7 @@ impl crate::columnar::Columnar for SshActivity {
             device: d
                 .object::<crate::v1_8_0::objects::Device>(24)?
                 .map(Box::new),
-            disposition: d.string(25)?,
+            disposition: d.caption::<crate::v1_8_0::enums::DispositionId>(25)?,
             disposition_id: d
                 .int32(26)?
                 .map(crate::v1_8_0::enums::DispositionId::from_id),
@@ -766,7 +834,7 @@ impl crate::columnar::Columnar for SshActivity {
                 .object::<crate::v1_8_0::objects::NetworkEndpoint>(41)?
                 .map(Box::new),
             observables: d.object_list::<crate::v1_8_0::objects::Observable>(42)?,
-            observation_point: d.string(43)?,
+            observation_point: d.caption::<crate::v1_8_0::enums::ObservationPointId>(43)?,
             observation_point_id: d
                 .int32(44)?
                 .map(crate::v1_8_0::enums::ObservationPointId::from_id),
@@ -801,11 +869,11 @@ impl crate::columnar::Columnar for SshActivity {
                 .map(Box::new),
             raw_data_size: d.int64(58)?,
             risk_details: d.string(59)?,
-            risk_level: d.string(60)?,
+            risk_level: d.caption::<crate::v1_8_0::enums::RiskLevelId>(60)?,
             risk_level_id: d.int32(61)?.map(crate::v1_8_0::enums::RiskLevelId::from_id),
             risk_score: d.int32(62)?,
             server_hassh: d.object::<crate::v1_8_0::objects::Hassh>(63)?.map(Box::new),
-            severity: d.string(64)?,
+            severity: d.caption::<crate::v1_8_0::enums::SeverityId>(64)?,
             severity_id: d.required(
                 65,
                 d.int32(65)?.map(crate::v1_8_0::enums::SeverityId::from_id),
@@ -815,7 +883,7 @@ impl crate::columnar::Columnar for SshActivity {
                 .map(Box::new),
             start_time: d.int64(67)?,
             start_time_dt: d.datetime(68)?,
-            status: d.string(69)?,
+            status: d.caption::<crate::v1_8_0::enums::StatusId>(69)?,
             status_code: d.string(70)?,
             status_detail: d.string(71)?,
             status_id: d.int32(72)?.map(crate::v1_8_0::enums::StatusId::from_id),
@@ -826,7 +894,8 @@ impl crate::columnar::Columnar for SshActivity {
             traffic: d
                 .object::<crate::v1_8_0::objects::NetworkTraffic>(77)?
                 .map(Box::new),
-            type_name: d.string(78)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_8_0::events::SshActivity>>(78)?,
             type_uid: d.required(79, d.int64(79)?)?,
             unmapped: d.map(80)?,
             unknown: d.unknown()?,
@@ -836,25 +905,27 @@ impl crate::columnar::Columnar for SshActivity {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        d.string_into(0, &mut self.action)?;
+        self.action = d.caption::<crate::v1_8_0::enums::ActionId>(0)?;
         self.action_id = d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id);
         self.activity_id = d.required(2, d.int32(2)?.map(SshActivityActivityId::from_id))?;
-        d.string_into(3, &mut self.activity_name)?;
+        self.activity_name = d.caption::<crate::v1_8_0::events::SshActivityActivityId>(3)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Api>(5, &mut self.api)?;
         d.string_into(6, &mut self.app_name)?;
         d.string_into(7, &mut self.app_protocol_name)?;
         d.object_list_into::<crate::v1_8_0::objects::Attack>(8, &mut self.attacks)?;
-        d.string_into(9, &mut self.auth_type)?;
+        self.auth_type = d.caption::<crate::v1_8_0::events::SshActivityAuthTypeId>(9)?;
         self.auth_type_id = d.int32(10)?.map(SshActivityAuthTypeId::from_id);
         d.object_list_into::<crate::v1_8_0::objects::Authorization>(11, &mut self.authorizations)?;
-        d.string_into(12, &mut self.category_name)?;
+        self.category_name =
+            d.caption::<crate::caption::CategoryName<crate::v1_8_0::events::SshActivity>>(12)?;
         self.category_uid = d.required(13, d.int32(13)?)?;
-        d.string_into(14, &mut self.class_name)?;
+        self.class_name =
+            d.caption::<crate::caption::ClassName<crate::v1_8_0::events::SshActivity>>(14)?;
         self.class_uid = d.class_uid(15, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Hassh>(16, &mut self.client_hassh)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(17, &mut self.cloud)?;
-        d.string_into(18, &mut self.confidence)?;
+        self.confidence = d.caption::<crate::v1_8_0::enums::ConfidenceId>(18)?;
         self.confidence_id = d
             .int32(19)?
             .map(crate::v1_8_0::enums::ConfidenceId::from_id);
@@ -869,7 +940,7 @@ impl crate::columnar::Columnar for SshActivity {
             &mut self.cumulative_traffic,
         )?;
         d.boxed_object_into::<crate::v1_8_0::objects::Device>(24, &mut self.device)?;
-        d.string_into(25, &mut self.disposition)?;
+        self.disposition = d.caption::<crate::v1_8_0::enums::DispositionId>(25)?;
         self.disposition_id = d
             .int32(26)?
             .map(crate::v1_8_0::enums::DispositionId::from_id);
@@ -898,7 +969,7 @@ impl crate::columnar::Columnar for SshActivity {
             &mut self.network_observation_point,
         )?;
         d.object_list_into::<crate::v1_8_0::objects::Observable>(42, &mut self.observables)?;
-        d.string_into(43, &mut self.observation_point)?;
+        self.observation_point = d.caption::<crate::v1_8_0::enums::ObservationPointId>(43)?;
         self.observation_point_id = d
             .int32(44)?
             .map(crate::v1_8_0::enums::ObservationPointId::from_id);
@@ -926,11 +997,11 @@ impl crate::columnar::Columnar for SshActivity {
         d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(57, &mut self.raw_data_hash)?;
         self.raw_data_size = d.int64(58)?;
         d.string_into(59, &mut self.risk_details)?;
-        d.string_into(60, &mut self.risk_level)?;
+        self.risk_level = d.caption::<crate::v1_8_0::enums::RiskLevelId>(60)?;
         self.risk_level_id = d.int32(61)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(62)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Hassh>(63, &mut self.server_hassh)?;
-        d.string_into(64, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_8_0::enums::SeverityId>(64)?;
         self.severity_id = d.required(
             65,
             d.int32(65)?.map(crate::v1_8_0::enums::SeverityId::from_id),
@@ -938,7 +1009,7 @@ impl crate::columnar::Columnar for SshActivity {
         d.boxed_object_into::<crate::v1_8_0::objects::NetworkEndpoint>(66, &mut self.src_endpoint)?;
         self.start_time = d.int64(67)?;
         d.datetime_into(68, &mut self.start_time_dt)?;
-        d.string_into(69, &mut self.status)?;
+        self.status = d.caption::<crate::v1_8_0::enums::StatusId>(69)?;
         d.string_into(70, &mut self.status_code)?;
         d.string_into(71, &mut self.status_detail)?;
         self.status_id = d.int32(72)?.map(crate::v1_8_0::enums::StatusId::from_id);
@@ -947,7 +1018,8 @@ impl crate::columnar::Columnar for SshActivity {
         self.timezone_offset = d.int32(75)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Tls>(76, &mut self.tls)?;
         d.boxed_object_into::<crate::v1_8_0::objects::NetworkTraffic>(77, &mut self.traffic)?;
-        d.string_into(78, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_8_0::events::SshActivity>>(78)?;
         self.type_uid = d.required(79, d.int64(79)?)?;
         d.map_into(80, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

@@ -58,8 +58,12 @@ Other = 99 => "Other",
 #[non_exhaustive]
 pub struct TunnelActivity {
     /// **Action** (`action`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ActionId>"
+    )]
+    pub action: Option<crate::Caption>,
     /// **Action ID** (`action_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `action`.
@@ -70,8 +74,12 @@ pub struct TunnelActivity {
     /// Its caption goes in `activity_name`.
     pub activity_id: TunnelActivityActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::events::TunnelActivityActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_8_0::objects::Actor>>,
@@ -91,15 +99,23 @@ pub struct TunnelActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorizations: Option<Vec<crate::v1_8_0::objects::Authorization>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_8_0::events::TunnelActivity>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_8_0::events::TunnelActivity>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -109,8 +125,12 @@ pub struct TunnelActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cloud: Option<Box<crate::v1_8_0::objects::Cloud>>,
     /// **Confidence** (`confidence`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub confidence: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ConfidenceId>"
+    )]
+    pub confidence: Option<crate::Caption>,
     /// **Confidence ID** (`confidence_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `confidence`.
@@ -132,8 +152,12 @@ pub struct TunnelActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<Box<crate::v1_8_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disposition: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::DispositionId>"
+    )]
+    pub disposition: Option<crate::Caption>,
     /// **Disposition ID** (`disposition_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `disposition`.
@@ -184,8 +208,12 @@ pub struct TunnelActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<crate::v1_8_0::objects::Observable>>,
     /// **Observation Point** (`observation_point`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub observation_point: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ObservationPointId>"
+    )]
+    pub observation_point: Option<crate::Caption>,
     /// **Observation Point ID** (`observation_point_id`, `integer_t`, optional).
     ///
     /// Its caption goes in `observation_point`.
@@ -239,8 +267,12 @@ pub struct TunnelActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk_details: Option<String>,
     /// **Risk Level** (`risk_level`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub risk_level: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::RiskLevelId>"
+    )]
+    pub risk_level: Option<crate::Caption>,
     /// **Risk Level ID** (`risk_level_id`, `integer_t`, optional, profile `security_control`).
     ///
     /// Its caption goes in `risk_level`.
@@ -253,8 +285,12 @@ pub struct TunnelActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session: Option<Box<crate::v1_8_0::objects::Session>>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -269,8 +305,12 @@ pub struct TunnelActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::StatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -300,16 +340,24 @@ pub struct TunnelActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tunnel_interface: Option<Box<crate::v1_8_0::objects::NetworkInterface>>,
     /// **Type** (`tunnel_type`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tunnel_type: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::events::TunnelActivityTunnelTypeId>"
+    )]
+    pub tunnel_type: Option<crate::Caption>,
     /// **Type** (`tunnel_type_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `tunnel_type`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tunnel_type_id: Option<TunnelActivityTunnelTypeId>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_8_0::events::TunnelActivity>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `long_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -335,6 +383,15 @@ impl TunnelActivity {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "Network Activity";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "Tunnel Activity: Unknown",
+        "Tunnel Activity: Open",
+        "Tunnel Activity: Close",
+        "Tunnel Activity: Renew",
+        "Tunnel Activity: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -354,9 +411,9 @@ impl TunnelActivity {
             app_protocol_name: None,
             attacks: None,
             authorizations: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             confidence: None,
@@ -461,7 +518,7 @@ impl TunnelActivity {
         let keep = value.id() == 99 && self.action.is_some();
         self.action_id = Some(value);
         if !keep {
-            self.action = Some(value.as_str().to_string());
+            self.action = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -471,11 +528,10 @@ impl TunnelActivity {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = i64::from(Self::CLASS_UID) * 100 + i64::from(value.id());
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -486,7 +542,7 @@ impl TunnelActivity {
         let keep = value.id() == 99 && self.confidence.is_some();
         self.confidence_id = Some(value);
         if !keep {
-            self.confidence = Some(value.as_str().to_string());
+            self.confidence = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -496,7 +552,7 @@ impl TunnelActivity {
         let keep = value.id() == 99 && self.disposition.is_some();
         self.disposition_id = Some(value);
         if !keep {
-            self.disposition = Some(value.as_str().to_string());
+            self.disposition = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -509,7 +565,7 @@ impl TunnelActivity {
         let keep = value.id() == 99 && self.observation_point.is_some();
         self.observation_point_id = Some(value);
         if !keep {
-            self.observation_point = Some(value.as_str().to_string());
+            self.observation_point = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -519,7 +575,7 @@ impl TunnelActivity {
         let keep = value.id() == 99 && self.risk_level.is_some();
         self.risk_level_id = Some(value);
         if !keep {
-            self.risk_level = Some(value.as_str().to_string());
+            self.risk_level = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -529,7 +585,7 @@ impl TunnelActivity {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -539,7 +595,7 @@ impl TunnelActivity {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -549,10 +605,16 @@ impl TunnelActivity {
         let keep = value.id() == 99 && self.tunnel_type.is_some();
         self.tunnel_type_id = Some(value);
         if !keep {
-            self.tunnel_type = Some(value.as_str().to_string());
+            self.tunnel_type = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for TunnelActivity {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for TunnelActivity {
@@ -675,22 +737,26 @@ impl crate::columnar::Columnar for TunnelActivity {
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
-            action: d.string(0)?,
+            action: d.caption::<crate::v1_8_0::enums::ActionId>(0)?,
             action_id: d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id),
             activity_id: d.required(2, d.int32(2)?.map(TunnelActivityActivityId::from_id))?,
-            activity_name: d.string(3)?,
+            activity_name: d.caption::<crate::v1_8_0::events::TunnelActivityActivityId>(3)?,
             actor: d.object::<crate::v1_8_0::objects::Actor>(4)?.map(Box::new),
             api: d.object::<crate::v1_8_0::objects::Api>(5)?.map(Box::new),
             app_name: d.string(6)?,
             app_protocol_name: d.string(7)?,
             attacks: d.object_list::<crate::v1_8_0::objects::Attack>(8)?,
             authorizations: d.object_list::<crate::v1_8_0::objects::Authorization>(9)?,
-            category_name: d.string(10)?,
+            category_name: d
+                .caption::<crate::caption::CategoryName<crate::v1_8_0::events::TunnelActivity>>(
+                    10,
+                )?,
             category_uid: d.required(11, d.int32(11)?)?,
-            class_name: d.string(12)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_8_0::events::TunnelActivity>>(12)?,
             class_uid: d.class_uid(13, Self::CLASS_UID)?,
             cloud: d.object::<crate::v1_8_0::objects::Cloud>(14)?.map(Box::new),
-            confidence: d.string(15)?,
+            confidence: d.caption::<crate::v1_8_0::enums::ConfidenceId>(15)?,
             confidence_id: d
                 .int32(16)?
                 .map(crate::v1_8_0::enums::ConfidenceId::from_id),
@@ -705,7 +771,7 @@ impl crate::columnar::Columnar for TunnelActivity {
             device: d
                 .object::<crate::v1_8_0::objects::Device>(21)?
                 .map(Box::new),
-            disposition: d.string(22)?,
+            disposition: d.caption::<crate::v1_8_0::enums::DispositionId>(22)?,
             disposition_id: d
                 .int32(23)?
                 .map(crate::v1_8_0::enums::DispositionId::from_id),
@@ -738,7 +804,7 @@ impl crate::columnar::Columnar for TunnelActivity {
                 .object::<crate::v1_8_0::objects::NetworkEndpoint>(37)?
                 .map(Box::new),
             observables: d.object_list::<crate::v1_8_0::objects::Observable>(38)?,
-            observation_point: d.string(39)?,
+            observation_point: d.caption::<crate::v1_8_0::enums::ObservationPointId>(39)?,
             observation_point_id: d
                 .int32(40)?
                 .map(crate::v1_8_0::enums::ObservationPointId::from_id),
@@ -773,13 +839,13 @@ impl crate::columnar::Columnar for TunnelActivity {
                 .map(Box::new),
             raw_data_size: d.int64(54)?,
             risk_details: d.string(55)?,
-            risk_level: d.string(56)?,
+            risk_level: d.caption::<crate::v1_8_0::enums::RiskLevelId>(56)?,
             risk_level_id: d.int32(57)?.map(crate::v1_8_0::enums::RiskLevelId::from_id),
             risk_score: d.int32(58)?,
             session: d
                 .object::<crate::v1_8_0::objects::Session>(59)?
                 .map(Box::new),
-            severity: d.string(60)?,
+            severity: d.caption::<crate::v1_8_0::enums::SeverityId>(60)?,
             severity_id: d.required(
                 61,
                 d.int32(61)?.map(crate::v1_8_0::enums::SeverityId::from_id),
@@ -789,7 +855,7 @@ impl crate::columnar::Columnar for TunnelActivity {
                 .map(Box::new),
             start_time: d.int64(63)?,
             start_time_dt: d.datetime(64)?,
-            status: d.string(65)?,
+            status: d.caption::<crate::v1_8_0::enums::StatusId>(65)?,
             status_code: d.string(66)?,
             status_detail: d.string(67)?,
             status_id: d.int32(68)?.map(crate::v1_8_0::enums::StatusId::from_id),
@@ -803,9 +869,10 @@ impl crate::columnar::Columnar for TunnelActivity {
             tunnel_interface: d
                 .object::<crate::v1_8_0::objects::NetworkInterface>(74)?
                 .map(Box::new),
-            tunnel_type: d.string(75)?,
+            tunnel_type: d.caption::<crate::v1_8_0::events::TunnelActivityTunnelTypeId>(75)?,
             tunnel_type_id: d.int32(76)?.map(TunnelActivityTunnelTypeId::from_id),
-            type_name: d.string(77)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_8_0::events::TunnelActivity>>(77)?,
             type_uid: d.required(78, d.int64(78)?)?,
             unmapped: d.map(79)?,
             user: d.object::<crate::v1_8_0::objects::User>(80)?.map(Box::new),
@@ -816,22 +883,24 @@ impl crate::columnar::Columnar for TunnelActivity {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        d.string_into(0, &mut self.action)?;
+        self.action = d.caption::<crate::v1_8_0::enums::ActionId>(0)?;
         self.action_id = d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id);
         self.activity_id = d.required(2, d.int32(2)?.map(TunnelActivityActivityId::from_id))?;
-        d.string_into(3, &mut self.activity_name)?;
+        self.activity_name = d.caption::<crate::v1_8_0::events::TunnelActivityActivityId>(3)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Api>(5, &mut self.api)?;
         d.string_into(6, &mut self.app_name)?;
         d.string_into(7, &mut self.app_protocol_name)?;
         d.object_list_into::<crate::v1_8_0::objects::Attack>(8, &mut self.attacks)?;
         d.object_list_into::<crate::v1_8_0::objects::Authorization>(9, &mut self.authorizations)?;
-        d.string_into(10, &mut self.category_name)?;
+        self.category_name =
+            d.caption::<crate::caption::CategoryName<crate::v1_8_0::events::TunnelActivity>>(10)?;
         self.category_uid = d.required(11, d.int32(11)?)?;
-        d.string_into(12, &mut self.class_name)?;
+        self.class_name =
+            d.caption::<crate::caption::ClassName<crate::v1_8_0::events::TunnelActivity>>(12)?;
         self.class_uid = d.class_uid(13, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(14, &mut self.cloud)?;
-        d.string_into(15, &mut self.confidence)?;
+        self.confidence = d.caption::<crate::v1_8_0::enums::ConfidenceId>(15)?;
         self.confidence_id = d
             .int32(16)?
             .map(crate::v1_8_0::enums::ConfidenceId::from_id);
@@ -846,7 +915,7 @@ impl crate::columnar::Columnar for TunnelActivity {
             &mut self.cumulative_traffic,
         )?;
         d.boxed_object_into::<crate::v1_8_0::objects::Device>(21, &mut self.device)?;
-        d.string_into(22, &mut self.disposition)?;
+        self.disposition = d.caption::<crate::v1_8_0::enums::DispositionId>(22)?;
         self.disposition_id = d
             .int32(23)?
             .map(crate::v1_8_0::enums::DispositionId::from_id);
@@ -874,7 +943,7 @@ impl crate::columnar::Columnar for TunnelActivity {
             &mut self.network_observation_point,
         )?;
         d.object_list_into::<crate::v1_8_0::objects::Observable>(38, &mut self.observables)?;
-        d.string_into(39, &mut self.observation_point)?;
+        self.observation_point = d.caption::<crate::v1_8_0::enums::ObservationPointId>(39)?;
         self.observation_point_id = d
             .int32(40)?
             .map(crate::v1_8_0::enums::ObservationPointId::from_id);
@@ -902,11 +971,11 @@ impl crate::columnar::Columnar for TunnelActivity {
         d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(53, &mut self.raw_data_hash)?;
         self.raw_data_size = d.int64(54)?;
         d.string_into(55, &mut self.risk_details)?;
-        d.string_into(56, &mut self.risk_level)?;
+        self.risk_level = d.caption::<crate::v1_8_0::enums::RiskLevelId>(56)?;
         self.risk_level_id = d.int32(57)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(58)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Session>(59, &mut self.session)?;
-        d.string_into(60, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_8_0::enums::SeverityId>(60)?;
         self.severity_id = d.required(
             61,
             d.int32(61)?.map(crate::v1_8_0::enums::SeverityId::from_id),
@@ -914,7 +983,7 @@ impl crate::columnar::Columnar for TunnelActivity {
         d.boxed_object_into::<crate::v1_8_0::objects::NetworkEndpoint>(62, &mut self.src_endpoint)?;
         self.start_time = d.int64(63)?;
         d.datetime_into(64, &mut self.start_time_dt)?;
-        d.string_into(65, &mut self.status)?;
+        self.status = d.caption::<crate::v1_8_0::enums::StatusId>(65)?;
         d.string_into(66, &mut self.status_code)?;
         d.string_into(67, &mut self.status_detail)?;
         self.status_id = d.int32(68)?.map(crate::v1_8_0::enums::StatusId::from_id);
@@ -927,9 +996,10 @@ impl crate::columnar::Columnar for TunnelActivity {
             74,
             &mut self.tunnel_interface,
         )?;
-        d.string_into(75, &mut self.tunnel_type)?;
+        self.tunnel_type = d.caption::<crate::v1_8_0::events::TunnelActivityTunnelTypeId>(75)?;
         self.tunnel_type_id = d.int32(76)?.map(TunnelActivityTunnelTypeId::from_id);
-        d.string_into(77, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_8_0::events::TunnelActivity>>(77)?;
         self.type_uid = d.required(78, d.int64(78)?)?;
         d.map_into(79, &mut self.unmapped)?;
         d.boxed_object_into::<crate::v1_8_0::objects::User>(80, &mut self.user)?;

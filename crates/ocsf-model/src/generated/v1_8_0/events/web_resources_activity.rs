@@ -51,8 +51,12 @@ Other = 99 => "Other",
 #[non_exhaustive]
 pub struct WebResourcesActivity {
     /// **Action** (`action`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ActionId>"
+    )]
+    pub action: Option<crate::Caption>,
     /// **Action ID** (`action_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `action`.
@@ -63,8 +67,12 @@ pub struct WebResourcesActivity {
     /// Its caption goes in `activity_name`.
     pub activity_id: WebResourcesActivityActivityId,
     /// **Activity** (`activity_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::events::WebResourcesActivityActivityId>"
+    )]
+    pub activity_name: Option<crate::Caption>,
     /// **Actor** (`actor`, object `actor`, optional, profile `host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<crate::v1_8_0::objects::Actor>>,
@@ -78,15 +86,23 @@ pub struct WebResourcesActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorizations: Option<Vec<crate::v1_8_0::objects::Authorization>>,
     /// **Category** (`category_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) category_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::CategoryName<crate::v1_8_0::events::WebResourcesActivity>>"
+    )]
+    pub(crate) category_name: Option<crate::Caption>,
     /// **Category ID** (`category_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `category_name`.
     pub(crate) category_uid: i32,
     /// **Class** (`class_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) class_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::ClassName<crate::v1_8_0::events::WebResourcesActivity>>"
+    )]
+    pub(crate) class_name: Option<crate::Caption>,
     /// **Class ID** (`class_uid`, `integer_t`, required).
     ///
     /// Its caption goes in `class_name`.
@@ -96,8 +112,12 @@ pub struct WebResourcesActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cloud: Option<Box<crate::v1_8_0::objects::Cloud>>,
     /// **Confidence** (`confidence`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub confidence: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ConfidenceId>"
+    )]
+    pub confidence: Option<crate::Caption>,
     /// **Confidence ID** (`confidence_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `confidence`.
@@ -113,8 +133,12 @@ pub struct WebResourcesActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<Box<crate::v1_8_0::objects::Device>>,
     /// **Disposition** (`disposition`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disposition: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::DispositionId>"
+    )]
+    pub disposition: Option<crate::Caption>,
     /// **Disposition ID** (`disposition_id`, `integer_t`, recommended, profile `security_control`).
     ///
     /// Its caption goes in `disposition`.
@@ -198,8 +222,12 @@ pub struct WebResourcesActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk_details: Option<String>,
     /// **Risk Level** (`risk_level`, `string_t`, optional, profile `security_control`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub risk_level: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::RiskLevelId>"
+    )]
+    pub risk_level: Option<crate::Caption>,
     /// **Risk Level ID** (`risk_level_id`, `integer_t`, optional, profile `security_control`).
     ///
     /// Its caption goes in `risk_level`.
@@ -209,8 +237,12 @@ pub struct WebResourcesActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk_score: Option<i32>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, required).
     ///
     /// Its caption goes in `severity`.
@@ -225,8 +257,12 @@ pub struct WebResourcesActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_dt: Option<String>,
     /// **Status** (`status`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::StatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -250,8 +286,12 @@ pub struct WebResourcesActivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls: Option<Box<crate::v1_8_0::objects::Tls>>,
     /// **Type Name** (`type_name`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) type_name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::caption::TypeName<crate::v1_8_0::events::WebResourcesActivity>>"
+    )]
+    pub(crate) type_name: Option<crate::Caption>,
     /// **Type ID** (`type_uid`, `long_t`, required).
     ///
     /// Its caption goes in `type_name`.
@@ -280,6 +320,20 @@ impl WebResourcesActivity {
     /// The category's caption.
     pub const CATEGORY_CAPTION: &'static str = "Application Activity";
 
+    /// The `type_name` of every activity: `"<class caption>: <activity caption>"`.
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "Web Resources Activity: Unknown",
+        "Web Resources Activity: Create",
+        "Web Resources Activity: Read",
+        "Web Resources Activity: Update",
+        "Web Resources Activity: Delete",
+        "Web Resources Activity: Search",
+        "Web Resources Activity: Import",
+        "Web Resources Activity: Export",
+        "Web Resources Activity: Share",
+        "Web Resources Activity: Other",
+    ];
+
     /// A new event with the required attributes; `class_uid`, `category_uid`, `type_uid` and the
     /// caption siblings (`class_name`, `activity_name`, ...) are derived.
     pub fn new(
@@ -298,9 +352,9 @@ impl WebResourcesActivity {
             api: None,
             attacks: None,
             authorizations: None,
-            category_name: Some(Self::CATEGORY_CAPTION.to_string()),
+            category_name: Some(std::borrow::Cow::Borrowed(Self::CATEGORY_CAPTION)),
             category_uid: Self::CATEGORY_UID,
-            class_name: Some(Self::CLASS_CAPTION.to_string()),
+            class_name: Some(std::borrow::Cow::Borrowed(Self::CLASS_CAPTION)),
             class_uid: Self::CLASS_UID,
             cloud: None,
             confidence: None,
@@ -393,7 +447,7 @@ impl WebResourcesActivity {
         let keep = value.id() == 99 && self.action.is_some();
         self.action_id = Some(value);
         if !keep {
-            self.action = Some(value.as_str().to_string());
+            self.action = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -403,11 +457,10 @@ impl WebResourcesActivity {
         let keep = value.id() == 99 && self.activity_name.is_some();
         self.activity_id = value;
         if !keep {
-            self.activity_name = Some(value.as_str().to_string());
+            self.activity_name = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self.type_uid = i64::from(Self::CLASS_UID) * 100 + i64::from(value.id());
-        self.type_name = Some(crate::event::type_name(
-            Self::CLASS_CAPTION,
+        self.type_name = Some(crate::caption::type_name::<Self>(
             self.activity_name.as_deref().unwrap_or(value.as_str()),
         ));
         self
@@ -418,7 +471,7 @@ impl WebResourcesActivity {
         let keep = value.id() == 99 && self.confidence.is_some();
         self.confidence_id = Some(value);
         if !keep {
-            self.confidence = Some(value.as_str().to_string());
+            self.confidence = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -428,7 +481,7 @@ impl WebResourcesActivity {
         let keep = value.id() == 99 && self.disposition.is_some();
         self.disposition_id = Some(value);
         if !keep {
-            self.disposition = Some(value.as_str().to_string());
+            self.disposition = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -438,7 +491,7 @@ impl WebResourcesActivity {
         let keep = value.id() == 99 && self.risk_level.is_some();
         self.risk_level_id = Some(value);
         if !keep {
-            self.risk_level = Some(value.as_str().to_string());
+            self.risk_level = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -448,7 +501,7 @@ impl WebResourcesActivity {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = value;
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -458,10 +511,16 @@ impl WebResourcesActivity {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
+}
+
+impl crate::caption::ClassCaptions for WebResourcesActivity {
+    const CLASS: &'static str = Self::CLASS_CAPTION;
+    const CATEGORY: &'static str = Self::CATEGORY_CAPTION;
+    const TYPE_NAMES: &'static [&'static str] = Self::TYPE_NAMES;
 }
 
 impl crate::OcsfEvent for WebResourcesActivity {
@@ -570,20 +629,25 @@ impl crate::columnar::Columnar for WebResourcesActivity {
     }
     fn decode(d: &crate::columnar::RowDecoder<'_>) -> Result<Self, crate::columnar::ColumnarError> {
         Ok(Self {
-            action: d.string(0)?,
+            action: d.caption::<crate::v1_8_0::enums::ActionId>(0)?,
             action_id: d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id),
             activity_id: d.required(2, d.int32(2)?.map(WebResourcesActivityActivityId::from_id))?,
-            activity_name: d.string(3)?,
+            activity_name: d.caption::<crate::v1_8_0::events::WebResourcesActivityActivityId>(3)?,
             actor: d.object::<crate::v1_8_0::objects::Actor>(4)?.map(Box::new),
             api: d.object::<crate::v1_8_0::objects::Api>(5)?.map(Box::new),
             attacks: d.object_list::<crate::v1_8_0::objects::Attack>(6)?,
             authorizations: d.object_list::<crate::v1_8_0::objects::Authorization>(7)?,
-            category_name: d.string(8)?,
+            category_name: d.caption::<crate::caption::CategoryName<
+                crate::v1_8_0::events::WebResourcesActivity,
+            >>(8)?,
             category_uid: d.required(9, d.int32(9)?)?,
-            class_name: d.string(10)?,
+            class_name: d
+                .caption::<crate::caption::ClassName<crate::v1_8_0::events::WebResourcesActivity>>(
+                    10,
+                )?,
             class_uid: d.class_uid(11, Self::CLASS_UID)?,
             cloud: d.object::<crate::v1_8_0::objects::Cloud>(12)?.map(Box::new),
-            confidence: d.string(13)?,
+            confidence: d.caption::<crate::v1_8_0::enums::ConfidenceId>(13)?,
             confidence_id: d
                 .int32(14)?
                 .map(crate::v1_8_0::enums::ConfidenceId::from_id),
@@ -592,7 +656,7 @@ impl crate::columnar::Columnar for WebResourcesActivity {
             device: d
                 .object::<crate::v1_8_0::objects::Device>(17)?
                 .map(Box::new),
-            disposition: d.string(18)?,
+            disposition: d.caption::<crate::v1_8_0::enums::DispositionId>(18)?,
             disposition_id: d
                 .int32(19)?
                 .map(crate::v1_8_0::enums::DispositionId::from_id),
@@ -650,10 +714,10 @@ impl crate::columnar::Columnar for WebResourcesActivity {
                 .map(Box::new),
             raw_data_size: d.int64(44)?,
             risk_details: d.string(45)?,
-            risk_level: d.string(46)?,
+            risk_level: d.caption::<crate::v1_8_0::enums::RiskLevelId>(46)?,
             risk_level_id: d.int32(47)?.map(crate::v1_8_0::enums::RiskLevelId::from_id),
             risk_score: d.int32(48)?,
-            severity: d.string(49)?,
+            severity: d.caption::<crate::v1_8_0::enums::SeverityId>(49)?,
             severity_id: d.required(
                 50,
                 d.int32(50)?.map(crate::v1_8_0::enums::SeverityId::from_id),
@@ -663,7 +727,7 @@ impl crate::columnar::Columnar for WebResourcesActivity {
                 .map(Box::new),
             start_time: d.int64(52)?,
             start_time_dt: d.datetime(53)?,
-            status: d.string(54)?,
+            status: d.caption::<crate::v1_8_0::enums::StatusId>(54)?,
             status_code: d.string(55)?,
             status_detail: d.string(56)?,
             status_id: d.int32(57)?.map(crate::v1_8_0::enums::StatusId::from_id),
@@ -671,7 +735,10 @@ impl crate::columnar::Columnar for WebResourcesActivity {
             time_dt: d.datetime(59)?,
             timezone_offset: d.int32(60)?,
             tls: d.object::<crate::v1_8_0::objects::Tls>(61)?.map(Box::new),
-            type_name: d.string(62)?,
+            type_name: d
+                .caption::<crate::caption::TypeName<crate::v1_8_0::events::WebResourcesActivity>>(
+                    62,
+                )?,
             type_uid: d.required(63, d.int64(63)?)?,
             unmapped: d.map(64)?,
             web_resources: d.object_list::<crate::v1_8_0::objects::WebResource>(65)?,
@@ -683,28 +750,33 @@ impl crate::columnar::Columnar for WebResourcesActivity {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        d.string_into(0, &mut self.action)?;
+        self.action = d.caption::<crate::v1_8_0::enums::ActionId>(0)?;
         self.action_id = d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id);
         self.activity_id =
             d.required(2, d.int32(2)?.map(WebResourcesActivityActivityId::from_id))?;
-        d.string_into(3, &mut self.activity_name)?;
+        self.activity_name =
+            d.caption::<crate::v1_8_0::events::WebResourcesActivityActivityId>(3)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Api>(5, &mut self.api)?;
         d.object_list_into::<crate::v1_8_0::objects::Attack>(6, &mut self.attacks)?;
         d.object_list_into::<crate::v1_8_0::objects::Authorization>(7, &mut self.authorizations)?;
-        d.string_into(8, &mut self.category_name)?;
+        self.category_name = d.caption::<crate::caption::CategoryName<
+            crate::v1_8_0::events::WebResourcesActivity,
+        >>(8)?;
         self.category_uid = d.required(9, d.int32(9)?)?;
-        d.string_into(10, &mut self.class_name)?;
+        self.class_name = d.caption::<crate::caption::ClassName<
+            crate::v1_8_0::events::WebResourcesActivity,
+        >>(10)?;
         self.class_uid = d.class_uid(11, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(12, &mut self.cloud)?;
-        d.string_into(13, &mut self.confidence)?;
+        self.confidence = d.caption::<crate::v1_8_0::enums::ConfidenceId>(13)?;
         self.confidence_id = d
             .int32(14)?
             .map(crate::v1_8_0::enums::ConfidenceId::from_id);
         self.confidence_score = d.int32(15)?;
         self.count = d.int32(16)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Device>(17, &mut self.device)?;
-        d.string_into(18, &mut self.disposition)?;
+        self.disposition = d.caption::<crate::v1_8_0::enums::DispositionId>(18)?;
         self.disposition_id = d
             .int32(19)?
             .map(crate::v1_8_0::enums::DispositionId::from_id);
@@ -746,10 +818,10 @@ impl crate::columnar::Columnar for WebResourcesActivity {
         d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(43, &mut self.raw_data_hash)?;
         self.raw_data_size = d.int64(44)?;
         d.string_into(45, &mut self.risk_details)?;
-        d.string_into(46, &mut self.risk_level)?;
+        self.risk_level = d.caption::<crate::v1_8_0::enums::RiskLevelId>(46)?;
         self.risk_level_id = d.int32(47)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(48)?;
-        d.string_into(49, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_8_0::enums::SeverityId>(49)?;
         self.severity_id = d.required(
             50,
             d.int32(50)?.map(crate::v1_8_0::enums::SeverityId::from_id),
@@ -757,7 +829,7 @@ impl crate::columnar::Columnar for WebResourcesActivity {
         d.boxed_object_into::<crate::v1_8_0::objects::NetworkEndpoint>(51, &mut self.src_endpoint)?;
         self.start_time = d.int64(52)?;
         d.datetime_into(53, &mut self.start_time_dt)?;
-        d.string_into(54, &mut self.status)?;
+        self.status = d.caption::<crate::v1_8_0::enums::StatusId>(54)?;
         d.string_into(55, &mut self.status_code)?;
         d.string_into(56, &mut self.status_detail)?;
         self.status_id = d.int32(57)?.map(crate::v1_8_0::enums::StatusId::from_id);
@@ -765,7 +837,8 @@ impl crate::columnar::Columnar for WebResourcesActivity {
         d.datetime_into(59, &mut self.time_dt)?;
         self.timezone_offset = d.int32(60)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Tls>(61, &mut self.tls)?;
-        d.string_into(62, &mut self.type_name)?;
+        self.type_name =
+            d.caption::<crate::caption::TypeName<crate::v1_8_0::events::WebResourcesActivity>>(62)?;
         self.type_uid = d.required(63, d.int64(63)?)?;
         d.map_into(64, &mut self.unmapped)?;
         d.object_list_into::<crate::v1_8_0::objects::WebResource>(65, &mut self.web_resources)?;

@@ -101,8 +101,12 @@ pub struct Account {
     pub tags: Option<Vec<crate::v1_8_0::objects::KeyValueObject>>,
     /// **Type** (`type`, `string_t`, optional).
     #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::objects::AccountTypeId>"
+    )]
+    pub type_: Option<crate::Caption>,
     /// **Type ID** (`type_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `type`.
@@ -127,7 +131,7 @@ impl Account {
         let keep = value.id() == 99 && self.type_.is_some();
         self.type_id = Some(value);
         if !keep {
-            self.type_ = Some(value.as_str().to_string());
+            self.type_ = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -168,7 +172,7 @@ impl crate::columnar::Columnar for Account {
         d.string_list_into(3, &mut self.labels)?;
         d.string_into(4, &mut self.name)?;
         d.object_list_into::<crate::v1_8_0::objects::KeyValueObject>(5, &mut self.tags)?;
-        d.string_into(6, &mut self.type_)?;
+        self.type_ = d.caption::<crate::v1_8_0::objects::AccountTypeId>(6)?;
         self.type_id = d.int32(7)?.map(AccountTypeId::from_id);
         d.string_into(8, &mut self.uid)?;
         d.unknown_into(&mut self.unknown)?;

@@ -35,8 +35,12 @@ pub struct AdditionalRestriction {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy: Option<Box<crate::v1_8_0::objects::Policy>>,
     /// **Status** (`status`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::objects::AdditionalRestrictionStatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status ID** (`status_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `status`.
@@ -61,7 +65,7 @@ impl AdditionalRestriction {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -91,7 +95,7 @@ impl crate::columnar::Columnar for AdditionalRestriction {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         d.boxed_object_into::<crate::v1_8_0::objects::Policy>(0, &mut self.policy)?;
-        d.string_into(1, &mut self.status)?;
+        self.status = d.caption::<crate::v1_8_0::objects::AdditionalRestrictionStatusId>(1)?;
         self.status_id = d.int32(2)?.map(AdditionalRestrictionStatusId::from_id);
         d.unknown_into(&mut self.unknown)?;
         Ok(())

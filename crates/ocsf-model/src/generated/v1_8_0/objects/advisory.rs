@@ -28,8 +28,12 @@ pub struct Advisory {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub desc: Option<String>,
     /// **Install State** (`install_state`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub install_state: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::InstallStateId>"
+    )]
+    pub install_state: Option<crate::Caption>,
     /// **Install State ID** (`install_state_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `install_state`.
@@ -93,7 +97,7 @@ impl Advisory {
         let keep = value.id() == 99 && self.install_state.is_some();
         self.install_state_id = Some(value);
         if !keep {
-            self.install_state = Some(value.as_str().to_string());
+            self.install_state = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -145,7 +149,7 @@ impl crate::columnar::Columnar for Advisory {
         self.created_time = d.int64(3)?;
         d.datetime_into(4, &mut self.created_time_dt)?;
         d.string_into(5, &mut self.desc)?;
-        d.string_into(6, &mut self.install_state)?;
+        self.install_state = d.caption::<crate::v1_8_0::enums::InstallStateId>(6)?;
         self.install_state_id = d
             .int32(7)?
             .map(crate::v1_8_0::enums::InstallStateId::from_id);

@@ -75,8 +75,12 @@ pub struct AffectedPackage {
     pub src_url: Option<String>,
     /// **Type** (`type`, `string_t`, optional).
     #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::objects::AffectedPackageTypeId>"
+    )]
+    pub type_: Option<crate::Caption>,
     /// **Type ID** (`type_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `type`.
@@ -111,7 +115,7 @@ impl AffectedPackage {
         let keep = value.id() == 99 && self.type_.is_some();
         self.type_id = Some(value);
         if !keep {
-            self.type_ = Some(value.as_str().to_string());
+            self.type_ = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -172,7 +176,7 @@ impl crate::columnar::Columnar for AffectedPackage {
         d.string_into(12, &mut self.release)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Remediation>(13, &mut self.remediation)?;
         d.string_into(14, &mut self.src_url)?;
-        d.string_into(15, &mut self.type_)?;
+        self.type_ = d.caption::<crate::v1_8_0::objects::AffectedPackageTypeId>(15)?;
         self.type_id = d.int32(16)?.map(AffectedPackageTypeId::from_id);
         d.string_into(17, &mut self.uid)?;
         d.string_into(18, &mut self.vendor_name)?;

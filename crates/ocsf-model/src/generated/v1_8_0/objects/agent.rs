@@ -59,8 +59,12 @@ pub struct Agent {
     pub policies: Option<Vec<crate::v1_8_0::objects::Policy>>,
     /// **Agent Type** (`type`, `string_t`, optional).
     #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::objects::AgentTypeId>"
+    )]
+    pub type_: Option<crate::Caption>,
     /// **Type ID** (`type_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `type`.
@@ -94,7 +98,7 @@ impl Agent {
         let keep = value.id() == 99 && self.type_.is_some();
         self.type_id = Some(value);
         if !keep {
-            self.type_ = Some(value.as_str().to_string());
+            self.type_ = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -130,7 +134,7 @@ impl crate::columnar::Columnar for Agent {
     ) -> Result<(), crate::columnar::ColumnarError> {
         d.string_into(0, &mut self.name)?;
         d.object_list_into::<crate::v1_8_0::objects::Policy>(1, &mut self.policies)?;
-        d.string_into(2, &mut self.type_)?;
+        self.type_ = d.caption::<crate::v1_8_0::objects::AgentTypeId>(2)?;
         self.type_id = d.int32(3)?.map(AgentTypeId::from_id);
         d.string_into(4, &mut self.uid)?;
         d.string_into(5, &mut self.uid_alt)?;

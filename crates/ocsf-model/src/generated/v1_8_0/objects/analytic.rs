@@ -99,8 +99,12 @@ pub struct Analytic {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub related_analytics: Option<Vec<crate::v1_8_0::objects::Analytic>>,
     /// **State** (`state`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub state: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::objects::AnalyticStateId>"
+    )]
+    pub state: Option<crate::Caption>,
     /// **State ID** (`state_id`, `integer_t`, optional).
     ///
     /// Its caption goes in `state`.
@@ -108,8 +112,12 @@ pub struct Analytic {
     pub state_id: Option<AnalyticStateId>,
     /// **Type** (`type`, `string_t`, optional).
     #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::objects::AnalyticTypeId>"
+    )]
+    pub type_: Option<crate::Caption>,
     /// **Type ID** (`type_id`, `integer_t`, required).
     ///
     /// Its caption goes in `type`.
@@ -139,7 +147,7 @@ impl Analytic {
         let keep = value.id() == 99 && self.state.is_some();
         self.state_id = Some(value);
         if !keep {
-            self.state = Some(value.as_str().to_string());
+            self.state = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -149,7 +157,7 @@ impl Analytic {
         let keep = value.id() == 99 && self.type_.is_some();
         self.type_id = Some(value);
         if !keep {
-            self.type_ = Some(value.as_str().to_string());
+            self.type_ = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -191,9 +199,9 @@ impl crate::columnar::Columnar for Analytic {
         d.string_into(2, &mut self.desc)?;
         d.string_into(3, &mut self.name)?;
         d.object_list_into::<crate::v1_8_0::objects::Analytic>(4, &mut self.related_analytics)?;
-        d.string_into(5, &mut self.state)?;
+        self.state = d.caption::<crate::v1_8_0::objects::AnalyticStateId>(5)?;
         self.state_id = d.int32(6)?.map(AnalyticStateId::from_id);
-        d.string_into(7, &mut self.type_)?;
+        self.type_ = d.caption::<crate::v1_8_0::objects::AnalyticTypeId>(7)?;
         self.type_id = d.int32(8)?.map(AnalyticTypeId::from_id);
         d.string_into(9, &mut self.uid)?;
         d.string_into(10, &mut self.version)?;

@@ -42,8 +42,12 @@ pub struct Application {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource_relationship: Option<Box<crate::v1_8_0::objects::Graph>>,
     /// **Risk Level** (`risk_level`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub risk_level: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::RiskLevelId>"
+    )]
+    pub risk_level: Option<crate::Caption>,
     /// **Risk Level ID** (`risk_level_id`, `integer_t`, optional).
     ///
     /// Its caption goes in `risk_level`.
@@ -90,7 +94,7 @@ impl Application {
         let keep = value.id() == 99 && self.risk_level.is_some();
         self.risk_level_id = Some(value);
         if !keep {
-            self.risk_level = Some(value.as_str().to_string());
+            self.risk_level = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -146,7 +150,7 @@ impl crate::columnar::Columnar for Application {
         d.boxed_object_into::<crate::v1_8_0::objects::User>(7, &mut self.owner)?;
         d.string_into(8, &mut self.region)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Graph>(9, &mut self.resource_relationship)?;
-        d.string_into(10, &mut self.risk_level)?;
+        self.risk_level = d.caption::<crate::v1_8_0::enums::RiskLevelId>(10)?;
         self.risk_level_id = d.int32(11)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(12)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Sbom>(13, &mut self.sbom)?;

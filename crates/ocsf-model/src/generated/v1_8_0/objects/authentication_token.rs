@@ -80,8 +80,12 @@ pub struct AuthenticationToken {
     pub tenant_uid: Option<String>,
     /// **Type** (`type`, `string_t`, recommended).
     #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::objects::AuthenticationTokenTypeId>"
+    )]
+    pub type_: Option<crate::Caption>,
     /// **Type ID** (`type_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `type`.
@@ -109,7 +113,7 @@ impl AuthenticationToken {
         let keep = value.id() == 99 && self.type_.is_some();
         self.type_id = Some(value);
         if !keep {
-            self.type_ = Some(value.as_str().to_string());
+            self.type_ = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -164,7 +168,7 @@ impl crate::columnar::Columnar for AuthenticationToken {
         d.datetime_into(8, &mut self.modified_time_dt)?;
         d.string_into(9, &mut self.name)?;
         d.string_into(10, &mut self.tenant_uid)?;
-        d.string_into(11, &mut self.type_)?;
+        self.type_ = d.caption::<crate::v1_8_0::objects::AuthenticationTokenTypeId>(11)?;
         self.type_id = d.int32(12)?.map(AuthenticationTokenTypeId::from_id);
         d.string_into(13, &mut self.uid)?;
         d.string_into(14, &mut self.zone)?;

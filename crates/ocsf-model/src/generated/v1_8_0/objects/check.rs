@@ -43,8 +43,12 @@ pub struct Check {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource: Option<Box<crate::v1_8_0::objects::ResourceDetails>>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, optional).
     ///
     /// Its caption goes in `severity`.
@@ -54,8 +58,12 @@ pub struct Check {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub standards: Option<Vec<String>>,
     /// **Status** (`status`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::objects::CheckStatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status ID** (`status_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `status`.
@@ -83,7 +91,7 @@ impl Check {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = Some(value);
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -93,7 +101,7 @@ impl Check {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -132,10 +140,10 @@ impl crate::columnar::Columnar for Check {
         d.string_into(0, &mut self.desc)?;
         d.string_into(1, &mut self.name)?;
         d.boxed_object_into::<crate::v1_8_0::objects::ResourceDetails>(2, &mut self.resource)?;
-        d.string_into(3, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_8_0::enums::SeverityId>(3)?;
         self.severity_id = d.int32(4)?.map(crate::v1_8_0::enums::SeverityId::from_id);
         d.string_list_into(5, &mut self.standards)?;
-        d.string_into(6, &mut self.status)?;
+        self.status = d.caption::<crate::v1_8_0::objects::CheckStatusId>(6)?;
         self.status_id = d.int32(7)?.map(CheckStatusId::from_id);
         d.string_into(8, &mut self.uid)?;
         d.string_into(9, &mut self.version)?;

@@ -68,8 +68,12 @@ pub struct Compliance {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub standards: Option<Vec<String>>,
     /// **Status** (`status`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::objects::ComplianceStatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Code** (`status_code`, `string_t`, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -102,7 +106,7 @@ impl Compliance {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -159,7 +163,7 @@ impl crate::columnar::Columnar for Compliance {
         d.string_into(7, &mut self.desc)?;
         d.string_list_into(8, &mut self.requirements)?;
         d.string_list_into(9, &mut self.standards)?;
-        d.string_into(10, &mut self.status)?;
+        self.status = d.caption::<crate::v1_8_0::objects::ComplianceStatusId>(10)?;
         d.string_into(11, &mut self.status_code)?;
         d.string_into(12, &mut self.status_detail)?;
         d.string_list_into(13, &mut self.status_details)?;

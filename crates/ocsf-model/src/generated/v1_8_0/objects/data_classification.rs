@@ -34,8 +34,12 @@ Other = 99 => "Other",
 #[non_exhaustive]
 pub struct DataClassification {
     /// **Category** (`category`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub category: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::CategoryId>"
+    )]
+    pub category: Option<crate::Caption>,
     /// **Category ID** (`category_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `category`.
@@ -45,8 +49,12 @@ pub struct DataClassification {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub classifier_details: Option<Box<crate::v1_8_0::objects::ClassifierDetails>>,
     /// **Confidentiality** (`confidentiality`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub confidentiality: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ConfidentialityId>"
+    )]
+    pub confidentiality: Option<crate::Caption>,
     /// **Confidentiality ID** (`confidentiality_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `confidentiality`.
@@ -65,8 +73,12 @@ pub struct DataClassification {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub src_url: Option<String>,
     /// **Status** (`status`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::objects::DataClassificationStatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Details** (`status_details`, `string_t` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_details: Option<Vec<String>>,
@@ -97,7 +109,7 @@ impl DataClassification {
         let keep = value.id() == 99 && self.category.is_some();
         self.category_id = Some(value);
         if !keep {
-            self.category = Some(value.as_str().to_string());
+            self.category = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -110,7 +122,7 @@ impl DataClassification {
         let keep = value.id() == 99 && self.confidentiality.is_some();
         self.confidentiality_id = Some(value);
         if !keep {
-            self.confidentiality = Some(value.as_str().to_string());
+            self.confidentiality = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -120,7 +132,7 @@ impl DataClassification {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -160,13 +172,13 @@ impl crate::columnar::Columnar for DataClassification {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        d.string_into(0, &mut self.category)?;
+        self.category = d.caption::<crate::v1_8_0::enums::CategoryId>(0)?;
         self.category_id = d.int32(1)?.map(crate::v1_8_0::enums::CategoryId::from_id);
         d.boxed_object_into::<crate::v1_8_0::objects::ClassifierDetails>(
             2,
             &mut self.classifier_details,
         )?;
-        d.string_into(3, &mut self.confidentiality)?;
+        self.confidentiality = d.caption::<crate::v1_8_0::enums::ConfidentialityId>(3)?;
         self.confidentiality_id = d
             .int32(4)?
             .map(crate::v1_8_0::enums::ConfidentialityId::from_id);
@@ -177,7 +189,7 @@ impl crate::columnar::Columnar for DataClassification {
         d.boxed_object_into::<crate::v1_8_0::objects::Policy>(6, &mut self.policy)?;
         self.size = d.int64(7)?;
         d.string_into(8, &mut self.src_url)?;
-        d.string_into(9, &mut self.status)?;
+        self.status = d.caption::<crate::v1_8_0::objects::DataClassificationStatusId>(9)?;
         d.string_list_into(10, &mut self.status_details)?;
         self.status_id = d.int32(11)?.map(DataClassificationStatusId::from_id);
         self.total = d.int32(12)?;

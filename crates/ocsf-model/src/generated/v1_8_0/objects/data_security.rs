@@ -109,8 +109,12 @@ Other = 99 => "Other",
 #[non_exhaustive]
 pub struct DataSecurity {
     /// **Category** (`category`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub category: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::CategoryId>"
+    )]
+    pub category: Option<crate::Caption>,
     /// **Category ID** (`category_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `category`.
@@ -120,16 +124,24 @@ pub struct DataSecurity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub classifier_details: Option<Box<crate::v1_8_0::objects::ClassifierDetails>>,
     /// **Confidentiality** (`confidentiality`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub confidentiality: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ConfidentialityId>"
+    )]
+    pub confidentiality: Option<crate::Caption>,
     /// **Confidentiality ID** (`confidentiality_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `confidentiality`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confidentiality_id: Option<crate::v1_8_0::enums::ConfidentialityId>,
     /// **Data Lifecycle State** (`data_lifecycle_state`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data_lifecycle_state: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::objects::DataSecurityDataLifecycleStateId>"
+    )]
+    pub data_lifecycle_state: Option<crate::Caption>,
     /// **Data Lifecycle State ID** (`data_lifecycle_state_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `data_lifecycle_state`.
@@ -139,8 +151,12 @@ pub struct DataSecurity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detection_pattern: Option<String>,
     /// **Detection System** (`detection_system`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub detection_system: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::objects::DataSecurityDetectionSystemId>"
+    )]
+    pub detection_system: Option<crate::Caption>,
     /// **Detection System ID** (`detection_system_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `detection_system`.
@@ -162,8 +178,12 @@ pub struct DataSecurity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub src_url: Option<String>,
     /// **Status** (`status`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::objects::DataSecurityStatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Details** (`status_details`, `string_t` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_details: Option<Vec<String>>,
@@ -194,7 +214,7 @@ impl DataSecurity {
         let keep = value.id() == 99 && self.category.is_some();
         self.category_id = Some(value);
         if !keep {
-            self.category = Some(value.as_str().to_string());
+            self.category = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -207,7 +227,7 @@ impl DataSecurity {
         let keep = value.id() == 99 && self.confidentiality.is_some();
         self.confidentiality_id = Some(value);
         if !keep {
-            self.confidentiality = Some(value.as_str().to_string());
+            self.confidentiality = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -220,7 +240,7 @@ impl DataSecurity {
         let keep = value.id() == 99 && self.data_lifecycle_state.is_some();
         self.data_lifecycle_state_id = Some(value);
         if !keep {
-            self.data_lifecycle_state = Some(value.as_str().to_string());
+            self.data_lifecycle_state = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -230,7 +250,7 @@ impl DataSecurity {
         let keep = value.id() == 99 && self.detection_system.is_some();
         self.detection_system_id = Some(value);
         if !keep {
-            self.detection_system = Some(value.as_str().to_string());
+            self.detection_system = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -240,7 +260,7 @@ impl DataSecurity {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -286,20 +306,22 @@ impl crate::columnar::Columnar for DataSecurity {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        d.string_into(0, &mut self.category)?;
+        self.category = d.caption::<crate::v1_8_0::enums::CategoryId>(0)?;
         self.category_id = d.int32(1)?.map(crate::v1_8_0::enums::CategoryId::from_id);
         d.boxed_object_into::<crate::v1_8_0::objects::ClassifierDetails>(
             2,
             &mut self.classifier_details,
         )?;
-        d.string_into(3, &mut self.confidentiality)?;
+        self.confidentiality = d.caption::<crate::v1_8_0::enums::ConfidentialityId>(3)?;
         self.confidentiality_id = d
             .int32(4)?
             .map(crate::v1_8_0::enums::ConfidentialityId::from_id);
-        d.string_into(5, &mut self.data_lifecycle_state)?;
+        self.data_lifecycle_state =
+            d.caption::<crate::v1_8_0::objects::DataSecurityDataLifecycleStateId>(5)?;
         self.data_lifecycle_state_id = d.int32(6)?.map(DataSecurityDataLifecycleStateId::from_id);
         d.string_into(7, &mut self.detection_pattern)?;
-        d.string_into(8, &mut self.detection_system)?;
+        self.detection_system =
+            d.caption::<crate::v1_8_0::objects::DataSecurityDetectionSystemId>(8)?;
         self.detection_system_id = d.int32(9)?.map(DataSecurityDetectionSystemId::from_id);
         d.object_list_into::<crate::v1_8_0::objects::DiscoveryDetails>(
             10,
@@ -309,7 +331,7 @@ impl crate::columnar::Columnar for DataSecurity {
         d.boxed_object_into::<crate::v1_8_0::objects::Policy>(12, &mut self.policy)?;
         self.size = d.int64(13)?;
         d.string_into(14, &mut self.src_url)?;
-        d.string_into(15, &mut self.status)?;
+        self.status = d.caption::<crate::v1_8_0::objects::DataSecurityStatusId>(15)?;
         d.string_list_into(16, &mut self.status_details)?;
         self.status_id = d.int32(17)?.map(DataSecurityStatusId::from_id);
         self.total = d.int32(18)?;

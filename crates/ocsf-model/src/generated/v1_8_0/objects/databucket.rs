@@ -125,8 +125,12 @@ pub struct Databucket {
     pub tags: Option<Vec<crate::v1_8_0::objects::KeyValueObject>>,
     /// **Type** (`type`, `string_t`, recommended).
     #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::objects::DatabucketTypeId>"
+    )]
+    pub type_: Option<crate::Caption>,
     /// **Type ID** (`type_id`, `integer_t`, required).
     ///
     /// Its caption goes in `type`.
@@ -162,7 +166,7 @@ impl Databucket {
         let keep = value.id() == 99 && self.type_.is_some();
         self.type_id = Some(value);
         if !keep {
-            self.type_ = Some(value.as_str().to_string());
+            self.type_ = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -259,7 +263,7 @@ impl crate::columnar::Columnar for Databucket {
         d.boxed_object_into::<crate::v1_8_0::objects::Graph>(25, &mut self.resource_relationship)?;
         self.size = d.int64(26)?;
         d.object_list_into::<crate::v1_8_0::objects::KeyValueObject>(27, &mut self.tags)?;
-        d.string_into(28, &mut self.type_)?;
+        self.type_ = d.caption::<crate::v1_8_0::objects::DatabucketTypeId>(28)?;
         self.type_id = d.int32(29)?.map(DatabucketTypeId::from_id);
         d.string_into(30, &mut self.uid)?;
         d.string_into(31, &mut self.uid_alt)?;

@@ -167,8 +167,12 @@ pub struct Device {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
     /// **Risk Level** (`risk_level`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub risk_level: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::RiskLevelId>"
+    )]
+    pub risk_level: Option<crate::Caption>,
     /// **Risk Level ID** (`risk_level_id`, `integer_t`, optional).
     ///
     /// Its caption goes in `risk_level`.
@@ -185,8 +189,12 @@ pub struct Device {
     pub subnet_uid: Option<String>,
     /// **Type** (`type`, `string_t`, recommended).
     #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::TypeId>"
+    )]
+    pub type_: Option<crate::Caption>,
     /// **Type ID** (`type_id`, `integer_t`, required).
     ///
     /// Its caption goes in `type`.
@@ -231,7 +239,7 @@ impl Device {
         let keep = value.id() == 99 && self.risk_level.is_some();
         self.risk_level_id = Some(value);
         if !keep {
-            self.risk_level = Some(value.as_str().to_string());
+            self.risk_level = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -241,7 +249,7 @@ impl Device {
         let keep = value.id() == 99 && self.type_.is_some();
         self.type_id = Some(value);
         if !keep {
-            self.type_ = Some(value.as_str().to_string());
+            self.type_ = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -386,12 +394,12 @@ impl crate::columnar::Columnar for Device {
         d.boxed_object_into::<crate::v1_8_0::objects::User>(48, &mut self.owner)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Group>(49, &mut self.pool)?;
         d.string_into(50, &mut self.region)?;
-        d.string_into(51, &mut self.risk_level)?;
+        self.risk_level = d.caption::<crate::v1_8_0::enums::RiskLevelId>(51)?;
         self.risk_level_id = d.int32(52)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(53)?;
         d.string_into(54, &mut self.subnet)?;
         d.string_into(55, &mut self.subnet_uid)?;
-        d.string_into(56, &mut self.type_)?;
+        self.type_ = d.caption::<crate::v1_8_0::enums::TypeId>(56)?;
         self.type_id = d.int32(57)?.map(crate::v1_8_0::enums::TypeId::from_id);
         d.string_into(58, &mut self.udid)?;
         d.string_into(59, &mut self.uid)?;

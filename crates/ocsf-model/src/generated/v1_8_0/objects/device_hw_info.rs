@@ -44,8 +44,12 @@ pub struct DeviceHwInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chassis: Option<String>,
     /// **CPU Architecture** (`cpu_architecture`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cpu_architecture: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::objects::DeviceHwInfoCpuArchitectureId>"
+    )]
+    pub cpu_architecture: Option<crate::Caption>,
     /// **CPU Architecture ID** (`cpu_architecture_id`, `integer_t`, optional).
     ///
     /// Its caption goes in `cpu_architecture`.
@@ -106,7 +110,7 @@ impl DeviceHwInfo {
         let keep = value.id() == 99 && self.cpu_architecture.is_some();
         self.cpu_architecture_id = Some(value);
         if !keep {
-            self.cpu_architecture = Some(value.as_str().to_string());
+            self.cpu_architecture = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -155,7 +159,8 @@ impl crate::columnar::Columnar for DeviceHwInfo {
         d.string_into(1, &mut self.bios_manufacturer)?;
         d.string_into(2, &mut self.bios_ver)?;
         d.string_into(3, &mut self.chassis)?;
-        d.string_into(4, &mut self.cpu_architecture)?;
+        self.cpu_architecture =
+            d.caption::<crate::v1_8_0::objects::DeviceHwInfoCpuArchitectureId>(4)?;
         self.cpu_architecture_id = d.int32(5)?.map(DeviceHwInfoCpuArchitectureId::from_id);
         self.cpu_bits = d.int32(6)?;
         self.cpu_cores = d.int32(7)?;

@@ -51,8 +51,12 @@ pub struct DomainContact {
     pub phone_number: Option<String>,
     /// **Domain Contact Type** (`type`, `string_t`, optional).
     #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::objects::DomainContactTypeId>"
+    )]
+    pub type_: Option<crate::Caption>,
     /// **Domain Contact Type ID** (`type_id`, `integer_t`, required).
     ///
     /// Its caption goes in `type`.
@@ -79,7 +83,7 @@ impl DomainContact {
         let keep = value.id() == 99 && self.type_.is_some();
         self.type_id = Some(value);
         if !keep {
-            self.type_ = Some(value.as_str().to_string());
+            self.type_ = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -116,7 +120,7 @@ impl crate::columnar::Columnar for DomainContact {
         d.boxed_object_into::<crate::v1_8_0::objects::Location>(1, &mut self.location)?;
         d.string_into(2, &mut self.name)?;
         d.string_into(3, &mut self.phone_number)?;
-        d.string_into(4, &mut self.type_)?;
+        self.type_ = d.caption::<crate::v1_8_0::objects::DomainContactTypeId>(4)?;
         self.type_id = d.int32(5)?.map(DomainContactTypeId::from_id);
         d.string_into(6, &mut self.uid)?;
         d.unknown_into(&mut self.unknown)?;

@@ -41,8 +41,12 @@ Other = 99 => "Other",
 #[non_exhaustive]
 pub struct EncryptionDetails {
     /// **Encryption Algorithm** (`algorithm`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub algorithm: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::objects::EncryptionDetailsAlgorithmId>"
+    )]
+    pub algorithm: Option<crate::Caption>,
     /// **Encryption Algorithm ID** (`algorithm_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `algorithm`.
@@ -74,7 +78,7 @@ impl EncryptionDetails {
         let keep = value.id() == 99 && self.algorithm.is_some();
         self.algorithm_id = Some(value);
         if !keep {
-            self.algorithm = Some(value.as_str().to_string());
+            self.algorithm = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -105,7 +109,7 @@ impl crate::columnar::Columnar for EncryptionDetails {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        d.string_into(0, &mut self.algorithm)?;
+        self.algorithm = d.caption::<crate::v1_8_0::objects::EncryptionDetailsAlgorithmId>(0)?;
         self.algorithm_id = d.int32(1)?.map(EncryptionDetailsAlgorithmId::from_id);
         self.key_length = d.int32(2)?;
         d.string_into(3, &mut self.key_uid)?;

@@ -93,8 +93,12 @@ pub struct Evidences {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<Box<crate::v1_8_0::objects::User>>,
     /// **Verdict** (`verdict`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub verdict: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::VerdictId>"
+    )]
+    pub verdict: Option<crate::Caption>,
     /// **Verdict ID** (`verdict_id`, `integer_t`, optional).
     ///
     /// Its caption goes in `verdict`.
@@ -119,7 +123,7 @@ impl Evidences {
         let keep = value.id() == 99 && self.verdict.is_some();
         self.verdict_id = Some(value);
         if !keep {
-            self.verdict = Some(value.as_str().to_string());
+            self.verdict = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -208,7 +212,7 @@ impl crate::columnar::Columnar for Evidences {
         d.string_into(24, &mut self.uid)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Url>(25, &mut self.url)?;
         d.boxed_object_into::<crate::v1_8_0::objects::User>(26, &mut self.user)?;
-        d.string_into(27, &mut self.verdict)?;
+        self.verdict = d.caption::<crate::v1_8_0::enums::VerdictId>(27)?;
         self.verdict_id = d.int32(28)?.map(crate::v1_8_0::enums::VerdictId::from_id);
         d.boxed_object_into::<crate::v1_8_0::objects::WinWinService>(29, &mut self.win_service)?;
         d.unknown_into(&mut self.unknown)?;

@@ -94,8 +94,12 @@ pub struct File {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub company_name: Option<String>,
     /// **Confidentiality** (`confidentiality`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub confidentiality: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ConfidentialityId>"
+    )]
+    pub confidentiality: Option<crate::Caption>,
     /// **Confidentiality ID** (`confidentiality_id`, `integer_t`, optional).
     ///
     /// Its caption goes in `confidentiality`.
@@ -122,8 +126,12 @@ pub struct File {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub desc: Option<String>,
     /// **Drive Type** (`drive_type`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub drive_type: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::objects::FileDriveTypeId>"
+    )]
+    pub drive_type: Option<crate::Caption>,
     /// **Drive Type ID** (`drive_type_id`, `integer_t`, optional).
     ///
     /// Its caption goes in `drive_type`.
@@ -208,8 +216,12 @@ pub struct File {
     pub tags: Option<Vec<crate::v1_8_0::objects::KeyValueObject>>,
     /// **Type** (`type`, `string_t`, optional).
     #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::objects::FileTypeId>"
+    )]
+    pub type_: Option<crate::Caption>,
     /// **Type ID** (`type_id`, `integer_t`, required).
     ///
     /// Its caption goes in `type`.
@@ -257,7 +269,7 @@ impl File {
         let keep = value.id() == 99 && self.confidentiality.is_some();
         self.confidentiality_id = Some(value);
         if !keep {
-            self.confidentiality = Some(value.as_str().to_string());
+            self.confidentiality = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -267,7 +279,7 @@ impl File {
         let keep = value.id() == 99 && self.drive_type.is_some();
         self.drive_type_id = Some(value);
         if !keep {
-            self.drive_type = Some(value.as_str().to_string());
+            self.drive_type = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -277,7 +289,7 @@ impl File {
         let keep = value.id() == 99 && self.type_.is_some();
         self.type_id = Some(value);
         if !keep {
-            self.type_ = Some(value.as_str().to_string());
+            self.type_ = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -356,7 +368,7 @@ impl crate::columnar::Columnar for File {
         d.boxed_object_into::<crate::v1_8_0::objects::User>(2, &mut self.accessor)?;
         self.attributes = d.int32(3)?;
         d.string_into(4, &mut self.company_name)?;
-        d.string_into(5, &mut self.confidentiality)?;
+        self.confidentiality = d.caption::<crate::v1_8_0::enums::ConfidentialityId>(5)?;
         self.confidentiality_id = d
             .int32(6)?
             .map(crate::v1_8_0::enums::ConfidentialityId::from_id);
@@ -372,7 +384,7 @@ impl crate::columnar::Columnar for File {
             &mut self.data_classifications,
         )?;
         d.string_into(12, &mut self.desc)?;
-        d.string_into(13, &mut self.drive_type)?;
+        self.drive_type = d.caption::<crate::v1_8_0::objects::FileDriveTypeId>(13)?;
         self.drive_type_id = d.int32(14)?.map(FileDriveTypeId::from_id);
         d.boxed_object_into::<crate::v1_8_0::objects::EncryptionDetails>(
             15,
@@ -402,7 +414,7 @@ impl crate::columnar::Columnar for File {
         self.size = d.int64(37)?;
         d.string_into(38, &mut self.storage_class)?;
         d.object_list_into::<crate::v1_8_0::objects::KeyValueObject>(39, &mut self.tags)?;
-        d.string_into(40, &mut self.type_)?;
+        self.type_ = d.caption::<crate::v1_8_0::objects::FileTypeId>(40)?;
         self.type_id = d.int32(41)?.map(FileTypeId::from_id);
         d.string_into(42, &mut self.uid)?;
         d.string_into(43, &mut self.uri)?;

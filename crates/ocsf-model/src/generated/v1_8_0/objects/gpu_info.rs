@@ -65,8 +65,12 @@ Other = 99 => "Other",
 #[non_exhaustive]
 pub struct GpuInfo {
     /// **Bus Type** (`bus_type`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bus_type: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::objects::GpuInfoBusTypeId>"
+    )]
+    pub bus_type: Option<crate::Caption>,
     /// **Bus Type ID** (`bus_type_id`, `integer_t`, optional).
     ///
     /// Its caption goes in `bus_type`.
@@ -82,8 +86,12 @@ pub struct GpuInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vendor_name: Option<String>,
     /// **VRAM Mode** (`vram_mode`, `string_t`, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub vram_mode: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::objects::GpuInfoVramModeId>"
+    )]
+    pub vram_mode: Option<crate::Caption>,
     /// **VRAM Mode ID** (`vram_mode_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `vram_mode`.
@@ -108,7 +116,7 @@ impl GpuInfo {
         let keep = value.id() == 99 && self.bus_type.is_some();
         self.bus_type_id = Some(value);
         if !keep {
-            self.bus_type = Some(value.as_str().to_string());
+            self.bus_type = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -118,7 +126,7 @@ impl GpuInfo {
         let keep = value.id() == 99 && self.vram_mode.is_some();
         self.vram_mode_id = Some(value);
         if !keep {
-            self.vram_mode = Some(value.as_str().to_string());
+            self.vram_mode = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -152,12 +160,12 @@ impl crate::columnar::Columnar for GpuInfo {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        d.string_into(0, &mut self.bus_type)?;
+        self.bus_type = d.caption::<crate::v1_8_0::objects::GpuInfoBusTypeId>(0)?;
         self.bus_type_id = d.int32(1)?.map(GpuInfoBusTypeId::from_id);
         self.cores = d.int32(2)?;
         d.string_into(3, &mut self.model)?;
         d.string_into(4, &mut self.vendor_name)?;
-        d.string_into(5, &mut self.vram_mode)?;
+        self.vram_mode = d.caption::<crate::v1_8_0::objects::GpuInfoVramModeId>(5)?;
         self.vram_mode_id = d.int32(6)?.map(GpuInfoVramModeId::from_id);
         self.vram_size = d.int32(7)?;
         d.unknown_into(&mut self.unknown)?;

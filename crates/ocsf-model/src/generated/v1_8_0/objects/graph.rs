@@ -61,8 +61,12 @@ pub struct Graph {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nodes: Option<Vec<crate::v1_8_0::objects::Node>>,
     /// **Query Language** (`query_language`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub query_language: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::objects::GraphQueryLanguageId>"
+    )]
+    pub query_language: Option<crate::Caption>,
     /// **Query Language ID** (`query_language_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `query_language`.
@@ -94,7 +98,7 @@ impl Graph {
         let keep = value.id() == 99 && self.query_language.is_some();
         self.query_language_id = Some(value);
         if !keep {
-            self.query_language = Some(value.as_str().to_string());
+            self.query_language = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -134,7 +138,7 @@ impl crate::columnar::Columnar for Graph {
         self.is_directed = d.bool(2)?;
         d.string_into(3, &mut self.name)?;
         d.object_list_into::<crate::v1_8_0::objects::Node>(4, &mut self.nodes)?;
-        d.string_into(5, &mut self.query_language)?;
+        self.query_language = d.caption::<crate::v1_8_0::objects::GraphQueryLanguageId>(5)?;
         self.query_language_id = d.int32(6)?.map(GraphQueryLanguageId::from_id);
         d.string_into(7, &mut self.type_)?;
         d.string_into(8, &mut self.uid)?;

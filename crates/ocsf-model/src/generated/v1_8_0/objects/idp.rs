@@ -66,8 +66,12 @@ pub struct Idp {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sso: Option<Box<crate::v1_8_0::objects::Sso>>,
     /// **State** (`state`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub state: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::objects::IdpStateId>"
+    )]
+    pub state: Option<crate::Caption>,
     /// **State ID** (`state_id`, `integer_t`, optional).
     ///
     /// Its caption goes in `state`.
@@ -98,7 +102,7 @@ impl Idp {
         let keep = value.id() == 99 && self.state.is_some();
         self.state_id = Some(value);
         if !keep {
-            self.state = Some(value.as_str().to_string());
+            self.state = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -147,7 +151,7 @@ impl crate::columnar::Columnar for Idp {
         d.string_into(6, &mut self.protocol_name)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Scim>(7, &mut self.scim)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Sso>(8, &mut self.sso)?;
-        d.string_into(9, &mut self.state)?;
+        self.state = d.caption::<crate::v1_8_0::objects::IdpStateId>(9)?;
         self.state_id = d.int32(10)?.map(IdpStateId::from_id);
         d.string_into(11, &mut self.tenant_uid)?;
         d.string_into(12, &mut self.uid)?;

@@ -63,8 +63,12 @@ pub struct Ja4Fingerprint {
     pub section_d: Option<String>,
     /// **Type** (`type`, `string_t`, optional).
     #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::objects::Ja4FingerprintTypeId>"
+    )]
+    pub type_: Option<crate::Caption>,
     /// **Type ID** (`type_id`, `integer_t`, required).
     ///
     /// Its caption goes in `type`.
@@ -94,7 +98,7 @@ impl Ja4Fingerprint {
         let keep = value.id() == 99 && self.type_.is_some();
         self.type_id = Some(value);
         if !keep {
-            self.type_ = Some(value.as_str().to_string());
+            self.type_ = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -131,7 +135,7 @@ impl crate::columnar::Columnar for Ja4Fingerprint {
         d.string_into(1, &mut self.section_b)?;
         d.string_into(2, &mut self.section_c)?;
         d.string_into(3, &mut self.section_d)?;
-        d.string_into(4, &mut self.type_)?;
+        self.type_ = d.caption::<crate::v1_8_0::objects::Ja4FingerprintTypeId>(4)?;
         self.type_id = d.int32(5)?.map(Ja4FingerprintTypeId::from_id);
         d.string_into(6, &mut self.value)?;
         d.unknown_into(&mut self.unknown)?;

@@ -67,8 +67,12 @@ pub struct Job {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_run_time_dt: Option<String>,
     /// **Run State** (`run_state`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub run_state: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::objects::JobRunStateId>"
+    )]
+    pub run_state: Option<crate::Caption>,
     /// **Run State ID** (`run_state_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `run_state`.
@@ -96,7 +100,7 @@ impl Job {
         let keep = value.id() == 99 && self.run_state.is_some();
         self.run_state_id = Some(value);
         if !keep {
-            self.run_state = Some(value.as_str().to_string());
+            self.run_state = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -145,7 +149,7 @@ impl crate::columnar::Columnar for Job {
         d.string_into(7, &mut self.name)?;
         self.next_run_time = d.int64(8)?;
         d.datetime_into(9, &mut self.next_run_time_dt)?;
-        d.string_into(10, &mut self.run_state)?;
+        self.run_state = d.caption::<crate::v1_8_0::objects::JobRunStateId>(10)?;
         self.run_state_id = d.int32(11)?.map(JobRunStateId::from_id);
         d.boxed_object_into::<crate::v1_8_0::objects::User>(12, &mut self.user)?;
         d.unknown_into(&mut self.unknown)?;

@@ -73,8 +73,12 @@ pub struct ManagedEntity {
     pub policy: Option<Box<crate::v1_8_0::objects::Policy>>,
     /// **Type** (`type`, `string_t`, recommended).
     #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::objects::ManagedEntityTypeId>"
+    )]
+    pub type_: Option<crate::Caption>,
     /// **Type ID** (`type_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `type`.
@@ -105,7 +109,7 @@ impl ManagedEntity {
         let keep = value.id() == 99 && self.type_.is_some();
         self.type_id = Some(value);
         if !keep {
-            self.type_ = Some(value.as_str().to_string());
+            self.type_ = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -152,7 +156,7 @@ impl crate::columnar::Columnar for ManagedEntity {
         d.string_into(5, &mut self.name)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Organization>(6, &mut self.org)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Policy>(7, &mut self.policy)?;
-        d.string_into(8, &mut self.type_)?;
+        self.type_ = d.caption::<crate::v1_8_0::objects::ManagedEntityTypeId>(8)?;
         self.type_id = d.int32(9)?.map(ManagedEntityTypeId::from_id);
         d.string_into(10, &mut self.uid)?;
         d.boxed_object_into::<crate::v1_8_0::objects::User>(11, &mut self.user)?;

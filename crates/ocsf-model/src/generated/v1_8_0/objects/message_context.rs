@@ -43,8 +43,12 @@ Other = 99 => "Other",
 #[non_exhaustive]
 pub struct MessageContext {
     /// **AI Role** (`ai_role`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ai_role: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::objects::MessageContextAiRoleId>"
+    )]
+    pub ai_role: Option<crate::Caption>,
     /// **AI Role ID** (`ai_role_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `ai_role`.
@@ -87,7 +91,7 @@ impl MessageContext {
         let keep = value.id() == 99 && self.ai_role.is_some();
         self.ai_role_id = Some(value);
         if !keep {
-            self.ai_role = Some(value.as_str().to_string());
+            self.ai_role = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -122,7 +126,7 @@ impl crate::columnar::Columnar for MessageContext {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        d.string_into(0, &mut self.ai_role)?;
+        self.ai_role = d.caption::<crate::v1_8_0::objects::MessageContextAiRoleId>(0)?;
         self.ai_role_id = d.int32(1)?.map(MessageContextAiRoleId::from_id);
         d.boxed_object_into::<crate::v1_8_0::objects::Application>(2, &mut self.application)?;
         self.completion_tokens = d.int32(3)?;

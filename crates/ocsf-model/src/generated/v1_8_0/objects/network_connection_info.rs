@@ -106,8 +106,12 @@ Other = 99 => "Other",
 #[non_exhaustive]
 pub struct NetworkConnectionInfo {
     /// **Boundary** (`boundary`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub boundary: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::objects::NetworkConnectionInfoBoundaryId>"
+    )]
+    pub boundary: Option<crate::Caption>,
     /// **Boundary ID** (`boundary_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `boundary`.
@@ -117,8 +121,12 @@ pub struct NetworkConnectionInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub community_uid: Option<String>,
     /// **Direction** (`direction`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub direction: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::objects::NetworkConnectionInfoDirectionId>"
+    )]
+    pub direction: Option<crate::Caption>,
     /// **Direction ID** (`direction_id`, `integer_t`, required).
     ///
     /// Its caption goes in `direction`.
@@ -134,8 +142,12 @@ pub struct NetworkConnectionInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub protocol_num: Option<i32>,
     /// **IP Version** (`protocol_ver`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub protocol_ver: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::objects::NetworkConnectionInfoProtocolVerId>"
+    )]
+    pub protocol_ver: Option<crate::Caption>,
     /// **IP Version ID** (`protocol_ver_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `protocol_ver`.
@@ -168,7 +180,7 @@ impl NetworkConnectionInfo {
         let keep = value.id() == 99 && self.boundary.is_some();
         self.boundary_id = Some(value);
         if !keep {
-            self.boundary = Some(value.as_str().to_string());
+            self.boundary = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -178,7 +190,7 @@ impl NetworkConnectionInfo {
         let keep = value.id() == 99 && self.direction.is_some();
         self.direction_id = Some(value);
         if !keep {
-            self.direction = Some(value.as_str().to_string());
+            self.direction = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -188,7 +200,7 @@ impl NetworkConnectionInfo {
         let keep = value.id() == 99 && self.protocol_ver.is_some();
         self.protocol_ver_id = Some(value);
         if !keep {
-            self.protocol_ver = Some(value.as_str().to_string());
+            self.protocol_ver = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -227,15 +239,17 @@ impl crate::columnar::Columnar for NetworkConnectionInfo {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        d.string_into(0, &mut self.boundary)?;
+        self.boundary = d.caption::<crate::v1_8_0::objects::NetworkConnectionInfoBoundaryId>(0)?;
         self.boundary_id = d.int32(1)?.map(NetworkConnectionInfoBoundaryId::from_id);
         d.string_into(2, &mut self.community_uid)?;
-        d.string_into(3, &mut self.direction)?;
+        self.direction =
+            d.caption::<crate::v1_8_0::objects::NetworkConnectionInfoDirectionId>(3)?;
         self.direction_id = d.int32(4)?.map(NetworkConnectionInfoDirectionId::from_id);
         d.string_into(5, &mut self.flag_history)?;
         d.string_into(6, &mut self.protocol_name)?;
         self.protocol_num = d.int32(7)?;
-        d.string_into(8, &mut self.protocol_ver)?;
+        self.protocol_ver =
+            d.caption::<crate::v1_8_0::objects::NetworkConnectionInfoProtocolVerId>(8)?;
         self.protocol_ver_id = d.int32(9)?.map(NetworkConnectionInfoProtocolVerId::from_id);
         d.boxed_object_into::<crate::v1_8_0::objects::Session>(10, &mut self.session)?;
         self.tcp_flags = d.int32(11)?;

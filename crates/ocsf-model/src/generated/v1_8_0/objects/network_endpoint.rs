@@ -69,8 +69,12 @@ pub struct NetworkEndpoint {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespace_pid: Option<i32>,
     /// **Network Scope** (`network_scope`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub network_scope: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::NetworkScopeId>"
+    )]
+    pub network_scope: Option<crate::Caption>,
     /// **Network Scope ID** (`network_scope_id`, `integer_t`, optional).
     ///
     /// Its caption goes in `network_scope`.
@@ -99,8 +103,12 @@ pub struct NetworkEndpoint {
     pub svc_name: Option<String>,
     /// **Type** (`type`, `string_t`, optional).
     #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::TypeId>"
+    )]
+    pub type_: Option<crate::Caption>,
     /// **Type ID** (`type_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `type`.
@@ -137,7 +145,7 @@ impl NetworkEndpoint {
         let keep = value.id() == 99 && self.network_scope.is_some();
         self.network_scope_id = Some(value);
         if !keep {
-            self.network_scope = Some(value.as_str().to_string());
+            self.network_scope = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -147,7 +155,7 @@ impl NetworkEndpoint {
         let keep = value.id() == 99 && self.type_.is_some();
         self.type_id = Some(value);
         if !keep {
-            self.type_ = Some(value.as_str().to_string());
+            self.type_ = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -229,7 +237,7 @@ impl crate::columnar::Columnar for NetworkEndpoint {
         d.string_into(16, &mut self.mac_vendor)?;
         d.string_into(17, &mut self.name)?;
         self.namespace_pid = d.int32(18)?;
-        d.string_into(19, &mut self.network_scope)?;
+        self.network_scope = d.caption::<crate::v1_8_0::enums::NetworkScopeId>(19)?;
         self.network_scope_id = d
             .int32(20)?
             .map(crate::v1_8_0::enums::NetworkScopeId::from_id);
@@ -240,7 +248,7 @@ impl crate::columnar::Columnar for NetworkEndpoint {
         d.boxed_object_into::<crate::v1_8_0::objects::NetworkProxy>(25, &mut self.proxy_endpoint)?;
         d.string_into(26, &mut self.subnet_uid)?;
         d.string_into(27, &mut self.svc_name)?;
-        d.string_into(28, &mut self.type_)?;
+        self.type_ = d.caption::<crate::v1_8_0::enums::TypeId>(28)?;
         self.type_id = d.int32(29)?.map(crate::v1_8_0::enums::TypeId::from_id);
         d.string_into(30, &mut self.uid)?;
         d.string_into(31, &mut self.vlan_uid)?;

@@ -59,8 +59,12 @@ pub struct NetworkInterface {
     pub subnet_prefix: Option<i32>,
     /// **Type** (`type`, `string_t`, optional).
     #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::objects::NetworkInterfaceTypeId>"
+    )]
+    pub type_: Option<crate::Caption>,
     /// **Type ID** (`type_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `type`.
@@ -85,7 +89,7 @@ impl NetworkInterface {
         let keep = value.id() == 99 && self.type_.is_some();
         self.type_id = Some(value);
         if !keep {
-            self.type_ = Some(value.as_str().to_string());
+            self.type_ = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -128,7 +132,7 @@ impl crate::columnar::Columnar for NetworkInterface {
         d.string_into(4, &mut self.namespace)?;
         d.object_list_into::<crate::v1_8_0::objects::PortInfo>(5, &mut self.open_ports)?;
         self.subnet_prefix = d.int32(6)?;
-        d.string_into(7, &mut self.type_)?;
+        self.type_ = d.caption::<crate::v1_8_0::objects::NetworkInterfaceTypeId>(7)?;
         self.type_id = d.int32(8)?.map(NetworkInterfaceTypeId::from_id);
         d.string_into(9, &mut self.uid)?;
         d.unknown_into(&mut self.unknown)?;

@@ -84,8 +84,12 @@ pub struct Os {
     pub sp_ver: Option<i32>,
     /// **Type** (`type`, `string_t`, optional).
     #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::objects::OsTypeId>"
+    )]
+    pub type_: Option<crate::Caption>,
     /// **Type ID** (`type_id`, `integer_t`, required).
     ///
     /// Its caption goes in `type`.
@@ -115,7 +119,7 @@ impl Os {
         let keep = value.id() == 99 && self.type_.is_some();
         self.type_id = Some(value);
         if !keep {
-            self.type_ = Some(value.as_str().to_string());
+            self.type_ = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -164,7 +168,7 @@ impl crate::columnar::Columnar for Os {
         d.string_into(7, &mut self.name)?;
         d.string_into(8, &mut self.sp_name)?;
         self.sp_ver = d.int32(9)?;
-        d.string_into(10, &mut self.type_)?;
+        self.type_ = d.caption::<crate::v1_8_0::objects::OsTypeId>(10)?;
         self.type_id = d.int32(11)?.map(OsTypeId::from_id);
         d.string_into(12, &mut self.version)?;
         d.unknown_into(&mut self.unknown)?;

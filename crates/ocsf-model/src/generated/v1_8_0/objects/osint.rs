@@ -145,8 +145,12 @@ pub struct Osint {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
     /// **Confidence** (`confidence`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub confidence: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::ConfidenceId>"
+    )]
+    pub confidence: Option<crate::Caption>,
     /// **Confidence ID** (`confidence_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `confidence`.
@@ -168,8 +172,12 @@ pub struct Osint {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detection_pattern: Option<String>,
     /// **Detection Pattern** (`detection_pattern_type`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub detection_pattern_type: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::objects::OsintDetectionPatternTypeId>"
+    )]
+    pub detection_pattern_type: Option<crate::Caption>,
     /// **Detection Pattern Type ID** (`detection_pattern_type_id`, `integer_t`, optional).
     ///
     /// Its caption goes in `detection_pattern_type`.
@@ -233,8 +241,12 @@ pub struct Osint {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub script: Option<Box<crate::v1_8_0::objects::Script>>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, optional).
     ///
     /// Its caption goes in `severity`.
@@ -260,8 +272,12 @@ pub struct Osint {
     pub tlp: Option<OsintTlp>,
     /// **Type** (`type`, `string_t`, optional).
     #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::objects::OsintTypeId>"
+    )]
+    pub type_: Option<crate::Caption>,
     /// **Indicator Type ID** (`type_id`, `integer_t`, required).
     ///
     /// Its caption goes in `type`.
@@ -309,7 +325,7 @@ impl Osint {
         let keep = value.id() == 99 && self.confidence.is_some();
         self.confidence_id = Some(value);
         if !keep {
-            self.confidence = Some(value.as_str().to_string());
+            self.confidence = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -322,7 +338,7 @@ impl Osint {
         let keep = value.id() == 99 && self.detection_pattern_type.is_some();
         self.detection_pattern_type_id = Some(value);
         if !keep {
-            self.detection_pattern_type = Some(value.as_str().to_string());
+            self.detection_pattern_type = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -332,7 +348,7 @@ impl Osint {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = Some(value);
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -342,7 +358,7 @@ impl Osint {
         let keep = value.id() == 99 && self.type_.is_some();
         self.type_id = Some(value);
         if !keep {
-            self.type_ = Some(value.as_str().to_string());
+            self.type_ = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -431,14 +447,15 @@ impl crate::columnar::Columnar for Osint {
         d.boxed_object_into::<crate::v1_8_0::objects::Campaign>(3, &mut self.campaign)?;
         d.string_into(4, &mut self.category)?;
         d.string_into(5, &mut self.comment)?;
-        d.string_into(6, &mut self.confidence)?;
+        self.confidence = d.caption::<crate::v1_8_0::enums::ConfidenceId>(6)?;
         self.confidence_id = d.int32(7)?.map(crate::v1_8_0::enums::ConfidenceId::from_id);
         self.created_time = d.int64(8)?;
         d.datetime_into(9, &mut self.created_time_dt)?;
         d.boxed_object_into::<crate::v1_8_0::objects::User>(10, &mut self.creator)?;
         d.string_into(11, &mut self.desc)?;
         d.string_into(12, &mut self.detection_pattern)?;
-        d.string_into(13, &mut self.detection_pattern_type)?;
+        self.detection_pattern_type =
+            d.caption::<crate::v1_8_0::objects::OsintDetectionPatternTypeId>(13)?;
         self.detection_pattern_type_id = d.int32(14)?.map(OsintDetectionPatternTypeId::from_id);
         d.boxed_object_into::<crate::v1_8_0::objects::Email>(15, &mut self.email)?;
         d.boxed_object_into::<crate::v1_8_0::objects::EmailAuth>(16, &mut self.email_auth)?;
@@ -459,7 +476,7 @@ impl crate::columnar::Columnar for Osint {
         d.boxed_object_into::<crate::v1_8_0::objects::Reputation>(31, &mut self.reputation)?;
         self.risk_score = d.int32(32)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Script>(33, &mut self.script)?;
-        d.string_into(34, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_8_0::enums::SeverityId>(34)?;
         self.severity_id = d.int32(35)?.map(crate::v1_8_0::enums::SeverityId::from_id);
         d.object_list_into::<crate::v1_8_0::objects::DigitalSignature>(36, &mut self.signatures)?;
         d.string_into(37, &mut self.src_url)?;
@@ -467,7 +484,7 @@ impl crate::columnar::Columnar for Osint {
         d.string_into(39, &mut self.subnet)?;
         d.boxed_object_into::<crate::v1_8_0::objects::ThreatActor>(40, &mut self.threat_actor)?;
         self.tlp = d.string(41)?.map(|s| OsintTlp::from_value(&s));
-        d.string_into(42, &mut self.type_)?;
+        self.type_ = d.caption::<crate::v1_8_0::objects::OsintTypeId>(42)?;
         self.type_id = d.int32(43)?.map(OsintTypeId::from_id);
         d.string_into(44, &mut self.uid)?;
         self.uploaded_time = d.int64(45)?;

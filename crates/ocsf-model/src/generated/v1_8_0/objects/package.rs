@@ -66,8 +66,12 @@ pub struct Package {
     pub src_url: Option<String>,
     /// **Type** (`type`, `string_t`, optional).
     #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::objects::PackageTypeId>"
+    )]
+    pub type_: Option<crate::Caption>,
     /// **Type ID** (`type_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `type`.
@@ -102,7 +106,7 @@ impl Package {
         let keep = value.id() == 99 && self.type_.is_some();
         self.type_id = Some(value);
         if !keep {
-            self.type_ = Some(value.as_str().to_string());
+            self.type_ = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -157,7 +161,7 @@ impl crate::columnar::Columnar for Package {
         d.string_into(9, &mut self.purl)?;
         d.string_into(10, &mut self.release)?;
         d.string_into(11, &mut self.src_url)?;
-        d.string_into(12, &mut self.type_)?;
+        self.type_ = d.caption::<crate::v1_8_0::objects::PackageTypeId>(12)?;
         self.type_id = d.int32(13)?.map(PackageTypeId::from_id);
         d.string_into(14, &mut self.uid)?;
         d.string_into(15, &mut self.vendor_name)?;

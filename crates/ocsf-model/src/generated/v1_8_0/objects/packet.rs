@@ -101,8 +101,12 @@ Other = 99 => "Other",
 #[non_exhaustive]
 pub struct Packet {
     /// **Encoding** (`encoding`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub encoding: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::objects::PacketEncodingId>"
+    )]
+    pub encoding: Option<crate::Caption>,
     /// **Encoding ID** (`encoding_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `encoding`.
@@ -112,8 +116,12 @@ pub struct Packet {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_offset: Option<i64>,
     /// **Format** (`format`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub format: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::objects::PacketFormatId>"
+    )]
+    pub format: Option<crate::Caption>,
     /// **Format ID** (`format_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `format`.
@@ -123,8 +131,12 @@ pub struct Packet {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sequence_number: Option<i64>,
     /// **Source** (`source`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub source: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::objects::PacketSourceId>"
+    )]
+    pub source: Option<crate::Caption>,
     /// **Source ID** (`source_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `source`.
@@ -155,7 +167,7 @@ impl Packet {
         let keep = value.id() == 99 && self.encoding.is_some();
         self.encoding_id = Some(value);
         if !keep {
-            self.encoding = Some(value.as_str().to_string());
+            self.encoding = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -165,7 +177,7 @@ impl Packet {
         let keep = value.id() == 99 && self.format.is_some();
         self.format_id = Some(value);
         if !keep {
-            self.format = Some(value.as_str().to_string());
+            self.format = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -175,7 +187,7 @@ impl Packet {
         let keep = value.id() == 99 && self.source.is_some();
         self.source_id = Some(value);
         if !keep {
-            self.source = Some(value.as_str().to_string());
+            self.source = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -211,13 +223,13 @@ impl crate::columnar::Columnar for Packet {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        d.string_into(0, &mut self.encoding)?;
+        self.encoding = d.caption::<crate::v1_8_0::objects::PacketEncodingId>(0)?;
         self.encoding_id = d.int32(1)?.map(PacketEncodingId::from_id);
         self.end_offset = d.int64(2)?;
-        d.string_into(3, &mut self.format)?;
+        self.format = d.caption::<crate::v1_8_0::objects::PacketFormatId>(3)?;
         self.format_id = d.int32(4)?.map(PacketFormatId::from_id);
         self.sequence_number = d.int64(5)?;
-        d.string_into(6, &mut self.source)?;
+        self.source = d.caption::<crate::v1_8_0::objects::PacketSourceId>(6)?;
         self.source_id = d.int32(7)?.map(PacketSourceId::from_id);
         self.start_offset = d.int64(8)?;
         d.string_into(9, &mut self.value)?;

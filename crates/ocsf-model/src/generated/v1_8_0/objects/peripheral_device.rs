@@ -59,8 +59,12 @@ pub struct PeripheralDevice {
     pub serial_number: Option<String>,
     /// **Peripheral Device Type** (`type`, `string_t`, optional).
     #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::objects::PeripheralDeviceTypeId>"
+    )]
+    pub type_: Option<crate::Caption>,
     /// **Peripheral Device Type ID** (`type_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `type`.
@@ -94,7 +98,7 @@ impl PeripheralDevice {
         let keep = value.id() == 99 && self.type_.is_some();
         self.type_id = Some(value);
         if !keep {
-            self.type_ = Some(value.as_str().to_string());
+            self.type_ = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -133,7 +137,7 @@ impl crate::columnar::Columnar for PeripheralDevice {
         d.string_into(1, &mut self.model)?;
         d.string_into(2, &mut self.name)?;
         d.string_into(3, &mut self.serial_number)?;
-        d.string_into(4, &mut self.type_)?;
+        self.type_ = d.caption::<crate::v1_8_0::objects::PeripheralDeviceTypeId>(4)?;
         self.type_id = d.int32(5)?.map(PeripheralDeviceTypeId::from_id);
         d.string_into(6, &mut self.uid)?;
         d.string_list_into(7, &mut self.vendor_id_list)?;

@@ -47,8 +47,12 @@ pub struct PrivilegeInfo {
     pub name: Option<String>,
     /// **Type** (`type`, `string_t`, optional).
     #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::objects::PrivilegeInfoTypeId>"
+    )]
+    pub type_: Option<crate::Caption>,
     /// **Type ID** (`type_id`, `integer_t`, optional).
     ///
     /// Its caption goes in `type`.
@@ -73,7 +77,7 @@ impl PrivilegeInfo {
         let keep = value.id() == 99 && self.type_.is_some();
         self.type_id = Some(value);
         if !keep {
-            self.type_ = Some(value.as_str().to_string());
+            self.type_ = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -109,7 +113,7 @@ impl crate::columnar::Columnar for PrivilegeInfo {
         self.last_used_time = d.int64(1)?;
         d.datetime_into(2, &mut self.last_used_time_dt)?;
         d.string_into(3, &mut self.name)?;
-        d.string_into(4, &mut self.type_)?;
+        self.type_ = d.caption::<crate::v1_8_0::objects::PrivilegeInfoTypeId>(4)?;
         self.type_id = d.int32(5)?.map(PrivilegeInfoTypeId::from_id);
         d.unknown_into(&mut self.unknown)?;
         Ok(())

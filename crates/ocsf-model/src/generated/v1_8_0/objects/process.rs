@@ -84,8 +84,12 @@ pub struct Process {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hosted_services: Option<Vec<crate::v1_8_0::objects::WinWinService>>,
     /// **Integrity** (`integrity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub integrity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::objects::ProcessIntegrityId>"
+    )]
+    pub integrity: Option<crate::Caption>,
     /// **Integrity Level** (`integrity_id`, `integer_t`, optional).
     ///
     /// Its caption goes in `integrity`.
@@ -162,7 +166,7 @@ impl Process {
         let keep = value.id() == 99 && self.integrity.is_some();
         self.integrity_id = Some(value);
         if !keep {
-            self.integrity = Some(value.as_str().to_string());
+            self.integrity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -236,7 +240,7 @@ impl crate::columnar::Columnar for Process {
         d.boxed_object_into::<crate::v1_8_0::objects::File>(10, &mut self.file)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Group>(11, &mut self.group)?;
         d.object_list_into::<crate::v1_8_0::objects::WinWinService>(12, &mut self.hosted_services)?;
-        d.string_into(13, &mut self.integrity)?;
+        self.integrity = d.caption::<crate::v1_8_0::objects::ProcessIntegrityId>(13)?;
         self.integrity_id = d.int32(14)?.map(ProcessIntegrityId::from_id);
         d.string_list_into(15, &mut self.lineage)?;
         d.string_list_into(16, &mut self.loaded_modules)?;

@@ -156,8 +156,12 @@ pub struct QueryEvidence {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub process: Option<Box<crate::v1_8_0::objects::Process>>,
     /// **Query Type** (`query_type`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub query_type: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::objects::QueryEvidenceQueryTypeId>"
+    )]
+    pub query_type: Option<crate::Caption>,
     /// **Query Type ID** (`query_type_id`, `integer_t`, required).
     ///
     /// Its caption goes in `query_type`.
@@ -208,7 +212,7 @@ impl QueryEvidence {
         let keep = value.id() == 99 && self.query_type.is_some();
         self.query_type_id = Some(value);
         if !keep {
-            self.query_type = Some(value.as_str().to_string());
+            self.query_type = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -274,7 +278,7 @@ impl crate::columnar::Columnar for QueryEvidence {
             &mut self.peripheral_device,
         )?;
         d.boxed_object_into::<crate::v1_8_0::objects::Process>(9, &mut self.process)?;
-        d.string_into(10, &mut self.query_type)?;
+        self.query_type = d.caption::<crate::v1_8_0::objects::QueryEvidenceQueryTypeId>(10)?;
         self.query_type_id = d.int32(11)?.map(QueryEvidenceQueryTypeId::from_id);
         d.boxed_object_into::<crate::v1_8_0::objects::WinRegKey>(12, &mut self.reg_key)?;
         d.boxed_object_into::<crate::v1_8_0::objects::WinRegValue>(13, &mut self.reg_value)?;

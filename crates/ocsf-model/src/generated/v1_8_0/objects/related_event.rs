@@ -57,8 +57,12 @@ pub struct RelatedEvent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product_uid: Option<String>,
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `severity`.
@@ -110,7 +114,7 @@ impl RelatedEvent {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = Some(value);
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -176,7 +180,7 @@ impl crate::columnar::Columnar for RelatedEvent {
         d.object_list_into::<crate::v1_8_0::objects::Observable>(12, &mut self.observables)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Product>(13, &mut self.product)?;
         d.string_into(14, &mut self.product_uid)?;
-        d.string_into(15, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_8_0::enums::SeverityId>(15)?;
         self.severity_id = d.int32(16)?.map(crate::v1_8_0::enums::SeverityId::from_id);
         d.string_into(17, &mut self.status)?;
         d.object_list_into::<crate::v1_8_0::objects::KeyValueObject>(18, &mut self.tags)?;

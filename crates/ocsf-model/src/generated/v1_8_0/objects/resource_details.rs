@@ -104,8 +104,12 @@ pub struct ResourceDetails {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource_relationship: Option<Box<crate::v1_8_0::objects::Graph>>,
     /// **Role** (`role`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub role: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::objects::ResourceDetailsRoleId>"
+    )]
+    pub role: Option<crate::Caption>,
     /// **Role ID** (`role_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `role`.
@@ -146,7 +150,7 @@ impl ResourceDetails {
         let keep = value.id() == 99 && self.role.is_some();
         self.role_id = Some(value);
         if !keep {
-            self.role = Some(value.as_str().to_string());
+            self.role = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -228,7 +232,7 @@ impl crate::columnar::Columnar for ResourceDetails {
         d.string_into(18, &mut self.provider)?;
         d.string_into(19, &mut self.region)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Graph>(20, &mut self.resource_relationship)?;
-        d.string_into(21, &mut self.role)?;
+        self.role = d.caption::<crate::v1_8_0::objects::ResourceDetailsRoleId>(21)?;
         self.role_id = d.int32(22)?.map(ResourceDetailsRoleId::from_id);
         d.object_list_into::<crate::v1_8_0::objects::KeyValueObject>(23, &mut self.tags)?;
         d.string_into(24, &mut self.type_)?;

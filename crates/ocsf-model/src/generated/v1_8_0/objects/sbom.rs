@@ -50,8 +50,12 @@ pub struct Sbom {
     pub software_components: Option<Vec<crate::v1_8_0::objects::SoftwareComponent>>,
     /// **Type** (`type`, `string_t`, optional).
     #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::objects::SbomTypeId>"
+    )]
+    pub type_: Option<crate::Caption>,
     /// **Type ID** (`type_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `type`.
@@ -86,7 +90,7 @@ impl Sbom {
         let keep = value.id() == 99 && self.type_.is_some();
         self.type_id = Some(value);
         if !keep {
-            self.type_ = Some(value.as_str().to_string());
+            self.type_ = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -129,7 +133,7 @@ impl crate::columnar::Columnar for Sbom {
             4,
             &mut self.software_components,
         )?;
-        d.string_into(5, &mut self.type_)?;
+        self.type_ = d.caption::<crate::v1_8_0::objects::SbomTypeId>(5)?;
         self.type_id = d.int32(6)?.map(SbomTypeId::from_id);
         d.string_into(7, &mut self.uid)?;
         d.string_into(8, &mut self.version)?;

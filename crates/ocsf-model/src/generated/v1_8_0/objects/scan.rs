@@ -50,8 +50,12 @@ pub struct Scan {
     pub name: Option<String>,
     /// **Type** (`type`, `string_t`, optional).
     #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::objects::ScanTypeId>"
+    )]
+    pub type_: Option<crate::Caption>,
     /// **Type ID** (`type_id`, `integer_t`, required).
     ///
     /// Its caption goes in `type`.
@@ -78,7 +82,7 @@ impl Scan {
         let keep = value.id() == 99 && self.type_.is_some();
         self.type_id = Some(value);
         if !keep {
-            self.type_ = Some(value.as_str().to_string());
+            self.type_ = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -109,7 +113,7 @@ impl crate::columnar::Columnar for Scan {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         d.string_into(0, &mut self.name)?;
-        d.string_into(1, &mut self.type_)?;
+        self.type_ = d.caption::<crate::v1_8_0::objects::ScanTypeId>(1)?;
         self.type_id = d.int32(2)?.map(ScanTypeId::from_id);
         d.string_into(3, &mut self.uid)?;
         d.unknown_into(&mut self.unknown)?;

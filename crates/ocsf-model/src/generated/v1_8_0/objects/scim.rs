@@ -37,8 +37,12 @@ Other = 99 => "Other",
 #[non_exhaustive]
 pub struct Scim {
     /// **Auth Protocol** (`auth_protocol`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub auth_protocol: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::AuthProtocolId>"
+    )]
+    pub auth_protocol: Option<crate::Caption>,
     /// **Auth Protocol ID** (`auth_protocol_id`, `integer_t`, optional).
     ///
     /// Its caption goes in `auth_protocol`.
@@ -87,8 +91,12 @@ pub struct Scim {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scim_user_schema: Option<serde_json::Value>,
     /// **State** (`state`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub state: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::objects::ScimStateId>"
+    )]
+    pub state: Option<crate::Caption>,
     /// **State ID** (`state_id`, `integer_t`, optional).
     ///
     /// Its caption goes in `state`.
@@ -128,7 +136,7 @@ impl Scim {
         let keep = value.id() == 99 && self.auth_protocol.is_some();
         self.auth_protocol_id = Some(value);
         if !keep {
-            self.auth_protocol = Some(value.as_str().to_string());
+            self.auth_protocol = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -138,7 +146,7 @@ impl Scim {
         let keep = value.id() == 99 && self.state.is_some();
         self.state_id = Some(value);
         if !keep {
-            self.state = Some(value.as_str().to_string());
+            self.state = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -187,7 +195,7 @@ impl crate::columnar::Columnar for Scim {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        d.string_into(0, &mut self.auth_protocol)?;
+        self.auth_protocol = d.caption::<crate::v1_8_0::enums::AuthProtocolId>(0)?;
         self.auth_protocol_id = d
             .int32(1)?
             .map(crate::v1_8_0::enums::AuthProtocolId::from_id);
@@ -205,7 +213,7 @@ impl crate::columnar::Columnar for Scim {
         self.rate_limit = d.int32(13)?;
         self.scim_group_schema = d.json(14)?;
         self.scim_user_schema = d.json(15)?;
-        d.string_into(16, &mut self.state)?;
+        self.state = d.caption::<crate::v1_8_0::objects::ScimStateId>(16)?;
         self.state_id = d.int32(17)?.map(ScimStateId::from_id);
         d.string_into(18, &mut self.uid)?;
         d.string_into(19, &mut self.uid_alt)?;

@@ -62,8 +62,12 @@ pub struct Script {
     pub script_content: Option<Box<crate::v1_8_0::objects::LongString>>,
     /// **Type** (`type`, `string_t`, optional).
     #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::objects::ScriptTypeId>"
+    )]
+    pub type_: Option<crate::Caption>,
     /// **Type ID** (`type_id`, `integer_t`, required).
     ///
     /// Its caption goes in `type`.
@@ -93,7 +97,7 @@ impl Script {
         let keep = value.id() == 99 && self.type_.is_some();
         self.type_id = Some(value);
         if !keep {
-            self.type_ = Some(value.as_str().to_string());
+            self.type_ = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -132,7 +136,7 @@ impl crate::columnar::Columnar for Script {
         d.string_into(2, &mut self.name)?;
         d.string_into(3, &mut self.parent_uid)?;
         d.boxed_object_into::<crate::v1_8_0::objects::LongString>(4, &mut self.script_content)?;
-        d.string_into(5, &mut self.type_)?;
+        self.type_ = d.caption::<crate::v1_8_0::objects::ScriptTypeId>(5)?;
         self.type_id = d.int32(6)?.map(ScriptTypeId::from_id);
         d.string_into(7, &mut self.uid)?;
         d.unknown_into(&mut self.unknown)?;

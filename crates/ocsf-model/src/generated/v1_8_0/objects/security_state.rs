@@ -92,8 +92,12 @@ Other = 99 => "Other",
 #[non_exhaustive]
 pub struct SecurityState {
     /// **Security State** (`state`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub state: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::objects::SecurityStateStateId>"
+    )]
+    pub state: Option<crate::Caption>,
     /// **Security State ID** (`state_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `state`.
@@ -115,7 +119,7 @@ impl SecurityState {
         let keep = value.id() == 99 && self.state.is_some();
         self.state_id = Some(value);
         if !keep {
-            self.state = Some(value.as_str().to_string());
+            self.state = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -143,7 +147,7 @@ impl crate::columnar::Columnar for SecurityState {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        d.string_into(0, &mut self.state)?;
+        self.state = d.caption::<crate::v1_8_0::objects::SecurityStateStateId>(0)?;
         self.state_id = d.int32(1)?.map(SecurityStateStateId::from_id);
         d.unknown_into(&mut self.unknown)?;
         Ok(())

@@ -68,8 +68,12 @@ pub struct SoftwareComponent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub related_component: Option<String>,
     /// **Relationship** (`relationship`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub relationship: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::objects::SoftwareComponentRelationshipId>"
+    )]
+    pub relationship: Option<crate::Caption>,
     /// **Relationship ID** (`relationship_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `relationship`.
@@ -77,8 +81,12 @@ pub struct SoftwareComponent {
     pub relationship_id: Option<SoftwareComponentRelationshipId>,
     /// **Type** (`type`, `string_t`, optional).
     #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::objects::SoftwareComponentTypeId>"
+    )]
+    pub type_: Option<crate::Caption>,
     /// **Type ID** (`type_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `type`.
@@ -107,7 +115,7 @@ impl SoftwareComponent {
         let keep = value.id() == 99 && self.relationship.is_some();
         self.relationship_id = Some(value);
         if !keep {
-            self.relationship = Some(value.as_str().to_string());
+            self.relationship = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -117,7 +125,7 @@ impl SoftwareComponent {
         let keep = value.id() == 99 && self.type_.is_some();
         self.type_id = Some(value);
         if !keep {
-            self.type_ = Some(value.as_str().to_string());
+            self.type_ = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -160,9 +168,10 @@ impl crate::columnar::Columnar for SoftwareComponent {
         d.string_into(3, &mut self.name)?;
         d.string_into(4, &mut self.purl)?;
         d.string_into(5, &mut self.related_component)?;
-        d.string_into(6, &mut self.relationship)?;
+        self.relationship =
+            d.caption::<crate::v1_8_0::objects::SoftwareComponentRelationshipId>(6)?;
         self.relationship_id = d.int32(7)?.map(SoftwareComponentRelationshipId::from_id);
-        d.string_into(8, &mut self.type_)?;
+        self.type_ = d.caption::<crate::v1_8_0::objects::SoftwareComponentTypeId>(8)?;
         self.type_id = d.int32(9)?.map(SoftwareComponentTypeId::from_id);
         d.string_into(10, &mut self.version)?;
         d.unknown_into(&mut self.unknown)?;

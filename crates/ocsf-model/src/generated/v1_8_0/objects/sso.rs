@@ -10,8 +10,12 @@
 #[non_exhaustive]
 pub struct Sso {
     /// **Auth Protocol** (`auth_protocol`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub auth_protocol: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::AuthProtocolId>"
+    )]
+    pub auth_protocol: Option<crate::Caption>,
     /// **Auth Protocol ID** (`auth_protocol_id`, `integer_t`, optional).
     ///
     /// Its caption goes in `auth_protocol`.
@@ -81,7 +85,7 @@ impl Sso {
         let keep = value.id() == 99 && self.auth_protocol.is_some();
         self.auth_protocol_id = Some(value);
         if !keep {
-            self.auth_protocol = Some(value.as_str().to_string());
+            self.auth_protocol = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -124,7 +128,7 @@ impl crate::columnar::Columnar for Sso {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        d.string_into(0, &mut self.auth_protocol)?;
+        self.auth_protocol = d.caption::<crate::v1_8_0::enums::AuthProtocolId>(0)?;
         self.auth_protocol_id = d
             .int32(1)?
             .map(crate::v1_8_0::enums::AuthProtocolId::from_id);

@@ -173,16 +173,24 @@ pub struct StartupItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run_modes: Option<Vec<String>>,
     /// **Run State** (`run_state`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub run_state: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::objects::StartupItemRunStateId>"
+    )]
+    pub run_state: Option<crate::Caption>,
     /// **Run State ID** (`run_state_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `run_state`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run_state_id: Option<StartupItemRunStateId>,
     /// **Start Type** (`start_type`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub start_type: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::objects::StartupItemStartTypeId>"
+    )]
+    pub start_type: Option<crate::Caption>,
     /// **Start Type ID** (`start_type_id`, `integer_t`, required).
     ///
     /// Its caption goes in `start_type`.
@@ -190,8 +198,12 @@ pub struct StartupItem {
     pub start_type_id: Option<StartupItemStartTypeId>,
     /// **Type** (`type`, `string_t`, optional).
     #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::objects::StartupItemTypeId>"
+    )]
+    pub type_: Option<crate::Caption>,
     /// **Type ID** (`type_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `type`.
@@ -221,7 +233,7 @@ impl StartupItem {
         let keep = value.id() == 99 && self.run_state.is_some();
         self.run_state_id = Some(value);
         if !keep {
-            self.run_state = Some(value.as_str().to_string());
+            self.run_state = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -231,7 +243,7 @@ impl StartupItem {
         let keep = value.id() == 99 && self.start_type.is_some();
         self.start_type_id = Some(value);
         if !keep {
-            self.start_type = Some(value.as_str().to_string());
+            self.start_type = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -241,7 +253,7 @@ impl StartupItem {
         let keep = value.id() == 99 && self.type_.is_some();
         self.type_id = Some(value);
         if !keep {
-            self.type_ = Some(value.as_str().to_string());
+            self.type_ = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -294,11 +306,11 @@ impl crate::columnar::Columnar for StartupItem {
             .int32_list(4)?
             .map(|v| v.into_iter().map(StartupItemRunModeIds::from_id).collect());
         d.string_list_into(5, &mut self.run_modes)?;
-        d.string_into(6, &mut self.run_state)?;
+        self.run_state = d.caption::<crate::v1_8_0::objects::StartupItemRunStateId>(6)?;
         self.run_state_id = d.int32(7)?.map(StartupItemRunStateId::from_id);
-        d.string_into(8, &mut self.start_type)?;
+        self.start_type = d.caption::<crate::v1_8_0::objects::StartupItemStartTypeId>(8)?;
         self.start_type_id = d.int32(9)?.map(StartupItemStartTypeId::from_id);
-        d.string_into(10, &mut self.type_)?;
+        self.type_ = d.caption::<crate::v1_8_0::objects::StartupItemTypeId>(10)?;
         self.type_id = d.int32(11)?.map(StartupItemTypeId::from_id);
         d.boxed_object_into::<crate::v1_8_0::objects::WinWinService>(12, &mut self.win_service)?;
         d.unknown_into(&mut self.unknown)?;

@@ -39,8 +39,12 @@ pub struct ThreatActor {
     pub name: Option<String>,
     /// **Threat Actor Type** (`type`, `string_t`, optional).
     #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::objects::ThreatActorTypeId>"
+    )]
+    pub type_: Option<crate::Caption>,
     /// **Threat Actor Type ID** (`type_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `type`.
@@ -65,7 +69,7 @@ impl ThreatActor {
         let keep = value.id() == 99 && self.type_.is_some();
         self.type_id = Some(value);
         if !keep {
-            self.type_ = Some(value.as_str().to_string());
+            self.type_ = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -95,7 +99,7 @@ impl crate::columnar::Columnar for ThreatActor {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         d.string_into(0, &mut self.name)?;
-        d.string_into(1, &mut self.type_)?;
+        self.type_ = d.caption::<crate::v1_8_0::objects::ThreatActorTypeId>(1)?;
         self.type_id = d.int32(2)?.map(ThreatActorTypeId::from_id);
         d.unknown_into(&mut self.unknown)?;
         Ok(())

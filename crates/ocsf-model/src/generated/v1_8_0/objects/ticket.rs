@@ -73,8 +73,12 @@ pub struct Ticket {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub src_url: Option<String>,
     /// **Ticket Status** (`status`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::objects::TicketStatusId>"
+    )]
+    pub status: Option<crate::Caption>,
     /// **Status Details** (`status_details`, `string_t` array, optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_details: Option<Vec<String>>,
@@ -88,8 +92,12 @@ pub struct Ticket {
     pub title: Option<String>,
     /// **Ticket Type** (`type`, `string_t`, optional).
     #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::objects::TicketTypeId>"
+    )]
+    pub type_: Option<crate::Caption>,
     /// **Ticket Type ID** (`type_id`, `integer_t`, optional).
     ///
     /// Its caption goes in `type`.
@@ -114,7 +122,7 @@ impl Ticket {
         let keep = value.id() == 99 && self.status.is_some();
         self.status_id = Some(value);
         if !keep {
-            self.status = Some(value.as_str().to_string());
+            self.status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -124,7 +132,7 @@ impl Ticket {
         let keep = value.id() == 99 && self.type_.is_some();
         self.type_id = Some(value);
         if !keep {
-            self.type_ = Some(value.as_str().to_string());
+            self.type_ = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -159,11 +167,11 @@ impl crate::columnar::Columnar for Ticket {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         d.string_into(0, &mut self.src_url)?;
-        d.string_into(1, &mut self.status)?;
+        self.status = d.caption::<crate::v1_8_0::objects::TicketStatusId>(1)?;
         d.string_list_into(2, &mut self.status_details)?;
         self.status_id = d.int32(3)?.map(TicketStatusId::from_id);
         d.string_into(4, &mut self.title)?;
-        d.string_into(5, &mut self.type_)?;
+        self.type_ = d.caption::<crate::v1_8_0::objects::TicketTypeId>(5)?;
         self.type_id = d.int32(6)?.map(TicketTypeId::from_id);
         d.string_into(7, &mut self.uid)?;
         d.unknown_into(&mut self.unknown)?;

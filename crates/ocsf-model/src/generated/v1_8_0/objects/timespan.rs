@@ -91,8 +91,12 @@ pub struct Timespan {
     pub start_time_dt: Option<String>,
     /// **Time Span Type** (`type`, `string_t`, optional).
     #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::objects::TimespanTypeId>"
+    )]
+    pub type_: Option<crate::Caption>,
     /// **Time Span Type ID** (`type_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `type`.
@@ -114,7 +118,7 @@ impl Timespan {
         let keep = value.id() == 99 && self.type_.is_some();
         self.type_id = Some(value);
         if !keep {
-            self.type_ = Some(value.as_str().to_string());
+            self.type_ = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -166,7 +170,7 @@ impl crate::columnar::Columnar for Timespan {
         d.datetime_into(9, &mut self.end_time_dt)?;
         self.start_time = d.int64(10)?;
         d.datetime_into(11, &mut self.start_time_dt)?;
-        d.string_into(12, &mut self.type_)?;
+        self.type_ = d.caption::<crate::v1_8_0::objects::TimespanTypeId>(12)?;
         self.type_id = d.int32(13)?.map(TimespanTypeId::from_id);
         d.unknown_into(&mut self.unknown)?;
         Ok(())

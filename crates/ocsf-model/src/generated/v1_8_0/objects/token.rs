@@ -74,8 +74,12 @@ pub struct Token {
     pub tenant_uid: Option<String>,
     /// **Type** (`type`, `string_t`, recommended).
     #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::objects::TokenTypeId>"
+    )]
+    pub type_: Option<crate::Caption>,
     /// **Type ID** (`type_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `type`.
@@ -103,7 +107,7 @@ impl Token {
         let keep = value.id() == 99 && self.type_.is_some();
         self.type_id = Some(value);
         if !keep {
-            self.type_ = Some(value.as_str().to_string());
+            self.type_ = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -151,7 +155,7 @@ impl crate::columnar::Columnar for Token {
         d.datetime_into(6, &mut self.modified_time_dt)?;
         d.string_into(7, &mut self.name)?;
         d.string_into(8, &mut self.tenant_uid)?;
-        d.string_into(9, &mut self.type_)?;
+        self.type_ = d.caption::<crate::v1_8_0::objects::TokenTypeId>(9)?;
         self.type_id = d.int32(10)?.map(TokenTypeId::from_id);
         d.string_into(11, &mut self.uid)?;
         d.string_into(12, &mut self.zone)?;

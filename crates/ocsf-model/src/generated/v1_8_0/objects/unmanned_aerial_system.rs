@@ -92,8 +92,12 @@ pub struct UnmannedAerialSystem {
     pub track_direction: Option<String>,
     /// **Type** (`type`, `string_t`, optional).
     #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::objects::UnmannedAerialSystemTypeId>"
+    )]
+    pub type_: Option<crate::Caption>,
     /// **Type ID** (`type_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `type`.
@@ -127,7 +131,7 @@ impl UnmannedAerialSystem {
         let keep = value.id() == 99 && self.type_.is_some();
         self.type_id = Some(value);
         if !keep {
-            self.type_ = Some(value.as_str().to_string());
+            self.type_ = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -175,7 +179,7 @@ impl crate::columnar::Columnar for UnmannedAerialSystem {
         d.string_into(5, &mut self.speed)?;
         d.string_into(6, &mut self.speed_accuracy)?;
         d.string_into(7, &mut self.track_direction)?;
-        d.string_into(8, &mut self.type_)?;
+        self.type_ = d.caption::<crate::v1_8_0::objects::UnmannedAerialSystemTypeId>(8)?;
         self.type_id = d.int32(9)?.map(UnmannedAerialSystemTypeId::from_id);
         d.string_into(10, &mut self.uid)?;
         d.string_into(11, &mut self.uid_alt)?;

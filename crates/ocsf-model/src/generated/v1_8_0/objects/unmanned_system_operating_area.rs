@@ -126,8 +126,12 @@ pub struct UnmannedSystemOperatingArea {
     pub start_time_dt: Option<String>,
     /// **Type** (`type`, `string_t`, optional).
     #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::objects::UnmannedSystemOperatingAreaTypeId>"
+    )]
+    pub type_: Option<crate::Caption>,
     /// **Type ID** (`type_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `type`.
@@ -149,7 +153,7 @@ impl UnmannedSystemOperatingArea {
         let keep = value.id() == 99 && self.type_.is_some();
         self.type_id = Some(value);
         if !keep {
-            self.type_ = Some(value.as_str().to_string());
+            self.type_ = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -231,7 +235,7 @@ impl crate::columnar::Columnar for UnmannedSystemOperatingArea {
         d.string_into(24, &mut self.region)?;
         self.start_time = d.int64(25)?;
         d.datetime_into(26, &mut self.start_time_dt)?;
-        d.string_into(27, &mut self.type_)?;
+        self.type_ = d.caption::<crate::v1_8_0::objects::UnmannedSystemOperatingAreaTypeId>(27)?;
         self.type_id = d.int32(28)?.map(UnmannedSystemOperatingAreaTypeId::from_id);
         d.unknown_into(&mut self.unknown)?;
         Ok(())

@@ -83,8 +83,12 @@ pub struct User {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub programmatic_credentials: Option<Vec<crate::v1_8_0::objects::ProgrammaticCredential>>,
     /// **Risk Level** (`risk_level`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub risk_level: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::RiskLevelId>"
+    )]
+    pub risk_level: Option<crate::Caption>,
     /// **Risk Level ID** (`risk_level_id`, `integer_t`, optional).
     ///
     /// Its caption goes in `risk_level`.
@@ -95,8 +99,12 @@ pub struct User {
     pub risk_score: Option<i32>,
     /// **Type** (`type`, `string_t`, optional).
     #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::objects::UserTypeId>"
+    )]
+    pub type_: Option<crate::Caption>,
     /// **Type ID** (`type_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `type`.
@@ -124,7 +132,7 @@ impl User {
         let keep = value.id() == 99 && self.risk_level.is_some();
         self.risk_level_id = Some(value);
         if !keep {
-            self.risk_level = Some(value.as_str().to_string());
+            self.risk_level = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -134,7 +142,7 @@ impl User {
         let keep = value.id() == 99 && self.type_.is_some();
         self.type_id = Some(value);
         if !keep {
-            self.type_ = Some(value.as_str().to_string());
+            self.type_ = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -198,10 +206,10 @@ impl crate::columnar::Columnar for User {
             13,
             &mut self.programmatic_credentials,
         )?;
-        d.string_into(14, &mut self.risk_level)?;
+        self.risk_level = d.caption::<crate::v1_8_0::enums::RiskLevelId>(14)?;
         self.risk_level_id = d.int32(15)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(16)?;
-        d.string_into(17, &mut self.type_)?;
+        self.type_ = d.caption::<crate::v1_8_0::objects::UserTypeId>(17)?;
         self.type_id = d.int32(18)?.map(UserTypeId::from_id);
         d.string_into(19, &mut self.uid)?;
         d.string_into(20, &mut self.uid_alt)?;

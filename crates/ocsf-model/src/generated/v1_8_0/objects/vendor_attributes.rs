@@ -8,8 +8,12 @@
 #[non_exhaustive]
 pub struct VendorAttributes {
     /// **Severity** (`severity`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::enums::SeverityId>"
+    )]
+    pub severity: Option<crate::Caption>,
     /// **Severity ID** (`severity_id`, `integer_t`, optional).
     ///
     /// Its caption goes in `severity`.
@@ -31,7 +35,7 @@ impl VendorAttributes {
         let keep = value.id() == 99 && self.severity.is_some();
         self.severity_id = Some(value);
         if !keep {
-            self.severity = Some(value.as_str().to_string());
+            self.severity = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -59,7 +63,7 @@ impl crate::columnar::Columnar for VendorAttributes {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        d.string_into(0, &mut self.severity)?;
+        self.severity = d.caption::<crate::v1_8_0::enums::SeverityId>(0)?;
         self.severity_id = d.int32(1)?.map(crate::v1_8_0::enums::SeverityId::from_id);
         d.unknown_into(&mut self.unknown)?;
         Ok(())

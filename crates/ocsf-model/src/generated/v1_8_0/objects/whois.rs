@@ -40,8 +40,12 @@ pub struct Whois {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_time_dt: Option<String>,
     /// **DNSSEC Status** (`dnssec_status`, `string_t`, optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dnssec_status: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::objects::WhoisDnssecStatusId>"
+    )]
+    pub dnssec_status: Option<crate::Caption>,
     /// **DNSSEC Status ID** (`dnssec_status_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `dnssec_status`.
@@ -102,7 +106,7 @@ impl Whois {
         let keep = value.id() == 99 && self.dnssec_status.is_some();
         self.dnssec_status_id = Some(value);
         if !keep {
-            self.dnssec_status = Some(value.as_str().to_string());
+            self.dnssec_status = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -152,7 +156,7 @@ impl crate::columnar::Columnar for Whois {
         )?;
         self.created_time = d.int64(1)?;
         d.datetime_into(2, &mut self.created_time_dt)?;
-        d.string_into(3, &mut self.dnssec_status)?;
+        self.dnssec_status = d.caption::<crate::v1_8_0::objects::WhoisDnssecStatusId>(3)?;
         self.dnssec_status_id = d.int32(4)?.map(WhoisDnssecStatusId::from_id);
         d.string_into(5, &mut self.domain)?;
         d.object_list_into::<crate::v1_8_0::objects::DomainContact>(6, &mut self.domain_contacts)?;

@@ -89,8 +89,12 @@ pub struct WinRegValue {
     pub reg_string_list_data: Option<Vec<String>>,
     /// **Type** (`type`, `string_t`, optional).
     #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::objects::WinRegValueTypeId>"
+    )]
+    pub type_: Option<crate::Caption>,
     /// **Type ID** (`type_id`, `integer_t`, recommended).
     ///
     /// Its caption goes in `type`.
@@ -116,7 +120,7 @@ impl WinRegValue {
         let keep = value.id() == 99 && self.type_.is_some();
         self.type_id = Some(value);
         if !keep {
-            self.type_ = Some(value.as_str().to_string());
+            self.type_ = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -166,7 +170,7 @@ impl crate::columnar::Columnar for WinRegValue {
         self.reg_integer_data = d.int64(8)?;
         d.string_into(9, &mut self.reg_string_data)?;
         d.string_list_into(10, &mut self.reg_string_list_data)?;
-        d.string_into(11, &mut self.type_)?;
+        self.type_ = d.caption::<crate::v1_8_0::objects::WinRegValueTypeId>(11)?;
         self.type_id = d.int32(12)?.map(WinRegValueTypeId::from_id);
         d.unknown_into(&mut self.unknown)?;
         Ok(())

@@ -198,8 +198,12 @@ pub struct WinWinResource {
     pub tags: Option<Vec<crate::v1_8_0::objects::KeyValueObject>>,
     /// **Type** (`type`, `string_t`, optional).
     #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::caption::deserialize::<_, crate::v1_8_0::objects::WinWinResourceTypeId>"
+    )]
+    pub type_: Option<crate::Caption>,
     /// **Type ID** (`type_id`, `integer_t`, required).
     ///
     /// Its caption goes in `type`.
@@ -229,7 +233,7 @@ impl WinWinResource {
         let keep = value.id() == 99 && self.type_.is_some();
         self.type_id = Some(value);
         if !keep {
-            self.type_ = Some(value.as_str().to_string());
+            self.type_ = Some(std::borrow::Cow::Borrowed(value.as_str()));
         }
         self
     }
@@ -289,7 +293,7 @@ impl crate::columnar::Columnar for WinWinResource {
         d.string_into(9, &mut self.name)?;
         d.string_into(10, &mut self.svc_name)?;
         d.object_list_into::<crate::v1_8_0::objects::KeyValueObject>(11, &mut self.tags)?;
-        d.string_into(12, &mut self.type_)?;
+        self.type_ = d.caption::<crate::v1_8_0::objects::WinWinResourceTypeId>(12)?;
         self.type_id = d.int32(13)?.map(WinWinResourceTypeId::from_id);
         d.string_into(14, &mut self.uid)?;
         d.string_into(15, &mut self.uid_alt)?;
