@@ -275,13 +275,7 @@ fn check_relp(
             ("max_message_bytes", raw.max_message_bytes.is_some()),
             ("dedupe_window", raw.dedupe_window.is_some()),
         ];
-        if let Some((field, _)) = given.iter().find(|(_, given)| *given) {
-            return Err(at(
-                field,
-                format!("only a relp input takes it, not {} input", kind.a()),
-            ));
-        }
-        return Ok(None);
+        return refuse_others(Kind::Relp, kind, &given, at);
     }
     if raw.transport.is_some() {
         return Err(at(
@@ -361,13 +355,7 @@ fn check_journal(
             ("command", raw.command.is_some()),
             ("args", raw.args.is_some()),
         ];
-        if let Some((field, _)) = given.iter().find(|(_, given)| *given) {
-            return Err(at(
-                field,
-                format!("only a journald input takes it, not {} input", kind.a()),
-            ));
-        }
-        return Ok(None);
+        return refuse_others(Kind::Journald, kind, &given, at);
     }
     let command = match &raw.command {
         None => PathBuf::from("journalctl"),
@@ -409,13 +397,7 @@ fn check_objects(
 ) -> Result<Option<Objects>> {
     if kind != Kind::Objects {
         let given = [("url", raw.url.is_some()), ("dir", raw.dir.is_some())];
-        if let Some((field, _)) = given.iter().find(|(_, given)| *given) {
-            return Err(at(
-                field,
-                format!("only an objects input takes it, not {} input", kind.a()),
-            ));
-        }
-        return Ok(None);
+        return refuse_others(Kind::Objects, kind, &given, at);
     }
     match (&raw.url, &raw.dir) {
         (Some(_), Some(_)) => Err(at(
@@ -442,5 +424,22 @@ fn check_objects(
             }
             Ok(Some(Objects::Dir(dir)))
         }
+    }
+}
+
+/// The fields that only an input of kind `owner` takes, checked on an input of another kind:
+/// the first one `given` (name, whether it is set) is refused; `Ok(None)` when none is.
+fn refuse_others<T>(
+    owner: Kind,
+    kind: Kind,
+    given: &[(&str, bool)],
+    at: &dyn Fn(&str, String) -> Error,
+) -> Result<Option<T>> {
+    match given.iter().find(|(_, set)| *set) {
+        Some((field, _)) => Err(at(
+            field,
+            format!("only {} input takes it, not {} input", owner.a(), kind.a()),
+        )),
+        None => Ok(None),
     }
 }
