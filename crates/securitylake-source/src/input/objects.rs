@@ -37,7 +37,7 @@ use futures::{StreamExt, TryStreamExt};
 use securitylake_core::object_store::path::Path;
 use securitylake_core::object_store::{ObjectStore, ObjectStoreExt};
 use serde::{Deserialize, Serialize};
-use tokio::io::{AsyncBufReadExt, AsyncSeekExt, AsyncWriteExt};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
 
 use crate::error::{Error, ErrorKind, Result};
 
@@ -243,17 +243,17 @@ impl ObjectLinesInput {
                 .map_err(|e| io_error(&name, e))?;
         }
         raw.flush().await.map_err(|e| io_error(&name, e))?;
-        if let Some(keys) = &mut self.keys {
-            keys.pop_front();
-        }
         let gzip = head_len == 2 && head == [0x1f, 0x8b];
         let raw = raw.into_std().await;
         let decoded = tokio::task::spawn_blocking(move || decode(raw, gzip))
             .await
             .map_err(|e| Error::new(ErrorKind::Io, format!("decoding an object: {e}")))?;
-        let file = match decoded {
+        let mut file = match decoded {
             Ok(file) => file,
             Err(e) => {
+                if let Some(keys) = &mut self.keys {
+                    keys.pop_front();
+                }
                 self.stats.objects_failed += 1;
                 return Err(Error::new(
                     ErrorKind::InvalidInput,
@@ -262,25 +262,29 @@ impl ObjectLinesInput {
                 .with_source(e));
             }
         };
+        // From here on nothing is awaited: a call cancelled at any await above fetches the
+        // object again (its key is still first in the queue, the resume offset still kept).
+        let offset = match &self.resume {
+            Some(resume) if resume.key == name => {
+                // A seek within a local temporary file: no I/O wait.
+                file.seek(std::io::SeekFrom::Start(resume.offset))
+                    .map_err(|e| io_error(&name, e))?;
+                resume.offset
+            }
+            _ => 0,
+        };
+        self.resume = None;
+        if let Some(keys) = &mut self.keys {
+            keys.pop_front();
+        }
         if gzip {
             self.stats.gzip_objects += 1;
         }
-        let mut current = Current {
+        self.current = Some(Current {
             key: name,
             reader: tokio::io::BufReader::with_capacity(64 * 1024, tokio::fs::File::from_std(file)),
-            offset: 0,
-        };
-        if let Some(resume) = self.resume.take()
-            && resume.key == current.key
-        {
-            current
-                .reader
-                .seek(std::io::SeekFrom::Start(resume.offset))
-                .await
-                .map_err(|e| io_error(&current.key, e))?;
-            current.offset = resume.offset;
-        }
-        self.current = Some(current);
+            offset,
+        });
         Ok(())
     }
 }
