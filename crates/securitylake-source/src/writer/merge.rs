@@ -1,7 +1,8 @@
 //! Sealing a columnar segment (write-ahead format 3): its frames, each
 //! sorted by `time`, form sorted runs (consecutive frames whose times do not
 //! go back); the runs are merged k-way into Parquet batches, so memory holds
-//! one frame per run, not the segment.
+//! one frame per run, not the segment. A segment that is one sorted run (a
+//! source writing in time order) is written frame by frame, unmerged.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
@@ -167,10 +168,31 @@ pub(super) fn encode_columnar<E: OcsfEvent, W: std::io::Write + Send>(
         ArrowWriter::try_new_with_options(out, schema, writer_options).map_err(parquet_error)?;
     let mut reader = RecordReader::open(path)?;
     let mut payload = Vec::new();
+    let mut runs = scanned.runs();
+    if runs.len() <= 1 {
+        // One sorted run (the usual case: a source writes in time order):
+        // its frames are already in the file's order, so they are written
+        // as they are, in slices, with no merge and no copy.
+        for frame in runs.pop().unwrap_or_default() {
+            reader.read_at(frame.offset, frame.len, &mut payload)?;
+            let batch = frames::decode_frame(&scanned.schema, &payload)?;
+            let mut offset = 0;
+            while offset < batch.num_rows() {
+                if cancel.load(std::sync::atomic::Ordering::Relaxed) {
+                    return Err(Error::new(ErrorKind::Io, "encoding abandoned"));
+                }
+                let len = batch_rows.min(batch.num_rows() - offset);
+                write_batch(&mut writer, &rules, &batch.slice(offset, len))?;
+                offset += len;
+            }
+        }
+        let out = writer.into_inner().map_err(parquet_error)?;
+        return Ok((out, stats));
+    }
     let mut sources: Vec<RecordBatch> = Vec::new();
     let mut cursors: Vec<Cursor> = Vec::new();
     let mut heap = BinaryHeap::new();
-    for frames in scanned.runs() {
+    for frames in runs {
         let mut cursor = Cursor {
             frames,
             source: 0,
@@ -236,8 +258,16 @@ fn write_merged<W: std::io::Write + Send>(
     let batch = arrow_select::interleave::interleave_record_batch(&refs, indices).map_err(|e| {
         Error::new(ErrorKind::Integrity, format!("merge spool frames: {e}")).with_source(e)
     })?;
+    write_batch(writer, rules, &batch)
+}
+
+fn write_batch<W: std::io::Write + Send>(
+    writer: &mut parquet::arrow::ArrowWriter<W>,
+    rules: &ParquetRules,
+    batch: &RecordBatch,
+) -> Result<()> {
     rules
-        .write_batch(writer, &batch)
+        .write_batch(writer, batch)
         .map_err(|e| Error::invalid_input(format!("encode Parquet: {e}")).with_source(e))
 }
 
