@@ -1,0 +1,141 @@
+//! A per-thread pool of cleared string buffers: the strings of an event that is rendered into
+//! (its old user name, addresses, `unmapped` keys and values, ...) are handed back here, and
+//! the recognizers and renderers of the next lines take their strings from here instead of
+//! allocating (issue 20: no allocation per line in steady state).
+
+use std::cell::RefCell;
+use std::fmt::Write as _;
+
+use serde_json::{Map, Value};
+
+/// The most buffers the pool keeps (a line's event has a few dozen strings).
+const MAX_KEPT: usize = 256;
+
+/// How many of the most recently kept buffers [`owned`] looks at for one large enough.
+const SEARCH: usize = 8;
+
+/// The most emptied JSON object maps the pool keeps.
+const MAX_MAPS: usize = 16;
+
+thread_local! {
+    static POOL: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+    static MAPS: RefCell<Vec<Map<String, Value>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// An empty JSON object map, a kept one (with its allocation) when there is one.
+pub(crate) fn map() -> Map<String, Value> {
+    MAPS.with(|m| m.borrow_mut().pop()).unwrap_or_default()
+}
+
+/// A cleared buffer with room for `len` bytes when the pool has one (among the last few
+/// kept), else the last kept buffer, else a new one.
+pub(crate) fn buffer(len: usize) -> String {
+    POOL.with(|p| {
+        let mut p = p.borrow_mut();
+        let n = p.len();
+        let fit = (n.saturating_sub(SEARCH)..n)
+            .rev()
+            .find(|&i| p[i].capacity() >= len);
+        let mut s = match fit {
+            Some(i) => p.swap_remove(i),
+            None => p.pop().unwrap_or_default(),
+        };
+        s.clear();
+        s
+    })
+}
+
+/// `s` as an owned string, in a kept buffer when there is one.
+pub(crate) fn owned(s: &str) -> String {
+    let mut b = buffer(s.len());
+    b.push_str(s);
+    b
+}
+
+/// [`owned`] for formatted text.
+pub(crate) fn format(args: std::fmt::Arguments<'_>) -> String {
+    match args.as_str() {
+        Some(s) => owned(s),
+        None => {
+            let mut b = buffer(32);
+            let _ = b.write_fmt(args);
+            b
+        }
+    }
+}
+
+/// Keeps the buffer of `s` for a later [`owned`].
+pub(crate) fn keep(s: String) {
+    if s.capacity() == 0 {
+        return;
+    }
+    POOL.with(|p| {
+        let mut p = p.borrow_mut();
+        if p.len() < MAX_KEPT {
+            p.push(s);
+        }
+    });
+}
+
+/// [`keep`] for an optional string.
+pub(crate) fn keep_opt(s: Option<String>) {
+    if let Some(s) = s {
+        keep(s);
+    }
+}
+
+/// Takes the string out of `slot` and keeps its buffer.
+pub(crate) fn recycle(slot: &mut Option<String>) {
+    keep_opt(slot.take());
+}
+
+/// Keeps the strings of a JSON value (objects keep their keys and values).
+pub(crate) fn keep_value(v: Value) {
+    match v {
+        Value::String(s) => keep(s),
+        Value::Array(a) => a.into_iter().for_each(keep_value),
+        Value::Object(mut m) => {
+            empty_map(&mut m);
+            MAPS.with(|maps| {
+                let mut maps = maps.borrow_mut();
+                if maps.len() < MAX_MAPS {
+                    maps.push(m);
+                }
+            });
+        }
+        _ => {}
+    }
+}
+
+/// Empties `map`, keeping its keys and string values here and its own allocation in `map`.
+pub(crate) fn empty_map(map: &mut Map<String, Value>) {
+    while let Some(last) = map.keys().next_back() {
+        let probe = owned(last);
+        if let Some((k, v)) = map.remove_entry(&probe) {
+            keep(k);
+            keep_value(v);
+        }
+        keep(probe);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buffers_are_reused() {
+        let s = owned("a fairly long string to size the buffer");
+        let ptr = s.as_ptr();
+        keep(s);
+        let t = owned("short");
+        assert_eq!(t, "short");
+        assert_eq!(t.as_ptr(), ptr, "the kept buffer");
+        keep(t);
+        let mut m = Map::new();
+        m.insert(owned("k"), Value::String(owned("v")));
+        empty_map(&mut m);
+        assert!(m.is_empty());
+        assert_eq!(format(format_args!("{}-{}", 1, "x")), "1-x");
+    }
+}
