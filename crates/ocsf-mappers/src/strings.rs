@@ -27,8 +27,8 @@ pub(crate) fn map() -> Map<String, Value> {
     MAPS.with(|m| m.borrow_mut().pop()).unwrap_or_default()
 }
 
-/// A cleared buffer with room for `len` bytes when the pool has one (among the last few
-/// kept), else the last kept buffer, else a new one.
+/// A cleared buffer with room for `len` bytes: a kept one that has the room when the pool has
+/// one (among the last few kept), else the last kept buffer or a new one, grown to `len`.
 pub(crate) fn buffer(len: usize) -> String {
     POOL.with(|p| {
         let mut p = p.borrow_mut();
@@ -41,6 +41,8 @@ pub(crate) fn buffer(len: usize) -> String {
             None => p.pop().unwrap_or_default(),
         };
         s.clear();
+        // One (re)allocation at most, rather than growing by doubling while it is written.
+        s.reserve(len);
         s
     })
 }
@@ -52,12 +54,15 @@ pub(crate) fn owned(s: &str) -> String {
     b
 }
 
+/// The room [`format`] asks for: most formatted values (ids, captions, correlation uids) fit.
+const FORMAT_ROOM: usize = 48;
+
 /// [`owned`] for formatted text.
 pub(crate) fn format(args: std::fmt::Arguments<'_>) -> String {
     match args.as_str() {
         Some(s) => owned(s),
         None => {
-            let mut b = buffer(32);
+            let mut b = buffer(FORMAT_ROOM);
             let _ = b.write_fmt(args);
             b
         }
@@ -94,17 +99,20 @@ pub(crate) fn keep_value(v: Value) {
     match v {
         Value::String(s) => keep(s),
         Value::Array(a) => a.into_iter().for_each(keep_value),
-        Value::Object(mut m) => {
-            empty_map(&mut m);
-            MAPS.with(|maps| {
-                let mut maps = maps.borrow_mut();
-                if maps.len() < MAX_MAPS {
-                    maps.push(m);
-                }
-            });
-        }
+        Value::Object(m) => keep_map(m),
         _ => {}
     }
+}
+
+/// Keeps the strings of `map` and the map itself, empty, for a later [`map`].
+pub(crate) fn keep_map(mut map: Map<String, Value>) {
+    empty_map(&mut map);
+    MAPS.with(|maps| {
+        let mut maps = maps.borrow_mut();
+        if maps.len() < MAX_MAPS {
+            maps.push(map);
+        }
+    });
 }
 
 /// Empties `map`, keeping its keys and string values here and its own allocation in `map`.

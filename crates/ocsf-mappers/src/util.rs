@@ -21,7 +21,7 @@ pub(crate) fn fnv_id(parts: &[&str]) -> String {
             h = h.wrapping_mul(0x0000_0100_0000_01b3);
         }
     }
-    format!("{h:016x}")
+    crate::strings::format(format_args!("{h:016x}"))
 }
 
 /// Whether `s` is an IPv4 or IPv6 address (IPv6 may be bracketed).

@@ -8,6 +8,7 @@ use ocsf_model::v1_1_0::objects::{
 };
 use std::borrow::Cow;
 
+use super::reuse::clear_box;
 use crate::strings::{keep, recycle};
 
 /// An owned caption's buffer.
@@ -60,7 +61,9 @@ pub(super) fn process(p: Option<&mut Process>) {
         recycle(&mut p.uid);
         recycle(&mut p.cmd_line);
         user(p.user.as_deref_mut());
+        clear_box(&mut p.user);
         session(p.session.as_deref_mut());
+        clear_box(&mut p.session);
     }
 }
 
@@ -77,6 +80,7 @@ pub(super) fn connection(c: Option<&mut NetworkConnectionInfo>) {
     if let Some(c) = c {
         recycle(&mut c.protocol_name);
         session(c.session.as_deref_mut());
+        clear_box(&mut c.session);
     }
 }
 

@@ -17,7 +17,7 @@ use serde_json::{Map, Value};
 use std::borrow::Cow;
 
 use super::super::Target;
-use super::reuse::{set_box, set_list, set_opt_str, set_str};
+use super::reuse::{clear_box, set_box, set_list, set_opt_str, set_str, slot_mut};
 use super::{
     Ctx, LINUX_USERS_PROFILE, SECURITY_CONTROL_PROFILE, V1_1_0, action_of, connection,
     disposition_id, logon_type, network_ids, render, severity_id, spill, ssh_key,
@@ -280,8 +280,8 @@ fn authentication_into(
     let actor_process = n.actor_process.take();
     crate::render::keep::actor(e.actor.as_deref_mut());
     if actor_user.is_some() || actor_process.is_some() {
-        let actor = e.actor.get_or_insert_with(Default::default);
-        let mut old = std::mem::take(&mut **actor);
+        let actor = slot_mut(&mut e.actor);
+        let mut old = std::mem::take(actor);
         actor.user = old.user.take();
         set_box(&mut actor.user, actor_user.map(|u| c.user(u, "actor.user")));
         actor.process = old.process.take();
@@ -290,7 +290,7 @@ fn authentication_into(
             actor_process.map(|p| c.process(p, "actor.process")),
         );
     } else {
-        e.actor = None;
+        clear_box(&mut e.actor);
     }
     let auth = n.auth.take().unwrap_or_default();
     crate::render::keep::caption(&mut e.auth_protocol);
@@ -363,11 +363,11 @@ fn optional_actor_into(n: &mut Normalized, c: &mut Ctx<'_>, slot: &mut Option<Bo
     let process = n.actor_process.take();
     crate::render::keep::actor(slot.as_deref_mut());
     if user.is_none() && process.is_none() {
-        *slot = None;
+        clear_box(slot);
         return;
     }
-    let actor = slot.get_or_insert_with(Default::default);
-    let mut old = std::mem::take(&mut **actor);
+    let actor = slot_mut(slot);
+    let mut old = std::mem::take(actor);
     actor.user = old.user.take();
     set_box(&mut actor.user, user.map(|u| c.user(u, "actor.user")));
     actor.process = old.process.take();
@@ -465,9 +465,14 @@ fn finish_into(
     }
     // The event's old map, emptied (its keys and strings to the pool), becomes the record's,
     // so that the map's own allocation serves the next lines.
-    let mut old = unmapped.take().unwrap_or_default();
-    crate::strings::empty_map(&mut old);
-    let filled = std::mem::replace(&mut n.unmapped, old);
-    *unmapped = (!filled.is_empty()).then_some(filled);
+    if n.unmapped.is_empty() {
+        if let Some(old) = unmapped.take() {
+            crate::strings::keep_map(old);
+        }
+    } else {
+        let mut old = unmapped.take().unwrap_or_else(crate::strings::map);
+        crate::strings::empty_map(&mut old);
+        *unmapped = Some(std::mem::replace(&mut n.unmapped, old));
+    }
     *observables = c.take_observables();
 }
