@@ -257,7 +257,7 @@ pub struct LinuxMapper<T: Target = V1_1_0> {
 }
 
 /// The most events of earlier lines a mapper keeps for reuse.
-const MAX_SPARE_EVENTS: usize = 8;
+const MAX_SPARE_EVENTS: usize = 16;
 
 impl LinuxMapper<V1_1_0> {
     /// A mapper producing OCSF 1.1.0 events.

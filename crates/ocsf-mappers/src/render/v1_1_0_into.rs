@@ -51,9 +51,10 @@ pub(super) fn render_into(n: &mut Normalized, config: &SourceConfig, event: &mut
 }
 
 /// The spare to render `n` into, for the classes rendered in place: one of the same type and
-/// activity caption (its derived type name is kept, and it has most likely the same shape),
-/// else one of the same type, else one of the same class; `None` otherwise (a new event is
-/// rendered and the spares are kept for records they fit).
+/// activity caption (its derived type name is kept, and it has most likely the same shape);
+/// when there is none but [`ENOUGH_SPARES`] spares, one of the same type, else one of the same
+/// class; `None` otherwise (a new event is rendered and the spares are kept for records they
+/// fit).
 pub(super) fn pick_spare(n: &Normalized, spares: &[Event]) -> Option<usize> {
     let (activity_id, caption) = match &n.activity {
         Activity::Authentication(a) => match a {
@@ -70,12 +71,25 @@ pub(super) fn pick_spare(n: &Normalized, spares: &[Event]) -> Option<usize> {
     let class = n.activity.class_uid();
     let type_uid = i64::from(class) * 100 + i64::from(activity_id);
     let same_type = |e: &Event| e.type_uid() == Some(type_uid);
+    let exact = spares
+        .iter()
+        .rposition(|e| same_type(e) && caption.is_none_or(|c| activity_name(e) == Some(c)));
+    if exact.is_some() || spares.len() < ENOUGH_SPARES {
+        // Without an event of this shape among few spares, a new one is rendered and the
+        // spares are kept: a mapper that gets its events back then holds one of each shape
+        // its lines have, and an owned `type_name` (an `Other` activity's caption) is not
+        // built again for every line that follows one of another shape.
+        return exact;
+    }
     spares
         .iter()
-        .rposition(|e| same_type(e) && caption.is_none_or(|c| activity_name(e) == Some(c)))
-        .or_else(|| spares.iter().rposition(same_type))
+        .rposition(same_type)
         .or_else(|| spares.iter().rposition(|e| e.class_uid() == class))
 }
+
+/// How many spares [`pick_spare`] wants before it renders into one of another shape: fewer
+/// than the Linux mapper keeps (16), so that it never runs out of spares of other shapes.
+const ENOUGH_SPARES: usize = 15;
 
 /// The `activity_name` of an event of a class rendered in place.
 fn activity_name(e: &Event) -> Option<&str> {
