@@ -8,7 +8,8 @@ use std::fmt::Write as _;
 
 use serde_json::{Map, Value};
 
-/// The most buffers the pool keeps (a line's event has a few dozen strings).
+/// The most buffers the pool keeps (a line's event has a few dozen strings): with
+/// [`MAX_KEPT_CAPACITY`], at most 1 MiB per thread.
 const MAX_KEPT: usize = 256;
 
 /// How many of the most recently kept buffers [`owned`] looks at for one large enough.
@@ -69,9 +70,12 @@ pub(crate) fn format(args: std::fmt::Arguments<'_>) -> String {
     }
 }
 
+/// The largest buffer the pool keeps (a long line's copy is freed, not kept for good).
+const MAX_KEPT_CAPACITY: usize = 4096;
+
 /// Keeps the buffer of `s` for a later [`owned`].
 pub(crate) fn keep(s: String) {
-    if s.capacity() == 0 {
+    if s.capacity() == 0 || s.capacity() > MAX_KEPT_CAPACITY {
         return;
     }
     POOL.with(|p| {
@@ -140,6 +144,9 @@ mod tests {
         assert_eq!(t, "short");
         assert_eq!(t.as_ptr(), ptr, "the kept buffer");
         keep(t);
+        keep(String::with_capacity(MAX_KEPT_CAPACITY + 1));
+        assert_eq!(buffer(0).as_ptr(), ptr, "the large buffer was not kept");
+        assert_eq!(buffer(0).capacity(), 0, "the pool is empty");
         let mut m = Map::new();
         m.insert(owned("k"), Value::String(owned("v")));
         empty_map(&mut m);
