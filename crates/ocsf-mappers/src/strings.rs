@@ -123,11 +123,20 @@ pub(crate) fn keep_map(mut map: Map<String, Value>) {
 pub(crate) fn empty_map(map: &mut Map<String, Value>) {
     while let Some(last) = map.keys().next_back() {
         let probe = owned(last);
-        if let Some((k, v)) = map.remove_entry(&probe) {
-            keep(k);
-            keep_value(v);
-        }
+        let found = match map.remove_entry(&probe) {
+            Some((k, v)) => {
+                keep(k);
+                keep_value(v);
+                true
+            }
+            None => false,
+        };
         keep(probe);
+        if !found {
+            // A map's own last key is always found; never loop if it were not.
+            map.clear();
+            break;
+        }
     }
 }
 
@@ -145,7 +154,8 @@ mod tests {
         assert_eq!(t.as_ptr(), ptr, "the kept buffer");
         keep(t);
         keep(String::with_capacity(MAX_KEPT_CAPACITY + 1));
-        assert_eq!(buffer(0).as_ptr(), ptr, "the large buffer was not kept");
+        let kept = buffer(0);
+        assert_eq!(kept.as_ptr(), ptr, "the large buffer was not kept");
         assert_eq!(buffer(0).capacity(), 0, "the pool is empty");
         let mut m = Map::new();
         m.insert(owned("k"), Value::String(owned("v")));
