@@ -104,6 +104,7 @@ pub mod stats;
 pub mod stream;
 pub mod trend_micro;
 
+mod strings;
 mod util;
 
 pub use config::SourceConfig;

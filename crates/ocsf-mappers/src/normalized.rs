@@ -18,6 +18,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::stats::FallbackReason;
+use crate::strings;
 
 /// A caption for an `Other` value: a static word or the source's own text.
 pub type Caption = Cow<'static, str>;
@@ -866,24 +867,7 @@ pub struct Normalized {
     pub exit_code: Option<i32>,
     /// Everything else the source said, by name.
     pub unmapped: Map<String, Value>,
-    /// String buffers kept across records ([`Normalized::recycle`], [`Normalized::string`]).
-    #[serde(skip)]
-    spare_strings: SpareStrings,
 }
-
-/// Cleared string buffers a recycled record keeps for the next; not part of the record's
-/// value (always equal).
-#[derive(Debug, Clone, Default)]
-struct SpareStrings(Vec<String>);
-
-impl PartialEq for SpareStrings {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
-}
-
-/// The most string buffers a record keeps.
-const MAX_SPARE_STRINGS: usize = 16;
 
 thread_local! {
     /// One cleared record kept for reuse by [`Normalized::new`].
@@ -914,60 +898,45 @@ impl Normalized {
     /// few kilobytes, and allocating one per line costs more than clearing
     /// it).
     pub fn recycle(mut self: Box<Self>) {
-        // The buffers of the strings most records have (a renderer that keeps the event's
-        // strings hands them back in these fields) are kept for `string`.
-        let mut strings = std::mem::take(&mut self.spare_strings);
+        // The buffers of the record's strings (a renderer that keeps the event's strings
+        // hands them back in these fields) and of its `unmapped` map are kept for the next
+        // records (`crate::strings`).
         for s in [
             self.raw_data.take(),
             self.message.take(),
             self.device.hostname.take(),
             self.source.log_provider.take(),
+            self.source.correlation_uid.take(),
             self.service_name.take(),
-        ]
-        .into_iter()
-        .flatten()
-        {
-            if strings.0.len() < MAX_SPARE_STRINGS {
-                strings.0.push(s);
-            }
+            self.status_detail.take(),
+            self.status_code.take(),
+        ] {
+            strings::keep_opt(s);
         }
+        let mut unmapped = std::mem::take(&mut self.unmapped);
+        strings::empty_map(&mut unmapped);
         *self = Normalized::default();
-        self.spare_strings = strings;
+        self.unmapped = unmapped;
         SPARE.with(|spare| spare.set(Some(self)));
-    }
-
-    /// Keeps the buffer of `s` (a string of an event rendered into) for [`Normalized::string`].
-    pub(crate) fn keep_string(&mut self, s: Option<String>) {
-        if let Some(s) = s
-            && self.spare_strings.0.len() < MAX_SPARE_STRINGS
-        {
-            self.spare_strings.0.push(s);
-        }
     }
 
     /// `s` as an owned string, in a buffer kept from an earlier record when there is one.
     pub(crate) fn string(&mut self, s: &str) -> String {
-        match self.spare_strings.0.pop() {
-            Some(mut buf) => {
-                buf.clear();
-                buf.push_str(s);
-                buf
-            }
-            None => s.to_owned(),
-        }
+        strings::owned(s)
     }
 
     /// Adds `key = value` to [`unmapped`](Self::unmapped) (skipping empty values).
-    pub fn put(&mut self, key: &str, value: impl Into<String>) {
-        let value = value.into();
+    pub fn put(&mut self, key: &str, value: impl AsRef<str>) {
+        let value = value.as_ref();
         if !value.is_empty() {
-            self.unmapped.insert(key.to_owned(), Value::String(value));
+            self.unmapped
+                .insert(strings::owned(key), Value::String(strings::owned(value)));
         }
     }
 
     /// Adds a JSON value to [`unmapped`](Self::unmapped).
     pub fn put_value(&mut self, key: &str, value: Value) {
-        self.unmapped.insert(key.to_owned(), value);
+        self.unmapped.insert(strings::owned(key), value);
     }
 
     /// Sets the outcome.
@@ -976,9 +945,15 @@ impl Normalized {
         self
     }
 
+    /// [`Normalized::with_detail`] with an owned string, moved in.
+    pub(crate) fn with_detail_owned(mut self: Box<Self>, detail: String) -> Box<Self> {
+        self.status_detail = Some(detail);
+        self
+    }
+
     /// Sets the status detail.
-    pub fn with_detail(mut self: Box<Self>, detail: impl Into<String>) -> Box<Self> {
-        self.status_detail = Some(detail.into());
+    pub fn with_detail(mut self: Box<Self>, detail: impl AsRef<str>) -> Box<Self> {
+        self.status_detail = Some(strings::owned(detail.as_ref()));
         self
     }
 }

@@ -21,7 +21,7 @@ pub(crate) fn fnv_id(parts: &[&str]) -> String {
             h = h.wrapping_mul(0x0000_0100_0000_01b3);
         }
     }
-    format!("{h:016x}")
+    crate::strings::format(format_args!("{h:016x}"))
 }
 
 /// Whether `s` is an IPv4 or IPv6 address (IPv6 may be bracketed).
@@ -42,8 +42,8 @@ pub(crate) fn ip(s: &str) -> Option<String> {
     match s.parse::<IpAddr>().ok()? {
         // The IPv4 parser takes only the dotted-decimal form without leading
         // zeros, which is already canonical: no formatting needed.
-        IpAddr::V4(_) => Some(s.to_owned()),
-        a @ IpAddr::V6(_) => Some(a.to_string()),
+        IpAddr::V4(_) => Some(crate::strings::owned(s)),
+        a @ IpAddr::V6(_) => Some(crate::strings::format(format_args!("{a}"))),
     }
 }
 
@@ -103,7 +103,7 @@ pub(crate) fn endpoint(host: &str, port: Option<u16>) -> Option<EndpointInfo> {
     }
     if is_hostname(host) && !host.eq_ignore_ascii_case("unknown") {
         return Some(EndpointInfo {
-            hostname: Some(host.to_owned()),
+            hostname: Some(crate::strings::owned(host)),
             port,
             ..EndpointInfo::default()
         });

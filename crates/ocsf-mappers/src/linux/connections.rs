@@ -70,6 +70,9 @@ impl Connections {
         }
         conn.last_ms = conn.last_ms.max(t);
         conn.closed |= ends;
-        n.source.correlation_uid = Some(format!("{host}:{program}[{pid}]:{}", conn.start_ms));
+        n.source.correlation_uid = Some(crate::strings::format(format_args!(
+            "{host}:{program}[{pid}]:{}",
+            conn.start_ms
+        )));
     }
 }

@@ -163,7 +163,9 @@ impl<'a> MessageContext<'a> {
             pid: self.pid,
             ..ProcessInfo::default()
         };
-        p.user = self.uid.map(|u| UserInfo::with_uid(u.to_string()));
+        p.user = self
+            .uid
+            .map(|u| UserInfo::with_uid(crate::strings::format(format_args!("{u}"))));
         p
     }
 
@@ -255,7 +257,7 @@ pub struct LinuxMapper<T: Target = V1_1_0> {
 }
 
 /// The most events of earlier lines a mapper keeps for reuse.
-const MAX_SPARE_EVENTS: usize = 8;
+const MAX_SPARE_EVENTS: usize = 16;
 
 impl LinuxMapper<V1_1_0> {
     /// A mapper producing OCSF 1.1.0 events.
@@ -606,12 +608,12 @@ impl<T: Target> LinuxMapper<T> {
                     Miss::Unrecognized => (FallbackReason::UnknownProgram, None),
                 };
                 let mut n = ctx.event(Activity::Fallback(reason), Severity::Unknown);
-                n.message = Some(message.to_owned());
+                n.message = Some(crate::strings::owned(message));
                 if let Some(p) = ctx.pid {
                     n.put_value("pid", Value::from(p));
                 }
                 put_fallback(&mut n, reason, detail.as_deref());
-                n.raw_data = Some(raw.to_owned());
+                n.raw_data = Some(crate::strings::owned(raw));
                 return n;
             }
         };

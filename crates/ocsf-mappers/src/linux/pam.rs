@@ -2,7 +2,7 @@
 //! `pam_unix(sshd:auth): ...`, the older `sshd(pam_unix)[42]: ...` tag form,
 //! OpenSSH's own `PAM ...` lines, and `unix_chkpwd`.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::sshd::user;
 use super::{MessageContext, Miss, Recognized};
@@ -118,11 +118,12 @@ fn logon_type(service: &str) -> Option<LogonType> {
 }
 
 fn pam_info(pam: &Pam<'_>) -> Value {
-    let mut m = Map::new();
-    m.insert("module".into(), Value::from(pam.module));
-    m.insert("service".into(), Value::from(pam.service));
+    use crate::strings::owned;
+    let mut m = crate::strings::map();
+    m.insert(owned("module"), Value::String(owned(pam.module)));
+    m.insert(owned("service"), Value::String(owned(pam.service)));
     if let Some(k) = pam.kind {
-        m.insert("type".into(), Value::from(k));
+        m.insert(owned("type"), Value::String(owned(k)));
     }
     Value::Object(m)
 }
@@ -152,7 +153,7 @@ fn activity(
         .event(Activity::Authentication(act), severity)
         .with_outcome(outcome);
     if !detail.is_empty() {
-        n.status_detail = Some(detail.to_owned());
+        n.status_detail = Some(crate::strings::owned(detail));
     }
     n.service_name = Some(n.string(pam.service));
     n.actor_process = Some(ctx.process_for(&mut n));
@@ -177,7 +178,7 @@ fn failure_fields(n: &mut Normalized, fields: &str) {
     n.src = get("rhost").and_then(|h| endpoint(h, None));
     if let Some(tty) = get("tty") {
         n.session = Some(SessionInfo {
-            terminal: Some(tty.to_owned()),
+            terminal: Some(crate::strings::owned(tty)),
             ..SessionInfo::default()
         });
     }
@@ -190,14 +191,17 @@ fn failure_fields(n: &mut Normalized, fields: &str) {
     let euid = get("euid").and_then(number::<i32>);
     if let Some(p) = n.actor_process.as_mut() {
         if p.user.is_none() {
-            p.user = uid.map(UserInfo::with_uid);
+            p.user = uid.map(|u| UserInfo::with_uid(crate::strings::owned(u)));
         }
         p.euid = p.euid.or(euid);
     }
     if let Some(Value::Object(pam)) = n.unmapped.get_mut("pam") {
         for key in ["logname", "uid", "euid"] {
             if let Some(v) = get(key) {
-                pam.insert(key.to_owned(), Value::from(v));
+                pam.insert(
+                    crate::strings::owned(key),
+                    Value::String(crate::strings::owned(v)),
+                );
             }
         }
     }
@@ -293,7 +297,10 @@ fn module_message(ctx: &MessageContext<'_>, pam: &Pam<'_>, body: &str) -> Recogn
                 Severity::Medium,
             )
             .with_outcome(Outcome::Success)
-            .with_detail(format!("Consecutive login failures; {}", detail.trim()));
+            .with_detail_owned(crate::strings::format(format_args!(
+                "Consecutive login failures; {}",
+                detail.trim()
+            )));
         n.user = Some(user(name));
         n.actor_process = Some(ctx.process_for(&mut n));
         n.put_value("pam", pam_info(pam));
@@ -320,7 +327,12 @@ fn module_message(ctx: &MessageContext<'_>, pam: &Pam<'_>, body: &str) -> Recogn
         }
         if let Some((who, tally)) = rest.split_once(" tally ") {
             let name = who.split(' ').next().unwrap_or(who);
-            let mut n = logon(ctx, pam, Outcome::Failure, &format!("tally {tally}"));
+            let mut n = logon(
+                ctx,
+                pam,
+                Outcome::Failure,
+                &crate::strings::format(format_args!("tally {tally}")),
+            );
             n.user = Some(user(name));
             return Ok(n);
         }
@@ -357,7 +369,7 @@ fn module_message(ctx: &MessageContext<'_>, pam: &Pam<'_>, body: &str) -> Recogn
             },
             text.trim_matches(['(', ')']),
         );
-        n.status_code = Some(code.to_owned());
+        n.status_code = Some(crate::strings::owned(code));
         n.user = Some(user(name));
         return Ok(n);
     }
@@ -397,7 +409,7 @@ fn pam_prefixed(ctx: &MessageContext<'_>, rest: &str) -> Recognized {
             .event(Activity::Module(ModuleActivity::Load), Severity::Medium)
             .with_outcome(Outcome::Failure)
             .with_detail(detail);
-        n.module_path = Some(path.to_owned());
+        n.module_path = Some(crate::strings::owned(path));
         n.actor_process = Some(ctx.process_for(&mut n));
         n
     };

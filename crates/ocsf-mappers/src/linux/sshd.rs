@@ -26,9 +26,9 @@ pub(crate) fn user(name: &str) -> UserInfo {
     }
     let (name, domain) = split_user_domain(name);
     UserInfo {
-        name: Some(name.to_owned()),
+        name: Some(crate::strings::owned(name)),
         uid: None,
-        domain: domain.map(str::to_owned),
+        domain: domain.map(crate::strings::owned),
     }
 }
 
@@ -98,7 +98,7 @@ fn set_method(n: &mut Normalized, method: &str) {
         a.protocol = Some(if method == "gssapi-with-mic" || method == "gssapi-keyex" {
             AuthProtocol::Kerberos
         } else {
-            AuthProtocol::Other(method.to_owned().into())
+            AuthProtocol::Other(std::borrow::Cow::Owned(crate::strings::owned(method)))
         });
     }
 }
@@ -193,9 +193,9 @@ fn recognize(ctx: &MessageContext<'_>, body: &str, preauth: bool) -> Recognized 
         let (u, invalid, src, tail) = for_user_from(rest)?;
         let mut n = auth(ctx, AuthActivity::Logon, Severity::Low).with_outcome(Outcome::Failure);
         n.status_detail = Some(if invalid {
-            format!("Failed {method} for invalid user")
+            crate::strings::format(format_args!("Failed {method} for invalid user"))
         } else {
-            format!("Failed {method}")
+            crate::strings::format(format_args!("Failed {method}"))
         });
         set_method(&mut n, method);
         n.user = Some(u);
@@ -208,7 +208,7 @@ fn recognize(ctx: &MessageContext<'_>, body: &str, preauth: bool) -> Recognized 
         let (u, _, src, tail) = for_user_from(rest)?;
         let mut n = corroborating(ctx, "Postponed", Severity::Informational)
             .with_outcome(Outcome::Other("Postponed".into()))
-            .with_detail(format!("Postponed {method}"));
+            .with_detail_owned(crate::strings::format(format_args!("Postponed {method}")));
         set_method(&mut n, method);
         n.user = Some(u);
         n.src = src;
@@ -250,7 +250,9 @@ fn recognize(ctx: &MessageContext<'_>, body: &str, preauth: bool) -> Recognized 
     {
         let mut n = corroborating(ctx, "User Not Allowed", Severity::Low)
             .with_outcome(Outcome::Failure)
-            .with_detail(format!("not allowed because {reason}"));
+            .with_detail_owned(crate::strings::format(format_args!(
+                "not allowed because {reason}"
+            )));
         n.user = Some(user(name));
         n.src = endpoint(host, None);
         return Ok(n);
@@ -294,7 +296,9 @@ fn recognize(ctx: &MessageContext<'_>, body: &str, preauth: bool) -> Recognized 
         let mut n = ssh(ctx, NetworkActivity::Close, Severity::Informational);
         if invalid || u.is_some() {
             n.outcome = Some(Outcome::Failure);
-            n.status_detail = Some("disconnected before authentication completed".into());
+            n.status_detail = Some(crate::strings::owned(
+                "disconnected before authentication completed",
+            ));
         }
         n.actor_user = u;
         n.src = src;
@@ -308,7 +312,9 @@ fn recognize(ctx: &MessageContext<'_>, body: &str, preauth: bool) -> Recognized 
         let mut n = ssh(ctx, NetworkActivity::Close, Severity::Informational);
         if invalid || (preauth && u.is_some()) {
             n.outcome = Some(Outcome::Failure);
-            n.status_detail = Some("closed before authentication completed".into());
+            n.status_detail = Some(crate::strings::owned(
+                "closed before authentication completed",
+            ));
         }
         n.actor_user = u;
         n.src = src;
@@ -331,7 +337,7 @@ fn recognize(ctx: &MessageContext<'_>, body: &str, preauth: bool) -> Recognized 
         if let Some(local) = rest.trim().strip_prefix("on ") {
             let (lhost, lport, _) = host_port(local).ok_or_else(|| malformed("bad port number"))?;
             let mut dst = endpoint(lhost, lport).unwrap_or_default();
-            dst.svc_name = Some("ssh".into());
+            dst.svc_name = Some(crate::strings::owned("ssh"));
             dst.hostname = dst.hostname.or_else(|| ctx.hostname.map(str::to_owned));
             n.dst = Some(dst);
         }
@@ -390,7 +396,9 @@ fn recognize(ctx: &MessageContext<'_>, body: &str, preauth: bool) -> Recognized 
         let (u, _, src, tail) = user_from(rest)?;
         let mut n = ssh(ctx, NetworkActivity::Open, Severity::Informational)
             .with_outcome(Outcome::Success)
-            .with_detail(format!("Starting session: {kind}"));
+            .with_detail_owned(crate::strings::format(format_args!(
+                "Starting session: {kind}"
+            )));
         n.actor_user = Some(u);
         n.src = src;
         let mut session = SessionInfo {
@@ -398,10 +406,10 @@ fn recognize(ctx: &MessageContext<'_>, body: &str, preauth: bool) -> Recognized 
             ..SessionInfo::default()
         };
         if let Some(t) = kind.strip_prefix("shell on ") {
-            session.terminal = Some(t.to_owned());
+            session.terminal = Some(crate::strings::owned(t));
         }
         n.connection = Some(ConnectionInfo {
-            protocol_name: Some("tcp".into()),
+            protocol_name: Some(crate::strings::owned("tcp")),
             protocol_num: Some(6),
             direction: Some(crate::normalized::Direction::Inbound),
             session: Some(session),
@@ -448,7 +456,7 @@ fn recognize(ctx: &MessageContext<'_>, body: &str, preauth: bool) -> Recognized 
             Severity::Informational,
         );
         n.process = Some(ProcessInfo {
-            name: Some(sub.to_owned()),
+            name: Some(crate::strings::owned(sub)),
             user: Some(user(name)),
             parent: Some(Box::new(ctx.process())),
             ..ProcessInfo::default()
@@ -461,7 +469,9 @@ fn recognize(ctx: &MessageContext<'_>, body: &str, preauth: bool) -> Recognized 
             Outcome::Success
         });
         if failed {
-            n.status_detail = rest.split_once(' ').map(|(_, d)| d.trim().to_owned());
+            n.status_detail = rest
+                .split_once(' ')
+                .map(|(_, d)| crate::strings::owned(d.trim()));
         }
         return Ok(n);
     }
@@ -509,7 +519,7 @@ fn lifecycle(ctx: &MessageContext<'_>, activity: AppActivity) -> Box<Normalized>
         Severity::Informational,
     );
     n.app = Some(AppInfo {
-        name: ctx.program_name().to_owned(),
+        name: crate::strings::owned(ctx.program_name()),
         ..AppInfo::default()
     });
     n.actor_process = Some(ctx.process());
@@ -528,7 +538,7 @@ fn break_in(ctx: &MessageContext<'_>, name: &str, addr: &str, body: &str) -> Box
     .with_detail(body);
     let mut src = endpoint(addr, None).unwrap_or_default();
     if crate::util::is_hostname(name) {
-        src.hostname = Some(name.to_owned());
+        src.hostname = Some(crate::strings::owned(name));
     }
     n.src = Some(src);
     n
@@ -550,7 +560,7 @@ fn accepted(ctx: &MessageContext<'_>, r: &str) -> Recognized {
     let (u, _, src, tail) = for_user_from(rest)?;
     let mut n = auth(ctx, AuthActivity::Logon, Severity::Informational)
         .with_outcome(Outcome::Success)
-        .with_detail(format!("Accepted {method}"));
+        .with_detail_owned(crate::strings::format(format_args!("Accepted {method}")));
     set_method(&mut n, method);
     n.user = Some(u);
     n.src = src;
@@ -574,14 +584,11 @@ fn ssh_key(n: &mut Normalized, key: &str) {
         return;
     }
     let (key_type, fingerprint) = match key.split_once(' ') {
-        Some((t, f)) => (Some(t.to_owned()), f.trim()),
+        Some((t, f)) => (Some(crate::strings::owned(t)), f.trim()),
         None => (None, key),
     };
-    let fingerprint = fingerprint
-        .split(' ')
-        .next()
-        .unwrap_or(fingerprint)
-        .to_owned();
+    let fingerprint = fingerprint.split(' ').next().unwrap_or(fingerprint);
+    let fingerprint = crate::strings::owned(fingerprint);
     if let Some(a) = n.auth.as_mut() {
         a.key = Some(KeyInfo {
             key_type,
@@ -655,9 +662,9 @@ fn received_disconnect(ctx: &MessageContext<'_>, r: &str, preauth: bool) -> Reco
         } else {
             Outcome::Success
         });
-    n.status_code = Some(code.to_owned());
+    n.status_code = Some(crate::strings::owned(code));
     if !reason.is_empty() {
-        n.status_detail = Some(reason.to_owned());
+        n.status_detail = Some(crate::strings::owned(reason));
     }
     n.src = src;
     if !preauth {

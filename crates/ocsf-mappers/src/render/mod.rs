@@ -7,6 +7,7 @@
 //! events and a later `LinuxMapper::<V1_3_0>::new(config)` would yield 1.3.0
 //! ones from the very same recognizers.
 
+mod keep;
 mod paths_v1_1_0;
 mod reuse;
 pub mod v1_1_0;

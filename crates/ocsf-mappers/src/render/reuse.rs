@@ -21,12 +21,74 @@ pub(crate) fn set_opt_str(slot: &mut Option<String>, value: Option<&str>) {
     }
 }
 
-/// Puts `value` in `slot`, reusing the box `slot` already holds; `None` empties the slot.
-pub(crate) fn set_box<T>(slot: &mut Option<Box<T>>, value: Option<T>) {
-    match (slot.as_mut(), value) {
-        (Some(b), Some(v)) => **b = v,
-        (None, Some(v)) => *slot = Some(Box::new(v)),
-        (_, None) => *slot = None,
+/// A type whose boxes, when an event rendered into drops one, are kept per thread for the
+/// next event that needs one ([`set_box`], [`slot_mut`]).
+pub(crate) trait Spare: Default + Sized + 'static {
+    /// Runs `f` on this type's kept boxes.
+    fn spares<R>(f: impl FnOnce(&mut Vec<Box<Self>>) -> R) -> R;
+}
+
+/// The most boxes of one type kept.
+const MAX_SPARE_BOXES: usize = 8;
+
+macro_rules! spare {
+    ($($t:ty => $pool:ident),* $(,)?) => {
+        thread_local! {
+            $(static $pool: std::cell::RefCell<Vec<Box<$t>>> =
+                const { std::cell::RefCell::new(Vec::new()) };)*
+        }
+        $(impl Spare for $t {
+            fn spares<R>(f: impl FnOnce(&mut Vec<Box<Self>>) -> R) -> R {
+                $pool.with(|p| f(&mut p.borrow_mut()))
+            }
+        })*
+    };
+}
+
+use ocsf_model::v1_1_0::objects as o;
+spare!(
+    o::Actor => ACTORS,
+    o::Device => DEVICES,
+    o::NetworkConnectionInfo => CONNECTIONS,
+    o::NetworkEndpoint => ENDPOINTS,
+    o::Process => PROCESSES,
+    o::Session => SESSIONS,
+    o::User => USERS,
+);
+
+/// Empties `slot`, keeping its box for a later [`set_box`] or [`slot_mut`].
+pub(crate) fn clear_box<T: Spare>(slot: &mut Option<Box<T>>) {
+    if let Some(b) = slot.take() {
+        T::spares(|p| {
+            if p.len() < MAX_SPARE_BOXES {
+                p.push(b);
+            }
+        });
+    }
+}
+
+/// The value in `slot`, in a kept box (with whatever it held) when `slot` is empty.
+pub(crate) fn slot_mut<T: Spare>(slot: &mut Option<Box<T>>) -> &mut T {
+    slot.get_or_insert_with(|| T::spares(|p| p.pop()).unwrap_or_default())
+}
+
+/// `value` in a kept box when there is one.
+pub(crate) fn boxed<T: Spare>(value: T) -> Box<T> {
+    match T::spares(|p| p.pop()) {
+        Some(mut b) => {
+            *b = value;
+            b
+        }
+        None => Box::new(value),
+    }
+}
+
+/// Puts `value` in `slot`, reusing the box `slot` already holds (or a kept one); `None`
+/// empties the slot and keeps its box.
+pub(crate) fn set_box<T: Spare>(slot: &mut Option<Box<T>>, value: Option<T>) {
+    match value {
+        Some(v) => *slot_mut(slot) = v,
+        None => clear_box(slot),
     }
 }
 
@@ -41,11 +103,11 @@ pub(crate) fn set_list<'a>(slot: &mut Option<Vec<String>>, items: impl Iterator<
                 s.clear();
                 s.push_str(item);
             }
-            None => list.push(item.to_owned()),
+            None => list.push(crate::strings::owned(item)),
         }
         used += 1;
     }
-    list.truncate(used);
+    list.drain(used..).for_each(crate::strings::keep);
     if used == 0 {
         *slot = None;
     }
@@ -54,6 +116,13 @@ pub(crate) fn set_list<'a>(slot: &mut Option<Vec<String>>, items: impl Iterator<
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ocsf_model::v1_1_0::objects::Session;
+
+    fn session(uid: &str) -> Session {
+        let mut s = Session::default();
+        s.uid = Some(uid.to_owned());
+        s
+    }
 
     #[test]
     fn strings_are_refilled_in_place() {
@@ -76,10 +145,13 @@ mod tests {
         set_list(&mut l, std::iter::empty());
         assert_eq!(l, None);
         let mut b = None;
-        set_box(&mut b, Some(1));
-        set_box(&mut b, Some(2));
-        assert_eq!(b, Some(Box::new(2)));
-        set_box::<i32>(&mut b, None);
+        set_box(&mut b, Some(session("1")));
+        let ptr = b.as_deref().map(std::ptr::from_ref);
+        set_box(&mut b, Some(session("2")));
+        assert_eq!(b, Some(Box::new(session("2"))));
+        set_box::<Session>(&mut b, None);
         assert_eq!(b, None);
+        set_box(&mut b, Some(session("3")));
+        assert_eq!(b.as_deref().map(std::ptr::from_ref), ptr, "the kept box");
     }
 }

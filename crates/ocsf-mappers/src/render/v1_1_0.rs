@@ -227,7 +227,7 @@ impl Ctx<'_> {
         out.uid = u.uid;
         out.domain = u.domain;
         if out.name.is_none() && out.uid.is_none() {
-            out.name = Some(UNKNOWN.to_owned());
+            out.name = Some(crate::strings::owned(UNKNOWN));
         }
         if let Some(name) = &out.name {
             self.observe(path, "name", ObservableTypeId::UserName, name);
@@ -261,7 +261,7 @@ impl Ctx<'_> {
             && out.svc_name.is_none()
             && out.interface_name.is_none()
         {
-            out.name = Some(UNKNOWN.to_owned());
+            out.name = Some(crate::strings::owned(UNKNOWN));
         }
         out
     }
@@ -291,7 +291,7 @@ impl Ctx<'_> {
         out.mac = self.checked(d.mac, is_ocsf_mac, "device", "mac");
         out.interface_name = d.interface_name;
         if out.hostname.is_none() && out.ip.is_none() && out.uid.is_none() && out.name.is_none() {
-            out.name = Some(UNKNOWN.to_owned());
+            out.name = Some(crate::strings::owned(UNKNOWN));
         }
         if let Some(h) = &out.hostname {
             self.observe("device", "hostname", ObservableTypeId::Hostname, h);
@@ -317,7 +317,9 @@ impl Ctx<'_> {
 
     /// A known session, boxed; `None` for an absent or empty one.
     fn session_of(s: Option<SessionInfo>) -> Option<Box<Session>> {
-        s.filter(|s| !s.is_empty()).map(Ctx::session).map(Box::new)
+        s.filter(|s| !s.is_empty())
+            .map(Ctx::session)
+            .map(reuse::boxed)
     }
 
     fn file(&mut self, f: FileInfo, path: &str) -> File {
@@ -362,19 +364,25 @@ impl Ctx<'_> {
         out.pid = p.pid.and_then(|v| i32::try_from(v).ok());
         out.name = p
             .name
-            .or_else(|| p.path.as_deref().map(|x| basename(x).to_owned()))
+            .or_else(|| {
+                p.path
+                    .as_deref()
+                    .map(|x| crate::strings::owned(basename(x)))
+            })
             .filter(|s| !s.is_empty());
         if let Some(name) = &out.name {
             self.observe(path, "name", ObservableTypeId::ProcessName, name);
         }
         if out.pid.is_none() {
+            let time = crate::strings::format(format_args!("{}", self.time_ms));
             out.uid = Some(fnv_id(&[
                 &self.host,
-                &self.time_ms.to_string(),
+                &time,
                 out.name.as_deref().unwrap_or_default(),
                 p.path.as_deref().unwrap_or_default(),
                 p.cmd_line.as_deref().unwrap_or_default(),
             ]));
+            crate::strings::keep(time);
         }
         out.cmd_line = p.cmd_line;
         if p.path.is_some() || !p.hashes.is_empty() || p.file_size.is_some() {
@@ -386,12 +394,15 @@ impl Ctx<'_> {
                 hashes: p.hashes,
                 ..FileInfo::default()
             };
-            out.file = Some(Box::new(self.file(fi, &dotted(path, "file"))));
+            let file_path = dotted(path, "file");
+            out.file = Some(Box::new(self.file(fi, &file_path)));
+            crate::strings::keep(file_path);
         }
-        out.user = p
-            .user
-            .map(|u| self.user(u, &dotted(path, "user")))
-            .map(Box::new);
+        if let Some(u) = p.user {
+            let user_path = dotted(path, "user");
+            out.user = Some(reuse::boxed(self.user(u, &user_path)));
+            crate::strings::keep(user_path);
+        }
         out.auid = p.auid;
         out.euid = p.euid;
         out.egid = p.egid;
@@ -447,7 +458,7 @@ impl Ctx<'_> {
 
 /// `path.leaf`, without the formatting machinery.
 fn dotted(path: &str, leaf: &str) -> String {
-    let mut s = String::with_capacity(path.len() + 1 + leaf.len());
+    let mut s = crate::strings::buffer(path.len() + 1 + leaf.len());
     s.push_str(path);
     s.push('.');
     s.push_str(leaf);

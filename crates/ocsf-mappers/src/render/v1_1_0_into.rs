@@ -12,12 +12,12 @@ use ocsf_model::v1_1_0::enums::StatusId;
 use ocsf_model::v1_1_0::events::{
     Authentication, AuthenticationAuthProtocolId, SshActivity, SshActivityActivityId,
 };
-use ocsf_model::v1_1_0::objects::{Actor, Device, Feature, Metadata, NetworkEndpoint};
+use ocsf_model::v1_1_0::objects::{Actor, Device, Feature, Metadata};
 use serde_json::{Map, Value};
 use std::borrow::Cow;
 
 use super::super::Target;
-use super::reuse::{set_box, set_list, set_opt_str, set_str};
+use super::reuse::{clear_box, set_box, set_list, set_opt_str, set_str, slot_mut};
 use super::{
     Ctx, LINUX_USERS_PROFILE, SECURITY_CONTROL_PROFILE, V1_1_0, action_of, connection,
     disposition_id, logon_type, network_ids, render, severity_id, spill, ssh_key,
@@ -51,9 +51,10 @@ pub(super) fn render_into(n: &mut Normalized, config: &SourceConfig, event: &mut
 }
 
 /// The spare to render `n` into, for the classes rendered in place: one of the same type and
-/// activity caption (its derived type name is kept, and it has most likely the same shape),
-/// else one of the same type, else one of the same class; `None` otherwise (a new event is
-/// rendered and the spares are kept for records they fit).
+/// activity caption (its derived type name is kept, and it has most likely the same shape);
+/// when there is none but [`ENOUGH_SPARES`] spares, one of the same type, else one of the same
+/// class; `None` otherwise (a new event is rendered and the spares are kept for records they
+/// fit).
 pub(super) fn pick_spare(n: &Normalized, spares: &[Event]) -> Option<usize> {
     let (activity_id, caption) = match &n.activity {
         Activity::Authentication(a) => match a {
@@ -70,12 +71,25 @@ pub(super) fn pick_spare(n: &Normalized, spares: &[Event]) -> Option<usize> {
     let class = n.activity.class_uid();
     let type_uid = i64::from(class) * 100 + i64::from(activity_id);
     let same_type = |e: &Event| e.type_uid() == Some(type_uid);
+    let exact = spares
+        .iter()
+        .rposition(|e| same_type(e) && caption.is_none_or(|c| activity_name(e) == Some(c)));
+    if exact.is_some() || spares.len() < ENOUGH_SPARES {
+        // Without an event of this shape among few spares, a new one is rendered and the
+        // spares are kept: a mapper that gets its events back then holds one of each shape
+        // its lines have, and an owned `type_name` (an `Other` activity's caption) is not
+        // built again for every line that follows one of another shape.
+        return exact;
+    }
     spares
         .iter()
-        .rposition(|e| same_type(e) && caption.is_none_or(|c| activity_name(e) == Some(c)))
-        .or_else(|| spares.iter().rposition(same_type))
+        .rposition(same_type)
         .or_else(|| spares.iter().rposition(|e| e.class_uid() == class))
 }
+
+/// How many spares [`pick_spare`] wants before it renders into one of another shape: fewer
+/// than the Linux mapper keeps (16), so that it never runs out of spares of other shapes.
+const ENOUGH_SPARES: usize = 15;
 
 /// The `activity_name` of an event of a class rendered in place.
 fn activity_name(e: &Event) -> Option<&str> {
@@ -118,6 +132,10 @@ use same_class;
 macro_rules! head_into {
     ($e:ident, $n:ident, $class:ty, $id:expr, $caption:expr) => {
         let id = $id;
+        crate::render::keep::caption(&mut $e.activity_name);
+        crate::render::keep::caption(&mut $e.status);
+        crate::strings::recycle(&mut $e.status_detail);
+        crate::strings::recycle(&mut $e.status_code);
         $e.activity_id = id;
         $e.activity_name = Some($caption.unwrap_or(Cow::Borrowed(id.as_str())));
         let type_uid = i64::from(<$class>::CLASS_UID) * 100 + i64::from(id.id());
@@ -158,6 +176,7 @@ macro_rules! head_into {
 /// Returns the event's old `log_provider` string, for the record to keep
 /// ([`Normalized::recycle`]).
 fn metadata_into(m: &mut Metadata, src: SourceMeta, config: &SourceConfig) -> Option<String> {
+    crate::render::keep::metadata(m);
     let mut old = std::mem::take(m);
     let mut product = old.product.take().unwrap_or_default();
     let mut old_product = std::mem::take(&mut *product);
@@ -237,13 +256,15 @@ fn authentication_into(
         n::AuthActivity::Logoff => (Id::Logoff, None),
         n::AuthActivity::Other(t) => (Id::Other, Some(t)),
     };
+    crate::render::keep::user(e.user.as_deref_mut());
     let user = c.user(n.user.take().unwrap_or_default(), "user");
     set_box(&mut e.user, Some(user));
     head_into!(e, n, Authentication, id, caption);
     device_into(n, c, &mut e.device);
+    crate::render::keep::endpoint(e.src_endpoint.as_deref_mut());
     let src = n.src.take().map(|x| c.endpoint(x, "src_endpoint"));
     set_box(&mut e.src_endpoint, src);
-    keep_endpoint_strings(n, e.dst_endpoint.as_deref_mut());
+    crate::render::keep::endpoint(e.dst_endpoint.as_deref_mut());
     let dst = n.dst.take().map(|x| c.endpoint(x, "dst_endpoint"));
     set_box(&mut e.dst_endpoint, dst);
     let service = e.service.get_or_insert_with(Default::default);
@@ -266,25 +287,28 @@ fn authentication_into(
             s
         }
     };
+    crate::render::keep::session(e.session.as_deref_mut());
     let session = n.session.take().filter(|s| !s.is_empty()).map(Ctx::session);
     set_box(&mut e.session, session);
     let actor_user = n.actor_user.take();
     let actor_process = n.actor_process.take();
+    crate::render::keep::actor(e.actor.as_deref_mut());
     if actor_user.is_some() || actor_process.is_some() {
-        let actor = e.actor.get_or_insert_with(Default::default);
-        let mut old = std::mem::take(&mut **actor);
+        let actor = slot_mut(&mut e.actor);
+        let mut old = std::mem::take(actor);
         actor.user = old.user.take();
         set_box(&mut actor.user, actor_user.map(|u| c.user(u, "actor.user")));
         actor.process = old.process.take();
-        n.keep_string(actor.process.as_mut().and_then(|p| p.name.take()));
         set_box(
             &mut actor.process,
             actor_process.map(|p| c.process(p, "actor.process")),
         );
     } else {
-        e.actor = None;
+        clear_box(&mut e.actor);
     }
     let auth = n.auth.take().unwrap_or_default();
+    crate::render::keep::caption(&mut e.auth_protocol);
+    crate::render::keep::caption(&mut e.logon_type);
     match auth.protocol {
         Some(n::AuthProtocol::Kerberos) => {
             let id = AuthenticationAuthProtocolId::Kerberos;
@@ -338,19 +362,11 @@ fn authentication_into(
 /// The record's device into `slot` (`device_of`), keeping its box and `type` string.
 fn device_into(n: &mut Normalized, c: &mut Ctx<'_>, slot: &mut Option<Box<Device>>) {
     let old_hostname = slot.as_mut().and_then(|d| d.hostname.take());
+    crate::render::keep::device(slot.as_deref_mut());
     let device = c.device(std::mem::take(&mut n.device));
     set_box(slot, Some(device));
     // Kept by the record for the next line.
     n.device.hostname = old_hostname;
-}
-
-/// Hands the strings of a kept endpoint that recognizers refill ([`Normalized::string`]) back
-/// to the record.
-fn keep_endpoint_strings(n: &mut Normalized, old: Option<&mut NetworkEndpoint>) {
-    if let Some(old) = old {
-        n.keep_string(old.hostname.take());
-        n.keep_string(old.svc_name.take());
-    }
 }
 
 /// [`Ctx::optional_actor`] into `slot`, keeping the boxes of the actor, its user, process
@@ -359,16 +375,16 @@ fn optional_actor_into(n: &mut Normalized, c: &mut Ctx<'_>, slot: &mut Option<Bo
     let session = n.session.take();
     let user = n.actor_user.take();
     let process = n.actor_process.take();
+    crate::render::keep::actor(slot.as_deref_mut());
     if user.is_none() && process.is_none() {
-        *slot = None;
+        clear_box(slot);
         return;
     }
-    let actor = slot.get_or_insert_with(Default::default);
-    let mut old = std::mem::take(&mut **actor);
+    let actor = slot_mut(slot);
+    let mut old = std::mem::take(actor);
     actor.user = old.user.take();
     set_box(&mut actor.user, user.map(|u| c.user(u, "actor.user")));
     actor.process = old.process.take();
-    n.keep_string(actor.process.as_mut().and_then(|p| p.name.take()));
     set_box(
         &mut actor.process,
         process.map(|p| c.process(p, "actor.process")),
@@ -389,9 +405,10 @@ fn ssh_activity_into(
 ) {
     n.source.log_provider = metadata_into(&mut e.metadata, std::mem::take(&mut n.source), c.config);
     let (raw, caption) = network_ids(a);
+    crate::render::keep::endpoint(e.src_endpoint.as_deref_mut());
     let src = c.endpoint(n.src.take().unwrap_or_default(), "src_endpoint");
     set_box(&mut e.src_endpoint, Some(src));
-    keep_endpoint_strings(n, e.dst_endpoint.as_deref_mut());
+    crate::render::keep::endpoint(e.dst_endpoint.as_deref_mut());
     let dst = c.endpoint(n.dst.take().unwrap_or_default(), "dst_endpoint");
     set_box(&mut e.dst_endpoint, Some(dst));
     head_into!(
@@ -407,6 +424,7 @@ fn ssh_activity_into(
     e.disposition_id = None;
     security_control!(e, n, c);
     device_into(n, c, &mut e.device);
+    crate::render::keep::connection(e.connection_info.as_deref_mut());
     let connection = n.connection.take().map(connection);
     set_box(&mut e.connection_info, connection);
     optional_actor_into(n, c, &mut e.actor);
@@ -457,8 +475,18 @@ fn finish_into(
     if !c.invalid.is_empty() {
         let invalid = std::mem::take(&mut c.invalid);
         n.unmapped
-            .insert("invalid".to_owned(), Value::Object(invalid));
+            .insert(crate::strings::owned("invalid"), Value::Object(invalid));
     }
-    *unmapped = (!n.unmapped.is_empty()).then(|| std::mem::take(&mut n.unmapped));
+    // The event's old map, emptied (its keys and strings to the pool), becomes the record's,
+    // so that the map's own allocation serves the next lines.
+    if n.unmapped.is_empty() {
+        if let Some(old) = unmapped.take() {
+            crate::strings::keep_map(old);
+        }
+    } else {
+        let mut old = unmapped.take().unwrap_or_else(crate::strings::map);
+        crate::strings::empty_map(&mut old);
+        *unmapped = Some(std::mem::replace(&mut n.unmapped, old));
+    }
     *observables = c.take_observables();
 }

@@ -1,0 +1,166 @@
+//! A per-thread pool of cleared string buffers: the strings of an event that is rendered into
+//! (its old user name, addresses, `unmapped` keys and values, ...) are handed back here, and
+//! the recognizers and renderers of the next lines take their strings from here instead of
+//! allocating (issue 20: no allocation per line in steady state).
+
+use std::cell::RefCell;
+use std::fmt::Write as _;
+
+use serde_json::{Map, Value};
+
+/// The most buffers the pool keeps (a line's event has a few dozen strings): with
+/// [`MAX_KEPT_CAPACITY`], at most 1 MiB per thread.
+const MAX_KEPT: usize = 256;
+
+/// How many of the most recently kept buffers [`owned`] looks at for one large enough.
+const SEARCH: usize = 8;
+
+/// The most emptied JSON object maps the pool keeps.
+const MAX_MAPS: usize = 16;
+
+thread_local! {
+    static POOL: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+    static MAPS: RefCell<Vec<Map<String, Value>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// An empty JSON object map, a kept one (with its allocation) when there is one.
+pub(crate) fn map() -> Map<String, Value> {
+    MAPS.with(|m| m.borrow_mut().pop()).unwrap_or_default()
+}
+
+/// A cleared buffer with room for `len` bytes: a kept one that has the room when the pool has
+/// one (among the last few kept), else the last kept buffer or a new one, grown to `len`.
+pub(crate) fn buffer(len: usize) -> String {
+    POOL.with(|p| {
+        let mut p = p.borrow_mut();
+        let n = p.len();
+        let fit = (n.saturating_sub(SEARCH)..n)
+            .rev()
+            .find(|&i| p[i].capacity() >= len);
+        let mut s = match fit {
+            Some(i) => p.swap_remove(i),
+            None => p.pop().unwrap_or_default(),
+        };
+        s.clear();
+        // One (re)allocation at most, rather than growing by doubling while it is written.
+        s.reserve(len);
+        s
+    })
+}
+
+/// `s` as an owned string, in a kept buffer when there is one.
+pub(crate) fn owned(s: &str) -> String {
+    let mut b = buffer(s.len());
+    b.push_str(s);
+    b
+}
+
+/// The room [`format`] asks for: most formatted values (ids, captions, correlation uids) fit.
+const FORMAT_ROOM: usize = 48;
+
+/// [`owned`] for formatted text.
+pub(crate) fn format(args: std::fmt::Arguments<'_>) -> String {
+    match args.as_str() {
+        Some(s) => owned(s),
+        None => {
+            let mut b = buffer(FORMAT_ROOM);
+            let _ = b.write_fmt(args);
+            b
+        }
+    }
+}
+
+/// The largest buffer the pool keeps (a long line's copy is freed, not kept for good).
+const MAX_KEPT_CAPACITY: usize = 4096;
+
+/// Keeps the buffer of `s` for a later [`owned`].
+pub(crate) fn keep(s: String) {
+    if s.capacity() == 0 || s.capacity() > MAX_KEPT_CAPACITY {
+        return;
+    }
+    POOL.with(|p| {
+        let mut p = p.borrow_mut();
+        if p.len() < MAX_KEPT {
+            p.push(s);
+        }
+    });
+}
+
+/// [`keep`] for an optional string.
+pub(crate) fn keep_opt(s: Option<String>) {
+    if let Some(s) = s {
+        keep(s);
+    }
+}
+
+/// Takes the string out of `slot` and keeps its buffer.
+pub(crate) fn recycle(slot: &mut Option<String>) {
+    keep_opt(slot.take());
+}
+
+/// Keeps the strings of a JSON value (objects keep their keys and values).
+pub(crate) fn keep_value(v: Value) {
+    match v {
+        Value::String(s) => keep(s),
+        Value::Array(a) => a.into_iter().for_each(keep_value),
+        Value::Object(m) => keep_map(m),
+        _ => {}
+    }
+}
+
+/// Keeps the strings of `map` and the map itself, empty, for a later [`map`].
+pub(crate) fn keep_map(mut map: Map<String, Value>) {
+    empty_map(&mut map);
+    MAPS.with(|maps| {
+        let mut maps = maps.borrow_mut();
+        if maps.len() < MAX_MAPS {
+            maps.push(map);
+        }
+    });
+}
+
+/// Empties `map`, keeping its keys and string values here and its own allocation in `map`.
+pub(crate) fn empty_map(map: &mut Map<String, Value>) {
+    while let Some(last) = map.keys().next_back() {
+        let probe = owned(last);
+        let found = match map.remove_entry(&probe) {
+            Some((k, v)) => {
+                keep(k);
+                keep_value(v);
+                true
+            }
+            None => false,
+        };
+        keep(probe);
+        if !found {
+            // A map's own last key is always found; never loop if it were not.
+            map.clear();
+            break;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buffers_are_reused() {
+        let s = owned("a fairly long string to size the buffer");
+        let ptr = s.as_ptr();
+        keep(s);
+        let t = owned("short");
+        assert_eq!(t, "short");
+        assert_eq!(t.as_ptr(), ptr, "the kept buffer");
+        keep(t);
+        keep(String::with_capacity(MAX_KEPT_CAPACITY + 1));
+        let kept = buffer(0);
+        assert_eq!(kept.as_ptr(), ptr, "the large buffer was not kept");
+        assert_eq!(buffer(0).capacity(), 0, "the pool is empty");
+        let mut m = Map::new();
+        m.insert(owned("k"), Value::String(owned("v")));
+        empty_map(&mut m);
+        assert!(m.is_empty());
+        assert_eq!(format(format_args!("{}-{}", 1, "x")), "1-x");
+    }
+}
