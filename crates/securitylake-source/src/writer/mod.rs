@@ -236,6 +236,7 @@ mod open_wal;
 mod pipeline;
 mod place;
 mod recovery;
+mod sample;
 mod sealer;
 mod segments;
 mod sizing;
@@ -262,6 +263,7 @@ pub use self::stats::WriterStats;
 
 use self::open_wal::OpenWal;
 use self::place::Placed;
+use self::sample::SizeSample;
 use self::sealer::{EncoderThread, ParquetSealer, Sealing, SharedSealer};
 use self::segments::{Limits, SegmentTable};
 use self::sizing::Sizing;
@@ -310,6 +312,9 @@ pub struct Writer<E: OcsfEvent> {
     frame_extra: u64,
     /// Bytes of the sealed file per encoded byte, learned.
     sizing: Sizing,
+    /// The trial Parquet encoding of the first frames, until files teach
+    /// the sizing.
+    sample: SizeSample,
     class: PhantomData<fn() -> E>,
 }
 
@@ -382,6 +387,7 @@ impl<E: OcsfEvent> Writer<E> {
             last_sync: now,
             frame_extra: 0,
             sizing: Sizing::default(),
+            sample: SizeSample::default(),
             class: PhantomData,
         };
         writer.recover(found).await?;
@@ -447,11 +453,22 @@ impl<E: OcsfEvent> Writer<E> {
     /// at, in their segments and in the buffered bytes.
     fn settle(&mut self) {
         let mut extra = 0;
+        let overhead = self.segments.limits().overhead;
         for segment in self.segments.open_segments() {
             let more = std::mem::take(&mut segment.spool.unaccounted);
             self.frame_extra = self.frame_extra.max(segment.spool.max_extra);
-            self.sizing
-                .frame(segment.spool.framed_encoded, segment.spool.frame_bytes);
+            for (batch, encoded) in std::mem::take(&mut segment.spool.sampled) {
+                match self.sample.add::<E>(batch, encoded, overhead) {
+                    Ok(Some((encoded, stored))) => self.sizing.sample(encoded, stored),
+                    Ok(None) => {}
+                    Err(err) => {
+                        // The estimate stays as it was; the files will teach it.
+                        tracing::warn!(error = %err, "size sample failed");
+                        self.sample = SizeSample::done();
+                    }
+                }
+            }
+            segment.spool.sampling = self.sample.wants_more() && !self.sizing.from_files();
             segment.spool.extra_total += more;
             extra += more;
         }

@@ -57,6 +57,11 @@ pub(super) struct OpenWal<E: OcsfEvent> {
     /// The unaccounted bytes the writer took into its buffered bytes (not
     /// into the segment's file size estimate: frame metadata is spool only).
     pub extra_total: u64,
+    /// Whether the writer still samples frames for its size estimate.
+    pub sampling: bool,
+    /// The batches of the frames cut since the writer last took them, with
+    /// their encoded bytes (only while `sampling`).
+    pub sampled: Vec<(RecordBatch, u64)>,
 }
 
 impl<E: OcsfEvent> std::fmt::Debug for OpenWal<E> {
@@ -91,6 +96,8 @@ impl<E: OcsfEvent> OpenWal<E> {
             unaccounted: 0,
             max_extra: 0,
             extra_total: 0,
+            sampling: true,
+            sampled: Vec::new(),
         })
     }
 
@@ -174,6 +181,9 @@ impl<E: OcsfEvent> OpenWal<E> {
     fn write_frame(&mut self, batch: &RecordBatch, delta: EncodeStats, encoded: u64) -> Result<()> {
         let header = frames::encode_frame(batch, delta, &mut self.frame)?;
         self.wal.append(&self.frame)?;
+        if self.sampling {
+            self.sampled.push((batch.clone(), encoded));
+        }
         let grown = crate::spool::record_size(self.frame.len() as u64);
         let accounted = std::mem::take(&mut self.accounted);
         let extra = grown.saturating_sub(accounted);

@@ -5,11 +5,10 @@
 //! Column buffers hold plain values; Parquet stores them dictionary and
 //! run-length encoded, then ZSTD compressed, so a file is a fraction of its
 //! events' encoded bytes, and the fraction depends on the data. The writer
-//! learns it: until a segment of its own was sealed it uses what its spool
-//! frames compressed to (ZSTD as well, without the dictionaries: an
-//! overestimate of the file), starting from 1:1 before the first frame;
-//! then the ratio its sealed files really had, the latest file weighing as
-//! much as all earlier ones together.
+//! learns it: until a segment of its own was sealed it uses a trial Parquet
+//! encoding of its first frames (see [`sample`](super::sample)), starting
+//! from 1:1 before the first frame; then the ratio its sealed files really
+//! had, the latest file weighing as much as all earlier ones together.
 
 /// The fixed-point scale of a ratio: `ratio * SCALE` stored bytes per
 /// encoded byte.
@@ -25,7 +24,7 @@ const HEADROOM: u128 = 66;
 pub(super) struct Sizing {
     /// Stored bytes per encoded byte, times [`SCALE`].
     ratio: u64,
-    /// Whether the ratio comes from a sealed file (frames no longer teach it).
+    /// Whether the ratio comes from a sealed file (samples no longer teach it).
     from_files: bool,
 }
 
@@ -47,13 +46,19 @@ impl Sizing {
             .max(1)
     }
 
-    /// Learns from a spool frame: `encoded` bytes of events compressed to
-    /// `framed` bytes. Used only until a sealed file teaches the ratio.
-    pub fn frame(&mut self, encoded: u64, framed: u64) {
+    /// Whether a sealed file taught the ratio.
+    pub fn from_files(&self) -> bool {
+        self.from_files
+    }
+
+    /// Learns from a size sample: `encoded` bytes of events took `stored`
+    /// bytes as Parquet (at most 1:1: a small sample is mostly the file's
+    /// own overhead). Used only until a sealed file teaches the ratio.
+    pub fn sample(&mut self, encoded: u64, stored: u64) {
         if self.from_files || encoded == 0 {
             return;
         }
-        self.ratio = ratio(framed, encoded).min(SCALE);
+        self.ratio = ratio(stored, encoded).clamp(1, SCALE);
     }
 
     /// Learns from a sealed file: events of `encoded` bytes took `stored`
@@ -84,25 +89,27 @@ mod tests {
     use super::*;
 
     /// Before anything is learned an event counts for its encoded bytes;
-    /// frames then files teach the ratio, and a file outweighs frames.
+    /// samples then files teach the ratio, and a file outweighs samples.
     #[test]
-    fn the_ratio_is_learned_from_frames_then_files() {
+    fn the_ratio_is_learned_from_samples_then_files() {
         let mut sizing = Sizing::default();
         // Every estimate carries the headroom: 66/64.
         assert_eq!(sizing.stored(64_000), 66_000);
         assert_eq!(sizing.stored(0), 1, "an event counts for a byte at least");
-        sizing.frame(1000, 250);
+        sizing.sample(1000, 250);
         assert_eq!(sizing.stored(64_000), 16_500);
-        sizing.frame(1000, 2000);
+        sizing.sample(1000, 2000);
         assert_eq!(
             sizing.stored(64_000),
             66_000,
-            "frames never raise it above 1:1"
+            "samples never raise it above 1:1"
         );
+        assert!(!sizing.from_files());
         sizing.file(10_000, 1000);
+        assert!(sizing.from_files());
         assert_eq!(sizing.stored(64_000), 6_600);
-        sizing.frame(1000, 900);
-        assert_eq!(sizing.stored(64_000), 6_600, "frames no longer count");
+        sizing.sample(1000, 900);
+        assert_eq!(sizing.stored(64_000), 6_600, "samples no longer count");
         sizing.file(10_000, 3000);
         assert_eq!(
             sizing.stored(64_000),
