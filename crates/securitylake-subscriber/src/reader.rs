@@ -87,7 +87,7 @@ pub const DEFAULT_BATCH_SIZE: usize = 8192;
 /// Rows per batch of typed events ([`ObjectReader::typed`], [`ObjectReader::typed_batches`]):
 /// smaller than [`DEFAULT_BATCH_SIZE`] so that the Arrow columns of a batch are still in the
 /// CPU cache when its rows are decoded, and the events a batch is decoded into stay there too
-/// (ADR 0307: 8192-row batches read half as fast).
+/// (ADR 0214: 8192-row batches decoded at about half the rate).
 pub const DEFAULT_TYPED_BATCH_SIZE: usize = 1024;
 
 /// Row groups whose compressed size exceeds this are read in windows of
