@@ -81,8 +81,14 @@ pub const FOOTER_PREFETCH: usize = 256 * 1024;
 /// as not to read the pages of the other windows).
 pub const COALESCE_GAP: u64 = 1024 * 1024;
 
-/// Rows per decoded batch.
+/// Rows per Arrow batch ([`ObjectReader::batches`], [`ObjectReader::dynamic`]).
 pub const DEFAULT_BATCH_SIZE: usize = 8192;
+
+/// Rows per batch of typed events ([`ObjectReader::typed`], [`ObjectReader::typed_batches`]):
+/// smaller than [`DEFAULT_BATCH_SIZE`] so that the Arrow columns of a batch are still in the
+/// CPU cache when its rows are decoded, and the events a batch is decoded into stay there too
+/// (ADR 0215: 8192-row batches decoded at about half the rate).
+pub const DEFAULT_TYPED_BATCH_SIZE: usize = 1024;
 
 /// Row groups whose compressed size exceeds this are read in windows of
 /// rows fetching about this many bytes each (when the file has an offset
@@ -337,7 +343,8 @@ pub struct ObjectReader {
     file: StoreFileReader,
     metadata: ArrowReaderMetadata,
     info: ObjectInfo,
-    batch_size: usize,
+    /// Set by [`ObjectReader::with_batch_size`]; else the default of each kind of read.
+    batch_size: Option<usize>,
     window_bytes: u64,
 }
 
@@ -421,16 +428,17 @@ impl ObjectReader {
             file,
             metadata,
             info,
-            batch_size: DEFAULT_BATCH_SIZE,
+            batch_size: None,
             window_bytes,
         };
         reader.detect().await?;
         Ok(reader)
     }
 
-    /// Sets the number of rows per batch.
+    /// Sets the number of rows per batch, of Arrow batches and of typed events alike (by default
+    /// [`DEFAULT_BATCH_SIZE`] and [`DEFAULT_TYPED_BATCH_SIZE`]).
     pub fn with_batch_size(mut self, rows: usize) -> Self {
-        self.batch_size = rows.max(1);
+        self.batch_size = Some(rows.max(1));
         self
     }
 
@@ -522,7 +530,11 @@ impl ObjectReader {
     /// The rows as Arrow batches, one row group (or one window of a large
     /// row group, see [`ROW_GROUP_WINDOW_BYTES`]) at a time.
     pub fn batches(&self) -> Result<BatchStream> {
-        self.stream(ProjectionMask::all(), self.metadata.clone())
+        self.stream(
+            ProjectionMask::all(),
+            self.metadata.clone(),
+            self.batch_size.unwrap_or(DEFAULT_BATCH_SIZE),
+        )
     }
 
     /// The populated columns ([`populated_columns`]) with strings read as
@@ -532,6 +544,7 @@ impl ObjectReader {
         self.stream(
             populated_columns(self.metadata.metadata()),
             string_views(self.metadata.clone()),
+            self.batch_size.unwrap_or(DEFAULT_TYPED_BATCH_SIZE),
         )
     }
 
@@ -547,6 +560,7 @@ impl ObjectReader {
         &self,
         projection: ProjectionMask,
         metadata: ArrowReaderMetadata,
+        batch_size: usize,
     ) -> Result<BatchStream> {
         let meta = metadata.metadata().clone();
         let leaves: Vec<usize> = (0..meta.file_metadata().schema_descr().num_columns())
@@ -558,7 +572,7 @@ impl ObjectReader {
         if large.is_empty() {
             let stream =
                 ParquetRecordBatchStreamBuilder::new_with_metadata(self.file.clone(), metadata)
-                    .with_batch_size(self.batch_size)
+                    .with_batch_size(batch_size)
                     .with_projection(projection)
                     .build()?;
             return Ok(BatchStream::from_stream(
@@ -567,7 +581,7 @@ impl ObjectReader {
         }
         let mut file = self.file.clone();
         file.coalesce_gap = (self.window_bytes / 64).min(COALESCE_GAP);
-        let (batch_size, window_bytes) = (self.batch_size, self.window_bytes);
+        let window_bytes = self.window_bytes;
         let start = async move {
             let metadata = with_offset_index(&mut file.clone(), &metadata, &leaves, &large).await?;
             let windows = windows(metadata.metadata(), &leaves, window_bytes);

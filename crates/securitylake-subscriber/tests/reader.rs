@@ -477,3 +477,66 @@ async fn events_of_an_unknown_and_a_known_class() -> TestResult {
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn typed_reads_come_in_smaller_batches_than_arrow_reads_unless_one_size_is_set() -> TestResult
+{
+    use securitylake_subscriber::reader::{DEFAULT_BATCH_SIZE, DEFAULT_TYPED_BATCH_SIZE};
+    let dir = tempfile::tempdir()?;
+    let lake: Arc<dyn ObjectStore> = local_store(dir.path())?;
+    let rows = DEFAULT_TYPED_BATCH_SIZE * 2 + 3;
+    assert!(rows < DEFAULT_BATCH_SIZE);
+    let events = auth_events(i64::try_from(rows)?);
+    let key = custom_key("batches.zstd.parquet");
+    lake.put_key(
+        &key,
+        write_parquet(&events, &ColumnarOptions::default())?.into(),
+    )
+    .await?;
+    let object = ObjectRef::new("local", &key);
+    let reader = ObjectReader::open(lake.clone(), &object).await?;
+    assert_eq!(reader.info().row_groups, 1);
+
+    let arrow: Vec<usize> = reader
+        .batches()?
+        .map_ok(|b| b.num_rows())
+        .try_collect()
+        .await?;
+    assert_eq!(arrow, [rows]);
+    let typed: Vec<usize> = reader
+        .typed::<Authentication>()?
+        .map_ok(|b| b.len())
+        .try_collect()
+        .await?;
+    let expected = [DEFAULT_TYPED_BATCH_SIZE, DEFAULT_TYPED_BATCH_SIZE, 3];
+    assert_eq!(typed, expected);
+    let mut batches = reader.typed_batches::<Authentication>()?;
+    let (mut events_in_place, mut sizes) = (Vec::new(), Vec::new());
+    let mut all = Vec::new();
+    while batches.next_into(&mut events_in_place).await? {
+        sizes.push(events_in_place.len());
+        all.extend(events_in_place.iter().cloned());
+    }
+    assert_eq!(sizes, expected);
+    let mut sorted = events.clone();
+    sorted.sort_by_key(|e| e.time);
+    assert_eq!(all, sorted);
+
+    // One size set: both kinds of read use it.
+    let reader = ObjectReader::open(lake, &object)
+        .await?
+        .with_batch_size(1000);
+    let arrow: Vec<usize> = reader
+        .batches()?
+        .map_ok(|b| b.num_rows())
+        .try_collect()
+        .await?;
+    let typed: Vec<usize> = reader
+        .typed::<Authentication>()?
+        .map_ok(|b| b.len())
+        .try_collect()
+        .await?;
+    assert_eq!(arrow, [1000, 1000, rows - 2000]);
+    assert_eq!(typed, arrow);
+    Ok(())
+}

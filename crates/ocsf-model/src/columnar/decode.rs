@@ -14,6 +14,7 @@ use arrow_schema::{DataType, TimeUnit};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Number, Value};
 
+use super::spares::Spares;
 use super::{Columnar, ColumnarError};
 use crate::schema::{ItemDef, SchemaVersion};
 
@@ -129,39 +130,69 @@ pub fn decode_batch_at<E: Columnar>(
     Ok(start + rows)
 }
 
-/// Overwrites `slot` with `value`, reusing the string already there.
-#[inline]
-fn set_str(slot: &mut Option<String>, value: &str) {
+/// Overwrites `slot` with `value`, reusing the string already there, else a spare one.
+#[inline(always)]
+fn set_str(slot: &mut Option<String>, value: &str, spares: &Spares) {
     match slot {
         Some(s) => {
             s.clear();
             s.push_str(value);
         }
-        None => *slot = Some(value.to_owned()),
+        None => set_spare_str(slot, value, spares),
+    }
+}
+
+/// [`set_str`] into an empty slot (out of line: a slot usually holds its string already).
+#[inline(never)]
+fn set_spare_str(slot: &mut Option<String>, value: &str, spares: &Spares) {
+    let mut s = spares.take::<String>().unwrap_or_default();
+    s.clear();
+    s.push_str(value);
+    *slot = Some(s);
+}
+
+/// Overwrites a value of a `Map<Utf8, Utf8>` row with entry `i` of `values` (null: JSON null),
+/// reusing the string already there.
+#[inline]
+fn set_map_value(slot: &mut Value, values: &StringArray, i: usize) {
+    if values.is_null(i) {
+        *slot = Value::Null;
+    } else if let Value::String(s) = slot {
+        s.clear();
+        s.push_str(values.value(i));
+    } else {
+        *slot = Value::String(values.value(i).to_owned());
+    }
+}
+
+/// Empties `slot`, keeping its value in `spares`.
+#[inline]
+fn clear_into<V: 'static>(slot: &mut Option<V>, spares: &Spares) {
+    if let Some(value) = slot.take() {
+        spares.put(value);
     }
 }
 
 /// What an object slot holds: `T` or `Box<T>` (a kept box is reused).
-trait ObjectSlot<T> {
-    /// The object already in `slot`, or a default one put there.
-    fn get_or_default(slot: &mut Option<Self>) -> &mut T
-    where
-        Self: Sized;
+trait ObjectSlot<T>: Sized + 'static {
+    /// The object already in `slot`, else a spare one (with another row's contents, which
+    /// `decode_into` overwrites), else a default one, put there.
+    fn get_or_default<'s>(slot: &'s mut Option<Self>, spares: &Spares) -> &'s mut T;
     fn wrap(value: T) -> Self;
 }
 
-impl<T: Default> ObjectSlot<T> for T {
-    fn get_or_default(slot: &mut Option<Self>) -> &mut T {
-        slot.get_or_insert_with(T::default)
+impl<T: Default + 'static> ObjectSlot<T> for T {
+    fn get_or_default<'s>(slot: &'s mut Option<Self>, spares: &Spares) -> &'s mut T {
+        slot.get_or_insert_with(|| spares.take::<T>().unwrap_or_default())
     }
     fn wrap(value: T) -> Self {
         value
     }
 }
 
-impl<T: Default> ObjectSlot<T> for Box<T> {
-    fn get_or_default(slot: &mut Option<Self>) -> &mut T {
-        slot.get_or_insert_with(Box::default)
+impl<T: Default + 'static> ObjectSlot<T> for Box<T> {
+    fn get_or_default<'s>(slot: &'s mut Option<Self>, spares: &Spares) -> &'s mut T {
+        slot.get_or_insert_with(|| spares.take::<Box<T>>().unwrap_or_default())
     }
     fn wrap(value: T) -> Self {
         Box::new(value)
@@ -178,6 +209,12 @@ pub(crate) struct StructDecoder<'a> {
     present: u128,
     extras: Vec<(&'a str, &'a dyn Array)>,
     array: &'a StructArray,
+    /// Strings (of any attribute) and maps taken out of the events of this struct.
+    strings: Spares,
+    maps: Spares,
+    /// Values of this struct's own slot type (`T`, `Box<T>` or list elements `T`) taken out of
+    /// the events of its parent.
+    objects: Spares,
 }
 
 enum Reader<'a> {
@@ -243,6 +280,9 @@ impl<'a> StructDecoder<'a> {
             present,
             extras,
             array,
+            strings: Spares::default(),
+            maps: Spares::default(),
+            objects: Spares::default(),
         })
     }
 }
@@ -581,8 +621,6 @@ impl<'a> RowDecoder<'a> {
         slot: &mut Option<Map<String, Value>>,
     ) -> Result<(), ColumnarError> {
         if let Reader::Map(m) = r
-            && let Some(out) = slot.as_mut()
-            && m.is_valid(self.row)
             && let (Some(keys), Some(values)) = (
                 m.keys().as_string_opt::<i32>(),
                 m.values().as_string_opt::<i32>(),
@@ -595,21 +633,35 @@ impl<'a> RowDecoder<'a> {
             && start <= end
             && end <= keys.len().min(values.len())
         {
-            let same_keys = out.len() == end - start
-                && out
-                    .keys()
-                    .zip(start..end)
-                    .all(|(k, i)| keys.is_valid(i) && k == keys.value(i));
-            if same_keys {
-                for ((_, v), i) in out.iter_mut().zip(start..end) {
-                    if values.is_null(i) {
-                        *v = Value::Null;
-                    } else if let Value::String(s) = v {
-                        s.clear();
-                        s.push_str(values.value(i));
-                    } else {
-                        *v = Value::String(values.value(i).to_owned());
+            if m.is_null(self.row) {
+                clear_into(slot, &self.dec.maps);
+                return Ok(());
+            }
+            // A null key is left out (the generic path below does that); the rest is in place.
+            if keys.null_count() == 0 || (start..end).all(|i| keys.is_valid(i)) {
+                let out = slot.get_or_insert_with(|| self.dec.maps.take().unwrap_or_default());
+                // The leading entries whose keys are the row's keep their keys and strings.
+                let mut same = 0;
+                for ((k, v), i) in out.iter_mut().zip(start..end) {
+                    if k != keys.value(i) {
+                        break;
                     }
+                    set_map_value(v, values, i);
+                    same += 1;
+                }
+                if same < out.len() {
+                    let mut kept = 0;
+                    out.retain(|_, _| {
+                        kept += 1;
+                        kept <= same
+                    });
+                }
+                // Inserted in order as a fresh map would be (a repeated key keeps its first
+                // place and takes the last value).
+                for i in start + same..end {
+                    let mut v = Value::Null;
+                    set_map_value(&mut v, values, i);
+                    out.insert(keys.value(i).to_owned(), v);
                 }
                 return Ok(());
             }
@@ -845,8 +897,8 @@ impl<'a> RowDecoder<'a> {
     ) -> Result<(), ColumnarError> {
         match r {
             Reader::Str(a) => match a.at(self.row) {
-                Some(s) => set_str(slot, s),
-                None => *slot = None,
+                Some(s) => set_str(slot, s, &self.dec.strings),
+                None => clear_into(slot, &self.dec.strings),
             },
             r => *slot = self.string_in(index, r)?,
         }
@@ -896,8 +948,8 @@ impl<'a> RowDecoder<'a> {
             Reader::Int(a) => a.at(self.row).map_err(|m| self.invalid(index, m))?,
             Reader::Str(a) => {
                 match a.at(self.row) {
-                    Some(s) => set_str(slot, s),
-                    None => *slot = None,
+                    Some(s) => set_str(slot, s, &self.dec.strings),
+                    None => clear_into(slot, &self.dec.strings),
                 }
                 return Ok(());
             }
@@ -905,13 +957,13 @@ impl<'a> RowDecoder<'a> {
         };
         match ms {
             Some(ms) => {
-                let s = slot.get_or_insert_with(String::new);
+                let s = slot.get_or_insert_with(|| self.dec.strings.take().unwrap_or_default());
                 s.clear();
                 if !crate::time::write_rfc3339_ms(s, ms) {
                     return Err(self.invalid(index, out_of_range(ms)));
                 }
             }
-            None => *slot = None,
+            None => clear_into(slot, &self.dec.strings),
         }
         Ok(())
     }
@@ -919,7 +971,7 @@ impl<'a> RowDecoder<'a> {
     /// Like [`RowDecoder::object`], decoding into the object already in `slot` when there is
     /// one ([`Columnar::decode_into`]).
     #[inline(always)]
-    pub fn object_into<T: Columnar + DeserializeOwned + Default>(
+    pub fn object_into<T: Columnar + DeserializeOwned + Default + 'static>(
         &self,
         index: usize,
         slot: &mut Option<T>,
@@ -932,7 +984,7 @@ impl<'a> RowDecoder<'a> {
     /// [`RowDecoder::object_into`] for a boxed object: the box is kept and its object
     /// overwritten.
     #[inline(always)]
-    pub fn boxed_object_into<T: Columnar + DeserializeOwned + Default>(
+    pub fn boxed_object_into<T: Columnar + DeserializeOwned + Default + 'static>(
         &self,
         index: usize,
         slot: &mut Option<Box<T>>,
@@ -950,14 +1002,16 @@ impl<'a> RowDecoder<'a> {
         slot: &mut Option<S>,
     ) -> Result<(), ColumnarError>
     where
-        T: Columnar + DeserializeOwned + Default,
+        T: Columnar + DeserializeOwned + Default + 'static,
         S: ObjectSlot<T>,
     {
         match r {
             Reader::Struct(dec) if !dec.array.is_null(self.row) => {
-                S::get_or_default(slot).decode_into(&RowDecoder { dec, row: self.row })?;
+                S::get_or_default(slot, &dec.objects)
+                    .decode_into(&RowDecoder { dec, row: self.row })?;
             }
-            Reader::Struct(_) | Reader::Null => *slot = None,
+            Reader::Struct(dec) => clear_into(slot, &dec.objects),
+            Reader::Null => *slot = None,
             r => *slot = self.object_from(index, r, self.row)?.map(S::wrap),
         }
         Ok(())
@@ -980,7 +1034,7 @@ impl<'a> RowDecoder<'a> {
 
     /// Like [`RowDecoder::object_list`], decoding into the objects already in the list.
     #[inline(always)]
-    pub fn object_list_into<T: Columnar + DeserializeOwned + Default>(
+    pub fn object_list_into<T: Columnar + DeserializeOwned + Default + 'static>(
         &self,
         index: usize,
         slot: &mut Option<Vec<T>>,
@@ -991,12 +1045,23 @@ impl<'a> RowDecoder<'a> {
     }
 
     #[inline(never)]
-    fn object_list_into_column<T: Columnar + DeserializeOwned + Default>(
+    fn object_list_into_column<T: Columnar + DeserializeOwned + Default + 'static>(
         &self,
         index: usize,
         slot: &mut Option<Vec<T>>,
     ) -> Result<(), ColumnarError> {
+        // The objects a row no longer has are kept by the elements' decoder for a later row.
+        let spares = match self.column(index) {
+            Some(Reader::List(l)) => match &l.values {
+                Reader::Struct(dec) => Some(&dec.objects),
+                _ => None,
+            },
+            _ => None,
+        };
         let Some((l, start, end)) = self.list(index)? else {
+            if let (Some(spares), Some(old)) = (spares, slot.as_mut()) {
+                spares.put_all(old.drain(..));
+            }
             *slot = None;
             return Ok(());
         };
@@ -1012,7 +1077,7 @@ impl<'a> RowDecoder<'a> {
                     if let Some(v) = out.get_mut(n) {
                         v.decode_into(&row)?;
                     } else {
-                        let mut v = T::default();
+                        let mut v = dec.objects.take::<T>().unwrap_or_default();
                         v.decode_into(&row)?;
                         out.push(v);
                     }
@@ -1030,7 +1095,10 @@ impl<'a> RowDecoder<'a> {
                 }
             }
         }
-        out.truncate(n);
+        match spares {
+            Some(spares) if n < out.len() => spares.put_all(out.drain(n..)),
+            _ => out.truncate(n),
+        }
         Ok(())
     }
 
@@ -1052,7 +1120,11 @@ impl<'a> RowDecoder<'a> {
         index: usize,
         slot: &mut Option<Vec<String>>,
     ) -> Result<(), ColumnarError> {
+        let strings = &self.dec.strings;
         let Some((l, start, end)) = self.list(index)? else {
+            if let Some(old) = slot.as_mut() {
+                strings.put_all(old.drain(..));
+            }
             *slot = None;
             return Ok(());
         };
@@ -1061,14 +1133,19 @@ impl<'a> RowDecoder<'a> {
             return Ok(());
         };
         let out = slot.get_or_insert_with(Vec::new);
-        out.truncate(end - start);
+        if out.len() > end - start {
+            strings.put_all(out.drain(end - start..));
+        }
         let reused = out.len();
         for (k, s) in out.iter_mut().enumerate() {
             s.clear();
             s.push_str(a.at(start + k).unwrap_or_default());
         }
         for i in start + reused..end {
-            out.push(a.at(i).unwrap_or_default().to_owned());
+            let mut s = strings.take::<String>().unwrap_or_default();
+            s.clear();
+            s.push_str(a.at(i).unwrap_or_default());
+            out.push(s);
         }
         Ok(())
     }

@@ -53,6 +53,7 @@
 mod decode;
 mod encode;
 mod layout;
+mod spares;
 
 pub use decode::{
     RowDecoder, decode_batch, decode_batch_at, decode_batch_into, decode_batch_reusing,
