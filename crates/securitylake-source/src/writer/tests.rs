@@ -205,8 +205,12 @@ async fn a_second_roll_waits_for_the_encoding_in_flight() {
     }
     let first = first_roll.load(Ordering::SeqCst);
     assert!(first > 0, "a segment rolled");
-    // Stalled within the second file: a third would mean two encodings.
-    assert!(last > first && last < 2 * first + 2, "{first} {last}");
+    // The writer went on filling the next segment while the first was
+    // encoded, then stalled within the second file: a third write-ahead file
+    // would mean it went on past the second roll. (The segments need not
+    // hold as many events: the size sample refines the estimate as the
+    // first frames come in, docs/adr/0216.)
+    assert!(last > first, "{first} {last}");
     assert_eq!(count(".wal"), 2, "the encoding segment and the full one");
     assert_eq!(count(".sealed.tmp"), 1, "one segment encoding");
     release.send(()).expect("release");
