@@ -251,9 +251,10 @@ async fn dropping_the_writer_loses_nothing_and_recovery_does_not_duplicate() -> 
         .build()?;
     let mut writer = Writer::<Authentication>::open(config.clone()).await?;
     for i in 0..600u64 {
-        // Three days, and rolls by size along the way.
+        // Three days, and rolls by size along the way (200 events of about
+        // 400 random letters a day: ~60 KB of Parquet against 32 KB files).
         writer
-            .write(&event(LEAP_DAY + (i % 3) as i64 * DAY + i as i64, i, 100))
+            .write(&event(LEAP_DAY + (i % 3) as i64 * DAY + i as i64, i, 400))
             .await?;
     }
     let before = writer.stats();
