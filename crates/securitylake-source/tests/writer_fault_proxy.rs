@@ -130,8 +130,10 @@ async fn retries_through_injected_faults_lose_and_duplicate_nothing() -> TestRes
     let mut writer =
         Writer::<Authentication>::open(writer_config(store.clone(), spool.path(), 64 * 1024)?)
             .await?;
+    // About 700 random letters per event: 1,500 events take ~1 MB of Parquet,
+    // so 64 KB files roll by size many times over.
     let small: Vec<_> = (0..1_500u64)
-        .map(|i| event(LEAP_DAY + (i % 2) as i64 * DAY + i as i64, i, 300))
+        .map(|i| event(LEAP_DAY + (i % 2) as i64 * DAY + i as i64, i, 700))
         .collect();
     for chunk in small.chunks(100) {
         write_all(&mut writer, chunk, &mut errors).await?;
