@@ -165,7 +165,7 @@ impl<'a> MessageContext<'a> {
         };
         p.user = self
             .uid
-            .map(|u| UserInfo::with_uid(crate::strings::format(format_args!("{u}"))));
+            .map(|u| UserInfo::with_uid(crate::util::decimal(i64::from(u))));
         p
     }
 
