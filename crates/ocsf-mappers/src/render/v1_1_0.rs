@@ -226,6 +226,12 @@ impl Ctx<'_> {
 
     fn user(&mut self, u: UserInfo, path: &str) -> User {
         let mut out = User::new();
+        self.fill_user(u, path, &mut out);
+        out
+    }
+
+    /// [`Ctx::user`] written into `out`, a default `User` (see `reuse::fill_box`).
+    fn fill_user(&mut self, u: UserInfo, path: &str, out: &mut User) {
         out.name = u.name.filter(|s| !s.is_empty());
         out.uid = u.uid;
         out.domain = u.domain;
@@ -235,11 +241,16 @@ impl Ctx<'_> {
         if let Some(name) = &out.name {
             self.observe(path, "name", ObservableTypeId::UserName, name);
         }
-        out
     }
 
     fn endpoint(&mut self, e: EndpointInfo, path: &str) -> NetworkEndpoint {
         let mut out = NetworkEndpoint::new();
+        self.fill_endpoint(e, path, &mut out);
+        out
+    }
+
+    /// [`Ctx::endpoint`] written into `out`, a default `NetworkEndpoint`.
+    fn fill_endpoint(&mut self, e: EndpointInfo, path: &str, out: &mut NetworkEndpoint) {
         out.name = e.name;
         let hostname = self.hostname_or_name(e.hostname, &mut out.name, path);
         let mac = self.checked(e.mac, is_ocsf_mac, path, "mac");
@@ -266,12 +277,17 @@ impl Ctx<'_> {
         {
             out.name = Some(crate::strings::owned(UNKNOWN));
         }
-        out
     }
 
     fn device(&mut self, d: DeviceInfo) -> Device {
-        // The same object as `Device::new(TypeId::Unknown)` builds.
         let mut out = Device::default();
+        self.fill_device(d, &mut out);
+        out
+    }
+
+    /// [`Ctx::device`] written into `out`, a default `Device`.
+    fn fill_device(&mut self, d: DeviceInfo, out: &mut Device) {
+        // The same object as `Device::new(TypeId::Unknown)` builds.
         out.type_ = Some(Cow::Borrowed(TypeId::Unknown.as_str()));
         out.type_id = Some(TypeId::Unknown);
         let mut hostname = d.hostname.or_else(|| self.config.hostname_fallback.clone());
@@ -302,7 +318,6 @@ impl Ctx<'_> {
         if let Some(ip) = &out.ip {
             self.observe("device", "ip", ObservableTypeId::IpAddress, ip);
         }
-        out
     }
 
     /// The record's device, boxed for an event's optional `device`.
