@@ -28,10 +28,15 @@ pub(crate) fn fnv_id(parts: &[&str]) -> String {
 
 /// Appends `h` as 16 lowercase hex digits, as `{h:016x}` writes it (without `core::fmt`).
 fn push_hex16(s: &mut String, h: u64) {
-    for shift in (0..16).rev() {
+    let mut digits = [0u8; 16];
+    for (i, d) in digits.iter_mut().enumerate() {
         // Masked to 0..=15, so the cast is exact.
-        let digit = ((h >> (shift * 4)) & 0xf) as usize;
-        s.push(char::from(b"0123456789abcdef"[digit]));
+        let nibble = ((h >> ((15 - i) * 4)) & 0xf) as usize;
+        *d = b"0123456789abcdef"[nibble];
+    }
+    // ASCII digits: always UTF-8.
+    if let Ok(d) = std::str::from_utf8(&digits) {
+        s.push_str(d);
     }
 }
 
@@ -59,8 +64,9 @@ pub(crate) fn push_decimal(s: &mut String, n: i64) {
             break;
         }
     }
-    for &d in &digits[start..] {
-        s.push(char::from(d));
+    // ASCII digits: always UTF-8, appended at once (a `push` per digit cost more).
+    if let Ok(d) = std::str::from_utf8(&digits[start..]) {
+        s.push_str(d);
     }
 }
 
