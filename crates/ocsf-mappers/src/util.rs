@@ -219,9 +219,23 @@ pub(crate) fn unquote(s: &str) -> &str {
 /// The value of `key=` in a space-separated `k=v` list (values end at a space).
 pub(crate) fn kv<'a>(text: &'a str, key: &str) -> Option<&'a str> {
     // One pass over the words: a `key=` starts a word and its value is the rest of the
-    // word (no substring searcher is built per call; PAM lines ask for up to nine keys).
-    text.split(' ')
-        .find_map(|word| word.strip_prefix(key)?.strip_prefix('='))
+    // word. Only the word starts are compared; the next space is found with `memchr` (no
+    // substring searcher built per call; PAM lines ask for up to nine keys).
+    let b = text.as_bytes();
+    let mut start = 0;
+    loop {
+        let end = memchr::memchr(b' ', &b[start..]).map_or(b.len(), |i| start + i);
+        if let Some(v) = text[start..end]
+            .strip_prefix(key)
+            .and_then(|r| r.strip_prefix('='))
+        {
+            return Some(v);
+        }
+        if end == b.len() {
+            return None;
+        }
+        start = end + 1;
+    }
 }
 
 /// The byte offset of the last `needle` in `haystack` (`str::rfind` for a
