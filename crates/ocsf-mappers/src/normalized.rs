@@ -901,7 +901,7 @@ impl Normalized {
         // The buffers of the record's strings (a renderer that keeps the event's strings
         // hands them back in these fields) and of its `unmapped` map are kept for the next
         // records (`crate::strings`).
-        for s in [
+        strings::keep_all([
             self.raw_data.take(),
             self.message.take(),
             self.device.hostname.take(),
@@ -910,9 +910,7 @@ impl Normalized {
             self.service_name.take(),
             self.status_detail.take(),
             self.status_code.take(),
-        ] {
-            strings::keep_opt(s);
-        }
+        ]);
         strings::empty_map(&mut self.unmapped);
         self.clear_facts();
         SPARE.with(|spare| spare.set(Some(self)));
