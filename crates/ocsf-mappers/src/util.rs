@@ -1,6 +1,6 @@
 //! Small text helpers shared by the mappers.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::normalized::EndpointInfo;
 
@@ -21,7 +21,53 @@ pub(crate) fn fnv_id(parts: &[&str]) -> String {
             h = h.wrapping_mul(0x0000_0100_0000_01b3);
         }
     }
-    crate::strings::format(format_args!("{h:016x}"))
+    let mut s = crate::strings::buffer(16);
+    push_hex16(&mut s, h);
+    s
+}
+
+/// Appends `h` as 16 lowercase hex digits, as `{h:016x}` writes it (without `core::fmt`).
+fn push_hex16(s: &mut String, h: u64) {
+    let mut digits = [0u8; 16];
+    for (i, d) in digits.iter_mut().enumerate() {
+        // Masked to 0..=15, so the cast is exact.
+        let nibble = ((h >> ((15 - i) * 4)) & 0xf) as usize;
+        *d = b"0123456789abcdef"[nibble];
+    }
+    // ASCII digits: always UTF-8.
+    if let Ok(d) = std::str::from_utf8(&digits) {
+        s.push_str(d);
+    }
+}
+
+/// `n` in decimal, in a kept buffer.
+pub(crate) fn decimal(n: i64) -> String {
+    let mut s = crate::strings::buffer(20);
+    push_decimal(&mut s, n);
+    s
+}
+
+/// Appends `n` in decimal (what `write!(s, "{n}")` writes, without `core::fmt`).
+pub(crate) fn push_decimal(s: &mut String, n: i64) {
+    if n < 0 {
+        s.push('-');
+    }
+    let mut digits = [0u8; 20];
+    let mut rest = n.unsigned_abs();
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        // `rest % 10` is below 10, so the cast cannot truncate.
+        digits[start] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    // ASCII digits: always UTF-8, appended at once (a `push` per digit cost more).
+    if let Ok(d) = std::str::from_utf8(&digits[start..]) {
+        s.push_str(d);
+    }
 }
 
 /// Whether `s` is an IPv4 or IPv6 address (IPv6 may be bracketed).
@@ -30,7 +76,18 @@ pub(crate) fn is_ip(s: &str) -> bool {
         .strip_prefix('[')
         .and_then(|x| x.strip_suffix(']'))
         .unwrap_or(s);
-    s.parse::<IpAddr>().is_ok()
+    parse_ip(s).is_some()
+}
+
+/// `s` parsed as an IP address. Only IPv6 has a `:`: the parser is picked by that byte
+/// rather than trying IPv4 and then IPv6 (`IpAddr`'s parser), which on the hostnames that
+/// most lines carry (`LabSZ`) ran both.
+fn parse_ip(s: &str) -> Option<IpAddr> {
+    if s.as_bytes().contains(&b':') {
+        s.parse::<Ipv6Addr>().ok().map(IpAddr::V6)
+    } else {
+        s.parse::<Ipv4Addr>().ok().map(IpAddr::V4)
+    }
 }
 
 /// A canonical IP string, if `s` is one.
@@ -39,7 +96,7 @@ pub(crate) fn ip(s: &str) -> Option<String> {
         .strip_prefix('[')
         .and_then(|x| x.strip_suffix(']'))
         .unwrap_or(s);
-    match s.parse::<IpAddr>().ok()? {
+    match parse_ip(s)? {
         // The IPv4 parser takes only the dotted-decimal form without leading
         // zeros, which is already canonical: no formatting needed.
         IpAddr::V4(_) => Some(crate::strings::owned(s)),
@@ -161,17 +218,24 @@ pub(crate) fn unquote(s: &str) -> &str {
 
 /// The value of `key=` in a space-separated `k=v` list (values end at a space).
 pub(crate) fn kv<'a>(text: &'a str, key: &str) -> Option<&'a str> {
-    let mut rest = text;
-    while let Some(pos) = memchr::memmem::find(rest.as_bytes(), key.as_bytes()) {
-        let before_ok = pos == 0 || rest.as_bytes().get(pos - 1).is_some_and(|c| *c == b' ');
-        let after = &rest[pos + key.len()..];
-        if before_ok && let Some(v) = after.strip_prefix('=') {
-            let end = v.find(' ').unwrap_or(v.len());
-            return Some(&v[..end]);
+    // One pass over the words: a `key=` starts a word and its value is the rest of the
+    // word. Only the word starts are compared; the next space is found with `memchr` (no
+    // substring searcher built per call; PAM lines ask for up to nine keys).
+    let b = text.as_bytes();
+    let mut start = 0;
+    loop {
+        let end = memchr::memchr(b' ', &b[start..]).map_or(b.len(), |i| start + i);
+        if let Some(v) = text[start..end]
+            .strip_prefix(key)
+            .and_then(|r| r.strip_prefix('='))
+        {
+            return Some(v);
         }
-        rest = &rest[pos + key.len()..];
+        if end == b.len() {
+            return None;
+        }
+        start = end + 1;
     }
-    None
 }
 
 /// The byte offset of the last `needle` in `haystack` (`str::rfind` for a
@@ -261,6 +325,29 @@ pub(crate) fn cve_ids(text: &str, out: &mut Vec<String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decimals_and_words() {
+        for n in [0, 7, 42, -3, 1_718_000_000_000, i64::MIN, i64::MAX] {
+            let mut s = String::from("x");
+            push_decimal(&mut s, n);
+            assert_eq!(s, format!("x{n}"));
+        }
+        let fields = "logname= uid=0 euid=0 tty=ssh ruser= rhost=10.0.0.1  user=root";
+        assert_eq!(kv(fields, "uid"), Some("0"));
+        assert_eq!(kv(fields, "euid"), Some("0"));
+        assert_eq!(kv(fields, "ruser"), Some(""));
+        assert_eq!(kv(fields, "user"), Some("root"));
+        assert_eq!(kv(fields, "rhost"), Some("10.0.0.1"));
+        assert_eq!(kv(fields, "host"), None);
+        assert_eq!(kv("usered=1", "user"), None);
+        for h in [0, 0xabc, u64::MAX, 0x0123_4567_89ab_cdef] {
+            let mut s = String::new();
+            push_hex16(&mut s, h);
+            assert_eq!(s, format!("{h:016x}"));
+        }
+        assert!(is_ip("::ffff:192.0.2.1") && is_ip("[::1]") && !is_ip("LabSZ"));
+    }
 
     #[test]
     fn ips_are_canonical() {

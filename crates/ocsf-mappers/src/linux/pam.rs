@@ -297,10 +297,10 @@ fn module_message(ctx: &MessageContext<'_>, pam: &Pam<'_>, body: &str) -> Recogn
                 Severity::Medium,
             )
             .with_outcome(Outcome::Success)
-            .with_detail_owned(crate::strings::format(format_args!(
-                "Consecutive login failures; {}",
-                detail.trim()
-            )));
+            .with_detail_owned(crate::strings::concat(&[
+                "Consecutive login failures; ",
+                detail.trim(),
+            ]));
         n.user = Some(user(name));
         n.actor_process = Some(ctx.process_for(&mut n));
         n.put_value("pam", pam_info(pam));

@@ -193,9 +193,9 @@ fn recognize(ctx: &MessageContext<'_>, body: &str, preauth: bool) -> Recognized 
         let (u, invalid, src, tail) = for_user_from(rest)?;
         let mut n = auth(ctx, AuthActivity::Logon, Severity::Low).with_outcome(Outcome::Failure);
         n.status_detail = Some(if invalid {
-            crate::strings::format(format_args!("Failed {method} for invalid user"))
+            crate::strings::concat(&["Failed ", method, " for invalid user"])
         } else {
-            crate::strings::format(format_args!("Failed {method}"))
+            crate::strings::concat(&["Failed ", method])
         });
         set_method(&mut n, method);
         n.user = Some(u);
@@ -208,7 +208,7 @@ fn recognize(ctx: &MessageContext<'_>, body: &str, preauth: bool) -> Recognized 
         let (u, _, src, tail) = for_user_from(rest)?;
         let mut n = corroborating(ctx, "Postponed", Severity::Informational)
             .with_outcome(Outcome::Other("Postponed".into()))
-            .with_detail_owned(crate::strings::format(format_args!("Postponed {method}")));
+            .with_detail_owned(crate::strings::concat(&["Postponed ", method]));
         set_method(&mut n, method);
         n.user = Some(u);
         n.src = src;
@@ -250,9 +250,7 @@ fn recognize(ctx: &MessageContext<'_>, body: &str, preauth: bool) -> Recognized 
     {
         let mut n = corroborating(ctx, "User Not Allowed", Severity::Low)
             .with_outcome(Outcome::Failure)
-            .with_detail_owned(crate::strings::format(format_args!(
-                "not allowed because {reason}"
-            )));
+            .with_detail_owned(crate::strings::concat(&["not allowed because ", reason]));
         n.user = Some(user(name));
         n.src = endpoint(host, None);
         return Ok(n);
@@ -396,9 +394,7 @@ fn recognize(ctx: &MessageContext<'_>, body: &str, preauth: bool) -> Recognized 
         let (u, _, src, tail) = user_from(rest)?;
         let mut n = ssh(ctx, NetworkActivity::Open, Severity::Informational)
             .with_outcome(Outcome::Success)
-            .with_detail_owned(crate::strings::format(format_args!(
-                "Starting session: {kind}"
-            )));
+            .with_detail_owned(crate::strings::concat(&["Starting session: ", kind]));
         n.actor_user = Some(u);
         n.src = src;
         let mut session = SessionInfo {
@@ -560,7 +556,7 @@ fn accepted(ctx: &MessageContext<'_>, r: &str) -> Recognized {
     let (u, _, src, tail) = for_user_from(rest)?;
     let mut n = auth(ctx, AuthActivity::Logon, Severity::Informational)
         .with_outcome(Outcome::Success)
-        .with_detail_owned(crate::strings::format(format_args!("Accepted {method}")));
+        .with_detail_owned(crate::strings::concat(&["Accepted ", method]));
     set_method(&mut n, method);
     n.user = Some(u);
     n.src = src;

@@ -132,12 +132,15 @@ impl Ctx<'_> {
             }
             match self.observables.get_mut(self.used) {
                 Some(o) => {
-                    let mut old = std::mem::take(o);
-                    o.name = old.name.take();
+                    // Refilled attribute by attribute: taking the old observable (a default
+                    // written over it, then moved) cost more than the few fields it has.
+                    // Those this crate never writes are reset; `tests/reuse.rs` compares the
+                    // events with fresh ones.
+                    o.reputation = None;
+                    o.unknown.clear();
                     set_dotted(&mut o.name, path, leaf);
                     o.type_ = Some(Cow::Borrowed(type_id.as_str()));
                     o.type_id = Some(type_id);
-                    o.value = old.value.take();
                     reuse::set_str(&mut o.value, value);
                 }
                 None => {
@@ -223,6 +226,12 @@ impl Ctx<'_> {
 
     fn user(&mut self, u: UserInfo, path: &str) -> User {
         let mut out = User::new();
+        self.fill_user(u, path, &mut out);
+        out
+    }
+
+    /// [`Ctx::user`] written into `out`, a default `User` (see `reuse::fill_box`).
+    fn fill_user(&mut self, u: UserInfo, path: &str, out: &mut User) {
         out.name = u.name.filter(|s| !s.is_empty());
         out.uid = u.uid;
         out.domain = u.domain;
@@ -232,11 +241,16 @@ impl Ctx<'_> {
         if let Some(name) = &out.name {
             self.observe(path, "name", ObservableTypeId::UserName, name);
         }
-        out
     }
 
     fn endpoint(&mut self, e: EndpointInfo, path: &str) -> NetworkEndpoint {
         let mut out = NetworkEndpoint::new();
+        self.fill_endpoint(e, path, &mut out);
+        out
+    }
+
+    /// [`Ctx::endpoint`] written into `out`, a default `NetworkEndpoint`.
+    fn fill_endpoint(&mut self, e: EndpointInfo, path: &str, out: &mut NetworkEndpoint) {
         out.name = e.name;
         let hostname = self.hostname_or_name(e.hostname, &mut out.name, path);
         let mac = self.checked(e.mac, is_ocsf_mac, path, "mac");
@@ -263,12 +277,17 @@ impl Ctx<'_> {
         {
             out.name = Some(crate::strings::owned(UNKNOWN));
         }
-        out
     }
 
     fn device(&mut self, d: DeviceInfo) -> Device {
-        // The same object as `Device::new(TypeId::Unknown)` builds.
         let mut out = Device::default();
+        self.fill_device(d, &mut out);
+        out
+    }
+
+    /// [`Ctx::device`] written into `out`, a default `Device`.
+    fn fill_device(&mut self, d: DeviceInfo, out: &mut Device) {
+        // The same object as `Device::new(TypeId::Unknown)` builds.
         out.type_ = Some(Cow::Borrowed(TypeId::Unknown.as_str()));
         out.type_id = Some(TypeId::Unknown);
         let mut hostname = d.hostname.or_else(|| self.config.hostname_fallback.clone());
@@ -299,7 +318,6 @@ impl Ctx<'_> {
         if let Some(ip) = &out.ip {
             self.observe("device", "ip", ObservableTypeId::IpAddress, ip);
         }
-        out
     }
 
     /// The record's device, boxed for an event's optional `device`.
@@ -374,7 +392,7 @@ impl Ctx<'_> {
             self.observe(path, "name", ObservableTypeId::ProcessName, name);
         }
         if out.pid.is_none() {
-            let time = crate::strings::format(format_args!("{}", self.time_ms));
+            let time = crate::util::decimal(self.time_ms);
             out.uid = Some(fnv_id(&[
                 &self.host,
                 &time,
@@ -776,34 +794,42 @@ fn prune(v: Value) -> Value {
     }
 }
 
+/// Moves `slot`'s fact into `unmapped` under `key`, if there is one. Checked before it is
+/// taken: `Option::take` of each of the 25 (mostly empty, some large) facts copied them.
+fn spill_one<T: Serialize>(unmapped: &mut Map<String, Value>, key: &str, slot: &mut Option<T>) {
+    if slot.is_some() {
+        put(unmapped, key, slot.take());
+    }
+}
+
 /// Moves every neutral fact the class did not take into `unmapped`.
 fn spill(n: &mut Normalized) {
     let u = &mut n.unmapped;
-    put(u, "user", n.user.take());
-    put(u, "user_result", n.user_result.take());
-    put(u, "actor_user", n.actor_user.take());
-    put(u, "actor_process", n.actor_process.take());
-    put(u, "process", n.process.take());
-    put(u, "session", n.session.take());
-    put(u, "src_endpoint", n.src.take());
-    put(u, "dst_endpoint", n.dst.take());
-    put(u, "connection_info", n.connection.take());
-    put(u, "traffic", n.traffic.take());
-    put(u, "file", n.file.take());
-    put(u, "file_result", n.file_result.take());
-    put(u, "group", n.group.take());
-    put(u, "job", n.job.take());
-    put(u, "entity", n.entity.take());
-    put(u, "app", n.app.take());
-    put(u, "auth", n.auth.take());
-    put(u, "module_path", n.module_path.take());
-    put(u, "finding", n.finding.take());
-    put(u, "disposition", n.disposition.take());
-    put(u, "action", n.action.take());
-    put(u, "firewall_rule", n.firewall_rule.take());
-    put(u, "url", n.url.take());
-    put(u, "exit_code", n.exit_code.take());
-    put(u, "outcome", n.outcome.take());
+    spill_one(u, "user", &mut n.user);
+    spill_one(u, "user_result", &mut n.user_result);
+    spill_one(u, "actor_user", &mut n.actor_user);
+    spill_one(u, "actor_process", &mut n.actor_process);
+    spill_one(u, "process", &mut n.process);
+    spill_one(u, "session", &mut n.session);
+    spill_one(u, "src_endpoint", &mut n.src);
+    spill_one(u, "dst_endpoint", &mut n.dst);
+    spill_one(u, "connection_info", &mut n.connection);
+    spill_one(u, "traffic", &mut n.traffic);
+    spill_one(u, "file", &mut n.file);
+    spill_one(u, "file_result", &mut n.file_result);
+    spill_one(u, "group", &mut n.group);
+    spill_one(u, "job", &mut n.job);
+    spill_one(u, "entity", &mut n.entity);
+    spill_one(u, "app", &mut n.app);
+    spill_one(u, "auth", &mut n.auth);
+    spill_one(u, "module_path", &mut n.module_path);
+    spill_one(u, "finding", &mut n.finding);
+    spill_one(u, "disposition", &mut n.disposition);
+    spill_one(u, "action", &mut n.action);
+    spill_one(u, "firewall_rule", &mut n.firewall_rule);
+    spill_one(u, "url", &mut n.url);
+    spill_one(u, "exit_code", &mut n.exit_code);
+    spill_one(u, "outcome", &mut n.outcome);
 }
 
 /// The most observables [`SPARE_OBSERVABLES`] keeps.

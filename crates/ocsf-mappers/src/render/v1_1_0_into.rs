@@ -17,7 +17,7 @@ use serde_json::{Map, Value};
 use std::borrow::Cow;
 
 use super::super::Target;
-use super::reuse::{clear_box, set_box, set_list, set_opt_str, set_str, slot_mut};
+use super::reuse::{clear_box, fill_box, set_box, set_list, set_opt_str, set_str, slot_mut};
 use super::{
     Ctx, LINUX_USERS_PROFILE, SECURITY_CONTROL_PROFILE, V1_1_0, action_of, connection,
     disposition_id, logon_type, network_ids, render, severity_id, spill, ssh_key,
@@ -257,16 +257,20 @@ fn authentication_into(
         n::AuthActivity::Other(t) => (Id::Other, Some(t)),
     };
     crate::render::keep::user(e.user.as_deref_mut());
-    let user = c.user(n.user.take().unwrap_or_default(), "user");
-    set_box(&mut e.user, Some(user));
+    let user = n.user.take().unwrap_or_default();
+    fill_box(&mut e.user, Some(user), |u, out| {
+        c.fill_user(u, "user", out)
+    });
     head_into!(e, n, Authentication, id, caption);
     device_into(n, c, &mut e.device);
     crate::render::keep::endpoint(e.src_endpoint.as_deref_mut());
-    let src = n.src.take().map(|x| c.endpoint(x, "src_endpoint"));
-    set_box(&mut e.src_endpoint, src);
+    fill_box(&mut e.src_endpoint, n.src.take(), |x, out| {
+        c.fill_endpoint(x, "src_endpoint", out);
+    });
     crate::render::keep::endpoint(e.dst_endpoint.as_deref_mut());
-    let dst = n.dst.take().map(|x| c.endpoint(x, "dst_endpoint"));
-    set_box(&mut e.dst_endpoint, dst);
+    fill_box(&mut e.dst_endpoint, n.dst.take(), |x, out| {
+        c.fill_endpoint(x, "dst_endpoint", out);
+    });
     let service = e.service.get_or_insert_with(Default::default);
     let mut old = std::mem::take(&mut **service);
     service.name = match n.service_name.take() {
@@ -297,7 +301,9 @@ fn authentication_into(
         let actor = slot_mut(&mut e.actor);
         let mut old = std::mem::take(actor);
         actor.user = old.user.take();
-        set_box(&mut actor.user, actor_user.map(|u| c.user(u, "actor.user")));
+        fill_box(&mut actor.user, actor_user, |u, out| {
+            c.fill_user(u, "actor.user", out);
+        });
         actor.process = old.process.take();
         set_box(
             &mut actor.process,
@@ -363,8 +369,8 @@ fn authentication_into(
 fn device_into(n: &mut Normalized, c: &mut Ctx<'_>, slot: &mut Option<Box<Device>>) {
     let old_hostname = slot.as_mut().and_then(|d| d.hostname.take());
     crate::render::keep::device(slot.as_deref_mut());
-    let device = c.device(std::mem::take(&mut n.device));
-    set_box(slot, Some(device));
+    let device = std::mem::take(&mut n.device);
+    fill_box(slot, Some(device), |d, out| c.fill_device(d, out));
     // Kept by the record for the next line.
     n.device.hostname = old_hostname;
 }
@@ -383,7 +389,9 @@ fn optional_actor_into(n: &mut Normalized, c: &mut Ctx<'_>, slot: &mut Option<Bo
     let actor = slot_mut(slot);
     let mut old = std::mem::take(actor);
     actor.user = old.user.take();
-    set_box(&mut actor.user, user.map(|u| c.user(u, "actor.user")));
+    fill_box(&mut actor.user, user, |u, out| {
+        c.fill_user(u, "actor.user", out)
+    });
     actor.process = old.process.take();
     set_box(
         &mut actor.process,
@@ -406,11 +414,15 @@ fn ssh_activity_into(
     n.source.log_provider = metadata_into(&mut e.metadata, std::mem::take(&mut n.source), c.config);
     let (raw, caption) = network_ids(a);
     crate::render::keep::endpoint(e.src_endpoint.as_deref_mut());
-    let src = c.endpoint(n.src.take().unwrap_or_default(), "src_endpoint");
-    set_box(&mut e.src_endpoint, Some(src));
+    let src = n.src.take().unwrap_or_default();
+    fill_box(&mut e.src_endpoint, Some(src), |x, out| {
+        c.fill_endpoint(x, "src_endpoint", out);
+    });
     crate::render::keep::endpoint(e.dst_endpoint.as_deref_mut());
-    let dst = c.endpoint(n.dst.take().unwrap_or_default(), "dst_endpoint");
-    set_box(&mut e.dst_endpoint, Some(dst));
+    let dst = n.dst.take().unwrap_or_default();
+    fill_box(&mut e.dst_endpoint, Some(dst), |x, out| {
+        c.fill_endpoint(x, "dst_endpoint", out);
+    });
     head_into!(
         e,
         n,
