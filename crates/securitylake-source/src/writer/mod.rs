@@ -29,9 +29,9 @@
 //!   events plus the Parquet footer of the class, where an event's *size*
 //!   is what it added to its segment's column buffers when it was encoded
 //!   (its only encoding before Parquet), times the ratio of file bytes to
-//!   encoded bytes the writer learned (from its spool frames' compression
-//!   until it sealed a file, then from its sealed files), plus 3% headroom:
-//!   files land at 90-97% of the limit on a compressible stream (the actual
+//!   encoded bytes the writer learned (from a trial Parquet encoding of its
+//!   first frames, up to 16,384 rows, until it sealed a file, then from its
+//!   sealed files), plus 3% headroom: files land at 90-97% of the limit (the actual
 //!   sizes are checked and counted in [`WriterStats::oversize_files`]). An
 //!   event that would not fit where it was encoded is taken back out of the
 //!   column buffers and encoded again after the roll.
