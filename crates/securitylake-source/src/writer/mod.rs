@@ -468,7 +468,7 @@ impl<E: OcsfEvent> Writer<E> {
                     }
                 }
             }
-            segment.spool.sampling = self.sample.wants_more() && !self.sizing.from_files();
+            segment.spool.sampling = self.sample.wants_more() && !self.sizing.learned_from_files();
             segment.spool.extra_total += more;
             extra += more;
         }

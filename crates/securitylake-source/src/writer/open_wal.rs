@@ -48,9 +48,9 @@ pub(super) struct OpenWal<E: OcsfEvent> {
     /// The bytes the events of the open batch were accounted at.
     accounted: u64,
     /// Bytes the frames appended took in the file beyond what their events
-    /// were accounted at (a frame of a wide schema carries the metadata of
-    /// every leaf column): the writer adds them to the segment's bytes and
-    /// to the buffered bytes, and resets this.
+    /// were accounted at and beyond their encoded bytes (a small frame of a
+    /// wide schema carries the metadata of every leaf column): the writer
+    /// adds them to the buffered bytes, and resets this.
     pub unaccounted: u64,
     /// The most a frame took beyond what its events were accounted at.
     pub max_extra: u64,
@@ -186,7 +186,13 @@ impl<E: OcsfEvent> OpenWal<E> {
         }
         let grown = crate::spool::record_size(self.frame.len() as u64);
         let accounted = std::mem::take(&mut self.accounted);
-        let extra = grown.saturating_sub(accounted);
+        // Beyond the events' encoded bytes, not their estimated Parquet
+        // bytes: a frame compresses what it holds, so it outgrows its
+        // events' column buffers only by its metadata (small frames of a
+        // wide schema). Compared with the estimate, every frame of
+        // dictionary-friendly events would count the Parquet encoding's
+        // advantage (3x for sshd) and roll files early (docs/adr/0216).
+        let extra = grown.saturating_sub(accounted.max(encoded));
         self.unaccounted += extra;
         self.max_extra = self.max_extra.max(extra);
         self.frame_bytes += self.frame.len() as u64;

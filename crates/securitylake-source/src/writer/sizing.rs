@@ -47,7 +47,7 @@ impl Sizing {
     }
 
     /// Whether a sealed file taught the ratio.
-    pub fn from_files(&self) -> bool {
+    pub fn learned_from_files(&self) -> bool {
         self.from_files
     }
 
@@ -104,9 +104,9 @@ mod tests {
             66_000,
             "samples never raise it above 1:1"
         );
-        assert!(!sizing.from_files());
+        assert!(!sizing.learned_from_files());
         sizing.file(10_000, 1000);
-        assert!(sizing.from_files());
+        assert!(sizing.learned_from_files());
         assert_eq!(sizing.stored(64_000), 6_600);
         sizing.sample(1000, 900);
         assert_eq!(sizing.stored(64_000), 6_600, "samples no longer count");
