@@ -5,9 +5,9 @@
 //! near `max_file_bytes` whatever the data, and the spool frames'
 //! compression has no say in it.
 //!
-//! The trial is repeated each time the sampled rows have doubled, up to
-//! [`SAMPLE_ROWS`], so a stream of one-event frames costs a few trials, not
-//! one per frame.
+//! The first trial is made at [`FIRST_TRIAL_ROWS`] and repeated each time
+//! the sampled rows have doubled, up to [`SAMPLE_ROWS`], so a stream of
+//! one-event frames costs at most five trials, not one per frame.
 
 use arrow_array::RecordBatch;
 use arrow_select::concat::concat_batches;
@@ -22,6 +22,11 @@ use crate::error::{Error, ErrorKind, Result};
 /// a Parquet file to weigh as they do in a full one (sshd events: 66.6 bytes
 /// per event at 10,000 rows, 61.9 at 100,000, 60.8 at 1,000,000).
 pub(super) const SAMPLE_ROWS: usize = 16_384;
+
+/// The rows of the first trial: below them the estimate stays 1:1 (a file
+/// of a few rows is mostly its own overhead, and a short-lived writer of
+/// one-event frames would pay for a trial per doubling from one row).
+const FIRST_TRIAL_ROWS: usize = 1024;
 
 /// The frames' batches sampled so far and when the next trial is due.
 #[derive(Debug, Default)]
@@ -63,7 +68,7 @@ impl SizeSample {
         self.rows += batch.num_rows();
         self.encoded += encoded;
         self.batches.push(batch);
-        if self.rows < (self.tried * 2).max(1) && self.wants_more() {
+        if self.rows < (self.tried * 2).max(FIRST_TRIAL_ROWS) && self.wants_more() {
             return Ok(None);
         }
         self.tried = self.rows;
