@@ -111,18 +111,7 @@ pub(super) fn check_input(
     };
     let listen = match kind {
         Kind::Syslog => {
-            let text = raw.listen.as_deref().ok_or_else(|| {
-                at(
-                    "listen",
-                    "missing: the address to listen on, e.g. \"127.0.0.1:5514\"".to_owned(),
-                )
-            })?;
-            let addr: SocketAddr = text.parse().map_err(|e| {
-                at(
-                    "listen",
-                    format!("{text:?} is not an address and port: {e}"),
-                )
-            })?;
+            let addr = listen_addr(raw.listen.as_deref(), "127.0.0.1:5514", &at)?;
             let (udp, tcp) = match raw.transport.as_deref() {
                 None | Some("both") => (true, true),
                 Some("udp") => (true, false),
@@ -261,6 +250,27 @@ pub(super) fn check_input(
 }
 
 /// The RELP fields: required and checked for a relp input, refused for the others.
+/// The `listen` address of a syslog or RELP input (`example` shows one in
+/// the message when it is missing).
+fn listen_addr(
+    listen: Option<&str>,
+    example: &str,
+    at: &dyn Fn(&str, String) -> Error,
+) -> Result<SocketAddr> {
+    let text = listen.ok_or_else(|| {
+        at(
+            "listen",
+            format!("missing: the address to listen on, e.g. {example:?}"),
+        )
+    })?;
+    text.parse().map_err(|e| {
+        at(
+            "listen",
+            format!("{text:?} is not an address and port: {e}"),
+        )
+    })
+}
+
 fn check_relp(
     raw: &RawInput,
     kind: Kind,
@@ -283,18 +293,7 @@ fn check_relp(
             "a relp input is TCP (give tls_cert and tls_key for TLS)".to_owned(),
         ));
     }
-    let text = raw.listen.as_deref().ok_or_else(|| {
-        at(
-            "listen",
-            "missing: the address to listen on, e.g. \"127.0.0.1:2514\"".to_owned(),
-        )
-    })?;
-    let addr: SocketAddr = text.parse().map_err(|e| {
-        at(
-            "listen",
-            format!("{text:?} is not an address and port: {e}"),
-        )
-    })?;
+    let addr = listen_addr(raw.listen.as_deref(), "127.0.0.1:2514", at)?;
     let tls = match (&raw.tls_cert, &raw.tls_key) {
         (None, None) => None,
         (Some(cert), Some(key)) => Some((base.join(cert), base.join(key))),
