@@ -10,6 +10,25 @@ use securitylake_source::input::journald::JournaldInput;
 
 type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 
+/// Held while a test writes a script or starts a program. A child forked by one test's spawn
+/// holds, until it execs, every descriptor open at that instant, including another test's script
+/// being written; executing that script then fails with "Text file busy" (ETXTBSY).
+static FORKS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Runs `f` (writing a script, or starting a program) while no other test does either.
+fn exclusive<T>(f: impl FnOnce() -> T) -> T {
+    let _guard = FORKS.lock().unwrap_or_else(|p| p.into_inner());
+    f()
+}
+
+/// Writes an executable script at `path`.
+fn write_script(path: &Path, script: &str) -> std::io::Result<()> {
+    exclusive(|| {
+        std::fs::write(path, script)?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
+    })
+}
+
 /// A `journalctl` that prints entries c1..c4 (c3 with a binary MESSAGE), skipping those up to
 /// the `--after-cursor` it is given, then follows (sleeps) or exits as `$TAIL` says.
 fn fake_journalctl(dir: &Path, tail: &str) -> std::io::Result<PathBuf> {
@@ -37,8 +56,7 @@ done
 {tail}
 "#
     );
-    std::fs::write(&path, script)?;
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))?;
+    write_script(&path, &script)?;
     Ok(path)
 }
 
@@ -63,7 +81,7 @@ async fn entries(input: &mut JournaldInput, n: usize) -> Vec<(String, Vec<u8>)> 
 async fn entries_with_cursors_and_a_resume_after_one() -> TestResult {
     let dir = tempfile::tempdir()?;
     let program = fake_journalctl(dir.path(), "exec sleep 60")?;
-    let mut input = JournaldInput::builder().command(&program).spawn()?;
+    let mut input = exclusive(|| JournaldInput::builder().command(&program).spawn())?;
     let got = entries(&mut input, 4).await;
     let cursors: Vec<&str> = got.iter().map(|(c, _)| c.as_str()).collect();
     assert_eq!(cursors, ["c1", "c2", "c3", "c4"]);
@@ -75,10 +93,12 @@ async fn entries_with_cursors_and_a_resume_after_one() -> TestResult {
     assert_eq!(&third[message_at + 16..message_at + 30], b"two\nline text!");
     drop(input); // stops the sleeping journalctl
 
-    let mut resumed = JournaldInput::builder()
-        .command(&program)
-        .after_cursor(Some("c2".into()))
-        .spawn()?;
+    let mut resumed = exclusive(|| {
+        JournaldInput::builder()
+            .command(&program)
+            .after_cursor(Some("c2".into()))
+            .spawn()
+    })?;
     let got = entries(&mut resumed, 2).await;
     assert_eq!(got[0].0, "c3");
     assert_eq!(got[1].0, "c4");
@@ -92,7 +112,7 @@ async fn journalctl_failing_is_an_error_with_its_message() -> TestResult {
         dir.path(),
         "echo 'No journal files were found.' >&2; exit 1",
     )?;
-    let mut input = JournaldInput::builder().command(&program).spawn()?;
+    let mut input = exclusive(|| JournaldInput::builder().command(&program).spawn())?;
     let got = entries(&mut input, 4).await;
     assert_eq!(got.len(), 4);
     let mut entry = Vec::new();
@@ -110,16 +130,17 @@ async fn journalctl_failing_is_an_error_with_its_message() -> TestResult {
 async fn output_that_is_not_the_export_format_is_an_error() -> TestResult {
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("journalctl");
-    std::fs::write(&path, "#!/bin/sh\nprintf '__CURSOR=a\\nMESSAGE=x'\n")?;
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))?;
-    let mut input = JournaldInput::builder().command(&path).spawn()?;
+    write_script(&path, "#!/bin/sh\nprintf '__CURSOR=a\\nMESSAGE=x'\n")?;
+    let mut input = exclusive(|| JournaldInput::builder().command(&path).spawn())?;
     let mut entry = Vec::new();
     let error = input.next_entry(&mut entry).await.expect_err("cut");
     assert_eq!(error.kind(), ErrorKind::InvalidInput);
-    let missing = JournaldInput::builder()
-        .command(dir.path().join("no-such-journalctl"))
-        .spawn()
-        .expect_err("missing");
+    let missing = exclusive(|| {
+        JournaldInput::builder()
+            .command(dir.path().join("no-such-journalctl"))
+            .spawn()
+    })
+    .expect_err("missing");
     assert_eq!(missing.kind(), ErrorKind::Config);
     Ok(())
 }
