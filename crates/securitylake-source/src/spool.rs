@@ -226,20 +226,12 @@ impl Spool {
     /// written into the returned [`SealFile`], then [`Spool::finish_seal`]
     /// makes it durable.
     pub fn begin_seal(&self, id: u64) -> Result<SealFile> {
-        // A name of its own per attempt: an encoding abandoned by a dropped
-        // writer may still be writing (and then deletes) its file while a
-        // new writer of the spool seals the same segment again.
-        let nonce = fastrand::u64(..);
-        let tmp = self.dir.join(format!("{id:020}.{nonce:016x}.sealed.tmp"));
-        let file =
-            File::create(&tmp).map_err(|e| io_error(format!("create {}", tmp.display()), e))?;
-        Ok(SealFile {
-            id,
-            tmp,
-            out: Some(BufWriter::with_capacity(256 * 1024, file)),
-            hasher: Sha256::new(),
-            len: 0,
-        })
+        SealFile::create(&self.dir, id)
+    }
+
+    /// The spool directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 
     /// Appends the header to a sealed file, makes it durable under its final
@@ -354,6 +346,25 @@ pub(crate) struct SealFile {
 }
 
 impl SealFile {
+    /// Starts the sealed file of segment `id` in the spool directory `dir`
+    /// (see [`Spool::begin_seal`]).
+    pub fn create(dir: &Path, id: u64) -> Result<SealFile> {
+        // A name of its own per attempt: an encoding abandoned by a dropped
+        // writer may still be writing (and then deletes) its file while a
+        // new writer of the spool seals the same segment again.
+        let nonce = fastrand::u64(..);
+        let tmp = dir.join(format!("{id:020}.{nonce:016x}.sealed.tmp"));
+        let file =
+            File::create(&tmp).map_err(|e| io_error(format!("create {}", tmp.display()), e))?;
+        Ok(SealFile {
+            id,
+            tmp,
+            out: Some(BufWriter::with_capacity(256 * 1024, file)),
+            hasher: Sha256::new(),
+            len: 0,
+        })
+    }
+
     /// The first 16 bytes of the SHA-256 of the bytes written so far.
     pub fn digest(&self) -> [u8; 16] {
         let hash = self.hasher.clone().finalize();

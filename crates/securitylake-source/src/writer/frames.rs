@@ -124,12 +124,13 @@ pub(super) fn sort_by_time(batch: &RecordBatch) -> Result<RecordBatch> {
 }
 
 /// Encodes one frame of `batch` (sorted by time here) into `out` (cleared):
-/// the header, then the IPC messages after the schema. Returns the header.
+/// the header, then the IPC messages after the schema. Returns the header
+/// and the sorted batch (what the frame holds).
 pub(super) fn encode_frame(
     batch: &RecordBatch,
     stats: EncodeStats,
     out: &mut Vec<u8>,
-) -> Result<FrameHeader> {
+) -> Result<(FrameHeader, RecordBatch)> {
     let sorted = sort_by_time(batch)?;
     let time = times(&sorted)?;
     let header = FrameHeader {
@@ -152,7 +153,7 @@ pub(super) fn encode_frame(
         .into_inner()
         .map_err(|e| arrow_error("encode a spool frame", e))?;
     out.extend_from_slice(bytes.get(schema_len..).unwrap_or_default());
-    Ok(header)
+    Ok((header, sorted))
 }
 
 /// Decodes the batch of a frame payload, given the segment's schema
@@ -219,7 +220,7 @@ mod tests {
             .map_err(|e| Error::invalid_input(e.to_string()))?;
         let schema = schema_message(&batch.schema())?;
         let mut payload = Vec::new();
-        let header = encode_frame(&batch, EncodeStats::default(), &mut payload)?;
+        let (header, _) = encode_frame(&batch, EncodeStats::default(), &mut payload)?;
         let one = encoder_one()?;
         let mut single = Vec::new();
         encode_frame(&one, EncodeStats::default(), &mut single)?;

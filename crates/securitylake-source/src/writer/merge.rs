@@ -7,6 +7,7 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use arrow_array::RecordBatch;
 use arrow_ipc::reader::StreamReader;
@@ -135,15 +136,10 @@ fn advance(
 /// `out` and the encoding counters of the frames.
 pub(super) fn encode_columnar<E: OcsfEvent, W: std::io::Write + Send>(
     path: &Path,
-    cancel: &std::sync::atomic::AtomicBool,
+    cancel: &AtomicBool,
     out: W,
 ) -> Result<(W, EncodeStats)> {
-    use parquet::arrow::ArrowWriter;
-
     let scanned = Frames::scan(path)?;
-    let parquet_error = |e: parquet::errors::ParquetError| {
-        Error::invalid_input(format!("encode Parquet: {e}")).with_source(e)
-    };
     let arrow_error = |e: arrow_schema::ArrowError| {
         Error::new(ErrorKind::Integrity, format!("merge spool frames: {e}")).with_source(e)
     };
@@ -156,16 +152,7 @@ pub(super) fn encode_columnar<E: OcsfEvent, W: std::io::Write + Send>(
         stats += frame.header.stats;
         largest = largest.max(frame.header.largest_value);
     }
-    let batch_rows = usize::try_from(BATCH_BYTES / largest.max(1))
-        .unwrap_or(BATCH_ROWS)
-        .clamp(1, BATCH_ROWS);
-    let rules = ParquetRules::new()
-        .with_largest_value(largest)
-        .with_row_group_bytes(ROW_GROUP_BYTES);
-    let writer_options =
-        ParquetRules::arrow_writer_options(E::CLASS_NAME, rules.writer_properties());
-    let mut writer =
-        ArrowWriter::try_new_with_options(out, schema, writer_options).map_err(parquet_error)?;
+    let mut file = RunWriter::new(schema, seal_bound(largest), E::CLASS_NAME, out)?;
     let mut reader = RecordReader::open(path)?;
     let mut payload = Vec::new();
     let mut runs = scanned.runs();
@@ -176,19 +163,15 @@ pub(super) fn encode_columnar<E: OcsfEvent, W: std::io::Write + Send>(
         for frame in runs.pop().unwrap_or_default() {
             reader.read_at(frame.offset, frame.len, &mut payload)?;
             let batch = frames::decode_frame(&scanned.schema, &payload)?;
-            let mut offset = 0;
-            while offset < batch.num_rows() {
-                if cancel.load(std::sync::atomic::Ordering::Relaxed) {
-                    return Err(Error::new(ErrorKind::Io, "encoding abandoned"));
-                }
-                let len = batch_rows.min(batch.num_rows() - offset);
-                write_batch(&mut writer, &rules, &batch.slice(offset, len))?;
-                offset += len;
-            }
+            file.write_frame(&batch, cancel)?;
         }
-        let out = writer.into_inner().map_err(parquet_error)?;
-        return Ok((out, stats));
+        return Ok((file.finish()?, stats));
     }
+    let RunWriter {
+        mut writer,
+        rules,
+        batch_rows,
+    } = file;
     let mut sources: Vec<RecordBatch> = Vec::new();
     let mut cursors: Vec<Cursor> = Vec::new();
     let mut heap = BinaryHeap::new();
@@ -233,7 +216,7 @@ pub(super) fn encode_columnar<E: OcsfEvent, W: std::io::Write + Send>(
             heap.push(Reverse((time, run)));
         }
         if indices.len() >= batch_rows {
-            if cancel.load(std::sync::atomic::Ordering::Relaxed) {
+            if cancel.load(Ordering::Relaxed) {
                 return Err(Error::new(ErrorKind::Io, "encoding abandoned"));
             }
             write_merged(&mut writer, &rules, &sources, &indices)?;
@@ -246,6 +229,82 @@ pub(super) fn encode_columnar<E: OcsfEvent, W: std::io::Write + Send>(
     }
     let out = writer.into_inner().map_err(parquet_error)?;
     Ok((out, stats))
+}
+
+/// The value bound a segment is sealed with, from its frames' largest value:
+/// the next power of two (at least 256) up to 64 KiB, then the next multiple
+/// of 64 KiB (so that a bound stays close to a large value, whose pages it
+/// sizes). A bound, not the exact value, so that a segment sealed while open
+/// (from its first frame's bound, see `early`) gets the writer properties its
+/// seal from the spool would: both are the bound of the segment's largest
+/// value whenever no frame exceeds the first one's bound.
+pub(super) fn seal_bound(largest: u64) -> u64 {
+    const STEP: u64 = 64 * 1024;
+    if largest <= STEP {
+        largest.max(256).next_power_of_two()
+    } else {
+        largest.div_ceil(STEP).saturating_mul(STEP)
+    }
+}
+
+/// A Parquet file of one sorted run being written frame by frame: the writer
+/// with the rule book's properties for a value bound, and the rows per Arrow
+/// batch that bound allows.
+pub(super) struct RunWriter<W: std::io::Write + Send> {
+    pub writer: parquet::arrow::ArrowWriter<W>,
+    pub rules: ParquetRules,
+    pub batch_rows: usize,
+}
+
+impl<W: std::io::Write + Send> RunWriter<W> {
+    /// A file of the class named `class_name` into `out`, for values up to
+    /// `bound` bytes.
+    pub fn new(
+        schema: arrow_schema::SchemaRef,
+        bound: u64,
+        class_name: &str,
+        out: W,
+    ) -> Result<Self> {
+        let batch_rows = usize::try_from(BATCH_BYTES / bound.max(1))
+            .unwrap_or(BATCH_ROWS)
+            .clamp(1, BATCH_ROWS);
+        let rules = ParquetRules::new()
+            .with_largest_value(bound)
+            .with_row_group_bytes(ROW_GROUP_BYTES);
+        let writer_options =
+            ParquetRules::arrow_writer_options(class_name, rules.writer_properties());
+        let writer = parquet::arrow::ArrowWriter::try_new_with_options(out, schema, writer_options)
+            .map_err(parquet_error)?;
+        Ok(Self {
+            writer,
+            rules,
+            batch_rows,
+        })
+    }
+
+    /// Writes one frame's batch (sorted by time, after the frames before it
+    /// in time), in slices of `batch_rows` (views, no copy).
+    pub fn write_frame(&mut self, batch: &RecordBatch, cancel: &AtomicBool) -> Result<()> {
+        let mut offset = 0;
+        while offset < batch.num_rows() {
+            if cancel.load(Ordering::Relaxed) {
+                return Err(Error::new(ErrorKind::Io, "encoding abandoned"));
+            }
+            let len = self.batch_rows.min(batch.num_rows() - offset);
+            write_batch(&mut self.writer, &self.rules, &batch.slice(offset, len))?;
+            offset += len;
+        }
+        Ok(())
+    }
+
+    /// Writes the footer and gives the output back.
+    pub fn finish(self) -> Result<W> {
+        self.writer.into_inner().map_err(parquet_error)
+    }
+}
+
+fn parquet_error(e: parquet::errors::ParquetError) -> Error {
+    Error::invalid_input(format!("encode Parquet: {e}")).with_source(e)
 }
 
 fn write_merged<W: std::io::Write + Send>(
@@ -284,4 +343,29 @@ fn compact(sources: &mut Vec<RecordBatch>, cursors: &mut [Cursor]) {
         }
     }
     *sources = kept;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::seal_bound;
+
+    #[test]
+    fn seal_bounds_are_powers_of_two_then_steps_of_64_kib() {
+        let cases = [
+            (0, 256),
+            (8, 256),
+            (256, 256),
+            (257, 512),
+            (4_096, 4_096),
+            (4_097, 8_192),
+            (65_536, 65_536),
+            (65_537, 131_072),
+            (600_000, 655_360),
+            (u64::MAX, u64::MAX),
+        ];
+        for (largest, bound) in cases {
+            assert_eq!(seal_bound(largest), bound, "{largest}");
+            assert!(seal_bound(largest) >= largest);
+        }
+    }
 }

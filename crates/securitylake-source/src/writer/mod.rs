@@ -108,6 +108,17 @@
 //! deleted. So the writer needs a Tokio runtime (any flavor); with a
 //! current-thread runtime the upload progresses whenever the caller awaits.
 //!
+//! A segment written in time order is encoded while it is open: each frame
+//! cut into its write-ahead file is also written into its Parquet file on
+//! the encoder thread, so its roll only writes the footer
+//! ([`WriterStats::sealed_while_open`]). A segment whose frames go back in
+//! time, or hold values much larger than its first frame's, is encoded from
+//! its write-ahead file when it rolls (merged by time), as is one written
+//! faster than the encoder thread follows: a write waits for the encoder
+//! thread when 16 MiB of frames are queued on it, and
+//! [`Writer::try_write`], which cannot wait, stops encoding a segment early
+//! when 64 MiB are.
+//!
 //! The work in flight is bounded: one segment encoding and two sealed
 //! segments waiting for (or in) their upload. A roll beyond that first waits
 //! for the oldest seal or upload (backpressure), and so does the memory
@@ -230,6 +241,7 @@
 pub(crate) mod admit;
 mod clock;
 mod config;
+mod early;
 mod frames;
 mod merge;
 mod open_wal;
@@ -249,6 +261,7 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use ocsf_model::OcsfEvent;
 use securitylake_core::layout::PartitionKey;
@@ -296,6 +309,8 @@ pub struct Writer<E: OcsfEvent> {
     /// partition already had a new open segment (sealed again by `flush`,
     /// `roll_due` and the memory bound).
     segments: SegmentTable<OpenWal<E>>,
+    /// What the segments sealed while open share (see [`early`]).
+    early: Arc<early::Shared>,
     /// Segments being encoded in the background, oldest first (at most
     /// [`MAX_SEALING`](sealer::MAX_SEALING)).
     sealing: VecDeque<Sealing<OpenWal<E>>>,
@@ -379,6 +394,7 @@ impl<E: OcsfEvent> Writer<E> {
             encoder: EncoderThread::default(),
             sealer,
             segments: SegmentTable::new(limits),
+            early: Arc::default(),
             sealing: VecDeque::new(),
             schema,
             uploads,
@@ -396,7 +412,9 @@ impl<E: OcsfEvent> Writer<E> {
 
     /// The counters.
     pub fn stats(&self) -> WriterStats {
-        self.stats
+        let mut stats = self.stats;
+        stats.sealed_while_open = self.early.finished.load(Ordering::Relaxed);
+        stats
     }
 
     /// The configuration.

@@ -6,6 +6,7 @@ use arrow_array::RecordBatch;
 use ocsf_model::OcsfEvent;
 use ocsf_model::columnar::{BatchEncoder, ColumnarOptions, EncodeStats};
 
+use super::early::EarlySeal;
 use super::frames;
 use crate::error::{Error, Result};
 use crate::spool::Wal;
@@ -57,6 +58,8 @@ pub(super) struct OpenWal<E: OcsfEvent> {
     /// The unaccounted bytes the writer took into its buffered bytes (not
     /// into the segment's file size estimate: frame metadata is spool only).
     pub extra_total: u64,
+    /// The segment's file sealed while it is open, while that goes on.
+    pub early: Option<EarlySeal>,
     /// Whether the writer still samples frames for its size estimate.
     pub sampling: bool,
     /// The batches of the frames cut since the writer last took them, with
@@ -96,6 +99,7 @@ impl<E: OcsfEvent> OpenWal<E> {
             unaccounted: 0,
             max_extra: 0,
             extra_total: 0,
+            early: None,
             sampling: true,
             sampled: Vec::new(),
         })
@@ -179,8 +183,11 @@ impl<E: OcsfEvent> OpenWal<E> {
     /// Appends `batch` (its events `encoded` bytes in the column buffers) as
     /// one frame.
     fn write_frame(&mut self, batch: &RecordBatch, delta: EncodeStats, encoded: u64) -> Result<()> {
-        let header = frames::encode_frame(batch, delta, &mut self.frame)?;
+        let (header, sorted) = frames::encode_frame(batch, delta, &mut self.frame)?;
         self.wal.append(&self.frame)?;
+        if let Some(early) = &mut self.early {
+            early.push(&sorted, &header, encoded);
+        }
         if self.sampling {
             self.sampled.push((batch.clone(), encoded));
         }

@@ -74,13 +74,22 @@ impl<E: OcsfEvent> Writer<E> {
         let extra = std::mem::take(&mut segment.spool.unaccounted);
         segment.spool.extra_total += extra;
         self.stats.buffered_bytes += extra;
-        let file = match self.spool.begin_seal(segment.spool.wal.id) {
-            Ok(file) => file,
-            Err(err) => {
-                self.segments.restore(partition, segment);
-                return Err(err);
-            }
+        // Sealed while open: only the footer is left, unless the early file
+        // was given up (then, or if finishing it fails, from the spool).
+        let early = segment.spool.early.take().and_then(|early| early.finish());
+        // The file to seal from the spool into: now, unless the early file
+        // should do (then only if finishing it fails, on the encoder thread).
+        let file = match early {
+            Some(_) => None,
+            None => match self.spool.begin_seal(segment.spool.wal.id) {
+                Ok(file) => Some(file),
+                Err(err) => {
+                    self.segments.restore(partition, segment);
+                    return Err(err);
+                }
+            },
         };
+        let (dir, id) = (self.spool.dir().to_path_buf(), segment.spool.wal.id);
         let slots = std::mem::take(&mut segment.slots);
         let rows = slots.len() as u64;
         let path = segment.spool.wal.path.clone();
@@ -90,14 +99,21 @@ impl<E: OcsfEvent> Writer<E> {
         let cancelled = cancel.clone();
         let submitted = self.encoder.submit(move || {
             let mut slots = slots;
-            let result = sealer.seal(
-                &path,
-                WAL_FORMAT,
-                &mut slots,
-                max_event_bytes,
-                &cancelled,
-                file,
-            );
+            let result = match early.map(|finish| finish(&cancelled)) {
+                Some(Ok(sealed)) => Ok(sealed),
+                _ => file
+                    .map_or_else(|| SealFile::create(&dir, id), Ok)
+                    .and_then(|file| {
+                        sealer.seal(
+                            &path,
+                            WAL_FORMAT,
+                            &mut slots,
+                            max_event_bytes,
+                            &cancelled,
+                            file,
+                        )
+                    }),
+            };
             (slots, result)
         });
         match submitted {

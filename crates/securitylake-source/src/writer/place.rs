@@ -7,9 +7,12 @@
 //! buffers, room is made, and it is encoded again where it fits: a second
 //! encoding only at a roll, never per event.
 
+use std::sync::atomic::Ordering;
+
 use ocsf_model::OcsfEvent;
 use securitylake_core::layout::PartitionKey;
 
+use super::early::{EARLY_WAIT_BYTES, EarlySeal};
 use super::open_wal::OpenWal;
 use super::segments::{Segment, Slot};
 use super::{Prepared, Writer};
@@ -61,7 +64,20 @@ impl<E: OcsfEvent> Writer<E> {
             };
             let mut wal = self.spool.create_wal(&header)?;
             wal.append(&self.schema)?;
-            let wal = OpenWal::new(wal, &self.config.columnar)?;
+            let mut wal = OpenWal::new(wal, &self.config.columnar)?;
+            if self.sealer.seals_early() {
+                // An optimisation only: if it cannot start, the segment is
+                // sealed from its write-ahead file when it rolls.
+                match (self.spool.begin_seal(wal.wal.id), self.encoder.sender()) {
+                    (Ok(file), Ok(jobs)) => {
+                        let shared = self.early.clone();
+                        wal.early = Some(EarlySeal::new(jobs, file, E::CLASS_NAME, shared));
+                    }
+                    (Err(err), _) | (_, Err(err)) => {
+                        tracing::debug!(error = %err, "segment not sealed while open");
+                    }
+                }
+            }
             self.stats.spool_syncs += 1;
             let now = self.config.clock.now_millis();
             self.segments
@@ -146,6 +162,11 @@ impl<E: OcsfEvent> Writer<E> {
         extra: u64,
         touched: &[PartitionKey],
     ) -> Result<Placed> {
+        if self.early.queued.load(Ordering::Relaxed) > EARLY_WAIT_BYTES {
+            // The encoder thread is behind the segments it seals while
+            // open: wait for it rather than let their frames pile up.
+            self.encoder.run(|| ()).await?;
+        }
         let (encoded, size) = self.encode_event(prepared, event)?;
         match self.fit(&prepared.partition, size, extra) {
             Fit::Fits => {}

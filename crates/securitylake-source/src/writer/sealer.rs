@@ -38,6 +38,13 @@ pub(super) trait SealSegment<E>: Send + Sync {
         cancel: &AtomicBool,
         out: SealFile,
     ) -> Result<(SealFile, EncodeStats)>;
+
+    /// Whether the writer may seal segments while they are open (see
+    /// [`early`](super::early)) instead of calling [`Self::seal`] when they
+    /// roll. The test doubles that hold or fail [`Self::seal`] say no.
+    fn seals_early(&self) -> bool {
+        false
+    }
 }
 
 /// The production sealer: [`encode_segment`] with the writer's columnar
@@ -75,6 +82,10 @@ impl<E: OcsfEvent> SealSegment<E> for ParquetSealer {
             cancel,
             out,
         )
+    }
+
+    fn seals_early(&self) -> bool {
+        true
     }
 }
 
@@ -119,10 +130,27 @@ fn columnar_error(context: &str, err: ColumnarError) -> Error {
 }
 
 /// A job for the [`EncoderThread`].
-type EncodeJob = Box<dyn FnOnce() + Send>;
+pub(super) type EncodeJob = Box<dyn FnOnce() + Send>;
 
-/// The thread a writer encodes its files on, started at the first seal and
-/// ended when the writer is dropped.
+/// A handle that queues jobs on a writer's [`EncoderThread`] (an open
+/// segment's [`EarlySeal`](super::early::EarlySeal) keeps one). A job that
+/// panics is caught, and the thread goes on.
+#[derive(Clone)]
+pub(super) struct JobSender(std::sync::mpsc::Sender<EncodeJob>);
+
+impl JobSender {
+    /// Queues `job`; `false` when the thread is gone.
+    pub fn send(&self, job: EncodeJob) -> bool {
+        let job: EncodeJob = Box::new(move || {
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+        });
+        self.0.send(job).is_ok()
+    }
+}
+
+/// The thread a writer encodes its files on, started at the first seal (or
+/// the first segment sealed while open) and ended when the writer and its
+/// segments are dropped.
 ///
 /// Encoding is CPU work of up to seconds, so it does not run on the async
 /// executor; and it runs on one thread for the writer's whole life rather
@@ -145,6 +173,16 @@ impl EncoderThread {
     ) -> Result<T> {
         let done = self.submit(job)?;
         Self::outcome(done.await.map_err(|_| ()))
+    }
+
+    /// A handle that queues jobs on the thread (starting it if needed), in
+    /// order with [`Self::submit`]'s.
+    pub(super) fn sender(&mut self) -> Result<JobSender> {
+        let jobs = match &self.jobs {
+            Some(jobs) => jobs,
+            None => self.jobs.insert(Self::start()?),
+        };
+        Ok(JobSender(jobs.clone()))
     }
 
     /// Queues `job` on the encoder thread (starting it if needed); the

@@ -47,6 +47,13 @@ pub struct WriterStats {
     /// Segments rolled early to stay within `max_buffered_bytes` (the bound
     /// on events waiting in open segments).
     pub rolls_by_memory: u64,
+    /// Segments whose Parquet file was encoded while they were open, frame
+    /// by frame, so that rolling them only wrote its footer. The others
+    /// were encoded from their write-ahead file when they rolled: segments
+    /// whose frames go back in time (merged by time), hold a value much
+    /// larger than their first frame's, or were written faster than the
+    /// encoder thread could follow without waiting ([`Writer::try_write`]).
+    pub sealed_while_open: u64,
     /// Values of accepted events that the Parquet files could not carry as
     /// given, summed over the segments this writer sealed (recovered ones
     /// included): attributes the schema version does not define, `*_dt`

@@ -15,7 +15,7 @@ use securitylake_core::store::local_store;
 
 use super::sealer::{ParquetSealer, SealSegment};
 use super::segments::Slot;
-use super::{ManualClock, Writer, WriterConfig};
+use super::{ManualClock, Writer, WriterConfig, WriterStats};
 use crate::error::{Error, ErrorKind, Result};
 use crate::spool::SealFile;
 
@@ -91,6 +91,11 @@ fn hold_next_encode(gates: &Gates) -> mpsc::Sender<()> {
 /// One partition, files of 32 KiB (a roll every ~50 events), on a fixed
 /// clock.
 fn config(lake: &Arc<dyn ObjectStore>, spool: &Path) -> WriterConfig {
+    config_of(lake, spool, 32 * 1024)
+}
+
+/// [`config`] with files of `max_file_bytes`.
+fn config_of(lake: &Arc<dyn ObjectStore>, spool: &Path, max_file_bytes: u64) -> WriterConfig {
     WriterConfig::builder()
         .location(
             SourceLocation::parse("s3://aws-security-data-lake-us-east-1-t/ext/t/1.0/")
@@ -101,7 +106,7 @@ fn config(lake: &Arc<dyn ObjectStore>, spool: &Path) -> WriterConfig {
         .store(lake.clone())
         .spool_dir(spool)
         .clock(Arc::new(ManualClock::new(1_709_164_800_000 + 86_400_000)))
-        .max_file_bytes(32 * 1024)
+        .max_file_bytes(max_file_bytes)
         .columnar_options(ColumnarOptions::default().with_projection(["message"]))
         .build()
         .expect("config")
@@ -436,4 +441,94 @@ async fn a_format_2_spool_left_by_the_previous_version_recovers() {
     let mut expected: Vec<u64> = (0..40).collect();
     expected.push(100);
     assert_eq!(lake_seqs(&lake).await, expected);
+}
+
+/// The object keys in the lake (each names its object by the hash of its
+/// bytes), sorted.
+async fn lake_keys(lake: &Arc<dyn ObjectStore>) -> Vec<String> {
+    use futures::TryStreamExt;
+    use securitylake_core::object_store::path::Path as ObjectPath;
+    let mut keys: Vec<String> = lake
+        .list(Some(&ObjectPath::from("ext")))
+        .map_ok(|meta| meta.location.to_string())
+        .try_collect()
+        .await
+        .expect("list");
+    keys.sort();
+    keys
+}
+
+/// Writes `events`, 25 per batch (a frame each), flushing (a file) after
+/// every 200, then closes the writer; returns its counters after the last
+/// flush.
+async fn write_all(mut writer: Writer<Authentication>, events: &[Authentication]) -> WriterStats {
+    for file in events.chunks(200) {
+        for chunk in file.chunks(25) {
+            writer.write_batch(chunk).await.expect("write");
+        }
+        writer.flush().await.expect("flush");
+    }
+    let stats = writer.stats();
+    writer.close().await.expect("close");
+    stats
+}
+
+/// A segment sealed while it is open is the file its write-ahead file seals
+/// to: the same objects (keys are the hash of the bytes) as a writer that
+/// seals every segment from the spool (files cut by `flush`, since when a
+/// file rolls by size depends on when earlier seals finished), for frames in time order (sealed
+/// early) and for frames that go back in time or outgrow the first frame's
+/// value bound (the early file given up: sealed from the spool).
+#[tokio::test]
+async fn a_segment_sealed_while_open_is_the_file_its_spool_seals_to() {
+    let t0 = 1_709_164_800_000_i64;
+    let events = |time: &dyn Fn(i64) -> i64, large: bool| -> Vec<Authentication> {
+        (0..600u64)
+            .map(|seq| {
+                let mut event = event(seq);
+                event.time = time(seq as i64);
+                if large && seq % 200 == 55 {
+                    event.message = Some(format!("seq-{seq} {}", "y".repeat(5_000)));
+                }
+                event
+            })
+            .collect()
+    };
+    let cases = [
+        ("in order", events(&|i| t0 + i, false)),
+        // Every other batch of 25 goes back in time.
+        (
+            "back in time",
+            events(
+                &|i| t0 + 10_000 + i - if (i / 25) % 2 == 1 { 5_000 } else { 0 },
+                false,
+            ),
+        ),
+        // Values larger than the first frame's bound, later in each file.
+        ("a larger value later", events(&|i| t0 + i, true)),
+    ];
+    for (case, events) in cases {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut keys = Vec::new();
+        for early in [true, false] {
+            let lake = local_store(dir.path().join(format!("lake-{early}"))).expect("lake");
+            let config = config_of(&lake, &dir.path().join(format!("spool-{early}")), 64 << 20);
+            let writer = if early {
+                Writer::<Authentication>::open(config).await.expect("open")
+            } else {
+                open_hooked(config).await.0
+            };
+            let stats = write_all(writer, &events).await;
+            assert_eq!(stats.files_written, 3, "{case}");
+            let sealed_early = stats.sealed_while_open > 0;
+            assert_eq!(sealed_early, early && case == "in order", "{case}");
+            assert_eq!(
+                lake_seqs(&lake).await,
+                (0..600).collect::<Vec<u64>>(),
+                "{case}: every event once"
+            );
+            keys.push(lake_keys(&lake).await);
+        }
+        assert_eq!(keys[0], keys[1], "{case}: the same objects, byte for byte");
+    }
 }
