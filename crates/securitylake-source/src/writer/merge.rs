@@ -291,10 +291,15 @@ impl<W: std::io::Write + Send> RunWriter<W> {
                 return Err(Error::new(ErrorKind::Io, "encoding abandoned"));
             }
             let len = self.batch_rows.min(batch.num_rows() - offset);
-            write_batch(&mut self.writer, &self.rules, &batch.slice(offset, len))?;
+            self.write_batch(&batch.slice(offset, len))?;
             offset += len;
         }
         Ok(())
+    }
+
+    /// Writes `batch` (of at most `batch_rows` rows) by the rule book.
+    pub fn write_batch(&mut self, batch: &RecordBatch) -> Result<()> {
+        write_batch(&mut self.writer, &self.rules, batch)
     }
 
     /// Writes the footer and gives the output back.

@@ -9,8 +9,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use ocsf_model::OcsfEvent;
 use ocsf_model::columnar::{BatchEncoder, ColumnarError, ColumnarOptions, EncodeStats};
 use securitylake_core::layout::PartitionKey;
+#[cfg(doc)]
 use securitylake_parquet::ParquetRules;
 
+use super::merge::RunWriter;
 use super::segments::{Segment, Slot};
 use crate::error::{Error, ErrorKind, Result};
 use crate::record;
@@ -268,27 +270,17 @@ pub(super) fn encode_parquet<E: OcsfEvent, W: std::io::Write + Send>(
     max_event_bytes: u64,
     mut append: impl FnMut(&mut BatchEncoder<E>) -> Result<()>,
 ) -> Result<(W, EncodeStats)> {
-    use parquet::arrow::ArrowWriter;
-
-    let parquet_error = |e: parquet::errors::ParquetError| {
-        columnar_error("encode Parquet", ColumnarError::parquet(e))
-    };
     let mut encoder =
         BatchEncoder::<E>::new(options).map_err(|e| columnar_error("columnar options", e))?;
-    let batch_rows = usize::try_from(BATCH_BYTES / max_event_bytes.max(1))
-        .unwrap_or(BATCH_ROWS)
-        .clamp(1, BATCH_ROWS);
-    let rules = ParquetRules::new()
-        .with_largest_value(max_event_bytes)
-        .with_row_group_bytes(ROW_GROUP_BYTES);
-    let properties = rules.writer_properties();
-    let writer_options = ParquetRules::arrow_writer_options(E::CLASS_NAME, properties);
-    let mut writer =
-        ArrowWriter::try_new_with_options(out, encoder.schema().clone(), writer_options)
-            .map_err(parquet_error)?;
+    let mut file = RunWriter::new(
+        encoder.schema().clone(),
+        max_event_bytes,
+        E::CLASS_NAME,
+        out,
+    )?;
     let mut done = 0;
     while done < rows {
-        let chunk = batch_rows.min(rows - done);
+        let chunk = file.batch_rows.min(rows - done);
         for _ in 0..chunk {
             append(&mut encoder)?;
         }
@@ -296,11 +288,9 @@ pub(super) fn encode_parquet<E: OcsfEvent, W: std::io::Write + Send>(
         let batch = encoder
             .finish()
             .map_err(|e| columnar_error("encode Parquet", e))?;
-        rules
-            .write_batch(&mut writer, &batch)
-            .map_err(parquet_error)?;
+        file.write_batch(&batch)?;
     }
-    let out = writer.into_inner().map_err(parquet_error)?;
+    let out = file.finish()?;
     Ok((out, encoder.stats()))
 }
 
