@@ -35,7 +35,8 @@ use crate::spool::SealFile;
 pub(super) const EARLY_QUEUE_BYTES: u64 = 64 * 1024 * 1024;
 /// The queued bytes above which a write waits for the encoder thread before
 /// it encodes an event (see [`Writer::place`](super::Writer)), so that a
-/// writer that can wait never reaches [`EARLY_QUEUE_BYTES`].
+/// writer that can wait stays well below [`EARLY_QUEUE_BYTES`] (between two
+/// waits, a batch adds at most one frame per partition it touches).
 pub(super) const EARLY_WAIT_BYTES: u64 = 16 * 1024 * 1024;
 
 /// What a writer's early seals share: the bytes of the frames they queued on
