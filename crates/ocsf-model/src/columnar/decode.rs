@@ -145,10 +145,15 @@ fn set_str(slot: &mut Option<String>, value: &str, spares: &Spares) {
 /// [`set_str`] into an empty slot (out of line: a slot usually holds its string already).
 #[inline(never)]
 fn set_spare_str(slot: &mut Option<String>, value: &str, spares: &Spares) {
+    *slot = Some(spare_string(value, spares));
+}
+
+/// `value` in a spare string when there is one.
+fn spare_string(value: &str, spares: &Spares) -> String {
     let mut s = spares.take::<String>().unwrap_or_default();
     s.clear();
     s.push_str(value);
-    *slot = Some(s);
+    s
 }
 
 /// Overwrites a value of a `Map<Utf8, Utf8>` row with entry `i` of `values` (null: JSON null),
@@ -1142,10 +1147,7 @@ impl<'a> RowDecoder<'a> {
             s.push_str(a.at(start + k).unwrap_or_default());
         }
         for i in start + reused..end {
-            let mut s = strings.take::<String>().unwrap_or_default();
-            s.clear();
-            s.push_str(a.at(i).unwrap_or_default());
-            out.push(s);
+            out.push(spare_string(a.at(i).unwrap_or_default(), strings));
         }
         Ok(())
     }

@@ -1001,21 +1001,12 @@ impl StructEncoder {
     }
 
     fn put_map_list(&mut self, index: usize, values: &[Map<String, Value>]) {
-        self.put_list(index, |l, _| {
-            let written = match &mut l.inner.data {
-                Data::Map(m) => {
-                    values.iter().for_each(|v| m.push(v));
-                    true
-                }
-                Data::Utf8(d) => {
-                    values.iter().for_each(|v| d.push_json(v));
-                    true
-                }
-                _ => false,
-            };
-            if written {
-                l.inner.len += values.len();
+        self.put_nested_list(index, values, |data, v| match data {
+            Data::Map(m) => {
+                m.push(v);
+                true
             }
+            _ => false,
         });
     }
 
@@ -1028,17 +1019,32 @@ impl StructEncoder {
     }
 
     fn put_object_list<T: Columnar + Serialize>(&mut self, index: usize, values: &[T]) {
+        self.put_nested_list(index, values, |data, v| match data {
+            Data::Struct(s) => {
+                s.row(v);
+                true
+            }
+            _ => false,
+        });
+    }
+
+    /// A list of nested values (objects or free-form maps): each element is written by `push`
+    /// into the list's element column (which returns `false` when that column is not of its
+    /// kind), or as JSON text when the layout has that column as strings.
+    #[inline(always)]
+    fn put_nested_list<V: Serialize>(
+        &mut self,
+        index: usize,
+        values: &[V],
+        push: impl Fn(&mut Data, &V) -> bool,
+    ) {
         self.put_list(index, |l, _| {
             let written = match &mut l.inner.data {
-                Data::Struct(s) => {
-                    values.iter().for_each(|v| s.row(v));
-                    true
-                }
                 Data::Utf8(d) => {
                     values.iter().for_each(|v| d.push_json(v));
                     true
                 }
-                _ => false,
+                data => values.iter().all(|v| push(data, v)),
             };
             if written {
                 l.inner.len += values.len();

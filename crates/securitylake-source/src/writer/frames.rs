@@ -44,7 +44,8 @@ fn ipc_options() -> Result<IpcWriteOptions> {
 /// The ZSTD level of spool frames. The default level 3 was 5-6% of the
 /// whole write path's CPU (the caller's thread compresses every frame);
 /// level 1 compresses about twice as fast for frames a little larger. The
-/// frames' ratio only seeds the size estimate of a stream's first file.
+/// frames' compression has no say in file sizes (the first file's estimate
+/// comes from a trial Parquet encoding, see `sample`).
 pub(super) const FRAME_ZSTD_LEVEL: i32 = 1;
 
 /// What a frame's header says about its batch.

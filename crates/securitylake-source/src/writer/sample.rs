@@ -9,13 +9,14 @@
 //! the sampled rows have doubled, up to [`SAMPLE_ROWS`], so a stream of
 //! one-event frames costs at most five trials, not one per frame.
 
+use std::sync::atomic::AtomicBool;
+
 use arrow_array::RecordBatch;
 use arrow_select::concat::concat_batches;
 use ocsf_model::OcsfEvent;
-use parquet::arrow::ArrowWriter;
 use securitylake_parquet::ParquetRules;
 
-use super::sealer::ROW_GROUP_BYTES;
+use super::merge::{RunWriter, seal_bound};
 use crate::error::{Error, ErrorKind, Result};
 
 /// The rows the sample stops at: enough for the dictionaries and pages of
@@ -80,26 +81,20 @@ impl SizeSample {
         Ok(Some((self.encoded, stored)))
     }
 
-    /// The bytes of the sampled rows as one Parquet file by the rule book.
+    /// The bytes of the sampled rows as one Parquet file, written as a
+    /// sealed file is ([`RunWriter`]).
     fn trial<E: OcsfEvent>(&self) -> Result<u64> {
-        let error = |e: &dyn std::fmt::Display| {
-            Error::new(ErrorKind::Io, format!("sample the Parquet size: {e}"))
-        };
         let Some(first) = self.batches.first() else {
             return Ok(0);
         };
-        let batch = concat_batches(&first.schema(), &self.batches).map_err(|e| error(&e))?;
-        let rules = ParquetRules::new()
-            .with_largest_value(ParquetRules::largest_value_in(&batch))
-            .with_row_group_bytes(ROW_GROUP_BYTES);
-        let options = ParquetRules::arrow_writer_options(E::CLASS_NAME, rules.writer_properties());
+        let batch = concat_batches(&first.schema(), &self.batches).map_err(|e| {
+            Error::new(ErrorKind::Io, format!("sample the Parquet size: {e}")).with_source(e)
+        })?;
+        let bound = seal_bound(ParquetRules::largest_value_in(&batch));
         let mut counted = Counted(0);
-        let mut writer = ArrowWriter::try_new_with_options(&mut counted, batch.schema(), options)
-            .map_err(|e| error(&e))?;
-        rules
-            .write_batch(&mut writer, &batch)
-            .map_err(|e| error(&e))?;
-        writer.close().map_err(|e| error(&e))?;
+        let mut file = RunWriter::new(batch.schema(), bound, E::CLASS_NAME, &mut counted)?;
+        file.write_frame(&batch, &AtomicBool::new(false))?;
+        file.finish()?;
         Ok(counted.0)
     }
 }

@@ -249,7 +249,6 @@ pub(super) fn check_input(
     })
 }
 
-/// The RELP fields: required and checked for a relp input, refused for the others.
 /// The `listen` address of a syslog or RELP input (`example` shows one in
 /// the message when it is missing).
 fn listen_addr(
@@ -271,6 +270,7 @@ fn listen_addr(
     })
 }
 
+/// The RELP fields: required and checked for a relp input, refused for the others.
 fn check_relp(
     raw: &RawInput,
     kind: Kind,
