@@ -4,7 +4,8 @@
 //!
 //! ```text
 //! compare gen <auth.log> <lines>            the deterministic sshd log
-//! compare ours-write <auth.log> <lake-dir>  log -> mapper -> Writer -> local store
+//! compare ours-write <auth.log> <lake-dir>  log -> mapper (+ encoding, same thread) -> Writer
+//!                                           -> local store
 //! compare ours-read <lake-dir>              lake Parquet -> typed events (subscriber reader)
 //! compare limit-write <auth.log> <out>      arrow-rs writing prebuilt RecordBatches,
 //!                                           next to ours encoding the same typed events
@@ -41,6 +42,7 @@ use securitylake::model::columnar::{BatchEncoder, ColumnarOptions, RecordBatch};
 use securitylake::model::v1_1_0::Event;
 use securitylake::model::v1_1_0::events::Authentication;
 use securitylake::parquet::{ParquetRules, populated_columns};
+use securitylake::source::writer::{EncodedEvents, EventEncoder};
 use securitylake::source::{Writer, WriterConfig};
 use securitylake::subscriber::ObjectRef;
 use securitylake::subscriber::reader::ObjectReader;
@@ -178,14 +180,28 @@ fn writer_config(lake: &Path) -> Result<WriterConfig, BoxError> {
 
 /// Our pipeline, default writer settings (fsync of the spool per batch):
 /// read the log in chunks of [`CHUNK`] lines, map them on a thread of their
-/// own (`MapThread`, rendering into the events of earlier chunks) while this
-/// thread writes the previous chunk's Authentication events by reference,
-/// close. The Parquet encoding of full segments runs on the writer's own
-/// thread.
+/// own (`MapThread`), which encodes each Authentication event into columns
+/// as soon as its line is mapped (`EventEncoder`, the event still in that
+/// core's cache; the event is then rendered into again), while this thread
+/// hands the previous chunk's encoded events to the writer
+/// (`write_encoded`: split by partition, framed, spooled), close. The
+/// Parquet encoding runs on the writer's own thread.
 async fn ours_write(log: &Path, lake: &Path) -> Result<(), BoxError> {
     let started = Instant::now();
     let mut writer = Writer::<Authentication>::open(writer_config(lake)?).await?;
-    let mut mapper = MapThread::spawn(LineMapping::Linux(Box::new(mapper())), 2)?;
+    let proto = writer.encoder();
+    let mut mapper = MapThread::spawn_taking(
+        LineMapping::Linux(Box::new(mapper())),
+        2,
+        move || proto.new_like(),
+        |event, encoder: &mut EventEncoder<Authentication>| match event {
+            Event::Authentication(auth) => {
+                encoder.append(auth);
+                true
+            }
+            _ => false,
+        },
+    )?;
     let mut reader = BufReader::with_capacity(1 << 20, std::fs::File::open(log)?);
     let mut line = String::with_capacity(256);
     let (mut lines, mut bytes, mut other) = (0u64, 0u64, 0u64);
@@ -199,8 +215,9 @@ async fn ours_write(log: &Path, lake: &Path) -> Result<(), BoxError> {
             chunk.push_line(&line);
         }
         if chunk.lines() >= CHUNK || (n == 0 && !chunk.is_empty()) {
-            if let Some(done) = mapper.submit(chunk).await? {
-                other += write_auth(&mut writer, &done.mapped.events).await?;
+            if let Some(mut done) = mapper.submit(chunk).await? {
+                other += done.mapped.events.len() as u64;
+                writer.write_encoded(&done.taken.finish()?).await?;
                 mapper.recycle(done);
             }
             chunk = mapper.chunk();
@@ -209,12 +226,15 @@ async fn ours_write(log: &Path, lake: &Path) -> Result<(), BoxError> {
             break;
         }
     }
-    while let Some(done) = mapper.next().await? {
-        other += write_auth(&mut writer, &done.mapped.events).await?;
+    while let Some(mut done) = mapper.next().await? {
+        other += done.mapped.events.len() as u64;
+        writer.write_encoded(&done.taken.finish()?).await?;
         mapper.recycle(done);
     }
-    let (_, rest) = mapper.finish().await?;
-    other += write_auth(&mut writer, &rest.events).await?;
+    let (_, mut rest) = mapper.finish().await?;
+    other += rest.mapped.events.len() as u64;
+    let encoded: EncodedEvents<Authentication> = rest.taken.finish()?;
+    writer.write_encoded(&encoded).await?;
     let manifest = writer.close().await?;
     let seconds = started.elapsed().as_secs_f64();
     println!(
@@ -225,25 +245,6 @@ async fn ours_write(log: &Path, lake: &Path) -> Result<(), BoxError> {
         manifest.bytes(),
     );
     Ok(())
-}
-
-/// Writes the Authentication events of `events` as one batch, by reference;
-/// returns how many other events (fallbacks included) there were.
-async fn write_auth(
-    writer: &mut Writer<Authentication>,
-    events: &[Event],
-) -> Result<u64, BoxError> {
-    fn auth(event: &Event) -> Option<&Authentication> {
-        match event {
-            Event::Authentication(auth) => Some(auth),
-            _ => None,
-        }
-    }
-    let other = events.iter().filter(|e| auth(e).is_none()).count() as u64;
-    if other < events.len() as u64 {
-        writer.write_batch(events.iter().filter_map(auth)).await?;
-    }
-    Ok(other)
 }
 
 /// Every Parquet object of the lake through the subscriber's reader into

@@ -183,6 +183,21 @@ impl Mapped {
         self.rejected.clear();
     }
 
+    /// Offers the events from index `start` on to `taken`, in order: those it returns `true` for
+    /// leave [`events`](Self::events) (the others keep their order) and are recycled at once,
+    /// so that the next line is rendered into them.
+    #[cfg(feature = "async")]
+    pub(crate) fn recycle_from(&mut self, start: usize, mut taken: impl FnMut(&Event) -> bool) {
+        let mut kept = start;
+        for i in start..self.events.len() {
+            if !taken(&self.events[i]) {
+                self.events.swap(kept, i);
+                kept += 1;
+            }
+        }
+        self.recycled.extend(self.events.drain(kept..));
+    }
+
     /// Moves the events of one line (`rendered`) to `events`, leaving in `rendered` recycled
     /// events in their place for the mapper to render the next line into.
     fn take_rendered(&mut self) {

@@ -85,7 +85,7 @@ async fn threaded(lines: &[String], chunk_lines: usize, depth: usize) -> Vec<ser
         mapper.recycle(done);
     }
     let (_, rest) = mapper.finish().await.expect("finish");
-    out.extend(rest.events.iter().map(json));
+    out.extend(rest.mapped.events.iter().map(json));
     out
 }
 
@@ -133,5 +133,81 @@ async fn an_idle_thread_has_nothing_in_flight_and_finishes() {
     let done = mapper.next().await.expect("next").expect("the empty chunk");
     assert!(done.mapped.events.is_empty());
     let (_, rest) = mapper.finish().await.expect("finish");
-    assert!(rest.events.is_empty());
+    assert!(rest.mapped.events.is_empty());
+}
+
+/// Whether an event is one a taking thread takes in these tests: the Authentication events, and
+/// the sudo record (held until `finish`, so that the last chunk's taking is checked too).
+fn taken_class(event: &ocsf_model::v1_1_0::Event) -> bool {
+    use ocsf_model::v1_1_0::Event;
+    matches!(event, Event::Authentication(_))
+        || serde_json::to_string(event).is_ok_and(|t| t.contains("/usr/bin/id"))
+}
+
+/// The events of `lines` through a taking [`MapThread`]: those taken (as JSON, in the chunks'
+/// `taken`) and those left in the chunks, each in order.
+async fn taking(
+    lines: &[String],
+    chunk_lines: usize,
+    depth: usize,
+) -> (Vec<serde_json::Value>, Vec<serde_json::Value>) {
+    let mut mapper = MapThread::spawn_taking(
+        LineMapping::new(LineFormat::Linux, config()),
+        depth,
+        Vec::new,
+        |event, taken: &mut Vec<serde_json::Value>| {
+            let take = taken_class(event);
+            if take {
+                taken.push(json(event));
+            }
+            take
+        },
+    )
+    .expect("spawn the mapping thread");
+    let (mut taken, mut left) = (Vec::new(), Vec::new());
+    let mut settle = |done: &mut ocsf_mappers::map_thread::LineChunk<Vec<serde_json::Value>>| {
+        taken.append(&mut done.taken);
+        left.extend(done.mapped.events.iter().map(json));
+    };
+    for part in lines.chunks(chunk_lines) {
+        let mut chunk = mapper.chunk();
+        assert!(chunk.taken.is_empty(), "a recycled chunk was emptied");
+        for line in part {
+            chunk.push_line(line);
+        }
+        if let Some(mut done) = mapper.submit(chunk).await.expect("submit") {
+            settle(&mut done);
+            mapper.recycle(done);
+        }
+    }
+    while let Some(mut done) = mapper.next().await.expect("next") {
+        settle(&mut done);
+        mapper.recycle(done);
+    }
+    let (_, mut rest) = mapper.finish().await.expect("finish");
+    settle(&mut rest);
+    (taken, left)
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_taking_thread_splits_the_events_in_order() {
+    let lines = lines();
+    let expected = sequential(&lines);
+    let (want_taken, want_left): (Vec<_>, Vec<_>) = expected
+        .into_iter()
+        .partition(|e| e["class_uid"] == 3002 || e.to_string().contains("/usr/bin/id"));
+    assert!(!want_taken.is_empty() && !want_left.is_empty());
+    // Events taken are recycled at once and rendered into by the next lines: what a later line
+    // renders must not keep anything of them.
+    for (chunk, depth) in [(1, 1), (7, 3), (500, 2), (100_000, 1)] {
+        let (taken, left) = taking(&lines, chunk, depth).await;
+        assert_eq!(taken.len(), want_taken.len(), "chunks of {chunk}");
+        assert_eq!(left.len(), want_left.len(), "chunks of {chunk}");
+        for (i, (g, e)) in taken.iter().zip(&want_taken).enumerate() {
+            assert_eq!(g, e, "taken event {i}, chunks of {chunk}, depth {depth}");
+        }
+        for (i, (g, e)) in left.iter().zip(&want_left).enumerate() {
+            assert_eq!(g, e, "event {i} left, chunks of {chunk}, depth {depth}");
+        }
+    }
 }

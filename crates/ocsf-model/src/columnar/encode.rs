@@ -120,6 +120,32 @@ impl<E: Columnar> BatchEncoder<E> {
         })
     }
 
+    /// A new encoder of the same class and schema, with nothing appended: the layout is shared,
+    /// not resolved again, so this cannot fail (an encoder per thread, for instance).
+    ///
+    /// ```
+    /// # #[cfg(feature = "v1_1_0")] {
+    /// use ocsf_model::columnar::{BatchEncoder, ColumnarOptions};
+    /// use ocsf_model::v1_1_0::events::Authentication;
+    ///
+    /// let first = BatchEncoder::<Authentication>::new(&ColumnarOptions::default())?;
+    /// let second = first.new_like();
+    /// assert_eq!(first.schema(), second.schema());
+    /// assert!(second.is_empty());
+    /// # }
+    /// # Ok::<(), ocsf_model::columnar::ColumnarError>(())
+    /// ```
+    pub fn new_like(&self) -> Self {
+        BatchEncoder {
+            layout: self.layout.clone(),
+            schema: self.schema.clone(),
+            root: StructEncoder::new(self.layout.clone()),
+            carried: EncodeStats::default(),
+            nulls: NullArrays::default(),
+            _event: PhantomData,
+        }
+    }
+
     /// The Arrow schema of the batches.
     pub fn schema(&self) -> &SchemaRef {
         &self.schema

@@ -242,6 +242,7 @@ pub(crate) mod admit;
 mod clock;
 mod config;
 mod early;
+mod encoded;
 mod frames;
 mod merge;
 mod open_wal;
@@ -272,6 +273,7 @@ pub use self::config::{
     Durability, MAX_FILE_BYTES, MAX_MAX_AGE, MIN_FILE_BYTES, MIN_MAX_AGE, WriterConfig,
     WriterConfigBuilder,
 };
+pub use self::encoded::{EncodedEvents, EventEncoder};
 pub use self::stats::WriterStats;
 
 use self::open_wal::OpenWal;
@@ -330,6 +332,9 @@ pub struct Writer<E: OcsfEvent> {
     /// The trial Parquet encoding of the first frames, until files teach
     /// the sizing.
     sample: SizeSample,
+    /// An encoder of the writer's columns, never appended to: what
+    /// [`Writer::encoder`] copies, and the schema encoded events must have.
+    proto: EventEncoder<E>,
     class: PhantomData<fn() -> E>,
 }
 
@@ -388,6 +393,7 @@ impl<E: OcsfEvent> Writer<E> {
         let schema = ocsf_model::columnar::arrow_schema::<E>(&config.columnar)
             .map_err(|e| Error::invalid_input(format!("columnar options: {e}")).with_source(e))?;
         let schema = frames::schema_message(&schema)?;
+        let proto = EventEncoder::new(&config.columnar)?;
         let mut writer = Self {
             config,
             spool,
@@ -404,6 +410,7 @@ impl<E: OcsfEvent> Writer<E> {
             frame_extra: 0,
             sizing: Sizing::default(),
             sample: SizeSample::default(),
+            proto,
             class: PhantomData,
         };
         writer.recover(found).await?;

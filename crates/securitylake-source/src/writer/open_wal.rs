@@ -154,6 +154,22 @@ impl<E: OcsfEvent> OpenWal<E> {
         self.write_frame(&batch.slice(0, rows), delta, before.saturating_sub(encoded))
     }
 
+    /// Appends rows encoded elsewhere (`encoded` bytes in their column
+    /// buffers, accounted at `accounted` bytes) as one frame, after the
+    /// open batch's events (cut first, so the file keeps the order of
+    /// acceptance).
+    pub fn append_encoded(
+        &mut self,
+        rows: &RecordBatch,
+        stats: EncodeStats,
+        encoded: u64,
+        accounted: u64,
+    ) -> Result<()> {
+        self.cut()?;
+        self.accounted = accounted;
+        self.write_frame(rows, stats, encoded)
+    }
+
     /// The encoder's counters since the last frame; they now count as cut.
     fn stats_delta(&mut self) -> EncodeStats {
         let total = self.encoder.stats();

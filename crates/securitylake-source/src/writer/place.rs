@@ -50,7 +50,7 @@ enum Fit {
 impl<E: OcsfEvent> Writer<E> {
     /// The partition's open segment, opened (its write-ahead file created
     /// with its header and schema records) when it has none.
-    fn open_segment(
+    pub(super) fn open_segment(
         &mut self,
         partition: &PartitionKey,
         time: i64,
