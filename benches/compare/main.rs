@@ -49,9 +49,14 @@ use securitylake::subscriber::reader::ObjectReader;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// Lines handed to the writer per `write_batch` (what a log tailer would
-/// collect between two reads), and events per chunk of the limit.
+/// Lines per chunk of the mapping thread, whose encoded events go to the
+/// writer in one `write_encoded` (what a log tailer would collect between
+/// two reads), and events per batch of the limit.
 const CHUNK: usize = 10_000;
+/// Events the limit step maps before it encodes them: few enough to stay in
+/// the core's cache, as in the pipeline, where each event is encoded as soon
+/// as it is rendered.
+const HOT: usize = 64;
 
 fn main() -> Result<(), BoxError> {
     // `cargo bench` passes `--bench`; the subcommands are positional.
@@ -284,11 +289,12 @@ async fn ours_read(lake: &Path) -> Result<(), BoxError> {
     Ok(())
 }
 
-/// The limit of encoding: the log is mapped (untimed) and each chunk of
-/// [`CHUNK`] events is encoded by our `BatchEncoder` and written into one
-/// streaming file (timed, `typed_seconds`); arrow-rs alone then writes the
-/// same, now prebuilt, batch into another file with the same writer
-/// properties (timed, `seconds`).
+/// The limit of encoding: the log is mapped (untimed) [`HOT`] events at a
+/// time, which our `BatchEncoder` encodes at once (timed), and each chunk of
+/// [`CHUNK`] events is finished and written into one streaming file (timed;
+/// with the encoding, `typed_seconds`); arrow-rs alone then writes the same,
+/// now prebuilt, batch into another file with the same writer properties
+/// (timed, `seconds`).
 fn limit_write(log: &Path, out: &Path) -> Result<(), BoxError> {
     let options = columns()?;
     let mut encoder = BatchEncoder::<Authentication>::new(&options)?;
@@ -306,8 +312,10 @@ fn limit_write(log: &Path, out: &Path) -> Result<(), BoxError> {
         )
     };
     // Like for like: both sides stream every chunk into one file with the same writer
-    // properties. Ours encodes the typed events (`BatchEncoder`) and writes the batch; the
-    // limit writes the same batch, prebuilt, into its own file.
+    // properties. Ours encodes the typed events (`BatchEncoder`) where the pipeline does, as
+    // they are made: each group of [`HOT`] events is encoded (timed) right after it is mapped
+    // (untimed), still in this core's cache; every [`CHUNK`] events the batch is finished and
+    // written (timed). The limit writes the same batch, prebuilt, into its own file.
     let typed_out = out.with_extension("typed.parquet");
     let mut file = create(out, &encoder)?;
     let mut typed_file = create(&typed_out, &encoder)?;
@@ -315,46 +323,36 @@ fn limit_write(log: &Path, out: &Path) -> Result<(), BoxError> {
     let mut reader = BufReader::with_capacity(1 << 20, std::fs::File::open(log)?);
     let mut line = String::with_capacity(256);
     let mut scratch = Vec::with_capacity(4);
-    let mut events = Vec::with_capacity(CHUNK);
+    let mut events = Vec::with_capacity(HOT);
     let (mut total, mut input_bytes) = (0u64, 0u64);
     let (mut limit_time, mut typed_time) = (Duration::ZERO, Duration::ZERO);
-    type File = ArrowWriter<BufWriter<std::fs::File>>;
-    let mut flush = |events: &mut Vec<Authentication>,
-                     encoder: &mut BatchEncoder<Authentication>,
-                     file: &mut File,
-                     typed_file: &mut File|
-     -> Result<(), BoxError> {
-        if events.is_empty() {
-            return Ok(());
-        }
-        events.sort_by_key(|e| e.time);
-        let t = Instant::now();
-        for e in events.iter() {
-            encoder.append(e);
-        }
-        let batch: RecordBatch = encoder.finish()?;
-        ParquetRules::new().write_batch(typed_file, &batch)?;
-        typed_time += t.elapsed();
-        let t = Instant::now();
-        ParquetRules::new().write_batch(file, &batch)?;
-        limit_time += t.elapsed();
-        total += events.len() as u64;
-        events.clear();
-        Ok(())
-    };
     loop {
         line.clear();
         let n = reader.read_line(&mut line)?;
+        if n > 0 {
+            input_bytes += n as u64;
+            map_line(&mut mapper, &line, &mut scratch, &mut events);
+        }
+        if events.len() >= HOT || n == 0 {
+            let t = Instant::now();
+            events.iter().for_each(|e| encoder.append(e));
+            typed_time += t.elapsed();
+            total += events.len() as u64;
+            events.clear();
+        }
+        if encoder.len() >= CHUNK || (n == 0 && !encoder.is_empty()) {
+            let t = Instant::now();
+            let batch: RecordBatch = encoder.finish()?;
+            ParquetRules::new().write_batch(&mut typed_file, &batch)?;
+            typed_time += t.elapsed();
+            let t = Instant::now();
+            ParquetRules::new().write_batch(&mut file, &batch)?;
+            limit_time += t.elapsed();
+        }
         if n == 0 {
             break;
         }
-        input_bytes += n as u64;
-        map_line(&mut mapper, &line, &mut scratch, &mut events);
-        if events.len() >= CHUNK {
-            flush(&mut events, &mut encoder, &mut file, &mut typed_file)?;
-        }
     }
-    flush(&mut events, &mut encoder, &mut file, &mut typed_file)?;
     let t = Instant::now();
     file.into_inner()?.flush()?;
     limit_time += t.elapsed();
