@@ -564,32 +564,46 @@ fn split_head(head: &[u8; RECORD_OVERHEAD as usize]) -> (usize, u32) {
     )
 }
 
-/// Reads a sealed file: its header and the Parquet bytes.
-pub(crate) fn read_sealed(path: &Path) -> Result<(SealedHeader, bytes::Bytes)> {
-    let data = fs::read(path).map_err(|e| io_error(format!("read {}", path.display()), e))?;
+/// Opens a sealed file: its header (read from the trailer), the file
+/// positioned at the start of the Parquet bytes, and their length. The
+/// Parquet bytes are not read: an upload streams them.
+pub(crate) fn open_sealed(path: &Path) -> Result<(SealedHeader, File, u64)> {
     let corrupt = || {
         Error::new(
             ErrorKind::Integrity,
             format!("sealed spool file {} is corrupt", path.display()),
         )
     };
-    let magic_at = data
-        .len()
-        .checked_sub(SEALED_MAGIC.len())
-        .ok_or_else(corrupt)?;
-    if &data[magic_at..] != SEALED_MAGIC {
+    let io = |e: std::io::Error| io_error(format!("read {}", path.display()), e);
+    let mut file = File::open(path).map_err(io)?;
+    let size = file.metadata().map_err(io)?.len();
+    let trailer = (SEALED_MAGIC.len() + 4) as u64;
+    let len_at = size.checked_sub(trailer).ok_or_else(corrupt)?;
+    let mut tail = [0u8; 12];
+    file.seek(std::io::SeekFrom::Start(len_at)).map_err(io)?;
+    file.read_exact(&mut tail).map_err(io)?;
+    if &tail[4..] != SEALED_MAGIC {
         return Err(corrupt());
     }
-    let len_at = magic_at.checked_sub(4).ok_or_else(corrupt)?;
-    let mut len = [0u8; 4];
-    len.copy_from_slice(&data[len_at..magic_at]);
-    let header_at = len_at
-        .checked_sub(u32::from_le_bytes(len) as usize)
-        .ok_or_else(corrupt)?;
+    let header_len = u64::from(u32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]));
+    let header_at = len_at.checked_sub(header_len).ok_or_else(corrupt)?;
+    let mut header = vec![0u8; usize::try_from(header_len).map_err(|_| corrupt())?];
+    file.seek(std::io::SeekFrom::Start(header_at)).map_err(io)?;
+    file.read_exact(&mut header).map_err(io)?;
     let header: SealedHeader =
-        serde_json::from_slice(&data[header_at..len_at]).map_err(|e| corrupt().with_source(e))?;
-    let data = bytes::Bytes::from(data);
-    Ok((header, data.slice(..header_at)))
+        serde_json::from_slice(&header).map_err(|e| corrupt().with_source(e))?;
+    file.rewind().map_err(io)?;
+    Ok((header, file, header_at))
+}
+
+/// Reads a sealed file: its header and the Parquet bytes.
+#[cfg(test)]
+pub(crate) fn read_sealed(path: &Path) -> Result<(SealedHeader, bytes::Bytes)> {
+    let (header, mut file, len) = open_sealed(path)?;
+    let mut body = vec![0u8; usize::try_from(len).unwrap_or(usize::MAX)];
+    file.read_exact(&mut body)
+        .map_err(|e| io_error(format!("read {}", path.display()), e))?;
+    Ok((header, bytes::Bytes::from(body)))
 }
 
 #[cfg(test)]

@@ -67,7 +67,7 @@ pub use credentials::SdkCredentialProvider;
 pub(crate) use credentials::credentials_error_kind;
 pub use put::{
     Created, DEFAULT_MAX_CONCURRENCY, DEFAULT_MULTIPART_THRESHOLD, DEFAULT_PART_SIZE,
-    MAX_PART_SIZE, MAX_PARTS, MIN_PART_SIZE, UploadOptions, put_if_absent,
+    MAX_PART_SIZE, MAX_PARTS, MIN_PART_SIZE, UploadOptions, put_file_if_absent, put_if_absent,
 };
 #[cfg(feature = "s3")]
 #[cfg_attr(docsrs, doc(cfg(feature = "s3")))]

@@ -1,4 +1,6 @@
-//! [`put_if_absent`]: conditional creates, multipart above a threshold.
+//! [`put_if_absent`]: conditional creates, multipart above a threshold;
+//! [`put_file_if_absent`], the same for the first bytes of a file, read part
+//! by part (an object larger than the threshold is never whole in memory).
 
 use bytes::Bytes;
 use object_store::path::Path;
@@ -139,44 +141,161 @@ pub async fn put_if_absent(
     bytes: Bytes,
     options: &UploadOptions,
 ) -> Result<Created> {
+    put_body(store, path, Body::Bytes(bytes), options).await
+}
+
+/// [`put_if_absent`] for the first `len` bytes of `file`, from its current
+/// position: an object up to the multipart threshold is read whole, a larger
+/// one is read part by part as the upload takes them (at most
+/// [`UploadOptions::max_concurrency`] parts, plus the one being read, are in
+/// memory). Reads run on Tokio's blocking threads. A file shorter than `len`
+/// fails with [`ErrorKind::Io`], its upload aborted.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::io::Write;
+///
+/// use object_store::memory::InMemory;
+/// use object_store::path::Path;
+/// use securitylake_core::store::{Created, UploadOptions, put_file_if_absent};
+///
+/// let mut file = tempfile::tempfile()?;
+/// file.write_all(b"PAR1 ... PAR1, then a trailer the object leaves out")?;
+/// std::io::Seek::rewind(&mut file)?;
+/// let store = InMemory::new();
+/// let key = Path::from("ext/app/x.zstd.parquet");
+/// let created = put_file_if_absent(&store, &key, file, 13, &UploadOptions::new()).await?;
+/// assert!(matches!(created, Created::New { .. }));
+/// # Ok(())
+/// # }
+/// ```
+pub async fn put_file_if_absent(
+    store: &dyn ObjectStore,
+    path: &Path,
+    file: std::fs::File,
+    len: u64,
+    options: &UploadOptions,
+) -> Result<Created> {
+    put_body(store, path, Body::File { file, len }, options).await
+}
+
+/// What is uploaded: bytes in memory, or the first bytes of a file.
+enum Body {
+    Bytes(Bytes),
+    File { file: std::fs::File, len: u64 },
+}
+
+impl Body {
+    fn len(&self) -> u64 {
+        match self {
+            Body::Bytes(bytes) => bytes.len() as u64,
+            Body::File { len, .. } => *len,
+        }
+    }
+
+    /// The next `n` bytes (the first call starts at the beginning).
+    async fn next_part(&mut self, offset: u64, n: usize) -> Result<Bytes> {
+        match self {
+            Body::Bytes(bytes) => {
+                let start = usize::try_from(offset)
+                    .unwrap_or(usize::MAX)
+                    .min(bytes.len());
+                Ok(bytes.slice(start..start.saturating_add(n).min(bytes.len())))
+            }
+            Body::File { file, .. } => {
+                let mut taken = file.try_clone().map_err(|e| {
+                    Error::new(ErrorKind::Io, format!("read a part to upload: {e}")).with_source(e)
+                })?;
+                let read = tokio::task::spawn_blocking(move || {
+                    let mut part = vec![0; n];
+                    std::io::Read::read_exact(&mut taken, &mut part).map(|()| part)
+                })
+                .await;
+                match read {
+                    Ok(Ok(part)) => Ok(Bytes::from(part)),
+                    Ok(Err(e)) => Err(Error::new(
+                        ErrorKind::Io,
+                        format!("read a part to upload at offset {offset}: {e}"),
+                    )
+                    .with_source(e)),
+                    Err(e) => Err(
+                        Error::new(ErrorKind::Io, format!("read a part to upload: {e}"))
+                            .with_source(e),
+                    ),
+                }
+            }
+        }
+    }
+
+    /// The whole body (a file is read).
+    async fn into_bytes(mut self) -> Result<Bytes> {
+        match self {
+            Body::Bytes(bytes) => Ok(bytes),
+            Body::File { len, .. } => {
+                let n = usize::try_from(len)
+                    .map_err(|_| Error::invalid_input("object does not fit in memory"))?;
+                self.next_part(0, n).await
+            }
+        }
+    }
+}
+
+async fn put_body(
+    store: &dyn ObjectStore,
+    path: &Path,
+    body: Body,
+    options: &UploadOptions,
+) -> Result<Created> {
     use tracing::Instrument;
-    let span = tracing::info_span!("object_put", key = %path, size = bytes.len());
-    put_inner(store, path, bytes, options)
-        .instrument(span)
-        .await
+    let span = tracing::info_span!("object_put", key = %path, size = body.len());
+    put_inner(store, path, body, options).instrument(span).await
 }
 
 async fn put_inner(
     store: &dyn ObjectStore,
     path: &Path,
-    bytes: Bytes,
+    body: Body,
     options: &UploadOptions,
 ) -> Result<Created> {
-    let len = bytes.len() as u64;
+    let len = body.len();
     if len <= options.multipart_threshold {
-        let put = PutOptions {
-            mode: PutMode::Create,
-            ..PutOptions::default()
-        };
-        match store.put_opts(path, bytes.clone().into(), put).await {
-            Ok(result) => {
-                return Ok(Created::New {
-                    e_tag: result.e_tag.map(unquote),
-                    version: result.version,
-                });
+        let bytes = body.into_bytes().await?;
+        return put_whole(store, path, bytes).await;
+    }
+    match store.head(path).await {
+        Ok(_) => return Ok(Created::AlreadyPresent),
+        Err(object_store::Error::NotFound { .. }) => {}
+        Err(e) => return Err(Error::from_object_store(format!("HEAD {path}"), e)),
+    }
+    put_multipart(store, path, body, options).await
+}
+
+/// A conditional create of an object up to the multipart threshold.
+async fn put_whole(store: &dyn ObjectStore, path: &Path, bytes: Bytes) -> Result<Created> {
+    let len = bytes.len() as u64;
+    let put = PutOptions {
+        mode: PutMode::Create,
+        ..PutOptions::default()
+    };
+    match store.put_opts(path, bytes.clone().into(), put).await {
+        Ok(result) => {
+            return Ok(Created::New {
+                e_tag: result.e_tag.map(unquote),
+                version: result.version,
+            });
+        }
+        Err(object_store::Error::AlreadyExists { .. }) => return Ok(Created::AlreadyPresent),
+        Err(object_store::Error::NotImplemented { .. }) => {
+            tracing::debug!(key = %path, "the store cannot create conditionally; checking first");
+        }
+        Err(e) => {
+            let err = Error::from_object_store(format!("PUT {path}"), e);
+            // Only a failure after the request may have been sent.
+            if !err.is_retryable() {
+                return Err(err);
             }
-            Err(object_store::Error::AlreadyExists { .. }) => return Ok(Created::AlreadyPresent),
-            Err(object_store::Error::NotImplemented { .. }) => {
-                tracing::debug!(key = %path, "the store cannot create conditionally; checking first");
-            }
-            Err(e) => {
-                let err = Error::from_object_store(format!("PUT {path}"), e);
-                // Only a failure after the request may have been sent.
-                if !err.is_retryable() {
-                    return Err(err);
-                }
-                return recover_lost_answer(store, path, len, err).await;
-            }
+            return recover_lost_answer(store, path, len, err).await;
         }
     }
     match store.head(path).await {
@@ -184,42 +303,47 @@ async fn put_inner(
         Err(object_store::Error::NotFound { .. }) => {}
         Err(e) => return Err(Error::from_object_store(format!("HEAD {path}"), e)),
     }
-    if len <= options.multipart_threshold {
-        let result = store
-            .put(path, bytes.into())
-            .await
-            .map_err(|e| Error::from_object_store(format!("PUT {path}"), e))?;
-        return Ok(Created::New {
-            e_tag: result.e_tag.map(unquote),
-            version: result.version,
-        });
-    }
-    put_multipart(store, path, bytes, options).await
+    let result = store
+        .put(path, bytes.into())
+        .await
+        .map_err(|e| Error::from_object_store(format!("PUT {path}"), e))?;
+    Ok(Created::New {
+        e_tag: result.e_tag.map(unquote),
+        version: result.version,
+    })
 }
 
 async fn put_multipart(
     store: &dyn ObjectStore,
     path: &Path,
-    bytes: Bytes,
+    mut body: Body,
     options: &UploadOptions,
 ) -> Result<Created> {
-    let len = bytes.len() as u64;
-    let part = usize::try_from(options.effective_part_size(len))
+    let len = body.len();
+    let part = options.effective_part_size(len);
+    let part_bytes = usize::try_from(part)
         .map_err(|_| Error::invalid_input("part size does not fit in memory"))?;
     let upload = store
         .put_multipart_opts(path, PutMultipartOptions::default())
         .await
         .map_err(|e| Error::from_object_store(format!("starting the upload of {path}"), e))?;
-    let mut writer = WriteMultipart::new_with_chunk_size(upload, part);
-    let mut offset = 0usize;
-    while offset < bytes.len() {
+    let mut writer = WriteMultipart::new_with_chunk_size(upload, part_bytes);
+    let mut offset = 0u64;
+    while offset < len {
         if let Err(e) = writer.wait_for_capacity(options.max_concurrency).await {
             let _ = writer.abort().await;
             return Err(Error::from_object_store(format!("uploading {path}"), e));
         }
-        let end = offset.saturating_add(part).min(bytes.len());
-        writer.put(bytes.slice(offset..end));
-        offset = end;
+        let n = part.min(len - offset);
+        let next = match body.next_part(offset, n as usize).await {
+            Ok(next) => next,
+            Err(err) => {
+                let _ = writer.abort().await;
+                return Err(err);
+            }
+        };
+        writer.put(next);
+        offset += n;
     }
     match writer.finish().await {
         Ok(result) => Ok(Created::New {
@@ -335,6 +459,61 @@ mod tests {
         assert_eq!(stored, big);
         let again = put_if_absent(&store, &path(), big, &options).await?;
         assert_eq!(again, Created::AlreadyPresent);
+        Ok(())
+    }
+
+    /// A file is uploaded from its position, part by part above the
+    /// threshold, only its first `len` bytes (a trailer stays out); a file
+    /// shorter than `len` fails and leaves no object.
+    #[tokio::test]
+    async fn a_file_is_uploaded_part_by_part_without_its_trailer() -> Result<()> {
+        use std::io::{Seek, Write};
+        let store = InMemory::new();
+        let options = UploadOptions::new()
+            .with_multipart_threshold(1024)
+            .with_part_size(MIN_PART_SIZE);
+        let body: Vec<u8> = (0..(MIN_PART_SIZE as usize * 2 + 17))
+            .map(|i| (i % 251) as u8)
+            .collect();
+        let file = |trailer: &[u8]| -> Result<std::fs::File> {
+            let mut file =
+                tempfile::tempfile().map_err(|e| Error::new(ErrorKind::Io, e.to_string()))?;
+            file.write_all(&body)
+                .and_then(|()| file.write_all(trailer))
+                .and_then(|()| file.rewind())
+                .map_err(|e| Error::new(ErrorKind::Io, e.to_string()))?;
+            Ok(file)
+        };
+        let len = body.len() as u64;
+        let first = put_file_if_absent(&store, &path(), file(b"TRAILER")?, len, &options).await?;
+        assert!(matches!(first, Created::New { .. }));
+        let stored = store
+            .get(&path())
+            .await
+            .map_err(Error::from)?
+            .bytes()
+            .await
+            .map_err(Error::from)?;
+        assert_eq!(stored, Bytes::from(body.clone()));
+        let again = put_file_if_absent(&store, &path(), file(b"")?, len, &options).await?;
+        assert_eq!(again, Created::AlreadyPresent);
+
+        let short = Path::from("ext/app/short.zstd.parquet");
+        let err = put_file_if_absent(&store, &short, file(b"")?, len + 1, &options)
+            .await
+            .expect_err("the file is shorter than the object");
+        assert_eq!(err.kind(), ErrorKind::Io);
+        assert!(store.head(&short).await.is_err(), "no object is left");
+        let small = Path::from("ext/app/small.zstd.parquet");
+        put_file_if_absent(&store, &small, file(b"")?, 100, &options).await?;
+        let stored = store
+            .get(&small)
+            .await
+            .map_err(Error::from)?
+            .bytes()
+            .await
+            .map_err(Error::from)?;
+        assert_eq!(&stored[..], &body[..100]);
         Ok(())
     }
 

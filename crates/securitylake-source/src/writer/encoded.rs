@@ -17,7 +17,6 @@ use super::Writer;
 use super::early::EARLY_WAIT_BYTES;
 use super::frames;
 use super::open_wal::{FRAME_BYTES, FRAME_ROWS};
-use super::segments::Slot;
 use crate::error::{Error, ErrorKind, Result};
 
 /// The milliseconds of a day: a partition is a UTC day.
@@ -409,12 +408,7 @@ impl<E: OcsfEvent> Writer<E> {
             .spool
             .append_encoded(run.rows, run.stats, run.encoded, run.stored)?;
         for (&time, &encoded) in run.times.iter().zip(run.sizes) {
-            let slot = Slot {
-                time,
-                offset: 0,
-                len: 0,
-            };
-            segment.push(slot, sizing.stored(encoded), encoded);
+            segment.push(time, sizing.stored(encoded), encoded);
         }
         self.stats.buffered_bytes += run.stored;
         self.stats.peak_buffered_bytes = self

@@ -90,15 +90,15 @@ impl<E: OcsfEvent> Writer<E> {
             },
         };
         let (dir, id) = (self.spool.dir().to_path_buf(), segment.spool.wal.id);
-        let slots = std::mem::take(&mut segment.slots);
-        let rows = slots.len() as u64;
+        let rows = segment.rows;
         let path = segment.spool.wal.path.clone();
         let sealer = self.sealer.clone();
         let max_event_bytes = segment.max_event_bytes;
         let cancel = Arc::new(AtomicBool::new(false));
         let cancelled = cancel.clone();
         let submitted = self.encoder.submit(move || {
-            let mut slots = slots;
+            // A format-3 segment is sealed from its frames: no slots.
+            let mut slots = Vec::new();
             let result = match early.map(|finish| finish(&cancelled)) {
                 Some(Ok(sealed)) => Ok(sealed),
                 _ => file
@@ -128,8 +128,8 @@ impl<E: OcsfEvent> Writer<E> {
                 Ok(())
             }
             Err(err) => {
-                // The slots went with the job: the segment leaves memory but
-                // not the spool, and a reopen recovers it.
+                // The segment leaves memory but not the spool, and a reopen
+                // recovers it.
                 self.stats.buffered_bytes -= segment.bytes + segment.spool.extra_total;
                 Err(err)
             }
@@ -196,11 +196,11 @@ impl<E: OcsfEvent> Writer<E> {
     ) -> Result<()> {
         let Sealing {
             partition,
-            mut segment,
+            segment,
             rows,
             ..
         } = sealing;
-        let (slots, result) = match outcome {
+        let (_, result) = match outcome {
             Ok(pair) => pair,
             Err(err) => {
                 self.stats.buffered_bytes -= segment.bytes + segment.spool.extra_total;
@@ -210,12 +210,10 @@ impl<E: OcsfEvent> Writer<E> {
         let (file, encoding) = match result {
             Ok(done) => done,
             Err(err) => {
-                segment.slots = slots;
                 self.segments.restore(partition, segment);
                 return Err(err);
             }
         };
-        drop(slots);
         let stored = file.len().saturating_sub(self.segments.limits().overhead);
         self.sizing.file(segment.spool.framed_encoded, stored);
         let sealed = self.finish_seal(

@@ -14,7 +14,7 @@ use securitylake_core::layout::PartitionKey;
 
 use super::early::{EARLY_WAIT_BYTES, EarlySeal};
 use super::open_wal::OpenWal;
-use super::segments::{Segment, Slot};
+use super::segments::Segment;
 use super::{Prepared, Writer};
 use crate::error::{Error, ErrorKind, Result};
 use crate::spool::{SegmentHeader, WAL_FORMAT};
@@ -121,7 +121,7 @@ impl<E: OcsfEvent> Writer<E> {
             .get_mut(partition)
             .ok_or_else(|| Error::new(ErrorKind::Io, "open segment vanished"))?;
         segment.spool.retract(event, encoded)?;
-        if segment.slots.is_empty()
+        if segment.rows == 0
             && let Some(empty) = self.segments.take(partition)
         {
             self.spool.remove_wal(&empty.spool.wal.path)?;
@@ -136,12 +136,7 @@ impl<E: OcsfEvent> Writer<E> {
             .get_mut(&prepared.partition)
             .ok_or_else(|| Error::new(ErrorKind::Io, "open segment vanished"))?;
         segment.spool.keep(size)?;
-        let slot = Slot {
-            time: prepared.time,
-            offset: 0,
-            len: 0,
-        };
-        segment.push(slot, size, encoded);
+        segment.push(prepared.time, size, encoded);
         self.stats.buffered_bytes += size;
         self.stats.peak_buffered_bytes = self
             .stats

@@ -19,7 +19,7 @@ impl<E: OcsfEvent> Writer<E> {
     /// for upload, seals the write-ahead files, then uploads everything.
     pub(super) async fn recover(&mut self, found: Found) -> Result<()> {
         for (_, path) in found.sealed {
-            let (header, _) = spool::read_sealed(&path)?;
+            let (header, _, _) = spool::open_sealed(&path)?;
             self.check_class(header.class_uid, &header.class_name, &path)?;
             let partition = PartitionKey::parse(&header.partition)?;
             self.stats.segments_recovered += 1;

@@ -10,8 +10,10 @@ use std::collections::btree_map::Entry;
 
 use securitylake_core::layout::PartitionKey;
 
-/// Where one accepted event of an open segment is: its time and its record
-/// in the segment's write-ahead file.
+/// Where one event of a format-1/2 write-ahead file (one record per event,
+/// left by an earlier version) is: its time and its record. Only the
+/// recovery of such a file and its seal use slots; a format-3 segment keeps
+/// no per-event state in memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Slot {
     pub time: i64,
@@ -22,12 +24,13 @@ pub(super) struct Slot {
 }
 
 /// A partition's open segment. Its events stay on disk, in the write-ahead
-/// file `spool`, until the segment is sealed; memory holds a [`Slot`] per
-/// event.
+/// file `spool`, until the segment is sealed; memory holds counters only
+/// (a per-event entry was 48 MB for a 2-million-event file).
 #[derive(Debug)]
 pub(super) struct Segment<S> {
     pub spool: S,
-    pub slots: Vec<Slot>,
+    /// The events appended.
+    pub rows: u64,
     /// The size of the spooled events: their estimated bytes in the file.
     pub bytes: u64,
     /// The encoded size of the largest event (it bounds every value's size, the
@@ -43,7 +46,7 @@ impl<S> Segment<S> {
     pub fn new(spool: S, now: i64, time: i64) -> Self {
         Self {
             spool,
-            slots: Vec::new(),
+            rows: 0,
             bytes: 0,
             max_event_bytes: 0,
             opened_at: now,
@@ -52,14 +55,14 @@ impl<S> Segment<S> {
         }
     }
 
-    /// Records an appended event: `size` counts in the segment's bytes,
-    /// `event_size` (the event alone) in its largest event.
-    pub fn push(&mut self, slot: Slot, size: u64, event_size: u64) {
-        self.slots.push(slot);
+    /// Records an appended event at `time`: `size` counts in the segment's
+    /// bytes, `event_size` (the event alone) in its largest event.
+    pub fn push(&mut self, time: i64, size: u64, event_size: u64) {
+        self.rows += 1;
         self.bytes += size;
         self.max_event_bytes = self.max_event_bytes.max(event_size);
-        self.min_time = self.min_time.min(slot.time);
-        self.max_time = self.max_time.max(slot.time);
+        self.min_time = self.min_time.min(time);
+        self.max_time = self.max_time.max(time);
     }
 }
 
@@ -239,9 +242,10 @@ mod tests {
     }
 
     /// What a writer built on the table does, without I/O: an event's id is
-    /// its slot's offset, a sealed segment is a list of ids.
+    /// its number, a segment's "spool" the list of its ids, and a sealed
+    /// segment that list.
     struct Model {
-        table: SegmentTable<()>,
+        table: SegmentTable<Vec<u64>>,
         clock: ManualClock,
         sealed: Vec<(PartitionKey, Vec<u64>)>,
         sizes: BTreeMap<u64, u64>,
@@ -267,9 +271,8 @@ mod tests {
 
         fn seal(&mut self, partition: &PartitionKey) {
             let segment = self.table.take(partition).expect("an open segment");
-            assert!(!segment.slots.is_empty(), "an empty segment was open");
-            let ids = segment.slots.iter().map(|s| s.offset).collect();
-            self.sealed.push((partition.clone(), ids));
+            assert!(segment.rows > 0, "an empty segment was open");
+            self.sealed.push((partition.clone(), segment.spool));
         }
 
         fn roll_aged(&mut self) {
@@ -289,8 +292,7 @@ mod tests {
             }
             while self.table.bytes() + size > self.table.limits().max_buffered_bytes {
                 if let Some((failed, segment)) = self.table.pop_failed() {
-                    let ids = segment.slots.iter().map(|s| s.offset).collect();
-                    self.sealed.push((failed, ids));
+                    self.sealed.push((failed, segment.spool));
                 } else {
                     let largest = self.table.largest().expect("a segment to roll");
                     self.seal(&largest);
@@ -298,21 +300,17 @@ mod tests {
                 self.rolls_by_memory += 1;
             }
             if !self.table.contains(&partition) {
-                self.table
-                    .insert(partition.clone(), Segment::new((), now, T0 + day * DAY));
+                self.table.insert(
+                    partition.clone(),
+                    Segment::new(Vec::new(), now, T0 + day * DAY),
+                );
             }
             let id = self.accepted;
             self.accepted += 1;
             self.sizes.insert(id, size);
-            let slot = Slot {
-                time: T0 + day * DAY,
-                offset: id,
-                len: 0,
-            };
-            self.table
-                .get_mut(&partition)
-                .expect("open")
-                .push(slot, size, size);
+            let segment = self.table.get_mut(&partition).expect("open");
+            segment.spool.push(id);
+            segment.push(T0 + day * DAY, size, size);
         }
 
         /// A seal that fails: the segment comes back, as the open segment
@@ -334,8 +332,7 @@ mod tests {
 
         fn reseal_failed(&mut self) {
             while let Some((partition, segment)) = self.table.pop_failed() {
-                let ids = segment.slots.iter().map(|s| s.offset).collect();
-                self.sealed.push((partition, ids));
+                self.sealed.push((partition, segment.spool));
             }
         }
 
@@ -355,10 +352,11 @@ mod tests {
                 .values()
                 .chain(self.table.failed.iter().map(|(_, s)| s));
             for segment in segments {
-                let bytes: u64 = segment.slots.iter().map(|s| self.sizes[&s.offset]).sum();
+                let bytes: u64 = segment.spool.iter().map(|id| self.sizes[id]).sum();
                 assert_eq!(segment.bytes, bytes);
+                assert_eq!(segment.rows, segment.spool.len() as u64);
                 assert!(segment.bytes + limits().overhead <= limits().max_file_bytes);
-                segment.slots.iter().for_each(|s| count(s.offset));
+                segment.spool.iter().copied().for_each(&mut count);
             }
             assert_eq!(seen.len() as u64, self.accepted, "an event went missing");
             assert!(
@@ -424,12 +422,7 @@ mod tests {
             "no segment: nothing to roll"
         );
         table.insert(p.clone(), Segment::new((), 0, T0));
-        let slot = Slot {
-            time: T0,
-            offset: 0,
-            len: 0,
-        };
-        table.get_mut(&p).expect("open").push(slot, 8_000, 8_000);
+        table.get_mut(&p).expect("open").push(T0, 8_000, 8_000);
         assert!(!table.needs_roll(&p, 1_000), "exactly at the limit fits");
         assert!(table.needs_roll(&p, 1_001));
     }
@@ -440,14 +433,9 @@ mod tests {
     fn segments_are_due_by_age_and_largest_first() {
         let clock = ManualClock::new(T0);
         let mut table = SegmentTable::new(limits());
-        let slot = Slot {
-            time: T0,
-            offset: 0,
-            len: 0,
-        };
         for (day, bytes) in [(0, 500), (1, 900), (2, 900)] {
             let mut segment = Segment::new((), clock.now_millis(), T0);
-            segment.push(slot, bytes, bytes);
+            segment.push(T0, bytes, bytes);
             table.insert(partition(day), segment);
             clock.advance(Duration::from_secs(60));
         }

@@ -12,10 +12,9 @@ use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use bytes::Bytes;
 use securitylake_core::layout::PartitionKey;
 use securitylake_core::object_store::ObjectStore;
-use securitylake_core::store::{Created, UploadOptions, object_path, put_if_absent};
+use securitylake_core::store::{Created, UploadOptions, object_path, put_file_if_absent};
 use tracing::Instrument;
 
 use crate::error::{Error, ErrorKind, Result};
@@ -140,9 +139,10 @@ impl Uploader {
     }
 }
 
-/// Uploads one sealed segment (a Tokio task): reads it off the executor,
-/// puts it (the store retries; this does not), and counts a key that
-/// already held the object.
+/// Uploads one sealed segment (a Tokio task): opens it off the executor,
+/// puts it, its Parquet bytes read part by part as the upload takes them
+/// (the store retries; this does not), and counts a key that already held
+/// the object.
 async fn upload_sealed(
     store: Arc<dyn ObjectStore>,
     path: PathBuf,
@@ -153,8 +153,8 @@ async fn upload_sealed(
         result: Err(Error::new(ErrorKind::Io, "upload not attempted")),
         already_present: 0,
     };
-    let read = tokio::task::spawn_blocking(move || spool::read_sealed(&path)).await;
-    let (header, body) = match read {
+    let read = tokio::task::spawn_blocking(move || spool::open_sealed(&path)).await;
+    let (header, file, len) = match read {
         Ok(Ok(read)) => read,
         Ok(Err(err)) => {
             outcome.result = Err(err);
@@ -173,7 +173,7 @@ async fn upload_sealed(
         store.as_ref(),
         &header,
         partition,
-        body,
+        (file, len),
         &options,
         &mut outcome.already_present,
     )
@@ -186,7 +186,7 @@ async fn upload(
     store: &dyn ObjectStore,
     header: &SealedHeader,
     partition: PartitionKey,
-    body: Bytes,
+    (file, bytes): (std::fs::File, u64),
     options: &UploadOptions,
     already_present: &mut u64,
 ) -> Result<ManifestEntry> {
@@ -194,12 +194,11 @@ async fn upload(
         "object_write",
         key = %header.key,
         rows = header.rows,
-        bytes = body.len(),
+        bytes,
         partition = %partition,
     );
-    let bytes = body.len() as u64;
     let path = object_path(&header.key)?;
-    let etag = match put_if_absent(store, &path, body, options)
+    let etag = match put_file_if_absent(store, &path, file, bytes, options)
         .instrument(span.clone())
         .await?
     {
