@@ -407,6 +407,12 @@ mod tests {
         Path::from("ext/app/x.zstd.parquet")
     }
 
+    /// The bytes of the object at `at`.
+    async fn stored_at(store: &InMemory, at: &Path) -> Result<Bytes> {
+        let got = store.get(at).await.map_err(Error::from)?;
+        got.bytes().await.map_err(Error::from)
+    }
+
     #[tokio::test]
     async fn a_second_put_finds_the_object_and_writes_nothing() -> Result<()> {
         let store = InMemory::new();
@@ -426,13 +432,7 @@ mod tests {
         )
         .await?;
         assert_eq!(second, Created::AlreadyPresent);
-        let stored = store
-            .get(&path())
-            .await
-            .map_err(Error::from)?
-            .bytes()
-            .await
-            .map_err(Error::from)?;
+        let stored = stored_at(&store, &path()).await?;
         assert_eq!(stored, Bytes::from_static(b"one"));
         Ok(())
     }
@@ -449,13 +449,7 @@ mod tests {
             .into();
         let first = put_if_absent(&store, &path(), big.clone(), &options).await?;
         assert!(matches!(first, Created::New { .. }));
-        let stored = store
-            .get(&path())
-            .await
-            .map_err(Error::from)?
-            .bytes()
-            .await
-            .map_err(Error::from)?;
+        let stored = stored_at(&store, &path()).await?;
         assert_eq!(stored, big);
         let again = put_if_absent(&store, &path(), big, &options).await?;
         assert_eq!(again, Created::AlreadyPresent);
@@ -487,13 +481,7 @@ mod tests {
         let len = body.len() as u64;
         let first = put_file_if_absent(&store, &path(), file(b"TRAILER")?, len, &options).await?;
         assert!(matches!(first, Created::New { .. }));
-        let stored = store
-            .get(&path())
-            .await
-            .map_err(Error::from)?
-            .bytes()
-            .await
-            .map_err(Error::from)?;
+        let stored = stored_at(&store, &path()).await?;
         assert_eq!(stored, Bytes::from(body.clone()));
         let again = put_file_if_absent(&store, &path(), file(b"")?, len, &options).await?;
         assert_eq!(again, Created::AlreadyPresent);
@@ -506,14 +494,8 @@ mod tests {
         assert!(store.head(&short).await.is_err(), "no object is left");
         let small = Path::from("ext/app/small.zstd.parquet");
         put_file_if_absent(&store, &small, file(b"")?, 100, &options).await?;
-        let stored = store
-            .get(&small)
-            .await
-            .map_err(Error::from)?
-            .bytes()
-            .await
-            .map_err(Error::from)?;
-        assert_eq!(&stored[..], &body[..100]);
+        let small_stored = stored_at(&store, &small).await?;
+        assert_eq!(&small_stored[..], &body[..100]);
         Ok(())
     }
 

@@ -5,6 +5,7 @@
 //! run of rows that fits its partition's open segment becomes a spool frame
 //! without being encoded again (docs/adr/0218).
 
+use std::borrow::Cow;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
@@ -13,10 +14,10 @@ use ocsf_model::OcsfEvent;
 use ocsf_model::columnar::{BatchEncoder, ColumnarOptions, EncodeStats};
 use securitylake_core::layout::PartitionKey;
 
-use super::Writer;
 use super::early::EARLY_WAIT_BYTES;
 use super::frames;
 use super::open_wal::{FRAME_BYTES, FRAME_ROWS};
+use super::{Writer, in_batch};
 use crate::error::{Error, ErrorKind, Result};
 
 /// The milliseconds of a day: a partition is a UTC day.
@@ -235,8 +236,8 @@ impl<E: OcsfEvent> Writer<E> {
         let mut accepted = 0;
         let mut stats = Some(events.stats);
         for group in groups {
-            let (batch, sizes) = match &group.rows {
-                None => (events.batch.clone(), events.sizes.clone()),
+            let (batch, sizes): (RecordBatch, Cow<'_, [u64]>) = match &group.rows {
+                None => (events.batch.clone(), Cow::Borrowed(&events.sizes)),
                 Some(rows) => {
                     let taken = arrow_select::take::take_record_batch(
                         &events.batch,
@@ -247,7 +248,7 @@ impl<E: OcsfEvent> Writer<E> {
                             .with_source(e)
                     })?;
                     let sizes = rows.iter().map(|&r| events.sizes[r as usize]).collect();
-                    (taken, sizes)
+                    (taken, Cow::Owned(sizes))
                 }
             };
             let placed = self
@@ -259,24 +260,12 @@ impl<E: OcsfEvent> Writer<E> {
                 Ok((rows, Some(err))) => {
                     accepted += rows;
                     self.cut_and_commit(&touched)?;
-                    return Err(Error::new(
-                        err.kind(),
-                        format!(
-                            "an event of the batch, after accepting {accepted}: {}",
-                            err.message()
-                        ),
-                    )
-                    .with_source(err));
+                    let context = format!("an event of the batch, after accepting {accepted}");
+                    return Err(in_batch(context, err));
                 }
                 Err(err) => {
-                    return Err(Error::new(
-                        err.kind(),
-                        format!(
-                            "after accepting {accepted} events of the batch: {}",
-                            err.message()
-                        ),
-                    )
-                    .with_source(err));
+                    let context = format!("after accepting {accepted} events of the batch");
+                    return Err(in_batch(context, err));
                 }
             }
         }
@@ -288,21 +277,10 @@ impl<E: OcsfEvent> Writer<E> {
     /// first appear.
     fn partition_rows(&self, times: &[i64]) -> Result<Vec<PartitionRows>> {
         let now = self.config.clock.now_millis();
-        let skew = i64::try_from(self.config.max_future_skew.as_millis()).unwrap_or(i64::MAX);
-        let latest = now.saturating_add(skew);
         let mut days: Vec<(i64, Vec<u32>)> = Vec::new();
         for (i, &time) in times.iter().enumerate() {
-            if time < 0 {
-                return Err(Error::invalid_input(format!(
-                    "event {i} of the batch: event time {time} is before 1970-01-01T00:00:00Z"
-                )));
-            }
-            if time > latest {
-                return Err(Error::invalid_input(format!(
-                    "event {i} of the batch: event time {time} is more than {:?} ahead of the writer's clock ({now})",
-                    self.config.max_future_skew
-                )));
-            }
+            self.check_time(time, now)
+                .map_err(|e| in_batch(format!("event {i} of the batch"), e))?;
             let day = time / DAY_MILLIS;
             let row = u32::try_from(i)
                 .map_err(|_| Error::invalid_input("a batch of more than 2^32 events".to_owned()))?;

@@ -197,6 +197,18 @@
 //! # }
 //! ```
 //!
+//! # Events encoded where they are made
+//!
+//! [`Writer::write`] and [`Writer::write_batch`] encode each event on the
+//! caller's thread. An application that makes its events on another thread
+//! (a mapping thread, say) can encode them there instead, while each event
+//! is still in that core's cache: an [`EventEncoder`] (from
+//! [`Writer::encoder`]; it is `Send`) appends events as columns, and
+//! [`Writer::write_encoded`] places its [`EncodedEvents`] without encoding
+//! them again, with the same checks, rolls and files (byte for byte) as
+//! `write_batch`. With `ocsf_mappers::map_thread::MapThread::spawn_taking`
+//! this halved the CPU time of the harness's write path (docs/adr/0218).
+//!
 //! # Layers
 //!
 //! The writer is built in layers, each in a module of its own:
@@ -206,8 +218,9 @@
 //! [spool] (write-ahead and sealed files), the sealer (`sealer`: Parquet by
 //! [`ParquetRules`] on the encoder thread), the uploader (`uploader`: one
 //! upload at a time; the store's retry configuration is the only retry
-//! layer), and the [`Writer`] facade with its seal pipeline (`pipeline`)
-//! and recovery (`recovery`).
+//! layer), and the [`Writer`] facade with its seal pipeline (`pipeline`),
+//! its placing of events (`place`) and of encoded events (`encoded`), and
+//! recovery (`recovery`).
 //!
 //! # One class per writer, checked at compile time
 //!
@@ -291,6 +304,12 @@ use {
     crate::spool, securitylake_core::layout::ObjectName, securitylake_core::store::put_if_absent,
     securitylake_parquet::ParquetRules,
 };
+
+/// `err` of an event of a batch, its message prefixed by `context` (which
+/// event, how many were accepted before it); the kind stays `err`'s.
+fn in_batch(context: String, err: Error) -> Error {
+    Error::new(err.kind(), format!("{context}: {}", err.message())).with_source(err)
+}
 
 /// An event checked by [`Writer::prepare`]: its partition and time.
 struct Prepared {
@@ -434,15 +453,14 @@ impl<E: OcsfEvent> Writer<E> {
         self.segments.partitions()
     }
 
-    /// Checks an event's time, returning its partition.
-    fn partition_of(&self, event: &E) -> Result<PartitionKey> {
-        let time = event.time();
+    /// Checks an event time against the writer's clock reading `now`: not
+    /// before 1970, not more than `max_future_skew` ahead.
+    fn check_time(&self, time: i64, now: i64) -> Result<()> {
         if time < 0 {
             return Err(Error::invalid_input(format!(
                 "event time {time} is before 1970-01-01T00:00:00Z"
             )));
         }
-        let now = self.config.clock.now_millis();
         let skew = i64::try_from(self.config.max_future_skew.as_millis()).unwrap_or(i64::MAX);
         if time > now.saturating_add(skew) {
             return Err(Error::invalid_input(format!(
@@ -450,6 +468,13 @@ impl<E: OcsfEvent> Writer<E> {
                 self.config.max_future_skew
             )));
         }
+        Ok(())
+    }
+
+    /// Checks an event's time, returning its partition.
+    fn partition_of(&self, event: &E) -> Result<PartitionKey> {
+        let time = event.time();
+        self.check_time(time, self.config.clock.now_millis())?;
         Ok(PartitionKey::for_event_time(
             self.config.region.clone(),
             self.config.account_id.clone(),
@@ -670,10 +695,9 @@ impl<E: OcsfEvent> Writer<E> {
         let events: Vec<&E> = events.into_iter().collect();
         let mut prepared = Vec::with_capacity(events.len());
         for (i, event) in events.iter().enumerate() {
-            let prepared_event = self.prepare(event).map_err(|e| {
-                Error::new(e.kind(), format!("event {i} of the batch: {}", e.message()))
-                    .with_source(e)
-            })?;
+            let prepared_event = self
+                .prepare(event)
+                .map_err(|e| in_batch(format!("event {i} of the batch"), e))?;
             prepared.push(prepared_event);
         }
         self.append_batch(prepared, &events, true).await.map(drop)
@@ -699,28 +723,20 @@ impl<E: OcsfEvent> Writer<E> {
             let placed = match self.place(&prepared, event, 0, &touched).await {
                 Ok(placed) => placed,
                 Err(err) => {
-                    return Err(Error::new(
-                        err.kind(),
-                        format!(
-                            "after accepting {accepted} events of the batch: {}",
-                            err.message()
-                        ),
-                    )
-                    .with_source(err));
+                    return Err(in_batch(
+                        format!("after accepting {accepted} events of the batch"),
+                        err,
+                    ));
                 }
             };
             match placed {
                 Placed::Kept => accepted += 1,
                 Placed::TooLarge(err) if stop => {
                     self.cut_and_commit(&touched)?;
-                    return Err(Error::new(
-                        err.kind(),
-                        format!(
-                            "event {i} of the batch, after accepting {accepted}: {}",
-                            err.message()
-                        ),
-                    )
-                    .with_source(err));
+                    return Err(in_batch(
+                        format!("event {i} of the batch, after accepting {accepted}"),
+                        err,
+                    ));
                 }
                 Placed::TooLarge(err) => {
                     refused.push((i, err));
