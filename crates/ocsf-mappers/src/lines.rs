@@ -236,9 +236,12 @@ impl LineMapping {
                 out.take_rendered();
             }
             LineMapping::DeepSecurity(m) => {
+                // This mapper makes new events: recycled ones would only pile up.
+                out.recycled.clear();
                 LineMapper::map_line_into(m.as_mut(), line, &mut out.events)
             }
             LineMapping::OcsfJson(d) => {
+                out.recycled.clear();
                 d.decode_line(line, &mut out.decoded);
                 for item in out.decoded.drain(..) {
                     match item {
@@ -321,6 +324,25 @@ mod tests {
 
     fn detect(line: &str) -> LineFormat {
         LineFormat::detect(line)
+    }
+
+    /// Events recycled for a mapper that does not render in place are dropped, not kept: a
+    /// chunk after chunk of Deep Security lines keeps memory flat.
+    #[test]
+    fn recycled_events_do_not_pile_up_for_mappers_that_make_new_ones() {
+        use super::{LineMapping, Mapped};
+        let line = "CEF:0|Trend Micro|Deep Security Agent|20.0.1|21|Deny SMB from Internet|6|cn1=12 cn1Label=Host ID dvc=10.0.0.1 act=deny src=10.0.0.2 dst=10.0.0.3";
+        let config = crate::SourceConfig::deep_security().with_reference_ms(1_717_999_200_000);
+        let mut mapping = LineMapping::new(Family::DeepSecurity, config);
+        let mut mapped = Mapped::default();
+        for _ in 0..50 {
+            mapped.recycle();
+            for _ in 0..20 {
+                mapping.map_line(line, &mut mapped);
+            }
+            assert_eq!(mapped.events.len(), 20);
+            assert!(mapped.recycled.is_empty(), "{} kept", mapped.recycled.len());
+        }
     }
 
     #[test]

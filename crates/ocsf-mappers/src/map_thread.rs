@@ -209,7 +209,7 @@ impl<T: Send + 'static> MapThread<T> {
     ///     Vec::<String>::new,
     ///     |event, users: &mut Vec<String>| match event {
     ///         Event::Authentication(auth) => {
-    ///             users.extend(auth.user.name.clone());
+    ///             users.extend(auth.user.as_ref().and_then(|user| user.name.clone()));
     ///             true
     ///         }
     ///         _ => false,

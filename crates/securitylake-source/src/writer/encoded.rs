@@ -33,7 +33,7 @@ const DAY_MILLIS: i64 = 86_400_000;
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// use std::sync::Arc;
 ///
-/// use object_store::memory::InMemory;
+/// use securitylake_core::object_store::memory::InMemory;
 /// use ocsf_model::v1_1_0::events::{Authentication, AuthenticationActivityId, SeverityId};
 /// use ocsf_model::v1_1_0::objects::{Metadata, Product, User};
 /// use securitylake_core::layout::SourceLocation;
@@ -59,7 +59,7 @@ const DAY_MILLIS: i64 = 86_400_000;
 ///     User::default(),
 /// );
 /// for user in ["alice", "bob"] {
-///     event.user.name = Some(user.into());
+///     event.message = Some(format!("{user} logged on"));
 ///     encoder.append(&event); // encoded now: the event may be overwritten
 /// }
 /// let encoded = encoder.finish()?;
