@@ -54,6 +54,35 @@ impl EncodeStats {
     }
 }
 
+impl EncodeStats {
+    /// The counts of `self` less those of `other`, each at least 0: what an encoder counted
+    /// between two readings of its [`stats`](BatchEncoder::stats).
+    ///
+    /// ```
+    /// use ocsf_model::columnar::EncodeStats;
+    /// let mut earlier = EncodeStats::default();
+    /// earlier.left_out = 3;
+    /// let mut now = earlier;
+    /// now.left_out = 5;
+    /// now.out_of_range = 1;
+    /// let since = now.saturating_sub(earlier);
+    /// assert_eq!((since.left_out, since.out_of_range), (2, 1));
+    /// assert_eq!(earlier.saturating_sub(now).total(), 0);
+    /// ```
+    pub fn saturating_sub(self, other: EncodeStats) -> EncodeStats {
+        EncodeStats {
+            unknown_attributes: self
+                .unknown_attributes
+                .saturating_sub(other.unknown_attributes),
+            invalid_datetimes: self
+                .invalid_datetimes
+                .saturating_sub(other.invalid_datetimes),
+            out_of_range: self.out_of_range.saturating_sub(other.out_of_range),
+            left_out: self.left_out.saturating_sub(other.left_out),
+        }
+    }
+}
+
 impl std::ops::AddAssign for EncodeStats {
     fn add_assign(&mut self, other: EncodeStats) {
         self.unknown_attributes = self

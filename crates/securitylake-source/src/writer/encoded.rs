@@ -134,11 +134,7 @@ impl<E: OcsfEvent> EventEncoder<E> {
             Error::invalid_input(format!("encode {}: {e}", E::CLASS_NAME)).with_source(e)
         })?;
         let total = self.encoder.stats();
-        let mut stats = EncodeStats::default();
-        stats.unknown_attributes = total.unknown_attributes - self.carried.unknown_attributes;
-        stats.invalid_datetimes = total.invalid_datetimes - self.carried.invalid_datetimes;
-        stats.out_of_range = total.out_of_range - self.carried.out_of_range;
-        stats.left_out = total.left_out - self.carried.left_out;
+        let stats = total.saturating_sub(self.carried);
         self.carried = total;
         let sizes = std::mem::replace(&mut self.sizes, Vec::with_capacity(batch.num_rows()));
         Ok(EncodedEvents {
@@ -277,21 +273,31 @@ impl<E: OcsfEvent> Writer<E> {
     /// first appear.
     fn partition_rows(&self, times: &[i64]) -> Result<Vec<PartitionRows>> {
         let now = self.config.clock.now_millis();
-        let mut days: Vec<(i64, Vec<u32>)> = Vec::new();
+        let mut days: Vec<i64> = Vec::new();
         for (i, &time) in times.iter().enumerate() {
             self.check_time(time, now)
                 .map_err(|e| in_batch(format!("event {i} of the batch"), e))?;
-            let day = time / DAY_MILLIS;
-            let row = u32::try_from(i)
-                .map_err(|_| Error::invalid_input("a batch of more than 2^32 events".to_owned()))?;
-            match days.iter_mut().find(|(d, _)| *d == day) {
-                Some((_, rows)) => rows.push(row),
-                None => days.push((day, vec![row])),
+            if !days.contains(&(time / DAY_MILLIS)) {
+                days.push(time / DAY_MILLIS);
             }
         }
-        let single = days.len() == 1;
+        // Row lists only when the batch spans days (a batch of one day is
+        // placed whole).
+        let mut rows: Vec<Vec<u32>> = vec![Vec::new(); if days.len() > 1 { days.len() } else { 0 }];
+        if !rows.is_empty() {
+            let batch_rows = u32::try_from(times.len())
+                .map_err(|_| Error::invalid_input("a batch of more than 2^32 events".to_owned()))?;
+            for (row, &time) in (0..batch_rows).zip(times) {
+                let day = days
+                    .iter()
+                    .position(|&d| d == time / DAY_MILLIS)
+                    .unwrap_or(0);
+                rows[day].push(row);
+            }
+        }
+        let mut rows = rows.into_iter();
         days.into_iter()
-            .map(|(day, rows)| {
+            .map(|day| {
                 let partition = PartitionKey::for_event_time(
                     self.config.region.clone(),
                     self.config.account_id.clone(),
@@ -299,7 +305,7 @@ impl<E: OcsfEvent> Writer<E> {
                 )?;
                 Ok(PartitionRows {
                     partition,
-                    rows: (!single).then_some(rows),
+                    rows: rows.next(),
                 })
             })
             .collect()

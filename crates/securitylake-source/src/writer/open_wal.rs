@@ -136,16 +136,7 @@ impl<E: OcsfEvent> OpenWal<E> {
         let mut alone = BatchEncoder::<E>::new(&self.options)
             .map_err(|e| Error::invalid_input(format!("columnar options: {e}")).with_source(e))?;
         alone.append(event);
-        let own = alone.stats();
-        let mut delta = self.stats_delta();
-        delta.unknown_attributes = delta
-            .unknown_attributes
-            .saturating_sub(own.unknown_attributes);
-        delta.invalid_datetimes = delta
-            .invalid_datetimes
-            .saturating_sub(own.invalid_datetimes);
-        delta.out_of_range = delta.out_of_range.saturating_sub(own.out_of_range);
-        delta.left_out = delta.left_out.saturating_sub(own.left_out);
+        let delta = self.stats_delta().saturating_sub(alone.stats());
         let rows = batch.num_rows().saturating_sub(1);
         if rows == 0 {
             self.accounted = 0;
@@ -173,11 +164,7 @@ impl<E: OcsfEvent> OpenWal<E> {
     /// The encoder's counters since the last frame; they now count as cut.
     fn stats_delta(&mut self) -> EncodeStats {
         let total = self.encoder.stats();
-        let mut delta = EncodeStats::default();
-        delta.unknown_attributes = total.unknown_attributes - self.carried.unknown_attributes;
-        delta.invalid_datetimes = total.invalid_datetimes - self.carried.invalid_datetimes;
-        delta.out_of_range = total.out_of_range - self.carried.out_of_range;
-        delta.left_out = total.left_out - self.carried.left_out;
+        let delta = total.saturating_sub(self.carried);
         self.carried = total;
         delta
     }

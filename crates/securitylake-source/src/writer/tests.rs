@@ -460,11 +460,25 @@ async fn lake_keys(lake: &Arc<dyn ObjectStore>) -> Vec<String> {
 
 /// Writes `events`, 25 per batch (a frame each), flushing (a file) after
 /// every 200, then closes the writer; returns its counters after the last
-/// flush.
-async fn write_all(mut writer: Writer<Authentication>, events: &[Authentication]) -> WriterStats {
+/// flush. With `encoded`, each batch goes through an [`EventEncoder`]
+/// (encoded first, then placed by [`Writer::write_encoded`]); otherwise by
+/// reference ([`Writer::write_batch`]).
+async fn write_all(
+    mut writer: Writer<Authentication>,
+    events: &[Authentication],
+    encoded: bool,
+) -> WriterStats {
+    let mut encoder = writer.encoder();
     for file in events.chunks(200) {
         for chunk in file.chunks(25) {
-            writer.write_batch(chunk).await.expect("write");
+            if encoded {
+                chunk.iter().for_each(|e| encoder.append(e));
+                let batch = encoder.finish().expect("encode");
+                assert_eq!(batch.len(), chunk.len());
+                writer.write_encoded(&batch).await.expect("write");
+            } else {
+                writer.write_batch(chunk).await.expect("write");
+            }
         }
         writer.flush().await.expect("flush");
     }
@@ -518,7 +532,7 @@ async fn a_segment_sealed_while_open_is_the_file_its_spool_seals_to() {
             } else {
                 open_hooked(config).await.0
             };
-            let stats = write_all(writer, &events).await;
+            let stats = write_all(writer, &events, false).await;
             assert_eq!(stats.files_written, 3, "{case}");
             let sealed_early = stats.sealed_while_open > 0;
             assert_eq!(sealed_early, early && case == "in order", "{case}");
@@ -531,27 +545,6 @@ async fn a_segment_sealed_while_open_is_the_file_its_spool_seals_to() {
         }
         assert_eq!(keys[0], keys[1], "{case}: the same objects, byte for byte");
     }
-}
-
-/// Writes `events` as [`write_all`] does, through an [`EventEncoder`]
-/// (encoded first, then placed by [`Writer::write_encoded`]).
-async fn write_all_encoded(
-    mut writer: Writer<Authentication>,
-    events: &[Authentication],
-) -> WriterStats {
-    let mut encoder = writer.encoder();
-    for file in events.chunks(200) {
-        for chunk in file.chunks(25) {
-            chunk.iter().for_each(|e| encoder.append(e));
-            let encoded = encoder.finish().expect("encode");
-            assert_eq!(encoded.len(), chunk.len());
-            writer.write_encoded(&encoded).await.expect("write");
-        }
-        writer.flush().await.expect("flush");
-    }
-    let stats = writer.stats();
-    writer.close().await.expect("close");
-    stats
 }
 
 /// Events encoded before they reach the writer make the files the same
@@ -585,11 +578,7 @@ async fn encoded_events_make_the_files_their_events_make() {
                 64 << 20,
             );
             let writer = Writer::<Authentication>::open(config).await.expect("open");
-            let stats = if encoded {
-                write_all_encoded(writer, &events).await
-            } else {
-                write_all(writer, &events).await
-            };
+            let stats = write_all(writer, &events, encoded).await;
             assert_eq!(stats.events_accepted, 600, "{case}");
             assert_eq!(
                 lake_seqs(&lake).await,
