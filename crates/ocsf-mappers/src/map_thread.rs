@@ -55,10 +55,10 @@ use crate::lines::{LineMapping, Mapped};
 /// thread made of the events it took (nothing, `()`, for [`MapThread::spawn`]).
 #[derive(Debug, Default)]
 pub struct LineChunk<T = ()> {
-    /// The lines, each ending with `\n`.
+    /// The lines, each followed by a `\n`.
     text: String,
-    /// The number of lines in `text`.
-    lines: usize,
+    /// Where each line ends in `text` (before the `\n` that follows it): a line may hold `\n`s.
+    ends: Vec<usize>,
     /// What the mapper made of the lines (empty before they are mapped), less the events taken.
     pub mapped: Mapped,
     /// What the taking function made of the events it took, in the lines' order (an encoder
@@ -72,23 +72,29 @@ impl<T> LineChunk<T> {
     fn with_taken(taken: T) -> Self {
         Self {
             text: String::new(),
-            lines: 0,
+            ends: Vec::new(),
             mapped: Mapped::default(),
             taken,
         }
     }
 
-    /// Appends a line (with or without its line ending; a line must not hold another `\n`).
+    /// Appends a line, with or without its line ending (one trailing `\n` is left out). `\n`s
+    /// inside it stay: it is mapped as one line.
     pub fn push_line(&mut self, line: &str) {
-        let line = line.strip_suffix('\n').unwrap_or(line);
+        self.push_verbatim(line.strip_suffix('\n').unwrap_or(line));
+    }
+
+    /// Appends `line` exactly as it is, a trailing `\n` included: it is mapped as one line, as
+    /// [`LineMapping::map_line`] maps it (for messages and JSON elements that may hold `\n`s).
+    pub fn push_verbatim(&mut self, line: &str) {
         self.text.push_str(line);
+        self.ends.push(self.text.len());
         self.text.push('\n');
-        self.lines += 1;
     }
 
     /// The number of lines pushed.
     pub fn lines(&self) -> usize {
-        self.lines
+        self.ends.len()
     }
 
     /// The bytes of the lines pushed (with their line endings).
@@ -98,7 +104,7 @@ impl<T> LineChunk<T> {
 
     /// Whether no line was pushed.
     pub fn is_empty(&self) -> bool {
-        self.lines == 0
+        self.ends.is_empty()
     }
 
     /// Maps the lines with `mapping`, after recycling the events of the chunk's last use. Each
@@ -106,7 +112,10 @@ impl<T> LineChunk<T> {
     /// it takes are recycled for the next line to be rendered into.
     fn map(&mut self, mapping: &mut LineMapping, take: &mut Option<Taker<T>>) {
         self.mapped.recycle();
-        for line in self.text.split_terminator('\n') {
+        let mut from = 0;
+        for &end in &self.ends {
+            let line = &self.text[from..end];
+            from = end + 1;
             let start = self.mapped.events.len();
             mapping.map_line(line, &mut self.mapped);
             if let Some(take) = take {
@@ -120,7 +129,7 @@ impl<T> LineChunk<T> {
     /// renders into them).
     fn clear(&mut self) {
         self.text.clear();
-        self.lines = 0;
+        self.ends.clear();
     }
 }
 

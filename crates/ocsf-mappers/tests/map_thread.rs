@@ -211,3 +211,56 @@ async fn a_taking_thread_splits_the_events_in_order() {
         }
     }
 }
+
+/// Lines that hold `\n`s (a pretty-printed OCSF JSON element, a syslog message with a line
+/// ending) pushed with `push_verbatim` are mapped as one line each, as `map_line` maps them.
+#[tokio::test(flavor = "current_thread")]
+async fn lines_holding_newlines_are_mapped_whole() {
+    let cases: [(LineFormat, Vec<String>); 2] = [
+        (
+            LineFormat::OcsfJson,
+            vec![
+                "{\n  \"class_uid\": 3002,\n  \"category_uid\": 3,\n  \"type_uid\": 300201,\n  \"activity_id\": 1,\n  \"time\": 1709460000000,\n  \"severity_id\": 1,\n  \"service\": {\"name\": \"sshd\"},\n  \"metadata\": {\"version\": \"1.1.0\", \"product\": {\"name\": \"x\", \"vendor_name\": \"y\"}},\n  \"user\": {\"name\": \"alice\"}\n}".to_owned(),
+                "{\"class_uid\": 3002, \"activity_id\": \"not a number\"}\n".to_owned(),
+                "{\"class_uid\": 3002,\n\"time\": 1}".to_owned(),
+            ],
+        ),
+        (
+            LineFormat::Linux,
+            vec![
+                format!("{}\n", BUILT_IN[0]),
+                format!("{}\nand a second line", BUILT_IN[4]),
+                BUILT_IN[1].to_owned(),
+                "\n".to_owned(),
+            ],
+        ),
+    ];
+    for (format, lines) in cases {
+        let mut mapping = LineMapping::new(format, config());
+        let mut expected = Mapped::default();
+        for line in &lines {
+            mapping.map_line(line, &mut expected);
+        }
+        mapping.finish(&mut expected);
+        let mut mapper = MapThread::spawn(LineMapping::new(format, config()), 2)
+            .expect("spawn the mapping thread");
+        let mut chunk = mapper.chunk();
+        for line in &lines {
+            chunk.push_verbatim(line);
+        }
+        assert_eq!(chunk.lines(), lines.len());
+        assert!(mapper.submit(chunk).await.expect("submit").is_none());
+        let done = mapper.next().await.expect("next").expect("the chunk");
+        let mut got: Vec<serde_json::Value> = done.mapped.events.iter().map(json).collect();
+        let rejected = done.mapped.rejected.len();
+        let (_, rest) = mapper.finish().await.expect("finish");
+        got.extend(rest.mapped.events.iter().map(json));
+        let want: Vec<serde_json::Value> = expected.events.iter().map(json).collect();
+        assert!(!want.is_empty(), "{format:?}: {:?}", expected.rejected);
+        if format == LineFormat::OcsfJson {
+            assert_eq!((want.len(), rejected), (1, 2), "{:?}", expected.rejected);
+        }
+        assert_eq!(got, want, "{format:?}");
+        assert_eq!(rejected, expected.rejected.len(), "{format:?}");
+    }
+}

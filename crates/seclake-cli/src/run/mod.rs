@@ -11,6 +11,7 @@ mod json_file;
 mod json_split;
 mod lines;
 mod mapper;
+mod mapping_stage;
 mod progress;
 mod routes;
 mod state;
