@@ -17,8 +17,8 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use ocsf_model::columnar::ColumnarOptions;
 use ocsf_model::v1_1_0::events::Authentication;
 use securitylake_parquet::write_parquet;
-use securitylake_subscriber::ObjectRef;
 use securitylake_subscriber::reader::ObjectReader;
+use securitylake_subscriber::{LakeObject, ObjectRef};
 
 const ROWS: i64 = 100_000;
 const BUCKET: &str = "bench-lake";
@@ -72,6 +72,21 @@ fn read(c: &mut Criterion) {
                 let mut rows = 0usize;
                 while batches.next_into(&mut events).await.expect("batch") {
                     rows += black_box(&events).len();
+                }
+                assert_eq!(rows as i64, ROWS);
+            })
+        })
+    });
+    group.bench_function("events_enum", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                let reader = ObjectReader::open(store.clone(), &object)
+                    .await
+                    .expect("open");
+                let mut events = LakeObject::new(reader).events().expect("events");
+                let mut rows = 0usize;
+                while let Some(batch) = events.try_next().await.expect("batch") {
+                    rows += black_box(batch).len();
                 }
                 assert_eq!(rows as i64, ROWS);
             })

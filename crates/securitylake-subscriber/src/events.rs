@@ -2,34 +2,35 @@
 //! of one `class_uid` is decoded by that class's typed decoder; rows of a class 1.1.0 does not
 //! define are kept as [`UnrecognizedEvent`]s with every attribute.
 
+use std::any::Any;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use arrow_array::{Array, Int32Array, RecordBatch};
-use futures::StreamExt;
 use ocsf_model::columnar::decode_batch;
 use ocsf_model::v1_1_0::Event;
 use ocsf_model::{ClassVisitor, OcsfEvent, UnrecognizedEvent};
 
 use crate::error::{Error, Result};
-use crate::reader::{EventStream, ObjectReader, batch_to_dynamic};
+use crate::reader::{EventStream, ObjectReader, batch_to_dynamic, decoded_stream};
 
 type Decode = fn(&RecordBatch) -> Result<Vec<Event>>;
 
-/// Decodes rows of class `E` typed, then moves each into [`Event`] through its JSON (the
-/// generic `E` has no `Into<Event>`; `Event`'s serde reads a class's JSON by its `class_uid`).
+/// Decodes rows of class `E` typed and moves them into [`Event`]. The registry holds only the
+/// classes of OCSF 1.1.0, whose `E::Event` is [`Event`]: the generic vector is taken as that type
+/// (no copy, no per-event work).
 fn decode<E: OcsfEvent>(batch: &RecordBatch) -> Result<Vec<Event>> {
-    decode_batch::<E>(batch)?
+    let events: Vec<E::Event> = decode_batch::<E>(batch)?
         .into_iter()
-        .map(|e| {
-            serde_json::to_value(&e)
-                .and_then(serde_json::from_value::<Event>)
-                .map_err(|err| {
-                    Error::invalid_object(format!("{} as an Event: {err}", E::CLASS_NAME))
-                        .with_source(err)
-                })
-        })
-        .collect()
+        .map(E::Event::from)
+        .collect();
+    let events: Box<dyn Any> = Box::new(events);
+    events.downcast::<Vec<Event>>().map(|v| *v).map_err(|_| {
+        Error::invalid_object(format!(
+            "{} is not a class of OCSF 1.1.0's Event",
+            E::CLASS_NAME
+        ))
+    })
 }
 
 struct Registry(HashMap<i32, Decode>);
@@ -95,8 +96,8 @@ pub(crate) fn events(reader: &ObjectReader) -> Result<EventStream<Event>> {
             reader.info().object.key
         )));
     }
-    let batches = reader.typed_stream()?;
-    Ok(EventStream::from_stream(
-        batches.map(|b| b.and_then(|b| batch_events(&b))),
-    ))
+    Ok(decoded_stream(reader.typed_stream()?, |batch, events| {
+        *events = batch_events(batch)?;
+        Ok(())
+    }))
 }

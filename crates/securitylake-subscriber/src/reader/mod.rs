@@ -47,22 +47,16 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use arrow_array::{Array, Int32Array, RecordBatch, StringArray};
-use arrow_data::ArrayData;
-use arrow_schema::{DataType, FieldRef, Schema};
 use bytes::Bytes;
 use futures::future::BoxFuture;
 use futures::{FutureExt, StreamExt, TryStreamExt};
-use ocsf_model::columnar::{ColumnarError, decode_batch, decode_batch_reusing};
+use ocsf_model::columnar::ColumnarError;
 use ocsf_model::{DynamicEvent, OcsfEvent};
 use parquet::arrow::ProjectionMask;
-use parquet::arrow::arrow_reader::{
-    ArrowReaderMetadata, ArrowReaderOptions, RowSelection, RowSelector,
-};
+use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
 use parquet::arrow::async_reader::{AsyncFileReader, ParquetRecordBatchStreamBuilder};
 use parquet::errors::ParquetError;
-use parquet::file::metadata::page_index::PageIndexBuilder;
-use parquet::file::metadata::{ParquetMetaData, ParquetMetaDataBuilder, ParquetMetaDataReader};
-use parquet::file::page_index::index_reader::decode_offset_index;
+use parquet::file::metadata::{ParquetMetaData, ParquetMetaDataReader};
 use parquet::file::statistics::Statistics;
 use securitylake_core::layout::{LakeSource, NativeVersion, ParsedKey};
 use securitylake_core::object_store::{ObjectStore, ObjectStoreExt, path::Path};
@@ -71,6 +65,15 @@ use securitylake_parquet::{chunk_range, populated_columns, string_views, validat
 
 use crate::error::{Error, Result};
 use crate::notification::ObjectRef;
+
+mod dynamic;
+mod plan;
+mod typed;
+
+pub use dynamic::batch_to_dynamic;
+use plan::Plan;
+pub use typed::TypedBatches;
+pub(crate) use typed::{decode_typed, decoded_stream};
 
 /// How many bytes of the object's tail are read first, hoping that the
 /// footer fits (one request for most files).
@@ -122,84 +125,6 @@ fn check_pages(
         }
     }
     Ok(())
-}
-
-/// The compressed bytes of the projected column chunks of row group `rg`.
-fn projected_bytes(meta: &ParquetMetaData, rg: usize, leaves: &[usize]) -> u64 {
-    let group = meta.row_group(rg);
-    leaves
-        .iter()
-        .map(|&c| u64::try_from(group.column(c).compressed_size()).unwrap_or(0))
-        .sum()
-}
-
-/// `metadata` with the offset index of the `leaves` of the row groups `large` (and of no other
-/// column chunk), read in coalesced range requests.
-async fn with_offset_index(
-    file: &mut StoreFileReader,
-    metadata: &ArrowReaderMetadata,
-    leaves: &[usize],
-    large: &[usize],
-) -> Result<ArrowReaderMetadata> {
-    let meta = metadata.metadata();
-    let mut slots = Vec::new();
-    let mut ranges = Vec::new();
-    for &rg in large {
-        for &col in leaves {
-            if let Some(range) = meta.row_group(rg).column(col).offset_index_range() {
-                slots.push((rg, col));
-                ranges.push(range);
-            }
-        }
-    }
-    if ranges.is_empty() {
-        return Ok(metadata.clone());
-    }
-    let fetched = file.get_byte_ranges(ranges).await?;
-    let columns = meta.file_metadata().schema_descr().num_columns();
-    let mut index = PageIndexBuilder::new(meta.num_row_groups(), columns);
-    for ((rg, col), bytes) in slots.into_iter().zip(fetched) {
-        index.put_offset_index(decode_offset_index(&bytes)?, rg, col);
-    }
-    let with_index = ParquetMetaDataBuilder::new_from_metadata(meta.as_ref().clone())
-        .set_page_index(Some(Arc::new(index.build())))
-        .build();
-    let options = ArrowReaderOptions::new().with_schema(metadata.schema().clone());
-    Ok(ArrowReaderMetadata::try_new(Arc::new(with_index), options)?)
-}
-
-/// The reading plan: every row group whole, except those whose projected chunks exceed the
-/// window, which are split into row ranges when the offset index says where their pages are.
-fn windows(meta: &ParquetMetaData, leaves: &[usize], window_bytes: u64) -> Vec<Window> {
-    let mut out = Vec::new();
-    for rg in 0..meta.num_row_groups() {
-        let bytes = projected_bytes(meta, rg, leaves);
-        let rows = usize::try_from(meta.row_group(rg).num_rows()).unwrap_or(0);
-        let parts = usize::try_from(bytes.div_ceil(window_bytes.max(1)))
-            .unwrap_or(usize::MAX)
-            .min(rows);
-        let indexed = meta
-            .page_index()
-            .is_some_and(|index| leaves.iter().all(|&c| index.offset_index(rg, c).is_some()));
-        if !indexed || parts <= 1 {
-            out.push(Window {
-                row_group: rg,
-                rows: None,
-            });
-            continue;
-        }
-        let per_part = rows.div_ceil(parts);
-        let mut start = 0;
-        while start < rows {
-            let end = (start + per_part).min(rows);
-            out.push(Window {
-                row_group: rg,
-                rows: Some(start..end),
-            });
-            start = end;
-        }
-    }
-    out
 }
 
 /// What was found out about an object before reading its rows.
@@ -346,13 +271,6 @@ pub struct ObjectReader {
     /// Set by [`ObjectReader::with_batch_size`]; else the default of each kind of read.
     batch_size: Option<usize>,
     window_bytes: u64,
-}
-
-/// One unit of reading: a row group, or a range of its rows.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Window {
-    row_group: usize,
-    rows: Option<Range<usize>>,
 }
 
 fn native_ocsf_version(source: &LakeSource) -> Option<&'static str> {
@@ -562,14 +480,7 @@ impl ObjectReader {
         metadata: ArrowReaderMetadata,
         batch_size: usize,
     ) -> Result<BatchStream> {
-        let meta = metadata.metadata().clone();
-        let leaves: Vec<usize> = (0..meta.file_metadata().schema_descr().num_columns())
-            .filter(|&i| projection.leaf_included(i))
-            .collect();
-        let large: Vec<usize> = (0..meta.num_row_groups())
-            .filter(|&rg| projected_bytes(&meta, rg, &leaves) > self.window_bytes)
-            .collect();
-        if large.is_empty() {
+        if !plan::has_large_row_groups(metadata.metadata(), &projection, self.window_bytes) {
             let stream =
                 ParquetRecordBatchStreamBuilder::new_with_metadata(self.file.clone(), metadata)
                     .with_batch_size(batch_size)
@@ -579,38 +490,28 @@ impl ObjectReader {
                 stream.map(|r| r.map_err(Error::from)),
             ));
         }
-        let mut file = self.file.clone();
-        file.coalesce_gap = (self.window_bytes / 64).min(COALESCE_GAP);
-        let window_bytes = self.window_bytes;
-        let start = async move {
-            let metadata = with_offset_index(&mut file.clone(), &metadata, &leaves, &large).await?;
-            let windows = windows(metadata.metadata(), &leaves, window_bytes);
-            let streams = futures::stream::iter(windows).map(move |window| {
-                let mut builder = ParquetRecordBatchStreamBuilder::new_with_metadata(
-                    file.clone(),
-                    metadata.clone(),
-                )
-                .with_batch_size(batch_size)
-                .with_projection(projection.clone())
-                .with_row_groups(vec![window.row_group]);
-                if let Some(rows) = window.rows {
-                    builder = builder.with_row_selection(RowSelection::from(vec![
-                        RowSelector::skip(rows.start),
-                        RowSelector::select(rows.end - rows.start),
-                    ]));
-                }
-                match builder.build() {
-                    Ok(stream) => stream.map(|r| r.map_err(Error::from)).boxed(),
-                    Err(e) => {
-                        futures::stream::once(futures::future::ready(Err(Error::from(e)))).boxed()
-                    }
-                }
-            });
-            Ok::<_, Error>(streams.flatten())
-        };
+        let plan = self.plan(projection, metadata, batch_size);
         Ok(BatchStream::from_stream(
-            futures::stream::once(start).try_flatten(),
+            futures::stream::once(plan)
+                .map_ok(Plan::into_stream)
+                .try_flatten(),
         ))
+    }
+
+    /// The plan of a read of `projection` in batches of `batch_size` rows (see [`Plan::new`]).
+    fn plan(
+        &self,
+        projection: ProjectionMask,
+        metadata: ArrowReaderMetadata,
+        batch_size: usize,
+    ) -> impl Future<Output = Result<Plan>> + Send + 'static {
+        Plan::new(
+            self.file.clone(),
+            metadata,
+            projection,
+            batch_size,
+            self.window_bytes,
+        )
     }
 
     /// Checks that the object holds events of class `E`: same OCSF version
@@ -647,10 +548,7 @@ impl ObjectReader {
     /// cost neither requests nor decoding.
     pub fn typed<E: OcsfEvent>(&self) -> Result<EventStream<E>> {
         self.check_class::<E>()?;
-        let batches = self.typed_stream()?;
-        Ok(EventStream::from_stream(batches.map(|b| {
-            b.and_then(|b| decode_batch::<E>(&b).map_err(Error::from))
-        })))
+        Ok(decoded_stream(self.typed_stream()?, decode_typed::<E>))
     }
 
     /// The rows as typed events of class `E`, decoded batch by batch into a
@@ -660,10 +558,7 @@ impl ObjectReader {
     /// [`Self::typed`].
     pub fn typed_batches<E: OcsfEvent>(&self) -> Result<TypedBatches<E>> {
         self.check_class::<E>()?;
-        Ok(TypedBatches {
-            batches: self.typed_stream()?,
-            class: std::marker::PhantomData,
-        })
+        Ok(TypedBatches::new(self.typed_stream()?))
     }
 
     /// The rows as [`DynamicEvent`]s (generic Arrow to JSON), one `Vec` per
@@ -676,123 +571,8 @@ impl ObjectReader {
     }
 }
 
-/// The typed events of one object, batch by batch, decoded into a vector the
-/// caller keeps (from [`ObjectReader::typed_batches`]).
-///
-/// ```no_run
-/// # async fn run(reader: securitylake_subscriber::reader::ObjectReader)
-/// # -> Result<(), securitylake_subscriber::Error> {
-/// use ocsf_model::v1_1_0::events::Authentication;
-///
-/// let mut batches = reader.typed_batches::<Authentication>()?;
-/// let mut events = Vec::new();
-/// while batches.next_into(&mut events).await? {
-///     for event in &events {
-///         println!("{:?}", event.user.as_ref().and_then(|u| u.name.as_deref()));
-///     }
-/// }
-/// # Ok(())
-/// # }
-/// ```
-pub struct TypedBatches<E> {
-    batches: BatchStream,
-    class: std::marker::PhantomData<fn() -> E>,
-}
-
-impl<E: OcsfEvent> TypedBatches<E> {
-    /// Replaces the contents of `events` with the next batch's rows, reusing
-    /// the events already there ([`decode_batch_reusing`]). Returns `false`,
-    /// leaving `events` as it was, once the object has no more rows.
-    pub async fn next_into(&mut self, events: &mut Vec<E>) -> Result<bool> {
-        match self.batches.next().await {
-            None => Ok(false),
-            Some(batch) => {
-                decode_batch_reusing(&batch?, events)?;
-                Ok(true)
-            }
-        }
-    }
-}
-
 fn first_i32(batch: &RecordBatch, name: &str) -> Option<i32> {
     let col = batch.column_by_name(name)?;
     let ints = col.as_any().downcast_ref::<Int32Array>()?;
     (!ints.is_empty() && ints.is_valid(0)).then(|| ints.value(0))
-}
-
-/// The type with UTC timestamps spelled `+00:00` (the JSON writer only
-/// knows offset time zones), recursively.
-fn offset_utc(dt: &DataType) -> DataType {
-    let field =
-        |f: &FieldRef| Arc::new(f.as_ref().clone().with_data_type(offset_utc(f.data_type())));
-    match dt {
-        DataType::Timestamp(unit, Some(tz))
-            if tz.eq_ignore_ascii_case("utc") || tz.as_ref() == "Z" =>
-        {
-            DataType::Timestamp(*unit, Some("+00:00".into()))
-        }
-        DataType::Struct(fields) => DataType::Struct(fields.iter().map(field).collect()),
-        DataType::List(f) => DataType::List(field(f)),
-        DataType::LargeList(f) => DataType::LargeList(field(f)),
-        DataType::FixedSizeList(f, n) => DataType::FixedSizeList(field(f), *n),
-        DataType::Map(f, sorted) => DataType::Map(field(f), *sorted),
-        other => other.clone(),
-    }
-}
-
-fn retype(data: ArrayData) -> Result<ArrayData> {
-    let dt = offset_utc(data.data_type());
-    if &dt == data.data_type() {
-        return Ok(data);
-    }
-    let children = data
-        .child_data()
-        .iter()
-        .cloned()
-        .map(retype)
-        .collect::<Result<Vec<_>>>()?;
-    Ok(data
-        .into_builder()
-        .data_type(dt)
-        .child_data(children)
-        .build()?)
-}
-
-fn json_ready(batch: &RecordBatch) -> Result<RecordBatch> {
-    let schema = batch.schema();
-    let mut fields = Vec::with_capacity(schema.fields().len());
-    let mut columns = Vec::with_capacity(batch.num_columns());
-    for (field, column) in schema.fields().iter().zip(batch.columns()) {
-        let data = retype(column.to_data())?;
-        fields.push(
-            field
-                .as_ref()
-                .clone()
-                .with_data_type(data.data_type().clone()),
-        );
-        columns.push(arrow_array::make_array(data));
-    }
-    Ok(RecordBatch::try_new(
-        Arc::new(Schema::new(fields)),
-        columns,
-    )?)
-}
-
-/// Converts a batch into JSON objects, leaving nulls out. Timestamps become
-/// RFC 3339 strings.
-pub fn batch_to_dynamic(batch: &RecordBatch) -> Result<Vec<DynamicEvent>> {
-    let batch = json_ready(batch)?;
-    let batch = &batch;
-    let mut writer = arrow_json::WriterBuilder::new()
-        .with_explicit_nulls(false)
-        .build::<_, arrow_json::writer::JsonArray>(Vec::new());
-    writer.write(batch)?;
-    writer.finish()?;
-    let bytes = writer.into_inner();
-    if bytes.is_empty() {
-        return Ok(Vec::new());
-    }
-    let rows: Vec<serde_json::Map<String, serde_json::Value>> = serde_json::from_slice(&bytes)
-        .map_err(|e| Error::invalid_object(format!("arrow JSON output: {e}")).with_source(e))?;
-    Ok(rows.into_iter().map(DynamicEvent).collect())
 }

@@ -1,0 +1,206 @@
+//! The plan of a read: which row groups, or windows of rows of the large ones, are read, each
+//! by a stream of its own (see [`ROW_GROUP_WINDOW_BYTES`](super::ROW_GROUP_WINDOW_BYTES)).
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use futures::StreamExt;
+use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, RowSelection, RowSelector,
+};
+use parquet::arrow::async_reader::{AsyncFileReader, ParquetRecordBatchStreamBuilder};
+use parquet::file::metadata::page_index::PageIndexBuilder;
+use parquet::file::metadata::{ParquetMetaData, ParquetMetaDataBuilder};
+use parquet::file::page_index::index_reader::decode_offset_index;
+
+use super::{BatchStream, COALESCE_GAP, StoreFileReader};
+use crate::error::{Error, Result};
+
+/// The columns, batch size and units of one read of an object.
+#[derive(Clone)]
+pub(crate) struct Plan {
+    file: StoreFileReader,
+    metadata: ArrowReaderMetadata,
+    projection: ProjectionMask,
+    batch_size: usize,
+    /// The units of reading, in the object's order.
+    windows: Vec<Window>,
+}
+
+impl Plan {
+    /// The plan of reading `projection` of `file` in batches of `batch_size` rows: every row
+    /// group whole, except those whose projected column chunks exceed `window_bytes`, which are
+    /// read in windows of rows located with the offset index of the projected columns (loaded
+    /// here, in coalesced range requests).
+    pub(crate) async fn new(
+        file: StoreFileReader,
+        metadata: ArrowReaderMetadata,
+        projection: ProjectionMask,
+        batch_size: usize,
+        window_bytes: u64,
+    ) -> Result<Self> {
+        let mut plan = Self {
+            file,
+            metadata,
+            projection,
+            batch_size,
+            windows: Vec::new(),
+        };
+        let meta = plan.metadata.metadata().clone();
+        let leaves = leaves(&meta, &plan.projection);
+        let large: Vec<usize> = (0..meta.num_row_groups())
+            .filter(|&rg| projected_bytes(&meta, rg, &leaves) > window_bytes)
+            .collect();
+        if large.is_empty() {
+            plan.windows = (0..meta.num_row_groups())
+                .map(|row_group| Window {
+                    row_group,
+                    rows: None,
+                })
+                .collect();
+            return Ok(plan);
+        }
+        plan.file.coalesce_gap = (window_bytes / 64).min(COALESCE_GAP);
+        plan.metadata =
+            with_offset_index(&mut plan.file.clone(), &plan.metadata, &leaves, &large).await?;
+        plan.windows = windows(plan.metadata.metadata(), &leaves, window_bytes);
+        Ok(plan)
+    }
+
+    /// The batches of one window.
+    pub(crate) fn window_stream(&self, window: &Window) -> BatchStream {
+        let mut builder = ParquetRecordBatchStreamBuilder::new_with_metadata(
+            self.file.clone(),
+            self.metadata.clone(),
+        )
+        .with_batch_size(self.batch_size)
+        .with_projection(self.projection.clone())
+        .with_row_groups(vec![window.row_group]);
+        if let Some(rows) = &window.rows {
+            builder = builder.with_row_selection(RowSelection::from(vec![
+                RowSelector::skip(rows.start),
+                RowSelector::select(rows.end - rows.start),
+            ]));
+        }
+        match builder.build() {
+            Ok(stream) => BatchStream::from_stream(stream.map(|r| r.map_err(Error::from))),
+            Err(e) => BatchStream::from_stream(futures::stream::once(futures::future::ready(Err(
+                Error::from(e),
+            )))),
+        }
+    }
+
+    /// The batches of every window, one after the other.
+    pub(crate) fn into_stream(self) -> BatchStream {
+        let windows = self.windows.clone();
+        BatchStream::from_stream(
+            futures::stream::iter(windows)
+                .map(move |window| self.window_stream(&window))
+                .flatten(),
+        )
+    }
+}
+
+/// One unit of reading: a row group, or a range of its rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Window {
+    row_group: usize,
+    rows: Option<Range<usize>>,
+}
+
+/// The leaf columns `projection` reads.
+fn leaves(meta: &ParquetMetaData, projection: &ProjectionMask) -> Vec<usize> {
+    (0..meta.file_metadata().schema_descr().num_columns())
+        .filter(|&i| projection.leaf_included(i))
+        .collect()
+}
+
+/// Whether a row group's column chunks read by `projection` exceed `window_bytes`: such row
+/// groups are read in windows, after loading their offset index.
+pub(crate) fn has_large_row_groups(
+    meta: &ParquetMetaData,
+    projection: &ProjectionMask,
+    window_bytes: u64,
+) -> bool {
+    let leaves = leaves(meta, projection);
+    (0..meta.num_row_groups()).any(|rg| projected_bytes(meta, rg, &leaves) > window_bytes)
+}
+
+/// The compressed bytes of the projected column chunks of row group `rg`.
+fn projected_bytes(meta: &ParquetMetaData, rg: usize, leaves: &[usize]) -> u64 {
+    let group = meta.row_group(rg);
+    leaves
+        .iter()
+        .map(|&c| u64::try_from(group.column(c).compressed_size()).unwrap_or(0))
+        .sum()
+}
+
+/// `metadata` with the offset index of the `leaves` of the row groups `large` (and of no other
+/// column chunk), read in coalesced range requests.
+async fn with_offset_index(
+    file: &mut StoreFileReader,
+    metadata: &ArrowReaderMetadata,
+    leaves: &[usize],
+    large: &[usize],
+) -> Result<ArrowReaderMetadata> {
+    let meta = metadata.metadata();
+    let mut slots = Vec::new();
+    let mut ranges = Vec::new();
+    for &rg in large {
+        for &col in leaves {
+            if let Some(range) = meta.row_group(rg).column(col).offset_index_range() {
+                slots.push((rg, col));
+                ranges.push(range);
+            }
+        }
+    }
+    if ranges.is_empty() {
+        return Ok(metadata.clone());
+    }
+    let fetched = file.get_byte_ranges(ranges).await?;
+    let columns = meta.file_metadata().schema_descr().num_columns();
+    let mut index = PageIndexBuilder::new(meta.num_row_groups(), columns);
+    for ((rg, col), bytes) in slots.into_iter().zip(fetched) {
+        index.put_offset_index(decode_offset_index(&bytes)?, rg, col);
+    }
+    let with_index = ParquetMetaDataBuilder::new_from_metadata(meta.as_ref().clone())
+        .set_page_index(Some(Arc::new(index.build())))
+        .build();
+    let options = ArrowReaderOptions::new().with_schema(metadata.schema().clone());
+    Ok(ArrowReaderMetadata::try_new(Arc::new(with_index), options)?)
+}
+
+/// The reading plan: every row group whole, except those whose projected chunks exceed the
+/// window, which are split into row ranges when the offset index says where their pages are.
+fn windows(meta: &ParquetMetaData, leaves: &[usize], window_bytes: u64) -> Vec<Window> {
+    let mut out = Vec::new();
+    for rg in 0..meta.num_row_groups() {
+        let bytes = projected_bytes(meta, rg, leaves);
+        let rows = usize::try_from(meta.row_group(rg).num_rows()).unwrap_or(0);
+        let parts = usize::try_from(bytes.div_ceil(window_bytes.max(1)))
+            .unwrap_or(usize::MAX)
+            .min(rows);
+        let indexed = meta
+            .page_index()
+            .is_some_and(|index| leaves.iter().all(|&c| index.offset_index(rg, c).is_some()));
+        if !indexed || parts <= 1 {
+            out.push(Window {
+                row_group: rg,
+                rows: None,
+            });
+            continue;
+        }
+        let per_part = rows.div_ceil(parts);
+        let mut start = 0;
+        while start < rows {
+            let end = (start + per_part).min(rows);
+            out.push(Window {
+                row_group: rg,
+                rows: Some(start..end),
+            });
+            start = end;
+        }
+    }
+    out
+}
