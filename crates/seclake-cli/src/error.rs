@@ -134,18 +134,6 @@ impl Error {
     }
 }
 
-/// The mapping thread of a `seclake run` input stopped (its mapper panicked): the input stops;
-/// what it read since its last commit is not committed.
-impl From<ocsf_mappers::map_thread::MapThreadStopped> for Error {
-    fn from(err: ocsf_mappers::map_thread::MapThreadStopped) -> Self {
-        Error::new(
-            ErrorKind::Io,
-            "the mapping thread stopped (its mapper panicked): the lines read since the input's last commit were not committed",
-        )
-        .with_source(err)
-    }
-}
-
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)

@@ -11,7 +11,6 @@ mod json_file;
 mod json_split;
 mod lines;
 mod mapper;
-mod mapping_stage;
 mod progress;
 mod routes;
 mod state;

@@ -11,8 +11,7 @@ pub struct Counters {
     pub lines: u64,
     /// Events accepted by the writers, per `class_uid`.
     pub classes: BTreeMap<i32, u64>,
-    /// Fallback events (lines kept as Base Events, or as a class with fewer attributes); those
-    /// of lines mapped on the mapping thread are counted at their segment's flush.
+    /// Fallback events (lines kept as Base Events, or as a class with fewer attributes).
     pub fallbacks: u64,
     /// Events dead-lettered (refused by a writer, or rejected OCSF JSON).
     pub dead_letters: u64,

@@ -1,7 +1,7 @@
-//! One input of `seclake run` as its own task: read lines, map them (on a mapping thread, in
-//! chunks: [`MappingStage`]; ADR 0307), write the events through the input's own `LakeSink`,
-//! and every `batch_lines` lines or `flush_interval` flush and then commit (see ADR 0303 for
-//! the replay that makes a killed run's flush a no-op when it is made again).
+//! One input of `seclake run` as its own task: read lines, map them, write the events
+//! through the input's own `LakeSink`, and every `batch_lines` lines or `flush_interval`
+//! flush and then commit (see ADR 0303 for the replay that makes a killed run's flush a
+//! no-op when it is made again).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -22,8 +22,7 @@ use tokio::time::Instant;
 
 use super::config::{InputConfig, Kind, Lake};
 use super::lines::{Item, Lines, open};
-use super::mapper::{Mapped, MapperSpec};
-use super::mapping_stage::MappingStage;
+use super::mapper::{LineMapping, Mapped, MapperSpec, map_journal_entry};
 use super::progress::Counters;
 use super::routes::Routes;
 use super::state::{Checkpoint, Pending, RelpBatch, RelpState, StateFile, now_ms};
@@ -62,11 +61,7 @@ struct Task {
     /// The sink's dead-letter file (its length is committed with the position).
     letters_path: PathBuf,
     spec: MapperSpec,
-    /// The segment's mapper: on a thread of its own, or inline for journald entries.
-    stage: MappingStage,
-    /// Whether the input maps inline (journald: entries need the mapper itself).
-    inline: bool,
-    /// Events mapped and not written yet (and rejected OCSF JSON not dead-lettered yet).
+    mapper: LineMapping,
     mapped: Mapped,
     mapper_totals: MapperStats,
     rejected: u64,
@@ -131,10 +126,8 @@ pub async fn run_input(
         );
         lock(&counters).replays += 1;
     }
-    let inline = config.kind == Kind::Journald;
     let mut task = Task {
-        stage: MappingStage::start(spec.build(reference), inline)?,
-        inline,
+        mapper: spec.build(reference),
         spec,
         letters_path,
         state,
@@ -295,19 +288,19 @@ impl Task {
         self.flush_commit(true).await
     }
 
-    /// Hands one line to the mapping stage; writes a batch when one is full.
+    /// Maps one line; writes a batch when one is full.
     async fn take_line(&mut self, line: &str, position: Option<Checkpoint>) -> Result<()> {
-        self.stage.push_line(line, &mut self.mapped).await?;
+        self.mapper.map_line(line, &mut self.mapped);
         self.taken(position).await
     }
 
     /// Maps one journal entry (its export bytes); writes a batch when one is full.
     async fn take_entry(&mut self, entry: &mut Vec<u8>, cursor: Checkpoint) -> Result<()> {
-        self.stage.push_entry(entry, &mut self.mapped)?;
+        map_journal_entry(&mut self.mapper, entry, &mut self.mapped);
         self.taken(Some(cursor)).await
     }
 
-    /// Counts a line or entry just taken, ending at `position`.
+    /// Counts a line or entry just mapped, ending at `position`.
     async fn taken(&mut self, position: Option<Checkpoint>) -> Result<()> {
         self.segment.lines += 1;
         if position.is_some() {
@@ -344,17 +337,9 @@ impl Task {
         if self.segment.lines == 0 {
             return Ok(());
         }
-        // Every line of the segment mapped, chunk after chunk (each written while the thread
-        // maps the next), then what the mapper held; its counters join the totals.
-        while self.stage.next_mapped(&mut self.mapped).await? {
-            if self.mapped.events.len() >= BATCH {
-                self.write().await?;
-            }
-        }
-        let mapping = self.stage.finish(&mut self.mapped).await?;
-        if let Some(stats) = mapping.stats() {
-            self.mapper_totals.merge(stats);
-        }
+        let mut rest = Mapped::default();
+        self.mapper.finish(&mut rest);
+        self.mapped.events.append(&mut rest.events);
         self.write().await?;
         let last = self.segment.last.clone();
         if let (Some(file), Some(position), false) = (&mut self.state, last.clone(), replayed) {
@@ -417,20 +402,21 @@ impl Task {
         }
         // A fresh mapper per segment: a replay from the commit maps its lines as the first
         // run did (no state carried over from lines before the commit).
-        self.stage = MappingStage::start(self.spec.build(reference), self.inline)?;
+        if let Some(stats) = self.mapper.stats() {
+            self.mapper_totals.merge(stats);
+        }
+        self.mapper = self.spec.build(reference);
         self.segment = Segment::default();
         lock(&self.counters).flushes += 1;
         self.update();
         Ok(())
     }
 
-    /// Publishes the counters. The fallbacks of a segment mapped on the mapping thread are
-    /// counted at its flush (the thread's mapper gives its counters back with `finish`); those
-    /// of an inline (journald) segment as they happen.
+    /// Publishes the counters.
     fn update(&self) {
         let stats = self.sink.stats();
         let mut mapper = self.mapper_totals.clone();
-        if let Some(current) = self.stage.stats() {
+        if let Some(current) = self.mapper.stats() {
             mapper.merge(current);
         }
         let mut counters = lock(&self.counters);
