@@ -69,7 +69,7 @@ impl Plan {
     }
 
     /// The batches of one window.
-    pub(crate) fn window_stream(&self, window: &Window) -> BatchStream {
+    fn window_stream(&self, window: &Window) -> BatchStream {
         let mut builder = ParquetRecordBatchStreamBuilder::new_with_metadata(
             self.file.clone(),
             self.metadata.clone(),

@@ -1,6 +1,6 @@
 //! Typed reads: the Arrow batches of an object decoded into OCSF events of one class, on the
 //! caller's task, where the Parquet pages were just decompressed (ADR 0219: decoding on other
-//! threads cost 1.4-1.7x the CPU time for little or no gain in wall time).
+//! threads cost 1.2-1.7x the CPU time for little or no gain in wall time).
 
 use arrow_array::RecordBatch;
 use ocsf_model::OcsfEvent;
