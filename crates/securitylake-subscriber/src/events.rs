@@ -96,8 +96,5 @@ pub(crate) fn events(reader: &ObjectReader) -> Result<EventStream<Event>> {
             reader.info().object.key
         )));
     }
-    Ok(decoded_stream(reader.typed_stream()?, |batch, events| {
-        *events = batch_events(batch)?;
-        Ok(())
-    }))
+    Ok(decoded_stream(reader.typed_stream()?, batch_events))
 }

@@ -50,7 +50,7 @@ use arrow_array::{Array, Int32Array, RecordBatch, StringArray};
 use bytes::Bytes;
 use futures::future::BoxFuture;
 use futures::{FutureExt, StreamExt, TryStreamExt};
-use ocsf_model::columnar::ColumnarError;
+use ocsf_model::columnar::{ColumnarError, decode_batch};
 use ocsf_model::{DynamicEvent, OcsfEvent};
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
@@ -73,7 +73,7 @@ mod typed;
 pub use dynamic::batch_to_dynamic;
 use plan::Plan;
 pub use typed::TypedBatches;
-pub(crate) use typed::{decode_typed, decoded_stream};
+pub(crate) use typed::decoded_stream;
 
 /// How many bytes of the object's tail are read first, hoping that the
 /// footer fits (one request for most files).
@@ -490,28 +490,18 @@ impl ObjectReader {
                 stream.map(|r| r.map_err(Error::from)),
             ));
         }
-        let plan = self.plan(projection, metadata, batch_size);
-        Ok(BatchStream::from_stream(
-            futures::stream::once(plan)
-                .map_ok(Plan::into_stream)
-                .try_flatten(),
-        ))
-    }
-
-    /// The plan of a read of `projection` in batches of `batch_size` rows (see [`Plan::new`]).
-    fn plan(
-        &self,
-        projection: ProjectionMask,
-        metadata: ArrowReaderMetadata,
-        batch_size: usize,
-    ) -> impl Future<Output = Result<Plan>> + Send + 'static {
-        Plan::new(
+        let plan = Plan::new(
             self.file.clone(),
             metadata,
             projection,
             batch_size,
             self.window_bytes,
-        )
+        );
+        Ok(BatchStream::from_stream(
+            futures::stream::once(plan)
+                .map_ok(Plan::into_stream)
+                .try_flatten(),
+        ))
     }
 
     /// Checks that the object holds events of class `E`: same OCSF version
@@ -548,7 +538,9 @@ impl ObjectReader {
     /// cost neither requests nor decoding.
     pub fn typed<E: OcsfEvent>(&self) -> Result<EventStream<E>> {
         self.check_class::<E>()?;
-        Ok(decoded_stream(self.typed_stream()?, decode_typed::<E>))
+        Ok(decoded_stream(self.typed_stream()?, |batch| {
+            decode_batch::<E>(batch).map_err(Error::from)
+        }))
     }
 
     /// The rows as typed events of class `E`, decoded batch by batch into a

@@ -17,8 +17,7 @@ use parquet::file::page_index::index_reader::decode_offset_index;
 use super::{BatchStream, COALESCE_GAP, StoreFileReader};
 use crate::error::{Error, Result};
 
-/// The columns, batch size and units of one read of an object.
-#[derive(Clone)]
+/// The columns, batch size and units of one windowed read of an object.
 pub(crate) struct Plan {
     file: StoreFileReader,
     metadata: ArrowReaderMetadata,
@@ -52,15 +51,6 @@ impl Plan {
         let large: Vec<usize> = (0..meta.num_row_groups())
             .filter(|&rg| projected_bytes(&meta, rg, &leaves) > window_bytes)
             .collect();
-        if large.is_empty() {
-            plan.windows = (0..meta.num_row_groups())
-                .map(|row_group| Window {
-                    row_group,
-                    rows: None,
-                })
-                .collect();
-            return Ok(plan);
-        }
         plan.file.coalesce_gap = (window_bytes / 64).min(COALESCE_GAP);
         plan.metadata =
             with_offset_index(&mut plan.file.clone(), &plan.metadata, &leaves, &large).await?;
@@ -92,8 +82,8 @@ impl Plan {
     }
 
     /// The batches of every window, one after the other.
-    pub(crate) fn into_stream(self) -> BatchStream {
-        let windows = self.windows.clone();
+    pub(crate) fn into_stream(mut self) -> BatchStream {
+        let windows = std::mem::take(&mut self.windows);
         BatchStream::from_stream(
             futures::stream::iter(windows)
                 .map(move |window| self.window_stream(&window))
@@ -104,7 +94,7 @@ impl Plan {
 
 /// One unit of reading: a row group, or a range of its rows.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Window {
+struct Window {
     row_group: usize,
     rows: Option<Range<usize>>,
 }

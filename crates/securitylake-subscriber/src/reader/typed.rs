@@ -3,27 +3,19 @@
 //! threads cost 1.2-1.7x the CPU time for little or no gain in wall time).
 
 use arrow_array::RecordBatch;
+use futures::StreamExt;
 use ocsf_model::OcsfEvent;
 use ocsf_model::columnar::decode_batch_reusing;
 
 use super::{BatchStream, EventStream};
-use crate::error::{Error, Result};
+use crate::error::Result;
 
-/// Decodes rows of class `E` into the events of the vector ([`decode_batch_reusing`]).
-pub(crate) fn decode_typed<E: OcsfEvent>(batch: &RecordBatch, events: &mut Vec<E>) -> Result<()> {
-    decode_batch_reusing(batch, events).map_err(Error::from)
-}
-
-/// The rows of `batches` decoded by `decode` into new vectors, batch by batch.
+/// The rows of `batches` decoded by `decode`, a vector per batch.
 pub(crate) fn decoded_stream<T: Send + 'static>(
     batches: BatchStream,
-    decode: fn(&RecordBatch, &mut Vec<T>) -> Result<()>,
+    decode: fn(&RecordBatch) -> Result<Vec<T>>,
 ) -> EventStream<T> {
-    EventStream::from_stream(futures::StreamExt::map(batches, move |batch| {
-        let mut out = Vec::new();
-        decode(&batch?, &mut out)?;
-        Ok(out)
-    }))
+    EventStream::from_stream(batches.map(move |batch| decode(&batch?)))
 }
 
 /// The typed events of one object, batch by batch, decoded into vectors of events that are
@@ -65,7 +57,7 @@ impl<E: OcsfEvent> TypedBatches<E> {
         match self.batches.next().await {
             None => Ok(false),
             Some(batch) => {
-                decode_typed(&batch?, events)?;
+                decode_batch_reusing(&batch?, events)?;
                 Ok(true)
             }
         }
