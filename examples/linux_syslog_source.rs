@@ -190,10 +190,11 @@ pub async fn run(input: Option<&Path>, work: &Path) -> Result<Report, BoxError> 
         *by_class.entry(event.class_uid()).or_default() += 1;
         batch.push(event);
         if batch.len() == batch.capacity() {
-            sink.write_batch(std::mem::take(&mut batch)).await?;
+            sink.write_batch(&batch).await?;
+            batch.clear();
         }
     }
-    sink.write_batch(batch).await?;
+    sink.write_batch(&batch).await?;
     let stats = events.mapper().stats().clone();
     let sink_stats = sink.stats();
     let manifest = sink.close().await?;

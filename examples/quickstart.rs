@@ -154,7 +154,7 @@ pub async fn run(work: &Path) -> Result<Summary, BoxError> {
         // reason, and the rest lands.
         .dead_letters(JsonLinesDeadLetters::lazy(work.join("dead-letters.jsonl")))
         .build()?;
-    sink.write_batch(mapped).await?;
+    sink.write_batch(&mapped).await?;
     summary.dead_lettered = sink.stats().dead_lettered();
     let manifest = sink.close().await?;
     summary.objects_written = manifest.len();

@@ -174,12 +174,20 @@ pub struct Mapped {
     rendered: Vec<Event>,
 }
 
+/// The events [`Mapped::recycle`] may keep beyond the chunk it recycles.
+const RECYCLED_MIN: usize = 64;
+
 impl Mapped {
     /// Empties [`events`](Self::events) and [`rejected`](Self::rejected), keeping the events for
     /// the next lines to be rendered into (by the mappers that render in place; the others
     /// drop them as they map). Events moved out of `events` before are simply not reused.
     pub fn recycle(&mut self) {
+        // Events appended without rendering (journald entries, a mapper's `finish`) never
+        // take recycled ones: the pool keeps at most the last chunk's worth (or a few), so it
+        // cannot grow with the stream.
+        let keep = self.events.len().max(RECYCLED_MIN);
         self.recycled.append(&mut self.events);
+        self.recycled.truncate(keep);
         self.rejected.clear();
     }
 
@@ -343,6 +351,30 @@ mod tests {
             assert_eq!(mapped.events.len(), 20);
             assert!(mapped.recycled.is_empty(), "{} kept", mapped.recycled.len());
         }
+    }
+
+    /// Events that reach `events` without rendering (journald entries are appended by the
+    /// Linux mapper directly) are recycled but never taken back: the pool stays bounded.
+    #[test]
+    fn recycled_events_stay_bounded_when_events_are_appended_directly() {
+        use super::{LineMapping, Mapped, RECYCLED_MIN};
+        let line = "Mar  3 10:00:00 h sshd[42]: Accepted password for alice from 10.0.0.5 port 5000 ssh2";
+        let config = crate::SourceConfig::linux().with_reference_ms(1_709_460_000_000);
+        let mut mapping = LineMapping::new(Family::Linux, config);
+        let mut mapped = Mapped::default();
+        mapping.map_line(line, &mut mapped);
+        let event = mapped.events[0].clone();
+        for _ in 0..50 {
+            mapped.recycle();
+            mapped.events.extend(std::iter::repeat_n(event.clone(), 100));
+            assert!(mapped.recycled.len() <= 100.max(RECYCLED_MIN), "{} kept", mapped.recycled.len());
+        }
+        // Rendered lines still take the kept events.
+        mapped.recycle();
+        let kept = mapped.recycled.len();
+        mapping.map_line(line, &mut mapped);
+        assert_eq!(mapped.recycled.len(), kept - 1);
+        assert_eq!(mapped.events.len(), 1);
     }
 
     #[test]

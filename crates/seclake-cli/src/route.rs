@@ -216,12 +216,13 @@ pub async fn write_classes(
         batch.push(event?);
         if batch.len() >= BATCH {
             bar.inc(batch.len() as u64);
-            sink.write_batch(std::mem::take(&mut batch)).await?;
+            sink.write_batch(&batch).await?;
+            batch.clear();
         }
     }
     if !batch.is_empty() {
         bar.inc(batch.len() as u64);
-        sink.write_batch(batch).await?;
+        sink.write_batch(&batch).await?;
     }
     let manifest = sink.flush().await?;
     let stats = sink.stats();

@@ -181,7 +181,7 @@ async fn every_class_of_the_linux_samples_lands_in_its_own_source() -> TestResul
         if batch.is_empty() {
             break;
         }
-        sink.write_batch(batch).await?;
+        sink.write_batch(&batch).await?;
     }
     let stats = sink.stats();
     assert_eq!(stats.accepted(), total);
@@ -294,10 +294,10 @@ async fn refused_events_are_dead_lettered_and_the_rest_lands() -> TestResult {
         logon(-1, "before 1970"),
         logon(NOW - DAY + 2, "c"),
     ];
-    sink.write_batch(batch).await?;
-    sink.write(logon(future + 1, "also from the future"))
+    sink.write_batch(&batch).await?;
+    sink.write(&logon(future + 1, "also from the future"))
         .await?;
-    sink.write(logon(NOW - 2, "d")).await?;
+    sink.write(&logon(NOW - 2, "d")).await?;
 
     let stats = sink.stats();
     assert_eq!(stats.classes[&3002].accepted, 4);
@@ -344,13 +344,13 @@ async fn without_a_dead_letter_sink_a_refused_event_is_an_error() -> TestResult 
         .destinations(lake.destinations("nodl").configs::<Event>(&[3002])?)
         .build()?;
     let err = sink
-        .write(logon(NOW + 30 * DAY, "future"))
+        .write(&logon(NOW + 30 * DAY, "future"))
         .await
         .expect_err("refused");
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
     assert!(err.message().contains("ahead"), "{err}");
     let err = sink
-        .write_batch(vec![logon(NOW - 1, "ok"), logon(-5, "old")])
+        .write_batch(&vec![logon(NOW - 1, "ok"), logon(-5, "old")])
         .await
         .expect_err("refused");
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
@@ -395,7 +395,7 @@ async fn a_failing_dead_letter_sink_fails_the_write() -> TestResult {
         .dead_letters(BrokenDeadLetters)
         .build()?;
     let err = sink
-        .write(logon(NOW + 30 * DAY, "future"))
+        .write(&logon(NOW + 30 * DAY, "future"))
         .await
         .expect_err("the dead-letter sink fails");
     assert_eq!(err.kind(), ErrorKind::Io);
@@ -412,8 +412,8 @@ async fn unrouted_error_policy_fails_the_write() -> TestResult {
     let mut sink = LakeSink::<Event>::builder()
         .destinations(lake.destinations("err").configs::<Event>(&[3002])?)
         .build()?;
-    sink.write(logon(NOW - 1, "ok")).await?;
-    let err = sink.write(base(NOW - 1)).await.expect_err("no destination");
+    sink.write(&logon(NOW - 1, "ok")).await?;
+    let err = sink.write(&base(NOW - 1)).await.expect_err("no destination");
     assert_eq!(err.kind(), ErrorKind::Config);
     assert!(err.message().contains("class_uid 0"), "{err}");
     let stats = sink.stats();
@@ -437,8 +437,8 @@ async fn unrouted_skip_policy_counts_per_class() -> TestResult {
         .destinations(lake.destinations("skip").configs::<Event>(&[3002])?)
         .unrouted(Unrouted::Skip)
         .build()?;
-    sink.write(base(NOW - 1)).await?;
-    sink.write_batch(vec![base(NOW - 2), logon(NOW - 1, "ok"), base(NOW - 3)])
+    sink.write(&base(NOW - 1)).await?;
+    sink.write_batch(&vec![base(NOW - 2), logon(NOW - 1, "ok"), base(NOW - 3)])
         .await?;
     let stats = sink.stats();
     assert_eq!(stats.classes[&0].unrouted, 3);
@@ -468,7 +468,7 @@ async fn unrouted_dead_letter_policy_keeps_the_events() -> TestResult {
         .unrouted(Unrouted::DeadLetter)
         .dead_letters(JsonLinesDeadLetters::open(lake.dead_letter_path())?)
         .build()?;
-    sink.write_batch(vec![base(NOW - 2), logon(NOW - 1, "ok")])
+    sink.write_batch(&vec![base(NOW - 2), logon(NOW - 1, "ok")])
         .await?;
     let stats = sink.stats();
     assert_eq!(
@@ -497,7 +497,7 @@ async fn unrouted_catch_all_policy_opens_a_source_per_class() -> TestResult {
         .build()?;
     let unknown: UnrecognizedEvent =
         serde_json::from_str(r#"{"class_uid": 999001, "time": 1700000000000}"#)?;
-    sink.write_batch(vec![
+    sink.write_batch(&vec![
         base(NOW - 2),
         logon(NOW - 1, "ok"),
         Event::from(unknown),

@@ -102,6 +102,9 @@ pub trait OcsfEventEnum:
     /// Calls `visitor.visit::<E>()` for every event class of the version, in `class_uid`
     /// order (as the version module's `visit_classes`).
     fn visit_classes<V: crate::ClassVisitor>(visitor: &mut V);
+    /// The event as class `E`, by reference; `None` when it is of another class (each
+    /// version's `Event::as_class`).
+    fn as_class<E: crate::OcsfEvent>(&self) -> Option<&E>;
 }
 
 /// Defines a version's `Event` enum from its list of classes. Used by generated code
@@ -255,6 +258,33 @@ macro_rules! ocsf_event_enum {
             pub fn visit<V: $crate::EventVisitor>(&self, visitor: &mut V) -> V::Output {
                 each!(self, e => visitor.visit(&**e), u => visitor.visit_unrecognized(u))
             }
+
+            #[doc = concat!(
+                "The event as class `E`, by reference (no copy, no conversion); `None` when ",
+                "it is of another class, or of a class of another version. The by-reference ",
+                "twin of `E::try_from(event)`, for code generic over classes that reads ",
+                "events it does not own (a writer of one class among a mapper's output).\n\n",
+                "```\n",
+                "use ocsf_model::", stringify!($m), "::Event;\n",
+                "use ocsf_model::", stringify!($m), "::events::{Authentication, BaseEvent};\n\n",
+                "let json = r#\"{\"activity_id\": 0, \"category_uid\": 0, \"class_uid\": 0, ",
+                "\"metadata\": {\"product\": {\"name\": \"p\", \"vendor_name\": \"v\"}, ",
+                "\"version\": \"", $version, "\"}, \"severity_id\": 1, \"time\": 1700000000000, ",
+                "\"type_uid\": 0}\"#;\n",
+                "let event: Event = serde_json::from_str(json)?;\n",
+                "let base: &BaseEvent = event.as_class().expect(\"a Base Event\");\n",
+                "assert_eq!(base.time, 1_700_000_000_000);\n",
+                "assert!(event.as_class::<Authentication>().is_none());\n",
+                "# Ok::<(), serde_json::Error>(())\n",
+                "```"
+            )]
+            pub fn as_class<E: $crate::OcsfEvent>(&self) -> Option<&E> {
+                each!(
+                    self,
+                    e => (&**e as &dyn ::std::any::Any).downcast_ref::<E>(),
+                    _u => None
+                )
+            }
         }
 
         $(
@@ -316,6 +346,10 @@ macro_rules! ocsf_event_enum {
 
             fn visit_classes<V: $crate::ClassVisitor>(visitor: &mut V) {
                 $( visitor.visit::<$crate::$m::events::$variant>(); )*
+            }
+
+            fn as_class<E: $crate::OcsfEvent>(&self) -> Option<&E> {
+                Event::as_class(self)
             }
         }
 

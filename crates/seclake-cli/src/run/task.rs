@@ -324,8 +324,10 @@ impl Task {
             self.rejected += 1;
         }
         if !self.mapped.events.is_empty() {
-            let events = std::mem::take(&mut self.mapped.events);
-            self.sink.write_batch(events).await?;
+            // By reference: the events are encoded as they are written, then recycled
+            // for the next lines to be rendered into.
+            self.sink.write_batch(&self.mapped.events).await?;
+            self.mapped.recycle();
         }
         self.update();
         Ok(())

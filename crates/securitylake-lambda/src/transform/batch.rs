@@ -137,8 +137,10 @@ impl Batch {
         }
         if !self.mapped.events.is_empty() {
             self.resolve_stores().await?;
-            let events = std::mem::take(&mut self.mapped.events);
-            self.sink.write_batch(events).await?;
+            // By reference: the events are encoded as they are written, then recycled
+            // for the next lines to be rendered into.
+            self.sink.write_batch(&self.mapped.events).await?;
+            self.mapped.recycle();
         }
         Ok(())
     }

@@ -55,11 +55,12 @@
 //!     AuthenticationActivityId::Logon, metadata(), SeverityId::Low, time, User::default());
 //! let ssh = SshActivity::new(SshActivityActivityId::Open, NetworkEndpoint::default(), metadata(),
 //!     SeverityId::Low, NetworkEndpoint::default(), 1_717_977_600_000);
-//! sink.write_batch(vec![
+//! let events: Vec<Event> = vec![
 //!     logon(1_717_977_600_000).into(),
 //!     ssh.into(),
 //!     logon(i64::MAX / 2).into(), // far in the future: dead-lettered
-//! ]).await?;
+//! ];
+//! sink.write_batch(&events).await?; // by reference: `events` stays the caller's
 //!
 //! let stats = sink.stats();
 //! assert_eq!((stats.accepted(), stats.dead_lettered()), (2, 1));
@@ -275,7 +276,7 @@ impl<Ev: OcsfEventEnum> LakeSink<Ev> {
     }
 
     /// Handles an event of a class without a writer, by the policy.
-    async fn unrouted(&mut self, event: Ev) -> Result<()> {
+    async fn unrouted(&mut self, event: &Ev) -> Result<()> {
         let uid = event.class_uid();
         self.class_stats(uid).unrouted += 1;
         let known = self.classes.contains_key(&uid);
@@ -283,7 +284,7 @@ impl<Ev: OcsfEventEnum> LakeSink<Ev> {
             (Unrouted::Skip, _) => Ok(()),
             (Unrouted::DeadLetter, true) => {
                 let reason = format!("no destination for class_uid {uid}");
-                let letter = DeadLetter::of_enum(&event, DeadLetterCause::Unrouted, reason);
+                let letter = DeadLetter::of_enum(event, DeadLetterCause::Unrouted, reason);
                 self.dead_letter(letter).await
             }
             (Unrouted::DeadLetter | Unrouted::CatchAll(_), false) => {
@@ -291,7 +292,7 @@ impl<Ev: OcsfEventEnum> LakeSink<Ev> {
                     "class_uid {uid} is not a class of OCSF {}: no typed writer can hold it",
                     Ev::OCSF_VERSION
                 );
-                let letter = DeadLetter::of_enum(&event, DeadLetterCause::Unrecognized, reason);
+                let letter = DeadLetter::of_enum(event, DeadLetterCause::Unrecognized, reason);
                 self.dead_letter(letter).await
             }
             _ => Err(Error::new(
@@ -305,12 +306,13 @@ impl<Ev: OcsfEventEnum> LakeSink<Ev> {
     }
 
     /// Writes one event to its class's writer (opened on the class's first
-    /// event). An event the writer refuses as invalid input goes to the
-    /// dead-letter sink (or fails the call when there is none); an event of
-    /// a class without a destination is handled by the [`Unrouted`] policy.
-    /// Other errors (the writer's I/O, encoding or upload errors, a
-    /// dead-letter sink's error) are returned.
-    pub async fn write(&mut self, event: Ev) -> Result<()> {
+    /// event), by reference: it is encoded at once, and the caller keeps it
+    /// (and may overwrite it for the next one). An event the writer refuses
+    /// as invalid input goes to the dead-letter sink (or fails the call when
+    /// there is none); an event of a class without a destination is handled
+    /// by the [`Unrouted`] policy. Other errors (the writer's I/O, encoding
+    /// or upload errors, a dead-letter sink's error) are returned.
+    pub async fn write(&mut self, event: &Ev) -> Result<()> {
         let uid = event.class_uid();
         self.route(uid).await?;
         let outcome = match self.routes.get_mut(&uid) {
@@ -326,14 +328,22 @@ impl<Ev: OcsfEventEnum> LakeSink<Ev> {
         }
     }
 
-    /// Writes a batch: the events are grouped by class (keeping their order
-    /// within a class) and each group goes to its writer's batch write (one
-    /// fsync per touched partition). Refused events are dead-lettered one by
-    /// one and the rest of the batch is accepted; unrouted ones follow the
-    /// [`Unrouted`] policy. On an error, the classes handled before it are
-    /// accepted (and counted), the rest of the batch is not.
-    pub async fn write_batch(&mut self, events: Vec<Ev>) -> Result<()> {
-        let mut groups: BTreeMap<i32, Vec<Ev>> = BTreeMap::new();
+    /// Writes a batch, by reference (a slice or a `Vec` by `&`, or any
+    /// iterator of `&Ev`): the events are grouped by class (keeping their
+    /// order within a class) and each group goes to its writer's batch
+    /// write (one fsync per touched partition). Each event is encoded as it
+    /// is written; the caller keeps the events and may render the next ones
+    /// into them (see `ocsf_mappers::lines::Mapped::recycle`). Refused
+    /// events are dead-lettered one by one and the rest of the batch is
+    /// accepted; unrouted ones follow the [`Unrouted`] policy. On an error,
+    /// the classes handled before it are accepted (and counted), the rest
+    /// of the batch is not.
+    pub async fn write_batch<'a, I>(&mut self, events: I) -> Result<()>
+    where
+        I: IntoIterator<Item = &'a Ev>,
+        Ev: 'a,
+    {
+        let mut groups: BTreeMap<i32, Vec<&Ev>> = BTreeMap::new();
         for event in events {
             groups.entry(event.class_uid()).or_default().push(event);
         }
@@ -341,7 +351,7 @@ impl<Ev: OcsfEventEnum> LakeSink<Ev> {
             self.route(uid).await?;
             let count = group.len() as u64;
             let letters = match self.routes.get_mut(&uid) {
-                Some(Route::Open(writer)) => writer.write_batch(group).await?,
+                Some(Route::Open(writer)) => writer.write_batch(&group).await?,
                 _ => {
                     for event in group {
                         self.unrouted(event).await?;

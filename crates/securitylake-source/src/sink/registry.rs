@@ -4,12 +4,13 @@
 //!
 //! The registry is built once with the version's
 //! [`visit_classes`](OcsfEventEnum::visit_classes): for every class `E` whose
-//! `E::Event` is the sink's event enum `Ev` (checked by [`TypeId`] through
-//! [`Any`]), it keeps a plain function that opens a `Writer<E>` and boxes it.
-//! No per-event dynamic cast happens: the typed writer takes its events out
-//! of the enum with [`OcsfEvent::from_event`].
+//! `E::Event` is the sink's event enum `Ev` (checked by [`TypeId`]), it
+//! keeps a plain function that opens a `Writer<E>` and boxes it. The typed writer reads its events inside the
+//! enum by reference with [`OcsfEventEnum::as_class`] (a type-id compare,
+//! no copy).
 
-use std::any::{Any, TypeId};
+use std::any::TypeId;
+use std::marker::PhantomData;
 use std::collections::BTreeMap;
 
 use ocsf_model::{ClassVisitor, OcsfEvent, OcsfEventEnum};
@@ -83,13 +84,15 @@ impl ClassInfo {
 }
 
 /// A typed writer of one class behind an object-safe interface that takes
-/// the version's event enum `Ev`.
+/// the version's event enum `Ev`, by reference: the caller keeps its events
+/// (and may overwrite them for the next ones).
 pub(crate) trait ClassSink<Ev>: Send {
     /// Writes one event; a refused event comes back as its dead letter.
-    fn write(&mut self, event: Ev) -> BoxFuture<'_, Result<Option<DeadLetter>>>;
+    fn write<'a>(&'a mut self, event: &'a Ev) -> BoxFuture<'a, Result<Option<DeadLetter>>>;
     /// Writes a batch of events of this class; the refused ones come back
-    /// as dead letters, the others are accepted.
-    fn write_batch(&mut self, events: Vec<Ev>) -> BoxFuture<'_, Result<Vec<DeadLetter>>>;
+    /// as dead letters (in the batch's order), the others are accepted.
+    fn write_batch<'a>(&'a mut self, events: &'a [&'a Ev])
+    -> BoxFuture<'a, Result<Vec<DeadLetter>>>;
     /// [`Writer::roll_due`].
     fn roll_due(&mut self) -> BoxFuture<'_, Result<usize>>;
     /// [`Writer::flush`].
@@ -100,20 +103,21 @@ pub(crate) trait ClassSink<Ev>: Send {
     fn location(&self) -> &SourceLocation;
 }
 
-/// The [`ClassSink`] of class `E`.
-struct TypedSink<E: OcsfEvent> {
+/// The [`ClassSink`] of class `E`, taking it inside the enum `Ev`.
+struct TypedSink<E: OcsfEvent, Ev> {
     writer: Writer<E>,
+    enum_type: PhantomData<fn(&Ev)>,
 }
 
-impl<E: OcsfEvent> TypedSink<E> {
-    /// Takes the typed event out of the enum; an event of another class
-    /// here is a routing bug, reported as an error (never dropped).
-    fn typed(event: E::Event) -> Result<E> {
-        E::from_event(event).map_err(|other| {
+impl<E: OcsfEvent, Ev: OcsfEventEnum> TypedSink<E, Ev> {
+    /// The typed event inside the enum; an event of another class here is a
+    /// routing bug, reported as an error (never dropped).
+    fn typed(event: &Ev) -> Result<&E> {
+        event.as_class::<E>().ok_or_else(|| {
             Error::new(
                 ErrorKind::Config,
                 format!(
-                    "an event routed to the writer of {} ({}) is of another class: {other:?}",
+                    "an event routed to the writer of {} ({}) is of another class: {event:?}",
                     E::CLASS_NAME,
                     E::CLASS_UID
                 ),
@@ -122,27 +126,30 @@ impl<E: OcsfEvent> TypedSink<E> {
     }
 }
 
-impl<E: OcsfEvent> ClassSink<E::Event> for TypedSink<E> {
-    fn write(&mut self, event: E::Event) -> BoxFuture<'_, Result<Option<DeadLetter>>> {
+impl<E: OcsfEvent, Ev: OcsfEventEnum> ClassSink<Ev> for TypedSink<E, Ev> {
+    fn write<'a>(&'a mut self, event: &'a Ev) -> BoxFuture<'a, Result<Option<DeadLetter>>> {
         Box::pin(async move {
             let event = Self::typed(event)?;
             Ok(match self.writer.admit(event).await? {
                 Admission::Accepted => None,
-                Admission::Refused(event, reason) => Some(DeadLetter::refused(&event, &reason)),
+                Admission::Refused(reason) => Some(DeadLetter::refused(event, &reason)),
             })
         })
     }
 
-    fn write_batch(&mut self, events: Vec<E::Event>) -> BoxFuture<'_, Result<Vec<DeadLetter>>> {
+    fn write_batch<'a>(
+        &'a mut self,
+        events: &'a [&'a Ev],
+    ) -> BoxFuture<'a, Result<Vec<DeadLetter>>> {
         Box::pin(async move {
             let events = events
-                .into_iter()
-                .map(Self::typed)
-                .collect::<Result<Vec<E>>>()?;
-            let refused = self.writer.admit_batch(events).await?;
+                .iter()
+                .map(|event| Self::typed(event))
+                .collect::<Result<Vec<&E>>>()?;
+            let refused = self.writer.admit_batch(&events).await?;
             Ok(refused
                 .iter()
-                .map(|(event, reason)| DeadLetter::refused(event, reason))
+                .map(|(i, reason)| DeadLetter::refused(events[*i], reason))
                 .collect())
         })
     }
@@ -167,13 +174,17 @@ impl<E: OcsfEvent> ClassSink<E::Event> for TypedSink<E> {
 /// Opens the writer of one class, boxed.
 pub(crate) type OpenFn<Ev> = fn(WriterConfig) -> BoxFuture<'static, Result<Box<dyn ClassSink<Ev>>>>;
 
-/// Opens a `Writer<E>` behind a [`ClassSink`].
-fn open_typed<E: OcsfEvent>(
+/// Opens a `Writer<E>` behind a [`ClassSink`] of the enum `Ev`.
+fn open_typed<E: OcsfEvent, Ev: OcsfEventEnum>(
     config: WriterConfig,
-) -> BoxFuture<'static, Result<Box<dyn ClassSink<E::Event>>>> {
+) -> BoxFuture<'static, Result<Box<dyn ClassSink<Ev>>>> {
     Box::pin(async move {
         let writer = Writer::<E>::open(config).await?;
-        Ok(Box::new(TypedSink { writer }) as Box<dyn ClassSink<E::Event>>)
+        let sink = TypedSink::<E, Ev> {
+            writer,
+            enum_type: PhantomData,
+        };
+        Ok(Box::new(sink) as Box<dyn ClassSink<Ev>>)
     })
 }
 
@@ -191,17 +202,13 @@ pub(crate) fn registry<Ev: OcsfEventEnum>() -> BTreeMap<i32, ClassEntry<Ev>> {
             if TypeId::of::<E::Event>() != TypeId::of::<Ev>() {
                 return;
             }
-            let open: Box<dyn Any> = Box::new(open_typed::<E> as OpenFn<E::Event>);
-            // The same type (checked above), so the downcast succeeds.
-            if let Ok(open) = open.downcast::<OpenFn<Ev>>() {
-                self.0.insert(
-                    E::CLASS_UID,
-                    ClassEntry {
-                        info: ClassInfo::of::<E>(),
-                        open: *open,
-                    },
-                );
-            }
+            self.0.insert(
+                E::CLASS_UID,
+                ClassEntry {
+                    info: ClassInfo::of::<E>(),
+                    open: open_typed::<E, Ev>,
+                },
+            );
         }
     }
     let mut collect = Collect(BTreeMap::new());

@@ -16,61 +16,57 @@ use crate::error::{Error, ErrorKind, Result};
 
 /// What [`Writer::admit`] did with an event.
 #[derive(Debug)]
-pub(crate) enum Admission<E> {
+pub(crate) enum Admission {
     /// The event was accepted, as by [`Writer::write`].
     Accepted,
-    /// The event was refused (nothing written): the event and the reason.
-    Refused(E, Error),
+    /// The event was refused (nothing written), for this reason.
+    Refused(Error),
 }
 
 impl<E: OcsfEvent> Writer<E> {
     /// [`Writer::write`], except that an event the writer refuses as invalid
-    /// is handed back with the reason instead of failing the call.
-    pub(crate) async fn admit(&mut self, event: E) -> Result<Admission<E>> {
-        let prepared = match self.prepare(&event) {
+    /// is reported with the reason instead of failing the call.
+    pub(crate) async fn admit(&mut self, event: &E) -> Result<Admission> {
+        let prepared = match self.prepare(event) {
             Ok(prepared) => prepared,
             Err(err) if err.kind() == ErrorKind::InvalidInput => {
-                return Ok(Admission::Refused(event, err));
+                return Ok(Admission::Refused(err));
             }
             Err(err) => return Err(err),
         };
-        match self.write_prepared(&prepared, &event).await? {
+        match self.write_prepared(&prepared, event).await? {
             Placed::Kept => Ok(Admission::Accepted),
-            Placed::TooLarge(reason) => Ok(Admission::Refused(event, reason)),
+            Placed::TooLarge(reason) => Ok(Admission::Refused(reason)),
         }
     }
 
     /// [`Writer::write_batch`], except that the events the writer refuses
-    /// are left out of the batch and handed back with their reasons (the
-    /// others are accepted, with one fsync per touched partition).
-    pub(crate) async fn admit_batch(&mut self, events: Vec<E>) -> Result<Vec<(E, Error)>> {
+    /// are left out of the batch and reported by their index in `events`
+    /// with their reasons (the others are accepted, with one fsync per
+    /// touched partition).
+    pub(crate) async fn admit_batch(&mut self, events: &[&E]) -> Result<Vec<(usize, Error)>> {
         let mut prepared = Vec::with_capacity(events.len());
         let mut checked = Vec::with_capacity(events.len());
+        // Indexes in `events` of the checked events.
+        let mut at = Vec::new();
         let mut refused = Vec::new();
-        for event in events {
-            match self.prepare(&event) {
+        for (i, &event) in events.iter().enumerate() {
+            match self.prepare(event) {
                 Ok(p) => {
                     prepared.push(p);
-                    checked.push(Some(event));
+                    checked.push(event);
+                    at.push(i);
                 }
-                Err(err) if err.kind() == ErrorKind::InvalidInput => refused.push((event, err)),
+                Err(err) if err.kind() == ErrorKind::InvalidInput => refused.push((i, err)),
                 Err(err) => return Err(err),
             }
         }
         if prepared.is_empty() {
             return Ok(refused);
         }
-        let events: Vec<E> = checked.into_iter().flatten().collect();
-        let refs: Vec<&E> = events.iter().collect();
-        let too_large = self.append_batch(prepared, &refs, false).await?;
-        if !too_large.is_empty() {
-            let mut events: Vec<Option<E>> = events.into_iter().map(Some).collect();
-            for (i, err) in too_large {
-                if let Some(event) = events.get_mut(i).and_then(Option::take) {
-                    refused.push((event, err));
-                }
-            }
-        }
+        let too_large = self.append_batch(prepared, &checked, false).await?;
+        refused.extend(too_large.into_iter().map(|(i, err)| (at[i], err)));
+        refused.sort_by_key(|(i, _)| *i);
         Ok(refused)
     }
 }
