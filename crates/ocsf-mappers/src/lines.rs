@@ -358,7 +358,8 @@ mod tests {
     #[test]
     fn recycled_events_stay_bounded_when_events_are_appended_directly() {
         use super::{LineMapping, Mapped, RECYCLED_MIN};
-        let line = "Mar  3 10:00:00 h sshd[42]: Accepted password for alice from 10.0.0.5 port 5000 ssh2";
+        let line =
+            "Mar  3 10:00:00 h sshd[42]: Accepted password for alice from 10.0.0.5 port 5000 ssh2";
         let config = crate::SourceConfig::linux().with_reference_ms(1_709_460_000_000);
         let mut mapping = LineMapping::new(Family::Linux, config);
         let mut mapped = Mapped::default();
@@ -366,8 +367,14 @@ mod tests {
         let event = mapped.events[0].clone();
         for _ in 0..50 {
             mapped.recycle();
-            mapped.events.extend(std::iter::repeat_n(event.clone(), 100));
-            assert!(mapped.recycled.len() <= 100.max(RECYCLED_MIN), "{} kept", mapped.recycled.len());
+            mapped
+                .events
+                .extend(std::iter::repeat_n(event.clone(), 100));
+            assert!(
+                mapped.recycled.len() <= 100.max(RECYCLED_MIN),
+                "{} kept",
+                mapped.recycled.len()
+            );
         }
         // Rendered lines still take the kept events.
         mapped.recycle();

@@ -413,7 +413,10 @@ async fn unrouted_error_policy_fails_the_write() -> TestResult {
         .destinations(lake.destinations("err").configs::<Event>(&[3002])?)
         .build()?;
     sink.write(&logon(NOW - 1, "ok")).await?;
-    let err = sink.write(&base(NOW - 1)).await.expect_err("no destination");
+    let err = sink
+        .write(&base(NOW - 1))
+        .await
+        .expect_err("no destination");
     assert_eq!(err.kind(), ErrorKind::Config);
     assert!(err.message().contains("class_uid 0"), "{err}");
     let stats = sink.stats();

@@ -478,3 +478,45 @@ async fn backpressure_keeps_memory_bounded_and_writes_complete() -> TestResult {
     assert!(counts.values().all(|&c| c == 1));
     Ok(())
 }
+
+/// The object keys (content hashes) of 9,000 single writes with `durability`, the clock
+/// moving `step` every 100 writes.
+async fn keys_of_single_writes(durability: Durability, step: Duration) -> BoxResult<Vec<String>> {
+    let lake = tempfile::tempdir()?;
+    let spool = tempfile::tempdir()?;
+    let store: Arc<dyn ObjectStore> = local_store(lake.path())?;
+    let clock = ManualClock::new(LEAP_DAY + DAY / 2);
+    let config = writer_builder(store.clone(), spool.path(), &clock)
+        .max_age(securitylake_source::writer::MAX_MAX_AGE)
+        .durability(durability)
+        .build()?;
+    let mut writer = Writer::<Authentication>::open(config).await?;
+    for i in 0..9_000u64 {
+        writer.write(&event(LEAP_DAY + i as i64, i, 2_000)).await?;
+        if i % 100 == 99 {
+            clock.advance(step);
+        }
+    }
+    writer.close().await?;
+    list_keys(store.as_ref(), PREFIX).await
+}
+
+/// With `Durability::OnFlush` the files depend on the writes only: the same events written
+/// slowly (the clock moving between writes) or quickly make the same objects, which is what
+/// lets a caller replay its input after a crash without duplicating anything. With an
+/// interval the clock cuts frames, so the objects differ.
+#[tokio::test]
+async fn on_flush_durability_makes_the_same_objects_whatever_the_clock() -> TestResult {
+    let still = keys_of_single_writes(Durability::OnFlush, Duration::ZERO).await?;
+    let moving = keys_of_single_writes(Durability::OnFlush, Duration::from_secs(2)).await?;
+    assert!(!still.is_empty());
+    assert_eq!(still, moving);
+    let interval = Durability::Interval(Duration::from_secs(1));
+    let still = keys_of_single_writes(interval, Duration::ZERO).await?;
+    let moving = keys_of_single_writes(interval, Duration::from_secs(2)).await?;
+    assert_ne!(
+        still, moving,
+        "an interval's fsync cuts frames where the clock says"
+    );
+    Ok(())
+}

@@ -28,8 +28,8 @@ use super::routes::Routes;
 use super::state::{Checkpoint, Pending, RelpBatch, RelpState, StateFile, now_ms};
 use crate::error::{Error, Result};
 
-/// Events handed to the sink per `write_batch` call.
-const BATCH: usize = 1024;
+/// Lines between two updates of the shared counters (and at every flush).
+const UPDATE_EVERY: u64 = 1024;
 /// A writer's segments roll only at the run's flushes: their age limit is Security Lake's
 /// longest (a day), far above any flush interval.
 const MAX_AGE: Duration = Duration::from_secs(24 * 3600);
@@ -101,7 +101,22 @@ pub async fn run_input(
     let spec = MapperSpec::new(config.family, &config.map)?;
     tracing::info!(input = %config.name, mapper = spec.name(), prefix = %config.source_prefix, "starting");
     let reference = state.as_ref().map_or_else(now_ms, |s| s.state.reference_ms);
-    let sink = build_sink(&config, &lake, routes, &spool, &letters_path, spec.clone())?;
+    // A replayed input's spool is dropped on start: its files need no fsync or cut by the
+    // clock, and must depend on the lines only, so that a replay makes the same objects.
+    let durability = if replayable {
+        Durability::OnFlush
+    } else {
+        Durability::Interval(Duration::from_secs(1))
+    };
+    let sink = build_sink(
+        &config,
+        &lake,
+        routes,
+        &spool,
+        &letters_path,
+        spec.clone(),
+        durability,
+    )?;
     let relp = match (&config.relp, &state) {
         (Some(listen), Some(file)) => {
             let mut filter = RetransmitFilter::new(listen.dedupe_window);
@@ -308,13 +323,16 @@ impl Task {
         }
         self.segment.started.get_or_insert_with(Instant::now);
         lock(&self.counters).lines += 1;
-        if self.mapped.events.len() >= BATCH {
-            self.write().await?;
+        self.write().await?;
+        if self.segment.lines.is_multiple_of(UPDATE_EVERY) {
+            self.update();
         }
         Ok(())
     }
 
-    /// Hands the mapped events to the sink, and the rejected ones to its dead letters.
+    /// Hands the events just mapped to the sink one by one, while they are in this core's
+    /// cache (1.8x faster than batches of 1,024 events: docs/adr/0308), then recycles them
+    /// for the next line to be rendered into; the rejected ones go to its dead letters.
     async fn write(&mut self) -> Result<()> {
         for rejected in std::mem::take(&mut self.mapped.rejected) {
             let reason = format!("invalid OCSF JSON: {}", rejected.reasons.join("; "));
@@ -323,13 +341,10 @@ impl Task {
                 .await?;
             self.rejected += 1;
         }
-        if !self.mapped.events.is_empty() {
-            // By reference: the events are encoded as they are written, then recycled
-            // for the next lines to be rendered into.
-            self.sink.write_batch(&self.mapped.events).await?;
-            self.mapped.recycle();
+        for event in &self.mapped.events {
+            self.sink.write(event).await?;
         }
-        self.update();
+        self.mapped.recycle();
         Ok(())
     }
 
@@ -343,6 +358,7 @@ impl Task {
         self.mapper.finish(&mut rest);
         self.mapped.events.append(&mut rest.events);
         self.write().await?;
+        self.update();
         let last = self.segment.last.clone();
         if let (Some(file), Some(position), false) = (&mut self.state, last.clone(), replayed) {
             file.state.pending = Some(Pending {
@@ -443,7 +459,7 @@ pub fn lock(counters: &Mutex<Counters>) -> std::sync::MutexGuard<'_, Counters> {
 
 /// The input's own sink: every class to its own custom source (named in the configuration,
 /// from the prefix, or registered), each with the mapper's projection, spooled under
-/// `spool`; refused events dead-lettered to `letters`.
+/// `spool` with `durability`; refused events dead-lettered to `letters`.
 fn build_sink(
     config: &InputConfig,
     lake: &Lake,
@@ -451,12 +467,13 @@ fn build_sink(
     spool: &Path,
     letters: &Path,
     spec: MapperSpec,
+    durability: Durability,
 ) -> Result<LakeSink<Event>> {
     let template = WriterConfig::builder()
         .region(lake.region.clone())
         .account_id(lake.account.clone())
         .max_age(MAX_AGE)
-        .durability(Durability::Interval(Duration::from_secs(1)));
+        .durability(durability);
     let mut configs = BTreeMap::new();
     for (uid, destination) in routes.explicit {
         let dir = spool.join(destination.location.source().name());

@@ -5,7 +5,6 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use ocsf_mappers::lines::{LineFormat, LineMapping, Mapped};
 use ocsf_model::columnar::ColumnarOptions;
@@ -21,9 +20,6 @@ use securitylake_source::{Durability, Manifest, WriterConfig};
 use super::lake::LakeStores;
 use crate::config::TransformConfig;
 use crate::error::{Error, ErrorKind, Result};
-
-/// Events handed to the sink at once.
-const WRITE_BATCH: usize = 1024;
 
 /// A batch being read.
 pub(crate) struct Batch {
@@ -52,8 +48,9 @@ impl Batch {
             .with_reference_ms(reference_ms);
         let projections = LineMapping::new(format, source.clone());
         let mapper = LineMapping::new(format, source);
-        // No roll by age (only by size, which depends on the events), and no fsync: the spool
-        // lives for one invocation, a crash is a retry of the whole batch.
+        // No roll by age (only by size, which depends on the events), and no fsync or frame
+        // cut by the clock: the spool lives for one invocation, a crash is a retry of the whole
+        // batch, which must make the same objects.
         let template = WriterConfig::builder()
             .region(config.region.clone())
             .account_id(config.account_id.clone())
@@ -64,7 +61,7 @@ impl Batch {
                     .writer_buffer_bytes
                     .clamp(MIN_FILE_BYTES, MAX_FILE_BYTES),
             )
-            .durability(Durability::Interval(Duration::from_secs(3600)));
+            .durability(Durability::OnFlush);
         let spool = dir.join("spool");
         let mut names = PrefixDestinations::new(
             config.source_prefix.clone(),
@@ -119,13 +116,11 @@ impl Batch {
         })
     }
 
-    /// Maps one line; hands the events to the sink when enough are waiting.
+    /// Maps one line and hands its events to the sink at once, while they are in this core's
+    /// cache (docs/adr/0308).
     pub(crate) async fn line(&mut self, line: &str) -> Result<()> {
         self.mapper.map_line(line, &mut self.mapped);
-        if self.mapped.events.len() >= WRITE_BATCH || !self.mapped.rejected.is_empty() {
-            self.write().await?;
-        }
-        Ok(())
+        self.write().await
     }
 
     async fn write(&mut self) -> Result<()> {
@@ -137,9 +132,11 @@ impl Batch {
         }
         if !self.mapped.events.is_empty() {
             self.resolve_stores().await?;
-            // By reference: the events are encoded as they are written, then recycled
-            // for the next lines to be rendered into.
-            self.sink.write_batch(&self.mapped.events).await?;
+            // By reference: each event is encoded as it is written, then recycled for the
+            // next lines to be rendered into.
+            for event in &self.mapped.events {
+                self.sink.write(event).await?;
+            }
             self.mapped.recycle();
         }
         Ok(())

@@ -10,8 +10,8 @@
 //! no copy).
 
 use std::any::TypeId;
-use std::marker::PhantomData;
 use std::collections::BTreeMap;
+use std::marker::PhantomData;
 
 use ocsf_model::{ClassVisitor, OcsfEvent, OcsfEventEnum};
 use securitylake_core::layout::SourceLocation;
@@ -91,8 +91,10 @@ pub(crate) trait ClassSink<Ev>: Send {
     fn write<'a>(&'a mut self, event: &'a Ev) -> BoxFuture<'a, Result<Option<DeadLetter>>>;
     /// Writes a batch of events of this class; the refused ones come back
     /// as dead letters (in the batch's order), the others are accepted.
-    fn write_batch<'a>(&'a mut self, events: &'a [&'a Ev])
-    -> BoxFuture<'a, Result<Vec<DeadLetter>>>;
+    fn write_batch<'a>(
+        &'a mut self,
+        events: &'a [&'a Ev],
+    ) -> BoxFuture<'a, Result<Vec<DeadLetter>>>;
     /// [`Writer::roll_due`].
     fn roll_due(&mut self) -> BoxFuture<'_, Result<usize>>;
     /// [`Writer::flush`].

@@ -59,6 +59,24 @@ pub enum Durability {
     /// before a segment is sealed and on [`Writer::sync`]. A crash of the
     /// machine may lose up to one interval of acknowledged events.
     Interval(Duration),
+    /// Neither cut a frame nor fsync for a write or an interval: single
+    /// writes stay in the open batch until it holds 4,096 rows (or its frame
+    /// size), a [`Writer::write_batch`] or [`Writer::sync`] cuts it, or the
+    /// segment is sealed; files are fsynced when sealed and on
+    /// [`Writer::sync`]. Frames, and so the files, depend only on the events
+    /// written and the calls made, never on the clock: writing the same
+    /// events again makes the same objects (the same keys). A crash of the
+    /// process may lose every event since the last flush. For a caller that
+    /// replays its input from its own checkpoint after a crash (such as
+    /// `seclake run`'s file inputs, or a Lambda function's retried batch).
+    ///
+    /// ```
+    /// use securitylake_source::writer::{Durability, WriterConfig};
+    ///
+    /// let template = WriterConfig::builder().durability(Durability::OnFlush);
+    /// # let _ = template;
+    /// ```
+    OnFlush,
 }
 
 /// The configuration of a [`Writer`]; build it with [`WriterConfig::builder`].

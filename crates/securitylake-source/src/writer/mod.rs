@@ -78,7 +78,11 @@
 //! [`Writer::sync`] and on a seal), so a crash of the process may lose the
 //! events of the open batches, and a crash of the machine up to one
 //! interval of acknowledged events; [`Writer::write_batch`] cuts its frames
-//! before returning (they survive a crash of the process).
+//! before returning (they survive a crash of the process). With
+//! [`Durability::OnFlush`] nothing is cut or fsynced by the clock: the files
+//! depend on the events and calls only, so a caller that replays its input
+//! after a crash makes the same objects again (and their conditional puts
+//! are no-ops).
 //!
 //! A frame of a wide schema carries the metadata of every leaf column
 //! (about 65 KB for a one-row frame of the full `Authentication` schema):
@@ -545,6 +549,8 @@ impl<E: OcsfEvent> Writer<E> {
                 let interval = i64::try_from(interval.as_millis()).unwrap_or(i64::MAX);
                 now.saturating_sub(self.last_sync) >= interval
             }
+            // No cut and no fsync by the clock: the frames depend on the writes only.
+            Durability::OnFlush => false,
         };
         if !due {
             return Ok(());
