@@ -542,31 +542,27 @@ impl<E: OcsfEvent> Writer<E> {
     }
 
     fn commit_inner(&mut self, touched: &[PartitionKey]) -> Result<()> {
-        let now = self.config.clock.now_millis();
-        let due = match self.config.durability {
-            Durability::EveryWrite => true,
-            Durability::Interval(interval) => {
-                let interval = i64::try_from(interval.as_millis()).unwrap_or(i64::MAX);
-                now.saturating_sub(self.last_sync) >= interval
-            }
-            // No cut and no fsync by the clock: the frames depend on the writes only.
-            Durability::OnFlush => false,
-        };
-        if !due {
-            return Ok(());
-        }
-        if matches!(self.config.durability, Durability::EveryWrite) {
-            for partition in touched {
-                if let Some(segment) = self.segments.get_mut(partition)
-                    && segment.spool.sync()?
-                {
-                    self.stats.spool_syncs += 1;
+        match self.config.durability {
+            Durability::EveryWrite => {
+                for partition in touched {
+                    if let Some(segment) = self.segments.get_mut(partition)
+                        && segment.spool.sync()?
+                    {
+                        self.stats.spool_syncs += 1;
+                    }
                 }
             }
-        } else {
-            self.sync()?;
+            // Only this policy reads the clock (a single write's hot path).
+            Durability::Interval(interval) => {
+                let interval = i64::try_from(interval.as_millis()).unwrap_or(i64::MAX);
+                let now = self.config.clock.now_millis();
+                if now.saturating_sub(self.last_sync) >= interval {
+                    self.sync()?;
+                }
+            }
+            // No cut and no fsync by the clock: the frames depend on the writes only.
+            Durability::OnFlush => {}
         }
-        self.last_sync = now;
         Ok(())
     }
 
