@@ -4,9 +4,10 @@
 //! the Arrow IPC schema message of the segment's batches, then one record
 //! per *frame*: a fixed [`FrameHeader`] (rows, time range, largest value,
 //! encoding counters) followed by the Arrow IPC messages of one
-//! `RecordBatch` (its dictionaries, if any, and the batch; buffers ZSTD
-//! compressed), rows sorted by `time` (stable). The record framing (length,
-//! CRC) is the spool's, so a torn frame is dropped like a torn record.
+//! `RecordBatch` (its dictionaries, if any, and the batch; buffers LZ4
+//! compressed, ZSTD in spools of earlier versions), rows sorted by `time`
+//! (stable). The record framing (length, CRC) is the spool's, so a torn
+//! frame is dropped like a torn record.
 
 use std::io::Read;
 
@@ -28,25 +29,25 @@ fn arrow_error(context: &str, err: ArrowError) -> Error {
 }
 
 fn ipc_options() -> Result<IpcWriteOptions> {
+    ipc_options_with(FRAME_COMPRESSION)
+}
+
+fn ipc_options_with(codec: CompressionType) -> Result<IpcWriteOptions> {
     // 8-byte alignment: the default 64 pads every buffer of every leaf
     // column, which doubled a one-row frame of a full OCSF schema (65 KB
     // against 131 KB, measured).
     IpcWriteOptions::try_new(8, false, arrow_ipc::MetadataVersion::V5)
         .map_err(|e| arrow_error("IPC options", e))?
-        .try_with_compression(Some(CompressionType::ZSTD))
-        .map_err(|e| arrow_error("IPC options", e))?
-        // Level 1, not the default 3: a frame is compressed once, on the
-        // writer's thread, and read back once; see FRAME_ZSTD_LEVEL.
-        .try_with_compression_level(Some(FRAME_ZSTD_LEVEL))
+        .try_with_compression(Some(codec))
         .map_err(|e| arrow_error("IPC options", e))
 }
 
-/// The ZSTD level of spool frames. The default level 3 was 5-6% of the
-/// whole write path's CPU (the caller's thread compresses every frame);
-/// level 1 compresses about twice as fast for frames a little larger. The
-/// frames' compression has no say in file sizes (the first file's estimate
-/// comes from a trial Parquet encoding, see `sample`).
-pub(super) const FRAME_ZSTD_LEVEL: i32 = 1;
+/// The codec of spool frames' buffers. A frame is compressed once, on the
+/// writer's thread, and read back only by recovery, so the fastest codec
+/// wins: LZ4 frames cost a fraction of ZSTD level 1's CPU, which was about
+/// 12% of the whole write path's samples (docs/adr/0309). Frames written by
+/// earlier versions (ZSTD) still decode: each IPC message names its codec.
+pub(super) const FRAME_COMPRESSION: CompressionType = CompressionType::LZ4_FRAME;
 
 /// What a frame's header says about its batch.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -132,6 +133,16 @@ pub(super) fn encode_frame(
     stats: EncodeStats,
     out: &mut Vec<u8>,
 ) -> Result<(FrameHeader, RecordBatch)> {
+    encode_frame_as(batch, stats, out, FRAME_COMPRESSION)
+}
+
+/// [`encode_frame`] with buffers compressed by `codec`.
+fn encode_frame_as(
+    batch: &RecordBatch,
+    stats: EncodeStats,
+    out: &mut Vec<u8>,
+    codec: CompressionType,
+) -> Result<(FrameHeader, RecordBatch)> {
     let sorted = sort_by_time(batch)?;
     let time = times(&sorted)?;
     let header = FrameHeader {
@@ -144,7 +155,7 @@ pub(super) fn encode_frame(
     out.clear();
     header.write(out);
     let mut writer =
-        StreamWriter::try_new_with_options(Vec::new(), &sorted.schema(), ipc_options()?)
+        StreamWriter::try_new_with_options(Vec::new(), &sorted.schema(), ipc_options_with(codec)?)
             .map_err(|e| arrow_error("encode a spool frame", e))?;
     let schema_len = writer.get_ref().len();
     writer
@@ -248,6 +259,43 @@ mod tests {
             messages,
             Some(vec!["m3".into(), "m1".into(), "m0".into(), "m2".into()])
         );
+        Ok(())
+    }
+
+    /// Frames written before LZ4 (ZSTD level 1, spools of earlier versions)
+    /// still decode, to the same batch as an LZ4 frame of the same rows.
+    #[test]
+    fn zstd_frames_of_earlier_spools_still_decode() -> Result<()> {
+        let mut encoder = BatchEncoder::<Authentication>::new(&ColumnarOptions::default())
+            .map_err(|e| Error::invalid_input(e.to_string()))?;
+        for i in 0..200_i64 {
+            let mut event = Authentication::new(
+                AuthenticationActivityId::Logon,
+                Metadata::new(Product::default(), "1.1.0".into()),
+                SeverityId::Low,
+                i,
+                User::default(),
+            );
+            event.message = Some(format!("Accepted publickey for user{} port {i}", i % 7));
+            encoder.append(&event);
+        }
+        let batch = encoder
+            .finish()
+            .map_err(|e| Error::invalid_input(e.to_string()))?;
+        let schema = schema_message(&batch.schema())?;
+        let (mut zstd, mut lz4) = (Vec::new(), Vec::new());
+        encode_frame_as(
+            &batch,
+            EncodeStats::default(),
+            &mut zstd,
+            CompressionType::ZSTD,
+        )?;
+        encode_frame(&batch, EncodeStats::default(), &mut lz4)?;
+        assert_ne!(zstd, lz4, "the two codecs wrote different bytes");
+        let from_zstd = decode_frame(&schema, &zstd)?;
+        let from_lz4 = decode_frame(&schema, &lz4)?;
+        assert_eq!(from_zstd, batch);
+        assert_eq!(from_lz4, batch);
         Ok(())
     }
 }
