@@ -24,6 +24,16 @@ pub trait LineMapper {
     /// Maps one line (without its terminator), appending events to `out`.
     fn map_line_into(&mut self, line: &str, out: &mut Vec<Self::Event>);
 
+    /// Maps one line into `out`, which holds the events of an earlier line: a
+    /// mapper that renders in place (the Linux mapper) renders this line into
+    /// them, keeping their strings and boxes. Afterwards `out` holds this
+    /// line's events only. The default empties `out` and calls
+    /// [`map_line_into`](Self::map_line_into).
+    fn map_line_reusing(&mut self, line: &str, out: &mut Vec<Self::Event>) {
+        out.clear();
+        self.map_line_into(line, out);
+    }
+
     /// Flushes buffered state at the end of the input.
     fn finish_into(&mut self, out: &mut Vec<Self::Event>);
 
@@ -74,6 +84,22 @@ fn map_read<M: LineMapper>(mapper: &mut M, buf: &[u8], len: usize, out: &mut Vec
         mapper.line_too_long(&text, len, out);
     } else {
         mapper.map_line_into(&text, out);
+    }
+}
+
+/// [`map_read`] into the events of the previous line ([`LineMapper::map_line_reusing`]).
+fn map_read_reusing<M: LineMapper>(
+    mapper: &mut M,
+    buf: &[u8],
+    len: usize,
+    out: &mut Vec<M::Event>,
+) {
+    let text = String::from_utf8_lossy(buf);
+    if len > buf.len() {
+        out.clear();
+        mapper.line_too_long(&text, len, out);
+    } else {
+        mapper.map_line_reusing(&text, out);
     }
 }
 
@@ -130,6 +156,70 @@ impl<M: LineMapper, R> Events<M, R> {
     /// Gives the mapper back.
     pub fn into_mapper(self) -> M {
         self.mapper
+    }
+}
+
+impl<M: LineMapper, R: BufRead> Events<M, R> {
+    /// The events of the next line, lent until the next call, which renders
+    /// the following line into them: a loop that hands each line's events on
+    /// by reference (a writer encodes them where they are) builds no new
+    /// events once warm with the Linux mapper. A line may have no events (a
+    /// blank line, a sudo record waiting for its continuation). At the end of
+    /// the input the events the mapper still buffers come as one last slice,
+    /// then `None`. Errors are those of [`Iterator::next`], and events that
+    /// `next` left pending come first.
+    ///
+    /// ```
+    /// use ocsf_mappers::{LinuxMapper, SourceConfig, stream};
+    ///
+    /// let input = "\
+    /// Mar  3 10:00:00 h sshd[42]: Accepted password for alice from 10.0.0.5 port 5000 ssh2
+    /// Mar  3 10:00:01 h sshd[43]: Accepted password for bob from 10.0.0.6 port 5001 ssh2
+    /// ";
+    /// let mapper = LinuxMapper::new(SourceConfig::linux().with_reference_ms(1_709_460_000_000));
+    /// let mut events = stream::events(mapper, input.as_bytes());
+    /// let mut users = Vec::new();
+    /// while let Some(line) = events.next_events() {
+    ///     for event in line? {
+    ///         let json = serde_json::to_value(event)?;
+    ///         users.push(json["user"]["name"].as_str().unwrap_or_default().to_owned());
+    ///     }
+    /// }
+    /// assert_eq!(users, ["alice", "bob"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn next_events(&mut self) -> Option<Result<&[M::Event], Error>> {
+        if !self.pending.is_empty() {
+            self.out.clear();
+            self.out.extend(self.pending.drain(..));
+            return Some(Ok(&self.out));
+        }
+        if self.finished {
+            return None;
+        }
+        if !self.done {
+            let max = self.mapper.max_line_len();
+            match read_bounded(&mut self.reader, &mut self.buf, max) {
+                Ok(Some(len)) => {
+                    self.offset = self.offset.saturating_add(len as u64 + 1);
+                    map_read_reusing(&mut self.mapper, &self.buf, len, &mut self.out);
+                    return Some(Ok(&self.out));
+                }
+                Ok(None) => self.done = true,
+                Err(e) => {
+                    let transient = matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    );
+                    self.done = !transient;
+                    return Some(Err(Error::io(Format::Lines, self.offset, e)));
+                }
+            }
+        }
+        self.out.clear();
+        self.mapper.finish_into(&mut self.out);
+        self.finished = true;
+        Some(Ok(&self.out))
     }
 }
 

@@ -244,3 +244,94 @@ mod asynchronous {
         assert_eq!(b["user"]["name"], "root");
     }
 }
+
+/// The lines of [`LINES`], a line cut for its length and a line of invalid UTF-8, and many
+/// sshd lines of varied shapes, so that lent events are rendered into over and over.
+fn mixed_input() -> Vec<u8> {
+    let mut data = LINES.as_bytes().to_vec();
+    data.push(b'\n');
+    data.extend(std::iter::repeat_n(b'x', 5000));
+    data.extend(
+        b"\nJun  9 10:00:03 web1 sshd[9]: Failed password for r\xffot from 192.0.2.7 port 1 ssh2\n",
+    );
+    for i in 0..300 {
+        let line = match i % 5 {
+            0 => format!(
+                "Jun  9 10:01:{:02} web{i} sshd[{i}]: Accepted publickey for u{i} from 192.0.2.{} port {i} ssh2: ED25519 SHA256:abc{i}\n",
+                i % 60,
+                i % 250
+            ),
+            1 => format!(
+                "Jun  9 10:01:{:02} web1 sshd[{i}]: Failed password for invalid user x{i} from 198.51.100.{} port 22 ssh2\n",
+                i % 60,
+                i % 250
+            ),
+            2 => format!(
+                "Jun  9 10:01:{:02} web1 sudo:    alice : TTY=pts/{i} ; PWD=/ ; USER=root ; COMMAND=/bin/ls {i}\n",
+                i % 60
+            ),
+            3 => format!(
+                "Jun  9 10:01:{:02} web1 sshd[{i}]: pam_unix(sshd:session): session opened for user u{i}(uid={i}) by (uid=0)\n",
+                i % 60
+            ),
+            _ => format!(
+                "Jun  9 10:01:{:02} web1 app{i}[{i}]: something else {i}\n",
+                i % 60
+            ),
+        };
+        data.extend(line.as_bytes());
+    }
+    data
+}
+
+#[test]
+fn lent_events_equal_the_iterators_events() {
+    let config = || {
+        SourceConfig::linux()
+            .with_reference_ms(REF_MS)
+            .with_max_line_len(200)
+    };
+    let data = mixed_input();
+    let owned: Vec<serde_json::Value> = stream::events(LinuxMapper::new(config()), &data[..])
+        .map(|e| serde_json::to_value(e.expect("no I/O error")).expect("serializes"))
+        .collect();
+    let mut lent = Vec::new();
+    let mut events = stream::events(LinuxMapper::new(config()), &data[..]);
+    let mut slices = 0;
+    while let Some(line) = events.next_events() {
+        slices += 1;
+        for e in line.expect("no I/O error") {
+            lent.push(serde_json::to_value(e).expect("serializes"));
+        }
+    }
+    assert!(owned.len() > 300, "{}", owned.len());
+    assert_eq!(lent, owned);
+    // One slice per line (blank ones included) and the mapper's last one.
+    let lines = data.split(|&b| b == b'\n').count() - usize::from(data.ends_with(b"\n"));
+    assert_eq!(slices, lines + 1);
+    assert!(events.next_events().is_none());
+    let stats = events.mapper().stats();
+    assert_eq!(stats.events() as usize, owned.len());
+}
+
+#[test]
+fn lent_journal_events_equal_the_iterators_events() {
+    let mut export = Vec::new();
+    for i in 0..50 {
+        export.extend(format!("__REALTIME_TIMESTAMP=17179276{i:02}000000\n_HOSTNAME=web{i}\nSYSLOG_IDENTIFIER=sshd\n_PID={i}\nMESSAGE=Failed password for u{i} from 192.0.2.{i} port 4000 ssh2\n\n").as_bytes());
+        export.extend(b"NOT A FIELD LINE\n\n");
+    }
+    let owned: Vec<serde_json::Value> = linux()
+        .journal_export(&export[..])
+        .map(|e| serde_json::to_value(e.expect("no I/O error")).expect("serializes"))
+        .collect();
+    let mut lent = Vec::new();
+    let mut entries = linux().journal_export(&export[..]);
+    while let Some(entry) = entries.next_events() {
+        for e in entry.expect("no I/O error") {
+            lent.push(serde_json::to_value(e).expect("serializes"));
+        }
+    }
+    assert!(owned.len() > 50, "{}", owned.len());
+    assert_eq!(lent, owned);
+}

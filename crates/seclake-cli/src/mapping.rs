@@ -152,22 +152,27 @@ impl EventStream {
     }
 }
 
-impl Iterator for EventStream {
-    type Item = Result<Event>;
-
-    fn next(&mut self) -> Option<Self::Item> {
+impl EventStream {
+    /// The events of the next line (or journald entry), lent until the next call, which maps
+    /// the following line into them: written by reference, they are encoded where they are
+    /// and never rebuilt. A line may have none; the mapper's buffered events come last, then
+    /// `None`.
+    pub fn next_events(&mut self) -> Option<Result<&[Event]>> {
         let item = match self {
-            EventStream::Linux(e) => e.next(),
-            EventStream::Journal(e) => e.next(),
-            EventStream::DeepSecurity(e) => e.next(),
+            EventStream::Linux(e) => e.next_events(),
+            EventStream::Journal(e) => e.next_events(),
+            EventStream::DeepSecurity(e) => e.next_events(),
         }?;
-        Some(item.map_err(|e| {
-            let retry = e.is_retryable();
-            Error::input(format!("reading the input: {e}"))
-                .retryable(retry)
-                .with_source(e)
-        }))
+        Some(item.map_err(read_error))
     }
+}
+
+/// An input error of the mapped stream.
+fn read_error(e: ocsf_mappers::Error) -> Error {
+    let retry = e.is_retryable();
+    Error::input(format!("reading the input: {e}"))
+        .retryable(retry)
+        .with_source(e)
 }
 
 /// An opened input: raw logs being mapped, or OCSF JSON to pass through.

@@ -16,13 +16,15 @@ use securitylake_core::aws::AwsConfig;
 use securitylake_core::layout::{CustomSource, LakeSource, SourceLocation};
 use securitylake_core::object_store::ObjectStore;
 use securitylake_source::sink::ClassInfo;
+use securitylake_source::writer::Durability;
 
 use crate::common::{AwsArgs, assume, print_json, s3_store, write_json_line};
 use crate::error::{Error, ErrorKind, Result};
 use crate::follow::{Follow, FollowArgs};
 use crate::mapping::{EventStream, Input, MapArgs, print_stats, stats_json};
 use crate::route::{
-    Destination, Written, registered_destination, selected_classes, source_names, write_classes,
+    Destination, Written, durability_for, registered_destination, selected_classes, source_names,
+    write_classes,
 };
 
 /// Arguments of `seclake convert`.
@@ -147,7 +149,8 @@ pub async fn convert(args: ConvertArgs) -> Result<u8> {
         let region = args.target.lake_region.clone().ok_or_else(|| {
             Error::input("--lake-region is required with --lake (the region partition value)")
         })?;
-        let written = write_local(&mut events, &args.target, store, &region).await?;
+        let durability = durability_for(&args.map.from);
+        let written = write_local(&mut events, &args.target, store, &region, durability).await?;
         return finish_publish("convert", &events, &args.target, written);
     }
     let input = args.map.input()?;
@@ -176,20 +179,23 @@ pub async fn convert(args: ConvertArgs) -> Result<u8> {
         }
     };
     let bar = spinner("converted");
-    for event in events.by_ref() {
-        let event = event?;
-        match args.to_version.as_deref() {
-            None | Some("1.1.0") => write_json_line(&mut out, &event)?,
-            Some(version) => {
-                let json = serde_json::to_value(&event).map_err(|e| {
-                    Error::new(ErrorKind::Io, format!("encoding JSON: {e}")).with_source(e)
-                })?;
-                let converted = convert_value(json, "1.1.0", version, &mut report)
-                    .map_err(|e| Error::input(format!("converting to OCSF {version}: {e}")))?;
-                write_json_line(&mut out, &converted)?;
+    // Each line is mapped into the events of the line before (lent, never rebuilt).
+    while let Some(line) = events.next_events() {
+        let line = line?;
+        for event in line {
+            match args.to_version.as_deref() {
+                None | Some("1.1.0") => write_json_line(&mut out, event)?,
+                Some(version) => {
+                    let json = serde_json::to_value(event).map_err(|e| {
+                        Error::new(ErrorKind::Io, format!("encoding JSON: {e}")).with_source(e)
+                    })?;
+                    let converted = convert_value(json, "1.1.0", version, &mut report)
+                        .map_err(|e| Error::input(format!("converting to OCSF {version}: {e}")))?;
+                    write_json_line(&mut out, &converted)?;
+                }
             }
         }
-        bar.inc(1);
+        bar.inc(line.len() as u64);
     }
     bar.finish_and_clear();
     out.flush().map_err(|e| Error::io("writing output", e))?;
@@ -233,7 +239,8 @@ pub async fn publish(args: PublishArgs, aws: &AwsArgs) -> Result<u8> {
         let store = lake_store(lake)?;
         let region = local_region()?;
         let mut events = args.map.events()?;
-        let written = write_local(&mut events, target, store, &region).await?;
+        let durability = durability_for(&args.map.from);
+        let written = write_local(&mut events, target, store, &region, durability).await?;
         return finish_publish("publish", &events, target, written);
     }
     let base = aws.load().await?;
@@ -261,7 +268,16 @@ pub async fn publish(args: PublishArgs, aws: &AwsArgs) -> Result<u8> {
         }
         None => registered(&args, &base, &events, &classes).await?,
     };
-    let written = write_classes(&mut events, target, &classes, destinations, &region).await?;
+    let durability = durability_for(&args.map.from);
+    let written = write_classes(
+        &mut events,
+        target,
+        &classes,
+        destinations,
+        &region,
+        durability,
+    )
+    .await?;
     finish_publish("publish", &events, target, written)
 }
 
@@ -310,6 +326,7 @@ async fn write_local(
     target: &TargetArgs,
     store: Arc<dyn ObjectStore>,
     region: &str,
+    durability: Durability,
 ) -> Result<Written> {
     let classes = selected_classes(target, events)?;
     let mut destinations = BTreeMap::new();
@@ -322,7 +339,7 @@ async fn write_local(
         let store = store.clone();
         destinations.insert(uid, Destination { location, store });
     }
-    write_classes(events, target, &classes, destinations, region).await
+    write_classes(events, target, &classes, destinations, region, durability).await
 }
 
 fn finish_publish(

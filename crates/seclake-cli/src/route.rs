@@ -25,8 +25,8 @@ use crate::mapping::EventStream;
 use crate::publish::{TargetArgs, spinner};
 use crate::schema::find_class;
 
-/// Events written per `write_batch` call (one spool fsync per partition and class).
-const BATCH: usize = 1024;
+/// Events written between two updates of the progress bar.
+const PROGRESS_EVERY: u64 = 1024;
 
 /// The default dead-letter file, in the current directory (created on the first letter).
 pub const DEFAULT_DEAD_LETTERS: &str = "seclake-dead-letters.jsonl";
@@ -150,6 +150,7 @@ fn class_config(
     destination: Destination,
     region: &str,
     single: bool,
+    durability: Durability,
 ) -> Result<WriterConfig> {
     let spool_dir = match &target.spool_dir {
         // One class: the directory itself (as before the router); several: one per source.
@@ -166,7 +167,7 @@ fn class_config(
         .account_id(target.account_id.clone())
         .store(destination.store)
         .spool_dir(spool_dir)
-        .durability(Durability::Interval(Duration::from_secs(1)));
+        .durability(durability);
     if let Some(bytes) = target.max_file_bytes {
         builder = builder.max_file_bytes(bytes);
     }
@@ -181,6 +182,21 @@ fn class_config(
     Ok(builder.build()?)
 }
 
+/// When the writers make accepted events durable, for an input at `from` (a path, or `-`).
+///
+/// A regular file can be published again, so its frames are cut by the writes alone
+/// ([`Durability::OnFlush`]): publishing the same file twice makes the same objects, which the
+/// store then finds already there. Standard input and pipes cannot be read again: their
+/// events are made durable within a second ([`Durability::Interval`]).
+pub fn durability_for(from: &str) -> Durability {
+    let regular = from != "-" && std::fs::metadata(from).is_ok_and(|m| m.is_file());
+    if regular {
+        Durability::OnFlush
+    } else {
+        Durability::Interval(Duration::from_secs(1))
+    }
+}
+
 /// Maps the input and writes each class to its destination through a `LakeSink`; events of
 /// other classes are skipped and counted, events a writer refuses go to the dead-letter file.
 pub async fn write_classes(
@@ -189,6 +205,7 @@ pub async fn write_classes(
     classes: &[ClassInfo],
     mut destinations: BTreeMap<i32, Destination>,
     region: &str,
+    durability: Durability,
 ) -> Result<Written> {
     let single = classes.len() == 1;
     let mut configs = BTreeMap::new();
@@ -198,7 +215,15 @@ pub async fn write_classes(
             .remove(&class.class_uid)
             .ok_or_else(|| Error::input(format!("no destination for class {}", class.name)))?;
         locations.insert(class.class_uid, destination.location.clone());
-        let config = class_config(target, events, class, destination, region, single)?;
+        let config = class_config(
+            target,
+            events,
+            class,
+            destination,
+            region,
+            single,
+            durability,
+        )?;
         configs.insert(class.class_uid, config);
     }
     let dead_letters = target
@@ -211,19 +236,20 @@ pub async fn write_classes(
         .dead_letters(JsonLinesDeadLetters::lazy(&dead_letters))
         .build()?;
     let bar = spinner("written");
-    let mut batch = Vec::with_capacity(BATCH);
-    for event in events.by_ref() {
-        batch.push(event?);
-        if batch.len() >= BATCH {
-            bar.inc(batch.len() as u64);
-            sink.write_batch(&batch).await?;
-            batch.clear();
+    // Each line's events are written by reference as soon as they are mapped (encoded while
+    // they are in the core's cache), and the next line is mapped into them.
+    let mut unreported = 0u64;
+    while let Some(line) = events.next_events() {
+        for event in line? {
+            sink.write(event).await?;
+            unreported += 1;
+        }
+        if unreported >= PROGRESS_EVERY {
+            bar.inc(unreported);
+            unreported = 0;
         }
     }
-    if !batch.is_empty() {
-        bar.inc(batch.len() as u64);
-        sink.write_batch(&batch).await?;
-    }
+    bar.inc(unreported);
     let manifest = sink.flush().await?;
     let stats = sink.stats();
     sink.close().await?;

@@ -637,6 +637,60 @@ fn files_under(dir: &std::path::Path) -> std::io::Result<Vec<String>> {
     Ok(out)
 }
 
+/// Publishing the same file twice makes the same objects: its frames are cut by the writes
+/// alone (`Durability::OnFlush`), never by the clock, so the content-derived keys repeat and a
+/// rerun after a failure duplicates nothing. The file is large enough that its publish spans
+/// several of the one-second intervals a clock-driven writer would cut frames at.
+#[test]
+fn publishing_a_file_again_makes_the_same_objects() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let log = dir.path().join("auth.log");
+    let mut text = String::new();
+    for i in 0..60_000 {
+        // Times in order (one sorted run per file, whose frames are its row groups' batches).
+        let t = i / 20;
+        let (m, sec) = (t / 60, t % 60);
+        text.push_str(&match i % 3 {
+            0 => format!("Jun  9 10:{m:02}:{sec:02} bastion sshd[{i}]: Accepted publickey for u{} from 192.0.2.{} port {i} ssh2\n", i % 97, i % 250),
+            1 => format!("Jun  9 10:{m:02}:{sec:02} bastion sshd[{i}]: Failed password for invalid user x{} from 198.51.100.{} port 22 ssh2\n", i % 89, i % 250),
+            _ => format!("Jun  9 10:{m:02}:{sec:02} bastion sshd[{i}]: Disconnected from user u{} 192.0.2.{} port {i}\n", i % 97, i % 250),
+        });
+    }
+    std::fs::write(&log, text)?;
+    let publish = |lake: &str| {
+        run(&[
+            "publish",
+            "--from",
+            s(&log),
+            "--reference-time",
+            REFERENCE,
+            "--lake",
+            s(&dir.path().join(lake)),
+            "--lake-region",
+            "us-east-1",
+            "--class",
+            "authentication",
+            "--max-file-bytes",
+            "2000000",
+            "--spool-dir",
+            s(&dir.path().join(format!("spool-{lake}"))),
+            "--json",
+        ])
+    };
+    let first = publish("one")?;
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    assert_eq!(first.json()?["rows"], 60_000);
+    let second = publish("two")?;
+    assert_eq!(second.code, 0, "{}", second.stderr);
+    let (one, two) = (
+        files_under(&dir.path().join("one"))?,
+        files_under(&dir.path().join("two"))?,
+    );
+    assert!(one.len() > 1, "{one:?}");
+    assert_eq!(one, two, "the same file made other objects");
+    Ok(())
+}
+
 /// `publish --lake` without `--class` writes every class the mapper emitted, each to its own
 /// custom source named from the prefix, into directories it creates; `--class` narrows it.
 #[test]

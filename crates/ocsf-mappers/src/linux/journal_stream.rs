@@ -32,6 +32,56 @@ impl<T: Target, I> JournalEvents<T, I> {
     }
 }
 
+impl<T: Target, I: Iterator<Item = Result<JournalEntry, Error>>> JournalEvents<T, I> {
+    /// The events of the next entry, lent until the next call, which renders the following
+    /// entry into them (see [`Events::next_events`](crate::stream::Events::next_events)); an
+    /// entry may have none. At the end, the events the mapper still buffers come as one last
+    /// slice, then `None`. Errors are those of [`Iterator::next`]; events `next` left pending
+    /// come first.
+    ///
+    /// ```
+    /// use ocsf_mappers::{LinuxMapper, SourceConfig};
+    ///
+    /// let export = "\
+    /// __REALTIME_TIMESTAMP=1709460000000000
+    /// _HOSTNAME=h
+    /// SYSLOG_IDENTIFIER=sshd
+    /// _PID=42
+    /// MESSAGE=Accepted password for alice from 10.0.0.5 port 5000 ssh2
+    ///
+    /// ";
+    /// let mapper = LinuxMapper::new(SourceConfig::linux());
+    /// let mut entries = mapper.journal_export(export.as_bytes());
+    /// let mut classes = Vec::new();
+    /// while let Some(entry) = entries.next_events() {
+    ///     classes.extend(entry?.iter().map(|e| e.class_uid()));
+    /// }
+    /// assert_eq!(classes, [3002]);
+    /// # Ok::<(), ocsf_mappers::Error>(())
+    /// ```
+    pub fn next_events(&mut self) -> Option<Result<&[T::Event], Error>> {
+        if !self.pending.is_empty() {
+            self.out.clear();
+            self.out.extend(self.pending.drain(..));
+            return Some(Ok(&self.out));
+        }
+        if self.finished {
+            return None;
+        }
+        self.mapper.take_spares(&mut self.out);
+        match self.entries.next() {
+            Some(Ok(entry)) => self.mapper.map_journal_entry(&entry, &mut self.out),
+            Some(Err(e)) if e.kind() == crate::ErrorKind::Io => return Some(Err(e)),
+            Some(Err(e)) => self.mapper.map_journal_error(&e, &mut self.out),
+            None => {
+                self.mapper.finish_into(&mut self.out);
+                self.finished = true;
+            }
+        }
+        Some(Ok(&self.out))
+    }
+}
+
 impl<T: Target, I: Iterator<Item = Result<JournalEntry, Error>>> Iterator for JournalEvents<T, I> {
     type Item = Result<T::Event, Error>;
 

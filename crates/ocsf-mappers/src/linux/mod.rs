@@ -358,13 +358,18 @@ impl<T: Target> LinuxMapper<T> {
     /// # Ok::<(), serde_json::Error>(())
     /// ```
     pub fn map_line_reusing(&mut self, line: &str, out: &mut Vec<T::Event>) {
-        // A few events are kept: a line completes one or two (a flushed sudo record).
+        self.take_spares(out);
+        self.map_line_into(line, out);
+    }
+
+    /// Empties `out`, keeping a few of its events for the next ones to be rendered into (a
+    /// line completes one or two: a flushed sudo record).
+    pub(crate) fn take_spares(&mut self, out: &mut Vec<T::Event>) {
         let keep = out
             .len()
             .min(MAX_SPARE_EVENTS.saturating_sub(self.spare.len()));
         self.spare.extend(out.drain(..keep));
         out.clear();
-        self.map_line_into(line, out);
     }
 
     /// [`map_line`](Self::map_line), appending to `out`.
@@ -668,6 +673,10 @@ impl<T: Target> LineMapper for LinuxMapper<T> {
 
     fn map_line_into(&mut self, line: &str, out: &mut Vec<T::Event>) {
         LinuxMapper::map_line_into(self, line, out);
+    }
+
+    fn map_line_reusing(&mut self, line: &str, out: &mut Vec<T::Event>) {
+        LinuxMapper::map_line_reusing(self, line, out);
     }
 
     fn finish_into(&mut self, out: &mut Vec<T::Event>) {
