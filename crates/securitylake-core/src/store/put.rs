@@ -5,7 +5,8 @@
 use bytes::Bytes;
 use object_store::path::Path;
 use object_store::{
-    ObjectStore, ObjectStoreExt, PutMode, PutMultipartOptions, PutOptions, WriteMultipart,
+    ObjectStore, ObjectStoreExt, PutMode, PutMultipartOptions, PutOptions, PutPayload,
+    WriteMultipart,
 };
 
 use crate::error::{Error, ErrorKind, Result};
@@ -194,26 +195,25 @@ impl Body {
         }
     }
 
-    /// The next `n` bytes (the first call starts at the beginning).
-    async fn next_part(&mut self, offset: u64, n: usize) -> Result<Bytes> {
+    /// The next `n` bytes (the first call starts at the beginning), as pieces of at most
+    /// [`READ_PIECE`] bytes when read from a file.
+    async fn next_part(&mut self, offset: u64, n: usize) -> Result<PutPayload> {
         match self {
             Body::Bytes(bytes) => {
                 let start = usize::try_from(offset)
                     .unwrap_or(usize::MAX)
                     .min(bytes.len());
-                Ok(bytes.slice(start..start.saturating_add(n).min(bytes.len())))
+                Ok(bytes
+                    .slice(start..start.saturating_add(n).min(bytes.len()))
+                    .into())
             }
             Body::File { file, .. } => {
                 let mut taken = file.try_clone().map_err(|e| {
                     Error::new(ErrorKind::Io, format!("read a part to upload: {e}")).with_source(e)
                 })?;
-                let read = tokio::task::spawn_blocking(move || {
-                    let mut part = vec![0; n];
-                    std::io::Read::read_exact(&mut taken, &mut part).map(|()| part)
-                })
-                .await;
+                let read = tokio::task::spawn_blocking(move || read_pieces(&mut taken, n)).await;
                 match read {
-                    Ok(Ok(part)) => Ok(Bytes::from(part)),
+                    Ok(Ok(pieces)) => Ok(pieces),
                     Ok(Err(e)) => Err(Error::new(
                         ErrorKind::Io,
                         format!("read a part to upload at offset {offset}: {e}"),
@@ -229,9 +229,9 @@ impl Body {
     }
 
     /// The whole body (a file is read).
-    async fn into_bytes(mut self) -> Result<Bytes> {
+    async fn into_payload(mut self) -> Result<PutPayload> {
         match self {
-            Body::Bytes(bytes) => Ok(bytes),
+            Body::Bytes(bytes) => Ok(bytes.into()),
             Body::File { len, .. } => {
                 let n = usize::try_from(len)
                     .map_err(|_| Error::invalid_input("object does not fit in memory"))?;
@@ -239,6 +239,26 @@ impl Body {
             }
         }
     }
+}
+
+/// The largest buffer a file is read into for an upload: parts are read as pieces of this
+/// size and handed to the store together. One buffer per part (8 MiB by default) made every
+/// upload allocate and free buffers that large, and glibc then raises its mmap threshold to
+/// their size and keeps such buffers of every thread in its heaps: peak RSS grew by 10-40 MB at
+/// each sealed file (docs/adr/0310).
+const READ_PIECE: usize = 1 << 20;
+
+/// Reads exactly `n` bytes of `file` from its position, in pieces of at most [`READ_PIECE`].
+fn read_pieces(file: &mut std::fs::File, n: usize) -> std::io::Result<PutPayload> {
+    let mut pieces = Vec::with_capacity(n.div_ceil(READ_PIECE).max(1));
+    let mut left = n;
+    while left > 0 {
+        let mut piece = vec![0; left.min(READ_PIECE)];
+        std::io::Read::read_exact(file, &mut piece)?;
+        left -= piece.len();
+        pieces.push(Bytes::from(piece));
+    }
+    Ok(pieces.into_iter().collect())
 }
 
 async fn put_body(
@@ -260,8 +280,8 @@ async fn put_inner(
 ) -> Result<Created> {
     let len = body.len();
     if len <= options.multipart_threshold {
-        let bytes = body.into_bytes().await?;
-        return put_whole(store, path, bytes).await;
+        let payload = body.into_payload().await?;
+        return put_whole(store, path, payload).await;
     }
     match store.head(path).await {
         Ok(_) => return Ok(Created::AlreadyPresent),
@@ -272,13 +292,13 @@ async fn put_inner(
 }
 
 /// A conditional create of an object up to the multipart threshold.
-async fn put_whole(store: &dyn ObjectStore, path: &Path, bytes: Bytes) -> Result<Created> {
-    let len = bytes.len() as u64;
+async fn put_whole(store: &dyn ObjectStore, path: &Path, payload: PutPayload) -> Result<Created> {
+    let len = payload.content_length() as u64;
     let put = PutOptions {
         mode: PutMode::Create,
         ..PutOptions::default()
     };
-    match store.put_opts(path, bytes.clone().into(), put).await {
+    match store.put_opts(path, payload.clone(), put).await {
         Ok(result) => {
             return Ok(Created::New {
                 e_tag: result.e_tag.map(unquote),
@@ -304,7 +324,7 @@ async fn put_whole(store: &dyn ObjectStore, path: &Path, bytes: Bytes) -> Result
         Err(e) => return Err(Error::from_object_store(format!("HEAD {path}"), e)),
     }
     let result = store
-        .put(path, bytes.into())
+        .put(path, payload)
         .await
         .map_err(|e| Error::from_object_store(format!("PUT {path}"), e))?;
     Ok(Created::New {
@@ -342,7 +362,9 @@ async fn put_multipart(
                 return Err(err);
             }
         };
-        writer.put(next);
+        for piece in &next {
+            writer.put(piece.clone());
+        }
         offset += n;
     }
     match writer.finish().await {

@@ -14,7 +14,10 @@ use std::io::Read;
 use arrow_array::{Array, Int64Array, RecordBatch, UInt32Array};
 use arrow_ipc::CompressionType;
 use arrow_ipc::reader::StreamReader;
-use arrow_ipc::writer::{IpcWriteOptions, StreamWriter};
+use arrow_ipc::writer::{
+    DictionaryTracker, IpcDataGenerator, IpcWriteContext, IpcWriteOptions, StreamWriter,
+    write_message,
+};
 use arrow_schema::{ArrowError, SchemaRef};
 use ocsf_model::columnar::EncodeStats;
 use securitylake_parquet::ParquetRules;
@@ -125,47 +128,76 @@ pub(super) fn sort_by_time(batch: &RecordBatch) -> Result<RecordBatch> {
         .map_err(|e| arrow_error("sort a spool frame", e))
 }
 
-/// Encodes one frame of `batch` (sorted by time here) into `out` (cleared):
-/// the header, then the IPC messages after the schema. Returns the header
-/// and the sorted batch (what the frame holds).
-pub(super) fn encode_frame(
-    batch: &RecordBatch,
-    stats: EncodeStats,
-    out: &mut Vec<u8>,
-) -> Result<(FrameHeader, RecordBatch)> {
-    encode_frame_as(batch, stats, out, FRAME_COMPRESSION)
+/// Encodes frames, keeping its IPC context (the flatbuffer builder, a ZSTD
+/// compressor if that is the codec) and its buffer from one frame to the
+/// next: one per open write-ahead file (docs/adr/0310).
+pub(super) struct FrameEncoder {
+    options: IpcWriteOptions,
+    context: IpcWriteContext,
+    /// The frame being encoded (reused).
+    out: Vec<u8>,
 }
 
-/// [`encode_frame`] with buffers compressed by `codec`.
-fn encode_frame_as(
-    batch: &RecordBatch,
-    stats: EncodeStats,
-    out: &mut Vec<u8>,
-    codec: CompressionType,
-) -> Result<(FrameHeader, RecordBatch)> {
-    let sorted = sort_by_time(batch)?;
-    let time = times(&sorted)?;
-    let header = FrameHeader {
-        rows: sorted.num_rows() as u64,
-        min_time: time.values().first().copied().unwrap_or(0),
-        max_time: time.values().last().copied().unwrap_or(0),
-        largest_value: ParquetRules::largest_value_in(&sorted),
-        stats,
-    };
-    out.clear();
-    header.write(out);
-    let mut writer =
-        StreamWriter::try_new_with_options(Vec::new(), &sorted.schema(), ipc_options_with(codec)?)
+impl std::fmt::Debug for FrameEncoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FrameEncoder")
+            .field("out", &self.out.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A frame buffer larger than this is not kept for the next frame.
+const KEPT_FRAME_CAPACITY: usize = 4 * 1024 * 1024;
+
+impl FrameEncoder {
+    /// An encoder of frames compressed by [`FRAME_COMPRESSION`].
+    pub fn new() -> Result<Self> {
+        Self::with_codec(FRAME_COMPRESSION)
+    }
+
+    /// An encoder of frames compressed by `codec`.
+    fn with_codec(codec: CompressionType) -> Result<Self> {
+        Ok(FrameEncoder {
+            options: ipc_options_with(codec)?,
+            context: IpcWriteContext::default(),
+            out: Vec::new(),
+        })
+    }
+
+    /// Encodes one frame of `batch` (sorted by time here): the header, then
+    /// the IPC message of the batch (the schema message is the segment's).
+    /// Returns the frame's bytes, its header and the sorted batch (what the
+    /// frame holds).
+    pub fn encode(
+        &mut self,
+        batch: &RecordBatch,
+        stats: EncodeStats,
+    ) -> Result<(&[u8], FrameHeader, RecordBatch)> {
+        let sorted = sort_by_time(batch)?;
+        let time = times(&sorted)?;
+        let header = FrameHeader {
+            rows: sorted.num_rows() as u64,
+            min_time: time.values().first().copied().unwrap_or(0),
+            max_time: time.values().last().copied().unwrap_or(0),
+            largest_value: ParquetRules::largest_value_in(&sorted),
+            stats,
+        };
+        if self.out.capacity() > KEPT_FRAME_CAPACITY {
+            self.out = Vec::new();
+        }
+        self.out.clear();
+        header.write(&mut self.out);
+        // The spool's schema has no dictionary-encoded fields: nothing to track.
+        let mut dictionaries = DictionaryTracker::new(false);
+        let (dicts, message) = IpcDataGenerator::default()
+            .encode(&sorted, &mut dictionaries, &self.options, &mut self.context)
             .map_err(|e| arrow_error("encode a spool frame", e))?;
-    let schema_len = writer.get_ref().len();
-    writer
-        .write(&sorted)
-        .map_err(|e| arrow_error("encode a spool frame", e))?;
-    let bytes = writer
-        .into_inner()
-        .map_err(|e| arrow_error("encode a spool frame", e))?;
-    out.extend_from_slice(bytes.get(schema_len..).unwrap_or_default());
-    Ok((header, sorted))
+        for encoded in dicts.into_iter().chain(std::iter::once(message)) {
+            write_message(&mut self.out, encoded, &self.options)
+                .map_err(|e| arrow_error("encode a spool frame", e))?;
+        }
+        Ok((&self.out, header, sorted))
+    }
 }
 
 /// Decodes the batch of a frame payload, given the segment's schema
@@ -231,11 +263,11 @@ mod tests {
             .finish()
             .map_err(|e| Error::invalid_input(e.to_string()))?;
         let schema = schema_message(&batch.schema())?;
-        let mut payload = Vec::new();
-        let (header, _) = encode_frame(&batch, EncodeStats::default(), &mut payload)?;
+        let mut frames = FrameEncoder::new()?;
+        let (payload, header, _) = frames.encode(&batch, EncodeStats::default())?;
+        let payload = payload.to_vec();
         let one = encoder_one()?;
-        let mut single = Vec::new();
-        encode_frame(&one, EncodeStats::default(), &mut single)?;
+        let single = frames.encode(&one, EncodeStats::default())?.0.to_vec();
         eprintln!(
             "FRAMESIZE 4 rows {} 1 row {} schema {} columns {}",
             payload.len(),
@@ -262,40 +294,62 @@ mod tests {
         Ok(())
     }
 
-    /// Frames written before LZ4 (ZSTD level 1, spools of earlier versions)
-    /// still decode, to the same batch as an LZ4 frame of the same rows.
+    /// An earlier version's frame: a whole IPC stream of the batch (ZSTD
+    /// buffers, the end-of-stream marker) less its schema message.
+    fn earlier_frame(batch: &RecordBatch, header: &FrameHeader) -> Result<Vec<u8>> {
+        let mut out = Vec::new();
+        header.write(&mut out);
+        let options = ipc_options_with(CompressionType::ZSTD)?;
+        let mut writer = StreamWriter::try_new_with_options(Vec::new(), &batch.schema(), options)
+            .map_err(|e| arrow_error("encode", e))?;
+        let schema_len = writer.get_ref().len();
+        writer.write(batch).map_err(|e| arrow_error("encode", e))?;
+        let bytes = writer.into_inner().map_err(|e| arrow_error("encode", e))?;
+        out.extend_from_slice(bytes.get(schema_len..).unwrap_or_default());
+        Ok(out)
+    }
+
+    /// Frames of earlier versions (a stream per frame, ZSTD) still
+    /// decode, to the same batch as this version's frames, in either codec;
+    /// one encoder's context carries from frame to frame.
     #[test]
-    fn zstd_frames_of_earlier_spools_still_decode() -> Result<()> {
+    fn frames_of_earlier_spools_and_either_codec_decode() -> Result<()> {
         let mut encoder = BatchEncoder::<Authentication>::new(&ColumnarOptions::default())
             .map_err(|e| Error::invalid_input(e.to_string()))?;
-        for i in 0..200_i64 {
-            let mut event = Authentication::new(
-                AuthenticationActivityId::Logon,
-                Metadata::new(Product::default(), "1.1.0".into()),
-                SeverityId::Low,
-                i,
-                User::default(),
+        let mut batches = Vec::new();
+        for chunk in 0..3_i64 {
+            for i in 0..200_i64 {
+                let mut event = Authentication::new(
+                    AuthenticationActivityId::Logon,
+                    Metadata::new(Product::default(), "1.1.0".into()),
+                    SeverityId::Low,
+                    chunk * 1000 + i,
+                    User::default(),
+                );
+                event.message = Some(format!("Accepted publickey for user{} port {i}", i % 7));
+                encoder.append(&event);
+            }
+            batches.push(
+                encoder
+                    .finish()
+                    .map_err(|e| Error::invalid_input(e.to_string()))?,
             );
-            event.message = Some(format!("Accepted publickey for user{} port {i}", i % 7));
-            encoder.append(&event);
         }
-        let batch = encoder
-            .finish()
-            .map_err(|e| Error::invalid_input(e.to_string()))?;
-        let schema = schema_message(&batch.schema())?;
-        let (mut zstd, mut lz4) = (Vec::new(), Vec::new());
-        encode_frame_as(
-            &batch,
-            EncodeStats::default(),
-            &mut zstd,
-            CompressionType::ZSTD,
-        )?;
-        encode_frame(&batch, EncodeStats::default(), &mut lz4)?;
-        assert_ne!(zstd, lz4, "the two codecs wrote different bytes");
-        let from_zstd = decode_frame(&schema, &zstd)?;
-        let from_lz4 = decode_frame(&schema, &lz4)?;
-        assert_eq!(from_zstd, batch);
-        assert_eq!(from_lz4, batch);
+        let schema = schema_message(&batches[0].schema())?;
+        let mut zstd = FrameEncoder::with_codec(CompressionType::ZSTD)?;
+        let mut lz4 = FrameEncoder::with_codec(CompressionType::LZ4_FRAME)?;
+        for batch in &batches {
+            let (frame, header, _) = zstd.encode(batch, EncodeStats::default())?;
+            let frame = frame.to_vec();
+            let old = earlier_frame(batch, &header)?;
+            let other = lz4.encode(batch, EncodeStats::default())?.0.to_vec();
+            assert_ne!(frame, other, "the two codecs wrote different bytes");
+            assert_ne!(frame, old, "no end-of-stream marker now");
+            for bytes in [&frame, &other, &old] {
+                assert_eq!(FrameHeader::read(bytes)?, header);
+                assert_eq!(&decode_frame(&schema, bytes)?, batch);
+            }
+        }
         Ok(())
     }
 }

@@ -28,8 +28,8 @@ pub(super) struct OpenWal<E: OcsfEvent> {
     encoder: BatchEncoder<E>,
     /// The encoder's counters when the last frame was cut.
     carried: EncodeStats,
-    /// A frame being encoded (reused).
-    frame: Vec<u8>,
+    /// Encodes the frames (its IPC context and buffer reused).
+    frames: frames::FrameEncoder,
     /// Bytes of the frames appended.
     pub frame_bytes: u64,
     /// The encoded bytes (column buffers) of the events in those frames.
@@ -87,7 +87,7 @@ impl<E: OcsfEvent> OpenWal<E> {
             wal,
             encoder,
             carried: EncodeStats::default(),
-            frame: Vec::new(),
+            frames: frames::FrameEncoder::new()?,
             frame_bytes: 0,
             framed_encoded: 0,
             options: options.clone(),
@@ -186,15 +186,16 @@ impl<E: OcsfEvent> OpenWal<E> {
     /// Appends `batch` (its events `encoded` bytes in the column buffers) as
     /// one frame.
     fn write_frame(&mut self, batch: &RecordBatch, delta: EncodeStats, encoded: u64) -> Result<()> {
-        let (header, sorted) = frames::encode_frame(batch, delta, &mut self.frame)?;
-        self.wal.append(&self.frame)?;
+        let (frame, header, sorted) = self.frames.encode(batch, delta)?;
+        let frame_len = frame.len() as u64;
+        self.wal.append(frame)?;
         if let Some(early) = &mut self.early {
             early.push(&sorted, &header, encoded);
         }
         if self.sampling {
             self.sampled.push((batch.clone(), encoded));
         }
-        let grown = crate::spool::record_size(self.frame.len() as u64);
+        let grown = crate::spool::record_size(frame_len);
         let accounted = std::mem::take(&mut self.accounted);
         // Beyond the events' encoded bytes, not their estimated Parquet
         // bytes: a frame compresses what it holds, so it outgrows its
@@ -205,7 +206,7 @@ impl<E: OcsfEvent> OpenWal<E> {
         let extra = grown.saturating_sub(accounted.max(encoded));
         self.unaccounted += extra;
         self.max_extra = self.max_extra.max(extra);
-        self.frame_bytes += self.frame.len() as u64;
+        self.frame_bytes += frame_len;
         self.framed_encoded += encoded;
         if self.last_max_time.is_none_or(|last| header.min_time < last) {
             self.runs += 1;
@@ -216,9 +217,6 @@ impl<E: OcsfEvent> OpenWal<E> {
             self.run_max = accounted;
         }
         self.last_max_time = Some(header.max_time);
-        if self.frame.capacity() > 4 * 1024 * 1024 {
-            self.frame = Vec::new();
-        }
         Ok(())
     }
 
