@@ -194,6 +194,15 @@ impl<M: LineMapper, R: BufRead> Events<M, R> {
             self.out.extend(self.pending.drain(..));
             return Some(Ok(&self.out));
         }
+        match self.advance(true)? {
+            Ok(()) => Some(Ok(&self.out)),
+            Err(e) => Some(Err(e)),
+        }
+    }
+
+    /// Maps the next line into `out` (into its events when `reuse`, else appending), or the
+    /// mapper's buffered events at the end of the input; `None` once those were given.
+    fn advance(&mut self, reuse: bool) -> Option<Result<(), Error>> {
         if self.finished {
             return None;
         }
@@ -202,8 +211,12 @@ impl<M: LineMapper, R: BufRead> Events<M, R> {
             match read_bounded(&mut self.reader, &mut self.buf, max) {
                 Ok(Some(len)) => {
                     self.offset = self.offset.saturating_add(len as u64 + 1);
-                    map_read_reusing(&mut self.mapper, &self.buf, len, &mut self.out);
-                    return Some(Ok(&self.out));
+                    if reuse {
+                        map_read_reusing(&mut self.mapper, &self.buf, len, &mut self.out);
+                    } else {
+                        map_read(&mut self.mapper, &self.buf, len, &mut self.out);
+                    }
+                    return Some(Ok(()));
                 }
                 Ok(None) => self.done = true,
                 Err(e) => {
@@ -216,10 +229,12 @@ impl<M: LineMapper, R: BufRead> Events<M, R> {
                 }
             }
         }
-        self.out.clear();
+        if reuse {
+            self.out.clear();
+        }
         self.mapper.finish_into(&mut self.out);
         self.finished = true;
-        Some(Ok(&self.out))
+        Some(Ok(()))
     }
 }
 
@@ -231,32 +246,10 @@ impl<M: LineMapper, R: BufRead> Iterator for Events<M, R> {
             if let Some(e) = self.pending.pop_front() {
                 return Some(Ok(e));
             }
-            if self.finished {
-                return None;
+            if let Err(e) = self.advance(false)? {
+                return Some(Err(e));
             }
-            if self.done {
-                self.mapper.finish_into(&mut self.out);
-                self.pending.extend(self.out.drain(..));
-                self.finished = true;
-                continue;
-            }
-            let max = self.mapper.max_line_len();
-            match read_bounded(&mut self.reader, &mut self.buf, max) {
-                Ok(None) => self.done = true,
-                Ok(Some(len)) => {
-                    self.offset = self.offset.saturating_add(len as u64 + 1);
-                    map_read(&mut self.mapper, &self.buf, len, &mut self.out);
-                    self.pending.extend(self.out.drain(..));
-                }
-                Err(e) => {
-                    let transient = matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                    );
-                    self.done = !transient;
-                    return Some(Err(Error::io(Format::Lines, self.offset, e)));
-                }
-            }
+            self.pending.extend(self.out.drain(..));
         }
     }
 }

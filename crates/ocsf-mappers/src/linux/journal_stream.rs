@@ -65,10 +65,19 @@ impl<T: Target, I: Iterator<Item = Result<JournalEntry, Error>>> JournalEvents<T
             self.out.extend(self.pending.drain(..));
             return Some(Ok(&self.out));
         }
+        self.mapper.take_spares(&mut self.out);
+        match self.advance()? {
+            Ok(()) => Some(Ok(&self.out)),
+            Err(e) => Some(Err(e)),
+        }
+    }
+
+    /// Maps the next entry, appending to `out`, or the mapper's buffered events at the end;
+    /// `None` once those were given.
+    fn advance(&mut self) -> Option<Result<(), Error>> {
         if self.finished {
             return None;
         }
-        self.mapper.take_spares(&mut self.out);
         match self.entries.next() {
             Some(Ok(entry)) => self.mapper.map_journal_entry(&entry, &mut self.out),
             Some(Err(e)) if e.kind() == crate::ErrorKind::Io => return Some(Err(e)),
@@ -78,7 +87,7 @@ impl<T: Target, I: Iterator<Item = Result<JournalEntry, Error>>> JournalEvents<T
                 self.finished = true;
             }
         }
-        Some(Ok(&self.out))
+        Some(Ok(()))
     }
 }
 
@@ -90,17 +99,8 @@ impl<T: Target, I: Iterator<Item = Result<JournalEntry, Error>>> Iterator for Jo
             if let Some(e) = self.pending.pop_front() {
                 return Some(Ok(e));
             }
-            if self.finished {
-                return None;
-            }
-            match self.entries.next() {
-                Some(Ok(entry)) => self.mapper.map_journal_entry(&entry, &mut self.out),
-                Some(Err(e)) if e.kind() == crate::ErrorKind::Io => return Some(Err(e)),
-                Some(Err(e)) => self.mapper.map_journal_error(&e, &mut self.out),
-                None => {
-                    self.mapper.finish_into(&mut self.out);
-                    self.finished = true;
-                }
+            if let Err(e) = self.advance()? {
+                return Some(Err(e));
             }
             self.pending.extend(self.out.drain(..));
         }
