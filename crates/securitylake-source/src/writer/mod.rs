@@ -41,12 +41,13 @@
 //!   [spool]) per [`Durability::EveryWrite`] write, per
 //!   [`Writer::write_batch`], per [`Writer::sync`], per seal and every 4,096
 //!   rows; memory keeps the open batch and 16 bytes per event. A frame is
-//!   the batch sorted by `time`, Arrow IPC with ZSTD buffers. Sealing
+//!   the batch sorted by `time`, Arrow IPC with LZ4 buffers. Sealing
 //!   merges the segment's sorted runs (consecutive frames whose times do not
 //!   go back) k-way into Arrow batches of at most 4,096 rows and streams the
 //!   Parquet bytes into the sealed spool file (row groups closed at 8 MiB),
-//!   holding one frame per run. An upload holds its file's bytes, and runs
-//!   while the next segment encodes. Encoding runs on one thread per
+//!   holding one frame per run. An upload reads its file in pieces of at
+//!   most 1 MiB as the store takes them, and runs while the next segment
+//!   encodes. Encoding runs on one thread per
 //!   writer, off the async executor, for at most one segment at a time
 //!   (see [Pipelining](#pipelining)).
 //! * **Backpressure**: at most
