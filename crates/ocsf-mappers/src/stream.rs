@@ -77,23 +77,9 @@ fn read_bounded<R: BufRead>(r: &mut R, buf: &mut Vec<u8>, max: usize) -> io::Res
     }
 }
 
-/// Maps one read line (shared by the sync and async readers).
+/// Maps one read line (shared by the sync and async readers) into `out`, which holds the
+/// events of an earlier line ([`LineMapper::map_line_reusing`]) or nothing.
 fn map_read<M: LineMapper>(mapper: &mut M, buf: &[u8], len: usize, out: &mut Vec<M::Event>) {
-    let text = String::from_utf8_lossy(buf);
-    if len > buf.len() {
-        mapper.line_too_long(&text, len, out);
-    } else {
-        mapper.map_line_into(&text, out);
-    }
-}
-
-/// [`map_read`] into the events of the previous line ([`LineMapper::map_line_reusing`]).
-fn map_read_reusing<M: LineMapper>(
-    mapper: &mut M,
-    buf: &[u8],
-    len: usize,
-    out: &mut Vec<M::Event>,
-) {
     let text = String::from_utf8_lossy(buf);
     if len > buf.len() {
         out.clear();
@@ -194,15 +180,15 @@ impl<M: LineMapper, R: BufRead> Events<M, R> {
             self.out.extend(self.pending.drain(..));
             return Some(Ok(&self.out));
         }
-        match self.advance(true)? {
+        match self.advance()? {
             Ok(()) => Some(Ok(&self.out)),
             Err(e) => Some(Err(e)),
         }
     }
 
-    /// Maps the next line into `out` (into its events when `reuse`, else appending), or the
-    /// mapper's buffered events at the end of the input; `None` once those were given.
-    fn advance(&mut self, reuse: bool) -> Option<Result<(), Error>> {
+    /// Maps the next line into `out` (into its events, if any), or the mapper's buffered
+    /// events at the end of the input; `None` once those were given.
+    fn advance(&mut self) -> Option<Result<(), Error>> {
         if self.finished {
             return None;
         }
@@ -211,11 +197,7 @@ impl<M: LineMapper, R: BufRead> Events<M, R> {
             match read_bounded(&mut self.reader, &mut self.buf, max) {
                 Ok(Some(len)) => {
                     self.offset = self.offset.saturating_add(len as u64 + 1);
-                    if reuse {
-                        map_read_reusing(&mut self.mapper, &self.buf, len, &mut self.out);
-                    } else {
-                        map_read(&mut self.mapper, &self.buf, len, &mut self.out);
-                    }
+                    map_read(&mut self.mapper, &self.buf, len, &mut self.out);
                     return Some(Ok(()));
                 }
                 Ok(None) => self.done = true,
@@ -229,9 +211,7 @@ impl<M: LineMapper, R: BufRead> Events<M, R> {
                 }
             }
         }
-        if reuse {
-            self.out.clear();
-        }
+        self.out.clear();
         self.mapper.finish_into(&mut self.out);
         self.finished = true;
         Some(Ok(()))
@@ -246,7 +226,7 @@ impl<M: LineMapper, R: BufRead> Iterator for Events<M, R> {
             if let Some(e) = self.pending.pop_front() {
                 return Some(Ok(e));
             }
-            if let Err(e) = self.advance(false)? {
+            if let Err(e) = self.advance()? {
                 return Some(Err(e));
             }
             self.pending.extend(self.out.drain(..));

@@ -182,15 +182,21 @@ fn class_config(
     Ok(builder.build()?)
 }
 
-/// When the writers make accepted events durable, for an input at `from` (a path, or `-`).
-///
-/// A regular file can be published again, so its frames are cut by the writes alone
-/// ([`Durability::OnFlush`]): publishing the same file twice makes the same objects, which the
-/// store then finds already there. Standard input and pipes cannot be read again: their
-/// events are made durable within a second ([`Durability::Interval`]).
+/// When the writers make accepted events durable, for an input at `from` (a path, or `-`):
+/// a regular file can be published again, so it is replayable ([`durability`]).
 pub fn durability_for(from: &str) -> Durability {
-    let regular = from != "-" && std::fs::metadata(from).is_ok_and(|m| m.is_file());
-    if regular {
+    durability(from != "-" && std::fs::metadata(from).is_ok_and(|m| m.is_file()))
+}
+
+/// When the writers make accepted events durable, for `publish` and `run` alike.
+///
+/// A replayable input (a regular file; `run`'s inputs that replay from their checkpoint) has
+/// its frames cut by the writes alone ([`Durability::OnFlush`]): the same input makes the same
+/// objects, which the store then finds already there. Standard input, pipes and receivers
+/// cannot be read again: their events are made durable within a second
+/// ([`Durability::Interval`]).
+pub fn durability(replayable: bool) -> Durability {
+    if replayable {
         Durability::OnFlush
     } else {
         Durability::Interval(Duration::from_secs(1))

@@ -103,11 +103,7 @@ pub async fn run_input(
     let reference = state.as_ref().map_or_else(now_ms, |s| s.state.reference_ms);
     // A replayed input's spool is dropped on start: its files need no fsync or cut by the
     // clock, and must depend on the lines only, so that a replay makes the same objects.
-    let durability = if replayable {
-        Durability::OnFlush
-    } else {
-        Durability::Interval(Duration::from_secs(1))
-    };
+    let durability = crate::route::durability(replayable);
     let sink = build_sink(
         &config,
         &lake,

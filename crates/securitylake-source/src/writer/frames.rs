@@ -31,10 +31,6 @@ fn arrow_error(context: &str, err: ArrowError) -> Error {
     Error::new(ErrorKind::Io, format!("{context}: {err}")).with_source(err)
 }
 
-fn ipc_options() -> Result<IpcWriteOptions> {
-    ipc_options_with(FRAME_COMPRESSION)
-}
-
 fn ipc_options_with(codec: CompressionType) -> Result<IpcWriteOptions> {
     // 8-byte alignment: the default 64 pads every buffer of every leaf
     // column, which doubled a one-row frame of a full OCSF schema (65 KB
@@ -102,8 +98,12 @@ impl FrameHeader {
 /// The IPC schema message of `schema` (the second record of a format-3
 /// write-ahead file).
 pub(super) fn schema_message(schema: &SchemaRef) -> Result<Vec<u8>> {
-    let writer = StreamWriter::try_new_with_options(Vec::new(), schema, ipc_options()?)
-        .map_err(|e| arrow_error("encode the spool schema", e))?;
+    let writer = StreamWriter::try_new_with_options(
+        Vec::new(),
+        schema,
+        ipc_options_with(FRAME_COMPRESSION)?,
+    )
+    .map_err(|e| arrow_error("encode the spool schema", e))?;
     Ok(writer.get_ref().clone())
 }
 
@@ -136,14 +136,6 @@ pub(super) struct FrameEncoder {
     context: IpcWriteContext,
     /// The frame being encoded (reused).
     out: Vec<u8>,
-}
-
-impl std::fmt::Debug for FrameEncoder {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FrameEncoder")
-            .field("out", &self.out.len())
-            .finish_non_exhaustive()
-    }
 }
 
 /// A frame buffer larger than this is not kept for the next frame.
