@@ -10,7 +10,8 @@
 //! compare limit-write <auth.log> <out>      arrow-rs writing prebuilt RecordBatches,
 //!                                           next to ours encoding the same typed events
 //!                                           (both streaming into one file)
-//! compare limit-read <file.parquet>         arrow-rs reading RecordBatches
+//! compare limit-read <file.parquet>         arrow-rs reading RecordBatches (row groups
+//!                                           in a part per core, as ours-read)
 //! compare schema <out.parquet>              an empty file of the columns every side writes
 //!                                           (the Python reference and DuckDB take them)
 //! ```
@@ -28,7 +29,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::arrow_writer::ArrowWriterOptions;
@@ -75,7 +76,11 @@ fn main() -> Result<(), BoxError> {
     {
         ["gen", path, lines] => generate(Path::new(path), lines.parse()?),
         ["ours-write", log, lake] => runtime.block_on(ours_write(Path::new(log), Path::new(lake))),
-        ["ours-read", lake] => runtime.block_on(ours_read(Path::new(lake))),
+        // The read runs on every core, as a subscriber's workers do: a task per part of an object.
+        ["ours-read", lake] => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?
+            .block_on(ours_read(Path::new(lake))),
         ["limit-write", log, out] => limit_write(Path::new(log), Path::new(out)),
         ["limit-read", file] => limit_read(Path::new(file)),
         ["schema", out] => schema(Path::new(out)),
@@ -253,8 +258,11 @@ async fn ours_write(log: &Path, lake: &Path) -> Result<(), BoxError> {
 }
 
 /// Every Parquet object of the lake through the subscriber's reader into
-/// typed events, batch by batch (as a subscriber reads an object), decoded
-/// into one reused vector.
+/// typed events, batch by batch (as a subscriber reads an object), each
+/// object split into as many parts of consecutive row groups as there are
+/// cores ([`ObjectReader::split_row_groups`]), each part read and decoded on
+/// a task of its own into one reused vector, as many tasks at a time as
+/// cores.
 async fn ours_read(lake: &Path) -> Result<(), BoxError> {
     let started = Instant::now();
     let store: Arc<dyn ObjectStore> = local_store(lake.join("lake"))?;
@@ -265,20 +273,21 @@ async fn ours_read(lake: &Path) -> Result<(), BoxError> {
         .await?;
     objects.retain(|(key, _)| key.ends_with(".parquet"));
     objects.sort();
-    let (mut events, mut raw_bytes, mut bytes) = (0u64, 0u64, 0u64);
-    // One vector for every batch of every object: events are decoded in place.
-    let mut batch: Vec<Authentication> = Vec::new();
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let mut parts = Vec::new();
     for object in &objects {
-        bytes += object.1;
         let reader = ObjectReader::open(store.clone(), &ObjectRef::new("local", &object.0)).await?;
-        let mut batches = reader.typed_batches::<Authentication>()?;
-        while batches.next_into(&mut batch).await? {
-            events += batch.len() as u64;
-            raw_bytes += batch
-                .iter()
-                .map(|e| e.raw_data.as_deref().map_or(0, str::len) as u64)
-                .sum::<u64>();
-        }
+        parts.extend(reader.split_row_groups(cores));
+    }
+    let bytes: u64 = objects.iter().map(|o| o.1).sum();
+    let (mut events, mut raw_bytes) = (0u64, 0u64);
+    let mut read = futures::stream::iter(parts)
+        .map(|part| tokio::spawn(read_part(part)))
+        .buffer_unordered(cores);
+    while let Some(part) = read.next().await {
+        let (part_events, part_raw) = part??;
+        events += part_events;
+        raw_bytes += part_raw;
     }
     let seconds = started.elapsed().as_secs_f64();
     println!(
@@ -287,6 +296,22 @@ async fn ours_read(lake: &Path) -> Result<(), BoxError> {
         objects.len()
     );
     Ok(())
+}
+
+/// The events of one part of an object, and the bytes of their `raw_data`,
+/// decoded batch by batch into one reused vector.
+async fn read_part(part: ObjectReader) -> Result<(u64, u64), securitylake::subscriber::Error> {
+    let (mut events, mut raw_bytes) = (0u64, 0u64);
+    let mut batch: Vec<Authentication> = Vec::new();
+    let mut batches = part.typed_batches::<Authentication>()?;
+    while batches.next_into(&mut batch).await? {
+        events += batch.len() as u64;
+        raw_bytes += batch
+            .iter()
+            .map(|e| e.raw_data.as_deref().map_or(0, str::len) as u64)
+            .sum::<u64>();
+    }
+    Ok((events, raw_bytes))
 }
 
 /// The limit of encoding: the log is mapped (untimed) [`HOT`] events at a
@@ -376,14 +401,39 @@ fn limit_write(log: &Path, out: &Path) -> Result<(), BoxError> {
 /// (the populated columns, as our reader does).
 fn limit_read(path: &Path) -> Result<(), BoxError> {
     let started = Instant::now();
-    let builder = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(path)?)?;
-    // The columns that hold values, as our reader projects them.
-    let projection = populated_columns(builder.metadata());
-    let reader = builder.with_projection(projection).build()?;
-    let mut events = 0u64;
-    for batch in reader {
-        events += batch?.num_rows() as u64;
-    }
+    let row_groups = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(path)?)?
+        .metadata()
+        .num_row_groups();
+    // Like ours: the row groups in as many parts as cores, each part read on a thread of its own.
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let per_part = row_groups.div_ceil(cores).max(1);
+    let events = std::thread::scope(|scope| {
+        let parts: Vec<_> = (0..row_groups)
+            .step_by(per_part)
+            .map(|first| {
+                scope.spawn(move || -> Result<u64, BoxError> {
+                    let file = std::fs::File::open(path)?;
+                    let builder = ParquetRecordBatchReaderBuilder::try_new(file)?;
+                    // The columns that hold values, as our reader projects them.
+                    let projection = populated_columns(builder.metadata());
+                    let groups = (first..(first + per_part).min(row_groups)).collect();
+                    let reader = builder
+                        .with_projection(projection)
+                        .with_row_groups(groups)
+                        .build()?;
+                    let mut events = 0u64;
+                    for batch in reader {
+                        events += batch?.num_rows() as u64;
+                    }
+                    Ok(events)
+                })
+            })
+            .collect();
+        parts.into_iter().try_fold(0u64, |sum, part| {
+            let events = part.join().map_err(|_| "a limit-read thread panicked")??;
+            Ok::<_, BoxError>(sum + events)
+        })
+    })?;
     let seconds = started.elapsed().as_secs_f64();
     println!(
         "{{\"step\":\"limit-read\",\"events\":{events},\"input_bytes\":{},\"seconds\":{seconds:.6}}}",

@@ -245,6 +245,111 @@ async fn a_row_group_larger_than_the_window_is_read_in_windows() -> TestResult {
     Ok(())
 }
 
+/// The rows of `parts`, each read on a task of its own (a multi-thread runtime), concatenated
+/// in the parts' order.
+async fn read_parts(
+    parts: Vec<ObjectReader>,
+) -> Result<Vec<Authentication>, Box<dyn std::error::Error + Send + Sync>> {
+    let tasks: Vec<_> = parts
+        .into_iter()
+        .map(|part| {
+            tokio::spawn(async move {
+                let mut batches = part.typed_batches::<Authentication>()?;
+                let (mut events, mut rows) = (Vec::new(), Vec::new());
+                while batches.next_into(&mut events).await? {
+                    rows.extend(events.iter().cloned());
+                }
+                Ok::<_, securitylake_subscriber::Error>(rows)
+            })
+        })
+        .collect();
+    let mut rows = Vec::new();
+    for task in tasks {
+        rows.extend(task.await??);
+    }
+    Ok(rows)
+}
+
+/// An object split into parts of consecutive row groups is read once, every row by one part,
+/// the parts' rows following one another in the object's order; parts hold about as many rows
+/// each; a reader of some row groups reads those, in the object's order, and splits them alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_object_split_into_row_group_parts_reads_every_row_once() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let lake: Arc<dyn ObjectStore> = local_store(dir.path())?;
+    let events = auth_events(4000);
+    let key = custom_key("0123456789abcdef0123456789abcdef.zstd.parquet");
+    lake.put_key(&key, multi_row_group_parquet(&events, 500, zstd()).into())
+        .await?;
+    let reader = ObjectReader::open(lake.clone(), &ObjectRef::new("local", &key)).await?;
+    assert_eq!(reader.info().row_groups, 8);
+    for (asked, sizes) in [
+        (1, vec![4000]),
+        (2, vec![2000, 2000]),
+        (3, vec![1500, 1500, 1000]),
+        (8, vec![500; 8]),
+        (100, vec![500; 8]),
+        (0, vec![4000]),
+    ] {
+        let parts = reader.split_row_groups(asked);
+        let mut part_rows = Vec::new();
+        for part in &parts {
+            let rows: Vec<Vec<Authentication>> =
+                part.typed::<Authentication>()?.try_collect().await?;
+            part_rows.push(rows.concat().len());
+        }
+        assert_eq!(part_rows, sizes, "{asked} parts");
+        assert_eq!(read_parts(parts).await?, events, "{asked} parts");
+    }
+    // Some row groups, given out of order and twice: read in the object's order.
+    let some = reader.clone().with_row_groups([6, 1, 6])?;
+    assert_eq!(some.info().row_groups, 8, "info stays the object's");
+    let expected: Vec<Authentication> = events[500..1000]
+        .iter()
+        .chain(&events[3000..3500])
+        .cloned()
+        .collect();
+    assert_eq!(read_parts(vec![some.clone()]).await?, expected);
+    assert_eq!(read_parts(some.split_row_groups(4)).await?, expected);
+    assert_eq!(some.split_row_groups(4).len(), 2);
+    let arrow_rows: usize = some
+        .batches()?
+        .try_fold(0, |n, b| futures::future::ready(Ok(n + b.num_rows())))
+        .await?;
+    assert_eq!(arrow_rows, 1000);
+    let dynamic: Vec<_> = some.dynamic()?.try_collect().await?;
+    assert_eq!(dynamic.concat().len(), 1000);
+    let missing = reader
+        .clone()
+        .with_row_groups([8])
+        .err()
+        .ok_or("row group 8 accepted")?;
+    assert_eq!(missing.kind(), ErrorKind::Config);
+    Ok(())
+}
+
+/// The parts of an object whose row group is read in windows: one part, the windows whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_windowed_row_group_is_one_part() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let lake: Arc<dyn ObjectStore> = local_store(dir.path())?;
+    let events = auth_events(6000);
+    let bytes = one_large_row_group(&events);
+    let key = custom_key("0123456789abcdef0123456789abcdee.zstd.parquet");
+    lake.put_key(&key, bytes.clone().into()).await?;
+    let window = bytes.len() as u64 / 8;
+    let reader =
+        ObjectReader::open_with_window(lake, &ObjectRef::new("local", &key), window).await?;
+    let parts = reader.split_row_groups(2);
+    assert_eq!(parts.len(), 1);
+    assert_eq!(read_parts(parts).await?, events);
+    assert_eq!(
+        read_parts(vec![reader.with_row_groups([0])?]).await?,
+        events
+    );
+    Ok(())
+}
+
 #[tokio::test]
 async fn wrong_class_and_bad_objects_are_permanent_errors() -> TestResult {
     let dir = tempfile::tempdir()?;

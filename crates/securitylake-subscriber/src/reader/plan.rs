@@ -28,14 +28,15 @@ pub(crate) struct Plan {
 }
 
 impl Plan {
-    /// The plan of reading `projection` of `file` in batches of `batch_size` rows: every row
-    /// group whole, except those whose projected column chunks exceed `window_bytes`, which are
+    /// The plan of reading `projection` of the `row_groups` (in the object's order) of `file` in
+    /// batches of `batch_size` rows: every row group whole, except those whose projected column chunks exceed `window_bytes`, which are
     /// read in windows of rows located with the offset index of the projected columns (loaded
     /// here, in coalesced range requests).
     pub(crate) async fn new(
         file: StoreFileReader,
         metadata: ArrowReaderMetadata,
         projection: ProjectionMask,
+        row_groups: Vec<usize>,
         batch_size: usize,
         window_bytes: u64,
     ) -> Result<Self> {
@@ -48,13 +49,15 @@ impl Plan {
         };
         let meta = plan.metadata.metadata().clone();
         let leaves = leaves(&meta, &plan.projection);
-        let large: Vec<usize> = (0..meta.num_row_groups())
+        let large: Vec<usize> = row_groups
+            .iter()
+            .copied()
             .filter(|&rg| projected_bytes(&meta, rg, &leaves) > window_bytes)
             .collect();
         plan.file.coalesce_gap = (window_bytes / 64).min(COALESCE_GAP);
         plan.metadata =
             with_offset_index(&mut plan.file.clone(), &plan.metadata, &leaves, &large).await?;
-        plan.windows = windows(plan.metadata.metadata(), &leaves, window_bytes);
+        plan.windows = windows(plan.metadata.metadata(), &leaves, &row_groups, window_bytes);
         Ok(plan)
     }
 
@@ -106,15 +109,18 @@ fn leaves(meta: &ParquetMetaData, projection: &ProjectionMask) -> Vec<usize> {
         .collect()
 }
 
-/// Whether a row group's column chunks read by `projection` exceed `window_bytes`: such row
+/// Whether one of `row_groups` has column chunks read by `projection` exceed `window_bytes`: such row
 /// groups are read in windows, after loading their offset index.
 pub(crate) fn has_large_row_groups(
     meta: &ParquetMetaData,
     projection: &ProjectionMask,
+    row_groups: &[usize],
     window_bytes: u64,
 ) -> bool {
     let leaves = leaves(meta, projection);
-    (0..meta.num_row_groups()).any(|rg| projected_bytes(meta, rg, &leaves) > window_bytes)
+    row_groups
+        .iter()
+        .any(|&rg| projected_bytes(meta, rg, &leaves) > window_bytes)
 }
 
 /// The compressed bytes of the projected column chunks of row group `rg`.
@@ -161,11 +167,16 @@ async fn with_offset_index(
     Ok(ArrowReaderMetadata::try_new(Arc::new(with_index), options)?)
 }
 
-/// The reading plan: every row group whole, except those whose projected chunks exceed the
+/// The reading plan: each of `row_groups` whole, except those whose projected chunks exceed the
 /// window, which are split into row ranges when the offset index says where their pages are.
-fn windows(meta: &ParquetMetaData, leaves: &[usize], window_bytes: u64) -> Vec<Window> {
+fn windows(
+    meta: &ParquetMetaData,
+    leaves: &[usize],
+    row_groups: &[usize],
+    window_bytes: u64,
+) -> Vec<Window> {
     let mut out = Vec::new();
-    for rg in 0..meta.num_row_groups() {
+    for &rg in row_groups {
         let bytes = projected_bytes(meta, rg, leaves);
         let rows = usize::try_from(meta.row_group(rg).num_rows()).unwrap_or(0);
         let parts = usize::try_from(bytes.div_ceil(window_bytes.max(1)))
