@@ -630,7 +630,7 @@ async fn typed_reads_come_in_smaller_batches_than_arrow_reads_unless_one_size_is
     // One size set: both kinds of read use it.
     let reader = ObjectReader::open(lake, &object)
         .await?
-        .with_batch_size(1000);
+        .with_batch_size(400);
     let arrow: Vec<usize> = reader
         .batches()?
         .map_ok(|b| b.num_rows())
@@ -641,7 +641,7 @@ async fn typed_reads_come_in_smaller_batches_than_arrow_reads_unless_one_size_is
         .map_ok(|b| b.len())
         .try_collect()
         .await?;
-    assert_eq!(arrow, [1000, 1000, rows - 2000]);
+    assert_eq!(arrow, [400, 400, rows - 800]);
     assert_eq!(typed, arrow);
     Ok(())
 }
