@@ -228,7 +228,12 @@ impl ParquetRules {
     /// # Ok::<(), arrow_schema::ArrowError>(())
     /// ```
     pub fn rows_per_write(&self, batch: &RecordBatch) -> usize {
-        let value = usize::try_from(Self::largest_value_in(batch))
+        self.rows_per_write_for(Self::largest_value_in(batch))
+    }
+
+    /// [`ParquetRules::rows_per_write`] for a batch whose largest value is `largest` bytes.
+    fn rows_per_write_for(&self, largest: u64) -> usize {
+        let value = usize::try_from(largest)
             .unwrap_or(usize::MAX)
             .saturating_add(4);
         (self.page_settings().slack / value).clamp(1, Self::MAX_PAGE_ROWS)
@@ -263,7 +268,36 @@ impl ParquetRules {
         writer: &mut ArrowWriter<W>,
         batch: &RecordBatch,
     ) -> Result<(), ParquetError> {
-        let step = self.rows_per_write(batch);
+        self.write_batch_with_largest(writer, batch, Self::largest_value_in(batch))
+    }
+
+    /// [`ParquetRules::write_batch`] for a batch whose largest value is known, at most
+    /// `largest` bytes (a spool frame's header records it): the batch is not walked again to
+    /// find it. A bound above the batch's value only makes the write calls smaller.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use arrow_array::{RecordBatch, StringArray};
+    /// use parquet::arrow::ArrowWriter;
+    /// use securitylake_parquet::ParquetRules;
+    ///
+    /// let column = Arc::new(StringArray::from(vec!["a", "four", "xyz"]));
+    /// let batch = RecordBatch::try_from_iter([("message", column as _)])?;
+    /// let largest = ParquetRules::largest_value_in(&batch);
+    /// let rules = ParquetRules::new();
+    /// let mut out = Vec::new();
+    /// let mut writer = ArrowWriter::try_new(&mut out, batch.schema(), Some(rules.writer_properties()))?;
+    /// rules.write_batch_with_largest(&mut writer, &batch, largest)?;
+    /// assert_eq!(writer.close()?.file_metadata().num_rows(), 3);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn write_batch_with_largest<W: std::io::Write + Send>(
+        &self,
+        writer: &mut ArrowWriter<W>,
+        batch: &RecordBatch,
+        largest: u64,
+    ) -> Result<(), ParquetError> {
+        let step = self.rows_per_write_for(largest.max(8));
         if step >= batch.num_rows() {
             return writer.write(batch);
         }
@@ -491,5 +525,43 @@ mod tests {
         // Small values: most of a mebibyte per page.
         let s = ParquetRules::new().with_largest_value(100).page_settings();
         assert!(s.byte_limit >= 700 * 1024, "{s:?}");
+    }
+
+    /// A batch written with its largest value given is the file `write_batch` writes; a larger
+    /// bound only cuts smaller write calls, and every page stays within the limit either way.
+    #[test]
+    fn a_given_largest_value_writes_what_a_computed_one_does() -> Result<(), ParquetError> {
+        use arrow_array::StringArray;
+        use parquet::file::reader::{FileReader, SerializedFileReader};
+        let values: Vec<String> = (0..600)
+            .map(|i| "x".repeat(10 + (i * 37) % 9_000))
+            .collect();
+        let column = std::sync::Arc::new(StringArray::from(values));
+        let batch = RecordBatch::try_from_iter([("message", column as ArrayRef)])?;
+        let largest = ParquetRules::largest_value_in(&batch);
+        let rules = ParquetRules::new().with_largest_value(largest);
+        let write = |bound: Option<u64>| -> Result<Vec<u8>, ParquetError> {
+            let mut out = Vec::new();
+            let mut writer =
+                ArrowWriter::try_new(&mut out, batch.schema(), Some(rules.writer_properties()))?;
+            match bound {
+                None => rules.write_batch(&mut writer, &batch)?,
+                Some(bound) => rules.write_batch_with_largest(&mut writer, &batch, bound)?,
+            }
+            writer.close()?;
+            Ok(out)
+        };
+        let computed = write(None)?;
+        assert_eq!(write(Some(largest))?, computed);
+        for bytes in [computed, write(Some(largest * 4))?] {
+            let file = SerializedFileReader::new(bytes::Bytes::from(bytes))?;
+            let group = file.get_row_group(0)?;
+            let mut pages = group.get_column_page_reader(0)?;
+            while let Some(page) = pages.get_next_page()? {
+                assert!(page.buffer().len() <= ParquetRules::MAX_DATA_PAGE_BYTES);
+            }
+            assert_eq!(file.metadata().file_metadata().num_rows(), 600);
+        }
+        Ok(())
     }
 }

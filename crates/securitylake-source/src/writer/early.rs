@@ -124,13 +124,13 @@ impl EarlySeal {
         let job = {
             let (state, cancel, shared) =
                 (self.state.clone(), self.cancel.clone(), self.shared.clone());
-            let (batch, stats, class_name) = (batch.clone(), header.stats, self.class_name);
+            let (batch, header, class_name) = (batch.clone(), *header, self.class_name);
             move || {
                 let mut state = state.lock().unwrap_or_else(|p| p.into_inner());
                 let taken = std::mem::replace(&mut *state, State::Dropped);
                 // Given up meanwhile: the file is dropped (and deleted).
                 if !cancel.load(Ordering::Relaxed) {
-                    *state = write(taken, &batch, stats, bound, class_name, &cancel);
+                    *state = write(taken, &batch, &header, bound, class_name, &cancel);
                 }
                 shared.queued.fetch_sub(encoded, Ordering::Relaxed);
             }
@@ -194,7 +194,7 @@ impl Drop for EarlySeal {
 fn write(
     state: State,
     batch: &RecordBatch,
-    stats: EncodeStats,
+    header: &FrameHeader,
     bound: u64,
     class_name: &str,
     cancel: &AtomicBool,
@@ -210,9 +210,9 @@ fn write(
         State::Writing(writer, total) => (writer, total),
         State::Dropped => return State::Dropped,
     };
-    match writer.write_frame(batch, cancel) {
+    match writer.write_frame(batch, header.largest_value, cancel) {
         Ok(()) => {
-            total += stats;
+            total += header.stats;
             State::Writing(writer, total)
         }
         Err(err) => {

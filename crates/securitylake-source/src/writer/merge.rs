@@ -163,7 +163,7 @@ pub(super) fn encode_columnar<E: OcsfEvent, W: std::io::Write + Send>(
         for frame in runs.pop().unwrap_or_default() {
             reader.read_at(frame.offset, frame.len, &mut payload)?;
             let batch = frames::decode_frame(&scanned.schema, &payload)?;
-            file.write_frame(&batch, cancel)?;
+            file.write_frame(&batch, frame.header.largest_value, cancel)?;
         }
         return Ok((file.finish()?, stats));
     }
@@ -283,15 +283,23 @@ impl<W: std::io::Write + Send> RunWriter<W> {
     }
 
     /// Writes one frame's batch (sorted by time, after the frames before it
-    /// in time), in slices of `batch_rows` (views, no copy).
-    pub fn write_frame(&mut self, batch: &RecordBatch, cancel: &AtomicBool) -> Result<()> {
+    /// in time), whose largest value is `largest` (its header's), in slices
+    /// of `batch_rows` (views, no copy).
+    pub fn write_frame(
+        &mut self,
+        batch: &RecordBatch,
+        largest: u64,
+        cancel: &AtomicBool,
+    ) -> Result<()> {
         let mut offset = 0;
         while offset < batch.num_rows() {
             if cancel.load(Ordering::Relaxed) {
                 return Err(Error::new(ErrorKind::Io, "encoding abandoned"));
             }
             let len = self.batch_rows.min(batch.num_rows() - offset);
-            self.write_batch(&batch.slice(offset, len))?;
+            self.rules
+                .write_batch_with_largest(&mut self.writer, &batch.slice(offset, len), largest)
+                .map_err(parquet_error)?;
             offset += len;
         }
         Ok(())

@@ -90,10 +90,15 @@ impl SizeSample {
         let batch = concat_batches(&first.schema(), &self.batches).map_err(|e| {
             Error::new(ErrorKind::Io, format!("sample the Parquet size: {e}")).with_source(e)
         })?;
-        let bound = seal_bound(ParquetRules::largest_value_in(&batch));
+        let largest = ParquetRules::largest_value_in(&batch);
         let mut counted = Counted(0);
-        let mut file = RunWriter::new(batch.schema(), bound, E::CLASS_NAME, &mut counted)?;
-        file.write_frame(&batch, &AtomicBool::new(false))?;
+        let mut file = RunWriter::new(
+            batch.schema(),
+            seal_bound(largest),
+            E::CLASS_NAME,
+            &mut counted,
+        )?;
+        file.write_frame(&batch, largest, &AtomicBool::new(false))?;
         file.finish()?;
         Ok(counted.0)
     }
