@@ -259,10 +259,10 @@ async fn ours_write(log: &Path, lake: &Path) -> Result<(), BoxError> {
 
 /// Every Parquet object of the lake through the subscriber's reader into
 /// typed events, batch by batch (as a subscriber reads an object), each
-/// object split into as many parts of consecutive row groups as there are
-/// cores ([`ObjectReader::split_row_groups`]), each part read and decoded on
-/// a task of its own into one reused vector, as many tasks at a time as
-/// cores.
+/// object split into a part per row group ([`ObjectReader::split_row_groups`]),
+/// each part read and decoded on a task of its own into one reused vector,
+/// as many tasks at a time as cores: a core that is done takes the next part
+/// (two parts per object left the read waiting for the slower half).
 async fn ours_read(lake: &Path) -> Result<(), BoxError> {
     let started = Instant::now();
     let store: Arc<dyn ObjectStore> = local_store(lake.join("lake"))?;
@@ -277,7 +277,7 @@ async fn ours_read(lake: &Path) -> Result<(), BoxError> {
     let mut parts = Vec::new();
     for object in &objects {
         let reader = ObjectReader::open(store.clone(), &ObjectRef::new("local", &object.0)).await?;
-        parts.extend(reader.split_row_groups(cores));
+        parts.extend(reader.split_row_groups(reader.info().row_groups));
     }
     let bytes: u64 = objects.iter().map(|o| o.1).sum();
     let (mut events, mut raw_bytes) = (0u64, 0u64);

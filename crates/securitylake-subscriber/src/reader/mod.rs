@@ -420,7 +420,9 @@ impl ObjectReader {
     /// read by exactly one part; an object of one row group is one part.
     ///
     /// Decoding stays on the task that read the pages, where they are in the cache (ADR 0219);
-    /// rows are in order within a part, and the parts follow one another in the object.
+    /// rows are in order within a part, and the parts follow one another in the object. More
+    /// parts than tasks running at once balance the cores: a task that is done takes the next
+    /// part (ADR 0311 measured a part per row group steadier than a part per core).
     ///
     /// ```
     /// # tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt").block_on(async {
