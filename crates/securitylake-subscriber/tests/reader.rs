@@ -319,6 +319,10 @@ async fn an_object_split_into_row_group_parts_reads_every_row_once() -> TestResu
     assert_eq!(arrow_rows, 1000);
     let dynamic: Vec<_> = some.dynamic()?.try_collect().await?;
     assert_eq!(dynamic.concat().len(), 1000);
+    let none = reader.clone().with_row_groups([])?;
+    let parts = none.split_row_groups(2);
+    assert_eq!(parts.len(), 1, "a reader of no row group is one part");
+    assert_eq!(read_parts(parts).await?, Vec::<Authentication>::new());
     let missing = reader
         .clone()
         .with_row_groups([8])

@@ -417,7 +417,7 @@ impl ObjectReader {
     /// This reader's row groups in at most `parts` readers of consecutive row groups with about
     /// as many rows each, in the object's order: to read one object on several cores, each part
     /// on a task of its own, each decoding into events of its own. Every row of this reader is
-    /// read by exactly one part; an object of one row group is one part.
+    /// read by exactly one part; an object of one row group (or none) is one part.
     ///
     /// Decoding stays on the task that read the pages, where they are in the cache (ADR 0219);
     /// rows are in order within a part, and the parts follow one another in the object. More
@@ -462,9 +462,12 @@ impl ObjectReader {
     pub fn split_row_groups(&self, parts: usize) -> Vec<ObjectReader> {
         let meta = self.metadata.metadata();
         let selected = self.selected_row_groups();
+        if selected.len() <= 1 {
+            return vec![self.clone()];
+        }
         let rows = |rg: usize| u64::try_from(meta.row_group(rg).num_rows()).unwrap_or(0);
         let total: u64 = selected.iter().map(|&rg| rows(rg)).sum();
-        let parts = parts.clamp(1, selected.len().max(1)) as u64;
+        let parts = parts.clamp(1, selected.len()) as u64;
         let mut out = Vec::new();
         let mut current = Vec::new();
         let mut done = 0u64;
