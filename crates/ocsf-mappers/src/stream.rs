@@ -89,6 +89,49 @@ fn map_read<M: LineMapper>(mapper: &mut M, buf: &[u8], len: usize, out: &mut Vec
     }
 }
 
+/// A stream that maps its input one unit at a time (a line, a journald entry) into the events
+/// it lends: [`lend`] and [`next_owned`] drive it, so that its `next_events` and its
+/// [`Iterator`] share one step.
+pub(crate) trait Step {
+    /// The events mapped.
+    type Event;
+
+    /// Maps the next unit into `out` (which holds the previous unit's events or nothing), or
+    /// the mapper's buffered events at the end of the input; `None` once those were given.
+    fn step(&mut self) -> Option<Result<(), Error>>;
+
+    /// The events of the last step (`out`) and those the iterator has not handed out yet.
+    fn buffers(&mut self) -> (&mut Vec<Self::Event>, &mut VecDeque<Self::Event>);
+}
+
+/// The next unit's events, lent until the next call (those the iterator left pending first).
+pub(crate) fn lend<S: Step>(stream: &mut S) -> Option<Result<&[S::Event], Error>> {
+    if !stream.buffers().1.is_empty() {
+        let (out, pending) = stream.buffers();
+        out.clear();
+        out.extend(pending.drain(..));
+        return Some(Ok(out));
+    }
+    match stream.step()? {
+        Ok(()) => Some(Ok(stream.buffers().0)),
+        Err(e) => Some(Err(e)),
+    }
+}
+
+/// The next event, owned: [`Step::step`]'s events are handed out one by one.
+pub(crate) fn next_owned<S: Step>(stream: &mut S) -> Option<Result<S::Event, Error>> {
+    loop {
+        if let Some(e) = stream.buffers().1.pop_front() {
+            return Some(Ok(e));
+        }
+        if let Err(e) = stream.step()? {
+            return Some(Err(e));
+        }
+        let (out, pending) = stream.buffers();
+        pending.extend(out.drain(..));
+    }
+}
+
 /// Events from a [`BufRead`] of lines; see [`events`].
 #[derive(Debug)]
 pub struct Events<M: LineMapper, R> {
@@ -175,20 +218,20 @@ impl<M: LineMapper, R: BufRead> Events<M, R> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn next_events(&mut self) -> Option<Result<&[M::Event], Error>> {
-        if !self.pending.is_empty() {
-            self.out.clear();
-            self.out.extend(self.pending.drain(..));
-            return Some(Ok(&self.out));
-        }
-        match self.advance()? {
-            Ok(()) => Some(Ok(&self.out)),
-            Err(e) => Some(Err(e)),
-        }
+        lend(self)
+    }
+}
+
+impl<M: LineMapper, R: BufRead> Step for Events<M, R> {
+    type Event = M::Event;
+
+    fn buffers(&mut self) -> (&mut Vec<M::Event>, &mut VecDeque<M::Event>) {
+        (&mut self.out, &mut self.pending)
     }
 
     /// Maps the next line into `out` (into its events, if any), or the mapper's buffered
     /// events at the end of the input; `None` once those were given.
-    fn advance(&mut self) -> Option<Result<(), Error>> {
+    fn step(&mut self) -> Option<Result<(), Error>> {
         if self.finished {
             return None;
         }
@@ -222,15 +265,7 @@ impl<M: LineMapper, R: BufRead> Iterator for Events<M, R> {
     type Item = Result<M::Event, Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            if let Some(e) = self.pending.pop_front() {
-                return Some(Ok(e));
-            }
-            if let Err(e) = self.advance()? {
-                return Some(Err(e));
-            }
-            self.pending.extend(self.out.drain(..));
-        }
+        next_owned(self)
     }
 }
 

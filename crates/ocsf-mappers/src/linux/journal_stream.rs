@@ -8,6 +8,7 @@ use super::LinuxMapper;
 use crate::error::Error;
 use crate::formats::journald::JournalEntry;
 use crate::render::Target;
+use crate::stream::{self, Step};
 
 /// Events from a stream of journald entries; see
 /// [`LinuxMapper::journal_export`] and [`LinuxMapper::journal_json`].
@@ -60,24 +61,24 @@ impl<T: Target, I: Iterator<Item = Result<JournalEntry, Error>>> JournalEvents<T
     /// # Ok::<(), ocsf_mappers::Error>(())
     /// ```
     pub fn next_events(&mut self) -> Option<Result<&[T::Event], Error>> {
-        if !self.pending.is_empty() {
-            self.out.clear();
-            self.out.extend(self.pending.drain(..));
-            return Some(Ok(&self.out));
-        }
-        self.mapper.take_spares(&mut self.out);
-        match self.advance()? {
-            Ok(()) => Some(Ok(&self.out)),
-            Err(e) => Some(Err(e)),
-        }
+        stream::lend(self)
+    }
+}
+
+impl<T: Target, I: Iterator<Item = Result<JournalEntry, Error>>> Step for JournalEvents<T, I> {
+    type Event = T::Event;
+
+    fn buffers(&mut self) -> (&mut Vec<T::Event>, &mut VecDeque<T::Event>) {
+        (&mut self.out, &mut self.pending)
     }
 
-    /// Maps the next entry, appending to `out`, or the mapper's buffered events at the end;
-    /// `None` once those were given.
-    fn advance(&mut self) -> Option<Result<(), Error>> {
+    /// Maps the next entry into `out` (the previous entry's events become the mapper's
+    /// spares), or the mapper's buffered events at the end; `None` once those were given.
+    fn step(&mut self) -> Option<Result<(), Error>> {
         if self.finished {
             return None;
         }
+        self.mapper.take_spares(&mut self.out);
         match self.entries.next() {
             Some(Ok(entry)) => self.mapper.map_journal_entry(&entry, &mut self.out),
             Some(Err(e)) if e.kind() == crate::ErrorKind::Io => return Some(Err(e)),
@@ -95,15 +96,7 @@ impl<T: Target, I: Iterator<Item = Result<JournalEntry, Error>>> Iterator for Jo
     type Item = Result<T::Event, Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            if let Some(e) = self.pending.pop_front() {
-                return Some(Ok(e));
-            }
-            if let Err(e) = self.advance()? {
-                return Some(Err(e));
-            }
-            self.pending.extend(self.out.drain(..));
-        }
+        stream::next_owned(self)
     }
 }
 
