@@ -258,15 +258,10 @@ mod tests {
         let mut frames = FrameEncoder::new()?;
         let (payload, header, _) = frames.encode(&batch, EncodeStats::default())?;
         let payload = payload.to_vec();
+        // A second frame through the same encoder (its context kept).
         let one = encoder_one()?;
         let single = frames.encode(&one, EncodeStats::default())?.0.to_vec();
-        eprintln!(
-            "FRAMESIZE 4 rows {} 1 row {} schema {} columns {}",
-            payload.len(),
-            single.len(),
-            schema.len(),
-            one.num_columns()
-        );
+        assert_eq!(decode_frame(&schema, &single)?, one);
         assert_eq!((header.rows, header.min_time, header.max_time), (4, 1, 5));
         assert_eq!(FrameHeader::read(&payload)?, header);
         let back = decode_frame(&schema, &payload)?;
