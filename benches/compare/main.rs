@@ -260,7 +260,8 @@ async fn ours_write(log: &Path, lake: &Path) -> Result<(), BoxError> {
 /// Every Parquet object of the lake through the subscriber's reader into
 /// typed events, batch by batch (as a subscriber reads an object), each
 /// object split into a part per row group ([`ObjectReader::split_row_groups`]),
-/// each part read and decoded on a task of its own into one reused vector,
+/// or into a part of rows per core when it has fewer row groups than cores
+/// ([`ObjectReader::split_rows`]), each part read and decoded on a task of its own into one reused vector,
 /// as many tasks at a time as cores: a core that is done takes the next part
 /// (two parts per object left the read waiting for the slower half).
 async fn ours_read(lake: &Path) -> Result<(), BoxError> {
@@ -277,7 +278,12 @@ async fn ours_read(lake: &Path) -> Result<(), BoxError> {
     let mut parts = Vec::new();
     for object in &objects {
         let reader = ObjectReader::open(store.clone(), &ObjectRef::new("local", &object.0)).await?;
-        parts.extend(reader.split_row_groups(reader.info().row_groups));
+        let row_groups = reader.info().row_groups;
+        if row_groups >= cores {
+            parts.extend(reader.split_row_groups(row_groups));
+        } else {
+            parts.extend(reader.split_rows(cores));
+        }
     }
     let bytes: u64 = objects.iter().map(|o| o.1).sum();
     let (mut events, mut raw_bytes) = (0u64, 0u64);

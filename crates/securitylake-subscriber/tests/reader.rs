@@ -354,6 +354,161 @@ async fn a_windowed_row_group_is_one_part() -> TestResult {
     Ok(())
 }
 
+/// The rows each of `parts` reads, through typed events.
+async fn part_sizes(parts: &[ObjectReader]) -> Result<Vec<usize>, securitylake_subscriber::Error> {
+    let mut sizes = Vec::new();
+    for part in parts {
+        let rows: Vec<Vec<Authentication>> = part.typed::<Authentication>()?.try_collect().await?;
+        sizes.push(rows.concat().len());
+    }
+    Ok(sizes)
+}
+
+/// An object of one row group split into parts of rows: every row read once, in order, and
+/// each part fetches the pages of its rows (located with the offset index), about its share
+/// of the columns read, not the whole row group.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_row_group_split_into_row_ranges_reads_its_pages_once() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let lake: Arc<dyn ObjectStore> = local_store(dir.path())?;
+    let events = auth_events(6000);
+    let key = custom_key("0123456789abcdef0123456789abcded.zstd.parquet");
+    lake.put_key(&key, one_large_row_group(&events).into())
+        .await?;
+    let counting = Counting::new(lake);
+    let reader = ObjectReader::open(counting.clone(), &ObjectRef::new("local", &key)).await?;
+    assert_eq!(reader.info().row_groups, 1);
+    let meta = reader.parquet_metadata();
+    let populated = securitylake_parquet::populated_columns(meta);
+    let projected: u64 = (0..meta.row_group(0).num_columns())
+        .filter(|&c| populated.leaf_included(c))
+        .map(|c| u64::try_from(meta.row_group(0).column(c).compressed_size()).unwrap_or(0))
+        .sum();
+    // Where the column chunks end (the offset index follows them).
+    let data_end = (0..meta.row_group(0).num_columns())
+        .filter_map(|c| securitylake_parquet::chunk_range(meta.row_group(0).column(c)).ok())
+        .map(|(start, len)| (start + len) as u64)
+        .max()
+        .unwrap_or(0);
+    for (asked, sizes) in [
+        (1, vec![6000]),
+        (2, vec![3000, 3000]),
+        (3, vec![2000; 3]),
+        (7, vec![858, 858, 858, 858, 858, 858, 852]),
+        (0, vec![6000]),
+    ] {
+        let parts = reader.split_rows(asked);
+        assert_eq!(part_sizes(&parts).await?, sizes, "{asked} parts");
+        assert_eq!(read_parts(parts).await?, events, "{asked} parts");
+    }
+    // Half the rows: not much more than half the bytes of the columns read (pages of 250 rows,
+    // of a few dozen bytes each: ranges closer than the coalescing gap are fetched in one
+    // request, with what lies between). Without the offset index, each half would read the
+    // whole row group. The window (larger than the row group, so no windows) sets how
+    // far apart ranges are still fetched in one request: small here, as on object stores
+    // where the bytes between pages cost more than a request.
+    let near = ObjectReader::open_with_window(
+        counting.clone(),
+        &ObjectRef::new("local", &key),
+        projected * 2,
+    )
+    .await?;
+    for half in near.split_rows(2) {
+        counting.reset();
+        let rows: Vec<Vec<Authentication>> = half.typed::<Authentication>()?.try_collect().await?;
+        assert_eq!(rows.concat().len(), 3000);
+        let pages: u64 = counting
+            .ranges()
+            .iter()
+            .map(|r| r.end.min(data_end).saturating_sub(r.start))
+            .sum();
+        assert!(
+            pages < projected * 7 / 10,
+            "{pages} bytes of pages fetched for half the rows of {projected} bytes of columns"
+        );
+    }
+    // Arrow batches and dynamic events read the same rows.
+    let part = &reader.split_rows(3)[1];
+    let rows: usize = part
+        .batches()?
+        .try_fold(0, |n, b| futures::future::ready(Ok(n + b.num_rows())))
+        .await?;
+    assert_eq!(rows, 2000);
+    let dynamic: Vec<_> = part.dynamic()?.try_collect().await?;
+    assert_eq!(dynamic.concat().len(), 2000);
+    // A part split again, and by row groups, reads its own rows.
+    let again = part.split_rows(2);
+    assert_eq!(part_sizes(&again).await?, vec![1000, 1000]);
+    assert_eq!(read_parts(again).await?, events[2000..4000]);
+    assert_eq!(
+        read_parts(part.split_row_groups(2)).await?,
+        events[2000..4000]
+    );
+    // Windows of a range: the window splits the part's rows further, and every row comes once.
+    let windowed = ObjectReader::open_with_window(
+        counting.clone(),
+        &ObjectRef::new("local", &key),
+        projected / 5,
+    )
+    .await?;
+    let parts = windowed.split_rows(2);
+    assert_eq!(part_sizes(&parts).await?, vec![3000, 3000]);
+    assert_eq!(read_parts(parts).await?, events);
+    Ok(())
+}
+
+/// Parts of rows across row groups: cut where a part ends, inside a row group or at its end,
+/// whichever row groups a reader was given; more parts than rows are a part per row.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn row_ranges_cut_across_row_groups() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let lake: Arc<dyn ObjectStore> = local_store(dir.path())?;
+    let events = auth_events(4000);
+    let key = custom_key("0123456789abcdef0123456789abcdec.zstd.parquet");
+    lake.put_key(&key, multi_row_group_parquet(&events, 500, zstd()).into())
+        .await?;
+    let reader = ObjectReader::open(lake.clone(), &ObjectRef::new("local", &key)).await?;
+    assert_eq!(reader.info().row_groups, 8);
+    for (asked, sizes) in [
+        (3, vec![1334, 1334, 1332]),
+        (8, vec![500; 8]),
+        (16, vec![250; 16]),
+    ] {
+        let parts = reader.split_rows(asked);
+        assert_eq!(part_sizes(&parts).await?, sizes, "{asked} parts");
+        assert_eq!(read_parts(parts).await?, events, "{asked} parts");
+    }
+    let some = reader.clone().with_row_groups([6, 1])?;
+    let expected: Vec<Authentication> = events[500..1000]
+        .iter()
+        .chain(&events[3000..3500])
+        .cloned()
+        .collect();
+    let parts = some.split_rows(3);
+    assert_eq!(part_sizes(&parts).await?, vec![334, 334, 332]);
+    assert_eq!(read_parts(parts).await?, expected);
+    let none = reader.clone().with_row_groups([])?;
+    assert_eq!(
+        none.split_rows(4).len(),
+        1,
+        "a reader of no row is one part"
+    );
+    assert_eq!(
+        read_parts(none.split_rows(4)).await?,
+        Vec::<Authentication>::new()
+    );
+
+    let few = auth_events(5);
+    let key = custom_key("0123456789abcdef0123456789abcdeb.zstd.parquet");
+    lake.put_key(&key, multi_row_group_parquet(&few, 2, zstd()).into())
+        .await?;
+    let reader = ObjectReader::open(lake, &ObjectRef::new("local", &key)).await?;
+    let parts = reader.split_rows(10);
+    assert_eq!(part_sizes(&parts).await?, vec![1; 5]);
+    assert_eq!(read_parts(parts).await?, few);
+    Ok(())
+}
+
 #[tokio::test]
 async fn wrong_class_and_bad_objects_are_permanent_errors() -> TestResult {
     let dir = tempfile::tempdir()?;

@@ -11,7 +11,8 @@
 //! only the pages it needs, located with the offset index of the columns read.
 //!
 //! One object can be read on several cores: [`ObjectReader::split_row_groups`] gives readers
-//! of consecutive row groups, each read and decoded on a task of its own (ADR 0311).
+//! of consecutive row groups, [`ObjectReader::split_rows`] readers of about as many rows each
+//! (cutting row groups where needed), each read and decoded on a task of its own (ADR 0311).
 //!
 //! The class and OCSF version of an object are detected from its key (native
 //! sources: `aws/<SOURCE>/1.0/` is OCSF 1.0.0-rc.2, `2.0/` is 1.1.0), then from
@@ -70,6 +71,7 @@ use crate::error::{Error, Result};
 use crate::notification::ObjectRef;
 
 mod dynamic;
+mod parts;
 mod plan;
 mod typed;
 
@@ -275,9 +277,9 @@ pub struct ObjectReader {
     /// Set by [`ObjectReader::with_batch_size`]; else the default of each kind of read.
     batch_size: Option<usize>,
     window_bytes: u64,
-    /// The row groups read, in the object's order (set by
-    /// [`ObjectReader::with_row_groups`]); `None` reads them all.
-    row_groups: Option<Vec<usize>>,
+    /// The row groups, or ranges of their rows, read, in the object's order (set by
+    /// [`ObjectReader::with_row_groups`] and by the splits); `None` reads them all.
+    selection: Option<Vec<plan::Window>>,
 }
 
 fn native_ocsf_version(source: &LakeSource) -> Option<&'static str> {
@@ -355,7 +357,7 @@ impl ObjectReader {
             info,
             batch_size: None,
             window_bytes,
-            row_groups: None,
+            selection: None,
         };
         reader.detect().await?;
         Ok(reader)
@@ -366,131 +368,6 @@ impl ObjectReader {
     pub fn with_batch_size(mut self, rows: usize) -> Self {
         self.batch_size = Some(rows.max(1));
         self
-    }
-
-    /// Restricts every read of this reader ([`Self::batches`], [`Self::typed`],
-    /// [`Self::typed_batches`], [`Self::dynamic`]) to the given row groups, read in the object's
-    /// order whatever the order given. What was detected about the object ([`Self::info`])
-    /// stays the whole object's. Fails with [`ErrorKind::Config`](crate::ErrorKind::Config) when
-    /// the object has no such row group.
-    ///
-    /// ```
-    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt").block_on(async {
-    /// # use std::sync::Arc;
-    /// # use futures::TryStreamExt;
-    /// # use ocsf_model::columnar::ColumnarOptions;
-    /// # use ocsf_model::v1_1_0::events::{Authentication, AuthenticationActivityId, SeverityId};
-    /// # use ocsf_model::v1_1_0::objects::{Metadata, Product, User};
-    /// # use securitylake_core::object_store::{ObjectStoreExt, path::Path};
-    /// # use securitylake_core::store::local_store;
-    /// # use securitylake_parquet::write_parquet;
-    /// use securitylake_subscriber::{ObjectRef, reader::ObjectReader};
-    ///
-    /// # let dir = tempfile::tempdir().expect("tempdir");
-    /// # let lake = local_store(dir.path())?;
-    /// # let event = Authentication::new(AuthenticationActivityId::Logon,
-    /// #     Metadata::new(Product::default(), "1.1.0".into()), SeverityId::Low, 1_000, User::default());
-    /// # let key = "ext/app/region=us-east-1/accountId=external/eventDay=19700101/x.zstd.parquet";
-    /// # lake.put(&Path::from(key), write_parquet(&[event], &ColumnarOptions::default())?.into()).await?;
-    /// let reader = ObjectReader::open(lake, &ObjectRef::new("local", key)).await?;
-    /// let first = reader.clone().with_row_groups([0])?;
-    /// let rows: Vec<Vec<Authentication>> = first.typed()?.try_collect().await?;
-    /// assert_eq!(rows.concat().len(), 1);
-    /// assert!(reader.with_row_groups([1]).is_err());
-    /// # Ok::<(), Box<dyn std::error::Error>>(()) }).expect("example");
-    /// ```
-    pub fn with_row_groups(mut self, row_groups: impl IntoIterator<Item = usize>) -> Result<Self> {
-        let count = self.info.row_groups;
-        let mut selected: Vec<usize> = row_groups.into_iter().collect();
-        if let Some(missing) = selected.iter().find(|&&rg| rg >= count) {
-            return Err(Error::config(format!(
-                "object {} has {count} row groups, no row group {missing}",
-                self.info.object.key
-            )));
-        }
-        selected.sort_unstable();
-        selected.dedup();
-        self.row_groups = Some(selected);
-        Ok(self)
-    }
-
-    /// This reader's row groups in at most `parts` readers of consecutive row groups with about
-    /// as many rows each, in the object's order: to read one object on several cores, each part
-    /// on a task of its own, each decoding into events of its own. Every row of this reader is
-    /// read by exactly one part; an object of one row group (or none) is one part.
-    ///
-    /// Decoding stays on the task that read the pages, where they are in the cache (ADR 0219);
-    /// rows are in order within a part, and the parts follow one another in the object. More
-    /// parts than tasks running at once balance the cores: a task that is done takes the next
-    /// part (ADR 0311 measured a part per row group steadier than a part per core).
-    ///
-    /// ```
-    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt").block_on(async {
-    /// # use ocsf_model::columnar::ColumnarOptions;
-    /// # use ocsf_model::v1_1_0::events::{Authentication, AuthenticationActivityId, SeverityId};
-    /// # use ocsf_model::v1_1_0::objects::{Metadata, Product, User};
-    /// # use securitylake_core::object_store::{ObjectStoreExt, path::Path};
-    /// # use securitylake_core::store::local_store;
-    /// # use securitylake_parquet::write_parquet;
-    /// use securitylake_subscriber::{ObjectRef, reader::ObjectReader};
-    ///
-    /// # let dir = tempfile::tempdir().expect("tempdir");
-    /// # let lake = local_store(dir.path())?;
-    /// # let event = Authentication::new(AuthenticationActivityId::Logon,
-    /// #     Metadata::new(Product::default(), "1.1.0".into()), SeverityId::Low, 1_000, User::default());
-    /// # let key = "ext/app/region=us-east-1/accountId=external/eventDay=19700101/x.zstd.parquet";
-    /// # lake.put(&Path::from(key), write_parquet(&[event], &ColumnarOptions::default())?.into()).await?;
-    /// let reader = ObjectReader::open(lake, &ObjectRef::new("local", key)).await?;
-    /// let mut tasks = Vec::new();
-    /// for part in reader.split_row_groups(2) {
-    ///     tasks.push(tokio::spawn(async move {
-    ///         let mut batches = part.typed_batches::<Authentication>()?;
-    ///         let (mut events, mut rows) = (Vec::new(), 0);
-    ///         while batches.next_into(&mut events).await? {
-    ///             rows += events.len();
-    ///         }
-    ///         Ok::<_, securitylake_subscriber::Error>(rows)
-    ///     }));
-    /// }
-    /// let mut rows = 0;
-    /// for task in tasks {
-    ///     rows += task.await??;
-    /// }
-    /// assert_eq!(rows, 1);
-    /// # Ok::<(), Box<dyn std::error::Error>>(()) }).expect("example");
-    /// ```
-    pub fn split_row_groups(&self, parts: usize) -> Vec<ObjectReader> {
-        let meta = self.metadata.metadata();
-        let selected = self.selected_row_groups();
-        if selected.len() <= 1 {
-            return vec![self.clone()];
-        }
-        let rows = |rg: usize| u64::try_from(meta.row_group(rg).num_rows()).unwrap_or(0);
-        let total: u64 = selected.iter().map(|&rg| rows(rg)).sum();
-        let parts = parts.clamp(1, selected.len()) as u64;
-        let mut out = Vec::new();
-        let mut current = Vec::new();
-        let mut done = 0u64;
-        for (i, &rg) in selected.iter().enumerate() {
-            current.push(rg);
-            done += rows(rg);
-            let cut = (out.len() as u64 + 1) * total.div_ceil(parts);
-            let left = selected.len() - i - 1;
-            if (done >= cut && left > 0) || left == 0 {
-                let mut part = self.clone();
-                part.row_groups = Some(std::mem::take(&mut current));
-                out.push(part);
-            }
-        }
-        out
-    }
-
-    /// The row groups this reader reads.
-    fn selected_row_groups(&self) -> Vec<usize> {
-        match &self.row_groups {
-            Some(selected) => selected.clone(),
-            None => (0..self.info.row_groups).collect(),
-        }
     }
 
     /// What was detected about the object.
@@ -602,7 +479,7 @@ impl ObjectReader {
     /// The batches of the given columns, read with `metadata`'s Arrow types.
     ///
     /// Row groups whose *projected* column chunks exceed the window are read in windows of
-    /// rows. Their page locations come from the offset index of the projected columns only,
+    /// rows, and the row ranges of a split ([`Self::split_rows`]) by a row selection. Their page locations come from the offset index of the projected columns only,
     /// loaded when the stream starts: a wide file with many small pages (666 columns of a
     /// thousand pages each) would otherwise spend far more memory on the index of columns it
     /// does not read than on the data (measured: 850 MB for a 1.36 GB object, see
@@ -613,28 +490,32 @@ impl ObjectReader {
         metadata: ArrowReaderMetadata,
         batch_size: usize,
     ) -> Result<BatchStream> {
-        let row_groups = self.selected_row_groups();
-        if !plan::has_large_row_groups(
-            metadata.metadata(),
-            &projection,
-            &row_groups,
-            self.window_bytes,
-        ) {
-            let stream =
-                ParquetRecordBatchStreamBuilder::new_with_metadata(self.file.clone(), metadata)
-                    .with_batch_size(batch_size)
-                    .with_projection(projection)
-                    .with_row_groups(row_groups)
-                    .build()?;
-            return Ok(BatchStream::from_stream(
-                stream.map(|r| r.map_err(Error::from)),
-            ));
+        let units = self.units();
+        let whole = units.iter().all(|u| u.rows.is_none());
+        if whole {
+            let row_groups: Vec<usize> = units.iter().map(|u| u.row_group).collect();
+            if !plan::has_large_row_groups(
+                metadata.metadata(),
+                &projection,
+                &row_groups,
+                self.window_bytes,
+            ) {
+                let stream =
+                    ParquetRecordBatchStreamBuilder::new_with_metadata(self.file.clone(), metadata)
+                        .with_batch_size(batch_size)
+                        .with_projection(projection)
+                        .with_row_groups(row_groups)
+                        .build()?;
+                return Ok(BatchStream::from_stream(
+                    stream.map(|r| r.map_err(Error::from)),
+                ));
+            }
         }
         let plan = Plan::new(
             self.file.clone(),
             metadata,
             projection,
-            row_groups,
+            units,
             batch_size,
             self.window_bytes,
         );

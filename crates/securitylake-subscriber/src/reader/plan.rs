@@ -1,5 +1,7 @@
-//! The plan of a read: which row groups, or windows of rows of the large ones, are read, each
-//! by a stream of its own (see [`ROW_GROUP_WINDOW_BYTES`](super::ROW_GROUP_WINDOW_BYTES)).
+//! The plan of a read: which row groups, or windows of rows of the large ones and of those a
+//! reader reads only a range of rows of, are read, each by a stream of its own (see
+//! [`ROW_GROUP_WINDOW_BYTES`](super::ROW_GROUP_WINDOW_BYTES) and
+//! [`ObjectReader::split_rows`](super::ObjectReader::split_rows)).
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -28,15 +30,17 @@ pub(crate) struct Plan {
 }
 
 impl Plan {
-    /// The plan of reading `projection` of the `row_groups` (in the object's order) of `file` in
-    /// batches of `batch_size` rows: every row group whole, except those whose projected column chunks exceed `window_bytes`, which are
-    /// read in windows of rows located with the offset index of the projected columns (loaded
-    /// here, in coalesced range requests).
+    /// The plan of reading `projection` of the `units` (row groups or ranges of their rows, in
+    /// the object's order) of `file` in batches of `batch_size` rows: every unit whole, except
+    /// those whose projected column chunks exceed `window_bytes`, which are read in windows of
+    /// rows. The pages of the windows and of the ranges are located with the offset index of
+    /// the projected columns (loaded here, in coalesced range requests, for those row groups
+    /// only), so that a range reads its own pages and not the whole row group's.
     pub(crate) async fn new(
         file: StoreFileReader,
         metadata: ArrowReaderMetadata,
         projection: ProjectionMask,
-        row_groups: Vec<usize>,
+        units: Vec<Window>,
         batch_size: usize,
         window_bytes: u64,
     ) -> Result<Self> {
@@ -49,15 +53,18 @@ impl Plan {
         };
         let meta = plan.metadata.metadata().clone();
         let leaves = leaves(&meta, &plan.projection);
-        let large: Vec<usize> = row_groups
+        let mut indexed: Vec<usize> = units
             .iter()
-            .copied()
-            .filter(|&rg| projected_bytes(&meta, rg, &leaves) > window_bytes)
+            .filter(|u| {
+                u.rows.is_some() || projected_bytes(&meta, u.row_group, &leaves) > window_bytes
+            })
+            .map(|u| u.row_group)
             .collect();
+        indexed.dedup();
         plan.file.coalesce_gap = (window_bytes / 64).min(COALESCE_GAP);
         plan.metadata =
-            with_offset_index(&mut plan.file.clone(), &plan.metadata, &leaves, &large).await?;
-        plan.windows = windows(plan.metadata.metadata(), &leaves, &row_groups, window_bytes);
+            with_offset_index(&mut plan.file.clone(), &plan.metadata, &leaves, &indexed).await?;
+        plan.windows = windows(plan.metadata.metadata(), &leaves, &units, window_bytes);
         Ok(plan)
     }
 
@@ -97,9 +104,26 @@ impl Plan {
 
 /// One unit of reading: a row group, or a range of its rows.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Window {
-    row_group: usize,
-    rows: Option<Range<usize>>,
+pub(crate) struct Window {
+    /// The row group's index in the object.
+    pub(crate) row_group: usize,
+    /// The rows read, counted from the row group's first; `None` for all of them.
+    pub(crate) rows: Option<Range<usize>>,
+}
+
+impl Window {
+    /// All the rows of `row_group`.
+    pub(crate) fn whole(row_group: usize) -> Self {
+        Self {
+            row_group,
+            rows: None,
+        }
+    }
+
+    /// The rows read, counted from the row group's first, of a row group of `rows` rows.
+    pub(crate) fn range(&self, rows: usize) -> Range<usize> {
+        self.rows.clone().unwrap_or(0..rows)
+    }
 }
 
 /// The leaf columns `projection` reads.
@@ -167,35 +191,37 @@ async fn with_offset_index(
     Ok(ArrowReaderMetadata::try_new(Arc::new(with_index), options)?)
 }
 
-/// The reading plan: each of `row_groups` whole, except those whose projected chunks exceed the
-/// window, which are split into row ranges when the offset index says where their pages are.
+/// The reading plan: each of `units` as it is, except the rows of those whose projected chunks
+/// (in proportion to the rows read) exceed the window, which are split into ranges of rows
+/// when the offset index says where their pages are.
 fn windows(
     meta: &ParquetMetaData,
     leaves: &[usize],
-    row_groups: &[usize],
+    units: &[Window],
     window_bytes: u64,
 ) -> Vec<Window> {
     let mut out = Vec::new();
-    for &rg in row_groups {
-        let bytes = projected_bytes(meta, rg, leaves);
-        let rows = usize::try_from(meta.row_group(rg).num_rows()).unwrap_or(0);
-        let parts = usize::try_from(bytes.div_ceil(window_bytes.max(1)))
+    for unit in units {
+        let rg = unit.row_group;
+        let group_rows = usize::try_from(meta.row_group(rg).num_rows()).unwrap_or(0);
+        let range = unit.range(group_rows);
+        let rows = range.len();
+        let bytes = u128::from(projected_bytes(meta, rg, leaves)) * rows as u128
+            / group_rows.max(1) as u128;
+        let parts = usize::try_from(bytes.div_ceil(u128::from(window_bytes.max(1))))
             .unwrap_or(usize::MAX)
             .min(rows);
         let indexed = meta
             .page_index()
             .is_some_and(|index| leaves.iter().all(|&c| index.offset_index(rg, c).is_some()));
         if !indexed || parts <= 1 {
-            out.push(Window {
-                row_group: rg,
-                rows: None,
-            });
+            out.push(unit.clone());
             continue;
         }
         let per_part = rows.div_ceil(parts);
-        let mut start = 0;
-        while start < rows {
-            let end = (start + per_part).min(rows);
+        let mut start = range.start;
+        while start < range.end {
+            let end = (start + per_part).min(range.end);
             out.push(Window {
                 row_group: rg,
                 rows: Some(start..end),
