@@ -105,6 +105,7 @@ pub mod stream;
 pub mod trend_micro;
 
 mod strings;
+mod unmapped;
 mod util;
 
 pub use config::SourceConfig;

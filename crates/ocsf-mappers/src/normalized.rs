@@ -15,10 +15,11 @@ use std::borrow::Cow;
 use std::cell::Cell;
 
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::stats::FallbackReason;
 use crate::strings;
+pub use crate::unmapped::Unmapped;
 
 /// A caption for an `Other` value: a static word or the source's own text.
 pub type Caption = Cow<'static, str>;
@@ -866,7 +867,7 @@ pub struct Normalized {
     /// A process exit code.
     pub exit_code: Option<i32>,
     /// Everything else the source said, by name.
-    pub unmapped: Map<String, Value>,
+    pub unmapped: Unmapped,
 }
 
 thread_local! {
@@ -911,7 +912,7 @@ impl Normalized {
             self.status_detail.take(),
             self.status_code.take(),
         ]);
-        strings::empty_map(&mut self.unmapped);
+        self.unmapped.clear();
         self.clear_facts();
         SPARE.with(|spare| spare.set(Some(self)));
     }
@@ -1008,14 +1009,13 @@ impl Normalized {
     pub fn put(&mut self, key: &str, value: impl AsRef<str>) {
         let value = value.as_ref();
         if !value.is_empty() {
-            self.unmapped
-                .insert(strings::owned(key), Value::String(strings::owned(value)));
+            self.unmapped.insert_str(key, value);
         }
     }
 
     /// Adds a JSON value to [`unmapped`](Self::unmapped).
     pub fn put_value(&mut self, key: &str, value: Value) {
-        self.unmapped.insert(strings::owned(key), value);
+        self.unmapped.insert(key, value);
     }
 
     /// Sets the outcome.

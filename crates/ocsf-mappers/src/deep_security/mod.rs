@@ -339,7 +339,7 @@ impl<T: Target> DeepSecurityMapper<T> {
             Module::System => system::system(ds, &mut n),
         }
         for (k, v) in ds.unused() {
-            n.unmapped.entry(k).or_insert(v);
+            n.unmapped.insert_if_absent(&k, v);
         }
         n
     }

@@ -117,15 +117,16 @@ fn logon_type(service: &str) -> Option<LogonType> {
     })
 }
 
-fn pam_info(pam: &Pam<'_>) -> Value {
-    use crate::strings::owned;
-    let mut m = crate::strings::map();
-    m.insert(owned("module"), Value::String(owned(pam.module)));
-    m.insert(owned("service"), Value::String(owned(pam.service)));
-    if let Some(k) = pam.kind {
-        m.insert(owned("type"), Value::String(owned(k)));
+/// Puts the PAM module, service and type under `unmapped.pam`.
+fn put_pam_info(n: &mut Normalized, pam: &Pam<'_>) {
+    let module = ("module", pam.module);
+    let service = ("service", pam.service);
+    match pam.kind {
+        Some(k) => n
+            .unmapped
+            .insert_strs("pam", &[module, service, ("type", k)]),
+        None => n.unmapped.insert_strs("pam", &[module, service]),
     }
-    Value::Object(m)
 }
 
 fn logon(
@@ -167,7 +168,7 @@ fn activity(
     if pam.service == "sshd" {
         n.dst = Some(ctx.local_endpoint_for(&mut n, "ssh"));
     }
-    n.put_value("pam", pam_info(pam));
+    put_pam_info(&mut n, pam);
     n
 }
 
@@ -286,7 +287,7 @@ fn module_message(ctx: &MessageContext<'_>, pam: &Pam<'_>, body: &str) -> Recogn
             .with_outcome(Outcome::Success);
         n.user = Some(user(unquote(rest)));
         n.actor_process = Some(ctx.process_for(&mut n));
-        n.put_value("pam", pam_info(pam));
+        put_pam_info(&mut n, pam);
         return Ok(n);
     }
     if let Some(rest) = body.strip_prefix("Consecutive login failures for user ") {
@@ -303,7 +304,7 @@ fn module_message(ctx: &MessageContext<'_>, pam: &Pam<'_>, body: &str) -> Recogn
             ]));
         n.user = Some(user(name));
         n.actor_process = Some(ctx.process_for(&mut n));
-        n.put_value("pam", pam_info(pam));
+        put_pam_info(&mut n, pam);
         return Ok(n);
     }
     if body == "User unknown" || body == "conversation failed" {

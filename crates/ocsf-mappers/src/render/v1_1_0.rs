@@ -39,7 +39,7 @@ use crate::config::SourceConfig;
 use crate::normalized::{
     self as n, Action, Activity, Caption, ConnectionInfo, DeviceInfo, Direction, Disposition,
     EndpointInfo, FileInfo, FileType, HashAlgorithm, LogonType, MalwareClass, Normalized, Outcome,
-    ProcessInfo, SessionInfo, Severity, SourceMeta, UserInfo,
+    ProcessInfo, SessionInfo, Severity, SourceMeta, Unmapped, UserInfo,
 };
 use crate::util::{UNKNOWN, basename, fnv_id, is_ocsf_hostname, is_ocsf_mac};
 
@@ -761,22 +761,21 @@ macro_rules! finish {
         spill($n);
         if !$c.invalid.is_empty() {
             let invalid = std::mem::take(&mut $c.invalid);
-            $n.unmapped
-                .insert("invalid".to_owned(), Value::Object(invalid));
+            $n.unmapped.insert("invalid", Value::Object(invalid));
         }
         if !$n.unmapped.is_empty() {
-            $ev.unmapped = Some(std::mem::take(&mut $n.unmapped));
+            $ev.unmapped = Some($n.unmapped.take_map());
         }
         $ev.observables = $c.take_observables();
         $c.add_profiles(&mut $ev.metadata);
     }};
 }
 
-fn put<T: Serialize>(unmapped: &mut Map<String, Value>, key: &str, value: Option<T>) {
+fn put<T: Serialize>(unmapped: &mut Unmapped, key: &str, value: Option<T>) {
     if let Some(v) = value
         && let Ok(json) = serde_json::to_value(v)
     {
-        unmapped.insert(key.to_owned(), prune(json));
+        unmapped.insert(key, prune(json));
     }
 }
 
@@ -796,7 +795,7 @@ fn prune(v: Value) -> Value {
 
 /// Moves `slot`'s fact into `unmapped` under `key`, if there is one. Checked before it is
 /// taken: `Option::take` of each of the 25 (mostly empty, some large) facts copied them.
-fn spill_one<T: Serialize>(unmapped: &mut Map<String, Value>, key: &str, slot: &mut Option<T>) {
+fn spill_one<T: Serialize>(unmapped: &mut Unmapped, key: &str, slot: &mut Option<T>) {
     if slot.is_some() {
         put(unmapped, key, slot.take());
     }
@@ -981,7 +980,7 @@ fn authentication(
 }
 
 /// A logon's public key: observed by its fingerprint, kept under `unmapped.ssh_key`.
-fn ssh_key(c: &mut Ctx<'_>, unmapped: &mut Map<String, Value>, key: n::KeyInfo) {
+fn ssh_key(c: &mut Ctx<'_>, unmapped: &mut Unmapped, key: n::KeyInfo) {
     c.observe(
         "unmapped.ssh_key",
         "fingerprint",
@@ -993,7 +992,7 @@ fn ssh_key(c: &mut Ctx<'_>, unmapped: &mut Map<String, Value>, key: n::KeyInfo) 
         m.insert("type".into(), Value::from(t));
     }
     m.insert("fingerprint".into(), Value::from(key.fingerprint));
-    unmapped.insert("ssh_key".into(), Value::Object(m));
+    unmapped.insert("ssh_key", Value::Object(m));
 }
 
 fn logon_type(lt: LogonType) -> (AuthenticationLogonTypeId, Option<Caption>) {

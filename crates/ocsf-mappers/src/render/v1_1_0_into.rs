@@ -486,19 +486,17 @@ fn finish_into(
     spill(n);
     if !c.invalid.is_empty() {
         let invalid = std::mem::take(&mut c.invalid);
-        n.unmapped
-            .insert(crate::strings::owned("invalid"), Value::Object(invalid));
+        n.unmapped.insert("invalid", Value::Object(invalid));
     }
-    // The event's old map, emptied (its keys and strings to the pool), becomes the record's,
-    // so that the map's own allocation serves the next lines.
+    // Written into the event's old map: in place when it has the same keys (refilled, no
+    // hashing), else emptied (its strings to the pool) and refilled.
     if n.unmapped.is_empty() {
         if let Some(old) = unmapped.take() {
             crate::strings::keep_map(old);
         }
     } else {
-        let mut old = unmapped.take().unwrap_or_else(crate::strings::map);
-        crate::strings::empty_map(&mut old);
-        *unmapped = Some(std::mem::replace(&mut n.unmapped, old));
+        n.unmapped
+            .write_into(unmapped.get_or_insert_with(crate::strings::map));
     }
     *observables = c.take_observables();
 }

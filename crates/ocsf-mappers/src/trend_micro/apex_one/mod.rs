@@ -361,7 +361,7 @@ pub(crate) fn map(
         EventType::Logon => logon::logon(&f, &mut n),
     }
     for (k, v) in f.unused() {
-        n.unmapped.entry(k).or_insert(v);
+        n.unmapped.insert_if_absent(&k, v);
     }
     Ok(n)
 }

@@ -156,7 +156,7 @@ pub(crate) fn map(
     n.source.product_name = Some("Vision One".to_owned());
     n.source.feature = Some(t.as_str().to_owned());
     for (k, v) in m.0 {
-        n.unmapped.entry(k).or_insert(v);
+        n.unmapped.insert_if_absent(&k, v);
     }
     Ok(n)
 }

@@ -1,0 +1,290 @@
+//! What a source said that no attribute of its class takes: [`Normalized::unmapped`], written
+//! to the event's `unmapped` object by the renderers.
+//!
+//! A line has a few such facts, put by name. They are kept in a short list rather than a JSON
+//! map: putting a fact refills the key and string of an entry an earlier record left (no
+//! hashing, no allocation), clearing the record keeps the entries, and a renderer writes them
+//! into the event it overwrites in place when the event's `unmapped` has the same keys in the
+//! same order (the usual case: the event was picked for having the same shape).
+//!
+//! [`Normalized::unmapped`]: crate::normalized::Normalized::unmapped
+
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde_json::{Map, Value};
+
+use crate::strings;
+
+/// The facts of a record that no attribute takes, by name, in the order they were first put.
+///
+/// ```
+/// use ocsf_mappers::normalized::Unmapped;
+/// use serde_json::json;
+///
+/// let mut u = Unmapped::default();
+/// u.insert_str("protocol", "ssh2");
+/// u.insert("listen_port", json!(22));
+/// u.insert_str("protocol", "ssh1"); // a put again keeps its place
+/// assert_eq!(u.get("protocol"), Some(&json!("ssh1")));
+/// assert_eq!(serde_json::to_value(&u)?, json!({"protocol": "ssh1", "listen_port": 22}));
+/// u.clear();
+/// assert!(u.is_empty());
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Unmapped {
+    /// The live entries, then those a cleared record left (their keys and values are refilled
+    /// by the next puts).
+    entries: Vec<(String, Value)>,
+    /// How many entries are live.
+    len: usize,
+}
+
+impl Unmapped {
+    /// How many facts there are.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there is none.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The facts, in the order they were first put.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.live().iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// The fact named `key`.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.live().iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    /// The fact named `key`, to change.
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut Value> {
+        let len = self.len;
+        self.entries[..len]
+            .iter_mut()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v)
+    }
+
+    /// Sets `key` to `value` (a new key goes last, a key put before keeps its place).
+    pub fn insert(&mut self, key: &str, value: Value) {
+        let old = std::mem::replace(self.slot(key), value);
+        strings::keep_value(old);
+    }
+
+    /// Sets `key` to the string `value`, refilling the string the entry holds.
+    pub fn insert_str(&mut self, key: &str, value: &str) {
+        match self.slot(key) {
+            Value::String(s) => {
+                s.clear();
+                s.push_str(value);
+            }
+            other => {
+                let old = std::mem::replace(other, Value::String(strings::owned(value)));
+                strings::keep_value(old);
+            }
+        }
+    }
+
+    /// Sets `key` to an object of the string `members` (in that order), refilling the object
+    /// the entry holds when it has the same member names.
+    pub fn insert_strs(&mut self, key: &str, members: &[(&str, &str)]) {
+        let slot = self.slot(key);
+        if let Value::Object(m) = slot
+            && m.len() == members.len()
+            && m.keys().zip(members).all(|(k, (name, _))| k == name)
+        {
+            for ((_, v), (_, value)) in m.iter_mut().zip(members) {
+                match v {
+                    Value::String(s) => {
+                        s.clear();
+                        s.push_str(value);
+                    }
+                    other => *other = Value::String(strings::owned(value)),
+                }
+            }
+            return;
+        }
+        let mut m = strings::map();
+        for (name, value) in members {
+            m.insert(strings::owned(name), Value::String(strings::owned(value)));
+        }
+        strings::keep_value(std::mem::replace(slot, Value::Object(m)));
+    }
+
+    /// Sets `key` to `value` unless `key` has a value already.
+    pub fn insert_if_absent(&mut self, key: &str, value: Value) {
+        if self.get(key).is_none() {
+            self.insert(key, value);
+        }
+    }
+
+    /// Removes every fact, keeping the entries' strings for the next puts.
+    pub fn clear(&mut self) {
+        self.len = 0;
+    }
+
+    /// The facts as a JSON object, moved out (the record is left empty).
+    pub fn take_map(&mut self) -> Map<String, Value> {
+        let len = std::mem::take(&mut self.len);
+        self.entries[..len]
+            .iter_mut()
+            .map(|(k, v)| (std::mem::take(k), std::mem::take(v)))
+            .collect()
+    }
+
+    /// Writes the facts into `map`, which then holds them and nothing else: in place (the
+    /// strings of `map` refilled, other values exchanged with this record's) when `map` has
+    /// the same keys in the same order, else emptied (its strings kept) and refilled.
+    pub(crate) fn write_into(&mut self, map: &mut Map<String, Value>) {
+        let len = self.len;
+        let live = &mut self.entries[..len];
+        if map.len() == len && map.keys().zip(live.iter()).all(|(k, (key, _))| k == key) {
+            for ((_, old), (_, new)) in map.iter_mut().zip(live.iter_mut()) {
+                refill(old, new);
+            }
+            return;
+        }
+        strings::empty_map(map);
+        for (k, v) in live.iter_mut() {
+            map.insert(strings::owned(k), std::mem::take(v));
+        }
+    }
+
+    fn live(&self) -> &[(String, Value)] {
+        &self.entries[..self.len]
+    }
+
+    /// The value of `key`: its entry's, or a new entry's (a left one when there is one).
+    fn slot(&mut self, key: &str) -> &mut Value {
+        let index = match self.live().iter().position(|(k, _)| k == key) {
+            Some(i) => i,
+            None => {
+                if let Some((k, _)) = self.entries.get_mut(self.len) {
+                    k.clear();
+                    k.push_str(key);
+                } else {
+                    self.entries.push((strings::owned(key), Value::Null));
+                }
+                self.len += 1;
+                self.len - 1
+            }
+        };
+        &mut self.entries[index].1
+    }
+}
+
+/// `old` made equal to `new`: strings refilled, objects of the same keys member by member,
+/// anything else exchanged (so `new` keeps an allocation for a later record).
+fn refill(old: &mut Value, new: &mut Value) {
+    match (old, new) {
+        (Value::String(o), Value::String(n)) => {
+            o.clear();
+            o.push_str(n);
+        }
+        (Value::Object(o), Value::Object(n))
+            if o.len() == n.len() && o.keys().zip(n.keys()).all(|(a, b)| a == b) =>
+        {
+            for ((_, ov), (_, nv)) in o.iter_mut().zip(n.iter_mut()) {
+                refill(ov, nv);
+            }
+        }
+        (old, new) => std::mem::swap(old, new),
+    }
+}
+
+impl PartialEq for Unmapped {
+    fn eq(&self, other: &Self) -> bool {
+        self.live() == other.live()
+    }
+}
+
+impl Serialize for Unmapped {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.len))?;
+        for (k, v) in self.live() {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn map(v: Value) -> Map<String, Value> {
+        match v {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        }
+    }
+
+    #[test]
+    fn facts_are_written_in_place_when_the_shape_is_the_same() {
+        let mut u = Unmapped::default();
+        u.insert_str("protocol", "ssh2");
+        u.insert_strs("pam", &[("module", "pam_unix"), ("service", "sshd")]);
+        let mut event = map(
+            json!({"protocol": "a much longer old value", "pam": {"module": "x", "service": "y"}}),
+        );
+        let ptr = event["protocol"].as_str().map(str::as_ptr);
+        u.write_into(&mut event);
+        assert_eq!(
+            Value::Object(event.clone()),
+            json!({"protocol": "ssh2", "pam": {"module": "pam_unix", "service": "sshd"}})
+        );
+        assert_eq!(event["protocol"].as_str().map(str::as_ptr), ptr, "refilled");
+
+        // Another shape: the map is rebuilt with these facts only, in their order.
+        u.clear();
+        u.insert("listen_port", json!(22));
+        u.insert_str("phase", "preauth");
+        u.write_into(&mut event);
+        assert_eq!(
+            Value::Object(event.clone()),
+            json!({"listen_port": 22, "phase": "preauth"})
+        );
+        assert_eq!(event.keys().collect::<Vec<_>>(), ["listen_port", "phase"]);
+
+        // A cleared record refills its left entries, and compares by its live ones.
+        u.clear();
+        u.insert_str("phase", "auth");
+        let mut fresh = Unmapped::default();
+        fresh.insert_str("phase", "auth");
+        assert_eq!(u, fresh);
+        assert_eq!(u.len(), 1);
+        assert_eq!(u.iter().count(), 1);
+        u.insert_if_absent("phase", json!("other"));
+        u.insert_if_absent("more", json!(1));
+        assert_eq!(
+            serde_json::to_value(&u).ok(),
+            Some(json!({"phase": "auth", "more": 1}))
+        );
+        if let Some(v) = u.get_mut("more") {
+            *v = json!(2);
+        }
+        assert_eq!(u.take_map(), map(json!({"phase": "auth", "more": 2})));
+        assert!(u.is_empty());
+    }
+
+    #[test]
+    fn a_value_of_another_kind_is_exchanged() {
+        let mut u = Unmapped::default();
+        u.insert("k", json!({"a": 1}));
+        let mut event = map(json!({"k": "text"}));
+        u.write_into(&mut event);
+        assert_eq!(Value::Object(event), json!({"k": {"a": 1}}));
+        assert_eq!(
+            u.get("k"),
+            Some(&json!("text")),
+            "the record holds the old value"
+        );
+        u.insert_strs("k", &[("a", "b")]);
+        assert_eq!(u.get("k"), Some(&json!({"a": "b"})));
+    }
+}
