@@ -9,8 +9,8 @@ use crate::error::{Error, Result};
 impl ObjectReader {
     /// Restricts every read of this reader ([`Self::batches`], [`Self::typed`],
     /// [`Self::typed_batches`], [`Self::dynamic`]) to the given row groups, read in the object's
-    /// order whatever the order given. What was detected about the object ([`Self::info`])
-    /// stays the whole object's. Fails with [`ErrorKind::Config`](crate::ErrorKind::Config) when
+    /// order whatever the order given, in place of what an earlier call or split selected.
+    /// What was detected about the object ([`Self::info`]) stays the whole object's. Fails with [`ErrorKind::Config`](crate::ErrorKind::Config) when
     /// the object has no such row group.
     ///
     /// ```
@@ -53,8 +53,9 @@ impl ObjectReader {
         Ok(self)
     }
 
-    /// This reader's row groups in at most `parts` readers of consecutive row groups with about
-    /// as many rows each, in the object's order: to read one object on several cores, each part
+    /// This reader's row groups (or the ranges of rows a [`Self::split_rows`] gave it) in at
+    /// most `parts` readers of consecutive row groups with about as many rows each, in the
+    /// object's order, never cutting a row group: to read one object on several cores, each part
     /// on a task of its own, each decoding into events of its own. Every row of this reader is
     /// read by exactly one part; an object of one row group (or none) is one part.
     ///
