@@ -245,11 +245,14 @@ async fn ours_write(log: &Path, lake: &Path) -> Result<(), BoxError> {
     other += rest.mapped.events.len() as u64;
     let encoded: EncodedEvents<Authentication> = rest.taken.finish()?;
     writer.write_encoded(&encoded).await?;
+    // Files sealed while their segment was open (the others were sealed from the spool).
+    let sealed_while_open = writer.stats().sealed_while_open;
     let manifest = writer.close().await?;
     let seconds = started.elapsed().as_secs_f64();
     println!(
         "{{\"step\":\"ours-write\",\"lines\":{lines},\"input_bytes\":{bytes},\"events\":{},\
-         \"other_events\":{other},\"files\":{},\"output_bytes\":{},\"seconds\":{seconds:.6}}}",
+         \"other_events\":{other},\"files\":{},\"output_bytes\":{},\
+         \"sealed_while_open\":{sealed_while_open},\"seconds\":{seconds:.6}}}",
         manifest.rows(),
         manifest.len(),
         manifest.bytes(),

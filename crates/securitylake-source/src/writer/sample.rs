@@ -12,12 +12,11 @@
 use std::sync::atomic::AtomicBool;
 
 use arrow_array::RecordBatch;
-use arrow_select::concat::concat_batches;
 use ocsf_model::OcsfEvent;
 use securitylake_parquet::ParquetRules;
 
 use super::merge::{RunWriter, seal_bound};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::Result;
 
 /// The rows the sample stops at: enough for the dictionaries and pages of
 /// a Parquet file to weigh as they do in a full one (sshd events: 66.6 bytes
@@ -82,23 +81,31 @@ impl SizeSample {
     }
 
     /// The bytes of the sampled rows as one Parquet file, written as a
-    /// sealed file is ([`RunWriter`]).
+    /// sealed file is ([`RunWriter`]): the sampled batches one after the
+    /// other, as the frames of a segment are, not concatenated first (a
+    /// concatenated copy of the sample was the largest allocation of a
+    /// writer's first seconds, and set its peak memory).
     fn trial<E: OcsfEvent>(&self) -> Result<u64> {
         let Some(first) = self.batches.first() else {
             return Ok(0);
         };
-        let batch = concat_batches(&first.schema(), &self.batches).map_err(|e| {
-            Error::new(ErrorKind::Io, format!("sample the Parquet size: {e}")).with_source(e)
-        })?;
-        let largest = ParquetRules::largest_value_in(&batch);
+        let largest = self
+            .batches
+            .iter()
+            .map(ParquetRules::largest_value_in)
+            .max()
+            .unwrap_or(0);
         let mut counted = Counted(0);
         let mut file = RunWriter::new(
-            batch.schema(),
+            first.schema(),
             seal_bound(largest),
             E::CLASS_NAME,
             &mut counted,
         )?;
-        file.write_frame(&batch, largest, &AtomicBool::new(false))?;
+        let cancel = AtomicBool::new(false);
+        for batch in &self.batches {
+            file.write_frame(batch, largest, &cancel)?;
+        }
         file.finish()?;
         Ok(counted.0)
     }
