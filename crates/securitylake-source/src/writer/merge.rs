@@ -338,9 +338,7 @@ fn write_batch<W: std::io::Write + Send>(
     rules: &ParquetRules,
     batch: &RecordBatch,
 ) -> Result<()> {
-    rules
-        .write_batch(writer, batch)
-        .map_err(|e| Error::invalid_input(format!("encode Parquet: {e}")).with_source(e))
+    rules.write_batch(writer, batch).map_err(parquet_error)
 }
 
 /// Drops the batches no cursor is on any more (after an output batch was

@@ -512,8 +512,8 @@ impl<E: OcsfEvent> Writer<E> {
         for segment in self.segments.open_segments() {
             let more = std::mem::take(&mut segment.spool.unaccounted);
             self.frame_extra = self.frame_extra.max(segment.spool.max_extra);
-            for (batch, encoded) in std::mem::take(&mut segment.spool.sampled) {
-                match self.sample.add::<E>(batch, encoded, overhead) {
+            for frame in std::mem::take(&mut segment.spool.sampled) {
+                match self.sample.add::<E>(frame, overhead) {
                     Ok(Some((encoded, stored))) => self.sizing.sample(encoded, stored),
                     Ok(None) => {}
                     Err(err) => {

@@ -8,6 +8,7 @@ use ocsf_model::columnar::{BatchEncoder, ColumnarOptions, EncodeStats};
 
 use super::early::EarlySeal;
 use super::frames;
+use super::sample::Sampled;
 use crate::error::{Error, Result};
 use crate::spool::Wal;
 
@@ -62,9 +63,9 @@ pub(super) struct OpenWal<E: OcsfEvent> {
     pub early: Option<EarlySeal>,
     /// Whether the writer still samples frames for its size estimate.
     pub sampling: bool,
-    /// The batches of the frames cut since the writer last took them, with
-    /// their encoded bytes (only while `sampling`).
-    pub sampled: Vec<(RecordBatch, u64)>,
+    /// The frames cut since the writer last took them (only while
+    /// `sampling`).
+    pub sampled: Vec<Sampled>,
 }
 
 impl<E: OcsfEvent> std::fmt::Debug for OpenWal<E> {
@@ -193,7 +194,11 @@ impl<E: OcsfEvent> OpenWal<E> {
             early.push(&sorted, &header, encoded);
         }
         if self.sampling {
-            self.sampled.push((batch.clone(), encoded));
+            self.sampled.push(Sampled {
+                batch: batch.clone(),
+                largest: header.largest_value,
+                encoded,
+            });
         }
         let grown = crate::spool::record_size(frame_len);
         let accounted = std::mem::take(&mut self.accounted);

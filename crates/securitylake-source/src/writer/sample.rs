@@ -13,7 +13,6 @@ use std::sync::atomic::AtomicBool;
 
 use arrow_array::RecordBatch;
 use ocsf_model::OcsfEvent;
-use securitylake_parquet::ParquetRules;
 
 use super::merge::{RunWriter, seal_bound};
 use crate::error::Result;
@@ -28,10 +27,21 @@ pub(super) const SAMPLE_ROWS: usize = 16_384;
 /// one-event frames would pay for a trial per doubling from one row).
 const FIRST_TRIAL_ROWS: usize = 1024;
 
+/// A frame handed to the sample: its batch, its largest value (its
+/// header's) and its events' encoded bytes.
+#[derive(Debug)]
+pub(super) struct Sampled {
+    pub batch: RecordBatch,
+    pub largest: u64,
+    pub encoded: u64,
+}
+
 /// The frames' batches sampled so far and when the next trial is due.
 #[derive(Debug, Default)]
 pub(super) struct SizeSample {
     batches: Vec<RecordBatch>,
+    /// The largest value of the sampled batches (their headers').
+    largest: u64,
     rows: usize,
     encoded: u64,
     /// The rows of the last trial (the next one is due at twice as many).
@@ -52,22 +62,21 @@ impl SizeSample {
         self.rows < SAMPLE_ROWS
     }
 
-    /// Adds a frame's batch whose events took `encoded` bytes in the column
-    /// buffers. Returns `(encoded, stored)` of a new trial when one is due:
-    /// the sample's encoded bytes and the bytes its Parquet encoding took,
-    /// `overhead` (the footer allowance of a file) left out.
+    /// Adds a frame. Returns `(encoded, stored)` of a new trial when one is
+    /// due: the sample's encoded bytes and the bytes its Parquet encoding
+    /// took, `overhead` (the footer allowance of a file) left out.
     pub fn add<E: OcsfEvent>(
         &mut self,
-        batch: RecordBatch,
-        encoded: u64,
+        frame: Sampled,
         overhead: u64,
     ) -> Result<Option<(u64, u64)>> {
-        if !self.wants_more() || batch.num_rows() == 0 {
+        if !self.wants_more() || frame.batch.num_rows() == 0 {
             return Ok(None);
         }
-        self.rows += batch.num_rows();
-        self.encoded += encoded;
-        self.batches.push(batch);
+        self.rows += frame.batch.num_rows();
+        self.encoded += frame.encoded;
+        self.largest = self.largest.max(frame.largest);
+        self.batches.push(frame.batch);
         if self.rows < (self.tried * 2).max(FIRST_TRIAL_ROWS) && self.wants_more() {
             return Ok(None);
         }
@@ -89,22 +98,16 @@ impl SizeSample {
         let Some(first) = self.batches.first() else {
             return Ok(0);
         };
-        let largest = self
-            .batches
-            .iter()
-            .map(ParquetRules::largest_value_in)
-            .max()
-            .unwrap_or(0);
         let mut counted = Counted(0);
         let mut file = RunWriter::new(
             first.schema(),
-            seal_bound(largest),
+            seal_bound(self.largest),
             E::CLASS_NAME,
             &mut counted,
         )?;
         let cancel = AtomicBool::new(false);
         for batch in &self.batches {
-            file.write_frame(batch, largest, &cancel)?;
+            file.write_frame(batch, self.largest, &cancel)?;
         }
         file.finish()?;
         Ok(counted.0)

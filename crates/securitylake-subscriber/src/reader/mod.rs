@@ -491,25 +491,28 @@ impl ObjectReader {
         batch_size: usize,
     ) -> Result<BatchStream> {
         let units = self.units();
-        let whole = units.iter().all(|u| u.rows.is_none());
-        if whole {
-            let row_groups: Vec<usize> = units.iter().map(|u| u.row_group).collect();
-            if !plan::has_large_row_groups(
+        // Whole row groups, none of them large: one stream of the row groups.
+        let whole: Option<Vec<usize>> = units
+            .iter()
+            .map(|u| u.rows.is_none().then_some(u.row_group))
+            .collect();
+        if let Some(row_groups) = whole
+            && !plan::has_large_row_groups(
                 metadata.metadata(),
                 &projection,
                 &row_groups,
                 self.window_bytes,
-            ) {
-                let stream =
-                    ParquetRecordBatchStreamBuilder::new_with_metadata(self.file.clone(), metadata)
-                        .with_batch_size(batch_size)
-                        .with_projection(projection)
-                        .with_row_groups(row_groups)
-                        .build()?;
-                return Ok(BatchStream::from_stream(
-                    stream.map(|r| r.map_err(Error::from)),
-                ));
-            }
+            )
+        {
+            let stream =
+                ParquetRecordBatchStreamBuilder::new_with_metadata(self.file.clone(), metadata)
+                    .with_batch_size(batch_size)
+                    .with_projection(projection)
+                    .with_row_groups(row_groups)
+                    .build()?;
+            return Ok(BatchStream::from_stream(
+                stream.map(|r| r.map_err(Error::from)),
+            ));
         }
         let plan = Plan::new(
             self.file.clone(),
