@@ -60,6 +60,11 @@ const CHUNK: usize = 10_000;
 const HOT: usize = 64;
 
 fn main() -> Result<(), BoxError> {
+    // As the SDK's binaries do, before any thread allocates (ADR 0314). `SECLAKE_DYNAMIC_MMAP=1`
+    // keeps glibc's dynamic threshold, to measure the difference.
+    if std::env::var_os("SECLAKE_DYNAMIC_MMAP").is_none() {
+        securitylake_alloc::fix_mmap_threshold(securitylake_alloc::DEFAULT_MMAP_THRESHOLD);
+    }
     // `cargo bench` passes `--bench`; the subcommands are positional.
     let args: Vec<String> = std::env::args()
         .skip(1)

@@ -8,18 +8,86 @@ use std::fmt::Write as _;
 
 use serde_json::{Map, Value};
 
-/// The most buffers the pool keeps (a line's event has a few dozen strings): with
-/// [`MAX_KEPT_CAPACITY`], at most 1 MiB per thread.
-const MAX_KEPT: usize = 256;
+/// The pool's size classes: class `k` keeps buffers of `16 << k` to `(32 << k) - 1` bytes of
+/// capacity (class 0 also the smaller ones), up to [`MAX_KEPT_CAPACITY`] in the last.
+const CLASSES: usize = 9;
 
-/// How many of the most recently kept buffers [`owned`] looks at for one large enough.
-const SEARCH: usize = 8;
+/// The smallest capacity of class 1 is twice this; a new buffer has at least this capacity.
+const MIN_CAPACITY: usize = 16;
+
+/// The most buffers a class keeps (a line's event has a few dozen strings): with
+/// [`MAX_KEPT_CAPACITY`], under 1 MiB per thread in all.
+const PER_CLASS: usize = 64;
 
 /// The most emptied JSON object maps the pool keeps.
 const MAX_MAPS: usize = 16;
 
+/// Cleared string buffers by size class ([`CLASSES`]): a request takes one from the class
+/// whose every buffer has room for it, in a few instructions, rather than searching.
+struct Pool {
+    classes: [Vec<String>; CLASSES],
+}
+
+impl Pool {
+    const fn new() -> Self {
+        Pool {
+            classes: [const { Vec::new() }; CLASSES],
+        }
+    }
+
+    /// The class a buffer of `capacity` bytes is kept in (the largest whose least capacity
+    /// it has).
+    fn class_of(capacity: usize) -> usize {
+        let k = (usize::BITS - 1 - (capacity | MIN_CAPACITY).leading_zeros()) as usize;
+        (k - MIN_CAPACITY.trailing_zeros() as usize).min(CLASSES - 1)
+    }
+
+    /// A cleared buffer with room for `len` bytes: a kept one of the first class from the
+    /// smallest whose buffers all have the room; else a new one of a class's least capacity.
+    fn take(&mut self, len: usize) -> String {
+        // Class 0 also holds buffers under MIN_CAPACITY: for it, the room is checked.
+        if len <= MIN_CAPACITY
+            && let Some(i) = self.classes[0].iter().rposition(|b| b.capacity() >= len)
+        {
+            let mut s = self.classes[0].swap_remove(i);
+            s.clear();
+            return s;
+        }
+        let first = if len <= MIN_CAPACITY {
+            1
+        } else {
+            // The class whose least capacity is `len` rounded up to a power of two.
+            Self::class_of(len.next_power_of_two())
+        };
+        for class in &mut self.classes[first.min(CLASSES)..] {
+            if let Some(mut s) = class.pop() {
+                if s.capacity() >= len {
+                    s.clear();
+                    return s;
+                }
+                // Only the last class holds buffers smaller than a request it serves.
+                class.push(s);
+                break;
+            }
+        }
+        String::with_capacity(len.next_power_of_two().max(MIN_CAPACITY))
+    }
+
+    /// Keeps `s`'s buffer unless it is empty or too large, or its class is full.
+    fn put(&mut self, s: String) {
+        let capacity = s.capacity();
+        if capacity == 0 || capacity > MAX_KEPT_CAPACITY {
+            return;
+        }
+        let class = &mut self.classes[Self::class_of(capacity)];
+        if class.len() < PER_CLASS {
+            class.push(s);
+        }
+    }
+}
+
 thread_local! {
-    static POOL: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+    static POOL: RefCell<Pool> = const { RefCell::new(Pool::new()) };
     static MAPS: RefCell<Vec<Map<String, Value>>> = const { RefCell::new(Vec::new()) };
 }
 
@@ -28,24 +96,10 @@ pub(crate) fn map() -> Map<String, Value> {
     MAPS.with(|m| m.borrow_mut().pop()).unwrap_or_default()
 }
 
-/// A cleared buffer with room for `len` bytes: a kept one that has the room when the pool has
-/// one (among the last few kept), else the last kept buffer or a new one, grown to `len`.
+/// A cleared buffer with room for `len` bytes: a kept one when the pool has one of the right
+/// size class, else a new one.
 pub(crate) fn buffer(len: usize) -> String {
-    POOL.with(|p| {
-        let mut p = p.borrow_mut();
-        let n = p.len();
-        let fit = (n.saturating_sub(SEARCH)..n)
-            .rev()
-            .find(|&i| p[i].capacity() >= len);
-        let mut s = match fit {
-            Some(i) => p.swap_remove(i),
-            None => p.pop().unwrap_or_default(),
-        };
-        s.clear();
-        // One (re)allocation at most, rather than growing by doubling while it is written.
-        s.reserve(len);
-        s
-    })
+    POOL.with(|p| p.borrow_mut().take(len))
 }
 
 /// `s` as an owned string, in a kept buffer when there is one.
@@ -88,14 +142,12 @@ pub(crate) fn keep(s: String) {
     if s.capacity() == 0 || s.capacity() > MAX_KEPT_CAPACITY {
         return;
     }
-    POOL.with(|p| push_kept(&mut p.borrow_mut(), s));
+    POOL.with(|p| p.borrow_mut().put(s));
 }
 
 /// Adds `s` to the borrowed pool `pool` if [`keep`] would keep it.
-fn push_kept(pool: &mut Vec<String>, s: String) {
-    if s.capacity() != 0 && s.capacity() <= MAX_KEPT_CAPACITY && pool.len() < MAX_KEPT {
-        pool.push(s);
-    }
+fn push_kept(pool: &mut Pool, s: String) {
+    pool.put(s);
 }
 
 /// [`keep`] for several optional strings, with one access to the pool (a record hands back
@@ -181,6 +233,49 @@ mod tests {
     use super::*;
 
     #[test]
+    fn size_classes() {
+        let classes: Vec<usize> = [1, 15, 16, 31, 32, 63, 64, 2048, 4095, 4096, 1 << 20]
+            .into_iter()
+            .map(Pool::class_of)
+            .collect();
+        assert_eq!(classes, [0, 0, 0, 0, 1, 1, 2, 7, 7, 8, 8]);
+
+        let mut pool = Pool::new();
+        // A small kept buffer serves a request it has room for, not a larger one.
+        pool.put(String::with_capacity(8));
+        assert_eq!(pool.take(8).capacity(), 8);
+        pool.put(String::with_capacity(8));
+        assert_eq!(
+            pool.take(9).capacity(),
+            MIN_CAPACITY,
+            "new: the 8-byte one has no room"
+        );
+        assert_eq!(pool.classes[0].len(), 1, "the 8-byte buffer is still kept");
+        // A request takes from its class or a larger one, never a smaller one.
+        pool.put(String::with_capacity(40));
+        pool.put(String::with_capacity(100));
+        assert_eq!(pool.take(50).capacity(), 100);
+        assert_eq!(pool.take(20).capacity(), 40);
+        assert_eq!(pool.take(33).capacity(), 64, "new, rounded up to its class");
+        // The last class holds 4 KiB buffers; a larger request is new and not kept.
+        pool.put(String::with_capacity(MAX_KEPT_CAPACITY));
+        let large = pool.take(5000);
+        assert!(large.capacity() >= 5000);
+        assert_eq!(pool.classes[CLASSES - 1].len(), 1);
+        pool.put(large);
+        assert_eq!(
+            pool.classes[CLASSES - 1].len(),
+            1,
+            "a large buffer is not kept"
+        );
+        // A class keeps at most PER_CLASS buffers.
+        for _ in 0..PER_CLASS + 5 {
+            pool.put(String::with_capacity(300));
+        }
+        assert_eq!(pool.classes[Pool::class_of(300)].len(), PER_CLASS);
+    }
+
+    #[test]
     fn buffers_are_reused() {
         let s = owned("a fairly long string to size the buffer");
         let ptr = s.as_ptr();
@@ -192,7 +287,11 @@ mod tests {
         keep(String::with_capacity(MAX_KEPT_CAPACITY + 1));
         let kept = buffer(0);
         assert_eq!(kept.as_ptr(), ptr, "the large buffer was not kept");
-        assert_eq!(buffer(0).capacity(), 0, "the pool is empty");
+        assert_eq!(
+            buffer(0).capacity(),
+            MIN_CAPACITY,
+            "the pool is empty: a new buffer"
+        );
         let mut m = Map::new();
         m.insert(owned("k"), Value::String(owned("v")));
         empty_map(&mut m);

@@ -115,8 +115,12 @@ async fn dispatch(cli: Cli) -> error::Result<u8> {
 }
 
 fn main() -> ExitCode {
+    // Before any thread allocates: freed large buffers go back to the system (ADR 0314).
+    let threshold =
+        securitylake_alloc::fix_mmap_threshold(securitylake_alloc::DEFAULT_MMAP_THRESHOLD);
     let cli = Cli::parse();
     init_tracing(cli.verbose);
+    tracing::debug!(?threshold, "glibc mmap threshold");
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

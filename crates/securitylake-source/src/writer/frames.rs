@@ -149,9 +149,13 @@ impl FrameEncoder {
 
     /// An encoder of frames compressed by `codec`.
     fn with_codec(codec: CompressionType) -> Result<Self> {
+        let mut context = IpcWriteContext::default();
+        // The batch's message body is built in the context's scratch buffer: kept from one
+        // frame to the next, not allocated (about a megabyte) for each.
+        context.set_reserve_scratch(true);
         Ok(FrameEncoder {
             options: ipc_options_with(codec)?,
-            context: IpcWriteContext::default(),
+            context,
             out: Vec::new(),
         })
     }
