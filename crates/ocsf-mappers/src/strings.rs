@@ -195,6 +195,9 @@ pub(crate) fn keep_map(mut map: Map<String, Value>) {
     });
 }
 
+/// The room of [`empty_map`]'s probe buffer: most keys fit.
+const PROBE_ROOM: usize = 64;
+
 /// Empties `map`, keeping its keys and string values here and its own allocation in `map`.
 pub(crate) fn empty_map(map: &mut Map<String, Value>) {
     if map.is_empty() {
@@ -202,7 +205,8 @@ pub(crate) fn empty_map(map: &mut Map<String, Value>) {
     }
     // The map is borrowed while its last key is looked at, so the key is copied into one
     // probe buffer (taken once per map, not once per key) to remove its entry by.
-    let mut probe = buffer(0);
+    // With room for a usual key: a kept buffer of any size would be grown by a longer key.
+    let mut probe = buffer(PROBE_ROOM);
     // Keys and string values are kept under one borrow of the pool; a value of another kind
     // ends the borrow, as its own strings are kept by `keep_value`, which borrows the pool.
     while let Some(other) = POOL.with(|p| {

@@ -1,8 +1,9 @@
 //! Heap allocations per sshd line in steady state, counted by an instrumented global allocator
-//! (`stats_alloc`; one test in this binary, so nothing else allocates meanwhile).
+//! (`stats_alloc`; the tests of this binary take turns, so nothing else allocates meanwhile).
 //!
 //! The lines are the sshd lines of the loghub OpenSSH corpus (`../shared/samples/`, read in
-//! place; the test checks nothing when the folder is absent) mapped through
+//! place; the test checks nothing when the folder is absent) and the mapper bench's own sshd
+//! lines (public keys, PAM sessions, disconnections the corpus lacks), mapped through
 //! [`LinuxMapper::map_line_reusing`], which renders into the events of the previous line.
 
 use std::alloc::System;
@@ -16,6 +17,10 @@ use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 
 const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/samples");
+
+#[allow(dead_code)] // The Deep Security lines are the bench's.
+#[path = "../benches/support/sample_lines.rs"]
+mod sample_lines;
 
 /// The most allocations (and reallocations) per line the steady state may make. The target is
 /// zero; 0.01 is measured (about twenty allocations over the corpus, all a derived `type_name`
@@ -55,6 +60,10 @@ impl Target for FreshEvents {
     }
 }
 
+/// Held by each test from its start to its end: the counter is the process's, so another
+/// test's setup must not allocate while one counts.
+static COUNTING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Allocations (with reallocations) and bytes per line of mapping `lines` in steady state.
 fn per_line<T: Target>(mut mapper: LinuxMapper<T>, lines: &[&str]) -> (f64, f64) {
     let mut out = Vec::with_capacity(4);
@@ -81,6 +90,9 @@ fn per_line<T: Target>(mut mapper: LinuxMapper<T>, lines: &[&str]) -> (f64, f64)
 
 #[test]
 fn sshd_lines_in_steady_state() {
+    let _turn = COUNTING
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let path = Path::new(SAMPLES).join("linux/loghub/OpenSSH_2k.log");
     let Ok(text) = std::fs::read_to_string(&path) else {
         eprintln!("note: {} is absent; skipping", path.display());
@@ -107,6 +119,30 @@ fn sshd_lines_in_steady_state() {
     assert!(
         fresh <= MAX_PER_LINE_NEW_EVENTS,
         "{fresh:.2} allocations per line with new events (at most {MAX_PER_LINE_NEW_EVENTS})"
+    );
+    assert!(
+        per_line <= MAX_PER_LINE,
+        "{per_line:.2} allocations per line (at most {MAX_PER_LINE})"
+    );
+}
+
+#[test]
+fn the_benchs_sshd_lines_in_steady_state() {
+    let _turn = COUNTING
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    // 2024-06-10T00:00:00Z, as in the bench.
+    let config = SourceConfig::linux()
+        .with_reference_ms(days_from_civil(2024, 6, 10) * 86_400_000)
+        .with_log_name("auth.log")
+        .with_tenant_uid("123456789012");
+    let lines: Vec<&str> = (0..50)
+        .flat_map(|_| sample_lines::SSHD.iter().copied())
+        .collect();
+    let (per_line, bytes) = per_line(LinuxMapper::new(config), &lines);
+    println!(
+        "the bench's {} sshd lines x 50: {per_line:.2} allocations per line ({bytes:.0} bytes)",
+        sample_lines::SSHD.len()
     );
     assert!(
         per_line <= MAX_PER_LINE,

@@ -218,7 +218,7 @@ fn named_uid(s: &str) -> Option<UserInfo> {
     let mut u = user(name);
     u.uid = uid
         .filter(|u| number::<u32>(u).is_some())
-        .map(str::to_owned);
+        .map(crate::strings::owned);
     (u.name.is_some() || u.uid.is_some()).then_some(u)
 }
 
@@ -254,15 +254,19 @@ fn module_message(ctx: &MessageContext<'_>, pam: &Pam<'_>, body: &str) -> Recogn
         // `by LOGNAME(uid=N)`: pam_unix writes the login name of the
         // terminal and the real uid of the calling process (`by
         // alice(uid=0)` under sudo): two identities, not one user.
-        if let Some(by) = by.and_then(named_uid) {
-            n.actor_user = by.name.is_some().then(|| UserInfo {
-                uid: None,
-                ..by.clone()
-            });
-            if let Some(p) = n.actor_process.as_mut()
-                && p.user.is_none()
-            {
-                p.user = by.uid.map(UserInfo::with_uid);
+        if let Some(UserInfo { name, uid, domain }) = by.and_then(named_uid) {
+            match n.actor_process.as_mut() {
+                Some(p) if p.user.is_none() => p.user = uid.map(UserInfo::with_uid),
+                _ => crate::strings::keep_opt(uid),
+            }
+            if name.is_some() {
+                n.actor_user = Some(UserInfo {
+                    name,
+                    uid: None,
+                    domain,
+                });
+            } else {
+                crate::strings::keep_opt(domain);
             }
         }
         return Ok(n);

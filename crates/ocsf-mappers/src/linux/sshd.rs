@@ -284,10 +284,10 @@ fn recognize(ctx: &MessageContext<'_>, body: &str, preauth: bool) -> Recognized 
     }
     if let Some(r) = body.strip_prefix("Disconnected from ") {
         let (u, invalid, src) = user_host_port(r)?;
-        if let (Some(u), false) = (&u, preauth) {
+        if !preauth && u.is_some() {
             let mut n = auth(ctx, AuthActivity::Logoff, Severity::Informational)
                 .with_outcome(Outcome::Success);
-            n.user = Some(u.clone());
+            n.user = u;
             n.src = src;
             return Ok(n);
         }

@@ -987,11 +987,15 @@ fn ssh_key(c: &mut Ctx<'_>, unmapped: &mut Unmapped, key: n::KeyInfo) {
         ObservableTypeId::Fingerprint,
         &key.fingerprint,
     );
-    let mut m = Map::new();
+    // The map and its keys from the pool, where the event rendered into left them.
+    let mut m = crate::strings::map();
     if let Some(t) = key.key_type {
-        m.insert("type".into(), Value::from(t));
+        m.insert(crate::strings::owned("type"), Value::from(t));
     }
-    m.insert("fingerprint".into(), Value::from(key.fingerprint));
+    m.insert(
+        crate::strings::owned("fingerprint"),
+        Value::from(key.fingerprint),
+    );
     unmapped.insert("ssh_key", Value::Object(m));
 }
 
