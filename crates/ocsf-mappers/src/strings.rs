@@ -145,20 +145,12 @@ pub(crate) fn keep(s: String) {
     POOL.with(|p| p.borrow_mut().put(s));
 }
 
-/// Adds `s` to the borrowed pool `pool` if [`keep`] would keep it.
-fn push_kept(pool: &mut Pool, s: String) {
-    pool.put(s);
-}
-
 /// [`keep`] for several optional strings, with one access to the pool (a record hands back
 /// eight; a thread-local access and a borrow each cost about 60 instructions).
 pub(crate) fn keep_all<const N: usize>(strings: [Option<String>; N]) {
     POOL.with(|p| {
         let mut p = p.borrow_mut();
-        strings
-            .into_iter()
-            .flatten()
-            .for_each(|s| push_kept(&mut p, s));
+        strings.into_iter().flatten().for_each(|s| p.put(s));
     });
 }
 
@@ -219,9 +211,9 @@ pub(crate) fn empty_map(map: &mut Map<String, Value>) {
                 map.clear();
                 return None;
             };
-            push_kept(&mut p, k);
+            p.put(k);
             match v {
-                Value::String(s) => push_kept(&mut p, s),
+                Value::String(s) => p.put(s),
                 other => return Some(other),
             }
         }
