@@ -987,16 +987,13 @@ fn ssh_key(c: &mut Ctx<'_>, unmapped: &mut Unmapped, key: n::KeyInfo) {
         ObservableTypeId::Fingerprint,
         &key.fingerprint,
     );
-    // The map and its keys from the pool, where the event rendered into left them.
-    let mut m = crate::strings::map();
-    if let Some(t) = key.key_type {
-        m.insert(crate::strings::owned("type"), Value::from(t));
+    // Refilled in place when the record's last key had the same members.
+    let fingerprint = ("fingerprint", key.fingerprint.as_str());
+    match key.key_type.as_deref() {
+        Some(t) => unmapped.insert_strs("ssh_key", &[("type", t), fingerprint]),
+        None => unmapped.insert_strs("ssh_key", &[fingerprint]),
     }
-    m.insert(
-        crate::strings::owned("fingerprint"),
-        Value::from(key.fingerprint),
-    );
-    unmapped.insert("ssh_key", Value::Object(m));
+    crate::strings::keep_all([key.key_type, Some(key.fingerprint)]);
 }
 
 fn logon_type(lt: LogonType) -> (AuthenticationLogonTypeId, Option<Caption>) {
