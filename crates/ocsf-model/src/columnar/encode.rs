@@ -410,9 +410,17 @@ fn offset(n: usize) -> i32 {
     i32::try_from(n).expect("offset overflow: more than 2 GiB in one column of a batch")
 }
 
-/// A fresh offsets vector, sized for as many rows as the last batch had.
+/// The capacity of a column's next buffer, given what the last batch used: an eighth more, so
+/// a batch a little larger than the last does not grow (copy) the buffer at its end.
+#[inline]
+fn headroom(last: usize) -> usize {
+    last.saturating_add(last / 8)
+}
+
+/// A fresh offsets vector, sized for as many rows as the last batch had (and
+/// [`headroom`]).
 fn fresh_offsets(last: usize) -> Vec<i32> {
-    let mut offsets = Vec::with_capacity(last);
+    let mut offsets = Vec::with_capacity(headroom(last));
     offsets.push(0);
     offsets
 }
@@ -451,7 +459,7 @@ impl Utf8Data {
     fn finish(&mut self, nulls: Option<NullBuffer>) -> Result<StringArray, ColumnarError> {
         let (rows, bytes) = (self.offsets.len(), self.values.len());
         let offsets = std::mem::replace(&mut self.offsets, fresh_offsets(rows));
-        let values = std::mem::replace(&mut self.values, Vec::with_capacity(bytes));
+        let values = std::mem::replace(&mut self.values, Vec::with_capacity(headroom(bytes)));
         Ok(StringArray::try_new(
             OffsetBuffer::new(ScalarBuffer::from(offsets)),
             Buffer::from_vec(values),
@@ -460,13 +468,13 @@ impl Utf8Data {
     }
 }
 
-/// Takes a vector's values, leaving an empty one sized like it.
+/// Takes a vector's values, leaving an empty one sized like it (and [`headroom`]).
 fn take_sized<T>(values: &mut Vec<T>) -> ScalarBuffer<T>
 where
     T: arrow_buffer::ArrowNativeType,
 {
     let len = values.len();
-    ScalarBuffer::from(std::mem::replace(values, Vec::with_capacity(len)))
+    ScalarBuffer::from(std::mem::replace(values, Vec::with_capacity(headroom(len))))
 }
 
 impl Column {

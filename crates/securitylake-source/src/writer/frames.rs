@@ -3,22 +3,31 @@
 //! A format-3 `.wal` holds, after its JSON header record, one record with
 //! the Arrow IPC schema message of the segment's batches, then one record
 //! per *frame*: a fixed [`FrameHeader`] (rows, time range, largest value,
-//! encoding counters) followed by the Arrow IPC messages of one
-//! `RecordBatch` (its dictionaries, if any, and the batch; buffers LZ4
-//! compressed, ZSTD in spools of earlier versions), rows sorted by `time`
-//! (stable). The record framing (length, CRC) is the spool's, so a torn
-//! frame is dropped like a torn record.
+//! encoding counters) followed by the frame's body, the Arrow IPC message of
+//! one `RecordBatch`, rows sorted by `time` (stable). The record framing
+//! (length, CRC) is the spool's, so a torn frame is dropped like a torn
+//! record.
+//!
+//! The body is one LZ4 block of the whole uncompressed IPC message, after
+//! [`BLOCK_MAGIC`] and the message's length (docs/adr/0315). Frames of earlier
+//! versions hold the IPC messages themselves, each buffer compressed by
+//! Arrow (LZ4 frames, or ZSTD): their body starts with the IPC continuation
+//! marker, never with [`BLOCK_MAGIC`], and they still decode.
 
 use std::io::Read;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use arrow_array::{Array, Int64Array, RecordBatch, UInt32Array};
+#[cfg(test)]
 use arrow_ipc::CompressionType;
 use arrow_ipc::reader::StreamReader;
-use arrow_ipc::writer::{
-    DictionaryTracker, IpcDataGenerator, IpcWriteContext, IpcWriteOptions, StreamWriter,
-    write_message,
-};
+#[cfg(test)]
+use arrow_ipc::writer::{DictionaryTracker, IpcDataGenerator, IpcWriteContext, write_message};
+use arrow_ipc::writer::{IpcWriteOptions, StreamWriter};
 use arrow_schema::{ArrowError, SchemaRef};
+use lz4_flex::block::{
+    CompressTable, compress_into_with_table, decompress_into, get_maximum_output_size,
+};
 use ocsf_model::columnar::EncodeStats;
 use securitylake_parquet::ParquetRules;
 
@@ -31,22 +40,32 @@ fn arrow_error(context: &str, err: ArrowError) -> Error {
     Error::new(ErrorKind::Io, format!("{context}: {err}")).with_source(err)
 }
 
+/// IPC options whose buffers are compressed by `codec` (frames of earlier
+/// versions; tests).
+#[cfg(test)]
 fn ipc_options_with(codec: CompressionType) -> Result<IpcWriteOptions> {
-    // 8-byte alignment: the default 64 pads every buffer of every leaf
-    // column, which doubled a one-row frame of a full OCSF schema (65 KB
-    // against 131 KB, measured).
-    IpcWriteOptions::try_new(8, false, arrow_ipc::MetadataVersion::V5)
-        .map_err(|e| arrow_error("IPC options", e))?
+    ipc_options()?
         .try_with_compression(Some(codec))
         .map_err(|e| arrow_error("IPC options", e))
 }
 
-/// The codec of spool frames' buffers. A frame is compressed once, on the
-/// writer's thread, and read back only by recovery, so the fastest codec
-/// wins: LZ4 instead of ZSTD level 1 saved about 4% of the write path's CPU
-/// for 44% more frame bytes (docs/adr/0309). Frames written by earlier
-/// versions (ZSTD) still decode: each IPC message names its codec.
-pub(super) const FRAME_COMPRESSION: CompressionType = CompressionType::LZ4_FRAME;
+fn ipc_options() -> Result<IpcWriteOptions> {
+    // 8-byte alignment: the default 64 pads every buffer of every leaf
+    // column, which doubled a one-row frame of a full OCSF schema (65 KB
+    // against 131 KB, measured).
+    IpcWriteOptions::try_new(8, false, arrow_ipc::MetadataVersion::V5)
+        .map_err(|e| arrow_error("IPC options", e))
+}
+
+/// The first bytes of a frame body that is one LZ4 block (this version's
+/// frames). An IPC message starts with the continuation marker `0xFFFFFFFF`
+/// (or, in the legacy format, a length under 2^31), so the two never meet.
+const BLOCK_MAGIC: [u8; 4] = *b"SLZ4";
+
+/// The most an LZ4 block expands on decompression: a sequence of a few bytes
+/// stands for at most 255 bytes per length byte. A body claiming more is
+/// damaged, and is refused before anything is allocated for it.
+const LZ4_MAX_RATIO: u64 = 255;
 
 /// What a frame's header says about its batch.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -98,12 +117,8 @@ impl FrameHeader {
 /// The IPC schema message of `schema` (the second record of a format-3
 /// write-ahead file).
 pub(super) fn schema_message(schema: &SchemaRef) -> Result<Vec<u8>> {
-    let writer = StreamWriter::try_new_with_options(
-        Vec::new(),
-        schema,
-        ipc_options_with(FRAME_COMPRESSION)?,
-    )
-    .map_err(|e| arrow_error("encode the spool schema", e))?;
+    let writer = StreamWriter::try_new_with_options(Vec::new(), schema, ipc_options()?)
+        .map_err(|e| arrow_error("encode the spool schema", e))?;
     Ok(writer.get_ref().clone())
 }
 
@@ -128,42 +143,70 @@ pub(super) fn sort_by_time(batch: &RecordBatch) -> Result<RecordBatch> {
         .map_err(|e| arrow_error("sort a spool frame", e))
 }
 
-/// Encodes frames, keeping its IPC context (the flatbuffer builder, a ZSTD
-/// compressor if that is the codec) and its buffer from one frame to the
-/// next: one per open write-ahead file (docs/adr/0310).
+/// Encodes frames, keeping from one frame to the next its IPC stream writer
+/// (its flatbuffer builder), the uncompressed message, the LZ4 hash table and
+/// the frame buffer: one per writer, shared by its open write-ahead files
+/// ([`SharedFrameEncoder`]; docs/adr/0310, 0315).
 pub(super) struct FrameEncoder {
-    options: IpcWriteOptions,
-    context: IpcWriteContext,
+    /// Writes each batch's IPC message into its `Vec` (cleared per frame): the
+    /// columns' buffers go straight into it, with no body buffer between.
+    message: StreamWriter<Vec<u8>>,
+    table: CompressTable,
     /// The frame being encoded (reused).
     out: Vec<u8>,
 }
 
-/// A frame buffer larger than this is not kept for the next frame.
-const KEPT_FRAME_CAPACITY: usize = 4 * 1024 * 1024;
+/// A buffer larger than this is not kept for the next frame. A frame holds at
+/// most [`FRAME_BYTES`](super::open_wal::FRAME_BYTES) of events (as
+/// accounted), so only a frame of one outsized event lets its buffers go.
+const KEPT_FRAME_CAPACITY: usize = 16 * 1024 * 1024;
 
-impl FrameEncoder {
-    /// An encoder of frames compressed by [`FRAME_COMPRESSION`].
-    pub fn new() -> Result<Self> {
-        Self::with_codec(FRAME_COMPRESSION)
+/// The writer's one [`FrameEncoder`], used by whichever open write-ahead file
+/// cuts a frame (frames are cut one at a time, on the writer's task; the lock
+/// is never contended).
+#[derive(Clone)]
+pub(super) struct SharedFrameEncoder(Arc<Mutex<FrameEncoder>>);
+
+impl SharedFrameEncoder {
+    /// A shared encoder of frames of `schema`'s batches.
+    pub fn new(schema: &SchemaRef) -> Result<Self> {
+        Ok(Self(Arc::new(Mutex::new(FrameEncoder::new(schema)?))))
     }
 
-    /// An encoder of frames compressed by `codec`.
-    fn with_codec(codec: CompressionType) -> Result<Self> {
-        let mut context = IpcWriteContext::default();
-        // The batch's message body is built in the context's scratch buffer: kept from one
-        // frame to the next, not allocated (about a megabyte) for each.
-        context.set_reserve_scratch(true);
+    /// The encoder, for one frame. A panic while another frame was encoded
+    /// leaves nothing to repair: every frame starts from cleared buffers.
+    pub fn lock(&self) -> MutexGuard<'_, FrameEncoder> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Clears `buffer` for the next frame, or lets it go if an outsized frame grew
+/// it past [`KEPT_FRAME_CAPACITY`].
+fn reset(buffer: &mut Vec<u8>) {
+    if buffer.capacity() > KEPT_FRAME_CAPACITY {
+        *buffer = Vec::new();
+    }
+    buffer.clear();
+}
+
+impl FrameEncoder {
+    /// An encoder of frames of `schema`'s batches, whose body is one LZ4 block.
+    pub fn new(schema: &SchemaRef) -> Result<Self> {
+        let mut message = StreamWriter::try_new_with_options(Vec::new(), schema, ipc_options()?)
+            .map_err(|e| arrow_error("encode the spool schema", e))?;
+        // The schema message is the segment's record, not a frame's.
+        message.get_mut().clear();
         Ok(FrameEncoder {
-            options: ipc_options_with(codec)?,
-            context,
+            message,
+            table: CompressTable::large(),
             out: Vec::new(),
         })
     }
 
     /// Encodes one frame of `batch` (sorted by time here): the header, then
-    /// the IPC message of the batch (the schema message is the segment's).
-    /// Returns the frame's bytes, its header and the sorted batch (what the
-    /// frame holds).
+    /// the IPC message of the batch (the schema message is the segment's) as
+    /// one LZ4 block. Returns the frame's bytes, its header and the sorted
+    /// batch (what the frame holds).
     pub fn encode(
         &mut self,
         batch: &RecordBatch,
@@ -178,21 +221,34 @@ impl FrameEncoder {
             largest_value: ParquetRules::largest_value_in(&sorted),
             stats,
         };
-        if self.out.capacity() > KEPT_FRAME_CAPACITY {
+        reset(self.message.get_mut());
+        // The spool's schema has no dictionary-encoded fields: the stream writer tracks none.
+        self.message
+            .write(&sorted)
+            .map_err(|e| arrow_error("encode a spool frame", e))?;
+        let message = self.message.get_ref();
+        // The frame is written over the kept buffer, which only grows: no zeroing of a
+        // compression bound's worth of bytes per frame.
+        let prefix = FRAME_HEADER_BYTES + BLOCK_MAGIC.len() + 8;
+        let need = prefix + get_maximum_output_size(message.len());
+        if self.out.capacity() > KEPT_FRAME_CAPACITY.max(need) {
             self.out = Vec::new();
         }
-        self.out.clear();
-        header.write(&mut self.out);
-        // The spool's schema has no dictionary-encoded fields: nothing to track.
-        let mut dictionaries = DictionaryTracker::new(false);
-        let (dicts, message) = IpcDataGenerator::default()
-            .encode(&sorted, &mut dictionaries, &self.options, &mut self.context)
-            .map_err(|e| arrow_error("encode a spool frame", e))?;
-        for encoded in dicts.into_iter().chain(std::iter::once(message)) {
-            write_message(&mut self.out, encoded, &self.options)
-                .map_err(|e| arrow_error("encode a spool frame", e))?;
+        if self.out.len() < need {
+            self.out.resize(need, 0);
         }
-        Ok((&self.out, header, sorted))
+        let mut head = Vec::with_capacity(prefix);
+        header.write(&mut head);
+        head.extend_from_slice(&BLOCK_MAGIC);
+        head.extend_from_slice(&(message.len() as u64).to_le_bytes());
+        self.out[..prefix].copy_from_slice(&head);
+        let written =
+            compress_into_with_table(message, &mut self.out[prefix..need], &mut self.table)
+                .map_err(|e| {
+                    Error::new(ErrorKind::Io, format!("compress a spool frame: {e}")).with_source(e)
+                })?;
+        let frame = &self.out[..prefix + written];
+        Ok((frame, header, sorted))
     }
 }
 
@@ -209,11 +265,45 @@ pub(super) fn decode_frame(schema: &[u8], payload: &[u8]) -> Result<RecordBatch>
         )
         .with_source(e)
     };
-    let mut reader = StreamReader::try_new(schema.chain(body), None).map_err(integrity)?;
+    let decompressed;
+    let message = match body.strip_prefix(&BLOCK_MAGIC) {
+        Some(block) => {
+            decompressed = decompress_block(block)?;
+            &decompressed[..]
+        }
+        None => body,
+    };
+    let mut reader = StreamReader::try_new(schema.chain(message), None).map_err(integrity)?;
     reader
         .next()
         .ok_or_else(|| Error::new(ErrorKind::Integrity, "a spool frame holds no batch"))?
         .map_err(integrity)
+}
+
+/// The IPC message of a frame body that is one LZ4 block (after
+/// [`BLOCK_MAGIC`]).
+fn decompress_block(block: &[u8]) -> Result<Vec<u8>> {
+    let damaged = |what: String| Error::new(ErrorKind::Integrity, format!("a spool frame {what}"));
+    let (length, data) = block
+        .split_first_chunk::<8>()
+        .ok_or_else(|| damaged("is too short".into()))?;
+    let length = u64::from_le_bytes(*length);
+    if length > (data.len() as u64).saturating_mul(LZ4_MAX_RATIO) {
+        return Err(damaged(format!(
+            "claims {length} bytes from a block of {}",
+            data.len()
+        )));
+    }
+    let length = usize::try_from(length).map_err(|_| damaged("is too large".into()))?;
+    let mut message = vec![0; length];
+    let written = decompress_into(data, &mut message)
+        .map_err(|e| damaged(format!("does not decompress: {e}")).with_source(e))?;
+    if written != length {
+        return Err(damaged(format!(
+            "decompresses to {written} bytes, not the {length} it claims"
+        )));
+    }
+    Ok(message)
 }
 
 #[cfg(test)]
@@ -259,7 +349,7 @@ mod tests {
             .finish()
             .map_err(|e| Error::invalid_input(e.to_string()))?;
         let schema = schema_message(&batch.schema())?;
-        let mut frames = FrameEncoder::new()?;
+        let mut frames = FrameEncoder::new(&batch.schema())?;
         let (payload, header, _) = frames.encode(&batch, EncodeStats::default())?;
         let payload = payload.to_vec();
         // A second frame through the same encoder (its context kept).
@@ -300,11 +390,32 @@ mod tests {
         Ok(out)
     }
 
-    /// Frames of earlier versions (a stream per frame, ZSTD) still
-    /// decode, to the same batch as this version's frames, in either codec;
-    /// one encoder's context carries from frame to frame.
-    #[test]
-    fn frames_of_earlier_spools_and_either_codec_decode() -> Result<()> {
+    /// A frame of the versions between (docs/adr/0310): the IPC message of
+    /// the batch, each buffer compressed by `codec`, no end-of-stream marker.
+    fn per_buffer_frame(
+        batch: &RecordBatch,
+        header: &FrameHeader,
+        codec: CompressionType,
+    ) -> Result<Vec<u8>> {
+        let mut out = Vec::new();
+        header.write(&mut out);
+        let options = ipc_options_with(codec)?;
+        let mut dictionaries = DictionaryTracker::new(false);
+        let (dicts, message) = IpcDataGenerator::default()
+            .encode(
+                batch,
+                &mut dictionaries,
+                &options,
+                &mut IpcWriteContext::default(),
+            )
+            .map_err(|e| arrow_error("encode", e))?;
+        for encoded in dicts.into_iter().chain(std::iter::once(message)) {
+            write_message(&mut out, encoded, &options).map_err(|e| arrow_error("encode", e))?;
+        }
+        Ok(out)
+    }
+
+    fn batches_of_three_chunks() -> Result<Vec<RecordBatch>> {
         let mut encoder = BatchEncoder::<Authentication>::new(&ColumnarOptions::default())
             .map_err(|e| Error::invalid_input(e.to_string()))?;
         let mut batches = Vec::new();
@@ -326,19 +437,78 @@ mod tests {
                     .map_err(|e| Error::invalid_input(e.to_string()))?,
             );
         }
+        Ok(batches)
+    }
+
+    /// This version's frames are one LZ4 block; frames of earlier versions (a
+    /// stream per frame with ZSTD buffers; a message per frame with LZ4 or
+    /// ZSTD buffers) still decode, to the same batch. One encoder's state
+    /// carries from frame to frame.
+    #[test]
+    fn frames_of_earlier_spools_decode_like_this_versions() -> Result<()> {
+        let batches = batches_of_three_chunks()?;
         let schema = schema_message(&batches[0].schema())?;
-        let mut zstd = FrameEncoder::with_codec(CompressionType::ZSTD)?;
-        let mut lz4 = FrameEncoder::with_codec(CompressionType::LZ4_FRAME)?;
+        let mut frames = FrameEncoder::new(&batches[0].schema())?;
         for batch in &batches {
-            let (frame, header, _) = zstd.encode(batch, EncodeStats::default())?;
+            let (frame, header, _) = frames.encode(batch, EncodeStats::default())?;
             let frame = frame.to_vec();
-            let old = earlier_frame(batch, &header)?;
-            let other = lz4.encode(batch, EncodeStats::default())?.0.to_vec();
-            assert_ne!(frame, other, "the two codecs wrote different bytes");
-            assert_ne!(frame, old, "no end-of-stream marker now");
-            for bytes in [&frame, &other, &old] {
+            assert_eq!(
+                frame.get(FRAME_HEADER_BYTES..FRAME_HEADER_BYTES + 4),
+                Some(&BLOCK_MAGIC[..])
+            );
+            let stream = earlier_frame(batch, &header)?;
+            let lz4 = per_buffer_frame(batch, &header, CompressionType::LZ4_FRAME)?;
+            let zstd = per_buffer_frame(batch, &header, CompressionType::ZSTD)?;
+            assert!(
+                frame.len() < lz4.len(),
+                "one block ({} B) is smaller than LZ4 per buffer ({} B)",
+                frame.len(),
+                lz4.len()
+            );
+            for bytes in [&frame, &stream, &lz4, &zstd] {
                 assert_eq!(FrameHeader::read(bytes)?, header);
                 assert_eq!(&decode_frame(&schema, bytes)?, batch);
+            }
+        }
+        Ok(())
+    }
+
+    /// A damaged block is an integrity error, never a panic or a huge
+    /// allocation: a claimed length beyond what LZ4 can expand to, a cut
+    /// block, a length that disagrees with the data, flipped bytes.
+    #[test]
+    fn damaged_blocks_are_integrity_errors() -> Result<()> {
+        let batches = batches_of_three_chunks()?;
+        let schema = schema_message(&batches[0].schema())?;
+        let mut frames = FrameEncoder::new(&batches[0].schema())?;
+        let frame = frames
+            .encode(&batches[0], EncodeStats::default())?
+            .0
+            .to_vec();
+        let length_at = FRAME_HEADER_BYTES + BLOCK_MAGIC.len();
+        let claimed = |frame: &mut Vec<u8>, length: u64| {
+            frame[length_at..length_at + 8].copy_from_slice(&length.to_le_bytes());
+        };
+        let mut huge = frame.clone();
+        claimed(&mut huge, u64::MAX / 2);
+        let mut longer = frame.clone();
+        claimed(&mut longer, (frame.len() as u64) * 2);
+        let cut = frame[..frame.len() - 9].to_vec();
+        let no_length = frame[..length_at + 3].to_vec();
+        let mut flipped = frame.clone();
+        for byte in flipped.iter_mut().skip(length_at + 8).step_by(7) {
+            *byte ^= 0x5a;
+        }
+        for (what, bytes) in [
+            ("huge", huge),
+            ("longer", longer),
+            ("cut", cut),
+            ("no length", no_length),
+            ("flipped", flipped),
+        ] {
+            match decode_frame(&schema, &bytes) {
+                Err(e) => assert_eq!(e.kind(), ErrorKind::Integrity, "{what}: {e}"),
+                Ok(batch) => panic!("{what}: decoded {} rows", batch.num_rows()),
             }
         }
         Ok(())

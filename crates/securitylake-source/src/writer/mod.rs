@@ -41,7 +41,9 @@
 //!   [spool]) per [`Durability::EveryWrite`] write, per
 //!   [`Writer::write_batch`], per [`Writer::sync`], per seal and every 4,096
 //!   rows; memory keeps the open batch and 16 bytes per event. A frame is
-//!   the batch sorted by `time`, Arrow IPC with LZ4 buffers. Sealing
+//!   the batch sorted by `time`, its Arrow IPC message compressed as one
+//!   LZ4 block (the writer's one frame encoder, shared by its open
+//!   segments, keeps its buffers). Sealing
 //!   merges the segment's sorted runs (consecutive frames whose times do not
 //!   go back) k-way into Arrow batches of at most 4,096 rows and streams the
 //!   Parquet bytes into the sealed spool file (row groups closed at 8 MiB),
@@ -342,6 +344,9 @@ pub struct Writer<E: OcsfEvent> {
     sealing: VecDeque<Sealing<OpenWal<E>>>,
     /// The IPC schema message of the segments' frames.
     schema: Vec<u8>,
+    /// The encoder of the open segments' frames (one for all: its buffers are
+    /// a frame's size).
+    frames: frames::SharedFrameEncoder,
     /// Sealed segments waiting for their upload, and the upload in flight.
     uploads: Uploader,
     manifest: Manifest,
@@ -416,6 +421,7 @@ impl<E: OcsfEvent> Writer<E> {
         let uploads = Uploader::new(config.store.clone(), config.upload);
         let schema = ocsf_model::columnar::arrow_schema::<E>(&config.columnar)
             .map_err(|e| Error::invalid_input(format!("columnar options: {e}")).with_source(e))?;
+        let frames = frames::SharedFrameEncoder::new(&schema)?;
         let schema = frames::schema_message(&schema)?;
         let proto = EventEncoder::new(&config.columnar)?;
         let mut writer = Self {
@@ -427,6 +433,7 @@ impl<E: OcsfEvent> Writer<E> {
             early: Arc::default(),
             sealing: VecDeque::new(),
             schema,
+            frames,
             uploads,
             manifest: Manifest::default(),
             stats: WriterStats::default(),

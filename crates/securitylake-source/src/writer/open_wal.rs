@@ -29,8 +29,8 @@ pub(super) struct OpenWal<E: OcsfEvent> {
     encoder: BatchEncoder<E>,
     /// The encoder's counters when the last frame was cut.
     carried: EncodeStats,
-    /// Encodes the frames (its IPC context and buffer reused).
-    frames: frames::FrameEncoder,
+    /// Encodes the frames (the writer's, shared by its open files).
+    frames: frames::SharedFrameEncoder,
     /// Bytes of the frames appended.
     pub frame_bytes: u64,
     /// The encoded bytes (column buffers) of the events in those frames.
@@ -81,14 +81,18 @@ impl<E: OcsfEvent> std::fmt::Debug for OpenWal<E> {
 
 impl<E: OcsfEvent> OpenWal<E> {
     /// Wraps a new write-ahead file (header and schema records written).
-    pub fn new(wal: Wal, options: &ColumnarOptions) -> Result<Self> {
+    pub fn new(
+        wal: Wal,
+        options: &ColumnarOptions,
+        frames: frames::SharedFrameEncoder,
+    ) -> Result<Self> {
         let encoder = BatchEncoder::<E>::new(options)
             .map_err(|e| Error::invalid_input(format!("columnar options: {e}")).with_source(e))?;
         Ok(Self {
             wal,
             encoder,
             carried: EncodeStats::default(),
-            frames: frames::FrameEncoder::new()?,
+            frames,
             frame_bytes: 0,
             framed_encoded: 0,
             options: options.clone(),
@@ -187,9 +191,11 @@ impl<E: OcsfEvent> OpenWal<E> {
     /// Appends `batch` (its events `encoded` bytes in the column buffers) as
     /// one frame.
     fn write_frame(&mut self, batch: &RecordBatch, delta: EncodeStats, encoded: u64) -> Result<()> {
-        let (frame, header, sorted) = self.frames.encode(batch, delta)?;
+        let mut frames = self.frames.lock();
+        let (frame, header, sorted) = frames.encode(batch, delta)?;
         let frame_len = frame.len() as u64;
         self.wal.append(frame)?;
+        drop(frames);
         if let Some(early) = &mut self.early {
             early.push(&sorted, &header, encoded);
         }

@@ -64,7 +64,7 @@ impl<E: OcsfEvent> Writer<E> {
             };
             let mut wal = self.spool.create_wal(&header)?;
             wal.append(&self.schema)?;
-            let mut wal = OpenWal::new(wal, &self.config.columnar)?;
+            let mut wal = OpenWal::new(wal, &self.config.columnar, self.frames.clone())?;
             if self.sealer.seals_early() {
                 // An optimisation only: if it cannot start, the segment is
                 // sealed from its write-ahead file when it rolls.
