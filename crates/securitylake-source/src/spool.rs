@@ -48,12 +48,23 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, ErrorKind, Result};
 
-/// The format number written in the header of a new `.wal` file: format 3,
+/// The format number written in the header of a new `.wal` file: format 4,
 /// columnar frames (an Arrow IPC schema record, then one record per frame of
-/// encoded events; see the writer's `frames` module). Files of format 1
-/// (JSON event records) and 2 (binary event records, see [`crate::record`])
-/// are still recovered.
-pub(crate) const WAL_FORMAT: u32 = 3;
+/// encoded events, each one LZ4 block; see the writer's `frames` module).
+/// Files of format 3 (the same frames, each buffer compressed by Arrow IPC), 2
+/// (binary event records, see [`crate::record`]) and 1 (JSON event records)
+/// are still recovered. A writer of an earlier version refuses a format-4 file
+/// as configuration, leaving it in place, instead of failing on its frames.
+pub(crate) const WAL_FORMAT: u32 = 4;
+/// The format of the first columnar write-ahead files (frames of IPC messages
+/// whose buffers Arrow compressed).
+pub(crate) const WAL_FORMAT_IPC_BUFFERS: u32 = 3;
+
+/// Whether a write-ahead file of `format` holds columnar frames (sealed from
+/// its frames, not from event records).
+pub(crate) fn is_columnar(format: u32) -> bool {
+    matches!(format, WAL_FORMAT | WAL_FORMAT_IPC_BUFFERS)
+}
 /// The format number written in `.sealed` headers. A sealed file holds no
 /// event records (only Parquet bytes and its header), so it did not change
 /// with the record format.

@@ -1,6 +1,6 @@
-//! Columnar spool frames (write-ahead format 3).
+//! Columnar spool frames (write-ahead formats 3 and 4).
 //!
-//! A format-3 `.wal` holds, after its JSON header record, one record with
+//! A columnar `.wal` holds, after its JSON header record, one record with
 //! the Arrow IPC schema message of the segment's batches, then one record
 //! per *frame*: a fixed [`FrameHeader`] (rows, time range, largest value,
 //! encoding counters) followed by the frame's body, the Arrow IPC message of
@@ -8,11 +8,11 @@
 //! (length, CRC) is the spool's, so a torn frame is dropped like a torn
 //! record.
 //!
-//! The body is one LZ4 block of the whole uncompressed IPC message, after
-//! [`BLOCK_MAGIC`] and the message's length (docs/adr/0315). Frames of earlier
-//! versions hold the IPC messages themselves, each buffer compressed by
-//! Arrow (LZ4 frames, or ZSTD): their body starts with the IPC continuation
-//! marker, never with [`BLOCK_MAGIC`], and they still decode.
+//! In format 4 the body is one LZ4 block of the whole uncompressed IPC
+//! message, after [`BLOCK_MAGIC`] and the message's length (docs/adr/0315).
+//! Frames of format 3 hold the IPC messages themselves, each buffer
+//! compressed by Arrow (LZ4 frames, or ZSTD): their body starts with the IPC
+//! continuation marker, never with [`BLOCK_MAGIC`], and they still decode.
 
 use std::io::Read;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -114,7 +114,7 @@ impl FrameHeader {
     }
 }
 
-/// The IPC schema message of `schema` (the second record of a format-3
+/// The IPC schema message of `schema` (the second record of a columnar
 /// write-ahead file).
 pub(super) fn schema_message(schema: &SchemaRef) -> Result<Vec<u8>> {
     let writer = StreamWriter::try_new_with_options(Vec::new(), schema, ipc_options()?)

@@ -1,4 +1,4 @@
-//! Sealing a columnar segment (write-ahead format 3): its frames, each
+//! Sealing a columnar segment (write-ahead formats 3 and 4): its frames, each
 //! sorted by `time`, form sorted runs (consecutive frames whose times do not
 //! go back); the runs are merged k-way into Parquet batches, so memory holds
 //! one frame per run, not the segment. A segment that is one sorted run (a
@@ -28,7 +28,7 @@ pub(super) struct FrameInfo {
     pub header: FrameHeader,
 }
 
-/// The frames of a format-3 write-ahead file (a torn tail dropped) and its
+/// The frames of a columnar write-ahead file (a torn tail dropped) and its
 /// schema message.
 #[derive(Debug, Default)]
 pub(super) struct Frames {

@@ -97,7 +97,7 @@ impl<E: OcsfEvent> Writer<E> {
         let cancel = Arc::new(AtomicBool::new(false));
         let cancelled = cancel.clone();
         let submitted = self.encoder.submit(move || {
-            // A format-3 segment is sealed from its frames: no slots.
+            // A columnar segment is sealed from its frames: no slots.
             let mut slots = Vec::new();
             let result = match early.map(|finish| finish(&cancelled)) {
                 Some(Ok(sealed)) => Ok(sealed),

@@ -68,7 +68,7 @@ impl<E: OcsfEvent> Writer<E> {
             )
             .with_source(e)
         })?;
-        if header.format == WAL_FORMAT {
+        if spool::is_columnar(header.format) {
             drop(reader);
             return self.recover_columnar(id, path, &header).await;
         }
@@ -76,11 +76,12 @@ impl<E: OcsfEvent> Writer<E> {
             return Err(Error::new(
                 ErrorKind::Config,
                 format!(
-                    "spool file {} has format {}, this writer reads formats {}, {} and {WAL_FORMAT}",
+                    "spool file {} has format {}, this writer reads formats {}, {}, {} and {WAL_FORMAT}",
                     path.display(),
                     header.format,
                     record::FORMAT_JSON,
                     record::FORMAT_BINARY,
+                    spool::WAL_FORMAT_IPC_BUFFERS,
                 ),
             ));
         }
@@ -125,7 +126,7 @@ impl<E: OcsfEvent> Writer<E> {
         self.finish_seal(partition, rows, min_time, max_time, file, encoding)
     }
 
-    /// Seals a columnar write-ahead file (format 3) a dead writer left:
+    /// Seals a columnar write-ahead file (format 3 or 4) a dead writer left:
     /// every intact frame (a torn tail is dropped).
     async fn recover_columnar(
         &mut self,
@@ -147,7 +148,7 @@ impl<E: OcsfEvent> Writer<E> {
         self.stats.events_recovered += rows;
         let file = self.spool.begin_seal(id)?;
         let (_, result) = self
-            .encode(path.to_path_buf(), WAL_FORMAT, Vec::new(), 0, file)
+            .encode(path.to_path_buf(), header.format, Vec::new(), 0, file)
             .await?;
         let (file, encoding) = result?;
         self.finish_seal(

@@ -16,7 +16,7 @@ use super::merge::RunWriter;
 use super::segments::{Segment, Slot};
 use crate::error::{Error, ErrorKind, Result};
 use crate::record;
-use crate::spool::{RecordReader, SealFile, WAL_FORMAT};
+use crate::spool::{self, RecordReader, SealFile};
 
 /// Segments encoded in the background at most: starting another seal first
 /// waits for the oldest (it bounds the encoder's memory and work queue).
@@ -72,7 +72,7 @@ impl<E: OcsfEvent> SealSegment<E> for ParquetSealer {
         cancel: &AtomicBool,
         out: SealFile,
     ) -> Result<(SealFile, EncodeStats)> {
-        if format == WAL_FORMAT {
+        if spool::is_columnar(format) {
             return super::merge::encode_columnar::<E, _>(wal, cancel, out);
         }
         encode_segment::<E, _>(

@@ -12,7 +12,7 @@ use securitylake_core::layout::PartitionKey;
 
 /// Where one event of a format-1/2 write-ahead file (one record per event,
 /// left by an earlier version) is: its time and its record. Only the
-/// recovery of such a file and its seal use slots; a format-3 segment keeps
+/// recovery of such a file and its seal use slots; a columnar segment keeps
 /// no per-event state in memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Slot {
