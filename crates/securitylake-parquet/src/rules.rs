@@ -417,13 +417,29 @@ impl ParquetRules {
     /// # Ok::<(), arrow_schema::ArrowError>(())
     /// ```
     pub fn largest_value_in(batch: &RecordBatch) -> u64 {
-        batch
-            .columns()
-            .iter()
-            .map(largest_value_of)
-            .max()
-            .unwrap_or(0)
-            .max(8)
+        Self::largest_value_given(
+            batch
+                .columns()
+                .iter()
+                .map(largest_value_of)
+                .max()
+                .unwrap_or(0),
+        )
+    }
+
+    /// The largest value of a batch whose longest string or binary value is `longest` bytes
+    /// (what [`ParquetRules::largest_value_in`] finds by scanning the batch): for a writer that
+    /// kept the longest as it built the batch.
+    ///
+    /// ```
+    /// use securitylake_parquet::ParquetRules;
+    ///
+    /// assert_eq!(ParquetRules::largest_value_given(300), 300);
+    /// assert_eq!(ParquetRules::largest_value_given(3), 8);
+    /// ```
+    pub fn largest_value_given(longest: u64) -> u64 {
+        // A fixed-width value takes up to 8 bytes.
+        longest.max(8)
     }
 }
 

@@ -233,6 +233,36 @@ impl<E: Columnar> BatchEncoder<E> {
         self.root.len == 0
     }
 
+    /// The bytes of the longest string value (Utf8, JSON text, map key or value, list
+    /// element) of the open batch: what a pass over the finished batch's offsets would find,
+    /// kept as values are appended. [`finish`](Self::finish) starts it over.
+    ///
+    /// ```
+    /// # #[cfg(feature = "v1_1_0")] {
+    /// use ocsf_model::columnar::{BatchEncoder, ColumnarOptions};
+    /// use ocsf_model::v1_1_0::events::{Authentication, AuthenticationActivityId, SeverityId};
+    /// use ocsf_model::v1_1_0::objects::{Metadata, Product, User};
+    ///
+    /// let mut event = Authentication::new(
+    ///     AuthenticationActivityId::Logon,
+    ///     Metadata::new(Product::default(), "1.1.0".into()),
+    ///     SeverityId::Low,
+    ///     1_700_000_000_000,
+    ///     User::default(),
+    /// );
+    /// event.message = Some("x".repeat(300));
+    /// let mut encoder = BatchEncoder::<Authentication>::new(&ColumnarOptions::default())?;
+    /// encoder.append(&event);
+    /// assert_eq!(encoder.longest_value(), 300);
+    /// encoder.finish()?;
+    /// assert_eq!(encoder.longest_value(), 0);
+    /// # }
+    /// # Ok::<(), ocsf_model::columnar::ColumnarError>(())
+    /// ```
+    pub fn longest_value(&self) -> usize {
+        self.root.longest_value()
+    }
+
     /// What the encoder could not represent, since it was created.
     pub fn stats(&self) -> EncodeStats {
         let mut total = self.carried;
@@ -353,6 +383,8 @@ struct Utf8Data {
     /// One more than the rows: the end of each value.
     offsets: Vec<i32>,
     values: Vec<u8>,
+    /// The bytes of the longest value pushed since the last finish.
+    longest: usize,
 }
 
 struct ListData {
@@ -430,12 +462,14 @@ impl Utf8Data {
         Utf8Data {
             offsets: vec![0],
             values: Vec::new(),
+            longest: 0,
         }
     }
 
     #[inline(always)]
     fn push(&mut self, value: &[u8]) {
         self.values.extend_from_slice(value);
+        self.longest = self.longest.max(value.len());
         self.offsets.push(offset(self.values.len()));
     }
 
@@ -447,6 +481,7 @@ impl Utf8Data {
             let text = Value::String(format!("unserializable: {e}")).to_string();
             self.values.extend_from_slice(text.as_bytes());
         }
+        self.longest = self.longest.max(self.values.len() - start);
         self.offsets.push(offset(self.values.len()));
     }
 
@@ -458,6 +493,7 @@ impl Utf8Data {
 
     fn finish(&mut self, nulls: Option<NullBuffer>) -> Result<StringArray, ColumnarError> {
         let (rows, bytes) = (self.offsets.len(), self.values.len());
+        self.longest = 0;
         let offsets = std::mem::replace(&mut self.offsets, fresh_offsets(rows));
         let values = std::mem::replace(&mut self.values, Vec::with_capacity(headroom(bytes)));
         Ok(StringArray::try_new(
@@ -634,6 +670,20 @@ impl Column {
     }
 }
 
+impl Column {
+    /// The bytes of the longest string value written into the column (nested columns
+    /// included) since its last finish.
+    fn longest_value(&self) -> usize {
+        match &self.data {
+            Data::Utf8(d) => d.longest,
+            Data::Map(m) => m.keys.longest.max(m.values.longest_value()),
+            Data::Struct(s) => s.longest_value(),
+            Data::List(l) => l.inner.longest_value(),
+            Data::Int32(_) | Data::Int64(_) | Data::Ts(_) | Data::Float32(_) | Data::Bool(_) => 0,
+        }
+    }
+}
+
 impl Utf8Data {
     fn bytes(&self) -> u64 {
         (self.values.len() + 4 * self.offsets.len()) as u64
@@ -671,6 +721,16 @@ impl StructEncoder {
             bytes: 0,
             stats: EncodeStats::default(),
         }
+    }
+
+    /// The longest string value of the struct's columns since they were last finished.
+    fn longest_value(&self) -> usize {
+        self.children
+            .iter()
+            .flatten()
+            .map(Column::longest_value)
+            .max()
+            .unwrap_or(0)
     }
 
     fn add_stats(&self, total: &mut EncodeStats) {

@@ -130,6 +130,7 @@ impl<E: OcsfEvent> EventEncoder<E> {
     /// The events appended so far, as one batch; the encoder starts a new
     /// one (its buffers kept).
     pub fn finish(&mut self) -> Result<EncodedEvents<E>> {
+        let longest = self.encoder.longest_value() as u64;
         let batch = self.encoder.finish().map_err(|e| {
             Error::invalid_input(format!("encode {}: {e}", E::CLASS_NAME)).with_source(e)
         })?;
@@ -141,6 +142,7 @@ impl<E: OcsfEvent> EventEncoder<E> {
             batch,
             sizes,
             stats,
+            longest,
             class: PhantomData,
         })
     }
@@ -152,6 +154,9 @@ pub struct EncodedEvents<E: OcsfEvent> {
     batch: RecordBatch,
     sizes: Vec<u64>,
     stats: EncodeStats,
+    /// The bytes of the batch's longest string value (kept by the encoder):
+    /// a bound for any part of the batch.
+    longest: u64,
     class: PhantomData<fn() -> E>,
 }
 
@@ -248,7 +253,13 @@ impl<E: OcsfEvent> Writer<E> {
                 }
             };
             let placed = self
-                .place_rows(&group.partition, &batch, &sizes, &mut stats, &touched)
+                .place_rows(
+                    &group.partition,
+                    (&batch, events.longest),
+                    &sizes,
+                    &mut stats,
+                    &touched,
+                )
                 .await;
             touched.push(group.partition);
             match placed {
@@ -320,7 +331,7 @@ impl<E: OcsfEvent> Writer<E> {
     async fn place_rows(
         &mut self,
         partition: &PartitionKey,
-        batch: &RecordBatch,
+        (batch, longest): (&RecordBatch, u64),
         sizes: &[u64],
         stats: &mut Option<EncodeStats>,
         touched: &[PartitionKey],
@@ -364,6 +375,7 @@ impl<E: OcsfEvent> Writer<E> {
                     stats: stats.take().unwrap_or_default(),
                     encoded,
                     stored,
+                    longest,
                 };
                 self.keep_run(partition, frame)?;
                 start = end;
@@ -390,7 +402,7 @@ impl<E: OcsfEvent> Writer<E> {
         let segment = self.open_segment(partition, first)?;
         segment
             .spool
-            .append_encoded(run.rows, run.stats, run.encoded, run.stored)?;
+            .append_encoded(run.rows, run.stats, run.encoded, run.stored, run.longest)?;
         for (&time, &encoded) in run.times.iter().zip(run.sizes) {
             segment.push(time, sizing.stored(encoded), encoded);
         }
@@ -415,4 +427,6 @@ struct Run<'a> {
     encoded: u64,
     /// What the rows are accounted at (their estimated stored bytes).
     stored: u64,
+    /// A bound on the rows' longest string value (their batch's).
+    longest: u64,
 }

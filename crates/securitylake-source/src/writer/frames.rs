@@ -73,7 +73,8 @@ pub(super) struct FrameHeader {
     pub rows: u64,
     pub min_time: i64,
     pub max_time: i64,
-    /// The largest value of the batch ([`ParquetRules::largest_value_in`]).
+    /// The largest value of the batch ([`ParquetRules::largest_value_in`]), or
+    /// a bound on it (a part of an encoded batch carries the batch's).
     pub largest_value: u64,
     /// What the encoding of this frame's events could not carry.
     pub stats: EncodeStats,
@@ -205,12 +206,14 @@ impl FrameEncoder {
 
     /// Encodes one frame of `batch` (sorted by time here): the header, then
     /// the IPC message of the batch (the schema message is the segment's) as
-    /// one LZ4 block. Returns the frame's bytes, its header and the sorted
-    /// batch (what the frame holds).
+    /// one LZ4 block. `longest` is the batch's longest string value, or a
+    /// bound on it, if its encoder kept one (else the batch is scanned). Returns the frame's
+    /// bytes, its header and the sorted batch (what the frame holds).
     pub fn encode(
         &mut self,
         batch: &RecordBatch,
         stats: EncodeStats,
+        longest: Option<u64>,
     ) -> Result<(&[u8], FrameHeader, RecordBatch)> {
         let sorted = sort_by_time(batch)?;
         let time = times(&sorted)?;
@@ -218,7 +221,10 @@ impl FrameEncoder {
             rows: sorted.num_rows() as u64,
             min_time: time.values().first().copied().unwrap_or(0),
             max_time: time.values().last().copied().unwrap_or(0),
-            largest_value: ParquetRules::largest_value_in(&sorted),
+            largest_value: longest.map_or_else(
+                || ParquetRules::largest_value_in(&sorted),
+                ParquetRules::largest_value_given,
+            ),
             stats,
         };
         reset(self.message.get_mut());
@@ -350,11 +356,14 @@ mod tests {
             .map_err(|e| Error::invalid_input(e.to_string()))?;
         let schema = schema_message(&batch.schema())?;
         let mut frames = FrameEncoder::new(&batch.schema())?;
-        let (payload, header, _) = frames.encode(&batch, EncodeStats::default())?;
+        let (payload, header, _) = frames.encode(&batch, EncodeStats::default(), None)?;
         let payload = payload.to_vec();
         // A second frame through the same encoder (its context kept).
         let one = encoder_one()?;
-        let single = frames.encode(&one, EncodeStats::default())?.0.to_vec();
+        let single = frames
+            .encode(&one, EncodeStats::default(), None)?
+            .0
+            .to_vec();
         assert_eq!(decode_frame(&schema, &single)?, one);
         assert_eq!((header.rows, header.min_time, header.max_time), (4, 1, 5));
         assert_eq!(FrameHeader::read(&payload)?, header);
@@ -372,6 +381,60 @@ mod tests {
             messages,
             Some(vec!["m3".into(), "m1".into(), "m0".into(), "m2".into()])
         );
+        Ok(())
+    }
+
+    /// The longest value the event encoder keeps is what a scan of the
+    /// finished batch finds, wherever the value is: a top-level string, a
+    /// map value or key (`unmapped`), a struct in a list (`observables`).
+    #[test]
+    fn the_encoders_longest_value_is_the_scans() -> Result<()> {
+        use ocsf_model::v1_1_0::objects::Observable;
+        let mut encoder = BatchEncoder::<Authentication>::new(&ColumnarOptions::default())
+            .map_err(|e| Error::invalid_input(e.to_string()))?;
+        let cases: [(usize, usize, usize, usize); 5] = [
+            (3, 0, 0, 0),
+            (300, 10, 5, 7),
+            (10, 900, 5, 7),
+            (10, 20, 1_000, 7),
+            (10, 20, 5, 2_000),
+        ];
+        for (message, value, key, observed) in cases {
+            for i in 0..3 {
+                let mut event = Authentication::new(
+                    AuthenticationActivityId::Logon,
+                    Metadata::new(Product::default(), "1.1.0".into()),
+                    SeverityId::Low,
+                    i,
+                    User::default(),
+                );
+                event.message = Some("m".repeat(message));
+                if value + key > 0 {
+                    let mut unmapped = serde_json::Map::new();
+                    unmapped.insert("k".repeat(key.max(1)), "v".repeat(value).into());
+                    event.unmapped = Some(unmapped);
+                }
+                if observed > 0 {
+                    let mut observable = Observable::default();
+                    observable.value = Some("o".repeat(observed));
+                    event.observables = Some(vec![Observable::default(), observable]);
+                }
+                encoder.append(&event);
+            }
+            let longest = encoder.longest_value() as u64;
+            let batch = encoder
+                .finish()
+                .map_err(|e| Error::invalid_input(e.to_string()))?;
+            assert_eq!(encoder.longest_value(), 0, "finish starts it over");
+            assert_eq!(
+                ParquetRules::largest_value_given(longest),
+                ParquetRules::largest_value_in(&batch),
+                "case {message}/{value}/{key}/{observed}"
+            );
+            // The events' captions (`category_name`...) are up to 28 bytes.
+            let put = message.max(value).max(key).max(observed);
+            assert_eq!(longest as usize, put.max(28), "case {put}");
+        }
         Ok(())
     }
 
@@ -450,7 +513,7 @@ mod tests {
         let schema = schema_message(&batches[0].schema())?;
         let mut frames = FrameEncoder::new(&batches[0].schema())?;
         for batch in &batches {
-            let (frame, header, _) = frames.encode(batch, EncodeStats::default())?;
+            let (frame, header, _) = frames.encode(batch, EncodeStats::default(), None)?;
             let frame = frame.to_vec();
             assert_eq!(
                 frame.get(FRAME_HEADER_BYTES..FRAME_HEADER_BYTES + 4),
@@ -482,7 +545,7 @@ mod tests {
         let schema = schema_message(&batches[0].schema())?;
         let mut frames = FrameEncoder::new(&batches[0].schema())?;
         let frame = frames
-            .encode(&batches[0], EncodeStats::default())?
+            .encode(&batches[0], EncodeStats::default(), None)?
             .0
             .to_vec();
         let length_at = FRAME_HEADER_BYTES + BLOCK_MAGIC.len();

@@ -147,23 +147,30 @@ impl<E: OcsfEvent> OpenWal<E> {
             self.accounted = 0;
             return Ok(());
         }
-        self.write_frame(&batch.slice(0, rows), delta, before.saturating_sub(encoded))
+        // The retracted event may hold the longest value: the frame's is found by a scan.
+        self.write_frame(
+            &batch.slice(0, rows),
+            delta,
+            before.saturating_sub(encoded),
+            None,
+        )
     }
 
     /// Appends rows encoded elsewhere (`encoded` bytes in their column
     /// buffers, accounted at `accounted` bytes) as one frame, after the
     /// open batch's events (cut first, so the file keeps the order of
-    /// acceptance).
+    /// acceptance). `longest` bounds the rows' longest string value.
     pub fn append_encoded(
         &mut self,
         rows: &RecordBatch,
         stats: EncodeStats,
         encoded: u64,
         accounted: u64,
+        longest: u64,
     ) -> Result<()> {
         self.cut()?;
         self.accounted = accounted;
-        self.write_frame(rows, stats, encoded)
+        self.write_frame(rows, stats, encoded, Some(longest))
     }
 
     /// The encoder's counters since the last frame; they now count as cut.
@@ -181,18 +188,25 @@ impl<E: OcsfEvent> OpenWal<E> {
             return Ok(());
         }
         let encoded = self.encoder.buffered_bytes();
+        let longest = self.encoder.longest_value() as u64;
         let batch = self.encoder.finish().map_err(|e| {
             Error::invalid_input(format!("encode a spool frame: {e}")).with_source(e)
         })?;
         let delta = self.stats_delta();
-        self.write_frame(&batch, delta, encoded)
+        self.write_frame(&batch, delta, encoded, Some(longest))
     }
 
-    /// Appends `batch` (its events `encoded` bytes in the column buffers) as
-    /// one frame.
-    fn write_frame(&mut self, batch: &RecordBatch, delta: EncodeStats, encoded: u64) -> Result<()> {
+    /// Appends `batch` (its events `encoded` bytes in the column buffers, its
+    /// longest string value `longest` bytes if known) as one frame.
+    fn write_frame(
+        &mut self,
+        batch: &RecordBatch,
+        delta: EncodeStats,
+        encoded: u64,
+        longest: Option<u64>,
+    ) -> Result<()> {
         let mut frames = self.frames.lock();
-        let (frame, header, sorted) = frames.encode(batch, delta)?;
+        let (frame, header, sorted) = frames.encode(batch, delta, longest)?;
         let frame_len = frame.len() as u64;
         self.wal.append(frame)?;
         drop(frames);
