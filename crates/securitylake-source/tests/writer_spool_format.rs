@@ -33,6 +33,37 @@ fn record(out: &mut Vec<u8>, payload: &[u8]) {
     out.extend_from_slice(payload);
 }
 
+/// The payloads of a spool file's records.
+fn records_of(wal: &[u8]) -> BoxResult<Vec<Vec<u8>>> {
+    let mut records = Vec::new();
+    let mut at = 0;
+    while at + 8 <= wal.len() {
+        let len = u32::from_le_bytes(wal[at..at + 4].try_into()?) as usize;
+        records.push(wal[at + 8..at + 8 + len].to_vec());
+        at += 8 + len;
+    }
+    Ok(records)
+}
+
+/// The lake holds every `expected` event exactly once, equal to it.
+async fn assert_lake_holds(
+    store: &dyn ObjectStore,
+    mut expected: Vec<Authentication>,
+) -> TestResult {
+    let lake = read_lake(store).await?;
+    let counts = seq_counts(&lake)?;
+    assert_eq!(counts.len(), expected.len());
+    assert!(counts.values().all(|&c| c == 1), "every event exactly once");
+    let mut written: Vec<Authentication> = lake.into_values().flat_map(|(_, e)| e).collect();
+    written.sort_by_key(seq_of);
+    expected.sort_by_key(seq_of);
+    assert!(
+        written == expected,
+        "the recovered events are the spooled ones"
+    );
+    Ok(())
+}
+
 /// The header record of a write-ahead file, as every format writes it.
 fn header(format: u32, day: &str) -> Vec<u8> {
     format!(
@@ -91,18 +122,7 @@ async fn a_format_1_json_spool_is_recovered_after_an_upgrade() -> TestResult {
     let manifest = writer.close().await?;
     assert_eq!(manifest.rows(), 100 + 20);
 
-    let lake = read_lake(store.as_ref()).await?;
-    let counts = seq_counts(&lake)?;
-    assert_eq!(counts.len(), expected.len());
-    assert!(counts.values().all(|&c| c == 1), "every event exactly once");
-    let mut written: Vec<Authentication> = lake.into_values().flat_map(|(_, e)| e).collect();
-    written.sort_by_key(seq_of);
-    expected.sort_by_key(seq_of);
-    assert!(
-        written == expected,
-        "the recovered events are the spooled ones"
-    );
-    Ok(())
+    assert_lake_holds(store.as_ref(), expected).await
 }
 
 #[tokio::test]
@@ -119,14 +139,7 @@ async fn a_damaged_record_is_an_integrity_error() -> TestResult {
             Writer::<Authentication>::open(config(store.clone(), spool.path(), &clock)?).await?;
         writer.write(&event(LEAP_DAY, 1, 0)).await?;
         drop(writer);
-        let wal = std::fs::read(spool.path().join(format!("{:020}.wal", 1)))?;
-        let mut records = Vec::new();
-        let mut at = 0;
-        while at + 8 <= wal.len() {
-            let len = u32::from_le_bytes(wal[at..at + 4].try_into()?) as usize;
-            records.push(wal[at + 8..at + 8 + len].to_vec());
-            at += 8 + len;
-        }
+        let records = records_of(&std::fs::read(spool.path().join(format!("{:020}.wal", 1)))?)?;
         assert_eq!(records.len(), 3, "header, schema, one frame");
         assert!(
             std::str::from_utf8(&records[0])?.contains("\"format\":4"),
@@ -229,15 +242,7 @@ async fn a_format_3_spool_is_recovered_after_an_upgrade() -> TestResult {
         }
         writer.sync()?;
         drop(writer);
-        let wal = std::fs::read(spool.path().join(format!("{:020}.wal", 1)))?;
-        let mut records = Vec::new();
-        let mut at = 0;
-        while at + 8 <= wal.len() {
-            let len = u32::from_le_bytes(wal[at..at + 4].try_into()?) as usize;
-            records.push(wal[at + 8..at + 8 + len].to_vec());
-            at += 8 + len;
-        }
-        records
+        records_of(&std::fs::read(spool.path().join(format!("{:020}.wal", 1)))?)?
     };
     assert!(records.len() >= 3, "header, schema, frames");
     let schema = &records[1];
@@ -263,18 +268,7 @@ async fn a_format_3_spool_is_recovered_after_an_upgrade() -> TestResult {
     }
     let manifest = writer.close().await?;
     assert_eq!(manifest.rows(), 35);
-    let lake = read_lake(store.as_ref()).await?;
-    let counts = seq_counts(&lake)?;
-    assert_eq!(counts.len(), expected.len());
-    assert!(counts.values().all(|&c| c == 1), "every event exactly once");
-    let mut written: Vec<Authentication> = lake.into_values().flat_map(|(_, e)| e).collect();
-    written.sort_by_key(seq_of);
-    expected.sort_by_key(seq_of);
-    assert!(
-        written == expected,
-        "the recovered events are the spooled ones"
-    );
-    Ok(())
+    assert_lake_holds(store.as_ref(), expected).await
 }
 
 #[tokio::test]
