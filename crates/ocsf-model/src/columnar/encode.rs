@@ -668,9 +668,7 @@ impl Column {
             _ => self.bytes(),
         }
     }
-}
 
-impl Column {
     /// The bytes of the longest string value written into the column (nested columns
     /// included) since its last finish.
     fn longest_value(&self) -> usize {

@@ -255,7 +255,8 @@ impl<E: OcsfEvent> Writer<E> {
             let placed = self
                 .place_rows(
                     &group.partition,
-                    (&batch, events.longest),
+                    &batch,
+                    events.longest,
                     &sizes,
                     &mut stats,
                     &touched,
@@ -331,7 +332,8 @@ impl<E: OcsfEvent> Writer<E> {
     async fn place_rows(
         &mut self,
         partition: &PartitionKey,
-        (batch, longest): (&RecordBatch, u64),
+        batch: &RecordBatch,
+        longest: u64,
         sizes: &[u64],
         stats: &mut Option<EncodeStats>,
         touched: &[PartitionKey],
