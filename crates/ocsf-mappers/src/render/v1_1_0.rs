@@ -379,6 +379,12 @@ impl Ctx<'_> {
 
     fn process(&mut self, p: ProcessInfo, path: &str) -> Process {
         let mut out = Process::new();
+        self.fill_process(p, path, &mut out);
+        out
+    }
+
+    /// [`Ctx::process`] written into `out`, a default `Process` (see `reuse::fill_box`).
+    fn fill_process(&mut self, p: ProcessInfo, path: &str, out: &mut Process) {
         out.pid = p.pid.and_then(|v| i32::try_from(v).ok());
         out.name = p
             .name
@@ -416,9 +422,11 @@ impl Ctx<'_> {
             out.file = Some(Box::new(self.file(fi, &file_path)));
             crate::strings::keep(file_path);
         }
-        if let Some(u) = p.user {
+        if p.user.is_some() {
             let user_path = dotted(path, "user");
-            out.user = Some(reuse::boxed(self.user(u, &user_path)));
+            reuse::fill_box(&mut out.user, p.user, |u, out| {
+                self.fill_user(u, &user_path, out);
+            });
             crate::strings::keep(user_path);
         }
         out.auid = p.auid;
@@ -432,7 +440,6 @@ impl Ctx<'_> {
         out.parent_process = p
             .parent
             .map(|pp| Box::new(self.process(*pp, &dotted(path, "parent_process"))));
-        out
     }
 
     /// The actor from the record's actor fields; `None` when it has none.
