@@ -44,6 +44,7 @@ impl Pool {
 
     /// A cleared buffer with room for `len` bytes: a kept one of the first class from the
     /// smallest whose buffers all have the room; else a new one of a class's least capacity.
+    #[inline]
     fn take(&mut self, len: usize) -> String {
         // Class 0 also holds buffers under MIN_CAPACITY: for it, the room is checked.
         if len <= MIN_CAPACITY

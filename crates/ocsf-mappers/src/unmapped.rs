@@ -158,19 +158,27 @@ impl Unmapped {
         &self.entries[..self.len]
     }
 
-    /// The value of `key`: its entry's, or a new entry's (a left one when there is one).
+    /// The value of `key`: its entry's, or a new entry's. A new entry is one a cleared record
+    /// left under the same key when there is one (its value most likely has the shape this
+    /// put wants: an object of the same members is refilled, not emptied and rebuilt), else
+    /// the first one left (its key refilled), else a new one.
     fn slot(&mut self, key: &str) -> &mut Value {
+        let len = self.len;
         let index = match self.live().iter().position(|(k, _)| k == key) {
             Some(i) => i,
             None => {
-                if let Some((k, _)) = self.entries.get_mut(self.len) {
-                    k.clear();
-                    k.push_str(key);
-                } else {
-                    self.entries.push((strings::owned(key), Value::Null));
+                match self.entries[len..].iter().position(|(k, _)| k == key) {
+                    Some(left) => self.entries.swap(len, len + left),
+                    None => match self.entries.get_mut(len) {
+                        Some((k, _)) => {
+                            k.clear();
+                            k.push_str(key);
+                        }
+                        None => self.entries.push((strings::owned(key), Value::Null)),
+                    },
                 }
                 self.len += 1;
-                self.len - 1
+                len
             }
         };
         &mut self.entries[index].1
