@@ -268,9 +268,13 @@ async fn dropping_the_writer_loses_nothing_and_recovery_does_not_duplicate() -> 
     let writer = Writer::<Authentication>::open(config.clone()).await?;
     let stats = writer.stats();
     assert!(stats.segments_recovered >= 3, "{stats:?}");
-    assert_eq!(
-        stats.already_present, 1,
-        "the replayed upload found its object"
+    // The replayed upload finds its object. An upload in flight when the writer was dropped
+    // is stopped at its next await, but the local store's write it started (a blocking task)
+    // may still finish: its object is then found too. Either way no event is lost or
+    // written twice (below).
+    assert!(
+        (1..=2).contains(&stats.already_present),
+        "the replayed upload found its object: {stats:?}"
     );
     let manifest = writer.close().await?;
     assert!(!manifest.is_empty());
