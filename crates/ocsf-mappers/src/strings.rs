@@ -193,7 +193,13 @@ const PROBE_ROOM: usize = 64;
 
 /// Empties `map`, keeping its keys and string values here and its own allocation in `map`.
 pub(crate) fn empty_map(map: &mut Map<String, Value>) {
-    if map.is_empty() {
+    truncate_map(map, 0);
+}
+
+/// Removes the entries of `map` after its first `len`, from the last, keeping their keys and
+/// string values here and the map's own allocation in `map`.
+pub(crate) fn truncate_map(map: &mut Map<String, Value>, len: usize) {
+    if map.len() <= len {
         return;
     }
     // The map is borrowed while its last key is looked at, so the key is copied into one
@@ -204,9 +210,13 @@ pub(crate) fn empty_map(map: &mut Map<String, Value>) {
     // ends the borrow, as its own strings are kept by `keep_value`, which borrows the pool.
     while let Some(other) = POOL.with(|p| {
         let mut p = p.borrow_mut();
-        while let Some(last) = map.keys().next_back() {
+        while map.len() > len {
+            let Some(last) = map.keys().next_back() else {
+                break;
+            };
             probe.clear();
             probe.push_str(last);
+            // The last entry: removing it moves no other (with `preserve_order`).
             let Some((k, v)) = map.remove_entry(&probe) else {
                 // A map's own last key is always found; never loop if it were not.
                 map.clear();

@@ -89,30 +89,40 @@ impl Unmapped {
         }
     }
 
-    /// Sets `key` to an object of the string `members` (in that order), refilling the object
-    /// the entry holds when it has the same member names.
+    /// Sets `key` to an object of the string `members` (in that order). An object the entry
+    /// holds is refilled: the members it has in the same places keep their strings, those
+    /// after them are removed (their strings kept for later puts), the others are added.
     pub fn insert_strs(&mut self, key: &str, members: &[(&str, &str)]) {
         let slot = self.slot(key);
-        if let Value::Object(m) = slot
-            && m.len() == members.len()
-            && m.keys().zip(members).all(|(k, (name, _))| k == name)
-        {
-            for ((_, v), (_, value)) in m.iter_mut().zip(members) {
-                match v {
-                    Value::String(s) => {
-                        s.clear();
-                        s.push_str(value);
-                    }
-                    other => *other = Value::String(strings::owned(value)),
+        let Value::Object(m) = slot else {
+            let mut m = strings::map();
+            for (name, value) in members {
+                m.insert(strings::owned(name), Value::String(strings::owned(value)));
+            }
+            strings::keep_value(std::mem::replace(slot, Value::Object(m)));
+            return;
+        };
+        let same = m
+            .keys()
+            .zip(members)
+            .take_while(|(k, (name, _))| k == name)
+            .count();
+        strings::truncate_map(m, same);
+        for (v, (_, value)) in m.values_mut().zip(members) {
+            match v {
+                Value::String(s) => {
+                    s.clear();
+                    s.push_str(value);
+                }
+                other => {
+                    let old = std::mem::replace(other, Value::String(strings::owned(value)));
+                    strings::keep_value(old);
                 }
             }
-            return;
         }
-        let mut m = strings::map();
-        for (name, value) in members {
+        for (name, value) in &members[same..] {
             m.insert(strings::owned(name), Value::String(strings::owned(value)));
         }
-        strings::keep_value(std::mem::replace(slot, Value::Object(m)));
     }
 
     /// Sets `key` to `value` unless `key` has a value already.
@@ -136,20 +146,22 @@ impl Unmapped {
             .collect()
     }
 
-    /// Writes the facts into `map`, which then holds them and nothing else: in place (the
-    /// strings of `map` refilled, other values exchanged with this record's) when `map` has
-    /// the same keys in the same order, else emptied (its strings kept) and refilled.
+    /// Writes the facts into `map`, which then holds them and nothing else, in place: the
+    /// entries `map` has under the same keys in the same places are refilled (strings refilled,
+    /// other values exchanged with this record's), those after them are removed (their strings
+    /// kept), and the other facts are moved in.
     pub(crate) fn write_into(&mut self, map: &mut Map<String, Value>) {
-        let len = self.len;
-        let live = &mut self.entries[..len];
-        if map.len() == len && map.keys().zip(live.iter()).all(|(k, (key, _))| k == key) {
-            for ((_, old), (_, new)) in map.iter_mut().zip(live.iter_mut()) {
-                refill(old, new);
-            }
-            return;
+        let live = &mut self.entries[..self.len];
+        let same = map
+            .keys()
+            .zip(live.iter())
+            .take_while(|(k, (key, _))| *k == key)
+            .count();
+        strings::truncate_map(map, same);
+        for (old, (_, new)) in map.values_mut().zip(live.iter_mut()) {
+            refill(old, new);
         }
-        strings::empty_map(map);
-        for (k, v) in live.iter_mut() {
+        for (k, v) in &mut live[same..] {
             map.insert(strings::owned(k), std::mem::take(v));
         }
     }
@@ -248,6 +260,21 @@ mod tests {
         );
         assert_eq!(event["protocol"].as_str().map(str::as_ptr), ptr, "refilled");
 
+        // The same first facts and fewer: the first ones are refilled, the others removed.
+        u.clear();
+        u.insert_str("protocol", "ssh1");
+        u.write_into(&mut event);
+        assert_eq!(Value::Object(event.clone()), json!({"protocol": "ssh1"}));
+        assert_eq!(event["protocol"].as_str().map(str::as_ptr), ptr, "refilled");
+        // More: the new ones are added after them.
+        u.insert_strs("pam", &[("module", "pam_unix")]);
+        u.write_into(&mut event);
+        assert_eq!(
+            Value::Object(event.clone()),
+            json!({"protocol": "ssh1", "pam": {"module": "pam_unix"}})
+        );
+        assert_eq!(event["protocol"].as_str().map(str::as_ptr), ptr, "refilled");
+
         // Another shape: the map is rebuilt with these facts only, in their order.
         u.clear();
         u.insert("listen_port", json!(22));
@@ -278,6 +305,58 @@ mod tests {
         }
         assert_eq!(u.take_map(), map(json!({"phase": "auth", "more": 2})));
         assert!(u.is_empty());
+    }
+
+    #[test]
+    fn an_object_of_other_members_is_refilled_in_place() {
+        let mut u = Unmapped::default();
+        let five = [
+            ("module", "pam_unix"),
+            ("service", "sshd"),
+            ("type", "auth"),
+            ("uid", "0"),
+            ("euid", "0"),
+        ];
+        u.insert_strs("pam", &five);
+        let ptr = |u: &Unmapped| {
+            u.get("pam")
+                .and_then(|p| p["module"].as_str())
+                .map(str::as_ptr)
+        };
+        let keys = |u: &Unmapped| -> Vec<String> {
+            u.get("pam")
+                .and_then(Value::as_object)
+                .map(|m| m.keys().cloned().collect())
+                .unwrap_or_default()
+        };
+        let before = ptr(&u);
+        // Fewer members: the first ones keep their strings, the others are removed.
+        u.insert_strs("pam", &[("module", "pam_sss"), ("service", "sshd")]);
+        assert_eq!(
+            u.get("pam"),
+            Some(&json!({"module": "pam_sss", "service": "sshd"}))
+        );
+        assert_eq!(ptr(&u), before, "refilled");
+        // Other members after the same first one: removed, then the new ones added in order.
+        u.insert_strs("pam", &[("module", "pam_unix"), ("type", "session")]);
+        assert_eq!(keys(&u), ["module", "type"]);
+        assert_eq!(
+            u.get("pam"),
+            Some(&json!({"module": "pam_unix", "type": "session"}))
+        );
+        assert_eq!(ptr(&u), before, "refilled");
+        // More members again.
+        u.insert_strs("pam", &five);
+        assert_eq!(
+            u.get("pam"),
+            Some(
+                &json!({"module": "pam_unix", "service": "sshd", "type": "auth", "uid": "0", "euid": "0"})
+            )
+        );
+        assert_eq!(keys(&u), ["module", "service", "type", "uid", "euid"]);
+        // No member in the same first place: all are replaced, in order.
+        u.insert_strs("pam", &[("service", "su")]);
+        assert_eq!(u.get("pam"), Some(&json!({"service": "su"})));
     }
 
     #[test]
