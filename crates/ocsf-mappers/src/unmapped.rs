@@ -77,16 +77,7 @@ impl Unmapped {
 
     /// Sets `key` to the string `value`, refilling the string the entry holds.
     pub fn insert_str(&mut self, key: &str, value: &str) {
-        match self.slot(key) {
-            Value::String(s) => {
-                s.clear();
-                s.push_str(value);
-            }
-            other => {
-                let old = std::mem::replace(other, Value::String(strings::owned(value)));
-                strings::keep_value(old);
-            }
-        }
+        set_string(self.slot(key), value);
     }
 
     /// Sets `key` to an object of the string `members` (in that order). An object the entry
@@ -109,16 +100,7 @@ impl Unmapped {
             .count();
         strings::truncate_map(m, same);
         for (v, (_, value)) in m.values_mut().zip(members) {
-            match v {
-                Value::String(s) => {
-                    s.clear();
-                    s.push_str(value);
-                }
-                other => {
-                    let old = std::mem::replace(other, Value::String(strings::owned(value)));
-                    strings::keep_value(old);
-                }
-            }
+            set_string(v, value);
         }
         for (name, value) in &members[same..] {
             m.insert(strings::owned(name), Value::String(strings::owned(value)));
@@ -194,6 +176,21 @@ impl Unmapped {
             }
         };
         &mut self.entries[index].1
+    }
+}
+
+/// `slot` set to the string `value`: a string it holds is refilled, another value is replaced
+/// (its strings kept for later puts).
+fn set_string(slot: &mut Value, value: &str) {
+    match slot {
+        Value::String(s) => {
+            s.clear();
+            s.push_str(value);
+        }
+        other => {
+            let old = std::mem::replace(other, Value::String(strings::owned(value)));
+            strings::keep_value(old);
+        }
     }
 }
 
