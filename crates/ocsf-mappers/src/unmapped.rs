@@ -85,13 +85,11 @@ impl Unmapped {
     /// after them are removed (their strings kept for later puts), the others are added.
     pub fn insert_strs(&mut self, key: &str, members: &[(&str, &str)]) {
         let slot = self.slot(key);
+        if !slot.is_object() {
+            strings::keep_value(std::mem::replace(slot, Value::Object(strings::map())));
+        }
         let Value::Object(m) = slot else {
-            let mut m = strings::map();
-            for (name, value) in members {
-                m.insert(strings::owned(name), Value::String(strings::owned(value)));
-            }
-            strings::keep_value(std::mem::replace(slot, Value::Object(m)));
-            return;
+            return; // an object now: never taken
         };
         let same = m
             .keys()
