@@ -14,7 +14,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::layout::{Col, ColumnarOptions, StructLayout, layout_of, map_entries_field};
-use super::{Columnar, ColumnarError};
+use super::{Columnar, ColumnarError, json_text};
 
 /// Counters of what the encoder could not put into a column as given.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -485,6 +485,24 @@ impl Utf8Data {
         self.offsets.push(offset(self.values.len()));
     }
 
+    /// Appends the JSON text of a free-form value (the same text as
+    /// [`push_json`](Self::push_json), written by [`json_text`]).
+    fn push_json_value(&mut self, value: &Value) {
+        let start = self.values.len();
+        json_text::write_value(value, &mut self.values);
+        self.longest = self.longest.max(self.values.len() - start);
+        self.offsets.push(offset(self.values.len()));
+    }
+
+    /// Appends the JSON text of a free-form object (see
+    /// [`push_json_value`](Self::push_json_value)).
+    fn push_json_object(&mut self, members: &Map<String, Value>) {
+        let start = self.values.len();
+        json_text::write_object(members, &mut self.values);
+        self.longest = self.longest.max(self.values.len() - start);
+        self.offsets.push(offset(self.values.len()));
+    }
+
     /// Appends `n` empty values (the slots of null rows).
     fn push_empty(&mut self, n: usize) {
         let last = self.offsets.last().copied().unwrap_or(0);
@@ -545,19 +563,31 @@ impl Column {
         }
     }
 
-    /// Pads with nulls up to `row`; nothing to do (the common case, inline) when the column is
-    /// there already.
+    /// Pads with nulls up to `row` and returns the bytes that added; nothing to do (the
+    /// common case, inline) when the column is there already.
     #[inline(always)]
-    fn pad_to(&mut self, row: usize) {
+    fn pad_to(&mut self, row: usize) -> u64 {
         if self.len < row {
-            self.pad_slow(row);
+            self.pad_slow(row)
+        } else {
+            0
         }
     }
 
     #[cold]
     #[inline(never)]
-    fn pad_slow(&mut self, row: usize) {
-        self.push_nulls(row - self.len);
+    fn pad_slow(&mut self, row: usize) -> u64 {
+        self.measured(|c| c.push_nulls(row - c.len))
+    }
+
+    /// Runs `write` on the column and returns the bytes it added to the column's buffers,
+    /// measured before and after: for the writes whose size is not known beforehand (maps,
+    /// lists, JSON text, bits, padding).
+    #[inline(always)]
+    fn measured(&mut self, write: impl FnOnce(&mut Column)) -> u64 {
+        let before = self.bytes();
+        write(self);
+        self.bytes() - before
     }
 
     /// Appends `n` null rows.
@@ -788,23 +818,18 @@ impl StructEncoder {
     }
 
     /// Writes into the column of attribute `index` (padded with nulls up to the current row
-    /// first) with `write`, and counts the bytes that added; an attribute not in the layout is
-    /// counted as left out.
+    /// first) with `write`, which returns the bytes it added to the column's buffers (known
+    /// from the value for most kinds, so that a write does not size its column before and
+    /// after); an attribute not in the layout is counted as left out.
     #[inline(always)]
-    fn put<R>(
-        &mut self,
-        index: usize,
-        write: impl FnOnce(&mut Column, &mut EncodeStats) -> R,
-    ) -> Option<R> {
+    fn put(&mut self, index: usize, write: impl FnOnce(&mut Column, &mut EncodeStats) -> u64) {
         let Some(column) = self.children.get_mut(index).and_then(Option::as_mut) else {
             self.stats.left_out += 1;
-            return None;
+            return;
         };
-        let before = column.bytes();
-        column.pad_to(self.len);
+        let padded = column.pad_to(self.len);
         let written = write(column, &mut self.stats);
-        self.bytes += column.bytes() - before;
-        Some(written)
+        self.bytes += padded + written;
     }
 
     /// Like [`StructEncoder::put`] for a present list: `write` appends its elements, and the
@@ -813,11 +838,14 @@ impl StructEncoder {
     fn put_list(&mut self, index: usize, write: impl FnOnce(&mut ListData, &mut EncodeStats)) {
         self.put(index, |c, stats| {
             let Data::List(l) = &mut c.data else {
-                return;
+                return 0;
             };
             c.len += 1;
+            let before = l.inner.bytes();
             write(l, stats);
             l.close();
+            // The elements, and the list's end offset.
+            l.inner.bytes() - before + 4
         });
     }
 
@@ -836,15 +864,20 @@ impl StructEncoder {
                 Ok(v) => {
                     b.push(v);
                     c.len += 1;
+                    4
                 }
                 // Left to be padded as null.
-                Err(_) => stats.out_of_range += 1,
+                Err(_) => {
+                    stats.out_of_range += 1;
+                    0
+                }
             },
             Data::Int64(b) => {
                 b.push(v);
                 c.len += 1;
+                8
             }
-            _ => {}
+            _ => 0,
         });
     }
 
@@ -858,10 +891,12 @@ impl StructEncoder {
 
     fn put_float(&mut self, index: usize, v: f64) {
         self.put(index, |c, _| {
-            if let Data::Float32(b) = &mut c.data {
-                b.push(v as f32);
-                c.len += 1;
-            }
+            let Data::Float32(b) = &mut c.data else {
+                return 0;
+            };
+            b.push(v as f32);
+            c.len += 1;
+            4
         });
     }
 
@@ -875,10 +910,14 @@ impl StructEncoder {
 
     fn put_bool(&mut self, index: usize, v: bool) {
         self.put(index, |c, _| {
-            if let Data::Bool(b) = &mut c.data {
-                b.append(v);
-                c.len += 1;
-            }
+            let Data::Bool(b) = &mut c.data else {
+                return 0;
+            };
+            // A new byte of bits every eighth value.
+            let grown = u64::from(b.len() % 8 == 0);
+            b.append(v);
+            c.len += 1;
+            grown
         });
     }
 
@@ -893,10 +932,13 @@ impl StructEncoder {
     #[inline(always)]
     fn put_str(&mut self, index: usize, v: &str) {
         self.put(index, |c, _| {
-            if let Data::Utf8(d) = &mut c.data {
-                d.push(v.as_bytes());
-                c.len += 1;
-            }
+            let Data::Utf8(d) = &mut c.data else {
+                return 0;
+            };
+            d.push(v.as_bytes());
+            c.len += 1;
+            // The value's bytes and its end offset.
+            v.len() as u64 + 4
         });
     }
 
@@ -910,14 +952,19 @@ impl StructEncoder {
 
     fn put_datetime(&mut self, index: usize, v: &str) {
         self.put(index, |c, stats| {
-            if let Data::Ts(b) = &mut c.data {
-                match crate::time::parse_lenient_ms(v) {
-                    Some(ms) => {
-                        b.push(ms);
-                        c.len += 1;
-                    }
-                    // Left to be padded as null.
-                    None => stats.invalid_datetimes += 1,
+            let Data::Ts(b) = &mut c.data else {
+                return 0;
+            };
+            match crate::time::parse_lenient_ms(v) {
+                Some(ms) => {
+                    b.push(ms);
+                    c.len += 1;
+                    8
+                }
+                // Left to be padded as null.
+                None => {
+                    stats.invalid_datetimes += 1;
+                    0
                 }
             }
         });
@@ -933,10 +980,12 @@ impl StructEncoder {
 
     fn put_json(&mut self, index: usize, v: &Value) {
         self.put(index, |c, _| {
-            if let Data::Utf8(d) = &mut c.data {
-                d.push_json(v);
-                c.len += 1;
-            }
+            c.measured(|c| {
+                if let Data::Utf8(d) = &mut c.data {
+                    d.push_json_value(v);
+                    c.len += 1;
+                }
+            })
         });
     }
 
@@ -950,12 +999,14 @@ impl StructEncoder {
 
     fn put_map(&mut self, index: usize, v: &Map<String, Value>) {
         self.put(index, |c, _| {
-            match &mut c.data {
-                Data::Map(m) => m.push(v),
-                Data::Utf8(d) => d.push_json(v),
-                _ => return,
-            }
-            c.len += 1;
+            c.measured(|c| {
+                match &mut c.data {
+                    Data::Map(m) => m.push(v),
+                    Data::Utf8(d) => d.push_json_object(v),
+                    _ => return,
+                }
+                c.len += 1;
+            })
         });
     }
 
@@ -970,12 +1021,21 @@ impl StructEncoder {
     #[inline]
     fn put_object<T: Columnar + Serialize>(&mut self, index: usize, v: &T) {
         self.put(index, |c, _| {
-            match &mut c.data {
-                Data::Struct(s) => s.row(v),
-                Data::Utf8(d) => d.push_json(v),
-                _ => return,
-            }
+            let added = match &mut c.data {
+                Data::Struct(s) => {
+                    let before = s.bytes;
+                    s.row(v);
+                    s.bytes - before
+                }
+                Data::Utf8(d) => {
+                    let before = d.bytes();
+                    d.push_json(v);
+                    d.bytes() - before
+                }
+                _ => return 0,
+            };
             c.len += 1;
+            added
         });
     }
 
@@ -1107,7 +1167,7 @@ impl StructEncoder {
     fn put_json_list(&mut self, index: usize, values: &[Value]) {
         self.put_list(index, |l, _| {
             if let Data::Utf8(d) = &mut l.inner.data {
-                values.iter().for_each(|v| d.push_json(v));
+                values.iter().for_each(|v| d.push_json_value(v));
                 l.inner.len += values.len();
             }
         });
@@ -1203,7 +1263,7 @@ impl MapData {
                 Value::Null => self.values.push_nulls(1),
                 other => {
                     if let Data::Utf8(d) = &mut self.values.data {
-                        d.push_json(other);
+                        d.push_json_value(other);
                         self.values.len += 1;
                     }
                 }

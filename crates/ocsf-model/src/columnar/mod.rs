@@ -52,6 +52,7 @@
 
 mod decode;
 mod encode;
+mod json_text;
 mod layout;
 mod spares;
 
