@@ -14,7 +14,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::layout::{Col, ColumnarOptions, StructLayout, layout_of, map_entries_field};
-use super::{Columnar, ColumnarError, json_text};
+use super::{Columnar, ColumnarError};
 
 /// Counters of what the encoder could not put into a column as given.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -481,24 +481,6 @@ impl Utf8Data {
             let text = Value::String(format!("unserializable: {e}")).to_string();
             self.values.extend_from_slice(text.as_bytes());
         }
-        self.longest = self.longest.max(self.values.len() - start);
-        self.offsets.push(offset(self.values.len()));
-    }
-
-    /// Appends the JSON text of a free-form value (the same text as
-    /// [`push_json`](Self::push_json), written by [`json_text`]).
-    fn push_json_value(&mut self, value: &Value) {
-        let start = self.values.len();
-        json_text::write_value(value, &mut self.values);
-        self.longest = self.longest.max(self.values.len() - start);
-        self.offsets.push(offset(self.values.len()));
-    }
-
-    /// Appends the JSON text of a free-form object (see
-    /// [`push_json_value`](Self::push_json_value)).
-    fn push_json_object(&mut self, members: &Map<String, Value>) {
-        let start = self.values.len();
-        json_text::write_object(members, &mut self.values);
         self.longest = self.longest.max(self.values.len() - start);
         self.offsets.push(offset(self.values.len()));
     }
@@ -982,7 +964,7 @@ impl StructEncoder {
         self.put(index, |c, _| {
             c.measured(|c| {
                 if let Data::Utf8(d) = &mut c.data {
-                    d.push_json_value(v);
+                    d.push_json(v);
                     c.len += 1;
                 }
             })
@@ -1002,7 +984,7 @@ impl StructEncoder {
             c.measured(|c| {
                 match &mut c.data {
                     Data::Map(m) => m.push(v),
-                    Data::Utf8(d) => d.push_json_object(v),
+                    Data::Utf8(d) => d.push_json(v),
                     _ => return,
                 }
                 c.len += 1;
@@ -1167,7 +1149,7 @@ impl StructEncoder {
     fn put_json_list(&mut self, index: usize, values: &[Value]) {
         self.put_list(index, |l, _| {
             if let Data::Utf8(d) = &mut l.inner.data {
-                values.iter().for_each(|v| d.push_json_value(v));
+                values.iter().for_each(|v| d.push_json(v));
                 l.inner.len += values.len();
             }
         });
@@ -1263,7 +1245,7 @@ impl MapData {
                 Value::Null => self.values.push_nulls(1),
                 other => {
                     if let Data::Utf8(d) = &mut self.values.data {
-                        d.push_json_value(other);
+                        d.push_json(other);
                         self.values.len += 1;
                     }
                 }

@@ -52,7 +52,6 @@
 
 mod decode;
 mod encode;
-mod json_text;
 mod layout;
 mod spares;
 
