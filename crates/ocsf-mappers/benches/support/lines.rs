@@ -110,6 +110,8 @@ pub fn bench(c: &mut Criterion) {
                 black_box(encoder.append_sized(black_box(event)));
             }
             if encoder.len() >= 8192 {
+                // As the writer does for each frame.
+                black_box(encoder.longest_value());
                 black_box(encoder.finish().expect("batch"));
             }
         });
