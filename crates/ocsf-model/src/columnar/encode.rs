@@ -1273,15 +1273,18 @@ mod tests {
             "observables": [{"name": "user.name", "type_id": 4, "value": "root"},
                             {"name": "src_endpoint.ip", "type_id": 2}],
             "unmapped": {"k": "v", "n": 3, "z": null},
-            "status_id": 1, "is_mfa": true, "count": 3,
+            "status_id": 1, "is_mfa": true, "count": 3, "time_dt": "2023-11-14T22:13:20Z",
         });
+        // A date-time that does not parse is left out (padded as null), not counted as written.
+        let mut odd = full.clone();
+        odd["time_dt"] = serde_json::json!("not a date");
         let bare = serde_json::json!({
             "activity_id": 2, "category_uid": 3, "class_uid": 3002, "severity_id": 1,
             "time": 1_700_000_000_002_i64, "type_uid": 300202,
             "metadata": {"version": "1.1.0", "product": {}},
             "user": {},
         });
-        [&bare, &bare, &full, &bare, &full, &full, &bare]
+        [&bare, &bare, &full, &bare, &odd, &full, &full, &bare]
             .into_iter()
             .map(|v| serde_json::from_value(v.clone()).expect("a valid test event"))
             .collect()
@@ -1305,10 +1308,12 @@ mod tests {
                 assert_eq!(encoder.root.bytes(), encoder.root.walked_bytes() - empty);
             }
             let batch = encoder.finish()?;
-            assert_eq!(batch.num_rows(), 7);
+            assert_eq!(batch.num_rows(), 8);
             assert_eq!(encoder.buffered_bytes(), 0);
             assert_eq!(encoder.root.walked_bytes(), empty);
         }
+        // The odd event's date-time, once per round: written nowhere, counted.
+        assert_eq!(encoder.stats().invalid_datetimes, 2);
         Ok(())
     }
 }
