@@ -563,8 +563,8 @@ impl Column {
     }
 
     /// Runs `write` on the column and returns the bytes it added to the column's buffers,
-    /// measured before and after: for the writes whose size is not known beforehand (maps,
-    /// lists, JSON text, bits, padding).
+    /// measured before and after: for the writes whose size the value does not tell (JSON
+    /// text, maps, padding with nulls).
     #[inline(always)]
     fn measured(&mut self, write: impl FnOnce(&mut Column)) -> u64 {
         let before = self.bytes();
