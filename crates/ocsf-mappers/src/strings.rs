@@ -8,82 +8,57 @@ use std::fmt::Write as _;
 
 use serde_json::{Map, Value};
 
-/// The pool's size classes: class `k` keeps buffers of `16 << k` to `(32 << k) - 1` bytes of
-/// capacity (class 0 also the smaller ones), up to [`MAX_KEPT_CAPACITY`] in the last.
-const CLASSES: usize = 9;
-
-/// The smallest capacity of class 1 is twice this; a new buffer has at least this capacity.
+/// A new buffer has at least this capacity.
 const MIN_CAPACITY: usize = 16;
 
-/// The most buffers a class keeps (a line's event has a few dozen strings): with
-/// [`MAX_KEPT_CAPACITY`], under 1 MiB per thread in all.
-const PER_CLASS: usize = 64;
+/// The most buffers the pool keeps (a line's event has a few dozen strings): with
+/// [`MAX_KEPT_CAPACITY`], at most 1 MiB per thread.
+const MAX_KEPT: usize = 256;
 
 /// The most emptied JSON object maps the pool keeps.
 const MAX_MAPS: usize = 16;
 
-/// Cleared string buffers by size class ([`CLASSES`]): a request takes one from the class
-/// whose every buffer has room for it, in a few instructions, rather than searching.
+/// Cleared string buffers, last kept first taken, whatever their capacity: a buffer that
+/// is too small for a request grows (and keeps its new capacity), so in steady state the
+/// buffers that go round are as large as the strings they serve and a take or a put is a
+/// `pop` or a `push`. Size classes (a take searching for a buffer with room) cost about
+/// twice the instructions per string for no fewer allocations (ADR 0317).
 struct Pool {
-    classes: [Vec<String>; CLASSES],
+    buffers: Vec<String>,
 }
 
 impl Pool {
     const fn new() -> Self {
         Pool {
-            classes: [const { Vec::new() }; CLASSES],
+            buffers: Vec::new(),
         }
     }
 
-    /// The class a buffer of `capacity` bytes is kept in (the largest whose least capacity
-    /// it has).
-    fn class_of(capacity: usize) -> usize {
-        let k = (usize::BITS - 1 - (capacity | MIN_CAPACITY).leading_zeros()) as usize;
-        (k - MIN_CAPACITY.trailing_zeros() as usize).min(CLASSES - 1)
-    }
-
-    /// A cleared buffer with room for `len` bytes: a kept one of the first class from the
-    /// smallest whose buffers all have the room; else a new one of a class's least capacity.
+    /// A cleared buffer with room for `len` bytes: the last one kept, grown when it is too
+    /// small; a new one when none is kept.
     #[inline]
     fn take(&mut self, len: usize) -> String {
-        // Class 0 also holds buffers under MIN_CAPACITY: for it, the room is checked.
-        if len <= MIN_CAPACITY
-            && let Some(i) = self.classes[0].iter().rposition(|b| b.capacity() >= len)
-        {
-            let mut s = self.classes[0].swap_remove(i);
-            s.clear();
-            return s;
-        }
-        let first = if len <= MIN_CAPACITY {
-            1
-        } else {
-            // The class whose least capacity is `len` rounded up to a power of two.
-            Self::class_of(len.next_power_of_two())
-        };
-        for class in &mut self.classes[first.min(CLASSES)..] {
-            if let Some(mut s) = class.pop() {
-                if s.capacity() >= len {
-                    s.clear();
-                    return s;
+        match self.buffers.pop() {
+            Some(mut s) => {
+                s.clear();
+                if s.capacity() < len {
+                    // Rounded up as a new one is, so a buffer grows a few times at most.
+                    s.reserve(len.next_power_of_two());
                 }
-                // Only the last class holds buffers smaller than a request it serves.
-                class.push(s);
-                break;
+                s
             }
+            None => String::with_capacity(len.next_power_of_two().max(MIN_CAPACITY)),
         }
-        String::with_capacity(len.next_power_of_two().max(MIN_CAPACITY))
     }
 
-    /// Keeps `s`'s buffer unless it is empty or too large, or its class is full.
+    /// Keeps `s`'s buffer unless it is empty or too large, or the pool is full.
+    #[inline]
     fn put(&mut self, s: String) {
         let capacity = s.capacity();
-        if capacity == 0 || capacity > MAX_KEPT_CAPACITY {
+        if capacity == 0 || capacity > MAX_KEPT_CAPACITY || self.buffers.len() >= MAX_KEPT {
             return;
         }
-        let class = &mut self.classes[Self::class_of(capacity)];
-        if class.len() < PER_CLASS {
-            class.push(s);
-        }
+        self.buffers.push(s);
     }
 }
 
@@ -240,46 +215,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn size_classes() {
-        let classes: Vec<usize> = [1, 15, 16, 31, 32, 63, 64, 2048, 4095, 4096, 1 << 20]
-            .into_iter()
-            .map(Pool::class_of)
-            .collect();
-        assert_eq!(classes, [0, 0, 0, 0, 1, 1, 2, 7, 7, 8, 8]);
-
+    fn last_kept_first_taken_and_grown() {
         let mut pool = Pool::new();
-        // A small kept buffer serves a request it has room for, not a larger one.
-        pool.put(String::with_capacity(8));
-        assert_eq!(pool.take(8).capacity(), 8);
-        pool.put(String::with_capacity(8));
-        assert_eq!(
-            pool.take(9).capacity(),
-            MIN_CAPACITY,
-            "new: the 8-byte one has no room"
-        );
-        assert_eq!(pool.classes[0].len(), 1, "the 8-byte buffer is still kept");
-        // A request takes from its class or a larger one, never a smaller one.
-        pool.put(String::with_capacity(40));
+        assert_eq!(pool.take(3).capacity(), MIN_CAPACITY, "new: none kept");
         pool.put(String::with_capacity(100));
+        pool.put(String::with_capacity(8));
+        let small = pool.take(20);
+        assert!(small.capacity() >= 20, "the 8-byte buffer, grown");
         assert_eq!(pool.take(50).capacity(), 100);
-        assert_eq!(pool.take(20).capacity(), 40);
-        assert_eq!(pool.take(33).capacity(), 64, "new, rounded up to its class");
-        // The last class holds 4 KiB buffers; a larger request is new and not kept.
-        pool.put(String::with_capacity(MAX_KEPT_CAPACITY));
-        let large = pool.take(5000);
-        assert!(large.capacity() >= 5000);
-        assert_eq!(pool.classes[CLASSES - 1].len(), 1);
-        pool.put(large);
-        assert_eq!(
-            pool.classes[CLASSES - 1].len(),
-            1,
-            "a large buffer is not kept"
-        );
-        // A class keeps at most PER_CLASS buffers.
-        for _ in 0..PER_CLASS + 5 {
-            pool.put(String::with_capacity(300));
+        pool.put(small);
+        let again = pool.take(20);
+        assert!(again.capacity() >= 20, "kept with its new capacity");
+        // A buffer over MAX_KEPT_CAPACITY is freed; at most MAX_KEPT are kept.
+        pool.put(String::with_capacity(MAX_KEPT_CAPACITY + 1));
+        assert!(pool.buffers.is_empty());
+        for _ in 0..MAX_KEPT + 5 {
+            pool.put(String::with_capacity(30));
         }
-        assert_eq!(pool.classes[Pool::class_of(300)].len(), PER_CLASS);
+        assert_eq!(pool.buffers.len(), MAX_KEPT);
     }
 
     #[test]
