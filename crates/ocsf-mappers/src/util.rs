@@ -47,6 +47,27 @@ pub(crate) fn decimal(n: i64) -> String {
     s
 }
 
+/// [`str::trim`], answered at once for the usual value that starts and ends with a printable
+/// ASCII character: `str::trim` decodes and tests a character at each end (about 65
+/// instructions per call, 2-3% of mapping an sshd line). Any other value is trimmed by
+/// `str::trim`, so the result is always the same.
+pub(crate) trait TrimWs {
+    /// The value without leading and trailing whitespace (Unicode `White_Space`).
+    fn trim_ws(&self) -> &str;
+}
+
+impl TrimWs for str {
+    #[inline]
+    fn trim_ws(&self) -> &str {
+        match (self.as_bytes().first(), self.as_bytes().last()) {
+            (Some(first), Some(last)) if first.is_ascii_graphic() && last.is_ascii_graphic() => {
+                self
+            }
+            _ => self.trim(),
+        }
+    }
+}
+
 /// Appends `n` in decimal (what `write!(s, "{n}")` writes, without `core::fmt`).
 pub(crate) fn push_decimal(s: &mut String, n: i64) {
     if n < 0 {
@@ -150,7 +171,7 @@ pub(crate) fn is_ocsf_mac(s: &str) -> bool {
 /// An endpoint from a host token: an IP address, else a hostname. `None` when
 /// the token is neither (empty, `UNKNOWN`, punctuation).
 pub(crate) fn endpoint(host: &str, port: Option<u16>) -> Option<EndpointInfo> {
-    let host = host.trim();
+    let host = host.trim_ws();
     if let Some(ip) = ip(host) {
         return Some(EndpointInfo {
             ip: Some(ip),
@@ -170,7 +191,7 @@ pub(crate) fn endpoint(host: &str, port: Option<u16>) -> Option<EndpointInfo> {
 
 /// A port number (0-65535).
 pub(crate) fn port(s: &str) -> Option<u16> {
-    let s = s.trim();
+    let s = s.trim_ws();
     if s.is_empty() || !s.bytes().all(|c| c.is_ascii_digit()) {
         return None;
     }
@@ -179,7 +200,7 @@ pub(crate) fn port(s: &str) -> Option<u16> {
 
 /// A non-negative decimal number.
 pub(crate) fn number<T: std::str::FromStr>(s: &str) -> Option<T> {
-    let s = s.trim();
+    let s = s.trim_ws();
     if s.is_empty() || !s.bytes().all(|c| c.is_ascii_digit()) {
         return None;
     }
@@ -188,7 +209,7 @@ pub(crate) fn number<T: std::str::FromStr>(s: &str) -> Option<T> {
 
 /// A possibly negative decimal number.
 pub(crate) fn signed<T: std::str::FromStr>(s: &str) -> Option<T> {
-    let s = s.trim();
+    let s = s.trim_ws();
     let digits = s.strip_prefix('-').unwrap_or(s);
     if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()) {
         return None;
@@ -207,7 +228,7 @@ pub(crate) fn basename(path: &str) -> &str {
 
 /// Removes one pair of surrounding quotes (`'x'`, `"x"`, `` `x' ``).
 pub(crate) fn unquote(s: &str) -> &str {
-    let s = s.trim();
+    let s = s.trim_ws();
     for (open, close) in [('\'', '\''), ('"', '"'), ('`', '\'')] {
         if let Some(inner) = s.strip_prefix(open).and_then(|x| x.strip_suffix(close)) {
             return inner;
@@ -266,7 +287,7 @@ pub(crate) fn host_port(text: &str) -> Option<(&str, Option<u16>, &str)> {
 /// `LOGIN` (login's name before one is typed), `(null)`, masked `*****`,
 /// `?`, `-`.
 pub(crate) fn is_placeholder_user(name: &str) -> bool {
-    let n = name.trim();
+    let n = name.trim_ws();
     n.is_empty()
         || n.eq_ignore_ascii_case("unknown")
         || n.eq_ignore_ascii_case("(unknown)")

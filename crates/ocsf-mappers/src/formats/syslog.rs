@@ -38,6 +38,7 @@ use crate::formats::time::{
     civil_to_epoch_ms, days_in_month, digits, local_year, month_from_abbrev, parse_hms,
     parse_rfc3339_prefix,
 };
+use crate::util::TrimWs;
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -226,7 +227,7 @@ fn err(kind: ErrorKind, offset: usize, detail: &'static str) -> Error {
 /// ```
 pub fn parse<'a>(line: &'a str, ctx: &SyslogContext) -> Result<SyslogRecord<'a>, Error> {
     let line = trim_eol(line);
-    if line.trim().is_empty() {
+    if line.trim_ws().is_empty() {
         return Err(err(ErrorKind::Empty, 0, "empty syslog line"));
     }
     let b = line.as_bytes();

@@ -49,6 +49,7 @@ use crate::normalized::{Activity, EndpointInfo, Normalized, ProcessInfo, Severit
 use crate::render::{Target, V1_1_0};
 use crate::stats::{FallbackReason, MapperStats};
 use crate::stream::LineMapper;
+use crate::util::TrimWs;
 
 #[cfg(feature = "async")]
 pub use self::journal_stream::AsyncJournalExport;
@@ -430,7 +431,7 @@ impl<T: Target> LinuxMapper<T> {
         self.stats.accepted += 1;
         let mut out = Vec::new();
         let mut n = self.dispatch(ctx, message, message);
-        self.connections.correlate(ctx, message.trim(), &mut n);
+        self.connections.correlate(ctx, message.trim_ws(), &mut n);
         self.emit(n, &mut out);
         out
     }
@@ -491,7 +492,8 @@ impl<T: Target> LinuxMapper<T> {
             return;
         }
         let mut n = self.dispatch(&ctx, &rec.message, rec.raw);
-        self.connections.correlate(&ctx, rec.message.trim(), &mut n);
+        self.connections
+            .correlate(&ctx, rec.message.trim_ws(), &mut n);
         self.emit(n, out);
     }
 
@@ -590,7 +592,7 @@ impl<T: Target> LinuxMapper<T> {
             return;
         }
         let mut n = self.dispatch(&ctx, &message, &raw);
-        self.connections.correlate(&ctx, message.trim(), &mut n);
+        self.connections.correlate(&ctx, message.trim_ws(), &mut n);
         if let Some(unit) = &fields.systemd_unit {
             n.put("systemd_unit", unit.clone());
         }
@@ -751,7 +753,7 @@ fn audit_record_in<'m>(program: &str, message: &'m str) -> Option<&'m str> {
     if !matches!(program, "kernel" | "audispd" | "audisp-syslog" | "audit") {
         return None;
     }
-    let m = kernel::strip_uptime(message.trim());
+    let m = kernel::strip_uptime(message.trim_ws());
     let m = m.strip_prefix("audit: ").unwrap_or(m);
     let record = m.starts_with("type=") || m.starts_with("node=");
     (record && m.contains("audit(")).then_some(m)
@@ -759,7 +761,7 @@ fn audit_record_in<'m>(program: &str, message: &'m str) -> Option<&'m str> {
 
 /// The program dispatch.
 pub(crate) fn recognize(ctx: &MessageContext<'_>, message: &str) -> Recognized {
-    let msg = message.trim();
+    let msg = message.trim_ws();
     // rsyslog's repeated-message compression: map the message once, counted.
     if let Some(rest) = msg.strip_prefix("message repeated ")
         && let Some((count, inner)) = rest.split_once(" times: [")

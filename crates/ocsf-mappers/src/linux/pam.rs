@@ -10,6 +10,7 @@ use crate::normalized::{
     AccountActivity, Activity, AuthActivity, AuthInfo, LogonType, ModuleActivity, Normalized,
     Outcome, SessionInfo, Severity, UserInfo,
 };
+use crate::util::TrimWs;
 use crate::util::{endpoint, is_placeholder_user as is_placeholder, kv, number, unquote};
 
 /// The module, service and PAM function of a message.
@@ -210,7 +211,7 @@ fn failure_fields(n: &mut Normalized, fields: &str) {
 
 /// `NAME(uid=N)`, `(uid=N)`, `NAME`.
 fn named_uid(s: &str) -> Option<UserInfo> {
-    let s = s.trim();
+    let s = s.trim_ws();
     let (name, uid) = match s.split_once("(uid=") {
         Some((name, rest)) => (name, rest.strip_suffix(')')),
         None => (s, None),
@@ -223,7 +224,7 @@ fn named_uid(s: &str) -> Option<UserInfo> {
 }
 
 fn module_message(ctx: &MessageContext<'_>, pam: &Pam<'_>, body: &str) -> Recognized {
-    let body = body.trim();
+    let body = body.trim_ws();
     if let Some(fields) = body.strip_prefix("authentication failure;") {
         let mut n = logon(ctx, pam, Outcome::Failure, "authentication failure");
         failure_fields(&mut n, fields);
@@ -304,7 +305,7 @@ fn module_message(ctx: &MessageContext<'_>, pam: &Pam<'_>, body: &str) -> Recogn
             .with_outcome(Outcome::Success)
             .with_detail_owned(crate::strings::concat(&[
                 "Consecutive login failures; ",
-                detail.trim(),
+                detail.trim_ws(),
             ]));
         n.user = Some(user(name));
         n.actor_process = Some(ctx.process_for(&mut n));
@@ -419,11 +420,11 @@ fn pam_prefixed(ctx: &MessageContext<'_>, rest: &str) -> Recognized {
         n
     };
     if let Some(path) = rest.strip_prefix("adding faulty module: ") {
-        return Ok(module_failure(path.trim(), "adding faulty module"));
+        return Ok(module_failure(path.trim_ws(), "adding faulty module"));
     }
     if let Some(r) = rest.strip_prefix("unable to dlopen(") {
         let (path, err) = r.split_once("): ").ok_or(Miss::Unrecognized)?;
-        return Ok(module_failure(path, err.trim()));
+        return Ok(module_failure(path, err.trim_ws()));
     }
     Err(Miss::Unrecognized)
 }

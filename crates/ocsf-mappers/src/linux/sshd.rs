@@ -6,6 +6,7 @@ use crate::normalized::{
     EndpointInfo, KeyInfo, LogonType, NetworkActivity, Normalized, Outcome, ProcessActivity,
     ProcessInfo, SessionInfo, Severity, UserInfo,
 };
+use crate::util::TrimWs;
 use crate::util::{endpoint, host_port, is_placeholder_user, number, rfind, split_user_domain};
 
 pub(super) fn handles(program: &str) -> bool {
@@ -20,7 +21,7 @@ fn malformed(what: &'static str) -> Miss {
 /// `alice` in domain `corp`); a placeholder (`unknown`, `LOGIN`, `*****`)
 /// names nobody and is left out.
 pub(crate) fn user(name: &str) -> UserInfo {
-    let name = name.trim();
+    let name = name.trim_ws();
     if is_placeholder_user(name) {
         return UserInfo::default();
     }
@@ -131,7 +132,7 @@ fn user_from(s: &str) -> Result<(UserInfo, bool, Option<EndpointInfo>, &str), Mi
             let (name, invalid) = user_phrase(&s[..i]);
             let (host, port, rest) =
                 host_port(&s[i + 6..]).ok_or_else(|| malformed("bad port number"))?;
-            Ok((user(name), invalid, endpoint(host, port), rest.trim()))
+            Ok((user(name), invalid, endpoint(host, port), rest.trim_ws()))
         }
         None => {
             let (name, invalid) = user_phrase(s);
@@ -143,7 +144,7 @@ fn user_from(s: &str) -> Result<(UserInfo, bool, Option<EndpointInfo>, &str), Mi
 /// `[invalid user |authenticating user ]USER HOST port N` or `HOST port N` (a
 /// user phrase that may be empty before the host).
 fn user_host_port(s: &str) -> Result<(Option<UserInfo>, bool, Option<EndpointInfo>), Miss> {
-    let s = s.trim();
+    let s = s.trim_ws();
     let (phrase, invalid) = user_phrase(s);
     let named = phrase.len() != s.len();
     if let Some(i) = rfind(phrase, " port ") {
@@ -159,11 +160,11 @@ fn user_host_port(s: &str) -> Result<(Option<UserInfo>, bool, Option<EndpointInf
             Some((name, host)) => (Some(name), host),
             None => (None, before),
         };
-        let u = name.filter(|n| named && !n.trim().is_empty()).map(user);
+        let u = name.filter(|n| named && !n.trim_ws().is_empty()).map(user);
         return Ok((u, invalid, endpoint(host, Some(port))));
     }
     let host = phrase.split(' ').next_back().unwrap_or_default();
-    let name = phrase[..phrase.len() - host.len()].trim();
+    let name = phrase[..phrase.len() - host.len()].trim_ws();
     let u = (named && !name.is_empty()).then(|| user(name));
     Ok((u, invalid, endpoint(host, None)))
 }
@@ -332,7 +333,7 @@ fn recognize(ctx: &MessageContext<'_>, body: &str, preauth: bool) -> Recognized 
         let (host, port, rest) = host_port(r).ok_or_else(|| malformed("bad port number"))?;
         let mut n = ssh(ctx, NetworkActivity::Open, Severity::Informational);
         n.src = endpoint(host, port);
-        if let Some(local) = rest.trim().strip_prefix("on ") {
+        if let Some(local) = rest.trim_ws().strip_prefix("on ") {
             let (lhost, lport, _) = host_port(local).ok_or_else(|| malformed("bad port number"))?;
             let mut dst = endpoint(lhost, lport).unwrap_or_default();
             dst.svc_name = Some(crate::strings::owned("ssh"));
@@ -361,7 +362,7 @@ fn recognize(ctx: &MessageContext<'_>, body: &str, preauth: bool) -> Recognized 
     }
     if let Some(r) = body.strip_prefix("Unable to negotiate with ") {
         let (host, port, rest) = host_port(r).ok_or_else(|| malformed("bad port number"))?;
-        let reason = rest.trim_start_matches(':').trim();
+        let reason = rest.trim_start_matches(':').trim_ws();
         let (reason, offer) = match reason.split_once(". Their offer: ") {
             Some((r, o)) => (r, Some(o)),
             None => (reason, None),
@@ -467,7 +468,7 @@ fn recognize(ctx: &MessageContext<'_>, body: &str, preauth: bool) -> Recognized 
         if failed {
             n.status_detail = rest
                 .split_once(' ')
-                .map(|(_, d)| crate::strings::owned(d.trim()));
+                .map(|(_, d)| crate::strings::owned(d.trim_ws()));
         }
         return Ok(n);
     }
@@ -575,12 +576,12 @@ fn accepted(ctx: &MessageContext<'_>, r: &str) -> Recognized {
 /// the record's [`AuthInfo::key`] (rendered as a `Fingerprint` observable and
 /// `unmapped.ssh_key`).
 fn ssh_key(n: &mut Normalized, key: &str) {
-    let key = key.trim();
+    let key = key.trim_ws();
     if key.is_empty() {
         return;
     }
     let (key_type, fingerprint) = match key.split_once(' ') {
-        Some((t, f)) => (Some(crate::strings::owned(t)), f.trim()),
+        Some((t, f)) => (Some(crate::strings::owned(t)), f.trim_ws()),
         None => (None, key),
     };
     let fingerprint = fingerprint.split(' ').next().unwrap_or(fingerprint);
@@ -645,11 +646,11 @@ fn received_disconnect(ctx: &MessageContext<'_>, r: &str, preauth: bool) -> Reco
     };
     let rest = rest.strip_prefix(':').unwrap_or(rest).trim_start();
     let (code, reason) = rest.split_once(':').unwrap_or((rest, ""));
-    let code = code.trim();
+    let code = code.trim_ws();
     if code.is_empty() || !code.bytes().all(|b| b.is_ascii_digit()) {
         return Err(malformed("bad disconnect code"));
     }
-    let reason = reason.trim();
+    let reason = reason.trim_ws();
     // SSH2_DISCONNECT_PROTOCOL_ERROR (2) and NO_MORE_AUTH_METHODS_AVAILABLE (14).
     let failure = code == "14" || code == "2" || reason.contains("Auth fail");
     let mut n =

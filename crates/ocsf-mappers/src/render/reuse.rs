@@ -21,6 +21,15 @@ pub(crate) fn set_opt_str(slot: &mut Option<String>, value: Option<&str>) {
     }
 }
 
+/// Empties an object's `unknown` members, without a call when it has none (the usual case:
+/// `Map::clear` is not inlined and cost about 22 instructions on an empty map).
+#[inline]
+pub(crate) fn clear_unknown(unknown: &mut serde_json::Map<String, serde_json::Value>) {
+    if !unknown.is_empty() {
+        unknown.clear();
+    }
+}
+
 /// A type whose boxes, when an event rendered into drops one, are kept per thread for the
 /// next event that needs one ([`set_box`], [`slot_mut`]).
 pub(crate) trait Spare: Default + Sized + 'static {

@@ -137,7 +137,7 @@ impl Ctx<'_> {
                     // Those this crate never writes are reset; `tests/reuse.rs` compares the
                     // events with fresh ones.
                     o.reputation = None;
-                    o.unknown.clear();
+                    reuse::clear_unknown(&mut o.unknown);
                     set_dotted(&mut o.name, path, leaf);
                     o.type_ = Some(Cow::Borrowed(type_id.as_str()));
                     o.type_id = Some(type_id);

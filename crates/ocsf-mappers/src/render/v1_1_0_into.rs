@@ -203,7 +203,7 @@ fn metadata_into(m: &mut Metadata, src: &mut SourceMeta, config: &SourceConfig) 
     m.processed_time = None;
     m.processed_time_dt = None;
     m.sequence = None;
-    m.unknown.clear();
+    super::reuse::clear_unknown(&mut m.unknown);
 }
 
 /// `metadata.product` into `p`: the record's product facts, else the configuration's
@@ -232,7 +232,7 @@ fn product_into(p: &mut Product, src: &mut SourceMeta, config: &SourceConfig) {
     p.path = None;
     p.uid = None;
     p.url_string = None;
-    p.unknown.clear();
+    super::reuse::clear_unknown(&mut p.unknown);
 }
 
 /// `metadata.profiles` as [`super::metadata`] and [`Ctx::add_profiles`] write them.
@@ -365,7 +365,7 @@ fn authentication_into(
     e.start_time = None;
     e.start_time_dt = None;
     e.time_dt = None;
-    e.unknown.clear();
+    super::reuse::clear_unknown(&mut e.unknown);
     finish_into(n, c, &mut e.unmapped, &mut e.observables);
     set_profiles(&mut e.metadata, c, true);
 }
@@ -474,7 +474,7 @@ fn ssh_activity_into(
     e.time_dt = None;
     e.tls = None;
     e.traffic = None;
-    e.unknown.clear();
+    super::reuse::clear_unknown(&mut e.unknown);
     finish_into(n, c, &mut e.unmapped, &mut e.observables);
     set_profiles(&mut e.metadata, c, true);
 }
