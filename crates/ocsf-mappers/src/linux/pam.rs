@@ -120,14 +120,28 @@ fn logon_type(service: &str) -> Option<LogonType> {
 
 /// Puts the PAM module, service and type under `unmapped.pam`.
 fn put_pam_info(n: &mut Normalized, pam: &Pam<'_>) {
-    let module = ("module", pam.module);
-    let service = ("service", pam.service);
-    match pam.kind {
-        Some(k) => n
-            .unmapped
-            .insert_strs("pam", &[module, service, ("type", k)]),
-        None => n.unmapped.insert_strs("pam", &[module, service]),
+    put_pam_members(n, pam, &[]);
+}
+
+/// Puts the PAM module, service, type and `more` members under `unmapped.pam`, in one put:
+/// the record then refills an object of these members, kept from an earlier line of the
+/// same shape (`Unmapped::insert_strs`).
+fn put_pam_members(n: &mut Normalized, pam: &Pam<'_>, more: &[(&str, &str)]) {
+    let mut members = [("", ""); 6];
+    members[0] = ("module", pam.module);
+    members[1] = ("service", pam.service);
+    let mut used = 2;
+    if let Some(k) = pam.kind {
+        members[used] = ("type", k);
+        used += 1;
     }
+    for &m in more {
+        if let Some(slot) = members.get_mut(used) {
+            *slot = m;
+            used += 1;
+        }
+    }
+    n.unmapped.insert_strs("pam", &members[..used]);
 }
 
 fn logon(
@@ -174,7 +188,7 @@ fn activity(
 }
 
 /// `logname=X uid=N euid=N tty=T ruser=R rhost=H [user=U]`.
-fn failure_fields(n: &mut Normalized, fields: &str) {
+fn failure_fields(n: &mut Normalized, pam: &Pam<'_>, fields: &str) {
     let get = |k: &str| kv(fields, k).filter(|v| !v.is_empty());
     n.user = get("user").filter(|u| !is_placeholder(u)).map(user);
     n.src = get("rhost").and_then(|h| endpoint(h, None));
@@ -197,16 +211,15 @@ fn failure_fields(n: &mut Normalized, fields: &str) {
         }
         p.euid = p.euid.or(euid);
     }
-    if let Some(Value::Object(pam)) = n.unmapped.get_mut("pam") {
-        for key in ["logname", "uid", "euid"] {
-            if let Some(v) = get(key) {
-                pam.insert(
-                    crate::strings::owned(key),
-                    Value::String(crate::strings::owned(v)),
-                );
-            }
+    let mut more = [("", ""); 3];
+    let mut used = 0;
+    for key in ["logname", "uid", "euid"] {
+        if let Some(v) = get(key) {
+            more[used] = (key, v);
+            used += 1;
         }
     }
+    put_pam_members(n, pam, &more[..used]);
 }
 
 /// `NAME(uid=N)`, `(uid=N)`, `NAME`.
@@ -227,12 +240,12 @@ fn module_message(ctx: &MessageContext<'_>, pam: &Pam<'_>, body: &str) -> Recogn
     let body = body.trim_ws();
     if let Some(fields) = body.strip_prefix("authentication failure;") {
         let mut n = logon(ctx, pam, Outcome::Failure, "authentication failure");
-        failure_fields(&mut n, fields);
+        failure_fields(&mut n, pam, fields);
         return Ok(n);
     }
     if let Some(fields) = body.strip_prefix("authentication success;") {
         let mut n = logon(ctx, pam, Outcome::Success, "authentication success");
-        failure_fields(&mut n, fields);
+        failure_fields(&mut n, pam, fields);
         return Ok(n);
     }
     if let Some(rest) = body.strip_prefix("check pass; user ") {
@@ -395,7 +408,7 @@ fn pam_prefixed(ctx: &MessageContext<'_>, rest: &str) -> Recognized {
     {
         let fields = tail.split_once(';').map_or("", |(_, f)| f);
         let mut n = logon(ctx, &pam, Outcome::Failure, "more authentication failures");
-        failure_fields(&mut n, fields);
+        failure_fields(&mut n, &pam, fields);
         // The failures were each logged already: a number, not `count`
         // (summing `count` would count them twice).
         n.put_value("more_failures", Value::from(count));
