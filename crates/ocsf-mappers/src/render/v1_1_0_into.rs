@@ -71,20 +71,53 @@ pub(super) fn pick_spare(n: &Normalized, spares: &[Event]) -> Option<usize> {
     let class = n.activity.class_uid();
     let type_uid = i64::from(class) * 100 + i64::from(activity_id);
     let same_type = |e: &Event| e.type_uid() == Some(type_uid);
+    let same_activity =
+        |e: &Event| same_type(e) && caption.is_none_or(|c| activity_name(e) == Some(c));
     let exact = spares
         .iter()
-        .rposition(|e| same_type(e) && caption.is_none_or(|c| activity_name(e) == Some(c)));
+        .rposition(|e| same_activity(e) && same_unmapped(n, e));
     if exact.is_some() || spares.len() < ENOUGH_SPARES {
         // Without an event of this shape among few spares, a new one is rendered and the
         // spares are kept: a mapper that gets its events back then holds one of each shape
-        // its lines have, and an owned `type_name` (an `Other` activity's caption) is not
-        // built again for every line that follows one of another shape.
+        // its lines have. An owned `type_name` (an `Other` activity's caption) is not built
+        // again for every line that follows one of another shape, and the event's `unmapped`
+        // is refilled in place (another's keys from the first different one are each copied,
+        // hashed and removed, then added again: `Unmapped::write_into`).
         return exact;
+    }
+    if let Some(i) = spares.iter().rposition(same_activity) {
+        return Some(i);
     }
     spares
         .iter()
         .rposition(same_type)
         .or_else(|| spares.iter().rposition(|e| e.class_uid() == class))
+}
+
+/// Whether the `unmapped` keys of `e` are those the record will have: its own, then
+/// `ssh_key` when it has a key (written by the renderer, [`super::ssh_key`]). Keys a render
+/// spills are not known here: such an event fits no spare by this test.
+fn same_unmapped(n: &Normalized, e: &Event) -> bool {
+    let ssh_key = n.auth.as_ref().is_some_and(|a| a.key.is_some());
+    let expected = n.unmapped.len() + usize::from(ssh_key);
+    match unmapped_of(e) {
+        None => expected == 0,
+        Some(m) => {
+            let mut keys = m.keys();
+            m.len() == expected
+                && n.unmapped.iter().all(|(k, _)| keys.next().is_some_and(|e| e == k))
+                && (!ssh_key || keys.next().is_some_and(|e| e == "ssh_key"))
+        }
+    }
+}
+
+/// The `unmapped` object of an event of a class rendered in place.
+fn unmapped_of(e: &Event) -> Option<&Map<String, Value>> {
+    match e {
+        Event::Authentication(a) => a.unmapped.as_ref(),
+        Event::SshActivity(s) => s.unmapped.as_ref(),
+        _ => None,
+    }
 }
 
 /// How many spares [`pick_spare`] wants before it renders into one of another shape: fewer
