@@ -282,6 +282,15 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// The `pam` members of an authentication failure.
+    const PAM_FAILURE: [(&str, &str); 5] = [
+        ("module", "pam_unix"),
+        ("service", "sshd"),
+        ("type", "auth"),
+        ("uid", "0"),
+        ("euid", "0"),
+    ];
+
     fn map(v: Value) -> Map<String, Value> {
         match v {
             Value::Object(m) => m,
@@ -355,13 +364,7 @@ mod tests {
     #[test]
     fn an_object_of_each_shape_is_kept_and_refilled() {
         let mut u = Unmapped::default();
-        let five = [
-            ("module", "pam_unix"),
-            ("service", "sshd"),
-            ("type", "auth"),
-            ("uid", "0"),
-            ("euid", "0"),
-        ];
+        let five = PAM_FAILURE;
         u.insert_strs("pam", &five);
         let ptr = |u: &Unmapped| {
             u.get("pam")
@@ -406,13 +409,7 @@ mod tests {
 
     #[test]
     fn records_that_alternate_shapes_keep_an_object_of_each() {
-        let five = [
-            ("module", "pam_unix"),
-            ("service", "sshd"),
-            ("type", "auth"),
-            ("uid", "0"),
-            ("euid", "0"),
-        ];
+        let five = PAM_FAILURE;
         let three = [
             ("module", "pam_unix"),
             ("service", "sshd"),

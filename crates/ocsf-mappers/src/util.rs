@@ -74,7 +74,16 @@ pub(crate) fn push_decimal(s: &mut String, n: i64) {
         s.push('-');
     }
     let mut digits = [0u8; 20];
-    let mut rest = n.unsigned_abs();
+    let d = ascii_digits(n.unsigned_abs(), &mut digits);
+    // ASCII digits: always UTF-8, appended at once (a `push` per digit cost more).
+    if let Ok(d) = std::str::from_utf8(d) {
+        s.push_str(d);
+    }
+}
+
+/// The decimal digits of `n` (ASCII), written at the end of `digits`.
+pub(crate) fn ascii_digits(n: u64, digits: &mut [u8; 20]) -> &[u8] {
+    let mut rest = n;
     let mut start = digits.len();
     loop {
         start -= 1;
@@ -85,10 +94,7 @@ pub(crate) fn push_decimal(s: &mut String, n: i64) {
             break;
         }
     }
-    // ASCII digits: always UTF-8, appended at once (a `push` per digit cost more).
-    if let Ok(d) = std::str::from_utf8(&digits[start..]) {
-        s.push_str(d);
-    }
+    &digits[start..]
 }
 
 /// Whether `s` is an IPv4 or IPv6 address (IPv6 may be bracketed).
@@ -377,6 +383,27 @@ mod tests {
         assert_eq!(ip("192.0.2.010"), None);
         assert_eq!(ip("192.0.2"), None);
         assert_eq!(ip(" 192.0.2.1"), None);
+    }
+
+    #[test]
+    fn trim_ws_agrees_with_str_trim() {
+        for s in [
+            "",
+            " ",
+            "root",
+            " root ",
+            "\troot\n",
+            "a b",
+            "\u{a0}root",
+            "root\u{3000}",
+            "\u{1c}x\u{1f}",
+            "\u{85}",
+            "é",
+            " é ",
+            "x\u{2028}",
+        ] {
+            assert_eq!(s.trim_ws(), s.trim(), "{s:?}");
+        }
     }
 
     #[test]

@@ -77,18 +77,9 @@ impl Tail {
 
     fn push_decimal(&mut self, n: u64) {
         let mut digits = [0u8; 20];
-        let mut rest = n;
-        let mut start = digits.len();
-        loop {
-            start -= 1;
-            // `rest % 10` is below 10, so the cast cannot truncate.
-            digits[start] = b'0' + (rest % 10) as u8;
-            rest /= 10;
-            if rest == 0 {
-                break;
-            }
+        for &d in crate::util::ascii_digits(n, &mut digits) {
+            self.push(d);
         }
-        digits[start..].iter().for_each(|&d| self.push(d));
     }
 
     fn as_str(&self) -> &str {

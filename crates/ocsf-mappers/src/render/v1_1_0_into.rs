@@ -105,7 +105,9 @@ fn same_unmapped(n: &Normalized, e: &Event) -> bool {
         Some(m) => {
             let mut keys = m.keys();
             m.len() == expected
-                && n.unmapped.iter().all(|(k, _)| keys.next().is_some_and(|e| e == k))
+                && n.unmapped
+                    .iter()
+                    .all(|(k, _)| keys.next().is_some_and(|e| e == k))
                 && (!ssh_key || keys.next().is_some_and(|e| e == "ssh_key"))
         }
     }
