@@ -83,8 +83,8 @@ pub(crate) fn map() -> Map<String, Value> {
     MAPS.with(|m| m.borrow_mut().pop()).unwrap_or_default()
 }
 
-/// A cleared buffer with room for `len` bytes: a kept one when the pool has one of the right
-/// size class, else a new one.
+/// A cleared buffer with room for `len` bytes: the last one kept (grown if it is too small),
+/// else a new one.
 pub(crate) fn buffer(len: usize) -> String {
     fit(POOL.with(|p| p.borrow_mut().buffers.pop()), len)
 }
