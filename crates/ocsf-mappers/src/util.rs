@@ -265,10 +265,28 @@ pub(crate) fn kv<'a>(text: &'a str, key: &str) -> Option<&'a str> {
     }
 }
 
-/// The byte offset of the last `needle` in `haystack` (`str::rfind` for a
-/// string needle, without building a two-way searcher per call).
+/// The byte offset of the last `needle` in `haystack` (`str::rfind` for a string needle).
+///
+/// Candidates are found from the right by the needle's second byte (`memrchr`), then compared:
+/// the needles here are short words after a space (` from `, ` port `), and a searcher built
+/// per call (`memmem::rfind`) cost about 110 instructions.
 pub(crate) fn rfind(haystack: &str, needle: &str) -> Option<usize> {
-    memchr::memmem::rfind(haystack.as_bytes(), needle.as_bytes())
+    let (h, n) = (haystack.as_bytes(), needle.as_bytes());
+    // The probe's offset in the needle: its second byte when it has one.
+    let k = usize::from(n.len() > 1);
+    let Some(&probe) = n.get(k) else {
+        return Some(h.len()); // the empty needle, found at the end
+    };
+    // The candidate starts are 0..starts; the probe of start `i` is at `i + k`.
+    let mut starts = (h.len() + 1).checked_sub(n.len())?;
+    while starts > 0 {
+        let i = memchr::memrchr(probe, &h[k..k + starts])?;
+        if h[i..].starts_with(n) {
+            return Some(i);
+        }
+        starts = i;
+    }
+    None
 }
 
 /// Parses a `host port N` tail (optionally followed by more text): returns the
@@ -415,6 +433,15 @@ mod tests {
             (" from ", " from "),
             ("h\u{e9}llo from w\u{f6}rld port 22", " port "),
             ("x port  port ", " port "),
+            ("ab", "ab"),
+            ("ab", "abc"),
+            ("aaa", "aa"),
+            ("xa", "a"),
+            ("", "a"),
+            ("abc", ""),
+            ("", ""),
+            ("  from", " from "),
+            ("from  from", " from"),
         ] {
             assert_eq!(rfind(hay, needle), hay.rfind(needle), "{hay:?}");
         }
