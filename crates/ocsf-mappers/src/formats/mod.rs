@@ -14,6 +14,7 @@ pub mod date_pattern;
 pub mod journald;
 pub mod leef;
 pub mod syslog;
+mod syslog_year;
 pub mod time;
 
 mod text;

@@ -33,10 +33,10 @@
 use std::borrow::Cow;
 
 use crate::error::{Error, ErrorKind, Format};
+use crate::formats::syslog_year::{Inferred, infer_year};
 use crate::formats::text::{decode_octal_escapes, trim_eol};
 use crate::formats::time::{
-    civil_to_epoch_ms, days_in_month, digits, local_year, month_from_abbrev, parse_hms,
-    parse_rfc3339_prefix,
+    days_in_month, digits, month_from_abbrev, parse_hms, parse_rfc3339_prefix,
 };
 use crate::util::TrimWs;
 
@@ -674,48 +674,6 @@ fn parse_3164<'a>(
     ))
 }
 
-/// Outcome of [`infer_year`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Inferred {
-    /// The instant, epoch milliseconds UTC.
-    At(i64),
-    /// The inferred year has no such day (`Feb 29` in a common year).
-    NoSuchDay,
-}
-
-/// Picks the latest year `Y` (the reference's local year + 1 or earlier) in
-/// which the line's month, day and time, placed by calendar position (a
-/// `Feb 29` of a common year counts as the instant after `Feb 28`), lie at most
-/// `max_future_ms` after the reference. Only `Y + 1`, `Y` and `Y - 1` can
-/// qualify for any `max_future_ms` below a year; larger tolerances are clamped
-/// to the reference year + 1. If `Y` has no such day the result is
-/// [`Inferred::NoSuchDay`].
-fn infer_year(
-    month: u32,
-    day: u32,
-    hour: u32,
-    minute: u32,
-    second: u32,
-    millis: u32,
-    ctx: &SyslogContext,
-) -> Inferred {
-    let ref_year = local_year(ctx.reference_ms, ctx.utc_offset_secs);
-    let limit = ctx.reference_ms.saturating_add(ctx.max_future_ms.max(0));
-    let offset_ms = i64::from(ctx.utc_offset_secs) * 1000;
-    let at = |year| civil_to_epoch_ms(year, month, day, hour, minute, second, millis) - offset_ms;
-    // Each step back moves the instant back by a whole year, so with a
-    // non-negative tolerance the reference year - 1 always qualifies.
-    let year = (ref_year - 1..=ref_year + 1)
-        .rev()
-        .find(|&y| at(y) <= limit)
-        .unwrap_or(ref_year - 1);
-    if day > days_in_month(year, month) {
-        Inferred::NoSuchDay
-    } else {
-        Inferred::At(at(year))
-    }
-}
-
 /// A BSD tag: `prog`, optional `(sub)`, optional `[pid]`, then `:` (or `[pid]`
 /// followed by a space or the end).
 struct Tag<'a> {
@@ -995,7 +953,7 @@ impl Multiline {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::formats::time::days_from_civil;
+    use crate::formats::time::{civil_to_epoch_ms, days_from_civil};
 
     fn ms(y: i64, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> i64 {
         civil_to_epoch_ms(y, mo, d, h, mi, s, 0)
