@@ -187,43 +187,40 @@ impl Unmapped {
     /// [`Unmapped::slot`] for an object of the string `members`: a cleared record's entry under
     /// `key` whose object has these members in this order is taken first (also when `key` is
     /// live in another shape: the entries exchange places). When the entries under `key` all
-    /// hold other shapes, a new entry is made (up to [`MAX_ENTRIES`]) and theirs are kept: records that alternate shapes (PAM's five-member authentication
-    /// failures and three-member session lines) then refill their own object, where one
-    /// object was cut and grown again each time (a key copied, hashed and removed, then a key
-    /// hashed and added, per member: 7% of mapping the bench's sshd lines).
+    /// hold other shapes, a new entry is made (up to [`MAX_ENTRIES`]) and theirs are kept:
+    /// records that alternate shapes (PAM's five-member authentication failures and
+    /// three-member session lines) then refill their own object, where one object was cut and
+    /// grown again each time (a key copied, hashed and removed, then a key hashed and added,
+    /// per member: 7% of mapping the bench's sshd lines).
     fn slot_shaped(&mut self, key: &str, members: &[(&str, &str)]) -> &mut Value {
         let len = self.len;
         let same_shape = |v: &Value| {
             matches!(v, Value::Object(m) if m.len() == members.len()
                 && m.keys().zip(members).all(|(k, (name, _))| k == name))
         };
-        if let Some(i) = self.live().iter().position(|(k, _)| k == key) {
-            // Put again in another shape: the live entry keeps its place and takes a left
-            // entry's object of this shape, or a new one; its own object is kept.
-            if !same_shape(&self.entries[i].1) {
-                let left = &self.entries[len..];
-                if let Some(j) = left.iter().position(|(k, v)| k == key && same_shape(v)) {
-                    self.entries.swap(i, len + j);
-                } else if self.entries.len() < MAX_ENTRIES {
-                    self.entries.push((strings::owned(key), Value::Null));
-                    let last = self.entries.len() - 1;
-                    self.entries.swap(i, last);
-                }
-            }
+        let live = self.live().iter().position(|(k, _)| k == key);
+        if let Some(i) = live
+            && same_shape(&self.entries[i].1)
+        {
             return &mut self.entries[i].1;
         }
+        // The live entry keeps its place; a new one goes right after the live ones.
+        let at = live.unwrap_or(len);
         let left = &self.entries[len..];
-        if let Some(i) = left.iter().position(|(k, v)| k == key && same_shape(v)) {
-            self.entries.swap(len, len + i);
-        } else if self.entries.len() < MAX_ENTRIES && left.iter().any(|(k, _)| k == key) {
-            self.entries.push((strings::owned(key), Value::Null));
-            let last = self.entries.len() - 1;
-            self.entries.swap(len, last);
-        } else {
-            return self.slot(key);
+        let other_shape = live.is_some() || left.iter().any(|(k, _)| k == key);
+        match left.iter().position(|(k, v)| k == key && same_shape(v)) {
+            Some(j) => self.entries.swap(at, len + j),
+            None if other_shape && self.entries.len() < MAX_ENTRIES => {
+                self.entries.push((strings::owned(key), Value::Null));
+                let last = self.entries.len() - 1;
+                self.entries.swap(at, last);
+            }
+            None => return self.slot(key),
         }
-        self.len += 1;
-        &mut self.entries[len].1
+        if live.is_none() {
+            self.len += 1;
+        }
+        &mut self.entries[at].1
     }
 }
 

@@ -33,7 +33,7 @@
 use std::borrow::Cow;
 
 use crate::error::{Error, ErrorKind, Format};
-use crate::formats::syslog_year::{Inferred, infer_year};
+use crate::formats::syslog_year::{Inferred, infer_year, time_of_day_ms};
 use crate::formats::text::{decode_octal_escapes, trim_eol};
 use crate::formats::time::{
     days_in_month, digits, month_from_abbrev, parse_hms, parse_rfc3339_prefix,
@@ -653,7 +653,12 @@ fn parse_3164<'a>(
             ));
         }
     };
-    let time_ms = match infer_year(month, day, hour, minute, second, millis, ctx) {
+    let time_ms = match infer_year(
+        month,
+        day,
+        time_of_day_ms(hour, minute, second, millis),
+        ctx,
+    ) {
         Inferred::At(t) => t,
         Inferred::NoSuchDay => {
             return Err(err(

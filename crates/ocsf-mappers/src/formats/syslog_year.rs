@@ -8,6 +8,12 @@ use crate::formats::time::{civil_to_epoch_ms, days_in_month, local_year};
 
 const DAY_MS: i64 = 86_400_000;
 
+/// The time of day `hour:minute:second.millis` in milliseconds, as `civil_to_epoch_ms` adds it
+/// to a day's first instant (an hour past 23 or a leap second runs past the day).
+pub(super) fn time_of_day_ms(hour: u32, minute: u32, second: u32, millis: u32) -> i64 {
+    civil_to_epoch_ms(1970, 1, 1, hour, minute, second, millis)
+}
+
 /// Outcome of [`infer_year`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Inferred {
@@ -18,7 +24,8 @@ pub(super) enum Inferred {
 }
 
 /// Picks the latest year `Y` (the reference's local year + 1 or earlier) in
-/// which the line's month, day and time, placed by calendar position (a
+/// which the line's month, day and `time` of day (milliseconds, [`time_of_day_ms`]), placed
+/// by calendar position (a
 /// `Feb 29` of a common year counts as the instant after `Feb 28`), lie at most
 /// `max_future_ms` after the reference. Only `Y + 1`, `Y` and `Y - 1` can
 /// qualify for any `max_future_ms` below a year; larger tolerances are clamped
@@ -29,17 +36,7 @@ pub(super) enum Inferred {
 /// the year and the day's first instant, when every time of that day gets the same year.
 /// Working it out cost about 430 instructions per line (three dates to days, the reference's
 /// year from its days), 3% of mapping an sshd line.
-pub(super) fn infer_year(
-    month: u32,
-    day: u32,
-    hour: u32,
-    minute: u32,
-    second: u32,
-    millis: u32,
-    ctx: &SyslogContext,
-) -> Inferred {
-    // The time of day, as `civil_to_epoch_ms` adds it.
-    let time = civil_to_epoch_ms(1970, 1, 1, hour, minute, second, millis);
+pub(super) fn infer_year(month: u32, day: u32, time: i64, ctx: &SyslogContext) -> Inferred {
     let key = DayKey {
         ctx: *ctx,
         month,
@@ -54,33 +51,16 @@ pub(super) fn infer_year(
             return known.at(time);
         }
     }
-    infer_year_at(month, day, hour, minute, second, millis, ctx)
+    infer_year_at(key, time)
 }
 
-/// [`infer_year`] worked out for one instant.
-fn infer_year_at(
-    month: u32,
-    day: u32,
-    hour: u32,
-    minute: u32,
-    second: u32,
-    millis: u32,
-    ctx: &SyslogContext,
-) -> Inferred {
-    let ref_year = local_year(ctx.reference_ms, ctx.utc_offset_secs);
-    let limit = ctx.reference_ms.saturating_add(ctx.max_future_ms.max(0));
-    let offset_ms = i64::from(ctx.utc_offset_secs) * 1000;
-    let at = |year| civil_to_epoch_ms(year, month, day, hour, minute, second, millis) - offset_ms;
-    // Each step back moves the instant back by a whole year, so with a
-    // non-negative tolerance the reference year - 1 always qualifies.
-    let year = (ref_year - 1..=ref_year + 1)
-        .rev()
-        .find(|&y| at(y) <= limit)
-        .unwrap_or(ref_year - 1);
-    if day > days_in_month(year, month) {
+/// [`infer_year`] worked out for the time of day `time` (milliseconds) of `key`.
+fn infer_year_at(key: DayKey, time: i64) -> Inferred {
+    let year = key.year_at(time);
+    if key.day > days_in_month(year, key.month) {
         Inferred::NoSuchDay
     } else {
-        Inferred::At(at(year))
+        Inferred::At(key.start(year) + time)
     }
 }
 
@@ -90,6 +70,27 @@ struct DayKey {
     ctx: SyslogContext,
     month: u32,
     day: u32,
+}
+
+impl DayKey {
+    /// The day's first instant in `year`, epoch milliseconds UTC.
+    fn start(&self, year: i64) -> i64 {
+        civil_to_epoch_ms(year, self.month, self.day, 0, 0, 0, 0)
+            - i64::from(self.ctx.utc_offset_secs) * 1000
+    }
+
+    /// The year [`infer_year`] picks for the time of day `time`.
+    fn year_at(&self, time: i64) -> i64 {
+        let ctx = &self.ctx;
+        let ref_year = local_year(ctx.reference_ms, ctx.utc_offset_secs);
+        let limit = ctx.reference_ms.saturating_add(ctx.max_future_ms.max(0));
+        // Each step back moves the instant back by a whole year, so with a
+        // non-negative tolerance the reference year - 1 always qualifies.
+        (ref_year - 1..=ref_year + 1)
+            .rev()
+            .find(|&y| self.start(y) + time <= limit)
+            .unwrap_or(ref_year - 1)
+    }
 }
 
 /// What [`infer_year`] answers for every time of a day.
@@ -117,37 +118,15 @@ thread_local! {
     static LAST_DAY: Cell<Option<KnownDay>> = const { Cell::new(None) };
 }
 
-/// The answer of [`infer_year_at`] for the whole day `key`, when it is the same for every time
-/// of that day; `None` when the limit falls inside one candidate year's day (the year then
-/// depends on the time) or an instant would overflow.
+/// The answer for every time of the day `key`, when it is the same; `None` when the limit
+/// falls inside the day (the year then depends on the time). A later time picks the same
+/// year or an earlier one, so the day's first and last millisecond decide.
 fn whole_day(key: DayKey) -> Option<KnownDay> {
-    let DayKey { ctx, month, day } = key;
-    let ref_year = local_year(ctx.reference_ms, ctx.utc_offset_secs);
-    let limit = ctx.reference_ms.saturating_add(ctx.max_future_ms.max(0));
-    let offset_ms = i64::from(ctx.utc_offset_secs) * 1000;
-    let start = |year| civil_to_epoch_ms(year, month, day, 0, 0, 0, 0).checked_sub(offset_ms);
-    let mut chosen = None;
-    for year in (ref_year - 1..=ref_year + 1).rev() {
-        let first = start(year)?;
-        if first.checked_add(DAY_MS - 1)? <= limit {
-            // Every time of the day qualifies in this year, and none in a later one.
-            chosen = Some((year, first));
-            break;
-        }
-        if first <= limit {
-            return None;
-        }
-    }
-    // No candidate qualifies at any time of the day: the reference year - 1, as for one instant.
-    let (year, start_ms) = match chosen {
-        Some(c) => c,
-        None => (ref_year - 1, start(ref_year - 1)?),
-    };
-    start_ms.checked_add(DAY_MS - 1)?;
-    Some(KnownDay {
+    let year = key.year_at(0);
+    (key.year_at(DAY_MS - 1) == year).then(|| KnownDay {
         key,
-        start_ms,
-        no_such_day: day > days_in_month(year, month),
+        start_ms: key.start(year),
+        no_such_day: key.day > days_in_month(year, key.month),
     })
 }
 
@@ -155,6 +134,31 @@ fn whole_day(key: DayKey) -> Option<KnownDay> {
 mod tests {
     use super::*;
     use crate::formats::time::days_from_civil;
+
+    /// The rule of [`infer_year`] written out for one instant, independently of `DayKey`.
+    fn per_instant(
+        month: u32,
+        day: u32,
+        hour: u32,
+        minute: u32,
+        second: u32,
+        millis: u32,
+        ctx: &SyslogContext,
+    ) -> Inferred {
+        let ref_year = local_year(ctx.reference_ms, ctx.utc_offset_secs);
+        let limit = ctx.reference_ms.saturating_add(ctx.max_future_ms.max(0));
+        let offset_ms = i64::from(ctx.utc_offset_secs) * 1000;
+        let at = |y| civil_to_epoch_ms(y, month, day, hour, minute, second, millis) - offset_ms;
+        let year = (ref_year - 1..=ref_year + 1)
+            .rev()
+            .find(|&y| at(y) <= limit)
+            .unwrap_or(ref_year - 1);
+        if day > days_in_month(year, month) {
+            Inferred::NoSuchDay
+        } else {
+            Inferred::At(at(year))
+        }
+    }
 
     /// The remembered answers equal those worked out per instant, around year ends, leap days
     /// and the limit, in several zones and tolerances, with the cache warm and cold.
@@ -200,9 +204,17 @@ mod tests {
                         for (month, day) in days {
                             for _ in 0..2 {
                                 for (h, mi, s, ms) in times {
+                                    let key = DayKey { ctx, month, day };
+                                    let time = time_of_day_ms(h, mi, s, ms);
+                                    let remembered = infer_year(month, day, time, &ctx);
                                     assert_eq!(
-                                        infer_year(month, day, h, mi, s, ms, &ctx),
-                                        infer_year_at(month, day, h, mi, s, ms, &ctx),
+                                        remembered,
+                                        infer_year_at(key, time),
+                                        "{ctx:?} {month}-{day} {h}:{mi}:{s}.{ms}"
+                                    );
+                                    assert_eq!(
+                                        remembered,
+                                        per_instant(month, day, h, mi, s, ms, &ctx),
                                         "{ctx:?} {month}-{day} {h}:{mi}:{s}.{ms}"
                                     );
                                     checked += 1;
@@ -230,8 +242,8 @@ mod tests {
             day: 1,
         };
         assert!(whole_day(key).is_none());
-        let morning = infer_year(1, 1, 8, 0, 0, 0, &ctx);
-        let evening = infer_year(1, 1, 20, 0, 0, 0, &ctx);
+        let morning = infer_year(1, 1, 8 * 3_600_000, &ctx);
+        let evening = infer_year(1, 1, 20 * 3_600_000, &ctx);
         assert_eq!(
             morning,
             Inferred::At(days_from_civil(2025, 1, 1) * DAY_MS + 8 * 3_600_000)
