@@ -331,9 +331,9 @@ async fn read_part(part: ObjectReader) -> Result<(u64, u64), securitylake::subsc
 /// The limit of encoding: the log is mapped (untimed) [`HOT`] events at a
 /// time, which our `BatchEncoder` encodes at once (timed), and each chunk of
 /// [`CHUNK`] events is finished and written into one streaming file (timed;
-/// with the encoding, `typed_seconds`); arrow-rs alone then writes the same,
+/// with the encoding, `typed_seconds`); arrow-rs alone writes the same,
 /// now prebuilt, batch into another file with the same writer properties
-/// (timed, `seconds`).
+/// (timed, `seconds`). The two writes of a chunk take turns at going first.
 fn limit_write(log: &Path, out: &Path) -> Result<(), BoxError> {
     let options = columns()?;
     let mut encoder = BatchEncoder::<Authentication>::new(&options)?;
@@ -365,6 +365,7 @@ fn limit_write(log: &Path, out: &Path) -> Result<(), BoxError> {
     let mut events = Vec::with_capacity(HOT);
     let (mut total, mut input_bytes) = (0u64, 0u64);
     let (mut limit_time, mut typed_time) = (Duration::ZERO, Duration::ZERO);
+    let mut chunks = 0u64;
     loop {
         line.clear();
         let n = reader.read_line(&mut line)?;
@@ -382,11 +383,21 @@ fn limit_write(log: &Path, out: &Path) -> Result<(), BoxError> {
         if encoder.len() >= CHUNK || (n == 0 && !encoder.is_empty()) {
             let t = Instant::now();
             let batch: RecordBatch = encoder.finish()?;
-            ParquetRules::new().write_batch(&mut typed_file, &batch)?;
             typed_time += t.elapsed();
-            let t = Instant::now();
-            ParquetRules::new().write_batch(&mut file, &batch)?;
-            limit_time += t.elapsed();
+            // The second write of a batch finds it warmer in the caches (about 4% faster here):
+            // the two sides take turns at going first.
+            let limit_first = chunks % 2 == 1;
+            chunks += 1;
+            for typed in [!limit_first, limit_first] {
+                let (target, time) = if typed {
+                    (&mut typed_file, &mut typed_time)
+                } else {
+                    (&mut file, &mut limit_time)
+                };
+                let t = Instant::now();
+                ParquetRules::new().write_batch(target, &batch)?;
+                *time += t.elapsed();
+            }
         }
         if n == 0 {
             break;
