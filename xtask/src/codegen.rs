@@ -773,6 +773,28 @@ fn struct_fields(
     s
 }
 
+/// `impl Reset` for an object: every field named in one pattern without `..` (so a field the
+/// struct gains and this misses does not compile), each set to its default in place.
+fn reset_impl(ctx: &Ctx, ty: &str, attrs: &BTreeMap<String, Attribute>) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "impl crate::Reset for {ty} {{");
+    s.push_str("#[inline]\nfn reset(&mut self) {\n");
+    let mut idents: Vec<String> = attrs.keys().map(|n| field_ident(n)).collect();
+    idents.push("unknown".to_owned());
+    let _ = writeln!(s, "let Self {{ {} }} = self;", idents.join(", "));
+    for (name, a) in attrs {
+        let ident = field_ident(name);
+        if is_plain(ctx, false, name, a) {
+            let _ = writeln!(s, "*{ident} = Default::default();");
+        } else {
+            let _ = writeln!(s, "*{ident} = None;");
+        }
+    }
+    // `Map::clear` is a call even on an empty map (the usual case).
+    s.push_str("if !unknown.is_empty() {\nunknown.clear();\n}\n}\n}\n\n");
+    s
+}
+
 /// Whether a class attribute is a plain (non-`Option`) field: required by the base event and by
 /// the class, outside any profile.
 fn is_plain(ctx: &Ctx, is_class: bool, name: &str, a: &Attribute) -> bool {
@@ -1387,6 +1409,7 @@ fn object_code(ctx: &Ctx, name: &str, object: &Object) -> String {
         None,
     ));
     s.push_str("}\n\n");
+    s.push_str(&reset_impl(ctx, ty, &object.attributes));
     let index = ctx
         .schema
         .objects

@@ -131,6 +131,7 @@ pub mod convert;
 #[doc(hidden)]
 pub mod de;
 pub mod json_schema;
+mod reset;
 pub mod schema;
 pub mod time;
 pub mod validate;
@@ -139,6 +140,7 @@ pub use caption::Caption;
 pub use enums::{OcsfEnum, UnknownCaption};
 pub use event::{ClassVisitor, DynamicEvent, MaybeColumnar, OcsfEvent};
 pub use event_enum::{EventVisitor, NotAnEvent, OcsfEventEnum, UnrecognizedEvent};
+pub use reset::Reset;
 pub use validate::{Issue, IssueCode, Report, Severity, ValidateOptions};
 
 #[cfg(feature = "v1_0_0_rc2")]

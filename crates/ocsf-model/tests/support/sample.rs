@@ -1,5 +1,8 @@
-//! Events generated from a version's schema tables, for tests that need one event of every
-//! class (included by path: `#[path = "support/sample.rs"] mod sample;`).
+//! Events (and objects) generated from a version's schema tables, for tests that need one event
+//! of every class (included by path: `#[path = "support/sample.rs"] mod sample;`).
+
+// Each test that includes this module uses part of it.
+#![allow(dead_code)]
 
 use ocsf_model::schema::{AttributeDef, EnumValues, ItemDef, Requirement, SchemaVersion};
 use serde_json::{Map, Value, json};
@@ -83,6 +86,13 @@ impl Gen {
         } else {
             json!(format!("{}-value", a.name))
         })
+    }
+
+    /// The object named `name` with its attributes filled as [`Gen::event`] fills a class's
+    /// (`None` for a name the version does not define).
+    pub fn object(&self, name: &str) -> Option<Value> {
+        let def = self.schema.object(name)?;
+        Some(Value::Object(self.item(def, &mut vec![def.name])))
     }
 
     pub fn event(&self, class: &'static ItemDef) -> Value {

@@ -37,6 +37,24 @@ impl Attack {
     }
 }
 
+impl crate::Reset for Attack {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            tactics,
+            technique,
+            version,
+            unknown,
+        } = self;
+        *tactics = None;
+        *technique = None;
+        *version = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Attack {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

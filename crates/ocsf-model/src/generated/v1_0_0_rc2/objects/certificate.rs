@@ -57,6 +57,36 @@ impl Certificate {
     }
 }
 
+impl crate::Reset for Certificate {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            created_time,
+            created_time_dt,
+            expiration_time,
+            expiration_time_dt,
+            fingerprint,
+            issuer_dn,
+            serial_number,
+            subject_dn,
+            version,
+            unknown,
+        } = self;
+        *created_time = None;
+        *created_time_dt = None;
+        *expiration_time = None;
+        *expiration_time_dt = None;
+        *fingerprint = None;
+        *issuer_dn = None;
+        *serial_number = None;
+        *subject_dn = None;
+        *version = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Certificate {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -34,6 +34,26 @@ impl CisBenchmarkResult {
     }
 }
 
+impl crate::Reset for CisBenchmarkResult {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            desc,
+            name,
+            remediation,
+            rule,
+            unknown,
+        } = self;
+        *desc = None;
+        *name = None;
+        *remediation = None;
+        *rule = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for CisBenchmarkResult {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

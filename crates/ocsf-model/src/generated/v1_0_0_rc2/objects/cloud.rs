@@ -43,6 +43,32 @@ impl Cloud {
     }
 }
 
+impl crate::Reset for Cloud {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            account_name,
+            account_uid,
+            org_uid,
+            project_uid,
+            provider,
+            region,
+            zone,
+            unknown,
+        } = self;
+        *account_name = None;
+        *account_uid = None;
+        *org_uid = None;
+        *project_uid = None;
+        *provider = None;
+        *region = None;
+        *zone = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Cloud {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -28,6 +28,24 @@ impl Compliance {
     }
 }
 
+impl crate::Reset for Compliance {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            requirements,
+            status,
+            status_detail,
+            unknown,
+        } = self;
+        *requirements = None;
+        *status = None;
+        *status_detail = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Compliance {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

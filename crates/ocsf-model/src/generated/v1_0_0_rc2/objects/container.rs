@@ -53,6 +53,38 @@ impl Container {
     }
 }
 
+impl crate::Reset for Container {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            exposed_port,
+            fingerprint,
+            image,
+            name,
+            network_driver,
+            orchestrator,
+            runtime,
+            size,
+            tag,
+            uid,
+            unknown,
+        } = self;
+        *exposed_port = None;
+        *fingerprint = None;
+        *image = None;
+        *name = None;
+        *network_driver = None;
+        *orchestrator = None;
+        *runtime = None;
+        *size = None;
+        *tag = None;
+        *uid = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Container {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

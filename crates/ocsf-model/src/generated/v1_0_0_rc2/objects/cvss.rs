@@ -62,6 +62,32 @@ impl Cvss {
     }
 }
 
+impl crate::Reset for Cvss {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            base_score,
+            depth,
+            metrics,
+            overall_score,
+            severity,
+            vector_string,
+            version,
+            unknown,
+        } = self;
+        *base_score = None;
+        *depth = None;
+        *metrics = None;
+        *overall_score = None;
+        *severity = None;
+        *vector_string = None;
+        *version = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Cvss {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -41,6 +41,28 @@ impl DceRpc {
     }
 }
 
+impl crate::Reset for DceRpc {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            command,
+            command_response,
+            flags,
+            network_interfaces,
+            opnum,
+            unknown,
+        } = self;
+        *command = None;
+        *command_response = None;
+        *flags = None;
+        *network_interfaces = None;
+        *opnum = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for DceRpc {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -224,6 +224,88 @@ impl Device {
     }
 }
 
+impl crate::Reset for Device {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            autoscale_uid,
+            desc,
+            domain,
+            groups,
+            hostname,
+            hw_info,
+            hypervisor,
+            image,
+            imei,
+            instance_uid,
+            interface_name,
+            interface_uid,
+            ip,
+            is_compliant,
+            is_managed,
+            is_personal,
+            is_trusted,
+            location,
+            mac,
+            name,
+            network_interfaces,
+            org_unit,
+            os,
+            region,
+            risk_level,
+            risk_level_id,
+            risk_score,
+            subnet,
+            subnet_uid,
+            type_,
+            type_id,
+            uid,
+            uuid,
+            vlan_uid,
+            vpc_uid,
+            unknown,
+        } = self;
+        *autoscale_uid = None;
+        *desc = None;
+        *domain = None;
+        *groups = None;
+        *hostname = None;
+        *hw_info = None;
+        *hypervisor = None;
+        *image = None;
+        *imei = None;
+        *instance_uid = None;
+        *interface_name = None;
+        *interface_uid = None;
+        *ip = None;
+        *is_compliant = None;
+        *is_managed = None;
+        *is_personal = None;
+        *is_trusted = None;
+        *location = None;
+        *mac = None;
+        *name = None;
+        *network_interfaces = None;
+        *org_unit = None;
+        *os = None;
+        *region = None;
+        *risk_level = None;
+        *risk_level_id = None;
+        *risk_score = None;
+        *subnet = None;
+        *subnet_uid = None;
+        *type_ = None;
+        *type_id = None;
+        *uid = None;
+        *uuid = None;
+        *vlan_uid = None;
+        *vpc_uid = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Device {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -45,6 +45,32 @@ impl DigitalSignature {
     }
 }
 
+impl crate::Reset for DigitalSignature {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            company_name,
+            created_time,
+            created_time_dt,
+            developer_uid,
+            fingerprints,
+            issuer_name,
+            serial_number,
+            unknown,
+        } = self;
+        *company_name = None;
+        *created_time = None;
+        *created_time_dt = None;
+        *developer_uid = None;
+        *fingerprints = None;
+        *issuer_name = None;
+        *serial_number = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for DigitalSignature {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

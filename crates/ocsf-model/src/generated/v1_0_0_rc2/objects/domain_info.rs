@@ -48,6 +48,34 @@ impl DomainInfo {
     }
 }
 
+impl crate::Reset for DomainInfo {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            created_time,
+            created_time_dt,
+            domain,
+            expiration_time,
+            expiration_time_dt,
+            modified_time,
+            modified_time_dt,
+            registrar,
+            unknown,
+        } = self;
+        *created_time = None;
+        *created_time_dt = None;
+        *domain = None;
+        *expiration_time = None;
+        *expiration_time_dt = None;
+        *modified_time = None;
+        *modified_time_dt = None;
+        *registrar = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for DomainInfo {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -60,6 +60,44 @@ impl Endpoint {
     }
 }
 
+impl crate::Reset for Endpoint {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            domain,
+            hostname,
+            instance_uid,
+            interface_name,
+            interface_uid,
+            ip,
+            location,
+            mac,
+            name,
+            subnet_uid,
+            uid,
+            vlan_uid,
+            vpc_uid,
+            unknown,
+        } = self;
+        *domain = None;
+        *hostname = None;
+        *instance_uid = None;
+        *interface_name = None;
+        *interface_uid = None;
+        *ip = None;
+        *location = None;
+        *mac = None;
+        *name = None;
+        *subnet_uid = None;
+        *uid = None;
+        *vlan_uid = None;
+        *vpc_uid = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Endpoint {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

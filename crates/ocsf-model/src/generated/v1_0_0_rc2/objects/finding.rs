@@ -76,6 +76,52 @@ impl Finding {
     }
 }
 
+impl crate::Reset for Finding {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            created_time,
+            created_time_dt,
+            desc,
+            first_seen_time,
+            first_seen_time_dt,
+            last_seen_time,
+            last_seen_time_dt,
+            modified_time,
+            modified_time_dt,
+            product_uid,
+            related_events,
+            remediation,
+            src_url,
+            supporting_data,
+            title,
+            types,
+            uid,
+            unknown,
+        } = self;
+        *created_time = None;
+        *created_time_dt = None;
+        *desc = None;
+        *first_seen_time = None;
+        *first_seen_time_dt = None;
+        *last_seen_time = None;
+        *last_seen_time_dt = None;
+        *modified_time = None;
+        *modified_time_dt = None;
+        *product_uid = None;
+        *related_events = None;
+        *remediation = None;
+        *src_url = None;
+        *supporting_data = None;
+        *title = None;
+        *types = None;
+        *uid = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Finding {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

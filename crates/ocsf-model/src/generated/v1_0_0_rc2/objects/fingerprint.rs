@@ -79,6 +79,24 @@ impl Fingerprint {
     }
 }
 
+impl crate::Reset for Fingerprint {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            algorithm,
+            algorithm_id,
+            value,
+            unknown,
+        } = self;
+        *algorithm = None;
+        *algorithm_id = None;
+        *value = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Fingerprint {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

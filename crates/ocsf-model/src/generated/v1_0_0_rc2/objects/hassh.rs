@@ -28,6 +28,22 @@ impl Hassh {
     }
 }
 
+impl crate::Reset for Hassh {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            algorithm,
+            fingerprint,
+            unknown,
+        } = self;
+        *algorithm = None;
+        *fingerprint = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Hassh {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

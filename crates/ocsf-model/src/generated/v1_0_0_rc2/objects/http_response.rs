@@ -40,6 +40,30 @@ impl HttpResponse {
     }
 }
 
+impl crate::Reset for HttpResponse {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            code,
+            content_type,
+            latency,
+            length,
+            message,
+            status,
+            unknown,
+        } = self;
+        *code = None;
+        *content_type = None;
+        *latency = None;
+        *length = None;
+        *message = None;
+        *status = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for HttpResponse {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

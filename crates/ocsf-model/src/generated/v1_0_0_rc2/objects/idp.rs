@@ -25,6 +25,18 @@ impl Idp {
     }
 }
 
+impl crate::Reset for Idp {
+    #[inline]
+    fn reset(&mut self) {
+        let Self { name, uid, unknown } = self;
+        *name = None;
+        *uid = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Idp {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -34,6 +34,28 @@ impl KeyboardInfo {
     }
 }
 
+impl crate::Reset for KeyboardInfo {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            function_keys,
+            ime,
+            keyboard_layout,
+            keyboard_subtype,
+            keyboard_type,
+            unknown,
+        } = self;
+        *function_keys = None;
+        *ime = None;
+        *keyboard_layout = None;
+        *keyboard_subtype = None;
+        *keyboard_type = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for KeyboardInfo {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

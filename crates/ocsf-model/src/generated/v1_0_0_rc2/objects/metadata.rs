@@ -67,6 +67,46 @@ impl Metadata {
     }
 }
 
+impl crate::Reset for Metadata {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            correlation_uid,
+            labels,
+            logged_time,
+            logged_time_dt,
+            modified_time,
+            modified_time_dt,
+            original_time,
+            processed_time,
+            processed_time_dt,
+            product,
+            profiles,
+            sequence,
+            uid,
+            version,
+            unknown,
+        } = self;
+        *correlation_uid = None;
+        *labels = None;
+        *logged_time = None;
+        *logged_time_dt = None;
+        *modified_time = None;
+        *modified_time_dt = None;
+        *original_time = None;
+        *processed_time = None;
+        *processed_time_dt = None;
+        *product = None;
+        *profiles = None;
+        *sequence = None;
+        *uid = None;
+        *version = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Metadata {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

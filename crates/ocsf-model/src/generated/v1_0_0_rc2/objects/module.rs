@@ -91,6 +91,32 @@ impl Module {
     }
 }
 
+impl crate::Reset for Module {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            base_address,
+            file,
+            function_name,
+            load_type,
+            load_type_id,
+            start_address,
+            type_,
+            unknown,
+        } = self;
+        *base_address = None;
+        *file = None;
+        *function_name = None;
+        *load_type = None;
+        *load_type_id = None;
+        *start_address = None;
+        *type_ = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Module {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -69,6 +69,50 @@ impl NetworkEndpoint {
     }
 }
 
+impl crate::Reset for NetworkEndpoint {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            domain,
+            hostname,
+            instance_uid,
+            interface_name,
+            interface_uid,
+            intermediate_ips,
+            ip,
+            location,
+            mac,
+            name,
+            port,
+            subnet_uid,
+            svc_name,
+            uid,
+            vlan_uid,
+            vpc_uid,
+            unknown,
+        } = self;
+        *domain = None;
+        *hostname = None;
+        *instance_uid = None;
+        *interface_name = None;
+        *interface_uid = None;
+        *intermediate_ips = None;
+        *ip = None;
+        *location = None;
+        *mac = None;
+        *name = None;
+        *port = None;
+        *subnet_uid = None;
+        *svc_name = None;
+        *uid = None;
+        *vlan_uid = None;
+        *vpc_uid = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for NetworkEndpoint {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -38,6 +38,28 @@ impl NetworkProxy {
     }
 }
 
+impl crate::Reset for NetworkProxy {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            hostname,
+            ip,
+            port,
+            svc_name,
+            uid,
+            unknown,
+        } = self;
+        *hostname = None;
+        *ip = None;
+        *port = None;
+        *svc_name = None;
+        *uid = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for NetworkProxy {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

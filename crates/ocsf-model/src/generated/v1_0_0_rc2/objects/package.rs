@@ -41,6 +41,30 @@ impl Package {
     }
 }
 
+impl crate::Reset for Package {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            architecture,
+            epoch,
+            license,
+            name,
+            release,
+            version,
+            unknown,
+        } = self;
+        *architecture = None;
+        *epoch = None;
+        *license = None;
+        *name = None;
+        *release = None;
+        *version = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Package {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -41,6 +41,30 @@ impl PeripheralDevice {
     }
 }
 
+impl crate::Reset for PeripheralDevice {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            class,
+            model,
+            name,
+            serial_number,
+            uid,
+            vendor_name,
+            unknown,
+        } = self;
+        *class = None;
+        *model = None;
+        *name = None;
+        *serial_number = None;
+        *uid = None;
+        *vendor_name = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for PeripheralDevice {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -129,6 +129,56 @@ impl Process {
     }
 }
 
+impl crate::Reset for Process {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            cmd_line,
+            created_time,
+            created_time_dt,
+            file,
+            integrity,
+            integrity_id,
+            lineage,
+            loaded_modules,
+            name,
+            parent_process,
+            pid,
+            sandbox,
+            session,
+            terminated_time,
+            terminated_time_dt,
+            tid,
+            uid,
+            user,
+            xattributes,
+            unknown,
+        } = self;
+        *cmd_line = None;
+        *created_time = None;
+        *created_time_dt = None;
+        *file = None;
+        *integrity = None;
+        *integrity_id = None;
+        *lineage = None;
+        *loaded_modules = None;
+        *name = None;
+        *parent_process = None;
+        *pid = None;
+        *sandbox = None;
+        *session = None;
+        *terminated_time = None;
+        *terminated_time_dt = None;
+        *tid = None;
+        *uid = None;
+        *user = None;
+        *xattributes = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Process {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -44,6 +44,32 @@ impl Product {
     }
 }
 
+impl crate::Reset for Product {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            feature,
+            lang,
+            name,
+            path,
+            uid,
+            vendor_name,
+            version,
+            unknown,
+        } = self;
+        *feature = None;
+        *lang = None;
+        *name = None;
+        *path = None;
+        *uid = None;
+        *vendor_name = None;
+        *version = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Product {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

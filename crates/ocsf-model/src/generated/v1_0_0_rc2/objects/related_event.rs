@@ -37,6 +37,26 @@ impl RelatedEvent {
     }
 }
 
+impl crate::Reset for RelatedEvent {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            product_uid,
+            type_,
+            type_uid,
+            uid,
+            unknown,
+        } = self;
+        *product_uid = None;
+        *type_ = None;
+        *type_uid = None;
+        *uid = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for RelatedEvent {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -25,6 +25,22 @@ impl Remediation {
     }
 }
 
+impl crate::Reset for Remediation {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            desc,
+            kb_articles,
+            unknown,
+        } = self;
+        *desc = None;
+        *kb_articles = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Remediation {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

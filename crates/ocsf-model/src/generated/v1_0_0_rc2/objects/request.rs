@@ -28,6 +28,22 @@ impl Request {
     }
 }
 
+impl crate::Reset for Request {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            flags,
+            uid,
+            unknown,
+        } = self;
+        *flags = None;
+        *uid = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Request {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

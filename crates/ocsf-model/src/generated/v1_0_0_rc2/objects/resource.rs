@@ -56,6 +56,42 @@ impl Resource {
     }
 }
 
+impl crate::Reset for Resource {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            account_uid,
+            cloud_partition,
+            criticality,
+            details,
+            device,
+            group_name,
+            labels,
+            name,
+            owner,
+            region,
+            type_,
+            uid,
+            unknown,
+        } = self;
+        *account_uid = None;
+        *cloud_partition = None;
+        *criticality = None;
+        *details = None;
+        *device = None;
+        *group_name = None;
+        *labels = None;
+        *name = None;
+        *owner = None;
+        *region = None;
+        *type_ = None;
+        *uid = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Resource {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -34,6 +34,28 @@ impl Response {
     }
 }
 
+impl crate::Reset for Response {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            code,
+            error,
+            error_message,
+            flags,
+            message,
+            unknown,
+        } = self;
+        *code = None;
+        *error = None;
+        *error_message = None;
+        *flags = None;
+        *message = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Response {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -31,6 +31,26 @@ impl Service {
     }
 }
 
+impl crate::Reset for Service {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            labels,
+            name,
+            uid,
+            version,
+            unknown,
+        } = self;
+        *labels = None;
+        *name = None;
+        *uid = None;
+        *version = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Service {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

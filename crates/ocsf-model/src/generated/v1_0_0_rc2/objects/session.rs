@@ -48,6 +48,36 @@ impl Session {
     }
 }
 
+impl crate::Reset for Session {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            created_time,
+            created_time_dt,
+            credential_uid,
+            expiration_time,
+            expiration_time_dt,
+            issuer,
+            mfa,
+            uid,
+            uuid,
+            unknown,
+        } = self;
+        *created_time = None;
+        *created_time_dt = None;
+        *credential_uid = None;
+        *expiration_time = None;
+        *expiration_time_dt = None;
+        *issuer = None;
+        *mfa = None;
+        *uid = None;
+        *uuid = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Session {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -28,6 +28,18 @@ impl Technique {
     }
 }
 
+impl crate::Reset for Technique {
+    #[inline]
+    fn reset(&mut self) {
+        let Self { name, uid, unknown } = self;
+        *name = None;
+        *uid = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Technique {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -72,6 +72,50 @@ impl Tls {
     }
 }
 
+impl crate::Reset for Tls {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            alert,
+            certificate,
+            certificate_chain,
+            cipher,
+            client_ciphers,
+            extension_list,
+            handshake_dur,
+            ja3_fingerprint,
+            ja3_string,
+            ja3s_fingerprint,
+            ja3s_string,
+            key_length,
+            sans,
+            server_ciphers,
+            sni,
+            version,
+            unknown,
+        } = self;
+        *alert = None;
+        *certificate = None;
+        *certificate_chain = None;
+        *cipher = None;
+        *client_ciphers = None;
+        *extension_list = None;
+        *handshake_dur = None;
+        *ja3_fingerprint = None;
+        *ja3_string = None;
+        *ja3s_fingerprint = None;
+        *ja3s_string = None;
+        *key_length = None;
+        *sans = None;
+        *server_ciphers = None;
+        *sni = None;
+        *version = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Tls {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -125,6 +125,24 @@ impl TlsExtension {
     }
 }
 
+impl crate::Reset for TlsExtension {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            data,
+            type_,
+            type_id,
+            unknown,
+        } = self;
+        *data = None;
+        *type_ = None;
+        *type_id = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for TlsExtension {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -323,6 +323,36 @@ impl Url {
     }
 }
 
+impl crate::Reset for Url {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            categories,
+            category_ids,
+            hostname,
+            path,
+            port,
+            query_string,
+            resource_type,
+            scheme,
+            text,
+            unknown,
+        } = self;
+        *categories = None;
+        *category_ids = None;
+        *hostname = None;
+        *path = None;
+        *port = None;
+        *query_string = None;
+        *resource_type = None;
+        *scheme = None;
+        *text = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Url {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

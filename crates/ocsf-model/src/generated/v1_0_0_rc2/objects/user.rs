@@ -150,6 +150,44 @@ impl User {
     }
 }
 
+impl crate::Reset for User {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            account_type,
+            account_type_id,
+            account_uid,
+            credential_uid,
+            domain,
+            email_addr,
+            groups,
+            name,
+            org_uid,
+            type_,
+            type_id,
+            uid,
+            uuid,
+            unknown,
+        } = self;
+        *account_type = None;
+        *account_type_id = None;
+        *account_uid = None;
+        *credential_uid = None;
+        *domain = None;
+        *email_addr = None;
+        *groups = None;
+        *name = None;
+        *org_uid = None;
+        *type_ = None;
+        *type_id = None;
+        *uid = None;
+        *uuid = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for User {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -29,6 +29,22 @@ impl VncAuth {
     }
 }
 
+impl crate::Reset for VncAuth {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            challenge,
+            challenge_response,
+            unknown,
+        } = self;
+        *challenge = None;
+        *challenge_response = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for VncAuth {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

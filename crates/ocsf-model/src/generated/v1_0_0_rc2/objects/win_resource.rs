@@ -185,6 +185,30 @@ impl WinResource {
     }
 }
 
+impl crate::Reset for WinResource {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            details,
+            name,
+            svc_name,
+            type_,
+            type_id,
+            uid,
+            unknown,
+        } = self;
+        *details = None;
+        *name = None;
+        *svc_name = None;
+        *type_ = None;
+        *type_id = None;
+        *uid = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for WinResource {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -41,6 +41,30 @@ impl Actor {
     }
 }
 
+impl crate::Reset for Actor {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            authorizations,
+            idp,
+            invoked_by,
+            process,
+            session,
+            user,
+            unknown,
+        } = self;
+        *authorizations = None;
+        *idp = None;
+        *invoked_by = None;
+        *process = None;
+        *session = None;
+        *user = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Actor {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

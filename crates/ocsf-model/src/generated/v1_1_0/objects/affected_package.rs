@@ -56,6 +56,40 @@ impl AffectedPackage {
     }
 }
 
+impl crate::Reset for AffectedPackage {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            architecture,
+            epoch,
+            fixed_in_version,
+            license,
+            name,
+            package_manager,
+            path,
+            purl,
+            release,
+            remediation,
+            version,
+            unknown,
+        } = self;
+        *architecture = None;
+        *epoch = None;
+        *fixed_in_version = None;
+        *license = None;
+        *name = None;
+        *package_manager = None;
+        *path = None;
+        *purl = None;
+        *release = None;
+        *remediation = None;
+        *version = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for AffectedPackage {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -40,6 +40,30 @@ impl Api {
     }
 }
 
+impl crate::Reset for Api {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            group,
+            operation,
+            request,
+            response,
+            service,
+            version,
+            unknown,
+        } = self;
+        *group = None;
+        *operation = None;
+        *request = None;
+        *response = None;
+        *service = None;
+        *version = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Api {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

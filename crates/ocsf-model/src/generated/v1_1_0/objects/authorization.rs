@@ -25,6 +25,22 @@ impl Authorization {
     }
 }
 
+impl crate::Reset for Authorization {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            decision,
+            policy,
+            unknown,
+        } = self;
+        *decision = None;
+        *policy = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Authorization {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -31,6 +31,24 @@ impl CisControl {
     }
 }
 
+impl crate::Reset for CisControl {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            desc,
+            name,
+            version,
+            unknown,
+        } = self;
+        *desc = None;
+        *name = None;
+        *version = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for CisControl {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -40,6 +40,30 @@ impl Cloud {
     }
 }
 
+impl crate::Reset for Cloud {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            account,
+            org,
+            project_uid,
+            provider,
+            region,
+            zone,
+            unknown,
+        } = self;
+        *account = None;
+        *org = None;
+        *project_uid = None;
+        *provider = None;
+        *region = None;
+        *zone = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Cloud {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

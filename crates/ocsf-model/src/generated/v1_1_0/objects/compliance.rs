@@ -83,6 +83,32 @@ impl Compliance {
     }
 }
 
+impl crate::Reset for Compliance {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            control,
+            requirements,
+            standards,
+            status,
+            status_code,
+            status_detail,
+            status_id,
+            unknown,
+        } = self;
+        *control = None;
+        *requirements = None;
+        *standards = None;
+        *status = None;
+        *status_code = None;
+        *status_detail = None;
+        *status_id = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Compliance {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -74,6 +74,48 @@ impl Cve {
     }
 }
 
+impl crate::Reset for Cve {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            created_time,
+            created_time_dt,
+            cvss,
+            cwe,
+            cwe_uid,
+            cwe_url,
+            desc,
+            epss,
+            modified_time,
+            modified_time_dt,
+            product,
+            references,
+            title,
+            type_,
+            uid,
+            unknown,
+        } = self;
+        *created_time = None;
+        *created_time_dt = None;
+        *cvss = None;
+        *cwe = None;
+        *cwe_uid = None;
+        *cwe_url = None;
+        *desc = None;
+        *epss = None;
+        *modified_time = None;
+        *modified_time_dt = None;
+        *product = None;
+        *references = None;
+        *title = None;
+        *type_ = None;
+        *uid = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Cve {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -31,6 +31,24 @@ impl Cwe {
     }
 }
 
+impl crate::Reset for Cwe {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            caption,
+            src_url,
+            uid,
+            unknown,
+        } = self;
+        *caption = None;
+        *src_url = None;
+        *uid = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Cwe {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

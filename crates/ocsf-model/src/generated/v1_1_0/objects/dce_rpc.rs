@@ -38,6 +38,28 @@ impl DceRpc {
     }
 }
 
+impl crate::Reset for DceRpc {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            command,
+            command_response,
+            flags,
+            opnum,
+            rpc_interface,
+            unknown,
+        } = self;
+        *command = None;
+        *command_response = None;
+        *flags = None;
+        *opnum = None;
+        *rpc_interface = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for DceRpc {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -87,6 +87,32 @@ impl DigitalSignature {
     }
 }
 
+impl crate::Reset for DigitalSignature {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            algorithm,
+            algorithm_id,
+            certificate,
+            created_time,
+            created_time_dt,
+            developer_uid,
+            digest,
+            unknown,
+        } = self;
+        *algorithm = None;
+        *algorithm_id = None;
+        *certificate = None;
+        *created_time = None;
+        *created_time_dt = None;
+        *developer_uid = None;
+        *digest = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for DigitalSignature {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -100,6 +100,58 @@ impl Endpoint {
     }
 }
 
+impl crate::Reset for Endpoint {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            container,
+            domain,
+            hostname,
+            hw_info,
+            instance_uid,
+            interface_name,
+            interface_uid,
+            ip,
+            location,
+            mac,
+            name,
+            namespace_pid,
+            os,
+            subnet_uid,
+            type_,
+            type_id,
+            uid,
+            vlan_uid,
+            vpc_uid,
+            zone,
+            unknown,
+        } = self;
+        *container = None;
+        *domain = None;
+        *hostname = None;
+        *hw_info = None;
+        *instance_uid = None;
+        *interface_name = None;
+        *interface_uid = None;
+        *ip = None;
+        *location = None;
+        *mac = None;
+        *name = None;
+        *namespace_pid = None;
+        *os = None;
+        *subnet_uid = None;
+        *type_ = None;
+        *type_id = None;
+        *uid = None;
+        *vlan_uid = None;
+        *vpc_uid = None;
+        *zone = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Endpoint {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

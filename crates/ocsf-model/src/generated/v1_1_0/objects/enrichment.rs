@@ -40,6 +40,28 @@ impl Enrichment {
     }
 }
 
+impl crate::Reset for Enrichment {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            data,
+            name,
+            provider,
+            type_,
+            value,
+            unknown,
+        } = self;
+        *data = None;
+        *name = None;
+        *provider = None;
+        *type_ = None;
+        *value = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Enrichment {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -39,6 +39,28 @@ impl Epss {
     }
 }
 
+impl crate::Reset for Epss {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            created_time,
+            created_time_dt,
+            percentile,
+            score,
+            version,
+            unknown,
+        } = self;
+        *created_time = None;
+        *created_time_dt = None;
+        *percentile = None;
+        *score = None;
+        *version = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Epss {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

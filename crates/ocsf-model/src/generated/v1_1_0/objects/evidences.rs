@@ -50,6 +50,36 @@ impl Evidences {
     }
 }
 
+impl crate::Reset for Evidences {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            actor,
+            api,
+            connection_info,
+            data,
+            dst_endpoint,
+            file,
+            process,
+            query,
+            src_endpoint,
+            unknown,
+        } = self;
+        *actor = None;
+        *api = None;
+        *connection_info = None;
+        *data = None;
+        *dst_endpoint = None;
+        *file = None;
+        *process = None;
+        *query = None;
+        *src_endpoint = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Evidences {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

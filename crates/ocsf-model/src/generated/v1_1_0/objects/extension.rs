@@ -33,6 +33,24 @@ impl Extension {
     }
 }
 
+impl crate::Reset for Extension {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            name,
+            uid,
+            version,
+            unknown,
+        } = self;
+        *name = None;
+        *uid = None;
+        *version = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Extension {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

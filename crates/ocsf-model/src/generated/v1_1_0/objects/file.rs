@@ -212,6 +212,78 @@ impl File {
     }
 }
 
+impl crate::Reset for File {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            accessed_time,
+            accessed_time_dt,
+            accessor,
+            attributes,
+            company_name,
+            confidentiality,
+            confidentiality_id,
+            created_time,
+            created_time_dt,
+            creator,
+            desc,
+            hashes,
+            is_system,
+            mime_type,
+            modified_time,
+            modified_time_dt,
+            modifier,
+            name,
+            owner,
+            parent_folder,
+            path,
+            product,
+            security_descriptor,
+            signature,
+            size,
+            type_,
+            type_id,
+            uid,
+            version,
+            xattributes,
+            unknown,
+        } = self;
+        *accessed_time = None;
+        *accessed_time_dt = None;
+        *accessor = None;
+        *attributes = None;
+        *company_name = None;
+        *confidentiality = None;
+        *confidentiality_id = None;
+        *created_time = None;
+        *created_time_dt = None;
+        *creator = None;
+        *desc = None;
+        *hashes = None;
+        *is_system = None;
+        *mime_type = None;
+        *modified_time = None;
+        *modified_time_dt = None;
+        *modifier = None;
+        *name = None;
+        *owner = None;
+        *parent_folder = None;
+        *path = None;
+        *product = None;
+        *security_descriptor = None;
+        *signature = None;
+        *size = None;
+        *type_ = None;
+        *type_id = None;
+        *uid = None;
+        *version = None;
+        *xattributes = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for File {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -85,6 +85,58 @@ impl FindingInfo {
     }
 }
 
+impl crate::Reset for FindingInfo {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            analytic,
+            attacks,
+            created_time,
+            created_time_dt,
+            data_sources,
+            desc,
+            first_seen_time,
+            first_seen_time_dt,
+            kill_chain,
+            last_seen_time,
+            last_seen_time_dt,
+            modified_time,
+            modified_time_dt,
+            product_uid,
+            related_analytics,
+            related_events,
+            src_url,
+            title,
+            types,
+            uid,
+            unknown,
+        } = self;
+        *analytic = None;
+        *attacks = None;
+        *created_time = None;
+        *created_time_dt = None;
+        *data_sources = None;
+        *desc = None;
+        *first_seen_time = None;
+        *first_seen_time_dt = None;
+        *kill_chain = None;
+        *last_seen_time = None;
+        *last_seen_time_dt = None;
+        *modified_time = None;
+        *modified_time_dt = None;
+        *product_uid = None;
+        *related_analytics = None;
+        *related_events = None;
+        *src_url = None;
+        *title = None;
+        *types = None;
+        *uid = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for FindingInfo {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -40,6 +40,30 @@ impl Group {
     }
 }
 
+impl crate::Reset for Group {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            desc,
+            domain,
+            name,
+            privileges,
+            type_,
+            uid,
+            unknown,
+        } = self;
+        *desc = None;
+        *domain = None;
+        *name = None;
+        *privileges = None;
+        *type_ = None;
+        *uid = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Group {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -27,6 +27,17 @@ impl KernelDriver {
     }
 }
 
+impl crate::Reset for KernelDriver {
+    #[inline]
+    fn reset(&mut self) {
+        let Self { file, unknown } = self;
+        *file = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for KernelDriver {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

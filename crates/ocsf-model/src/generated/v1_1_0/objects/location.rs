@@ -55,6 +55,38 @@ impl Location {
     }
 }
 
+impl crate::Reset for Location {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            city,
+            continent,
+            coordinates,
+            country,
+            desc,
+            is_on_premises,
+            isp,
+            postal_code,
+            provider,
+            region,
+            unknown,
+        } = self;
+        *city = None;
+        *continent = None;
+        *coordinates = None;
+        *country = None;
+        *desc = None;
+        *is_on_premises = None;
+        *isp = None;
+        *postal_code = None;
+        *provider = None;
+        *region = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Location {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -37,6 +37,28 @@ impl ManagedEntity {
     }
 }
 
+impl crate::Reset for ManagedEntity {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            data,
+            name,
+            type_,
+            uid,
+            version,
+            unknown,
+        } = self;
+        *data = None;
+        *name = None;
+        *type_ = None;
+        *uid = None;
+        *version = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for ManagedEntity {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

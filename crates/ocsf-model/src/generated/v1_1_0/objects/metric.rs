@@ -29,6 +29,22 @@ impl Metric {
     }
 }
 
+impl crate::Reset for Metric {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            name,
+            value,
+            unknown,
+        } = self;
+        *name = None;
+        *value = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Metric {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

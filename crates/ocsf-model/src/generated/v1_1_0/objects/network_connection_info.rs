@@ -197,6 +197,40 @@ impl NetworkConnectionInfo {
     }
 }
 
+impl crate::Reset for NetworkConnectionInfo {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            boundary,
+            boundary_id,
+            direction,
+            direction_id,
+            protocol_name,
+            protocol_num,
+            protocol_ver,
+            protocol_ver_id,
+            session,
+            tcp_flags,
+            uid,
+            unknown,
+        } = self;
+        *boundary = None;
+        *boundary_id = None;
+        *direction = None;
+        *direction_id = None;
+        *protocol_name = None;
+        *protocol_num = None;
+        *protocol_ver = None;
+        *protocol_ver_id = None;
+        *session = None;
+        *tcp_flags = None;
+        *uid = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for NetworkConnectionInfo {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

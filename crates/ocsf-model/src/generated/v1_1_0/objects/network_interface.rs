@@ -94,6 +94,36 @@ impl NetworkInterface {
     }
 }
 
+impl crate::Reset for NetworkInterface {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            hostname,
+            ip,
+            mac,
+            name,
+            namespace,
+            subnet_prefix,
+            type_,
+            type_id,
+            uid,
+            unknown,
+        } = self;
+        *hostname = None;
+        *ip = None;
+        *mac = None;
+        *name = None;
+        *namespace = None;
+        *subnet_prefix = None;
+        *type_ = None;
+        *type_id = None;
+        *uid = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for NetworkInterface {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

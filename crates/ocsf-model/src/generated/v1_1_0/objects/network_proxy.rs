@@ -112,6 +112,66 @@ impl NetworkProxy {
     }
 }
 
+impl crate::Reset for NetworkProxy {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            container,
+            domain,
+            hostname,
+            hw_info,
+            instance_uid,
+            interface_name,
+            interface_uid,
+            intermediate_ips,
+            ip,
+            location,
+            mac,
+            name,
+            namespace_pid,
+            os,
+            port,
+            proxy_endpoint,
+            subnet_uid,
+            svc_name,
+            type_,
+            type_id,
+            uid,
+            vlan_uid,
+            vpc_uid,
+            zone,
+            unknown,
+        } = self;
+        *container = None;
+        *domain = None;
+        *hostname = None;
+        *hw_info = None;
+        *instance_uid = None;
+        *interface_name = None;
+        *interface_uid = None;
+        *intermediate_ips = None;
+        *ip = None;
+        *location = None;
+        *mac = None;
+        *name = None;
+        *namespace_pid = None;
+        *os = None;
+        *port = None;
+        *proxy_endpoint = None;
+        *subnet_uid = None;
+        *svc_name = None;
+        *type_ = None;
+        *type_id = None;
+        *uid = None;
+        *vlan_uid = None;
+        *vpc_uid = None;
+        *zone = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for NetworkProxy {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -46,6 +46,36 @@ impl NetworkTraffic {
     }
 }
 
+impl crate::Reset for NetworkTraffic {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            bytes,
+            bytes_in,
+            bytes_out,
+            chunks,
+            chunks_in,
+            chunks_out,
+            packets,
+            packets_in,
+            packets_out,
+            unknown,
+        } = self;
+        *bytes = None;
+        *bytes_in = None;
+        *bytes_out = None;
+        *chunks = None;
+        *chunks_in = None;
+        *chunks_out = None;
+        *packets = None;
+        *packets_in = None;
+        *packets_out = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for NetworkTraffic {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

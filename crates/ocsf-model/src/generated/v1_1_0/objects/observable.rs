@@ -134,6 +134,28 @@ impl Observable {
     }
 }
 
+impl crate::Reset for Observable {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            name,
+            reputation,
+            type_,
+            type_id,
+            value,
+            unknown,
+        } = self;
+        *name = None;
+        *reputation = None;
+        *type_ = None;
+        *type_id = None;
+        *value = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Observable {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -33,6 +33,26 @@ impl Organization {
     }
 }
 
+impl crate::Reset for Organization {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            name,
+            ou_name,
+            ou_uid,
+            uid,
+            unknown,
+        } = self;
+        *name = None;
+        *ou_name = None;
+        *ou_uid = None;
+        *uid = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Organization {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

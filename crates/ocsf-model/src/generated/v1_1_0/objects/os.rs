@@ -122,6 +122,42 @@ impl Os {
     }
 }
 
+impl crate::Reset for Os {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            build,
+            country,
+            cpe_name,
+            cpu_bits,
+            edition,
+            lang,
+            name,
+            sp_name,
+            sp_ver,
+            type_,
+            type_id,
+            version,
+            unknown,
+        } = self;
+        *build = None;
+        *country = None;
+        *cpe_name = None;
+        *cpu_bits = None;
+        *edition = None;
+        *lang = None;
+        *name = None;
+        *sp_name = None;
+        *sp_ver = None;
+        *type_ = None;
+        *type_id = None;
+        *version = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Os {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

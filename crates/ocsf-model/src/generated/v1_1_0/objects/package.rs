@@ -44,6 +44,32 @@ impl Package {
     }
 }
 
+impl crate::Reset for Package {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            architecture,
+            epoch,
+            license,
+            name,
+            purl,
+            release,
+            version,
+            unknown,
+        } = self;
+        *architecture = None;
+        *epoch = None;
+        *license = None;
+        *name = None;
+        *purl = None;
+        *release = None;
+        *version = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Package {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

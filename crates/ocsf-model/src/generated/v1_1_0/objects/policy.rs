@@ -36,6 +36,28 @@ impl Policy {
     }
 }
 
+impl crate::Reset for Policy {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            desc,
+            group,
+            name,
+            uid,
+            version,
+            unknown,
+        } = self;
+        *desc = None;
+        *group = None;
+        *name = None;
+        *uid = None;
+        *version = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Policy {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -51,6 +51,36 @@ impl Product {
     }
 }
 
+impl crate::Reset for Product {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            cpe_name,
+            feature,
+            lang,
+            name,
+            path,
+            uid,
+            url_string,
+            vendor_name,
+            version,
+            unknown,
+        } = self;
+        *cpe_name = None;
+        *feature = None;
+        *lang = None;
+        *name = None;
+        *path = None;
+        *uid = None;
+        *url_string = None;
+        *vendor_name = None;
+        *version = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Product {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -47,6 +47,32 @@ impl QueryInfo {
     }
 }
 
+impl crate::Reset for QueryInfo {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            bytes,
+            data,
+            name,
+            query_string,
+            query_time,
+            query_time_dt,
+            uid,
+            unknown,
+        } = self;
+        *bytes = None;
+        *data = None;
+        *name = None;
+        *query_string = None;
+        *query_time = None;
+        *query_time_dt = None;
+        *uid = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for QueryInfo {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

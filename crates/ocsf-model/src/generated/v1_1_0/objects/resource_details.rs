@@ -58,6 +58,42 @@ impl ResourceDetails {
     }
 }
 
+impl crate::Reset for ResourceDetails {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            cloud_partition,
+            criticality,
+            data,
+            group,
+            labels,
+            name,
+            namespace,
+            owner,
+            region,
+            type_,
+            uid,
+            version,
+            unknown,
+        } = self;
+        *cloud_partition = None;
+        *criticality = None;
+        *data = None;
+        *group = None;
+        *labels = None;
+        *name = None;
+        *namespace = None;
+        *owner = None;
+        *region = None;
+        *type_ = None;
+        *uid = None;
+        *version = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for ResourceDetails {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

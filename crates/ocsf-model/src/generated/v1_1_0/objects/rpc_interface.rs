@@ -35,6 +35,26 @@ impl RpcInterface {
     }
 }
 
+impl crate::Reset for RpcInterface {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            ack_reason,
+            ack_result,
+            uuid,
+            version,
+            unknown,
+        } = self;
+        *ack_reason = None;
+        *ack_result = None;
+        *uuid = None;
+        *version = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for RpcInterface {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -40,6 +40,30 @@ impl Rule {
     }
 }
 
+impl crate::Reset for Rule {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            category,
+            desc,
+            name,
+            type_,
+            uid,
+            version,
+            unknown,
+        } = self;
+        *category = None;
+        *desc = None;
+        *name = None;
+        *type_ = None;
+        *uid = None;
+        *version = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Rule {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -125,6 +125,22 @@ impl SecurityState {
     }
 }
 
+impl crate::Reset for SecurityState {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            state,
+            state_id,
+            unknown,
+        } = self;
+        *state = None;
+        *state_id = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for SecurityState {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

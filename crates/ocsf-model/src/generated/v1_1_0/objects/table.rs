@@ -50,6 +50,36 @@ impl Table {
     }
 }
 
+impl crate::Reset for Table {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            created_time,
+            created_time_dt,
+            desc,
+            groups,
+            modified_time,
+            modified_time_dt,
+            name,
+            size,
+            uid,
+            unknown,
+        } = self;
+        *created_time = None;
+        *created_time_dt = None;
+        *desc = None;
+        *groups = None;
+        *modified_time = None;
+        *modified_time_dt = None;
+        *name = None;
+        *size = None;
+        *uid = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Table {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

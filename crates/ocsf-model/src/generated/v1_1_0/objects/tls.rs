@@ -71,6 +71,48 @@ impl Tls {
     }
 }
 
+impl crate::Reset for Tls {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            alert,
+            certificate,
+            certificate_chain,
+            cipher,
+            client_ciphers,
+            extension_list,
+            handshake_dur,
+            ja3_hash,
+            ja3s_hash,
+            key_length,
+            sans,
+            server_ciphers,
+            sni,
+            tls_extension_list,
+            version,
+            unknown,
+        } = self;
+        *alert = None;
+        *certificate = None;
+        *certificate_chain = None;
+        *cipher = None;
+        *client_ciphers = None;
+        *extension_list = None;
+        *handshake_dur = None;
+        *ja3_hash = None;
+        *ja3s_hash = None;
+        *key_length = None;
+        *sans = None;
+        *server_ciphers = None;
+        *sni = None;
+        *tls_extension_list = None;
+        *version = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Tls {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

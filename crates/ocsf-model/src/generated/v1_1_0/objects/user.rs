@@ -103,6 +103,44 @@ impl User {
     }
 }
 
+impl crate::Reset for User {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            account,
+            credential_uid,
+            domain,
+            email_addr,
+            full_name,
+            groups,
+            ldap_person,
+            name,
+            org,
+            type_,
+            type_id,
+            uid,
+            uid_alt,
+            unknown,
+        } = self;
+        *account = None;
+        *credential_uid = None;
+        *domain = None;
+        *email_addr = None;
+        *full_name = None;
+        *groups = None;
+        *ldap_person = None;
+        *name = None;
+        *org = None;
+        *type_ = None;
+        *type_id = None;
+        *uid = None;
+        *uid_alt = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for User {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

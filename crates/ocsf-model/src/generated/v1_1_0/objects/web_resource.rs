@@ -43,6 +43,32 @@ impl WebResource {
     }
 }
 
+impl crate::Reset for WebResource {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            data,
+            desc,
+            labels,
+            name,
+            type_,
+            uid,
+            url_string,
+            unknown,
+        } = self;
+        *data = None;
+        *desc = None;
+        *labels = None;
+        *name = None;
+        *type_ = None;
+        *uid = None;
+        *url_string = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for WebResource {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -39,6 +39,28 @@ impl WinRegKey {
     }
 }
 
+impl crate::Reset for WinRegKey {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            is_system,
+            modified_time,
+            modified_time_dt,
+            path,
+            security_descriptor,
+            unknown,
+        } = self;
+        *is_system = None;
+        *modified_time = None;
+        *modified_time_dt = None;
+        *path = None;
+        *security_descriptor = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for WinRegKey {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -114,6 +114,36 @@ impl WinRegValue {
     }
 }
 
+impl crate::Reset for WinRegValue {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            data,
+            is_default,
+            is_system,
+            modified_time,
+            modified_time_dt,
+            name,
+            path,
+            type_,
+            type_id,
+            unknown,
+        } = self;
+        *data = None;
+        *is_default = None;
+        *is_system = None;
+        *modified_time = None;
+        *modified_time_dt = None;
+        *name = None;
+        *path = None;
+        *type_ = None;
+        *type_id = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for WinRegValue {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

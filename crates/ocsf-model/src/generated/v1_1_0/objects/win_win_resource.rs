@@ -190,6 +190,34 @@ impl WinWinResource {
     }
 }
 
+impl crate::Reset for WinWinResource {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            data,
+            details,
+            labels,
+            name,
+            svc_name,
+            type_,
+            type_id,
+            uid,
+            unknown,
+        } = self;
+        *data = None;
+        *details = None;
+        *labels = None;
+        *name = None;
+        *svc_name = None;
+        *type_ = None;
+        *type_id = None;
+        *uid = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for WinWinResource {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

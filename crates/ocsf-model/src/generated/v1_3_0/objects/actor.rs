@@ -49,6 +49,34 @@ impl Actor {
     }
 }
 
+impl crate::Reset for Actor {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            app_name,
+            app_uid,
+            authorizations,
+            idp,
+            invoked_by,
+            process,
+            session,
+            user,
+            unknown,
+        } = self;
+        *app_name = None;
+        *app_uid = None;
+        *authorizations = None;
+        *idp = None;
+        *invoked_by = None;
+        *process = None;
+        *session = None;
+        *user = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Actor {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -39,6 +39,28 @@ impl AffectedCode {
     }
 }
 
+impl crate::Reset for AffectedCode {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            end_line,
+            file,
+            owner,
+            remediation,
+            start_line,
+            unknown,
+        } = self;
+        *end_line = None;
+        *file = None;
+        *owner = None;
+        *remediation = None;
+        *start_line = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for AffectedCode {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -109,6 +109,50 @@ impl AffectedPackage {
     }
 }
 
+impl crate::Reset for AffectedPackage {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            architecture,
+            cpe_name,
+            epoch,
+            fixed_in_version,
+            hash,
+            license,
+            name,
+            package_manager,
+            path,
+            purl,
+            release,
+            remediation,
+            type_,
+            type_id,
+            vendor_name,
+            version,
+            unknown,
+        } = self;
+        *architecture = None;
+        *cpe_name = None;
+        *epoch = None;
+        *fixed_in_version = None;
+        *hash = None;
+        *license = None;
+        *name = None;
+        *package_manager = None;
+        *path = None;
+        *purl = None;
+        *release = None;
+        *remediation = None;
+        *type_ = None;
+        *type_id = None;
+        *vendor_name = None;
+        *version = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for AffectedPackage {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -104,6 +104,34 @@ impl Agent {
     }
 }
 
+impl crate::Reset for Agent {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            name,
+            policies,
+            type_,
+            type_id,
+            uid,
+            uid_alt,
+            vendor_name,
+            version,
+            unknown,
+        } = self;
+        *name = None;
+        *policies = None;
+        *type_ = None;
+        *type_id = None;
+        *uid = None;
+        *uid_alt = None;
+        *vendor_name = None;
+        *version = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Agent {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -114,6 +114,34 @@ impl Analytic {
     }
 }
 
+impl crate::Reset for Analytic {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            category,
+            desc,
+            name,
+            related_analytics,
+            type_,
+            type_id,
+            uid,
+            version,
+            unknown,
+        } = self;
+        *category = None;
+        *desc = None;
+        *name = None;
+        *related_analytics = None;
+        *type_ = None;
+        *type_id = None;
+        *uid = None;
+        *version = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Analytic {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

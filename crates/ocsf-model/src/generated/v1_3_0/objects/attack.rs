@@ -38,6 +38,28 @@ impl Attack {
     }
 }
 
+impl crate::Reset for Attack {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            sub_technique,
+            tactic,
+            tactics,
+            technique,
+            version,
+            unknown,
+        } = self;
+        *sub_technique = None;
+        *tactic = None;
+        *tactics = None;
+        *technique = None;
+        *version = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Attack {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

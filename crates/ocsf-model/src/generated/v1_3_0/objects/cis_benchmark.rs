@@ -31,6 +31,24 @@ impl CisBenchmark {
     }
 }
 
+impl crate::Reset for CisBenchmark {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            cis_controls,
+            desc,
+            name,
+            unknown,
+        } = self;
+        *cis_controls = None;
+        *desc = None;
+        *name = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for CisBenchmark {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -28,6 +28,22 @@ impl CisCsc {
     }
 }
 
+impl crate::Reset for CisCsc {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            control,
+            version,
+            unknown,
+        } = self;
+        *control = None;
+        *version = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for CisCsc {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

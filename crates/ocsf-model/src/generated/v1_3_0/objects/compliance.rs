@@ -91,6 +91,36 @@ impl Compliance {
     }
 }
 
+impl crate::Reset for Compliance {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            compliance_references,
+            compliance_standards,
+            control,
+            requirements,
+            standards,
+            status,
+            status_code,
+            status_detail,
+            status_id,
+            unknown,
+        } = self;
+        *compliance_references = None;
+        *compliance_standards = None;
+        *control = None;
+        *requirements = None;
+        *standards = None;
+        *status = None;
+        *status_code = None;
+        *status_detail = None;
+        *status_id = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Compliance {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

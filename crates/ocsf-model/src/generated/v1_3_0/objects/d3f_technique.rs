@@ -30,6 +30,24 @@ impl D3fTechnique {
     }
 }
 
+impl crate::Reset for D3fTechnique {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            name,
+            src_url,
+            uid,
+            unknown,
+        } = self;
+        *name = None;
+        *src_url = None;
+        *uid = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for D3fTechnique {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -71,6 +71,28 @@ impl DataClassification {
     }
 }
 
+impl crate::Reset for DataClassification {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            category,
+            category_id,
+            confidentiality,
+            confidentiality_id,
+            policy,
+            unknown,
+        } = self;
+        *category = None;
+        *category_id = None;
+        *confidentiality = None;
+        *confidentiality_id = None;
+        *policy = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for DataClassification {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -199,6 +199,40 @@ impl DataSecurity {
     }
 }
 
+impl crate::Reset for DataSecurity {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            category,
+            category_id,
+            confidentiality,
+            confidentiality_id,
+            data_lifecycle_state,
+            data_lifecycle_state_id,
+            detection_pattern,
+            detection_system,
+            detection_system_id,
+            pattern_match,
+            policy,
+            unknown,
+        } = self;
+        *category = None;
+        *category_id = None;
+        *confidentiality = None;
+        *confidentiality_id = None;
+        *data_lifecycle_state = None;
+        *data_lifecycle_state_id = None;
+        *detection_pattern = None;
+        *detection_system = None;
+        *detection_system_id = None;
+        *pattern_match = None;
+        *policy = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for DataSecurity {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

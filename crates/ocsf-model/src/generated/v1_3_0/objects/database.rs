@@ -111,6 +111,42 @@ impl Database {
     }
 }
 
+impl crate::Reset for Database {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            created_time,
+            created_time_dt,
+            data_classification,
+            desc,
+            groups,
+            modified_time,
+            modified_time_dt,
+            name,
+            size,
+            type_,
+            type_id,
+            uid,
+            unknown,
+        } = self;
+        *created_time = None;
+        *created_time_dt = None;
+        *data_classification = None;
+        *desc = None;
+        *groups = None;
+        *modified_time = None;
+        *modified_time_dt = None;
+        *name = None;
+        *size = None;
+        *type_ = None;
+        *type_id = None;
+        *uid = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Database {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

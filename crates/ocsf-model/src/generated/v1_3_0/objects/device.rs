@@ -208,6 +208,118 @@ impl Device {
     }
 }
 
+impl crate::Reset for Device {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            agent_list,
+            autoscale_uid,
+            boot_time,
+            boot_time_dt,
+            container,
+            created_time,
+            created_time_dt,
+            desc,
+            domain,
+            first_seen_time,
+            first_seen_time_dt,
+            groups,
+            hostname,
+            hw_info,
+            hypervisor,
+            image,
+            imei,
+            instance_uid,
+            interface_name,
+            interface_uid,
+            ip,
+            is_compliant,
+            is_managed,
+            is_personal,
+            is_trusted,
+            last_seen_time,
+            last_seen_time_dt,
+            location,
+            mac,
+            modified_time,
+            modified_time_dt,
+            name,
+            namespace_pid,
+            network_interfaces,
+            org,
+            os,
+            owner,
+            region,
+            risk_level,
+            risk_level_id,
+            risk_score,
+            subnet,
+            subnet_uid,
+            type_,
+            type_id,
+            uid,
+            uid_alt,
+            vlan_uid,
+            vpc_uid,
+            zone,
+            unknown,
+        } = self;
+        *agent_list = None;
+        *autoscale_uid = None;
+        *boot_time = None;
+        *boot_time_dt = None;
+        *container = None;
+        *created_time = None;
+        *created_time_dt = None;
+        *desc = None;
+        *domain = None;
+        *first_seen_time = None;
+        *first_seen_time_dt = None;
+        *groups = None;
+        *hostname = None;
+        *hw_info = None;
+        *hypervisor = None;
+        *image = None;
+        *imei = None;
+        *instance_uid = None;
+        *interface_name = None;
+        *interface_uid = None;
+        *ip = None;
+        *is_compliant = None;
+        *is_managed = None;
+        *is_personal = None;
+        *is_trusted = None;
+        *last_seen_time = None;
+        *last_seen_time_dt = None;
+        *location = None;
+        *mac = None;
+        *modified_time = None;
+        *modified_time_dt = None;
+        *name = None;
+        *namespace_pid = None;
+        *network_interfaces = None;
+        *org = None;
+        *os = None;
+        *owner = None;
+        *region = None;
+        *risk_level = None;
+        *risk_level_id = None;
+        *risk_score = None;
+        *subnet = None;
+        *subnet_uid = None;
+        *type_ = None;
+        *type_id = None;
+        *uid = None;
+        *uid_alt = None;
+        *vlan_uid = None;
+        *vpc_uid = None;
+        *zone = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Device {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

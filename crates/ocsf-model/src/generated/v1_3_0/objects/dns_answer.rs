@@ -79,6 +79,32 @@ impl DnsAnswer {
     }
 }
 
+impl crate::Reset for DnsAnswer {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            class,
+            flag_ids,
+            flags,
+            packet_uid,
+            rdata,
+            ttl,
+            type_,
+            unknown,
+        } = self;
+        *class = None;
+        *flag_ids = None;
+        *flags = None;
+        *packet_uid = None;
+        *rdata = None;
+        *ttl = None;
+        *type_ = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for DnsAnswer {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -74,6 +74,30 @@ impl DnsQuery {
     }
 }
 
+impl crate::Reset for DnsQuery {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            class,
+            hostname,
+            opcode,
+            opcode_id,
+            packet_uid,
+            type_,
+            unknown,
+        } = self;
+        *class = None;
+        *hostname = None;
+        *opcode = None;
+        *opcode_id = None;
+        *packet_uid = None;
+        *type_ = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for DnsQuery {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

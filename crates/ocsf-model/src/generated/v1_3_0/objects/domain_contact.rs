@@ -89,6 +89,32 @@ impl DomainContact {
     }
 }
 
+impl crate::Reset for DomainContact {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            email_addr,
+            location,
+            name,
+            phone_number,
+            type_,
+            type_id,
+            uid,
+            unknown,
+        } = self;
+        *email_addr = None;
+        *location = None;
+        *name = None;
+        *phone_number = None;
+        *type_ = None;
+        *type_id = None;
+        *uid = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for DomainContact {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

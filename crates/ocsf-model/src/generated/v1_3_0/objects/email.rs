@@ -67,6 +67,46 @@ impl Email {
     }
 }
 
+impl crate::Reset for Email {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            cc,
+            data_classification,
+            delivered_to,
+            from,
+            message_uid,
+            raw_header,
+            reply_to,
+            size,
+            smtp_from,
+            smtp_to,
+            subject,
+            to,
+            uid,
+            x_originating_ip,
+            unknown,
+        } = self;
+        *cc = None;
+        *data_classification = None;
+        *delivered_to = None;
+        *from = None;
+        *message_uid = None;
+        *raw_header = None;
+        *reply_to = None;
+        *size = None;
+        *smtp_from = None;
+        *smtp_to = None;
+        *subject = None;
+        *to = None;
+        *uid = None;
+        *x_originating_ip = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Email {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -29,6 +29,22 @@ impl EndpointConnection {
     }
 }
 
+impl crate::Reset for EndpointConnection {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            code,
+            network_endpoint,
+            unknown,
+        } = self;
+        *code = None;
+        *network_endpoint = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for EndpointConnection {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -83,6 +83,58 @@ impl Evidences {
     }
 }
 
+impl crate::Reset for Evidences {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            actor,
+            api,
+            connection_info,
+            container,
+            data,
+            database,
+            databucket,
+            device,
+            dst_endpoint,
+            email,
+            file,
+            job,
+            process,
+            query,
+            reg_key,
+            reg_value,
+            src_endpoint,
+            url,
+            user,
+            win_service,
+            unknown,
+        } = self;
+        *actor = None;
+        *api = None;
+        *connection_info = None;
+        *container = None;
+        *data = None;
+        *database = None;
+        *databucket = None;
+        *device = None;
+        *dst_endpoint = None;
+        *email = None;
+        *file = None;
+        *job = None;
+        *process = None;
+        *query = None;
+        *reg_key = None;
+        *reg_value = None;
+        *src_endpoint = None;
+        *url = None;
+        *user = None;
+        *win_service = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Evidences {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -62,6 +62,40 @@ impl HttpCookie {
     }
 }
 
+impl crate::Reset for HttpCookie {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            domain,
+            expiration_time,
+            expiration_time_dt,
+            http_only,
+            is_http_only,
+            is_secure,
+            name,
+            path,
+            samesite,
+            secure,
+            value,
+            unknown,
+        } = self;
+        *domain = None;
+        *expiration_time = None;
+        *expiration_time_dt = None;
+        *http_only = None;
+        *is_http_only = None;
+        *is_secure = None;
+        *name = None;
+        *path = None;
+        *samesite = None;
+        *secure = None;
+        *value = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for HttpCookie {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -29,6 +29,22 @@ impl HttpHeader {
     }
 }
 
+impl crate::Reset for HttpHeader {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            name,
+            value,
+            unknown,
+        } = self;
+        *name = None;
+        *value = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for HttpHeader {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

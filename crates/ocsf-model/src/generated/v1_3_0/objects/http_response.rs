@@ -43,6 +43,32 @@ impl HttpResponse {
     }
 }
 
+impl crate::Reset for HttpResponse {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            code,
+            content_type,
+            http_headers,
+            latency,
+            length,
+            message,
+            status,
+            unknown,
+        } = self;
+        *code = None;
+        *content_type = None;
+        *http_headers = None;
+        *latency = None;
+        *length = None;
+        *message = None;
+        *status = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for HttpResponse {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

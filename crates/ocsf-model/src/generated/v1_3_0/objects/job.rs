@@ -107,6 +107,44 @@ impl Job {
     }
 }
 
+impl crate::Reset for Job {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            cmd_line,
+            created_time,
+            created_time_dt,
+            desc,
+            file,
+            last_run_time,
+            last_run_time_dt,
+            name,
+            next_run_time,
+            next_run_time_dt,
+            run_state,
+            run_state_id,
+            user,
+            unknown,
+        } = self;
+        *cmd_line = None;
+        *created_time = None;
+        *created_time_dt = None;
+        *desc = None;
+        *file = None;
+        *last_run_time = None;
+        *last_run_time_dt = None;
+        *name = None;
+        *next_run_time = None;
+        *next_run_time_dt = None;
+        *run_state = None;
+        *run_state_id = None;
+        *user = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Job {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -109,6 +109,48 @@ impl KbArticle {
     }
 }
 
+impl crate::Reset for KbArticle {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            avg_timespan,
+            bulletin,
+            classification,
+            created_time,
+            created_time_dt,
+            install_state,
+            install_state_id,
+            is_superseded,
+            os,
+            product,
+            severity,
+            size,
+            src_url,
+            title,
+            uid,
+            unknown,
+        } = self;
+        *avg_timespan = None;
+        *bulletin = None;
+        *classification = None;
+        *created_time = None;
+        *created_time_dt = None;
+        *install_state = None;
+        *install_state_id = None;
+        *is_superseded = None;
+        *os = None;
+        *product = None;
+        *severity = None;
+        *size = None;
+        *src_url = None;
+        *title = None;
+        *uid = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for KbArticle {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -80,6 +80,30 @@ impl Kernel {
     }
 }
 
+impl crate::Reset for Kernel {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            is_system,
+            name,
+            path,
+            system_call,
+            type_,
+            type_id,
+            unknown,
+        } = self;
+        *is_system = None;
+        *name = None;
+        *path = None;
+        *system_call = None;
+        *type_ = None;
+        *type_id = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Kernel {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -79,6 +79,22 @@ impl KillChainPhase {
     }
 }
 
+impl crate::Reset for KillChainPhase {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            phase,
+            phase_id,
+            unknown,
+        } = self;
+        *phase = None;
+        *phase_id = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for KillChainPhase {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

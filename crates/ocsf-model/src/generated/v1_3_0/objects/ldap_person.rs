@@ -93,6 +93,66 @@ impl LdapPerson {
     }
 }
 
+impl crate::Reset for LdapPerson {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            cost_center,
+            created_time,
+            created_time_dt,
+            deleted_time,
+            deleted_time_dt,
+            email_addrs,
+            employee_uid,
+            given_name,
+            hire_time,
+            hire_time_dt,
+            job_title,
+            labels,
+            last_login_time,
+            last_login_time_dt,
+            ldap_cn,
+            ldap_dn,
+            leave_time,
+            leave_time_dt,
+            location,
+            manager,
+            modified_time,
+            modified_time_dt,
+            office_location,
+            surname,
+            unknown,
+        } = self;
+        *cost_center = None;
+        *created_time = None;
+        *created_time_dt = None;
+        *deleted_time = None;
+        *deleted_time_dt = None;
+        *email_addrs = None;
+        *employee_uid = None;
+        *given_name = None;
+        *hire_time = None;
+        *hire_time_dt = None;
+        *job_title = None;
+        *labels = None;
+        *last_login_time = None;
+        *last_login_time_dt = None;
+        *ldap_cn = None;
+        *ldap_dn = None;
+        *leave_time = None;
+        *leave_time_dt = None;
+        *location = None;
+        *manager = None;
+        *modified_time = None;
+        *modified_time_dt = None;
+        *office_location = None;
+        *surname = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for LdapPerson {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -62,6 +62,44 @@ impl Logger {
     }
 }
 
+impl crate::Reset for Logger {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            device,
+            log_level,
+            log_name,
+            log_provider,
+            log_version,
+            logged_time,
+            logged_time_dt,
+            name,
+            product,
+            transmit_time,
+            transmit_time_dt,
+            uid,
+            version,
+            unknown,
+        } = self;
+        *device = None;
+        *log_level = None;
+        *log_name = None;
+        *log_provider = None;
+        *log_version = None;
+        *logged_time = None;
+        *logged_time_dt = None;
+        *name = None;
+        *product = None;
+        *transmit_time = None;
+        *transmit_time_dt = None;
+        *uid = None;
+        *version = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Logger {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

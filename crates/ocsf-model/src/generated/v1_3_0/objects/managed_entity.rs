@@ -109,6 +109,42 @@ impl ManagedEntity {
     }
 }
 
+impl crate::Reset for ManagedEntity {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            data,
+            device,
+            email,
+            group,
+            name,
+            org,
+            policy,
+            type_,
+            type_id,
+            uid,
+            user,
+            version,
+            unknown,
+        } = self;
+        *data = None;
+        *device = None;
+        *email = None;
+        *group = None;
+        *name = None;
+        *org = None;
+        *policy = None;
+        *type_ = None;
+        *type_id = None;
+        *uid = None;
+        *user = None;
+        *version = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for ManagedEntity {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

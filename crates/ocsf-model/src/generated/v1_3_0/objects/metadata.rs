@@ -99,6 +99,66 @@ impl Metadata {
     }
 }
 
+impl crate::Reset for Metadata {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            correlation_uid,
+            data_classification,
+            event_code,
+            extension,
+            extensions,
+            labels,
+            log_level,
+            log_name,
+            log_provider,
+            log_version,
+            logged_time,
+            logged_time_dt,
+            loggers,
+            modified_time,
+            modified_time_dt,
+            original_time,
+            processed_time,
+            processed_time_dt,
+            product,
+            profiles,
+            sequence,
+            tenant_uid,
+            uid,
+            version,
+            unknown,
+        } = self;
+        *correlation_uid = None;
+        *data_classification = None;
+        *event_code = None;
+        *extension = None;
+        *extensions = None;
+        *labels = None;
+        *log_level = None;
+        *log_name = None;
+        *log_provider = None;
+        *log_version = None;
+        *logged_time = None;
+        *logged_time_dt = None;
+        *loggers = None;
+        *modified_time = None;
+        *modified_time_dt = None;
+        *original_time = None;
+        *processed_time = None;
+        *processed_time_dt = None;
+        *product = None;
+        *profiles = None;
+        *sequence = None;
+        *tenant_uid = None;
+        *uid = None;
+        *version = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Metadata {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -180,6 +180,62 @@ impl Osint {
     }
 }
 
+impl crate::Reset for Osint {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            answers,
+            attacks,
+            autonomous_system,
+            comment,
+            confidence,
+            confidence_id,
+            email,
+            email_auth,
+            kill_chain,
+            location,
+            name,
+            signatures,
+            src_url,
+            subdomains,
+            tlp,
+            type_,
+            type_id,
+            uid,
+            value,
+            vendor_name,
+            vulnerabilities,
+            whois,
+            unknown,
+        } = self;
+        *answers = None;
+        *attacks = None;
+        *autonomous_system = None;
+        *comment = None;
+        *confidence = None;
+        *confidence_id = None;
+        *email = None;
+        *email_auth = None;
+        *kill_chain = None;
+        *location = None;
+        *name = None;
+        *signatures = None;
+        *src_url = None;
+        *subdomains = None;
+        *tlp = None;
+        *type_ = None;
+        *type_id = None;
+        *uid = None;
+        *value = None;
+        *vendor_name = None;
+        *vulnerabilities = None;
+        *whois = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Osint {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -97,6 +97,42 @@ impl Package {
     }
 }
 
+impl crate::Reset for Package {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            architecture,
+            cpe_name,
+            epoch,
+            hash,
+            license,
+            name,
+            purl,
+            release,
+            type_,
+            type_id,
+            vendor_name,
+            version,
+            unknown,
+        } = self;
+        *architecture = None;
+        *cpe_name = None;
+        *epoch = None;
+        *hash = None;
+        *license = None;
+        *name = None;
+        *purl = None;
+        *release = None;
+        *type_ = None;
+        *type_id = None;
+        *vendor_name = None;
+        *version = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Package {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -147,6 +147,68 @@ impl Process {
     }
 }
 
+impl crate::Reset for Process {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            auid,
+            cmd_line,
+            container,
+            created_time,
+            created_time_dt,
+            egid,
+            euid,
+            file,
+            group,
+            integrity,
+            integrity_id,
+            lineage,
+            loaded_modules,
+            name,
+            namespace_pid,
+            parent_process,
+            pid,
+            sandbox,
+            session,
+            terminated_time,
+            terminated_time_dt,
+            tid,
+            uid,
+            user,
+            xattributes,
+            unknown,
+        } = self;
+        *auid = None;
+        *cmd_line = None;
+        *container = None;
+        *created_time = None;
+        *created_time_dt = None;
+        *egid = None;
+        *euid = None;
+        *file = None;
+        *group = None;
+        *integrity = None;
+        *integrity_id = None;
+        *lineage = None;
+        *loaded_modules = None;
+        *name = None;
+        *namespace_pid = None;
+        *parent_process = None;
+        *pid = None;
+        *sandbox = None;
+        *session = None;
+        *terminated_time = None;
+        *terminated_time_dt = None;
+        *tid = None;
+        *uid = None;
+        *user = None;
+        *xattributes = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Process {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -56,6 +56,38 @@ impl Product {
     }
 }
 
+impl crate::Reset for Product {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            cpe_name,
+            data_classification,
+            feature,
+            lang,
+            name,
+            path,
+            uid,
+            url_string,
+            vendor_name,
+            version,
+            unknown,
+        } = self;
+        *cpe_name = None;
+        *data_classification = None;
+        *feature = None;
+        *lang = None;
+        *name = None;
+        *path = None;
+        *uid = None;
+        *url_string = None;
+        *vendor_name = None;
+        *version = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Product {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -51,6 +51,34 @@ impl RelatedEvent {
     }
 }
 
+impl crate::Reset for RelatedEvent {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            attacks,
+            kill_chain,
+            observables,
+            product_uid,
+            type_,
+            type_name,
+            type_uid,
+            uid,
+            unknown,
+        } = self;
+        *attacks = None;
+        *kill_chain = None;
+        *observables = None;
+        *product_uid = None;
+        *type_ = None;
+        *type_name = None;
+        *type_uid = None;
+        *uid = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for RelatedEvent {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -38,6 +38,26 @@ impl Remediation {
     }
 }
 
+impl crate::Reset for Remediation {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            desc,
+            kb_article_list,
+            kb_articles,
+            references,
+            unknown,
+        } = self;
+        *desc = None;
+        *kb_article_list = None;
+        *kb_articles = None;
+        *references = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Remediation {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -34,6 +34,26 @@ impl Request {
     }
 }
 
+impl crate::Reset for Request {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            containers,
+            data,
+            flags,
+            uid,
+            unknown,
+        } = self;
+        *containers = None;
+        *data = None;
+        *flags = None;
+        *uid = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Request {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -66,6 +66,46 @@ impl ResourceDetails {
     }
 }
 
+impl crate::Reset for ResourceDetails {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            agent_list,
+            cloud_partition,
+            criticality,
+            data,
+            data_classification,
+            group,
+            labels,
+            name,
+            namespace,
+            owner,
+            region,
+            type_,
+            uid,
+            version,
+            unknown,
+        } = self;
+        *agent_list = None;
+        *cloud_partition = None;
+        *criticality = None;
+        *data = None;
+        *data_classification = None;
+        *group = None;
+        *labels = None;
+        *name = None;
+        *namespace = None;
+        *owner = None;
+        *region = None;
+        *type_ = None;
+        *uid = None;
+        *version = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for ResourceDetails {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

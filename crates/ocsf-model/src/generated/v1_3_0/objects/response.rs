@@ -40,6 +40,32 @@ impl Response {
     }
 }
 
+impl crate::Reset for Response {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            code,
+            containers,
+            data,
+            error,
+            error_message,
+            flags,
+            message,
+            unknown,
+        } = self;
+        *code = None;
+        *containers = None;
+        *data = None;
+        *error = None;
+        *error_message = None;
+        *flags = None;
+        *message = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Response {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -66,6 +66,48 @@ impl Session {
     }
 }
 
+impl crate::Reset for Session {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            count,
+            created_time,
+            created_time_dt,
+            credential_uid,
+            expiration_reason,
+            expiration_time,
+            expiration_time_dt,
+            is_mfa,
+            is_remote,
+            is_vpn,
+            issuer,
+            terminal,
+            uid,
+            uid_alt,
+            uuid,
+            unknown,
+        } = self;
+        *count = None;
+        *created_time = None;
+        *created_time_dt = None;
+        *credential_uid = None;
+        *expiration_reason = None;
+        *expiration_time = None;
+        *expiration_time_dt = None;
+        *is_mfa = None;
+        *is_remote = None;
+        *is_vpn = None;
+        *issuer = None;
+        *terminal = None;
+        *uid = None;
+        *uid_alt = None;
+        *uuid = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Session {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

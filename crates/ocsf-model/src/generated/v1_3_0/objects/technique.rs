@@ -30,6 +30,24 @@ impl Technique {
     }
 }
 
+impl crate::Reset for Technique {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            name,
+            src_url,
+            uid,
+            unknown,
+        } = self;
+        *name = None;
+        *src_url = None;
+        *uid = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Technique {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

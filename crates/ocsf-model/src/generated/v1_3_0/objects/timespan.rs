@@ -107,6 +107,38 @@ impl Timespan {
     }
 }
 
+impl crate::Reset for Timespan {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            duration,
+            duration_days,
+            duration_hours,
+            duration_mins,
+            duration_months,
+            duration_secs,
+            duration_weeks,
+            duration_years,
+            type_,
+            type_id,
+            unknown,
+        } = self;
+        *duration = None;
+        *duration_days = None;
+        *duration_hours = None;
+        *duration_mins = None;
+        *duration_months = None;
+        *duration_secs = None;
+        *duration_weeks = None;
+        *duration_years = None;
+        *type_ = None;
+        *type_id = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Timespan {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

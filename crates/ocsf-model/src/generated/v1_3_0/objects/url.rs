@@ -326,6 +326,40 @@ impl Url {
     }
 }
 
+impl crate::Reset for Url {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            categories,
+            category_ids,
+            domain,
+            hostname,
+            path,
+            port,
+            query_string,
+            resource_type,
+            scheme,
+            subdomain,
+            url_string,
+            unknown,
+        } = self;
+        *categories = None;
+        *category_ids = None;
+        *domain = None;
+        *hostname = None;
+        *path = None;
+        *port = None;
+        *query_string = None;
+        *resource_type = None;
+        *scheme = None;
+        *subdomain = None;
+        *url_string = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Url {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

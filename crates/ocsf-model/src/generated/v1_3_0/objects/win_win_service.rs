@@ -247,6 +247,50 @@ impl WinWinService {
     }
 }
 
+impl crate::Reset for WinWinService {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            cmd_line,
+            labels,
+            load_order_group,
+            name,
+            service_category,
+            service_category_id,
+            service_dependencies,
+            service_error_control,
+            service_error_control_id,
+            service_start_name,
+            service_start_type,
+            service_start_type_id,
+            service_type,
+            service_type_id,
+            uid,
+            version,
+            unknown,
+        } = self;
+        *cmd_line = None;
+        *labels = None;
+        *load_order_group = None;
+        *name = None;
+        *service_category = None;
+        *service_category_id = None;
+        *service_dependencies = None;
+        *service_error_control = None;
+        *service_error_control_id = None;
+        *service_start_name = None;
+        *service_start_type = None;
+        *service_start_type_id = None;
+        *service_type = None;
+        *service_type_id = None;
+        *uid = None;
+        *version = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for WinWinService {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

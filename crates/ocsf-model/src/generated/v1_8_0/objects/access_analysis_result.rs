@@ -40,6 +40,30 @@ impl AccessAnalysisResult {
     }
 }
 
+impl crate::Reset for AccessAnalysisResult {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            access_level,
+            access_type,
+            accessors,
+            additional_restrictions,
+            condition_keys,
+            granted_privileges,
+            unknown,
+        } = self;
+        *access_level = None;
+        *access_type = None;
+        *accessors = None;
+        *additional_restrictions = None;
+        *condition_keys = None;
+        *granted_privileges = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for AccessAnalysisResult {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -137,6 +137,36 @@ impl Account {
     }
 }
 
+impl crate::Reset for Account {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            is_disabled,
+            is_locked,
+            is_on_premises_sync_enabled,
+            labels,
+            name,
+            tags,
+            type_,
+            type_id,
+            uid,
+            unknown,
+        } = self;
+        *is_disabled = None;
+        *is_locked = None;
+        *is_on_premises_sync_enabled = None;
+        *labels = None;
+        *name = None;
+        *tags = None;
+        *type_ = None;
+        *type_id = None;
+        *uid = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Account {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -71,6 +71,24 @@ impl AdditionalRestriction {
     }
 }
 
+impl crate::Reset for AdditionalRestriction {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            policy,
+            status,
+            status_id,
+            unknown,
+        } = self;
+        *policy = None;
+        *status = None;
+        *status_id = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for AdditionalRestriction {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -103,6 +103,58 @@ impl Advisory {
     }
 }
 
+impl crate::Reset for Advisory {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            avg_timespan,
+            bulletin,
+            classification,
+            created_time,
+            created_time_dt,
+            desc,
+            install_state,
+            install_state_id,
+            is_superseded,
+            modified_time,
+            modified_time_dt,
+            os,
+            product,
+            references,
+            related_cves,
+            related_cwes,
+            size,
+            src_url,
+            title,
+            uid,
+            unknown,
+        } = self;
+        *avg_timespan = None;
+        *bulletin = None;
+        *classification = None;
+        *created_time = None;
+        *created_time_dt = None;
+        *desc = None;
+        *install_state = None;
+        *install_state_id = None;
+        *is_superseded = None;
+        *modified_time = None;
+        *modified_time_dt = None;
+        *os = None;
+        *product = None;
+        *references = None;
+        *related_cves = None;
+        *related_cwes = None;
+        *size = None;
+        *src_url = None;
+        *title = None;
+        *uid = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Advisory {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

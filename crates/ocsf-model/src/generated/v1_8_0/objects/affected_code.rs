@@ -48,6 +48,34 @@ impl AffectedCode {
     }
 }
 
+impl crate::Reset for AffectedCode {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            end_column,
+            end_line,
+            file,
+            owner,
+            remediation,
+            rule,
+            start_column,
+            start_line,
+            unknown,
+        } = self;
+        *end_column = None;
+        *end_line = None;
+        *file = None;
+        *owner = None;
+        *remediation = None;
+        *rule = None;
+        *start_column = None;
+        *start_line = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for AffectedCode {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -121,6 +121,58 @@ impl AffectedPackage {
     }
 }
 
+impl crate::Reset for AffectedPackage {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            architecture,
+            cpe_name,
+            epoch,
+            fixed_in_version,
+            hash,
+            license,
+            license_url,
+            name,
+            package_manager,
+            package_manager_url,
+            path,
+            purl,
+            release,
+            remediation,
+            src_url,
+            type_,
+            type_id,
+            uid,
+            vendor_name,
+            version,
+            unknown,
+        } = self;
+        *architecture = None;
+        *cpe_name = None;
+        *epoch = None;
+        *fixed_in_version = None;
+        *hash = None;
+        *license = None;
+        *license_url = None;
+        *name = None;
+        *package_manager = None;
+        *package_manager_url = None;
+        *path = None;
+        *purl = None;
+        *release = None;
+        *remediation = None;
+        *src_url = None;
+        *type_ = None;
+        *type_id = None;
+        *uid = None;
+        *vendor_name = None;
+        *version = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for AffectedPackage {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

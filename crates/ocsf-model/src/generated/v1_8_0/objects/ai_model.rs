@@ -37,6 +37,26 @@ impl AiModel {
     }
 }
 
+impl crate::Reset for AiModel {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            ai_provider,
+            name,
+            uid,
+            version,
+            unknown,
+        } = self;
+        *ai_provider = None;
+        *name = None;
+        *uid = None;
+        *version = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for AiModel {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -51,6 +51,38 @@ impl Aircraft {
     }
 }
 
+impl crate::Reset for Aircraft {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            location,
+            model,
+            name,
+            serial_number,
+            speed,
+            speed_accuracy,
+            track_direction,
+            uid,
+            uid_alt,
+            vertical_speed,
+            unknown,
+        } = self;
+        *location = None;
+        *model = None;
+        *name = None;
+        *serial_number = None;
+        *speed = None;
+        *speed_accuracy = None;
+        *track_direction = None;
+        *uid = None;
+        *uid_alt = None;
+        *vertical_speed = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Aircraft {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -29,6 +29,22 @@ impl AnalysisTarget {
     }
 }
 
+impl crate::Reset for AnalysisTarget {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            name,
+            type_,
+            unknown,
+        } = self;
+        *name = None;
+        *type_ = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for AnalysisTarget {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -163,6 +163,40 @@ impl Analytic {
     }
 }
 
+impl crate::Reset for Analytic {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            algorithm,
+            category,
+            desc,
+            name,
+            related_analytics,
+            state,
+            state_id,
+            type_,
+            type_id,
+            uid,
+            version,
+            unknown,
+        } = self;
+        *algorithm = None;
+        *category = None;
+        *desc = None;
+        *name = None;
+        *related_analytics = None;
+        *state = None;
+        *state_id = None;
+        *type_ = None;
+        *type_id = None;
+        *uid = None;
+        *version = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Analytic {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -35,6 +35,24 @@ impl AnomalyAnalysis {
     }
 }
 
+impl crate::Reset for AnomalyAnalysis {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            analysis_targets,
+            anomalies,
+            baselines,
+            unknown,
+        } = self;
+        *analysis_targets = None;
+        *anomalies = None;
+        *baselines = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for AnomalyAnalysis {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

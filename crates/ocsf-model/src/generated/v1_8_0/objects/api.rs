@@ -45,6 +45,32 @@ impl Api {
     }
 }
 
+impl crate::Reset for Api {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            group,
+            operation,
+            request,
+            response,
+            service,
+            token,
+            version,
+            unknown,
+        } = self;
+        *group = None;
+        *operation = None;
+        *request = None;
+        *response = None;
+        *service = None;
+        *token = None;
+        *version = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Api {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

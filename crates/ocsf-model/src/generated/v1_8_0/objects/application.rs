@@ -100,6 +100,58 @@ impl Application {
     }
 }
 
+impl crate::Reset for Application {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            criticality,
+            data,
+            desc,
+            group,
+            hostname,
+            labels,
+            name,
+            owner,
+            region,
+            resource_relationship,
+            risk_level,
+            risk_level_id,
+            risk_score,
+            sbom,
+            tags,
+            type_,
+            uid,
+            uid_alt,
+            url,
+            version,
+            unknown,
+        } = self;
+        *criticality = None;
+        *data = None;
+        *desc = None;
+        *group = None;
+        *hostname = None;
+        *labels = None;
+        *name = None;
+        *owner = None;
+        *region = None;
+        *resource_relationship = None;
+        *risk_level = None;
+        *risk_level_id = None;
+        *risk_score = None;
+        *sbom = None;
+        *tags = None;
+        *type_ = None;
+        *uid = None;
+        *uid_alt = None;
+        *url = None;
+        *version = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Application {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

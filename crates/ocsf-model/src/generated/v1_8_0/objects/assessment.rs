@@ -42,6 +42,30 @@ impl Assessment {
     }
 }
 
+impl crate::Reset for Assessment {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            category,
+            desc,
+            meets_criteria,
+            name,
+            policy,
+            uid,
+            unknown,
+        } = self;
+        *category = None;
+        *desc = None;
+        *meets_criteria = None;
+        *name = None;
+        *policy = None;
+        *uid = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Assessment {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

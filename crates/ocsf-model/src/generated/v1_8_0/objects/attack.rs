@@ -41,6 +41,30 @@ impl Attack {
     }
 }
 
+impl crate::Reset for Attack {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            mitigation,
+            sub_technique,
+            tactic,
+            tactics,
+            technique,
+            version,
+            unknown,
+        } = self;
+        *mitigation = None;
+        *sub_technique = None;
+        *tactic = None;
+        *tactics = None;
+        *technique = None;
+        *version = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Attack {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -114,6 +114,36 @@ impl AuthFactor {
     }
 }
 
+impl crate::Reset for AuthFactor {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            device,
+            email_addr,
+            factor_type,
+            factor_type_id,
+            is_hotp,
+            is_totp,
+            phone_number,
+            provider,
+            security_questions,
+            unknown,
+        } = self;
+        *device = None;
+        *email_addr = None;
+        *factor_type = None;
+        *factor_type_id = None;
+        *is_hotp = None;
+        *is_totp = None;
+        *phone_number = None;
+        *provider = None;
+        *security_questions = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for AuthFactor {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

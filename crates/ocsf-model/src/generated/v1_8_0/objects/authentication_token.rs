@@ -119,6 +119,48 @@ impl AuthenticationToken {
     }
 }
 
+impl crate::Reset for AuthenticationToken {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            created_time,
+            created_time_dt,
+            encryption_details,
+            expiration_time,
+            expiration_time_dt,
+            is_renewable,
+            kerberos_flags,
+            modified_time,
+            modified_time_dt,
+            name,
+            tenant_uid,
+            type_,
+            type_id,
+            uid,
+            zone,
+            unknown,
+        } = self;
+        *created_time = None;
+        *created_time_dt = None;
+        *encryption_details = None;
+        *expiration_time = None;
+        *expiration_time_dt = None;
+        *is_renewable = None;
+        *kerberos_flags = None;
+        *modified_time = None;
+        *modified_time_dt = None;
+        *name = None;
+        *tenant_uid = None;
+        *type_ = None;
+        *type_id = None;
+        *uid = None;
+        *zone = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for AuthenticationToken {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -27,6 +27,22 @@ impl AutonomousSystem {
     }
 }
 
+impl crate::Reset for AutonomousSystem {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            name,
+            number,
+            unknown,
+        } = self;
+        *name = None;
+        *number = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for AutonomousSystem {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -38,6 +38,26 @@ impl Baseline {
     }
 }
 
+impl crate::Reset for Baseline {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            observation_parameter,
+            observation_type,
+            observations,
+            observed_pattern,
+            unknown,
+        } = self;
+        *observation_parameter = None;
+        *observation_type = None;
+        *observations = None;
+        *observed_pattern = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Baseline {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

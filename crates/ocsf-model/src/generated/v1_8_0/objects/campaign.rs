@@ -25,6 +25,17 @@ impl Campaign {
     }
 }
 
+impl crate::Reset for Campaign {
+    #[inline]
+    fn reset(&mut self) {
+        let Self { name, unknown } = self;
+        *name = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Campaign {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

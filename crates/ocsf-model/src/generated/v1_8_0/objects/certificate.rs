@@ -61,6 +61,42 @@ impl Certificate {
     }
 }
 
+impl crate::Reset for Certificate {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            created_time,
+            created_time_dt,
+            expiration_time,
+            expiration_time_dt,
+            fingerprints,
+            is_self_signed,
+            issuer,
+            sans,
+            serial_number,
+            subject,
+            uid,
+            version,
+            unknown,
+        } = self;
+        *created_time = None;
+        *created_time_dt = None;
+        *expiration_time = None;
+        *expiration_time_dt = None;
+        *fingerprints = None;
+        *is_self_signed = None;
+        *issuer = None;
+        *sans = None;
+        *serial_number = None;
+        *subject = None;
+        *uid = None;
+        *version = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Certificate {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

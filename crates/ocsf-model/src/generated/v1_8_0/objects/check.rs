@@ -107,6 +107,38 @@ impl Check {
     }
 }
 
+impl crate::Reset for Check {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            desc,
+            name,
+            resource,
+            severity,
+            severity_id,
+            standards,
+            status,
+            status_id,
+            uid,
+            version,
+            unknown,
+        } = self;
+        *desc = None;
+        *name = None;
+        *resource = None;
+        *severity = None;
+        *severity_id = None;
+        *standards = None;
+        *status = None;
+        *status_id = None;
+        *uid = None;
+        *version = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Check {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

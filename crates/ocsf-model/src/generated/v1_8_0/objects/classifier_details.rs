@@ -32,6 +32,24 @@ impl ClassifierDetails {
     }
 }
 
+impl crate::Reset for ClassifierDetails {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            name,
+            type_,
+            uid,
+            unknown,
+        } = self;
+        *name = None;
+        *type_ = None;
+        *uid = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for ClassifierDetails {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

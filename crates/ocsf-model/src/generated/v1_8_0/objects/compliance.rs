@@ -112,6 +112,48 @@ impl Compliance {
     }
 }
 
+impl crate::Reset for Compliance {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            assessments,
+            category,
+            checks,
+            compliance_references,
+            compliance_standards,
+            control,
+            control_parameters,
+            desc,
+            requirements,
+            standards,
+            status,
+            status_code,
+            status_detail,
+            status_details,
+            status_id,
+            unknown,
+        } = self;
+        *assessments = None;
+        *category = None;
+        *checks = None;
+        *compliance_references = None;
+        *compliance_standards = None;
+        *control = None;
+        *control_parameters = None;
+        *desc = None;
+        *requirements = None;
+        *standards = None;
+        *status = None;
+        *status_code = None;
+        *status_detail = None;
+        *status_details = None;
+        *status_id = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Compliance {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

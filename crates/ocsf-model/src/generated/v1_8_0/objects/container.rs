@@ -59,6 +59,42 @@ impl Container {
     }
 }
 
+impl crate::Reset for Container {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            hash,
+            image,
+            labels,
+            name,
+            network_driver,
+            orchestrator,
+            pod_uuid,
+            runtime,
+            size,
+            tag,
+            tags,
+            uid,
+            unknown,
+        } = self;
+        *hash = None;
+        *image = None;
+        *labels = None;
+        *name = None;
+        *network_driver = None;
+        *orchestrator = None;
+        *pod_uuid = None;
+        *runtime = None;
+        *size = None;
+        *tag = None;
+        *tags = None;
+        *uid = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Container {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

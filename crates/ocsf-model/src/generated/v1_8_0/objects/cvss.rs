@@ -68,6 +68,36 @@ impl Cvss {
     }
 }
 
+impl crate::Reset for Cvss {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            base_score,
+            depth,
+            metrics,
+            overall_score,
+            severity,
+            src_url,
+            vector_string,
+            vendor_name,
+            version,
+            unknown,
+        } = self;
+        *base_score = None;
+        *depth = None;
+        *metrics = None;
+        *overall_score = None;
+        *severity = None;
+        *src_url = None;
+        *vector_string = None;
+        *vendor_name = None;
+        *version = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Cvss {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

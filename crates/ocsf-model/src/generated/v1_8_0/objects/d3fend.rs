@@ -30,6 +30,24 @@ impl D3fend {
     }
 }
 
+impl crate::Reset for D3fend {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            d3f_tactic,
+            d3f_technique,
+            version,
+            unknown,
+        } = self;
+        *d3f_tactic = None;
+        *d3f_technique = None;
+        *version = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for D3fend {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -138,6 +138,46 @@ impl DataClassification {
     }
 }
 
+impl crate::Reset for DataClassification {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            category,
+            category_id,
+            classifier_details,
+            confidentiality,
+            confidentiality_id,
+            discovery_details,
+            policy,
+            size,
+            src_url,
+            status,
+            status_details,
+            status_id,
+            total,
+            uid,
+            unknown,
+        } = self;
+        *category = None;
+        *category_id = None;
+        *classifier_details = None;
+        *confidentiality = None;
+        *confidentiality_id = None;
+        *discovery_details = None;
+        *policy = None;
+        *size = None;
+        *src_url = None;
+        *status = None;
+        *status_details = None;
+        *status_id = None;
+        *total = None;
+        *uid = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for DataClassification {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -266,6 +266,58 @@ impl DataSecurity {
     }
 }
 
+impl crate::Reset for DataSecurity {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            category,
+            category_id,
+            classifier_details,
+            confidentiality,
+            confidentiality_id,
+            data_lifecycle_state,
+            data_lifecycle_state_id,
+            detection_pattern,
+            detection_system,
+            detection_system_id,
+            discovery_details,
+            pattern_match,
+            policy,
+            size,
+            src_url,
+            status,
+            status_details,
+            status_id,
+            total,
+            uid,
+            unknown,
+        } = self;
+        *category = None;
+        *category_id = None;
+        *classifier_details = None;
+        *confidentiality = None;
+        *confidentiality_id = None;
+        *data_lifecycle_state = None;
+        *data_lifecycle_state_id = None;
+        *detection_pattern = None;
+        *detection_system = None;
+        *detection_system_id = None;
+        *discovery_details = None;
+        *pattern_match = None;
+        *policy = None;
+        *size = None;
+        *src_url = None;
+        *status = None;
+        *status_details = None;
+        *status_id = None;
+        *total = None;
+        *uid = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for DataSecurity {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

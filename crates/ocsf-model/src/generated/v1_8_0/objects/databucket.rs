@@ -172,6 +172,86 @@ impl Databucket {
     }
 }
 
+impl crate::Reset for Databucket {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            agent_list,
+            cloud_partition,
+            created_time,
+            created_time_dt,
+            criticality,
+            data,
+            data_classification,
+            data_classifications,
+            desc,
+            encryption_details,
+            file,
+            group,
+            groups,
+            hostname,
+            ip,
+            is_backed_up,
+            is_encrypted,
+            is_public,
+            labels,
+            modified_time,
+            modified_time_dt,
+            name,
+            namespace,
+            owner,
+            region,
+            resource_relationship,
+            size,
+            tags,
+            type_,
+            type_id,
+            uid,
+            uid_alt,
+            version,
+            zone,
+            unknown,
+        } = self;
+        *agent_list = None;
+        *cloud_partition = None;
+        *created_time = None;
+        *created_time_dt = None;
+        *criticality = None;
+        *data = None;
+        *data_classification = None;
+        *data_classifications = None;
+        *desc = None;
+        *encryption_details = None;
+        *file = None;
+        *group = None;
+        *groups = None;
+        *hostname = None;
+        *ip = None;
+        *is_backed_up = None;
+        *is_encrypted = None;
+        *is_public = None;
+        *labels = None;
+        *modified_time = None;
+        *modified_time_dt = None;
+        *name = None;
+        *namespace = None;
+        *owner = None;
+        *region = None;
+        *resource_relationship = None;
+        *size = None;
+        *tags = None;
+        *type_ = None;
+        *type_id = None;
+        *uid = None;
+        *uid_alt = None;
+        *version = None;
+        *zone = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Databucket {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

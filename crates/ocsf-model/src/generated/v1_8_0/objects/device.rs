@@ -255,6 +255,148 @@ impl Device {
     }
 }
 
+impl crate::Reset for Device {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            agent_list,
+            autoscale_uid,
+            boot_time,
+            boot_time_dt,
+            boot_uid,
+            container,
+            created_time,
+            created_time_dt,
+            desc,
+            domain,
+            eid,
+            first_seen_time,
+            first_seen_time_dt,
+            groups,
+            hostname,
+            hw_info,
+            hypervisor,
+            iccid,
+            image,
+            imei,
+            imei_list,
+            instance_uid,
+            interface_name,
+            interface_uid,
+            ip,
+            is_backed_up,
+            is_compliant,
+            is_managed,
+            is_mobile_account_active,
+            is_personal,
+            is_shared,
+            is_supervised,
+            is_trusted,
+            last_seen_time,
+            last_seen_time_dt,
+            location,
+            mac,
+            mac_vendor,
+            meid,
+            model,
+            modified_time,
+            modified_time_dt,
+            name,
+            namespace_pid,
+            network_interfaces,
+            org,
+            os,
+            os_machine_uuid,
+            owner,
+            pool,
+            region,
+            risk_level,
+            risk_level_id,
+            risk_score,
+            subnet,
+            subnet_uid,
+            type_,
+            type_id,
+            udid,
+            uid,
+            uid_alt,
+            vendor_name,
+            vlan_uid,
+            vpc_uid,
+            zone,
+            unknown,
+        } = self;
+        *agent_list = None;
+        *autoscale_uid = None;
+        *boot_time = None;
+        *boot_time_dt = None;
+        *boot_uid = None;
+        *container = None;
+        *created_time = None;
+        *created_time_dt = None;
+        *desc = None;
+        *domain = None;
+        *eid = None;
+        *first_seen_time = None;
+        *first_seen_time_dt = None;
+        *groups = None;
+        *hostname = None;
+        *hw_info = None;
+        *hypervisor = None;
+        *iccid = None;
+        *image = None;
+        *imei = None;
+        *imei_list = None;
+        *instance_uid = None;
+        *interface_name = None;
+        *interface_uid = None;
+        *ip = None;
+        *is_backed_up = None;
+        *is_compliant = None;
+        *is_managed = None;
+        *is_mobile_account_active = None;
+        *is_personal = None;
+        *is_shared = None;
+        *is_supervised = None;
+        *is_trusted = None;
+        *last_seen_time = None;
+        *last_seen_time_dt = None;
+        *location = None;
+        *mac = None;
+        *mac_vendor = None;
+        *meid = None;
+        *model = None;
+        *modified_time = None;
+        *modified_time_dt = None;
+        *name = None;
+        *namespace_pid = None;
+        *network_interfaces = None;
+        *org = None;
+        *os = None;
+        *os_machine_uuid = None;
+        *owner = None;
+        *pool = None;
+        *region = None;
+        *risk_level = None;
+        *risk_level_id = None;
+        *risk_score = None;
+        *subnet = None;
+        *subnet_uid = None;
+        *type_ = None;
+        *type_id = None;
+        *udid = None;
+        *uid = None;
+        *uid_alt = None;
+        *vendor_name = None;
+        *vlan_uid = None;
+        *vpc_uid = None;
+        *zone = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Device {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

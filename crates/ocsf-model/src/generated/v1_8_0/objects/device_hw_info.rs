@@ -116,6 +116,56 @@ impl DeviceHwInfo {
     }
 }
 
+impl crate::Reset for DeviceHwInfo {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            bios_date,
+            bios_manufacturer,
+            bios_ver,
+            chassis,
+            cpu_architecture,
+            cpu_architecture_id,
+            cpu_bits,
+            cpu_cores,
+            cpu_count,
+            cpu_speed,
+            cpu_type,
+            desktop_display,
+            gpu_count,
+            gpu_info_list,
+            keyboard_info,
+            ram_size,
+            serial_number,
+            uuid,
+            vendor_name,
+            unknown,
+        } = self;
+        *bios_date = None;
+        *bios_manufacturer = None;
+        *bios_ver = None;
+        *chassis = None;
+        *cpu_architecture = None;
+        *cpu_architecture_id = None;
+        *cpu_bits = None;
+        *cpu_cores = None;
+        *cpu_count = None;
+        *cpu_speed = None;
+        *cpu_type = None;
+        *desktop_display = None;
+        *gpu_count = None;
+        *gpu_info_list = None;
+        *keyboard_info = None;
+        *ram_size = None;
+        *serial_number = None;
+        *uuid = None;
+        *vendor_name = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for DeviceHwInfo {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

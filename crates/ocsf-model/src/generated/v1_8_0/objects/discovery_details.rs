@@ -37,6 +37,28 @@ impl DiscoveryDetails {
     }
 }
 
+impl crate::Reset for DiscoveryDetails {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            count,
+            occurrence_details,
+            occurrences,
+            type_,
+            value,
+            unknown,
+        } = self;
+        *count = None;
+        *occurrence_details = None;
+        *occurrences = None;
+        *type_ = None;
+        *value = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for DiscoveryDetails {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

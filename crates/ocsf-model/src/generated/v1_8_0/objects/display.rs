@@ -34,6 +34,28 @@ impl Display {
     }
 }
 
+impl crate::Reset for Display {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            color_depth,
+            physical_height,
+            physical_orientation,
+            physical_width,
+            scale_factor,
+            unknown,
+        } = self;
+        *color_depth = None;
+        *physical_height = None;
+        *physical_orientation = None;
+        *physical_width = None;
+        *scale_factor = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Display {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

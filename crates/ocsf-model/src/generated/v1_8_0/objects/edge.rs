@@ -46,6 +46,32 @@ impl Edge {
     }
 }
 
+impl crate::Reset for Edge {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            data,
+            is_directed,
+            name,
+            relation,
+            source,
+            target,
+            uid,
+            unknown,
+        } = self;
+        *data = None;
+        *is_directed = None;
+        *name = None;
+        *relation = None;
+        *source = None;
+        *target = None;
+        *uid = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Edge {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

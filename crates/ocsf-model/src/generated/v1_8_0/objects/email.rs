@@ -123,6 +123,78 @@ impl Email {
     }
 }
 
+impl crate::Reset for Email {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            cc,
+            cc_mailboxes,
+            data_classification,
+            data_classifications,
+            delivered_to,
+            delivered_to_list,
+            files,
+            from,
+            from_list,
+            from_mailbox,
+            from_mailboxes,
+            http_headers,
+            is_read,
+            message_uid,
+            raw_header,
+            reply_to,
+            reply_to_list,
+            reply_to_mailboxes,
+            return_path,
+            sender,
+            sender_mailbox,
+            size,
+            smtp_from,
+            smtp_to,
+            subject,
+            to,
+            to_mailboxes,
+            uid,
+            urls,
+            x_originating_ip,
+            unknown,
+        } = self;
+        *cc = None;
+        *cc_mailboxes = None;
+        *data_classification = None;
+        *data_classifications = None;
+        *delivered_to = None;
+        *delivered_to_list = None;
+        *files = None;
+        *from = None;
+        *from_list = None;
+        *from_mailbox = None;
+        *from_mailboxes = None;
+        *http_headers = None;
+        *is_read = None;
+        *message_uid = None;
+        *raw_header = None;
+        *reply_to = None;
+        *reply_to_list = None;
+        *reply_to_mailboxes = None;
+        *return_path = None;
+        *sender = None;
+        *sender_mailbox = None;
+        *size = None;
+        *smtp_from = None;
+        *smtp_to = None;
+        *subject = None;
+        *to = None;
+        *to_mailboxes = None;
+        *uid = None;
+        *urls = None;
+        *x_originating_ip = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Email {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

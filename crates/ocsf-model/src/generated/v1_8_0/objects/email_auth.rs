@@ -40,6 +40,32 @@ impl EmailAuth {
     }
 }
 
+impl crate::Reset for EmailAuth {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            dkim,
+            dkim_domain,
+            dkim_signature,
+            dmarc,
+            dmarc_override,
+            dmarc_policy,
+            spf,
+            unknown,
+        } = self;
+        *dkim = None;
+        *dkim_domain = None;
+        *dkim_signature = None;
+        *dmarc = None;
+        *dmarc_override = None;
+        *dmarc_policy = None;
+        *spf = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for EmailAuth {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

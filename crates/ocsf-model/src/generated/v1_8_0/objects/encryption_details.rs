@@ -84,6 +84,28 @@ impl EncryptionDetails {
     }
 }
 
+impl crate::Reset for EncryptionDetails {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            algorithm,
+            algorithm_id,
+            key_length,
+            key_uid,
+            type_,
+            unknown,
+        } = self;
+        *algorithm = None;
+        *algorithm_id = None;
+        *key_length = None;
+        *key_uid = None;
+        *type_ = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for EncryptionDetails {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

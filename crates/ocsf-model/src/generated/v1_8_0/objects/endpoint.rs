@@ -112,6 +112,66 @@ impl Endpoint {
     }
 }
 
+impl crate::Reset for Endpoint {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            agent_list,
+            container,
+            domain,
+            hostname,
+            hw_info,
+            instance_uid,
+            interface_name,
+            interface_uid,
+            ip,
+            location,
+            mac,
+            mac_vendor,
+            name,
+            namespace_pid,
+            os,
+            owner,
+            pool,
+            subnet_uid,
+            type_,
+            type_id,
+            uid,
+            vlan_uid,
+            vpc_uid,
+            zone,
+            unknown,
+        } = self;
+        *agent_list = None;
+        *container = None;
+        *domain = None;
+        *hostname = None;
+        *hw_info = None;
+        *instance_uid = None;
+        *interface_name = None;
+        *interface_uid = None;
+        *ip = None;
+        *location = None;
+        *mac = None;
+        *mac_vendor = None;
+        *name = None;
+        *namespace_pid = None;
+        *os = None;
+        *owner = None;
+        *pool = None;
+        *subnet_uid = None;
+        *type_ = None;
+        *type_id = None;
+        *uid = None;
+        *vlan_uid = None;
+        *vpc_uid = None;
+        *zone = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Endpoint {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -60,6 +60,40 @@ impl Enrichment {
     }
 }
 
+impl crate::Reset for Enrichment {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            created_time,
+            created_time_dt,
+            data,
+            desc,
+            name,
+            provider,
+            reputation,
+            short_desc,
+            src_url,
+            type_,
+            value,
+            unknown,
+        } = self;
+        *created_time = None;
+        *created_time_dt = None;
+        *data = None;
+        *desc = None;
+        *name = None;
+        *provider = None;
+        *reputation = None;
+        *short_desc = None;
+        *src_url = None;
+        *type_ = None;
+        *value = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Enrichment {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -29,6 +29,22 @@ impl EnvironmentVariable {
     }
 }
 
+impl crate::Reset for EnvironmentVariable {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            name,
+            value,
+            unknown,
+        } = self;
+        *name = None;
+        *value = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for EnvironmentVariable {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -129,6 +129,78 @@ impl Evidences {
     }
 }
 
+impl crate::Reset for Evidences {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            actor,
+            api,
+            connection_info,
+            container,
+            data,
+            database,
+            databucket,
+            device,
+            dst_endpoint,
+            email,
+            file,
+            http_request,
+            http_response,
+            ja4_fingerprint_list,
+            job,
+            name,
+            process,
+            query,
+            reg_key,
+            reg_value,
+            resources,
+            script,
+            src_endpoint,
+            tls,
+            uid,
+            url,
+            user,
+            verdict,
+            verdict_id,
+            win_service,
+            unknown,
+        } = self;
+        *actor = None;
+        *api = None;
+        *connection_info = None;
+        *container = None;
+        *data = None;
+        *database = None;
+        *databucket = None;
+        *device = None;
+        *dst_endpoint = None;
+        *email = None;
+        *file = None;
+        *http_request = None;
+        *http_response = None;
+        *ja4_fingerprint_list = None;
+        *job = None;
+        *name = None;
+        *process = None;
+        *query = None;
+        *reg_key = None;
+        *reg_value = None;
+        *resources = None;
+        *script = None;
+        *src_endpoint = None;
+        *tls = None;
+        *uid = None;
+        *url = None;
+        *user = None;
+        *verdict = None;
+        *verdict_id = None;
+        *win_service = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Evidences {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

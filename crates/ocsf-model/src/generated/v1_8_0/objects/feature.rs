@@ -30,6 +30,24 @@ impl Feature {
     }
 }
 
+impl crate::Reset for Feature {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            name,
+            uid,
+            version,
+            unknown,
+        } = self;
+        *name = None;
+        *uid = None;
+        *version = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Feature {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

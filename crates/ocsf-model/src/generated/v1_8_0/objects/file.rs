@@ -295,6 +295,114 @@ impl File {
     }
 }
 
+impl crate::Reset for File {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            accessed_time,
+            accessed_time_dt,
+            accessor,
+            attributes,
+            company_name,
+            confidentiality,
+            confidentiality_id,
+            created_time,
+            created_time_dt,
+            creator,
+            data_classification,
+            data_classifications,
+            desc,
+            drive_type,
+            drive_type_id,
+            encryption_details,
+            ext,
+            hashes,
+            imported_symbols,
+            internal_name,
+            is_deleted,
+            is_encrypted,
+            is_public,
+            is_readonly,
+            is_system,
+            mime_type,
+            modified_time,
+            modified_time_dt,
+            modifier,
+            name,
+            owner,
+            parent_folder,
+            path,
+            product,
+            security_descriptor,
+            signature,
+            signatures,
+            size,
+            storage_class,
+            tags,
+            type_,
+            type_id,
+            uid,
+            uri,
+            url,
+            version,
+            volume,
+            xattributes,
+            unknown,
+        } = self;
+        *accessed_time = None;
+        *accessed_time_dt = None;
+        *accessor = None;
+        *attributes = None;
+        *company_name = None;
+        *confidentiality = None;
+        *confidentiality_id = None;
+        *created_time = None;
+        *created_time_dt = None;
+        *creator = None;
+        *data_classification = None;
+        *data_classifications = None;
+        *desc = None;
+        *drive_type = None;
+        *drive_type_id = None;
+        *encryption_details = None;
+        *ext = None;
+        *hashes = None;
+        *imported_symbols = None;
+        *internal_name = None;
+        *is_deleted = None;
+        *is_encrypted = None;
+        *is_public = None;
+        *is_readonly = None;
+        *is_system = None;
+        *mime_type = None;
+        *modified_time = None;
+        *modified_time_dt = None;
+        *modifier = None;
+        *name = None;
+        *owner = None;
+        *parent_folder = None;
+        *path = None;
+        *product = None;
+        *security_descriptor = None;
+        *signature = None;
+        *signatures = None;
+        *size = None;
+        *storage_class = None;
+        *tags = None;
+        *type_ = None;
+        *type_id = None;
+        *uid = None;
+        *uri = None;
+        *url = None;
+        *version = None;
+        *volume = None;
+        *xattributes = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for File {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -58,6 +58,42 @@ impl FirewallRule {
     }
 }
 
+impl crate::Reset for FirewallRule {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            category,
+            condition,
+            desc,
+            duration,
+            match_details,
+            match_location,
+            name,
+            rate_limit,
+            sensitivity,
+            type_,
+            uid,
+            version,
+            unknown,
+        } = self;
+        *category = None;
+        *condition = None;
+        *desc = None;
+        *duration = None;
+        *match_details = None;
+        *match_location = None;
+        *name = None;
+        *rate_limit = None;
+        *sensitivity = None;
+        *type_ = None;
+        *uid = None;
+        *version = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for FirewallRule {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

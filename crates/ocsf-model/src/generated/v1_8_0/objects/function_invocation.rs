@@ -30,6 +30,24 @@ impl FunctionInvocation {
     }
 }
 
+impl crate::Reset for FunctionInvocation {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            error,
+            parameters,
+            return_value,
+            unknown,
+        } = self;
+        *error = None;
+        *parameters = None;
+        *return_value = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for FunctionInvocation {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

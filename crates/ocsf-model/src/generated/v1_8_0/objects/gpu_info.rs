@@ -132,6 +132,34 @@ impl GpuInfo {
     }
 }
 
+impl crate::Reset for GpuInfo {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            bus_type,
+            bus_type_id,
+            cores,
+            model,
+            vendor_name,
+            vram_mode,
+            vram_mode_id,
+            vram_size,
+            unknown,
+        } = self;
+        *bus_type = None;
+        *bus_type_id = None;
+        *cores = None;
+        *model = None;
+        *vendor_name = None;
+        *vram_mode = None;
+        *vram_mode_id = None;
+        *vram_size = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for GpuInfo {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

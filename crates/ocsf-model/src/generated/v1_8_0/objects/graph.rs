@@ -104,6 +104,36 @@ impl Graph {
     }
 }
 
+impl crate::Reset for Graph {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            desc,
+            edges,
+            is_directed,
+            name,
+            nodes,
+            query_language,
+            query_language_id,
+            type_,
+            uid,
+            unknown,
+        } = self;
+        *desc = None;
+        *edges = None;
+        *is_directed = None;
+        *name = None;
+        *nodes = None;
+        *query_language = None;
+        *query_language_id = None;
+        *type_ = None;
+        *uid = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Graph {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -43,6 +43,32 @@ impl Group {
     }
 }
 
+impl crate::Reset for Group {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            desc,
+            domain,
+            name,
+            privileges,
+            type_,
+            uid,
+            uid_alt,
+            unknown,
+        } = self;
+        *desc = None;
+        *domain = None;
+        *name = None;
+        *privileges = None;
+        *type_ = None;
+        *uid = None;
+        *uid_alt = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Group {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -88,6 +88,40 @@ impl HttpRequest {
     }
 }
 
+impl crate::Reset for HttpRequest {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            args,
+            body_length,
+            http_headers,
+            http_method,
+            length,
+            referrer,
+            uid,
+            url,
+            user_agent,
+            version,
+            x_forwarded_for,
+            unknown,
+        } = self;
+        *args = None;
+        *body_length = None;
+        *http_headers = None;
+        *http_method = None;
+        *length = None;
+        *referrer = None;
+        *uid = None;
+        *url = None;
+        *user_agent = None;
+        *version = None;
+        *x_forwarded_for = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for HttpRequest {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -48,6 +48,36 @@ impl IdentityActivityMetrics {
     }
 }
 
+impl crate::Reset for IdentityActivityMetrics {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            first_seen_time,
+            first_seen_time_dt,
+            last_authentication_time,
+            last_authentication_time_dt,
+            last_seen_time,
+            last_seen_time_dt,
+            password_last_used_time,
+            password_last_used_time_dt,
+            programmatic_credentials,
+            unknown,
+        } = self;
+        *first_seen_time = None;
+        *first_seen_time_dt = None;
+        *last_authentication_time = None;
+        *last_authentication_time_dt = None;
+        *last_seen_time = None;
+        *last_seen_time_dt = None;
+        *password_last_used_time = None;
+        *password_last_used_time_dt = None;
+        *programmatic_credentials = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for IdentityActivityMetrics {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -108,6 +108,46 @@ impl Idp {
     }
 }
 
+impl crate::Reset for Idp {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            auth_factors,
+            domain,
+            fingerprint,
+            has_mfa,
+            issuer,
+            name,
+            protocol_name,
+            scim,
+            sso,
+            state,
+            state_id,
+            tenant_uid,
+            uid,
+            url_string,
+            unknown,
+        } = self;
+        *auth_factors = None;
+        *domain = None;
+        *fingerprint = None;
+        *has_mfa = None;
+        *issuer = None;
+        *name = None;
+        *protocol_name = None;
+        *scim = None;
+        *sso = None;
+        *state = None;
+        *state_id = None;
+        *tenant_uid = None;
+        *uid = None;
+        *url_string = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Idp {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -42,6 +42,30 @@ impl Image {
     }
 }
 
+impl crate::Reset for Image {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            labels,
+            name,
+            path,
+            tag,
+            tags,
+            uid,
+            unknown,
+        } = self;
+        *labels = None;
+        *name = None;
+        *path = None;
+        *tag = None;
+        *tags = None;
+        *uid = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Image {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

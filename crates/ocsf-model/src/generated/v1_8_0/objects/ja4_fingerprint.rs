@@ -104,6 +104,32 @@ impl Ja4Fingerprint {
     }
 }
 
+impl crate::Reset for Ja4Fingerprint {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            section_a,
+            section_b,
+            section_c,
+            section_d,
+            type_,
+            type_id,
+            value,
+            unknown,
+        } = self;
+        *section_a = None;
+        *section_b = None;
+        *section_c = None;
+        *section_d = None;
+        *type_ = None;
+        *type_id = None;
+        *value = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Ja4Fingerprint {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -33,6 +33,24 @@ impl KeyValueObject {
     }
 }
 
+impl crate::Reset for KeyValueObject {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            name,
+            value,
+            values,
+            unknown,
+        } = self;
+        *name = None;
+        *value = None;
+        *values = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for KeyValueObject {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

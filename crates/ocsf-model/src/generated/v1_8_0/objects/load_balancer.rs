@@ -56,6 +56,40 @@ impl LoadBalancer {
     }
 }
 
+impl crate::Reset for LoadBalancer {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            classification,
+            code,
+            dst_endpoint,
+            endpoint_connections,
+            error_message,
+            ip,
+            message,
+            metrics,
+            name,
+            status_detail,
+            uid,
+            unknown,
+        } = self;
+        *classification = None;
+        *code = None;
+        *dst_endpoint = None;
+        *endpoint_connections = None;
+        *error_message = None;
+        *ip = None;
+        *message = None;
+        *metrics = None;
+        *name = None;
+        *status_detail = None;
+        *uid = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for LoadBalancer {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -83,6 +83,54 @@ impl Location {
     }
 }
 
+impl crate::Reset for Location {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            aerial_height,
+            city,
+            continent,
+            coordinates,
+            country,
+            desc,
+            geodetic_altitude,
+            geodetic_vertical_accuracy,
+            geohash,
+            horizontal_accuracy,
+            is_on_premises,
+            isp,
+            lat,
+            long,
+            postal_code,
+            pressure_altitude,
+            provider,
+            region,
+            unknown,
+        } = self;
+        *aerial_height = None;
+        *city = None;
+        *continent = None;
+        *coordinates = None;
+        *country = None;
+        *desc = None;
+        *geodetic_altitude = None;
+        *geodetic_vertical_accuracy = None;
+        *geohash = None;
+        *horizontal_accuracy = None;
+        *is_on_premises = None;
+        *isp = None;
+        *lat = None;
+        *long = None;
+        *postal_code = None;
+        *pressure_altitude = None;
+        *provider = None;
+        *region = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Location {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -31,6 +31,24 @@ impl LongString {
     }
 }
 
+impl crate::Reset for LongString {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            is_truncated,
+            untruncated_size,
+            value,
+            unknown,
+        } = self;
+        *is_truncated = None;
+        *untruncated_size = None;
+        *value = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for LongString {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -97,6 +97,36 @@ impl MessageContext {
     }
 }
 
+impl crate::Reset for MessageContext {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            ai_role,
+            ai_role_id,
+            application,
+            completion_tokens,
+            name,
+            prompt_tokens,
+            service,
+            total_tokens,
+            uid,
+            unknown,
+        } = self;
+        *ai_role = None;
+        *ai_role_id = None;
+        *application = None;
+        *completion_tokens = None;
+        *name = None;
+        *prompt_tokens = None;
+        *service = None;
+        *total_tokens = None;
+        *uid = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for MessageContext {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -147,6 +147,96 @@ impl Metadata {
     }
 }
 
+impl crate::Reset for Metadata {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            correlation_uid,
+            data_classification,
+            data_classifications,
+            debug,
+            event_code,
+            extension,
+            extensions,
+            is_truncated,
+            labels,
+            log_format,
+            log_level,
+            log_name,
+            log_provider,
+            log_source,
+            log_version,
+            logged_time,
+            logged_time_dt,
+            loggers,
+            modified_time,
+            modified_time_dt,
+            original_event_uid,
+            original_time,
+            processed_time,
+            processed_time_dt,
+            product,
+            profiles,
+            reporter,
+            sequence,
+            source,
+            tags,
+            tenant_uid,
+            total_queued_duration,
+            transformation_info_list,
+            transmit_time,
+            transmit_time_dt,
+            type_,
+            uid,
+            untruncated_size,
+            version,
+            unknown,
+        } = self;
+        *correlation_uid = None;
+        *data_classification = None;
+        *data_classifications = None;
+        *debug = None;
+        *event_code = None;
+        *extension = None;
+        *extensions = None;
+        *is_truncated = None;
+        *labels = None;
+        *log_format = None;
+        *log_level = None;
+        *log_name = None;
+        *log_provider = None;
+        *log_source = None;
+        *log_version = None;
+        *logged_time = None;
+        *logged_time_dt = None;
+        *loggers = None;
+        *modified_time = None;
+        *modified_time_dt = None;
+        *original_event_uid = None;
+        *original_time = None;
+        *processed_time = None;
+        *processed_time_dt = None;
+        *product = None;
+        *profiles = None;
+        *reporter = None;
+        *sequence = None;
+        *source = None;
+        *tags = None;
+        *tenant_uid = None;
+        *total_queued_duration = None;
+        *transformation_info_list = None;
+        *transmit_time = None;
+        *transmit_time_dt = None;
+        *type_ = None;
+        *uid = None;
+        *untruncated_size = None;
+        *version = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Metadata {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -33,6 +33,26 @@ impl Mitigation {
     }
 }
 
+impl crate::Reset for Mitigation {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            countermeasures,
+            name,
+            src_url,
+            uid,
+            unknown,
+        } = self;
+        *countermeasures = None;
+        *name = None;
+        *src_url = None;
+        *uid = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Mitigation {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

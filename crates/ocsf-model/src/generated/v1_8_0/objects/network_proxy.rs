@@ -161,6 +161,86 @@ impl NetworkProxy {
     }
 }
 
+impl crate::Reset for NetworkProxy {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            agent_list,
+            autonomous_system,
+            container,
+            domain,
+            fingerprints,
+            hostname,
+            hw_info,
+            instance_uid,
+            interface_name,
+            interface_uid,
+            intermediate_ips,
+            ip,
+            isp,
+            isp_org,
+            location,
+            mac,
+            mac_vendor,
+            name,
+            namespace_pid,
+            network_scope,
+            network_scope_id,
+            os,
+            owner,
+            pool,
+            port,
+            proxy_endpoint,
+            subnet_uid,
+            svc_name,
+            type_,
+            type_id,
+            uid,
+            vlan_uid,
+            vpc_uid,
+            zone,
+            unknown,
+        } = self;
+        *agent_list = None;
+        *autonomous_system = None;
+        *container = None;
+        *domain = None;
+        *fingerprints = None;
+        *hostname = None;
+        *hw_info = None;
+        *instance_uid = None;
+        *interface_name = None;
+        *interface_uid = None;
+        *intermediate_ips = None;
+        *ip = None;
+        *isp = None;
+        *isp_org = None;
+        *location = None;
+        *mac = None;
+        *mac_vendor = None;
+        *name = None;
+        *namespace_pid = None;
+        *network_scope = None;
+        *network_scope_id = None;
+        *os = None;
+        *owner = None;
+        *pool = None;
+        *port = None;
+        *proxy_endpoint = None;
+        *subnet_uid = None;
+        *svc_name = None;
+        *type_ = None;
+        *type_id = None;
+        *uid = None;
+        *vlan_uid = None;
+        *vpc_uid = None;
+        *zone = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for NetworkProxy {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

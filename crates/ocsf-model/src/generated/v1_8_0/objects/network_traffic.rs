@@ -66,6 +66,48 @@ impl NetworkTraffic {
     }
 }
 
+impl crate::Reset for NetworkTraffic {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            bytes,
+            bytes_in,
+            bytes_missed,
+            bytes_out,
+            chunks,
+            chunks_in,
+            chunks_out,
+            end_time,
+            end_time_dt,
+            packets,
+            packets_in,
+            packets_out,
+            start_time,
+            start_time_dt,
+            timespan,
+            unknown,
+        } = self;
+        *bytes = None;
+        *bytes_in = None;
+        *bytes_missed = None;
+        *bytes_out = None;
+        *chunks = None;
+        *chunks_in = None;
+        *chunks_out = None;
+        *end_time = None;
+        *end_time_dt = None;
+        *packets = None;
+        *packets_in = None;
+        *packets_out = None;
+        *start_time = None;
+        *start_time_dt = None;
+        *timespan = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for NetworkTraffic {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

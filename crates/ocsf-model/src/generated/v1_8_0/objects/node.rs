@@ -38,6 +38,28 @@ impl Node {
     }
 }
 
+impl crate::Reset for Node {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            data,
+            desc,
+            name,
+            type_,
+            uid,
+            unknown,
+        } = self;
+        *data = None;
+        *desc = None;
+        *name = None;
+        *type_ = None;
+        *uid = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Node {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -220,6 +220,32 @@ impl Observable {
     }
 }
 
+impl crate::Reset for Observable {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            event_uid,
+            name,
+            reputation,
+            type_,
+            type_id,
+            type_uid,
+            value,
+            unknown,
+        } = self;
+        *event_uid = None;
+        *name = None;
+        *reputation = None;
+        *type_ = None;
+        *type_id = None;
+        *type_uid = None;
+        *value = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Observable {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

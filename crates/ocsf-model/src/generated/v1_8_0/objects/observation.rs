@@ -33,6 +33,24 @@ impl Observation {
     }
 }
 
+impl crate::Reset for Observation {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            count,
+            timespan,
+            value,
+            unknown,
+        } = self;
+        *count = None;
+        *timespan = None;
+        *value = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Observation {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -48,6 +48,36 @@ impl OccurrenceDetails {
     }
 }
 
+impl crate::Reset for OccurrenceDetails {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            cell_name,
+            column_name,
+            column_number,
+            end_line,
+            json_path,
+            page_number,
+            record_index_in_array,
+            row_number,
+            start_line,
+            unknown,
+        } = self;
+        *cell_name = None;
+        *column_name = None;
+        *column_number = None;
+        *end_line = None;
+        *json_path = None;
+        *page_number = None;
+        *record_index_in_array = None;
+        *row_number = None;
+        *start_line = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for OccurrenceDetails {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

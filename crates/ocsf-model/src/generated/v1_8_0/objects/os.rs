@@ -125,6 +125,44 @@ impl Os {
     }
 }
 
+impl crate::Reset for Os {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            build,
+            country,
+            cpe_name,
+            cpu_bits,
+            edition,
+            kernel_release,
+            lang,
+            name,
+            sp_name,
+            sp_ver,
+            type_,
+            type_id,
+            version,
+            unknown,
+        } = self;
+        *build = None;
+        *country = None;
+        *cpe_name = None;
+        *cpu_bits = None;
+        *edition = None;
+        *kernel_release = None;
+        *lang = None;
+        *name = None;
+        *sp_name = None;
+        *sp_ver = None;
+        *type_ = None;
+        *type_id = None;
+        *version = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Os {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -364,6 +364,120 @@ impl Osint {
     }
 }
 
+impl crate::Reset for Osint {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            answers,
+            attacks,
+            autonomous_system,
+            campaign,
+            category,
+            comment,
+            confidence,
+            confidence_id,
+            created_time,
+            created_time_dt,
+            creator,
+            desc,
+            detection_pattern,
+            detection_pattern_type,
+            detection_pattern_type_id,
+            email,
+            email_auth,
+            expiration_time,
+            expiration_time_dt,
+            external_uid,
+            file,
+            intrusion_sets,
+            kill_chain,
+            labels,
+            location,
+            malware,
+            modified_time,
+            modified_time_dt,
+            name,
+            references,
+            related_analytics,
+            reputation,
+            risk_score,
+            script,
+            severity,
+            severity_id,
+            signatures,
+            src_url,
+            subdomains,
+            subnet,
+            threat_actor,
+            tlp,
+            type_,
+            type_id,
+            uid,
+            uploaded_time,
+            uploaded_time_dt,
+            value,
+            vendor_name,
+            vulnerabilities,
+            whois,
+            unknown,
+        } = self;
+        *answers = None;
+        *attacks = None;
+        *autonomous_system = None;
+        *campaign = None;
+        *category = None;
+        *comment = None;
+        *confidence = None;
+        *confidence_id = None;
+        *created_time = None;
+        *created_time_dt = None;
+        *creator = None;
+        *desc = None;
+        *detection_pattern = None;
+        *detection_pattern_type = None;
+        *detection_pattern_type_id = None;
+        *email = None;
+        *email_auth = None;
+        *expiration_time = None;
+        *expiration_time_dt = None;
+        *external_uid = None;
+        *file = None;
+        *intrusion_sets = None;
+        *kill_chain = None;
+        *labels = None;
+        *location = None;
+        *malware = None;
+        *modified_time = None;
+        *modified_time_dt = None;
+        *name = None;
+        *references = None;
+        *related_analytics = None;
+        *reputation = None;
+        *risk_score = None;
+        *script = None;
+        *severity = None;
+        *severity_id = None;
+        *signatures = None;
+        *src_url = None;
+        *subdomains = None;
+        *subnet = None;
+        *threat_actor = None;
+        *tlp = None;
+        *type_ = None;
+        *type_id = None;
+        *uid = None;
+        *uploaded_time = None;
+        *uploaded_time_dt = None;
+        *value = None;
+        *vendor_name = None;
+        *vulnerabilities = None;
+        *whois = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Osint {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -112,6 +112,52 @@ impl Package {
     }
 }
 
+impl crate::Reset for Package {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            architecture,
+            cpe_name,
+            epoch,
+            hash,
+            license,
+            license_url,
+            name,
+            package_manager,
+            package_manager_url,
+            purl,
+            release,
+            src_url,
+            type_,
+            type_id,
+            uid,
+            vendor_name,
+            version,
+            unknown,
+        } = self;
+        *architecture = None;
+        *cpe_name = None;
+        *epoch = None;
+        *hash = None;
+        *license = None;
+        *license_url = None;
+        *name = None;
+        *package_manager = None;
+        *package_manager_url = None;
+        *purl = None;
+        *release = None;
+        *src_url = None;
+        *type_ = None;
+        *type_id = None;
+        *uid = None;
+        *vendor_name = None;
+        *version = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Package {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

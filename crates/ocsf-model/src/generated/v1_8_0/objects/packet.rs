@@ -193,6 +193,38 @@ impl Packet {
     }
 }
 
+impl crate::Reset for Packet {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            encoding,
+            encoding_id,
+            end_offset,
+            format,
+            format_id,
+            sequence_number,
+            source,
+            source_id,
+            start_offset,
+            value,
+            unknown,
+        } = self;
+        *encoding = None;
+        *encoding_id = None;
+        *end_offset = None;
+        *format = None;
+        *format_id = None;
+        *sequence_number = None;
+        *source = None;
+        *source_id = None;
+        *start_offset = None;
+        *value = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Packet {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -30,6 +30,24 @@ impl Parameter {
     }
 }
 
+impl crate::Reset for Parameter {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            name,
+            post_value,
+            pre_value,
+            unknown,
+        } = self;
+        *name = None;
+        *post_value = None;
+        *pre_value = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Parameter {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -104,6 +104,36 @@ impl PeripheralDevice {
     }
 }
 
+impl crate::Reset for PeripheralDevice {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            class,
+            model,
+            name,
+            serial_number,
+            type_,
+            type_id,
+            uid,
+            vendor_id_list,
+            vendor_name,
+            unknown,
+        } = self;
+        *class = None;
+        *model = None;
+        *name = None;
+        *serial_number = None;
+        *type_ = None;
+        *type_id = None;
+        *uid = None;
+        *vendor_id_list = None;
+        *vendor_name = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for PeripheralDevice {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

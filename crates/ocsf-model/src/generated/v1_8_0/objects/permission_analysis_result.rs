@@ -46,6 +46,34 @@ impl PermissionAnalysisResult {
     }
 }
 
+impl crate::Reset for PermissionAnalysisResult {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            analyzed_privileges_count,
+            condition_keys,
+            granted_privileges,
+            policy,
+            service_privilege_analysis_list,
+            total_potential_attacks_count,
+            unused_privileges_count,
+            unused_services_count,
+            unknown,
+        } = self;
+        *analyzed_privileges_count = None;
+        *condition_keys = None;
+        *granted_privileges = None;
+        *policy = None;
+        *service_privilege_analysis_list = None;
+        *total_potential_attacks_count = None;
+        *unused_privileges_count = None;
+        *unused_services_count = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for PermissionAnalysisResult {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -46,6 +46,34 @@ impl Policy {
     }
 }
 
+impl crate::Reset for Policy {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            data,
+            desc,
+            group,
+            is_applied,
+            name,
+            type_,
+            uid,
+            version,
+            unknown,
+        } = self;
+        *data = None;
+        *desc = None;
+        *group = None;
+        *is_applied = None;
+        *name = None;
+        *type_ = None;
+        *uid = None;
+        *version = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Policy {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -31,6 +31,24 @@ impl PortInfo {
     }
 }
 
+impl crate::Reset for PortInfo {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            port,
+            protocol_name,
+            protocol_num,
+            unknown,
+        } = self;
+        *port = None;
+        *protocol_name = None;
+        *protocol_num = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for PortInfo {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -34,6 +34,22 @@ impl PrivilegeAttackInfo {
     }
 }
 
+impl crate::Reset for PrivilegeAttackInfo {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            attack,
+            privilege_info_list,
+            unknown,
+        } = self;
+        *attack = None;
+        *privilege_info_list = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for PrivilegeAttackInfo {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

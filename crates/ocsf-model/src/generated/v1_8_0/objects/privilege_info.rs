@@ -83,6 +83,30 @@ impl PrivilegeInfo {
     }
 }
 
+impl crate::Reset for PrivilegeInfo {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            is_unused,
+            last_used_time,
+            last_used_time_dt,
+            name,
+            type_,
+            type_id,
+            unknown,
+        } = self;
+        *is_unused = None;
+        *last_used_time = None;
+        *last_used_time_dt = None;
+        *name = None;
+        *type_ = None;
+        *type_id = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for PrivilegeInfo {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -172,6 +172,82 @@ impl Process {
     }
 }
 
+impl crate::Reset for Process {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            ancestry,
+            auid,
+            cmd_line,
+            container,
+            cpid,
+            created_time,
+            created_time_dt,
+            egid,
+            environment_variables,
+            euid,
+            file,
+            group,
+            hosted_services,
+            integrity,
+            integrity_id,
+            lineage,
+            loaded_modules,
+            name,
+            namespace_pid,
+            parent_process,
+            path,
+            pid,
+            ptid,
+            sandbox,
+            session,
+            terminated_time,
+            terminated_time_dt,
+            tid,
+            uid,
+            user,
+            working_directory,
+            xattributes,
+            unknown,
+        } = self;
+        *ancestry = None;
+        *auid = None;
+        *cmd_line = None;
+        *container = None;
+        *cpid = None;
+        *created_time = None;
+        *created_time_dt = None;
+        *egid = None;
+        *environment_variables = None;
+        *euid = None;
+        *file = None;
+        *group = None;
+        *hosted_services = None;
+        *integrity = None;
+        *integrity_id = None;
+        *lineage = None;
+        *loaded_modules = None;
+        *name = None;
+        *namespace_pid = None;
+        *parent_process = None;
+        *path = None;
+        *pid = None;
+        *ptid = None;
+        *sandbox = None;
+        *session = None;
+        *terminated_time = None;
+        *terminated_time_dt = None;
+        *tid = None;
+        *uid = None;
+        *user = None;
+        *working_directory = None;
+        *xattributes = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Process {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -47,6 +47,34 @@ impl ProcessEntity {
     }
 }
 
+impl crate::Reset for ProcessEntity {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            cmd_line,
+            cpid,
+            created_time,
+            created_time_dt,
+            name,
+            path,
+            pid,
+            uid,
+            unknown,
+        } = self;
+        *cmd_line = None;
+        *cpid = None;
+        *created_time = None;
+        *created_time_dt = None;
+        *name = None;
+        *path = None;
+        *pid = None;
+        *uid = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for ProcessEntity {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -37,6 +37,26 @@ impl ProgrammaticCredential {
     }
 }
 
+impl crate::Reset for ProgrammaticCredential {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            last_used_time,
+            last_used_time_dt,
+            type_,
+            uid,
+            unknown,
+        } = self;
+        *last_used_time = None;
+        *last_used_time_dt = None;
+        *type_ = None;
+        *uid = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for ProgrammaticCredential {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -218,6 +218,60 @@ impl QueryEvidence {
     }
 }
 
+impl crate::Reset for QueryEvidence {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            connection_info,
+            file,
+            folder,
+            group,
+            job,
+            kernel,
+            module,
+            network_interfaces,
+            peripheral_device,
+            process,
+            query_type,
+            query_type_id,
+            reg_key,
+            reg_value,
+            service,
+            session,
+            startup_item,
+            state,
+            tcp_state_id,
+            user,
+            users,
+            unknown,
+        } = self;
+        *connection_info = None;
+        *file = None;
+        *folder = None;
+        *group = None;
+        *job = None;
+        *kernel = None;
+        *module = None;
+        *network_interfaces = None;
+        *peripheral_device = None;
+        *process = None;
+        *query_type = None;
+        *query_type_id = None;
+        *reg_key = None;
+        *reg_value = None;
+        *service = None;
+        *session = None;
+        *startup_item = None;
+        *state = None;
+        *tcp_state_id = None;
+        *user = None;
+        *users = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for QueryEvidence {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

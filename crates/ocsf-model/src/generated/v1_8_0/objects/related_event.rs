@@ -120,6 +120,68 @@ impl RelatedEvent {
     }
 }
 
+impl crate::Reset for RelatedEvent {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            attacks,
+            count,
+            created_time,
+            created_time_dt,
+            desc,
+            first_seen_time,
+            first_seen_time_dt,
+            kill_chain,
+            last_seen_time,
+            last_seen_time_dt,
+            modified_time,
+            modified_time_dt,
+            observables,
+            product,
+            product_uid,
+            severity,
+            severity_id,
+            status,
+            tags,
+            title,
+            traits,
+            type_,
+            type_name,
+            type_uid,
+            uid,
+            unknown,
+        } = self;
+        *attacks = None;
+        *count = None;
+        *created_time = None;
+        *created_time_dt = None;
+        *desc = None;
+        *first_seen_time = None;
+        *first_seen_time_dt = None;
+        *kill_chain = None;
+        *last_seen_time = None;
+        *last_seen_time_dt = None;
+        *modified_time = None;
+        *modified_time_dt = None;
+        *observables = None;
+        *product = None;
+        *product_uid = None;
+        *severity = None;
+        *severity_id = None;
+        *status = None;
+        *tags = None;
+        *title = None;
+        *traits = None;
+        *type_ = None;
+        *type_name = None;
+        *type_uid = None;
+        *uid = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for RelatedEvent {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -36,6 +36,28 @@ impl Reporter {
     }
 }
 
+impl crate::Reset for Reporter {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            hostname,
+            ip,
+            name,
+            org,
+            uid,
+            unknown,
+        } = self;
+        *hostname = None;
+        *ip = None;
+        *name = None;
+        *org = None;
+        *uid = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Reporter {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -97,6 +97,26 @@ impl Reputation {
     }
 }
 
+impl crate::Reset for Reputation {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            base_score,
+            provider,
+            score,
+            score_id,
+            unknown,
+        } = self;
+        *base_score = None;
+        *provider = None;
+        *score = None;
+        *score_id = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Reputation {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -156,6 +156,76 @@ impl ResourceDetails {
     }
 }
 
+impl crate::Reset for ResourceDetails {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            agent_list,
+            cloud_partition,
+            created_time,
+            created_time_dt,
+            criticality,
+            data,
+            data_classification,
+            data_classifications,
+            group,
+            hostname,
+            ip,
+            is_backed_up,
+            labels,
+            modified_time,
+            modified_time_dt,
+            name,
+            namespace,
+            owner,
+            provider,
+            region,
+            resource_relationship,
+            role,
+            role_id,
+            tags,
+            type_,
+            uid,
+            uid_alt,
+            version,
+            zone,
+            unknown,
+        } = self;
+        *agent_list = None;
+        *cloud_partition = None;
+        *created_time = None;
+        *created_time_dt = None;
+        *criticality = None;
+        *data = None;
+        *data_classification = None;
+        *data_classifications = None;
+        *group = None;
+        *hostname = None;
+        *ip = None;
+        *is_backed_up = None;
+        *labels = None;
+        *modified_time = None;
+        *modified_time_dt = None;
+        *name = None;
+        *namespace = None;
+        *owner = None;
+        *provider = None;
+        *region = None;
+        *resource_relationship = None;
+        *role = None;
+        *role_id = None;
+        *tags = None;
+        *type_ = None;
+        *uid = None;
+        *uid_alt = None;
+        *version = None;
+        *zone = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for ResourceDetails {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

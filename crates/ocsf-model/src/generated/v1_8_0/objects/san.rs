@@ -30,6 +30,22 @@ impl San {
     }
 }
 
+impl crate::Reset for San {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            name,
+            type_,
+            unknown,
+        } = self;
+        *name = None;
+        *type_ = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for San {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

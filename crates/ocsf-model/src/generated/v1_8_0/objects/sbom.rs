@@ -96,6 +96,36 @@ impl Sbom {
     }
 }
 
+impl crate::Reset for Sbom {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            created_time,
+            created_time_dt,
+            package,
+            product,
+            software_components,
+            type_,
+            type_id,
+            uid,
+            version,
+            unknown,
+        } = self;
+        *created_time = None;
+        *created_time_dt = None;
+        *package = None;
+        *product = None;
+        *software_components = None;
+        *type_ = None;
+        *type_id = None;
+        *uid = None;
+        *version = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Sbom {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

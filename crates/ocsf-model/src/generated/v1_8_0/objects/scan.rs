@@ -88,6 +88,26 @@ impl Scan {
     }
 }
 
+impl crate::Reset for Scan {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            name,
+            type_,
+            type_id,
+            uid,
+            unknown,
+        } = self;
+        *name = None;
+        *type_ = None;
+        *type_id = None;
+        *uid = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Scan {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -152,6 +152,64 @@ impl Scim {
     }
 }
 
+impl crate::Reset for Scim {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            auth_protocol,
+            auth_protocol_id,
+            created_time,
+            created_time_dt,
+            error_message,
+            is_group_provisioning_enabled,
+            is_user_provisioning_enabled,
+            last_run_time,
+            last_run_time_dt,
+            modified_time,
+            modified_time_dt,
+            name,
+            protocol_name,
+            rate_limit,
+            scim_group_schema,
+            scim_user_schema,
+            state,
+            state_id,
+            uid,
+            uid_alt,
+            url_string,
+            vendor_name,
+            version,
+            unknown,
+        } = self;
+        *auth_protocol = None;
+        *auth_protocol_id = None;
+        *created_time = None;
+        *created_time_dt = None;
+        *error_message = None;
+        *is_group_provisioning_enabled = None;
+        *is_user_provisioning_enabled = None;
+        *last_run_time = None;
+        *last_run_time_dt = None;
+        *modified_time = None;
+        *modified_time_dt = None;
+        *name = None;
+        *protocol_name = None;
+        *rate_limit = None;
+        *scim_group_schema = None;
+        *scim_user_schema = None;
+        *state = None;
+        *state_id = None;
+        *uid = None;
+        *uid_alt = None;
+        *url_string = None;
+        *vendor_name = None;
+        *version = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Scim {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

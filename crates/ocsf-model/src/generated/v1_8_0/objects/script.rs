@@ -103,6 +103,34 @@ impl Script {
     }
 }
 
+impl crate::Reset for Script {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            file,
+            hashes,
+            name,
+            parent_uid,
+            script_content,
+            type_,
+            type_id,
+            uid,
+            unknown,
+        } = self;
+        *file = None;
+        *hashes = None;
+        *name = None;
+        *parent_uid = None;
+        *script_content = None;
+        *type_ = None;
+        *type_id = None;
+        *uid = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Script {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -36,6 +36,28 @@ impl Service {
     }
 }
 
+impl crate::Reset for Service {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            labels,
+            name,
+            tags,
+            uid,
+            version,
+            unknown,
+        } = self;
+        *labels = None;
+        *name = None;
+        *tags = None;
+        *uid = None;
+        *version = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Service {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

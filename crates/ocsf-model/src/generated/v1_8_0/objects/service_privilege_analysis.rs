@@ -54,6 +54,38 @@ impl ServicePrivilegeAnalysis {
     }
 }
 
+impl crate::Reset for ServicePrivilegeAnalysis {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            all_privileges_unused,
+            analyzed_privileges_count,
+            execute_count,
+            last_used_time,
+            last_used_time_dt,
+            name,
+            privilege_attack_info_list,
+            read_count,
+            unused_privileges_count,
+            write_count,
+            unknown,
+        } = self;
+        *all_privileges_unused = None;
+        *analyzed_privileges_count = None;
+        *execute_count = None;
+        *last_used_time = None;
+        *last_used_time_dt = None;
+        *name = None;
+        *privilege_attack_info_list = None;
+        *read_count = None;
+        *unused_privileges_count = None;
+        *write_count = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for ServicePrivilegeAnalysis {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

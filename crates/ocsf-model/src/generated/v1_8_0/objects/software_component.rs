@@ -131,6 +131,40 @@ impl SoftwareComponent {
     }
 }
 
+impl crate::Reset for SoftwareComponent {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            author,
+            hash,
+            license,
+            name,
+            purl,
+            related_component,
+            relationship,
+            relationship_id,
+            type_,
+            type_id,
+            version,
+            unknown,
+        } = self;
+        *author = None;
+        *hash = None;
+        *license = None;
+        *name = None;
+        *purl = None;
+        *related_component = None;
+        *relationship = None;
+        *relationship_id = None;
+        *type_ = None;
+        *type_id = None;
+        *version = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for SoftwareComponent {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

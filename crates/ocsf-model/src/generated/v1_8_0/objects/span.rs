@@ -59,6 +59,40 @@ impl Span {
     }
 }
 
+impl crate::Reset for Span {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            duration,
+            end_time,
+            end_time_dt,
+            message,
+            operation,
+            parent_uid,
+            service,
+            start_time,
+            start_time_dt,
+            status_code,
+            uid,
+            unknown,
+        } = self;
+        *duration = None;
+        *end_time = None;
+        *end_time_dt = None;
+        *message = None;
+        *operation = None;
+        *parent_uid = None;
+        *service = None;
+        *start_time = None;
+        *start_time_dt = None;
+        *status_code = None;
+        *uid = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Span {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -91,6 +91,52 @@ impl Sso {
     }
 }
 
+impl crate::Reset for Sso {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            auth_protocol,
+            auth_protocol_id,
+            certificate,
+            created_time,
+            created_time_dt,
+            duration_mins,
+            idle_timeout,
+            login_endpoint,
+            logout_endpoint,
+            metadata_endpoint,
+            modified_time,
+            modified_time_dt,
+            name,
+            protocol_name,
+            scopes,
+            uid,
+            vendor_name,
+            unknown,
+        } = self;
+        *auth_protocol = None;
+        *auth_protocol_id = None;
+        *certificate = None;
+        *created_time = None;
+        *created_time_dt = None;
+        *duration_mins = None;
+        *idle_timeout = None;
+        *login_endpoint = None;
+        *logout_endpoint = None;
+        *metadata_endpoint = None;
+        *modified_time = None;
+        *modified_time_dt = None;
+        *name = None;
+        *protocol_name = None;
+        *scopes = None;
+        *uid = None;
+        *vendor_name = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Sso {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -259,6 +259,44 @@ impl StartupItem {
     }
 }
 
+impl crate::Reset for StartupItem {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            driver,
+            job,
+            name,
+            process,
+            run_mode_ids,
+            run_modes,
+            run_state,
+            run_state_id,
+            start_type,
+            start_type_id,
+            type_,
+            type_id,
+            win_service,
+            unknown,
+        } = self;
+        *driver = None;
+        *job = None;
+        *name = None;
+        *process = None;
+        *run_mode_ids = None;
+        *run_modes = None;
+        *run_state = None;
+        *run_state_id = None;
+        *start_type = None;
+        *start_type_id = None;
+        *type_ = None;
+        *type_id = None;
+        *win_service = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for StartupItem {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

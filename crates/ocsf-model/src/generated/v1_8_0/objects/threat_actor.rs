@@ -75,6 +75,24 @@ impl ThreatActor {
     }
 }
 
+impl crate::Reset for ThreatActor {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            name,
+            type_,
+            type_id,
+            unknown,
+        } = self;
+        *name = None;
+        *type_ = None;
+        *type_id = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for ThreatActor {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

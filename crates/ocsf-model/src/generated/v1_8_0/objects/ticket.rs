@@ -138,6 +138,34 @@ impl Ticket {
     }
 }
 
+impl crate::Reset for Ticket {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            src_url,
+            status,
+            status_details,
+            status_id,
+            title,
+            type_,
+            type_id,
+            uid,
+            unknown,
+        } = self;
+        *src_url = None;
+        *status = None;
+        *status_details = None;
+        *status_id = None;
+        *title = None;
+        *type_ = None;
+        *type_id = None;
+        *uid = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Ticket {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

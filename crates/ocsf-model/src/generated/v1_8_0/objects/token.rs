@@ -113,6 +113,44 @@ impl Token {
     }
 }
 
+impl crate::Reset for Token {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            created_time,
+            created_time_dt,
+            expiration_time,
+            expiration_time_dt,
+            is_renewable,
+            modified_time,
+            modified_time_dt,
+            name,
+            tenant_uid,
+            type_,
+            type_id,
+            uid,
+            zone,
+            unknown,
+        } = self;
+        *created_time = None;
+        *created_time_dt = None;
+        *expiration_time = None;
+        *expiration_time_dt = None;
+        *is_renewable = None;
+        *modified_time = None;
+        *modified_time_dt = None;
+        *name = None;
+        *tenant_uid = None;
+        *type_ = None;
+        *type_id = None;
+        *uid = None;
+        *zone = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Token {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

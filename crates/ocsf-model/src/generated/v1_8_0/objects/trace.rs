@@ -51,6 +51,36 @@ impl Trace {
     }
 }
 
+impl crate::Reset for Trace {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            duration,
+            end_time,
+            end_time_dt,
+            flags,
+            service,
+            span,
+            start_time,
+            start_time_dt,
+            uid,
+            unknown,
+        } = self;
+        *duration = None;
+        *end_time = None;
+        *end_time_dt = None;
+        *flags = None;
+        *service = None;
+        *span = None;
+        *start_time = None;
+        *start_time_dt = None;
+        *uid = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Trace {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -37,6 +37,28 @@ impl Trait {
     }
 }
 
+impl crate::Reset for Trait {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            category,
+            name,
+            type_,
+            uid,
+            values,
+            unknown,
+        } = self;
+        *category = None;
+        *name = None;
+        *type_ = None;
+        *uid = None;
+        *values = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Trait {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -44,6 +44,32 @@ impl TransformationInfo {
     }
 }
 
+impl crate::Reset for TransformationInfo {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            lang,
+            name,
+            product,
+            time,
+            time_dt,
+            uid,
+            url_string,
+            unknown,
+        } = self;
+        *lang = None;
+        *name = None;
+        *product = None;
+        *time = None;
+        *time_dt = None;
+        *uid = None;
+        *url_string = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for TransformationInfo {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

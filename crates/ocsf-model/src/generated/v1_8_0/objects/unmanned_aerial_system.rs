@@ -137,6 +137,46 @@ impl UnmannedAerialSystem {
     }
 }
 
+impl crate::Reset for UnmannedAerialSystem {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            hw_info,
+            location,
+            model,
+            name,
+            serial_number,
+            speed,
+            speed_accuracy,
+            track_direction,
+            type_,
+            type_id,
+            uid,
+            uid_alt,
+            uuid,
+            vertical_speed,
+            unknown,
+        } = self;
+        *hw_info = None;
+        *location = None;
+        *model = None;
+        *name = None;
+        *serial_number = None;
+        *speed = None;
+        *speed_accuracy = None;
+        *track_direction = None;
+        *type_ = None;
+        *type_id = None;
+        *uid = None;
+        *uid_alt = None;
+        *uuid = None;
+        *vertical_speed = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for UnmannedAerialSystem {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -159,6 +159,76 @@ impl UnmannedSystemOperatingArea {
     }
 }
 
+impl crate::Reset for UnmannedSystemOperatingArea {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            aerial_height,
+            altitude_ceiling,
+            altitude_floor,
+            city,
+            continent,
+            coordinates,
+            count,
+            country,
+            desc,
+            end_time,
+            end_time_dt,
+            geodetic_altitude,
+            geodetic_vertical_accuracy,
+            geohash,
+            horizontal_accuracy,
+            is_on_premises,
+            isp,
+            lat,
+            locations,
+            long,
+            postal_code,
+            pressure_altitude,
+            provider,
+            radius,
+            region,
+            start_time,
+            start_time_dt,
+            type_,
+            type_id,
+            unknown,
+        } = self;
+        *aerial_height = None;
+        *altitude_ceiling = None;
+        *altitude_floor = None;
+        *city = None;
+        *continent = None;
+        *coordinates = None;
+        *count = None;
+        *country = None;
+        *desc = None;
+        *end_time = None;
+        *end_time_dt = None;
+        *geodetic_altitude = None;
+        *geodetic_vertical_accuracy = None;
+        *geohash = None;
+        *horizontal_accuracy = None;
+        *is_on_premises = None;
+        *isp = None;
+        *lat = None;
+        *locations = None;
+        *long = None;
+        *postal_code = None;
+        *pressure_altitude = None;
+        *provider = None;
+        *radius = None;
+        *region = None;
+        *start_time = None;
+        *start_time_dt = None;
+        *type_ = None;
+        *type_id = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for UnmannedSystemOperatingArea {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

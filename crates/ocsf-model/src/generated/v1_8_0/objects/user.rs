@@ -148,6 +148,60 @@ impl User {
     }
 }
 
+impl crate::Reset for User {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            account,
+            credential_uid,
+            display_name,
+            domain,
+            email_addr,
+            forward_addr,
+            full_name,
+            groups,
+            has_mfa,
+            ldap_person,
+            name,
+            org,
+            phone_number,
+            programmatic_credentials,
+            risk_level,
+            risk_level_id,
+            risk_score,
+            type_,
+            type_id,
+            uid,
+            uid_alt,
+            unknown,
+        } = self;
+        *account = None;
+        *credential_uid = None;
+        *display_name = None;
+        *domain = None;
+        *email_addr = None;
+        *forward_addr = None;
+        *full_name = None;
+        *groups = None;
+        *has_mfa = None;
+        *ldap_person = None;
+        *name = None;
+        *org = None;
+        *phone_number = None;
+        *programmatic_credentials = None;
+        *risk_level = None;
+        *risk_level_id = None;
+        *risk_score = None;
+        *type_ = None;
+        *type_id = None;
+        *uid = None;
+        *uid_alt = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for User {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -41,6 +41,22 @@ impl VendorAttributes {
     }
 }
 
+impl crate::Reset for VendorAttributes {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            severity,
+            severity_id,
+            unknown,
+        } = self;
+        *severity = None;
+        *severity_id = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for VendorAttributes {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

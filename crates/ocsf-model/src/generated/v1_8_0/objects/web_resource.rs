@@ -71,6 +71,48 @@ impl WebResource {
     }
 }
 
+impl crate::Reset for WebResource {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            created_time,
+            created_time_dt,
+            data,
+            data_classification,
+            data_classifications,
+            desc,
+            labels,
+            modified_time,
+            modified_time_dt,
+            name,
+            tags,
+            type_,
+            uid,
+            uid_alt,
+            url_string,
+            unknown,
+        } = self;
+        *created_time = None;
+        *created_time_dt = None;
+        *data = None;
+        *data_classification = None;
+        *data_classifications = None;
+        *desc = None;
+        *labels = None;
+        *modified_time = None;
+        *modified_time_dt = None;
+        *name = None;
+        *tags = None;
+        *type_ = None;
+        *uid = None;
+        *uid_alt = None;
+        *url_string = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for WebResource {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -112,6 +112,54 @@ impl Whois {
     }
 }
 
+impl crate::Reset for Whois {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            autonomous_system,
+            created_time,
+            created_time_dt,
+            dnssec_status,
+            dnssec_status_id,
+            domain,
+            domain_contacts,
+            email_addr,
+            isp,
+            isp_org,
+            last_seen_time,
+            last_seen_time_dt,
+            name_servers,
+            phone_number,
+            registrar,
+            status,
+            subdomains,
+            subnet,
+            unknown,
+        } = self;
+        *autonomous_system = None;
+        *created_time = None;
+        *created_time_dt = None;
+        *dnssec_status = None;
+        *dnssec_status_id = None;
+        *domain = None;
+        *domain_contacts = None;
+        *email_addr = None;
+        *isp = None;
+        *isp_org = None;
+        *last_seen_time = None;
+        *last_seen_time_dt = None;
+        *name_servers = None;
+        *phone_number = None;
+        *registrar = None;
+        *status = None;
+        *subdomains = None;
+        *subnet = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for Whois {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

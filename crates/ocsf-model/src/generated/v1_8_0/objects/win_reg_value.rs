@@ -126,6 +126,44 @@ impl WinRegValue {
     }
 }
 
+impl crate::Reset for WinRegValue {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            data,
+            is_default,
+            is_system,
+            modified_time,
+            modified_time_dt,
+            name,
+            path,
+            reg_binary_data,
+            reg_integer_data,
+            reg_string_data,
+            reg_string_list_data,
+            type_,
+            type_id,
+            unknown,
+        } = self;
+        *data = None;
+        *is_default = None;
+        *is_system = None;
+        *modified_time = None;
+        *modified_time_dt = None;
+        *name = None;
+        *path = None;
+        *reg_binary_data = None;
+        *reg_integer_data = None;
+        *reg_string_data = None;
+        *reg_string_list_data = None;
+        *type_ = None;
+        *type_id = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for WinRegValue {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -239,6 +239,50 @@ impl WinWinResource {
     }
 }
 
+impl crate::Reset for WinWinResource {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            created_time,
+            created_time_dt,
+            data,
+            data_classification,
+            data_classifications,
+            details,
+            labels,
+            modified_time,
+            modified_time_dt,
+            name,
+            svc_name,
+            tags,
+            type_,
+            type_id,
+            uid,
+            uid_alt,
+            unknown,
+        } = self;
+        *created_time = None;
+        *created_time_dt = None;
+        *data = None;
+        *data_classification = None;
+        *data_classifications = None;
+        *details = None;
+        *labels = None;
+        *modified_time = None;
+        *modified_time_dt = None;
+        *name = None;
+        *svc_name = None;
+        *tags = None;
+        *type_ = None;
+        *type_id = None;
+        *uid = None;
+        *uid_alt = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for WinWinResource {
     fn schema_version() -> &'static crate::schema::SchemaVersion {

@@ -261,6 +261,58 @@ impl WinWinService {
     }
 }
 
+impl crate::Reset for WinWinService {
+    #[inline]
+    fn reset(&mut self) {
+        let Self {
+            cmd_line,
+            hosting_process,
+            labels,
+            load_order_group,
+            name,
+            service_category,
+            service_category_id,
+            service_dependencies,
+            service_dll_file,
+            service_error_control,
+            service_error_control_id,
+            service_file,
+            service_start_name,
+            service_start_type,
+            service_start_type_id,
+            service_type,
+            service_type_id,
+            tags,
+            uid,
+            version,
+            unknown,
+        } = self;
+        *cmd_line = None;
+        *hosting_process = None;
+        *labels = None;
+        *load_order_group = None;
+        *name = None;
+        *service_category = None;
+        *service_category_id = None;
+        *service_dependencies = None;
+        *service_dll_file = None;
+        *service_error_control = None;
+        *service_error_control_id = None;
+        *service_file = None;
+        *service_start_name = None;
+        *service_start_type = None;
+        *service_start_type_id = None;
+        *service_type = None;
+        *service_type_id = None;
+        *tags = None;
+        *uid = None;
+        *version = None;
+        if !unknown.is_empty() {
+            unknown.clear();
+        }
+    }
+}
+
 #[cfg(feature = "arrow")]
 impl crate::columnar::Columnar for WinWinService {
     fn schema_version() -> &'static crate::schema::SchemaVersion {
