@@ -6,6 +6,7 @@
 //! are replaced by [`render`]'s event. The result equals [`render`]'s (the tests
 //! `reuse_equals_render` over the sample corpora check it).
 
+use ocsf_model::Reset;
 use ocsf_model::v1_1_0::Event;
 use ocsf_model::v1_1_0::enums::ActionId;
 use ocsf_model::v1_1_0::enums::StatusId;
@@ -17,6 +18,7 @@ use serde_json::{Map, Value};
 use std::borrow::Cow;
 
 use super::super::Target;
+
 use super::reuse::{clear_box, fill_box, set_box, set_list, set_opt_str, set_str, slot_mut};
 use super::{
     Ctx, LINUX_USERS_PROFILE, SECURITY_CONTROL_PROFILE, V1_1_0, action_of, connection,
@@ -313,11 +315,12 @@ fn authentication_into(
         c.fill_endpoint(x, "dst_endpoint", out);
     });
     let service = e.service.get_or_insert_with(Default::default);
-    let mut old = std::mem::take(&mut **service);
+    let mut old_name = service.name.take();
+    service.reset();
     service.name = match n.service_name.take() {
         Some(s) => {
             // Kept by the record for the next line.
-            n.service_name = old.name.take();
+            n.service_name = old_name;
             Some(s)
         }
         None => {
@@ -327,9 +330,8 @@ fn authentication_into(
                 .as_deref()
                 .or_else(|| e.metadata.product.as_ref().and_then(|p| p.name.as_deref()))
                 .unwrap_or(UNKNOWN);
-            let mut s = old.name.take();
-            set_str(&mut s, name);
-            s
+            set_str(&mut old_name, name);
+            old_name
         }
     };
     crate::render::keep::session(e.session.as_deref_mut());
@@ -340,12 +342,13 @@ fn authentication_into(
     crate::render::keep::actor(e.actor.as_deref_mut());
     if actor_user.is_some() || actor_process.is_some() {
         let actor = slot_mut(&mut e.actor);
-        let mut old = std::mem::take(actor);
-        actor.user = old.user.take();
+        let (user, process) = (actor.user.take(), actor.process.take());
+        actor.reset();
+        actor.user = user;
         fill_box(&mut actor.user, actor_user, |u, out| {
             c.fill_user(u, "actor.user", out);
         });
-        actor.process = old.process.take();
+        actor.process = process;
         fill_box(&mut actor.process, actor_process, |p, out| {
             c.fill_process(p, "actor.process", out);
         });
@@ -427,16 +430,21 @@ fn optional_actor_into(n: &mut Normalized, c: &mut Ctx<'_>, slot: &mut Option<Bo
         return;
     }
     let actor = slot_mut(slot);
-    let mut old = std::mem::take(actor);
-    actor.user = old.user.take();
+    let (kept_user, kept_process, kept_session) = (
+        actor.user.take(),
+        actor.process.take(),
+        actor.session.take(),
+    );
+    actor.reset();
+    actor.user = kept_user;
     fill_box(&mut actor.user, user, |u, out| {
         c.fill_user(u, "actor.user", out)
     });
-    actor.process = old.process.take();
+    actor.process = kept_process;
     fill_box(&mut actor.process, process, |p, out| {
         c.fill_process(p, "actor.process", out);
     });
-    actor.session = old.session.take();
+    actor.session = kept_session;
     set_box(
         &mut actor.session,
         session.filter(|s| !s.is_empty()).map(Ctx::session),
