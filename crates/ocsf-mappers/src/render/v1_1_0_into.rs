@@ -18,7 +18,6 @@ use serde_json::{Map, Value};
 use std::borrow::Cow;
 
 use super::super::Target;
-
 use super::reuse::{clear_box, fill_box, set_box, set_list, set_opt_str, set_str, slot_mut};
 use super::{
     Ctx, LINUX_USERS_PROFILE, SECURITY_CONTROL_PROFILE, V1_1_0, action_of, connection,
