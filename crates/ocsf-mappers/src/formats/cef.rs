@@ -5,8 +5,9 @@
 //! * Header fields may contain `\|` and `\\` escapes.
 //! * The extension is a list of `key=value` pairs separated by spaces. Values may
 //!   contain spaces: a value runs until the next ` key=` (a space, a run of key
-//!   characters `[A-Za-z0-9_.-]`, then an unescaped `=`). Trailing spaces of a
-//!   value are dropped.
+//!   characters `[A-Za-z0-9_.-]`, optionally with index brackets such as
+//!   `ad.Name[0]`, then an unescaped `=`). Trailing spaces of a value are
+//!   dropped.
 //! * Extension values may contain `\=`, `\\`, `\n`, `\r` (and `\|`) escapes.
 //!   Some producers (Trend Micro Deep Security among them) write Windows paths
 //!   without escaping backslashes, e.g. `C:\Windows\System32\notepad.exe`; a
@@ -266,7 +267,23 @@ fn parse_at(line: &str, start: usize) -> Result<CefRecord<'_>, Error> {
 }
 
 pub(crate) fn is_key_byte(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-')
+    c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-' | b'[' | b']')
+}
+
+/// Whether the brackets of `key` (a run of key bytes) are index pairs after a
+/// name: `ad.x[0]` and `a[0][1]` are keys, `[0]`, `a]`, `a[` and `a[b[c]]`
+/// are not.
+pub(crate) fn brackets_pair_up(key: &[u8]) -> bool {
+    let mut open = false;
+    for (i, &c) in key.iter().enumerate() {
+        match c {
+            b'[' if i > 0 && !open => open = true,
+            b']' if open => open = false,
+            b'[' | b']' => return false,
+            _ => {}
+        }
+    }
+    !open
 }
 
 /// The next `=` at or after `from` that is not escaped by an odd number of
@@ -291,7 +308,7 @@ fn key_start_before(b: &[u8], eq: usize, value_start: usize) -> Option<usize> {
     while k > value_start && is_key_byte(b[k - 1]) {
         k -= 1;
     }
-    (k < eq && k > value_start && b[k - 1] == b' ').then_some(k)
+    (k < eq && k > value_start && b[k - 1] == b' ' && brackets_pair_up(&b[k..eq])).then_some(k)
 }
 
 /// The first `key=` of `ext`: a run of key bytes at the start or after a
@@ -303,7 +320,7 @@ fn first_key(b: &[u8]) -> Option<(usize, usize)> {
         while k > 0 && is_key_byte(b[k - 1]) {
             k -= 1;
         }
-        if k < eq && (k == 0 || b[k - 1] == b' ') {
+        if k < eq && (k == 0 || b[k - 1] == b' ') && brackets_pair_up(&b[k..eq]) {
             return Some((k, eq));
         }
         search = eq + 1;
@@ -480,6 +497,28 @@ mod tests {
             Some(r"C:\Program Files\x.exe")
         );
         assert!(r.unparsed.is_empty());
+    }
+
+    #[test]
+    fn keys_with_bracketed_indexes() {
+        let r = parse("CEF:0|V|P|1|2|N|3|ad.Foo[0]=a b ad.Bar[1]=c src=1.1.1.1 x[0][1]=y")
+            .expect("parses");
+        assert_eq!(
+            kv(&r),
+            vec![
+                ("ad.Foo[0]", "a b"),
+                ("ad.Bar[1]", "c"),
+                ("src", "1.1.1.1"),
+                ("x[0][1]", "y")
+            ]
+        );
+        assert!(r.unparsed.is_empty());
+        // Brackets that do not pair up after a name do not make a key.
+        let r = parse("CEF:0|V|P|1|2|N|3|msg=x [y]=z list a]=b c[=d e[f[g]]=h").expect("parses");
+        assert_eq!(kv(&r), vec![("msg", "x [y]=z list a]=b c[=d e[f[g]]=h")]);
+        let r = parse("CEF:0|V|P|1|2|N|3|[0]=a b=c").expect("parses");
+        assert_eq!(kv(&r), vec![("b", "c")]);
+        assert_eq!(r.unparsed, vec!["[0]=a"]);
     }
 
     #[test]

@@ -40,7 +40,7 @@
 use std::borrow::Cow;
 
 use crate::error::{Error, ErrorKind, Format};
-use crate::formats::cef::{find_marker, is_key_byte, split_space_pairs};
+use crate::formats::cef::{brackets_pair_up, find_marker, is_key_byte, split_space_pairs};
 use crate::formats::date_pattern;
 use crate::formats::syslog::{self, SyslogContext, SyslogRecord};
 use crate::formats::text::{header_field_end, trim_eol, unescape_header};
@@ -292,7 +292,8 @@ fn key_of(seg: &str) -> Option<(&str, usize)> {
     let lead = seg.len() - seg.trim_start_matches([' ', '\t']).len();
     let eq = seg.find('=')?;
     let key = seg.get(lead..eq)?;
-    (!key.is_empty() && key.bytes().all(is_key_byte)).then_some((key, eq))
+    (!key.is_empty() && key.bytes().all(is_key_byte) && brackets_pair_up(key.as_bytes()))
+        .then_some((key, eq))
 }
 
 /// Splits the attribute text at `line[at..]`: attributes, and the text that is
@@ -459,6 +460,15 @@ mod tests {
         assert_eq!(kv(&r), vec![("a", "1\tnot a pair"), ("b", "x^y")]);
         let r = parse("LEEF:1.0|V|P|1|E|a=1\tbad key=2").expect("parses");
         assert_eq!(kv(&r), vec![("a", "1\tbad key=2")]);
+    }
+
+    #[test]
+    fn keys_with_bracketed_indexes() {
+        let r = parse("LEEF:1.0|V|P|1|E|ad.x[0]=1\tb=2\t[1]=3").expect("parses");
+        assert_eq!(kv(&r), vec![("ad.x[0]", "1"), ("b", "2\t[1]=3")]);
+        let r = parse("LEEF:1.0|V|P|1|E|ad.x[0]=1 ad.y[1]=two words").expect("parses");
+        assert_eq!(kv(&r), vec![("ad.x[0]", "1"), ("ad.y[1]", "two words")]);
+        assert!(r.unparsed.is_empty());
     }
 
     #[test]
