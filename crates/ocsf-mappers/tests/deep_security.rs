@@ -145,6 +145,25 @@ fn firewall_is_network_activity() {
     );
 }
 
+/// A relay that sends only `<PRI>` before the CEF text (no timestamp, no host)
+/// still gets the event mapped, with the severity of the CEF header.
+#[test]
+fn cef_after_a_bare_priority_is_mapped() {
+    expect(
+        concat!(
+            "<134>CEF:0|Trend Micro|Deep Security Agent|20.0.1|21|Deny SMB from Internet|6|cn1=12 cn1Label=Host ID ",
+            "dvchost=fs01 act=Deny src=203.0.113.51 dst=10.0.0.20 spt=51001 dpt=445 proto=TCP",
+        ),
+        4001,
+        5,
+        &[
+            ("firewall_rule.uid", json!("21")),
+            ("src_endpoint.ip", json!("203.0.113.51")),
+            ("device.hostname", json!("fs01")),
+        ],
+    );
+}
+
 /// Integrity Monitoring is a Detection Finding like the other protection
 /// modules: its rule is the analytic, ATT&CK technique ids cited in the rule
 /// name become `attacks`, and the changed file and its changer are evidence.

@@ -18,7 +18,8 @@
 //!   caller keeps what parsed and accounts for the rest.
 //!
 //! [`parse`] reads a bare CEF message; [`parse_framed`] also accepts a syslog
-//! header (RFC 3164 or RFC 5424) in front of it.
+//! header (RFC 3164 or RFC 5424) in front of it, or a bare `<PRI>` with no
+//! timestamp or host (`<134>CEF:0|...`).
 
 use std::borrow::Cow;
 
@@ -214,18 +215,29 @@ pub fn parse_framed<'a>(line: &'a str, ctx: &SyslogContext) -> Result<CefEvent<'
     })
 }
 
-/// Finds `marker` at the start of `line` or right after whitespace, followed by
-/// a digit or space (the version).
+/// Finds `marker` at the start of `line`, right after whitespace or right
+/// after a `<PRI>` that is all the line has before it (`<134>CEF:0|...`),
+/// followed by a digit or space (the version).
 pub(crate) fn find_marker(line: &str, marker: &str) -> Option<usize> {
     let b = line.as_bytes();
     memchr::memmem::find_iter(b, marker.as_bytes()).find(|&p| {
-        let before_ok =
-            p == 0 || matches!(b[p - 1], b' ' | b'\t') || line[..p].ends_with('\u{feff}');
+        let before_ok = p == 0
+            || matches!(b[p - 1], b' ' | b'\t')
+            || line[..p].ends_with('\u{feff}')
+            || (b[p - 1] == b'>' && is_bare_pri(&line[..p]));
         let after_ok = b
             .get(p + marker.len())
             .is_some_and(|c| c.is_ascii_digit() || *c == b' ');
         before_ok && after_ok
     })
+}
+
+/// Whether `s` is a `<PRI>` (one to three digits), optionally after a BOM.
+fn is_bare_pri(s: &str) -> bool {
+    s.trim_start_matches('\u{feff}')
+        .strip_prefix('<')
+        .and_then(|r| r.strip_suffix('>'))
+        .is_some_and(|d| (1..=3).contains(&d.len()) && d.bytes().all(|c| c.is_ascii_digit()))
 }
 
 /// Parses the CEF message starting at `line[start..]` (which begins with `CEF:`).
@@ -418,7 +430,7 @@ fn unescape_value(raw: &str) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::formats::syslog::SyslogFormat;
+    use crate::formats::syslog::{SyslogFormat, TimeSource};
 
     fn kv<'r>(r: &'r CefRecord<'_>) -> Vec<(&'r str, &'r str)> {
         r.extensions
@@ -626,6 +638,31 @@ mod tests {
         // Error offsets are relative to the full line.
         let e = parse_framed("Jun  9 12:00:00 h CEF:0|V|P|1|2|N", &ctx).expect_err("cut");
         assert_eq!(e.offset(), Some(33));
+    }
+
+    #[test]
+    fn framed_by_a_bare_priority() {
+        let ctx = SyslogContext::new(1_718_000_000_000);
+        let ev = parse_framed("<134>CEF:0|V|P|1|2|N|3|src=1.1.1.1", &ctx).expect("parses");
+        let s = ev.syslog.expect("syslog header");
+        assert_eq!((s.facility, s.severity), (Some(16), Some(6)));
+        assert_eq!(s.format, SyslogFormat::Rfc3164);
+        assert_eq!(s.time_source, TimeSource::Reference);
+        assert_eq!((s.time_ms, s.utc_offset_secs), (ctx.reference_ms, None));
+        assert_eq!((s.hostname, s.app), (None, None));
+        assert_eq!(s.message, "CEF:0|V|P|1|2|N|3|src=1.1.1.1");
+        assert_eq!(ev.cef.get("src"), Some("1.1.1.1"));
+        let ev = parse_framed("\u{feff}<14>CEF:1|V|P|1|2|N|3|", &ctx).expect("parses");
+        assert_eq!(ev.syslog.and_then(|s| s.priority()), Some(14));
+        // A bad priority is reported, not skipped.
+        let e = parse_framed("<999>CEF:0|V|P|1|2|N|3|", &ctx).expect_err("bad pri");
+        assert_eq!(e.kind(), ErrorKind::InvalidPriority);
+        // Only a whole `<PRI>` lets the marker follow `>`.
+        assert_eq!(find_marker("<13>CEF:0|", "CEF:"), Some(4));
+        assert_eq!(find_marker("x<13>CEF:0|", "CEF:"), None);
+        assert_eq!(find_marker("<>CEF:0|", "CEF:"), None);
+        assert_eq!(find_marker("<1a>CEF:0|", "CEF:"), None);
+        assert_eq!(find_marker("a>CEF:0|", "CEF:"), None);
     }
 
     #[test]

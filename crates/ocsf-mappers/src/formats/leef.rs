@@ -35,7 +35,7 @@
 //! [`formats::date_pattern`](crate::formats::date_pattern)).
 //!
 //! [`parse`] reads a bare LEEF message; [`parse_framed`] also accepts a syslog
-//! header in front of it.
+//! header in front of it, or a bare `<PRI>` (`<13>LEEF:1.0|...`).
 
 use std::borrow::Cow;
 
@@ -525,6 +525,12 @@ mod tests {
         assert_eq!(kv(&ev.leef), vec![("a", "1"), ("b", "2")]);
         let ev = parse_framed("LEEF:1.0|V|P|1|E|a=1", &ctx).expect("parses");
         assert!(ev.syslog.is_none());
+        // A bare `<PRI>` in front.
+        let ev = parse_framed("<13>LEEF:1.0|V|P|1|E|a=1", &ctx).expect("parses");
+        let s = ev.syslog.expect("header");
+        assert_eq!((s.priority(), s.hostname), (Some(13), None));
+        assert_eq!(s.message, "LEEF:1.0|V|P|1|E|a=1");
+        assert_eq!(kv(&ev.leef), vec![("a", "1")]);
         let e = parse_framed("Jun  9 12:00:00 gw nothing", &ctx).expect_err("no marker");
         assert_eq!(e.kind(), ErrorKind::InvalidHeader);
     }

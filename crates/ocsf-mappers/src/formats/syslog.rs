@@ -109,7 +109,9 @@ pub enum TimeSource {
     /// The line had month, day and time; the year and UTC offset came from the
     /// [`SyslogContext`].
     YearInferred,
-    /// The line had a nil timestamp; the context's reference clock was used.
+    /// The line had a nil timestamp (or, before an embedded CEF or LEEF
+    /// message, a bare `<PRI>` and no timestamp); the context's reference clock
+    /// was used.
     Reference,
 }
 
@@ -153,7 +155,8 @@ pub struct SyslogRecord<'a> {
     /// How [`time_ms`](Self::time_ms) was obtained.
     pub time_source: TimeSource,
     /// The UTC offset (seconds) of the wall-clock time in the line: written in
-    /// the timestamp, or the context's for RFC 3164; `None` for a nil timestamp.
+    /// the timestamp, or the context's for RFC 3164; `None` for a nil or
+    /// missing timestamp.
     pub utc_offset_secs: Option<i32>,
     /// The facility (`PRI / 8`) when a `<PRI>` was present.
     pub facility: Option<u8>,
@@ -246,18 +249,62 @@ pub fn parse<'a>(line: &'a str, ctx: &SyslogContext) -> Result<SyslogRecord<'a>,
 
 /// Parses a syslog header that precedes an embedded payload (CEF, LEEF):
 /// `line[..payload_start]` is the header; the record's message is the payload.
+/// A header that is only a `<PRI>` gives a record at the reference time.
 pub(crate) fn parse_framing<'a>(
     line: &'a str,
     payload_start: usize,
     ctx: &SyslogContext,
 ) -> Result<SyslogRecord<'a>, Error> {
     let header = line.get(..payload_start).unwrap_or(line).trim_end();
-    let mut rec = parse(header, ctx)?;
+    let mut rec = match bare_pri(header)? {
+        Some(pri) => pri_only_record(line, pri, ctx),
+        None => parse(header, ctx)?,
+    };
     let payload = line.get(payload_start..).unwrap_or("");
     rec.raw = line;
     rec.message_raw = payload;
     rec.message = Cow::Borrowed(payload);
     Ok(rec)
+}
+
+/// The priority of a header that is nothing but `<PRI>` (after an optional
+/// BOM); `None` for any other header.
+fn bare_pri(header: &str) -> Result<Option<u8>, Error> {
+    if !header.ends_with('>') {
+        return Ok(None);
+    }
+    let b = header.as_bytes();
+    let start = if header.starts_with('\u{feff}') { 3 } else { 0 };
+    if b.get(start) != Some(&b'<') {
+        return Ok(None);
+    }
+    let (pri, end) = parse_pri(b, start)?;
+    Ok(pri.filter(|_| end == b.len()))
+}
+
+/// The record of a `<PRI>` with no timestamp or host (RFC 3164 lets a relay
+/// receive such a packet): the time is the context's reference clock.
+fn pri_only_record<'a>(line: &'a str, pri: u8, ctx: &SyslogContext) -> SyslogRecord<'a> {
+    let (facility, severity) = split_pri(Some(pri));
+    SyslogRecord {
+        raw: line,
+        format: SyslogFormat::Rfc3164,
+        time_ms: ctx.reference_ms,
+        time_source: TimeSource::Reference,
+        utc_offset_secs: None,
+        facility,
+        severity,
+        version: None,
+        hostname: None,
+        app: None,
+        sub_program: None,
+        procid: None,
+        pid: None,
+        msgid: None,
+        structured_data: Vec::new(),
+        message_raw: "",
+        message: Cow::Borrowed(""),
+    }
 }
 
 fn split_pri(pri: Option<u8>) -> (Option<u8>, Option<u8>) {
