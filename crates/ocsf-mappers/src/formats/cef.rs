@@ -625,6 +625,14 @@ mod tests {
         let ev = parse_framed(line, &ctx).expect("parses");
         assert_eq!(ev.syslog.and_then(|s| s.app), Some("cef-relay"));
 
+        // Hosts that are IP addresses.
+        for host in ["192.0.2.7", "2001:db8::7"] {
+            let line = format!("<134>Jun  9 12:00:00 {host} CEF:0|V|P|1|2|N|3|a=b");
+            let ev = parse_framed(&line, &ctx).expect("parses");
+            let s = ev.syslog.expect("syslog header");
+            assert_eq!((s.hostname, s.app), (Some(host), None), "{line}");
+        }
+
         // No header at all.
         let ev = parse_framed("CEF:0|V|P|1|2|N|3|a=b", &ctx).expect("parses");
         assert!(ev.syslog.is_none());

@@ -19,8 +19,8 @@
 //!   [`ErrorKind::InvalidTimestamp`] (never moved to another day or year).
 //!
 //! For the 3164 and 3339 shapes the hostname is optional (a token that is itself
-//! a tag such as `sshd[1]:` is not taken as a hostname, and an empty hostname
-//! field is accepted) and the tag may be `prog:`, `prog[pid]:`, `prog[pid]` or
+//! a tag such as `sshd[1]:` is not taken as a hostname unless it is an IPv6
+//! address, and an empty hostname field is accepted) and the tag may be `prog:`, `prog[pid]:`, `prog[pid]` or
 //! `prog(sub)[pid]:`. A line whose tag is not recognisable still parses: `app`
 //! is then `None` and the message is everything after the hostname.
 //!
@@ -791,6 +791,13 @@ fn parse_tag(s: &str) -> Option<Tag<'_>> {
     })
 }
 
+/// Whether the text up to the first space is an IPv6 address: a hostname
+/// such as `2001:db8::1` would otherwise read as the tag `2001:`.
+fn first_token_is_ipv6(s: &str) -> bool {
+    let end = memchr::memchr(b' ', s.as_bytes()).unwrap_or(s.len());
+    s[..end].parse::<std::net::Ipv6Addr>().is_ok()
+}
+
 /// Parses `[HOST SP] [TAG] MSG` starting at `line[at]` for the BSD shapes.
 fn bsd_body(
     line: &str,
@@ -807,7 +814,9 @@ fn bsd_body(
     } else if let Some(after_space) = rest.strip_prefix(' ') {
         // An empty hostname field.
         (None, line.len() - after_space.len())
-    } else if parse_tag(rest).is_some_and(|t| !rest[..t.len].trim_end().contains(' ')) {
+    } else if parse_tag(rest).is_some_and(|t| !rest[..t.len].trim_end().contains(' '))
+        && !first_token_is_ipv6(rest)
+    {
         // The first token is itself a tag: the hostname was omitted.
         (None, at)
     } else {
@@ -1205,6 +1214,31 @@ mod tests {
         assert_eq!(r.message, "");
         let r = parse("Jun 14 15:16:01", &ctx).expect("parses");
         assert_eq!((r.hostname, r.app, r.message_raw), (None, None, ""));
+    }
+
+    #[test]
+    fn rfc3164_hostnames_that_are_ip_addresses() {
+        let ctx = ctx_at(2024, 7, 1);
+        for host in [
+            "10.1.2.3",
+            "2001:db8::1",
+            "fe80::1",
+            "::1",
+            "2001:db8:0:0:0:0:0:7",
+        ] {
+            let line = format!("<13>Jan  5 01:02:03 {host} sshd[12]: hi");
+            let r = parse(&line, &ctx).expect("parses");
+            assert_eq!(r.hostname, Some(host), "{line}");
+            assert_eq!((r.app, r.pid), (Some("sshd"), Some(12)), "{line}");
+            assert_eq!(r.message, "hi", "{line}");
+        }
+        // Without a tag after it.
+        let r = parse("Jan  5 01:02:03 2001:db8::1 plain text", &ctx).expect("parses");
+        assert_eq!((r.hostname, r.app), (Some("2001:db8::1"), None));
+        assert_eq!(r.message, "plain text");
+        // A hostless `prog:` tag that is not an address is still a tag.
+        let r = parse("Jan  5 01:02:03 cafe: hi", &ctx).expect("parses");
+        assert_eq!((r.hostname, r.app), (None, Some("cafe")));
     }
 
     #[test]
