@@ -16,6 +16,9 @@ const SEEDS: &[&str] = &[
     "LEEF:1.0|V|P|1|E|src=1.1.1.1\tdst=2.2.2.2#011usr=b\u{f6}b",
     "LEEF:2.0|V|P|1|E|x20|a=1 b=two words cn1Label=Host ID devTime=Jun 10 2024 06:13:20.5 GMT+01:00 devTimeFormat=MMM dd yyyy HH:mm:ss.S z",
     "CEF:0|V|P|1|2|N|3|lead text msg=line\\nnext a\\=b c=\\\\x",
+    "<134>CEF:1|V|P|1|2|N|Very-High|ad.Foo[0]=a b ad.Bar[1]=\u{e9} x[=y",
+    "<13>LEEF:1.0|V|P|1|E|ad.x[0]=1\tb[2]=\u{e9}",
+    "Jan  5 01:02:03 2001:db8::1 sshd[12]: hi",
     "node=n1 type=USER_AUTH msg=audit(1700000000.123:42): pid=1 msg='op=PAM:auth acct=\"r\u{f6}\" exe=\"/x\" res=ok' proctitle=2F62696E00 a0=4142\u{1d}UID=\"root\" AUID=\"\u{e9}\"",
     "type=AVC msg=audit(1.5:3): avc:  denied  { read } for  pid=5 comm=\"x y\" name=2F",
 ];

@@ -620,6 +620,18 @@ mod tests {
         assert_eq!((s.app, s.pid), (Some("dsa"), Some(12)));
         assert_eq!(ev.cef.get("a"), Some("b"));
 
+        // Structured data with escapes, then a BOM before the payload.
+        let line = concat!(
+            r#"<134>1 2024-06-09T12:00:00.123456+02:00 dsm01 dsa - - [a@1 x="q\"\]"][b@2 y="2"] "#,
+            "\u{feff}CEF:0|V|P|1|2|N|3|a=b"
+        );
+        let ev = parse_framed(line, &ctx).expect("parses");
+        let s = ev.syslog.expect("syslog header");
+        assert_eq!(s.sd_param("a@1", "x"), Some("q\"]"));
+        assert_eq!(s.sd_param("b@2", "y"), Some("2"));
+        assert_eq!(s.time_ms, 1_717_927_200_123);
+        assert_eq!(ev.cef.get("a"), Some("b"));
+
         // A tag before the payload.
         let line = "Jun  9 12:00:00 fw1 cef-relay[4]: CEF:0|V|P|1|2|N|3|a=b";
         let ev = parse_framed(line, &ctx).expect("parses");

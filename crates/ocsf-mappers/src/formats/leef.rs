@@ -394,6 +394,9 @@ mod tests {
             assert_eq!(r.delimiter, want, "{spec}");
             assert_eq!(kv(&r), vec![("a", "1"), ("b", "2 3")], "{spec}");
         }
+        // A literal space as the delimiter field.
+        let r = parse("LEEF:2.0|V|P|1|E| |a=1 b=2 3").expect("parses");
+        assert_eq!((r.delimiter, kv(&r)), (' ', vec![("a", "1"), ("b", "2 3")]));
         // Empty delimiter field: tab.
         let r = parse("LEEF:2.0|V|P|1|E||a=1\tb=2").expect("parses");
         assert_eq!(r.delimiter, '\t');
