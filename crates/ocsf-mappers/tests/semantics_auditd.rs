@@ -625,3 +625,29 @@ fn auditd_hex_encoded_group_and_profile_names_are_decoded() {
         "{e}"
     );
 }
+
+/// auditd 3's enriched form spells the family `saddr_fam=` (`SADDR={
+/// saddr_fam=inet laddr=A lport=P }`, `{ saddr_fam=local path=P }`); with a
+/// raw `saddr` too short to decode the interpretation gives the endpoint.
+#[test]
+fn auditd_enriched_saddr_fam_spelling_gives_the_endpoint() {
+    let v = socket_event(
+        910,
+        "42",
+        "success=yes exit=0",
+        "saddr=0200\u{1d}SADDR={ saddr_fam=inet laddr=203.0.113.4 lport=22 }",
+    );
+    let e = &v[0];
+    assert_eq!(e["class_uid"], 4001, "{e}");
+    assert_eq!(e["dst_endpoint"]["ip"], "203.0.113.4", "{e}");
+    assert_eq!(e["dst_endpoint"]["port"], 22, "{e}");
+    let v = socket_event(
+        911,
+        "42",
+        "success=yes exit=0",
+        "saddr=0100\u{1d}SADDR={ saddr_fam=local path=/run/systemd/private }",
+    );
+    let e = &v[0];
+    assert_eq!(e["class_uid"], 4001, "{e}");
+    assert_eq!(e["dst_endpoint"]["name"], "/run/systemd/private", "{e}");
+}
