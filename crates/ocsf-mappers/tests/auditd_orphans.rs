@@ -134,12 +134,12 @@ fn lone_eoe_is_still_an_incomplete_event_fallback() {
 #[test]
 fn unknown_types_keep_every_field_and_the_number() {
     let v = map1(&[
-        r#"type=UNKNOWN[1329] msg=audit(1717927500.100:609): pid=42 uid=0 op="future-op" res=1 data=414243"#,
+        r#"type=UNKNOWN[1399] msg=audit(1717927500.100:609): pid=42 uid=0 op="future-op" res=1 data=414243"#,
     ]);
     assert_eq!(v["class_uid"], 0);
     let r = &v["unmapped"]["audit_record"];
-    assert_eq!(r["type"], "UNKNOWN[1329]");
-    assert_eq!(r["type_number"], 1329);
+    assert_eq!(r["type"], "UNKNOWN[1399]");
+    assert_eq!(r["type_number"], 1399);
     assert_eq!(r["pid"], 42);
     assert_eq!(r["uid"], 0);
     assert_eq!(r["op"], "future-op");
@@ -148,12 +148,61 @@ fn unknown_types_keep_every_field_and_the_number() {
     assert!(
         v["raw_data"]
             .as_str()
-            .is_some_and(|s| s.contains("UNKNOWN[1329]"))
+            .is_some_and(|s| s.contains("UNKNOWN[1399]"))
     );
     // A bare numeric type is kept the same way.
     let v = map1(&["type=2999 msg=audit(1717927500.100:610): a=b"]);
     assert_eq!(v["unmapped"]["audit_record"]["type_number"], 2999);
     assert_eq!(v["unmapped"]["audit_record"]["a"], "b");
+}
+
+/// An older audit userspace prints a type its table lacks as `UNKNOWN[n]`
+/// (auditd 2.8 on a kernel that logs BPF program loads); journald prints
+/// one its table lacks as `AUDITnnnn`. When the number is a type this crate
+/// knows, the record maps as that type; the spelling stays in `raw_data`.
+#[test]
+fn numbered_spellings_of_known_types_map_as_the_type() {
+    let v = map1(&[
+        "type=UNKNOWN[1334] msg=audit(1717927500.100:612): prog-id=56 op=LOAD",
+        "type=EOE msg=audit(1717927500.100:612): ",
+    ]);
+    assert_eq!(
+        (v["class_uid"].clone(), v["activity_id"].clone()),
+        (1005.into(), 1.into()),
+        "{v}"
+    );
+    assert_eq!(v["metadata"]["event_code"], "BPF", "{v}");
+    assert_eq!(
+        v["unmapped"]["audit"]["record_types"],
+        serde_json::json!(["BPF", "EOE"]),
+        "{v}"
+    );
+    assert!(
+        v["raw_data"]
+            .as_str()
+            .is_some_and(|s| s.contains("UNKNOWN[1334]")),
+        "{v}"
+    );
+    let v = map1(&[concat!(
+        r#"{"__REALTIME_TIMESTAMP":"1717927500200000","_HOSTNAME":"web2","_TRANSPORT":"audit","#,
+        r#""_AUDIT_ID":"613","_AUDIT_TYPE":"1334","_AUDIT_TYPE_NAME":"AUDIT1334","#,
+        r#""MESSAGE":"AUDIT1334 prog-id=57 op=UNLOAD"}"#
+    )]);
+    assert_eq!(
+        (v["class_uid"].clone(), v["activity_id"].clone()),
+        (1005.into(), 2.into()),
+        "{v}"
+    );
+    assert_eq!(v["metadata"]["event_code"], "BPF", "{v}");
+    assert_eq!(v["metadata"]["uid"], "1717927500.200:613", "{v}");
+    // A number this crate does not know stays a number, kept with its fields.
+    let v = map1(&[concat!(
+        r#"{"__REALTIME_TIMESTAMP":"1717927500300000","_TRANSPORT":"audit","_AUDIT_ID":"614","#,
+        r#""_AUDIT_TYPE":"1399","_AUDIT_TYPE_NAME":"AUDIT1399","MESSAGE":"AUDIT1399 a=b"}"#
+    )]);
+    assert_eq!(v["class_uid"], 0, "{v}");
+    assert_eq!(v["unmapped"]["audit_record"]["type_number"], 1399, "{v}");
+    assert_eq!(v["unmapped"]["audit_record"]["a"], "b", "{v}");
 }
 
 #[test]

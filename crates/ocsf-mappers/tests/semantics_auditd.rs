@@ -598,3 +598,56 @@ fn auditd_local_authentications_have_no_source_endpoint() {
     );
     assert_eq!(e["src_endpoint"]["ip"], "127.0.0.1", "{e}");
 }
+
+/// shadow-utils hex-encodes a group name that needs escaping (`grp=` as
+/// unquoted uppercase hex, like `acct`): the group is named by the decoded
+/// text, not by the hex digits. The kernel does the same for an AppArmor
+/// profile named with a space.
+#[test]
+fn auditd_hex_encoded_group_and_profile_names_are_decoded() {
+    let e = map1(concat!(
+        "type=USER_MGMT msg=audit(1717977601.800:860): pid=8000 uid=0 auid=1000 ses=3 ",
+        "msg='op=add-user-to-group grp=646F636B6572207573657273 acct=\"carol\" ",
+        "exe=\"/usr/sbin/usermod\" hostname=web1 addr=? terminal=pts/0 res=success'",
+    ));
+    assert_eq!(e["class_uid"], 3006, "{e}");
+    assert_eq!(e["activity_id"], 3, "{e}");
+    assert_eq!(e["group"]["name"], "docker users", "{e}");
+    assert_eq!(e["user"]["name"], "carol", "{e}");
+    let e = map1(concat!(
+        "type=AVC msg=audit(1717977601.900:861): apparmor=\"DENIED\" operation=\"open\" ",
+        "profile=4D6F6E676F444220436F6D70617373 name=\"/etc/shadow\" pid=4242 ",
+        "comm=\"electron\" requested_mask=\"r\" denied_mask=\"r\" fsuid=1000 ouid=0",
+    ));
+    assert_eq!(e["class_uid"], 1001, "{e}");
+    assert_eq!(
+        e["unmapped"]["audit_record"]["profile"], "MongoDB Compass",
+        "{e}"
+    );
+}
+
+/// auditd 3's enriched form spells the family `saddr_fam=` (`SADDR={
+/// saddr_fam=inet laddr=A lport=P }`, `{ saddr_fam=local path=P }`); with a
+/// raw `saddr` too short to decode the interpretation gives the endpoint.
+#[test]
+fn auditd_enriched_saddr_fam_spelling_gives_the_endpoint() {
+    let v = socket_event(
+        910,
+        "42",
+        "success=yes exit=0",
+        "saddr=0200\u{1d}SADDR={ saddr_fam=inet laddr=203.0.113.4 lport=22 }",
+    );
+    let e = &v[0];
+    assert_eq!(e["class_uid"], 4001, "{e}");
+    assert_eq!(e["dst_endpoint"]["ip"], "203.0.113.4", "{e}");
+    assert_eq!(e["dst_endpoint"]["port"], 22, "{e}");
+    let v = socket_event(
+        911,
+        "42",
+        "success=yes exit=0",
+        "saddr=0100\u{1d}SADDR={ saddr_fam=local path=/run/systemd/private }",
+    );
+    let e = &v[0];
+    assert_eq!(e["class_uid"], 4001, "{e}");
+    assert_eq!(e["dst_endpoint"]["name"], "/run/systemd/private", "{e}");
+}

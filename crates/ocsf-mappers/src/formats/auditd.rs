@@ -14,10 +14,10 @@
 //! * `key=value` fields: unquoted, `"quoted"`, or hex-encoded. auditd writes a
 //!   value that needs escaping as unquoted uppercase hex; for the fields that
 //!   can be encoded this way (`proctitle`, `cmd`, `data`, `name`, `comm`, `exe`,
-//!   `cwd`, `path`, `key`, `acct`, ... and the `aN` arguments of `EXECVE`
-//!   records) an unquoted even-length uppercase hex value is decoded (lossily,
-//!   as UTF-8; `proctitle`'s NUL argument separators become spaces), keeping the
-//!   hex in [`AuditField::raw`];
+//!   `cwd`, `path`, `key`, `acct`, `grp`, AppArmor's `profile`, ... and the
+//!   `aN` arguments of `EXECVE` records) an unquoted even-length uppercase hex
+//!   value is decoded (lossily, as UTF-8; `proctitle`'s NUL argument
+//!   separators become spaces), keeping the hex in [`AuditField::raw`];
 //! * an unquoted `op=` value runs up to the next ` key=` token, since
 //!   shadow-utils writes it with spaces (`op=changing password id=1001`);
 //! * a single-quoted `msg='op=PAM:authentication acct="root" ... res=success'`
@@ -364,7 +364,8 @@ impl RecordKind {
     }
 }
 
-/// Fields whose unquoted values auditd writes as hex.
+/// Fields whose unquoted values auditd writes as hex: the escaped fields of
+/// auparse's type table (`proctitle` and TTY `data` included).
 const HEX_FIELDS: &[&str] = &[
     "proctitle",
     "cmd",
@@ -385,6 +386,26 @@ const HEX_FIELDS: &[&str] = &[
     "vm",
     "root_dir",
     "sw",
+    "grp",
+    "new_group",
+    "old-disk",
+    "new-disk",
+    "old-fs",
+    "new-fs",
+    "old-net",
+    "new-net",
+    "device",
+    "cgroup",
+    "old-rng",
+    "new-rng",
+    "invalid_context",
+    // AppArmor's fields (the kernel escapes a profile named with a space).
+    "apparmor",
+    "operation",
+    "profile",
+    "info",
+    "denied_mask",
+    "requested_mask",
 ];
 
 fn hex_eligible(kind: RecordKind, key: &str) -> bool {
@@ -846,6 +867,51 @@ mod tests {
         let r = parse("type=PATH msg=audit(1.000:1): name=FF41").expect("parses");
         assert_eq!(r.get("name"), Some("\u{fffd}A"));
         assert_eq!(r.field("name").map(|f| f.raw.as_ref()), Some("FF41"));
+    }
+
+    /// Every field auparse's type table reads as escaped is decoded when
+    /// written as unquoted hex: shadow-utils' group names (`grp`,
+    /// `new_group`), AppArmor's `profile` (a profile named "MongoDB
+    /// Compass"), the virtualization and device fields, and the rest.
+    #[test]
+    fn hex_values_of_every_escaped_field_decode() {
+        let r = parse(concat!(
+            "type=USER_MGMT msg=audit(1.000:1): pid=1 uid=0 auid=0 ses=1 ",
+            "msg='op=add-user-to-group grp=6D7920677270 acct=\"bob\" res=success'"
+        ))
+        .expect("parses");
+        assert_eq!(r.get("grp"), Some("my grp"));
+        assert_eq!(enc(&r, "grp"), Some(ValueEncoding::Hex));
+        let r = parse(concat!(
+            "type=AVC msg=audit(1.000:1): apparmor=\"DENIED\" operation=\"open\" ",
+            "profile=4D6F6E676F444220436F6D70617373 name=\"/etc/shadow\" pid=1"
+        ))
+        .expect("parses");
+        assert_eq!(r.get("profile"), Some("MongoDB Compass"));
+        for key in [
+            "new_group",
+            "old-disk",
+            "new-disk",
+            "old-fs",
+            "new-fs",
+            "old-net",
+            "new-net",
+            "device",
+            "cgroup",
+            "apparmor",
+            "operation",
+            "denied_mask",
+            "info",
+            "requested_mask",
+            "old-rng",
+            "new-rng",
+            "invalid_context",
+        ] {
+            let line = format!("type=VIRT_RESOURCE msg=audit(1.000:1): {key}=6120622063");
+            let r = parse(&line).expect("parses");
+            assert_eq!(r.get(key), Some("a b c"), "{key}");
+            assert_eq!(enc(&r, key), Some(ValueEncoding::Hex), "{key}");
+        }
     }
 
     #[test]

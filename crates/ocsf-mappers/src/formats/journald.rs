@@ -876,6 +876,32 @@ mod tests {
         assert!(e.offset() > 0);
     }
 
+    /// A binary value may hold what looks like export syntax (an empty line,
+    /// `KEY=value` lines): its length, not its content, ends it.
+    #[test]
+    fn export_binary_value_holding_blank_lines_stays_one_field() {
+        let mut d = b"__CURSOR=s=0123;i=9;b=ab;m=1f;t=5;x=77\n".to_vec();
+        d.extend_from_slice(
+            b"__REALTIME_TIMESTAMP=1700000000123456\n__MONOTONIC_TIMESTAMP=98765\n",
+        );
+        d.extend(export_binary("MESSAGE", b"first\n\nFAKE=1\n"));
+        d.extend_from_slice(b"_PID=5\n\n");
+        let entries: Vec<_> = ExportReader::new(&d[..])
+            .collect::<Result<_, _>>()
+            .expect("reads");
+        assert_eq!(entries.len(), 1);
+        let e = &entries[0];
+        assert_eq!(e.message().as_deref(), Some("first\n\nFAKE=1\n"));
+        assert!(!e.contains("FAKE"));
+        assert_eq!(e.get("__MONOTONIC_TIMESTAMP"), Some(&b"98765"[..]));
+        assert_eq!(
+            e.get("__CURSOR"),
+            Some(&b"s=0123;i=9;b=ab;m=1f;t=5;x=77"[..])
+        );
+        assert_eq!(e.realtime_ms().ok().flatten(), Some(1_700_000_000_123));
+        assert_eq!(e.pid().ok().flatten(), Some(5));
+    }
+
     #[test]
     fn export_without_trailing_blank_line_and_crlf_free_values() {
         let data = b"A=1\nB=2";

@@ -37,10 +37,20 @@ mod network;
 mod orphan;
 mod types;
 
-/// Gives a record whose type is a number (the kernel log's `type=1400`) the
-/// type's name (`AVC`), so it maps and groups like a named record.
+/// Gives a record whose type is a number (the kernel log's `type=1400`, or
+/// `UNKNOWN[1334]` from an audit userspace whose table lacks the type) the
+/// type's name (`AVC`, `BPF`) when it is in the type table, so it maps and
+/// groups like a named record. Other types are left as written.
 pub(super) fn name_numbered_type(rec: &mut AuditRecord<'_>) {
-    if let Some(name) = number::<u16>(&rec.record_type).and_then(types::name_of) {
+    let t = rec.record_type.as_ref();
+    let digits = t
+        .strip_prefix("UNKNOWN[")
+        .and_then(|r| r.strip_suffix(']'))
+        .unwrap_or(t);
+    if !digits.starts_with(|c: char| c.is_ascii_digit()) {
+        return;
+    }
+    if let Some(name) = number::<u16>(digits).and_then(types::name_of) {
         rec.record_type = Cow::Borrowed(name);
     }
 }

@@ -507,7 +507,6 @@ impl<T: Target> LinuxMapper<T> {
                 if rec.node.is_none() {
                     rec.node = ctx.hostname.map(|h| Cow::Owned(h.to_owned()));
                 }
-                auditd::name_numbered_type(&mut rec);
                 self.audit_record(rec, out);
             }
             Err(e) => {
@@ -529,9 +528,10 @@ impl<T: Target> LinuxMapper<T> {
 
     fn audit_record(
         &mut self,
-        rec: crate::formats::auditd::AuditRecord<'_>,
+        mut rec: crate::formats::auditd::AuditRecord<'_>,
         out: &mut Vec<T::Event>,
     ) {
+        auditd::name_numbered_type(&mut rec);
         if auditd::is_standalone(&rec.record_type) {
             let ev = crate::formats::auditd::AuditEvent {
                 node: rec.node.clone(),
