@@ -7,9 +7,11 @@
 //! buffer (a compressed spool frame, a Parquet page or column chunk), later buffers of that size
 //! come from the threads' arenas, where freed space stays resident. The write path's peak RSS at
 //! 10^7 sshd lines is 217-290 MiB with the dynamic threshold, 187-196 MiB with it fixed at
-//! 1 MiB ([`DEFAULT_MMAP_THRESHOLD`]) and 155-171 MiB at 128 KiB; the lower the threshold, the
-//! more system time goes to mapping and unmapping (about 3.5, 5-7 and 8-13 s of a 40 s run;
-//! ADR 0314).
+//! 1 MiB and 155-171 MiB at 128 KiB; the lower the threshold, the more system time goes to
+//! mapping, zeroing and unmapping (about 3.5, 5-7 and 8-13 s of a 40 s run; ADR 0314). The
+//! SDK's binaries fix it at 2 MiB ([`DEFAULT_MMAP_THRESHOLD`]): Parquet's pages of up to 1 MiB
+//! and their compressed copies then come from the arenas, and the same write takes 0.4-0.5
+//! million page faults instead of 1.2-1.4 million, with a peak RSS of 204-217 MiB (ADR 0319).
 //!
 //! [`fix_mmap_threshold`] fixes it. It changes the whole process, so it is for programs to call
 //! at the start of `main` (the `seclake` CLI, the Lambda functions, the benchmark harness), never
@@ -21,19 +23,20 @@
 //! use securitylake_alloc::{fix_mmap_threshold, MmapThreshold, DEFAULT_MMAP_THRESHOLD};
 //!
 //! match fix_mmap_threshold(DEFAULT_MMAP_THRESHOLD) {
-//!     MmapThreshold::Fixed { bytes } => assert_eq!(bytes, 1 << 20),
+//!     MmapThreshold::Fixed { bytes } => assert_eq!(bytes, 2 << 20),
 //!     MmapThreshold::SetByEnvironment | MmapThreshold::Unsupported => {}
 //!     other => panic!("unexpected: {other:?}"),
 //! }
 //! ```
 
-/// The threshold the SDK's binaries fix, 1 MiB: the writer's megabyte buffers are mapped and
-/// returned when freed, smaller ones are served and reused from the arenas (ADR 0314).
+/// The threshold the SDK's binaries fix, 2 MiB: the writer's multi-megabyte buffers are mapped
+/// and returned when freed; smaller ones, Parquet's pages of up to 1 MiB and their compressed
+/// copies among them, are served and reused from the arenas (ADR 0314, ADR 0319).
 ///
 /// ```
-/// assert_eq!(securitylake_alloc::DEFAULT_MMAP_THRESHOLD, 1_048_576);
+/// assert_eq!(securitylake_alloc::DEFAULT_MMAP_THRESHOLD, 2_097_152);
 /// ```
-pub const DEFAULT_MMAP_THRESHOLD: usize = 1 << 20;
+pub const DEFAULT_MMAP_THRESHOLD: usize = 2 << 20;
 
 /// The largest threshold glibc accepts on 64-bit targets (`DEFAULT_MMAP_THRESHOLD_MAX`, 32 MiB).
 ///
