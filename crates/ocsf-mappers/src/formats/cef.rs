@@ -224,20 +224,12 @@ pub(crate) fn find_marker(line: &str, marker: &str) -> Option<usize> {
         let before_ok = p == 0
             || matches!(b[p - 1], b' ' | b'\t')
             || line[..p].ends_with('\u{feff}')
-            || (b[p - 1] == b'>' && is_bare_pri(&line[..p]));
+            || (b[p - 1] == b'>' && syslog::is_pri_only(&line[..p]));
         let after_ok = b
             .get(p + marker.len())
             .is_some_and(|c| c.is_ascii_digit() || *c == b' ');
         before_ok && after_ok
     })
-}
-
-/// Whether `s` is a `<PRI>` (one to three digits), optionally after a BOM.
-fn is_bare_pri(s: &str) -> bool {
-    s.trim_start_matches('\u{feff}')
-        .strip_prefix('<')
-        .and_then(|r| r.strip_suffix('>'))
-        .is_some_and(|d| (1..=3).contains(&d.len()) && d.bytes().all(|c| c.is_ascii_digit()))
 }
 
 /// Parses the CEF message starting at `line[start..]` (which begins with `CEF:`).

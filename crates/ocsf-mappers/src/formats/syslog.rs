@@ -20,9 +20,10 @@
 //!
 //! For the 3164 and 3339 shapes the hostname is optional (a token that is itself
 //! a tag such as `sshd[1]:` is not taken as a hostname unless it is an IPv6
-//! address, and an empty hostname field is accepted) and the tag may be `prog:`, `prog[pid]:`, `prog[pid]` or
-//! `prog(sub)[pid]:`. A line whose tag is not recognisable still parses: `app`
-//! is then `None` and the message is everything after the hostname.
+//! address, and an empty hostname field is accepted) and the tag may be
+//! `prog:`, `prog[pid]:`, `prog[pid]` or `prog(sub)[pid]:`. A line whose tag is
+//! not recognisable still parses: `app` is then `None` and the message is
+//! everything after the hostname.
 //!
 //! Messages have rsyslog's control-character escapes (`#011` tab, `#012`
 //! newline, ...) decoded; [`SyslogRecord::message_raw`] keeps the text as written.
@@ -267,19 +268,26 @@ pub(crate) fn parse_framing<'a>(
     Ok(rec)
 }
 
-/// The priority of a header that is nothing but `<PRI>` (after an optional
-/// BOM); `None` for any other header.
+/// Whether `header` is nothing but a `<PRI>` of one to three digits, after an
+/// optional BOM: the one rule for a header that only frames an embedded
+/// payload (`<134>CEF:0|...`). The digits' value is checked when parsed.
+pub(crate) fn is_pri_only(header: &str) -> bool {
+    header
+        .strip_prefix('\u{feff}')
+        .unwrap_or(header)
+        .strip_prefix('<')
+        .and_then(|r| r.strip_suffix('>'))
+        .is_some_and(|d| (1..=3).contains(&d.len()) && d.bytes().all(|c| c.is_ascii_digit()))
+}
+
+/// The priority of a header that [is only a `<PRI>`](is_pri_only); `None` for
+/// any other header.
 fn bare_pri(header: &str) -> Result<Option<u8>, Error> {
-    if !header.ends_with('>') {
+    if !is_pri_only(header) {
         return Ok(None);
     }
-    let b = header.as_bytes();
     let start = if header.starts_with('\u{feff}') { 3 } else { 0 };
-    if b.get(start) != Some(&b'<') {
-        return Ok(None);
-    }
-    let (pri, end) = parse_pri(b, start)?;
-    Ok(pri.filter(|_| end == b.len()))
+    Ok(parse_pri(header.as_bytes(), start)?.0)
 }
 
 /// The record of a `<PRI>` with no timestamp or host (RFC 3164 lets a relay
