@@ -40,7 +40,7 @@
 //! [`Durability::EveryWrite`]: crate::writer::Durability::EveryWrite
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{BufReader, BufWriter, Read, Seek, Write};
+use std::io::{BufReader, BufWriter, IoSlice, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -221,7 +221,6 @@ impl Spool {
             id,
             path,
             file,
-            buffer: Vec::new(),
             bytes: 0,
             dirty: false,
         };
@@ -300,8 +299,6 @@ pub(crate) struct Wal {
     pub id: u64,
     pub path: PathBuf,
     file: File,
-    /// The record being appended (reused).
-    buffer: Vec<u8>,
     /// The file's length: the end of the last complete record.
     bytes: u64,
     /// Whether records were written since the last fsync.
@@ -309,26 +306,38 @@ pub(crate) struct Wal {
 }
 
 impl Wal {
-    /// Appends one record with a single `write` call (not yet fsynced).
+    /// Appends one record, its header and payload in one `writev` call (not
+    /// yet fsynced).
     /// Returns the file offset of the record's payload.
     ///
     /// When the write fails, the file is cut back to its last complete
     /// record (best effort: recovery drops a torn tail anyway), so that
     /// records appended later are not stranded behind a torn one.
     pub fn append(&mut self, payload: &[u8]) -> Result<u64> {
-        self.buffer.clear();
-        append_record(&mut self.buffer, payload)?;
-        if let Err(e) = self.file.write_all(&self.buffer) {
+        let header = record_header(payload)?;
+        if let Err(e) = write_all_vectored(&mut self.file, &header, payload) {
             let _ = self.file.set_len(self.bytes);
             return Err(io_error(format!("append to {}", self.path.display()), e));
-        }
-        if self.buffer.capacity() > 1024 * 1024 {
-            self.buffer = Vec::new();
         }
         let offset = self.bytes + RECORD_OVERHEAD;
         self.bytes = offset + payload.len() as u64;
         self.dirty = true;
         Ok(offset)
+    }
+
+    /// Closes the file on a blocking thread of the current tokio runtime
+    /// (inline without one). The last close of a write-ahead file that
+    /// sealing deleted frees its pages in the page cache: 67 ms for the
+    /// 236 MB file of 10^6 sshd events, which delayed the upload queued just
+    /// before it (ADR 0320).
+    pub fn close_in_background(self) {
+        let file = self.file;
+        match tokio::runtime::Handle::try_current() {
+            // Dropped by the task, or with the closure if the runtime is
+            // shutting down.
+            Ok(runtime) => drop(runtime.spawn_blocking(move || drop(file))),
+            Err(_) => drop(file),
+        }
     }
 
     /// Makes every appended record durable. Returns whether an fsync was
@@ -432,8 +441,8 @@ pub(crate) fn record_size(payload_len: u64) -> u64 {
     payload_len.saturating_add(RECORD_OVERHEAD)
 }
 
-/// Appends the record of `payload` (length, CRC, payload) to `out`.
-fn append_record(out: &mut Vec<u8>, payload: &[u8]) -> Result<()> {
+/// The header of the record of `payload`: its length and CRC.
+fn record_header(payload: &[u8]) -> Result<[u8; RECORD_OVERHEAD as usize]> {
     if payload.len() > MAX_RECORD_BYTES {
         return Err(Error::invalid_input(format!(
             "a spool record of {} bytes exceeds {MAX_RECORD_BYTES}",
@@ -442,10 +451,41 @@ fn append_record(out: &mut Vec<u8>, payload: &[u8]) -> Result<()> {
     }
     let len =
         u32::try_from(payload.len()).map_err(|_| Error::invalid_input("spool record too large"))?;
-    out.reserve(payload.len() + 8);
-    out.extend_from_slice(&len.to_le_bytes());
-    out.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
+    let mut header = [0u8; RECORD_OVERHEAD as usize];
+    header[..4].copy_from_slice(&len.to_le_bytes());
+    header[4..].copy_from_slice(&crc32fast::hash(payload).to_le_bytes());
+    Ok(header)
+}
+
+/// Appends the record of `payload` (length, CRC, payload) to `out`.
+#[cfg(test)]
+fn append_record(out: &mut Vec<u8>, payload: &[u8]) -> Result<()> {
+    let header = record_header(payload)?;
+    out.extend_from_slice(&header);
     out.extend_from_slice(payload);
+    Ok(())
+}
+
+/// Writes `header` then `payload` with as few `writev` calls as the file
+/// takes (one, for a regular file), without copying them into one buffer
+/// first: a frame is up to a few MB, and the copy was a `memcpy` of every
+/// spooled byte.
+fn write_all_vectored(out: &mut impl Write, header: &[u8], payload: &[u8]) -> std::io::Result<()> {
+    let mut slices = [IoSlice::new(header), IoSlice::new(payload)];
+    let mut rest = &mut slices[..];
+    while !rest.is_empty() {
+        match out.write_vectored(rest) {
+            Ok(0) => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::WriteZero,
+                    "failed to write a whole spool record",
+                ));
+            }
+            Ok(n) => IoSlice::advance_slices(&mut rest, n),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
     Ok(())
 }
 
@@ -621,6 +661,71 @@ pub(crate) fn read_sealed(path: &Path) -> Result<(SealedHeader, bytes::Bytes)> {
 mod tests {
     use super::*;
 
+    /// A sink that takes at most `step` bytes per call, and is interrupted
+    /// before every other call.
+    struct Trickle {
+        out: Vec<u8>,
+        step: usize,
+        calls: usize,
+    }
+
+    impl Write for Trickle {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.write_vectored(&[IoSlice::new(buf)])
+        }
+
+        fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> std::io::Result<usize> {
+            self.calls += 1;
+            if self.calls % 2 == 1 {
+                return Err(std::io::ErrorKind::Interrupted.into());
+            }
+            let mut room = self.step;
+            for buf in bufs {
+                let n = buf.len().min(room);
+                self.out.extend_from_slice(&buf[..n]);
+                room -= n;
+                if room == 0 {
+                    break;
+                }
+            }
+            Ok(self.step - room)
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_record_written_in_pieces_is_the_whole_record() -> Result<()> {
+        let payload: Vec<u8> = (0..=255u8).cycle().take(1000).collect();
+        let mut expected = Vec::new();
+        append_record(&mut expected, &payload)?;
+        for step in [1, 3, 8, 9, 999, 1008, 4096] {
+            let mut sink = Trickle {
+                out: Vec::new(),
+                step,
+                calls: 0,
+            };
+            let header = record_header(&payload)?;
+            write_all_vectored(&mut sink, &header, &payload).map_err(|e| io_error("trickle", e))?;
+            assert_eq!(sink.out, expected, "{step} bytes per call");
+        }
+        // A sink that takes nothing fails, rather than looping.
+        struct Full;
+        impl Write for Full {
+            fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+                Ok(0)
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let err = write_all_vectored(&mut Full, b"head", b"body").err();
+        assert_eq!(err.map(|e| e.kind()), Some(std::io::ErrorKind::WriteZero));
+        Ok(())
+    }
+
     #[test]
     fn records_round_trip_and_torn_tails_are_dropped() -> Result<()> {
         let payloads = [&b"{}"[..], b"{\"a\":1}", b""];
@@ -680,6 +785,51 @@ mod tests {
         let (records, torn) = read_all(&bad)?;
         assert_eq!(records.len(), 1);
         assert!(torn);
+        Ok(())
+    }
+
+    /// The open file descriptors of this process that name `path`.
+    #[cfg(target_os = "linux")]
+    fn open_handles(path: &Path) -> usize {
+        fs::read_dir("/proc/self/fd")
+            .map(|fds| {
+                fds.flatten()
+                    .filter(|fd| fs::read_link(fd.path()).is_ok_and(|p| p == path))
+                    .count()
+            })
+            .unwrap_or(0)
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_write_ahead_file_is_closed_in_the_background_or_inline() -> Result<()> {
+        let dir = tempfile_dir()?;
+        let (mut spool, _) = Spool::open(&dir)?;
+        let header = SegmentHeader {
+            format: WAL_FORMAT,
+            class_uid: 3002,
+            class_name: "authentication".into(),
+            partition: "region=us-east-1/accountId=external/eventDay=20240101/".into(),
+        };
+        // Without a runtime: closed before the call returns.
+        let wal = spool.create_wal(&header)?;
+        let path = fs::canonicalize(&wal.path).map_err(|e| io_error("canonicalize", e))?;
+        assert_eq!(open_handles(&path), 1);
+        wal.close_in_background();
+        assert_eq!(open_handles(&path), 0);
+        // In a runtime: closed by a blocking task, which the runtime's
+        // shutdown waits for.
+        let wal = spool.create_wal(&header)?;
+        let path = fs::canonicalize(&wal.path).map_err(|e| io_error("canonicalize", e))?;
+        assert_eq!(open_handles(&path), 1);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .map_err(|e| io_error("runtime", e))?;
+        runtime.block_on(async { wal.close_in_background() });
+        drop(runtime);
+        assert_eq!(open_handles(&path), 0);
+        drop(spool);
+        fs::remove_dir_all(&dir).map_err(|e| io_error("cleanup", e))?;
         Ok(())
     }
 

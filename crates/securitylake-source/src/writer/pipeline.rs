@@ -225,8 +225,10 @@ impl<E: OcsfEvent> Writer<E> {
             encoding,
         );
         self.stats.buffered_bytes -= segment.bytes + segment.spool.extra_total;
-        // On an error the write-ahead file is intact: a reopen recovers the
+        // Deleted by a durable seal, the write-ahead file is closed while its
+        // upload starts; on an error it is intact, and a reopen recovers the
         // segment.
+        segment.spool.wal.close_in_background();
         sealed
     }
 
