@@ -290,6 +290,26 @@ pub(crate) fn is_pri_only(header: &str) -> bool {
         .is_some_and(|d| (1..=3).contains(&d.len()) && d.bytes().all(|c| c.is_ascii_digit()))
 }
 
+/// A reference clock for reading only the layout of a line: 2024-12-31T00:00:00Z,
+/// in a leap year's last month, so that every yearless day (`Feb 29` too) has
+/// a year and the header's time never decides where its fields are.
+const LAYOUT_REFERENCE_MS: i64 = 1_735_603_200_000;
+
+/// Where the message starts when it is glued to the colon of the line's syslog
+/// tag (`Jan  5 01:02:03 host app[1]:CEF:0|...`): the one place after a colon
+/// where an embedded payload may start. The tag is the one the BSD shapes
+/// (RFC 3164 and RFC 3339 prefix) read after the timestamp and hostname; `None`
+/// for any other line, an RFC 5424 line, or a tag followed by a space.
+pub(crate) fn message_glued_to_tag(line: &str) -> Option<usize> {
+    let rec = parse(line, &SyslogContext::new(LAYOUT_REFERENCE_MS)).ok()?;
+    if rec.format == SyslogFormat::Rfc5424 || rec.app.is_none() {
+        return None;
+    }
+    // The BSD shapes' message is the rest of the (terminator-less) line.
+    let at = rec.raw.len().checked_sub(rec.message_raw.len())?;
+    (at > 0 && rec.raw.as_bytes().get(at - 1) == Some(&b':')).then_some(at)
+}
+
 /// The priority of a header that [is only a `<PRI>`](is_pri_only); `None` for
 /// any other header.
 fn bare_pri(header: &str) -> Result<Option<u8>, Error> {
