@@ -164,6 +164,35 @@ fn cef_after_a_bare_priority_is_mapped() {
     );
 }
 
+#[test]
+fn cef_glued_to_a_syslog_tag_is_mapped() {
+    let v = expect(
+        concat!(
+            "<134>Jun 10 06:13:20 dsm01 ds_agent[812]:CEF:0|Trend Micro|Deep Security Agent|20.0.1|21|Deny SMB from Internet|6|",
+            "cn1=12 cn1Label=Host ID dvchost=fs01 act=Deny src=203.0.113.51 dst=10.0.0.20 spt=51001 dpt=445 proto=TCP",
+        ),
+        4001,
+        5,
+        &[
+            ("firewall_rule.uid", json!("21")),
+            ("src_endpoint.ip", json!("203.0.113.51")),
+            ("device.hostname", json!("fs01")),
+        ],
+    );
+    // The time is the syslog header's (no `rt`), not the reference clock.
+    assert_eq!(v["time"], REF_MS);
+    let v = expect(
+        concat!(
+            "<134>Jun  9 22:00:00 dsm01 ds_agent:CEF:0|Trend Micro|Deep Security Agent|20.0.1|21|Deny SMB from Internet|6|",
+            "cn1=12 cn1Label=Host ID dvchost=fs01 act=Deny src=203.0.113.51 dst=10.0.0.20 spt=51001 dpt=445 proto=TCP",
+        ),
+        4001,
+        5,
+        &[("src_endpoint.ip", json!("203.0.113.51"))],
+    );
+    assert_eq!(v["time"], REF_MS - (8 * 3600 + 13 * 60 + 20) * 1000);
+}
+
 /// Integrity Monitoring is a Detection Finding like the other protection
 /// modules: its rule is the analytic, ATT&CK technique ids cited in the rule
 /// name become `attacks`, and the changed file and its changer are evidence.

@@ -61,3 +61,17 @@ fn feb_29_in_a_common_inferred_year_is_a_counted_fallback() {
     assert_eq!(j["class_uid"], 3002);
     assert_eq!(j["time"], ms(2024, 2, 29, 8, 0, 0));
 }
+
+#[test]
+fn a_year_written_in_the_header_is_used_not_inferred() {
+    // Read in 2026, a line that says 2024 stays in 2024 (inference would say 2026).
+    let reference = ms(2026, 12, 4, 20, 0, 0);
+    let j = map_at(reference, &format!("Mar  1 2024 12:00:00 {SSHD}"));
+    assert_eq!(j["class_uid"], 3002);
+    assert_eq!(j["time"], ms(2024, 3, 1, 12, 0, 0));
+    assert_eq!(j["device"]["hostname"], "web1");
+    // The day must exist in the written year.
+    let j = map_at(reference, &format!("Feb 29 2023 08:00:00 {SSHD}"));
+    assert_eq!(j["class_uid"], 0);
+    assert_eq!(j["unmapped"]["fallback"]["kind"], "invalid timestamp");
+}

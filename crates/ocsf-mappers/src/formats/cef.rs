@@ -19,7 +19,8 @@
 //!
 //! [`parse`] reads a bare CEF message; [`parse_framed`] also accepts a syslog
 //! header (RFC 3164 or RFC 5424) in front of it, or a bare `<PRI>` with no
-//! timestamp or host (`<134>CEF:0|...`).
+//! timestamp or host (`<134>CEF:0|...`). The message may be glued to the colon
+//! of the header's tag (`... host app[1]:CEF:0|...`).
 
 use std::borrow::Cow;
 
@@ -215,16 +216,23 @@ pub fn parse_framed<'a>(line: &'a str, ctx: &SyslogContext) -> Result<CefEvent<'
     })
 }
 
-/// Finds `marker` at the start of `line`, right after whitespace or right
-/// after a `<PRI>` that is all the line has before it (`<134>CEF:0|...`),
-/// followed by a digit or space (the version).
+/// Finds the first `marker` at the start of `line`, right after whitespace,
+/// right after a `<PRI>` that is all the line has before it (`<134>CEF:0|...`)
+/// or right after the colon that ends the line's syslog tag
+/// (`... host app[1]:CEF:0|...`, [`syslog::message_glued_to_tag`]), followed by
+/// a digit or space (the version). A marker glued to any other colon (inside
+/// an extension value, say) is not one.
 pub(crate) fn find_marker(line: &str, marker: &str) -> Option<usize> {
     let b = line.as_bytes();
+    // Read once, when a marker follows a colon: the line has one tag.
+    let mut after_tag: Option<Option<usize>> = None;
     memchr::memmem::find_iter(b, marker.as_bytes()).find(|&p| {
         let before_ok = p == 0
             || matches!(b[p - 1], b' ' | b'\t')
             || line[..p].ends_with('\u{feff}')
-            || (b[p - 1] == b'>' && syslog::is_pri_only(&line[..p]));
+            || (b[p - 1] == b'>' && syslog::is_pri_only(&line[..p]))
+            || (b[p - 1] == b':'
+                && *after_tag.get_or_insert_with(|| syslog::message_glued_to_tag(line)) == Some(p));
         let after_ok = b
             .get(p + marker.len())
             .is_some_and(|c| c.is_ascii_digit() || *c == b' ');
@@ -675,6 +683,74 @@ mod tests {
         assert_eq!(find_marker("<>CEF:0|", "CEF:"), None);
         assert_eq!(find_marker("<1a>CEF:0|", "CEF:"), None);
         assert_eq!(find_marker("a>CEF:0|", "CEF:"), None);
+    }
+
+    #[test]
+    fn marker_glued_to_a_syslog_tag_colon() {
+        // 2024-01-10T00:00:00Z: the January line is from 2024.
+        let ctx = SyslogContext::new(1_704_844_800_000);
+        let line = "Jan  5 01:02:03 host app:CEF:0|Vendor|Product|1.0|100|name|5|src=1.2.3.4";
+        let ev = parse_framed(line, &ctx).expect("parses");
+        let s = ev.syslog.expect("syslog header");
+        assert_eq!((s.hostname, s.app), (Some("host"), Some("app")));
+        assert_eq!(s.time_ms, 1_704_416_523_000); // 2024-01-05T01:02:03Z
+        assert_eq!(s.message, "CEF:0|Vendor|Product|1.0|100|name|5|src=1.2.3.4");
+        assert_eq!(ev.cef.device_vendor, "Vendor");
+        assert_eq!(ev.cef.get("src"), Some("1.2.3.4"));
+        let line = "<134>Jan  5 01:02:03 host app[123]:CEF:0|V|P|1|2|N|3|a=b";
+        let ev = parse_framed(line, &ctx).expect("parses");
+        let s = ev.syslog.expect("syslog header");
+        assert_eq!(
+            (s.hostname, s.app, s.pid),
+            (Some("host"), Some("app"), Some(123))
+        );
+        assert_eq!(ev.cef.get("a"), Some("b"));
+        // Without a hostname, with a sub-program, after an RFC 3339 stamp.
+        for (line, host) in [
+            ("Jan  5 01:02:03 app:CEF:0|V|P|1|2|N|3|a=b", None),
+            (
+                "Jan  5 01:02:03 h app(sub)[1]:CEF:0|V|P|1|2|N|3|a=b",
+                Some("h"),
+            ),
+            (
+                "2024-01-05T01:02:03Z h app:CEF:1|V|P|1|2|N|3|a=b",
+                Some("h"),
+            ),
+        ] {
+            let ev = parse_framed(line, &ctx).expect(line);
+            let s = ev.syslog.expect("syslog header");
+            assert_eq!((s.hostname, s.app), (host, Some("app")), "{line}");
+            assert_eq!(ev.cef.get("a"), Some("b"), "{line}");
+        }
+    }
+
+    #[test]
+    fn marker_glued_to_other_colons_is_not_a_record() {
+        // An extension value never starts a record: the real marker is first.
+        let line = "Jan  5 01:02:03 host app:CEF:0|V|P|1|2|N|3|msg=see:CEF:0|x";
+        assert_eq!(find_marker(line, "CEF:"), Some(25));
+        let line = "Jan  5 01:02:03 host CEF:0|V|P|1|2|N|3|msg=see:CEF:0|x";
+        assert_eq!(find_marker(line, "CEF:"), Some(21));
+        // Only the colon that ends the syslog tag counts.
+        for line in [
+            "msg=see:CEF:0|x",
+            "app:CEF:0|V|P|1|2|N|3|",
+            "<13>app:CEF:0|V|P|1|2|N|3|",
+            "Jan  5 01:02:03 host app: note=see:CEF:0|x",
+            "Jan  5 01:02:03 host app:x:CEF:0|x",
+            "Jan  5 01:02:03 host app: x:CEF:0|x",
+            "Jan  5 01:02:03 host a b:CEF:0|x",
+            "Jan  5 01:02:03 host app[1] x:CEF:0|x",
+            "Jan  5 01:02:03: CEF:x:CEF:0|x",
+            "<13>1 2024-01-05T01:02:03Z h app - - - app:CEF:0|x",
+            "Jan  5 01:02:03 host app:CEFX",
+        ] {
+            assert_eq!(find_marker(line, "CEF:"), None, "{line}");
+        }
+        let ctx = SyslogContext::new(1_704_844_800_000);
+        let e = parse_framed("Jan  5 01:02:03 host app: x:CEF:0|V|P|1|2|N|3|", &ctx)
+            .expect_err("no marker");
+        assert_eq!(e.kind(), ErrorKind::InvalidHeader);
     }
 
     #[test]

@@ -537,4 +537,25 @@ mod tests {
         let e = parse_framed("Jun  9 12:00:00 gw nothing", &ctx).expect_err("no marker");
         assert_eq!(e.kind(), ErrorKind::InvalidHeader);
     }
+
+    #[test]
+    fn marker_glued_to_a_syslog_tag_colon() {
+        let ctx = SyslogContext::new(1_718_000_000_000);
+        let ev = parse_framed(
+            "Jun  9 12:00:00 gw qradar[9]:LEEF:2.0|V|P|1|E|^|a=1^b=2",
+            &ctx,
+        )
+        .expect("parses");
+        let s = ev.syslog.expect("header");
+        assert_eq!(
+            (s.hostname, s.app, s.pid),
+            (Some("gw"), Some("qradar"), Some(9))
+        );
+        assert_eq!(s.message, "LEEF:2.0|V|P|1|E|^|a=1^b=2");
+        assert_eq!(kv(&ev.leef), vec![("a", "1"), ("b", "2")]);
+        // Glued to a colon that does not end the tag: not a record.
+        let e = parse_framed("Jun  9 12:00:00 gw qradar: x:LEEF:1.0|V|P|1|E|a=1", &ctx)
+            .expect_err("no marker");
+        assert_eq!(e.kind(), ErrorKind::InvalidHeader);
+    }
 }

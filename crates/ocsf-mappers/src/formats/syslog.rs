@@ -17,6 +17,14 @@
 //!   The year is chosen by calendar position as if every year had a `Feb 29`;
 //!   a `Feb 29` line whose inferred year is not a leap year is refused with
 //!   [`ErrorKind::InvalidTimestamp`] (never moved to another day or year).
+//!   Network devices (Cisco IOS and ASA among them) write a year after the
+//!   day, `Mmm dd yyyy hh:mm:ss`: that year is used as written
+//!   ([`TimeSource::Explicit`]), the zone is still the context's, and a day
+//!   the month does not have in that year (`Feb 29 2023`) is refused the same
+//!   way. Four digits after the day are a year only when a space and a valid
+//!   time follow. In either form the time may end with `:` instead of a space
+//!   (`Mar 01 2024 12:00:00: %ASA-6-302013: ...`); no hostname follows such a
+//!   time.
 //!
 //! For the 3164 and 3339 shapes the hostname is optional (a token that is itself
 //! a tag such as `sshd[1]:` is not taken as a hostname unless it is an IPv6
@@ -37,7 +45,7 @@ use crate::error::{Error, ErrorKind, Format};
 use crate::formats::syslog_year::{Inferred, infer_year, time_of_day_ms};
 use crate::formats::text::{decode_octal_escapes, trim_eol};
 use crate::formats::time::{
-    days_in_month, digits, month_from_abbrev, parse_hms, parse_rfc3339_prefix,
+    civil_to_epoch_ms, days_in_month, digits, month_from_abbrev, parse_hms, parse_rfc3339_prefix,
 };
 use crate::util::TrimWs;
 
@@ -94,7 +102,7 @@ impl SyslogContext {
 /// Which header shape a line had.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SyslogFormat {
-    /// BSD syslog, `Mmm dd hh:mm:ss`.
+    /// BSD syslog, `Mmm dd hh:mm:ss` (or `Mmm dd yyyy hh:mm:ss`).
     Rfc3164,
     /// IETF syslog with a version number.
     Rfc5424,
@@ -105,7 +113,9 @@ pub enum SyslogFormat {
 /// Where [`SyslogRecord::time_ms`] came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TimeSource {
-    /// A complete timestamp with date and zone was in the line.
+    /// A complete timestamp with date and zone was in the line, or, for
+    /// [`SyslogFormat::Rfc3164`] (which never has a zone), a date with its
+    /// year (`Mar  1 2024 12:00:00`) read at the [`SyslogContext`]'s UTC offset.
     Explicit,
     /// The line had month, day and time; the year and UTC offset came from the
     /// [`SyslogContext`].
@@ -278,6 +288,26 @@ pub(crate) fn is_pri_only(header: &str) -> bool {
         .strip_prefix('<')
         .and_then(|r| r.strip_suffix('>'))
         .is_some_and(|d| (1..=3).contains(&d.len()) && d.bytes().all(|c| c.is_ascii_digit()))
+}
+
+/// A reference clock for reading only the layout of a line: 2024-12-31T00:00:00Z,
+/// in a leap year's last month, so that every yearless day (`Feb 29` too) has
+/// a year and the header's time never decides where its fields are.
+const LAYOUT_REFERENCE_MS: i64 = 1_735_603_200_000;
+
+/// Where the message starts when it is glued to the colon of the line's syslog
+/// tag (`Jan  5 01:02:03 host app[1]:CEF:0|...`): the one place after a colon
+/// where an embedded payload may start. The tag is the one the BSD shapes
+/// (RFC 3164 and RFC 3339 prefix) read after the timestamp and hostname; `None`
+/// for any other line, an RFC 5424 line, or a tag followed by a space.
+pub(crate) fn message_glued_to_tag(line: &str) -> Option<usize> {
+    let rec = parse(line, &SyslogContext::new(LAYOUT_REFERENCE_MS)).ok()?;
+    if rec.format == SyslogFormat::Rfc5424 || rec.app.is_none() {
+        return None;
+    }
+    // The BSD shapes' message is the rest of the (terminator-less) line.
+    let at = rec.raw.len().checked_sub(rec.message_raw.len())?;
+    (at > 0 && rec.raw.as_bytes().get(at - 1) == Some(&b':')).then_some(at)
 }
 
 /// The priority of a header that [is only a `<PRI>`](is_pri_only); `None` for
@@ -639,6 +669,9 @@ fn parse_3339_line(line: &str, pri: Option<u8>, at: usize) -> Result<SyslogRecor
     ))
 }
 
+/// Parses the RFC 3164 shape from the month at `line[at]`: `Mmm dd hh:mm:ss`
+/// or, as network devices write it, `Mmm dd yyyy hh:mm:ss`; the time may end
+/// with `:` instead of a space (see [`host_field_start`]).
 fn parse_3164<'a>(
     line: &'a str,
     pri: Option<u8>,
@@ -646,6 +679,54 @@ fn parse_3164<'a>(
     ctx: &SyslogContext,
 ) -> Result<SyslogRecord<'a>, Error> {
     let b = line.as_bytes();
+    let (month, day, day_start, i) = month_day(b, at)?;
+    let (year, hms) = match year_and_time(b, i + 1) {
+        Some((year, hms)) => (Some(year), hms),
+        None => (
+            None,
+            parse_hms(b, i + 1).map_err(|e| e.in_format(Format::Syslog))?,
+        ),
+    };
+    let (hour, minute, second, millis, end) = hms;
+    let host_at = host_field_start(b, end)?;
+    let time = time_of_day_ms(hour, minute, second, millis);
+    let (time_ms, source) = match year {
+        Some(year) => (
+            written_year_ms(year, month, day, time, ctx).ok_or_else(|| {
+                err(
+                    ErrorKind::InvalidTimestamp,
+                    day_start,
+                    "day beyond the end of the month in the written year",
+                )
+            })?,
+            TimeSource::Explicit,
+        ),
+        None => (
+            inferred_year_ms(month, day, time, ctx).ok_or_else(|| {
+                err(
+                    ErrorKind::InvalidTimestamp,
+                    day_start,
+                    "Feb 29 in an inferred year that is not a leap year",
+                )
+            })?,
+            TimeSource::YearInferred,
+        ),
+    };
+    Ok(bsd_body(
+        line,
+        host_at,
+        SyslogFormat::Rfc3164,
+        pri,
+        time_ms,
+        source,
+        ctx.utc_offset_secs,
+    ))
+}
+
+/// Reads `Mmm dd` (or `Mmm  d`, `Mmm d`) at `b[at..]` and the space after it:
+/// returns the month, the day, where the day starts and where that space is.
+/// A day that no year's month has (`Feb 30`, `Apr 31`) is refused here.
+fn month_day(b: &[u8], at: usize) -> Result<(u32, u32, usize, usize), Error> {
     let month = b
         .get(at..at + 3)
         .and_then(month_from_abbrev)
@@ -695,43 +776,60 @@ fn parse_3164<'a>(
             "expected ' ' after day",
         ));
     }
-    let (hour, minute, second, millis, end) =
-        parse_hms(b, i + 1).map_err(|e| e.in_format(Format::Syslog))?;
-    let i = match b.get(end) {
-        None => end,
-        Some(b' ') => end + 1,
-        Some(_) => {
-            return Err(err(
-                ErrorKind::InvalidTimestamp,
-                end,
-                "expected ' ' after time",
-            ));
-        }
-    };
-    let time_ms = match infer_year(
-        month,
-        day,
-        time_of_day_ms(hour, minute, second, millis),
-        ctx,
-    ) {
-        Inferred::At(t) => t,
-        Inferred::NoSuchDay => {
-            return Err(err(
-                ErrorKind::InvalidTimestamp,
-                day_start,
-                "Feb 29 in an inferred year that is not a leap year",
-            ));
-        }
-    };
-    Ok(bsd_body(
-        line,
-        i,
-        SyslogFormat::Rfc3164,
-        pri,
-        time_ms,
-        TimeSource::YearInferred,
-        ctx.utc_offset_secs,
-    ))
+    Ok((month, day, day_start, i))
+}
+
+/// The time fields [`parse_hms`] returns: hour, minute, second, milliseconds
+/// and the index after the time.
+type Hms = (u32, u32, u32, u32, usize);
+
+/// A year written between the day and the time (`Mar  1 2024 12:00:00`):
+/// four digits at `b[at..]`, one space, then a valid `hh:mm:ss[.frac]`.
+/// Anything else is not a year (`None`), and the caller reads a time at `at`.
+fn year_and_time(b: &[u8], at: usize) -> Option<(i64, Hms)> {
+    let year = digits(b, at, 4)?;
+    if b.get(at + 4) != Some(&b' ') {
+        return None;
+    }
+    let hms = parse_hms(b, at + 5).ok()?;
+    Some((i64::from(year), hms))
+}
+
+/// Where the host field starts after a BSD time that ends at `b[end]`: after
+/// one space, or at the end of the line. Cisco devices end the time with a
+/// colon and write no hostname (`Mar 01 2024 12:00:00: %ASA-6-302013: ...`);
+/// a colon followed by a space or the end is taken as that form, and the host
+/// field starts at the space so that it reads as empty.
+fn host_field_start(b: &[u8], end: usize) -> Result<usize, Error> {
+    match (b.get(end), b.get(end + 1)) {
+        (None, _) => Ok(end),
+        (Some(b' '), _) | (Some(b':'), None | Some(b' ')) => Ok(end + 1),
+        _ => Err(err(
+            ErrorKind::InvalidTimestamp,
+            end,
+            "expected ' ' after time",
+        )),
+    }
+}
+
+/// The instant of a written year's date at the time of day `time`
+/// (milliseconds), read at the context's UTC offset as any RFC 3164 time is;
+/// `None` when the month has no such day in that year (`Feb 29 2023`).
+fn written_year_ms(year: i64, month: u32, day: u32, time: i64, ctx: &SyslogContext) -> Option<i64> {
+    (day <= days_in_month(year, month)).then(|| {
+        civil_to_epoch_ms(year, month, day, 0, 0, 0, 0) + time
+            - i64::from(ctx.utc_offset_secs) * 1000
+    })
+}
+
+/// The instant of a yearless date at the time of day `time` (milliseconds),
+/// the year inferred from the context ([`infer_year`]); `None` for `Feb 29`
+/// in an inferred year that is not a leap year.
+fn inferred_year_ms(month: u32, day: u32, time: i64, ctx: &SyslogContext) -> Option<i64> {
+    match infer_year(month, day, time, ctx) {
+        Inferred::At(t) => Some(t),
+        Inferred::NoSuchDay => None,
+    }
 }
 
 /// A BSD tag: `prog`, optional `(sub)`, optional `[pid]`, then `:` (or `[pid]`
@@ -1162,6 +1260,109 @@ mod tests {
         let e = parse("Feb 30 12:00:00 h p: m", &ctx).expect_err("no Feb 30");
         assert_eq!(e.kind(), ErrorKind::InvalidTimestamp);
         assert_eq!(e.offset(), Some(4));
+    }
+
+    #[test]
+    fn rfc3164_with_a_year_uses_it_as_written() {
+        // Read years later: the written year wins over inference.
+        let ctx = ctx_at(2030, 6, 1).with_utc_offset_secs(3600);
+        let r = parse("Mar  1 2024 12:00:00 host app: msg", &ctx).expect("parses");
+        assert_eq!(r.format, SyslogFormat::Rfc3164);
+        assert_eq!(r.time_ms, ms(2024, 3, 1, 11, 0, 0));
+        assert_eq!(r.time_source, TimeSource::Explicit);
+        // No zone in the line: the context's offset, as without a year.
+        assert_eq!(r.utc_offset_secs, Some(3600));
+        assert_eq!((r.hostname, r.app), (Some("host"), Some("app")));
+        assert_eq!(r.message, "msg");
+        // Zero-padded day, fractional seconds, a `<PRI>`, a date in the future.
+        let ctx = ctx_at(2020, 1, 1);
+        let r = parse("<13>Mar 01 2024 12:00:00.123 h sshd[7]: x", &ctx).expect("parses");
+        assert_eq!(r.time_ms, ms(2024, 3, 1, 12, 0, 0) + 123);
+        assert_eq!(
+            (r.hostname, r.app, r.pid),
+            (Some("h"), Some("sshd"), Some(7))
+        );
+        // Header only, and a hostname that is an IPv6 address.
+        let r = parse("Dec 31 1999 23:59:59", &ctx).expect("parses");
+        assert_eq!(r.time_ms, ms(1999, 12, 31, 23, 59, 59));
+        assert_eq!((r.hostname, r.message_raw), (None, ""));
+        let r = parse("Jan  5 2024 01:02:03 2001:db8::1 sshd[12]: hi", &ctx).expect("parses");
+        assert_eq!((r.hostname, r.app), (Some("2001:db8::1"), Some("sshd")));
+    }
+
+    #[test]
+    fn rfc3164_cisco_time_ending_in_a_colon_has_no_hostname() {
+        let ctx = ctx_at(2030, 6, 1);
+        let r = parse(
+            "<166>Mar 01 2024 12:00:00: %ASA-6-302013: Built outbound TCP connection",
+            &ctx,
+        )
+        .expect("parses");
+        assert_eq!(r.time_ms, ms(2024, 3, 1, 12, 0, 0));
+        assert_eq!(r.time_source, TimeSource::Explicit);
+        assert_eq!((r.facility, r.severity), (Some(20), Some(6)));
+        assert_eq!((r.hostname, r.app), (None, Some("%ASA-6-302013")));
+        assert_eq!(r.message, "Built outbound TCP connection");
+        // A message that is not a tag is not taken as a hostname.
+        let r = parse("Mar 01 2024 12:00:00.5: Built it", &ctx).expect("parses");
+        assert_eq!(r.time_ms, ms(2024, 3, 1, 12, 0, 0) + 500);
+        assert_eq!((r.hostname, r.app), (None, None));
+        assert_eq!(r.message, "Built it");
+        let r = parse("Mar 01 2024 12:00:00:", &ctx).expect("parses");
+        assert_eq!((r.hostname, r.message_raw), (None, ""));
+        // The same colon treatment without a year.
+        let ctx = ctx_at(2024, 3, 2);
+        let r = parse("<166>Mar  1 12:00:00: %ASA-6-302013: Built", &ctx).expect("parses");
+        assert_eq!(r.time_ms, ms(2024, 3, 1, 12, 0, 0));
+        assert_eq!((r.hostname, r.app), (None, Some("%ASA-6-302013")));
+        assert_eq!(r.message, "Built");
+    }
+
+    #[test]
+    fn rfc3164_with_a_year_checks_the_day_in_that_year() {
+        let ctx = ctx_at(2030, 6, 1);
+        let r = parse("Feb 29 2024 12:00:00 h p: m", &ctx).expect("leap year");
+        assert_eq!(r.time_ms, ms(2024, 2, 29, 12, 0, 0));
+        let r = parse("Feb 29 2000 00:00:00 h p: m", &ctx).expect("leap century");
+        assert_eq!(r.time_ms, ms(2000, 2, 29, 0, 0, 0));
+        let cases: &[(&str, u64)] = &[
+            ("Feb 29 2023 12:00:00 h p: m", 4),
+            ("Feb 29 1900 12:00:00 h p: m", 4),
+            ("Feb 30 2024 12:00:00 h p: m", 4),
+            ("Apr 31 2024 12:00:00 h p: m", 4),
+            ("<13>Feb 29 2023 12:00:00: %X-1-Y: m", 8),
+        ];
+        // The day is checked against the written year, never moved.
+        for (line, off) in cases {
+            let e = parse(line, &ctx).expect_err(line);
+            assert_eq!(e.kind(), ErrorKind::InvalidTimestamp, "{line}: {e}");
+            assert_eq!(e.offset(), Some(*off), "{line}: {e}");
+        }
+    }
+
+    #[test]
+    fn rfc3164_four_digits_not_followed_by_a_time_are_not_a_year() {
+        let ctx = ctx_at(2030, 6, 1);
+        let cases: &[(&str, u64)] = &[
+            // Year, then no time: the error of a missing time, as before.
+            ("Mar  1 2024 host app: msg", 9),
+            ("Mar  1 2024", 9),
+            ("Mar  1 2024 12:00 h", 9),
+            ("Mar  1 2024 25:00:00 h", 9),
+            ("Mar  1 2024  12:00:00 h", 9),
+            ("Mar  1 2024x12:00:00 h", 9),
+            ("Mar  1 202 12:00:00 h", 9),
+            ("Mar  1 20245 12:00:00 h", 9),
+            // A year's time must end like a yearless one.
+            ("Mar  1 2024 12:00:00x h", 20),
+            ("Mar  1 2024 12:00:00:x h", 20),
+            ("Mar  1 12:00:00:x h", 15),
+        ];
+        for (line, off) in cases {
+            let e = parse(line, &ctx).expect_err(line);
+            assert_eq!(e.kind(), ErrorKind::InvalidTimestamp, "{line:?}: {e}");
+            assert_eq!(e.offset(), Some(*off), "{line:?}: {e}");
+        }
     }
 
     #[test]
