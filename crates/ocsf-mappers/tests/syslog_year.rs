@@ -75,3 +75,28 @@ fn a_year_written_in_the_header_is_used_not_inferred() {
     assert_eq!(j["class_uid"], 0);
     assert_eq!(j["unmapped"]["fallback"]["kind"], "invalid timestamp");
 }
+
+#[test]
+fn cisco_ios_sequence_number_marker_and_zone_keep_the_time() {
+    // `service sequence-numbers` and `service timestamps log datetime msec
+    // show-timezone year`: the header's time and zone are used.
+    let reference = ms(2026, 12, 4, 20, 0, 0);
+    let j = map_at(
+        reference,
+        "<189>000123: *Mar  1 2024 00:01:23.456 UTC: %SYS-5-CONFIG_I: Configured from console",
+    );
+    assert_eq!(j["time"], ms(2024, 3, 1, 0, 1, 23) + 456);
+    assert_eq!(j["timezone_offset"], 0);
+    // Not a timestamp fallback: the Linux mapper only lacks a rule for the program.
+    assert_eq!(
+        j["unmapped"]["fallback"]["kind"],
+        serde_json::Value::Null,
+        "{j}"
+    );
+    assert_eq!(j["metadata"]["log_provider"], "%SYS-5-CONFIG_I");
+    let j = map_at(
+        reference,
+        "<189>123: .Mar  1 00:01:23: %SYS-5-CONFIG_I: Configured",
+    );
+    assert_eq!(j["time"], ms(2026, 3, 1, 0, 1, 23));
+}

@@ -24,7 +24,13 @@
 //!   way. Four digits after the day are a year only when a space and a valid
 //!   time follow. In either form the time may end with `:` instead of a space
 //!   (`Mar 01 2024 12:00:00: %ASA-6-302013: ...`); no hostname follows such a
-//!   time.
+//!   time. Cisco IOS may also write a sequence number before the month
+//!   (`<189>000123: Mar  1 ...`; not kept), a clock-status marker `*` or `.`
+//!   right before the month (the time is read as usual), and a zone name of
+//!   three or four upper-case letters between the time and its colon
+//!   (`00:01:23.456 UTC: %SYS-...`): `UTC`, `GMT`, `UCT` and `ZULU` are read
+//!   at offset 0, any other name (`CET`) at the context's offset, since such
+//!   abbreviations are ambiguous.
 //!
 //! For the 3164 and 3339 shapes the hostname is optional (a token that is itself
 //! a tag such as `sshd[1]:` is not taken as a hostname unless it is an IPv6
@@ -679,7 +685,7 @@ fn parse_3164<'a>(
     ctx: &SyslogContext,
 ) -> Result<SyslogRecord<'a>, Error> {
     let b = line.as_bytes();
-    let (month, day, day_start, i) = month_day(b, at)?;
+    let (month, day, day_start, i) = month_day(b, skip_cisco_prefix(b, at))?;
     let (year, hms) = match year_and_time(b, i + 1) {
         Some((year, hms)) => (Some(year), hms),
         None => (
@@ -688,6 +694,11 @@ fn parse_3164<'a>(
         ),
     };
     let (hour, minute, second, millis, end) = hms;
+    let (end, ctx) = match zone_name(b, end) {
+        Some((colon, true)) => (colon, &ctx.with_utc_offset_secs(0)),
+        Some((colon, false)) => (colon, ctx),
+        None => (end, ctx),
+    };
     let host_at = host_field_start(b, end)?;
     let time = time_of_day_ms(hour, minute, second, millis);
     let (time_ms, source) = match year {
@@ -721,6 +732,58 @@ fn parse_3164<'a>(
         source,
         ctx.utc_offset_secs,
     ))
+}
+
+/// Where the month should be after what Cisco IOS may write before it: a
+/// sequence number (`service sequence-numbers`: digits, `:` and a space, as in
+/// `<189>000123: Mar  1 ...`), then one clock-status marker, `*` (the clock is
+/// not authoritative) or `.` (set, but not synchronised by NTP). The sequence
+/// number is not kept. Anything else is left for [`month_day`] to read or
+/// refuse; a line that starts with its month costs two byte compares.
+fn skip_cisco_prefix(b: &[u8], at: usize) -> usize {
+    let mut i = at;
+    if b.get(i).is_some_and(u8::is_ascii_digit) {
+        let n = b
+            .get(i..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .count();
+        if b.get(i + n) == Some(&b':') && b.get(i + n + 1) == Some(&b' ') {
+            i += n + 2;
+        }
+    }
+    if matches!(b.get(i), Some(b'*' | b'.')) {
+        i += 1;
+    }
+    i
+}
+
+/// A zone name written after the time, as Cisco's `show-timezone` does
+/// (`00:01:23.456 UTC: %SYS-5-CONFIG_I: ...`): one space at `b[end]`, three or
+/// four upper-case ASCII letters, then `:` followed by a space or the end of
+/// the line. Returns the index of that colon (the time then ends there, as in
+/// [`host_field_start`]) and whether the name is a zero-offset one (`UTC`,
+/// `GMT`, `UCT`, `ZULU`), which is read at offset 0 instead of the context's.
+/// Any other name (`CET`, `EST`, `IST`) is ambiguous and keeps the context's
+/// offset. A hostname is followed by a space, never by `:`, so
+/// `01:02:03 HOST app: msg` has no zone; a hostless tag of three or four
+/// upper-case letters with no `[pid]` (`01:02:03 CRON: msg`) is read as a zone.
+fn zone_name(b: &[u8], end: usize) -> Option<(usize, bool)> {
+    if b.get(end) != Some(&b' ') || !b.get(end + 1).is_some_and(u8::is_ascii_uppercase) {
+        return None;
+    }
+    let name = b.get(end + 1..)?;
+    let n = name.iter().take_while(|c| c.is_ascii_uppercase()).count();
+    let colon = end + 1 + n;
+    if !(3..=4).contains(&n)
+        || b.get(colon) != Some(&b':')
+        || !matches!(b.get(colon + 1), None | Some(b' '))
+    {
+        return None;
+    }
+    let zero = matches!(name.get(..n), Some(b"UTC" | b"GMT" | b"UCT" | b"ZULU"));
+    Some((colon, zero))
 }
 
 /// Reads `Mmm dd` (or `Mmm  d`, `Mmm d`) at `b[at..]` and the space after it:
@@ -1316,6 +1379,129 @@ mod tests {
         assert_eq!(r.time_ms, ms(2024, 3, 1, 12, 0, 0));
         assert_eq!((r.hostname, r.app), (None, Some("%ASA-6-302013")));
         assert_eq!(r.message, "Built");
+    }
+
+    #[test]
+    fn rfc3164_cisco_sequence_number_is_not_a_hostname() {
+        // `service sequence-numbers`: digits, `:` and a space after the PRI.
+        let ctx = ctx_at(2024, 3, 2);
+        let r = parse(
+            "<189>123: Mar  1 00:01:23.456: %SYS-5-CONFIG_I: Configured from console",
+            &ctx,
+        )
+        .expect("parses");
+        assert_eq!(r.format, SyslogFormat::Rfc3164);
+        assert_eq!(r.time_ms, ms(2024, 3, 1, 0, 1, 23) + 456);
+        assert_eq!((r.facility, r.severity), (Some(23), Some(5)));
+        assert_eq!((r.hostname, r.app), (None, Some("%SYS-5-CONFIG_I")));
+        assert_eq!(r.message, "Configured from console");
+        // Zero-padded, with a clock-status marker, with a year, without a PRI.
+        let r = parse("<189>000123: *Mar  1 00:01:23.456: %SYS-5-X: m", &ctx).expect("parses");
+        assert_eq!(r.time_ms, ms(2024, 3, 1, 0, 1, 23) + 456);
+        assert_eq!(r.app, Some("%SYS-5-X"));
+        let r = parse("7: Mar  1 2020 00:01:23: %SYS-5-X: m", &ctx).expect("parses");
+        assert_eq!(r.time_ms, ms(2020, 3, 1, 0, 1, 23));
+        // Not a sequence number: no space after the colon, nothing after it,
+        // no timestamp after it; each stays a typed error at the month.
+        for (line, off) in [
+            ("<189>123:Mar  1 00:01:23: %X-1-Y: m", 5),
+            ("<189>123: ", 10),
+            ("<189>123: %SYS-5-X: m", 10),
+            ("123 Mar  1 00:01:23: %X-1-Y: m", 0),
+        ] {
+            let e = parse(line, &ctx).expect_err(line);
+            assert_eq!(e.kind(), ErrorKind::InvalidTimestamp, "{line}: {e}");
+            assert_eq!(e.offset(), Some(off), "{line}: {e}");
+        }
+    }
+
+    #[test]
+    fn rfc3164_cisco_clock_status_marker_is_accepted() {
+        let ctx = ctx_at(2024, 3, 2);
+        // `*`: the clock is not authoritative; `.`: set but not NTP-synced.
+        for line in [
+            "<189>*Mar  1 00:01:23.456: %SYS-5-CONFIG_I: Configured",
+            "<189>.Mar  1 00:01:23.456: %SYS-5-CONFIG_I: Configured",
+            "*Mar  1 00:01:23.456: %SYS-5-CONFIG_I: Configured",
+        ] {
+            let r = parse(line, &ctx).expect(line);
+            assert_eq!(r.time_ms, ms(2024, 3, 1, 0, 1, 23) + 456, "{line}");
+            assert_eq!(r.time_source, TimeSource::YearInferred, "{line}");
+            assert_eq!((r.hostname, r.app), (None, Some("%SYS-5-CONFIG_I")));
+            assert_eq!(r.message, "Configured");
+        }
+        // One marker only, and a month must follow it.
+        for (line, off) in [("<189>**Mar  1 00:01:23: m", 6), ("*", 1), ("<1>. x", 4)] {
+            let e = parse(line, &ctx).expect_err(line);
+            assert_eq!(e.kind(), ErrorKind::InvalidTimestamp, "{line}: {e}");
+            assert_eq!(e.offset(), Some(off), "{line}: {e}");
+        }
+    }
+
+    #[test]
+    fn rfc3164_cisco_timezone_name_after_the_time() {
+        // A zero-offset name is read as offset 0, whatever the context says.
+        let ctx = ctx_at(2030, 6, 1).with_utc_offset_secs(3600);
+        let r = parse(
+            "<189>Mar  1 2024 00:01:23.456 UTC: %SYS-5-CONFIG_I: Configured",
+            &ctx,
+        )
+        .expect("parses");
+        assert_eq!(r.time_ms, ms(2024, 3, 1, 0, 1, 23) + 456);
+        assert_eq!(r.time_source, TimeSource::Explicit);
+        assert_eq!(r.utc_offset_secs, Some(0));
+        assert_eq!((r.hostname, r.app), (None, Some("%SYS-5-CONFIG_I")));
+        assert_eq!(r.message, "Configured");
+        let r = parse("*Mar  1 2024 00:01:23 GMT: %X-1-Y: m", &ctx).expect("parses");
+        assert_eq!(
+            (r.time_ms, r.utc_offset_secs),
+            (ms(2024, 3, 1, 0, 1, 23), Some(0))
+        );
+        // Any other name is ambiguous: the context's offset is kept.
+        let ctx = ctx_at(2024, 3, 2).with_utc_offset_secs(3600);
+        let r = parse("<187>Mar  1 00:01:23 CET: %LINK-3-UPDOWN: down", &ctx).expect("parses");
+        assert_eq!(r.time_ms, ms(2024, 2, 29, 23, 1, 23));
+        assert_eq!(r.time_source, TimeSource::YearInferred);
+        assert_eq!(r.utc_offset_secs, Some(3600));
+        assert_eq!((r.hostname, r.app), (None, Some("%LINK-3-UPDOWN")));
+        assert_eq!(r.message, "down");
+        // The inferred year of a UTC line is inferred at offset 0 too.
+        let r = parse("123: *Mar  1 00:01:23.456 UTC: %X-1-Y: m", &ctx).expect("parses");
+        assert_eq!(r.time_ms, ms(2024, 3, 1, 0, 1, 23) + 456);
+        assert_eq!(r.utc_offset_secs, Some(0));
+        // A zone name that ends the line.
+        let r = parse("Mar  1 00:01:23 UTC:", &ctx).expect("parses");
+        assert_eq!(
+            (r.utc_offset_secs, r.hostname, r.message_raw),
+            (Some(0), None, "")
+        );
+    }
+
+    #[test]
+    fn rfc3164_upper_case_hostname_is_not_a_timezone() {
+        let ctx = ctx_at(2024, 6, 1);
+        // A hostname is followed by a space, a zone name by `:`.
+        let r = parse("Jan  5 01:02:03 HOST app: msg", &ctx).expect("parses");
+        assert_eq!((r.hostname, r.app), (Some("HOST"), Some("app")));
+        assert_eq!(r.utc_offset_secs, Some(0));
+        assert_eq!(r.message, "msg");
+        let r = parse("Jan  5 01:02:03 UTC app: msg", &ctx).expect("parses");
+        assert_eq!((r.hostname, r.app), (Some("UTC"), Some("app")));
+        // Not 3-4 upper-case letters: still a hostless tag, as before.
+        for (line, app) in [
+            ("Jan  5 01:02:03 CRONX: msg", "CRONX"),
+            ("Jan  5 01:02:03 Cet: msg", "Cet"),
+            ("Jan  5 01:02:03 UT: msg", "UT"),
+            ("Jan  5 01:02:03 CRON[12]: msg", "CRON"),
+        ] {
+            let r = parse(line, &ctx).expect(line);
+            assert_eq!((r.hostname, r.app), (None, Some(app)), "{line}");
+            assert_eq!(r.message, "msg", "{line}");
+        }
+        // The documented cost: a hostless 3-4 letter upper-case tag without
+        // a `[pid]` reads as a zone name (context's offset), not as the tag.
+        let r = parse("Jan  5 01:02:03 CRON: msg", &ctx).expect("parses");
+        assert_eq!((r.hostname, r.app, r.message_raw), (None, None, "msg"));
     }
 
     #[test]
