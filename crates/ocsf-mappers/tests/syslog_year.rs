@@ -100,3 +100,17 @@ fn cisco_ios_sequence_number_marker_and_zone_keep_the_time() {
     );
     assert_eq!(j["time"], ms(2026, 3, 1, 0, 1, 23));
 }
+
+#[test]
+fn cisco_asa_device_id_keeps_host_time_and_tag() {
+    let reference = ms(2026, 12, 4, 20, 0, 0);
+    let j = map_at(
+        reference,
+        "<166>Mar 01 2024 12:00:00 fw01 : %ASA-6-302013: Built outbound TCP connection",
+    );
+    assert_eq!(j["time"], ms(2024, 3, 1, 12, 0, 0));
+    // A base event has no `device`: the fallback keeps the hostname in `unmapped`.
+    assert_eq!(j["unmapped"]["device"]["hostname"], "fw01", "{j}");
+    assert_eq!(j["metadata"]["log_provider"], "%ASA-6-302013");
+    assert_eq!(j["message"], "Built outbound TCP connection");
+}

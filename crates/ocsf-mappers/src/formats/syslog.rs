@@ -37,7 +37,8 @@
 //! address, and an empty hostname field is accepted) and the tag may be
 //! `prog:`, `prog[pid]:`, `prog[pid]` or `prog(sub)[pid]:`. A line whose tag is
 //! not recognisable still parses: `app` is then `None` and the message is
-//! everything after the hostname.
+//! everything after the hostname. A hostname may be followed by ` : ` before
+//! the tag, as a Cisco ASA device id is (`fw01 : %ASA-6-302013: ...`).
 //!
 //! Messages have rsyslog's control-character escapes (`#011` tab, `#012`
 //! newline, ...) decoded; [`SyslogRecord::message_raw`] keeps the text as written.
@@ -967,6 +968,16 @@ fn first_token_is_ipv6(s: &str) -> bool {
     s[..end].parse::<std::net::Ipv6Addr>().is_ok()
 }
 
+/// The tag after a Cisco ASA device id, which is followed by ` : ` rather than
+/// a space (`Mar 01 2024 12:00:00 fw01 : %ASA-6-302013: Built ...`): `tail` is
+/// the text after the hostname and its space. Returns the text the tag starts
+/// and the tag, or `None` when `tail` is not `: ` followed by a tag (the colon
+/// then stays in the message). Only tried when no tag starts at `tail`.
+fn tag_after_device_id(tail: &str) -> Option<(&str, Tag<'_>)> {
+    let rest = tail.strip_prefix(": ")?;
+    parse_tag(rest).map(|t| (rest, t))
+}
+
 /// Parses `[HOST SP] [TAG] MSG` starting at `line[at]` for the BSD shapes.
 fn bsd_body(
     line: &str,
@@ -993,8 +1004,13 @@ fn bsd_body(
         (Some(&rest[..end]), (at + end + 1).min(line.len()))
     };
     let tail = &line[tag_at..];
-    let (app, sub_program, procid, message_raw) = match parse_tag(tail) {
-        Some(t) => (Some(t.app), t.sub, t.procid, &tail[t.len..]),
+    let tag = match parse_tag(tail) {
+        Some(t) => Some((tail, t)),
+        None if hostname.is_some() => tag_after_device_id(tail),
+        None => None,
+    };
+    let (app, sub_program, procid, message_raw) = match tag {
+        Some((tail, t)) => (Some(t.app), t.sub, t.procid, &tail[t.len..]),
         None => (None, None, None, tail),
     };
     let (facility, severity) = split_pri(pri);
@@ -1502,6 +1518,31 @@ mod tests {
         // a `[pid]` reads as a zone name (context's offset), not as the tag.
         let r = parse("Jan  5 01:02:03 CRON: msg", &ctx).expect("parses");
         assert_eq!((r.hostname, r.app, r.message_raw), (None, None, "msg"));
+    }
+
+    #[test]
+    fn rfc3164_asa_device_id_then_colon_leads_to_the_tag() {
+        // ASA `logging device-id hostname`: `HOST : %ASA-...`.
+        let ctx = ctx_at(2030, 6, 1);
+        let r = parse(
+            "<166>Mar 01 2024 12:00:00 fw01 : %ASA-6-302013: Built outbound TCP connection",
+            &ctx,
+        )
+        .expect("parses");
+        assert_eq!(r.time_ms, ms(2024, 3, 1, 12, 0, 0));
+        assert_eq!((r.hostname, r.app), (Some("fw01"), Some("%ASA-6-302013")));
+        assert_eq!(r.message, "Built outbound TCP connection");
+        // Without a year, and with a device id that is an address.
+        let ctx = ctx_at(2024, 3, 2);
+        let r = parse("Mar  1 12:00:00 192.0.2.1 : %ASA-4-106023: Deny", &ctx).expect("parses");
+        assert_eq!(
+            (r.hostname, r.app, r.message_raw),
+            (Some("192.0.2.1"), Some("%ASA-4-106023"), "Deny")
+        );
+        // A lone colon after the hostname with no tag after it stays in the message.
+        let r = parse("Mar  1 12:00:00 fw01 : just text", &ctx).expect("parses");
+        assert_eq!((r.hostname, r.app), (Some("fw01"), None));
+        assert_eq!(r.message_raw, ": just text");
     }
 
     #[test]
