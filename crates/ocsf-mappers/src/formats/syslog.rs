@@ -26,8 +26,8 @@
 //!   (`Mar 01 2024 12:00:00: %ASA-6-302013: ...`); no hostname follows such a
 //!   time. Cisco IOS may also write a sequence number before the month
 //!   (`<189>000123: Mar  1 ...`; not kept), a clock-status marker `*` or `.`
-//!   right before the month (the time is read as usual), and a zone name of
-//!   three or four upper-case letters between the time and its colon
+//!   right before the month (the time is read as usual), and a common zone
+//!   abbreviation between the time and its colon
 //!   (`00:01:23.456 UTC: %SYS-...`): `UTC`, `GMT`, `UCT` and `ZULU` are read
 //!   at offset 0, any other name (`CET`) at the context's offset, since such
 //!   abbreviations are ambiguous.
@@ -761,15 +761,16 @@ fn skip_cisco_prefix(b: &[u8], at: usize) -> usize {
 }
 
 /// A zone name written after the time, as Cisco's `show-timezone` does
-/// (`00:01:23.456 UTC: %SYS-5-CONFIG_I: ...`): one space at `b[end]`, three or
-/// four upper-case ASCII letters, then `:` followed by a space or the end of
-/// the line. Returns the index of that colon (the time then ends there, as in
+/// (`00:01:23.456 UTC: %SYS-5-CONFIG_I: ...`): one space at `b[end]`, a
+/// name from [`ZONE_NAMES`], then `:` followed by a space or the end of the
+/// line. Returns the index of that colon (the time then ends there, as in
 /// [`host_field_start`]) and whether the name is a zero-offset one (`UTC`,
 /// `GMT`, `UCT`, `ZULU`), which is read at offset 0 instead of the context's.
 /// Any other name (`CET`, `EST`, `IST`) is ambiguous and keeps the context's
 /// offset. A hostname is followed by a space, never by `:`, so
-/// `01:02:03 HOST app: msg` has no zone; a hostless tag of three or four
-/// upper-case letters with no `[pid]` (`01:02:03 CRON: msg`) is read as a zone.
+/// `01:02:03 HOST app: msg` has no zone; only known abbreviations count, so a
+/// hostless tag such as `01:02:03 CRON: msg` stays a tag. A configured name
+/// outside the list is read as the tag, as before.
 fn zone_name(b: &[u8], end: usize) -> Option<(usize, bool)> {
     if b.get(end) != Some(&b' ') || !b.get(end + 1).is_some_and(u8::is_ascii_uppercase) {
         return None;
@@ -783,9 +784,23 @@ fn zone_name(b: &[u8], end: usize) -> Option<(usize, bool)> {
     {
         return None;
     }
-    let zero = matches!(name.get(..n), Some(b"UTC" | b"GMT" | b"UCT" | b"ZULU"));
+    let name = name.get(..n)?;
+    if !ZONE_NAMES.contains(&name) {
+        return None;
+    }
+    let zero = matches!(name, b"UTC" | b"GMT" | b"UCT" | b"ZULU");
     Some((colon, zero))
 }
+
+/// The zone abbreviations [`zone_name`] reads after a time: the zero-offset
+/// names and the common abbreviations of Europe, the Americas, Asia and
+/// Oceania (three or four letters).
+const ZONE_NAMES: &[&[u8]] = &[
+    b"UTC", b"GMT", b"UCT", b"ZULU", b"WET", b"WEST", b"BST", b"IST", b"CET", b"CEST", b"EET",
+    b"EEST", b"MSK", b"SAST", b"EST", b"EDT", b"CST", b"CDT", b"MST", b"MDT", b"PST", b"PDT",
+    b"AKST", b"AKDT", b"HST", b"AST", b"ADT", b"NST", b"NDT", b"BRT", b"ART", b"JST", b"KST",
+    b"HKT", b"SGT", b"PHT", b"WIB", b"AEST", b"AEDT", b"ACST", b"ACDT", b"AWST", b"NZST", b"NZDT",
+];
 
 /// Reads `Mmm dd` (or `Mmm  d`, `Mmm d`) at `b[at..]` and the space after it:
 /// returns the month, the day, where the day starts and where that space is.
@@ -1503,7 +1518,7 @@ mod tests {
         assert_eq!(r.message, "msg");
         let r = parse("Jan  5 01:02:03 UTC app: msg", &ctx).expect("parses");
         assert_eq!((r.hostname, r.app), (Some("UTC"), Some("app")));
-        // Not 3-4 upper-case letters: still a hostless tag, as before.
+        // Not a zone abbreviation: still a hostless tag, as before.
         for (line, app) in [
             ("Jan  5 01:02:03 CRONX: msg", "CRONX"),
             ("Jan  5 01:02:03 Cet: msg", "Cet"),
@@ -1514,10 +1529,18 @@ mod tests {
             assert_eq!((r.hostname, r.app), (None, Some(app)), "{line}");
             assert_eq!(r.message, "msg", "{line}");
         }
-        // The documented cost: a hostless 3-4 letter upper-case tag without
-        // a `[pid]` reads as a zone name (context's offset), not as the tag.
-        let r = parse("Jan  5 01:02:03 CRON: msg", &ctx).expect("parses");
-        assert_eq!((r.hostname, r.app, r.message_raw), (None, None, "msg"));
+        // Only known zone abbreviations end the time: a hostless upper-case
+        // tag stays a tag; a configured zone name outside the list is read as
+        // the tag, as before.
+        for (line, app) in [
+            ("Jan  5 01:02:03 CRON: msg", "CRON"),
+            ("Jan  5 01:02:03 SSHD: msg", "SSHD"),
+            ("Jan  5 01:02:03 ABC: msg", "ABC"),
+        ] {
+            let r = parse(line, &ctx).expect(line);
+            assert_eq!((r.hostname, r.app), (None, Some(app)), "{line}");
+            assert_eq!(r.message, "msg", "{line}");
+        }
     }
 
     #[test]
