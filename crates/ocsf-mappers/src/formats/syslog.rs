@@ -1214,6 +1214,15 @@ impl Multiline {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each line fails to parse with `InvalidTimestamp` at its offset.
+    fn assert_invalid_timestamps(ctx: &SyslogContext, cases: &[(&str, u64)]) {
+        for &(line, off) in cases {
+            let e = parse(line, ctx).expect_err(line);
+            assert_eq!(e.kind(), ErrorKind::InvalidTimestamp, "{line:?}: {e}");
+            assert_eq!(e.offset(), Some(off), "{line:?}: {e}");
+        }
+    }
     use crate::formats::time::{civil_to_epoch_ms, days_from_civil};
 
     fn ms(y: i64, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> i64 {
@@ -1434,16 +1443,15 @@ mod tests {
         assert_eq!(r.time_ms, ms(2020, 3, 1, 0, 1, 23));
         // Not a sequence number: no space after the colon, nothing after it,
         // no timestamp after it; each stays a typed error at the month.
-        for (line, off) in [
-            ("<189>123:Mar  1 00:01:23: %X-1-Y: m", 5),
-            ("<189>123: ", 10),
-            ("<189>123: %SYS-5-X: m", 10),
-            ("123 Mar  1 00:01:23: %X-1-Y: m", 0),
-        ] {
-            let e = parse(line, &ctx).expect_err(line);
-            assert_eq!(e.kind(), ErrorKind::InvalidTimestamp, "{line}: {e}");
-            assert_eq!(e.offset(), Some(off), "{line}: {e}");
-        }
+        assert_invalid_timestamps(
+            &ctx,
+            &[
+                ("<189>123:Mar  1 00:01:23: %X-1-Y: m", 5),
+                ("<189>123: ", 10),
+                ("<189>123: %SYS-5-X: m", 10),
+                ("123 Mar  1 00:01:23: %X-1-Y: m", 0),
+            ],
+        );
     }
 
     #[test]
@@ -1462,11 +1470,10 @@ mod tests {
             assert_eq!(r.message, "Configured");
         }
         // One marker only, and a month must follow it.
-        for (line, off) in [("<189>**Mar  1 00:01:23: m", 6), ("*", 1), ("<1>. x", 4)] {
-            let e = parse(line, &ctx).expect_err(line);
-            assert_eq!(e.kind(), ErrorKind::InvalidTimestamp, "{line}: {e}");
-            assert_eq!(e.offset(), Some(off), "{line}: {e}");
-        }
+        assert_invalid_timestamps(
+            &ctx,
+            &[("<189>**Mar  1 00:01:23: m", 6), ("*", 1), ("<1>. x", 4)],
+        );
     }
 
     #[test]
@@ -1583,11 +1590,7 @@ mod tests {
             ("<13>Feb 29 2023 12:00:00: %X-1-Y: m", 8),
         ];
         // The day is checked against the written year, never moved.
-        for (line, off) in cases {
-            let e = parse(line, &ctx).expect_err(line);
-            assert_eq!(e.kind(), ErrorKind::InvalidTimestamp, "{line}: {e}");
-            assert_eq!(e.offset(), Some(*off), "{line}: {e}");
-        }
+        assert_invalid_timestamps(&ctx, cases);
     }
 
     #[test]
@@ -1608,11 +1611,7 @@ mod tests {
             ("Mar  1 2024 12:00:00:x h", 20),
             ("Mar  1 12:00:00:x h", 15),
         ];
-        for (line, off) in cases {
-            let e = parse(line, &ctx).expect_err(line);
-            assert_eq!(e.kind(), ErrorKind::InvalidTimestamp, "{line:?}: {e}");
-            assert_eq!(e.offset(), Some(*off), "{line:?}: {e}");
-        }
+        assert_invalid_timestamps(&ctx, cases);
     }
 
     #[test]
