@@ -38,6 +38,11 @@ use std::collections::VecDeque;
 use crate::error::{Error, ErrorKind, Format};
 use crate::formats::text::trim_eol;
 
+mod journal;
+
+pub(crate) use journal::journal_type;
+pub use journal::parse_journal_message;
+
 /// How a field's value was written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ValueEncoding {
@@ -230,8 +235,6 @@ pub fn parse(line: &str) -> Result<AuditRecord<'_>, Error> {
         return Err(err(ErrorKind::InvalidHeader, i, "expected `msg=audit(`"));
     }
     let (time_ms, serial, after) = parse_stamp(b, i)?;
-    i = after;
-    let record_kind = RecordKind::of(record_type);
     let mut rec = AuditRecord {
         raw: Cow::Borrowed(line),
         node,
@@ -243,13 +246,23 @@ pub fn parse(line: &str) -> Result<AuditRecord<'_>, Error> {
         interpreted: Vec::new(),
         words: Vec::new(),
     };
+    read_fields(&mut rec, line, after)?;
+    Ok(rec)
+}
+
+/// Reads the fields of `rec` from `line[at..]`: the raw fields (and a
+/// `msg='...'`'s), then the interpreted ones after a 0x1D separator.
+fn read_fields<'a>(rec: &mut AuditRecord<'a>, line: &'a str, at: usize) -> Result<(), Error> {
+    let b = line.as_bytes();
+    let main_end = memchr::memchr(0x1d, b).unwrap_or(b.len());
+    let record_kind = RecordKind::of(&rec.record_type);
     let main = &line[..main_end];
     let mut sink = Sink {
         fields: &mut rec.fields,
         words: &mut rec.words,
         nested: Some(&mut rec.msg_fields),
     };
-    parse_fields(main, i, record_kind, true, &mut sink)?;
+    parse_fields(main, at, record_kind, true, &mut sink)?;
     if main_end < line.len() {
         let mut sink = Sink {
             fields: &mut rec.interpreted,
@@ -264,7 +277,7 @@ pub fn parse(line: &str) -> Result<AuditRecord<'_>, Error> {
             &mut sink,
         )?;
     }
-    Ok(rec)
+    Ok(())
 }
 
 /// Parses `SECS.FRAC:SERIAL)` then an optional `:` at `b[at..]`.

@@ -156,6 +156,27 @@ pub(super) fn map_event(ev: &AuditEvent<'_>, config: &SourceConfig) -> Box<Norma
     n
 }
 
+/// Maps a record that is an event by itself (not waiting for others).
+pub(super) fn map_single(rec: AuditRecord<'_>, config: &SourceConfig) -> Box<Normalized> {
+    let ev = AuditEvent {
+        node: rec.node.clone(),
+        time_ms: rec.time_ms,
+        serial: rec.serial,
+        records: vec![rec],
+        completion: Completion::EndOfEvent,
+    };
+    map_event(&ev, config)
+}
+
+/// Maps a record that has no serial (journald's form): an event by itself
+/// ([`map_single`]; nothing could join it), without the `source.uid`
+/// (`time:serial`) it cannot have.
+pub(super) fn map_unstamped(rec: AuditRecord<'_>, config: &SourceConfig) -> Box<Normalized> {
+    let mut n = map_single(rec, config);
+    n.source.uid = None;
+    n
+}
+
 fn fallback(ev: &AuditEvent<'_>, reason: FallbackReason, detail: &str) -> Box<Normalized> {
     let mut n = Normalized::new(Activity::Fallback(reason), ev.time_ms, Severity::Unknown);
     put_fallback(&mut n, reason, Some(detail));
@@ -1016,4 +1037,39 @@ fn lifecycle(ev: &AuditEvent<'_>, rec: &AuditRecord<'_>, t: &str) -> Option<Box<
         n.put("new_runlevel", rl);
     }
     Some(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::formats::auditd::{parse, parse_journal_message};
+
+    const BODY: &str = "pid=1 uid=0 auid=4294967295 msg='unit=cron comm=\"systemd\" exe=\"/usr/lib/systemd/systemd\" res=success'";
+
+    /// A record without a serial maps like the stamped one, with no
+    /// `time:serial` uid.
+    #[test]
+    fn unstamped_record_maps_like_the_stamped_one_without_uid() {
+        let config = SourceConfig::linux();
+        let line = format!("type=SERVICE_START msg=audit(1700000000.250:42): {BODY}");
+        let stamped = parse(&line).expect("parses");
+        let single = map_single(stamped, &config);
+        assert_eq!(single.source.uid.as_deref(), Some("1700000000.250:42"));
+        let message = format!("SERVICE_START {BODY}");
+        let mut rec = parse_journal_message(&message).expect("parses");
+        rec.time_ms = 1_700_000_000_250;
+        let unstamped = map_unstamped(rec, &config);
+        assert_eq!(unstamped.source.uid, None);
+        assert_eq!(unstamped.activity, single.activity);
+        assert_eq!(unstamped.outcome, single.outcome);
+        assert_eq!(unstamped.time_ms, single.time_ms);
+        assert_eq!(unstamped.source.event_code, single.source.event_code);
+    }
+
+    #[test]
+    fn journald_type_numbers_are_named() {
+        let mut rec = parse_journal_message("AUDIT1334 prog-id=42 op=LOAD").expect("parses");
+        name_numbered_type(&mut rec);
+        assert_eq!(rec.record_type, "BPF");
+    }
 }

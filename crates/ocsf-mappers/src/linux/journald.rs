@@ -90,12 +90,9 @@ pub(super) fn audit_line(entry: &JournalEntry) -> Option<String> {
         Some(t) => (t.clone(), message.as_ref()),
         None => (first.to_owned(), rest),
     };
-    // journald spells a type its table lacks `AUDIT1334`: keep the number,
-    // which the audit mapping names when it knows it.
-    let record_type = match record_type.strip_prefix("AUDIT") {
-        Some(n) if !n.is_empty() && n.bytes().all(|c| c.is_ascii_digit()) => n.to_owned(),
-        _ => record_type,
-    };
+    // The number of a type journald's table lacks (`AUDIT1334`), which the
+    // audit mapping names when it knows it.
+    let record_type = crate::formats::auditd::journal_type(&record_type);
     let node = text(entry, "_HOSTNAME")
         .map(|h| format!("node={h} "))
         .unwrap_or_default();

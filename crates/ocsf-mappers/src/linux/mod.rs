@@ -8,8 +8,9 @@
 //!   `sudo`, `su`, the shadow-utils account and group tools, `cron`, `systemd`
 //!   and `systemd-logind`, `polkitd`, `NetworkManager`, `firewalld`, the
 //!   audit daemon, kernel firewall and fault logs, and a few classic daemons;
-//!   audit records inside kernel and audisp-syslog messages go to the auditd
-//!   mapping;
+//!   audit records inside kernel and audisp-syslog messages, and those
+//!   journald forwards (`audit[PID]: USER_AUTH ...`, one event each), go to
+//!   the auditd mapping;
 //!   sudo's `(command continued)` lines are joined to the record they continue;
 //! * raw auditd records (`type=...` or `node=... type=...`), grouped by
 //!   serial with the bounded [`AuditGrouper`];
@@ -487,8 +488,7 @@ impl<T: Target> LinuxMapper<T> {
 
     fn map_syslog(&mut self, rec: &SyslogRecord<'_>, out: &mut Vec<T::Event>) {
         let ctx = MessageContext::from_syslog(rec);
-        if let Some(body) = audit_record_in(ctx.program_name(), &rec.message) {
-            self.relayed_audit(&ctx, body, out);
+        if self.relayed_audit(&ctx, &rec.message, out) {
             return;
         }
         let mut n = self.dispatch(&ctx, &rec.message, rec.raw);
@@ -497,23 +497,58 @@ impl<T: Target> LinuxMapper<T> {
         self.emit(n, out);
     }
 
-    /// An audit record that came inside a syslog or journal message (the
-    /// kernel's `audit: type=1400 audit(...): ...`, audisp-syslog's lines):
-    /// the record's type number becomes its name, the message's host its
-    /// `node`, and it is grouped like a raw record.
-    fn relayed_audit(&mut self, ctx: &MessageContext<'_>, body: &str, out: &mut Vec<T::Event>) {
-        match crate::formats::auditd::parse(body) {
-            Ok(mut rec) => {
-                if rec.node.is_none() {
-                    rec.node = ctx.hostname.map(|h| Cow::Owned(h.to_owned()));
+    /// Maps `message` when it is an audit record that came inside a syslog or
+    /// journal message; `false` (nothing done) for any other message.
+    ///
+    /// * The kernel's `audit: type=1400 audit(...): ...` and audisp-syslog's
+    ///   lines carry their stamp: the record is grouped like a raw record (and
+    ///   a record that does not parse is an `audit_record` fallback).
+    /// * journald's form (`audit[PID]: USER_AUTH pid=... msg='...'`, see
+    ///   [`parse_journal_message`](crate::formats::auditd::parse_journal_message))
+    ///   has neither time nor serial: the time is the message's, and the record
+    ///   is an event by itself, mapped at once. A message of `audit` that is
+    ///   not such a record is left to the program mappers, as before.
+    ///
+    /// Either way the record's type number becomes its name and the message's
+    /// host its `node`.
+    fn relayed_audit(
+        &mut self,
+        ctx: &MessageContext<'_>,
+        message: &str,
+        out: &mut Vec<T::Event>,
+    ) -> bool {
+        let program = ctx.program_name();
+        let node = |rec: &mut crate::formats::auditd::AuditRecord<'_>| {
+            if rec.node.is_none() {
+                rec.node = ctx.hostname.map(|h| Cow::Owned(h.to_owned()));
+            }
+        };
+        if let Some(body) = audit_record_in(program, message) {
+            match crate::formats::auditd::parse(body) {
+                Ok(mut rec) => {
+                    node(&mut rec);
+                    self.audit_record(rec, out);
                 }
-                self.audit_record(rec, out);
+                Err(e) => {
+                    let n = self.parse_fallback(body, FallbackReason::AuditRecord, &e);
+                    self.emit(n, out);
+                }
             }
-            Err(e) => {
-                let n = self.parse_fallback(body, FallbackReason::AuditRecord, &e);
-                self.emit(n, out);
-            }
+            return true;
         }
+        if program != "audit" {
+            return false;
+        }
+        let Ok(mut rec) = crate::formats::auditd::parse_journal_message(message.trim_ws()) else {
+            return false;
+        };
+        node(&mut rec);
+        rec.time_ms = ctx.time_ms;
+        auditd::name_numbered_type(&mut rec);
+        let mut n = auditd::map_unstamped(rec, &self.config);
+        n.utc_offset_secs = ctx.utc_offset_secs;
+        self.emit(n, out);
+        true
     }
 
     fn audit_line(&mut self, line: &str, out: &mut Vec<T::Event>) {
@@ -533,14 +568,7 @@ impl<T: Target> LinuxMapper<T> {
     ) {
         auditd::name_numbered_type(&mut rec);
         if auditd::is_standalone(&rec.record_type) {
-            let ev = crate::formats::auditd::AuditEvent {
-                node: rec.node.clone(),
-                time_ms: rec.time_ms,
-                serial: rec.serial,
-                records: vec![rec],
-                completion: crate::formats::auditd::Completion::EndOfEvent,
-            };
-            let n = auditd::map_event(&ev, &self.config);
+            let n = auditd::map_single(rec, &self.config);
             self.emit(n, out);
         } else {
             for ev in self.grouper.push(rec.into_owned()) {
@@ -587,8 +615,7 @@ impl<T: Target> LinuxMapper<T> {
             return;
         };
         let ctx = fields.context();
-        if let Some(body) = audit_record_in(ctx.program_name(), &message) {
-            self.relayed_audit(&ctx, body, out);
+        if self.relayed_audit(&ctx, &message, out) {
             return;
         }
         let mut n = self.dispatch(&ctx, &message, &raw);
