@@ -1777,6 +1777,7 @@ fn decode_into_statement(i: usize, f: &str, plain: bool, is_array: bool, k: &Kin
         };
     }
     match k {
+        Kind::Caption(c) if !plain => format!("d.caption_into::<{c}>({i}, &mut self.{f})?;"),
         Kind::Caption(c) => assign(format!("d.caption::<{c}>({i})?")),
         Kind::Str if plain => format!("d.required_string_into({i}, &mut self.{f})?;"),
         Kind::Str => format!("d.string_into({i}, &mut self.{f})?;"),
@@ -1788,7 +1789,7 @@ fn decode_into_statement(i: usize, f: &str, plain: bool, is_array: bool, k: &Kin
         Kind::Object(t, true) => format!("d.boxed_object_into::<{t}>({i}, &mut self.{f})?;"),
         Kind::Object(t, false) => format!("d.object_into::<{t}>({i}, &mut self.{f})?;"),
         Kind::IntEnum(t) => assign(format!("d.int32({i})?.map({t}::from_id)")),
-        Kind::StrEnum(t) => assign(format!("d.string({i})?.map(|s| {t}::from_value(&s))")),
+        Kind::StrEnum(t) => assign(format!("d.string_with({i}, {t}::from_value)?")),
         Kind::I32 => assign(format!("d.int32({i})?")),
         Kind::I64 => assign(format!("d.int64({i})?")),
         Kind::F64 => assign(format!("d.float({i})?")),

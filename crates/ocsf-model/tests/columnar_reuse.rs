@@ -1,9 +1,14 @@
 //! Decoding in place (`decode_batch_reusing`) over events of every other shape equals decoding
 //! afresh: no attribute of an event a slot held before (or of a spare value the decoder took out
-//! of another row) survives into the new one, and maps keep the order of the row's keys.
+//! of another row) survives into the new one, and maps keep the order of the row's keys. A
+//! caption the enum has is read back borrowed, whatever the slot held before.
 
 use ocsf_model::columnar::{BatchEncoder, ColumnarOptions, decode_batch, decode_batch_reusing};
-use ocsf_model::v1_1_0::events::{Authentication, AuthenticationActivityId, SeverityId};
+use std::borrow::Cow;
+
+use ocsf_model::v1_1_0::events::{
+    Authentication, AuthenticationActivityId, AuthenticationAuthProtocolId, SeverityId,
+};
 use ocsf_model::v1_1_0::objects::{Metadata, NetworkEndpoint, Observable, Product, User};
 use serde_json::{Map, Value, json};
 
@@ -52,6 +57,10 @@ fn events() -> Vec<Authentication> {
     ]);
     full.metadata.labels = Some(vec!["l1".into(), "l2".into(), "l3".into()]);
     full.unmapped = map(json!({"protocol": "ssh2", "ssh_key": "RSA", "extra": null}));
+    // A caption the enum cannot derive (a source's own text for Other) is owned.
+    full.set_auth_protocol_id(AuthenticationAuthProtocolId::Other);
+    full.auth_protocol = Some(Cow::Owned("password".into()));
+    full.status = Some(Cow::Owned("a status of its own".into()));
 
     let empty = base(2);
 
@@ -61,6 +70,7 @@ fn events() -> Vec<Authentication> {
     other.observables = Some(vec![observable("o4", None)]);
     other.metadata.labels = Some(vec!["m".into()]);
     other.unmapped = map(json!({"ssh_key": "ED25519", "protocol": "ssh2"}));
+    other.set_auth_protocol_id(AuthenticationAuthProtocolId::Kerberos);
 
     let mut third = base(4);
     third.src_endpoint = Some(Box::new(endpoint(None, None, Some(22))));
@@ -72,11 +82,16 @@ fn events() -> Vec<Authentication> {
     ]);
     third.metadata.labels = Some(Vec::new());
     third.unmapped = map(json!({"protocol": "ssh1"}));
+    third.set_auth_protocol_id(AuthenticationAuthProtocolId::Other);
+    third.auth_protocol = Some(Cow::Owned(
+        "publickey, a longer caption than the first".into(),
+    ));
 
     let mut fourth = base(5);
     fourth.status_detail = Some(String::new());
     fourth.observables = Some(Vec::new());
     fourth.unmapped = map(json!({}));
+    fourth.auth_protocol = Some(Cow::Owned(String::new()));
 
     vec![full, empty, other, third, fourth]
 }
@@ -88,6 +103,16 @@ fn batch(events: &[Authentication]) -> arrow_array::RecordBatch {
         encoder.append(e);
     }
     encoder.finish().expect("batch")
+}
+
+/// Whether every caption of `event` that its enum has is borrowed (`Cow` equality does not tell
+/// an owned copy from the static caption).
+fn static_captions_borrowed(event: &Authentication) -> bool {
+    let borrowed = |c: &Option<Cow<'static, str>>| !matches!(c, Some(Cow::Owned(_)));
+    let kerberos = event.auth_protocol.as_deref() == Some("Kerberos");
+    borrowed(&event.activity_name)
+        && borrowed(&event.severity)
+        && (!kerberos || borrowed(&event.auth_protocol))
 }
 
 /// The events as JSON text: equal events with maps in another key order differ here.
@@ -124,6 +149,10 @@ fn every_row_decoded_over_every_other_event_equals_the_fresh_one() {
                 decode_batch_reusing(&batch, &mut reused).expect("in place");
                 assert_eq!(reused, fresh, "{order:?} over {previous:?} shifted {shift}");
                 assert_eq!(text(&reused), text(&fresh), "{order:?} over {previous:?}");
+                assert!(
+                    reused.iter().all(static_captions_borrowed),
+                    "{order:?} over {previous:?}"
+                );
                 checked += 1;
             }
         }

@@ -538,6 +538,70 @@ impl<'a> RowDecoder<'a> {
         }
     }
 
+    /// Like [`RowDecoder::caption`], writing into `slot`: a caption `C` has is borrowed, and
+    /// other text overwrites the slot's own string (or a kept one) instead of a new one per row.
+    /// An owned string the slot no longer needs is kept for a later row.
+    #[inline(always)]
+    pub fn caption_into<C: crate::caption::StaticCaptions>(
+        &self,
+        index: usize,
+        slot: &mut Option<crate::Caption>,
+    ) -> Result<(), ColumnarError> {
+        self.present_or_clear(index, slot, |d, r, slot| {
+            d.caption_into_column::<C>(index, r, slot)
+        })
+    }
+
+    #[inline(never)]
+    fn caption_into_column<C: crate::caption::StaticCaptions>(
+        &self,
+        index: usize,
+        r: &'a Reader<'a>,
+        slot: &mut Option<crate::Caption>,
+    ) -> Result<(), ColumnarError> {
+        use std::borrow::Cow;
+        let Reader::Str(a) = r else {
+            *slot = self.string_in(index, r)?.map(Cow::Owned);
+            return Ok(());
+        };
+        let strings = &self.dec.strings;
+        match a.at(self.row).map(|text| (text, C::static_caption(text))) {
+            None => {
+                if let Some(Cow::Owned(s)) = slot.take() {
+                    strings.put(s);
+                }
+            }
+            Some((_, Some(caption))) => {
+                if let Some(Cow::Owned(s)) = slot.replace(Cow::Borrowed(caption)) {
+                    strings.put(s);
+                }
+            }
+            Some((text, None)) => match slot {
+                Some(Cow::Owned(s)) => {
+                    s.clear();
+                    s.push_str(text);
+                }
+                _ => *slot = Some(Cow::Owned(spare_string(text, strings))),
+            },
+        }
+        Ok(())
+    }
+
+    /// A string attribute read as `T` by `from`, without an owned copy of the text when the
+    /// column holds strings (string-keyed enums).
+    #[inline]
+    pub fn string_with<T>(
+        &self,
+        index: usize,
+        from: impl FnOnce(&str) -> T,
+    ) -> Result<Option<T>, ColumnarError> {
+        match self.column(index) {
+            None => Ok(None),
+            Some(Reader::Str(a)) => Ok(a.at(self.row).map(from)),
+            Some(r) => Ok(self.string_in(index, r)?.as_deref().map(from)),
+        }
+    }
+
     fn string_in(&self, index: usize, r: &'a Reader<'a>) -> Result<Option<String>, ColumnarError> {
         match r {
             Reader::Str(a) => Ok(a.at(self.row).map(String::from)),

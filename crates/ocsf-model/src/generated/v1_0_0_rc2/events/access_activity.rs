@@ -499,15 +499,21 @@ impl crate::columnar::Columnar for AccessActivity {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.activity_id = d.required(0, d.int32(0)?.map(AccessActivityActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_0_0_rc2::events::AccessActivityActivityId>(1)?;
+        d.caption_into::<crate::v1_0_0_rc2::events::AccessActivityActivityId>(
+            1,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Actor>(2, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Api>(3, &mut self.api)?;
-        self.category_name = d.caption::<crate::caption::CategoryName<
-            crate::v1_0_0_rc2::events::AccessActivity,
-        >>(4)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_0_0_rc2::events::AccessActivity>>(
+            4,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(5, d.int32(5)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_0_0_rc2::events::AccessActivity>>(6)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_0_0_rc2::events::AccessActivity>>(
+            6,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(7, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Cloud>(8, &mut self.cloud)?;
         self.confidence = d.int32(9)?;
@@ -528,7 +534,7 @@ impl crate::columnar::Columnar for AccessActivity {
         d.object_list_into::<crate::v1_0_0_rc2::objects::Observable>(21, &mut self.observables)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::NetworkProxy>(22, &mut self.proxy)?;
         d.string_into(23, &mut self.raw_data)?;
-        self.severity = d.caption::<crate::v1_0_0_rc2::enums::SeverityId>(24)?;
+        d.caption_into::<crate::v1_0_0_rc2::enums::SeverityId>(24, &mut self.severity)?;
         self.severity_id = d.required(
             25,
             d.int32(25)?
@@ -540,7 +546,7 @@ impl crate::columnar::Columnar for AccessActivity {
         )?;
         self.start_time = d.int64(27)?;
         d.datetime_into(28, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_0_0_rc2::enums::StatusId>(29)?;
+        d.caption_into::<crate::v1_0_0_rc2::enums::StatusId>(29, &mut self.status)?;
         d.string_into(30, &mut self.status_code)?;
         d.string_into(31, &mut self.status_detail)?;
         self.status_id = d
@@ -550,8 +556,10 @@ impl crate::columnar::Columnar for AccessActivity {
         d.datetime_into(34, &mut self.time_dt)?;
         self.timezone_offset = d.int32(35)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Tls>(36, &mut self.tls)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_0_0_rc2::events::AccessActivity>>(37)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_0_0_rc2::events::AccessActivity>>(
+            37,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(38, d.int32(38)?)?;
         d.map_into(39, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

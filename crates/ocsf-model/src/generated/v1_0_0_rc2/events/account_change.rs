@@ -510,14 +510,21 @@ impl crate::columnar::Columnar for AccountChange {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.activity_id = d.required(0, d.int32(0)?.map(AccountChangeActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_0_0_rc2::events::AccountChangeActivityId>(1)?;
+        d.caption_into::<crate::v1_0_0_rc2::events::AccountChangeActivityId>(
+            1,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Actor>(2, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Api>(3, &mut self.api)?;
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_0_0_rc2::events::AccountChange>>(4)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_0_0_rc2::events::AccountChange>>(
+            4,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(5, d.int32(5)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_0_0_rc2::events::AccountChange>>(6)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_0_0_rc2::events::AccountChange>>(
+            6,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(7, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Cloud>(8, &mut self.cloud)?;
         self.confidence = d.int32(9)?;
@@ -533,7 +540,7 @@ impl crate::columnar::Columnar for AccountChange {
         d.required_object_into::<crate::v1_0_0_rc2::objects::Metadata>(19, &mut self.metadata)?;
         d.object_list_into::<crate::v1_0_0_rc2::objects::Observable>(20, &mut self.observables)?;
         d.string_into(21, &mut self.raw_data)?;
-        self.severity = d.caption::<crate::v1_0_0_rc2::enums::SeverityId>(22)?;
+        d.caption_into::<crate::v1_0_0_rc2::enums::SeverityId>(22, &mut self.severity)?;
         self.severity_id = d.required(
             23,
             d.int32(23)?
@@ -545,7 +552,7 @@ impl crate::columnar::Columnar for AccountChange {
         )?;
         self.start_time = d.int64(25)?;
         d.datetime_into(26, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_0_0_rc2::enums::StatusId>(27)?;
+        d.caption_into::<crate::v1_0_0_rc2::enums::StatusId>(27, &mut self.status)?;
         d.string_into(28, &mut self.status_code)?;
         d.string_into(29, &mut self.status_detail)?;
         self.status_id = d
@@ -554,8 +561,10 @@ impl crate::columnar::Columnar for AccountChange {
         self.time = d.required(31, d.int64(31)?)?;
         d.datetime_into(32, &mut self.time_dt)?;
         self.timezone_offset = d.int32(33)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_0_0_rc2::events::AccountChange>>(34)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_0_0_rc2::events::AccountChange>>(
+            34,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(35, d.int32(35)?)?;
         d.map_into(36, &mut self.unmapped)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::User>(37, &mut self.user)?;

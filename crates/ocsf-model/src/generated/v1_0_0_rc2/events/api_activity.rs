@@ -479,14 +479,21 @@ impl crate::columnar::Columnar for ApiActivity {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.activity_id = d.required(0, d.int32(0)?.map(ApiActivityActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_0_0_rc2::events::ApiActivityActivityId>(1)?;
+        d.caption_into::<crate::v1_0_0_rc2::events::ApiActivityActivityId>(
+            1,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Actor>(2, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Api>(3, &mut self.api)?;
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_0_0_rc2::events::ApiActivity>>(4)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_0_0_rc2::events::ApiActivity>>(
+            4,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(5, d.int32(5)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_0_0_rc2::events::ApiActivity>>(6)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_0_0_rc2::events::ApiActivity>>(
+            6,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(7, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Cloud>(8, &mut self.cloud)?;
         self.confidence = d.int32(9)?;
@@ -506,7 +513,7 @@ impl crate::columnar::Columnar for ApiActivity {
         d.object_list_into::<crate::v1_0_0_rc2::objects::Observable>(20, &mut self.observables)?;
         d.string_into(21, &mut self.raw_data)?;
         d.object_list_into::<crate::v1_0_0_rc2::objects::Resource>(22, &mut self.resources)?;
-        self.severity = d.caption::<crate::v1_0_0_rc2::enums::SeverityId>(23)?;
+        d.caption_into::<crate::v1_0_0_rc2::enums::SeverityId>(23, &mut self.severity)?;
         self.severity_id = d.required(
             24,
             d.int32(24)?
@@ -518,7 +525,7 @@ impl crate::columnar::Columnar for ApiActivity {
         )?;
         self.start_time = d.int64(26)?;
         d.datetime_into(27, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_0_0_rc2::enums::StatusId>(28)?;
+        d.caption_into::<crate::v1_0_0_rc2::enums::StatusId>(28, &mut self.status)?;
         d.string_into(29, &mut self.status_code)?;
         d.string_into(30, &mut self.status_detail)?;
         self.status_id = d
@@ -527,8 +534,10 @@ impl crate::columnar::Columnar for ApiActivity {
         self.time = d.required(32, d.int64(32)?)?;
         d.datetime_into(33, &mut self.time_dt)?;
         self.timezone_offset = d.int32(34)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_0_0_rc2::events::ApiActivity>>(35)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_0_0_rc2::events::ApiActivity>>(
+            35,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(36, d.int32(36)?)?;
         d.map_into(37, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

@@ -675,18 +675,26 @@ impl crate::columnar::Columnar for Authentication {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.activity_id = d.required(0, d.int32(0)?.map(AuthenticationActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_0_0_rc2::events::AuthenticationActivityId>(1)?;
+        d.caption_into::<crate::v1_0_0_rc2::events::AuthenticationActivityId>(
+            1,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Actor>(2, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Api>(3, &mut self.api)?;
-        self.auth_protocol =
-            d.caption::<crate::v1_0_0_rc2::events::AuthenticationAuthProtocolId>(4)?;
+        d.caption_into::<crate::v1_0_0_rc2::events::AuthenticationAuthProtocolId>(
+            4,
+            &mut self.auth_protocol,
+        )?;
         self.auth_protocol_id = d.int32(5)?.map(AuthenticationAuthProtocolId::from_id);
-        self.category_name = d.caption::<crate::caption::CategoryName<
-            crate::v1_0_0_rc2::events::Authentication,
-        >>(6)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_0_0_rc2::events::Authentication>>(
+            6,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(7, d.int32(7)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_0_0_rc2::events::Authentication>>(8)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_0_0_rc2::events::Authentication>>(
+            8,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(9, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Cloud>(10, &mut self.cloud)?;
         self.confidence = d.int32(11)?;
@@ -705,7 +713,10 @@ impl crate::columnar::Columnar for Authentication {
         self.is_cleartext = d.bool(21)?;
         self.is_remote = d.bool(22)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Process>(23, &mut self.logon_process)?;
-        self.logon_type = d.caption::<crate::v1_0_0_rc2::events::AuthenticationLogonTypeId>(24)?;
+        d.caption_into::<crate::v1_0_0_rc2::events::AuthenticationLogonTypeId>(
+            24,
+            &mut self.logon_type,
+        )?;
         self.logon_type_id = d.int32(25)?.map(AuthenticationLogonTypeId::from_id);
         d.string_into(26, &mut self.message)?;
         d.required_object_into::<crate::v1_0_0_rc2::objects::Metadata>(27, &mut self.metadata)?;
@@ -713,7 +724,7 @@ impl crate::columnar::Columnar for Authentication {
         d.object_list_into::<crate::v1_0_0_rc2::objects::Observable>(29, &mut self.observables)?;
         d.string_into(30, &mut self.raw_data)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Session>(31, &mut self.session)?;
-        self.severity = d.caption::<crate::v1_0_0_rc2::enums::SeverityId>(32)?;
+        d.caption_into::<crate::v1_0_0_rc2::enums::SeverityId>(32, &mut self.severity)?;
         self.severity_id = d.required(
             33,
             d.int32(33)?
@@ -725,7 +736,7 @@ impl crate::columnar::Columnar for Authentication {
         )?;
         self.start_time = d.int64(35)?;
         d.datetime_into(36, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_0_0_rc2::enums::StatusId>(37)?;
+        d.caption_into::<crate::v1_0_0_rc2::enums::StatusId>(37, &mut self.status)?;
         d.string_into(38, &mut self.status_code)?;
         d.string_into(39, &mut self.status_detail)?;
         self.status_id = d
@@ -734,8 +745,10 @@ impl crate::columnar::Columnar for Authentication {
         self.time = d.required(41, d.int64(41)?)?;
         d.datetime_into(42, &mut self.time_dt)?;
         self.timezone_offset = d.int32(43)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_0_0_rc2::events::Authentication>>(44)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_0_0_rc2::events::Authentication>>(
+            44,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(45, d.int32(45)?)?;
         d.map_into(46, &mut self.unmapped)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::User>(47, &mut self.user)?;

@@ -417,13 +417,20 @@ impl crate::columnar::Columnar for BaseEvent {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.activity_id = d.required(0, d.int32(0)?.map(BaseEventActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_0_0_rc2::events::BaseEventActivityId>(1)?;
+        d.caption_into::<crate::v1_0_0_rc2::events::BaseEventActivityId>(
+            1,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Api>(2, &mut self.api)?;
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_0_0_rc2::events::BaseEvent>>(3)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_0_0_rc2::events::BaseEvent>>(
+            3,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(4, d.int32(4)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_0_0_rc2::events::BaseEvent>>(5)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_0_0_rc2::events::BaseEvent>>(
+            5,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(6, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Cloud>(7, &mut self.cloud)?;
         self.confidence = d.int32(8)?;
@@ -437,7 +444,7 @@ impl crate::columnar::Columnar for BaseEvent {
         d.required_object_into::<crate::v1_0_0_rc2::objects::Metadata>(16, &mut self.metadata)?;
         d.object_list_into::<crate::v1_0_0_rc2::objects::Observable>(17, &mut self.observables)?;
         d.string_into(18, &mut self.raw_data)?;
-        self.severity = d.caption::<crate::v1_0_0_rc2::enums::SeverityId>(19)?;
+        d.caption_into::<crate::v1_0_0_rc2::enums::SeverityId>(19, &mut self.severity)?;
         self.severity_id = d.required(
             20,
             d.int32(20)?
@@ -445,7 +452,7 @@ impl crate::columnar::Columnar for BaseEvent {
         )?;
         self.start_time = d.int64(21)?;
         d.datetime_into(22, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_0_0_rc2::enums::StatusId>(23)?;
+        d.caption_into::<crate::v1_0_0_rc2::enums::StatusId>(23, &mut self.status)?;
         d.string_into(24, &mut self.status_code)?;
         d.string_into(25, &mut self.status_detail)?;
         self.status_id = d
@@ -454,8 +461,10 @@ impl crate::columnar::Columnar for BaseEvent {
         self.time = d.required(27, d.int64(27)?)?;
         d.datetime_into(28, &mut self.time_dt)?;
         self.timezone_offset = d.int32(29)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_0_0_rc2::events::BaseEvent>>(30)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_0_0_rc2::events::BaseEvent>>(
+            30,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(31, d.int32(31)?)?;
         d.map_into(32, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

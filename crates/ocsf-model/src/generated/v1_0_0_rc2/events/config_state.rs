@@ -450,18 +450,25 @@ impl crate::columnar::Columnar for ConfigState {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.activity_id = d.required(0, d.int32(0)?.map(ConfigStateActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_0_0_rc2::events::ConfigStateActivityId>(1)?;
+        d.caption_into::<crate::v1_0_0_rc2::events::ConfigStateActivityId>(
+            1,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Actor>(2, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Api>(3, &mut self.api)?;
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_0_0_rc2::events::ConfigState>>(4)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_0_0_rc2::events::ConfigState>>(
+            4,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(5, d.int32(5)?)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::CisBenchmarkResult>(
             6,
             &mut self.cis_benchmark_result,
         )?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_0_0_rc2::events::ConfigState>>(7)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_0_0_rc2::events::ConfigState>>(
+            7,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(8, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Cloud>(9, &mut self.cloud)?;
         self.confidence = d.int32(10)?;
@@ -476,7 +483,7 @@ impl crate::columnar::Columnar for ConfigState {
         d.required_object_into::<crate::v1_0_0_rc2::objects::Metadata>(19, &mut self.metadata)?;
         d.object_list_into::<crate::v1_0_0_rc2::objects::Observable>(20, &mut self.observables)?;
         d.string_into(21, &mut self.raw_data)?;
-        self.severity = d.caption::<crate::v1_0_0_rc2::enums::SeverityId>(22)?;
+        d.caption_into::<crate::v1_0_0_rc2::enums::SeverityId>(22, &mut self.severity)?;
         self.severity_id = d.required(
             23,
             d.int32(23)?
@@ -484,7 +491,7 @@ impl crate::columnar::Columnar for ConfigState {
         )?;
         self.start_time = d.int64(24)?;
         d.datetime_into(25, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_0_0_rc2::enums::StatusId>(26)?;
+        d.caption_into::<crate::v1_0_0_rc2::enums::StatusId>(26, &mut self.status)?;
         d.string_into(27, &mut self.status_code)?;
         d.string_into(28, &mut self.status_detail)?;
         self.status_id = d
@@ -493,8 +500,10 @@ impl crate::columnar::Columnar for ConfigState {
         self.time = d.required(30, d.int64(30)?)?;
         d.datetime_into(31, &mut self.time_dt)?;
         self.timezone_offset = d.int32(32)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_0_0_rc2::events::ConfigState>>(33)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_0_0_rc2::events::ConfigState>>(
+            33,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(34, d.int32(34)?)?;
         d.map_into(35, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

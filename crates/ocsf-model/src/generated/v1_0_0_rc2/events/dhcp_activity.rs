@@ -515,14 +515,21 @@ impl crate::columnar::Columnar for DhcpActivity {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.activity_id = d.required(0, d.int32(0)?.map(DhcpActivityActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_0_0_rc2::events::DhcpActivityActivityId>(1)?;
+        d.caption_into::<crate::v1_0_0_rc2::events::DhcpActivityActivityId>(
+            1,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Actor>(2, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Api>(3, &mut self.api)?;
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_0_0_rc2::events::DhcpActivity>>(4)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_0_0_rc2::events::DhcpActivity>>(
+            4,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(5, d.int32(5)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_0_0_rc2::events::DhcpActivity>>(6)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_0_0_rc2::events::DhcpActivity>>(
+            6,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(7, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Cloud>(8, &mut self.cloud)?;
         self.confidence = d.int32(9)?;
@@ -544,7 +551,7 @@ impl crate::columnar::Columnar for DhcpActivity {
         d.object_list_into::<crate::v1_0_0_rc2::objects::Observable>(22, &mut self.observables)?;
         d.string_into(23, &mut self.raw_data)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::NetworkInterface>(24, &mut self.relay)?;
-        self.severity = d.caption::<crate::v1_0_0_rc2::enums::SeverityId>(25)?;
+        d.caption_into::<crate::v1_0_0_rc2::enums::SeverityId>(25, &mut self.severity)?;
         self.severity_id = d.required(
             26,
             d.int32(26)?
@@ -556,7 +563,7 @@ impl crate::columnar::Columnar for DhcpActivity {
         )?;
         self.start_time = d.int64(28)?;
         d.datetime_into(29, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_0_0_rc2::enums::StatusId>(30)?;
+        d.caption_into::<crate::v1_0_0_rc2::enums::StatusId>(30, &mut self.status)?;
         d.string_into(31, &mut self.status_code)?;
         d.string_into(32, &mut self.status_detail)?;
         self.status_id = d
@@ -566,8 +573,10 @@ impl crate::columnar::Columnar for DhcpActivity {
         d.datetime_into(35, &mut self.time_dt)?;
         self.timezone_offset = d.int32(36)?;
         d.string_into(37, &mut self.transaction_uid)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_0_0_rc2::events::DhcpActivity>>(38)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_0_0_rc2::events::DhcpActivity>>(
+            38,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(39, d.int32(39)?)?;
         d.map_into(40, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

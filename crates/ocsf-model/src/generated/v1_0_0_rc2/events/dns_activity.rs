@@ -707,17 +707,24 @@ impl crate::columnar::Columnar for DnsActivity {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.activity_id = d.required(0, d.int32(0)?.map(DnsActivityActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_0_0_rc2::events::DnsActivityActivityId>(1)?;
+        d.caption_into::<crate::v1_0_0_rc2::events::DnsActivityActivityId>(
+            1,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Actor>(2, &mut self.actor)?;
         d.object_list_into::<crate::v1_0_0_rc2::objects::DnsAnswer>(3, &mut self.answers)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Api>(4, &mut self.api)?;
         d.string_into(5, &mut self.app_name)?;
         d.object_list_into::<crate::v1_0_0_rc2::objects::Attack>(6, &mut self.attacks)?;
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_0_0_rc2::events::DnsActivity>>(7)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_0_0_rc2::events::DnsActivity>>(
+            7,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(8, d.int32(8)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_0_0_rc2::events::DnsActivity>>(9)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_0_0_rc2::events::DnsActivity>>(
+            9,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(10, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Cloud>(11, &mut self.cloud)?;
         self.confidence = d.int32(12)?;
@@ -728,7 +735,7 @@ impl crate::columnar::Columnar for DnsActivity {
         self.count = d.int32(14)?;
         self.data = d.json(15)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Device>(16, &mut self.device)?;
-        self.disposition = d.caption::<crate::v1_0_0_rc2::enums::DispositionId>(17)?;
+        d.caption_into::<crate::v1_0_0_rc2::enums::DispositionId>(17, &mut self.disposition)?;
         self.disposition_id = d
             .int32(18)?
             .map(crate::v1_0_0_rc2::enums::DispositionId::from_id);
@@ -749,11 +756,11 @@ impl crate::columnar::Columnar for DnsActivity {
         self.query_time = d.int64(30)?;
         d.datetime_into(31, &mut self.query_time_dt)?;
         d.string_into(32, &mut self.raw_data)?;
-        self.rcode = d.caption::<crate::v1_0_0_rc2::events::DnsActivityRcodeId>(33)?;
+        d.caption_into::<crate::v1_0_0_rc2::events::DnsActivityRcodeId>(33, &mut self.rcode)?;
         self.rcode_id = d.int32(34)?.map(DnsActivityRcodeId::from_id);
         self.response_time = d.int64(35)?;
         d.datetime_into(36, &mut self.response_time_dt)?;
-        self.severity = d.caption::<crate::v1_0_0_rc2::enums::SeverityId>(37)?;
+        d.caption_into::<crate::v1_0_0_rc2::enums::SeverityId>(37, &mut self.severity)?;
         self.severity_id = d.required(
             38,
             d.int32(38)?
@@ -765,7 +772,7 @@ impl crate::columnar::Columnar for DnsActivity {
         )?;
         self.start_time = d.int64(40)?;
         d.datetime_into(41, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_0_0_rc2::enums::StatusId>(42)?;
+        d.caption_into::<crate::v1_0_0_rc2::enums::StatusId>(42, &mut self.status)?;
         d.string_into(43, &mut self.status_code)?;
         d.string_into(44, &mut self.status_detail)?;
         self.status_id = d
@@ -776,8 +783,10 @@ impl crate::columnar::Columnar for DnsActivity {
         self.timezone_offset = d.int32(48)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Tls>(49, &mut self.tls)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::NetworkTraffic>(50, &mut self.traffic)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_0_0_rc2::events::DnsActivity>>(51)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_0_0_rc2::events::DnsActivity>>(
+            51,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(52, d.int32(52)?)?;
         d.map_into(53, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

@@ -602,26 +602,36 @@ impl crate::columnar::Columnar for EmailActivity {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.activity_id = d.int32(0)?.map(EmailActivityActivityId::from_id);
-        self.activity_name = d.caption::<crate::v1_0_0_rc2::events::EmailActivityActivityId>(1)?;
+        d.caption_into::<crate::v1_0_0_rc2::events::EmailActivityActivityId>(
+            1,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Actor>(2, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Api>(3, &mut self.api)?;
         d.object_list_into::<crate::v1_0_0_rc2::objects::Attack>(4, &mut self.attacks)?;
         self.attempt = d.int32(5)?;
         d.string_into(6, &mut self.banner)?;
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_0_0_rc2::events::EmailActivity>>(7)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_0_0_rc2::events::EmailActivity>>(
+            7,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(8, d.int32(8)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_0_0_rc2::events::EmailActivity>>(9)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_0_0_rc2::events::EmailActivity>>(
+            9,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(10, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Cloud>(11, &mut self.cloud)?;
         self.confidence = d.int32(12)?;
         self.count = d.int32(13)?;
         self.data = d.json(14)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Device>(15, &mut self.device)?;
-        self.direction = d.caption::<crate::v1_0_0_rc2::events::EmailActivityDirectionId>(16)?;
+        d.caption_into::<crate::v1_0_0_rc2::events::EmailActivityDirectionId>(
+            16,
+            &mut self.direction,
+        )?;
         self.direction_id = d.int32(17)?.map(EmailActivityDirectionId::from_id);
-        self.disposition = d.caption::<crate::v1_0_0_rc2::enums::DispositionId>(18)?;
+        d.caption_into::<crate::v1_0_0_rc2::enums::DispositionId>(18, &mut self.disposition)?;
         self.disposition_id = d
             .int32(19)?
             .map(crate::v1_0_0_rc2::enums::DispositionId::from_id);
@@ -640,7 +650,7 @@ impl crate::columnar::Columnar for EmailActivity {
         d.required_object_into::<crate::v1_0_0_rc2::objects::Metadata>(29, &mut self.metadata)?;
         d.object_list_into::<crate::v1_0_0_rc2::objects::Observable>(30, &mut self.observables)?;
         d.string_into(31, &mut self.raw_data)?;
-        self.severity = d.caption::<crate::v1_0_0_rc2::enums::SeverityId>(32)?;
+        d.caption_into::<crate::v1_0_0_rc2::enums::SeverityId>(32, &mut self.severity)?;
         self.severity_id = d.required(
             33,
             d.int32(33)?
@@ -653,7 +663,7 @@ impl crate::columnar::Columnar for EmailActivity {
         )?;
         self.start_time = d.int64(36)?;
         d.datetime_into(37, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_0_0_rc2::enums::StatusId>(38)?;
+        d.caption_into::<crate::v1_0_0_rc2::enums::StatusId>(38, &mut self.status)?;
         d.string_into(39, &mut self.status_code)?;
         d.string_into(40, &mut self.status_detail)?;
         self.status_id = d
@@ -662,8 +672,10 @@ impl crate::columnar::Columnar for EmailActivity {
         self.time = d.required(42, d.int64(42)?)?;
         d.datetime_into(43, &mut self.time_dt)?;
         self.timezone_offset = d.int32(44)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_0_0_rc2::events::EmailActivity>>(45)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_0_0_rc2::events::EmailActivity>>(
+            45,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(46, d.int32(46)?)?;
         d.map_into(47, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

@@ -588,15 +588,22 @@ impl crate::columnar::Columnar for FileActivity {
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.access_mask = d.int32(0)?;
         self.activity_id = d.required(1, d.int32(1)?.map(FileActivityActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_0_0_rc2::events::FileActivityActivityId>(2)?;
+        d.caption_into::<crate::v1_0_0_rc2::events::FileActivityActivityId>(
+            2,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Actor>(3, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Api>(4, &mut self.api)?;
         d.object_list_into::<crate::v1_0_0_rc2::objects::Attack>(5, &mut self.attacks)?;
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_0_0_rc2::events::FileActivity>>(6)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_0_0_rc2::events::FileActivity>>(
+            6,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(7, d.int32(7)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_0_0_rc2::events::FileActivity>>(8)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_0_0_rc2::events::FileActivity>>(
+            8,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(9, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Cloud>(10, &mut self.cloud)?;
         d.string_into(11, &mut self.component)?;
@@ -606,7 +613,7 @@ impl crate::columnar::Columnar for FileActivity {
         d.string_into(15, &mut self.create_mask)?;
         self.data = d.json(16)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Device>(17, &mut self.device)?;
-        self.disposition = d.caption::<crate::v1_0_0_rc2::enums::DispositionId>(18)?;
+        d.caption_into::<crate::v1_0_0_rc2::enums::DispositionId>(18, &mut self.disposition)?;
         self.disposition_id = d
             .int32(19)?
             .map(crate::v1_0_0_rc2::enums::DispositionId::from_id);
@@ -622,7 +629,7 @@ impl crate::columnar::Columnar for FileActivity {
         d.required_object_into::<crate::v1_0_0_rc2::objects::Metadata>(29, &mut self.metadata)?;
         d.object_list_into::<crate::v1_0_0_rc2::objects::Observable>(30, &mut self.observables)?;
         d.string_into(31, &mut self.raw_data)?;
-        self.severity = d.caption::<crate::v1_0_0_rc2::enums::SeverityId>(32)?;
+        d.caption_into::<crate::v1_0_0_rc2::enums::SeverityId>(32, &mut self.severity)?;
         self.severity_id = d.required(
             33,
             d.int32(33)?
@@ -630,7 +637,7 @@ impl crate::columnar::Columnar for FileActivity {
         )?;
         self.start_time = d.int64(34)?;
         d.datetime_into(35, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_0_0_rc2::enums::StatusId>(36)?;
+        d.caption_into::<crate::v1_0_0_rc2::enums::StatusId>(36, &mut self.status)?;
         d.string_into(37, &mut self.status_code)?;
         d.string_into(38, &mut self.status_detail)?;
         self.status_id = d
@@ -639,8 +646,10 @@ impl crate::columnar::Columnar for FileActivity {
         self.time = d.required(40, d.int64(40)?)?;
         d.datetime_into(41, &mut self.time_dt)?;
         self.timezone_offset = d.int32(42)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_0_0_rc2::events::FileActivity>>(43)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_0_0_rc2::events::FileActivity>>(
+            43,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(44, d.int32(44)?)?;
         d.map_into(45, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

@@ -606,16 +606,23 @@ impl crate::columnar::Columnar for FtpActivity {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.activity_id = d.required(0, d.int32(0)?.map(FtpActivityActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_0_0_rc2::events::FtpActivityActivityId>(1)?;
+        d.caption_into::<crate::v1_0_0_rc2::events::FtpActivityActivityId>(
+            1,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Actor>(2, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Api>(3, &mut self.api)?;
         d.string_into(4, &mut self.app_name)?;
         d.object_list_into::<crate::v1_0_0_rc2::objects::Attack>(5, &mut self.attacks)?;
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_0_0_rc2::events::FtpActivity>>(6)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_0_0_rc2::events::FtpActivity>>(
+            6,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(7, d.int32(7)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_0_0_rc2::events::FtpActivity>>(8)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_0_0_rc2::events::FtpActivity>>(
+            8,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(9, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Cloud>(10, &mut self.cloud)?;
         self.codes = d.int32_list(11)?;
@@ -629,7 +636,7 @@ impl crate::columnar::Columnar for FtpActivity {
         self.count = d.int32(16)?;
         self.data = d.json(17)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Device>(18, &mut self.device)?;
-        self.disposition = d.caption::<crate::v1_0_0_rc2::enums::DispositionId>(19)?;
+        d.caption_into::<crate::v1_0_0_rc2::enums::DispositionId>(19, &mut self.disposition)?;
         self.disposition_id = d
             .int32(20)?
             .map(crate::v1_0_0_rc2::enums::DispositionId::from_id);
@@ -649,7 +656,7 @@ impl crate::columnar::Columnar for FtpActivity {
         self.port = d.int32(31)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::NetworkProxy>(32, &mut self.proxy)?;
         d.string_into(33, &mut self.raw_data)?;
-        self.severity = d.caption::<crate::v1_0_0_rc2::enums::SeverityId>(34)?;
+        d.caption_into::<crate::v1_0_0_rc2::enums::SeverityId>(34, &mut self.severity)?;
         self.severity_id = d.required(
             35,
             d.int32(35)?
@@ -661,7 +668,7 @@ impl crate::columnar::Columnar for FtpActivity {
         )?;
         self.start_time = d.int64(37)?;
         d.datetime_into(38, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_0_0_rc2::enums::StatusId>(39)?;
+        d.caption_into::<crate::v1_0_0_rc2::enums::StatusId>(39, &mut self.status)?;
         d.string_into(40, &mut self.status_code)?;
         d.string_into(41, &mut self.status_detail)?;
         self.status_id = d
@@ -673,8 +680,10 @@ impl crate::columnar::Columnar for FtpActivity {
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Tls>(46, &mut self.tls)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::NetworkTraffic>(47, &mut self.traffic)?;
         d.string_into(48, &mut self.type_)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_0_0_rc2::events::FtpActivity>>(49)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_0_0_rc2::events::FtpActivity>>(
+            49,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(50, d.int32(50)?)?;
         d.map_into(51, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

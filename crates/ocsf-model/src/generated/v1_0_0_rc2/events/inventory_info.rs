@@ -445,14 +445,21 @@ impl crate::columnar::Columnar for InventoryInfo {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.activity_id = d.required(0, d.int32(0)?.map(InventoryInfoActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_0_0_rc2::events::InventoryInfoActivityId>(1)?;
+        d.caption_into::<crate::v1_0_0_rc2::events::InventoryInfoActivityId>(
+            1,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Actor>(2, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Api>(3, &mut self.api)?;
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_0_0_rc2::events::InventoryInfo>>(4)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_0_0_rc2::events::InventoryInfo>>(
+            4,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(5, d.int32(5)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_0_0_rc2::events::InventoryInfo>>(6)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_0_0_rc2::events::InventoryInfo>>(
+            6,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(7, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Cloud>(8, &mut self.cloud)?;
         self.confidence = d.int32(9)?;
@@ -467,7 +474,7 @@ impl crate::columnar::Columnar for InventoryInfo {
         d.required_object_into::<crate::v1_0_0_rc2::objects::Metadata>(18, &mut self.metadata)?;
         d.object_list_into::<crate::v1_0_0_rc2::objects::Observable>(19, &mut self.observables)?;
         d.string_into(20, &mut self.raw_data)?;
-        self.severity = d.caption::<crate::v1_0_0_rc2::enums::SeverityId>(21)?;
+        d.caption_into::<crate::v1_0_0_rc2::enums::SeverityId>(21, &mut self.severity)?;
         self.severity_id = d.required(
             22,
             d.int32(22)?
@@ -475,7 +482,7 @@ impl crate::columnar::Columnar for InventoryInfo {
         )?;
         self.start_time = d.int64(23)?;
         d.datetime_into(24, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_0_0_rc2::enums::StatusId>(25)?;
+        d.caption_into::<crate::v1_0_0_rc2::enums::StatusId>(25, &mut self.status)?;
         d.string_into(26, &mut self.status_code)?;
         d.string_into(27, &mut self.status_detail)?;
         self.status_id = d
@@ -484,8 +491,10 @@ impl crate::columnar::Columnar for InventoryInfo {
         self.time = d.required(29, d.int64(29)?)?;
         d.datetime_into(30, &mut self.time_dt)?;
         self.timezone_offset = d.int32(31)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_0_0_rc2::events::InventoryInfo>>(32)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_0_0_rc2::events::InventoryInfo>>(
+            32,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(33, d.int32(33)?)?;
         d.map_into(34, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

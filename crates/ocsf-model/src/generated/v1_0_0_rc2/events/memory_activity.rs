@@ -553,25 +553,31 @@ impl crate::columnar::Columnar for MemoryActivity {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.activity_id = d.required(0, d.int32(0)?.map(MemoryActivityActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_0_0_rc2::events::MemoryActivityActivityId>(1)?;
+        d.caption_into::<crate::v1_0_0_rc2::events::MemoryActivityActivityId>(
+            1,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Actor>(2, &mut self.actor)?;
         self.actual_permissions = d.int32(3)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Api>(4, &mut self.api)?;
         d.object_list_into::<crate::v1_0_0_rc2::objects::Attack>(5, &mut self.attacks)?;
         d.string_into(6, &mut self.base_address)?;
-        self.category_name = d.caption::<crate::caption::CategoryName<
-            crate::v1_0_0_rc2::events::MemoryActivity,
-        >>(7)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_0_0_rc2::events::MemoryActivity>>(
+            7,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(8, d.int32(8)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_0_0_rc2::events::MemoryActivity>>(9)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_0_0_rc2::events::MemoryActivity>>(
+            9,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(10, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Cloud>(11, &mut self.cloud)?;
         self.confidence = d.int32(12)?;
         self.count = d.int32(13)?;
         self.data = d.json(14)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Device>(15, &mut self.device)?;
-        self.disposition = d.caption::<crate::v1_0_0_rc2::enums::DispositionId>(16)?;
+        d.caption_into::<crate::v1_0_0_rc2::enums::DispositionId>(16, &mut self.disposition)?;
         self.disposition_id = d
             .int32(17)?
             .map(crate::v1_0_0_rc2::enums::DispositionId::from_id);
@@ -586,7 +592,7 @@ impl crate::columnar::Columnar for MemoryActivity {
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Process>(26, &mut self.process)?;
         d.string_into(27, &mut self.raw_data)?;
         self.requested_permissions = d.int32(28)?;
-        self.severity = d.caption::<crate::v1_0_0_rc2::enums::SeverityId>(29)?;
+        d.caption_into::<crate::v1_0_0_rc2::enums::SeverityId>(29, &mut self.severity)?;
         self.severity_id = d.required(
             30,
             d.int32(30)?
@@ -595,7 +601,7 @@ impl crate::columnar::Columnar for MemoryActivity {
         self.size = d.int64(31)?;
         self.start_time = d.int64(32)?;
         d.datetime_into(33, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_0_0_rc2::enums::StatusId>(34)?;
+        d.caption_into::<crate::v1_0_0_rc2::enums::StatusId>(34, &mut self.status)?;
         d.string_into(35, &mut self.status_code)?;
         d.string_into(36, &mut self.status_detail)?;
         self.status_id = d
@@ -604,8 +610,10 @@ impl crate::columnar::Columnar for MemoryActivity {
         self.time = d.required(38, d.int64(38)?)?;
         d.datetime_into(39, &mut self.time_dt)?;
         self.timezone_offset = d.int32(40)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_0_0_rc2::events::MemoryActivity>>(41)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_0_0_rc2::events::MemoryActivity>>(
+            41,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(42, d.int32(42)?)?;
         d.map_into(43, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

@@ -566,18 +566,23 @@ impl crate::columnar::Columnar for NetworkActivity {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.activity_id = d.required(0, d.int32(0)?.map(NetworkActivityActivityId::from_id))?;
-        self.activity_name =
-            d.caption::<crate::v1_0_0_rc2::events::NetworkActivityActivityId>(1)?;
+        d.caption_into::<crate::v1_0_0_rc2::events::NetworkActivityActivityId>(
+            1,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Actor>(2, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Api>(3, &mut self.api)?;
         d.string_into(4, &mut self.app_name)?;
         d.object_list_into::<crate::v1_0_0_rc2::objects::Attack>(5, &mut self.attacks)?;
-        self.category_name = d.caption::<crate::caption::CategoryName<
-            crate::v1_0_0_rc2::events::NetworkActivity,
-        >>(6)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_0_0_rc2::events::NetworkActivity>>(
+            6,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(7, d.int32(7)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_0_0_rc2::events::NetworkActivity>>(8)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_0_0_rc2::events::NetworkActivity>>(
+            8,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(9, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Cloud>(10, &mut self.cloud)?;
         self.confidence = d.int32(11)?;
@@ -588,7 +593,7 @@ impl crate::columnar::Columnar for NetworkActivity {
         self.count = d.int32(13)?;
         self.data = d.json(14)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Device>(15, &mut self.device)?;
-        self.disposition = d.caption::<crate::v1_0_0_rc2::enums::DispositionId>(16)?;
+        d.caption_into::<crate::v1_0_0_rc2::enums::DispositionId>(16, &mut self.disposition)?;
         self.disposition_id = d
             .int32(17)?
             .map(crate::v1_0_0_rc2::enums::DispositionId::from_id);
@@ -606,7 +611,7 @@ impl crate::columnar::Columnar for NetworkActivity {
         d.object_list_into::<crate::v1_0_0_rc2::objects::Observable>(26, &mut self.observables)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::NetworkProxy>(27, &mut self.proxy)?;
         d.string_into(28, &mut self.raw_data)?;
-        self.severity = d.caption::<crate::v1_0_0_rc2::enums::SeverityId>(29)?;
+        d.caption_into::<crate::v1_0_0_rc2::enums::SeverityId>(29, &mut self.severity)?;
         self.severity_id = d.required(
             30,
             d.int32(30)?
@@ -618,7 +623,7 @@ impl crate::columnar::Columnar for NetworkActivity {
         )?;
         self.start_time = d.int64(32)?;
         d.datetime_into(33, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_0_0_rc2::enums::StatusId>(34)?;
+        d.caption_into::<crate::v1_0_0_rc2::enums::StatusId>(34, &mut self.status)?;
         d.string_into(35, &mut self.status_code)?;
         d.string_into(36, &mut self.status_detail)?;
         self.status_id = d
@@ -629,8 +634,10 @@ impl crate::columnar::Columnar for NetworkActivity {
         self.timezone_offset = d.int32(40)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Tls>(41, &mut self.tls)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::NetworkTraffic>(42, &mut self.traffic)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_0_0_rc2::events::NetworkActivity>>(43)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_0_0_rc2::events::NetworkActivity>>(
+            43,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(44, d.int32(44)?)?;
         d.map_into(45, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

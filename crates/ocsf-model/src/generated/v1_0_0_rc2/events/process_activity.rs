@@ -593,25 +593,30 @@ impl crate::columnar::Columnar for ProcessActivity {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.activity_id = d.required(0, d.int32(0)?.map(ProcessActivityActivityId::from_id))?;
-        self.activity_name =
-            d.caption::<crate::v1_0_0_rc2::events::ProcessActivityActivityId>(1)?;
+        d.caption_into::<crate::v1_0_0_rc2::events::ProcessActivityActivityId>(
+            1,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Actor>(2, &mut self.actor)?;
         self.actual_permissions = d.int32(3)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Api>(4, &mut self.api)?;
         d.object_list_into::<crate::v1_0_0_rc2::objects::Attack>(5, &mut self.attacks)?;
-        self.category_name = d.caption::<crate::caption::CategoryName<
-            crate::v1_0_0_rc2::events::ProcessActivity,
-        >>(6)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_0_0_rc2::events::ProcessActivity>>(
+            6,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(7, d.int32(7)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_0_0_rc2::events::ProcessActivity>>(8)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_0_0_rc2::events::ProcessActivity>>(
+            8,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(9, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Cloud>(10, &mut self.cloud)?;
         self.confidence = d.int32(11)?;
         self.count = d.int32(12)?;
         self.data = d.json(13)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Device>(14, &mut self.device)?;
-        self.disposition = d.caption::<crate::v1_0_0_rc2::enums::DispositionId>(15)?;
+        d.caption_into::<crate::v1_0_0_rc2::enums::DispositionId>(15, &mut self.disposition)?;
         self.disposition_id = d
             .int32(16)?
             .map(crate::v1_0_0_rc2::enums::DispositionId::from_id);
@@ -620,8 +625,10 @@ impl crate::columnar::Columnar for ProcessActivity {
         d.datetime_into(19, &mut self.end_time_dt)?;
         d.object_list_into::<crate::v1_0_0_rc2::objects::Enrichment>(20, &mut self.enrichments)?;
         self.exit_code = d.int32(21)?;
-        self.injection_type =
-            d.caption::<crate::v1_0_0_rc2::events::ProcessActivityInjectionTypeId>(22)?;
+        d.caption_into::<crate::v1_0_0_rc2::events::ProcessActivityInjectionTypeId>(
+            22,
+            &mut self.injection_type,
+        )?;
         self.injection_type_id = d.int32(23)?.map(ProcessActivityInjectionTypeId::from_id);
         d.object_list_into::<crate::v1_0_0_rc2::objects::Malware>(24, &mut self.malware)?;
         d.string_into(25, &mut self.message)?;
@@ -631,7 +638,7 @@ impl crate::columnar::Columnar for ProcessActivity {
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Process>(29, &mut self.process)?;
         d.string_into(30, &mut self.raw_data)?;
         self.requested_permissions = d.int32(31)?;
-        self.severity = d.caption::<crate::v1_0_0_rc2::enums::SeverityId>(32)?;
+        d.caption_into::<crate::v1_0_0_rc2::enums::SeverityId>(32, &mut self.severity)?;
         self.severity_id = d.required(
             33,
             d.int32(33)?
@@ -639,7 +646,7 @@ impl crate::columnar::Columnar for ProcessActivity {
         )?;
         self.start_time = d.int64(34)?;
         d.datetime_into(35, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_0_0_rc2::enums::StatusId>(36)?;
+        d.caption_into::<crate::v1_0_0_rc2::enums::StatusId>(36, &mut self.status)?;
         d.string_into(37, &mut self.status_code)?;
         d.string_into(38, &mut self.status_detail)?;
         self.status_id = d
@@ -648,8 +655,10 @@ impl crate::columnar::Columnar for ProcessActivity {
         self.time = d.required(40, d.int64(40)?)?;
         d.datetime_into(41, &mut self.time_dt)?;
         self.timezone_offset = d.int32(42)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_0_0_rc2::events::ProcessActivity>>(43)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_0_0_rc2::events::ProcessActivity>>(
+            43,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(44, d.int32(44)?)?;
         d.map_into(45, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

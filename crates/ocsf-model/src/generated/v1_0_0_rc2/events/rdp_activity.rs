@@ -611,18 +611,25 @@ impl crate::columnar::Columnar for RdpActivity {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.activity_id = d.required(0, d.int32(0)?.map(RdpActivityActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_0_0_rc2::events::RdpActivityActivityId>(1)?;
+        d.caption_into::<crate::v1_0_0_rc2::events::RdpActivityActivityId>(
+            1,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Actor>(2, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Api>(3, &mut self.api)?;
         d.string_into(4, &mut self.app_name)?;
         d.object_list_into::<crate::v1_0_0_rc2::objects::Attack>(5, &mut self.attacks)?;
         d.string_list_into(6, &mut self.capabilities)?;
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_0_0_rc2::events::RdpActivity>>(7)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_0_0_rc2::events::RdpActivity>>(
+            7,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(8, d.int32(8)?)?;
         d.string_list_into(9, &mut self.certificate_chain)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_0_0_rc2::events::RdpActivity>>(10)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_0_0_rc2::events::RdpActivity>>(
+            10,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(11, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Cloud>(12, &mut self.cloud)?;
         self.confidence = d.int32(13)?;
@@ -633,7 +640,7 @@ impl crate::columnar::Columnar for RdpActivity {
         self.count = d.int32(15)?;
         self.data = d.json(16)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Device>(17, &mut self.device)?;
-        self.disposition = d.caption::<crate::v1_0_0_rc2::enums::DispositionId>(18)?;
+        d.caption_into::<crate::v1_0_0_rc2::enums::DispositionId>(18, &mut self.disposition)?;
         self.disposition_id = d
             .int32(19)?
             .map(crate::v1_0_0_rc2::enums::DispositionId::from_id);
@@ -656,7 +663,7 @@ impl crate::columnar::Columnar for RdpActivity {
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Display>(33, &mut self.remote_display)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Request>(34, &mut self.request)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Response>(35, &mut self.response)?;
-        self.severity = d.caption::<crate::v1_0_0_rc2::enums::SeverityId>(36)?;
+        d.caption_into::<crate::v1_0_0_rc2::enums::SeverityId>(36, &mut self.severity)?;
         self.severity_id = d.required(
             37,
             d.int32(37)?
@@ -668,7 +675,7 @@ impl crate::columnar::Columnar for RdpActivity {
         )?;
         self.start_time = d.int64(39)?;
         d.datetime_into(40, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_0_0_rc2::enums::StatusId>(41)?;
+        d.caption_into::<crate::v1_0_0_rc2::enums::StatusId>(41, &mut self.status)?;
         d.string_into(42, &mut self.status_code)?;
         d.string_into(43, &mut self.status_detail)?;
         self.status_id = d
@@ -679,8 +686,10 @@ impl crate::columnar::Columnar for RdpActivity {
         self.timezone_offset = d.int32(47)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Tls>(48, &mut self.tls)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::NetworkTraffic>(49, &mut self.traffic)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_0_0_rc2::events::RdpActivity>>(50)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_0_0_rc2::events::RdpActivity>>(
+            50,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(51, d.int32(51)?)?;
         d.map_into(52, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

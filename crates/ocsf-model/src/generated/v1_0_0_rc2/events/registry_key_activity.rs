@@ -563,18 +563,16 @@ impl crate::columnar::Columnar for RegistryKeyActivity {
         self.access_mask = d.int32(0)?;
         self.activity_id =
             d.required(1, d.int32(1)?.map(RegistryKeyActivityActivityId::from_id))?;
-        self.activity_name =
-            d.caption::<crate::v1_0_0_rc2::events::RegistryKeyActivityActivityId>(2)?;
+        d.caption_into::<crate::v1_0_0_rc2::events::RegistryKeyActivityActivityId>(
+            2,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Actor>(3, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Api>(4, &mut self.api)?;
         d.object_list_into::<crate::v1_0_0_rc2::objects::Attack>(5, &mut self.attacks)?;
-        self.category_name = d.caption::<crate::caption::CategoryName<
-            crate::v1_0_0_rc2::events::RegistryKeyActivity,
-        >>(6)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_0_0_rc2::events::RegistryKeyActivity>>(6, &mut self.category_name)?;
         self.category_uid = d.required(7, d.int32(7)?)?;
-        self.class_name = d.caption::<crate::caption::ClassName<
-            crate::v1_0_0_rc2::events::RegistryKeyActivity,
-        >>(8)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_0_0_rc2::events::RegistryKeyActivity>>(8, &mut self.class_name)?;
         self.class_uid = d.class_uid(9, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Cloud>(10, &mut self.cloud)?;
         self.confidence = d.int32(11)?;
@@ -582,7 +580,7 @@ impl crate::columnar::Columnar for RegistryKeyActivity {
         d.string_into(13, &mut self.create_mask)?;
         self.data = d.json(14)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Device>(15, &mut self.device)?;
-        self.disposition = d.caption::<crate::v1_0_0_rc2::enums::DispositionId>(16)?;
+        d.caption_into::<crate::v1_0_0_rc2::enums::DispositionId>(16, &mut self.disposition)?;
         self.disposition_id = d
             .int32(17)?
             .map(crate::v1_0_0_rc2::enums::DispositionId::from_id);
@@ -598,7 +596,7 @@ impl crate::columnar::Columnar for RegistryKeyActivity {
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::RegistryKey>(27, &mut self.prev_reg_key)?;
         d.string_into(28, &mut self.raw_data)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::RegistryKey>(29, &mut self.reg_key)?;
-        self.severity = d.caption::<crate::v1_0_0_rc2::enums::SeverityId>(30)?;
+        d.caption_into::<crate::v1_0_0_rc2::enums::SeverityId>(30, &mut self.severity)?;
         self.severity_id = d.required(
             31,
             d.int32(31)?
@@ -606,7 +604,7 @@ impl crate::columnar::Columnar for RegistryKeyActivity {
         )?;
         self.start_time = d.int64(32)?;
         d.datetime_into(33, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_0_0_rc2::enums::StatusId>(34)?;
+        d.caption_into::<crate::v1_0_0_rc2::enums::StatusId>(34, &mut self.status)?;
         d.string_into(35, &mut self.status_code)?;
         d.string_into(36, &mut self.status_detail)?;
         self.status_id = d
@@ -615,9 +613,10 @@ impl crate::columnar::Columnar for RegistryKeyActivity {
         self.time = d.required(38, d.int64(38)?)?;
         d.datetime_into(39, &mut self.time_dt)?;
         self.timezone_offset = d.int32(40)?;
-        self.type_name = d.caption::<crate::caption::TypeName<
-            crate::v1_0_0_rc2::events::RegistryKeyActivity,
-        >>(41)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_0_0_rc2::events::RegistryKeyActivity>>(
+            41,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(42, d.int32(42)?)?;
         d.map_into(43, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

@@ -522,25 +522,23 @@ impl crate::columnar::Columnar for RegistryValueActivity {
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.activity_id =
             d.required(0, d.int32(0)?.map(RegistryValueActivityActivityId::from_id))?;
-        self.activity_name =
-            d.caption::<crate::v1_0_0_rc2::events::RegistryValueActivityActivityId>(1)?;
+        d.caption_into::<crate::v1_0_0_rc2::events::RegistryValueActivityActivityId>(
+            1,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Actor>(2, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Api>(3, &mut self.api)?;
         d.object_list_into::<crate::v1_0_0_rc2::objects::Attack>(4, &mut self.attacks)?;
-        self.category_name = d.caption::<crate::caption::CategoryName<
-            crate::v1_0_0_rc2::events::RegistryValueActivity,
-        >>(5)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_0_0_rc2::events::RegistryValueActivity>>(5, &mut self.category_name)?;
         self.category_uid = d.required(6, d.int32(6)?)?;
-        self.class_name = d.caption::<crate::caption::ClassName<
-            crate::v1_0_0_rc2::events::RegistryValueActivity,
-        >>(7)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_0_0_rc2::events::RegistryValueActivity>>(7, &mut self.class_name)?;
         self.class_uid = d.class_uid(8, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Cloud>(9, &mut self.cloud)?;
         self.confidence = d.int32(10)?;
         self.count = d.int32(11)?;
         self.data = d.json(12)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Device>(13, &mut self.device)?;
-        self.disposition = d.caption::<crate::v1_0_0_rc2::enums::DispositionId>(14)?;
+        d.caption_into::<crate::v1_0_0_rc2::enums::DispositionId>(14, &mut self.disposition)?;
         self.disposition_id = d
             .int32(15)?
             .map(crate::v1_0_0_rc2::enums::DispositionId::from_id);
@@ -558,7 +556,7 @@ impl crate::columnar::Columnar for RegistryValueActivity {
         )?;
         d.string_into(25, &mut self.raw_data)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::RegistryValue>(26, &mut self.reg_value)?;
-        self.severity = d.caption::<crate::v1_0_0_rc2::enums::SeverityId>(27)?;
+        d.caption_into::<crate::v1_0_0_rc2::enums::SeverityId>(27, &mut self.severity)?;
         self.severity_id = d.required(
             28,
             d.int32(28)?
@@ -566,7 +564,7 @@ impl crate::columnar::Columnar for RegistryValueActivity {
         )?;
         self.start_time = d.int64(29)?;
         d.datetime_into(30, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_0_0_rc2::enums::StatusId>(31)?;
+        d.caption_into::<crate::v1_0_0_rc2::enums::StatusId>(31, &mut self.status)?;
         d.string_into(32, &mut self.status_code)?;
         d.string_into(33, &mut self.status_detail)?;
         self.status_id = d
@@ -575,9 +573,7 @@ impl crate::columnar::Columnar for RegistryValueActivity {
         self.time = d.required(35, d.int64(35)?)?;
         d.datetime_into(36, &mut self.time_dt)?;
         self.timezone_offset = d.int32(37)?;
-        self.type_name = d.caption::<crate::caption::TypeName<
-            crate::v1_0_0_rc2::events::RegistryValueActivity,
-        >>(38)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_0_0_rc2::events::RegistryValueActivity>>(38, &mut self.type_name)?;
         self.type_uid = d.required(39, d.int32(39)?)?;
         d.map_into(40, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

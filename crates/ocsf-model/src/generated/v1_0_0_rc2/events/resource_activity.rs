@@ -501,24 +501,26 @@ impl crate::columnar::Columnar for ResourceActivity {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.activity_id = d.required(0, d.int32(0)?.map(ResourceActivityActivityId::from_id))?;
-        self.activity_name =
-            d.caption::<crate::v1_0_0_rc2::events::ResourceActivityActivityId>(1)?;
+        d.caption_into::<crate::v1_0_0_rc2::events::ResourceActivityActivityId>(
+            1,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Actor>(2, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Api>(3, &mut self.api)?;
         d.object_list_into::<crate::v1_0_0_rc2::objects::Attack>(4, &mut self.attacks)?;
-        self.category_name = d.caption::<crate::caption::CategoryName<
-            crate::v1_0_0_rc2::events::ResourceActivity,
-        >>(5)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_0_0_rc2::events::ResourceActivity>>(5, &mut self.category_name)?;
         self.category_uid = d.required(6, d.int32(6)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_0_0_rc2::events::ResourceActivity>>(7)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_0_0_rc2::events::ResourceActivity>>(
+            7,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(8, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Cloud>(9, &mut self.cloud)?;
         self.confidence = d.int32(10)?;
         self.count = d.int32(11)?;
         self.data = d.json(12)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Device>(13, &mut self.device)?;
-        self.disposition = d.caption::<crate::v1_0_0_rc2::enums::DispositionId>(14)?;
+        d.caption_into::<crate::v1_0_0_rc2::enums::DispositionId>(14, &mut self.disposition)?;
         self.disposition_id = d
             .int32(15)?
             .map(crate::v1_0_0_rc2::enums::DispositionId::from_id);
@@ -531,7 +533,7 @@ impl crate::columnar::Columnar for ResourceActivity {
         d.required_object_into::<crate::v1_0_0_rc2::objects::Metadata>(22, &mut self.metadata)?;
         d.object_list_into::<crate::v1_0_0_rc2::objects::Observable>(23, &mut self.observables)?;
         d.string_into(24, &mut self.raw_data)?;
-        self.severity = d.caption::<crate::v1_0_0_rc2::enums::SeverityId>(25)?;
+        d.caption_into::<crate::v1_0_0_rc2::enums::SeverityId>(25, &mut self.severity)?;
         self.severity_id = d.required(
             26,
             d.int32(26)?
@@ -539,7 +541,7 @@ impl crate::columnar::Columnar for ResourceActivity {
         )?;
         self.start_time = d.int64(27)?;
         d.datetime_into(28, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_0_0_rc2::enums::StatusId>(29)?;
+        d.caption_into::<crate::v1_0_0_rc2::enums::StatusId>(29, &mut self.status)?;
         d.string_into(30, &mut self.status_code)?;
         d.string_into(31, &mut self.status_detail)?;
         self.status_id = d
@@ -548,8 +550,10 @@ impl crate::columnar::Columnar for ResourceActivity {
         self.time = d.required(33, d.int64(33)?)?;
         d.datetime_into(34, &mut self.time_dt)?;
         self.timezone_offset = d.int32(35)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_0_0_rc2::events::ResourceActivity>>(36)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_0_0_rc2::events::ResourceActivity>>(
+            36,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(37, d.int32(37)?)?;
         d.map_into(38, &mut self.unmapped)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::WinResource>(39, &mut self.win_resource)?;

@@ -520,25 +520,23 @@ impl crate::columnar::Columnar for ScheduledJobActivity {
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.activity_id =
             d.required(0, d.int32(0)?.map(ScheduledJobActivityActivityId::from_id))?;
-        self.activity_name =
-            d.caption::<crate::v1_0_0_rc2::events::ScheduledJobActivityActivityId>(1)?;
+        d.caption_into::<crate::v1_0_0_rc2::events::ScheduledJobActivityActivityId>(
+            1,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Actor>(2, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Api>(3, &mut self.api)?;
         d.object_list_into::<crate::v1_0_0_rc2::objects::Attack>(4, &mut self.attacks)?;
-        self.category_name = d.caption::<crate::caption::CategoryName<
-            crate::v1_0_0_rc2::events::ScheduledJobActivity,
-        >>(5)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_0_0_rc2::events::ScheduledJobActivity>>(5, &mut self.category_name)?;
         self.category_uid = d.required(6, d.int32(6)?)?;
-        self.class_name = d.caption::<crate::caption::ClassName<
-            crate::v1_0_0_rc2::events::ScheduledJobActivity,
-        >>(7)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_0_0_rc2::events::ScheduledJobActivity>>(7, &mut self.class_name)?;
         self.class_uid = d.class_uid(8, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Cloud>(9, &mut self.cloud)?;
         self.confidence = d.int32(10)?;
         self.count = d.int32(11)?;
         self.data = d.json(12)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Device>(13, &mut self.device)?;
-        self.disposition = d.caption::<crate::v1_0_0_rc2::enums::DispositionId>(14)?;
+        d.caption_into::<crate::v1_0_0_rc2::enums::DispositionId>(14, &mut self.disposition)?;
         self.disposition_id = d
             .int32(15)?
             .map(crate::v1_0_0_rc2::enums::DispositionId::from_id);
@@ -552,7 +550,7 @@ impl crate::columnar::Columnar for ScheduledJobActivity {
         d.required_object_into::<crate::v1_0_0_rc2::objects::Metadata>(23, &mut self.metadata)?;
         d.object_list_into::<crate::v1_0_0_rc2::objects::Observable>(24, &mut self.observables)?;
         d.string_into(25, &mut self.raw_data)?;
-        self.severity = d.caption::<crate::v1_0_0_rc2::enums::SeverityId>(26)?;
+        d.caption_into::<crate::v1_0_0_rc2::enums::SeverityId>(26, &mut self.severity)?;
         self.severity_id = d.required(
             27,
             d.int32(27)?
@@ -560,7 +558,7 @@ impl crate::columnar::Columnar for ScheduledJobActivity {
         )?;
         self.start_time = d.int64(28)?;
         d.datetime_into(29, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_0_0_rc2::enums::StatusId>(30)?;
+        d.caption_into::<crate::v1_0_0_rc2::enums::StatusId>(30, &mut self.status)?;
         d.string_into(31, &mut self.status_code)?;
         d.string_into(32, &mut self.status_detail)?;
         self.status_id = d
@@ -569,9 +567,7 @@ impl crate::columnar::Columnar for ScheduledJobActivity {
         self.time = d.required(34, d.int64(34)?)?;
         d.datetime_into(35, &mut self.time_dt)?;
         self.timezone_offset = d.int32(36)?;
-        self.type_name = d.caption::<crate::caption::TypeName<
-            crate::v1_0_0_rc2::events::ScheduledJobActivity,
-        >>(37)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_0_0_rc2::events::ScheduledJobActivity>>(37, &mut self.type_name)?;
         self.type_uid = d.required(38, d.int32(38)?)?;
         d.map_into(39, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

@@ -539,16 +539,21 @@ impl crate::columnar::Columnar for SecurityFinding {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.activity_id = d.required(0, d.int32(0)?.map(SecurityFindingActivityId::from_id))?;
-        self.activity_name =
-            d.caption::<crate::v1_0_0_rc2::events::SecurityFindingActivityId>(1)?;
+        d.caption_into::<crate::v1_0_0_rc2::events::SecurityFindingActivityId>(
+            1,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Api>(2, &mut self.api)?;
         d.object_list_into::<crate::v1_0_0_rc2::objects::Attack>(3, &mut self.attacks)?;
-        self.category_name = d.caption::<crate::caption::CategoryName<
-            crate::v1_0_0_rc2::events::SecurityFinding,
-        >>(4)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_0_0_rc2::events::SecurityFinding>>(
+            4,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(5, d.int32(5)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_0_0_rc2::events::SecurityFinding>>(6)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_0_0_rc2::events::SecurityFinding>>(
+            6,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(7, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Cloud>(8, &mut self.cloud)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Compliance>(9, &mut self.compliance)?;
@@ -567,7 +572,7 @@ impl crate::columnar::Columnar for SecurityFinding {
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Process>(22, &mut self.process)?;
         d.string_into(23, &mut self.raw_data)?;
         d.object_list_into::<crate::v1_0_0_rc2::objects::Resource>(24, &mut self.resources)?;
-        self.severity = d.caption::<crate::v1_0_0_rc2::enums::SeverityId>(25)?;
+        d.caption_into::<crate::v1_0_0_rc2::enums::SeverityId>(25, &mut self.severity)?;
         self.severity_id = d.required(
             26,
             d.int32(26)?
@@ -575,9 +580,9 @@ impl crate::columnar::Columnar for SecurityFinding {
         )?;
         self.start_time = d.int64(27)?;
         d.datetime_into(28, &mut self.start_time_dt)?;
-        self.state = d.caption::<crate::v1_0_0_rc2::events::SecurityFindingStateId>(29)?;
+        d.caption_into::<crate::v1_0_0_rc2::events::SecurityFindingStateId>(29, &mut self.state)?;
         self.state_id = d.int32(30)?.map(SecurityFindingStateId::from_id);
-        self.status = d.caption::<crate::v1_0_0_rc2::enums::StatusId>(31)?;
+        d.caption_into::<crate::v1_0_0_rc2::enums::StatusId>(31, &mut self.status)?;
         d.string_into(32, &mut self.status_code)?;
         d.string_into(33, &mut self.status_detail)?;
         self.status_id = d
@@ -586,8 +591,10 @@ impl crate::columnar::Columnar for SecurityFinding {
         self.time = d.required(35, d.int64(35)?)?;
         d.datetime_into(36, &mut self.time_dt)?;
         self.timezone_offset = d.int32(37)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_0_0_rc2::events::SecurityFinding>>(38)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_0_0_rc2::events::SecurityFinding>>(
+            38,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(39, d.int32(39)?)?;
         d.map_into(40, &mut self.unmapped)?;
         d.object_list_into::<crate::v1_0_0_rc2::objects::Vulnerability>(

@@ -629,16 +629,23 @@ impl crate::columnar::Columnar for SmbActivity {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.activity_id = d.required(0, d.int32(0)?.map(SmbActivityActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_0_0_rc2::events::SmbActivityActivityId>(1)?;
+        d.caption_into::<crate::v1_0_0_rc2::events::SmbActivityActivityId>(
+            1,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Actor>(2, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Api>(3, &mut self.api)?;
         d.string_into(4, &mut self.app_name)?;
         d.object_list_into::<crate::v1_0_0_rc2::objects::Attack>(5, &mut self.attacks)?;
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_0_0_rc2::events::SmbActivity>>(6)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_0_0_rc2::events::SmbActivity>>(
+            6,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(7, d.int32(7)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_0_0_rc2::events::SmbActivity>>(8)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_0_0_rc2::events::SmbActivity>>(
+            8,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(9, Self::CLASS_UID)?;
         d.string_list_into(10, &mut self.client_dialects)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Cloud>(11, &mut self.cloud)?;
@@ -653,7 +660,7 @@ impl crate::columnar::Columnar for SmbActivity {
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::DceRpc>(17, &mut self.dce_rpc)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Device>(18, &mut self.device)?;
         d.string_into(19, &mut self.dialect)?;
-        self.disposition = d.caption::<crate::v1_0_0_rc2::enums::DispositionId>(20)?;
+        d.caption_into::<crate::v1_0_0_rc2::enums::DispositionId>(20, &mut self.disposition)?;
         self.disposition_id = d
             .int32(21)?
             .map(crate::v1_0_0_rc2::enums::DispositionId::from_id);
@@ -674,7 +681,7 @@ impl crate::columnar::Columnar for SmbActivity {
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::NetworkProxy>(33, &mut self.proxy)?;
         d.string_into(34, &mut self.raw_data)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Response>(35, &mut self.response)?;
-        self.severity = d.caption::<crate::v1_0_0_rc2::enums::SeverityId>(36)?;
+        d.caption_into::<crate::v1_0_0_rc2::enums::SeverityId>(36, &mut self.severity)?;
         self.severity_id = d.required(
             37,
             d.int32(37)?
@@ -688,7 +695,7 @@ impl crate::columnar::Columnar for SmbActivity {
         )?;
         self.start_time = d.int64(41)?;
         d.datetime_into(42, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_0_0_rc2::enums::StatusId>(43)?;
+        d.caption_into::<crate::v1_0_0_rc2::enums::StatusId>(43, &mut self.status)?;
         d.string_into(44, &mut self.status_code)?;
         d.string_into(45, &mut self.status_detail)?;
         self.status_id = d
@@ -700,8 +707,10 @@ impl crate::columnar::Columnar for SmbActivity {
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Tls>(50, &mut self.tls)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::NetworkTraffic>(51, &mut self.traffic)?;
         d.string_into(52, &mut self.tree_uid)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_0_0_rc2::events::SmbActivity>>(53)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_0_0_rc2::events::SmbActivity>>(
+            53,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(54, d.int32(54)?)?;
         d.map_into(55, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

@@ -585,16 +585,23 @@ impl crate::columnar::Columnar for SshActivity {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.activity_id = d.required(0, d.int32(0)?.map(SshActivityActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_0_0_rc2::events::SshActivityActivityId>(1)?;
+        d.caption_into::<crate::v1_0_0_rc2::events::SshActivityActivityId>(
+            1,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Actor>(2, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Api>(3, &mut self.api)?;
         d.string_into(4, &mut self.app_name)?;
         d.object_list_into::<crate::v1_0_0_rc2::objects::Attack>(5, &mut self.attacks)?;
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_0_0_rc2::events::SshActivity>>(6)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_0_0_rc2::events::SshActivity>>(
+            6,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(7, d.int32(7)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_0_0_rc2::events::SshActivity>>(8)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_0_0_rc2::events::SshActivity>>(
+            8,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(9, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Hassh>(10, &mut self.client_hassh)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Cloud>(11, &mut self.cloud)?;
@@ -606,7 +613,7 @@ impl crate::columnar::Columnar for SshActivity {
         self.count = d.int32(14)?;
         self.data = d.json(15)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Device>(16, &mut self.device)?;
-        self.disposition = d.caption::<crate::v1_0_0_rc2::enums::DispositionId>(17)?;
+        d.caption_into::<crate::v1_0_0_rc2::enums::DispositionId>(17, &mut self.disposition)?;
         self.disposition_id = d
             .int32(18)?
             .map(crate::v1_0_0_rc2::enums::DispositionId::from_id);
@@ -626,7 +633,7 @@ impl crate::columnar::Columnar for SshActivity {
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::NetworkProxy>(29, &mut self.proxy)?;
         d.string_into(30, &mut self.raw_data)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Hassh>(31, &mut self.server_hassh)?;
-        self.severity = d.caption::<crate::v1_0_0_rc2::enums::SeverityId>(32)?;
+        d.caption_into::<crate::v1_0_0_rc2::enums::SeverityId>(32, &mut self.severity)?;
         self.severity_id = d.required(
             33,
             d.int32(33)?
@@ -638,7 +645,7 @@ impl crate::columnar::Columnar for SshActivity {
         )?;
         self.start_time = d.int64(35)?;
         d.datetime_into(36, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_0_0_rc2::enums::StatusId>(37)?;
+        d.caption_into::<crate::v1_0_0_rc2::enums::StatusId>(37, &mut self.status)?;
         d.string_into(38, &mut self.status_code)?;
         d.string_into(39, &mut self.status_detail)?;
         self.status_id = d
@@ -649,8 +656,10 @@ impl crate::columnar::Columnar for SshActivity {
         self.timezone_offset = d.int32(43)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Tls>(44, &mut self.tls)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::NetworkTraffic>(45, &mut self.traffic)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_0_0_rc2::events::SshActivity>>(46)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_0_0_rc2::events::SshActivity>>(
+            46,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(47, d.int32(47)?)?;
         d.map_into(48, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

@@ -388,12 +388,12 @@ impl crate::columnar::Columnar for Device {
         d.string_into(21, &mut self.org_unit)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Os>(22, &mut self.os)?;
         d.string_into(23, &mut self.region)?;
-        self.risk_level = d.caption::<crate::v1_0_0_rc2::objects::DeviceRiskLevelId>(24)?;
+        d.caption_into::<crate::v1_0_0_rc2::objects::DeviceRiskLevelId>(24, &mut self.risk_level)?;
         self.risk_level_id = d.int32(25)?.map(DeviceRiskLevelId::from_id);
         self.risk_score = d.int32(26)?;
         d.string_into(27, &mut self.subnet)?;
         d.string_into(28, &mut self.subnet_uid)?;
-        self.type_ = d.caption::<crate::v1_0_0_rc2::objects::DeviceTypeId>(29)?;
+        d.caption_into::<crate::v1_0_0_rc2::objects::DeviceTypeId>(29, &mut self.type_)?;
         self.type_id = d.int32(30)?.map(DeviceTypeId::from_id);
         d.string_into(31, &mut self.uid)?;
         d.string_into(32, &mut self.uuid)?;

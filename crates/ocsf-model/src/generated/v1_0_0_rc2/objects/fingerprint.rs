@@ -120,7 +120,10 @@ impl crate::columnar::Columnar for Fingerprint {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        self.algorithm = d.caption::<crate::v1_0_0_rc2::objects::FingerprintAlgorithmId>(0)?;
+        d.caption_into::<crate::v1_0_0_rc2::objects::FingerprintAlgorithmId>(
+            0,
+            &mut self.algorithm,
+        )?;
         self.algorithm_id = d.int32(1)?.map(FingerprintAlgorithmId::from_id);
         d.string_into(2, &mut self.value)?;
         d.unknown_into(&mut self.unknown)?;

@@ -254,16 +254,22 @@ impl crate::columnar::Columnar for NetworkConnectionInfo {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        self.boundary =
-            d.caption::<crate::v1_0_0_rc2::objects::NetworkConnectionInfoBoundaryId>(0)?;
+        d.caption_into::<crate::v1_0_0_rc2::objects::NetworkConnectionInfoBoundaryId>(
+            0,
+            &mut self.boundary,
+        )?;
         self.boundary_id = d.int32(1)?.map(NetworkConnectionInfoBoundaryId::from_id);
-        self.direction =
-            d.caption::<crate::v1_0_0_rc2::objects::NetworkConnectionInfoDirectionId>(2)?;
+        d.caption_into::<crate::v1_0_0_rc2::objects::NetworkConnectionInfoDirectionId>(
+            2,
+            &mut self.direction,
+        )?;
         self.direction_id = d.int32(3)?.map(NetworkConnectionInfoDirectionId::from_id);
         d.string_into(4, &mut self.protocol_name)?;
         self.protocol_num = d.int32(5)?;
-        self.protocol_ver =
-            d.caption::<crate::v1_0_0_rc2::objects::NetworkConnectionInfoProtocolVerId>(6)?;
+        d.caption_into::<crate::v1_0_0_rc2::objects::NetworkConnectionInfoProtocolVerId>(
+            6,
+            &mut self.protocol_ver,
+        )?;
         self.protocol_ver_id = d.int32(7)?.map(NetworkConnectionInfoProtocolVerId::from_id);
         self.tcp_flags = d.int32(8)?;
         d.string_into(9, &mut self.uid)?;

@@ -149,7 +149,7 @@ impl crate::columnar::Columnar for NetworkInterface {
         d.string_into(2, &mut self.mac)?;
         d.string_into(3, &mut self.name)?;
         d.string_into(4, &mut self.namespace)?;
-        self.type_ = d.caption::<crate::v1_0_0_rc2::objects::NetworkInterfaceTypeId>(5)?;
+        d.caption_into::<crate::v1_0_0_rc2::objects::NetworkInterfaceTypeId>(5, &mut self.type_)?;
         self.type_id = d.int32(6)?.map(NetworkInterfaceTypeId::from_id);
         d.string_into(7, &mut self.uid)?;
         d.unknown_into(&mut self.unknown)?;

@@ -180,7 +180,7 @@ impl crate::columnar::Columnar for Observable {
     ) -> Result<(), crate::columnar::ColumnarError> {
         d.string_into(0, &mut self.name)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::Reputation>(1, &mut self.reputation)?;
-        self.type_ = d.caption::<crate::v1_0_0_rc2::objects::ObservableTypeId>(2)?;
+        d.caption_into::<crate::v1_0_0_rc2::objects::ObservableTypeId>(2, &mut self.type_)?;
         self.type_id = d.int32(3)?.map(ObservableTypeId::from_id);
         d.string_into(4, &mut self.value)?;
         d.unknown_into(&mut self.unknown)?;

@@ -192,7 +192,7 @@ impl crate::columnar::Columnar for Os {
         d.string_into(5, &mut self.name)?;
         d.string_into(6, &mut self.sp_name)?;
         self.sp_ver = d.int32(7)?;
-        self.type_ = d.caption::<crate::v1_0_0_rc2::objects::OsTypeId>(8)?;
+        d.caption_into::<crate::v1_0_0_rc2::objects::OsTypeId>(8, &mut self.type_)?;
         self.type_id = d.int32(9)?.map(OsTypeId::from_id);
         d.string_into(10, &mut self.version)?;
         d.unknown_into(&mut self.unknown)?;

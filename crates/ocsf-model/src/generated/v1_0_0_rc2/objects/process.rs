@@ -222,7 +222,7 @@ impl crate::columnar::Columnar for Process {
         self.created_time = d.int64(1)?;
         d.datetime_into(2, &mut self.created_time_dt)?;
         d.boxed_object_into::<crate::v1_0_0_rc2::objects::File>(3, &mut self.file)?;
-        self.integrity = d.caption::<crate::v1_0_0_rc2::objects::ProcessIntegrityId>(4)?;
+        d.caption_into::<crate::v1_0_0_rc2::objects::ProcessIntegrityId>(4, &mut self.integrity)?;
         self.integrity_id = d.int32(5)?.map(ProcessIntegrityId::from_id);
         d.string_list_into(6, &mut self.lineage)?;
         d.string_list_into(7, &mut self.loaded_modules)?;

@@ -143,7 +143,7 @@ impl crate::columnar::Columnar for Reputation {
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.base_score = d.float(0)?;
         d.string_into(1, &mut self.provider)?;
-        self.score = d.caption::<crate::v1_0_0_rc2::objects::ReputationScoreId>(2)?;
+        d.caption_into::<crate::v1_0_0_rc2::objects::ReputationScoreId>(2, &mut self.score)?;
         self.score_id = d.int32(3)?.map(ReputationScoreId::from_id);
         d.unknown_into(&mut self.unknown)?;
         Ok(())

@@ -167,7 +167,7 @@ impl crate::columnar::Columnar for TlsExtension {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.data = d.json(0)?;
-        self.type_ = d.caption::<crate::v1_0_0_rc2::objects::TlsExtensionTypeId>(1)?;
+        d.caption_into::<crate::v1_0_0_rc2::objects::TlsExtensionTypeId>(1, &mut self.type_)?;
         self.type_id = d.int32(2)?.map(TlsExtensionTypeId::from_id);
         d.unknown_into(&mut self.unknown)?;
         Ok(())

@@ -221,7 +221,7 @@ impl crate::columnar::Columnar for User {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        self.account_type = d.caption::<crate::v1_0_0_rc2::objects::UserAccountTypeId>(0)?;
+        d.caption_into::<crate::v1_0_0_rc2::objects::UserAccountTypeId>(0, &mut self.account_type)?;
         self.account_type_id = d.int32(1)?.map(UserAccountTypeId::from_id);
         d.string_into(2, &mut self.account_uid)?;
         d.string_into(3, &mut self.credential_uid)?;
@@ -230,7 +230,7 @@ impl crate::columnar::Columnar for User {
         d.object_list_into::<crate::v1_0_0_rc2::objects::Group>(6, &mut self.groups)?;
         d.string_into(7, &mut self.name)?;
         d.string_into(8, &mut self.org_uid)?;
-        self.type_ = d.caption::<crate::v1_0_0_rc2::objects::UserTypeId>(9)?;
+        d.caption_into::<crate::v1_0_0_rc2::objects::UserTypeId>(9, &mut self.type_)?;
         self.type_id = d.int32(10)?.map(UserTypeId::from_id);
         d.string_into(11, &mut self.uid)?;
         d.string_into(12, &mut self.uuid)?;

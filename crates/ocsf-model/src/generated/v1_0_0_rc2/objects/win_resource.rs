@@ -238,7 +238,7 @@ impl crate::columnar::Columnar for WinResource {
         d.string_into(0, &mut self.details)?;
         d.string_into(1, &mut self.name)?;
         d.string_into(2, &mut self.svc_name)?;
-        self.type_ = d.caption::<crate::v1_0_0_rc2::objects::WinResourceTypeId>(3)?;
+        d.caption_into::<crate::v1_0_0_rc2::objects::WinResourceTypeId>(3, &mut self.type_)?;
         self.type_id = d.int32(4)?.map(WinResourceTypeId::from_id);
         d.string_into(5, &mut self.uid)?;
         d.unknown_into(&mut self.unknown)?;

@@ -674,17 +674,27 @@ impl crate::columnar::Columnar for Authentication {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.activity_id = d.required(0, d.int32(0)?.map(AuthenticationActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_1_0::events::AuthenticationActivityId>(1)?;
+        d.caption_into::<crate::v1_1_0::events::AuthenticationActivityId>(
+            1,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_1_0::objects::Actor>(2, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Api>(3, &mut self.api)?;
-        self.auth_protocol = d.caption::<crate::v1_1_0::events::AuthenticationAuthProtocolId>(4)?;
+        d.caption_into::<crate::v1_1_0::events::AuthenticationAuthProtocolId>(
+            4,
+            &mut self.auth_protocol,
+        )?;
         self.auth_protocol_id = d.int32(5)?.map(AuthenticationAuthProtocolId::from_id);
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_1_0::events::Authentication>>(6)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_1_0::events::Authentication>>(
+            6,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(7, d.int32(7)?)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Certificate>(8, &mut self.certificate)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_1_0::events::Authentication>>(9)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_1_0::events::Authentication>>(
+            9,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(10, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Cloud>(11, &mut self.cloud)?;
         self.count = d.int32(12)?;
@@ -700,7 +710,10 @@ impl crate::columnar::Columnar for Authentication {
         self.is_new_logon = d.bool(22)?;
         self.is_remote = d.bool(23)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Process>(24, &mut self.logon_process)?;
-        self.logon_type = d.caption::<crate::v1_1_0::events::AuthenticationLogonTypeId>(25)?;
+        d.caption_into::<crate::v1_1_0::events::AuthenticationLogonTypeId>(
+            25,
+            &mut self.logon_type,
+        )?;
         self.logon_type_id = d.int32(26)?.map(AuthenticationLogonTypeId::from_id);
         d.string_into(27, &mut self.message)?;
         d.required_object_into::<crate::v1_1_0::objects::Metadata>(28, &mut self.metadata)?;
@@ -708,7 +721,7 @@ impl crate::columnar::Columnar for Authentication {
         d.string_into(30, &mut self.raw_data)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Service>(31, &mut self.service)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Session>(32, &mut self.session)?;
-        self.severity = d.caption::<crate::v1_1_0::enums::SeverityId>(33)?;
+        d.caption_into::<crate::v1_1_0::enums::SeverityId>(33, &mut self.severity)?;
         self.severity_id = d.required(
             34,
             d.int32(34)?.map(crate::v1_1_0::enums::SeverityId::from_id),
@@ -716,15 +729,17 @@ impl crate::columnar::Columnar for Authentication {
         d.boxed_object_into::<crate::v1_1_0::objects::NetworkEndpoint>(35, &mut self.src_endpoint)?;
         self.start_time = d.int64(36)?;
         d.datetime_into(37, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_1_0::enums::StatusId>(38)?;
+        d.caption_into::<crate::v1_1_0::enums::StatusId>(38, &mut self.status)?;
         d.string_into(39, &mut self.status_code)?;
         d.string_into(40, &mut self.status_detail)?;
         self.status_id = d.int32(41)?.map(crate::v1_1_0::enums::StatusId::from_id);
         self.time = d.required(42, d.int64(42)?)?;
         d.datetime_into(43, &mut self.time_dt)?;
         self.timezone_offset = d.int32(44)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_1_0::events::Authentication>>(45)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_1_0::events::Authentication>>(
+            45,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(46, d.int64(46)?)?;
         d.map_into(47, &mut self.unmapped)?;
         d.boxed_object_into::<crate::v1_1_0::objects::User>(48, &mut self.user)?;

@@ -398,13 +398,17 @@ impl crate::columnar::Columnar for BaseEvent {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.activity_id = d.required(0, d.int32(0)?.map(BaseEventActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_1_0::events::BaseEventActivityId>(1)?;
+        d.caption_into::<crate::v1_1_0::events::BaseEventActivityId>(1, &mut self.activity_name)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Api>(2, &mut self.api)?;
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_1_0::events::BaseEvent>>(3)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_1_0::events::BaseEvent>>(
+            3,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(4, d.int32(4)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_1_0::events::BaseEvent>>(5)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_1_0::events::BaseEvent>>(
+            5,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(6, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Cloud>(7, &mut self.cloud)?;
         self.count = d.int32(8)?;
@@ -416,22 +420,24 @@ impl crate::columnar::Columnar for BaseEvent {
         d.required_object_into::<crate::v1_1_0::objects::Metadata>(14, &mut self.metadata)?;
         d.object_list_into::<crate::v1_1_0::objects::Observable>(15, &mut self.observables)?;
         d.string_into(16, &mut self.raw_data)?;
-        self.severity = d.caption::<crate::v1_1_0::enums::SeverityId>(17)?;
+        d.caption_into::<crate::v1_1_0::enums::SeverityId>(17, &mut self.severity)?;
         self.severity_id = d.required(
             18,
             d.int32(18)?.map(crate::v1_1_0::enums::SeverityId::from_id),
         )?;
         self.start_time = d.int64(19)?;
         d.datetime_into(20, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_1_0::enums::StatusId>(21)?;
+        d.caption_into::<crate::v1_1_0::enums::StatusId>(21, &mut self.status)?;
         d.string_into(22, &mut self.status_code)?;
         d.string_into(23, &mut self.status_detail)?;
         self.status_id = d.int32(24)?.map(crate::v1_1_0::enums::StatusId::from_id);
         self.time = d.required(25, d.int64(25)?)?;
         d.datetime_into(26, &mut self.time_dt)?;
         self.timezone_offset = d.int32(27)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_1_0::events::BaseEvent>>(28)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_1_0::events::BaseEvent>>(
+            28,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(29, d.int64(29)?)?;
         d.map_into(30, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

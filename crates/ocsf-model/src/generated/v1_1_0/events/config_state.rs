@@ -432,18 +432,22 @@ impl crate::columnar::Columnar for ConfigState {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.activity_id = d.required(0, d.int32(0)?.map(ConfigStateActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_1_0::events::ConfigStateActivityId>(1)?;
+        d.caption_into::<crate::v1_1_0::events::ConfigStateActivityId>(1, &mut self.activity_name)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Actor>(2, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Api>(3, &mut self.api)?;
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_1_0::events::ConfigState>>(4)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_1_0::events::ConfigState>>(
+            4,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(5, d.int32(5)?)?;
         d.boxed_object_into::<crate::v1_1_0::objects::CisBenchmarkResult>(
             6,
             &mut self.cis_benchmark_result,
         )?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_1_0::events::ConfigState>>(7)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_1_0::events::ConfigState>>(
+            7,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(8, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Cloud>(9, &mut self.cloud)?;
         self.count = d.int32(10)?;
@@ -456,22 +460,24 @@ impl crate::columnar::Columnar for ConfigState {
         d.required_object_into::<crate::v1_1_0::objects::Metadata>(17, &mut self.metadata)?;
         d.object_list_into::<crate::v1_1_0::objects::Observable>(18, &mut self.observables)?;
         d.string_into(19, &mut self.raw_data)?;
-        self.severity = d.caption::<crate::v1_1_0::enums::SeverityId>(20)?;
+        d.caption_into::<crate::v1_1_0::enums::SeverityId>(20, &mut self.severity)?;
         self.severity_id = d.required(
             21,
             d.int32(21)?.map(crate::v1_1_0::enums::SeverityId::from_id),
         )?;
         self.start_time = d.int64(22)?;
         d.datetime_into(23, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_1_0::enums::StatusId>(24)?;
+        d.caption_into::<crate::v1_1_0::enums::StatusId>(24, &mut self.status)?;
         d.string_into(25, &mut self.status_code)?;
         d.string_into(26, &mut self.status_detail)?;
         self.status_id = d.int32(27)?.map(crate::v1_1_0::enums::StatusId::from_id);
         self.time = d.required(28, d.int64(28)?)?;
         d.datetime_into(29, &mut self.time_dt)?;
         self.timezone_offset = d.int32(30)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_1_0::events::ConfigState>>(31)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_1_0::events::ConfigState>>(
+            31,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(32, d.int64(32)?)?;
         d.map_into(33, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

@@ -550,14 +550,21 @@ impl crate::columnar::Columnar for DatastoreActivity {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.activity_id = d.required(0, d.int32(0)?.map(DatastoreActivityActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_1_0::events::DatastoreActivityActivityId>(1)?;
+        d.caption_into::<crate::v1_1_0::events::DatastoreActivityActivityId>(
+            1,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_1_0::objects::Actor>(2, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Api>(3, &mut self.api)?;
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_1_0::events::DatastoreActivity>>(4)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_1_0::events::DatastoreActivity>>(
+            4,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(5, d.int32(5)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_1_0::events::DatastoreActivity>>(6)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_1_0::events::DatastoreActivity>>(
+            6,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(7, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Cloud>(8, &mut self.cloud)?;
         self.count = d.int32(9)?;
@@ -574,7 +581,7 @@ impl crate::columnar::Columnar for DatastoreActivity {
         d.object_list_into::<crate::v1_1_0::objects::Observable>(20, &mut self.observables)?;
         d.boxed_object_into::<crate::v1_1_0::objects::QueryInfo>(21, &mut self.query_info)?;
         d.string_into(22, &mut self.raw_data)?;
-        self.severity = d.caption::<crate::v1_1_0::enums::SeverityId>(23)?;
+        d.caption_into::<crate::v1_1_0::enums::SeverityId>(23, &mut self.severity)?;
         self.severity_id = d.required(
             24,
             d.int32(24)?.map(crate::v1_1_0::enums::SeverityId::from_id),
@@ -582,7 +589,7 @@ impl crate::columnar::Columnar for DatastoreActivity {
         d.boxed_object_into::<crate::v1_1_0::objects::NetworkEndpoint>(25, &mut self.src_endpoint)?;
         self.start_time = d.int64(26)?;
         d.datetime_into(27, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_1_0::enums::StatusId>(28)?;
+        d.caption_into::<crate::v1_1_0::enums::StatusId>(28, &mut self.status)?;
         d.string_into(29, &mut self.status_code)?;
         d.string_into(30, &mut self.status_detail)?;
         self.status_id = d.int32(31)?.map(crate::v1_1_0::enums::StatusId::from_id);
@@ -590,10 +597,12 @@ impl crate::columnar::Columnar for DatastoreActivity {
         self.time = d.required(33, d.int64(33)?)?;
         d.datetime_into(34, &mut self.time_dt)?;
         self.timezone_offset = d.int32(35)?;
-        self.type_ = d.caption::<crate::v1_1_0::events::DatastoreActivityTypeId>(36)?;
+        d.caption_into::<crate::v1_1_0::events::DatastoreActivityTypeId>(36, &mut self.type_)?;
         self.type_id = d.int32(37)?.map(DatastoreActivityTypeId::from_id);
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_1_0::events::DatastoreActivity>>(38)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_1_0::events::DatastoreActivity>>(
+            38,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(39, d.int64(39)?)?;
         d.map_into(40, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

@@ -566,17 +566,15 @@ impl crate::columnar::Columnar for DeviceConfigStateChange {
             0,
             d.int32(0)?.map(DeviceConfigStateChangeActivityId::from_id),
         )?;
-        self.activity_name =
-            d.caption::<crate::v1_1_0::events::DeviceConfigStateChangeActivityId>(1)?;
+        d.caption_into::<crate::v1_1_0::events::DeviceConfigStateChangeActivityId>(
+            1,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_1_0::objects::Actor>(2, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Api>(3, &mut self.api)?;
-        self.category_name = d.caption::<crate::caption::CategoryName<
-            crate::v1_1_0::events::DeviceConfigStateChange,
-        >>(4)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_1_0::events::DeviceConfigStateChange>>(4, &mut self.category_name)?;
         self.category_uid = d.required(5, d.int32(5)?)?;
-        self.class_name = d.caption::<crate::caption::ClassName<
-            crate::v1_1_0::events::DeviceConfigStateChange,
-        >>(6)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_1_0::events::DeviceConfigStateChange>>(6, &mut self.class_name)?;
         self.class_uid = d.class_uid(7, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Cloud>(8, &mut self.cloud)?;
         self.count = d.int32(9)?;
@@ -588,8 +586,10 @@ impl crate::columnar::Columnar for DeviceConfigStateChange {
         d.string_into(15, &mut self.message)?;
         d.required_object_into::<crate::v1_1_0::objects::Metadata>(16, &mut self.metadata)?;
         d.object_list_into::<crate::v1_1_0::objects::Observable>(17, &mut self.observables)?;
-        self.prev_security_level =
-            d.caption::<crate::v1_1_0::events::DeviceConfigStateChangePrevSecurityLevelId>(18)?;
+        d.caption_into::<crate::v1_1_0::events::DeviceConfigStateChangePrevSecurityLevelId>(
+            18,
+            &mut self.prev_security_level,
+        )?;
         self.prev_security_level_id = d
             .int32(19)?
             .map(DeviceConfigStateChangePrevSecurityLevelId::from_id);
@@ -598,29 +598,32 @@ impl crate::columnar::Columnar for DeviceConfigStateChange {
             &mut self.prev_security_states,
         )?;
         d.string_into(21, &mut self.raw_data)?;
-        self.security_level =
-            d.caption::<crate::v1_1_0::events::DeviceConfigStateChangeSecurityLevelId>(22)?;
+        d.caption_into::<crate::v1_1_0::events::DeviceConfigStateChangeSecurityLevelId>(
+            22,
+            &mut self.security_level,
+        )?;
         self.security_level_id = d
             .int32(23)?
             .map(DeviceConfigStateChangeSecurityLevelId::from_id);
         d.object_list_into::<crate::v1_1_0::objects::SecurityState>(24, &mut self.security_states)?;
-        self.severity = d.caption::<crate::v1_1_0::enums::SeverityId>(25)?;
+        d.caption_into::<crate::v1_1_0::enums::SeverityId>(25, &mut self.severity)?;
         self.severity_id = d.required(
             26,
             d.int32(26)?.map(crate::v1_1_0::enums::SeverityId::from_id),
         )?;
         self.start_time = d.int64(27)?;
         d.datetime_into(28, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_1_0::enums::StatusId>(29)?;
+        d.caption_into::<crate::v1_1_0::enums::StatusId>(29, &mut self.status)?;
         d.string_into(30, &mut self.status_code)?;
         d.string_into(31, &mut self.status_detail)?;
         self.status_id = d.int32(32)?.map(crate::v1_1_0::enums::StatusId::from_id);
         self.time = d.required(33, d.int64(33)?)?;
         d.datetime_into(34, &mut self.time_dt)?;
         self.timezone_offset = d.int32(35)?;
-        self.type_name = d.caption::<crate::caption::TypeName<
-            crate::v1_1_0::events::DeviceConfigStateChange,
-        >>(36)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_1_0::events::DeviceConfigStateChange>>(
+            36,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(37, d.int64(37)?)?;
         d.map_into(38, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

@@ -763,21 +763,25 @@ impl crate::columnar::Columnar for DnsActivity {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        self.action = d.caption::<crate::v1_1_0::enums::ActionId>(0)?;
+        d.caption_into::<crate::v1_1_0::enums::ActionId>(0, &mut self.action)?;
         self.action_id = d.int32(1)?.map(crate::v1_1_0::enums::ActionId::from_id);
         self.activity_id = d.required(2, d.int32(2)?.map(DnsActivityActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_1_0::events::DnsActivityActivityId>(3)?;
+        d.caption_into::<crate::v1_1_0::events::DnsActivityActivityId>(3, &mut self.activity_name)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Actor>(4, &mut self.actor)?;
         d.object_list_into::<crate::v1_1_0::objects::DnsAnswer>(5, &mut self.answers)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Api>(6, &mut self.api)?;
         d.string_into(7, &mut self.app_name)?;
         d.object_list_into::<crate::v1_1_0::objects::Attack>(8, &mut self.attacks)?;
         d.object_list_into::<crate::v1_1_0::objects::Authorization>(9, &mut self.authorizations)?;
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_1_0::events::DnsActivity>>(10)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_1_0::events::DnsActivity>>(
+            10,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(11, d.int32(11)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_1_0::events::DnsActivity>>(12)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_1_0::events::DnsActivity>>(
+            12,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(13, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Cloud>(14, &mut self.cloud)?;
         d.boxed_object_into::<crate::v1_1_0::objects::NetworkConnectionInfo>(
@@ -786,7 +790,7 @@ impl crate::columnar::Columnar for DnsActivity {
         )?;
         self.count = d.int32(16)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Device>(17, &mut self.device)?;
-        self.disposition = d.caption::<crate::v1_1_0::enums::DispositionId>(18)?;
+        d.caption_into::<crate::v1_1_0::enums::DispositionId>(18, &mut self.disposition)?;
         self.disposition_id = d
             .int32(19)?
             .map(crate::v1_1_0::enums::DispositionId::from_id);
@@ -821,11 +825,11 @@ impl crate::columnar::Columnar for DnsActivity {
         self.query_time = d.int64(39)?;
         d.datetime_into(40, &mut self.query_time_dt)?;
         d.string_into(41, &mut self.raw_data)?;
-        self.rcode = d.caption::<crate::v1_1_0::events::DnsActivityRcodeId>(42)?;
+        d.caption_into::<crate::v1_1_0::events::DnsActivityRcodeId>(42, &mut self.rcode)?;
         self.rcode_id = d.int32(43)?.map(DnsActivityRcodeId::from_id);
         self.response_time = d.int64(44)?;
         d.datetime_into(45, &mut self.response_time_dt)?;
-        self.severity = d.caption::<crate::v1_1_0::enums::SeverityId>(46)?;
+        d.caption_into::<crate::v1_1_0::enums::SeverityId>(46, &mut self.severity)?;
         self.severity_id = d.required(
             47,
             d.int32(47)?.map(crate::v1_1_0::enums::SeverityId::from_id),
@@ -833,7 +837,7 @@ impl crate::columnar::Columnar for DnsActivity {
         d.boxed_object_into::<crate::v1_1_0::objects::NetworkEndpoint>(48, &mut self.src_endpoint)?;
         self.start_time = d.int64(49)?;
         d.datetime_into(50, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_1_0::enums::StatusId>(51)?;
+        d.caption_into::<crate::v1_1_0::enums::StatusId>(51, &mut self.status)?;
         d.string_into(52, &mut self.status_code)?;
         d.string_into(53, &mut self.status_detail)?;
         self.status_id = d.int32(54)?.map(crate::v1_1_0::enums::StatusId::from_id);
@@ -842,8 +846,10 @@ impl crate::columnar::Columnar for DnsActivity {
         self.timezone_offset = d.int32(57)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Tls>(58, &mut self.tls)?;
         d.boxed_object_into::<crate::v1_1_0::objects::NetworkTraffic>(59, &mut self.traffic)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_1_0::events::DnsActivity>>(60)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_1_0::events::DnsActivity>>(
+            60,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(61, d.int64(61)?)?;
         d.map_into(62, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

@@ -600,19 +600,26 @@ impl crate::columnar::Columnar for FileActivity {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.access_mask = d.int32(0)?;
-        self.action = d.caption::<crate::v1_1_0::enums::ActionId>(1)?;
+        d.caption_into::<crate::v1_1_0::enums::ActionId>(1, &mut self.action)?;
         self.action_id = d.int32(2)?.map(crate::v1_1_0::enums::ActionId::from_id);
         self.activity_id = d.required(3, d.int32(3)?.map(FileActivityActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_1_0::events::FileActivityActivityId>(4)?;
+        d.caption_into::<crate::v1_1_0::events::FileActivityActivityId>(
+            4,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_1_0::objects::Actor>(5, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Api>(6, &mut self.api)?;
         d.object_list_into::<crate::v1_1_0::objects::Attack>(7, &mut self.attacks)?;
         d.object_list_into::<crate::v1_1_0::objects::Authorization>(8, &mut self.authorizations)?;
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_1_0::events::FileActivity>>(9)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_1_0::events::FileActivity>>(
+            9,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(10, d.int32(10)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_1_0::events::FileActivity>>(11)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_1_0::events::FileActivity>>(
+            11,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(12, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Cloud>(13, &mut self.cloud)?;
         d.string_into(14, &mut self.component)?;
@@ -620,7 +627,7 @@ impl crate::columnar::Columnar for FileActivity {
         self.count = d.int32(16)?;
         d.string_into(17, &mut self.create_mask)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Device>(18, &mut self.device)?;
-        self.disposition = d.caption::<crate::v1_1_0::enums::DispositionId>(19)?;
+        d.caption_into::<crate::v1_1_0::enums::DispositionId>(19, &mut self.disposition)?;
         self.disposition_id = d
             .int32(20)?
             .map(crate::v1_1_0::enums::DispositionId::from_id);
@@ -637,22 +644,24 @@ impl crate::columnar::Columnar for FileActivity {
         d.required_object_into::<crate::v1_1_0::objects::Metadata>(31, &mut self.metadata)?;
         d.object_list_into::<crate::v1_1_0::objects::Observable>(32, &mut self.observables)?;
         d.string_into(33, &mut self.raw_data)?;
-        self.severity = d.caption::<crate::v1_1_0::enums::SeverityId>(34)?;
+        d.caption_into::<crate::v1_1_0::enums::SeverityId>(34, &mut self.severity)?;
         self.severity_id = d.required(
             35,
             d.int32(35)?.map(crate::v1_1_0::enums::SeverityId::from_id),
         )?;
         self.start_time = d.int64(36)?;
         d.datetime_into(37, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_1_0::enums::StatusId>(38)?;
+        d.caption_into::<crate::v1_1_0::enums::StatusId>(38, &mut self.status)?;
         d.string_into(39, &mut self.status_code)?;
         d.string_into(40, &mut self.status_detail)?;
         self.status_id = d.int32(41)?.map(crate::v1_1_0::enums::StatusId::from_id);
         self.time = d.required(42, d.int64(42)?)?;
         d.datetime_into(43, &mut self.time_dt)?;
         self.timezone_offset = d.int32(44)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_1_0::events::FileActivity>>(45)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_1_0::events::FileActivity>>(
+            45,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(46, d.int64(46)?)?;
         d.map_into(47, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

@@ -469,14 +469,21 @@ impl crate::columnar::Columnar for GroupManagement {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.activity_id = d.required(0, d.int32(0)?.map(GroupManagementActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_1_0::events::GroupManagementActivityId>(1)?;
+        d.caption_into::<crate::v1_1_0::events::GroupManagementActivityId>(
+            1,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_1_0::objects::Actor>(2, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Api>(3, &mut self.api)?;
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_1_0::events::GroupManagement>>(4)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_1_0::events::GroupManagement>>(
+            4,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(5, d.int32(5)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_1_0::events::GroupManagement>>(6)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_1_0::events::GroupManagement>>(
+            6,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(7, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Cloud>(8, &mut self.cloud)?;
         self.count = d.int32(9)?;
@@ -492,22 +499,24 @@ impl crate::columnar::Columnar for GroupManagement {
         d.string_list_into(19, &mut self.privileges)?;
         d.string_into(20, &mut self.raw_data)?;
         d.boxed_object_into::<crate::v1_1_0::objects::ResourceDetails>(21, &mut self.resource)?;
-        self.severity = d.caption::<crate::v1_1_0::enums::SeverityId>(22)?;
+        d.caption_into::<crate::v1_1_0::enums::SeverityId>(22, &mut self.severity)?;
         self.severity_id = d.required(
             23,
             d.int32(23)?.map(crate::v1_1_0::enums::SeverityId::from_id),
         )?;
         self.start_time = d.int64(24)?;
         d.datetime_into(25, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_1_0::enums::StatusId>(26)?;
+        d.caption_into::<crate::v1_1_0::enums::StatusId>(26, &mut self.status)?;
         d.string_into(27, &mut self.status_code)?;
         d.string_into(28, &mut self.status_detail)?;
         self.status_id = d.int32(29)?.map(crate::v1_1_0::enums::StatusId::from_id);
         self.time = d.required(30, d.int64(30)?)?;
         d.datetime_into(31, &mut self.time_dt)?;
         self.timezone_offset = d.int32(32)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_1_0::events::GroupManagement>>(33)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_1_0::events::GroupManagement>>(
+            33,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(34, d.int64(34)?)?;
         d.map_into(35, &mut self.unmapped)?;
         d.boxed_object_into::<crate::v1_1_0::objects::User>(36, &mut self.user)?;

@@ -665,16 +665,23 @@ impl crate::columnar::Columnar for IncidentFinding {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.activity_id = d.required(0, d.int32(0)?.map(IncidentFindingActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_1_0::events::IncidentFindingActivityId>(1)?;
+        d.caption_into::<crate::v1_1_0::events::IncidentFindingActivityId>(
+            1,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_1_0::objects::Api>(2, &mut self.api)?;
         d.boxed_object_into::<crate::v1_1_0::objects::User>(3, &mut self.assignee)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Group>(4, &mut self.assignee_group)?;
         d.object_list_into::<crate::v1_1_0::objects::Attack>(5, &mut self.attacks)?;
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_1_0::events::IncidentFinding>>(6)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_1_0::events::IncidentFinding>>(
+            6,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(7, d.int32(7)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_1_0::events::IncidentFinding>>(8)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_1_0::events::IncidentFinding>>(
+            8,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(9, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Cloud>(10, &mut self.cloud)?;
         d.string_into(11, &mut self.comment)?;
@@ -690,7 +697,7 @@ impl crate::columnar::Columnar for IncidentFinding {
         d.datetime_into(19, &mut self.end_time_dt)?;
         d.object_list_into::<crate::v1_1_0::objects::Enrichment>(20, &mut self.enrichments)?;
         d.object_list_into::<crate::v1_1_0::objects::FindingInfo>(21, &mut self.finding_info_list)?;
-        self.impact = d.caption::<crate::v1_1_0::enums::ImpactId>(22)?;
+        d.caption_into::<crate::v1_1_0::enums::ImpactId>(22, &mut self.impact)?;
         self.impact_id = d.int32(23)?.map(crate::v1_1_0::enums::ImpactId::from_id);
         self.impact_score = d.int32(24)?;
         self.is_suspected_breach = d.bool(25)?;
@@ -700,7 +707,7 @@ impl crate::columnar::Columnar for IncidentFinding {
         self.priority = d.int32(29)?;
         self.priority_id = d.int32(30)?.map(IncidentFindingPriorityId::from_id);
         d.string_into(31, &mut self.raw_data)?;
-        self.severity = d.caption::<crate::v1_1_0::enums::SeverityId>(32)?;
+        d.caption_into::<crate::v1_1_0::enums::SeverityId>(32, &mut self.severity)?;
         self.severity_id = d.required(
             33,
             d.int32(33)?.map(crate::v1_1_0::enums::SeverityId::from_id),
@@ -708,18 +715,20 @@ impl crate::columnar::Columnar for IncidentFinding {
         d.string_into(34, &mut self.src_url)?;
         self.start_time = d.int64(35)?;
         d.datetime_into(36, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_1_0::events::IncidentFindingStatusId>(37)?;
+        d.caption_into::<crate::v1_1_0::events::IncidentFindingStatusId>(37, &mut self.status)?;
         d.string_into(38, &mut self.status_code)?;
         d.string_into(39, &mut self.status_detail)?;
         self.status_id = d.int32(40)?.map(IncidentFindingStatusId::from_id);
         self.time = d.required(41, d.int64(41)?)?;
         d.datetime_into(42, &mut self.time_dt)?;
         self.timezone_offset = d.int32(43)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_1_0::events::IncidentFinding>>(44)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_1_0::events::IncidentFinding>>(
+            44,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(45, d.int64(45)?)?;
         d.map_into(46, &mut self.unmapped)?;
-        self.verdict = d.caption::<crate::v1_1_0::events::IncidentFindingVerdictId>(47)?;
+        d.caption_into::<crate::v1_1_0::events::IncidentFindingVerdictId>(47, &mut self.verdict)?;
         self.verdict_id = d.int32(48)?.map(IncidentFindingVerdictId::from_id);
         d.unknown_into(&mut self.unknown)?;
         Ok(())

@@ -567,26 +567,33 @@ impl crate::columnar::Columnar for MemoryActivity {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        self.action = d.caption::<crate::v1_1_0::enums::ActionId>(0)?;
+        d.caption_into::<crate::v1_1_0::enums::ActionId>(0, &mut self.action)?;
         self.action_id = d.int32(1)?.map(crate::v1_1_0::enums::ActionId::from_id);
         self.activity_id = d.required(2, d.int32(2)?.map(MemoryActivityActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_1_0::events::MemoryActivityActivityId>(3)?;
+        d.caption_into::<crate::v1_1_0::events::MemoryActivityActivityId>(
+            3,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_1_0::objects::Actor>(4, &mut self.actor)?;
         self.actual_permissions = d.int32(5)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Api>(6, &mut self.api)?;
         d.object_list_into::<crate::v1_1_0::objects::Attack>(7, &mut self.attacks)?;
         d.object_list_into::<crate::v1_1_0::objects::Authorization>(8, &mut self.authorizations)?;
         d.string_into(9, &mut self.base_address)?;
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_1_0::events::MemoryActivity>>(10)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_1_0::events::MemoryActivity>>(
+            10,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(11, d.int32(11)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_1_0::events::MemoryActivity>>(12)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_1_0::events::MemoryActivity>>(
+            12,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(13, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Cloud>(14, &mut self.cloud)?;
         self.count = d.int32(15)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Device>(16, &mut self.device)?;
-        self.disposition = d.caption::<crate::v1_1_0::enums::DispositionId>(17)?;
+        d.caption_into::<crate::v1_1_0::enums::DispositionId>(17, &mut self.disposition)?;
         self.disposition_id = d
             .int32(18)?
             .map(crate::v1_1_0::enums::DispositionId::from_id);
@@ -602,7 +609,7 @@ impl crate::columnar::Columnar for MemoryActivity {
         d.boxed_object_into::<crate::v1_1_0::objects::Process>(28, &mut self.process)?;
         d.string_into(29, &mut self.raw_data)?;
         self.requested_permissions = d.int32(30)?;
-        self.severity = d.caption::<crate::v1_1_0::enums::SeverityId>(31)?;
+        d.caption_into::<crate::v1_1_0::enums::SeverityId>(31, &mut self.severity)?;
         self.severity_id = d.required(
             32,
             d.int32(32)?.map(crate::v1_1_0::enums::SeverityId::from_id),
@@ -610,15 +617,17 @@ impl crate::columnar::Columnar for MemoryActivity {
         self.size = d.int64(33)?;
         self.start_time = d.int64(34)?;
         d.datetime_into(35, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_1_0::enums::StatusId>(36)?;
+        d.caption_into::<crate::v1_1_0::enums::StatusId>(36, &mut self.status)?;
         d.string_into(37, &mut self.status_code)?;
         d.string_into(38, &mut self.status_detail)?;
         self.status_id = d.int32(39)?.map(crate::v1_1_0::enums::StatusId::from_id);
         self.time = d.required(40, d.int64(40)?)?;
         d.datetime_into(41, &mut self.time_dt)?;
         self.timezone_offset = d.int32(42)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_1_0::events::MemoryActivity>>(43)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_1_0::events::MemoryActivity>>(
+            43,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(44, d.int64(44)?)?;
         d.map_into(45, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

@@ -640,20 +640,27 @@ impl crate::columnar::Columnar for NetworkActivity {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        self.action = d.caption::<crate::v1_1_0::enums::ActionId>(0)?;
+        d.caption_into::<crate::v1_1_0::enums::ActionId>(0, &mut self.action)?;
         self.action_id = d.int32(1)?.map(crate::v1_1_0::enums::ActionId::from_id);
         self.activity_id = d.required(2, d.int32(2)?.map(NetworkActivityActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_1_0::events::NetworkActivityActivityId>(3)?;
+        d.caption_into::<crate::v1_1_0::events::NetworkActivityActivityId>(
+            3,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_1_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Api>(5, &mut self.api)?;
         d.string_into(6, &mut self.app_name)?;
         d.object_list_into::<crate::v1_1_0::objects::Attack>(7, &mut self.attacks)?;
         d.object_list_into::<crate::v1_1_0::objects::Authorization>(8, &mut self.authorizations)?;
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_1_0::events::NetworkActivity>>(9)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_1_0::events::NetworkActivity>>(
+            9,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(10, d.int32(10)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_1_0::events::NetworkActivity>>(11)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_1_0::events::NetworkActivity>>(
+            11,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(12, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Cloud>(13, &mut self.cloud)?;
         d.boxed_object_into::<crate::v1_1_0::objects::NetworkConnectionInfo>(
@@ -662,7 +669,7 @@ impl crate::columnar::Columnar for NetworkActivity {
         )?;
         self.count = d.int32(15)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Device>(16, &mut self.device)?;
-        self.disposition = d.caption::<crate::v1_1_0::enums::DispositionId>(17)?;
+        d.caption_into::<crate::v1_1_0::enums::DispositionId>(17, &mut self.disposition)?;
         self.disposition_id = d
             .int32(18)?
             .map(crate::v1_1_0::enums::DispositionId::from_id);
@@ -694,7 +701,7 @@ impl crate::columnar::Columnar for NetworkActivity {
         d.boxed_object_into::<crate::v1_1_0::objects::Tls>(35, &mut self.proxy_tls)?;
         d.boxed_object_into::<crate::v1_1_0::objects::NetworkTraffic>(36, &mut self.proxy_traffic)?;
         d.string_into(37, &mut self.raw_data)?;
-        self.severity = d.caption::<crate::v1_1_0::enums::SeverityId>(38)?;
+        d.caption_into::<crate::v1_1_0::enums::SeverityId>(38, &mut self.severity)?;
         self.severity_id = d.required(
             39,
             d.int32(39)?.map(crate::v1_1_0::enums::SeverityId::from_id),
@@ -702,7 +709,7 @@ impl crate::columnar::Columnar for NetworkActivity {
         d.boxed_object_into::<crate::v1_1_0::objects::NetworkEndpoint>(40, &mut self.src_endpoint)?;
         self.start_time = d.int64(41)?;
         d.datetime_into(42, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_1_0::enums::StatusId>(43)?;
+        d.caption_into::<crate::v1_1_0::enums::StatusId>(43, &mut self.status)?;
         d.string_into(44, &mut self.status_code)?;
         d.string_into(45, &mut self.status_detail)?;
         self.status_id = d.int32(46)?.map(crate::v1_1_0::enums::StatusId::from_id);
@@ -711,8 +718,10 @@ impl crate::columnar::Columnar for NetworkActivity {
         self.timezone_offset = d.int32(49)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Tls>(50, &mut self.tls)?;
         d.boxed_object_into::<crate::v1_1_0::objects::NetworkTraffic>(51, &mut self.traffic)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_1_0::events::NetworkActivity>>(52)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_1_0::events::NetworkActivity>>(
+            52,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(53, d.int64(53)?)?;
         d.map_into(54, &mut self.unmapped)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Url>(55, &mut self.url)?;

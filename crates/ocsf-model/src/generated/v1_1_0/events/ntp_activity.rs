@@ -716,20 +716,24 @@ impl crate::columnar::Columnar for NtpActivity {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        self.action = d.caption::<crate::v1_1_0::enums::ActionId>(0)?;
+        d.caption_into::<crate::v1_1_0::enums::ActionId>(0, &mut self.action)?;
         self.action_id = d.int32(1)?.map(crate::v1_1_0::enums::ActionId::from_id);
         self.activity_id = d.required(2, d.int32(2)?.map(NtpActivityActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_1_0::events::NtpActivityActivityId>(3)?;
+        d.caption_into::<crate::v1_1_0::events::NtpActivityActivityId>(3, &mut self.activity_name)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Api>(5, &mut self.api)?;
         d.string_into(6, &mut self.app_name)?;
         d.object_list_into::<crate::v1_1_0::objects::Attack>(7, &mut self.attacks)?;
         d.object_list_into::<crate::v1_1_0::objects::Authorization>(8, &mut self.authorizations)?;
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_1_0::events::NtpActivity>>(9)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_1_0::events::NtpActivity>>(
+            9,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(10, d.int32(10)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_1_0::events::NtpActivity>>(11)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_1_0::events::NtpActivity>>(
+            11,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(12, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Cloud>(13, &mut self.cloud)?;
         d.boxed_object_into::<crate::v1_1_0::objects::NetworkConnectionInfo>(
@@ -740,7 +744,7 @@ impl crate::columnar::Columnar for NtpActivity {
         self.delay = d.int32(16)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Device>(17, &mut self.device)?;
         self.dispersion = d.int32(18)?;
-        self.disposition = d.caption::<crate::v1_1_0::enums::DispositionId>(19)?;
+        d.caption_into::<crate::v1_1_0::enums::DispositionId>(19, &mut self.disposition)?;
         self.disposition_id = d
             .int32(20)?
             .map(crate::v1_1_0::enums::DispositionId::from_id);
@@ -773,7 +777,7 @@ impl crate::columnar::Columnar for NtpActivity {
         d.boxed_object_into::<crate::v1_1_0::objects::Tls>(38, &mut self.proxy_tls)?;
         d.boxed_object_into::<crate::v1_1_0::objects::NetworkTraffic>(39, &mut self.proxy_traffic)?;
         d.string_into(40, &mut self.raw_data)?;
-        self.severity = d.caption::<crate::v1_1_0::enums::SeverityId>(41)?;
+        d.caption_into::<crate::v1_1_0::enums::SeverityId>(41, &mut self.severity)?;
         self.severity_id = d.required(
             42,
             d.int32(42)?.map(crate::v1_1_0::enums::SeverityId::from_id),
@@ -781,19 +785,21 @@ impl crate::columnar::Columnar for NtpActivity {
         d.boxed_object_into::<crate::v1_1_0::objects::NetworkEndpoint>(43, &mut self.src_endpoint)?;
         self.start_time = d.int64(44)?;
         d.datetime_into(45, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_1_0::enums::StatusId>(46)?;
+        d.caption_into::<crate::v1_1_0::enums::StatusId>(46, &mut self.status)?;
         d.string_into(47, &mut self.status_code)?;
         d.string_into(48, &mut self.status_detail)?;
         self.status_id = d.int32(49)?.map(crate::v1_1_0::enums::StatusId::from_id);
-        self.stratum = d.caption::<crate::v1_1_0::events::NtpActivityStratumId>(50)?;
+        d.caption_into::<crate::v1_1_0::events::NtpActivityStratumId>(50, &mut self.stratum)?;
         self.stratum_id = d.int32(51)?.map(NtpActivityStratumId::from_id);
         self.time = d.required(52, d.int64(52)?)?;
         d.datetime_into(53, &mut self.time_dt)?;
         self.timezone_offset = d.int32(54)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Tls>(55, &mut self.tls)?;
         d.boxed_object_into::<crate::v1_1_0::objects::NetworkTraffic>(56, &mut self.traffic)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_1_0::events::NtpActivity>>(57)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_1_0::events::NtpActivity>>(
+            57,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(58, d.int64(58)?)?;
         d.map_into(59, &mut self.unmapped)?;
         d.string_into(60, &mut self.version)?;

@@ -680,22 +680,26 @@ impl crate::columnar::Columnar for RdpActivity {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        self.action = d.caption::<crate::v1_1_0::enums::ActionId>(0)?;
+        d.caption_into::<crate::v1_1_0::enums::ActionId>(0, &mut self.action)?;
         self.action_id = d.int32(1)?.map(crate::v1_1_0::enums::ActionId::from_id);
         self.activity_id = d.required(2, d.int32(2)?.map(RdpActivityActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_1_0::events::RdpActivityActivityId>(3)?;
+        d.caption_into::<crate::v1_1_0::events::RdpActivityActivityId>(3, &mut self.activity_name)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Api>(5, &mut self.api)?;
         d.string_into(6, &mut self.app_name)?;
         d.object_list_into::<crate::v1_1_0::objects::Attack>(7, &mut self.attacks)?;
         d.object_list_into::<crate::v1_1_0::objects::Authorization>(8, &mut self.authorizations)?;
         d.string_list_into(9, &mut self.capabilities)?;
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_1_0::events::RdpActivity>>(10)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_1_0::events::RdpActivity>>(
+            10,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(11, d.int32(11)?)?;
         d.string_list_into(12, &mut self.certificate_chain)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_1_0::events::RdpActivity>>(13)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_1_0::events::RdpActivity>>(
+            13,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(14, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Cloud>(15, &mut self.cloud)?;
         d.boxed_object_into::<crate::v1_1_0::objects::NetworkConnectionInfo>(
@@ -704,7 +708,7 @@ impl crate::columnar::Columnar for RdpActivity {
         )?;
         self.count = d.int32(17)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Device>(18, &mut self.device)?;
-        self.disposition = d.caption::<crate::v1_1_0::enums::DispositionId>(19)?;
+        d.caption_into::<crate::v1_1_0::enums::DispositionId>(19, &mut self.disposition)?;
         self.disposition_id = d
             .int32(20)?
             .map(crate::v1_1_0::enums::DispositionId::from_id);
@@ -741,7 +745,7 @@ impl crate::columnar::Columnar for RdpActivity {
         d.boxed_object_into::<crate::v1_1_0::objects::Display>(42, &mut self.remote_display)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Request>(43, &mut self.request)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Response>(44, &mut self.response)?;
-        self.severity = d.caption::<crate::v1_1_0::enums::SeverityId>(45)?;
+        d.caption_into::<crate::v1_1_0::enums::SeverityId>(45, &mut self.severity)?;
         self.severity_id = d.required(
             46,
             d.int32(46)?.map(crate::v1_1_0::enums::SeverityId::from_id),
@@ -749,7 +753,7 @@ impl crate::columnar::Columnar for RdpActivity {
         d.boxed_object_into::<crate::v1_1_0::objects::NetworkEndpoint>(47, &mut self.src_endpoint)?;
         self.start_time = d.int64(48)?;
         d.datetime_into(49, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_1_0::enums::StatusId>(50)?;
+        d.caption_into::<crate::v1_1_0::enums::StatusId>(50, &mut self.status)?;
         d.string_into(51, &mut self.status_code)?;
         d.string_into(52, &mut self.status_detail)?;
         self.status_id = d.int32(53)?.map(crate::v1_1_0::enums::StatusId::from_id);
@@ -758,8 +762,10 @@ impl crate::columnar::Columnar for RdpActivity {
         self.timezone_offset = d.int32(56)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Tls>(57, &mut self.tls)?;
         d.boxed_object_into::<crate::v1_1_0::objects::NetworkTraffic>(58, &mut self.traffic)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_1_0::events::RdpActivity>>(59)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_1_0::events::RdpActivity>>(
+            59,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(60, d.int64(60)?)?;
         d.map_into(61, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

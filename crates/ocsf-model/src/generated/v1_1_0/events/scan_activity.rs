@@ -542,14 +542,21 @@ impl crate::columnar::Columnar for ScanActivity {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.activity_id = d.required(0, d.int32(0)?.map(ScanActivityActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_1_0::events::ScanActivityActivityId>(1)?;
+        d.caption_into::<crate::v1_1_0::events::ScanActivityActivityId>(
+            1,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_1_0::objects::Actor>(2, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Api>(3, &mut self.api)?;
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_1_0::events::ScanActivity>>(4)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_1_0::events::ScanActivity>>(
+            4,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(5, d.int32(5)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_1_0::events::ScanActivity>>(6)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_1_0::events::ScanActivity>>(
+            6,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(7, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Cloud>(8, &mut self.cloud)?;
         d.string_into(9, &mut self.command_uid)?;
@@ -575,14 +582,14 @@ impl crate::columnar::Columnar for ScanActivity {
         d.string_into(29, &mut self.raw_data)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Scan>(30, &mut self.scan)?;
         d.string_into(31, &mut self.schedule_uid)?;
-        self.severity = d.caption::<crate::v1_1_0::enums::SeverityId>(32)?;
+        d.caption_into::<crate::v1_1_0::enums::SeverityId>(32, &mut self.severity)?;
         self.severity_id = d.required(
             33,
             d.int32(33)?.map(crate::v1_1_0::enums::SeverityId::from_id),
         )?;
         self.start_time = d.int64(34)?;
         d.datetime_into(35, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_1_0::enums::StatusId>(36)?;
+        d.caption_into::<crate::v1_1_0::enums::StatusId>(36, &mut self.status)?;
         d.string_into(37, &mut self.status_code)?;
         d.string_into(38, &mut self.status_detail)?;
         self.status_id = d.int32(39)?.map(crate::v1_1_0::enums::StatusId::from_id);
@@ -590,8 +597,10 @@ impl crate::columnar::Columnar for ScanActivity {
         d.datetime_into(41, &mut self.time_dt)?;
         self.timezone_offset = d.int32(42)?;
         self.total = d.int32(43)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_1_0::events::ScanActivity>>(44)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_1_0::events::ScanActivity>>(
+            44,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(45, d.int64(45)?)?;
         d.map_into(46, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

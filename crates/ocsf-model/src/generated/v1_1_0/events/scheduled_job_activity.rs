@@ -535,28 +535,29 @@ impl crate::columnar::Columnar for ScheduledJobActivity {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        self.action = d.caption::<crate::v1_1_0::enums::ActionId>(0)?;
+        d.caption_into::<crate::v1_1_0::enums::ActionId>(0, &mut self.action)?;
         self.action_id = d.int32(1)?.map(crate::v1_1_0::enums::ActionId::from_id);
         self.activity_id =
             d.required(2, d.int32(2)?.map(ScheduledJobActivityActivityId::from_id))?;
-        self.activity_name =
-            d.caption::<crate::v1_1_0::events::ScheduledJobActivityActivityId>(3)?;
+        d.caption_into::<crate::v1_1_0::events::ScheduledJobActivityActivityId>(
+            3,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_1_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Api>(5, &mut self.api)?;
         d.object_list_into::<crate::v1_1_0::objects::Attack>(6, &mut self.attacks)?;
         d.object_list_into::<crate::v1_1_0::objects::Authorization>(7, &mut self.authorizations)?;
-        self.category_name = d.caption::<crate::caption::CategoryName<
-            crate::v1_1_0::events::ScheduledJobActivity,
-        >>(8)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_1_0::events::ScheduledJobActivity>>(8, &mut self.category_name)?;
         self.category_uid = d.required(9, d.int32(9)?)?;
-        self.class_name = d.caption::<crate::caption::ClassName<
-            crate::v1_1_0::events::ScheduledJobActivity,
-        >>(10)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_1_0::events::ScheduledJobActivity>>(
+            10,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(11, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Cloud>(12, &mut self.cloud)?;
         self.count = d.int32(13)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Device>(14, &mut self.device)?;
-        self.disposition = d.caption::<crate::v1_1_0::enums::DispositionId>(15)?;
+        d.caption_into::<crate::v1_1_0::enums::DispositionId>(15, &mut self.disposition)?;
         self.disposition_id = d
             .int32(16)?
             .map(crate::v1_1_0::enums::DispositionId::from_id);
@@ -571,22 +572,24 @@ impl crate::columnar::Columnar for ScheduledJobActivity {
         d.required_object_into::<crate::v1_1_0::objects::Metadata>(25, &mut self.metadata)?;
         d.object_list_into::<crate::v1_1_0::objects::Observable>(26, &mut self.observables)?;
         d.string_into(27, &mut self.raw_data)?;
-        self.severity = d.caption::<crate::v1_1_0::enums::SeverityId>(28)?;
+        d.caption_into::<crate::v1_1_0::enums::SeverityId>(28, &mut self.severity)?;
         self.severity_id = d.required(
             29,
             d.int32(29)?.map(crate::v1_1_0::enums::SeverityId::from_id),
         )?;
         self.start_time = d.int64(30)?;
         d.datetime_into(31, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_1_0::enums::StatusId>(32)?;
+        d.caption_into::<crate::v1_1_0::enums::StatusId>(32, &mut self.status)?;
         d.string_into(33, &mut self.status_code)?;
         d.string_into(34, &mut self.status_detail)?;
         self.status_id = d.int32(35)?.map(crate::v1_1_0::enums::StatusId::from_id);
         self.time = d.required(36, d.int64(36)?)?;
         d.datetime_into(37, &mut self.time_dt)?;
         self.timezone_offset = d.int32(38)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_1_0::events::ScheduledJobActivity>>(39)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_1_0::events::ScheduledJobActivity>>(
+            39,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(40, d.int64(40)?)?;
         d.map_into(41, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

@@ -666,20 +666,27 @@ impl crate::columnar::Columnar for SecurityFinding {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.activity_id = d.required(0, d.int32(0)?.map(SecurityFindingActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_1_0::events::SecurityFindingActivityId>(1)?;
+        d.caption_into::<crate::v1_1_0::events::SecurityFindingActivityId>(
+            1,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_1_0::objects::Analytic>(2, &mut self.analytic)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Api>(3, &mut self.api)?;
         d.object_list_into::<crate::v1_1_0::objects::Attack>(4, &mut self.attacks)?;
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_1_0::events::SecurityFinding>>(5)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_1_0::events::SecurityFinding>>(
+            5,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(6, d.int32(6)?)?;
         d.object_list_into::<crate::v1_1_0::objects::CisCsc>(7, &mut self.cis_csc)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_1_0::events::SecurityFinding>>(8)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_1_0::events::SecurityFinding>>(
+            8,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(9, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Cloud>(10, &mut self.cloud)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Compliance>(11, &mut self.compliance)?;
-        self.confidence = d.caption::<crate::v1_1_0::enums::ConfidenceId>(12)?;
+        d.caption_into::<crate::v1_1_0::enums::ConfidenceId>(12, &mut self.confidence)?;
         self.confidence_id = d
             .int32(13)?
             .map(crate::v1_1_0::enums::ConfidenceId::from_id);
@@ -692,7 +699,7 @@ impl crate::columnar::Columnar for SecurityFinding {
         d.object_list_into::<crate::v1_1_0::objects::Enrichment>(20, &mut self.enrichments)?;
         self.evidence = d.json(21)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Finding>(22, &mut self.finding)?;
-        self.impact = d.caption::<crate::v1_1_0::enums::ImpactId>(23)?;
+        d.caption_into::<crate::v1_1_0::enums::ImpactId>(23, &mut self.impact)?;
         self.impact_id = d.int32(24)?.map(crate::v1_1_0::enums::ImpactId::from_id);
         self.impact_score = d.int32(25)?;
         d.object_list_into::<crate::v1_1_0::objects::KillChainPhase>(26, &mut self.kill_chain)?;
@@ -704,27 +711,29 @@ impl crate::columnar::Columnar for SecurityFinding {
         d.boxed_object_into::<crate::v1_1_0::objects::Process>(32, &mut self.process)?;
         d.string_into(33, &mut self.raw_data)?;
         d.object_list_into::<crate::v1_1_0::objects::ResourceDetails>(34, &mut self.resources)?;
-        self.risk_level = d.caption::<crate::v1_1_0::enums::RiskLevelId>(35)?;
+        d.caption_into::<crate::v1_1_0::enums::RiskLevelId>(35, &mut self.risk_level)?;
         self.risk_level_id = d.int32(36)?.map(crate::v1_1_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(37)?;
-        self.severity = d.caption::<crate::v1_1_0::enums::SeverityId>(38)?;
+        d.caption_into::<crate::v1_1_0::enums::SeverityId>(38, &mut self.severity)?;
         self.severity_id = d.required(
             39,
             d.int32(39)?.map(crate::v1_1_0::enums::SeverityId::from_id),
         )?;
         self.start_time = d.int64(40)?;
         d.datetime_into(41, &mut self.start_time_dt)?;
-        self.state = d.caption::<crate::v1_1_0::events::SecurityFindingStateId>(42)?;
+        d.caption_into::<crate::v1_1_0::events::SecurityFindingStateId>(42, &mut self.state)?;
         self.state_id = d.int32(43)?.map(SecurityFindingStateId::from_id);
-        self.status = d.caption::<crate::v1_1_0::enums::StatusId>(44)?;
+        d.caption_into::<crate::v1_1_0::enums::StatusId>(44, &mut self.status)?;
         d.string_into(45, &mut self.status_code)?;
         d.string_into(46, &mut self.status_detail)?;
         self.status_id = d.int32(47)?.map(crate::v1_1_0::enums::StatusId::from_id);
         self.time = d.required(48, d.int64(48)?)?;
         d.datetime_into(49, &mut self.time_dt)?;
         self.timezone_offset = d.int32(50)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_1_0::events::SecurityFinding>>(51)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_1_0::events::SecurityFinding>>(
+            51,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(52, d.int64(52)?)?;
         d.map_into(53, &mut self.unmapped)?;
         d.object_list_into::<crate::v1_1_0::objects::Vulnerability>(54, &mut self.vulnerabilities)?;

@@ -742,20 +742,24 @@ impl crate::columnar::Columnar for SmbActivity {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        self.action = d.caption::<crate::v1_1_0::enums::ActionId>(0)?;
+        d.caption_into::<crate::v1_1_0::enums::ActionId>(0, &mut self.action)?;
         self.action_id = d.int32(1)?.map(crate::v1_1_0::enums::ActionId::from_id);
         self.activity_id = d.required(2, d.int32(2)?.map(SmbActivityActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_1_0::events::SmbActivityActivityId>(3)?;
+        d.caption_into::<crate::v1_1_0::events::SmbActivityActivityId>(3, &mut self.activity_name)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Api>(5, &mut self.api)?;
         d.string_into(6, &mut self.app_name)?;
         d.object_list_into::<crate::v1_1_0::objects::Attack>(7, &mut self.attacks)?;
         d.object_list_into::<crate::v1_1_0::objects::Authorization>(8, &mut self.authorizations)?;
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_1_0::events::SmbActivity>>(9)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_1_0::events::SmbActivity>>(
+            9,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(10, d.int32(10)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_1_0::events::SmbActivity>>(11)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_1_0::events::SmbActivity>>(
+            11,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(12, Self::CLASS_UID)?;
         d.string_list_into(13, &mut self.client_dialects)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Cloud>(14, &mut self.cloud)?;
@@ -768,7 +772,7 @@ impl crate::columnar::Columnar for SmbActivity {
         d.boxed_object_into::<crate::v1_1_0::objects::DceRpc>(18, &mut self.dce_rpc)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Device>(19, &mut self.device)?;
         d.string_into(20, &mut self.dialect)?;
-        self.disposition = d.caption::<crate::v1_1_0::enums::DispositionId>(21)?;
+        d.caption_into::<crate::v1_1_0::enums::DispositionId>(21, &mut self.disposition)?;
         self.disposition_id = d
             .int32(22)?
             .map(crate::v1_1_0::enums::DispositionId::from_id);
@@ -803,18 +807,18 @@ impl crate::columnar::Columnar for SmbActivity {
         d.boxed_object_into::<crate::v1_1_0::objects::NetworkTraffic>(42, &mut self.proxy_traffic)?;
         d.string_into(43, &mut self.raw_data)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Response>(44, &mut self.response)?;
-        self.severity = d.caption::<crate::v1_1_0::enums::SeverityId>(45)?;
+        d.caption_into::<crate::v1_1_0::enums::SeverityId>(45, &mut self.severity)?;
         self.severity_id = d.required(
             46,
             d.int32(46)?.map(crate::v1_1_0::enums::SeverityId::from_id),
         )?;
         d.string_into(47, &mut self.share)?;
-        self.share_type = d.caption::<crate::v1_1_0::events::SmbActivityShareTypeId>(48)?;
+        d.caption_into::<crate::v1_1_0::events::SmbActivityShareTypeId>(48, &mut self.share_type)?;
         self.share_type_id = d.int32(49)?.map(SmbActivityShareTypeId::from_id);
         d.boxed_object_into::<crate::v1_1_0::objects::NetworkEndpoint>(50, &mut self.src_endpoint)?;
         self.start_time = d.int64(51)?;
         d.datetime_into(52, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_1_0::enums::StatusId>(53)?;
+        d.caption_into::<crate::v1_1_0::enums::StatusId>(53, &mut self.status)?;
         d.string_into(54, &mut self.status_code)?;
         d.string_into(55, &mut self.status_detail)?;
         self.status_id = d.int32(56)?.map(crate::v1_1_0::enums::StatusId::from_id);
@@ -824,8 +828,10 @@ impl crate::columnar::Columnar for SmbActivity {
         d.boxed_object_into::<crate::v1_1_0::objects::Tls>(60, &mut self.tls)?;
         d.boxed_object_into::<crate::v1_1_0::objects::NetworkTraffic>(61, &mut self.traffic)?;
         d.string_into(62, &mut self.tree_uid)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_1_0::events::SmbActivity>>(63)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_1_0::events::SmbActivity>>(
+            63,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(64, d.int64(64)?)?;
         d.map_into(65, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

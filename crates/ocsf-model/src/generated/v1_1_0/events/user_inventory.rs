@@ -422,14 +422,21 @@ impl crate::columnar::Columnar for UserInventory {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.activity_id = d.required(0, d.int32(0)?.map(UserInventoryActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_1_0::events::UserInventoryActivityId>(1)?;
+        d.caption_into::<crate::v1_1_0::events::UserInventoryActivityId>(
+            1,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_1_0::objects::Actor>(2, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Api>(3, &mut self.api)?;
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_1_0::events::UserInventory>>(4)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_1_0::events::UserInventory>>(
+            4,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(5, d.int32(5)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_1_0::events::UserInventory>>(6)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_1_0::events::UserInventory>>(
+            6,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(7, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Cloud>(8, &mut self.cloud)?;
         self.count = d.int32(9)?;
@@ -441,22 +448,24 @@ impl crate::columnar::Columnar for UserInventory {
         d.required_object_into::<crate::v1_1_0::objects::Metadata>(15, &mut self.metadata)?;
         d.object_list_into::<crate::v1_1_0::objects::Observable>(16, &mut self.observables)?;
         d.string_into(17, &mut self.raw_data)?;
-        self.severity = d.caption::<crate::v1_1_0::enums::SeverityId>(18)?;
+        d.caption_into::<crate::v1_1_0::enums::SeverityId>(18, &mut self.severity)?;
         self.severity_id = d.required(
             19,
             d.int32(19)?.map(crate::v1_1_0::enums::SeverityId::from_id),
         )?;
         self.start_time = d.int64(20)?;
         d.datetime_into(21, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_1_0::enums::StatusId>(22)?;
+        d.caption_into::<crate::v1_1_0::enums::StatusId>(22, &mut self.status)?;
         d.string_into(23, &mut self.status_code)?;
         d.string_into(24, &mut self.status_detail)?;
         self.status_id = d.int32(25)?.map(crate::v1_1_0::enums::StatusId::from_id);
         self.time = d.required(26, d.int64(26)?)?;
         d.datetime_into(27, &mut self.time_dt)?;
         self.timezone_offset = d.int32(28)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_1_0::events::UserInventory>>(29)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_1_0::events::UserInventory>>(
+            29,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(30, d.int64(30)?)?;
         d.map_into(31, &mut self.unmapped)?;
         d.boxed_object_into::<crate::v1_1_0::objects::User>(32, &mut self.user)?;

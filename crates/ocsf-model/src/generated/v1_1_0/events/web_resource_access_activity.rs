@@ -538,17 +538,15 @@ impl crate::columnar::Columnar for WebResourceAccessActivity {
             d.int32(0)?
                 .map(WebResourceAccessActivityActivityId::from_id),
         )?;
-        self.activity_name =
-            d.caption::<crate::v1_1_0::events::WebResourceAccessActivityActivityId>(1)?;
+        d.caption_into::<crate::v1_1_0::events::WebResourceAccessActivityActivityId>(
+            1,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_1_0::objects::Actor>(2, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Api>(3, &mut self.api)?;
-        self.category_name = d.caption::<crate::caption::CategoryName<
-            crate::v1_1_0::events::WebResourceAccessActivity,
-        >>(4)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_1_0::events::WebResourceAccessActivity>>(4, &mut self.category_name)?;
         self.category_uid = d.required(5, d.int32(5)?)?;
-        self.class_name = d.caption::<crate::caption::ClassName<
-            crate::v1_1_0::events::WebResourceAccessActivity,
-        >>(6)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_1_0::events::WebResourceAccessActivity>>(6, &mut self.class_name)?;
         self.class_uid = d.class_uid(7, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Cloud>(8, &mut self.cloud)?;
         self.count = d.int32(9)?;
@@ -579,7 +577,7 @@ impl crate::columnar::Columnar for WebResourceAccessActivity {
         d.boxed_object_into::<crate::v1_1_0::objects::Tls>(25, &mut self.proxy_tls)?;
         d.boxed_object_into::<crate::v1_1_0::objects::NetworkTraffic>(26, &mut self.proxy_traffic)?;
         d.string_into(27, &mut self.raw_data)?;
-        self.severity = d.caption::<crate::v1_1_0::enums::SeverityId>(28)?;
+        d.caption_into::<crate::v1_1_0::enums::SeverityId>(28, &mut self.severity)?;
         self.severity_id = d.required(
             29,
             d.int32(29)?.map(crate::v1_1_0::enums::SeverityId::from_id),
@@ -587,7 +585,7 @@ impl crate::columnar::Columnar for WebResourceAccessActivity {
         d.boxed_object_into::<crate::v1_1_0::objects::NetworkEndpoint>(30, &mut self.src_endpoint)?;
         self.start_time = d.int64(31)?;
         d.datetime_into(32, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_1_0::enums::StatusId>(33)?;
+        d.caption_into::<crate::v1_1_0::enums::StatusId>(33, &mut self.status)?;
         d.string_into(34, &mut self.status_code)?;
         d.string_into(35, &mut self.status_detail)?;
         self.status_id = d.int32(36)?.map(crate::v1_1_0::enums::StatusId::from_id);
@@ -595,9 +593,7 @@ impl crate::columnar::Columnar for WebResourceAccessActivity {
         d.datetime_into(38, &mut self.time_dt)?;
         self.timezone_offset = d.int32(39)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Tls>(40, &mut self.tls)?;
-        self.type_name = d.caption::<crate::caption::TypeName<
-            crate::v1_1_0::events::WebResourceAccessActivity,
-        >>(41)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_1_0::events::WebResourceAccessActivity>>(41, &mut self.type_name)?;
         self.type_uid = d.required(42, d.int64(42)?)?;
         d.map_into(43, &mut self.unmapped)?;
         d.object_list_into::<crate::v1_1_0::objects::WebResource>(44, &mut self.web_resources)?;

@@ -632,28 +632,29 @@ impl crate::columnar::Columnar for WebResourcesActivity {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        self.action = d.caption::<crate::v1_1_0::enums::ActionId>(0)?;
+        d.caption_into::<crate::v1_1_0::enums::ActionId>(0, &mut self.action)?;
         self.action_id = d.int32(1)?.map(crate::v1_1_0::enums::ActionId::from_id);
         self.activity_id =
             d.required(2, d.int32(2)?.map(WebResourcesActivityActivityId::from_id))?;
-        self.activity_name =
-            d.caption::<crate::v1_1_0::events::WebResourcesActivityActivityId>(3)?;
+        d.caption_into::<crate::v1_1_0::events::WebResourcesActivityActivityId>(
+            3,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_1_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Api>(5, &mut self.api)?;
         d.object_list_into::<crate::v1_1_0::objects::Attack>(6, &mut self.attacks)?;
         d.object_list_into::<crate::v1_1_0::objects::Authorization>(7, &mut self.authorizations)?;
-        self.category_name = d.caption::<crate::caption::CategoryName<
-            crate::v1_1_0::events::WebResourcesActivity,
-        >>(8)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_1_0::events::WebResourcesActivity>>(8, &mut self.category_name)?;
         self.category_uid = d.required(9, d.int32(9)?)?;
-        self.class_name = d.caption::<crate::caption::ClassName<
-            crate::v1_1_0::events::WebResourcesActivity,
-        >>(10)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_1_0::events::WebResourcesActivity>>(
+            10,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(11, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Cloud>(12, &mut self.cloud)?;
         self.count = d.int32(13)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Device>(14, &mut self.device)?;
-        self.disposition = d.caption::<crate::v1_1_0::enums::DispositionId>(15)?;
+        d.caption_into::<crate::v1_1_0::enums::DispositionId>(15, &mut self.disposition)?;
         self.disposition_id = d
             .int32(16)?
             .map(crate::v1_1_0::enums::DispositionId::from_id);
@@ -685,7 +686,7 @@ impl crate::columnar::Columnar for WebResourcesActivity {
         d.boxed_object_into::<crate::v1_1_0::objects::Tls>(33, &mut self.proxy_tls)?;
         d.boxed_object_into::<crate::v1_1_0::objects::NetworkTraffic>(34, &mut self.proxy_traffic)?;
         d.string_into(35, &mut self.raw_data)?;
-        self.severity = d.caption::<crate::v1_1_0::enums::SeverityId>(36)?;
+        d.caption_into::<crate::v1_1_0::enums::SeverityId>(36, &mut self.severity)?;
         self.severity_id = d.required(
             37,
             d.int32(37)?.map(crate::v1_1_0::enums::SeverityId::from_id),
@@ -693,7 +694,7 @@ impl crate::columnar::Columnar for WebResourcesActivity {
         d.boxed_object_into::<crate::v1_1_0::objects::NetworkEndpoint>(38, &mut self.src_endpoint)?;
         self.start_time = d.int64(39)?;
         d.datetime_into(40, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_1_0::enums::StatusId>(41)?;
+        d.caption_into::<crate::v1_1_0::enums::StatusId>(41, &mut self.status)?;
         d.string_into(42, &mut self.status_code)?;
         d.string_into(43, &mut self.status_detail)?;
         self.status_id = d.int32(44)?.map(crate::v1_1_0::enums::StatusId::from_id);
@@ -701,8 +702,10 @@ impl crate::columnar::Columnar for WebResourcesActivity {
         d.datetime_into(46, &mut self.time_dt)?;
         self.timezone_offset = d.int32(47)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Tls>(48, &mut self.tls)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_1_0::events::WebResourcesActivity>>(49)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_1_0::events::WebResourcesActivity>>(
+            49,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(50, d.int64(50)?)?;
         d.map_into(51, &mut self.unmapped)?;
         d.object_list_into::<crate::v1_1_0::objects::WebResource>(52, &mut self.web_resources)?;

@@ -580,31 +580,32 @@ impl crate::columnar::Columnar for WinRegistryKeyActivity {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.access_mask = d.int32(0)?;
-        self.action = d.caption::<crate::v1_1_0::enums::ActionId>(1)?;
+        d.caption_into::<crate::v1_1_0::enums::ActionId>(1, &mut self.action)?;
         self.action_id = d.int32(2)?.map(crate::v1_1_0::enums::ActionId::from_id);
         self.activity_id = d.required(
             3,
             d.int32(3)?.map(WinRegistryKeyActivityActivityId::from_id),
         )?;
-        self.activity_name =
-            d.caption::<crate::v1_1_0::events::WinRegistryKeyActivityActivityId>(4)?;
+        d.caption_into::<crate::v1_1_0::events::WinRegistryKeyActivityActivityId>(
+            4,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_1_0::objects::Actor>(5, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Api>(6, &mut self.api)?;
         d.object_list_into::<crate::v1_1_0::objects::Attack>(7, &mut self.attacks)?;
         d.object_list_into::<crate::v1_1_0::objects::Authorization>(8, &mut self.authorizations)?;
-        self.category_name = d.caption::<crate::caption::CategoryName<
-            crate::v1_1_0::events::WinRegistryKeyActivity,
-        >>(9)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_1_0::events::WinRegistryKeyActivity>>(9, &mut self.category_name)?;
         self.category_uid = d.required(10, d.int32(10)?)?;
-        self.class_name = d.caption::<crate::caption::ClassName<
-            crate::v1_1_0::events::WinRegistryKeyActivity,
-        >>(11)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_1_0::events::WinRegistryKeyActivity>>(
+            11,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(12, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Cloud>(13, &mut self.cloud)?;
         self.count = d.int32(14)?;
         d.string_into(15, &mut self.create_mask)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Device>(16, &mut self.device)?;
-        self.disposition = d.caption::<crate::v1_1_0::enums::DispositionId>(17)?;
+        d.caption_into::<crate::v1_1_0::enums::DispositionId>(17, &mut self.disposition)?;
         self.disposition_id = d
             .int32(18)?
             .map(crate::v1_1_0::enums::DispositionId::from_id);
@@ -621,23 +622,24 @@ impl crate::columnar::Columnar for WinRegistryKeyActivity {
         d.boxed_object_into::<crate::v1_1_0::objects::WinRegKey>(29, &mut self.prev_reg_key)?;
         d.string_into(30, &mut self.raw_data)?;
         d.boxed_object_into::<crate::v1_1_0::objects::WinRegKey>(31, &mut self.reg_key)?;
-        self.severity = d.caption::<crate::v1_1_0::enums::SeverityId>(32)?;
+        d.caption_into::<crate::v1_1_0::enums::SeverityId>(32, &mut self.severity)?;
         self.severity_id = d.required(
             33,
             d.int32(33)?.map(crate::v1_1_0::enums::SeverityId::from_id),
         )?;
         self.start_time = d.int64(34)?;
         d.datetime_into(35, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_1_0::enums::StatusId>(36)?;
+        d.caption_into::<crate::v1_1_0::enums::StatusId>(36, &mut self.status)?;
         d.string_into(37, &mut self.status_code)?;
         d.string_into(38, &mut self.status_detail)?;
         self.status_id = d.int32(39)?.map(crate::v1_1_0::enums::StatusId::from_id);
         self.time = d.required(40, d.int64(40)?)?;
         d.datetime_into(41, &mut self.time_dt)?;
         self.timezone_offset = d.int32(42)?;
-        self.type_name = d.caption::<crate::caption::TypeName<
-            crate::v1_1_0::events::WinRegistryKeyActivity,
-        >>(43)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_1_0::events::WinRegistryKeyActivity>>(
+            43,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(44, d.int64(44)?)?;
         d.map_into(45, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

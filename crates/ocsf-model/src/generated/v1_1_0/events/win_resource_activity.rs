@@ -518,27 +518,32 @@ impl crate::columnar::Columnar for WinResourceActivity {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        self.action = d.caption::<crate::v1_1_0::enums::ActionId>(0)?;
+        d.caption_into::<crate::v1_1_0::enums::ActionId>(0, &mut self.action)?;
         self.action_id = d.int32(1)?.map(crate::v1_1_0::enums::ActionId::from_id);
         self.activity_id =
             d.required(2, d.int32(2)?.map(WinResourceActivityActivityId::from_id))?;
-        self.activity_name =
-            d.caption::<crate::v1_1_0::events::WinResourceActivityActivityId>(3)?;
+        d.caption_into::<crate::v1_1_0::events::WinResourceActivityActivityId>(
+            3,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_1_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Api>(5, &mut self.api)?;
         d.object_list_into::<crate::v1_1_0::objects::Attack>(6, &mut self.attacks)?;
         d.object_list_into::<crate::v1_1_0::objects::Authorization>(7, &mut self.authorizations)?;
-        self.category_name = d.caption::<crate::caption::CategoryName<
-            crate::v1_1_0::events::WinResourceActivity,
-        >>(8)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_1_0::events::WinResourceActivity>>(
+            8,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(9, d.int32(9)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_1_0::events::WinResourceActivity>>(10)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_1_0::events::WinResourceActivity>>(
+            10,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(11, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Cloud>(12, &mut self.cloud)?;
         self.count = d.int32(13)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Device>(14, &mut self.device)?;
-        self.disposition = d.caption::<crate::v1_1_0::enums::DispositionId>(15)?;
+        d.caption_into::<crate::v1_1_0::enums::DispositionId>(15, &mut self.disposition)?;
         self.disposition_id = d
             .int32(16)?
             .map(crate::v1_1_0::enums::DispositionId::from_id);
@@ -552,22 +557,24 @@ impl crate::columnar::Columnar for WinResourceActivity {
         d.required_object_into::<crate::v1_1_0::objects::Metadata>(24, &mut self.metadata)?;
         d.object_list_into::<crate::v1_1_0::objects::Observable>(25, &mut self.observables)?;
         d.string_into(26, &mut self.raw_data)?;
-        self.severity = d.caption::<crate::v1_1_0::enums::SeverityId>(27)?;
+        d.caption_into::<crate::v1_1_0::enums::SeverityId>(27, &mut self.severity)?;
         self.severity_id = d.required(
             28,
             d.int32(28)?.map(crate::v1_1_0::enums::SeverityId::from_id),
         )?;
         self.start_time = d.int64(29)?;
         d.datetime_into(30, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_1_0::enums::StatusId>(31)?;
+        d.caption_into::<crate::v1_1_0::enums::StatusId>(31, &mut self.status)?;
         d.string_into(32, &mut self.status_code)?;
         d.string_into(33, &mut self.status_detail)?;
         self.status_id = d.int32(34)?.map(crate::v1_1_0::enums::StatusId::from_id);
         self.time = d.required(35, d.int64(35)?)?;
         d.datetime_into(36, &mut self.time_dt)?;
         self.timezone_offset = d.int32(37)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_1_0::events::WinResourceActivity>>(38)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_1_0::events::WinResourceActivity>>(
+            38,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(39, d.int64(39)?)?;
         d.map_into(40, &mut self.unmapped)?;
         d.boxed_object_into::<crate::v1_1_0::objects::WinWinResource>(41, &mut self.win_resource)?;

@@ -140,7 +140,7 @@ impl crate::columnar::Columnar for Account {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         d.string_into(0, &mut self.name)?;
-        self.type_ = d.caption::<crate::v1_1_0::objects::AccountTypeId>(1)?;
+        d.caption_into::<crate::v1_1_0::objects::AccountTypeId>(1, &mut self.type_)?;
         self.type_id = d.int32(2)?.map(AccountTypeId::from_id);
         d.string_into(3, &mut self.uid)?;
         d.unknown_into(&mut self.unknown)?;

@@ -139,7 +139,7 @@ impl crate::columnar::Columnar for Compliance {
         d.string_into(0, &mut self.control)?;
         d.string_list_into(1, &mut self.requirements)?;
         d.string_list_into(2, &mut self.standards)?;
-        self.status = d.caption::<crate::v1_1_0::objects::ComplianceStatusId>(3)?;
+        d.caption_into::<crate::v1_1_0::objects::ComplianceStatusId>(3, &mut self.status)?;
         d.string_into(4, &mut self.status_code)?;
         d.string_into(5, &mut self.status_detail)?;
         self.status_id = d.int32(6)?.map(ComplianceStatusId::from_id);

@@ -181,7 +181,7 @@ impl crate::columnar::Columnar for Database {
         d.datetime_into(5, &mut self.modified_time_dt)?;
         d.string_into(6, &mut self.name)?;
         self.size = d.int64(7)?;
-        self.type_ = d.caption::<crate::v1_1_0::objects::DatabaseTypeId>(8)?;
+        d.caption_into::<crate::v1_1_0::objects::DatabaseTypeId>(8, &mut self.type_)?;
         self.type_id = d.int32(9)?.map(DatabaseTypeId::from_id);
         d.string_into(10, &mut self.uid)?;
         d.unknown_into(&mut self.unknown)?;

@@ -179,7 +179,7 @@ impl crate::columnar::Columnar for Databucket {
         d.datetime_into(6, &mut self.modified_time_dt)?;
         d.string_into(7, &mut self.name)?;
         self.size = d.int64(8)?;
-        self.type_ = d.caption::<crate::v1_1_0::objects::DatabucketTypeId>(9)?;
+        d.caption_into::<crate::v1_1_0::objects::DatabucketTypeId>(9, &mut self.type_)?;
         self.type_id = d.int32(10)?.map(DatabucketTypeId::from_id);
         d.string_into(11, &mut self.uid)?;
         d.unknown_into(&mut self.unknown)?;

@@ -403,12 +403,12 @@ impl crate::columnar::Columnar for Device {
         d.boxed_object_into::<crate::v1_1_0::objects::Organization>(31, &mut self.org)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Os>(32, &mut self.os)?;
         d.string_into(33, &mut self.region)?;
-        self.risk_level = d.caption::<crate::v1_1_0::enums::RiskLevelId>(34)?;
+        d.caption_into::<crate::v1_1_0::enums::RiskLevelId>(34, &mut self.risk_level)?;
         self.risk_level_id = d.int32(35)?.map(crate::v1_1_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(36)?;
         d.string_into(37, &mut self.subnet)?;
         d.string_into(38, &mut self.subnet_uid)?;
-        self.type_ = d.caption::<crate::v1_1_0::enums::TypeId>(39)?;
+        d.caption_into::<crate::v1_1_0::enums::TypeId>(39, &mut self.type_)?;
         self.type_id = d.int32(40)?.map(crate::v1_1_0::enums::TypeId::from_id);
         d.string_into(41, &mut self.uid)?;
         d.string_into(42, &mut self.uid_alt)?;

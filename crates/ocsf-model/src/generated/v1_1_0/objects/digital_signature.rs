@@ -140,7 +140,10 @@ impl crate::columnar::Columnar for DigitalSignature {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        self.algorithm = d.caption::<crate::v1_1_0::objects::DigitalSignatureAlgorithmId>(0)?;
+        d.caption_into::<crate::v1_1_0::objects::DigitalSignatureAlgorithmId>(
+            0,
+            &mut self.algorithm,
+        )?;
         self.algorithm_id = d.int32(1)?.map(DigitalSignatureAlgorithmId::from_id);
         d.boxed_object_into::<crate::v1_1_0::objects::Certificate>(2, &mut self.certificate)?;
         self.created_time = d.int64(3)?;

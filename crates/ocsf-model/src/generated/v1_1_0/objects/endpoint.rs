@@ -206,7 +206,7 @@ impl crate::columnar::Columnar for Endpoint {
         self.namespace_pid = d.int32(11)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Os>(12, &mut self.os)?;
         d.string_into(13, &mut self.subnet_uid)?;
-        self.type_ = d.caption::<crate::v1_1_0::enums::TypeId>(14)?;
+        d.caption_into::<crate::v1_1_0::enums::TypeId>(14, &mut self.type_)?;
         self.type_id = d.int32(15)?.map(crate::v1_1_0::enums::TypeId::from_id);
         d.string_into(16, &mut self.uid)?;
         d.string_into(17, &mut self.vlan_uid)?;

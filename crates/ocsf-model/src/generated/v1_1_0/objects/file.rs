@@ -339,7 +339,10 @@ impl crate::columnar::Columnar for File {
         d.boxed_object_into::<crate::v1_1_0::objects::User>(2, &mut self.accessor)?;
         self.attributes = d.int32(3)?;
         d.string_into(4, &mut self.company_name)?;
-        self.confidentiality = d.caption::<crate::v1_1_0::objects::FileConfidentialityId>(5)?;
+        d.caption_into::<crate::v1_1_0::objects::FileConfidentialityId>(
+            5,
+            &mut self.confidentiality,
+        )?;
         self.confidentiality_id = d.int32(6)?.map(FileConfidentialityId::from_id);
         self.created_time = d.int64(7)?;
         d.datetime_into(8, &mut self.created_time_dt)?;
@@ -359,7 +362,7 @@ impl crate::columnar::Columnar for File {
         d.string_into(22, &mut self.security_descriptor)?;
         d.boxed_object_into::<crate::v1_1_0::objects::DigitalSignature>(23, &mut self.signature)?;
         self.size = d.int64(24)?;
-        self.type_ = d.caption::<crate::v1_1_0::objects::FileTypeId>(25)?;
+        d.caption_into::<crate::v1_1_0::objects::FileTypeId>(25, &mut self.type_)?;
         self.type_id = d.int32(26)?.map(FileTypeId::from_id);
         d.string_into(27, &mut self.uid)?;
         d.string_into(28, &mut self.version)?;

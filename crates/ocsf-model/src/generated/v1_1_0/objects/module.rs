@@ -147,7 +147,7 @@ impl crate::columnar::Columnar for Module {
         d.string_into(0, &mut self.base_address)?;
         d.boxed_object_into::<crate::v1_1_0::objects::File>(1, &mut self.file)?;
         d.string_into(2, &mut self.function_name)?;
-        self.load_type = d.caption::<crate::v1_1_0::objects::ModuleLoadTypeId>(3)?;
+        d.caption_into::<crate::v1_1_0::objects::ModuleLoadTypeId>(3, &mut self.load_type)?;
         self.load_type_id = d.int32(4)?.map(ModuleLoadTypeId::from_id);
         d.string_into(5, &mut self.start_address)?;
         d.string_into(6, &mut self.type_)?;

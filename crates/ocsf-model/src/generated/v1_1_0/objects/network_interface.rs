@@ -159,7 +159,7 @@ impl crate::columnar::Columnar for NetworkInterface {
         d.string_into(3, &mut self.name)?;
         d.string_into(4, &mut self.namespace)?;
         self.subnet_prefix = d.int32(5)?;
-        self.type_ = d.caption::<crate::v1_1_0::objects::NetworkInterfaceTypeId>(6)?;
+        d.caption_into::<crate::v1_1_0::objects::NetworkInterfaceTypeId>(6, &mut self.type_)?;
         self.type_id = d.int32(7)?.map(NetworkInterfaceTypeId::from_id);
         d.string_into(8, &mut self.uid)?;
         d.unknown_into(&mut self.unknown)?;

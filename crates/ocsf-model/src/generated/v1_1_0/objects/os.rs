@@ -199,7 +199,7 @@ impl crate::columnar::Columnar for Os {
         d.string_into(6, &mut self.name)?;
         d.string_into(7, &mut self.sp_name)?;
         self.sp_ver = d.int32(8)?;
-        self.type_ = d.caption::<crate::v1_1_0::objects::OsTypeId>(9)?;
+        d.caption_into::<crate::v1_1_0::objects::OsTypeId>(9, &mut self.type_)?;
         self.type_id = d.int32(10)?.map(OsTypeId::from_id);
         d.string_into(11, &mut self.version)?;
         d.unknown_into(&mut self.unknown)?;

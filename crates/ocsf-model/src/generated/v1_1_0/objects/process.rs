@@ -263,7 +263,7 @@ impl crate::columnar::Columnar for Process {
         self.euid = d.int32(6)?;
         d.boxed_object_into::<crate::v1_1_0::objects::File>(7, &mut self.file)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Group>(8, &mut self.group)?;
-        self.integrity = d.caption::<crate::v1_1_0::objects::ProcessIntegrityId>(9)?;
+        d.caption_into::<crate::v1_1_0::objects::ProcessIntegrityId>(9, &mut self.integrity)?;
         self.integrity_id = d.int32(10)?.map(ProcessIntegrityId::from_id);
         d.string_list_into(11, &mut self.lineage)?;
         d.string_list_into(12, &mut self.loaded_modules)?;

@@ -163,7 +163,7 @@ impl crate::columnar::Columnar for SecurityState {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        self.state = d.caption::<crate::v1_1_0::objects::SecurityStateStateId>(0)?;
+        d.caption_into::<crate::v1_1_0::objects::SecurityStateStateId>(0, &mut self.state)?;
         self.state_id = d.int32(1)?.map(SecurityStateStateId::from_id);
         d.unknown_into(&mut self.unknown)?;
         Ok(())

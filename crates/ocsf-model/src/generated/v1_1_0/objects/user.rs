@@ -183,7 +183,7 @@ impl crate::columnar::Columnar for User {
         d.boxed_object_into::<crate::v1_1_0::objects::LdapPerson>(6, &mut self.ldap_person)?;
         d.string_into(7, &mut self.name)?;
         d.boxed_object_into::<crate::v1_1_0::objects::Organization>(8, &mut self.org)?;
-        self.type_ = d.caption::<crate::v1_1_0::objects::UserTypeId>(9)?;
+        d.caption_into::<crate::v1_1_0::objects::UserTypeId>(9, &mut self.type_)?;
         self.type_id = d.int32(10)?.map(UserTypeId::from_id);
         d.string_into(11, &mut self.uid)?;
         d.string_into(12, &mut self.uid_alt)?;

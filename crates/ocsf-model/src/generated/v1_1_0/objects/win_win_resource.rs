@@ -251,7 +251,7 @@ impl crate::columnar::Columnar for WinWinResource {
         d.string_list_into(2, &mut self.labels)?;
         d.string_into(3, &mut self.name)?;
         d.string_into(4, &mut self.svc_name)?;
-        self.type_ = d.caption::<crate::v1_1_0::objects::WinWinResourceTypeId>(5)?;
+        d.caption_into::<crate::v1_1_0::objects::WinWinResourceTypeId>(5, &mut self.type_)?;
         self.type_id = d.int32(6)?.map(WinWinResourceTypeId::from_id);
         d.string_into(7, &mut self.uid)?;
         d.unknown_into(&mut self.unknown)?;

@@ -693,18 +693,28 @@ impl crate::columnar::Columnar for Authentication {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.activity_id = d.required(0, d.int32(0)?.map(AuthenticationActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_3_0::events::AuthenticationActivityId>(1)?;
+        d.caption_into::<crate::v1_3_0::events::AuthenticationActivityId>(
+            1,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_3_0::objects::Actor>(2, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Api>(3, &mut self.api)?;
         d.object_list_into::<crate::v1_3_0::objects::AuthFactor>(4, &mut self.auth_factors)?;
-        self.auth_protocol = d.caption::<crate::v1_3_0::events::AuthenticationAuthProtocolId>(5)?;
+        d.caption_into::<crate::v1_3_0::events::AuthenticationAuthProtocolId>(
+            5,
+            &mut self.auth_protocol,
+        )?;
         self.auth_protocol_id = d.int32(6)?.map(AuthenticationAuthProtocolId::from_id);
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_3_0::events::Authentication>>(7)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_3_0::events::Authentication>>(
+            7,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(8, d.int32(8)?)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Certificate>(9, &mut self.certificate)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_3_0::events::Authentication>>(10)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_3_0::events::Authentication>>(
+            10,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(11, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Cloud>(12, &mut self.cloud)?;
         self.count = d.int32(13)?;
@@ -720,7 +730,10 @@ impl crate::columnar::Columnar for Authentication {
         self.is_new_logon = d.bool(23)?;
         self.is_remote = d.bool(24)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Process>(25, &mut self.logon_process)?;
-        self.logon_type = d.caption::<crate::v1_3_0::events::AuthenticationLogonTypeId>(26)?;
+        d.caption_into::<crate::v1_3_0::events::AuthenticationLogonTypeId>(
+            26,
+            &mut self.logon_type,
+        )?;
         self.logon_type_id = d.int32(27)?.map(AuthenticationLogonTypeId::from_id);
         d.string_into(28, &mut self.message)?;
         d.required_object_into::<crate::v1_3_0::objects::Metadata>(29, &mut self.metadata)?;
@@ -729,7 +742,7 @@ impl crate::columnar::Columnar for Authentication {
         d.string_into(32, &mut self.raw_data)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Service>(33, &mut self.service)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Session>(34, &mut self.session)?;
-        self.severity = d.caption::<crate::v1_3_0::enums::SeverityId>(35)?;
+        d.caption_into::<crate::v1_3_0::enums::SeverityId>(35, &mut self.severity)?;
         self.severity_id = d.required(
             36,
             d.int32(36)?.map(crate::v1_3_0::enums::SeverityId::from_id),
@@ -737,15 +750,17 @@ impl crate::columnar::Columnar for Authentication {
         d.boxed_object_into::<crate::v1_3_0::objects::NetworkEndpoint>(37, &mut self.src_endpoint)?;
         self.start_time = d.int64(38)?;
         d.datetime_into(39, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_3_0::enums::StatusId>(40)?;
+        d.caption_into::<crate::v1_3_0::enums::StatusId>(40, &mut self.status)?;
         d.string_into(41, &mut self.status_code)?;
         d.string_into(42, &mut self.status_detail)?;
         self.status_id = d.int32(43)?.map(crate::v1_3_0::enums::StatusId::from_id);
         self.time = d.required(44, d.int64(44)?)?;
         d.datetime_into(45, &mut self.time_dt)?;
         self.timezone_offset = d.int32(46)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_3_0::events::Authentication>>(47)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_3_0::events::Authentication>>(
+            47,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(48, d.int64(48)?)?;
         d.map_into(49, &mut self.unmapped)?;
         d.boxed_object_into::<crate::v1_3_0::objects::User>(50, &mut self.user)?;

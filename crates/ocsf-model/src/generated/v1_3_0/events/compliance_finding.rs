@@ -533,14 +533,21 @@ impl crate::columnar::Columnar for ComplianceFinding {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.activity_id = d.required(0, d.int32(0)?.map(ComplianceFindingActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_3_0::events::ComplianceFindingActivityId>(1)?;
+        d.caption_into::<crate::v1_3_0::events::ComplianceFindingActivityId>(
+            1,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_3_0::objects::Actor>(2, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Api>(3, &mut self.api)?;
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_3_0::events::ComplianceFinding>>(4)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_3_0::events::ComplianceFinding>>(
+            4,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(5, d.int32(5)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_3_0::events::ComplianceFinding>>(6)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_3_0::events::ComplianceFinding>>(
+            6,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(7, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Cloud>(8, &mut self.cloud)?;
         d.string_into(9, &mut self.comment)?;
@@ -565,22 +572,24 @@ impl crate::columnar::Columnar for ComplianceFinding {
         d.boxed_object_into::<crate::v1_3_0::objects::Remediation>(26, &mut self.remediation)?;
         d.boxed_object_into::<crate::v1_3_0::objects::ResourceDetails>(27, &mut self.resource)?;
         d.object_list_into::<crate::v1_3_0::objects::ResourceDetails>(28, &mut self.resources)?;
-        self.severity = d.caption::<crate::v1_3_0::enums::SeverityId>(29)?;
+        d.caption_into::<crate::v1_3_0::enums::SeverityId>(29, &mut self.severity)?;
         self.severity_id = d.required(
             30,
             d.int32(30)?.map(crate::v1_3_0::enums::SeverityId::from_id),
         )?;
         self.start_time = d.int64(31)?;
         d.datetime_into(32, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_3_0::events::ComplianceFindingStatusId>(33)?;
+        d.caption_into::<crate::v1_3_0::events::ComplianceFindingStatusId>(33, &mut self.status)?;
         d.string_into(34, &mut self.status_code)?;
         d.string_into(35, &mut self.status_detail)?;
         self.status_id = d.int32(36)?.map(ComplianceFindingStatusId::from_id);
         self.time = d.required(37, d.int64(37)?)?;
         d.datetime_into(38, &mut self.time_dt)?;
         self.timezone_offset = d.int32(39)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_3_0::events::ComplianceFinding>>(40)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_3_0::events::ComplianceFinding>>(
+            40,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(41, d.int64(41)?)?;
         d.map_into(42, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

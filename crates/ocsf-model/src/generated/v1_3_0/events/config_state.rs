@@ -438,18 +438,22 @@ impl crate::columnar::Columnar for ConfigState {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.activity_id = d.required(0, d.int32(0)?.map(ConfigStateActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_3_0::events::ConfigStateActivityId>(1)?;
+        d.caption_into::<crate::v1_3_0::events::ConfigStateActivityId>(1, &mut self.activity_name)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Actor>(2, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Api>(3, &mut self.api)?;
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_3_0::events::ConfigState>>(4)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_3_0::events::ConfigState>>(
+            4,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(5, d.int32(5)?)?;
         d.boxed_object_into::<crate::v1_3_0::objects::CisBenchmarkResult>(
             6,
             &mut self.cis_benchmark_result,
         )?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_3_0::events::ConfigState>>(7)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_3_0::events::ConfigState>>(
+            7,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(8, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Cloud>(9, &mut self.cloud)?;
         self.count = d.int32(10)?;
@@ -463,22 +467,24 @@ impl crate::columnar::Columnar for ConfigState {
         d.object_list_into::<crate::v1_3_0::objects::Observable>(18, &mut self.observables)?;
         d.object_list_into::<crate::v1_3_0::objects::Osint>(19, &mut self.osint)?;
         d.string_into(20, &mut self.raw_data)?;
-        self.severity = d.caption::<crate::v1_3_0::enums::SeverityId>(21)?;
+        d.caption_into::<crate::v1_3_0::enums::SeverityId>(21, &mut self.severity)?;
         self.severity_id = d.required(
             22,
             d.int32(22)?.map(crate::v1_3_0::enums::SeverityId::from_id),
         )?;
         self.start_time = d.int64(23)?;
         d.datetime_into(24, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_3_0::enums::StatusId>(25)?;
+        d.caption_into::<crate::v1_3_0::enums::StatusId>(25, &mut self.status)?;
         d.string_into(26, &mut self.status_code)?;
         d.string_into(27, &mut self.status_detail)?;
         self.status_id = d.int32(28)?.map(crate::v1_3_0::enums::StatusId::from_id);
         self.time = d.required(29, d.int64(29)?)?;
         d.datetime_into(30, &mut self.time_dt)?;
         self.timezone_offset = d.int32(31)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_3_0::events::ConfigState>>(32)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_3_0::events::ConfigState>>(
+            32,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(33, d.int64(33)?)?;
         d.map_into(34, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

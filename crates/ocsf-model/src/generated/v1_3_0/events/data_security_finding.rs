@@ -713,22 +713,27 @@ impl crate::columnar::Columnar for DataSecurityFinding {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        self.action = d.caption::<crate::v1_3_0::enums::ActionId>(0)?;
+        d.caption_into::<crate::v1_3_0::enums::ActionId>(0, &mut self.action)?;
         self.action_id = d.int32(1)?.map(crate::v1_3_0::enums::ActionId::from_id);
         self.activity_id =
             d.required(2, d.int32(2)?.map(DataSecurityFindingActivityId::from_id))?;
-        self.activity_name =
-            d.caption::<crate::v1_3_0::events::DataSecurityFindingActivityId>(3)?;
+        d.caption_into::<crate::v1_3_0::events::DataSecurityFindingActivityId>(
+            3,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_3_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Api>(5, &mut self.api)?;
         d.object_list_into::<crate::v1_3_0::objects::Attack>(6, &mut self.attacks)?;
         d.object_list_into::<crate::v1_3_0::objects::Authorization>(7, &mut self.authorizations)?;
-        self.category_name = d.caption::<crate::caption::CategoryName<
-            crate::v1_3_0::events::DataSecurityFinding,
-        >>(8)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_3_0::events::DataSecurityFinding>>(
+            8,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(9, d.int32(9)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_3_0::events::DataSecurityFinding>>(10)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_3_0::events::DataSecurityFinding>>(
+            10,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(11, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Cloud>(12, &mut self.cloud)?;
         d.string_into(13, &mut self.comment)?;
@@ -742,7 +747,7 @@ impl crate::columnar::Columnar for DataSecurityFinding {
         d.boxed_object_into::<crate::v1_3_0::objects::Database>(19, &mut self.database)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Databucket>(20, &mut self.databucket)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Device>(21, &mut self.device)?;
-        self.disposition = d.caption::<crate::v1_3_0::enums::DispositionId>(22)?;
+        d.caption_into::<crate::v1_3_0::enums::DispositionId>(22, &mut self.disposition)?;
         self.disposition_id = d
             .int32(23)?
             .map(crate::v1_3_0::enums::DispositionId::from_id);
@@ -754,7 +759,7 @@ impl crate::columnar::Columnar for DataSecurityFinding {
         d.boxed_object_into::<crate::v1_3_0::objects::File>(29, &mut self.file)?;
         d.boxed_object_into::<crate::v1_3_0::objects::FindingInfo>(30, &mut self.finding_info)?;
         d.boxed_object_into::<crate::v1_3_0::objects::FirewallRule>(31, &mut self.firewall_rule)?;
-        self.impact = d.caption::<crate::v1_3_0::enums::ImpactId>(32)?;
+        d.caption_into::<crate::v1_3_0::enums::ImpactId>(32, &mut self.impact)?;
         self.impact_id = d.int32(33)?.map(crate::v1_3_0::enums::ImpactId::from_id);
         self.impact_score = d.int32(34)?;
         d.object_list_into::<crate::v1_3_0::objects::Malware>(35, &mut self.malware)?;
@@ -764,10 +769,10 @@ impl crate::columnar::Columnar for DataSecurityFinding {
         d.object_list_into::<crate::v1_3_0::objects::Osint>(39, &mut self.osint)?;
         d.string_into(40, &mut self.raw_data)?;
         d.object_list_into::<crate::v1_3_0::objects::ResourceDetails>(41, &mut self.resources)?;
-        self.risk_level = d.caption::<crate::v1_3_0::enums::RiskLevelId>(42)?;
+        d.caption_into::<crate::v1_3_0::enums::RiskLevelId>(42, &mut self.risk_level)?;
         self.risk_level_id = d.int32(43)?.map(crate::v1_3_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(44)?;
-        self.severity = d.caption::<crate::v1_3_0::enums::SeverityId>(45)?;
+        d.caption_into::<crate::v1_3_0::enums::SeverityId>(45, &mut self.severity)?;
         self.severity_id = d.required(
             46,
             d.int32(46)?.map(crate::v1_3_0::enums::SeverityId::from_id),
@@ -775,7 +780,7 @@ impl crate::columnar::Columnar for DataSecurityFinding {
         d.boxed_object_into::<crate::v1_3_0::objects::NetworkEndpoint>(47, &mut self.src_endpoint)?;
         self.start_time = d.int64(48)?;
         d.datetime_into(49, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_3_0::events::DataSecurityFindingStatusId>(50)?;
+        d.caption_into::<crate::v1_3_0::events::DataSecurityFindingStatusId>(50, &mut self.status)?;
         d.string_into(51, &mut self.status_code)?;
         d.string_into(52, &mut self.status_detail)?;
         self.status_id = d.int32(53)?.map(DataSecurityFindingStatusId::from_id);
@@ -783,8 +788,10 @@ impl crate::columnar::Columnar for DataSecurityFinding {
         self.time = d.required(55, d.int64(55)?)?;
         d.datetime_into(56, &mut self.time_dt)?;
         self.timezone_offset = d.int32(57)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_3_0::events::DataSecurityFinding>>(58)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_3_0::events::DataSecurityFinding>>(
+            58,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(59, d.int64(59)?)?;
         d.map_into(60, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

@@ -651,25 +651,32 @@ impl crate::columnar::Columnar for DatastoreActivity {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        self.action = d.caption::<crate::v1_3_0::enums::ActionId>(0)?;
+        d.caption_into::<crate::v1_3_0::enums::ActionId>(0, &mut self.action)?;
         self.action_id = d.int32(1)?.map(crate::v1_3_0::enums::ActionId::from_id);
         self.activity_id = d.required(2, d.int32(2)?.map(DatastoreActivityActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_3_0::events::DatastoreActivityActivityId>(3)?;
+        d.caption_into::<crate::v1_3_0::events::DatastoreActivityActivityId>(
+            3,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_3_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Api>(5, &mut self.api)?;
         d.object_list_into::<crate::v1_3_0::objects::Attack>(6, &mut self.attacks)?;
         d.object_list_into::<crate::v1_3_0::objects::Authorization>(7, &mut self.authorizations)?;
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_3_0::events::DatastoreActivity>>(8)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_3_0::events::DatastoreActivity>>(
+            8,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(9, d.int32(9)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_3_0::events::DatastoreActivity>>(10)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_3_0::events::DatastoreActivity>>(
+            10,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(11, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Cloud>(12, &mut self.cloud)?;
         self.count = d.int32(13)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Database>(14, &mut self.database)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Databucket>(15, &mut self.databucket)?;
-        self.disposition = d.caption::<crate::v1_3_0::enums::DispositionId>(16)?;
+        d.caption_into::<crate::v1_3_0::enums::DispositionId>(16, &mut self.disposition)?;
         self.disposition_id = d
             .int32(17)?
             .map(crate::v1_3_0::enums::DispositionId::from_id);
@@ -687,7 +694,7 @@ impl crate::columnar::Columnar for DatastoreActivity {
         d.object_list_into::<crate::v1_3_0::objects::Osint>(29, &mut self.osint)?;
         d.boxed_object_into::<crate::v1_3_0::objects::QueryInfo>(30, &mut self.query_info)?;
         d.string_into(31, &mut self.raw_data)?;
-        self.severity = d.caption::<crate::v1_3_0::enums::SeverityId>(32)?;
+        d.caption_into::<crate::v1_3_0::enums::SeverityId>(32, &mut self.severity)?;
         self.severity_id = d.required(
             33,
             d.int32(33)?.map(crate::v1_3_0::enums::SeverityId::from_id),
@@ -695,7 +702,7 @@ impl crate::columnar::Columnar for DatastoreActivity {
         d.boxed_object_into::<crate::v1_3_0::objects::NetworkEndpoint>(34, &mut self.src_endpoint)?;
         self.start_time = d.int64(35)?;
         d.datetime_into(36, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_3_0::enums::StatusId>(37)?;
+        d.caption_into::<crate::v1_3_0::enums::StatusId>(37, &mut self.status)?;
         d.string_into(38, &mut self.status_code)?;
         d.string_into(39, &mut self.status_detail)?;
         self.status_id = d.int32(40)?.map(crate::v1_3_0::enums::StatusId::from_id);
@@ -703,10 +710,12 @@ impl crate::columnar::Columnar for DatastoreActivity {
         self.time = d.required(42, d.int64(42)?)?;
         d.datetime_into(43, &mut self.time_dt)?;
         self.timezone_offset = d.int32(44)?;
-        self.type_ = d.caption::<crate::v1_3_0::events::DatastoreActivityTypeId>(45)?;
+        d.caption_into::<crate::v1_3_0::events::DatastoreActivityTypeId>(45, &mut self.type_)?;
         self.type_id = d.int32(46)?.map(DatastoreActivityTypeId::from_id);
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_3_0::events::DatastoreActivity>>(47)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_3_0::events::DatastoreActivity>>(
+            47,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(48, d.int64(48)?)?;
         d.map_into(49, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

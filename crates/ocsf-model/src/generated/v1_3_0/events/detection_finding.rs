@@ -681,19 +681,26 @@ impl crate::columnar::Columnar for DetectionFinding {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        self.action = d.caption::<crate::v1_3_0::enums::ActionId>(0)?;
+        d.caption_into::<crate::v1_3_0::enums::ActionId>(0, &mut self.action)?;
         self.action_id = d.int32(1)?.map(crate::v1_3_0::enums::ActionId::from_id);
         self.activity_id = d.required(2, d.int32(2)?.map(DetectionFindingActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_3_0::events::DetectionFindingActivityId>(3)?;
+        d.caption_into::<crate::v1_3_0::events::DetectionFindingActivityId>(
+            3,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_3_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Api>(5, &mut self.api)?;
         d.object_list_into::<crate::v1_3_0::objects::Attack>(6, &mut self.attacks)?;
         d.object_list_into::<crate::v1_3_0::objects::Authorization>(7, &mut self.authorizations)?;
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_3_0::events::DetectionFinding>>(8)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_3_0::events::DetectionFinding>>(
+            8,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(9, d.int32(9)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_3_0::events::DetectionFinding>>(10)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_3_0::events::DetectionFinding>>(
+            10,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(11, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Cloud>(12, &mut self.cloud)?;
         d.string_into(13, &mut self.comment)?;
@@ -704,7 +711,7 @@ impl crate::columnar::Columnar for DetectionFinding {
         self.confidence_score = d.int32(16)?;
         self.count = d.int32(17)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Device>(18, &mut self.device)?;
-        self.disposition = d.caption::<crate::v1_3_0::enums::DispositionId>(19)?;
+        d.caption_into::<crate::v1_3_0::enums::DispositionId>(19, &mut self.disposition)?;
         self.disposition_id = d
             .int32(20)?
             .map(crate::v1_3_0::enums::DispositionId::from_id);
@@ -715,7 +722,7 @@ impl crate::columnar::Columnar for DetectionFinding {
         d.object_list_into::<crate::v1_3_0::objects::Evidences>(25, &mut self.evidences)?;
         d.boxed_object_into::<crate::v1_3_0::objects::FindingInfo>(26, &mut self.finding_info)?;
         d.boxed_object_into::<crate::v1_3_0::objects::FirewallRule>(27, &mut self.firewall_rule)?;
-        self.impact = d.caption::<crate::v1_3_0::enums::ImpactId>(28)?;
+        d.caption_into::<crate::v1_3_0::enums::ImpactId>(28, &mut self.impact)?;
         self.impact_id = d.int32(29)?.map(crate::v1_3_0::enums::ImpactId::from_id);
         self.impact_score = d.int32(30)?;
         d.object_list_into::<crate::v1_3_0::objects::Malware>(31, &mut self.malware)?;
@@ -727,25 +734,27 @@ impl crate::columnar::Columnar for DetectionFinding {
         d.boxed_object_into::<crate::v1_3_0::objects::Remediation>(37, &mut self.remediation)?;
         d.object_list_into::<crate::v1_3_0::objects::ResourceDetails>(38, &mut self.resources)?;
         d.string_into(39, &mut self.risk_details)?;
-        self.risk_level = d.caption::<crate::v1_3_0::enums::RiskLevelId>(40)?;
+        d.caption_into::<crate::v1_3_0::enums::RiskLevelId>(40, &mut self.risk_level)?;
         self.risk_level_id = d.int32(41)?.map(crate::v1_3_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(42)?;
-        self.severity = d.caption::<crate::v1_3_0::enums::SeverityId>(43)?;
+        d.caption_into::<crate::v1_3_0::enums::SeverityId>(43, &mut self.severity)?;
         self.severity_id = d.required(
             44,
             d.int32(44)?.map(crate::v1_3_0::enums::SeverityId::from_id),
         )?;
         self.start_time = d.int64(45)?;
         d.datetime_into(46, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_3_0::events::DetectionFindingStatusId>(47)?;
+        d.caption_into::<crate::v1_3_0::events::DetectionFindingStatusId>(47, &mut self.status)?;
         d.string_into(48, &mut self.status_code)?;
         d.string_into(49, &mut self.status_detail)?;
         self.status_id = d.int32(50)?.map(DetectionFindingStatusId::from_id);
         self.time = d.required(51, d.int64(51)?)?;
         d.datetime_into(52, &mut self.time_dt)?;
         self.timezone_offset = d.int32(53)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_3_0::events::DetectionFinding>>(54)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_3_0::events::DetectionFinding>>(
+            54,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(55, d.int64(55)?)?;
         d.map_into(56, &mut self.unmapped)?;
         d.object_list_into::<crate::v1_3_0::objects::Vulnerability>(57, &mut self.vulnerabilities)?;

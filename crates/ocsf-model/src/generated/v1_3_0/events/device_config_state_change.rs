@@ -621,17 +621,15 @@ impl crate::columnar::Columnar for DeviceConfigStateChange {
             0,
             d.int32(0)?.map(DeviceConfigStateChangeActivityId::from_id),
         )?;
-        self.activity_name =
-            d.caption::<crate::v1_3_0::events::DeviceConfigStateChangeActivityId>(1)?;
+        d.caption_into::<crate::v1_3_0::events::DeviceConfigStateChangeActivityId>(
+            1,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_3_0::objects::Actor>(2, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Api>(3, &mut self.api)?;
-        self.category_name = d.caption::<crate::caption::CategoryName<
-            crate::v1_3_0::events::DeviceConfigStateChange,
-        >>(4)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_3_0::events::DeviceConfigStateChange>>(4, &mut self.category_name)?;
         self.category_uid = d.required(5, d.int32(5)?)?;
-        self.class_name = d.caption::<crate::caption::ClassName<
-            crate::v1_3_0::events::DeviceConfigStateChange,
-        >>(6)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_3_0::events::DeviceConfigStateChange>>(6, &mut self.class_name)?;
         self.class_uid = d.class_uid(7, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Cloud>(8, &mut self.cloud)?;
         self.count = d.int32(9)?;
@@ -644,8 +642,10 @@ impl crate::columnar::Columnar for DeviceConfigStateChange {
         d.required_object_into::<crate::v1_3_0::objects::Metadata>(16, &mut self.metadata)?;
         d.object_list_into::<crate::v1_3_0::objects::Observable>(17, &mut self.observables)?;
         d.object_list_into::<crate::v1_3_0::objects::Osint>(18, &mut self.osint)?;
-        self.prev_security_level =
-            d.caption::<crate::v1_3_0::events::DeviceConfigStateChangePrevSecurityLevelId>(19)?;
+        d.caption_into::<crate::v1_3_0::events::DeviceConfigStateChangePrevSecurityLevelId>(
+            19,
+            &mut self.prev_security_level,
+        )?;
         self.prev_security_level_id = d
             .int32(20)?
             .map(DeviceConfigStateChangePrevSecurityLevelId::from_id);
@@ -654,31 +654,37 @@ impl crate::columnar::Columnar for DeviceConfigStateChange {
             &mut self.prev_security_states,
         )?;
         d.string_into(22, &mut self.raw_data)?;
-        self.security_level =
-            d.caption::<crate::v1_3_0::events::DeviceConfigStateChangeSecurityLevelId>(23)?;
+        d.caption_into::<crate::v1_3_0::events::DeviceConfigStateChangeSecurityLevelId>(
+            23,
+            &mut self.security_level,
+        )?;
         self.security_level_id = d
             .int32(24)?
             .map(DeviceConfigStateChangeSecurityLevelId::from_id);
         d.object_list_into::<crate::v1_3_0::objects::SecurityState>(25, &mut self.security_states)?;
-        self.severity = d.caption::<crate::v1_3_0::enums::SeverityId>(26)?;
+        d.caption_into::<crate::v1_3_0::enums::SeverityId>(26, &mut self.severity)?;
         self.severity_id = d.required(
             27,
             d.int32(27)?.map(crate::v1_3_0::enums::SeverityId::from_id),
         )?;
         self.start_time = d.int64(28)?;
         d.datetime_into(29, &mut self.start_time_dt)?;
-        self.state = d.caption::<crate::v1_3_0::events::DeviceConfigStateChangeStateId>(30)?;
+        d.caption_into::<crate::v1_3_0::events::DeviceConfigStateChangeStateId>(
+            30,
+            &mut self.state,
+        )?;
         self.state_id = d.int32(31)?.map(DeviceConfigStateChangeStateId::from_id);
-        self.status = d.caption::<crate::v1_3_0::enums::StatusId>(32)?;
+        d.caption_into::<crate::v1_3_0::enums::StatusId>(32, &mut self.status)?;
         d.string_into(33, &mut self.status_code)?;
         d.string_into(34, &mut self.status_detail)?;
         self.status_id = d.int32(35)?.map(crate::v1_3_0::enums::StatusId::from_id);
         self.time = d.required(36, d.int64(36)?)?;
         d.datetime_into(37, &mut self.time_dt)?;
         self.timezone_offset = d.int32(38)?;
-        self.type_name = d.caption::<crate::caption::TypeName<
-            crate::v1_3_0::events::DeviceConfigStateChange,
-        >>(39)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_3_0::events::DeviceConfigStateChange>>(
+            39,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(40, d.int64(40)?)?;
         d.map_into(41, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

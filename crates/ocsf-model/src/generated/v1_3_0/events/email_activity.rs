@@ -620,28 +620,35 @@ impl crate::columnar::Columnar for EmailActivity {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        self.action = d.caption::<crate::v1_3_0::enums::ActionId>(0)?;
+        d.caption_into::<crate::v1_3_0::enums::ActionId>(0, &mut self.action)?;
         self.action_id = d.int32(1)?.map(crate::v1_3_0::enums::ActionId::from_id);
         self.activity_id = d.int32(2)?.map(EmailActivityActivityId::from_id);
-        self.activity_name = d.caption::<crate::v1_3_0::events::EmailActivityActivityId>(3)?;
+        d.caption_into::<crate::v1_3_0::events::EmailActivityActivityId>(
+            3,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_3_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Api>(5, &mut self.api)?;
         d.object_list_into::<crate::v1_3_0::objects::Attack>(6, &mut self.attacks)?;
         self.attempt = d.int32(7)?;
         d.object_list_into::<crate::v1_3_0::objects::Authorization>(8, &mut self.authorizations)?;
         d.string_into(9, &mut self.banner)?;
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_3_0::events::EmailActivity>>(10)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_3_0::events::EmailActivity>>(
+            10,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(11, d.int32(11)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_3_0::events::EmailActivity>>(12)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_3_0::events::EmailActivity>>(
+            12,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(13, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Cloud>(14, &mut self.cloud)?;
         self.count = d.int32(15)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Device>(16, &mut self.device)?;
-        self.direction = d.caption::<crate::v1_3_0::events::EmailActivityDirectionId>(17)?;
+        d.caption_into::<crate::v1_3_0::events::EmailActivityDirectionId>(17, &mut self.direction)?;
         self.direction_id = d.int32(18)?.map(EmailActivityDirectionId::from_id);
-        self.disposition = d.caption::<crate::v1_3_0::enums::DispositionId>(19)?;
+        d.caption_into::<crate::v1_3_0::enums::DispositionId>(19, &mut self.disposition)?;
         self.disposition_id = d
             .int32(20)?
             .map(crate::v1_3_0::enums::DispositionId::from_id);
@@ -659,7 +666,7 @@ impl crate::columnar::Columnar for EmailActivity {
         d.object_list_into::<crate::v1_3_0::objects::Observable>(32, &mut self.observables)?;
         d.object_list_into::<crate::v1_3_0::objects::Osint>(33, &mut self.osint)?;
         d.string_into(34, &mut self.raw_data)?;
-        self.severity = d.caption::<crate::v1_3_0::enums::SeverityId>(35)?;
+        d.caption_into::<crate::v1_3_0::enums::SeverityId>(35, &mut self.severity)?;
         self.severity_id = d.required(
             36,
             d.int32(36)?.map(crate::v1_3_0::enums::SeverityId::from_id),
@@ -668,15 +675,17 @@ impl crate::columnar::Columnar for EmailActivity {
         d.boxed_object_into::<crate::v1_3_0::objects::NetworkEndpoint>(38, &mut self.src_endpoint)?;
         self.start_time = d.int64(39)?;
         d.datetime_into(40, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_3_0::enums::StatusId>(41)?;
+        d.caption_into::<crate::v1_3_0::enums::StatusId>(41, &mut self.status)?;
         d.string_into(42, &mut self.status_code)?;
         d.string_into(43, &mut self.status_detail)?;
         self.status_id = d.int32(44)?.map(crate::v1_3_0::enums::StatusId::from_id);
         self.time = d.required(45, d.int64(45)?)?;
         d.datetime_into(46, &mut self.time_dt)?;
         self.timezone_offset = d.int32(47)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_3_0::events::EmailActivity>>(48)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_3_0::events::EmailActivity>>(
+            48,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(49, d.int64(49)?)?;
         d.map_into(50, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

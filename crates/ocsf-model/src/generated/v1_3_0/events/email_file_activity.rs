@@ -534,24 +534,31 @@ impl crate::columnar::Columnar for EmailFileActivity {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        self.action = d.caption::<crate::v1_3_0::enums::ActionId>(0)?;
+        d.caption_into::<crate::v1_3_0::enums::ActionId>(0, &mut self.action)?;
         self.action_id = d.int32(1)?.map(crate::v1_3_0::enums::ActionId::from_id);
         self.activity_id = d.int32(2)?.map(EmailFileActivityActivityId::from_id);
-        self.activity_name = d.caption::<crate::v1_3_0::events::EmailFileActivityActivityId>(3)?;
+        d.caption_into::<crate::v1_3_0::events::EmailFileActivityActivityId>(
+            3,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_3_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Api>(5, &mut self.api)?;
         d.object_list_into::<crate::v1_3_0::objects::Attack>(6, &mut self.attacks)?;
         d.object_list_into::<crate::v1_3_0::objects::Authorization>(7, &mut self.authorizations)?;
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_3_0::events::EmailFileActivity>>(8)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_3_0::events::EmailFileActivity>>(
+            8,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(9, d.int32(9)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_3_0::events::EmailFileActivity>>(10)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_3_0::events::EmailFileActivity>>(
+            10,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(11, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Cloud>(12, &mut self.cloud)?;
         self.count = d.int32(13)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Device>(14, &mut self.device)?;
-        self.disposition = d.caption::<crate::v1_3_0::enums::DispositionId>(15)?;
+        d.caption_into::<crate::v1_3_0::enums::DispositionId>(15, &mut self.disposition)?;
         self.disposition_id = d
             .int32(16)?
             .map(crate::v1_3_0::enums::DispositionId::from_id);
@@ -568,22 +575,24 @@ impl crate::columnar::Columnar for EmailFileActivity {
         d.object_list_into::<crate::v1_3_0::objects::Observable>(27, &mut self.observables)?;
         d.object_list_into::<crate::v1_3_0::objects::Osint>(28, &mut self.osint)?;
         d.string_into(29, &mut self.raw_data)?;
-        self.severity = d.caption::<crate::v1_3_0::enums::SeverityId>(30)?;
+        d.caption_into::<crate::v1_3_0::enums::SeverityId>(30, &mut self.severity)?;
         self.severity_id = d.required(
             31,
             d.int32(31)?.map(crate::v1_3_0::enums::SeverityId::from_id),
         )?;
         self.start_time = d.int64(32)?;
         d.datetime_into(33, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_3_0::enums::StatusId>(34)?;
+        d.caption_into::<crate::v1_3_0::enums::StatusId>(34, &mut self.status)?;
         d.string_into(35, &mut self.status_code)?;
         d.string_into(36, &mut self.status_detail)?;
         self.status_id = d.int32(37)?.map(crate::v1_3_0::enums::StatusId::from_id);
         self.time = d.required(38, d.int64(38)?)?;
         d.datetime_into(39, &mut self.time_dt)?;
         self.timezone_offset = d.int32(40)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_3_0::events::EmailFileActivity>>(41)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_3_0::events::EmailFileActivity>>(
+            41,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(42, d.int64(42)?)?;
         d.map_into(43, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

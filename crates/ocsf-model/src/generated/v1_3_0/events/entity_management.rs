@@ -527,14 +527,21 @@ impl crate::columnar::Columnar for EntityManagement {
         d.string_list_into(0, &mut self.access_list)?;
         self.access_mask = d.int32(1)?;
         self.activity_id = d.required(2, d.int32(2)?.map(EntityManagementActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_3_0::events::EntityManagementActivityId>(3)?;
+        d.caption_into::<crate::v1_3_0::events::EntityManagementActivityId>(
+            3,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_3_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Api>(5, &mut self.api)?;
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_3_0::events::EntityManagement>>(6)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_3_0::events::EntityManagement>>(
+            6,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(7, d.int32(7)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_3_0::events::EntityManagement>>(8)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_3_0::events::EntityManagement>>(
+            8,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(9, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Cloud>(10, &mut self.cloud)?;
         d.string_into(11, &mut self.comment)?;
@@ -552,7 +559,7 @@ impl crate::columnar::Columnar for EntityManagement {
         d.object_list_into::<crate::v1_3_0::objects::Observable>(23, &mut self.observables)?;
         d.object_list_into::<crate::v1_3_0::objects::Osint>(24, &mut self.osint)?;
         d.string_into(25, &mut self.raw_data)?;
-        self.severity = d.caption::<crate::v1_3_0::enums::SeverityId>(26)?;
+        d.caption_into::<crate::v1_3_0::enums::SeverityId>(26, &mut self.severity)?;
         self.severity_id = d.required(
             27,
             d.int32(27)?.map(crate::v1_3_0::enums::SeverityId::from_id),
@@ -560,15 +567,17 @@ impl crate::columnar::Columnar for EntityManagement {
         d.boxed_object_into::<crate::v1_3_0::objects::NetworkEndpoint>(28, &mut self.src_endpoint)?;
         self.start_time = d.int64(29)?;
         d.datetime_into(30, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_3_0::enums::StatusId>(31)?;
+        d.caption_into::<crate::v1_3_0::enums::StatusId>(31, &mut self.status)?;
         d.string_into(32, &mut self.status_code)?;
         d.string_into(33, &mut self.status_detail)?;
         self.status_id = d.int32(34)?.map(crate::v1_3_0::enums::StatusId::from_id);
         self.time = d.required(35, d.int64(35)?)?;
         d.datetime_into(36, &mut self.time_dt)?;
         self.timezone_offset = d.int32(37)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_3_0::events::EntityManagement>>(38)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_3_0::events::EntityManagement>>(
+            38,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(39, d.int64(39)?)?;
         d.map_into(40, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

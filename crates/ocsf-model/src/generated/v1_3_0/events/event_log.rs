@@ -628,24 +628,28 @@ impl crate::columnar::Columnar for EventLog {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        self.action = d.caption::<crate::v1_3_0::enums::ActionId>(0)?;
+        d.caption_into::<crate::v1_3_0::enums::ActionId>(0, &mut self.action)?;
         self.action_id = d.int32(1)?.map(crate::v1_3_0::enums::ActionId::from_id);
         self.activity_id = d.required(2, d.int32(2)?.map(EventLogActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_3_0::events::EventLogActivityId>(3)?;
+        d.caption_into::<crate::v1_3_0::events::EventLogActivityId>(3, &mut self.activity_name)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Api>(5, &mut self.api)?;
         d.object_list_into::<crate::v1_3_0::objects::Attack>(6, &mut self.attacks)?;
         d.object_list_into::<crate::v1_3_0::objects::Authorization>(7, &mut self.authorizations)?;
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_3_0::events::EventLog>>(8)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_3_0::events::EventLog>>(
+            8,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(9, d.int32(9)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_3_0::events::EventLog>>(10)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_3_0::events::EventLog>>(
+            10,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(11, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Cloud>(12, &mut self.cloud)?;
         self.count = d.int32(13)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Device>(14, &mut self.device)?;
-        self.disposition = d.caption::<crate::v1_3_0::enums::DispositionId>(15)?;
+        d.caption_into::<crate::v1_3_0::enums::DispositionId>(15, &mut self.disposition)?;
         self.disposition_id = d
             .int32(16)?
             .map(crate::v1_3_0::enums::DispositionId::from_id);
@@ -658,7 +662,7 @@ impl crate::columnar::Columnar for EventLog {
         d.boxed_object_into::<crate::v1_3_0::objects::FirewallRule>(23, &mut self.firewall_rule)?;
         d.string_into(24, &mut self.log_name)?;
         d.string_into(25, &mut self.log_provider)?;
-        self.log_type = d.caption::<crate::v1_3_0::events::EventLogLogTypeId>(26)?;
+        d.caption_into::<crate::v1_3_0::events::EventLogLogTypeId>(26, &mut self.log_type)?;
         self.log_type_id = d.int32(27)?.map(EventLogLogTypeId::from_id);
         d.object_list_into::<crate::v1_3_0::objects::Malware>(28, &mut self.malware)?;
         d.string_into(29, &mut self.message)?;
@@ -666,7 +670,7 @@ impl crate::columnar::Columnar for EventLog {
         d.object_list_into::<crate::v1_3_0::objects::Observable>(31, &mut self.observables)?;
         d.object_list_into::<crate::v1_3_0::objects::Osint>(32, &mut self.osint)?;
         d.string_into(33, &mut self.raw_data)?;
-        self.severity = d.caption::<crate::v1_3_0::enums::SeverityId>(34)?;
+        d.caption_into::<crate::v1_3_0::enums::SeverityId>(34, &mut self.severity)?;
         self.severity_id = d.required(
             35,
             d.int32(35)?.map(crate::v1_3_0::enums::SeverityId::from_id),
@@ -674,15 +678,17 @@ impl crate::columnar::Columnar for EventLog {
         d.boxed_object_into::<crate::v1_3_0::objects::NetworkEndpoint>(36, &mut self.src_endpoint)?;
         self.start_time = d.int64(37)?;
         d.datetime_into(38, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_3_0::enums::StatusId>(39)?;
+        d.caption_into::<crate::v1_3_0::enums::StatusId>(39, &mut self.status)?;
         d.string_into(40, &mut self.status_code)?;
         d.string_into(41, &mut self.status_detail)?;
         self.status_id = d.int32(42)?.map(crate::v1_3_0::enums::StatusId::from_id);
         self.time = d.required(43, d.int64(43)?)?;
         d.datetime_into(44, &mut self.time_dt)?;
         self.timezone_offset = d.int32(45)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_3_0::events::EventLog>>(46)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_3_0::events::EventLog>>(
+            46,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(47, d.int64(47)?)?;
         d.map_into(48, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

@@ -606,19 +606,26 @@ impl crate::columnar::Columnar for FileActivity {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.access_mask = d.int32(0)?;
-        self.action = d.caption::<crate::v1_3_0::enums::ActionId>(1)?;
+        d.caption_into::<crate::v1_3_0::enums::ActionId>(1, &mut self.action)?;
         self.action_id = d.int32(2)?.map(crate::v1_3_0::enums::ActionId::from_id);
         self.activity_id = d.required(3, d.int32(3)?.map(FileActivityActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_3_0::events::FileActivityActivityId>(4)?;
+        d.caption_into::<crate::v1_3_0::events::FileActivityActivityId>(
+            4,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_3_0::objects::Actor>(5, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Api>(6, &mut self.api)?;
         d.object_list_into::<crate::v1_3_0::objects::Attack>(7, &mut self.attacks)?;
         d.object_list_into::<crate::v1_3_0::objects::Authorization>(8, &mut self.authorizations)?;
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_3_0::events::FileActivity>>(9)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_3_0::events::FileActivity>>(
+            9,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(10, d.int32(10)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_3_0::events::FileActivity>>(11)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_3_0::events::FileActivity>>(
+            11,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(12, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Cloud>(13, &mut self.cloud)?;
         d.string_into(14, &mut self.component)?;
@@ -626,7 +633,7 @@ impl crate::columnar::Columnar for FileActivity {
         self.count = d.int32(16)?;
         d.string_into(17, &mut self.create_mask)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Device>(18, &mut self.device)?;
-        self.disposition = d.caption::<crate::v1_3_0::enums::DispositionId>(19)?;
+        d.caption_into::<crate::v1_3_0::enums::DispositionId>(19, &mut self.disposition)?;
         self.disposition_id = d
             .int32(20)?
             .map(crate::v1_3_0::enums::DispositionId::from_id);
@@ -644,22 +651,24 @@ impl crate::columnar::Columnar for FileActivity {
         d.object_list_into::<crate::v1_3_0::objects::Observable>(32, &mut self.observables)?;
         d.object_list_into::<crate::v1_3_0::objects::Osint>(33, &mut self.osint)?;
         d.string_into(34, &mut self.raw_data)?;
-        self.severity = d.caption::<crate::v1_3_0::enums::SeverityId>(35)?;
+        d.caption_into::<crate::v1_3_0::enums::SeverityId>(35, &mut self.severity)?;
         self.severity_id = d.required(
             36,
             d.int32(36)?.map(crate::v1_3_0::enums::SeverityId::from_id),
         )?;
         self.start_time = d.int64(37)?;
         d.datetime_into(38, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_3_0::enums::StatusId>(39)?;
+        d.caption_into::<crate::v1_3_0::enums::StatusId>(39, &mut self.status)?;
         d.string_into(40, &mut self.status_code)?;
         d.string_into(41, &mut self.status_detail)?;
         self.status_id = d.int32(42)?.map(crate::v1_3_0::enums::StatusId::from_id);
         self.time = d.required(43, d.int64(43)?)?;
         d.datetime_into(44, &mut self.time_dt)?;
         self.timezone_offset = d.int32(45)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_3_0::events::FileActivity>>(46)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_3_0::events::FileActivity>>(
+            46,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(47, d.int64(47)?)?;
         d.map_into(48, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

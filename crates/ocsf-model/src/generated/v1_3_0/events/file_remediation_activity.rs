@@ -516,17 +516,15 @@ impl crate::columnar::Columnar for FileRemediationActivity {
             0,
             d.int32(0)?.map(FileRemediationActivityActivityId::from_id),
         )?;
-        self.activity_name =
-            d.caption::<crate::v1_3_0::events::FileRemediationActivityActivityId>(1)?;
+        d.caption_into::<crate::v1_3_0::events::FileRemediationActivityActivityId>(
+            1,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_3_0::objects::Actor>(2, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Api>(3, &mut self.api)?;
-        self.category_name = d.caption::<crate::caption::CategoryName<
-            crate::v1_3_0::events::FileRemediationActivity,
-        >>(4)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_3_0::events::FileRemediationActivity>>(4, &mut self.category_name)?;
         self.category_uid = d.required(5, d.int32(5)?)?;
-        self.class_name = d.caption::<crate::caption::ClassName<
-            crate::v1_3_0::events::FileRemediationActivity,
-        >>(6)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_3_0::events::FileRemediationActivity>>(6, &mut self.class_name)?;
         self.class_uid = d.class_uid(7, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Cloud>(8, &mut self.cloud)?;
         d.string_into(9, &mut self.command_uid)?;
@@ -545,23 +543,27 @@ impl crate::columnar::Columnar for FileRemediationActivity {
         d.string_into(22, &mut self.raw_data)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Remediation>(23, &mut self.remediation)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Scan>(24, &mut self.scan)?;
-        self.severity = d.caption::<crate::v1_3_0::enums::SeverityId>(25)?;
+        d.caption_into::<crate::v1_3_0::enums::SeverityId>(25, &mut self.severity)?;
         self.severity_id = d.required(
             26,
             d.int32(26)?.map(crate::v1_3_0::enums::SeverityId::from_id),
         )?;
         self.start_time = d.int64(27)?;
         d.datetime_into(28, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_3_0::events::FileRemediationActivityStatusId>(29)?;
+        d.caption_into::<crate::v1_3_0::events::FileRemediationActivityStatusId>(
+            29,
+            &mut self.status,
+        )?;
         d.string_into(30, &mut self.status_code)?;
         d.string_into(31, &mut self.status_detail)?;
         self.status_id = d.int32(32)?.map(FileRemediationActivityStatusId::from_id);
         self.time = d.required(33, d.int64(33)?)?;
         d.datetime_into(34, &mut self.time_dt)?;
         self.timezone_offset = d.int32(35)?;
-        self.type_name = d.caption::<crate::caption::TypeName<
-            crate::v1_3_0::events::FileRemediationActivity,
-        >>(36)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_3_0::events::FileRemediationActivity>>(
+            36,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(37, d.int64(37)?)?;
         d.map_into(38, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

@@ -491,14 +491,21 @@ impl crate::columnar::Columnar for GroupManagement {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.activity_id = d.required(0, d.int32(0)?.map(GroupManagementActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_3_0::events::GroupManagementActivityId>(1)?;
+        d.caption_into::<crate::v1_3_0::events::GroupManagementActivityId>(
+            1,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_3_0::objects::Actor>(2, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Api>(3, &mut self.api)?;
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_3_0::events::GroupManagement>>(4)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_3_0::events::GroupManagement>>(
+            4,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(5, d.int32(5)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_3_0::events::GroupManagement>>(6)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_3_0::events::GroupManagement>>(
+            6,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(7, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Cloud>(8, &mut self.cloud)?;
         self.count = d.int32(9)?;
@@ -516,7 +523,7 @@ impl crate::columnar::Columnar for GroupManagement {
         d.string_list_into(21, &mut self.privileges)?;
         d.string_into(22, &mut self.raw_data)?;
         d.boxed_object_into::<crate::v1_3_0::objects::ResourceDetails>(23, &mut self.resource)?;
-        self.severity = d.caption::<crate::v1_3_0::enums::SeverityId>(24)?;
+        d.caption_into::<crate::v1_3_0::enums::SeverityId>(24, &mut self.severity)?;
         self.severity_id = d.required(
             25,
             d.int32(25)?.map(crate::v1_3_0::enums::SeverityId::from_id),
@@ -524,15 +531,17 @@ impl crate::columnar::Columnar for GroupManagement {
         d.boxed_object_into::<crate::v1_3_0::objects::NetworkEndpoint>(26, &mut self.src_endpoint)?;
         self.start_time = d.int64(27)?;
         d.datetime_into(28, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_3_0::enums::StatusId>(29)?;
+        d.caption_into::<crate::v1_3_0::enums::StatusId>(29, &mut self.status)?;
         d.string_into(30, &mut self.status_code)?;
         d.string_into(31, &mut self.status_detail)?;
         self.status_id = d.int32(32)?.map(crate::v1_3_0::enums::StatusId::from_id);
         self.time = d.required(33, d.int64(33)?)?;
         d.datetime_into(34, &mut self.time_dt)?;
         self.timezone_offset = d.int32(35)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_3_0::events::GroupManagement>>(36)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_3_0::events::GroupManagement>>(
+            36,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(37, d.int64(37)?)?;
         d.map_into(38, &mut self.unmapped)?;
         d.boxed_object_into::<crate::v1_3_0::objects::User>(39, &mut self.user)?;

@@ -693,16 +693,23 @@ impl crate::columnar::Columnar for IncidentFinding {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.activity_id = d.required(0, d.int32(0)?.map(IncidentFindingActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_3_0::events::IncidentFindingActivityId>(1)?;
+        d.caption_into::<crate::v1_3_0::events::IncidentFindingActivityId>(
+            1,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_3_0::objects::Api>(2, &mut self.api)?;
         d.boxed_object_into::<crate::v1_3_0::objects::User>(3, &mut self.assignee)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Group>(4, &mut self.assignee_group)?;
         d.object_list_into::<crate::v1_3_0::objects::Attack>(5, &mut self.attacks)?;
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_3_0::events::IncidentFinding>>(6)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_3_0::events::IncidentFinding>>(
+            6,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(7, d.int32(7)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_3_0::events::IncidentFinding>>(8)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_3_0::events::IncidentFinding>>(
+            8,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(9, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Cloud>(10, &mut self.cloud)?;
         d.string_into(11, &mut self.comment)?;
@@ -718,7 +725,7 @@ impl crate::columnar::Columnar for IncidentFinding {
         d.datetime_into(19, &mut self.end_time_dt)?;
         d.object_list_into::<crate::v1_3_0::objects::Enrichment>(20, &mut self.enrichments)?;
         d.object_list_into::<crate::v1_3_0::objects::FindingInfo>(21, &mut self.finding_info_list)?;
-        self.impact = d.caption::<crate::v1_3_0::enums::ImpactId>(22)?;
+        d.caption_into::<crate::v1_3_0::enums::ImpactId>(22, &mut self.impact)?;
         self.impact_id = d.int32(23)?.map(crate::v1_3_0::enums::ImpactId::from_id);
         self.impact_score = d.int32(24)?;
         self.is_suspected_breach = d.bool(25)?;
@@ -726,10 +733,10 @@ impl crate::columnar::Columnar for IncidentFinding {
         d.required_object_into::<crate::v1_3_0::objects::Metadata>(27, &mut self.metadata)?;
         d.object_list_into::<crate::v1_3_0::objects::Observable>(28, &mut self.observables)?;
         d.object_list_into::<crate::v1_3_0::objects::Osint>(29, &mut self.osint)?;
-        self.priority = d.caption::<crate::v1_3_0::events::IncidentFindingPriorityId>(30)?;
+        d.caption_into::<crate::v1_3_0::events::IncidentFindingPriorityId>(30, &mut self.priority)?;
         self.priority_id = d.int32(31)?.map(IncidentFindingPriorityId::from_id);
         d.string_into(32, &mut self.raw_data)?;
-        self.severity = d.caption::<crate::v1_3_0::enums::SeverityId>(33)?;
+        d.caption_into::<crate::v1_3_0::enums::SeverityId>(33, &mut self.severity)?;
         self.severity_id = d.required(
             34,
             d.int32(34)?.map(crate::v1_3_0::enums::SeverityId::from_id),
@@ -737,7 +744,7 @@ impl crate::columnar::Columnar for IncidentFinding {
         d.string_into(35, &mut self.src_url)?;
         self.start_time = d.int64(36)?;
         d.datetime_into(37, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_3_0::events::IncidentFindingStatusId>(38)?;
+        d.caption_into::<crate::v1_3_0::events::IncidentFindingStatusId>(38, &mut self.status)?;
         d.string_into(39, &mut self.status_code)?;
         d.string_into(40, &mut self.status_detail)?;
         self.status_id = d.int32(41)?.map(IncidentFindingStatusId::from_id);
@@ -745,11 +752,13 @@ impl crate::columnar::Columnar for IncidentFinding {
         self.time = d.required(43, d.int64(43)?)?;
         d.datetime_into(44, &mut self.time_dt)?;
         self.timezone_offset = d.int32(45)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_3_0::events::IncidentFinding>>(46)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_3_0::events::IncidentFinding>>(
+            46,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(47, d.int64(47)?)?;
         d.map_into(48, &mut self.unmapped)?;
-        self.verdict = d.caption::<crate::v1_3_0::events::IncidentFindingVerdictId>(49)?;
+        d.caption_into::<crate::v1_3_0::events::IncidentFindingVerdictId>(49, &mut self.verdict)?;
         self.verdict_id = d.int32(50)?.map(IncidentFindingVerdictId::from_id);
         d.unknown_into(&mut self.unknown)?;
         Ok(())

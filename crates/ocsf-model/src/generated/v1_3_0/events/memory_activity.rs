@@ -577,26 +577,33 @@ impl crate::columnar::Columnar for MemoryActivity {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        self.action = d.caption::<crate::v1_3_0::enums::ActionId>(0)?;
+        d.caption_into::<crate::v1_3_0::enums::ActionId>(0, &mut self.action)?;
         self.action_id = d.int32(1)?.map(crate::v1_3_0::enums::ActionId::from_id);
         self.activity_id = d.required(2, d.int32(2)?.map(MemoryActivityActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_3_0::events::MemoryActivityActivityId>(3)?;
+        d.caption_into::<crate::v1_3_0::events::MemoryActivityActivityId>(
+            3,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_3_0::objects::Actor>(4, &mut self.actor)?;
         self.actual_permissions = d.int32(5)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Api>(6, &mut self.api)?;
         d.object_list_into::<crate::v1_3_0::objects::Attack>(7, &mut self.attacks)?;
         d.object_list_into::<crate::v1_3_0::objects::Authorization>(8, &mut self.authorizations)?;
         d.string_into(9, &mut self.base_address)?;
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_3_0::events::MemoryActivity>>(10)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_3_0::events::MemoryActivity>>(
+            10,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(11, d.int32(11)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_3_0::events::MemoryActivity>>(12)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_3_0::events::MemoryActivity>>(
+            12,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(13, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Cloud>(14, &mut self.cloud)?;
         self.count = d.int32(15)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Device>(16, &mut self.device)?;
-        self.disposition = d.caption::<crate::v1_3_0::enums::DispositionId>(17)?;
+        d.caption_into::<crate::v1_3_0::enums::DispositionId>(17, &mut self.disposition)?;
         self.disposition_id = d
             .int32(18)?
             .map(crate::v1_3_0::enums::DispositionId::from_id);
@@ -613,7 +620,7 @@ impl crate::columnar::Columnar for MemoryActivity {
         d.boxed_object_into::<crate::v1_3_0::objects::Process>(29, &mut self.process)?;
         d.string_into(30, &mut self.raw_data)?;
         self.requested_permissions = d.int32(31)?;
-        self.severity = d.caption::<crate::v1_3_0::enums::SeverityId>(32)?;
+        d.caption_into::<crate::v1_3_0::enums::SeverityId>(32, &mut self.severity)?;
         self.severity_id = d.required(
             33,
             d.int32(33)?.map(crate::v1_3_0::enums::SeverityId::from_id),
@@ -621,15 +628,17 @@ impl crate::columnar::Columnar for MemoryActivity {
         self.size = d.int64(34)?;
         self.start_time = d.int64(35)?;
         d.datetime_into(36, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_3_0::enums::StatusId>(37)?;
+        d.caption_into::<crate::v1_3_0::enums::StatusId>(37, &mut self.status)?;
         d.string_into(38, &mut self.status_code)?;
         d.string_into(39, &mut self.status_detail)?;
         self.status_id = d.int32(40)?.map(crate::v1_3_0::enums::StatusId::from_id);
         self.time = d.required(41, d.int64(41)?)?;
         d.datetime_into(42, &mut self.time_dt)?;
         self.timezone_offset = d.int32(43)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_3_0::events::MemoryActivity>>(44)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_3_0::events::MemoryActivity>>(
+            44,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(45, d.int64(45)?)?;
         d.map_into(46, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

@@ -708,23 +708,28 @@ impl crate::columnar::Columnar for NetworkFileActivity {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        self.action = d.caption::<crate::v1_3_0::enums::ActionId>(0)?;
+        d.caption_into::<crate::v1_3_0::enums::ActionId>(0, &mut self.action)?;
         self.action_id = d.int32(1)?.map(crate::v1_3_0::enums::ActionId::from_id);
         self.activity_id =
             d.required(2, d.int32(2)?.map(NetworkFileActivityActivityId::from_id))?;
-        self.activity_name =
-            d.caption::<crate::v1_3_0::events::NetworkFileActivityActivityId>(3)?;
+        d.caption_into::<crate::v1_3_0::events::NetworkFileActivityActivityId>(
+            3,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_3_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Api>(5, &mut self.api)?;
         d.string_into(6, &mut self.app_name)?;
         d.object_list_into::<crate::v1_3_0::objects::Attack>(7, &mut self.attacks)?;
         d.object_list_into::<crate::v1_3_0::objects::Authorization>(8, &mut self.authorizations)?;
-        self.category_name = d.caption::<crate::caption::CategoryName<
-            crate::v1_3_0::events::NetworkFileActivity,
-        >>(9)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_3_0::events::NetworkFileActivity>>(
+            9,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(10, d.int32(10)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_3_0::events::NetworkFileActivity>>(11)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_3_0::events::NetworkFileActivity>>(
+            11,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(12, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Cloud>(13, &mut self.cloud)?;
         d.boxed_object_into::<crate::v1_3_0::objects::NetworkConnectionInfo>(
@@ -733,7 +738,7 @@ impl crate::columnar::Columnar for NetworkFileActivity {
         )?;
         self.count = d.int32(15)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Device>(16, &mut self.device)?;
-        self.disposition = d.caption::<crate::v1_3_0::enums::DispositionId>(17)?;
+        d.caption_into::<crate::v1_3_0::enums::DispositionId>(17, &mut self.disposition)?;
         self.disposition_id = d
             .int32(18)?
             .map(crate::v1_3_0::enums::DispositionId::from_id);
@@ -773,7 +778,7 @@ impl crate::columnar::Columnar for NetworkFileActivity {
         d.boxed_object_into::<crate::v1_3_0::objects::Tls>(40, &mut self.proxy_tls)?;
         d.boxed_object_into::<crate::v1_3_0::objects::NetworkTraffic>(41, &mut self.proxy_traffic)?;
         d.string_into(42, &mut self.raw_data)?;
-        self.severity = d.caption::<crate::v1_3_0::enums::SeverityId>(43)?;
+        d.caption_into::<crate::v1_3_0::enums::SeverityId>(43, &mut self.severity)?;
         self.severity_id = d.required(
             44,
             d.int32(44)?.map(crate::v1_3_0::enums::SeverityId::from_id),
@@ -781,7 +786,7 @@ impl crate::columnar::Columnar for NetworkFileActivity {
         d.boxed_object_into::<crate::v1_3_0::objects::NetworkEndpoint>(45, &mut self.src_endpoint)?;
         self.start_time = d.int64(46)?;
         d.datetime_into(47, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_3_0::enums::StatusId>(48)?;
+        d.caption_into::<crate::v1_3_0::enums::StatusId>(48, &mut self.status)?;
         d.string_into(49, &mut self.status_code)?;
         d.string_into(50, &mut self.status_detail)?;
         self.status_id = d.int32(51)?.map(crate::v1_3_0::enums::StatusId::from_id);
@@ -790,8 +795,10 @@ impl crate::columnar::Columnar for NetworkFileActivity {
         self.timezone_offset = d.int32(54)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Tls>(55, &mut self.tls)?;
         d.boxed_object_into::<crate::v1_3_0::objects::NetworkTraffic>(56, &mut self.traffic)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_3_0::events::NetworkFileActivity>>(57)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_3_0::events::NetworkFileActivity>>(
+            57,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(58, d.int64(58)?)?;
         d.map_into(59, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

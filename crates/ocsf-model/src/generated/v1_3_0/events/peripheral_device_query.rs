@@ -482,17 +482,18 @@ impl crate::columnar::Columnar for PeripheralDeviceQuery {
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.activity_id =
             d.required(0, d.int32(0)?.map(PeripheralDeviceQueryActivityId::from_id))?;
-        self.activity_name =
-            d.caption::<crate::v1_3_0::events::PeripheralDeviceQueryActivityId>(1)?;
+        d.caption_into::<crate::v1_3_0::events::PeripheralDeviceQueryActivityId>(
+            1,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_3_0::objects::Actor>(2, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Api>(3, &mut self.api)?;
-        self.category_name = d.caption::<crate::caption::CategoryName<
-            crate::v1_3_0::events::PeripheralDeviceQuery,
-        >>(4)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_3_0::events::PeripheralDeviceQuery>>(4, &mut self.category_name)?;
         self.category_uid = d.required(5, d.int32(5)?)?;
-        self.class_name = d.caption::<crate::caption::ClassName<
-            crate::v1_3_0::events::PeripheralDeviceQuery,
-        >>(6)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_3_0::events::PeripheralDeviceQuery>>(
+            6,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(7, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Cloud>(8, &mut self.cloud)?;
         self.count = d.int32(9)?;
@@ -510,29 +511,29 @@ impl crate::columnar::Columnar for PeripheralDeviceQuery {
             &mut self.peripheral_device,
         )?;
         d.boxed_object_into::<crate::v1_3_0::objects::QueryInfo>(20, &mut self.query_info)?;
-        self.query_result = d.caption::<crate::v1_3_0::enums::QueryResultId>(21)?;
+        d.caption_into::<crate::v1_3_0::enums::QueryResultId>(21, &mut self.query_result)?;
         self.query_result_id = d
             .int32(22)?
             .map(crate::v1_3_0::enums::QueryResultId::from_id);
         d.string_into(23, &mut self.raw_data)?;
-        self.severity = d.caption::<crate::v1_3_0::enums::SeverityId>(24)?;
+        d.caption_into::<crate::v1_3_0::enums::SeverityId>(24, &mut self.severity)?;
         self.severity_id = d.required(
             25,
             d.int32(25)?.map(crate::v1_3_0::enums::SeverityId::from_id),
         )?;
         self.start_time = d.int64(26)?;
         d.datetime_into(27, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_3_0::enums::StatusId>(28)?;
+        d.caption_into::<crate::v1_3_0::enums::StatusId>(28, &mut self.status)?;
         d.string_into(29, &mut self.status_code)?;
         d.string_into(30, &mut self.status_detail)?;
         self.status_id = d.int32(31)?.map(crate::v1_3_0::enums::StatusId::from_id);
         self.time = d.required(32, d.int64(32)?)?;
         d.datetime_into(33, &mut self.time_dt)?;
         self.timezone_offset = d.int32(34)?;
-        self.type_name = d
-            .caption::<crate::caption::TypeName<crate::v1_3_0::events::PeripheralDeviceQuery>>(
-                35,
-            )?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_3_0::events::PeripheralDeviceQuery>>(
+            35,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(36, d.int64(36)?)?;
         d.map_into(37, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

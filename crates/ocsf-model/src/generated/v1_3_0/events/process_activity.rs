@@ -616,25 +616,32 @@ impl crate::columnar::Columnar for ProcessActivity {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        self.action = d.caption::<crate::v1_3_0::enums::ActionId>(0)?;
+        d.caption_into::<crate::v1_3_0::enums::ActionId>(0, &mut self.action)?;
         self.action_id = d.int32(1)?.map(crate::v1_3_0::enums::ActionId::from_id);
         self.activity_id = d.required(2, d.int32(2)?.map(ProcessActivityActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_3_0::events::ProcessActivityActivityId>(3)?;
+        d.caption_into::<crate::v1_3_0::events::ProcessActivityActivityId>(
+            3,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_3_0::objects::Actor>(4, &mut self.actor)?;
         self.actual_permissions = d.int32(5)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Api>(6, &mut self.api)?;
         d.object_list_into::<crate::v1_3_0::objects::Attack>(7, &mut self.attacks)?;
         d.object_list_into::<crate::v1_3_0::objects::Authorization>(8, &mut self.authorizations)?;
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_3_0::events::ProcessActivity>>(9)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_3_0::events::ProcessActivity>>(
+            9,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(10, d.int32(10)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_3_0::events::ProcessActivity>>(11)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_3_0::events::ProcessActivity>>(
+            11,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(12, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Cloud>(13, &mut self.cloud)?;
         self.count = d.int32(14)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Device>(15, &mut self.device)?;
-        self.disposition = d.caption::<crate::v1_3_0::enums::DispositionId>(16)?;
+        d.caption_into::<crate::v1_3_0::enums::DispositionId>(16, &mut self.disposition)?;
         self.disposition_id = d
             .int32(17)?
             .map(crate::v1_3_0::enums::DispositionId::from_id);
@@ -644,8 +651,10 @@ impl crate::columnar::Columnar for ProcessActivity {
         d.object_list_into::<crate::v1_3_0::objects::Enrichment>(21, &mut self.enrichments)?;
         self.exit_code = d.int32(22)?;
         d.boxed_object_into::<crate::v1_3_0::objects::FirewallRule>(23, &mut self.firewall_rule)?;
-        self.injection_type =
-            d.caption::<crate::v1_3_0::events::ProcessActivityInjectionTypeId>(24)?;
+        d.caption_into::<crate::v1_3_0::events::ProcessActivityInjectionTypeId>(
+            24,
+            &mut self.injection_type,
+        )?;
         self.injection_type_id = d.int32(25)?.map(ProcessActivityInjectionTypeId::from_id);
         d.object_list_into::<crate::v1_3_0::objects::Malware>(26, &mut self.malware)?;
         d.string_into(27, &mut self.message)?;
@@ -656,22 +665,24 @@ impl crate::columnar::Columnar for ProcessActivity {
         d.boxed_object_into::<crate::v1_3_0::objects::Process>(32, &mut self.process)?;
         d.string_into(33, &mut self.raw_data)?;
         self.requested_permissions = d.int32(34)?;
-        self.severity = d.caption::<crate::v1_3_0::enums::SeverityId>(35)?;
+        d.caption_into::<crate::v1_3_0::enums::SeverityId>(35, &mut self.severity)?;
         self.severity_id = d.required(
             36,
             d.int32(36)?.map(crate::v1_3_0::enums::SeverityId::from_id),
         )?;
         self.start_time = d.int64(37)?;
         d.datetime_into(38, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_3_0::enums::StatusId>(39)?;
+        d.caption_into::<crate::v1_3_0::enums::StatusId>(39, &mut self.status)?;
         d.string_into(40, &mut self.status_code)?;
         d.string_into(41, &mut self.status_detail)?;
         self.status_id = d.int32(42)?.map(crate::v1_3_0::enums::StatusId::from_id);
         self.time = d.required(43, d.int64(43)?)?;
         d.datetime_into(44, &mut self.time_dt)?;
         self.timezone_offset = d.int32(45)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_3_0::events::ProcessActivity>>(46)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_3_0::events::ProcessActivity>>(
+            46,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(47, d.int64(47)?)?;
         d.map_into(48, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

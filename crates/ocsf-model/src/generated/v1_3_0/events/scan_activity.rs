@@ -548,14 +548,21 @@ impl crate::columnar::Columnar for ScanActivity {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.activity_id = d.required(0, d.int32(0)?.map(ScanActivityActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_3_0::events::ScanActivityActivityId>(1)?;
+        d.caption_into::<crate::v1_3_0::events::ScanActivityActivityId>(
+            1,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_3_0::objects::Actor>(2, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Api>(3, &mut self.api)?;
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_3_0::events::ScanActivity>>(4)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_3_0::events::ScanActivity>>(
+            4,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(5, d.int32(5)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_3_0::events::ScanActivity>>(6)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_3_0::events::ScanActivity>>(
+            6,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(7, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Cloud>(8, &mut self.cloud)?;
         d.string_into(9, &mut self.command_uid)?;
@@ -582,14 +589,14 @@ impl crate::columnar::Columnar for ScanActivity {
         d.string_into(30, &mut self.raw_data)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Scan>(31, &mut self.scan)?;
         d.string_into(32, &mut self.schedule_uid)?;
-        self.severity = d.caption::<crate::v1_3_0::enums::SeverityId>(33)?;
+        d.caption_into::<crate::v1_3_0::enums::SeverityId>(33, &mut self.severity)?;
         self.severity_id = d.required(
             34,
             d.int32(34)?.map(crate::v1_3_0::enums::SeverityId::from_id),
         )?;
         self.start_time = d.int64(35)?;
         d.datetime_into(36, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_3_0::enums::StatusId>(37)?;
+        d.caption_into::<crate::v1_3_0::enums::StatusId>(37, &mut self.status)?;
         d.string_into(38, &mut self.status_code)?;
         d.string_into(39, &mut self.status_detail)?;
         self.status_id = d.int32(40)?.map(crate::v1_3_0::enums::StatusId::from_id);
@@ -597,8 +604,10 @@ impl crate::columnar::Columnar for ScanActivity {
         d.datetime_into(42, &mut self.time_dt)?;
         self.timezone_offset = d.int32(43)?;
         self.total = d.int32(44)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_3_0::events::ScanActivity>>(45)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_3_0::events::ScanActivity>>(
+            45,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(46, d.int64(46)?)?;
         d.map_into(47, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

@@ -541,28 +541,29 @@ impl crate::columnar::Columnar for ScheduledJobActivity {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        self.action = d.caption::<crate::v1_3_0::enums::ActionId>(0)?;
+        d.caption_into::<crate::v1_3_0::enums::ActionId>(0, &mut self.action)?;
         self.action_id = d.int32(1)?.map(crate::v1_3_0::enums::ActionId::from_id);
         self.activity_id =
             d.required(2, d.int32(2)?.map(ScheduledJobActivityActivityId::from_id))?;
-        self.activity_name =
-            d.caption::<crate::v1_3_0::events::ScheduledJobActivityActivityId>(3)?;
+        d.caption_into::<crate::v1_3_0::events::ScheduledJobActivityActivityId>(
+            3,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_3_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Api>(5, &mut self.api)?;
         d.object_list_into::<crate::v1_3_0::objects::Attack>(6, &mut self.attacks)?;
         d.object_list_into::<crate::v1_3_0::objects::Authorization>(7, &mut self.authorizations)?;
-        self.category_name = d.caption::<crate::caption::CategoryName<
-            crate::v1_3_0::events::ScheduledJobActivity,
-        >>(8)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_3_0::events::ScheduledJobActivity>>(8, &mut self.category_name)?;
         self.category_uid = d.required(9, d.int32(9)?)?;
-        self.class_name = d.caption::<crate::caption::ClassName<
-            crate::v1_3_0::events::ScheduledJobActivity,
-        >>(10)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_3_0::events::ScheduledJobActivity>>(
+            10,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(11, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Cloud>(12, &mut self.cloud)?;
         self.count = d.int32(13)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Device>(14, &mut self.device)?;
-        self.disposition = d.caption::<crate::v1_3_0::enums::DispositionId>(15)?;
+        d.caption_into::<crate::v1_3_0::enums::DispositionId>(15, &mut self.disposition)?;
         self.disposition_id = d
             .int32(16)?
             .map(crate::v1_3_0::enums::DispositionId::from_id);
@@ -578,22 +579,24 @@ impl crate::columnar::Columnar for ScheduledJobActivity {
         d.object_list_into::<crate::v1_3_0::objects::Observable>(26, &mut self.observables)?;
         d.object_list_into::<crate::v1_3_0::objects::Osint>(27, &mut self.osint)?;
         d.string_into(28, &mut self.raw_data)?;
-        self.severity = d.caption::<crate::v1_3_0::enums::SeverityId>(29)?;
+        d.caption_into::<crate::v1_3_0::enums::SeverityId>(29, &mut self.severity)?;
         self.severity_id = d.required(
             30,
             d.int32(30)?.map(crate::v1_3_0::enums::SeverityId::from_id),
         )?;
         self.start_time = d.int64(31)?;
         d.datetime_into(32, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_3_0::enums::StatusId>(33)?;
+        d.caption_into::<crate::v1_3_0::enums::StatusId>(33, &mut self.status)?;
         d.string_into(34, &mut self.status_code)?;
         d.string_into(35, &mut self.status_detail)?;
         self.status_id = d.int32(36)?.map(crate::v1_3_0::enums::StatusId::from_id);
         self.time = d.required(37, d.int64(37)?)?;
         d.datetime_into(38, &mut self.time_dt)?;
         self.timezone_offset = d.int32(39)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_3_0::events::ScheduledJobActivity>>(40)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_3_0::events::ScheduledJobActivity>>(
+            40,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(41, d.int64(41)?)?;
         d.map_into(42, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

@@ -732,22 +732,26 @@ impl crate::columnar::Columnar for SshActivity {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        self.action = d.caption::<crate::v1_3_0::enums::ActionId>(0)?;
+        d.caption_into::<crate::v1_3_0::enums::ActionId>(0, &mut self.action)?;
         self.action_id = d.int32(1)?.map(crate::v1_3_0::enums::ActionId::from_id);
         self.activity_id = d.required(2, d.int32(2)?.map(SshActivityActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_3_0::events::SshActivityActivityId>(3)?;
+        d.caption_into::<crate::v1_3_0::events::SshActivityActivityId>(3, &mut self.activity_name)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Api>(5, &mut self.api)?;
         d.string_into(6, &mut self.app_name)?;
         d.object_list_into::<crate::v1_3_0::objects::Attack>(7, &mut self.attacks)?;
-        self.auth_type = d.caption::<crate::v1_3_0::events::SshActivityAuthTypeId>(8)?;
+        d.caption_into::<crate::v1_3_0::events::SshActivityAuthTypeId>(8, &mut self.auth_type)?;
         self.auth_type_id = d.int32(9)?.map(SshActivityAuthTypeId::from_id);
         d.object_list_into::<crate::v1_3_0::objects::Authorization>(10, &mut self.authorizations)?;
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_3_0::events::SshActivity>>(11)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_3_0::events::SshActivity>>(
+            11,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(12, d.int32(12)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_3_0::events::SshActivity>>(13)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_3_0::events::SshActivity>>(
+            13,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(14, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Hassh>(15, &mut self.client_hassh)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Cloud>(16, &mut self.cloud)?;
@@ -757,7 +761,7 @@ impl crate::columnar::Columnar for SshActivity {
         )?;
         self.count = d.int32(18)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Device>(19, &mut self.device)?;
-        self.disposition = d.caption::<crate::v1_3_0::enums::DispositionId>(20)?;
+        d.caption_into::<crate::v1_3_0::enums::DispositionId>(20, &mut self.disposition)?;
         self.disposition_id = d
             .int32(21)?
             .map(crate::v1_3_0::enums::DispositionId::from_id);
@@ -797,7 +801,7 @@ impl crate::columnar::Columnar for SshActivity {
         d.boxed_object_into::<crate::v1_3_0::objects::NetworkTraffic>(43, &mut self.proxy_traffic)?;
         d.string_into(44, &mut self.raw_data)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Hassh>(45, &mut self.server_hassh)?;
-        self.severity = d.caption::<crate::v1_3_0::enums::SeverityId>(46)?;
+        d.caption_into::<crate::v1_3_0::enums::SeverityId>(46, &mut self.severity)?;
         self.severity_id = d.required(
             47,
             d.int32(47)?.map(crate::v1_3_0::enums::SeverityId::from_id),
@@ -805,7 +809,7 @@ impl crate::columnar::Columnar for SshActivity {
         d.boxed_object_into::<crate::v1_3_0::objects::NetworkEndpoint>(48, &mut self.src_endpoint)?;
         self.start_time = d.int64(49)?;
         d.datetime_into(50, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_3_0::enums::StatusId>(51)?;
+        d.caption_into::<crate::v1_3_0::enums::StatusId>(51, &mut self.status)?;
         d.string_into(52, &mut self.status_code)?;
         d.string_into(53, &mut self.status_detail)?;
         self.status_id = d.int32(54)?.map(crate::v1_3_0::enums::StatusId::from_id);
@@ -814,8 +818,10 @@ impl crate::columnar::Columnar for SshActivity {
         self.timezone_offset = d.int32(57)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Tls>(58, &mut self.tls)?;
         d.boxed_object_into::<crate::v1_3_0::objects::NetworkTraffic>(59, &mut self.traffic)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_3_0::events::SshActivity>>(60)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_3_0::events::SshActivity>>(
+            60,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(61, d.int64(61)?)?;
         d.map_into(62, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

@@ -710,20 +710,27 @@ impl crate::columnar::Columnar for TunnelActivity {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        self.action = d.caption::<crate::v1_3_0::enums::ActionId>(0)?;
+        d.caption_into::<crate::v1_3_0::enums::ActionId>(0, &mut self.action)?;
         self.action_id = d.int32(1)?.map(crate::v1_3_0::enums::ActionId::from_id);
         self.activity_id = d.required(2, d.int32(2)?.map(TunnelActivityActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_3_0::events::TunnelActivityActivityId>(3)?;
+        d.caption_into::<crate::v1_3_0::events::TunnelActivityActivityId>(
+            3,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_3_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Api>(5, &mut self.api)?;
         d.string_into(6, &mut self.app_name)?;
         d.object_list_into::<crate::v1_3_0::objects::Attack>(7, &mut self.attacks)?;
         d.object_list_into::<crate::v1_3_0::objects::Authorization>(8, &mut self.authorizations)?;
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_3_0::events::TunnelActivity>>(9)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_3_0::events::TunnelActivity>>(
+            9,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(10, d.int32(10)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_3_0::events::TunnelActivity>>(11)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_3_0::events::TunnelActivity>>(
+            11,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(12, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Cloud>(13, &mut self.cloud)?;
         d.boxed_object_into::<crate::v1_3_0::objects::NetworkConnectionInfo>(
@@ -732,7 +739,7 @@ impl crate::columnar::Columnar for TunnelActivity {
         )?;
         self.count = d.int32(15)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Device>(16, &mut self.device)?;
-        self.disposition = d.caption::<crate::v1_3_0::enums::DispositionId>(17)?;
+        d.caption_into::<crate::v1_3_0::enums::DispositionId>(17, &mut self.disposition)?;
         self.disposition_id = d
             .int32(18)?
             .map(crate::v1_3_0::enums::DispositionId::from_id);
@@ -771,7 +778,7 @@ impl crate::columnar::Columnar for TunnelActivity {
         d.boxed_object_into::<crate::v1_3_0::objects::NetworkTraffic>(39, &mut self.proxy_traffic)?;
         d.string_into(40, &mut self.raw_data)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Session>(41, &mut self.session)?;
-        self.severity = d.caption::<crate::v1_3_0::enums::SeverityId>(42)?;
+        d.caption_into::<crate::v1_3_0::enums::SeverityId>(42, &mut self.severity)?;
         self.severity_id = d.required(
             43,
             d.int32(43)?.map(crate::v1_3_0::enums::SeverityId::from_id),
@@ -779,7 +786,7 @@ impl crate::columnar::Columnar for TunnelActivity {
         d.boxed_object_into::<crate::v1_3_0::objects::NetworkEndpoint>(44, &mut self.src_endpoint)?;
         self.start_time = d.int64(45)?;
         d.datetime_into(46, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_3_0::enums::StatusId>(47)?;
+        d.caption_into::<crate::v1_3_0::enums::StatusId>(47, &mut self.status)?;
         d.string_into(48, &mut self.status_code)?;
         d.string_into(49, &mut self.status_detail)?;
         self.status_id = d.int32(50)?.map(crate::v1_3_0::enums::StatusId::from_id);
@@ -792,10 +799,15 @@ impl crate::columnar::Columnar for TunnelActivity {
             56,
             &mut self.tunnel_interface,
         )?;
-        self.tunnel_type = d.caption::<crate::v1_3_0::events::TunnelActivityTunnelTypeId>(57)?;
+        d.caption_into::<crate::v1_3_0::events::TunnelActivityTunnelTypeId>(
+            57,
+            &mut self.tunnel_type,
+        )?;
         self.tunnel_type_id = d.int32(58)?.map(TunnelActivityTunnelTypeId::from_id);
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_3_0::events::TunnelActivity>>(59)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_3_0::events::TunnelActivity>>(
+            59,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(60, d.int64(60)?)?;
         d.map_into(61, &mut self.unmapped)?;
         d.boxed_object_into::<crate::v1_3_0::objects::User>(62, &mut self.user)?;

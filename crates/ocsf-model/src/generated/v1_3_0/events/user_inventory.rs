@@ -428,14 +428,21 @@ impl crate::columnar::Columnar for UserInventory {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.activity_id = d.required(0, d.int32(0)?.map(UserInventoryActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_3_0::events::UserInventoryActivityId>(1)?;
+        d.caption_into::<crate::v1_3_0::events::UserInventoryActivityId>(
+            1,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_3_0::objects::Actor>(2, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Api>(3, &mut self.api)?;
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_3_0::events::UserInventory>>(4)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_3_0::events::UserInventory>>(
+            4,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(5, d.int32(5)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_3_0::events::UserInventory>>(6)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_3_0::events::UserInventory>>(
+            6,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(7, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Cloud>(8, &mut self.cloud)?;
         self.count = d.int32(9)?;
@@ -448,22 +455,24 @@ impl crate::columnar::Columnar for UserInventory {
         d.object_list_into::<crate::v1_3_0::objects::Observable>(16, &mut self.observables)?;
         d.object_list_into::<crate::v1_3_0::objects::Osint>(17, &mut self.osint)?;
         d.string_into(18, &mut self.raw_data)?;
-        self.severity = d.caption::<crate::v1_3_0::enums::SeverityId>(19)?;
+        d.caption_into::<crate::v1_3_0::enums::SeverityId>(19, &mut self.severity)?;
         self.severity_id = d.required(
             20,
             d.int32(20)?.map(crate::v1_3_0::enums::SeverityId::from_id),
         )?;
         self.start_time = d.int64(21)?;
         d.datetime_into(22, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_3_0::enums::StatusId>(23)?;
+        d.caption_into::<crate::v1_3_0::enums::StatusId>(23, &mut self.status)?;
         d.string_into(24, &mut self.status_code)?;
         d.string_into(25, &mut self.status_detail)?;
         self.status_id = d.int32(26)?.map(crate::v1_3_0::enums::StatusId::from_id);
         self.time = d.required(27, d.int64(27)?)?;
         d.datetime_into(28, &mut self.time_dt)?;
         self.timezone_offset = d.int32(29)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_3_0::events::UserInventory>>(30)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_3_0::events::UserInventory>>(
+            30,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(31, d.int64(31)?)?;
         d.map_into(32, &mut self.unmapped)?;
         d.boxed_object_into::<crate::v1_3_0::objects::User>(33, &mut self.user)?;

@@ -472,14 +472,18 @@ impl crate::columnar::Columnar for UserQuery {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.activity_id = d.required(0, d.int32(0)?.map(UserQueryActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_3_0::events::UserQueryActivityId>(1)?;
+        d.caption_into::<crate::v1_3_0::events::UserQueryActivityId>(1, &mut self.activity_name)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Actor>(2, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Api>(3, &mut self.api)?;
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_3_0::events::UserQuery>>(4)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_3_0::events::UserQuery>>(
+            4,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(5, d.int32(5)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_3_0::events::UserQuery>>(6)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_3_0::events::UserQuery>>(
+            6,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(7, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Cloud>(8, &mut self.cloud)?;
         self.count = d.int32(9)?;
@@ -493,27 +497,29 @@ impl crate::columnar::Columnar for UserQuery {
         d.object_list_into::<crate::v1_3_0::objects::Observable>(17, &mut self.observables)?;
         d.object_list_into::<crate::v1_3_0::objects::Osint>(18, &mut self.osint)?;
         d.boxed_object_into::<crate::v1_3_0::objects::QueryInfo>(19, &mut self.query_info)?;
-        self.query_result = d.caption::<crate::v1_3_0::enums::QueryResultId>(20)?;
+        d.caption_into::<crate::v1_3_0::enums::QueryResultId>(20, &mut self.query_result)?;
         self.query_result_id = d
             .int32(21)?
             .map(crate::v1_3_0::enums::QueryResultId::from_id);
         d.string_into(22, &mut self.raw_data)?;
-        self.severity = d.caption::<crate::v1_3_0::enums::SeverityId>(23)?;
+        d.caption_into::<crate::v1_3_0::enums::SeverityId>(23, &mut self.severity)?;
         self.severity_id = d.required(
             24,
             d.int32(24)?.map(crate::v1_3_0::enums::SeverityId::from_id),
         )?;
         self.start_time = d.int64(25)?;
         d.datetime_into(26, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_3_0::enums::StatusId>(27)?;
+        d.caption_into::<crate::v1_3_0::enums::StatusId>(27, &mut self.status)?;
         d.string_into(28, &mut self.status_code)?;
         d.string_into(29, &mut self.status_detail)?;
         self.status_id = d.int32(30)?.map(crate::v1_3_0::enums::StatusId::from_id);
         self.time = d.required(31, d.int64(31)?)?;
         d.datetime_into(32, &mut self.time_dt)?;
         self.timezone_offset = d.int32(33)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_3_0::events::UserQuery>>(34)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_3_0::events::UserQuery>>(
+            34,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(35, d.int64(35)?)?;
         d.map_into(36, &mut self.unmapped)?;
         d.boxed_object_into::<crate::v1_3_0::objects::User>(37, &mut self.user)?;

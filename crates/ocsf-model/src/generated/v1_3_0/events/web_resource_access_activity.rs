@@ -544,17 +544,15 @@ impl crate::columnar::Columnar for WebResourceAccessActivity {
             d.int32(0)?
                 .map(WebResourceAccessActivityActivityId::from_id),
         )?;
-        self.activity_name =
-            d.caption::<crate::v1_3_0::events::WebResourceAccessActivityActivityId>(1)?;
+        d.caption_into::<crate::v1_3_0::events::WebResourceAccessActivityActivityId>(
+            1,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_3_0::objects::Actor>(2, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Api>(3, &mut self.api)?;
-        self.category_name = d.caption::<crate::caption::CategoryName<
-            crate::v1_3_0::events::WebResourceAccessActivity,
-        >>(4)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_3_0::events::WebResourceAccessActivity>>(4, &mut self.category_name)?;
         self.category_uid = d.required(5, d.int32(5)?)?;
-        self.class_name = d.caption::<crate::caption::ClassName<
-            crate::v1_3_0::events::WebResourceAccessActivity,
-        >>(6)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_3_0::events::WebResourceAccessActivity>>(6, &mut self.class_name)?;
         self.class_uid = d.class_uid(7, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Cloud>(8, &mut self.cloud)?;
         self.count = d.int32(9)?;
@@ -586,7 +584,7 @@ impl crate::columnar::Columnar for WebResourceAccessActivity {
         d.boxed_object_into::<crate::v1_3_0::objects::Tls>(26, &mut self.proxy_tls)?;
         d.boxed_object_into::<crate::v1_3_0::objects::NetworkTraffic>(27, &mut self.proxy_traffic)?;
         d.string_into(28, &mut self.raw_data)?;
-        self.severity = d.caption::<crate::v1_3_0::enums::SeverityId>(29)?;
+        d.caption_into::<crate::v1_3_0::enums::SeverityId>(29, &mut self.severity)?;
         self.severity_id = d.required(
             30,
             d.int32(30)?.map(crate::v1_3_0::enums::SeverityId::from_id),
@@ -594,7 +592,7 @@ impl crate::columnar::Columnar for WebResourceAccessActivity {
         d.boxed_object_into::<crate::v1_3_0::objects::NetworkEndpoint>(31, &mut self.src_endpoint)?;
         self.start_time = d.int64(32)?;
         d.datetime_into(33, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_3_0::enums::StatusId>(34)?;
+        d.caption_into::<crate::v1_3_0::enums::StatusId>(34, &mut self.status)?;
         d.string_into(35, &mut self.status_code)?;
         d.string_into(36, &mut self.status_detail)?;
         self.status_id = d.int32(37)?.map(crate::v1_3_0::enums::StatusId::from_id);
@@ -602,9 +600,7 @@ impl crate::columnar::Columnar for WebResourceAccessActivity {
         d.datetime_into(39, &mut self.time_dt)?;
         self.timezone_offset = d.int32(40)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Tls>(41, &mut self.tls)?;
-        self.type_name = d.caption::<crate::caption::TypeName<
-            crate::v1_3_0::events::WebResourceAccessActivity,
-        >>(42)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_3_0::events::WebResourceAccessActivity>>(42, &mut self.type_name)?;
         self.type_uid = d.required(43, d.int64(43)?)?;
         d.map_into(44, &mut self.unmapped)?;
         d.object_list_into::<crate::v1_3_0::objects::WebResource>(45, &mut self.web_resources)?;

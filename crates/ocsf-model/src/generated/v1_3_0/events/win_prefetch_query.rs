@@ -491,14 +491,21 @@ impl crate::columnar::Columnar for WinPrefetchQuery {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.activity_id = d.required(0, d.int32(0)?.map(WinPrefetchQueryActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_3_0::events::WinPrefetchQueryActivityId>(1)?;
+        d.caption_into::<crate::v1_3_0::events::WinPrefetchQueryActivityId>(
+            1,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_3_0::objects::Actor>(2, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Api>(3, &mut self.api)?;
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_3_0::events::WinPrefetchQuery>>(4)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_3_0::events::WinPrefetchQuery>>(
+            4,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(5, d.int32(5)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_3_0::events::WinPrefetchQuery>>(6)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_3_0::events::WinPrefetchQuery>>(
+            6,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(7, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Cloud>(8, &mut self.cloud)?;
         self.count = d.int32(9)?;
@@ -515,28 +522,30 @@ impl crate::columnar::Columnar for WinPrefetchQuery {
         d.object_list_into::<crate::v1_3_0::objects::Observable>(20, &mut self.observables)?;
         d.object_list_into::<crate::v1_3_0::objects::Osint>(21, &mut self.osint)?;
         d.boxed_object_into::<crate::v1_3_0::objects::QueryInfo>(22, &mut self.query_info)?;
-        self.query_result = d.caption::<crate::v1_3_0::enums::QueryResultId>(23)?;
+        d.caption_into::<crate::v1_3_0::enums::QueryResultId>(23, &mut self.query_result)?;
         self.query_result_id = d
             .int32(24)?
             .map(crate::v1_3_0::enums::QueryResultId::from_id);
         d.string_into(25, &mut self.raw_data)?;
         self.run_count = d.int32(26)?;
-        self.severity = d.caption::<crate::v1_3_0::enums::SeverityId>(27)?;
+        d.caption_into::<crate::v1_3_0::enums::SeverityId>(27, &mut self.severity)?;
         self.severity_id = d.required(
             28,
             d.int32(28)?.map(crate::v1_3_0::enums::SeverityId::from_id),
         )?;
         self.start_time = d.int64(29)?;
         d.datetime_into(30, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_3_0::enums::StatusId>(31)?;
+        d.caption_into::<crate::v1_3_0::enums::StatusId>(31, &mut self.status)?;
         d.string_into(32, &mut self.status_code)?;
         d.string_into(33, &mut self.status_detail)?;
         self.status_id = d.int32(34)?.map(crate::v1_3_0::enums::StatusId::from_id);
         self.time = d.required(35, d.int64(35)?)?;
         d.datetime_into(36, &mut self.time_dt)?;
         self.timezone_offset = d.int32(37)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_3_0::events::WinPrefetchQuery>>(38)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_3_0::events::WinPrefetchQuery>>(
+            38,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(39, d.int64(39)?)?;
         d.map_into(40, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

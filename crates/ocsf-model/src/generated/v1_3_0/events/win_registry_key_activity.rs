@@ -586,31 +586,32 @@ impl crate::columnar::Columnar for WinRegistryKeyActivity {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.access_mask = d.int32(0)?;
-        self.action = d.caption::<crate::v1_3_0::enums::ActionId>(1)?;
+        d.caption_into::<crate::v1_3_0::enums::ActionId>(1, &mut self.action)?;
         self.action_id = d.int32(2)?.map(crate::v1_3_0::enums::ActionId::from_id);
         self.activity_id = d.required(
             3,
             d.int32(3)?.map(WinRegistryKeyActivityActivityId::from_id),
         )?;
-        self.activity_name =
-            d.caption::<crate::v1_3_0::events::WinRegistryKeyActivityActivityId>(4)?;
+        d.caption_into::<crate::v1_3_0::events::WinRegistryKeyActivityActivityId>(
+            4,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_3_0::objects::Actor>(5, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Api>(6, &mut self.api)?;
         d.object_list_into::<crate::v1_3_0::objects::Attack>(7, &mut self.attacks)?;
         d.object_list_into::<crate::v1_3_0::objects::Authorization>(8, &mut self.authorizations)?;
-        self.category_name = d.caption::<crate::caption::CategoryName<
-            crate::v1_3_0::events::WinRegistryKeyActivity,
-        >>(9)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_3_0::events::WinRegistryKeyActivity>>(9, &mut self.category_name)?;
         self.category_uid = d.required(10, d.int32(10)?)?;
-        self.class_name = d.caption::<crate::caption::ClassName<
-            crate::v1_3_0::events::WinRegistryKeyActivity,
-        >>(11)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_3_0::events::WinRegistryKeyActivity>>(
+            11,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(12, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Cloud>(13, &mut self.cloud)?;
         self.count = d.int32(14)?;
         d.string_into(15, &mut self.create_mask)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Device>(16, &mut self.device)?;
-        self.disposition = d.caption::<crate::v1_3_0::enums::DispositionId>(17)?;
+        d.caption_into::<crate::v1_3_0::enums::DispositionId>(17, &mut self.disposition)?;
         self.disposition_id = d
             .int32(18)?
             .map(crate::v1_3_0::enums::DispositionId::from_id);
@@ -628,23 +629,24 @@ impl crate::columnar::Columnar for WinRegistryKeyActivity {
         d.boxed_object_into::<crate::v1_3_0::objects::WinRegKey>(30, &mut self.prev_reg_key)?;
         d.string_into(31, &mut self.raw_data)?;
         d.boxed_object_into::<crate::v1_3_0::objects::WinRegKey>(32, &mut self.reg_key)?;
-        self.severity = d.caption::<crate::v1_3_0::enums::SeverityId>(33)?;
+        d.caption_into::<crate::v1_3_0::enums::SeverityId>(33, &mut self.severity)?;
         self.severity_id = d.required(
             34,
             d.int32(34)?.map(crate::v1_3_0::enums::SeverityId::from_id),
         )?;
         self.start_time = d.int64(35)?;
         d.datetime_into(36, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_3_0::enums::StatusId>(37)?;
+        d.caption_into::<crate::v1_3_0::enums::StatusId>(37, &mut self.status)?;
         d.string_into(38, &mut self.status_code)?;
         d.string_into(39, &mut self.status_detail)?;
         self.status_id = d.int32(40)?.map(crate::v1_3_0::enums::StatusId::from_id);
         self.time = d.required(41, d.int64(41)?)?;
         d.datetime_into(42, &mut self.time_dt)?;
         self.timezone_offset = d.int32(43)?;
-        self.type_name = d.caption::<crate::caption::TypeName<
-            crate::v1_3_0::events::WinRegistryKeyActivity,
-        >>(44)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_3_0::events::WinRegistryKeyActivity>>(
+            44,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(45, d.int64(45)?)?;
         d.map_into(46, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

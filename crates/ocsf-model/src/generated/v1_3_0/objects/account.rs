@@ -147,7 +147,7 @@ impl crate::columnar::Columnar for Account {
     ) -> Result<(), crate::columnar::ColumnarError> {
         d.string_list_into(0, &mut self.labels)?;
         d.string_into(1, &mut self.name)?;
-        self.type_ = d.caption::<crate::v1_3_0::objects::AccountTypeId>(2)?;
+        d.caption_into::<crate::v1_3_0::objects::AccountTypeId>(2, &mut self.type_)?;
         self.type_id = d.int32(3)?.map(AccountTypeId::from_id);
         d.string_into(4, &mut self.uid)?;
         d.unknown_into(&mut self.unknown)?;

@@ -201,7 +201,7 @@ impl crate::columnar::Columnar for AffectedPackage {
         d.string_into(9, &mut self.purl)?;
         d.string_into(10, &mut self.release)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Remediation>(11, &mut self.remediation)?;
-        self.type_ = d.caption::<crate::v1_3_0::objects::AffectedPackageTypeId>(12)?;
+        d.caption_into::<crate::v1_3_0::objects::AffectedPackageTypeId>(12, &mut self.type_)?;
         self.type_id = d.int32(13)?.map(AffectedPackageTypeId::from_id);
         d.string_into(14, &mut self.vendor_name)?;
         d.string_into(15, &mut self.version)?;

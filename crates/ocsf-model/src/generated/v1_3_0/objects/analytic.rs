@@ -174,7 +174,7 @@ impl crate::columnar::Columnar for Analytic {
         d.string_into(1, &mut self.desc)?;
         d.string_into(2, &mut self.name)?;
         d.object_list_into::<crate::v1_3_0::objects::Analytic>(3, &mut self.related_analytics)?;
-        self.type_ = d.caption::<crate::v1_3_0::objects::AnalyticTypeId>(4)?;
+        d.caption_into::<crate::v1_3_0::objects::AnalyticTypeId>(4, &mut self.type_)?;
         self.type_id = d.int32(5)?.map(AnalyticTypeId::from_id);
         d.string_into(6, &mut self.uid)?;
         d.string_into(7, &mut self.version)?;

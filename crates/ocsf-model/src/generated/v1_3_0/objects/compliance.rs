@@ -158,7 +158,7 @@ impl crate::columnar::Columnar for Compliance {
         d.string_into(2, &mut self.control)?;
         d.string_list_into(3, &mut self.requirements)?;
         d.string_list_into(4, &mut self.standards)?;
-        self.status = d.caption::<crate::v1_3_0::objects::ComplianceStatusId>(5)?;
+        d.caption_into::<crate::v1_3_0::objects::ComplianceStatusId>(5, &mut self.status)?;
         d.string_into(6, &mut self.status_code)?;
         d.string_into(7, &mut self.status_detail)?;
         self.status_id = d.int32(8)?.map(ComplianceStatusId::from_id);

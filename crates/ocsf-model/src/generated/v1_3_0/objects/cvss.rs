@@ -116,7 +116,7 @@ impl crate::columnar::Columnar for Cvss {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.base_score = d.float(0)?;
-        self.depth = d.string(1)?.map(|s| CvssDepth::from_value(&s));
+        self.depth = d.string_with(1, CvssDepth::from_value)?;
         d.object_list_into::<crate::v1_3_0::objects::Metric>(2, &mut self.metrics)?;
         self.overall_score = d.float(3)?;
         d.string_into(4, &mut self.severity)?;

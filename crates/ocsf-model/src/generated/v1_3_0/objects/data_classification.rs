@@ -118,9 +118,9 @@ impl crate::columnar::Columnar for DataClassification {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        self.category = d.caption::<crate::v1_3_0::enums::CategoryId>(0)?;
+        d.caption_into::<crate::v1_3_0::enums::CategoryId>(0, &mut self.category)?;
         self.category_id = d.int32(1)?.map(crate::v1_3_0::enums::CategoryId::from_id);
-        self.confidentiality = d.caption::<crate::v1_3_0::enums::ConfidentialityId>(2)?;
+        d.caption_into::<crate::v1_3_0::enums::ConfidentialityId>(2, &mut self.confidentiality)?;
         self.confidentiality_id = d
             .int32(3)?
             .map(crate::v1_3_0::enums::ConfidentialityId::from_id);

@@ -264,18 +264,22 @@ impl crate::columnar::Columnar for DataSecurity {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        self.category = d.caption::<crate::v1_3_0::enums::CategoryId>(0)?;
+        d.caption_into::<crate::v1_3_0::enums::CategoryId>(0, &mut self.category)?;
         self.category_id = d.int32(1)?.map(crate::v1_3_0::enums::CategoryId::from_id);
-        self.confidentiality = d.caption::<crate::v1_3_0::enums::ConfidentialityId>(2)?;
+        d.caption_into::<crate::v1_3_0::enums::ConfidentialityId>(2, &mut self.confidentiality)?;
         self.confidentiality_id = d
             .int32(3)?
             .map(crate::v1_3_0::enums::ConfidentialityId::from_id);
-        self.data_lifecycle_state =
-            d.caption::<crate::v1_3_0::objects::DataSecurityDataLifecycleStateId>(4)?;
+        d.caption_into::<crate::v1_3_0::objects::DataSecurityDataLifecycleStateId>(
+            4,
+            &mut self.data_lifecycle_state,
+        )?;
         self.data_lifecycle_state_id = d.int32(5)?.map(DataSecurityDataLifecycleStateId::from_id);
         d.string_into(6, &mut self.detection_pattern)?;
-        self.detection_system =
-            d.caption::<crate::v1_3_0::objects::DataSecurityDetectionSystemId>(7)?;
+        d.caption_into::<crate::v1_3_0::objects::DataSecurityDetectionSystemId>(
+            7,
+            &mut self.detection_system,
+        )?;
         self.detection_system_id = d.int32(8)?.map(DataSecurityDetectionSystemId::from_id);
         d.string_into(9, &mut self.pattern_match)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Policy>(10, &mut self.policy)?;

@@ -189,7 +189,7 @@ impl crate::columnar::Columnar for Databucket {
         d.datetime_into(7, &mut self.modified_time_dt)?;
         d.string_into(8, &mut self.name)?;
         self.size = d.int64(9)?;
-        self.type_ = d.caption::<crate::v1_3_0::objects::DatabucketTypeId>(10)?;
+        d.caption_into::<crate::v1_3_0::objects::DatabucketTypeId>(10, &mut self.type_)?;
         self.type_id = d.int32(11)?.map(DatabucketTypeId::from_id);
         d.string_into(12, &mut self.uid)?;
         d.unknown_into(&mut self.unknown)?;

@@ -431,12 +431,12 @@ impl crate::columnar::Columnar for Device {
         d.boxed_object_into::<crate::v1_3_0::objects::Os>(35, &mut self.os)?;
         d.boxed_object_into::<crate::v1_3_0::objects::User>(36, &mut self.owner)?;
         d.string_into(37, &mut self.region)?;
-        self.risk_level = d.caption::<crate::v1_3_0::enums::RiskLevelId>(38)?;
+        d.caption_into::<crate::v1_3_0::enums::RiskLevelId>(38, &mut self.risk_level)?;
         self.risk_level_id = d.int32(39)?.map(crate::v1_3_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(40)?;
         d.string_into(41, &mut self.subnet)?;
         d.string_into(42, &mut self.subnet_uid)?;
-        self.type_ = d.caption::<crate::v1_3_0::enums::TypeId>(43)?;
+        d.caption_into::<crate::v1_3_0::enums::TypeId>(43, &mut self.type_)?;
         self.type_id = d.int32(44)?.map(crate::v1_3_0::enums::TypeId::from_id);
         d.string_into(45, &mut self.uid)?;
         d.string_into(46, &mut self.uid_alt)?;

@@ -146,7 +146,7 @@ impl crate::columnar::Columnar for DomainContact {
         d.boxed_object_into::<crate::v1_3_0::objects::Location>(1, &mut self.location)?;
         d.string_into(2, &mut self.name)?;
         d.string_into(3, &mut self.phone_number)?;
-        self.type_ = d.caption::<crate::v1_3_0::objects::DomainContactTypeId>(4)?;
+        d.caption_into::<crate::v1_3_0::objects::DomainContactTypeId>(4, &mut self.type_)?;
         self.type_id = d.int32(5)?.map(DomainContactTypeId::from_id);
         d.string_into(6, &mut self.uid)?;
         d.unknown_into(&mut self.unknown)?;

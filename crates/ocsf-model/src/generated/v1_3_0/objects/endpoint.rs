@@ -220,7 +220,7 @@ impl crate::columnar::Columnar for Endpoint {
         d.boxed_object_into::<crate::v1_3_0::objects::Os>(13, &mut self.os)?;
         d.boxed_object_into::<crate::v1_3_0::objects::User>(14, &mut self.owner)?;
         d.string_into(15, &mut self.subnet_uid)?;
-        self.type_ = d.caption::<crate::v1_3_0::enums::TypeId>(16)?;
+        d.caption_into::<crate::v1_3_0::enums::TypeId>(16, &mut self.type_)?;
         self.type_id = d.int32(17)?.map(crate::v1_3_0::enums::TypeId::from_id);
         d.string_into(18, &mut self.uid)?;
         d.string_into(19, &mut self.vlan_uid)?;

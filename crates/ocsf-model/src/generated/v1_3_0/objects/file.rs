@@ -327,7 +327,7 @@ impl crate::columnar::Columnar for File {
         d.boxed_object_into::<crate::v1_3_0::objects::User>(2, &mut self.accessor)?;
         self.attributes = d.int32(3)?;
         d.string_into(4, &mut self.company_name)?;
-        self.confidentiality = d.caption::<crate::v1_3_0::enums::ConfidentialityId>(5)?;
+        d.caption_into::<crate::v1_3_0::enums::ConfidentialityId>(5, &mut self.confidentiality)?;
         self.confidentiality_id = d
             .int32(6)?
             .map(crate::v1_3_0::enums::ConfidentialityId::from_id);
@@ -354,7 +354,7 @@ impl crate::columnar::Columnar for File {
         d.string_into(24, &mut self.security_descriptor)?;
         d.boxed_object_into::<crate::v1_3_0::objects::DigitalSignature>(25, &mut self.signature)?;
         self.size = d.int64(26)?;
-        self.type_ = d.caption::<crate::v1_3_0::objects::FileTypeId>(27)?;
+        d.caption_into::<crate::v1_3_0::objects::FileTypeId>(27, &mut self.type_)?;
         self.type_id = d.int32(28)?.map(FileTypeId::from_id);
         d.string_into(29, &mut self.uid)?;
         d.string_into(30, &mut self.version)?;

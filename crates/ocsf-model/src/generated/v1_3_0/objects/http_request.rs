@@ -146,7 +146,7 @@ impl crate::columnar::Columnar for HttpRequest {
     ) -> Result<(), crate::columnar::ColumnarError> {
         d.string_into(0, &mut self.args)?;
         d.object_list_into::<crate::v1_3_0::objects::HttpHeader>(1, &mut self.http_headers)?;
-        self.http_method = d.string(2)?.map(|s| HttpRequestHttpMethod::from_value(&s));
+        self.http_method = d.string_with(2, HttpRequestHttpMethod::from_value)?;
         self.length = d.int32(3)?;
         d.string_into(4, &mut self.referrer)?;
         d.string_into(5, &mut self.uid)?;

@@ -161,7 +161,7 @@ impl crate::columnar::Columnar for Ja4Fingerprint {
         d.string_into(1, &mut self.section_b)?;
         d.string_into(2, &mut self.section_c)?;
         d.string_into(3, &mut self.section_d)?;
-        self.type_ = d.caption::<crate::v1_3_0::objects::Ja4FingerprintTypeId>(4)?;
+        d.caption_into::<crate::v1_3_0::objects::Ja4FingerprintTypeId>(4, &mut self.type_)?;
         self.type_id = d.int32(5)?.map(Ja4FingerprintTypeId::from_id);
         d.string_into(6, &mut self.value)?;
         d.unknown_into(&mut self.unknown)?;

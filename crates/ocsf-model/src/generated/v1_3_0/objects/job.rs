@@ -188,7 +188,7 @@ impl crate::columnar::Columnar for Job {
         d.string_into(7, &mut self.name)?;
         self.next_run_time = d.int64(8)?;
         d.datetime_into(9, &mut self.next_run_time_dt)?;
-        self.run_state = d.caption::<crate::v1_3_0::objects::JobRunStateId>(10)?;
+        d.caption_into::<crate::v1_3_0::objects::JobRunStateId>(10, &mut self.run_state)?;
         self.run_state_id = d.int32(11)?.map(JobRunStateId::from_id);
         d.boxed_object_into::<crate::v1_3_0::objects::User>(12, &mut self.user)?;
         d.unknown_into(&mut self.unknown)?;

@@ -191,7 +191,10 @@ impl crate::columnar::Columnar for KbArticle {
         d.string_into(2, &mut self.classification)?;
         self.created_time = d.int64(3)?;
         d.datetime_into(4, &mut self.created_time_dt)?;
-        self.install_state = d.caption::<crate::v1_3_0::objects::KbArticleInstallStateId>(5)?;
+        d.caption_into::<crate::v1_3_0::objects::KbArticleInstallStateId>(
+            5,
+            &mut self.install_state,
+        )?;
         self.install_state_id = d.int32(6)?.map(KbArticleInstallStateId::from_id);
         self.is_superseded = d.bool(7)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Os>(8, &mut self.os)?;

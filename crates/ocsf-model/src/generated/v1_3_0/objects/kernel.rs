@@ -134,7 +134,7 @@ impl crate::columnar::Columnar for Kernel {
         d.string_into(1, &mut self.name)?;
         d.string_into(2, &mut self.path)?;
         d.string_into(3, &mut self.system_call)?;
-        self.type_ = d.caption::<crate::v1_3_0::objects::KernelTypeId>(4)?;
+        d.caption_into::<crate::v1_3_0::objects::KernelTypeId>(4, &mut self.type_)?;
         self.type_id = d.int32(5)?.map(KernelTypeId::from_id);
         d.unknown_into(&mut self.unknown)?;
         Ok(())

@@ -184,7 +184,7 @@ impl crate::columnar::Columnar for ManagedEntity {
         d.string_into(4, &mut self.name)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Organization>(5, &mut self.org)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Policy>(6, &mut self.policy)?;
-        self.type_ = d.caption::<crate::v1_3_0::objects::ManagedEntityTypeId>(7)?;
+        d.caption_into::<crate::v1_3_0::objects::ManagedEntityTypeId>(7, &mut self.type_)?;
         self.type_id = d.int32(8)?.map(ManagedEntityTypeId::from_id);
         d.string_into(9, &mut self.uid)?;
         d.boxed_object_into::<crate::v1_3_0::objects::User>(10, &mut self.user)?;

@@ -258,7 +258,7 @@ impl crate::columnar::Columnar for NetworkProxy {
         d.boxed_object_into::<crate::v1_3_0::objects::NetworkProxy>(18, &mut self.proxy_endpoint)?;
         d.string_into(19, &mut self.subnet_uid)?;
         d.string_into(20, &mut self.svc_name)?;
-        self.type_ = d.caption::<crate::v1_3_0::enums::TypeId>(21)?;
+        d.caption_into::<crate::v1_3_0::enums::TypeId>(21, &mut self.type_)?;
         self.type_id = d.int32(22)?.map(crate::v1_3_0::enums::TypeId::from_id);
         d.string_into(23, &mut self.uid)?;
         d.string_into(24, &mut self.vlan_uid)?;

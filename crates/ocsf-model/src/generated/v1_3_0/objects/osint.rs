@@ -295,8 +295,8 @@ impl crate::columnar::Columnar for Osint {
         d.object_list_into::<crate::v1_3_0::objects::DigitalSignature>(11, &mut self.signatures)?;
         d.string_into(12, &mut self.src_url)?;
         d.string_list_into(13, &mut self.subdomains)?;
-        self.tlp = d.string(14)?.map(|s| OsintTlp::from_value(&s));
-        self.type_ = d.caption::<crate::v1_3_0::objects::OsintTypeId>(15)?;
+        self.tlp = d.string_with(14, OsintTlp::from_value)?;
+        d.caption_into::<crate::v1_3_0::objects::OsintTypeId>(15, &mut self.type_)?;
         self.type_id = d.int32(16)?.map(OsintTypeId::from_id);
         d.string_into(17, &mut self.uid)?;
         d.string_into(18, &mut self.value)?;

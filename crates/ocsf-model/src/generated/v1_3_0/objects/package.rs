@@ -173,7 +173,7 @@ impl crate::columnar::Columnar for Package {
         d.string_into(5, &mut self.name)?;
         d.string_into(6, &mut self.purl)?;
         d.string_into(7, &mut self.release)?;
-        self.type_ = d.caption::<crate::v1_3_0::objects::PackageTypeId>(8)?;
+        d.caption_into::<crate::v1_3_0::objects::PackageTypeId>(8, &mut self.type_)?;
         self.type_id = d.int32(9)?.map(PackageTypeId::from_id);
         d.string_into(10, &mut self.vendor_name)?;
         d.string_into(11, &mut self.version)?;

@@ -123,7 +123,7 @@ impl crate::columnar::Columnar for Ticket {
     ) -> Result<(), crate::columnar::ColumnarError> {
         d.string_into(0, &mut self.src_url)?;
         d.string_into(1, &mut self.title)?;
-        self.type_ = d.caption::<crate::v1_3_0::objects::TicketTypeId>(2)?;
+        d.caption_into::<crate::v1_3_0::objects::TicketTypeId>(2, &mut self.type_)?;
         self.type_id = d.int32(3)?.map(TicketTypeId::from_id);
         d.string_into(4, &mut self.uid)?;
         d.unknown_into(&mut self.unknown)?;

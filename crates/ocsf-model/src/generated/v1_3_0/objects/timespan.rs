@@ -177,7 +177,7 @@ impl crate::columnar::Columnar for Timespan {
         self.duration_secs = d.int32(5)?;
         self.duration_weeks = d.int32(6)?;
         self.duration_years = d.int32(7)?;
-        self.type_ = d.caption::<crate::v1_3_0::objects::TimespanTypeId>(8)?;
+        d.caption_into::<crate::v1_3_0::objects::TimespanTypeId>(8, &mut self.type_)?;
         self.type_id = d.int32(9)?.map(TimespanTypeId::from_id);
         d.unknown_into(&mut self.unknown)?;
         Ok(())

@@ -217,10 +217,10 @@ impl crate::columnar::Columnar for User {
         d.boxed_object_into::<crate::v1_3_0::objects::LdapPerson>(6, &mut self.ldap_person)?;
         d.string_into(7, &mut self.name)?;
         d.boxed_object_into::<crate::v1_3_0::objects::Organization>(8, &mut self.org)?;
-        self.risk_level = d.caption::<crate::v1_3_0::enums::RiskLevelId>(9)?;
+        d.caption_into::<crate::v1_3_0::enums::RiskLevelId>(9, &mut self.risk_level)?;
         self.risk_level_id = d.int32(10)?.map(crate::v1_3_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(11)?;
-        self.type_ = d.caption::<crate::v1_3_0::objects::UserTypeId>(12)?;
+        d.caption_into::<crate::v1_3_0::objects::UserTypeId>(12, &mut self.type_)?;
         self.type_id = d.int32(13)?.map(UserTypeId::from_id);
         d.string_into(14, &mut self.uid)?;
         d.string_into(15, &mut self.uid_alt)?;

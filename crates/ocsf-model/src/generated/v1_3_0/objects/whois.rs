@@ -192,7 +192,7 @@ impl crate::columnar::Columnar for Whois {
         )?;
         self.created_time = d.int64(1)?;
         d.datetime_into(2, &mut self.created_time_dt)?;
-        self.dnssec_status = d.caption::<crate::v1_3_0::objects::WhoisDnssecStatusId>(3)?;
+        d.caption_into::<crate::v1_3_0::objects::WhoisDnssecStatusId>(3, &mut self.dnssec_status)?;
         self.dnssec_status_id = d.int32(4)?.map(WhoisDnssecStatusId::from_id);
         d.string_into(5, &mut self.domain)?;
         d.object_list_into::<crate::v1_3_0::objects::DomainContact>(6, &mut self.domain_contacts)?;

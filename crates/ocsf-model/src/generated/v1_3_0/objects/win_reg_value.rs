@@ -180,7 +180,7 @@ impl crate::columnar::Columnar for WinRegValue {
         d.datetime_into(4, &mut self.modified_time_dt)?;
         d.string_into(5, &mut self.name)?;
         d.string_into(6, &mut self.path)?;
-        self.type_ = d.caption::<crate::v1_3_0::objects::WinRegValueTypeId>(7)?;
+        d.caption_into::<crate::v1_3_0::objects::WinRegValueTypeId>(7, &mut self.type_)?;
         self.type_id = d.int32(8)?.map(WinRegValueTypeId::from_id);
         d.unknown_into(&mut self.unknown)?;
         Ok(())

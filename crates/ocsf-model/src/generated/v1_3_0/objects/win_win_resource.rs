@@ -263,7 +263,7 @@ impl crate::columnar::Columnar for WinWinResource {
         d.string_list_into(3, &mut self.labels)?;
         d.string_into(4, &mut self.name)?;
         d.string_into(5, &mut self.svc_name)?;
-        self.type_ = d.caption::<crate::v1_3_0::objects::WinWinResourceTypeId>(6)?;
+        d.caption_into::<crate::v1_3_0::objects::WinWinResourceTypeId>(6, &mut self.type_)?;
         self.type_id = d.int32(7)?.map(WinWinResourceTypeId::from_id);
         d.string_into(8, &mut self.uid)?;
         d.unknown_into(&mut self.unknown)?;

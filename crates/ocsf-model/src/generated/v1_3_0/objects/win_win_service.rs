@@ -331,19 +331,28 @@ impl crate::columnar::Columnar for WinWinService {
         d.string_list_into(1, &mut self.labels)?;
         d.string_into(2, &mut self.load_order_group)?;
         d.string_into(3, &mut self.name)?;
-        self.service_category =
-            d.caption::<crate::v1_3_0::objects::WinWinServiceServiceCategoryId>(4)?;
+        d.caption_into::<crate::v1_3_0::objects::WinWinServiceServiceCategoryId>(
+            4,
+            &mut self.service_category,
+        )?;
         self.service_category_id = d.int32(5)?.map(WinWinServiceServiceCategoryId::from_id);
         d.string_list_into(6, &mut self.service_dependencies)?;
-        self.service_error_control =
-            d.caption::<crate::v1_3_0::objects::WinWinServiceServiceErrorControlId>(7)?;
+        d.caption_into::<crate::v1_3_0::objects::WinWinServiceServiceErrorControlId>(
+            7,
+            &mut self.service_error_control,
+        )?;
         self.service_error_control_id =
             d.int32(8)?.map(WinWinServiceServiceErrorControlId::from_id);
         d.string_into(9, &mut self.service_start_name)?;
-        self.service_start_type =
-            d.caption::<crate::v1_3_0::objects::WinWinServiceServiceStartTypeId>(10)?;
+        d.caption_into::<crate::v1_3_0::objects::WinWinServiceServiceStartTypeId>(
+            10,
+            &mut self.service_start_type,
+        )?;
         self.service_start_type_id = d.int32(11)?.map(WinWinServiceServiceStartTypeId::from_id);
-        self.service_type = d.caption::<crate::v1_3_0::objects::WinWinServiceServiceTypeId>(12)?;
+        d.caption_into::<crate::v1_3_0::objects::WinWinServiceServiceTypeId>(
+            12,
+            &mut self.service_type,
+        )?;
         self.service_type_id = d.int32(13)?.map(WinWinServiceServiceTypeId::from_id);
         d.string_into(14, &mut self.uid)?;
         d.string_into(15, &mut self.version)?;

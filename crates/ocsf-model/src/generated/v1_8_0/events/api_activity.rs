@@ -695,30 +695,34 @@ impl crate::columnar::Columnar for ApiActivity {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        self.action = d.caption::<crate::v1_8_0::enums::ActionId>(0)?;
+        d.caption_into::<crate::v1_8_0::enums::ActionId>(0, &mut self.action)?;
         self.action_id = d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id);
         self.activity_id = d.required(2, d.int32(2)?.map(ApiActivityActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_8_0::events::ApiActivityActivityId>(3)?;
+        d.caption_into::<crate::v1_8_0::events::ApiActivityActivityId>(3, &mut self.activity_name)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_8_0::objects::AiModel>(5, &mut self.ai_model)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Api>(6, &mut self.api)?;
         d.object_list_into::<crate::v1_8_0::objects::Attack>(7, &mut self.attacks)?;
         d.object_list_into::<crate::v1_8_0::objects::Authorization>(8, &mut self.authorizations)?;
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_8_0::events::ApiActivity>>(9)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_8_0::events::ApiActivity>>(
+            9,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(10, d.int32(10)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_8_0::events::ApiActivity>>(11)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_8_0::events::ApiActivity>>(
+            11,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(12, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(13, &mut self.cloud)?;
-        self.confidence = d.caption::<crate::v1_8_0::enums::ConfidenceId>(14)?;
+        d.caption_into::<crate::v1_8_0::enums::ConfidenceId>(14, &mut self.confidence)?;
         self.confidence_id = d
             .int32(15)?
             .map(crate::v1_8_0::enums::ConfidenceId::from_id);
         self.confidence_score = d.int32(16)?;
         self.count = d.int32(17)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Device>(18, &mut self.device)?;
-        self.disposition = d.caption::<crate::v1_8_0::enums::DispositionId>(19)?;
+        d.caption_into::<crate::v1_8_0::enums::DispositionId>(19, &mut self.disposition)?;
         self.disposition_id = d
             .int32(20)?
             .map(crate::v1_8_0::enums::DispositionId::from_id);
@@ -750,10 +754,10 @@ impl crate::columnar::Columnar for ApiActivity {
         self.raw_data_size = d.int64(40)?;
         d.object_list_into::<crate::v1_8_0::objects::ResourceDetails>(41, &mut self.resources)?;
         d.string_into(42, &mut self.risk_details)?;
-        self.risk_level = d.caption::<crate::v1_8_0::enums::RiskLevelId>(43)?;
+        d.caption_into::<crate::v1_8_0::enums::RiskLevelId>(43, &mut self.risk_level)?;
         self.risk_level_id = d.int32(44)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(45)?;
-        self.severity = d.caption::<crate::v1_8_0::enums::SeverityId>(46)?;
+        d.caption_into::<crate::v1_8_0::enums::SeverityId>(46, &mut self.severity)?;
         self.severity_id = d.required(
             47,
             d.int32(47)?.map(crate::v1_8_0::enums::SeverityId::from_id),
@@ -761,7 +765,7 @@ impl crate::columnar::Columnar for ApiActivity {
         d.boxed_object_into::<crate::v1_8_0::objects::NetworkEndpoint>(48, &mut self.src_endpoint)?;
         self.start_time = d.int64(49)?;
         d.datetime_into(50, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_8_0::enums::StatusId>(51)?;
+        d.caption_into::<crate::v1_8_0::enums::StatusId>(51, &mut self.status)?;
         d.string_into(52, &mut self.status_code)?;
         d.string_into(53, &mut self.status_detail)?;
         self.status_id = d.int32(54)?.map(crate::v1_8_0::enums::StatusId::from_id);
@@ -769,8 +773,10 @@ impl crate::columnar::Columnar for ApiActivity {
         d.datetime_into(56, &mut self.time_dt)?;
         self.timezone_offset = d.int32(57)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Trace>(58, &mut self.trace)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_8_0::events::ApiActivity>>(59)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_8_0::events::ApiActivity>>(
+            59,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(60, d.int64(60)?)?;
         d.map_into(61, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

@@ -627,29 +627,36 @@ impl crate::columnar::Columnar for ApplicationError {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        self.action = d.caption::<crate::v1_8_0::enums::ActionId>(0)?;
+        d.caption_into::<crate::v1_8_0::enums::ActionId>(0, &mut self.action)?;
         self.action_id = d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id);
         self.activity_id = d.required(2, d.int32(2)?.map(ApplicationErrorActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_8_0::events::ApplicationErrorActivityId>(3)?;
+        d.caption_into::<crate::v1_8_0::events::ApplicationErrorActivityId>(
+            3,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_8_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Api>(5, &mut self.api)?;
         d.object_list_into::<crate::v1_8_0::objects::Attack>(6, &mut self.attacks)?;
         d.object_list_into::<crate::v1_8_0::objects::Authorization>(7, &mut self.authorizations)?;
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_8_0::events::ApplicationError>>(8)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_8_0::events::ApplicationError>>(
+            8,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(9, d.int32(9)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_8_0::events::ApplicationError>>(10)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_8_0::events::ApplicationError>>(
+            10,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(11, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(12, &mut self.cloud)?;
-        self.confidence = d.caption::<crate::v1_8_0::enums::ConfidenceId>(13)?;
+        d.caption_into::<crate::v1_8_0::enums::ConfidenceId>(13, &mut self.confidence)?;
         self.confidence_id = d
             .int32(14)?
             .map(crate::v1_8_0::enums::ConfidenceId::from_id);
         self.confidence_score = d.int32(15)?;
         self.count = d.int32(16)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Device>(17, &mut self.device)?;
-        self.disposition = d.caption::<crate::v1_8_0::enums::DispositionId>(18)?;
+        d.caption_into::<crate::v1_8_0::enums::DispositionId>(18, &mut self.disposition)?;
         self.disposition_id = d
             .int32(19)?
             .map(crate::v1_8_0::enums::DispositionId::from_id);
@@ -673,25 +680,27 @@ impl crate::columnar::Columnar for ApplicationError {
         d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(34, &mut self.raw_data_hash)?;
         self.raw_data_size = d.int64(35)?;
         d.string_into(36, &mut self.risk_details)?;
-        self.risk_level = d.caption::<crate::v1_8_0::enums::RiskLevelId>(37)?;
+        d.caption_into::<crate::v1_8_0::enums::RiskLevelId>(37, &mut self.risk_level)?;
         self.risk_level_id = d.int32(38)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(39)?;
-        self.severity = d.caption::<crate::v1_8_0::enums::SeverityId>(40)?;
+        d.caption_into::<crate::v1_8_0::enums::SeverityId>(40, &mut self.severity)?;
         self.severity_id = d.required(
             41,
             d.int32(41)?.map(crate::v1_8_0::enums::SeverityId::from_id),
         )?;
         self.start_time = d.int64(42)?;
         d.datetime_into(43, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_8_0::enums::StatusId>(44)?;
+        d.caption_into::<crate::v1_8_0::enums::StatusId>(44, &mut self.status)?;
         d.string_into(45, &mut self.status_code)?;
         d.string_into(46, &mut self.status_detail)?;
         self.status_id = d.int32(47)?.map(crate::v1_8_0::enums::StatusId::from_id);
         self.time = d.required(48, d.int64(48)?)?;
         d.datetime_into(49, &mut self.time_dt)?;
         self.timezone_offset = d.int32(50)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_8_0::events::ApplicationError>>(51)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_8_0::events::ApplicationError>>(
+            51,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(52, d.int64(52)?)?;
         d.map_into(53, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

@@ -921,18 +921,23 @@ impl crate::columnar::Columnar for Authentication {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        self.account_switch_type =
-            d.caption::<crate::v1_8_0::events::AuthenticationAccountSwitchTypeId>(0)?;
+        d.caption_into::<crate::v1_8_0::events::AuthenticationAccountSwitchTypeId>(
+            0,
+            &mut self.account_switch_type,
+        )?;
         self.account_switch_type_id = d.int32(1)?.map(AuthenticationAccountSwitchTypeId::from_id);
-        self.action = d.caption::<crate::v1_8_0::enums::ActionId>(2)?;
+        d.caption_into::<crate::v1_8_0::enums::ActionId>(2, &mut self.action)?;
         self.action_id = d.int32(3)?.map(crate::v1_8_0::enums::ActionId::from_id);
         self.activity_id = d.required(4, d.int32(4)?.map(AuthenticationActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_8_0::events::AuthenticationActivityId>(5)?;
+        d.caption_into::<crate::v1_8_0::events::AuthenticationActivityId>(
+            5,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_8_0::objects::Actor>(6, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Api>(7, &mut self.api)?;
         d.object_list_into::<crate::v1_8_0::objects::Attack>(8, &mut self.attacks)?;
         d.object_list_into::<crate::v1_8_0::objects::AuthFactor>(9, &mut self.auth_factors)?;
-        self.auth_protocol = d.caption::<crate::v1_8_0::enums::AuthProtocolId>(10)?;
+        d.caption_into::<crate::v1_8_0::enums::AuthProtocolId>(10, &mut self.auth_protocol)?;
         self.auth_protocol_id = d
             .int32(11)?
             .map(crate::v1_8_0::enums::AuthProtocolId::from_id);
@@ -941,22 +946,26 @@ impl crate::columnar::Columnar for Authentication {
             &mut self.authentication_token,
         )?;
         d.object_list_into::<crate::v1_8_0::objects::Authorization>(13, &mut self.authorizations)?;
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_8_0::events::Authentication>>(14)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_8_0::events::Authentication>>(
+            14,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(15, d.int32(15)?)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Certificate>(16, &mut self.certificate)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_8_0::events::Authentication>>(17)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_8_0::events::Authentication>>(
+            17,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(18, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(19, &mut self.cloud)?;
-        self.confidence = d.caption::<crate::v1_8_0::enums::ConfidenceId>(20)?;
+        d.caption_into::<crate::v1_8_0::enums::ConfidenceId>(20, &mut self.confidence)?;
         self.confidence_id = d
             .int32(21)?
             .map(crate::v1_8_0::enums::ConfidenceId::from_id);
         self.confidence_score = d.int32(22)?;
         self.count = d.int32(23)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Device>(24, &mut self.device)?;
-        self.disposition = d.caption::<crate::v1_8_0::enums::DispositionId>(25)?;
+        d.caption_into::<crate::v1_8_0::enums::DispositionId>(25, &mut self.disposition)?;
         self.disposition_id = d
             .int32(26)?
             .map(crate::v1_8_0::enums::DispositionId::from_id);
@@ -974,7 +983,10 @@ impl crate::columnar::Columnar for Authentication {
         self.is_new_logon = d.bool(38)?;
         self.is_remote = d.bool(39)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Process>(40, &mut self.logon_process)?;
-        self.logon_type = d.caption::<crate::v1_8_0::events::AuthenticationLogonTypeId>(41)?;
+        d.caption_into::<crate::v1_8_0::events::AuthenticationLogonTypeId>(
+            41,
+            &mut self.logon_type,
+        )?;
         self.logon_type_id = d.int32(42)?.map(AuthenticationLogonTypeId::from_id);
         d.object_list_into::<crate::v1_8_0::objects::Malware>(43, &mut self.malware)?;
         d.boxed_object_into::<crate::v1_8_0::objects::MalwareScanInfo>(
@@ -990,12 +1002,12 @@ impl crate::columnar::Columnar for Authentication {
         d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(51, &mut self.raw_data_hash)?;
         self.raw_data_size = d.int64(52)?;
         d.string_into(53, &mut self.risk_details)?;
-        self.risk_level = d.caption::<crate::v1_8_0::enums::RiskLevelId>(54)?;
+        d.caption_into::<crate::v1_8_0::enums::RiskLevelId>(54, &mut self.risk_level)?;
         self.risk_level_id = d.int32(55)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(56)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Service>(57, &mut self.service)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Session>(58, &mut self.session)?;
-        self.severity = d.caption::<crate::v1_8_0::enums::SeverityId>(59)?;
+        d.caption_into::<crate::v1_8_0::enums::SeverityId>(59, &mut self.severity)?;
         self.severity_id = d.required(
             60,
             d.int32(60)?.map(crate::v1_8_0::enums::SeverityId::from_id),
@@ -1003,15 +1015,17 @@ impl crate::columnar::Columnar for Authentication {
         d.boxed_object_into::<crate::v1_8_0::objects::NetworkEndpoint>(61, &mut self.src_endpoint)?;
         self.start_time = d.int64(62)?;
         d.datetime_into(63, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_8_0::enums::StatusId>(64)?;
+        d.caption_into::<crate::v1_8_0::enums::StatusId>(64, &mut self.status)?;
         d.string_into(65, &mut self.status_code)?;
         d.string_into(66, &mut self.status_detail)?;
         self.status_id = d.int32(67)?.map(crate::v1_8_0::enums::StatusId::from_id);
         self.time = d.required(68, d.int64(68)?)?;
         d.datetime_into(69, &mut self.time_dt)?;
         self.timezone_offset = d.int32(70)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_8_0::events::Authentication>>(71)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_8_0::events::Authentication>>(
+            71,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(72, d.int64(72)?)?;
         d.map_into(73, &mut self.unmapped)?;
         d.boxed_object_into::<crate::v1_8_0::objects::User>(74, &mut self.user)?;

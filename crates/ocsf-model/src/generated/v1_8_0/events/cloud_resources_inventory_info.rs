@@ -681,29 +681,27 @@ impl crate::columnar::Columnar for CloudResourcesInventoryInfo {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        self.action = d.caption::<crate::v1_8_0::enums::ActionId>(0)?;
+        d.caption_into::<crate::v1_8_0::enums::ActionId>(0, &mut self.action)?;
         self.action_id = d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id);
         self.activity_id = d.required(
             2,
             d.int32(2)?
                 .map(CloudResourcesInventoryInfoActivityId::from_id),
         )?;
-        self.activity_name =
-            d.caption::<crate::v1_8_0::events::CloudResourcesInventoryInfoActivityId>(3)?;
+        d.caption_into::<crate::v1_8_0::events::CloudResourcesInventoryInfoActivityId>(
+            3,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_8_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Api>(5, &mut self.api)?;
         d.object_list_into::<crate::v1_8_0::objects::Attack>(6, &mut self.attacks)?;
         d.object_list_into::<crate::v1_8_0::objects::Authorization>(7, &mut self.authorizations)?;
-        self.category_name = d.caption::<crate::caption::CategoryName<
-            crate::v1_8_0::events::CloudResourcesInventoryInfo,
-        >>(8)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_8_0::events::CloudResourcesInventoryInfo>>(8, &mut self.category_name)?;
         self.category_uid = d.required(9, d.int32(9)?)?;
-        self.class_name = d.caption::<crate::caption::ClassName<
-            crate::v1_8_0::events::CloudResourcesInventoryInfo,
-        >>(10)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_8_0::events::CloudResourcesInventoryInfo>>(10, &mut self.class_name)?;
         self.class_uid = d.class_uid(11, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(12, &mut self.cloud)?;
-        self.confidence = d.caption::<crate::v1_8_0::enums::ConfidenceId>(13)?;
+        d.caption_into::<crate::v1_8_0::enums::ConfidenceId>(13, &mut self.confidence)?;
         self.confidence_id = d
             .int32(14)?
             .map(crate::v1_8_0::enums::ConfidenceId::from_id);
@@ -713,7 +711,7 @@ impl crate::columnar::Columnar for CloudResourcesInventoryInfo {
         d.boxed_object_into::<crate::v1_8_0::objects::Database>(18, &mut self.database)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Databucket>(19, &mut self.databucket)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Device>(20, &mut self.device)?;
-        self.disposition = d.caption::<crate::v1_8_0::enums::DispositionId>(21)?;
+        d.caption_into::<crate::v1_8_0::enums::DispositionId>(21, &mut self.disposition)?;
         self.disposition_id = d
             .int32(22)?
             .map(crate::v1_8_0::enums::DispositionId::from_id);
@@ -740,17 +738,17 @@ impl crate::columnar::Columnar for CloudResourcesInventoryInfo {
         d.string_into(40, &mut self.region)?;
         d.object_list_into::<crate::v1_8_0::objects::ResourceDetails>(41, &mut self.resources)?;
         d.string_into(42, &mut self.risk_details)?;
-        self.risk_level = d.caption::<crate::v1_8_0::enums::RiskLevelId>(43)?;
+        d.caption_into::<crate::v1_8_0::enums::RiskLevelId>(43, &mut self.risk_level)?;
         self.risk_level_id = d.int32(44)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(45)?;
-        self.severity = d.caption::<crate::v1_8_0::enums::SeverityId>(46)?;
+        d.caption_into::<crate::v1_8_0::enums::SeverityId>(46, &mut self.severity)?;
         self.severity_id = d.required(
             47,
             d.int32(47)?.map(crate::v1_8_0::enums::SeverityId::from_id),
         )?;
         self.start_time = d.int64(48)?;
         d.datetime_into(49, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_8_0::enums::StatusId>(50)?;
+        d.caption_into::<crate::v1_8_0::enums::StatusId>(50, &mut self.status)?;
         d.string_into(51, &mut self.status_code)?;
         d.string_into(52, &mut self.status_detail)?;
         self.status_id = d.int32(53)?.map(crate::v1_8_0::enums::StatusId::from_id);
@@ -758,9 +756,7 @@ impl crate::columnar::Columnar for CloudResourcesInventoryInfo {
         self.time = d.required(55, d.int64(55)?)?;
         d.datetime_into(56, &mut self.time_dt)?;
         self.timezone_offset = d.int32(57)?;
-        self.type_name = d.caption::<crate::caption::TypeName<
-            crate::v1_8_0::events::CloudResourcesInventoryInfo,
-        >>(58)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_8_0::events::CloudResourcesInventoryInfo>>(58, &mut self.type_name)?;
         self.type_uid = d.required(59, d.int64(59)?)?;
         d.map_into(60, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

@@ -858,34 +858,40 @@ impl crate::columnar::Columnar for ComplianceFinding {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        self.action = d.caption::<crate::v1_8_0::enums::ActionId>(0)?;
+        d.caption_into::<crate::v1_8_0::enums::ActionId>(0, &mut self.action)?;
         self.action_id = d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id);
         self.activity_id = d.required(2, d.int32(2)?.map(ComplianceFindingActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_8_0::events::ComplianceFindingActivityId>(3)?;
+        d.caption_into::<crate::v1_8_0::events::ComplianceFindingActivityId>(
+            3,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_8_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Api>(5, &mut self.api)?;
         d.boxed_object_into::<crate::v1_8_0::objects::User>(6, &mut self.assignee)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Group>(7, &mut self.assignee_group)?;
         d.object_list_into::<crate::v1_8_0::objects::Attack>(8, &mut self.attacks)?;
         d.object_list_into::<crate::v1_8_0::objects::Authorization>(9, &mut self.authorizations)?;
-        self.category_name = d.caption::<crate::caption::CategoryName<
-            crate::v1_8_0::events::ComplianceFinding,
-        >>(10)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_8_0::events::ComplianceFinding>>(
+            10,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(11, d.int32(11)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_8_0::events::ComplianceFinding>>(12)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_8_0::events::ComplianceFinding>>(
+            12,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(13, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(14, &mut self.cloud)?;
         d.string_into(15, &mut self.comment)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Compliance>(16, &mut self.compliance)?;
-        self.confidence = d.caption::<crate::v1_8_0::enums::ConfidenceId>(17)?;
+        d.caption_into::<crate::v1_8_0::enums::ConfidenceId>(17, &mut self.confidence)?;
         self.confidence_id = d
             .int32(18)?
             .map(crate::v1_8_0::enums::ConfidenceId::from_id);
         self.confidence_score = d.int32(19)?;
         self.count = d.int32(20)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Device>(21, &mut self.device)?;
-        self.disposition = d.caption::<crate::v1_8_0::enums::DispositionId>(22)?;
+        d.caption_into::<crate::v1_8_0::enums::DispositionId>(22, &mut self.disposition)?;
         self.disposition_id = d
             .int32(23)?
             .map(crate::v1_8_0::enums::DispositionId::from_id);
@@ -896,7 +902,7 @@ impl crate::columnar::Columnar for ComplianceFinding {
         d.object_list_into::<crate::v1_8_0::objects::Evidences>(28, &mut self.evidences)?;
         d.boxed_object_into::<crate::v1_8_0::objects::FindingInfo>(29, &mut self.finding_info)?;
         d.boxed_object_into::<crate::v1_8_0::objects::FirewallRule>(30, &mut self.firewall_rule)?;
-        self.impact = d.caption::<crate::v1_8_0::enums::ImpactId>(31)?;
+        d.caption_into::<crate::v1_8_0::enums::ImpactId>(31, &mut self.impact)?;
         self.impact_id = d.int32(32)?.map(crate::v1_8_0::enums::ImpactId::from_id);
         self.impact_score = d.int32(33)?;
         self.is_alert = d.bool(34)?;
@@ -911,7 +917,7 @@ impl crate::columnar::Columnar for ComplianceFinding {
         d.object_list_into::<crate::v1_8_0::objects::Observable>(40, &mut self.observables)?;
         d.object_list_into::<crate::v1_8_0::objects::Osint>(41, &mut self.osint)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Policy>(42, &mut self.policy)?;
-        self.priority = d.caption::<crate::v1_8_0::enums::PriorityId>(43)?;
+        d.caption_into::<crate::v1_8_0::enums::PriorityId>(43, &mut self.priority)?;
         self.priority_id = d.int32(44)?.map(crate::v1_8_0::enums::PriorityId::from_id);
         d.string_into(45, &mut self.raw_data)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(46, &mut self.raw_data_hash)?;
@@ -920,10 +926,10 @@ impl crate::columnar::Columnar for ComplianceFinding {
         d.boxed_object_into::<crate::v1_8_0::objects::ResourceDetails>(49, &mut self.resource)?;
         d.object_list_into::<crate::v1_8_0::objects::ResourceDetails>(50, &mut self.resources)?;
         d.string_into(51, &mut self.risk_details)?;
-        self.risk_level = d.caption::<crate::v1_8_0::enums::RiskLevelId>(52)?;
+        d.caption_into::<crate::v1_8_0::enums::RiskLevelId>(52, &mut self.risk_level)?;
         self.risk_level_id = d.int32(53)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(54)?;
-        self.severity = d.caption::<crate::v1_8_0::enums::SeverityId>(55)?;
+        d.caption_into::<crate::v1_8_0::enums::SeverityId>(55, &mut self.severity)?;
         self.severity_id = d.required(
             56,
             d.int32(56)?.map(crate::v1_8_0::enums::SeverityId::from_id),
@@ -931,7 +937,7 @@ impl crate::columnar::Columnar for ComplianceFinding {
         d.string_into(57, &mut self.src_url)?;
         self.start_time = d.int64(58)?;
         d.datetime_into(59, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_8_0::events::ComplianceFindingStatusId>(60)?;
+        d.caption_into::<crate::v1_8_0::events::ComplianceFindingStatusId>(60, &mut self.status)?;
         d.string_into(61, &mut self.status_code)?;
         d.string_into(62, &mut self.status_detail)?;
         self.status_id = d.int32(63)?.map(ComplianceFindingStatusId::from_id);
@@ -940,15 +946,17 @@ impl crate::columnar::Columnar for ComplianceFinding {
         self.time = d.required(66, d.int64(66)?)?;
         d.datetime_into(67, &mut self.time_dt)?;
         self.timezone_offset = d.int32(68)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_8_0::events::ComplianceFinding>>(69)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_8_0::events::ComplianceFinding>>(
+            69,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(70, d.int64(70)?)?;
         d.map_into(71, &mut self.unmapped)?;
         d.boxed_object_into::<crate::v1_8_0::objects::VendorAttributes>(
             72,
             &mut self.vendor_attributes,
         )?;
-        self.verdict = d.caption::<crate::v1_8_0::enums::VerdictId>(73)?;
+        d.caption_into::<crate::v1_8_0::enums::VerdictId>(73, &mut self.verdict)?;
         self.verdict_id = d.int32(74)?.map(crate::v1_8_0::enums::VerdictId::from_id);
         d.unknown_into(&mut self.unknown)?;
         Ok(())

@@ -642,34 +642,38 @@ impl crate::columnar::Columnar for ConfigState {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        self.action = d.caption::<crate::v1_8_0::enums::ActionId>(0)?;
+        d.caption_into::<crate::v1_8_0::enums::ActionId>(0, &mut self.action)?;
         self.action_id = d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id);
         self.activity_id = d.required(2, d.int32(2)?.map(ConfigStateActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_8_0::events::ConfigStateActivityId>(3)?;
+        d.caption_into::<crate::v1_8_0::events::ConfigStateActivityId>(3, &mut self.activity_name)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Api>(5, &mut self.api)?;
         d.object_list_into::<crate::v1_8_0::objects::Assessment>(6, &mut self.assessments)?;
         d.object_list_into::<crate::v1_8_0::objects::Attack>(7, &mut self.attacks)?;
         d.object_list_into::<crate::v1_8_0::objects::Authorization>(8, &mut self.authorizations)?;
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_8_0::events::ConfigState>>(9)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_8_0::events::ConfigState>>(
+            9,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(10, d.int32(10)?)?;
         d.boxed_object_into::<crate::v1_8_0::objects::CisBenchmarkResult>(
             11,
             &mut self.cis_benchmark_result,
         )?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_8_0::events::ConfigState>>(12)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_8_0::events::ConfigState>>(
+            12,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(13, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(14, &mut self.cloud)?;
-        self.confidence = d.caption::<crate::v1_8_0::enums::ConfidenceId>(15)?;
+        d.caption_into::<crate::v1_8_0::enums::ConfidenceId>(15, &mut self.confidence)?;
         self.confidence_id = d
             .int32(16)?
             .map(crate::v1_8_0::enums::ConfidenceId::from_id);
         self.confidence_score = d.int32(17)?;
         self.count = d.int32(18)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Device>(19, &mut self.device)?;
-        self.disposition = d.caption::<crate::v1_8_0::enums::DispositionId>(20)?;
+        d.caption_into::<crate::v1_8_0::enums::DispositionId>(20, &mut self.disposition)?;
         self.disposition_id = d
             .int32(21)?
             .map(crate::v1_8_0::enums::DispositionId::from_id);
@@ -693,25 +697,27 @@ impl crate::columnar::Columnar for ConfigState {
         d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(36, &mut self.raw_data_hash)?;
         self.raw_data_size = d.int64(37)?;
         d.string_into(38, &mut self.risk_details)?;
-        self.risk_level = d.caption::<crate::v1_8_0::enums::RiskLevelId>(39)?;
+        d.caption_into::<crate::v1_8_0::enums::RiskLevelId>(39, &mut self.risk_level)?;
         self.risk_level_id = d.int32(40)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(41)?;
-        self.severity = d.caption::<crate::v1_8_0::enums::SeverityId>(42)?;
+        d.caption_into::<crate::v1_8_0::enums::SeverityId>(42, &mut self.severity)?;
         self.severity_id = d.required(
             43,
             d.int32(43)?.map(crate::v1_8_0::enums::SeverityId::from_id),
         )?;
         self.start_time = d.int64(44)?;
         d.datetime_into(45, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_8_0::enums::StatusId>(46)?;
+        d.caption_into::<crate::v1_8_0::enums::StatusId>(46, &mut self.status)?;
         d.string_into(47, &mut self.status_code)?;
         d.string_into(48, &mut self.status_detail)?;
         self.status_id = d.int32(49)?.map(crate::v1_8_0::enums::StatusId::from_id);
         self.time = d.required(50, d.int64(50)?)?;
         d.datetime_into(51, &mut self.time_dt)?;
         self.timezone_offset = d.int32(52)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_8_0::events::ConfigState>>(53)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_8_0::events::ConfigState>>(
+            53,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(54, d.int64(54)?)?;
         d.map_into(55, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

@@ -881,28 +881,33 @@ impl crate::columnar::Columnar for DataSecurityFinding {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        self.action = d.caption::<crate::v1_8_0::enums::ActionId>(0)?;
+        d.caption_into::<crate::v1_8_0::enums::ActionId>(0, &mut self.action)?;
         self.action_id = d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id);
         self.activity_id =
             d.required(2, d.int32(2)?.map(DataSecurityFindingActivityId::from_id))?;
-        self.activity_name =
-            d.caption::<crate::v1_8_0::events::DataSecurityFindingActivityId>(3)?;
+        d.caption_into::<crate::v1_8_0::events::DataSecurityFindingActivityId>(
+            3,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_8_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Api>(5, &mut self.api)?;
         d.boxed_object_into::<crate::v1_8_0::objects::User>(6, &mut self.assignee)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Group>(7, &mut self.assignee_group)?;
         d.object_list_into::<crate::v1_8_0::objects::Attack>(8, &mut self.attacks)?;
         d.object_list_into::<crate::v1_8_0::objects::Authorization>(9, &mut self.authorizations)?;
-        self.category_name = d.caption::<crate::caption::CategoryName<
-            crate::v1_8_0::events::DataSecurityFinding,
-        >>(10)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_8_0::events::DataSecurityFinding>>(
+            10,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(11, d.int32(11)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_8_0::events::DataSecurityFinding>>(12)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_8_0::events::DataSecurityFinding>>(
+            12,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(13, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(14, &mut self.cloud)?;
         d.string_into(15, &mut self.comment)?;
-        self.confidence = d.caption::<crate::v1_8_0::enums::ConfidenceId>(16)?;
+        d.caption_into::<crate::v1_8_0::enums::ConfidenceId>(16, &mut self.confidence)?;
         self.confidence_id = d
             .int32(17)?
             .map(crate::v1_8_0::enums::ConfidenceId::from_id);
@@ -912,7 +917,7 @@ impl crate::columnar::Columnar for DataSecurityFinding {
         d.boxed_object_into::<crate::v1_8_0::objects::Database>(21, &mut self.database)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Databucket>(22, &mut self.databucket)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Device>(23, &mut self.device)?;
-        self.disposition = d.caption::<crate::v1_8_0::enums::DispositionId>(24)?;
+        d.caption_into::<crate::v1_8_0::enums::DispositionId>(24, &mut self.disposition)?;
         self.disposition_id = d
             .int32(25)?
             .map(crate::v1_8_0::enums::DispositionId::from_id);
@@ -924,7 +929,7 @@ impl crate::columnar::Columnar for DataSecurityFinding {
         d.boxed_object_into::<crate::v1_8_0::objects::File>(31, &mut self.file)?;
         d.boxed_object_into::<crate::v1_8_0::objects::FindingInfo>(32, &mut self.finding_info)?;
         d.boxed_object_into::<crate::v1_8_0::objects::FirewallRule>(33, &mut self.firewall_rule)?;
-        self.impact = d.caption::<crate::v1_8_0::enums::ImpactId>(34)?;
+        d.caption_into::<crate::v1_8_0::enums::ImpactId>(34, &mut self.impact)?;
         self.impact_id = d.int32(35)?.map(crate::v1_8_0::enums::ImpactId::from_id);
         self.impact_score = d.int32(36)?;
         self.is_alert = d.bool(37)?;
@@ -939,17 +944,17 @@ impl crate::columnar::Columnar for DataSecurityFinding {
         d.object_list_into::<crate::v1_8_0::objects::Observable>(43, &mut self.observables)?;
         d.object_list_into::<crate::v1_8_0::objects::Osint>(44, &mut self.osint)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Policy>(45, &mut self.policy)?;
-        self.priority = d.caption::<crate::v1_8_0::enums::PriorityId>(46)?;
+        d.caption_into::<crate::v1_8_0::enums::PriorityId>(46, &mut self.priority)?;
         self.priority_id = d.int32(47)?.map(crate::v1_8_0::enums::PriorityId::from_id);
         d.string_into(48, &mut self.raw_data)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(49, &mut self.raw_data_hash)?;
         self.raw_data_size = d.int64(50)?;
         d.object_list_into::<crate::v1_8_0::objects::ResourceDetails>(51, &mut self.resources)?;
         d.string_into(52, &mut self.risk_details)?;
-        self.risk_level = d.caption::<crate::v1_8_0::enums::RiskLevelId>(53)?;
+        d.caption_into::<crate::v1_8_0::enums::RiskLevelId>(53, &mut self.risk_level)?;
         self.risk_level_id = d.int32(54)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(55)?;
-        self.severity = d.caption::<crate::v1_8_0::enums::SeverityId>(56)?;
+        d.caption_into::<crate::v1_8_0::enums::SeverityId>(56, &mut self.severity)?;
         self.severity_id = d.required(
             57,
             d.int32(57)?.map(crate::v1_8_0::enums::SeverityId::from_id),
@@ -958,7 +963,7 @@ impl crate::columnar::Columnar for DataSecurityFinding {
         d.string_into(59, &mut self.src_url)?;
         self.start_time = d.int64(60)?;
         d.datetime_into(61, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_8_0::events::DataSecurityFindingStatusId>(62)?;
+        d.caption_into::<crate::v1_8_0::events::DataSecurityFindingStatusId>(62, &mut self.status)?;
         d.string_into(63, &mut self.status_code)?;
         d.string_into(64, &mut self.status_detail)?;
         self.status_id = d.int32(65)?.map(DataSecurityFindingStatusId::from_id);
@@ -968,15 +973,17 @@ impl crate::columnar::Columnar for DataSecurityFinding {
         self.time = d.required(69, d.int64(69)?)?;
         d.datetime_into(70, &mut self.time_dt)?;
         self.timezone_offset = d.int32(71)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_8_0::events::DataSecurityFinding>>(72)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_8_0::events::DataSecurityFinding>>(
+            72,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(73, d.int64(73)?)?;
         d.map_into(74, &mut self.unmapped)?;
         d.boxed_object_into::<crate::v1_8_0::objects::VendorAttributes>(
             75,
             &mut self.vendor_attributes,
         )?;
-        self.verdict = d.caption::<crate::v1_8_0::enums::VerdictId>(76)?;
+        d.caption_into::<crate::v1_8_0::enums::VerdictId>(76, &mut self.verdict)?;
         self.verdict_id = d.int32(77)?.map(crate::v1_8_0::enums::VerdictId::from_id);
         d.unknown_into(&mut self.unknown)?;
         Ok(())

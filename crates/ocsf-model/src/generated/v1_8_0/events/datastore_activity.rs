@@ -795,23 +795,30 @@ impl crate::columnar::Columnar for DatastoreActivity {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        self.action = d.caption::<crate::v1_8_0::enums::ActionId>(0)?;
+        d.caption_into::<crate::v1_8_0::enums::ActionId>(0, &mut self.action)?;
         self.action_id = d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id);
         self.activity_id = d.required(2, d.int32(2)?.map(DatastoreActivityActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_8_0::events::DatastoreActivityActivityId>(3)?;
+        d.caption_into::<crate::v1_8_0::events::DatastoreActivityActivityId>(
+            3,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_8_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_8_0::objects::AiModel>(5, &mut self.ai_model)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Api>(6, &mut self.api)?;
         d.object_list_into::<crate::v1_8_0::objects::Attack>(7, &mut self.attacks)?;
         d.object_list_into::<crate::v1_8_0::objects::Authorization>(8, &mut self.authorizations)?;
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_8_0::events::DatastoreActivity>>(9)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_8_0::events::DatastoreActivity>>(
+            9,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(10, d.int32(10)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_8_0::events::DatastoreActivity>>(11)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_8_0::events::DatastoreActivity>>(
+            11,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(12, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(13, &mut self.cloud)?;
-        self.confidence = d.caption::<crate::v1_8_0::enums::ConfidenceId>(14)?;
+        d.caption_into::<crate::v1_8_0::enums::ConfidenceId>(14, &mut self.confidence)?;
         self.confidence_id = d
             .int32(15)?
             .map(crate::v1_8_0::enums::ConfidenceId::from_id);
@@ -820,7 +827,7 @@ impl crate::columnar::Columnar for DatastoreActivity {
         d.boxed_object_into::<crate::v1_8_0::objects::Database>(18, &mut self.database)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Databucket>(19, &mut self.databucket)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Device>(20, &mut self.device)?;
-        self.disposition = d.caption::<crate::v1_8_0::enums::DispositionId>(21)?;
+        d.caption_into::<crate::v1_8_0::enums::DispositionId>(21, &mut self.disposition)?;
         self.disposition_id = d
             .int32(22)?
             .map(crate::v1_8_0::enums::DispositionId::from_id);
@@ -852,10 +859,10 @@ impl crate::columnar::Columnar for DatastoreActivity {
         d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(42, &mut self.raw_data_hash)?;
         self.raw_data_size = d.int64(43)?;
         d.string_into(44, &mut self.risk_details)?;
-        self.risk_level = d.caption::<crate::v1_8_0::enums::RiskLevelId>(45)?;
+        d.caption_into::<crate::v1_8_0::enums::RiskLevelId>(45, &mut self.risk_level)?;
         self.risk_level_id = d.int32(46)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(47)?;
-        self.severity = d.caption::<crate::v1_8_0::enums::SeverityId>(48)?;
+        d.caption_into::<crate::v1_8_0::enums::SeverityId>(48, &mut self.severity)?;
         self.severity_id = d.required(
             49,
             d.int32(49)?.map(crate::v1_8_0::enums::SeverityId::from_id),
@@ -863,7 +870,7 @@ impl crate::columnar::Columnar for DatastoreActivity {
         d.boxed_object_into::<crate::v1_8_0::objects::NetworkEndpoint>(50, &mut self.src_endpoint)?;
         self.start_time = d.int64(51)?;
         d.datetime_into(52, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_8_0::enums::StatusId>(53)?;
+        d.caption_into::<crate::v1_8_0::enums::StatusId>(53, &mut self.status)?;
         d.string_into(54, &mut self.status_code)?;
         d.string_into(55, &mut self.status_detail)?;
         self.status_id = d.int32(56)?.map(crate::v1_8_0::enums::StatusId::from_id);
@@ -871,10 +878,12 @@ impl crate::columnar::Columnar for DatastoreActivity {
         self.time = d.required(58, d.int64(58)?)?;
         d.datetime_into(59, &mut self.time_dt)?;
         self.timezone_offset = d.int32(60)?;
-        self.type_ = d.caption::<crate::v1_8_0::events::DatastoreActivityTypeId>(61)?;
+        d.caption_into::<crate::v1_8_0::events::DatastoreActivityTypeId>(61, &mut self.type_)?;
         self.type_id = d.int32(62)?.map(DatastoreActivityTypeId::from_id);
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_8_0::events::DatastoreActivity>>(63)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_8_0::events::DatastoreActivity>>(
+            63,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(64, d.int64(64)?)?;
         d.map_into(65, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

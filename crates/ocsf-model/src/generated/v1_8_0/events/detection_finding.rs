@@ -849,10 +849,13 @@ impl crate::columnar::Columnar for DetectionFinding {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        self.action = d.caption::<crate::v1_8_0::enums::ActionId>(0)?;
+        d.caption_into::<crate::v1_8_0::enums::ActionId>(0, &mut self.action)?;
         self.action_id = d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id);
         self.activity_id = d.required(2, d.int32(2)?.map(DetectionFindingActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_8_0::events::DetectionFindingActivityId>(3)?;
+        d.caption_into::<crate::v1_8_0::events::DetectionFindingActivityId>(
+            3,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_8_0::objects::Actor>(4, &mut self.actor)?;
         d.object_list_into::<crate::v1_8_0::objects::AnomalyAnalysis>(
             5,
@@ -863,22 +866,26 @@ impl crate::columnar::Columnar for DetectionFinding {
         d.boxed_object_into::<crate::v1_8_0::objects::Group>(8, &mut self.assignee_group)?;
         d.object_list_into::<crate::v1_8_0::objects::Attack>(9, &mut self.attacks)?;
         d.object_list_into::<crate::v1_8_0::objects::Authorization>(10, &mut self.authorizations)?;
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_8_0::events::DetectionFinding>>(11)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_8_0::events::DetectionFinding>>(
+            11,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(12, d.int32(12)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_8_0::events::DetectionFinding>>(13)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_8_0::events::DetectionFinding>>(
+            13,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(14, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(15, &mut self.cloud)?;
         d.string_into(16, &mut self.comment)?;
-        self.confidence = d.caption::<crate::v1_8_0::enums::ConfidenceId>(17)?;
+        d.caption_into::<crate::v1_8_0::enums::ConfidenceId>(17, &mut self.confidence)?;
         self.confidence_id = d
             .int32(18)?
             .map(crate::v1_8_0::enums::ConfidenceId::from_id);
         self.confidence_score = d.int32(19)?;
         self.count = d.int32(20)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Device>(21, &mut self.device)?;
-        self.disposition = d.caption::<crate::v1_8_0::enums::DispositionId>(22)?;
+        d.caption_into::<crate::v1_8_0::enums::DispositionId>(22, &mut self.disposition)?;
         self.disposition_id = d
             .int32(23)?
             .map(crate::v1_8_0::enums::DispositionId::from_id);
@@ -889,7 +896,7 @@ impl crate::columnar::Columnar for DetectionFinding {
         d.object_list_into::<crate::v1_8_0::objects::Evidences>(28, &mut self.evidences)?;
         d.boxed_object_into::<crate::v1_8_0::objects::FindingInfo>(29, &mut self.finding_info)?;
         d.boxed_object_into::<crate::v1_8_0::objects::FirewallRule>(30, &mut self.firewall_rule)?;
-        self.impact = d.caption::<crate::v1_8_0::enums::ImpactId>(31)?;
+        d.caption_into::<crate::v1_8_0::enums::ImpactId>(31, &mut self.impact)?;
         self.impact_id = d.int32(32)?.map(crate::v1_8_0::enums::ImpactId::from_id);
         self.impact_score = d.int32(33)?;
         self.is_alert = d.bool(34)?;
@@ -904,7 +911,7 @@ impl crate::columnar::Columnar for DetectionFinding {
         d.object_list_into::<crate::v1_8_0::objects::Observable>(40, &mut self.observables)?;
         d.object_list_into::<crate::v1_8_0::objects::Osint>(41, &mut self.osint)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Policy>(42, &mut self.policy)?;
-        self.priority = d.caption::<crate::v1_8_0::enums::PriorityId>(43)?;
+        d.caption_into::<crate::v1_8_0::enums::PriorityId>(43, &mut self.priority)?;
         self.priority_id = d.int32(44)?.map(crate::v1_8_0::enums::PriorityId::from_id);
         d.string_into(45, &mut self.raw_data)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(46, &mut self.raw_data_hash)?;
@@ -912,10 +919,10 @@ impl crate::columnar::Columnar for DetectionFinding {
         d.boxed_object_into::<crate::v1_8_0::objects::Remediation>(48, &mut self.remediation)?;
         d.object_list_into::<crate::v1_8_0::objects::ResourceDetails>(49, &mut self.resources)?;
         d.string_into(50, &mut self.risk_details)?;
-        self.risk_level = d.caption::<crate::v1_8_0::enums::RiskLevelId>(51)?;
+        d.caption_into::<crate::v1_8_0::enums::RiskLevelId>(51, &mut self.risk_level)?;
         self.risk_level_id = d.int32(52)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(53)?;
-        self.severity = d.caption::<crate::v1_8_0::enums::SeverityId>(54)?;
+        d.caption_into::<crate::v1_8_0::enums::SeverityId>(54, &mut self.severity)?;
         self.severity_id = d.required(
             55,
             d.int32(55)?.map(crate::v1_8_0::enums::SeverityId::from_id),
@@ -923,7 +930,7 @@ impl crate::columnar::Columnar for DetectionFinding {
         d.string_into(56, &mut self.src_url)?;
         self.start_time = d.int64(57)?;
         d.datetime_into(58, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_8_0::events::DetectionFindingStatusId>(59)?;
+        d.caption_into::<crate::v1_8_0::events::DetectionFindingStatusId>(59, &mut self.status)?;
         d.string_into(60, &mut self.status_code)?;
         d.string_into(61, &mut self.status_detail)?;
         self.status_id = d.int32(62)?.map(DetectionFindingStatusId::from_id);
@@ -932,15 +939,17 @@ impl crate::columnar::Columnar for DetectionFinding {
         self.time = d.required(65, d.int64(65)?)?;
         d.datetime_into(66, &mut self.time_dt)?;
         self.timezone_offset = d.int32(67)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_8_0::events::DetectionFinding>>(68)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_8_0::events::DetectionFinding>>(
+            68,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(69, d.int64(69)?)?;
         d.map_into(70, &mut self.unmapped)?;
         d.boxed_object_into::<crate::v1_8_0::objects::VendorAttributes>(
             71,
             &mut self.vendor_attributes,
         )?;
-        self.verdict = d.caption::<crate::v1_8_0::enums::VerdictId>(72)?;
+        d.caption_into::<crate::v1_8_0::enums::VerdictId>(72, &mut self.verdict)?;
         self.verdict_id = d.int32(73)?.map(crate::v1_8_0::enums::VerdictId::from_id);
         d.object_list_into::<crate::v1_8_0::objects::Vulnerability>(74, &mut self.vulnerabilities)?;
         d.unknown_into(&mut self.unknown)?;

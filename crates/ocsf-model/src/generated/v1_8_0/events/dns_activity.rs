@@ -948,10 +948,10 @@ impl crate::columnar::Columnar for DnsActivity {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        self.action = d.caption::<crate::v1_8_0::enums::ActionId>(0)?;
+        d.caption_into::<crate::v1_8_0::enums::ActionId>(0, &mut self.action)?;
         self.action_id = d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id);
         self.activity_id = d.required(2, d.int32(2)?.map(DnsActivityActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_8_0::events::DnsActivityActivityId>(3)?;
+        d.caption_into::<crate::v1_8_0::events::DnsActivityActivityId>(3, &mut self.activity_name)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Actor>(4, &mut self.actor)?;
         d.object_list_into::<crate::v1_8_0::objects::DnsAnswer>(5, &mut self.answers)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Api>(6, &mut self.api)?;
@@ -959,14 +959,18 @@ impl crate::columnar::Columnar for DnsActivity {
         d.string_into(8, &mut self.app_protocol_name)?;
         d.object_list_into::<crate::v1_8_0::objects::Attack>(9, &mut self.attacks)?;
         d.object_list_into::<crate::v1_8_0::objects::Authorization>(10, &mut self.authorizations)?;
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_8_0::events::DnsActivity>>(11)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_8_0::events::DnsActivity>>(
+            11,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(12, d.int32(12)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_8_0::events::DnsActivity>>(13)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_8_0::events::DnsActivity>>(
+            13,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(14, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(15, &mut self.cloud)?;
-        self.confidence = d.caption::<crate::v1_8_0::enums::ConfidenceId>(16)?;
+        d.caption_into::<crate::v1_8_0::enums::ConfidenceId>(16, &mut self.confidence)?;
         self.confidence_id = d
             .int32(17)?
             .map(crate::v1_8_0::enums::ConfidenceId::from_id);
@@ -981,7 +985,7 @@ impl crate::columnar::Columnar for DnsActivity {
             &mut self.cumulative_traffic,
         )?;
         d.boxed_object_into::<crate::v1_8_0::objects::Device>(22, &mut self.device)?;
-        self.disposition = d.caption::<crate::v1_8_0::enums::DispositionId>(23)?;
+        d.caption_into::<crate::v1_8_0::enums::DispositionId>(23, &mut self.disposition)?;
         self.disposition_id = d
             .int32(24)?
             .map(crate::v1_8_0::enums::DispositionId::from_id);
@@ -1009,7 +1013,10 @@ impl crate::columnar::Columnar for DnsActivity {
             &mut self.network_observation_point,
         )?;
         d.object_list_into::<crate::v1_8_0::objects::Observable>(39, &mut self.observables)?;
-        self.observation_point = d.caption::<crate::v1_8_0::enums::ObservationPointId>(40)?;
+        d.caption_into::<crate::v1_8_0::enums::ObservationPointId>(
+            40,
+            &mut self.observation_point,
+        )?;
         self.observation_point_id = d
             .int32(41)?
             .map(crate::v1_8_0::enums::ObservationPointId::from_id);
@@ -1038,15 +1045,15 @@ impl crate::columnar::Columnar for DnsActivity {
         d.string_into(55, &mut self.raw_data)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(56, &mut self.raw_data_hash)?;
         self.raw_data_size = d.int64(57)?;
-        self.rcode = d.caption::<crate::v1_8_0::events::DnsActivityRcodeId>(58)?;
+        d.caption_into::<crate::v1_8_0::events::DnsActivityRcodeId>(58, &mut self.rcode)?;
         self.rcode_id = d.int32(59)?.map(DnsActivityRcodeId::from_id);
         self.response_time = d.int64(60)?;
         d.datetime_into(61, &mut self.response_time_dt)?;
         d.string_into(62, &mut self.risk_details)?;
-        self.risk_level = d.caption::<crate::v1_8_0::enums::RiskLevelId>(63)?;
+        d.caption_into::<crate::v1_8_0::enums::RiskLevelId>(63, &mut self.risk_level)?;
         self.risk_level_id = d.int32(64)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(65)?;
-        self.severity = d.caption::<crate::v1_8_0::enums::SeverityId>(66)?;
+        d.caption_into::<crate::v1_8_0::enums::SeverityId>(66, &mut self.severity)?;
         self.severity_id = d.required(
             67,
             d.int32(67)?.map(crate::v1_8_0::enums::SeverityId::from_id),
@@ -1054,7 +1061,7 @@ impl crate::columnar::Columnar for DnsActivity {
         d.boxed_object_into::<crate::v1_8_0::objects::NetworkEndpoint>(68, &mut self.src_endpoint)?;
         self.start_time = d.int64(69)?;
         d.datetime_into(70, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_8_0::enums::StatusId>(71)?;
+        d.caption_into::<crate::v1_8_0::enums::StatusId>(71, &mut self.status)?;
         d.string_into(72, &mut self.status_code)?;
         d.string_into(73, &mut self.status_detail)?;
         self.status_id = d.int32(74)?.map(crate::v1_8_0::enums::StatusId::from_id);
@@ -1063,8 +1070,10 @@ impl crate::columnar::Columnar for DnsActivity {
         self.timezone_offset = d.int32(77)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Tls>(78, &mut self.tls)?;
         d.boxed_object_into::<crate::v1_8_0::objects::NetworkTraffic>(79, &mut self.traffic)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_8_0::events::DnsActivity>>(80)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_8_0::events::DnsActivity>>(
+            80,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(81, d.int64(81)?)?;
         d.map_into(82, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

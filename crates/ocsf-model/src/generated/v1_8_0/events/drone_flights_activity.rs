@@ -833,31 +833,34 @@ impl crate::columnar::Columnar for DroneFlightsActivity {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        self.action = d.caption::<crate::v1_8_0::enums::ActionId>(0)?;
+        d.caption_into::<crate::v1_8_0::enums::ActionId>(0, &mut self.action)?;
         self.action_id = d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id);
         self.activity_id =
             d.required(2, d.int32(2)?.map(DroneFlightsActivityActivityId::from_id))?;
-        self.activity_name =
-            d.caption::<crate::v1_8_0::events::DroneFlightsActivityActivityId>(3)?;
+        d.caption_into::<crate::v1_8_0::events::DroneFlightsActivityActivityId>(
+            3,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_8_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Api>(5, &mut self.api)?;
         d.object_list_into::<crate::v1_8_0::objects::Attack>(6, &mut self.attacks)?;
-        self.auth_protocol =
-            d.caption::<crate::v1_8_0::events::DroneFlightsActivityAuthProtocolId>(7)?;
+        d.caption_into::<crate::v1_8_0::events::DroneFlightsActivityAuthProtocolId>(
+            7,
+            &mut self.auth_protocol,
+        )?;
         self.auth_protocol_id = d.int32(8)?.map(DroneFlightsActivityAuthProtocolId::from_id);
         d.object_list_into::<crate::v1_8_0::objects::Authorization>(9, &mut self.authorizations)?;
-        self.category_name = d.caption::<crate::caption::CategoryName<
-            crate::v1_8_0::events::DroneFlightsActivity,
-        >>(10)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_8_0::events::DroneFlightsActivity>>(10, &mut self.category_name)?;
         self.category_uid = d.required(11, d.int32(11)?)?;
-        self.class_name = d.caption::<crate::caption::ClassName<
-            crate::v1_8_0::events::DroneFlightsActivity,
-        >>(12)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_8_0::events::DroneFlightsActivity>>(
+            12,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(13, Self::CLASS_UID)?;
         d.string_into(14, &mut self.classification)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(15, &mut self.cloud)?;
         d.string_into(16, &mut self.comment)?;
-        self.confidence = d.caption::<crate::v1_8_0::enums::ConfidenceId>(17)?;
+        d.caption_into::<crate::v1_8_0::enums::ConfidenceId>(17, &mut self.confidence)?;
         self.confidence_id = d
             .int32(18)?
             .map(crate::v1_8_0::enums::ConfidenceId::from_id);
@@ -868,7 +871,7 @@ impl crate::columnar::Columnar for DroneFlightsActivity {
         )?;
         self.count = d.int32(21)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Device>(22, &mut self.device)?;
-        self.disposition = d.caption::<crate::v1_8_0::enums::DispositionId>(23)?;
+        d.caption_into::<crate::v1_8_0::enums::DispositionId>(23, &mut self.disposition)?;
         self.disposition_id = d
             .int32(24)?
             .map(crate::v1_8_0::enums::DispositionId::from_id);
@@ -895,10 +898,10 @@ impl crate::columnar::Columnar for DroneFlightsActivity {
         d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(42, &mut self.raw_data_hash)?;
         self.raw_data_size = d.int64(43)?;
         d.string_into(44, &mut self.risk_details)?;
-        self.risk_level = d.caption::<crate::v1_8_0::enums::RiskLevelId>(45)?;
+        d.caption_into::<crate::v1_8_0::enums::RiskLevelId>(45, &mut self.risk_level)?;
         self.risk_level_id = d.int32(46)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(47)?;
-        self.severity = d.caption::<crate::v1_8_0::enums::SeverityId>(48)?;
+        d.caption_into::<crate::v1_8_0::enums::SeverityId>(48, &mut self.severity)?;
         self.severity_id = d.required(
             49,
             d.int32(49)?.map(crate::v1_8_0::enums::SeverityId::from_id),
@@ -906,7 +909,10 @@ impl crate::columnar::Columnar for DroneFlightsActivity {
         d.boxed_object_into::<crate::v1_8_0::objects::NetworkEndpoint>(50, &mut self.src_endpoint)?;
         self.start_time = d.int64(51)?;
         d.datetime_into(52, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_8_0::events::DroneFlightsActivityStatusId>(53)?;
+        d.caption_into::<crate::v1_8_0::events::DroneFlightsActivityStatusId>(
+            53,
+            &mut self.status,
+        )?;
         d.string_into(54, &mut self.status_code)?;
         d.string_into(55, &mut self.status_detail)?;
         self.status_id = d.int32(56)?.map(DroneFlightsActivityStatusId::from_id);
@@ -915,8 +921,10 @@ impl crate::columnar::Columnar for DroneFlightsActivity {
         self.timezone_offset = d.int32(59)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Tls>(60, &mut self.tls)?;
         d.boxed_object_into::<crate::v1_8_0::objects::NetworkTraffic>(61, &mut self.traffic)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_8_0::events::DroneFlightsActivity>>(62)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_8_0::events::DroneFlightsActivity>>(
+            62,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(63, d.int64(63)?)?;
         d.boxed_object_into::<crate::v1_8_0::objects::UnmannedAerialSystem>(
             64,

@@ -776,34 +776,41 @@ impl crate::columnar::Columnar for EmailActivity {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        self.action = d.caption::<crate::v1_8_0::enums::ActionId>(0)?;
+        d.caption_into::<crate::v1_8_0::enums::ActionId>(0, &mut self.action)?;
         self.action_id = d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id);
         self.activity_id = d.required(2, d.int32(2)?.map(EmailActivityActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_8_0::events::EmailActivityActivityId>(3)?;
+        d.caption_into::<crate::v1_8_0::events::EmailActivityActivityId>(
+            3,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_8_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Api>(5, &mut self.api)?;
         d.object_list_into::<crate::v1_8_0::objects::Attack>(6, &mut self.attacks)?;
         self.attempt = d.int32(7)?;
         d.object_list_into::<crate::v1_8_0::objects::Authorization>(8, &mut self.authorizations)?;
         d.string_into(9, &mut self.banner)?;
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_8_0::events::EmailActivity>>(10)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_8_0::events::EmailActivity>>(
+            10,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(11, d.int32(11)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_8_0::events::EmailActivity>>(12)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_8_0::events::EmailActivity>>(
+            12,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(13, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(14, &mut self.cloud)?;
         d.string_into(15, &mut self.command)?;
-        self.confidence = d.caption::<crate::v1_8_0::enums::ConfidenceId>(16)?;
+        d.caption_into::<crate::v1_8_0::enums::ConfidenceId>(16, &mut self.confidence)?;
         self.confidence_id = d
             .int32(17)?
             .map(crate::v1_8_0::enums::ConfidenceId::from_id);
         self.confidence_score = d.int32(18)?;
         self.count = d.int32(19)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Device>(20, &mut self.device)?;
-        self.direction = d.caption::<crate::v1_8_0::events::EmailActivityDirectionId>(21)?;
+        d.caption_into::<crate::v1_8_0::events::EmailActivityDirectionId>(21, &mut self.direction)?;
         self.direction_id = d.int32(22)?.map(EmailActivityDirectionId::from_id);
-        self.disposition = d.caption::<crate::v1_8_0::enums::DispositionId>(23)?;
+        d.caption_into::<crate::v1_8_0::enums::DispositionId>(23, &mut self.disposition)?;
         self.disposition_id = d
             .int32(24)?
             .map(crate::v1_8_0::enums::DispositionId::from_id);
@@ -833,10 +840,10 @@ impl crate::columnar::Columnar for EmailActivity {
         d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(45, &mut self.raw_data_hash)?;
         self.raw_data_size = d.int64(46)?;
         d.string_into(47, &mut self.risk_details)?;
-        self.risk_level = d.caption::<crate::v1_8_0::enums::RiskLevelId>(48)?;
+        d.caption_into::<crate::v1_8_0::enums::RiskLevelId>(48, &mut self.risk_level)?;
         self.risk_level_id = d.int32(49)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(50)?;
-        self.severity = d.caption::<crate::v1_8_0::enums::SeverityId>(51)?;
+        d.caption_into::<crate::v1_8_0::enums::SeverityId>(51, &mut self.severity)?;
         self.severity_id = d.required(
             52,
             d.int32(52)?.map(crate::v1_8_0::enums::SeverityId::from_id),
@@ -845,7 +852,7 @@ impl crate::columnar::Columnar for EmailActivity {
         d.boxed_object_into::<crate::v1_8_0::objects::NetworkEndpoint>(54, &mut self.src_endpoint)?;
         self.start_time = d.int64(55)?;
         d.datetime_into(56, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_8_0::enums::StatusId>(57)?;
+        d.caption_into::<crate::v1_8_0::enums::StatusId>(57, &mut self.status)?;
         d.string_into(58, &mut self.status_code)?;
         d.string_into(59, &mut self.status_detail)?;
         self.status_id = d.int32(60)?.map(crate::v1_8_0::enums::StatusId::from_id);
@@ -853,8 +860,10 @@ impl crate::columnar::Columnar for EmailActivity {
         d.datetime_into(62, &mut self.time_dt)?;
         self.timezone_offset = d.int32(63)?;
         d.string_list_into(64, &mut self.to)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_8_0::events::EmailActivity>>(65)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_8_0::events::EmailActivity>>(
+            65,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(66, d.int64(66)?)?;
         d.map_into(67, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

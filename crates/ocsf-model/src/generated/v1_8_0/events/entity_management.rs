@@ -732,30 +732,37 @@ impl crate::columnar::Columnar for EntityManagement {
     ) -> Result<(), crate::columnar::ColumnarError> {
         d.string_list_into(0, &mut self.access_list)?;
         self.access_mask = d.int32(1)?;
-        self.action = d.caption::<crate::v1_8_0::enums::ActionId>(2)?;
+        d.caption_into::<crate::v1_8_0::enums::ActionId>(2, &mut self.action)?;
         self.action_id = d.int32(3)?.map(crate::v1_8_0::enums::ActionId::from_id);
         self.activity_id = d.required(4, d.int32(4)?.map(EntityManagementActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_8_0::events::EntityManagementActivityId>(5)?;
+        d.caption_into::<crate::v1_8_0::events::EntityManagementActivityId>(
+            5,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_8_0::objects::Actor>(6, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Api>(7, &mut self.api)?;
         d.object_list_into::<crate::v1_8_0::objects::Attack>(8, &mut self.attacks)?;
         d.object_list_into::<crate::v1_8_0::objects::Authorization>(9, &mut self.authorizations)?;
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_8_0::events::EntityManagement>>(10)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_8_0::events::EntityManagement>>(
+            10,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(11, d.int32(11)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_8_0::events::EntityManagement>>(12)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_8_0::events::EntityManagement>>(
+            12,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(13, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(14, &mut self.cloud)?;
         d.string_into(15, &mut self.comment)?;
-        self.confidence = d.caption::<crate::v1_8_0::enums::ConfidenceId>(16)?;
+        d.caption_into::<crate::v1_8_0::enums::ConfidenceId>(16, &mut self.confidence)?;
         self.confidence_id = d
             .int32(17)?
             .map(crate::v1_8_0::enums::ConfidenceId::from_id);
         self.confidence_score = d.int32(18)?;
         self.count = d.int32(19)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Device>(20, &mut self.device)?;
-        self.disposition = d.caption::<crate::v1_8_0::enums::DispositionId>(21)?;
+        d.caption_into::<crate::v1_8_0::enums::DispositionId>(21, &mut self.disposition)?;
         self.disposition_id = d
             .int32(22)?
             .map(crate::v1_8_0::enums::DispositionId::from_id);
@@ -783,10 +790,10 @@ impl crate::columnar::Columnar for EntityManagement {
         d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(41, &mut self.raw_data_hash)?;
         self.raw_data_size = d.int64(42)?;
         d.string_into(43, &mut self.risk_details)?;
-        self.risk_level = d.caption::<crate::v1_8_0::enums::RiskLevelId>(44)?;
+        d.caption_into::<crate::v1_8_0::enums::RiskLevelId>(44, &mut self.risk_level)?;
         self.risk_level_id = d.int32(45)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(46)?;
-        self.severity = d.caption::<crate::v1_8_0::enums::SeverityId>(47)?;
+        d.caption_into::<crate::v1_8_0::enums::SeverityId>(47, &mut self.severity)?;
         self.severity_id = d.required(
             48,
             d.int32(48)?.map(crate::v1_8_0::enums::SeverityId::from_id),
@@ -794,15 +801,17 @@ impl crate::columnar::Columnar for EntityManagement {
         d.boxed_object_into::<crate::v1_8_0::objects::NetworkEndpoint>(49, &mut self.src_endpoint)?;
         self.start_time = d.int64(50)?;
         d.datetime_into(51, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_8_0::enums::StatusId>(52)?;
+        d.caption_into::<crate::v1_8_0::enums::StatusId>(52, &mut self.status)?;
         d.string_into(53, &mut self.status_code)?;
         d.string_into(54, &mut self.status_detail)?;
         self.status_id = d.int32(55)?.map(crate::v1_8_0::enums::StatusId::from_id);
         self.time = d.required(56, d.int64(56)?)?;
         d.datetime_into(57, &mut self.time_dt)?;
         self.timezone_offset = d.int32(58)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_8_0::events::EntityManagement>>(59)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_8_0::events::EntityManagement>>(
+            59,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(60, d.int64(60)?)?;
         d.map_into(61, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

@@ -718,23 +718,30 @@ impl crate::columnar::Columnar for FileActivity {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.access_mask = d.int32(0)?;
-        self.action = d.caption::<crate::v1_8_0::enums::ActionId>(1)?;
+        d.caption_into::<crate::v1_8_0::enums::ActionId>(1, &mut self.action)?;
         self.action_id = d.int32(2)?.map(crate::v1_8_0::enums::ActionId::from_id);
         self.activity_id = d.required(3, d.int32(3)?.map(FileActivityActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_8_0::events::FileActivityActivityId>(4)?;
+        d.caption_into::<crate::v1_8_0::events::FileActivityActivityId>(
+            4,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_8_0::objects::Actor>(5, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Api>(6, &mut self.api)?;
         d.object_list_into::<crate::v1_8_0::objects::Attack>(7, &mut self.attacks)?;
         d.object_list_into::<crate::v1_8_0::objects::Authorization>(8, &mut self.authorizations)?;
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_8_0::events::FileActivity>>(9)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_8_0::events::FileActivity>>(
+            9,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(10, d.int32(10)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_8_0::events::FileActivity>>(11)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_8_0::events::FileActivity>>(
+            11,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(12, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(13, &mut self.cloud)?;
         d.string_into(14, &mut self.component)?;
-        self.confidence = d.caption::<crate::v1_8_0::enums::ConfidenceId>(15)?;
+        d.caption_into::<crate::v1_8_0::enums::ConfidenceId>(15, &mut self.confidence)?;
         self.confidence_id = d
             .int32(16)?
             .map(crate::v1_8_0::enums::ConfidenceId::from_id);
@@ -743,7 +750,7 @@ impl crate::columnar::Columnar for FileActivity {
         self.count = d.int32(19)?;
         d.string_into(20, &mut self.create_mask)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Device>(21, &mut self.device)?;
-        self.disposition = d.caption::<crate::v1_8_0::enums::DispositionId>(22)?;
+        d.caption_into::<crate::v1_8_0::enums::DispositionId>(22, &mut self.disposition)?;
         self.disposition_id = d
             .int32(23)?
             .map(crate::v1_8_0::enums::DispositionId::from_id);
@@ -770,25 +777,27 @@ impl crate::columnar::Columnar for FileActivity {
         d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(41, &mut self.raw_data_hash)?;
         self.raw_data_size = d.int64(42)?;
         d.string_into(43, &mut self.risk_details)?;
-        self.risk_level = d.caption::<crate::v1_8_0::enums::RiskLevelId>(44)?;
+        d.caption_into::<crate::v1_8_0::enums::RiskLevelId>(44, &mut self.risk_level)?;
         self.risk_level_id = d.int32(45)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(46)?;
-        self.severity = d.caption::<crate::v1_8_0::enums::SeverityId>(47)?;
+        d.caption_into::<crate::v1_8_0::enums::SeverityId>(47, &mut self.severity)?;
         self.severity_id = d.required(
             48,
             d.int32(48)?.map(crate::v1_8_0::enums::SeverityId::from_id),
         )?;
         self.start_time = d.int64(49)?;
         d.datetime_into(50, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_8_0::enums::StatusId>(51)?;
+        d.caption_into::<crate::v1_8_0::enums::StatusId>(51, &mut self.status)?;
         d.string_into(52, &mut self.status_code)?;
         d.string_into(53, &mut self.status_detail)?;
         self.status_id = d.int32(54)?.map(crate::v1_8_0::enums::StatusId::from_id);
         self.time = d.required(55, d.int64(55)?)?;
         d.datetime_into(56, &mut self.time_dt)?;
         self.timezone_offset = d.int32(57)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_8_0::events::FileActivity>>(58)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_8_0::events::FileActivity>>(
+            58,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(59, d.int64(59)?)?;
         d.map_into(60, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

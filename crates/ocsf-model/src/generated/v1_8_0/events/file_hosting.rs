@@ -806,22 +806,26 @@ impl crate::columnar::Columnar for FileHosting {
         d.string_list_into(0, &mut self.access_list)?;
         self.access_mask = d.int32(1)?;
         self.access_result = d.json(2)?;
-        self.action = d.caption::<crate::v1_8_0::enums::ActionId>(3)?;
+        d.caption_into::<crate::v1_8_0::enums::ActionId>(3, &mut self.action)?;
         self.action_id = d.int32(4)?.map(crate::v1_8_0::enums::ActionId::from_id);
         self.activity_id = d.required(5, d.int32(5)?.map(FileHostingActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_8_0::events::FileHostingActivityId>(6)?;
+        d.caption_into::<crate::v1_8_0::events::FileHostingActivityId>(6, &mut self.activity_name)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Actor>(7, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Api>(8, &mut self.api)?;
         d.object_list_into::<crate::v1_8_0::objects::Attack>(9, &mut self.attacks)?;
         d.object_list_into::<crate::v1_8_0::objects::Authorization>(10, &mut self.authorizations)?;
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_8_0::events::FileHosting>>(11)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_8_0::events::FileHosting>>(
+            11,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(12, d.int32(12)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_8_0::events::FileHosting>>(13)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_8_0::events::FileHosting>>(
+            13,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(14, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(15, &mut self.cloud)?;
-        self.confidence = d.caption::<crate::v1_8_0::enums::ConfidenceId>(16)?;
+        d.caption_into::<crate::v1_8_0::enums::ConfidenceId>(16, &mut self.confidence)?;
         self.confidence_id = d
             .int32(17)?
             .map(crate::v1_8_0::enums::ConfidenceId::from_id);
@@ -832,7 +836,7 @@ impl crate::columnar::Columnar for FileHosting {
         )?;
         self.count = d.int32(20)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Device>(21, &mut self.device)?;
-        self.disposition = d.caption::<crate::v1_8_0::enums::DispositionId>(22)?;
+        d.caption_into::<crate::v1_8_0::enums::DispositionId>(22, &mut self.disposition)?;
         self.disposition_id = d
             .int32(23)?
             .map(crate::v1_8_0::enums::DispositionId::from_id);
@@ -863,29 +867,31 @@ impl crate::columnar::Columnar for FileHosting {
         d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(45, &mut self.raw_data_hash)?;
         self.raw_data_size = d.int64(46)?;
         d.string_into(47, &mut self.risk_details)?;
-        self.risk_level = d.caption::<crate::v1_8_0::enums::RiskLevelId>(48)?;
+        d.caption_into::<crate::v1_8_0::enums::RiskLevelId>(48, &mut self.risk_level)?;
         self.risk_level_id = d.int32(49)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(50)?;
-        self.severity = d.caption::<crate::v1_8_0::enums::SeverityId>(51)?;
+        d.caption_into::<crate::v1_8_0::enums::SeverityId>(51, &mut self.severity)?;
         self.severity_id = d.required(
             52,
             d.int32(52)?.map(crate::v1_8_0::enums::SeverityId::from_id),
         )?;
         d.string_into(53, &mut self.share)?;
-        self.share_type = d.caption::<crate::v1_8_0::enums::ShareTypeId>(54)?;
+        d.caption_into::<crate::v1_8_0::enums::ShareTypeId>(54, &mut self.share_type)?;
         self.share_type_id = d.int32(55)?.map(crate::v1_8_0::enums::ShareTypeId::from_id);
         d.boxed_object_into::<crate::v1_8_0::objects::NetworkEndpoint>(56, &mut self.src_endpoint)?;
         self.start_time = d.int64(57)?;
         d.datetime_into(58, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_8_0::enums::StatusId>(59)?;
+        d.caption_into::<crate::v1_8_0::enums::StatusId>(59, &mut self.status)?;
         d.string_into(60, &mut self.status_code)?;
         d.string_into(61, &mut self.status_detail)?;
         self.status_id = d.int32(62)?.map(crate::v1_8_0::enums::StatusId::from_id);
         self.time = d.required(63, d.int64(63)?)?;
         d.datetime_into(64, &mut self.time_dt)?;
         self.timezone_offset = d.int32(65)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_8_0::events::FileHosting>>(66)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_8_0::events::FileHosting>>(
+            66,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(67, d.int64(67)?)?;
         d.map_into(68, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

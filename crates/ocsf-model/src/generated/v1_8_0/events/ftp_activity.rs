@@ -865,27 +865,31 @@ impl crate::columnar::Columnar for FtpActivity {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        self.action = d.caption::<crate::v1_8_0::enums::ActionId>(0)?;
+        d.caption_into::<crate::v1_8_0::enums::ActionId>(0, &mut self.action)?;
         self.action_id = d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id);
         self.activity_id = d.required(2, d.int32(2)?.map(FtpActivityActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_8_0::events::FtpActivityActivityId>(3)?;
+        d.caption_into::<crate::v1_8_0::events::FtpActivityActivityId>(3, &mut self.activity_name)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Api>(5, &mut self.api)?;
         d.string_into(6, &mut self.app_name)?;
         d.string_into(7, &mut self.app_protocol_name)?;
         d.object_list_into::<crate::v1_8_0::objects::Attack>(8, &mut self.attacks)?;
         d.object_list_into::<crate::v1_8_0::objects::Authorization>(9, &mut self.authorizations)?;
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_8_0::events::FtpActivity>>(10)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_8_0::events::FtpActivity>>(
+            10,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(11, d.int32(11)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_8_0::events::FtpActivity>>(12)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_8_0::events::FtpActivity>>(
+            12,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(13, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(14, &mut self.cloud)?;
         self.codes = d.int32_list(15)?;
         d.string_into(16, &mut self.command)?;
         d.string_list_into(17, &mut self.command_responses)?;
-        self.confidence = d.caption::<crate::v1_8_0::enums::ConfidenceId>(18)?;
+        d.caption_into::<crate::v1_8_0::enums::ConfidenceId>(18, &mut self.confidence)?;
         self.confidence_id = d
             .int32(19)?
             .map(crate::v1_8_0::enums::ConfidenceId::from_id);
@@ -900,7 +904,7 @@ impl crate::columnar::Columnar for FtpActivity {
             &mut self.cumulative_traffic,
         )?;
         d.boxed_object_into::<crate::v1_8_0::objects::Device>(24, &mut self.device)?;
-        self.disposition = d.caption::<crate::v1_8_0::enums::DispositionId>(25)?;
+        d.caption_into::<crate::v1_8_0::enums::DispositionId>(25, &mut self.disposition)?;
         self.disposition_id = d
             .int32(26)?
             .map(crate::v1_8_0::enums::DispositionId::from_id);
@@ -930,7 +934,10 @@ impl crate::columnar::Columnar for FtpActivity {
             &mut self.network_observation_point,
         )?;
         d.object_list_into::<crate::v1_8_0::objects::Observable>(43, &mut self.observables)?;
-        self.observation_point = d.caption::<crate::v1_8_0::enums::ObservationPointId>(44)?;
+        d.caption_into::<crate::v1_8_0::enums::ObservationPointId>(
+            44,
+            &mut self.observation_point,
+        )?;
         self.observation_point_id = d
             .int32(45)?
             .map(crate::v1_8_0::enums::ObservationPointId::from_id);
@@ -958,10 +965,10 @@ impl crate::columnar::Columnar for FtpActivity {
         d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(58, &mut self.raw_data_hash)?;
         self.raw_data_size = d.int64(59)?;
         d.string_into(60, &mut self.risk_details)?;
-        self.risk_level = d.caption::<crate::v1_8_0::enums::RiskLevelId>(61)?;
+        d.caption_into::<crate::v1_8_0::enums::RiskLevelId>(61, &mut self.risk_level)?;
         self.risk_level_id = d.int32(62)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(63)?;
-        self.severity = d.caption::<crate::v1_8_0::enums::SeverityId>(64)?;
+        d.caption_into::<crate::v1_8_0::enums::SeverityId>(64, &mut self.severity)?;
         self.severity_id = d.required(
             65,
             d.int32(65)?.map(crate::v1_8_0::enums::SeverityId::from_id),
@@ -969,7 +976,7 @@ impl crate::columnar::Columnar for FtpActivity {
         d.boxed_object_into::<crate::v1_8_0::objects::NetworkEndpoint>(66, &mut self.src_endpoint)?;
         self.start_time = d.int64(67)?;
         d.datetime_into(68, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_8_0::enums::StatusId>(69)?;
+        d.caption_into::<crate::v1_8_0::enums::StatusId>(69, &mut self.status)?;
         d.string_into(70, &mut self.status_code)?;
         d.string_into(71, &mut self.status_detail)?;
         self.status_id = d.int32(72)?.map(crate::v1_8_0::enums::StatusId::from_id);
@@ -979,8 +986,10 @@ impl crate::columnar::Columnar for FtpActivity {
         d.boxed_object_into::<crate::v1_8_0::objects::Tls>(76, &mut self.tls)?;
         d.boxed_object_into::<crate::v1_8_0::objects::NetworkTraffic>(77, &mut self.traffic)?;
         d.string_into(78, &mut self.type_)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_8_0::events::FtpActivity>>(79)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_8_0::events::FtpActivity>>(
+            79,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(80, d.int64(80)?)?;
         d.map_into(81, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

@@ -707,29 +707,36 @@ impl crate::columnar::Columnar for GroupManagement {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        self.action = d.caption::<crate::v1_8_0::enums::ActionId>(0)?;
+        d.caption_into::<crate::v1_8_0::enums::ActionId>(0, &mut self.action)?;
         self.action_id = d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id);
         self.activity_id = d.required(2, d.int32(2)?.map(GroupManagementActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_8_0::events::GroupManagementActivityId>(3)?;
+        d.caption_into::<crate::v1_8_0::events::GroupManagementActivityId>(
+            3,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_8_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Api>(5, &mut self.api)?;
         d.object_list_into::<crate::v1_8_0::objects::Attack>(6, &mut self.attacks)?;
         d.object_list_into::<crate::v1_8_0::objects::Authorization>(7, &mut self.authorizations)?;
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_8_0::events::GroupManagement>>(8)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_8_0::events::GroupManagement>>(
+            8,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(9, d.int32(9)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_8_0::events::GroupManagement>>(10)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_8_0::events::GroupManagement>>(
+            10,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(11, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(12, &mut self.cloud)?;
-        self.confidence = d.caption::<crate::v1_8_0::enums::ConfidenceId>(13)?;
+        d.caption_into::<crate::v1_8_0::enums::ConfidenceId>(13, &mut self.confidence)?;
         self.confidence_id = d
             .int32(14)?
             .map(crate::v1_8_0::enums::ConfidenceId::from_id);
         self.confidence_score = d.int32(15)?;
         self.count = d.int32(16)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Device>(17, &mut self.device)?;
-        self.disposition = d.caption::<crate::v1_8_0::enums::DispositionId>(18)?;
+        d.caption_into::<crate::v1_8_0::enums::DispositionId>(18, &mut self.disposition)?;
         self.disposition_id = d
             .int32(19)?
             .map(crate::v1_8_0::enums::DispositionId::from_id);
@@ -758,10 +765,10 @@ impl crate::columnar::Columnar for GroupManagement {
         self.raw_data_size = d.int64(39)?;
         d.boxed_object_into::<crate::v1_8_0::objects::ResourceDetails>(40, &mut self.resource)?;
         d.string_into(41, &mut self.risk_details)?;
-        self.risk_level = d.caption::<crate::v1_8_0::enums::RiskLevelId>(42)?;
+        d.caption_into::<crate::v1_8_0::enums::RiskLevelId>(42, &mut self.risk_level)?;
         self.risk_level_id = d.int32(43)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(44)?;
-        self.severity = d.caption::<crate::v1_8_0::enums::SeverityId>(45)?;
+        d.caption_into::<crate::v1_8_0::enums::SeverityId>(45, &mut self.severity)?;
         self.severity_id = d.required(
             46,
             d.int32(46)?.map(crate::v1_8_0::enums::SeverityId::from_id),
@@ -769,7 +776,7 @@ impl crate::columnar::Columnar for GroupManagement {
         d.boxed_object_into::<crate::v1_8_0::objects::NetworkEndpoint>(47, &mut self.src_endpoint)?;
         self.start_time = d.int64(48)?;
         d.datetime_into(49, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_8_0::enums::StatusId>(50)?;
+        d.caption_into::<crate::v1_8_0::enums::StatusId>(50, &mut self.status)?;
         d.string_into(51, &mut self.status_code)?;
         d.string_into(52, &mut self.status_detail)?;
         self.status_id = d.int32(53)?.map(crate::v1_8_0::enums::StatusId::from_id);
@@ -777,8 +784,10 @@ impl crate::columnar::Columnar for GroupManagement {
         self.time = d.required(55, d.int64(55)?)?;
         d.datetime_into(56, &mut self.time_dt)?;
         self.timezone_offset = d.int32(57)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_8_0::events::GroupManagement>>(58)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_8_0::events::GroupManagement>>(
+            58,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(59, d.int64(59)?)?;
         d.map_into(60, &mut self.unmapped)?;
         d.boxed_object_into::<crate::v1_8_0::objects::User>(61, &mut self.user)?;

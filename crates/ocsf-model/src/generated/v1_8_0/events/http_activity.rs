@@ -870,24 +870,31 @@ impl crate::columnar::Columnar for HttpActivity {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        self.action = d.caption::<crate::v1_8_0::enums::ActionId>(0)?;
+        d.caption_into::<crate::v1_8_0::enums::ActionId>(0, &mut self.action)?;
         self.action_id = d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id);
         self.activity_id = d.required(2, d.int32(2)?.map(HttpActivityActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_8_0::events::HttpActivityActivityId>(3)?;
+        d.caption_into::<crate::v1_8_0::events::HttpActivityActivityId>(
+            3,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_8_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Api>(5, &mut self.api)?;
         d.string_into(6, &mut self.app_name)?;
         d.string_into(7, &mut self.app_protocol_name)?;
         d.object_list_into::<crate::v1_8_0::objects::Attack>(8, &mut self.attacks)?;
         d.object_list_into::<crate::v1_8_0::objects::Authorization>(9, &mut self.authorizations)?;
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_8_0::events::HttpActivity>>(10)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_8_0::events::HttpActivity>>(
+            10,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(11, d.int32(11)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_8_0::events::HttpActivity>>(12)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_8_0::events::HttpActivity>>(
+            12,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(13, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(14, &mut self.cloud)?;
-        self.confidence = d.caption::<crate::v1_8_0::enums::ConfidenceId>(15)?;
+        d.caption_into::<crate::v1_8_0::enums::ConfidenceId>(15, &mut self.confidence)?;
         self.confidence_id = d
             .int32(16)?
             .map(crate::v1_8_0::enums::ConfidenceId::from_id);
@@ -902,7 +909,7 @@ impl crate::columnar::Columnar for HttpActivity {
             &mut self.cumulative_traffic,
         )?;
         d.boxed_object_into::<crate::v1_8_0::objects::Device>(21, &mut self.device)?;
-        self.disposition = d.caption::<crate::v1_8_0::enums::DispositionId>(22)?;
+        d.caption_into::<crate::v1_8_0::enums::DispositionId>(22, &mut self.disposition)?;
         self.disposition_id = d
             .int32(23)?
             .map(crate::v1_8_0::enums::DispositionId::from_id);
@@ -935,7 +942,10 @@ impl crate::columnar::Columnar for HttpActivity {
             &mut self.network_observation_point,
         )?;
         d.object_list_into::<crate::v1_8_0::objects::Observable>(43, &mut self.observables)?;
-        self.observation_point = d.caption::<crate::v1_8_0::enums::ObservationPointId>(44)?;
+        d.caption_into::<crate::v1_8_0::enums::ObservationPointId>(
+            44,
+            &mut self.observation_point,
+        )?;
         self.observation_point_id = d
             .int32(45)?
             .map(crate::v1_8_0::enums::ObservationPointId::from_id);
@@ -962,10 +972,10 @@ impl crate::columnar::Columnar for HttpActivity {
         d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(57, &mut self.raw_data_hash)?;
         self.raw_data_size = d.int64(58)?;
         d.string_into(59, &mut self.risk_details)?;
-        self.risk_level = d.caption::<crate::v1_8_0::enums::RiskLevelId>(60)?;
+        d.caption_into::<crate::v1_8_0::enums::RiskLevelId>(60, &mut self.risk_level)?;
         self.risk_level_id = d.int32(61)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(62)?;
-        self.severity = d.caption::<crate::v1_8_0::enums::SeverityId>(63)?;
+        d.caption_into::<crate::v1_8_0::enums::SeverityId>(63, &mut self.severity)?;
         self.severity_id = d.required(
             64,
             d.int32(64)?.map(crate::v1_8_0::enums::SeverityId::from_id),
@@ -973,7 +983,7 @@ impl crate::columnar::Columnar for HttpActivity {
         d.boxed_object_into::<crate::v1_8_0::objects::NetworkEndpoint>(65, &mut self.src_endpoint)?;
         self.start_time = d.int64(66)?;
         d.datetime_into(67, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_8_0::enums::StatusId>(68)?;
+        d.caption_into::<crate::v1_8_0::enums::StatusId>(68, &mut self.status)?;
         d.string_into(69, &mut self.status_code)?;
         d.string_into(70, &mut self.status_detail)?;
         self.status_id = d.int32(71)?.map(crate::v1_8_0::enums::StatusId::from_id);
@@ -983,8 +993,10 @@ impl crate::columnar::Columnar for HttpActivity {
         d.boxed_object_into::<crate::v1_8_0::objects::Tls>(75, &mut self.tls)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Trace>(76, &mut self.trace)?;
         d.boxed_object_into::<crate::v1_8_0::objects::NetworkTraffic>(77, &mut self.traffic)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_8_0::events::HttpActivity>>(78)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_8_0::events::HttpActivity>>(
+            78,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(79, d.int64(79)?)?;
         d.map_into(80, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

@@ -873,10 +873,13 @@ impl crate::columnar::Columnar for IamAnalysisFinding {
             0,
             &mut self.access_analysis_result,
         )?;
-        self.action = d.caption::<crate::v1_8_0::enums::ActionId>(1)?;
+        d.caption_into::<crate::v1_8_0::enums::ActionId>(1, &mut self.action)?;
         self.action_id = d.int32(2)?.map(crate::v1_8_0::enums::ActionId::from_id);
         self.activity_id = d.required(3, d.int32(3)?.map(IamAnalysisFindingActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_8_0::events::IamAnalysisFindingActivityId>(4)?;
+        d.caption_into::<crate::v1_8_0::events::IamAnalysisFindingActivityId>(
+            4,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_8_0::objects::Actor>(5, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Api>(6, &mut self.api)?;
         d.object_list_into::<crate::v1_8_0::objects::Application>(7, &mut self.applications)?;
@@ -884,23 +887,26 @@ impl crate::columnar::Columnar for IamAnalysisFinding {
         d.boxed_object_into::<crate::v1_8_0::objects::Group>(9, &mut self.assignee_group)?;
         d.object_list_into::<crate::v1_8_0::objects::Attack>(10, &mut self.attacks)?;
         d.object_list_into::<crate::v1_8_0::objects::Authorization>(11, &mut self.authorizations)?;
-        self.category_name = d.caption::<crate::caption::CategoryName<
-            crate::v1_8_0::events::IamAnalysisFinding,
-        >>(12)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_8_0::events::IamAnalysisFinding>>(
+            12,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(13, d.int32(13)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_8_0::events::IamAnalysisFinding>>(14)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_8_0::events::IamAnalysisFinding>>(
+            14,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(15, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(16, &mut self.cloud)?;
         d.string_into(17, &mut self.comment)?;
-        self.confidence = d.caption::<crate::v1_8_0::enums::ConfidenceId>(18)?;
+        d.caption_into::<crate::v1_8_0::enums::ConfidenceId>(18, &mut self.confidence)?;
         self.confidence_id = d
             .int32(19)?
             .map(crate::v1_8_0::enums::ConfidenceId::from_id);
         self.confidence_score = d.int32(20)?;
         self.count = d.int32(21)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Device>(22, &mut self.device)?;
-        self.disposition = d.caption::<crate::v1_8_0::enums::DispositionId>(23)?;
+        d.caption_into::<crate::v1_8_0::enums::DispositionId>(23, &mut self.disposition)?;
         self.disposition_id = d
             .int32(24)?
             .map(crate::v1_8_0::enums::DispositionId::from_id);
@@ -914,7 +920,7 @@ impl crate::columnar::Columnar for IamAnalysisFinding {
             31,
             &mut self.identity_activity_metrics,
         )?;
-        self.impact = d.caption::<crate::v1_8_0::enums::ImpactId>(32)?;
+        d.caption_into::<crate::v1_8_0::enums::ImpactId>(32, &mut self.impact)?;
         self.impact_id = d.int32(33)?.map(crate::v1_8_0::enums::ImpactId::from_id);
         self.impact_score = d.int32(34)?;
         self.is_alert = d.bool(35)?;
@@ -933,7 +939,7 @@ impl crate::columnar::Columnar for IamAnalysisFinding {
             &mut self.permission_analysis_results,
         )?;
         d.boxed_object_into::<crate::v1_8_0::objects::Policy>(44, &mut self.policy)?;
-        self.priority = d.caption::<crate::v1_8_0::enums::PriorityId>(45)?;
+        d.caption_into::<crate::v1_8_0::enums::PriorityId>(45, &mut self.priority)?;
         self.priority_id = d.int32(46)?.map(crate::v1_8_0::enums::PriorityId::from_id);
         d.string_into(47, &mut self.raw_data)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(48, &mut self.raw_data_hash)?;
@@ -941,10 +947,10 @@ impl crate::columnar::Columnar for IamAnalysisFinding {
         d.boxed_object_into::<crate::v1_8_0::objects::Remediation>(50, &mut self.remediation)?;
         d.object_list_into::<crate::v1_8_0::objects::ResourceDetails>(51, &mut self.resources)?;
         d.string_into(52, &mut self.risk_details)?;
-        self.risk_level = d.caption::<crate::v1_8_0::enums::RiskLevelId>(53)?;
+        d.caption_into::<crate::v1_8_0::enums::RiskLevelId>(53, &mut self.risk_level)?;
         self.risk_level_id = d.int32(54)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(55)?;
-        self.severity = d.caption::<crate::v1_8_0::enums::SeverityId>(56)?;
+        d.caption_into::<crate::v1_8_0::enums::SeverityId>(56, &mut self.severity)?;
         self.severity_id = d.required(
             57,
             d.int32(57)?.map(crate::v1_8_0::enums::SeverityId::from_id),
@@ -952,7 +958,7 @@ impl crate::columnar::Columnar for IamAnalysisFinding {
         d.string_into(58, &mut self.src_url)?;
         self.start_time = d.int64(59)?;
         d.datetime_into(60, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_8_0::events::IamAnalysisFindingStatusId>(61)?;
+        d.caption_into::<crate::v1_8_0::events::IamAnalysisFindingStatusId>(61, &mut self.status)?;
         d.string_into(62, &mut self.status_code)?;
         d.string_into(63, &mut self.status_detail)?;
         self.status_id = d.int32(64)?.map(IamAnalysisFindingStatusId::from_id);
@@ -961,8 +967,10 @@ impl crate::columnar::Columnar for IamAnalysisFinding {
         self.time = d.required(67, d.int64(67)?)?;
         d.datetime_into(68, &mut self.time_dt)?;
         self.timezone_offset = d.int32(69)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_8_0::events::IamAnalysisFinding>>(70)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_8_0::events::IamAnalysisFinding>>(
+            70,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(71, d.int64(71)?)?;
         d.map_into(72, &mut self.unmapped)?;
         d.boxed_object_into::<crate::v1_8_0::objects::User>(73, &mut self.user)?;
@@ -970,7 +978,7 @@ impl crate::columnar::Columnar for IamAnalysisFinding {
             74,
             &mut self.vendor_attributes,
         )?;
-        self.verdict = d.caption::<crate::v1_8_0::enums::VerdictId>(75)?;
+        d.caption_into::<crate::v1_8_0::enums::VerdictId>(75, &mut self.verdict)?;
         self.verdict_id = d.int32(76)?.map(crate::v1_8_0::enums::VerdictId::from_id);
         d.unknown_into(&mut self.unknown)?;
         Ok(())

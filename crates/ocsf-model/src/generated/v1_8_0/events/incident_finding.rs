@@ -820,25 +820,32 @@ impl crate::columnar::Columnar for IncidentFinding {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        self.action = d.caption::<crate::v1_8_0::enums::ActionId>(0)?;
+        d.caption_into::<crate::v1_8_0::enums::ActionId>(0, &mut self.action)?;
         self.action_id = d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id);
         self.activity_id = d.required(2, d.int32(2)?.map(IncidentFindingActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_8_0::events::IncidentFindingActivityId>(3)?;
+        d.caption_into::<crate::v1_8_0::events::IncidentFindingActivityId>(
+            3,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_8_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Api>(5, &mut self.api)?;
         d.boxed_object_into::<crate::v1_8_0::objects::User>(6, &mut self.assignee)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Group>(7, &mut self.assignee_group)?;
         d.object_list_into::<crate::v1_8_0::objects::Attack>(8, &mut self.attacks)?;
         d.object_list_into::<crate::v1_8_0::objects::Authorization>(9, &mut self.authorizations)?;
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_8_0::events::IncidentFinding>>(10)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_8_0::events::IncidentFinding>>(
+            10,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(11, d.int32(11)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_8_0::events::IncidentFinding>>(12)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_8_0::events::IncidentFinding>>(
+            12,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(13, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(14, &mut self.cloud)?;
         d.string_into(15, &mut self.comment)?;
-        self.confidence = d.caption::<crate::v1_8_0::enums::ConfidenceId>(16)?;
+        d.caption_into::<crate::v1_8_0::enums::ConfidenceId>(16, &mut self.confidence)?;
         self.confidence_id = d
             .int32(17)?
             .map(crate::v1_8_0::enums::ConfidenceId::from_id);
@@ -846,7 +853,7 @@ impl crate::columnar::Columnar for IncidentFinding {
         self.count = d.int32(19)?;
         d.string_into(20, &mut self.desc)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Device>(21, &mut self.device)?;
-        self.disposition = d.caption::<crate::v1_8_0::enums::DispositionId>(22)?;
+        d.caption_into::<crate::v1_8_0::enums::DispositionId>(22, &mut self.disposition)?;
         self.disposition_id = d
             .int32(23)?
             .map(crate::v1_8_0::enums::DispositionId::from_id);
@@ -856,7 +863,7 @@ impl crate::columnar::Columnar for IncidentFinding {
         d.object_list_into::<crate::v1_8_0::objects::Enrichment>(27, &mut self.enrichments)?;
         d.object_list_into::<crate::v1_8_0::objects::FindingInfo>(28, &mut self.finding_info_list)?;
         d.boxed_object_into::<crate::v1_8_0::objects::FirewallRule>(29, &mut self.firewall_rule)?;
-        self.impact = d.caption::<crate::v1_8_0::enums::ImpactId>(30)?;
+        d.caption_into::<crate::v1_8_0::enums::ImpactId>(30, &mut self.impact)?;
         self.impact_id = d.int32(31)?.map(crate::v1_8_0::enums::ImpactId::from_id);
         self.impact_score = d.int32(32)?;
         self.is_alert = d.bool(33)?;
@@ -871,16 +878,16 @@ impl crate::columnar::Columnar for IncidentFinding {
         d.object_list_into::<crate::v1_8_0::objects::Observable>(39, &mut self.observables)?;
         d.object_list_into::<crate::v1_8_0::objects::Osint>(40, &mut self.osint)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Policy>(41, &mut self.policy)?;
-        self.priority = d.caption::<crate::v1_8_0::enums::PriorityId>(42)?;
+        d.caption_into::<crate::v1_8_0::enums::PriorityId>(42, &mut self.priority)?;
         self.priority_id = d.int32(43)?.map(crate::v1_8_0::enums::PriorityId::from_id);
         d.string_into(44, &mut self.raw_data)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(45, &mut self.raw_data_hash)?;
         self.raw_data_size = d.int64(46)?;
         d.string_into(47, &mut self.risk_details)?;
-        self.risk_level = d.caption::<crate::v1_8_0::enums::RiskLevelId>(48)?;
+        d.caption_into::<crate::v1_8_0::enums::RiskLevelId>(48, &mut self.risk_level)?;
         self.risk_level_id = d.int32(49)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(50)?;
-        self.severity = d.caption::<crate::v1_8_0::enums::SeverityId>(51)?;
+        d.caption_into::<crate::v1_8_0::enums::SeverityId>(51, &mut self.severity)?;
         self.severity_id = d.required(
             52,
             d.int32(52)?.map(crate::v1_8_0::enums::SeverityId::from_id),
@@ -888,7 +895,7 @@ impl crate::columnar::Columnar for IncidentFinding {
         d.string_into(53, &mut self.src_url)?;
         self.start_time = d.int64(54)?;
         d.datetime_into(55, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_8_0::events::IncidentFindingStatusId>(56)?;
+        d.caption_into::<crate::v1_8_0::events::IncidentFindingStatusId>(56, &mut self.status)?;
         d.string_into(57, &mut self.status_code)?;
         d.string_into(58, &mut self.status_detail)?;
         self.status_id = d.int32(59)?.map(IncidentFindingStatusId::from_id);
@@ -897,15 +904,17 @@ impl crate::columnar::Columnar for IncidentFinding {
         self.time = d.required(62, d.int64(62)?)?;
         d.datetime_into(63, &mut self.time_dt)?;
         self.timezone_offset = d.int32(64)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_8_0::events::IncidentFinding>>(65)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_8_0::events::IncidentFinding>>(
+            65,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(66, d.int64(66)?)?;
         d.map_into(67, &mut self.unmapped)?;
         d.boxed_object_into::<crate::v1_8_0::objects::VendorAttributes>(
             68,
             &mut self.vendor_attributes,
         )?;
-        self.verdict = d.caption::<crate::v1_8_0::enums::VerdictId>(69)?;
+        d.caption_into::<crate::v1_8_0::enums::VerdictId>(69, &mut self.verdict)?;
         self.verdict_id = d.int32(70)?.map(crate::v1_8_0::enums::VerdictId::from_id);
         d.unknown_into(&mut self.unknown)?;
         Ok(())

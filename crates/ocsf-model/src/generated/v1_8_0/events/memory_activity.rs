@@ -689,31 +689,38 @@ impl crate::columnar::Columnar for MemoryActivity {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        self.action = d.caption::<crate::v1_8_0::enums::ActionId>(0)?;
+        d.caption_into::<crate::v1_8_0::enums::ActionId>(0, &mut self.action)?;
         self.action_id = d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id);
         self.activity_id = d.required(2, d.int32(2)?.map(MemoryActivityActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_8_0::events::MemoryActivityActivityId>(3)?;
+        d.caption_into::<crate::v1_8_0::events::MemoryActivityActivityId>(
+            3,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_8_0::objects::Actor>(4, &mut self.actor)?;
         self.actual_permissions = d.int32(5)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Api>(6, &mut self.api)?;
         d.object_list_into::<crate::v1_8_0::objects::Attack>(7, &mut self.attacks)?;
         d.object_list_into::<crate::v1_8_0::objects::Authorization>(8, &mut self.authorizations)?;
         d.string_into(9, &mut self.base_address)?;
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_8_0::events::MemoryActivity>>(10)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_8_0::events::MemoryActivity>>(
+            10,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(11, d.int32(11)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_8_0::events::MemoryActivity>>(12)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_8_0::events::MemoryActivity>>(
+            12,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(13, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(14, &mut self.cloud)?;
-        self.confidence = d.caption::<crate::v1_8_0::enums::ConfidenceId>(15)?;
+        d.caption_into::<crate::v1_8_0::enums::ConfidenceId>(15, &mut self.confidence)?;
         self.confidence_id = d
             .int32(16)?
             .map(crate::v1_8_0::enums::ConfidenceId::from_id);
         self.confidence_score = d.int32(17)?;
         self.count = d.int32(18)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Device>(19, &mut self.device)?;
-        self.disposition = d.caption::<crate::v1_8_0::enums::DispositionId>(20)?;
+        d.caption_into::<crate::v1_8_0::enums::DispositionId>(20, &mut self.disposition)?;
         self.disposition_id = d
             .int32(21)?
             .map(crate::v1_8_0::enums::DispositionId::from_id);
@@ -739,10 +746,10 @@ impl crate::columnar::Columnar for MemoryActivity {
         self.raw_data_size = d.int64(38)?;
         self.requested_permissions = d.int32(39)?;
         d.string_into(40, &mut self.risk_details)?;
-        self.risk_level = d.caption::<crate::v1_8_0::enums::RiskLevelId>(41)?;
+        d.caption_into::<crate::v1_8_0::enums::RiskLevelId>(41, &mut self.risk_level)?;
         self.risk_level_id = d.int32(42)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(43)?;
-        self.severity = d.caption::<crate::v1_8_0::enums::SeverityId>(44)?;
+        d.caption_into::<crate::v1_8_0::enums::SeverityId>(44, &mut self.severity)?;
         self.severity_id = d.required(
             45,
             d.int32(45)?.map(crate::v1_8_0::enums::SeverityId::from_id),
@@ -750,15 +757,17 @@ impl crate::columnar::Columnar for MemoryActivity {
         self.size = d.int64(46)?;
         self.start_time = d.int64(47)?;
         d.datetime_into(48, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_8_0::enums::StatusId>(49)?;
+        d.caption_into::<crate::v1_8_0::enums::StatusId>(49, &mut self.status)?;
         d.string_into(50, &mut self.status_code)?;
         d.string_into(51, &mut self.status_detail)?;
         self.status_id = d.int32(52)?.map(crate::v1_8_0::enums::StatusId::from_id);
         self.time = d.required(53, d.int64(53)?)?;
         d.datetime_into(54, &mut self.time_dt)?;
         self.timezone_offset = d.int32(55)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_8_0::events::MemoryActivity>>(56)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_8_0::events::MemoryActivity>>(
+            56,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(57, d.int64(57)?)?;
         d.map_into(58, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

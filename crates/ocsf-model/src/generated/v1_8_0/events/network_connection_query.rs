@@ -766,28 +766,29 @@ impl crate::columnar::Columnar for NetworkConnectionQuery {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        self.action = d.caption::<crate::v1_8_0::enums::ActionId>(0)?;
+        d.caption_into::<crate::v1_8_0::enums::ActionId>(0, &mut self.action)?;
         self.action_id = d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id);
         self.activity_id = d.required(
             2,
             d.int32(2)?.map(NetworkConnectionQueryActivityId::from_id),
         )?;
-        self.activity_name =
-            d.caption::<crate::v1_8_0::events::NetworkConnectionQueryActivityId>(3)?;
+        d.caption_into::<crate::v1_8_0::events::NetworkConnectionQueryActivityId>(
+            3,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_8_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Api>(5, &mut self.api)?;
         d.object_list_into::<crate::v1_8_0::objects::Attack>(6, &mut self.attacks)?;
         d.object_list_into::<crate::v1_8_0::objects::Authorization>(7, &mut self.authorizations)?;
-        self.category_name = d.caption::<crate::caption::CategoryName<
-            crate::v1_8_0::events::NetworkConnectionQuery,
-        >>(8)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_8_0::events::NetworkConnectionQuery>>(8, &mut self.category_name)?;
         self.category_uid = d.required(9, d.int32(9)?)?;
-        self.class_name = d.caption::<crate::caption::ClassName<
-            crate::v1_8_0::events::NetworkConnectionQuery,
-        >>(10)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_8_0::events::NetworkConnectionQuery>>(
+            10,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(11, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(12, &mut self.cloud)?;
-        self.confidence = d.caption::<crate::v1_8_0::enums::ConfidenceId>(13)?;
+        d.caption_into::<crate::v1_8_0::enums::ConfidenceId>(13, &mut self.confidence)?;
         self.confidence_id = d
             .int32(14)?
             .map(crate::v1_8_0::enums::ConfidenceId::from_id);
@@ -798,7 +799,7 @@ impl crate::columnar::Columnar for NetworkConnectionQuery {
         )?;
         self.count = d.int32(17)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Device>(18, &mut self.device)?;
-        self.disposition = d.caption::<crate::v1_8_0::enums::DispositionId>(19)?;
+        d.caption_into::<crate::v1_8_0::enums::DispositionId>(19, &mut self.disposition)?;
         self.disposition_id = d
             .int32(20)?
             .map(crate::v1_8_0::enums::DispositionId::from_id);
@@ -820,7 +821,7 @@ impl crate::columnar::Columnar for NetworkConnectionQuery {
         d.boxed_object_into::<crate::v1_8_0::objects::Policy>(33, &mut self.policy)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Process>(34, &mut self.process)?;
         d.boxed_object_into::<crate::v1_8_0::objects::QueryInfo>(35, &mut self.query_info)?;
-        self.query_result = d.caption::<crate::v1_8_0::enums::QueryResultId>(36)?;
+        d.caption_into::<crate::v1_8_0::enums::QueryResultId>(36, &mut self.query_result)?;
         self.query_result_id = d
             .int32(37)?
             .map(crate::v1_8_0::enums::QueryResultId::from_id);
@@ -828,28 +829,32 @@ impl crate::columnar::Columnar for NetworkConnectionQuery {
         d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(39, &mut self.raw_data_hash)?;
         self.raw_data_size = d.int64(40)?;
         d.string_into(41, &mut self.risk_details)?;
-        self.risk_level = d.caption::<crate::v1_8_0::enums::RiskLevelId>(42)?;
+        d.caption_into::<crate::v1_8_0::enums::RiskLevelId>(42, &mut self.risk_level)?;
         self.risk_level_id = d.int32(43)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(44)?;
-        self.severity = d.caption::<crate::v1_8_0::enums::SeverityId>(45)?;
+        d.caption_into::<crate::v1_8_0::enums::SeverityId>(45, &mut self.severity)?;
         self.severity_id = d.required(
             46,
             d.int32(46)?.map(crate::v1_8_0::enums::SeverityId::from_id),
         )?;
         self.start_time = d.int64(47)?;
         d.datetime_into(48, &mut self.start_time_dt)?;
-        self.state = d.caption::<crate::v1_8_0::events::NetworkConnectionQueryStateId>(49)?;
+        d.caption_into::<crate::v1_8_0::events::NetworkConnectionQueryStateId>(
+            49,
+            &mut self.state,
+        )?;
         self.state_id = d.int32(50)?.map(NetworkConnectionQueryStateId::from_id);
-        self.status = d.caption::<crate::v1_8_0::enums::StatusId>(51)?;
+        d.caption_into::<crate::v1_8_0::enums::StatusId>(51, &mut self.status)?;
         d.string_into(52, &mut self.status_code)?;
         d.string_into(53, &mut self.status_detail)?;
         self.status_id = d.int32(54)?.map(crate::v1_8_0::enums::StatusId::from_id);
         self.time = d.required(55, d.int64(55)?)?;
         d.datetime_into(56, &mut self.time_dt)?;
         self.timezone_offset = d.int32(57)?;
-        self.type_name = d.caption::<crate::caption::TypeName<
-            crate::v1_8_0::events::NetworkConnectionQuery,
-        >>(58)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_8_0::events::NetworkConnectionQuery>>(
+            58,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(59, d.int64(59)?)?;
         d.map_into(60, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

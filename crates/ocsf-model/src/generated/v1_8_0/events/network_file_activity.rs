@@ -883,27 +883,32 @@ impl crate::columnar::Columnar for NetworkFileActivity {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        self.action = d.caption::<crate::v1_8_0::enums::ActionId>(0)?;
+        d.caption_into::<crate::v1_8_0::enums::ActionId>(0, &mut self.action)?;
         self.action_id = d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id);
         self.activity_id =
             d.required(2, d.int32(2)?.map(NetworkFileActivityActivityId::from_id))?;
-        self.activity_name =
-            d.caption::<crate::v1_8_0::events::NetworkFileActivityActivityId>(3)?;
+        d.caption_into::<crate::v1_8_0::events::NetworkFileActivityActivityId>(
+            3,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_8_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Api>(5, &mut self.api)?;
         d.string_into(6, &mut self.app_name)?;
         d.string_into(7, &mut self.app_protocol_name)?;
         d.object_list_into::<crate::v1_8_0::objects::Attack>(8, &mut self.attacks)?;
         d.object_list_into::<crate::v1_8_0::objects::Authorization>(9, &mut self.authorizations)?;
-        self.category_name = d.caption::<crate::caption::CategoryName<
-            crate::v1_8_0::events::NetworkFileActivity,
-        >>(10)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_8_0::events::NetworkFileActivity>>(
+            10,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(11, d.int32(11)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_8_0::events::NetworkFileActivity>>(12)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_8_0::events::NetworkFileActivity>>(
+            12,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(13, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(14, &mut self.cloud)?;
-        self.confidence = d.caption::<crate::v1_8_0::enums::ConfidenceId>(15)?;
+        d.caption_into::<crate::v1_8_0::enums::ConfidenceId>(15, &mut self.confidence)?;
         self.confidence_id = d
             .int32(16)?
             .map(crate::v1_8_0::enums::ConfidenceId::from_id);
@@ -918,7 +923,7 @@ impl crate::columnar::Columnar for NetworkFileActivity {
             &mut self.cumulative_traffic,
         )?;
         d.boxed_object_into::<crate::v1_8_0::objects::Device>(21, &mut self.device)?;
-        self.disposition = d.caption::<crate::v1_8_0::enums::DispositionId>(22)?;
+        d.caption_into::<crate::v1_8_0::enums::DispositionId>(22, &mut self.disposition)?;
         self.disposition_id = d
             .int32(23)?
             .map(crate::v1_8_0::enums::DispositionId::from_id);
@@ -949,7 +954,10 @@ impl crate::columnar::Columnar for NetworkFileActivity {
             &mut self.network_observation_point,
         )?;
         d.object_list_into::<crate::v1_8_0::objects::Observable>(41, &mut self.observables)?;
-        self.observation_point = d.caption::<crate::v1_8_0::enums::ObservationPointId>(42)?;
+        d.caption_into::<crate::v1_8_0::enums::ObservationPointId>(
+            42,
+            &mut self.observation_point,
+        )?;
         self.observation_point_id = d
             .int32(43)?
             .map(crate::v1_8_0::enums::ObservationPointId::from_id);
@@ -976,10 +984,10 @@ impl crate::columnar::Columnar for NetworkFileActivity {
         d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(55, &mut self.raw_data_hash)?;
         self.raw_data_size = d.int64(56)?;
         d.string_into(57, &mut self.risk_details)?;
-        self.risk_level = d.caption::<crate::v1_8_0::enums::RiskLevelId>(58)?;
+        d.caption_into::<crate::v1_8_0::enums::RiskLevelId>(58, &mut self.risk_level)?;
         self.risk_level_id = d.int32(59)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(60)?;
-        self.severity = d.caption::<crate::v1_8_0::enums::SeverityId>(61)?;
+        d.caption_into::<crate::v1_8_0::enums::SeverityId>(61, &mut self.severity)?;
         self.severity_id = d.required(
             62,
             d.int32(62)?.map(crate::v1_8_0::enums::SeverityId::from_id),
@@ -987,7 +995,7 @@ impl crate::columnar::Columnar for NetworkFileActivity {
         d.boxed_object_into::<crate::v1_8_0::objects::NetworkEndpoint>(63, &mut self.src_endpoint)?;
         self.start_time = d.int64(64)?;
         d.datetime_into(65, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_8_0::enums::StatusId>(66)?;
+        d.caption_into::<crate::v1_8_0::enums::StatusId>(66, &mut self.status)?;
         d.string_into(67, &mut self.status_code)?;
         d.string_into(68, &mut self.status_detail)?;
         self.status_id = d.int32(69)?.map(crate::v1_8_0::enums::StatusId::from_id);
@@ -996,8 +1004,10 @@ impl crate::columnar::Columnar for NetworkFileActivity {
         self.timezone_offset = d.int32(72)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Tls>(73, &mut self.tls)?;
         d.boxed_object_into::<crate::v1_8_0::objects::NetworkTraffic>(74, &mut self.traffic)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_8_0::events::NetworkFileActivity>>(75)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_8_0::events::NetworkFileActivity>>(
+            75,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(76, d.int64(76)?)?;
         d.map_into(77, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

@@ -796,31 +796,38 @@ impl crate::columnar::Columnar for ProcessActivity {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        self.action = d.caption::<crate::v1_8_0::enums::ActionId>(0)?;
+        d.caption_into::<crate::v1_8_0::enums::ActionId>(0, &mut self.action)?;
         self.action_id = d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id);
         self.activity_id = d.required(2, d.int32(2)?.map(ProcessActivityActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_8_0::events::ProcessActivityActivityId>(3)?;
+        d.caption_into::<crate::v1_8_0::events::ProcessActivityActivityId>(
+            3,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_8_0::objects::Actor>(4, &mut self.actor)?;
         self.actual_permissions = d.int32(5)?;
         d.boxed_object_into::<crate::v1_8_0::objects::AiModel>(6, &mut self.ai_model)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Api>(7, &mut self.api)?;
         d.object_list_into::<crate::v1_8_0::objects::Attack>(8, &mut self.attacks)?;
         d.object_list_into::<crate::v1_8_0::objects::Authorization>(9, &mut self.authorizations)?;
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_8_0::events::ProcessActivity>>(10)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_8_0::events::ProcessActivity>>(
+            10,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(11, d.int32(11)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_8_0::events::ProcessActivity>>(12)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_8_0::events::ProcessActivity>>(
+            12,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(13, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(14, &mut self.cloud)?;
-        self.confidence = d.caption::<crate::v1_8_0::enums::ConfidenceId>(15)?;
+        d.caption_into::<crate::v1_8_0::enums::ConfidenceId>(15, &mut self.confidence)?;
         self.confidence_id = d
             .int32(16)?
             .map(crate::v1_8_0::enums::ConfidenceId::from_id);
         self.confidence_score = d.int32(17)?;
         self.count = d.int32(18)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Device>(19, &mut self.device)?;
-        self.disposition = d.caption::<crate::v1_8_0::enums::DispositionId>(20)?;
+        d.caption_into::<crate::v1_8_0::enums::DispositionId>(20, &mut self.disposition)?;
         self.disposition_id = d
             .int32(21)?
             .map(crate::v1_8_0::enums::DispositionId::from_id);
@@ -830,11 +837,16 @@ impl crate::columnar::Columnar for ProcessActivity {
         d.object_list_into::<crate::v1_8_0::objects::Enrichment>(25, &mut self.enrichments)?;
         self.exit_code = d.int32(26)?;
         d.boxed_object_into::<crate::v1_8_0::objects::FirewallRule>(27, &mut self.firewall_rule)?;
-        self.injection_type =
-            d.caption::<crate::v1_8_0::events::ProcessActivityInjectionTypeId>(28)?;
+        d.caption_into::<crate::v1_8_0::events::ProcessActivityInjectionTypeId>(
+            28,
+            &mut self.injection_type,
+        )?;
         self.injection_type_id = d.int32(29)?.map(ProcessActivityInjectionTypeId::from_id);
         self.is_alert = d.bool(30)?;
-        self.launch_type = d.caption::<crate::v1_8_0::events::ProcessActivityLaunchTypeId>(31)?;
+        d.caption_into::<crate::v1_8_0::events::ProcessActivityLaunchTypeId>(
+            31,
+            &mut self.launch_type,
+        )?;
         self.launch_type_id = d.int32(32)?.map(ProcessActivityLaunchTypeId::from_id);
         d.object_list_into::<crate::v1_8_0::objects::Malware>(33, &mut self.malware)?;
         d.boxed_object_into::<crate::v1_8_0::objects::MalwareScanInfo>(
@@ -857,25 +869,27 @@ impl crate::columnar::Columnar for ProcessActivity {
         self.raw_data_size = d.int64(45)?;
         self.requested_permissions = d.int32(46)?;
         d.string_into(47, &mut self.risk_details)?;
-        self.risk_level = d.caption::<crate::v1_8_0::enums::RiskLevelId>(48)?;
+        d.caption_into::<crate::v1_8_0::enums::RiskLevelId>(48, &mut self.risk_level)?;
         self.risk_level_id = d.int32(49)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(50)?;
-        self.severity = d.caption::<crate::v1_8_0::enums::SeverityId>(51)?;
+        d.caption_into::<crate::v1_8_0::enums::SeverityId>(51, &mut self.severity)?;
         self.severity_id = d.required(
             52,
             d.int32(52)?.map(crate::v1_8_0::enums::SeverityId::from_id),
         )?;
         self.start_time = d.int64(53)?;
         d.datetime_into(54, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_8_0::enums::StatusId>(55)?;
+        d.caption_into::<crate::v1_8_0::enums::StatusId>(55, &mut self.status)?;
         d.string_into(56, &mut self.status_code)?;
         d.string_into(57, &mut self.status_detail)?;
         self.status_id = d.int32(58)?.map(crate::v1_8_0::enums::StatusId::from_id);
         self.time = d.required(59, d.int64(59)?)?;
         d.datetime_into(60, &mut self.time_dt)?;
         self.timezone_offset = d.int32(61)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_8_0::events::ProcessActivity>>(62)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_8_0::events::ProcessActivity>>(
+            62,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(63, d.int64(63)?)?;
         d.map_into(64, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

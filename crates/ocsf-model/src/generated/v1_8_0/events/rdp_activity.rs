@@ -892,10 +892,10 @@ impl crate::columnar::Columnar for RdpActivity {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        self.action = d.caption::<crate::v1_8_0::enums::ActionId>(0)?;
+        d.caption_into::<crate::v1_8_0::enums::ActionId>(0, &mut self.action)?;
         self.action_id = d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id);
         self.activity_id = d.required(2, d.int32(2)?.map(RdpActivityActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_8_0::events::RdpActivityActivityId>(3)?;
+        d.caption_into::<crate::v1_8_0::events::RdpActivityActivityId>(3, &mut self.activity_name)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Api>(5, &mut self.api)?;
         d.string_into(6, &mut self.app_name)?;
@@ -903,15 +903,19 @@ impl crate::columnar::Columnar for RdpActivity {
         d.object_list_into::<crate::v1_8_0::objects::Attack>(8, &mut self.attacks)?;
         d.object_list_into::<crate::v1_8_0::objects::Authorization>(9, &mut self.authorizations)?;
         d.string_list_into(10, &mut self.capabilities)?;
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_8_0::events::RdpActivity>>(11)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_8_0::events::RdpActivity>>(
+            11,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(12, d.int32(12)?)?;
         d.string_list_into(13, &mut self.certificate_chain)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_8_0::events::RdpActivity>>(14)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_8_0::events::RdpActivity>>(
+            14,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(15, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(16, &mut self.cloud)?;
-        self.confidence = d.caption::<crate::v1_8_0::enums::ConfidenceId>(17)?;
+        d.caption_into::<crate::v1_8_0::enums::ConfidenceId>(17, &mut self.confidence)?;
         self.confidence_id = d
             .int32(18)?
             .map(crate::v1_8_0::enums::ConfidenceId::from_id);
@@ -926,7 +930,7 @@ impl crate::columnar::Columnar for RdpActivity {
             &mut self.cumulative_traffic,
         )?;
         d.boxed_object_into::<crate::v1_8_0::objects::Device>(23, &mut self.device)?;
-        self.disposition = d.caption::<crate::v1_8_0::enums::DispositionId>(24)?;
+        d.caption_into::<crate::v1_8_0::enums::DispositionId>(24, &mut self.disposition)?;
         self.disposition_id = d
             .int32(25)?
             .map(crate::v1_8_0::enums::DispositionId::from_id);
@@ -957,7 +961,10 @@ impl crate::columnar::Columnar for RdpActivity {
             &mut self.network_observation_point,
         )?;
         d.object_list_into::<crate::v1_8_0::objects::Observable>(43, &mut self.observables)?;
-        self.observation_point = d.caption::<crate::v1_8_0::enums::ObservationPointId>(44)?;
+        d.caption_into::<crate::v1_8_0::enums::ObservationPointId>(
+            44,
+            &mut self.observation_point,
+        )?;
         self.observation_point_id = d
             .int32(45)?
             .map(crate::v1_8_0::enums::ObservationPointId::from_id);
@@ -988,10 +995,10 @@ impl crate::columnar::Columnar for RdpActivity {
         d.boxed_object_into::<crate::v1_8_0::objects::Request>(61, &mut self.request)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Response>(62, &mut self.response)?;
         d.string_into(63, &mut self.risk_details)?;
-        self.risk_level = d.caption::<crate::v1_8_0::enums::RiskLevelId>(64)?;
+        d.caption_into::<crate::v1_8_0::enums::RiskLevelId>(64, &mut self.risk_level)?;
         self.risk_level_id = d.int32(65)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(66)?;
-        self.severity = d.caption::<crate::v1_8_0::enums::SeverityId>(67)?;
+        d.caption_into::<crate::v1_8_0::enums::SeverityId>(67, &mut self.severity)?;
         self.severity_id = d.required(
             68,
             d.int32(68)?.map(crate::v1_8_0::enums::SeverityId::from_id),
@@ -999,7 +1006,7 @@ impl crate::columnar::Columnar for RdpActivity {
         d.boxed_object_into::<crate::v1_8_0::objects::NetworkEndpoint>(69, &mut self.src_endpoint)?;
         self.start_time = d.int64(70)?;
         d.datetime_into(71, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_8_0::enums::StatusId>(72)?;
+        d.caption_into::<crate::v1_8_0::enums::StatusId>(72, &mut self.status)?;
         d.string_into(73, &mut self.status_code)?;
         d.string_into(74, &mut self.status_detail)?;
         self.status_id = d.int32(75)?.map(crate::v1_8_0::enums::StatusId::from_id);
@@ -1008,8 +1015,10 @@ impl crate::columnar::Columnar for RdpActivity {
         self.timezone_offset = d.int32(78)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Tls>(79, &mut self.tls)?;
         d.boxed_object_into::<crate::v1_8_0::objects::NetworkTraffic>(80, &mut self.traffic)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_8_0::events::RdpActivity>>(81)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_8_0::events::RdpActivity>>(
+            81,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(82, d.int64(82)?)?;
         d.map_into(83, &mut self.unmapped)?;
         d.boxed_object_into::<crate::v1_8_0::objects::User>(84, &mut self.user)?;

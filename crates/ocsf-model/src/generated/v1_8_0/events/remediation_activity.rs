@@ -701,26 +701,31 @@ impl crate::columnar::Columnar for RemediationActivity {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        self.action = d.caption::<crate::v1_8_0::enums::ActionId>(0)?;
+        d.caption_into::<crate::v1_8_0::enums::ActionId>(0, &mut self.action)?;
         self.action_id = d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id);
         self.activity_id =
             d.required(2, d.int32(2)?.map(RemediationActivityActivityId::from_id))?;
-        self.activity_name =
-            d.caption::<crate::v1_8_0::events::RemediationActivityActivityId>(3)?;
+        d.caption_into::<crate::v1_8_0::events::RemediationActivityActivityId>(
+            3,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_8_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Api>(5, &mut self.api)?;
         d.object_list_into::<crate::v1_8_0::objects::Attack>(6, &mut self.attacks)?;
         d.object_list_into::<crate::v1_8_0::objects::Authorization>(7, &mut self.authorizations)?;
-        self.category_name = d.caption::<crate::caption::CategoryName<
-            crate::v1_8_0::events::RemediationActivity,
-        >>(8)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_8_0::events::RemediationActivity>>(
+            8,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(9, d.int32(9)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_8_0::events::RemediationActivity>>(10)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_8_0::events::RemediationActivity>>(
+            10,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(11, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(12, &mut self.cloud)?;
         d.string_into(13, &mut self.command_uid)?;
-        self.confidence = d.caption::<crate::v1_8_0::enums::ConfidenceId>(14)?;
+        d.caption_into::<crate::v1_8_0::enums::ConfidenceId>(14, &mut self.confidence)?;
         self.confidence_id = d
             .int32(15)?
             .map(crate::v1_8_0::enums::ConfidenceId::from_id);
@@ -728,7 +733,7 @@ impl crate::columnar::Columnar for RemediationActivity {
         self.count = d.int32(17)?;
         d.object_list_into::<crate::v1_8_0::objects::D3fend>(18, &mut self.countermeasures)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Device>(19, &mut self.device)?;
-        self.disposition = d.caption::<crate::v1_8_0::enums::DispositionId>(20)?;
+        d.caption_into::<crate::v1_8_0::enums::DispositionId>(20, &mut self.disposition)?;
         self.disposition_id = d
             .int32(21)?
             .map(crate::v1_8_0::enums::DispositionId::from_id);
@@ -753,26 +758,28 @@ impl crate::columnar::Columnar for RemediationActivity {
         self.raw_data_size = d.int64(37)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Remediation>(38, &mut self.remediation)?;
         d.string_into(39, &mut self.risk_details)?;
-        self.risk_level = d.caption::<crate::v1_8_0::enums::RiskLevelId>(40)?;
+        d.caption_into::<crate::v1_8_0::enums::RiskLevelId>(40, &mut self.risk_level)?;
         self.risk_level_id = d.int32(41)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(42)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Scan>(43, &mut self.scan)?;
-        self.severity = d.caption::<crate::v1_8_0::enums::SeverityId>(44)?;
+        d.caption_into::<crate::v1_8_0::enums::SeverityId>(44, &mut self.severity)?;
         self.severity_id = d.required(
             45,
             d.int32(45)?.map(crate::v1_8_0::enums::SeverityId::from_id),
         )?;
         self.start_time = d.int64(46)?;
         d.datetime_into(47, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_8_0::events::RemediationActivityStatusId>(48)?;
+        d.caption_into::<crate::v1_8_0::events::RemediationActivityStatusId>(48, &mut self.status)?;
         d.string_into(49, &mut self.status_code)?;
         d.string_into(50, &mut self.status_detail)?;
         self.status_id = d.int32(51)?.map(RemediationActivityStatusId::from_id);
         self.time = d.required(52, d.int64(52)?)?;
         d.datetime_into(53, &mut self.time_dt)?;
         self.timezone_offset = d.int32(54)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_8_0::events::RemediationActivity>>(55)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_8_0::events::RemediationActivity>>(
+            55,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(56, d.int64(56)?)?;
         d.map_into(57, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

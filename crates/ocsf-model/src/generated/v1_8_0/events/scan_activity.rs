@@ -735,30 +735,37 @@ impl crate::columnar::Columnar for ScanActivity {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        self.action = d.caption::<crate::v1_8_0::enums::ActionId>(0)?;
+        d.caption_into::<crate::v1_8_0::enums::ActionId>(0, &mut self.action)?;
         self.action_id = d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id);
         self.activity_id = d.required(2, d.int32(2)?.map(ScanActivityActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_8_0::events::ScanActivityActivityId>(3)?;
+        d.caption_into::<crate::v1_8_0::events::ScanActivityActivityId>(
+            3,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_8_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Api>(5, &mut self.api)?;
         d.object_list_into::<crate::v1_8_0::objects::Attack>(6, &mut self.attacks)?;
         d.object_list_into::<crate::v1_8_0::objects::Authorization>(7, &mut self.authorizations)?;
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_8_0::events::ScanActivity>>(8)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_8_0::events::ScanActivity>>(
+            8,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(9, d.int32(9)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_8_0::events::ScanActivity>>(10)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_8_0::events::ScanActivity>>(
+            10,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(11, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(12, &mut self.cloud)?;
         d.string_into(13, &mut self.command_uid)?;
-        self.confidence = d.caption::<crate::v1_8_0::enums::ConfidenceId>(14)?;
+        d.caption_into::<crate::v1_8_0::enums::ConfidenceId>(14, &mut self.confidence)?;
         self.confidence_id = d
             .int32(15)?
             .map(crate::v1_8_0::enums::ConfidenceId::from_id);
         self.confidence_score = d.int32(16)?;
         self.count = d.int32(17)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Device>(18, &mut self.device)?;
-        self.disposition = d.caption::<crate::v1_8_0::enums::DispositionId>(19)?;
+        d.caption_into::<crate::v1_8_0::enums::DispositionId>(19, &mut self.disposition)?;
         self.disposition_id = d
             .int32(20)?
             .map(crate::v1_8_0::enums::DispositionId::from_id);
@@ -791,19 +798,19 @@ impl crate::columnar::Columnar for ScanActivity {
         d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(44, &mut self.raw_data_hash)?;
         self.raw_data_size = d.int64(45)?;
         d.string_into(46, &mut self.risk_details)?;
-        self.risk_level = d.caption::<crate::v1_8_0::enums::RiskLevelId>(47)?;
+        d.caption_into::<crate::v1_8_0::enums::RiskLevelId>(47, &mut self.risk_level)?;
         self.risk_level_id = d.int32(48)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(49)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Scan>(50, &mut self.scan)?;
         d.string_into(51, &mut self.schedule_uid)?;
-        self.severity = d.caption::<crate::v1_8_0::enums::SeverityId>(52)?;
+        d.caption_into::<crate::v1_8_0::enums::SeverityId>(52, &mut self.severity)?;
         self.severity_id = d.required(
             53,
             d.int32(53)?.map(crate::v1_8_0::enums::SeverityId::from_id),
         )?;
         self.start_time = d.int64(54)?;
         d.datetime_into(55, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_8_0::enums::StatusId>(56)?;
+        d.caption_into::<crate::v1_8_0::enums::StatusId>(56, &mut self.status)?;
         d.string_into(57, &mut self.status_code)?;
         d.string_into(58, &mut self.status_detail)?;
         self.status_id = d.int32(59)?.map(crate::v1_8_0::enums::StatusId::from_id);
@@ -811,8 +818,10 @@ impl crate::columnar::Columnar for ScanActivity {
         d.datetime_into(61, &mut self.time_dt)?;
         self.timezone_offset = d.int32(62)?;
         self.total = d.int32(63)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_8_0::events::ScanActivity>>(64)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_8_0::events::ScanActivity>>(
+            64,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(65, d.int64(65)?)?;
         d.map_into(66, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

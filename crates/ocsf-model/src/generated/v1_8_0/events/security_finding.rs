@@ -801,25 +801,32 @@ impl crate::columnar::Columnar for SecurityFinding {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        self.action = d.caption::<crate::v1_8_0::enums::ActionId>(0)?;
+        d.caption_into::<crate::v1_8_0::enums::ActionId>(0, &mut self.action)?;
         self.action_id = d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id);
         self.activity_id = d.required(2, d.int32(2)?.map(SecurityFindingActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_8_0::events::SecurityFindingActivityId>(3)?;
+        d.caption_into::<crate::v1_8_0::events::SecurityFindingActivityId>(
+            3,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_8_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Analytic>(5, &mut self.analytic)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Api>(6, &mut self.api)?;
         d.object_list_into::<crate::v1_8_0::objects::Attack>(7, &mut self.attacks)?;
         d.object_list_into::<crate::v1_8_0::objects::Authorization>(8, &mut self.authorizations)?;
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_8_0::events::SecurityFinding>>(9)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_8_0::events::SecurityFinding>>(
+            9,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(10, d.int32(10)?)?;
         d.object_list_into::<crate::v1_8_0::objects::CisCsc>(11, &mut self.cis_csc)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_8_0::events::SecurityFinding>>(12)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_8_0::events::SecurityFinding>>(
+            12,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(13, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(14, &mut self.cloud)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Compliance>(15, &mut self.compliance)?;
-        self.confidence = d.caption::<crate::v1_8_0::enums::ConfidenceId>(16)?;
+        d.caption_into::<crate::v1_8_0::enums::ConfidenceId>(16, &mut self.confidence)?;
         self.confidence_id = d
             .int32(17)?
             .map(crate::v1_8_0::enums::ConfidenceId::from_id);
@@ -827,7 +834,7 @@ impl crate::columnar::Columnar for SecurityFinding {
         self.count = d.int32(19)?;
         d.string_list_into(20, &mut self.data_sources)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Device>(21, &mut self.device)?;
-        self.disposition = d.caption::<crate::v1_8_0::enums::DispositionId>(22)?;
+        d.caption_into::<crate::v1_8_0::enums::DispositionId>(22, &mut self.disposition)?;
         self.disposition_id = d
             .int32(23)?
             .map(crate::v1_8_0::enums::DispositionId::from_id);
@@ -838,7 +845,7 @@ impl crate::columnar::Columnar for SecurityFinding {
         self.evidence = d.json(28)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Finding>(29, &mut self.finding)?;
         d.boxed_object_into::<crate::v1_8_0::objects::FirewallRule>(30, &mut self.firewall_rule)?;
-        self.impact = d.caption::<crate::v1_8_0::enums::ImpactId>(31)?;
+        d.caption_into::<crate::v1_8_0::enums::ImpactId>(31, &mut self.impact)?;
         self.impact_id = d.int32(32)?.map(crate::v1_8_0::enums::ImpactId::from_id);
         self.impact_score = d.int32(33)?;
         self.is_alert = d.bool(34)?;
@@ -860,27 +867,29 @@ impl crate::columnar::Columnar for SecurityFinding {
         self.raw_data_size = d.int64(47)?;
         d.object_list_into::<crate::v1_8_0::objects::ResourceDetails>(48, &mut self.resources)?;
         d.string_into(49, &mut self.risk_details)?;
-        self.risk_level = d.caption::<crate::v1_8_0::enums::RiskLevelId>(50)?;
+        d.caption_into::<crate::v1_8_0::enums::RiskLevelId>(50, &mut self.risk_level)?;
         self.risk_level_id = d.int32(51)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(52)?;
-        self.severity = d.caption::<crate::v1_8_0::enums::SeverityId>(53)?;
+        d.caption_into::<crate::v1_8_0::enums::SeverityId>(53, &mut self.severity)?;
         self.severity_id = d.required(
             54,
             d.int32(54)?.map(crate::v1_8_0::enums::SeverityId::from_id),
         )?;
         self.start_time = d.int64(55)?;
         d.datetime_into(56, &mut self.start_time_dt)?;
-        self.state = d.caption::<crate::v1_8_0::events::SecurityFindingStateId>(57)?;
+        d.caption_into::<crate::v1_8_0::events::SecurityFindingStateId>(57, &mut self.state)?;
         self.state_id = d.int32(58)?.map(SecurityFindingStateId::from_id);
-        self.status = d.caption::<crate::v1_8_0::enums::StatusId>(59)?;
+        d.caption_into::<crate::v1_8_0::enums::StatusId>(59, &mut self.status)?;
         d.string_into(60, &mut self.status_code)?;
         d.string_into(61, &mut self.status_detail)?;
         self.status_id = d.int32(62)?.map(crate::v1_8_0::enums::StatusId::from_id);
         self.time = d.required(63, d.int64(63)?)?;
         d.datetime_into(64, &mut self.time_dt)?;
         self.timezone_offset = d.int32(65)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_8_0::events::SecurityFinding>>(66)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_8_0::events::SecurityFinding>>(
+            66,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(67, d.int64(67)?)?;
         d.map_into(68, &mut self.unmapped)?;
         d.object_list_into::<crate::v1_8_0::objects::Vulnerability>(69, &mut self.vulnerabilities)?;

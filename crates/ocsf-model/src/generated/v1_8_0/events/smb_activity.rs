@@ -902,26 +902,30 @@ impl crate::columnar::Columnar for SmbActivity {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        self.action = d.caption::<crate::v1_8_0::enums::ActionId>(0)?;
+        d.caption_into::<crate::v1_8_0::enums::ActionId>(0, &mut self.action)?;
         self.action_id = d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id);
         self.activity_id = d.required(2, d.int32(2)?.map(SmbActivityActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_8_0::events::SmbActivityActivityId>(3)?;
+        d.caption_into::<crate::v1_8_0::events::SmbActivityActivityId>(3, &mut self.activity_name)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Api>(5, &mut self.api)?;
         d.string_into(6, &mut self.app_name)?;
         d.string_into(7, &mut self.app_protocol_name)?;
         d.object_list_into::<crate::v1_8_0::objects::Attack>(8, &mut self.attacks)?;
         d.object_list_into::<crate::v1_8_0::objects::Authorization>(9, &mut self.authorizations)?;
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_8_0::events::SmbActivity>>(10)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_8_0::events::SmbActivity>>(
+            10,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(11, d.int32(11)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_8_0::events::SmbActivity>>(12)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_8_0::events::SmbActivity>>(
+            12,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(13, Self::CLASS_UID)?;
         d.string_list_into(14, &mut self.client_dialects)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(15, &mut self.cloud)?;
         d.string_into(16, &mut self.command)?;
-        self.confidence = d.caption::<crate::v1_8_0::enums::ConfidenceId>(17)?;
+        d.caption_into::<crate::v1_8_0::enums::ConfidenceId>(17, &mut self.confidence)?;
         self.confidence_id = d
             .int32(18)?
             .map(crate::v1_8_0::enums::ConfidenceId::from_id);
@@ -938,7 +942,7 @@ impl crate::columnar::Columnar for SmbActivity {
         d.boxed_object_into::<crate::v1_8_0::objects::DceRpc>(23, &mut self.dce_rpc)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Device>(24, &mut self.device)?;
         d.string_into(25, &mut self.dialect)?;
-        self.disposition = d.caption::<crate::v1_8_0::enums::DispositionId>(26)?;
+        d.caption_into::<crate::v1_8_0::enums::DispositionId>(26, &mut self.disposition)?;
         self.disposition_id = d
             .int32(27)?
             .map(crate::v1_8_0::enums::DispositionId::from_id);
@@ -967,7 +971,10 @@ impl crate::columnar::Columnar for SmbActivity {
             &mut self.network_observation_point,
         )?;
         d.object_list_into::<crate::v1_8_0::objects::Observable>(43, &mut self.observables)?;
-        self.observation_point = d.caption::<crate::v1_8_0::enums::ObservationPointId>(44)?;
+        d.caption_into::<crate::v1_8_0::enums::ObservationPointId>(
+            44,
+            &mut self.observation_point,
+        )?;
         self.observation_point_id = d
             .int32(45)?
             .map(crate::v1_8_0::enums::ObservationPointId::from_id);
@@ -996,21 +1003,21 @@ impl crate::columnar::Columnar for SmbActivity {
         self.raw_data_size = d.int64(59)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Response>(60, &mut self.response)?;
         d.string_into(61, &mut self.risk_details)?;
-        self.risk_level = d.caption::<crate::v1_8_0::enums::RiskLevelId>(62)?;
+        d.caption_into::<crate::v1_8_0::enums::RiskLevelId>(62, &mut self.risk_level)?;
         self.risk_level_id = d.int32(63)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(64)?;
-        self.severity = d.caption::<crate::v1_8_0::enums::SeverityId>(65)?;
+        d.caption_into::<crate::v1_8_0::enums::SeverityId>(65, &mut self.severity)?;
         self.severity_id = d.required(
             66,
             d.int32(66)?.map(crate::v1_8_0::enums::SeverityId::from_id),
         )?;
         d.string_into(67, &mut self.share)?;
-        self.share_type = d.caption::<crate::v1_8_0::enums::ShareTypeId>(68)?;
+        d.caption_into::<crate::v1_8_0::enums::ShareTypeId>(68, &mut self.share_type)?;
         self.share_type_id = d.int32(69)?.map(crate::v1_8_0::enums::ShareTypeId::from_id);
         d.boxed_object_into::<crate::v1_8_0::objects::NetworkEndpoint>(70, &mut self.src_endpoint)?;
         self.start_time = d.int64(71)?;
         d.datetime_into(72, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_8_0::enums::StatusId>(73)?;
+        d.caption_into::<crate::v1_8_0::enums::StatusId>(73, &mut self.status)?;
         d.string_into(74, &mut self.status_code)?;
         d.string_into(75, &mut self.status_detail)?;
         self.status_id = d.int32(76)?.map(crate::v1_8_0::enums::StatusId::from_id);
@@ -1020,8 +1027,10 @@ impl crate::columnar::Columnar for SmbActivity {
         d.boxed_object_into::<crate::v1_8_0::objects::Tls>(80, &mut self.tls)?;
         d.boxed_object_into::<crate::v1_8_0::objects::NetworkTraffic>(81, &mut self.traffic)?;
         d.string_into(82, &mut self.tree_uid)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_8_0::events::SmbActivity>>(83)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_8_0::events::SmbActivity>>(
+            83,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(84, d.int64(84)?)?;
         d.map_into(85, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

@@ -883,24 +883,31 @@ impl crate::columnar::Columnar for TunnelActivity {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        self.action = d.caption::<crate::v1_8_0::enums::ActionId>(0)?;
+        d.caption_into::<crate::v1_8_0::enums::ActionId>(0, &mut self.action)?;
         self.action_id = d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id);
         self.activity_id = d.required(2, d.int32(2)?.map(TunnelActivityActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_8_0::events::TunnelActivityActivityId>(3)?;
+        d.caption_into::<crate::v1_8_0::events::TunnelActivityActivityId>(
+            3,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_8_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Api>(5, &mut self.api)?;
         d.string_into(6, &mut self.app_name)?;
         d.string_into(7, &mut self.app_protocol_name)?;
         d.object_list_into::<crate::v1_8_0::objects::Attack>(8, &mut self.attacks)?;
         d.object_list_into::<crate::v1_8_0::objects::Authorization>(9, &mut self.authorizations)?;
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_8_0::events::TunnelActivity>>(10)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_8_0::events::TunnelActivity>>(
+            10,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(11, d.int32(11)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_8_0::events::TunnelActivity>>(12)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_8_0::events::TunnelActivity>>(
+            12,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(13, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(14, &mut self.cloud)?;
-        self.confidence = d.caption::<crate::v1_8_0::enums::ConfidenceId>(15)?;
+        d.caption_into::<crate::v1_8_0::enums::ConfidenceId>(15, &mut self.confidence)?;
         self.confidence_id = d
             .int32(16)?
             .map(crate::v1_8_0::enums::ConfidenceId::from_id);
@@ -915,7 +922,7 @@ impl crate::columnar::Columnar for TunnelActivity {
             &mut self.cumulative_traffic,
         )?;
         d.boxed_object_into::<crate::v1_8_0::objects::Device>(21, &mut self.device)?;
-        self.disposition = d.caption::<crate::v1_8_0::enums::DispositionId>(22)?;
+        d.caption_into::<crate::v1_8_0::enums::DispositionId>(22, &mut self.disposition)?;
         self.disposition_id = d
             .int32(23)?
             .map(crate::v1_8_0::enums::DispositionId::from_id);
@@ -943,7 +950,10 @@ impl crate::columnar::Columnar for TunnelActivity {
             &mut self.network_observation_point,
         )?;
         d.object_list_into::<crate::v1_8_0::objects::Observable>(38, &mut self.observables)?;
-        self.observation_point = d.caption::<crate::v1_8_0::enums::ObservationPointId>(39)?;
+        d.caption_into::<crate::v1_8_0::enums::ObservationPointId>(
+            39,
+            &mut self.observation_point,
+        )?;
         self.observation_point_id = d
             .int32(40)?
             .map(crate::v1_8_0::enums::ObservationPointId::from_id);
@@ -971,11 +981,11 @@ impl crate::columnar::Columnar for TunnelActivity {
         d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(53, &mut self.raw_data_hash)?;
         self.raw_data_size = d.int64(54)?;
         d.string_into(55, &mut self.risk_details)?;
-        self.risk_level = d.caption::<crate::v1_8_0::enums::RiskLevelId>(56)?;
+        d.caption_into::<crate::v1_8_0::enums::RiskLevelId>(56, &mut self.risk_level)?;
         self.risk_level_id = d.int32(57)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(58)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Session>(59, &mut self.session)?;
-        self.severity = d.caption::<crate::v1_8_0::enums::SeverityId>(60)?;
+        d.caption_into::<crate::v1_8_0::enums::SeverityId>(60, &mut self.severity)?;
         self.severity_id = d.required(
             61,
             d.int32(61)?.map(crate::v1_8_0::enums::SeverityId::from_id),
@@ -983,7 +993,7 @@ impl crate::columnar::Columnar for TunnelActivity {
         d.boxed_object_into::<crate::v1_8_0::objects::NetworkEndpoint>(62, &mut self.src_endpoint)?;
         self.start_time = d.int64(63)?;
         d.datetime_into(64, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_8_0::enums::StatusId>(65)?;
+        d.caption_into::<crate::v1_8_0::enums::StatusId>(65, &mut self.status)?;
         d.string_into(66, &mut self.status_code)?;
         d.string_into(67, &mut self.status_detail)?;
         self.status_id = d.int32(68)?.map(crate::v1_8_0::enums::StatusId::from_id);
@@ -996,10 +1006,15 @@ impl crate::columnar::Columnar for TunnelActivity {
             74,
             &mut self.tunnel_interface,
         )?;
-        self.tunnel_type = d.caption::<crate::v1_8_0::events::TunnelActivityTunnelTypeId>(75)?;
+        d.caption_into::<crate::v1_8_0::events::TunnelActivityTunnelTypeId>(
+            75,
+            &mut self.tunnel_type,
+        )?;
         self.tunnel_type_id = d.int32(76)?.map(TunnelActivityTunnelTypeId::from_id);
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_8_0::events::TunnelActivity>>(77)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_8_0::events::TunnelActivity>>(
+            77,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(78, d.int64(78)?)?;
         d.map_into(79, &mut self.unmapped)?;
         d.boxed_object_into::<crate::v1_8_0::objects::User>(80, &mut self.user)?;

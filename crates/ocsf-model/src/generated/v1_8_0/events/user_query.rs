@@ -668,29 +668,33 @@ impl crate::columnar::Columnar for UserQuery {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        self.action = d.caption::<crate::v1_8_0::enums::ActionId>(0)?;
+        d.caption_into::<crate::v1_8_0::enums::ActionId>(0, &mut self.action)?;
         self.action_id = d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id);
         self.activity_id = d.required(2, d.int32(2)?.map(UserQueryActivityId::from_id))?;
-        self.activity_name = d.caption::<crate::v1_8_0::events::UserQueryActivityId>(3)?;
+        d.caption_into::<crate::v1_8_0::events::UserQueryActivityId>(3, &mut self.activity_name)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Api>(5, &mut self.api)?;
         d.object_list_into::<crate::v1_8_0::objects::Attack>(6, &mut self.attacks)?;
         d.object_list_into::<crate::v1_8_0::objects::Authorization>(7, &mut self.authorizations)?;
-        self.category_name =
-            d.caption::<crate::caption::CategoryName<crate::v1_8_0::events::UserQuery>>(8)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_8_0::events::UserQuery>>(
+            8,
+            &mut self.category_name,
+        )?;
         self.category_uid = d.required(9, d.int32(9)?)?;
-        self.class_name =
-            d.caption::<crate::caption::ClassName<crate::v1_8_0::events::UserQuery>>(10)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_8_0::events::UserQuery>>(
+            10,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(11, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(12, &mut self.cloud)?;
-        self.confidence = d.caption::<crate::v1_8_0::enums::ConfidenceId>(13)?;
+        d.caption_into::<crate::v1_8_0::enums::ConfidenceId>(13, &mut self.confidence)?;
         self.confidence_id = d
             .int32(14)?
             .map(crate::v1_8_0::enums::ConfidenceId::from_id);
         self.confidence_score = d.int32(15)?;
         self.count = d.int32(16)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Device>(17, &mut self.device)?;
-        self.disposition = d.caption::<crate::v1_8_0::enums::DispositionId>(18)?;
+        d.caption_into::<crate::v1_8_0::enums::DispositionId>(18, &mut self.disposition)?;
         self.disposition_id = d
             .int32(19)?
             .map(crate::v1_8_0::enums::DispositionId::from_id);
@@ -711,7 +715,7 @@ impl crate::columnar::Columnar for UserQuery {
         d.object_list_into::<crate::v1_8_0::objects::Osint>(31, &mut self.osint)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Policy>(32, &mut self.policy)?;
         d.boxed_object_into::<crate::v1_8_0::objects::QueryInfo>(33, &mut self.query_info)?;
-        self.query_result = d.caption::<crate::v1_8_0::enums::QueryResultId>(34)?;
+        d.caption_into::<crate::v1_8_0::enums::QueryResultId>(34, &mut self.query_result)?;
         self.query_result_id = d
             .int32(35)?
             .map(crate::v1_8_0::enums::QueryResultId::from_id);
@@ -719,25 +723,27 @@ impl crate::columnar::Columnar for UserQuery {
         d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(37, &mut self.raw_data_hash)?;
         self.raw_data_size = d.int64(38)?;
         d.string_into(39, &mut self.risk_details)?;
-        self.risk_level = d.caption::<crate::v1_8_0::enums::RiskLevelId>(40)?;
+        d.caption_into::<crate::v1_8_0::enums::RiskLevelId>(40, &mut self.risk_level)?;
         self.risk_level_id = d.int32(41)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(42)?;
-        self.severity = d.caption::<crate::v1_8_0::enums::SeverityId>(43)?;
+        d.caption_into::<crate::v1_8_0::enums::SeverityId>(43, &mut self.severity)?;
         self.severity_id = d.required(
             44,
             d.int32(44)?.map(crate::v1_8_0::enums::SeverityId::from_id),
         )?;
         self.start_time = d.int64(45)?;
         d.datetime_into(46, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_8_0::enums::StatusId>(47)?;
+        d.caption_into::<crate::v1_8_0::enums::StatusId>(47, &mut self.status)?;
         d.string_into(48, &mut self.status_code)?;
         d.string_into(49, &mut self.status_detail)?;
         self.status_id = d.int32(50)?.map(crate::v1_8_0::enums::StatusId::from_id);
         self.time = d.required(51, d.int64(51)?)?;
         d.datetime_into(52, &mut self.time_dt)?;
         self.timezone_offset = d.int32(53)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_8_0::events::UserQuery>>(54)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_8_0::events::UserQuery>>(
+            54,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(55, d.int64(55)?)?;
         d.map_into(56, &mut self.unmapped)?;
         d.boxed_object_into::<crate::v1_8_0::objects::User>(57, &mut self.user)?;

@@ -750,33 +750,34 @@ impl crate::columnar::Columnar for WebResourcesActivity {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        self.action = d.caption::<crate::v1_8_0::enums::ActionId>(0)?;
+        d.caption_into::<crate::v1_8_0::enums::ActionId>(0, &mut self.action)?;
         self.action_id = d.int32(1)?.map(crate::v1_8_0::enums::ActionId::from_id);
         self.activity_id =
             d.required(2, d.int32(2)?.map(WebResourcesActivityActivityId::from_id))?;
-        self.activity_name =
-            d.caption::<crate::v1_8_0::events::WebResourcesActivityActivityId>(3)?;
+        d.caption_into::<crate::v1_8_0::events::WebResourcesActivityActivityId>(
+            3,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_8_0::objects::Actor>(4, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Api>(5, &mut self.api)?;
         d.object_list_into::<crate::v1_8_0::objects::Attack>(6, &mut self.attacks)?;
         d.object_list_into::<crate::v1_8_0::objects::Authorization>(7, &mut self.authorizations)?;
-        self.category_name = d.caption::<crate::caption::CategoryName<
-            crate::v1_8_0::events::WebResourcesActivity,
-        >>(8)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_8_0::events::WebResourcesActivity>>(8, &mut self.category_name)?;
         self.category_uid = d.required(9, d.int32(9)?)?;
-        self.class_name = d.caption::<crate::caption::ClassName<
-            crate::v1_8_0::events::WebResourcesActivity,
-        >>(10)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_8_0::events::WebResourcesActivity>>(
+            10,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(11, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(12, &mut self.cloud)?;
-        self.confidence = d.caption::<crate::v1_8_0::enums::ConfidenceId>(13)?;
+        d.caption_into::<crate::v1_8_0::enums::ConfidenceId>(13, &mut self.confidence)?;
         self.confidence_id = d
             .int32(14)?
             .map(crate::v1_8_0::enums::ConfidenceId::from_id);
         self.confidence_score = d.int32(15)?;
         self.count = d.int32(16)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Device>(17, &mut self.device)?;
-        self.disposition = d.caption::<crate::v1_8_0::enums::DispositionId>(18)?;
+        d.caption_into::<crate::v1_8_0::enums::DispositionId>(18, &mut self.disposition)?;
         self.disposition_id = d
             .int32(19)?
             .map(crate::v1_8_0::enums::DispositionId::from_id);
@@ -818,10 +819,10 @@ impl crate::columnar::Columnar for WebResourcesActivity {
         d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(43, &mut self.raw_data_hash)?;
         self.raw_data_size = d.int64(44)?;
         d.string_into(45, &mut self.risk_details)?;
-        self.risk_level = d.caption::<crate::v1_8_0::enums::RiskLevelId>(46)?;
+        d.caption_into::<crate::v1_8_0::enums::RiskLevelId>(46, &mut self.risk_level)?;
         self.risk_level_id = d.int32(47)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(48)?;
-        self.severity = d.caption::<crate::v1_8_0::enums::SeverityId>(49)?;
+        d.caption_into::<crate::v1_8_0::enums::SeverityId>(49, &mut self.severity)?;
         self.severity_id = d.required(
             50,
             d.int32(50)?.map(crate::v1_8_0::enums::SeverityId::from_id),
@@ -829,7 +830,7 @@ impl crate::columnar::Columnar for WebResourcesActivity {
         d.boxed_object_into::<crate::v1_8_0::objects::NetworkEndpoint>(51, &mut self.src_endpoint)?;
         self.start_time = d.int64(52)?;
         d.datetime_into(53, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_8_0::enums::StatusId>(54)?;
+        d.caption_into::<crate::v1_8_0::enums::StatusId>(54, &mut self.status)?;
         d.string_into(55, &mut self.status_code)?;
         d.string_into(56, &mut self.status_detail)?;
         self.status_id = d.int32(57)?.map(crate::v1_8_0::enums::StatusId::from_id);
@@ -837,8 +838,10 @@ impl crate::columnar::Columnar for WebResourcesActivity {
         d.datetime_into(59, &mut self.time_dt)?;
         self.timezone_offset = d.int32(60)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Tls>(61, &mut self.tls)?;
-        self.type_name =
-            d.caption::<crate::caption::TypeName<crate::v1_8_0::events::WebResourcesActivity>>(62)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_8_0::events::WebResourcesActivity>>(
+            62,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(63, d.int64(63)?)?;
         d.map_into(64, &mut self.unmapped)?;
         d.object_list_into::<crate::v1_8_0::objects::WebResource>(65, &mut self.web_resources)?;

@@ -698,28 +698,29 @@ impl crate::columnar::Columnar for WinRegistryKeyActivity {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         self.access_mask = d.int32(0)?;
-        self.action = d.caption::<crate::v1_8_0::enums::ActionId>(1)?;
+        d.caption_into::<crate::v1_8_0::enums::ActionId>(1, &mut self.action)?;
         self.action_id = d.int32(2)?.map(crate::v1_8_0::enums::ActionId::from_id);
         self.activity_id = d.required(
             3,
             d.int32(3)?.map(WinRegistryKeyActivityActivityId::from_id),
         )?;
-        self.activity_name =
-            d.caption::<crate::v1_8_0::events::WinRegistryKeyActivityActivityId>(4)?;
+        d.caption_into::<crate::v1_8_0::events::WinRegistryKeyActivityActivityId>(
+            4,
+            &mut self.activity_name,
+        )?;
         d.boxed_object_into::<crate::v1_8_0::objects::Actor>(5, &mut self.actor)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Api>(6, &mut self.api)?;
         d.object_list_into::<crate::v1_8_0::objects::Attack>(7, &mut self.attacks)?;
         d.object_list_into::<crate::v1_8_0::objects::Authorization>(8, &mut self.authorizations)?;
-        self.category_name = d.caption::<crate::caption::CategoryName<
-            crate::v1_8_0::events::WinRegistryKeyActivity,
-        >>(9)?;
+        d.caption_into::<crate::caption::CategoryName<crate::v1_8_0::events::WinRegistryKeyActivity>>(9, &mut self.category_name)?;
         self.category_uid = d.required(10, d.int32(10)?)?;
-        self.class_name = d.caption::<crate::caption::ClassName<
-            crate::v1_8_0::events::WinRegistryKeyActivity,
-        >>(11)?;
+        d.caption_into::<crate::caption::ClassName<crate::v1_8_0::events::WinRegistryKeyActivity>>(
+            11,
+            &mut self.class_name,
+        )?;
         self.class_uid = d.class_uid(12, Self::CLASS_UID)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Cloud>(13, &mut self.cloud)?;
-        self.confidence = d.caption::<crate::v1_8_0::enums::ConfidenceId>(14)?;
+        d.caption_into::<crate::v1_8_0::enums::ConfidenceId>(14, &mut self.confidence)?;
         self.confidence_id = d
             .int32(15)?
             .map(crate::v1_8_0::enums::ConfidenceId::from_id);
@@ -727,7 +728,7 @@ impl crate::columnar::Columnar for WinRegistryKeyActivity {
         self.count = d.int32(17)?;
         d.string_into(18, &mut self.create_mask)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Device>(19, &mut self.device)?;
-        self.disposition = d.caption::<crate::v1_8_0::enums::DispositionId>(20)?;
+        d.caption_into::<crate::v1_8_0::enums::DispositionId>(20, &mut self.disposition)?;
         self.disposition_id = d
             .int32(21)?
             .map(crate::v1_8_0::enums::DispositionId::from_id);
@@ -754,26 +755,27 @@ impl crate::columnar::Columnar for WinRegistryKeyActivity {
         self.raw_data_size = d.int64(39)?;
         d.boxed_object_into::<crate::v1_8_0::objects::WinRegKey>(40, &mut self.reg_key)?;
         d.string_into(41, &mut self.risk_details)?;
-        self.risk_level = d.caption::<crate::v1_8_0::enums::RiskLevelId>(42)?;
+        d.caption_into::<crate::v1_8_0::enums::RiskLevelId>(42, &mut self.risk_level)?;
         self.risk_level_id = d.int32(43)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(44)?;
-        self.severity = d.caption::<crate::v1_8_0::enums::SeverityId>(45)?;
+        d.caption_into::<crate::v1_8_0::enums::SeverityId>(45, &mut self.severity)?;
         self.severity_id = d.required(
             46,
             d.int32(46)?.map(crate::v1_8_0::enums::SeverityId::from_id),
         )?;
         self.start_time = d.int64(47)?;
         d.datetime_into(48, &mut self.start_time_dt)?;
-        self.status = d.caption::<crate::v1_8_0::enums::StatusId>(49)?;
+        d.caption_into::<crate::v1_8_0::enums::StatusId>(49, &mut self.status)?;
         d.string_into(50, &mut self.status_code)?;
         d.string_into(51, &mut self.status_detail)?;
         self.status_id = d.int32(52)?.map(crate::v1_8_0::enums::StatusId::from_id);
         self.time = d.required(53, d.int64(53)?)?;
         d.datetime_into(54, &mut self.time_dt)?;
         self.timezone_offset = d.int32(55)?;
-        self.type_name = d.caption::<crate::caption::TypeName<
-            crate::v1_8_0::events::WinRegistryKeyActivity,
-        >>(56)?;
+        d.caption_into::<crate::caption::TypeName<crate::v1_8_0::events::WinRegistryKeyActivity>>(
+            56,
+            &mut self.type_name,
+        )?;
         self.type_uid = d.required(57, d.int64(57)?)?;
         d.map_into(58, &mut self.unmapped)?;
         d.unknown_into(&mut self.unknown)?;

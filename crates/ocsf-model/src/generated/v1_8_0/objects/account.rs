@@ -202,7 +202,7 @@ impl crate::columnar::Columnar for Account {
         d.string_list_into(3, &mut self.labels)?;
         d.string_into(4, &mut self.name)?;
         d.object_list_into::<crate::v1_8_0::objects::KeyValueObject>(5, &mut self.tags)?;
-        self.type_ = d.caption::<crate::v1_8_0::objects::AccountTypeId>(6)?;
+        d.caption_into::<crate::v1_8_0::objects::AccountTypeId>(6, &mut self.type_)?;
         self.type_id = d.int32(7)?.map(AccountTypeId::from_id);
         d.string_into(8, &mut self.uid)?;
         d.unknown_into(&mut self.unknown)?;

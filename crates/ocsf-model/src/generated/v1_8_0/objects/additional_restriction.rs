@@ -113,7 +113,10 @@ impl crate::columnar::Columnar for AdditionalRestriction {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         d.boxed_object_into::<crate::v1_8_0::objects::Policy>(0, &mut self.policy)?;
-        self.status = d.caption::<crate::v1_8_0::objects::AdditionalRestrictionStatusId>(1)?;
+        d.caption_into::<crate::v1_8_0::objects::AdditionalRestrictionStatusId>(
+            1,
+            &mut self.status,
+        )?;
         self.status_id = d.int32(2)?.map(AdditionalRestrictionStatusId::from_id);
         d.unknown_into(&mut self.unknown)?;
         Ok(())

@@ -201,7 +201,7 @@ impl crate::columnar::Columnar for Advisory {
         self.created_time = d.int64(3)?;
         d.datetime_into(4, &mut self.created_time_dt)?;
         d.string_into(5, &mut self.desc)?;
-        self.install_state = d.caption::<crate::v1_8_0::enums::InstallStateId>(6)?;
+        d.caption_into::<crate::v1_8_0::enums::InstallStateId>(6, &mut self.install_state)?;
         self.install_state_id = d
             .int32(7)?
             .map(crate::v1_8_0::enums::InstallStateId::from_id);

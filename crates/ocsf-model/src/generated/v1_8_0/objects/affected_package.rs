@@ -228,7 +228,7 @@ impl crate::columnar::Columnar for AffectedPackage {
         d.string_into(12, &mut self.release)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Remediation>(13, &mut self.remediation)?;
         d.string_into(14, &mut self.src_url)?;
-        self.type_ = d.caption::<crate::v1_8_0::objects::AffectedPackageTypeId>(15)?;
+        d.caption_into::<crate::v1_8_0::objects::AffectedPackageTypeId>(15, &mut self.type_)?;
         self.type_id = d.int32(16)?.map(AffectedPackageTypeId::from_id);
         d.string_into(17, &mut self.uid)?;
         d.string_into(18, &mut self.vendor_name)?;

@@ -162,7 +162,7 @@ impl crate::columnar::Columnar for Agent {
     ) -> Result<(), crate::columnar::ColumnarError> {
         d.string_into(0, &mut self.name)?;
         d.object_list_into::<crate::v1_8_0::objects::Policy>(1, &mut self.policies)?;
-        self.type_ = d.caption::<crate::v1_8_0::objects::AgentTypeId>(2)?;
+        d.caption_into::<crate::v1_8_0::objects::AgentTypeId>(2, &mut self.type_)?;
         self.type_id = d.int32(3)?.map(AgentTypeId::from_id);
         d.string_into(4, &mut self.uid)?;
         d.string_into(5, &mut self.uid_alt)?;

@@ -233,9 +233,9 @@ impl crate::columnar::Columnar for Analytic {
         d.string_into(2, &mut self.desc)?;
         d.string_into(3, &mut self.name)?;
         d.object_list_into::<crate::v1_8_0::objects::Analytic>(4, &mut self.related_analytics)?;
-        self.state = d.caption::<crate::v1_8_0::objects::AnalyticStateId>(5)?;
+        d.caption_into::<crate::v1_8_0::objects::AnalyticStateId>(5, &mut self.state)?;
         self.state_id = d.int32(6)?.map(AnalyticStateId::from_id);
-        self.type_ = d.caption::<crate::v1_8_0::objects::AnalyticTypeId>(7)?;
+        d.caption_into::<crate::v1_8_0::objects::AnalyticTypeId>(7, &mut self.type_)?;
         self.type_id = d.int32(8)?.map(AnalyticTypeId::from_id);
         d.string_into(9, &mut self.uid)?;
         d.string_into(10, &mut self.version)?;

@@ -202,7 +202,7 @@ impl crate::columnar::Columnar for Application {
         d.boxed_object_into::<crate::v1_8_0::objects::User>(7, &mut self.owner)?;
         d.string_into(8, &mut self.region)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Graph>(9, &mut self.resource_relationship)?;
-        self.risk_level = d.caption::<crate::v1_8_0::enums::RiskLevelId>(10)?;
+        d.caption_into::<crate::v1_8_0::enums::RiskLevelId>(10, &mut self.risk_level)?;
         self.risk_level_id = d.int32(11)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(12)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Sbom>(13, &mut self.sbom)?;

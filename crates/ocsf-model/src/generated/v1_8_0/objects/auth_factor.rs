@@ -175,7 +175,7 @@ impl crate::columnar::Columnar for AuthFactor {
     ) -> Result<(), crate::columnar::ColumnarError> {
         d.boxed_object_into::<crate::v1_8_0::objects::Device>(0, &mut self.device)?;
         d.string_into(1, &mut self.email_addr)?;
-        self.factor_type = d.caption::<crate::v1_8_0::objects::AuthFactorFactorTypeId>(2)?;
+        d.caption_into::<crate::v1_8_0::objects::AuthFactorFactorTypeId>(2, &mut self.factor_type)?;
         self.factor_type_id = d.int32(3)?.map(AuthFactorFactorTypeId::from_id);
         self.is_hotp = d.bool(4)?;
         self.is_totp = d.bool(5)?;

@@ -210,7 +210,7 @@ impl crate::columnar::Columnar for AuthenticationToken {
         d.datetime_into(8, &mut self.modified_time_dt)?;
         d.string_into(9, &mut self.name)?;
         d.string_into(10, &mut self.tenant_uid)?;
-        self.type_ = d.caption::<crate::v1_8_0::objects::AuthenticationTokenTypeId>(11)?;
+        d.caption_into::<crate::v1_8_0::objects::AuthenticationTokenTypeId>(11, &mut self.type_)?;
         self.type_id = d.int32(12)?.map(AuthenticationTokenTypeId::from_id);
         d.string_into(13, &mut self.uid)?;
         d.string_into(14, &mut self.zone)?;

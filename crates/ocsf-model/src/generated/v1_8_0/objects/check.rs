@@ -172,10 +172,10 @@ impl crate::columnar::Columnar for Check {
         d.string_into(0, &mut self.desc)?;
         d.string_into(1, &mut self.name)?;
         d.boxed_object_into::<crate::v1_8_0::objects::ResourceDetails>(2, &mut self.resource)?;
-        self.severity = d.caption::<crate::v1_8_0::enums::SeverityId>(3)?;
+        d.caption_into::<crate::v1_8_0::enums::SeverityId>(3, &mut self.severity)?;
         self.severity_id = d.int32(4)?.map(crate::v1_8_0::enums::SeverityId::from_id);
         d.string_list_into(5, &mut self.standards)?;
-        self.status = d.caption::<crate::v1_8_0::objects::CheckStatusId>(6)?;
+        d.caption_into::<crate::v1_8_0::objects::CheckStatusId>(6, &mut self.status)?;
         self.status_id = d.int32(7)?.map(CheckStatusId::from_id);
         d.string_into(8, &mut self.uid)?;
         d.string_into(9, &mut self.version)?;

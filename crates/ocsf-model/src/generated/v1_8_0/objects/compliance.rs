@@ -205,7 +205,7 @@ impl crate::columnar::Columnar for Compliance {
         d.string_into(7, &mut self.desc)?;
         d.string_list_into(8, &mut self.requirements)?;
         d.string_list_into(9, &mut self.standards)?;
-        self.status = d.caption::<crate::v1_8_0::objects::ComplianceStatusId>(10)?;
+        d.caption_into::<crate::v1_8_0::objects::ComplianceStatusId>(10, &mut self.status)?;
         d.string_into(11, &mut self.status_code)?;
         d.string_into(12, &mut self.status_detail)?;
         d.string_list_into(13, &mut self.status_details)?;

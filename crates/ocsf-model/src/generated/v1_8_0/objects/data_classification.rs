@@ -212,13 +212,13 @@ impl crate::columnar::Columnar for DataClassification {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        self.category = d.caption::<crate::v1_8_0::enums::CategoryId>(0)?;
+        d.caption_into::<crate::v1_8_0::enums::CategoryId>(0, &mut self.category)?;
         self.category_id = d.int32(1)?.map(crate::v1_8_0::enums::CategoryId::from_id);
         d.boxed_object_into::<crate::v1_8_0::objects::ClassifierDetails>(
             2,
             &mut self.classifier_details,
         )?;
-        self.confidentiality = d.caption::<crate::v1_8_0::enums::ConfidentialityId>(3)?;
+        d.caption_into::<crate::v1_8_0::enums::ConfidentialityId>(3, &mut self.confidentiality)?;
         self.confidentiality_id = d
             .int32(4)?
             .map(crate::v1_8_0::enums::ConfidentialityId::from_id);
@@ -229,7 +229,7 @@ impl crate::columnar::Columnar for DataClassification {
         d.boxed_object_into::<crate::v1_8_0::objects::Policy>(6, &mut self.policy)?;
         self.size = d.int64(7)?;
         d.string_into(8, &mut self.src_url)?;
-        self.status = d.caption::<crate::v1_8_0::objects::DataClassificationStatusId>(9)?;
+        d.caption_into::<crate::v1_8_0::objects::DataClassificationStatusId>(9, &mut self.status)?;
         d.string_list_into(10, &mut self.status_details)?;
         self.status_id = d.int32(11)?.map(DataClassificationStatusId::from_id);
         self.total = d.int32(12)?;

@@ -358,22 +358,26 @@ impl crate::columnar::Columnar for DataSecurity {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        self.category = d.caption::<crate::v1_8_0::enums::CategoryId>(0)?;
+        d.caption_into::<crate::v1_8_0::enums::CategoryId>(0, &mut self.category)?;
         self.category_id = d.int32(1)?.map(crate::v1_8_0::enums::CategoryId::from_id);
         d.boxed_object_into::<crate::v1_8_0::objects::ClassifierDetails>(
             2,
             &mut self.classifier_details,
         )?;
-        self.confidentiality = d.caption::<crate::v1_8_0::enums::ConfidentialityId>(3)?;
+        d.caption_into::<crate::v1_8_0::enums::ConfidentialityId>(3, &mut self.confidentiality)?;
         self.confidentiality_id = d
             .int32(4)?
             .map(crate::v1_8_0::enums::ConfidentialityId::from_id);
-        self.data_lifecycle_state =
-            d.caption::<crate::v1_8_0::objects::DataSecurityDataLifecycleStateId>(5)?;
+        d.caption_into::<crate::v1_8_0::objects::DataSecurityDataLifecycleStateId>(
+            5,
+            &mut self.data_lifecycle_state,
+        )?;
         self.data_lifecycle_state_id = d.int32(6)?.map(DataSecurityDataLifecycleStateId::from_id);
         d.string_into(7, &mut self.detection_pattern)?;
-        self.detection_system =
-            d.caption::<crate::v1_8_0::objects::DataSecurityDetectionSystemId>(8)?;
+        d.caption_into::<crate::v1_8_0::objects::DataSecurityDetectionSystemId>(
+            8,
+            &mut self.detection_system,
+        )?;
         self.detection_system_id = d.int32(9)?.map(DataSecurityDetectionSystemId::from_id);
         d.object_list_into::<crate::v1_8_0::objects::DiscoveryDetails>(
             10,
@@ -383,7 +387,7 @@ impl crate::columnar::Columnar for DataSecurity {
         d.boxed_object_into::<crate::v1_8_0::objects::Policy>(12, &mut self.policy)?;
         self.size = d.int64(13)?;
         d.string_into(14, &mut self.src_url)?;
-        self.status = d.caption::<crate::v1_8_0::objects::DataSecurityStatusId>(15)?;
+        d.caption_into::<crate::v1_8_0::objects::DataSecurityStatusId>(15, &mut self.status)?;
         d.string_list_into(16, &mut self.status_details)?;
         self.status_id = d.int32(17)?.map(DataSecurityStatusId::from_id);
         self.total = d.int32(18)?;

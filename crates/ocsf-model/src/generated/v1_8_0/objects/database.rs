@@ -216,7 +216,7 @@ impl crate::columnar::Columnar for Database {
         d.datetime_into(8, &mut self.modified_time_dt)?;
         d.string_into(9, &mut self.name)?;
         self.size = d.int64(10)?;
-        self.type_ = d.caption::<crate::v1_8_0::objects::DatabaseTypeId>(11)?;
+        d.caption_into::<crate::v1_8_0::objects::DatabaseTypeId>(11, &mut self.type_)?;
         self.type_id = d.int32(12)?.map(DatabaseTypeId::from_id);
         d.string_into(13, &mut self.uid)?;
         d.unknown_into(&mut self.unknown)?;

@@ -343,7 +343,7 @@ impl crate::columnar::Columnar for Databucket {
         d.boxed_object_into::<crate::v1_8_0::objects::Graph>(25, &mut self.resource_relationship)?;
         self.size = d.int64(26)?;
         d.object_list_into::<crate::v1_8_0::objects::KeyValueObject>(27, &mut self.tags)?;
-        self.type_ = d.caption::<crate::v1_8_0::objects::DatabucketTypeId>(28)?;
+        d.caption_into::<crate::v1_8_0::objects::DatabucketTypeId>(28, &mut self.type_)?;
         self.type_id = d.int32(29)?.map(DatabucketTypeId::from_id);
         d.string_into(30, &mut self.uid)?;
         d.string_into(31, &mut self.uid_alt)?;

@@ -536,12 +536,12 @@ impl crate::columnar::Columnar for Device {
         d.boxed_object_into::<crate::v1_8_0::objects::User>(48, &mut self.owner)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Group>(49, &mut self.pool)?;
         d.string_into(50, &mut self.region)?;
-        self.risk_level = d.caption::<crate::v1_8_0::enums::RiskLevelId>(51)?;
+        d.caption_into::<crate::v1_8_0::enums::RiskLevelId>(51, &mut self.risk_level)?;
         self.risk_level_id = d.int32(52)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(53)?;
         d.string_into(54, &mut self.subnet)?;
         d.string_into(55, &mut self.subnet_uid)?;
-        self.type_ = d.caption::<crate::v1_8_0::enums::TypeId>(56)?;
+        d.caption_into::<crate::v1_8_0::enums::TypeId>(56, &mut self.type_)?;
         self.type_id = d.int32(57)?.map(crate::v1_8_0::enums::TypeId::from_id);
         d.string_into(58, &mut self.udid)?;
         d.string_into(59, &mut self.uid)?;

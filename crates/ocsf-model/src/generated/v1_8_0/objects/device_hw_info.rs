@@ -209,8 +209,10 @@ impl crate::columnar::Columnar for DeviceHwInfo {
         d.string_into(1, &mut self.bios_manufacturer)?;
         d.string_into(2, &mut self.bios_ver)?;
         d.string_into(3, &mut self.chassis)?;
-        self.cpu_architecture =
-            d.caption::<crate::v1_8_0::objects::DeviceHwInfoCpuArchitectureId>(4)?;
+        d.caption_into::<crate::v1_8_0::objects::DeviceHwInfoCpuArchitectureId>(
+            4,
+            &mut self.cpu_architecture,
+        )?;
         self.cpu_architecture_id = d.int32(5)?.map(DeviceHwInfoCpuArchitectureId::from_id);
         self.cpu_bits = d.int32(6)?;
         self.cpu_cores = d.int32(7)?;

@@ -213,14 +213,17 @@ impl crate::columnar::Columnar for DigitalSignature {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        self.algorithm = d.caption::<crate::v1_8_0::objects::DigitalSignatureAlgorithmId>(0)?;
+        d.caption_into::<crate::v1_8_0::objects::DigitalSignatureAlgorithmId>(
+            0,
+            &mut self.algorithm,
+        )?;
         self.algorithm_id = d.int32(1)?.map(DigitalSignatureAlgorithmId::from_id);
         d.boxed_object_into::<crate::v1_8_0::objects::Certificate>(2, &mut self.certificate)?;
         self.created_time = d.int64(3)?;
         d.datetime_into(4, &mut self.created_time_dt)?;
         d.string_into(5, &mut self.developer_uid)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Fingerprint>(6, &mut self.digest)?;
-        self.state = d.caption::<crate::v1_8_0::objects::DigitalSignatureStateId>(7)?;
+        d.caption_into::<crate::v1_8_0::objects::DigitalSignatureStateId>(7, &mut self.state)?;
         self.state_id = d.int32(8)?.map(DigitalSignatureStateId::from_id);
         d.unknown_into(&mut self.unknown)?;
         Ok(())

@@ -131,7 +131,10 @@ impl crate::columnar::Columnar for EncryptionDetails {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        self.algorithm = d.caption::<crate::v1_8_0::objects::EncryptionDetailsAlgorithmId>(0)?;
+        d.caption_into::<crate::v1_8_0::objects::EncryptionDetailsAlgorithmId>(
+            0,
+            &mut self.algorithm,
+        )?;
         self.algorithm_id = d.int32(1)?.map(EncryptionDetailsAlgorithmId::from_id);
         self.key_length = d.int32(2)?;
         d.string_into(3, &mut self.key_uid)?;

@@ -234,7 +234,7 @@ impl crate::columnar::Columnar for Endpoint {
         d.boxed_object_into::<crate::v1_8_0::objects::User>(15, &mut self.owner)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Group>(16, &mut self.pool)?;
         d.string_into(17, &mut self.subnet_uid)?;
-        self.type_ = d.caption::<crate::v1_8_0::enums::TypeId>(18)?;
+        d.caption_into::<crate::v1_8_0::enums::TypeId>(18, &mut self.type_)?;
         self.type_id = d.int32(19)?.map(crate::v1_8_0::enums::TypeId::from_id);
         d.string_into(20, &mut self.uid)?;
         d.string_into(21, &mut self.vlan_uid)?;

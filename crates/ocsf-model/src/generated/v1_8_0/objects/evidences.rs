@@ -284,7 +284,7 @@ impl crate::columnar::Columnar for Evidences {
         d.string_into(24, &mut self.uid)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Url>(25, &mut self.url)?;
         d.boxed_object_into::<crate::v1_8_0::objects::User>(26, &mut self.user)?;
-        self.verdict = d.caption::<crate::v1_8_0::enums::VerdictId>(27)?;
+        d.caption_into::<crate::v1_8_0::enums::VerdictId>(27, &mut self.verdict)?;
         self.verdict_id = d.int32(28)?.map(crate::v1_8_0::enums::VerdictId::from_id);
         d.boxed_object_into::<crate::v1_8_0::objects::WinWinService>(29, &mut self.win_service)?;
         d.unknown_into(&mut self.unknown)?;

@@ -476,7 +476,7 @@ impl crate::columnar::Columnar for File {
         d.boxed_object_into::<crate::v1_8_0::objects::User>(2, &mut self.accessor)?;
         self.attributes = d.int32(3)?;
         d.string_into(4, &mut self.company_name)?;
-        self.confidentiality = d.caption::<crate::v1_8_0::enums::ConfidentialityId>(5)?;
+        d.caption_into::<crate::v1_8_0::enums::ConfidentialityId>(5, &mut self.confidentiality)?;
         self.confidentiality_id = d
             .int32(6)?
             .map(crate::v1_8_0::enums::ConfidentialityId::from_id);
@@ -492,7 +492,7 @@ impl crate::columnar::Columnar for File {
             &mut self.data_classifications,
         )?;
         d.string_into(12, &mut self.desc)?;
-        self.drive_type = d.caption::<crate::v1_8_0::objects::FileDriveTypeId>(13)?;
+        d.caption_into::<crate::v1_8_0::objects::FileDriveTypeId>(13, &mut self.drive_type)?;
         self.drive_type_id = d.int32(14)?.map(FileDriveTypeId::from_id);
         d.boxed_object_into::<crate::v1_8_0::objects::EncryptionDetails>(
             15,
@@ -522,7 +522,7 @@ impl crate::columnar::Columnar for File {
         self.size = d.int64(37)?;
         d.string_into(38, &mut self.storage_class)?;
         d.object_list_into::<crate::v1_8_0::objects::KeyValueObject>(39, &mut self.tags)?;
-        self.type_ = d.caption::<crate::v1_8_0::objects::FileTypeId>(40)?;
+        d.caption_into::<crate::v1_8_0::objects::FileTypeId>(40, &mut self.type_)?;
         self.type_id = d.int32(41)?.map(FileTypeId::from_id);
         d.string_into(42, &mut self.uid)?;
         d.string_into(43, &mut self.uri)?;

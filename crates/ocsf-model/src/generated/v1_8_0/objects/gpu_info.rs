@@ -188,12 +188,12 @@ impl crate::columnar::Columnar for GpuInfo {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        self.bus_type = d.caption::<crate::v1_8_0::objects::GpuInfoBusTypeId>(0)?;
+        d.caption_into::<crate::v1_8_0::objects::GpuInfoBusTypeId>(0, &mut self.bus_type)?;
         self.bus_type_id = d.int32(1)?.map(GpuInfoBusTypeId::from_id);
         self.cores = d.int32(2)?;
         d.string_into(3, &mut self.model)?;
         d.string_into(4, &mut self.vendor_name)?;
-        self.vram_mode = d.caption::<crate::v1_8_0::objects::GpuInfoVramModeId>(5)?;
+        d.caption_into::<crate::v1_8_0::objects::GpuInfoVramModeId>(5, &mut self.vram_mode)?;
         self.vram_mode_id = d.int32(6)?.map(GpuInfoVramModeId::from_id);
         self.vram_size = d.int32(7)?;
         d.unknown_into(&mut self.unknown)?;

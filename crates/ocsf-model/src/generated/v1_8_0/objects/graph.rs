@@ -168,7 +168,10 @@ impl crate::columnar::Columnar for Graph {
         self.is_directed = d.bool(2)?;
         d.string_into(3, &mut self.name)?;
         d.object_list_into::<crate::v1_8_0::objects::Node>(4, &mut self.nodes)?;
-        self.query_language = d.caption::<crate::v1_8_0::objects::GraphQueryLanguageId>(5)?;
+        d.caption_into::<crate::v1_8_0::objects::GraphQueryLanguageId>(
+            5,
+            &mut self.query_language,
+        )?;
         self.query_language_id = d.int32(6)?.map(GraphQueryLanguageId::from_id);
         d.string_into(7, &mut self.type_)?;
         d.string_into(8, &mut self.uid)?;

@@ -156,7 +156,7 @@ impl crate::columnar::Columnar for HttpRequest {
         d.string_into(0, &mut self.args)?;
         self.body_length = d.int32(1)?;
         d.object_list_into::<crate::v1_8_0::objects::HttpHeader>(2, &mut self.http_headers)?;
-        self.http_method = d.string(3)?.map(|s| HttpRequestHttpMethod::from_value(&s));
+        self.http_method = d.string_with(3, HttpRequestHttpMethod::from_value)?;
         self.length = d.int32(4)?;
         d.string_into(5, &mut self.referrer)?;
         d.string_into(6, &mut self.uid)?;

@@ -191,7 +191,7 @@ impl crate::columnar::Columnar for Idp {
         d.string_into(6, &mut self.protocol_name)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Scim>(7, &mut self.scim)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Sso>(8, &mut self.sso)?;
-        self.state = d.caption::<crate::v1_8_0::objects::IdpStateId>(9)?;
+        d.caption_into::<crate::v1_8_0::objects::IdpStateId>(9, &mut self.state)?;
         self.state_id = d.int32(10)?.map(IdpStateId::from_id);
         d.string_into(11, &mut self.tenant_uid)?;
         d.string_into(12, &mut self.uid)?;

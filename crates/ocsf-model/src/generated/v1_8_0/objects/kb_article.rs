@@ -169,7 +169,7 @@ impl crate::columnar::Columnar for KbArticle {
         d.string_into(2, &mut self.classification)?;
         self.created_time = d.int64(3)?;
         d.datetime_into(4, &mut self.created_time_dt)?;
-        self.install_state = d.caption::<crate::v1_8_0::enums::InstallStateId>(5)?;
+        d.caption_into::<crate::v1_8_0::enums::InstallStateId>(5, &mut self.install_state)?;
         self.install_state_id = d
             .int32(6)?
             .map(crate::v1_8_0::enums::InstallStateId::from_id);

@@ -117,7 +117,7 @@ impl crate::columnar::Columnar for KillChainPhase {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        self.phase = d.caption::<crate::v1_8_0::objects::KillChainPhasePhaseId>(0)?;
+        d.caption_into::<crate::v1_8_0::objects::KillChainPhasePhaseId>(0, &mut self.phase)?;
         self.phase_id = d.int32(1)?.map(KillChainPhasePhaseId::from_id);
         d.unknown_into(&mut self.unknown)?;
         Ok(())

@@ -194,7 +194,7 @@ impl crate::columnar::Columnar for ManagedEntity {
         d.string_into(5, &mut self.name)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Organization>(6, &mut self.org)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Policy>(7, &mut self.policy)?;
-        self.type_ = d.caption::<crate::v1_8_0::objects::ManagedEntityTypeId>(8)?;
+        d.caption_into::<crate::v1_8_0::objects::ManagedEntityTypeId>(8, &mut self.type_)?;
         self.type_id = d.int32(9)?.map(ManagedEntityTypeId::from_id);
         d.string_into(10, &mut self.uid)?;
         d.boxed_object_into::<crate::v1_8_0::objects::User>(11, &mut self.user)?;

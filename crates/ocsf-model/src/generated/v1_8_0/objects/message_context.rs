@@ -156,7 +156,7 @@ impl crate::columnar::Columnar for MessageContext {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        self.ai_role = d.caption::<crate::v1_8_0::objects::MessageContextAiRoleId>(0)?;
+        d.caption_into::<crate::v1_8_0::objects::MessageContextAiRoleId>(0, &mut self.ai_role)?;
         self.ai_role_id = d.int32(1)?.map(MessageContextAiRoleId::from_id);
         d.boxed_object_into::<crate::v1_8_0::objects::Application>(2, &mut self.application)?;
         self.completion_tokens = d.int32(3)?;

@@ -157,7 +157,7 @@ impl crate::columnar::Columnar for Module {
             &mut self.function_invocation,
         )?;
         d.string_into(3, &mut self.function_name)?;
-        self.load_type = d.caption::<crate::v1_8_0::objects::ModuleLoadTypeId>(4)?;
+        d.caption_into::<crate::v1_8_0::objects::ModuleLoadTypeId>(4, &mut self.load_type)?;
         self.load_type_id = d.int32(5)?.map(ModuleLoadTypeId::from_id);
         d.string_into(6, &mut self.start_address)?;
         d.string_into(7, &mut self.type_)?;

@@ -277,17 +277,24 @@ impl crate::columnar::Columnar for NetworkConnectionInfo {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        self.boundary = d.caption::<crate::v1_8_0::objects::NetworkConnectionInfoBoundaryId>(0)?;
+        d.caption_into::<crate::v1_8_0::objects::NetworkConnectionInfoBoundaryId>(
+            0,
+            &mut self.boundary,
+        )?;
         self.boundary_id = d.int32(1)?.map(NetworkConnectionInfoBoundaryId::from_id);
         d.string_into(2, &mut self.community_uid)?;
-        self.direction =
-            d.caption::<crate::v1_8_0::objects::NetworkConnectionInfoDirectionId>(3)?;
+        d.caption_into::<crate::v1_8_0::objects::NetworkConnectionInfoDirectionId>(
+            3,
+            &mut self.direction,
+        )?;
         self.direction_id = d.int32(4)?.map(NetworkConnectionInfoDirectionId::from_id);
         d.string_into(5, &mut self.flag_history)?;
         d.string_into(6, &mut self.protocol_name)?;
         self.protocol_num = d.int32(7)?;
-        self.protocol_ver =
-            d.caption::<crate::v1_8_0::objects::NetworkConnectionInfoProtocolVerId>(8)?;
+        d.caption_into::<crate::v1_8_0::objects::NetworkConnectionInfoProtocolVerId>(
+            8,
+            &mut self.protocol_ver,
+        )?;
         self.protocol_ver_id = d.int32(9)?.map(NetworkConnectionInfoProtocolVerId::from_id);
         d.boxed_object_into::<crate::v1_8_0::objects::Session>(10, &mut self.session)?;
         self.tcp_flags = d.int32(11)?;

@@ -317,7 +317,7 @@ impl crate::columnar::Columnar for NetworkEndpoint {
         d.string_into(16, &mut self.mac_vendor)?;
         d.string_into(17, &mut self.name)?;
         self.namespace_pid = d.int32(18)?;
-        self.network_scope = d.caption::<crate::v1_8_0::enums::NetworkScopeId>(19)?;
+        d.caption_into::<crate::v1_8_0::enums::NetworkScopeId>(19, &mut self.network_scope)?;
         self.network_scope_id = d
             .int32(20)?
             .map(crate::v1_8_0::enums::NetworkScopeId::from_id);
@@ -328,7 +328,7 @@ impl crate::columnar::Columnar for NetworkEndpoint {
         d.boxed_object_into::<crate::v1_8_0::objects::NetworkProxy>(25, &mut self.proxy_endpoint)?;
         d.string_into(26, &mut self.subnet_uid)?;
         d.string_into(27, &mut self.svc_name)?;
-        self.type_ = d.caption::<crate::v1_8_0::enums::TypeId>(28)?;
+        d.caption_into::<crate::v1_8_0::enums::TypeId>(28, &mut self.type_)?;
         self.type_id = d.int32(29)?.map(crate::v1_8_0::enums::TypeId::from_id);
         d.string_into(30, &mut self.uid)?;
         d.string_into(31, &mut self.vlan_uid)?;

@@ -164,7 +164,7 @@ impl crate::columnar::Columnar for NetworkInterface {
         d.string_into(4, &mut self.namespace)?;
         d.object_list_into::<crate::v1_8_0::objects::PortInfo>(5, &mut self.open_ports)?;
         self.subnet_prefix = d.int32(6)?;
-        self.type_ = d.caption::<crate::v1_8_0::objects::NetworkInterfaceTypeId>(7)?;
+        d.caption_into::<crate::v1_8_0::objects::NetworkInterfaceTypeId>(7, &mut self.type_)?;
         self.type_id = d.int32(8)?.map(NetworkInterfaceTypeId::from_id);
         d.string_into(9, &mut self.uid)?;
         d.unknown_into(&mut self.unknown)?;

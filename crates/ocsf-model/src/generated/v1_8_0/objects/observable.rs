@@ -276,7 +276,7 @@ impl crate::columnar::Columnar for Observable {
         d.string_into(0, &mut self.event_uid)?;
         d.string_into(1, &mut self.name)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Reputation>(2, &mut self.reputation)?;
-        self.type_ = d.caption::<crate::v1_8_0::objects::ObservableTypeId>(3)?;
+        d.caption_into::<crate::v1_8_0::objects::ObservableTypeId>(3, &mut self.type_)?;
         self.type_id = d.int32(4)?.map(ObservableTypeId::from_id);
         self.type_uid = d.int64(5)?;
         d.string_into(6, &mut self.value)?;

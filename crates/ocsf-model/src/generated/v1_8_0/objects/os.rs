@@ -206,7 +206,7 @@ impl crate::columnar::Columnar for Os {
         d.string_into(7, &mut self.name)?;
         d.string_into(8, &mut self.sp_name)?;
         self.sp_ver = d.int32(9)?;
-        self.type_ = d.caption::<crate::v1_8_0::objects::OsTypeId>(10)?;
+        d.caption_into::<crate::v1_8_0::objects::OsTypeId>(10, &mut self.type_)?;
         self.type_id = d.int32(11)?.map(OsTypeId::from_id);
         d.string_into(12, &mut self.version)?;
         d.unknown_into(&mut self.unknown)?;

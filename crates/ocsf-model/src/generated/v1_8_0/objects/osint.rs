@@ -561,15 +561,17 @@ impl crate::columnar::Columnar for Osint {
         d.boxed_object_into::<crate::v1_8_0::objects::Campaign>(3, &mut self.campaign)?;
         d.string_into(4, &mut self.category)?;
         d.string_into(5, &mut self.comment)?;
-        self.confidence = d.caption::<crate::v1_8_0::enums::ConfidenceId>(6)?;
+        d.caption_into::<crate::v1_8_0::enums::ConfidenceId>(6, &mut self.confidence)?;
         self.confidence_id = d.int32(7)?.map(crate::v1_8_0::enums::ConfidenceId::from_id);
         self.created_time = d.int64(8)?;
         d.datetime_into(9, &mut self.created_time_dt)?;
         d.boxed_object_into::<crate::v1_8_0::objects::User>(10, &mut self.creator)?;
         d.string_into(11, &mut self.desc)?;
         d.string_into(12, &mut self.detection_pattern)?;
-        self.detection_pattern_type =
-            d.caption::<crate::v1_8_0::objects::OsintDetectionPatternTypeId>(13)?;
+        d.caption_into::<crate::v1_8_0::objects::OsintDetectionPatternTypeId>(
+            13,
+            &mut self.detection_pattern_type,
+        )?;
         self.detection_pattern_type_id = d.int32(14)?.map(OsintDetectionPatternTypeId::from_id);
         d.boxed_object_into::<crate::v1_8_0::objects::Email>(15, &mut self.email)?;
         d.boxed_object_into::<crate::v1_8_0::objects::EmailAuth>(16, &mut self.email_auth)?;
@@ -590,15 +592,15 @@ impl crate::columnar::Columnar for Osint {
         d.boxed_object_into::<crate::v1_8_0::objects::Reputation>(31, &mut self.reputation)?;
         self.risk_score = d.int32(32)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Script>(33, &mut self.script)?;
-        self.severity = d.caption::<crate::v1_8_0::enums::SeverityId>(34)?;
+        d.caption_into::<crate::v1_8_0::enums::SeverityId>(34, &mut self.severity)?;
         self.severity_id = d.int32(35)?.map(crate::v1_8_0::enums::SeverityId::from_id);
         d.object_list_into::<crate::v1_8_0::objects::DigitalSignature>(36, &mut self.signatures)?;
         d.string_into(37, &mut self.src_url)?;
         d.string_list_into(38, &mut self.subdomains)?;
         d.string_into(39, &mut self.subnet)?;
         d.boxed_object_into::<crate::v1_8_0::objects::ThreatActor>(40, &mut self.threat_actor)?;
-        self.tlp = d.string(41)?.map(|s| OsintTlp::from_value(&s));
-        self.type_ = d.caption::<crate::v1_8_0::objects::OsintTypeId>(42)?;
+        self.tlp = d.string_with(41, OsintTlp::from_value)?;
+        d.caption_into::<crate::v1_8_0::objects::OsintTypeId>(42, &mut self.type_)?;
         self.type_id = d.int32(43)?.map(OsintTypeId::from_id);
         d.string_into(44, &mut self.uid)?;
         self.uploaded_time = d.int64(45)?;

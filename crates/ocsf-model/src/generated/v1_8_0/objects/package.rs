@@ -207,7 +207,7 @@ impl crate::columnar::Columnar for Package {
         d.string_into(9, &mut self.purl)?;
         d.string_into(10, &mut self.release)?;
         d.string_into(11, &mut self.src_url)?;
-        self.type_ = d.caption::<crate::v1_8_0::objects::PackageTypeId>(12)?;
+        d.caption_into::<crate::v1_8_0::objects::PackageTypeId>(12, &mut self.type_)?;
         self.type_id = d.int32(13)?.map(PackageTypeId::from_id);
         d.string_into(14, &mut self.uid)?;
         d.string_into(15, &mut self.vendor_name)?;

@@ -255,13 +255,13 @@ impl crate::columnar::Columnar for Packet {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        self.encoding = d.caption::<crate::v1_8_0::objects::PacketEncodingId>(0)?;
+        d.caption_into::<crate::v1_8_0::objects::PacketEncodingId>(0, &mut self.encoding)?;
         self.encoding_id = d.int32(1)?.map(PacketEncodingId::from_id);
         self.end_offset = d.int64(2)?;
-        self.format = d.caption::<crate::v1_8_0::objects::PacketFormatId>(3)?;
+        d.caption_into::<crate::v1_8_0::objects::PacketFormatId>(3, &mut self.format)?;
         self.format_id = d.int32(4)?.map(PacketFormatId::from_id);
         self.sequence_number = d.int64(5)?;
-        self.source = d.caption::<crate::v1_8_0::objects::PacketSourceId>(6)?;
+        d.caption_into::<crate::v1_8_0::objects::PacketSourceId>(6, &mut self.source)?;
         self.source_id = d.int32(7)?.map(PacketSourceId::from_id);
         self.start_offset = d.int64(8)?;
         d.string_into(9, &mut self.value)?;

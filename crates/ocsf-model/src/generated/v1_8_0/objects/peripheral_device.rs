@@ -167,7 +167,7 @@ impl crate::columnar::Columnar for PeripheralDevice {
         d.string_into(1, &mut self.model)?;
         d.string_into(2, &mut self.name)?;
         d.string_into(3, &mut self.serial_number)?;
-        self.type_ = d.caption::<crate::v1_8_0::objects::PeripheralDeviceTypeId>(4)?;
+        d.caption_into::<crate::v1_8_0::objects::PeripheralDeviceTypeId>(4, &mut self.type_)?;
         self.type_id = d.int32(5)?.map(PeripheralDeviceTypeId::from_id);
         d.string_into(6, &mut self.uid)?;
         d.string_list_into(7, &mut self.vendor_id_list)?;

@@ -137,7 +137,7 @@ impl crate::columnar::Columnar for PrivilegeInfo {
         self.last_used_time = d.int64(1)?;
         d.datetime_into(2, &mut self.last_used_time_dt)?;
         d.string_into(3, &mut self.name)?;
-        self.type_ = d.caption::<crate::v1_8_0::objects::PrivilegeInfoTypeId>(4)?;
+        d.caption_into::<crate::v1_8_0::objects::PrivilegeInfoTypeId>(4, &mut self.type_)?;
         self.type_id = d.int32(5)?.map(PrivilegeInfoTypeId::from_id);
         d.unknown_into(&mut self.unknown)?;
         Ok(())

@@ -316,7 +316,7 @@ impl crate::columnar::Columnar for Process {
         d.boxed_object_into::<crate::v1_8_0::objects::File>(10, &mut self.file)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Group>(11, &mut self.group)?;
         d.object_list_into::<crate::v1_8_0::objects::WinWinService>(12, &mut self.hosted_services)?;
-        self.integrity = d.caption::<crate::v1_8_0::objects::ProcessIntegrityId>(13)?;
+        d.caption_into::<crate::v1_8_0::objects::ProcessIntegrityId>(13, &mut self.integrity)?;
         self.integrity_id = d.int32(14)?.map(ProcessIntegrityId::from_id);
         d.string_list_into(15, &mut self.lineage)?;
         d.string_list_into(16, &mut self.loaded_modules)?;

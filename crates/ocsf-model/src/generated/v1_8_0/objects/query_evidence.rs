@@ -332,7 +332,10 @@ impl crate::columnar::Columnar for QueryEvidence {
             &mut self.peripheral_device,
         )?;
         d.boxed_object_into::<crate::v1_8_0::objects::Process>(9, &mut self.process)?;
-        self.query_type = d.caption::<crate::v1_8_0::objects::QueryEvidenceQueryTypeId>(10)?;
+        d.caption_into::<crate::v1_8_0::objects::QueryEvidenceQueryTypeId>(
+            10,
+            &mut self.query_type,
+        )?;
         self.query_type_id = d.int32(11)?.map(QueryEvidenceQueryTypeId::from_id);
         d.boxed_object_into::<crate::v1_8_0::objects::WinRegKey>(12, &mut self.reg_key)?;
         d.boxed_object_into::<crate::v1_8_0::objects::WinRegValue>(13, &mut self.reg_value)?;

@@ -242,7 +242,7 @@ impl crate::columnar::Columnar for RelatedEvent {
         d.object_list_into::<crate::v1_8_0::objects::Observable>(12, &mut self.observables)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Product>(13, &mut self.product)?;
         d.string_into(14, &mut self.product_uid)?;
-        self.severity = d.caption::<crate::v1_8_0::enums::SeverityId>(15)?;
+        d.caption_into::<crate::v1_8_0::enums::SeverityId>(15, &mut self.severity)?;
         self.severity_id = d.int32(16)?.map(crate::v1_8_0::enums::SeverityId::from_id);
         d.string_into(17, &mut self.status)?;
         d.object_list_into::<crate::v1_8_0::objects::KeyValueObject>(18, &mut self.tags)?;

@@ -302,7 +302,7 @@ impl crate::columnar::Columnar for ResourceDetails {
         d.string_into(18, &mut self.provider)?;
         d.string_into(19, &mut self.region)?;
         d.boxed_object_into::<crate::v1_8_0::objects::Graph>(20, &mut self.resource_relationship)?;
-        self.role = d.caption::<crate::v1_8_0::objects::ResourceDetailsRoleId>(21)?;
+        d.caption_into::<crate::v1_8_0::objects::ResourceDetailsRoleId>(21, &mut self.role)?;
         self.role_id = d.int32(22)?.map(ResourceDetailsRoleId::from_id);
         d.object_list_into::<crate::v1_8_0::objects::KeyValueObject>(23, &mut self.tags)?;
         d.string_into(24, &mut self.type_)?;

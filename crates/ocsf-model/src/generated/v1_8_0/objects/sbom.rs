@@ -163,7 +163,7 @@ impl crate::columnar::Columnar for Sbom {
             4,
             &mut self.software_components,
         )?;
-        self.type_ = d.caption::<crate::v1_8_0::objects::SbomTypeId>(5)?;
+        d.caption_into::<crate::v1_8_0::objects::SbomTypeId>(5, &mut self.type_)?;
         self.type_id = d.int32(6)?.map(SbomTypeId::from_id);
         d.string_into(7, &mut self.uid)?;
         d.string_into(8, &mut self.version)?;

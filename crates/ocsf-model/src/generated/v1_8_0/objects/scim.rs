@@ -253,7 +253,7 @@ impl crate::columnar::Columnar for Scim {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        self.auth_protocol = d.caption::<crate::v1_8_0::enums::AuthProtocolId>(0)?;
+        d.caption_into::<crate::v1_8_0::enums::AuthProtocolId>(0, &mut self.auth_protocol)?;
         self.auth_protocol_id = d
             .int32(1)?
             .map(crate::v1_8_0::enums::AuthProtocolId::from_id);
@@ -271,7 +271,7 @@ impl crate::columnar::Columnar for Scim {
         self.rate_limit = d.int32(13)?;
         self.scim_group_schema = d.json(14)?;
         self.scim_user_schema = d.json(15)?;
-        self.state = d.caption::<crate::v1_8_0::objects::ScimStateId>(16)?;
+        d.caption_into::<crate::v1_8_0::objects::ScimStateId>(16, &mut self.state)?;
         self.state_id = d.int32(17)?.map(ScimStateId::from_id);
         d.string_into(18, &mut self.uid)?;
         d.string_into(19, &mut self.uid_alt)?;

@@ -164,7 +164,7 @@ impl crate::columnar::Columnar for Script {
         d.string_into(2, &mut self.name)?;
         d.string_into(3, &mut self.parent_uid)?;
         d.boxed_object_into::<crate::v1_8_0::objects::LongString>(4, &mut self.script_content)?;
-        self.type_ = d.caption::<crate::v1_8_0::objects::ScriptTypeId>(5)?;
+        d.caption_into::<crate::v1_8_0::objects::ScriptTypeId>(5, &mut self.type_)?;
         self.type_id = d.int32(6)?.map(ScriptTypeId::from_id);
         d.string_into(7, &mut self.uid)?;
         d.unknown_into(&mut self.unknown)?;

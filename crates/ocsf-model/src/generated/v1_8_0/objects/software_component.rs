@@ -202,10 +202,12 @@ impl crate::columnar::Columnar for SoftwareComponent {
         d.string_into(3, &mut self.name)?;
         d.string_into(4, &mut self.purl)?;
         d.string_into(5, &mut self.related_component)?;
-        self.relationship =
-            d.caption::<crate::v1_8_0::objects::SoftwareComponentRelationshipId>(6)?;
+        d.caption_into::<crate::v1_8_0::objects::SoftwareComponentRelationshipId>(
+            6,
+            &mut self.relationship,
+        )?;
         self.relationship_id = d.int32(7)?.map(SoftwareComponentRelationshipId::from_id);
-        self.type_ = d.caption::<crate::v1_8_0::objects::SoftwareComponentTypeId>(8)?;
+        d.caption_into::<crate::v1_8_0::objects::SoftwareComponentTypeId>(8, &mut self.type_)?;
         self.type_id = d.int32(9)?.map(SoftwareComponentTypeId::from_id);
         d.string_into(10, &mut self.version)?;
         d.unknown_into(&mut self.unknown)?;

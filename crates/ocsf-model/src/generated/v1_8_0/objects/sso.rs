@@ -174,7 +174,7 @@ impl crate::columnar::Columnar for Sso {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        self.auth_protocol = d.caption::<crate::v1_8_0::enums::AuthProtocolId>(0)?;
+        d.caption_into::<crate::v1_8_0::enums::AuthProtocolId>(0, &mut self.auth_protocol)?;
         self.auth_protocol_id = d
             .int32(1)?
             .map(crate::v1_8_0::enums::AuthProtocolId::from_id);

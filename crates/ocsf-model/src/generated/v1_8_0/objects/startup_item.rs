@@ -344,11 +344,11 @@ impl crate::columnar::Columnar for StartupItem {
             .int32_list(4)?
             .map(|v| v.into_iter().map(StartupItemRunModeIds::from_id).collect());
         d.string_list_into(5, &mut self.run_modes)?;
-        self.run_state = d.caption::<crate::v1_8_0::objects::StartupItemRunStateId>(6)?;
+        d.caption_into::<crate::v1_8_0::objects::StartupItemRunStateId>(6, &mut self.run_state)?;
         self.run_state_id = d.int32(7)?.map(StartupItemRunStateId::from_id);
-        self.start_type = d.caption::<crate::v1_8_0::objects::StartupItemStartTypeId>(8)?;
+        d.caption_into::<crate::v1_8_0::objects::StartupItemStartTypeId>(8, &mut self.start_type)?;
         self.start_type_id = d.int32(9)?.map(StartupItemStartTypeId::from_id);
-        self.type_ = d.caption::<crate::v1_8_0::objects::StartupItemTypeId>(10)?;
+        d.caption_into::<crate::v1_8_0::objects::StartupItemTypeId>(10, &mut self.type_)?;
         self.type_id = d.int32(11)?.map(StartupItemTypeId::from_id);
         d.boxed_object_into::<crate::v1_8_0::objects::WinWinService>(12, &mut self.win_service)?;
         d.unknown_into(&mut self.unknown)?;

@@ -117,7 +117,7 @@ impl crate::columnar::Columnar for ThreatActor {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         d.string_into(0, &mut self.name)?;
-        self.type_ = d.caption::<crate::v1_8_0::objects::ThreatActorTypeId>(1)?;
+        d.caption_into::<crate::v1_8_0::objects::ThreatActorTypeId>(1, &mut self.type_)?;
         self.type_id = d.int32(2)?.map(ThreatActorTypeId::from_id);
         d.unknown_into(&mut self.unknown)?;
         Ok(())

@@ -195,11 +195,11 @@ impl crate::columnar::Columnar for Ticket {
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
         d.string_into(0, &mut self.src_url)?;
-        self.status = d.caption::<crate::v1_8_0::objects::TicketStatusId>(1)?;
+        d.caption_into::<crate::v1_8_0::objects::TicketStatusId>(1, &mut self.status)?;
         d.string_list_into(2, &mut self.status_details)?;
         self.status_id = d.int32(3)?.map(TicketStatusId::from_id);
         d.string_into(4, &mut self.title)?;
-        self.type_ = d.caption::<crate::v1_8_0::objects::TicketTypeId>(5)?;
+        d.caption_into::<crate::v1_8_0::objects::TicketTypeId>(5, &mut self.type_)?;
         self.type_id = d.int32(6)?.map(TicketTypeId::from_id);
         d.string_into(7, &mut self.uid)?;
         d.unknown_into(&mut self.unknown)?;

@@ -210,7 +210,7 @@ impl crate::columnar::Columnar for Timespan {
         d.datetime_into(9, &mut self.end_time_dt)?;
         self.start_time = d.int64(10)?;
         d.datetime_into(11, &mut self.start_time_dt)?;
-        self.type_ = d.caption::<crate::v1_8_0::objects::TimespanTypeId>(12)?;
+        d.caption_into::<crate::v1_8_0::objects::TimespanTypeId>(12, &mut self.type_)?;
         self.type_id = d.int32(13)?.map(TimespanTypeId::from_id);
         d.unknown_into(&mut self.unknown)?;
         Ok(())

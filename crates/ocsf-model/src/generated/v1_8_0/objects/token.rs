@@ -193,7 +193,7 @@ impl crate::columnar::Columnar for Token {
         d.datetime_into(6, &mut self.modified_time_dt)?;
         d.string_into(7, &mut self.name)?;
         d.string_into(8, &mut self.tenant_uid)?;
-        self.type_ = d.caption::<crate::v1_8_0::objects::TokenTypeId>(9)?;
+        d.caption_into::<crate::v1_8_0::objects::TokenTypeId>(9, &mut self.type_)?;
         self.type_id = d.int32(10)?.map(TokenTypeId::from_id);
         d.string_into(11, &mut self.uid)?;
         d.string_into(12, &mut self.zone)?;

@@ -219,7 +219,7 @@ impl crate::columnar::Columnar for UnmannedAerialSystem {
         d.string_into(5, &mut self.speed)?;
         d.string_into(6, &mut self.speed_accuracy)?;
         d.string_into(7, &mut self.track_direction)?;
-        self.type_ = d.caption::<crate::v1_8_0::objects::UnmannedAerialSystemTypeId>(8)?;
+        d.caption_into::<crate::v1_8_0::objects::UnmannedAerialSystemTypeId>(8, &mut self.type_)?;
         self.type_id = d.int32(9)?.map(UnmannedAerialSystemTypeId::from_id);
         d.string_into(10, &mut self.uid)?;
         d.string_into(11, &mut self.uid_alt)?;

@@ -305,7 +305,10 @@ impl crate::columnar::Columnar for UnmannedSystemOperatingArea {
         d.string_into(24, &mut self.region)?;
         self.start_time = d.int64(25)?;
         d.datetime_into(26, &mut self.start_time_dt)?;
-        self.type_ = d.caption::<crate::v1_8_0::objects::UnmannedSystemOperatingAreaTypeId>(27)?;
+        d.caption_into::<crate::v1_8_0::objects::UnmannedSystemOperatingAreaTypeId>(
+            27,
+            &mut self.type_,
+        )?;
         self.type_id = d.int32(28)?.map(UnmannedSystemOperatingAreaTypeId::from_id);
         d.unknown_into(&mut self.unknown)?;
         Ok(())

@@ -260,10 +260,10 @@ impl crate::columnar::Columnar for User {
             13,
             &mut self.programmatic_credentials,
         )?;
-        self.risk_level = d.caption::<crate::v1_8_0::enums::RiskLevelId>(14)?;
+        d.caption_into::<crate::v1_8_0::enums::RiskLevelId>(14, &mut self.risk_level)?;
         self.risk_level_id = d.int32(15)?.map(crate::v1_8_0::enums::RiskLevelId::from_id);
         self.risk_score = d.int32(16)?;
-        self.type_ = d.caption::<crate::v1_8_0::objects::UserTypeId>(17)?;
+        d.caption_into::<crate::v1_8_0::objects::UserTypeId>(17, &mut self.type_)?;
         self.type_id = d.int32(18)?.map(UserTypeId::from_id);
         d.string_into(19, &mut self.uid)?;
         d.string_into(20, &mut self.uid_alt)?;

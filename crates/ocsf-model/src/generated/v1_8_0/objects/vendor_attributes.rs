@@ -79,7 +79,7 @@ impl crate::columnar::Columnar for VendorAttributes {
         &mut self,
         d: &crate::columnar::RowDecoder<'_>,
     ) -> Result<(), crate::columnar::ColumnarError> {
-        self.severity = d.caption::<crate::v1_8_0::enums::SeverityId>(0)?;
+        d.caption_into::<crate::v1_8_0::enums::SeverityId>(0, &mut self.severity)?;
         self.severity_id = d.int32(1)?.map(crate::v1_8_0::enums::SeverityId::from_id);
         d.unknown_into(&mut self.unknown)?;
         Ok(())

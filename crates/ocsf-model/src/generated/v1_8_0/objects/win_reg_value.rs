@@ -208,7 +208,7 @@ impl crate::columnar::Columnar for WinRegValue {
         self.reg_integer_data = d.int64(8)?;
         d.string_into(9, &mut self.reg_string_data)?;
         d.string_list_into(10, &mut self.reg_string_list_data)?;
-        self.type_ = d.caption::<crate::v1_8_0::objects::WinRegValueTypeId>(11)?;
+        d.caption_into::<crate::v1_8_0::objects::WinRegValueTypeId>(11, &mut self.type_)?;
         self.type_id = d.int32(12)?.map(WinRegValueTypeId::from_id);
         d.unknown_into(&mut self.unknown)?;
         Ok(())

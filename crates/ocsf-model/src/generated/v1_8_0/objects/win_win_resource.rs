@@ -337,7 +337,7 @@ impl crate::columnar::Columnar for WinWinResource {
         d.string_into(9, &mut self.name)?;
         d.string_into(10, &mut self.svc_name)?;
         d.object_list_into::<crate::v1_8_0::objects::KeyValueObject>(11, &mut self.tags)?;
-        self.type_ = d.caption::<crate::v1_8_0::objects::WinWinResourceTypeId>(12)?;
+        d.caption_into::<crate::v1_8_0::objects::WinWinResourceTypeId>(12, &mut self.type_)?;
         self.type_id = d.int32(13)?.map(WinWinResourceTypeId::from_id);
         d.string_into(14, &mut self.uid)?;
         d.string_into(15, &mut self.uid_alt)?;

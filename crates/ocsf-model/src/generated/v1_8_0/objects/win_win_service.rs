@@ -358,22 +358,31 @@ impl crate::columnar::Columnar for WinWinService {
         d.string_list_into(2, &mut self.labels)?;
         d.string_into(3, &mut self.load_order_group)?;
         d.string_into(4, &mut self.name)?;
-        self.service_category =
-            d.caption::<crate::v1_8_0::objects::WinWinServiceServiceCategoryId>(5)?;
+        d.caption_into::<crate::v1_8_0::objects::WinWinServiceServiceCategoryId>(
+            5,
+            &mut self.service_category,
+        )?;
         self.service_category_id = d.int32(6)?.map(WinWinServiceServiceCategoryId::from_id);
         d.string_list_into(7, &mut self.service_dependencies)?;
         d.boxed_object_into::<crate::v1_8_0::objects::File>(8, &mut self.service_dll_file)?;
-        self.service_error_control =
-            d.caption::<crate::v1_8_0::objects::WinWinServiceServiceErrorControlId>(9)?;
+        d.caption_into::<crate::v1_8_0::objects::WinWinServiceServiceErrorControlId>(
+            9,
+            &mut self.service_error_control,
+        )?;
         self.service_error_control_id = d
             .int32(10)?
             .map(WinWinServiceServiceErrorControlId::from_id);
         d.boxed_object_into::<crate::v1_8_0::objects::File>(11, &mut self.service_file)?;
         d.string_into(12, &mut self.service_start_name)?;
-        self.service_start_type =
-            d.caption::<crate::v1_8_0::objects::WinWinServiceServiceStartTypeId>(13)?;
+        d.caption_into::<crate::v1_8_0::objects::WinWinServiceServiceStartTypeId>(
+            13,
+            &mut self.service_start_type,
+        )?;
         self.service_start_type_id = d.int32(14)?.map(WinWinServiceServiceStartTypeId::from_id);
-        self.service_type = d.caption::<crate::v1_8_0::objects::WinWinServiceServiceTypeId>(15)?;
+        d.caption_into::<crate::v1_8_0::objects::WinWinServiceServiceTypeId>(
+            15,
+            &mut self.service_type,
+        )?;
         self.service_type_id = d.int32(16)?.map(WinWinServiceServiceTypeId::from_id);
         d.object_list_into::<crate::v1_8_0::objects::KeyValueObject>(17, &mut self.tags)?;
         d.string_into(18, &mut self.uid)?;
