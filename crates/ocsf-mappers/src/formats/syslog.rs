@@ -30,7 +30,14 @@
 //!   abbreviation between the time and its colon
 //!   (`00:01:23.456 UTC: %SYS-...`): `UTC`, `GMT`, `UCT` and `ZULU` are read
 //!   at offset 0, any other name (`CET`) at the context's offset, since such
-//!   abbreviations are ambiguous.
+//!   abbreviations are ambiguous. After the sequence number IOS may write an
+//!   origin id (`<189>123: router1: Mar  1 ...`), which becomes the hostname.
+//!   A Cisco line with no wall-clock time (`no service timestamps`, or an
+//!   uptime such as `1d02h:` or `00:01:23:`) is read when its
+//!   `%FACILITY-SEVERITY-MNEMONIC:` tag follows (`<189>123: %SYS-5-...`,
+//!   `<189>45: 1d02h: %SYS-5-...`): the time is the context's reference clock
+//!   ([`TimeSource::Reference`], no UTC offset) and the uptime is not kept.
+//!   The Cisco rules are in one module (`syslog/cisco.rs`).
 //!
 //! For the 3164 and 3339 shapes the hostname is optional (a token that is itself
 //! a tag such as `sshd[1]:` is not taken as a hostname unless it is an IPv6
@@ -55,6 +62,8 @@ use crate::formats::time::{
     civil_to_epoch_ms, days_in_month, digits, month_from_abbrev, parse_hms, parse_rfc3339_prefix,
 };
 use crate::util::TrimWs;
+
+mod cisco;
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -128,8 +137,9 @@ pub enum TimeSource {
     /// [`SyslogContext`].
     YearInferred,
     /// The line had a nil timestamp (or, before an embedded CEF or LEEF
-    /// message, a bare `<PRI>` and no timestamp); the context's reference clock
-    /// was used.
+    /// message, a bare `<PRI>` and no timestamp, or, from a Cisco device, no
+    /// wall-clock time: none or an uptime); the context's reference clock was
+    /// used.
     Reference,
 }
 
@@ -672,7 +682,7 @@ fn parse_3339_line(line: &str, pri: Option<u8>, at: usize) -> Result<SyslogRecor
         pri,
         t.epoch_ms,
         TimeSource::Explicit,
-        t.offset_secs,
+        Some(t.offset_secs),
     ))
 }
 
@@ -686,7 +696,22 @@ fn parse_3164<'a>(
     ctx: &SyslogContext,
 ) -> Result<SyslogRecord<'a>, Error> {
     let b = line.as_bytes();
-    let (month, day, day_start, i) = month_day(b, skip_cisco_prefix(b, at))?;
+    let head = cisco::header(line, at);
+    if head.stamp == cisco::Stamp::NoClock {
+        // No wall-clock time (none written, or an uptime): the reference clock.
+        let mut rec = bsd_body(
+            line,
+            head.at,
+            SyslogFormat::Rfc3164,
+            pri,
+            ctx.reference_ms,
+            TimeSource::Reference,
+            None,
+        );
+        rec.hostname = head.origin;
+        return Ok(rec);
+    }
+    let (month, day, day_start, i) = month_day(b, head.at)?;
     let (year, hms) = match year_and_time(b, i + 1) {
         Some((year, hms)) => (Some(year), hms),
         None => (
@@ -695,11 +720,20 @@ fn parse_3164<'a>(
         ),
     };
     let (hour, minute, second, millis, end) = hms;
-    let (end, ctx) = match zone_name(b, end) {
+    let (end, ctx) = match cisco::zone_name(b, end) {
         Some((colon, true)) => (colon, &ctx.with_utc_offset_secs(0)),
         Some((colon, false)) => (colon, ctx),
         None => (end, ctx),
     };
+    if head.origin.is_some() && b.get(end) != Some(&b':') {
+        // After an origin id the time ends with `:`, as IOS writes it; a
+        // second host field would contradict the origin id.
+        return Err(err(
+            ErrorKind::InvalidTimestamp,
+            end,
+            "expected ':' after a time that follows an origin id",
+        ));
+    }
     let host_at = host_field_start(b, end)?;
     let time = time_of_day_ms(hour, minute, second, millis);
     let (time_ms, source) = match year {
@@ -724,83 +758,20 @@ fn parse_3164<'a>(
             TimeSource::YearInferred,
         ),
     };
-    Ok(bsd_body(
+    let mut rec = bsd_body(
         line,
         host_at,
         SyslogFormat::Rfc3164,
         pri,
         time_ms,
         source,
-        ctx.utc_offset_secs,
-    ))
+        Some(ctx.utc_offset_secs),
+    );
+    if head.origin.is_some() {
+        rec.hostname = head.origin;
+    }
+    Ok(rec)
 }
-
-/// Where the month should be after what Cisco IOS may write before it: a
-/// sequence number (`service sequence-numbers`: digits, `:` and a space, as in
-/// `<189>000123: Mar  1 ...`), then one clock-status marker, `*` (the clock is
-/// not authoritative) or `.` (set, but not synchronised by NTP). The sequence
-/// number is not kept. Anything else is left for [`month_day`] to read or
-/// refuse; a line that starts with its month costs two byte compares.
-fn skip_cisco_prefix(b: &[u8], at: usize) -> usize {
-    let mut i = at;
-    if b.get(i).is_some_and(u8::is_ascii_digit) {
-        let n = b
-            .get(i..)
-            .unwrap_or_default()
-            .iter()
-            .take_while(|c| c.is_ascii_digit())
-            .count();
-        if b.get(i + n) == Some(&b':') && b.get(i + n + 1) == Some(&b' ') {
-            i += n + 2;
-        }
-    }
-    if matches!(b.get(i), Some(b'*' | b'.')) {
-        i += 1;
-    }
-    i
-}
-
-/// A zone name written after the time, as Cisco's `show-timezone` does
-/// (`00:01:23.456 UTC: %SYS-5-CONFIG_I: ...`): one space at `b[end]`, a
-/// name from [`ZONE_NAMES`], then `:` followed by a space or the end of the
-/// line. Returns the index of that colon (the time then ends there, as in
-/// [`host_field_start`]) and whether the name is a zero-offset one (`UTC`,
-/// `GMT`, `UCT`, `ZULU`), which is read at offset 0 instead of the context's.
-/// Any other name (`CET`, `EST`, `IST`) is ambiguous and keeps the context's
-/// offset. A hostname is followed by a space, never by `:`, so
-/// `01:02:03 HOST app: msg` has no zone; only known abbreviations count, so a
-/// hostless tag such as `01:02:03 CRON: msg` stays a tag. A configured name
-/// outside the list is read as the tag, as before.
-fn zone_name(b: &[u8], end: usize) -> Option<(usize, bool)> {
-    if b.get(end) != Some(&b' ') || !b.get(end + 1).is_some_and(u8::is_ascii_uppercase) {
-        return None;
-    }
-    let name = b.get(end + 1..)?;
-    let n = name.iter().take_while(|c| c.is_ascii_uppercase()).count();
-    let colon = end + 1 + n;
-    if !(3..=4).contains(&n)
-        || b.get(colon) != Some(&b':')
-        || !matches!(b.get(colon + 1), None | Some(b' '))
-    {
-        return None;
-    }
-    let name = name.get(..n)?;
-    if !ZONE_NAMES.contains(&name) {
-        return None;
-    }
-    let zero = matches!(name, b"UTC" | b"GMT" | b"UCT" | b"ZULU");
-    Some((colon, zero))
-}
-
-/// The zone abbreviations [`zone_name`] reads after a time: the zero-offset
-/// names and the common abbreviations of Europe, the Americas, Asia and
-/// Oceania (three or four letters).
-const ZONE_NAMES: &[&[u8]] = &[
-    b"UTC", b"GMT", b"UCT", b"ZULU", b"WET", b"WEST", b"BST", b"IST", b"CET", b"CEST", b"EET",
-    b"EEST", b"MSK", b"SAST", b"EST", b"EDT", b"CST", b"CDT", b"MST", b"MDT", b"PST", b"PDT",
-    b"AKST", b"AKDT", b"HST", b"AST", b"ADT", b"NST", b"NDT", b"BRT", b"ART", b"JST", b"KST",
-    b"HKT", b"SGT", b"PHT", b"WIB", b"AEST", b"AEDT", b"ACST", b"ACDT", b"AWST", b"NZST", b"NZDT",
-];
 
 /// Reads `Mmm dd` (or `Mmm  d`, `Mmm d`) at `b[at..]` and the space after it:
 /// returns the month, the day, where the day starts and where that space is.
@@ -1001,7 +972,7 @@ fn bsd_body(
     pri: Option<u8>,
     time_ms: i64,
     time_source: TimeSource,
-    offset: i32,
+    offset: Option<i32>,
 ) -> SyslogRecord<'_> {
     let rest = &line[at..];
     let (hostname, tag_at) = if rest.is_empty() {
@@ -1034,7 +1005,7 @@ fn bsd_body(
         format,
         time_ms,
         time_source,
-        utc_offset_secs: Some(offset),
+        utc_offset_secs: offset,
         facility,
         severity,
         version: None,
@@ -1442,13 +1413,14 @@ mod tests {
         let r = parse("7: Mar  1 2020 00:01:23: %SYS-5-X: m", &ctx).expect("parses");
         assert_eq!(r.time_ms, ms(2020, 3, 1, 0, 1, 23));
         // Not a sequence number: no space after the colon, nothing after it,
-        // no timestamp after it; each stays a typed error at the month.
+        // no timestamp or Cisco tag after it (a Cisco tag without a time is
+        // read in `cisco.rs`); each stays a typed error at the month.
         assert_invalid_timestamps(
             &ctx,
             &[
                 ("<189>123:Mar  1 00:01:23: %X-1-Y: m", 5),
                 ("<189>123: ", 10),
-                ("<189>123: %SYS-5-X: m", 10),
+                ("<189>123: SYS-5-X: m", 10),
                 ("123 Mar  1 00:01:23: %X-1-Y: m", 0),
             ],
         );

@@ -1,0 +1,531 @@
+//! The Cisco IOS, IOS-XE and ASA header rules of the RFC 3164 shape: what a
+//! Cisco device writes before the month, and the zone name after the time.
+//!
+//! IOS writes `<PRI>[SEQ: ][ORIGIN: ][TIMESTAMP: ]%FACILITY-SEVERITY-MNEMONIC:
+//! text` ([`header`]):
+//!
+//! * `SEQ` — a message number (`service sequence-numbers`, and the counter of
+//!   messages sent to a syslog host): digits, `:` and a space. Not kept.
+//! * `ORIGIN` — `logging origin-id hostname|ip|string`: one word, `:` and a
+//!   space, after a sequence number (the order IOS writes, as in
+//!   `<189>123: router1: *Mar  1 ...`). It becomes the record's hostname.
+//! * `TIMESTAMP` — `service timestamps log datetime`: an optional clock-status
+//!   marker (`*` not authoritative, `.` not NTP-synced) and the usual
+//!   `Mmm dd [yyyy] hh:mm:ss[.mmm] [ZONE]` ([`zone_name`]);
+//!   `service timestamps log uptime`: the time since boot (`00:01:23`,
+//!   `1d02h`, `1w2d`, `3y12w`), which is not a wall-clock time and is not
+//!   kept; or nothing at all (`no service timestamps`).
+//!
+//! A line without a wall-clock time is only read as Cisco's when the
+//! `%FACILITY-SEVERITY-MNEMONIC:` tag ([`is_mnemonic_tag`]) follows, so that
+//! any other text after a number (`<189>123: hello`) is still refused.
+
+use crate::formats::time::month_from_abbrev;
+
+/// What [`header`] found before the month or the tag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Stamp {
+    /// A wall-clock time: its month should be at [`Header::at`] (after any
+    /// clock-status marker); the caller reads or refuses it.
+    Clock,
+    /// An uptime or no time at all: the `%FACILITY-SEVERITY-MNEMONIC:` tag
+    /// is at [`Header::at`].
+    NoClock,
+}
+
+/// The Cisco text before a line's time or tag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Header<'a> {
+    /// The origin id, when one was written.
+    pub origin: Option<&'a str>,
+    /// What follows the prefix.
+    pub stamp: Stamp,
+    /// Where the month ([`Stamp::Clock`]) or the tag ([`Stamp::NoClock`]) is.
+    pub at: usize,
+}
+
+/// Reads what Cisco IOS may write between the PRI (at `at`) and the month or
+/// the tag (see the [module docs](self)). A line that starts with its month
+/// costs a few byte compares and gives [`Stamp::Clock`] at `at`; anything
+/// not recognised is left as [`Stamp::Clock`] for the month reader to read
+/// or refuse, as before these forms were read.
+pub(super) fn header(line: &str, at: usize) -> Header<'_> {
+    let b = line.as_bytes();
+    let i = sequence_number_end(b, at);
+    let (origin, i) = match (i > at).then(|| origin_id(line, i)).flatten() {
+        Some((origin, next)) => (Some(origin), next),
+        None => (None, i),
+    };
+    match no_clock_tag(line, i) {
+        Some(tag) => Header {
+            origin,
+            stamp: Stamp::NoClock,
+            at: tag,
+        },
+        None => Header {
+            origin,
+            stamp: Stamp::Clock,
+            at: i + usize::from(matches!(b.get(i), Some(b'*' | b'.'))),
+        },
+    }
+}
+
+/// The index after a sequence number at `b[at..]` (digits, `:` and a space,
+/// as in `<189>000123: Mar  1 ...`), or `at` when there is none.
+fn sequence_number_end(b: &[u8], at: usize) -> usize {
+    let n = b
+        .get(at..)
+        .unwrap_or_default()
+        .iter()
+        .take_while(|c| c.is_ascii_digit())
+        .count();
+    if n > 0 && b.get(at + n) == Some(&b':') && b.get(at + n + 1) == Some(&b' ') {
+        at + n + 2
+    } else {
+        at
+    }
+}
+
+/// An origin id at `line[at..]`: a host name, IPv4 address or string of
+/// ASCII letters, digits, `.`, `-` and `_`, or an IPv6 address, ending in `:`,
+/// then a space, followed by a clock-status marker or a month, or by what
+/// [`no_clock_tag`] accepts. Returns the id and where the text after it
+/// starts. A word that is only digits is a number and an uptime (`1d02h:`)
+/// is a time: neither is an origin id.
+fn origin_id(line: &str, at: usize) -> Option<(&str, usize)> {
+    let rest = line.get(at..)?;
+    let word = rest.split(' ').next()?;
+    let id = word.strip_suffix(':')?;
+    let name = id
+        .bytes()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'_'));
+    if id.is_empty()
+        || !(name || id.parse::<std::net::Ipv6Addr>().is_ok())
+        || id.bytes().all(|c| c.is_ascii_digit())
+        || uptime_len(rest.as_bytes()).is_some()
+    {
+        return None;
+    }
+    let next = at + word.len() + 1;
+    let b = line.as_bytes();
+    if b.get(next - 1) != Some(&b' ') {
+        return None;
+    }
+    let month_at = next + usize::from(matches!(b.get(next), Some(b'*' | b'.')));
+    let month = match b.get(month_at..month_at + 4) {
+        Some([m @ .., b' ']) => month_from_abbrev(m).is_some(),
+        _ => false,
+    };
+    (month || no_clock_tag(line, next).is_some()).then_some((id, next))
+}
+
+/// Where the `%FACILITY-SEVERITY-MNEMONIC:` tag of a line without a
+/// wall-clock time is: at `at` itself (no timestamp), or after an uptime and
+/// its `: ` (`1d02h: %SYS-...`). `None` when no such tag is there.
+fn no_clock_tag(line: &str, at: usize) -> Option<usize> {
+    let tag = at + uptime_len(line.as_bytes().get(at..)?).map_or(0, |n| n + 2);
+    is_mnemonic_tag(line.get(tag..)?).then_some(tag)
+}
+
+/// The length of an uptime at the start of `b` that is followed by `: `:
+/// `hh:mm:ss` (under a day) or two numbers with units, `1d02h`, `1w2d` or
+/// `3y12w` (days and hours, weeks and days, years and weeks).
+fn uptime_len(b: &[u8]) -> Option<usize> {
+    let n = hms_len(b).or_else(|| units_len(b))?;
+    (b.get(n) == Some(&b':') && b.get(n + 1) == Some(&b' ')).then_some(n)
+}
+
+/// `hh:mm:ss` at the start of `b`, hours below 24: 8 bytes.
+fn hms_len(b: &[u8]) -> Option<usize> {
+    let two = |i: usize, max: u8| {
+        let (t, u) = (*b.get(i)?, *b.get(i + 1)?);
+        (t.is_ascii_digit() && u.is_ascii_digit() && (t - b'0') * 10 + (u - b'0') <= max)
+            .then_some(())
+    };
+    two(0, 23)?;
+    two(3, 59)?;
+    two(6, 59)?;
+    (b.get(2) == Some(&b':') && b.get(5) == Some(&b':')).then_some(8)
+}
+
+/// `<digits><unit><digits><unit>` at the start of `b`, with the unit pairs
+/// IOS writes: `d`/`h`, `w`/`d`, `y`/`w`.
+fn units_len(b: &[u8]) -> Option<usize> {
+    let count = |from: usize| {
+        b.get(from..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .count()
+    };
+    let n = count(0);
+    let big = *b.get(n)?;
+    let m = count(n + 1);
+    let small = *b.get(n + 1 + m)?;
+    let units_ok = matches!((big, small), (b'd', b'h') | (b'w', b'd') | (b'y', b'w'));
+    ((1..=5).contains(&n) && (1..=2).contains(&m) && units_ok).then_some(n + m + 2)
+}
+
+/// Whether `s` starts with a Cisco message tag,
+/// `%FACILITY[-SUBFACILITY]-SEVERITY-MNEMONIC:` followed by a space or the
+/// end: `%`, at least three `-`-separated words of ASCII letters, digits and
+/// `_`, the first starting with a letter, the one before the last a severity
+/// digit `0`-`7` (`%SYS-5-CONFIG_I:`, `%ASA-6-302013:`,
+/// `%C4K_HWACLMAN-4-CLASSIFCHANGE2:`).
+pub(super) fn is_mnemonic_tag(s: &str) -> bool {
+    let Some(body) = s.strip_prefix('%') else {
+        return false;
+    };
+    let Some((tag, rest)) = body.split_once(':') else {
+        return false;
+    };
+    if !(rest.is_empty() || rest.starts_with(' ')) {
+        return false;
+    }
+    // The severity is the word before the last one.
+    let (mut words, mut before_last, mut last) = (0, false, false);
+    for w in tag.split('-') {
+        let letter_first = words > 0 || w.starts_with(|c: char| c.is_ascii_alphabetic());
+        if w.is_empty()
+            || !letter_first
+            || !w.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_')
+        {
+            return false;
+        }
+        (before_last, last) = (last, matches!(w.as_bytes(), [b'0'..=b'7']));
+        words += 1;
+    }
+    words >= 3 && before_last
+}
+
+/// A zone name written after the time, as Cisco's `show-timezone` does
+/// (`00:01:23.456 UTC: %SYS-5-CONFIG_I: ...`): one space at `b[end]`, a
+/// name from [`ZONE_NAMES`], then `:` followed by a space or the end of the
+/// line. Returns the index of that colon (the time then ends there, as in
+/// the caller's host-field rule) and whether the name is a zero-offset one
+/// (`UTC`, `GMT`, `UCT`, `ZULU`), which is read at offset 0 instead of the
+/// context's. Any other name (`CET`, `EST`, `IST`) is ambiguous and keeps
+/// the context's offset. A hostname is followed by a space, never by `:`, so
+/// `01:02:03 HOST app: msg` has no zone; only known abbreviations count, so
+/// a hostless tag such as `01:02:03 CRON: msg` stays a tag. A configured name
+/// outside the list is read as the tag, as before.
+pub(super) fn zone_name(b: &[u8], end: usize) -> Option<(usize, bool)> {
+    if b.get(end) != Some(&b' ') || !b.get(end + 1).is_some_and(u8::is_ascii_uppercase) {
+        return None;
+    }
+    let name = b.get(end + 1..)?;
+    let n = name.iter().take_while(|c| c.is_ascii_uppercase()).count();
+    let colon = end + 1 + n;
+    if !(3..=4).contains(&n)
+        || b.get(colon) != Some(&b':')
+        || !matches!(b.get(colon + 1), None | Some(b' '))
+    {
+        return None;
+    }
+    let name = name.get(..n)?;
+    if !ZONE_NAMES.contains(&name) {
+        return None;
+    }
+    let zero = matches!(name, b"UTC" | b"GMT" | b"UCT" | b"ZULU");
+    Some((colon, zero))
+}
+
+/// The zone abbreviations [`zone_name`] reads after a time: the zero-offset
+/// names and the common abbreviations of Europe, the Americas, Asia and
+/// Oceania (three or four letters).
+const ZONE_NAMES: &[&[u8]] = &[
+    b"UTC", b"GMT", b"UCT", b"ZULU", b"WET", b"WEST", b"BST", b"IST", b"CET", b"CEST", b"EET",
+    b"EEST", b"MSK", b"SAST", b"EST", b"EDT", b"CST", b"CDT", b"MST", b"MDT", b"PST", b"PDT",
+    b"AKST", b"AKDT", b"HST", b"AST", b"ADT", b"NST", b"NDT", b"BRT", b"ART", b"JST", b"KST",
+    b"HKT", b"SGT", b"PHT", b"WIB", b"AEST", b"AEDT", b"ACST", b"ACDT", b"AWST", b"NZST", b"NZDT",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::super::{SyslogContext, SyslogFormat, TimeSource, parse};
+    use super::*;
+    use crate::error::ErrorKind;
+    use crate::formats::time::civil_to_epoch_ms;
+
+    /// 2024-03-02T00:00:00Z, with a context offset that a line without a
+    /// wall-clock time must not report.
+    fn ctx() -> SyslogContext {
+        SyslogContext::new(civil_to_epoch_ms(2024, 3, 2, 0, 0, 0, 0)).with_utc_offset_secs(3600)
+    }
+
+    /// Each line parses as a Cisco line with no wall-clock time: the
+    /// reference time, no offset, `<189>`'s facility and severity when a
+    /// PRI is written, and the given host, tag and message.
+    fn assert_no_clock(cases: &[(&str, Option<&str>, &str, &str)]) {
+        let ctx = ctx();
+        for &(line, host, app, message) in cases {
+            let r = parse(line, &ctx).expect(line);
+            assert_eq!(r.format, SyslogFormat::Rfc3164, "{line}");
+            assert_eq!(r.time_ms, ctx.reference_ms, "{line}");
+            assert_eq!(r.time_source, TimeSource::Reference, "{line}");
+            assert_eq!(r.utc_offset_secs, None, "{line}");
+            if line.starts_with("<189>") {
+                assert_eq!((r.facility, r.severity), (Some(23), Some(5)), "{line}");
+            }
+            assert_eq!((r.hostname, r.app), (host, Some(app)), "{line}");
+            assert_eq!((r.sub_program, r.procid), (None, None), "{line}");
+            assert_eq!(r.message, message, "{line}");
+            assert_eq!(r.raw, line);
+        }
+    }
+
+    /// Each line fails with `InvalidTimestamp` at its offset, as before the
+    /// Cisco forms without a wall-clock time were read.
+    fn assert_refused(cases: &[(&str, u64)]) {
+        for &(line, off) in cases {
+            let e = parse(line, &ctx()).expect_err(line);
+            assert_eq!(e.kind(), ErrorKind::InvalidTimestamp, "{line:?}: {e}");
+            assert_eq!(e.offset(), Some(off), "{line:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn no_timestamp_uses_the_reference_clock() {
+        // `no service timestamps`, with and without a sequence number.
+        let text = "Configured from console by vty0 (10.0.0.5)";
+        assert_no_clock(&[
+            (
+                "<189>123: %SYS-5-CONFIG_I: Configured from console by vty0 (10.0.0.5)",
+                None,
+                "%SYS-5-CONFIG_I",
+                text,
+            ),
+            (
+                "<189>%SYS-5-CONFIG_I: Configured from console by vty0 (10.0.0.5)",
+                None,
+                "%SYS-5-CONFIG_I",
+                text,
+            ),
+            ("000045: %SYS-5-CONFIG_I: m", None, "%SYS-5-CONFIG_I", "m"),
+            ("%ASA-6-302013: Built", None, "%ASA-6-302013", "Built"),
+            ("<189>12: %SYS-5-CONFIG_I:", None, "%SYS-5-CONFIG_I", ""),
+            (
+                "<187>%C4K_HWACLMAN-4-CLASSIFCHANGE2: x",
+                None,
+                "%C4K_HWACLMAN-4-CLASSIFCHANGE2",
+                "x",
+            ),
+            (
+                "<187>%PM-SP-4-ERR_DISABLE: x",
+                None,
+                "%PM-SP-4-ERR_DISABLE",
+                "x",
+            ),
+        ]);
+    }
+
+    #[test]
+    fn origin_id_before_no_timestamp_is_the_hostname() {
+        // `logging origin-id hostname | ip | string`.
+        assert_no_clock(&[
+            (
+                "<189>123: router1: %LINK-3-UPDOWN: Interface Gi0/1, changed state to up",
+                Some("router1"),
+                "%LINK-3-UPDOWN",
+                "Interface Gi0/1, changed state to up",
+            ),
+            (
+                "<189>7: 192.0.2.1: %SYS-5-X: m",
+                Some("192.0.2.1"),
+                "%SYS-5-X",
+                "m",
+            ),
+            (
+                "<189>7: 2001:db8::1: %SYS-5-X: m",
+                Some("2001:db8::1"),
+                "%SYS-5-X",
+                "m",
+            ),
+            (
+                "<189>7: core-sw.example: %SYS-5-X: m",
+                Some("core-sw.example"),
+                "%SYS-5-X",
+                "m",
+            ),
+            (
+                "<189>7: r1: 1d02h: %SYS-5-X: m",
+                Some("r1"),
+                "%SYS-5-X",
+                "m",
+            ),
+        ]);
+        // Not an uptime IOS writes, so a host name (which may start with a
+        // digit) when a Cisco tag follows.
+        assert_no_clock(&[
+            (
+                "<189>45: 1h02d: %SYS-5-X: m",
+                Some("1h02d"),
+                "%SYS-5-X",
+                "m",
+            ),
+            ("<189>45: 1d: %SYS-5-X: m", Some("1d"), "%SYS-5-X", "m"),
+            (
+                "<189>45: 1d123h: %SYS-5-X: m",
+                Some("1d123h"),
+                "%SYS-5-X",
+                "m",
+            ),
+        ]);
+    }
+
+    #[test]
+    fn uptime_is_not_a_wall_clock_time() {
+        // `service timestamps log uptime`: under a day, days and hours,
+        // weeks and days, years and weeks. The uptime is not kept.
+        assert_no_clock(&[
+            (
+                "<189>45: 1d02h: %SYS-5-CONFIG_I: Configured",
+                None,
+                "%SYS-5-CONFIG_I",
+                "Configured",
+            ),
+            (
+                "<189>45: 00:01:23: %LINK-3-UPDOWN: Interface Gi0/1, changed state to up",
+                None,
+                "%LINK-3-UPDOWN",
+                "Interface Gi0/1, changed state to up",
+            ),
+            ("<189>45: 23:59:59: %SYS-5-X: m", None, "%SYS-5-X", "m"),
+            ("<189>45: 1w2d: %SYS-5-X: m", None, "%SYS-5-X", "m"),
+            ("<189>45: 3y12w: %SYS-5-X: m", None, "%SYS-5-X", "m"),
+            ("<189>45: 12345d23h: %SYS-5-X: m", None, "%SYS-5-X", "m"),
+            ("<189>1d02h: %SYS-5-X: m", None, "%SYS-5-X", "m"),
+            ("00:00:46: %LINK-3-UPDOWN: up", None, "%LINK-3-UPDOWN", "up"),
+        ]);
+    }
+
+    #[test]
+    fn origin_id_before_a_wall_clock_time() {
+        let ctx = ctx();
+        let r = parse(
+            "<189>123: router1: Mar  1 00:01:23.456 UTC: %SYS-5-CONFIG_I: Configured",
+            &ctx,
+        )
+        .expect("parses");
+        assert_eq!(r.time_ms, civil_to_epoch_ms(2024, 3, 1, 0, 1, 23, 456));
+        assert_eq!(r.time_source, TimeSource::YearInferred);
+        assert_eq!(r.utc_offset_secs, Some(0));
+        assert_eq!(
+            (r.hostname, r.app),
+            (Some("router1"), Some("%SYS-5-CONFIG_I"))
+        );
+        assert_eq!(r.message, "Configured");
+        // With a clock-status marker and a year, at the context's offset.
+        let r =
+            parse("<189>9: 10.0.0.1: *Mar  1 2023 00:01:23: %SYS-5-X: m", &ctx).expect("parses");
+        assert_eq!(r.time_ms, civil_to_epoch_ms(2023, 2, 28, 23, 1, 23, 0));
+        assert_eq!(r.time_source, TimeSource::Explicit);
+        assert_eq!((r.hostname, r.app), (Some("10.0.0.1"), Some("%SYS-5-X")));
+        // A time that ends the line.
+        let r = parse("9: r1: Mar  1 00:01:23:", &ctx).expect("parses");
+        assert_eq!((r.hostname, r.app, r.message_raw), (Some("r1"), None, ""));
+    }
+
+    #[test]
+    fn near_misses_stay_typed_errors() {
+        assert_refused(&[
+            // A number followed by text that is not a Cisco tag.
+            ("<189>123: hello", 10),
+            ("<189>123: router1: hello", 10),
+            ("<189>123: CRON: msg", 10),
+            ("<13>CRON: msg", 4),
+            ("12: x", 4),
+            // Not a Cisco tag: severity out of range, too few words, no
+            // space after its colon, lower-case or empty words.
+            ("<189>123: %SYS-8-X: m", 10),
+            ("<189>123: %SYS-X: m", 10),
+            ("<189>123: %SYS-5-X:m", 10),
+            ("<189>123: %SYS--5-X: m", 10),
+            ("<189>123: %5-5-X: m", 10),
+            ("<189>123: %SYS-5-: m", 10),
+            ("<189>123: %SYS-5-X m", 10),
+            ("<189>123: % SYS-5-X: m", 10),
+            // An uptime only counts before a Cisco tag, and only as IOS
+            // writes it.
+            ("<189>45: 1d02h: hello", 9),
+            ("<189>45: 1d02h %SYS-5-X: m", 9),
+            ("<189>45: 24:00:00: %SYS-5-X: m", 9),
+            ("<189>45: 00:60:00: %SYS-5-X: m", 9),
+            ("<189>45: 0:01:23: %SYS-5-X: m", 9),
+            ("<189>45: *1d02h: %SYS-5-X: m", 10),
+            // An origin id needs a sequence number before it, a time or a
+            // Cisco tag after it, and the time after it ends with `:` (a
+            // second host field would contradict it).
+            ("<189>router1: %SYS-5-X: m", 5),
+            ("<189>router1: Mar  1 00:01:23: %SYS-5-X: m", 5),
+            ("<189>123: router1 %SYS-5-X: m", 10),
+            ("<189>123: router1:%SYS-5-X: m", 10),
+            ("<189>123: router one: %SYS-5-X: m", 10),
+            ("<189>123: 456: %SYS-5-X: m", 10),
+            ("<189>123: router1: Mar  1 00:01:23 host2 app: m", 34),
+            ("<189>123: r1: r2: %SYS-5-X: m", 10),
+            ("<189>45: 1d02h: 2d03h: %SYS-5-X: m", 9),
+        ]);
+    }
+
+    #[test]
+    fn lines_that_parsed_before_are_unchanged() {
+        let ctx = ctx();
+        // A Linux line whose message starts with a number and a colon.
+        let r = parse("Mar  1 00:01:23 host app: 12: x", &ctx).expect("parses");
+        assert_eq!(r.time_source, TimeSource::YearInferred);
+        assert_eq!((r.hostname, r.app), (Some("host"), Some("app")));
+        assert_eq!(r.message, "12: x");
+        // A hostless tag, a Cisco tag after a hostname, a sequence number
+        // before a time whose message holds an uptime-like text.
+        let r = parse("Mar  1 00:01:23 CRON: msg", &ctx).expect("parses");
+        assert_eq!(
+            (r.hostname, r.app, r.message_raw),
+            (None, Some("CRON"), "msg")
+        );
+        let r = parse("Mar  1 00:01:23 host %SYS-5-X: 1d02h: m", &ctx).expect("parses");
+        assert_eq!((r.hostname, r.app), (Some("host"), Some("%SYS-5-X")));
+        assert_eq!(r.message, "1d02h: m");
+        let r = parse("<189>5: Mar  1 00:01:23: %SYS-5-X: m", &ctx).expect("parses");
+        assert_eq!(r.time_source, TimeSource::YearInferred);
+        assert_eq!((r.hostname, r.app), (None, Some("%SYS-5-X")));
+        // An RFC 5424 line and an RFC 3339 one are not Cisco lines.
+        let r = parse("<189>1 - - - - - - %SYS-5-X: m", &ctx).expect("parses");
+        assert_eq!(r.format, SyslogFormat::Rfc5424);
+        let r = parse("2024-03-01T00:01:23Z host %SYS-5-X: m", &ctx).expect("parses");
+        assert_eq!(r.format, SyslogFormat::Rfc3339);
+    }
+
+    #[test]
+    fn mnemonic_tags() {
+        for s in [
+            "%SYS-5-CONFIG_I: x",
+            "%SYS-5-CONFIG_I:",
+            "%ASA-6-302013: x",
+            "%LINEPROTO-5-UPDOWN: x",
+            "%PM-SP-4-ERR_DISABLE: x",
+            "%IOSXE_OIR-6-INSCARD: x",
+            "%SYS-0-X: x",
+            "%SYS-7-X: x",
+        ] {
+            assert!(is_mnemonic_tag(s), "{s}");
+        }
+        for s in [
+            "SYS-5-CONFIG_I: x",
+            "%SYS-5-CONFIG_I x",
+            "%SYS-5-CONFIG_I:x",
+            "%SYS-5: x",
+            "%SYS-8-X: x",
+            "%SYS-55-X: x",
+            "%SYS-5-X-Y: x",
+            "%-5-X: x",
+            "%1SYS-5-X: x",
+            "%SYS-5-X.Y: x",
+            "%SYS-5-X",
+            "%",
+            "",
+        ] {
+            assert!(!is_mnemonic_tag(s), "{s}");
+        }
+    }
+}

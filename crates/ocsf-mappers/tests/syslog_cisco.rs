@@ -1,0 +1,118 @@
+//! Cisco IOS / IOS-XE lines without a wall-clock time (`no service
+//! timestamps`, `service timestamps log uptime`) and with an origin id, through
+//! the Linux mapper: each gives one event, at the configured reference time
+//! when the header has no wall-clock time, with the Cisco tag as the program.
+
+mod common;
+
+use common::check;
+use ocsf_mappers::formats::time::days_from_civil;
+use ocsf_mappers::{LinuxMapper, SourceConfig};
+
+const DAY_MS: i64 = 86_400_000;
+
+fn ms(y: i64, mo: u32, d: u32, h: i64, mi: i64, s: i64) -> i64 {
+    days_from_civil(y, mo, d) * DAY_MS + ((h * 60 + mi) * 60 + s) * 1000
+}
+
+const REFERENCE: i64 = 1_796_414_400_000; // 2026-12-04T20:00:00Z
+
+fn map(line: &str) -> serde_json::Value {
+    let config = SourceConfig::linux()
+        .with_reference_ms(REFERENCE)
+        .with_utc_offset_secs(3600);
+    let mut m = LinuxMapper::new(config);
+    let mut v = m.map_line(line);
+    v.extend(m.finish());
+    assert_eq!(v.len(), 1, "{line}");
+    check(&v[0])
+}
+
+#[test]
+fn reference_is_the_documented_instant() {
+    assert_eq!(REFERENCE, ms(2026, 12, 4, 20, 0, 0));
+}
+
+#[test]
+fn lines_without_a_wall_clock_time_get_the_reference_time() {
+    for (line, provider, message) in [
+        (
+            "<189>123: %SYS-5-CONFIG_I: Configured from console by vty0 (10.0.0.5)",
+            "%SYS-5-CONFIG_I",
+            "Configured from console by vty0 (10.0.0.5)",
+        ),
+        (
+            "<189>%SYS-5-CONFIG_I: Configured from console by vty0 (10.0.0.5)",
+            "%SYS-5-CONFIG_I",
+            "Configured from console by vty0 (10.0.0.5)",
+        ),
+        // Uptimes are not wall-clock times.
+        (
+            "<189>45: 1d02h: %SYS-5-CONFIG_I: Configured from console by console",
+            "%SYS-5-CONFIG_I",
+            "Configured from console by console",
+        ),
+        (
+            "<189>45: 00:01:23: %LINK-3-UPDOWN: Interface Gi0/1, changed state to up",
+            "%LINK-3-UPDOWN",
+            "Interface Gi0/1, changed state to up",
+        ),
+        ("<189>46: 1w2d: %SYS-5-X: m", "%SYS-5-X", "m"),
+        ("<189>47: 3y12w: %SYS-5-X: m", "%SYS-5-X", "m"),
+    ] {
+        let j = map(line);
+        assert_eq!(j["time"], REFERENCE, "{j}");
+        // No wall-clock time, so no zone either (not the context's offset).
+        assert_eq!(j["timezone_offset"], serde_json::Value::Null, "{j}");
+        // Not a fallback for the header: only the program has no rule.
+        assert_eq!(
+            j["unmapped"]["fallback"]["kind"],
+            serde_json::Value::Null,
+            "{j}"
+        );
+        assert_eq!(j["metadata"]["log_provider"], provider, "{j}");
+        assert_eq!(j["message"], message, "{j}");
+        assert_eq!(j["raw_data"], line, "{j}");
+    }
+}
+
+#[test]
+fn origin_id_is_the_device_hostname() {
+    let j = map("<189>123: router1: %LINK-3-UPDOWN: Interface Gi0/1, changed state to up");
+    assert_eq!(j["time"], REFERENCE, "{j}");
+    // A base event has no `device`: the fallback keeps the hostname in `unmapped`.
+    assert_eq!(j["unmapped"]["device"]["hostname"], "router1", "{j}");
+    assert_eq!(j["metadata"]["log_provider"], "%LINK-3-UPDOWN");
+    assert_eq!(j["message"], "Interface Gi0/1, changed state to up");
+    // With a wall-clock time after it, that time is used.
+    let j = map("<189>123: router1: Mar  1 00:01:23.456 UTC: %SYS-5-CONFIG_I: Configured");
+    assert_eq!(j["time"], ms(2026, 3, 1, 0, 1, 23) + 456, "{j}");
+    assert_eq!(j["timezone_offset"], 0, "{j}");
+    assert_eq!(j["unmapped"]["device"]["hostname"], "router1", "{j}");
+    assert_eq!(j["metadata"]["log_provider"], "%SYS-5-CONFIG_I");
+    assert_eq!(j["message"], "Configured");
+}
+
+#[test]
+fn near_misses_are_unchanged() {
+    // A number followed by text that is no Cisco tag: a counted fallback for
+    // the header, as before.
+    for line in [
+        "<189>123: hello",
+        "<189>123: router1: hello",
+        "<13>CRON: msg",
+    ] {
+        let j = map(line);
+        assert_eq!(j["class_uid"], 0, "{j}");
+        assert_eq!(
+            j["unmapped"]["fallback"]["kind"], "invalid timestamp",
+            "{j}"
+        );
+        assert_eq!(j["time"], REFERENCE, "{j}");
+        assert_eq!(j["raw_data"], line, "{j}");
+    }
+    // A Linux line whose message starts with a number and a colon.
+    let j = map("Mar  1 00:01:23 host cron: 12: x");
+    assert_eq!(j["time"], ms(2026, 3, 1, 0, 1, 23) - 3_600_000, "{j}");
+    assert_eq!(j["timezone_offset"], 60, "{j}");
+}
