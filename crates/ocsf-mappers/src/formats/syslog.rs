@@ -56,10 +56,10 @@
 use std::borrow::Cow;
 
 use crate::error::{Error, ErrorKind, Format};
-use crate::formats::syslog_year::{Inferred, infer_year, time_of_day_ms};
+use crate::formats::syslog_year::{Inferred, in_written_year, infer_year, time_of_day_ms};
 use crate::formats::text::{decode_octal_escapes, trim_eol};
 use crate::formats::time::{
-    civil_to_epoch_ms, days_in_month, digits, month_from_abbrev, parse_hms, parse_rfc3339_prefix,
+    days_in_month, digits, month_from_abbrev, parse_hms, parse_rfc3339_prefix,
 };
 use crate::util::TrimWs;
 
@@ -736,27 +736,20 @@ fn parse_3164<'a>(
     }
     let host_at = host_field_start(b, end)?;
     let time = time_of_day_ms(hour, minute, second, millis);
-    let (time_ms, source) = match year {
+    let (at, source, no_such_day) = match year {
         Some(year) => (
-            written_year_ms(year, month, day, time, ctx).ok_or_else(|| {
-                err(
-                    ErrorKind::InvalidTimestamp,
-                    day_start,
-                    "day beyond the end of the month in the written year",
-                )
-            })?,
+            in_written_year(year, month, day, time, ctx),
             TimeSource::Explicit,
+            "day beyond the end of the month in the written year",
         ),
         None => (
-            inferred_year_ms(month, day, time, ctx).ok_or_else(|| {
-                err(
-                    ErrorKind::InvalidTimestamp,
-                    day_start,
-                    "Feb 29 in an inferred year that is not a leap year",
-                )
-            })?,
+            infer_year(month, day, time, ctx),
             TimeSource::YearInferred,
+            "Feb 29 in an inferred year that is not a leap year",
         ),
+    };
+    let Inferred::At(time_ms) = at else {
+        return Err(err(ErrorKind::InvalidTimestamp, day_start, no_such_day));
     };
     let mut rec = bsd_body(
         line,
@@ -859,26 +852,6 @@ fn host_field_start(b: &[u8], end: usize) -> Result<usize, Error> {
             end,
             "expected ' ' after time",
         )),
-    }
-}
-
-/// The instant of a written year's date at the time of day `time`
-/// (milliseconds), read at the context's UTC offset as any RFC 3164 time is;
-/// `None` when the month has no such day in that year (`Feb 29 2023`).
-fn written_year_ms(year: i64, month: u32, day: u32, time: i64, ctx: &SyslogContext) -> Option<i64> {
-    (day <= days_in_month(year, month)).then(|| {
-        civil_to_epoch_ms(year, month, day, 0, 0, 0, 0) + time
-            - i64::from(ctx.utc_offset_secs) * 1000
-    })
-}
-
-/// The instant of a yearless date at the time of day `time` (milliseconds),
-/// the year inferred from the context ([`infer_year`]); `None` for `Feb 29`
-/// in an inferred year that is not a leap year.
-fn inferred_year_ms(month: u32, day: u32, time: i64, ctx: &SyslogContext) -> Option<i64> {
-    match infer_year(month, day, time, ctx) {
-        Inferred::At(t) => Some(t),
-        Inferred::NoSuchDay => None,
     }
 }
 

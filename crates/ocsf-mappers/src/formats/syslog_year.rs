@@ -56,12 +56,25 @@ pub(super) fn infer_year(month: u32, day: u32, time: i64, ctx: &SyslogContext) -
 
 /// [`infer_year`] worked out for the time of day `time` (milliseconds) of `key`.
 fn infer_year_at(key: DayKey, time: i64) -> Inferred {
-    let year = key.year_at(time);
-    if key.day > days_in_month(year, key.month) {
-        Inferred::NoSuchDay
-    } else {
-        Inferred::At(key.start(year) + time)
+    key.in_year(key.year_at(time), time)
+}
+
+/// The instant of `month`/`day` in a year the line wrote (`Mar  1 2024 12:00:00`) at the time
+/// of day `time` (milliseconds), read at the context's UTC offset as an inferred year is;
+/// [`Inferred::NoSuchDay`] when that year has no such day (`Feb 29 2023`).
+pub(super) fn in_written_year(
+    year: i64,
+    month: u32,
+    day: u32,
+    time: i64,
+    ctx: &SyslogContext,
+) -> Inferred {
+    DayKey {
+        ctx: *ctx,
+        month,
+        day,
     }
+    .in_year(year, time)
 }
 
 /// A day of the year as read in one context.
@@ -77,6 +90,15 @@ impl DayKey {
     fn start(&self, year: i64) -> i64 {
         civil_to_epoch_ms(year, self.month, self.day, 0, 0, 0, 0)
             - i64::from(self.ctx.utc_offset_secs) * 1000
+    }
+
+    /// The day at the time of day `time` in `year`, or [`Inferred::NoSuchDay`].
+    fn in_year(&self, year: i64, time: i64) -> Inferred {
+        if self.day > days_in_month(year, self.month) {
+            Inferred::NoSuchDay
+        } else {
+            Inferred::At(self.start(year) + time)
+        }
     }
 
     /// The year [`infer_year`] picks for the time of day `time`.
