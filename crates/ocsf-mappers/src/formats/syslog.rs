@@ -37,6 +37,8 @@
 //!   `%FACILITY-SEVERITY-MNEMONIC:` tag follows (`<189>123: %SYS-5-...`,
 //!   `<189>45: 1d02h: %SYS-5-...`): the time is the context's reference clock
 //!   ([`TimeSource::Reference`], no UTC offset) and the uptime is not kept.
+//!   Two numbers may come first (the message counter, then the sequence
+//!   number: `<187>56: 000052: *Mar  1 ...`), the origin id between them.
 //!   The Cisco rules are in one module (`syslog/cisco.rs`).
 //!
 //! For the 3164 and 3339 shapes the hostname is optional (a token that is itself
