@@ -1,8 +1,9 @@
 //! Cisco IOS / IOS-XE lines without a wall-clock time (`no service
-//! timestamps`, `service timestamps log uptime`), with an origin id and with
-//! two numbers (message counter and sequence number), through the Linux
-//! mapper: each gives one event, at the configured reference time when the
-//! header has no wall-clock time, with the Cisco tag as the program.
+//! timestamps`, `service timestamps log uptime`), with an origin id, with two
+//! numbers (message counter and sequence number), and Cisco NX-OS lines,
+//! through the Linux mapper: each gives one event, at the configured reference
+//! time when the header has no wall-clock time, with the Cisco tag as the
+//! program.
 
 mod common;
 
@@ -159,11 +160,51 @@ fn message_counter_and_sequence_number_before_the_time() {
     );
 }
 
-/// Text after the counter that is not a Cisco time or tag stays a counted
-/// `syslog_header` fallback.
+/// Cisco NX-OS: the host, then a year-first time and its zone name.
 #[test]
-fn counter_near_misses_are_unchanged() {
+fn nxos_lines_use_the_written_year_and_host() {
+    let j = map(
+        "<190>sw01: 2017 Jul 28 10:32:11 UTC: %ETHPORT-5-IF_UP: Interface Ethernet1/1 is up in mode access",
+    );
+    assert_eq!(j["time"], ms(2017, 7, 28, 10, 32, 11), "{j}");
+    assert_eq!(j["timezone_offset"], 0, "{j}");
+    assert_eq!(
+        j["unmapped"]["fallback"]["kind"],
+        serde_json::Value::Null,
+        "{j}"
+    );
+    assert_eq!(j["unmapped"]["device"]["hostname"], "sw01", "{j}");
+    assert_eq!(j["metadata"]["log_provider"], "%ETHPORT-5-IF_UP", "{j}");
+    assert_eq!(
+        j["message"], "Interface Ethernet1/1 is up in mode access",
+        "{j}"
+    );
+    // No host; milliseconds.
+    let j = map(
+        "<189>: 2023 Jan 10 10:11:12.250 UTC: %AUTHPRIV-6-SYSTEM_MSG: Finished loading the configuration - vsh[4181]",
+    );
+    assert_eq!(j["time"], ms(2023, 1, 10, 10, 11, 12) + 250, "{j}");
+    assert_eq!(j["timezone_offset"], 0, "{j}");
+    assert_eq!(j["metadata"]["log_provider"], "%AUTHPRIV-6-SYSTEM_MSG");
+    assert_eq!(
+        j["message"], "Finished loading the configuration - vsh[4181]",
+        "{j}"
+    );
+    // A zone name that is not UTC: the configured offset, as for IOS.
+    let j = map("<189>sw01: 2023 Jan 10 10:11:12 CET: %SYS-5-X: m");
+    assert_eq!(j["time"], ms(2023, 1, 10, 9, 11, 12), "{j}");
+    assert_eq!(j["timezone_offset"], 60, "{j}");
+}
+
+/// A zone the Cisco rule does not know, a numeric offset and text that is not
+/// an NX-OS header stay counted `syslog_header` fallbacks.
+#[test]
+fn nxos_and_counter_near_misses_are_unchanged() {
     for line in [
+        "<189>sw01: 2023 Jan 10 10:11:12 XYZ: %SYS-5-X: m",
+        "<189>sw01: 2023 Jan 10 10:11:12 +01:00: %SYS-5-X: m",
+        "<189>sw01: hello",
+        "<189>sw01 2023 Jan 10 10:11:12: %SYS-5-X: m",
         "<189>56: 000052: hello",
         "<189>56: 000052: 000053: Mar  1 00:01:23: %SYS-5-X: m",
     ] {
